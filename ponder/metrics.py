@@ -1,0 +1,429 @@
+"""Evaluation math: pass@k, majority voting (maj@k, self-consistency), bootstrap intervals, summaries.
+
+Everything here is a pure function of its inputs (seeded randomness only), so an evaluation can be
+re-scored from its saved per-sample records without re-running a model.
+
+Conventions
+-----------
+* A *problem* has n sampled completions; each sample has a correctness label and (optionally) an
+  extracted answer. ``None`` means "no answer could be extracted".
+* Intervals are percentile bootstraps over *problems* (the unit we want to generalise over); a metric
+  is reported as ``{"mean": m, "lo": lo, "hi": hi}``.
+* Majority-vote tie rule (fixed, used everywhere in Ponder): among the clusters with the highest vote,
+  the one whose earliest member comes first in sample order wins. Sample order is the order the
+  sampler produced them, so the rule is deterministic and does not favour any answer's content.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from itertools import combinations
+
+import numpy as np
+
+from ponder.errors import PonderError
+
+Equal = Callable[[str, str], bool]
+
+# Exact enumeration of all k-subsets is used when there are at most this many of them; above it we
+# average over this many seeded random subsets (the Monte-Carlo error is then ~0.5/sqrt(256) ~ 3%
+# per problem, and much smaller once averaged over a benchmark).
+DEFAULT_N_SUBSETS = 256
+
+
+# ----------------------------------------------------------------------------------------------- pass@k
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """Unbiased pass@k estimator of Chen et al. (2021): 1 - C(n-c, k) / C(n, k).
+
+    Computed as 1 - prod_{i=n-c+1}^{n} (1 - k / i), which never forms the huge binomials and so is
+    exact to float precision for any n.
+    """
+    for name, v in (("n", n), ("c", c), ("k", k)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise PonderError(f"pass_at_k: {name}={v!r} must be an integer")
+    if n < 1:
+        raise PonderError(f"pass_at_k: n={n} must be >= 1 sample")
+    if not 0 <= c <= n:
+        raise PonderError(f"pass_at_k: c={c} correct must be between 0 and n={n}")
+    if k < 1:
+        raise PonderError(f"pass_at_k: k={k} must be >= 1")
+    if k > n:
+        raise PonderError(f"pass_at_k: k={k} > n={n} samples")
+    if n - c < k:
+        return 1.0  # every k-subset contains a correct sample
+    return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1, dtype=np.float64)))
+
+
+# ------------------------------------------------------------------------------------------- clustering
+
+
+def _default_equal(a: str, b: str) -> bool:
+    return a.strip() == b.strip()
+
+
+def cluster_answers(answers: Sequence[str | None], equal: Equal | None = None) -> list[int]:
+    """Cluster id per answer (-1 for None), ids numbered in order of first appearance.
+
+    An answer joins the first existing cluster whose *representative* (earliest member) it equals.
+    With a non-transitive ``equal`` (e.g. numeric tolerance) this is greedy, but deterministic.
+    """
+    ids: list[int] = []
+    if equal is None:
+        # Fast path: default equality is exact match after strip, so a dict is enough.
+        seen: dict[str, int] = {}
+        for a in answers:
+            if a is None:
+                ids.append(-1)
+                continue
+            key = str(a).strip()
+            if key not in seen:
+                seen[key] = len(seen)
+            ids.append(seen[key])
+        return ids
+    reps: list[str] = []
+    for a in answers:
+        if a is None:
+            ids.append(-1)
+            continue
+        for cid, rep in enumerate(reps):
+            if equal(rep, a):
+                ids.append(cid)
+                break
+        else:
+            ids.append(len(reps))
+            reps.append(a)
+    return ids
+
+
+def logprob_weights(logprob_means: Sequence[float]) -> list[float]:
+    """Vote weights exp(mean token log-prob): a confident sample counts more, each weight in (0, 1]."""
+    out = []
+    for i, lp in enumerate(logprob_means):
+        if lp is None or not math.isfinite(float(lp)):
+            raise PonderError(f"logprob_weights: sample {i} has logprob_mean={lp!r}, need a finite number")
+        out.append(math.exp(min(float(lp), 0.0)))
+    return out
+
+
+def _check_weights(weights: Sequence[float] | None, n: int, where: str) -> np.ndarray:
+    if weights is None:
+        return np.ones(n)
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != (n,):
+        raise PonderError(f"{where}: weights has {w.size} entries for {n} answers")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise PonderError(f"{where}: weights must be finite and >= 0, got {w.tolist()[:8]}")
+    return w
+
+
+# --------------------------------------------------------------------------------------- majority vote
+
+
+def majority_vote(
+    answers: Iterable[str | None],
+    *,
+    equal: Equal | None = None,
+    weights: Sequence[float] | None = None,
+    early_stop: bool = False,
+    n_planned: int | None = None,
+) -> tuple[str | None, int, dict[str | None, float]]:
+    """Self-consistency vote. Returns (answer, votes_used, cluster_sizes).
+
+    * ``answer`` is the representative (earliest member) of the winning cluster, or None when every
+      consumed answer was None. None answers never win otherwise.
+    * Ties: the cluster whose earliest member came first wins (module docstring).
+    * ``early_stop``: answers are consumed in order and voting stops as soon as the leading cluster has
+      a strict majority of the *planned* n samples (> n/2): no later sample can overturn it, so
+      the caller may skip generating them. ``answers`` may then be a lazy iterator; pass
+      ``n_planned`` if it has no len(). ``votes_used`` is how many answers were consumed.
+    * ``cluster_sizes`` maps each representative to its vote (count or summed weight); None answers
+      are counted under the key None when present.
+    """
+    if early_stop and weights is not None:
+        # With weights the future samples' weights are unknown, so no prefix can guarantee the win.
+        raise PonderError("majority_vote: early_stop needs unweighted votes (future weights are unknown)")
+    if n_planned is None:
+        if not hasattr(answers, "__len__"):
+            raise PonderError("majority_vote: answers has no len(); pass n_planned= for a lazy iterator")
+        n_planned = len(answers)  # type: ignore[arg-type]
+    if n_planned < 1:
+        raise PonderError("majority_vote: no answers to vote on")
+    w = _check_weights(weights, n_planned, "majority_vote") if weights is not None else None
+
+    eq = equal or _default_equal
+    reps: list[str] = []
+    votes: list[float] = []
+    none_votes = 0.0
+    used = 0
+    for i, a in enumerate(answers):
+        if i >= n_planned:
+            raise PonderError(f"majority_vote: got more answers than n_planned={n_planned}")
+        used += 1
+        wi = 1.0 if w is None else float(w[i])
+        if a is None:
+            none_votes += wi
+        else:
+            for cid, rep in enumerate(reps):
+                if eq(rep, a):
+                    votes[cid] += wi
+                    break
+            else:
+                reps.append(a)
+                votes.append(wi)
+        if early_stop and votes and max(votes) > n_planned / 2:
+            break
+    if used == 0:
+        raise PonderError("majority_vote: no answers to vote on")
+    sizes: dict[str | None, float] = {}
+    for rep, v in zip(reps, votes):
+        sizes[rep] = v
+    if none_votes:
+        sizes[None] = none_votes
+    if not reps:
+        return None, used, sizes
+    # max() over votes returns the first maximal index, i.e. the earliest cluster: the tie rule.
+    best = max(range(len(votes)), key=lambda c: (votes[c], -c))
+    return reps[best], used, sizes
+
+
+# ---------------------------------------------------------------------------------------------- maj@k
+
+
+def _subsets(n: int, k: int, n_subsets: int, rng: np.random.Generator) -> np.ndarray:
+    """Sorted k-subsets of range(n): all of them if few enough, else n_subsets random ones."""
+    if math.comb(n, k) <= n_subsets:
+        return np.array(list(combinations(range(n), k)), dtype=np.int64).reshape(-1, k)
+    # argsort of uniform noise gives a uniformly random permutation per row; keep the first k, sorted
+    # so that "earliest in the subset" means "earliest in sample order".
+    return np.sort(np.argsort(rng.random((n_subsets, n)), axis=1)[:, :k], axis=1)
+
+
+def _labels_for(
+    i: int, answers: Sequence[str | None], correct_fn_or_labels
+) -> Callable[[int], bool]:
+    """Return a function sample_index -> correctness for problem i (callable results cached)."""
+    if callable(correct_fn_or_labels):
+        cache: dict[int, bool] = {}
+
+        def f(j: int) -> bool:
+            if j not in cache:
+                cache[j] = bool(correct_fn_or_labels(i, answers[j]))
+            return cache[j]
+
+        return f
+    labels = correct_fn_or_labels[i]
+    if len(labels) != len(answers):
+        raise PonderError(f"maj_at_k: problem {i} has {len(labels)} labels for {len(answers)} answers")
+    return lambda j: bool(labels[j])
+
+
+def maj_at_k_per_problem(
+    answers_per_problem: Sequence[Sequence[str | None]],
+    correct_fn_or_labels,
+    k: int,
+    *,
+    n_subsets: int = DEFAULT_N_SUBSETS,
+    seed: int = 0,
+    equal: Equal | None = None,
+    weights: Sequence[Sequence[float]] | None = None,
+) -> np.ndarray:
+    """Per-problem expected accuracy of a k-sample majority vote (see ``maj_at_k``)."""
+    if k < 1:
+        raise PonderError(f"maj_at_k: k={k} must be >= 1")
+    if not callable(correct_fn_or_labels) and len(correct_fn_or_labels) != len(answers_per_problem):
+        raise PonderError(
+            f"maj_at_k: {len(correct_fn_or_labels)} label lists for {len(answers_per_problem)} problems"
+        )
+    if weights is not None and len(weights) != len(answers_per_problem):
+        raise PonderError(f"maj_at_k: {len(weights)} weight lists for {len(answers_per_problem)} problems")
+    out = np.zeros(len(answers_per_problem))
+    for i, answers in enumerate(answers_per_problem):
+        n = len(answers)
+        if k > n:
+            raise PonderError(f"maj_at_k: k={k} > n={n} samples (problem {i})")
+        w = _check_weights(None if weights is None else weights[i], n, f"maj_at_k problem {i}")
+        label = _labels_for(i, answers, correct_fn_or_labels)
+        ids = np.asarray(cluster_answers(answers, equal), dtype=np.int64)
+        n_clusters = int(ids.max()) + 1 if n else 0
+        if n_clusters == 0:
+            continue  # every answer None: the vote is "no answer", counted incorrect
+        rng = np.random.default_rng([seed, i])
+        subs = _subsets(n, k, n_subsets, rng)  # (S, k) sample indices, sorted
+        s = subs.shape[0]
+        cid = ids[subs]  # (S, k)
+        valid = cid >= 0
+        rows = np.repeat(np.arange(s), k)
+        votes = np.zeros((s, n_clusters))
+        first = np.full((s, n_clusters), n, dtype=np.int64)  # earliest sample index per cluster
+        m = valid.ravel()
+        np.add.at(votes, (rows[m], cid.ravel()[m]), w[subs].ravel()[m])
+        np.minimum.at(first, (rows[m], cid.ravel()[m]), subs.ravel()[m])
+        present = first < n
+        top = np.where(present, votes, -np.inf).max(axis=1, keepdims=True)
+        # Tolerance so summed float weights that are equal in exact arithmetic still count as a tie.
+        tied = present & (votes >= top - 1e-9 * np.maximum(np.abs(top), 1.0))
+        winner_first = np.where(tied, first, n).min(axis=1)  # earliest member of the tied clusters
+        any_vote = present.any(axis=1)
+        acc = sum(label(int(j)) for j, ok in zip(winner_first, any_vote) if ok)
+        out[i] = acc / s
+    return out
+
+
+def maj_at_k(
+    answers_per_problem: Sequence[Sequence[str | None]],
+    correct_fn_or_labels,
+    k: int,
+    *,
+    n_subsets: int = DEFAULT_N_SUBSETS,
+    seed: int = 0,
+    equal: Equal | None = None,
+    weights: Sequence[Sequence[float]] | None = None,
+) -> float:
+    """maj@k: accuracy of a majority vote over k of the n samples, averaged over k-subsets and problems.
+
+    ``correct_fn_or_labels`` is either ``correct(problem_index, answer) -> bool`` or per-problem lists
+    of per-sample booleans aligned with the answers. The winning cluster is judged by its earliest
+    member in the subset (its representative). Equivalent answers are grouped with ``equal(a, b)``
+    (default: string equality after strip; pass the math verifier's ``answers_equal`` to group "0.5"
+    with "1/2"). None answers never win; an all-None subset counts as incorrect. ``weights`` (per
+    problem, per sample, e.g. ``logprob_weights``) turn it into a weighted vote. Subsets are all
+    C(n, k) of them when at most ``n_subsets``, else ``n_subsets`` random ones seeded by (seed, problem).
+    """
+    per = maj_at_k_per_problem(
+        answers_per_problem, correct_fn_or_labels, k, n_subsets=n_subsets, seed=seed, equal=equal,
+        weights=weights,
+    )
+    if per.size == 0:
+        raise PonderError("maj_at_k: no problems")
+    return float(per.mean())
+
+
+# ------------------------------------------------------------------------------------------ bootstrap
+
+
+def bootstrap_ci(
+    per_problem_values: Sequence[float], *, n_boot: int = 1000, alpha: float = 0.05, seed: int = 0
+) -> tuple[float, float, float]:
+    """(mean, lo, hi): percentile bootstrap of the mean, resampling problems with replacement."""
+    x = np.asarray(per_problem_values, dtype=np.float64).ravel()
+    if x.size == 0:
+        raise PonderError("bootstrap_ci: no values (empty benchmark?)")
+    if not np.all(np.isfinite(x)):
+        bad = int(np.flatnonzero(~np.isfinite(x))[0])
+        raise PonderError(f"bootstrap_ci: value {bad} is {x[bad]}, need finite numbers")
+    if not 0 < alpha < 1:
+        raise PonderError(f"bootstrap_ci: alpha={alpha} must be in (0, 1)")
+    if n_boot < 1:
+        raise PonderError(f"bootstrap_ci: n_boot={n_boot} must be >= 1")
+    mean = float(x.mean())
+    if x.size == 1:
+        return mean, mean, mean
+    rng = np.random.default_rng(seed)
+    # Chunk the (n_boot, m) index matrix so memory stays ~64 MB even for huge benchmarks.
+    rows_per_chunk = max(1, 8_000_000 // x.size)
+    means = np.empty(n_boot)
+    for start in range(0, n_boot, rows_per_chunk):
+        stop = min(n_boot, start + rows_per_chunk)
+        means[start:stop] = x[rng.integers(0, x.size, size=(stop - start, x.size))].mean(axis=1)
+    lo, hi = np.quantile(means, [alpha / 2, 1 - alpha / 2])
+    # Guard against float round-off putting the mean a hair outside a degenerate interval.
+    return mean, float(min(lo, mean)), float(max(hi, mean))
+
+
+def _ci_dict(values, n_boot: int, alpha: float, seed: int) -> dict[str, float]:
+    mean, lo, hi = bootstrap_ci(values, n_boot=n_boot, alpha=alpha, seed=seed)
+    return {"mean": mean, "lo": lo, "hi": hi}
+
+
+# ------------------------------------------------------------------------------------------ summarize
+
+
+def summarize(
+    records_per_problem: Sequence[Sequence[dict]],
+    ks: Sequence[int] = (1,),
+    *,
+    equal: Equal | None = None,
+    n_boot: int = 1000,
+    alpha: float = 0.05,
+    seed: int = 0,
+    n_subsets: int = DEFAULT_N_SUBSETS,
+) -> dict:
+    """Benchmark summary from per-problem lists of per-sample records.
+
+    Each record: ``{correct: bool, answer: str | None, tokens: int, finish_reason: str,
+    latency: float, logprob_mean: float}``; only ``correct`` is required, the others enable their
+    metrics when present in every record (maj@k needs ``answer``, weighted maj@k needs
+    ``logprob_mean`` too).
+
+    Returns ``{"n_problems", "n_samples", "ks", "alpha", "metrics": {name: {"mean", "lo", "hi"}}}``
+    with pass@1 (mean over samples), pass@k and maj@k for every k in ``ks`` (k <= n), wmaj@k
+    (exp(mean log-prob) weighted vote), mean_tokens, mean_latency, truncation_rate
+    (finish_reason == "length") and no_answer_rate (answer is None). Intervals: percentile bootstrap
+    over problems, same seed for every metric so they are resampled identically.
+    """
+    if len(records_per_problem) == 0:
+        raise PonderError("summarize: empty benchmark (0 problems)")
+    ks = sorted({int(k) for k in ks} | {1})
+    ns = []
+    for i, recs in enumerate(records_per_problem):
+        if len(recs) == 0:
+            raise PonderError(f"summarize: problem {i} has 0 samples")
+        for j, r in enumerate(recs):
+            if "correct" not in r:
+                raise PonderError(f"summarize: problem {i} sample {j} has no 'correct' field")
+        ns.append(len(recs))
+    n_min = min(ns)
+    for k in ks:
+        if k > n_min:
+            raise PonderError(f"summarize: k={k} > n={n_min} samples")
+
+    def has(field: str) -> bool:
+        return all(field in r for recs in records_per_problem for r in recs)
+
+    def per_problem_mean(fn) -> np.ndarray:
+        return np.array([np.mean([fn(r) for r in recs]) for recs in records_per_problem], dtype=np.float64)
+
+    boot = {"n_boot": n_boot, "alpha": alpha, "seed": seed}
+    labels = [[bool(r["correct"]) for r in recs] for recs in records_per_problem]
+    metrics: dict[str, dict[str, float]] = {}
+    for k in ks:
+        per = np.array([pass_at_k(len(lab), sum(lab), k) for lab in labels])
+        metrics[f"pass@{k}"] = _ci_dict(per, **boot)
+    if has("answer"):
+        answers = [[r["answer"] for r in recs] for recs in records_per_problem]
+        for k in ks:
+            per = maj_at_k_per_problem(answers, labels, k, n_subsets=n_subsets, seed=seed, equal=equal)
+            metrics[f"maj@{k}"] = _ci_dict(per, **boot)
+        lp_ok = has("logprob_mean") and all(
+            r["logprob_mean"] is not None and math.isfinite(float(r["logprob_mean"]))
+            for recs in records_per_problem
+            for r in recs
+        )
+        if lp_ok:
+            weights = [logprob_weights([r["logprob_mean"] for r in recs]) for recs in records_per_problem]
+            for k in ks:
+                if k == 1:
+                    continue  # a one-sample weighted vote is the unweighted one
+                per = maj_at_k_per_problem(
+                    answers, labels, k, n_subsets=n_subsets, seed=seed, equal=equal, weights=weights
+                )
+                metrics[f"wmaj@{k}"] = _ci_dict(per, **boot)
+        metrics["no_answer_rate"] = _ci_dict(per_problem_mean(lambda r: r["answer"] is None), **boot)
+    if has("tokens"):
+        metrics["mean_tokens"] = _ci_dict(per_problem_mean(lambda r: float(r["tokens"])), **boot)
+    if has("latency"):
+        metrics["mean_latency"] = _ci_dict(per_problem_mean(lambda r: float(r["latency"])), **boot)
+    if has("finish_reason"):
+        metrics["truncation_rate"] = _ci_dict(
+            per_problem_mean(lambda r: r["finish_reason"] == "length"), **boot
+        )
+    return {
+        "n_problems": len(records_per_problem),
+        "n_samples": n_min if min(ns) == max(ns) else {"min": n_min, "max": max(ns)},
+        "ks": ks,
+        "alpha": alpha,
+        "metrics": metrics,
+    }

@@ -1,0 +1,312 @@
+from __future__ import annotations
+
+import math
+from collections import Counter
+from itertools import combinations
+
+import numpy as np
+import pytest
+
+from ponder.errors import PonderError
+from ponder.metrics import (
+    bootstrap_ci,
+    cluster_answers,
+    logprob_weights,
+    maj_at_k,
+    maj_at_k_per_problem,
+    majority_vote,
+    pass_at_k,
+    summarize,
+)
+
+# --------------------------------------------------------------------------------------------- pass@k
+
+
+@pytest.mark.parametrize("n", range(1, 9))
+def test_pass_at_k_matches_brute_force_enumeration(n):
+    for c in range(n + 1):
+        labels = [1] * c + [0] * (n - c)
+        for k in range(1, n + 1):
+            subsets = list(combinations(range(n), k))
+            brute = sum(any(labels[j] for j in s) for s in subsets) / len(subsets)
+            assert pass_at_k(n, c, k) == pytest.approx(brute, abs=1e-12), (n, c, k)
+
+
+def test_pass_at_k_large_n_is_stable_and_monotone():
+    vals = [pass_at_k(1000, 3, k) for k in (1, 10, 100, 500, 998)]
+    assert vals[0] == pytest.approx(0.003)
+    assert all(a < b for a, b in zip(vals, vals[1:]))
+    assert vals[-1] == 1.0
+    assert pass_at_k(1000, 0, 1000) == 0.0
+
+
+@pytest.mark.parametrize("args", [(8, 2, 16), (4, 5, 1), (4, 1, 0), (0, 0, 1), (4.0, 1, 1)])
+def test_pass_at_k_rejects_bad_arguments(args):
+    with pytest.raises(PonderError):
+        pass_at_k(*args)
+
+
+def test_pass_at_k_error_names_k_and_n():
+    with pytest.raises(PonderError, match="k=16 > n=8"):
+        pass_at_k(8, 2, 16)
+
+
+# ------------------------------------------------------------------------------------- majority vote
+
+
+def _brute_maj(answers, labels, k, key=lambda a: a):
+    """Reference maj@k: enumerate subsets, plain Counter voting with first-in-order tie rule."""
+    vals = []
+    for s in combinations(range(len(answers)), k):
+        counts: Counter = Counter()
+        first = {}
+        for j in s:
+            a = answers[j]
+            if a is None:
+                continue
+            counts[key(a)] += 1
+            first.setdefault(key(a), j)
+        if not counts:
+            vals.append(0.0)
+            continue
+        top = max(counts.values())
+        win = min(first[a] for a in counts if counts[a] == top)
+        vals.append(float(labels[win]))
+    return float(np.mean(vals))
+
+
+def test_majority_vote_clear_majority():
+    ans, used, sizes = majority_vote(["7", "3", "7", " 7 ", "5"])
+    assert ans == "7" and used == 5
+    assert sizes == {"7": 3, "3": 1, "5": 1}
+
+
+def test_majority_vote_tie_goes_to_first_in_sample_order():
+    assert majority_vote(["3", "7", "7", "3"])[0] == "3"
+    assert majority_vote(["7", "3", "3", "7"])[0] == "7"
+    assert majority_vote(["1", "2", "3"])[0] == "1"
+
+
+def test_majority_vote_none_never_wins_unless_all_none():
+    ans, used, sizes = majority_vote([None, None, None, "4"])
+    assert ans == "4" and sizes[None] == 3
+    ans, used, sizes = majority_vote([None, None])
+    assert ans is None and used == 2
+
+
+def test_majority_vote_equivalence_callable_groups_answers():
+    def eq(a, b):
+        def val(s):
+            s = s.strip()
+            if "/" in s:
+                p, q = s.split("/")
+                return float(p) / float(q)
+            return float(s)
+
+        return math.isclose(val(a), val(b))
+
+    ans, _, sizes = majority_vote(["0.3", "0.5", "1/2", "2/4", "0.3"], equal=eq)
+    assert ans == "0.5"
+    assert sizes == {"0.3": 2, "0.5": 3}
+    # Without the equivalence the three spellings split and "0.3" wins.
+    assert majority_vote(["0.3", "0.5", "1/2", "2/4", "0.3"])[0] == "0.3"
+
+
+def test_majority_vote_weighted():
+    # Two confident votes beat three unsure ones.
+    ans, _, sizes = majority_vote(["a", "b", "b", "a", "b"], weights=[0.9, 0.1, 0.1, 0.9, 0.1])
+    assert ans == "a" and sizes["a"] == pytest.approx(1.8)
+    assert logprob_weights([0.0, -1.0]) == [1.0, pytest.approx(math.exp(-1))]
+    with pytest.raises(PonderError):
+        majority_vote(["a", "b"], weights=[1.0, -1.0])
+    with pytest.raises(PonderError):
+        majority_vote(["a", "b"], weights=[1.0])
+
+
+def test_majority_vote_early_stop_at_strict_majority():
+    consumed = []
+
+    def lazy(seq):
+        for a in seq:
+            consumed.append(a)
+            yield a
+
+    # "5" has 3 votes after 4 samples: not > 8/2, so voting goes on and "9" overtakes it.
+    ans, used, _ = majority_vote(lazy(["5", "5", "2", "5", "9", "9", "9", "9"]), early_stop=True, n_planned=8)
+    assert (ans, used, len(consumed)) == ("9", 8, 8)
+    consumed.clear()
+    ans, used, _ = majority_vote(lazy(["5", "2", "5", "5", "5", "5", "9", "9"]), early_stop=True, n_planned=8)
+    assert (ans, used, len(consumed)) == ("5", 6, 6)  # 5 votes > 4: the generator stops at sample 6
+    ans, used, _ = majority_vote(["5"] * 5 + ["1"] * 3, early_stop=True)
+    assert (ans, used) == ("5", 5)  # 5 votes > 8/2 after the 5th sample
+    # The early-stopped answer always equals the full vote's answer.
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        seq = [str(x) for x in rng.integers(0, 3, size=int(rng.integers(1, 12)))]
+        full = majority_vote(seq)[0]
+        early, used, _ = majority_vote(seq, early_stop=True)
+        assert early == full and 1 <= used <= len(seq)
+    with pytest.raises(PonderError):
+        majority_vote(["a"], early_stop=True, weights=[1.0])
+    with pytest.raises(PonderError):
+        majority_vote(iter(["a"]))
+
+
+def test_cluster_answers_default_and_callable_agree_on_exact_strings():
+    answers = ["1", None, " 2", "1 ", "3", None, "2"]
+    assert cluster_answers(answers) == [0, -1, 1, 0, 2, -1, 1]
+    assert cluster_answers(answers, lambda a, b: a.strip() == b.strip()) == cluster_answers(answers)
+
+
+# ---------------------------------------------------------------------------------------------- maj@k
+
+
+def test_maj_at_k_matches_brute_force_on_random_cases():
+    rng = np.random.default_rng(1)
+    for _ in range(40):
+        n = int(rng.integers(1, 8))
+        pool = ["a", "b", "c", None]
+        answers = [pool[int(x)] for x in rng.integers(0, 4, size=n)]
+        labels = [a == "a" for a in answers]
+        for k in range(1, n + 1):
+            got = maj_at_k([answers], [labels], k)
+            assert got == pytest.approx(_brute_maj(answers, labels, k)), (answers, k)
+
+
+def test_maj_at_k_constructed_cases():
+    # Clear majority of the correct answer: every 5-subset of 7 has at least 3 "4"s... check exactly.
+    answers = ["4", "4", "4", "4", "4", "1", "2"]
+    labels = [a == "4" for a in answers]
+    assert maj_at_k([answers], [labels], 7) == 1.0
+    assert maj_at_k([answers], [labels], 1) == pytest.approx(5 / 7)
+    # Tie at k=2 between a wrong first answer and a right second one: the first wins.
+    assert maj_at_k([["9", "4"]], [[False, True]], 2) == 0.0
+    assert maj_at_k([["4", "9"]], [[True, False]], 2) == 1.0
+    # All None: "no answer" is incorrect even if the labels say otherwise.
+    assert maj_at_k([[None, None, None]], [[True, True, True]], 2) == 0.0
+    # None loses to a single real answer.
+    assert maj_at_k([[None, None, "4"]], [[False, False, True]], 3) == 1.0
+
+
+def test_maj_at_k_with_callable_and_equivalence():
+    def eq(a, b):
+        return {"0.5": "h", "1/2": "h"}.get(a, a) == {"0.5": "h", "1/2": "h"}.get(b, b)
+
+    answers = [["0.3", "0.5", "1/2", "0.3", "1/2"]]
+    calls = []
+
+    def correct(i, a):
+        calls.append((i, a))
+        return a in ("0.5", "1/2")
+
+    assert maj_at_k(answers, correct, 5, equal=eq) == 1.0
+    assert maj_at_k(answers, correct, 5) == 0.0  # 2-2-1 split: "0.3" wins the tie by coming first
+    assert all(i == 0 for i, _ in calls)
+
+
+def test_maj_at_k_weighted_vote():
+    answers = [["a", "b", "b"]]
+    labels = [[True, False, False]]
+    assert maj_at_k(answers, labels, 3) == 0.0
+    assert maj_at_k(answers, labels, 3, weights=[[0.9, 0.3, 0.3]]) == 1.0
+    # Equal total weight is a tie: the earlier cluster wins.
+    assert maj_at_k(answers, labels, 3, weights=[[0.5, 0.25, 0.25]]) == 1.0
+
+
+def test_maj_at_k_sampled_subsets_are_seeded_and_close_to_exact():
+    rng = np.random.default_rng(3)
+    answers = [[str(x) for x in rng.integers(0, 3, size=16)] for _ in range(5)]
+    labels = [[a == "0" for a in ans] for ans in answers]
+    exact = maj_at_k_per_problem(answers, labels, 8, n_subsets=20_000)  # C(16,8)=12870: exact
+    approx = maj_at_k_per_problem(answers, labels, 8, n_subsets=2000, seed=5)
+    again = maj_at_k_per_problem(answers, labels, 8, n_subsets=2000, seed=5)
+    assert np.array_equal(approx, again)
+    assert np.max(np.abs(approx - exact)) < 0.06
+
+
+def test_maj_at_k_errors():
+    with pytest.raises(PonderError, match="k=4 > n=3"):
+        maj_at_k([["a", "b", "c"]], [[True] * 3], 4)
+    with pytest.raises(PonderError):
+        maj_at_k([["a", "b"]], [[True]], 1)
+    with pytest.raises(PonderError):
+        maj_at_k([], [], 1)
+
+
+# ------------------------------------------------------------------------------------------ bootstrap
+
+
+def test_bootstrap_ci_contains_mean_and_shrinks_with_more_problems():
+    rng = np.random.default_rng(0)
+    small = rng.random(20) < 0.6
+    big = rng.random(2000) < 0.6
+    m1, lo1, hi1 = bootstrap_ci(small)
+    m2, lo2, hi2 = bootstrap_ci(big)
+    assert lo1 <= m1 <= hi1 and lo2 <= m2 <= hi2
+    assert (hi2 - lo2) < (hi1 - lo1) / 4
+    # Normal-approximation width for p=0.6, m=2000 is 2*1.96*sqrt(.24/2000) ~ 0.043.
+    assert 0.03 < hi2 - lo2 < 0.06
+    assert bootstrap_ci(big, seed=3) == bootstrap_ci(big, seed=3)
+
+
+def test_bootstrap_ci_degenerate_and_errors():
+    assert bootstrap_ci([1.0, 1.0, 1.0]) == (1.0, 1.0, 1.0)
+    assert bootstrap_ci([0.25]) == (0.25, 0.25, 0.25)
+    with pytest.raises(PonderError):
+        bootstrap_ci([])
+    with pytest.raises(PonderError):
+        bootstrap_ci([0.1, float("nan")])
+
+
+# ------------------------------------------------------------------------------------------ summarize
+
+
+def _records(rng, n_problems, n, p):
+    out = []
+    for _ in range(n_problems):
+        recs = []
+        for _ in range(n):
+            ok = bool(rng.random() < p)
+            ans = None if rng.random() < 0.1 else ("42" if ok else str(int(rng.integers(0, 5))))
+            recs.append(
+                {
+                    "correct": ok and ans is not None,
+                    "answer": ans,
+                    "tokens": int(rng.integers(10, 100)),
+                    "finish_reason": "length" if rng.random() < 0.2 else "stop",
+                    "latency": float(rng.random()),
+                    "logprob_mean": float(-rng.random()),
+                }
+            )
+        out.append(recs)
+    return out
+
+
+def test_summarize_metrics_and_invariants():
+    rng = np.random.default_rng(0)
+    recs = _records(rng, 30, 8, 0.5)
+    s = summarize(recs, ks=[1, 4, 8])
+    m = s["metrics"]
+    assert s["n_problems"] == 30 and s["n_samples"] == 8 and s["ks"] == [1, 4, 8]
+    for name in ["pass@1", "pass@4", "pass@8", "maj@1", "maj@4", "maj@8", "wmaj@4", "wmaj@8",
+                 "mean_tokens", "mean_latency", "truncation_rate", "no_answer_rate"]:
+        assert m[name]["lo"] <= m[name]["mean"] <= m[name]["hi"], name
+    flat = [r for p in recs for r in p]
+    assert m["pass@1"]["mean"] == pytest.approx(np.mean([r["correct"] for r in flat]))
+    assert m["mean_tokens"]["mean"] == pytest.approx(np.mean([r["tokens"] for r in flat]))
+    assert m["truncation_rate"]["mean"] == pytest.approx(np.mean([r["finish_reason"] == "length" for r in flat]))
+    assert m["no_answer_rate"]["mean"] == pytest.approx(np.mean([r["answer"] is None for r in flat]))
+    assert m["pass@1"]["mean"] <= m["pass@4"]["mean"] <= m["pass@8"]["mean"]
+    assert m["maj@1"]["mean"] == pytest.approx(m["pass@1"]["mean"])
+    assert m["maj@8"]["mean"] <= m["pass@8"]["mean"]
+
+
+def test_summarize_optional_fields_and_errors():
+    s = summarize([[{"correct": True}, {"correct": False}]], ks=[2])
+    assert set(s["metrics"]) == {"pass@1", "pass@2"}
+    with pytest.raises(PonderError, match="k=16 > n=8 samples"):
+        summarize([[{"correct": True}] * 8], ks=[16])
+    with pytest.raises(PonderError, match="empty benchmark"):
+        summarize([], ks=[1])
+    with pytest.raises(PonderError, match="problem 1 sample 0"):
+        summarize([[{"correct": True}], [{"answer": "1"}]])
