@@ -1,0 +1,582 @@
+"""Text-level probes: contamination (prefix completion, perturbation, n-gram overlap) and diversity.
+
+Nothing here runs a model. The model-dependent steps come in as callables (``model_generate``,
+``solve``), so the same scoring code serves a from-scratch checkpoint, a Hugging Face model or a
+canned list in a test.
+
+Normalisation (``normalize_words``): lowercase, every character that is not a letter, digit or
+whitespace becomes a space, then split on whitespace. "Mia's 3.5 kg" -> ["mia", "s", "3", "5", "kg"].
+Replacing (not deleting) punctuation keeps "x+y=3" from collapsing into one token.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+
+from ponder.errors import PonderError
+from ponder.metrics import bootstrap_ci
+
+_NON_WORD = re.compile(r"[^\w\s]|_", re.UNICODE)
+
+
+def normalize_words(text: str) -> list[str]:
+    """Lowercased word tokens with punctuation replaced by spaces (module docstring)."""
+    return _NON_WORD.sub(" ", text.lower()).split()
+
+
+def ngrams(tokens: Sequence[str], n: int) -> list[tuple[str, ...]]:
+    return [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+
+
+def _ci(values: Sequence[float], seed: int = 0) -> dict[str, float]:
+    mean, lo, hi = bootstrap_ci(values, seed=seed)
+    return {"mean": mean, "lo": lo, "hi": hi}
+
+
+# ------------------------------------------------------------------------------------------- ROUGE-L
+
+
+def lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
+    """Length of the longest common subsequence (O(len(a) * len(b)) time, O(len(b)) memory)."""
+    if len(a) < len(b):
+        a, b = b, a
+    prev = [0] * (len(b) + 1)
+    for x in a:
+        cur = [0]
+        for j, y in enumerate(b):
+            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
+        prev = cur
+    return prev[-1]
+
+
+def rouge_l(candidate: str | Sequence[str], reference: str | Sequence[str], *, beta: float = 1.0) -> float:
+    """ROUGE-L F-measure (Lin 2004) over normalised whitespace tokens; lists are used as given.
+
+    F = (1 + beta^2) P R / (R + beta^2 P) with P = LCS/len(candidate), R = LCS/len(reference).
+    Two empty texts score 1.0, one empty text 0.0.
+    """
+    c = normalize_words(candidate) if isinstance(candidate, str) else list(candidate)
+    r = normalize_words(reference) if isinstance(reference, str) else list(reference)
+    if not c and not r:
+        return 1.0
+    if not c or not r:
+        return 0.0
+    lcs = lcs_length(c, r)
+    if lcs == 0:
+        return 0.0
+    p, rec = lcs / len(c), lcs / len(r)
+    return (1 + beta**2) * p * rec / (rec + beta**2 * p)
+
+
+# ------------------------------------------------------------------------------------ n-gram overlap
+
+
+def iter_texts(path: str | Path) -> Iterator[str]:
+    """Stream the texts of a training file for ``ngram_overlap``.
+
+    ``.jsonl``: one text per record, all string values of the record joined by newlines (so prompt,
+    completion, solution... all count). ``.json``: a list of such records or strings. Anything
+    else: plain text, one text per blank-line-separated paragraph (n-grams do not span paragraphs).
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise PonderError(f"{p}: training file not found")
+
+    def strings(obj) -> list[str]:
+        if isinstance(obj, str):
+            return [obj]
+        if isinstance(obj, dict):
+            return [s for v in obj.values() for s in strings(v)]
+        if isinstance(obj, list):
+            return [s for v in obj for s in strings(v)]
+        return []
+
+    if p.suffix == ".jsonl":
+        with p.open(encoding="utf-8") as f:
+            for lineno, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise PonderError(f"{p}:{lineno}: invalid JSON ({e.msg})") from None
+                yield "\n".join(strings(rec))
+    elif p.suffix == ".json":
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as e:
+            raise PonderError(f"{p}:{e.lineno}: invalid JSON ({e.msg})") from None
+        for rec in data if isinstance(data, list) else [data]:
+            yield "\n".join(strings(rec))
+    else:
+        buf: list[str] = []
+        with p.open(encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.strip():
+                    buf.append(line)
+                elif buf:
+                    yield "".join(buf)
+                    buf = []
+        if buf:
+            yield "".join(buf)
+
+
+def ngram_overlap(train_texts: Iterable[str], bench_texts: Sequence[str], n: int = 13) -> dict:
+    """Which benchmark items share at least one normalised word n-gram with the training texts.
+
+    Only the benchmark's n-grams are held in memory; the training texts are streamed once (pass a
+    generator such as ``iter_texts(path)`` for a large file). Items with fewer than n words cannot
+    be checked and are reported in ``too_short`` (never flagged). 13-grams follow GPT-3's
+    contamination analysis; 8-grams catch paraphrased copies but flag more template-level overlap.
+
+    Returns ``{"n", "n_items", "n_flagged", "fraction", "flags": [bool], "too_short": [indices],
+    "example": {item: shared n-gram text}}`` where fraction = n_flagged / n_items.
+    """
+    if n < 1:
+        raise PonderError(f"ngram_overlap: n={n} must be >= 1")
+    if len(bench_texts) == 0:
+        raise PonderError("ngram_overlap: no benchmark items")
+    index: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    too_short = []
+    for i, t in enumerate(bench_texts):
+        grams = set(ngrams(normalize_words(t), n))
+        if not grams:
+            too_short.append(i)
+        for g in grams:
+            index[g].append(i)
+    flags = [False] * len(bench_texts)
+    example: dict[int, str] = {}
+    n_train = 0
+    for t in train_texts:
+        n_train += 1
+        for g in ngrams(normalize_words(t), n):
+            hit = index.get(g)
+            if hit:
+                for i in hit:
+                    if not flags[i]:
+                        flags[i] = True
+                        example[i] = " ".join(g)
+    n_flagged = sum(flags)
+    return {
+        "n": n,
+        "n_items": len(bench_texts),
+        "n_train_texts": n_train,
+        "n_flagged": n_flagged,
+        "fraction": n_flagged / len(bench_texts),
+        "flags": flags,
+        "too_short": too_short,
+        "example": example,
+    }
+
+
+# ---------------------------------------------------------------------------------- prefix completion
+
+
+def prefix_completion_probe(
+    model_generate: Callable[[list[str]], list[str]],
+    problems: Sequence[str],
+    fractions: Sequence[float] = (0.4, 0.6, 0.8),
+) -> dict:
+    """Show the model the first 40/60/80% of each problem's words; does it recite the rest?
+
+    ``model_generate(prompts) -> continuations`` must decode greedily from the raw prefix text (no
+    chat template) and produce at least as many words as the true rest (the problem's word count is
+    a safe max_new_tokens budget in words; tokens are usually ~1.3x words). The continuation is
+    normalised and cut to the same number of words as the normalised true rest, then compared:
+    exact match (all words equal) and ROUGE-L. Problems with fewer than 2 words are skipped.
+
+    Returns ``{"fractions": {"0.6": {"n", "exact_match", "rouge_l": {"mean", "lo", "hi"}}}, "items":
+    [{"index", "fraction", "prefix", "truth", "continuation", "exact", "rouge_l"}], "n_skipped"}``.
+    """
+    if len(problems) == 0:
+        raise PonderError("prefix_completion_probe: no problems")
+    for f in fractions:
+        if not 0 < f < 1:
+            raise PonderError(f"prefix_completion_probe: fraction {f} must be in (0, 1)")
+    usable = [(i, p.split()) for i, p in enumerate(problems) if len(p.split()) >= 2]
+    if not usable:
+        raise PonderError("prefix_completion_probe: every problem has fewer than 2 words")
+    out: dict = {"fractions": {}, "items": [], "n_skipped": len(problems) - len(usable)}
+    for f in fractions:
+        cuts = [(i, words, min(len(words) - 1, max(1, round(f * len(words))))) for i, words in usable]
+        prompts = [" ".join(words[:k]) for _, words, k in cuts]
+        conts = list(model_generate(prompts))
+        if len(conts) != len(prompts):
+            raise PonderError(
+                f"prefix_completion_probe: model_generate returned {len(conts)} texts for {len(prompts)} prompts"
+            )
+        exact, rouge = [], []
+        for (i, words, k), prompt, cont in zip(cuts, prompts, conts):
+            truth = normalize_words(" ".join(words[k:]))
+            got = normalize_words(cont)[: len(truth)]
+            ex = got == truth
+            rl = rouge_l(got, truth)
+            exact.append(float(ex))
+            rouge.append(rl)
+            out["items"].append(
+                {"index": i, "fraction": f, "prefix": prompt, "truth": " ".join(words[k:]),
+                 "continuation": cont, "exact": ex, "rouge_l": rl}
+            )
+        out["fractions"][f"{f:g}"] = {"n": len(cuts), "exact_match": float(np.mean(exact)), "rouge_l": _ci(rouge)}
+    return out
+
+
+# ------------------------------------------------------------------------------------- perturbation
+
+
+def _default_equal(a, b) -> bool:
+    return str(a).strip() == str(b).strip()
+
+
+def perturbation_probe(
+    solve: Callable[[list[dict]], list[dict]],
+    items: Sequence[dict],
+    perturb_fn: Callable[[dict, int], dict],
+    seed: int = 0,
+    *,
+    gold_key: str = "answer",
+    equal: Callable[[str, str], bool] | None = None,
+) -> dict:
+    """Accuracy on the original items vs the same items with re-sampled numbers.
+
+    ``perturb_fn(item, seed)`` returns a copy with new numbers and a recomputed gold (e.g.
+    ``ponder.tasks.word.perturb``); item i is perturbed with seed ``seed * 1_000_003 + i``.
+    ``solve(items) -> [{"correct": bool, "answer": str | None}]``, one record per item.
+
+    A model that memorised the benchmark does worse on the perturbed copies, and on some of them
+    answers the ORIGINAL gold. That count is taken only over items whose gold actually changed
+    (``equal(orig_gold, new_gold)`` false; default equality: strings after strip; pass the math
+    verifier's ``answers_equal``).
+
+    Returns ``{"n", "acc_original", "acc_perturbed", "drop" (paired: original - perturbed, per-item
+    bootstrap), each {"mean","lo","hi"}; "n_gold_changed", "orig_gold_repeats",
+    "orig_gold_repeat_rate", "items": [...]}``.
+    """
+    if len(items) == 0:
+        raise PonderError("perturbation_probe: no items")
+    eq = equal or _default_equal
+    for i, it in enumerate(items):
+        if gold_key not in it:
+            raise PonderError(f"perturbation_probe: item {i} has no {gold_key!r} field (gold answer)")
+    perturbed = [perturb_fn(it, seed * 1_000_003 + i) for i, it in enumerate(items)]
+    for i, it in enumerate(perturbed):
+        if gold_key not in it:
+            raise PonderError(f"perturbation_probe: perturbed item {i} has no {gold_key!r} field")
+    orig = list(solve(list(items)))
+    pert = list(solve(perturbed))
+    for name, recs in (("original", orig), ("perturbed", pert)):
+        if len(recs) != len(items):
+            raise PonderError(f"perturbation_probe: solve returned {len(recs)} records for {len(items)} {name} items")
+    a0 = np.array([bool(r["correct"]) for r in orig], dtype=np.float64)
+    a1 = np.array([bool(r["correct"]) for r in pert], dtype=np.float64)
+    rows = []
+    changed = repeats = 0
+    for i, (it, p, r0, r1) in enumerate(zip(items, perturbed, orig, pert)):
+        gold_changed = not eq(str(it[gold_key]), str(p[gold_key]))
+        ans = r1.get("answer")
+        rep = bool(gold_changed and ans is not None and eq(str(ans), str(it[gold_key])))
+        changed += gold_changed
+        repeats += rep
+        rows.append(
+            {"index": i, "orig_gold": it[gold_key], "perturbed_gold": p[gold_key], "orig_answer": r0.get("answer"),
+             "perturbed_answer": ans, "orig_correct": bool(r0["correct"]), "perturbed_correct": bool(r1["correct"]),
+             "repeats_orig_gold": rep}
+        )
+    return {
+        "n": len(items),
+        "seed": seed,
+        "acc_original": _ci(a0, seed),
+        "acc_perturbed": _ci(a1, seed),
+        "drop": _ci(a0 - a1, seed),
+        "n_gold_changed": changed,
+        "orig_gold_repeats": repeats,
+        "orig_gold_repeat_rate": repeats / changed if changed else 0.0,
+        "items": rows,
+    }
+
+
+# -------------------------------------------------------------------------------------- the verdict
+
+DEFAULT_THRESHOLDS = {
+    "prefix_fraction": 0.6,
+    "prefix_exact_min": 0.2,
+    "prefix_rouge_min": 0.6,
+    "drop_min": 0.15,
+    "repeat_rate_min": 0.10,
+    "overlap_min": 0.05,
+}
+
+
+def contamination_verdict(
+    prefix: dict | None = None,
+    perturbation: dict | None = None,
+    overlap: dict | None = None,
+    thresholds: dict | None = None,
+) -> dict:
+    """Combine probe results into {"contaminated": bool, "evidence": {...}, "reasons": [...]}.
+
+    Any one tripped signal makes the verdict "contaminated"; the reasons say which. Thresholds
+    (override any via ``thresholds``) and why:
+
+    * Prefix completion at 60% of the words: exact-match rate >= 0.2 or mean ROUGE-L >= 0.6.
+      Reproducing the remaining 40% word for word is what recitation looks like; a clean model
+      can guess a formulaic ending ("How many apples does she have left?") on a few items, so we
+      allow up to 1 in 5 exact hits. ROUGE-L 0.6 on held-out text means most of the remainder's
+      words come out in order, far above what fluent-but-unseen continuations score (~0.2-0.35 for
+      templated problems). For templated synthetic tasks, calibrate by also running the probe on
+      perturbed (certainly unseen) copies and compare.
+    * Perturbation: accuracy drop (original - perturbed) >= 0.15 with the 95% CI's lower end > 0
+      (re-sampling numbers keeps difficulty, so a real drop that large is not noise), or >= 10% of
+      the perturbed items whose gold changed are answered with the ORIGINAL gold (a model that
+      computes cannot produce the old answer from new numbers except by coincidence).
+    * n-gram overlap: >= 5% of benchmark items share an n-gram with the training data (13-grams
+      by default; with 8-grams the same threshold is stricter, since short stock phrases match).
+    """
+    th = dict(DEFAULT_THRESHOLDS)
+    if thresholds:
+        unknown = set(thresholds) - set(th)
+        if unknown:
+            raise PonderError(f"contamination_verdict: unknown threshold(s) {sorted(unknown)}; known: {sorted(th)}")
+        th.update(thresholds)
+    if prefix is None and perturbation is None and overlap is None:
+        raise PonderError("contamination_verdict: no probe results given (prefix, perturbation or overlap)")
+    evidence: dict = {"thresholds": th}
+    reasons: list[str] = []
+    if prefix is not None:
+        key = f"{th['prefix_fraction']:g}"
+        fr = prefix.get("fractions", {}).get(key)
+        if fr is None:
+            raise PonderError(
+                f"contamination_verdict: prefix results have no fraction {key} (have {sorted(prefix.get('fractions', {}))})"
+            )
+        em, rl = fr["exact_match"], fr["rouge_l"]["mean"]
+        evidence["prefix"] = {"fraction": th["prefix_fraction"], "exact_match": em, "rouge_l": rl, "n": fr["n"]}
+        if em >= th["prefix_exact_min"]:
+            reasons.append(f"prefix completion at {key}: exact-match rate {em:.2f} >= {th['prefix_exact_min']}")
+        if rl >= th["prefix_rouge_min"]:
+            reasons.append(f"prefix completion at {key}: mean ROUGE-L {rl:.2f} >= {th['prefix_rouge_min']}")
+    if perturbation is not None:
+        d = perturbation["drop"]
+        rr = perturbation["orig_gold_repeat_rate"]
+        evidence["perturbation"] = {
+            "acc_original": perturbation["acc_original"]["mean"],
+            "acc_perturbed": perturbation["acc_perturbed"]["mean"],
+            "drop": d,
+            "orig_gold_repeat_rate": rr,
+            "orig_gold_repeats": perturbation["orig_gold_repeats"],
+            "n_gold_changed": perturbation["n_gold_changed"],
+        }
+        if d["mean"] >= th["drop_min"] and d["lo"] > 0:
+            reasons.append(
+                f"accuracy drops {d['mean']:.2f} (95% CI {d['lo']:.2f}..{d['hi']:.2f}) on perturbed numbers"
+                f" >= {th['drop_min']}"
+            )
+        if rr >= th["repeat_rate_min"] and perturbation["orig_gold_repeats"] > 0:
+            reasons.append(
+                f"{perturbation['orig_gold_repeats']} of {perturbation['n_gold_changed']} perturbed items "
+                f"({rr:.0%}) answered with the original gold >= {th['repeat_rate_min']:.0%}"
+            )
+    if overlap is not None:
+        evidence["overlap"] = {k: overlap[k] for k in ("n", "n_items", "n_flagged", "fraction")}
+        if overlap["fraction"] >= th["overlap_min"]:
+            reasons.append(
+                f"{overlap['n_flagged']} of {overlap['n_items']} items ({overlap['fraction']:.1%}) share a "
+                f"{overlap['n']}-gram with training data >= {th['overlap_min']:.0%}"
+            )
+    return {"contaminated": bool(reasons), "evidence": evidence, "reasons": reasons}
+
+
+# ----------------------------------------------------------------------------------------- diversity
+
+
+def distinct_n(texts: Sequence[str], n: int) -> float:
+    """Distinct-n (Li et al. 2016): unique n-grams / total n-grams over all texts (0.0 if none)."""
+    if len(texts) == 0:
+        raise PonderError("distinct_n: no texts")
+    if n < 1:
+        raise PonderError(f"distinct_n: n={n} must be >= 1")
+    grams = [g for t in texts for g in ngrams(normalize_words(t), n)]
+    return len(set(grams)) / len(grams) if grams else 0.0
+
+
+def self_bleu(texts: Sequence[str], max_n: int = 4) -> float:
+    """Mean BLEU of each text against all the others as references (Zhu et al. 2018, Texygen).
+
+    BLEU: clipped n-gram precisions for n = 1..max_n (clip = max count in any one reference),
+    geometric mean with uniform weights, brevity penalty against the closest reference length.
+    Smoothing: add-one on numerator and denominator for n >= 2 (Lin & Och 2004), so short texts
+    without a 4-gram match are not all 0. Identical texts score 1.0; higher = less diverse.
+    """
+    if len(texts) < 2:
+        raise PonderError(f"self_bleu: need at least 2 texts, got {len(texts)}")
+    toks = [normalize_words(t) for t in texts]
+    lens = np.array([len(t) for t in toks])
+    counts = [[Counter(ngrams(t, n)) for n in range(1, max_n + 1)] for t in toks]
+    # For every n-gram keep the two largest per-text counts and who holds the largest, so
+    # "max over references j != i" is O(1): top1 unless i holds it, then top2.
+    tops: list[dict] = []
+    for n_idx in range(max_n):
+        best: dict[tuple, list] = {}
+        for i, c in enumerate(counts):
+            for g, v in c[n_idx].items():
+                b = best.get(g)
+                if b is None:
+                    best[g] = [v, i, 0]
+                elif v > b[0]:
+                    best[g] = [v, i, b[0]]
+                elif v > b[2]:
+                    b[2] = v
+        tops.append(best)
+    scores = []
+    for i, t in enumerate(toks):
+        if not t:
+            scores.append(0.0)
+            continue
+        log_p = 0.0
+        for n_idx in range(max_n):
+            hyp = counts[i][n_idx]
+            total = sum(hyp.values())
+            match = 0
+            for g, v in hyp.items():
+                top1, who, top2 = tops[n_idx][g]
+                match += min(v, top2 if who == i else top1)
+            if n_idx > 0:
+                match, total = match + 1, total + 1
+            if match == 0 or total == 0:
+                log_p = -math.inf
+                break
+            log_p += math.log(match / total) / max_n
+        others = np.delete(lens, i)
+        ref_len = int(others[np.lexsort((others, np.abs(others - len(t))))[0]])  # closest, shorter on ties
+        bp = 1.0 if len(t) > ref_len else math.exp(1 - ref_len / len(t))
+        scores.append(bp * math.exp(log_p) if log_p > -math.inf else 0.0)
+    return float(np.mean(scores))
+
+
+def jaccard(a: set, b: set) -> float:
+    if not a and not b:
+        return 1.0
+    return len(a & b) / len(a | b)
+
+
+def _similarity_fn(method: str, n: int) -> Callable[[str, str], float]:
+    if method == "ngram":
+        return lambda a, b: jaccard(set(ngrams(normalize_words(a), n)), set(ngrams(normalize_words(b), n)))
+    if method == "rouge_l":
+        return rouge_l
+    raise PonderError(f"unknown similarity method {method!r}; use 'ngram', 'rouge_l' or embedding_similarity()")
+
+
+def pairwise_similarity(texts: Sequence[str], method: str = "ngram", *, n: int = 2) -> float:
+    """Mean similarity over all unordered pairs: Jaccard of word n-gram sets ("ngram") or ROUGE-L."""
+    if len(texts) < 2:
+        raise PonderError(f"pairwise_similarity: need at least 2 texts, got {len(texts)}")
+    if method == "ngram":
+        # Build each n-gram set once instead of once per pair.
+        sets = [set(ngrams(normalize_words(t), n)) for t in texts]
+        return float(np.mean([jaccard(a, b) for a, b in combinations(sets, 2)]))
+    sim = _similarity_fn(method, n)
+    return float(np.mean([sim(a, b) for a, b in combinations(texts, 2)]))
+
+
+def embedding_similarity(texts: Sequence[str], model_path: str | Path | None) -> float:
+    """Mean pairwise cosine similarity of sentence-transformers embeddings from a LOCAL model."""
+    if importlib.util.find_spec("sentence_transformers") is None:
+        raise PonderError(
+            "embedding_similarity needs the sentence-transformers package (pip install sentence-transformers)"
+        )
+    if model_path is None or not Path(model_path).exists():
+        raise PonderError(
+            f"embedding_similarity needs a local sentence-transformers model directory; got {model_path!r}"
+        )
+    if len(texts) < 2:
+        raise PonderError(f"embedding_similarity: need at least 2 texts, got {len(texts)}")
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(model_path), local_files_only=True)
+    emb = np.asarray(model.encode(list(texts), normalize_embeddings=True), dtype=np.float64)
+    sims = emb @ emb.T
+    iu = np.triu_indices(len(texts), k=1)
+    return float(sims[iu].mean())
+
+
+def intra_model_homogeneity(
+    samples_per_prompt: Sequence[Sequence[str]], *, method: str = "ngram", n: int = 2, seed: int = 0
+) -> dict:
+    """How alike one model's samples for the same prompt are, averaged over prompts.
+
+    Per prompt: mean pairwise similarity, self-BLEU, distinct-1/2 of its samples. Prompts with
+    fewer than 2 samples are skipped. Returns each metric as {"mean","lo","hi"} (bootstrap over
+    prompts), plus "n_prompts" and "per_prompt".
+    """
+    per = []
+    for i, samples in enumerate(samples_per_prompt):
+        if len(samples) < 2:
+            continue
+        per.append(
+            {"index": i, "similarity": pairwise_similarity(samples, method, n=n), "self_bleu": self_bleu(samples),
+             "distinct_1": distinct_n(samples, 1), "distinct_2": distinct_n(samples, 2)}
+        )
+    if not per:
+        raise PonderError("intra_model_homogeneity: no prompt has 2 or more samples")
+    out: dict = {"n_prompts": len(per), "method": method}
+    for key in ("similarity", "self_bleu", "distinct_1", "distinct_2"):
+        out[key] = _ci([p[key] for p in per], seed)
+    out["per_prompt"] = per
+    return out
+
+
+def inter_model_homogeneity(
+    samples_by_model: dict[str, Sequence[Sequence[str]]], *, method: str = "ngram", n: int = 2
+) -> dict:
+    """Mean cross-model similarity per model pair, on the same prompts.
+
+    Entry (A, B), A != B: for each prompt, the mean similarity over all (sample of A, sample of B)
+    pairs, averaged over prompts. Diagonal (A, A): the within-model mean pairwise similarity (over
+    distinct samples), so the matrix reads "how much does A resemble B, compared to itself".
+    Returns ``{"models": [...], "matrix": [[...]], "pairs": {"A|B": value}, "method"}``.
+    """
+    models = list(samples_by_model)
+    if len(models) < 1:
+        raise PonderError("inter_model_homogeneity: no models")
+    n_prompts = {m: len(v) for m, v in samples_by_model.items()}
+    if len(set(n_prompts.values())) != 1:
+        raise PonderError(f"inter_model_homogeneity: models have different prompt counts {n_prompts}")
+    if next(iter(n_prompts.values())) == 0:
+        raise PonderError("inter_model_homogeneity: no prompts")
+    sim = _similarity_fn(method, n)
+    if method == "ngram":
+        # Same similarity with cached n-gram sets: every sample takes part in many pairs.
+        cache: dict[str, set] = {}
+
+        def grams(t: str) -> set:
+            if t not in cache:
+                cache[t] = set(ngrams(normalize_words(t), n))
+            return cache[t]
+
+        sim = lambda a, b: jaccard(grams(a), grams(b))  # noqa: E731
+
+    k = len(models)
+    mat = np.full((k, k), np.nan)
+    for a in range(k):
+        for b in range(a, k):
+            vals = []
+            for pa, pb in zip(samples_by_model[models[a]], samples_by_model[models[b]]):
+                if a == b:
+                    pairs = list(combinations(pa, 2))
+                else:
+                    pairs = [(x, y) for x in pa for y in pb]
+                if pairs:
+                    vals.append(np.mean([sim(x, y) for x, y in pairs]))
+            mat[a, b] = mat[b, a] = float(np.mean(vals)) if vals else float("nan")
+    pairs_out = {f"{models[a]}|{models[b]}": float(mat[a, b]) for a in range(k) for b in range(a, k)}
+    return {"models": models, "matrix": mat.tolist(), "pairs": pairs_out, "method": method}

@@ -1,0 +1,326 @@
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+
+from ponder.errors import PonderError
+from ponder.probes import (
+    contamination_verdict,
+    distinct_n,
+    embedding_similarity,
+    inter_model_homogeneity,
+    intra_model_homogeneity,
+    iter_texts,
+    lcs_length,
+    ngram_overlap,
+    normalize_words,
+    pairwise_similarity,
+    perturbation_probe,
+    prefix_completion_probe,
+    rouge_l,
+    self_bleu,
+)
+
+PROBLEMS = [
+    "Mia buys 4 packs of stickers with 6 stickers in each pack. Then Mia gives away 5 stickers. "
+    "How many stickers does Mia have now?",
+    "Noah has 30 marbles. A friend gives Noah 12 more marbles, and then Noah loses 7 of them. "
+    "How many marbles does Noah have now?",
+    "Ava saves 15 dollars every week for 6 weeks and then spends 40 dollars on a game. "
+    "How many dollars does Ava have left?",
+    "A baker makes 9 trays of cookies with 12 cookies on each tray and sells 50 cookies. "
+    "How many cookies are left?",
+]
+
+
+def test_normalize_words():
+    assert normalize_words("Mia's 3.5 kg, x+y=3!  OK_go") == ["mia", "s", "3", "5", "kg", "x", "y", "3", "ok", "go"]
+
+
+# ------------------------------------------------------------------------------------------ ROUGE-L
+
+
+def test_rouge_l_known_values():
+    assert rouge_l("the cat on the mat", "the cat sat on the mat") == pytest.approx(10 / 11)
+    # LCS("a b c d", "a c b d") = 3 -> P = R = F = 3/4
+    assert rouge_l("a b c d", "a c b d") == pytest.approx(0.75)
+    assert rouge_l("x y z", "a b c") == 0.0
+    assert rouge_l("Same TEXT!", "same text") == 1.0
+    assert rouge_l("", "") == 1.0 and rouge_l("a", "") == 0.0
+    # beta weights recall: a short exact prefix has P=1, R=1/4
+    assert rouge_l("a", "a b c d", beta=2.0) == pytest.approx(5 * 0.25 / (0.25 + 4 * 1.0))
+
+
+def test_lcs_against_brute_force():
+    rng = random.Random(0)
+    from itertools import combinations
+
+    def brute(a, b):
+        for k in range(min(len(a), len(b)), 0, -1):
+            subs = {tuple(a[i] for i in idx) for idx in combinations(range(len(a)), k)}
+            if any(tuple(b[i] for i in idx) in subs for idx in combinations(range(len(b)), k)):
+                return k
+        return 0
+
+    for _ in range(60):
+        a = [rng.choice("abc") for _ in range(rng.randint(0, 7))]
+        b = [rng.choice("abc") for _ in range(rng.randint(0, 7))]
+        assert lcs_length(a, b) == brute(a, b) == lcs_length(b, a)
+
+
+# ------------------------------------------------------------------------------------ n-gram overlap
+
+
+def test_ngram_overlap_flags_only_copied_items():
+    words = [f"w{i}" for i in range(40)]
+    train = ["intro text " + " ".join(words[5:18]).upper() + ", then more", "unrelated words entirely here"]
+    bench = [" ".join(words[:20]), " ".join(words[20:40]), "too short"]
+    res = ngram_overlap(iter(train), bench, n=13)
+    assert res["flags"] == [True, False, False]
+    assert res["fraction"] == pytest.approx(1 / 3)
+    assert res["too_short"] == [2] and res["n_train_texts"] == 2
+    assert res["example"][0] == " ".join(words[5:18])
+    # 12 copied words are not a 13-gram but are an 8-gram.
+    train12 = [" ".join(words[25:37])]
+    assert ngram_overlap(train12, bench, n=13)["n_flagged"] == 0
+    assert ngram_overlap(train12, bench, n=8)["flags"] == [False, True, False]
+    with pytest.raises(PonderError):
+        ngram_overlap(train, [], n=13)
+
+
+def test_iter_texts_reads_jsonl_json_and_plain(tmp_path):
+    p = tmp_path / "train.jsonl"
+    p.write_text(json.dumps({"prompt": "a b", "completion": "c d", "n": 3}) + "\n\n" + json.dumps({"text": "e"}) + "\n")
+    assert list(iter_texts(p)) == ["a b\nc d", "e"]
+    j = tmp_path / "train.json"
+    j.write_text(json.dumps([{"q": "x", "meta": {"s": "y"}}, "z"]))
+    assert list(iter_texts(j)) == ["x\ny", "z"]
+    t = tmp_path / "train.txt"
+    t.write_text("one\ntwo\n\n\nthree\n")
+    assert list(iter_texts(t)) == ["one\ntwo\n", "three\n"]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"a": 1}\n{oops\n')
+    with pytest.raises(PonderError, match="bad.jsonl:2"):
+        list(iter_texts(bad))
+    with pytest.raises(PonderError, match="not found"):
+        list(iter_texts(tmp_path / "missing.txt"))
+
+
+# ------------------------------------------------------------------------------------ prefix probe
+
+
+def _reciter(problems):
+    """A 'model' that memorised the problems: continues any prefix of a known problem verbatim."""
+
+    def gen(prompts):
+        out = []
+        for p in prompts:
+            full = next((q for q in problems if q.startswith(p)), None)
+            out.append(full[len(p):] + " Solution: 42" if full else "I do not know.")
+        return out
+
+    return gen
+
+
+def test_prefix_probe_reciting_vs_clean_model():
+    rec = prefix_completion_probe(_reciter(PROBLEMS), PROBLEMS)
+    assert set(rec["fractions"]) == {"0.4", "0.6", "0.8"}
+    for fr in rec["fractions"].values():
+        assert fr["exact_match"] == 1.0 and fr["rouge_l"]["mean"] == 1.0 and fr["n"] == len(PROBLEMS)
+    clean = prefix_completion_probe(lambda ps: ["and then the story continues differently ." for _ in ps], PROBLEMS)
+    for fr in clean["fractions"].values():
+        assert fr["exact_match"] == 0.0 and fr["rouge_l"]["mean"] < 0.3
+    it = rec["items"][0]
+    assert it["prefix"] + " " + it["truth"] == " ".join(PROBLEMS[it["index"]].split())
+    v = contamination_verdict(prefix=rec)
+    assert v["contaminated"] and any("prefix" in r for r in v["reasons"])
+    assert not contamination_verdict(prefix=clean)["contaminated"]
+
+
+def test_prefix_probe_errors():
+    with pytest.raises(PonderError, match="returned 1 texts"):
+        prefix_completion_probe(lambda ps: ["x"], PROBLEMS)
+    with pytest.raises(PonderError):
+        prefix_completion_probe(lambda ps: ps, PROBLEMS, fractions=(1.2,))
+    r = prefix_completion_probe(lambda ps: ["" for _ in ps], PROBLEMS + ["one"])
+    assert r["n_skipped"] == 1
+
+
+# ------------------------------------------------------------------------------ perturbation probe
+
+
+def _items(n):
+    rng = random.Random(1)
+    out = []
+    for i in range(n):
+        a, b = rng.randint(2, 50), rng.randint(2, 50)
+        out.append({"id": i, "a": a, "b": b, "answer": str(a + b)})
+    return out
+
+
+def _perturb(item, seed):
+    rng = random.Random(seed)
+    a, b = rng.randint(60, 99), rng.randint(60, 99)
+    return {**item, "a": a, "b": b, "answer": str(a + b)}
+
+
+def _memoriser(items_by_id):
+    def solve(items):
+        # Always answers the gold of the item with this id that it saw in training.
+        return [{"answer": items_by_id[it["id"]]["answer"],
+                 "correct": items_by_id[it["id"]]["answer"] == it["answer"]} for it in items]
+
+    return solve
+
+
+def _computer(items):
+    return [{"answer": str(it["a"] + it["b"]), "correct": True} for it in items]
+
+
+def test_perturbation_probe_memoriser_vs_computer():
+    items = _items(60)
+    mem = perturbation_probe(_memoriser({it["id"]: it for it in items}), items, _perturb, seed=3)
+    assert mem["acc_original"]["mean"] == 1.0 and mem["acc_perturbed"]["mean"] == 0.0
+    assert mem["drop"]["mean"] == 1.0 and mem["drop"]["lo"] > 0
+    assert mem["n_gold_changed"] == 60 and mem["orig_gold_repeats"] == 60
+    good = perturbation_probe(_computer, items, _perturb, seed=3)
+    assert good["drop"]["mean"] == 0.0 and good["orig_gold_repeats"] == 0
+    assert contamination_verdict(perturbation=mem)["contaminated"]
+    assert not contamination_verdict(perturbation=good)["contaminated"]
+    # Seeded: the same seed gives the same perturbed items.
+    again = perturbation_probe(_computer, items, _perturb, seed=3)
+    assert [r["perturbed_gold"] for r in again["items"]] == [r["perturbed_gold"] for r in good["items"]]
+
+
+def test_perturbation_probe_ignores_unchanged_gold_and_checks_fields():
+    items = _items(5)
+    same = perturbation_probe(_memoriser({it["id"]: it for it in items}), items, lambda it, s: dict(it), seed=0)
+    assert same["n_gold_changed"] == 0 and same["orig_gold_repeats"] == 0
+    with pytest.raises(PonderError, match="no 'gold'"):
+        perturbation_probe(_computer, items, _perturb, gold_key="gold")
+    with pytest.raises(PonderError, match="solve returned"):
+        perturbation_probe(lambda its: [], items, _perturb)
+
+
+# ----------------------------------------------------------------------------------------- verdict
+
+
+def _fake_prefix(em, rl, lo=None):
+    return {"fractions": {"0.6": {"n": 100, "exact_match": em, "rouge_l": {"mean": rl, "lo": rl, "hi": rl}}}}
+
+
+def _fake_pert(drop, lo, repeats, changed=100):
+    return {"acc_original": {"mean": 0.8}, "acc_perturbed": {"mean": 0.8 - drop},
+            "drop": {"mean": drop, "lo": lo, "hi": drop + 0.05},
+            "orig_gold_repeats": repeats, "n_gold_changed": changed, "orig_gold_repeat_rate": repeats / changed}
+
+
+def test_contamination_verdict_thresholds():
+    clean = contamination_verdict(prefix=_fake_prefix(0.05, 0.3), perturbation=_fake_pert(0.02, -0.03, 1),
+                                  overlap={"n": 13, "n_items": 100, "n_flagged": 1, "fraction": 0.01})
+    assert clean == {"contaminated": False, "evidence": clean["evidence"], "reasons": []}
+    assert set(clean["evidence"]) == {"thresholds", "prefix", "perturbation", "overlap"}
+    assert contamination_verdict(prefix=_fake_prefix(0.2, 0.3))["contaminated"]
+    assert contamination_verdict(prefix=_fake_prefix(0.0, 0.6))["contaminated"]
+    assert not contamination_verdict(prefix=_fake_prefix(0.19, 0.59))["contaminated"]
+    # A large drop whose CI crosses zero is not enough; the same drop with CI above zero is.
+    assert not contamination_verdict(perturbation=_fake_pert(0.2, -0.01, 0))["contaminated"]
+    assert contamination_verdict(perturbation=_fake_pert(0.2, 0.05, 0))["contaminated"]
+    assert contamination_verdict(perturbation=_fake_pert(0.0, -0.05, 10))["contaminated"]
+    assert not contamination_verdict(perturbation=_fake_pert(0.0, -0.05, 9))["contaminated"]
+    v = contamination_verdict(overlap={"n": 13, "n_items": 100, "n_flagged": 5, "fraction": 0.05})
+    assert v["contaminated"] and "13-gram" in v["reasons"][0]
+    # Custom thresholds are honoured; unknown ones are an error.
+    assert not contamination_verdict(prefix=_fake_prefix(0.2, 0.3), thresholds={"prefix_exact_min": 0.5})["contaminated"]
+    with pytest.raises(PonderError, match="unknown threshold"):
+        contamination_verdict(prefix=_fake_prefix(0.2, 0.3), thresholds={"bogus": 1})
+    with pytest.raises(PonderError, match="no probe results"):
+        contamination_verdict()
+    with pytest.raises(PonderError, match="no fraction 0.6"):
+        contamination_verdict(prefix={"fractions": {"0.4": {}}})
+
+
+# --------------------------------------------------------------------------------------- diversity
+
+
+def test_distinct_and_self_bleu_identical_vs_diverse():
+    same = [PROBLEMS[0]] * 5
+    assert self_bleu(same) == pytest.approx(1.0)
+    assert distinct_n(same, 2) == pytest.approx(1 / 5)
+    assert self_bleu(PROBLEMS) < 0.5
+    assert distinct_n(PROBLEMS, 2) > 0.7
+    assert distinct_n(["a b c d"], 1) == 1.0 and distinct_n(["a"], 2) == 0.0
+    # Making one text a copy of another can only raise self-BLEU.
+    assert self_bleu(PROBLEMS[:3] + [PROBLEMS[0]]) > self_bleu(PROBLEMS)
+    rng = random.Random(0)
+    vocab = [f"v{i}" for i in range(50)]
+    texts = [" ".join(rng.choice(vocab) for _ in range(30)) for _ in range(8)]
+    assert 0 <= self_bleu(texts) < 0.3
+    with pytest.raises(PonderError):
+        self_bleu(["only one"])
+    with pytest.raises(PonderError):
+        distinct_n([], 1)
+
+
+def test_self_bleu_matches_reference_implementation():
+    """Cross-check the top-2 trick against a direct O(N^2) BLEU."""
+    import math
+    from collections import Counter
+
+    def bleu(h, refs, max_n=4):
+        log_p = 0.0
+        for n in range(1, max_n + 1):
+            hc = Counter(tuple(h[i:i + n]) for i in range(len(h) - n + 1))
+            mx = Counter()
+            for r in refs:
+                for g, v in Counter(tuple(r[i:i + n]) for i in range(len(r) - n + 1)).items():
+                    mx[g] = max(mx[g], v)
+            m, t = sum(min(v, mx[g]) for g, v in hc.items()), sum(hc.values())
+            if n > 1:
+                m, t = m + 1, t + 1
+            if m == 0:
+                return 0.0
+            log_p += math.log(m / t) / max_n
+        r = min((len(x) for x in refs), key=lambda L: (abs(L - len(h)), L))
+        bp = 1.0 if len(h) > r else math.exp(1 - r / len(h))
+        return bp * math.exp(log_p)
+
+    rng = random.Random(4)
+    for _ in range(10):
+        texts = [" ".join(rng.choice("abcde") for _ in range(rng.randint(3, 15))) for _ in range(rng.randint(2, 6))]
+        toks = [normalize_words(t) for t in texts]
+        ref = np.mean([bleu(toks[i], toks[:i] + toks[i + 1:]) for i in range(len(toks))])
+        assert self_bleu(texts) == pytest.approx(ref)
+
+
+def test_pairwise_similarity_and_homogeneity():
+    assert pairwise_similarity(["a b c", "a b c"]) == 1.0
+    assert pairwise_similarity(["a b c", "d e f"]) == 0.0
+    assert pairwise_similarity(["a b c", "a b d"], n=2) == pytest.approx(1 / 3)
+    assert pairwise_similarity(["a b c", "a b c"], method="rouge_l") == 1.0
+    with pytest.raises(PonderError, match="unknown similarity"):
+        pairwise_similarity(["a", "b"], method="cosine")
+
+    collapsed = [[p] * 4 for p in PROBLEMS]
+    diverse = [[PROBLEMS[(i + j) % 4] for j in range(4)] for i in range(4)]
+    hc, hd = intra_model_homogeneity(collapsed), intra_model_homogeneity(diverse)
+    assert hc["similarity"]["mean"] == 1.0 and hc["self_bleu"]["mean"] == pytest.approx(1.0)
+    assert hd["similarity"]["mean"] < 0.3 and hd["distinct_2"]["mean"] > hc["distinct_2"]["mean"]
+    assert hc["n_prompts"] == 4
+
+    inter = inter_model_homogeneity({"A": collapsed, "B": collapsed, "C": diverse})
+    m = np.array(inter["matrix"])
+    assert inter["models"] == ["A", "B", "C"]
+    assert np.allclose(m, m.T) and m[0, 0] == 1.0 and m[0, 1] == 1.0
+    assert m[0, 2] < m[0, 1]
+    assert inter["pairs"]["A|C"] == m[0, 2]
+    with pytest.raises(PonderError, match="different prompt counts"):
+        inter_model_homogeneity({"A": collapsed, "B": collapsed[:2]})
+
+
+def test_embedding_similarity_says_what_is_needed(tmp_path):
+    with pytest.raises(PonderError, match="sentence-transformers"):
+        embedding_similarity(["a", "b"], tmp_path / "no-such-model")
