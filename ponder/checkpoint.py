@@ -1,0 +1,169 @@
+"""Hugging Face-format checkpoints: `load(path) -> (model, tokenizer)` and `save(model, tokenizer, path)`.
+
+A directory holds config.json, model.safetensors (or shards with model.safetensors.index.json),
+tokenizer.json and tokenizer_config.json. What `save` writes, `transformers.AutoModelForCausalLM`
+loads; what HF writes, `load` reads. `save` is atomic: it writes a sibling temporary directory and
+renames it into place, so an interrupted save never leaves a half-written checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from .errors import PonderError
+from .model import ModelConfig, Transformer
+from .tokenizer import Tokenizer
+
+DTYPES = {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16,
+          "float16": torch.float16, "fp16": torch.float16}
+ASSETS = Path(__file__).parent / "assets"
+
+
+def resolve(path: str | os.PathLike) -> Path:
+    """A checkpoint directory; the name `tiny` means the base model shipped in the package."""
+    if str(path) == "tiny":
+        p = ASSETS / "tiny"
+        if not (p / "config.json").is_file():
+            raise PonderError("the built-in tiny model is missing from the package (assets/tiny); "
+                              "rebuild it with the command in README 'The tiny base model'")
+        return p
+    p = Path(path)
+    if not p.exists():
+        raise PonderError(f"{p}: no such checkpoint directory")
+    if not p.is_dir() or not (p / "config.json").is_file():
+        raise PonderError(f"{p}: not a checkpoint (expected a directory with config.json)")
+    return p
+
+
+def parse_dtype(dtype) -> torch.dtype | None:
+    if dtype is None or isinstance(dtype, torch.dtype):
+        return dtype
+    if dtype not in DTYPES:
+        raise PonderError(f"unknown dtype {dtype!r}; choose from {', '.join(DTYPES)}")
+    return DTYPES[dtype]
+
+
+def load_config(path: Path) -> ModelConfig:
+    f = path / "config.json"
+    try:
+        d = json.loads(f.read_text())
+    except json.JSONDecodeError as e:
+        raise PonderError(f"{f}: invalid JSON: {e}") from None
+    return ModelConfig.from_hf(d, source=str(f))
+
+
+def _weight_files(path: Path) -> list[Path]:
+    single = path / "model.safetensors"
+    if single.is_file():
+        return [single]
+    index = path / "model.safetensors.index.json"
+    if index.is_file():
+        try:
+            wm = json.loads(index.read_text())["weight_map"]
+        except (json.JSONDecodeError, KeyError) as e:
+            raise PonderError(f"{index}: invalid index ({e})") from None
+        files = [path / f for f in dict.fromkeys(wm.values())]
+        for f in files:
+            if not f.is_file():
+                raise PonderError(f"{index}: shard {f.name} is missing")
+        return files
+    raise PonderError(f"{path}: no model.safetensors or model.safetensors.index.json")
+
+
+def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.device = "cpu"):
+    """Read an HF-format directory; returns (model, tokenizer). dtype defaults to the checkpoint's
+    own on GPU and fp32 on CPU (bf16 matmuls are slow on most CPUs)."""
+    path = resolve(path)
+    cfg = load_config(path)
+    want = parse_dtype(dtype)
+    if want is None:
+        ck = DTYPES.get(cfg.torch_dtype, torch.float32)
+        want = ck if torch.device(device).type != "cpu" else torch.float32
+    with torch.device("meta"):
+        model = Transformer(cfg)
+    expected = {f"model.{k}" if not k.startswith("lm_head") else k: p.shape
+                for k, p in model.state_dict().items()}
+    if cfg.tie_word_embeddings:
+        expected.pop("lm_head.weight", None)
+    state = {}
+    for f in _weight_files(path):
+        with safe_open(str(f), framework="pt") as sf:
+            for name in sf.keys():
+                if name not in expected:
+                    if name == "lm_head.weight" and cfg.tie_word_embeddings:
+                        continue  # some exporters write the tied head anyway
+                    if "rotary_emb" in name:
+                        continue
+                    raise PonderError(f"{f.name}: unexpected tensor {name!r} for {cfg.model_type} config")
+                t = sf.get_tensor(name)
+                if tuple(t.shape) != tuple(expected[name]):
+                    raise PonderError(
+                        f"{f.name}: tensor {name!r} has shape {tuple(t.shape)}, config implies "
+                        f"{tuple(expected[name])}"
+                    )
+                state[name.removeprefix("model.")] = t.to(want)
+    missing = [k for k in expected if k.removeprefix("model.") not in state]
+    if missing:
+        raise PonderError(f"{path}: missing tensors {missing[:3]}{' ...' if len(missing) > 3 else ''}")
+    model = model.to_empty(device=device)
+    model.load_state_dict(state, strict=False, assign=False)
+    model.to(want)
+    if cfg.tie_word_embeddings:
+        model.lm_head.weight = model.embed_tokens.weight
+    model.eval()
+    eos_ids = cfg.eos_token_id if isinstance(cfg.eos_token_id, list) else [cfg.eos_token_id]
+    gen = path / "generation_config.json"
+    if gen.is_file():
+        try:
+            g = json.loads(gen.read_text()).get("eos_token_id")
+            eos_ids += g if isinstance(g, list) else [g]
+        except json.JSONDecodeError:
+            pass
+    tok = Tokenizer.load(path, extra_eos_ids=[i for i in eos_ids if isinstance(i, int)])
+    if tok.vocab_size > cfg.vocab_size:
+        raise PonderError(f"{path}: tokenizer has {tok.vocab_size} tokens but the model only {cfg.vocab_size}")
+    return model, tok
+
+
+def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLike) -> Path:
+    """Write an HF-format checkpoint atomically (temporary sibling directory, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    try:
+        cfg = model.config
+        cfg.torch_dtype = str(model.dtype).removeprefix("torch.")
+        if tokenizer is not None:
+            cfg.eos_token_id = tokenizer.eos_token_id
+            cfg.pad_token_id = tokenizer.pad_token_id
+            cfg.bos_token_id = tokenizer.bos_token_id
+        (tmp / "config.json").write_text(json.dumps(cfg.to_hf(), indent=2))
+        state = {}
+        for k, v in model.state_dict().items():
+            if k == "lm_head.weight" and cfg.tie_word_embeddings:
+                continue
+            state[k if k.startswith("lm_head") else f"model.{k}"] = v.detach().contiguous().cpu()
+        save_file(state, str(tmp / "model.safetensors"), metadata={"format": "pt"})
+        if tokenizer is not None:
+            tokenizer.save(tmp)
+        gen = {"eos_token_id": sorted(tokenizer.stop_token_ids) if tokenizer else cfg.eos_token_id}
+        (tmp / "generation_config.json").write_text(json.dumps(gen))
+        old = None
+        if path.exists():
+            old = path.with_name(f".{path.name}.old-{os.getpid()}")
+            os.replace(path, old)
+        os.replace(tmp, path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path

@@ -1,0 +1,412 @@
+"""A readable decoder-only transformer for the Qwen3 family, with Qwen2 and Llama 3 as config flags.
+
+Parameter names match Hugging Face's (`model.layers.0.self_attn.q_proj.weight`, ...) so a checkpoint maps
+one-to-one; `ModelConfig` maps to and from HF `config.json`. Logits match transformers' to 1e-4 in fp32
+(tests/test_model.py checks it in both directions).
+
+The same forward serves training (full sequences, optional padding mask) and sampling (a preallocated
+`KVCache` written in place; see engine.py).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .errors import PonderError
+
+ARCHITECTURES = {"qwen3": "Qwen3ForCausalLM", "qwen2": "Qwen2ForCausalLM", "llama": "LlamaForCausalLM"}
+
+
+@dataclass
+class ModelConfig:
+    model_type: str = "qwen3"  # qwen3 | qwen2 | llama
+    vocab_size: int = 512
+    hidden_size: int = 128
+    intermediate_size: int = 384
+    num_hidden_layers: int = 4
+    num_attention_heads: int = 4
+    num_key_value_heads: int = 2
+    head_dim: int | None = None  # default hidden_size // num_attention_heads
+    max_position_embeddings: int = 2048
+    rope_theta: float = 10000.0
+    rope_scaling: dict | None = None  # {"rope_type": "linear"|"yarn"|"llama3", "factor": ..., ...}
+    rms_norm_eps: float = 1e-6
+    tie_word_embeddings: bool = True
+    attention_bias: bool = False  # q/k/v(/o for llama) biases; Qwen2 has q/k/v biases
+    qk_norm: bool = True  # Qwen3's per-head RMSNorm on queries and keys
+    mlp_bias: bool = False
+    bos_token_id: int | None = None
+    eos_token_id: int | list[int] | None = None
+    pad_token_id: int | None = None
+    torch_dtype: str = "float32"
+    extra: dict = field(default_factory=dict, repr=False)  # unknown HF keys, written back on save
+
+    def __post_init__(self):
+        if self.model_type not in ARCHITECTURES:
+            raise PonderError(
+                f"unsupported model_type {self.model_type!r}; supported: {', '.join(ARCHITECTURES)}"
+            )
+        if self.head_dim is None:
+            self.head_dim = self.hidden_size // self.num_attention_heads
+        if self.num_attention_heads % self.num_key_value_heads:
+            raise PonderError(
+                f"num_attention_heads={self.num_attention_heads} is not a multiple of "
+                f"num_key_value_heads={self.num_key_value_heads}"
+            )
+        if self.head_dim % 2:
+            raise PonderError(f"head_dim={self.head_dim} must be even for RoPE")
+
+    # ---- HF config.json <-> ModelConfig -------------------------------------------------------
+    @classmethod
+    def from_hf(cls, d: dict, source: str = "config.json") -> ModelConfig:
+        mt = d.get("model_type")
+        archs = d.get("architectures") or []
+        if mt not in ARCHITECTURES:
+            raise PonderError(
+                f"{source}: unsupported architecture model_type={mt!r} {archs}; "
+                f"supported: {', '.join(ARCHITECTURES.values())}"
+            )
+        if d.get("use_sliding_window"):
+            raise PonderError(f"{source}: use_sliding_window=true is not supported")
+        act = d.get("hidden_act", "silu")
+        if act != "silu":
+            raise PonderError(f"{source}: hidden_act={act!r} is not supported (only silu)")
+        rope_theta = d.get("rope_theta")
+        scaling = d.get("rope_scaling")
+        params = d.get("rope_parameters")  # transformers >= 5 keeps theta and scaling together here
+        if isinstance(params, dict):
+            rope_theta = params.get("rope_theta", rope_theta)
+            if params.get("rope_type", "default") != "default":
+                scaling = {k: v for k, v in params.items() if k != "rope_theta"}
+        if scaling is not None:
+            scaling = dict(scaling)
+            kind = scaling.get("rope_type", scaling.get("type", "default"))
+            if kind not in ("default", "linear", "yarn", "llama3"):
+                raise PonderError(f"{source}: rope scaling type {kind!r} is not supported")
+            scaling["rope_type"] = kind
+            if kind == "default":
+                scaling = None
+        required = ["vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads"]
+        for k in required:
+            if k not in d:
+                raise PonderError(f"{source}: missing field {k!r}")
+        known = {f.name for f in fields(cls)}
+        kw = {k: d[k] for k in known if k in d and k not in ("extra", "rope_scaling", "rope_theta", "qk_norm")}
+        kw["model_type"] = mt
+        kw["rope_theta"] = float(rope_theta if rope_theta is not None else 10000.0)
+        kw["rope_scaling"] = scaling
+        kw.setdefault("num_key_value_heads", d["num_attention_heads"])
+        kw["torch_dtype"] = str(d.get("torch_dtype") or d.get("dtype") or "float32")
+        if mt == "qwen3":
+            kw["qk_norm"] = True
+        elif mt == "qwen2":
+            kw["qk_norm"], kw["attention_bias"] = False, True
+        else:
+            kw["qk_norm"] = False
+        if mt == "qwen2" or kw.get("head_dim") is None:
+            kw["head_dim"] = d["hidden_size"] // d["num_attention_heads"]
+        kw.setdefault("tie_word_embeddings", False if mt == "llama" else kw.get("tie_word_embeddings", False))
+        kw["extra"] = {k: v for k, v in d.items() if k not in known and k not in ("rope_parameters",)}
+        return cls(**kw)
+
+    def to_hf(self) -> dict:
+        d = asdict(self)
+        extra = d.pop("extra")
+        d.pop("qk_norm")
+        if self.model_type == "qwen2":
+            d.pop("attention_bias")
+            d.pop("head_dim")
+        out = dict(extra)
+        out.update(d)
+        out["architectures"] = [ARCHITECTURES[self.model_type]]
+        out["hidden_act"] = "silu"
+        out.setdefault("attention_dropout", 0.0)
+        out.setdefault("initializer_range", 0.02)
+        out.setdefault("use_cache", True)
+        if self.model_type in ("qwen2", "qwen3"):
+            out.setdefault("use_sliding_window", False)
+            out.setdefault("sliding_window", None)
+            out.setdefault("max_window_layers", self.num_hidden_layers)
+        if self.rope_scaling is None:
+            out.pop("rope_scaling")
+        return out
+
+    def num_params(self) -> int:
+        h, i, L, v = self.hidden_size, self.intermediate_size, self.num_hidden_layers, self.vocab_size
+        q = self.num_attention_heads * self.head_dim
+        kv = self.num_key_value_heads * self.head_dim
+        per_layer = h * q + 2 * h * kv + q * h + 3 * h * i + 2 * h
+        if self.qk_norm:
+            per_layer += 2 * self.head_dim
+        if self.attention_bias:
+            per_layer += q + 2 * kv + (h if self.model_type != "qwen2" else 0)
+        emb = v * h * (1 if self.tie_word_embeddings else 2)
+        return L * per_layer + emb + h
+
+
+# ---- RoPE ------------------------------------------------------------------------------------
+def rope_inv_freq(cfg: ModelConfig) -> tuple[torch.Tensor, float]:
+    """Inverse frequencies and the attention scale factor (YaRN's mscale; 1.0 otherwise)."""
+    dim, base = cfg.head_dim, cfg.rope_theta
+    # Always on CPU in fp32 (also when the model is built on the meta device); moved lazily in rope().
+    inv = 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.int64, device="cpu").float() / dim))
+    s = cfg.rope_scaling
+    if not s:
+        return inv, 1.0
+    kind, factor = s["rope_type"], float(s.get("factor", 1.0))
+    if kind == "linear":
+        return inv / factor, 1.0
+    if kind == "llama3":  # Llama 3.1: keep high frequencies, divide low ones, smooth in between
+        lo, hi = float(s.get("low_freq_factor", 1.0)), float(s.get("high_freq_factor", 4.0))
+        old = float(s.get("original_max_position_embeddings", 8192))
+        wavelen = 2 * math.pi / inv
+        scaled = torch.where(wavelen > old / lo, inv / factor, inv)
+        smooth = (old / wavelen - lo) / (hi - lo)
+        smoothed = (1 - smooth) * scaled / factor + smooth * scaled
+        medium = ~(wavelen < old / hi) & ~(wavelen > old / lo)
+        return torch.where(medium, smoothed, scaled), 1.0
+    # YaRN (Peng et al. 2023): interpolate low frequencies, extrapolate high ones, ramp between.
+    orig = s.get("original_max_position_embeddings") or cfg.max_position_embeddings
+
+    def mscale(scale, m=1.0):
+        return 1.0 if scale <= 1 else 0.1 * m * math.log(scale) + 1.0
+
+    att = s.get("attention_factor")
+    if att is None:
+        if s.get("mscale") and s.get("mscale_all_dim"):
+            att = mscale(factor, s["mscale"]) / mscale(factor, s["mscale_all_dim"])
+        else:
+            att = mscale(factor)
+    beta_fast, beta_slow = s.get("beta_fast") or 32, s.get("beta_slow") or 1
+
+    def corr_dim(rot):
+        return (dim * math.log(orig / (rot * 2 * math.pi))) / (2 * math.log(base))
+
+    low, high = corr_dim(beta_fast), corr_dim(beta_slow)
+    if s.get("truncate", True):
+        low, high = math.floor(low), math.ceil(high)
+    low, high = max(low, 0), min(high, dim - 1)
+    if low == high:
+        high += 0.001
+    ramp = ((torch.arange(dim // 2, dtype=torch.float32, device="cpu") - low) / (high - low)).clamp(0, 1)
+    extrap = 1 - ramp
+    pos = base ** (torch.arange(0, dim, 2, device="cpu").float() / dim)
+    inv = (1.0 / (factor * pos)) * (1 - extrap) + (1.0 / pos) * extrap
+    return inv, float(att)
+
+
+def rotate_half(x: torch.Tensor) -> torch.Tensor:
+    x1, x2 = x.chunk(2, dim=-1)
+    return torch.cat((-x2, x1), dim=-1)
+
+
+# ---- layers ----------------------------------------------------------------------------------
+class RMSNorm(nn.Module):
+    def __init__(self, dim: int, eps: float):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(dim))
+        self.eps = eps
+
+    def forward(self, x):
+        # Normalise in fp32 like the reference, then cast back: matters for bf16 parity.
+        dt = x.dtype
+        x = x.float()
+        x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps)
+        return self.weight * x.to(dt)
+
+
+@dataclass
+class KVCache:
+    """Preallocated keys/values for every layer: [layers, batch, kv_heads, max_len, head_dim].
+
+    `length` slots are filled; all rows share slot indices (prompts are left-padded), and `valid`
+    marks which slots hold real tokens so padding is never attended to.
+    """
+
+    k: torch.Tensor
+    v: torch.Tensor
+    valid: torch.Tensor  # [batch, max_len] bool
+    length: int = 0
+
+    @classmethod
+    def empty(cls, cfg: ModelConfig, batch: int, max_len: int, dtype, device) -> KVCache:
+        shape = (cfg.num_hidden_layers, batch, cfg.num_key_value_heads, max_len, cfg.head_dim)
+        return cls(
+            torch.empty(shape, dtype=dtype, device=device),
+            torch.empty(shape, dtype=dtype, device=device),
+            torch.zeros(batch, max_len, dtype=torch.bool, device=device),
+        )
+
+    def repeat_interleave(self, n: int) -> KVCache:
+        """Fan a prefilled cache out to n copies per row (prefill once, sample n)."""
+        if n == 1:
+            return self
+        return KVCache(
+            self.k.repeat_interleave(n, dim=1),
+            self.v.repeat_interleave(n, dim=1),
+            self.valid.repeat_interleave(n, dim=0),
+            self.length,
+        )
+
+
+class Attention(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        h, d = cfg.hidden_size, cfg.head_dim
+        self.nh, self.nkv = cfg.num_attention_heads, cfg.num_key_value_heads
+        bias = cfg.attention_bias
+        self.q_proj = nn.Linear(h, self.nh * d, bias=bias)
+        self.k_proj = nn.Linear(h, self.nkv * d, bias=bias)
+        self.v_proj = nn.Linear(h, self.nkv * d, bias=bias)
+        # Qwen2 has biases on q/k/v only; in Qwen3 and Llama attention_bias covers o_proj too.
+        self.o_proj = nn.Linear(self.nh * d, h, bias=bias and cfg.model_type != "qwen2")
+        if cfg.qk_norm:
+            self.q_norm = RMSNorm(d, cfg.rms_norm_eps)
+            self.k_norm = RMSNorm(d, cfg.rms_norm_eps)
+
+    def forward(self, x, cos, sin, mask, cache: KVCache | None, layer: int, is_causal: bool):
+        B, T, _ = x.shape
+        d = self.cfg.head_dim
+        q = self.q_proj(x).view(B, T, self.nh, d)
+        k = self.k_proj(x).view(B, T, self.nkv, d)
+        v = self.v_proj(x).view(B, T, self.nkv, d).transpose(1, 2)
+        if self.cfg.qk_norm:
+            q, k = self.q_norm(q), self.k_norm(k)
+        q, k = q.transpose(1, 2), k.transpose(1, 2)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        if cache is not None:  # write in place into the preallocated buffers: no torch.cat per step
+            s = cache.length
+            cache.k[layer, :, :, s : s + T] = k
+            cache.v[layer, :, :, s : s + T] = v
+            k, v = cache.k[layer, :, :, : s + T], cache.v[layer, :, :, : s + T]
+        out = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=mask, is_causal=is_causal and mask is None, enable_gqa=self.nh != self.nkv
+        )
+        return self.o_proj(out.transpose(1, 2).reshape(B, T, self.nh * d))
+
+
+class MLP(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        h, i, b = cfg.hidden_size, cfg.intermediate_size, cfg.mlp_bias
+        self.gate_proj = nn.Linear(h, i, bias=b)
+        self.up_proj = nn.Linear(h, i, bias=b)
+        self.down_proj = nn.Linear(i, h, bias=b)
+
+    def forward(self, x):
+        return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))  # SwiGLU
+
+
+class Block(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.self_attn = Attention(cfg)
+        self.mlp = MLP(cfg)
+        self.input_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
+        self.post_attention_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
+
+    def forward(self, x, cos, sin, mask, cache, layer, is_causal):
+        x = x + self.self_attn(self.input_layernorm(x), cos, sin, mask, cache, layer, is_causal)
+        return x + self.mlp(self.post_attention_layernorm(x))
+
+
+class Transformer(nn.Module):
+    """`model(input_ids)` -> logits [batch, seq, vocab]."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.config = cfg
+        self.embed_tokens = nn.Embedding(cfg.vocab_size, cfg.hidden_size)
+        self.layers = nn.ModuleList(Block(cfg) for _ in range(cfg.num_hidden_layers))
+        self.norm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
+        self.lm_head = nn.Linear(cfg.hidden_size, cfg.vocab_size, bias=False)
+        if cfg.tie_word_embeddings:
+            self.lm_head.weight = self.embed_tokens.weight
+        # A plain attribute, not a buffer: model.to(bfloat16) must not round the frequencies.
+        self.inv_freq, self.attention_scaling = rope_inv_freq(cfg)
+
+    @property
+    def device(self) -> torch.device:
+        return self.embed_tokens.weight.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.embed_tokens.weight.dtype
+
+    def init_weights(self, seed: int = 0, std: float = 0.02):
+        g = torch.Generator().manual_seed(seed)
+        for name, p in self.named_parameters():
+            with torch.no_grad():
+                if name.endswith("norm.weight"):
+                    p.fill_(1.0)
+                elif name.endswith("bias"):
+                    p.zero_()
+                else:
+                    p.copy_(torch.randn(p.shape, generator=g) * std)
+        return self
+
+    def rope(self, positions: torch.Tensor, dtype):
+        if self.inv_freq.device != positions.device:
+            self.inv_freq = self.inv_freq.to(positions.device)
+        freqs = positions[..., None].float() * self.inv_freq  # [B, T, d/2]
+        emb = torch.cat((freqs, freqs), dim=-1)
+        cos, sin = emb.cos() * self.attention_scaling, emb.sin() * self.attention_scaling
+        return cos[:, None].to(dtype), sin[:, None].to(dtype)  # [B, 1, T, d]
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        positions: torch.Tensor | None = None,
+        cache: KVCache | None = None,
+        return_hidden: bool = False,
+    ) -> torch.Tensor:
+        """Logits for every position.
+
+        attention_mask: [B, T] 1 for real tokens, 0 for padding (training batches); positions then
+        count real tokens only. With `cache`, input_ids are appended at slot `cache.length` and the
+        cache's `valid` mask (already updated by the caller for these slots) decides what is visible.
+        """
+        B, T = input_ids.shape
+        x = self.embed_tokens(input_ids)
+        mask, is_causal = None, True
+        if cache is not None:
+            s = cache.length
+            valid = cache.valid[:, : s + T]
+            if positions is None:
+                positions = (valid.long().cumsum(-1) - 1).clamp(min=0)[:, s:]
+            if T == 1:  # decoding: one query sees every valid slot (is_causal would align top-left)
+                is_causal = False
+                mask = None if bool(valid.all()) else valid[:, None, None, :]
+            elif s > 0 or not bool(valid.all()):
+                causal = torch.ones(T, s + T, dtype=torch.bool, device=x.device).tril(s)
+                # A padded query sees itself so its (unused) row stays finite rather than NaN.
+                eye = torch.zeros_like(causal)
+                eye[:, s:] = torch.eye(T, dtype=torch.bool, device=x.device)
+                mask = ((causal[None] & valid[:, None, :]) | eye[None])[:, None]
+        elif attention_mask is not None:
+            am = attention_mask.bool()
+            if positions is None:
+                positions = (am.long().cumsum(-1) - 1).clamp(min=0)
+            if not bool(am.all()):
+                causal = torch.ones(T, T, dtype=torch.bool, device=x.device).tril()
+                eye = torch.eye(T, dtype=torch.bool, device=x.device)
+                mask = ((causal[None] & am[:, None, :]) | eye[None])[:, None]
+        if positions is None:
+            positions = torch.arange(T, device=x.device)[None].expand(B, T)
+        cos, sin = self.rope(positions, x.dtype)
+        for i, layer in enumerate(self.layers):
+            x = layer(x, cos, sin, mask, cache, i, is_causal)
+        if cache is not None:
+            cache.length += T
+        x = self.norm(x)
+        if return_hidden:
+            return x
+        return self.lm_head(x)

@@ -1,0 +1,178 @@
+"""Tokenizer: a thin wrapper over the `tokenizers` library (tokenizer.json), one chat template, training.
+
+Every stage (SFT, RL, evaluation, the CLI) renders chat messages through `Tokenizer.apply_chat_template`,
+so a model is always prompted the way it was trained. A checkpoint's own Jinja template
+(tokenizer_config.json `chat_template`) is used when present; otherwise ChatML, the format of Qwen models.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from tokenizers import Tokenizer as HFTokenizer
+from tokenizers import decoders, models, pre_tokenizers, trainers
+
+from .errors import PonderError
+
+CHATML = (
+    "{% for message in messages %}"
+    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+ROLES = ("system", "user", "assistant")
+
+
+def _token_content(t) -> str | None:
+    if isinstance(t, dict):
+        return t.get("content")
+    return t
+
+
+class Tokenizer:
+    def __init__(
+        self,
+        tok: HFTokenizer,
+        *,
+        eos_token: str | None,
+        bos_token: str | None = None,
+        pad_token: str | None = None,
+        chat_template: str | None = None,
+        extra_eos_ids: Iterable[int] = (),
+        source: str = "tokenizer",
+    ):
+        self.tok = tok
+        if not eos_token or tok.token_to_id(eos_token) is None:
+            raise PonderError(f"{source}: tokenizer has no EOS token (eos_token={eos_token!r} not in vocabulary)")
+        self.eos_token = eos_token
+        self.bos_token = bos_token if bos_token and tok.token_to_id(bos_token) is not None else None
+        self.pad_token = pad_token if pad_token and tok.token_to_id(pad_token) is not None else eos_token
+        self.chat_template = chat_template
+        self.eos_token_id = tok.token_to_id(eos_token)
+        # Generation stops at any of these (a chat model ends turns with <|im_end|>, a base model with EOS).
+        ids = {self.eos_token_id, *extra_eos_ids}
+        im_end = tok.token_to_id("<|im_end|>")
+        if im_end is not None:
+            ids.add(im_end)
+        self.stop_token_ids = frozenset(i for i in ids if i is not None)
+        self._jinja = None
+
+    # ---- basics ----------------------------------------------------------------------------
+    @property
+    def vocab_size(self) -> int:
+        return self.tok.get_vocab_size(with_added_tokens=True)
+
+    @property
+    def pad_token_id(self) -> int:
+        return self.tok.token_to_id(self.pad_token)
+
+    @property
+    def bos_token_id(self) -> int | None:
+        return None if self.bos_token is None else self.tok.token_to_id(self.bos_token)
+
+    def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
+        return self.tok.encode(text, add_special_tokens=add_special_tokens).ids
+
+    def encode_batch(self, texts: list[str], add_special_tokens: bool = False) -> list[list[int]]:
+        return [e.ids for e in self.tok.encode_batch(texts, add_special_tokens=add_special_tokens)]
+
+    def decode(self, ids, skip_special_tokens: bool = True) -> str:
+        return self.tok.decode(list(ids), skip_special_tokens=skip_special_tokens)
+
+    def token_to_id(self, token: str) -> int | None:
+        return self.tok.token_to_id(token)
+
+    # ---- chat ------------------------------------------------------------------------------
+    def apply_chat_template(self, messages: list[dict], add_generation_prompt: bool = True) -> str:
+        for i, m in enumerate(messages):
+            if not isinstance(m, dict) or m.get("role") not in ROLES or not isinstance(m.get("content"), str):
+                raise PonderError(
+                    f"chat message {i}: expected {{'role': one of {ROLES}, 'content': str}}, got {m!r:.80}"
+                )
+        if self._jinja is None:
+            from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+            def raise_exception(msg):
+                raise PonderError(f"chat template: {msg}")
+
+            env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+            env.filters["tojson"] = lambda x, **kw: json.dumps(x, ensure_ascii=False, **kw)
+            env.globals["raise_exception"] = raise_exception
+            self._jinja = env.from_string(self.chat_template or CHATML)
+        return self._jinja.render(
+            messages=messages,
+            add_generation_prompt=add_generation_prompt,
+            bos_token=self.bos_token or "",
+            eos_token=self.eos_token,
+        )
+
+    # ---- files -----------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> None:
+        path = Path(path)
+        self.tok.save(str(path / "tokenizer.json"))
+        cfg = {
+            "tokenizer_class": "PreTrainedTokenizerFast",
+            "eos_token": self.eos_token,
+            "pad_token": self.pad_token,
+            "bos_token": self.bos_token,
+            "chat_template": self.chat_template or CHATML,
+            "model_max_length": 32768,
+            "clean_up_tokenization_spaces": False,
+        }
+        (path / "tokenizer_config.json").write_text(json.dumps(cfg, indent=2, ensure_ascii=False))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, extra_eos_ids: Iterable[int] = ()) -> Tokenizer:
+        path = Path(path)
+        tj = path / "tokenizer.json"
+        if not tj.is_file():
+            raise PonderError(f"{path}: no tokenizer.json")
+        try:
+            tok = HFTokenizer.from_file(str(tj))
+        except Exception as e:  # the library's message is informative; keep it on one line
+            raise PonderError(f"{tj}: cannot read tokenizer: {str(e).splitlines()[0]}") from None
+        cfg = {}
+        tc = path / "tokenizer_config.json"
+        if tc.is_file():
+            try:
+                cfg = json.loads(tc.read_text())
+            except json.JSONDecodeError as e:
+                raise PonderError(f"{tc}: invalid JSON: {e}") from None
+        template = cfg.get("chat_template")
+        if isinstance(template, list):  # named templates: take the default one
+            template = next((t["template"] for t in template if t.get("name") == "default"), None)
+        jt = path / "chat_template.jinja"
+        if template is None and jt.is_file():
+            template = jt.read_text()
+        return cls(
+            tok,
+            eos_token=_token_content(cfg.get("eos_token")),
+            bos_token=_token_content(cfg.get("bos_token")),
+            pad_token=_token_content(cfg.get("pad_token")),
+            chat_template=template,
+            extra_eos_ids=extra_eos_ids,
+            source=str(path),
+        )
+
+
+SPECIAL_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>", "<think>", "</think>")
+
+
+def train_tokenizer(texts: Iterable[str], vocab_size: int = 512, special_tokens=SPECIAL_TOKENS) -> Tokenizer:
+    """Byte-level BPE with one token per digit (as Qwen does: arithmetic sees digits, not chunks)."""
+    tok = HFTokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.ByteLevel(add_prefix_space=False)]
+    )
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=list(special_tokens),
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(texts, trainer=trainer)
+    return Tokenizer(tok, eos_token=special_tokens[0], pad_token=special_tokens[0])

@@ -1,0 +1,118 @@
+"""Logit parity with transformers (the oracle) in both directions, for Qwen3, Qwen2 and Llama configs."""
+
+import json
+
+import pytest
+import torch
+
+import ponder
+from ponder.errors import PonderError
+from ponder.model import ModelConfig, Transformer
+
+transformers = pytest.importorskip("transformers")
+
+BASE = dict(vocab_size=320, hidden_size=64, intermediate_size=112, num_hidden_layers=2, num_attention_heads=4,
+            num_key_value_heads=2, max_position_embeddings=512, rms_norm_eps=1e-6)
+
+CASES = {
+    "qwen3": ("Qwen3Config", "Qwen3ForCausalLM", dict(head_dim=24, tie_word_embeddings=True, rope_theta=1e6)),
+    "qwen3_untied_yarn": ("Qwen3Config", "Qwen3ForCausalLM", dict(
+        head_dim=16, tie_word_embeddings=False,
+        rope_scaling={"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 128})),
+    "qwen3_linear_bias": ("Qwen3Config", "Qwen3ForCausalLM", dict(
+        attention_bias=True, rope_scaling={"rope_type": "linear", "factor": 2.0})),
+    "qwen2": ("Qwen2Config", "Qwen2ForCausalLM", dict(tie_word_embeddings=False)),
+    "llama3": ("LlamaConfig", "LlamaForCausalLM", dict(
+        rope_theta=500000.0, rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                                           "high_freq_factor": 4.0, "original_max_position_embeddings": 64})),
+}
+
+
+def hf_model(name, seed=0):
+    cfg_cls, model_cls, extra = CASES[name]
+    cfg = getattr(transformers, cfg_cls)(**BASE, **extra)
+    torch.manual_seed(seed)
+    m = getattr(transformers, model_cls)(cfg).eval()
+    with torch.no_grad():  # HF zero-inits biases; make them count
+        for n, p in m.named_parameters():
+            if n.endswith("bias") or "norm" in n:
+                p.add_(torch.randn_like(p) * 0.1)
+    return m
+
+
+def fixed_tokenizer():
+    return ponder.train_tokenizer(["ab cd ef " * 10, "12 + 34 = 46"], vocab_size=280)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_hf_to_ponder_logits(tmp_path, name):
+    hf = hf_model(name)
+    hf.save_pretrained(tmp_path)
+    fixed_tokenizer().save(tmp_path)
+    model, _ = ponder.load(tmp_path)
+    x = torch.randint(0, 320, (2, 300))  # long enough to reach the scaled RoPE range
+    with torch.no_grad():
+        ref, ours = hf(x).logits, model(x)
+    assert ours.shape == (2, 300, 320)
+    assert (ref - ours).abs().max().item() < 1e-4
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_ponder_to_hf_logits(tmp_path, name):
+    cfg = ModelConfig.from_hf(hf_model(name).config.to_dict())
+    model = Transformer(cfg).init_weights(seed=3, std=0.05).eval()
+    with torch.no_grad():
+        for n, p in model.named_parameters():
+            if "norm" in n or n.endswith("bias"):
+                p.add_(torch.randn_like(p) * 0.1)
+    ponder.save(model, fixed_tokenizer(), tmp_path / "ck")
+    hf = transformers.AutoModelForCausalLM.from_pretrained(tmp_path / "ck", dtype=torch.float32).eval()
+    x = torch.randint(0, 320, (2, 200))
+    with torch.no_grad():
+        assert (hf(x).logits - model(x)).abs().max().item() < 1e-4
+
+
+def test_padding_mask_matches_unpadded(tiny_random):
+    model, _ = tiny_random
+    x = torch.randint(0, 300, (1, 12))
+    padded = torch.cat([torch.zeros(1, 5, dtype=torch.long), x], 1)
+    mask = torch.cat([torch.zeros(1, 5), torch.ones(1, 12)], 1)
+    with torch.no_grad():
+        a = model(x)
+        b = model(padded, attention_mask=mask)[:, 5:]
+    assert torch.isfinite(model(padded, attention_mask=mask)).all()
+    assert (a - b).abs().max().item() < 1e-4
+
+
+def test_bf16_runs_and_tracks_fp32(tiny_random):
+    model, _ = tiny_random
+    x = torch.randint(0, 300, (2, 16))
+    with torch.no_grad():
+        ref = model(x)
+        low = Transformer(model.config).to(torch.bfloat16)
+        low.load_state_dict(model.state_dict())
+        out = low(x).float()
+    assert out.dtype == torch.float32
+    assert (out - ref).abs().max().item() < 0.5
+    assert low.inv_freq.dtype == torch.float32  # RoPE frequencies are never rounded to bf16
+
+
+def test_param_count_matches(tiny_random):
+    model, _ = tiny_random
+    assert model.config.num_params() == sum(p.numel() for p in model.parameters())
+
+
+@pytest.mark.parametrize("bad, msg", [
+    ({"model_type": "gpt2"}, "unsupported architecture"),
+    ({"model_type": "qwen3", "hidden_size": 64}, "missing field"),
+    ({"model_type": "llama", "hidden_act": "gelu", **BASE}, "hidden_act"),
+])
+def test_bad_configs(bad, msg):
+    with pytest.raises(PonderError, match=msg):
+        ModelConfig.from_hf(bad)
+
+
+def test_config_roundtrip():
+    cfg = ModelConfig(model_type="llama", rope_scaling={"rope_type": "llama3", "factor": 8.0}, head_dim=32)
+    again = ModelConfig.from_hf(json.loads(json.dumps(cfg.to_hf())))
+    assert again.rope_scaling == cfg.rope_scaling and again.head_dim == 32 and again.model_type == "llama"
