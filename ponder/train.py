@@ -1,0 +1,395 @@
+"""Pretraining and supervised fine-tuning: the loops, and the run-directory plumbing they share.
+
+A run directory holds `config.json` (the arguments), `metrics.jsonl` (one row per logged step),
+`checkpoint/` (HF-format model + tokenizer, loadable by `ponder.load`) and `trainer_state.pt` (optimizer,
+step, RNG). Both are written atomically, trainer state last, so a crash at any point leaves the previous
+consistent pair. Batches are a pure function of (seed, step), so resuming needs no data cursor and a
+resumed run reproduces the uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from . import checkpoint
+from .errors import PonderError
+from .model import ModelConfig, Transformer
+from .tokenizer import Tokenizer, train_tokenizer
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 1000
+    batch_size: int = 32  # sequences per optimizer step (split into micro-batches by grad_accum)
+    grad_accum: int = 1
+    seq_len: int = 128
+    lr: float = 3e-3
+    min_lr_ratio: float = 0.1
+    warmup: int = 50
+    weight_decay: float = 0.1
+    grad_clip: float = 1.0
+    betas: tuple = (0.9, 0.95)
+    seed: int = 0
+    eval_every: int = 100
+    save_every: int = 200
+    bf16: bool = False  # autocast matmuls to bf16 (helps on GPUs and recent CPUs with AMX)
+    threads: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+# ---- optimisation pieces -------------------------------------------------------------------------
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    """Linear warmup, then cosine decay to min_lr_ratio * lr."""
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    t = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+    return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(t, 1.0))))
+
+
+def make_optimizer(model: Transformer, cfg: TrainConfig) -> torch.optim.AdamW:
+    # No weight decay on norms, biases and embeddings (GPT-style practice).
+    decay, no_decay = [], []
+    for n, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        (decay if p.ndim >= 2 and "embed" not in n else no_decay).append(p)
+    return torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                              {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=cfg.betas,
+                             foreach=True)
+
+
+def token_loss(model: Transformer, ids: torch.Tensor, loss_mask: torch.Tensor, attn: torch.Tensor | None,
+               bf16: bool = False) -> tuple[torch.Tensor, int]:
+    """Sum of next-token cross-entropy over positions where loss_mask (of the *target*) is 1, and the count."""
+    with torch.autocast(ids.device.type, dtype=torch.bfloat16, enabled=bf16):
+        logits = model(ids[:, :-1], attention_mask=None if attn is None else attn[:, :-1])
+    tgt = ids[:, 1:]
+    m = loss_mask[:, 1:].float()
+    ce = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), tgt.reshape(-1), reduction="none")
+    return (ce * m.reshape(-1)).sum(), int(m.sum().item())
+
+
+# ---- run directory -------------------------------------------------------------------------------
+def atomic_write_text(path: Path, text: str):
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def append_jsonl(path: Path, row: dict):
+    with open(path, "a") as f:
+        f.write(json.dumps(row) + "\n")
+
+
+def save_run(run: Path, model, tok, opt, step: int, extra: dict | None = None):
+    checkpoint.save(model, tok, run / "checkpoint")
+    state = {"step": step, "optimizer": opt.state_dict(), "torch_rng": torch.get_rng_state(),
+             "python_rng": random.getstate(), "extra": extra or {}}
+    tmp = run / f".trainer_state.pt.tmp-{os.getpid()}"
+    torch.save(state, tmp)
+    os.replace(tmp, run / "trainer_state.pt")
+
+
+def load_run(run: Path, kind: str):
+    """(model, tokenizer, state) of a run directory made by `kind` ('pretrain', 'sft', 'grpo')."""
+    cfg_f = run / "config.json"
+    if not cfg_f.is_file() or not (run / "trainer_state.pt").is_file():
+        raise PonderError(f"{run}: not a resumable run directory (needs config.json and trainer_state.pt)")
+    saved = json.loads(cfg_f.read_text())
+    if saved.get("kind") != kind:
+        raise PonderError(f"{run}: is a {saved.get('kind')!r} run, not {kind!r}")
+    model, tok = checkpoint.load(run / "checkpoint")
+    state = torch.load(run / "trainer_state.pt", weights_only=False)
+    return model, tok, state, saved
+
+
+def trim_metrics(run: Path, step: int):
+    """Drop metric rows logged after `step` (by a run that died after its last checkpoint)."""
+    f = run / "metrics.jsonl"
+    if f.is_file():
+        rows = [ln for ln in f.read_text().splitlines() if ln.strip() and json.loads(ln).get("step", 0) <= step]
+        atomic_write_text(f, "".join(r + "\n" for r in rows))
+
+
+def _progress(total: int, initial: int, desc: str, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, desc=desc, dynamic_ncols=True)
+
+
+# ---- pretraining ---------------------------------------------------------------------------------
+def pack_documents(docs_ids: list[list[int]], seq_len: int, pad: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Greedy document-aligned packing: each row starts at a document start (as prompts do at inference)."""
+    rows, cur = [], []
+    for d in docs_ids:
+        d = d[: seq_len + 1]
+        if cur and len(cur) + len(d) > seq_len + 1:
+            rows.append(cur)
+            cur = []
+        cur = cur + d
+    if cur:
+        rows.append(cur)
+    ids = torch.full((len(rows), seq_len + 1), pad, dtype=torch.long)
+    mask = torch.zeros((len(rows), seq_len + 1), dtype=torch.long)
+    for i, r in enumerate(rows):
+        ids[i, : len(r)] = torch.tensor(r)
+        mask[i, : len(r)] = 1
+    return ids, mask
+
+
+def pretrain(
+    run_dir: str | os.PathLike,
+    docs: list[str] | None = None,
+    *,
+    model_config: ModelConfig | None = None,
+    train: TrainConfig | None = None,
+    vocab_size: int = 512,
+    heldout_docs: list[str] | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    on_log: Callable[[dict], None] | None = None,
+) -> Path:
+    """Train a tokenizer and a model from scratch on `docs`; returns the run directory.
+
+    With resume=True, `docs` may be None: the run's own config regenerates nothing — the caller passes
+    the same documents (the CLI rebuilds them from the saved corpus settings).
+    """
+    run = Path(run_dir)
+    train = train or TrainConfig()
+    if train.threads:
+        torch.set_num_threads(train.threads)
+    if not docs:
+        raise PonderError("pretrain: the corpus is empty")
+    if resume:
+        model, tok, state, saved = load_run(run, "pretrain")
+        train = TrainConfig(**{**saved["train"], "steps": train.steps})
+        start = state["step"]
+        trim_metrics(run, start)
+    else:
+        if (run / "trainer_state.pt").exists():
+            raise PonderError(f"{run}: already holds a run; pass --resume to continue it or choose another --out")
+        run.mkdir(parents=True, exist_ok=True)
+        random.seed(train.seed)
+        torch.manual_seed(train.seed)
+        tok = train_tokenizer(docs, vocab_size=vocab_size)
+        mc = model_config or ModelConfig()
+        mc.vocab_size = max(mc.vocab_size, tok.vocab_size)
+        model = Transformer(mc).init_weights(train.seed)
+        start, state = 0, None
+        atomic_write_text(run / "config.json", json.dumps(
+            {"kind": "pretrain", "train": asdict(train), "model": asdict(mc), "vocab_size": vocab_size}, indent=2))
+    opt = make_optimizer(model, train)
+    if state is not None:
+        opt.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["torch_rng"])
+    ids, mask = pack_documents([tok.encode(d) for d in docs], train.seq_len, tok.pad_token_id)
+    held = None
+    if heldout_docs:
+        held = pack_documents([tok.encode(d) for d in heldout_docs], train.seq_len, tok.pad_token_id)
+    model.train()
+    bar = _progress(train.steps, start, "pretrain", progress)
+    t0, tokens = time.perf_counter(), 0
+    micro = max(1, train.batch_size // train.grad_accum)
+    for step in range(start, train.steps):
+        g = torch.Generator().manual_seed(train.seed * 1_000_003 + step)  # batch = f(seed, step)
+        idx = torch.randint(0, ids.shape[0], (train.batch_size,), generator=g)
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step, train)
+        total = int(mask[idx, 1:].sum())
+        loss_sum = 0.0
+        for j in range(0, train.batch_size, micro):
+            b = idx[j : j + micro]
+            s, _ = token_loss(model, ids[b], mask[b], mask[b], train.bf16)
+            (s / total).backward()  # normalise by the whole batch's token count: split-invariant
+            loss_sum += s.item()
+        gn = torch.nn.utils.clip_grad_norm_(model.parameters(), train.grad_clip)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        tokens += total
+        row = {"step": step + 1, "loss": loss_sum / total, "lr": lr_at(step, train), "grad_norm": float(gn),
+               "tokens_per_s": tokens / (time.perf_counter() - t0)}
+        if held is not None and ((step + 1) % train.eval_every == 0 or step + 1 == train.steps):
+            row["heldout_loss"] = evaluate_loss(model, *held)
+        append_jsonl(run / "metrics.jsonl", row)
+        if on_log:
+            on_log(row)
+        if bar:
+            bar.update(1)
+            bar.set_postfix(loss=f"{row['loss']:.3f}", tok_s=f"{row['tokens_per_s']:.0f}")
+        if (step + 1) % train.save_every == 0 or step + 1 == train.steps:
+            model.eval()
+            save_run(run, model, tok, opt, step + 1)
+            model.train()
+    if bar:
+        bar.close()
+    model.eval()
+    return run
+
+
+@torch.no_grad()
+def evaluate_loss(model: Transformer, ids: torch.Tensor, mask: torch.Tensor, batch: int = 64) -> float:
+    was = model.training
+    model.eval()
+    tot, n = 0.0, 0
+    for i in range(0, ids.shape[0], batch):
+        s, c = token_loss(model, ids[i : i + batch], mask[i : i + batch], mask[i : i + batch])
+        tot, n = tot + s.item(), n + c
+    model.train(was)
+    return tot / max(n, 1)
+
+
+# ---- supervised fine-tuning ----------------------------------------------------------------------
+def encode_sft(tok: Tokenizer, ex: dict, where: str = "example") -> tuple[list[int], list[int]]:
+    """(ids, loss_mask) with loss on the response tokens (and the closing EOS) only.
+
+    `prompt` is either a string used as-is or a list of chat messages rendered with the chat template —
+    the same rendering `ponder.sample` applies, so the model is trained on what it will be prompted with.
+    """
+    if "messages" in ex and "prompt" not in ex:
+        msgs = ex["messages"]
+        if not msgs or msgs[-1].get("role") != "assistant":
+            raise PonderError(f"{where}: 'messages' must end with an assistant turn")
+        prompt_ids = tok.encode(tok.apply_chat_template(msgs[:-1]))
+        resp = msgs[-1]["content"]
+    else:
+        for k in ("prompt", "response"):
+            if k not in ex:
+                raise PonderError(f"{where}: missing field {k!r}")
+        p = ex["prompt"]
+        prompt_ids = (tok.encode(p, add_special_tokens=True) if isinstance(p, str)
+                      else tok.encode(tok.apply_chat_template(p)))
+        resp = ex["response"]
+    resp_ids = tok.encode(resp) + [tok.eos_token_id]
+    return prompt_ids + resp_ids, [0] * len(prompt_ids) + [1] * len(resp_ids)
+
+
+def sft_batches(encoded, seq_len: int, pad: int, packing: bool):
+    rows = []
+    if packing:
+        cur_i, cur_m = [], []
+        for i, m in encoded:
+            i, m = i[: seq_len + 1], m[: seq_len + 1]
+            if cur_i and len(cur_i) + len(i) > seq_len + 1:
+                rows.append((cur_i, cur_m))
+                cur_i, cur_m = [], []
+            cur_i, cur_m = cur_i + i, cur_m + m
+        if cur_i:
+            rows.append((cur_i, cur_m))
+    else:
+        rows = [(i[: seq_len + 1], m[: seq_len + 1]) for i, m in encoded]
+    L = max(len(i) for i, _ in rows)
+    ids = torch.full((len(rows), L), pad, dtype=torch.long)
+    lm = torch.zeros((len(rows), L), dtype=torch.long)
+    am = torch.zeros((len(rows), L), dtype=torch.long)
+    for r, (i, m) in enumerate(rows):
+        ids[r, : len(i)], lm[r, : len(m)], am[r, : len(i)] = torch.tensor(i), torch.tensor(m), 1
+    return ids, lm, am
+
+
+def sft(
+    model: Transformer,
+    tok: Tokenizer,
+    examples: list[dict],
+    run_dir: str | os.PathLike | None = None,
+    *,
+    train: TrainConfig | None = None,
+    packing: bool = False,
+    progress: bool = True,
+) -> dict:
+    """Fine-tune on prompt/response examples, loss on response tokens only. Returns final metrics."""
+    train = train or TrainConfig(steps=100, lr=1e-3, warmup=10, batch_size=16)
+    if not examples:
+        raise PonderError("sft: no training examples")
+    torch.manual_seed(train.seed)
+    encoded = [encode_sft(tok, ex, f"example {i}") for i, ex in enumerate(examples)]
+    ids, lm, am = sft_batches(encoded, train.seq_len, tok.pad_token_id, packing)
+    run = Path(run_dir) if run_dir else None
+    if run:
+        run.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(run / "config.json", json.dumps(
+            {"kind": "sft", "train": asdict(train), "examples": len(examples), "packing": packing}, indent=2))
+    opt = make_optimizer(model, train)
+    model.train()
+    bar = _progress(train.steps, 0, "sft", progress)
+    micro = max(1, train.batch_size // train.grad_accum)
+    row = {}
+    for step in range(train.steps):
+        g = torch.Generator().manual_seed(train.seed * 1_000_003 + step)
+        idx = torch.randint(0, ids.shape[0], (min(train.batch_size, ids.shape[0]),), generator=g)
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step, train)
+        total = max(1, int(lm[idx, 1:].sum()))
+        loss_sum = 0.0
+        for j in range(0, len(idx), micro):
+            b = idx[j : j + micro]
+            s, _ = token_loss(model, ids[b], lm[b], am[b], train.bf16)
+            (s / total).backward()
+            loss_sum += s.item()
+        gn = torch.nn.utils.clip_grad_norm_(model.parameters(), train.grad_clip)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        row = {"step": step + 1, "loss": loss_sum / total, "lr": lr_at(step, train), "grad_norm": float(gn)}
+        if run:
+            append_jsonl(run / "metrics.jsonl", row)
+        if bar:
+            bar.update(1)
+            bar.set_postfix(loss=f"{row['loss']:.3f}")
+    if bar:
+        bar.close()
+    model.eval()
+    if run:
+        checkpoint.save(model, tok, run / "checkpoint")
+    return row
+
+
+def distill(
+    teacher: Transformer,
+    teacher_tok: Tokenizer,
+    student: Transformer,
+    student_tok: Tokenizer,
+    items: list[dict],
+    reward: Callable[[str, dict], bool],
+    *,
+    k: int = 4,
+    temperature: float = 0.8,
+    max_new_tokens: int = 256,
+    seed: int = 0,
+    run_dir=None,
+    train: TrainConfig | None = None,
+    progress: bool = True,
+) -> dict:
+    """Distillation by rejection sampling: sample k responses per prompt from the teacher, keep those the
+    verifier accepts (one copy of each distinct response), fine-tune the student on them."""
+    from .engine import sample
+
+    outs = sample(teacher, teacher_tok, [it["prompt"] for it in items], n=k, max_new_tokens=max_new_tokens,
+                  temperature=temperature, seed=seed)
+    kept, prompts_with_any = [], 0
+    for it, group in zip(items, outs):
+        seen, any_ok = set(), False
+        for s in group:
+            if s.finish_reason != "stop" or s.text in seen:
+                continue
+            if reward(s.text, it):
+                seen.add(s.text)
+                kept.append({"prompt": it["prompt"], "response": s.text})
+                any_ok = True
+        prompts_with_any += any_ok
+    report = {"prompts": len(items), "sampled": len(items) * k, "kept": len(kept),
+              "kept_fraction": len(kept) / max(1, len(items) * k), "prompts_with_a_kept_sample": prompts_with_any}
+    if not kept:
+        raise PonderError(f"distill: the verifier accepted none of {len(items) * k} teacher samples")
+    report["final"] = sft(student, student_tok, kept, run_dir, train=train, progress=progress)
+    return report

@@ -1,0 +1,101 @@
+"""Pretraining and SFT: loss goes down, resume reproduces the uninterrupted run, response-only loss."""
+
+import json
+
+import pytest
+import torch
+
+import ponder
+from ponder.errors import PonderError
+from ponder.model import ModelConfig
+from ponder.train import TrainConfig, encode_sft, pretrain, sft, token_loss
+
+DOCS = [f"Problem: {a} + {b} = ?\nSolution: {a} + {b} = {a + b}. The answer is \\boxed{{{a + b}}}.<|endoftext|>"
+        for a in range(1, 13) for b in range(1, 13)]
+SMALL = dict(hidden_size=48, intermediate_size=96, num_hidden_layers=2, num_attention_heads=2,
+             num_key_value_heads=1, head_dim=24, vocab_size=300)
+
+
+def _train(**kw):
+    return TrainConfig(**{**dict(steps=12, batch_size=8, seq_len=64, lr=3e-3, warmup=2, save_every=6,
+                                 eval_every=6), **kw})
+
+
+def test_pretrain_lowers_loss_and_writes_run(tmp_path):
+    run = pretrain(tmp_path / "r", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=30),
+                   vocab_size=300, heldout_docs=DOCS[:16], progress=False)
+    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert len(rows) == 30 and rows[-1]["loss"] < rows[0]["loss"] - 1.0
+    assert "heldout_loss" in rows[-1]
+    model, tok = ponder.load(run / "checkpoint")
+    assert tok.encode("12 + 3") and model.config.num_hidden_layers == 2
+
+
+def test_resume_equals_uninterrupted(tmp_path):
+    cfg = ModelConfig(**SMALL)
+    straight = pretrain(tmp_path / "a", DOCS, model_config=cfg, train=_train(), vocab_size=300, progress=False)
+    def die(row):  # a crash after the step-6 checkpoint; rows 7-8 were logged past it and get trimmed
+        if row["step"] == 8:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        pretrain(tmp_path / "b", DOCS, model_config=ModelConfig(**SMALL), train=_train(), vocab_size=300,
+                 progress=False, on_log=die)
+    half = tmp_path / "b"
+    pretrain(half, DOCS, train=_train(), resume=True, progress=False)
+    la = [json.loads(x)["loss"] for x in (straight / "metrics.jsonl").read_text().splitlines()]
+    lb = [json.loads(x)["loss"] for x in (half / "metrics.jsonl").read_text().splitlines()]
+    assert la == pytest.approx(lb, abs=1e-6)
+    ma, _ = ponder.load(straight / "checkpoint")
+    mb, _ = ponder.load(half / "checkpoint")
+    for (n, p), q in zip(ma.state_dict().items(), mb.state_dict().values()):
+        assert torch.allclose(p, q, atol=1e-6), n
+
+
+def test_pretrain_errors(tmp_path):
+    with pytest.raises(PonderError, match="empty"):
+        pretrain(tmp_path / "x", [], progress=False)
+    run = pretrain(tmp_path / "r", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=2),
+                   vocab_size=300, progress=False)
+    with pytest.raises(PonderError, match="already holds a run"):
+        pretrain(run, DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=2), progress=False)
+    (tmp_path / "notrun").mkdir()
+    with pytest.raises(PonderError, match="not a resumable run"):
+        pretrain(tmp_path / "notrun", DOCS, resume=True, progress=False)
+
+
+def test_sft_masks_prompt_and_learns(tiny_random):
+    model, tok = tiny_random
+    ids, mask = encode_sft(tok, {"prompt": "Problem: 2 + 2 = ?\nSolution:", "response": " 4"})
+    n_prompt = len(tok.encode("Problem: 2 + 2 = ?\nSolution:"))
+    assert mask[:n_prompt] == [0] * n_prompt and all(mask[n_prompt:]) and ids[-1] == tok.eos_token_id
+    with pytest.raises(PonderError, match="missing field 'response'"):
+        encode_sft(tok, {"prompt": "x"})
+    m = ponder.Transformer(model.config)
+    m.load_state_dict(model.state_dict())
+    ex = [{"prompt": f"Problem: {a} + 1 = ?\nSolution:", "response": f" {a + 1}"} for a in range(10)]
+    first = sft(m, tok, ex, train=TrainConfig(steps=1, lr=1e-3, warmup=1, batch_size=10), progress=False)
+    last = sft(m, tok, ex, train=TrainConfig(steps=40, lr=3e-3, warmup=2, batch_size=10), progress=False)
+    assert last["loss"] < first["loss"] * 0.5
+
+
+def test_loss_is_split_invariant(tiny_random):
+    """Normalising by the whole batch's token count makes gradient accumulation exact."""
+    model, tok = tiny_random
+    enc = [encode_sft(tok, {"prompt": "Problem: 1 + 1 = ?" * (i + 1), "response": " 2" * (3 * i + 1)})
+           for i in range(4)]
+    from ponder.train import sft_batches
+
+    ids, lm, am = sft_batches(enc, 128, tok.pad_token_id, packing=False)
+    total = int(lm[:, 1:].sum())
+
+    def grads(splits):
+        model.zero_grad()
+        for b in splits:
+            s, _ = token_loss(model, ids[b], lm[b], am[b])
+            (s / total).backward()
+        return torch.cat([p.grad.flatten() for p in model.parameters()])
+
+    whole = grads([slice(0, 4)])
+    for split in ([slice(0, 1), slice(1, 4)], [slice(i, i + 1) for i in range(4)]):
+        assert torch.allclose(whole, grads(split), atol=1e-6)
