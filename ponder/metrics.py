@@ -393,9 +393,14 @@ def summarize(
         per = np.array([pass_at_k(len(lab), sum(lab), k) for lab in labels])
         metrics[f"pass@{k}"] = _ci_dict(per, **boot)
     if has("answer"):
-        answers = [[r["answer"] for r in recs] for recs in records_per_problem]
+        # Cluster once (the equivalence check may be an expensive symbolic comparison) and vote on
+        # cluster ids with plain string equality for every k; None stays None.
+        answers = [
+            [None if c < 0 else str(c) for c in cluster_answers([r["answer"] for r in recs], equal)]
+            for recs in records_per_problem
+        ]
         for k in ks:
-            per = maj_at_k_per_problem(answers, labels, k, n_subsets=n_subsets, seed=seed, equal=equal)
+            per = maj_at_k_per_problem(answers, labels, k, n_subsets=n_subsets, seed=seed)
             metrics[f"maj@{k}"] = _ci_dict(per, **boot)
         lp_ok = has("logprob_mean") and all(
             r["logprob_mean"] is not None and math.isfinite(float(r["logprob_mean"]))
@@ -407,9 +412,7 @@ def summarize(
             for k in ks:
                 if k == 1:
                     continue  # a one-sample weighted vote is the unweighted one
-                per = maj_at_k_per_problem(
-                    answers, labels, k, n_subsets=n_subsets, seed=seed, equal=equal, weights=weights
-                )
+                per = maj_at_k_per_problem(answers, labels, k, n_subsets=n_subsets, seed=seed, weights=weights)
                 metrics[f"wmaj@{k}"] = _ci_dict(per, **boot)
         metrics["no_answer_rate"] = _ci_dict(per_problem_mean(lambda r: r["answer"] is None), **boot)
     if has("tokens"):

@@ -310,3 +310,11 @@ def test_summarize_optional_fields_and_errors():
         summarize([], ks=[1])
     with pytest.raises(PonderError, match="problem 1 sample 0"):
         summarize([[{"correct": True}], [{"answer": "1"}]])
+
+
+def test_summarize_groups_equivalent_answers_for_maj():
+    recs = [[{"correct": a in ("0.5", "1/2"), "answer": a} for a in ["0.3", "0.5", "1/2", "0.3", "1/2"]]]
+    spell = {"0.5": "h", "1/2": "h"}
+    plain = summarize(recs, ks=[5], n_boot=10)["metrics"]["maj@5"]["mean"]
+    grouped = summarize(recs, ks=[5], n_boot=10, equal=lambda a, b: spell.get(a, a) == spell.get(b, b))
+    assert plain == 0.0 and grouped["metrics"]["maj@5"]["mean"] == 1.0

@@ -1,0 +1,582 @@
+"""Plots (PNG) and a single self-contained HTML report for a training run or an evaluation directory.
+
+Plots use matplotlib's object API (``Figure``) rather than pyplot, so no global backend is switched
+and nothing leaks between calls; PNGs are rendered by Agg. Every file is written atomically (temp
+file in the same directory, then ``os.replace``), so a reader never sees half a PNG or HTML file.
+
+The HTML report contains no JavaScript and loads nothing: images are base64 ``data:`` URIs, CSS is
+inline, and every piece of text taken from the run directory is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import json
+import math
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+from ponder.errors import PonderError
+
+# ------------------------------------------------------------------------------------------ file io
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def _atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual permissions
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def _fig_png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def _is_num(v) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+# ------------------------------------------------------------------------------------ training plot
+
+# Panel title -> list of series (label, accepted metric names). The first name present in the rows
+# is used. Keys a trainer should log: step, reward, accuracy, heldout_accuracy, response_length.
+TRAINING_PANELS: list[tuple[str, list[tuple[str, list[str]]]]] = [
+    ("reward", [("reward", ["reward", "reward_mean", "mean_reward", "train/reward"])]),
+    ("accuracy", [
+        ("raw accuracy", ["accuracy", "raw_accuracy", "acc", "train/accuracy", "correct_rate"]),
+        ("held-out accuracy", ["heldout_accuracy", "held_out_accuracy", "eval_accuracy", "val_accuracy",
+                               "eval/accuracy", "heldout/accuracy"]),
+    ]),
+    ("response length (tokens)", [("response length", ["response_length", "mean_response_tokens",
+                                                        "response_tokens", "completion_tokens", "mean_tokens",
+                                                        "train/response_length"])]),
+    ("KL", [("kl", ["kl", "kl_mean", "train/kl"])]),
+    ("entropy", [("entropy", ["entropy", "train/entropy"])]),
+    ("loss", [("loss", ["loss", "train/loss"])]),
+    ("clip fraction", [("clip fraction", ["clip_frac", "clip_fraction"])]),
+    ("grad norm", [("grad norm", ["grad_norm"])]),
+    ("learning rate", [("lr", ["lr", "learning_rate"])]),
+]
+_X_KEYS = ("step", "iteration", "iter", "global_step")
+
+
+def _series(rows: Sequence[dict], key: str, xs: list[float]) -> tuple[list, list, list | None]:
+    """(x, y, band) for the rows where key is a finite number; band from key_lo / key_hi if logged."""
+    x, y, lo, hi = [], [], [], []
+    for xv, r in zip(xs, rows):
+        v = r.get(key)
+        if _is_num(v):
+            x.append(xv)
+            y.append(float(v))
+            lo.append(r.get(f"{key}_lo"))
+            hi.append(r.get(f"{key}_hi"))
+    band = None
+    if x and all(_is_num(a) and _is_num(b) for a, b in zip(lo, hi)):
+        band = [lo, hi]
+    return x, y, band
+
+
+def _training_figure(rows: Sequence[dict]) -> Figure:
+    if not rows:
+        raise PonderError("plot_training: no metric rows")
+    xkey = next((k for k in _X_KEYS if all(_is_num(r.get(k)) for r in rows)), None)
+    xs = [float(r[xkey]) for r in rows] if xkey else list(range(len(rows)))
+    panels = []
+    for title, series in TRAINING_PANELS:
+        found = []
+        for label, names in series:
+            key = next((k for k in names if any(_is_num(r.get(k)) for r in rows)), None)
+            if key:
+                found.append((label, key))
+        if found:
+            panels.append((title, found))
+    if not panels:
+        # Unknown schema: plot whatever numeric columns there are rather than nothing.
+        skip = set(_X_KEYS) | {"time", "timestamp", "wall", "elapsed"}
+        keys = []
+        for r in rows:
+            for k, v in r.items():
+                if k not in skip and k not in keys and _is_num(v) and not k.endswith(("_lo", "_hi")):
+                    keys.append(k)
+        if not keys:
+            raise PonderError(f"plot_training: no numeric metrics in rows (keys: {sorted(rows[0])[:12]})")
+        panels = [(k, [(k, k)]) for k in keys[:8]]
+    ncols = 2 if len(panels) > 1 else 1
+    nrows = math.ceil(len(panels) / ncols)
+    fig = Figure(figsize=(6.2 * ncols, 3.0 * nrows))
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
+    for ax, (title, found) in zip(axes, panels):
+        for label, key in found:
+            x, y, band = _series(rows, key, xs)
+            marker = "o" if len(x) <= 30 else None
+            (line,) = ax.plot(x, y, marker=marker, markersize=3, linewidth=1.4, label=f"{label} ({key})")
+            if band:
+                ax.fill_between(x, band[0], band[1], color=line.get_color(), alpha=0.2, linewidth=0)
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel(xkey or "row", fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.tick_params(labelsize=8)
+        if len(found) > 1:
+            ax.legend(fontsize=8)
+        else:
+            ax.set_ylabel(found[0][1], fontsize=9)  # the logged key, so the reader can find it in the table
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_training(metrics_rows: Sequence[dict], path: str | Path) -> Path:
+    """Training curves over steps: reward, raw and held-out accuracy, response length (+ KL, entropy,
+    loss, clip fraction, grad norm, lr when logged). Names accepted per curve: ``TRAINING_PANELS``;
+    ``<key>_lo``/``<key>_hi`` columns draw an interval band. Returns the PNG path."""
+    return _atomic_write_bytes(path, _fig_png(_training_figure(metrics_rows)))
+
+
+# ------------------------------------------------------------------------------------- scaling plot
+
+_SCALING_FIELDS = ("model", "method", "kind", "budget", "tokens", "latency", "accuracy", "lo", "hi")
+
+
+def _check_curves(curves: Sequence[dict]) -> list[dict]:
+    if not curves:
+        raise PonderError("plot_scaling: no curves")
+    out = []
+    for i, c in enumerate(curves):
+        for f in ("model", "method", "points"):
+            if f not in c:
+                raise PonderError(f"plot_scaling: curve {i} has no {f!r} field")
+        kind = c.get("kind", "parallel")
+        if kind not in ("sequential", "parallel"):
+            raise PonderError(f"plot_scaling: curve {i} kind={kind!r}, expected 'sequential' or 'parallel'")
+        pts = []
+        for j, p in enumerate(c["points"]):
+            for f in ("tokens", "accuracy"):
+                if not _is_num(p.get(f)):
+                    raise PonderError(f"plot_scaling: curve {i} ({c['model']}/{c['method']}) point {j} "
+                                      f"{f}={p.get(f)!r} is not a finite number")
+            if p["tokens"] <= 0:
+                raise PonderError(f"plot_scaling: curve {i} point {j} tokens={p['tokens']} must be > 0 (log axis)")
+            pts.append({k: p.get(k) for k in ("budget", "tokens", "latency", "accuracy", "lo", "hi")})
+        if not pts:
+            raise PonderError(f"plot_scaling: curve {i} ({c['model']}/{c['method']}) has no points")
+        pts.sort(key=lambda p: p["tokens"])
+        out.append({"model": str(c["model"]), "method": str(c["method"]), "kind": kind, "points": pts})
+    return out
+
+
+def _scaling_figure(curves: list[dict], xfield: str, xlabel: str) -> Figure | None:
+    fig = Figure(figsize=(8.0, 5.0))
+    ax = fig.subplots()
+    models = sorted({c["model"] for c in curves})
+    methods = sorted({c["method"] for c in curves})
+    colors = [f"C{i % 10}" for i in range(len(models))]
+    markers = "osD^v<>Pp*hX"
+    drawn = 0
+    for c in curves:
+        pts = [p for p in c["points"] if _is_num(p.get(xfield)) and p[xfield] > 0]
+        if not pts:
+            continue
+        x = [p[xfield] for p in pts]
+        y = [p["accuracy"] for p in pts]
+        yerr = None
+        if all(_is_num(p.get("lo")) and _is_num(p.get("hi")) for p in pts):
+            yerr = [[max(0.0, p["accuracy"] - p["lo"]) for p in pts], [max(0.0, p["hi"] - p["accuracy"]) for p in pts]]
+        ax.errorbar(
+            x, y, yerr=yerr, color=colors[models.index(c["model"])], marker=markers[methods.index(c["method"]) % len(markers)],
+            linestyle="-" if c["kind"] == "sequential" else "--", capsize=3, markersize=5, linewidth=1.5,
+            label=f"{c['model']} · {c['method']} ({c['kind']})",
+        )
+        drawn += 1
+    if not drawn:
+        return None
+    ax.set_xscale("log")
+    # Plain numbers at 1-2-5 steps instead of matplotlib's default "3x10^2" log labels.
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("accuracy")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, loc="best")
+    ax.set_title(f"accuracy vs {xlabel}  (solid: sequential, dashed: parallel; bars: 95% CI)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_scaling(curves: Sequence[dict], path_prefix: str | Path) -> dict[str, Path]:
+    """Test-time scaling curves: accuracy vs mean generated tokens (log x) and vs wall-clock latency.
+
+    ``curves``: ``[{"model", "method", "kind": "sequential"|"parallel", "points": [{"budget",
+    "tokens", "latency", "accuracy", "lo", "hi"}]}]`` (lo/hi: CI of accuracy, drawn as error bars;
+    latency optional). One line per (model, method): colour = model, marker = method, solid =
+    sequential, dashed = parallel, all on the same axes. Writes ``<prefix>_tokens.png``,
+    ``<prefix>_latency.png`` (only if some curve has latencies), ``<prefix>.csv`` and
+    ``<prefix>.json``; returns their paths by key ("tokens_png", "latency_png", "csv", "json").
+    """
+    curves = _check_curves(curves)
+    prefix = Path(path_prefix)
+    out: dict[str, Path] = {}
+    fig = _scaling_figure(curves, "tokens", "mean generated tokens per problem")
+    out["tokens_png"] = _atomic_write_bytes(prefix.with_name(prefix.name + "_tokens.png"), _fig_png(fig))
+    fig = _scaling_figure(curves, "latency", "wall-clock latency per problem (s)")
+    if fig is not None:
+        out["latency_png"] = _atomic_write_bytes(prefix.with_name(prefix.name + "_latency.png"), _fig_png(fig))
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(_SCALING_FIELDS)
+    for c in curves:
+        for p in c["points"]:
+            w.writerow([c["model"], c["method"], c["kind"]] + ["" if p.get(k) is None else p[k] for k in _SCALING_FIELDS[3:]])
+    out["csv"] = _atomic_write_bytes(prefix.with_name(prefix.name + ".csv"), buf.getvalue().encode())
+    out["json"] = _atomic_write_bytes(
+        prefix.with_name(prefix.name + ".json"), json.dumps({"curves": curves}, indent=1).encode()
+    )
+    return out
+
+
+# ------------------------------------------------------------------------------------------ heatmap
+
+
+def plot_heatmap(
+    matrix, labels: Sequence[str], path: str | Path, *, title: str | None = None,
+    vmin: float | None = None, vmax: float | None = None,
+) -> Path:
+    """Annotated square heatmap (e.g. ``inter_model_homogeneity``'s matrix); NaN cells are blank."""
+    m = np.asarray(matrix, dtype=np.float64)
+    if m.ndim != 2 or m.shape[0] != m.shape[1]:
+        raise PonderError(f"plot_heatmap: matrix must be square, got shape {m.shape}")
+    if len(labels) != m.shape[0]:
+        raise PonderError(f"plot_heatmap: {len(labels)} labels for a {m.shape[0]}x{m.shape[0]} matrix")
+    k = m.shape[0]
+    size = max(4.0, 0.8 * k + 2.5)
+    fig = Figure(figsize=(size + 1.0, size))
+    ax = fig.subplots()
+    im = ax.imshow(np.ma.masked_invalid(m), cmap="viridis", vmin=vmin, vmax=vmax)
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    ax.set_xticks(range(k), labels=[str(s) for s in labels], rotation=45, ha="right", fontsize=9)
+    ax.set_yticks(range(k), labels=[str(s) for s in labels], fontsize=9)
+    finite = m[np.isfinite(m)]
+    mid = (finite.min() + finite.max()) / 2 if finite.size else 0.0
+    for i in range(k):
+        for j in range(k):
+            if np.isfinite(m[i, j]):
+                ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=8,
+                        color="black" if m[i, j] > mid else "white")
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return _atomic_write_bytes(path, _fig_png(fig))
+
+
+# -------------------------------------------------------------------------------------- HTML report
+
+_CSS = """
+body{font-family:-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:0;background:#f5f6f8;color:#1d2330}
+header{background:#1d2330;color:#fff;padding:18px 32px}header h1{margin:0;font-size:22px}
+header .sub{color:#aeb6c4;font-size:13px;margin-top:4px}
+nav{padding:8px 32px;background:#e8ebf0;font-size:13px}nav a{margin-right:14px;color:#2a5bd7;text-decoration:none}
+main{padding:8px 32px 40px;max-width:1200px}
+section{background:#fff;border:1px solid #dde1e7;border-radius:8px;padding:14px 20px;margin:16px 0}
+h2{font-size:17px;margin:2px 0 10px}h3{font-size:14px;margin:12px 0 6px;color:#444}
+table{border-collapse:collapse;font-size:13px;margin:4px 0}
+th,td{border-bottom:1px solid #e3e6eb;padding:4px 10px;text-align:left;vertical-align:top}
+th{background:#f0f2f5;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.scroll{overflow-x:auto;max-width:100%}
+.ci{color:#6b7280;font-size:12px}
+img{max-width:100%;height:auto;border:1px solid #e3e6eb;border-radius:4px;background:#fff}
+figure{margin:10px 0 18px}figcaption{font-size:12px;color:#6b7280}
+pre{background:#f7f7f9;border:1px solid #e3e6eb;border-radius:4px;padding:8px 10px;white-space:pre-wrap;
+word-break:break-word;font-size:12.5px;max-height:360px;overflow:auto;margin:4px 0}
+.sample{border:1px solid #e3e6eb;border-left:4px solid #9aa3af;border-radius:6px;padding:8px 12px;margin:10px 0}
+.sample.ok{border-left-color:#1f9d55}.sample.bad{border-left-color:#d64545}
+.badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;margin-right:6px}
+.badge.ok{background:#dff5e7;color:#17693b}.badge.bad{background:#fde2e2;color:#9b1c1c}
+.badge.na{background:#eceff3;color:#4b5563}
+.kv{font-size:12.5px;color:#374151;margin:2px 0 4px}.kv span{margin-right:14px}.kv b{color:#111827}
+.alarm td{background:#fff7e6}.note{font-size:12.5px;color:#6b7280}
+details summary{cursor:pointer;font-size:12.5px;color:#374151}
+"""
+
+_TEXT_KEYS = ("prompt", "problem", "question", "input", "completion", "response", "text", "output", "solution")
+_VERDICT_KEYS = ("correct", "extracted", "gold", "reason", "score", "finish_reason")
+
+
+def _e(x) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def _fmt(v) -> str:
+    if isinstance(v, bool) or v is None:
+        return str(v)
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        if not math.isfinite(v):
+            return str(v)
+        if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e6):
+            return f"{v:.3e}"
+        return f"{v:.4f}" if abs(v) < 10 else f"{v:.1f}"
+    return str(v)
+
+
+def _is_interval(d) -> bool:
+    return isinstance(d, dict) and all(_is_num(d.get(k)) for k in ("mean", "lo", "hi"))
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise PonderError(f"{path}:{e.lineno}: invalid JSON ({e.msg})") from None
+    except UnicodeDecodeError:
+        raise PonderError(f"{path}: not UTF-8 text") from None
+
+
+def _read_jsonl(path: Path) -> tuple[list[dict], str | None]:
+    """Rows of a JSONL file. A broken LAST line is skipped with a note (a run may be mid-write);
+    a broken line elsewhere is an error."""
+    rows: list[dict] = []
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    last = max((i for i, ln in enumerate(lines) if ln.strip()), default=-1)
+    note = None
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            if i == last:
+                note = f"{path.name}: skipped an incomplete last line ({i + 1})"
+                continue
+            raise PonderError(f"{path}:{i + 1}: invalid JSON ({e.msg})") from None
+        if not isinstance(row, dict):
+            raise PonderError(f"{path}:{i + 1}: expected a JSON object, got {type(row).__name__}")
+        rows.append(row)
+    return rows, note
+
+
+def _flatten(obj, prefix: str = "", out: list | None = None, limit: int = 300) -> list[tuple[str, object]]:
+    """(dotted key, value) pairs; interval dicts stay whole, long lists are summarised."""
+    out = [] if out is None else out
+    if len(out) >= limit:
+        return out
+    if _is_interval(obj) or not isinstance(obj, (dict, list)):
+        out.append((prefix or "value", obj))
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            _flatten(v, f"{prefix}.{k}" if prefix else str(k), out, limit)
+    elif all(not isinstance(v, (dict, list)) for v in obj) and len(obj) <= 12:
+        out.append((prefix, ", ".join(_fmt(v) for v in obj) if obj else "[]"))
+    else:
+        out.append((prefix, f"[list of {len(obj)}]"))
+    return out
+
+
+def _value_cell(v) -> str:
+    if _is_interval(v):
+        return (f'<td class="num">{_e(_fmt(v["mean"]))}</td>'
+                f'<td class="num ci">[{_e(_fmt(v["lo"]))}, {_e(_fmt(v["hi"]))}]</td>')
+    cls = "num" if _is_num(v) else ""
+    return f'<td class="{cls}">{_e(_fmt(v))}</td><td></td>'
+
+
+def _kv_table(pairs: list[tuple[str, object]], with_ci: bool) -> str:
+    head = "<tr><th>name</th><th>value</th><th>95% CI</th></tr>" if with_ci else "<tr><th>key</th><th>value</th></tr>"
+    rows = []
+    for k, v in pairs:
+        if with_ci:
+            rows.append(f"<tr><td>{_e(k)}</td>{_value_cell(v)}</tr>")
+        else:
+            rows.append(f"<tr><td>{_e(k)}</td><td>{_e(_fmt(v))}</td></tr>")
+    return f'<div class="scroll"><table>{head}{"".join(rows)}</table></div>'
+
+
+def _rows_table(rows: list[dict], max_rows: int, cls: str = "") -> str:
+    """A table of JSON rows (union of keys as columns), evenly thinned to max_rows incl. first and last."""
+    if len(rows) > max_rows:
+        idx = sorted({round(i) for i in np.linspace(0, len(rows) - 1, max_rows)})
+        shown = [rows[i] for i in idx]
+    else:
+        shown = list(rows)
+    cols: list[str] = []
+    for r in shown:
+        for k in r:
+            if k not in cols:
+                cols.append(k)
+    head = "".join(f"<th>{_e(c)}</th>" for c in cols)
+    body = []
+    for r in shown:
+        cells = []
+        for c in cols:
+            v = r.get(c, "")
+            if isinstance(v, (dict, list)):
+                v = json.dumps(v)[:200]
+            cells.append(f'<td class="{"num" if _is_num(v) else ""}">{_e(_fmt(v))}</td>')
+        body.append(f'<tr class="{cls}">{"".join(cells)}</tr>')
+    note = f'<p class="note">showing {len(shown)} of {len(rows)} rows</p>' if len(shown) < len(rows) else ""
+    return f'<div class="scroll"><table><tr>{head}</tr>{"".join(body)}</table></div>{note}'
+
+
+def _img(png: bytes, caption: str) -> str:
+    b64 = base64.b64encode(png).decode("ascii")
+    return (f'<figure><img alt="{_e(caption)}" src="data:image/png;base64,{b64}">'
+            f"<figcaption>{_e(caption)}</figcaption></figure>")
+
+
+def _verdict_of(s: dict) -> dict:
+    v = dict(s.get("verdict") or {}) if isinstance(s.get("verdict"), dict) else {}
+    for k in _VERDICT_KEYS:
+        if k in s and k not in v:
+            v[k] = s[k]
+    return v
+
+
+def _sample_card(i: int, s: dict) -> str:
+    v = _verdict_of(s)
+    correct = v.get("correct")
+    if correct is True:
+        badge, cls = '<span class="badge ok">correct</span>', "ok"
+    elif correct is False:
+        badge, cls = '<span class="badge bad">wrong</span>', "bad"
+    else:
+        badge, cls = '<span class="badge na">no verdict</span>', ""
+    kv = [f"<span><b>{_e(k)}:</b> {_e(_fmt(v[k]))}</span>" for k in _VERDICT_KEYS if k != "correct" and k in v]
+    blocks = []
+    for k, val in s.items():
+        if k in _VERDICT_KEYS or k == "verdict":
+            continue
+        if isinstance(val, str) and (k in _TEXT_KEYS or "\n" in val or len(val) > 80):
+            text = f"<pre>{_e(val)}</pre>"
+            if k in ("prompt", "problem", "question", "input") and len(val) > 300:
+                blocks.append(f"<details><summary>{_e(k)} ({len(val)} chars)</summary>{text}</details>")
+            else:
+                blocks.append(f'<div class="kv"><b>{_e(k)}</b></div>{text}')
+        elif not isinstance(val, (dict, list)):
+            kv.append(f"<span><b>{_e(k)}:</b> {_e(_fmt(val))}</span>")
+    return (f'<div class="sample {cls}"><div class="kv">#{i} {badge}{"".join(kv)}</div>'
+            f'{"".join(blocks)}</div>')
+
+
+def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *, max_samples: int = 50) -> Path:
+    """Render a run/eval directory as one self-contained HTML file (default ``<run_dir>/report.html``).
+
+    Reads what exists: ``config.json`` (configuration), ``metrics.jsonl`` (per-step training metrics:
+    curves + thinned table; curves are drawn here when the directory has no ``train*.png``),
+    ``alarms.jsonl``, ``summary.json`` / ``eval*.json`` / ``*probe*.json`` / ``contamination*.json``
+    / ``diversity*.json`` (metrics; ``{"mean","lo","hi"}`` dicts shown with their interval),
+    ``samples.jsonl`` (first ``max_samples`` completions with their verdict fields) and ``*.png``.
+    Raises PonderError if the directory has none of these.
+    """
+    d = Path(run_dir)
+    if not d.is_dir():
+        raise PonderError(f"{d}: not a directory")
+    out = Path(out_path) if out_path is not None else d / "report.html"
+    found = {
+        "config": d / "config.json" if (d / "config.json").is_file() else None,
+        "metrics": d / "metrics.jsonl" if (d / "metrics.jsonl").is_file() else None,
+        "alarms": d / "alarms.jsonl" if (d / "alarms.jsonl").is_file() else None,
+        "samples": d / "samples.jsonl" if (d / "samples.jsonl").is_file() else None,
+    }
+    result_files: list[Path] = []
+    for pat in ("summary.json", "eval*.json", "*probe*.json", "contamination*.json", "diversity*.json"):
+        for p in sorted(d.glob(pat)):
+            if p.is_file() and p not in result_files:
+                result_files.append(p)
+    pngs = sorted(p for p in d.glob("*.png") if p.is_file())
+    if not any(found.values()) and not result_files and not pngs:
+        raise PonderError(
+            f"{d}: nothing to report (no config.json, metrics.jsonl, alarms.jsonl, summary.json, eval*.json, "
+            "samples.jsonl or *.png)"
+        )
+
+    sections: list[tuple[str, str, str]] = []  # (anchor, title, html)
+    notes: list[str] = []
+
+    for p in result_files:
+        data = _read_json(p)
+        pairs = _flatten(data)
+        pairs = [(k.replace("metrics.", "", 1) if k.startswith("metrics.") else k, v) for k, v in pairs]
+        with_ci = any(_is_interval(v) for _, v in pairs)
+        body = _kv_table(pairs, with_ci)
+        if isinstance(data, dict) and "contaminated" in data:
+            verdict = "CONTAMINATED" if data["contaminated"] else "no contamination signal"
+            body = f'<p><span class="badge {"bad" if data["contaminated"] else "ok"}">{_e(verdict)}</span></p>' + body
+        sections.append((f"res-{p.stem}", f"Results: {p.name}", body))
+
+    if found["alarms"]:
+        rows, note = _read_jsonl(found["alarms"])
+        if note:
+            notes.append(note)
+        body = _rows_table(rows, 200, "alarm") if rows else '<p class="note">no alarms</p>'
+        sections.append(("alarms", f"Alarms ({len(rows)})", body))
+
+    if found["metrics"]:
+        rows, note = _read_jsonl(found["metrics"])
+        if note:
+            notes.append(note)
+        parts = []
+        if rows and not any(p.name.startswith("train") for p in pngs):
+            try:
+                parts.append(_img(_fig_png(_training_figure(rows)), "training curves (from metrics.jsonl)"))
+            except PonderError as e:
+                parts.append(f'<p class="note">{_e(e)}</p>')
+        parts.append(_rows_table(rows, 15) if rows else '<p class="note">metrics.jsonl is empty</p>')
+        sections.append(("training", f"Training metrics ({len(rows)} rows)", "".join(parts)))
+
+    if pngs:
+        sections.append(("plots", "Plots", "".join(_img(p.read_bytes(), p.name) for p in pngs)))
+
+    if found["samples"]:
+        rows, note = _read_jsonl(found["samples"])
+        if note:
+            notes.append(note)
+        verdicts = [_verdict_of(r).get("correct") for r in rows]
+        n_ok = sum(v is True for v in verdicts)
+        n_judged = sum(v is not None for v in verdicts)
+        head = (f'<p class="note">{len(rows)} samples, {n_ok} of {n_judged} judged correct; '
+                f"showing the first {min(len(rows), max_samples)}</p>")
+        cards = "".join(_sample_card(i, r) for i, r in enumerate(rows[:max_samples]))
+        sections.append(("samples", "Sample completions", head + cards))
+
+    if found["config"]:
+        cfg = _read_json(found["config"])
+        sections.append(("config", "Configuration", _kv_table(_flatten(cfg), with_ci=False)))
+
+    nav = "".join(f'<a href="#{_e(a)}">{_e(t)}</a>' for a, t, _ in sections)
+    body = "".join(f'<section id="{_e(a)}"><h2>{_e(t)}</h2>{h}</section>' for a, t, h in sections)
+    note_html = "".join(f'<p class="note">{_e(n)}</p>' for n in notes)
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    doc = (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>Ponder report: {_e(d.resolve().name)}</title><style>{_CSS}</style></head><body>"
+        f"<header><h1>Ponder report: {_e(d.resolve().name)}</h1>"
+        f'<div class="sub">{_e(d.resolve())} &middot; generated {_e(stamp)}</div></header>'
+        f"<nav>{nav}</nav><main>{note_html}{body}</main></body></html>\n"
+    )
+    return _atomic_write_bytes(out, doc.encode("utf-8"))

@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import base64
+import csv
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ponder.errors import PonderError
+from ponder.report import plot_heatmap, plot_scaling, plot_training, write_html_report
+
+ROOT = Path(__file__).resolve().parents[1]
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _rows(n=30):
+    return [{"step": s, "reward": s / n, "accuracy": 0.2 + s / (2 * n), "response_length": 100 + s,
+             **({"heldout_accuracy": 0.3} if s % 10 == 0 else {})} for s in range(n)]
+
+
+def _png_pixels(path):
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def test_plot_training_writes_png_and_rejects_empty(tmp_path):
+    p = plot_training(_rows(), tmp_path / "sub" / "train.png")
+    assert p.read_bytes()[:8] == PNG_MAGIC
+    assert len(np.unique(_png_pixels(p).reshape(-1, 3), axis=0)) > 10
+    assert not list((tmp_path / "sub").glob("*.tmp"))  # atomic write leaves no temp file
+    # Unknown keys still plot (generic fallback); no numbers at all is an error.
+    plot_training([{"step": 1, "foo": 2.0}, {"step": 2, "foo": 3.0}], tmp_path / "generic.png")
+    with pytest.raises(PonderError):
+        plot_training([], tmp_path / "x.png")
+    with pytest.raises(PonderError, match="no numeric metrics"):
+        plot_training([{"step": 1, "name": "a"}], tmp_path / "x.png")
+
+
+def _curves():
+    out = []
+    for model in ("a", "b"):
+        for method, kind in (("sc", "parallel"), ("bf", "sequential")):
+            out.append({"model": model, "method": method, "kind": kind,
+                        "points": [{"budget": b, "tokens": 100 * b, "latency": 0.1 * b, "accuracy": 0.3 + 0.05 * b,
+                                    "lo": 0.25 + 0.05 * b, "hi": 0.35 + 0.05 * b} for b in (1, 2, 4)]})
+    return out
+
+
+def test_plot_scaling_outputs(tmp_path):
+    paths = plot_scaling(_curves(), tmp_path / "scaling")
+    assert set(paths) == {"tokens_png", "latency_png", "csv", "json"}
+    for k in ("tokens_png", "latency_png"):
+        assert paths[k].read_bytes()[:8] == PNG_MAGIC
+    with open(paths["csv"]) as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 12 and rows[0]["model"] == "a" and float(rows[0]["tokens"]) == 100
+    data = json.loads(paths["json"].read_text())
+    assert len(data["curves"]) == 4
+    # No latencies: only the tokens plot.
+    no_lat = [{**c, "points": [{k: v for k, v in p.items() if k != "latency"} for p in c["points"]]} for c in _curves()]
+    assert "latency_png" not in plot_scaling(no_lat, tmp_path / "nolat")
+    with pytest.raises(PonderError, match="kind="):
+        plot_scaling([{**_curves()[0], "kind": "diagonal"}], tmp_path / "bad")
+    with pytest.raises(PonderError, match="tokens=0"):
+        plot_scaling([{"model": "a", "method": "m", "points": [{"tokens": 0, "accuracy": 0.5}]}], tmp_path / "bad")
+
+
+def test_plot_heatmap(tmp_path):
+    p = plot_heatmap([[1.0, 0.5], [0.5, float("nan")]], ["x", "y"], tmp_path / "h.png", title="t")
+    assert p.read_bytes()[:8] == PNG_MAGIC
+    with pytest.raises(PonderError, match="square"):
+        plot_heatmap([[1, 2, 3]], ["a"], tmp_path / "h2.png")
+    with pytest.raises(PonderError, match="labels"):
+        plot_heatmap([[1.0]], ["a", "b"], tmp_path / "h3.png")
+
+
+def _write_run(d: Path):
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "config.json").write_text(json.dumps({"rl": {"lr": 1e-5, "name": "<b>cfg</b>"}}))
+    (d / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in _rows()) + '{"step": 30, "rew')
+    (d / "alarms.jsonl").write_text(json.dumps({"step": 5, "message": "<img src=x onerror=alert(1)>"}) + "\n")
+    (d / "summary.json").write_text(json.dumps(
+        {"n_problems": 10, "metrics": {"pass@1": {"mean": 0.4, "lo": 0.3, "hi": 0.5}}}))
+    (d / "samples.jsonl").write_text("".join(json.dumps(s) + "\n" for s in [
+        {"prompt": "what is 2+2?", "completion": "<script>alert('pwned')</script> the answer is 5",
+         "correct": False, "extracted": "5", "gold": "4", "reason": "wrong"},
+        {"prompt": "p", "completion": "ok", "verdict": {"correct": True, "extracted": "4", "reason": "ok"}},
+    ]))
+
+
+def test_html_report_escapes_and_is_self_contained(tmp_path):
+    d = tmp_path / "run"
+    _write_run(d)
+    out = write_html_report(d)
+    assert out == d / "report.html"
+    doc = out.read_text()
+    # Nothing from the run directory becomes markup: no script/img tags from the data, only escaped text.
+    assert "<script" not in doc.lower()
+    assert "&lt;script&gt;alert(&#x27;pwned&#x27;)&lt;/script&gt;" in doc
+    assert "<img src=x" not in doc and "&lt;img src=x onerror=alert(1)&gt;" in doc
+    assert "<b>cfg</b>" not in doc and "&lt;b&gt;cfg&lt;/b&gt;" in doc
+    # No external resources: every src/href is a data: URI or an in-page anchor.
+    for attr in re.findall(r'(?:src|href)="([^"]*)"', doc):
+        assert attr.startswith(("data:image/png;base64,", "#")), attr
+    assert "<link" not in doc and "@import" not in doc and "url(" not in doc
+    # The training curves were generated (no PNG in the dir) and embedded as a valid PNG.
+    imgs = re.findall(r'src="data:image/png;base64,([^"]+)"', doc)
+    assert len(imgs) == 1 and base64.b64decode(imgs[0])[:8] == PNG_MAGIC
+    assert "incomplete last line" in doc
+    assert "0.4000" in doc and "[0.3000, 0.5000]" in doc  # interval rendered
+    assert "1 of 2 judged correct" in doc  # nested and flat verdicts both read
+
+
+def test_html_report_embeds_existing_pngs(tmp_path):
+    d = tmp_path / "eval"
+    d.mkdir()
+    plot_scaling(_curves(), d / "scaling")
+    (d / "eval_math.json").write_text(json.dumps({"maj@4": {"mean": 0.5, "lo": 0.4, "hi": 0.6}}))
+    out = write_html_report(d, tmp_path / "elsewhere" / "r.html")
+    doc = out.read_text()
+    pngs = {p.name: base64.b64encode(p.read_bytes()).decode() for p in d.glob("*.png")}
+    assert len(pngs) == 2
+    for name, b64 in pngs.items():
+        assert b64 in doc and name in doc
+
+
+def test_html_report_errors(tmp_path):
+    with pytest.raises(PonderError, match="nothing to report"):
+        write_html_report(tmp_path)
+    with pytest.raises(PonderError, match="not a directory"):
+        write_html_report(tmp_path / "missing")
+    (tmp_path / "samples.jsonl").write_text('{"a": 1}\nnot json\n{"a": 2}\n')
+    with pytest.raises(PonderError, match=r"samples.jsonl:2"):
+        write_html_report(tmp_path)
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs /usr/bin/chromium")
+def test_headless_screenshot_of_report(tmp_path):
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "screenshot_report.py"), "--out", str(tmp_path),
+                           "--height", "1600"], capture_output=True, text=True, timeout=180)
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert res["ok"], res
+    png = Path(res["screenshot"])
+    assert png.stat().st_size > 20_000
+    px = _png_pixels(png)
+    assert px.shape[:2] == (1600, 1280)
+    colours = np.unique(px.reshape(-1, 3)[::7], axis=0)
+    assert len(colours) > 50  # text, plots and tables, not a blank page
+    # The dark header band is at the top: the page really rendered our CSS.
+    assert px[:40].mean() < 100 < px[200:600].mean()
