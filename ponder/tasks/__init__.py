@@ -1,0 +1,88 @@
+"""Verifiable task generators: `arith`, `word`, `countdown`.
+
+    generate(task, split="train", n=100, seed=0) -> list[dict]
+
+Every item is a dict with at least `id`, `task`, `split`, `prompt` (the exact text fed to the model: plain
+text ending in "\\nSolution:", no chat template) and `answer` (the exact gold, a string), plus task fields.
+
+Train and test can never overlap: each problem has a canonical text (arith: the expression; word: template
+and numbers; countdown: sorted numbers and target) and its split is fixed by a stable hash of that text
+(sha1 % 10 == 0 -> test, else train). Generating a split rejection-samples problems whose hash falls in it and
+drops duplicates, so the same seed always gives the same items, a longer list extends a shorter one, and a
+test problem is a test problem whatever seed or n produced it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+from ponder.errors import PonderError
+from ponder.tasks import arith, countdown, word
+
+TASKS = ("arith", "word", "countdown")
+SPLITS = ("train", "test")
+TEST_BUCKETS = 10  # 1 in 10 canonical problems is a test problem
+_MODULES = {"arith": arith, "word": word, "countdown": countdown}
+
+
+def _digest(canonical: str) -> bytes:
+    return hashlib.sha1(canonical.encode("utf-8")).digest()
+
+
+def split_of(canonical: str) -> str:
+    """The split a canonical problem text belongs to, forever."""
+    return "test" if int.from_bytes(_digest(canonical)[:8], "big") % TEST_BUCKETS == 0 else "train"
+
+
+def _module(task: str):
+    if task not in _MODULES:
+        raise PonderError(f"unknown task {task!r} (known: {', '.join(TASKS)})")
+    return _MODULES[task]
+
+
+def finish(task: str, split: str, item: dict) -> dict:
+    """Add `id`, `task` and `split` to a sampled problem. The id depends only on the problem, not the seed."""
+    cid = _digest(_module(task).canonical(item)).hex()[:12]
+    return {"id": f"{task}-{cid}", "task": task, "split": split, **item}
+
+
+def sample_item(task: str, split: str, rng: random.Random) -> dict:
+    """One problem from `split` (duplicates possible across calls; `generate` removes them)."""
+    mod = _module(task)
+    if split not in SPLITS:
+        raise PonderError(f"unknown split {split!r} (known: {', '.join(SPLITS)})")
+    while True:
+        item = mod.sample(rng)
+        if split_of(mod.canonical(item)) == split:
+            return finish(task, split, item)
+
+
+def generate(task: str, split: str = "train", n: int = 100, seed: int = 0) -> list[dict]:
+    """`n` distinct problems of `task` from `split`, deterministic in `seed`."""
+    mod = _module(task)
+    if split not in SPLITS:
+        raise PonderError(f"unknown split {split!r} (known: {', '.join(SPLITS)})")
+    if not isinstance(n, int) or n <= 0:
+        raise PonderError(f"n must be a positive integer, got {n!r}")
+    # A string seed is hashed with sha512 by `random`: stable across runs and Python versions.
+    rng = random.Random(f"{task}:{split}:{seed}")
+    items: list[dict] = []
+    seen: set[str] = set()
+    misses, max_misses = 0, 50 * n + 10_000  # bounded: a too-large n fails instead of spinning forever
+    while len(items) < n:
+        item = sample_item(task, split, rng)
+        key = mod.canonical(item)
+        if key in seen:
+            misses += 1
+            if misses > max_misses:
+                raise PonderError(
+                    f"task {task!r} has too few distinct {split} problems for n={n} (got {len(items)})"
+                )
+            continue
+        seen.add(key)
+        items.append(item)
+    return items
+
+
+__all__ = ["SPLITS", "TASKS", "generate", "sample_item", "split_of"]

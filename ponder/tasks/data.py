@@ -1,0 +1,131 @@
+"""User datasets in, task items out: JSONL/Parquet loading and atomic JSONL export.
+
+A dataset row needs a prompt (field `prompt`, else `problem`) and an `answer`. Rows are returned with all
+their fields kept, plus:
+  - `prompt`: the problem text exactly as given (MATH-500's `problem` is used as-is, no template added),
+  - `answer`: the gold as a string,
+  - `id`: the row's `id`, else its `unique_id`, else "<file stem>-<row number>",
+  - `task`: the row's `task`, else "math" (a free-form answer for the math verifier to compare).
+So MATH-500 (problem, solution, answer, subject, level, unique_id) loads as it is, and files written by
+`export` (from `ponder.tasks.generate`) load back with their task name and fields.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from ponder.errors import PonderError
+
+DEFAULT_TASK_N = 500  # items `load_items` draws for a task name when n is not given
+
+
+def _read_jsonl(path: Path) -> list[tuple[str, dict]]:
+    """(location, row) pairs; location is "FILE:LINE" for error messages."""
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    if path.suffix == ".json" and text.lstrip().startswith("["):  # a plain JSON array of rows
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise PonderError(f"{path}:{e.lineno}: invalid JSON: {e.msg}") from None
+        return [(f"{path}:row {i + 1}", row) for i, row in enumerate(data)]
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise PonderError(f"{path}:{lineno}: invalid JSON: {e.msg} (column {e.colno})") from None
+        rows.append((f"{path}:{lineno}", row))
+    return rows
+
+
+def _read_parquet(path: Path) -> list[tuple[str, dict]]:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        try:
+            import pandas as pd
+        except ImportError:
+            raise PonderError(f"{path}: reading Parquet needs pyarrow: pip install pyarrow") from None
+        records = pd.read_parquet(path).to_dict(orient="records")
+    else:
+        try:
+            records = pq.read_table(path).to_pylist()
+        except Exception as e:  # pyarrow raises several types for a corrupt file
+            raise PonderError(f"{path}: cannot read Parquet: {e}") from None
+    return [(f"{path}:row {i + 1}", row) for i, row in enumerate(records)]
+
+
+def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | None = None,
+                 limit: int | None = None) -> list[dict]:
+    """Rows of a .jsonl/.json/.parquet file as task items (see the module docstring)."""
+    path = Path(path)
+    if not path.is_file():
+        raise PonderError(f"{path}: no such file")
+    if limit is not None and (not isinstance(limit, int) or limit <= 0):
+        raise PonderError(f"limit must be a positive integer, got {limit!r}")
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        rows = _read_parquet(path)
+    elif suffix in (".jsonl", ".json", ".ndjson"):
+        rows = _read_jsonl(path)
+    else:
+        raise PonderError(f"{path}: unsupported format {suffix or '(no extension)'!r} (use .jsonl or .parquet)")
+    if limit is not None:
+        rows = rows[:limit]
+    items = []
+    for i, (where, row) in enumerate(rows):
+        if not isinstance(row, dict):
+            raise PonderError(f"{where}: expected a JSON object, got {type(row).__name__}")
+        pf = prompt_field or ("prompt" if "prompt" in row else "problem")
+        af = answer_field or "answer"
+        for field in (pf, af):
+            if row.get(field) is None:
+                raise PonderError(f"{where}: missing field {field!r} (have: {', '.join(row) or 'nothing'})")
+        prompt = row[pf]
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise PonderError(f"{where}: field {pf!r} must be non-empty text, got {prompt!r:.60}")
+        item = dict(row)
+        item["prompt"] = prompt
+        item["answer"] = str(row[af])
+        item["id"] = str(row.get("id") or row.get("unique_id") or f"{path.stem}-{i + 1}")
+        item.setdefault("task", "math")
+        items.append(item)
+    if not items:
+        raise PonderError(f"{path}: empty dataset (no rows)")
+    return items
+
+
+def export(items: list[dict], path) -> Path:
+    """Write items as JSONL, atomically (temp file in the same folder, then os.replace)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            for item in items:
+                f.write(json.dumps(item, ensure_ascii=False) + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def load_items(spec: str, split: str = "test", n: int | None = None, seed: int = 0) -> list[dict]:
+    """Items for the CLI's `--task T | --data FILE`: a task name is generated (`n` items, default
+    DEFAULT_TASK_N, from `split`); anything else is a dataset file (first `n` rows, all if None; `split` and
+    `seed` do not apply to files)."""
+    from ponder.tasks import TASKS, generate
+
+    if spec in TASKS:
+        return generate(spec, split=split, n=DEFAULT_TASK_N if n is None else n, seed=seed)
+    if not Path(spec).exists():
+        raise PonderError(f"{spec!r} is neither a task ({', '.join(TASKS)}) nor an existing file")
+    return load_dataset(spec, limit=n)

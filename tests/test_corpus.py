@@ -1,0 +1,164 @@
+"""The pretraining corpus: determinism, documented style shares, first-token property, correct answers."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import pytest
+
+from ponder.errors import PonderError
+from ponder.tasks import countdown, generate
+from ponder.tasks.corpus import END, build_corpus, build_corpus_docs, classify, corpus_stats, sft_examples
+
+N = 12_000
+TERSE_OPENINGS = (" The answer is", " \\boxed{", " Answer:", " =")
+_STEP = re.compile(r"^(-?\d+) ([-+*/]) \(?(-?\d+)\)? = (-?\d+)\.$")
+_FINAL = re.compile(  # the documented endings, X captured
+    r"^(?:The answer is \\boxed\{(.+)\}\.|\\boxed\{(.+)\}|Answer: (.+)|(?:So the|The) answer is (.+)\.|= (.+))$"
+)
+
+
+@pytest.fixture(scope="module")
+def docs():
+    return build_corpus_docs(N, seed=0)
+
+
+def _step_ok(line: str) -> bool:
+    m = _STEP.match(line)
+    assert m, line
+    a, op, b, c = int(m[1]), m[2], int(m[3]), int(m[4])
+    return {"+": a + b, "-": a - b, "*": a * b, "/": a // b if b and a % b == 0 else None}[op] == c
+
+
+def _gold_ok(d, final: str) -> bool:
+    """Is `final` right, judged independently of the generator (Python eval, test-only)?"""
+    item = d.item
+    if d.task == "countdown":
+        return countdown.check(final, item["numbers"], item["target"]) and eval(final) == item["target"]
+    value = eval(item["expr"])  # arith: the expression itself; word: its formula (checked in test_tasks)
+    return float(final) == value
+
+
+def _body(d) -> str:
+    return d.text.split("\nSolution:", 1)[1].removesuffix(END)
+
+
+def test_deterministic():
+    assert build_corpus(300, seed=5) == build_corpus(300, seed=5)
+    assert build_corpus(300, seed=5) != build_corpus(300, seed=6)
+
+
+def test_documented_shares(docs):
+    s = corpus_stats(docs)
+    assert s["n_docs"] == N and sum(s["kinds"].values()) == N
+    assert abs(s["filler_share"] - 0.2) < 0.015
+    assert abs(s["terse_share_of_task_docs"] - 0.7) < 0.015
+    assert abs(s["wrong_step_share_of_step_docs"] - 0.05) < 0.015
+    assert abs(s["wrong_final_share_of_task_docs"] - 0.05) < 0.01
+    assert abs(s["kinds"]["drill"] / (s["kinds"]["drill"] + s["kinds"]["text"]) - 0.75) < 0.04
+    for task in ("arith", "word", "countdown"):  # tasks equally represented
+        n = s["by_task"][f"{task}/steps"] + s["by_task"][f"{task}/terse"]
+        assert abs(n / (0.8 * N) - 1 / 3) < 0.02
+    # Stats from text alone agree with the labelled records.
+    s_text = corpus_stats([d.text for d in docs])
+    assert s_text["kinds"] == s["kinds"] and s_text["by_task"] == s["by_task"]
+    assert all(classify(d.text) == (d.kind, d.task) for d in docs)
+
+
+def test_shares_are_configurable():
+    s = corpus_stats(build_corpus_docs(3000, seed=1, terse_share=0.3, filler_share=0.0, tasks=("arith",)))
+    assert s["kinds"].get("drill", 0) == 0 and set(s["by_task"]) == {"arith/steps", "arith/terse"}
+    assert abs(s["terse_share_of_task_docs"] - 0.3) < 0.03
+    clean = build_corpus_docs(1000, seed=1, wrong_step_share=0.0, wrong_final_share=0.0)
+    assert not any(d.noise for d in clean)
+
+
+def test_first_tokens_decide_style(docs):
+    for d in docs:
+        if d.kind not in ("steps", "terse"):
+            continue
+        body = _body(d)
+        if d.kind == "steps":
+            # A step first: " a op b = c." with two literal, non-negative operands.
+            first = re.split(r"(?<=\.)[ \n]", body[1:], maxsplit=1)[0]
+            assert re.match(r"^\d+ [-+*/] \d+ = -?\d+\.$", first), body
+        else:
+            assert body.startswith(TERSE_OPENINGS) and not re.match(r" \d", body), body
+
+
+def test_documents_and_prompts(docs):
+    for d in docs:
+        assert d.text.endswith(END) and d.text.count(END) == 1
+        if d.item is not None:
+            assert d.text.startswith(d.item["prompt"] + " ")
+            assert d.item["split"] == "train"
+            assert d.item["id"] == f"{d.task}-" + hashlib.sha1(_canon(d.item).encode()).hexdigest()[:12]
+            h = int.from_bytes(hashlib.sha1(_canon(d.item).encode()).digest()[:8], "big")
+            assert h % 10 != 0  # never a test problem
+
+
+def _canon(item):
+    if item["task"] == "arith":
+        return item["expr"]
+    if item["task"] == "word":
+        return item["template"] + "|" + ",".join(f"{k}={v}" for k, v in sorted(item["numbers"].items()))
+    return f"{sorted(item['numbers'])}->{item['target']}"
+
+
+def test_final_answers(docs):
+    for d in docs:
+        if d.kind not in ("steps", "terse"):
+            continue
+        body = _body(d)
+        last = re.split(r"(?<=\.)[ \n]|\n", body.strip())[-1]  # the ending, after the last step
+        m = _FINAL.match(last)
+        assert m, body
+        final = next(g for g in m.groups() if g is not None)
+        assert final == d.final
+        if d.noise is None:
+            assert _gold_ok(d, final), d.text
+        elif d.noise == "wrong_final" or d.task != "countdown":
+            assert not _gold_ok(d, final), d.text  # noise really is wrong
+        if d.kind == "steps":
+            steps = [s for s in re.split(r"(?<=\.)[ \n]", body.strip()) if _STEP.match(s)]
+            ok = [_step_ok(s) for s in steps]
+            assert all(ok) == (d.noise != "wrong_step"), d.text
+            if d.noise is None and d.task != "countdown":
+                assert steps[-1].split(" = ")[1] == final + "."
+
+
+def test_drill_lines_are_correct(docs):
+    drills = [d for d in docs if d.kind == "drill"]
+    assert drills
+    for d in drills:
+        lines = d.text.removesuffix(END).split("\n")
+        assert 4 <= len(lines) <= 9 and all(_step_ok(x) for x in lines)
+
+
+def test_sft_examples():
+    for task in ("arith", "word", "countdown"):
+        ex = sft_examples(task, 50, seed=0)
+        items = generate(task, "train", 50, seed=0)
+        assert [e["prompt"] for e in ex] == [x["prompt"] for x in items]
+        for e in ex:
+            r = e["response"]
+            assert re.match(r" \d", r) and END not in r
+            lines = r[1:].split("\n")
+            assert all(_step_ok(x) for x in lines[:-1])
+            assert lines[-1] == f"The answer is \\boxed{{{e['answer']}}}."
+        terse = sft_examples(task, 5, seed=0, style="terse")
+        assert all(t["response"] == f" The answer is \\boxed{{{t['answer']}}}." for t in terse)
+    with pytest.raises(PonderError, match="unknown style"):
+        sft_examples("arith", 5, style="cot")
+
+
+def test_corpus_errors():
+    with pytest.raises(PonderError, match="n_docs"):
+        build_corpus(0)
+    with pytest.raises(PonderError, match="unknown task"):
+        build_corpus(10, tasks=("arith", "gsm"))
+    with pytest.raises(PonderError, match="terse_share"):
+        build_corpus(10, terse_share=1.5)
+    with pytest.raises(PonderError, match="at least one task"):
+        build_corpus(10, tasks=())
