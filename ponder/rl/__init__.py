@@ -1,0 +1,43 @@
+"""RL with verifiable rewards. The objective (GRPO family) is plain tensor functions; see objective.py."""
+
+from .objective import (
+    AGGREGATIONS,
+    CLIPS,
+    KLS,
+    PRESETS,
+    RATIOS,
+    Curriculum,
+    ObjectiveConfig,
+    bind,
+    compute_advantages,
+    explain,
+    group_filter_mask,
+    loss_mask,
+    merge_stats,
+    normalizers,
+    overlong_penalty,
+    policy_loss,
+    preset,
+    shape_rewards,
+)
+
+__all__ = [
+    "AGGREGATIONS",
+    "CLIPS",
+    "KLS",
+    "PRESETS",
+    "RATIOS",
+    "Curriculum",
+    "ObjectiveConfig",
+    "bind",
+    "compute_advantages",
+    "explain",
+    "group_filter_mask",
+    "loss_mask",
+    "merge_stats",
+    "normalizers",
+    "overlong_penalty",
+    "policy_loss",
+    "preset",
+    "shape_rewards",
+]

@@ -1,0 +1,593 @@
+"""The GRPO-family objective: exactness under gradient accumulation, agreement with plainly written paper
+formulas, advantage arithmetic on hand-computed cases, and rejection of bad settings."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from ponder.errors import PonderError
+from ponder.rl.objective import (
+    AGGREGATIONS,
+    CLIPS,
+    PRESETS,
+    Curriculum,
+    ObjectiveConfig,
+    bind,
+    compute_advantages,
+    explain,
+    group_filter_mask,
+    loss_mask,
+    merge_stats,
+    normalizers,
+    overlong_penalty,
+    policy_loss,
+    preset,
+    shape_rewards,
+)
+
+B, T, D, V, G = 8, 7, 5, 11, 4
+LENGTHS = [7, 3, 5, 0, 6, 2, 7, 4]  # ragged, one sequence with no loss token at all
+# Per-sequence size of the behaviour-policy drift: some sequences stay inside GSPO's 3e-4/4e-4 range,
+# some leave it, and the large ones push token ratios outside 0.2 so PPO clipping is exercised too.
+DRIFT = [0.0, 1e-4, 3e-3, 0.5, 5e-4, 0.6, 1.0, 0.7]
+SPLITS = [[8], [1] * 8, [2] * 4, [3, 1, 4], [5, 3]]
+
+
+def _problem(seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(B, T, D, generator=g)
+    tokens = torch.randint(V, (B, T), generator=g)
+    mask = torch.arange(T)[None, :] < torch.tensor(LENGTHS)[:, None]
+    W0 = torch.randn(D, V, generator=g) * 0.7
+    old = _logp(W0, X, tokens).detach() + torch.randn(B, T, generator=g) * torch.tensor(DRIFT)[:, None]
+    ref = _logp(W0 + 0.3 * torch.randn(D, V, generator=g), X, tokens).detach()
+    rewards = torch.rand(B, generator=g)
+    return X, tokens, mask, W0, old, ref, rewards
+
+
+def _logp(W, X, tokens):
+    return torch.log_softmax(X @ W, -1).gather(-1, tokens[..., None]).squeeze(-1)
+
+
+def _grad(W0, fn):
+    W = W0.clone().requires_grad_(True)
+    loss = fn(W)
+    loss.backward()
+    return loss.detach(), W.grad.clone()
+
+
+def _accumulated(W0, X, tokens, mask, old, ref, adv, cfg, split):
+    """Micro-batches with step normalizers, gradients accumulated by repeated backward()."""
+    norm = normalizers(mask)
+    W = W0.clone().requires_grad_(True)
+    total, start, parts = 0.0, 0, []
+    for size in split:
+        sl = slice(start, start + size)
+        start += size
+        loss, stats = policy_loss(_logp(W, X[sl], tokens[sl]), old[sl], ref[sl], adv[sl], mask[sl], cfg, **norm)
+        loss.backward()
+        total += loss.item()
+        parts.append(stats)
+    return total, W.grad.clone(), merge_stats(parts)
+
+
+def _cfgs():
+    """Every preset, each with every aggregation."""
+    out = []
+    for name in PRESETS:
+        for agg in AGGREGATIONS:
+            out.append((name, agg, bind(preset(name, aggregation=agg, overlong_cache=2), T)))
+    return out
+
+
+# ----------------------------------------------------------------------------------- 1. exactness
+
+
+@pytest.mark.parametrize("name,agg,cfg", _cfgs(), ids=[f"{n}-{a}" for n, a, _ in _cfgs()])
+def test_microbatch_accumulation_is_exact(name, agg, cfg):
+    X, tokens, mask, W0, old, ref, rewards = _problem()
+    if cfg.kl == "off":  # also exercise the KL term on presets that have it off
+        cfg = bind(preset(name, aggregation=agg, kl="k3", beta=0.1, overlong_cache=2), T)
+    adv = compute_advantages(rewards, G, cfg)
+    whole_loss, whole_grad = _grad(W0, lambda W: policy_loss(_logp(W, X, tokens), old, ref, adv, mask, cfg)[0])
+    assert whole_grad.abs().max() > 1e-4  # a zero gradient would make the comparison vacuous
+    for split in SPLITS:
+        loss, grad, _ = _accumulated(W0, X, tokens, mask, old, ref, adv, cfg, split)
+        assert loss == pytest.approx(whole_loss.item(), abs=1e-6), split
+        torch.testing.assert_close(grad, whole_grad, atol=1e-6, rtol=0, msg=f"split {split}")
+
+
+@pytest.mark.parametrize("ratio", ["token", "sequence"])
+@pytest.mark.parametrize("clip", CLIPS)
+@pytest.mark.parametrize("kl", ["off", "k1", "k3"])
+def test_microbatch_exact_for_every_clip_and_kl(ratio, clip, kl):
+    eps = (0.2, 0.28) if ratio == "token" else (3e-4, 4e-4)
+    eps = (eps[0], eps[0]) if clip == "symmetric" else eps
+    X, tokens, mask, W0, old, ref, rewards = _problem(1)
+    for agg in AGGREGATIONS:
+        cfg = ObjectiveConfig(ratio=ratio, clip=clip, eps_low=eps[0], eps_high=eps[1], kl=kl,
+                              beta=0.0 if kl == "off" else 0.05, aggregation=agg, max_len_norm=T + 3)
+        adv = compute_advantages(rewards, G, cfg)
+        _, whole = _grad(W0, lambda W, c=cfg, a=adv: policy_loss(_logp(W, X, tokens), old, ref, a, mask, c)[0])
+        for split in ([1] * 8, [3, 1, 4]):
+            _, grad, _ = _accumulated(W0, X, tokens, mask, old, ref, adv, cfg, split)
+            torch.testing.assert_close(grad, whole, atol=1e-6, rtol=0)
+
+
+def test_local_normalizers_would_break_accumulation():
+    """The check above can fail: dividing by each micro-batch's own count is not the whole-batch loss."""
+    X, tokens, mask, W0, old, ref, rewards = _problem()
+    for agg in ("token_mean", "seq_mean_token_mean"):
+        cfg = preset("dapo", aggregation=agg)
+        adv = compute_advantages(rewards, G, cfg)
+        _, whole = _grad(W0, lambda W, c=cfg, a=adv: policy_loss(_logp(W, X, tokens), old, ref, a, mask, c)[0])
+        W = W0.clone().requires_grad_(True)
+        for sl in (slice(0, 3), slice(3, 4), slice(4, 8)):
+            policy_loss(_logp(W, X[sl], tokens[sl]), old[sl], ref[sl], adv[sl], mask[sl], cfg)[0].backward()
+        assert (W.grad - whole).abs().max() > 1e-3
+
+
+def test_merged_stats_equal_whole_batch_stats():
+    X, tokens, mask, W0, old, ref, rewards = _problem()
+    cfg = preset("grpo", clip="dual", eps_high=0.2)
+    adv = compute_advantages(rewards, G, cfg)
+    _, whole = policy_loss(_logp(W0, X, tokens), old, ref, adv, mask, cfg)
+    _, _, merged = _accumulated(W0, X, tokens, mask, old, ref, adv, cfg, [3, 1, 4])
+    assert set(merged) == set(whole)
+    for key, value in whole.items():
+        assert merged[key] == pytest.approx(value, abs=1e-6), key
+    assert whole["tokens"] == sum(LENGTHS) and whole["seqs"] == 7
+    assert 0 < whole["clip_frac"] < 1
+    assert whole["loss"] == pytest.approx(whole["pg_loss"] + whole["kl_loss"], abs=1e-6)
+
+
+# --------------------------------------------------------------------- 2. the papers' formulas, plainly
+
+
+def _naive_advantages(rewards: list[float], kind: str) -> list[float]:
+    def std(xs):
+        m = sum(xs) / len(xs)
+        return math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1))
+
+    def norm(xs):
+        if max(xs) == min(xs):
+            return [0.0] * len(xs)
+        m, s = sum(xs) / len(xs), std(xs)
+        return [(x - m) / (s + 1e-6) for x in xs]
+
+    groups = [rewards[i : i + G] for i in range(0, len(rewards), G)]
+    if kind == "batch_norm":
+        return norm(rewards)
+    out = []
+    for grp in groups:
+        mean = sum(grp) / G
+        if kind == "group_mean_std":
+            out += norm(grp)
+        elif kind == "group_mean":
+            out += [r - mean for r in grp]
+        elif kind == "rloo":
+            out += [r - (sum(grp) - r) / (G - 1) for r in grp]
+        else:
+            out += [r - mean for r in grp]
+    return norm(out) if kind == "group_mean_batch_std" else out
+
+
+def _naive_loss(W, X, tokens, mask, old, ref, rewards, cfg):
+    """Loops over sequences and tokens, following each paper's formula as written."""
+    lp = _logp(W, X, tokens)
+    adv = _naive_advantages(rewards.tolist(), cfg.advantage)
+    lo, hi = 1 - cfg.eps_low, 1 + cfg.eps_high
+    seq_losses, token_losses = [], []  # per sequence: list of per-token losses
+    for i in range(B):
+        idx = [t for t in range(T) if mask[i, t]]
+        A = adv[i]
+        if cfg.ratio == "sequence":  # GSPO: s_i = (π_θ(y|x)/π_old(y|x))^(1/|y|); token form sg[s_i]·π/sg[π]
+            s_i = torch.exp(sum(lp[i, t] - old[i, t] for t in idx) / len(idx)) if idx else None
+        losses = []
+        for t in idx:
+            if cfg.ratio == "none":
+                pg = -A * lp[i, t]
+            else:
+                if cfg.ratio == "token":
+                    r = torch.exp(lp[i, t] - old[i, t])
+                else:
+                    r = s_i.detach() * torch.exp(lp[i, t] - lp[i, t].detach())
+                if cfg.clip == "none":
+                    obj = r * A
+                else:
+                    unclipped, clipped = r * A, torch.clamp(r, lo, hi) * A
+                    obj = unclipped if unclipped.item() <= clipped.item() else clipped
+                    if cfg.clip == "dual" and A < 0 and obj.item() < cfg.dual_clip_c * A:
+                        obj = obj * 0 + cfg.dual_clip_c * A  # Ye et al.: max(min(rA, clip·A), cA)
+                pg = -obj
+            if cfg.kl == "k3":
+                x = ref[i, t] - lp[i, t]
+                pg = pg + cfg.beta * (torch.exp(x) - x - 1)
+            elif cfg.kl == "k1":
+                pg = pg + cfg.beta * (lp[i, t] - ref[i, t])
+            losses.append(pg)
+        token_losses.append(losses)
+        if losses:
+            seq_losses.append(sum(losses) / len(losses))
+    nonempty = [ls for ls in token_losses if ls]
+    if cfg.aggregation == "seq_mean_token_mean":  # GRPO: 1/G Σ_i 1/|o_i| Σ_t
+        return sum(seq_losses) / len(seq_losses)
+    if cfg.aggregation == "token_mean":  # DAPO: 1/Σ|o_i| Σ_i Σ_t
+        return sum(sum(ls) for ls in nonempty) / sum(len(ls) for ls in nonempty)
+    if cfg.aggregation == "seq_mean_token_sum":
+        return sum(sum(ls) for ls in nonempty) / len(nonempty)
+    return sum(sum(ls) for ls in nonempty) / (len(nonempty) * cfg.max_len_norm)  # Dr. GRPO
+
+
+def _naive_cases():
+    cases = []
+    for name in PRESETS:
+        cases.append((name, bind(preset(name, overlong_cache=2), T)))
+        if PRESETS[name]["config"]["ratio"] != "none" and PRESETS[name]["config"]["kl"] == "off":
+            cases.append((f"{name}+k3", bind(preset(name, kl="k3", beta=0.04, overlong_cache=2), T)))
+    cases.append(("grpo+k1", preset("grpo", kl="k1")))
+    cases.append(("grpo+dual", preset("grpo", clip="dual", eps_low=0.2, eps_high=0.28, dual_clip_c=1.5)))
+    cases.append(("gspo+dual", preset("gspo", clip="dual", dual_clip_c=1.0005)))
+    cases.append(("batch_norm", preset("grpo", advantage="batch_norm")))
+    cases.append(("rpp_baseline", preset("grpo", advantage="group_mean_batch_std")))
+    cases.append(("dapo+noclip", preset("dapo", clip="none")))
+    return cases
+
+
+@pytest.mark.parametrize("name,cfg", _naive_cases(), ids=[n for n, _ in _naive_cases()])
+def test_loss_and_gradient_match_naive_reference(name, cfg):
+    X, tokens, mask, W0, old, ref, rewards = _problem(2)
+    adv = compute_advantages(rewards, G, cfg)
+    assert adv.tolist() == pytest.approx(_naive_advantages(rewards.tolist(), cfg.advantage), abs=1e-6)
+    loss, grad = _grad(W0, lambda W: policy_loss(_logp(W, X, tokens), old, ref, adv, mask, cfg)[0])
+    ref_loss, ref_grad = _grad(W0, lambda W: _naive_loss(W, X, tokens, mask, old, ref, rewards, cfg))
+    assert loss.item() == pytest.approx(ref_loss.item(), abs=1e-6)
+    torch.testing.assert_close(grad, ref_grad, atol=1e-6, rtol=0)
+    if cfg.clip != "none":
+        stats = policy_loss(_logp(W0, X, tokens), old, ref, adv, mask, cfg)[1]
+        assert 0 < stats["clip_frac"] < 1, "the clip must be active on some tokens and not all"
+        if cfg.clip == "dual":
+            assert stats["dual_clip_frac"] > 0
+
+
+def test_gspo_token_form_equals_sequence_level_gspo():
+    """GSPO paper: with one advantage per sequence, GSPO-token has GSPO's value and gradient."""
+    X, tokens, mask, W0, old, ref, rewards = _problem(3)
+    cfg = preset("gspo")
+    adv = compute_advantages(rewards, G, cfg)
+
+    def sequence_level(W):
+        lp = _logp(W, X, tokens)
+        total, n = 0.0, 0
+        for i in range(B):
+            idx = mask[i].nonzero().flatten()
+            if len(idx) == 0:
+                continue
+            s = torch.exp((lp[i, idx] - old[i, idx]).mean())  # gradient flows through s itself
+            A = adv[i]
+            total = total - torch.minimum(s * A, s.clamp(1 - 3e-4, 1 + 4e-4) * A)
+            n += 1
+        return total / n
+
+    loss, grad = _grad(W0, lambda W: policy_loss(_logp(W, X, tokens), old, None, adv, mask, cfg)[0])
+    ref_loss, ref_grad = _grad(W0, sequence_level)
+    assert loss.item() == pytest.approx(ref_loss.item(), abs=1e-6)
+    torch.testing.assert_close(grad, ref_grad, atol=1e-6, rtol=0)
+    assert grad.abs().max() > 1e-4
+
+
+@pytest.mark.parametrize("agg", AGGREGATIONS)
+def test_on_policy_ratio_and_clip_do_not_change_the_gradient(agg):
+    """At π_θ = π_old every ratio is 1: PPO-clip, GSPO and plain REINFORCE share one gradient."""
+    X, tokens, mask, W0, _, ref, rewards = _problem(4)
+    old = _logp(W0, X, tokens).detach()
+    base = ObjectiveConfig(advantage="group_mean", ratio="none", clip="none", aggregation=agg, max_len_norm=9)
+    adv = compute_advantages(rewards, G, base)
+    _, want = _grad(W0, lambda W: policy_loss(_logp(W, X, tokens), None, None, adv, mask, base)[0])
+    for ratio in ("token", "sequence"):
+        for clip in CLIPS:
+            eps_high = 0.28 if clip == "clip_higher" else 0.2
+            cfg = ObjectiveConfig(advantage="group_mean", ratio=ratio, clip=clip, eps_high=eps_high,
+                                  aggregation=agg, max_len_norm=9)
+            _, grad = _grad(W0, lambda W, c=cfg: policy_loss(_logp(W, X, tokens), old, None, adv, mask, c)[0])
+            torch.testing.assert_close(grad, want, atol=1e-6, rtol=0)
+
+
+def test_clip_hand_cases():
+    lp = torch.tensor([[0.0, 0.0]], requires_grad=True)
+    mask = torch.tensor([[True, False]])
+
+    def run(cfg, log_r, a):
+        old = torch.tensor([[-log_r, 0.0]])
+        loss, stats = policy_loss(lp, old, None, torch.tensor([a]), mask, cfg)
+        (g,) = torch.autograd.grad(loss, lp)
+        return loss.item(), g[0, 0].item(), stats
+
+    sym = preset("grpo", kl="off", beta=0.0)
+    # Â > 0, r = 1.25 > 1 + 0.2: the loss is the clipped constant −1.2, no gradient.
+    loss, g, stats = run(sym, math.log(1.25), 1.0)
+    assert loss == pytest.approx(-1.2) and g == 0 and stats["clip_frac"] == 1.0
+    # Clip-higher ε_high = 0.28 lets r = 1.25 through: loss −r·Â, gradient −r.
+    loss, g, _ = run(preset("dapo"), math.log(1.25), 1.0)
+    assert loss == pytest.approx(-1.25) and g == pytest.approx(-1.25)
+    # Â < 0 with r = 5: PPO's max(−rÂ, −clip(r)Â) = 5 grows with r; dual-clip caps it at −c·Â = 3.
+    loss, g, _ = run(sym, math.log(5.0), -1.0)
+    assert loss == pytest.approx(5.0) and g == pytest.approx(5.0)
+    loss, g, stats = run(preset("grpo", kl="off", beta=0.0, clip="dual"), math.log(5.0), -1.0)
+    assert loss == pytest.approx(3.0) and g == 0 and stats["dual_clip_frac"] == 1.0
+    # Â < 0 with r = 0.5 < 1 − 0.2: clipped at 0.8, no gradient.
+    loss, g, _ = run(sym, math.log(0.5), -1.0)
+    assert loss == pytest.approx(0.8) and g == 0
+
+
+def test_kl_estimators_hand_values():
+    lp = torch.tensor([[math.log(0.25)]], requires_grad=True)
+    ref = torch.tensor([[math.log(0.5)]])
+    mask = torch.ones(1, 1, dtype=torch.bool)
+    k3 = ObjectiveConfig(ratio="none", clip="none", kl="k3", beta=1.0)
+    _, stats = policy_loss(lp, None, ref, torch.zeros(1), mask, k3)
+    assert stats["kl_mean"] == pytest.approx(2 - math.log(2) - 1)  # π_ref/π = 2
+    k1 = ObjectiveConfig(ratio="none", clip="none", kl="k1", beta=1.0)
+    _, stats = policy_loss(lp, None, ref, torch.zeros(1), mask, k1)
+    assert stats["kl_mean"] == pytest.approx(-math.log(2))
+
+
+def test_padding_values_are_never_read():
+    X, tokens, mask, W0, old, ref, rewards = _problem(5)
+    cfg = preset("grpo")
+    adv = compute_advantages(rewards, G, cfg)
+    garbage = torch.where(mask, 0.0, torch.tensor([math.inf, -math.inf, math.nan]).repeat(B, 3)[:, :T])
+    clean_loss, clean = _grad(W0, lambda W: policy_loss(_logp(W, X, tokens), old, ref, adv, mask, cfg)[0])
+    dirty_loss, dirty = _grad(
+        W0, lambda W: policy_loss(_logp(W, X, tokens) + garbage, old + garbage, ref - garbage, adv, mask, cfg)[0]
+    )
+    assert torch.isfinite(dirty).all() and dirty_loss.item() == pytest.approx(clean_loss.item(), abs=0)
+    torch.testing.assert_close(dirty, clean, atol=0, rtol=0)
+    # Extra padding columns change nothing either, for every aggregation.
+    for agg in AGGREGATIONS:
+        c = bind(preset("grpo", aggregation=agg), T)
+        pad = lambda x: torch.cat([x, torch.full((B, 3), math.nan)], 1)  # noqa: E731
+        m2 = torch.cat([mask, torch.zeros(B, 3, dtype=torch.bool)], 1)
+        a = policy_loss(_logp(W0, X, tokens), old, ref, adv, mask, c)[0]
+        b = policy_loss(pad(_logp(W0, X, tokens)), pad(old), pad(ref), adv, m2, c)[0]
+        assert b.item() == pytest.approx(a.item(), abs=1e-7)  # only the summation order differs
+
+
+def test_bf16_logp_computes_in_float32():
+    X, tokens, mask, W0, old, ref, rewards = _problem()
+    cfg = preset("dapo")
+    adv = compute_advantages(rewards, G, cfg)
+    loss, _ = policy_loss(_logp(W0, X, tokens).bfloat16(), old, ref, adv, mask, cfg)
+    assert loss.dtype == torch.float32 and torch.isfinite(loss)
+
+
+# ------------------------------------------------------------------------- 3. advantages and data parts
+
+
+R = torch.tensor([1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0])
+
+
+def test_advantages_hand_computed():
+    s3 = math.sqrt(3)
+    cases = {
+        # group 1: mean 1/4, sample std 1/2; group 2: mean 1/2, sample std 1/√3
+        "group_mean_std": [1.5, -0.5, -0.5, -0.5, s3 / 2, s3 / 2, -s3 / 2, -s3 / 2],
+        "group_mean": [0.75, -0.25, -0.25, -0.25, 0.5, 0.5, -0.5, -0.5],
+        "rloo": [1.0, -1 / 3, -1 / 3, -1 / 3, 2 / 3, 2 / 3, -2 / 3, -2 / 3],
+        # batch: mean 3/8, sample std √(15/56)
+        "batch_norm": [0.625 / math.sqrt(15 / 56) if r else -0.375 / math.sqrt(15 / 56) for r in R.tolist()],
+        # group-centred: [.75,-.25,-.25,-.25,.5,.5,-.5,-.5], batch mean 0, sample std 1/2
+        "group_mean_batch_std": [1.5, -0.5, -0.5, -0.5, 1.0, 1.0, -1.0, -1.0],
+    }
+    for kind, want in cases.items():
+        got = compute_advantages(R, G, ObjectiveConfig(advantage=kind))
+        assert got.dtype == torch.float32
+        assert got.tolist() == pytest.approx(want, abs=1e-5), kind
+
+
+def test_rloo_is_scaled_group_mean():
+    r = torch.rand(24, generator=torch.Generator().manual_seed(0))
+    for g in (2, 3, 6):
+        rloo = compute_advantages(r, g, ObjectiveConfig(advantage="rloo"))
+        mean = compute_advantages(r, g, ObjectiveConfig(advantage="group_mean"))
+        torch.testing.assert_close(rloo, mean * g / (g - 1))
+
+
+def test_zero_variance_gives_exact_zero():
+    r = torch.tensor([0.1, 0.1, 0.1, 0.7, 0.7, 0.7, 0.3, 0.9, 0.3])
+    for kind in ("group_mean_std", "group_mean", "rloo"):
+        adv = compute_advantages(r, 3, ObjectiveConfig(advantage=kind))
+        assert adv[:6].tolist() == [0.0] * 6, kind
+        assert adv[6:].abs().min() > 0.1
+    for kind in ("batch_norm", "group_mean_batch_std"):
+        adv = compute_advantages(torch.full((6,), 0.3), 3, ObjectiveConfig(advantage=kind))
+        assert adv.tolist() == [0.0] * 6
+
+
+def test_nonfinite_and_malformed_rewards_raise():
+    cfg = ObjectiveConfig()
+    with pytest.raises(PonderError, match=r"non-finite reward at index 2 \(value nan\)"):
+        compute_advantages(torch.tensor([0.0, 1.0, math.nan, 1.0]), 2, cfg)
+    with pytest.raises(PonderError, match="non-finite reward at index 0"):
+        compute_advantages(torch.tensor([math.inf, 1.0]), 2, ObjectiveConfig(advantage="batch_norm"))
+    with pytest.raises(PonderError, match="not a multiple of group_size=3"):
+        compute_advantages(torch.zeros(8), 3, cfg)
+    with pytest.raises(PonderError, match="group_size=1"):
+        compute_advantages(torch.zeros(8), 1, cfg)
+    with pytest.raises(PonderError, match="1-D"):
+        compute_advantages(torch.zeros(2, 4), 4, cfg)
+    with pytest.raises(PonderError, match="non-finite"):
+        group_filter_mask(torch.tensor([1.0, math.nan]), 2)
+
+
+def test_group_filter_mask():
+    r = torch.tensor([1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0.5, 0.5, 0.5, 0.25], dtype=torch.float32)
+    keep = group_filter_mask(r, 4)
+    assert keep.tolist() == [False] * 4 + [True] * 4 + [False] * 4 + [True] * 4
+    # Invariant: a kept group has a non-zero advantage somewhere, a dropped one has none.
+    adv = compute_advantages(r, 4, ObjectiveConfig()).view(4, 4)
+    assert ((adv != 0).any(1) == keep.view(4, 4)[:, 0]).all()
+
+
+def test_overlong_penalty_values():
+    pen = overlong_penalty(torch.tensor([10, 16, 17, 18, 20, 21]), max_len=20, cache_len=4)
+    assert pen.tolist() == pytest.approx([0, 0, -0.25, -0.5, -1, -1])
+    # DAPO's own numbers: 16384 expected + 4096 cache = 20480.
+    assert overlong_penalty(torch.tensor([16384, 18432, 20480]), 20480, 4096).tolist() == [0.0, -0.5, -1.0]
+    with pytest.raises(PonderError, match="cache_len"):
+        overlong_penalty(torch.tensor([3]), 10, 11)
+    cfg = bind(preset("dapo", overlong_cache=4), 20)
+    shaped = shape_rewards(torch.tensor([1.0, 1.0, 0.0]), torch.tensor([5, 18, 20]), 20, cfg)
+    assert shaped.tolist() == pytest.approx([1.0, 0.5, -1.0])
+    off = preset("grpo")
+    assert shape_rewards(torch.tensor([1.0]), torch.tensor([20]), 20, off).tolist() == [1.0]
+
+
+def test_loss_mask_drops_truncated_rows_only_when_asked():
+    mask = torch.ones(3, 4, dtype=torch.bool)
+    truncated = torch.tensor([False, True, False])
+    assert loss_mask(mask, truncated, preset("grpo")).all()
+    m = loss_mask(mask, truncated, preset("dapo", overlong_mask=True))
+    assert m.sum(1).tolist() == [4, 0, 4]
+    assert normalizers(m) == {"total_tokens": 8, "total_seqs": 2}
+
+
+def test_bind_sets_dr_grpo_constant_and_checks_cache():
+    cfg = preset("dr_grpo")
+    assert cfg.max_len_norm is None and bind(cfg, 512).max_len_norm == 512
+    assert bind(preset("dr_grpo", max_len_norm=100), 512).max_len_norm == 100
+    with pytest.raises(PonderError, match="overlong_cache=4096 exceeds max_new_tokens=512"):
+        bind(preset("dapo"), 512)
+    assert bind(preset("dapo"), 20480).overlong_cache == 4096
+    X, tokens, mask, W0, old, ref, rewards = _problem()
+    with pytest.raises(PonderError, match="bind"):
+        policy_loss(_logp(W0, X, tokens), old, ref, torch.zeros(B), mask, cfg)
+
+
+def test_curriculum():
+    c = Curriculum(alpha=0.5, min_obs=2, tol=0.02, retry_prob=0.1, seed=0)
+    assert c.keep("new")
+    c.update("never", 0.0)
+    assert c.keep("never")  # one observation is not enough to skip
+    c.update("never", 0.0)
+    c.update("always", 1.0)
+    c.update("always", 1.0)
+    c.update("mid", 1.0)
+    c.update("mid", 0.0)
+    assert c.stats["mid"] == [0.5, 2]
+    assert all(c.keep("mid") for _ in range(200))
+    for pid in ("never", "always"):
+        kept = sum(c.keep(pid) for _ in range(4000)) / 4000
+        assert 0.08 < kept < 0.12, (pid, kept)  # skipped, but retried with probability 0.1
+    # A skipped prompt comes back when the policy starts solving it.
+    c.update("never", 0.5)
+    assert c.stats["never"][0] == pytest.approx(0.25) and c.keep("never")
+    # Never retried when retry_prob = 0; resumable from its state.
+    strict = Curriculum(min_obs=1, retry_prob=0.0)
+    strict.update(7, 1.0)
+    assert not any(strict.keep(7) for _ in range(100))
+    state = c.state_dict()
+    twin = Curriculum(alpha=0.5, min_obs=2, tol=0.02, retry_prob=0.1, seed=123)
+    twin.load_state_dict(state)
+    assert [twin.keep("always") for _ in range(50)] == [c.keep("always") for _ in range(50)]
+    with pytest.raises(PonderError, match="accuracy nan"):
+        c.update("x", math.nan)
+    with pytest.raises(PonderError, match="alpha"):
+        Curriculum(alpha=0)
+
+
+# --------------------------------------------------------------------------------- presets and explain
+
+
+def test_presets_expand_to_the_papers_settings():
+    g = preset("grpo")
+    assert (g.advantage, g.ratio, g.clip, g.eps_low, g.aggregation, g.kl, g.beta) == (
+        "group_mean_std", "token", "symmetric", 0.2, "seq_mean_token_mean", "k3", 0.04)
+    d = preset("dr_grpo")
+    assert (d.advantage, d.aggregation, d.kl) == ("group_mean", "seq_mean_token_sum_norm", "off")
+    a = preset("dapo")
+    assert (a.clip, a.eps_low, a.eps_high, a.aggregation, a.kl) == ("clip_higher", 0.2, 0.28, "token_mean", "off")
+    assert a.group_filter and a.overlong_penalty and a.overlong_cache == 4096
+    s = preset("gspo")
+    assert (s.ratio, s.eps_low, s.eps_high, s.aggregation) == ("sequence", 3e-4, 4e-4, "seq_mean_token_mean")
+    r = preset("rloo")
+    assert (r.advantage, r.ratio, r.clip, r.aggregation, r.mu) == ("rloo", "none", "none", "seq_mean_token_sum", 1)
+    n = preset("reinforce")
+    assert (n.advantage, n.ratio, n.clip, n.aggregation, n.kl) == ("group_mean", "none", "none", "token_mean", "off")
+    assert preset("grpo", beta=0.01).beta == 0.01
+
+
+def test_explain_names_every_setting_and_citation():
+    arxiv = {"grpo": "2402.03300", "dr_grpo": "2503.20783", "dapo": "2503.14476", "gspo": "2507.18071",
+             "rloo": "2402.14740", "reinforce": "nanochat"}
+    for name in PRESETS:
+        text = explain(preset(name))
+        assert text.startswith(f"Objective: preset {name}") and arxiv[name] in text
+        cfg = preset(name)
+        for part in ("advantage", "ratio" if cfg.ratio != "none" else "clip", "aggregation"):
+            assert f"{part}={getattr(cfg, part)}" in text
+        assert f"mu={cfg.mu}" in text and f"minibatches={cfg.minibatches}" in text
+    dapo = explain(preset("dapo"))
+    for s in ("ε_low = 0.2", "ε_high = 0.28", "L_cache = 4096", "group_filter=on", "1/N"):
+        assert s in dapo
+    assert "β = 0.04" in explain(preset("grpo")) and "k3" in explain(preset("grpo"))
+    custom = explain(preset("dapo", clip="dual"))
+    assert "custom (closest preset dapo; differs in clip='dual'" in custom and "c = 3" in custom
+    assert "1912.09729" in custom  # dual-clip cites Ye et al.
+
+
+def test_bad_settings_raise_one_line_errors():
+    bad = [
+        (lambda: preset("ppo"), "unknown preset 'ppo'; valid: grpo, dr_grpo, dapo, gspo, rloo, reinforce"),
+        (lambda: preset("grpo", advantage="zscore"), "unknown advantage 'zscore'; valid: group_mean_std"),
+        (lambda: preset("grpo", ratio="tok"), "unknown ratio 'tok'; valid: token, sequence, none"),
+        (lambda: preset("grpo", clip="ppo"), "unknown clip 'ppo'; valid: symmetric, clip_higher, dual, none"),
+        (lambda: preset("grpo", aggregation="mean"), "unknown aggregation 'mean'; valid: seq_mean_token_mean"),
+        (lambda: preset("grpo", kl="k2"), "unknown kl 'k2'; valid: off, k1, k3"),
+        (lambda: preset("grpo", epsilon=0.1), "unknown setting 'epsilon'; valid: advantage, ratio"),
+        (lambda: preset("grpo", ratio="none"), "clip=symmetric needs an importance ratio, but ratio=none"),
+        (lambda: preset("grpo", kl="k3", beta=0.0), "kl=k3 needs beta > 0"),
+        (lambda: preset("dapo", beta=0.1), "beta=0.1 but kl=off"),
+        (lambda: preset("grpo", eps_low=-0.1, eps_high=-0.1), "eps_low=-0.1 must be >= 0"),
+        (lambda: preset("grpo", eps_low=0.0, eps_high=0.0), "needs eps_low, eps_high > 0"),
+        (lambda: preset("grpo", clip="dual", dual_clip_c=1.0), "dual_clip_c=1.0 must be > 1"),
+        (lambda: preset("grpo", eps_high=0.3), "clip=symmetric but eps_low=0.2 != eps_high=0.3"),
+        (lambda: preset("dapo", eps_high=0.2), "clip_higher needs eps_high > eps_low"),
+        (lambda: preset("grpo", clip="clip_higher", eps_low=1.0, eps_high=1.5), "eps_low=1.0 must be < 1"),
+        (lambda: preset("reinforce", mu=2), "ratio=none is on-policy only"),
+        (lambda: preset("rloo", minibatches=4), "ratio=none is on-policy only"),
+        (lambda: preset("grpo", mu=0), "mu=0 must be an integer >= 1"),
+        (lambda: preset("dapo", overlong_cache=0), "overlong_penalty needs overlong_cache >= 1"),
+        (lambda: preset("grpo", beta=math.nan), "beta=nan must be a finite number"),
+        (lambda: preset("grpo", group_filter="yes"), "group_filter='yes' must be true or false"),
+        (lambda: preset("dr_grpo", max_len_norm=0), "max_len_norm=0 must be a positive integer"),
+    ]
+    for fn, message in bad:
+        with pytest.raises(PonderError) as err:
+            fn()
+        assert message in str(err.value), (message, str(err.value))
+        assert "\n" not in str(err.value)
+
+
+def test_policy_loss_rejects_bad_inputs():
+    X, tokens, mask, W0, old, ref, rewards = _problem()
+    lp = _logp(W0, X, tokens)
+    adv = torch.zeros(B)
+    cfg = preset("grpo")
+    with pytest.raises(PonderError, match="needs old_logp"):
+        policy_loss(lp, None, ref, adv, mask, cfg)
+    with pytest.raises(PonderError, match="needs ref_logp"):
+        policy_loss(lp, old, None, adv, mask, cfg)
+    with pytest.raises(PonderError, match=r"old_logp must have shape \(8, 7\)"):
+        policy_loss(lp, old[:, :3], ref, adv, mask, cfg)
+    with pytest.raises(PonderError, match=r"advantages must have shape \(8,\)"):
+        policy_loss(lp, old, ref, adv[:4], mask, cfg)
+    with pytest.raises(PonderError, match="smaller than this micro-batch's own counts"):
+        policy_loss(lp, old, ref, adv, mask, cfg, total_tokens=5, total_seqs=7)
+    # An all-masked micro-batch contributes exactly zero, not NaN.
+    empty = torch.zeros_like(mask)
+    loss, stats = policy_loss(lp, old, ref, adv, empty, cfg, total_tokens=10, total_seqs=2)
+    assert loss.item() == 0.0 and stats["tokens"] == 0
