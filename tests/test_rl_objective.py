@@ -459,9 +459,14 @@ def test_bind_sets_dr_grpo_constant_and_checks_cache():
     cfg = preset("dr_grpo")
     assert cfg.max_len_norm is None and bind(cfg, 512).max_len_norm == 512
     assert bind(preset("dr_grpo", max_len_norm=100), 512).max_len_norm == 100
-    with pytest.raises(PonderError, match="overlong_cache=4096 exceeds max_new_tokens=512"):
-        bind(preset("dapo"), 512)
+    with pytest.raises(PonderError, match="overlong_cache=600 exceeds max_new_tokens=512"):
+        bind(preset("dapo", overlong_cache=600), 512)
+    # DAPO's proportion: L_cache 4096 of 20480, exactly the paper's at its budget.
     assert bind(preset("dapo"), 20480).overlong_cache == 4096
+    assert bind(preset("dapo"), 512).overlong_cache == 102
+    assert explain(bind(preset("dapo"), 512)).startswith("Objective: preset dapo")
+    with pytest.raises(PonderError, match="call bind"):
+        shape_rewards(torch.ones(2), torch.ones(2), 512, preset("dapo"))
     X, tokens, mask, W0, old, ref, rewards = _problem()
     with pytest.raises(PonderError, match="bind"):
         policy_loss(_logp(W0, X, tokens), old, ref, torch.zeros(B), mask, cfg)
@@ -510,7 +515,7 @@ def test_presets_expand_to_the_papers_settings():
     assert (d.advantage, d.aggregation, d.kl) == ("group_mean", "seq_mean_token_sum_norm", "off")
     a = preset("dapo")
     assert (a.clip, a.eps_low, a.eps_high, a.aggregation, a.kl) == ("clip_higher", 0.2, 0.28, "token_mean", "off")
-    assert a.group_filter and a.overlong_penalty and a.overlong_cache == 4096
+    assert a.group_filter and a.overlong_penalty and a.overlong_cache is None and a.minibatches == 16
     s = preset("gspo")
     assert (s.ratio, s.eps_low, s.eps_high, s.aggregation) == ("sequence", 3e-4, 4e-4, "seq_mean_token_mean")
     r = preset("rloo")
@@ -530,7 +535,8 @@ def test_explain_names_every_setting_and_citation():
         for part in ("advantage", "ratio" if cfg.ratio != "none" else "clip", "aggregation"):
             assert f"{part}={getattr(cfg, part)}" in text
         assert f"mu={cfg.mu}" in text and f"minibatches={cfg.minibatches}" in text
-    dapo = explain(preset("dapo"))
+    assert "max_new_tokens // 5" in explain(preset("dapo"))
+    dapo = explain(bind(preset("dapo"), 20480))
     for s in ("ε_low = 0.2", "ε_high = 0.28", "L_cache = 4096", "group_filter=on", "1/N"):
         assert s in dapo
     assert "β = 0.04" in explain(preset("grpo")) and "k3" in explain(preset("grpo"))

@@ -88,7 +88,7 @@ class ObjectiveConfig:
     group_filter: bool = False  # drop groups whose rewards are all equal (trainer refills)
     overlong_mask: bool = False  # truncated completions get loss mask 0
     overlong_penalty: bool = False  # DAPO soft overlong punishment added to the reward
-    overlong_cache: int = 0  # L_cache: penalty ramps over the last L_cache tokens before max length
+    overlong_cache: int | None = 0  # L_cache, the penalty ramp; None: bind() sets max_new_tokens // 5 (DAPO's ratio)
     mu: int = 1  # optimisation passes over each batch of rollouts
     minibatches: int = 1  # optimizer steps per pass (each a minibatch of the rollout batch)
     max_len_norm: int | None = None  # Dr. GRPO's constant; bind() sets it to max_new_tokens
@@ -110,6 +110,8 @@ class ObjectiveConfig:
                 raise PonderError(f"objective: {name}={getattr(self, name)!r} must be true or false")
         for name, low in (("mu", 1), ("minibatches", 1), ("overlong_cache", 0)):
             value = getattr(self, name)
+            if name == "overlong_cache" and value is None:
+                continue
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise PonderError(f"objective: {name}={value!r} must be an integer >= {low}")
         if self.max_len_norm is not None and (
@@ -150,8 +152,11 @@ class ObjectiveConfig:
             raise PonderError(f"objective: beta={self.beta} but kl=off; set kl=k1|k3 or beta=0")
         if self.kl != "off" and self.beta <= 0:
             raise PonderError(f"objective: kl={self.kl} needs beta > 0 (got {self.beta}); or set kl=off")
-        if self.overlong_penalty and self.overlong_cache < 1:
-            raise PonderError("objective: overlong_penalty needs overlong_cache >= 1 (the L_cache ramp length)")
+        if self.overlong_penalty and self.overlong_cache is not None and self.overlong_cache < 1:
+            raise PonderError(
+                "objective: overlong_penalty needs overlong_cache >= 1 (the L_cache ramp length), or None for "
+                "max_new_tokens // 5"
+            )
 
 
 def _check_choice(part: str, value, valid) -> None:
@@ -160,6 +165,8 @@ def _check_choice(part: str, value, valid) -> None:
 
 
 # ----------------------------------------------------------------------------------------------- presets
+
+_BOUND = ("max_len_norm", "overlong_cache")  # fields bind() fills from max_new_tokens when None
 
 # Each preset lists every field, so a preset never changes when a dataclass default does.
 _BASE = dict(
@@ -187,12 +194,12 @@ PRESETS: dict[str, dict] = {
     "dapo": dict(
         config=dict(_BASE, advantage="group_mean_std", ratio="token", clip="clip_higher", eps_low=0.2,
                     eps_high=0.28, aggregation="token_mean", group_filter=True, overlong_penalty=True,
-                    overlong_cache=4096, minibatches=16),
+                    overlong_cache=None, minibatches=16),
         cite=("dapo", "grpo"),
         notes="Clip-Higher ε_low=0.2/ε_high=0.28, token-level loss, no KL, dynamic sampling (drop groups whose "
         "accuracy is all 0 or all 1: give group_filter_mask the raw correctness), soft overlong punishment "
-        "with the paper's L_cache=4096 (its max generation is 20480; for a shorter max_new_tokens override "
-        "overlong_cache, bind() rejects L_cache > max_new_tokens). minibatches=16: the paper's 16 gradient "
+        "with L_cache = max_new_tokens // 5, the paper's proportion (L_cache 4096 of a 20480-token budget, "
+        "which this reproduces exactly at max_new_tokens=20480). minibatches=16: the paper's 16 gradient "
         "updates per rollout step (512 prompts × 16 samples, minibatch 512). The paper's overlong "
         "*filtering* (overlong_mask) was an intermediate step, off here.",
     ),
@@ -243,6 +250,9 @@ def bind(cfg: ObjectiveConfig, max_new_tokens: int) -> ObjectiveConfig:
     """
     if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
         raise PonderError(f"objective: max_new_tokens={max_new_tokens!r} must be a positive integer")
+    if cfg.overlong_cache is None:
+        # DAPO: 4096 cache tokens of a 20480-token budget. A fixed 4096 would not fit Ponder's short budgets.
+        cfg = replace(cfg, overlong_cache=max(1, max_new_tokens // 5))
     if cfg.overlong_penalty and cfg.overlong_cache > max_new_tokens:
         raise PonderError(
             f"objective: overlong_cache={cfg.overlong_cache} exceeds max_new_tokens={max_new_tokens}; "
@@ -354,6 +364,8 @@ def shape_rewards(rewards: Tensor, lengths: Tensor, max_len: int, cfg: Objective
     """Rewards with the overlong penalty added when cfg.overlong_penalty is on (unchanged otherwise)."""
     if not cfg.overlong_penalty:
         return rewards
+    if cfg.overlong_cache is None:
+        raise PonderError("objective: overlong_cache is unset; call bind(cfg, max_new_tokens) first")
     return rewards + overlong_penalty(lengths, max_len, cfg.overlong_cache).to(rewards.dtype)
 
 
@@ -621,7 +633,8 @@ def _formula(cfg: ObjectiveConfig) -> tuple[list[str], list[str]]:
     if cfg.overlong_penalty:
         lines.append("  R_i = reward_i + R_len(|o_i|),  R_len = 0 if |o| ≤ L_max−L_cache; "
                      "((L_max−L_cache)−|o|)/L_cache if within the last L_cache; −1 if |o| > L_max")
-        lines.append(f"      overlong_penalty=on: DAPO soft overlong punishment, L_cache = {cfg.overlong_cache}, "
+        lines.append(f"      overlong_penalty=on: DAPO soft overlong punishment, L_cache = "
+                     f"{cfg.overlong_cache if cfg.overlong_cache is not None else 'max_new_tokens // 5 (set by bind)'}, "
                      "L_max = max_new_tokens")
         cites.append("dapo")
     else:
@@ -648,11 +661,16 @@ def _formula(cfg: ObjectiveConfig) -> tuple[list[str], list[str]]:
 def explain(cfg: ObjectiveConfig) -> str:
     """The objective as a readable multi-line formula with every setting and the papers it comes from."""
     lines, cites = _formula(cfg)
-    mine = {k: v for k, v in asdict(cfg).items() if k != "max_len_norm"}
+    mine = asdict(cfg)
     best, best_diff = None, None
     for name, spec in PRESETS.items():
-        theirs = {k: v for k, v in spec["config"].items() if k != "max_len_norm"}
-        diff = [f"{k}={mine[k]!r} (preset: {theirs[k]!r})" for k in mine if mine[k] != theirs[k]]
+        theirs = spec["config"]
+        # A field the preset leaves to bind() (None there) matches whatever bind() filled in.
+        diff = [
+            f"{k}={mine[k]!r} (preset: {theirs[k]!r})"
+            for k in mine
+            if mine[k] != theirs[k] and not (k in _BOUND and theirs[k] is None)
+        ]
         if best_diff is None or len(diff) < len(best_diff):
             best, best_diff = name, diff
     if not best_diff:
