@@ -18,15 +18,17 @@ over many first numbers, which keeps greedy decoding terse even as the step shar
 Document = task prompt (exactly as `ponder.tasks` renders it, TRAIN split only) + solution + END, or filler.
 
     steps (default share of task docs 1 - terse_share = 30%), one line per operation (70%) or one sentence
-    after another on a line (30%), then an ending: "The answer is \\boxed{X}." 60% | "Answer: X" 20% |
-    "So the answer is X." 10% | "\\boxed{X}" 10%.
+    after another on a line (30%), then on its own line an ending: "The answer is \\boxed{X}." 60% |
+    "Answer: X" 20% | "So the answer is X." 10% | "\\boxed{X}" 10%. (Own line: answer extractors look for
+    "Answer:" at a line start, and a countdown verifier must not mistake a step for the final expression.)
         Problem: (3 + 4) * 5 - 2 = ?
         Solution: 3 + 4 = 7.
         7 * 5 = 35.
         35 - 2 = 33.
         The answer is \\boxed{33}.<|endoftext|>
     terse (terse_share = 70%): " The answer is \\boxed{X}." 50% | " \\boxed{X}" 20% | " Answer: X" 15% |
-    " The answer is X." 10% | " = X" 5%.
+    " The answer is X." 10% | " = X" 5% (countdown: " The answer is X." instead of " = X", which would
+    read as an equation).
         Problem: (3 + 4) * 5 - 2 = ?
         Solution: The answer is \\boxed{33}.<|endoftext|>
     For word problems the steps are the arithmetic of the story ("4 * 6 = 24."); for countdown they build
@@ -163,11 +165,14 @@ def _solution(rng: random.Random, item: dict, style: str, noise: str | None) -> 
             final = _wrong_countdown(rng, item) if is_expr_answer else str(_off_by(rng, int(item["answer"])))
         sep = "\n" if rng.random() < NEWLINE_STEPS else " "
         body = sep.join(f"{s}." for s, _ in steps)
-        return " " + body + sep + _weighted(rng, STEP_ENDINGS).replace("X", final), final
+        return " " + body + "\n" + _weighted(rng, STEP_ENDINGS).replace("X", final), final
     final = item["answer"]
     if noise == "wrong_final":
         final = _wrong_countdown(rng, item) if is_expr_answer else str(_off_by(rng, int(final)))
-    return " " + _weighted(rng, TERSE_ENDINGS).replace("X", final), final
+    ending = _weighted(rng, TERSE_ENDINGS)
+    if is_expr_answer and ending == "= X":
+        ending = "The answer is X."
+    return " " + ending.replace("X", final), final
 
 
 def _random_fact(rng: random.Random) -> str:
