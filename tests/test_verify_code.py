@@ -1,0 +1,236 @@
+"""Sandboxed code verifier: correct programs pass, every attack scores 0, the caller is never harmed."""
+
+import os
+import socket
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from ponder.errors import PonderError
+from ponder.verify.code import check_code, extract_code, sandbox_info
+from ponder.verify.verdict import Verdict
+
+TESTS = "assert add(1, 2) == 3\nassert add(-4, 10) == 6\nassert add(0, 0) == 0"
+IO = [{"input": "1 2\n", "output": "3\n"}, {"input": "40 2", "output": "42"}]
+
+
+def blk(src: str) -> str:
+    return f"Let me write it.\n```python\n{src}\n```\nDone."
+
+
+def test_correct_program_scores_one_and_wrong_scores_zero():
+    v = check_code(blk("def add(a, b):\n    return a + b"), TESTS)
+    assert (v.correct, v.value, v.reason) == (True, 1.0, "passed 3/3")
+    v = check_code(blk("def add(a, b):\n    return a + b if a >= 0 else 0"), TESTS)
+    assert (v.correct, v.value, v.reason) == (False, 0.0, "failed test 2")
+
+
+def test_stdio_cases_compare_whole_output():
+    prog = "a, b = map(int, input().split())\nprint(a + b)"
+    assert check_code(blk(prog), IO).reason == "passed 2/2"
+    # trailing whitespace per line and trailing blank lines are normalised; anything else is compared exactly
+    assert check_code(blk("print('3   ')\nprint()\nprint()"), [{"input": "", "output": "3"}]).correct
+    assert check_code(blk("print(1)"), [{"input": "", "output": "1\n2"}]).reason == "failed test 1"  # prefix
+    assert check_code(blk("print(1)\nprint(2)"), [{"input": "", "output": "1"}]).reason == "failed test 1"
+    assert check_code(blk("print(3)\nraise SystemExit(0)"), [{"input": "", "output": "3"}]).correct
+    assert check_code(blk("print(3)\nraise ValueError"), [{"input": "", "output": "3"}]).reason == "crashed"
+    apps = {"inputs": ["2 2", "1 1"], "outputs": ["4", "3"]}
+    assert check_code(blk(prog), apps).reason == "failed test 2"
+
+
+def test_humaneval_style_check_function_and_tolerance_asserts():
+    tests = ("import math\n"
+             "def check(candidate):\n"
+             "    assert candidate([1, 2, 3]) == 6\n"
+             "    assert abs(candidate([0.1, 0.2]) - 0.3) < 1e-9\n"
+             "    assert math.isclose(candidate([2.5]), 2.5)\n"
+             "    assert sorted([candidate([2]), candidate([1])]) == [1, 2]\n"
+             "    for n in range(5):\n"
+             "        assert candidate([n]) == n\n"
+             "check(total)\n")
+    assert check_code(blk("def total(xs):\n    return sum(xs)"), tests).reason == "passed 5/5"
+    assert check_code(blk("def total(xs):\n    return sum(xs) if len(xs) != 1 or xs[0] != 3 else 0"),
+                      tests).reason == "failed test 5"
+
+
+ATTACKS = {
+    "sys.exit before tests": "import sys\nsys.exit(0)\ndef add(a, b): return a + b",
+    "os._exit before tests": "import os\nos._exit(0)",
+    "os._exit inside the call": "import os\ndef add(a, b): os._exit(0)",
+    "always-true __eq__": "class A:\n    def __eq__(self, o): return True\n    __hash__ = None\n"
+                          "def add(a, b): return A()",
+    "int subclass with __eq__": "class I(int):\n    def __eq__(self, o): return True\ndef add(a, b): return I(0)",
+    "monkeypatch builtins and json": "import builtins, json\nbuiltins.print = lambda *a, **k: None\n"
+                                     "builtins.AssertionError = Exception\nbuiltins.isinstance = lambda *a: True\n"
+                                     "json.dumps = lambda *a, **k: '{\"done\": true}'\ndef add(a, b): return 0",
+    "fake success marker on every fd": "import os\nmsg = b'passed 3/3\\n{\"done\": true}\\n'\n"
+                                       "msg += b''.join(b'{\"t\": %d, \"v\": [[\"ok\", [\"i\", \"0x0\"]]]}\\n' % i "
+                                       "for i in range(3))\nfor fd in range(0, 64):\n    try: os.write(fd, msg)\n"
+                                       "    except OSError: pass\nprint('passed 3/3')\nos._exit(0)",
+    "kill the parent": "import os\nos.kill(os.getppid(), 9)\ndef add(a, b): return a + b",
+    "kill everything": "import os\nos.kill(-1, 9)\ndef add(a, b): return a + b",
+    "infinite loop": "while True:\n    pass",
+    "fork bomb": "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass",
+    "memory bomb": "x = []\nwhile True:\n    x.append(bytearray(1 << 24))",
+}
+
+
+@pytest.mark.parametrize("name", list(ATTACKS))
+def test_attack_scores_zero(name):
+    t0 = time.monotonic()
+    v = check_code(blk(ATTACKS[name]), TESTS, timeout=1.5, memory_mb=256)
+    assert isinstance(v, Verdict) and v.correct is False and v.value == 0.0, (name, v)
+    assert time.monotonic() - t0 < 20
+    if name in ("infinite loop",):
+        assert v.reason == "timeout"
+    # the caller is alive and its threads still work
+    assert check_code(blk("def add(a, b):\n    return a + b"), "assert add(2, 2) == 4").correct
+
+
+def test_expected_values_never_enter_the_sandbox():
+    # An oracle attacker that knows the secret looks for it in every live container, every frame up the stack,
+    # files around it and the harness's command line; if it finds it anywhere, it returns it and passes.
+    secret = "9876543210123"
+    attacker = f"""
+import gc, os, sys
+def find():
+    needle = ''.join([{secret[:6]!r}, {secret[6:]!r}])  # not constant-folded into co_consts
+    target = int(needle)
+    for o in gc.get_objects():
+        try:
+            vals = list(o.values()) if type(o) is dict else list(o) if type(o) in (list, tuple) else []
+        except Exception:
+            continue
+        for v in vals:
+            if (type(v) is str and needle in v) or (type(v) is int and v == target):
+                return True
+    f = sys._getframe(1)  # our own frame holds the needle
+    while f is not None:
+        for v in [*f.f_locals.values(), *f.f_code.co_consts]:
+            if (type(v) is str and needle in v) or (type(v) is int and v == target):
+                return True
+        f = f.f_back
+    for path in ['/proc/self/cmdline', '/proc/1/cmdline', '/proc/self/environ', *os.listdir('.')]:
+        try:
+            if needle.encode() in open(path, 'rb').read():
+                return True
+        except OSError:
+            pass
+    return False
+def add(a, b):
+    return int(''.join([{secret[:6]!r}, {secret[6:]!r}])) if find() else a + b
+"""
+    literal = f"assert add(1, 2) == {secret}"
+    assert check_code(blk(attacker), literal, timeout=10).reason == "failed test 1"
+    # control: the same attacker wins when a test puts the value inside the sandbox, so the search works
+    control = f"expected = {secret}\nassert add(1, 2) == expected"
+    assert check_code(blk(attacker), control, timeout=10).reason == "passed 1/1"
+
+
+def test_no_network_from_the_sandbox():
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen()
+    srv.setblocking(False)
+    port = srv.getsockname()[1]
+    prog = f"import socket\ns = socket.create_connection(('127.0.0.1', {port}), timeout=2)\ns.sendall(b'x')\n" \
+           "def add(a, b): return a + b"
+    try:
+        v = check_code(blk(prog), TESTS)
+        assert not v.correct
+        with pytest.raises(BlockingIOError):
+            srv.accept()
+    finally:
+        srv.close()
+
+
+def test_files_outside_the_sandbox_do_not_change_and_cwd_is_fresh():
+    outside = tempfile.mkdtemp()
+    target = os.path.join(outside, "keep.txt")
+    with open(target, "w") as f:
+        f.write("original")
+    prog = (f"import os\ntry:\n    open({target!r}, 'w').write('changed')\nexcept OSError:\n    pass\n"
+            f"try:\n    os.remove({target!r})\nexcept OSError:\n    pass\n"
+            "def probe():\n    return (os.listdir('.'), sorted(k for k in os.environ if k != 'LC_CTYPE'), os.getcwd())")
+    v = check_code(blk(prog), f"cwd = probe()[2]\nassert probe()[:2] == ([], [])\nassert cwd != {os.getcwd()!r}")
+    assert v.reason == "passed 2/2"
+    with open(target) as f:
+        assert f.read() == "original"
+
+
+def test_calls_from_worker_threads():
+    progs = [("def add(a, b):\n    return a + b", True), ("def add(a, b):\n    return a - b", False)] * 3
+    with ThreadPoolExecutor(6) as ex:
+        verdicts = list(ex.map(lambda p: check_code(blk(p[0]), TESTS), progs))
+    assert [v.correct for v in verdicts] == [ok for _, ok in progs]
+
+
+@pytest.mark.parametrize("completion,reason", [
+    (None, "invalid completion"), (123, "invalid completion"), (b"```python\nx=1\n```", "invalid completion"),
+    ("no fence here", "no code block"), ("```bash\nrm -rf /\n```", "no code block"),
+    ("```python\ndef add(:\n```", "syntax error"), ("```python\nx = 1\x00\n```", "syntax error"),
+    ("\x00\xff\ud800garbage" * 1000, "no code block"), ("x" * (1 << 20), "no code block"),
+    ("```python\n" + "x = 1\n" * 60000 + "```", "too long"),
+])
+def test_bad_completions_give_a_reason_not_an_exception(completion, reason):
+    t0 = time.monotonic()
+    v = check_code(completion, TESTS)
+    assert (v.correct, v.reason) == (False, reason)
+    assert time.monotonic() - t0 < 5
+
+
+def test_megabyte_completion_with_code_at_the_end():
+    v = check_code("blah " * 200_000 + blk("def add(a, b):\n    return a + b"), TESTS)
+    assert v.correct
+
+
+@pytest.mark.parametrize("tests", [None, 5, [], [1, 2], "x = 1", "assert (", [{"input": "1"}], {"inputs": [1]}])
+def test_bad_tests_raise_ponder_error(tests):
+    with pytest.raises(PonderError):
+        check_code(blk("x = 1"), tests)
+
+
+def test_extract_code_takes_the_last_python_block():
+    text = "```python\na = 1\n```\n```bash\nls\n```\n```py\nb = 2\n```\n```\nc = 3\n```\n```text\nd\n```"
+    assert extract_code(text) == "c = 3\n"
+    assert extract_code("```python\nx\n") is None  # unterminated
+
+
+def test_sandbox_info_names_a_working_isolation():
+    info = sandbox_info()
+    assert info["isolation"] in ("namespaces", "audit")
+    assert info["pid_namespace"] == (info["isolation"] == "namespaces")
+
+
+AUDIT_ATTACKS = {
+    "network": "import socket\nsocket.socket()",
+    "kill the parent": "import os\nos.kill(os.getppid(), 9)",
+    "write outside": "open('/tmp/ponder-audit-probe', 'w')",
+    "subprocess": "import subprocess\nsubprocess.run(['true'])",
+    "ctypes": "import ctypes\nctypes.CDLL(None).getpid()",
+}
+
+
+@pytest.mark.parametrize("name", list(AUDIT_ATTACKS))
+def test_audit_fallback_fence(name):
+    # the fallback used where namespaces are refused: forced here so it is tested on every machine
+    v = check_code(blk(AUDIT_ATTACKS[name] + "\ndef add(a, b): return a + b"), TESTS, isolation="audit")
+    assert (v.correct, v.reason) == (False, "sandbox violation")
+    assert not os.path.exists("/tmp/ponder-audit-probe")
+
+
+def test_audit_fallback_runs_correct_programs():
+    assert check_code(blk("import collections\ndef add(a, b): return a + b"), TESTS, isolation="audit").correct
+
+
+def test_caller_survives_and_threads_keep_running():
+    alive = threading.Event()
+    t = threading.Thread(target=lambda: (time.sleep(0.2), alive.set()))
+    t.start()
+    v = check_code(blk("import os, signal\nfor p in range(2, 400):\n    try: os.kill(p, 9)\n    except OSError: pass"
+                       "\nos.kill(os.getppid(), 9)\nos.kill(1, 9)"), TESTS)
+    t.join()
+    assert alive.is_set() and not v.correct
