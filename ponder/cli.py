@@ -100,6 +100,126 @@ def cmd_info(a):
             print(f"{k:<{w}}  {v:,}" if isinstance(v, int) and not isinstance(v, bool) else f"{k:<{w}}  {v}")
 
 
+def cmd_pretrain(a):
+    from .model import ModelConfig
+    from .tasks.corpus import build_corpus
+    from .train import TINY_CORPUS, TINY_MODEL, TINY_TRAIN, TrainConfig, pretrain
+
+    run = a.out
+    if a.resume:
+        import json
+        from pathlib import Path
+
+        cfgf = Path(run) / "config.json"
+        if not cfgf.is_file():
+            raise PonderError(f"{run}: not a resumable run directory (no config.json)")
+        saved = json.loads(cfgf.read_text())
+        corpus = saved.get("corpus") or {}
+        docs = build_corpus(**{**TINY_CORPUS, **corpus})
+        pretrain(run, docs, train=TrainConfig(**{**saved["train"], "steps": a.steps or saved["train"]["steps"]}),
+                 resume=True, progress=not a.quiet)
+        return
+    corpus = {**TINY_CORPUS, **{k: v for k, v in (("n_docs", a.docs), ("seed", a.seed),
+                                                 ("terse_share", a.terse_share)) if v is not None}}
+    docs = build_corpus(**corpus)
+    held = build_corpus(**{**corpus, "n_docs": 500, "seed": corpus["seed"] + 10_000})
+    train = TrainConfig(**{**TINY_TRAIN.__dict__, **{k: v for k, v in (
+        ("steps", a.steps), ("batch_size", a.batch_size), ("lr", a.lr), ("seq_len", a.seq_len),
+        ("seed", a.seed), ("threads", a.threads)) if v is not None}})
+    mc = ModelConfig(**{**TINY_MODEL.__dict__, **{k: v for k, v in (
+        ("hidden_size", a.hidden), ("num_hidden_layers", a.layers)) if v is not None}})
+    if a.hidden:
+        mc.intermediate_size, mc.num_attention_heads = 3 * a.hidden, max(1, a.hidden // 32)
+        mc.num_key_value_heads = max(1, mc.num_attention_heads // 2)
+    pretrain(run, docs, model_config=mc, train=train, vocab_size=a.vocab, heldout_docs=held,
+             progress=not a.quiet, corpus=corpus)
+    print(f"checkpoint: {run}/checkpoint")
+
+
+def cmd_sft(a):
+    from . import checkpoint
+    from .train import TrainConfig, load_sft_examples, sft
+
+    rows = load_sft_examples(a.data)
+    model, tok = checkpoint.load(a.model, dtype=a.dtype, device=a.device)
+    train = TrainConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, warmup=max(1, a.steps // 10),
+                        seq_len=a.seq_len, seed=a.seed)
+    final = sft(model, tok, rows, a.out, train=train, packing=a.packing, progress=not a.quiet)
+    print(f"sft: {len(rows)} examples, final loss {final['loss']:.4f}; checkpoint: {a.out}/checkpoint")
+
+
+def cmd_distill(a):
+    from . import checkpoint
+    from .tasks.data import load_items
+    from .train import TrainConfig, distill
+    from .verify.registry import get_reward
+
+    teacher, ttok = checkpoint.load(a.teacher, dtype=a.dtype, device=a.device)
+    student, stok = checkpoint.load(a.model, dtype=a.dtype, device=a.device)
+    items = load_items(a.data or a.task, split="train", n=a.n, seed=a.seed)
+    reward = get_reward(a.reward)
+    train = TrainConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, warmup=max(1, a.steps // 10),
+                        seq_len=a.seq_len, seed=a.seed)
+    rep = distill(teacher, ttok, student, stok, items, lambda text, it: reward(text, it).correct, k=a.k,
+                  temperature=a.temperature, max_new_tokens=a.max_new_tokens, seed=a.seed, run_dir=a.out,
+                  train=train, progress=not a.quiet)
+    print(json.dumps(rep) if a.json else
+          f"distill: kept {rep['kept']} of {rep['sampled']} teacher samples ({rep['kept_fraction']:.1%}), "
+          f"{rep['prompts_with_a_kept_sample']}/{rep['prompts']} prompts; checkpoint: {a.out}/checkpoint")
+
+
+def cmd_data_export(a):
+    from .tasks import generate
+    from .tasks.data import export
+
+    items = generate(a.task, a.split, a.n, seed=a.seed)
+    path = export(items, a.output)
+    print(f"wrote {len(items)} {a.task} {a.split} items to {path}")
+
+
+def _objective_overrides(a) -> dict:
+    over = {}
+    for kv in a.set or []:
+        if "=" not in kv:
+            raise PonderError(f"--set {kv!r}: expected PART=VALUE (e.g. --set clip=dual)")
+        k, v = kv.split("=", 1)
+        for conv in (int, float):
+            try:
+                v = conv(v)
+                break
+            except ValueError:
+                pass
+        if v in ("true", "false"):
+            v = v == "true"
+        over[k] = v
+    for flag, key in (("group_filter", "group_filter"),):
+        if getattr(a, flag):
+            over[key] = True
+    return over
+
+
+def cmd_grpo(a):
+    from .rl import objective as obj
+    from .rl.trainer import GRPOConfig, objective_for, train
+
+    over = _objective_overrides(a)
+    if a.explain:
+        print(obj.explain(objective_for(a.preset, over, a.max_new_tokens)))
+        return
+    if a.resume:
+        run = train(GRPOConfig(steps=a.steps or 0), a.resume, resume=True, progress=not a.quiet)
+    else:
+        cfg = GRPOConfig(model=a.model, task=None if a.data else a.task, data=a.data, eval_data=a.eval_data,
+                         reward=a.reward, preset=a.preset, objective=over, steps=a.steps or 60,
+                         prompts_per_step=a.prompts_per_step, group_size=a.group_size,
+                         max_new_tokens=a.max_new_tokens, temperature=a.temperature, lr=a.lr, seed=a.seed,
+                         eval_every=a.eval_every, eval_n=a.eval_n, save_every=a.save_every,
+                         curriculum=a.curriculum, chat=a.chat, stop_on_alarm=a.stop_on_alarm,
+                         device=a.device, dtype=a.dtype, micro_batch=a.micro_batch)
+        run = train(cfg, a.out, progress=not a.quiet)
+    print(f"run directory: {run}")
+
+
 # ---- parser --------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -135,6 +255,109 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--dtype", default=None, help="load in this dtype")
     i.add_argument("--json", action="store_true", help="print as one JSON object")
     i.set_defaults(fn=cmd_info)
+
+    pt = sub.add_parser("pretrain", help="train a tokenizer and a base model from scratch on the task corpus",
+                        description="Pretrain a base model from scratch on Ponder's synthetic corpus (worked "
+                                    "solutions in mixed styles, see ponder/tasks/corpus.py). Defaults are the "
+                                    "recipe of the built-in tiny model.")
+    pt.add_argument("--out", "-o", required=True, help="run directory (config, metrics.jsonl, checkpoint/)")
+    pt.add_argument("--resume", action="store_true", help="continue the run in --out")
+    pt.add_argument("--steps", type=int, default=None, help="optimizer steps (recipe default if omitted)")
+    pt.add_argument("--docs", type=int, default=None, help="corpus documents")
+    pt.add_argument("--terse-share", type=float, default=None, help="share of task documents answered tersely")
+    pt.add_argument("--batch-size", type=int, default=None)
+    pt.add_argument("--seq-len", type=int, default=None)
+    pt.add_argument("--lr", type=float, default=None)
+    pt.add_argument("--hidden", type=int, default=None, help="hidden size (heads = hidden/32)")
+    pt.add_argument("--layers", type=int, default=None)
+    pt.add_argument("--vocab", type=int, default=512, help="tokenizer vocabulary size")
+    pt.add_argument("--seed", type=int, default=None)
+    pt.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    pt.add_argument("--quiet", action="store_true", help="no progress bar")
+    pt.set_defaults(fn=cmd_pretrain)
+
+    sf = sub.add_parser("sft", help="supervised fine-tuning on prompt/response JSONL",
+                        description="Fine-tune on a JSONL of {prompt, response} rows; the loss covers response "
+                                    "tokens only.")
+    _model_arg(sf)
+    sf.add_argument("--data", required=True, help="JSONL with prompt and response fields")
+    sf.add_argument("--out", "-o", required=True, help="run directory")
+    sf.add_argument("--steps", type=int, default=200)
+    sf.add_argument("--batch-size", type=int, default=16)
+    sf.add_argument("--lr", type=float, default=1e-3)
+    sf.add_argument("--seq-len", type=int, default=256)
+    sf.add_argument("--packing", action="store_true", help="pack several examples into each row")
+    sf.add_argument("--seed", type=int, default=0)
+    sf.add_argument("--quiet", action="store_true")
+    sf.set_defaults(fn=cmd_sft)
+
+    ds = sub.add_parser("distill", help="distillation by rejection sampling from a teacher",
+                        description="Sample k responses per prompt from --teacher, keep those the verifier "
+                                    "accepts, fine-tune --model on them, report how many were kept.")
+    _model_arg(ds)
+    ds.add_argument("--teacher", required=True, help="teacher checkpoint")
+    src = ds.add_mutually_exclusive_group()
+    src.add_argument("--task", default="arith")
+    src.add_argument("--data", default=None, help="JSONL/Parquet with prompt (or problem) and answer")
+    ds.add_argument("--reward", default="math", help="verifier deciding what is kept (default math)")
+    ds.add_argument("-n", type=int, default=200, help="prompts")
+    ds.add_argument("-k", type=int, default=4, help="teacher samples per prompt")
+    ds.add_argument("--temperature", type=float, default=0.8)
+    ds.add_argument("--max-new-tokens", type=int, default=128)
+    ds.add_argument("--out", "-o", required=True)
+    ds.add_argument("--steps", type=int, default=100)
+    ds.add_argument("--batch-size", type=int, default=16)
+    ds.add_argument("--lr", type=float, default=1e-3)
+    ds.add_argument("--seq-len", type=int, default=256)
+    ds.add_argument("--seed", type=int, default=0)
+    ds.add_argument("--json", action="store_true")
+    ds.add_argument("--quiet", action="store_true")
+    ds.set_defaults(fn=cmd_distill)
+
+    da = sub.add_parser("data", help="task data utilities", description="Export task problems as JSONL.")
+    dsub = da.add_subparsers(dest="data_command", metavar="SUBCOMMAND", required=True)
+    ex = dsub.add_parser("export", help="write N problems of a task split to JSONL")
+    ex.add_argument("task", help="arith | word | countdown")
+    ex.add_argument("--split", default="test", help="train | test (default test)")
+    ex.add_argument("--n", type=int, default=100)
+    ex.add_argument("--seed", type=int, default=0)
+    ex.add_argument("-o", "--output", required=True, help="output JSONL (written atomically)")
+    ex.set_defaults(fn=cmd_data_export)
+
+    gr = sub.add_parser("grpo", help="RL with verifiable rewards (GRPO family)",
+                        description="On-policy RL with verifiable rewards. The objective is composed of named "
+                                    "parts; --preset picks a published algorithm (grpo, dr_grpo, dapo, gspo, rloo, "
+                                    "reinforce) and --set PART=VALUE overrides a part. --explain prints the "
+                                    "objective as a formula and exits.")
+    _model_arg(gr)
+    src = gr.add_mutually_exclusive_group()
+    src.add_argument("--task", default="arith", help="built-in task (arith | word | countdown)")
+    src.add_argument("--data", default=None, help="JSONL/Parquet with prompt (or problem) and answer")
+    gr.add_argument("--eval-data", default=None, help="held-out file for --data runs")
+    gr.add_argument("--reward", default="math", help="reward spec, e.g. math or 'math+0.1*format'")
+    gr.add_argument("--preset", default="grpo", help="grpo | dr_grpo | dapo | gspo | rloo | reinforce")
+    gr.add_argument("--set", action="append", metavar="PART=VALUE",
+                    help="override an objective part, e.g. --set clip=dual --set beta=0.01 (repeatable)")
+    gr.add_argument("--group-filter", action="store_true", help="dynamic sampling: drop equal-reward groups")
+    gr.add_argument("--curriculum", action="store_true", help="skip prompts always or never solved")
+    gr.add_argument("--explain", action="store_true", help="print the objective and exit")
+    gr.add_argument("--steps", type=int, default=None, help="train to this step (default 60)")
+    gr.add_argument("--prompts-per-step", type=int, default=8)
+    gr.add_argument("--group-size", type=int, default=8)
+    gr.add_argument("--max-new-tokens", type=int, default=96)
+    gr.add_argument("--temperature", type=float, default=1.0)
+    gr.add_argument("--lr", type=float, default=2e-4)
+    gr.add_argument("--micro-batch", type=int, default=64, help="sequences per forward/backward")
+    gr.add_argument("--eval-every", type=int, default=20)
+    gr.add_argument("--eval-n", type=int, default=200, help="held-out problems for greedy accuracy")
+    gr.add_argument("--save-every", type=int, default=20)
+    gr.add_argument("--seed", type=int, default=0)
+    gr.add_argument("--chat", action="store_true", help="wrap prompts in the chat template")
+    gr.add_argument("--stop-on-alarm", action="store_true", help="checkpoint and stop when an alarm fires")
+    gr.add_argument("--out", "-o", default="runs/grpo", help="run directory")
+    gr.add_argument("--resume", metavar="RUN_DIR", default=None, help="continue this run to --steps")
+    gr.add_argument("--quiet", action="store_true")
+    gr.set_defaults(fn=cmd_grpo)
     return p
 
 

@@ -47,6 +47,14 @@ class TrainConfig:
     extra: dict = field(default_factory=dict)
 
 
+# The recipe of the built-in tiny model (`ponder pretrain --out DIR` with no other flags reproduces it).
+TINY_MODEL = ModelConfig(hidden_size=128, intermediate_size=384, num_hidden_layers=4, num_attention_heads=4,
+                         num_key_value_heads=2, head_dim=32, vocab_size=512, max_position_embeddings=512)
+TINY_TRAIN = TrainConfig(steps=1500, batch_size=32, seq_len=128, lr=3e-3, warmup=100, save_every=250,
+                         eval_every=250, seed=0)
+TINY_CORPUS = dict(n_docs=150_000, seed=0)
+
+
 # ---- optimisation pieces -------------------------------------------------------------------------
 def lr_at(step: int, cfg: TrainConfig) -> float:
     """Linear warmup, then cosine decay to min_lr_ratio * lr."""
@@ -160,6 +168,7 @@ def pretrain(
     resume: bool = False,
     progress: bool = True,
     on_log: Callable[[dict], None] | None = None,
+    corpus: dict | None = None,
 ) -> Path:
     """Train a tokenizer and a model from scratch on `docs`; returns the run directory.
 
@@ -189,7 +198,8 @@ def pretrain(
         model = Transformer(mc).init_weights(train.seed)
         start, state = 0, None
         atomic_write_text(run / "config.json", json.dumps(
-            {"kind": "pretrain", "train": asdict(train), "model": asdict(mc), "vocab_size": vocab_size}, indent=2))
+            {"kind": "pretrain", "train": asdict(train), "model": asdict(mc), "vocab_size": vocab_size,
+             "corpus": corpus}, indent=2))
     opt = make_optimizer(model, train)
     if state is not None:
         opt.load_state_dict(state["optimizer"])
@@ -251,6 +261,27 @@ def evaluate_loss(model: Transformer, ids: torch.Tensor, mask: torch.Tensor, bat
 
 
 # ---- supervised fine-tuning ----------------------------------------------------------------------
+def load_sft_examples(path) -> list[dict]:
+    """Rows of a JSONL file with `prompt` and `response` (or `messages`); errors name file and line."""
+    from .tasks.data import _read_jsonl
+
+    p = Path(path)
+    if not p.is_file():
+        raise PonderError(f"{p}: no such file")
+    rows = []
+    for where, row in _read_jsonl(p):
+        if not isinstance(row, dict):
+            raise PonderError(f"{where}: expected a JSON object")
+        if "messages" not in row:
+            for k in ("prompt", "response"):
+                if k not in row:
+                    raise PonderError(f"{where}: missing field {k!r} (have: {', '.join(row) or 'none'})")
+        rows.append(row)
+    if not rows:
+        raise PonderError(f"{p}: empty dataset")
+    return rows
+
+
 def encode_sft(tok: Tokenizer, ex: dict, where: str = "example") -> tuple[list[int], list[int]]:
     """(ids, loss_mask) with loss on the response tokens (and the closing EOS) only.
 

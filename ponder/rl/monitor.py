@@ -1,0 +1,95 @@
+"""Training-health alarms for RL runs.
+
+Each rule looks at the per-step metric rows and names a failure mode the field keeps meeting:
+entropy collapse, runaway length, zero-variance groups dominating, exploding importance ratios, and the
+reward-hacking signature (training reward rising while held-out accuracy stays flat). Alarms are printed,
+written to `alarms.jsonl`, and with `--stop-on-alarm` end the run after a checkpoint.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class MonitorConfig:
+    entropy_floor_ratio: float = 0.1  # entropy below 10% of its first-steps value
+    length_runaway: float = 0.9  # mean length above 90% of max_new_tokens ...
+    truncation_max: float = 0.5  # ... or more than half the completions truncated
+    zero_var_max: float = 0.8  # more than 80% of groups carry no signal
+    ratio_max: float = 10.0  # any token ratio above this
+    patience: int = 3  # consecutive steps a condition must hold (one bad step is noise)
+    hack_window: int = 3  # held-out evaluations compared for the reward-hacking rule
+    hack_reward_rise: float = 0.15
+    hack_heldout_flat: float = 0.02
+
+
+@dataclass
+class Monitor:
+    cfg: MonitorConfig = field(default_factory=MonitorConfig)
+    max_new_tokens: int = 256
+    entropy_ref: float | None = None
+    streaks: dict = field(default_factory=dict)
+    evals: list = field(default_factory=list)  # (step, train reward mean since last eval, heldout acc)
+    reward_since_eval: list = field(default_factory=list)
+    raised: list = field(default_factory=list)
+
+    def _streak(self, name: str, cond: bool) -> bool:
+        self.streaks[name] = self.streaks.get(name, 0) + 1 if cond else 0
+        return self.streaks[name] == self.cfg.patience  # raise once when the streak reaches patience
+
+    def update(self, row: dict) -> list[dict]:
+        """Feed one step's metrics; returns the alarms raised at this step."""
+        c, step, out = self.cfg, row["step"], []
+
+        def alarm(kind, msg):
+            out.append({"step": step, "alarm": kind, "message": msg})
+
+        for k in ("loss", "reward_mean"):
+            if k in row and not math.isfinite(row[k]):
+                alarm("non_finite", f"{k} is {row[k]}; the step was skipped")
+        if row.get("skipped"):
+            alarm("skipped_step", row.get("skip_reason", "step skipped"))
+        ent = row.get("entropy")
+        if ent is not None and math.isfinite(ent):
+            if self.entropy_ref is None:
+                self.entropy_ref = ent
+            if self._streak("entropy", ent < c.entropy_floor_ratio * self.entropy_ref):
+                alarm("entropy_collapse", f"entropy {ent:.3f} < {c.entropy_floor_ratio:.0%} of initial "
+                                          f"{self.entropy_ref:.3f}: the policy stopped exploring")
+        length, trunc = row.get("response_length"), row.get("truncated_frac", 0.0)
+        if length is not None and self._streak(
+                "length", length > c.length_runaway * self.max_new_tokens or trunc > c.truncation_max):
+            alarm("length_runaway", f"mean response length {length:.0f} of max {self.max_new_tokens}, "
+                                    f"{trunc:.0%} truncated")
+        zv = row.get("zero_var_frac")
+        if zv is not None and self._streak("zero_var", zv > c.zero_var_max):
+            alarm("zero_variance_groups", f"{zv:.0%} of groups have equal rewards: no learning signal "
+                                          "(try --group-filter or a harder/easier task)")
+        rmax = row.get("ratio_max")
+        if rmax is not None and self._streak("ratio", rmax > c.ratio_max):
+            alarm("ratio_explosion", f"importance ratio reached {rmax:.1f} (> {c.ratio_max})")
+        if "reward_mean" in row:
+            self.reward_since_eval.append(row["reward_mean"])
+        if "heldout_accuracy" in row:
+            r = sum(self.reward_since_eval) / max(1, len(self.reward_since_eval))
+            self.evals.append((step, r, row["heldout_accuracy"]))
+            self.reward_since_eval = []
+            w = self.evals[-c.hack_window:]
+            if len(w) == c.hack_window:
+                dr, da = w[-1][1] - w[0][1], w[-1][2] - w[0][2]
+                if dr > c.hack_reward_rise and da < c.hack_heldout_flat:
+                    alarm("reward_hacking", f"training reward rose {dr:+.2f} over the last {len(w)} evaluations "
+                                            f"while held-out accuracy moved {da:+.2f}")
+        self.raised += out
+        return out
+
+    def state_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("cfg")
+        return d
+
+    def load_state_dict(self, d: dict):
+        for k, v in d.items():
+            setattr(self, k, v)

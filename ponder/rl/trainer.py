@@ -1,0 +1,392 @@
+"""On-policy RL with verifiable rewards: rollout -> verify -> advantages -> clipped objective -> update.
+
+One step:
+  1. draw prompts (a pure function of (seed, step, attempt): resuming needs no data cursor);
+  2. `engine.sample` n completions per prompt; the reward registry scores them, keeping the raw
+     correctness apart from the shaped reward;
+  3. optional dynamic sampling drops groups whose rewards are all equal and draws more prompts;
+  4. advantages, then mu passes x minibatches optimizer steps of the composed objective (objective.py),
+     every minibatch normalised by its whole-batch token/sequence counts so micro-batching is exact;
+  5. metrics to metrics.jsonl and TensorBoard, alarms from the monitor, an atomic checkpoint every K steps.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import torch
+
+from .. import checkpoint
+from ..engine import sample
+from ..errors import PonderError
+from ..train import append_jsonl, atomic_write_text, load_run, save_run, trim_metrics
+from . import objective as obj
+from .monitor import Monitor, MonitorConfig
+
+
+@dataclass
+class GRPOConfig:
+    model: str = "tiny"
+    task: str | None = "arith"
+    data: str | None = None  # a JSONL/Parquet file instead of a built-in task
+    eval_data: str | None = None
+    reward: str = "math"
+    preset: str = "grpo"
+    objective: dict = field(default_factory=dict)  # overrides of the preset's parts
+    steps: int = 60
+    prompts_per_step: int = 8
+    group_size: int = 8
+    max_new_tokens: int = 96
+    temperature: float = 1.0
+    top_p: float = 1.0
+    lr: float = 2e-4
+    warmup: int = 5
+    weight_decay: float = 0.0
+    grad_clip: float = 1.0
+    micro_batch: int = 64  # sequences per forward/backward
+    seed: int = 0
+    train_pool: int = 5000  # training prompts drawn from the task's train split
+    eval_every: int = 20
+    eval_n: int = 200  # held-out problems (test split) for greedy accuracy
+    save_every: int = 20
+    max_refill: int = 4  # dynamic sampling: extra generation rounds per step at most
+    curriculum: bool = False
+    chat: bool = False  # wrap prompts as a user chat message (instruct models)
+    system: str | None = None
+    stop_on_alarm: bool = False
+    tensorboard: bool = True
+    device: str = "cpu"
+    dtype: str | None = None
+
+    def validate(self):
+        if (self.task is None) == (self.data is None):
+            raise PonderError("give exactly one of --task and --data")
+        for k in ("steps", "prompts_per_step", "group_size", "max_new_tokens", "micro_batch", "save_every",
+                  "eval_every"):
+            v = getattr(self, k)
+            if not isinstance(v, int) or v <= 0:
+                raise PonderError(f"{k} must be a positive integer, got {v!r}")
+        if self.group_size < 2:
+            raise PonderError("group_size must be >= 2: group-relative advantages need a group")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise PonderError(f"lr must be a positive number, got {self.lr}")
+        if self.temperature <= 0:
+            raise PonderError("RL samples need temperature > 0")
+
+
+def objective_config(cfg: GRPOConfig) -> obj.ObjectiveConfig:
+    return objective_for(cfg.preset, cfg.objective, cfg.max_new_tokens)
+
+
+def objective_for(preset: str, overrides: dict, max_new_tokens: int) -> obj.ObjectiveConfig:
+    return obj.bind(obj.preset(preset, **overrides), max_new_tokens)
+
+
+# ---- data ----------------------------------------------------------------------------------------
+def load_items(cfg: GRPOConfig):
+    from ..tasks import generate
+    from ..tasks.data import load_dataset
+
+    if cfg.task:
+        train = generate(cfg.task, "train", cfg.train_pool, seed=cfg.seed)
+        test = generate(cfg.task, "test", cfg.eval_n, seed=0)
+    else:
+        train = load_dataset(cfg.data)
+        test = load_dataset(cfg.eval_data)[: cfg.eval_n] if cfg.eval_data else []
+    return train, test
+
+
+def render(cfg: GRPOConfig, item: dict):
+    if not cfg.chat:
+        return item["prompt"]
+    msgs = [{"role": "system", "content": cfg.system}] if cfg.system else []
+    return msgs + [{"role": "user", "content": item["prompt"]}]
+
+
+# ---- log-probs -----------------------------------------------------------------------------------
+def build_batch(groups, pad_id: int):
+    """Right-padded prompt+completion ids, attention mask, and the completion mask over targets [B, T-1]."""
+    seqs = [(s.prompt_ids, s.token_ids) for g in groups for s in g]
+    T = max(len(p) + len(c) for p, c in seqs)
+    ids = torch.full((len(seqs), T), pad_id, dtype=torch.long)
+    attn = torch.zeros((len(seqs), T), dtype=torch.long)
+    comp = torch.zeros((len(seqs), T - 1), dtype=torch.bool)
+    for i, (p, c) in enumerate(seqs):
+        ids[i, : len(p) + len(c)] = torch.tensor(p + c)
+        attn[i, : len(p) + len(c)] = 1
+        comp[i, len(p) - 1 : len(p) + len(c) - 1] = True  # target t+1 is a completion token
+    return ids, attn, comp
+
+
+def token_logprobs(model, ids, attn, temperature: float, with_entropy: bool = False):
+    """log pi(target) under the sampling distribution softmax(logits / T), for every target position."""
+    logits = model(ids[:, :-1], attention_mask=attn[:, :-1]).float() / temperature
+    logp_all = torch.log_softmax(logits, -1)
+    logp = logp_all.gather(-1, ids[:, 1:, None])[..., 0]
+    ent = None
+    if with_entropy:
+        with torch.no_grad():
+            ent = -(logp_all.exp() * logp_all).sum(-1)
+    return logp, ent
+
+
+# ---- evaluation used during training -------------------------------------------------------------
+def greedy_accuracy(model, tok, items, reward, cfg: GRPOConfig) -> float:
+    if not items:
+        return float("nan")
+    was = model.training
+    model.eval()
+    outs = sample(model, tok, [render(cfg, it) for it in items], n=1, max_new_tokens=cfg.max_new_tokens,
+                  temperature=0.0)
+    model.train(was)
+    return sum(reward(o[0].text, it).correct for o, it in zip(outs, items)) / len(items)
+
+
+# ---- the loop ------------------------------------------------------------------------------------
+def _draw(pool, n, seed, step, attempt, curriculum):
+    g = torch.Generator().manual_seed((seed * 1_000_003 + step) * 101 + attempt)
+    order = torch.randperm(len(pool), generator=g).tolist()
+    picked = [pool[i] for i in order if curriculum is None or curriculum.keep(pool[i]["id"])][:n]
+    if len(picked) < n:  # the curriculum skipped too much: fill up rather than train on less
+        picked += [pool[i] for i in order if pool[i] not in picked][: n - len(picked)]
+    return picked
+
+
+def train(
+    cfg: GRPOConfig,
+    run_dir: str | Path,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    on_log: Callable[[dict], None] | None = None,
+    model=None,
+    tok=None,
+) -> Path:
+    """Run (or resume) GRPO-family training; returns the run directory."""
+    from ..verify.registry import get_reward
+
+    run = Path(run_dir)
+    if resume:
+        steps = cfg.steps
+        model, tok, state, saved = load_run(run, "grpo")
+        cfg = GRPOConfig(**{**saved["grpo"], "steps": steps})
+        start = state["step"]
+        trim_metrics(run, start)
+    else:
+        cfg.validate()
+        if (run / "trainer_state.pt").exists():
+            raise PonderError(f"{run}: already holds a run; pass --resume to continue it or choose another --out")
+        if model is None:
+            model, tok = checkpoint.load(cfg.model, dtype=cfg.dtype, device=cfg.device)
+        state, start = None, 0
+    ocfg = objective_config(cfg)
+    reward = get_reward(cfg.reward)
+    train_items, test_items = load_items(cfg)
+    for it in train_items[:1] + test_items[:1]:
+        reward(it.get("answer", ""), it)  # a dataset without the gold field fails here, by name
+    run.mkdir(parents=True, exist_ok=True)
+    if not resume:
+        atomic_write_text(run / "config.json", json.dumps(
+            {"kind": "grpo", "grpo": asdict(cfg), "objective": asdict(ocfg), "explain": obj.explain(ocfg)},
+            indent=2))
+    ref = copy.deepcopy(model).eval().requires_grad_(False) if ocfg.kl != "off" else None
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr,
+                            betas=(0.9, 0.99), weight_decay=cfg.weight_decay)
+    monitor = Monitor(MonitorConfig(), max_new_tokens=cfg.max_new_tokens)
+    curriculum = obj.Curriculum() if cfg.curriculum else None
+    if state is not None:
+        opt.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["torch_rng"])
+        monitor.load_state_dict(state["extra"]["monitor"])
+        if curriculum is not None and state["extra"].get("curriculum"):
+            curriculum.load_state_dict(state["extra"]["curriculum"])
+        if ref is not None:  # the reference is the run's starting model, kept beside the checkpoint
+            ref = checkpoint.load(run / "reference")[0].requires_grad_(False)
+    elif ref is not None:
+        checkpoint.save(ref, tok, run / "reference")
+    tb = None
+    if cfg.tensorboard:
+        from ..tensorboard import SummaryWriter
+
+        tb = SummaryWriter(run / "tensorboard")
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=cfg.steps, initial=start, desc=f"grpo[{cfg.preset}]", dynamic_ncols=True)
+    model.train()
+    stop = False
+    try:
+        for step in range(start, cfg.steps):
+            row = _step(model, tok, ref, opt, cfg, ocfg, reward, train_items, step, curriculum)
+            if cfg.eval_every and ((step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps) and test_items:
+                row["heldout_accuracy"] = greedy_accuracy(model, tok, test_items, reward, cfg)
+            alarms = monitor.update(row)
+            row["alarms"] = [a["alarm"] for a in alarms]
+            append_jsonl(run / "metrics.jsonl", row)
+            for a in alarms:
+                append_jsonl(run / "alarms.jsonl", a)
+                msg = f"ALARM step {a['step']}: {a['alarm']}: {a['message']}"
+                (bar.write if bar else print)(msg)
+            if tb:
+                tb.add_scalars(row["step"], {f"train/{k}": v for k, v in row.items() if k != "step"})
+            if on_log:
+                on_log(row)
+            if bar:
+                bar.update(1)
+                bar.set_postfix(reward=f"{row.get('reward_mean', float('nan')):.2f}",
+                                acc=f"{row.get('accuracy', float('nan')):.2f}",
+                                len=f"{row.get('response_length', 0):.0f}")
+            stop = cfg.stop_on_alarm and any(a["alarm"] != "skipped_step" for a in alarms)
+            if (step + 1) % cfg.save_every == 0 or step + 1 == cfg.steps or stop:
+                if not all(torch.isfinite(p).all() for p in model.parameters()):
+                    raise PonderError(f"step {step + 1}: non-finite weights; the last good checkpoint is kept")
+                model.eval()
+                extra = {"monitor": monitor.state_dict(),
+                         "curriculum": curriculum.state_dict() if curriculum else None}
+                save_run(run, model, tok, opt, step + 1, extra)
+                model.train()
+            if stop:
+                (bar.write if bar else print)(f"stopping after step {step + 1} (--stop-on-alarm)")
+                break
+    finally:
+        if bar:
+            bar.close()
+        if tb:
+            tb.close()
+    model.eval()
+    return run
+
+
+def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum) -> dict:
+    t0 = time.perf_counter()
+    G, P = cfg.group_size, cfg.prompts_per_step
+    kept_items, kept_groups, kept_rewards, kept_correct, rounds = [], [], [], [], 0
+    stats_all = {"zero_var": 0, "groups": 0, "samples": 0, "no_answer": 0, "gen_tokens": 0, "truncated": 0,
+                 "correct": 0, "reward": 0.0}
+    while len(kept_groups) < P and rounds <= (cfg.max_refill if ocfg.group_filter else 0):
+        items = _draw(pool, P - len(kept_groups) if ocfg.group_filter else P, cfg.seed, step, rounds, curriculum)
+        model.eval()
+        outs = sample(model, tok, [render(cfg, it) for it in items], n=G, max_new_tokens=cfg.max_new_tokens,
+                      temperature=cfg.temperature, top_p=cfg.top_p,
+                      seed=(cfg.seed * 1_000_003 + step) * 101 + rounds)
+        model.train()
+        rounds += 1
+        for it, group in zip(items, outs):
+            res = [reward(s.text, it) for s in group]
+            r = torch.tensor([x.reward for x in res], dtype=torch.float32)
+            c = torch.tensor([float(x.correct) for x in res])
+            stats_all["groups"] += 1
+            stats_all["samples"] += G
+            stats_all["correct"] += float(c.sum())
+            stats_all["reward"] += float(r.sum())
+            stats_all["no_answer"] += sum(
+                1 for x in res if any(p.get("reason") == "no answer" for p in x.parts.values()))
+            stats_all["gen_tokens"] += sum(s.num_tokens for s in group)
+            stats_all["truncated"] += sum(s.finish_reason == "length" for s in group)
+            zero_var = bool((r == r[0]).all())
+            stats_all["zero_var"] += zero_var
+            if curriculum is not None:
+                curriculum.update(it["id"], float(c.mean()))
+            if ocfg.group_filter and zero_var:
+                continue
+            kept_items.append(it)
+            kept_groups.append(group)
+            kept_rewards.append(r)
+            kept_correct.append(c)
+    gen_s = time.perf_counter() - t0
+    n = max(1, stats_all["samples"])
+    row = {"step": step + 1, "reward_mean": stats_all["reward"] / n, "accuracy": stats_all["correct"] / n,
+           "response_length": stats_all["gen_tokens"] / n, "truncated_frac": stats_all["truncated"] / n,
+           "no_answer_frac": stats_all["no_answer"] / n,
+           "zero_var_frac": stats_all["zero_var"] / max(1, stats_all["groups"]), "gen_rounds": rounds,
+           "groups_trained": len(kept_groups), "gen_s": gen_s}
+    lr = cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup))
+    for g in opt.param_groups:
+        g["lr"] = lr
+    row["lr"] = lr
+    if not kept_groups:
+        row.update(skipped=True, skip_reason="every group had equal rewards", train_s=0.0,
+                   step_s=time.perf_counter() - t0)
+        return row
+    kept_groups, kept_rewards = kept_groups[:P], kept_rewards[:P]
+    rewards = torch.cat(kept_rewards)
+    if not torch.isfinite(rewards).all():
+        row.update(skipped=True, skip_reason="non-finite reward", train_s=0.0, step_s=time.perf_counter() - t0)
+        return row
+    samples = [s for g in kept_groups for s in g]
+    lengths = torch.tensor([s.num_tokens for s in samples])
+    truncated = torch.tensor([s.finish_reason == "length" for s in samples])
+    shaped = obj.shape_rewards(rewards, lengths, cfg.max_new_tokens, ocfg)
+    adv = obj.compute_advantages(shaped, G, ocfg)
+    ids, attn, comp = build_batch(kept_groups, tok.pad_token_id)
+    mask = obj.loss_mask(comp, truncated, ocfg)
+    t1 = time.perf_counter()
+    B = ids.shape[0]
+    old = None
+    if ocfg.ratio != "none" and (ocfg.mu > 1 or ocfg.minibatches > 1):
+        with torch.no_grad():  # behaviour policy = the weights that generated the rollouts
+            old = torch.cat([token_logprobs(model, ids[i:i + cfg.micro_batch], attn[i:i + cfg.micro_batch],
+                                            cfg.temperature)[0] for i in range(0, B, cfg.micro_batch)])
+    refl = None
+    if ref is not None:
+        with torch.no_grad():
+            refl = torch.cat([token_logprobs(ref, ids[i:i + cfg.micro_batch], attn[i:i + cfg.micro_batch],
+                                             cfg.temperature)[0] for i in range(0, B, cfg.micro_batch)])
+    parts, gnorms, ents, skipped = [], [], [], None
+    mb_size = math.ceil(B / ocfg.minibatches)
+    for _ in range(ocfg.mu):
+        for m0 in range(0, B, mb_size):
+            mb = slice(m0, min(B, m0 + mb_size))
+            norms = obj.normalizers(mask[mb])
+            for i in range(mb.start, mb.stop, cfg.micro_batch):
+                sl = slice(i, min(mb.stop, i + cfg.micro_batch))
+                logp, ent = token_logprobs(model, ids[sl], attn[sl], cfg.temperature, with_entropy=True)
+                loss, st = obj.policy_loss(
+                    logp, None if ocfg.ratio == "none" else (old[sl] if old is not None else logp.detach()),
+                    None if refl is None else refl[sl], adv[sl], mask[sl], ocfg, **norms)
+                if not torch.isfinite(loss):
+                    skipped = "non-finite loss"
+                    break
+                loss.backward()
+                parts.append(st)
+                m = mask[sl]
+                if m.any():
+                    ents.append((float(ent[m].sum()), int(m.sum())))
+            if skipped:
+                break
+            gn = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            if not torch.isfinite(gn):
+                skipped = "non-finite gradient"
+                break
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+            gnorms.append(float(gn))
+        if skipped:
+            opt.zero_grad(set_to_none=True)
+            break
+    train_s = time.perf_counter() - t1
+    st = obj.merge_stats(parts) if parts else {}
+    row.update({k: v for k, v in st.items() if k in ("loss", "clip_frac", "ratio_mean", "ratio_min", "ratio_max",
+                                                    "kl_mean", "dual_clip_frac")})
+    if ents:
+        row["entropy"] = sum(e for e, _ in ents) / sum(c for _, c in ents)
+    row.update(grad_norm=(sum(gnorms) / len(gnorms)) if gnorms else float("nan"), train_s=train_s,
+               step_s=time.perf_counter() - t0, tokens_per_s=stats_all["gen_tokens"] / max(gen_s, 1e-9))
+    if skipped:
+        row.update(skipped=True, skip_reason=skipped)
+    return row
+
+
+def config_from_args(**kw) -> GRPOConfig:
+    valid = {f.name for f in fields(GRPOConfig)}
+    bad = [k for k in kw if k not in valid]
+    if bad:
+        raise PonderError(f"unknown GRPO setting(s) {bad}; valid: {', '.join(sorted(valid))}")
+    return GRPOConfig(**kw)

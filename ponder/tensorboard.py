@@ -1,0 +1,93 @@
+"""A dependency-free TensorBoard scalar writer (event files: TFRecord framing of `Event` protobufs).
+
+Scalars are all training runs log, and the format is small: writing it by hand keeps tensorboard,
+protobuf and grpc out of Ponder's runtime dependencies. `tensorboard --logdir RUN_DIR` reads the files;
+tests/test_tensorboard.py checks that with tensorboard's own reader.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import struct
+import time
+from pathlib import Path
+
+
+def _crc32c_table():
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+_TABLE = _crc32c_table()
+
+
+def crc32c(data: bytes) -> int:
+    c = 0xFFFFFFFF
+    for b in data:
+        c = _TABLE[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+
+
+def _masked(data: bytes) -> int:
+    c = crc32c(data)
+    return (((c >> 15) | (c << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    n &= (1 << 64) - 1
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def _field_bytes(num: int, payload: bytes) -> bytes:
+    return _varint(num << 3 | 2) + _varint(len(payload)) + payload
+
+
+def _event(wall_time: float, step: int, *, file_version: str | None = None, scalars: dict | None = None) -> bytes:
+    msg = b"\x09" + struct.pack("<d", wall_time) + b"\x10" + _varint(step)
+    if file_version is not None:
+        msg += _field_bytes(3, file_version.encode())
+    if scalars:
+        values = b"".join(
+            _field_bytes(1, _field_bytes(1, tag.encode()) + b"\x15" + struct.pack("<f", float(v)))
+            for tag, v in scalars.items()
+        )
+        msg += _field_bytes(5, values)
+    return msg
+
+
+class SummaryWriter:
+    """`add_scalars(step, {"train/reward": 0.4, ...})`; flushes every write (runs are slow, files small)."""
+
+    def __init__(self, logdir: str | os.PathLike):
+        d = Path(logdir)
+        d.mkdir(parents=True, exist_ok=True)
+        self.path = d / f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}.{os.getpid()}"
+        self._f = open(self.path, "ab")
+        self._write(_event(time.time(), 0, file_version="brain.Event:2"))
+
+    def _write(self, data: bytes):
+        header = struct.pack("<Q", len(data))
+        self._f.write(header + struct.pack("<I", _masked(header)) + data + struct.pack("<I", _masked(data)))
+        self._f.flush()
+
+    def add_scalars(self, step: int, scalars: dict):
+        finite = {k: v for k, v in scalars.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        if finite:
+            self._write(_event(time.time(), int(step), scalars=finite))
+
+    def close(self):
+        self._f.close()
