@@ -1,0 +1,298 @@
+"""Run a function in a persistent helper process with a hard wall-clock bound.
+
+Why a helper process: symbolic algebra (SymPy) has no cancellation points; a single `simplify`
+or a power tower can run for minutes or exhaust memory. Signals (SIGALRM) only work in the main
+thread and would clobber the caller's handlers; threads cannot be killed. A child process can
+always be killed, so the caller waits at most its deadline and then kills and replaces the child.
+
+Why `subprocess` and not `multiprocessing`: multiprocessing refuses to start children from a
+daemonic process (e.g. a `multiprocessing.Pool` worker), and its fork start method is unsafe in
+threaded callers. A plain `Popen` of `python -c ...` works from any thread, any process, any
+event loop, and never touches signal handlers. Frames on the pipes are length-prefixed pickles;
+only our own child writes them.
+
+A worker announces itself ready after importing its `preload` modules (SymPy takes ~0.5 s), so a
+call's deadline includes waiting for a cold worker: the bound is hard, and `WorkerPool.warmup`
+exists for callers that want the start-up paid up front.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import pickle
+import select
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+_HEADER = struct.Struct("!I")
+_MAX_FRAME = 64 * 1024 * 1024
+# Address-space cap for a worker, so a runaway big-integer computation fails with MemoryError
+# instead of pushing the machine into swap before the deadline kills it.
+_WORKER_MEMORY_BYTES = 4 * 1024**3
+
+
+# The child imports this module without running `ponder/__init__.py` (which imports torch and
+# would add seconds to every worker start): the two parent packages are stubbed as bare namespaces.
+_CHILD_CODE = """
+import sys, types
+root = sys.argv[1]
+for name, sub in (("ponder", "ponder"), ("ponder.verify", "ponder/verify")):
+    m = types.ModuleType(name)
+    m.__path__ = [root + "/" + sub]
+    sys.modules[name] = m
+from ponder.verify.bounded import _serve
+_serve()
+"""
+
+
+def _package_root() -> str:
+    # The directory that contains the `ponder` package, so the child imports the same code even
+    # when ponder is not installed (tests run from a checkout).
+    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class _Worker:
+    """One child process plus the pipe ends the parent uses to talk to it."""
+
+    def __init__(self, preload: tuple[str, ...]):
+        env = dict(os.environ)
+        root = _package_root()
+        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        # start_new_session: a Ctrl-C in the caller's terminal must not kill idle workers mid-frame.
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _CHILD_CODE, root, *preload],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            close_fds=True,
+            start_new_session=True,
+        )
+        self.rfd = self.proc.stdout.fileno()
+        self.ready = False
+        self.buf = b""
+
+    def kill(self) -> None:
+        try:
+            self.proc.kill()
+        except OSError:
+            pass
+        for f in (self.proc.stdin, self.proc.stdout):
+            try:
+                f.close()
+            except OSError:
+                pass
+        try:
+            self.proc.wait(timeout=5)
+        except (subprocess.TimeoutExpired, OSError):
+            pass
+
+    def send(self, obj) -> None:
+        data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        self.proc.stdin.write(_HEADER.pack(len(data)) + data)
+        self.proc.stdin.flush()
+
+    def recv(self, deadline: float):
+        """Next frame, or raise TimeoutError at the deadline / EOFError if the child died."""
+        need = None
+        while True:
+            if need is None and len(self.buf) >= _HEADER.size:
+                (need,) = _HEADER.unpack_from(self.buf)
+                if need > _MAX_FRAME:
+                    raise EOFError("frame too large")
+            if need is not None and len(self.buf) >= _HEADER.size + need:
+                data = self.buf[_HEADER.size : _HEADER.size + need]
+                self.buf = self.buf[_HEADER.size + need :]
+                return pickle.loads(data)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            r, _, _ = select.select([self.rfd], [], [], left)
+            if not r:
+                raise TimeoutError
+            chunk = os.read(self.rfd, 1 << 16)
+            if not chunk:
+                raise EOFError("worker exited")
+            self.buf += chunk
+
+
+class WorkerPool:
+    """A small set of persistent worker processes; `call` never outlives its timeout.
+
+    Thread-safe: each call takes an idle worker (starting one if fewer than `max_workers` exist),
+    so up to `max_workers` calls run in parallel and further callers wait, their wait counting
+    against their own deadline.
+    """
+
+    def __init__(self, preload: tuple[str, ...] = (), max_workers: int | None = None):
+        self.preload = tuple(preload)
+        self.max_workers = max(1, max_workers or min(4, os.cpu_count() or 1))
+        self._cond = threading.Condition()
+        self._idle: list[_Worker] = []
+        self._count = 0
+        self._pid = os.getpid()
+        atexit.register(self.close)
+
+    def _check_fork(self) -> None:
+        # A forked child inherits our pipes to the parent's workers; using them would interleave
+        # frames with the parent. Forget them (they belong to the parent) and start afresh.
+        if os.getpid() != self._pid:
+            self._pid = os.getpid()
+            self._idle = []
+            self._count = 0
+            self._cond = threading.Condition()
+
+    def _acquire(self, deadline: float) -> _Worker | None:
+        with self._cond:
+            self._check_fork()
+            while True:
+                if self._idle:
+                    return self._idle.pop()
+                if self._count < self.max_workers:
+                    self._count += 1
+                    break
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self._cond.wait(left)
+        try:
+            return _Worker(self.preload)
+        except OSError:
+            with self._cond:
+                self._count -= 1
+                self._cond.notify()
+            return None
+
+    def _release(self, w: _Worker, ok: bool) -> None:
+        if not ok:
+            w.kill()
+        with self._cond:
+            if os.getpid() != self._pid:
+                return
+            if ok:
+                self._idle.append(w)
+            else:
+                self._count -= 1
+            self._cond.notify()
+
+    def call(self, target: str, args: tuple, timeout: float) -> tuple[str, object]:
+        """Run `module:function(*args)` in a worker. Returns ("ok", result), ("timeout", None)
+        or ("error", message). Never raises for worker failures; never waits past `timeout`."""
+        deadline = time.monotonic() + max(0.0, float(timeout))
+        w = self._acquire(deadline)
+        if w is None:
+            return ("timeout", None)
+        ok = False
+        try:
+            if not w.ready:
+                tag, _ = w.recv(deadline)
+                if tag != "ready":
+                    return ("error", "worker did not start")
+                w.ready = True
+            w.send((target, args))
+            tag, value = w.recv(deadline)
+            ok = True
+            return (tag, value)
+        except TimeoutError:
+            return ("timeout", None)
+        except (EOFError, OSError, pickle.UnpicklingError, ValueError) as e:
+            return ("error", f"worker failed: {type(e).__name__}")
+        finally:
+            # Any exit without a complete answer (timeout, crash, KeyboardInterrupt) leaves the
+            # worker mid-job: kill it rather than reuse it.
+            self._release(w, ok)
+
+    def warmup(self, n: int = 1, timeout: float = 30.0) -> bool:
+        """Start up to `n` workers and wait until they have imported their preload modules."""
+        deadline = time.monotonic() + timeout
+        got: list[_Worker] = []
+        try:
+            for _ in range(min(n, self.max_workers)):
+                w = self._acquire(deadline)
+                if w is None:
+                    return False
+                got.append(w)
+            for w in got:
+                if not w.ready:
+                    tag, _ = w.recv(deadline)
+                    w.ready = tag == "ready"
+            return all(w.ready for w in got)
+        except (TimeoutError, EOFError, OSError, pickle.UnpicklingError):
+            for w in got:
+                w.ready = False
+            return False
+        finally:
+            for w in got:
+                self._release(w, w.ready)
+
+    def close(self) -> None:
+        with self._cond:
+            if os.getpid() != self._pid:
+                return
+            idle, self._idle = self._idle, []
+            self._count -= len(idle)
+        for w in idle:
+            w.kill()
+
+
+def _serve() -> None:
+    """Child main loop: preload modules, say ready, then answer (target, args) frames forever."""
+    import importlib
+
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (_WORKER_MEMORY_BYTES, _WORKER_MEMORY_BYTES))
+    except (ImportError, ValueError, OSError):
+        pass
+    out_fd = os.dup(1)
+    # Library prints must not corrupt the frame stream: point fd 1 at stderr (/dev/null).
+    os.dup2(2, 1)
+    inp = sys.stdin.buffer
+    out = os.fdopen(out_fd, "wb")
+
+    def send(obj) -> None:
+        try:
+            data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as e:  # an unpicklable result is the worker's failure, not the caller's
+            data = pickle.dumps(("error", f"unpicklable result: {type(e).__name__}"))
+        out.write(_HEADER.pack(len(data)) + data)
+        out.flush()
+
+    parent = os.getppid()
+
+    def watchdog() -> None:
+        # If the caller dies while we compute, nobody will kill us: exit on our own.
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=watchdog, daemon=True).start()
+    for name in sys.argv[2:]:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            pass
+    send(("ready", None))
+    while True:
+        head = inp.read(_HEADER.size)
+        if len(head) < _HEADER.size:
+            return
+        (n,) = _HEADER.unpack(head)
+        data = inp.read(n)
+        if len(data) < n:
+            return
+        try:
+            target, args = pickle.loads(data)
+            mod_name, fn_name = target.split(":")
+            fn = getattr(importlib.import_module(mod_name), fn_name)
+            send(("ok", fn(*args)))
+        except MemoryError:
+            send(("error", "MemoryError"))
+        except Exception as e:
+            send(("error", f"{type(e).__name__}: {str(e)[:200]}"))

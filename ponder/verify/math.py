@@ -1,0 +1,2857 @@
+"""Math answer verifier: is the final answer of a completion mathematically equal to the gold?
+
+Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any thread):
+
+1. Extraction (`extract_answer`), linear-time scanning with `str.find`/`rfind` and hand-written
+   brace matching (no regex with nested quantifiers on untrusted text):
+   text after the last `</think>` (an unterminated `<think>` means no answer) -> the last
+   `\\boxed{}`/`\\fbox{}` (adjacent boxes joined by "," / "and" are one multi-part answer; an
+   unbalanced or empty last box is *no answer*) -> an explicit "final answer is / answer is /
+   Answer:" phrase (a phrase written *after* the last box wins: the model revised its answer) ->
+   the whole completion when it is a short bare answer -> the last math span or number near the
+   end (a number followed by a long tail of prose is not an answer).
+2. Cleaning and parsing: a small tokenizer and recursive-descent parser for the LaTeX and plain-text
+   math that answers are written in, into a tuple AST. Length (1,000 chars) and nesting (40) caps
+   make it linear-time and recursion-safe. Units, `\\text{}` units, `%`, degrees, currency and
+   thousands separators are dropped here; `x = 5`-style answers keep the equation and compare by
+   the right-hand side when the left is a name.
+3. Comparison, in process, with no symbolic algebra (the fast path):
+   exact `fractions.Fraction` arithmetic for numbers; a randomized exact identity test for rational
+   functions (Schwartz-Zippel: evaluate both sides at random rational points with exact arithmetic);
+   60-digit `mpmath` evaluation for constants with radicals, pi, e, logs and trig (equal when they
+   agree to 45 digits relative to the largest intermediate value, unequal when they differ beyond
+   1e-25; in between is undecided). Size guards (bits of exact powers, magnitude of numeric
+   values, factorial arguments) keep every step bounded; values beyond 10^(10^6) are "too long".
+4. Symbolic comparison (SymPy) only for what the fast path cannot decide (unknown functions,
+   identities in variables with radicals/trig, nonlinear inequalities): it runs in a persistent
+   worker process (`ponder.verify.bounded.WorkerPool`); the caller waits at most its remaining
+   time, then the worker is killed and replaced. The caller never holds a SymPy object.
+
+Why our own LaTeX parser rather than `sympy.parse_expr` on a rewritten string: answers need
+structure SymPy strings do not carry (open/closed intervals, unordered sets vs ordered tuples,
+equations vs values, units, thousands separators), the fast path must not import SymPy, and a
+hand-written parser gives hard caps on size and depth. The parser emits plain tuples, which the
+worker converts to SymPy after re-parsing the same strings.
+
+Conventions (competition grading): exact by default (0.3333 != 1/3; a decimal printed with >= 15
+significant digits is a binary float and is compared at 1e-14 relative precision), `tolerance`
+turns on a relative numeric tolerance; several values where the gold has one (a hedge: "41 or 42",
+"\\pm 3") are wrong; lists compare as sets, parenthesized tuples in order, `(a, b)` also matches the
+open interval; intervals match the equivalent inequality in either direction.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import math as _math
+import random
+import re
+import threading
+import time
+from fractions import Fraction
+from functools import lru_cache
+
+from ponder.verify.bounded import WorkerPool
+from ponder.verify.verdict import Verdict
+
+__all__ = [
+    "answers_equal",
+    "canonical_key",
+    "check_math",
+    "check_math_many",
+    "extract_answer",
+    "warmup",
+]
+
+MAX_COMPLETION_CHARS = 400_000  # ~100k tokens; longer inputs are "too long" without scanning
+MAX_ANSWER_CHARS = 1_000  # an extracted answer longer than this is "too long"
+MAX_BOXES = 32  # a run of more adjacent boxes than this is degenerate output
+MAX_DEPTH = 40  # parser nesting; keeps Python recursion far from its limit in any thread
+MAX_ITEMS = 64  # elements of one list/set/tuple/matrix
+_MAX_EXACT_BITS = 100_000  # exact Fraction powers/factorials above this go numeric
+_MAX_LOG2 = 3_400_000  # |value| above 2^this (~10^(10^6)) is "too long" to compare
+_TAIL = 3_000  # fallback extraction looks only at the end of a completion
+_NUM_DPS = 60
+_EQ_REL = Fraction(1, 10**45)
+_NE_REL = Fraction(1, 10**25)
+_FLOAT_LITERAL_DIGITS = 15
+_FLOAT_LITERAL_TOL = 1e-14
+
+
+class _ParseError(Exception):
+    pass
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _NeedSymbolic(Exception):
+    pass
+
+
+class _NotExact(Exception):
+    pass
+
+
+# ----------------------------------------------------------------------------------------------
+# Public API
+# ----------------------------------------------------------------------------------------------
+
+_POOL: WorkerPool | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> WorkerPool:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = WorkerPool(preload=("sympy", "ponder.verify.math"))
+        return _POOL
+
+
+def warmup(timeout: float = 30.0) -> bool:
+    """Start the symbolic worker now so the first symbolic comparison does not pay its start-up."""
+    return _pool().warmup(1, timeout)
+
+
+def _bad_float(x) -> bool:
+    return not isinstance(x, (int, float)) or isinstance(x, bool) or not _math.isfinite(x) or x < 0
+
+
+def check_math(completion: str, gold: str, *, tolerance: float = 0.0, timeout: float = 2.0) -> Verdict:
+    """Is the final answer in `completion` mathematically equal to `gold`? Never raises."""
+    deadline = time.monotonic() + (timeout if not _bad_float(timeout) else 0.0)
+    if not isinstance(completion, str) or not isinstance(gold, str):
+        return Verdict(False, None, "bad input")
+    if _bad_float(tolerance) or _bad_float(timeout):
+        return Verdict(False, None, "bad input")
+    try:
+        pred, why = _extract(completion, lenient=False)
+        if pred is None:
+            return Verdict(False, None, why)
+        ref, gwhy = _extract(gold, lenient=True)
+        if ref is None:
+            return Verdict(False, pred, "bad gold" if gwhy == "no answer" else gwhy)
+        status = _equal(pred, ref, float(tolerance), deadline)
+    except RecursionError:
+        return Verdict(False, None, "too long")
+    except Exception as e:  # a verifier bug must cost one sample, not the training run
+        return Verdict(False, None, f"error: {type(e).__name__}")
+    if status is True:
+        return Verdict(True, pred, "ok")
+    if status is False:
+        return Verdict(False, pred, "wrong")
+    return Verdict(False, pred, status)
+
+
+def check_math_many(
+    completions, golds, *, tolerance: float = 0.0, timeout: float = 2.0, workers: int | None = None
+) -> list[Verdict]:
+    """`check_math` over a batch, results in input order.
+
+    The in-process fast path settles most items in microseconds, so it runs inline; the items that
+    need SymPy are sent to the worker processes in parallel (`workers` of them at once), each with
+    its own `timeout` bound.
+    """
+    completions = list(completions)
+    golds = list(golds)
+    if len(completions) != len(golds):
+        return [Verdict(False, None, "bad input") for _ in completions]
+    out: list[Verdict | None] = [None] * len(completions)
+    pending: list[int] = []
+    for i, (c, g) in enumerate(zip(completions, golds)):
+        v = check_math(c, g, tolerance=tolerance, timeout=0.0)
+        if v.reason == "timeout":
+            pending.append(i)
+        else:
+            out[i] = v
+    if pending:
+        n = max(1, workers or _pool().max_workers)
+        if n > _pool().max_workers:
+            _pool().max_workers = n
+        with concurrent.futures.ThreadPoolExecutor(n) as ex:
+            futs = {
+                i: ex.submit(check_math, completions[i], golds[i], tolerance=tolerance, timeout=timeout)
+                for i in pending
+            }
+            for i, f in futs.items():
+                out[i] = f.result()
+    return out  # type: ignore[return-value]
+
+
+def extract_answer(text: str) -> str | None:
+    """The final answer of a completion (see module docstring), or None."""
+    if not isinstance(text, str):
+        return None
+    try:
+        return _extract(text, lenient=False)[0]
+    except RecursionError:
+        return None
+
+
+def answers_equal(a: str, b: str, *, tolerance: float = 0.0, timeout: float = 2.0) -> bool:
+    """Are two extracted answers mathematically equal? Symmetric; used to cluster votes."""
+    if not isinstance(a, str) or not isinstance(b, str) or _bad_float(tolerance) or _bad_float(timeout):
+        return False
+    deadline = time.monotonic() + timeout
+    if len(a) > MAX_ANSWER_CHARS or len(b) > MAX_ANSWER_CHARS:
+        return False
+    try:
+        return _equal(a, b, float(tolerance), deadline) is True
+    except Exception:
+        return False
+
+
+def canonical_key(ans: str) -> str:
+    """A cheap normal form: answers with the same key are equal (the converse needs answers_equal)."""
+    if not isinstance(ans, str):
+        return ""
+    if len(ans) > MAX_ANSWER_CHARS:
+        return ans[:64]
+    try:
+        clean = _clean(ans)
+        return _key_of_values(_values(clean), clean)
+    except Exception:
+        return re.sub(r"\s+", "", ans)
+
+
+# ----------------------------------------------------------------------------------------------
+# Extraction
+# ----------------------------------------------------------------------------------------------
+
+_BOX_CMDS = ("\\boxed", "\\fbox")
+_BRACE_RE = re.compile(r"\\[{}]|[{}]")
+
+
+def _match_brace(text: str, open_idx: int, limit: int) -> int:
+    """Index of the `}` matching text[open_idx] == '{' (escaped braces ignored), or -1."""
+    depth = 0
+    for m in _BRACE_RE.finditer(text, open_idx, limit):
+        tok = m.group()
+        if tok == "{":
+            depth += 1
+        elif tok == "}":
+            depth -= 1
+            if depth == 0:
+                return m.start()
+    return -1
+
+
+def _last_cmd(text: str, limit: int) -> tuple[int, int]:
+    best, blen = -1, 0
+    for c in _BOX_CMDS:
+        k = text.rfind(c, 0, limit)
+        if k > best:
+            best, blen = k, len(c)
+    return best, blen
+
+
+def _box_content(text: str, start: int, clen: int, limit: int, lenient: bool):
+    """(content, end) of the box whose command starts at `start`; content None if unusable."""
+    j = start + clen
+    if j < limit and text[j].isalpha():  # \boxedfoo is another command
+        return None, -1
+    while j < limit and text[j] in " \t\n":
+        j += 1
+    if j >= limit:
+        return None, -1
+    if text[j] == "{":
+        k = _match_brace(text, j, limit)
+        if k < 0:
+            if lenient:
+                return text[j + 1 : limit].rstrip().rstrip("$").strip(), limit
+            return None, -1
+        return text[j + 1 : k].strip(), k + 1
+    # "\boxed 5": one token
+    k = j
+    while k < limit and text[k] not in " \t\n$":
+        k += 1
+    return text[j:k].strip(), k
+
+
+_SEP_WORD_RE = re.compile(r"\b(?:and|or)\b|[,;]")
+_REVISION_RE = re.compile(r"\b(?:no|not|wait|actually|instead|but|rather|oops|correction|hmm|sorry)\b", re.I)
+
+
+def _boxes(text: str, lenient: bool):
+    """The final answer from boxes: (answer|None, reason) or None if there is no box at all."""
+    start, clen = _last_cmd(text, len(text))
+    if start < 0:
+        return None
+    content, end = _box_content(text, start, clen, len(text), lenient)
+    if not content:
+        return (None, "no answer")
+    parts = [content]
+    total = len(content)
+    prev_start = start
+    while True:
+        s2, l2 = _last_cmd(text, prev_start)
+        if s2 < 0:
+            break
+        c2, e2 = _box_content(text, s2, l2, prev_start, False)
+        if not c2 or e2 > prev_start:
+            break
+        gap = text[e2:prev_start]
+        if _REVISION_RE.search(gap):
+            break  # "\boxed{3}, no wait: \boxed{4}" is a correction, not a two-part answer
+        if len(gap) < 10 or (len(gap) < 70 and c2 != parts[-1] and _SEP_WORD_RE.search(gap)):
+            if c2 != parts[-1]:
+                parts.append(c2)
+            total += len(c2) + 2
+            if len(parts) > MAX_BOXES or total > MAX_ANSWER_CHARS or prev_start - s2 > 4 * MAX_ANSWER_CHARS:
+                return (None, "too long")
+            prev_start = s2
+            # runs of identical adjacent boxes are still counted against the cap
+            if len(parts) == 1 and (start - s2) > 40 * MAX_BOXES:
+                return (None, "too long")
+            continue
+        break
+    parts.reverse()
+    ans = ", ".join(parts)
+    return (ans, "ok") if ans else (None, "no answer")
+
+
+_PHRASES = ("final answer is", "answer is", "final answer:", "answer:", "final answer :", "answer :")
+_BOILER_RE = re.compile(r"i hope it is correct|<\|[a-z_]+\|>|\b(?:user|assistant)\b", re.I)
+_DELIM_RE = re.compile(r"\\[$()\[\]]|\$\$|\$")
+
+
+def _math_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, content) of $..$, $$..$$, \\(..\\), \\[..\\] spans, in order (linear)."""
+    spans = []
+    toks = [(m.start(), m.group()) for m in _DELIM_RE.finditer(text)]
+    i = 0
+    closer = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
+    while i < len(toks):
+        pos, t = toks[i]
+        if t not in closer:
+            i += 1
+            continue
+        want = closer[t]
+        j = i + 1
+        while j < len(toks) and toks[j][1] != want:
+            j += 1
+        if j >= len(toks):
+            i += 1
+            continue
+        spans.append((pos, toks[j][0] + len(want), text[pos + len(t) : toks[j][0]]))
+        i = j + 1
+    return spans
+
+
+_KNOWN_WORDS = frozenset(
+    "and or sin cos tan sec csc cot log ln exp sqrt pi arcsin arccos arctan sinh cosh tanh lg abs "
+    "inf infty infinity oo mod pmod".split()
+)
+_UNITS = frozenset(
+    """cm m mm km in inch inches ft feet foot yd yard yards mi mile miles meter meters metre metres
+    centimeter centimeters millimeter millimeters kilometer kilometers kg g gram grams mg lb lbs pound
+    pounds oz ounce ounces s sec secs second seconds min mins minute minutes h hr hrs hour hours day
+    days week weeks month months year years dollar dollars cent cents yuan euro euros rupee rupees
+    yen usd unit units sq square cubic degree degrees deg rad radian radians percent percentage pct
+    mph kmh liter liters litre litres ml l people students ways times dm""".split()
+)
+_WORD_RE = re.compile(r"[A-Za-z]{2,}")
+_CMD_RE = re.compile(r"\\[A-Za-z]+")
+
+
+def _unknown_words(s: str) -> int:
+    s = _GLUED_SEP_RE.sub(r" \1 ", _strip_text_groups(s))
+    s = _CMD_RE.sub(" ", s)
+    return sum(1 for w in _WORD_RE.findall(s) if w.lower() not in _KNOWN_WORDS and w.lower() not in _UNITS)
+
+
+def _strip_text_groups(s: str) -> str:
+    # drop \text{...}-like groups (their words are part of the answer, not prose)
+    out = []
+    i = 0
+    while True:
+        k = s.find("\\text", i)
+        if k < 0:
+            out.append(s[i:])
+            break
+        out.append(s[i:k])
+        b = s.find("{", k)
+        if b < 0 or b - k > 12:
+            out.append(s[k:])
+            break
+        e = _match_brace(s, b, len(s))
+        if e < 0:
+            out.append(s[k:])
+            break
+        i = e + 1
+    return "".join(out)
+
+
+def _is_prose(s: str) -> bool:
+    return _unknown_words(s) >= 3
+
+
+def _trailing_words(s: str) -> int:
+    s = _BOILER_RE.sub(" ", s)
+    return len(_WORD_RE.findall(s))
+
+
+# possessive quantifiers: no backtracking into a shorter number ("1,000.99m" is not "1,000")
+_NUM_IN_TEXT_RE = re.compile(r"(?<![A-Za-z0-9_.\\])-?\d++(?:[.,]\d++)*+(?:/\d++)?+(?![0-9_])")
+
+
+def _numbers_in(s: str) -> list:
+    """Numbers standing alone in prose: a number glued to letters counts only before a unit (5cm)."""
+    out = []
+    for m in _NUM_IN_TEXT_RE.finditer(s):
+        e = m.end()
+        if e < len(s) and s[e].isalpha():
+            k = e
+            while k < len(s) and s[k].isalpha() and k - e < 12:
+                k += 1
+            if s[e:k].lower() not in _UNITS:
+                continue
+        out.append(m)
+    return out
+
+
+def _sentence_end(s: str, i: int) -> int:
+    """End of the sentence starting at i: newline, or '.'/'!'/'?' followed by space/end, outside $..$."""
+    n = len(s)
+    in_math = False
+    depth = 0
+    j = i
+    while j < n:
+        c = s[j]
+        if c == "\\" and j + 1 < n:
+            j += 2
+            continue
+        if c == "$":
+            in_math = not in_math
+        elif c == "{":
+            depth += 1
+        elif c == "}":
+            depth = max(0, depth - 1)
+        elif not in_math and depth == 0:
+            if c == "\n":
+                return j
+            if c in ".!?" and (j + 1 >= n or s[j + 1] in " \n\t\"'*"):
+                return j
+        j += 1
+    return n
+
+
+def _phrase_answer(text: str) -> tuple[int, str | None]:
+    """(position, answer) of the last explicit answer phrase; (-1, None) if none."""
+    low = text.lower()
+    best, bend = -1, -1
+    for p in _PHRASES:
+        k = low.rfind(p)
+        if k >= 0 and k + len(p) > bend:
+            best, bend = k, k + len(p)
+    if best < 0:
+        return -1, None
+    rest = text[bend : bend + 600]
+    rest = rest.lstrip(" :*\t")
+    if rest.lower().startswith("is "):
+        rest = rest[3:].lstrip(" :*")
+    end = _sentence_end(rest, 0)
+    sent = rest[:end].strip().strip("*").strip()
+    low_s = sent.lower()
+    k = low_s.rfind(" is ")
+    if k >= 0 and "$" not in sent[k:] and "\\" not in sent[k:] and _unknown_words(sent[k + 4 :]) == 0:
+        sent = sent[k + 4 :]
+    elif k >= 0:
+        sent = sent[k + 4 :]
+    sent = sent.strip().strip("\"'").strip()
+    spans = _math_spans(sent)
+    if spans:
+        outside = sent
+        for s0, e0, _ in reversed(spans):
+            outside = outside[:s0] + " " + outside[e0:]
+        if _unknown_words(outside) == 0:
+            return best, ", ".join(c.strip() for _, _, c in spans)
+        sent2 = sent
+    else:
+        sent2 = sent
+    if not sent2:
+        return best, None
+    if not _is_prose(sent2):
+        return best, sent2
+    nums = _numbers_in(sent2)
+    if len(nums) == 1 and len(sent2.split()) <= 12:
+        return best, nums[0].group()
+    return best, None
+
+
+def _tail_candidate(text: str) -> str | None:
+    tail = text[-_TAIL:]
+    spans = _math_spans(tail)
+    best_end, best = -1, None
+    for _s0, e0, c in spans:
+        c2 = c.strip()
+        if not c2 or (len(c2) == 1 and c2.isalpha()):
+            continue
+        if e0 > best_end:
+            best_end, best = e0, c2
+    # numbers outside math spans
+    masked = list(tail)
+    for s0, e0, _ in spans:
+        for q in range(s0, e0):
+            masked[q] = " "
+    masked_s = "".join(masked)
+    for m in _numbers_in(masked_s):
+        if m.end() > best_end:
+            best_end, best = m.end(), m.group()
+    if best is None:
+        return None
+    if _trailing_words(tail[best_end:]) > 12:
+        return None
+    return best
+
+
+def _collapse_double_escapes(s: str) -> str:
+    # Only when every command in the string is written with a doubled backslash (the string was
+    # escaped twice); a real "\\\\" row break next to a command is left alone.
+    if "\\\\" not in s or _SINGLE_CMD_RE.search(s):
+        return s
+    return _DOUBLE_ESC_RE.sub(r"\\", s)
+
+
+_SINGLE_CMD_RE = re.compile(r"(?<!\\)\\[A-Za-z]")
+
+
+_DOUBLE_ESC_RE = re.compile(
+    r"(?<!\\)\\\\(?=(?:boxed|fbox|frac|dfrac|tfrac|cfrac|left|right|le|leq|ge|geq|lt|gt|ne|neq|text|textbf|"
+    r"mathrm|mathbf|sqrt|cdot|times|pi|infty|in|cup|cap|pm|mp|begin|end|sin|cos|tan|log|ln|quad|qquad|"
+    r"circ|dots|ldots|cdots|alpha|beta|gamma|theta|approx|div|binom|dbinom|mbox|operatorname)(?![A-Za-z]))"
+)
+
+
+def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
+    """(answer, reason). `lenient` is for golds: an unbalanced box takes the rest, and a short gold
+    is its own answer."""
+    if len(text) > MAX_COMPLETION_CHARS:
+        return None, "too long"
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    k = text.rfind("</think>")
+    if k >= 0:
+        text = text[k + len("</think>") :]
+    elif "<think>" in text and not lenient:
+        return None, "no answer"  # still thinking: truncated
+    if "\\\\boxed" in text or "\\\\fbox" in text:
+        text = text.replace("\\\\boxed", "\\boxed").replace("\\\\fbox", "\\fbox")
+    ans: str | None = None
+    why = "no answer"
+    box = _boxes(text, lenient)
+    if box is not None:
+        ans, why = box
+        if ans is not None:
+            # a final-answer phrase after the last box means the model revised its answer
+            last_box = _last_cmd(text, len(text))[0]
+            pos, phr = _phrase_answer(text)
+            if pos > last_box and phr is not None and "\\boxed" not in text[pos:]:
+                ans = phr
+    else:
+        pos, phr = _phrase_answer(text)
+        if phr is not None:
+            ans, why = phr, "ok"
+        else:
+            stripped = text.strip()
+            if stripped and len(stripped) <= 300 and (
+                _unknown_words(stripped) == 0 or (lenient and not _is_prose(stripped))
+            ):
+                ans, why = stripped, "ok"
+            elif lenient and stripped and len(stripped) <= MAX_ANSWER_CHARS and not _is_prose(stripped):
+                ans, why = stripped, "ok"
+            else:
+                cand = _tail_candidate(text)
+                if cand is not None:
+                    ans, why = cand, "ok"
+    if ans is None:
+        return None, why
+    ans = ans.strip()
+    if not ans:
+        return None, "no answer"
+    if len(ans) > MAX_ANSWER_CHARS:
+        return None, "too long"
+    return ans, "ok"
+
+
+# ----------------------------------------------------------------------------------------------
+# Cleaning
+# ----------------------------------------------------------------------------------------------
+
+_UNICODE = {
+    "\u2212": "-", "\u2013": "-", "\u2014": "-", "\u00d7": "*", "\u00b7": "*", "\u22c5": "*",
+    "\u2217": "*", "\u00f7": "/", "\u00bd": "(1/2)", "\u2153": "(1/3)", "\u2154": "(2/3)",
+    "\u00bc": "(1/4)", "\u00be": "(3/4)", "\u2155": "(1/5)", "\u215b": "(1/8)", "\u03c0": "\\pi ",
+    "\u221a": "\\sqrt ", "\u221e": "\\infty ", "\u2264": "<=", "\u2265": ">=", "\u2260": "!=",
+    "\u00b1": "\\pm ", "\u2213": "\\mp ", "\u222a": "\\cup ", "\u2229": "\\cap ", "\u2208": "\\in ",
+    "\u00b0": "", "\u00b2": "^2", "\u00b3": "^3", "\u00b9": "^1", "\u2070": "^0", "\u2074": "^4",
+    "\u2075": "^5", "\u2076": "^6", "\u2077": "^7", "\u2078": "^8", "\u2079": "^9", "\u20ac": "",
+    "\u00a3": "", "\u00a5": "", "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u2248": "\\approx ",
+    "\u2205": "\\emptyset ", "\u211d": "\\mathbb{R}", "\u2026": "\\dots ", "\u03b1": "\\alpha ",
+    "\u03b2": "\\beta ", "\u03b3": "\\gamma ", "\u03b8": "\\theta ", "\u03bb": "\\lambda ",
+    "\u03bc": "\\mu ", "\u03c3": "\\sigma ", "\u03c6": "\\phi ", "\u03c9": "\\omega ", "\u2032": "'",
+    "\u3000": " ", "\uff0c": ",", "\u2192": "\\to ",
+}
+_UNICODE_TABLE = str.maketrans(_UNICODE)
+_REPLACEMENTS = (
+    (",\\!", "\x01"), ("{,}", "\x01"), ("{, }", "\x01"), ("\\dfrac", "\\frac"), ("\\tfrac", "\\frac"),
+    ("\\cfrac", "\\frac"), ("\\dbinom", "\\binom"), ("\\tbinom", "\\binom"), ("^{\\circ}", ""),
+    ("^\\circ", ""), ("^{\\circ", "{"), ("\\%", ""), ("%", ""), ("\\$", " "), ("$", " "),
+    ("\\displaystyle", " "), ("\\textstyle", " "), ("\\!", ""), ("\\,", " "), ("\\;", " "),
+    ("\\:", " "), ("\\ ", " "), ("~", " "), ("\\left.", " "), ("\\right.", " "), ("\\(", " "),
+    ("\\)", " "), ("\\[", " "), ("\\]", " "), ("**", "^"), ("\\{", "\x02"), ("\\}", "\x03"),
+)
+_SIZE_RE = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|Biggl|Biggr|big|Big|bigg|Bigg)(?![A-Za-z])")
+_GLUED_SEP_RE = re.compile(r"(?<=[0-9)\]])(or|and)(?=[A-Z(\[0-9\\])")
+
+
+def _clean(s: str) -> str:
+    s = _collapse_double_escapes(s)
+    s = s.translate(_UNICODE_TABLE)
+    s = _SIZE_RE.sub(" ", s)
+    s = s.replace("\\\\", "\x04")  # protect row breaks from the "\\ " / "\\[" rules below
+    for a, b in _REPLACEMENTS:
+        if a in s:
+            s = s.replace(a, b)
+    s = s.replace("\x02", "\\{").replace("\x03", "\\}").replace("\x04", "\\\\")
+    s = _GLUED_SEP_RE.sub(r" \1 ", s)
+    s = s.strip()
+    while s and s[-1] in ".;,:" and not s.endswith("\\:"):
+        s = s[:-1].rstrip()
+    return s
+
+
+# ----------------------------------------------------------------------------------------------
+# Tokenizer
+# ----------------------------------------------------------------------------------------------
+
+_FUNCS = frozenset(
+    "sin cos tan sec csc cot arcsin arccos arctan arcsec arccsc arccot sinh cosh tanh log ln exp lg "
+    "abs det gcd lcm max min".split()
+)
+_TEXT_CMDS = frozenset(
+    "text textbf textit textnormal textrm textsf texttt mbox hbox emph".split()
+)
+_FONT_CMDS = frozenset("mathrm mathbf mathit mathsf mathtt operatorname boldsymbol mathnormal bm rm bf".split())
+_TRANSPARENT = frozenset(
+    "boxed fbox overline bar hat vec overrightarrow widehat widetilde tilde underline dot ddot "
+    "overleftrightarrow mathring check".split()
+)
+_SKIP_CMDS = frozenset(
+    "quad qquad limits nolimits angle measuredangle triangle circ degree displaystyle textstyle "
+    "hfill space thinspace medspace negthinspace phantom cr".split()
+)
+_CMD_OPS = {
+    "cdot": "*", "times": "*", "ast": "*", "div": "/", "pm": "pm", "mp": "mp", "le": "<=", "leq": "<=",
+    "leqslant": "<=", "ge": ">=", "geq": ">=", "geqslant": ">=", "lt": "<", "gt": ">", "ne": "!=",
+    "neq": "!=", "approx": "~", "sim": "~", "simeq": "~", "approxeq": "~", "thickapprox": "~",
+    "in": "in", "cup": "cup", "cap": "cap", "setminus": "setminus", "equiv": "=", "colon": ":",
+    "vert": "|", "lvert": "|", "rvert": "|", "mid": "|", "to": "->", "rightarrow": "->",
+    "Rightarrow": "=>", "implies": "=>", "iff": "=>", "wedge": "and", "land": "and", "lor": "or",
+    "vee": "or", "lbrace": "\\{", "rbrace": "\\}", "lbrack": "[", "rbrack": "]", "langle": "(",
+    "rangle": ")", "lceil": "(", "rceil": ")", "lfloor": "(", "rfloor": ")",
+}
+_GREEK = frozenset(
+    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi rho "
+    "sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Sigma Upsilon Phi Psi "
+    "Omega".split()
+)
+_FUNC_LETTERS = frozenset("fghFGHPQWT")
+
+
+def _read_group(s: str, i: int) -> tuple[str, int]:
+    """Content of the braced group starting at s[i] == '{' and the index after it."""
+    k = _match_brace(s, i, len(s))
+    if k < 0:
+        raise _ParseError("unbalanced")
+    return s[i + 1 : k], k + 1
+
+
+def _skip_ws(s: str, i: int) -> int:
+    while i < len(s) and s[i] in " \t\n\r\f\v":
+        i += 1
+    return i
+
+
+def _tokenize(s: str) -> list[tuple]:
+    """Tokens: (kind, value, space_before). Kinds: num (value=(Fraction, raw, float_literal)),
+    id, const, op, sep, func, frac, sqrt, binom, text, word, begin, end, sum, prod, reals, empty."""
+    toks: list[tuple] = []
+    n = len(s)
+    i = 0
+    bracket = 0
+    while i < n:
+        c = s[i]
+        sp = i > 0 and s[i - 1] in " \t\n"
+        if c in " \t\n\r\f\v":
+            i += 1
+            continue
+        if "0" <= c <= "9" or (c == "." and i + 1 < n and "0" <= s[i + 1] <= "9"):
+            j = i
+            while j < n and "0" <= s[j] <= "9":
+                j += 1
+            digits = s[i:j]
+            first = digits
+            # thousands separators: explicit (",\!", "{,}") always; "," or one space only outside
+            # brackets, with every group exactly three digits
+            while j < n and first and len(first) <= 3 and not (len(first) > 1 and first[0] == "0"):
+                sep = s[j]
+                if sep == "\x01" or (sep in ", " and bracket == 0):
+                    k = j + 1
+                    while sep == "\x01" and k < n and s[k] == " ":
+                        k += 1
+                    if (
+                        k + 3 <= n
+                        and s[k : k + 3].isdigit()
+                        and s[k : k + 3].isascii()
+                        and (k + 3 == n or not ("0" <= s[k + 3] <= "9"))
+                    ):
+                        if sep == " " and not (k + 3 == n or s[k + 3] in " .,)]}$"):
+                            break
+                        digits += s[k : k + 3]
+                        j = k + 3
+                        continue
+                break
+            frac_digits = ""
+            if j < n and s[j] == "." and j + 1 < n and "0" <= s[j + 1] <= "9":
+                k = j + 1
+                while k < n and "0" <= s[k] <= "9":
+                    k += 1
+                frac_digits = s[j + 1 : k]
+                j = k
+            exp = 0
+            if j < n and s[j] in "eE" and (frac_digits or (j + 1 < n and s[j + 1] in "+-")):
+                k = j + 1
+                if k < n and s[k] in "+-":
+                    k += 1
+                k2 = k
+                while k2 < n and "0" <= s[k2] <= "9":
+                    k2 += 1
+                if k2 > k and (k2 == n or not s[k2].isalpha()) and k2 - k <= 4:
+                    exp = int(s[j + 1 : k2])
+                    j = k2
+            text = (digits or "0") + ("." + frac_digits if frac_digits else "")
+            val = Fraction(text)
+            if exp:
+                val *= Fraction(10) ** exp
+            sig = len((digits + frac_digits).lstrip("0"))
+            flt = bool(frac_digits) and sig >= _FLOAT_LITERAL_DIGITS and len(frac_digits) <= 20
+            toks.append(("num", (val, digits if not frac_digits else text, flt), sp))
+            i = j
+            continue
+        if c.isalpha():
+            j = i
+            while j < n and s[j].isalpha() and s[j].isascii() == c.isascii():
+                j += 1
+            word = s[i:j]
+            i = j
+            if not word.isascii():
+                toks.append(("word", word, sp))
+                continue
+            if len(word) == 1:
+                toks.append(("id", word, sp))
+                continue
+            lw = word.lower()
+            if lw in ("and", "or"):
+                toks.append(("sep", lw, sp))
+            elif lw == "sqrt":
+                toks.append(("sqrt", None, sp))
+            elif lw in _FUNCS:
+                toks.append(("func", lw, sp))
+            elif lw == "pi":
+                toks.append(("const", "pi", sp))
+            elif lw in ("inf", "infty", "infinity", "oo"):
+                toks.append(("const", "oo", sp))
+            elif lw in ("mod", "pmod"):
+                toks.append(("op", "mod", sp))
+            else:
+                toks.append(("word", word, sp))
+            continue
+        if c == "\\":
+            if i + 1 < n and s[i + 1] == "\\":
+                toks.append(("op", "\\\\", sp))
+                i += 2
+                continue
+            if i + 1 < n and s[i + 1] in "{}":
+                toks.append(("op", "\\" + s[i + 1], sp))
+                i += 2
+                continue
+            if i + 1 < n and s[i + 1] == "|":
+                toks.append(("op", "|", sp))
+                i += 2
+                continue
+            j = i + 1
+            while j < n and "a" <= s[j].lower() <= "z":
+                j += 1
+            name = s[i + 1 : j]
+            if not name:
+                i += 2  # "\#", "\&", stray escapes
+                continue
+            i = j
+            for pre in ("qquad", "quad", "cdot", "times"):
+                if name.startswith(pre) and len(name) > len(pre) and name not in _CMD_OPS:
+                    s_rest = name[len(pre) :]
+                    if pre in ("cdot", "times"):
+                        toks.append(("op", "*", sp))
+                    toks.extend(_tokenize(s_rest))
+                    name = ""
+                    break
+            if not name:
+                continue
+            if name in ("frac", "dfrac", "tfrac", "cfrac"):
+                toks.append(("frac", None, sp))
+            elif name == "sqrt":
+                toks.append(("sqrt", None, sp))
+            elif name in ("binom", "dbinom", "tbinom", "choose"):
+                toks.append(("binom", None, sp))
+            elif name in _TEXT_CMDS or name in _FONT_CMDS:
+                i = _skip_ws(s, i)
+                if i < n and s[i] == "{":
+                    content, i = _read_group(s, i)
+                elif i < n:
+                    content, i = s[i], i + 1
+                else:
+                    content = ""
+                body = content.strip()
+                low = body.lower().strip(" ,")
+                if not body:
+                    continue
+                if low in ("and", "or", "", "and/or") or body in (",", ";"):
+                    toks.append(("sep", "and", sp))
+                elif name in _FONT_CMDS or (len(body) <= 3 and body.isalpha() and name != "text"):
+                    toks.extend(_tokenize(body))
+                elif _NUMBER_ONLY_RE.fullmatch(body):
+                    toks.extend(_tokenize(body))
+                else:
+                    toks.append(("text", body, sp))
+            elif name == "mathbb":
+                i = _skip_ws(s, i)
+                if i < n and s[i] == "{":
+                    content, i = _read_group(s, i)
+                else:
+                    content, i = s[i : i + 1], i + 1
+                if content.strip() == "R":
+                    toks.append(("reals", None, sp))
+                else:
+                    toks.append(("text", "mathbb " + content.strip(), sp))
+            elif name in _TRANSPARENT or name in _SKIP_CMDS:
+                continue
+            elif name == "begin" or name == "end":
+                i = _skip_ws(s, i)
+                if i < n and s[i] == "{":
+                    env, i = _read_group(s, i)
+                else:
+                    raise _ParseError("bad environment")
+                env = env.strip().rstrip("*")
+                if name == "begin" and env == "array":
+                    i = _skip_ws(s, i)
+                    if i < n and s[i] == "{":
+                        _, i = _read_group(s, i)
+                toks.append((name, env, sp))
+            elif name in ("sum", "prod"):
+                toks.append((name, None, sp))
+            elif name in _CMD_OPS:
+                toks.append(("op", _CMD_OPS[name], sp) if _CMD_OPS[name] not in ("and", "or") else ("sep", "and", sp))
+            elif name in ("pi", "varpi"):
+                toks.append(("const", "pi", sp))
+            elif name in ("infty", "infin", "infinity"):
+                toks.append(("const", "oo", sp))
+            elif name in ("emptyset", "varnothing", "O"):
+                toks.append(("empty", None, sp))
+            elif name in ("dots", "ldots", "cdots", "dotsc", "dotsb", "vdots", "dotsm"):
+                toks.append(("id", "...", sp))
+            elif name in ("pmod", "bmod", "mod"):
+                toks.append(("op", "mod", sp))
+            elif name in _FUNCS or name in ("arcsin", "arccos", "arctan"):
+                toks.append(("func", name, sp))
+            elif name == "exp":
+                toks.append(("func", "exp", sp))
+            elif name in _GREEK:
+                toks.append(("id", name, sp))
+            else:
+                toks.append(("id", name, sp))  # unknown command: an opaque name
+            continue
+        two = s[i : i + 2]
+        if two in ("<=", ">=", "!=", "==", "=<", "=>", ":=", "->", "+-"):
+            op = {"==": "=", "=<": "<=", ":=": "=", "+-": "pm"}.get(two, two)
+            toks.append(("op", op, sp))
+            i += 2
+            continue
+        if c in "([":
+            bracket += 1
+        elif c in ")]":
+            bracket = max(0, bracket - 1)
+        if c in "+-*/^_!=<>()[]{}|,;:&'":
+            toks.append(("op", c, sp))
+            i += 1
+            continue
+        if c == "\x01":
+            toks.append(("op", ",", sp))
+            i += 1
+            continue
+        if c in ".?\"`#":
+            i += 1
+            continue
+        raise _ParseError(f"unexpected character {c!r}")
+    return toks
+
+
+_NUMBER_ONLY_RE = re.compile(r"\s*-?\d+(?:\.\d+)?\s*")
+
+
+# ----------------------------------------------------------------------------------------------
+# Parser -> tuple AST
+#   ('n', Fraction, float_literal)  ('s', name)  ('c', 'pi'|'e'|'i'|'oo')
+#   ('+', terms)  ('*', factors)  ('neg', x)  ('inv', x)  ('^', b, e)  ('!', x)
+#   ('sqrt', x, index|None)  ('fn', name, args)  ('app', name, args)  ('binom', n, k)
+#   ('pm', a, b)  ('pmu', x)  ('sum'|'prod', var, lo, hi, body)
+#   ('list', items)  ('tuple', items, open, close)  ('set', items)  ('rel', ops, operands)
+#   ('ratio', items)  ('union', parts)  ('setop', op, a, b)  ('mat', rows)  ('text', s)
+#   ('based', digits, base)  ('reals',)
+# ----------------------------------------------------------------------------------------------
+
+_EOF = ("eof", None, False)
+_RELOPS = frozenset(("=", "<", ">", "<=", ">=", "!=", "~", "in", "->", "=>"))
+_CLOSERS = frozenset((")", "]", "}", "\\}", "|"))
+
+
+class _Parser:
+    def __init__(self, toks: list[tuple]):
+        self.t = toks
+        self.i = 0
+        self.depth = 0
+        self.abs = 0
+        self.matrix = 0
+
+    def peek(self, k: int = 0) -> tuple:
+        j = self.i + k
+        return self.t[j] if j < len(self.t) else _EOF
+
+    def take(self) -> tuple:
+        tok = self.peek()
+        self.i += 1
+        return tok
+
+    def is_op(self, tok: tuple, *vals: str) -> bool:
+        return tok[0] == "op" and tok[1] in vals
+
+    def expect(self, val: str) -> None:
+        tok = self.take()
+        if not (tok[0] == "op" and tok[1] == val):
+            raise _ParseError(f"expected {val}")
+
+    def enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _TooLarge("nesting")
+
+    def leave(self) -> None:
+        self.depth -= 1
+
+    def parse(self):
+        node = self.seq(())
+        if self.i < len(self.t):
+            raise _ParseError("trailing tokens")
+        return node
+
+    def at_closer(self, closers) -> bool:
+        tok = self.peek()
+        return tok[0] == "eof" or (tok[0] == "op" and tok[1] in closers) or (tok[0] == "end")
+
+    def seq(self, closers):
+        groups: list[list] = [[]]
+        while True:
+            if self.at_closer(closers):
+                break
+            tok = self.peek()
+            if tok[0] == "sep" or self.is_op(tok, ",", "\\\\"):
+                self.take()
+                continue
+            if self.is_op(tok, ";"):
+                self.take()
+                groups.append([])
+                continue
+            groups[-1].append(self.rel())
+            if sum(len(g) for g in groups) > MAX_ITEMS:
+                raise _TooLarge("items")
+            tok = self.peek()
+            if tok[0] == "sep" or self.is_op(tok, ",", ";", "\\\\") or self.at_closer(closers):
+                continue
+            raise _ParseError(f"unexpected {tok[1]!r}")
+        groups = [g for g in groups if g]
+        if not groups:
+            raise _ParseError("empty")
+        if len(groups) > 1 and any(len(g) > 1 for g in groups):
+            return ("list", tuple(g[0] if len(g) == 1 else ("tuple", tuple(g), "(", ")") for g in groups))
+        flat = [x for g in groups for x in g]
+        return flat[0] if len(flat) == 1 else ("list", tuple(flat))
+
+    def rel(self):
+        first = self.setexpr()
+        ops, xs = [], [first]
+        while True:
+            tok = self.peek()
+            if tok[0] == "op" and tok[1] in _RELOPS:
+                self.take()
+                ops.append(tok[1])
+                xs.append(self.setexpr())
+            elif tok[0] == "op" and tok[1] == "mod":  # "9 \pmod{11}": drop the modulus
+                self.take()
+                self.power()
+            else:
+                break
+        return first if not ops else ("rel", tuple(ops), tuple(xs))
+
+    def setexpr(self):
+        a = self.ratio()
+        parts = [a]
+        while True:
+            tok = self.peek()
+            if self.is_op(tok, "cup"):
+                self.take()
+                parts.append(self.ratio())
+            elif self.is_op(tok, "cap", "setminus"):
+                self.take()
+                b = self.ratio()
+                left = parts[0] if len(parts) == 1 else ("union", tuple(parts))
+                parts = [("setop", tok[1], left, b)]
+            else:
+                break
+        return parts[0] if len(parts) == 1 else ("union", tuple(parts))
+
+    def ratio(self):
+        a = self.add()
+        if not self.is_op(self.peek(), ":"):
+            return a
+        items = [a]
+        while self.is_op(self.peek(), ":"):
+            self.take()
+            items.append(self.add())
+        return ("ratio", tuple(items))
+
+    def add(self):
+        terms = [self.term()]
+        while True:
+            tok = self.peek()
+            if not (tok[0] == "op" and tok[1] in ("+", "-", "pm", "mp")):
+                break
+            self.take()
+            t = self.term()
+            if tok[1] == "+":
+                terms.append(t)
+            elif tok[1] == "-":
+                terms.append(("neg", t))
+            else:
+                left = terms[0] if len(terms) == 1 else ("+", tuple(terms))
+                terms = [("pm", left, t)]
+            if len(terms) > 4 * MAX_ITEMS:
+                raise _TooLarge("terms")
+        return terms[0] if len(terms) == 1 else ("+", tuple(terms))
+
+    def starts_atom(self, tok: tuple) -> bool:
+        k = tok[0]
+        if k in ("num", "id", "const", "frac", "sqrt", "binom", "func", "sum", "prod", "begin", "reals"):
+            return True
+        if k == "op":
+            if tok[1] == "(" or tok[1] == "\\{":
+                return True
+            if tok[1] == "|":
+                return self.abs == 0
+        if k == "word":
+            return True
+        return False
+
+    def is_unit(self, tok: tuple) -> bool:
+        if tok[0] == "text":
+            return any(ch.isalpha() for ch in tok[1])
+        if tok[0] == "word":
+            w = tok[1]
+            return w.lower() in _UNITS or (tok[2] and len(w) >= 4) or not w.isascii()
+        return False
+
+    def term(self):
+        tok = self.peek()
+        if self.is_op(tok, "-"):
+            self.take()
+            self.enter()
+            r = ("neg", self.term())
+            self.leave()
+            return r
+        if self.is_op(tok, "+"):
+            self.take()
+            return self.term()
+        if self.is_op(tok, "pm", "mp"):
+            self.take()
+            self.enter()
+            r = ("pmu", self.term())
+            self.leave()
+            return r
+        factors = [self.power()]
+        while True:
+            tok = self.peek()
+            if self.is_op(tok, "*"):
+                self.take()
+                factors.append(self.signed_power())
+            elif self.is_op(tok, "/"):
+                self.take()
+                factors.append(("inv", self.signed_power()))
+            elif self.is_unit(tok):
+                self.take()
+                if self.is_op(self.peek(), "^"):
+                    self.take()
+                    self.exponent()
+            elif self.starts_atom(tok):
+                nxt = self.power()
+                if (
+                    tok[0] == "frac"
+                    and len(factors) == 1
+                    and _is_int_lit(factors[0])
+                    and nxt[0] == "*"
+                    and len(nxt[1]) == 2
+                    and _is_int_lit(nxt[1][0])
+                    and nxt[1][1][0] == "inv"
+                    and _is_int_lit(nxt[1][1][1])
+                ):
+                    factors[0] = ("+", (factors[0], nxt))  # mixed number: 2\frac{1}{2} = 5/2
+                else:
+                    factors.append(nxt)
+            else:
+                break
+            if len(factors) > 4 * MAX_ITEMS:
+                raise _TooLarge("factors")
+        return factors[0] if len(factors) == 1 else ("*", tuple(factors))
+
+    def signed_power(self):
+        tok = self.peek()
+        if self.is_op(tok, "-"):
+            self.take()
+            return ("neg", self.signed_power_inner())
+        if self.is_op(tok, "+"):
+            self.take()
+        return self.power()
+
+    def signed_power_inner(self):
+        self.enter()
+        try:
+            return self.signed_power()
+        finally:
+            self.leave()
+
+    def power(self):
+        base = self.postfix()
+        if self.is_op(self.peek(), "^"):
+            self.take()
+            self.enter()
+            e = self.exponent()
+            self.leave()
+            base = ("^", base, e)
+            while self.is_op(self.peek(), "!"):
+                self.take()
+                base = ("!", base)
+        return base
+
+    def exponent(self):
+        tok = self.peek()
+        if self.is_op(tok, "{"):
+            self.take()
+            self.enter()
+            inner = self.seq(("}",))
+            self.expect("}")
+            self.leave()
+            return inner
+        if self.is_op(tok, "-"):
+            self.take()
+            self.enter()
+            r = ("neg", self.exponent())
+            self.leave()
+            return r
+        if self.is_op(tok, "+"):
+            self.take()
+        return self.power()
+
+    def postfix(self):
+        a = self.atom()
+        while True:
+            tok = self.peek()
+            if self.is_op(tok, "!") and not tok[2]:
+                self.take()
+                a = ("!", a)
+            elif self.is_op(tok, "'"):
+                self.take()
+                if a[0] == "s":
+                    a = ("s", a[1] + "'")
+            elif self.is_op(tok, "_"):
+                self.take()
+                sub = self.sub_arg()
+                a = self.apply_sub(a, sub)
+            elif a[0] == "s" and self.is_op(tok, "(") and not tok[2] and (
+                a[1] in _FUNC_LETTERS or a[1].endswith("'") or "_" in a[1]
+            ):
+                self.take()
+                self.enter()
+                args = self.seq((")",))
+                self.expect(")")
+                self.leave()
+                a = ("app", a[1], args[1] if args[0] == "list" else (args,))
+            else:
+                break
+        return a
+
+    def sub_arg(self):
+        tok = self.peek()
+        if self.is_op(tok, "{"):
+            self.take()
+            self.enter()
+            inner = self.seq(("}",))
+            self.expect("}")
+            self.leave()
+            return inner
+        t = self.take()
+        if t[0] == "num":
+            raw = t[1][1]
+            if len(raw) > 1 and raw.isdigit():  # x_12 is x_{1}2 in LaTeX, but x_{12} in plain text
+                return ("n", Fraction(int(raw)), False)
+            return ("n", t[1][0], False)
+        if t[0] == "id":
+            return ("s", t[1])
+        if t[0] == "word":
+            return ("s", t[1])
+        raise _ParseError("bad subscript")
+
+    def apply_sub(self, a, sub):
+        key = _simple_key(sub)
+        if a[0] == "s":
+            if key is not None:
+                return ("s", f"{a[1]}_{key}")
+            return ("app", a[1], (sub,))
+        if a[0] == "n" and sub[0] == "n" and sub[1].denominator == 1:
+            digits = str(a[1].numerator) if a[1].denominator == 1 else None
+            return ("based", digits or "?", int(sub[1]))
+        if a[0] == "app" and key is not None:
+            return ("app", f"{a[1]}_{key}", a[2])
+        return a
+
+    def arg(self):
+        """A macro argument: {group} or a single token (\\frac12 -> 1, 2)."""
+        tok = self.peek()
+        if self.is_op(tok, "{"):
+            self.take()
+            self.enter()
+            inner = self.seq(("}",))
+            self.expect("}")
+            self.leave()
+            return inner
+        if tok[0] == "num":
+            raw = tok[1][1]
+            if raw.isdigit() and len(raw) > 1:
+                self.t[self.i] = ("num", (Fraction(int(raw[1:])), raw[1:], False), False)
+                return ("n", Fraction(int(raw[0])), False)
+        return self.atom()
+
+    def atom(self):
+        tok = self.take()
+        k, v = tok[0], tok[1]
+        if k == "num":
+            return ("n", v[0], v[2])
+        if k == "id":
+            if v == "e":
+                return ("c", "e")
+            if v == "i":
+                return ("c", "i")
+            return ("s", v)
+        if k == "const":
+            return ("c", v)
+        if k == "op":
+            if v in ("(", "["):
+                self.enter()
+                inner = self.seq((")", "]"))
+                close = self.take()
+                if close[0] != "op" or close[1] not in (")", "]"):
+                    raise _ParseError("unclosed bracket")
+                self.leave()
+                if inner[0] == "list":
+                    return ("tuple", inner[1], v, close[1])
+                if v + close[1] in ("()", "[]"):
+                    return inner
+                return ("tuple", (inner,), v, close[1])
+            if v == "\\{":
+                self.enter()
+                if self.is_op(self.peek(), "\\}"):
+                    self.take()
+                    self.leave()
+                    return ("set", ())
+                inner = self.seq(("\\}",))
+                self.expect("\\}")
+                self.leave()
+                return ("set", inner[1] if inner[0] == "list" else (inner,))
+            if v == "{":
+                self.enter()
+                inner = self.seq(("}",))
+                self.expect("}")
+                self.leave()
+                return inner
+            if v == "|":
+                self.enter()
+                self.abs += 1
+                inner = self.add()
+                self.abs -= 1
+                self.expect("|")
+                self.leave()
+                return ("fn", "abs", (inner,))
+            raise _ParseError(f"unexpected {v!r}")
+        if k == "frac":
+            self.enter()
+            a = self.arg()
+            b = self.arg()
+            self.leave()
+            return ("*", (a, ("inv", b)))
+        if k == "sqrt":
+            self.enter()
+            idx = None
+            if self.is_op(self.peek(), "["):
+                self.take()
+                idx = self.add()
+                self.expect("]")
+            if self.is_op(self.peek(), "("):
+                x = self.atom()
+            else:
+                tok2 = self.peek()
+                if tok2[0] == "num":
+                    self.take()
+                    x = ("n", tok2[1][0], tok2[1][2])
+                else:
+                    x = self.arg()
+            self.leave()
+            return ("sqrt", x, idx)
+        if k == "binom":
+            self.enter()
+            a = self.arg()
+            b = self.arg()
+            self.leave()
+            return ("binom", a, b)
+        if k == "func":
+            return self.func(v)
+        if k in ("sum", "prod"):
+            return self.bigop(k)
+        if k == "begin":
+            return self.matrix_env(v)
+        if k == "text":
+            return ("text", v)
+        if k == "reals":
+            return ("reals",)
+        if k == "empty":
+            return ("set", ())
+        if k == "word":
+            if v.isascii() and len(v) <= 8:
+                return ("*", tuple(("s", ch) for ch in v))
+            return ("text", v)
+        raise _ParseError(f"unexpected token {k}")
+
+    def func(self, name: str):
+        self.enter()
+        pw = None
+        base = None
+        for _ in range(2):
+            if self.is_op(self.peek(), "^"):
+                self.take()
+                pw = self.exponent()
+            elif self.is_op(self.peek(), "_"):
+                self.take()
+                base = self.sub_arg()
+        if self.is_op(self.peek(), "("):
+            self.take()
+            inner = self.seq((")",))
+            self.expect(")")
+            args = inner[1] if inner[0] == "list" else (inner,)
+        else:
+            args = (self.power(),)
+        self.leave()
+        if name == "lg":
+            name, base = "log", ("n", Fraction(10), False)
+        node = ("fn", name, args + ((base,) if base is not None and name == "log" else ()))
+        if pw is not None:
+            if pw == ("neg", ("n", Fraction(1), False)) and name in ("sin", "cos", "tan"):
+                return ("fn", "arc" + name, args)
+            node = ("^", node, pw)
+        return node
+
+    def bigop(self, kind: str):
+        self.enter()
+        var, lo, hi = None, None, None
+        for _ in range(2):
+            if self.is_op(self.peek(), "_"):
+                self.take()
+                sub = self.sub_arg()
+                if sub[0] == "rel" and sub[1] == ("=",) and sub[2][0][0] == "s":
+                    var, lo = sub[2][0][1], sub[2][1]
+                else:
+                    raise _ParseError("bad sum index")
+            elif self.is_op(self.peek(), "^"):
+                self.take()
+                hi = self.exponent()
+        if var is None or hi is None:
+            raise _ParseError("bad sum")
+        body = self.term()
+        self.leave()
+        if var == "i":
+            body = _rename_const_i(body)
+        return (kind, var, lo, hi, body)
+
+    def matrix_env(self, env: str):
+        if env not in ("pmatrix", "bmatrix", "vmatrix", "Bmatrix", "Vmatrix", "matrix", "smallmatrix", "array"):
+            raise _ParseError(f"environment {env}")
+        self.enter()
+        self.matrix += 1
+        rows: list[list] = [[]]
+        cell_open = True
+        while True:
+            tok = self.peek()
+            if tok[0] == "eof":
+                raise _ParseError("unclosed matrix")
+            if tok[0] == "end":
+                self.take()
+                break
+            if self.is_op(tok, "&"):
+                self.take()
+                if cell_open:
+                    rows[-1].append(None)
+                cell_open = True
+                continue
+            if self.is_op(tok, "\\\\"):
+                self.take()
+                if cell_open and rows[-1]:
+                    rows[-1].append(None)
+                rows.append([])
+                cell_open = True
+                continue
+            rows[-1].append(self.rel())
+            cell_open = False
+            if sum(len(r) for r in rows) > MAX_ITEMS:
+                raise _TooLarge("matrix")
+        self.matrix -= 1
+        self.leave()
+        rows = [r for r in rows if r]
+        if not rows or any(x is None for r in rows for x in r) or len({len(r) for r in rows}) != 1:
+            raise _ParseError("ragged matrix")
+        m = ("mat", tuple(tuple(r) for r in rows))
+        return ("fn", "det", (m,)) if env in ("vmatrix", "Vmatrix") else m
+
+
+def _is_int_lit(node) -> bool:
+    return node[0] == "n" and node[1].denominator == 1 and not node[2]
+
+
+def _rename_const_i(node):
+    if node == ("c", "i"):
+        return ("s", "i")
+    if isinstance(node, tuple):
+        return tuple(_rename_const_i(x) if isinstance(x, tuple) else x for x in node)
+    return node
+
+
+def _simple_key(node) -> str | None:
+    """A subscript that is just digits/letters (x_1, a_{37}, S_{MBCN}) -> its text."""
+    if node[0] == "n" and node[1].denominator == 1 and node[1] >= 0:
+        return str(node[1].numerator)
+    if node[0] == "s":
+        return node[1]
+    if node[0] == "c":
+        return node[1]
+    if node[0] == "*" and all(f[0] in ("s", "n", "c") for f in node[1]):
+        parts = [_simple_key(f) for f in node[1]]
+        return None if None in parts else "".join(parts)  # type: ignore[arg-type]
+    return None
+
+
+@lru_cache(maxsize=8192)
+def _parse(clean: str):
+    if len(clean) > MAX_ANSWER_CHARS:
+        raise _TooLarge("length")
+    toks = _tokenize(clean)
+    if not toks:
+        raise _ParseError("empty")
+    return _Parser(toks).parse()
+
+
+# ----------------------------------------------------------------------------------------------
+# Values: what an answer means
+#   ('x', ast)  ('eq', lhs_ast, rhs_value)  ('iset', parts, var)  ('ineq', ops, xs)
+#   ('tup', items, interval_like)  ('set', items)  ('list', items)  ('mat', rows)  ('text', s)
+#   ('ratio', items)  ('raw', s)
+# ----------------------------------------------------------------------------------------------
+
+
+def _free(node, acc: set) -> set:
+    k = node[0]
+    if k == "s":
+        acc.add(node[1])
+    elif k == "app":
+        acc.add(node[1] + "()")
+        for a in node[2]:
+            _free(a, acc)
+    elif k in ("sum", "prod"):
+        inner: set = set()
+        _free(node[4], inner)
+        inner.discard(node[1])
+        acc |= inner
+        _free(node[2], acc)
+        _free(node[3], acc)
+    elif k in ("n", "c", "text", "based", "reals"):
+        pass
+    else:
+        for x in node[1:]:
+            if isinstance(x, tuple) and x and isinstance(x[0], str):
+                _free(x, acc)
+            elif isinstance(x, tuple):
+                for y in x:
+                    if isinstance(y, tuple) and y and isinstance(y[0], str):
+                        _free(y, acc)
+                    elif isinstance(y, tuple):
+                        for z in y:
+                            if isinstance(z, tuple):
+                                _free(z, acc)
+    return acc
+
+
+def _is_const(node) -> bool:
+    return not _free(node, set()) and not _has(node, ("text",))
+
+
+def _has(node, kinds) -> bool:
+    if not isinstance(node, tuple) or not node:
+        return False
+    if isinstance(node[0], str) and node[0] in kinds:
+        return True
+    return any(_has(x, kinds) for x in node[1:] if isinstance(x, tuple))
+
+
+def _name_like(node) -> bool:
+    """A left-hand side that names the answer: x, a_3, f(x), |AB|, AB, NO/BO, V_1:V_2, (p, q)."""
+    k = node[0]
+    if k in ("s", "app", "text"):
+        return True
+    if k == "fn" and node[1] == "abs":
+        return _name_like(node[2][0])
+    if k == "*":
+        return all(_name_like(f) or (f[0] == "inv" and _name_like(f[1])) for f in node[1])
+    if k == "ratio":
+        return all(_name_like(x) for x in node[1])
+    if k == "tuple":
+        return all(_name_like(x) for x in node[1])
+    if k == "c":
+        return node[1] in ("e", "i")
+    return False
+
+
+def _pure_name(node) -> bool:
+    return node[0] in ("s", "app")
+
+
+def _expand_pm(node, limit: int = 16) -> list:
+    """All sign choices of a scalar with ± in it (at most `limit`)."""
+    if not _has(node, ("pm", "pmu")):
+        return [node]
+
+    def go(x):
+        if not isinstance(x, tuple) or not x or not isinstance(x[0], str):
+            return [x]
+        k = x[0]
+        if k == "pm":
+            return [("+", (a, b)) for a in go(x[1]) for b in go(x[2])] + [
+                ("+", (a, ("neg", b))) for a in go(x[1]) for b in go(x[2])
+            ]
+        if k == "pmu":
+            return [b for b in go(x[1])] + [("neg", b) for b in go(x[1])]
+        outs = [[]]
+        for part in x[1:]:
+            if isinstance(part, tuple) and part and isinstance(part[0], str):
+                opts = go(part)
+            elif isinstance(part, tuple):
+                opts = [tuple(y) for y in _product([go(q) if isinstance(q, tuple) else [q] for q in part])]
+            else:
+                opts = [part]
+            outs = [o + [p] for o in outs for p in opts]
+            if len(outs) > limit:
+                raise _TooLarge("too many ±")
+        return [(k, *o) for o in outs]
+
+    return go(node)
+
+
+def _product(lists):
+    out = [[]]
+    for opts in lists:
+        out = [o + [p] for o in out for p in opts]
+        if len(out) > 64:
+            raise _TooLarge("too many ±")
+    return out
+
+
+def _val(node):
+    k = node[0]
+    if k == "list":
+        items = []
+        for it in node[1]:
+            v = _val(it)
+            if v[0] == "list" and it[0] != "list":
+                items.extend(v[1])
+            else:
+                items.append(v)
+        # "x = 1, x = 2" (every item assigns the same name) is the set of values of x
+        if len(items) > 1 and all(v[0] == "eq" and _name_like(v[1]) and v[1] == items[0][1] for v in items):
+            items = [v[2] for v in items]
+        return items[0] if len(items) == 1 else ("list", tuple(items))
+    if k == "tuple":
+        items = tuple(_val(x) for x in node[1])
+        o, c = node[2], node[3]
+        if len(items) == 2 and (o, c) != ("(", ")") and all(x[0] == "x" for x in items):
+            return ("iset", ((items[0][1], items[1][1], o == "[", c == "]"),), None)
+        if len(items) == 1 and (o, c) != ("(", ")"):
+            return ("tup", items, False)
+        return ("tup", items, len(items) == 2 and (o, c) == ("(", ")") and all(x[0] == "x" for x in items))
+    if k == "set":
+        return ("set", tuple(_val(x) for x in node[1]))
+    if k in ("union", "reals"):
+        parts = _as_realset(node)
+        if parts is None:
+            return ("raw", "")
+        return ("iset", parts, None)
+    if k == "setop":
+        return ("raw", repr(node))
+    if k == "rel":
+        return _val_rel(node)
+    if k == "mat":
+        return ("mat", node[1])
+    if k == "text":
+        return ("text", _norm_text(node[1]))
+    if k == "ratio":
+        return ("ratio", tuple(node[1]))
+    if k in ("pm", "pmu") or _has(node, ("pm", "pmu")):
+        opts = _expand_pm(node)
+        return ("list", tuple(("x", o) for o in opts))
+    return ("x", node)
+
+
+def _as_realset(node):
+    """A union of intervals / finite sets / R as ((lo, hi, lclosed, rclosed), ...), or None."""
+    k = node[0]
+    if k == "reals":
+        return ((("neg", ("c", "oo")), ("c", "oo"), False, False),)
+    if k == "union":
+        parts = []
+        for p in node[1]:
+            r = _as_realset(p)
+            if r is None:
+                return None
+            parts.extend(r)
+        return tuple(parts)
+    if k == "tuple" and len(node[1]) == 2:
+        return ((node[1][0], node[1][1], node[2] == "[", node[3] == "]"),)
+    if k == "set":
+        return tuple((x, x, True, True) for x in node[1])
+    return None
+
+
+_CHOICE_RE = re.compile(r"^\(?([A-Ja-j])\)?$")
+
+
+def _norm_text(s: str) -> str:
+    s = " ".join(s.replace("\\", " ").split()).strip(" .").casefold()
+    m = _CHOICE_RE.match(s)
+    if m:
+        return m.group(1)
+    return s
+
+
+def _flip(op: str) -> str:
+    return {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "!=": "!=", "=": "="}[op]
+
+
+def _half(op: str, c):
+    """{v : v op c} as realset parts."""
+    oo, noo = ("c", "oo"), ("neg", ("c", "oo"))
+    if op == "<":
+        return ((noo, c, False, False),)
+    if op == "<=":
+        return ((noo, c, False, True),)
+    if op == ">":
+        return ((c, oo, False, False),)
+    if op == ">=":
+        return ((c, oo, True, False),)
+    if op == "!=":
+        return ((noo, c, False, False), (c, oo, False, False))
+    return None
+
+
+def _val_rel(node):
+    ops, xs = node[1], node[2]
+    if all(o in ("=", "~") for o in ops):
+        keep = [xs[0]]
+        for op, x in zip(ops, xs[1:]):
+            if op == "~":
+                if len(keep) == 1 and _name_like(keep[0]):
+                    keep.append(x)
+                    continue
+                break
+            keep.append(x)
+        if len(keep) == 1:
+            return _val(keep[0])
+        last = keep[-1]
+        names = [q for q in keep[:-1] if _name_like(q) and not _is_const(q)]
+        if names:
+            return ("eq", names[-1], _val(last))
+        if all(_is_const(q) for q in keep):
+            return _val(last)
+        return ("eq", keep[-2], _val(last))
+    if len(ops) == 1 and ops[0] == "in":
+        if _name_like(xs[0]):
+            v = _val(xs[1])
+            if v[0] == "iset":
+                return ("iset", v[1], _key_of_name(xs[0]))
+            if v[0] == "tup" and v[2]:
+                return ("iset", ((v[1][0][1], v[1][1][1], False, False),), _key_of_name(xs[0]))
+            return v
+        return ("raw", repr(node))
+    if all(o in ("<", "<=", ">", ">=", "!=") for o in ops):
+        if len(xs) == 2:
+            a, b = xs
+            if _pure_name(a) and _is_const(b):
+                return ("iset", _half(ops[0], b), _key_of_name(a))
+            if _is_const(a) and _pure_name(b):
+                return ("iset", _half(_flip(ops[0]), a), _key_of_name(b))
+        if len(xs) == 3 and _pure_name(xs[1]) and _is_const(xs[0]) and _is_const(xs[2]):
+            o1, o2 = ops
+            if o1 in ("<", "<=") and o2 in ("<", "<="):
+                return ("iset", ((xs[0], xs[2], o1 == "<=", o2 == "<="),), _key_of_name(xs[1]))
+            if o1 in (">", ">=") and o2 in (">", ">="):
+                return ("iset", ((xs[2], xs[0], o2 == ">=", o1 == ">="),), _key_of_name(xs[1]))
+        return ("ineq", ops, xs)
+    return ("raw", repr(node))
+
+
+def _key_of_name(node) -> str:
+    return repr(node)
+
+
+def _is_textual(toks: list[tuple]) -> bool:
+    """An answer made only of words (and single letters / \\text) is a text answer."""
+    has_word = False
+    for t in toks:
+        if t[0] in ("word", "text"):
+            has_word = True
+        elif t[0] in ("id", "sep", "func") or (t[0] == "op" and t[1] in ("(", ")", ",", "'", "-")):
+            continue
+        else:
+            return False
+    return has_word
+
+
+@lru_cache(maxsize=8192)
+def _values(clean: str, percent: bool = False) -> tuple:
+    """Alternative readings of an answer: '1,5' may be a decimal comma; '28%' may mean 0.28."""
+    if len(clean) > MAX_ANSWER_CHARS:
+        raise _TooLarge("length")
+    out = []
+    m = _DECIMAL_COMMA_RE.fullmatch(clean)
+    if m:
+        out.append(("x", ("n", Fraction(clean.replace(",", ".")), False)))
+    try:
+        toks = _tokenize(clean)
+        if toks and _is_textual(toks) and len(toks) > 0:
+            words = [t[1] for t in toks if t[0] in ("word", "text", "id", "func")]
+            out.append(("text", _norm_text(" ".join(words))))
+        else:
+            out.append(_val(_parse(clean)))
+    except _ParseError:
+        out.append(("raw", _raw_key(clean)))
+    if percent:
+        out.extend(("x", ("*", (v[1], ("inv", ("n", Fraction(100), False))))) for v in list(out) if v[0] == "x")
+    return tuple(out)
+
+
+def _has_percent(s: str) -> bool:
+    return "%" in s or "percent" in s or "pct" in s
+
+
+_DECIMAL_COMMA_RE = re.compile(r"-?\d+,\d+")
+
+
+def _raw_key(s: str) -> str:
+    return "".join(s.split()).casefold()
+
+
+# ----------------------------------------------------------------------------------------------
+# Comparison
+# ----------------------------------------------------------------------------------------------
+
+
+class _Ctx:
+    """How scalars are compared: in process (exact/numeric, may raise _NeedSymbolic) or in the
+    worker (SymPy)."""
+
+    def __init__(self, tol: float, symbolic: bool):
+        self.tol = tol
+        self.symbolic = symbolic
+
+    def scalar_eq(self, a, b) -> bool:
+        if a == b:
+            return True
+        if self.symbolic:
+            return _sym_scalar_eq(a, b, self.tol)
+        return _fast_scalar_eq(a, b, self.tol)
+
+    def eq_equiv(self, l1, r1, l2, r2) -> bool:
+        """Are equations l1 = r1 and l2 = r2 equivalent (l-r proportional)?"""
+        d1 = ("+", (l1, ("neg", r1)))
+        d2 = ("+", (l2, ("neg", r2)))
+        if self.symbolic:
+            return _sym_proportional(d1, d2)
+        return _fast_proportional(d1, d2)
+
+    def solve_ineq(self, ops, xs):
+        """Real solution set of an inequality chain, as realset parts + var key, or None."""
+        if self.symbolic:
+            return _sym_solve_ineq(ops, xs)
+        return _fast_solve_ineq(ops, xs)
+
+    def nonzero(self, a) -> bool:
+        if self.symbolic:
+            return not _sym_scalar_eq(a, ("n", Fraction(0), False), 0.0)
+        return not _fast_scalar_eq(a, ("n", Fraction(0), False), 0.0)
+
+
+def _cmp(u, v, ctx: _Ctx) -> bool:
+    ku, kv = u[0], v[0]
+    if ku == "raw" or kv == "raw":
+        return ku == kv and u[1] == v[1] and bool(u[1])
+    if ku == "eq" and kv == "eq":
+        if _name_like(u[1]) and _name_like(v[1]) and u[1] == v[1]:
+            return _cmp(u[2], v[2], ctx)
+        if u[2][0] == "x" and v[2][0] == "x" and not _has(u[1], ("tuple",)) and not _has(v[1], ("tuple",)):
+            return ctx.eq_equiv(u[1], u[2][1], v[1], v[2][1])
+        return False
+    if ku == "eq":
+        return _name_like(u[1]) and _cmp(u[2], v, ctx)
+    if kv == "eq":
+        return _name_like(v[1]) and _cmp(u, v[2], ctx)
+    if ku in ("list", "set") and len(u[1]) == 1 and kv not in ("list", "set"):
+        return _cmp(u[1][0], v, ctx)
+    if kv in ("list", "set") and len(v[1]) == 1 and ku not in ("list", "set"):
+        return _cmp(u, v[1][0], ctx)
+    if ku == "x" and kv == "x":
+        if _has(u[1], ("mat",)) or _has(v[1], ("mat",)):
+            return _cmp(_mat_value(u[1], ctx), _mat_value(v[1], ctx), ctx)
+        return ctx.scalar_eq(u[1], v[1])
+    if ku == "text" or kv == "text":
+        if ku == kv:
+            return u[1] == v[1]
+        t, o = (u, v) if ku == "text" else (v, u)
+        if o[0] == "x" and o[1][0] in ("s", "c"):
+            return t[1] == o[1][1].casefold() and len(t[1]) <= 2 or t[1] == o[1][1]
+        if o[0] == "x" and o[1][0] == "*" and all(f[0] == "s" for f in o[1][1]):
+            return t[1].replace(" ", "") == "".join(f[1] for f in o[1][1]).casefold()
+        return False
+    if ku in ("list", "set") and kv in ("list", "set"):
+        return _set_match(u[1], v[1], ctx)
+    if {ku, kv} == {"list", "tup"}:
+        a, b = (u, v) if ku == "list" else (v, u)
+        return len(a[1]) == len(b[1]) and all(_cmp(x, y, ctx) for x, y in zip(a[1], b[1]))
+    if ku == "tup" and kv == "tup":
+        return len(u[1]) == len(v[1]) and all(_cmp(x, y, ctx) for x, y in zip(u[1], v[1]))
+    if ku in ("iset", "tup", "ineq") and kv in ("iset", "tup", "ineq"):
+        a, b = _as_iset(u, ctx), _as_iset(v, ctx)
+        if a is None or b is None:
+            return False
+        if a[1] is not None and b[1] is not None and a[1] != b[1]:
+            return False
+        return _realset_eq(a[0], b[0], ctx)
+    if ku == "mat" or kv == "mat":
+        return _mat_eq(u, v, ctx)
+    if ku == "ratio" and kv == "ratio":
+        if len(u[1]) != len(v[1]):
+            return False
+        if all(ctx.scalar_eq(x, y) for x, y in zip(u[1], v[1])):
+            return True
+        if len(u[1]) == 2 and all(ctx.nonzero(x[1][1]) for x in (u, v)):
+            return ctx.scalar_eq(("*", (u[1][0], v[1][1])), ("*", (v[1][0], u[1][1])))
+        return False
+    if {ku, kv} == {"ratio", "x"}:
+        r, x = (u, v) if ku == "ratio" else (v, u)
+        if len(r[1]) == 2 and ctx.nonzero(r[1][1]):
+            return ctx.scalar_eq(("*", (r[1][0], ("inv", r[1][1]))), x[1])
+        return False
+    return False
+
+
+def _set_match(a, b, ctx: _Ctx) -> bool:
+    """Set equality: every element of each side equals some element of the other."""
+
+    def covered(xs, ys):
+        for x in xs:
+            if not any(_cmp(x, y, ctx) for y in ys):
+                return False
+        return True
+
+    return covered(a, b) and covered(b, a)
+
+
+def _as_iset(v, ctx: _Ctx):
+    k = v[0]
+    if k == "iset":
+        return (v[1], v[2])
+    if k == "tup" and v[2]:
+        return (((v[1][0][1], v[1][1][1], False, False),), None)
+    if k == "ineq":
+        return ctx.solve_ineq(v[1], v[2])
+    return None
+
+
+def _realset_eq(a, b, ctx: _Ctx) -> bool:
+    """Equality of unions of intervals. Tries exact canonicalization (merging), else pairwise."""
+    ca, cb = _canon_realset(a), _canon_realset(b)
+    if ca is not None and cb is not None:
+        if len(ca) != len(cb):
+            return False
+        return all(
+            x[2] == y[2] and x[3] == y[3] and _end_eq(x[0], y[0], ctx) and _end_eq(x[1], y[1], ctx)
+            for x, y in zip(ca, cb)
+        )
+    if len(a) != len(b):
+        return False
+
+    def same(x, y):
+        return x[2] == y[2] and x[3] == y[3] and _end_eq(x[0], y[0], ctx) and _end_eq(x[1], y[1], ctx)
+
+    return all(any(same(x, y) for y in b) for x in a) and all(any(same(y, x) for x in a) for y in b)
+
+
+def _end_eq(x, y, ctx: _Ctx) -> bool:
+    ix, iy = _inf_sign(x), _inf_sign(y)
+    if ix or iy:
+        return ix == iy
+    return ctx.scalar_eq(x, y)
+
+
+def _inf_sign(x) -> int:
+    if x == ("c", "oo"):
+        return 1
+    if x == ("neg", ("c", "oo")):
+        return -1
+    return 0
+
+
+def _canon_realset(parts):
+    """Sort and merge intervals whose endpoints evaluate to numbers; None if some do not."""
+    items = []
+    for lo, hi, lc, rc in parts:
+        try:
+            flo = _endpoint_num(lo)
+            fhi = _endpoint_num(hi)
+        except (_NotExact, _NeedSymbolic, _TooLarge, ZeroDivisionError, ValueError, OverflowError):
+            return None
+        if flo is None or fhi is None:
+            return None
+        if flo > fhi or (flo == fhi and not (lc and rc)):
+            continue  # empty
+        items.append([flo, fhi, lc, rc, lo, hi])
+    items.sort(key=lambda t: (t[0], not t[2]))
+    merged: list[list] = []
+    for it in items:
+        if merged:
+            last = merged[-1]
+            if it[0] < last[1] or (it[0] == last[1] and (last[3] or it[2])):
+                if it[1] > last[1] or (it[1] == last[1] and it[3]):
+                    last[1], last[3], last[5] = it[1], it[3] or (it[1] == last[1] and last[3]), it[5]
+                continue
+        merged.append(list(it))
+    return [(m[4], m[5], m[2], m[3]) for m in merged]
+
+
+def _endpoint_num(x):
+    s = _inf_sign(x)
+    if s:
+        return float("inf") * s
+    if not _is_const(x):
+        return None
+    try:
+        return _exact(x, None)
+    except _NotExact:
+        v = _num_value(x)
+        if v is None:
+            return None
+        return v
+
+
+def _mat_value(node, ctx: _Ctx):
+    """Evaluate a scalar AST containing matrices (sums/products of matrices) to a ('mat', rows)."""
+    if node[0] == "mat":
+        return ("mat", node[1])
+    if node[0] == "+":
+        ms = [_mat_value(t, ctx) for t in node[1]]
+        if any(m[0] != "mat" for m in ms):
+            return ("raw", "")
+        shape = (len(ms[0][1]), len(ms[0][1][0]))
+        if any((len(m[1]), len(m[1][0])) != shape for m in ms):
+            return ("raw", "")
+        rows = tuple(
+            tuple(("+", tuple(m[1][i][j] for m in ms)) for j in range(shape[1])) for i in range(shape[0])
+        )
+        return ("mat", rows)
+    if node[0] == "neg":
+        m = _mat_value(node[1], ctx)
+        if m[0] != "mat":
+            return m
+        return ("mat", tuple(tuple(("neg", x) for x in r) for r in m[1]))
+    if node[0] == "*":
+        acc = None
+        scal = []
+        for f in node[1]:
+            if _has(f, ("mat",)):
+                m = _mat_value(f, ctx)
+                if m[0] != "mat":
+                    return ("raw", "")
+                if acc is None:
+                    acc = m
+                else:
+                    a, b = acc[1], m[1]
+                    if len(a[0]) != len(b):
+                        return ("raw", "")
+                    acc = (
+                        "mat",
+                        tuple(
+                            tuple(
+                                ("+", tuple(("*", (a[i][t], b[t][j])) for t in range(len(b))))
+                                for j in range(len(b[0]))
+                            )
+                            for i in range(len(a))
+                        ),
+                    )
+            else:
+                scal.append(f)
+        if acc is None:
+            return ("raw", "")
+        if scal:
+            acc = ("mat", tuple(tuple(("*", (*scal, x)) for x in r) for r in acc[1]))
+        return acc
+    if node[0] == "tuple" and len(node[1]) == 1:
+        return _mat_value(node[1][0], ctx)
+    return ("raw", "")
+
+
+def _mat_eq(u, v, ctx: _Ctx) -> bool:
+    def rows_of(w):
+        if w[0] == "mat":
+            return w[1]
+        if w[0] == "x" and _has(w[1], ("mat",)):
+            m = _mat_value(w[1], ctx)
+            return m[1] if m[0] == "mat" else None
+        if w[0] == "tup" and all(x[0] == "x" for x in w[1]):
+            return tuple((x[1],) for x in w[1])  # a tuple is a column vector
+        return None
+
+    a, b = rows_of(u), rows_of(v)
+    if a is None or b is None:
+        return False
+    if len(a) != len(b) or len(a[0]) != len(b[0]):
+        # a row vector equals the same column vector
+        if len(a) == 1 and len(b[0]) == 1 and len(a[0]) == len(b):
+            a = tuple((x,) for x in a[0])
+        elif len(b) == 1 and len(a[0]) == 1 and len(b[0]) == len(a):
+            b = tuple((x,) for x in b[0])
+        else:
+            return False
+    return all(_cmp(("x", x), ("x", y), ctx) for ra, rb in zip(a, b) for x, y in zip(ra, rb))
+
+
+# ---------------------------------------- exact evaluation -------------------------------------
+
+
+def _bits(q: Fraction) -> int:
+    return max(q.numerator.bit_length(), q.denominator.bit_length())
+
+
+def _iroot(x: int, n: int):
+    """Exact integer n-th root of x >= 0, or None."""
+    if x < 0:
+        return None
+    if x < 2:
+        return x
+    r = int(round(x ** (1.0 / n))) if x.bit_length() < 1000 else _int_nth_root(x, n)
+    for c in (r - 1, r, r + 1):
+        if c >= 0 and c**n == x:
+            return c
+    return None
+
+
+def _int_nth_root(x: int, n: int) -> int:
+    lo, hi = 0, 1 << (x.bit_length() // n + 1)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if mid**n <= x:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _exact_root(q: Fraction, n: int) -> Fraction:
+    if n <= 0 or n > 64:
+        raise _NotExact
+    if q < 0:
+        if n % 2 == 0:
+            raise _NotExact
+        return -_exact_root(-q, n)
+    a, b = _iroot(q.numerator, n), _iroot(q.denominator, n)
+    if a is None or b is None:
+        raise _NotExact
+    return Fraction(a, b)
+
+
+def _exact(node, env) -> Fraction:
+    """Exact rational value (symbols from env), or raise _NotExact. Bounded by size guards."""
+    k = node[0]
+    if k == "n":
+        return node[1]
+    if k == "s":
+        if env is not None and node[1] in env:
+            return env[node[1]]
+        raise _NotExact
+    if k == "+":
+        return sum((_exact(t, env) for t in node[1]), Fraction(0))
+    if k == "*":
+        r = Fraction(1)
+        for f in node[1]:
+            r *= _exact(f, env)
+            if _bits(r) > _MAX_EXACT_BITS:
+                raise _NotExact
+        return r
+    if k == "neg":
+        return -_exact(node[1], env)
+    if k == "inv":
+        d = _exact(node[1], env)
+        if d == 0:
+            raise ZeroDivisionError
+        return 1 / d
+    if k == "^":
+        b = _exact(node[1], env)
+        e = _exact(node[2], env)
+        if e.denominator != 1:
+            if e.denominator > 64:
+                raise _NotExact
+            b = _exact_root(b, e.denominator)
+            e = Fraction(e.numerator)
+        ei = int(e)
+        if b == 0:
+            if ei < 0:
+                raise ZeroDivisionError
+            return Fraction(1) if ei == 0 else Fraction(0)
+        if abs(b) == 1:
+            return b ** (ei % 2) if b < 0 else Fraction(1)
+        if abs(ei) * _bits(b) > _MAX_EXACT_BITS:
+            raise _NotExact
+        return b**ei
+    if k == "sqrt":
+        x = _exact(node[1], env)
+        n = 2 if node[2] is None else _exact(node[2], env)
+        if isinstance(n, Fraction) and n.denominator != 1:
+            raise _NotExact
+        return _exact_root(x, int(n))
+    if k == "!":
+        x = _exact(node[1], env)
+        if x.denominator != 1 or x < 0:
+            raise _NotExact
+        if x > 3000:
+            raise _NotExact
+        return Fraction(_math.factorial(int(x)))
+    if k == "binom":
+        a, b = _exact(node[1], env), _exact(node[2], env)
+        if a.denominator != 1 or b.denominator != 1 or a < 0 or a > 20000:
+            raise _NotExact
+        return Fraction(_math.comb(int(a), int(b))) if b >= 0 else Fraction(0)
+    if k == "fn" and node[1] == "abs":
+        return abs(_exact(node[2][0], env))
+    if k == "based":
+        return _based(node)
+    if k == "tuple" and len(node[1]) == 1:
+        return _exact(node[1][0], env)
+    raise _NotExact
+
+
+def _based(node) -> Fraction:
+    digits, base = node[1], node[2]
+    if not (2 <= base <= 36) or digits == "?":
+        raise _NotExact
+    try:
+        return Fraction(int(digits, base))
+    except ValueError:
+        raise _NotExact from None
+
+
+def _has_float_literal(node) -> bool:
+    if node[0] == "n":
+        return node[2]
+    return any(_has_float_literal(x) for x in node[1:] if isinstance(x, tuple) and x and isinstance(x[0], str)) or any(
+        _has_float_literal(y)
+        for x in node[1:]
+        if isinstance(x, tuple) and x and not isinstance(x[0], str)
+        for y in x
+        if isinstance(y, tuple) and y and isinstance(y[0], str)
+    )
+
+
+def _close(a, b, tol: float) -> bool:
+    if tol <= 0:
+        return a == b
+    diff = abs(a - b)
+    scale = max(abs(a), abs(b))
+    if isinstance(a, Fraction) and isinstance(b, Fraction):
+        return diff <= Fraction(tol) * scale
+    return diff <= tol * scale
+
+
+def _rand_points(names, n: int = 3):
+    return _rand_points_cached(tuple(sorted(names)), n)
+
+
+@lru_cache(maxsize=1024)
+def _rand_points_cached(names: tuple, n: int):
+    pts = []
+    for k in range(n):
+        env = {}
+        for name in sorted(names):
+            rng = random.Random(f"{name}|{k}")
+            # both signs: |x| = x and sqrt(x^2) = x hold only for positive x
+            sign = 1 if k % 2 == 0 else -1
+            env[name] = sign * Fraction(rng.randint(10_000, 99_999), rng.choice((97, 101, 103, 107, 109)))
+        pts.append(env)
+    return pts
+
+
+def _fast_scalar_eq(a, b, tol: float) -> bool:
+    if _has_float_literal(a) or _has_float_literal(b):
+        tol = max(tol, _FLOAT_LITERAL_TOL)
+    fa = _free(a, set())
+    fb = _free(b, set())
+    if not fa and not fb:
+        try:
+            return _close(_exact(a, None), _exact(b, None), tol)
+        except _NotExact:
+            pass
+        except ZeroDivisionError:
+            raise _NeedSymbolic from None
+        return _numeric_const_eq(a, b, tol)
+    names = fa | fb
+    if any(nm.endswith("()") for nm in names) or _has(a, ("sum", "prod", "text")) or _has(b, ("sum", "prod", "text")):
+        raise _NeedSymbolic
+    # randomized exact identity test for rational functions
+    try:
+        ok = 0
+        for env in _rand_points(names):
+            try:
+                va, vb = _exact(a, env), _exact(b, env)
+            except ZeroDivisionError:
+                continue
+            if va != vb:
+                return False
+            ok += 1
+        if ok >= 2:
+            return True
+    except _NotExact:
+        pass
+    r = _numeric_identity(a, b, names)
+    if r is None:
+        raise _NeedSymbolic
+    return r
+
+
+def _numeric_identity(a, b, names):
+    """Identity test for non-rational expressions in variables: evaluate at 4 random points of both
+    signs (60 and 90 digits); any clear difference refutes, agreement to 45 digits at >= 3 points
+    accepts (SymPy's simplify would only be a slower, weaker way to reach the same verdict)."""
+    agree = 0
+    for env in _rand_points(names, 4):
+        r = _numeric_cmp(a, b, env)
+        if r is False:
+            return False
+        if r is True:
+            agree += 1
+    return True if agree >= 3 else None
+
+
+def _fast_proportional(d1, d2) -> bool:
+    names = _free(d1, set()) | _free(d2, set())
+    if not names or any(nm.endswith("()") for nm in names):
+        raise _NeedSymbolic
+    try:
+        vals = []
+        for env in _rand_points(names, 4):
+            try:
+                vals.append((_exact(d1, env), _exact(d2, env)))
+            except ZeroDivisionError:
+                continue
+        if len(vals) < 3:
+            raise _NeedSymbolic
+        if all(y == 0 for _, y in vals) or all(x == 0 for x, _ in vals):
+            raise _NeedSymbolic
+        x0, y0 = next((x, y) for x, y in vals if y != 0)
+        if x0 == 0:
+            return False
+        return all(x * y0 == y * x0 for x, y in vals)
+    except _NotExact:
+        raise _NeedSymbolic from None
+
+
+def _fast_solve_ineq(ops, xs):
+    """Linear inequalities in one variable, solved exactly; else _NeedSymbolic."""
+    names = set()
+    for x in xs:
+        _free(x, names)
+    if len(names) != 1 or any(nm.endswith("()") for nm in names):
+        raise _NeedSymbolic
+    (var,) = names
+    parts_list = []
+    for op, a, b in zip(ops, xs, xs[1:]):
+        d = ("+", (a, ("neg", b)))
+        try:
+            f0 = _exact(d, {var: Fraction(0)})
+            f1 = _exact(d, {var: Fraction(1)})
+            fr = _exact(d, {var: Fraction(7919, 13)})
+            fm = _exact(d, {var: Fraction(-7907, 11)})
+        except (_NotExact, ZeroDivisionError):
+            raise _NeedSymbolic from None
+        slope = f1 - f0
+        if fr != f0 + slope * Fraction(7919, 13) or fm != f0 + slope * Fraction(-7907, 11) or slope == 0:
+            raise _NeedSymbolic
+        root = ("n", -f0 / slope, False)
+        parts_list.append(_half(op if slope > 0 else _flip(op), root))
+    if len(parts_list) == 1:
+        return (parts_list[0], _key_of_name(("s", var)))
+    # intersection of half-lines
+    lo, hi, lc, rc = None, None, False, False
+    for parts in parts_list:
+        if len(parts) != 1:
+            raise _NeedSymbolic
+        p_lo, p_hi, p_lc, p_rc = parts[0]
+        if not _inf_sign(p_lo):
+            v = p_lo[1]
+            if lo is None or v > lo or (v == lo and not p_lc):
+                lo, lc = v, p_lc
+        if not _inf_sign(p_hi):
+            v = p_hi[1]
+            if hi is None or v < hi or (v == hi and not p_rc):
+                hi, rc = v, p_rc
+    lo_n = ("n", lo, False) if lo is not None else ("neg", ("c", "oo"))
+    hi_n = ("n", hi, False) if hi is not None else ("c", "oo")
+    return (((lo_n, hi_n, lc, rc),), _key_of_name(("s", var)))
+
+
+# ---------------------------------------- numeric evaluation -----------------------------------
+
+_TLS = threading.local()
+
+
+def _mp(dps: int = _NUM_DPS):
+    ctxs = getattr(_TLS, "mp", None)
+    if ctxs is None:
+        ctxs = _TLS.mp = {}
+    ctx = ctxs.get(dps)
+    if ctx is None:
+        import mpmath
+
+        # a private context per thread: mpmath's global precision is shared mutable state
+        ctx = mpmath.MPContext()
+        ctx.dps = dps
+        ctxs[dps] = ctx
+    return ctx
+
+
+class _Num:
+    """Numeric evaluator tracking the largest intermediate magnitude (for cancellation)."""
+
+    def __init__(self, env, dps: int = _NUM_DPS):
+        self.mp = _mp(dps)
+        self.env = env
+        self.scale = self.mp.mpf(0)
+
+    def note(self, x):
+        m = self.mp
+        if not m.isfinite(x):
+            raise _NeedSymbolic
+        ax = abs(x)
+        if ax > self.scale:
+            if ax != 0 and m.mag(ax) > _MAX_LOG2:
+                raise _TooLarge("magnitude")
+            self.scale = ax
+        return x
+
+    def ev(self, node):
+        m = self.mp
+        k = node[0]
+        if k == "n":
+            q = node[1]
+            return self.note(m.mpf(q.numerator) / q.denominator)
+        if k == "s":
+            if self.env is not None and node[1] in self.env:
+                q = self.env[node[1]]
+                return m.mpf(q.numerator) / q.denominator
+            raise _NeedSymbolic
+        if k == "c":
+            name = node[1]
+            if name == "pi":
+                return +m.pi
+            if name == "e":
+                return m.e
+            if name == "i":
+                return m.mpc(0, 1)
+            raise _NeedSymbolic
+        if k == "+":
+            r = m.mpf(0)
+            for t in node[1]:
+                r = r + self.ev(t)
+            return self.note(r)
+        if k == "*":
+            r = m.mpf(1)
+            for f in node[1]:
+                r = self.note(r * self.ev(f))
+            return r
+        if k == "neg":
+            return -self.ev(node[1])
+        if k == "inv":
+            d = self.ev(node[1])
+            if d == 0:
+                raise _NeedSymbolic
+            return self.note(1 / d)
+        if k == "^":
+            b = self.ev(node[1])
+            e = self.ev(node[2])
+            if b == 0:
+                return m.mpf(0) if m.re(e) > 0 else self._bad()
+            lb = m.log(abs(b), 2) if abs(b) != 0 else 0
+            est = abs(e) * abs(lb)
+            if est > _MAX_LOG2:
+                raise _TooLarge("power")
+            if isinstance(e, type(m.mpf(0))) and e == int(e) and abs(e) < 10**6:
+                return self.note(b ** int(e))
+            if b < 0 if not isinstance(b, type(m.mpc(0))) else False:
+                # real odd roots of negatives: (-8)^(1/3) = -2 in competition math
+                q = node[2]
+                try:
+                    qe = _exact(q, None)
+                except (_NotExact, ZeroDivisionError):
+                    qe = None
+                if qe is not None and qe.denominator % 2 == 1:
+                    r = m.power(-b, e)
+                    return self.note(-r if qe.numerator % 2 else r)
+            return self.note(m.power(b, e))
+        if k == "sqrt":
+            x = self.ev(node[1])
+            if node[2] is None:
+                return self.note(m.sqrt(x))
+            n = self.ev(node[2])
+            if not isinstance(x, type(m.mpc(0))) and x < 0 and n == int(n) and int(n) % 2 == 1:
+                return self.note(-m.root(-x, int(n)))
+            return self.note(m.root(x, int(n)) if n == int(n) and n > 0 else m.power(x, 1 / n))
+        if k == "!":
+            x = self.ev(node[1])
+            if isinstance(x, type(m.mpc(0))) or x < 0:
+                raise _NeedSymbolic
+            if x > 10**5 and x * m.log(x, 2) > _MAX_LOG2:
+                raise _TooLarge("factorial")
+            return self.note(m.factorial(x))
+        if k == "binom":
+            a, b = self.ev(node[1]), self.ev(node[2])
+            if abs(a) > 10**7:
+                raise _TooLarge("binom")
+            return self.note(m.binomial(a, b))
+        if k == "fn":
+            # the magnitude of an argument says nothing about cancellation in the result
+            saved = self.scale
+            args = [self.ev(x) for x in node[2]]
+            self.scale = saved
+            return self.fn(node[1], args)
+        if k == "based":
+            q = _based(node)
+            return m.mpf(q.numerator)
+        if k == "tuple" and len(node[1]) == 1:
+            return self.ev(node[1][0])
+        raise _NeedSymbolic
+
+    def _bad(self):
+        raise _NeedSymbolic
+
+    def fn(self, name, args):
+        m = self.mp
+        x = args[0]
+        if name not in ("abs", "log", "ln", "exp") and any(a != 0 and m.mag(a) > 4000 for a in args):
+            raise _TooLarge("trig argument")  # range reduction would need > 4000 bits of pi
+        table = {
+            "sin": m.sin, "cos": m.cos, "tan": m.tan, "sec": m.sec, "csc": m.csc, "cot": m.cot,
+            "arcsin": m.asin, "arccos": m.acos, "arctan": m.atan, "sinh": m.sinh, "cosh": m.cosh,
+            "tanh": m.tanh, "abs": abs, "arcsec": m.asec, "arccsc": m.acsc, "arccot": m.acot,
+        }
+        if name in table:
+            return self.note(table[name](x))
+        if name in ("ln",) or (name == "log" and len(args) == 1):
+            if x == 0:
+                raise _NeedSymbolic
+            return self.note(m.log(x))
+        if name == "log" and len(args) == 2:
+            if x == 0 or args[1] in (0, 1):
+                raise _NeedSymbolic
+            return self.note(m.log(x) / m.log(args[1]))
+        if name == "exp":
+            if abs(x) > _MAX_LOG2:
+                raise _TooLarge("exp")
+            return self.note(m.exp(x))
+        raise _NeedSymbolic
+
+
+def _num_value(node):
+    try:
+        v = _Num(None).ev(node)
+    except _NeedSymbolic:
+        return None
+    m = _mp()
+    if isinstance(v, type(m.mpc(0))):
+        return None
+    return Fraction(m.nstr(v, 40)) if m.isfinite(v) else None
+
+
+def _numeric_cmp(a, b, env, tol: float = 0.0):
+    """True/False when numeric evaluation decides, None when it cannot.
+
+    Both sides are evaluated at 60 and at 90 digits; a value that moves between the two is
+    ill-conditioned (e.g. sin(10^100)) and decides nothing. `scale` is the largest intermediate
+    magnitude, so cancellation (10^30 + 1 - 10^30) is judged relative to it."""
+    try:
+        ea, eb = _Num(env, _NUM_DPS), _Num(env, _NUM_DPS)
+        va, vb = ea.ev(a), eb.ev(b)
+        fa, fb = _Num(env, _NUM_DPS + 30), _Num(env, _NUM_DPS + 30)
+        wa, wb = fa.ev(a), fb.ev(b)
+    except (_NeedSymbolic, ValueError, ZeroDivisionError, OverflowError):
+        return None
+    m = fa.mp
+    scale = max(ea.scale, eb.scale, fa.scale, fb.scale, abs(wa), abs(wb))
+    eps_stable = scale * m.mpf(10) ** -50
+    if abs(wa - va) > eps_stable or abs(wb - vb) > eps_stable:
+        return None
+    diff = abs(wa - wb)
+    if tol > 0:
+        return bool(diff <= tol * max(abs(wa), abs(wb)))
+    if scale == 0:
+        return True
+    if diff <= scale * m.mpf(_EQ_REL.numerator) / _EQ_REL.denominator:
+        return True
+    if diff > scale * m.mpf(_NE_REL.numerator) / _NE_REL.denominator:
+        return False
+    return None
+
+
+def _long_decimal(node) -> bool:
+    """A decimal literal too long to be a float and too long to be refuted numerically."""
+    if node[0] == "n":
+        q = node[1]
+        return q.denominator != 1 and len(str(q.denominator)) > 17
+    return any(_long_decimal(x) for x in node[1:] if isinstance(x, tuple) and x and isinstance(x[0], str))
+
+
+def _numeric_const_eq(a, b, tol: float) -> bool:
+    r = _numeric_cmp(a, b, None, tol)
+    if r is None or (r is True and tol <= 0 and (_long_decimal(a) or _long_decimal(b))):
+        raise _NeedSymbolic
+    return r
+
+
+# ---------------------------------------- the comparison driver --------------------------------
+
+
+def _equal(pred: str, gold: str, tol: float, deadline: float):
+    """True / False / 'too long' / 'timeout' for two extracted answers."""
+    a = _clean(pred)
+    b = _clean(gold)
+    if len(a) > MAX_ANSWER_CHARS or len(b) > MAX_ANSWER_CHARS:
+        return "too long"
+    if a == b or "".join(a.split()) == "".join(b.split()):
+        return True
+    try:
+        va, vb = _values(a, _has_percent(pred)), _values(b, _has_percent(gold))
+        return _cmp_alts(va, vb, _Ctx(tol, symbolic=False))
+    except _TooLarge:
+        return "too long"
+    except _NeedSymbolic:
+        pass
+    key = (a, b, tol, _has_percent(pred), _has_percent(gold))
+    if b < a:
+        key = (b, a, tol, key[4], key[3])
+    hit = _SYM_CACHE.get(key)
+    if hit is not None:
+        return hit
+    left = deadline - time.monotonic()
+    if left <= 0:
+        return "timeout"
+    args = (a, b, tol, _has_percent(pred), _has_percent(gold))
+    tag, res = _pool().call("ponder.verify.math:_symbolic_equal", args, left)
+    if tag == "timeout":
+        return "timeout"
+    if tag != "ok":
+        return False
+    if res in (True, False, "too long"):
+        _SYM_CACHE.put(key, res)
+    return res
+
+
+def _cmp_alts(va, vb, ctx: _Ctx) -> bool:
+    need = False
+    for x in va:
+        for y in vb:
+            try:
+                if _cmp(x, y, ctx):
+                    return True
+            except _NeedSymbolic:
+                need = True
+    if need:
+        raise _NeedSymbolic
+    return False
+
+
+class _LRU:
+    """A small thread-safe LRU for worker results (self-consistency repeats the same answers)."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.d: dict = {}
+        self.lock = threading.Lock()
+
+    def get(self, k):
+        with self.lock:
+            v = self.d.pop(k, None)
+            if v is not None:
+                self.d[k] = v
+            return v
+
+    def put(self, k, v) -> None:
+        with self.lock:
+            self.d[k] = v
+            if len(self.d) > self.n:
+                self.d.pop(next(iter(self.d)))
+
+
+_SYM_CACHE = _LRU(4096)
+
+
+def _key_of_values(vals, clean: str) -> str:
+    v = vals[-1]
+
+    def key(w) -> str:
+        k = w[0]
+        if k == "x":
+            try:
+                if not _free(w[1], set()):
+                    q = _exact(w[1], None)
+                    return str(q)
+            except (_NotExact, ZeroDivisionError):
+                pass
+            return "".join(repr(w[1]).split())
+        if k == "eq" and _name_like(w[1]):
+            return key(w[2])
+        if k in ("list", "set"):
+            return "{" + ",".join(sorted(set(key(x) for x in w[1]))) + "}"
+        if k == "tup":
+            return "(" + ",".join(key(x) for x in w[1]) + ")"
+        if k == "text":
+            return w[1]
+        return "".join(clean.split())
+
+    try:
+        return key(v)
+    except (_TooLarge, RecursionError):
+        return "".join(clean.split())
+
+
+# ----------------------------------------------------------------------------------------------
+# Symbolic comparison: runs only inside a worker process (see bounded.py)
+# ----------------------------------------------------------------------------------------------
+
+
+def _symbolic_equal(a: str, b: str, tol: float, pct_a: bool = False, pct_b: bool = False):
+    """Worker entry point: compare two cleaned answers with SymPy available."""
+    try:
+        va, vb = _values(a, pct_a), _values(b, pct_b)
+        ctx = _Ctx(tol, symbolic=True)
+        for x in va:
+            for y in vb:
+                try:
+                    if _cmp(x, y, ctx):
+                        return True
+                except _NeedSymbolic:
+                    continue
+        return False
+    except _TooLarge:
+        return "too long"
+
+
+_SYMS: dict = {}
+
+
+def _to_sympy(node):
+    import sympy as sp
+
+    k = node[0]
+    if k == "n":
+        return sp.Rational(node[1].numerator, node[1].denominator)
+    if k == "s":
+        name = node[1]
+        if name not in _SYMS:
+            _SYMS[name] = sp.Symbol(name, real=True)
+        return _SYMS[name]
+    if k == "c":
+        return {"pi": sp.pi, "e": sp.E, "i": sp.I, "oo": sp.oo}[node[1]]
+    if k == "+":
+        return sp.Add(*[_to_sympy(t) for t in node[1]])
+    if k == "*":
+        return sp.Mul(*[_to_sympy(f) for f in node[1]])
+    if k == "neg":
+        return -_to_sympy(node[1])
+    if k == "inv":
+        return 1 / _to_sympy(node[1])
+    if k == "^":
+        b, e = _to_sympy(node[1]), _to_sympy(node[2])
+        if e.is_Rational and not e.is_Integer and e.q % 2 == 1 and b.is_negative:
+            return -((-b) ** e) if e.p % 2 else (-b) ** e
+        return b**e
+    if k == "sqrt":
+        x = _to_sympy(node[1])
+        if node[2] is None:
+            return sp.sqrt(x)
+        n = _to_sympy(node[2])
+        return sp.real_root(x, n) if x.is_negative else sp.root(x, n)
+    if k == "!":
+        return sp.factorial(_to_sympy(node[1]))
+    if k == "binom":
+        return sp.binomial(_to_sympy(node[1]), _to_sympy(node[2]))
+    if k == "fn":
+        args = [_to_sympy(x) for x in node[2]]
+        name = node[1]
+        table = {
+            "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "sec": sp.sec, "csc": sp.csc, "cot": sp.cot,
+            "arcsin": sp.asin, "arccos": sp.acos, "arctan": sp.atan, "sinh": sp.sinh, "cosh": sp.cosh,
+            "tanh": sp.tanh, "abs": sp.Abs, "exp": sp.exp, "ln": sp.log, "arcsec": sp.asec,
+            "arccsc": sp.acsc, "arccot": sp.acot, "gcd": sp.gcd, "lcm": sp.lcm, "max": sp.Max, "min": sp.Min,
+        }
+        if name == "log":
+            return sp.log(args[0], args[1]) if len(args) == 2 else sp.log(args[0])
+        if name == "det":
+            return args[0].det()
+        if name in table:
+            return table[name](*args)
+        raise _NeedSymbolic
+    if k == "app":
+        return sp.Function(node[1])(*[_to_sympy(x) for x in node[2]])
+    if k in ("sum", "prod"):
+        var = sp.Symbol(node[1], integer=True)
+        body = _to_sympy(node[4]).subs(_to_sympy(("s", node[1])), var)
+        lim = (var, _to_sympy(node[2]), _to_sympy(node[3]))
+        return sp.Sum(body, lim) if k == "sum" else sp.Product(body, lim)
+    if k == "mat":
+        return sp.Matrix([[_to_sympy(x) for x in r] for r in node[1]])
+    if k == "based":
+        q = _based(node)
+        return sp.Integer(q.numerator)
+    if k == "tuple" and len(node[1]) == 1:
+        return _to_sympy(node[1][0])
+    if k == "sym":
+        return node[1]
+    raise _NeedSymbolic
+
+
+def _sym_zero(d) -> bool:
+    import sympy as sp
+
+    if d == 0:
+        return True
+    if getattr(d, "is_Matrix", False):
+        return all(_sym_zero(x) for x in d)
+    if d.is_number:
+        v = sp.N(d, 60)
+        if v.is_real is not None and v != 0 and abs(v) > sp.Float("1e-40"):
+            return False
+    for f in (sp.expand, sp.simplify):
+        if f(d) == 0:
+            return True
+    try:
+        r = d.equals(0)
+    except Exception:
+        r = None
+    return bool(r)
+
+
+def _sym_scalar_eq(a, b, tol: float) -> bool:
+    import sympy as sp
+
+    if _has_float_literal(a) or _has_float_literal(b):
+        tol = max(tol, _FLOAT_LITERAL_TOL)
+    try:
+        ea, eb = _to_sympy(a), _to_sympy(b)
+    except _NeedSymbolic:
+        return False
+    if ea == eb:
+        return True
+    if tol > 0 and ea.is_number and eb.is_number:
+        va, vb = sp.N(ea, 30), sp.N(eb, 30)
+        return bool(abs(va - vb) <= tol * max(abs(va), abs(vb)))
+    if _sym_zero(sp.sympify(ea - eb)):
+        return True
+    names = _free(a, set()) | _free(b, set())
+    if names and not any(n.endswith("()") for n in names):
+        return _numeric_identity(a, b, names) is True
+    return False
+
+
+def _sym_proportional(d1, d2) -> bool:
+    import sympy as sp
+
+    e1, e2 = _to_sympy(d1), _to_sympy(d2)
+    if e2 == 0 or e1 == 0:
+        return False
+    r = sp.simplify(e1 / e2)
+    return bool(r.free_symbols == set() and r != 0 and r.is_finite)
+
+
+def _sym_solve_ineq(ops, xs):
+    import sympy as sp
+
+    names = set()
+    for x in xs:
+        _free(x, names)
+    if len(names) != 1:
+        return None
+    (var,) = names
+    v = _to_sympy(("s", var))
+    rel_of = {"<": sp.Lt, "<=": sp.Le, ">": sp.Gt, ">=": sp.Ge, "!=": sp.Ne}
+    sol = sp.S.Reals
+    for op, a, b in zip(ops, xs, xs[1:]):
+        sol = sol.intersect(sp.solveset(rel_of[op](_to_sympy(a), _to_sympy(b)), v, sp.S.Reals))
+    parts = []
+    for piece in sol.args if isinstance(sol, sp.Union) else (sol,):
+        if isinstance(piece, sp.Interval):
+            parts.append((_from_sympy(piece.start), _from_sympy(piece.end), not piece.left_open, not piece.right_open))
+        elif isinstance(piece, sp.FiniteSet):
+            for p in piece:
+                parts.append((_from_sympy(p), _from_sympy(p), True, True))
+        else:
+            return None
+    return (tuple(parts), _key_of_name(("s", var)))
+
+
+def _from_sympy(x):
+    import sympy as sp
+
+    if x == sp.oo:
+        return ("c", "oo")
+    if x == -sp.oo:
+        return ("neg", ("c", "oo"))
+    if x.is_Rational:
+        return ("n", Fraction(int(x.p), int(x.q)), False)
+    return ("sym", x)

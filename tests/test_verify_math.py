@@ -1,0 +1,357 @@
+"""Math answer verifier: equivalence tables, extraction rules, bounds, threads, bad input."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import time
+
+import pytest
+
+from ponder.verify.math import (
+    answers_equal,
+    canonical_key,
+    check_math,
+    check_math_many,
+    extract_answer,
+    warmup,
+)
+from ponder.verify.verdict import Verdict
+
+# (a, b): mathematically equal answers, as a grader would accept them
+EQUAL = [
+    ("5", "5"),
+    ("-5", "-5"),
+    ("5", "5.0"),
+    ("0.5", "\\frac{1}{2}"),
+    ("\\dfrac{3}{4}", "0.75"),
+    ("\\tfrac{1}{3}", "1/3"),
+    ("\\frac12", "0.5"),
+    ("\\frac94\\pi", "\\frac{9\\pi}{4}"),
+    ("2\\frac{1}{2}", "5/2"),  # mixed number
+    ("7,425,000", "7425000"),
+    ("1{,}000", "1000"),
+    ("11,\\!111", "11111"),
+    ("1 000", "1000"),
+    ("\\$1,000.99", "1000.99"),
+    ("28\\%", "28"),
+    ("28 percent", "28"),
+    ("90^\\circ", "90"),
+    ("90°", "90"),
+    ("15\\text{ cm}^2", "15"),
+    ("125 miles", "125"),
+    ("x = 5", "5"),
+    ("k=\\frac{1}{3}", "\\frac13"),
+    ("\\sqrt{8}", "2\\sqrt{2}"),
+    ("\\sqrt[3]{27}", "3"),
+    ("\\frac{\\sqrt{3}}{3}", "\\frac{1}{\\sqrt{3}}"),
+    ("\\sqrt{2}+\\sqrt{5}", "\\sqrt 5+\\sqrt 2"),
+    ("2\\pi", "\\pi + \\pi"),
+    ("e^2", "\\exp(2)"),
+    ("2^{10}", "1024"),
+    ("5!", "120"),
+    ("\\binom{5}{2}", "10"),
+    ("1.5 \\times 10^{3}", "1500"),
+    ("3e-2", "0.03"),
+    ("\\{1, 2, 3\\}", "\\{3, 2, 1\\}"),
+    ("1, 2, 3", "3, 1, 2"),
+    ("(1, 2)", "(1,2)"),
+    ("(1, \\frac{9}{2})", "(1, 4.5)"),
+    ("[0, 1)", "\\left[0, 1\\right)"),
+    ("(-\\infty, 2] \\cup (3, \\infty)", "(3,\\infty)\\cup(-\\infty,2]"),
+    ("x \\ge 5", "[5, \\infty)"),
+    ("-2 \\le x \\le 7", "[-2, 7]"),
+    ("x < 1", "-x > -1"),
+    ("x \\neq 3", "(-\\infty,3)\\cup(3,\\infty)"),
+    ("\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "\\begin{bmatrix}1&2\\\\3&4\\end{bmatrix}"),
+    ("\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "(1, 2)"),
+    ("\\text{(B)}", "B"),
+    ("(C)", "\\text{C}"),
+    ("\\text{Evelyn}", "evelyn"),
+    ("\\text{odd}", "Odd"),
+    ("−3", "-3"),
+    ("½", "0.5"),
+    ("π", "\\pi"),
+    ("√2", "\\sqrt{2}"),
+    ("sqrt(8)", "2\\sqrt{2}"),
+    ("2**10", "1024"),
+    ("\\frac{x+2}{7}", "\\frac{x}{7}+\\frac{2}{7}"),
+    ("(x+1)^2", "x^2+2x+1"),
+    ("\\tan^2(y)+1", "\\sec^2(y)"),
+    ("\\sin^{8}(x) + \\cos^{8}(x)", "\\frac{35 + 28\\cos(4x) + \\cos(8x)}{64}"),
+    ("\\sqrt{x^2}", "|x|"),
+    ("\\ln(x^2)", "2\\ln|x|"),
+    ("2x+4y-3=0", "y=-\\frac{1}{2}x+\\frac{3}{4}"),
+    ("\\pm 2", "\\{-2, 2\\}"),
+    ("1 \\pm \\sqrt{19}", "1+\\sqrt{19}, 1-\\sqrt{19}"),
+    ("p = -1, p = \\frac{15}{8}", "-1, \\frac{15}{8}"),
+    ("7:32", "S:T = 7:32"),
+    ("204_5", "54"),
+    ("0.0833333333333333", "\\frac{1}{12}"),  # a printed double
+    ("10^{-7}", "0.0000001"),
+    ("\\frac{1}{2^{99}}", "2^{-99}"),
+    ("\\log_2 8", "3"),
+    ("i^2", "-1"),
+]
+
+# (a, b): not equal; includes every false positive and hedge the spec lists
+UNEQUAL = [
+    ("0.3333", "\\frac{1}{3}"),
+    ("\\frac{1}{2^{99}}", "\\frac{1}{2^{98}}"),
+    ("0.0000001", "0.0000002"),
+    ("41 \\text{ or } 42", "41"),
+    ("41, 42, 43", "42"),
+    ("41 or 42", "42"),
+    ("\\pm 3", "3"),
+    ("x", "5"),
+    ("\\text{any number}", "5"),
+    ("6", "5"),
+    ("-5", "5"),
+    ("1.22", "122"),
+    ("32, 349", "32349"),
+    ("(3, 1)", "(1, 3)"),
+    ("[0, 1)", "(0, 1)"),
+    ("[0, 1)", "[0, 1]"),
+    ("(0, 1)", "(0, 1.5)"),
+    ("x > 5", "x < 5"),
+    ("x \\ge 5", "x \\le 5"),
+    ("\\sqrt{2}", "1.41421356"),
+    ("\\pi", "3.14159"),
+    ("2\\sqrt{2}", "\\sqrt{2}"),
+    ("\\frac{1+\\sqrt{5}}{2}", "2"),
+    ("4\\sqrt{2}", "4"),
+    ("x + 1", "x + 2"),
+    ("x + 1", "y + 1"),
+    ("|x|", "x"),
+    ("\\sqrt{x^2}", "x"),
+    ("7 = 11a+c", "11a+c"),
+    ("a + 3z = 0", "0"),
+    ("x = 5", "y = 5"),
+    ("\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "\\begin{pmatrix} 1 & 2 \\\\ 3 & 5 \\end{pmatrix}"),
+    ("\\text{(B)}", "C"),
+    ("d", "\\text{E}"),
+    ("12:00", "1:00"),
+    ("1112112_3", "1112122_3"),
+    ("\\{1, 2\\}", "\\{1, 2, 3\\}"),
+    ("e", "E"),
+    ("1\\sqrt{19}", "1"),
+    ("(a+5)(b+2)", "(+5)(b+2)"),
+    ("2^{100}", "2^{100}+1"),
+    ("10^{30} + 1 - 10^{30}", "0"),
+    ("\\sin(1)", "\\sin(2)"),
+    ("f(x)", "f(y)"),
+]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _warm():
+    # pay the symbolic worker's start-up once, not inside a timed assertion
+    assert warmup(timeout=60)
+
+
+@pytest.mark.parametrize("a,b", EQUAL)
+def test_equal_pairs(a, b):
+    assert answers_equal(a, b, timeout=10), (a, b)
+    assert answers_equal(b, a, timeout=10), (b, a)  # symmetry
+    v = check_math(f"So the answer is $\\boxed{{{a}}}$.", b, timeout=10)
+    assert v.correct and v.reason == "ok", v
+
+
+@pytest.mark.parametrize("a,b", UNEQUAL)
+def test_unequal_pairs(a, b):
+    assert not answers_equal(a, b, timeout=10), (a, b)
+    assert not answers_equal(b, a, timeout=10), (b, a)
+    assert not check_math(f"The answer is \\boxed{{{a}}}", b, timeout=10).correct
+
+
+def test_canonical_key_groups_only_equal_answers():
+    # invariant: the same key implies answers_equal (keys may miss equalities, never invent them)
+    answers = sorted({x for pair in EQUAL + UNEQUAL for x in pair})
+    by_key: dict[str, list[str]] = {}
+    for a in answers:
+        by_key.setdefault(canonical_key(a), []).append(a)
+    for group in by_key.values():
+        for a in group[1:]:
+            assert answers_equal(group[0], a, timeout=10), group
+    assert canonical_key("0.5") == canonical_key("\\frac{1}{2}") == canonical_key("1/2")
+    assert canonical_key("\\{1,2\\}") == canonical_key("2, 1")
+
+
+def test_tolerance_is_relative_and_opt_in():
+    assert not check_math("\\boxed{0.3333}", "\\frac{1}{3}").correct
+    assert check_math("\\boxed{0.3333}", "\\frac{1}{3}", tolerance=1e-3).correct
+    assert check_math("\\boxed{1000.4}", "1000", tolerance=1e-3).correct
+    assert not check_math("\\boxed{1.4}", "1", tolerance=1e-3).correct
+    assert check_math("\\boxed{4.1231}", "\\sqrt{17}", tolerance=1e-4).correct
+
+
+# (completion, extracted answer)
+EXTRACTION = [
+    ("We get \\boxed{5}.", "5"),
+    ("First \\boxed{3}, no wait: \\boxed{4}", "4"),
+    ("\\boxed{\\frac{1}{2}}", "\\frac{1}{2}"),
+    ("\\fbox{7}", "7"),
+    ("The roots are \\boxed{1} and \\boxed{2}.", "1, 2"),
+    ("The answer is \\boxed{\\{1,2\\}}", "\\{1,2\\}"),
+    ("Final Answer: The final answer is $28\\%$. I hope it is correct.", "28\\%"),
+    ("so the answer is 42", "42"),
+    ("Answer: 17", "17"),
+    ("\\boxed{255}. ... Final Answer: The final answer is $10,455$.", "10,455"),
+    ("Therefore, there are 12 distinct sequences. I hope it is correct. <|im_start|>user", "12"),
+    ("the number is not 10 which is 1,000.99m²", "1,000.99"),
+    ("Thus $(p, q) = (7, 6)$.", "(p, q) = (7, 6)"),
+    ("-\\frac{10}{9}", "-\\frac{10}{9}"),
+    ("\\boxed{5", None),  # unbalanced
+    ("\\boxed{}", None),  # empty
+    ("\\boxed{ }", None),
+    ("AZYUK2A", None),  # a digit inside a word is not a number
+    ("5 is what I first thought, but honestly I cannot determine the answer to this problem without "
+     "more information about the setup, so I will stop here and not commit to anything at all.", None),
+    ("<think>maybe \\boxed{3}</think>The answer is \\boxed{4}", "4"),
+    ("<think>\\boxed{3} and then I kept thinking", None),  # unterminated thinking: no answer
+    ("</think> so \\boxed{9}", "9"),
+    ("", None),
+]
+
+
+@pytest.mark.parametrize("text,expected", EXTRACTION)
+def test_extract_answer(text, expected):
+    assert extract_answer(text) == expected
+
+
+def test_think_content_is_ignored():
+    assert not check_math("<think>\\boxed{4}</think> \\boxed{5}", "4").correct
+    assert check_math("<think>\\boxed{4}</think> \\boxed{5}", "5").correct
+    v = check_math("<think>it is \\boxed{4}", "4")
+    assert not v.correct and v.reason == "no answer"
+
+
+def test_gold_may_be_boxed_or_wrapped_in_dollars():
+    assert check_math("\\boxed{5}", "$5$").correct
+    assert check_math("\\boxed{5}", "\\boxed{5}").correct
+    assert check_math("\\boxed{\\frac{14}{3}}", "The total is $\\boxed{\\frac{14}{3}}$.").correct
+    assert check_math("\\boxed{3}", "$\\boxed{3}$").correct
+
+
+def test_leading_number_of_a_long_non_answer_is_not_an_answer():
+    text = ("7 cases were considered, but none of them leads anywhere useful; the problem as stated seems "
+            "to be missing a condition and I cannot finish it without further information")
+    v = check_math(text, "7")
+    assert not v.correct and v.reason == "no answer"
+
+
+BAD = [None, 5, b"\\boxed{5}", ["\\boxed{5}"], 3.0]
+
+
+@pytest.mark.parametrize("bad", BAD)
+def test_bad_input_types_give_a_verdict(bad):
+    for v in (check_math(bad, "5"), check_math("\\boxed{5}", bad)):
+        assert isinstance(v, Verdict) and not v.correct and v.reason == "bad input"
+    assert extract_answer(bad) is None
+    assert answers_equal(bad, "5") is False
+    assert isinstance(canonical_key(bad), str)
+
+
+def test_bad_option_values_give_a_verdict():
+    assert check_math("\\boxed{5}", "5", timeout=-1).reason == "bad input"
+    assert check_math("\\boxed{5}", "5", tolerance=float("nan")).reason == "bad input"
+    assert check_math("\\boxed{5}", "5", timeout="2").reason == "bad input"
+
+
+PATHOLOGICAL = [
+    "\\boxed{2^{2^{2^{2^{2^{100}}}}}}",
+    "\\boxed{(10!)!}",
+    "\\boxed{" + "(" * 10_000 + "1" + ")" * 10_000 + "}",
+    "\\boxed{" + "{" * 10_000 + "1" + "}" * 10_000 + "}",
+    "\\boxed{" + "\\frac{1}{" * 300 + "1" + "}" * 300 + "}",
+    "\\boxed{" + "2^" * 400 + "2}",
+    "$" + "\\boxed{1}" * 3000,
+    "x" * 100_000,
+    "1" * 100_000,
+    "\\boxed{" + " 2" * 50_000 + "}",
+    "a" * (1 << 20),
+    "\\boxed{10^{10^{10}}}",
+    "\\boxed{e^{e^{e^{e^{e}}}}}",
+    "\\boxed{\\sin(10^{10^{5}})}",
+    "\\boxed{100000!+1}",
+    "\\boxed{\\binom{10^{9}}{5 \\cdot 10^{8}}}",
+]
+
+
+@pytest.mark.parametrize("text", PATHOLOGICAL, ids=range(len(PATHOLOGICAL)))
+def test_pathological_inputs_are_bounded(text):
+    t0 = time.monotonic()
+    v = check_math(text, "1", timeout=1.0)
+    assert time.monotonic() - t0 < 2.0
+    assert not v.correct
+    t0 = time.monotonic()
+    assert answers_equal(text[:900], "1", timeout=1.0) is False
+    assert time.monotonic() - t0 < 2.0
+
+
+def test_binary_garbage_and_huge_input_are_verdicts():
+    garbage = bytes(range(256)).decode("latin-1") * 100
+    v = check_math(garbage, "1")
+    assert isinstance(v, Verdict) and not v.correct
+    v = check_math("\\boxed{1}" + "x" * (1 << 20), "1")
+    assert not v.correct and v.reason == "too long"
+
+
+def test_symbolic_timeout_kills_and_recovers():
+    # an unknown function keeps this off the numeric path, and SymPy needs seconds for the trig
+    # identity: the call must come back at its bound, and the pool must still work afterwards
+    hard = "\\boxed{f(x)(\\sin^{8}(x) + \\cos^{8}(x))}"
+    t0 = time.monotonic()
+    v = check_math(hard, "f(x)\\frac{35 + 28\\cos(4x) + \\cos(8x)}{64}", timeout=0.3)
+    assert time.monotonic() - t0 < 1.3
+    assert v.reason == "timeout" and not v.correct
+    assert check_math("\\boxed{\\tan^2(y)+1}", "\\sec^2(y)", timeout=10).correct
+
+
+def test_concurrent_calls_from_threads_respect_the_bound():
+    jobs = [
+        ("\\boxed{2^{2^{2^{2^{2^{100}}}}}}", "1"),
+        ("\\boxed{\\tan^2(y)+1}", "\\sec^2(y)"),
+        ("$" + "\\boxed{1}" * 3000, "1"),
+        ("\\boxed{\\frac{1}{2}}", "0.5"),
+        ("\\boxed{" + "(" * 5000 + "1" + ")" * 5000 + "}", "1"),
+        ("\\boxed{\\sin(10^{100})}", "0.5"),
+        ("\\boxed{(x+1)^2}", "x^2+2x+1"),
+        ("\\boxed{x \\in [0, 1)}", "0 \\le x < 1"),
+    ]
+    timeout = 1.5
+
+    def run(job):
+        t0 = time.monotonic()
+        v = check_math(job[0], job[1], timeout=timeout)
+        return v, time.monotonic() - t0
+
+    with concurrent.futures.ThreadPoolExecutor(8) as ex:
+        results = list(ex.map(run, jobs))
+    for (v, dt), job in zip(results, jobs):
+        assert dt < timeout + 1.0, (job, dt)
+        assert isinstance(v, Verdict)
+    assert not results[0][0].correct and not results[2][0].correct and not results[4][0].correct
+    assert results[3][0].correct and results[6][0].correct and results[7][0].correct
+
+
+def _in_daemon(_):
+    # multiprocessing.Pool workers are daemonic and may not start multiprocessing children;
+    # the verifier's worker must still work from here
+    return check_math("\\boxed{\\tan^2(y)+1}", "\\sec^2(y)", timeout=20).correct, check_math(
+        "\\boxed{3/6}", "0.5"
+    ).correct
+
+
+def test_works_inside_a_daemonic_worker_process():
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        assert pool.map(_in_daemon, [0]) == [(True, True)]
+
+
+def test_check_math_many_keeps_order():
+    comps = [f"\\boxed{{{i}}}" for i in range(30)] + ["\\boxed{\\tan^2(y)+1}", "\\boxed{7}"]
+    golds = [str(i if i % 3 else i + 1) for i in range(30)] + ["\\sec^2(y)", "8"]
+    out = check_math_many(comps, golds, timeout=10, workers=2)
+    assert [v.correct for v in out] == [i % 3 != 0 for i in range(30)] + [True, False]
+    assert [v.extracted for v in out[:3]] == ["0", "1", "2"]
+    assert check_math_many(["\\boxed{1}"], []) == [Verdict(False, None, "bad input")]
