@@ -1,0 +1,640 @@
+"""Test-time scaling methods: spend more inference compute per problem, get a better final answer.
+
+Every method is a plain function ``method(model, tok, prompts, *, seed, index_offset, ...) -> list[Outcome]``
+(``sampling`` returns n Outcomes per prompt). Prompts are strings (used exactly as given) or chat-message
+lists. An ``Outcome`` carries the final completion, its extracted answer, the tokens generated for the
+problem in total (every sample, critique, revision and forced answer counts) and the latency attributed
+to it. Any model works; the answer extractor (``extract``), the equivalence used to group answers
+(``equal``) and the scorer are parameters, defaulting to the math verifier's ``extract_answer`` /
+``answers_equal``.
+
+Methods
+-------
+* ``greedy`` / ``sampling``: one decode / n independent samples.
+* ``self_consistency`` (Wang et al. 2023): majority vote over the answers of N samples, grouped with
+  ``equal`` (so "0.5" and "1/2" vote together), optionally weighted by exp(mean token log-prob), with the
+  fixed tie rule of ``metrics.majority_vote`` (earliest cluster wins). ``early_stop`` draws in chunks and
+  stops once a cluster holds a strict majority of N: no later vote can overturn it, so the answer equals
+  the full vote's on the same samples while the tokens counted are only those actually drawn.
+* ``best_of_n``: N samples, keep the one a scorer likes best (ties: the earliest sample). Scorers:
+  ``"logprob"`` (mean token log-prob, free), or any ``scorer(prompt, completion)`` returning a number, a
+  ``Verdict`` (``.score``, else ``.correct``: what a judge from ``ponder.verify.judge.make_judge``
+  returns) or a ``RewardResult`` (``.reward``); ``reward_scorer`` adapts a ``reward(completion, item)``.
+* ``self_refine`` (Madaan et al. 2023): draft, then up to T rounds of critique -> revision; a revision
+  replaces the current answer only if its score does not drop. Templates below.
+* ``budget_forcing`` (s1, Muennighoff et al. 2025): thinking is capped at B tokens; the answer is forced
+  by appending ``answer_cue`` ("\\nFinal Answer:") and decoding a short answer; up to K times an early end
+  of thinking (EOS / stop string) is suppressed and ``wait_text`` appended so the model keeps thinking.
+  For base models without think tags, "thinking" is the generated solution itself.
+* ``effort``: reasoning effort low / medium / high = a system-prompt line + a thinking budget per level
+  (``EFFORT_LEVELS``), run through ``budget_forcing``. Plain-text prompts (base models, no chat template)
+  get no system line: only the budget applies.
+
+Latency: the engine decodes many problems in one batch, so a single problem's wall-clock time is not
+observable. Each batch's measured wall time is split over its problems in proportion to the tokens each
+generated (prefill included in the batch time); scoring time (judges, likelihoods) is measured and split
+evenly. Summed over a benchmark this is exactly the measured time; per problem it is an amortised figure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+
+from ponder.errors import PonderError
+
+Extract = Callable[[str], "str | None"]
+Equal = Callable[[str, str], bool]
+
+
+@dataclass
+class Outcome:
+    """The final result of a test-time method on one problem."""
+
+    text: str  # the final completion (what a verifier judges)
+    answer: str | None  # its extracted answer; None = no answer
+    tokens: int  # tokens generated for this problem in total (all samples / rounds / forced answers)
+    latency: float  # seconds attributed to this problem (module docstring)
+    finish_reason: str = "stop"  # of the final completion: "stop" | "length"
+    logprob_mean: float | None = None  # mean token log-prob of the final completion (None: not sampled)
+    info: dict = field(default_factory=dict)  # method-specific, JSON-serialisable
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "answer": self.answer, "tokens": self.tokens, "latency": self.latency,
+                "finish_reason": self.finish_reason, "logprob_mean": self.logprob_mean, "info": self.info}
+
+
+# ---- defaults from the math verifier (imported lazily: it is optional for custom extractors) ------------
+
+
+def default_extract() -> Extract:
+    from ponder.verify.math import extract_answer
+
+    return extract_answer
+
+
+def default_equal() -> Equal:
+    from ponder.verify.math import answers_equal
+
+    return answers_equal
+
+
+def derive_seed(seed: int, *parts) -> int:
+    """A seed for a sub-stream (a run, a chunk, a round) that never overlaps its parent's stream.
+
+    The engine's random stream is keyed by seed * 7919 + row, so seeds s and s + 1 share rows once a
+    call has more than 7919 rows; hashing gives sub-streams 2**40 apart on average instead."""
+    h = hashlib.sha256(repr((int(seed), *parts)).encode()).digest()
+    return int.from_bytes(h[:5], "big")
+
+
+def _mean_lp(s) -> float | None:
+    return float(sum(s.logprobs) / len(s.logprobs)) if s.logprobs else None
+
+
+def draw(model, tok, prompts, *, n: int, seed: int, index_offset: int = 0, **kw):
+    """engine.sample plus per-prompt latency: (groups, latencies). See the module docstring."""
+    from ponder.engine import sample
+
+    t0 = time.perf_counter()
+    out = sample(model, tok, list(prompts), n=n, seed=seed, index_offset=index_offset, **kw)
+    dt = time.perf_counter() - t0
+    per = [sum(s.num_tokens for s in g) for g in out]
+    total = sum(per)
+    lat = [dt * t / total if total else dt / len(out) for t in per]
+    return out, lat
+
+
+def _runs(indices: Sequence[int]) -> list[list[int]]:
+    """Split sorted indices into runs of consecutive integers: [0,1,2,5,6] -> [[0,1,2],[5,6]]."""
+    runs: list[list[int]] = []
+    for i in indices:
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
+
+
+def draw_subset(model, tok, prompts, indices, *, n: int, seed: int, index_offset: int = 0, **kw):
+    """Draw for prompts[indices] only, each prompt with the random stream it gets in a full call.
+
+    The engine keys a prompt's stream by its position in the call plus index_offset, so every run of
+    consecutive indices is drawn as its own call offset to its first index: prompt i's samples then do
+    not depend on which other prompts are still being drawn (early stopping drops them). Returns
+    {index: (samples, latency)}."""
+    out = {}
+    for run in _runs(sorted(indices)):
+        groups, lat = draw(model, tok, [prompts[i] for i in run], n=n, seed=seed,
+                           index_offset=index_offset + run[0], **kw)
+        for i, g, t in zip(run, groups, lat):
+            out[i] = (g, t)
+    return out
+
+
+def _check_prompts(prompts):
+    if isinstance(prompts, (str, dict)) or not isinstance(prompts, (list, tuple)):
+        raise PonderError("prompts must be a list of strings or of chat-message lists")
+    if len(prompts) == 0:
+        raise PonderError("prompts is empty: nothing to run")
+
+
+def _positive_int(name: str, v) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        raise PonderError(f"{name} must be a positive integer, got {v!r}")
+    return v
+
+
+# ---- greedy and sampling --------------------------------------------------------------------------------
+
+
+def sampling(model, tok, prompts, *, n: int = 1, temperature: float = 1.0, top_p: float = 1.0, top_k: int = 0,
+             min_p: float = 0.0, max_new_tokens: int = 256, stop=None, seed: int = 0, index_offset: int = 0,
+             extract: Extract | None = None) -> list[list[Outcome]]:
+    """n independent samples per prompt, each an Outcome (tokens and latency are that sample's own).
+
+    Counter-based sampling: the samples of a prompt depend only on (seed, prompt index, sample index)."""
+    _check_prompts(prompts)
+    _positive_int("n", n)
+    extract = extract or default_extract()
+    groups, lat = draw(model, tok, prompts, n=n, seed=seed, index_offset=index_offset, temperature=temperature,
+                       top_p=top_p, top_k=top_k, min_p=min_p, max_new_tokens=max_new_tokens, stop=stop)
+    out = []
+    for g, t in zip(groups, lat):
+        total = sum(s.num_tokens for s in g) or 1
+        out.append([Outcome(s.text, extract(s.text), s.num_tokens, t * s.num_tokens / total, s.finish_reason,
+                            _mean_lp(s)) for s in g])
+    return out
+
+
+def greedy(model, tok, prompts, *, max_new_tokens: int = 256, stop=None, index_offset: int = 0,
+           extract: Extract | None = None, seed: int = 0) -> list[Outcome]:
+    """One greedy (temperature 0) decode per prompt. `seed` is accepted for a uniform signature."""
+    return [g[0] for g in sampling(model, tok, prompts, n=1, temperature=0.0, max_new_tokens=max_new_tokens,
+                                   stop=stop, seed=seed, index_offset=index_offset, extract=extract)]
+
+
+# ---- self-consistency -----------------------------------------------------------------------------------
+
+
+def vote(answers: Sequence[str | None], *, equal: Equal, weights: Sequence[float] | None = None,
+         early_stop: bool = False, n_planned: int | None = None):
+    """metrics.majority_vote with the index of the winning cluster's earliest member (None if no winner).
+
+    Returns (answer, winner_index, votes_used, cluster_sizes)."""
+    from ponder.metrics import majority_vote
+
+    ans, used, sizes = majority_vote(list(answers), equal=equal, weights=weights, early_stop=early_stop,
+                                     n_planned=n_planned)
+    if ans is None:
+        return None, None, used, sizes
+    # The representative returned is the earliest member's own string: find that sample.
+    j = next(i for i, a in enumerate(answers) if a is ans)
+    return ans, j, used, sizes
+
+
+def self_consistency(model, tok, prompts, *, n_votes: int = 8, weighted: bool = False, early_stop: bool = False,
+                     chunk: int | None = None, temperature: float = 0.8, top_p: float = 1.0, top_k: int = 0,
+                     min_p: float = 0.0, max_new_tokens: int = 256, stop=None, seed: int = 0,
+                     index_offset: int = 0, extract: Extract | None = None,
+                     equal: Equal | None = None) -> list[Outcome]:
+    """Majority vote over the extracted answers of `n_votes` samples (module docstring).
+
+    The final completion is the earliest sample of the winning cluster; with no answer at all it is the
+    first sample, with answer None. ``chunk``: draw this many samples at a time (default: all at once,
+    or n_votes/4 with early_stop); chunk c of prompt i is the engine's stream (derive_seed(seed, "chunk",
+    c), prompt i), so a chunked run with and without early_stop sees the same samples.
+    ``info``: votes (answer -> count or weight), votes_used, samples_drawn.
+    """
+    _check_prompts(prompts)
+    _positive_int("n_votes", n_votes)
+    if temperature == 0 and n_votes > 1:
+        raise PonderError("self-consistency with temperature 0 would vote over identical greedy samples; "
+                          "use temperature > 0")
+    if weighted and early_stop:
+        raise PonderError("self-consistency: early_stop needs unweighted votes (future weights are unknown)")
+    extract = extract or default_extract()
+    equal = equal or default_equal()
+    if chunk is None and early_stop:
+        chunk = max(1, math.ceil(n_votes / 4))
+    if chunk is not None:
+        _positive_int("chunk", chunk)
+    kw = dict(temperature=temperature, top_p=top_p, top_k=top_k, min_p=min_p, max_new_tokens=max_new_tokens,
+              stop=stop)
+    P = len(prompts)
+    samples: list[list] = [[] for _ in range(P)]
+    answers: list[list] = [[] for _ in range(P)]
+    lat = [0.0] * P
+    decided: dict[int, tuple] = {}
+    if chunk is None:
+        groups, lt = draw(model, tok, prompts, n=n_votes, seed=seed, index_offset=index_offset, **kw)
+        for i, (g, t) in enumerate(zip(groups, lt)):
+            samples[i], answers[i], lat[i] = list(g), [extract(s.text) for s in g], t
+    else:
+        c = 0
+        live = list(range(P))
+        while live:
+            take = min(chunk, n_votes - c * chunk)
+            got = draw_subset(model, tok, prompts, live, n=take, seed=derive_seed(seed, "chunk", c),
+                              index_offset=index_offset, **kw)
+            still = []
+            for i in live:
+                g, t = got[i]
+                samples[i] += g
+                answers[i] += [extract(s.text) for s in g]
+                lat[i] += t
+                done = len(samples[i]) >= n_votes
+                if early_stop and not done:
+                    res = vote(answers[i], equal=equal, early_stop=True, n_planned=n_votes)
+                    sizes = [v for k, v in res[3].items() if k is not None]
+                    done = bool(sizes) and max(sizes) > n_votes / 2
+                    if done:
+                        decided[i] = res
+                if not done:
+                    still.append(i)
+            live = still
+            c += 1
+    out = []
+    for i in range(P):
+        g, a = samples[i], answers[i]
+        if i in decided:
+            ans, j, used, sizes = decided[i]
+        else:
+            w = None
+            if weighted:
+                from ponder.metrics import logprob_weights
+
+                w = logprob_weights([_mean_lp(s) if s.logprobs else 0.0 for s in g])
+            ans, j, used, sizes = vote(a, equal=equal, weights=w)
+        final = g[0] if j is None else g[j]
+        out.append(Outcome(
+            final.text, ans, sum(s.num_tokens for s in g), lat[i], final.finish_reason, _mean_lp(final),
+            {"votes": _json_votes(sizes), "votes_used": used, "samples_drawn": len(g), "winner_sample": j},
+        ))
+    return out
+
+
+def _json_votes(sizes: dict) -> dict:
+    return {("<none>" if k is None else str(k)): (round(v, 6) if isinstance(v, float) else v)
+            for k, v in sizes.items()}
+
+
+# ---- scorers and best-of-N ------------------------------------------------------------------------------
+
+
+def score_value(x) -> float:
+    """A scorer's result as a float: numbers as they are, Verdict -> .score (else .correct),
+    RewardResult -> .reward."""
+    if isinstance(x, bool):
+        return float(x)
+    if isinstance(x, (int, float)):
+        v = float(x)
+    elif getattr(x, "score", None) is not None:
+        v = float(x.score)
+    elif hasattr(x, "reward"):
+        v = float(x.reward)
+    elif hasattr(x, "correct"):
+        v = float(bool(x.correct))
+    else:
+        raise PonderError(f"scorer returned {type(x).__name__}; expected a number, a Verdict or a RewardResult")
+    if math.isnan(v):
+        raise PonderError("scorer returned NaN")
+    return v
+
+
+def _prompt_key(p) -> str:
+    import json
+
+    return p if isinstance(p, str) else json.dumps(p, sort_keys=True)
+
+
+def reward_scorer(reward: Callable, items: Sequence[dict]) -> Callable:
+    """Adapt ``reward(completion, item)`` (the registry's signature) to ``scorer(prompt, completion)``;
+    the item is found by its prompt (``item["prompt"]``)."""
+    by_prompt = {_prompt_key(it["prompt"]): it for it in items}
+
+    def scorer(prompt, completion):
+        key = _prompt_key(prompt)
+        if key not in by_prompt:
+            raise PonderError(f"reward_scorer: no item has the prompt {str(prompt)[:60]!r}")
+        return score_value(reward(completion, by_prompt[key]))
+
+    return scorer
+
+
+def _render_text(tok, prompt) -> str:
+    """The exact text a prompt becomes: strings as given, chat lists through the chat template."""
+    return prompt if isinstance(prompt, str) else tok.apply_chat_template(list(prompt))
+
+
+@torch.inference_mode()
+def sequence_logprob(model, tok, prompt, completion: str) -> float:
+    """Mean log-prob of the completion's tokens given the prompt (teacher forcing; -inf if empty)."""
+    p_ids = tok.encode(_render_text(tok, prompt), add_special_tokens=isinstance(prompt, str))
+    c_ids = tok.encode(completion)
+    if not c_ids:
+        return float("-inf")
+    ids = torch.tensor([p_ids + c_ids], device=model.device)
+    logits = model(ids)[0, len(p_ids) - 1: -1].float()
+    lp = torch.log_softmax(logits, -1).gather(-1, ids[0, len(p_ids):, None])[:, 0]
+    return float(lp.mean())
+
+
+def likelihood_scorer(model, tok) -> Callable:
+    """scorer(prompt, completion) = the model's mean token log-prob of the completion given the prompt."""
+    return lambda prompt, completion: sequence_logprob(model, tok, prompt, completion)
+
+
+def best_of_n(model, tok, prompts, *, n_candidates: int = 8, scorer="logprob", temperature: float = 0.8,
+              top_p: float = 1.0, top_k: int = 0, min_p: float = 0.0, max_new_tokens: int = 256, stop=None,
+              seed: int = 0, index_offset: int = 0, extract: Extract | None = None) -> list[Outcome]:
+    """Draw n_candidates samples per prompt and keep the highest-scoring one (ties: the earliest sample).
+
+    ``scorer``: "logprob" (the sample's mean token log-prob) or a callable (module docstring).
+    ``info``: scores (per sample), chosen (index)."""
+    _check_prompts(prompts)
+    _positive_int("n_candidates", n_candidates)
+    if scorer is None:
+        raise PonderError("best-of-N needs a scorer: 'logprob', a judge, or scorer(prompt, completion)")
+    if not (scorer == "logprob" or callable(scorer)):
+        raise PonderError(f"best-of-N: unknown scorer {scorer!r}; use 'logprob' or a callable")
+    extract = extract or default_extract()
+    groups, lat = draw(model, tok, prompts, n=n_candidates, seed=seed, index_offset=index_offset,
+                       temperature=temperature, top_p=top_p, top_k=top_k, min_p=min_p,
+                       max_new_tokens=max_new_tokens, stop=stop)
+    out = []
+    for p, g, t in zip(prompts, groups, lat):
+        t0 = time.perf_counter()
+        if scorer == "logprob":
+            scores = [_mean_lp(s) if s.logprobs else float("-inf") for s in g]
+        else:
+            scores = [score_value(scorer(p, s.text)) for s in g]
+        j = max(range(len(g)), key=lambda k: (scores[k], -k))
+        s = g[j]
+        out.append(Outcome(s.text, extract(s.text), sum(x.num_tokens for x in g), t + time.perf_counter() - t0,
+                           s.finish_reason, _mean_lp(s), {"scores": [round(v, 6) for v in scores], "chosen": j}))
+    return out
+
+
+# ---- self-refine ----------------------------------------------------------------------------------------
+
+# Plain-text prompts: the conversation is one text; the current solution, then these templates, are
+# appended to the original prompt. Chat prompts: the solution becomes an assistant turn and the two
+# requests user turns. Each round sees the original problem, the current best solution and its critique
+# (not the whole history), which keeps the context bounded.
+CRITIQUE_TEMPLATE = ("\n\nReview the solution above step by step. Point out any mistake, or say that it is "
+                     "correct.\nReview:")
+REFINE_TEMPLATE = "\n\nUsing the review, write a corrected solution to the problem.\nSolution:"
+CRITIQUE_REQUEST = "Review your solution step by step. Point out any mistake, or say that it is correct."
+REFINE_REQUEST = "Using the review, write a corrected solution to the problem. End with the final answer."
+
+
+def _critique_context(prompt, solution: str, critique_template: str, critique_request: str):
+    if isinstance(prompt, str):
+        return prompt + solution + critique_template
+    return list(prompt) + [{"role": "assistant", "content": solution.strip()},
+                           {"role": "user", "content": critique_request}]
+
+
+def _refine_context(prompt, solution: str, critique: str, templates: tuple):
+    critique_template, refine_template, critique_request, refine_request = templates
+    if isinstance(prompt, str):
+        return prompt + solution + critique_template + critique + refine_template
+    return _critique_context(prompt, solution, critique_template, critique_request) + [
+        {"role": "assistant", "content": critique.strip()}, {"role": "user", "content": refine_request}]
+
+
+def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", temperature: float = 0.0,
+                max_new_tokens: int = 256, critique_tokens: int = 64, stop=None, seed: int = 0,
+                index_offset: int = 0, extract: Extract | None = None,
+                critique_template: str = CRITIQUE_TEMPLATE, refine_template: str = REFINE_TEMPLATE,
+                critique_request: str = CRITIQUE_REQUEST, refine_request: str = REFINE_REQUEST) -> list[Outcome]:
+    """Draft, then `rounds` rounds of critique -> revision (templates above); a revision is kept only if
+    its score is >= the current one. ``scorer``: "likelihood" (the model's mean log-prob of the solution
+    given the ORIGINAL prompt, so drafts and revisions are scored on the same footing) or a callable
+    scorer(prompt, completion). ``info``: scores per round, accepted (bool per round), critiques."""
+    _check_prompts(prompts)
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 0:
+        raise PonderError(f"self-refine: rounds must be an integer >= 0, got {rounds!r}")
+    if scorer == "likelihood":
+        scorer = likelihood_scorer(model, tok)
+    elif not callable(scorer):
+        raise PonderError(f"self-refine: unknown scorer {scorer!r}; use 'likelihood' or a callable")
+    extract = extract or default_extract()
+    templates = (critique_template, refine_template, critique_request, refine_request)
+    kw = dict(temperature=temperature, stop=stop)
+    P = len(prompts)
+    groups, lat = draw(model, tok, prompts, n=1, seed=seed, index_offset=index_offset,
+                       max_new_tokens=max_new_tokens, **kw)
+    cur = [g[0] for g in groups]
+    tokens = [s.num_tokens for s in cur]
+    lat = list(lat)
+
+    def scores_of(texts):
+        t0 = time.perf_counter()
+        sc = [score_value(scorer(p, x)) for p, x in zip(prompts, texts)]
+        per = (time.perf_counter() - t0) / P
+        for i in range(P):
+            lat[i] += per
+        return sc
+
+    cur_score = scores_of([s.text for s in cur])
+    info = [{"scores": [round(v, 6)], "accepted": [], "critiques": []} for v in cur_score]
+    for r in range(rounds):
+        ctx = [_critique_context(p, s.text, critique_template, critique_request) for p, s in zip(prompts, cur)]
+        crit, lt = draw(model, tok, ctx, n=1, seed=derive_seed(seed, "critique", r), index_offset=index_offset,
+                        max_new_tokens=critique_tokens, **kw)
+        ctx = [_refine_context(p, s.text, c[0].text, templates) for p, s, c in zip(prompts, cur, crit)]
+        rev, lt2 = draw(model, tok, ctx, n=1, seed=derive_seed(seed, "refine", r), index_offset=index_offset,
+                        max_new_tokens=max_new_tokens, **kw)
+        new_score = scores_of([g[0].text for g in rev])
+        for i in range(P):
+            tokens[i] += crit[i][0].num_tokens + rev[i][0].num_tokens
+            lat[i] += lt[i] + lt2[i]
+            ok = new_score[i] >= cur_score[i]
+            info[i]["scores"].append(round(new_score[i], 6))
+            info[i]["accepted"].append(ok)
+            info[i]["critiques"].append(crit[i][0].text)
+            if ok:
+                cur[i], cur_score[i] = rev[i][0], new_score[i]
+    return [Outcome(s.text, extract(s.text), tokens[i], lat[i], s.finish_reason, _mean_lp(s), info[i])
+            for i, s in enumerate(cur)]
+
+
+# ---- budget forcing -------------------------------------------------------------------------------------
+
+
+def _draw_some(model, tok, prompts, indices, temperature, **kw) -> dict:
+    """One sample for each of prompts[indices]: {index: (samples, latency)}. Greedy decoding has no
+    random stream to keep aligned, so it is one batched call; sampling goes through draw_subset."""
+    if temperature > 0:
+        return draw_subset(model, tok, prompts, indices, n=1, temperature=temperature, **kw)
+    kw.pop("index_offset", None)
+    groups, lat = draw(model, tok, [prompts[i] for i in indices], n=1, temperature=0.0, **kw)
+    return {i: (g, t) for i, g, t in zip(indices, groups, lat)}
+
+
+def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wait_text: str = "\nWait",
+                   answer_cue: str = "\nFinal Answer:", answer_tokens: int = 16, force: str = "auto",
+                   temperature: float = 0.0, top_p: float = 1.0, stop=None, seed: int = 0,
+                   index_offset: int = 0, extract: Extract | None = None) -> list[Outcome]:
+    """s1 budget forcing (module docstring). The cap, on every problem:
+
+        thinking tokens (generated, including a suppressed EOS) + inserted wait tokens <= budget
+        forced-answer tokens <= answer_tokens, so total generated tokens <= budget + answer_tokens.
+
+    ``waits`` (K): how many times an early end of thinking is suppressed: the end token is dropped,
+    ``wait_text`` appended and thinking continues with the remaining budget (only if at least one token
+    is left after the wait text). ``force``: "auto" appends ``answer_cue`` and decodes up to
+    ``answer_tokens`` (stopping at a newline) when the budget cut the thinking off or it has no
+    extractable answer; "always" does so for every problem. The final completion is thinking + cue +
+    forced answer; the answer is extracted from cue + forced answer (else from the thinking).
+    ``info``: thinking_tokens, waits_used, forced, budget.
+    """
+    _check_prompts(prompts)
+    _positive_int("budget", budget)
+    _positive_int("answer_tokens", answer_tokens)
+    if isinstance(waits, bool) or not isinstance(waits, int) or waits < 0:
+        raise PonderError(f"budget forcing: waits must be an integer >= 0, got {waits!r}")
+    if force not in ("auto", "always"):
+        raise PonderError(f"budget forcing: force={force!r}, expected 'auto' or 'always'")
+    extract = extract or default_extract()
+    P = len(prompts)
+    base = [_render_text(tok, p) for p in prompts]
+    wait_len = len(tok.encode(wait_text))
+    thinking = [""] * P
+    used = [0] * P  # thinking tokens: generated + inserted
+    gen = [0] * P  # model-generated tokens (the cost)
+    lat = [0.0] * P
+    waits_used = [0] * P
+    ended = [""] * P  # "length" (budget cut it) or "stop"
+    lp_sum, lp_n = [0.0] * P, [0] * P
+    live = list(range(P))
+    seg = 0
+    while live:
+        # Group problems by remaining budget so one engine call has one max_new_tokens.
+        by_rem: dict[int, list[int]] = {}
+        for i in live:
+            by_rem.setdefault(budget - used[i], []).append(i)
+        still = []
+        for rem, idx in sorted(by_rem.items()):
+            got = _draw_some(model, tok, [base[i] + thinking[i] for i in range(P)], idx, temperature,
+                             seed=derive_seed(seed, "think", seg), index_offset=index_offset,
+                             max_new_tokens=rem, top_p=top_p, stop=stop)
+            for i in idx:
+                g, t = got[i]
+                s = g[0]
+                thinking[i] += s.text
+                used[i] += s.num_tokens
+                gen[i] += s.num_tokens
+                lat[i] += t
+                lp_sum[i] += sum(s.logprobs)
+                lp_n[i] += len(s.logprobs)
+                if s.finish_reason == "length" or used[i] >= budget:
+                    ended[i] = "length"
+                elif waits_used[i] < waits and budget - used[i] - wait_len >= 1:
+                    thinking[i] += wait_text  # suppress the end of thinking: the EOS is dropped
+                    used[i] += wait_len
+                    waits_used[i] += 1
+                    still.append(i)
+                else:
+                    ended[i] = "stop"
+        live = sorted(still)
+        seg += 1
+    answers = [extract(t) for t in thinking]
+    force_idx = [i for i in range(P) if force == "always" or ended[i] == "length" or answers[i] is None]
+    forced = {}
+    if force_idx:
+        got = _draw_some(model, tok, [base[i] + thinking[i] + answer_cue for i in range(P)], force_idx,
+                         temperature, seed=derive_seed(seed, "answer"), index_offset=index_offset,
+                         max_new_tokens=answer_tokens, top_p=top_p, stop=["\n"])
+        for i in force_idx:
+            g, t = got[i]
+            s = g[0]
+            forced[i] = s
+            gen[i] += s.num_tokens
+            lat[i] += t
+            lp_sum[i] += sum(s.logprobs)
+            lp_n[i] += len(s.logprobs)
+    out = []
+    for i in range(P):
+        text, answer, finish = thinking[i], answers[i], ended[i]
+        if i in forced:
+            s = forced[i]
+            text = thinking[i] + answer_cue + s.text
+            answer = extract(answer_cue + s.text) or answer
+            finish = s.finish_reason
+        out.append(Outcome(text, answer, gen[i], lat[i], finish, lp_sum[i] / lp_n[i] if lp_n[i] else None,
+                           {"thinking_tokens": used[i], "waits_used": waits_used[i], "forced": i in forced,
+                            "budget": budget, "thinking_ended": ended[i]}))
+    return out
+
+
+# ---- reasoning effort -----------------------------------------------------------------------------------
+
+# Budgets are in generated tokens. The tiny model's worked solutions take ~20-80 tokens, so "low" mostly
+# forces an answer after a partial solution, "medium" lets most solutions finish and "high" also lets the
+# model continue once after it would have stopped.
+EFFORT_LEVELS: dict[str, dict] = {
+    "low": {"budget": 32, "waits": 0,
+            "system": "Reasoning effort: low. Answer directly with little or no working."},
+    "medium": {"budget": 128, "waits": 0,
+               "system": "Reasoning effort: medium. Work through the problem step by step, briefly."},
+    "high": {"budget": 512, "waits": 1,
+             "system": "Reasoning effort: high. Think carefully step by step and check your work "
+                       "before the final answer."},
+}
+
+
+def effort_settings(level: str, levels: dict | None = None) -> dict:
+    """The {"budget", "waits", "system"} of an effort level."""
+    levels = EFFORT_LEVELS if levels is None else levels
+    if level not in levels:
+        raise PonderError(f"unknown reasoning effort {level!r} (known: {', '.join(levels)})")
+    return levels[level]
+
+
+def with_system_line(prompt, line: str):
+    """Chat prompts: the line goes into the system message (added first if there is none). Plain-text
+    prompts are returned unchanged: a base model has no system role to put it in."""
+    if isinstance(prompt, str) or not line:
+        return prompt
+    msgs = [dict(m) for m in prompt]
+    if msgs and msgs[0].get("role") == "system":
+        msgs[0]["content"] = (msgs[0]["content"].rstrip() + "\n" + line).strip()
+    else:
+        msgs.insert(0, {"role": "system", "content": line})
+    return msgs
+
+
+def effort(model, tok, prompts, *, level: str = "medium", levels: dict | None = None, **kw) -> list[Outcome]:
+    """Reasoning effort: the level's system line (chat prompts only) + budget forcing with its budget and
+    waits (``EFFORT_LEVELS``; override with ``levels=``). Other keywords go to ``budget_forcing``."""
+    _check_prompts(prompts)
+    cfg = effort_settings(level, levels)
+    for k in ("budget", "waits"):
+        if k in kw:
+            raise PonderError(f"effort: {k} is set by the effort level; pass levels= to change it")
+    out = budget_forcing(model, tok, [with_system_line(p, cfg.get("system", "")) for p in prompts],
+                         budget=cfg["budget"], waits=cfg.get("waits", 0), **kw)
+    for o in out:
+        o.info["effort"] = level
+    return out
+
+
+# ---- the method table used by evaluate and sweep ---------------------------------------------------------
+
+METHODS: dict[str, Callable] = {
+    "greedy": greedy,
+    "sampling": sampling,
+    "self_consistency": self_consistency,
+    "best_of_n": best_of_n,
+    "self_refine": self_refine,
+    "budget_forcing": budget_forcing,
+    "effort": effort,
+}

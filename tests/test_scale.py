@@ -1,0 +1,336 @@
+"""Test-time methods on a real (micro) model with the real math verifier: invariants, not examples.
+
+The micro model is trained in a few seconds on four prompts with known answer distributions:
+  "pick A" -> \\boxed{1/2} (30%), \\boxed{0.5} (30%), \\boxed{3} (40%)   equivalent answers in two spellings
+  "pick B" -> \\boxed{7} (60%), \\boxed{8} (40%)
+  "say"    -> "I do not know."                                          never an answer
+  "long"   -> four worked steps, then \\boxed{19}                          long enough for budget caps
+"""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+
+import pytest
+import torch
+
+import ponder
+from ponder import scale
+from ponder.errors import PonderError
+from ponder.metrics import logprob_weights, majority_vote
+from ponder.verify.math import answers_equal, extract_answer
+from ponder.verify.verdict import Verdict
+
+END = "<|endoftext|>"
+PA, PB, SAY, LONG = (f"Problem: {w}\nSolution:" for w in ("pick A", "pick B", "say", "long"))
+LONG_SOLUTION = " 2 + 3 = 5.\n5 * 4 = 20.\n20 - 1 = 19.\n19 + 2 = 21.\n21 - 2 = 19.\nThe answer is \\boxed{19}."
+
+
+@functools.lru_cache(maxsize=1)
+def micro_model():
+    """(model, tokenizer) trained for ~5 s; cached for the session (test_evaluate imports it)."""
+    from ponder.train import TrainConfig, pretrain
+
+    docs = []
+    for _ in range(30):
+        docs += [PA + " The answer is \\boxed{1/2}." + END] * 3 + [PA + " The answer is \\boxed{0.5}." + END] * 3
+        docs += [PA + " The answer is \\boxed{3}." + END] * 4
+        docs += [PB + " The answer is \\boxed{7}." + END] * 6 + [PB + " The answer is \\boxed{8}." + END] * 4
+        docs += [SAY + " I do not know." + END] * 5 + [LONG + LONG_SOLUTION + END] * 5
+    cfg = ponder.ModelConfig(hidden_size=48, intermediate_size=128, num_hidden_layers=2, num_attention_heads=2,
+                             num_key_value_heads=1, head_dim=24, max_position_embeddings=256)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny matmuls: one thread is faster and immune to a busy machine
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            run = pretrain(d, docs, model_config=cfg, vocab_size=300, progress=False,
+                           train=TrainConfig(steps=120, batch_size=16, seq_len=64, lr=8e-3, warmup=10,
+                                             save_every=10**6))
+            model, tok = ponder.load(run / "checkpoint")
+    finally:
+        torch.set_num_threads(threads)
+    return model.eval(), tok
+
+
+@pytest.fixture(scope="module")
+def micro():
+    return micro_model()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+# ---- the micro model does what the tests assume ---------------------------------------------------------
+
+
+def test_micro_model_learned_its_distributions(micro):
+    model, tok = micro
+    out = ponder.sample(model, tok, [PA, PB, SAY], n=32, max_new_tokens=24, temperature=1.0, seed=0)
+    a = [extract_answer(s.text) for s in out[0]]
+    assert sum(x in ("1/2", "0.5") for x in a) >= 8 and sum(x == "3" for x in a) >= 4
+    assert {"1/2", "0.5"} <= set(a)
+    b = [extract_answer(s.text) for s in out[1]]
+    assert {"7", "8"} <= set(b)
+    g = ponder.sample(model, tok, [SAY], n=1, max_new_tokens=24, temperature=0.0)[0][0]
+    assert extract_answer(g.text) is None
+
+
+# ---- self-consistency -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_self_consistency_is_the_vote_over_the_same_samples(micro, seed):
+    model, tok = micro
+    prompts = [PA, PB, SAY, PA]
+    got = scale.self_consistency(model, tok, prompts, n_votes=9, temperature=1.0, max_new_tokens=24, seed=seed)
+    ref = ponder.sample(model, tok, prompts, n=9, max_new_tokens=24, temperature=1.0, seed=seed)
+    for o, g in zip(got, ref):
+        answers = [extract_answer(s.text) for s in g]
+        want, used, sizes = majority_vote(answers, equal=answers_equal)
+        assert o.answer == want
+        assert o.tokens == sum(s.num_tokens for s in g)
+        if want is None:
+            assert o.text == g[0].text
+        else:
+            j = answers.index(want)  # the winner's representative is its earliest member
+            assert o.text == g[j].text and o.info["winner_sample"] == j
+
+
+def test_self_consistency_groups_equivalent_answers_not_strings(micro):
+    model, tok = micro
+    both_seen = 0
+    for seed in range(4):
+        o = scale.self_consistency(model, tok, [PA], n_votes=12, temperature=1.0, max_new_tokens=24, seed=seed)[0]
+        g = ponder.sample(model, tok, [PA], n=12, max_new_tokens=24, temperature=1.0, seed=seed)[0]
+        answers = [extract_answer(s.text) for s in g]
+        half = sum(a in ("1/2", "0.5") for a in answers)
+        both_seen += {"1/2", "0.5"} <= set(answers)
+        key = next((a for a in answers if a in ("1/2", "0.5")), None)
+        if key is not None:
+            assert o.info["votes"][key] == half  # "1/2" and "0.5" vote together
+            assert ("0.5" if key == "1/2" else "1/2") not in o.info["votes"]
+    assert both_seen >= 1
+
+
+def test_vote_tie_rule_earliest_cluster_wins():
+    assert scale.vote(["3", "1/2", "0.5", "3"], equal=answers_equal)[:2] == ("3", 0)
+    assert scale.vote(["0.5", "3", "1/2", "3"], equal=answers_equal)[:2] == ("0.5", 0)
+    assert scale.vote([None, "3", "0.5", "1/2", "3"], equal=answers_equal)[:2] == ("3", 1)
+    assert scale.vote([None, None], equal=answers_equal)[:2] == (None, None)
+    # weights break the tie the other way
+    assert scale.vote(["3", "0.5"], equal=answers_equal, weights=[0.4, 0.6])[:2] == ("0.5", 1)
+
+
+def test_weighted_self_consistency_uses_logprob_weights(micro):
+    model, tok = micro
+    got = scale.self_consistency(model, tok, [PA, PB], n_votes=8, weighted=True, temperature=1.0,
+                                 max_new_tokens=24, seed=5)
+    ref = ponder.sample(model, tok, [PA, PB], n=8, max_new_tokens=24, temperature=1.0, seed=5)
+    for o, g in zip(got, ref):
+        w = logprob_weights([sum(s.logprobs) / len(s.logprobs) for s in g])
+        want = majority_vote([extract_answer(s.text) for s in g], equal=answers_equal, weights=w)[0]
+        assert o.answer == want
+
+
+@pytest.mark.parametrize("chunk", [1, 3])
+def test_early_stop_same_answer_fewer_tokens(micro, chunk):
+    model, tok = micro
+    prompts = [PB, PA, SAY, PB, PB]
+    kw = dict(n_votes=12, chunk=chunk, temperature=1.0, max_new_tokens=24, seed=3)
+    full = scale.self_consistency(model, tok, prompts, early_stop=False, **kw)
+    early = scale.self_consistency(model, tok, prompts, early_stop=True, **kw)
+    stopped = 0
+    for f, e in zip(full, early):
+        assert e.answer == f.answer  # a strict majority cannot be overturned
+        assert e.tokens <= f.tokens
+        drawn = e.info["samples_drawn"]
+        assert drawn == 12 or drawn % chunk == 0
+        if drawn < 12:
+            stopped += 1
+            assert e.tokens < f.tokens
+            assert max(v for k, v in e.info["votes"].items() if k != "<none>") > 6
+    assert early[2].info["samples_drawn"] == 12  # "say" never has a majority answer
+    assert stopped >= 1
+
+
+def test_self_consistency_errors(micro):
+    model, tok = micro
+    with pytest.raises(PonderError, match="temperature"):
+        scale.self_consistency(model, tok, [PA], n_votes=4, temperature=0.0)
+    with pytest.raises(PonderError, match="early_stop"):
+        scale.self_consistency(model, tok, [PA], n_votes=4, weighted=True, early_stop=True)
+    with pytest.raises(PonderError, match="n_votes"):
+        scale.self_consistency(model, tok, [PA], n_votes=0)
+    with pytest.raises(PonderError, match="empty"):
+        scale.self_consistency(model, tok, [], n_votes=2)
+
+
+# ---- best-of-N ------------------------------------------------------------------------------------------
+
+
+def test_best_of_n_logprob_picks_highest_mean_logprob(micro):
+    model, tok = micro
+    got = scale.best_of_n(model, tok, [PA, PB, LONG], n_candidates=6, temperature=1.0, max_new_tokens=48, seed=2)
+    ref = ponder.sample(model, tok, [PA, PB, LONG], n=6, max_new_tokens=48, temperature=1.0, seed=2)
+    for o, g in zip(got, ref):
+        lps = [sum(s.logprobs) / len(s.logprobs) for s in g]
+        j = max(range(6), key=lambda k: (lps[k], -k))
+        assert o.info["chosen"] == j and o.text == g[j].text
+        assert o.tokens == sum(s.num_tokens for s in g)
+
+
+def test_best_of_n_with_judge_like_and_reward_scorers(micro):
+    model, tok = micro
+    from ponder.verify.registry import get_reward
+
+    # a judge returns Verdicts with .score: prefer the answer 8
+    judge = lambda p, c: Verdict(extract_answer(c) == "8", extract_answer(c), "", score=float(extract_answer(c) == "8"))  # noqa: E731
+    o = scale.best_of_n(model, tok, [PB], n_candidates=10, scorer=judge, temperature=1.0, max_new_tokens=24,
+                        seed=0)[0]
+    g = ponder.sample(model, tok, [PB], n=10, max_new_tokens=24, temperature=1.0, seed=0)[0]
+    has8 = [extract_answer(s.text) == "8" for s in g]
+    assert o.answer == ("8" if any(has8) else extract_answer(g[0].text))
+    # a user reward function (registry signature) through reward_scorer: the gold-checking reward is an oracle
+    items = [{"prompt": PB, "answer": "7"}, {"prompt": PA, "answer": "1/2"}]
+    scorer = scale.reward_scorer(get_reward("math"), items)
+    outs = scale.best_of_n(model, tok, [PB, PA], n_candidates=8, scorer=scorer, temperature=1.0,
+                           max_new_tokens=24, seed=1)
+    ref = ponder.sample(model, tok, [PB, PA], n=8, max_new_tokens=24, temperature=1.0, seed=1)
+    for o, it, g in zip(outs, items, ref):
+        if any(answers_equal(extract_answer(s.text) or "", it["answer"]) for s in g):
+            assert answers_equal(o.answer, it["answer"])
+    with pytest.raises(PonderError, match="scorer"):
+        scale.best_of_n(model, tok, [PB], n_candidates=2, scorer="nonsense")
+    with pytest.raises(PonderError, match="scorer"):
+        scale.best_of_n(model, tok, [PB], n_candidates=2, scorer=lambda p, c: "high")
+
+
+# ---- self-refine ----------------------------------------------------------------------------------------
+
+
+def test_self_refine_never_lowers_the_score(micro):
+    model, tok = micro
+    prompts = [PA, PB, LONG, SAY]
+    for scorer in (lambda p, c: -len(c), lambda p, c: len(c), "likelihood"):
+        outs = scale.self_refine(model, tok, prompts, rounds=2, scorer=scorer, temperature=1.0, seed=4,
+                                 max_new_tokens=40, critique_tokens=12)
+        fn = scale.likelihood_scorer(model, tok) if scorer == "likelihood" else scorer
+        for p, o in zip(prompts, outs):
+            sc = o.info["scores"]
+            assert len(sc) == 3 and len(o.info["accepted"]) == 2
+            assert fn(p, o.text) == pytest.approx(max(s for s, ok in zip(sc, [True] + o.info["accepted"]) if ok),
+                                                  abs=1e-5)
+            cur = sc[0]
+            for s, ok in zip(sc[1:], o.info["accepted"]):
+                assert ok == (s >= cur)
+                cur = s if ok else cur
+            assert fn(p, o.text) >= sc[0] - 1e-6
+    zero = scale.self_refine(model, tok, prompts, rounds=0, max_new_tokens=40)
+    greedy = scale.greedy(model, tok, prompts, max_new_tokens=40)
+    assert [o.text for o in zero] == [o.text for o in greedy]
+    assert [o.tokens for o in zero] == [o.tokens for o in greedy]
+
+
+# ---- budget forcing and effort --------------------------------------------------------------------------
+
+
+def test_budget_forcing_never_exceeds_its_cap(micro, tiny_random):
+    answer_tokens = 4
+    waited = forced = 0
+    for model, tok, prompts in (micro + ([PA, PB, SAY, LONG] * 3,),
+                                tiny_random + (["Problem: 3 + 4 * 2 = ?\nSolution:", "the quick", "x"] * 2,)):
+        for budget in (1, 2, 3, 5, 8, 13, 21):
+            for waits in (0, 1, 3):
+                for temperature in (0.0, 1.0):
+                    outs = scale.budget_forcing(model, tok, prompts, budget=budget, waits=waits,
+                                                answer_tokens=answer_tokens, temperature=temperature, seed=budget,
+                                                wait_text=" Wait")
+                    wait_len = len(tok.encode(" Wait"))
+                    for o in outs:
+                        i = o.info
+                        assert i["thinking_tokens"] <= budget
+                        assert o.tokens <= budget + answer_tokens
+                        assert i["waits_used"] <= waits
+                        generated_thinking = i["thinking_tokens"] - i["waits_used"] * wait_len
+                        assert 1 <= generated_thinking <= budget
+                        assert o.tokens - generated_thinking <= (answer_tokens if i["forced"] else 0)
+                        if i["thinking_ended"] == "length":
+                            assert i["forced"] and "\nFinal Answer:" in o.text
+                        waited += i["waits_used"] > 0
+                        forced += i["forced"]
+    assert waited > 0 and forced > 0
+
+
+def test_budget_forcing_with_a_large_budget_is_the_natural_answer(micro):
+    model, tok = micro
+    prompts = [PB, LONG]
+    bf = scale.budget_forcing(model, tok, prompts, budget=200)
+    g = scale.greedy(model, tok, prompts, max_new_tokens=200)
+    for a, b in zip(bf, g):
+        assert not a.info["forced"] and a.text == b.text and a.tokens == b.tokens
+    # the long solution cut short is forced to answer after the cue
+    cut = scale.budget_forcing(model, tok, [LONG], budget=6, answer_tokens=8)[0]
+    assert cut.info["forced"] and cut.text.startswith(ponder.sample(model, tok, [LONG], n=1, max_new_tokens=6,
+                                                                    temperature=0.0)[0][0].text)
+
+
+def test_effort_levels_map_to_budgets(micro):
+    model, tok = micro
+    for level, cfg in scale.EFFORT_LEVELS.items():
+        outs = scale.effort(model, tok, [LONG, PB], level=level, answer_tokens=4)
+        bf = scale.budget_forcing(model, tok, [LONG, PB], budget=cfg["budget"], waits=cfg["waits"], answer_tokens=4)
+        for o, b in zip(outs, bf):
+            assert o.info["budget"] == cfg["budget"] and o.info["effort"] == level
+            assert o.text == b.text  # plain-text prompts: no system line, only the budget
+            assert o.tokens <= cfg["budget"] + 4
+    budgets = [scale.EFFORT_LEVELS[lv]["budget"] for lv in ("low", "medium", "high")]
+    assert budgets == sorted(budgets) and len(set(budgets)) == 3
+    chat = [{"role": "user", "content": "pick B"}]
+    msgs = scale.with_system_line(chat, scale.EFFORT_LEVELS["high"]["system"])
+    assert msgs[0] == {"role": "system", "content": scale.EFFORT_LEVELS["high"]["system"]} and msgs[1:] == chat
+    merged = scale.with_system_line([{"role": "system", "content": "Be nice."}] + chat, "Reasoning effort: low.")
+    assert merged[0]["content"] == "Be nice.\nReasoning effort: low." and len(merged) == 2
+    assert scale.with_system_line(PA, "anything") == PA
+    o = scale.effort(model, tok, [chat], level="low", answer_tokens=2)[0]
+    assert o.info["thinking_tokens"] <= scale.EFFORT_LEVELS["low"]["budget"]
+    custom = {"tiny": {"budget": 3, "waits": 0, "system": ""}}
+    assert scale.effort(model, tok, [LONG], level="tiny", levels=custom)[0].info["thinking_tokens"] <= 3
+    with pytest.raises(PonderError, match="unknown reasoning effort"):
+        scale.effort(model, tok, [PA], level="extreme")
+
+
+# ---- counter-based sub-sampling -------------------------------------------------------------------------
+
+
+def test_first_k_of_n_equals_a_draw_of_k_for_the_first_prompt(micro):
+    model, tok = micro
+    big = ponder.sample(model, tok, [PA, PB], n=8, max_new_tokens=24, temperature=1.0, seed=9)
+    for k in (1, 2, 4):
+        small = ponder.sample(model, tok, [PA, PB], n=k, max_new_tokens=24, temperature=1.0, seed=9)
+        assert [s.token_ids for s in big[0][:k]] == [s.token_ids for s in small[0]]
+
+
+@pytest.mark.xfail(strict=True, reason="engine keys a sample's noise by seed*7919 + prompt_index*n + j, so for "
+                   "prompt index > 0 the stream depends on n; key by (prompt_index, j) to make this hold")
+def test_first_k_of_n_equals_a_draw_of_k_for_every_prompt(micro):
+    model, tok = micro
+    big = ponder.sample(model, tok, [PA, PB, LONG], n=8, max_new_tokens=24, temperature=1.0, seed=9)
+    small = ponder.sample(model, tok, [PA, PB, LONG], n=4, max_new_tokens=24, temperature=1.0, seed=9)
+    for i in range(3):
+        assert [s.token_ids for s in big[i][:4]] == [s.token_ids for s in small[i]]
+
+
+def test_draw_subset_matches_the_full_call(micro):
+    model, tok = micro
+    prompts = [PA, PB, SAY, LONG, PA, PB]
+    full, _ = scale.draw(model, tok, prompts, n=3, seed=4, temperature=1.0, max_new_tokens=20, index_offset=7)
+    part = scale.draw_subset(model, tok, prompts, [0, 2, 3, 5], n=3, seed=4, temperature=1.0, max_new_tokens=20,
+                             index_offset=7)
+    for i, (g, lat) in part.items():
+        assert [s.token_ids for s in g] == [s.token_ids for s in full[i]] and lat >= 0
