@@ -245,7 +245,7 @@ def test_budget_forcing_never_exceeds_its_cap(micro, tiny_random):
     waited = forced = 0
     for model, tok, prompts in (micro + ([PA, PB, SAY, LONG] * 3,),
                                 tiny_random + (["Problem: 3 + 4 * 2 = ?\nSolution:", "the quick", "x"] * 2,)):
-        for budget in (1, 2, 3, 5, 8, 13, 21):
+        for budget in (1, 3, 8, 21):
             for waits in (0, 1, 3):
                 for temperature in (0.0, 1.0):
                     outs = scale.budget_forcing(model, tok, prompts, budget=budget, waits=waits,

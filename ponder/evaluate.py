@@ -1,0 +1,506 @@
+"""Evaluation runner and test-time scaling sweeps.
+
+``evaluate(model, tok, items, method=..., n=..., ks=...)`` runs one test-time method (``ponder.scale``) n
+times per problem, judges every final completion with a reward (default: the math verifier), and reports
+with 95% bootstrap intervals over problems (``ponder.metrics.summarize``): pass@1 (mean over the n runs),
+unbiased pass@k and maj@k for each k <= n (wmaj@k when log-probs exist), mean generated tokens, latency,
+truncation rate and no-answer rate. With ``out_dir`` it writes ``samples.jsonl`` (one record per run:
+completion, extracted answer, verdict), ``config.json`` and, last, ``summary.json`` — each atomically —
+so ``ponder report DIR`` renders it and a directory with a summary.json is a finished evaluation.
+
+``sweep(models, items, ...)`` draws test-time scaling curves: accuracy vs mean generated tokens and vs
+latency, parallel methods over N samples and sequential ones over a thinking budget B, one curve per
+(model, method). Parallel methods draw the largest N once and use the first N samples for every smaller
+N: sampling is counter-based, so the first N of a larger draw are N independent samples from the same
+seed (and, where the engine keys streams by sample index alone, exactly what a separate draw of N gives).
+Latency for a sub-sampled N is the measured wall time of the full draw, split per problem by tokens
+(``ponder.scale`` docstring) and scaled by the share of tokens the first N samples generated: decoding
+cost is proportional to tokens, so this is what drawing N alone in the same batch would have cost.
+Sequential methods are run and timed once per budget.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ponder import scale
+from ponder.errors import PonderError
+
+# Methods by CLI name (aliases on the right map to the same function).
+METHOD_ALIASES = {"sc": "self_consistency", "majority": "self_consistency", "bon": "best_of_n",
+                  "best-of-n": "best_of_n", "refine": "self_refine", "self-refine": "self_refine",
+                  "budget": "budget_forcing", "budget-forcing": "budget_forcing",
+                  "self-consistency": "self_consistency"}
+# Default temperature per method: the ones that choose among samples need diversity; refinement and
+# budget forcing decode greedily (as s1 does).
+DEFAULT_TEMPERATURE = {"greedy": 0.0, "sampling": 1.0, "self_consistency": 0.8, "best_of_n": 0.8,
+                       "self_refine": 0.0, "budget_forcing": 0.0, "effort": 0.0}
+
+
+# ---- small utilities --------------------------------------------------------------------------------------
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write a text file atomically: a temp file in the same directory, then os.replace."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def _jsonable(x):
+    """Config values as JSON: callables by name, everything else via str if json cannot take it."""
+    if callable(x):
+        return getattr(x, "__name__", type(x).__name__)
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, (str, int, float, bool)) or x is None:
+        return x
+    return str(x)
+
+
+def resolve_method(method: str) -> str:
+    name = METHOD_ALIASES.get(method, method)
+    if name not in scale.METHODS:
+        raise PonderError(f"unknown method {method!r} (known: {', '.join(scale.METHODS)})")
+    return name
+
+
+def make_reward(reward, judge=None) -> Callable:
+    """A reward spec ("math", "math+0.1*format", a dict) or a callable(completion, item) -> judge fn."""
+    if callable(reward):
+        return reward
+    from ponder.verify.registry import get_reward
+
+    return get_reward(reward, judge=judge)
+
+
+def _judge_one(reward_fn, completion: str, item: dict) -> tuple[bool, float, dict]:
+    """(correct, reward, verdict dict) from a RewardResult, a Verdict, a bool or a number."""
+    r = reward_fn(completion, item)
+    if hasattr(r, "parts") and hasattr(r, "correct"):  # RewardResult: primary verdict shown
+        parts = r.parts or {}
+        verdict = dict(next(iter(parts.values()))) if parts else {}
+        verdict.setdefault("correct", bool(r.correct))
+        return bool(r.correct), float(r.reward), verdict
+    if hasattr(r, "correct"):  # Verdict
+        d = r.to_dict() if hasattr(r, "to_dict") else {"correct": bool(r.correct)}
+        return bool(r.correct), float(getattr(r, "value", float(r.correct))), d
+    if isinstance(r, (bool, int, float, np.bool_, np.integer, np.floating)):
+        return bool(r), float(r), {"correct": bool(r)}
+    raise PonderError(f"reward returned {type(r).__name__}; expected a RewardResult, a Verdict or a bool")
+
+
+def _check_items(items) -> list[dict]:
+    if items is None or isinstance(items, (str, dict)):
+        raise PonderError("items must be a list of task items (dicts with 'prompt' and 'answer')")
+    items = list(items)
+    if not items:
+        raise PonderError("empty benchmark: no items to evaluate")
+    for i, it in enumerate(items):
+        if not isinstance(it, dict):
+            raise PonderError(f"item {i}: expected a dict, got {type(it).__name__}")
+        for f in ("prompt", "answer"):
+            if it.get(f) is None:
+                raise PonderError(f"item {i} ({it.get('id', 'no id')}): missing field {f!r}")
+    return items
+
+
+def _check_ks(ks, n: int) -> list[int]:
+    if isinstance(ks, int):
+        ks = [ks]
+    out = []
+    for k in ks:
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise PonderError(f"k={k!r} must be a positive integer")
+        if k > n:
+            raise PonderError(f"k={k} > n={n}: pass@k and maj@k need at least k samples per problem (raise --n)")
+        out.append(int(k))
+    return sorted(set(out) | {1})
+
+
+def _prompt_of(item: dict, chat: bool, system: str | None):
+    p = item["prompt"]
+    if not chat or not isinstance(p, str):
+        return p
+    msgs = [{"role": "system", "content": system}] if system else []
+    return msgs + [{"role": "user", "content": p}]
+
+
+def _scorer_for(spec, *, model, tok, items, judge, what: str):
+    """best-of-N / self-refine scorer: 'logprob' | 'likelihood' | 'judge' | a reward spec | a callable."""
+    if callable(spec) or spec in ("logprob", "likelihood"):
+        return spec
+    if spec == "judge":
+        if judge is None:
+            raise PonderError(f"{what} with scorer 'judge' needs a judge (judge=make_judge(...); CLI: --judge-model)")
+        return judge
+    if isinstance(spec, (str, dict)):  # a reward spec, e.g. "format" (a user reward function by name)
+        return scale.reward_scorer(make_reward(spec, judge), items)
+    raise PonderError(f"{what}: unknown scorer {spec!r} (use logprob, likelihood, judge, a reward name or a callable)")
+
+
+def _call_method(fn: Callable, kwargs: dict):
+    """Call a method with the keywords it accepts (common settings are offered to every method)."""
+    params = inspect.signature(fn).parameters
+    if any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        params = {**params, **inspect.signature(scale.budget_forcing).parameters}
+    return {k: v for k, v in kwargs.items() if k in params}
+
+
+# ---- evaluate ---------------------------------------------------------------------------------------------
+
+
+def evaluate(
+    model,
+    tok,
+    items: Sequence[dict],
+    *,
+    method: str = "sampling",
+    n: int = 1,
+    ks: Sequence[int] = (1,),
+    max_new_tokens: int = 256,
+    temperature: float | None = None,
+    top_p: float = 1.0,
+    seed: int = 0,
+    reward="math",
+    judge: Callable | None = None,
+    method_kwargs: dict | None = None,
+    stop=None,
+    chat: bool = False,
+    system: str | None = None,
+    extract: Callable | None = None,
+    equal: Callable | None = None,
+    out_dir: str | os.PathLike | None = None,
+    progress: bool = True,
+    model_name: str | None = None,
+    n_boot: int = 1000,
+    batch_problems: int | None = None,
+) -> dict:
+    """Evaluate a model with a test-time method; returns the summary dict (module docstring).
+
+    ``n``: runs per problem (samples for ``sampling``; independent runs with derived seeds for the other
+    methods, whose own sample counts are method_kwargs such as ``n_votes`` / ``n_candidates``).
+    ``method_kwargs``: extra arguments of the method (``ponder.scale``); ``scorer`` may be "logprob",
+    "likelihood", "judge" (needs ``judge``), a reward spec or a callable. ``temperature`` defaults per
+    method (``DEFAULT_TEMPERATURE``). For budget forcing / effort, ``max_new_tokens`` is the default
+    budget. ``chat``: wrap each prompt as a user message (with ``system``) for chat models.
+    ``reward``: a registry spec or callable(completion, item) returning a RewardResult/Verdict/bool.
+    """
+    items = _check_items(items)
+    name = resolve_method(method)
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise PonderError(f"n must be a positive integer, got {n!r}")
+    ks = _check_ks(ks, n)
+    temp = DEFAULT_TEMPERATURE[name] if temperature is None else float(temperature)
+    if name == "greedy" and n > 1:
+        raise PonderError(f"method 'greedy' is deterministic: n must be 1, got {n}")
+    if name not in ("greedy", "sampling") and n > 1 and temp == 0:
+        raise PonderError(f"method {name!r} with temperature 0 gives {n} identical runs; use n=1 or temperature > 0")
+    mk = dict(method_kwargs or {})
+    if name in ("best_of_n", "self_refine"):
+        default = "logprob" if name == "best_of_n" else "likelihood"
+        mk["scorer"] = _scorer_for(mk.get("scorer", default), model=model, tok=tok, items=items, judge=judge,
+                                   what=name.replace("_", "-"))
+    if name == "budget_forcing":
+        mk.setdefault("budget", max_new_tokens)
+    reward_fn = make_reward(reward, judge)
+    extract = extract or scale.default_extract()
+    equal = equal or scale.default_equal()
+    fn = scale.METHODS[name]
+    common = dict(temperature=temp, top_p=top_p, max_new_tokens=max_new_tokens, stop=stop, extract=extract)
+    if name == "self_consistency":
+        common["equal"] = equal
+    unknown = set(mk) - set(inspect.signature(fn).parameters) - (
+        set(inspect.signature(scale.budget_forcing).parameters) if name == "effort" else set())
+    if unknown:
+        raise PonderError(f"method {name!r} has no option(s) {sorted(unknown)}")
+
+    prompts = [_prompt_of(it, chat, system) for it in items]
+    rows = n * {"self_consistency": mk.get("n_votes", 8), "best_of_n": mk.get("n_candidates", 8)}.get(name, 1)
+    chunk = batch_problems or max(1, 512 // rows)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(items), desc=f"eval {name}", dynamic_ncols=True)
+    outcomes: list[list] = []
+    t_start = time.perf_counter()
+    for start in range(0, len(prompts), chunk):
+        part = prompts[start:start + chunk]
+        if name == "sampling":
+            kw = _call_method(fn, {**common, **mk, "n": n, "seed": seed, "index_offset": start})
+            outcomes += fn(model, tok, part, **kw)
+        else:
+            runs = []
+            for r in range(n):
+                s_r = seed if r == 0 else scale.derive_seed(seed, "run", r)
+                kw = _call_method(fn, {**common, **mk, "seed": s_r, "index_offset": start})
+                runs.append(fn(model, tok, part, **kw))
+            outcomes += [[runs[r][i] for r in range(n)] for i in range(len(part))]
+        if bar:
+            bar.update(len(part))
+    gen_seconds = time.perf_counter() - t_start
+    if bar:
+        bar.close()
+
+    records, per_problem = [], []
+    for i, (it, outs) in enumerate(zip(items, outcomes)):
+        recs = []
+        for r, o in enumerate(outs):
+            correct, rew, verdict = _judge_one(reward_fn, o.text, it)
+            rec = {"problem": i, "id": it.get("id", str(i)), "sample": r,
+                   "prompt": it["prompt"] if isinstance(it["prompt"], str) else json.dumps(it["prompt"]),
+                   "completion": o.text, "answer": o.answer, "gold": str(it["answer"]), "correct": correct,
+                   "reward": rew, "verdict": verdict, "tokens": o.tokens, "latency": o.latency,
+                   "finish_reason": o.finish_reason, "logprob_mean": o.logprob_mean}
+            if o.info:
+                rec["info"] = o.info
+            recs.append(rec)
+        records += recs
+        per_problem.append(recs)
+    from ponder.metrics import summarize
+
+    summ = summarize(per_problem, ks, equal=equal, n_boot=n_boot, seed=seed)
+    total_tokens = int(sum(r["tokens"] for r in records))
+    summary = {
+        "model": model_name,
+        "method": name,
+        "method_kwargs": _jsonable(mk),
+        **summ,
+        "accuracy": summ["metrics"]["pass@1"],
+        "wall_seconds": round(time.perf_counter() - t_start, 3),
+        "generation_seconds": round(gen_seconds, 3),
+        "generated_tokens": total_tokens,
+        "tokens_per_second": round(total_tokens / gen_seconds, 1) if gen_seconds > 0 else None,
+    }
+    if out_dir is not None:
+        d = Path(out_dir)
+        config = {"kind": "eval", "model": model_name, "method": name, "method_kwargs": _jsonable(mk), "n": n,
+                  "ks": ks, "max_new_tokens": max_new_tokens, "temperature": temp, "top_p": top_p, "seed": seed,
+                  "reward": _jsonable(reward), "stop": stop, "chat": chat, "system": system,
+                  "n_problems": len(items)}
+        atomic_write_text(d / "samples.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+        atomic_write_text(d / "config.json", json.dumps(config, indent=2))
+        atomic_write_text(d / "summary.json", json.dumps(summary, indent=2))  # last: marks a finished eval
+        summary["out_dir"] = str(d)
+    return summary
+
+
+# ---- scaling sweeps ---------------------------------------------------------------------------------------
+
+PARALLEL_METHODS = ("majority", "weighted_majority", "best_of_n", "oracle")
+SEQUENTIAL_METHODS = ("budget_forcing", "effort")
+
+
+def _models_dict(models) -> dict:
+    if isinstance(models, dict):
+        if not models:
+            raise PonderError("sweep: no models")
+        return dict(models)
+    if isinstance(models, (tuple, list)) and len(models) == 2 and not isinstance(models[0], (tuple, list)):
+        return {"model": tuple(models)}
+    raise PonderError("sweep: models must be (model, tokenizer) or {name: (model, tokenizer)}")
+
+
+def _ints(name: str, values) -> list[int]:
+    vals = sorted({int(v) for v in values})
+    if not vals or vals[0] < 1:
+        raise PonderError(f"sweep: {name} must be positive integers, got {list(values)!r}")
+    return vals
+
+
+def _ci(values, n_boot, seed) -> tuple[float, float, float]:
+    from ponder.metrics import bootstrap_ci
+
+    return bootstrap_ci(values, n_boot=n_boot, seed=seed)
+
+
+def parallel_points(labels, answers, logprob_means, tokens, latencies, ns, *, methods, equal,
+                    n_boot=1000, seed=0) -> dict[str, list[dict]]:
+    """Scaling points of the parallel methods from ONE draw of max(ns) samples per problem.
+
+    labels/answers/logprob_means/tokens: per problem, per sample (in sample order); latencies: per
+    problem, the seconds attributed to its whole draw. For each N the first N samples are used:
+    majority (self-consistency vote, the metrics tie rule), weighted_majority (exp(mean log-prob)
+    weights), best_of_n (highest mean log-prob, ties to the earliest), oracle (pass@N: any correct).
+    Returns {method: [{"budget": N, "tokens", "latency", "accuracy", "lo", "hi"}]}."""
+    from ponder.metrics import cluster_answers, logprob_weights, majority_vote
+
+    P = len(labels)
+    ids = [cluster_answers(a, equal) for a in answers]  # cluster once: answers_equal may be slow
+    out: dict[str, list[dict]] = {m: [] for m in methods}
+    for N in ns:
+        tok_n = np.array([sum(t[:N]) for t in tokens], dtype=np.float64)
+        tok_all = np.array([max(1, sum(t)) for t in tokens], dtype=np.float64)
+        lat_n = np.array(latencies) * tok_n / tok_all
+        for m in methods:
+            acc = np.zeros(P)
+            for i in range(P):
+                lab = labels[i][:N]
+                cid = [None if c < 0 else str(c) for c in ids[i][:N]]
+                if m == "oracle":
+                    acc[i] = float(any(lab))
+                elif m == "best_of_n":
+                    lps = [(-np.inf if v is None else v) for v in logprob_means[i][:N]]
+                    j = max(range(N), key=lambda k: (lps[k], -k))
+                    acc[i] = float(lab[j])
+                else:
+                    w = None
+                    if m == "weighted_majority":
+                        w = logprob_weights([0.0 if v is None else v for v in logprob_means[i][:N]])
+                    win, _, _ = majority_vote(cid, weights=w)
+                    # the winner is a cluster id; its earliest member in the first N is the chosen sample
+                    acc[i] = float(lab[cid.index(win)]) if win is not None else 0.0
+            mean, lo, hi = _ci(acc, n_boot, seed)
+            out[m].append({"budget": N, "tokens": float(tok_n.mean()), "latency": float(lat_n.mean()),
+                           "accuracy": mean, "lo": lo, "hi": hi})
+    return out
+
+
+def sweep(
+    models,
+    items: Sequence[dict],
+    *,
+    parallel_ns: Sequence[int] = (1, 2, 4, 8, 16),
+    budgets: Sequence[int] = (16, 32, 64, 128),
+    methods: Sequence[str] = ("majority", "best_of_n", "budget_forcing"),
+    max_new_tokens: int = 128,
+    temperature: float = 0.8,
+    top_p: float = 1.0,
+    seed: int = 0,
+    reward="math",
+    answer_tokens: int = 16,
+    waits: int = 0,
+    stop=None,
+    chat: bool = False,
+    equal: Callable | None = None,
+    extract: Callable | None = None,
+    out_dir: str | os.PathLike | None = None,
+    progress: bool = True,
+    n_boot: int = 1000,
+) -> dict:
+    """Test-time scaling curves for one or more models (module docstring).
+
+    ``models``: (model, tok) or {name: (model, tok)}. ``methods``: parallel ones (``PARALLEL_METHODS``,
+    x = N in ``parallel_ns``, sampled at ``temperature`` with ``max_new_tokens`` each) and sequential
+    ones (``budget_forcing`` at each B in ``budgets``, greedy, ``waits`` Wait-extensions and up to
+    ``answer_tokens`` forced-answer tokens; ``effort`` at its three levels). Returns {"curves": [...],
+    "files": {...}, "seconds": {...}}; with ``out_dir`` writes scaling_tokens.png, scaling_latency.png,
+    scaling.csv, scaling.json (``report.plot_scaling``), summary.json and config.json.
+    """
+    items = _check_items(items)
+    mods = _models_dict(models)
+    methods = list(methods)
+    if not methods:
+        raise PonderError("sweep: no methods")
+    for m in methods:
+        if m not in PARALLEL_METHODS + SEQUENTIAL_METHODS:
+            raise PonderError(f"sweep: unknown method {m!r} (parallel: {', '.join(PARALLEL_METHODS)}; "
+                              f"sequential: {', '.join(SEQUENTIAL_METHODS)})")
+    par = [m for m in methods if m in PARALLEL_METHODS]
+    seq = [m for m in methods if m in SEQUENTIAL_METHODS]
+    ns = _ints("parallel_ns", parallel_ns) if par else []
+    bs = _ints("budgets", budgets) if "budget_forcing" in seq else []
+    if par and temperature <= 0:
+        raise PonderError("sweep: parallel methods need temperature > 0 (greedy samples are identical)")
+    reward_fn = make_reward(reward)
+    extract = extract or scale.default_extract()
+    equal = equal or scale.default_equal()
+    prompts = [_prompt_of(it, chat, None) for it in items]
+    P = len(items)
+
+    def bar(total, desc):
+        if not progress:
+            return None
+        from tqdm.auto import tqdm
+
+        return tqdm(total=total, desc=desc, dynamic_ncols=True)
+
+    curves, seconds = [], {}
+    for mname, (model, tok) in mods.items():
+        if par:
+            N = ns[-1]
+            t0 = time.perf_counter()
+            b = bar(P, f"{mname}: draw N={N}")
+            chunk = max(1, 512 // N)
+            groups, lat = [], []
+            for start in range(0, P, chunk):
+                g, lt = scale.draw(model, tok, prompts[start:start + chunk], n=N, seed=seed, index_offset=start,
+                                   temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, stop=stop)
+                groups += g
+                lat += lt
+                if b:
+                    b.update(len(g))
+            if b:
+                b.close()
+            labels = [[_judge_one(reward_fn, s.text, it)[0] for s in g] for g, it in zip(groups, items)]
+            answers = [[extract(s.text) for s in g] for g in groups]
+            lps = [[scale._mean_lp(s) for s in g] for g in groups]
+            toks = [[s.num_tokens for s in g] for g in groups]
+            pts = parallel_points(labels, answers, lps, toks, lat, ns, methods=par, equal=equal, n_boot=n_boot,
+                                  seed=seed)
+            seconds[f"{mname}/parallel"] = round(time.perf_counter() - t0, 3)
+            curves += [{"model": mname, "method": m, "kind": "parallel", "points": pts[m]} for m in par]
+        for m in seq:
+            t0 = time.perf_counter()
+            settings = ([(B, {"budget": B, "waits": waits}) for B in bs] if m == "budget_forcing" else
+                        [(scale.EFFORT_LEVELS[lv]["budget"], {"level": lv}) for lv in scale.EFFORT_LEVELS])
+            fn = scale.budget_forcing if m == "budget_forcing" else scale.effort
+            points = []
+            b = bar(len(settings) * P, f"{mname}: {m}")
+            for x, kw in settings:
+                outs, t1 = [], time.perf_counter()
+                for start in range(0, P, 256):
+                    outs += fn(model, tok, prompts[start:start + 256], answer_tokens=answer_tokens,
+                               temperature=0.0, stop=stop, seed=seed, index_offset=start, extract=extract, **kw)
+                    if b:
+                        b.update(min(256, P - start))
+                wall = time.perf_counter() - t1
+                acc = np.array([float(_judge_one(reward_fn, o.text, it)[0]) for o, it in zip(outs, items)])
+                mean, lo, hi = _ci(acc, n_boot, seed)
+                points.append({"budget": x, "tokens": float(np.mean([o.tokens for o in outs])),
+                               "latency": wall / P, "accuracy": mean, "lo": lo, "hi": hi,
+                               **({"level": kw["level"]} if "level" in kw else {})})
+            if b:
+                b.close()
+            seconds[f"{mname}/{m}"] = round(time.perf_counter() - t0, 3)
+            curves.append({"model": mname, "method": m, "kind": "sequential", "points": points})
+    result = {"curves": curves, "seconds": seconds, "n_problems": P, "files": {}}
+    if out_dir is not None:
+        from ponder.report import plot_scaling
+
+        d = Path(out_dir)
+        d.mkdir(parents=True, exist_ok=True)
+        files = plot_scaling(curves, d / "scaling")
+        result["files"] = {k: str(v) for k, v in files.items()}
+        table = {f"{c['model']}/{c['method']}@{p['budget']}": {"mean": p["accuracy"], "lo": p["lo"], "hi": p["hi"],
+                                                               "tokens": p["tokens"], "latency": p["latency"]}
+                 for c in curves for p in c["points"]}
+        config = {"kind": "sweep", "models": list(mods), "parallel_ns": ns, "budgets": bs, "methods": methods,
+                  "max_new_tokens": max_new_tokens, "temperature": temperature, "top_p": top_p, "seed": seed,
+                  "reward": _jsonable(reward), "answer_tokens": answer_tokens, "waits": waits, "stop": stop,
+                  "chat": chat, "n_problems": P}
+        atomic_write_text(d / "config.json", json.dumps(config, indent=2))
+        atomic_write_text(d / "summary.json", json.dumps({"kind": "sweep", "n_problems": P, "seconds": seconds,
+                                                          "accuracy": table}, indent=2))
+    return result

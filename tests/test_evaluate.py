@@ -1,0 +1,195 @@
+"""evaluate() and sweep(): error cases, metric bookkeeping, files, sub-sampling. Uses the micro model of
+test_scale (trained once per session) and the real math verifier."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from test_scale import LONG, PA, PB, SAY, micro_model
+
+import ponder
+from ponder import scale
+from ponder.errors import PonderError
+from ponder.evaluate import evaluate, parallel_points, sweep
+from ponder.metrics import pass_at_k
+from ponder.report import write_html_report
+from ponder.verify.math import answers_equal, extract_answer
+
+ITEMS = [
+    {"id": "a", "prompt": PA, "answer": "1/2"},
+    {"id": "b", "prompt": PB, "answer": "7"},
+    {"id": "s", "prompt": SAY, "answer": "5"},
+    {"id": "l", "prompt": LONG, "answer": "19"},
+]
+
+
+@pytest.fixture(scope="module")
+def micro():
+    return micro_model()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_evaluate_errors(micro):
+    model, tok = micro
+    with pytest.raises(PonderError, match=r"k=8 > n=4"):
+        evaluate(model, tok, ITEMS, n=4, ks=(1, 8), progress=False)
+    with pytest.raises(PonderError, match="empty benchmark"):
+        evaluate(model, tok, [], progress=False)
+    with pytest.raises(PonderError, match="unknown method 'beam'"):
+        evaluate(model, tok, ITEMS, method="beam", progress=False)
+    with pytest.raises(PonderError, match="needs a judge"):
+        evaluate(model, tok, ITEMS, method="best_of_n", method_kwargs={"scorer": "judge"}, progress=False)
+    with pytest.raises(PonderError, match="greedy.*n must be 1"):
+        evaluate(model, tok, ITEMS, method="greedy", n=2, progress=False)
+    with pytest.raises(PonderError, match="item 1.*'answer'"):
+        evaluate(model, tok, [ITEMS[0], {"prompt": PA}], progress=False)
+    with pytest.raises(PonderError, match="no option"):
+        evaluate(model, tok, ITEMS, method="self_consistency", method_kwargs={"votes": 3}, progress=False)
+    with pytest.raises(PonderError, match="identical runs"):
+        evaluate(model, tok, ITEMS, method="budget_forcing", n=2, progress=False)
+
+
+def test_never_answering_model_scores_zero_with_full_no_answer_rate(micro):
+    model, tok = micro
+    items = [{"id": f"s{i}", "prompt": SAY, "answer": str(i)} for i in range(5)]
+    s = evaluate(model, tok, items, method="greedy", max_new_tokens=24, progress=False)
+    m = s["metrics"]
+    assert m["pass@1"] == {"mean": 0.0, "lo": 0.0, "hi": 0.0}
+    assert m["no_answer_rate"]["mean"] == 1.0 and m["maj@1"]["mean"] == 0.0
+    s = evaluate(model, tok, items, method="self_consistency", method_kwargs={"n_votes": 4}, temperature=0.3,
+                 max_new_tokens=24, progress=False)
+    assert s["metrics"]["pass@1"]["mean"] == 0.0 and s["metrics"]["no_answer_rate"]["mean"] == 1.0
+
+
+def test_sampling_eval_metrics_match_the_samples(micro, tmp_path):
+    model, tok = micro
+    s = evaluate(model, tok, ITEMS, method="sampling", n=6, ks=(1, 2, 4), max_new_tokens=48, seed=3,
+                 out_dir=tmp_path, progress=False, batch_problems=1, model_name="micro")
+    recs = [json.loads(line) for line in (tmp_path / "samples.jsonl").read_text().splitlines()]
+    assert len(recs) == 6 * len(ITEMS)
+    # chunked evaluation (batch_problems=1) draws exactly what one engine call draws
+    ref = ponder.sample(model, tok, [it["prompt"] for it in ITEMS], n=6, max_new_tokens=48, temperature=1.0, seed=3)
+    for r in recs:
+        assert r["completion"] == ref[r["problem"]][r["sample"]].text
+        assert r["answer"] == extract_answer(r["completion"])
+        assert r["correct"] == (r["answer"] is not None and answers_equal(r["answer"], r["gold"]))
+    by_p = [[r for r in recs if r["problem"] == i] for i in range(len(ITEMS))]
+    p1 = sum(sum(r["correct"] for r in rs) / 6 for rs in by_p) / len(ITEMS)
+    p4 = sum(pass_at_k(6, sum(r["correct"] for r in rs), 4) for rs in by_p) / len(ITEMS)
+    m = s["metrics"]
+    assert m["pass@1"]["mean"] == pytest.approx(p1) and m["pass@4"]["mean"] == pytest.approx(p4)
+    assert m["pass@1"]["lo"] <= m["pass@1"]["mean"] <= m["pass@1"]["hi"]
+    for key in ("maj@2", "maj@4", "wmaj@4", "mean_tokens", "mean_latency", "truncation_rate", "no_answer_rate"):
+        assert key in m
+    assert m["mean_tokens"]["mean"] == pytest.approx(sum(r["tokens"] for r in recs) / len(recs))
+    assert m["no_answer_rate"]["mean"] == pytest.approx(sum(r["answer"] is None for r in recs) / len(recs))
+    # the files a report reads
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["metrics"] == m and summary["model"] == "micro" and summary["n_samples"] == 6
+    assert json.loads((tmp_path / "config.json").read_text())["method"] == "sampling"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    html = write_html_report(tmp_path).read_text()
+    assert "pass@4" in html and "Sample completions" in html and "no_answer_rate" in html
+
+
+def test_method_evaluations_run_and_report(micro, tmp_path):
+    model, tok = micro
+    runs = {
+        "self_consistency": dict(n=2, method_kwargs={"n_votes": 5, "early_stop": True, "chunk": 2}),
+        "best_of_n": dict(n=1, method_kwargs={"n_candidates": 4}),
+        "self_refine": dict(n=1, method_kwargs={"rounds": 1, "critique_tokens": 8}),
+        "budget_forcing": dict(n=1, method_kwargs={"budget": 6, "answer_tokens": 4}),
+        "effort": dict(n=1, method_kwargs={"level": "low", "answer_tokens": 4}),
+    }
+    for method, kw in runs.items():
+        s = evaluate(model, tok, ITEMS, method=method, max_new_tokens=48, out_dir=tmp_path / method, progress=False,
+                     **kw)
+        assert s["method"] == method and s["n_problems"] == len(ITEMS)
+        recs = [json.loads(x) for x in (tmp_path / method / "samples.jsonl").read_text().splitlines()]
+        assert len(recs) == len(ITEMS) * kw["n"]
+        assert s["metrics"]["pass@1"]["mean"] == pytest.approx(sum(r["correct"] for r in recs) / len(recs))
+        write_html_report(tmp_path / method)
+    # budget forcing through evaluate keeps its cap
+    recs = [json.loads(x) for x in (tmp_path / "budget_forcing" / "samples.jsonl").read_text().splitlines()]
+    assert all(r["tokens"] <= 6 + 4 and r["info"]["thinking_tokens"] <= 6 for r in recs)
+    # the "pick B" majority answer is 7, the gold: self-consistency gets it right
+    recs = [json.loads(x) for x in (tmp_path / "self_consistency" / "samples.jsonl").read_text().splitlines()]
+    assert {r["sample"] for r in recs} == {0, 1}
+
+
+def test_parallel_points_hand_computed():
+    labels = [[False, True, True, False], [True, False, False, False]]
+    answers = [["3", "0.5", "1/2", "3"], ["2", "4", "4", None]]
+    lps = [[-0.1, -1.0, -0.5, -2.0], [-3.0, -0.2, -0.1, -0.1]]
+    toks = [[10, 20, 30, 40], [5, 5, 5, 5]]
+    pts = parallel_points(labels, answers, lps, toks, [1.0, 2.0], [1, 2, 4],
+                          methods=["majority", "best_of_n", "oracle"], equal=answers_equal, n_boot=50)
+    acc = {m: [p["accuracy"] for p in v] for m, v in pts.items()}
+    # N=1: sample 0 only. N=2: p0 tie 3 vs 0.5 -> "3" (earliest) wrong; p1 tie 2 vs 4 -> "2" right.
+    # N=4: p0 {3: 2, 0.5/1/2: 2} tie -> "3" wrong; p1 {4: 2} -> wrong.
+    assert acc["majority"] == [0.5, 0.5, 0.0]
+    assert acc["best_of_n"] == [0.5, 0.0, 0.0]  # p0: -0.1 is sample 0 (wrong); p1 N=2: sample 1 (wrong)
+    assert acc["oracle"] == [0.5, 1.0, 1.0]
+    tokens = [p["tokens"] for p in pts["majority"]]
+    assert tokens == [7.5, 20.0, 60.0]
+    lat = [p["latency"] for p in pts["majority"]]
+    assert lat[-1] == pytest.approx(1.5) and lat[0] == pytest.approx((10 / 100 * 1.0 + 5 / 20 * 2.0) / 2)
+
+
+def test_sweep_curves_files_and_invariants(micro, tmp_path):
+    model, tok = micro
+    res = sweep({"micro": (model, tok)}, ITEMS, parallel_ns=(1, 2, 4), budgets=(2, 4, 8),
+                methods=("majority", "weighted_majority", "best_of_n", "oracle", "budget_forcing"),
+                max_new_tokens=48, temperature=1.0, answer_tokens=4, out_dir=tmp_path, progress=False, n_boot=100)
+    curves = {c["method"]: c for c in res["curves"]}
+    assert set(curves) == {"majority", "weighted_majority", "best_of_n", "oracle", "budget_forcing"}
+    assert curves["budget_forcing"]["kind"] == "sequential" and curves["majority"]["kind"] == "parallel"
+    for m in ("majority", "weighted_majority", "best_of_n"):
+        for p, o in zip(curves[m]["points"], curves["oracle"]["points"]):
+            assert p["accuracy"] <= o["accuracy"] + 1e-12  # the oracle (pass@N) bounds every selector
+    tok_n = [p["tokens"] for p in curves["majority"]["points"]]
+    assert tok_n == sorted(tok_n) and tok_n[0] > 0
+    for p in curves["budget_forcing"]["points"]:
+        assert p["tokens"] <= p["budget"] + 4 and p["lo"] <= p["accuracy"] <= p["hi"]
+    for name in ("scaling_tokens.png", "scaling_latency.png", "scaling.csv", "scaling.json", "summary.json"):
+        assert (tmp_path / name).is_file()
+    html = write_html_report(tmp_path).read_text()
+    assert "scaling_tokens.png" in html and "micro/majority@4" in html
+
+
+def test_sweep_subsampled_point_equals_a_separate_self_consistency_run(micro):
+    model, tok = micro
+    item = [{"id": "b", "prompt": PB, "answer": "7"}]
+    res = sweep((model, tok), item, parallel_ns=(1, 3, 8), methods=("majority", "best_of_n"), max_new_tokens=24,
+                temperature=1.0, seed=11, progress=False, n_boot=20)
+    pts = {c["method"]: c["points"] for c in res["curves"]}
+    for p in pts["majority"]:
+        o = scale.self_consistency(model, tok, [PB], n_votes=p["budget"], temperature=1.0, max_new_tokens=24,
+                                   seed=11)[0]
+        assert p["accuracy"] == float(answers_equal(o.answer or "", "7"))
+        assert p["tokens"] == o.tokens
+    for p in pts["best_of_n"]:
+        o = scale.best_of_n(model, tok, [PB], n_candidates=p["budget"], temperature=1.0, max_new_tokens=24,
+                            seed=11)[0]
+        assert p["accuracy"] == float(answers_equal(o.answer or "", "7")) and p["tokens"] == o.tokens
+
+
+def test_sweep_errors(micro):
+    model, tok = micro
+    with pytest.raises(PonderError, match="unknown method"):
+        sweep((model, tok), ITEMS, methods=("beam",), progress=False)
+    with pytest.raises(PonderError, match="temperature"):
+        sweep((model, tok), ITEMS, methods=("majority",), temperature=0.0, progress=False)
+    with pytest.raises(PonderError, match="empty benchmark"):
+        sweep((model, tok), [], progress=False)
+    with pytest.raises(PonderError, match="models"):
+        sweep({}, ITEMS, progress=False)
