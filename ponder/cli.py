@@ -220,6 +220,38 @@ def cmd_grpo(a):
     print(f"run directory: {run}")
 
 
+def cmd_demo(a):
+    import time as _time
+
+    from .demo import DemoConfig, format_summary, run_demo
+
+    kw = {k: v for k, v in (("model", a.model), ("task", a.task), ("preset", a.preset), ("steps", a.steps),
+                            ("seed", a.seed)) if v is not None}
+    cfg = DemoConfig.quick(**kw) if a.quick else DemoConfig(**kw)
+    out = a.out or f"runs/demo-{_time.strftime('%Y%m%d-%H%M%S')}"
+    log = (lambda *x, **k: None) if a.json else (lambda m: print(m, file=sys.stderr))
+    s = run_demo(cfg, out, progress=not a.json, log=log)
+    if a.json:
+        keys = ("model", "task", "preset", "steps", "accuracy_before", "accuracy_after", "gain_points",
+                "step_by_step_share", "rl_seconds", "seconds", "run_dir", "checkpoint")
+        print(json.dumps({k: s[k] for k in keys}))
+    else:
+        print(format_summary(s))
+
+
+def cmd_verify(a):
+    from .verify.run import verify_file
+
+    summary = verify_file(a.kind, a.input, a.output, workers=a.workers, progress=not a.json)
+    if a.json:
+        print(json.dumps(summary))
+    else:
+        reasons = ", ".join(f"{k}: {v}" for k, v in sorted(summary.get("reasons", {}).items()))
+        print(f"{summary['correct']}/{summary['n']} correct ({summary['accuracy']:.1%}) in "
+              f"{summary['seconds']:.1f} s" + (f"; reasons: {reasons}" if reasons else "")
+              + f"; wrote {summary['output']}")
+
+
 # ---- parser --------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -358,6 +390,31 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--resume", metavar="RUN_DIR", default=None, help="continue this run to --steps")
     gr.add_argument("--quiet", action="store_true")
     gr.set_defaults(fn=cmd_grpo)
+
+    de = sub.add_parser("demo", help="the whole story on the tiny model: evaluate, GRPO, evaluate, scaling sweep",
+                        description="Measure held-out greedy accuracy of the built-in tiny model, run GRPO with live "
+                                    "progress, measure again, sweep self-consistency (N = 1..16) before and after, "
+                                    "and write runs/<name>/ with metrics, checkpoint, PNG plots and summary.json.")
+    de.add_argument("--model", default=None, help="checkpoint (default: the built-in tiny model)")
+    de.add_argument("--task", default=None, help="arith | word | countdown (default arith)")
+    de.add_argument("--preset", default=None, help="RL preset (default grpo)")
+    de.add_argument("--steps", type=int, default=None, help="RL steps")
+    de.add_argument("--seed", type=int, default=None)
+    de.add_argument("--out", "-o", default=None, help="run directory (default runs/demo-<time>)")
+    de.add_argument("--quick", action="store_true", help="a CI-sized run of the same code path")
+    de.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    de.set_defaults(fn=cmd_demo)
+
+    ve = sub.add_parser("verify", help="score completions in a JSONL file with a verifier",
+                        description="Read rows with `completion` plus the gold (`gold`/`answer` for math, `tests` "
+                                    "for code, `numbers`+`target` for countdown, `constraints`), add `correct`, "
+                                    "`extracted`, `reason`, and print a summary.")
+    ve.add_argument("kind", choices=["math", "code", "countdown", "constraints", "format"], help="verifier")
+    ve.add_argument("input", help="input JSONL")
+    ve.add_argument("-o", "--output", default=None, help="output JSONL (written atomically)")
+    ve.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    ve.add_argument("--json", action="store_true", help="print the summary as JSON")
+    ve.set_defaults(fn=cmd_verify)
     return p
 
 

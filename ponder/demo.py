@@ -1,0 +1,174 @@
+"""`ponder demo`: the whole story on the built-in tiny model in a few CPU minutes.
+
+1. measure held-out greedy pass@1 (with a bootstrap interval) on the task's test split;
+2. run GRPO with live progress;
+3. measure again;
+4. sweep self-consistency at N = 1, 2, 4, 8, 16 before and after (accuracy vs generated tokens);
+5. write runs/<name>/: metrics, final checkpoint, PNG plots, summary.json — and print a summary table.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import checkpoint
+from .errors import PonderError
+
+
+@dataclass
+class DemoConfig:
+    model: str = "tiny"
+    task: str = "arith"
+    preset: str = "grpo"
+    objective: dict = field(default_factory=dict)
+    steps: int = 60
+    prompts_per_step: int = 8
+    group_size: int = 8
+    lr: float = 2e-4
+    max_new_tokens: int = 64
+    eval_n: int = 200
+    sweep_n: int = 100  # problems in the self-consistency sweep
+    sweep_ns: tuple = (1, 2, 4, 8, 16)
+    sweep_temperature: float = 1.0
+    seed: int = 0
+
+    @classmethod
+    def quick(cls, **kw) -> DemoConfig:
+        """A CI-sized run: the same code path, a fraction of the work."""
+        return cls(**{**dict(steps=4, prompts_per_step=4, group_size=4, eval_n=40, sweep_n=16, sweep_ns=(1, 2, 4)),
+                      **kw})
+
+
+def greedy_eval(model, tok, items, reward, max_new_tokens: int, seed: int = 0) -> dict:
+    """Greedy pass@1 with a 95% bootstrap interval over problems."""
+    from .engine import sample
+    from .metrics import bootstrap_ci
+
+    outs = sample(model, tok, [it["prompt"] for it in items], n=1, max_new_tokens=max_new_tokens, temperature=0.0)
+    correct = [float(reward(o[0].text, it).correct) for o, it in zip(outs, items)]
+    mean, lo, hi = bootstrap_ci(correct, seed=seed)
+    steps_share = sum(_works_steps(o[0].text) for o in outs) / len(outs)
+    return {"accuracy": mean, "lo": lo, "hi": hi, "n": len(items), "step_by_step_share": steps_share,
+            "mean_tokens": sum(o[0].num_tokens for o in outs) / len(outs),
+            "examples": [{"prompt": it["prompt"], "completion": o[0].text, "gold": it["answer"],
+                          "correct": bool(c)} for o, it, c in list(zip(outs, items, correct))[:5]]}
+
+
+def _works_steps(text: str) -> bool:
+    """A completion that starts with a computation (`3 + 4 = 7.`) rather than an answer phrase."""
+    t = text.lstrip()
+    return bool(t) and (t[0].isdigit() or (t[0] == "-" and t[1:2].isdigit()))
+
+
+def self_consistency_sweep(model, tok, items, reward, ns, max_new_tokens: int, temperature: float,
+                           seed: int, label: str) -> dict:
+    """maj@N for each N from one draw of max(ns) samples per problem (the sampler is counter-based, so the
+    first N of the draw are exactly what a draw of N would give). Answers are grouped with the math
+    verifier's equivalence; ties go to the answer seen first."""
+    from .engine import sample
+    from .metrics import bootstrap_ci, majority_vote
+    from .verify.math import answers_equal, extract_answer
+
+    nmax = max(ns)
+    t0 = time.perf_counter()
+    outs = sample(model, tok, [it["prompt"] for it in items], n=nmax, max_new_tokens=max_new_tokens,
+                  temperature=temperature, seed=seed)
+    seconds = time.perf_counter() - t0
+    total_tokens = sum(s.num_tokens for g in outs for s in g)
+    points = []
+    for n in ns:
+        per_problem, tokens = [], 0
+        for it, group in zip(items, outs):
+            answers = [extract_answer(s.text) for s in group[:n]]
+            tokens += sum(s.num_tokens for s in group[:n])
+            winner, _, _ = majority_vote(answers, equal=answers_equal)
+            per_problem.append(float(winner is not None and reward(f"\\boxed{{{winner}}}", it).correct))
+        mean, lo, hi = bootstrap_ci(per_problem, seed=seed)
+        mean_tokens = tokens / len(items)
+        # latency: the one big draw's time, attributed in proportion to the tokens each N uses
+        points.append({"budget": n, "tokens": mean_tokens, "accuracy": mean, "lo": lo, "hi": hi,
+                       "latency": seconds * tokens / max(1, total_tokens) / len(items)})
+    return {"model": label, "method": "self-consistency", "kind": "parallel", "points": points}
+
+
+def run_demo(cfg: DemoConfig, out_dir: str | Path, *, progress: bool = True, log=print) -> dict:
+    from .report import plot_scaling, plot_training
+    from .rl.trainer import GRPOConfig, train
+    from .tasks import generate
+    from .train import atomic_write_text
+    from .verify.registry import get_reward
+
+    t_start = time.perf_counter()
+    out = Path(out_dir)
+    if (out / "summary.json").exists():
+        raise PonderError(f"{out}: already holds a finished demo; choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    reward = get_reward("math")
+    model, tok = checkpoint.load(cfg.model)
+    test = generate(cfg.task, "test", max(cfg.eval_n, cfg.sweep_n), seed=0)
+    eval_items, sweep_items = test[: cfg.eval_n], test[: cfg.sweep_n]
+
+    log(f"[1/4] held-out greedy pass@1 before RL ({cfg.eval_n} {cfg.task} test problems)")
+    before = greedy_eval(model, tok, eval_items, reward, cfg.max_new_tokens, cfg.seed)
+    sweep_before = self_consistency_sweep(model, tok, sweep_items, reward, cfg.sweep_ns, cfg.max_new_tokens,
+                                          cfg.sweep_temperature, cfg.seed, "before RL")
+    log(f"      {before['accuracy']:.1%} [{before['lo']:.1%}, {before['hi']:.1%}]")
+
+    log(f"[2/4] GRPO ({cfg.preset}) for {cfg.steps} steps, {cfg.prompts_per_step} prompts x {cfg.group_size}")
+    t_rl = time.perf_counter()
+    gcfg = GRPOConfig(model=cfg.model, task=cfg.task, preset=cfg.preset, objective=dict(cfg.objective),
+                      steps=cfg.steps, prompts_per_step=cfg.prompts_per_step, group_size=cfg.group_size,
+                      max_new_tokens=cfg.max_new_tokens, lr=cfg.lr, seed=cfg.seed, eval_every=10**9,
+                      eval_n=cfg.eval_n, save_every=max(1, cfg.steps), tensorboard=True)
+    run = train(gcfg, out / "grpo", progress=progress, model=model, tok=tok)
+    rl_seconds = time.perf_counter() - t_rl
+
+    log("[3/4] held-out greedy pass@1 after RL")
+    after = greedy_eval(model, tok, eval_items, reward, cfg.max_new_tokens, cfg.seed)
+    log(f"      {after['accuracy']:.1%} [{after['lo']:.1%}, {after['hi']:.1%}]")
+
+    log(f"[4/4] self-consistency sweep N={list(cfg.sweep_ns)} on {cfg.sweep_n} problems, before and after")
+    sweep_after = self_consistency_sweep(model, tok, sweep_items, reward, cfg.sweep_ns, cfg.max_new_tokens,
+                                         cfg.sweep_temperature, cfg.seed, "after RL")
+    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    plots = {"training": str(plot_training(rows, out / "training.png"))}
+    plots.update({k: str(v) for k, v in plot_scaling([sweep_before, sweep_after], out / "scaling").items()})
+    summary = {
+        "model": cfg.model, "task": cfg.task, "preset": cfg.preset, "steps": cfg.steps,
+        "accuracy_before": {k: before[k] for k in ("accuracy", "lo", "hi", "n")},
+        "accuracy_after": {k: after[k] for k in ("accuracy", "lo", "hi", "n")},
+        "gain_points": 100 * (after["accuracy"] - before["accuracy"]),
+        "step_by_step_share": {"before": before["step_by_step_share"], "after": after["step_by_step_share"]},
+        "mean_greedy_tokens": {"before": before["mean_tokens"], "after": after["mean_tokens"]},
+        "self_consistency": {"before": sweep_before["points"], "after": sweep_after["points"]},
+        "rl_seconds": rl_seconds, "seconds": time.perf_counter() - t_start,
+        "run_dir": str(out), "checkpoint": str(run / "checkpoint"), "plots": plots,
+        "examples_after": after["examples"],
+    }
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2))
+    return summary
+
+
+def format_summary(s: dict) -> str:
+    b, a = s["accuracy_before"], s["accuracy_after"]
+    lines = [
+        "",
+        f"Ponder demo — {s['model']} on {s['task']} ({b['n']} held-out problems), {s['preset']} x {s['steps']} steps",
+        f"{'':28}{'before RL':>22}{'after RL':>22}",
+        f"{'greedy pass@1 (95% CI)':28}{_pct(b):>22}{_pct(a):>22}",
+        f"{'works step by step':28}{s['step_by_step_share']['before']:>22.0%}{s['step_by_step_share']['after']:>22.0%}",
+        f"{'mean greedy tokens':28}{s['mean_greedy_tokens']['before']:>22.1f}{s['mean_greedy_tokens']['after']:>22.1f}",
+    ]
+    for pb, pa in zip(s["self_consistency"]["before"], s["self_consistency"]["after"]):
+        lines.append(f"{'self-consistency N=' + str(pb['budget']):28}{_pct(pb):>22}{_pct(pa):>22}")
+    lines += [f"gain: {s['gain_points']:+.1f} points; RL {s['rl_seconds']:.0f} s, total {s['seconds']:.0f} s",
+              f"run directory: {s['run_dir']}  (plots: training.png, scaling_tokens.png; "
+              f"report: ponder report {s['run_dir']})"]
+    return "\n".join(lines)
+
+
+def _pct(d: dict) -> str:
+    return f"{d['accuracy']:.1%} [{d['lo']:.0%}, {d['hi']:.0%}]"
