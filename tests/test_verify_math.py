@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import multiprocessing
+import signal
 import time
 
 import pytest
@@ -205,12 +207,22 @@ EXTRACTION = [
     ("\\boxed{}", None),  # empty
     ("\\boxed{ }", None),
     ("AZYUK2A", None),  # a digit inside a word is not a number
-    ("5 is what I first thought, but honestly I cannot determine the answer to this problem without "
-     "more information about the setup, so I will stop here and not commit to anything at all.", None),
+    (
+        "5 is what I first thought, but honestly I cannot determine the answer to this problem without "
+        "more information about the setup, so I will stop here and not commit to anything at all.",
+        None,
+    ),
     ("<think>maybe \\boxed{3}</think>The answer is \\boxed{4}", "4"),
     ("<think>\\boxed{3} and then I kept thinking", None),  # unterminated thinking: no answer
     ("</think> so \\boxed{9}", "9"),
     ("", None),
+    ("\\boxed{5}. I am confident the answer is correct.", "5"),
+    ("The answer is yes.", "yes"),
+    ("She has 5 left.\n#### 42", "42"),
+    ("The answer is 42 apples.", "42 apples"),
+    ("**Answer: 42**", "42"),
+    ("We find $x = 3$ and $y = 4$. The answer is $x = 3$ and $y = 4$.", "x = 3, y = 4"),
+    ("\\boxed{5} \\boxed{5}", "5"),
 ]
 
 
@@ -234,8 +246,10 @@ def test_gold_may_be_boxed_or_wrapped_in_dollars():
 
 
 def test_leading_number_of_a_long_non_answer_is_not_an_answer():
-    text = ("7 cases were considered, but none of them leads anywhere useful; the problem as stated seems "
-            "to be missing a condition and I cannot finish it without further information")
+    text = (
+        "7 cases were considered, but none of them leads anywhere useful; the problem as stated seems "
+        "to be missing a condition and I cannot finish it without further information"
+    )
     v = check_math(text, "7")
     assert not v.correct and v.reason == "no answer"
 
@@ -333,6 +347,23 @@ def test_concurrent_calls_from_threads_respect_the_bound():
         assert isinstance(v, Verdict)
     assert not results[0][0].correct and not results[2][0].correct and not results[4][0].correct
     assert results[3][0].correct and results[6][0].correct and results[7][0].correct
+
+
+def test_asyncio_tasks_and_signal_handlers():
+    before = {s: signal.getsignal(s) for s in (signal.SIGALRM, signal.SIGINT, signal.SIGTERM)}
+
+    async def main():
+        direct = check_math("\\boxed{\\tan^2(y)+1}", "\\sec^2(y)", timeout=10)
+        in_threads = await asyncio.gather(
+            *[asyncio.to_thread(check_math, "\\boxed{(10!)!}", "1", timeout=1.0) for _ in range(4)]
+        )
+        return direct, in_threads
+
+    t0 = time.monotonic()
+    direct, in_threads = asyncio.run(main())
+    assert time.monotonic() - t0 < 12
+    assert direct.correct and not any(v.correct for v in in_threads)
+    assert {s: signal.getsignal(s) for s in before} == before
 
 
 def _in_daemon(_):

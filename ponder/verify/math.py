@@ -130,7 +130,7 @@ def check_math(completion: str, gold: str, *, tolerance: float = 0.0, timeout: f
         pred, why = _extract(completion, lenient=False)
         if pred is None:
             return Verdict(False, None, why)
-        ref, gwhy = _extract(gold, lenient=True)
+        ref, gwhy = _extract_gold(gold) if len(gold) <= 2_000 else _extract(gold, lenient=True)
         if ref is None:
             return Verdict(False, pred, "bad gold" if gwhy == "no answer" else gwhy)
         status = _equal(pred, ref, float(tolerance), deadline)
@@ -170,6 +170,8 @@ def check_math_many(
         n = max(1, workers or _pool().max_workers)
         if n > _pool().max_workers:
             _pool().max_workers = n
+        # start-up is paid once per batch here, not inside the first items' bounds
+        _pool().warmup(min(n, len(pending)), timeout=max(30.0, timeout))
         with concurrent.futures.ThreadPoolExecutor(n) as ex:
             futs = {
                 i: ex.submit(check_math, completions[i], golds[i], tolerance=tolerance, timeout=timeout)
@@ -284,6 +286,7 @@ def _boxes(text: str, lenient: bool):
         return (None, "no answer")
     parts = [content]
     total = len(content)
+    boxes = 1  # duplicates included: 3,000 adjacent \boxed{1} is degenerate output, not "1"
     prev_start = start
     while True:
         s2, l2 = _last_cmd(text, prev_start)
@@ -299,12 +302,10 @@ def _boxes(text: str, lenient: bool):
             if c2 != parts[-1]:
                 parts.append(c2)
             total += len(c2) + 2
-            if len(parts) > MAX_BOXES or total > MAX_ANSWER_CHARS or prev_start - s2 > 4 * MAX_ANSWER_CHARS:
+            boxes += 1
+            if boxes > MAX_BOXES or total > MAX_ANSWER_CHARS:
                 return (None, "too long")
             prev_start = s2
-            # runs of identical adjacent boxes are still counted against the cap
-            if len(parts) == 1 and (start - s2) > 40 * MAX_BOXES:
-                return (None, "too long")
             continue
         break
     parts.reverse()
@@ -525,6 +526,25 @@ _DOUBLE_ESC_RE = re.compile(
 )
 
 
+@lru_cache(maxsize=4096)
+def _extract_gold(gold: str) -> tuple[str | None, str]:
+    # golds repeat across samples of the same problem
+    return _extract(gold, lenient=True)
+
+
+# "the answer is correct": words that follow "answer is" without being an answer
+_NOT_ANSWERS = frozenset(
+    "correct incorrect wrong right above below follows shown given not unknown clear simple obvious "
+    "this that same".split()
+)
+
+
+def _mathy(s: str) -> bool:
+    """Math-looking enough to override a boxed answer: a digit, a command, or a choice letter."""
+    t = s.strip(" .()")
+    return any(c.isdigit() for c in s) or "\\" in s or (len(t) == 1 and t.isalpha())
+
+
 def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
     """(answer, reason). `lenient` is for golds: an unbalanced box takes the rest, and a short gold
     is its own answer."""
@@ -547,17 +567,20 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
         if ans is not None:
             # a final-answer phrase after the last box means the model revised its answer
             last_box = _last_cmd(text, len(text))[0]
-            pos, phr = _phrase_answer(text)
-            if pos > last_box and phr is not None and "\\boxed" not in text[pos:]:
-                ans = phr
+            if "nswer" in text[last_box:] or "NSWER" in text[last_box:]:
+                pos, phr = _phrase_answer(text)
+                if pos > last_box and phr is not None and "\\boxed" not in text[pos:] and _mathy(phr):
+                    ans = phr
     else:
         pos, phr = _phrase_answer(text)
-        if phr is not None:
+        if phr is not None and phr.strip(" .").lower() not in _NOT_ANSWERS:
             ans, why = phr, "ok"
         else:
             stripped = text.strip()
-            if stripped and len(stripped) <= 300 and (
-                _unknown_words(stripped) == 0 or (lenient and not _is_prose(stripped))
+            if (
+                stripped
+                and len(stripped) <= 300
+                and (_unknown_words(stripped) == 0 or (lenient and not _is_prose(stripped)))
             ):
                 ans, why = stripped, "ok"
             elif lenient and stripped and len(stripped) <= MAX_ANSWER_CHARS and not _is_prose(stripped):
@@ -581,29 +604,105 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
 # ----------------------------------------------------------------------------------------------
 
 _UNICODE = {
-    "\u2212": "-", "\u2013": "-", "\u2014": "-", "\u00d7": "*", "\u00b7": "*", "\u22c5": "*",
-    "\u2217": "*", "\u00f7": "/", "\u00bd": "(1/2)", "\u2153": "(1/3)", "\u2154": "(2/3)",
-    "\u00bc": "(1/4)", "\u00be": "(3/4)", "\u2155": "(1/5)", "\u215b": "(1/8)", "\u03c0": "\\pi ",
-    "\u221a": "\\sqrt ", "\u221e": "\\infty ", "\u2264": "<=", "\u2265": ">=", "\u2260": "!=",
-    "\u00b1": "\\pm ", "\u2213": "\\mp ", "\u222a": "\\cup ", "\u2229": "\\cap ", "\u2208": "\\in ",
-    "\u00b0": "", "\u00b2": "^2", "\u00b3": "^3", "\u00b9": "^1", "\u2070": "^0", "\u2074": "^4",
-    "\u2075": "^5", "\u2076": "^6", "\u2077": "^7", "\u2078": "^8", "\u2079": "^9", "\u20ac": "",
-    "\u00a3": "", "\u00a5": "", "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u2248": "\\approx ",
-    "\u2205": "\\emptyset ", "\u211d": "\\mathbb{R}", "\u2026": "\\dots ", "\u03b1": "\\alpha ",
-    "\u03b2": "\\beta ", "\u03b3": "\\gamma ", "\u03b8": "\\theta ", "\u03bb": "\\lambda ",
-    "\u03bc": "\\mu ", "\u03c3": "\\sigma ", "\u03c6": "\\phi ", "\u03c9": "\\omega ", "\u2032": "'",
-    "\u3000": " ", "\uff0c": ",", "\u2192": "\\to ",
+    "\u2212": "-",
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u00d7": "*",
+    "\u00b7": "*",
+    "\u22c5": "*",
+    "\u2217": "*",
+    "\u00f7": "/",
+    "\u00bd": "(1/2)",
+    "\u2153": "(1/3)",
+    "\u2154": "(2/3)",
+    "\u00bc": "(1/4)",
+    "\u00be": "(3/4)",
+    "\u2155": "(1/5)",
+    "\u215b": "(1/8)",
+    "\u03c0": "\\pi ",
+    "\u221a": "\\sqrt ",
+    "\u221e": "\\infty ",
+    "\u2264": "<=",
+    "\u2265": ">=",
+    "\u2260": "!=",
+    "\u00b1": "\\pm ",
+    "\u2213": "\\mp ",
+    "\u222a": "\\cup ",
+    "\u2229": "\\cap ",
+    "\u2208": "\\in ",
+    "\u00b0": "",
+    "\u00b2": "^2",
+    "\u00b3": "^3",
+    "\u00b9": "^1",
+    "\u2070": "^0",
+    "\u2074": "^4",
+    "\u2075": "^5",
+    "\u2076": "^6",
+    "\u2077": "^7",
+    "\u2078": "^8",
+    "\u2079": "^9",
+    "\u20ac": "",
+    "\u00a3": "",
+    "\u00a5": "",
+    "\u00a0": " ",
+    "\u2009": " ",
+    "\u202f": " ",
+    "\u2248": "\\approx ",
+    "\u2205": "\\emptyset ",
+    "\u211d": "\\mathbb{R}",
+    "\u2026": "\\dots ",
+    "\u03b1": "\\alpha ",
+    "\u03b2": "\\beta ",
+    "\u03b3": "\\gamma ",
+    "\u03b8": "\\theta ",
+    "\u03bb": "\\lambda ",
+    "\u03bc": "\\mu ",
+    "\u03c3": "\\sigma ",
+    "\u03c6": "\\phi ",
+    "\u03c9": "\\omega ",
+    "\u2032": "'",
+    "\u3000": " ",
+    "\uff0c": ",",
+    "\u2192": "\\to ",
 }
 _UNICODE_TABLE = str.maketrans(_UNICODE)
 _REPLACEMENTS = (
-    (",\\!", "\x01"), ("{,}", "\x01"), ("{, }", "\x01"), ("\\dfrac", "\\frac"), ("\\tfrac", "\\frac"),
-    ("\\cfrac", "\\frac"), ("\\dbinom", "\\binom"), ("\\tbinom", "\\binom"), ("^{\\circ}", ""),
-    ("^\\circ", ""), ("^{\\circ", "{"), ("\\%", ""), ("%", ""), ("\\$", " "), ("$", " "),
-    ("\\displaystyle", " "), ("\\textstyle", " "), ("\\!", ""), ("\\,", " "), ("\\;", " "),
-    ("\\:", " "), ("\\ ", " "), ("~", " "), ("\\left.", " "), ("\\right.", " "), ("\\(", " "),
-    ("\\)", " "), ("\\[", " "), ("\\]", " "), ("**", "^"), ("\\{", "\x02"), ("\\}", "\x03"),
+    (",\\!", "\x01"),
+    ("{,}", "\x01"),
+    ("{, }", "\x01"),
+    ("\\dfrac", "\\frac"),
+    ("\\tfrac", "\\frac"),
+    ("\\cfrac", "\\frac"),
+    ("\\dbinom", "\\binom"),
+    ("\\tbinom", "\\binom"),
+    ("^{\\circ}", ""),
+    ("^\\circ", ""),
+    ("^{\\circ", "{"),
+    ("\\%", ""),
+    ("%", ""),
+    ("\\$", " "),
+    ("$", " "),
+    ("\\displaystyle", " "),
+    ("\\textstyle", " "),
+    ("\\!", ""),
+    ("\\,", " "),
+    ("\\;", " "),
+    ("\\:", " "),
+    ("\\ ", " "),
+    ("~", " "),
+    ("\\left.", " "),
+    ("\\right.", " "),
+    ("\\(", " "),
+    ("\\)", " "),
+    ("\\[", " "),
+    ("\\]", " "),
+    ("**", "^"),
+    ("\\{", "\x02"),
+    ("\\}", "\x03"),
 )
-_SIZE_RE = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|Biggl|Biggr|big|Big|bigg|Bigg)(?![A-Za-z])")
+_SIZE_RE = re.compile(
+    r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|Biggl|Biggr|big|Big|bigg|Bigg)(?![A-Za-z])"
+)
 _GLUED_SEP_RE = re.compile(r"(?<=[0-9)\]])(or|and)(?=[A-Z(\[0-9\\])")
 
 
@@ -631,10 +730,10 @@ _FUNCS = frozenset(
     "sin cos tan sec csc cot arcsin arccos arctan arcsec arccsc arccot sinh cosh tanh log ln exp lg "
     "abs det gcd lcm max min".split()
 )
-_TEXT_CMDS = frozenset(
-    "text textbf textit textnormal textrm textsf texttt mbox hbox emph".split()
+_TEXT_CMDS = frozenset("text textbf textit textnormal textrm textsf texttt mbox hbox emph".split())
+_FONT_CMDS = frozenset(
+    "mathrm mathbf mathit mathsf mathtt operatorname boldsymbol mathnormal bm rm bf".split()
 )
-_FONT_CMDS = frozenset("mathrm mathbf mathit mathsf mathtt operatorname boldsymbol mathnormal bm rm bf".split())
 _TRANSPARENT = frozenset(
     "boxed fbox overline bar hat vec overrightarrow widehat widetilde tilde underline dot ddot "
     "overleftrightarrow mathring check".split()
@@ -644,14 +743,56 @@ _SKIP_CMDS = frozenset(
     "hfill space thinspace medspace negthinspace phantom cr".split()
 )
 _CMD_OPS = {
-    "cdot": "*", "times": "*", "ast": "*", "div": "/", "pm": "pm", "mp": "mp", "le": "<=", "leq": "<=",
-    "leqslant": "<=", "ge": ">=", "geq": ">=", "geqslant": ">=", "lt": "<", "gt": ">", "ne": "!=",
-    "neq": "!=", "approx": "~", "sim": "~", "simeq": "~", "approxeq": "~", "thickapprox": "~",
-    "in": "in", "cup": "cup", "cap": "cap", "setminus": "setminus", "equiv": "=", "colon": ":",
-    "vert": "|", "lvert": "|", "rvert": "|", "mid": "|", "to": "->", "rightarrow": "->",
-    "Rightarrow": "=>", "implies": "=>", "iff": "=>", "wedge": "and", "land": "and", "lor": "or",
-    "vee": "or", "lbrace": "\\{", "rbrace": "\\}", "lbrack": "[", "rbrack": "]", "langle": "(",
-    "rangle": ")", "lceil": "(", "rceil": ")", "lfloor": "(", "rfloor": ")",
+    "cdot": "*",
+    "times": "*",
+    "ast": "*",
+    "div": "/",
+    "pm": "pm",
+    "mp": "mp",
+    "le": "<=",
+    "leq": "<=",
+    "leqslant": "<=",
+    "ge": ">=",
+    "geq": ">=",
+    "geqslant": ">=",
+    "lt": "<",
+    "gt": ">",
+    "ne": "!=",
+    "neq": "!=",
+    "approx": "~",
+    "sim": "~",
+    "simeq": "~",
+    "approxeq": "~",
+    "thickapprox": "~",
+    "in": "in",
+    "cup": "cup",
+    "cap": "cap",
+    "setminus": "setminus",
+    "equiv": "=",
+    "colon": ":",
+    "vert": "|",
+    "lvert": "|",
+    "rvert": "|",
+    "mid": "|",
+    "to": "->",
+    "rightarrow": "->",
+    "Rightarrow": "=>",
+    "implies": "=>",
+    "iff": "=>",
+    "wedge": "and",
+    "land": "and",
+    "lor": "or",
+    "vee": "or",
+    "lbrace": "\\{",
+    "rbrace": "\\}",
+    "lbrack": "[",
+    "rbrack": "]",
+    "langle": "(",
+    "rangle": ")",
+    "lceil": "(",
+    "rceil": ")",
+    "lfloor": "(",
+    "rfloor": ")",
 }
 _GREEK = frozenset(
     "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi rho "
@@ -853,7 +994,9 @@ def _tokenize(s: str) -> list[tuple]:
             elif name in ("sum", "prod"):
                 toks.append((name, None, sp))
             elif name in _CMD_OPS:
-                toks.append(("op", _CMD_OPS[name], sp) if _CMD_OPS[name] not in ("and", "or") else ("sep", "and", sp))
+                toks.append(
+                    ("op", _CMD_OPS[name], sp) if _CMD_OPS[name] not in ("and", "or") else ("sep", "and", sp)
+                )
             elif name in ("pi", "varpi"):
                 toks.append(("const", "pi", sp))
             elif name in ("infty", "infin", "infinity"):
@@ -874,8 +1017,8 @@ def _tokenize(s: str) -> list[tuple]:
                 toks.append(("id", name, sp))  # unknown command: an opaque name
             continue
         two = s[i : i + 2]
-        if two in ("<=", ">=", "!=", "==", "=<", "=>", ":=", "->", "+-"):
-            op = {"==": "=", "=<": "<=", ":=": "=", "+-": "pm"}.get(two, two)
+        if two in ("<=", ">=", "!=", "==", "=<", "=>", ":=", "->"):
+            op = {"==": "=", "=<": "<=", ":=": "="}.get(two, two)
             toks.append(("op", op, sp))
             i += 2
             continue
@@ -891,7 +1034,7 @@ def _tokenize(s: str) -> list[tuple]:
             toks.append(("op", ",", sp))
             i += 1
             continue
-        if c in ".?\"`#":
+        if c in '.?"`#':
             i += 1
             continue
         raise _ParseError(f"unexpected character {c!r}")
@@ -1186,8 +1329,11 @@ class _Parser:
                 self.take()
                 sub = self.sub_arg()
                 a = self.apply_sub(a, sub)
-            elif a[0] == "s" and self.is_op(tok, "(") and not tok[2] and (
-                a[1] in _FUNC_LETTERS or a[1].endswith("'") or "_" in a[1]
+            elif (
+                a[0] == "s"
+                and self.is_op(tok, "(")
+                and not tok[2]
+                and (a[1] in _FUNC_LETTERS or a[1].endswith("'") or "_" in a[1])
             ):
                 self.take()
                 self.enter()
@@ -1400,7 +1546,16 @@ class _Parser:
         return (kind, var, lo, hi, body)
 
     def matrix_env(self, env: str):
-        if env not in ("pmatrix", "bmatrix", "vmatrix", "Bmatrix", "Vmatrix", "matrix", "smallmatrix", "array"):
+        if env not in (
+            "pmatrix",
+            "bmatrix",
+            "vmatrix",
+            "Bmatrix",
+            "Vmatrix",
+            "matrix",
+            "smallmatrix",
+            "array",
+        ):
             raise _ParseError(f"environment {env}")
         self.enter()
         self.matrix += 1
@@ -1767,7 +1922,9 @@ def _values(clean: str, percent: bool = False) -> tuple:
     except _ParseError:
         out.append(("raw", _raw_key(clean)))
     if percent:
-        out.extend(("x", ("*", (v[1], ("inv", ("n", Fraction(100), False))))) for v in list(out) if v[0] == "x")
+        out.extend(
+            ("x", ("*", (v[1], ("inv", ("n", Fraction(100), False))))) for v in list(out) if v[0] == "x"
+        )
     return tuple(out)
 
 
@@ -2192,7 +2349,9 @@ def _based(node) -> Fraction:
 def _has_float_literal(node) -> bool:
     if node[0] == "n":
         return node[2]
-    return any(_has_float_literal(x) for x in node[1:] if isinstance(x, tuple) and x and isinstance(x[0], str)) or any(
+    return any(
+        _has_float_literal(x) for x in node[1:] if isinstance(x, tuple) and x and isinstance(x[0], str)
+    ) or any(
         _has_float_literal(y)
         for x in node[1:]
         if isinstance(x, tuple) and x and not isinstance(x[0], str)
@@ -2243,7 +2402,11 @@ def _fast_scalar_eq(a, b, tol: float) -> bool:
             raise _NeedSymbolic from None
         return _numeric_const_eq(a, b, tol)
     names = fa | fb
-    if any(nm.endswith("()") for nm in names) or _has(a, ("sum", "prod", "text")) or _has(b, ("sum", "prod", "text")):
+    if (
+        any(nm.endswith("()") for nm in names)
+        or _has(a, ("sum", "prod", "text"))
+        or _has(b, ("sum", "prod", "text"))
+    ):
         raise _NeedSymbolic
     # randomized exact identity test for rational functions
     try:
@@ -2487,9 +2650,22 @@ class _Num:
         if name not in ("abs", "log", "ln", "exp") and any(a != 0 and m.mag(a) > 4000 for a in args):
             raise _TooLarge("trig argument")  # range reduction would need > 4000 bits of pi
         table = {
-            "sin": m.sin, "cos": m.cos, "tan": m.tan, "sec": m.sec, "csc": m.csc, "cot": m.cot,
-            "arcsin": m.asin, "arccos": m.acos, "arctan": m.atan, "sinh": m.sinh, "cosh": m.cosh,
-            "tanh": m.tanh, "abs": abs, "arcsec": m.asec, "arccsc": m.acsc, "arccot": m.acot,
+            "sin": m.sin,
+            "cos": m.cos,
+            "tan": m.tan,
+            "sec": m.sec,
+            "csc": m.csc,
+            "cot": m.cot,
+            "arcsin": m.asin,
+            "arccos": m.acos,
+            "arctan": m.atan,
+            "sinh": m.sinh,
+            "cosh": m.cosh,
+            "tanh": m.tanh,
+            "abs": abs,
+            "arcsec": m.asec,
+            "arccsc": m.acsc,
+            "arccot": m.acot,
         }
         if name in table:
             return self.note(table[name](x))
@@ -2567,10 +2743,22 @@ def _numeric_const_eq(a, b, tol: float) -> bool:
 # ---------------------------------------- the comparison driver --------------------------------
 
 
+_INT_RE = re.compile(r"-?[0-9]{1,18}")
+
+
+@lru_cache(maxsize=4096)
+def _clean_cached(s: str) -> str:
+    return _clean(s)
+
+
 def _equal(pred: str, gold: str, tol: float, deadline: float):
     """True / False / 'too long' / 'timeout' for two extracted answers."""
+    if _INT_RE.fullmatch(pred) and _INT_RE.fullmatch(gold):
+        return int(pred) == int(gold)  # the common case, without cleaning or parsing
     a = _clean(pred)
-    b = _clean(gold)
+    b = _clean_cached(gold)
+    if _INT_RE.fullmatch(a) and _INT_RE.fullmatch(b):
+        return int(a) == int(b)
     if len(a) > MAX_ANSWER_CHARS or len(b) > MAX_ANSWER_CHARS:
         return "too long"
     if a == b or "".join(a.split()) == "".join(b.split()):
@@ -2596,7 +2784,7 @@ def _equal(pred: str, gold: str, tol: float, deadline: float):
     if tag == "timeout":
         return "timeout"
     if tag != "ok":
-        return False
+        return "error: symbolic worker"
     if res in (True, False, "too long"):
         _SYM_CACHE.put(key, res)
     return res
@@ -2735,10 +2923,28 @@ def _to_sympy(node):
         args = [_to_sympy(x) for x in node[2]]
         name = node[1]
         table = {
-            "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "sec": sp.sec, "csc": sp.csc, "cot": sp.cot,
-            "arcsin": sp.asin, "arccos": sp.acos, "arctan": sp.atan, "sinh": sp.sinh, "cosh": sp.cosh,
-            "tanh": sp.tanh, "abs": sp.Abs, "exp": sp.exp, "ln": sp.log, "arcsec": sp.asec,
-            "arccsc": sp.acsc, "arccot": sp.acot, "gcd": sp.gcd, "lcm": sp.lcm, "max": sp.Max, "min": sp.Min,
+            "sin": sp.sin,
+            "cos": sp.cos,
+            "tan": sp.tan,
+            "sec": sp.sec,
+            "csc": sp.csc,
+            "cot": sp.cot,
+            "arcsin": sp.asin,
+            "arccos": sp.acos,
+            "arctan": sp.atan,
+            "sinh": sp.sinh,
+            "cosh": sp.cosh,
+            "tanh": sp.tanh,
+            "abs": sp.Abs,
+            "exp": sp.exp,
+            "ln": sp.log,
+            "arcsec": sp.asec,
+            "arccsc": sp.acsc,
+            "arccot": sp.acot,
+            "gcd": sp.gcd,
+            "lcm": sp.lcm,
+            "max": sp.Max,
+            "min": sp.Min,
         }
         if name == "log":
             return sp.log(args[0], args[1]) if len(args) == 2 else sp.log(args[0])
@@ -2836,7 +3042,9 @@ def _sym_solve_ineq(ops, xs):
     parts = []
     for piece in sol.args if isinstance(sol, sp.Union) else (sol,):
         if isinstance(piece, sp.Interval):
-            parts.append((_from_sympy(piece.start), _from_sympy(piece.end), not piece.left_open, not piece.right_open))
+            parts.append(
+                (_from_sympy(piece.start), _from_sympy(piece.end), not piece.left_open, not piece.right_open)
+            )
         elif isinstance(piece, sp.FiniteSet):
             for p in piece:
                 parts.append((_from_sympy(p), _from_sympy(p), True, True))
