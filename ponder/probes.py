@@ -580,3 +580,169 @@ def inter_model_homogeneity(
             mat[a, b] = mat[b, a] = float(np.mean(vals)) if vals else float("nan")
     pairs_out = {f"{models[a]}|{models[b]}": float(mat[a, b]) for a in range(k) for b in range(a, k)}
     return {"models": models, "matrix": mat.tolist(), "pairs": pairs_out, "method": method}
+
+
+# ------------------------------------------------------------------------------- model-running wrappers
+# The functions above never run a model; these two do (``ponder probe contamination|diversity``).
+
+
+def _perturber(items: Sequence[dict]) -> Callable[[dict, int], dict] | None:
+    """The task's number re-sampler when every item has one (today: ``word``), else None."""
+    tasks = {it.get("task") for it in items}
+    if tasks == {"word"} and all("template" in it and "numbers" in it for it in items):
+        from ponder.tasks.word import perturb
+
+        return perturb
+    return None
+
+
+def _paired_excess(orig: dict, control: dict, fractions: Sequence[float], seed: int) -> dict:
+    """Prefix results minus the same probe on perturbed (unseen) copies, paired per item and clamped at 0,
+    in the shape ``contamination_verdict`` reads."""
+    out: dict = {"fractions": {}}
+    for f in fractions:
+        key = f"{f:g}"
+        a = {r["index"]: r for r in orig["items"] if r["fraction"] == f}
+        b = {r["index"]: r for r in control["items"] if r["fraction"] == f}
+        common = sorted(set(a) & set(b))
+        if not common:
+            continue
+        ex = np.array([float(a[i]["exact"]) - float(b[i]["exact"]) for i in common])
+        rl = np.array([a[i]["rouge_l"] - b[i]["rouge_l"] for i in common])
+        mean, lo, hi = bootstrap_ci(rl, seed=seed)
+        out["fractions"][key] = {"n": len(common), "exact_match": max(0.0, float(ex.mean())),
+                                 "rouge_l": {"mean": max(0.0, mean), "lo": lo, "hi": hi}}
+    return out
+
+
+def run_contamination_probe(
+    model,
+    tok,
+    items: Sequence[dict],
+    *,
+    train_file: str | Path | None = None,
+    fractions: Sequence[float] = (0.4, 0.6, 0.8),
+    perturb_fn: Callable[[dict, int], dict] | None | str = "auto",
+    control: bool = True,
+    ngram_n: int = 13,
+    max_new_tokens: int = 128,
+    reward="math",
+    thresholds: dict | None = None,
+    seed: int = 0,
+    out_dir: str | Path | None = None,
+) -> dict:
+    """Run the contamination probes with a model and combine them into a verdict.
+
+    * Prefix completion (greedy, from the raw prompt text: ``item["prompt"]`` must be a string).
+    * Perturbation (when a number re-sampler exists: ``perturb_fn="auto"`` uses the task's, e.g.
+      ``ponder.tasks.word.perturb``; pass a function for other data, None to skip): greedy answers on
+      the originals and on perturbed copies, judged by ``reward`` (default: the math verifier), answers
+      grouped with the math verifier's ``answers_equal``.
+    * n-gram overlap with ``train_file`` when given (``iter_texts`` formats).
+
+    Calibration (``control=True`` and a perturber): templated benchmarks have predictable endings, so a
+    clean model already completes much of a prefix. The prefix probe is also run on the perturbed
+    copies (same templates, numbers the model cannot have seen) and the verdict is given the paired
+    excess, original minus control (clamped at 0), instead of the raw rates; both raw and control
+    results are kept. Returns ``{"contaminated", "reasons", "evidence", "prefix", "prefix_control",
+    "prefix_calibrated", "perturbation", "overlap", "n_items"}``; ``out_dir`` gets contamination.json.
+    """
+    from ponder.engine import sample
+    from ponder.evaluate import _judge_one, atomic_write_text, make_reward
+
+    items = list(items)
+    if not items:
+        raise PonderError("contamination probe: no items")
+    for i, it in enumerate(items):
+        if not isinstance(it.get("prompt"), str):
+            raise PonderError(f"contamination probe: item {i} has no plain-text 'prompt' (chat prompts cannot be "
+                              "prefix-probed)")
+
+    def model_generate(prompts: list[str]) -> list[str]:
+        out = sample(model, tok, prompts, n=1, max_new_tokens=max_new_tokens, temperature=0.0, seed=seed)
+        return [g[0].text for g in out]
+
+    problems = [it["prompt"] for it in items]
+    prefix = prefix_completion_probe(model_generate, problems, fractions)
+    pf = _perturber(items) if perturb_fn == "auto" else perturb_fn
+    perturbation = control_res = calibrated = None
+    if pf is not None:
+        from ponder.verify.math import answers_equal
+
+        reward_fn = make_reward(reward)
+
+        def solve(its: list[dict]) -> list[dict]:
+            from ponder.scale import default_extract
+
+            extract = default_extract()
+            texts = model_generate([it["prompt"] for it in its])
+            return [{"correct": _judge_one(reward_fn, t, it)[0], "answer": extract(t)} for t, it in zip(texts, its)]
+
+        perturbation = perturbation_probe(solve, items, pf, seed, equal=answers_equal)
+        if control:
+            copies = [pf(it, seed * 1_000_003 + i) for i, it in enumerate(items)]
+            control_res = prefix_completion_probe(model_generate, [c["prompt"] for c in copies], fractions)
+            calibrated = _paired_excess(prefix, control_res, fractions, seed)
+    overlap = None
+    if train_file is not None:
+        overlap = ngram_overlap(iter_texts(train_file), problems, n=ngram_n)
+    verdict = contamination_verdict(calibrated or prefix, perturbation, overlap, thresholds)
+    result = {**verdict, "calibrated_prefix": calibrated is not None, "n_items": len(items), "prefix": prefix,
+              "prefix_control": control_res, "prefix_calibrated": calibrated, "perturbation": perturbation,
+              "overlap": overlap}
+    if out_dir is not None:
+        atomic_write_text(Path(out_dir) / "contamination.json", json.dumps(result, indent=1, default=str))
+    return result
+
+
+def run_diversity_probe(
+    models,
+    items: Sequence[dict],
+    n_samples: int = 8,
+    *,
+    temperature: float = 1.0,
+    top_p: float = 1.0,
+    max_new_tokens: int = 128,
+    seed: int = 0,
+    method: str = "ngram",
+    ngram_n: int = 2,
+    out_dir: str | Path | None = None,
+) -> dict:
+    """Sample ``n_samples`` completions per prompt from each model and measure output diversity.
+
+    ``models``: {name: (model, tokenizer)} (or one (model, tokenizer), named "model"). Every model gets
+    the same prompts and seed. Returns ``{"models", "n_samples", "intra": {name:
+    intra_model_homogeneity}, "inter": inter_model_homogeneity}``; ``out_dir`` gets diversity.json and
+    diversity_heatmap.png (the inter-model similarity matrix).
+    """
+    from ponder.engine import sample
+    from ponder.evaluate import atomic_write_text
+
+    if isinstance(models, (tuple, list)) and len(models) == 2 and not isinstance(models[0], (tuple, list)):
+        models = {"model": tuple(models)}
+    if not isinstance(models, dict) or not models:
+        raise PonderError("diversity probe: models must be {name: (model, tokenizer)} with at least one model")
+    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 2:
+        raise PonderError(f"diversity probe: n_samples must be an integer >= 2, got {n_samples!r}")
+    items = list(items)
+    if not items:
+        raise PonderError("diversity probe: no items")
+    prompts = [it["prompt"] if isinstance(it, dict) else it for it in items]
+    texts: dict[str, list[list[str]]] = {}
+    for name, (model, tok) in models.items():
+        out = sample(model, tok, prompts, n=n_samples, max_new_tokens=max_new_tokens, temperature=temperature,
+                     top_p=top_p, seed=seed)
+        texts[name] = [[s.text for s in g] for g in out]
+    result = {
+        "models": list(models), "n_prompts": len(prompts), "n_samples": n_samples, "temperature": temperature,
+        "intra": {name: intra_model_homogeneity(t, method=method, n=ngram_n, seed=seed) for name, t in texts.items()},
+        "inter": inter_model_homogeneity(texts, method=method, n=ngram_n),
+    }
+    if out_dir is not None:
+        from ponder.report import plot_heatmap
+
+        d = Path(out_dir)
+        atomic_write_text(d / "diversity.json", json.dumps(result, indent=1))
+        plot_heatmap(result["inter"]["matrix"], result["models"], d / "diversity_heatmap.png",
+                     title=f"cross-model similarity ({method})", vmin=0.0, vmax=1.0)
+    return result

@@ -324,3 +324,108 @@ def test_pairwise_similarity_and_homogeneity():
 def test_embedding_similarity_says_what_is_needed(tmp_path):
     with pytest.raises(PonderError, match="sentence-transformers"):
         embedding_similarity(["a", "b"], tmp_path / "no-such-model")
+
+
+# ---------------------------------------------------------------- model-running wrappers (real models)
+
+
+def _solution_doc(item: dict) -> str:
+    from ponder.tasks import arith
+
+    steps = "\n".join(f"{s}." for s, _ in arith.arith_steps(item["expr"]))
+    return item["prompt"] + " " + steps + "\nThe answer is \\boxed{" + item["answer"] + "}.<|endoftext|>"
+
+
+@pytest.fixture(scope="module")
+def word_models(tmp_path_factory):
+    """Two models of the same architecture and training budget: one memorised 24 word TEST problems
+    with their solutions (contaminated), one 24 TRAIN problems (clean). ~5-15 s each on one thread.
+    A 600-token vocabulary keeps every document (67-95 tokens) inside seq_len 96, answer included."""
+    import torch
+
+    import ponder
+    from ponder.tasks import generate
+    from ponder.train import TrainConfig, pretrain
+
+    test_items = generate("word", "test", 24, seed=0)
+    train_items = generate("word", "train", 24, seed=0)
+    cfg = dict(hidden_size=64, intermediate_size=192, num_hidden_layers=2, num_attention_heads=2,
+               num_key_value_heads=1, head_dim=32, max_position_embeddings=256)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    models = {}
+    try:
+        for name, items in (("contaminated", test_items), ("clean", train_items)):
+            d = tmp_path_factory.mktemp(name)
+            docs = [_solution_doc(it) for it in items]
+            (d / "train.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in docs))
+            run = pretrain(d / "run", docs, model_config=ponder.ModelConfig(**cfg), vocab_size=600, progress=False,
+                           train=TrainConfig(steps=170, batch_size=8, seq_len=96, lr=5e-3, warmup=10,
+                                             save_every=10**6))
+            models[name] = (*ponder.load(run / "checkpoint"), d / "train.jsonl")
+        yield test_items, models
+    finally:
+        torch.set_num_threads(threads)
+
+
+def test_contamination_probe_flags_the_memorising_model_only(word_models, tmp_path):
+    import torch
+
+    from ponder.probes import run_contamination_probe
+    from ponder.report import write_html_report
+
+    test_items, models = word_models
+    torch.set_num_threads(1)
+    model, tok, _ = models["contaminated"]
+    dirty = run_contamination_probe(model, tok, test_items, out_dir=tmp_path)
+    assert dirty["contaminated"], dirty["reasons"]
+    pert = dirty["perturbation"]
+    assert pert["acc_original"]["mean"] >= 0.7 and pert["drop"]["lo"] > 0
+    assert dirty["calibrated_prefix"] and dirty["prefix"]["fractions"]["0.6"]["exact_match"] >= 0.5
+    assert json.loads((tmp_path / "contamination.json").read_text())["contaminated"] is True
+    assert "CONTAMINATED" in write_html_report(tmp_path).read_text()
+
+    model, tok, _ = models["clean"]
+    clean = run_contamination_probe(model, tok, test_items)
+    assert not clean["contaminated"], clean["reasons"]
+    assert clean["perturbation"]["drop"]["mean"] < 0.15
+    assert clean["prefix"]["fractions"]["0.6"]["exact_match"] < 0.2
+
+
+def test_contamination_probe_with_train_file_and_no_perturber(word_models):
+    from ponder.probes import run_contamination_probe
+
+    test_items, models = word_models
+    model, tok, train_file = models["contaminated"]
+    res = run_contamination_probe(model, tok, test_items[:6], train_file=train_file, fractions=(0.6,),
+                                  perturb_fn=None)
+    assert res["overlap"]["fraction"] == 1.0  # every test problem is in its training file verbatim
+    assert res["perturbation"] is None and res["prefix_control"] is None and not res["calibrated_prefix"]
+    assert any("gram" in r for r in res["reasons"])
+    with pytest.raises(PonderError, match="no items"):
+        run_contamination_probe(model, tok, [])
+    with pytest.raises(PonderError, match="plain-text"):
+        run_contamination_probe(model, tok, [{"prompt": [{"role": "user", "content": "x"}], "answer": "1"}])
+
+
+def test_diversity_probe_runs_models_and_writes_heatmap(word_models, tiny_random, tmp_path):
+    from ponder.probes import run_diversity_probe
+
+    test_items, models = word_models
+    m, tok, _ = models["clean"]
+    items = test_items[:4]
+    res = run_diversity_probe({"clean": (m, tok), "random": tiny_random}, items, n_samples=3, max_new_tokens=24,
+                              out_dir=tmp_path)
+    assert res["models"] == ["clean", "random"]
+    mat = np.array(res["inter"]["matrix"])
+    assert mat.shape == (2, 2) and np.allclose(mat, mat.T)
+    for name in ("clean", "random"):
+        assert res["intra"][name]["n_prompts"] == 4
+        assert 0.0 <= res["intra"][name]["similarity"]["mean"] <= 1.0
+    assert (tmp_path / "diversity.json").is_file() and (tmp_path / "diversity_heatmap.png").is_file()
+    # greedy samples are identical: similarity and self-BLEU are exactly 1
+    same = run_diversity_probe((m, tok), items, n_samples=3, temperature=0.0, max_new_tokens=24)
+    assert same["intra"]["model"]["similarity"]["mean"] == pytest.approx(1.0)
+    assert same["intra"]["model"]["self_bleu"]["mean"] == pytest.approx(1.0)
+    with pytest.raises(PonderError, match="n_samples"):
+        run_diversity_probe((m, tok), items, n_samples=1)
