@@ -467,7 +467,9 @@ def _isolation(name: str = "auto") -> dict:
     with _iso_lock:
         if _iso is None:
             for c in cands:
-                v = _run_checked("x = 41\n", "assert x + 1 == 42", timeout=10.0, iso=c)
+                # a real run, including an import the harness has not made: it proves the child reaches the stdlib
+                v = _run_checked("import fractions\nx = int(fractions.Fraction(41))\n", "assert x + 1 == 42",
+                                 timeout=10.0, iso=c)
                 if v.correct:
                     _iso = c
                     break

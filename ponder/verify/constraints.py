@@ -1,0 +1,169 @@
+"""Instruction-following constraints in the style of IFEval, checked by plain code.
+
+Each constraint is a dict `{"type": ..., **params}`. Counting constraints take any of `n` (exact), `min`, `max`.
+`check_constraints` returns `score` = fraction of constraints met and `correct` = all met; the reason names the
+failed ones. By default only the text after the last "</think>" is checked: the constraints are about the
+response, not the reasoning.
+
+Types (params):
+    word_count, sentence_count, paragraph_count, char_count, bullet_count,
+    capital_words, highlights, placeholders, sections           n | min | max  (sections: splitter="Section")
+    keywords (keywords: list)            all present, case-insensitive whole words
+    forbidden_words (keywords: list)     none present
+    keyword_frequency (keyword, n|min|max)
+    letter_frequency (letter, n|min|max) case-insensitive
+    lowercase, uppercase, no_commas, quotation (whole response in double quotes)
+    json                                 the response is valid JSON (a ```json fence around it is allowed)
+    title                                a title wrapped in <<double angular brackets>>
+    starts_with (phrase), ends_with (phrase)   case-insensitive, surrounding whitespace ignored
+    postscript (marker="P.S.")           a line starting with the marker
+    words_start_with (letter)            every word starts with the letter
+    separated_responses (n=2)            n different responses separated by ******
+Paragraphs are separated by blank lines or a *** line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from ponder.errors import PonderError
+from ponder.verify.verdict import Verdict
+
+_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+_SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
+_PARAGRAPH_SPLIT = re.compile(r"\n[ \t\r]*\n|^[ \t]*\*\*\*[ \t]*$", re.MULTILINE)
+_BULLET = re.compile(r"^[ \t]*[*\-•][ \t]+\S", re.MULTILINE)
+# patterns are linear-time on hostile input: no nested quantifiers that can backtrack over the same text
+_HIGHLIGHT = re.compile(r"\*{1,2}([^\n*]+)\*{1,2}")
+_PLACEHOLDER = re.compile(r"\[[^\[\]\n]+\]")
+_TITLE = re.compile(r"<<([^\n<>]+)>>")
+_FENCE = re.compile(r"^```[A-Za-z]*\s*\n?(.*?)\n?```$", re.DOTALL)
+
+
+def _words(t: str) -> list[str]:
+    return _WORD.findall(t)
+
+
+def _sentences(t: str) -> int:
+    parts = _SENTENCE_END.split(t)
+    return sum(1 for p in parts if _WORD.search(p))
+
+
+def _paragraphs(t: str) -> int:
+    return sum(1 for p in _PARAGRAPH_SPLIT.split(t) if p.strip() and p.strip() != "***")
+
+
+def _in_bounds(count: int, c: dict) -> bool:
+    return (c.get("n") is None or count == c["n"]) and (c.get("min") is None or count >= c["min"]) and (
+        c.get("max") is None or count <= c["max"])
+
+
+def _occurrences(t: str, word: str) -> int:
+    return len(re.findall(r"(?<!\w)" + re.escape(word) + r"(?!\w)", t, re.IGNORECASE))
+
+
+def _is_json(t: str) -> bool:
+    t = t.strip()
+    m = _FENCE.match(t)
+    if m:
+        t = m.group(1)
+    try:
+        json.loads(t)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _separated(t: str, c: dict) -> bool:
+    parts = [p.strip() for p in t.split("******")]
+    parts = [p for p in parts if p]
+    return len(parts) == c.get("n", 2) and len(set(parts)) == len(parts)
+
+
+def _sections(t: str, c: dict) -> int:
+    return len(re.findall(r"^[ \t]*(?:#+[ \t]*)?" + re.escape(c.get("splitter", "Section")) + r"\s+\d+", t,
+                          re.MULTILINE | re.IGNORECASE))
+
+
+_COUNT = {"n", "min", "max"}
+# type -> (check(text, constraint) -> bool, required params, optional params)
+_TYPES: dict = {
+    "word_count": (lambda t, c: _in_bounds(len(_words(t)), c), set(), _COUNT),
+    "sentence_count": (lambda t, c: _in_bounds(_sentences(t), c), set(), _COUNT),
+    "paragraph_count": (lambda t, c: _in_bounds(_paragraphs(t), c), set(), _COUNT),
+    "char_count": (lambda t, c: _in_bounds(len(t.strip()), c), set(), _COUNT),
+    "bullet_count": (lambda t, c: _in_bounds(len(_BULLET.findall(t)), c), set(), _COUNT),
+    "capital_words": (lambda t, c: _in_bounds(sum(1 for w in _words(t) if w.isupper()), c), set(), _COUNT),
+    "highlights": (lambda t, c: _in_bounds(sum(1 for h in _HIGHLIGHT.findall(t) if h.strip()), c), set(), _COUNT),
+    "placeholders": (lambda t, c: _in_bounds(len(_PLACEHOLDER.findall(t)), c), set(), _COUNT),
+    "sections": (lambda t, c: _in_bounds(_sections(t, c), c), set(), _COUNT | {"splitter"}),
+    "keywords": (lambda t, c: all(_occurrences(t, k) for k in c["keywords"]), {"keywords"}, set()),
+    "forbidden_words": (lambda t, c: not any(_occurrences(t, k) for k in c["keywords"]), {"keywords"}, set()),
+    "keyword_frequency": (lambda t, c: _in_bounds(_occurrences(t, c["keyword"]), c), {"keyword"}, _COUNT),
+    "letter_frequency": (lambda t, c: _in_bounds(t.lower().count(c["letter"].lower()), c), {"letter"}, _COUNT),
+    "lowercase": (lambda t, c: t == t.lower() and any(ch.isalpha() for ch in t), set(), set()),
+    "uppercase": (lambda t, c: t == t.upper() and any(ch.isalpha() for ch in t), set(), set()),
+    "no_commas": (lambda t, c: "," not in t and "，" not in t, set(), set()),
+    "quotation": (lambda t, c: len(t.strip()) >= 2 and t.strip()[0] == '"' and t.strip()[-1] == '"', set(), set()),
+    "json": (lambda t, c: _is_json(t), set(), set()),
+    "title": (lambda t, c: any(x.strip() for x in _TITLE.findall(t)), set(), set()),
+    "starts_with": (lambda t, c: t.strip().lower().startswith(c["phrase"].strip().lower()), {"phrase"}, set()),
+    "ends_with": (lambda t, c: t.strip().lower().endswith(c["phrase"].strip().lower()), {"phrase"}, set()),
+    "postscript": (lambda t, c: bool(re.search(r"^[ \t]*" + re.escape(c.get("marker", "P.S.")), t,
+                                               re.MULTILINE | re.IGNORECASE)), set(), {"marker"}),
+    "words_start_with": (lambda t, c: bool(_words(t)) and all(w[0].lower() == c["letter"].lower()
+                                                              for w in _words(t)), {"letter"}, set()),
+    "separated_responses": (_separated, set(), {"n"}),
+}
+CONSTRAINT_TYPES = tuple(sorted(_TYPES))
+
+
+def _validate(k: int, c) -> None:
+    """Bad constraint data is the caller's bug: one PonderError line naming the constraint and the field."""
+    if not isinstance(c, dict) or "type" not in c:
+        raise PonderError(f"constraint {k + 1}: expected a dict with a 'type', got {c!r:.80}")
+    kind = c["type"]
+    if kind not in _TYPES:
+        raise PonderError(f"constraint {k + 1}: unknown type {kind!r}; valid types: {', '.join(CONSTRAINT_TYPES)}")
+    _, required, optional = _TYPES[kind]
+    params = set(c) - {"type"}
+    if required - params:
+        raise PonderError(f"constraint {k + 1} ({kind}): missing parameter {sorted(required - params)[0]!r}")
+    if params - required - optional:
+        raise PonderError(f"constraint {k + 1} ({kind}): unexpected parameter {sorted(params - required - optional)[0]!r}"
+                          f" (allowed: {sorted(required | optional)})")
+    if _COUNT <= optional:
+        if not params & _COUNT:
+            raise PonderError(f"constraint {k + 1} ({kind}): needs 'n', 'min' or 'max'")
+        for key in params & _COUNT:
+            if type(c[key]) is not int or c[key] < 0:
+                raise PonderError(f"constraint {k + 1} ({kind}): {key!r} must be a non-negative integer, got {c[key]!r}")
+    if kind == "separated_responses" and "n" in c and (type(c["n"]) is not int or c["n"] < 1):
+        raise PonderError(f"constraint {k + 1} ({kind}): 'n' must be a positive integer, got {c['n']!r}")
+    for key in ("keywords",):
+        if key in c and (not isinstance(c[key], list) or not c[key]
+                         or not all(isinstance(w, str) and w.strip() for w in c[key])):
+            raise PonderError(f"constraint {k + 1} ({kind}): 'keywords' must be a non-empty list of words")
+    for key in ("keyword", "phrase", "marker", "splitter"):
+        if key in c and (not isinstance(c[key], str) or not c[key].strip()):
+            raise PonderError(f"constraint {k + 1} ({kind}): {key!r} must be a non-empty string")
+    if "letter" in c and (not isinstance(c["letter"], str) or len(c["letter"]) != 1 or not c["letter"].isalpha()):
+        raise PonderError(f"constraint {k + 1} ({kind}): 'letter' must be a single letter, got {c['letter']!r}")
+
+
+def check_constraints(completion, constraints: list[dict], *, strip_think: bool = True) -> Verdict:
+    if not isinstance(constraints, list) or not constraints:
+        raise PonderError(f"check_constraints: expected a non-empty list of constraints, got {constraints!r:.80}")
+    for k, c in enumerate(constraints):
+        _validate(k, c)
+    if not isinstance(completion, str):
+        return Verdict(False, None, "invalid completion", score=0.0)
+    text = completion.rsplit("</think>", 1)[-1] if strip_think else completion
+    failed = []
+    for k, c in enumerate(constraints):
+        if not _TYPES[c["type"]][0](text, c):
+            failed.append(c["type"] if [d["type"] for d in constraints].count(c["type"]) == 1 else f"{c['type']}#{k + 1}")
+    score = 1.0 - len(failed) / len(constraints)
+    reason = "ok" if not failed else "failed: " + ", ".join(failed)
+    return Verdict(not failed, None, reason, score=score)

@@ -1,0 +1,155 @@
+"""Countdown: does the completion's final expression reach `target` using each given number at most once?
+
+The expression is evaluated by an `ast` walker that admits only integer literals, binary + - * / and
+parentheses, in exact `Fraction` arithmetic (so 7/2*2 == 7, and no float rounding ever says "equal"). Nothing is
+`eval`-ed. Caps on text length, node count and intermediate size keep a hostile completion cheap.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections import Counter
+from fractions import Fraction
+
+from ponder.errors import PonderError
+from ponder.verify.verdict import Verdict
+
+MAX_EXPR_CHARS = 500
+MAX_NODES = 200
+MAX_BITS = 4096
+MAX_FALLBACK_LINES = 50  # without a marked answer, the expression must be near the end  # bound on numerator/denominator size of any intermediate value
+
+_OPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+        ast.Div: lambda a, b: a / b}
+_SYMBOLS = {"×": "*", "·": "*", "÷": "/", "−": "-", "–": "-", "\\times": "*", "\\cdot": "*", "\\div": "/",
+            "\\left": "", "\\right": "", "{": "(", "}": ")", "[": "(", "]": ")"}
+_RUN = re.compile(r"[\d\s+\-*/×÷·−–().]+")
+# linear-time on hostile text: no two adjacent quantifiers can share characters, nothing lazy spans lines
+_ANSWER_LINE = re.compile(r"^[ \t]*(?:\*\*)?(?:final[ \t]+)?answer(?:\*\*)?[ \t]*[:：][ \t]*(\S.*)$",
+                          re.IGNORECASE | re.MULTILINE)
+
+
+class _Bad(Exception):
+    """The expression is not a valid countdown expression; the message is the Verdict reason."""
+
+
+def last_boxed(text: str) -> str | None:
+    """Content of the last \\boxed{...} (or \\fbox{...}), braces balanced; None if absent or unclosed."""
+    start = max(text.rfind("\\boxed{"), text.rfind("\\fbox{"))
+    if start < 0:
+        return None
+    i = text.index("{", start) + 1
+    depth = 1
+    for j in range(i, len(text)):
+        if text[j] == "{":
+            depth += 1
+        elif text[j] == "}":
+            depth -= 1
+            if depth == 0:
+                return text[i:j]
+    return None
+
+
+def _last_tag(text: str) -> str | None:
+    """Content of the last <answer>…</answer> (found with rfind: a regex would go quadratic on many opens)."""
+    end = text.rfind("</answer>")
+    start = text.rfind("<answer>", 0, end) if end >= 0 else -1
+    return text[start + len("<answer>"):end] if start >= 0 else None
+
+
+def _expression_in(line: str) -> str | None:
+    """The last run of arithmetic characters that contains an operator (else the last with a digit)."""
+    runs = [r.strip().rstrip(".").strip() for r in _RUN.findall(line)]
+    runs = [r for r in runs if any(c.isdigit() for c in r)]
+    with_op = [r for r in runs if re.search(r"\d\s*[-+*/×÷·−–]\s*[\d(]", r)]
+    pick = (with_op or runs or [None])[-1]
+    return pick
+
+
+def extract_expression(completion: str) -> str | None:
+    """The final expression: last \\boxed{}, else last <answer>…</answer>, else last "Answer:" line,
+    else the last line (of the last 50 non-blank ones) that contains arithmetic. The side of an '=' that is an expression is kept."""
+    for found in (last_boxed(completion), _last_tag(completion),
+                  *(m.group(1) for m in list(_ANSWER_LINE.finditer(completion))[-1:])):
+        if found is not None and found.strip():
+            return _lhs(found.strip())
+    checked = 0
+    for line in reversed(completion.splitlines()):
+        if not line.strip():
+            continue
+        checked += 1
+        if checked > MAX_FALLBACK_LINES:
+            break
+        expr = _expression_in(line.split("=")[0]) if "=" in line else _expression_in(line)
+        if expr is not None and re.search(r"[-+*/×÷·−–]", expr):
+            return expr
+    return None
+
+
+def _lhs(text: str) -> str:
+    # "(3 + 5) * 7 = 56" → "(3 + 5) * 7"; "56 = (3 + 5) * 7" → the side with an operator
+    sides = [s.strip() for s in text.split("=")]
+    with_op = [s for s in sides if re.search(r"\d\s*[-+*/×÷·−–]", s)]
+    return (with_op or sides)[0]
+
+
+def _normalise(expr: str) -> str:
+    for k, v in _SYMBOLS.items():
+        expr = expr.replace(k, v)
+    return expr.strip().rstrip(".").strip()
+
+
+def evaluate(expr: str) -> tuple[Fraction, list[int]]:
+    """Exact value and the integer literals used. Raises _Bad with a reason for anything else."""
+    if len(expr) > MAX_EXPR_CHARS:
+        raise _Bad("too long")
+    try:
+        tree = ast.parse(_normalise(expr), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        raise _Bad("invalid expression") from None
+    if sum(1 for _ in ast.walk(tree)) > MAX_NODES:
+        raise _Bad("too long")
+    used: list[int] = []
+
+    def walk(node) -> Fraction:
+        if isinstance(node, ast.Constant) and type(node.value) is int:
+            used.append(node.value)
+            return Fraction(node.value)
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+            a, b = walk(node.left), walk(node.right)
+            if isinstance(node.op, ast.Div) and b == 0:
+                raise _Bad("division by zero")
+            v = _OPS[type(node.op)](a, b)
+            if max(v.numerator.bit_length(), v.denominator.bit_length()) > MAX_BITS:
+                raise _Bad("too long")
+            return v
+        raise _Bad("invalid expression")  # names, calls, floats, **, unary minus, ...
+
+    return walk(tree.body), used
+
+
+def check_countdown(completion, numbers, target, *, use_all: bool = False) -> Verdict:
+    """Correct iff the final expression equals `target` and uses each of `numbers` at most once
+    (exactly once with `use_all=True`). Never raises on a bad completion: the reason says what was wrong."""
+    if not isinstance(numbers, (list, tuple)) or not all(type(n) is int for n in numbers):
+        raise PonderError(f"check_countdown: numbers must be a list of integers, got {numbers!r:.80}")
+    if type(target) is not int:
+        raise PonderError(f"check_countdown: target must be an integer, got {target!r:.80}")
+    if not isinstance(completion, str):
+        return Verdict(False, None, "invalid completion")
+    expr = extract_expression(completion)
+    if expr is None:
+        return Verdict(False, None, "no answer")
+    try:
+        value, used = evaluate(expr)
+    except _Bad as e:
+        return Verdict(False, expr, str(e))
+    extra = Counter(used) - Counter(numbers)
+    if extra:
+        return Verdict(False, expr, "number not available")
+    if use_all and Counter(used) != Counter(numbers):
+        return Verdict(False, expr, "not all numbers used")
+    if value != Fraction(target):
+        return Verdict(False, expr, "wrong")
+    return Verdict(True, expr, "ok")

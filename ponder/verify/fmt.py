@@ -1,0 +1,55 @@
+"""Format reward: reasoning inside think tags, then a final answer.
+
+Shape checked (default tags)::
+
+    <think> ... </think> ... \\boxed{...}        or        ... </think> ... Answer: ...
+
+Exactly one opening and one closing tag, the opening one first (only whitespace before it), and after the
+closing tag a final answer: a `\\boxed{...}` or a line starting with "Answer:". With `open_in_prompt=True`
+the opening tag is part of the prompt (chat templates that prefill "<think>"), so the completion must not
+repeat it. The thinking itself may be empty: a non-thinking mode emits "<think>\\n\\n</think>".
+"""
+
+from __future__ import annotations
+
+import re
+
+from ponder.errors import PonderError
+from ponder.verify.countdown import last_boxed
+from ponder.verify.verdict import Verdict
+
+_ANSWER_LINE = re.compile(r"^[ \t]*(?:\*\*)?(?:final[ \t]+)?answer(?:\*\*)?[ \t]*[:：][ \t]*\S",
+                          re.IGNORECASE | re.MULTILINE)
+
+
+def check_format(completion, *, think_tags=("<think>", "</think>"), require_answer: bool = True,
+                 open_in_prompt: bool = False) -> Verdict:
+    if (not isinstance(think_tags, (tuple, list)) or len(think_tags) != 2
+            or not all(isinstance(t, str) and t for t in think_tags)):
+        raise PonderError(f"check_format: think_tags must be two non-empty strings, got {think_tags!r}")
+    if not isinstance(completion, str):
+        return Verdict(False, None, "invalid completion")
+    open_tag, close_tag = think_tags
+    n_open, n_close = completion.count(open_tag), completion.count(close_tag)
+    if open_in_prompt:
+        if n_open:
+            return Verdict(False, None, f"unexpected {open_tag}")
+    elif n_open == 0:
+        return Verdict(False, None, f"missing {open_tag}")
+    elif n_open > 1:
+        return Verdict(False, None, f"repeated {open_tag}")
+    elif completion[: completion.index(open_tag)].strip():
+        return Verdict(False, None, f"text before {open_tag}")
+    if n_close == 0:
+        return Verdict(False, None, f"missing {close_tag}")
+    if n_close > 1:
+        return Verdict(False, None, f"repeated {close_tag}")
+    close_at = completion.index(close_tag)
+    if not open_in_prompt and close_at < completion.index(open_tag):
+        return Verdict(False, None, "tags out of order")
+    after = completion[close_at + len(close_tag):].strip()
+    if require_answer:
+        boxed = last_boxed(after)
+        if not (boxed and boxed.strip()) and not _ANSWER_LINE.search(after):
+            return Verdict(False, after[:200] or None, "no final answer")
+    return Verdict(True, after[:200] or None, "ok")

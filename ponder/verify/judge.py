@@ -1,0 +1,135 @@
+"""Rubric judge: another model grades a completion and answers `SCORE: <int>/<max>`.
+
+Two backends: a local ponder model (`ponder.sample`, greedy) or any OpenAI-compatible HTTP endpoint
+(`POST {url}/chat/completions`, standard library `urllib` only). The verdict is parsed strictly: exactly one
+line that mentions SCORE, of the form `SCORE: k/max` with 0 <= k <= max; anything else (no score, two scores,
+a different denominator, a fraction, a score out of range) is "malformed verdict" with score 0, so a judge that
+rambles never hands out reward by accident.
+
+`Verdict.score` = k / max in [0, 1]; `Verdict.correct` = score >= threshold (default 0.5, i.e. at least half the
+rubric's points). An unreachable or failing endpoint raises PonderError after `retries` attempts: silently
+scoring 0 would poison a training run without anyone noticing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+
+from ponder.errors import PonderError
+from ponder.verify.verdict import Verdict
+
+PROMPT_TEMPLATE = """You are a strict grader. Grade the RESPONSE to the PROMPT using the RUBRIC.
+
+RUBRIC:
+{rubric}
+
+PROMPT:
+{prompt}
+
+RESPONSE:
+{completion}
+
+Explain your grading briefly, then end with exactly one line of the form
+SCORE: <integer from 0 to {max_score}>/{max_score}"""
+
+_SCORE_MENTION = re.compile(r"SCORE", re.IGNORECASE)
+_SCORE_LINE = re.compile(r"^[\s*_`]*SCORE[\s*_`]*:[\s*_`]*(\d+)\s*/\s*(\d+)[\s*_`.]*$", re.IGNORECASE)
+
+
+def parse_score(text: str, max_score: int) -> int | None:
+    """The integer score, or None when the verdict is malformed (see module docstring)."""
+    if not isinstance(text, str):
+        return None
+    lines = [ln for ln in text.splitlines() if _SCORE_MENTION.search(ln)]
+    if len(lines) != 1:
+        return None
+    m = _SCORE_LINE.match(lines[0])
+    if not m or int(m.group(2)) != max_score:
+        return None
+    k = int(m.group(1))
+    return k if 0 <= k <= max_score else None
+
+
+def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new_tokens: int, timeout: float,
+                  retries: int) -> Callable[[str], str]:
+    endpoint = url.rstrip("/") + "/chat/completions"
+    headers = {"Content-Type": "application/json"}
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+
+    def generate(prompt: str) -> str:
+        body = json.dumps({"model": model_name or "default", "temperature": 0.0, "max_tokens": max_new_tokens,
+                           "messages": [{"role": "user", "content": prompt}]}).encode()
+        last = ""
+        for attempt in range(retries + 1):
+            req = urllib.request.Request(endpoint, data=body, headers=headers, method="POST")
+            try:
+                with urllib.request.urlopen(req, timeout=timeout) as resp:
+                    data = json.loads(resp.read())
+                content = data["choices"][0]["message"]["content"]
+                if not isinstance(content, str):
+                    raise TypeError("content is not a string")
+                return content
+            except urllib.error.HTTPError as e:
+                last = f"HTTP {e.code}"
+                if e.code < 500 and e.code != 429:  # a client error will not fix itself
+                    break
+            except (urllib.error.URLError, OSError) as e:
+                last = str(getattr(e, "reason", e))
+            except (ValueError, KeyError, IndexError, TypeError) as e:
+                last = f"unexpected response ({type(e).__name__}: {e})"
+                break
+            time.sleep(min(2.0**attempt * 0.5, 8.0))
+        raise PonderError(f"judge: POST {endpoint} failed: {last}")
+
+    return generate
+
+
+def _local_backend(model, tokenizer, max_new_tokens: int) -> Callable[[str], str]:
+    def generate(prompt: str) -> str:
+        import ponder  # lazy: the HTTP judge must not need torch
+
+        out = ponder.sample(model, tokenizer, [prompt], n=1, max_new_tokens=max_new_tokens, temperature=0.0)
+        return out[0][0].text
+
+    return generate
+
+
+def make_judge(model=None, tokenizer=None, *, url: str | None = None, api_key: str | None = None,
+               model_name: str | None = None, rubric: str, max_score: int = 10, threshold: float = 0.5,
+               max_new_tokens: int = 512, timeout: float = 60.0, retries: int = 2,
+               template: str = PROMPT_TEMPLATE) -> Callable[[str, str], Verdict]:
+    """A scorer `judge(prompt, completion) -> Verdict` backed by a local model or an HTTP endpoint."""
+    if (model is None) == (url is None):
+        raise PonderError("make_judge: give either a local model (model=, tokenizer=) or url=, not both or neither")
+    if model is not None and tokenizer is None:
+        raise PonderError("make_judge: a local judge model needs its tokenizer (tokenizer=)")
+    if not isinstance(rubric, str) or not rubric.strip():
+        raise PonderError("make_judge: rubric must be a non-empty string")
+    if type(max_score) is not int or max_score < 1:
+        raise PonderError(f"make_judge: max_score must be a positive integer, got {max_score!r}")
+    if not 0.0 <= threshold <= 1.0:
+        raise PonderError(f"make_judge: threshold must be in [0, 1], got {threshold!r}")
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise PonderError(f"make_judge: url must start with http:// or https://, got {url!r}")
+    generate = (_http_backend(url, api_key, model_name, max_new_tokens, timeout, retries) if url is not None
+                else _local_backend(model, tokenizer, max_new_tokens))
+
+    def judge(prompt, completion) -> Verdict:
+        if not isinstance(completion, str):
+            return Verdict(False, None, "invalid completion", score=0.0)
+        if not isinstance(prompt, str):
+            raise PonderError(f"judge: prompt must be a string, got {type(prompt).__name__}")
+        text = generate(template.format(rubric=rubric, prompt=prompt, completion=completion, max_score=max_score))
+        k = parse_score(text, max_score)
+        if k is None:
+            return Verdict(False, None, "malformed verdict", score=0.0)
+        score = k / max_score
+        return Verdict(score >= threshold, f"{k}/{max_score}", f"score {k}/{max_score}", score=score)
+
+    return judge

@@ -1,0 +1,231 @@
+"""Reward functions by name, composites of them, and parallel scoring.
+
+Every verifier is wrapped to one signature, `reward_fn(completion: str, item: dict) -> Verdict`, reading its
+gold from the item:
+
+    math         item["answer"] (or "gold")          ponder.verify.math.check_math
+    code         item["tests"] (+ optional "timeout") ponder.verify.code.check_code
+    countdown    item["numbers"], item["target"]      ponder.verify.countdown.check_countdown
+    format       nothing                              ponder.verify.fmt.check_format
+    constraints  item["constraints"]                  ponder.verify.constraints.check_constraints
+    judge        item["prompt"]                       a scorer from ponder.verify.judge.make_judge
+
+`get_reward("math+0.1*format")` (or `{"math": 1.0, "format": 0.1}`) builds a `Reward`: the shaped reward is the
+weighted sum of `Verdict.value`s, while `correct` is the raw correctness of the FIRST (primary) verifier and is
+never weighted or shaped. Every part's full verdict is kept in `parts`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import re
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+
+from ponder.errors import PonderError
+from ponder.verify.verdict import Verdict
+
+
+def _field(name: str, item, key: str, *aliases: str):
+    if not isinstance(item, dict):
+        raise PonderError(f"reward {name!r}: item must be a dict, got {type(item).__name__}")
+    for k in (key, *aliases):
+        if k in item and item[k] is not None:
+            return item[k]
+    raise PonderError(f"reward {name!r}: item has no {key!r} field" + (f" (or {aliases[0]!r})" if aliases else ""))
+
+
+def _math(completion, item, judge=None) -> Verdict:
+    from ponder.verify.math import check_math  # lazy: SymPy-backed, written separately
+
+    gold = _field("math", item, "answer", "gold")
+    if isinstance(gold, (int, float)) and not isinstance(gold, bool):
+        gold = str(gold)  # datasets often store numeric golds; check_math compares strings it parses
+    return check_math(completion, gold)
+
+
+def _code(completion, item, judge=None) -> Verdict:
+    from ponder.verify.code import check_code
+
+    tests = _field("code", item, "tests")
+    return check_code(completion, tests, timeout=float(item.get("timeout") or 5.0))
+
+
+def _countdown(completion, item, judge=None) -> Verdict:
+    from ponder.verify.countdown import check_countdown
+
+    return check_countdown(completion, _field("countdown", item, "numbers"), _field("countdown", item, "target"))
+
+
+def _format(completion, item, judge=None) -> Verdict:
+    from ponder.verify.fmt import check_format
+
+    return check_format(completion)
+
+
+def _constraints(completion, item, judge=None) -> Verdict:
+    from ponder.verify.constraints import check_constraints
+
+    return check_constraints(completion, _field("constraints", item, "constraints"))
+
+
+def _judge(completion, item, judge=None) -> Verdict:
+    if judge is None:
+        raise PonderError("reward 'judge': no judge configured; use get_reward(..., judge=make_judge(...))")
+    return judge(_field("judge", item, "prompt"), completion)
+
+
+VERIFIERS: dict[str, Callable] = {"math": _math, "code": _code, "countdown": _countdown, "format": _format,
+                                  "constraints": _constraints, "judge": _judge}
+
+
+@dataclass(frozen=True)
+class RewardResult:
+    reward: float  # shaped: sum of weight * verdict.value
+    correct: bool  # raw correctness of the primary verifier, unweighted
+    parts: dict = field(default_factory=dict)  # name -> Verdict.to_dict()
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Reward:
+    terms: tuple[tuple[str, float], ...]  # (verifier name, weight); the first is the primary one
+    judge: Callable | None = None
+
+    @property
+    def primary(self) -> str:
+        return self.terms[0][0]
+
+    def __call__(self, completion, item) -> RewardResult:
+        parts: dict[str, dict] = {}
+        total = 0.0
+        for name, weight in self.terms:
+            v = VERIFIERS[name](completion, item, self.judge)
+            parts[name] = v.to_dict()
+            total += weight * v.value
+        return RewardResult(reward=total, correct=bool(parts[self.primary]["correct"]), parts=parts)
+
+
+_NUM = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_TERM = re.compile(rf"\s*(?P<sign>[+-])?\s*(?:(?P<w1>{_NUM})\s*\*\s*)?(?P<name>[A-Za-z_]\w*)"
+                   rf"(?:\s*\*\s*(?P<w2>{_NUM}))?\s*")
+
+
+def _parse(spec: str) -> list[tuple[str, float]]:
+    """'math+0.1*format' → [('math', 1.0), ('format', 0.1)]; terms after the first need a sign."""
+    terms, pos = [], 0
+    while pos < len(spec):
+        m = _TERM.match(spec, pos)
+        if not m or m.end() == pos or (terms and not m.group("sign")) or (m.group("w1") and m.group("w2")):
+            raise PonderError(f"reward spec {spec!r}: cannot parse at {spec[pos:pos + 20]!r} "
+                              "(expected e.g. 'math', 'math+0.1*format')")
+        w = float(m.group("w1") or m.group("w2") or 1.0)
+        terms.append((m.group("name"), -w if m.group("sign") == "-" else w))
+        pos = m.end()
+    return terms
+
+
+def get_reward(spec, *, judge: Callable | None = None) -> Reward:
+    """`"math"`, `"math+0.1*format"`, `"code-0.2*format"` or `{"math": 1.0, "format": 0.1}` → Reward."""
+    if isinstance(spec, Reward):
+        return spec
+    if isinstance(spec, str):
+        terms = _parse(spec)
+    elif isinstance(spec, dict):
+        terms = []
+        for name, w in spec.items():
+            if not isinstance(w, (int, float)) or isinstance(w, bool):
+                raise PonderError(f"reward spec: weight of {name!r} must be a number, got {w!r}")
+            terms.append((name, float(w)))
+    else:
+        raise PonderError(f"reward spec: expected a name, 'a+0.1*b' or a dict of weights, got {type(spec).__name__}")
+    if not terms:
+        raise PonderError(f"reward spec {spec!r}: no verifier named")
+    names = [n for n, _ in terms]
+    for n in names:
+        if n not in VERIFIERS:
+            raise PonderError(f"reward spec: unknown verifier {n!r}; valid: {', '.join(VERIFIERS)}")
+    if len(set(names)) != len(names):
+        raise PonderError(f"reward spec {spec!r}: a verifier is named twice")
+    if "judge" in names and judge is None:
+        raise PonderError("reward 'judge': no judge configured; use get_reward(..., judge=make_judge(...))")
+    return Reward(tuple(terms), judge)
+
+
+# ---------------------------------------------------------------- parallel scoring
+
+def _score_chunk(args):
+    fn, pairs = args
+    return [fn(c, it) for c, it in pairs]
+
+
+def parallel_map(fn: Callable, completions: Sequence, items: Sequence, *, workers: int | None = None,
+                 progress: bool = False, desc: str = "verify") -> list:
+    """[fn(c, item) ...] in input order, over processes (threads when `fn` cannot be pickled, e.g. a judge
+    closure). Processes use the fork start method: the workers inherit the caller's imports and need no
+    `if __name__ == "__main__"` guard (Linux; verifiers hold no locks or GPU state across the fork)."""
+    if len(completions) != len(items):
+        raise PonderError(f"score: {len(completions)} completions but {len(items)} items")
+    n = len(completions)
+    workers = (os.cpu_count() or 1) if workers is None else int(workers)
+    if workers < 1:
+        raise PonderError(f"score: workers must be >= 1, got {workers}")
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=n, desc=desc, unit="item", dynamic_ncols=True)
+    try:
+        if workers == 1 or n <= 1:
+            out = []
+            for c, it in zip(completions, items):
+                out.append(fn(c, it))
+                if bar:
+                    bar.update(1)
+            return out
+        pairs = list(zip(completions, items))
+        size = max(1, min(64, n // (workers * 4)))  # small chunks: code checks vary from 50 ms to the timeout
+        chunks = [pairs[i:i + size] for i in range(0, n, size)]
+        try:
+            pickle.dumps(fn)
+            picklable = True
+        except Exception:
+            picklable = False
+        pool = None
+        if picklable:
+            try:
+                pool = multiprocessing.get_context("fork").Pool(min(workers, len(chunks)))
+            except (AssertionError, OSError, ValueError):  # e.g. inside a daemonic worker: use threads
+                pool = None
+        if pool is not None:
+            try:
+                results = []
+                for res in pool.imap(_score_chunk, [(fn, ch) for ch in chunks]):
+                    results.append(res)
+                    if bar:
+                        bar.update(len(res))
+            finally:
+                pool.terminate()
+                pool.join()
+        else:
+            with ThreadPoolExecutor(min(workers, len(chunks))) as ex:
+                results = []
+                for res in ex.map(_score_chunk, [(fn, ch) for ch in chunks]):
+                    results.append(res)
+                    if bar:
+                        bar.update(len(res))
+        return [r for chunk in results for r in chunk]
+    finally:
+        if bar:
+            bar.close()
+
+
+def score_many(reward, completions: Sequence, items: Sequence, workers: int | None = None, *,
+               progress: bool = False) -> list[RewardResult]:
+    """Score every (completion, item) pair with `reward` (a Reward or a spec for get_reward), order preserved."""
+    return parallel_map(get_reward(reward), completions, items, workers=workers, progress=progress, desc="reward")

@@ -1,0 +1,120 @@
+"""`ponder verify KIND INPUT.jsonl`: verify a file of completions, write each row back with its verdict.
+
+Input rows: `completion` plus the gold for the kind:
+    math         gold (or answer)
+    code         tests (optional timeout)
+    countdown    numbers, target
+    constraints  constraints
+    format       nothing
+Every row is read and checked before any verification starts, so a broken file fails fast with
+`FILE:LINE: ...`; the output is written to a temporary file in the same directory and renamed into place at
+the end, so an error never leaves a half-written file. Output rows are the input rows plus `correct`,
+`extracted`, `reason`, `score` (the verdict's value: graded for constraints, 0/1 otherwise).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections import Counter
+
+from ponder.errors import PonderError
+from ponder.verify.registry import VERIFIERS, parallel_map
+
+KINDS = {"math": ("gold",), "code": ("tests",), "countdown": ("numbers", "target"), "constraints": ("constraints",),
+         "format": ()}
+
+
+def default_output(input_path: str) -> str:
+    base = input_path[:-6] if input_path.endswith(".jsonl") else input_path
+    return base + ".verified.jsonl"
+
+
+def _read_rows(kind: str, path: str) -> list[dict]:
+    try:
+        f = open(path, encoding="utf-8")
+    except OSError as e:
+        raise PonderError(f"{path}: cannot read ({e.strerror})") from None
+    rows = []
+    with f:
+        try:
+            for lineno, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except ValueError as e:
+                    raise PonderError(f"{path}:{lineno}: invalid JSON ({e})") from None
+                if not isinstance(row, dict):
+                    raise PonderError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
+                if "completion" not in row:
+                    raise PonderError(f"{path}:{lineno}: missing field 'completion'")
+                need = KINDS[kind]
+                if kind == "math" and "gold" not in row and "answer" in row:
+                    need = ("answer",)
+                for key in need:
+                    if key not in row or row[key] is None:
+                        raise PonderError(f"{path}:{lineno}: missing field {key!r}")
+                rows.append(row)
+        except UnicodeDecodeError as e:
+            raise PonderError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    return rows
+
+
+def _item(kind: str, row: dict) -> dict:
+    if kind == "math":
+        return {"answer": row["gold"] if "gold" in row else row["answer"]}
+    return row
+
+
+class _Verify:
+    """Picklable (for the process pool) wrapper: verifier `kind` on a row."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+
+    def __call__(self, completion, row):
+        return VERIFIERS[self.kind](completion, _item(self.kind, row))
+
+
+def verify_file(kind: str, input_path: str, output_path: str | None = None, *, workers: int | None = None,
+                progress: bool = True) -> dict:
+    """Verify every row of `input_path`; write rows + verdicts to `output_path` (default INPUT.verified.jsonl).
+
+    Returns {"n", "correct", "accuracy", "mean_score", "reasons", "seconds", "output"}."""
+    if kind not in KINDS:
+        raise PonderError(f"verify: unknown kind {kind!r}; valid: {', '.join(KINDS)}")
+    t0 = time.perf_counter()
+    rows = _read_rows(kind, input_path)
+    out_path = output_path or default_output(input_path)
+    if os.path.abspath(out_path) == os.path.abspath(input_path):
+        raise PonderError(f"verify: output {out_path} would overwrite the input")
+    verdicts = parallel_map(_Verify(kind), [r["completion"] for r in rows], rows, workers=workers,
+                            progress=progress, desc=f"verify {kind}")
+    out_dir = os.path.dirname(os.path.abspath(out_path))
+    if not os.path.isdir(out_dir):
+        raise PonderError(f"verify: output directory {out_dir} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=".verify-", suffix=".tmp", dir=out_dir)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            for row, v in zip(rows, verdicts):
+                out = dict(row)
+                out.update(correct=v.correct, extracted=v.extracted, reason=v.reason, score=v.value)
+                f.write(json.dumps(out) + "\n")  # ASCII: lone surrogates in input survive
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, out_path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    n = len(rows)
+    correct = sum(v.correct for v in verdicts)
+    return {"n": n, "correct": correct, "accuracy": correct / n if n else 0.0,
+            "mean_score": sum(v.value for v in verdicts) / n if n else 0.0,
+            "reasons": dict(Counter(v.reason for v in verdicts).most_common()),
+            "seconds": round(time.perf_counter() - t0, 3), "output": out_path}

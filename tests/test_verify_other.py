@@ -1,0 +1,283 @@
+"""Countdown, format, constraints and judge verifiers."""
+
+import json
+import random
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from ponder.errors import PonderError
+from ponder.tasks import countdown as countdown_task
+from ponder.verify.constraints import CONSTRAINT_TYPES, check_constraints
+from ponder.verify.countdown import check_countdown, extract_expression
+from ponder.verify.fmt import check_format
+from ponder.verify.judge import make_judge, parse_score
+from ponder.verify.verdict import Verdict
+
+HOSTILE = [None, 12, b"\xff\xfe", "", "\x00\xff\ud800" * 1000, "(" * 100_000, "*" * (1 << 20), "9" * (1 << 20),
+           "<think>" * 50_000, "\\boxed{" * 50_000, "[" * 300_000 + "]" * 300_000, " \n" * 500_000]
+
+
+# ---------------------------------------------------------------- countdown
+
+@pytest.mark.parametrize("completion", [
+    "Let me think. \\boxed{(3 + 5) * 7}",
+    "<answer>(3+5)*7</answer>",
+    "Answer: (3 + 5) × 7 = 56",
+    "I try 3+5=8, then 8*7.\nSo (3 + 5) * 7 = 56.",
+    "\\boxed{7 \\times (5 + 3)}",
+])
+def test_countdown_accepts_correct_expressions(completion):
+    v = check_countdown(completion, [3, 5, 7], 56)
+    assert (v.correct, v.reason) == (True, "ok"), v
+
+
+@pytest.mark.parametrize("completion,reason", [
+    ("\\boxed{(3 + 5) * 6}", "number not available"),
+    ("\\boxed{7 * 7 + 7}", "number not available"),  # reuse: 7 given once
+    ("\\boxed{3 + 5 + 7}", "wrong"),
+    ("\\boxed{7 / (5 - 5)}", "division by zero"),
+    ("\\boxed{2 ** 3}", "invalid expression"),
+    ("\\boxed{-3 + 5}", "invalid expression"),
+    ("\\boxed{3.5 * 2}", "invalid expression"),
+    ("\\boxed{__import__('os').system('x')}", "invalid expression"),
+    ("I give up.", "no answer"),
+    ("\\boxed{" + "+".join(["3"] * 300) + "}", "too long"),
+])
+def test_countdown_rejects(completion, reason):
+    v = check_countdown(completion, [3, 5, 7, 5], 56)
+    assert (v.correct, v.reason) == (False, reason), v
+
+
+def test_countdown_exact_fractions_and_use_all():
+    assert check_countdown("\\boxed{7 / 2 * 2}", [7, 2, 2], 7).correct  # floats would also pass; 1/3*3 next
+    assert check_countdown("\\boxed{(1 / 3) * 3 * 5}", [1, 3, 3, 5], 5).correct
+    assert not check_countdown("\\boxed{10 / 4}", [10, 4], 2).correct  # 2.5, no integer truncation
+    assert check_countdown("\\boxed{3 + 5}", [3, 5, 7], 8).correct
+    assert check_countdown("\\boxed{3 + 5}", [3, 5, 7], 8, use_all=True).reason == "not all numbers used"
+
+
+def test_countdown_agrees_with_generated_items():
+    # invariant: every gold expression the task generator emits verifies, and is wrong for any other target
+    rng = random.Random(0)
+    for _ in range(200):
+        item = countdown_task.sample(rng)
+        assert check_countdown(f"\\boxed{{{item['answer']}}}", item["numbers"], item["target"]).correct, item
+        assert not check_countdown(f"\\boxed{{{item['answer']}}}", item["numbers"], item["target"] + 1).correct
+        assert countdown_task.check(extract_expression(f"Answer: {item['answer']}"), item["numbers"], item["target"])
+
+
+def test_countdown_bad_inputs():
+    for c in HOSTILE:
+        t0 = time.monotonic()
+        v = check_countdown(c, [3, 5, 7], 56)
+        assert isinstance(v, Verdict) and not v.correct and v.reason and time.monotonic() - t0 < 2, (c[:20], v)
+    with pytest.raises(PonderError, match="numbers"):
+        check_countdown("\\boxed{1}", "3 5", 56)
+    with pytest.raises(PonderError, match="target"):
+        check_countdown("\\boxed{1}", [1], "56")
+
+
+# ---------------------------------------------------------------- format
+
+@pytest.mark.parametrize("completion,ok,reason", [
+    ("<think>3+4=7</think>\nThe answer is \\boxed{7}.", True, "ok"),
+    ("  <think>\n\n</think>Answer: 7", True, "ok"),
+    ("<think>3+4=7</think> It is 7.", False, "no final answer"),
+    ("<think>hmm \\boxed{7}", False, "missing </think>"),
+    ("3+4 = 7 </think> \\boxed{7}", False, "missing <think>"),
+    ("Sure! <think>x</think> \\boxed{7}", False, "text before <think>"),
+    ("<think>a</think><think>b</think> \\boxed{7}", False, "repeated <think>"),
+    ("<think>a</think></think> \\boxed{7}", False, "repeated </think>"),
+    ("<think>a</think> \\boxed{}", False, "no final answer"),
+])
+def test_format(completion, ok, reason):
+    v = check_format(completion)
+    assert (v.correct, v.reason) == (ok, reason)
+
+
+def test_format_options_and_bad_inputs():
+    assert check_format("<think>x</think> just text", require_answer=False).correct
+    assert check_format("reasoning</think>\nAnswer: 3", open_in_prompt=True).correct
+    assert check_format("<think>reasoning</think>\nAnswer: 3", open_in_prompt=True).reason == "unexpected <think>"
+    assert check_format("<reasoning>x</reasoning> \\boxed{1}", think_tags=("<reasoning>", "</reasoning>")).correct
+    assert not check_format("<think>x</think> \\boxed{1}", think_tags=("<reasoning>", "</reasoning>")).correct
+    with pytest.raises(PonderError):
+        check_format("x", think_tags=("<a>",))
+    for c in HOSTILE:
+        t0 = time.monotonic()
+        v = check_format(c)
+        assert isinstance(v, Verdict) and not v.correct and time.monotonic() - t0 < 2
+
+
+# ---------------------------------------------------------------- constraints
+
+CASES = [  # (constraint, a response that meets it, one that does not)
+    ({"type": "word_count", "min": 3, "max": 5}, "one two three four", "one two"),
+    ({"type": "sentence_count", "n": 2}, "It rains. It pours!", "It rains."),
+    ({"type": "paragraph_count", "n": 2}, "First para.\n\nSecond para.", "Just one."),
+    ({"type": "paragraph_count", "n": 3}, "a\n***\nb\n***\nc", "a\n***\nb"),
+    ({"type": "char_count", "max": 10}, "short", "this is far too long"),
+    ({"type": "keywords", "keywords": ["apple", "Pear"]}, "An apple and a pear.", "An apple and a pearl."),
+    ({"type": "forbidden_words", "keywords": ["bad"]}, "all good, badge ok", "this is Bad"),
+    ({"type": "keyword_frequency", "keyword": "cat", "min": 2}, "cat and cat", "cat and dog"),
+    ({"type": "letter_frequency", "letter": "z", "min": 3}, "Zzz z", "zz"),
+    ({"type": "lowercase"}, "all lower here", "Not lower"),
+    ({"type": "uppercase"}, "ALL UPPER 123", "ALL upper"),
+    ({"type": "no_commas"}, "no commas here", "one, two"),
+    ({"type": "json"}, '```json\n{"a": [1, 2]}\n```', "{'a': 1}"),
+    ({"type": "title"}, "<<My Title>>\nbody", "<< >> body"),
+    ({"type": "bullet_count", "n": 2}, "Intro\n* one\n- two", "* one\n*bold*"),
+    ({"type": "starts_with", "phrase": "Dear Sir"}, "  dear sir, hello", "Hello, dear sir"),
+    ({"type": "ends_with", "phrase": "Any other questions?"}, "Done. Any other questions?  ", "Any other questions? Bye"),
+    ({"type": "placeholders", "min": 2}, "Hi [name], at [address].", "Hi [name]."),
+    ({"type": "postscript"}, "Body.\nP.S. see you", "Body. PS see you"),
+    ({"type": "postscript", "marker": "P.P.S"}, "Body.\nP.P.S more", "Body.\nP.S. more"),
+    ({"type": "words_start_with", "letter": "s"}, "Sam sells seashells", "Sam sells clams"),
+    ({"type": "highlights", "min": 2}, "*one* and **two**", "*one* and * *"),
+    ({"type": "quotation"}, '"wrapped"', 'not "wrapped"'),
+    ({"type": "capital_words", "max": 1}, "Only ONE shout", "TWO SHOUTS"),
+    ({"type": "sections", "n": 2}, "Section 1\na\nSection 2\nb", "Section 1\na"),
+    ({"type": "separated_responses"}, "First answer.\n******\nSecond answer.", "Same.\n******\nSame."),
+]
+
+
+def test_at_least_fifteen_constraint_types_each_checked_both_ways():
+    assert len(CONSTRAINT_TYPES) >= 15
+    assert {c["type"] for c, _, _ in CASES} == set(CONSTRAINT_TYPES)  # every type has a case
+    for c, good, bad in CASES:
+        assert check_constraints(good, [c]).correct, (c, good)
+        v = check_constraints(bad, [c])
+        assert not v.correct and v.score == 0.0 and c["type"] in v.reason, (c, bad)
+
+
+def test_constraints_score_is_fraction_met_and_reason_lists_failures():
+    cs = [{"type": "lowercase"}, {"type": "no_commas"}, {"type": "word_count", "max": 2}, {"type": "title"}]
+    v = check_constraints("one, two", cs)
+    assert (v.correct, v.score, v.reason) == (False, 0.5, "failed: no_commas, title")
+    v = check_constraints("<think>Thinking, With Capitals.</think>ok then", cs[:3])
+    assert (v.correct, v.score, v.reason) == (True, 1.0, "ok")  # only the response after </think> counts
+    assert not check_constraints("<think>A, B</think>ok", cs[:2], strip_think=False).correct
+
+
+@pytest.mark.parametrize("bad,match", [
+    ([{"type": "rhyme"}], "unknown type 'rhyme'; valid types: .*word_count"),
+    ([{"type": "word_count"}], "needs 'n', 'min' or 'max'"),
+    ([{"type": "keywords"}], "missing parameter 'keywords'"),
+    ([{"type": "word_count", "min": -1}], "non-negative"),
+    ([{"type": "letter_frequency", "letter": "ab", "n": 1}], "single letter"),
+    ([{"type": "lowercase", "extra": 1}], "unexpected parameter 'extra'"),
+    (["word_count"], "expected a dict"),
+    ([], "non-empty list"),
+])
+def test_constraints_bad_specs_raise_one_line_errors(bad, match):
+    with pytest.raises(PonderError, match=match):
+        check_constraints("text", bad)
+
+
+def test_constraints_hostile_inputs_are_fast():
+    every = [c for c, _, _ in CASES]
+    for text in HOSTILE:
+        t0 = time.monotonic()
+        v = check_constraints(text, every)
+        assert isinstance(v, Verdict) and 0.0 <= v.score <= 1.0
+        assert time.monotonic() - t0 < 3, (repr(text)[:30], time.monotonic() - t0)
+
+
+# ---------------------------------------------------------------- judge
+
+class _Handler(BaseHTTPRequestHandler):
+    replies: list = []  # (status, content) popped per request
+    seen: list = []
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        _Handler.seen.append((self.path, dict(self.headers), body))
+        status, content = _Handler.replies.pop(0) if _Handler.replies else (200, "SCORE: 0/10")
+        payload = json.dumps({"choices": [{"message": {"role": "assistant", "content": content}}]}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def judge_server():
+    srv = HTTPServer(("127.0.0.1", 0), _Handler)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_http_judge_round_trip(judge_server):
+    judge = make_judge(url=judge_server, api_key="sk-test", model_name="grader", rubric="Be polite.", max_score=10)
+    _Handler.seen.clear()
+    _Handler.replies[:] = [(200, "Polite enough.\nSCORE: 7/10"), (200, "Rude.\n**SCORE: 2/10**")]
+    v = judge("Say hi", "Hello there!")
+    assert (v.correct, v.score, v.reason, v.extracted) == (True, 0.7, "score 7/10", "7/10")
+    v = judge("Say hi", "Go away")
+    assert (v.correct, v.score) == (False, 0.2)
+    path, headers, body = _Handler.seen[0]
+    assert path == "/v1/chat/completions" and headers["Authorization"] == "Bearer sk-test"
+    assert body["model"] == "grader" and body["temperature"] == 0.0
+    msg = body["messages"][0]["content"]
+    assert "Be polite." in msg and "Hello there!" in msg and "Say hi" in msg and "SCORE: <integer from 0 to 10>/10" in msg
+
+
+@pytest.mark.parametrize("reply", [
+    "No score here.", "SCORE: 7/10\nSCORE: 8/10", "SCORE: 11/10", "SCORE: 7/5", "SCORE: 7.5/10", "Score 7/10",
+    "SCORE: seven/10", "SCORE: -1/10", "I'd say SCORE: 7/10 overall",
+])
+def test_http_judge_malformed_verdicts_score_zero(judge_server, reply):
+    judge = make_judge(url=judge_server, rubric="r", max_score=10)
+    _Handler.replies[:] = [(200, reply)]
+    v = judge("p", "c")
+    assert (v.correct, v.score, v.reason) == (False, 0.0, "malformed verdict")
+
+
+def test_http_judge_errors(judge_server):
+    judge = make_judge(url=judge_server, rubric="r", retries=1)
+    _Handler.replies[:] = [(500, "x"), (200, "SCORE: 10/10")]  # a 5xx is retried
+    assert judge("p", "c").score == 1.0
+    _Handler.replies[:] = [(400, "x")]
+    with pytest.raises(PonderError, match="HTTP 400"):
+        judge("p", "c")
+    dead = make_judge(url="http://127.0.0.1:9", rubric="r", retries=0, timeout=2)
+    with pytest.raises(PonderError, match="failed"):
+        dead("p", "c")
+    assert judge(None, None).reason == "invalid completion"  # a bad completion never reaches the judge
+
+
+def test_parse_score_is_strict():
+    assert parse_score("ok\nSCORE: 3/5", 5) == 3
+    assert parse_score("SCORE:0/5", 5) == 0
+    assert parse_score("SCORE: 3/5", 10) is None
+    assert parse_score(None, 5) is None
+
+
+def test_make_judge_argument_errors():
+    with pytest.raises(PonderError, match="either"):
+        make_judge(rubric="r")
+    with pytest.raises(PonderError, match="either"):
+        make_judge(object(), object(), url="http://x", rubric="r")
+    with pytest.raises(PonderError, match="rubric"):
+        make_judge(url="http://x", rubric=" ")
+    with pytest.raises(PonderError, match="max_score"):
+        make_judge(url="http://x", rubric="r", max_score=0)
+
+
+def test_local_model_judge_runs_through_ponder_sample(tiny_random):
+    model, tok = tiny_random
+    judge = make_judge(model, tok, rubric="Is it correct?", max_score=5, max_new_tokens=8)
+    v = judge("1+1?", "2")
+    # a random tiny model does not write a SCORE line: the strict parser must give 0, never crash
+    assert isinstance(v, Verdict) and v.reason in ("malformed verdict",) or v.reason.startswith("score ")
+    assert 0.0 <= v.value <= 1.0

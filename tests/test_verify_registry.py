@@ -1,0 +1,171 @@
+"""Reward registry (names, composites, raw correctness vs shaped reward, parallel scoring) and verify_file."""
+
+import json
+import os
+
+import pytest
+
+from ponder.errors import PonderError
+from ponder.verify.registry import VERIFIERS, RewardResult, get_reward, score_many
+from ponder.verify.run import verify_file
+from ponder.verify.verdict import Verdict
+
+GOOD = "<think>6*7</think>\nThe answer is \\boxed{42}."
+BARE = "It is \\boxed{42}."
+WRONG_FORMATTED = "<think>6*7</think>\n\\boxed{41}"
+ITEM = {"answer": "42"}
+
+
+def fixed_judge(prompt, completion):  # a module-level function: picklable, so process pools work
+    return Verdict(len(completion) > 10, None, "judged", score=min(1.0, len(completion) / 40))
+
+
+def test_names_and_uniform_signature():
+    assert set(VERIFIERS) == {"math", "code", "countdown", "format", "constraints", "judge"}
+    items = {
+        "math": ({"answer": "42"}, BARE),
+        "code": ({"tests": "assert f(2) == 4"}, "```python\ndef f(x):\n    return x * x\n```"),
+        "countdown": ({"numbers": [6, 7], "target": 42}, "\\boxed{6 * 7}"),
+        "format": ({}, GOOD),
+        "constraints": ({"constraints": [{"type": "no_commas"}]}, "no commas"),
+    }
+    for name, (item, completion) in items.items():
+        r = get_reward(name)(completion, item)
+        assert isinstance(r, RewardResult) and r.correct and r.reward == 1.0, (name, r)
+        assert set(r.parts) == {name} and r.parts[name]["correct"] is True
+
+
+def test_composite_keeps_raw_correctness_apart_from_shaped_reward():
+    reward = get_reward("math+0.1*format")
+    assert reward.terms == (("math", 1.0), ("format", 0.1)) and reward.primary == "math"
+    assert get_reward({"math": 1.0, "format": 0.1}) == reward
+    r = reward(GOOD, ITEM)
+    assert r.correct and r.reward == pytest.approx(1.1)
+    r = reward(BARE, ITEM)
+    assert r.correct and r.reward == pytest.approx(1.0) and r.parts["format"]["correct"] is False
+    r = reward(WRONG_FORMATTED, ITEM)  # shaping pays 0.1, but the record stays incorrect
+    assert not r.correct and r.reward == pytest.approx(0.1)
+    r = get_reward("format+2*math")(WRONG_FORMATTED, ITEM)  # the FIRST term is the primary one
+    assert r.correct and r.reward == pytest.approx(1.0)
+    r = get_reward("math-0.5*format")(GOOD, ITEM)
+    assert r.reward == pytest.approx(0.5) and r.correct
+    assert r.to_dict()["parts"]["math"]["extracted"] == "42"
+
+
+def test_graded_verifiers_contribute_their_score():
+    cs = {"constraints": [{"type": "no_commas"}, {"type": "lowercase"}]}
+    r = get_reward("constraints")("Hello there", cs)
+    assert (r.correct, r.reward) == (False, 0.5)
+    r = get_reward("math+judge", judge=fixed_judge)(BARE, {"answer": "42", "prompt": "q"})
+    assert r.correct and r.reward == pytest.approx(1.0 + len(BARE) / 40)
+
+
+@pytest.mark.parametrize("spec,match", [
+    ("maths", "unknown verifier 'maths'; valid: math, code, countdown, format, constraints, judge"),
+    ("math+", "cannot parse"), ("math format", "cannot parse"), ("", "no verifier"), ("math+math", "twice"),
+    ({"math": "1"}, "must be a number"), (3, "expected a name"), ("judge", "no judge configured"),
+])
+def test_bad_specs(spec, match):
+    with pytest.raises(PonderError, match=match):
+        get_reward(spec)
+
+
+@pytest.mark.parametrize("name,item,field", [
+    ("math", {}, "answer"), ("code", {}, "tests"), ("countdown", {"numbers": [1]}, "target"),
+    ("countdown", {"target": 1}, "numbers"), ("constraints", {}, "constraints"), ("judge", {}, "prompt"),
+])
+def test_missing_field_names_verifier_and_field(name, item, field):
+    with pytest.raises(PonderError, match=f"reward '{name}': item has no '{field}' field"):
+        get_reward(name, judge=fixed_judge)("x", item)
+
+
+def test_score_many_preserves_order_over_processes_and_threads():
+    completions = [f"\\boxed{{{i}}}" for i in range(40)]
+    items = [{"answer": str(i if i % 3 else i + 1), "prompt": "p"} for i in range(40)]
+    reward = get_reward("math+0.5*judge", judge=fixed_judge)
+    one = score_many(reward, completions, items, workers=1)
+    procs = score_many(reward, completions, items, workers=2, progress=True)
+    assert one == procs
+    assert [r.correct for r in one] == [bool(i % 3) for i in range(40)]
+    closure = get_reward("math+judge", judge=lambda p, c: Verdict(True))  # unpicklable: threads
+    assert [r.correct for r in score_many(closure, completions, items, workers=2)] == [r.correct for r in one]
+    with pytest.raises(PonderError, match="2 completions but 1 items"):
+        score_many("math", ["a", "b"], [ITEM])
+
+
+def test_bad_completions_never_raise_through_the_registry():
+    reward = get_reward("math+0.1*format+0.1*countdown")
+    for c in (None, 5, b"\x00", "\ud800" * 10, "x" * (1 << 20)):
+        r = reward(c, {"answer": "1", "numbers": [1], "target": 1})
+        assert isinstance(r, RewardResult) and not r.correct
+
+
+# ---------------------------------------------------------------- verify_file
+
+def write_jsonl(path, rows, raw_lines=()):
+    with open(path, "w") as f:
+        for r in rows:
+            f.write(json.dumps(r) + "\n")
+        for line in raw_lines:
+            f.write(line + "\n")
+
+
+def read_jsonl(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+def test_verify_file_math(tmp_path):
+    src = tmp_path / "preds.jsonl"
+    rows = [{"id": i, "completion": f"so \\boxed{{{i}}}", "gold": str(i if i < 7 else 0)} for i in range(10)]
+    rows.append({"id": 10, "completion": "no idea", "answer": "3"})  # `answer` works as the gold too
+    write_jsonl(src, rows)
+    summary = verify_file("math", str(src), workers=2, progress=False)
+    assert summary["n"] == 11 and summary["correct"] == 7 and summary["accuracy"] == pytest.approx(7 / 11)
+    assert summary["reasons"]["ok"] == 7 and summary["output"] == str(tmp_path / "preds.verified.jsonl")
+    out = read_jsonl(summary["output"])
+    assert [r["id"] for r in out] == list(range(11))
+    assert all(r["correct"] == (r["id"] < 7) and r["score"] == float(r["id"] < 7) for r in out)
+    assert out[0]["extracted"] == "0" and out[0]["reason"] == "ok"
+
+
+def test_verify_file_other_kinds(tmp_path):
+    src = tmp_path / "c.jsonl"
+    write_jsonl(src, [{"completion": "\\boxed{3 * 4}", "numbers": [3, 4], "target": 12},
+                      {"completion": "\\boxed{3 * 3}", "numbers": [3, 4], "target": 9}])
+    assert verify_file("countdown", str(src), str(tmp_path / "o.jsonl"), progress=False)["correct"] == 1
+    write_jsonl(src, [{"completion": "Hello, World", "constraints": [{"type": "no_commas"}, {"type": "title"}]}])
+    s = verify_file("constraints", str(src), str(tmp_path / "o.jsonl"), workers=1, progress=False)
+    assert s["mean_score"] == 0.0 and read_jsonl(tmp_path / "o.jsonl")[0]["score"] == 0.0
+    write_jsonl(src, [{"completion": "```python\nprint(input()[::-1])\n```",
+                       "tests": [{"input": "abc", "output": "cba"}]}])
+    s = verify_file("code", str(src), str(tmp_path / "o.jsonl"), progress=False)
+    assert s["correct"] == 1 and s["reasons"] == {"passed 1/1": 1}
+
+
+@pytest.mark.parametrize("lines,match", [
+    (['{"completion": "a", "gold": "1"}', '{"completion": "b", "gold": "2"}', '{"completion": '],
+     r"in\.jsonl:3: invalid JSON \("),
+    (['{"completion": "a", "gold": "1"}', '{"completion": "b"}'], r"in\.jsonl:2: missing field 'gold'"),
+    (['{"gold": "1"}'], r"in\.jsonl:1: missing field 'completion'"),
+    (['[1, 2]'], r"in\.jsonl:1: expected a JSON object"),
+])
+def test_verify_file_bad_input_leaves_nothing_half_written(tmp_path, lines, match):
+    src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write_jsonl(src, [], lines)
+    dst.write_text("previous results\n")
+    with pytest.raises(PonderError, match=match):
+        verify_file("math", str(src), str(dst), progress=False)
+    assert dst.read_text() == "previous results\n"
+    assert sorted(os.listdir(tmp_path)) == ["in.jsonl", "out.jsonl"]  # no temp file left behind
+
+
+def test_verify_file_argument_errors(tmp_path):
+    src = tmp_path / "in.jsonl"
+    write_jsonl(src, [{"completion": "x", "gold": "1"}])
+    with pytest.raises(PonderError, match="unknown kind 'poetry'"):
+        verify_file("poetry", str(src))
+    with pytest.raises(PonderError, match="overwrite the input"):
+        verify_file("math", str(src), str(src))
+    with pytest.raises(PonderError, match="cannot read"):
+        verify_file("math", str(tmp_path / "missing.jsonl"))
