@@ -12,12 +12,19 @@ Isolation is detected at runtime (first call, cached per process) and reported b
   namespace (no interfaces but a downed loopback: every connect fails), a new PID namespace with its own /proc
   (the program cannot see, signal or ptrace the caller: `os.getppid()` is the harness, PID 1, which ignores
   signals from inside its namespace), and when the caller is root the child drops to a random unused uid/gid, so
-  it cannot write files it does not own, cannot signal the harness, and RLIMIT_NPROC (which the kernel does not
-  enforce for root) counts only this run's processes.
+  it cannot write files it does not own, cannot signal the harness, cannot read its own /proc/self/mem (not
+  dumpable), and RLIMIT_NPROC (which the kernel does not enforce for root) counts only this run's processes. When
+  the interpreter lives under a directory other uids cannot traverse (e.g. /root/.pyenv under a 0700 /root), the
+  harness covers that directory, in the private mount namespace only, with a tmpfs holding bind mounts of just the
+  interpreter's directories, so the child can import the stdlib and sees nothing else of /root.
 * ``audit`` (fallback when namespaces are refused): a `sys.addaudithook` hook in the child that ends the child
   (exit 97, reason "sandbox violation") on socket use, signals to other processes, ctypes, subprocess/exec/spawn,
-  and writes/renames/removals outside the sandbox directory; still the uid drop when root. Audit hooks are a
+  and writes/renames/removals outside the sandbox directory; the uid drop when root and the interpreter is
+  reachable by other uids, otherwise fork is refused too (root ignores RLIMIT_NPROC). Audit hooks are a
   Python-level fence: weaker than the kernel one, which is why it is only the fallback.
+
+The choice is made by running a real probe check in each candidate, first that works wins; `isolation=` forces
+one (tests use it to exercise the fallback on machines where namespaces work).
 
 Both: RLIMIT_CPU, RLIMIT_AS, RLIMIT_NPROC, RLIMIT_FSIZE, RLIMIT_NOFILE, no core files; the harness kills every
 process of the run at the wall-clock timeout (PID 1 `kill(-1)` inside the namespace; a uid-wide kill from a helper
