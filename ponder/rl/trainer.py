@@ -12,7 +12,9 @@ One step:
 
 from __future__ import annotations
 
+import concurrent.futures
 import copy
+import functools
 import json
 import math
 import time
@@ -63,6 +65,10 @@ class GRPOConfig:
     tensorboard: bool = True
     device: str = "cpu"
     dtype: str | None = None
+    # One-step off-policy: step t+1's rollouts are generated (in a background thread, or on Ray actors) by a
+    # copy of the weights from before step t's update, while step t trains; the ratio is taken against the
+    # sampler's own log-probs (the behaviour policy). Needs an objective with an importance ratio.
+    off_policy: bool = False
 
     def validate(self):
         if (self.task is None) == (self.data is None):
@@ -124,6 +130,18 @@ def build_batch(groups, pad_id: int):
     return ids, attn, comp
 
 
+def behaviour_logprobs(groups, shape) -> torch.Tensor:
+    """The sampler's log-probs laid out like build_batch's completion mask [B, T-1] (zeros elsewhere).
+
+    engine.sample records log softmax(logits / T) of each chosen token, exactly what token_logprobs computes
+    for the same weights, so these are the behaviour policy's log-probs for an off-policy ratio."""
+    out = torch.zeros(shape)
+    for i, s in enumerate(x for g in groups for x in g):
+        start = len(s.prompt_ids) - 1
+        out[i, start:start + len(s.logprobs)] = torch.tensor(s.logprobs, dtype=torch.float32)
+    return out
+
+
 def token_logprobs(model, ids, attn, temperature: float, with_entropy: bool = False):
     """log pi(target) under the sampling distribution softmax(logits / T), for every target position."""
     logits = model(ids[:, :-1], attention_mask=attn[:, :-1]).float() / temperature
@@ -167,8 +185,18 @@ def train(
     on_log: Callable[[dict], None] | None = None,
     model=None,
     tok=None,
+    generate_fn: Callable | None = None,
+    score_fn: Callable | None = None,
+    dp=None,
 ) -> Path:
-    """Run (or resume) GRPO-family training; returns the run directory."""
+    """Run (or resume) GRPO-family training; returns the run directory.
+
+    Hooks for scaling out (ponder/distributed), all None for the single-process path:
+    generate_fn(model, tok, prompts, *, version, **sample_kwargs) -> list[list[Sample]] replaces
+    engine.sample (version = learner updates the weights have seen); score_fn(reward, completions, items)
+    -> list[RewardResult] replaces the in-process reward loop; dp (ponder.distributed.ddp.DataParallel)
+    trains this rank's share of every minibatch, with counts and gradients summed over ranks; only rank 0
+    writes the run directory."""
     from ..verify.registry import get_reward
 
     run = Path(run_dir)
@@ -177,7 +205,8 @@ def train(
         model, tok, state, saved = load_run(run, "grpo")
         cfg = GRPOConfig(**{**saved["grpo"], "steps": steps})
         start = state["step"]
-        trim_metrics(run, start)
+        if dp is None or dp.rank == 0:
+            trim_metrics(run, start)
     else:
         cfg.validate()
         if (run / "trainer_state.pt").exists():
@@ -186,12 +215,15 @@ def train(
             model, tok = checkpoint.load(cfg.model, dtype=cfg.dtype, device=cfg.device)
         state, start = None, 0
     ocfg = objective_config(cfg)
+    if cfg.off_policy and ocfg.ratio == "none":
+        raise PonderError(f"off_policy needs an importance ratio, but preset {cfg.preset!r} has ratio=none")
+    main = dp is None or dp.rank == 0
     reward = get_reward(cfg.reward)
     train_items, test_items = load_items(cfg)
     for it in train_items[:1] + test_items[:1]:
         reward(it.get("answer", ""), it)  # a dataset without the gold field fails here, by name
     run.mkdir(parents=True, exist_ok=True)
-    if not resume:
+    if not resume and main:
         atomic_write_text(run / "config.json", json.dumps(
             {"kind": "grpo", "grpo": asdict(cfg), "objective": asdict(ocfg), "explain": obj.explain(ocfg)},
             indent=2))
@@ -208,29 +240,46 @@ def train(
             curriculum.load_state_dict(state["extra"]["curriculum"])
         if ref is not None:  # the reference is the run's starting model, kept beside the checkpoint
             ref = checkpoint.load(run / "reference")[0].requires_grad_(False)
-    elif ref is not None:
+    elif ref is not None and main:
         checkpoint.save(ref, tok, run / "reference")
     tb = None
-    if cfg.tensorboard:
+    if cfg.tensorboard and main:
         from ..tensorboard import SummaryWriter
 
         tb = SummaryWriter(run / "tensorboard")
     bar = None
-    if progress:
+    if progress and main:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=cfg.steps, initial=start, desc=f"grpo[{cfg.preset}]", dynamic_ncols=True)
     model.train()
     stop = False
+    rollout = functools.partial(_rollout, tok=tok, cfg=cfg, ocfg=ocfg, reward=reward, pool=train_items,
+                                curriculum=curriculum, generate_fn=generate_fn, score_fn=score_fn)
+    ahead = behaviour = None
+    if cfg.off_policy:  # the first batch is on-policy; from then on, generation runs one step ahead
+        behaviour = copy.deepcopy(model).eval().requires_grad_(False)
+        ahead = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ponder-rollout")
+    future = None
     try:
         for step in range(start, cfg.steps):
-            row = _step(model, tok, ref, opt, cfg, ocfg, reward, train_items, step, curriculum)
-            if cfg.eval_every and ((step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps) and test_items:
+            if ahead is None:
+                ro = None  # _step generates on-policy
+            else:
+                ro = future.result() if future else rollout(behaviour, step=step, version=step)
+                if step + 1 < cfg.steps:  # step t+1's rollouts from the weights before step t's update
+                    behaviour.load_state_dict(model.state_dict())
+                    future = ahead.submit(rollout, behaviour, step=step + 1, version=step)
+            row = _step(model, tok, ref, opt, cfg, ocfg, reward, train_items, step, curriculum, ro=ro,
+                        rollout=rollout, dp=dp)
+            if main and cfg.eval_every and ((step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps) \
+                    and test_items:
                 row["heldout_accuracy"] = greedy_accuracy(model, tok, test_items, reward, cfg)
             alarms = monitor.update(row)
             row["alarms"] = [a["alarm"] for a in alarms]
-            append_jsonl(run / "metrics.jsonl", row)
-            for a in alarms:
+            if main:
+                append_jsonl(run / "metrics.jsonl", row)
+            for a in alarms if main else ():
                 append_jsonl(run / "alarms.jsonl", a)
                 msg = f"ALARM step {a['step']}: {a['alarm']}: {a['message']}"
                 (bar.write if bar else print)(msg)
@@ -244,9 +293,13 @@ def train(
                                 acc=f"{row.get('accuracy', float('nan')):.2f}",
                                 len=f"{row.get('response_length', 0):.0f}")
             stop = cfg.stop_on_alarm and any(a["alarm"] != "skipped_step" for a in alarms)
-            if (step + 1) % cfg.save_every == 0 or step + 1 == cfg.steps or stop:
+            if dp is not None:  # rank 0 alone saw the held-out accuracy: its decision binds every rank
+                stop = dp.broadcast_flag(stop)
+            if main and ((step + 1) % cfg.save_every == 0 or step + 1 == cfg.steps or stop):
                 if not all(torch.isfinite(p).all() for p in model.parameters()):
                     raise PonderError(f"step {step + 1}: non-finite weights; the last good checkpoint is kept")
+                if future is not None:  # the rollout running ahead updates the curriculum: let it finish
+                    concurrent.futures.wait([future])
                 model.eval()
                 extra = {"monitor": monitor.state_dict(),
                          "curriculum": curriculum.state_dict() if curriculum else None}
@@ -256,6 +309,8 @@ def train(
                 (bar.write if bar else print)(f"stopping after step {step + 1} (--stop-on-alarm)")
                 break
     finally:
+        if ahead is not None:
+            ahead.shutdown(wait=False, cancel_futures=True)
         if bar:
             bar.close()
         if tb:
@@ -264,7 +319,10 @@ def train(
     return run
 
 
-def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum) -> dict:
+def _rollout(model, *, tok, cfg, ocfg, reward, pool, step, curriculum, generate_fn=None, score_fn=None,
+             version=None) -> dict:
+    """Generate and score one step's groups (with dynamic-sampling refills); `model` is the behaviour policy,
+    whose weights have seen `version` learner updates."""
     t0 = time.perf_counter()
     G, P = cfg.group_size, cfg.prompts_per_step
     kept_items, kept_groups, kept_rewards, kept_correct, rounds = [], [], [], [], 0
@@ -272,14 +330,23 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum) -> di
                  "correct": 0, "reward": 0.0}
     while len(kept_groups) < P and rounds <= (cfg.max_refill if ocfg.group_filter else 0):
         items = _draw(pool, P - len(kept_groups) if ocfg.group_filter else P, cfg.seed, step, rounds, curriculum)
+        was = model.training
         model.eval()
-        outs = sample(model, tok, [render(cfg, it) for it in items], n=G, max_new_tokens=cfg.max_new_tokens,
-                      temperature=cfg.temperature, top_p=cfg.top_p,
-                      seed=(cfg.seed * 1_000_003 + step) * 101 + rounds)
-        model.train()
+        kw = dict(n=G, max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature, top_p=cfg.top_p,
+                  seed=(cfg.seed * 1_000_003 + step) * 101 + rounds)
+        prompts = [render(cfg, it) for it in items]
+        outs = (sample(model, tok, prompts, **kw) if generate_fn is None
+                else generate_fn(model, tok, prompts, version=step if version is None else version, **kw))
+        model.train(was)
+        if len(outs) != len(items) or any(len(g) != G for g in outs):  # never train on fewer than configured
+            raise PonderError(f"step {step + 1}: the rollout returned {[len(g) for g in outs]} samples for "
+                              f"{len(items)} prompts x group_size {G}")
         rounds += 1
-        for it, group in zip(items, outs):
-            res = [reward(s.text, it) for s in group]
+        texts, flat_items = [s.text for g in outs for s in g], [it for it in items for _ in range(G)]
+        results = ([reward(c, it) for c, it in zip(texts, flat_items)] if score_fn is None
+                   else score_fn(reward, texts, flat_items))
+        for k, (it, group) in enumerate(zip(items, outs)):
+            res = results[k * G:(k + 1) * G]
             r = torch.tensor([x.reward for x in res], dtype=torch.float32)
             c = torch.tensor([float(x.correct) for x in res])
             stats_all["groups"] += 1
@@ -300,13 +367,25 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum) -> di
             kept_groups.append(group)
             kept_rewards.append(r)
             kept_correct.append(c)
-    gen_s = time.perf_counter() - t0
+    return {"stats": stats_all, "groups": kept_groups, "rewards": kept_rewards, "rounds": rounds,
+            "gen_s": time.perf_counter() - t0}
+
+
+def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro=None, rollout=None,
+          dp=None) -> dict:
+    t0 = time.perf_counter()
+    G, P = cfg.group_size, cfg.prompts_per_step
+    if ro is None:
+        ro = (rollout or functools.partial(_rollout, tok=tok, cfg=cfg, ocfg=ocfg, reward=reward, pool=pool,
+                                           curriculum=curriculum))(model, step=step)
+    stats_all, kept_groups, kept_rewards = ro["stats"], ro["groups"], ro["rewards"]
+    rounds, gen_s = ro["rounds"], ro["gen_s"]
     n = max(1, stats_all["samples"])
     row = {"step": step + 1, "reward_mean": stats_all["reward"] / n, "accuracy": stats_all["correct"] / n,
            "response_length": stats_all["gen_tokens"] / n, "truncated_frac": stats_all["truncated"] / n,
            "no_answer_frac": stats_all["no_answer"] / n,
            "zero_var_frac": stats_all["zero_var"] / max(1, stats_all["groups"]), "gen_rounds": rounds,
-           "groups_trained": len(kept_groups), "gen_s": gen_s}
+           "groups_trained": len(kept_groups), "samples": stats_all["samples"], "gen_s": gen_s}
     lr = cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup))
     for g in opt.param_groups:
         g["lr"] = lr
@@ -329,24 +408,35 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum) -> di
     mask = obj.loss_mask(comp, truncated, ocfg)
     t1 = time.perf_counter()
     B = ids.shape[0]
-    old = None
-    if ocfg.ratio != "none" and (ocfg.mu > 1 or ocfg.minibatches > 1):
-        with torch.no_grad():  # behaviour policy = the weights that generated the rollouts
-            old = torch.cat([token_logprobs(model, ids[i:i + cfg.micro_batch], attn[i:i + cfg.micro_batch],
-                                            cfg.temperature)[0] for i in range(0, B, cfg.micro_batch)])
-    refl = None
-    if ref is not None:
-        with torch.no_grad():
-            refl = torch.cat([token_logprobs(ref, ids[i:i + cfg.micro_batch], attn[i:i + cfg.micro_batch],
-                                             cfg.temperature)[0] for i in range(0, B, cfg.micro_batch)])
-    parts, gnorms, ents, skipped = [], [], [], None
     mb_size = math.ceil(B / ocfg.minibatches)
+    # The rows of each minibatch this process trains on: all of them, or this rank's contiguous share.
+    spans = [(m0, min(B, m0 + mb_size)) for m0 in range(0, B, mb_size)]
+    if dp is not None:
+        spans = [dp.share(lo, hi) for lo, hi in spans]
+
+    @torch.no_grad()
+    def logprobs_of(m):  # [B, T-1] log-probs under m on this process's rows (rows of other ranks: unread)
+        out = torch.zeros(comp.shape)
+        for lo, hi in spans:
+            for i in range(lo, hi, cfg.micro_batch):
+                j = min(hi, i + cfg.micro_batch)
+                out[i:j] = token_logprobs(m, ids[i:j], attn[i:j], cfg.temperature)[0]
+        return out
+
+    old = None
+    if cfg.off_policy:  # rollouts came from older weights: the ratio is against the sampler's log-probs
+        old = behaviour_logprobs(kept_groups, comp.shape)
+    elif ocfg.ratio != "none" and (ocfg.mu > 1 or ocfg.minibatches > 1):
+        old = logprobs_of(model)  # behaviour policy = the weights that generated the rollouts
+    refl = logprobs_of(ref) if ref is not None else None
+    parts, gnorms, ents, skipped = [], [], [], None
     for _ in range(ocfg.mu):
-        for m0 in range(0, B, mb_size):
-            mb = slice(m0, min(B, m0 + mb_size))
-            norms = obj.normalizers(mask[mb])
-            for i in range(mb.start, mb.stop, cfg.micro_batch):
-                sl = slice(i, min(mb.stop, i + cfg.micro_batch))
+        for lo, hi in spans:
+            norms = obj.normalizers(mask[lo:hi])
+            if dp is not None:  # the whole minibatch's counts: every rank's share summed
+                norms = dp.sum_counts(norms)
+            for i in range(lo, hi, cfg.micro_batch):
+                sl = slice(i, min(hi, i + cfg.micro_batch))
                 logp, ent = token_logprobs(model, ids[sl], attn[sl], cfg.temperature, with_entropy=True)
                 loss, st = obj.policy_loss(
                     logp, None if ocfg.ratio == "none" else (old[sl] if old is not None else logp.detach()),
@@ -359,6 +449,10 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum) -> di
                 m = mask[sl]
                 if m.any():
                     ents.append((float(ent[m].sum()), int(m.sum())))
+            if dp is not None:  # a non-finite loss on any rank skips the step on all; else sum the gradients
+                skipped = dp.agree(skipped)
+                if not skipped:
+                    dp.sync_grads(model)
             if skipped:
                 break
             gn = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
@@ -372,6 +466,8 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum) -> di
             opt.zero_grad(set_to_none=True)
             break
     train_s = time.perf_counter() - t1
+    if dp is not None:  # every rank reports the whole step's statistics
+        parts, ents = dp.gather_stats(parts, ents)
     st = obj.merge_stats(parts) if parts else {}
     row.update({k: v for k, v in st.items() if k in ("loss", "clip_frac", "ratio_mean", "ratio_min", "ratio_max",
                                                     "kl_mean", "dual_clip_frac")})

@@ -1,0 +1,297 @@
+"""Learner data parallelism with torch.distributed: every rank trains on its share of each batch.
+
+The RL trainer (rl/trainer.py) takes a `DataParallel` as `dp=` and then, per optimizer step:
+  * generates its contiguous share of the step's prompts with the engine's global `index_offset` and
+    all-gathers the samples (`generate_fn`), and scores its share of the completions likewise
+    (`score_fn`): every rank ends up holding exactly the rollout the single process would have drawn, so
+    rewards, advantages, the curriculum and dynamic sampling are computed identically everywhere;
+  * trains on its share of every minibatch (`share`); the loss divisors are counts over the whole
+    minibatch, obtained by all-reducing each rank's `objective.normalizers` (`sum_counts`), so each rank's
+    loss is its share of the global loss and the SUM of the ranks' gradients (`sync_grads`, before
+    clipping) is the single-process gradient of the whole batch. Every rank then takes the same optimizer
+    step on the same gradient, so the replicas stay identical without broadcasting weights.
+  * only rank 0 writes the run directory (metrics, checkpoints) and runs the held-out evaluation.
+
+Backends: gloo on CPU (tested here with 2 ranks), NCCL on GPU (the same code with tensors on the rank's
+device; untested here: no GPU on the development machine). `apply_fsdp2` shards parameters with FSDP2
+(`torch.distributed.fsdp.fully_shard`) on CUDA; it is NOT wired into the trainer (see its docstring).
+
+Launching: `ponder grpo --nproc N` spawns N local ranks (torch.multiprocessing, 127.0.0.1, a free port);
+under `torchrun` (RANK / WORLD_SIZE / MASTER_ADDR / MASTER_PORT set) the process is one rank already.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+
+from ..errors import PonderError
+
+# Gradients are summed in flat buckets of at most this many elements (one all-reduce per bucket).
+BUCKET_NUMEL = 1 << 24
+
+
+@dataclass
+class DataParallel:
+    """This process's place in the process group and the collectives the trainer needs."""
+
+    rank: int
+    world: int
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+
+    # ---- how a batch is split -------------------------------------------------------------------------
+    def share(self, lo: int, hi: int) -> tuple[int, int]:
+        """This rank's contiguous share [a, b) of rows [lo, hi); shares differ in size by at most one."""
+        q, r = divmod(hi - lo, self.world)
+        a = lo + self.rank * q + min(self.rank, r)
+        return a, a + q + (self.rank < r)
+
+    # ---- collectives -----------------------------------------------------------------------------------
+    def sum_counts(self, norms: dict) -> dict:
+        """objective.normalizers of this rank's rows -> the same counts over every rank's rows."""
+        t = torch.tensor([norms["total_tokens"], norms["total_seqs"]], dtype=torch.int64, device=self.device)
+        dist.all_reduce(t)
+        return {"total_tokens": int(t[0]), "total_seqs": int(t[1])}
+
+    def agree(self, reason: str | None) -> str | None:
+        """A reason to skip the step on any rank skips it on every rank (else they would deadlock)."""
+        t = torch.tensor([1 if reason else 0], device=self.device)
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        return reason or ("non-finite loss on another rank" if int(t) else None)
+
+    def broadcast_flag(self, flag: bool) -> bool:
+        t = torch.tensor([1 if flag else 0], device=self.device)
+        dist.broadcast(t, 0)
+        return bool(int(t))
+
+    def sync_grads(self, model) -> None:
+        """Sum the gradients over ranks. Each rank's loss is already its share of the global loss (global
+        divisors), so the sum, not the mean, is the whole-batch gradient. A rank with no rows this minibatch
+        contributes zeros."""
+        params = [p for p in model.parameters() if p.requires_grad]
+        for p in params:
+            if p.grad is None:
+                p.grad = torch.zeros_like(p)
+        buckets, cur, size = [], [], 0
+        for p in params:
+            if cur and size + p.numel() > BUCKET_NUMEL:
+                buckets.append(cur)
+                cur, size = [], 0
+            cur.append(p)
+            size += p.numel()
+        for bucket in buckets + [cur]:
+            if not bucket:
+                continue
+            flat = torch.cat([q.grad.reshape(-1) for q in bucket])
+            dist.all_reduce(flat)
+            off = 0
+            for q in bucket:
+                q.grad.copy_(flat[off:off + q.numel()].view_as(q.grad))
+                off += q.numel()
+
+    def gather(self, obj) -> list:
+        """[obj of rank 0, obj of rank 1, ...] on every rank (pickled Python objects)."""
+        out = [None] * self.world
+        dist.all_gather_object(out, obj)
+        return out
+
+    def gather_stats(self, parts: list, ents: list) -> tuple[list, list]:
+        got = self.gather((parts, ents))
+        return [p for ps, _ in got for p in ps], [e for _, es in got for e in es]
+
+    # ---- the trainer's rollout hooks ---------------------------------------------------------------------
+    def generate_fn(self) -> Callable:
+        """engine.sample over this rank's share of the prompts, all-gathered: the single-process draw."""
+        from ..engine import sample
+
+        def generate(model, tok, prompts, *, version=None, **kw):
+            a, b = self.share(0, len(prompts))
+            mine = sample(model, tok, prompts[a:b], index_offset=a, **kw) if b > a else []
+            return [g for part in self.gather(mine) for g in part]
+
+        return generate
+
+    def score_fn(self) -> Callable:
+        """Score this rank's share of the completions, all-gathered in order."""
+
+        def score(reward, completions, items):
+            a, b = self.share(0, len(completions))
+            mine = [reward(c, it) for c, it in zip(completions[a:b], items[a:b])]
+            return [r for part in self.gather(mine) for r in part]
+
+        return score
+
+
+# ---- process groups ------------------------------------------------------------------------------------
+def launched_by_torchrun() -> bool:
+    return "RANK" in os.environ and "WORLD_SIZE" in os.environ
+
+
+def init_from_env(backend: str | None = None, timeout_s: float = 1800) -> DataParallel:
+    """Join the process group described by RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT (torchrun's env).
+
+    backend None: NCCL when CUDA is available, else gloo. Each NCCL rank uses cuda:LOCAL_RANK."""
+    for k in ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"):
+        if k not in os.environ:
+            raise PonderError(f"distributed: environment variable {k} is not set (launch with torchrun, or "
+                              "use --nproc N to let Ponder start the ranks)")
+    rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    if backend is None:
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+    device = torch.device("cpu")
+    if backend == "nccl":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", rank)))
+        torch.cuda.set_device(device)
+    if not dist.is_initialized():
+        dist.init_process_group(backend, rank=rank, world_size=world, timeout=timedelta(seconds=timeout_s))
+    return DataParallel(rank, world, device)
+
+
+def shutdown() -> None:
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _entry(rank, fn, args, world, port, backend, threads, outdir):
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
+                      LOCAL_RANK=str(rank))
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        dp = init_from_env(backend)
+        result = fn(dp, *args)
+        tmp = Path(outdir) / f".rank{rank}.tmp"
+        torch.save(result, tmp)
+        os.replace(tmp, Path(outdir) / f"rank{rank}.pt")
+    except PonderError as e:
+        (Path(outdir) / f"rank{rank}.error").write_text(json.dumps(str(e)))
+        raise
+    finally:
+        shutdown()
+
+
+def spawn(fn: Callable, nproc: int, *args, backend: str = "gloo", threads: int | None = None) -> list:
+    """Run fn(dp, *args) in `nproc` fresh local processes forming one process group; returns each rank's
+    result, rank order. fn must be importable (a module-level function). A PonderError on a rank is
+    re-raised here; Ctrl-C (SIGINT reaches every rank of the terminal's process group) ends every rank,
+    each destroying its process group on the way out."""
+    import torch.multiprocessing as mp
+
+    if isinstance(nproc, bool) or not isinstance(nproc, int) or nproc < 1:
+        raise PonderError(f"nproc must be a positive integer, got {nproc!r}")
+    if threads is None:
+        threads = max(1, (os.cpu_count() or 1) // nproc)  # ranks must not fight over the same cores
+    outdir = tempfile.mkdtemp(prefix="ponder-ranks-")
+    try:
+        ctx = mp.start_processes(_entry, args=(fn, args, nproc, free_port(), backend, threads, outdir),
+                                 nprocs=nproc, join=False, start_method="spawn")
+        try:
+            while not ctx.join():
+                pass
+        except KeyboardInterrupt:
+            for p in ctx.processes:  # only the ranks started here
+                if p.is_alive():
+                    p.terminate()
+            for p in ctx.processes:
+                p.join(10)
+            raise
+        except Exception:
+            errors = sorted(Path(outdir).glob("rank*.error"))
+            if errors:
+                raise PonderError(json.loads(errors[0].read_text())) from None
+            raise
+        return [torch.load(Path(outdir) / f"rank{r}.pt", weights_only=False) for r in range(nproc)]
+    finally:
+        shutil.rmtree(outdir, ignore_errors=True)
+
+
+# ---- the RL trainer on N ranks ---------------------------------------------------------------------------
+def check_world(cfg, world: int) -> None:
+    """More ranks than samples per step would leave ranks with nothing to train on."""
+    samples = cfg.prompts_per_step * cfg.group_size
+    if world > samples:
+        raise PonderError(f"{world} ranks but only {samples} samples per step (prompts_per_step="
+                          f"{cfg.prompts_per_step} x group_size={cfg.group_size}); use at most {samples} ranks")
+
+
+def _train_rank(dp: DataParallel, cfg, run_dir: str, resume: bool, progress: bool) -> str:
+    from ..rl.trainer import train
+
+    if not resume:
+        check_world(cfg, dp.world)
+    run = train(cfg, run_dir, resume=resume, progress=progress and dp.rank == 0, generate_fn=dp.generate_fn(),
+                score_fn=dp.score_fn(), dp=dp)
+    return str(run)
+
+
+def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, progress: bool = True,
+              backend: str | None = None) -> Path:
+    """`ponder grpo --nproc N`: the GRPO trainer with its batch sharded over N ranks. Under torchrun this
+    process is one rank (nproc is ignored); otherwise N local ranks are spawned (gloo on CPU). nproc=1 is
+    the plain single-process trainer."""
+    from ..rl.trainer import GRPOConfig, train
+
+    if resume:  # the ranks read the run's own config; check the world size against it first
+        f = Path(run_dir) / "config.json"
+        if f.is_file():
+            saved = json.loads(f.read_text()).get("grpo", {})
+            check_world(GRPOConfig(**{k: v for k, v in saved.items() if k in GRPOConfig.__dataclass_fields__}),
+                        int(os.environ["WORLD_SIZE"]) if launched_by_torchrun() else (nproc or 1))
+    else:
+        check_world(cfg, int(os.environ["WORLD_SIZE"]) if launched_by_torchrun() else (nproc or 1))
+    if launched_by_torchrun():
+        dp = init_from_env(backend)
+        try:
+            return Path(_train_rank(dp, cfg, str(run_dir), resume, progress))
+        finally:
+            shutdown()
+    if not nproc or nproc == 1:
+        return train(cfg, run_dir, resume=resume, progress=progress)
+    if backend not in (None, "gloo"):
+        raise PonderError(f"--nproc spawns CPU ranks with gloo; for {backend} launch with torchrun")
+    return Path(spawn(_train_rank, nproc, cfg, str(run_dir), resume, progress, backend="gloo")[0])
+
+
+# ---- FSDP2 (GPU only) -------------------------------------------------------------------------------------
+def apply_fsdp2(model, dp: DataParallel):
+    """Shard `model` over the ranks with FSDP2 (`fully_shard` per transformer block, then the root, which
+    holds the tied embedding/LM head). Gradients are reduce-scattered during backward with divide factor 1,
+    i.e. summed, matching the trainer's global-divisor losses; `sync_grads` must then not be called.
+
+    CUDA + NCCL only. Not wired into the trainer: a sharded model's forward is a collective, so generation
+    (rank-sharded, ragged decode lengths), rank-0-only evaluation and rank-0-only saving would deadlock.
+    The recipe on GPUs: generate on Ray actors holding full replicas (ponder.distributed.ray_workers, weights
+    from `full_state_dict`), evaluate and save on every rank through `full_state_dict`. Untested here (no GPU)."""
+    if dp.device.type != "cuda":
+        raise PonderError("FSDP2 sharding needs CUDA ranks (NCCL); CPU ranks keep full replicas and "
+                          "all-reduce gradients (DataParallel.sync_grads)")
+    from torch.distributed.fsdp import fully_shard
+
+    for block in model.layers:
+        fully_shard(block)
+    fully_shard(model)
+    model.set_gradient_divide_factor(1.0)
+    return model
+
+
+def full_state_dict(model) -> dict:
+    """The whole (unsharded) state dict of an FSDP2 model on CPU; a collective: call it on every rank."""
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+
+    return get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
