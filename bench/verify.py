@@ -22,7 +22,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import ponder.verify.math as pmath  # noqa: E402
 from ponder.verify.math import check_math, warmup  # noqa: E402
+
+_WORKER_CALLS = [0]
+
+
+def _count_worker_calls() -> None:
+    # how many comparisons left the fast path for the SymPy worker process (reported per set)
+    pool = pmath._pool()
+    inner = pool.call
+
+    def call(*a, **k):
+        _WORKER_CALLS[0] += 1
+        return inner(*a, **k)
+
+    pool.call = call
+
 
 DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "bench-data"
 
@@ -293,7 +309,7 @@ def mixed_cases(seed: int = 1) -> list[dict]:
             ("closed form", f"\\dfrac{{\\sqrt{{{k}}}}}{{2}}", f"\\frac{{\\sqrt{{{k + 1}}}}}{{2}}", False)
         )
         rows.append(("closed form", f"1.{k} \\times 10^{{-3}}", f"0.001{k}", True))
-        rows.append(("closed form", f"{bin(k)[2:]}_2", str(k), True))
+        rows.append(("closed form", f"{bin(k)[2:]}_2", f"{bin(k)[2:]}_{{2}}", True))
 
     for _ in range(10):  # hedges and non-answers score 0
         v = rng.randint(2, 99)
@@ -375,8 +391,10 @@ def summarize(cases, got, times) -> dict:
 
 def bench_set(name: str, cases: list[dict], skip_mv: bool) -> tuple[dict, list[dict]]:
     print(f"[{name}] {len(cases)} cases: ponder ...", file=sys.stderr)
+    w0 = _WORKER_CALLS[0]
     pg, pt, pr = run_ponder(cases)
     res = {"ponder": summarize(cases, pg, pt)}
+    res["ponder"]["symbolic_worker_calls"] = _WORKER_CALLS[0] - w0
     disagreements: list[dict] = []
     if not skip_mv:
         print(f"[{name}] math-verify ...", file=sys.stderr)
@@ -420,6 +438,47 @@ def bench_set(name: str, cases: list[dict], skip_mv: bool) -> tuple[dict, list[d
     return res, disagreements
 
 
+PATHOLOGICAL = [
+    "\\boxed{2^{2^{2^{2^{2^{100}}}}}}",
+    "\\boxed{(10!)!}",
+    "\\boxed{" + "(" * 10_000 + "1" + ")" * 10_000 + "}",
+    "\\boxed{" + "\\frac{1}{" * 300 + "1" + "}" * 300 + "}",
+    "$" + "\\boxed{1}" * 3000,
+    "x" * 100_000,
+    "a" * (1 << 20),
+    "\\boxed{\\sin(10^{100})}",
+    "\\boxed{x^{21} - 7x^{10} + 3x^{3} + 1 > 0}",
+    "\\boxed{\\tan^2(y)+1}",
+]
+
+
+def _timed(args):
+    text, gold, timeout = args
+    t0 = time.perf_counter()
+    v = check_math(text, gold, timeout=timeout)
+    return time.perf_counter() - t0, v.reason
+
+
+def bounds(timeout: float = 1.0) -> dict:
+    """Wall time of pathological calls from 8 threads and from 4 spawned processes."""
+    import concurrent.futures
+    import multiprocessing
+
+    jobs = [(t, "1", timeout) for t in PATHOLOGICAL] * 2
+    out = {"timeout_s": timeout, "calls": len(jobs)}
+    with concurrent.futures.ThreadPoolExecutor(8) as ex:
+        res = list(ex.map(_timed, jobs))
+    out["threads_max_s"] = round(max(r[0] for r in res), 3)
+    out["threads_reasons"] = sorted({r[1] for r in res})
+    ctx = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(4, mp_context=ctx) as ex:
+        list(ex.map(_timed, [("\\boxed{1}", "1", 30.0)] * 4))  # interpreter start-up is not the bound
+        res = list(ex.map(_timed, jobs))
+    out["processes_max_s"] = round(max(r[0] for r in res), 3)
+    out["processes_reasons"] = sorted({r[1] for r in res})
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DATA_DIR, help="directory holding mathverify_cases.json")
@@ -428,6 +487,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     warmup(timeout=60)
+    _count_worker_calls()
     check_math("\\boxed{1}", "1")
     if not args.skip_mv:
         from math_verify import parse, verify
@@ -446,9 +506,7 @@ def main(argv=None) -> int:
     disagreements = {}
     public = public_cases(args.data)
     res, dis = bench_set("public", public, args.skip_mv)
-    upstream_ok = {
-        "ponder": sum(g == c["upstream"] for g, c in zip(run_ponder(public)[0], public)),
-    }
+    upstream_ok = {"ponder": sum(g == c["upstream"] for g, c in zip(run_ponder(public)[0], public))}
     res["scored_against"] = "upstream expectations, except the corrected case(s) listed"
     res["corrected_expectations"] = {str(k): v for k, v in CORRECTED.items()}
     res["deliberate_differences"] = {str(k): v for k, v in DELIBERATE.items()}
@@ -469,6 +527,9 @@ def main(argv=None) -> int:
     report["mixed"] = res
     disagreements["mixed"] = dis
     report["disagreements"] = disagreements
+    print("[bounds] pathological inputs from threads and processes ...", file=sys.stderr)
+    report["bounds"] = bounds()
+    print(f"[bounds] {report['bounds']}", file=sys.stderr)
     print(json.dumps(report, indent=1))
     return 0
 
