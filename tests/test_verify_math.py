@@ -303,6 +303,18 @@ def test_pathological_inputs_are_bounded(text):
     assert time.monotonic() - t0 < 2.0
 
 
+def test_large_sets_compare_fast_and_within_the_bound():
+    a = ", ".join(f"\\sin({k}x)" for k in range(2, 62))
+    b = ", ".join(f"\\sin({k}x)" for k in reversed(range(2, 62)))
+    t0 = time.monotonic()
+    assert answers_equal(a, b, timeout=5)
+    assert not answers_equal(a, b.replace("\\sin(61x)", "\\sin(63x)"), timeout=5)
+    assert time.monotonic() - t0 < 5
+    t0 = time.monotonic()
+    check_math("\\boxed{" + a + "}", b.replace("x", "y"), timeout=0.2)
+    assert time.monotonic() - t0 < 1.2
+
+
 def test_binary_garbage_and_huge_input_are_verdicts():
     garbage = bytes(range(256)).decode("latin-1") * 100
     v = check_math(garbage, "1")

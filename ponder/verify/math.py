@@ -94,6 +94,10 @@ class _NotExact(Exception):
     pass
 
 
+class _Deadline(Exception):
+    pass
+
+
 # ----------------------------------------------------------------------------------------------
 # Public API
 # ----------------------------------------------------------------------------------------------
@@ -120,7 +124,11 @@ def _bad_float(x) -> bool:
 
 
 def check_math(completion: str, gold: str, *, tolerance: float = 0.0, timeout: float = 2.0) -> Verdict:
-    """Is the final answer in `completion` mathematically equal to `gold`? Never raises."""
+    """Is the final answer in `completion` mathematically equal to `gold`? Never raises.
+
+    `tolerance` > 0 accepts a relative numeric difference up to it; `timeout` bounds the call's
+    wall time. Verdict.reason: "ok", "wrong", "no answer", "too long" (input, answer or value
+    beyond the caps), "timeout", "bad input" (non-string or bad option), "bad gold", "error: ..."."""
     deadline = time.monotonic() + (timeout if not _bad_float(timeout) else 0.0)
     if not isinstance(completion, str) or not isinstance(gold, str):
         return Verdict(False, None, "bad input")
@@ -1944,13 +1952,17 @@ class _Ctx:
     """How scalars are compared: in process (exact/numeric, may raise _NeedSymbolic) or in the
     worker (SymPy)."""
 
-    def __init__(self, tol: float, symbolic: bool):
+    def __init__(self, tol: float, symbolic: bool, deadline: float = float("inf")):
         self.tol = tol
         self.symbolic = symbolic
+        self.deadline = deadline
 
     def scalar_eq(self, a, b) -> bool:
         if a == b:
             return True
+        if time.monotonic() > self.deadline:
+            # each comparison is bounded, but a 64-element set makes thousands of them
+            raise _Deadline
         if self.symbolic:
             return _sym_scalar_eq(a, b, self.tol)
         return _fast_scalar_eq(a, b, self.tol)
@@ -2041,13 +2053,41 @@ def _cmp(u, v, ctx: _Ctx) -> bool:
 def _set_match(a, b, ctx: _Ctx) -> bool:
     """Set equality: every element of each side equals some element of the other."""
 
-    def covered(xs, ys):
-        for x in xs:
-            if not any(_cmp(x, y, ctx) for y in ys):
+    ka = [_approx_key(x) for x in a]
+    kb = [_approx_key(y) for y in b]
+
+    def covered(xs, kx, ys, ky):
+        for x, p in zip(xs, kx):
+            # a cheap 15-digit value skips pairs that are clearly different before the real test
+            if not any(_cmp(x, y, ctx) for y, q in zip(ys, ky) if not _clearly_apart(p, q)):
                 return False
         return True
 
-    return covered(a, b) and covered(b, a)
+    return covered(a, ka, b, kb) and covered(b, kb, a, ka)
+
+
+@lru_cache(maxsize=4096)
+def _approx_key(v):
+    """A complex approximation of a scalar value (variables at a fixed point), or None."""
+    if v[0] != "x" or _non_scalar(v[1]):
+        return None
+    names = _free(v[1], set())
+    if any(n.endswith("()") for n in names):
+        return None
+    env = _rand_points(names, 1, small=True)[0] if names else None  # a name's point is fixed by its name
+    try:
+        val, err = _Num(env, 20).ev(v[1])
+    except (_NeedSymbolic, _TooLarge, ValueError, ZeroDivisionError, OverflowError, TypeError):
+        return None
+    if err > abs(val) * 1e-12:
+        return None
+    return complex(val)
+
+
+def _clearly_apart(p, q) -> bool:
+    if p is None or q is None:
+        return False
+    return abs(p - q) > 1e-9 * max(abs(p), abs(q)) + 1e-300
 
 
 def _as_iset(v, ctx: _Ctx):
@@ -2827,9 +2867,11 @@ def _equal(pred: str, gold: str, tol: float, deadline: float):
         return True
     try:
         va, vb = _values(a, _has_percent(pred)), _values(b, _has_percent(gold))
-        return _cmp_alts(va, vb, _Ctx(tol, symbolic=False))
+        return _cmp_alts(va, vb, _Ctx(tol, symbolic=False, deadline=deadline))
     except _TooLarge:
         return "too long"
+    except _Deadline:
+        return "timeout"
     except _NeedSymbolic:
         pass
     key = (a, b, tol, _has_percent(pred), _has_percent(gold))
