@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from ponder.verify.bounded import WorkerPool
 from ponder.verify.math import (
     answers_equal,
     canonical_key,
@@ -376,6 +377,20 @@ def test_asyncio_tasks_and_signal_handlers():
     assert time.monotonic() - t0 < 12
     assert direct.correct and not any(v.correct for v in in_threads)
     assert {s: signal.getsignal(s) for s in before} == before
+
+
+def test_worker_pool_bounds_kills_and_reports_errors():
+    pool = WorkerPool(max_workers=1)
+    try:
+        assert pool.warmup(1, timeout=30)
+        t0 = time.monotonic()
+        assert pool.call("time:sleep", (30,), 0.3) == ("timeout", None)
+        assert time.monotonic() - t0 < 1.3
+        assert pool.call("math:sqrt", (16,), 30) == ("ok", 4.0)  # a fresh worker replaced the killed one
+        tag, msg = pool.call("math:sqrt", (-1,), 30)
+        assert tag == "error" and msg.startswith("ValueError")
+    finally:
+        pool.close()
 
 
 def _in_daemon(_):
