@@ -11,9 +11,9 @@ went to that worker process is reported per set (`symbolic_worker_calls`).
 
 Math-verify runs with its default options (as the data README's 263/270), Ponder with a relative
 tolerance only where the upstream case allows rounding. The mixed set's truth follows competition
-grading; three of its conventions differ from math-verify's defaults and show up as disagreements:
-an inequality matches the equivalent interval in either direction, a column vector matches the
-tuple of its entries, and a base-2 numeral compares by its digits with or without braces.
+grading; two of its conventions differ from math-verify's defaults and show up as disagreements:
+an inequality matches the equivalent interval in either direction, and a column vector matches the
+tuple of its entries.
 """
 
 from __future__ import annotations
