@@ -579,13 +579,14 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
 
 # Budgets are in generated tokens. The tiny model's worked solutions take ~20-80 tokens, so "low" mostly
 # forces an answer after a partial solution, "medium" lets most solutions finish and "high" also lets the
-# model continue once after it would have stopped.
+# model continue once ("Wait") after it would have stopped. High stays at 256 so prompt + thinking + the
+# forced answer fit a 512-position model.
 EFFORT_LEVELS: dict[str, dict] = {
     "low": {"budget": 32, "waits": 0,
             "system": "Reasoning effort: low. Answer directly with little or no working."},
     "medium": {"budget": 128, "waits": 0,
                "system": "Reasoning effort: medium. Work through the problem step by step, briefly."},
-    "high": {"budget": 512, "waits": 1,
+    "high": {"budget": 256, "waits": 1,
              "system": "Reasoning effort: high. Think carefully step by step and check your work "
                        "before the final answer."},
 }
