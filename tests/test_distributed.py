@@ -95,26 +95,29 @@ def _grads(model, ids, attn, comp, adv, noise, ocfg, rows_, norms, micro=2):
         loss.backward()
 
 
-def _grad_rank(dp, state, batch):
-    torch.manual_seed(0)
+def _rank(dp, state, batch, cfg, run_dir):
+    """One rank: the gradient of each objective on this rank's rows, then the 2-rank GRPO run."""
     model = ponder.Transformer(ponder.ModelConfig(**MCFG))
     model.load_state_dict(state)
     ids, attn, comp, adv, noise = batch
-    out = []
+    grads = []
     for o in OBJECTIVES:
         ocfg = obj.bind(obj.preset(o["preset"]), 12)
         a, b = dp.share(0, ids.shape[0])
         norms = dp.sum_counts(obj.normalizers(comp[a:b]))  # counts over both ranks' rows
         _grads(model, ids, attn, comp, adv, noise, ocfg, (a, b), norms)
         dp.sync_grads(model)
-        out.append({n: p.grad.clone() for n, p in model.named_parameters()})
-    return out
+        grads.append({n: p.grad.clone() for n, p in model.named_parameters()})
+    return grads, ddp._train_rank(dp, cfg, run_dir, False, False)
 
 
-def test_gradient_on_two_ranks_equals_whole_batch(tokenizer):
+def test_two_ranks_equal_one_process(tmp_path, tokenizer, ckpt, data):
+    """(1) the gradient of 2 gloo ranks, each with part of a batch and the normalizers all-reduced, equals the
+    whole-batch gradient for every aggregation; (2) GRPO on 2 ranks equals GRPO in one process."""
     model = ponder.Transformer(ponder.ModelConfig(**MCFG)).init_weights(3, std=0.1)
     batch = _batch(tokenizer)
-    ranks = ddp.spawn(_grad_rank, 2, model.state_dict(), batch, threads=1)
+    cfg = dict(SMALL, model=str(ckpt), data=str(data), objective={"minibatches": 2})
+    ranks = ddp.spawn(_rank, 2, model.state_dict(), batch, GRPOConfig(**cfg), str(tmp_path / "two"), threads=1)
     ids, attn, comp, adv, noise = batch
     for k, o in enumerate(OBJECTIVES):
         ocfg = obj.bind(obj.preset(o["preset"]), 12)
@@ -122,15 +125,13 @@ def test_gradient_on_two_ranks_equals_whole_batch(tokenizer):
         total = 0.0
         for n, p in model.named_parameters():
             total += float(p.grad.abs().sum())
-            for r in ranks:  # both ranks hold the summed gradient, equal to the single-process one
-                torch.testing.assert_close(r[k][n], p.grad, rtol=1e-5, atol=1e-7, msg=f"{o} {n}")
+            for grads, _ in ranks:  # both ranks hold the summed gradient, equal to the single-process one
+                torch.testing.assert_close(grads[k][n], p.grad, rtol=1e-5, atol=1e-7, msg=f"{o} {n}")
         assert total > 1e-3, o  # the comparison is not between zeros
 
-
-def test_grpo_on_two_ranks_equals_single_process(tmp_path, ckpt, data):
-    cfg = dict(SMALL, model=str(ckpt), data=str(data), objective={"minibatches": 2})
     one = train(GRPOConfig(**cfg), tmp_path / "one", progress=False)
-    two = ddp.train_ddp(GRPOConfig(**cfg), tmp_path / "two", nproc=2, progress=False)
+    two = tmp_path / "two"
+    assert ranks[0][1] == str(two) and not (two / "rank1").exists()
     a, b = rows(one), rows(two)
     assert all(x["samples"] == 12 for x in b) and all(x["grad_norm"] > 0 for x in a)
     assert_rows_close(a, b)
@@ -147,7 +148,7 @@ def test_ddp_bad_input(tmp_path, ckpt, data):
         ddp.train_ddp(cfg, tmp_path / "x", nproc=13, progress=False)
     assert time.perf_counter() - t < 1  # refused before any process starts
     with pytest.raises(PonderError, match="nproc must be a positive integer"):
-        ddp.spawn(_grad_rank, 0)
+        ddp.spawn(_rank, 0)
 
 
 # ---- one-step off-policy ------------------------------------------------------------------------------
@@ -191,3 +192,157 @@ def test_behaviour_logprobs_are_the_trainers_logprobs(tiny_random):
     got = behaviour_logprobs(groups, comp.shape)
     torch.testing.assert_close(got[comp], lp[comp], rtol=1e-4, atol=1e-4)
     assert (got[~comp] == 0).all()
+
+
+# ---- Ray (a local cluster with 2 CPUs, 2 actors, shared by the tests below) ------------------------------
+PROMPTS = ["Problem: 3 + 4", "hello", "the quick brown fox jumps over", "12 + 30 =", "Problem: (7 - 2) * 3 = ?"]
+
+
+def test_unreachable_ray_address_fails_fast():
+    pytest.importorskip("ray")
+    from ponder.distributed.ray_workers import ray_session
+
+    t = time.perf_counter()
+    with pytest.raises(PonderError, match="cannot reach a Ray cluster at 127.0.0.1:1"):
+        with ray_session("127.0.0.1:1", timeout_s=2):
+            pass
+    assert time.perf_counter() - t < 10
+
+
+def test_version_mismatch_names_both():
+    pytest.importorskip("ray")
+    from ponder.distributed.ray_workers import check_versions, versions
+
+    local = versions()
+    check_versions(local, [dict(local, host="a")])  # equal: fine
+    with pytest.raises(PonderError, match=r"torch 2\.\S+ on the driver vs 9\.9 on worker 1 \(b\)"):
+        check_versions(local, [dict(local), dict(local, torch="9.9", host="b")])
+
+
+@pytest.fixture(scope="module")
+def pool(ckpt):
+    pytest.importorskip("ray")
+    from ponder.distributed.ray_workers import RayPool, ray_session
+
+    model, tok = ponder.load(ckpt)
+    with ray_session(num_cpus=2), RayPool(2, num_cpus=1).start(model, tok) as p:
+        p.push(model, 0)
+        yield p
+
+
+def ids(groups):
+    return [[s.token_ids for s in g] for g in groups]
+
+
+def test_ray_samples_equal_local(pool, ckpt):
+    model, tok = ponder.load(ckpt)
+    kw = dict(n=3, max_new_tokens=16, seed=7, temperature=1.0)
+    local = ponder.sample(model, tok, PROMPTS, **kw)
+    remote = pool.sample(PROMPTS, **kw)
+    assert ids(remote) == ids(local)
+    for g, h in zip(remote, local):
+        for s, t in zip(g, h):
+            assert s.logprobs == pytest.approx(t.logprobs, abs=1e-5)
+
+
+def test_stale_actor_refused_then_refreshed(pool, ckpt):
+    import ray
+
+    from ponder.distributed.ray_workers import StaleWeightsError, _sample
+
+    model, tok = ponder.load(ckpt)
+    other = ponder.Transformer(model.config).init_weights(5, std=0.08)
+    ray.get(pool.actors[0].set_weights.remote(pool.version - 1, other.state_dict()))  # an actor left behind
+    with pytest.raises(StaleWeightsError, match="holds weights version -1, the learner's is 0"):
+        ray.get(pool.actors[0].run.remote(pool.version, _sample, PROMPTS[:1], {"max_new_tokens": 4}))
+    kw = dict(n=2, max_new_tokens=12, seed=3)
+    assert ids(pool.sample(PROMPTS, **kw)) == ids(ponder.sample(model, tok, PROMPTS, **kw))  # refreshed
+
+
+def test_grpo_on_ray_equals_local_when_an_actor_dies_mid_rollout(pool, tmp_path, ckpt, data):
+    import threading
+
+    import ray
+
+    from ponder.distributed.ray_workers import train_ray
+
+    cfg = dict(SMALL, model=str(ckpt), data=str(data))
+    seen = {"local": [], "ray": []}
+
+    def recording(gen, key):
+        def generate(model, tok, prompts, *, version, **kw):
+            out = gen(model, tok, prompts, version=version, **kw)
+            seen[key].append(ids(out))
+            return out
+        return generate
+
+    local = train(GRPOConfig(**cfg), tmp_path / "local", progress=False,
+                  generate_fn=recording(lambda m, t, p, version, **kw: ponder.sample(m, t, p, **kw), "local"))
+    gen = pool.generate_fn()
+    flags = tmp_path / "flags"
+    flags.mkdir()
+
+    def killing(model, tok, prompts, *, version, **kw):
+        if version != 1:
+            return gen(model, tok, prompts, version=version, **kw)
+        # step 2: every actor stops at its first decode step until the victim has been killed
+        victim = ray.get(pool.actors[1].info.remote())["pid"]
+        (flags / "hold").touch()
+
+        def kill():
+            while not (flags / str(victim)).exists():
+                time.sleep(0.01)
+            ray.kill(pool.actors[1])
+            (flags / "hold").unlink()
+
+        def hold(done, d=str(flags)):  # engine progress callback, on the actors (a closure: pickled by value)
+            import os
+
+            open(f"{d}/{os.getpid()}", "a").close()  # this actor is mid-rollout
+            while os.path.exists(f"{d}/hold"):
+                time.sleep(0.01)
+
+        th = threading.Thread(target=kill)
+        th.start()
+        out = gen(model, tok, prompts, version=version, progress=hold, **kw)
+        th.join()
+        return out
+
+    before = pool.replaced
+    remote = train(GRPOConfig(**cfg), tmp_path / "ray", progress=False, generate_fn=recording(killing, "ray"),
+                   score_fn=pool.score_fn())
+    assert pool.replaced == before + 1
+    assert seen["ray"] == seen["local"]  # the same samples, none lost or duplicated
+    a, b = rows(local), rows(remote)
+    assert [x["samples"] for x in b] == [12, 12]
+    assert_rows_close(a, b)
+    # the packaged entry point, with the shared pool
+    again = train_ray(GRPOConfig(**dict(cfg, steps=1)), tmp_path / "ray2", pool=pool, progress=False)
+    assert_rows_close(a[:1], rows(again))
+
+
+def test_ray_verify_and_eval_equal_local(pool, tmp_path, ckpt):
+    from ponder.distributed.ray_workers import evaluate_ray, verify_file_ray
+    from ponder.evaluate import evaluate
+    from ponder.verify.run import verify_file
+
+    src = tmp_path / "v.jsonl"
+    src.write_text("".join(json.dumps({"completion": c, "gold": g}) + "\n" for c, g in
+                           [("The answer is \\boxed{11}.", "11"), ("so 2/4", "1/2"), ("x = 3", "4"), ("", "1")]))
+    a = verify_file("math", str(src), str(tmp_path / "a.jsonl"), workers=1, progress=False)
+    b = verify_file_ray("math", str(src), str(tmp_path / "b.jsonl"), pool=pool)
+    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
+    assert {k: v for k, v in a.items() if k not in ("seconds", "output")} == \
+        {k: v for k, v in b.items() if k not in ("seconds", "output")}
+
+    model, tok = ponder.load(ckpt)
+    items = [{"prompt": f"Problem: {i} + 1 = ?\nSolution:", "answer": str(i + 1), "id": str(i)} for i in range(5)]
+    kw = dict(method="sampling", n=3, ks=[1, 2], max_new_tokens=10, seed=4, n_boot=50)
+    loc = evaluate(model, tok, items, progress=False, out_dir=tmp_path / "el", **kw)
+    ray_ = evaluate_ray(model, tok, items, pool=pool, out_dir=tmp_path / "er", **kw)
+    assert ray_["generated_tokens"] == loc["generated_tokens"]
+    for m in ray_["metrics"]:  # latencies are the actors' own
+        assert m == "mean_latency" or ray_["metrics"][m] == loc["metrics"][m], m
+    strip = lambda f: [{k: v for k, v in json.loads(x).items() if k != "latency"}  # noqa: E731
+                       for x in f.read_text().splitlines()]
+    assert strip(tmp_path / "el" / "samples.jsonl") == strip(tmp_path / "er" / "samples.jsonl")

@@ -1,0 +1,505 @@
+"""Ray actors for rollouts, verification and evaluation: `--ray [ADDRESS]` of grpo, eval and verify.
+
+A `RayPool` holds N actors (`Worker`), each with a replica of the model and the tokenizer. The learner
+pushes its weights after every update through the object store (`ray.put(state_dict)`, one copy shared by
+all actors on a node) tagged with a version: the number of learner updates they have seen. Every call
+carries the version the caller expects; an actor holding another one refuses it (`StaleWeightsError`) and
+the pool refreshes that actor and re-issues the call, so a stale actor is detected, never sampled from.
+
+Prompts are split into contiguous shards, one per actor, each drawn with its global `index_offset`: the
+engine's counter-based sampling makes sample j of prompt i a function of (seed, i, j, step) only, so the
+shards reproduce the single-process draw exactly (token ids equal; log-probs up to float differences from
+batch composition, ~1e-6). The same holds when an actor dies mid-rollout: the pool starts a replacement,
+pushes the current weights and re-issues the dead actor's shard, which redraws identical samples; nothing
+is lost or duplicated, and a call returns all of its samples or raises.
+
+Verification runs on the same actors (the bounded verifiers are process-safe: each actor keeps its own
+worker process), and evaluation shards problems over them with global offsets (`evaluate_ray`).
+
+`ray_session(address)` connects to a cluster (probing the address first, so an unreachable one fails in
+seconds with a PonderError) or, with no address, starts a local instance and shuts it down on exit,
+Ctrl-C included. Workers must run the driver's ponder, torch and Python versions: they are compared on
+start and a mismatch is a PonderError naming both.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import platform
+import socket
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import torch
+
+from ..errors import PonderError
+
+PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the directory holding the ponder package
+
+
+class StaleWeightsError(PonderError):
+    """An actor asked to work with weights it does not hold."""
+
+
+def _ray():
+    try:
+        import ray
+    except ImportError:
+        raise PonderError("--ray needs the ray package: pip install ray") from None
+    return ray
+
+
+def versions() -> dict:
+    """What must match between the driver and every worker."""
+    import ponder
+
+    return {"ponder": ponder.__version__, "torch": torch.__version__, "python": platform.python_version(),
+            "ray": _ray().__version__}
+
+
+def check_versions(local: dict, remote: Sequence[dict]) -> None:
+    for i, r in enumerate(remote):
+        diff = [f"{k} {local[k]} on the driver vs {r.get(k)} on worker {i} ({r.get('host', '?')})"
+                for k in local if r.get(k) != local[k]]
+        if diff:
+            raise PonderError("Ray worker runs different package versions: " + "; ".join(diff))
+
+
+# ---- connecting -------------------------------------------------------------------------------------------
+def _host_port(address: str) -> tuple[str, int]:
+    rest = address.split("://", 1)[1] if "://" in address else address
+    host, _, port = rest.rpartition(":")
+    if not host:  # no port given: Ray's default (GCS 6379, client server 10001)
+        return rest, 10001 if address.startswith("ray://") else 6379
+    try:
+        return host.strip("[]"), int(port)
+    except ValueError:
+        raise PonderError(f"--ray {address!r}: expected HOST:PORT, ray://HOST:PORT or auto") from None
+
+
+def probe(address: str, timeout_s: float = 5.0) -> None:
+    """A TCP connect to the cluster's GCS (or client) port, so an unreachable address fails fast."""
+    host, port = _host_port(address)
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            pass
+    except OSError as e:
+        raise PonderError(f"--ray {address}: cannot reach a Ray cluster at {host}:{port} "
+                          f"({e.strerror or type(e).__name__}); is `ray start --head` running there?") from None
+
+
+@contextlib.contextmanager
+def ray_session(address: str | None = None, *, num_cpus: int | None = None, timeout_s: float = 5.0):
+    """Connect to `address` ("HOST:PORT", "ray://HOST:PORT", "auto") or start a local Ray instance, and
+    disconnect (local: shut it down) on exit. Inside an existing session (ray.is_initialized()) it is a
+    no-op, so callers compose."""
+    ray = _ray()
+    if address is not None and address != "auto":
+        probe(address, timeout_s)
+    if ray.is_initialized():
+        yield ray
+        return
+    if address is None:
+        # Local workers import ponder from the driver's tree, installed or not.
+        path = os.pathsep.join(p for p in (PACKAGE_ROOT, os.environ.get("PYTHONPATH")) if p)
+        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
+                 runtime_env={"env_vars": {"PYTHONPATH": path}})
+    else:
+        try:
+            ray.init(address=address, log_to_driver=False)
+        except ConnectionError as e:
+            raise PonderError(f"--ray {address}: {str(e).splitlines()[0]}") from None
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+# ---- the actor ---------------------------------------------------------------------------------------------
+class Worker:
+    """One Ray actor: a model replica (optional: verification needs none) plus the tokenizer."""
+
+    def __init__(self, model_config=None, tok=None, device: str = "cpu", threads: int = 1):
+        torch.set_num_threads(threads)
+        self.model, self.tok, self.version = None, tok, None
+        if model_config is not None:
+            from ..model import Transformer
+
+            self.model = Transformer(model_config).to(device).eval().requires_grad_(False)
+
+    def info(self) -> dict:
+        return {**versions(), "host": socket.gethostname(), "pid": os.getpid()}
+
+    def set_weights(self, version: int, state: dict) -> int:
+        self.model.load_state_dict(state)
+        self.version = version
+        return version
+
+    def _check(self, version):
+        if self.model is None:
+            raise PonderError("this Ray worker holds no model (a verifier-only pool)")
+        if version != self.version:
+            raise StaleWeightsError(f"Ray worker {os.getpid()} holds weights version {self.version}, "
+                                    f"the learner's is {version}")
+
+    def run(self, version: int, fn: Callable, prompts: list, kwargs: dict):
+        """fn(model, tok, prompts, **kwargs): engine.sample or a ponder.scale method."""
+        self._check(version)
+        return fn(self.model, self.tok, prompts, **kwargs)
+
+    def score(self, fn: Callable, completions: list, items: list) -> list:
+        return [fn(c, it) for c, it in zip(completions, items)]
+
+
+def _sample(model, tok, prompts, **kw):
+    from ..engine import sample
+
+    return sample(model, tok, prompts, **kw)
+
+
+def _bounds(n: int, parts: int) -> list[tuple[int, int]]:
+    q, r = divmod(n, parts)
+    out, lo = [], 0
+    for k in range(parts):
+        hi = lo + q + (k < r)
+        if hi > lo:
+            out.append((lo, hi))
+        lo = hi
+    return out
+
+
+class RayPool:
+    """N Ray actors for sampling, test-time methods and scoring, with versioned weights and fault recovery.
+
+    Use inside `ray_session()`. `start(model, tok)` creates the actors (model None: a verifier-only pool);
+    `push(model, version)` ships weights; `sample(prompts, **engine_kwargs)` equals engine.sample on the
+    learner's model; `run(fn, prompts, **kw)` runs a ponder.scale method; `score(fn, completions, items)`
+    maps a verifier. `replaced` counts actors replaced after dying."""
+
+    def __init__(self, num_workers: int = 2, *, num_cpus: float = 1, num_gpus: float = 0, threads: int = 1,
+                 max_replacements: int = 8):
+        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 1:
+            raise PonderError(f"Ray workers must be a positive integer, got {num_workers!r}")
+        self.num_workers, self.threads, self.max_replacements = num_workers, threads, max_replacements
+        self.options = {"num_cpus": num_cpus, "num_gpus": num_gpus}
+        self.actors: list = []
+        self.version = None
+        self.replaced = 0
+        self._args = None
+        self._state = None
+
+    # ---- lifecycle --------------------------------------------------------------------------------------
+    def start(self, model=None, tok=None) -> RayPool:
+        ray = _ray()
+        if not ray.is_initialized():
+            raise PonderError("RayPool.start: no Ray session (use ponder.distributed.ray_workers.ray_session)")
+        device = "cuda" if self.options["num_gpus"] else "cpu"
+        self._args = (model.config if model is not None else None, tok, device, self.threads)
+        self._cls = ray.remote(**self.options)(Worker)
+        self.actors = [self._cls.remote(*self._args) for _ in range(self.num_workers)]
+        check_versions(versions(), ray.get([a.info.remote() for a in self.actors]))
+        return self
+
+    def close(self) -> None:
+        ray = _ray()
+        for a in self.actors:
+            with contextlib.suppress(Exception):
+                ray.kill(a)
+        self.actors = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def push(self, model, version: int) -> None:
+        """Make `model`'s weights, tagged `version`, the ones every actor samples with."""
+        ray = _ray()
+        if not self.actors or self._args[0] is None:
+            raise PonderError("RayPool.push: start the pool with a model first")
+        state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+        self._state, self.version = ray.put(state), version
+        refs = [a.set_weights.remote(version, self._state) for a in self.actors]
+        for k, (actor, ref) in enumerate(zip(list(self.actors), refs)):
+            try:
+                ray.get(ref)
+            except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError):
+                if self.actors[k] is actor:
+                    self._replace(k)  # the replacement starts with the weights just pushed
+
+    def _replace(self, k: int) -> None:
+        ray = _ray()
+        self.replaced += 1
+        if self.replaced > self.max_replacements:
+            raise PonderError(f"Ray workers died {self.replaced} times; giving up (max_replacements="
+                              f"{self.max_replacements})")
+        with contextlib.suppress(Exception):
+            ray.kill(self.actors[k])
+        actor = self._cls.remote(*self._args)
+        check_versions(versions(), [ray.get(actor.info.remote())])
+        if self._state is not None:
+            ray.get(actor.set_weights.remote(self.version, self._state))
+        self.actors[k] = actor
+
+    # ---- sharded work -----------------------------------------------------------------------------------
+    def _sharded(self, n: int, call: Callable) -> list:
+        """call(actor, lo, hi) -> ObjectRef of a list of hi - lo results, over contiguous shards of range(n);
+        a dead actor is replaced and a stale one refreshed, and their shard re-issued."""
+        ray = _ray()
+        if not self.actors:
+            raise PonderError("RayPool: no actors (call start() or push() first)")
+        shards = _bounds(n, len(self.actors))
+        results: list = [None] * len(shards)
+        pending = {}
+
+        def submit(s, k):
+            actor = self.actors[k]
+            pending[call(actor, *shards[s])] = (s, k, actor)
+
+        for s in range(len(shards)):
+            submit(s, s)
+        while pending:
+            (ref,), _ = ray.wait(list(pending), num_returns=1)
+            s, k, actor = pending.pop(ref)
+            try:
+                results[s] = ray.get(ref)
+            except StaleWeightsError:
+                if self._state is None:
+                    raise
+                ray.get(actor.set_weights.remote(self.version, self._state))
+                submit(s, k)
+            except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError):
+                if self.actors[k] is actor:  # not replaced yet by another failed shard of the same actor
+                    self._replace(k)
+                submit(s, k)
+        out = [x for part in results for x in part]
+        if len(out) != n:  # never hand back fewer (or more) results than asked for
+            raise PonderError(f"Ray pool returned {len(out)} results for {n} inputs")
+        return out
+
+    def run(self, fn: Callable, prompts: Sequence, *, index_offset: int = 0, **kw) -> list:
+        """fn(model, tok, shard, index_offset=global start, **kw) over the actors, results in prompt order."""
+        prompts = list(prompts)
+        version = self.version
+        return self._sharded(len(prompts), lambda a, lo, hi: a.run.remote(
+            version, fn, prompts[lo:hi], {**kw, "index_offset": index_offset + lo}))
+
+    def sample(self, prompts: Sequence, *, n: int = 1, **kw) -> list:
+        """engine.sample(learner model, tok, prompts, n=n, **kw), drawn on the actors."""
+        out = self.run(_sample, prompts, n=n, **kw)
+        if any(len(g) != n for g in out):
+            raise PonderError(f"Ray pool returned groups of sizes {[len(g) for g in out]}, expected {n}")
+        return out
+
+    def score(self, fn: Callable, completions: Sequence, items: Sequence) -> list:
+        """[fn(c, item) ...] on the actors, in order (a verifier: Reward, Verdict function, judge)."""
+        if len(completions) != len(items):
+            raise PonderError(f"score: {len(completions)} completions but {len(items)} items")
+        completions, items = list(completions), list(items)
+        return self._sharded(len(items), lambda a, lo, hi: a.score.remote(fn, completions[lo:hi], items[lo:hi]))
+
+    # ---- the trainer's hooks ------------------------------------------------------------------------------
+    def generate_fn(self) -> Callable:
+        """rl.trainer's generate_fn: pushes the learner's weights when their version changed, then samples."""
+
+        pushed = [None]
+
+        def generate(model, tok, prompts, *, version, **kw):
+            if not self.actors:
+                self.start(model, tok)
+            if pushed[0] != (id(model), version) or self.version != version:  # new weights since the last push
+                self.push(model, version)
+                pushed[0] = (id(model), version)
+            return self.sample(prompts, **kw)
+
+        return generate
+
+    def score_fn(self) -> Callable:
+        return lambda reward, completions, items: self.score(reward, completions, items)
+
+
+# ---- commands -----------------------------------------------------------------------------------------------
+def train_ray(cfg, run_dir, *, address: str | None = None, workers: int = 2, resume: bool = False,
+              progress: bool = True, num_cpus: int | None = None, num_gpus_per_worker: float = 0,
+              pool: RayPool | None = None, **train_kw) -> Path:
+    """`ponder grpo --ray [ADDRESS]`: rollouts and rewards on `workers` Ray actors, the learner here.
+    `pool`: an already started pool to use (and leave running) instead of new actors."""
+    from ..rl.trainer import train
+
+    with ray_session(address, num_cpus=num_cpus):
+        with contextlib.ExitStack() as stack:
+            if pool is None:
+                pool = stack.enter_context(RayPool(workers, num_gpus=num_gpus_per_worker))
+            return train(cfg, run_dir, resume=resume, progress=progress, generate_fn=pool.generate_fn(),
+                         score_fn=pool.score_fn(), **train_kw)
+
+
+def verify_file_ray(kind: str, input_path: str, output_path: str | None = None, *, address: str | None = None,
+                    workers: int = 2, num_cpus: int | None = None, pool: RayPool | None = None) -> dict:
+    """`ponder verify KIND FILE --ray [ADDRESS]`: ponder.verify.run.verify_file with the rows scored on Ray
+    actors. Same checks, output rows and summary as the local path (tests compare them byte for byte).
+
+    It mirrors verify_file around the scoring call, which verify_file does not let a caller replace."""
+    import json
+    import tempfile
+    from collections import Counter
+
+    from ..verify import run as vrun
+
+    if kind not in vrun.KINDS:
+        raise PonderError(f"verify: unknown kind {kind!r}; valid: {', '.join(vrun.KINDS)}")
+    t0 = time.perf_counter()
+    rows = vrun._read_rows(kind, input_path)
+    out_path = output_path or vrun.default_output(input_path)
+    if os.path.abspath(out_path) == os.path.abspath(input_path):
+        raise PonderError(f"verify: output {out_path} would overwrite the input")
+    out_dir = os.path.dirname(os.path.abspath(out_path))
+    if not os.path.isdir(out_dir):
+        raise PonderError(f"verify: output directory {out_dir} does not exist")
+    with ray_session(address, num_cpus=num_cpus), contextlib.ExitStack() as stack:
+        if pool is None:
+            pool = stack.enter_context(RayPool(workers).start())
+        verdicts = pool.score(vrun._Verify(kind), [r["completion"] for r in rows], rows)
+    fd, tmp = tempfile.mkstemp(prefix=".verify-", suffix=".tmp", dir=out_dir)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            for row, v in zip(rows, verdicts):
+                out = dict(row)
+                out.update(correct=v.correct, extracted=v.extracted, reason=v.reason, score=v.value)
+                f.write(json.dumps(out) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, out_path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    n = len(rows)
+    correct = sum(v.correct for v in verdicts)
+    return {"n": n, "correct": correct, "accuracy": correct / n if n else 0.0,
+            "mean_score": sum(v.value for v in verdicts) / n if n else 0.0,
+            "reasons": dict(Counter(v.reason for v in verdicts).most_common()),
+            "seconds": round(time.perf_counter() - t0, 3), "output": out_path}
+
+
+def _eval_shard(model, tok, prompts, *, name, n, mk, common, seed, chunk, index_offset):
+    """evaluate()'s generation loop over one shard of problems, every call keyed by global indices."""
+    from .. import scale
+    from ..evaluate import _call_method
+
+    fn = scale.METHODS[name]
+    outcomes = []
+    for start in range(0, len(prompts), chunk):
+        part, off = prompts[start:start + chunk], index_offset + start
+        if name == "sampling":
+            kw = _call_method(fn, {**common, **mk, "n": n, "seed": seed, "index_offset": off})
+            outcomes += fn(model, tok, part, **kw)
+        else:
+            runs = []
+            for r in range(n):
+                s_r = seed if r == 0 else scale.derive_seed(seed, "run", r)
+                runs.append(fn(model, tok, part, **_call_method(fn, {**common, **mk, "seed": s_r,
+                                                                      "index_offset": off})))
+            outcomes += [[runs[r][i] for r in range(n)] for i in range(len(part))]
+    return outcomes
+
+
+def evaluate_ray(model, tok, items, *, address: str | None = None, workers: int = 2, num_cpus: int | None = None,
+                 pool: RayPool | None = None,
+                 method: str = "sampling", n: int = 1, ks=(1,), max_new_tokens: int = 256,
+                 temperature: float | None = None, top_p: float = 1.0, seed: int = 0, reward="math", judge=None,
+                 method_kwargs: dict | None = None, stop=None, chat: bool = False, system: str | None = None,
+                 extract=None, equal=None, out_dir=None, model_name: str | None = None, n_boot: int = 1000,
+                 batch_problems: int | None = None) -> dict:
+    """`ponder eval --ray [ADDRESS]`: ponder.evaluate.evaluate with the problems sharded over Ray actors and
+    the verdicts computed there. Every test-time method keys its random streams by global problem index, so
+    samples, verdicts and metrics equal the local run's (tests compare them); latencies are the actors'.
+
+    It mirrors evaluate() around the generation loop, which evaluate() does not let a caller replace."""
+    import inspect
+    import json
+    import time as _time
+
+    from .. import evaluate as ev
+    from .. import scale
+    from ..metrics import summarize
+
+    items = ev._check_items(items)
+    name = ev.resolve_method(method)
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise PonderError(f"n must be a positive integer, got {n!r}")
+    ks = ev._check_ks(ks, n)
+    temp = ev.DEFAULT_TEMPERATURE[name] if temperature is None else float(temperature)
+    if name == "greedy" and n > 1:
+        raise PonderError(f"method 'greedy' is deterministic: n must be 1, got {n}")
+    if name not in ("greedy", "sampling") and n > 1 and temp == 0:
+        raise PonderError(f"method {name!r} with temperature 0 gives {n} identical runs; use n=1 or temperature > 0")
+    mk = dict(method_kwargs or {})
+    if name in ("best_of_n", "self_refine"):
+        default = "logprob" if name == "best_of_n" else "likelihood"
+        mk["scorer"] = ev._scorer_for(mk.get("scorer", default), model=model, tok=tok, items=items, judge=judge,
+                                      what=name.replace("_", "-"))
+    if name == "budget_forcing":
+        mk.setdefault("budget", max_new_tokens)
+    reward_fn = ev.make_reward(reward, judge)
+    extract = extract or scale.default_extract()
+    equal = equal or scale.default_equal()
+    common = dict(temperature=temp, top_p=top_p, max_new_tokens=max_new_tokens, stop=stop, extract=extract)
+    if name == "self_consistency":
+        common["equal"] = equal
+    unknown = set(mk) - set(inspect.signature(scale.METHODS[name]).parameters) - (
+        set(inspect.signature(scale.budget_forcing).parameters) if name == "effort" else set())
+    if unknown:
+        raise PonderError(f"method {name!r} has no option(s) {sorted(unknown)}")
+    prompts = [ev._prompt_of(it, chat, system) for it in items]
+    rows = n * {"self_consistency": mk.get("n_votes", 8), "best_of_n": mk.get("n_candidates", 8)}.get(name, 1)
+    chunk = batch_problems or max(1, 512 // rows)
+
+    t_start = _time.perf_counter()
+    with ray_session(address, num_cpus=num_cpus), contextlib.ExitStack() as stack:
+        if pool is None:
+            pool = stack.enter_context(RayPool(workers).start(model, tok))
+        pool.push(model, (pool.version or 0) + 1)  # a version no earlier push used: these weights
+        outcomes = pool.run(functools.partial(_eval_shard, name=name, n=n, mk=mk, common=common, seed=seed,
+                                              chunk=chunk), prompts)
+        gen_seconds = _time.perf_counter() - t_start
+        flat = [(i, r, o) for i, outs in enumerate(outcomes) for r, o in enumerate(outs)]
+        verdicts = pool.score(functools.partial(ev._judge_one, reward_fn), [o.text for _, _, o in flat],
+                              [items[i] for i, _, _ in flat])
+        workers = len(pool.actors)
+
+    records, per_problem = [], [[] for _ in items]
+    for (i, r, o), (correct, rew, verdict) in zip(flat, verdicts):
+        it = items[i]
+        rec = {"problem": i, "id": it.get("id", str(i)), "sample": r,
+               "prompt": it["prompt"] if isinstance(it["prompt"], str) else json.dumps(it["prompt"]),
+               "completion": o.text, "answer": o.answer, "gold": str(it["answer"]), "correct": correct,
+               "reward": rew, "verdict": verdict, "tokens": o.tokens, "latency": o.latency,
+               "finish_reason": o.finish_reason, "logprob_mean": o.logprob_mean}
+        if o.info:
+            rec["info"] = o.info
+        records.append(rec)
+        per_problem[i].append(rec)
+    summ = summarize(per_problem, ks, equal=equal, n_boot=n_boot, seed=seed)
+    total_tokens = int(sum(r["tokens"] for r in records))
+    summary = {"model": model_name, "method": name, "method_kwargs": ev._jsonable(mk), **summ,
+               "accuracy": summ["metrics"]["pass@1"], "wall_seconds": round(_time.perf_counter() - t_start, 3),
+               "generation_seconds": round(gen_seconds, 3), "generated_tokens": total_tokens,
+               "tokens_per_second": round(total_tokens / gen_seconds, 1) if gen_seconds > 0 else None,
+               "ray_workers": workers}
+    if out_dir is not None:
+        d = Path(out_dir)
+        config = {"kind": "eval", "model": model_name, "method": name, "method_kwargs": ev._jsonable(mk), "n": n,
+                  "ks": ks, "max_new_tokens": max_new_tokens, "temperature": temp, "top_p": top_p, "seed": seed,
+                  "reward": ev._jsonable(reward), "stop": stop, "chat": chat, "system": system,
+                  "n_problems": len(items), "ray_workers": workers}
+        ev.atomic_write_text(d / "samples.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n"
+                                                          for r in records))
+        ev.atomic_write_text(d / "config.json", json.dumps(config, indent=2))
+        ev.atomic_write_text(d / "summary.json", json.dumps(summary, indent=2))  # last: marks a finished eval
+        summary["out_dir"] = str(d)
+    return summary
