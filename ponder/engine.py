@@ -183,8 +183,9 @@ def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p,
     logits = logits.repeat_interleave(n, dim=0)
 
     B = P * n
-    keys = _mix(torch.tensor(seed, dtype=torch.int64) * 7919 + torch.arange(B, dtype=torch.int64)
-                + offset * n).to(dev)
+    # one stream per (seed, global prompt index, sample index): independent of n, batch and shard
+    rows = torch.arange(B, dtype=torch.int64)
+    keys = _mix(_mix(torch.tensor(seed, dtype=torch.int64)) + (offset + rows // n) * (1 << 32) + rows % n).to(dev)
     out_ids = [[] for _ in range(B)]
     out_lp = [[] for _ in range(B)]
     reason = [None] * B
@@ -256,7 +257,7 @@ def stream(model: Transformer, tokenizer: Tokenizer, prompt, max_new_tokens=256,
     cache = KVCache.empty(model.config, 1, len(ids) + max_new_tokens, model.dtype, dev)
     cache.valid[:, : len(ids)] = True
     logits = model(torch.tensor([ids], device=dev), cache=cache)[:, -1]
-    keys = _mix(torch.tensor([(seed or 0) * 7919], dtype=torch.int64)).to(dev)
+    keys = _mix(_mix(torch.tensor([seed or 0], dtype=torch.int64))).to(dev)
     out, shown = [], ""
     for step in range(max_new_tokens):
         t, _ = choose_tokens(logits, keys, step, temperature, top_k, top_p, min_p)

@@ -3,7 +3,7 @@ import torch
 
 import ponder
 
-torch.set_num_threads(2)
+torch.set_num_threads(1)  # one thread: two spin against each other on a busy 2-core box
 
 CORPUS = [
     "Problem: 3 + 4 * 2 = ?\nSolution: 4 * 2 = 8. 3 + 8 = 11. The answer is \\boxed{11}.<|endoftext|>",
