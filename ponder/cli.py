@@ -252,6 +252,102 @@ def cmd_verify(a):
               + f"; wrote {summary['output']}")
 
 
+def _ints_arg(text: str, flag: str) -> list[int]:
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise PonderError(f"{flag} {text!r}: expected comma-separated integers, e.g. 1,4,16") from None
+
+
+def _load_models(names, dtype, device) -> dict:
+    from . import checkpoint
+
+    return {name: checkpoint.load(name, dtype=dtype, device=device) for name in names}
+
+
+def cmd_eval(a):
+    from .evaluate import evaluate, sweep
+    from .tasks.data import load_items
+
+    items = load_items(a.data or a.task, split=a.split, n=a.limit, seed=a.seed)
+    models = _load_models(a.model or ["tiny"], a.dtype, a.device)
+    if a.sweep:
+        res = sweep(models, items, parallel_ns=_ints_arg(a.ns, "--ns"), budgets=_ints_arg(a.budgets, "--budgets"),
+                    methods=[m for m in a.methods.split(",") if m], max_new_tokens=a.max_new_tokens,
+                    temperature=0.8 if a.temperature is None else a.temperature, seed=a.seed, reward=a.reward,
+                    answer_tokens=a.answer_tokens, waits=a.waits, chat=a.chat, out_dir=a.out, progress=not a.json)
+        if a.json:
+            print(json.dumps({"curves": res["curves"], "seconds": res.get("seconds"),
+                              "files": {k: str(v) for k, v in res.get("files", {}).items()}}))
+        else:
+            for c in res["curves"]:
+                pts = ", ".join(f"{p['budget']}: {p['accuracy']:.1%} ({p['tokens']:.0f} tok)" for p in c["points"])
+                print(f"{c['model']} / {c['method']} ({c['kind']}): {pts}")
+            if a.out:
+                print(f"plots and data in {a.out}")
+        return
+    if len(models) > 1:
+        raise PonderError("several --model values are only for --sweep")
+    (name, (model, tok)), = models.items()
+    judge = None
+    if a.judge_model:
+        from .verify.judge import make_judge
+
+        jm, jt = _load_models([a.judge_model], a.dtype, a.device)[a.judge_model]
+        judge = make_judge(jm, jt, rubric=a.rubric)
+    kw = {k: v for k, v in (("n_votes", a.votes), ("n_candidates", a.candidates), ("scorer", a.scorer),
+                            ("rounds", a.rounds), ("budget", a.budget), ("waits", a.waits_bf),
+                            ("level", a.effort)) if v is not None}
+    if a.weighted:
+        kw["weighted"] = True
+    if a.early_stop:
+        kw["early_stop"] = True
+    summary = evaluate(model, tok, items, method=a.method, n=a.n, ks=_ints_arg(a.k, "--k"),
+                       max_new_tokens=a.max_new_tokens, temperature=a.temperature, top_p=a.top_p, seed=a.seed,
+                       reward=a.reward, judge=judge, method_kwargs=kw, chat=a.chat, out_dir=a.out,
+                       progress=not a.json, model_name=name)
+    if a.json:
+        print(json.dumps(summary, default=str))
+        return
+    m = summary["metrics"]
+    print(f"{name} on {len(items)} problems, method {a.method}, n={a.n}")
+    for key, v in m.items():
+        if isinstance(v, dict) and "mean" in v:
+            ci = f"  [{v['lo']:.3f}, {v['hi']:.3f}]" if v.get("lo") is not None else ""
+            print(f"  {key:<18} {v['mean']:.3f}{ci}")
+        else:
+            print(f"  {key:<18} {v}")
+    if a.out:
+        print(f"written to {a.out} (ponder report {a.out})")
+
+
+def cmd_probe(a):
+    from .probes import run_contamination_probe, run_diversity_probe
+    from .tasks.data import load_items
+
+    items = load_items(a.data or a.task, split=a.split, n=a.limit, seed=a.seed)
+    if a.probe == "contamination":
+        model, tok = _load_models([a.model[0] if a.model else "tiny"], a.dtype, a.device).popitem()[1]
+        res = run_contamination_probe(model, tok, items, train_file=a.train_file, ngram_n=a.ngram,
+                                      seed=a.seed, out_dir=a.out)
+        if a.json:
+            print(json.dumps(res, default=str))
+        else:
+            print(f"contaminated: {res['contaminated']}")
+            for r in res.get("reasons", []):
+                print(f"  - {r}")
+        return
+    models = _load_models(a.model or ["tiny"], a.dtype, a.device)
+    res = run_diversity_probe(models, items, n_samples=a.n, seed=a.seed, method=a.method, out_dir=a.out)
+    print(json.dumps(res, default=str) if a.json else json.dumps(res, indent=2, default=str)[:4000])
+
+
+def cmd_report(a):
+    from .report import write_html_report
+
+    print(write_html_report(a.run_dir, a.out, max_samples=a.max_samples))
+
+
 # ---- parser --------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -415,6 +511,81 @@ def build_parser() -> argparse.ArgumentParser:
     ve.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     ve.add_argument("--json", action="store_true", help="print the summary as JSON")
     ve.set_defaults(fn=cmd_verify)
+
+    ev = sub.add_parser("eval", help="evaluate with test-time methods; pass@k, maj@k with intervals; --sweep curves",
+                        description="Evaluate a model on a task split or a dataset file. Reports pass@1, unbiased "
+                                    "pass@k (Chen et al. 2021) and maj@k with 95% bootstrap intervals over problems, "
+                                    "mean tokens, latency, truncation and no-answer rates. --sweep draws test-time "
+                                    "scaling curves (accuracy vs tokens and vs latency).")
+    ev.add_argument("--model", "-m", action="append", help="checkpoint or 'tiny' (repeat to compare in --sweep)")
+    ev.add_argument("--dtype", default=None)
+    ev.add_argument("--device", default="cpu")
+    src = ev.add_mutually_exclusive_group()
+    src.add_argument("--task", default="arith", help="built-in task (default arith)")
+    src.add_argument("--data", default=None, help="JSONL/Parquet with prompt (or problem) and answer")
+    ev.add_argument("--split", default="test")
+    ev.add_argument("--limit", type=int, default=200, help="problems (default 200)")
+    ev.add_argument("--method", default="sampling",
+                    help="greedy | sampling | self_consistency | best_of_n | self_refine | budget_forcing | effort")
+    ev.add_argument("--n", type=int, default=1, help="samples (or runs) per problem")
+    ev.add_argument("--k", default="1", help="k values for pass@k / maj@k, e.g. 1,4,16 (each <= n)")
+    ev.add_argument("--max-new-tokens", type=int, default=128)
+    ev.add_argument("--temperature", type=float, default=None, help="default depends on the method")
+    ev.add_argument("--top-p", type=float, default=1.0)
+    ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--reward", default="math", help="verifier/reward spec (default math)")
+    ev.add_argument("--chat", action="store_true", help="wrap prompts in the chat template")
+    ev.add_argument("--votes", type=int, default=None, help="self-consistency: samples voted over")
+    ev.add_argument("--weighted", action="store_true", help="self-consistency: log-prob-weighted vote")
+    ev.add_argument("--early-stop", action="store_true", help="self-consistency: stop at a strict majority")
+    ev.add_argument("--candidates", type=int, default=None, help="best-of-N: candidates")
+    ev.add_argument("--scorer", default=None, help="best-of-N / refine scorer: logprob | likelihood | judge | reward spec")
+    ev.add_argument("--judge-model", default=None, help="checkpoint used as rubric judge (scorer judge)")
+    ev.add_argument("--rubric", default="Score the correctness and clarity of the answer.")
+    ev.add_argument("--rounds", type=int, default=None, help="self-refine rounds")
+    ev.add_argument("--budget", type=int, default=None, help="budget forcing: thinking token cap")
+    ev.add_argument("--waits-bf", type=int, default=None, help="budget forcing: 'Wait' extensions")
+    ev.add_argument("--effort", default=None, help="effort level: low | medium | high")
+    ev.add_argument("--sweep", action="store_true", help="draw test-time scaling curves instead")
+    ev.add_argument("--ns", default="1,2,4,8,16", help="--sweep: N values for parallel methods")
+    ev.add_argument("--budgets", default="16,32,64,128", help="--sweep: budgets for sequential methods")
+    ev.add_argument("--methods", default="majority,best_of_n,budget_forcing", help="--sweep: methods")
+    ev.add_argument("--answer-tokens", type=int, default=16, help="--sweep: forced-answer tokens")
+    ev.add_argument("--waits", type=int, default=0, help="--sweep: Wait extensions for budget forcing")
+    ev.add_argument("--out", "-o", default=None, help="directory for summary.json, samples.jsonl, plots")
+    ev.add_argument("--json", action="store_true", help="print the summary as JSON")
+    ev.set_defaults(fn=cmd_eval)
+
+    pr = sub.add_parser("probe", help="contamination and diversity probes",
+                        description="contamination: prefix completion, perturbation of templated problems and "
+                                    "n-gram overlap with a training file, then a verdict with its evidence. "
+                                    "diversity: intra- and inter-model homogeneity of samples (self-BLEU, "
+                                    "distinct-n, n-gram similarity) and a heatmap.")
+    pr.add_argument("probe", choices=["contamination", "diversity"])
+    pr.add_argument("--model", "-m", action="append", help="checkpoint(s); repeat for diversity across models")
+    pr.add_argument("--dtype", default=None)
+    pr.add_argument("--device", default="cpu")
+    src = pr.add_mutually_exclusive_group()
+    src.add_argument("--task", default="word", help="benchmark task (default word: templated, perturbable)")
+    src.add_argument("--data", default=None)
+    pr.add_argument("--split", default="test")
+    pr.add_argument("--limit", type=int, default=100)
+    pr.add_argument("--train-file", default=None, help="contamination: training text file for n-gram overlap")
+    pr.add_argument("--ngram", type=int, default=13)
+    pr.add_argument("--n", type=int, default=8, help="diversity: samples per prompt")
+    pr.add_argument("--method", default="ngram", help="diversity similarity: ngram | rouge_l")
+    pr.add_argument("--seed", type=int, default=0)
+    pr.add_argument("--out", "-o", default=None)
+    pr.add_argument("--json", action="store_true")
+    pr.set_defaults(fn=cmd_probe)
+
+    rp = sub.add_parser("report", help="one self-contained HTML report for a run or evaluation directory",
+                        description="Write RUN_DIR/report.html: configuration, metrics with intervals, curves, "
+                                    "alarms and sample completions with verdicts (plots embedded).")
+    rp.add_argument("run_dir")
+    rp.add_argument("--out", "-o", default=None, help="output HTML path (default RUN_DIR/report.html)")
+    rp.add_argument("--max-samples", type=int, default=50)
+    rp.set_defaults(fn=cmd_report)
     return p
 
 
