@@ -3,7 +3,8 @@
 1. measure held-out greedy pass@1 (with a bootstrap interval) on the task's test split;
 2. run GRPO with live progress;
 3. measure again;
-4. sweep self-consistency at N = 1, 2, 4, 8, 16 before and after (accuracy vs generated tokens);
+4. sweep self-consistency (majority vote, answers grouped by the math verifier's equivalence) at
+   N = 1, 2, 4, 8, 16 before and after: accuracy vs generated tokens;
 5. write runs/<name>/: metrics, final checkpoint, PNG plots, summary.json — and print a summary table.
 """
 
@@ -63,35 +64,14 @@ def _works_steps(text: str) -> bool:
     return bool(t) and (t[0].isdigit() or (t[0] == "-" and t[1:2].isdigit()))
 
 
-def self_consistency_sweep(model, tok, items, reward, ns, max_new_tokens: int, temperature: float,
-                           seed: int, label: str) -> dict:
-    """maj@N for each N from one draw of max(ns) samples per problem (the sampler is counter-based, so the
-    first N of the draw are exactly what a draw of N would give). Answers are grouped with the math
-    verifier's equivalence; ties go to the answer seen first."""
-    from .engine import sample
-    from .metrics import bootstrap_ci, majority_vote
-    from .verify.math import answers_equal, extract_answer
+def self_consistency(model, tok, items, cfg: DemoConfig, label: str) -> dict:
+    """maj@N curve for N in cfg.sweep_ns from one draw of the largest N (evaluate.sweep)."""
+    from .evaluate import sweep
 
-    nmax = max(ns)
-    t0 = time.perf_counter()
-    outs = sample(model, tok, [it["prompt"] for it in items], n=nmax, max_new_tokens=max_new_tokens,
-                  temperature=temperature, seed=seed)
-    seconds = time.perf_counter() - t0
-    total_tokens = sum(s.num_tokens for g in outs for s in g)
-    points = []
-    for n in ns:
-        per_problem, tokens = [], 0
-        for it, group in zip(items, outs):
-            answers = [extract_answer(s.text) for s in group[:n]]
-            tokens += sum(s.num_tokens for s in group[:n])
-            winner, _, _ = majority_vote(answers, equal=answers_equal)
-            per_problem.append(float(winner is not None and reward(f"\\boxed{{{winner}}}", it).correct))
-        mean, lo, hi = bootstrap_ci(per_problem, seed=seed)
-        mean_tokens = tokens / len(items)
-        # latency: the one big draw's time, attributed in proportion to the tokens each N uses
-        points.append({"budget": n, "tokens": mean_tokens, "accuracy": mean, "lo": lo, "hi": hi,
-                       "latency": seconds * tokens / max(1, total_tokens) / len(items)})
-    return {"model": label, "method": "self-consistency", "kind": "parallel", "points": points}
+    res = sweep({label: (model, tok)}, items, parallel_ns=cfg.sweep_ns, methods=("majority",),
+                max_new_tokens=cfg.max_new_tokens, temperature=cfg.sweep_temperature, seed=cfg.seed,
+                progress=False)
+    return res["curves"][0]
 
 
 def run_demo(cfg: DemoConfig, out_dir: str | Path, *, progress: bool = True, log=print) -> dict:
@@ -113,8 +93,7 @@ def run_demo(cfg: DemoConfig, out_dir: str | Path, *, progress: bool = True, log
 
     log(f"[1/4] held-out greedy pass@1 before RL ({cfg.eval_n} {cfg.task} test problems)")
     before = greedy_eval(model, tok, eval_items, reward, cfg.max_new_tokens, cfg.seed)
-    sweep_before = self_consistency_sweep(model, tok, sweep_items, reward, cfg.sweep_ns, cfg.max_new_tokens,
-                                          cfg.sweep_temperature, cfg.seed, "before RL")
+    sweep_before = self_consistency(model, tok, sweep_items, cfg, "before RL")
     log(f"      {before['accuracy']:.1%} [{before['lo']:.1%}, {before['hi']:.1%}]")
 
     log(f"[2/4] GRPO ({cfg.preset}) for {cfg.steps} steps, {cfg.prompts_per_step} prompts x {cfg.group_size}")
@@ -131,8 +110,7 @@ def run_demo(cfg: DemoConfig, out_dir: str | Path, *, progress: bool = True, log
     log(f"      {after['accuracy']:.1%} [{after['lo']:.1%}, {after['hi']:.1%}]")
 
     log(f"[4/4] self-consistency sweep N={list(cfg.sweep_ns)} on {cfg.sweep_n} problems, before and after")
-    sweep_after = self_consistency_sweep(model, tok, sweep_items, reward, cfg.sweep_ns, cfg.max_new_tokens,
-                                         cfg.sweep_temperature, cfg.seed, "after RL")
+    sweep_after = self_consistency(model, tok, sweep_items, cfg, "after RL")
     rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     plots = {"training": str(plot_training(rows, out / "training.png"))}
     plots.update({k: str(v) for k, v in plot_scaling([sweep_before, sweep_after], out / "scaling").items()})
@@ -163,7 +141,7 @@ def format_summary(s: dict) -> str:
         f"{'mean greedy tokens':28}{s['mean_greedy_tokens']['before']:>22.1f}{s['mean_greedy_tokens']['after']:>22.1f}",
     ]
     for pb, pa in zip(s["self_consistency"]["before"], s["self_consistency"]["after"]):
-        lines.append(f"{'self-consistency N=' + str(pb['budget']):28}{_pct(pb):>22}{_pct(pa):>22}")
+        lines.append(f"{'self-consistency maj@' + str(pb['budget']):28}{_pct(pb):>22}{_pct(pa):>22}")
     lines += [f"gain: {s['gain_points']:+.1f} points; RL {s['rl_seconds']:.0f} s, total {s['seconds']:.0f} s",
               f"run directory: {s['run_dir']}  (plots: training.png, scaling_tokens.png; "
               f"report: ponder report {s['run_dir']})"]
