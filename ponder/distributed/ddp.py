@@ -14,7 +14,8 @@ The RL trainer (rl/trainer.py) takes a `DataParallel` as `dp=` and then, per opt
 
 Backends: gloo on CPU (tested here with 2 ranks), NCCL on GPU (the same code with tensors on the rank's
 device; untested here: no GPU on the development machine). `apply_fsdp2` shards parameters with FSDP2
-(`torch.distributed.fsdp.fully_shard`) on CUDA; it is NOT wired into the trainer (see its docstring).
+(`torch.distributed.fsdp.fully_shard`); its gradients are tested on CPU/gloo, but it is NOT wired into the
+trainer (see its docstring for why and for the GPU recipe).
 
 Launching: `ponder grpo --nproc N` spawns N local ranks (torch.multiprocessing, 127.0.0.1, a free port);
 under `torchrun` (RANK / WORLD_SIZE / MASTER_ADDR / MASTER_PORT set) the process is one rank already.
@@ -22,11 +23,14 @@ under `torchrun` (RANK / WORLD_SIZE / MASTER_ADDR / MASTER_PORT set) the process
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -186,6 +190,25 @@ def _entry(rank, fn, args, world, port, backend, threads, outdir):
         shutdown()
 
 
+def _stop_ranks(procs, grace_s: float = 5.0) -> None:
+    """Ctrl-C: the ranks got SIGINT too when it came from the terminal; give them time to unwind (destroy
+    their process groups), forward SIGINT to any that did not get it, and only then terminate stragglers.
+    Only the processes started here are signalled."""
+    deadline = time.monotonic() + grace_s
+    for p in procs:
+        p.join(max(0.0, deadline - time.monotonic()))
+    for p in procs:
+        if p.is_alive():
+            with contextlib.suppress(OSError):
+                os.kill(p.pid, signal.SIGINT)
+    for p in procs:
+        p.join(2 * grace_s)
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+            p.join(grace_s)
+
+
 def spawn(fn: Callable, nproc: int, *args, backend: str = "gloo", threads: int | None = None) -> list:
     """Run fn(dp, *args) in `nproc` fresh local processes forming one process group; returns each rank's
     result, rank order. fn must be importable (a module-level function). A PonderError on a rank is
@@ -205,11 +228,7 @@ def spawn(fn: Callable, nproc: int, *args, backend: str = "gloo", threads: int |
             while not ctx.join():
                 pass
         except KeyboardInterrupt:
-            for p in ctx.processes:  # only the ranks started here
-                if p.is_alive():
-                    p.terminate()
-            for p in ctx.processes:
-                p.join(10)
+            _stop_ranks(ctx.processes)
             raise
         except Exception:
             errors = sorted(Path(outdir).glob("rank*.error"))
@@ -268,30 +287,42 @@ def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, p
     return Path(spawn(_train_rank, nproc, cfg, str(run_dir), resume, progress, backend="gloo")[0])
 
 
-# ---- FSDP2 (GPU only) -------------------------------------------------------------------------------------
+# ---- FSDP2 -------------------------------------------------------------------------------------------------
 def apply_fsdp2(model, dp: DataParallel):
-    """Shard `model` over the ranks with FSDP2 (`fully_shard` per transformer block, then the root, which
-    holds the tied embedding/LM head). Gradients are reduce-scattered during backward with divide factor 1,
-    i.e. summed, matching the trainer's global-divisor losses; `sync_grads` must then not be called.
+    """Shard `model`'s parameters over the ranks with FSDP2 (`fully_shard` per transformer block, then the
+    root, which holds the tied embedding / LM head). Gradients are reduce-scattered during backward as a
+    plain SUM (divide factor 1), matching the trainer's global-divisor losses, so `sync_grads` must not be
+    called on top. On CUDA ranks the model is moved to the rank's device first (NCCL); on CPU ranks (gloo,
+    which has no PREMUL_SUM) the same code runs, which is how tests/test_distributed.py checks the gradients.
 
-    CUDA + NCCL only. Not wired into the trainer: a sharded model's forward is a collective, so generation
-    (rank-sharded, ragged decode lengths), rank-0-only evaluation and rank-0-only saving would deadlock.
-    The recipe on GPUs: generate on Ray actors holding full replicas (ponder.distributed.ray_workers, weights
-    from `full_state_dict`), evaluate and save on every rank through `full_state_dict`. Untested here (no GPU)."""
-    if dp.device.type != "cuda":
-        raise PonderError("FSDP2 sharding needs CUDA ranks (NCCL); CPU ranks keep full replicas and "
-                          "all-reduce gradients (DataParallel.sync_grads)")
+    Not wired into the trainer: a sharded model's forward is a collective, so the trainer's rank-sharded
+    generation (ragged decode lengths), rank-0-only evaluation and rank-0-only saving would deadlock or save
+    shards. The recipe for GPUs: generate on Ray actors holding full replicas (weights from
+    `full_state_dict`, pushed with RayPool.push), evaluate on the actors, and save from `full_state_dict` on
+    rank 0 after calling it on every rank. CUDA/NCCL is untested here (no GPU on the development machine)."""
     from torch.distributed.fsdp import fully_shard
 
-    for block in model.layers:
-        fully_shard(block)
-    fully_shard(model)
-    model.set_gradient_divide_factor(1.0)
+    if dp.device.type == "cuda":
+        model.to(dp.device)
+    elif dp.device.type != "cpu":
+        raise PonderError(f"FSDP2: unsupported device {dp.device} (use CUDA ranks with NCCL, or CPU with gloo)")
+    units = [*model.layers, model]
+    for unit in units:
+        fully_shard(unit)
+    for unit in units:  # per FSDP unit: the root's settings do not reach the blocks
+        unit.set_force_sum_reduction_for_comms(True)
+        unit.set_gradient_divide_factor(1.0)
     return model
 
 
 def full_state_dict(model) -> dict:
-    """The whole (unsharded) state dict of an FSDP2 model on CPU; a collective: call it on every rank."""
+    """The whole (unsharded) state dict of an FSDP2 model, on rank 0's CPU (other ranks get {}); a collective:
+    call it on every rank."""
     from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
 
-    return get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+    state = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+    if getattr(model.config, "tie_word_embeddings", False):  # one name of the tied pair may be dropped
+        for a, b in (("embed_tokens.weight", "lm_head.weight"), ("lm_head.weight", "embed_tokens.weight")):
+            if a not in state and b in state:
+                state[a] = state[b]
+    return state

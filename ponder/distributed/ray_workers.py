@@ -29,6 +29,7 @@ import functools
 import os
 import platform
 import socket
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -91,6 +92,34 @@ def probe(address: str, timeout_s: float = 5.0) -> None:
                           f"({e.strerror or type(e).__name__}); is `ray start --head` running there?") from None
 
 
+def probe_gcs(address: str, timeout_s: float = 5.0) -> None:
+    """Ask the GCS at HOST:PORT for a key, bounded by timeout_s: a TCP port that accepts connections may still
+    not be a Ray head (a proxy, another service), and ray.init would then retry for tens of seconds. Uses
+    ray._raylet.GcsClient (not public API): if that interface is missing or changed, this check is skipped."""
+    try:
+        from ray._raylet import GcsClient
+    except ImportError:
+        return
+    result: dict = {}
+
+    def ask():
+        try:
+            GcsClient(address=address).internal_kv_get(b"ponder-probe", None, timeout=timeout_s)
+            result["ok"] = True
+        except (TypeError, AttributeError) as e:  # an interface change, not an answer: skip the check
+            result["skip"] = e
+        except Exception as e:
+            result["error"] = e
+
+    t = threading.Thread(target=ask, daemon=True)  # daemon: a hung RPC cannot hold the process
+    t.start()
+    t.join(timeout_s)
+    if "ok" in result or "skip" in result:
+        return
+    why = str(result["error"]).splitlines()[0][:120] if "error" in result else f"no answer in {timeout_s:g} s"
+    raise PonderError(f"--ray {address}: no Ray cluster answers there ({why}); is `ray start --head` running?")
+
+
 @contextlib.contextmanager
 def ray_session(address: str | None = None, *, num_cpus: int | None = None, timeout_s: float = 5.0):
     """Connect to `address` ("HOST:PORT", "ray://HOST:PORT", "auto") or start a local Ray instance, and
@@ -99,13 +128,17 @@ def ray_session(address: str | None = None, *, num_cpus: int | None = None, time
     ray = _ray()
     if address is not None and address != "auto":
         probe(address, timeout_s)
+        if "://" not in address:  # a GCS address (ray:// is the client server: the TCP probe must do)
+            probe_gcs(address, timeout_s)
     if ray.is_initialized():
         yield ray
         return
     if address is None:
         # Local workers import ponder from the driver's tree, installed or not.
         path = os.pathsep.join(p for p in (PACKAGE_ROOT, os.environ.get("PYTHONPATH")) if p)
-        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
+        # address="local": always a new instance of our own; a bare ray.init() would attach to whatever
+        # cluster /tmp/ray/ray_current_cluster names (another user's test run, say) and share its CPUs.
+        ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
                  runtime_env={"env_vars": {"PYTHONPATH": path}})
     else:
         try:
