@@ -198,14 +198,34 @@ def _objective_overrides(a) -> dict:
     return over
 
 
+def _grpo_trainer(a):
+    """train(cfg, run_dir, resume=, progress=) on Ray actors (--ray), on data-parallel ranks (--nproc, torchrun),
+    or in this process."""
+    from functools import partial
+
+    from .distributed.ddp import launched_by_torchrun, train_ddp
+    from .rl.trainer import train
+
+    if a.ray is not None and (a.nproc > 1 or launched_by_torchrun()):
+        raise PonderError("--ray and --nproc/torchrun are separate modes; choose one")
+    if a.ray is not None:
+        from .distributed.ray_workers import train_ray
+
+        return partial(train_ray, address=None if a.ray == "local" else a.ray, workers=a.ray_workers)
+    if a.nproc > 1 or launched_by_torchrun():
+        return partial(train_ddp, nproc=a.nproc)
+    return train
+
+
 def cmd_grpo(a):
     from .rl import objective as obj
-    from .rl.trainer import GRPOConfig, objective_for, train
+    from .rl.trainer import GRPOConfig, objective_for
 
     over = _objective_overrides(a)
     if a.explain:
         print(obj.explain(objective_for(a.preset, over, a.max_new_tokens)))
         return
+    train = _grpo_trainer(a)
     if a.resume:
         run = train(GRPOConfig(steps=a.steps or 0), a.resume, resume=True, progress=not a.quiet)
     else:
@@ -215,7 +235,7 @@ def cmd_grpo(a):
                          max_new_tokens=a.max_new_tokens, temperature=a.temperature, lr=a.lr, seed=a.seed,
                          eval_every=a.eval_every, eval_n=a.eval_n, save_every=a.save_every,
                          curriculum=a.curriculum, chat=a.chat, stop_on_alarm=a.stop_on_alarm,
-                         device=a.device, dtype=a.dtype, micro_batch=a.micro_batch)
+                         device=a.device, dtype=a.dtype, micro_batch=a.micro_batch, off_policy=a.off_policy)
         run = train(cfg, a.out, progress=not a.quiet)
     print(f"run directory: {run}")
 
@@ -484,6 +504,13 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--stop-on-alarm", action="store_true", help="checkpoint and stop when an alarm fires")
     gr.add_argument("--out", "-o", default="runs/grpo", help="run directory")
     gr.add_argument("--resume", metavar="RUN_DIR", default=None, help="continue this run to --steps")
+    gr.add_argument("--off-policy", action="store_true",
+                    help="one-step off-policy: generate step t+1 while step t trains (ratio vs the sampler)")
+    gr.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                    help="rollouts and rewards on Ray actors; no ADDRESS starts a local Ray instance")
+    gr.add_argument("--ray-workers", type=int, default=2, help="Ray actors for --ray (default 2)")
+    gr.add_argument("--nproc", type=int, default=1,
+                    help="data-parallel learner ranks spawned here (gloo on CPU); torchrun sets its own")
     gr.add_argument("--quiet", action="store_true")
     gr.set_defaults(fn=cmd_grpo)
 
