@@ -5,6 +5,7 @@
     out = ponder.sample(model, tok, ["Problem: 3 + 4 * 2 = ?\nSolution:"], n=4, max_new_tokens=64)
 """
 
+from . import tasks, verify
 from .checkpoint import load, save
 from .engine import Sample, sample
 from .errors import PonderError

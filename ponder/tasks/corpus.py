@@ -177,16 +177,17 @@ def _solution(rng: random.Random, item: dict, style: str, noise: str | None) -> 
 
 def _random_fact(rng: random.Random) -> str:
     op = rng.choice("+-*")
+    # The two-digit world of `arith` (see arith.VALUE_RANGE): times tables and sums/differences below 100.
     if op == "*":
-        a, b = rng.randint(0, 12), rng.randint(0, 30)
+        a, b = rng.randint(0, 12), rng.randint(0, 9)
         if rng.random() < 0.5:
             a, b = b, a
     elif op == "+":
-        a, b = rng.randint(0, 200), rng.randint(0, 20)
+        a, b = rng.randint(0, 99), rng.randint(0, 20)
         if rng.random() < 0.3:
             a, b = b, a
     else:
-        a = rng.randint(0, 200)
+        a = rng.randint(0, 99)
         b = rng.randint(0, min(a, 20) if rng.random() < 0.8 else 30)  # mostly non-negative results
     return f"{a} {op} {b} = {arith.apply(op, a, b)}."
 
