@@ -1,0 +1,259 @@
+"""Ponder's GRPO vs TRL's GRPOTrainer: same model, prompts, reward and settings, side by side (CPU, fp32).
+
+Both sides start from the same weights (Ponder's checkpoint exported to HF format), train for the same
+number of steps on the same prompts in the same order (each step: P prompts x G samples, one optimizer
+step), with the same reward (Ponder's math verifier), objective (GRPO: group mean/std advantage, token
+ratio clipped at 0.2, per-sequence token mean then batch mean, k3 KL with beta 0.04, one update per batch)
+and optimizer (AdamW betas 0.9/0.99, Ponder's linear warmup, grad-norm clip 1.0). Held-out accuracy
+before and after is measured the same way for both: greedy decoding with Ponder's engine on the arith
+test split, scored by the math verifier; TRL's trained model is read back through save_pretrained ->
+ponder.load. Seconds per step = wall time of each training loop / steps (model loading and held-out
+evals excluded). Prints one JSON object on stdout; progress goes to stderr.
+
+    python bench/grpo_vs_trl.py [--model tiny] [--steps 30] [--prompts-per-step 8] [--group-size 8]
+                                [--lr 2e-4] [--max-new-tokens 96] [--eval-n 200] [--threads 1]
+"""
+
+import argparse
+import contextlib
+import json
+import math
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import ponder  # noqa: E402
+from ponder.rl import trainer as ponder_rl  # noqa: E402
+from ponder.tasks import generate  # noqa: E402
+from ponder.tasks.data import load_dataset  # noqa: E402
+from ponder.verify.registry import get_reward  # noqa: E402
+
+BETA, EPSILON = 0.04, 0.2  # Ponder's `grpo` preset (objective.PRESETS["grpo"]); TRL gets the same values
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def heldout(model, tok, items, reward, max_new_tokens: int) -> float:
+    """Greedy accuracy with Ponder's engine: the one yardstick for both sides (training quality only)."""
+    return ponder_rl.greedy_accuracy(model, tok, items, reward, ponder_rl.GRPOConfig(max_new_tokens=max_new_tokens))
+
+
+def step_prompts(pool, a) -> list[list[dict]]:
+    """The prompts Ponder's trainer draws at each step (no curriculum, no dynamic sampling: one round)."""
+    return [ponder_rl._draw(pool, a.prompts_per_step, a.seed, step, 0, None) for step in range(a.steps)]
+
+
+def run_ponder(base_dir: Path, pool_file: Path, work: Path, a) -> tuple[dict, object, object]:
+    # `data=` (the same pool the task would draw from) rather than `task=`: with no eval_data the trainer
+    # has no held-out items, so no evaluation runs inside the timed loop.
+    cfg = ponder_rl.GRPOConfig(
+        model=str(base_dir), task=None, data=str(pool_file), reward="math", preset="grpo", steps=a.steps,
+        prompts_per_step=a.prompts_per_step, group_size=a.group_size, max_new_tokens=a.max_new_tokens,
+        temperature=1.0, top_p=1.0, lr=a.lr, warmup=a.warmup, weight_decay=0.0, grad_clip=1.0,
+        micro_batch=a.prompts_per_step * a.group_size, seed=a.seed, train_pool=a.train_pool,
+        eval_every=a.steps, save_every=a.steps, tensorboard=False,
+    )
+    model, tok = ponder.load(base_dir)
+    rows = []
+
+    def on_log(row):
+        rows.append(row)
+        log(f"  ponder step {row['step']}/{a.steps}: reward {row.get('reward_mean', float('nan')):.3f} "
+            f"len {row.get('response_length', 0):.1f} gen {row.get('gen_s', 0):.2f}s "
+            f"train {row.get('train_s', 0):.2f}s")
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    ponder_rl.train(cfg, work / "ponder_run", progress=False, on_log=on_log, model=model, tok=tok)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    n = len(rows)
+    out = {
+        "sec_per_step": wall / a.steps,
+        "cpu_s_per_step": cpu / a.steps,
+        "step_s_mean": sum(r["step_s"] for r in rows) / n,
+        "gen_s_per_step": sum(r["gen_s"] for r in rows) / n,
+        "train_s_per_step": sum(r["train_s"] for r in rows) / n,
+        "train_reward_mean": sum(r["reward_mean"] for r in rows) / n,
+        "skipped_steps": sum(bool(r.get("skipped")) for r in rows),
+    }
+    return out, model, tok
+
+
+def run_trl(base_dir: Path, per_step: list[list[dict]], work: Path, reward, a) -> tuple[dict, Path]:
+    import transformers
+    from datasets import Dataset
+    from trl import GRPOConfig, GRPOTrainer
+
+    model = transformers.AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
+    tok = transformers.PreTrainedTokenizerFast.from_pretrained(base_dir)
+    if tok.pad_token_id is None or tok.eos_token_id is None:
+        raise SystemExit(f"{base_dir}/tokenizer_config.json: needs eos_token and pad_token for TRL")
+    P, G = a.prompts_per_step, a.group_size
+    # The dataset is Ponder's prompt sequence laid out step by step and read in order (shuffle_dataset=False):
+    # TRL's RepeatSampler then hands step k exactly Ponder's step-k prompts, each repeated G times.
+    ds = Dataset.from_list([{"prompt": it["prompt"], "answer": str(it["answer"])} for step in per_step
+                            for it in step])
+
+    expected = [[it["prompt"] for it in step for _ in range(G)] for step in per_step]
+    seen = []
+
+    def math_reward(completions, answer, prompts, **_):
+        seen.append(list(prompts))
+        if seen[-1] != expected[len(seen) - 1]:  # the side-by-side is void unless both sides see the same data
+            raise SystemExit(f"TRL step {len(seen)}: prompts differ from Ponder's for that step")
+        return [float(reward(c, {"answer": g}).reward) for c, g in zip(completions, answer)]
+
+    args = GRPOConfig(
+        output_dir=str(work / "trl_run"), use_cpu=True, bf16=False, fp16=False, report_to="none",
+        save_strategy="no", logging_steps=1, disable_tqdm=True, seed=a.seed, data_seed=a.seed,
+        max_steps=a.steps, shuffle_dataset=False, dataloader_num_workers=0, dataloader_pin_memory=False,
+        # one optimizer step = one generation batch of P prompts x G completions, in one micro-batch
+        per_device_train_batch_size=P * G, gradient_accumulation_steps=1, steps_per_generation=1,
+        num_generations=G, num_iterations=1, max_completion_length=a.max_new_tokens,
+        temperature=1.0, top_p=1.0, top_k=0, repetition_penalty=1.0,
+        # TRL's defaults differ from Ponder's grpo preset: loss_type "dapo" (token mean over the batch) and
+        # beta 0; "grpo" is the per-sequence token mean averaged over sequences, i.e. seq_mean_token_mean.
+        loss_type="grpo", beta=BETA, epsilon=EPSILON, scale_rewards="group", importance_sampling_level="token",
+        # Ponder's k3 term is not weighted by the importance ratio (TRL's default since 1.x weights it).
+        use_bias_correction_kl=False,
+        mask_truncated_completions=False, gradient_checkpointing=False, disable_dropout=True,
+        max_grad_norm=1.0, weight_decay=0.0, log_completions=False, use_vllm=False,
+    )
+    # Ponder's optimizer and schedule, handed to TRL so the update rule is identical: AdamW(0.9, 0.99) and
+    # lr * min(1, (step + 1) / warmup) (LambdaLR evaluates the lambda at 0 before the first step).
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, betas=(0.9, 0.99), weight_decay=0.0)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(1, a.warmup)))
+    rows, marks = [], {}
+
+    class Progress(transformers.TrainerCallback):
+        def on_step_begin(self, args, state, control, **kw):
+            marks["t"] = time.perf_counter()
+
+        def on_step_end(self, args, state, control, **kw):
+            marks.setdefault("steps", []).append(time.perf_counter() - marks["t"])
+
+        def on_log(self, args, state, control, logs=None, **kw):
+            if logs and "reward" in logs:
+                rows.append(logs)
+                log(f"  trl step {state.global_step}/{a.steps}: reward {logs['reward']:.3f} "
+                    f"len {logs.get('completions/mean_length', float('nan')):.1f} "
+                    f"step {marks['steps'][-1] if marks.get('steps') else float('nan'):.2f}s")
+
+    trainer = GRPOTrainer(model=model, reward_funcs=math_reward, args=args, train_dataset=ds,
+                          processing_class=tok, callbacks=[Progress()], optimizers=(opt, sched))
+    torch.set_num_threads(a.threads)  # in case accelerate's CPU setup changed it
+    gen_times = []
+    inner = trainer._generate_and_score_completions
+
+    def timed(*x, **kw):  # generation + reward + old/ref log-probs, TRL's counterpart of Ponder's gen_s
+        t = time.perf_counter()
+        try:
+            return inner(*x, **kw)
+        finally:
+            gen_times.append(time.perf_counter() - t)
+
+    trainer._generate_and_score_completions = timed
+    t0, c0 = time.perf_counter(), time.process_time()
+    trainer.train()
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    steps_t = marks.get("steps", [])
+    if trainer.state.global_step != a.steps or len(gen_times) != a.steps:
+        raise SystemExit(f"TRL ran {trainer.state.global_step} optimizer steps and {len(gen_times)} "
+                         f"generations, expected {a.steps} of each")
+    out = {
+        "sec_per_step": wall / a.steps,
+        "cpu_s_per_step": cpu / a.steps,
+        "step_s_mean": sum(steps_t) / max(1, len(steps_t)),
+        "gen_s_per_step": sum(gen_times) / a.steps,
+        "train_s_per_step": (sum(steps_t) - sum(gen_times)) / a.steps,
+        "train_reward_mean": sum(r["reward"] for r in rows) / max(1, len(rows)),
+    }
+    final = work / "trl_final"
+    trainer.model.save_pretrained(final)
+    tok.save_pretrained(final)
+    return out, final
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default="tiny", help="Ponder checkpoint (directory or 'tiny')")
+    ap.add_argument("--steps", type=int, default=30)
+    ap.add_argument("--prompts-per-step", type=int, default=8)
+    ap.add_argument("--group-size", type=int, default=8)
+    ap.add_argument("--lr", type=float, default=2e-4)
+    ap.add_argument("--warmup", type=int, default=5, help="linear warmup steps (Ponder's default schedule)")
+    ap.add_argument("--max-new-tokens", type=int, default=96)
+    ap.add_argument("--eval-n", type=int, default=200, help="held-out problems (arith test split)")
+    ap.add_argument("--train-pool", type=int, default=5000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1)
+    a = ap.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    import transformers
+    import trl
+
+    reward = get_reward("math")
+    out = sys.stdout
+    # Both trainers print (TRL its log dicts, Ponder its alarms): stdout is kept for the one JSON object.
+    with tempfile.TemporaryDirectory(prefix="grpo_vs_trl-") as d, contextlib.redirect_stdout(sys.stderr):
+        work = Path(d)
+        model, tok = ponder.load(a.model)
+        base_dir = ponder.save(model, tok, work / "base")  # the HF-format export both sides start from
+        pool = generate("arith", "train", a.train_pool, seed=a.seed)
+        pool_file = work / "pool.jsonl"
+        pool_file.write_text("".join(json.dumps(it) + "\n" for it in pool))
+        if [it["prompt"] for it in load_dataset(pool_file)] != [it["prompt"] for it in pool]:
+            raise SystemExit(f"{pool_file}: the prompt pool did not round-trip through load_dataset")
+        test = generate("arith", "test", a.eval_n, seed=0)
+        per_step = step_prompts(pool, a)
+
+        # The export must be faithful, or the two sides would not start from the same policy.
+        hf = transformers.AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32).eval()
+        ids = torch.tensor([tok.encode(per_step[0][0]["prompt"], add_special_tokens=True)])
+        with torch.no_grad():
+            diff = float((model(ids) - hf(ids).logits).abs().max())
+        if not diff < 1e-4:
+            raise SystemExit(f"{base_dir}: HF logits differ from Ponder's by {diff:.2e}")
+        del hf
+
+        log(f"held-out before ({a.eval_n} problems, greedy)...")
+        before = heldout(model, tok, test, reward, a.max_new_tokens)
+        log(f"  {before:.3f}")
+        del model
+
+        log(f"Ponder GRPO: {a.steps} steps x {a.prompts_per_step} prompts x {a.group_size} samples")
+        p_out, p_model, p_tok = run_ponder(base_dir, pool_file, work, a)
+        p_after = heldout(p_model, p_tok, test, reward, a.max_new_tokens)
+        del p_model
+        log(f"  Ponder {p_out['sec_per_step']:.2f} s/step, held-out after {p_after:.3f}")
+
+        log(f"TRL {trl.__version__} GRPOTrainer: same settings")
+        t_out, t_dir = run_trl(base_dir, per_step, work, reward, a)
+        t_model, t_tok = ponder.load(t_dir)
+        t_after = heldout(t_model, t_tok, test, reward, a.max_new_tokens)
+        log(f"  TRL {t_out['sec_per_step']:.2f} s/step, held-out after {t_after:.3f}")
+
+    p_out.update(heldout_before=before, heldout_after=p_after, gain=p_after - before)
+    t_out.update(heldout_before=before, heldout_after=t_after, gain=t_after - before)
+    ratio = p_out["sec_per_step"] / t_out["sec_per_step"]
+    result = {
+        "model": a.model, "steps": a.steps, "prompts_per_step": a.prompts_per_step, "group_size": a.group_size,
+        "lr": a.lr, "warmup": a.warmup, "max_new_tokens": a.max_new_tokens, "temperature": 1.0, "beta": BETA,
+        "epsilon": EPSILON, "eval_n": a.eval_n, "seed": a.seed,
+        "ponder": p_out, "trl": t_out, "sec_per_step_ratio": ratio,
+        "speed_target_met": ratio <= 0.5,
+        "gain_target_met": p_out["gain"] >= t_out["gain"] and not math.isnan(p_out["gain"]),
+        "trl_version": trl.__version__, "transformers_version": transformers.__version__,
+        "torch_version": torch.__version__, "threads": torch.get_num_threads(),
+    }
+    print(json.dumps(result), file=out, flush=True)
+    return result
+
+
+if __name__ == "__main__":
+    main()
