@@ -163,6 +163,9 @@ def test_ddp_bad_input(tmp_path, ckpt, data):
     with pytest.raises(PonderError, match="13 ranks but only 12 samples"):
         ddp.train_ddp(cfg, tmp_path / "x", nproc=13, progress=False)
     assert time.perf_counter() - t < 1  # refused before any process starts
+    with pytest.raises(PonderError, match="off_policy with several data-parallel ranks"):
+        ddp.train_ddp(GRPOConfig(**dict(SMALL, model=str(ckpt), data=str(data), off_policy=True)), tmp_path / "y",
+                      nproc=2, progress=False)
     with pytest.raises(PonderError, match="nproc must be a positive integer"):
         ddp.spawn(_rank, 0)
 

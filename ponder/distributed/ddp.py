@@ -242,7 +242,11 @@ def spawn(fn: Callable, nproc: int, *args, backend: str = "gloo", threads: int |
 
 # ---- the RL trainer on N ranks ---------------------------------------------------------------------------
 def check_world(cfg, world: int) -> None:
-    """More ranks than samples per step would leave ranks with nothing to train on."""
+    """More ranks than samples per step would leave ranks with nothing to train on; off-policy generation runs
+    in a background thread, whose sample all-gathers would interleave with the learner's all-reduces."""
+    if world > 1 and getattr(cfg, "off_policy", False):
+        raise PonderError("off_policy with several data-parallel ranks is not supported (the rollout thread's "
+                          "collectives would interleave with the learner's); use --ray --off-policy")
     samples = cfg.prompts_per_step * cfg.group_size
     if world > samples:
         raise PonderError(f"{world} ranks but only {samples} samples per step (prompts_per_step="
@@ -252,8 +256,7 @@ def check_world(cfg, world: int) -> None:
 def _train_rank(dp: DataParallel, cfg, run_dir: str, resume: bool, progress: bool) -> str:
     from ..rl.trainer import train
 
-    if not resume:
-        check_world(cfg, dp.world)
+    check_world(cfg, dp.world)  # on resume, cfg is the saved one (train_ddp passes it)
     run = train(cfg, run_dir, resume=resume, progress=progress and dp.rank == 0, generate_fn=dp.generate_fn(),
                 score_fn=dp.score_fn(), dp=dp)
     return str(run)
@@ -266,14 +269,13 @@ def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, p
     the plain single-process trainer."""
     from ..rl.trainer import GRPOConfig, train
 
-    if resume:  # the ranks read the run's own config; check the world size against it first
+    if resume:  # the ranks train with the run's own config: check the world size against that one
         f = Path(run_dir) / "config.json"
         if f.is_file():
             saved = json.loads(f.read_text()).get("grpo", {})
-            check_world(GRPOConfig(**{k: v for k, v in saved.items() if k in GRPOConfig.__dataclass_fields__}),
-                        int(os.environ["WORLD_SIZE"]) if launched_by_torchrun() else (nproc or 1))
-    else:
-        check_world(cfg, int(os.environ["WORLD_SIZE"]) if launched_by_torchrun() else (nproc or 1))
+            cfg = GRPOConfig(**{**{k: v for k, v in saved.items() if k in GRPOConfig.__dataclass_fields__},
+                                "steps": cfg.steps})
+    check_world(cfg, int(os.environ["WORLD_SIZE"]) if launched_by_torchrun() else (nproc or 1))
     if launched_by_torchrun():
         dp = init_from_env(backend)
         try:
