@@ -262,7 +262,13 @@ def cmd_demo(a):
 def cmd_verify(a):
     from .verify.run import verify_file
 
-    summary = verify_file(a.kind, a.input, a.output, workers=a.workers, progress=not a.json)
+    if a.ray is not None:
+        from .distributed.ray_workers import verify_file_ray
+
+        summary = verify_file_ray(a.kind, a.input, a.output, address=None if a.ray == "local" else a.ray,
+                                  workers=a.ray_workers)
+    else:
+        summary = verify_file(a.kind, a.input, a.output, workers=a.workers, progress=not a.json)
     if a.json:
         print(json.dumps(summary))
     else:
@@ -291,6 +297,8 @@ def cmd_eval(a):
 
     items = load_items(a.data or a.task, split=a.split, n=a.limit, seed=a.seed)
     models = _load_models(a.model or ["tiny"], a.dtype, a.device)
+    if a.sweep and a.ray is not None:
+        raise PonderError("--sweep does not run on Ray yet; drop --ray")
     if a.sweep:
         res = sweep(models, items, parallel_ns=_ints_arg(a.ns, "--ns"), budgets=_ints_arg(a.budgets, "--budgets"),
                     methods=[m for m in a.methods.split(",") if m], max_new_tokens=a.max_new_tokens,
@@ -322,10 +330,16 @@ def cmd_eval(a):
         kw["weighted"] = True
     if a.early_stop:
         kw["early_stop"] = True
-    summary = evaluate(model, tok, items, method=a.method, n=a.n, ks=_ints_arg(a.k, "--k"),
-                       max_new_tokens=a.max_new_tokens, temperature=a.temperature, top_p=a.top_p, seed=a.seed,
-                       reward=a.reward, judge=judge, method_kwargs=kw, chat=a.chat, out_dir=a.out,
-                       progress=not a.json, model_name=name)
+    ekw = dict(method=a.method, n=a.n, ks=_ints_arg(a.k, "--k"), max_new_tokens=a.max_new_tokens,
+               temperature=a.temperature, top_p=a.top_p, seed=a.seed, reward=a.reward, judge=judge,
+               method_kwargs=kw, chat=a.chat, out_dir=a.out, model_name=name)
+    if a.ray is not None:
+        from .distributed.ray_workers import evaluate_ray
+
+        summary = evaluate_ray(model, tok, items, address=None if a.ray == "local" else a.ray,
+                               workers=a.ray_workers, **ekw)
+    else:
+        summary = evaluate(model, tok, items, progress=not a.json, **ekw)
     if a.json:
         print(json.dumps(summary, default=str))
         return
@@ -537,6 +551,9 @@ def build_parser() -> argparse.ArgumentParser:
     ve.add_argument("-o", "--output", default=None, help="output JSONL (written atomically)")
     ve.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     ve.add_argument("--json", action="store_true", help="print the summary as JSON")
+    ve.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                    help="run on Ray actors (no ADDRESS: a private local Ray instance)")
+    ve.add_argument("--ray-workers", type=int, default=2, help="Ray actors (default 2)")
     ve.set_defaults(fn=cmd_verify)
 
     ev = sub.add_parser("eval", help="evaluate with test-time methods; pass@k, maj@k with intervals; --sweep curves",
@@ -581,6 +598,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--waits", type=int, default=0, help="--sweep: Wait extensions for budget forcing")
     ev.add_argument("--out", "-o", default=None, help="directory for summary.json, samples.jsonl, plots")
     ev.add_argument("--json", action="store_true", help="print the summary as JSON")
+    ev.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                    help="run on Ray actors (no ADDRESS: a private local Ray instance)")
+    ev.add_argument("--ray-workers", type=int, default=2, help="Ray actors (default 2)")
     ev.set_defaults(fn=cmd_eval)
 
     pr = sub.add_parser("probe", help="contamination and diversity probes",
