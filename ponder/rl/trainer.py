@@ -142,11 +142,14 @@ def behaviour_logprobs(groups, shape) -> torch.Tensor:
     return out
 
 
-def token_logprobs(model, ids, attn, temperature: float, with_entropy: bool = False):
-    """log pi(target) under the sampling distribution softmax(logits / T), for every target position."""
-    logits = model(ids[:, :-1], attention_mask=attn[:, :-1]).float() / temperature
+def token_logprobs(model, ids, attn, temperature: float, with_entropy: bool = False, start: int = 0):
+    """log pi(target) under the sampling distribution softmax(logits / T), for target positions >= start.
+
+    Positions before `start` are prompt tokens of every row: the output head and softmax skip them."""
+    hidden = model(ids[:, :-1], attention_mask=attn[:, :-1], return_hidden=True)[:, start:]
+    logits = model.lm_head(hidden).float() / temperature
     logp_all = torch.log_softmax(logits, -1)
-    logp = logp_all.gather(-1, ids[:, 1:, None])[..., 0]
+    logp = logp_all.gather(-1, ids[:, 1 + start:, None])[..., 0]
     ent = None
     if with_entropy:
         with torch.no_grad():
@@ -405,6 +408,9 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
     shaped = obj.shape_rewards(rewards, lengths, cfg.max_new_tokens, ocfg)
     adv = obj.compute_advantages(shaped, G, ocfg)
     ids, attn, comp = build_batch(kept_groups, tok.pad_token_id)
+    # Only columns from the first completion target on carry loss: compute nothing for the prompt-only ones.
+    start = int(comp.any(0).float().argmax())
+    comp = comp[:, start:]
     mask = obj.loss_mask(comp, truncated, ocfg)
     t1 = time.perf_counter()
     B = ids.shape[0]
@@ -420,12 +426,12 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
         for lo, hi in spans:
             for i in range(lo, hi, cfg.micro_batch):
                 j = min(hi, i + cfg.micro_batch)
-                out[i:j] = token_logprobs(m, ids[i:j], attn[i:j], cfg.temperature)[0]
+                out[i:j] = token_logprobs(m, ids[i:j], attn[i:j], cfg.temperature, start=start)[0]
         return out
 
     old = None
     if cfg.off_policy:  # rollouts came from older weights: the ratio is against the sampler's log-probs
-        old = behaviour_logprobs(kept_groups, comp.shape)
+        old = behaviour_logprobs(kept_groups, (comp.shape[0], comp.shape[1] + start))[:, start:]
     elif ocfg.ratio != "none" and (ocfg.mu > 1 or ocfg.minibatches > 1):
         old = logprobs_of(model)  # behaviour policy = the weights that generated the rollouts
     refl = logprobs_of(ref) if ref is not None else None
@@ -437,7 +443,8 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
                 norms = dp.sum_counts(norms)
             for i in range(lo, hi, cfg.micro_batch):
                 sl = slice(i, min(hi, i + cfg.micro_batch))
-                logp, ent = token_logprobs(model, ids[sl], attn[sl], cfg.temperature, with_entropy=True)
+                logp, ent = token_logprobs(model, ids[sl], attn[sl], cfg.temperature, with_entropy=True,
+                                           start=start)
                 loss, st = obj.policy_loss(
                     logp, None if ocfg.ratio == "none" else (old[sl] if old is not None else logp.detach()),
                     None if refl is None else refl[sl], adv[sl], mask[sl], ocfg, **norms)
