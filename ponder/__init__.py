@@ -13,5 +13,5 @@ from .model import ModelConfig, Transformer
 from .tokenizer import Tokenizer, train_tokenizer
 
 __version__ = "0.1.0"
-__all__ = ["load", "save", "sample", "Sample", "PonderError", "ModelConfig", "Transformer", "Tokenizer",
+__all__ = ["tasks", "verify", "load", "save", "sample", "Sample", "PonderError", "ModelConfig", "Transformer", "Tokenizer",
            "train_tokenizer", "__version__"]

@@ -24,7 +24,6 @@ from __future__ import annotations
 import inspect
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -33,6 +32,7 @@ import numpy as np
 
 from ponder import scale
 from ponder.errors import PonderError
+from ponder.fileio import atomic_write_text
 
 # Methods by CLI name (aliases on the right map to the same function).
 METHOD_ALIASES = {"sc": "self_consistency", "majority": "self_consistency", "bon": "best_of_n",
@@ -46,23 +46,6 @@ DEFAULT_TEMPERATURE = {"greedy": 0.0, "sampling": 1.0, "self_consistency": 0.8, 
 
 
 # ---- small utilities --------------------------------------------------------------------------------------
-
-
-def atomic_write_text(path: str | Path, text: str) -> Path:
-    """Write a text file atomically: a temp file in the same directory, then os.replace."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
 
 
 def _jsonable(x):

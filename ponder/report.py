@@ -16,8 +16,6 @@ import html
 import io
 import json
 import math
-import os
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,28 +25,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from ponder.errors import PonderError
+from ponder.fileio import atomic_write_bytes as _atomic_write_bytes
 
 # ------------------------------------------------------------------------------------------ file io
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
-def _atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
 
 def _fig_png(fig: Figure) -> bytes:
     buf = io.BytesIO()

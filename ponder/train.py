@@ -23,6 +23,7 @@ import torch.nn.functional as F
 
 from . import checkpoint
 from .errors import PonderError
+from .fileio import atomic_write_text
 from .model import ModelConfig, Transformer
 from .tokenizer import Tokenizer, train_tokenizer
 
@@ -90,12 +91,6 @@ def token_loss(model: Transformer, ids: torch.Tensor, loss_mask: torch.Tensor, a
 
 
 # ---- run directory -------------------------------------------------------------------------------
-def atomic_write_text(path: Path, text: str):
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def append_jsonl(path: Path, row: dict):
     with open(path, "a") as f:
         f.write(json.dumps(row) + "\n")

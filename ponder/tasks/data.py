@@ -13,11 +13,10 @@ So MATH-500 (problem, solution, answer, subject, level, unique_id) loads as it i
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from ponder.errors import PonderError
+from ponder.fileio import atomic_write_text
 
 DEFAULT_TASK_N = 500  # items `load_items` draws for a task name when n is not given
 
@@ -103,19 +102,7 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
 
 def export(items: list[dict], path) -> Path:
     """Write items as JSONL, atomically (temp file in the same folder, then os.replace)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for item in items:
-                f.write(json.dumps(item, ensure_ascii=False) + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return atomic_write_text(path, "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items))
 
 
 def load_items(spec: str, split: str = "test", n: int | None = None, seed: int = 0) -> list[dict]:
