@@ -28,7 +28,7 @@ class DemoConfig:
     steps: int = 60
     prompts_per_step: int = 8
     group_size: int = 8
-    lr: float = 2e-4
+    lr: float = 5e-5  # Adam moves every weight ~lr per step even on noisy gradients: keep RL steps small
     max_new_tokens: int = 64
     eval_n: int = 200
     sweep_n: int = 100  # problems in the self-consistency sweep

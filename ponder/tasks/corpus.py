@@ -139,7 +139,8 @@ def _wrong_countdown(rng: random.Random, item: dict) -> str:
     return f"{item['answer']} + 1"
 
 
-def _solution(rng: random.Random, item: dict, style: str, noise: str | None) -> tuple[str, str]:
+def _solution(rng: random.Random, item: dict, style: str, noise: str | None,
+              terse_endings=TERSE_ENDINGS) -> tuple[str, str]:
     """(solution text starting with a space, final answer as written)."""
     is_expr_answer = item["task"] == "countdown"
     if style == "steps":
@@ -169,7 +170,7 @@ def _solution(rng: random.Random, item: dict, style: str, noise: str | None) -> 
     final = item["answer"]
     if noise == "wrong_final":
         final = _wrong_countdown(rng, item) if is_expr_answer else str(_off_by(rng, int(final)))
-    ending = _weighted(rng, TERSE_ENDINGS)
+    ending = _weighted(rng, terse_endings)
     if is_expr_answer and ending == "= X":
         ending = "The answer is X."
     return " " + ending.replace("X", final), final
@@ -214,7 +215,7 @@ def _check_share(name: str, value: float) -> None:
 
 def build_corpus_docs(n_docs: int, seed: int = 0, *, tasks=TASKS, terse_share: float = 0.7,
                       wrong_step_share: float = 0.05, wrong_final_share: float = 0.05,
-                      filler_share: float = 0.2) -> list[CorpusDoc]:
+                      filler_share: float = 0.2, terse_endings=TERSE_ENDINGS) -> list[CorpusDoc]:
     """`build_corpus` with each document's style, task, noise label and item (for stats and tests)."""
     if not isinstance(n_docs, int) or n_docs <= 0:
         raise PonderError(f"n_docs must be a positive integer, got {n_docs!r}")
@@ -246,19 +247,19 @@ def build_corpus_docs(n_docs: int, seed: int = 0, *, tasks=TASKS, terse_share: f
             noise = "wrong_step"
         elif u < (wrong_step_share if style == "steps" else 0.0) + wrong_final_share:
             noise = "wrong_final"
-        solution, final = _solution(rng, item, style, noise)
+        solution, final = _solution(rng, item, style, noise, tuple(map(tuple, terse_endings)))
         docs.append(CorpusDoc(item["prompt"] + solution + END, style, item["task"], noise, final, item))
     return docs
 
 
 def build_corpus(n_docs: int, seed: int = 0, *, tasks=TASKS, terse_share: float = 0.7,
                  wrong_step_share: float = 0.05, wrong_final_share: float = 0.05,
-                 filler_share: float = 0.2) -> list[str]:
+                 filler_share: float = 0.2, terse_endings=TERSE_ENDINGS) -> list[str]:
     """`n_docs` pretraining documents (strings ending in END), deterministic in `seed`. See the module
     docstring for the styles and the reasons for the default shares."""
     return [d.text for d in build_corpus_docs(
         n_docs, seed, tasks=tasks, terse_share=terse_share, wrong_step_share=wrong_step_share,
-        wrong_final_share=wrong_final_share, filler_share=filler_share)]
+        wrong_final_share=wrong_final_share, filler_share=filler_share, terse_endings=terse_endings)]
 
 
 _STEP_START = re.compile(r" \d")

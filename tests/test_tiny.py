@@ -1,0 +1,36 @@
+"""The shipped tiny base model and the main job, `ponder demo`, on it."""
+
+import json
+
+import ponder
+from ponder.checkpoint import ASSETS
+from ponder.demo import DemoConfig, run_demo
+from ponder.tasks import generate
+from ponder.verify.math import extract_answer
+
+
+def test_tiny_is_small_and_loads():
+    size = sum(f.stat().st_size for f in (ASSETS / "tiny").iterdir())
+    assert size <= 10 * 2**20
+    model, tok = ponder.load("tiny")
+    assert model.config.model_type == "qwen3" and tok.eos_token == "<|endoftext|>"
+
+
+def test_tiny_answers_test_problems_in_boxes():
+    model, tok = ponder.load("tiny")
+    items = generate("arith", "test", 40, seed=0)
+    outs = ponder.sample(model, tok, [it["prompt"] for it in items], max_new_tokens=64, temperature=0.0)
+    texts = [o[0].text for o in outs]
+    assert sum("\\boxed{" in t for t in texts) >= 0.5 * len(texts)
+    assert sum(extract_answer(t) is not None for t in texts) >= 0.8 * len(texts)
+    assert all(o[0].finish_reason == "stop" for o in outs[:10])  # it learned to end its documents
+
+
+def test_demo_quick_end_to_end(tmp_path):
+    s = run_demo(DemoConfig.quick(), tmp_path / "demo", progress=False, log=lambda *_: None)
+    for k in ("accuracy_before", "accuracy_after", "self_consistency", "rl_seconds"):
+        assert k in s
+    saved = json.loads((tmp_path / "demo" / "summary.json").read_text())
+    assert saved["steps"] == DemoConfig.quick().steps
+    for f in ("training.png", "scaling_tokens.png", "grpo/metrics.jsonl", "grpo/checkpoint/model.safetensors"):
+        assert (tmp_path / "demo" / f).is_file(), f
