@@ -55,7 +55,11 @@ TINY_MODEL = ModelConfig(hidden_size=128, intermediate_size=384, num_hidden_laye
 TINY_TRAIN = TrainConfig(steps=3000, batch_size=16, seq_len=128, lr=2e-3, warmup=100, save_every=250,
                          eval_every=250, seed=0, threads=1)
 # arith only (plus drills and filler): the demo's task; word and countdown text would dilute the 6M tokens.
-TINY_CORPUS = dict(n_docs=200_000, seed=0, tasks=("arith",), filler_share=0.2)
+# Terse answers all open with "The answer is" (boxed or not) so that one opening outweighs the step-by-step
+# one ("Ġ" + digit): measured, the model over-predicts the step opening (~46% sampled for 30% of documents),
+# and with the default mixed terse openings greedy decoding started working step by step (61% greedy).
+TINY_CORPUS = dict(n_docs=200_000, seed=0, tasks=("arith",), filler_share=0.2, terse_share=0.7,
+                   terse_endings=(("The answer is \\boxed{X}.", 0.75), ("The answer is X.", 0.25)))
 
 
 # ---- optimisation pieces -------------------------------------------------------------------------
