@@ -296,6 +296,8 @@ def cmd_eval(a):
     from .tasks.data import load_items
 
     items = load_items(a.data or a.task, split=a.split, n=a.limit, seed=a.seed)
+    if a.reward is None:  # countdown answers are expressions checked by evaluation, not compared as values
+        a.reward = "countdown" if not a.data and a.task == "countdown" else "math"
     models = _load_models(a.model or ["tiny"], a.dtype, a.device)
     if a.sweep and a.ray is not None:
         raise PonderError("--sweep does not run on Ray yet; drop --ray")
@@ -577,7 +579,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--temperature", type=float, default=None, help="default depends on the method")
     ev.add_argument("--top-p", type=float, default=1.0)
     ev.add_argument("--seed", type=int, default=0)
-    ev.add_argument("--reward", default="math", help="verifier/reward spec (default math)")
+    ev.add_argument("--reward", default=None, help="verifier/reward spec (default: countdown for the countdown "
+                                                  "task, else math)")
     ev.add_argument("--chat", action="store_true", help="wrap prompts in the chat template")
     ev.add_argument("--votes", type=int, default=None, help="self-consistency: samples voted over")
     ev.add_argument("--weighted", action="store_true", help="self-consistency: log-prob-weighted vote")
