@@ -133,8 +133,11 @@ def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.devic
     return model, tok
 
 
-def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLike) -> Path:
-    """Write an HF-format checkpoint atomically (temporary sibling directory, then rename)."""
+def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLike, extra=None) -> Path:
+    """Write an HF-format checkpoint atomically (temporary sibling directory, then rename).
+
+    `extra` maps file names to writers `fn(path)` for files that must land together with the weights
+    (a training run's optimizer state), so a crash or a full disk never pairs new weights with old state."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
@@ -156,6 +159,8 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
             tokenizer.save(tmp)
         gen = {"eos_token_id": sorted(tokenizer.stop_token_ids) if tokenizer else cfg.eos_token_id}
         (tmp / "generation_config.json").write_text(json.dumps(gen))
+        for name, write in (extra or {}).items():
+            write(tmp / name)
         old = None
         if path.exists():
             old = path.with_name(f".{path.name}.old-{os.getpid()}")

@@ -1,9 +1,9 @@
 """Pretraining and supervised fine-tuning: the loops, and the run-directory plumbing they share.
 
 A run directory holds `config.json` (the arguments), `metrics.jsonl` (one row per logged step),
-`checkpoint/` (HF-format model + tokenizer, loadable by `ponder.load`) and `trainer_state.pt` (optimizer,
-step, RNG). Both are written atomically, trainer state last, so a crash at any point leaves the previous
-consistent pair. Batches are a pure function of (seed, step), so resuming needs no data cursor and a
+`checkpoint/` (HF-format model + tokenizer, loadable by `ponder.load`, and `trainer_state.pt`: optimizer,
+step, RNG). The checkpoint directory is written beside the old one and swapped in with one rename, so a
+crash or a full disk at any point leaves the previous consistent checkpoint. Batches are a pure function of (seed, step), so resuming needs no data cursor and a
 resumed run reproduces the uninterrupted one.
 """
 
@@ -95,30 +95,31 @@ def token_loss(model: Transformer, ids: torch.Tensor, loss_mask: torch.Tensor, a
 
 
 # ---- run directory -------------------------------------------------------------------------------
+STATE = "trainer_state.pt"  # optimizer, step and RNG, saved inside checkpoint/ with the weights
+
+
 def append_jsonl(path: Path, row: dict):
     with open(path, "a") as f:
         f.write(json.dumps(row) + "\n")
 
 
 def save_run(run: Path, model, tok, opt, step: int, extra: dict | None = None):
-    checkpoint.save(model, tok, run / "checkpoint")
+    """Weights, tokenizer and trainer state in one atomic directory swap: all new or all old."""
     state = {"step": step, "optimizer": opt.state_dict(), "torch_rng": torch.get_rng_state(),
              "python_rng": random.getstate(), "extra": extra or {}}
-    tmp = run / f".trainer_state.pt.tmp-{os.getpid()}"
-    torch.save(state, tmp)
-    os.replace(tmp, run / "trainer_state.pt")
+    checkpoint.save(model, tok, run / "checkpoint", extra={STATE: lambda p: torch.save(state, p)})
 
 
 def load_run(run: Path, kind: str):
     """(model, tokenizer, state) of a run directory made by `kind` ('pretrain', 'sft', 'grpo')."""
     cfg_f = run / "config.json"
-    if not cfg_f.is_file() or not (run / "trainer_state.pt").is_file():
-        raise PonderError(f"{run}: not a resumable run directory (needs config.json and trainer_state.pt)")
+    if not cfg_f.is_file() or not (run / "checkpoint" / STATE).is_file():
+        raise PonderError(f"{run}: not a resumable run directory (needs config.json and checkpoint/{STATE})")
     saved = json.loads(cfg_f.read_text())
     if saved.get("kind") != kind:
         raise PonderError(f"{run}: is a {saved.get('kind')!r} run, not {kind!r}")
     model, tok = checkpoint.load(run / "checkpoint")
-    state = torch.load(run / "trainer_state.pt", weights_only=False)
+    state = torch.load(run / "checkpoint" / STATE, weights_only=False)
     return model, tok, state, saved
 
 
@@ -188,7 +189,7 @@ def pretrain(
         start = state["step"]
         trim_metrics(run, start)
     else:
-        if (run / "trainer_state.pt").exists():
+        if (run / "checkpoint" / STATE).exists():
             raise PonderError(f"{run}: already holds a run; pass --resume to continue it or choose another --out")
         run.mkdir(parents=True, exist_ok=True)
         random.seed(train.seed)

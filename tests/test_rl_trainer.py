@@ -61,11 +61,11 @@ def test_resume_after_kill_9_equals_uninterrupted(tmp_path, ckpt):
     killed = tmp_path / "killed"
     p = subprocess.Popen(args + ["--out", str(killed)])
     deadline = time.time() + 300
-    while time.time() < deadline and not (killed / "trainer_state.pt").exists():
+    while time.time() < deadline and not (killed / "checkpoint" / "trainer_state.pt").exists():
         time.sleep(0.05)
     os.kill(p.pid, signal.SIGKILL)
     p.wait()
-    state = torch.load(killed / "trainer_state.pt", weights_only=False)
+    state = torch.load(killed / "checkpoint" / "trainer_state.pt", weights_only=False)
     assert state["step"] in (3, 6)
     subprocess.run([sys.executable, "-m", "ponder.cli", "grpo", "--resume", str(killed), "--steps", "6", "--quiet"],
                    check=True, timeout=300)

@@ -99,3 +99,19 @@ def test_loss_is_split_invariant(tiny_random):
     whole = grads([slice(0, 4)])
     for split in ([slice(0, 1), slice(1, 4)], [slice(i, i + 1) for i in range(4)]):
         assert torch.allclose(whole, grads(split), atol=1e-6)
+
+
+def test_full_disk_while_checkpointing_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    run = pretrain(tmp_path / "r", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=6),
+                   vocab_size=300, progress=False)
+    before = {p.name: p.read_bytes() for p in (run / "checkpoint").iterdir()}
+
+    def full_disk(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", full_disk)  # the trainer state is the last file of the swap
+    with pytest.raises(OSError):
+        pretrain(run, DOCS, train=_train(steps=12), resume=True, progress=False)
+    after = {p.name: p.read_bytes() for p in (run / "checkpoint").iterdir()}
+    assert after == before  # weights and trainer state both still those of step 6
+    assert not [p for p in run.iterdir() if p.name.startswith(".checkpoint.tmp")]

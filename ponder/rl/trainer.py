@@ -212,7 +212,7 @@ def train(
             trim_metrics(run, start)
     else:
         cfg.validate()
-        if (run / "trainer_state.pt").exists():
+        if (run / "checkpoint" / "trainer_state.pt").exists():
             raise PonderError(f"{run}: already holds a run; pass --resume to continue it or choose another --out")
         if model is None:
             model, tok = checkpoint.load(cfg.model, dtype=cfg.dtype, device=cfg.device)
