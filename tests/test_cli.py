@@ -88,3 +88,10 @@ def test_data_export_and_verify(tmp_path, capsys):
     comp.write_text('{"completion": "1", "gold": "1"}\n{broken\n')
     assert main(["verify", "math", str(comp)]) == 2
     assert f"{comp}:2" in capsys.readouterr().err
+
+
+def test_chat_reads_stdin_and_answers(ckpt):
+    p = subprocess.run([sys.executable, "-m", "ponder.cli", "chat", "--model", str(ckpt), "--max-new-tokens", "6",
+                        "--temperature", "0"], input="hello\n\n", capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "model> " in p.stdout

@@ -115,3 +115,15 @@ def test_bad_input(tiny_random, kw, msg):
     args.update(kw)
     with pytest.raises(PonderError, match=msg):
         ponder.sample(model, tok, **args)
+
+
+def test_stream_yields_the_same_text_as_sample(tiny_random):
+    from ponder.engine import stream_chat
+
+    model, tok = tiny_random
+    msgs = [{"role": "user", "content": "hello"}]
+    pieces = []
+    text = stream_chat(model, tok, msgs, on_text=pieces.append, max_new_tokens=12, temperature=0.0)
+    ref = ponder.sample(model, tok, [msgs], max_new_tokens=12, temperature=0.0)[0][0]
+    assert "".join(pieces) == text
+    assert ref.text.startswith(text) and len(pieces) >= 1
