@@ -30,7 +30,6 @@ import os
 import platform
 import socket
 import threading
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -374,49 +373,13 @@ def train_ray(cfg, run_dir, *, address: str | None = None, workers: int = 2, res
 def verify_file_ray(kind: str, input_path: str, output_path: str | None = None, *, address: str | None = None,
                     workers: int = 2, num_cpus: int | None = None, pool: RayPool | None = None) -> dict:
     """`ponder verify KIND FILE --ray [ADDRESS]`: ponder.verify.run.verify_file with the rows scored on Ray
-    actors. Same checks, output rows and summary as the local path (tests compare them byte for byte).
+    actors. Same checks, output rows and summary as the local path (tests compare them byte for byte)."""
+    from ..verify.run import verify_file
 
-    It mirrors verify_file around the scoring call, which verify_file does not let a caller replace."""
-    import json
-    import tempfile
-    from collections import Counter
-
-    from ..verify import run as vrun
-
-    if kind not in vrun.KINDS:
-        raise PonderError(f"verify: unknown kind {kind!r}; valid: {', '.join(vrun.KINDS)}")
-    t0 = time.perf_counter()
-    rows = vrun._read_rows(kind, input_path)
-    out_path = output_path or vrun.default_output(input_path)
-    if os.path.abspath(out_path) == os.path.abspath(input_path):
-        raise PonderError(f"verify: output {out_path} would overwrite the input")
-    out_dir = os.path.dirname(os.path.abspath(out_path))
-    if not os.path.isdir(out_dir):
-        raise PonderError(f"verify: output directory {out_dir} does not exist")
     with ray_session(address, num_cpus=num_cpus), contextlib.ExitStack() as stack:
         if pool is None:
             pool = stack.enter_context(RayPool(workers).start())
-        verdicts = pool.score(vrun._Verify(kind), [r["completion"] for r in rows], rows)
-    fd, tmp = tempfile.mkstemp(prefix=".verify-", suffix=".tmp", dir=out_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for row, v in zip(rows, verdicts):
-                out = dict(row)
-                out.update(correct=v.correct, extracted=v.extracted, reason=v.reason, score=v.value)
-                f.write(json.dumps(out) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, out_path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    n = len(rows)
-    correct = sum(v.correct for v in verdicts)
-    return {"n": n, "correct": correct, "accuracy": correct / n if n else 0.0,
-            "mean_score": sum(v.value for v in verdicts) / n if n else 0.0,
-            "reasons": dict(Counter(v.reason for v in verdicts).most_common()),
-            "seconds": round(time.perf_counter() - t0, 3), "output": out_path}
+        return verify_file(kind, input_path, output_path, progress=False, score_fn=pool.score)
 
 
 def _eval_shard(model, tok, prompts, *, name, n, mk, common, seed, chunk, index_offset):

@@ -80,10 +80,11 @@ class _Verify:
 
 
 def verify_file(kind: str, input_path: str, output_path: str | None = None, *, workers: int | None = None,
-                progress: bool = True) -> dict:
+                progress: bool = True, score_fn=None) -> dict:
     """Verify every row of `input_path`; write rows + verdicts to `output_path` (default INPUT.verified.jsonl).
 
-    Returns {"n", "correct", "accuracy", "mean_score", "reasons", "seconds", "output"}."""
+    `score_fn(verifier, completions, rows) -> verdicts` replaces the local process pool (the Ray path
+    passes its actor pool). Returns {"n", "correct", "accuracy", "mean_score", "reasons", "seconds", "output"}."""
     if kind not in KINDS:
         raise PonderError(f"verify: unknown kind {kind!r}; valid: {', '.join(KINDS)}")
     t0 = time.perf_counter()
@@ -91,11 +92,15 @@ def verify_file(kind: str, input_path: str, output_path: str | None = None, *, w
     out_path = output_path or default_output(input_path)
     if os.path.abspath(out_path) == os.path.abspath(input_path):
         raise PonderError(f"verify: output {out_path} would overwrite the input")
-    verdicts = parallel_map(_Verify(kind), [r["completion"] for r in rows], rows, workers=workers,
-                            progress=progress, desc=f"verify {kind}")
     out_dir = os.path.dirname(os.path.abspath(out_path))
     if not os.path.isdir(out_dir):
         raise PonderError(f"verify: output directory {out_dir} does not exist")
+    completions = [r["completion"] for r in rows]
+    if score_fn is None:
+        verdicts = parallel_map(_Verify(kind), completions, rows, workers=workers, progress=progress,
+                                desc=f"verify {kind}")
+    else:
+        verdicts = score_fn(_Verify(kind), completions, rows)
     fd, tmp = tempfile.mkstemp(prefix=".verify-", suffix=".tmp", dir=out_dir)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
