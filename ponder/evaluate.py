@@ -21,6 +21,7 @@ Sequential methods are run and timed once per budget.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import os
@@ -178,8 +179,15 @@ def evaluate(
     model_name: str | None = None,
     n_boot: int = 1000,
     batch_problems: int | None = None,
+    generate_fn: Callable | None = None,
+    score_fn: Callable | None = None,
+    extra: dict | None = None,
 ) -> dict:
     """Evaluate a model with a test-time method; returns the summary dict (module docstring).
+
+    ``generate_fn(fn=, name=, prompts=, n=, mk=, common=, seed=, chunk=)`` -> per-problem lists of n outcomes
+    and ``score_fn(judge, completions, items)`` -> verdicts replace the local loops (the Ray path shards
+    both over its actors); ``extra`` is merged into summary.json and config.json.
 
     ``n``: runs per problem (samples for ``sampling``; independent runs with derived seeds for the other
     methods, whose own sample counts are method_kwargs such as ``n_votes`` / ``n_candidates``).
@@ -228,7 +236,9 @@ def evaluate(
         bar = tqdm(total=len(items), desc=f"eval {name}", dynamic_ncols=True)
     outcomes: list[list] = []
     t_start = time.perf_counter()
-    for start in range(0, len(prompts), chunk):
+    if generate_fn is not None:
+        outcomes = generate_fn(fn=fn, name=name, prompts=prompts, n=n, mk=mk, common=common, seed=seed, chunk=chunk)
+    for start in range(0, len(prompts) if generate_fn is None else 0, chunk):
         part = prompts[start:start + chunk]
         if name == "sampling":
             kw = _call_method(fn, {**common, **mk, "n": n, "seed": seed, "index_offset": start})
@@ -246,11 +256,17 @@ def evaluate(
     if bar:
         bar.close()
 
+    flat = [(i, o) for i, outs in enumerate(outcomes) for o in outs]
+    if score_fn is not None:
+        verdicts = iter(score_fn(functools.partial(_judge_one, reward_fn), [o.text for _, o in flat],
+                                 [items[i] for i, _ in flat]))
+    else:
+        verdicts = (_judge_one(reward_fn, o.text, items[i]) for i, o in flat)
     records, per_problem = [], []
     for i, (it, outs) in enumerate(zip(items, outcomes)):
         recs = []
         for r, o in enumerate(outs):
-            correct, rew, verdict = _judge_one(reward_fn, o.text, it)
+            correct, rew, verdict = next(verdicts)
             rec = {"problem": i, "id": it.get("id", str(i)), "sample": r,
                    "prompt": it["prompt"] if isinstance(it["prompt"], str) else json.dumps(it["prompt"]),
                    "completion": o.text, "answer": o.answer, "gold": str(it["answer"]), "correct": correct,
@@ -275,13 +291,14 @@ def evaluate(
         "generation_seconds": round(gen_seconds, 3),
         "generated_tokens": total_tokens,
         "tokens_per_second": round(total_tokens / gen_seconds, 1) if gen_seconds > 0 else None,
+        **(extra or {}),
     }
     if out_dir is not None:
         d = Path(out_dir)
         config = {"kind": "eval", "model": model_name, "method": name, "method_kwargs": _jsonable(mk), "n": n,
                   "ks": ks, "max_new_tokens": max_new_tokens, "temperature": temp, "top_p": top_p, "seed": seed,
                   "reward": _jsonable(reward), "stop": stop, "chat": chat, "system": system,
-                  "n_problems": len(items)}
+                  "n_problems": len(items), **(extra or {})}
         atomic_write_text(d / "samples.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
         atomic_write_text(d / "config.json", json.dumps(config, indent=2))
         atomic_write_text(d / "summary.json", json.dumps(summary, indent=2))  # last: marks a finished eval

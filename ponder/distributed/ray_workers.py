@@ -405,97 +405,21 @@ def _eval_shard(model, tok, prompts, *, name, n, mk, common, seed, chunk, index_
 
 
 def evaluate_ray(model, tok, items, *, address: str | None = None, workers: int = 2, num_cpus: int | None = None,
-                 pool: RayPool | None = None,
-                 method: str = "sampling", n: int = 1, ks=(1,), max_new_tokens: int = 256,
-                 temperature: float | None = None, top_p: float = 1.0, seed: int = 0, reward="math", judge=None,
-                 method_kwargs: dict | None = None, stop=None, chat: bool = False, system: str | None = None,
-                 extract=None, equal=None, out_dir=None, model_name: str | None = None, n_boot: int = 1000,
-                 batch_problems: int | None = None) -> dict:
+                 pool: RayPool | None = None, **kwargs) -> dict:
     """`ponder eval --ray [ADDRESS]`: ponder.evaluate.evaluate with the problems sharded over Ray actors and
-    the verdicts computed there. Every test-time method keys its random streams by global problem index, so
-    samples, verdicts and metrics equal the local run's (tests compare them); latencies are the actors'.
-
-    It mirrors evaluate() around the generation loop, which evaluate() does not let a caller replace."""
-    import inspect
-    import json
-    import time as _time
-
+    the verdicts computed there (`kwargs` are evaluate's, without `progress`). Every test-time method keys
+    its random streams by global problem index, so samples, verdicts and metrics equal the local run's
+    (tests compare them); latencies are the actors'."""
     from .. import evaluate as ev
-    from .. import scale
-    from ..metrics import summarize
 
-    items = ev._check_items(items)
-    name = ev.resolve_method(method)
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise PonderError(f"n must be a positive integer, got {n!r}")
-    ks = ev._check_ks(ks, n)
-    temp = ev.DEFAULT_TEMPERATURE[name] if temperature is None else float(temperature)
-    if name == "greedy" and n > 1:
-        raise PonderError(f"method 'greedy' is deterministic: n must be 1, got {n}")
-    if name not in ("greedy", "sampling") and n > 1 and temp == 0:
-        raise PonderError(f"method {name!r} with temperature 0 gives {n} identical runs; use n=1 or temperature > 0")
-    mk = dict(method_kwargs or {})
-    if name in ("best_of_n", "self_refine"):
-        default = "logprob" if name == "best_of_n" else "likelihood"
-        mk["scorer"] = ev._scorer_for(mk.get("scorer", default), model=model, tok=tok, items=items, judge=judge,
-                                      what=name.replace("_", "-"))
-    if name == "budget_forcing":
-        mk.setdefault("budget", max_new_tokens)
-    reward_fn = ev.make_reward(reward, judge)
-    extract = extract or scale.default_extract()
-    equal = equal or scale.default_equal()
-    common = dict(temperature=temp, top_p=top_p, max_new_tokens=max_new_tokens, stop=stop, extract=extract)
-    if name == "self_consistency":
-        common["equal"] = equal
-    unknown = set(mk) - set(inspect.signature(scale.METHODS[name]).parameters) - (
-        set(inspect.signature(scale.budget_forcing).parameters) if name == "effort" else set())
-    if unknown:
-        raise PonderError(f"method {name!r} has no option(s) {sorted(unknown)}")
-    prompts = [ev._prompt_of(it, chat, system) for it in items]
-    rows = n * {"self_consistency": mk.get("n_votes", 8), "best_of_n": mk.get("n_candidates", 8)}.get(name, 1)
-    chunk = batch_problems or max(1, 512 // rows)
-
-    t_start = _time.perf_counter()
     with ray_session(address, num_cpus=num_cpus), contextlib.ExitStack() as stack:
         if pool is None:
             pool = stack.enter_context(RayPool(workers).start(model, tok))
         pool.push(model, (pool.version or 0) + 1)  # a version no earlier push used: these weights
-        outcomes = pool.run(functools.partial(_eval_shard, name=name, n=n, mk=mk, common=common, seed=seed,
-                                              chunk=chunk), prompts)
-        gen_seconds = _time.perf_counter() - t_start
-        flat = [(i, r, o) for i, outs in enumerate(outcomes) for r, o in enumerate(outs)]
-        verdicts = pool.score(functools.partial(ev._judge_one, reward_fn), [o.text for _, _, o in flat],
-                              [items[i] for i, _, _ in flat])
-        workers = len(pool.actors)
 
-    records, per_problem = [], [[] for _ in items]
-    for (i, r, o), (correct, rew, verdict) in zip(flat, verdicts):
-        it = items[i]
-        rec = {"problem": i, "id": it.get("id", str(i)), "sample": r,
-               "prompt": it["prompt"] if isinstance(it["prompt"], str) else json.dumps(it["prompt"]),
-               "completion": o.text, "answer": o.answer, "gold": str(it["answer"]), "correct": correct,
-               "reward": rew, "verdict": verdict, "tokens": o.tokens, "latency": o.latency,
-               "finish_reason": o.finish_reason, "logprob_mean": o.logprob_mean}
-        if o.info:
-            rec["info"] = o.info
-        records.append(rec)
-        per_problem[i].append(rec)
-    summ = summarize(per_problem, ks, equal=equal, n_boot=n_boot, seed=seed)
-    total_tokens = int(sum(r["tokens"] for r in records))
-    summary = {"model": model_name, "method": name, "method_kwargs": ev._jsonable(mk), **summ,
-               "accuracy": summ["metrics"]["pass@1"], "wall_seconds": round(_time.perf_counter() - t_start, 3),
-               "generation_seconds": round(gen_seconds, 3), "generated_tokens": total_tokens,
-               "tokens_per_second": round(total_tokens / gen_seconds, 1) if gen_seconds > 0 else None,
-               "ray_workers": workers}
-    if out_dir is not None:
-        d = Path(out_dir)
-        config = {"kind": "eval", "model": model_name, "method": name, "method_kwargs": ev._jsonable(mk), "n": n,
-                  "ks": ks, "max_new_tokens": max_new_tokens, "temperature": temp, "top_p": top_p, "seed": seed,
-                  "reward": ev._jsonable(reward), "stop": stop, "chat": chat, "system": system,
-                  "n_problems": len(items), "ray_workers": workers}
-        ev.atomic_write_text(d / "samples.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n"
-                                                          for r in records))
-        ev.atomic_write_text(d / "config.json", json.dumps(config, indent=2))
-        ev.atomic_write_text(d / "summary.json", json.dumps(summary, indent=2))  # last: marks a finished eval
-        summary["out_dir"] = str(d)
-    return summary
+        def generate(*, fn, name, prompts, n, mk, common, seed, chunk):
+            return pool.run(functools.partial(_eval_shard, name=name, n=n, mk=mk, common=common, seed=seed,
+                                              chunk=chunk), prompts)
+
+        return ev.evaluate(model, tok, items, progress=False, generate_fn=generate, score_fn=pool.score,
+                           extra={"ray_workers": len(pool.actors)}, **kwargs)
