@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 from test_scale import LONG, PA, PB, SAY, micro_model
 
 import ponder
@@ -27,15 +26,7 @@ ITEMS = [
 
 @pytest.fixture(scope="module")
 def micro():
-    return micro_model()
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    return micro_model()  # cached: trained once per session, shared with test_scale
 
 
 def test_evaluate_errors(micro):

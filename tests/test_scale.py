@@ -58,14 +58,6 @@ def micro():
     return micro_model()
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 # ---- the micro model does what the tests assume ---------------------------------------------------------
 
 

@@ -1096,6 +1096,14 @@ class _Parser:
     def leave(self) -> None:
         self.depth -= 1
 
+    def group(self, closer: str):
+        """The contents up to `closer` (its opener already taken), one nesting level deeper."""
+        self.enter()
+        inner = self.seq((closer,))
+        self.expect(closer)
+        self.leave()
+        return inner
+
     def parse(self):
         node = self.seq(())
         if self.i < len(self.t):
@@ -1302,11 +1310,7 @@ class _Parser:
         tok = self.peek()
         if self.is_op(tok, "{"):
             self.take()
-            self.enter()
-            inner = self.seq(("}",))
-            self.expect("}")
-            self.leave()
-            return inner
+            return self.group("}")
         if self.is_op(tok, "-"):
             self.take()
             self.enter()
@@ -1339,10 +1343,7 @@ class _Parser:
                 and (a[1] in _FUNC_LETTERS or a[1].endswith("'") or "_" in a[1])
             ):
                 self.take()
-                self.enter()
-                args = self.seq((")",))
-                self.expect(")")
-                self.leave()
+                args = self.group(")")
                 a = ("app", a[1], args[1] if args[0] == "list" else (args,))
             else:
                 break
@@ -1352,11 +1353,7 @@ class _Parser:
         tok = self.peek()
         if self.is_op(tok, "{"):
             self.take()
-            self.enter()
-            inner = self.seq(("}",))
-            self.expect("}")
-            self.leave()
-            return inner
+            return self.group("}")
         t = self.take()
         if t[0] == "num":
             raw = t[1][1]
@@ -1387,11 +1384,7 @@ class _Parser:
         tok = self.peek()
         if self.is_op(tok, "{"):
             self.take()
-            self.enter()
-            inner = self.seq(("}",))
-            self.expect("}")
-            self.leave()
-            return inner
+            return self.group("}")
         if tok[0] == "num":
             raw = tok[1][1]
             if raw.isdigit() and len(raw) > 1:
@@ -1436,11 +1429,7 @@ class _Parser:
                 self.leave()
                 return ("set", inner[1] if inner[0] == "list" else (inner,))
             if v == "{":
-                self.enter()
-                inner = self.seq(("}",))
-                self.expect("}")
-                self.leave()
-                return inner
+                return self.group("}")
             if v == "|":
                 self.enter()
                 self.abs += 1
