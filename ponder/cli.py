@@ -100,6 +100,17 @@ def cmd_info(a):
             print(f"{k:<{w}}  {v:,}" if isinstance(v, int) and not isinstance(v, bool) else f"{k:<{w}}  {v}")
 
 
+def _terse_share(text: str):
+    """argparse type for --terse-share: "0.7" or "2:0.15,3:0.85"."""
+    try:
+        if ":" not in text:
+            return float(text)
+        return {int(k): float(v) for k, v in (part.split(":") for part in text.split(","))}
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a share like 0.7 or N:SHARE pairs like 2:0.15,3:0.85, "
+                                         f"got {text!r}") from None
+
+
 def cmd_pretrain(a):
     from .model import ModelConfig
     from .tasks.corpus import build_corpus
@@ -235,7 +246,8 @@ def cmd_grpo(a):
                          max_new_tokens=a.max_new_tokens, temperature=a.temperature, lr=a.lr, seed=a.seed,
                          eval_every=a.eval_every, eval_n=a.eval_n, save_every=a.save_every,
                          curriculum=a.curriculum, chat=a.chat, stop_on_alarm=a.stop_on_alarm,
-                         device=a.device, dtype=a.dtype, micro_batch=a.micro_batch, off_policy=a.off_policy)
+                         device=a.device, dtype=a.dtype, micro_batch=a.micro_batch,
+                         micro_batch_tokens=a.micro_batch_tokens, off_policy=a.off_policy)
         run = train(cfg, a.out, progress=not a.quiet)
     print(f"run directory: {run}")
 
@@ -428,7 +440,9 @@ def build_parser() -> argparse.ArgumentParser:
     pt.add_argument("--resume", action="store_true", help="continue the run in --out")
     pt.add_argument("--steps", type=int, default=None, help="optimizer steps (recipe default if omitted)")
     pt.add_argument("--docs", type=int, default=None, help="corpus documents")
-    pt.add_argument("--terse-share", type=float, default=None, help="share of task documents answered tersely")
+    pt.add_argument("--terse-share", type=_terse_share, default=None, metavar="SHARE|N:SHARE,...",
+                    help="share of task documents answered tersely: one number, or per number of operations "
+                         "in the solution, e.g. 2:0.15,3:0.85,4:0.85")
     pt.add_argument("--batch-size", type=int, default=None)
     pt.add_argument("--seq-len", type=int, default=None)
     pt.add_argument("--lr", type=float, default=None)
@@ -511,7 +525,10 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--max-new-tokens", type=int, default=96)
     gr.add_argument("--temperature", type=float, default=1.0)
     gr.add_argument("--lr", type=float, default=2e-4)
-    gr.add_argument("--micro-batch", type=int, default=64, help="sequences per forward/backward")
+    gr.add_argument("--micro-batch", type=int, default=64, help="sequences per forward/backward at most")
+    gr.add_argument("--micro-batch-tokens", type=int, default=4096,
+                    help="padded tokens per forward/backward at most; rows are sorted by length so each "
+                         "micro-batch pads only to its own longest row (0: no limit)")
     gr.add_argument("--eval-every", type=int, default=20)
     gr.add_argument("--eval-n", type=int, default=200, help="held-out problems for greedy accuracy")
     gr.add_argument("--save-every", type=int, default=20)

@@ -74,6 +74,19 @@ def test_shares_are_configurable():
     assert not any(d.noise for d in clean)
 
 
+def test_terse_share_per_problem_size():
+    """A mapping {operations: share} makes the style depend on the problem; string keys (config.json) work."""
+    from ponder.tasks.corpus import n_ops
+
+    shares = {"2": 0.1, "3": 0.9, "4": 0.5}
+    docs = [d for d in build_corpus_docs(4000, seed=2, terse_share=shares, filler_share=0.0,
+                                         tasks=("arith", "word", "countdown"))]
+    for size, want in ((2, 0.1), (3, 0.9), (4, 0.5)):
+        mine = [d for d in docs if n_ops(d.item) == size and d.task == "arith"]
+        assert len(mine) > 300
+        assert abs(sum(d.kind == "terse" for d in mine) / len(mine) - want) < 0.05, size
+
+
 def test_first_tokens_decide_style(docs):
     for d in docs:
         if d.kind not in ("steps", "terse"):
@@ -160,5 +173,11 @@ def test_corpus_errors():
         build_corpus(10, tasks=("arith", "gsm"))
     with pytest.raises(PonderError, match="terse_share"):
         build_corpus(10, terse_share=1.5)
+    with pytest.raises(PonderError, match=r"terse_share\[3\]"):
+        build_corpus(10, terse_share={2: 0.5, 3: 2.0})
+    with pytest.raises(PonderError, match="no share for 4-operation"):
+        build_corpus(200, terse_share={2: 0.5, 3: 0.5}, tasks=("arith",))
+    with pytest.raises(PonderError, match="numbers of operations"):
+        build_corpus(10, terse_share={"two": 0.5})
     with pytest.raises(PonderError, match="at least one task"):
         build_corpus(10, tasks=())

@@ -107,3 +107,31 @@ def test_monitor_alarms():
             row["heldout_accuracy"] = 0.3
         out += m.update(row)
     assert any(a["alarm"] == "reward_hacking" for a in out)
+
+
+def test_micro_batches_partition_rows_sorted_within_budget():
+    from ponder.rl.trainer import micro_batches
+
+    lengths = [30, 5, 17, 17, 90, 2, 44, 60]
+    groups = micro_batches(1, 8, lengths, max_rows=3, max_tokens=100)
+    assert sorted(r for g in groups for r in g) == list(range(1, 8))  # every row once, row 0 not ours
+    flat = [lengths[r] for g in groups for r in g]
+    assert flat == sorted(flat)
+    for g in groups:
+        assert len(g) <= 3 and (len(g) == 1 or len(g) * max(lengths[r] for r in g) <= 100)
+    assert [len(g) for g in micro_batches(0, 8, lengths, max_rows=64)] == [8]  # no token budget: one group
+
+
+def test_token_budget_micro_batches_do_not_change_the_step(tmp_path, ckpt):
+    """Sorting rows by length and padding each micro-batch only to its own longest row is the same step."""
+    base = {**SMALL, "steps": 1, "eval_every": 5}
+    whole = rows(train(GRPOConfig(model=str(ckpt), **base, micro_batch=64, micro_batch_tokens=0),
+                       tmp_path / "whole", progress=False))[0]
+    split = rows(train(GRPOConfig(model=str(ckpt), **base, micro_batch=3, micro_batch_tokens=60),
+                       tmp_path / "split", progress=False))[0]
+    assert split["pad_frac"] < whole["pad_frac"]
+    for k in ("loss", "grad_norm", "kl_mean", "entropy", "clip_frac"):
+        assert split[k] == pytest.approx(whole[k], rel=1e-5, abs=1e-8), k
+    a = ponder.load(tmp_path / "whole" / "checkpoint")[0].state_dict()
+    b = ponder.load(tmp_path / "split" / "checkpoint")[0].state_dict()
+    assert max((a[k] - b[k]).abs().max().item() for k in a) < 1e-5

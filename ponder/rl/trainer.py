@@ -51,7 +51,11 @@ class GRPOConfig:
     warmup: int = 5
     weight_decay: float = 0.0
     grad_clip: float = 1.0
-    micro_batch: int = 64  # sequences per forward/backward
+    micro_batch: int = 64  # sequences per forward/backward at most
+    # Padded tokens per forward/backward at most (0: no limit). Rows are sorted by length and each
+    # micro-batch is padded only to its own longest row, so short answers stop paying for the longest one
+    # (the idea of verl's dynamic batch size); the loss is unchanged (normalisers span the whole batch).
+    micro_batch_tokens: int = 4096
     seed: int = 0
     train_pool: int = 5000  # training prompts drawn from the task's train split
     eval_every: int = 20
@@ -78,6 +82,9 @@ class GRPOConfig:
             v = getattr(self, k)
             if not isinstance(v, int) or v <= 0:
                 raise PonderError(f"{k} must be a positive integer, got {v!r}")
+        if not isinstance(self.micro_batch_tokens, int) or self.micro_batch_tokens < 0:
+            raise PonderError(f"micro_batch_tokens must be an integer >= 0 (0: no limit), "
+                              f"got {self.micro_batch_tokens!r}")
         if self.group_size < 2:
             raise PonderError("group_size must be >= 2: group-relative advantages need a group")
         if not (self.lr > 0 and math.isfinite(self.lr)):
@@ -128,6 +135,23 @@ def build_batch(groups, pad_id: int):
         attn[i, : len(p) + len(c)] = 1
         comp[i, len(p) - 1 : len(p) + len(c) - 1] = True  # target t+1 is a completion token
     return ids, attn, comp
+
+
+def micro_batches(lo: int, hi: int, lengths: list[int], max_rows: int, max_tokens: int = 0) -> list[list[int]]:
+    """Rows lo..hi-1 grouped for forward/backward: sorted by length (ascending), each group at most
+    `max_rows` rows and, when `max_tokens` > 0, at most `max_tokens` tokens once padded to its longest row
+    (a row longer than the budget goes alone)."""
+    order = sorted(range(lo, hi), key=lambda r: lengths[r])
+    groups: list[list[int]] = []
+    cur: list[int] = []
+    for r in order:  # ascending, so the row being added is the group's longest
+        if cur and (len(cur) >= max_rows or (max_tokens and (len(cur) + 1) * lengths[r] > max_tokens)):
+            groups.append(cur)
+            cur = []
+        cur.append(r)
+    if cur:
+        groups.append(cur)
+    return groups
 
 
 def behaviour_logprobs(groups, shape) -> torch.Tensor:
@@ -420,13 +444,30 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
     if dp is not None:
         spans = [dp.share(lo, hi) for lo, hi in spans]
 
+    lengths = attn.sum(1).tolist()
+    firsts = [len(s.prompt_ids) - 1 for g in kept_groups for s in g]  # first target column of each row
+    # Each micro-batch: (rows, its columns c0:c1 in the comp frame, its ids/attn trimmed to its own length)
+    mbs = {}
+    for lo, hi in spans:
+        mbs[lo, hi] = []
+        for rows in micro_batches(lo, hi, lengths, cfg.micro_batch, cfg.micro_batch_tokens):
+            t_mb, s_mb = max(lengths[r] for r in rows), min(firsts[r] for r in rows)
+            r = torch.tensor(rows)
+            mbs[lo, hi].append((r, s_mb - start, t_mb - 1 - start, ids[r, :t_mb], attn[r, :t_mb], s_mb))
+    # Padding share of the positions the output head computes (completion targets vs all, this process)
+    real = sum(int(comp[r, c0:c1].sum()) for v in mbs.values() for r, c0, c1, *_ in v)
+    computed = sum(len(r) * (c1 - c0) for v in mbs.values() for r, c0, c1, *_ in v)
+    if dp is not None:  # over every rank's rows (two counts, summed like the normalisers)
+        both = dp.sum_counts({"total_tokens": real, "total_seqs": computed})
+        real, computed = both["total_tokens"], both["total_seqs"]
+    row["pad_frac"] = 1 - real / max(1, computed)
+
     @torch.no_grad()
     def logprobs_of(m):  # [B, T-1] log-probs under m on this process's rows (rows of other ranks: unread)
         out = torch.zeros(comp.shape)
-        for lo, hi in spans:
-            for i in range(lo, hi, cfg.micro_batch):
-                j = min(hi, i + cfg.micro_batch)
-                out[i:j] = token_logprobs(m, ids[i:j], attn[i:j], cfg.temperature, start=start)[0]
+        for v in mbs.values():
+            for r, c0, c1, mb_ids, mb_attn, s_mb in v:
+                out[r, c0:c1] = token_logprobs(m, mb_ids, mb_attn, cfg.temperature, start=s_mb)[0]
         return out
 
     old = None
@@ -441,19 +482,17 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
             norms = obj.normalizers(mask[lo:hi])
             if dp is not None:  # the whole minibatch's counts: every rank's share summed
                 norms = dp.sum_counts(norms)
-            for i in range(lo, hi, cfg.micro_batch):
-                sl = slice(i, min(hi, i + cfg.micro_batch))
-                logp, ent = token_logprobs(model, ids[sl], attn[sl], cfg.temperature, with_entropy=True,
-                                           start=start)
+            for r, c0, c1, mb_ids, mb_attn, s_mb in mbs[lo, hi]:
+                logp, ent = token_logprobs(model, mb_ids, mb_attn, cfg.temperature, with_entropy=True, start=s_mb)
                 loss, st = obj.policy_loss(
-                    logp, None if ocfg.ratio == "none" else (old[sl] if old is not None else logp.detach()),
-                    None if refl is None else refl[sl], adv[sl], mask[sl], ocfg, **norms)
+                    logp, None if ocfg.ratio == "none" else (old[r, c0:c1] if old is not None else logp.detach()),
+                    None if refl is None else refl[r, c0:c1], adv[r], mask[r, c0:c1], ocfg, **norms)
                 if not torch.isfinite(loss):
                     skipped = "non-finite loss"
                     break
                 loss.backward()
                 parts.append(st)
-                m = mask[sl]
+                m = mask[r, c0:c1]
                 if m.any():
                     ents.append((float(ent[m].sum()), int(m.sum())))
             if dp is not None:  # a non-finite loss on any rank skips the step on all; else sum the gradients

@@ -209,11 +209,35 @@ def _text(rng: random.Random) -> str:
 
 
 def _check_share(name: str, value: float) -> None:
-    if not 0.0 <= value <= 1.0:
+    if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
         raise PonderError(f"{name} must be between 0 and 1, got {value!r}")
 
 
-def build_corpus_docs(n_docs: int, seed: int = 0, *, tasks=TASKS, terse_share: float = 0.7,
+def _terse_shares(terse_share) -> dict[int, float] | float:
+    """A number, or a mapping {operations in the solution: share} (keys may be strings, as read back from
+    a run's config.json)."""
+    if not isinstance(terse_share, dict):
+        _check_share("terse_share", terse_share)
+        return float(terse_share)
+    out = {}
+    for k, v in terse_share.items():
+        try:
+            n = int(k)
+        except (TypeError, ValueError):
+            raise PonderError(f"terse_share keys must be numbers of operations, got {k!r}") from None
+        _check_share(f"terse_share[{n}]", v)
+        out[n] = float(v)
+    if not out:
+        raise PonderError("terse_share mapping is empty")
+    return out
+
+
+def n_ops(item: dict) -> int:
+    """Operations a worked solution of `item` takes (one line each)."""
+    return item.get("n_ops") or len(arith.arith_steps(_expr(item)))
+
+
+def build_corpus_docs(n_docs: int, seed: int = 0, *, tasks=TASKS, terse_share: float | dict = 0.7,
                       wrong_step_share: float = 0.05, wrong_final_share: float = 0.05,
                       filler_share: float = 0.2, terse_endings=TERSE_ENDINGS) -> list[CorpusDoc]:
     """`build_corpus` with each document's style, task, noise label and item (for stats and tests)."""
@@ -225,7 +249,8 @@ def build_corpus_docs(n_docs: int, seed: int = 0, *, tasks=TASKS, terse_share: f
     for t in tasks:
         if t not in TASKS:
             raise PonderError(f"unknown task {t!r} (known: {', '.join(TASKS)})")
-    for name, v in (("terse_share", terse_share), ("wrong_step_share", wrong_step_share),
+    shares = _terse_shares(terse_share)
+    for name, v in (("wrong_step_share", wrong_step_share),
                     ("wrong_final_share", wrong_final_share), ("filler_share", filler_share)):
         _check_share(name, v)
     if wrong_step_share + wrong_final_share > 1:
@@ -240,7 +265,15 @@ def build_corpus_docs(n_docs: int, seed: int = 0, *, tasks=TASKS, terse_share: f
                 docs.append(CorpusDoc(_text(rng) + END, "text"))
             continue
         item = sample_item(rng.choice(tasks), "train", rng)
-        style = "terse" if rng.random() < terse_share else "steps"
+        if isinstance(shares, dict):
+            size = n_ops(item)
+            if size not in shares:
+                raise PonderError(f"terse_share has no share for {size}-operation problems "
+                                  f"(keys: {sorted(shares)})")
+            share = shares[size]
+        else:
+            share = shares
+        style = "terse" if rng.random() < share else "steps"
         u = rng.random()
         noise = None
         if style == "steps" and u < wrong_step_share:
@@ -252,7 +285,7 @@ def build_corpus_docs(n_docs: int, seed: int = 0, *, tasks=TASKS, terse_share: f
     return docs
 
 
-def build_corpus(n_docs: int, seed: int = 0, *, tasks=TASKS, terse_share: float = 0.7,
+def build_corpus(n_docs: int, seed: int = 0, *, tasks=TASKS, terse_share: float | dict = 0.7,
                  wrong_step_share: float = 0.05, wrong_final_share: float = 0.05,
                  filler_share: float = 0.2, terse_endings=TERSE_ENDINGS) -> list[str]:
     """`n_docs` pretraining documents (strings ending in END), deterministic in `seed`. See the module
