@@ -247,7 +247,7 @@ def cmd_grpo(a):
                          eval_every=a.eval_every, eval_n=a.eval_n, save_every=a.save_every,
                          curriculum=a.curriculum, chat=a.chat, stop_on_alarm=a.stop_on_alarm,
                          device=a.device, dtype=a.dtype, micro_batch=a.micro_batch,
-                         micro_batch_tokens=a.micro_batch_tokens, off_policy=a.off_policy)
+                         micro_batch_tokens=a.micro_batch_tokens, off_policy=a.off_policy, fsdp=a.fsdp)
         run = train(cfg, a.out, progress=not a.quiet)
     print(f"run directory: {run}")
 
@@ -544,6 +544,9 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--ray-workers", type=int, default=2, help="Ray actors for --ray (default 2)")
     gr.add_argument("--nproc", type=int, default=1,
                     help="data-parallel learner ranks spawned here (gloo on CPU); torchrun sets its own")
+    gr.add_argument("--fsdp", action="store_true",
+                    help="with --nproc/torchrun: shard parameters, gradients and optimizer state (FSDP2); each "
+                         "rank keeps a full replica for generation")
     gr.add_argument("--quiet", action="store_true")
     gr.set_defaults(fn=cmd_grpo)
 

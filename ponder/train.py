@@ -103,9 +103,11 @@ def append_jsonl(path: Path, row: dict):
         f.write(json.dumps(row) + "\n")
 
 
-def save_run(run: Path, model, tok, opt, step: int, extra: dict | None = None):
-    """Weights, tokenizer and trainer state in one atomic directory swap: all new or all old."""
-    state = {"step": step, "optimizer": opt.state_dict(), "torch_rng": torch.get_rng_state(),
+def save_run(run: Path, model, tok, opt, step: int, extra: dict | None = None, optimizer_state: dict | None = None):
+    """Weights, tokenizer and trainer state in one atomic directory swap: all new or all old.
+    `optimizer_state` replaces opt.state_dict() (FSDP2: the whole state gathered from every rank)."""
+    state = {"step": step, "optimizer": opt.state_dict() if optimizer_state is None else optimizer_state,
+             "torch_rng": torch.get_rng_state(),
              "python_rng": random.getstate(), "extra": extra or {}}
     checkpoint.save(model, tok, run / "checkpoint", extra={STATE: lambda p: torch.save(state, p)})
 

@@ -8,6 +8,8 @@ one-step off-policy generation uses the weights from one step back and ratios ag
 
 import json
 import time
+from dataclasses import asdict
+from pathlib import Path
 
 import pytest
 import torch
@@ -120,7 +122,13 @@ def _rank(dp, state, batch, cfg, run_dir):
     # one backward per rank: FSDP2's reduce-scatters need the same number of passes on every rank
     _grads(sharded, ids, attn, comp, adv, noise, ocfg, (a, b), dp.sum_counts(obj.normalizers(comp[a:b])), micro=5)
     fsdp = {n: p.grad.full_tensor() if isinstance(p.grad, DTensor) else p.grad for n, p in sharded.named_parameters()}
-    return grads, ddp._train_rank(dp, cfg, run_dir, False, False), fsdp, full
+    two = ddp._train_rank(dp, cfg, run_dir, False, False)
+    # The same run with FSDP2 (sharded learner, full replica generating), stopped after step 1 and resumed
+    sharded_run = str(Path(run_dir).parent / "fsdp")
+    ddp._train_rank(dp, GRPOConfig(**{**asdict(cfg), "fsdp": True, "steps": 1, "save_every": 1}), sharded_run,
+                    False, False)
+    ddp._train_rank(dp, GRPOConfig(steps=cfg.steps), sharded_run, True, False)
+    return grads, two, fsdp, full
 
 
 def test_two_ranks_equal_one_process(tmp_path, tokenizer, ckpt, data):
@@ -155,6 +163,13 @@ def test_two_ranks_equal_one_process(tmp_path, tokenizer, ckpt, data):
     wb = ponder.load(two / "checkpoint")[0].state_dict()
     for n in wa:
         torch.testing.assert_close(wa[n], wb[n], rtol=1e-4, atol=1e-6)
+    # (3) FSDP2 on 2 ranks, killed-and-resumed style (1 step, then --resume to 2), equals the one process too
+    sharded = tmp_path / "fsdp"
+    assert json.loads((sharded / "config.json").read_text())["grpo"]["fsdp"]
+    assert_rows_close(a, rows(sharded))
+    wc = ponder.load(sharded / "checkpoint")[0].state_dict()
+    for n in wa:
+        torch.testing.assert_close(wa[n], wc[n], rtol=1e-4, atol=1e-6)
 
 
 def test_ddp_bad_input(tmp_path, ckpt, data):

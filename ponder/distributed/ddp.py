@@ -13,9 +13,16 @@ The RL trainer (rl/trainer.py) takes a `DataParallel` as `dp=` and then, per opt
   * only rank 0 writes the run directory (metrics, checkpoints) and runs the held-out evaluation.
 
 Backends: gloo on CPU (tested here with 2 ranks), NCCL on GPU (the same code with tensors on the rank's
-device; untested here: no GPU on the development machine). `apply_fsdp2` shards parameters with FSDP2
-(`torch.distributed.fsdp.fully_shard`); its gradients are tested on CPU/gloo, but it is NOT wired into the
-trainer (see its docstring for why and for the GPU recipe).
+device; untested here: no GPU on the development machine).
+
+FSDP2 (`ponder grpo --nproc N --fsdp`, `GRPOConfig.fsdp`): the learner's parameters, gradients and AdamW
+state are sharded with `torch.distributed.fsdp.fully_shard` (`apply_fsdp2`). A sharded forward is a
+collective, which ragged rank-sharded generation cannot be, so every rank also keeps an unsharded replica:
+after each update the shards are all-gathered into it (`gather_weights`), and the replica generates,
+evaluates (rank 0) and is saved; the optimizer state is gathered to rank 0 for the checkpoint
+(`optimizer_state`) and sharded back on resume. Every rank makes as many forward/backward passes as the
+busiest one (`max_counts`; the extra ones are zero-loss passes). Tested on CPU/gloo with 2 ranks: equal to
+the single process, through a resume.
 
 Launching: `ponder grpo --nproc N` spawns N local ranks (torch.multiprocessing, 127.0.0.1, a free port);
 under `torchrun` (RANK / WORLD_SIZE / MASTER_ADDR / MASTER_PORT set) the process is one rank already.
@@ -77,6 +84,15 @@ class DataParallel:
         t = torch.tensor([1 if flag else 0], device=self.device)
         dist.broadcast(t, 0)
         return bool(int(t))
+
+    def barrier(self) -> None:
+        dist.barrier()
+
+    def max_counts(self, counts: list[int]) -> list[int]:
+        """Element-wise maximum over ranks (FSDP2: how many forward passes every rank must make)."""
+        t = torch.tensor(counts, dtype=torch.int64, device=self.device)
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        return t.tolist()
 
     def sync_grads(self, model) -> None:
         """Sum the gradients over ranks. Each rank's loss is already its share of the global loss (global
@@ -295,13 +311,8 @@ def apply_fsdp2(model, dp: DataParallel):
     root, which holds the tied embedding / LM head). Gradients are reduce-scattered during backward as a
     plain SUM (divide factor 1), matching the trainer's global-divisor losses, so `sync_grads` must not be
     called on top. On CUDA ranks the model is moved to the rank's device first (NCCL); on CPU ranks (gloo,
-    which has no PREMUL_SUM) the same code runs, which is how tests/test_distributed.py checks the gradients.
-
-    Not wired into the trainer: a sharded model's forward is a collective, so the trainer's rank-sharded
-    generation (ragged decode lengths), rank-0-only evaluation and rank-0-only saving would deadlock or save
-    shards. The recipe for GPUs: generate on Ray actors holding full replicas (weights from
-    `full_state_dict`, pushed with RayPool.push), evaluate on the actors, and save from `full_state_dict` on
-    rank 0 after calling it on every rank. CUDA/NCCL is untested here (no GPU on the development machine)."""
+    which has no PREMUL_SUM) the same code runs, which is how tests/test_distributed.py checks the gradients
+    and the trainer. CUDA/NCCL is untested here (no GPU on the development machine)."""
     from torch.distributed.fsdp import fully_shard
 
     if dp.device.type == "cuda":
@@ -315,6 +326,28 @@ def apply_fsdp2(model, dp: DataParallel):
         unit.set_force_sum_reduction_for_comms(True)
         unit.set_gradient_divide_factor(1.0)
     return model
+
+
+def gather_weights(model) -> dict:
+    """Every rank: the whole state dict of an FSDP2 model as plain tensors (a collective). The trainer loads
+    it into each rank's unsharded replica, which generates, evaluates and is saved."""
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+
+    return get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=False))
+
+
+def optimizer_state(model, opt) -> dict:
+    """The whole optimizer state of an FSDP2 model, keyed by parameter name, on rank 0 (a collective)."""
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_optimizer_state_dict
+
+    return get_optimizer_state_dict(model, opt, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+
+
+def load_optimizer_state(model, opt, state: dict) -> None:
+    """Shard a whole optimizer state (from `optimizer_state`, read by every rank) into `opt`."""
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, set_optimizer_state_dict
+
+    set_optimizer_state_dict(model, opt, optim_state_dict=state, options=StateDictOptions(full_state_dict=True))
 
 
 def full_state_dict(model) -> dict:

@@ -73,6 +73,10 @@ class GRPOConfig:
     # copy of the weights from before step t's update, while step t trains; the ratio is taken against the
     # sampler's own log-probs (the behaviour policy). Needs an objective with an importance ratio.
     off_policy: bool = False
+    # FSDP2 (torch.distributed.fsdp.fully_shard) over the data-parallel ranks: the learner's parameters,
+    # gradients and optimizer state are sharded; each rank keeps an unsharded replica, refreshed after every
+    # update by an all-gather, that generates, evaluates and is saved. Needs --nproc N or torchrun.
+    fsdp: bool = False
 
     def validate(self):
         if (self.task is None) == (self.data is None):
@@ -254,13 +258,27 @@ def train(
         atomic_write_text(run / "config.json", json.dumps(
             {"kind": "grpo", "grpo": asdict(cfg), "objective": asdict(ocfg), "explain": obj.explain(ocfg)},
             indent=2))
+    if cfg.fsdp and dp is None:
+        raise PonderError("fsdp shards the model over data-parallel ranks: run with --nproc N (N >= 2) or "
+                          "under torchrun")
     ref = copy.deepcopy(model).eval().requires_grad_(False) if ocfg.kl != "off" else None
+    replica = None
+    if cfg.fsdp:  # the replica generates, evaluates and is saved; `model` becomes the sharded learner
+        from ..distributed.ddp import apply_fsdp2
+
+        replica = copy.deepcopy(model).eval().requires_grad_(False)
+        apply_fsdp2(model, dp)
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr,
                             betas=(0.9, 0.99), weight_decay=cfg.weight_decay)
     monitor = Monitor(MonitorConfig(), max_new_tokens=cfg.max_new_tokens)
     curriculum = obj.Curriculum() if cfg.curriculum else None
     if state is not None:
-        opt.load_state_dict(state["optimizer"])
+        if cfg.fsdp:
+            from ..distributed.ddp import load_optimizer_state
+
+            load_optimizer_state(model, opt, state["optimizer"])
+        else:
+            opt.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["torch_rng"])
         monitor.load_state_dict(state["extra"]["monitor"])
         if curriculum is not None and state["extra"].get("curriculum"):
@@ -290,7 +308,9 @@ def train(
     future = None
     try:
         for step in range(start, cfg.steps):
-            if ahead is None:
+            if replica is not None:
+                ro = rollout(replica, step=step)  # on-policy: the replica holds the current weights
+            elif ahead is None:
                 ro = None  # _step generates on-policy
             else:
                 ro = future.result() if future else rollout(behaviour, step=step, version=step)
@@ -299,9 +319,14 @@ def train(
                     future = ahead.submit(rollout, behaviour, step=step + 1, version=step)
             row = _step(model, tok, ref, opt, cfg, ocfg, reward, train_items, step, curriculum, ro=ro,
                         rollout=rollout, dp=dp)
+            if replica is not None:  # every rank: all-gather the updated shards into the replica
+                from ..distributed.ddp import gather_weights
+
+                replica.load_state_dict(gather_weights(model))
+            full = replica if replica is not None else model  # the whole current weights
             if main and cfg.eval_every and ((step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps) \
                     and test_items:
-                row["heldout_accuracy"] = greedy_accuracy(model, tok, test_items, reward, cfg)
+                row["heldout_accuracy"] = greedy_accuracy(full, tok, test_items, reward, cfg)
             alarms = monitor.update(row)
             row["alarms"] = [a["alarm"] for a in alarms]
             if main:
@@ -322,15 +347,21 @@ def train(
             stop = cfg.stop_on_alarm and any(a["alarm"] != "skipped_step" for a in alarms)
             if dp is not None:  # rank 0 alone saw the held-out accuracy: its decision binds every rank
                 stop = dp.broadcast_flag(stop)
-            if main and ((step + 1) % cfg.save_every == 0 or step + 1 == cfg.steps or stop):
-                if not all(torch.isfinite(p).all() for p in model.parameters()):
+            save = (step + 1) % cfg.save_every == 0 or step + 1 == cfg.steps or stop
+            optimizer_state = None
+            if save and replica is not None:  # every rank takes part; rank 0 receives the whole state
+                from ..distributed.ddp import optimizer_state as gather_optimizer_state
+
+                optimizer_state = gather_optimizer_state(model, opt)
+            if main and save:
+                if not all(torch.isfinite(p).all() for p in full.parameters()):
                     raise PonderError(f"step {step + 1}: non-finite weights; the last good checkpoint is kept")
                 if future is not None:  # the rollout running ahead updates the curriculum: let it finish
                     concurrent.futures.wait([future])
-                model.eval()
+                full.eval()
                 extra = {"monitor": monitor.state_dict(),
                          "curriculum": curriculum.state_dict() if curriculum else None}
-                save_run(run, model, tok, opt, step + 1, extra)
+                save_run(run, full, tok, opt, step + 1, extra, optimizer_state=optimizer_state)
                 model.train()
             if stop:
                 (bar.write if bar else print)(f"stopping after step {step + 1} (--stop-on-alarm)")
@@ -342,6 +373,8 @@ def train(
             bar.close()
         if tb:
             tb.close()
+    if dp is not None:  # rank 0 may still be writing the last checkpoint: return when the run is complete
+        dp.barrier()
     model.eval()
     return run
 
@@ -447,26 +480,39 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
     lengths = attn.sum(1).tolist()
     firsts = [len(s.prompt_ids) - 1 for g in kept_groups for s in g]  # first target column of each row
     # Each micro-batch: (rows, its columns c0:c1 in the comp frame, its ids/attn trimmed to its own length)
-    mbs = {}
+    mbs = []  # per span
     for lo, hi in spans:
-        mbs[lo, hi] = []
+        mbs.append([])
         for rows in micro_batches(lo, hi, lengths, cfg.micro_batch, cfg.micro_batch_tokens):
             t_mb, s_mb = max(lengths[r] for r in rows), min(firsts[r] for r in rows)
             r = torch.tensor(rows)
-            mbs[lo, hi].append((r, s_mb - start, t_mb - 1 - start, ids[r, :t_mb], attn[r, :t_mb], s_mb))
+            mbs[-1].append((r, s_mb - start, t_mb - 1 - start, ids[r, :t_mb], attn[r, :t_mb], s_mb))
     # Padding share of the positions the output head computes (completion targets vs all, this process)
-    real = sum(int(comp[r, c0:c1].sum()) for v in mbs.values() for r, c0, c1, *_ in v)
-    computed = sum(len(r) * (c1 - c0) for v in mbs.values() for r, c0, c1, *_ in v)
+    real = sum(int(comp[r, c0:c1].sum()) for v in mbs for r, c0, c1, *_ in v)
+    computed = sum(len(r) * (c1 - c0) for v in mbs for r, c0, c1, *_ in v)
+    # FSDP2: every forward/backward of the sharded model is a collective, so every rank makes as many passes
+    # as the busiest one; the extra passes (None) contribute exactly zero.
+    if cfg.fsdp and dp is not None:
+        mbs = [v + [None] * (n - len(v)) for v, n in zip(mbs, dp.max_counts([len(v) for v in mbs]))]
     if dp is not None:  # over every rank's rows (two counts, summed like the normalisers)
         both = dp.sum_counts({"total_tokens": real, "total_seqs": computed})
         real, computed = both["total_tokens"], both["total_seqs"]
     row["pad_frac"] = 1 - real / max(1, computed)
 
+    def idle_pass(m):  # a forward (and backward) of one short row that changes nothing: FSDP2 padding
+        logp = token_logprobs(m, ids[:1, :2], attn[:1, :2], cfg.temperature)[0]
+        if torch.is_grad_enabled():
+            (logp.sum() * 0.0).backward()
+
     @torch.no_grad()
     def logprobs_of(m):  # [B, T-1] log-probs under m on this process's rows (rows of other ranks: unread)
         out = torch.zeros(comp.shape)
-        for v in mbs.values():
-            for r, c0, c1, mb_ids, mb_attn, s_mb in v:
+        for v in mbs:
+            for mb in v:
+                if mb is None:
+                    idle_pass(m)
+                    continue
+                r, c0, c1, mb_ids, mb_attn, s_mb = mb
                 out[r, c0:c1] = token_logprobs(m, mb_ids, mb_attn, cfg.temperature, start=s_mb)[0]
         return out
 
@@ -478,18 +524,23 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
     refl = logprobs_of(ref) if ref is not None else None
     parts, gnorms, ents, skipped = [], [], [], None
     for _ in range(ocfg.mu):
-        for lo, hi in spans:
+        for (lo, hi), span_mbs in zip(spans, mbs):
             norms = obj.normalizers(mask[lo:hi])
             if dp is not None:  # the whole minibatch's counts: every rank's share summed
                 norms = dp.sum_counts(norms)
-            for r, c0, c1, mb_ids, mb_attn, s_mb in mbs[lo, hi]:
+            for mb in span_mbs:
+                if mb is None:
+                    idle_pass(model)
+                    continue
+                r, c0, c1, mb_ids, mb_attn, s_mb = mb
                 logp, ent = token_logprobs(model, mb_ids, mb_attn, cfg.temperature, with_entropy=True, start=s_mb)
                 loss, st = obj.policy_loss(
                     logp, None if ocfg.ratio == "none" else (old[r, c0:c1] if old is not None else logp.detach()),
                     None if refl is None else refl[r, c0:c1], adv[r], mask[r, c0:c1], ocfg, **norms)
                 if not torch.isfinite(loss):
                     skipped = "non-finite loss"
-                    break
+                    if not cfg.fsdp:  # (under FSDP2 the other ranks expect this rank's remaining passes)
+                        break
                 loss.backward()
                 parts.append(st)
                 m = mask[r, c0:c1]
@@ -497,11 +548,13 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
                     ents.append((float(ent[m].sum()), int(m.sum())))
             if dp is not None:  # a non-finite loss on any rank skips the step on all; else sum the gradients
                 skipped = dp.agree(skipped)
-                if not skipped:
+                if not skipped and not cfg.fsdp:  # FSDP2 reduce-scattered the gradients during backward
                     dp.sync_grads(model)
             if skipped:
                 break
             gn = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            if hasattr(gn, "full_tensor"):  # FSDP2: a DTensor (already the norm over every shard)
+                gn = gn.full_tensor()
             if not torch.isfinite(gn):
                 skipped = "non-finite gradient"
                 break
