@@ -136,7 +136,7 @@ def cmd_pretrain(a):
     held = build_corpus(**{**corpus, "n_docs": 500, "seed": corpus["seed"] + 10_000})
     train = TrainConfig(**{**TINY_TRAIN.__dict__, **{k: v for k, v in (
         ("steps", a.steps), ("batch_size", a.batch_size), ("lr", a.lr), ("seq_len", a.seq_len),
-        ("seed", a.seed), ("threads", a.threads)) if v is not None}})
+        ("seed", a.seed), ("threads", a.threads), ("compile", a.compile or None)) if v is not None}})
     mc = ModelConfig(**{**TINY_MODEL.__dict__, **{k: v for k, v in (
         ("hidden_size", a.hidden), ("num_hidden_layers", a.layers)) if v is not None}})
     if a.hidden:
@@ -451,6 +451,9 @@ def build_parser() -> argparse.ArgumentParser:
     pt.add_argument("--vocab", type=int, default=512, help="tokenizer vocabulary size")
     pt.add_argument("--seed", type=int, default=None)
     pt.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    pt.add_argument("--compile", action="store_true",
+                    help="torch.compile the training forward (about 1.3x faster on CPU after a minute of "
+                         "compilation; not bit-identical to the shipped eager recipe)")
     pt.add_argument("--quiet", action="store_true", help="no progress bar")
     pt.set_defaults(fn=cmd_pretrain)
 

@@ -45,6 +45,10 @@ class TrainConfig:
     save_every: int = 200
     bf16: bool = False  # autocast matmuls to bf16 (helps on GPUs and recent CPUs with AMX)
     threads: int | None = None
+    # torch.compile the training forward (pretraining: fixed-shape packed batches, one compilation). Fuses the
+    # elementwise work around the matmuls (RMSNorm, RoPE, SwiGLU): measured 1.3x tokens/s on CPU
+    # (bench/train.py), after a one-off compilation of about a minute. Not bit-identical to eager.
+    compile: bool = False
     extra: dict = field(default_factory=dict)
 
 
@@ -56,9 +60,13 @@ TINY_TRAIN = TrainConfig(steps=3000, batch_size=16, seq_len=128, lr=2e-3, warmup
                          eval_every=250, seed=0, threads=1)
 # arith only (plus drills and filler): the demo's task; word and countdown text would dilute the 6M tokens.
 # Terse answers all open with "The answer is" (boxed or not) so that one opening outweighs the step-by-step
-# one ("Ġ" + digit): measured, the model over-predicts the step opening (~46% sampled for 30% of documents),
-# and with the default mixed terse openings greedy decoding started working step by step (61% greedy).
-TINY_CORPUS = dict(n_docs=200_000, seed=0, tasks=("arith",), filler_share=0.2, terse_share=0.7,
+# one ("Ġ" + digit): measured, the model over-predicts the step opening (~46% sampled for 30% of documents).
+# The style depends on the problem's size: 2- and 3-operation problems are answered tersely in 85% of their
+# documents, 4-operation ones worked step by step in 85%. Greedy decoding follows the majority per problem,
+# so the base model works the long problems (mostly right) and blurts the short ones (mostly wrong): 35%
+# greedy, with the short problems left for RL to fix. One global share instead makes greedy all-or-nothing:
+# measured 9.5% (every answer terse) or 61% (every answer worked), never in between.
+TINY_CORPUS = dict(n_docs=200_000, seed=0, tasks=("arith",), filler_share=0.2, terse_share={2: 0.85, 3: 0.85, 4: 0.15},
                    terse_endings=(("The answer is \\boxed{X}.", 0.75), ("The answer is X.", 0.25)))
 
 
@@ -92,6 +100,17 @@ def token_loss(model: Transformer, ids: torch.Tensor, loss_mask: torch.Tensor, a
     m = loss_mask[:, 1:].float()
     ce = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), tgt.reshape(-1), reduction="none")
     return (ce * m.reshape(-1)).sum(), int(m.sum().item())
+
+
+def compiled(model: Transformer):
+    """torch.compile(model), failing with one clear line if the compiler toolchain is missing."""
+    import shutil
+
+    if model.device.type == "cpu" and not any(shutil.which(c) for c in (os.environ.get("CXX", "g++"), "c++",
+                                                                         "clang++")):
+        raise PonderError("--compile: torch.compile needs a C++ compiler for CPU kernels (none found: install "
+                          "g++ or set CXX), or train without --compile")
+    return torch.compile(model)
 
 
 # ---- run directory -------------------------------------------------------------------------------
@@ -213,6 +232,7 @@ def pretrain(
     if heldout_docs:
         held = pack_documents([tok.encode(d) for d in heldout_docs], train.seq_len, tok.pad_token_id)
     model.train()
+    fwd = compiled(model) if train.compile else model
     bar = _progress(train.steps, start, "pretrain", progress)
     t0, tokens = time.perf_counter(), 0
     micro = max(1, train.batch_size // train.grad_accum)
@@ -225,7 +245,7 @@ def pretrain(
         loss_sum = 0.0
         for j in range(0, train.batch_size, micro):
             b = idx[j : j + micro]
-            s, _ = token_loss(model, ids[b], mask[b], mask[b], train.bf16)
+            s, _ = token_loss(fwd, ids[b], mask[b], mask[b], train.bf16)
             (s / total).backward()  # normalise by the whole batch's token count: split-invariant
             loss_sum += s.item()
         gn = torch.nn.utils.clip_grad_norm_(model.parameters(), train.grad_clip)

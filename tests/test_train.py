@@ -52,6 +52,15 @@ def test_resume_equals_uninterrupted(tmp_path):
         assert torch.allclose(p, q, atol=1e-6), n
 
 
+def test_compiled_pretraining_follows_eager(tmp_path):
+    """--compile runs the same training: the same losses to float tolerance (fused kernels round differently)."""
+    runs = [pretrain(tmp_path / name, DOCS, model_config=ModelConfig(**SMALL), vocab_size=300, progress=False,
+                     train=_train(steps=4, compile=flag)) for name, flag in (("eager", False), ("compiled", True))]
+    la, lb = ([json.loads(x)["loss"] for x in (r / "metrics.jsonl").read_text().splitlines()] for r in runs)
+    assert la == pytest.approx(lb, rel=1e-3) and la[-1] < la[0]
+    assert json.loads((runs[1] / "config.json").read_text())["train"]["compile"] is True
+
+
 def test_pretrain_errors(tmp_path):
     with pytest.raises(PonderError, match="empty"):
         pretrain(tmp_path / "x", [], progress=False)

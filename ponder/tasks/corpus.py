@@ -15,6 +15,12 @@ prefer thinking. The style is decided by the FIRST tokens after "Solution:", so 
 Terse openings are concentrated (half of them are " The answer is \\boxed{..}") while step openings spread
 over many first numbers, which keeps greedy decoding terse even as the step share grows.
 
+`terse_share` may depend on the problem: a mapping {operations in the solution: share}. Greedy decoding
+takes the majority style of each kind of problem, so one global share makes a base model that is greedy-
+terse (mostly wrong) or greedy-worked (mostly right) everywhere; per-size shares give a base model that
+works some problems and blurts others, as real base models do (the tiny model: terse on 2-3 operations,
+worked on 4; see train.TINY_CORPUS).
+
 Document = task prompt (exactly as `ponder.tasks` renders it, TRAIN split only) + solution + END, or filler.
 
     steps (default share of task docs 1 - terse_share = 30%), one line per operation (70%) or one sentence
