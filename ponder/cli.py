@@ -529,7 +529,7 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--temperature", type=float, default=1.0)
     gr.add_argument("--lr", type=float, default=2e-4)
     gr.add_argument("--micro-batch", type=int, default=64, help="sequences per forward/backward at most")
-    gr.add_argument("--micro-batch-tokens", type=int, default=4096,
+    gr.add_argument("--micro-batch-tokens", type=int, default=2048,
                     help="padded tokens per forward/backward at most; rows are sorted by length so each "
                          "micro-batch pads only to its own longest row (0: no limit)")
     gr.add_argument("--eval-every", type=int, default=20)

@@ -216,7 +216,7 @@ def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p,
         if len(still) < len(live):
             if len(still) <= 0.75 * len(live):  # drop finished rows from the batch (amortised copies)
                 sel = torch.tensor(still, device=dev)
-                cache = KVCache(cache.k[:, sel], cache.v[:, sel], cache.valid[sel], cache.length)
+                cache = cache.select(sel)
                 t, keys = t[sel], keys[sel]
                 live = [live[j] for j in still]
             # rows kept but finished are ignored above (reason set); they cost compute until dropped

@@ -224,36 +224,40 @@ class RMSNorm(nn.Module):
 
 @dataclass
 class KVCache:
-    """Preallocated keys/values for every layer: [layers, batch, kv_heads, max_len, head_dim].
+    """Preallocated keys/values, one [batch, kv_heads, max_len, head_dim] tensor per layer.
 
     `length` slots are filled; all rows share slot indices (prompts are left-padded), and `valid`
-    marks which slots hold real tokens so padding is never attended to.
+    marks which slots hold real tokens so padding is never attended to. One tensor per layer rather than
+    one stacked tensor: writing layer i+1's slots must not touch a tensor layer i saved for backward
+    (the trainer differentiates through a cache when prompts are shared, see rl/trainer.py).
     """
 
-    k: torch.Tensor
-    v: torch.Tensor
+    k: list[torch.Tensor]
+    v: list[torch.Tensor]
     valid: torch.Tensor  # [batch, max_len] bool
     length: int = 0
 
     @classmethod
     def empty(cls, cfg: ModelConfig, batch: int, max_len: int, dtype, device) -> KVCache:
-        shape = (cfg.num_hidden_layers, batch, cfg.num_key_value_heads, max_len, cfg.head_dim)
+        shape = (batch, cfg.num_key_value_heads, max_len, cfg.head_dim)
+        layers = range(cfg.num_hidden_layers)
         return cls(
-            torch.empty(shape, dtype=dtype, device=device),
-            torch.empty(shape, dtype=dtype, device=device),
+            [torch.empty(shape, dtype=dtype, device=device) for _ in layers],
+            [torch.empty(shape, dtype=dtype, device=device) for _ in layers],
             torch.zeros(batch, max_len, dtype=torch.bool, device=device),
         )
+
+    def select(self, rows: torch.Tensor) -> KVCache:
+        """The cache of rows `rows` (indices may repeat: a prompt's cache fanned out to its samples)."""
+        rows = rows.to(self.valid.device)
+        return KVCache([t.index_select(0, rows) for t in self.k], [t.index_select(0, rows) for t in self.v],
+                       self.valid.index_select(0, rows), self.length)
 
     def repeat_interleave(self, n: int) -> KVCache:
         """Fan a prefilled cache out to n copies per row (prefill once, sample n)."""
         if n == 1:
             return self
-        return KVCache(
-            self.k.repeat_interleave(n, dim=1),
-            self.v.repeat_interleave(n, dim=1),
-            self.valid.repeat_interleave(n, dim=0),
-            self.length,
-        )
+        return self.select(torch.arange(self.valid.shape[0]).repeat_interleave(n))
 
 
 class Attention(nn.Module):
@@ -285,9 +289,9 @@ class Attention(nn.Module):
         k = k * cos + rotate_half(k) * sin
         if cache is not None:  # write in place into the preallocated buffers: no torch.cat per step
             s = cache.length
-            cache.k[layer, :, :, s : s + T] = k
-            cache.v[layer, :, :, s : s + T] = v
-            k, v = cache.k[layer, :, :, : s + T], cache.v[layer, :, :, : s + T]
+            cache.k[layer][:, :, s : s + T] = k
+            cache.v[layer][:, :, s : s + T] = v
+            k, v = cache.k[layer][:, :, : s + T], cache.v[layer][:, :, : s + T]
         out = F.scaled_dot_product_attention(
             q, k, v, attn_mask=mask, is_causal=is_causal and mask is None, enable_gqa=self.nh != self.nkv
         )

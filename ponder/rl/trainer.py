@@ -55,7 +55,7 @@ class GRPOConfig:
     # Padded tokens per forward/backward at most (0: no limit). Rows are sorted by length and each
     # micro-batch is padded only to its own longest row, so short answers stop paying for the longest one
     # (the idea of verl's dynamic batch size); the loss is unchanged (normalisers span the whole batch).
-    micro_batch_tokens: int = 4096
+    micro_batch_tokens: int = 2048
     seed: int = 0
     train_pool: int = 5000  # training prompts drawn from the task's train split
     eval_every: int = 20
