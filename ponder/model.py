@@ -222,20 +222,21 @@ class RMSNorm(nn.Module):
         return self.weight * x.to(dt)
 
 
-@dataclass
 class KVCache:
     """Preallocated keys/values, one [batch, kv_heads, max_len, head_dim] tensor per layer.
 
     `length` slots are filled; all rows share slot indices (prompts are left-padded), and `valid`
     marks which slots hold real tokens so padding is never attended to. One tensor per layer rather than
     one stacked tensor: writing layer i+1's slots must not touch a tensor layer i saved for backward
-    (the trainer differentiates through a cache when prompts are shared, see rl/trainer.py).
+    (the trainer differentiates through a cache when prompts are shared, see rl/trainer.py). A plain class,
+    not a dataclass: FSDP2 rebuilds dataclass arguments with its hooks' views of their tensors, and the
+    in-place writes below must land in the cache itself.
     """
 
-    k: list[torch.Tensor]
-    v: list[torch.Tensor]
-    valid: torch.Tensor  # [batch, max_len] bool
-    length: int = 0
+    def __init__(self, k: list[torch.Tensor], v: list[torch.Tensor], valid: torch.Tensor, length: int = 0):
+        self.k, self.v = k, v
+        self.valid = valid  # [batch, max_len] bool
+        self.length = length
 
     @classmethod
     def empty(cls, cfg: ModelConfig, batch: int, max_len: int, dtype, device) -> KVCache:

@@ -18,7 +18,7 @@ import ponder
 from ponder.distributed import ddp
 from ponder.errors import PonderError
 from ponder.rl import objective as obj
-from ponder.rl.trainer import GRPOConfig, build_batch, token_logprobs, train
+from ponder.rl.trainer import GRPOConfig, build_batch, shared_prefix_logprobs, token_logprobs, train
 
 MCFG = dict(vocab_size=320, hidden_size=48, intermediate_size=96, num_hidden_layers=2, num_attention_heads=2,
             num_key_value_heads=1, head_dim=24)
@@ -220,10 +220,15 @@ def test_behaviour_logprobs_are_the_trainers_logprobs(tiny_random):
     model, tok = tiny_random
     groups = ponder.sample(model, tok, ["Problem: 3 + 4", "hello there"], n=3, max_new_tokens=10, seed=1,
                            temperature=0.7)
-    ids, attn, comp = build_batch(groups, tok.pad_token_id)
-    with torch.no_grad():
-        lp = token_logprobs(model, ids, attn, 0.7)[0]
-    got = behaviour_logprobs(groups, comp.shape)
+    samples = [s for g in groups for s in g]
+    comps = [s.token_ids for s in samples]
+    with torch.no_grad():  # the trainer's log-probs: prompts shared, completion frame
+        lp = shared_prefix_logprobs(model, [g[0].prompt_ids for g in groups], torch.tensor([0] * 3 + [1] * 3),
+                                    comps, 0.7)[0]
+    got = behaviour_logprobs(groups, lp.shape)
+    comp = torch.zeros(lp.shape, dtype=torch.bool)
+    for i, c in enumerate(comps):
+        comp[i, : len(c)] = True
     torch.testing.assert_close(got[comp], lp[comp], rtol=1e-4, atol=1e-4)
     assert (got[~comp] == 0).all()
 

@@ -135,3 +135,50 @@ def test_token_budget_micro_batches_do_not_change_the_step(tmp_path, ckpt):
     a = ponder.load(tmp_path / "whole" / "checkpoint")[0].state_dict()
     b = ponder.load(tmp_path / "split" / "checkpoint")[0].state_dict()
     assert max((a[k] - b[k]).abs().max().item() for k in a) < 1e-5
+
+
+@pytest.mark.parametrize("temperature", [1.0, 0.7])
+def test_shared_prefix_logprobs_equal_separate_rows(tokenizer, temperature):
+    """Running each distinct prompt once and fanning its KV cache out to its completions gives the log-probs,
+    entropies and gradients of running every row's prompt + completion on its own (uneven prompt and
+    completion lengths, grouped-query attention, QK-norm)."""
+    from ponder.engine import Sample
+    from ponder.rl.trainer import build_batch, shared_prefix_logprobs, token_logprobs
+
+    cfg = ponder.ModelConfig(vocab_size=320, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                             num_attention_heads=4, num_key_value_heads=2, head_dim=16)
+    model = ponder.Transformer(cfg).init_weights(2, std=0.1)
+    g = torch.Generator().manual_seed(0)
+    prompts = [torch.randint(3, 300, (n,), generator=g).tolist() for n in (5, 9, 2)]
+    owner = [0, 0, 0, 1, 1, 2, 2, 2, 2]
+    comps = [torch.randint(3, 300, (int(torch.randint(1, 12, (1,), generator=g)),), generator=g).tolist()
+             for _ in owner]
+    w = torch.randn(len(owner), max(map(len, comps)), generator=g)  # weights of a made-up loss
+
+    model.zero_grad()
+    logp, ent = shared_prefix_logprobs(model, prompts, torch.tensor(owner), comps, temperature, with_entropy=True)
+    mask = torch.zeros(logp.shape, dtype=torch.bool)
+    for i, c in enumerate(comps):
+        mask[i, : len(c)] = True
+    (logp * w * mask).sum().backward()
+    shared = {n: p.grad.clone() for n, p in model.named_parameters()}
+
+    model.zero_grad()
+    rows = [[Sample("", c, [], "stop", prompts[o])] for c, o in zip(comps, owner)]
+    ids, attn, comp = build_batch(rows, 0)
+    ref, ref_ent = token_logprobs(model, ids, attn, temperature, with_entropy=True)
+    # the separate rows' log-probs moved into the completion frame
+    frame = torch.zeros(logp.shape)
+    frame_ent = torch.zeros(logp.shape)
+    for i, (c, o) in enumerate(zip(comps, owner)):
+        s = len(prompts[o]) - 1
+        frame[i, : len(c)] = ref[i, s: s + len(c)]
+        frame_ent[i, : len(c)] = ref_ent[i, s: s + len(c)]
+    torch.testing.assert_close(logp[mask], frame[mask].detach(), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(ent[mask], frame_ent[mask], rtol=1e-5, atol=1e-5)
+    loss = sum((ref[i, len(prompts[o]) - 1: len(prompts[o]) - 1 + len(c)] * w[i, : len(c)]).sum()
+               for i, (c, o) in enumerate(zip(comps, owner)))
+    loss.backward()
+    for n, p in model.named_parameters():
+        torch.testing.assert_close(shared[n], p.grad, rtol=1e-4, atol=1e-5 * float(p.grad.abs().max()), msg=n)
+    assert sum(float(p.grad.abs().sum()) for p in model.parameters()) > 1e-3

@@ -159,15 +159,53 @@ def micro_batches(lo: int, hi: int, lengths: list[int], max_rows: int, max_token
 
 
 def behaviour_logprobs(groups, shape) -> torch.Tensor:
-    """The sampler's log-probs laid out like build_batch's completion mask [B, T-1] (zeros elsewhere).
+    """The sampler's log-probs in the completion frame [B, Lc] (column t = completion token t; zeros after).
 
-    engine.sample records log softmax(logits / T) of each chosen token, exactly what token_logprobs computes
-    for the same weights, so these are the behaviour policy's log-probs for an off-policy ratio."""
+    engine.sample records log softmax(logits / T) of each chosen token, exactly what shared_prefix_logprobs
+    computes for the same weights, so these are the behaviour policy's log-probs for an off-policy ratio."""
     out = torch.zeros(shape)
     for i, s in enumerate(x for g in groups for x in g):
-        start = len(s.prompt_ids) - 1
-        out[i, start:start + len(s.logprobs)] = torch.tensor(s.logprobs, dtype=torch.float32)
+        out[i, : len(s.logprobs)] = torch.tensor(s.logprobs, dtype=torch.float32)
     return out
+
+
+def shared_prefix_logprobs(model, prompts: list[list[int]], owner: torch.Tensor, completions: list[list[int]],
+                           temperature: float, with_entropy: bool = False):
+    """log pi(completion token t) under softmax(logits / T) for rows that share prompts: [R, Lc] (columns past
+    a row's end hold junk: mask them), and the entropy at each position when asked.
+
+    Each distinct prompt (`prompts`, token ids) is run ONCE, left-padded, into a KV cache; the cache is then
+    fanned out to the rows (`owner[i]` = index of row i's prompt) and the completions (right-padded) run on
+    top of it. A GRPO group's G samples share one prompt, so its tokens are computed once instead of G times,
+    forward and backward (the idea of Prefix Grouper, arXiv 2506.05433). Same function as running every
+    row's prompt + completion separately (`token_logprobs`); tests/test_rl_trainer.py checks values and
+    gradients against it."""
+    from ..model import KVCache
+
+    dev = model.device
+    lp, lc = max(map(len, prompts)), max(map(len, completions))
+    inp = torch.zeros((len(prompts), lp), dtype=torch.long)
+    cache = KVCache.empty(model.config, len(prompts), lp + lc, model.dtype, dev)
+    for i, p in enumerate(prompts):  # left padding: every prompt ends at slot lp-1
+        inp[i, lp - len(p):] = torch.tensor(p)
+        cache.valid[i, lp - len(p): lp] = True
+    last = model(inp.to(dev), cache=cache, return_hidden=True)[:, -1]  # predicts completion token 0
+    owner = owner.to(dev)
+    cache = cache.select(owner)
+    ids = torch.zeros((len(completions), lc), dtype=torch.long)
+    for j, c in enumerate(completions):
+        ids[j, : len(c)] = torch.tensor(c)
+        cache.valid[j, lp: lp + len(c)] = True
+    ids = ids.to(dev)
+    hidden = model(ids, cache=cache, return_hidden=True)  # position t predicts completion token t+1
+    hidden = torch.cat([last.index_select(0, owner)[:, None], hidden[:, :-1]], 1)
+    logp_all = torch.log_softmax(model.lm_head(hidden).float() / temperature, -1)
+    logp = logp_all.gather(-1, ids[..., None])[..., 0]
+    ent = None
+    if with_entropy:
+        with torch.no_grad():
+            ent = -(logp_all.exp() * logp_all).sum(-1).cpu()
+    return logp, ent
 
 
 def token_logprobs(model, ids, attn, temperature: float, with_entropy: bool = False, start: int = 0):
@@ -464,32 +502,38 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
     truncated = torch.tensor([s.finish_reason == "length" for s in samples])
     shaped = obj.shape_rewards(rewards, lengths, cfg.max_new_tokens, ocfg)
     adv = obj.compute_advantages(shaped, G, ocfg)
-    ids, attn, comp = build_batch(kept_groups, tok.pad_token_id)
-    # Only columns from the first completion target on carry loss: compute nothing for the prompt-only ones.
-    start = int(comp.any(0).float().argmax())
-    comp = comp[:, start:]
+    # The completion frame: column t of row i is completion token t (prompts are not columns at all: each
+    # distinct prompt is run once per micro-batch and shared by its rows, see shared_prefix_logprobs).
+    comps = [s.token_ids for s in samples]
+    owner_of = [gi for gi, g in enumerate(kept_groups) for _ in g]  # row -> its group (prompt)
+    prompts = [g[0].prompt_ids for g in kept_groups]
+    comp = torch.zeros((len(samples), max(map(len, comps))), dtype=torch.bool)
+    for i, c in enumerate(comps):
+        comp[i, : len(c)] = True
     mask = obj.loss_mask(comp, truncated, ocfg)
     t1 = time.perf_counter()
-    B = ids.shape[0]
+    B = len(samples)
     mb_size = math.ceil(B / ocfg.minibatches)
     # The rows of each minibatch this process trains on: all of them, or this rank's contiguous share.
     spans = [(m0, min(B, m0 + mb_size)) for m0 in range(0, B, mb_size)]
     if dp is not None:
         spans = [dp.share(lo, hi) for lo, hi in spans]
 
-    lengths = attn.sum(1).tolist()
-    firsts = [len(s.prompt_ids) - 1 for g in kept_groups for s in g]  # first target column of each row
-    # Each micro-batch: (rows, its columns c0:c1 in the comp frame, its ids/attn trimmed to its own length)
+    # Each micro-batch: (rows, its distinct prompts, each row's index into them, its completion length)
+    clen = [len(c) for c in comps]
     mbs = []  # per span
+    real = computed = 0
     for lo, hi in spans:
         mbs.append([])
-        for rows in micro_batches(lo, hi, lengths, cfg.micro_batch, cfg.micro_batch_tokens):
-            t_mb, s_mb = max(lengths[r] for r in rows), min(firsts[r] for r in rows)
-            r = torch.tensor(rows)
-            mbs[-1].append((r, s_mb - start, t_mb - 1 - start, ids[r, :t_mb], attn[r, :t_mb], s_mb))
-    # Padding share of the positions the output head computes (completion targets vs all, this process)
-    real = sum(int(comp[r, c0:c1].sum()) for v in mbs for r, c0, c1, *_ in v)
-    computed = sum(len(r) * (c1 - c0) for v in mbs for r, c0, c1, *_ in v)
+        for rows in micro_batches(lo, hi, clen, cfg.micro_batch, cfg.micro_batch_tokens):
+            groups = sorted({owner_of[r] for r in rows})
+            where = {g: j for j, g in enumerate(groups)}
+            mb_prompts = [prompts[g] for g in groups]
+            owner = torch.tensor([where[owner_of[r]] for r in rows])
+            lc = max(clen[r] for r in rows)
+            mbs[-1].append((torch.tensor(rows), mb_prompts, owner, [comps[r] for r in rows], lc))
+            real += sum(map(len, mb_prompts)) + sum(clen[r] for r in rows)
+            computed += len(groups) * max(map(len, mb_prompts)) + len(rows) * lc
     # FSDP2: every forward/backward of the sharded model is a collective, so every rank makes as many passes
     # as the busiest one; the extra passes (None) contribute exactly zero.
     if cfg.fsdp and dp is not None:
@@ -497,28 +541,29 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
     if dp is not None:  # over every rank's rows (two counts, summed like the normalisers)
         both = dp.sum_counts({"total_tokens": real, "total_seqs": computed})
         real, computed = both["total_tokens"], both["total_seqs"]
-    row["pad_frac"] = 1 - real / max(1, computed)
+    row["pad_frac"] = 1 - real / max(1, computed)  # share of the positions computed that are padding
 
-    def idle_pass(m):  # a forward (and backward) of one short row that changes nothing: FSDP2 padding
-        logp = token_logprobs(m, ids[:1, :2], attn[:1, :2], cfg.temperature)[0]
+    def idle_pass(m):  # a forward (and backward) of one token that changes nothing: FSDP2 padding
+        logp = shared_prefix_logprobs(m, [prompts[0][:1]], torch.tensor([0]), [comps[0][:1] or [0]],
+                                      cfg.temperature)[0]
         if torch.is_grad_enabled():
             (logp.sum() * 0.0).backward()
 
     @torch.no_grad()
-    def logprobs_of(m):  # [B, T-1] log-probs under m on this process's rows (rows of other ranks: unread)
+    def logprobs_of(m):  # [B, Lc] log-probs under m on this process's rows (rows of other ranks: unread)
         out = torch.zeros(comp.shape)
         for v in mbs:
             for mb in v:
                 if mb is None:
                     idle_pass(m)
                     continue
-                r, c0, c1, mb_ids, mb_attn, s_mb = mb
-                out[r, c0:c1] = token_logprobs(m, mb_ids, mb_attn, cfg.temperature, start=s_mb)[0]
+                r, mb_prompts, owner, mb_comps, lc = mb
+                out[r, :lc] = shared_prefix_logprobs(m, mb_prompts, owner, mb_comps, cfg.temperature)[0].cpu()
         return out
 
     old = None
     if cfg.off_policy:  # rollouts came from older weights: the ratio is against the sampler's log-probs
-        old = behaviour_logprobs(kept_groups, (comp.shape[0], comp.shape[1] + start))[:, start:]
+        old = behaviour_logprobs(kept_groups, comp.shape)
     elif ocfg.ratio != "none" and (ocfg.mu > 1 or ocfg.minibatches > 1):
         old = logprobs_of(model)  # behaviour policy = the weights that generated the rollouts
     refl = logprobs_of(ref) if ref is not None else None
@@ -532,18 +577,20 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
                 if mb is None:
                     idle_pass(model)
                     continue
-                r, c0, c1, mb_ids, mb_attn, s_mb = mb
-                logp, ent = token_logprobs(model, mb_ids, mb_attn, cfg.temperature, with_entropy=True, start=s_mb)
+                r, mb_prompts, owner, mb_comps, lc = mb
+                logp, ent = shared_prefix_logprobs(model, mb_prompts, owner, mb_comps, cfg.temperature,
+                                                   with_entropy=True)
+                on = logp.device  # the loss is computed where the model runs
                 loss, st = obj.policy_loss(
-                    logp, None if ocfg.ratio == "none" else (old[r, c0:c1] if old is not None else logp.detach()),
-                    None if refl is None else refl[r, c0:c1], adv[r], mask[r, c0:c1], ocfg, **norms)
+                    logp, None if ocfg.ratio == "none" else (old[r, :lc].to(on) if old is not None else logp.detach()),
+                    None if refl is None else refl[r, :lc].to(on), adv[r].to(on), mask[r, :lc].to(on), ocfg, **norms)
                 if not torch.isfinite(loss):
                     skipped = "non-finite loss"
                     if not cfg.fsdp:  # (under FSDP2 the other ranks expect this rank's remaining passes)
                         break
                 loss.backward()
                 parts.append(st)
-                m = mask[r, c0:c1]
+                m = mask[r, :lc]
                 if m.any():
                     ents.append((float(ent[m].sum()), int(m.sum())))
             if dp is not None:  # a non-finite loss on any rank skips the step on all; else sum the gradients
