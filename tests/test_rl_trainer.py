@@ -87,6 +87,11 @@ def test_bad_input(tmp_path, ckpt):
         train(GRPOConfig(model=str(ckpt), task=None, data=str(data), **SMALL), tmp_path / "b", progress=False)
     with pytest.raises(PonderError, match="group_size"):
         train(GRPOConfig(model=str(ckpt), **{**SMALL, "group_size": 1}), tmp_path / "c", progress=False)
+    with pytest.raises(PonderError, match="micro_batch_tokens"):
+        train(GRPOConfig(model=str(ckpt), **{**SMALL, "micro_batch_tokens": -1}), tmp_path / "e", progress=False)
+    with pytest.raises(PonderError, match="--nproc"):  # FSDP2 needs ranks to shard over
+        train(GRPOConfig(model=str(ckpt), **SMALL, fsdp=True), tmp_path / "f", progress=False)
+    assert not (tmp_path / "f").exists() and not (tmp_path / "e").exists()  # nothing half-written
 
 
 def test_monitor_alarms():

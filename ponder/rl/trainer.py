@@ -286,6 +286,9 @@ def train(
     ocfg = objective_config(cfg)
     if cfg.off_policy and ocfg.ratio == "none":
         raise PonderError(f"off_policy needs an importance ratio, but preset {cfg.preset!r} has ratio=none")
+    if cfg.fsdp and dp is None:
+        raise PonderError("fsdp shards the model over data-parallel ranks: run with --nproc N (N >= 2) or "
+                          "under torchrun")
     main = dp is None or dp.rank == 0
     reward = get_reward(cfg.reward)
     train_items, test_items = load_items(cfg)
@@ -296,9 +299,6 @@ def train(
         atomic_write_text(run / "config.json", json.dumps(
             {"kind": "grpo", "grpo": asdict(cfg), "objective": asdict(ocfg), "explain": obj.explain(ocfg)},
             indent=2))
-    if cfg.fsdp and dp is None:
-        raise PonderError("fsdp shards the model over data-parallel ranks: run with --nproc N (N >= 2) or "
-                          "under torchrun")
     ref = copy.deepcopy(model).eval().requires_grad_(False) if ocfg.kl != "off" else None
     replica = None
     if cfg.fsdp:  # the replica generates, evaluates and is saved; `model` becomes the sharded learner
