@@ -7,6 +7,8 @@ One step:
   3. optional dynamic sampling drops groups whose rewards are all equal and draws more prompts;
   4. advantages, then mu passes x minibatches optimizer steps of the composed objective (objective.py),
      every minibatch normalised by its whole-batch token/sequence counts so micro-batching is exact;
+     log-probs run each group's prompt once and share its KV cache with the group's completions
+     (`shared_prefix_logprobs`), in length-sorted micro-batches under a token budget (`micro_batches`);
   5. metrics to metrics.jsonl and TensorBoard, alarms from the monitor, an atomic checkpoint every K steps.
 """
 
@@ -128,7 +130,8 @@ def render(cfg: GRPOConfig, item: dict):
 
 # ---- log-probs -----------------------------------------------------------------------------------
 def build_batch(groups, pad_id: int):
-    """Right-padded prompt+completion ids, attention mask, and the completion mask over targets [B, T-1]."""
+    """Right-padded prompt+completion ids, attention mask, and the completion mask over targets [B, T-1]:
+    every row on its own, the layout `token_logprobs` (the reference for shared_prefix_logprobs) reads."""
     seqs = [(s.prompt_ids, s.token_ids) for g in groups for s in g]
     T = max(len(p) + len(c) for p, c in seqs)
     ids = torch.full((len(seqs), T), pad_id, dtype=torch.long)
@@ -208,14 +211,14 @@ def shared_prefix_logprobs(model, prompts: list[list[int]], owner: torch.Tensor,
     return logp, ent
 
 
-def token_logprobs(model, ids, attn, temperature: float, with_entropy: bool = False, start: int = 0):
-    """log pi(target) under the sampling distribution softmax(logits / T), for target positions >= start.
-
-    Positions before `start` are prompt tokens of every row: the output head and softmax skip them."""
-    hidden = model(ids[:, :-1], attention_mask=attn[:, :-1], return_hidden=True)[:, start:]
+def token_logprobs(model, ids, attn, temperature: float, with_entropy: bool = False):
+    """log pi(target) under softmax(logits / T) for every target position of `build_batch`'s rows [B, T-1]:
+    each row's prompt and completion computed on their own. The trainer uses shared_prefix_logprobs; this
+    is its reference (tests) and the plain form of the computation."""
+    hidden = model(ids[:, :-1], attention_mask=attn[:, :-1], return_hidden=True)
     logits = model.lm_head(hidden).float() / temperature
     logp_all = torch.log_softmax(logits, -1)
-    logp = logp_all.gather(-1, ids[:, 1 + start:, None])[..., 0]
+    logp = logp_all.gather(-1, ids[:, 1:, None])[..., 0]
     ent = None
     if with_entropy:
         with torch.no_grad():
