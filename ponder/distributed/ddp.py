@@ -21,7 +21,7 @@ collective, which ragged rank-sharded generation cannot be, so every rank also k
 after each update the shards are all-gathered into it (`gather_weights`), and the replica generates,
 evaluates (rank 0) and is saved; the optimizer state is gathered to rank 0 for the checkpoint
 (`optimizer_state`) and sharded back on resume. Every rank makes as many forward/backward passes as the
-busiest one (`max_counts`; the extra ones are zero-loss passes). Tested on CPU/gloo with 2 ranks: equal to
+busiest one (`reduce_ints` with MAX; the extra ones are zero-loss passes). Tested on CPU/gloo with 2 ranks: equal to
 the single process, through a resume.
 
 Launching: `ponder grpo --nproc N` spawns N local ranks (torch.multiprocessing, 127.0.0.1, a free port);
@@ -68,11 +68,16 @@ class DataParallel:
         return a, a + q + (self.rank < r)
 
     # ---- collectives -----------------------------------------------------------------------------------
+    def reduce_ints(self, values: list[int], op: str = "sum") -> list[int]:
+        """Element-wise sum (or "max") of integers over ranks."""
+        t = torch.tensor(values, dtype=torch.int64, device=self.device)
+        dist.all_reduce(t, op={"sum": dist.ReduceOp.SUM, "max": dist.ReduceOp.MAX}[op])
+        return t.tolist()
+
     def sum_counts(self, norms: dict) -> dict:
         """objective.normalizers of this rank's rows -> the same counts over every rank's rows."""
-        t = torch.tensor([norms["total_tokens"], norms["total_seqs"]], dtype=torch.int64, device=self.device)
-        dist.all_reduce(t)
-        return {"total_tokens": int(t[0]), "total_seqs": int(t[1])}
+        tokens, seqs = self.reduce_ints([norms["total_tokens"], norms["total_seqs"]])
+        return {"total_tokens": tokens, "total_seqs": seqs}
 
     def agree(self, reason: str | None) -> str | None:
         """A reason to skip the step on any rank skips it on every rank (else they would deadlock)."""
@@ -87,12 +92,6 @@ class DataParallel:
 
     def barrier(self) -> None:
         dist.barrier()
-
-    def max_counts(self, counts: list[int]) -> list[int]:
-        """Element-wise maximum over ranks (FSDP2: how many forward passes every rank must make)."""
-        t = torch.tensor(counts, dtype=torch.int64, device=self.device)
-        dist.all_reduce(t, op=dist.ReduceOp.MAX)
-        return t.tolist()
 
     def sync_grads(self, model) -> None:
         """Sum the gradients over ranks. Each rank's loss is already its share of the global loss (global

@@ -54,9 +54,10 @@ class GRPOConfig:
     weight_decay: float = 0.0
     grad_clip: float = 1.0
     micro_batch: int = 64  # sequences per forward/backward at most
-    # Padded tokens per forward/backward at most (0: no limit). Rows are sorted by length and each
-    # micro-batch is padded only to its own longest row, so short answers stop paying for the longest one
-    # (the idea of verl's dynamic batch size); the loss is unchanged (normalisers span the whole batch).
+    # Completion tokens per forward/backward at most, counted as rows x the longest completion (0: no limit).
+    # Rows are sorted by length and each micro-batch is padded only to its own longest row, so short answers
+    # stop paying for the longest one (the idea of verl's dynamic batch size); the loss is unchanged
+    # (normalisers span the whole batch).
     micro_batch_tokens: int = 2048
     seed: int = 0
     train_pool: int = 5000  # training prompts drawn from the task's train split
@@ -305,19 +306,17 @@ def train(
     ref = copy.deepcopy(model).eval().requires_grad_(False) if ocfg.kl != "off" else None
     replica = None
     if cfg.fsdp:  # the replica generates, evaluates and is saved; `model` becomes the sharded learner
-        from ..distributed.ddp import apply_fsdp2
+        from ..distributed import ddp
 
         replica = copy.deepcopy(model).eval().requires_grad_(False)
-        apply_fsdp2(model, dp)
+        ddp.apply_fsdp2(model, dp)
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr,
                             betas=(0.9, 0.99), weight_decay=cfg.weight_decay)
     monitor = Monitor(MonitorConfig(), max_new_tokens=cfg.max_new_tokens)
     curriculum = obj.Curriculum() if cfg.curriculum else None
     if state is not None:
         if cfg.fsdp:
-            from ..distributed.ddp import load_optimizer_state
-
-            load_optimizer_state(model, opt, state["optimizer"])
+            ddp.load_optimizer_state(model, opt, state["optimizer"])
         else:
             opt.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["torch_rng"])
@@ -361,9 +360,7 @@ def train(
             row = _step(model, tok, ref, opt, cfg, ocfg, reward, train_items, step, curriculum, ro=ro,
                         rollout=rollout, dp=dp)
             if replica is not None:  # every rank: all-gather the updated shards into the replica
-                from ..distributed.ddp import gather_weights
-
-                replica.load_state_dict(gather_weights(model))
+                replica.load_state_dict(ddp.gather_weights(model))
             full = replica if replica is not None else model  # the whole current weights
             if main and cfg.eval_every and ((step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps) \
                     and test_items:
@@ -391,9 +388,7 @@ def train(
             save = (step + 1) % cfg.save_every == 0 or step + 1 == cfg.steps or stop
             optimizer_state = None
             if save and replica is not None:  # every rank takes part; rank 0 receives the whole state
-                from ..distributed.ddp import optimizer_state as gather_optimizer_state
-
-                optimizer_state = gather_optimizer_state(model, opt)
+                optimizer_state = ddp.optimizer_state(model, opt)
             if main and save:
                 if not all(torch.isfinite(p).all() for p in full.parameters()):
                     raise PonderError(f"step {step + 1}: non-finite weights; the last good checkpoint is kept")
@@ -540,10 +535,10 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
     # FSDP2: every forward/backward of the sharded model is a collective, so every rank makes as many passes
     # as the busiest one; the extra passes (None) contribute exactly zero.
     if cfg.fsdp and dp is not None:
-        mbs = [v + [None] * (n - len(v)) for v, n in zip(mbs, dp.max_counts([len(v) for v in mbs]))]
-    if dp is not None:  # over every rank's rows (two counts, summed like the normalisers)
-        both = dp.sum_counts({"total_tokens": real, "total_seqs": computed})
-        real, computed = both["total_tokens"], both["total_seqs"]
+        most = dp.reduce_ints([len(v) for v in mbs], op="max")
+        mbs = [v + [None] * (n - len(v)) for v, n in zip(mbs, most)]
+    if dp is not None:  # over every rank's rows
+        real, computed = dp.reduce_ints([real, computed])
     row["pad_frac"] = 1 - real / max(1, computed)  # share of the positions computed that are padding
 
     def idle_pass(m):  # a forward (and backward) of one token that changes nothing: FSDP2 padding
