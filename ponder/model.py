@@ -213,17 +213,25 @@ class RMSNorm(nn.Module):
         self.eps = eps
 
     def forward(self, x):
-        if x.dtype == torch.float32:  # one fused kernel; same math as below when nothing is cast
-            return F.rms_norm(x, (x.shape[-1],), self.weight, self.eps)
-        # Normalise in fp32 like the reference, then cast back: matters for bf16 parity.
-        dt = x.dtype
-        x = x.float()
-        x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps)
-        return self.weight * x.to(dt)
+        return rms_norm(x, self.weight, self.eps)
+
+
+def rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
+    """RMSNorm over the last dim; `weight` may also be [heads, head_dim] (stacked q/k norms, engine.py)."""
+    if x.dtype == torch.float32:  # one kernel; same math as below when nothing is cast
+        if weight.dim() == 1:
+            return F.rms_norm(x, (x.shape[-1],), weight, eps)
+        return F.rms_norm(x, (x.shape[-1],), None, eps) * weight
+    # Normalise in fp32 like the reference, then cast back: matters for bf16 parity.
+    dt = x.dtype
+    x = x.float()
+    x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps)
+    return weight * x.to(dt)
 
 
 class KVCache:
-    """Preallocated keys/values, one [batch, kv_heads, max_len, head_dim] tensor per layer.
+    """Preallocated keys/values, one [batch, kv_heads, max_len, head_dim] tensor per layer, zeroed (a
+    masked slot must hold a finite number: -inf times garbage is NaN).
 
     `length` slots are filled; all rows share slot indices (prompts are left-padded), and `valid`
     marks which slots hold real tokens so padding is never attended to. One tensor per layer rather than
@@ -243,8 +251,8 @@ class KVCache:
         shape = (batch, cfg.num_key_value_heads, max_len, cfg.head_dim)
         layers = range(cfg.num_hidden_layers)
         return cls(
-            [torch.empty(shape, dtype=dtype, device=device) for _ in layers],
-            [torch.empty(shape, dtype=dtype, device=device) for _ in layers],
+            [torch.zeros(shape, dtype=dtype, device=device) for _ in layers],
+            [torch.zeros(shape, dtype=dtype, device=device) for _ in layers],
             torch.zeros(batch, max_len, dtype=torch.bool, device=device),
         )
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import ponder
-from ponder.engine import choose_tokens, gumbel_noise, naive_greedy
+from ponder.engine import PackedDecoder, choose_tokens, length_groups, naive_greedy, prefill, uniform
 from ponder.errors import PonderError
 
 PROMPTS = ["Problem: 3 + 4", "hello", "the quick brown fox jumps over", "12 + 30 ="]
@@ -54,7 +54,7 @@ def test_logprobs_match_model_distribution(tiny_random):
 
 
 def test_sampling_distribution_is_exact():
-    """Gumbel-max with counter-based noise draws from softmax(logits / T) restricted by top-k/top-p."""
+    """Inverse-CDF sampling with counter-based uniforms draws from softmax(logits / T) restricted by top-k/top-p."""
     logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]])).repeat(20000, 1)
     keys = torch.arange(20000, dtype=torch.int64)
     tok, _ = choose_tokens(logits, keys, 0, 1.0, 0, 1.0, 0.0)
@@ -66,8 +66,8 @@ def test_sampling_distribution_is_exact():
     assert set(tok.tolist()) == {0, 1}
     tok, _ = choose_tokens(logits, keys, 0, 1.0, 0, 1.0, 0.5)  # min-p: p >= 0.25
     assert set(tok.tolist()) == {0, 1}
-    u = gumbel_noise(keys[:4], 3, 1000)
-    assert torch.isfinite(u).all() and not torch.equal(u[0], u[1])
+    u = uniform(keys, 3)
+    assert 0 < u.min() and u.max() < 1 and abs(u.mean() - 0.5) < 0.01 and len(set(u.tolist())) > 19900
 
 
 def test_stop_strings_and_length(tiny_random):
@@ -127,3 +127,76 @@ def test_stream_yields_the_same_text_as_sample(tiny_random):
     ref = ponder.sample(model, tok, [msgs], max_new_tokens=12, temperature=0.0)[0][0]
     assert "".join(pieces) == text
     assert ref.text.startswith(text) and len(pieces) >= 1
+
+
+DECODE_CONFIGS = {
+    "qwen3": dict(),
+    "qwen3_mha_bias": dict(num_key_value_heads=4, attention_bias=True, mlp_bias=True),
+    "qwen2": dict(model_type="qwen2", qk_norm=False, attention_bias=True, tie_word_embeddings=False),
+    "llama3": dict(model_type="llama", qk_norm=False, num_key_value_heads=1, rope_theta=500000.0,
+                   rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                                 "high_freq_factor": 4.0, "original_max_position_embeddings": 8}),
+}
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("name", list(DECODE_CONFIGS))
+def test_packed_decoder_equals_model_forward(name, dtype):
+    """The engine's CPU decode step (fused, pre-transposed weights; baddbmm attention) computes the
+    model's forward: same logits step after step on a left-padded, ragged batch, and the same cache."""
+    cfg = ponder.ModelConfig(**{**dict(vocab_size=96, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+                                       num_attention_heads=4, num_key_value_heads=2), **DECODE_CONFIGS[name]})
+    model = ponder.Transformer(cfg).init_weights(0, std=0.2).to(dtype).eval()
+    with torch.no_grad():  # non-trivial norm weights and biases
+        for n, p in model.named_parameters():
+            if n.endswith("bias") or "norm" in n:
+                p.add_(torch.randn(p.shape, generator=torch.Generator().manual_seed(1)).to(dtype) * 0.3)
+    ids = [[5, 9, 11], [7] * 9, [3, 4, 5, 6, 7, 8]]
+    with torch.inference_mode():
+        caches = [prefill(model, ids, 0, 20)[0] for _ in range(2)]
+        dec = PackedDecoder.for_model(model)
+        t = torch.tensor([1, 2, 3])
+        for _ in range(5):
+            for c in caches:
+                c.valid[:, c.length] = True
+            ref = model(t[:, None], cache=caches[0])[:, -1]
+            ours = dec(t, caches[1])
+            tol = 1e-5 if dtype == torch.float32 else 0.1 * ref.abs().max().item()
+            assert (ref.float() - ours.float()).abs().max().item() <= tol
+            t = ref.float().argmax(-1)
+        assert caches[0].length == caches[1].length
+        for a, b in zip(caches[0].k + caches[0].v, caches[1].k + caches[1].v):
+            tol = 1e-5 if dtype == torch.float32 else 0.03 * a.float().abs().max().item()  # bf16: a few ulps
+            assert (a.float() - b.float()).abs().max().item() <= tol
+
+
+def test_packed_decoder_follows_weight_updates(tiny_random):
+    model, _ = tiny_random
+    a = PackedDecoder.for_model(model)
+    assert PackedDecoder.for_model(model) is a  # nothing changed: reused
+    with torch.no_grad():
+        model.layers[0].mlp.up_proj.weight.mul_(1.0)  # an in-place update moves the version counter
+    assert PackedDecoder.for_model(model) is not a
+
+
+def test_ragged_prefill_equals_one_padded_batch(tiny_random):
+    """Prefilling in runs of similar length gives the logits and cache of one left-padded batch."""
+    model, tok = tiny_random
+    ids = [[5] * 3, [6] * 30, [7] * 4, [8] * 29, [9] * 3]
+    assert len(length_groups([len(x) for x in ids])) > 1
+    with torch.inference_mode():
+        cache, logits = prefill(model, ids, tok.pad_token_id, 40)
+        for i, x in enumerate(ids):  # each prompt alone
+            c1, l1 = prefill(model, [x], tok.pad_token_id, 40 - 30 + len(x))
+            assert (l1[0] - logits[i]).abs().max() < 1e-5
+            assert torch.equal(cache.valid[i, :30], torch.arange(30) >= 30 - len(x))
+            for a, b in zip(cache.k, c1.k):
+                assert (a[i, :, 30 - len(x):30] - b[0, :, :len(x)]).abs().max() < 1e-5
+
+
+def test_length_groups_cover_every_prompt_once():
+    lengths = [5, 3, 20, 21, 4, 22, 3, 12, 13, 3, 3]
+    runs = length_groups(lengths)
+    assert sorted(i for r in runs for i in r) == list(range(len(lengths)))
+    assert all(max(lengths[i] for i in a) <= min(lengths[i] for i in b) for a, b in zip(runs, runs[1:]))
+    assert length_groups([7] * 5) == [[0, 1, 2, 3, 4]]

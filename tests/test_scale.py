@@ -134,7 +134,8 @@ def test_weighted_self_consistency_uses_logprob_weights(micro):
 def test_early_stop_same_answer_fewer_tokens(micro, chunk):
     model, tok = micro
     prompts = [PB, PA, SAY, PB, PB]
-    kw = dict(n_votes=12, chunk=chunk, temperature=1.0, max_new_tokens=24, seed=3)
+    # a seed under which some prompt stops early at both chunk sizes (PB's "7" has p=0.6: often, not always)
+    kw = dict(n_votes=12, chunk=chunk, temperature=1.0, max_new_tokens=24, seed=0)
     full = scale.self_consistency(model, tok, prompts, early_stop=False, **kw)
     early = scale.self_consistency(model, tok, prompts, early_stop=True, **kw)
     stopped = 0
