@@ -184,7 +184,7 @@ class PackedDecoder:
         pos = valid.sum(-1) - 1  # rotary position = real tokens before this one (prompts are left-padded)
         if self.cos.shape[0] < cache.valid.shape[1]:  # positions never exceed the cache's slots
             cos, sin = self.model.rope(torch.arange(cache.valid.shape[1], device=pos.device)[None], self.embed.dtype)
-            self.cos, self.sin = cos[0, 0], sin[0, 0] * self.sign
+            self.cos, self.sin = cos[0, :, 0], sin[0, :, 0] * self.sign
         cos, sin = self.cos[pos].view(B, 1, d), self.sin[pos].view(B, 1, d)
         bias = None
         if not bool(valid.all()):  # padding slots get -inf, one row per (row, kv head)

@@ -285,17 +285,22 @@ class Attention(nn.Module):
             self.q_norm = RMSNorm(d, cfg.rms_norm_eps)
             self.k_norm = RMSNorm(d, cfg.rms_norm_eps)
 
-    def forward(self, x, cos, sin, mask, cache: KVCache | None, layer: int, is_causal: bool):
-        B, T, _ = x.shape
+    def forward(self, x, cos, sin, mask, cache: KVCache | None, layer: int, is_causal: bool, rows=None):
+        """x: [B, T, hidden], or [N, hidden] real tokens only with rows = (their indices in the flattened
+        [B*T] grid, B, T): then only attention itself sees the padded grid (see Transformer.forward)."""
         d = self.cfg.head_dim
-        q = self.q_proj(x).view(B, T, self.nh, d)
-        k = self.k_proj(x).view(B, T, self.nkv, d)
-        v = self.v_proj(x).view(B, T, self.nkv, d).transpose(1, 2)
+        q = self.q_proj(x).unflatten(-1, (self.nh, d))  # [..., heads, d]
+        k = self.k_proj(x).unflatten(-1, (self.nkv, d))
+        v = self.v_proj(x).unflatten(-1, (self.nkv, d))
         if self.cfg.qk_norm:
             q, k = self.q_norm(q), self.k_norm(k)
-        q, k = q.transpose(1, 2), k.transpose(1, 2)
-        q = q * cos + rotate_half(q) * sin
+        q = q * cos + rotate_half(q) * sin  # cos, sin: [..., 1, d]
         k = k * cos + rotate_half(k) * sin
+        if rows is None:
+            B, T = x.shape[:2]
+        else:
+            idx, B, T = rows
+        q, k, v = (to_grid(t, rows).transpose(1, 2) for t in (q, k, v))  # [B, heads, T, d]
         if cache is not None:  # write in place into the preallocated buffers: no torch.cat per step
             s = cache.length
             cache.k[layer][:, :, s : s + T] = k
@@ -304,7 +309,16 @@ class Attention(nn.Module):
         out = F.scaled_dot_product_attention(
             q, k, v, attn_mask=mask, is_causal=is_causal and mask is None, enable_gqa=self.nh != self.nkv
         )
-        return self.o_proj(out.transpose(1, 2).reshape(B, T, self.nh * d))
+        out = out.transpose(1, 2).reshape(B, T, self.nh * d)
+        return self.o_proj(out if rows is None else out.view(B * T, -1).index_select(0, idx))
+
+
+def to_grid(t: torch.Tensor, rows) -> torch.Tensor:
+    """[N, ...] real tokens -> [B, T, ...] with zeros at the padding (identity when rows is None)."""
+    if rows is None:
+        return t
+    idx, B, T = rows
+    return t.new_zeros((B * T, *t.shape[1:])).index_copy(0, idx, t).view(B, T, *t.shape[1:])
 
 
 class MLP(nn.Module):
@@ -327,9 +341,12 @@ class Block(nn.Module):
         self.input_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
         self.post_attention_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
 
-    def forward(self, x, cos, sin, mask, cache, layer, is_causal):
-        x = x + self.self_attn(self.input_layernorm(x), cos, sin, mask, cache, layer, is_causal)
+    def forward(self, x, cos, sin, mask, cache, layer, is_causal, rows=None):
+        x = x + self.self_attn(self.input_layernorm(x), cos, sin, mask, cache, layer, is_causal, rows)
         return x + self.mlp(self.post_attention_layernorm(x))
+
+
+UNPAD_BELOW = 0.9  # run token-wise layers unpadded when real tokens are below this share of the grid
 
 
 class Transformer(nn.Module):
@@ -370,10 +387,10 @@ class Transformer(nn.Module):
     def rope(self, positions: torch.Tensor, dtype):
         if self.inv_freq.device != positions.device:
             self.inv_freq = self.inv_freq.to(positions.device)
-        freqs = positions[..., None].float() * self.inv_freq  # [B, T, d/2]
+        freqs = positions[..., None].float() * self.inv_freq  # [..., d/2]
         emb = torch.cat((freqs, freqs), dim=-1)
         cos, sin = emb.cos() * self.attention_scaling, emb.sin() * self.attention_scaling
-        return cos[:, None].to(dtype), sin[:, None].to(dtype)  # [B, 1, T, d]
+        return cos[..., None, :].to(dtype), sin[..., None, :].to(dtype)  # [..., 1, d]: broadcast over heads
 
     def forward(
         self,
@@ -390,38 +407,49 @@ class Transformer(nn.Module):
         cache's `valid` mask (already updated by the caller for these slots) decides what is visible.
         """
         B, T = input_ids.shape
-        x = self.embed_tokens(input_ids)
-        mask, is_causal = None, True
+        mask, is_causal, real = None, True, None
         if cache is not None:
             s = cache.length
             valid = cache.valid[:, : s + T]
+            real = valid[:, s:]
             if positions is None:
                 positions = (valid.long().cumsum(-1) - 1).clamp(min=0)[:, s:]
             if T == 1:  # decoding: one query sees every valid slot (is_causal would align top-left)
                 is_causal = False
                 mask = None if bool(valid.all()) else valid[:, None, None, :]
             elif s > 0 or not bool(valid.all()):
-                causal = torch.ones(T, s + T, dtype=torch.bool, device=x.device).tril(s)
+                causal = torch.ones(T, s + T, dtype=torch.bool, device=valid.device).tril(s)
                 # A padded query sees itself so its (unused) row stays finite rather than NaN.
                 eye = torch.zeros_like(causal)
-                eye[:, s:] = torch.eye(T, dtype=torch.bool, device=x.device)
+                eye[:, s:] = torch.eye(T, dtype=torch.bool, device=valid.device)
                 mask = ((causal[None] & valid[:, None, :]) | eye[None])[:, None]
         elif attention_mask is not None:
-            am = attention_mask.bool()
+            am = real = attention_mask.bool()
             if positions is None:
                 positions = (am.long().cumsum(-1) - 1).clamp(min=0)
             if not bool(am.all()):
-                causal = torch.ones(T, T, dtype=torch.bool, device=x.device).tril()
-                eye = torch.eye(T, dtype=torch.bool, device=x.device)
+                causal = torch.ones(T, T, dtype=torch.bool, device=am.device).tril()
+                eye = torch.eye(T, dtype=torch.bool, device=am.device)
                 mask = ((causal[None] & am[:, None, :]) | eye[None])[:, None]
         if positions is None:
-            positions = torch.arange(T, device=x.device)[None].expand(B, T)
+            positions = torch.arange(T, device=input_ids.device)[None].expand(B, T)
+        rows = None
+        if T > 1 and real is not None and mask is not None:
+            n_real = int(real.sum())
+            if n_real < UNPAD_BELOW * B * T:
+                # Unpadded: norms, projections, RoPE and the MLP run on the real tokens only; attention alone
+                # sees the [B, T] grid (what FlashAttention's varlen "unpad" does). In RL batches of ragged
+                # completions a third of the grid is padding (measured on the tiny model's rollouts).
+                idx = real.reshape(-1).nonzero()[:, 0]
+                rows = (idx, B, T)
+                input_ids, positions = input_ids.reshape(-1)[idx], positions.reshape(-1)[idx]
+        x = self.embed_tokens(input_ids)
         cos, sin = self.rope(positions, x.dtype)
         for i, layer in enumerate(self.layers):
-            x = layer(x, cos, sin, mask, cache, i, is_causal)
+            x = layer(x, cos, sin, mask, cache, i, is_causal, rows)
         if cache is not None:
             cache.length += T
-        x = self.norm(x)
+        x = to_grid(self.norm(x), rows)
         if return_hidden:
             return x
         return self.lm_head(x)

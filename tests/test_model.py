@@ -84,6 +84,41 @@ def test_padding_mask_matches_unpadded(tiny_random):
     assert (a - b).abs().max().item() < 1e-4
 
 
+@pytest.mark.parametrize("with_cache", [False, True])
+def test_unpadded_layers_equal_the_padded_grid(tiny_random, monkeypatch, with_cache):
+    """Token-wise layers on the real tokens only (the default when padding is heavy) give the logits and
+    the gradients of running them on the whole padded grid; padding rows of the output are zeros."""
+    from ponder.model import KVCache
+    model, _ = tiny_random
+    g = torch.Generator().manual_seed(3)
+    lengths = [3, 12, 7, 1]
+    ids = torch.randint(0, 300, (4, 12), generator=g)
+    am = torch.tensor([[1] * n + [0] * (12 - n) for n in lengths])  # right padding, as completions are
+
+    def run(unpad_below):
+        monkeypatch.setattr(ponder.model, "UNPAD_BELOW", unpad_below)
+        model.zero_grad()
+        if with_cache:  # a 2-slot prefix in the cache, then the ragged rows on top (the trainer's layout)
+            cache = KVCache.empty(model.config, 4, 14, torch.float32, "cpu")
+            cache.valid[:, :2] = True
+            model(torch.randint(0, 300, (4, 2), generator=torch.Generator().manual_seed(4)), cache=cache)
+            cache = cache.select(torch.arange(4))  # a copy, as the trainer fans prompts out to rows
+            cache.valid[:, 2:] = am.bool()
+            out = model(ids, cache=cache)
+        else:
+            out = model(ids, attention_mask=am)
+        (out * am[..., None]).square().sum().backward()
+        return out.detach(), {n: p.grad.clone() for n, p in model.named_parameters()}
+
+    a, ga = run(0.0)  # never unpad
+    b, gb = run(1.0)  # unpad whenever there is padding
+    real = am.bool()
+    assert (a[real] - b[real]).abs().max() < 1e-5
+    for n in ga:
+        torch.testing.assert_close(ga[n], gb[n], rtol=1e-4, atol=1e-5, msg=n)
+    model.zero_grad()
+
+
 def test_bf16_runs_and_tracks_fp32(tiny_random):
     model, _ = tiny_random
     x = torch.randint(0, 300, (2, 16))

@@ -176,7 +176,7 @@ def behaviour_logprobs(groups, shape) -> torch.Tensor:
 def shared_prefix_logprobs(model, prompts: list[list[int]], owner: torch.Tensor, completions: list[list[int]],
                            temperature: float, with_entropy: bool = False):
     """log pi(completion token t) under softmax(logits / T) for rows that share prompts: [R, Lc] (columns past
-    a row's end hold junk: mask them), and the entropy at each position when asked.
+    a row's end hold 0: mask them), and the entropy at each position when asked.
 
     Each distinct prompt (`prompts`, token ids) is run ONCE, left-padded, into a KV cache; the cache is then
     fanned out to the rows (`owner[i]` = index of row i's prompt) and the completions (right-padded) run on
@@ -203,12 +203,18 @@ def shared_prefix_logprobs(model, prompts: list[list[int]], owner: torch.Tensor,
     ids = ids.to(dev)
     hidden = model(ids, cache=cache, return_hidden=True)  # position t predicts completion token t+1
     hidden = torch.cat([last.index_select(0, owner)[:, None], hidden[:, :-1]], 1)
-    logp_all = torch.log_softmax(model.lm_head(hidden).float() / temperature, -1)
-    logp = logp_all.gather(-1, ids[..., None])[..., 0]
+    # the vocabulary projection and softmax on real completion tokens only (padding columns stay 0)
+    R = len(completions)
+    real = (torch.arange(lc)[None] < torch.tensor(list(map(len, completions)))[:, None]).reshape(-1)
+    idx = real.nonzero()[:, 0].to(dev)
+    logp_all = torch.log_softmax(model.lm_head(hidden.reshape(R * lc, -1)[idx]).float() / temperature, -1)
+    logp = logp_all.gather(-1, ids.reshape(-1)[idx, None])[:, 0]
+    logp = logp.new_zeros(R * lc).index_copy(0, idx, logp).view(R, lc)
     ent = None
     if with_entropy:
         with torch.no_grad():
-            ent = -(logp_all.exp() * logp_all).sum(-1).cpu()
+            ent = -(logp_all.exp() * logp_all).sum(-1)
+            ent = ent.new_zeros(R * lc).index_copy(0, idx, ent).view(R, lc).cpu()
     return logp, ent
 
 
@@ -539,7 +545,7 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
         mbs = [v + [None] * (n - len(v)) for v, n in zip(mbs, most)]
     if dp is not None:  # over every rank's rows
         real, computed = dp.reduce_ints([real, computed])
-    row["pad_frac"] = 1 - real / max(1, computed)  # share of the positions computed that are padding
+    row["pad_frac"] = 1 - real / max(1, computed)  # padding share of the grids attention sees (token-wise layers skip it: model.UNPAD_BELOW)
 
     def idle_pass(m):  # a forward (and backward) of one token that changes nothing: FSDP2 padding
         logp = shared_prefix_logprobs(m, [prompts[0][:1]], torch.tensor([0]), [comps[0][:1] or [0]],
