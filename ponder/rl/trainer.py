@@ -545,7 +545,8 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
         mbs = [v + [None] * (n - len(v)) for v, n in zip(mbs, most)]
     if dp is not None:  # over every rank's rows
         real, computed = dp.reduce_ints([real, computed])
-    row["pad_frac"] = 1 - real / max(1, computed)  # padding share of the grids attention sees (token-wise layers skip it: model.UNPAD_BELOW)
+    # padding share of the grids attention sees (token-wise layers skip padding: model.UNPAD_BELOW)
+    row["pad_frac"] = 1 - real / max(1, computed)
 
     def idle_pass(m):  # a forward (and backward) of one token that changes nothing: FSDP2 padding
         logp = shared_prefix_logprobs(m, [prompts[0][:1]], torch.tensor([0]), [comps[0][:1] or [0]],
