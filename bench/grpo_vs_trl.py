@@ -11,7 +11,11 @@ ponder.load. Seconds per step = wall time of each training loop / steps (model l
 evals excluded). Prints one JSON object on stdout; progress goes to stderr.
 
     python bench/grpo_vs_trl.py [--model tiny] [--steps 30] [--prompts-per-step 8] [--group-size 8]
-                                [--lr 2e-4] [--max-new-tokens 96] [--eval-n 200] [--threads 1]
+                                [--lr 2e-4] [--max-new-tokens 96] [--eval-n 200] [--threads 1] [--seeds 1]
+
+One RL run is noisy (which problems a 30-step run happens to fix moves held-out accuracy by several points),
+so `--seeds N` repeats both sides on N seeds (each its own prompt order and sampling streams) and compares
+the mean gains; every run is also reported.
 """
 
 import argparse
@@ -191,6 +195,8 @@ def main(argv=None):
     ap.add_argument("--eval-n", type=int, default=200, help="held-out problems (arith test split)")
     ap.add_argument("--train-pool", type=int, default=5000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seeds", type=int, default=1,
+                    help="independent runs per side (seed, seed+1, ...); gains and times are averaged over them")
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
@@ -199,22 +205,17 @@ def main(argv=None):
 
     reward = get_reward("math")
     out = sys.stdout
+    seeds = [a.seed + i for i in range(a.seeds)]
     # Both trainers print (TRL its log dicts, Ponder its alarms): stdout is kept for the one JSON object.
     with tempfile.TemporaryDirectory(prefix="grpo_vs_trl-") as d, contextlib.redirect_stdout(sys.stderr):
-        work = Path(d)
+        root = Path(d)
         model, tok = ponder.load(a.model)
-        base_dir = ponder.save(model, tok, work / "base")  # the HF-format export both sides start from
-        pool = generate("arith", "train", a.train_pool, seed=a.seed)
-        pool_file = work / "pool.jsonl"
-        pool_file.write_text("".join(json.dumps(it) + "\n" for it in pool))
-        if [it["prompt"] for it in load_dataset(pool_file)] != [it["prompt"] for it in pool]:
-            raise SystemExit(f"{pool_file}: the prompt pool did not round-trip through load_dataset")
+        base_dir = ponder.save(model, tok, root / "base")  # the HF-format export both sides start from
         test = generate("arith", "test", a.eval_n, seed=0)
-        per_step = step_prompts(pool, a)
 
         # The export must be faithful, or the two sides would not start from the same policy.
         hf = transformers.AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32).eval()
-        ids = torch.tensor([tok.encode(per_step[0][0]["prompt"], add_special_tokens=True)])
+        ids = torch.tensor([tok.encode(test[0]["prompt"], add_special_tokens=True)])
         with torch.no_grad():
             diff = float((model(ids) - hf(ids).logits).abs().max())
         if not diff < 1e-4:
@@ -226,28 +227,50 @@ def main(argv=None):
         log(f"  {before:.3f}")
         del model
 
-        log(f"Ponder GRPO: {a.steps} steps x {a.prompts_per_step} prompts x {a.group_size} samples")
-        p_out, p_model, p_tok = run_ponder(base_dir, pool_file, work, a)
-        p_after = heldout(p_model, p_tok, test, reward, a.max_new_tokens)
-        del p_model
-        log(f"  Ponder {p_out['sec_per_step']:.2f} s/step, held-out after {p_after:.3f}")
+        runs = []
+        for seed in seeds:  # one seed: its own prompt pool and order, sampling streams and TRL seed
+            sa = argparse.Namespace(**{**vars(a), "seed": seed})
+            work = root / f"seed{seed}"
+            work.mkdir()
+            pool = generate("arith", "train", a.train_pool, seed=seed)
+            pool_file = work / "pool.jsonl"
+            pool_file.write_text("".join(json.dumps(it) + "\n" for it in pool))
+            if [it["prompt"] for it in load_dataset(pool_file)] != [it["prompt"] for it in pool]:
+                raise SystemExit(f"{pool_file}: the prompt pool did not round-trip through load_dataset")
+            per_step = step_prompts(pool, sa)
 
-        log(f"TRL {trl.__version__} GRPOTrainer: same settings")
-        t_out, t_dir = run_trl(base_dir, per_step, work, reward, a)
-        t_model, t_tok = ponder.load(t_dir)
-        t_after = heldout(t_model, t_tok, test, reward, a.max_new_tokens)
-        log(f"  TRL {t_out['sec_per_step']:.2f} s/step, held-out after {t_after:.3f}")
+            log(f"seed {seed}: Ponder GRPO, {a.steps} steps x {a.prompts_per_step} prompts x {a.group_size} samples")
+            p_out, p_model, p_tok = run_ponder(base_dir, pool_file, work, sa)
+            p_after = heldout(p_model, p_tok, test, reward, a.max_new_tokens)
+            del p_model
+            log(f"  Ponder {p_out['sec_per_step']:.2f} s/step, held-out after {p_after:.3f}")
 
-    p_out.update(heldout_before=before, heldout_after=p_after, gain=p_after - before)
-    t_out.update(heldout_before=before, heldout_after=t_after, gain=t_after - before)
-    ratio = p_out["sec_per_step"] / t_out["sec_per_step"]
+            log(f"seed {seed}: TRL {trl.__version__} GRPOTrainer, same settings")
+            t_out, t_dir = run_trl(base_dir, per_step, work, reward, sa)
+            t_model, t_tok = ponder.load(t_dir)
+            t_after = heldout(t_model, t_tok, test, reward, a.max_new_tokens)
+            log(f"  TRL {t_out['sec_per_step']:.2f} s/step, held-out after {t_after:.3f}")
+            p_out.update(heldout_after=p_after, gain=p_after - before)
+            t_out.update(heldout_after=t_after, gain=t_after - before)
+            runs.append({"seed": seed, "ponder": p_out, "trl": t_out})
+
+    def mean(side, key):
+        return sum(r[side][key] for r in runs) / len(runs)
+
+    keys = ("sec_per_step", "gen_s_per_step", "train_s_per_step", "heldout_after", "gain")
+    p_mean = {k: mean("ponder", k) for k in keys}
+    t_mean = {k: mean("trl", k) for k in keys}
+    ratio = p_mean["sec_per_step"] / t_mean["sec_per_step"]
     result = {
         "model": a.model, "steps": a.steps, "prompts_per_step": a.prompts_per_step, "group_size": a.group_size,
         "lr": a.lr, "warmup": a.warmup, "max_new_tokens": a.max_new_tokens, "temperature": 1.0, "beta": BETA,
-        "epsilon": EPSILON, "eval_n": a.eval_n, "seed": a.seed,
-        "ponder": p_out, "trl": t_out, "sec_per_step_ratio": ratio,
+        "epsilon": EPSILON, "eval_n": a.eval_n, "seeds": seeds, "heldout_before": before,
+        "ponder": p_mean, "trl": t_mean, "sec_per_step_ratio": ratio,
+        "ratio_per_seed": [r["ponder"]["sec_per_step"] / r["trl"]["sec_per_step"] for r in runs],
+        "gain_diff_per_seed": [r["ponder"]["gain"] - r["trl"]["gain"] for r in runs],
         "speed_target_met": ratio <= 0.5,
-        "gain_target_met": p_out["gain"] >= t_out["gain"] and not math.isnan(p_out["gain"]),
+        "gain_target_met": p_mean["gain"] >= t_mean["gain"] and not math.isnan(p_mean["gain"]),
+        "runs": runs,
         "trl_version": trl.__version__, "transformers_version": transformers.__version__,
         "torch_version": torch.__version__, "threads": torch.get_num_threads(),
     }
