@@ -529,10 +529,10 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--temperature", type=float, default=1.0)
     gr.add_argument("--lr", type=float, default=2e-4)
     gr.add_argument("--micro-batch", type=int, default=64, help="sequences per forward/backward at most")
-    gr.add_argument("--micro-batch-tokens", type=int, default=2048,
-                    help="completion tokens (rows x longest completion) per forward/backward at most; rows "
-                         "are sorted by length so each micro-batch pads only to its own longest row "
-                         "(0: no limit)")
+    gr.add_argument("--micro-batch-tokens", type=int, default=8192,
+                    help="completion tokens (rows x longest completion) per forward/backward at most, to bound "
+                         "memory; rows are sorted by length so each micro-batch pads only to its own longest "
+                         "row (0: no limit)")
     gr.add_argument("--eval-every", type=int, default=20)
     gr.add_argument("--eval-n", type=int, default=200, help="held-out problems for greedy accuracy")
     gr.add_argument("--save-every", type=int, default=20)

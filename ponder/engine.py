@@ -122,7 +122,8 @@ class PackedDecoder:
     decoding equal to the model's own path and to full recompute.
 
     The packed copy costs one extra set of weights; it is rebuilt only when a parameter changed (its
-    version counter moved), i.e. once per RL update.
+    version counter moved or its storage was replaced), i.e. once per RL update. In-place writes through
+    `p.data` bypass the version counter: update weights with `load_state_dict` or under `torch.no_grad()`.
     """
 
     def __init__(self, model: Transformer):
@@ -162,7 +163,7 @@ class PackedDecoder:
 
     @staticmethod
     def _version(model):
-        return tuple((id(p), p._version) for p in model.parameters())
+        return tuple((id(p), p.data_ptr(), p._version) for p in model.parameters())
 
     @classmethod
     def for_model(cls, model: Transformer) -> PackedDecoder:
