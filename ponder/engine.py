@@ -51,14 +51,16 @@ def _mix(x: torch.Tensor) -> torch.Tensor:
     return x ^ ((x >> 31) & ((1 << 33) - 1))
 
 
-def uniform(row_keys: torch.Tensor, step: int) -> torch.Tensor:
-    """[rows] uniform (0, 1) numbers, a pure function of (row key, step): 24 hashed bits each."""
+def uniform(row_keys: torch.Tensor, step) -> torch.Tensor:
+    """[rows] uniform (0, 1) numbers, a pure function of (row key, step): 24 hashed bits each. `step` may
+    be a tensor that broadcasts against the keys (a whole generation's draws at once)."""
     bits = _mix(row_keys * 1_000_003 + step)
     return ((bits >> 40) & ((1 << 24) - 1)).float().add_(0.5).mul_(1.0 / (1 << 24))
 
 
-def choose_tokens(logits, row_keys, step, temperature, top_k, top_p, min_p):
-    """Pick one token per row; returns (tokens [rows], logprobs [rows]).
+def choose_tokens(logits, row_keys, step, temperature, top_k, top_p, min_p, u=None):
+    """Pick one token per row; returns (tokens [rows], logprobs [rows]). `u`: the rows' uniforms for this
+    step when drawn ahead (`uniform(keys[:, None], arange(steps))[:, step]`, the same numbers).
 
     Inverse-CDF sampling: one hashed uniform per row, located in the cumulative distribution (float64,
     so the tail of a 150k vocabulary keeps its mass). Gumbel-max would need a hashed number per row
@@ -68,7 +70,8 @@ def choose_tokens(logits, row_keys, step, temperature, top_k, top_p, min_p):
     if temperature == 0:
         tok = logits.argmax(-1)
         return tok, torch.log_softmax(logits, -1).gather(-1, tok[:, None])[:, 0]
-    logits = logits / temperature
+    if temperature != 1.0:
+        logits = logits / temperature
     logp = torch.log_softmax(logits, -1)
     p = logp.exp()
     keep = None
@@ -86,9 +89,9 @@ def choose_tokens(logits, row_keys, step, temperature, top_k, top_p, min_p):
         keep = k if keep is None else keep & k
     if keep is not None:
         p = p.masked_fill(~keep, 0.0)
-    cdf = p.double().cumsum_(-1)
+    cdf = p.cumsum(-1, dtype=torch.float64)
     # the first token whose cumulative mass reaches u * total; tokens with zero mass are never chosen
-    target = uniform(row_keys, step).to(cdf.dtype).mul_(cdf[:, -1])
+    target = (uniform(row_keys, step) if u is None else u).to(cdf.dtype).mul_(cdf[:, -1])
     tok = torch.searchsorted(cdf, target[:, None]).clamp_(max=logits.shape[-1] - 1)[:, 0]
     return tok, logp.gather(-1, tok[:, None])[:, 0]
 
@@ -386,6 +389,7 @@ def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p,
     # one stream per (seed, global prompt index, sample index): independent of n, batch and shard
     rows = torch.arange(B, dtype=torch.int64)
     keys = _mix(_mix(torch.tensor(seed, dtype=torch.int64)) + (offset + rows // n) * (1 << 32) + rows % n).to(dev)
+    u = uniform(keys[:, None], torch.arange(max_new, device=dev)[None])  # every step's draw, hashed at once
     out_ids = [[] for _ in range(B)]
     out_lp = [[] for _ in range(B)]
     reason = [None] * B
@@ -393,7 +397,7 @@ def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p,
     max_stop = max((len(s) for s in stop), default=0)
     live = list(range(B))
     for step in range(max_new):
-        t, lp = choose_tokens(logits, keys, step, temperature, top_k, top_p, min_p)
+        t, lp = choose_tokens(logits, keys, step, temperature, top_k, top_p, min_p, u[:, step])
         t_list, lp_list = t.tolist(), lp.tolist()
         still = []
         for j, r in enumerate(live):
@@ -417,7 +421,7 @@ def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p,
             if len(still) <= 0.75 * len(live):  # drop finished rows from the batch (amortised copies)
                 sel = torch.tensor(still, device=dev)
                 cache = cache.select(sel)
-                t, keys = t[sel], keys[sel]
+                t, keys, u = t[sel], keys[sel], u[sel]
                 live = [live[j] for j in still]
             # rows kept but finished are ignored above (reason set); they cost compute until dropped
         cache.valid[:, cache.length] = True

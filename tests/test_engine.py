@@ -67,6 +67,7 @@ def test_sampling_distribution_is_exact():
     tok, _ = choose_tokens(logits, keys, 0, 1.0, 0, 1.0, 0.5)  # min-p: p >= 0.25
     assert set(tok.tolist()) == {0, 1}
     u = uniform(keys, 3)
+    assert torch.equal(uniform(keys[:, None], torch.arange(5)[None])[:, 3], u)  # drawn ahead == drawn per step
     assert 0 < u.min() and u.max() < 1 and abs(u.mean() - 0.5) < 0.01 and len(set(u.tolist())) > 19900
 
 
