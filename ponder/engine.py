@@ -331,66 +331,22 @@ def sample(
     return results
 
 
-def length_groups(lengths: list[int], overhead: int = 32) -> list[list[int]]:
-    """Split prompt indices into runs of similar length, minimising padded tokens + `overhead` per run.
-
-    Exact dynamic programme over the prompts sorted by length (a run costs overhead + size x longest);
-    `overhead` is a forward pass's fixed cost in tokens' worth of compute.
-    """
-    order = sorted(range(len(lengths)), key=lengths.__getitem__)
-    ls = [lengths[i] for i in order]
-    best, cut = [0] + [float("inf")] * len(ls), [0] * (len(ls) + 1)
-    starts = [i for i in range(len(ls)) if i == 0 or ls[i] != ls[i - 1]]  # a run never splits equal lengths
-    for j in range(1, len(ls) + 1):
-        if j < len(ls) and ls[j] == ls[j - 1]:
-            continue
-        for i in starts:
-            if i >= j:
-                break
-            c = best[i] + overhead + (j - i) * ls[j - 1]
-            if c < best[j]:
-                best[j], cut[j] = c, i
-    runs, j = [], len(ls)
-    while j > 0:
-        runs.append(order[cut[j]:j])
-        j = cut[j]
-    return runs[::-1]
-
-
 def prefill(model: Transformer, ids: list[list[int]], pad: int, max_len: int) -> tuple[KVCache, torch.Tensor]:
     """Prefill a cache of `max_len` slots with left-padded prompts (every prompt ends at slot L-1);
     returns (cache, next-token logits [prompts, vocab]).
 
-    Ragged prompts are prefilled in runs of similar length (`length_groups`) and copied into place, so
-    padding does not cost compute: a batch of 4-24 word prompts padded to the longest wasted ~40% of
-    its prefill. Positions count real tokens, so a prompt's keys are the same in either layout.
+    Ragged prompts cost little padding: the model runs its token-wise layers on the real tokens only
+    (model.UNPAD_BELOW) and only attention sees the padded grid. (Prefilling runs of similar length
+    separately, tried first, was slower once that was in: 70 ms in 4 runs vs 54 ms in one, 32 prompts
+    of 5-29 tokens.)
     """
     dev, L = model.device, max(len(x) for x in ids)
     cache = KVCache.empty(model.config, len(ids), max_len, model.dtype, dev)
-    runs = length_groups([len(x) for x in ids])
-    if len(runs) == 1:  # one run: prefill straight into the cache, rows in the caller's order
-        runs = [list(range(len(ids)))]
-    logits = None
-    for run in runs:
-        Lr = max(len(ids[i]) for i in run)
-        sub = cache if len(runs) == 1 else KVCache.empty(model.config, len(run), Lr, model.dtype, dev)
-        inp = torch.full((len(run), Lr), pad, dtype=torch.long)
-        for r, i in enumerate(run):
-            inp[r, Lr - len(ids[i]):] = torch.tensor(ids[i])
-            sub.valid[r, Lr - len(ids[i]): Lr] = True
-        out = model.lm_head(model(inp.to(dev), cache=sub, return_hidden=True)[:, -1])
-        if sub is cache:
-            return cache, out
-        if logits is None:
-            logits = out.new_empty(len(ids), out.shape[-1])
-        rows = torch.tensor(run, device=dev)
-        logits[rows] = out
-        for layer in range(model.config.num_hidden_layers):
-            cache.k[layer][rows, :, L - Lr: L] = sub.k[layer]
-            cache.v[layer][rows, :, L - Lr: L] = sub.v[layer]
-        cache.valid[rows, L - Lr: L] = sub.valid
-    cache.length = L
-    return cache, logits
+    inp = torch.full((len(ids), L), pad, dtype=torch.long)
+    for i, x in enumerate(ids):
+        inp[i, L - len(x):] = torch.tensor(x)
+        cache.valid[i, L - len(x): L] = True
+    return cache, model.lm_head(model(inp.to(dev), cache=cache, return_hidden=True)[:, -1])
 
 
 def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p, stop, seed, offset,

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import ponder
-from ponder.engine import PackedDecoder, choose_tokens, length_groups, naive_greedy, prefill, uniform
+from ponder.engine import PackedDecoder, choose_tokens, naive_greedy, prefill, uniform
 from ponder.errors import PonderError
 
 PROMPTS = ["Problem: 3 + 4", "hello", "the quick brown fox jumps over", "12 + 30 ="]
@@ -180,11 +180,10 @@ def test_packed_decoder_follows_weight_updates(tiny_random):
     assert PackedDecoder.for_model(model) is not a
 
 
-def test_ragged_prefill_equals_one_padded_batch(tiny_random):
-    """Prefilling in runs of similar length gives the logits and cache of one left-padded batch."""
+def test_ragged_prefill_equals_prompts_alone(tiny_random):
+    """A left-padded ragged batch (token-wise layers unpadded) gives each prompt's logits and cache."""
     model, tok = tiny_random
     ids = [[5] * 3, [6] * 30, [7] * 4, [8] * 29, [9] * 3]
-    assert len(length_groups([len(x) for x in ids])) > 1
     with torch.inference_mode():
         cache, logits = prefill(model, ids, tok.pad_token_id, 40)
         for i, x in enumerate(ids):  # each prompt alone
@@ -193,11 +192,3 @@ def test_ragged_prefill_equals_one_padded_batch(tiny_random):
             assert torch.equal(cache.valid[i, :30], torch.arange(30) >= 30 - len(x))
             for a, b in zip(cache.k, c1.k):
                 assert (a[i, :, 30 - len(x):30] - b[0, :, :len(x)]).abs().max() < 1e-5
-
-
-def test_length_groups_cover_every_prompt_once():
-    lengths = [5, 3, 20, 21, 4, 22, 3, 12, 13, 3, 3]
-    runs = length_groups(lengths)
-    assert sorted(i for r in runs for i in r) == list(range(len(lengths)))
-    assert all(max(lengths[i] for i in a) <= min(lengths[i] for i in b) for a, b in zip(runs, runs[1:]))
-    assert length_groups([7] * 5) == [[0, 1, 2, 3, 4]]
