@@ -3,7 +3,8 @@
 Both sides start from the same weights (Ponder's checkpoint exported to HF format), train for the same
 number of steps on the same prompts in the same order (each step: P prompts x G samples, one optimizer
 step), with the same reward (Ponder's math verifier), objective (GRPO: group mean/std advantage, token
-ratio clipped at 0.2, per-sequence token mean then batch mean, k3 KL with beta 0.04, one update per batch)
+ratio clipped at 0.2, per-sequence token mean then batch mean, k3 KL with beta 0.04, one update per batch;
+checked first: both sides' loss and gradient on one identical batch, `objective_parity` in the output)
 and optimizer (AdamW betas 0.9/0.99, Ponder's linear warmup, grad-norm clip 1.0). Held-out accuracy
 before and after is measured the same way for both: greedy decoding with Ponder's engine on the arith
 test split, scored by the math verifier; TRL's trained model is read back through save_pretrained ->
@@ -183,6 +184,78 @@ def run_trl(base_dir: Path, per_step: list[list[dict]], work: Path, reward, a) -
     return out, final
 
 
+def objective_parity(base_dir: Path, work: Path, reward, a) -> dict:
+    """Both sides' loss and gradient on one identical batch: the side-by-side is void unless they agree.
+
+    A policy a little off the reference (so the KL term has a gradient), 3 prompts x 4 completions
+    sampled by Ponder, Ponder's advantages and reference log-probs handed to TRL's `_compute_loss` on
+    an HF copy of the policy; Ponder's side is what its trainer runs (shared-prefix log-probs + policy_loss).
+    """
+    import transformers
+    from datasets import Dataset
+    from trl import GRPOConfig, GRPOTrainer
+
+    from ponder.rl import objective as obj
+
+    model, tok = ponder.load(base_dir)
+    ref, _ = ponder.load(base_dir)
+    g = torch.Generator().manual_seed(a.seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn(p.shape, generator=g) * 0.01)
+    policy_dir = ponder.save(model, tok, work / "parity_policy")
+    G, items = 4, generate("arith", "train", 3, seed=a.seed + 17)
+    outs = ponder.sample(model, tok, [it["prompt"] for it in items], n=G, max_new_tokens=a.max_new_tokens, seed=a.seed)
+    rewards = torch.tensor([float(reward(s.text, {"answer": it["answer"]}).reward) for it, grp in zip(items, outs)
+                            for s in grp])
+    rewards[0], rewards[1] = 1.0, 0.0  # at least one group with a non-zero advantage
+    prompts, comps = [grp[0].prompt_ids for grp in outs], [s.token_ids for grp in outs for s in grp]
+    owner = torch.arange(len(items)).repeat_interleave(G)
+    ocfg = ponder_rl.objective_for("grpo", {}, a.max_new_tokens)
+    adv = obj.compute_advantages(rewards, G, ocfg)
+    lc, lp = max(map(len, comps)), max(map(len, prompts))
+    mask = torch.zeros(len(comps), lc, dtype=torch.bool)
+    for i, c in enumerate(comps):
+        mask[i, : len(c)] = True
+    logp, _ = ponder_rl.shared_prefix_logprobs(model, prompts, owner, comps, 1.0)
+    with torch.no_grad():
+        refl, _ = ponder_rl.shared_prefix_logprobs(ref, prompts, owner, comps, 1.0)
+    loss, _ = obj.policy_loss(logp, logp.detach(), refl, adv, mask, ocfg, **obj.normalizers(mask))
+    loss.backward()
+
+    hf = transformers.AutoModelForCausalLM.from_pretrained(policy_dir, dtype=torch.float32)
+    htok = transformers.PreTrainedTokenizerFast.from_pretrained(policy_dir)
+    args = GRPOConfig(output_dir=str(work / "parity_trl"), use_cpu=True, bf16=False, fp16=False, report_to="none",
+                      per_device_train_batch_size=len(comps), num_generations=G, max_completion_length=a.max_new_tokens,
+                      loss_type="grpo", beta=BETA, epsilon=EPSILON, scale_rewards="group",
+                      importance_sampling_level="token", use_bias_correction_kl=False,
+                      mask_truncated_completions=False, disable_dropout=True, max_steps=1)
+    trainer = GRPOTrainer(model=hf, reward_funcs=lambda completions, **_: [0.0] * len(completions), args=args,
+                          train_dataset=Dataset.from_list([{"prompt": it["prompt"]} for it in items]),
+                          processing_class=htok)
+    trainer.current_gradient_accumulation_steps = 1  # set by Trainer.train(), which is not running here
+    pad = htok.pad_token_id
+    P, PM = torch.full((len(comps), lp), pad), torch.zeros(len(comps), lp, dtype=torch.long)
+    C = torch.full((len(comps), lc), pad)
+    for i, c in enumerate(comps):  # TRL's layout: prompts left-padded, completions right-padded
+        pr = prompts[owner[i]]
+        P[i, lp - len(pr):], PM[i, lp - len(pr):] = torch.tensor(pr), 1
+        C[i, : len(c)] = torch.tensor(c)
+    hf.train()
+    t_loss = trainer._compute_loss(hf, dict(prompt_ids=P, prompt_mask=PM, completion_ids=C, completion_mask=mask.long(),
+                                            advantages=adv, old_per_token_logps=None, ref_per_token_logps=refl,
+                                            num_items_in_batch=mask.sum()))
+    t_loss.backward()
+    hf_params = dict(hf.named_parameters())
+    worst = 0.0
+    for n, p in model.named_parameters():
+        h = hf_params.get(n if n.startswith("lm_head") else "model." + n)
+        h = h if h is not None and h.grad is not None else hf_params["model.embed_tokens.weight"]  # tied head
+        worst = max(worst, float((p.grad - h.grad).norm() / p.grad.norm().clamp(min=1e-12)))
+    return {"loss_ponder": float(loss), "loss_trl": float(t_loss), "max_rel_grad_diff": worst,
+            "rows": len(comps), "completion_tokens": int(mask.sum())}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="tiny", help="Ponder checkpoint (directory or 'tiny')")
@@ -221,6 +294,13 @@ def main(argv=None):
         if not diff < 1e-4:
             raise SystemExit(f"{base_dir}: HF logits differ from Ponder's by {diff:.2e}")
         del hf
+
+        log("objective parity: both sides' loss and gradient on one batch...")
+        parity = objective_parity(base_dir, root, reward, a)
+        log(f"  loss {parity['loss_ponder']:.6g} vs {parity['loss_trl']:.6g}, "
+            f"max relative gradient difference {parity['max_rel_grad_diff']:.1e}")
+        if not parity["max_rel_grad_diff"] < 1e-3:
+            raise SystemExit(f"the two objectives differ (gradients {parity['max_rel_grad_diff']:.1e} apart)")
 
         log(f"held-out before ({a.eval_n} problems, greedy)...")
         before = heldout(model, tok, test, reward, a.max_new_tokens)
@@ -264,7 +344,7 @@ def main(argv=None):
     result = {
         "model": a.model, "steps": a.steps, "prompts_per_step": a.prompts_per_step, "group_size": a.group_size,
         "lr": a.lr, "warmup": a.warmup, "max_new_tokens": a.max_new_tokens, "temperature": 1.0, "beta": BETA,
-        "epsilon": EPSILON, "eval_n": a.eval_n, "seeds": seeds, "heldout_before": before,
+        "epsilon": EPSILON, "eval_n": a.eval_n, "seeds": seeds, "objective_parity": parity, "heldout_before": before,
         "ponder": p_mean, "trl": t_mean, "sec_per_step_ratio": ratio,
         "ratio_per_seed": [r["ponder"]["sec_per_step"] / r["trl"]["sec_per_step"] for r in runs],
         "gain_diff_per_seed": [r["ponder"]["gain"] - r["trl"]["gain"] for r in runs],
