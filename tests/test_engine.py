@@ -140,11 +140,16 @@ DECODE_CONFIGS = {
 }
 
 
+@pytest.mark.parametrize("mkl", [True, False])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 @pytest.mark.parametrize("name", list(DECODE_CONFIGS))
-def test_packed_decoder_equals_model_forward(name, dtype):
-    """The engine's CPU decode step (fused, pre-transposed weights; baddbmm attention) computes the
-    model's forward: same logits step after step on a left-padded, ragged batch, and the same cache."""
+def test_packed_decoder_equals_model_forward(name, dtype, mkl, monkeypatch):
+    """The engine's CPU decode step (fused weights, MKL-packed or pre-transposed; baddbmm attention)
+    computes the model's forward: same logits step after step on a left-padded, ragged batch, also after
+    rows leave the batch (the packed weights follow the row count), and the same cache."""
+    if mkl and not ponder.engine._MKL_PACKED:
+        pytest.skip("this torch has no MKL packed GEMM")
+    monkeypatch.setattr(ponder.engine, "_MKL_PACKED", mkl)
     cfg = ponder.ModelConfig(**{**dict(vocab_size=96, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
                                        num_attention_heads=4, num_key_value_heads=2), **DECODE_CONFIGS[name]})
     model = ponder.Transformer(cfg).init_weights(0, std=0.2).to(dtype).eval()
@@ -157,7 +162,10 @@ def test_packed_decoder_equals_model_forward(name, dtype):
         caches = [prefill(model, ids, 0, 20)[0] for _ in range(2)]
         dec = PackedDecoder.for_model(model)
         t = torch.tensor([1, 2, 3])
-        for _ in range(5):
+        for step in range(7):
+            if step == 5:  # two rows finish: both caches drop row 1
+                caches = [c.select(torch.tensor([0, 2])) for c in caches]
+                t = t[[0, 2]]
             for c in caches:
                 c.valid[:, c.length] = True
             ref = model(t[:, None], cache=caches[0])[:, -1]
@@ -192,3 +200,20 @@ def test_ragged_prefill_equals_prompts_alone(tiny_random):
             assert torch.equal(cache.valid[i, :30], torch.arange(30) >= 30 - len(x))
             for a, b in zip(cache.k, c1.k):
                 assert (a[i, :, 30 - len(x):30] - b[0, :, :len(x)]).abs().max() < 1e-5
+
+
+def test_packed_decoder_is_not_carried_by_the_model(tiny_random):
+    """The packed weights live beside the model: copies of the model do not carry them, and they go when
+    the model goes."""
+    import copy
+    import gc
+
+    from ponder.engine import _PACKED
+    model, _ = tiny_random
+    m2 = copy.deepcopy(model)
+    PackedDecoder.for_model(m2)
+    copy.deepcopy(m2)  # MKL-packed tensors cannot be copied: they must not be reachable from the model
+    n = len(_PACKED)
+    del m2
+    gc.collect()
+    assert len(_PACKED) == n - 1
