@@ -256,6 +256,23 @@ def objective_parity(base_dir: Path, work: Path, reward, a) -> dict:
             "rows": len(comps), "completion_tokens": int(mask.sum())}
 
 
+# two-sided 95% Student-t quantiles by degrees of freedom (1..30); 1.96 beyond
+_T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
+         2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
+         2.045, 2.042]
+
+
+def paired(diffs: list[float]) -> dict:
+    """Mean of the per-seed differences with its 95% t-interval (the seeds pair the two sides: same prompts)."""
+    n = len(diffs)
+    m = sum(diffs) / n
+    if n < 2:
+        return {"mean": m, "ci95": None, "n": n}
+    sd = math.sqrt(sum((d - m) ** 2 for d in diffs) / (n - 1))
+    half = (_T975[n - 2] if n - 1 <= len(_T975) else 1.96) * sd / math.sqrt(n)
+    return {"mean": m, "ci95": [m - half, m + half], "sd": sd, "n": n}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="tiny", help="Ponder checkpoint (directory or 'tiny')")
@@ -348,6 +365,10 @@ def main(argv=None):
         "ponder": p_mean, "trl": t_mean, "sec_per_step_ratio": ratio,
         "ratio_per_seed": [r["ponder"]["sec_per_step"] / r["trl"]["sec_per_step"] for r in runs],
         "gain_diff_per_seed": [r["ponder"]["gain"] - r["trl"]["gain"] for r in runs],
+        # One 30-step run's held-out accuracy swings by several points (greedy answers flip style), so the
+        # gain comparison is the paired mean over seeds with its interval, and each side's spread.
+        "gain_diff": paired([r["ponder"]["gain"] - r["trl"]["gain"] for r in runs]),
+        "gain_sd": {side: paired([r[side]["gain"] for r in runs]).get("sd") for side in ("ponder", "trl")},
         "speed_target_met": ratio <= 0.5,
         "gain_target_met": p_mean["gain"] >= t_mean["gain"] and not math.isnan(p_mean["gain"]),
         "runs": runs,

@@ -7,6 +7,13 @@ Ponder eager, transformers eager (its default) and transformers under torch.comp
 math is the same, so eager-vs-eager is about 1.0 and compiled-vs-compiled too. Compilation time (one-off)
 is reported apart. Prints one JSON line.
 
+`eager_ceiling`: how much faster than transformers eager any eager implementation could be. A profile of
+transformers' eager step splits its time between the kernels every implementation of this model runs the
+same way — the matmuls (mm/addmm/bmm, at the machine's GEMM peak) and SDPA's CPU flash kernels, forward
+and backward — and everything else (elementwise ops, norms, RoPE, loss, AdamW, autograd). An eager step
+that made everything else free would be 1 / (kernel share) faster. The profiler's per-op overhead inflates
+"everything else", so the ceiling is, if anything, generous.
+
     python bench/train.py [--batch 32] [--seq 128] [--steps 5] [--repeats 3]
 """
 
@@ -84,15 +91,33 @@ def main():
                 f()
             times[k].append((time.perf_counter() - t) / a.steps)
     tps = {k: a.batch * a.seq / statistics.median(v) for k, v in times.items()}
+    ceiling = eager_ceiling(fns["transformers"])
     print(json.dumps({
         "bench": "train", "device": "cpu", "threads": a.threads, "params": cfg.num_params(), "batch": a.batch,
         "seq": a.seq, **{f"{k}_tokens_per_s": round(v, 1) for k, v in tps.items()},
         "ratio": round(tps["ponder"] / tps["transformers"], 2),
         "ratio_eager_vs_eager": round(tps["ponder_eager"] / tps["transformers"], 2),
         "ratio_compiled_vs_compiled": round(tps["ponder"] / tps["transformers_compiled"], 2),
-        "warmup_s": compile_s, "logit_max_diff": diff,
+        "warmup_s": compile_s, "logit_max_diff": diff, "eager_ceiling": ceiling,
         "transformers_version": transformers.__version__,
     }))
+
+
+SHARED_KERNELS = ("aten::mm", "aten::addmm", "aten::bmm", "aten::_scaled_dot_product_flash_attention_for_cpu",
+                  "aten::_scaled_dot_product_flash_attention_for_cpu_backward")
+
+
+def eager_ceiling(step, steps: int = 3) -> dict:
+    """Share of an eager step spent in matmuls and flash attention (self time), and 1 / that share."""
+    from torch.profiler import profile
+
+    with profile() as prof:
+        for _ in range(steps):
+            step()
+    events = prof.key_averages()
+    total = sum(e.self_cpu_time_total for e in events)
+    shared = sum(e.self_cpu_time_total for e in events if e.key in SHARED_KERNELS)
+    return {"kernel_share": round(shared / total, 3), "max_ratio": round(total / shared, 3)}
 
 
 if __name__ == "__main__":
