@@ -3,7 +3,10 @@
 A small Qwen3-shaped model (random weights), CPU, 32 prompts x 64 new tokens with sampling; EOS is
 disabled on both sides so every row generates exactly 64 tokens. Prints one JSON line.
 
-    python bench/generate.py [--prompts 32] [--new 64] [--repeats 3]
+    python bench/generate.py [--prompts 32] [--new 64] [--repeats 3] [--dtype float32|bfloat16]
+
+`--dtype bfloat16` runs both sides on the same bf16 weights (worth it on CPUs with bf16 units: AVX512-BF16
+or AMX; elsewhere bf16 matmuls are emulated and slower than fp32).
 """
 
 import argparse
@@ -28,6 +31,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--layers", type=int, default=4)
+    ap.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     import transformers
@@ -38,10 +42,13 @@ def main():
     cfg = ponder.ModelConfig(vocab_size=1024, hidden_size=a.hidden, intermediate_size=3 * a.hidden,
                              num_hidden_layers=a.layers, num_attention_heads=a.hidden // 64,
                              num_key_value_heads=max(1, a.hidden // 128), head_dim=64)
-    model = ponder.Transformer(cfg).init_weights(0).eval()
+    dtype = getattr(torch, a.dtype)
+    model = ponder.Transformer(cfg).init_weights(0).eval().to(dtype)
     with tempfile.TemporaryDirectory() as d:
         ponder.save(model, tok, d)
-        hf = transformers.AutoModelForCausalLM.from_pretrained(d, dtype=torch.float32).eval()
+        hf = transformers.AutoModelForCausalLM.from_pretrained(d, dtype=dtype).eval()
+    assert all(torch.equal(p, model.state_dict()[k.removeprefix("model.")]) for k, p in hf.state_dict().items()
+               if k.removeprefix("model.") in model.state_dict())  # the same weights on both sides
     rng = torch.Generator().manual_seed(0)
     prompts = [" ".join(words[j] for j in torch.randint(0, len(words), (int(torch.randint(4, 24, (1,), generator=rng)),),
                                                          generator=rng).tolist()) for _ in range(a.prompts)]
@@ -71,7 +78,7 @@ def main():
             times[name].append(time.perf_counter() - t)
     tps = {k: n_tokens / statistics.median(v) for k, v in times.items()}
     print(json.dumps({
-        "bench": "generate", "device": "cpu", "threads": a.threads, "params": cfg.num_params(),
+        "bench": "generate", "device": "cpu", "dtype": a.dtype, "threads": a.threads, "params": cfg.num_params(),
         "prompts": a.prompts, "new_tokens": a.new, "repeats": a.repeats,
         "ponder_tokens_per_s": round(tps["ponder"], 1), "transformers_tokens_per_s": round(tps["transformers"], 1),
         "ratio": round(tps["ponder"] / tps["transformers"], 2), "transformers_version": transformers.__version__,
