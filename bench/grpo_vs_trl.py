@@ -54,7 +54,21 @@ def step_prompts(pool, a) -> list[list[dict]]:
     return [ponder_rl._draw(pool, a.prompts_per_step, a.seed, step, 0, None) for step in range(a.steps)]
 
 
-def run_ponder(base_dir: Path, pool_file: Path, work: Path, a) -> tuple[dict, object, object]:
+class Trajectory:
+    """Held-out accuracy every `a.eval_every` steps (`--eval-every`), timed apart so that seconds per step
+    leave it out. Greedy decoding draws no random numbers, so the runs train exactly as without it."""
+
+    def __init__(self, a, test, reward):
+        self.a, self.test, self.reward, self.points, self.seconds = a, test, reward, [], 0.0
+
+    def __call__(self, step: int, model, tok) -> None:
+        if self.a.eval_every and step % self.a.eval_every == 0:
+            t = time.perf_counter()
+            self.points.append([step, heldout(model, tok, self.test, self.reward, self.a.max_new_tokens)])
+            self.seconds += time.perf_counter() - t
+
+
+def run_ponder(base_dir: Path, pool_file: Path, work: Path, a, traj: Trajectory) -> tuple[dict, object, object]:
     # `data=` (the same pool the task would draw from) rather than `task=`: with no eval_data the trainer
     # has no held-out items, so no evaluation runs inside the timed loop.
     cfg = ponder_rl.GRPOConfig(
@@ -72,10 +86,11 @@ def run_ponder(base_dir: Path, pool_file: Path, work: Path, a) -> tuple[dict, ob
         log(f"  ponder step {row['step']}/{a.steps}: reward {row.get('reward_mean', float('nan')):.3f} "
             f"len {row.get('response_length', 0):.1f} gen {row.get('gen_s', 0):.2f}s "
             f"train {row.get('train_s', 0):.2f}s")
+        traj(row["step"], model, tok)  # the model is trained in place: this is the step's policy
 
     t0, c0 = time.perf_counter(), time.process_time()
     ponder_rl.train(cfg, work / "ponder_run", progress=False, on_log=on_log, model=model, tok=tok)
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    wall, cpu = time.perf_counter() - t0 - traj.seconds, time.process_time() - c0 - traj.seconds
     n = len(rows)
     out = {
         "sec_per_step": wall / a.steps,
@@ -85,11 +100,12 @@ def run_ponder(base_dir: Path, pool_file: Path, work: Path, a) -> tuple[dict, ob
         "train_s_per_step": sum(r["train_s"] for r in rows) / n,
         "train_reward_mean": sum(r["reward_mean"] for r in rows) / n,
         "skipped_steps": sum(bool(r.get("skipped")) for r in rows),
+        "trajectory": traj.points,
     }
     return out, model, tok
 
 
-def run_trl(base_dir: Path, per_step: list[list[dict]], work: Path, reward, a) -> tuple[dict, Path]:
+def run_trl(base_dir: Path, per_step: list[list[dict]], work: Path, reward, a, traj: Trajectory) -> tuple[dict, Path]:
     import transformers
     from datasets import Dataset
     from trl import GRPOConfig, GRPOTrainer
@@ -149,8 +165,20 @@ def run_trl(base_dir: Path, per_step: list[list[dict]], work: Path, reward, a) -
                     f"len {logs.get('completions/mean_length', float('nan')):.1f} "
                     f"step {marks['steps'][-1] if marks.get('steps') else float('nan'):.2f}s")
 
+    class Evaluate(transformers.TrainerCallback):  # TRL's policy read into a Ponder model, same yardstick
+        def __init__(self):
+            # Built now, before the trainer seeds torch: building a model draws initial weights from torch's
+            # generator, which TRL samples from (a model built mid-run changed TRL's samples, measured).
+            self.model, self.tok = ponder.load(base_dir) if a.eval_every else (None, None)
+
+        def on_step_end(self, args, state, control, model=None, **kw):
+            if not (a.eval_every and state.global_step % a.eval_every == 0):
+                return
+            self.model.load_state_dict({k.removeprefix("model."): v for k, v in model.state_dict().items()})
+            traj(state.global_step, self.model, self.tok)
+
     trainer = GRPOTrainer(model=model, reward_funcs=math_reward, args=args, train_dataset=ds,
-                          processing_class=tok, callbacks=[Progress()], optimizers=(opt, sched))
+                          processing_class=tok, callbacks=[Progress(), Evaluate()], optimizers=(opt, sched))
     torch.set_num_threads(a.threads)  # in case accelerate's CPU setup changed it
     gen_times = []
     inner = trainer._generate_and_score_completions
@@ -165,7 +193,7 @@ def run_trl(base_dir: Path, per_step: list[list[dict]], work: Path, reward, a) -
     trainer._generate_and_score_completions = timed
     t0, c0 = time.perf_counter(), time.process_time()
     trainer.train()
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    wall, cpu = time.perf_counter() - t0 - traj.seconds, time.process_time() - c0 - traj.seconds
     steps_t = marks.get("steps", [])
     if trainer.state.global_step != a.steps or len(gen_times) != a.steps:
         raise SystemExit(f"TRL ran {trainer.state.global_step} optimizer steps and {len(gen_times)} "
@@ -177,6 +205,7 @@ def run_trl(base_dir: Path, per_step: list[list[dict]], work: Path, reward, a) -
         "gen_s_per_step": sum(gen_times) / a.steps,
         "train_s_per_step": (sum(steps_t) - sum(gen_times)) / a.steps,
         "train_reward_mean": sum(r["reward"] for r in rows) / max(1, len(rows)),
+        "trajectory": traj.points,
     }
     final = work / "trl_final"
     trainer.model.save_pretrained(final)
@@ -288,6 +317,9 @@ def main(argv=None):
     ap.add_argument("--seeds", type=int, default=1,
                     help="independent runs per side (seed, seed+1, ...); gains and times are averaged over them")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--eval-every", type=int, default=0,
+                    help="also measure held-out accuracy every K steps on both sides (`trajectory` in each run; "
+                         "evaluation time is left out of seconds per step)")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     import transformers
@@ -337,13 +369,13 @@ def main(argv=None):
             per_step = step_prompts(pool, sa)
 
             log(f"seed {seed}: Ponder GRPO, {a.steps} steps x {a.prompts_per_step} prompts x {a.group_size} samples")
-            p_out, p_model, p_tok = run_ponder(base_dir, pool_file, work, sa)
+            p_out, p_model, p_tok = run_ponder(base_dir, pool_file, work, sa, Trajectory(sa, test, reward))
             p_after = heldout(p_model, p_tok, test, reward, a.max_new_tokens)
             del p_model
             log(f"  Ponder {p_out['sec_per_step']:.2f} s/step, held-out after {p_after:.3f}")
 
             log(f"seed {seed}: TRL {trl.__version__} GRPOTrainer, same settings")
-            t_out, t_dir = run_trl(base_dir, per_step, work, reward, sa)
+            t_out, t_dir = run_trl(base_dir, per_step, work, reward, sa, Trajectory(sa, test, reward))
             t_model, t_tok = ponder.load(t_dir)
             t_after = heldout(t_model, t_tok, test, reward, a.max_new_tokens)
             log(f"  TRL {t_out['sec_per_step']:.2f} s/step, held-out after {t_after:.3f}")

@@ -339,8 +339,8 @@ def sample(
         stop = [stop]
     stop = [s for s in (stop or []) if s]
     ids = render_prompts(tokenizer, prompts)
-    if seed is None:
-        seed = int(torch.randint(0, 2**62, (1,)).item())
+    if seed is None:  # greedy draws nothing: leave torch's generator alone (evaluations inside a run)
+        seed = 0 if temperature == 0 else int(torch.randint(0, 2**62, (1,)).item())
     results: list[list[Sample]] = []
     chunk = max(1, max_batch_rows // n)
     for start in range(0, len(ids), chunk):

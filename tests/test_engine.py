@@ -42,6 +42,18 @@ def test_seed_reproduces_and_is_batch_invariant(tiny_random):
     assert len({tuple(s.token_ids) for s in a[0]}) > 1
 
 
+def test_greedy_leaves_the_global_generator_alone(tiny_random):
+    """An evaluation inside a training run must not move the run's random stream (TRL's sampling draws
+    from torch's global generator; an unseeded greedy eval used to draw a seed from it)."""
+    model, tok = tiny_random
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    ponder.sample(model, tok, PROMPTS, max_new_tokens=4, temperature=0.0)
+    assert torch.equal(torch.get_rng_state(), state)
+    ponder.sample(model, tok, PROMPTS, max_new_tokens=4, temperature=1.0)  # unseeded sampling draws its seed
+    assert not torch.equal(torch.get_rng_state(), state)
+
+
 def test_logprobs_match_model_distribution(tiny_random):
     model, tok = tiny_random
     s = ponder.sample(model, tok, [PROMPTS[0]], max_new_tokens=8, temperature=0.7, seed=1)[0][0]
