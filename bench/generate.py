@@ -47,8 +47,9 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         ponder.save(model, tok, d)
         hf = transformers.AutoModelForCausalLM.from_pretrained(d, dtype=dtype).eval()
-    assert all(torch.equal(p, model.state_dict()[k.removeprefix("model.")]) for k, p in hf.state_dict().items()
-               if k.removeprefix("model.") in model.state_dict())  # the same weights on both sides
+    ours = model.state_dict()
+    assert all(torch.equal(p, ours[k.removeprefix("model.")]) for k, p in hf.state_dict().items()
+               if k.removeprefix("model.") in ours)  # the same weights on both sides
     rng = torch.Generator().manual_seed(0)
     prompts = [" ".join(words[j] for j in torch.randint(0, len(words), (int(torch.randint(4, 24, (1,), generator=rng)),),
                                                          generator=rng).tolist()) for _ in range(a.prompts)]

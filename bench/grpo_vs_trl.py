@@ -23,6 +23,7 @@ import argparse
 import contextlib
 import json
 import math
+import statistics
 import sys
 import tempfile
 import time
@@ -61,8 +62,11 @@ class Trajectory:
     def __init__(self, a, test, reward):
         self.a, self.test, self.reward, self.points, self.seconds = a, test, reward, [], 0.0
 
+    def due(self, step: int) -> bool:
+        return bool(self.a.eval_every) and step % self.a.eval_every == 0
+
     def __call__(self, step: int, model, tok) -> None:
-        if self.a.eval_every and step % self.a.eval_every == 0:
+        if self.due(step):
             t = time.perf_counter()
             self.points.append([step, heldout(model, tok, self.test, self.reward, self.a.max_new_tokens)])
             self.seconds += time.perf_counter() - t
@@ -172,7 +176,7 @@ def run_trl(base_dir: Path, per_step: list[list[dict]], work: Path, reward, a, t
             self.model, self.tok = ponder.load(base_dir) if a.eval_every else (None, None)
 
         def on_step_end(self, args, state, control, model=None, **kw):
-            if not (a.eval_every and state.global_step % a.eval_every == 0):
+            if not traj.due(state.global_step):
                 return
             self.model.load_state_dict({k.removeprefix("model."): v for k, v in model.state_dict().items()})
             traj(state.global_step, self.model, self.tok)
@@ -400,7 +404,8 @@ def main(argv=None):
         # One 30-step run's held-out accuracy swings by several points (greedy answers flip style), so the
         # gain comparison is the paired mean over seeds with its interval, and each side's spread.
         "gain_diff": paired([r["ponder"]["gain"] - r["trl"]["gain"] for r in runs]),
-        "gain_sd": {side: paired([r[side]["gain"] for r in runs]).get("sd") for side in ("ponder", "trl")},
+        "gain_sd": {side: statistics.stdev(r[side]["gain"] for r in runs) if len(runs) > 1 else None
+                    for side in ("ponder", "trl")},
         "speed_target_met": ratio <= 0.5,
         "gain_target_met": p_mean["gain"] >= t_mean["gain"] and not math.isnan(p_mean["gain"]),
         "runs": runs,
