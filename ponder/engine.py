@@ -98,31 +98,30 @@ def choose_tokens(logits, row_keys, step, temperature, top_k, top_p, min_p, u=No
 
 
 # ---- the decode step, packed for CPU -----------------------------------------------------------
-_MKL_PACKED = torch.backends.mkl.is_available() and hasattr(torch.ops.mkl, "_mkl_linear")
+# oneDNN's linear on a weight reordered once into its blocked layout: the fastest decode matmul measured
+# on CPU (bench/generate.py's model, 32 rows, 2-core AVX-512 EPYC: the five weight shapes of a step in 424
+# us vs 672 us through MKL's packed GEMM and 687 us as `x @ W_t`). It has no autograd; decoding needs none.
+_ONEDNN = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
 _PACKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> (weights' versions, PackedDecoder)
 
 
 class _Linear:
-    """x [rows, in] -> x @ W.T for a decode-time weight, in the fastest layout measured on CPU.
+    """x [rows, in] -> x @ W.T for a decode-time weight, in the fastest layout available on CPU.
 
-    fp32 with MKL: MKL's packed GEMM (the weight re-laid out once for the batch's row count; repacked,
-    about 0.1-0.4 ms per weight, when finished rows leave the batch). Cycling through every weight of a
-    step as decoding does, 15% faster than `x @ W_t` on one thread and 32% on two (3.4M-parameter model,
-    32 rows). Otherwise `x @ W_t` with W_t a contiguous [in, out] copy, itself 15-60% faster than
-    `F.linear(x, W)` at 32 rows.
+    fp32, or bf16 where oneDNN has bf16 kernels: oneDNN's linear on the reordered weight (any row count,
+    no repacking when finished rows leave the batch). Otherwise `x @ W_t` with W_t a contiguous [in, out]
+    copy, itself 15-60% faster than `F.linear(x, W)` at 32 rows (measured on a 2-core Xeon).
     """
 
     def __init__(self, w: torch.Tensor):  # [out, in]
-        self.mkl = _MKL_PACKED and w.dtype == torch.float32 and w.device.type == "cpu"
-        self.w = w.contiguous() if self.mkl else w.t().contiguous()
-        self.rows, self.packed = None, None
+        self.onednn = _ONEDNN and w.device.type == "cpu" and (
+            w.dtype == torch.float32 or (w.dtype == torch.bfloat16 and torch.ops.mkldnn._is_mkldnn_bf16_supported()))
+        self.w = torch.ops.mkldnn._reorder_linear_weight(w.contiguous(), None) if self.onednn else w.t().contiguous()
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.mkl:
-            return x @ self.w
-        if x.shape[0] != self.rows:
-            self.packed, self.rows = torch.ops.mkl._mkl_reorder_linear_weight(self.w, x.shape[0]), x.shape[0]
-        return torch.ops.mkl._mkl_linear(x, self.packed, self.w, None, self.rows)
+        if self.onednn:
+            return torch.ops.mkldnn._linear_pointwise(x, self.w, None, "none", [-1], "")
+        return x @ self.w
 
 
 @dataclass
@@ -144,8 +143,8 @@ class PackedDecoder:
     """One-token decode steps with the weights laid out for CPU matmuls.
 
     Why: at decode time a CPU step is a few dozen tiny ops per layer and a handful of matmuls with few
-    rows, and both cost more than they need to through the model's modules. Measured on the 2-core Xeon
-    (32 rows): matmuls through `_Linear` (MKL packed GEMM, or pre-transposed weights); q|k|v and gate|up
+    rows, and both cost more than they need to through the model's modules. Measured on 2-core CPUs
+    (32 rows): matmuls through `_Linear` (oneDNN on reordered weights, or pre-transposed ones); q|k|v and gate|up
     fused into one matmul each; q and k normalised and rotated together (RoPE as x*cos + flip(x)*sin'
     with the sign folded into sin'); in fp32 the RMSNorm weights folded into the matmuls they feed;
     attention as baddbmm-softmax-bmm instead of SDPA's flash kernel, which is slow for one query. About
@@ -153,7 +152,7 @@ class PackedDecoder:
     `Transformer.forward`: tests check logits and caches equal to the model's own path, and greedy
     decoding equal to full recompute.
 
-    The packed copy costs one extra set of weights (more with MKL's packing); it is rebuilt only when a
+    The packed copy costs one extra set of weights; it is rebuilt only when a
     parameter changed (its version counter moved or its storage was replaced), i.e. once per RL update.
     In-place writes through `p.data` bypass the version counter: update weights with `load_state_dict`
     or under `torch.no_grad()`.

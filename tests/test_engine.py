@@ -152,16 +152,16 @@ DECODE_CONFIGS = {
 }
 
 
-@pytest.mark.parametrize("mkl", [True, False])
+@pytest.mark.parametrize("onednn", [True, False])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 @pytest.mark.parametrize("name", list(DECODE_CONFIGS))
-def test_packed_decoder_equals_model_forward(name, dtype, mkl, monkeypatch):
-    """The engine's CPU decode step (fused weights, MKL-packed or pre-transposed; baddbmm attention)
+def test_packed_decoder_equals_model_forward(name, dtype, onednn, monkeypatch):
+    """The engine's CPU decode step (fused weights, oneDNN-reordered or pre-transposed; baddbmm attention)
     computes the model's forward: same logits step after step on a left-padded, ragged batch, also after
-    rows leave the batch (the packed weights follow the row count), and the same cache."""
-    if mkl and not ponder.engine._MKL_PACKED:
-        pytest.skip("this torch has no MKL packed GEMM")
-    monkeypatch.setattr(ponder.engine, "_MKL_PACKED", mkl)
+    rows leave the batch, and the same cache."""
+    if onednn and not ponder.engine._ONEDNN:
+        pytest.skip("this torch has no oneDNN linear")
+    monkeypatch.setattr(ponder.engine, "_ONEDNN", onednn)
     cfg = ponder.ModelConfig(**{**dict(vocab_size=96, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
                                        num_attention_heads=4, num_key_value_heads=2), **DECODE_CONFIGS[name]})
     model = ponder.Transformer(cfg).init_weights(0, std=0.2).to(dtype).eval()
@@ -173,6 +173,7 @@ def test_packed_decoder_equals_model_forward(name, dtype, mkl, monkeypatch):
     with torch.inference_mode():
         caches = [prefill(model, ids, 0, 20)[0] for _ in range(2)]
         dec = PackedDecoder.for_model(model)
+        assert dec.lm_head.onednn == (onednn and (dtype == torch.float32 or torch.ops.mkldnn._is_mkldnn_bf16_supported()))
         t = torch.tensor([1, 2, 3])
         for step in range(7):
             if step == 5:  # two rows finish: both caches drop row 1
