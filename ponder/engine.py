@@ -16,6 +16,7 @@ top-k/top-p/min-p truncation (greedy: the raw distribution) — the quantity an 
 
 from __future__ import annotations
 
+import platform
 import weakref
 from dataclasses import dataclass, field
 
@@ -101,7 +102,9 @@ def choose_tokens(logits, row_keys, step, temperature, top_k, top_p, min_p, u=No
 # oneDNN's linear on a weight reordered once into its blocked layout: the fastest decode matmul measured
 # on CPU (bench/generate.py's model, 32 rows, 2-core AVX-512 EPYC: the five weight shapes of a step in 424
 # us vs 672 us through MKL's packed GEMM and 687 us as `x @ W_t`). It has no autograd; decoding needs none.
-_ONEDNN = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+# x86-64 only: that is where it was measured (ARM builds route oneDNN through other kernels).
+_ONEDNN = (platform.machine().lower() in ("x86_64", "amd64") and torch.backends.mkldnn.is_available()
+           and hasattr(torch.ops.mkldnn, "_linear_pointwise"))
 _PACKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> (weights' versions, PackedDecoder)
 
 
