@@ -16,7 +16,8 @@ evals excluded). Prints one JSON object on stdout; progress goes to stderr.
 
 One RL run is noisy (which problems a 30-step run happens to fix moves held-out accuracy by several points),
 so `--seeds N` repeats both sides on N seeds (each its own prompt order and sampling streams) and compares
-the mean gains; every run is also reported.
+the mean gains; every run is also reported. `--combine A.json B.json ...` pools saved outputs of several
+invocations (same settings, disjoint seeds) into one summary without training anything.
 """
 
 import argparse
@@ -289,10 +290,18 @@ def objective_parity(base_dir: Path, work: Path, reward, a) -> dict:
             "rows": len(comps), "completion_tokens": int(mask.sum())}
 
 
-# two-sided 95% Student-t quantiles by degrees of freedom (1..30); 1.96 beyond
+# two-sided 95% Student-t quantiles by degrees of freedom (1..30); beyond, the Cornish-Fisher expansion
 _T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
          2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
          2.045, 2.042]
+
+
+def t975(df: int) -> float:
+    """The 0.975 quantile of Student's t (table to 30 degrees of freedom, then within 1e-4 of it)."""
+    if df <= len(_T975):
+        return _T975[df - 1]
+    z = 1.959964
+    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
 
 
 def paired(diffs: list[float]) -> dict:
@@ -302,8 +311,60 @@ def paired(diffs: list[float]) -> dict:
     if n < 2:
         return {"mean": m, "ci95": None, "n": n}
     sd = math.sqrt(sum((d - m) ** 2 for d in diffs) / (n - 1))
-    half = (_T975[n - 2] if n - 1 <= len(_T975) else 1.96) * sd / math.sqrt(n)
+    half = t975(n - 1) * sd / math.sqrt(n)
     return {"mean": m, "ci95": [m - half, m + half], "sd": sd, "n": n}
+
+
+def summarize(runs: list[dict]) -> dict:
+    """Both sides' means over the runs (one per seed), the speed ratio, and the paired gain comparison."""
+    def mean(side, key):
+        return sum(r[side][key] for r in runs) / len(runs)
+
+    keys = ("sec_per_step", "gen_s_per_step", "train_s_per_step", "heldout_after", "gain")
+    p_mean = {k: mean("ponder", k) for k in keys}
+    t_mean = {k: mean("trl", k) for k in keys}
+    ratio = p_mean["sec_per_step"] / t_mean["sec_per_step"]
+    return {
+        "ponder": p_mean, "trl": t_mean, "sec_per_step_ratio": ratio,
+        "ratio_per_seed": [r["ponder"]["sec_per_step"] / r["trl"]["sec_per_step"] for r in runs],
+        "gain_diff_per_seed": [r["ponder"]["gain"] - r["trl"]["gain"] for r in runs],
+        # One 30-step run's held-out accuracy swings by several points (greedy answers flip style), so the
+        # gain comparison is the paired mean over seeds with its interval, and each side's spread.
+        "gain_diff": paired([r["ponder"]["gain"] - r["trl"]["gain"] for r in runs]),
+        "gain_sd": {side: statistics.stdev(r[side]["gain"] for r in runs) if len(runs) > 1 else None
+                    for side in ("ponder", "trl")},
+        "speed_target_met": ratio <= 0.5,
+        "gain_target_met": p_mean["gain"] >= t_mean["gain"] and not math.isnan(p_mean["gain"]),
+    }
+
+
+# what must agree for runs from several invocations to be pooled
+_SETTINGS = ("model", "steps", "prompts_per_step", "group_size", "lr", "warmup", "max_new_tokens", "temperature",
+             "beta", "epsilon", "eval_n", "heldout_before", "trl_version", "transformers_version", "threads")
+
+
+def combine(files: list[str]) -> dict:
+    """Pool the runs of several saved outputs of this bench (the same settings, different seeds)."""
+    outs = []
+    for f in files:
+        try:
+            outs.append(json.loads(Path(f).read_text()))
+        except (OSError, ValueError) as e:
+            raise SystemExit(f"{f}: not a saved output of this bench ({e})") from None
+        missing = [k for k in (*_SETTINGS, "runs", "objective_parity") if k not in outs[-1]]
+        if missing:
+            raise SystemExit(f"{f}: not a saved output of this bench (no {', '.join(missing)})")
+    for f, o in zip(files[1:], outs[1:]):
+        for k in _SETTINGS:
+            if o[k] != outs[0][k]:
+                raise SystemExit(f"{f}: {k} = {o[k]!r}, but {files[0]} has {outs[0][k]!r}: runs not comparable")
+    runs = [r for o in outs for r in o["runs"]]
+    seeds = [r["seed"] for r in runs]
+    dup = sorted({x for x in seeds if seeds.count(x) > 1})
+    if dup:
+        raise SystemExit(f"seed(s) {dup} appear in more than one file: each run may count once")
+    return {**{k: outs[0][k] for k in _SETTINGS}, "files": list(files), "seeds": seeds,
+            "objective_parity": [o["objective_parity"] for o in outs], **summarize(runs), "runs": runs}
 
 
 def main(argv=None):
@@ -324,7 +385,14 @@ def main(argv=None):
     ap.add_argument("--eval-every", type=int, default=0,
                     help="also measure held-out accuracy every K steps on both sides (`trajectory` in each run; "
                          "evaluation time is left out of seconds per step)")
+    ap.add_argument("--combine", nargs="+", metavar="FILE",
+                    help="pool saved outputs of earlier runs (same settings, different seeds) into one summary "
+                         "and exit; nothing is trained")
     a = ap.parse_args(argv)
+    if a.combine:
+        result = combine(a.combine)
+        print(json.dumps(result), flush=True)
+        return result
     torch.set_num_threads(a.threads)
     import transformers
     import trl
@@ -387,28 +455,11 @@ def main(argv=None):
             t_out.update(heldout_after=t_after, gain=t_after - before)
             runs.append({"seed": seed, "ponder": p_out, "trl": t_out})
 
-    def mean(side, key):
-        return sum(r[side][key] for r in runs) / len(runs)
-
-    keys = ("sec_per_step", "gen_s_per_step", "train_s_per_step", "heldout_after", "gain")
-    p_mean = {k: mean("ponder", k) for k in keys}
-    t_mean = {k: mean("trl", k) for k in keys}
-    ratio = p_mean["sec_per_step"] / t_mean["sec_per_step"]
     result = {
         "model": a.model, "steps": a.steps, "prompts_per_step": a.prompts_per_step, "group_size": a.group_size,
         "lr": a.lr, "warmup": a.warmup, "max_new_tokens": a.max_new_tokens, "temperature": 1.0, "beta": BETA,
         "epsilon": EPSILON, "eval_n": a.eval_n, "seeds": seeds, "objective_parity": parity, "heldout_before": before,
-        "ponder": p_mean, "trl": t_mean, "sec_per_step_ratio": ratio,
-        "ratio_per_seed": [r["ponder"]["sec_per_step"] / r["trl"]["sec_per_step"] for r in runs],
-        "gain_diff_per_seed": [r["ponder"]["gain"] - r["trl"]["gain"] for r in runs],
-        # One 30-step run's held-out accuracy swings by several points (greedy answers flip style), so the
-        # gain comparison is the paired mean over seeds with its interval, and each side's spread.
-        "gain_diff": paired([r["ponder"]["gain"] - r["trl"]["gain"] for r in runs]),
-        "gain_sd": {side: statistics.stdev(r[side]["gain"] for r in runs) if len(runs) > 1 else None
-                    for side in ("ponder", "trl")},
-        "speed_target_met": ratio <= 0.5,
-        "gain_target_met": p_mean["gain"] >= t_mean["gain"] and not math.isnan(p_mean["gain"]),
-        "runs": runs,
+        **summarize(runs), "runs": runs,
         "trl_version": trl.__version__, "transformers_version": transformers.__version__,
         "torch_version": torch.__version__, "threads": torch.get_num_threads(),
     }
