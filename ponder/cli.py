@@ -676,6 +676,12 @@ def main(argv=None) -> int:
             raise
         print(f"ponder {a.command}: error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # a full disk, a read-only or missing directory: the file and the reason, one line
+        if a.debug:
+            raise
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"ponder {a.command}: error: {where}{e.strerror or e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

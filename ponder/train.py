@@ -128,7 +128,11 @@ def save_run(run: Path, model, tok, opt, step: int, extra: dict | None = None, o
     state = {"step": step, "optimizer": opt.state_dict() if optimizer_state is None else optimizer_state,
              "torch_rng": torch.get_rng_state(),
              "python_rng": random.getstate(), "extra": extra or {}}
-    checkpoint.save(model, tok, run / "checkpoint", extra={STATE: lambda p: torch.save(state, p)})
+    try:
+        checkpoint.save(model, tok, run / "checkpoint", extra={STATE: lambda p: torch.save(state, p)})
+    except OSError as e:  # e.g. a full disk: checkpoint.save swaps directories only once all is written
+        raise PonderError(f"{run / 'checkpoint'}: writing the step-{step} checkpoint failed ({e.strerror or e}); "
+                          "the previous checkpoint is intact") from e
 
 
 def load_run(run: Path, kind: str):

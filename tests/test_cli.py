@@ -67,6 +67,16 @@ def test_bad_input_messages(args, msg, capsys):
     assert msg in err and err.strip().count("\n") == 0
 
 
+def test_os_errors_are_one_line_naming_the_file(tmp_path, capsys):
+    """A write the OS refuses (here: a directory path through a regular file) is one line, not a traceback."""
+    (tmp_path / "plain").write_text("")
+    assert main(["data", "export", "arith", "--n", "2", "-o", str(tmp_path / "plain" / "x.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ponder data: error: ") and str(tmp_path / "plain") in err and err.strip().count("\n") == 0
+    with pytest.raises(OSError):
+        main(["--debug", "data", "export", "arith", "--n", "2", "-o", str(tmp_path / "plain" / "x.jsonl")])
+
+
 def test_explain_prints_formula(capsys):
     assert main(["grpo", "--preset", "dapo", "--explain"]) == 0
     out = capsys.readouterr().out

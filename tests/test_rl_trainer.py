@@ -1,6 +1,7 @@
 """The RL trainer end to end on a small random model: metrics, exact resume after kill -9, bad input."""
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -50,6 +51,46 @@ def test_every_preset_trains(tmp_path, ckpt, preset):
     run = train(GRPOConfig(model=str(ckpt), preset=preset, **{**SMALL, "steps": 1, "eval_every": 5}),
                 tmp_path / preset, progress=False)
     assert rows(run)[0]["step"] == 1
+
+
+def test_non_finite_reward_skips_the_step_and_poisons_nothing(tmp_path, ckpt, monkeypatch):
+    """A reward of NaN or inf at step 2: that step is skipped with an alarm, the weights are those of step 1,
+    and training goes on to a finite checkpoint."""
+    import ponder.rl.trainer as trainer
+
+    real = trainer._rollout
+
+    def poisoned(*a, step, **k):
+        ro = real(*a, step=step, **k)
+        if step == 1:
+            ro["rewards"] = [torch.full_like(r, math.nan if i % 2 else math.inf) for i, r in enumerate(ro["rewards"])]
+        return ro
+
+    cfg = {**SMALL, "steps": 2, "save_every": 1, "eval_every": 5}
+    run1 = train(GRPOConfig(model=str(ckpt), **{**cfg, "steps": 1}), tmp_path / "one", progress=False)
+    monkeypatch.setattr(trainer, "_rollout", poisoned)
+    run = train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "r", progress=False)
+    r = rows(run)
+    assert [x["step"] for x in r] == [1, 2] and not r[0].get("skipped")
+    assert r[1]["skipped"] and r[1]["skip_reason"] == "non-finite reward" and "skipped_step" in r[1]["alarms"]
+    assert [json.loads(x)["alarm"] for x in (run / "alarms.jsonl").read_text().splitlines()] == ["skipped_step"]
+    after, one = ponder.load(run / "checkpoint")[0].state_dict(), ponder.load(run1 / "checkpoint")[0].state_dict()
+    assert all(torch.isfinite(v).all() and torch.equal(v, one[k]) for k, v in after.items())
+
+
+def test_full_disk_while_checkpointing_keeps_the_previous_checkpoint(tmp_path, ckpt, monkeypatch):
+    cfg = {**SMALL, "steps": 1, "save_every": 1, "eval_every": 5}
+    run = train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "r", progress=False)
+    before = {p.name: p.read_bytes() for p in (run / "checkpoint").iterdir()}
+
+    def full_disk(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", full_disk)  # the trainer state is written last, inside the swap
+    with pytest.raises(PonderError, match=r"step-2 checkpoint failed \(No space left on device\)"):
+        train(GRPOConfig(model=str(ckpt), **{**cfg, "steps": 2}), run, resume=True, progress=False)
+    assert {p.name: p.read_bytes() for p in (run / "checkpoint").iterdir()} == before
+    assert not [p for p in run.iterdir() if p.name.startswith(".checkpoint.tmp")]
 
 
 def test_resume_after_kill_9_equals_uninterrupted(tmp_path, ckpt):

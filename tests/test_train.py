@@ -119,7 +119,8 @@ def test_full_disk_while_checkpointing_keeps_the_previous_checkpoint(tmp_path, m
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(torch, "save", full_disk)  # the trainer state is the last file of the swap
-    with pytest.raises(OSError):
+    with pytest.raises(PonderError, match=r"writing the step-\d+ checkpoint failed \(No space left on device\); "
+                                          "the previous checkpoint is intact"):
         pretrain(run, DOCS, train=_train(steps=12), resume=True, progress=False)
     after = {p.name: p.read_bytes() for p in (run / "checkpoint").iterdir()}
     assert after == before  # weights and trainer state both still those of step 6
