@@ -147,18 +147,17 @@ class PackedDecoder:
 
     Why: at decode time a CPU step is a few dozen tiny ops per layer and a handful of matmuls with few
     rows, and both cost more than they need to through the model's modules. Measured on 2-core CPUs
-    (32 rows): matmuls through `_Linear` (oneDNN on reordered weights, or pre-transposed ones); q|k|v and gate|up
-    fused into one matmul each; q and k normalised and rotated together (RoPE as x*cos + flip(x)*sin'
+    (32 rows): matmuls through `_Linear` (oneDNN on reordered weights, or pre-transposed ones); q|k|v and
+    gate|up fused into one matmul each; q and k normalised and rotated together (RoPE as x*cos + flip(x)*sin'
     with the sign folded into sin'); in fp32 the RMSNorm weights folded into the matmuls they feed;
     attention as baddbmm-softmax-bmm instead of SDPA's flash kernel, which is slow for one query. About
     20 ops per layer instead of ~50. Prefill still runs the model's forward. Same math as
     `Transformer.forward`: tests check logits and caches equal to the model's own path, and greedy
     decoding equal to full recompute.
 
-    The packed copy costs one extra set of weights; it is rebuilt only when a
-    parameter changed (its version counter moved or its storage was replaced), i.e. once per RL update.
-    In-place writes through `p.data` bypass the version counter: update weights with `load_state_dict`
-    or under `torch.no_grad()`.
+    The packed copy costs one extra set of weights; it is rebuilt only when a parameter changed (its
+    version counter moved or its storage was replaced), i.e. once per RL update. In-place writes through
+    `p.data` bypass the version counter: update weights with `load_state_dict` or under `torch.no_grad()`.
     """
 
     def __init__(self, model: Transformer):
