@@ -324,13 +324,14 @@ def summarize(runs: list[dict]) -> dict:
     p_mean = {k: mean("ponder", k) for k in keys}
     t_mean = {k: mean("trl", k) for k in keys}
     ratio = p_mean["sec_per_step"] / t_mean["sec_per_step"]
+    diffs = [r["ponder"]["gain"] - r["trl"]["gain"] for r in runs]
     return {
         "ponder": p_mean, "trl": t_mean, "sec_per_step_ratio": ratio,
         "ratio_per_seed": [r["ponder"]["sec_per_step"] / r["trl"]["sec_per_step"] for r in runs],
-        "gain_diff_per_seed": [r["ponder"]["gain"] - r["trl"]["gain"] for r in runs],
+        "gain_diff_per_seed": diffs,
         # One 30-step run's held-out accuracy swings by several points (greedy answers flip style), so the
         # gain comparison is the paired mean over seeds with its interval, and each side's spread.
-        "gain_diff": paired([r["ponder"]["gain"] - r["trl"]["gain"] for r in runs]),
+        "gain_diff": paired(diffs),
         "gain_sd": {side: statistics.stdev(r[side]["gain"] for r in runs) if len(runs) > 1 else None
                     for side in ("ponder", "trl")},
         "speed_target_met": ratio <= 0.5,

@@ -671,16 +671,12 @@ def main(argv=None) -> int:
         return 0
     try:
         a.fn(a)
-    except PonderError as e:
+    except (PonderError, OSError) as e:  # OSError: a full disk, an unwritable path: the file and the reason
         if a.debug:
             raise
+        if isinstance(e, OSError):
+            e = f"{e.filename}: {e.strerror}" if e.filename else (e.strerror or e)
         print(f"ponder {a.command}: error: {e}", file=sys.stderr)
-        return 2
-    except OSError as e:  # a full disk, a read-only or missing directory: the file and the reason, one line
-        if a.debug:
-            raise
-        where = f"{e.filename}: " if e.filename else ""
-        print(f"ponder {a.command}: error: {where}{e.strerror or e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
