@@ -102,6 +102,67 @@ def token_loss(model: Transformer, ids: torch.Tensor, loss_mask: torch.Tensor, a
     return (ce * m.reshape(-1)).sum(), int(m.sum().item())
 
 
+# Rows of the vocabulary projection held at once by `response_loss`: at Qwen3's 151,936-token vocabulary the
+# full fp32 logits cost 0.6 MB per token (5 GB for an 8k-token micro-batch, and as much again for the
+# log-softmax and its gradient); 256-row blocks hold 155 MB. Small vocabularies take 2^22 logits per block.
+HEAD_BLOCK_LOGITS = 2**22
+HEAD_BLOCK_MIN_ROWS = 256
+
+
+def response_loss(model: Transformer, ids: torch.Tensor, loss_mask: torch.Tensor, attn: torch.Tensor | None,
+                  bf16: bool = False, block_rows: int | None = None) -> tuple[torch.Tensor, int]:
+    """`token_loss` for SFT: the vocabulary projection and cross-entropy run on the loss-masked (response)
+    positions only, a block of rows at a time, so neither the prompt's logits nor a [tokens, vocab] tensor
+    for the whole micro-batch is ever built. Same sum, same gradients (tests/test_train.py)."""
+    with torch.autocast(ids.device.type, dtype=torch.bfloat16, enabled=bf16):
+        hidden = model(ids[:, :-1], attention_mask=None if attn is None else attn[:, :-1], return_hidden=True)
+        rows = loss_mask[:, 1:].reshape(-1).nonzero()[:, 0]
+        hidden = hidden.reshape(-1, hidden.shape[-1]).index_select(0, rows)
+        w = model.lm_head.weight
+        block = block_rows or max(HEAD_BLOCK_MIN_ROWS, HEAD_BLOCK_LOGITS // w.shape[0])
+        target = ids[:, 1:].reshape(-1)[rows]
+        if torch.is_grad_enabled() and (hidden.requires_grad or w.requires_grad):
+            loss = _HeadCrossEntropy.apply(hidden, w, target, block)
+        else:
+            loss = _head_cross_entropy(hidden, w, target, block, grads=False)[0]
+    return loss, len(rows)
+
+
+def _head_cross_entropy(h, w, target, block: int, grads: bool):
+    """Summed cross-entropy of the logits h @ w.T, one block of rows at a time, with (optionally) its
+    gradients computed in the same pass: d(sum CE)/d logits = softmax - onehot (the fused linear
+    cross-entropy of Liger-Kernel, Hsu et al. 2024). Matmuls follow the ambient autocast; softmax in fp32."""
+    loss = torch.zeros((), dtype=torch.float32, device=h.device)
+    gh = torch.empty_like(h) if grads else None
+    gw = torch.zeros(w.shape, dtype=torch.float32, device=w.device) if grads else None
+    for s in range(0, h.shape[0], block):
+        hb, tb = h[s : s + block], target[s : s + block]
+        z = (hb @ w.t()).float()
+        lse = torch.logsumexp(z, -1)
+        loss += (lse - z.gather(1, tb[:, None])[:, 0]).sum()
+        if grads:
+            p = z.sub_(lse[:, None]).exp_()  # softmax, in place of the logits
+            p[torch.arange(len(tb), device=p.device), tb] -= 1
+            p = p.to(h.dtype)  # what autograd would hand the projection's backward
+            gh[s : s + block] = p @ w
+            gw += (p.t() @ hb).float()
+    return loss, gh, gw
+
+
+class _HeadCrossEntropy(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, h, w, target, block):
+        loss, gh, gw = _head_cross_entropy(h, w, target, block, grads=True)
+        ctx.save_for_backward(gh, gw)
+        ctx.w_dtype = w.dtype
+        return loss
+
+    @staticmethod
+    def backward(ctx, g):
+        gh, gw = ctx.saved_tensors
+        return gh * g.to(gh.dtype), (gw * g).to(ctx.w_dtype), None, None
+
+
 def compiled(model: Transformer):
     """torch.compile(model), failing with one clear line if the compiler toolchain is missing."""
     import shutil
@@ -393,7 +454,7 @@ def sft(
         loss_sum = 0.0
         for j in range(0, len(idx), micro):
             b = idx[j : j + micro]
-            s, _ = token_loss(model, ids[b], lm[b], am[b], train.bf16)
+            s, _ = response_loss(model, ids[b], lm[b], am[b], train.bf16)
             (s / total).backward()
             loss_sum += s.item()
         gn = torch.nn.utils.clip_grad_norm_(model.parameters(), train.grad_clip)

@@ -8,7 +8,7 @@ import torch
 import ponder
 from ponder.errors import PonderError
 from ponder.model import ModelConfig
-from ponder.train import TrainConfig, encode_sft, pretrain, sft, token_loss
+from ponder.train import TrainConfig, encode_sft, pretrain, response_loss, sft, token_loss
 
 DOCS = [f"Problem: {a} + {b} = ?\nSolution: {a} + {b} = {a + b}. The answer is \\boxed{{{a + b}}}.<|endoftext|>"
         for a in range(1, 13) for b in range(1, 13)]
@@ -88,6 +88,54 @@ def test_sft_masks_prompt_and_learns(tiny_random):
     assert last["loss"] < first["loss"] * 0.5
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_blockwise_head_loss_equals_full_logits(dtype):
+    """The SFT loss's vocabulary projection, a block of rows at a time with gradients in the same pass, gives
+    the sum and the gradients of plain cross-entropy over the full logits (blocks of 8 rows force several
+    blocks and a ragged last one); without grad it computes the same sum."""
+    from ponder.train import _head_cross_entropy, _HeadCrossEntropy
+
+    g = torch.Generator().manual_seed(0)
+    h = torch.randn(37, 16, generator=g).to(dtype).requires_grad_()
+    w = torch.randn(50, 16, generator=g).to(dtype).requires_grad_()
+    tgt = torch.randint(0, 50, (37,), generator=g)
+    ref = torch.nn.functional.cross_entropy((h @ w.t()).float(), tgt, reduction="sum")
+    ref_h, ref_w = torch.autograd.grad(3 * ref, (h, w))
+    ours = _HeadCrossEntropy.apply(h, w, tgt, 8)
+    got_h, got_w = torch.autograd.grad(3 * ours, (h, w))
+    tol = dict(atol=1e-5, rtol=1e-5) if dtype == torch.float32 else dict(atol=2e-2, rtol=2e-2)
+    assert torch.allclose(ours, ref, **tol)
+    assert got_h.dtype == dtype and got_w.dtype == dtype
+    assert torch.allclose(got_h.float(), ref_h.float(), **tol) and torch.allclose(got_w.float(), ref_w.float(), **tol)
+    with torch.no_grad():
+        assert torch.allclose(_head_cross_entropy(h, w, tgt, 8, grads=False)[0], ref, **tol)
+
+
+@pytest.mark.parametrize("bf16", [False, True])
+def test_response_loss_equals_full_token_loss(tiny_random, bf16):
+    """SFT's loss (head on response rows only, in blocks) = pretraining's (full logits, masked): same sum,
+    count and gradients, also under bf16 autocast."""
+    model, tok = tiny_random
+    enc = [encode_sft(tok, {"prompt": "Problem: 1 + 1 = ?" * (i + 1), "response": " 2" * (3 * i + 1)})
+           for i in range(4)]
+    from ponder.train import sft_batches
+
+    ids, lm, am = sft_batches(enc, 128, tok.pad_token_id, packing=False)
+
+    def run(fn, **kw):
+        model.zero_grad()
+        s, n = fn(model, ids, lm, am, bf16, **kw)
+        s.backward()
+        return s.detach(), n, torch.cat([p.grad.flatten() for p in model.parameters()])
+
+    s0, n0, g0 = run(token_loss)
+    for block in (None, 5):
+        s1, n1, g1 = run(response_loss, block_rows=block)
+        assert n1 == n0 == int(lm[:, 1:].sum())
+        tol = 1e-5 if not bf16 else 2e-2
+        assert torch.allclose(s1, s0, rtol=tol) and torch.allclose(g1, g0, atol=tol * g0.abs().max().item())
+
+
 def test_loss_is_split_invariant(tiny_random):
     """Normalising by the whole batch's token count makes gradient accumulation exact."""
     model, tok = tiny_random
@@ -101,7 +149,7 @@ def test_loss_is_split_invariant(tiny_random):
     def grads(splits):
         model.zero_grad()
         for b in splits:
-            s, _ = token_loss(model, ids[b], lm[b], am[b])
+            s, _ = response_loss(model, ids[b], lm[b], am[b])
             (s / total).backward()
         return torch.cat([p.grad.flatten() for p in model.parameters()])
 
