@@ -97,6 +97,23 @@ def _grads(model, ids, attn, comp, adv, noise, ocfg, rows_, norms, micro=2):
         loss.backward()
 
 
+def _shared_prefix_grads(model, rows_):
+    """Backward of a made-up loss over rows rows_ of a fixed batch of 5 completions of 2 prompts, through the
+    trainer's shared_prefix_logprobs."""
+    g = torch.Generator().manual_seed(1)
+    prompts = [torch.randint(3, 300, (n,), generator=g).tolist() for n in (4, 7)]
+    owner = [0, 0, 1, 1, 1]
+    comps = [torch.randint(3, 300, (3 + 2 * i,), generator=g).tolist() for i in range(5)]
+    w = torch.randn(5, 11, generator=g)
+    a, b = rows_
+    model.zero_grad(set_to_none=True)
+    logp, _ = shared_prefix_logprobs(model, prompts, torch.tensor(owner[a:b]), comps[a:b], 1.0)
+    mask = torch.zeros(logp.shape, dtype=torch.bool)
+    for i, c in enumerate(comps[a:b]):
+        mask[i, : len(c)] = True
+    (logp * w[a:b, : logp.shape[1]] * mask).sum().backward()
+
+
 def _rank(dp, state, batch, cfg, run_dir):
     """One rank: the gradient of each objective on this rank's rows, then the 2-rank GRPO run."""
     model = ponder.Transformer(ponder.ModelConfig(**MCFG))
@@ -128,12 +145,23 @@ def _rank(dp, state, batch, cfg, run_dir):
     ddp._train_rank(dp, GRPOConfig(**{**asdict(cfg), "fsdp": True, "steps": 1, "save_every": 1}), sharded_run,
                     False, False)
     ddp._train_rank(dp, GRPOConfig(steps=cfg.steps), sharded_run, True, False)
-    return grads, two, fsdp, full
+    # FSDP2 with the vocabulary projection in blocks of 4 rows, recomputed in backward (activation
+    # checkpointing under FSDP2: the tied head's weights must be unsharded when the blocks are recomputed)
+    from ponder.rl import trainer
+
+    budget, trainer.LOGIT_BUDGET = trainer.LOGIT_BUDGET, MCFG["vocab_size"] * 4
+    try:
+        _shared_prefix_grads(sharded, dp.share(0, 5))
+    finally:
+        trainer.LOGIT_BUDGET = budget
+    blocked = {n: p.grad.full_tensor() for n, p in sharded.named_parameters()}
+    return grads, two, fsdp, full, blocked
 
 
 def test_two_ranks_equal_one_process(tmp_path, tokenizer, ckpt, data):
     """(1) the gradient of 2 gloo ranks, each with part of a batch and the normalizers all-reduced, equals the
-    whole-batch gradient for every aggregation; (2) GRPO on 2 ranks equals GRPO in one process."""
+    whole-batch gradient for every aggregation, also sharded with FSDP2, and with FSDP2 and the vocabulary
+    projection in checkpointed blocks; (2) GRPO on 2 ranks equals GRPO in one process."""
     model = ponder.Transformer(ponder.ModelConfig(**MCFG)).init_weights(3, std=0.1)
     batch = _batch(tokenizer)
     cfg = dict(SMALL, model=str(ckpt), data=str(data), objective={"minibatches": 2})
@@ -148,10 +176,15 @@ def test_two_ranks_equal_one_process(tmp_path, tokenizer, ckpt, data):
             for grads, *_ in ranks:  # both ranks hold the summed gradient, equal to the single-process one
                 torch.testing.assert_close(grads[k][n], p.grad, rtol=1e-5, atol=1e-7, msg=f"{o} {n}")
             if k == 0:
-                for _, _, fsdp, _ in ranks:
+                for _, _, fsdp, *_ in ranks:
                     torch.testing.assert_close(fsdp[n], p.grad, rtol=1e-5, atol=1e-7, msg=f"fsdp2 {n}")
                 torch.testing.assert_close(ranks[0][3][n], model.state_dict()[n])  # gathered on rank 0
         assert total > 1e-3, o  # the comparison is not between zeros
+    _shared_prefix_grads(model, (0, 5))  # one process, the head in one block
+    for n, p in model.named_parameters():
+        for *_, blocked in ranks:
+            torch.testing.assert_close(blocked[n], p.grad, rtol=1e-5, atol=1e-6 * float(p.grad.abs().max()),
+                                       msg=f"fsdp2 head blocks {n}")
 
     one = train(GRPOConfig(**cfg), tmp_path / "one", progress=False)
     two = tmp_path / "two"

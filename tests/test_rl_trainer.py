@@ -183,13 +183,20 @@ def test_token_budget_micro_batches_do_not_change_the_step(tmp_path, ckpt):
     assert max((a[k] - b[k]).abs().max().item() for k in a) < 1e-5
 
 
+@pytest.mark.parametrize("budget", [None, 320 * 7])
 @pytest.mark.parametrize("temperature", [1.0, 0.7])
-def test_shared_prefix_logprobs_equal_separate_rows(tokenizer, temperature):
+def test_shared_prefix_logprobs_equal_separate_rows(tokenizer, temperature, budget, monkeypatch):
     """Running each distinct prompt once and fanning its KV cache out to its completions gives the log-probs,
     entropies and gradients of running every row's prompt + completion on its own (uneven prompt and
-    completion lengths, grouped-query attention, QK-norm)."""
+    completion lengths, grouped-query attention, QK-norm). With a logit budget of 7 rows the vocabulary
+    projection runs in blocks (a ragged last one) that are recomputed in backward, not kept: same results,
+    and the head runs twice per block."""
     from ponder.engine import Sample
+    from ponder.rl import trainer
     from ponder.rl.trainer import build_batch, shared_prefix_logprobs, token_logprobs
+
+    if budget:
+        monkeypatch.setattr(trainer, "LOGIT_BUDGET", budget)
 
     cfg = ponder.ModelConfig(vocab_size=320, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                              num_attention_heads=4, num_key_value_heads=2, head_dim=16)
@@ -202,12 +209,18 @@ def test_shared_prefix_logprobs_equal_separate_rows(tokenizer, temperature):
     w = torch.randn(len(owner), max(map(len, comps)), generator=g)  # weights of a made-up loss
 
     model.zero_grad()
+    calls = []
+    hook = model.lm_head.register_forward_hook(lambda m, i, o: calls.append(len(i[0])))
     logp, ent = shared_prefix_logprobs(model, prompts, torch.tensor(owner), comps, temperature, with_entropy=True)
     mask = torch.zeros(logp.shape, dtype=torch.bool)
     for i, c in enumerate(comps):
         mask[i, : len(c)] = True
     (logp * w * mask).sum().backward()
+    hook.remove()
     shared = {n: p.grad.clone() for n, p in model.named_parameters()}
+    n_real = sum(map(len, comps))
+    blocks = -(-n_real // 7) if budget else 1
+    assert len(calls) == (2 * blocks if budget else 1) and sum(calls) == n_real * (2 if budget else 1)
 
     model.zero_grad()
     rows = [[Sample("", c, [], "stop", prompts[o])] for c, o in zip(comps, owner)]

@@ -208,14 +208,42 @@ def shared_prefix_logprobs(model, prompts: list[list[int]], owner: torch.Tensor,
     R = len(completions)
     real = (torch.arange(lc)[None] < torch.tensor(list(map(len, completions)))[:, None]).reshape(-1)
     idx = real.nonzero()[:, 0].to(dev)
-    logp_all = torch.log_softmax(model.lm_head(hidden.reshape(R * lc, -1)[idx]).float() / temperature, -1)
-    logp = logp_all.gather(-1, ids.reshape(-1)[idx, None])[:, 0]
+    logp, ent = head_logprobs(model.lm_head, hidden.reshape(R * lc, -1)[idx], ids.reshape(-1)[idx], temperature,
+                              with_entropy)
     logp = logp.new_zeros(R * lc).index_copy(0, idx, logp).view(R, lc)
+    if ent is not None:
+        ent = ent.new_zeros(R * lc).index_copy(0, idx, ent).view(R, lc).cpu()
+    return logp, ent
+
+
+# Logits the policy's log-probs hold at once (64 MB in fp32). At Qwen3's 151,936-token vocabulary an
+# 8k-token micro-batch would otherwise hold ~15 GB for the head alone (the logits, their fp32 copy, the
+# log-softmax kept for backward); above the budget, blocks of rows run under activation checkpointing, so
+# each block's logits are recomputed in backward instead of kept. Every tiny-model batch fits in one block:
+# the plain graph, bit for bit.
+LOGIT_BUDGET = 2**24
+
+
+def head_logprobs(head, h, targets, temperature: float, with_entropy: bool = False, budget: int | None = None):
+    """log softmax(head(h) / T)[target] for each row of h [N, hidden], and the entropy of each row's
+    distribution when asked (no gradient), at most `budget` logits at a time."""
+    rows = max(1, (budget or LOGIT_BUDGET) // head.out_features)
+    if h.shape[0] <= rows:
+        return _head_logprobs(head, h, targets, temperature, with_entropy)
+    from torch.utils.checkpoint import checkpoint
+
+    parts = [checkpoint(_head_logprobs, head, h[s : s + rows], targets[s : s + rows], temperature, with_entropy,
+                        use_reentrant=False) for s in range(0, h.shape[0], rows)]
+    return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts]) if with_entropy else None
+
+
+def _head_logprobs(head, h, targets, temperature, with_entropy):
+    logp_all = torch.log_softmax(head(h).float() / temperature, -1)
+    logp = logp_all.gather(-1, targets[:, None])[:, 0]
     ent = None
     if with_entropy:
         with torch.no_grad():
             ent = -(logp_all.exp() * logp_all).sum(-1)
-            ent = ent.new_zeros(R * lc).index_copy(0, idx, ent).view(R, lc).cpu()
     return logp, ent
 
 
