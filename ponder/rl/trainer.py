@@ -226,10 +226,10 @@ def shared_prefix_logprobs(model, prompts: list[list[int]], owner: torch.Tensor,
 LOGIT_BUDGET = 2**26
 
 
-def head_logprobs(head, h, targets, temperature: float, with_entropy: bool = False, budget: int | None = None):
+def head_logprobs(head, h, targets, temperature: float, with_entropy: bool = False):
     """log softmax(head(h) / T)[target] for each row of h [N, hidden], and the entropy of each row's
-    distribution when asked (no gradient), at most `budget` logits at a time."""
-    rows = max(1, (budget or LOGIT_BUDGET) // head.out_features)
+    distribution when asked (no gradient), at most LOGIT_BUDGET logits at a time."""
+    rows = max(1, LOGIT_BUDGET // head.out_features)
     if h.shape[0] <= rows:
         return _head_logprobs(head, h, targets, temperature, with_entropy)
     from torch.utils.checkpoint import checkpoint
