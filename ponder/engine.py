@@ -31,6 +31,8 @@ from .tokenizer import Tokenizer
 class Sample:
     text: str
     token_ids: list[int]
+    # log softmax(logits / T) of each chosen token: the full tempered distribution, before any top-k /
+    # top-p / min-p cut (the learner's convention too, so the two compare; not the truncated sampler's)
     logprobs: list[float]
     finish_reason: str  # "stop" (EOS or a stop string) | "length"
     prompt_ids: list[int] = field(default_factory=list, repr=False)

@@ -328,14 +328,23 @@ def reward_scorer(reward: Callable, items: Sequence[dict]) -> Callable:
 
 
 def _render_text(tok, prompt) -> str:
-    """The exact text a prompt becomes: strings as given, chat lists through the chat template."""
-    return prompt if isinstance(prompt, str) else tok.apply_chat_template(list(prompt))
+    """The text of a prompt to continue as a string prompt (encoded with special tokens, as the engine
+    encodes strings): strings as given; chat lists through the chat template, less the leading BOS a
+    template writes ({{ bos_token }}, Llama 3) when the tokenizer adds BOS itself — else it comes twice."""
+    if isinstance(prompt, str):
+        return prompt
+    text, bos = tok.apply_chat_template(list(prompt)), tok.bos_token
+    if bos and text.startswith(bos) and tok.encode("", add_special_tokens=True)[:1] == [tok.bos_token_id]:
+        text = text[len(bos):]
+    return text
 
 
 @torch.inference_mode()
 def sequence_logprob(model, tok, prompt, completion: str) -> float:
     """Mean log-prob of the completion's tokens given the prompt (teacher forcing; -inf if empty)."""
-    p_ids = tok.encode(_render_text(tok, prompt), add_special_tokens=isinstance(prompt, str))
+    from ponder.engine import render_prompts
+
+    p_ids = render_prompts(tok, [prompt])[0]
     c_ids = tok.encode(completion)
     if not c_ids:
         return float("-inf")

@@ -197,14 +197,15 @@ def save_run(run: Path, model, tok, opt, step: int, extra: dict | None = None, o
 
 
 def load_run(run: Path, kind: str):
-    """(model, tokenizer, state) of a run directory made by `kind` ('pretrain', 'sft', 'grpo')."""
+    """(model, tokenizer, state, saved config) of a run directory made by `kind` ('pretrain', 'sft', 'grpo')."""
     cfg_f = run / "config.json"
     if not cfg_f.is_file() or not (run / "checkpoint" / STATE).is_file():
         raise PonderError(f"{run}: not a resumable run directory (needs config.json and checkpoint/{STATE})")
     saved = json.loads(cfg_f.read_text())
     if saved.get("kind") != kind:
         raise PonderError(f"{run}: is a {saved.get('kind')!r} run, not {kind!r}")
-    model, tok = checkpoint.load(run / "checkpoint")
+    where = saved.get(kind) or {}  # a GRPO run's device and dtype (a resumed run continues where it ran)
+    model, tok = checkpoint.load(run / "checkpoint", dtype=where.get("dtype"), device=where.get("device") or "cpu")
     state = torch.load(run / "checkpoint" / STATE, weights_only=False)
     return model, tok, state, saved
 

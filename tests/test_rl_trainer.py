@@ -241,3 +241,58 @@ def test_shared_prefix_logprobs_equal_separate_rows(tokenizer, temperature, budg
     for n, p in model.named_parameters():
         torch.testing.assert_close(shared[n], p.grad, rtol=1e-4, atol=1e-5 * float(p.grad.abs().max()), msg=n)
     assert sum(float(p.grad.abs().sum()) for p in model.parameters()) > 1e-3
+
+
+def test_logged_loss_is_the_mean_over_the_steps_updates(tmp_path, ckpt):
+    """With weights that cannot move (lr 1e-30), three minibatches of 4 sequences each log the loss of the
+    one whole batch (Dr. GRPO's constant divisor): the step's loss is the mean over its updates, not their sum.
+    The reward (completion length mod 3) gives groups non-zero advantages whose loss is not zero."""
+    from ponder.verify.registry import RewardResult
+
+    def score(reward, texts, items):
+        return [RewardResult(reward=float(len(t) % 3), correct=len(t) % 3 == 0) for t in texts]
+
+    cfg = {**SMALL, "steps": 1, "eval_every": 5, "lr": 1e-30, "preset": "dr_grpo"}
+    one = rows(train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "one", progress=False, score_fn=score))[0]
+    three = rows(train(GRPOConfig(model=str(ckpt), **cfg, objective={"minibatches": 3}), tmp_path / "three",
+                       progress=False, score_fn=score))[0]
+    assert abs(one["loss"]) > 1e-3
+    assert three["loss"] == pytest.approx(one["loss"], rel=1e-4)
+
+
+def test_dapo_dynamic_sampling_filters_on_correctness_not_shaped_reward(ckpt, tokenizer):
+    """DAPO keeps a group when 0 < #correct < G: a format bonus that varies inside an all-correct group
+    must not keep it, and a group with mixed correctness is kept even when its rewards tie."""
+    from ponder.engine import Sample
+    from ponder.rl.trainer import _rollout, objective_config
+    from ponder.verify.registry import RewardResult
+
+    cfg = GRPOConfig(preset="dapo", group_size=4, prompts_per_step=2, max_new_tokens=4, max_refill=0)
+    pool = [{"id": str(i), "prompt": f"{i}+1=", "answer": str(i + 1)} for i in range(10)]
+
+    def generate(model, tok, prompts, version=None, **kw):
+        return [[Sample(f"t{j}", [1], [-0.1], "stop", [0]) for j in range(4)] for _ in prompts]
+
+    def score(correct, rewards):
+        return lambda reward, texts, items: [RewardResult(reward=r, correct=c) for c, r in zip(correct, rewards)]
+
+    model = ponder.load(ckpt)[0]
+    kw = dict(tok=tokenizer, cfg=cfg, ocfg=objective_config(cfg), reward=None, pool=pool, step=0,
+              curriculum=None, generate_fn=generate)
+    all_right = score([True] * 8, [1.0, 1.1] * 4)  # shaped rewards differ, correctness does not
+    ro = _rollout(model, **kw, score_fn=all_right)
+    assert ro["groups"] == [] and ro["stats"]["zero_var"] == 0
+    mixed = score([True, False] * 4, [1.0] * 8)  # rewards tie, correctness differs
+    assert len(_rollout(model, **kw, score_fn=mixed)["groups"]) == 2
+
+
+def test_bf16_run_resumes_in_bf16_equal_to_uninterrupted(tmp_path, ckpt):
+    """The resumed run loads its checkpoint in the run's own dtype (a CPU load would otherwise widen to fp32)."""
+    cfg = {**SMALL, "steps": 2, "save_every": 1, "eval_every": 5, "dtype": "bfloat16"}
+    straight = train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "s", progress=False)
+    part = train(GRPOConfig(model=str(ckpt), **{**cfg, "steps": 1}), tmp_path / "r", progress=False)
+    train(GRPOConfig(model=str(ckpt), **cfg), part, resume=True, progress=False)
+    a, b = rows(straight), rows(part)
+    assert [x["step"] for x in b] == [1, 2]
+    for k in ("reward_mean", "loss", "grad_norm", "entropy", "kl_mean"):
+        assert a[1][k] == b[1][k], k

@@ -325,3 +325,28 @@ def test_draw_subset_matches_the_full_call(micro):
                              index_offset=7)
     for i, (g, lat) in part.items():
         assert [s.token_ids for s in g] == [s.token_ids for s in full[i]] and lat >= 0
+
+
+@pytest.mark.parametrize("adds_bos", [False, True])
+def test_chat_prompts_continued_as_text_keep_one_bos(adds_bos):
+    """Budget forcing continues a chat prompt as text, which the engine encodes with special tokens; with a
+    template that writes {{ bos_token }} (Llama 3), that text must give the chat prompt's own ids: one BOS,
+    whether or not the tokenizer adds BOS by itself."""
+    import copy
+
+    from tokenizers.processors import TemplateProcessing
+
+    from ponder.engine import render_prompts
+    from ponder.tokenizer import Tokenizer
+
+    base = ponder.load("tiny")[1]
+    hf, bos = copy.deepcopy(base.tok), "<think>"  # a stand-in BOS token (Llama 3: <|begin_of_text|>)
+    if adds_bos:
+        hf.post_processor = TemplateProcessing(single=f"{bos} $A", special_tokens=[(bos, hf.token_to_id(bos))])
+    template = ("{{ bos_token }}{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n"
+                "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+    tok = Tokenizer(hf, eos_token="<|endoftext|>", bos_token=bos, chat_template=template)
+    chat = [{"role": "user", "content": "What is 2+3?"}]
+    ids = render_prompts(tok, [chat])[0]
+    assert ids.count(tok.bos_token_id) == 1 and ids[0] == tok.bos_token_id
+    assert render_prompts(tok, [scale._render_text(tok, chat)])[0] == ids

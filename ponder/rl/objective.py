@@ -85,7 +85,7 @@ class ObjectiveConfig:
     aggregation: str = "seq_mean_token_mean"  # | token_mean | seq_mean_token_sum | seq_mean_token_sum_norm
     kl: str = "off"  # off | k1 | k3
     beta: float = 0.0
-    group_filter: bool = False  # drop groups whose rewards are all equal (trainer refills)
+    group_filter: bool = False  # drop groups all correct or all wrong (DAPO dynamic sampling; trainer refills)
     overlong_mask: bool = False  # truncated completions get loss mask 0
     overlong_penalty: bool = False  # DAPO soft overlong punishment added to the reward
     overlong_cache: int | None = 0  # L_cache, the penalty ramp; None: bind() sets max_new_tokens // 5 (DAPO's ratio)
@@ -197,7 +197,7 @@ PRESETS: dict[str, dict] = {
                     overlong_cache=None, minibatches=16),
         cite=("dapo", "grpo"),
         notes="Clip-Higher ε_low=0.2/ε_high=0.28, token-level loss, no KL, dynamic sampling (drop groups whose "
-        "accuracy is all 0 or all 1: give group_filter_mask the raw correctness), soft overlong punishment "
+        "accuracy is all 0 or all 1, judged on correctness, not the shaped reward), soft overlong punishment "
         "with L_cache = max_new_tokens // 5, the paper's proportion (L_cache 4096 of a 20480-token budget, "
         "which this reproduces exactly at max_new_tokens=20480). minibatches=16: the paper's 16 gradient "
         "updates per rollout step (512 prompts × 16 samples, minibatch 512). The paper's overlong "
@@ -332,10 +332,11 @@ def compute_advantages(rewards: Tensor, group_size: int, cfg: ObjectiveConfig) -
 
 
 def group_filter_mask(rewards: Tensor, group_size: int) -> Tensor:
-    """DAPO dynamic sampling: True for every completion of a group whose rewards are not all equal.
+    """DAPO dynamic sampling: True for every completion of a group whose values are not all equal.
 
-    Such groups have zero advantage under any group baseline and only dilute the batch; the trainer drops
-    them and samples more prompts until the batch is full.
+    DAPO passes correctness (keep 0 < #correct < G, as the trainer does): a group all right or all wrong has
+    zero advantage under an accuracy reward and only dilutes the batch; the trainer drops such groups and
+    samples more prompts until the batch is full.
     """
     g = _groups(_check_rewards(rewards), group_size)
     keep = g.amax(-1) != g.amin(-1)
@@ -643,7 +644,7 @@ def _formula(cfg: ObjectiveConfig) -> tuple[list[str], list[str]]:
     lines.append("  data:")
     lines.append(
         "      group_filter="
-        + ("on: groups whose G rewards are all equal are dropped and resampled (DAPO dynamic sampling)"
+        + ("on: groups whose G completions are all correct or all wrong are dropped and resampled (DAPO dynamic sampling)"
            if cfg.group_filter else "off")
     )
     lines.append(

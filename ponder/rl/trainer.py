@@ -4,7 +4,7 @@ One step:
   1. draw prompts (a pure function of (seed, step, attempt): resuming needs no data cursor);
   2. `engine.sample` n completions per prompt; the reward registry scores them, keeping the raw
      correctness apart from the shaped reward;
-  3. optional dynamic sampling drops groups whose rewards are all equal and draws more prompts;
+  3. optional dynamic sampling drops groups all correct or all wrong (DAPO) and draws more prompts;
   4. advantages, then mu passes x minibatches optimizer steps of the composed objective (objective.py),
      every minibatch normalised by its whole-batch token/sequence counts so micro-batching is exact;
      log-probs run each group's prompt once and share its KV cache with the group's completions
@@ -167,7 +167,9 @@ def behaviour_logprobs(groups, shape) -> torch.Tensor:
     """The sampler's log-probs in the completion frame [B, Lc] (column t = completion token t; zeros after).
 
     engine.sample records log softmax(logits / T) of each chosen token, exactly what shared_prefix_logprobs
-    computes for the same weights, so these are the behaviour policy's log-probs for an off-policy ratio."""
+    computes for the same weights, so these are the behaviour policy's log-probs for an off-policy ratio.
+    Both are of the full tempered distribution: with top_p < 1 the sampler's own (truncated, renormalised)
+    probabilities differ, and the ratio leaves that gap uncorrected, as verl's and TRL's do."""
     out = torch.zeros(shape)
     for i, s in enumerate(x for g in groups for x in g):
         out[i, : len(s.logprobs)] = torch.tensor(s.logprobs, dtype=torch.float32)
@@ -361,7 +363,7 @@ def train(
         if curriculum is not None and state["extra"].get("curriculum"):
             curriculum.load_state_dict(state["extra"]["curriculum"])
         if ref is not None:  # the reference is the run's starting model, kept beside the checkpoint
-            ref = checkpoint.load(run / "reference")[0].requires_grad_(False)
+            ref = checkpoint.load(run / "reference", dtype=cfg.dtype, device=cfg.device)[0].requires_grad_(False)
     elif ref is not None and main:
         checkpoint.save(ref, tok, run / "reference")
     tb = None
@@ -458,7 +460,7 @@ def _rollout(model, *, tok, cfg, ocfg, reward, pool, step, curriculum, generate_
     whose weights have seen `version` learner updates."""
     t0 = time.perf_counter()
     G, P = cfg.group_size, cfg.prompts_per_step
-    kept_items, kept_groups, kept_rewards, kept_correct, rounds = [], [], [], [], 0
+    kept_items, kept_groups, kept_rewards, rounds = [], [], [], 0
     stats_all = {"zero_var": 0, "groups": 0, "samples": 0, "no_answer": 0, "gen_tokens": 0, "truncated": 0,
                  "correct": 0, "reward": 0.0}
     while len(kept_groups) < P and rounds <= (cfg.max_refill if ocfg.group_filter else 0):
@@ -494,12 +496,13 @@ def _rollout(model, *, tok, cfg, ocfg, reward, pool, step, curriculum, generate_
             stats_all["zero_var"] += zero_var
             if curriculum is not None:
                 curriculum.update(it["id"], float(c.mean()))
-            if ocfg.group_filter and zero_var:
+            # DAPO's dynamic sampling keeps a group when 0 < #correct < G (verl's filter_groups metric "acc"):
+            # on correctness, not on the shaped reward, which a format bonus can vary in an all-correct group.
+            if ocfg.group_filter and not bool(obj.group_filter_mask(c, G)[0]):
                 continue
             kept_items.append(it)
             kept_groups.append(group)
             kept_rewards.append(r)
-            kept_correct.append(c)
     return {"stats": stats_all, "groups": kept_groups, "rewards": kept_rewards, "rounds": rounds,
             "gen_s": time.perf_counter() - t0}
 
@@ -603,9 +606,10 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
     elif ocfg.ratio != "none" and (ocfg.mu > 1 or ocfg.minibatches > 1):
         old = logprobs_of(model)  # behaviour policy = the weights that generated the rollouts
     refl = logprobs_of(ref) if ref is not None else None
-    parts, gnorms, ents, skipped = [], [], [], None
+    parts, gnorms, ents, skipped, updates = [], [], [], None, 0
     for _ in range(ocfg.mu):
         for (lo, hi), span_mbs in zip(spans, mbs):
+            updates += 1
             norms = obj.normalizers(mask[lo:hi])
             if dp is not None:  # the whole minibatch's counts: every rank's share summed
                 norms = dp.sum_counts(norms)
@@ -651,6 +655,8 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
     if dp is not None:  # every rank reports the whole step's statistics
         parts, ents = dp.gather_stats(parts, ents)
     st = obj.merge_stats(parts) if parts else {}
+    if "loss" in st:  # merge_stats adds micro-batches (one update's loss); report the mean over updates
+        st["loss"] /= max(1, updates)
     row.update({k: v for k, v in st.items() if k in ("loss", "clip_frac", "ratio_mean", "ratio_min", "ratio_max",
                                                     "kl_mean", "dual_clip_frac")})
     if ents:
