@@ -82,8 +82,9 @@ def choose_tokens(logits, row_keys, step, temperature, top_k, top_p, min_p, u=No
     if top_k and top_k < logits.shape[-1]:
         kth = logits.topk(top_k, dim=-1).values[:, -1:]
         keep = logits >= kth
-    if top_p < 1.0:
-        sp, idx = p.sort(-1, descending=True)
+    if top_p < 1.0:  # on the distribution left by top-k, renormalised (transformers' and vLLM's order)
+        pk = p if keep is None else p.masked_fill(~keep, 0.0)
+        sp, idx = (pk / pk.sum(-1, keepdim=True)).sort(-1, descending=True)
         # keep the smallest prefix whose mass reaches top_p (the token crossing the line stays)
         drop_sorted = (sp.cumsum(-1) - sp) >= top_p
         drop = torch.zeros_like(drop_sorted).scatter_(-1, idx, drop_sorted)
@@ -390,15 +391,18 @@ def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p,
     out_lp = [[] for _ in range(B)]
     reason = [None] * B
     stops = tok.stop_token_ids if stop_at_eos else frozenset()
-    max_stop = max((len(s) for s in stop), default=0)
+    # a stop string spans at most one token per UTF-8 byte (byte-level BPE: a CJK character or an emoji
+    # can take 3-4 tokens), plus a token on either side
+    max_stop = max((len(s.encode()) for s in stop), default=0)
     live = list(range(B))
     for step in range(max_new):
         t, lp = choose_tokens(logits, keys, step, temperature, top_k, top_p, min_p, u[:, step])
         t_list, lp_list = t.tolist(), lp.tolist()
-        still = []
+        still, done = [], 0
         for j, r in enumerate(live):
             if reason[r] is not None:
                 continue
+            done += 1  # finishes now unless kept below
             out_ids[r].append(t_list[j])
             out_lp[r].append(lp_list[j])
             if t_list[j] in stops:
@@ -409,8 +413,9 @@ def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p,
                 reason[r] = "length"
             else:
                 still.append(j)
+                done -= 1
         if progress is not None:
-            progress(len(live) - len(still))
+            progress(done)
         if not still:
             break
         if len(still) < len(live):

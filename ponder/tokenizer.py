@@ -159,6 +159,9 @@ class Tokenizer:
 
 
 SPECIAL_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>", "<think>", "</think>")
+# Added tokens that decoded text keeps (not "special"), as in Qwen3's tokenizer: a completion's reasoning
+# tags must reach the format verifier and stop strings such as "</think>".
+VISIBLE_TOKENS = ("<think>", "</think>")
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int = 512, special_tokens=SPECIAL_TOKENS) -> Tokenizer:
@@ -175,4 +178,7 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 512, special_tokens=
         show_progress=False,
     )
     tok.train_from_iterator(texts, trainer=trainer)
-    return Tokenizer(tok, eos_token=special_tokens[0], pad_token=special_tokens[0])
+    d = json.loads(tok.to_str())  # the trainer marks every added token special; the ids stay as they are
+    for t in d["added_tokens"]:
+        t["special"] = t["content"] not in VISIBLE_TOKENS
+    return Tokenizer(HFTokenizer.from_str(json.dumps(d)), eos_token=special_tokens[0], pad_token=special_tokens[0])

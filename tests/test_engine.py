@@ -78,6 +78,9 @@ def test_sampling_distribution_is_exact():
     assert set(tok.tolist()) == {0, 1}
     tok, _ = choose_tokens(logits, keys, 0, 1.0, 0, 1.0, 0.5)  # min-p: p >= 0.25
     assert set(tok.tolist()) == {0, 1}
+    # top-k then top-p on the renormalised rest (transformers, vLLM): 0.5 / 0.8 = 0.625 >= 0.6 alone
+    tok, _ = choose_tokens(logits, keys, 0, 1.0, 2, 0.6, 0.0)
+    assert set(tok.tolist()) == {0}
     u = uniform(keys, 3)
     assert torch.equal(uniform(keys[:, None], torch.arange(5)[None])[:, 3], u)  # drawn ahead == drawn per step
     assert 0 < u.min() and u.max() < 1 and abs(u.mean() - 0.5) < 0.01 and len(set(u.tolist())) > 19900
@@ -230,3 +233,59 @@ def test_packed_decoder_is_not_carried_by_the_model(tiny_random):
     del m2
     gc.collect()
     assert len(_PACKED) == n - 1
+
+
+def bigram_model(vocab: int, chain: list[int], then: int) -> ponder.Transformer:
+    """A model whose greedy continuation of token chain[i] is chain[i + 1] (and `then` after the last): the
+    attention and MLP write nothing, so the last hidden state is the current token's one-hot embedding."""
+    cfg = ponder.ModelConfig(vocab_size=vocab, hidden_size=vocab, intermediate_size=16, num_hidden_layers=1,
+                             num_attention_heads=2, num_key_value_heads=1, tie_word_embeddings=False)
+    m = ponder.Transformer(cfg).init_weights(0).eval()
+    nxt = {a: then for a in range(vocab)} | dict(zip(chain, chain[1:]))
+    with torch.no_grad():
+        m.layers[0].self_attn.o_proj.weight.zero_()
+        m.layers[0].mlp.down_proj.weight.zero_()
+        m.embed_tokens.weight.copy_(torch.eye(vocab))
+        m.lm_head.weight.zero_()
+        for a, b in nxt.items():
+            m.lm_head.weight[b, a] = 10.0
+    return m
+
+
+def scripted(tok, prompt: str, text: str, then: str = "9"):
+    """(model, prompt): greedy decoding of `prompt` writes exactly the tokens of `text`, then `then` forever."""
+    p, ids = tok.encode(prompt), tok.encode(text)
+    assert len(set(p[-1:] + ids)) == len(ids) + 1, "a bigram chain needs distinct tokens"
+    vocab = tok.vocab_size + (-tok.vocab_size) % 8
+    return bigram_model(vocab, p[-1:] + ids, tok.encode(then)[0]), prompt
+
+
+@pytest.mark.parametrize("text,stop", [("中文", "中文"), ("a😀", "😀"), ("ab c", "b c")])
+def test_stop_strings_of_several_tokens_per_character(tokenizer, text, stop):
+    """Byte-level BPE spends up to 4 tokens on one character: the stop check must look back far enough."""
+    model, prompt = scripted(tokenizer, "q", text)
+    s = ponder.sample(model, tokenizer, [prompt], max_new_tokens=12, temperature=0, stop=[stop])[0][0]
+    assert (s.finish_reason, s.text) == ("stop", text[: text.find(stop)])
+    assert len(s.token_ids) == len(tokenizer.encode(text))
+
+
+def test_reasoning_tags_stay_in_the_text_and_can_stop(tokenizer):
+    """<think> tags are added tokens but not special ones (as in Qwen3): completions keep them, so the format
+    verifier sees them, and "</think>" works as a stop string."""
+    text = "<think>ij</think>\\boxed{7}"
+    model, prompt = scripted(tokenizer, "q", text)
+    full = ponder.sample(model, tokenizer, [prompt], max_new_tokens=len(tokenizer.encode(text)), temperature=0)[0][0]
+    assert full.text == text
+    assert ponder.verify.check_format(full.text).correct
+    cut = ponder.sample(model, tokenizer, [prompt], max_new_tokens=9, temperature=0, stop=["</think>"])[0][0]
+    assert (cut.finish_reason, cut.text, len(cut.token_ids)) == ("stop", "<think>ij", 4)
+
+
+def test_progress_counts_every_row_once(tokenizer):
+    model, prompt = scripted(tokenizer, "x", "ab<|endoftext|>")
+    done = []
+    # 2 of 10 rows end early and stay in the batch (it shrinks only below 75%): each is counted once
+    out = ponder.sample(model, tokenizer, [prompt, "q", "zz", "w", "v"], n=2, max_new_tokens=6, temperature=1.0,
+                        seed=0, progress=done.append)
+    assert [s.finish_reason for g in out for s in g].count("stop") == 2
+    assert sum(done) == 10
