@@ -119,14 +119,15 @@ def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.devic
     if cfg.tie_word_embeddings:
         model.lm_head.weight = model.embed_tokens.weight
     model.eval()
-    eos_ids = cfg.eos_token_id if isinstance(cfg.eos_token_id, list) else [cfg.eos_token_id]
+    eos_ids = list(cfg.eos_token_id) if isinstance(cfg.eos_token_id, list) else [cfg.eos_token_id]
     gen = path / "generation_config.json"
     if gen.is_file():
         try:
-            g = json.loads(gen.read_text()).get("eos_token_id")
-            eos_ids += g if isinstance(g, list) else [g]
+            model.generation_config = json.loads(gen.read_text())  # written back by save()
         except json.JSONDecodeError:
-            pass
+            model.generation_config = {}
+        g = model.generation_config.get("eos_token_id") if isinstance(model.generation_config, dict) else None
+        eos_ids += g if isinstance(g, list) else [g]
     tok = Tokenizer.load(path, extra_eos_ids=[i for i in eos_ids if isinstance(i, int)])
     if tok.vocab_size > cfg.vocab_size:
         raise PonderError(f"{path}: tokenizer has {tok.vocab_size} tokens but the model only {cfg.vocab_size}")
@@ -144,10 +145,13 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
     try:
         cfg = model.config
         cfg.torch_dtype = str(model.dtype).removeprefix("torch.")
-        if tokenizer is not None:
-            cfg.eos_token_id = tokenizer.eos_token_id
+        if tokenizer is not None:  # the tokenizer's ids, without dropping what the config knows beyond them
+            eos = cfg.eos_token_id if isinstance(cfg.eos_token_id, list) else [cfg.eos_token_id]
+            if tokenizer.eos_token_id not in eos:
+                cfg.eos_token_id = tokenizer.eos_token_id
             cfg.pad_token_id = tokenizer.pad_token_id
-            cfg.bos_token_id = tokenizer.bos_token_id
+            if tokenizer.bos_token_id is not None:  # (Qwen's tokenizers have none; their configs do)
+                cfg.bos_token_id = tokenizer.bos_token_id
         (tmp / "config.json").write_text(json.dumps(cfg.to_hf(), indent=2))
         state = {}
         for k, v in model.state_dict().items():
@@ -157,7 +161,9 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
         save_file(state, str(tmp / "model.safetensors"), metadata={"format": "pt"})
         if tokenizer is not None:
             tokenizer.save(tmp)
-        gen = {"eos_token_id": sorted(tokenizer.stop_token_ids) if tokenizer else cfg.eos_token_id}
+        # the loaded checkpoint's sampling defaults (temperature, top_p, ...) travel on; EOS ids updated
+        gen = dict(getattr(model, "generation_config", None) or {})
+        gen["eos_token_id"] = sorted(tokenizer.stop_token_ids) if tokenizer else cfg.eos_token_id
         (tmp / "generation_config.json").write_text(json.dumps(gen))
         for name, write in (extra or {}).items():
             write(tmp / name)

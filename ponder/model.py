@@ -37,8 +37,8 @@ class ModelConfig:
     rope_scaling: dict | None = None  # {"rope_type": "linear"|"yarn"|"llama3", "factor": ..., ...}
     rms_norm_eps: float = 1e-6
     tie_word_embeddings: bool = True
-    attention_bias: bool = False  # q/k/v(/o for llama) biases; Qwen2 has q/k/v biases
-    qk_norm: bool = True  # Qwen3's per-head RMSNorm on queries and keys
+    attention_bias: bool | None = None  # q/k/v(/o for llama) biases; default: on for Qwen2 (q/k/v) only
+    qk_norm: bool | None = None  # Qwen3's per-head RMSNorm on queries and keys; default: on for Qwen3 only
     mlp_bias: bool = False
     bos_token_id: int | None = None
     eos_token_id: int | list[int] | None = None
@@ -53,6 +53,10 @@ class ModelConfig:
             )
         if self.head_dim is None:
             self.head_dim = self.hidden_size // self.num_attention_heads
+        if self.qk_norm is None:  # each family's own layout unless asked otherwise
+            self.qk_norm = self.model_type == "qwen3"
+        if self.attention_bias is None:
+            self.attention_bias = self.model_type == "qwen2"
         if self.num_attention_heads % self.num_key_value_heads:
             raise PonderError(
                 f"num_attention_heads={self.num_attention_heads} is not a multiple of "
@@ -108,10 +112,11 @@ class ModelConfig:
             kw["qk_norm"], kw["attention_bias"] = False, True
         else:
             kw["qk_norm"] = False
-        if mt == "qwen2" or kw.get("head_dim") is None:
-            kw["head_dim"] = d["hidden_size"] // d["num_attention_heads"]
+        if kw.get("head_dim") is None:  # transformers' defaults: Qwen3Config's 128, else hidden / heads
+            kw["head_dim"] = 128 if mt == "qwen3" else d["hidden_size"] // d["num_attention_heads"]
         kw.setdefault("tie_word_embeddings", False if mt == "llama" else kw.get("tie_word_embeddings", False))
-        kw["extra"] = {k: v for k, v in d.items() if k not in known and k not in ("rope_parameters",)}
+        # "dtype" (transformers >= 5) is read into torch_dtype above: kept as well, a stale copy would win
+        kw["extra"] = {k: v for k, v in d.items() if k not in known and k not in ("rope_parameters", "dtype")}
         return cls(**kw)
 
     def to_hf(self) -> dict:
@@ -120,7 +125,8 @@ class ModelConfig:
         d.pop("qk_norm")
         if self.model_type == "qwen2":
             d.pop("attention_bias")
-            d.pop("head_dim")
+            if self.head_dim == self.hidden_size // self.num_attention_heads:
+                d.pop("head_dim")
         out = dict(extra)
         out.update(d)
         out["architectures"] = [ARCHITECTURES[self.model_type]]
@@ -163,7 +169,7 @@ def rope_inv_freq(cfg: ModelConfig) -> tuple[torch.Tensor, float]:
         return inv / factor, 1.0
     if kind == "llama3":  # Llama 3.1: keep high frequencies, divide low ones, smooth in between
         lo, hi = float(s.get("low_freq_factor", 1.0)), float(s.get("high_freq_factor", 4.0))
-        old = float(s.get("original_max_position_embeddings", 8192))
+        old = float(s.get("original_max_position_embeddings") or cfg.max_position_embeddings)  # as transformers
         wavelen = 2 * math.pi / inv
         scaled = torch.where(wavelen > old / lo, inv / factor, inv)
         smooth = (old / wavelen - lo) / (hi - lo)

@@ -22,6 +22,33 @@ def test_roundtrip_and_dtype(tmp_path, tiny_random):
     assert m3.dtype == torch.bfloat16 and m3.lm_head.weight is m3.embed_tokens.weight
 
 
+
+def test_resave_keeps_what_the_checkpoint_says(tmp_path, tiny_random):
+    """A hub checkpoint loaded and saved again keeps its EOS list, its BOS id (Qwen's tokenizers have no BOS
+    token; their configs name one), its sampling defaults and no stale transformers-5 "dtype" field; loading
+    twice does not grow the EOS list."""
+    model, tok = tiny_random
+    ck = ponder.save(model, tok, tmp_path / "hub")
+    cfg = json.loads((ck / "config.json").read_text())
+    cfg.update(eos_token_id=[0, 2], bos_token_id=1, torch_dtype="bfloat16", dtype="bfloat16")
+    (ck / "config.json").write_text(json.dumps(cfg))
+    gen = {"eos_token_id": [0, 2], "bos_token_id": 1, "do_sample": True, "temperature": 0.6, "top_p": 0.95,
+           "top_k": 20}
+    (ck / "generation_config.json").write_text(json.dumps(gen))
+    m, t = ponder.load(ck)
+    ponder.load(ck)
+    assert m.config.eos_token_id == [0, 2] and {0, 2} <= t.stop_token_ids
+    again = ponder.save(m, t, tmp_path / "again")
+    cfg2 = json.loads((again / "config.json").read_text())
+    assert (cfg2["eos_token_id"], cfg2["bos_token_id"], cfg2["torch_dtype"]) == ([0, 2], 1, "float32")
+    assert "dtype" not in cfg2  # it would override torch_dtype in transformers >= 5
+    gen2 = json.loads((again / "generation_config.json").read_text())
+    assert {k: gen2[k] for k in gen if k != "eos_token_id"} == {k: gen[k] for k in gen if k != "eos_token_id"}
+    assert set(gen2["eos_token_id"]) == set(t.stop_token_ids)
+    transformers = pytest.importorskip("transformers")
+    assert transformers.AutoModelForCausalLM.from_pretrained(again).dtype == torch.float32
+
+
 def test_sharded_checkpoint(tmp_path, tiny_random):
     model, tok = tiny_random
     ck = ponder.save(model, tok, tmp_path / "ck")

@@ -151,3 +151,47 @@ def test_config_roundtrip():
     cfg = ModelConfig(model_type="llama", rope_scaling={"rope_type": "llama3", "factor": 8.0}, head_dim=32)
     again = ModelConfig.from_hf(json.loads(json.dumps(cfg.to_hf())))
     assert again.rope_scaling == cfg.rope_scaling and again.head_dim == 32 and again.model_type == "llama"
+
+
+@pytest.mark.parametrize("name, drop, extra", [
+    ("qwen3", "head_dim", {}),  # transformers' Qwen3Config default is 128, not hidden / heads
+    ("qwen2", None, {"head_dim": 32}),  # an explicit head_dim (hidden / heads would be 16)
+    ("llama3", "original_max_position_embeddings", {}),  # llama3 RoPE then uses max_position_embeddings
+])
+def test_hand_written_configs_read_as_transformers_reads_them(tmp_path, name, drop, extra):
+    cfg_cls, model_cls, base_extra = CASES[name]
+    kw = {**BASE, **base_extra, **extra}
+    if name == "qwen3":
+        kw.pop("head_dim")
+    if name == "llama3":
+        kw["rope_scaling"] = {**kw["rope_scaling"], "original_max_position_embeddings": 512}
+    torch.manual_seed(0)
+    hf = getattr(transformers, model_cls)(getattr(transformers, cfg_cls)(**kw)).eval()
+    hf.save_pretrained(tmp_path)
+    fixed_tokenizer().save(tmp_path)
+    raw = json.loads((tmp_path / "config.json").read_text())
+    if drop:  # a config.json as some exporters write it, without the key
+        raw.pop(drop, None)
+        for rope in (raw.get("rope_parameters"), raw.get("rope_scaling")):
+            if isinstance(rope, dict):
+                rope.pop(drop, None)
+        (tmp_path / "config.json").write_text(json.dumps(raw))
+    model, _ = ponder.load(tmp_path)
+    x = torch.randint(0, 320, (1, 300))
+    with torch.no_grad():
+        assert (hf(x).logits - model(x)).abs().max().item() < 1e-4
+
+
+@pytest.mark.parametrize("model_type, hf_cls", [("qwen2", "Qwen2ForCausalLM"), ("llama", "LlamaForCausalLM")])
+def test_config_built_directly_has_the_familys_layout(tmp_path, model_type, hf_cls):
+    """ModelConfig(model_type=...) defaults to that family's QK-norm and biases, so what it saves is what
+    transformers builds for the same config.json (also with a head_dim that is not hidden / heads)."""
+    cfg = ModelConfig(model_type=model_type, **BASE, head_dim=32)
+    assert cfg.qk_norm is False and cfg.attention_bias is (model_type == "qwen2")
+    model = Transformer(cfg).init_weights(seed=3, std=0.05).eval()
+    ponder.save(model, fixed_tokenizer(), tmp_path / "ck")
+    hf = getattr(transformers, hf_cls).from_pretrained(tmp_path / "ck", dtype=torch.float32).eval()
+    x = torch.randint(0, 320, (2, 50))
+    with torch.no_grad():
+        assert (hf(x).logits - model(x)).abs().max().item() < 1e-4
+    assert ponder.load(tmp_path / "ck")[0].config.head_dim == 32
