@@ -141,6 +141,7 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
     (a training run's optimizer state), so a crash or a full disk never pairs new weights with old state."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    recover(path)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
     try:
         cfg = model.config
@@ -168,7 +169,7 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
         for name, write in (extra or {}).items():
             write(tmp / name)
         old = None
-        if path.exists():
+        if path.exists():  # two renames (a directory cannot be swapped in one): old aside, then new in
             old = path.with_name(f".{path.name}.old-{os.getpid()}")
             os.replace(path, old)
         os.replace(tmp, path)
@@ -176,5 +177,18 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
             shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        recover(path)  # interrupted between the renames: the previous checkpoint goes back
         raise
     return path
+
+
+def recover(path: Path) -> None:
+    """Put back the previous checkpoint if a save was killed between its two renames (`path` missing, the
+    old one set aside as .NAME.old-PID); save() and resuming a run call this first."""
+    path = Path(path)
+    olds = list(path.parent.glob(f".{path.name}.old-*"))
+    if not path.exists() and olds:  # (one at most: the leftovers of a finished save are removed below)
+        os.replace(max(olds, key=lambda f: f.stat().st_mtime), path)
+    elif path.exists():
+        for f in olds:  # a save killed while removing the replaced checkpoint
+            shutil.rmtree(f, ignore_errors=True)

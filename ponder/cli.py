@@ -113,7 +113,6 @@ def _terse_share(text: str):
 
 def cmd_pretrain(a):
     from .model import ModelConfig
-    from .tasks.corpus import build_corpus
     from .train import TINY_CORPUS, TINY_MODEL, TINY_TRAIN, TrainConfig, pretrain
 
     run = a.out
@@ -125,15 +124,13 @@ def cmd_pretrain(a):
         if not cfgf.is_file():
             raise PonderError(f"{run}: not a resumable run directory (no config.json)")
         saved = json.loads(cfgf.read_text())
-        corpus = saved.get("corpus") or {}
-        docs = build_corpus(**{**TINY_CORPUS, **corpus})
+        docs, held = _pretrain_corpus({**TINY_CORPUS, **(saved.get("corpus") or {})})
         pretrain(run, docs, train=TrainConfig(**{**saved["train"], "steps": a.steps or saved["train"]["steps"]}),
-                 resume=True, progress=not a.quiet)
+                 resume=True, heldout_docs=held, progress=not a.quiet)
         return
     corpus = {**TINY_CORPUS, **{k: v for k, v in (("n_docs", a.docs), ("seed", a.seed),
                                                  ("terse_share", a.terse_share)) if v is not None}}
-    docs = build_corpus(**corpus)
-    held = build_corpus(**{**corpus, "n_docs": 500, "seed": corpus["seed"] + 10_000})
+    docs, held = _pretrain_corpus(corpus)
     train = TrainConfig(**{**TINY_TRAIN.__dict__, **{k: v for k, v in (
         ("steps", a.steps), ("batch_size", a.batch_size), ("lr", a.lr), ("seq_len", a.seq_len),
         ("seed", a.seed), ("threads", a.threads), ("compile", a.compile or None)) if v is not None}})
@@ -145,6 +142,17 @@ def cmd_pretrain(a):
     pretrain(run, docs, model_config=mc, train=train, vocab_size=a.vocab, heldout_docs=held,
              progress=not a.quiet, corpus=corpus)
     print(f"checkpoint: {run}/checkpoint")
+
+
+def _pretrain_corpus(corpus: dict) -> tuple[list[str], list[str]]:
+    """(training documents, held-out documents): 500 drawn with another seed, less any that is also a
+    training document (short terse answers repeat: about one in eight would otherwise be seen in training)."""
+    from .tasks.corpus import build_corpus
+
+    docs = build_corpus(**corpus)
+    seen = set(docs)
+    held = [d for d in build_corpus(**{**corpus, "n_docs": 500, "seed": corpus["seed"] + 10_000}) if d not in seen]
+    return docs, held
 
 
 def cmd_sft(a):
@@ -467,7 +475,8 @@ def build_parser() -> argparse.ArgumentParser:
     sf.add_argument("--batch-size", type=int, default=16)
     sf.add_argument("--lr", type=float, default=1e-3)
     sf.add_argument("--seq-len", type=int, default=256)
-    sf.add_argument("--packing", action="store_true", help="pack several examples into each row")
+    sf.add_argument("--packing", action="store_true", help="pack several examples into each row (each attends only to itself, positions from 0: "
+                         "the same loss as unpacked, less padding)")
     sf.add_argument("--seed", type=int, default=0)
     sf.add_argument("--quiet", action="store_true")
     sf.set_defaults(fn=cmd_sft)

@@ -409,8 +409,10 @@ class Transformer(nn.Module):
         """Logits for every position.
 
         attention_mask: [B, T] 1 for real tokens, 0 for padding (training batches); positions then
-        count real tokens only. With `cache`, input_ids are appended at slot `cache.length` and the
-        cache's `valid` mask (already updated by the caller for these slots) decides what is visible.
+        count real tokens only. Packed rows number their documents 1, 2, 3, ...: each document then sees
+        only itself and its positions start at 0 (packed SFT). With `cache`, input_ids are appended at
+        slot `cache.length` and the cache's `valid` mask (already updated by the caller for these slots)
+        decides what is visible.
         """
         B, T = input_ids.shape
         mask, is_causal, real = None, True, None
@@ -431,12 +433,21 @@ class Transformer(nn.Module):
                 mask = ((causal[None] & valid[:, None, :]) | eye[None])[:, None]
         elif attention_mask is not None:
             am = real = attention_mask.bool()
-            if positions is None:
+            packed = bool((attention_mask > 1).any())
+            if positions is None and packed:  # count from each document's first token
+                seg, idx = attention_mask.long(), torch.arange(T, device=am.device)
+                first = torch.ones_like(am)
+                first[:, 1:] = seg[:, 1:] != seg[:, :-1]
+                positions = idx - torch.where(first, idx, 0).cummax(-1).values
+            elif positions is None:
                 positions = (am.long().cumsum(-1) - 1).clamp(min=0)
-            if not bool(am.all()):
+            if packed or not bool(am.all()):
                 causal = torch.ones(T, T, dtype=torch.bool, device=am.device).tril()
                 eye = torch.eye(T, dtype=torch.bool, device=am.device)
-                mask = ((causal[None] & am[:, None, :]) | eye[None])[:, None]
+                see = causal[None] & am[:, None, :]
+                if packed:
+                    see = see & (attention_mask[:, :, None] == attention_mask[:, None, :])
+                mask = (see | eye[None])[:, None]
         if positions is None:
             positions = torch.arange(T, device=input_ids.device)[None].expand(B, T)
         rows = None

@@ -25,7 +25,7 @@ from . import checkpoint
 from .errors import PonderError
 from .fileio import atomic_write_text
 from .model import ModelConfig, Transformer
-from .tokenizer import Tokenizer, train_tokenizer
+from .tokenizer import ROLES, Tokenizer, train_tokenizer
 
 
 @dataclass
@@ -199,6 +199,7 @@ def save_run(run: Path, model, tok, opt, step: int, extra: dict | None = None, o
 def load_run(run: Path, kind: str):
     """(model, tokenizer, state, saved config) of a run directory made by `kind` ('pretrain', 'sft', 'grpo')."""
     cfg_f = run / "config.json"
+    checkpoint.recover(run / "checkpoint")
     if not cfg_f.is_file() or not (run / "checkpoint" / STATE).is_file():
         raise PonderError(f"{run}: not a resumable run directory (needs config.json and checkpoint/{STATE})")
     saved = json.loads(cfg_f.read_text())
@@ -360,62 +361,87 @@ def load_sft_examples(path) -> list[dict]:
         raise PonderError(f"{p}: no such file")
     rows = []
     for where, row in _read_jsonl(p):
-        if not isinstance(row, dict):
-            raise PonderError(f"{where}: expected a JSON object")
-        if "messages" not in row:
-            for k in ("prompt", "response"):
-                if k not in row:
-                    raise PonderError(f"{where}: missing field {k!r} (have: {', '.join(row) or 'none'})")
+        check_sft_example(row, where)
         rows.append(row)
     if not rows:
         raise PonderError(f"{p}: empty dataset")
     return rows
 
 
-def encode_sft(tok: Tokenizer, ex: dict, where: str = "example") -> tuple[list[int], list[int]]:
-    """(ids, loss_mask) with loss on the response tokens (and the closing EOS) only.
+def _check_messages(msgs, where: str, field: str):
+    if not isinstance(msgs, list) or not msgs:
+        raise PonderError(f"{where}: {field!r} must be a non-empty list of chat messages")
+    for j, m in enumerate(msgs):
+        if not isinstance(m, dict) or not isinstance(m.get("content"), str) or m.get("role") not in ROLES:
+            raise PonderError(f"{where}: {field}[{j}] must be an object with a 'role' ({', '.join(ROLES)}) "
+                              f"and a string 'content', got {json.dumps(m)[:80]}")
 
-    `prompt` is either a string used as-is or a list of chat messages rendered with the chat template —
-    the same rendering `ponder.sample` applies, so the model is trained on what it will be prompted with.
+
+def check_sft_example(ex, where: str = "example"):
+    """One clear line for a malformed example: `prompt` (a string or chat messages) with a string `response`,
+    or `messages` ending with an assistant turn."""
+    if not isinstance(ex, dict):
+        raise PonderError(f"{where}: expected a JSON object")
+    if "messages" in ex and "prompt" not in ex:
+        _check_messages(ex["messages"], where, "messages")
+        if ex["messages"][-1]["role"] != "assistant":
+            raise PonderError(f"{where}: 'messages' must end with an assistant turn")
+        return
+    for k in ("prompt", "response"):
+        if k not in ex:
+            raise PonderError(f"{where}: missing field {k!r} (have: {', '.join(ex) or 'none'})")
+    if not isinstance(ex["prompt"], str):
+        _check_messages(ex["prompt"], where, "prompt")
+    if not isinstance(ex["response"], str):
+        raise PonderError(f"{where}: 'response' must be a string, got {type(ex['response']).__name__}")
+
+
+def encode_sft(tok: Tokenizer, ex: dict, where: str = "example") -> tuple[list[int], list[int]]:
+    """(ids, loss_mask) with loss on the response tokens (and the token that ends them) only.
+
+    A string `prompt` is used as-is and the response closed with EOS. Chat examples (`messages`, or a
+    `prompt` of messages) render the whole conversation with the chat template, so the response ends the
+    way the template ends an assistant turn (ChatML's <|im_end|>, not EOS) — the same rendering
+    `ponder.sample` and `ponder chat` use, so the model is trained on what it will be prompted with.
     """
+    check_sft_example(ex, where)
     if "messages" in ex and "prompt" not in ex:
         msgs = ex["messages"]
-        if not msgs or msgs[-1].get("role") != "assistant":
-            raise PonderError(f"{where}: 'messages' must end with an assistant turn")
-        prompt_ids = tok.encode(tok.apply_chat_template(msgs[:-1]))
-        resp = msgs[-1]["content"]
+    elif isinstance(ex["prompt"], str):
+        prompt_ids = tok.encode(ex["prompt"], add_special_tokens=True)
+        resp_ids = tok.encode(ex["response"]) + [tok.eos_token_id]
+        return prompt_ids + resp_ids, [0] * len(prompt_ids) + [1] * len(resp_ids)
     else:
-        for k in ("prompt", "response"):
-            if k not in ex:
-                raise PonderError(f"{where}: missing field {k!r}")
-        p = ex["prompt"]
-        prompt_ids = (tok.encode(p, add_special_tokens=True) if isinstance(p, str)
-                      else tok.encode(tok.apply_chat_template(p)))
-        resp = ex["response"]
-    resp_ids = tok.encode(resp) + [tok.eos_token_id]
+        msgs = [*ex["prompt"], {"role": "assistant", "content": ex["response"]}]
+    prompt = tok.apply_chat_template(msgs[:-1])
+    full = tok.apply_chat_template(msgs, add_generation_prompt=False)
+    if not full.startswith(prompt):
+        raise PonderError(f"{where}: the chat template renders the conversation without its own prompt as a "
+                          "prefix; cannot tell the response's tokens apart")
+    prompt_ids, resp_ids = tok.encode(prompt), tok.encode(full[len(prompt):].rstrip("\n"))
+    if not resp_ids or resp_ids[-1] not in tok.stop_token_ids:  # a template that does not end the turn
+        resp_ids.append(tok.eos_token_id)
     return prompt_ids + resp_ids, [0] * len(prompt_ids) + [1] * len(resp_ids)
 
 
 def sft_batches(encoded, seq_len: int, pad: int, packing: bool):
-    rows = []
-    if packing:
-        cur_i, cur_m = [], []
-        for i, m in encoded:
-            i, m = i[: seq_len + 1], m[: seq_len + 1]
-            if cur_i and len(cur_i) + len(i) > seq_len + 1:
-                rows.append((cur_i, cur_m))
-                cur_i, cur_m = [], []
-            cur_i, cur_m = cur_i + i, cur_m + m
-        if cur_i:
-            rows.append((cur_i, cur_m))
-    else:
-        rows = [(i[: seq_len + 1], m[: seq_len + 1]) for i, m in encoded]
-    L = max(len(i) for i, _ in rows)
+    """(ids, loss mask, attention mask) rows of at most seq_len + 1 tokens, right-padded. With `packing`,
+    examples share rows and the attention mask numbers them 1, 2, ...: each attends only to itself, with
+    positions from 0, so a packed example trains exactly as it would alone (tests/test_train.py)."""
+    rows = []  # (ids, loss mask, document number per token)
+    for i, m in encoded:
+        i, m = i[: seq_len + 1], m[: seq_len + 1]
+        if packing and rows and len(rows[-1][0]) + len(i) <= seq_len + 1:
+            last = rows[-1]
+            rows[-1] = (last[0] + i, last[1] + m, last[2] + [last[2][-1] + 1] * len(i))
+        else:
+            rows.append((i, m, [1] * len(i)))
+    L = max(len(i) for i, _, _ in rows)
     ids = torch.full((len(rows), L), pad, dtype=torch.long)
     lm = torch.zeros((len(rows), L), dtype=torch.long)
     am = torch.zeros((len(rows), L), dtype=torch.long)
-    for r, (i, m) in enumerate(rows):
-        ids[r, : len(i)], lm[r, : len(m)], am[r, : len(i)] = torch.tensor(i), torch.tensor(m), 1
+    for r, (i, m, d) in enumerate(rows):
+        ids[r, : len(i)], lm[r, : len(m)], am[r, : len(i)] = torch.tensor(i), torch.tensor(m), torch.tensor(d)
     return ids, lm, am
 
 

@@ -80,6 +80,35 @@ def test_save_is_atomic(tmp_path, tiny_random, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["ck"]  # no temporary directory left behind
 
 
+
+def test_save_interrupted_between_its_renames_keeps_the_previous_checkpoint(tmp_path, tiny_random, monkeypatch):
+    """The old directory goes aside before the new one moves in. Interrupted there (Ctrl-C) the old one comes
+    back at once; killed there (kill -9), the next save or resume puts it back first."""
+    import os
+
+    from ponder.checkpoint import recover
+
+    model, tok = tiny_random
+    ck = ponder.save(model, tok, tmp_path / "ck")
+    before = (ck / "model.safetensors").read_bytes()
+    real, calls = os.replace, []
+
+    def interrupted(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:  # the new checkpoint moving in
+            raise KeyboardInterrupt
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        ponder.save(model, tok, ck)
+    monkeypatch.setattr(os, "replace", real)
+    assert (ck / "model.safetensors").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["ck"]
+    os.replace(ck, tmp_path / ".ck.old-4242")  # what a kill -9 between the renames leaves
+    recover(ck)
+    assert (ck / "model.safetensors").read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["ck"]
+
 def _broken(tmp_path, tiny_random, edit):
     model, tok = tiny_random
     ck = ponder.save(model, tok, tmp_path / "ck")

@@ -105,3 +105,18 @@ def test_chat_reads_stdin_and_answers(ckpt):
                         "--temperature", "0"], input="hello\n\n", capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     assert "model> " in p.stdout
+
+
+def test_pretrain_resumed_from_the_command_line_equals_uninterrupted(tmp_path):
+    """Metrics of a run stopped and resumed by `ponder pretrain --resume` equal the straight run's, held-out
+    loss included (the held-out documents are rebuilt on resume, and none is also a training document)."""
+    small = ["--docs", "300", "--hidden", "32", "--layers", "1", "--seq-len", "64", "--batch-size", "4", "--quiet"]
+    main(["pretrain", "--out", str(tmp_path / "a"), "--steps", "6", *small])
+    main(["pretrain", "--out", str(tmp_path / "b"), "--steps", "3", *small])
+    main(["pretrain", "--out", str(tmp_path / "b"), "--resume", "--steps", "6", "--quiet"])
+    a, b = ([json.loads(x) for x in (tmp_path / r / "metrics.jsonl").read_text().splitlines()] for r in "ab")
+    assert [x["step"] for x in b] == [x["step"] for x in a] and a[-1].get("heldout_loss") is not None
+    assert [x["loss"] for x in a] == [x["loss"] for x in b]
+    # (the stopped run also evaluated at its own last step, 3)
+    assert [x.get("heldout_loss") for x in a if "heldout_loss" in x] == [
+        y.get("heldout_loss") for x, y in zip(a, b) if "heldout_loss" in x]

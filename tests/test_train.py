@@ -88,6 +88,56 @@ def test_sft_masks_prompt_and_learns(tiny_random):
     assert last["loss"] < first["loss"] * 0.5
 
 
+
+def test_packed_examples_train_exactly_as_alone(tiny_random):
+    """Packed rows number their examples in the attention mask: each sees only itself with positions from 0,
+    so the packed loss and gradients are those of the examples one row each (the third starts a new row)."""
+    from ponder.train import sft_batches
+
+    model, tok = tiny_random
+    enc = [encode_sft(tok, {"prompt": f"Problem: {a} + {a} = ?" * (a + 1), "response": f" {2 * a} ok"})
+           for a in range(3)]
+    packed, alone = sft_batches(enc, 48, tok.pad_token_id, True), sft_batches(enc, 48, tok.pad_token_id, False)
+    assert packed[0].shape[0] == 2 and packed[2][0].max() == 2 and alone[0].shape[0] == 3
+    grads = []
+    for ids, lm, am in (packed, alone):
+        model.zero_grad()
+        loss, n = response_loss(model, ids, lm, am)
+        loss.backward()
+        grads.append((loss.item(), n, [p.grad.clone() for p in model.parameters()]))
+    (lp, n_p, gp), (la, n_a, ga) = grads
+    assert n_p == n_a and lp == pytest.approx(la, rel=1e-5)
+    assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(gp, ga))
+    model.zero_grad()
+
+
+def test_chat_examples_end_the_turn_as_the_template_does(tiny_random):
+    """A chat example trains the assistant turn the template renders (ChatML: `<|im_end|>`, what `ponder chat`
+    feeds back in the history), not EOS; a string prompt's response still closes with EOS."""
+    _, tok = tiny_random
+    msgs = [{"role": "user", "content": "2 + 3?"}, {"role": "assistant", "content": "5"}]
+    for ex in ({"messages": msgs}, {"prompt": msgs[:1], "response": "5"}):
+        ids, mask = encode_sft(tok, ex)
+        n = mask.index(1)
+        assert tok.decode(ids[:n], skip_special_tokens=False) == tok.apply_chat_template(msgs[:1])
+        assert tok.decode(ids[n:], skip_special_tokens=False) == "5<|im_end|>" and all(mask[n:])
+
+
+@pytest.mark.parametrize("row, msg", [
+    ({"messages": ["hi", "there"]}, r"messages\[0\] must be an object"),
+    ({"prompt": "x", "response": None}, "'response' must be a string, got NoneType"),
+    ({"prompt": [{"role": "robot", "content": "x"}], "response": "y"}, r"prompt\[0\] must be an object"),
+    ({"messages": [{"role": "user", "content": "x"}]}, "must end with an assistant turn"),
+    ({"prompt": "x"}, "missing field 'response'"),
+])
+def test_bad_sft_rows_name_file_and_line(tmp_path, row, msg):
+    from ponder.train import load_sft_examples
+
+    f = tmp_path / "d.jsonl"
+    f.write_text(json.dumps({"prompt": "a", "response": "b"}) + "\n" + json.dumps(row) + "\n")
+    with pytest.raises(PonderError, match=f"d.jsonl:2: .*{msg}"):
+        load_sft_examples(f)
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 def test_blockwise_head_loss_equals_full_logits(dtype):
     """The SFT loss's vocabulary projection, a block of rows at a time with gradients in the same pass, gives
