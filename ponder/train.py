@@ -229,10 +229,12 @@ def _progress(total: int, initial: int, desc: str, enabled: bool):
 
 # ---- pretraining ---------------------------------------------------------------------------------
 def pack_documents(docs_ids: list[list[int]], seq_len: int, pad: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Greedy document-aligned packing: each row starts at a document start (as prompts do at inference)."""
+    """Greedy document-aligned packing: each row starts at a document start (as prompts do at inference).
+    A document longer than a row goes on in the next rows, each repeating the previous one's last token so
+    that every token is a target once (nothing is cut off)."""
     rows, cur = [], []
-    for d in docs_ids:
-        d = d[: seq_len + 1]
+    pieces = (d[i : i + seq_len + 1] for d in docs_ids for i in range(0, max(1, len(d) - 1), seq_len))
+    for d in pieces:
         if cur and len(cur) + len(d) > seq_len + 1:
             rows.append(cur)
             cur = []

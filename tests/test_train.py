@@ -223,3 +223,13 @@ def test_full_disk_while_checkpointing_keeps_the_previous_checkpoint(tmp_path, m
     after = {p.name: p.read_bytes() for p in (run / "checkpoint").iterdir()}
     assert after == before  # weights and trainer state both still those of step 6
     assert not [p for p in run.iterdir() if p.name.startswith(".checkpoint.tmp")]
+
+
+def test_packing_keeps_every_token_of_long_documents():
+    from ponder.train import pack_documents
+
+    docs = [list(range(1, 8)), list(range(10, 30)), [40, 41]]  # the second is longer than a row of 6 + 1
+    ids, mask = pack_documents(docs, seq_len=6, pad=0)
+    pairs = {(a, b) for row, m in zip(ids.tolist(), mask.tolist()) for a, b, k in zip(row, row[1:], m[1:]) if k}
+    assert all((a, b) in pairs for d in docs for a, b in zip(d, d[1:]))  # every next-token target is trained
+    assert ids.shape[1] == 7 and ids[0].tolist() == docs[0] and ids[1, 0] == 10  # short ones stay as they were
