@@ -164,7 +164,8 @@ def cmd_sft(a):
     train = TrainConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, warmup=max(1, a.steps // 10),
                         seq_len=a.seq_len, seed=a.seed)
     final = sft(model, tok, rows, a.out, train=train, packing=a.packing, progress=not a.quiet)
-    print(f"sft: {len(rows)} examples, final loss {final['loss']:.4f}; checkpoint: {a.out}/checkpoint")
+    cut = f" ({final['examples_cut']} cut at --seq-len {a.seq_len})" if final["examples_cut"] else ""
+    print(f"sft: {len(rows)} examples{cut}, final loss {final['loss']:.4f}; checkpoint: {a.out}/checkpoint")
 
 
 def cmd_distill(a):

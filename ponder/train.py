@@ -464,11 +464,17 @@ def sft(
     torch.manual_seed(train.seed)
     encoded = [encode_sft(tok, ex, f"example {i}") for i, ex in enumerate(examples)]
     ids, lm, am = sft_batches(encoded, train.seq_len, tok.pad_token_id, packing)
+    # examples cut at seq_len + 1 tokens lose the end of their response (or all of it)
+    cut = sum(len(i) > train.seq_len + 1 for i, _ in encoded)
+    if not bool(lm[:, 1:].any()):
+        raise PonderError(f"sft: no response token within seq_len={train.seq_len} ({cut} of {len(encoded)} examples "
+                          "are longer); raise --seq-len")
     run = Path(run_dir) if run_dir else None
     if run:
         run.mkdir(parents=True, exist_ok=True)
         atomic_write_text(run / "config.json", json.dumps(
-            {"kind": "sft", "train": asdict(train), "examples": len(examples), "packing": packing}, indent=2))
+            {"kind": "sft", "train": asdict(train), "examples": len(examples), "examples_cut": cut,
+             "packing": packing}, indent=2))
     opt = make_optimizer(model, train)
     model.train()
     bar = _progress(train.steps, 0, "sft", progress)
@@ -500,7 +506,7 @@ def sft(
     model.eval()
     if run:
         checkpoint.save(model, tok, run / "checkpoint")
-    return row
+    return {**row, "examples_cut": cut}
 
 
 def distill(

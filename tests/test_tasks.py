@@ -250,7 +250,10 @@ def test_load_jsonl_errors_name_file_and_line(tmp_path):
     with pytest.raises(PonderError, match=re.escape(f"{p}:2: missing field 'answer' (have: prompt, x)")):
         load_dataset(p)
     p = _write(tmp_path / "q.jsonl", ['{"question": "a", "answer": "1"}'])
-    with pytest.raises(PonderError, match=re.escape(f"{p}:1: missing field 'problem'")):
+    with pytest.raises(PonderError, match=re.escape(f"{p}:1: missing field 'prompt' (or 'problem')")):
+        load_dataset(p)
+    p = _write(tmp_path / "n.jsonl", ['{"prompt": "a", "answer": null}'])
+    with pytest.raises(PonderError, match=re.escape(f"{p}:1: field 'answer' is null")):
         load_dataset(p)
     p = _write(tmp_path / "l.jsonl", ["[1, 2]"])
     with pytest.raises(PonderError, match=re.escape(f"{p}:1: expected a JSON object")):

@@ -233,3 +233,15 @@ def test_packing_keeps_every_token_of_long_documents():
     pairs = {(a, b) for row, m in zip(ids.tolist(), mask.tolist()) for a, b, k in zip(row, row[1:], m[1:]) if k}
     assert all((a, b) in pairs for d in docs for a, b in zip(d, d[1:]))  # every next-token target is trained
     assert ids.shape[1] == 7 and ids[0].tolist() == docs[0] and ids[1, 0] == 10  # short ones stay as they were
+
+
+def test_sft_says_when_no_response_fits_and_counts_cut_examples(tiny_random):
+    model, tok = tiny_random
+    long = {"prompt": "Problem: 1 + 1 = ?" * 20, "response": " 2"}
+    with pytest.raises(PonderError, match=r"no response token within seq_len=16 \(1 of 1 examples are longer\)"):
+        sft(model, tok, [long], train=TrainConfig(steps=1, seq_len=16), progress=False)
+    m = ponder.Transformer(model.config)
+    m.load_state_dict(model.state_dict())
+    out = sft(m, tok, [long, {"prompt": "1 + 1 =", "response": " 2"}], train=TrainConfig(steps=1, seq_len=16),
+              progress=False)
+    assert out["examples_cut"] == 1

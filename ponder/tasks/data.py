@@ -84,8 +84,11 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
         pf = prompt_field or ("prompt" if "prompt" in row else "problem")
         af = answer_field or "answer"
         for field in (pf, af):
-            if row.get(field) is None:
-                raise PonderError(f"{where}: missing field {field!r} (have: {', '.join(row) or 'nothing'})")
+            if field not in row:
+                name = "'prompt' (or 'problem')" if field == "problem" and prompt_field is None else repr(field)
+                raise PonderError(f"{where}: missing field {name} (have: {', '.join(row) or 'nothing'})")
+            if row[field] is None:
+                raise PonderError(f"{where}: field {field!r} is null")
         prompt = row[pf]
         if not isinstance(prompt, str) or not prompt.strip():
             raise PonderError(f"{where}: field {pf!r} must be non-empty text, got {prompt!r:.60}")
