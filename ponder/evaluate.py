@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import math
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -47,6 +48,18 @@ DEFAULT_TEMPERATURE = {"greedy": 0.0, "sampling": 1.0, "self_consistency": 0.8, 
 
 
 # ---- small utilities --------------------------------------------------------------------------------------
+
+
+def _finite(x):
+    """Non-finite floats (a scorer's -inf for an empty completion) as null: JSON has no Infinity or NaN, and
+    strict readers (JavaScript, jq) reject or mangle them."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_finite(v) for v in x]
+    return x
 
 
 def _jsonable(x):
@@ -130,7 +143,7 @@ def _prompt_of(item: dict, chat: bool, system: str | None):
     return msgs + [{"role": "user", "content": p}]
 
 
-def _scorer_for(spec, *, model, tok, items, judge, what: str):
+def _scorer_for(spec, *, model, tok, items, prompts, judge, what: str):
     """best-of-N / self-refine scorer: 'logprob' | 'likelihood' | 'judge' | a reward spec | a callable."""
     if callable(spec) or spec in ("logprob", "likelihood"):
         return spec
@@ -139,7 +152,7 @@ def _scorer_for(spec, *, model, tok, items, judge, what: str):
             raise PonderError(f"{what} with scorer 'judge' needs a judge (judge=make_judge(...); CLI: --judge-model)")
         return judge
     if isinstance(spec, (str, dict)):  # a reward spec, e.g. "format" (a user reward function by name)
-        return scale.reward_scorer(make_reward(spec, judge), items)
+        return scale.reward_scorer(make_reward(spec, judge), items, prompts)
     raise PonderError(f"{what}: unknown scorer {spec!r} (use logprob, likelihood, judge, a reward name or a callable)")
 
 
@@ -208,12 +221,15 @@ def evaluate(
     if name not in ("greedy", "sampling") and n > 1 and temp == 0:
         raise PonderError(f"method {name!r} with temperature 0 gives {n} identical runs; use n=1 or temperature > 0")
     mk = dict(method_kwargs or {})
-    if name in ("best_of_n", "self_refine"):
-        default = "logprob" if name == "best_of_n" else "likelihood"
-        mk["scorer"] = _scorer_for(mk.get("scorer", default), model=model, tok=tok, items=items, judge=judge,
-                                   what=name.replace("_", "-"))
+    prompts = [_prompt_of(it, chat, system) for it in items]
     if name == "budget_forcing":
         mk.setdefault("budget", max_new_tokens)
+    recorded = dict(mk)  # what config.json and summary.json say: the scorer's spec, not its function
+    if name in ("best_of_n", "self_refine"):
+        default = "logprob" if name == "best_of_n" else "likelihood"
+        recorded["scorer"] = mk.get("scorer", default)
+        mk["scorer"] = _scorer_for(recorded["scorer"], model=model, tok=tok, items=items, prompts=prompts,
+                                   judge=judge, what=name.replace("_", "-"))
     reward_fn = make_reward(reward, judge)
     extract = extract or scale.default_extract()
     equal = equal or scale.default_equal()
@@ -226,7 +242,6 @@ def evaluate(
     if unknown:
         raise PonderError(f"method {name!r} has no option(s) {sorted(unknown)}")
 
-    prompts = [_prompt_of(it, chat, system) for it in items]
     rows = n * {"self_consistency": mk.get("n_votes", 8), "best_of_n": mk.get("n_candidates", 8)}.get(name, 1)
     chunk = batch_problems or max(1, 512 // rows)
     bar = None
@@ -284,7 +299,7 @@ def evaluate(
     summary = {
         "model": model_name,
         "method": name,
-        "method_kwargs": _jsonable(mk),
+        "method_kwargs": _jsonable(recorded),
         **summ,
         "accuracy": summ["metrics"]["pass@1"],
         "wall_seconds": round(time.perf_counter() - t_start, 3),
@@ -295,11 +310,12 @@ def evaluate(
     }
     if out_dir is not None:
         d = Path(out_dir)
-        config = {"kind": "eval", "model": model_name, "method": name, "method_kwargs": _jsonable(mk), "n": n,
+        config = {"kind": "eval", "model": model_name, "method": name, "method_kwargs": _jsonable(recorded), "n": n,
                   "ks": ks, "max_new_tokens": max_new_tokens, "temperature": temp, "top_p": top_p, "seed": seed,
                   "reward": _jsonable(reward), "stop": stop, "chat": chat, "system": system,
                   "n_problems": len(items), **(extra or {})}
-        atomic_write_text(d / "samples.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+        atomic_write_text(d / "samples.jsonl", "".join(json.dumps(_finite(r), ensure_ascii=False, allow_nan=False)
+                                                       + "\n" for r in records))
         atomic_write_text(d / "config.json", json.dumps(config, indent=2))
         atomic_write_text(d / "summary.json", json.dumps(summary, indent=2))  # last: marks a finished eval
         summary["out_dir"] = str(d)

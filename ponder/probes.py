@@ -462,6 +462,13 @@ def self_bleu(texts: Sequence[str], max_n: int = 4) -> float:
     return float(np.mean(scores))
 
 
+def _gram_set(text: str, n: int) -> set:
+    """Word n-grams of a text; a text shorter than n words is one gram of all its words (else every short
+    answer would have the empty set, and "63" would equal "7")."""
+    words = normalize_words(text)
+    return set(ngrams(words, n)) or {tuple(words)}
+
+
 def jaccard(a: set, b: set) -> float:
     if not a and not b:
         return 1.0
@@ -470,7 +477,7 @@ def jaccard(a: set, b: set) -> float:
 
 def _similarity_fn(method: str, n: int) -> Callable[[str, str], float]:
     if method == "ngram":
-        return lambda a, b: jaccard(set(ngrams(normalize_words(a), n)), set(ngrams(normalize_words(b), n)))
+        return lambda a, b: jaccard(_gram_set(a, n), _gram_set(b, n))
     if method == "rouge_l":
         return rouge_l
     raise PonderError(f"unknown similarity method {method!r}; use 'ngram', 'rouge_l' or embedding_similarity()")
@@ -482,7 +489,7 @@ def pairwise_similarity(texts: Sequence[str], method: str = "ngram", *, n: int =
         raise PonderError(f"pairwise_similarity: need at least 2 texts, got {len(texts)}")
     if method == "ngram":
         # Build each n-gram set once instead of once per pair.
-        sets = [set(ngrams(normalize_words(t), n)) for t in texts]
+        sets = [_gram_set(t, n) for t in texts]
         return float(np.mean([jaccard(a, b) for a, b in combinations(sets, 2)]))
     sim = _similarity_fn(method, n)
     return float(np.mean([sim(a, b) for a, b in combinations(texts, 2)]))
@@ -560,7 +567,7 @@ def inter_model_homogeneity(
 
         def grams(t: str) -> set:
             if t not in cache:
-                cache[t] = set(ngrams(normalize_words(t), n))
+                cache[t] = _gram_set(t, n)
             return cache[t]
 
         sim = lambda a, b: jaccard(grams(a), grams(b))  # noqa: E731

@@ -313,10 +313,12 @@ def _prompt_key(p) -> str:
     return p if isinstance(p, str) else json.dumps(p, sort_keys=True)
 
 
-def reward_scorer(reward: Callable, items: Sequence[dict]) -> Callable:
+def reward_scorer(reward: Callable, items: Sequence[dict], prompts: Sequence | None = None) -> Callable:
     """Adapt ``reward(completion, item)`` (the registry's signature) to ``scorer(prompt, completion)``;
-    the item is found by its prompt (``item["prompt"]``)."""
-    by_prompt = {_prompt_key(it["prompt"]): it for it in items}
+    the item is found by its prompt: ``item["prompt"]``, or ``prompts[i]`` as the method is given it (the
+    chat messages an evaluation with chat=True wraps it in)."""
+    keys = [it["prompt"] for it in items] if prompts is None else prompts
+    by_prompt = {_prompt_key(p): it for p, it in zip(keys, items)}
 
     def scorer(prompt, completion):
         key = _prompt_key(prompt)
@@ -575,13 +577,27 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
         text, answer, finish = thinking[i], answers[i], ended[i]
         if i in forced:
             s = forced[i]
-            text = thinking[i] + answer_cue + s.text
+            text = _drop_open_box(thinking[i]) + answer_cue + s.text
             answer = extract(answer_cue + s.text) or answer
             finish = s.finish_reason
         out.append(Outcome(text, answer, gen[i], lat[i], finish, lp_sum[i] / lp_n[i] if lp_n[i] else None,
                            {"thinking_tokens": used[i], "waits_used": waits_used[i], "forced": i in forced,
                             "budget": budget, "thinking_ended": ended[i]}))
     return out
+
+
+def _drop_open_box(thinking: str) -> str:
+    """Thinking cut off inside its last \\boxed{...}: drop that open box, which would otherwise swallow the forced
+    answer after it (a verifier reads an unbalanced last box as no answer)."""
+    at = thinking.rfind("\\boxed{")
+    if at < 0:
+        return thinking
+    depth = 0
+    for ch in thinking[at + len("\\boxed"):]:
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth == 0:
+            return thinking  # closed
+    return thinking[:at]
 
 
 # ---- reasoning effort -----------------------------------------------------------------------------------

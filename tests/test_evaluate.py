@@ -184,3 +184,34 @@ def test_sweep_errors(micro):
         sweep((model, tok), [], progress=False)
     with pytest.raises(PonderError, match="models"):
         sweep({}, ITEMS, progress=False)
+
+
+@pytest.mark.parametrize("method", ["best_of_n", "self_refine"])
+def test_reward_scorer_finds_chat_wrapped_prompts_and_is_recorded_by_name(micro, tmp_path, method):
+    """With chat=True the methods see chat messages; a reward-spec scorer still finds each problem's item, and
+    summary.json records the spec ("math"), not the adapter function's name."""
+    model, tok = micro
+    kw = {"n_candidates": 2} if method == "best_of_n" else {"rounds": 1, "critique_tokens": 4}
+    s = evaluate(model, tok, ITEMS[:2], method=method, max_new_tokens=8, chat=True, out_dir=tmp_path,
+                 method_kwargs={**kw, "scorer": "math"}, progress=False)
+    assert s["n_problems"] == 2 and s["method_kwargs"]["scorer"] == "math"
+    assert json.loads((tmp_path / "config.json").read_text())["method_kwargs"]["scorer"] == "math"
+
+
+def test_forced_answer_after_thinking_cut_inside_a_box_is_judged():
+    """Budget forcing appends the cue and a forced answer; thinking cut off inside \\boxed{ would leave an open
+    box that makes the verifier see no answer at all, so the open box is dropped."""
+    thinking = " 56 - 10 = 46.\nThe answer is \\boxed{"
+    text = scale._drop_open_box(thinking) + "\nFinal Answer:" + " 46"
+    assert ponder.verify.check_math(text, "46").correct
+    for closed in ("\\boxed{46} and more", "\\boxed{\\frac{1}{2}}", "no box"):
+        assert scale._drop_open_box(closed) == closed
+    assert scale._drop_open_box("\\boxed{5} then \\boxed{\\frac{1}{2") == "\\boxed{5} then "
+
+
+def test_samples_file_is_strict_json():
+    from ponder.evaluate import _finite
+
+    rec = {"info": {"scores": [float("-inf"), -1.5, float("nan")]}, "logprob_mean": float("inf"), "n": 3}
+    assert json.loads(json.dumps(_finite(rec), allow_nan=False)) == {
+        "info": {"scores": [None, -1.5, None]}, "logprob_mean": None, "n": 3}

@@ -300,6 +300,9 @@ def test_pairwise_similarity_and_homogeneity():
     assert pairwise_similarity(["a b c", "a b c"]) == 1.0
     assert pairwise_similarity(["a b c", "d e f"]) == 0.0
     assert pairwise_similarity(["a b c", "a b d"], n=2) == pytest.approx(1 / 3)
+    # answers shorter than n words compare as whole texts (not as two empty n-gram sets, i.e. "equal")
+    assert pairwise_similarity(["63", "7"]) == 0.0 and pairwise_similarity(["63", "63"]) == 1.0
+    assert inter_model_homogeneity({"A": [["12"]], "B": [["99"]]})["matrix"][0][1] == 0.0
     assert pairwise_similarity(["a b c", "a b c"], method="rouge_l") == 1.0
     with pytest.raises(PonderError, match="unknown similarity"):
         pairwise_similarity(["a", "b"], method="cosine")
