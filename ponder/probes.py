@@ -399,7 +399,8 @@ def contamination_verdict(
 
 
 def distinct_n(texts: Sequence[str], n: int) -> float:
-    """Distinct-n (Li et al. 2016): unique n-grams / total n-grams over all texts (0.0 if none)."""
+    """Distinct-n: unique n-grams / total n-grams over all texts (0.0 if none). The common implementation of
+    Li et al. 2016's metric, which divides by the number of tokens instead (the same for n = 1)."""
     if len(texts) == 0:
         raise PonderError("distinct_n: no texts")
     if n < 1:
