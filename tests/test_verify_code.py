@@ -1,10 +1,12 @@
 """Sandboxed code verifier: correct programs pass, every attack scores 0, the caller is never harmed."""
 
+import json
 import os
 import socket
 import tempfile
 import threading
 import time
+import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -128,6 +130,116 @@ def add(a, b):
     # control: the same attacker wins when a test puts the value inside the sandbox, so the search works
     control = f"expected = {secret}\nassert add(1, 2) == expected"
     assert check_code(blk(attacker), control, timeout=10).reason == "passed 1/1"
+
+
+def test_stdio_expected_output_length_never_enters_the_sandbox():
+    # The child is forked from the harness and can read its frames (run_case(spec, case)) and objects. A per-case
+    # output cap of 2 * len(expected) + 65536 there told the program the expected length: "YES\n" or "NO\n".
+    attacker = """
+import gc, sys
+def leaked_length():
+    seen, f = [], sys._getframe()
+    while f is not None:
+        seen.append(f.f_locals)
+        f = f.f_back
+    for d in seen + [o for o in gc.get_objects() if type(o) is dict]:
+        for case in [d, *(d.get("cases") or [] if type(d.get("cases")) is list else [])]:
+            if type(case) is dict and type(case.get("cap")) is int:
+                return (case["cap"] - 65536) // 2
+        for v in d.values():
+            if type(v) is int and v in (2 * 3 + 65536, 2 * 4 + 65536):
+                return (v - 65536) // 2
+    return None
+print("NO" if leaked_length() == len("NO\\n") else "YES")
+"""
+    verdicts = [check_code(blk(attacker), [{"input": "5 7\n", "output": out}]).correct for out in ("YES\n", "NO\n")]
+    assert verdicts == [True, False]  # it found nothing and printed its default, so it cannot pass both
+    # the caller still fails output flooded far past the expected length, and output past the fixed cap
+    assert check_code(blk("print('1' + ' ' * 200000)"), [{"input": "", "output": "1"}]).reason == "failed test 1"
+    assert check_code(blk("print('1' + ' ' * 200000)"), [{"input": "", "output": "1" + " " * 100000}]).correct
+    assert check_code(blk("import sys\nsys.stdout.write('x' * (20 << 20))"),
+                      [{"input": "", "output": "x" * (20 << 20)}]).reason == "failed test 1"
+    assert check_code(blk("print('caf\\xe9 \\r')\nprint('\\t')"), [{"input": "", "output": "caf\xe9\r\n"}]).correct
+
+
+def test_caller_side_work_on_program_values_is_bounded():
+    # `%` and `sum` run in the caller on values the program chose: a 400 MB string or a quadratic sum there hurts
+    # the trainer, not the sandbox
+    for prog, test in [("def f(x):\n    return '%400000000d'", "assert f(2) % 7 == 3"),
+                       ("def f(x):\n    return (400000000, 1)", "assert '%*d' % f(2) == ' 1'"),
+                       ("def f(x):\n    return '%.400000000f'", "assert f(2) % 1.5 == '1.5'")]:
+        tracemalloc.start()
+        try:
+            v = check_code(blk(prog), test)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert (v.correct, v.reason, peak < 100 << 20) == (False, "failed test 1", True), (test, peak)
+    t0 = time.monotonic()  # quadratic: ~15 s; linear: ~1 s, mostly reading the report
+    v = check_code(blk("def f(x):\n    return [[1]] * 100000"), "assert sum(f(2), []) == [1]")
+    assert (v.correct, v.reason) == (False, "failed test 1") and time.monotonic() - t0 < 8
+    # ordinary formatting and sums still work
+    assert check_code(blk("def f(x):\n    return 3.14159"), "assert '%.2f' % f(2) == '3.14'").correct
+    assert check_code(blk("def f(x):\n    return [[1], [2, 3]]"), "assert sum(f(2), []) == [1, 2, 3]").correct
+    assert check_code(blk("def f(x):\n    return [(1,), [2]]"), "assert sum(f(2), []) == [1, 2]").reason == \
+        "failed test 1"  # TypeError in Python too
+
+
+# a fake report for tests 1 and 2 in which a comprehension iterated nothing
+FORGED = "".join(json.dumps({"t": t, "v": [["ok", []]]}) + "\n" for t in (0, 1)).encode() + b'{"done": true}\n'
+
+
+def test_comprehensions_in_asserts_are_decided_by_the_caller():
+    double = "def f(x):\n    return 2 * x"
+    tests = ["assert all(f(i) == 2 * i for i in range(5))",
+             "assert any(f(i) == 6 for i in range(5))",
+             "assert sum(f(i) for i in range(4)) == 12",
+             "assert [f(i) for i in range(3)] == [0, 2, 4]",
+             "assert {i: f(i) for i in range(3)} == {0: 0, 1: 2, 2: 4}",
+             "assert all(f(x) == y for x, y in [(1, 2), (3, 6)])",
+             "assert all(f(6 // x) == 12 // x for x in range(-3, 4) if x != 0)",  # f(6 // 0) raised, unjudged
+             "assert all(all(f(i) * j == 2 * i * j for j in range(3)) for i in range(3))",
+             "assert all(isinstance(x, int) for x in [f(1), f(2)])",
+             "assert all(b == 2 * a for a, b in zip(range(3), f([0, 2, 4])[:3]))",
+             "assert sorted({f(s) for s in {'a', 'b'}}) == ['aa', 'bb']"]
+    assert check_code(blk(double), tests).reason == f"passed {len(tests)}/{len(tests)}"
+    assert check_code(blk("def f(x):\n    return 2 * x if x != 3 else 0"),
+                      "assert all(f(i) == 2 * i for i in range(5))").reason == "failed test 1"
+    attacks = {
+        # an always-true __eq__ used to win once the comparison ran inside the sandbox (the list form)
+        "always-true __eq__": "class A:\n    def __eq__(self, o): return True\n    __hash__ = None\n"
+                              "def f(x): return A()",
+        "shadowed range": "def range(n):\n    return []\ndef f(x): return 0",
+        # a fake report that iterated nothing: all([]) is True, but the caller knows there are 5 items
+        "vacuous report": f"import os\nos.write(3, {FORGED!r})\nos._exit(0)",
+    }
+    for name, prog in attacks.items():
+        v = check_code(blk(prog), ["assert all(f(i) == 2 * i for i in range(5))",
+                                   "assert all([f(i) == 2 * i for i in range(5)])"])
+        assert not v.correct, name
+    # the expected y's of a table never enter the sandbox: only the x's are sent
+    reader = ("import sys\ndef f(x):\n    fr = sys._getframe(1)\n    while fr is not None:\n"
+              "        if 'y' in fr.f_locals:\n            return fr.f_locals['y']\n        fr = fr.f_back")
+    assert check_code(blk(reader), "assert all(f(x) == y for x, y in [(1, 7), (3, 9)])").reason == "failed test 1"
+
+
+def test_builtin_names_in_tests_mean_the_real_builtins():
+    shadow = "def isinstance(*a):\n    return True\ndef type(x):\n    return int\ndef f(x):\n    return 'nope'"
+    for test in ["assert isinstance(f(2), int)", "assert isinstance(f(2), (int, float))",
+                 "assert type(f(2)) is int", "assert type(f(2)) == int"]:
+        assert check_code(blk(shadow), test).reason == "failed test 1", test
+        assert check_code(blk("def f(x):\n    return 3"), test).correct, test
+    # a class of the program's own keeps isinstance in the sandbox, where the name still means the builtin
+    classes = "class Node:\n    pass\nclass Other:\n    pass\n"
+    assert check_code(blk(classes + "def make():\n    return Node()"), "assert isinstance(make(), Node)").correct
+    assert check_code(blk(classes + "def isinstance(*a):\n    return True\ndef make():\n    return Other()"),
+                      "assert isinstance(make(), Node)").reason == "failed test 1"
+    # a test that means the program's function of a builtin's name says so: check(max), or its own binding
+    check_max = "def check(candidate):\n    assert candidate([1, 3]) == 3\ncheck(max)"
+    assert check_code(blk("def max(xs):\n    return 0"), check_max).reason == "failed test 1"
+    assert check_code(blk("def max(xs):\n    return sorted(xs)[-1]"), check_max).correct
+    assert check_code(blk("def f(x):\n    return [3, 1]"),
+                      "def sorted(x):\n    return 'mine'\nassert sorted(f(1)) == 'mine'").correct
 
 
 def test_no_network_from_the_sandbox():

@@ -31,16 +31,36 @@ process of the run at the wall-clock timeout (PID 1 `kill(-1)` inside the namesp
 with the sandbox uid in audit mode; the caller kills the whole `unshare` process group as a last resort).
 
 Why the verdict cannot be forged: the expected values never enter the sandbox. Stdin/stdout cases send only the
-input; the caller compares the captured output. Assert tests are rewritten with `ast` in the caller: each
-``assert`` becomes ``__ponder_check__(i, lambda: <operand>, ...)`` where only the non-literal operands travel to
+input: the harness returns the size of what the program printed and a SHA-256 of its normalised text, and the
+caller compares those with the expected output. Nothing derived from the expected output, not even its length,
+is in the harness's memory, which each child is forked from and can read; the output cap is a fixed
+`MAX_STDOUT_BYTES` (an expected output longer than that cannot pass). Assert tests are rewritten with `ast` in
+the caller: each ``assert`` becomes ``__ponder_check__(i, <records>)`` where only the non-literal operands travel to
 the sandbox; literal expected values (``assert f(2) == 4`` → the ``4``) stay in the caller. The child serialises
 each operand (plain builtins only: ``type(v) is int``, not a subclass; an object with an always-true ``__eq__`` is
-not serialisable and fails), and the CALLER rebuilds the values and applies ``==``/``<``/``in``/``not``/``and``...
-itself. A test passes only if it was reported at least once and every report passed. Exit status 0 counts for
-nothing; the result channel of the harness is closed in the child before the program starts, and the harness
-echoes a per-run nonce. Residual weakness: an assert whose operands are ALL computed in the sandbox (e.g.
-``assert f(x) == g(x)``) could be forged by a program that rewrites the child's reporting code through `gc`;
-literal-expected asserts and stdio cases cannot.
+not serialisable and fails), and the CALLER rebuilds the values and applies ``==``/``<``/``in``/``not``/``and``,
+builtins such as ``isinstance``/``len``/``sorted``/``all``... itself. A test passes only if it was reported at least
+once and every report passed. Exit status 0 counts for nothing; the result channel of the harness is closed in the
+child before the program starts, and the harness echoes a per-run nonce.
+
+Comprehensions in asserts (``all(f(i) == 2 * i for i in range(5))``) are taken apart the same way: per item, the
+sandbox reports the operands of the conditions and of the element, and the caller decides them. Where the caller
+knows the items (literals, ``range(...)``, ``enumerate``/``zip`` of those), it checks that the sandbox went through
+exactly as many, uses its own values for the loop variables, and sends the sandbox only the loop variables the
+sandbox's code needs (``for x, y in [(1, 2), ...]``: the x's, never a y). Operands are evaluated eagerly in the
+sandbox; ``and``/``or``, ``any``/``all`` and comprehension conditions short-circuit in the caller, so an operand
+the test did not need may cost time but cannot fail it.
+
+Names of builtins that the caller applies (``isinstance``, ``len``, ``int``, ``range``...) mean the real builtins
+unless the test binds that name itself: a program's ``def isinstance(*a): return True`` changes nothing. A test
+that means a program's function of such a name passes it explicitly (``check(max)``, HumanEval style). The
+caller's work on values the program chose is bounded per operation and per run (big integers, repetition,
+concatenation, ``sum`` of lists, ``%``-formatting, ranges, comprehension items); past the bound the test fails.
+
+Residual weakness: an assert whose operands are ALL computed in the sandbox (e.g. ``assert f(x) == g(x)``, or a
+comprehension over items only the sandbox computes, whose count is then the sandbox's word) could be forged by a
+program that writes reports of its own or rewrites the child's reporting code through `gc`; literal-expected
+asserts and stdio cases cannot, as the program never sees what its values are compared with.
 
 Not covered: the child can read world-readable files (keep gold datasets out of reach, e.g. mode 0600 when
 running as root) and can create files in world-writable directories such as /tmp (existing files of others stay
@@ -50,6 +70,10 @@ untouched); disk use is bounded per file (RLIMIT_FSIZE), not in total.
 from __future__ import annotations
 
 import ast
+import builtins
+import copy
+import hashlib
+import itertools
 import json
 import math
 import operator
@@ -68,6 +92,10 @@ from ponder.verify.verdict import Verdict
 
 MAX_CODE_CHARS = 256_000  # a longer "program" is a degenerate completion, not a solution
 MAX_REPORT_BYTES = 16 << 20  # assert reports from one run
+# What one stdio case may print. Fixed, never derived from the expected output: the child could read a per-case
+# cap out of the harness's memory and learn the expected length (print "YES" or "NO" by it). The caller still
+# fails output longer than 2 * expected + 64 KiB, as it can decide that itself.
+MAX_STDOUT_BYTES = 16 << 20
 MEMORY_MB = 1024
 NPROC = 32  # processes + threads of one run (its own uid), enough for a thread pool, not for a fork bomb
 FSIZE_MB = 16
@@ -85,10 +113,39 @@ def extract_code(completion: str) -> str | None:
 
 # ---------------------------------------------------------------- the harness (runs inside the sandbox)
 
+# One source for both sides of a stdio comparison: the harness digests what the program printed, the caller
+# digests the expected output, and the case passes when the digests are equal, so the expected text never has to
+# enter the sandbox. Normalised: "\r\n" -> "\n", trailing whitespace of every line and trailing blank lines
+# dropped. Worked through in chunks of lines so that a flood of newlines costs the harness little memory.
+_DIGEST_SOURCE = r'''
+def output_digest(text):
+    text = text.replace("\r\n", "\n")
+    h = hashlib.sha256()
+    held = 0  # newlines not hashed yet: dropped if nothing but blank lines follows them
+    start = 0
+    while True:
+        end = text.find("\n", start + (1 << 20))
+        piece = text[start:] if end < 0 else text[start:end]
+        piece = "\n".join(map(str.rstrip, piece.split("\n")))
+        body = piece.rstrip("\n")
+        if body:
+            h.update(("\n" * held + body).encode("utf-8", "surrogatepass"))
+            held = len(piece) - len(body)
+        else:
+            held += len(piece)
+        if end < 0:
+            return h.hexdigest()
+        held += 1  # the newline at `end`
+        start = end + 1
+'''
+_digest_namespace: dict = {"hashlib": hashlib}
+exec(_DIGEST_SOURCE, _digest_namespace)  # the caller's copy of the very function the harness runs
+_output_digest = _digest_namespace["output_digest"]
+
 # Sent with `python -I -X utf8 -c`. It is PID 1 of the namespace; it forks one child per run and only reads
 # what children write, so nothing the program does can change what the harness tells the caller.
-_HARNESS = r'''
-import builtins, json, os, resource, select, signal, sys, time
+_HARNESS = _DIGEST_SOURCE + r'''
+import builtins, hashlib, json, os, resource, select, signal, sys, time
 
 def read_all(fd):
     parts = []
@@ -209,19 +266,28 @@ def run_program(spec):
     except BaseException as e:
         emit({"crash": describe(e)})
         ex(1)
-    def check(i, *leaves):
-        vals = []
-        for f in leaves:
-            try:
-                vals.append(["ok", enc(f())])
-            except BaseException as e:
-                vals.append(["err", describe(e)])
-        emit({"t": i, "v": vals})
+    # The rewritten asserts call these (see _AssertRewriter): every operand the caller needs becomes a record,
+    # ["ok", value] or ["err", why]; the caller applies the comparisons and the logic.
+    def value(fn):
+        try:
+            return ["ok", enc(fn())]
+        except BaseException as e:
+            return ["err", describe(e)]
+    def each(make_iter, body):
+        # one `for` of a comprehension the caller evaluates: what `body` reports for every item, in order
+        try:
+            return ["ok", [body(item) for item in make_iter()]]
+        except BaseException as e:
+            return ["err", describe(e)]
+    def check(i, *records):
+        emit({"t": i, "v": list(records)})
+    helpers = {"__ponder_check__": check, "__ponder_val__": value, "__ponder_for__": each}
     for k, src in enumerate(spec["stmts"]):
         # undo monkeypatching of builtins (print, AssertionError, isinstance...) before every test statement
         B.__dict__.clear()
         B.__dict__.update(saved)
-        g["__ponder_check__"] = check
+        g.update(helpers)
+        g["__ponder_builtins__"] = dict(saved)  # what operands' builtin names mean, not the program's globals
         try:
             exec(compile(src, "<test>", "exec"), g)
         except BaseException as e:
@@ -341,7 +407,7 @@ def run_case(spec, case):
     for fd in (w_err, w_out, w_rep, fd_in):
         if fd is not None:
             os.close(fd)
-    caps = {r_err: 4096, r_out: case.get("cap", 0), r_rep: spec["report_cap"]}
+    caps = {r_err: 4096, r_out: spec["stdout_cap"], r_rep: spec["report_cap"]}
     bufs = {fd: [] for fd in (r_err, r_out, r_rep) if fd is not None}
     sizes = dict.fromkeys(bufs, 0)
     over = set()
@@ -397,9 +463,12 @@ def run_case(spec, case):
     if code == -signal.SIGXCPU:
         timed_out = True
     text = lambda fd: b"".join(bufs[fd]).decode("utf-8", "replace") if fd is not None else None
+    overflow = bool(over - {r_err})
+    # stdout goes back only as its size and the digest of its normalised text (the caller compares)
+    digest = output_digest(text(r_out)) if r_out is not None and not overflow else None
     return {"status": code, "timeout": timed_out, "seconds": round(time.monotonic() - start, 4),
-            "stdout": text(r_out), "stderr": text(r_err)[-2000:], "report": text(r_rep),
-            "overflow": bool(over - {r_err})}
+            "stdout_bytes": sizes[r_out] if r_out is not None else 0, "stdout_digest": digest,
+            "stderr": text(r_err)[-2000:], "report": text(r_rep), "overflow": overflow}
 
 def main():
     spec = json.loads(read_all(0))
@@ -413,7 +482,7 @@ def main():
     for case in spec["cases"]:
         r = run_case(spec, case)
         runs.append(r)
-        if r["timeout"] or r["status"] != 0:
+        if r["timeout"] or r["status"] != 0 or r["overflow"]:
             break  # a failed case decides the verdict; do not spend the time on the rest
     write_all(1, json.dumps({"nonce": spec["nonce"], "runs": runs}).encode())
 
@@ -501,16 +570,80 @@ _OPS = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.Lt
 _BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
            ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod}
 _UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
+_MAX_BITS = 1 << 20  # caller-side arithmetic on values the program chose: keep it cheap
+_MAX_LEN = 10_000_000  # elements (characters) one caller-side operation may build
+_MAX_WORK = 1 << 26  # all the caller-side work for one run, in the same units (see _Evaluator)
+_MAX_PROJECTED = 10_000  # items of a comprehension's known iterable that are sent to the sandbox as data
+
+
+class _TestFailed(Exception):
+    pass
+
+
+def _apply(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except _TestFailed:
+        raise
+    except Exception as e:  # e.g. 1 < "a", 1 / 0, [1][5]: a failed test, as in Python
+        raise _TestFailed(type(e).__name__) from None
+
+
+def _range(*args):
+    r = range(*args)
+    try:
+        n = len(r)
+    except OverflowError:
+        n = _MAX_LEN + 1
+    if n > _MAX_LEN:  # `sum(range(f(x)))` must not keep the caller busy for ever
+        raise _TestFailed("range too large")
+    return r
+
+
+def _sum(iterable, /, start=0):
+    """sum(), except that adding up lists or tuples (`sum(rows, [])`) is linear and capped, not quadratic."""
+    items = list(iterable)
+    if type(start) in (list, tuple):
+        if any(type(x) is not type(start) for x in items):
+            raise TypeError("can only concatenate sequences of the same type")
+        if len(start) + sum(len(x) for x in items) > _MAX_LEN:
+            raise _TestFailed("sum too large")
+        return type(start)(itertools.chain(start, *items))
+    return sum(items, start)
+
+
+def _str(obj="", *args, **kwargs):
+    # str() of a value the program chose (or of a list repeating it) must not build gigabytes of text
+    if not args and not kwargs and _text_bound(obj) > _MAX_LEN:
+        raise _TestFailed("str too large")
+    return str(obj, *args, **kwargs)
+
+
+def _round(number, ndigits=None):
+    # round(int, -n) computes 10 ** n: a program-chosen n could keep the caller busy
+    if type(number) is int and type(ndigits) is int and ndigits < -4300:
+        raise _TestFailed("round: too many digits")
+    return round(number, ndigits)
+
+
 # Pure builtins the CALLER applies to rebuilt plain values, so `abs(f(x) - 2.0) < 1e-6` or
 # `sorted(f(x)) == [1, 2]` is decided outside the sandbox: an object whose `__sub__` returns 0.0 never gets
-# that far, because f(x) alone must serialise as a plain value.
+# that far, because f(x) alone must serialise as a plain value. These names mean the real builtins, whatever
+# the program binds to them (a program's `def isinstance(*a): return True` changes nothing), unless the test
+# binds the name itself.
 _FUNCS = {"abs": abs, "len": len, "sorted": sorted, "set": set, "frozenset": frozenset, "list": list,
-          "tuple": tuple, "min": min, "max": max, "sum": sum, "round": round, "int": int, "float": float,
-          "str": str, "bool": bool, "any": any, "all": all, "math.isclose": math.isclose, "math.fabs": math.fabs,
-          "math.floor": math.floor, "math.ceil": math.ceil}
+          "tuple": tuple, "min": min, "max": max, "sum": _sum, "round": _round, "int": int, "float": float,
+          "str": _str, "bool": bool, "any": any, "all": all, "isinstance": isinstance,
+          "type": lambda obj, /: type(obj), "range": _range, "enumerate": enumerate, "zip": zip,
+          "reversed": reversed, "ord": ord, "chr": chr,
+          "math.isclose": math.isclose, "math.fabs": math.fabs, "math.floor": math.floor, "math.ceil": math.ceil}
+# Builtin type names the caller resolves itself: `isinstance(f(x), (int, float))`, `type(f(x)) is str`.
+_TYPES = {t.__name__: t for t in (int, float, complex, str, bytes, bool, list, tuple, dict, set, frozenset)}
 _SINGLETONS = (None, True, False)
-_MAX_BITS = 1 << 20  # caller-side arithmetic on values the program chose: keep it cheap
-_MAX_LEN = 10_000_000
+# Iterables whose order is the same in the caller and in the sandbox (a set of strings is not: str hashes are
+# salted per process), so that the caller can pair its own items with the sandbox's reports one by one.
+_ORDERED_CONSTS = (list, tuple, str, bytes, dict)
+_ORDERED_CALLS = {"range", "sorted", "list", "tuple", "reversed", "enumerate", "zip"}
 
 
 def _literal(expr: ast.expr):
@@ -532,52 +665,259 @@ def _func_name(e: ast.expr) -> str | None:
     return None
 
 
-class _AssertRewriter(ast.NodeTransformer):
-    """Replaces every `assert` with a report call; the caller keeps the literal parts and the logic."""
+def _bound_names(modules: list[ast.Module]) -> set[str]:
+    """Names the tests bind themselves (assignments, defs, parameters, loop targets, imports...).
 
-    def __init__(self, first_index: int):
+    Such a name is the test's own object, never the builtin of that name. `import math` is not counted: it binds
+    the real module, so `math.isclose` stays the one the caller applies."""
+    names: set[str] = set()
+    for mod in modules:
+        for node in ast.walk(mod):
+            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                names.add(node.id)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, ast.arg):
+                names.add(node.arg)
+            elif isinstance(node, ast.Import):
+                names.update(a.asname for a in node.names if a.asname and a.asname != a.name)
+            elif isinstance(node, ast.ImportFrom):
+                names.update(a.asname or a.name for a in node.names)
+            elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
+                names.add(node.name)
+            elif isinstance(node, ast.MatchMapping) and node.rest:
+                names.add(node.rest)
+    return names
+
+
+def _target_pattern(t: ast.expr):
+    """A `for` target as ("name", id) / ("seq", [patterns]), or None for anything else (`*rest`, `x.attr`)."""
+    if isinstance(t, ast.Name):
+        return ("name", t.id)
+    if isinstance(t, (ast.Tuple, ast.List)):
+        parts = [_target_pattern(x) for x in t.elts]
+        return None if any(p is None for p in parts) else ("seq", parts)
+    return None
+
+
+def _bind(pattern, value, env: dict) -> None:
+    """Unpack `value` into `env` as `for <pattern> in ...` would."""
+    if pattern[0] == "name":
+        env[pattern[1]] = value
+        return
+    parts = pattern[1]
+    try:
+        seq = list(itertools.islice(iter(value), len(parts) + 1))
+    except TypeError:
+        raise _TestFailed("cannot unpack") from None
+    if len(seq) != len(parts):
+        raise _TestFailed("cannot unpack")
+    for p, v in zip(parts, seq):
+        _bind(p, v, env)
+
+
+def _ordered(tree) -> bool:
+    if tree[0] == "const":
+        return type(tree[1]) in _ORDERED_CONSTS
+    if tree[0] == "seq":
+        return True
+    if tree[0] == "call" and tree[1] in _ORDERED_CALLS:
+        return tree[1] in ("range", "sorted") or all(_ordered(a) for a in tree[2])
+    return False
+
+
+def _value_ast(v) -> ast.expr:
+    """Source for a plain value the caller computed (sent into the sandbox as test data)."""
+    t = type(v)
+    if t is list or t is tuple:
+        return (ast.List if t is list else ast.Tuple)(elts=[_value_ast(x) for x in v], ctx=ast.Load())
+    if t is dict:
+        return ast.Dict(keys=[_value_ast(k) for k in v], values=[_value_ast(x) for x in v.values()])
+    if t is set or t is frozenset:  # the real set/frozenset, whatever the program or the test calls so
+        items = ast.List(elts=[_value_ast(x) for x in v], ctx=ast.Load())
+        real = ast.Subscript(value=ast.Name("__ponder_builtins__", ast.Load()), slice=ast.Constant(t.__name__),
+                             ctx=ast.Load())
+        return ast.Call(func=real, args=[items], keywords=[])
+    if v is None or t in (bool, int, float, str, bytes):
+        return ast.Constant(v)
+    raise ValueError(f"cannot send a {t.__name__}")  # complex: its source loses the sign of a zero real part
+
+
+class _RealBuiltins(ast.NodeTransformer):
+    """In code the sandbox runs for an assert, a builtin's name the test does not bind means the builtin, not a
+    program global of that name: `isinstance(make(), Node)` stays honest next to `def isinstance(*a)`."""
+
+    NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_"))
+
+    def __init__(self, bound: set[str]):
+        self.bound = bound
+
+    def visit_Name(self, node: ast.Name):
+        if isinstance(node.ctx, ast.Load) and node.id in self.NAMES and node.id not in self.bound:
+            real = ast.Subscript(value=ast.Name("__ponder_builtins__", ast.Load()), slice=ast.Constant(node.id),
+                                 ctx=ast.Load())
+            return ast.copy_location(real, node)
+        return node
+
+
+def _lambda(body: ast.expr, *params: str) -> ast.Lambda:
+    return ast.Lambda(args=ast.arguments(posonlyargs=[], args=[ast.arg(p) for p in params], kwonlyargs=[],
+                                         kw_defaults=[], defaults=[]), body=body)
+
+
+def _call(name: str, *args: ast.expr) -> ast.Call:
+    return ast.Call(func=ast.Name(name, ast.Load()), args=list(args), keywords=[])
+
+
+class _AssertRewriter(ast.NodeTransformer):
+    """Replaces every `assert` with a report call; the caller keeps the literal parts and the logic.
+
+    `assert f(2) == 4` becomes `__ponder_check__(i, __ponder_val__(lambda: f(2)))` and the tree
+    ("cmp", [("leaf", 0), ("const", 4)], [ast.Eq]) stays here. A comprehension the caller evaluates
+    (`all(f(i) == 2 * i for i in range(5))`) becomes one `__ponder_for__` record per `for`, holding, per item,
+    the records of the operands of its conditions and element; the caller pairs them with its own items.
+    """
+
+    def __init__(self, first_index: int, bound: set[str]):
         self.index = first_index
         self.trees: list = []
+        self.bound = bound  # names the tests bind themselves
+        self.loop_vars: frozenset[str] = frozenset()  # comprehension variables whose values the caller knows
+        self.comp_vars: frozenset[str] = frozenset()  # all variables of the comprehensions around an operand
+        self.top: list[ast.expr] = []  # the records of the assert being rewritten
 
     def visit_Assert(self, node: ast.Assert):
-        leaves: list[ast.expr] = []
-        tree = self._expr(node.test, leaves)
+        records: list[ast.expr] = []
+        self.top = records
+        tree = self._expr(node.test, records)
         self.trees.append(tree)
-        lam = [ast.Lambda(args=ast.arguments(posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[],
-                                             defaults=[]), body=leaf) for leaf in leaves]
-        call = ast.Call(func=ast.Name("__ponder_check__", ast.Load()),
-                        args=[ast.Constant(self.index), *lam], keywords=[])
+        call = _call("__ponder_check__", ast.Constant(self.index), *records)
         self.index += 1
         return ast.copy_location(ast.Expr(call), node)
 
-    def _expr(self, e: ast.expr, leaves: list):
+    def _sandbox_code(self, e: ast.expr) -> ast.expr:
+        """A copy of `e` to run in the sandbox, its builtin names meaning the builtins."""
+        return _RealBuiltins(self.bound).visit(copy.deepcopy(e))
+
+    def _has_leaves(self, e: ast.expr) -> bool:
+        probe: list = []
+        mark = len(self.top)
+        self._expr(e, probe)
+        hoisted = len(self.top) > mark
+        del self.top[mark:]
+        return bool(probe) or hoisted
+
+    def _builtin(self, e: ast.expr) -> bool:
+        """A name for a builtin type the caller resolves (not rebound by the test)."""
+        return isinstance(e, ast.Name) and e.id in _TYPES and e.id not in self.bound and e.id not in self.loop_vars
+
+    def _plain_identity(self, e: ast.expr) -> bool:
+        """`is` against this is meaningful on rebuilt values: None/True/False or a builtin type."""
+        return _is_singleton(e) or self._builtin(e)
+
+    def _expr(self, e: ast.expr, records: list):
         ok, value = _literal(e)
         if ok:
             return ("const", value)
+        if isinstance(e, ast.Name) and e.id in self.loop_vars:
+            return ("var", e.id)
+        if self._builtin(e):
+            return ("const", _TYPES[e.id])
         if isinstance(e, ast.BoolOp):
-            return ("and" if isinstance(e.op, ast.And) else "or", [self._expr(v, leaves) for v in e.values])
+            return ("and" if isinstance(e.op, ast.And) else "or", [self._expr(v, records) for v in e.values])
         if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.Not):
-            return ("not", self._expr(e.operand, leaves))
+            return ("not", self._expr(e.operand, records))
         if isinstance(e, ast.UnaryOp) and type(e.op) in _UNARY:
-            return ("unary", type(e.op), self._expr(e.operand, leaves))
+            return ("unary", type(e.op), self._expr(e.operand, records))
         if isinstance(e, ast.BinOp) and type(e.op) in _BINOPS:
-            return ("bin", type(e.op), self._expr(e.left, leaves), self._expr(e.right, leaves))
+            return ("bin", type(e.op), self._expr(e.left, records), self._expr(e.right, records))
         if isinstance(e, ast.Compare):
             parts = [e.left, *e.comparators]
             identity_ok = all(
-                not isinstance(op, (ast.Is, ast.IsNot)) or _is_singleton(parts[i]) or _is_singleton(parts[i + 1])
+                not isinstance(op, (ast.Is, ast.IsNot))
+                or self._plain_identity(parts[i]) or self._plain_identity(parts[i + 1])
                 for i, op in enumerate(e.ops))
-            if identity_ok:  # `is` on rebuilt values is only meaningful against None/True/False
-                return ("cmp", [self._expr(p, leaves) for p in parts], [type(op) for op in e.ops])
-        if (isinstance(e, ast.Call) and _func_name(e.func) in _FUNCS
+            if identity_ok:  # `is` on rebuilt values is only meaningful against None/True/False or a builtin type
+                return ("cmp", [self._expr(p, records) for p in parts], [type(op) for op in e.ops])
+        if isinstance(e, (ast.Tuple, ast.List)) and not any(isinstance(x, ast.Starred) for x in e.elts):
+            return ("seq", "tuple" if isinstance(e, ast.Tuple) else "list", [self._expr(x, records) for x in e.elts])
+        name = _func_name(e.func) if isinstance(e, ast.Call) else None
+        if (name in _FUNCS and name.split(".")[0] not in self.bound and name.split(".")[0] not in self.loop_vars
                 and not any(isinstance(a, ast.Starred) for a in e.args)
-                and all(k.arg is not None and _literal(k.value)[0] for k in e.keywords)):
+                and all(k.arg is not None and _literal(k.value)[0] for k in e.keywords)
+                # isinstance(x, Node): the class lives in the sandbox, so the whole call stays there
+                and not (name == "isinstance" and (len(e.args) != 2 or self._has_leaves(e.args[1])))):
             kwargs = {k.arg: ast.literal_eval(k.value) for k in e.keywords}
-            return ("call", _func_name(e.func), [self._expr(a, leaves) for a in e.args], kwargs)
+            return ("call", name, [self._expr(a, records) for a in e.args], kwargs)
+        if isinstance(e, (ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp)) and not any(
+                g.is_async for g in e.generators):
+            return self._comp(e, records)
         if isinstance(e, ast.Subscript) and not isinstance(e.slice, ast.Slice):
-            return ("sub", self._expr(e.value, leaves), self._expr(e.slice, leaves))
-        leaves.append(e)
-        return ("leaf", len(leaves) - 1)
+            return ("sub", self._expr(e.value, records), self._expr(e.slice, records))
+        if self.comp_vars and isinstance(e, ast.Name) and e.id not in self.comp_vars:
+            # a test's table read inside a comprehension (`expected[i] for i in ...`): sent once, not per item
+            self.top.append(_call("__ponder_val__", _lambda(self._sandbox_code(e))))
+            return ("top", len(self.top) - 1)
+        records.append(_call("__ponder_val__", _lambda(self._sandbox_code(e))))
+        return ("leaf", len(records) - 1)
+
+    def _comp(self, e, records: list):
+        kind = {ast.GeneratorExp: "gen", ast.ListComp: "list", ast.SetComp: "set", ast.DictComp: "dict"}[type(e)]
+        outer_vars, outer_comp_vars = self.loop_vars, self.comp_vars
+        levels, level_records = [], []
+        for g in e.generators:
+            pattern, iter_tree = _target_pattern(g.target), None
+            if pattern is not None and not self._has_leaves(g.iter):
+                tree = self._expr(g.iter, [])
+                if _ordered(tree):
+                    iter_tree = tree  # the caller knows the items: its own values stand in for the loop variables
+            names = {n.id for n in ast.walk(g.target) if isinstance(n, ast.Name)}
+            self.loop_vars = self.loop_vars | names if iter_tree is not None else self.loop_vars - names
+            self.comp_vars = self.comp_vars | names
+            cond_records: list[ast.expr] = []
+            levels.append((pattern, iter_tree, [self._expr(c, cond_records) for c in g.ifs]))
+            level_records.append(cond_records)
+        elt_records: list[ast.expr] = []
+        parts = [e.key, e.value] if isinstance(e, ast.DictComp) else [e.elt]
+        elt = [self._expr(p, elt_records) for p in parts]
+        self.loop_vars, self.comp_vars = outer_vars, outer_comp_vars
+        # The sandbox's side, built from the innermost `for` outwards: per item [[condition records], inner],
+        # where inner is the next `for`'s records or, innermost, the element's. Nothing is filtered there (the
+        # caller decides the conditions), so like the operands of any assert, everything is evaluated eagerly.
+        inner: ast.expr = ast.List(elts=elt_records, ctx=ast.Load())
+        for g, (_, iter_tree, _), cond_records in reversed(list(zip(e.generators, levels, level_records))):
+            body = ast.List(elts=[ast.List(elts=cond_records, ctx=ast.Load()), inner], ctx=ast.Load())
+            projected = self._projection(g, iter_tree, body) if iter_tree is not None else None
+            target, iterable = projected or (g.target, self._sandbox_code(g.iter))
+            per_item = ast.Subscript(value=ast.ListComp(elt=body, generators=[ast.comprehension(
+                target=target, iter=ast.Tuple(elts=[ast.Name("__ponder_item__", ast.Load())], ctx=ast.Load()),
+                ifs=[], is_async=0)]), slice=ast.Constant(0), ctx=ast.Load())
+            inner = _call("__ponder_for__", _lambda(iterable), _lambda(per_item, "__ponder_item__"))
+        records.append(inner)
+        return ("comp", kind, levels, elt, len(records) - 1)
+
+    def _projection(self, g: ast.comprehension, iter_tree, body: ast.expr):
+        """What the sandbox iterates for a `for` over items the caller knows: only the loop variables the
+        sandbox's code uses, as data, so `all(f(x) == y for x, y in [(1, 2), (3, 4)])` never shows the program
+        a y (and a program's global `range` cannot change the iteration). Falls back to the test's own iterable
+        when the items depend on an outer loop or are too many to send (None)."""
+        names = {n.id for n in ast.walk(g.target) if isinstance(n, ast.Name)}
+        used = sorted({n.id for n in ast.walk(body) if isinstance(n, ast.Name) and n.id in names})
+        try:
+            items = _Evaluator().items(iter_tree, {}, _MAX_PROJECTED + 1)
+            if len(items) > _MAX_PROJECTED:
+                return None
+            rows = []
+            for item in items:
+                env: dict = {}
+                _bind(_target_pattern(g.target), item, env)
+                rows.append(tuple(env[n] for n in used) if len(used) != 1 else env[used[0]])
+            data = _value_ast(rows)
+        except (_TestFailed, ValueError, RecursionError):
+            return None
+        if len(used) == 1:
+            return ast.Name(used[0], ast.Store()), data
+        return ast.Tuple(elts=[ast.Name(n, ast.Store()) for n in used], ctx=ast.Store()), data
 
 
 def _decode(x, depth: int = 0):
@@ -610,72 +950,243 @@ def _decode(x, depth: int = 0):
     raise ValueError("malformed value")
 
 
-class _TestFailed(Exception):
-    pass
+_CONTAINERS = (list, tuple, set, frozenset, dict)
 
 
-def _apply(fn, *args, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except Exception as e:  # e.g. 1 < "a", 1 / 0, [1][5]: a failed test, as in Python
-        raise _TestFailed(type(e).__name__) from None
+def _deep_len(v, limit: int) -> int:
+    """Elements of `v` counted through nested containers, a shared one as often as it occurs (as printing or
+    comparing it would visit it); stops counting past `limit`."""
+    n, todo = 0, [v]
+    while todo and n <= limit:
+        x = todo.pop()
+        if isinstance(x, (str, bytes)):
+            n += len(x)
+        elif isinstance(x, _CONTAINERS):
+            n += len(x)
+            if n <= limit:
+                todo.extend(y for y in (itertools.chain(*x.items()) if isinstance(x, dict) else x)
+                            if isinstance(y, (str, bytes, *_CONTAINERS)))
+        else:
+            n += 1
+    return n
 
 
-def _guard_cost(op, a, b) -> None:
-    for x in (a, b):
-        if type(x) is int and x.bit_length() > _MAX_BITS:
-            raise _TestFailed("integer too large")
-    if op is ast.Mult:
-        for seq, n in ((a, b), (b, a)):
-            if isinstance(seq, (str, bytes, list, tuple)) and type(n) is int and len(seq) * n > _MAX_LEN:
-                raise _TestFailed("product too large")
+def _text_bound(v, limit: int = _MAX_LEN) -> int:
+    """An upper bound on the length of str(v), repr(v) and ascii(v) for a plain value, counted without building
+    the text (a shared container as often as it occurs); stops counting past `limit`."""
+    n, todo = 0, [v]
+    while todo and n <= limit:
+        x = todo.pop()
+        t = type(x)
+        if t is str:
+            n += 10 * len(x) + 2  # ascii('\U0001f600') is 12 characters
+        elif t is bytes:
+            n += 4 * len(x) + 3
+        elif t is int:
+            n += x.bit_length() // 3 + 3  # octal digits, sign and prefix
+        elif t is float:
+            n += 330  # '%f' % 1e308 has 309 digits; a precision is counted separately
+        elif t is complex:
+            n += 700
+        elif isinstance(x, _CONTAINERS):
+            n += 16 + 4 * len(x)
+            if n <= limit:
+                todo.extend(itertools.chain(*x.items()) if isinstance(x, dict) else x)
+        else:
+            n += 16
+    return n
 
 
-def _eval_tree(tree, values: list):
-    kind = tree[0]
-    if kind == "const":
-        return tree[1]
-    if kind == "leaf":
-        i = tree[1]
-        if i >= len(values) or not isinstance(values[i], list) or len(values[i]) != 2:
+_FORMAT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d*)(?:\.(\*|\d*))?[hlL]?.", re.DOTALL)
+
+
+def _format_size(fmt: str | bytes, args) -> int:
+    """An upper bound on len(fmt % args): the format, every width and precision (also those given by `*`), and
+    for each conversion the longest text of any argument. `'%2000000000d' % 7` is refused before it is built."""
+    text = fmt.decode("latin-1") if isinstance(fmt, bytes) else fmt
+    values = [*args.values(), args] if isinstance(args, dict) else list(args) if type(args) is tuple else [args]
+    specs = _FORMAT_SPEC.findall(text)
+    size = len(text)
+    for field in itertools.chain(*specs):
+        if field == "*":
+            size += max((abs(v) for v in values if type(v) is int), default=0)
+        elif field:
+            size += int(field) if len(field) < 20 else _MAX_LEN + 1
+    widest = max((_text_bound(v) for v in values), default=0)
+    return size + len(specs) * widest
+
+
+class _Evaluator:
+    """Applies the tests' caller-side parts (see _AssertRewriter) to the values the sandbox reported.
+
+    Everything here runs in the caller on values the program chose, so every operation is bounded: one
+    operation builds at most _MAX_LEN elements, and one run's work (elements built, items iterated, big-integer
+    word products) stays under _MAX_WORK. Past that the test fails."""
+
+    def __init__(self):
+        self.left = _MAX_WORK
+        self.top: list = []  # the records of the report being judged ("top" operands live there)
+        self.top_values: dict = {}  # decoded once per report: a comprehension reads them for every item
+
+    def judge(self, tree, values: list) -> bool:
+        """Whether one report of an assert passes."""
+        self.top, self.top_values = values, {}
+        return bool(self.eval(tree, values))
+
+    def spend(self, n: int) -> None:
+        self.left -= n
+        if self.left < 0:
+            raise _TestFailed("too much work for the caller")
+
+    def _charge(self, v) -> None:
+        if isinstance(v, (str, bytes, range, *_CONTAINERS)):
+            self.spend(len(v) + 1)
+        elif type(v) is int:
+            self.spend(v.bit_length() // 64 + 1)
+        else:
+            self.spend(1)
+
+    def _guard(self, op, a, b) -> None:
+        """Refuse, before it runs, an operation whose result or cost is out of proportion."""
+        for x in (a, b):
+            if type(x) is int and x.bit_length() > _MAX_BITS:
+                raise _TestFailed("integer too large")
+        if type(a) is int and type(b) is int and op in (ast.Mult, ast.FloorDiv, ast.Mod):
+            self.spend((a.bit_length() // 64 + 1) * (b.bit_length() // 64 + 1))  # schoolbook cost, roughly
+        seqs = (str, bytes, list, tuple)
+        if op is ast.Mult:
+            for seq, n in ((a, b), (b, a)):
+                if isinstance(seq, seqs) and type(n) is int and n > 0:
+                    if n > _MAX_LEN or _deep_len(seq, _MAX_LEN // n) * n > _MAX_LEN:
+                        raise _TestFailed("product too large")
+                    self.spend(len(seq) * n)
+        elif op is ast.Add and isinstance(a, seqs) and isinstance(b, seqs):
+            if len(a) + len(b) > _MAX_LEN:
+                raise _TestFailed("sum too large")
+            self.spend(len(a) + len(b))
+        elif op is ast.Mod and isinstance(a, (str, bytes)):  # string formatting
+            size = _format_size(a, b)
+            if size > _MAX_LEN:
+                raise _TestFailed("formatted string too large")
+            self.spend(size)
+
+    @staticmethod
+    def _payload(rec):
+        """What an ["ok", payload] record holds; an ["err", why] (or malformed) one fails the test."""
+        if not isinstance(rec, list) or len(rec) != 2:
             raise _TestFailed("missing value")
-        status, payload = values[i]
+        status, payload = rec
         if status != "ok":
             raise _TestFailed(str(payload)[:200])
-        try:
-            return _decode(payload)
-        except ValueError as e:
-            raise _TestFailed(str(e)) from None
-    if kind == "not":
-        return not _eval_tree(tree[1], values)
-    if kind in ("and", "or"):
-        v = None
-        for sub in tree[1]:  # short-circuit like Python; an operand the test never needed may have raised
-            v = _eval_tree(sub, values)
-            if bool(v) != (kind == "and"):
-                return v
-        return v
-    if kind == "cmp":
-        operands, ops = tree[1], tree[2]
-        left = _eval_tree(operands[0], values)
-        for op, right_tree in zip(ops, operands[1:]):
-            right = _eval_tree(right_tree, values)
-            if not _apply(_OPS[op], left, right):
-                return False
-            left = right
-        return True
-    if kind == "unary":
-        return _apply(_UNARY[tree[1]], _eval_tree(tree[2], values))
-    if kind == "bin":
-        a, b = _eval_tree(tree[2], values), _eval_tree(tree[3], values)
-        _guard_cost(tree[1], a, b)
-        return _apply(_BINOPS[tree[1]], a, b)
-    if kind == "call":
-        args = [_eval_tree(a, values) for a in tree[2]]
-        return _apply(_FUNCS[tree[1]], *args, **tree[3])
-    if kind == "sub":
-        return _apply(operator.getitem, _eval_tree(tree[1], values), _eval_tree(tree[2], values))
-    raise _TestFailed("bad tree")
+        return payload
+
+    def _record(self, values, i):
+        """The payload of record i of a report."""
+        if not isinstance(values, list) or type(i) is not int or not 0 <= i < len(values):
+            raise _TestFailed("missing value")
+        return self._payload(values[i])
+
+    def items(self, iter_tree, env: dict, at_most: int) -> list:
+        """Up to `at_most` items of an iterable the caller evaluates itself."""
+        value = self.eval(iter_tree, [], env)
+        found = list(itertools.islice(_apply(iter, value), at_most))
+        self.spend(len(found))
+        return found
+
+    def eval(self, tree, values: list, env: dict | None = None):
+        kind = tree[0]
+        if kind == "const":
+            return tree[1]
+        if kind == "var":
+            if env is None or tree[1] not in env:
+                raise _TestFailed("unbound loop variable")
+            return env[tree[1]]
+        if kind == "top" and tree[1] in self.top_values:
+            return self.top_values[tree[1]]  # nothing here changes a value in place, so sharing it is safe
+        if kind in ("leaf", "top"):
+            try:
+                value = _decode(self._record(values if kind == "leaf" else self.top, tree[1]))
+            except ValueError as e:
+                raise _TestFailed(str(e)) from None
+            if kind == "top":
+                self.top_values[tree[1]] = value
+            return value
+        if kind == "not":
+            return not self.eval(tree[1], values, env)
+        if kind in ("and", "or"):
+            v = None
+            for sub in tree[1]:  # short-circuit like Python; an operand the test never needed may have raised
+                v = self.eval(sub, values, env)
+                if bool(v) != (kind == "and"):
+                    return v
+            return v
+        if kind == "cmp":
+            operands, ops = tree[1], tree[2]
+            left = self.eval(operands[0], values, env)
+            for op, right_tree in zip(ops, operands[1:]):
+                right = self.eval(right_tree, values, env)
+                if not _apply(_OPS[op], left, right):
+                    return False
+                left = right
+            return True
+        if kind == "unary":
+            return _apply(_UNARY[tree[1]], self.eval(tree[2], values, env))
+        if kind == "bin":
+            a, b = self.eval(tree[2], values, env), self.eval(tree[3], values, env)
+            self._guard(tree[1], a, b)
+            result = _apply(_BINOPS[tree[1]], a, b)
+            self._charge(result)
+            return result
+        if kind == "seq":
+            items = [self.eval(t, values, env) for t in tree[2]]
+            self.spend(len(items) + 1)
+            return tuple(items) if tree[1] == "tuple" else items
+        if kind == "call":
+            args = [self.eval(a, values, env) for a in tree[2]]
+            result = _apply(_FUNCS[tree[1]], *args, **tree[3])
+            self._charge(result)
+            return result
+        if kind == "comp":
+            return self._comp(tree, values, env)
+        if kind == "sub":
+            return _apply(operator.getitem, self.eval(tree[1], values, env), self.eval(tree[2], values, env))
+        raise _TestFailed("bad tree")
+
+    def _comp(self, tree, values, env):
+        _, kind, levels, elt, slot = tree
+        items = self._record(values, slot)
+        gen = self._walk(levels, elt, 0, items, env or {})
+        if kind == "gen":
+            return gen  # lazy, like Python's: all() and any() stop early, later operands may have failed
+        return _apply({"list": list, "set": set, "dict": dict}[kind], gen)
+
+    def _walk(self, levels, elt, depth, items, env):
+        """The elements of a comprehension, level `depth` on: the caller decides conditions and elements."""
+        if not isinstance(items, list):
+            raise _TestFailed("malformed value")
+        pattern, iter_tree, conds = levels[depth]
+        known = None
+        if iter_tree is not None:  # the sandbox must have gone through exactly the caller's items
+            known = self.items(iter_tree, env, len(items) + 1)
+            if len(known) != len(items):
+                raise _TestFailed("comprehension ran over other items")
+        for k, item in enumerate(items):
+            self.spend(1)
+            if not isinstance(item, list) or len(item) != 2:
+                raise _TestFailed("malformed value")
+            cond_values, inner = item
+            scope = env
+            if known is not None:
+                scope = dict(env)
+                _bind(pattern, known[k], scope)
+            if all(self.eval(c, cond_values, scope) for c in conds):
+                if depth + 1 < len(levels):
+                    yield from self._walk(levels, elt, depth + 1, self._payload(inner), scope)
+                else:
+                    parts = [self.eval(t, inner, scope) for t in elt]
+                    value = parts[0] if len(parts) == 1 else tuple(parts)
+                    self._charge(value)  # `[table for i in range(n)]` repeats the table n times
+                    yield value
 
 
 def _plan(tests) -> dict:
@@ -699,14 +1210,17 @@ def _plan(tests) -> dict:
     else:
         raise PonderError(f"code tests: expected assert source (str or list of str) or a list of "
                           f"{{'input','output'}} cases, got {type(tests).__name__}")
-    stmts: list[str] = []
-    trees: list = []
+    modules = []
     for k, chunk in enumerate(chunks):
         try:
-            mod = ast.parse(chunk)
+            modules.append(ast.parse(chunk))
         except SyntaxError as e:
             raise PonderError(f"code tests: test {k + 1} is not valid Python ({e.msg}, line {e.lineno})") from None
-        rw = _AssertRewriter(len(trees))
+    bound = _bound_names(modules)
+    stmts: list[str] = []
+    trees: list = []
+    for mod in modules:
+        rw = _AssertRewriter(len(trees), bound)
         mod = rw.visit(mod)
         trees.extend(rw.trees)
         for stmt in mod.body:
@@ -714,13 +1228,6 @@ def _plan(tests) -> dict:
     if not trees:
         raise PonderError("code tests: no assert statements found (a test that cannot fail checks nothing)")
     return {"mode": "assert", "stmts": stmts, "trees": trees}
-
-
-def _normalise_output(text: str) -> list[str]:
-    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
-    while lines and not lines[-1]:
-        lines.pop()
-    return lines
 
 
 def _judge_asserts(plan: dict, run: dict, code: str) -> Verdict:
@@ -743,14 +1250,15 @@ def _judge_asserts(plan: dict, run: dict, code: str) -> Verdict:
     n = len(plan["trees"])
     seen = [0] * n
     ok = [True] * n
+    evaluator = _Evaluator()  # one work budget for the whole run
     for r in records:
         i = r.get("t")
         if type(i) is not int or not 0 <= i < n or not isinstance(r.get("v"), list):
             continue
         seen[i] += 1
         try:
-            ok[i] = ok[i] and bool(_eval_tree(plan["trees"][i], r["v"]))
-        except _TestFailed:
+            ok[i] = ok[i] and evaluator.judge(plan["trees"][i], r["v"])
+        except (_TestFailed, RecursionError):
             ok[i] = False
     passed = [s > 0 and o for s, o in zip(seen, ok)]
     if not all(passed):
@@ -772,7 +1280,11 @@ def _judge_stdio(plan: dict, runs: list, code: str) -> Verdict:
             return Verdict(False, code, "sandbox violation")
         if run["status"] != 0:
             return Verdict(False, code, "crashed")
-        if run["overflow"] or _normalise_output(run["stdout"] or "") != _normalise_output(case["output"]):
+        expected = case["output"]
+        # output may be padded with whitespace (normalised away), but not flooded
+        limit = 2 * len(expected.encode("utf-8", "replace")) + 65536
+        if (run["overflow"] or type(run.get("stdout_bytes")) is not int or run["stdout_bytes"] > limit
+                or run.get("stdout_digest") != _output_digest(expected)):
             return Verdict(False, code, f"failed test {k + 1}")
     return Verdict(True, code, f"passed {n}/{n}")
 
@@ -789,8 +1301,8 @@ def _run_plan(code: str, plan: dict, *, timeout: float, iso: dict, memory_mb: in
     uid = _sandbox_uid() if iso["uid_drop"] else None
     workdir = tempfile.mkdtemp(prefix="ponder-sbx-")
     if plan["mode"] == "stdio":
-        cases = [{"input": c["input"], "cap": 2 * len(c["output"].encode("utf-8", "replace")) + 65536}
-                 for c in plan["cases"]]
+        # the inputs only: nothing derived from an expected output (not even its length) enters the sandbox
+        cases = [{"input": c["input"]} for c in plan["cases"]]
     else:
         cases = [{"input": None}]
     spec = {"nonce": nonce, "mode": plan["mode"], "code": code, "stmts": plan.get("stmts", []), "cases": cases,
@@ -798,7 +1310,7 @@ def _run_plan(code: str, plan: dict, *, timeout: float, iso: dict, memory_mb: in
             "fsize": FSIZE_MB << 20, "uid": uid, "pidns": iso["pidns"], "audit": iso["audit"],
             # root keeping its uid is exempt from RLIMIT_NPROC: then the audit fence refuses fork instead
             "nofork": iso["audit"] and uid is None and os.geteuid() == 0,
-            "report_cap": MAX_REPORT_BYTES, "cwd": workdir}
+            "report_cap": MAX_REPORT_BYTES, "stdout_cap": MAX_STDOUT_BYTES, "cwd": workdir}
     payload = json.dumps(spec).encode()
     # the caller's own deadline only matters if the harness itself wedges (e.g. a starved machine)
     wall = (float(timeout) + 1.0) * len(cases) + 30.0
