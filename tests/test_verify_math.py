@@ -413,3 +413,175 @@ def test_check_math_many_keeps_order():
     assert [v.correct for v in out] == [i % 3 != 0 for i in range(30)] + [True, False]
     assert [v.extracted for v in out[:3]] == ["0", "1", "2"]
     assert check_math_many(["\\boxed{1}"], []) == [Verdict(False, None, "bad input")]
+
+
+def test_exact_roots_of_huge_numbers_stay_within_the_timeout():
+    # roots of 100,000-bit integers used to take seconds per term, past any timeout
+    huge = "\\sqrt{4^{24999}4^{24999}}"
+    t0 = time.monotonic()
+    assert not check_math(f"\\boxed{{{huge}}}", "1", timeout=0.5).correct
+    assert not check_math("\\boxed{" + "+".join([huge] * 8) + "}", "1", timeout=1.0).correct
+    assert answers_equal("\\sqrt{4^{33332}}", "1", timeout=0.5) is False
+    assert time.monotonic() - t0 < 2.5
+    t0 = time.monotonic()
+    canonical_key(huge)
+    canonical_key("\\sqrt[3]{(2^{33000}+1)^3}")
+    assert time.monotonic() - t0 < 0.1  # a key is cheap: big exact values keep their form
+    # still exact where it matters: the root of a 99,000-bit cube is 2^33000 + 1, not 2^33000
+    assert answers_equal("\\sqrt[3]{(2^{33000}+1)^3}", "2^{33000}+1", timeout=5)
+    assert not answers_equal("\\sqrt[3]{(2^{33000}+1)^3}", "2^{33000}", timeout=5)
+    # many such roots in one answer: the deadline is checked between (and inside) them
+    many = "+".join(["\\sqrt[3]{(2^{33000}+1)^3}"] * 36)
+    t0 = time.monotonic()
+    v = check_math(f"\\boxed{{{many}}}", "2^{33000}", timeout=0.5)
+    assert time.monotonic() - t0 < 1.0 and not v.correct
+
+
+@pytest.mark.parametrize(
+    "a,b,equal",
+    [
+        ("1,000", "1", False),
+        ("1,000", "1000", True),
+        ("3,500", "3.5", False),
+        ("12,000", "12", False),
+        ("1,500", "1.5", False),
+        ("-1,000", "-1", False),
+        ("1,234,567", "1234567", True),
+        ("1,5", "1.5", True),  # a decimal comma (not three digits after it)
+        ("1,25", "1.25", True),
+        ("0,125", "0.125", True),  # no thousands reading with a zero first group
+        ("0,125", "125", False),
+    ],
+)
+def test_comma_with_three_digits_is_only_a_thousands_separator(a, b, equal):
+    assert answers_equal(a, b, timeout=10) is equal
+    assert answers_equal(b, a, timeout=10) is equal
+    assert check_math(f"The answer is $\\boxed{{{a}}}$.", b, timeout=10).correct is equal
+
+
+@pytest.mark.parametrize(
+    "pred",
+    ["3 4", "3\\,4", "3~4", "3\\quad4", "3 \\ 4", "3 \\text{ } 4", "3\\text{ or else }4", "-3 4"],
+)
+def test_juxtaposed_numbers_are_not_a_product(pred):
+    for gold in ("12", "34", "-12", "-34"):
+        assert not answers_equal(pred, gold, timeout=10), (pred, gold)
+        assert not check_math(f"The answer is $\\boxed{{{pred}}}$.", gold, timeout=10).correct
+    assert canonical_key(pred) != canonical_key("34")
+
+
+def test_juxtaposition_with_units_text_and_symbols():
+    assert not check_math("2 3 5", "30").correct
+    for units in ("2 \\text{ hours } 30 \\text{ minutes}", "2 \\text{ hours and } 30 \\text{ minutes}"):
+        assert not check_math(f"\\boxed{{{units}}}", "60").correct
+    # a number times a symbol, a bracket, a root, pi, a fraction (mixed number) is still a product
+    for a, b in [
+        ("2\\sqrt{2}", "\\sqrt{8}"),
+        ("3x", "x+x+x"),
+        ("2(3+1)", "8"),
+        ("2 \\pi", "\\pi+\\pi"),
+        ("2 \\frac{1}{2}", "2.5"),
+        ("1 000", "1000"),
+        ("5 \\text{ cm}", "5"),
+    ]:
+        assert answers_equal(a, b, timeout=10), (a, b)
+
+
+@pytest.mark.parametrize(
+    "a,b,equal",
+    [
+        ("2¹⁰", "1024", True),
+        ("2¹⁰", "2", False),
+        ("10¹²", "10^{12}", True),
+        ("x²³", "x^{23}", True),
+        ("x²³", "x^6", False),
+        ("10⁻³", "0.001", True),
+        ("3²", "9", True),
+        ("2½", "2.5", True),
+        ("2½", "1", False),
+        ("-2½", "-\\frac52", True),
+        ("½", "0.5", True),
+        ("3⅝", "\\frac{29}{8}", True),
+        ("3 × ½", "1.5", True),
+    ],
+)
+def test_unicode_superscript_runs_and_mixed_vulgar_fractions(a, b, equal):
+    assert answers_equal(a, b, timeout=10) is equal
+    assert check_math(f"The answer is $\\boxed{{{a}}}$.", b, timeout=10).correct is equal
+
+
+@pytest.mark.parametrize(
+    "a,b,equal",
+    [
+        ("\\lfloor 3.5 \\rfloor", "3", True),
+        ("\\lfloor 3.5 \\rfloor", "3.5", False),
+        ("\\left\\lfloor\\frac{10}{3}\\right\\rfloor", "3", True),
+        ("\\lceil \\frac{7}{2} \\rceil", "4", True),
+        ("\\lceil \\frac{7}{2} \\rceil", "\\frac72", False),
+        ("\\lfloor -3.5 \\rfloor", "-4", True),
+        ("\\lfloor \\sqrt{10} \\rfloor", "3", True),
+        ("\\lfloor \\sqrt{10} \\rfloor", "\\sqrt{10}", False),
+        ("\\lceil \\pi \\rceil", "4", True),
+        ("2\\lfloor 3.5 \\rfloor", "6", True),
+        ("\\operatorname{floor}(3.5)", "3", True),
+        ("\\lfloor x \\rfloor", "x", False),
+        ("\\lfloor 2x \\rfloor", "2\\lfloor x \\rfloor", False),  # equal at some points only
+    ],
+)
+def test_floor_and_ceiling(a, b, equal):
+    assert answers_equal(a, b, timeout=10) is equal
+    assert answers_equal(b, a, timeout=10) is equal
+    assert check_math(f"The answer is $\\boxed{{{a}}}$.", b, timeout=10).correct is equal
+
+
+@pytest.mark.parametrize(
+    "a,b,equal",
+    [
+        ("\\sin 30^\\circ", "\\frac12", True),
+        ("\\cos 60^{\\circ}", "0.5", True),
+        ("\\tan 45^\\circ", "1", True),
+        ("\\sin 30°", "0.5", True),
+        ("\\cos(20^\\circ)", "\\sin 70^\\circ", True),
+        ("\\sin^2 45^\\circ", "\\frac12", True),
+        ("\\sin 30^\\circ", "\\sin 30", False),
+        ("90^\\circ", "90", True),  # outside a trig function a degree sign is still just dropped
+        ("90°", "90", True),
+    ],
+)
+def test_degrees_inside_trig_functions(a, b, equal):
+    assert answers_equal(a, b, timeout=10) is equal
+    assert check_math(f"The answer is $\\boxed{{{a}}}$.", b, timeout=10).correct is equal
+
+
+def test_bmod_is_the_remainder():
+    assert check_math("\\boxed{7 \\bmod 4}", "3").correct
+    assert not check_math("\\boxed{7 \\bmod 4}", "7").correct
+    assert not check_math("\\boxed{7 \\bmod 4}", "4").correct
+    assert answers_equal("-1 \\bmod 4", "3")
+    assert answers_equal("2 \\cdot 7 \\bmod 4", "2")
+    assert answers_equal("9 \\pmod{11}", "9")  # a congruence's modulus is still dropped
+
+
+@pytest.mark.parametrize(
+    "pred,gold,correct",
+    [
+        ("4 = 3", "3", True),  # a chain answers its last value (graders' and math-verify's reading) ...
+        ("4 = 3", "4", False),  # ... and only that one: a false step is no hedge
+        ("3 \\approx 4", "3", True),  # the exact value before "≈" is the answer
+        ("3 \\approx 4", "4", False),
+        ("7 \\equiv 2 \\pmod{4}", "2", False),  # a congruence is checked when it has a modulus
+        ("2^{10} \\equiv 1 \\pmod{3}", "1", True),  # ... and then answers its right-hand side
+        ("x \\equiv 3 \\pmod{7}", "3", True),
+        ("x = 5+5+1 = 7 = 11", "11", True),
+        ("x = 5+5+1 = 7 = 11", "7", False),
+        ("x = 3", "3", True),
+        ("x = 2 + 3 = 5", "5", True),
+        ("\\sqrt{8} = 2\\sqrt{2}", "2\\sqrt2", True),
+        ("\\frac{1}{3} \\approx 0.333", "\\frac13", True),
+        ("\\frac{1}{3} \\approx 0.333", "0.333", False),
+        ("x \\approx 3.14", "3.14", True),
+    ],
+)
+def test_a_chain_answers_its_last_value_only(pred, gold, correct):
+    assert check_math(f"The answer is $\\boxed{{{pred}}}$.", gold, timeout=10).correct is correct
+    assert answers_equal(pred, gold, timeout=10) is correct
