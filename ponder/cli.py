@@ -4,21 +4,65 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 
 from .errors import PonderError
 
 
+# ---- argument types: a bad number is one line naming its flag (argparse adds "argument --steps: ") -------
+def _int(text: str, lo: int, what: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if v < lo:
+        raise argparse.ArgumentTypeError(f"must be {what}, got {v}")
+    return v
+
+
+def _positive_int(text: str) -> int:
+    return _int(text, 1, "a positive integer")
+
+
+def _nonneg_int(text: str) -> int:
+    return _int(text, 0, "an integer >= 0")
+
+
+def _seed(text: str) -> int:
+    v = _int(text, 0, "an integer >= 0")
+    if v >= 2**32:
+        raise argparse.ArgumentTypeError(f"must be below 2**32, got {v}")
+    return v
+
+
+def _finite_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return v
+
+
+def _positive_float(text: str) -> float:
+    v = _finite_float(text)
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return v
+
+
 def _add_sampling(p: argparse.ArgumentParser, max_new: int = 256, temperature: float = 0.0):
     g = p.add_argument_group("sampling")
-    g.add_argument("--max-new-tokens", type=int, default=max_new, help="tokens to generate at most (default %(default)s)")
-    g.add_argument("--temperature", type=float, default=temperature,
+    g.add_argument("--max-new-tokens", type=_positive_int, default=max_new, help="tokens to generate at most (default %(default)s)")
+    g.add_argument("--temperature", type=_finite_float, default=temperature,
                    help="0 = greedy (default %(default)s)")
-    g.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass (default 1.0 = off)")
-    g.add_argument("--top-k", type=int, default=0, help="keep the k most likely tokens (default 0 = off)")
-    g.add_argument("--min-p", type=float, default=0.0, help="drop tokens below min_p x the top probability")
+    g.add_argument("--top-p", type=_finite_float, default=1.0, help="nucleus sampling mass (default 1.0 = off)")
+    g.add_argument("--top-k", type=_nonneg_int, default=0, help="keep the k most likely tokens (default 0 = off)")
+    g.add_argument("--min-p", type=_finite_float, default=0.0, help="drop tokens below min_p x the top probability")
     g.add_argument("--stop", action="append", default=None, help="stop string (repeatable)")
-    g.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same samples")
+    g.add_argument("--seed", type=_seed, default=0, help="random seed; the same seed gives the same samples")
 
 
 def _model_arg(p, default="tiny"):
@@ -54,7 +98,7 @@ def cmd_generate(a):
 
 def cmd_chat(a):
     from . import checkpoint
-    from .engine import stream_chat
+    from .engine import stream
 
     model, tok = checkpoint.load(a.model, dtype=a.dtype, device=a.device)
     messages = [{"role": "system", "content": a.system}] if a.system else []
@@ -68,9 +112,16 @@ def cmd_chat(a):
             break
         messages.append({"role": "user", "content": line})
         print("model> ", end="", flush=True)
-        reply = stream_chat(model, tok, messages, max_new_tokens=a.max_new_tokens, temperature=a.temperature,
-                            top_p=a.top_p, top_k=a.top_k, min_p=a.min_p, seed=a.seed,
-                            on_text=lambda t: print(t, end="", flush=True))
+        reply = ""
+        for piece in stream(model, tok, messages, max_new_tokens=a.max_new_tokens, temperature=a.temperature,
+                            top_p=a.top_p, top_k=a.top_k, min_p=a.min_p, seed=a.seed):
+            cut = min((i for i in ((reply + piece).find(x) for x in a.stop or []) if i >= 0), default=-1)
+            if cut >= 0:  # a --stop string: the reply ends before it
+                print((reply + piece)[len(reply):cut], end="", flush=True)
+                reply = (reply + piece)[:cut]
+                break
+            print(piece, end="", flush=True)
+            reply += piece
         print()
         messages.append({"role": "assistant", "content": reply})
 
@@ -163,13 +214,14 @@ def cmd_sft(a):
     model, tok = checkpoint.load(a.model, dtype=a.dtype, device=a.device)
     train = TrainConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, warmup=max(1, a.steps // 10),
                         seq_len=a.seq_len, seed=a.seed)
-    final = sft(model, tok, rows, a.out, train=train, packing=a.packing, progress=not a.quiet)
+    final = sft(model, tok, rows, a.out, train=train, packing=a.packing, progress=not a.quiet, model_path=a.model)
     cut = f" ({final['examples_cut']} cut at --seq-len {a.seq_len})" if final["examples_cut"] else ""
     print(f"sft: {len(rows)} examples{cut}, final loss {final['loss']:.4f}; checkpoint: {a.out}/checkpoint")
 
 
 def cmd_distill(a):
     from . import checkpoint
+    from .tasks import default_reward
     from .tasks.data import load_items
     from .train import TrainConfig, distill
     from .verify.registry import get_reward
@@ -177,12 +229,12 @@ def cmd_distill(a):
     teacher, ttok = checkpoint.load(a.teacher, dtype=a.dtype, device=a.device)
     student, stok = checkpoint.load(a.model, dtype=a.dtype, device=a.device)
     items = load_items(a.data or a.task, split="train", n=a.n, seed=a.seed)
-    reward = get_reward(a.reward)
+    reward = get_reward(a.reward or default_reward(None if a.data else a.task))
     train = TrainConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, warmup=max(1, a.steps // 10),
                         seq_len=a.seq_len, seed=a.seed)
     rep = distill(teacher, ttok, student, stok, items, lambda text, it: reward(text, it).correct, k=a.k,
                   temperature=a.temperature, max_new_tokens=a.max_new_tokens, seed=a.seed, run_dir=a.out,
-                  train=train, progress=not a.quiet)
+                  train=train, progress=not a.quiet, model_path=a.model)
     print(json.dumps(rep) if a.json else
           f"distill: kept {rep['kept']} of {rep['sampled']} teacher samples ({rep['kept_fraction']:.1%}), "
           f"{rep['prompts_with_a_kept_sample']}/{rep['prompts']} prompts; checkpoint: {a.out}/checkpoint")
@@ -246,11 +298,11 @@ def cmd_grpo(a):
         print(obj.explain(objective_for(a.preset, over, a.max_new_tokens)))
         return
     train = _grpo_trainer(a)
-    if a.resume:
+    if a.resume:  # steps 0: up to the saved run's own
         run = train(GRPOConfig(steps=a.steps or 0), a.resume, resume=True, progress=not a.quiet)
     else:
         cfg = GRPOConfig(model=a.model, task=None if a.data else a.task, data=a.data, eval_data=a.eval_data,
-                         reward=a.reward, preset=a.preset, objective=over, steps=a.steps or 60,
+                         reward=a.reward, preset=a.preset, objective=over, steps=60 if a.steps is None else a.steps,
                          prompts_per_step=a.prompts_per_step, group_size=a.group_size,
                          max_new_tokens=a.max_new_tokens, temperature=a.temperature, lr=a.lr, seed=a.seed,
                          eval_every=a.eval_every, eval_n=a.eval_n, save_every=a.save_every,
@@ -318,7 +370,9 @@ def cmd_eval(a):
 
     items = load_items(a.data or a.task, split=a.split, n=a.limit, seed=a.seed)
     if a.reward is None:  # countdown answers are expressions checked by evaluation, not compared as values
-        a.reward = "countdown" if not a.data and a.task == "countdown" else "math"
+        from .tasks import default_reward
+
+        a.reward = default_reward(None if a.data else a.task)
     models = _load_models(a.model or ["tiny"], a.dtype, a.device)
     if a.sweep and a.ray is not None:
         raise PonderError("--sweep does not run on Ray yet; drop --ray")
@@ -406,8 +460,15 @@ def cmd_report(a):
 
 
 # ---- parser --------------------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line, like every other error (the usage itself is in --help)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="ponder",
         description="Build reasoning language models: pretrain, SFT, RL with verifiable rewards (GRPO family), "
                     "test-time scaling and honest evaluation. Every command takes --help.",
@@ -421,7 +482,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("prompt", nargs="+", help="prompt text (repeat for a batch)")
     _model_arg(g)
     _add_sampling(g, max_new=128)
-    g.add_argument("-n", type=int, default=1, help="samples per prompt (default 1)")
+    g.add_argument("-n", type=_positive_int, default=1, help="samples per prompt (default 1)")
     g.add_argument("--chat", action="store_true", help="render each prompt as a user chat message")
     g.add_argument("--completion-only", action="store_true", help="print only the completion, not the prompt")
     g.add_argument("--json", action="store_true", help="print results as JSON")
@@ -447,19 +508,19 @@ def build_parser() -> argparse.ArgumentParser:
                                     "recipe of the built-in tiny model.")
     pt.add_argument("--out", "-o", required=True, help="run directory (config, metrics.jsonl, checkpoint/)")
     pt.add_argument("--resume", action="store_true", help="continue the run in --out")
-    pt.add_argument("--steps", type=int, default=None, help="optimizer steps (recipe default if omitted)")
-    pt.add_argument("--docs", type=int, default=None, help="corpus documents")
+    pt.add_argument("--steps", type=_positive_int, default=None, help="optimizer steps (recipe default if omitted)")
+    pt.add_argument("--docs", type=_positive_int, default=None, help="corpus documents")
     pt.add_argument("--terse-share", type=_terse_share, default=None, metavar="SHARE|N:SHARE,...",
                     help="share of task documents answered tersely: one number, or per number of operations "
                          "in the solution, e.g. 2:0.15,3:0.85,4:0.85")
-    pt.add_argument("--batch-size", type=int, default=None)
-    pt.add_argument("--seq-len", type=int, default=None)
-    pt.add_argument("--lr", type=float, default=None)
-    pt.add_argument("--hidden", type=int, default=None, help="hidden size (heads = hidden/32)")
-    pt.add_argument("--layers", type=int, default=None)
+    pt.add_argument("--batch-size", type=_positive_int, default=None)
+    pt.add_argument("--seq-len", type=_positive_int, default=None)
+    pt.add_argument("--lr", type=_positive_float, default=None)
+    pt.add_argument("--hidden", type=_positive_int, default=None, help="hidden size (heads = hidden/32)")
+    pt.add_argument("--layers", type=_positive_int, default=None)
     pt.add_argument("--vocab", type=int, default=512, help="tokenizer vocabulary size")
-    pt.add_argument("--seed", type=int, default=None)
-    pt.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    pt.add_argument("--seed", type=_seed, default=None)
+    pt.add_argument("--threads", type=_positive_int, default=None, help="torch CPU threads")
     pt.add_argument("--compile", action="store_true",
                     help="torch.compile the training forward (about 1.3x faster on CPU after a minute of "
                          "compilation; not bit-identical to the shipped eager recipe)")
@@ -472,13 +533,13 @@ def build_parser() -> argparse.ArgumentParser:
     _model_arg(sf)
     sf.add_argument("--data", required=True, help="JSONL with prompt and response fields")
     sf.add_argument("--out", "-o", required=True, help="run directory")
-    sf.add_argument("--steps", type=int, default=200)
-    sf.add_argument("--batch-size", type=int, default=16)
-    sf.add_argument("--lr", type=float, default=1e-3)
-    sf.add_argument("--seq-len", type=int, default=256)
+    sf.add_argument("--steps", type=_positive_int, default=200)
+    sf.add_argument("--batch-size", type=_positive_int, default=16)
+    sf.add_argument("--lr", type=_positive_float, default=1e-3)
+    sf.add_argument("--seq-len", type=_positive_int, default=256)
     sf.add_argument("--packing", action="store_true", help="pack several examples into each row (each attends only to itself, positions from 0: "
                          "the same loss as unpacked, less padding)")
-    sf.add_argument("--seed", type=int, default=0)
+    sf.add_argument("--seed", type=_seed, default=0)
     sf.add_argument("--quiet", action="store_true")
     sf.set_defaults(fn=cmd_sft)
 
@@ -490,17 +551,18 @@ def build_parser() -> argparse.ArgumentParser:
     src = ds.add_mutually_exclusive_group()
     src.add_argument("--task", default="arith")
     src.add_argument("--data", default=None, help="JSONL/Parquet with prompt (or problem) and answer")
-    ds.add_argument("--reward", default="math", help="verifier deciding what is kept (default math)")
-    ds.add_argument("-n", type=int, default=200, help="prompts")
-    ds.add_argument("-k", type=int, default=4, help="teacher samples per prompt")
-    ds.add_argument("--temperature", type=float, default=0.8)
-    ds.add_argument("--max-new-tokens", type=int, default=128)
+    ds.add_argument("--reward", default=None, help="verifier deciding what is kept (default: countdown for the "
+                                                  "countdown task, else math)")
+    ds.add_argument("-n", type=_positive_int, default=200, help="prompts")
+    ds.add_argument("-k", type=_positive_int, default=4, help="teacher samples per prompt")
+    ds.add_argument("--temperature", type=_finite_float, default=0.8)
+    ds.add_argument("--max-new-tokens", type=_positive_int, default=128)
     ds.add_argument("--out", "-o", required=True)
-    ds.add_argument("--steps", type=int, default=100)
-    ds.add_argument("--batch-size", type=int, default=16)
-    ds.add_argument("--lr", type=float, default=1e-3)
-    ds.add_argument("--seq-len", type=int, default=256)
-    ds.add_argument("--seed", type=int, default=0)
+    ds.add_argument("--steps", type=_positive_int, default=100)
+    ds.add_argument("--batch-size", type=_positive_int, default=16)
+    ds.add_argument("--lr", type=_positive_float, default=1e-3)
+    ds.add_argument("--seq-len", type=_positive_int, default=256)
+    ds.add_argument("--seed", type=_seed, default=0)
     ds.add_argument("--json", action="store_true")
     ds.add_argument("--quiet", action="store_true")
     ds.set_defaults(fn=cmd_distill)
@@ -510,8 +572,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex = dsub.add_parser("export", help="write N problems of a task split to JSONL")
     ex.add_argument("task", help="arith | word | countdown")
     ex.add_argument("--split", default="test", help="train | test (default test)")
-    ex.add_argument("--n", type=int, default=100)
-    ex.add_argument("--seed", type=int, default=0)
+    ex.add_argument("--n", type=_positive_int, default=100)
+    ex.add_argument("--seed", type=_seed, default=0)
     ex.add_argument("-o", "--output", required=True, help="output JSONL (written atomically)")
     ex.set_defaults(fn=cmd_data_export)
 
@@ -525,28 +587,29 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--task", default="arith", help="built-in task (arith | word | countdown)")
     src.add_argument("--data", default=None, help="JSONL/Parquet with prompt (or problem) and answer")
     gr.add_argument("--eval-data", default=None, help="held-out file for --data runs")
-    gr.add_argument("--reward", default="math", help="reward spec, e.g. math or 'math+0.1*format'")
+    gr.add_argument("--reward", default=None, help="reward spec, e.g. math or 'math+0.1*format' (default: countdown "
+                                                  "for the countdown task, else math)")
     gr.add_argument("--preset", default="grpo", help="grpo | dr_grpo | dapo | gspo | rloo | reinforce")
     gr.add_argument("--set", action="append", metavar="PART=VALUE",
                     help="override an objective part, e.g. --set clip=dual --set beta=0.01 (repeatable)")
     gr.add_argument("--group-filter", action="store_true", help="dynamic sampling: drop equal-reward groups")
     gr.add_argument("--curriculum", action="store_true", help="skip prompts always or never solved")
     gr.add_argument("--explain", action="store_true", help="print the objective and exit")
-    gr.add_argument("--steps", type=int, default=None, help="train to this step (default 60)")
-    gr.add_argument("--prompts-per-step", type=int, default=8)
-    gr.add_argument("--group-size", type=int, default=8)
-    gr.add_argument("--max-new-tokens", type=int, default=96)
-    gr.add_argument("--temperature", type=float, default=1.0)
-    gr.add_argument("--lr", type=float, default=2e-4)
-    gr.add_argument("--micro-batch", type=int, default=64, help="sequences per forward/backward at most")
-    gr.add_argument("--micro-batch-tokens", type=int, default=8192,
+    gr.add_argument("--steps", type=_positive_int, default=None, help="train to this step (default 60)")
+    gr.add_argument("--prompts-per-step", type=_positive_int, default=8)
+    gr.add_argument("--group-size", type=_positive_int, default=8)
+    gr.add_argument("--max-new-tokens", type=_positive_int, default=96)
+    gr.add_argument("--temperature", type=_finite_float, default=1.0)
+    gr.add_argument("--lr", type=_positive_float, default=2e-4)
+    gr.add_argument("--micro-batch", type=_positive_int, default=64, help="sequences per forward/backward at most")
+    gr.add_argument("--micro-batch-tokens", type=_nonneg_int, default=8192,
                     help="completion tokens (rows x longest completion) per forward/backward at most, to bound "
                          "memory; rows are sorted by length so each micro-batch pads only to its own longest "
                          "row (0: no limit)")
-    gr.add_argument("--eval-every", type=int, default=20)
-    gr.add_argument("--eval-n", type=int, default=200, help="held-out problems for greedy accuracy")
-    gr.add_argument("--save-every", type=int, default=20)
-    gr.add_argument("--seed", type=int, default=0)
+    gr.add_argument("--eval-every", type=_positive_int, default=20)
+    gr.add_argument("--eval-n", type=_positive_int, default=200, help="held-out problems for greedy accuracy")
+    gr.add_argument("--save-every", type=_positive_int, default=20)
+    gr.add_argument("--seed", type=_seed, default=0)
     gr.add_argument("--chat", action="store_true", help="wrap prompts in the chat template")
     gr.add_argument("--stop-on-alarm", action="store_true", help="checkpoint and stop when an alarm fires")
     gr.add_argument("--out", "-o", default="runs/grpo", help="run directory")
@@ -555,8 +618,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="one-step off-policy: generate step t+1 while step t trains (ratio vs the sampler)")
     gr.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                     help="rollouts and rewards on Ray actors; no ADDRESS starts a local Ray instance")
-    gr.add_argument("--ray-workers", type=int, default=2, help="Ray actors for --ray (default 2)")
-    gr.add_argument("--nproc", type=int, default=1,
+    gr.add_argument("--ray-workers", type=_positive_int, default=2, help="Ray actors for --ray (default 2)")
+    gr.add_argument("--nproc", type=_positive_int, default=1,
                     help="data-parallel learner ranks spawned here (gloo on CPU); torchrun sets its own")
     gr.add_argument("--fsdp", action="store_true",
                     help="with --nproc/torchrun: shard parameters, gradients and optimizer state (FSDP2); each "
@@ -571,8 +634,8 @@ def build_parser() -> argparse.ArgumentParser:
     de.add_argument("--model", default=None, help="checkpoint (default: the built-in tiny model)")
     de.add_argument("--task", default=None, help="arith | word | countdown (default arith)")
     de.add_argument("--preset", default=None, help="RL preset (default grpo)")
-    de.add_argument("--steps", type=int, default=None, help="RL steps")
-    de.add_argument("--seed", type=int, default=None)
+    de.add_argument("--steps", type=_positive_int, default=None, help="RL steps")
+    de.add_argument("--seed", type=_seed, default=None)
     de.add_argument("--out", "-o", default=None, help="run directory (default runs/demo-<time>)")
     de.add_argument("--quick", action="store_true", help="a CI-sized run of the same code path")
     de.add_argument("--json", action="store_true", help="print the summary as one JSON object")
@@ -585,11 +648,11 @@ def build_parser() -> argparse.ArgumentParser:
     ve.add_argument("kind", choices=["math", "code", "countdown", "constraints", "format"], help="verifier")
     ve.add_argument("input", help="input JSONL")
     ve.add_argument("-o", "--output", default=None, help="output JSONL (written atomically)")
-    ve.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    ve.add_argument("--workers", type=_positive_int, default=None, help="processes (default: all cores)")
     ve.add_argument("--json", action="store_true", help="print the summary as JSON")
     ve.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                     help="run on Ray actors (no ADDRESS: a private local Ray instance)")
-    ve.add_argument("--ray-workers", type=int, default=2, help="Ray actors (default 2)")
+    ve.add_argument("--ray-workers", type=_positive_int, default=2, help="Ray actors (default 2)")
     ve.set_defaults(fn=cmd_verify)
 
     ev = sub.add_parser("eval", help="evaluate with test-time methods; pass@k, maj@k with intervals; --sweep curves",
@@ -604,40 +667,40 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--task", default="arith", help="built-in task (default arith)")
     src.add_argument("--data", default=None, help="JSONL/Parquet with prompt (or problem) and answer")
     ev.add_argument("--split", default="test")
-    ev.add_argument("--limit", type=int, default=200, help="problems (default 200)")
+    ev.add_argument("--limit", type=_positive_int, default=200, help="problems (default 200)")
     ev.add_argument("--method", default="sampling",
                     help="greedy | sampling | self_consistency | best_of_n | self_refine | budget_forcing | effort")
-    ev.add_argument("--n", type=int, default=1, help="samples (or runs) per problem")
+    ev.add_argument("--n", type=_positive_int, default=1, help="samples (or runs) per problem")
     ev.add_argument("--k", default="1", help="k values for pass@k / maj@k, e.g. 1,4,16 (each <= n)")
-    ev.add_argument("--max-new-tokens", type=int, default=128)
-    ev.add_argument("--temperature", type=float, default=None, help="default depends on the method")
-    ev.add_argument("--top-p", type=float, default=1.0)
-    ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--max-new-tokens", type=_positive_int, default=128)
+    ev.add_argument("--temperature", type=_finite_float, default=None, help="default depends on the method")
+    ev.add_argument("--top-p", type=_finite_float, default=1.0)
+    ev.add_argument("--seed", type=_seed, default=0)
     ev.add_argument("--reward", default=None, help="verifier/reward spec (default: countdown for the countdown "
                                                   "task, else math)")
     ev.add_argument("--chat", action="store_true", help="wrap prompts in the chat template")
-    ev.add_argument("--votes", type=int, default=None, help="self-consistency: samples voted over")
+    ev.add_argument("--votes", type=_positive_int, default=None, help="self-consistency: samples voted over")
     ev.add_argument("--weighted", action="store_true", help="self-consistency: log-prob-weighted vote")
     ev.add_argument("--early-stop", action="store_true", help="self-consistency: stop at a strict majority")
-    ev.add_argument("--candidates", type=int, default=None, help="best-of-N: candidates")
+    ev.add_argument("--candidates", type=_positive_int, default=None, help="best-of-N: candidates")
     ev.add_argument("--scorer", default=None, help="best-of-N / refine scorer: logprob | likelihood | judge | reward spec")
     ev.add_argument("--judge-model", default=None, help="checkpoint used as rubric judge (scorer judge)")
     ev.add_argument("--rubric", default="Score the correctness and clarity of the answer.")
-    ev.add_argument("--rounds", type=int, default=None, help="self-refine rounds")
-    ev.add_argument("--budget", type=int, default=None, help="budget forcing: thinking token cap")
-    ev.add_argument("--waits-bf", type=int, default=None, help="budget forcing: 'Wait' extensions")
+    ev.add_argument("--rounds", type=_positive_int, default=None, help="self-refine rounds")
+    ev.add_argument("--budget", type=_positive_int, default=None, help="budget forcing: thinking token cap")
+    ev.add_argument("--waits-bf", type=_nonneg_int, default=None, help="budget forcing: 'Wait' extensions")
     ev.add_argument("--effort", default=None, help="effort level: low | medium | high")
     ev.add_argument("--sweep", action="store_true", help="draw test-time scaling curves instead")
     ev.add_argument("--ns", default="1,2,4,8,16", help="--sweep: N values for parallel methods")
     ev.add_argument("--budgets", default="16,32,64,128", help="--sweep: budgets for sequential methods")
     ev.add_argument("--methods", default="majority,best_of_n,budget_forcing", help="--sweep: methods")
-    ev.add_argument("--answer-tokens", type=int, default=16, help="--sweep: forced-answer tokens")
-    ev.add_argument("--waits", type=int, default=0, help="--sweep: Wait extensions for budget forcing")
+    ev.add_argument("--answer-tokens", type=_positive_int, default=16, help="--sweep: forced-answer tokens")
+    ev.add_argument("--waits", type=_nonneg_int, default=0, help="--sweep: Wait extensions for budget forcing")
     ev.add_argument("--out", "-o", default=None, help="directory for summary.json, samples.jsonl, plots")
     ev.add_argument("--json", action="store_true", help="print the summary as JSON")
     ev.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                     help="run on Ray actors (no ADDRESS: a private local Ray instance)")
-    ev.add_argument("--ray-workers", type=int, default=2, help="Ray actors (default 2)")
+    ev.add_argument("--ray-workers", type=_positive_int, default=2, help="Ray actors (default 2)")
     ev.set_defaults(fn=cmd_eval)
 
     pr = sub.add_parser("probe", help="contamination and diversity probes",
@@ -653,12 +716,12 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--task", default="word", help="benchmark task (default word: templated, perturbable)")
     src.add_argument("--data", default=None)
     pr.add_argument("--split", default="test")
-    pr.add_argument("--limit", type=int, default=100)
+    pr.add_argument("--limit", type=_positive_int, default=100)
     pr.add_argument("--train-file", default=None, help="contamination: training text file for n-gram overlap")
-    pr.add_argument("--ngram", type=int, default=13)
-    pr.add_argument("--n", type=int, default=8, help="diversity: samples per prompt")
+    pr.add_argument("--ngram", type=_positive_int, default=13)
+    pr.add_argument("--n", type=_positive_int, default=8, help="diversity: samples per prompt")
     pr.add_argument("--method", default="ngram", help="diversity similarity: ngram | rouge_l")
-    pr.add_argument("--seed", type=int, default=0)
+    pr.add_argument("--seed", type=_seed, default=0)
     pr.add_argument("--out", "-o", default=None)
     pr.add_argument("--json", action="store_true")
     pr.set_defaults(fn=cmd_probe)
@@ -668,30 +731,68 @@ def build_parser() -> argparse.ArgumentParser:
                                     "alarms and sample completions with verdicts (plots embedded).")
     rp.add_argument("run_dir")
     rp.add_argument("--out", "-o", default=None, help="output HTML path (default RUN_DIR/report.html)")
-    rp.add_argument("--max-samples", type=int, default=50)
+    rp.add_argument("--max-samples", type=_nonneg_int, default=50)
     rp.set_defaults(fn=cmd_report)
     return p
 
 
 def main(argv=None) -> int:
     parser = build_parser()
-    a = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv  # anywhere on the line, not only before the command
+    try:
+        a = parser.parse_args([x for x in argv if x != "--debug"])
+    except SystemExit as e:  # --help (0) or a usage error (2, its one line already printed)
+        return int(e.code or 0)
+    a.debug = debug
     if not getattr(a, "fn", None):
         parser.print_help()
         return 0
     try:
+        _check_args(a, parser)
         a.fn(a)
-    except (PonderError, OSError) as e:  # OSError: a full disk, an unwritable path: the file and the reason
-        if a.debug:
-            raise
-        if isinstance(e, OSError):
-            e = f"{e.filename}: {e.strerror}" if e.filename else (e.strerror or e)
-        print(f"ponder {a.command}: error: {e}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as e:  # one line; the traceback only with --debug
+        if a.debug:
+            raise
+        if isinstance(e, OSError) and not isinstance(e, PonderError):  # a full disk, an unwritable path
+            e = f"{e.filename}: {e.strerror}" if e.filename else (e.strerror or e)
+        elif not isinstance(e, PonderError):  # a failure nobody foresaw: say what it was
+            e = f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''} (--debug shows where)"
+        print(f"ponder {a.command}: error: {e}", file=sys.stderr)
+        return 2
     return 0
+
+
+# Options a resumed run keeps from its saved settings: giving them again would be silently ignored.
+_RESUME_KEEPS = {"pretrain": ("docs", "batch_size", "seq_len", "lr", "hidden", "layers", "vocab", "seed",
+                              "terse_share", "compile", "threads"),
+                 "grpo": ("model", "task", "data", "eval_data", "reward", "preset", "set", "group_filter",
+                          "prompts_per_step", "group_size", "max_new_tokens", "temperature", "lr", "seed",
+                          "eval_every", "eval_n", "save_every", "curriculum", "chat", "stop_on_alarm", "device",
+                          "dtype", "micro_batch", "micro_batch_tokens", "off_policy", "fsdp", "out")}
+
+
+def _check_args(a, parser):
+    """What argparse cannot check: text that is not UTF-8, an empty output path, options --resume ignores."""
+    for k, v in vars(a).items():
+        for x in v if isinstance(v, list) else [v]:
+            if isinstance(x, str):
+                try:
+                    x.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise PonderError(f"--{k.replace('_', '-')}: not valid UTF-8 text: {x!r:.60}") from None
+    for k in ("out", "output"):
+        if getattr(a, k, None) == "":
+            raise PonderError(f"--{k}: empty path")
+    if getattr(a, "resume", None) and a.command in _RESUME_KEEPS:
+        sub = parser._subparsers._group_actions[0].choices[a.command]
+        given = [k for k in _RESUME_KEEPS[a.command] if hasattr(a, k) and getattr(a, k) != sub.get_default(k)]
+        if given:
+            raise PonderError("--resume continues the run with its saved settings; drop "
+                              + ", ".join("--" + k.replace("_", "-") for k in given) + " (or start a new run)")
 
 
 if __name__ == "__main__":

@@ -76,20 +76,29 @@ def self_consistency(model, tok, items, cfg: DemoConfig, label: str) -> dict:
 
 def run_demo(cfg: DemoConfig, out_dir: str | Path, *, progress: bool = True, log=print) -> dict:
     from .report import plot_scaling, plot_training
-    from .rl.trainer import GRPOConfig, train
-    from .tasks import generate
+    from .rl.trainer import GRPOConfig, objective_config, train
+    from .tasks import default_reward, generate
     from .train import atomic_write_text
     from .verify.registry import get_reward
 
     t_start = time.perf_counter()
     out = Path(out_dir)
+    if str(out) in ("", "."):
+        raise PonderError("--out: give a directory for the demo's run")
     if (out / "summary.json").exists():
         raise PonderError(f"{out}: already holds a finished demo; choose another --out")
-    out.mkdir(parents=True, exist_ok=True)
-    reward = get_reward("math")
+    # everything checked before the first file is written or the first minute spent
+    reward = get_reward(default_reward(cfg.task))
+    gcfg = GRPOConfig(model=cfg.model, task=cfg.task, reward=default_reward(cfg.task), preset=cfg.preset,
+                      objective=dict(cfg.objective), steps=cfg.steps, prompts_per_step=cfg.prompts_per_step,
+                      group_size=cfg.group_size, max_new_tokens=cfg.max_new_tokens, lr=cfg.lr, seed=cfg.seed,
+                      eval_every=10**9, eval_n=cfg.eval_n, save_every=max(1, cfg.steps), tensorboard=True)
+    gcfg.validate()
+    objective_config(gcfg)  # an unknown preset or --set part fails here
     model, tok = checkpoint.load(cfg.model)
     test = generate(cfg.task, "test", max(cfg.eval_n, cfg.sweep_n), seed=0)
     eval_items, sweep_items = test[: cfg.eval_n], test[: cfg.sweep_n]
+    out.mkdir(parents=True, exist_ok=True)
 
     log(f"[1/4] held-out greedy pass@1 before RL ({cfg.eval_n} {cfg.task} test problems)")
     before = greedy_eval(model, tok, eval_items, reward, cfg.max_new_tokens, cfg.seed)
@@ -98,10 +107,6 @@ def run_demo(cfg: DemoConfig, out_dir: str | Path, *, progress: bool = True, log
 
     log(f"[2/4] GRPO ({cfg.preset}) for {cfg.steps} steps, {cfg.prompts_per_step} prompts x {cfg.group_size}")
     t_rl = time.perf_counter()
-    gcfg = GRPOConfig(model=cfg.model, task=cfg.task, preset=cfg.preset, objective=dict(cfg.objective),
-                      steps=cfg.steps, prompts_per_step=cfg.prompts_per_step, group_size=cfg.group_size,
-                      max_new_tokens=cfg.max_new_tokens, lr=cfg.lr, seed=cfg.seed, eval_every=10**9,
-                      eval_n=cfg.eval_n, save_every=max(1, cfg.steps), tensorboard=True)
     run = train(gcfg, out / "grpo", progress=progress, model=model, tok=tok)
     rl_seconds = time.perf_counter() - t_rl
 

@@ -475,6 +475,10 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
     if not d.is_dir():
         raise PonderError(f"{d}: not a directory")
     out = Path(out_path) if out_path is not None else d / "report.html"
+    if out.suffix.lower() not in (".html", ".htm"):  # never one of the run's own files (summary.json, ...)
+        raise PonderError(f"{out}: the report is an HTML file; give a path ending in .html")
+    if isinstance(max_samples, bool) or not isinstance(max_samples, int) or max_samples < 0:
+        raise PonderError(f"max_samples must be an integer >= 0, got {max_samples!r}")
     found = {
         "config": d / "config.json" if (d / "config.json").is_file() else None,
         "metrics": d / "metrics.jsonl" if (d / "metrics.jsonl").is_file() else None,

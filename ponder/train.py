@@ -13,6 +13,7 @@ import json
 import math
 import os
 import random
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -25,7 +26,7 @@ from . import checkpoint
 from .errors import PonderError
 from .fileio import atomic_write_text
 from .model import ModelConfig, Transformer
-from .tokenizer import ROLES, Tokenizer, train_tokenizer
+from .tokenizer import ROLES, SPECIAL_TOKENS, Tokenizer, train_tokenizer
 
 
 @dataclass
@@ -50,6 +51,25 @@ class TrainConfig:
     # (bench/train.py), after a one-off compilation of about a minute. Not bit-identical to eager.
     compile: bool = False
     extra: dict = field(default_factory=dict)
+
+    def validate(self) -> TrainConfig:
+        """One line per bad setting, before anything is written."""
+        for name in ("steps", "batch_size", "grad_accum", "seq_len", "eval_every", "save_every"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise PonderError(f"{name} must be a positive integer, got {v!r}")
+        for name, lo in (("lr", 0.0), ("grad_clip", 0.0)):
+            v = getattr(self, name)
+            if not isinstance(v, (int, float)) or not math.isfinite(v) or v <= lo:
+                raise PonderError(f"{name} must be a positive finite number, got {v!r}")
+        if not 0 <= self.warmup or not 0 <= self.min_lr_ratio <= 1 or not 0 <= self.weight_decay:
+            raise PonderError(f"warmup >= 0, 0 <= min_lr_ratio <= 1 and weight_decay >= 0 expected, got "
+                              f"{self.warmup}, {self.min_lr_ratio}, {self.weight_decay}")
+        if not 0 <= self.seed < 2**32:  # (mixed with step numbers into 64-bit seeds)
+            raise PonderError(f"seed must be in [0, 2**32), got {self.seed}")
+        if self.threads is not None and self.threads < 1:
+            raise PonderError(f"threads must be at least 1, got {self.threads}")
+        return self
 
 
 # The recipe of the built-in tiny model: `ponder pretrain --out DIR` with no other flags reproduces it.
@@ -196,6 +216,21 @@ def save_run(run: Path, model, tok, opt, step: int, extra: dict | None = None, o
                           "the previous checkpoint is intact") from e
 
 
+def fresh_run_dir(run: Path, model_path=None) -> None:
+    """Refuse a run directory that would overwrite something: an earlier run (its checkpoint or metrics), or
+    the very checkpoint the run starts from (its config.json would be replaced)."""
+    if str(run) in ("", "."):
+        raise PonderError("--out: give a run directory (an empty path would write into the current one)")
+    if (run / "checkpoint").exists() or (run / "metrics.jsonl").exists():
+        raise PonderError(f"{run}: already holds a run; pass --resume to continue it or choose another --out")
+    if model_path is not None:
+        src = checkpoint.resolve(model_path) if isinstance(model_path, (str, os.PathLike)) else None
+        if src is not None and run.resolve() == Path(src).resolve():
+            raise PonderError(f"--out {run} is the model's own directory ({model_path}); choose another --out")
+    if run.exists() and not run.is_dir():
+        raise PonderError(f"--out {run}: is a file, not a directory")
+
+
 def load_run(run: Path, kind: str):
     """(model, tokenizer, state, saved config) of a run directory made by `kind` ('pretrain', 'sft', 'grpo')."""
     cfg_f = run / "config.json"
@@ -230,11 +265,12 @@ def _progress(total: int, initial: int, desc: str, enabled: bool):
 # ---- pretraining ---------------------------------------------------------------------------------
 def pack_documents(docs_ids: list[list[int]], seq_len: int, pad: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Greedy document-aligned packing: each row starts at a document start (as prompts do at inference).
-    A document longer than a row goes on in the next rows, each repeating the previous one's last token so
-    that every token is a target once (nothing is cut off)."""
+    A document longer than a row is cut at seq_len + 1 tokens (pretrain() says how many were): carrying it
+    on into the next row would train on fragments that start without their context (measured on the test
+    suite's micro model: it no longer stopped after a long solution)."""
     rows, cur = [], []
-    pieces = (d[i : i + seq_len + 1] for d in docs_ids for i in range(0, max(1, len(d) - 1), seq_len))
-    for d in pieces:
+    for d in docs_ids:
+        d = d[: seq_len + 1]
         if cur and len(cur) + len(d) > seq_len + 1:
             rows.append(cur)
             cur = []
@@ -268,19 +304,25 @@ def pretrain(
     the same documents (the CLI rebuilds them from the saved corpus settings).
     """
     run = Path(run_dir)
-    train = train or TrainConfig()
+    train = (train or TrainConfig()).validate()
     if train.threads:
         torch.set_num_threads(train.threads)
     if not docs:
         raise PonderError("pretrain: the corpus is empty")
+    if not resume:
+        fresh_run_dir(run)
+        if vocab_size < 256 + len(SPECIAL_TOKENS):
+            raise PonderError(f"vocab_size={vocab_size}: a byte-level tokenizer needs at least "
+                              f"{256 + len(SPECIAL_TOKENS)} (256 bytes and {len(SPECIAL_TOKENS)} special tokens)")
     if resume:
         model, tok, state, saved = load_run(run, "pretrain")
         train = TrainConfig(**{**saved["train"], "steps": train.steps})
         start = state["step"]
+        if start >= train.steps:
+            raise PonderError(f"{run}: the run is at step {start} of {train.steps}; pass --steps N (N > {start}) "
+                              "to train further")
         trim_metrics(run, start)
     else:
-        if (run / "checkpoint" / STATE).exists():
-            raise PonderError(f"{run}: already holds a run; pass --resume to continue it or choose another --out")
         run.mkdir(parents=True, exist_ok=True)
         random.seed(train.seed)
         torch.manual_seed(train.seed)
@@ -296,7 +338,12 @@ def pretrain(
     if state is not None:
         opt.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["torch_rng"])
-    ids, mask = pack_documents([tok.encode(d) for d in docs], train.seq_len, tok.pad_token_id)
+    encoded = [tok.encode(d) for d in docs]
+    cut = sum(len(d) > train.seq_len + 1 for d in encoded)
+    if cut:
+        print(f"pretrain: {cut} of {len(docs)} documents are longer than seq_len + 1 = {train.seq_len + 1} tokens "
+              "and are cut there (raise --seq-len to keep them whole)", file=sys.stderr)
+    ids, mask = pack_documents(encoded, train.seq_len, tok.pad_token_id)
     held = None
     if heldout_docs:
         held = pack_documents([tok.encode(d) for d in heldout_docs], train.seq_len, tok.pad_token_id)
@@ -456,11 +503,15 @@ def sft(
     train: TrainConfig | None = None,
     packing: bool = False,
     progress: bool = True,
+    model_path=None,
 ) -> dict:
-    """Fine-tune on prompt/response examples, loss on response tokens only. Returns final metrics."""
-    train = train or TrainConfig(steps=100, lr=1e-3, warmup=10, batch_size=16)
+    """Fine-tune on prompt/response examples, loss on response tokens only. Returns final metrics.
+    `model_path`: where the model was loaded from, so that run_dir cannot be it."""
+    train = (train or TrainConfig(steps=100, lr=1e-3, warmup=10, batch_size=16)).validate()
     if not examples:
         raise PonderError("sft: no training examples")
+    if run_dir is not None:
+        fresh_run_dir(Path(run_dir), model_path)
     torch.manual_seed(train.seed)
     encoded = [encode_sft(tok, ex, f"example {i}") for i, ex in enumerate(examples)]
     ids, lm, am = sft_batches(encoded, train.seq_len, tok.pad_token_id, packing)
@@ -469,7 +520,7 @@ def sft(
     if not bool(lm[:, 1:].any()):
         raise PonderError(f"sft: no response token within seq_len={train.seq_len} ({cut} of {len(encoded)} examples "
                           "are longer); raise --seq-len")
-    run = Path(run_dir) if run_dir else None
+    run = Path(run_dir) if run_dir is not None else None
     if run:
         run.mkdir(parents=True, exist_ok=True)
         atomic_write_text(run / "config.json", json.dumps(
@@ -524,11 +575,17 @@ def distill(
     run_dir=None,
     train: TrainConfig | None = None,
     progress: bool = True,
+    model_path=None,
 ) -> dict:
     """Distillation by rejection sampling: sample k responses per prompt from the teacher, keep those the
     verifier accepts (one copy of each distinct response), fine-tune the student on them."""
     from .engine import sample
 
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise PonderError(f"distill: k (samples per prompt) must be a positive integer, got {k!r}")
+    (train or TrainConfig()).validate()
+    if run_dir is not None:
+        fresh_run_dir(Path(run_dir), model_path)
     outs = sample(teacher, teacher_tok, [it["prompt"] for it in items], n=k, max_new_tokens=max_new_tokens,
                   temperature=temperature, seed=seed)
     kept, prompts_with_any = [], 0
@@ -546,5 +603,5 @@ def distill(
               "kept_fraction": len(kept) / max(1, len(items) * k), "prompts_with_a_kept_sample": prompts_with_any}
     if not kept:
         raise PonderError(f"distill: the verifier accepted none of {len(items) * k} teacher samples")
-    report["final"] = sft(student, student_tok, kept, run_dir, train=train, progress=progress)
+    report["final"] = sft(student, student_tok, kept, run_dir, train=train, progress=progress, model_path=model_path)
     return report

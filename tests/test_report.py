@@ -155,3 +155,12 @@ def test_headless_screenshot_of_report(tmp_path):
     assert len(colours) > 50  # text, plots and tables, not a blank page
     # The dark header band is at the top: the page really rendered our CSS.
     assert px[:40].mean() < 100 < px[200:600].mean()
+
+
+def test_report_never_overwrites_the_runs_own_files(tmp_path):
+    from ponder.errors import PonderError
+
+    (tmp_path / "summary.json").write_text('{"kind": "eval"}')
+    with pytest.raises(PonderError, match="give a path ending in .html"):
+        write_html_report(tmp_path, tmp_path / "summary.json")
+    assert (tmp_path / "summary.json").read_text() == '{"kind": "eval"}'

@@ -225,14 +225,14 @@ def test_full_disk_while_checkpointing_keeps_the_previous_checkpoint(tmp_path, m
     assert not [p for p in run.iterdir() if p.name.startswith(".checkpoint.tmp")]
 
 
-def test_packing_keeps_every_token_of_long_documents():
+def test_pretraining_says_how_many_documents_it_cuts(tmp_path, capsys):
     from ponder.train import pack_documents
 
-    docs = [list(range(1, 8)), list(range(10, 30)), [40, 41]]  # the second is longer than a row of 6 + 1
-    ids, mask = pack_documents(docs, seq_len=6, pad=0)
-    pairs = {(a, b) for row, m in zip(ids.tolist(), mask.tolist()) for a, b, k in zip(row, row[1:], m[1:]) if k}
-    assert all((a, b) in pairs for d in docs for a, b in zip(d, d[1:]))  # every next-token target is trained
-    assert ids.shape[1] == 7 and ids[0].tolist() == docs[0] and ids[1, 0] == 10  # short ones stay as they were
+    ids, mask = pack_documents([list(range(1, 8)), list(range(10, 30)), [40, 41]], seq_len=6, pad=0)
+    assert ids.tolist()[1] == list(range(10, 17)) and int(mask.sum()) == 7 + 7 + 2
+    pretrain(tmp_path / "r", DOCS + ["word " * 80], model_config=ModelConfig(**SMALL), train=_train(steps=1),
+             vocab_size=300, progress=False)
+    assert f"1 of {len(DOCS) + 1} documents are longer than seq_len + 1" in capsys.readouterr().err
 
 
 def test_sft_says_when_no_response_fits_and_counts_cut_examples(tiny_random):

@@ -29,7 +29,7 @@ import torch
 from .. import checkpoint
 from ..engine import sample
 from ..errors import PonderError
-from ..train import append_jsonl, atomic_write_text, load_run, save_run, trim_metrics
+from ..train import append_jsonl, atomic_write_text, fresh_run_dir, load_run, save_run, trim_metrics
 from . import objective as obj
 from .monitor import Monitor, MonitorConfig
 
@@ -40,7 +40,7 @@ class GRPOConfig:
     task: str | None = "arith"
     data: str | None = None  # a JSONL/Parquet file instead of a built-in task
     eval_data: str | None = None
-    reward: str = "math"
+    reward: str | None = None  # None: tasks.default_reward(task) (countdown's own verifier, else math)
     preset: str = "grpo"
     objective: dict = field(default_factory=dict)  # overrides of the preset's parts
     steps: int = 60
@@ -97,8 +97,10 @@ class GRPOConfig:
             raise PonderError("group_size must be >= 2: group-relative advantages need a group")
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise PonderError(f"lr must be a positive number, got {self.lr}")
-        if self.temperature <= 0:
-            raise PonderError("RL samples need temperature > 0")
+        if not (self.temperature > 0 and math.isfinite(self.temperature)):
+            raise PonderError(f"RL samples need a finite temperature > 0, got {self.temperature}")
+        if not 0 <= self.seed < 2**32:  # (mixed with step numbers into 64-bit seeds)
+            raise PonderError(f"seed must be in [0, 2**32), got {self.seed}")
 
 
 def objective_config(cfg: GRPOConfig) -> obj.ObjectiveConfig:
@@ -315,14 +317,17 @@ def train(
     if resume:
         steps = cfg.steps
         model, tok, state, saved = load_run(run, "grpo")
-        cfg = GRPOConfig(**{**saved["grpo"], "steps": steps})
+        cfg = GRPOConfig(**{**saved["grpo"], "steps": steps or saved["grpo"]["steps"]})  # 0: the saved run's
         start = state["step"]
+        if start >= cfg.steps:
+            raise PonderError(f"{run}: the run is at step {start} of {cfg.steps}; pass --steps N (N > {start}) "
+                              "to train further")
         if dp is None or dp.rank == 0:
             trim_metrics(run, start)
     else:
         cfg.validate()
-        if (run / "checkpoint" / "trainer_state.pt").exists():
-            raise PonderError(f"{run}: already holds a run; pass --resume to continue it or choose another --out")
+        if dp is None or dp.rank == 0:
+            fresh_run_dir(run, cfg.model if model is None else None)
         if model is None:
             model, tok = checkpoint.load(cfg.model, dtype=cfg.dtype, device=cfg.device)
         state, start = None, 0
@@ -333,6 +338,10 @@ def train(
         raise PonderError("fsdp shards the model over data-parallel ranks: run with --nproc N (N >= 2) or "
                           "under torchrun")
     main = dp is None or dp.rank == 0
+    if cfg.reward is None:
+        from ..tasks import default_reward
+
+        cfg.reward = default_reward(cfg.task)
     reward = get_reward(cfg.reward)
     train_items, test_items = load_items(cfg)
     for it in train_items[:1] + test_items[:1]:

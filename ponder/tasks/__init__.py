@@ -26,6 +26,12 @@ TEST_BUCKETS = 10  # 1 in 10 canonical problems is a test problem
 _MODULES = {"arith": arith, "word": word, "countdown": countdown}
 
 
+def default_reward(task: str | None) -> str:
+    """The verifier a task's answers need: countdown answers are expressions to evaluate (the math verifier
+    would accept the bare target number without any expression), everything else math."""
+    return "countdown" if task == "countdown" else "math"
+
+
 def _digest(canonical: str) -> bytes:
     return hashlib.sha1(canonical.encode("utf-8")).digest()
 
