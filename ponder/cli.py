@@ -168,13 +168,11 @@ def cmd_pretrain(a):
 
     run = a.out
     if a.resume:
-        import json
-        from pathlib import Path
+        from .train import read_run_config
 
-        cfgf = Path(run) / "config.json"
-        if not cfgf.is_file():
-            raise PonderError(f"{run}: not a resumable run directory (no config.json)")
-        saved = json.loads(cfgf.read_text())
+        saved = read_run_config(run)
+        if saved.get("kind") != "pretrain" or not isinstance(saved.get("train"), dict):
+            raise PonderError(f"{run}: not a pretraining run (its config.json has no pretraining settings)")
         docs, held = _pretrain_corpus({**TINY_CORPUS, **(saved.get("corpus") or {})})
         pretrain(run, docs, train=TrainConfig(**{**saved["train"], "steps": a.steps or saved["train"]["steps"]}),
                  resume=True, heldout_docs=held, progress=not a.quiet)

@@ -237,20 +237,50 @@ def load_run(run: Path, kind: str):
     checkpoint.recover(run / "checkpoint")
     if not cfg_f.is_file() or not (run / "checkpoint" / STATE).is_file():
         raise PonderError(f"{run}: not a resumable run directory (needs config.json and checkpoint/{STATE})")
-    saved = json.loads(cfg_f.read_text())
+    saved = read_run_config(run)
     if saved.get("kind") != kind:
         raise PonderError(f"{run}: is a {saved.get('kind')!r} run, not {kind!r}")
+    section = {"pretrain": "train", "sft": "train"}.get(kind, kind)
+    if not isinstance(saved.get(section), dict):
+        raise PonderError(f"{cfg_f}: no {section!r} settings to resume from")
     where = saved.get(kind) or {}  # a GRPO run's device and dtype (a resumed run continues where it ran)
     model, tok = checkpoint.load(run / "checkpoint", dtype=where.get("dtype"), device=where.get("device") or "cpu")
-    state = torch.load(run / "checkpoint" / STATE, weights_only=False)
+    try:
+        state = torch.load(run / "checkpoint" / STATE, weights_only=False)
+    except Exception as e:  # truncated or not a torch file: name it, say what it was
+        raise PonderError(f"{run / 'checkpoint' / STATE}: cannot read the trainer state "
+                          f"({type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ''})") from None
     return model, tok, state, saved
+
+
+def read_run_config(run: Path) -> dict:
+    """A run directory's config.json, or one line saying what is wrong with it."""
+    f = Path(run) / "config.json"
+    if not f.is_file():
+        raise PonderError(f"{run}: not a resumable run directory (no config.json)")
+    try:
+        saved = json.loads(f.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise PonderError(f"{f}: not valid JSON ({e})") from None
+    if not isinstance(saved, dict):
+        raise PonderError(f"{f}: expected a JSON object, got {type(saved).__name__}")
+    return saved
 
 
 def trim_metrics(run: Path, step: int):
     """Drop metric rows logged after `step` (by a run that died after its last checkpoint)."""
     f = run / "metrics.jsonl"
     if f.is_file():
-        rows = [ln for ln in f.read_text().splitlines() if ln.strip() and json.loads(ln).get("step", 0) <= step]
+        rows = []
+        for i, ln in enumerate(f.read_text().splitlines(), 1):
+            if not ln.strip():
+                continue
+            try:
+                row_step = json.loads(ln).get("step", 0)
+            except (json.JSONDecodeError, AttributeError):
+                raise PonderError(f"{f}:{i}: not a metrics row (JSON object); repair or remove the line") from None
+            if row_step <= step:
+                rows.append(ln)
         atomic_write_text(f, "".join(r + "\n" for r in rows))
 
 
@@ -517,6 +547,10 @@ def sft(
     ids, lm, am = sft_batches(encoded, train.seq_len, tok.pad_token_id, packing)
     # examples cut at seq_len + 1 tokens lose the end of their response (or all of it)
     cut = sum(len(i) > train.seq_len + 1 for i, _ in encoded)
+    ctx, longest = model.config.max_position_embeddings, min(train.seq_len + 1, max(len(i) for i, _ in encoded))
+    if longest > ctx:
+        raise PonderError(f"sft: examples of up to {longest} tokens exceed the model's context of {ctx} positions; "
+                          f"use --seq-len {ctx - 1} or less")
     if not bool(lm[:, 1:].any()):
         raise PonderError(f"sft: no response token within seq_len={train.seq_len} ({cut} of {len(encoded)} examples "
                           "are longer); raise --seq-len")

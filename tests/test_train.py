@@ -245,3 +245,24 @@ def test_sft_says_when_no_response_fits_and_counts_cut_examples(tiny_random):
     out = sft(m, tok, [long, {"prompt": "1 + 1 =", "response": " 2"}], train=TrainConfig(steps=1, seq_len=16),
               progress=False)
     assert out["examples_cut"] == 1
+
+
+def test_broken_run_directories_get_one_line(tmp_path, tiny_random):
+    from ponder.train import load_run, trim_metrics
+
+    run = pretrain(tmp_path / "r", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=2, save_every=1),
+                   vocab_size=300, progress=False)
+    (run / "metrics.jsonl").write_text('{"step": 1}\nnot json\n')
+    with pytest.raises(PonderError, match=r"metrics.jsonl:2: not a metrics row"):
+        trim_metrics(run, 1)
+    state = run / "checkpoint" / "trainer_state.pt"
+    state.write_bytes(state.read_bytes()[:100])
+    with pytest.raises(PonderError, match="cannot read the trainer state"):
+        load_run(run, "pretrain")
+    (run / "config.json").write_text("[1, 2]")
+    with pytest.raises(PonderError, match="expected a JSON object"):
+        load_run(run, "pretrain")
+    model, tok = tiny_random
+    long = {"prompt": "1 + 1 = " * 400, "response": " 2"}
+    with pytest.raises(PonderError, match="exceed the model's context of 2048 positions"):
+        sft(model, tok, [long], train=TrainConfig(steps=1, seq_len=4000), progress=False)
