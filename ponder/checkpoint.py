@@ -15,11 +15,12 @@ import tempfile
 from pathlib import Path
 
 import torch
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from .errors import PonderError
-from .model import ModelConfig, Transformer
+from .fileio import dir_mode, file_mode, make_parent
+from .model import ModelConfig, Transformer, _json_type
 from .tokenizer import Tokenizer
 
 DTYPES = {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16,
@@ -51,13 +52,71 @@ def parse_dtype(dtype) -> torch.dtype | None:
     return DTYPES[dtype]
 
 
+def parse_device(device: str | torch.device) -> torch.device:
+    """A torch.device that exists here; PonderError naming the device and what there is otherwise."""
+    name = str(device)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise PonderError(f"unknown device {name!r}; available: {', '.join(_available_devices())}") from None
+    if dev.type in ("cpu", "meta"):
+        return dev
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            built = torch.version.cuda is not None or getattr(torch.version, "hip", None) is not None
+            why = "no GPU found" if built else "torch was built without CUDA"
+            raise PonderError(f"device {name!r} is not available ({why}); use --device cpu")
+        n = torch.cuda.device_count()
+        if dev.index is not None and dev.index >= n:
+            raise PonderError(f"device {name!r} is not available: {n} GPU{'s' * (n != 1)} here; "
+                              f"available: {', '.join(_available_devices())}")
+        return dev
+    mps = getattr(torch.backends, "mps", None)
+    if dev.type == "mps" and not (mps is not None and mps.is_available()):
+        raise PonderError(f"device {name!r} is not available (no Apple GPU, or torch built without MPS); "
+                          f"available: {', '.join(_available_devices())}")
+    try:  # xpu, ...: a backend torch knows by name, which may still be missing here
+        torch.empty(0, device=dev)
+    except Exception as e:  # (each backend raises its own type)
+        why = " ".join(str(e).split()).split(". ")[0][:120]  # its first sentence
+        raise PonderError(f"device {name!r} is not available ({why}); "
+                          f"available: {', '.join(_available_devices())}") from None
+    return dev
+
+
+def _available_devices() -> list[str]:
+    out = ["cpu"]
+    if torch.cuda.is_available():
+        out += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        out.append("mps")
+    return out
+
+
+def _read_json_object(f: Path) -> dict:
+    """The JSON object in `f`; PonderError naming the file if it is unreadable, not UTF-8, not JSON or not
+    an object."""
+    try:
+        text = f.read_bytes().decode("utf-8-sig")
+    except OSError as e:
+        raise PonderError(f"{f}: cannot read ({e.strerror or e})") from None
+    except UnicodeDecodeError as e:
+        raise PonderError(f"{f}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    try:
+        d = json.loads(text)
+    except ValueError as e:
+        raise PonderError(f"{f}: invalid JSON: {e}") from None
+    except RecursionError:
+        raise PonderError(f"{f}: invalid JSON: nested too deeply") from None
+    if not isinstance(d, dict):
+        raise PonderError(f"{f}: expected a JSON object, got {_json_type(d)}")
+    return d
+
+
 def load_config(path: Path) -> ModelConfig:
     f = path / "config.json"
-    try:
-        d = json.loads(f.read_text())
-    except json.JSONDecodeError as e:
-        raise PonderError(f"{f}: invalid JSON: {e}") from None
-    return ModelConfig.from_hf(d, source=str(f))
+    return ModelConfig.from_hf(_read_json_object(f), source=str(f))
 
 
 def _weight_files(path: Path) -> list[Path]:
@@ -66,10 +125,11 @@ def _weight_files(path: Path) -> list[Path]:
         return [single]
     index = path / "model.safetensors.index.json"
     if index.is_file():
-        try:
-            wm = json.loads(index.read_text())["weight_map"]
-        except (json.JSONDecodeError, KeyError) as e:
-            raise PonderError(f"{index}: invalid index ({e})") from None
+        wm = _read_json_object(index).get("weight_map")
+        if not isinstance(wm, dict) or not all(isinstance(v, str) and v for v in wm.values()):
+            got = "missing" if wm is None else _json_type(wm) if not isinstance(wm, dict) else "not all names"
+            raise PonderError(f"{index}: expected {{\"weight_map\": {{tensor name: shard file name}}}}; "
+                              f"weight_map is {got}")
         files = [path / f for f in dict.fromkeys(wm.values())]
         for f in files:
             if not f.is_file():
@@ -81,12 +141,15 @@ def _weight_files(path: Path) -> list[Path]:
 def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.device = "cpu"):
     """Read an HF-format directory; returns (model, tokenizer). dtype defaults to the checkpoint's
     own on GPU and fp32 on CPU (bf16 matmuls are slow on most CPUs)."""
+    device = parse_device(device)
     path = resolve(path)
     cfg = load_config(path)
+    gen = path / "generation_config.json"  # a broken one is an error naming it, as in transformers
+    gen = _read_json_object(gen) if gen.is_file() else None  # (checked before the weights are read)
     want = parse_dtype(dtype)
     if want is None:
         ck = DTYPES.get(cfg.torch_dtype, torch.float32)
-        want = ck if torch.device(device).type != "cpu" else torch.float32
+        want = ck if device.type != "cpu" else torch.float32
     with torch.device("meta"):
         model = Transformer(cfg)
     expected = {f"model.{k}" if not k.startswith("lm_head") else k: p.shape
@@ -95,21 +158,25 @@ def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.devic
         expected.pop("lm_head.weight", None)
     state = {}
     for f in _weight_files(path):
-        with safe_open(str(f), framework="pt") as sf:
-            for name in sf.keys():
-                if name not in expected:
-                    if name == "lm_head.weight" and cfg.tie_word_embeddings:
-                        continue  # some exporters write the tied head anyway
-                    if "rotary_emb" in name:
-                        continue
-                    raise PonderError(f"{f.name}: unexpected tensor {name!r} for {cfg.model_type} config")
-                t = sf.get_tensor(name)
-                if tuple(t.shape) != tuple(expected[name]):
-                    raise PonderError(
-                        f"{f.name}: tensor {name!r} has shape {tuple(t.shape)}, config implies "
-                        f"{tuple(expected[name])}"
-                    )
-                state[name.removeprefix("model.")] = t.to(want)
+        try:  # a truncated, empty or foreign file: SafetensorError at open (the header) or at a tensor
+            with safe_open(str(f), framework="pt") as sf:
+                for name in sf.keys():
+                    if name not in expected:
+                        if name == "lm_head.weight" and cfg.tie_word_embeddings:
+                            continue  # some exporters write the tied head anyway
+                        if "rotary_emb" in name:
+                            continue
+                        raise PonderError(f"{f.name}: unexpected tensor {name!r} for {cfg.model_type} config")
+                    t = sf.get_tensor(name)
+                    if tuple(t.shape) != tuple(expected[name]):
+                        raise PonderError(
+                            f"{f.name}: tensor {name!r} has shape {tuple(t.shape)}, config implies "
+                            f"{tuple(expected[name])}"
+                        )
+                    state[name.removeprefix("model.")] = t.to(want)
+        except (SafetensorError, OSError) as e:
+            why = " ".join(str(e).split()) if isinstance(e, SafetensorError) else (e.strerror or str(e))
+            raise PonderError(f"{f}: not a readable safetensors file ({why})") from None
     missing = [k for k in expected if k.removeprefix("model.") not in state]
     if missing:
         raise PonderError(f"{path}: missing tensors {missing[:3]}{' ...' if len(missing) > 3 else ''}")
@@ -120,15 +187,12 @@ def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.devic
         model.lm_head.weight = model.embed_tokens.weight
     model.eval()
     eos_ids = list(cfg.eos_token_id) if isinstance(cfg.eos_token_id, list) else [cfg.eos_token_id]
-    gen = path / "generation_config.json"
-    if gen.is_file():
-        try:
-            model.generation_config = json.loads(gen.read_text())  # written back by save()
-        except json.JSONDecodeError:
-            model.generation_config = {}
-        g = model.generation_config.get("eos_token_id") if isinstance(model.generation_config, dict) else None
+    if gen is not None:
+        model.generation_config = gen  # written back by save()
+        g = gen.get("eos_token_id")
         eos_ids += g if isinstance(g, list) else [g]
-    tok = Tokenizer.load(path, extra_eos_ids=[i for i in eos_ids if isinstance(i, int)])
+    eos_ids = [i for i in eos_ids if isinstance(i, int) and not isinstance(i, bool)]
+    tok = Tokenizer.load(path, extra_eos_ids=eos_ids)
     if tok.vocab_size > cfg.vocab_size:
         raise PonderError(f"{path}: tokenizer has {tok.vocab_size} tokens but the model only {cfg.vocab_size}")
     return model, tok
@@ -139,11 +203,15 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
 
     `extra` maps file names to writers `fn(path)` for files that must land together with the weights
     (a training run's optimizer state), so a crash or a full disk never pairs new weights with old state."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not os.fspath(path) or Path(path).name in ("", ".", ".."):
+        raise PonderError(f"checkpoint path {os.fspath(path)!r}: give a directory name")
+    path = make_parent(path)
+    if path.exists() and not path.is_dir():
+        raise PonderError(f"{path}: exists and is not a directory (a checkpoint is a directory)")
     recover(path)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
     try:
+        os.chmod(tmp, dir_mode())  # mkdtemp makes 0700; a checkpoint gets the usual permissions
         cfg = model.config
         cfg.torch_dtype = str(model.dtype).removeprefix("torch.")
         if tokenizer is not None:  # the tokenizer's ids, without dropping what the config knows beyond them
@@ -160,6 +228,7 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
                 continue
             state[k if k.startswith("lm_head") else f"model.{k}"] = v.detach().contiguous().cpu()
         save_file(state, str(tmp / "model.safetensors"), metadata={"format": "pt"})
+        os.chmod(tmp / "model.safetensors", file_mode())  # (safetensors writes it 0600)
         if tokenizer is not None:
             tokenizer.save(tmp)
         # the loaded checkpoint's sampling defaults (temperature, top_p, ...) travel on; EOS ids updated

@@ -16,6 +16,8 @@ top-k/top-p/min-p truncation (greedy: the raw distribution) — the quantity an 
 
 from __future__ import annotations
 
+import math
+import numbers
 import platform
 import weakref
 from dataclasses import dataclass, field
@@ -298,19 +300,51 @@ def render_prompts(tokenizer: Tokenizer, prompts) -> list[list[int]]:
     return out
 
 
-def _check_args(n, max_new_tokens, temperature, top_p, top_k, min_p):
-    if not isinstance(n, int) or n <= 0:
+def _number(name: str, v) -> float:
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise PonderError(f"{name} must be a number, got {v!r}")
+    v = float(v)
+    if math.isnan(v):
+        raise PonderError(f"{name} must be a number, got nan")
+    return v
+
+
+MAX_SEED = 2**63  # seeds are hashed as signed 64-bit integers
+
+
+def check_sampling(n=1, max_new_tokens=1, temperature=1.0, top_p=1.0, top_k=0, min_p=0.0, seed=None):
+    """Bad sampling settings as one PonderError line naming the setting and its value (also used by
+    `ponder.evaluate` to check them before any work starts)."""
+    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
         raise PonderError(f"n must be a positive integer, got {n!r}")
-    if not isinstance(max_new_tokens, int) or max_new_tokens <= 0:
+    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens <= 0:
         raise PonderError(f"max_new_tokens must be a positive integer, got {max_new_tokens!r}")
-    if temperature < 0:
-        raise PonderError(f"temperature must be >= 0, got {temperature}")
-    if not 0.0 < top_p <= 1.0:
-        raise PonderError(f"top_p must be in (0, 1], got {top_p}")
-    if top_k < 0:
-        raise PonderError(f"top_k must be >= 0 (0 disables it), got {top_k}")
-    if not 0.0 <= min_p < 1.0:
-        raise PonderError(f"min_p must be in [0, 1), got {min_p}")
+    t = _number("temperature", temperature)
+    if not (math.isfinite(t) and t >= 0):
+        raise PonderError(f"temperature must be a finite number >= 0, got {temperature!r}")
+    if not 0.0 < _number("top_p", top_p) <= 1.0:
+        raise PonderError(f"top_p must be in (0, 1], got {top_p!r}")
+    if isinstance(top_k, bool) or not isinstance(top_k, numbers.Integral) or top_k < 0:
+        raise PonderError(f"top_k must be an integer >= 0 (0 disables it), got {top_k!r}")
+    if not 0.0 <= _number("min_p", min_p) < 1.0:
+        raise PonderError(f"min_p must be in [0, 1), got {min_p!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
+                             or not 0 <= seed < MAX_SEED):
+        raise PonderError(f"seed must be an integer in [0, 2**63), got {seed!r}")
+
+
+def _check_args(n, max_new_tokens, temperature, top_p, top_k, min_p, seed=None):
+    check_sampling(n, max_new_tokens, temperature, top_p, top_k, min_p, seed)
+
+
+def check_context(model, ids: list[list[int]], max_new_tokens: int) -> None:
+    """The longest prompt plus max_new_tokens must fit the model's positions (checked before any cache is
+    allocated: a cache of prompt + max_new_tokens slots is what the call would allocate)."""
+    limit = getattr(getattr(model, "config", None), "max_position_embeddings", None)
+    longest = max(len(x) for x in ids)
+    if isinstance(limit, int) and longest + max_new_tokens > limit:
+        raise PonderError(f"prompt of {longest} tokens + max_new_tokens {max_new_tokens} exceeds the model's "
+                          f"context of {limit} positions")
 
 
 @torch.inference_mode()
@@ -338,11 +372,12 @@ def sample(
     drawn elsewhere (another process, a Ray actor) reproduces exactly what one big call would draw.
     `progress` is an optional callable(done_rows) for progress bars.
     """
-    _check_args(n, max_new_tokens, temperature, top_p, top_k, min_p)
+    _check_args(n, max_new_tokens, temperature, top_p, top_k, min_p, seed)
     if isinstance(stop, str):
         stop = [stop]
     stop = [s for s in (stop or []) if s]
     ids = render_prompts(tokenizer, prompts)
+    check_context(model, ids, max_new_tokens)
     if seed is None:  # greedy draws nothing: leave torch's generator alone (evaluations inside a run)
         seed = 0 if temperature == 0 else int(torch.randint(0, 2**62, (1,)).item())
     results: list[list[Sample]] = []
@@ -456,8 +491,9 @@ def naive_greedy(model: Transformer, tokenizer: Tokenizer, prompt: str, max_new_
 def stream(model: Transformer, tokenizer: Tokenizer, prompt, max_new_tokens=256, temperature=1.0, top_p=1.0,
            top_k=0, min_p=0.0, seed=None):
     """Yield text pieces for one prompt as tokens are generated (same sampling as `sample`)."""
-    _check_args(1, max_new_tokens, temperature, top_p, top_k, min_p)
+    _check_args(1, max_new_tokens, temperature, top_p, top_k, min_p, seed)
     ids = render_prompts(tokenizer, [prompt])[0]
+    check_context(model, [ids], max_new_tokens)
     dev = model.device
     cache = KVCache.empty(model.config, 1, len(ids) + max_new_tokens, model.dtype, dev)
     cache.valid[:, : len(ids)] = True

@@ -123,8 +123,19 @@ def _check_items(items) -> list[dict]:
 
 
 def _check_ks(ks, n: int) -> list[int]:
-    if isinstance(ks, int):
+    if isinstance(ks, str):  # "1,4,16", as the CLI's --k takes it
+        try:
+            ks = [int(x) for x in ks.split(",") if x.strip()]
+        except ValueError:
+            raise PonderError(f"ks {ks!r}: expected comma-separated integers, e.g. 1,4,16") from None
+    if isinstance(ks, (int, np.integer)) and not isinstance(ks, bool):
         ks = [ks]
+    try:
+        ks = list(ks)
+    except TypeError:
+        raise PonderError(f"ks (--k) must be a list of positive integers, got {ks!r}") from None
+    if not ks:
+        raise PonderError("ks (--k) is empty: give at least one k, e.g. 1,4,16")
     out = []
     for k in ks:
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
@@ -133,6 +144,19 @@ def _check_ks(ks, n: int) -> list[int]:
             raise PonderError(f"k={k} > n={n}: pass@k and maj@k need at least k samples per problem (raise --n)")
         out.append(int(k))
     return sorted(set(out) | {1})
+
+
+# method option -> its CLI flag, for messages
+_COUNT_OPTIONS = {"self_consistency": ("n_votes", "--votes"), "best_of_n": ("n_candidates", "--candidates")}
+
+
+def _check_sampling(*, temperature, top_p, max_new_tokens, seed, mk: dict | None = None) -> None:
+    """Sampling settings checked before anything is loaded, drawn or shown (the engine checks them again)."""
+    from ponder.engine import check_sampling
+
+    mk = mk or {}
+    check_sampling(max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
+                   top_k=mk.get("top_k", 0), min_p=mk.get("min_p", 0.0), seed=seed)
 
 
 def _prompt_of(item: dict, chat: bool, system: str | None):
@@ -215,12 +239,21 @@ def evaluate(
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise PonderError(f"n must be a positive integer, got {n!r}")
     ks = _check_ks(ks, n)
-    temp = DEFAULT_TEMPERATURE[name] if temperature is None else float(temperature)
+    if method_kwargs is not None and not isinstance(method_kwargs, dict):
+        raise PonderError(f"method_kwargs must be a dict, got {type(method_kwargs).__name__}")
+    temp = DEFAULT_TEMPERATURE[name] if temperature is None else temperature
+    _check_sampling(temperature=temp, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed, mk=method_kwargs)
+    temp = float(temp)
     if name == "greedy" and n > 1:
         raise PonderError(f"method 'greedy' is deterministic: n must be 1, got {n}")
     if name not in ("greedy", "sampling") and n > 1 and temp == 0:
         raise PonderError(f"method {name!r} with temperature 0 gives {n} identical runs; use n=1 or temperature > 0")
     mk = dict(method_kwargs or {})
+    if name in _COUNT_OPTIONS:
+        opt, flag = _COUNT_OPTIONS[name]
+        v = mk.get(opt, 8)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise PonderError(f"{name.replace('_', '-')}: {opt} ({flag}) must be an integer >= 1, got {v!r}")
     prompts = [_prompt_of(it, chat, system) for it in items]
     if name == "budget_forcing":
         mk.setdefault("budget", max_new_tokens)
@@ -242,6 +275,11 @@ def evaluate(
     if unknown:
         raise PonderError(f"method {name!r} has no option(s) {sorted(unknown)}")
 
+    if name in ("greedy", "sampling", "self_consistency", "best_of_n") and isinstance(
+            getattr(getattr(model, "config", None), "max_position_embeddings", None), int):
+        from ponder.engine import check_context, render_prompts
+
+        check_context(model, render_prompts(tok, prompts), max_new_tokens)  # before any progress bar
     rows = n * {"self_consistency": mk.get("n_votes", 8), "best_of_n": mk.get("n_candidates", 8)}.get(name, 1)
     chunk = batch_problems or max(1, 512 // rows)
     bar = None
@@ -437,6 +475,7 @@ def sweep(
     seq = [m for m in methods if m in SEQUENTIAL_METHODS]
     ns = _ints("parallel_ns", parallel_ns) if par else []
     bs = _ints("budgets", budgets) if "budget_forcing" in seq else []
+    _check_sampling(temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed)
     if par and temperature <= 0:
         raise PonderError("sweep: parallel methods need temperature > 0 (greedy samples are identical)")
     reward_fn = make_reward(reward)

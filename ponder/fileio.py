@@ -1,32 +1,111 @@
 """Atomic file writes: a temporary file in the same directory, then os.replace.
 
-A reader (or a crash) never sees half a file: either the old content or the new one.
+A reader (or a crash) never sees half a file: either the old content or the new one. A write that cannot
+happen (a read-only directory, a full disk, a path under a file) raises OutputError naming the path asked
+for, never the temporary file.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+
+from .errors import PonderError
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+class OutputError(PonderError, OSError):
+    """A write the OS refused, as one line naming the user's path and the reason. Also an OSError, for
+    callers that catch those (and `errno` is the original one)."""
+
+
+def _refused(msg: str, e: OSError | None = None) -> OutputError:
+    err = OutputError(msg)
+    if e is not None:
+        err.errno = e.errno
+    return err
+
+
+def file_mode() -> int:
+    """The permissions `open()` gives a new file (0666 less the umask); mkstemp's are 0600."""
+    return 0o666 & ~_UMASK
+
+
+def dir_mode() -> int:
+    """The permissions `mkdir` gives a new directory (0777 less the umask); mkdtemp's are 0700."""
+    return 0o777 & ~_UMASK
+
+
+def make_parent(path: str | os.PathLike) -> Path:
+    """Create the directory `path` goes into; OutputError naming `path` if it cannot be. Returns `path` as a
+    Path."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    parent = path.parent
+    if parent.is_dir():
+        return path
+    for a in (parent, *parent.parents):  # the nearest one that exists must be a directory
+        if os.path.lexists(a):
+            if not a.is_dir():
+                raise _refused(f"{path}: {a} is not a directory")
+            break
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise _refused(f"{path}: cannot create directory {e.filename or parent} ({e.strerror or e})",
+                       e) from e
     return path
+
+
+def _target(path: str | os.PathLike) -> Path:
+    if not os.fspath(path):
+        raise PonderError("empty output path")
+    path = Path(path)
+    if path.is_dir():
+        raise _refused(f"{path}: is a directory")
+    return make_parent(path)
+
+
+def _write_error(path: Path, e: OSError) -> OutputError:
+    return _refused(f"{path}: cannot write ({e.strerror or e})", e)
+
+
+@contextmanager
+def atomic_open(path: str | os.PathLike, mode: str = "wb", *, encoding: str | None = None,
+                fsync: bool = False):
+    """`with atomic_open(path, "w", encoding="utf-8") as f: ...`: `f` is a temporary file next to `path`,
+    renamed onto `path` (with the usual permissions) when the block ends without an error and removed when
+    it raises. An OSError comes out as OutputError naming `path`."""
+    path = _target(path)
+    try:  # (the prefix is cut so a long, valid name does not make the temporary name too long)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:80]}.", suffix=".tmp")
+    except OSError as e:
+        raise _write_error(path, e) from e
+    try:
+        with os.fdopen(fd, mode, encoding=encoding) as f:
+            yield f
+            if fsync:
+                f.flush()
+                os.fsync(f.fileno())
+        os.chmod(tmp, file_mode())  # mkstemp makes 0600; give the file the usual permissions
+        os.replace(tmp, path)
+    except BaseException as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(e, OSError) and not isinstance(e, PonderError):
+            raise _write_error(path, e) from e
+        raise
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    with atomic_open(path, "wb") as f:
+        f.write(data)
+    return Path(path)
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:

@@ -47,12 +47,16 @@ class ModelConfig:
     extra: dict = field(default_factory=dict, repr=False)  # unknown HF keys, written back on save
 
     def __post_init__(self):
-        if self.model_type not in ARCHITECTURES:
+        if not isinstance(self.model_type, str) or self.model_type not in ARCHITECTURES:
             raise PonderError(
-                f"unsupported model_type {self.model_type!r}; supported: {', '.join(ARCHITECTURES)}"
+                f"unsupported model_type {_short(self.model_type)}; supported: {', '.join(ARCHITECTURES)}"
             )
+        self._check_types()
         if self.head_dim is None:
             self.head_dim = self.hidden_size // self.num_attention_heads
+            if self.head_dim < 1:
+                raise PonderError(f"head_dim = hidden_size // num_attention_heads = {self.hidden_size} // "
+                                  f"{self.num_attention_heads} = 0; give head_dim or fewer heads")
         if self.qk_norm is None:  # each family's own layout unless asked otherwise
             self.qk_norm = self.model_type == "qwen3"
         if self.attention_bias is None:
@@ -68,18 +72,20 @@ class ModelConfig:
     # ---- HF config.json <-> ModelConfig -------------------------------------------------------
     @classmethod
     def from_hf(cls, d: dict, source: str = "config.json") -> ModelConfig:
+        if not isinstance(d, dict):
+            raise PonderError(f"{source}: expected a JSON object, got {_json_type(d)}")
         mt = d.get("model_type")
         archs = d.get("architectures") or []
-        if mt not in ARCHITECTURES:
+        if not isinstance(mt, str) or mt not in ARCHITECTURES:
             raise PonderError(
-                f"{source}: unsupported architecture model_type={mt!r} {archs}; "
+                f"{source}: unsupported architecture model_type={_short(mt)} {_short(archs)}; "
                 f"supported: {', '.join(ARCHITECTURES.values())}"
             )
         if d.get("use_sliding_window"):
             raise PonderError(f"{source}: use_sliding_window=true is not supported")
         act = d.get("hidden_act", "silu")
         if act != "silu":
-            raise PonderError(f"{source}: hidden_act={act!r} is not supported (only silu)")
+            raise PonderError(f"{source}: hidden_act={_short(act)} is not supported (only silu)")
         rope_theta = d.get("rope_theta")
         scaling = d.get("rope_scaling")
         params = d.get("rope_parameters")  # transformers >= 5 keeps theta and scaling together here
@@ -88,10 +94,12 @@ class ModelConfig:
             if params.get("rope_type", "default") != "default":
                 scaling = {k: v for k, v in params.items() if k != "rope_theta"}
         if scaling is not None:
+            if not isinstance(scaling, dict):
+                raise PonderError(f"{source}: rope_scaling must be an object or null, got {_short(scaling)}")
             scaling = dict(scaling)
             kind = scaling.get("rope_type", scaling.get("type", "default"))
             if kind not in ("default", "linear", "yarn", "llama3"):
-                raise PonderError(f"{source}: rope scaling type {kind!r} is not supported")
+                raise PonderError(f"{source}: rope scaling type {_short(kind)} is not supported")
             scaling["rope_type"] = kind
             if kind == "default":
                 scaling = None
@@ -102,9 +110,10 @@ class ModelConfig:
         known = {f.name for f in fields(cls)}
         kw = {k: d[k] for k in known if k in d and k not in ("extra", "rope_scaling", "rope_theta", "qk_norm")}
         kw["model_type"] = mt
-        kw["rope_theta"] = float(rope_theta if rope_theta is not None else 10000.0)
+        kw["rope_theta"] = rope_theta if rope_theta is not None else 10000.0  # checked in __post_init__
         kw["rope_scaling"] = scaling
-        kw.setdefault("num_key_value_heads", d["num_attention_heads"])
+        if kw.get("num_key_value_heads") is None:  # (transformers: null means one per attention head)
+            kw["num_key_value_heads"] = d["num_attention_heads"]
         kw["torch_dtype"] = str(d.get("torch_dtype") or d.get("dtype") or "float32")
         if mt == "qwen3":
             kw["qk_norm"] = True
@@ -112,12 +121,57 @@ class ModelConfig:
             kw["qk_norm"], kw["attention_bias"] = False, True
         else:
             kw["qk_norm"] = False
-        if kw.get("head_dim") is None:  # transformers' defaults: Qwen3Config's 128, else hidden / heads
-            kw["head_dim"] = 128 if mt == "qwen3" else d["hidden_size"] // d["num_attention_heads"]
+        if kw.get("head_dim") is None and mt == "qwen3":  # transformers' defaults: Qwen3Config's 128,
+            kw["head_dim"] = 128  # else hidden / heads (__post_init__, once the sizes are checked)
         kw.setdefault("tie_word_embeddings", False if mt == "llama" else kw.get("tie_word_embeddings", False))
         # "dtype" (transformers >= 5) is read into torch_dtype above: kept as well, a stale copy would win
         kw["extra"] = {k: v for k, v in d.items() if k not in known and k not in ("rope_parameters", "dtype")}
-        return cls(**kw)
+        try:
+            return cls(**kw)
+        except PonderError as e:  # the field's name and value; the file here
+            raise PonderError(f"{source}: {e}") from None
+
+    def _check_types(self) -> None:
+        """Every field of the type the model needs, so a bad config.json fails here with the field's name and
+        value, not deep inside torch (a float size, a zero head count, a string where a number belongs)."""
+        for k in _SIZE_FIELDS:
+            v = getattr(self, k)
+            if v is None and k == "head_dim":
+                continue
+            if not _is_int(v) or v < 1:
+                raise PonderError(f"{k} must be a positive integer, got {_short(v)}")
+        for k in ("rope_theta", "rms_norm_eps"):
+            v = getattr(self, k)
+            if not _is_number(v) or not 0 < v < math.inf:
+                raise PonderError(f"{k} must be a positive number, got {_short(v)}")
+            setattr(self, k, float(v))
+        for k in ("tie_word_embeddings", "mlp_bias", "attention_bias", "qk_norm"):
+            v = getattr(self, k)
+            if not isinstance(v, bool) and not (v is None and k in ("attention_bias", "qk_norm")):
+                raise PonderError(f"{k} must be true or false, got {_short(v)}")
+        for k in ("bos_token_id", "pad_token_id", "eos_token_id"):
+            v = getattr(self, k)
+            ids = v if k == "eos_token_id" and isinstance(v, list) else [v]
+            if v is not None and not all(_is_int(i) for i in ids):
+                want = "an integer or null"
+                if k == "eos_token_id":
+                    want = "an integer, a list of integers or null"
+                raise PonderError(f"{k} must be {want}, got {_short(v)}")
+        if not isinstance(self.torch_dtype, str):
+            raise PonderError(f"torch_dtype must be a string, got {_short(self.torch_dtype)}")
+        s = self.rope_scaling
+        if s is not None:
+            if not isinstance(s, dict):
+                raise PonderError(f"rope_scaling must be a dict (a JSON object) or None, got {_short(s)}")
+            kind = s.get("rope_type", s.get("type", "default"))
+            if not isinstance(kind, str) or kind not in ("default", "linear", "yarn", "llama3"):
+                raise PonderError(f"rope_scaling: rope type {_short(kind)} is not supported; "
+                                  "supported: default, linear, yarn, llama3")
+            for k in _ROPE_NUMBERS:
+                v = s.get(k)
+                if v is not None and (not _is_number(v) or not 0 < v < math.inf):
+                    raise PonderError(f"rope_scaling: {k} must be a positive number, got {_short(v)}")
+            self.rope_scaling = None if kind == "default" else {**s, "rope_type": kind}
 
     def to_hf(self) -> dict:
         d = asdict(self)
@@ -153,6 +207,34 @@ class ModelConfig:
             per_layer += q + 2 * kv + (h if self.model_type != "qwen2" else 0)
         emb = v * h * (1 if self.tie_word_embeddings else 2)
         return L * per_layer + emb + h
+
+
+_SIZE_FIELDS = ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
+                "num_key_value_heads", "head_dim", "max_position_embeddings")
+_ROPE_NUMBERS = ("factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings",
+                 "attention_factor", "beta_fast", "beta_slow", "mscale", "mscale_all_dim")
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _short(v, n: int = 60) -> str:
+    r = repr(v)
+    return r if len(r) <= n else r[: n - 3] + "..."
+
+
+def _json_type(v) -> str:
+    """The JSON name of a parsed value's type, for messages about config files."""
+    for t, name in ((bool, "a boolean"), (dict, "an object"), (list, "an array"), (str, "a string"),
+                    ((int, float), "a number")):
+        if isinstance(v, t):
+            return name
+    return "null" if v is None else type(v).__name__
 
 
 # ---- RoPE ------------------------------------------------------------------------------------

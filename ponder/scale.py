@@ -17,9 +17,10 @@ Methods
   stops once a cluster holds a strict majority of N: no later vote can overturn it, so the answer equals
   the full vote's on the same samples while the tokens counted are only those actually drawn.
 * ``best_of_n``: N samples, keep the one a scorer likes best (ties: the earliest sample). Scorers:
-  ``"logprob"`` (mean token log-prob, free), or any ``scorer(prompt, completion)`` returning a number, a
-  ``Verdict`` (``.score``, else ``.correct``: what a judge from ``ponder.verify.judge.make_judge``
-  returns) or a ``RewardResult`` (``.reward``); ``reward_scorer`` adapts a ``reward(completion, item)``.
+  ``"logprob"`` (mean token log-prob, free), ``"likelihood"`` (teacher-forced mean log-prob), or any
+  ``scorer(prompt, completion)`` returning a number, a ``Verdict`` (``.score``, else ``.correct``: what a
+  judge from ``ponder.verify.judge.make_judge`` returns) or a ``RewardResult`` (``.reward``);
+  ``reward_scorer`` adapts a ``reward(completion, item)``.
 * ``self_refine`` (Madaan et al. 2023): draft, then up to T rounds of critique -> revision; a revision
   replaces the current answer only if its score does not drop. Templates below.
 * ``budget_forcing`` (s1, Muennighoff et al. 2025): thinking is capped at B tokens; the answer is forced
@@ -146,7 +147,7 @@ def _check_prompts(prompts):
 
 def _positive_int(name: str, v) -> int:
     if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-        raise PonderError(f"{name} must be a positive integer, got {v!r}")
+        raise PonderError(f"{name} must be an integer >= 1, got {v!r}")
     return v
 
 
@@ -212,7 +213,7 @@ def self_consistency(model, tok, prompts, *, n_votes: int = 8, weighted: bool = 
     ``info``: votes (answer -> count or weight), votes_used, samples_drawn.
     """
     _check_prompts(prompts)
-    _positive_int("n_votes", n_votes)
+    _positive_int("self-consistency: n_votes (--votes)", n_votes)
     if temperature == 0 and n_votes > 1:
         raise PonderError("self-consistency with temperature 0 would vote over identical greedy samples; "
                           "use temperature > 0")
@@ -366,14 +367,18 @@ def best_of_n(model, tok, prompts, *, n_candidates: int = 8, scorer="logprob", t
               seed: int = 0, index_offset: int = 0, extract: Extract | None = None) -> list[Outcome]:
     """Draw n_candidates samples per prompt and keep the highest-scoring one (ties: the earliest sample).
 
-    ``scorer``: "logprob" (the sample's mean token log-prob) or a callable (module docstring).
+    ``scorer``: "logprob" (the sample's mean token log-prob under the sampling temperature, free),
+    "likelihood" (the model's own mean log-prob of the completion given the prompt, recomputed by teacher
+    forcing, as self-refine scores) or a callable (module docstring).
     ``info``: scores (per sample), chosen (index)."""
     _check_prompts(prompts)
-    _positive_int("n_candidates", n_candidates)
+    _positive_int("best-of-N: n_candidates (--candidates)", n_candidates)
     if scorer is None:
-        raise PonderError("best-of-N needs a scorer: 'logprob', a judge, or scorer(prompt, completion)")
-    if not (scorer == "logprob" or callable(scorer)):
-        raise PonderError(f"best-of-N: unknown scorer {scorer!r}; use 'logprob' or a callable")
+        raise PonderError("best-of-N needs a scorer: 'logprob', 'likelihood', a judge, or scorer(prompt, completion)")
+    if isinstance(scorer, str) and scorer == "likelihood":
+        scorer = likelihood_scorer(model, tok)
+    elif not ((isinstance(scorer, str) and scorer == "logprob") or callable(scorer)):
+        raise PonderError(f"best-of-N: unknown scorer {scorer!r}; use 'logprob', 'likelihood' or a callable")
     extract = extract or default_extract()
     groups, lat = draw(model, tok, prompts, n=n_candidates, seed=seed, index_offset=index_offset,
                        temperature=temperature, top_p=top_p, top_k=top_k, min_p=min_p,
@@ -381,7 +386,7 @@ def best_of_n(model, tok, prompts, *, n_candidates: int = 8, scorer="logprob", t
     out = []
     for p, g, t in zip(prompts, groups, lat):
         t0 = time.perf_counter()
-        if scorer == "logprob":
+        if isinstance(scorer, str):  # "logprob"
             scores = [_mean_lp(s) if s.logprobs else float("-inf") for s in g]
         else:
             scores = [score_value(scorer(p, s.text)) for s in g]

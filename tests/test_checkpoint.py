@@ -150,3 +150,141 @@ def test_errors(tmp_path, tiny_random):
         (ck / "tokenizer_config.json").write_text(json.dumps(c))
     with pytest.raises(PonderError, match="no EOS token"):
         ponder.load(_broken(tmp_path / "d", tiny_random, eos))
+
+
+# ---- corrupt checkpoints: one PonderError naming the file ------------------------------------------------
+def _one_line_naming(e, f):
+    msg = str(e.value)
+    assert str(f) in msg and "\n" not in msg, msg
+    return msg
+
+
+@pytest.mark.parametrize("size", [1000, 0, 7])
+def test_truncated_or_empty_weights_name_the_file(tmp_path, tiny_random, size):
+    ck = _broken(tmp_path, tiny_random, lambda ck: None)
+    f = ck / "model.safetensors"
+    f.write_bytes(f.read_bytes()[:size])
+    with pytest.raises(PonderError, match="not a readable safetensors file") as e:
+        ponder.load(ck)
+    _one_line_naming(e, f)
+
+
+def test_weights_cut_after_the_header_name_the_file(tmp_path, tiny_random):
+    ck = _broken(tmp_path, tiny_random, lambda ck: None)
+    f = ck / "model.safetensors"
+    data = f.read_bytes()
+    f.write_bytes(data[: len(data) // 2])
+    with pytest.raises(PonderError) as e:
+        ponder.load(ck)
+    _one_line_naming(e, f)
+
+
+@pytest.mark.parametrize("content, msg", [
+    (b"[1, 2]", "expected a JSON object, got an array"),
+    (b"17", "expected a JSON object, got a number"),
+    ('{"model_type": "qwen3"}'.encode("utf-16"), "not UTF-8"),
+    (b"{\"model_type\": \xff}", "not UTF-8"),
+    (b"[" * 100000, "invalid JSON: nested too deeply"),
+], ids=["array", "number", "utf16", "latin1", "deep"])
+def test_config_json_that_is_not_an_object_names_the_file(tmp_path, tiny_random, content, msg):
+    ck = _broken(tmp_path, tiny_random, lambda ck: (ck / "config.json").write_bytes(content))
+    with pytest.raises(PonderError, match=msg) as e:
+        ponder.load(ck)
+    _one_line_naming(e, ck / "config.json")
+
+
+@pytest.mark.parametrize("field, value", [
+    ("hidden_size", "abc"), ("hidden_size", 64.0), ("num_key_value_heads", 0), ("num_attention_heads", 0),
+    ("vocab_size", 0), ("num_hidden_layers", -1), ("rope_scaling", "abc"), ("rope_theta", "abc"),
+])
+def test_config_fields_of_the_wrong_type_name_the_file_and_field(tmp_path, tiny_random, field, value):
+    def edit(ck):
+        c = json.loads((ck / "config.json").read_text())
+        c[field] = value
+        (ck / "config.json").write_text(json.dumps(c))
+    ck = _broken(tmp_path, tiny_random, edit)
+    with pytest.raises(PonderError, match=field) as e:
+        ponder.load(ck)
+    _one_line_naming(e, ck / "config.json")
+
+
+@pytest.mark.parametrize("content, msg", [
+    ("[1, 2]", "expected a JSON object, got an array"), ("[1", "invalid JSON"), ('"x"', "got a string"),
+])
+def test_generation_config_that_is_not_an_object_names_the_file(tmp_path, tiny_random, content, msg):
+    """transformers refuses such a file too; ignoring it would let save() drop it without a word."""
+    ck = _broken(tmp_path, tiny_random, lambda ck: (ck / "generation_config.json").write_text(content))
+    with pytest.raises(PonderError, match=msg) as e:
+        ponder.load(ck)
+    _one_line_naming(e, ck / "generation_config.json")
+
+
+@pytest.mark.parametrize("index, msg", [
+    ({"weight_map": [1]}, "weight_map is an array"),
+    ([1], "expected a JSON object, got an array"),
+    ({"weight_map": {"model.norm.weight": 3}}, "weight_map is not all names"),
+    ({}, "weight_map is missing"),
+    ({"weight_map": "model.safetensors"}, "weight_map is a string"),
+])
+def test_bad_shard_index_names_the_file(tmp_path, tiny_random, index, msg):
+    def edit(ck):
+        (ck / "model.safetensors").unlink()
+        (ck / "model.safetensors.index.json").write_text(json.dumps(index))
+    ck = _broken(tmp_path, tiny_random, edit)
+    with pytest.raises(PonderError, match=msg) as e:
+        ponder.load(ck)
+    _one_line_naming(e, ck / "model.safetensors.index.json")
+
+
+# ---- devices ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("device", ["banana", "cuda:x", "CPU"])
+def test_unknown_device_is_named(device):
+    with pytest.raises(PonderError, match=f"unknown device '{device}'; available: cpu"):
+        ponder.load("tiny", device=device)
+
+
+@pytest.mark.parametrize("built", [True, False])
+def test_cuda_without_a_gpu_says_so(monkeypatch, built):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.version, "cuda", "12.4" if built else None)
+    monkeypatch.setattr(torch.version, "hip", None, raising=False)
+    why = "no GPU found" if built else "torch was built without CUDA"
+    with pytest.raises(PonderError, match=rf"device 'cuda' is not available \({why}\); use --device cpu"):
+        ponder.load("tiny", device="cuda")
+
+
+def test_cuda_index_past_the_gpus_is_named(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    with pytest.raises(PonderError, match=r"device 'cuda:5' is not available: 2 GPUs here; available: cpu, cuda:0"):
+        ponder.load("tiny", device="cuda:5")
+
+
+def test_cpu_device_still_loads():
+    model, _ = ponder.load("tiny", device=torch.device("cpu"))
+    assert model.embed_tokens.weight.device.type == "cpu"
+
+
+# ---- permissions and paths of a saved checkpoint ---------------------------------------------------------
+def test_saved_checkpoint_has_the_usual_permissions(tmp_path, tiny_random):
+    """mkdtemp makes 0700 and safetensors writes 0600; a checkpoint gets what mkdir/open would give."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    os.umask(old)
+    model, tok = tiny_random
+    ck = ponder.save(model, tok, tmp_path / "ck")
+    assert stat.S_IMODE(ck.stat().st_mode) == 0o777 & ~old
+    for f in ck.iterdir():
+        assert stat.S_IMODE(f.stat().st_mode) == 0o666 & ~old, f.name
+
+
+def test_save_under_a_file_or_over_a_file_is_refused(tmp_path, tiny_random):
+    model, tok = tiny_random
+    (tmp_path / "plain").write_text("keep")
+    with pytest.raises(PonderError, match="plain is not a directory"):
+        ponder.save(model, tok, tmp_path / "plain" / "ck")
+    with pytest.raises(PonderError, match="exists and is not a directory"):
+        ponder.save(model, tok, tmp_path / "plain")
+    assert (tmp_path / "plain").read_text() == "keep" and [p.name for p in tmp_path.iterdir()] == ["plain"]

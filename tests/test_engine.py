@@ -1,5 +1,7 @@
 """Engine invariants: cached == naive, batch == one by one, seeds reproduce, stop rules, bad input."""
 
+import re
+
 import pytest
 import torch
 
@@ -289,3 +291,65 @@ def test_progress_counts_every_row_once(tokenizer):
                         seed=0, progress=done.append)
     assert [s.finish_reason for g in out for s in g].count("stop") == 2
     assert sum(done) == 10
+
+
+# ---- sampling settings and the context limit: one PonderError naming the setting and its value -----------
+
+
+@pytest.mark.parametrize("kw, msg", [
+    (dict(temperature=float("nan")), "temperature must be a number, got nan"),
+    (dict(temperature=float("inf")), "temperature must be a finite number >= 0, got inf"),
+    (dict(temperature=-0.5), "temperature must be a finite number >= 0, got -0.5"),
+    (dict(temperature="1"), "temperature must be a number, got '1'"),
+    (dict(top_p=float("nan")), "top_p must be a number, got nan"),
+    (dict(top_p=1.5), r"top_p must be in \(0, 1\], got 1.5"),
+    (dict(min_p=float("nan")), "min_p must be a number, got nan"),
+    (dict(min_p=1.0), r"min_p must be in \[0, 1\), got 1.0"),
+    (dict(min_p=-0.1), r"min_p must be in \[0, 1\), got -0.1"),
+    (dict(top_k=-1), "top_k must be an integer >= 0"),
+    (dict(top_k=2.5), "top_k must be an integer >= 0"),
+    (dict(seed=-1), r"seed must be an integer in \[0, 2\*\*63\), got -1"),
+    (dict(seed=2**63), r"seed must be an integer in \[0, 2\*\*63\), got 9223372036854775808"),
+    (dict(seed=99999999999999999999), r"seed must be an integer in \[0, 2\*\*63\), got 99999999999999999999"),
+    (dict(seed=1.5), r"seed must be an integer in \[0, 2\*\*63\), got 1.5"),
+])
+def test_bad_sampling_settings_name_the_value(tiny_random, kw, msg):
+    from ponder.engine import stream
+
+    model, tok = tiny_random
+    with pytest.raises(PonderError, match=msg):
+        ponder.sample(model, tok, ["hi"], max_new_tokens=4, **kw)
+    with pytest.raises(PonderError, match=msg):
+        list(stream(model, tok, "hi", max_new_tokens=4, **kw))
+
+
+def test_largest_seed_still_samples(tiny_random):
+    model, tok = tiny_random
+    a = ponder.sample(model, tok, ["hi"], max_new_tokens=4, seed=2**63 - 1)[0][0]
+    assert a.num_tokens >= 1
+
+
+def test_prompt_plus_max_new_tokens_must_fit_the_context(tokenizer, monkeypatch):
+    import ponder.engine as engine
+    from ponder.engine import render_prompts, stream
+
+    cfg = ponder.ModelConfig(vocab_size=320, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                             num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=48)
+    model = ponder.Transformer(cfg).init_weights(0, std=0.2).eval()
+    chat = [{"role": "user", "content": "hello there"}]
+    short, long = "hi", "the quick brown fox jumps over"
+    n_short, n_long, n_chat = (len(render_prompts(tokenizer, [p])[0]) for p in (short, long, chat))
+    assert n_short < n_long < 48 and n_chat < 48
+    # exactly at the limit is fine
+    assert ponder.sample(model, tokenizer, [short, long], max_new_tokens=48 - n_long, temperature=0,
+                         stop_at_eos=False)[1][0].num_tokens == 48 - n_long
+    # one more is refused, before any KV cache is allocated, naming both numbers (the longest prompt counts;
+    # chat prompts count with their template)
+    monkeypatch.setattr(engine.KVCache, "empty", lambda *a, **k: pytest.fail("KV cache allocated"))
+    msg = f"prompt of {n_long} tokens + max_new_tokens {49 - n_long} exceeds the model's context of 48 positions"
+    with pytest.raises(PonderError, match=re.escape(msg)):
+        ponder.sample(model, tokenizer, [short, long], max_new_tokens=49 - n_long)
+    with pytest.raises(PonderError, match=f"prompt of {n_chat} tokens \\+ max_new_tokens 100000 exceeds"):
+        ponder.sample(model, tokenizer, [chat], max_new_tokens=100_000, n=2)
+    with pytest.raises(PonderError, match=f"prompt of {n_short} tokens \\+ max_new_tokens 48 exceeds"):
+        list(stream(model, tokenizer, short, max_new_tokens=48))

@@ -215,3 +215,66 @@ def test_samples_file_is_strict_json():
     rec = {"info": {"scores": [float("-inf"), -1.5, float("nan")]}, "logprob_mean": float("inf"), "n": 3}
     assert json.loads(json.dumps(_finite(rec), allow_nan=False)) == {
         "info": {"scores": [None, -1.5, None]}, "logprob_mean": None, "n": 3}
+
+
+# ---- argument checks before any work ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method,kw,match", [
+    ("self_consistency", {"n_votes": 0}, r"n_votes \(--votes\) must be an integer >= 1, got 0"),
+    ("best_of_n", {"n_candidates": 0}, r"n_candidates \(--candidates\) must be an integer >= 1, got 0"),
+    ("sc", {"n_votes": -2}, r"n_votes \(--votes\) must be an integer >= 1, got -2"),
+])
+def test_evaluate_zero_votes_or_candidates_name_the_option(micro, method, kw, match):
+    model, tok = micro
+    with pytest.raises(PonderError, match=match):
+        evaluate(model, tok, ITEMS, method=method, method_kwargs=kw, max_new_tokens=8, progress=False)
+
+
+def test_evaluate_best_of_n_with_the_likelihood_scorer(micro):
+    model, tok = micro
+    s = evaluate(model, tok, ITEMS[:2], method="best_of_n", method_kwargs={"n_candidates": 2, "scorer": "likelihood"},
+                 max_new_tokens=8, progress=False, n_boot=10)
+    assert s["method_kwargs"]["scorer"] == "likelihood" and 0.0 <= s["accuracy"]["mean"] <= 1.0
+
+
+class _NoBar:
+    def __init__(self, *a, **k):
+        raise AssertionError("a progress bar started before the arguments were checked")
+
+
+@pytest.mark.parametrize("kw,match", [
+    (dict(temperature=float("nan")), "temperature must be a number, got nan"),
+    (dict(temperature=float("inf")), "temperature must be a finite number >= 0, got inf"),
+    (dict(temperature=-1.0), "temperature must be a finite number >= 0"),
+    (dict(top_p=0.0), r"top_p must be in \(0, 1\]"),
+    (dict(top_p=float("nan")), "top_p must be a number, got nan"),
+    (dict(seed=-1), r"seed must be an integer in \[0, 2\*\*63\)"),
+    (dict(seed=99999999999999999999), r"seed must be an integer in \[0, 2\*\*63\), got 99999999999999999999"),
+    (dict(method_kwargs={"min_p": 2.0}), r"min_p must be in \[0, 1\)"),
+    (dict(max_new_tokens=600), r"prompt of \d+ tokens \+ max_new_tokens 600 exceeds the model's context of 512"),
+])
+def test_evaluate_checks_sampling_before_any_progress_bar(micro, monkeypatch, kw, match):
+    import tqdm.auto
+
+    model, tok = micro
+    monkeypatch.setattr(tqdm.auto, "tqdm", _NoBar)
+    args = dict(method="sampling", max_new_tokens=8, progress=True)
+    args.update(kw)
+    with pytest.raises(PonderError, match=match):
+        evaluate(model, tok, ITEMS, **args)
+
+
+@pytest.mark.parametrize("ks", ["", " , ", [], ()])
+def test_evaluate_empty_ks_is_an_error(micro, ks):
+    model, tok = micro
+    with pytest.raises(PonderError, match=r"ks \(--k\) is empty"):
+        evaluate(model, tok, ITEMS, ks=ks, max_new_tokens=8, progress=False)
+
+
+def test_evaluate_ks_as_text(micro):
+    model, tok = micro
+    s = evaluate(model, tok, ITEMS[:2], n=2, ks="1,2", max_new_tokens=8, progress=False, n_boot=10)
+    assert "pass@2" in s["metrics"]
+    with pytest.raises(PonderError, match="expected comma-separated integers"):
+        evaluate(model, tok, ITEMS, ks="1,x", max_new_tokens=8, progress=False)

@@ -195,3 +195,56 @@ def test_config_built_directly_has_the_familys_layout(tmp_path, model_type, hf_c
     with torch.no_grad():
         assert (hf(x).logits - model(x)).abs().max().item() < 1e-4
     assert ponder.load(tmp_path / "ck")[0].config.head_dim == 32
+
+
+# ---- bad config values: one PonderError naming the file, the field and the value ---------------------------
+HF_OK = {"model_type": "qwen3", **BASE, "head_dim": 16, "rope_theta": 10000.0, "tie_word_embeddings": True}
+
+
+@pytest.mark.parametrize("field, value", [
+    ("hidden_size", "abc"), ("hidden_size", 128.0), ("hidden_size", True), ("intermediate_size", None),
+    ("num_key_value_heads", 0), ("num_attention_heads", 0), ("vocab_size", 0), ("num_hidden_layers", -1),
+    ("max_position_embeddings", -5), ("head_dim", 0), ("rope_theta", "abc"), ("rope_theta", -1),
+    ("rms_norm_eps", [1]), ("tie_word_embeddings", "yes"), ("eos_token_id", "x"), ("pad_token_id", 1.5),
+])
+def test_config_fields_of_the_wrong_type_are_named(field, value):
+    with pytest.raises(PonderError) as e:
+        ModelConfig.from_hf({**HF_OK, field: value}, source="ck/config.json")
+    msg = str(e.value)
+    assert msg.startswith("ck/config.json: ") and field in msg and repr(value)[:20] in msg and "\n" not in msg
+
+
+@pytest.mark.parametrize("scaling, msg", [
+    ("abc", "rope_scaling must be an object"), ([1, 2], "rope_scaling must be an object"),
+    ({"rope_type": "linear", "factor": "x"}, "factor must be a positive number"),
+    ({"rope_type": "yarn", "factor": 4.0, "beta_fast": "fast"}, "beta_fast must be a positive number"),
+])
+def test_config_rope_scaling_must_be_an_object_of_numbers(scaling, msg):
+    with pytest.raises(PonderError, match=msg):
+        ModelConfig.from_hf({**HF_OK, "rope_scaling": scaling})
+
+
+@pytest.mark.parametrize("d, kind", [([1, 2], "an array"), ("x", "a string"), (None, "null")])
+def test_config_that_is_not_an_object(d, kind):
+    with pytest.raises(PonderError, match=f"ck/config.json: expected a JSON object, got {kind}"):
+        ModelConfig.from_hf(d, source="ck/config.json")
+
+
+def test_config_model_type_of_the_wrong_type():
+    with pytest.raises(PonderError, match="unsupported architecture"):
+        ModelConfig.from_hf({**HF_OK, "model_type": ["qwen3"]})
+
+
+def test_config_null_kv_heads_means_one_per_head():
+    """transformers reads num_key_value_heads: null as num_attention_heads; so does ModelConfig."""
+    assert ModelConfig.from_hf({**HF_OK, "num_key_value_heads": None}).num_key_value_heads == 4
+
+
+@pytest.mark.parametrize("kw, field", [
+    (dict(num_hidden_layers=0), "num_hidden_layers"), (dict(hidden_size=64.0), "hidden_size"),
+    (dict(num_key_value_heads=0), "num_key_value_heads"), (dict(hidden_size=2, num_attention_heads=4), "head_dim"),
+    (dict(rope_scaling="linear"), "rope_scaling"),
+])
+def test_config_built_directly_checks_its_fields(kw, field):
+    with pytest.raises(PonderError, match=field):
+        ModelConfig(**kw)

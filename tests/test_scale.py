@@ -39,7 +39,7 @@ def micro_model():
         docs += [PB + " The answer is \\boxed{7}." + END] * 6 + [PB + " The answer is \\boxed{8}." + END] * 4
         docs += [SAY + " I do not know." + END] * 5 + [LONG + LONG_SOLUTION + END] * 5
     cfg = ponder.ModelConfig(hidden_size=48, intermediate_size=128, num_hidden_layers=2, num_attention_heads=2,
-                             num_key_value_heads=1, head_dim=24, max_position_embeddings=256)
+                             num_key_value_heads=1, head_dim=24, max_position_embeddings=512)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny matmuls: one thread is faster and immune to a busy machine
     try:
@@ -350,3 +350,28 @@ def test_chat_prompts_continued_as_text_keep_one_bos(adds_bos):
     ids = render_prompts(tok, [chat])[0]
     assert ids.count(tok.bos_token_id) == 1 and ids[0] == tok.bos_token_id
     assert render_prompts(tok, [scale._render_text(tok, chat)])[0] == ids
+
+
+# ---- option checks ----------------------------------------------------------------------------------------
+
+
+def test_zero_votes_or_candidates_name_the_option(micro):
+    model, tok = micro
+    with pytest.raises(PonderError, match=r"self-consistency: n_votes \(--votes\) must be an integer >= 1, got 0"):
+        scale.self_consistency(model, tok, [PA], n_votes=0, max_new_tokens=8)
+    with pytest.raises(PonderError, match=r"best-of-N: n_candidates \(--candidates\) must be an integer >= 1, got 0"):
+        scale.best_of_n(model, tok, [PA], n_candidates=0, max_new_tokens=8)
+
+
+def test_best_of_n_takes_the_likelihood_scorer_the_cli_lists(micro):
+    model, tok = micro
+    kw = dict(n_candidates=4, temperature=1.0, max_new_tokens=16, seed=3)
+    got = scale.best_of_n(model, tok, [PB, PA], scorer="likelihood", **kw)
+    ref = ponder.sample(model, tok, [PB, PA], n=4, max_new_tokens=16, temperature=1.0, seed=3)
+    for o, p, g in zip(got, [PB, PA], ref):
+        scores = [scale.sequence_logprob(model, tok, p, s.text) for s in g]
+        j = max(range(4), key=lambda k: (scores[k], -k))
+        assert o.info["chosen"] == j and o.text == g[j].text
+        assert o.info["scores"] == [round(v, 6) for v in scores]
+    with pytest.raises(PonderError, match="use 'logprob', 'likelihood' or a callable"):
+        scale.best_of_n(model, tok, [PB], n_candidates=2, scorer="nonsense", max_new_tokens=8)

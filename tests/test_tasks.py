@@ -305,3 +305,74 @@ def test_load_parquet(tmp_path):
     pq.write_table(pa.Table.from_pylist([{"problem": "p1", "x": 1}]), tmp_path / "m.parquet")
     with pytest.raises(PonderError, match=re.escape("m.parquet:row 1: missing field 'answer'")):
         load_dataset(tmp_path / "m.parquet")
+
+
+# ---- bad dataset files: one PonderError naming FILE[:LINE] and the field --------------------------------
+
+
+def test_load_dataset_not_utf8_names_the_byte(tmp_path):
+    p = tmp_path / "latin.jsonl"
+    p.write_bytes(b'{"prompt": "a", "answer": "1"}\n{"prompt": "caf\xe9", "answer": "2"}\n')
+    with pytest.raises(PonderError, match=re.escape(f"{p}: not UTF-8 text (byte 46)")):
+        load_dataset(p)
+
+
+def test_load_dataset_directory_is_not_missing(tmp_path):
+    d = tmp_path / "data.jsonl"
+    d.mkdir()
+    with pytest.raises(PonderError, match=re.escape(f"{d}: is a directory")):
+        load_dataset(d)
+    with pytest.raises(PonderError, match=re.escape(f"{d}: is a directory")):
+        load_items(str(d))
+
+
+def test_load_dataset_deep_nesting_names_file_and_line(tmp_path):
+    deep = "[" * 100_000 + "]" * 100_000
+    p = _write(tmp_path / "deep.jsonl", ['{"prompt": "a", "answer": "1"}', '{"prompt": "x", "answer": ' + deep + "}"])
+    with pytest.raises(PonderError, match=re.escape(f"{p}:2: invalid JSON: nested too deeply")):
+        load_dataset(p)
+    p = _write(tmp_path / "deep.json", ["[" + deep + "]"])
+    with pytest.raises(PonderError, match=re.escape(f"{p}:1: invalid JSON: nested too deeply")):
+        load_dataset(p)
+
+
+def test_load_dataset_lone_surrogate_names_line_and_field(tmp_path):
+    p = _write(tmp_path / "s.jsonl", ['{"prompt": "1+1=", "answer": "2"}', '{"prompt": "1+1=\\ud800", "answer": "2"}'])
+    with pytest.raises(PonderError, match=re.escape(f"{p}:2: field 'prompt' holds a lone surrogate")):
+        load_dataset(p)
+    p = _write(tmp_path / "a.jsonl", ['{"problem": "1+1=", "answer": "\\udfff"}'])
+    with pytest.raises(PonderError, match=re.escape(f"{p}:1: field 'answer' holds a lone surrogate")):
+        load_dataset(p)
+
+
+@pytest.mark.parametrize("answer,what", [
+    ('["2"]', "must be text or a number, got list"), ('{"v": 2}', "must be text or a number, got dict"),
+    ("true", "must be text or a number, got bool"), ("NaN", "must be a finite number, got nan"),
+    ("Infinity", "must be a finite number, got inf"), ('""', "is empty"), ('"  "', "is empty"),
+])
+def test_load_dataset_answer_of_the_wrong_type(tmp_path, answer, what):
+    p = _write(tmp_path / "d.jsonl", ['{"prompt": "1+1=", "answer": "2"}', '{"prompt": "1+1=", "answer": ' + answer + "}"])
+    with pytest.raises(PonderError, match=re.escape(f"{p}:2: field 'answer' {what}")):
+        load_dataset(p)
+    p = _write(tmp_path / "c.jsonl", ['{"q": "1+1=", "gold": ' + answer + "}"])  # custom fields are named too
+    with pytest.raises(PonderError, match=re.escape(f"{p}:1: field 'gold' {what}")):
+        load_dataset(p, prompt_field="q", answer_field="gold")
+
+
+def test_load_dataset_numbers_are_answers(tmp_path):
+    p = _write(tmp_path / "n.jsonl", ['{"prompt": "a", "answer": 2}', '{"prompt": "b", "answer": 2.5}',
+                                      '{"prompt": "c", "answer": -3}'])
+    assert [x["answer"] for x in load_dataset(p)] == ["2", "2.5", "-3"]
+
+
+def test_export_round_trip_keeps_line_separator_characters(tmp_path):
+    # json.dumps(ensure_ascii=False) writes U+2028 / U+0085 unescaped: lines end at "\n" only
+    items = [{"prompt": "a\u2028b", "answer": "1", "id": "x", "task": "math"},
+             {"prompt": "c\x85d\u2029", "answer": "2", "id": "y", "task": "math"},
+             {"prompt": "e", "answer": "3", "id": "z", "task": "math"}]
+    out = export(items, tmp_path / "sep.jsonl")
+    assert load_dataset(out) == items
+    with open(out, "a", encoding="utf-8") as f:
+        f.write('{"prompt": "f"}\n')
+    with pytest.raises(PonderError, match=re.escape(f"{out}:4: missing field 'answer'")):
+        load_dataset(out)

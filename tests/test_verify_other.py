@@ -281,3 +281,26 @@ def test_local_model_judge_runs_through_ponder_sample(tiny_random):
     # a random tiny model does not write a SCORE line: the strict parser must give 0, never crash
     assert isinstance(v, Verdict) and (v.reason == "malformed verdict" or v.reason.startswith("score "))
     assert 0.0 <= v.value <= 1.0
+
+
+def test_check_item_accepts_good_gold_and_names_the_bad_field():
+    from ponder.verify.registry import check_item
+
+    for kind, item in [("math", {"answer": "1/2"}), ("math", {"gold": 3}), ("math", {"answer": 2.5}),
+                       ("countdown", {"numbers": (3, 4), "target": -1}),
+                       ("code", {"tests": [{"input": "a", "output": "a"}], "timeout": 2}),
+                       ("code", {"tests": ["assert 1 == 1"]}),
+                       ("constraints", {"constraints": [{"type": "word_count", "min": 1, "max": 1}]}),
+                       ("format", {})]:
+        check_item(kind, item)  # no error
+    for kind, item, match in [
+        ("math", {"answer": [1]}, "field 'answer' must be text or a number, got list"),
+        ("math", {"gold": float("inf")}, "field 'gold' must be a finite number, got inf"),
+        ("countdown", {"numbers": [1.5, 2], "target": 3}, "field 'numbers' must be a non-empty list of integers"),
+        ("countdown", {"numbers": [1, 2], "target": float("nan")}, "field 'target' must be an integer, got float nan"),
+        ("code", {"tests": "assert 1", "timeout": True}, "field 'timeout' must be a number of seconds, got bool"),
+        ("code", {"tests": "x = 1"}, "field 'tests': no assert statements"),
+        ("constraints", {"constraints": [{"type": "starts_with"}]}, "field 'constraints': constraint 1 .*'phrase'"),
+    ]:
+        with pytest.raises(PonderError, match=match):
+            check_item(kind, item)

@@ -169,3 +169,86 @@ def test_verify_file_argument_errors(tmp_path):
         verify_file("math", str(src), str(src))
     with pytest.raises(PonderError, match="cannot read"):
         verify_file("math", str(tmp_path / "missing.jsonl"))
+
+
+# ---------------------------------------------------------------- gold of the wrong type
+
+GOOD_ROWS = {
+    "math": {"completion": "\\boxed{4}", "gold": "4"},
+    "countdown": {"completion": "\\boxed{1 + 2}", "numbers": [1, 2], "target": 3},
+    "code": {"completion": "```python\ndef f(x): return x\n```", "tests": "assert f(1) == 1"},
+    "constraints": {"completion": "hello world", "constraints": [{"type": "word_count", "n": 2}]},
+    "format": {"completion": "<think>a</think> \\boxed{1}"},
+}
+
+
+@pytest.mark.parametrize("kind,row,match", [
+    ("math", {"completion": "\\boxed{4}", "gold": ["4", "5"]}, "field 'gold' must be text or a number, got list"),
+    ("math", {"completion": "\\boxed{4}", "gold": {"a": 1}}, "field 'gold' must be text or a number, got dict"),
+    ("math", {"completion": "\\boxed{4}", "gold": True}, "field 'gold' must be text or a number, got bool"),
+    ("math", {"completion": "\\boxed{4}", "answer": float("nan")}, "field 'answer' must be a finite number, got nan"),
+    ("math", {"completion": "\\boxed{4}", "gold": " "}, "field 'gold' is empty"),
+    ("math", {"completion": 42, "gold": "4"}, "field 'completion' must be text, got int"),
+    ("math", {"completion": None, "gold": "4"}, "field 'completion' must be text, got null"),
+    ("format", {"completion": ["a"]}, "field 'completion' must be text, got list"),
+    ("countdown", {"completion": "\\boxed{1+2}", "numbers": [1, 2], "target": "3"},
+     "field 'target' must be an integer, got str '3'"),
+    ("countdown", {"completion": "\\boxed{1+2}", "numbers": [True, 2], "target": 3}, "field 'numbers' must be"),
+    ("countdown", {"completion": "\\boxed{1+2}", "numbers": "1,2", "target": 3}, "field 'numbers' must be"),
+    ("countdown", {"completion": "\\boxed{1+2}", "numbers": [], "target": 3}, "field 'numbers' must be a non-empty"),
+    ("code", {"completion": "x", "tests": 5}, "field 'tests': expected assert source"),
+    ("code", {"completion": "x", "tests": {"a": 1}}, "field 'tests': expected assert source"),
+    ("code", {"completion": "x", "tests": "assert f(1) ==", "timeout": 2}, "field 'tests': test 1 is not valid Python"),
+    ("code", {"completion": "x", "tests": "assert True", "timeout": "abc"},
+     "field 'timeout' must be a number of seconds, got str 'abc'"),
+    ("code", {"completion": "x", "tests": "assert True", "timeout": -1}, r"field 'timeout' must be in \(0, 600\]"),
+    ("constraints", {"completion": "x", "constraints": []}, "field 'constraints' must be a non-empty list"),
+    ("constraints", {"completion": "x", "constraints": "word_count"}, "field 'constraints' must be a non-empty list"),
+    ("constraints", {"completion": "x", "constraints": {"type": "word_count", "n": 2}},
+     "field 'constraints' must be a non-empty list"),
+    ("constraints", {"completion": "x", "constraints": [5]}, "field 'constraints': constraint 1: expected a dict"),
+    ("constraints", {"completion": "x", "constraints": [{"type": "word_count", "n": "two"}]},
+     "field 'constraints': constraint 1 \\(word_count\\): 'n' must be a non-negative integer"),
+    ("constraints", {"completion": "x", "constraints": [{"type": "word_count", "min": 5, "max": 1}]},
+     "field 'constraints': constraint 1 \\(word_count\\): 'min' 5 > 'max' 1"),
+])
+def test_verify_file_bad_gold_names_file_line_and_field(tmp_path, kind, row, match):
+    src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write_jsonl(src, [GOOD_ROWS[kind], row])
+    with pytest.raises(PonderError, match=r"in\.jsonl:2: " + match):
+        verify_file(kind, str(src), str(dst), progress=False)
+    assert sorted(os.listdir(tmp_path)) == ["in.jsonl"]  # nothing written
+
+
+@pytest.mark.parametrize("kind", sorted(GOOD_ROWS))
+def test_verify_file_good_rows_of_every_kind(tmp_path, kind):
+    src = tmp_path / "in.jsonl"
+    write_jsonl(src, [GOOD_ROWS[kind]])
+    assert verify_file(kind, str(src), str(tmp_path / "o.jsonl"), workers=1, progress=False)["n"] == 1
+
+
+@pytest.mark.parametrize("text", ["", "\n", "  \n\n"])
+def test_verify_file_empty_input_is_an_error(tmp_path, text):
+    src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text(text)
+    with pytest.raises(PonderError, match=f"^{src}: no rows$"):
+        verify_file("math", str(src), str(dst), progress=False)
+    assert not dst.exists()
+
+
+def test_verify_file_deep_nesting_names_the_line(tmp_path):
+    src = tmp_path / "in.jsonl"
+    write_jsonl(src, [GOOD_ROWS["math"]], ['{"completion": ' + "[" * 100_000 + "]" * 100_000 + ', "gold": "1"}'])
+    with pytest.raises(PonderError, match=r"in\.jsonl:2: invalid JSON \(nested too deeply\)"):
+        verify_file("math", str(src), str(tmp_path / "out.jsonl"), progress=False)
+
+
+@pytest.mark.parametrize("name,item,match", [
+    ("math", {"answer": ["4"]}, "reward 'math': field 'answer' must be text or a number, got list"),
+    ("math", {"gold": True}, "reward 'math': field 'gold' must be text or a number, got bool"),
+    ("countdown", {"numbers": [1, 2], "target": "3"}, "reward 'countdown': field 'target' must be an integer"),
+    ("code", {"tests": "assert True", "timeout": "abc"}, "reward 'code': field 'timeout' must be a number of seconds"),
+])
+def test_registry_bad_gold_names_verifier_and_field(name, item, match):
+    with pytest.raises(PonderError, match=match):
+        get_reward(name)("\\boxed{4}", item)

@@ -13,6 +13,7 @@ So MATH-500 (problem, solution, answer, subject, level, unique_id) loads as it i
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from ponder.errors import PonderError
@@ -21,22 +22,41 @@ from ponder.fileio import atomic_write_text
 DEFAULT_TASK_N = 500  # items `load_items` draws for a task name when n is not given
 
 
+def _loads(text: str, where: str):
+    """json.loads with a nesting too deep for the decoder as a PonderError naming `where` (FILE:LINE)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise PonderError(f"{where}: invalid JSON: nested too deeply") from None
+
+
 def _read_jsonl(path: Path) -> list[tuple[str, dict]]:
     """(location, row) pairs; location is "FILE:LINE" for error messages."""
     rows = []
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except IsADirectoryError:
+        raise PonderError(f"{path}: is a directory") from None
+    except OSError as e:
+        raise PonderError(f"{path}: cannot read ({e.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise PonderError(f"{path}: not UTF-8 text (byte {e.start})") from None
     if path.suffix == ".json" and text.lstrip().startswith("["):  # a plain JSON array of rows
         try:
-            data = json.loads(text)
+            data = _loads(text, f"{path}:1")
         except json.JSONDecodeError as e:
             raise PonderError(f"{path}:{e.lineno}: invalid JSON: {e.msg}") from None
         return [(f"{path}:row {i + 1}", row) for i, row in enumerate(data)]
-    for lineno, line in enumerate(text.splitlines(), 1):
+    # lines end at "\n" only: str.splitlines() would also split at U+2028, U+0085 and other characters that
+    # JSON strings may hold unescaped (json.dumps(..., ensure_ascii=False) writes them as they are)
+    for lineno, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            row = _loads(line, f"{path}:{lineno}")
         except json.JSONDecodeError as e:
             raise PonderError(f"{path}:{lineno}: invalid JSON: {e.msg} (column {e.colno})") from None
         rows.append((f"{path}:{lineno}", row))
@@ -64,6 +84,8 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
                  limit: int | None = None) -> list[dict]:
     """Rows of a .jsonl/.json/.parquet file as task items (see the module docstring)."""
     path = Path(path)
+    if path.is_dir():
+        raise PonderError(f"{path}: is a directory")
     if not path.is_file():
         raise PonderError(f"{path}: no such file")
     if limit is not None and (not isinstance(limit, int) or limit <= 0):
@@ -92,15 +114,41 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
         prompt = row[pf]
         if not isinstance(prompt, str) or not prompt.strip():
             raise PonderError(f"{where}: field {pf!r} must be non-empty text, got {prompt!r:.60}")
+        _check_text(where, pf, prompt)
         item = dict(row)
         item["prompt"] = prompt
-        item["answer"] = str(row[af])
+        item["answer"] = _answer_text(where, af, row[af])
         item["id"] = str(row.get("id") or row.get("unique_id") or f"{path.stem}-{i + 1}")
         item.setdefault("task", "math")
         items.append(item)
     if not items:
         raise PonderError(f"{path}: empty dataset (no rows)")
     return items
+
+
+def _check_text(where: str, field: str, text: str) -> None:
+    """Text must be encodable as UTF-8: a lone surrogate ("\\ud800" in the JSON) is not a character."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise PonderError(f"{where}: field {field!r} holds a lone surrogate {text[e.start]!r} at character "
+                          f"{e.start} (not valid Unicode text)") from None
+
+
+def _answer_text(where: str, field: str, value) -> str:
+    """The gold as a string. Only text and finite numbers are answers: a list, dict or bool would become a gold
+    like "['2']" or "True" that no completion matches."""
+    if isinstance(value, str):
+        if not value.strip():
+            raise PonderError(f"{where}: field {field!r} is empty")
+        _check_text(where, field, value)
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise PonderError(f"{where}: field {field!r} must be text or a number, got {type(value).__name__} "
+                          f"{value!r:.60}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise PonderError(f"{where}: field {field!r} must be a finite number, got {value!r}")
+    return str(value)
 
 
 def export(items: list[dict], path) -> Path:

@@ -17,6 +17,7 @@ never weighted or shaped. Every part's full verdict is kept in `parts`.
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import pickle
@@ -38,10 +39,85 @@ def _field(name: str, item, key: str, *aliases: str):
     raise PonderError(f"reward {name!r}: item has no {key!r} field" + (f" (or {aliases[0]!r})" if aliases else ""))
 
 
+def _show(value) -> str:
+    return "null" if value is None else f"{type(value).__name__} {value!r:.60}"
+
+
+def _math_gold(item) -> tuple[str, object]:
+    for key in ("answer", "gold"):
+        if key in item and item[key] is not None:
+            return key, item[key]
+    return "answer", None
+
+
+def check_item(kind: str, item) -> None:
+    """The gold fields verifier `kind` reads from `item`, checked for type and shape without verifying
+    anything: one PonderError naming the field and what is wrong ("field 'target' must be an integer, got str
+    '3'"). Callers add where the item came from (`ponder verify` adds FILE:LINE)."""
+    if not isinstance(item, dict):
+        raise PonderError(f"item must be a dict, got {type(item).__name__}")
+    if kind == "math":
+        key, gold = _math_gold(item)
+        if gold is None:
+            raise PonderError(f"field {key!r} is missing or null")
+        if isinstance(gold, str):
+            if not gold.strip():
+                raise PonderError(f"field {key!r} is empty")
+        elif isinstance(gold, bool) or not isinstance(gold, (int, float)):
+            raise PonderError(f"field {key!r} must be text or a number, got {_show(gold)}")
+        elif not math.isfinite(gold):
+            raise PonderError(f"field {key!r} must be a finite number, got {gold!r}")
+    elif kind == "countdown":
+        numbers, target = item.get("numbers"), item.get("target")
+        if (not isinstance(numbers, (list, tuple)) or not numbers
+                or not all(isinstance(x, int) and not isinstance(x, bool) for x in numbers)):
+            raise PonderError(f"field 'numbers' must be a non-empty list of integers, got {_show(numbers)}")
+        if isinstance(target, bool) or not isinstance(target, int):
+            raise PonderError(f"field 'target' must be an integer, got {_show(target)}")
+    elif kind == "code":
+        timeout = item.get("timeout")
+        if timeout is not None:
+            if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+                raise PonderError(f"field 'timeout' must be a number of seconds, got {_show(timeout)}")
+            if not 0 < timeout <= 600:  # also rejects NaN
+                raise PonderError(f"field 'timeout' must be in (0, 600] seconds, got {timeout!r}")
+        from ponder.verify.code import check_code
+
+        tests = item.get("tests")
+        if tests is None:
+            raise PonderError("field 'tests' is missing or null")
+        try:
+            check_code(None, tests)  # checks the tests (parses them) and stops at the missing completion
+        except PonderError as e:
+            raise PonderError(f"field 'tests': {str(e).removeprefix('code tests: ')}") from None
+    elif kind == "constraints":
+        from ponder.verify.constraints import check_constraints
+
+        cs = item.get("constraints")
+        if not isinstance(cs, list) or not cs:
+            raise PonderError(f"field 'constraints' must be a non-empty list of {{'type': ...}} dicts, got {_show(cs)}")
+        try:
+            check_constraints(None, cs)  # checks every constraint and stops at the missing completion
+        except PonderError as e:
+            raise PonderError(f"field 'constraints': {e}") from None
+        for k, c in enumerate(cs):  # a range no count can fall in is a broken spec, not a failed response
+            lo, hi = c.get("min"), c.get("max")
+            if lo is not None and hi is not None and lo > hi:
+                raise PonderError(f"field 'constraints': constraint {k + 1} ({c['type']}): 'min' {lo} > 'max' {hi}")
+
+
+def _checked(name: str, item) -> None:
+    try:
+        check_item(name, item)
+    except PonderError as e:
+        raise PonderError(f"reward {name!r}: {e}") from None
+
+
 def _math(completion, item, judge=None) -> Verdict:
     from ponder.verify.math import check_math  # lazy: SymPy-backed, written separately
 
     gold = _field("math", item, "answer", "gold")
+    _checked("math", item)
     if isinstance(gold, (int, float)) and not isinstance(gold, bool):
         gold = str(gold)  # datasets often store numeric golds; check_math compares strings it parses
     return check_math(completion, gold)
@@ -51,13 +127,18 @@ def _code(completion, item, judge=None) -> Verdict:
     from ponder.verify.code import check_code
 
     tests = _field("code", item, "tests")
-    return check_code(completion, tests, timeout=float(item.get("timeout") or 5.0))
+    timeout = item.get("timeout")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))):
+        raise PonderError(f"reward 'code': field 'timeout' must be a number of seconds, got {_show(timeout)}")
+    return check_code(completion, tests, timeout=5.0 if timeout is None else float(timeout))
 
 
 def _countdown(completion, item, judge=None) -> Verdict:
     from ponder.verify.countdown import check_countdown
 
-    return check_countdown(completion, _field("countdown", item, "numbers"), _field("countdown", item, "target"))
+    numbers, target = _field("countdown", item, "numbers"), _field("countdown", item, "target")
+    _checked("countdown", item)
+    return check_countdown(completion, numbers, target)
 
 
 def _format(completion, item, judge=None) -> Verdict:

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from collections import Counter
 
 from ponder.errors import PonderError
+from ponder.fileio import atomic_open
 from ponder.verify.registry import VERIFIERS, parallel_map
 
 KINDS = {"math": ("gold",), "code": ("tests",), "countdown": ("numbers", "target"), "constraints": ("constraints",),
@@ -33,6 +33,10 @@ def default_output(input_path: str) -> str:
 
 
 def _read_rows(kind: str, path: str) -> list[dict]:
+    """Every row of `path`, each checked for what verifier `kind` reads (registry.check_item), so a bad row is
+    one error naming FILE:LINE and the field before anything is verified or written."""
+    from ponder.verify.registry import check_item
+
     try:
         f = open(path, encoding="utf-8")
     except OSError as e:
@@ -43,23 +47,36 @@ def _read_rows(kind: str, path: str) -> list[dict]:
             for lineno, line in enumerate(f, 1):
                 if not line.strip():
                     continue
+                where = f"{path}:{lineno}"
                 try:
                     row = json.loads(line)
                 except ValueError as e:
-                    raise PonderError(f"{path}:{lineno}: invalid JSON ({e})") from None
+                    raise PonderError(f"{where}: invalid JSON ({e})") from None
+                except RecursionError:
+                    raise PonderError(f"{where}: invalid JSON (nested too deeply)") from None
                 if not isinstance(row, dict):
-                    raise PonderError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
+                    raise PonderError(f"{where}: expected a JSON object, got {type(row).__name__}")
                 if "completion" not in row:
-                    raise PonderError(f"{path}:{lineno}: missing field 'completion'")
+                    raise PonderError(f"{where}: missing field 'completion'")
+                if not isinstance(row["completion"], str):
+                    got = "null" if row["completion"] is None else type(row["completion"]).__name__
+                    raise PonderError(f"{where}: field 'completion' must be text, got {got}")
                 need = KINDS[kind]
                 if kind == "math" and "gold" not in row and "answer" in row:
                     need = ("answer",)
                 for key in need:
                     if key not in row or row[key] is None:
-                        raise PonderError(f"{path}:{lineno}: missing field {key!r}")
+                        raise PonderError(f"{where}: missing field {key!r}")
+                gold = {need[0]: row[need[0]]} if kind == "math" else row  # the gold _item passes on
+                try:
+                    check_item(kind, gold)
+                except PonderError as e:
+                    raise PonderError(f"{where}: {e}") from None
                 rows.append(row)
         except UnicodeDecodeError as e:
             raise PonderError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    if not rows:
+        raise PonderError(f"{path}: no rows")
     return rows
 
 
@@ -101,22 +118,13 @@ def verify_file(kind: str, input_path: str, output_path: str | None = None, *, w
                                 desc=f"verify {kind}")
     else:
         verdicts = score_fn(_Verify(kind), completions, rows)
-    fd, tmp = tempfile.mkstemp(prefix=".verify-", suffix=".tmp", dir=out_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for row, v in zip(rows, verdicts):
-                out = dict(row)
-                out.update(correct=v.correct, extracted=v.extracted, reason=v.reason, score=v.value)
-                f.write(json.dumps(out) + "\n")  # ASCII: lone surrogates in input survive
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, out_path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    # a temporary file beside the output, renamed into place with the usual permissions (not mkstemp's 0600);
+    # an OSError names the output, not the temporary file
+    with atomic_open(out_path, "w", encoding="utf-8", fsync=True) as f:
+        for row, v in zip(rows, verdicts):
+            out = dict(row)
+            out.update(correct=v.correct, extracted=v.extracted, reason=v.reason, score=v.value)
+            f.write(json.dumps(out) + "\n")  # ASCII: lone surrogates in input survive
     n = len(rows)
     correct = sum(v.correct for v in verdicts)
     return {"n": n, "correct": correct, "accuracy": correct / n if n else 0.0,

@@ -1,0 +1,115 @@
+"""Atomic writes (fileio and verify's output): errors name the user's path, never the temporary file; nothing
+half-written is left behind; new files get the usual permissions (0666 less the umask), not mkstemp's 0600."""
+
+import errno
+import json
+import os
+import stat
+
+import pytest
+
+from ponder.errors import PonderError
+from ponder.fileio import atomic_write_bytes, atomic_write_text
+from ponder.verify.run import verify_file
+
+
+def _umask():
+    m = os.umask(0o022)
+    os.umask(m)
+    return m
+
+
+def _no_tmp_left(d):
+    return not [p.name for p in d.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_write_and_permissions(tmp_path):
+    f = atomic_write_text(tmp_path / "a" / "b.txt", "hi")
+    assert f.read_text() == "hi" and stat.S_IMODE(f.stat().st_mode) == 0o666 & ~_umask()
+
+
+def test_empty_path_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(PonderError, match="^empty output path$"):
+        atomic_write_text("", "x")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_directory_is_named(tmp_path):
+    (tmp_path / "adir").mkdir()
+    with pytest.raises(PonderError) as e:
+        atomic_write_text(tmp_path / "adir", "x")
+    assert str(e.value) == f"{tmp_path / 'adir'}: is a directory"
+    assert list((tmp_path / "adir").iterdir()) == [] and _no_tmp_left(tmp_path)
+
+
+@pytest.mark.parametrize("sub", ["x.jsonl", "a/b/x.jsonl"])
+def test_a_path_under_a_file_says_not_a_directory(tmp_path, sub):
+    (tmp_path / "plain").write_text("keep")
+    with pytest.raises(PonderError) as e:
+        atomic_write_text(tmp_path / "plain" / sub, "x")
+    assert str(e.value) == f"{tmp_path / 'plain' / sub}: {tmp_path / 'plain'} is not a directory"
+    assert (tmp_path / "plain").read_text() == "keep"
+
+
+def test_os_errors_name_the_users_path_not_the_temporary_file(tmp_path, monkeypatch):
+    """A full disk at the rename (or anywhere): the user's path and the reason; the old file intact; no
+    temporary file left. Still an OSError (with its errno) for callers that catch those."""
+    target = tmp_path / "out.jsonl"
+    target.write_text("old")
+
+    def full(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device", src)
+
+    monkeypatch.setattr(os, "replace", full)
+    with pytest.raises(PonderError) as e:
+        atomic_write_bytes(target, b"new")
+    assert str(e.value) == f"{target}: cannot write (No space left on device)"
+    assert isinstance(e.value, OSError) and e.value.errno == errno.ENOSPC
+    assert target.read_text() == "old" and _no_tmp_left(tmp_path)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
+def test_unwritable_directory_names_the_users_path():
+    with pytest.raises(PonderError) as e:
+        atomic_write_text("/proc/x.jsonl", "x")
+    assert str(e.value).startswith("/proc/x.jsonl: cannot write (") and ".tmp" not in str(e.value)
+
+
+def test_a_long_valid_name_is_written(tmp_path):
+    """The temporary name is cut, so a name of the longest length allowed (255) is not refused."""
+    name = "n" * 249 + ".jsonl"
+    assert atomic_write_text(tmp_path / name, "x").read_text() == "x"
+
+
+# ---- verify's own output ---------------------------------------------------------------------------------
+def _completions(tmp_path):
+    src = tmp_path / "c.jsonl"
+    src.write_text("".join(json.dumps({"completion": f"so \\boxed{{{i}}}", "gold": str(i)}) + "\n"
+                           for i in range(3)))
+    return src
+
+
+def test_verify_output_has_the_usual_permissions(tmp_path):
+    src = _completions(tmp_path)
+    s = verify_file("math", str(src), str(tmp_path / "v.jsonl"), workers=1, progress=False)
+    out = tmp_path / "v.jsonl"
+    assert s["correct"] == 3 and stat.S_IMODE(out.stat().st_mode) == 0o666 & ~_umask()
+    assert _no_tmp_left(tmp_path)
+
+
+def test_verify_output_errors_name_the_output(tmp_path, monkeypatch):
+    src = _completions(tmp_path)
+    (tmp_path / "od").mkdir()
+    with pytest.raises(PonderError) as e:
+        verify_file("math", str(src), str(tmp_path / "od"), workers=1, progress=False)
+    assert str(e.value) == f"{tmp_path / 'od'}: is a directory"
+
+    def full(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device", src)
+
+    monkeypatch.setattr(os, "replace", full)
+    with pytest.raises(PonderError) as e:
+        verify_file("math", str(src), str(tmp_path / "v.jsonl"), workers=1, progress=False)
+    assert str(e.value) == f"{tmp_path / 'v.jsonl'}: cannot write (No space left on device)"
+    assert not (tmp_path / "v.jsonl").exists() and _no_tmp_left(tmp_path)
