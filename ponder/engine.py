@@ -333,10 +333,6 @@ def check_sampling(n=1, max_new_tokens=1, temperature=1.0, top_p=1.0, top_k=0, m
         raise PonderError(f"seed must be an integer in [0, 2**63), got {seed!r}")
 
 
-def _check_args(n, max_new_tokens, temperature, top_p, top_k, min_p, seed=None):
-    check_sampling(n, max_new_tokens, temperature, top_p, top_k, min_p, seed)
-
-
 def check_context(model, ids: list[list[int]], max_new_tokens: int) -> None:
     """The longest prompt plus max_new_tokens must fit the model's positions (checked before any cache is
     allocated: a cache of prompt + max_new_tokens slots is what the call would allocate)."""
@@ -372,7 +368,7 @@ def sample(
     drawn elsewhere (another process, a Ray actor) reproduces exactly what one big call would draw.
     `progress` is an optional callable(done_rows) for progress bars.
     """
-    _check_args(n, max_new_tokens, temperature, top_p, top_k, min_p, seed)
+    check_sampling(n, max_new_tokens, temperature, top_p, top_k, min_p, seed)
     if isinstance(stop, str):
         stop = [stop]
     stop = [s for s in (stop or []) if s]
@@ -491,7 +487,7 @@ def naive_greedy(model: Transformer, tokenizer: Tokenizer, prompt: str, max_new_
 def stream(model: Transformer, tokenizer: Tokenizer, prompt, max_new_tokens=256, temperature=1.0, top_p=1.0,
            top_k=0, min_p=0.0, seed=None):
     """Yield text pieces for one prompt as tokens are generated (same sampling as `sample`)."""
-    _check_args(1, max_new_tokens, temperature, top_p, top_k, min_p, seed)
+    check_sampling(1, max_new_tokens, temperature, top_p, top_k, min_p, seed)
     ids = render_prompts(tokenizer, [prompt])[0]
     check_context(model, [ids], max_new_tokens)
     dev = model.device
