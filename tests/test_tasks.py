@@ -376,3 +376,9 @@ def test_export_round_trip_keeps_line_separator_characters(tmp_path):
         f.write('{"prompt": "f"}\n')
     with pytest.raises(PonderError, match=re.escape(f"{out}:4: missing field 'answer'")):
         load_dataset(out)
+
+
+def test_an_id_of_zero_is_kept(tmp_path):
+    p = tmp_path / "z.jsonl"
+    p.write_text(json.dumps({"id": 0, "prompt": "a", "answer": "1"}) + "\n")
+    assert load_dataset(p)[0]["id"] == "0"

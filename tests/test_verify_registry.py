@@ -252,3 +252,16 @@ def test_verify_file_deep_nesting_names_the_line(tmp_path):
 def test_registry_bad_gold_names_verifier_and_field(name, item, match):
     with pytest.raises(PonderError, match=match):
         get_reward(name)("\\boxed{4}", item)
+
+
+def test_verify_output_that_cannot_be_written_is_refused_before_verifying(tmp_path):
+    from ponder.errors import PonderError
+    from ponder.verify.run import verify_file
+
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"completion": "\\boxed{2}", "answer": "2"}) + "\n")
+    (tmp_path / "adir").mkdir()
+    (tmp_path / "afile").write_text("")
+    for out, msg in ((tmp_path / "adir", "is a directory"), (tmp_path / "afile" / "x.jsonl", "is not a directory")):
+        with pytest.raises(PonderError, match=msg):
+            verify_file("math", str(src), str(out), workers=1, progress=False)

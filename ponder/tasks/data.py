@@ -118,7 +118,8 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
         item = dict(row)
         item["prompt"] = prompt
         item["answer"] = _answer_text(where, af, row[af])
-        item["id"] = str(row.get("id") or row.get("unique_id") or f"{path.stem}-{i + 1}")
+        given = next((row[k] for k in ("id", "unique_id") if row.get(k) not in (None, "")), None)  # (0 is an id)
+        item["id"] = str(given) if given is not None else f"{path.stem}-{i + 1}"
         item.setdefault("task", "math")
         items.append(item)
     if not items:
