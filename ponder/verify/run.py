@@ -111,9 +111,9 @@ def verify_file(kind: str, input_path: str, output_path: str | None = None, *, w
         raise PonderError(f"verify: output {out_path} would overwrite the input")
     out_dir = os.path.dirname(os.path.abspath(out_path))
     if os.path.isdir(out_path):  # said now, not after the whole file is verified
-        raise PonderError(f"verify: output {out_path} is a directory")
+        raise PonderError(f"{out_path}: is a directory")
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
-        raise PonderError(f"verify: output {out_path}: {out_dir} is not a directory")
+        raise PonderError(f"{out_path}: {out_dir} is not a directory")
     if not os.path.isdir(out_dir):
         raise PonderError(f"verify: output directory {out_dir} does not exist")
     completions = [r["completion"] for r in rows]
