@@ -585,3 +585,98 @@ def test_bmod_is_the_remainder():
 def test_a_chain_answers_its_last_value_only(pred, gold, correct):
     assert check_math(f"The answer is $\\boxed{{{pred}}}$.", gold, timeout=10).correct is correct
     assert answers_equal(pred, gold, timeout=10) is correct
+
+
+@pytest.mark.parametrize(
+    "a,b,equal",
+    [
+        ("\\color{red} 5", "5", True),
+        ("{\\color{red} 5}", "5", True),
+        ("\\textcolor{red}{5}", "5", True),
+        ("\\textcolor[rgb]{1,0,0}{5}", "5", True),
+        ("\\color{blue}{\\frac{1}{2}}", "0.5", True),
+        ("\\color{red}{5}", "50", False),  # the colour's argument is dropped, the content stays
+        ("\\textcolor{red}{5}", "50", False),
+        ("\\color{red} 50", "5", False),
+    ],
+)
+def test_colour_commands_keep_their_content(a, b, equal):
+    assert answers_equal(a, b, timeout=10) is equal
+    assert answers_equal(b, a, timeout=10) is equal
+    assert check_math(f"The answer is $\\boxed{{{a}}}$.", b, timeout=10).correct is equal
+
+
+@pytest.mark.parametrize(
+    "a,b,equal",
+    [
+        ("\\phantom{4}3", "3", True),
+        ("\\hphantom{4}3", "3", True),
+        ("\\vphantom{4}3", "3", True),
+        ("\\phantom{-}3", "3", True),
+        ("\\phantom{4}3", "43", False),  # a phantom is blank space, dropped with its argument
+        ("\\phantom{4}3", "4", False),
+        ("\\phantom{-}3", "-3", False),
+    ],
+)
+def test_phantoms_are_blank_space(a, b, equal):
+    assert answers_equal(a, b, timeout=10) is equal
+    assert answers_equal(b, a, timeout=10) is equal
+    assert check_math(f"The answer is $\\boxed{{{a}}}$.", b, timeout=10).correct is equal
+
+
+def test_a_box_holding_only_a_phantom_is_no_answer():
+    for box in ("\\boxed{\\phantom{4}}", "\\boxed{\\hphantom{4}}", "\\boxed{\\phantom{4}\\quad}"):
+        v = check_math(f"The answer is $ {box} $.", "4")
+        assert not v.correct
+        assert v.extracted is None and v.reason == "no answer"
+        assert extract_answer(box) is None
+    assert not answers_equal("\\phantom{4}", "4")
+    assert check_math("\\boxed{\\phantom{4}5}", "5").correct
+
+
+@pytest.mark.parametrize(
+    "a,b,equal",
+    [
+        ("\uff13", "3", True),  # full-width digits and signs
+        ("\uff0d3", "-3", True),
+        ("3\uff0f4", "3/4", True),
+        ("\uff13\uff0e\uff15", "3.5", True),
+        ("\u20103", "-3", True),  # hyphen
+        ("\u20113", "-3", True),  # non-breaking hyphen
+        ("\ufe633", "-3", True),  # small hyphen-minus
+        ("\u22123", "-3", True),  # minus sign
+        ("10\u207b\u00b3", "0.001", True),
+        ("\uff13", "4", False),
+        ("\uff0d3", "3", False),
+        ("3\uff0f4", "34", False),
+    ],
+)
+def test_full_width_digits_and_other_minus_signs(a, b, equal):
+    assert answers_equal(a, b, timeout=10) is equal
+    assert answers_equal(b, a, timeout=10) is equal
+    assert check_math(f"The answer is $\\boxed{{{a}}}$.", b, timeout=10).correct is equal
+
+
+@pytest.mark.parametrize(
+    "a,b,equal",
+    [
+        ("0.\\overline{3}", "\\frac13", True),
+        ("1.\\overline{6}", "5/3", True),
+        ("0.1\\overline{6}", "\\frac{1}{6}", True),
+        ("0.\\overline{09}", "\\frac{1}{11}", True),
+        ("2.\\overline{142857}", "\\frac{15}{7}", True),
+        ("-0.\\overline{3}", "-\\frac13", True),
+        ("0.\\bar{3}", "\\frac13", True),
+        ("0.\\overline{3}", "0.3", False),  # exact: a repeating decimal is no terminating one
+        ("0.\\overline{3}", "0.333", False),
+        ("0.\\overline{3}", "3", False),
+        ("0.1\\overline{6}", "0.16", False),
+        ("1.\\overline{6}", "1.6", False),
+        ("\\overline{AB}", "AB", True),  # a segment's name is still no number
+        ("\\overline{AB}", "0", False),
+    ],
+)
+def test_repeating_decimals_with_overline(a, b, equal):
+    assert answers_equal(a, b, timeout=10) is equal
+    assert answers_equal(b, a, timeout=10) is equal
+    assert check_math(f"The answer is $\\boxed{{{a}}}$.", b, timeout=10).correct is equal

@@ -299,13 +299,25 @@ _SEP_WORD_RE = re.compile(r"\b(?:and|or)\b|[,;]")
 _REVISION_RE = re.compile(r"\b(?:no|not|wait|actually|instead|but|rather|oops|correction|hmm|sorry)\b", re.I)
 
 
+# what renders as blank space: a phantom (with its argument), spacing commands, whitespace
+_BLANK_RE = re.compile(
+    r"\\[hv]?phantom\s*\{[^{}]*\}|\\(?:qquad|quad|hfill|space|thinspace|medspace|negthinspace)"
+    r"(?![A-Za-z])|\\[,;:! ]|~|\s"
+)
+
+
+def _blank(s: str) -> bool:
+    """Box content that renders as nothing ("\\boxed{\\phantom{4}}" is an empty box)."""
+    return "phantom" in s and not _BLANK_RE.sub("", s)
+
+
 def _boxes(text: str, lenient: bool):
     """The final answer from boxes: (answer|None, reason) or None if there is no box at all."""
     start, clen = _last_cmd(text, len(text))
     if start < 0:
         return None
     content, end = _box_content(text, start, clen, len(text), lenient)
-    if not content:
+    if not content or _blank(content):
         return (None, "no answer")
     parts = [content]
     total = len(content)
@@ -316,7 +328,7 @@ def _boxes(text: str, lenient: bool):
         if s2 < 0:
             break
         c2, e2 = _box_content(text, s2, l2, prev_start, False)
-        if not c2 or e2 > prev_start:
+        if not c2 or e2 > prev_start or _blank(c2):
             break
         gap = text[e2:prev_start]
         if _REVISION_RE.search(gap):
@@ -671,7 +683,18 @@ _UNICODE = {
     "\u3000": " ",
     "\uff0c": ",",
     "\u2192": "\\to ",
+    # other minus signs and hyphens written for a minus (U+2010 hyphen, U+FE63 small hyphen-minus, ...)
+    "\u2010": "-",
+    "\u2011": "-",
+    "\u2012": "-",
+    "\ufe63": "-",
+    "\u2796": "-",
+    "\ufe62": "+",
+    "\u2795": "+",
 }
+# full-width digits and signs are their ASCII forms, as NFKC has them (U+FF13 U+FF0F U+FF14 is 3/4)
+_UNICODE.update({chr(0xFF10 + d): str(d) for d in range(10)})
+_UNICODE.update({chr(0xFEE0 + ord(c)): c for c in "+-*/=<>()[].^!|:;"})
 _UNICODE_TABLE = str.maketrans(_UNICODE)
 # Vulgar fractions become \frac so that "2½" is the mixed number 5/2, as "2\frac{1}{2}" is (a
 # parenthesized "(1/2)" would make it the product 1).
@@ -792,8 +815,12 @@ _TRANSPARENT = frozenset(
 )
 _SKIP_CMDS = frozenset(
     "quad qquad limits nolimits angle measuredangle triangle circ displaystyle textstyle "
-    "hfill space thinspace medspace negthinspace phantom cr".split()
+    "hfill space thinspace medspace negthinspace cr".split()
 )
+# dropped with their argument: a phantom renders as blank space ("\\phantom{4}3" is 3)
+_PHANTOM_CMDS = frozenset(("phantom", "hphantom", "vphantom"))
+# a colour command's colour argument is dropped, its content stays ("\\textcolor{red}{5}" is 5)
+_COLOR_CMDS = frozenset(("color", "textcolor", "colorbox"))
 _CMD_OPS = {
     "cdot": "*",
     "times": "*",
@@ -868,6 +895,25 @@ def _skip_ws(s: str, i: int) -> int:
     return i
 
 
+def _skip_arg(s: str, i: int) -> int:
+    """The index after the argument of a command ending at s[i]: a braced group, a command, or
+    one character."""
+    i = _skip_ws(s, i)
+    if i >= len(s):
+        return i
+    if s[i] == "{":
+        return _read_group(s, i)[1]
+    if s[i] == "\\":
+        j = i + 1
+        while j < len(s) and "a" <= s[j].lower() <= "z":
+            j += 1
+        return max(j, min(i + 2, len(s)))
+    return i + 1
+
+
+_REPEAT_RE = re.compile(r"\\(?:overline|bar)\s*\{\s*([0-9]+)\s*\}")
+
+
 def _tokenize(s: str) -> list[tuple]:
     """Tokens: (kind, value, space_before). Kinds: num (value=(Fraction, raw, float_literal)),
     id, const, op, sep, func, frac, sqrt, binom, text, word, begin, end, sum, prod, reals, empty."""
@@ -881,7 +927,9 @@ def _tokenize(s: str) -> list[tuple]:
         if c in " \t\n\r\f\v":
             i += 1
             continue
-        if "0" <= c <= "9" or (c == "." and i + 1 < n and "0" <= s[i + 1] <= "9"):
+        if "0" <= c <= "9" or (
+            c == "." and i + 1 < n and ("0" <= s[i + 1] <= "9" or _REPEAT_RE.match(s, i + 1))
+        ):
             j = i
             while j < n and "0" <= s[j] <= "9":
                 j += 1
@@ -915,7 +963,19 @@ def _tokenize(s: str) -> list[tuple]:
                     k += 1
                 frac_digits = s[j + 1 : k]
                 j = k
+            # a repeating block: "0.\\overline{3}" is 1/3, "0.1\\overline{6}" is 1/6 (only digits
+            # right after a decimal point: "\\overline{AB}" stays a segment)
+            rep = None
+            if j < n and (frac_digits or s[j] == "."):
+                rep = _REPEAT_RE.match(s, j if frac_digits else j + 1)
             exp = 0
+            if rep is not None:
+                block = rep.group(1)
+                text = f"{digits or '0'}.{frac_digits}"
+                val = Fraction(text) + Fraction(int(block), (10 ** len(block) - 1) * 10 ** len(frac_digits))
+                toks.append(("num", (val, f"{text}({block})", False), sp))
+                i = rep.end()
+                continue
             if j < n and s[j] in "eE" and (frac_digits or (j + 1 < n and s[j + 1] in "+-")):
                 k = j + 1
                 if k < n and s[k] in "+-":
@@ -1030,6 +1090,16 @@ def _tokenize(s: str) -> list[tuple]:
                     toks.append(("reals", None, sp))
                 else:
                     toks.append(("text", "mathbb " + content.strip(), sp))
+            elif name in _PHANTOM_CMDS:
+                i = _skip_arg(s, i)
+            elif name in _COLOR_CMDS:
+                i = _skip_ws(s, i)
+                if i < n and s[i] == "[":  # \\color[rgb]{1,0,0}
+                    k = s.find("]", i)
+                    if k < 0:
+                        raise _ParseError("bad colour")
+                    i = k + 1
+                i = _skip_arg(s, i)
             elif name in _TRANSPARENT or name in _SKIP_CMDS:
                 continue
             elif name == "begin" or name == "end":
