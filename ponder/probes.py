@@ -130,7 +130,14 @@ def iter_texts(path: str | Path) -> Iterator[str]:
             yield "".join(buf)
 
 
-def ngram_overlap(train_texts: Iterable[str], bench_texts: Sequence[str], n: int = 13) -> dict:
+def ngram_overlap(
+    train_texts: Iterable[str],
+    bench_texts: Sequence[str],
+    n: int = 13,
+    *,
+    boilerplate_min_docs: int = 5,
+    boilerplate_share: float = 0.01,
+) -> dict:
     """Which benchmark items share at least one normalised word n-gram with the training texts.
 
     Only the benchmark's n-grams are held in memory; the training texts are streamed once (pass a
@@ -138,8 +145,16 @@ def ngram_overlap(train_texts: Iterable[str], bench_texts: Sequence[str], n: int
     be checked and are reported in ``too_short`` (never flagged). 13-grams follow GPT-3's
     contamination analysis; 8-grams catch paraphrased copies but flag more template-level overlap.
 
-    Returns ``{"n", "n_items", "n_flagged", "fraction", "flags": [bool], "too_short": [indices],
-    "example": {item: shared n-gram text}}`` where fraction = n_flagged / n_items.
+    Boilerplate rule: an n-gram found in more than ``max(boilerplate_min_docs, boilerplate_share *
+    n_train_texts)`` distinct training texts (default: more than max(5, 1%) of them) is template or
+    instruction wording ("How many ... does ... have left?"), not evidence that an item was seen, and
+    is ignored; ``n_boilerplate`` counts the benchmark n-grams ignored so. A copied item's long
+    n-grams occur in one or a few training texts, so a leak is still flagged (unless the same item
+    is repeated in more texts than the limit).
+
+    Returns ``{"n", "n_items", "n_train_texts", "n_flagged", "fraction", "flags": [bool],
+    "too_short": [indices], "example": {item: shared n-gram text}, "max_doc_freq",
+    "n_boilerplate"}`` where fraction = n_flagged / n_items and max_doc_freq is the limit applied.
     """
     if n < 1:
         raise PonderError(f"ngram_overlap: n={n} must be >= 1")
@@ -153,18 +168,23 @@ def ngram_overlap(train_texts: Iterable[str], bench_texts: Sequence[str], n: int
             too_short.append(i)
         for g in grams:
             index[g].append(i)
-    flags = [False] * len(bench_texts)
-    example: dict[int, str] = {}
+    doc_freq: Counter = Counter()  # benchmark n-gram -> number of training texts containing it
     n_train = 0
     for t in train_texts:
         n_train += 1
-        for g in ngrams(normalize_words(t), n):
-            hit = index.get(g)
-            if hit:
-                for i in hit:
-                    if not flags[i]:
-                        flags[i] = True
-                        example[i] = " ".join(g)
+        doc_freq.update({g for g in ngrams(normalize_words(t), n) if g in index})
+    max_df = max(boilerplate_min_docs, boilerplate_share * n_train)
+    flags = [False] * len(bench_texts)
+    example: dict[int, str] = {}
+    n_boilerplate = 0
+    for g, df in doc_freq.items():
+        if df > max_df:
+            n_boilerplate += 1
+            continue
+        for i in index[g]:
+            if not flags[i] or " ".join(g) < example[i]:  # smallest shared n-gram: order-independent
+                flags[i] = True
+                example[i] = " ".join(g)
     n_flagged = sum(flags)
     return {
         "n": n,
@@ -174,7 +194,9 @@ def ngram_overlap(train_texts: Iterable[str], bench_texts: Sequence[str], n: int
         "fraction": n_flagged / len(bench_texts),
         "flags": flags,
         "too_short": too_short,
-        "example": example,
+        "example": dict(sorted(example.items())),
+        "max_doc_freq": max_df,
+        "n_boilerplate": n_boilerplate,
     }
 
 
@@ -338,7 +360,8 @@ def contamination_verdict(
       (re-sampling numbers keeps difficulty, so a real drop that large is not noise), or >= 10% of
       the perturbed items whose gold changed are answered with the ORIGINAL gold (a model that
       computes cannot produce the old answer from new numbers except by coincidence).
-    * n-gram overlap: >= 5% of benchmark items share an n-gram with the training data (13-grams
+    * n-gram overlap: >= 5% of benchmark items share a non-boilerplate n-gram (``ngram_overlap``) with
+      the training data (13-grams
       by default; with 8-grams the same threshold is stricter, since short stock phrases match).
     """
     th = dict(DEFAULT_THRESHOLDS)
@@ -387,6 +410,8 @@ def contamination_verdict(
             )
     if overlap is not None:
         evidence["overlap"] = {k: overlap[k] for k in ("n", "n_items", "n_flagged", "fraction")}
+        if "n_boilerplate" in overlap:
+            evidence["overlap"]["n_boilerplate"] = overlap["n_boilerplate"]
         if overlap["fraction"] >= th["overlap_min"]:
             reasons.append(
                 f"{overlap['n_flagged']} of {overlap['n_items']} items ({overlap['fraction']:.1%}) share a "

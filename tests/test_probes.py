@@ -91,6 +91,32 @@ def test_ngram_overlap_flags_only_copied_items():
         ngram_overlap(train, [], n=13)
 
 
+def test_ngram_overlap_ignores_boilerplate_in_many_training_texts():
+    stock = "please solve the following problem step by step and give the final answer now"  # 14 words
+    bench = [f"{stock} {i} apples and {i} pears" for i in range(3)]
+    train = [f"{stock} other problem {j}" for j in range(6)]
+    res = ngram_overlap(train, bench, n=13)  # in 6 of 6 texts > max(5, 1%): boilerplate
+    assert res["n_flagged"] == 0 and res["n_boilerplate"] == 2 and res["max_doc_freq"] == 5
+    res = ngram_overlap(train[:5], bench, n=13)  # in 5 texts: not above the limit, still evidence
+    assert res["n_flagged"] == 3 and res["n_boilerplate"] == 0
+    # A verbatim copy among the boilerplate texts is flagged by its own n-grams.
+    res = ngram_overlap([*train, "seen: " + bench[1]], bench, n=13)
+    assert res["flags"] == [False, True, False] and res["example"][1].endswith("1 apples and 1 pears")
+    assert contamination_verdict(overlap=res)["evidence"]["overlap"]["n_boilerplate"] == 2
+
+
+def test_ngram_overlap_flags_a_leaked_word_item(tmp_path):
+    from ponder.tasks import generate
+
+    train = generate("word", "train", 300, seed=0)
+    test = generate("word", "test", 50, seed=0)
+    f = tmp_path / "train.jsonl"
+    f.write_text("".join(json.dumps({"prompt": it["prompt"], "answer": it["answer"]}) + "\n"
+                         for it in [*train[:150], test[7], *train[150:]]))
+    res = ngram_overlap(iter_texts(f), [it["prompt"] for it in test], n=13)
+    assert res["flags"][7] and res["n_train_texts"] == 301
+
+
 def test_iter_texts_reads_jsonl_json_and_plain(tmp_path):
     p = tmp_path / "train.jsonl"
     p.write_text(json.dumps({"prompt": "a b", "completion": "c d", "n": 3}) + "\n\n" + json.dumps({"text": "e"}) + "\n")
