@@ -319,6 +319,17 @@ def test_ray_samples_equal_local(pool, ckpt):
             assert s.logprobs == pytest.approx(t.logprobs, abs=1e-5)
 
 
+def test_ray_samples_equal_local_in_bf16(pool, ckpt):
+    """Actors build their replica in the learner's dtype: bf16 weights sampled in fp32 draw other tokens."""
+    from ponder.distributed.ray_workers import RayPool
+
+    model, tok = ponder.load(ckpt, dtype="bfloat16")
+    kw = dict(n=3, max_new_tokens=16, seed=7, temperature=1.0)
+    with RayPool(1, num_cpus=0).start(model, tok) as bf16:
+        bf16.push(model, 0)
+        assert ids(bf16.sample(PROMPTS, **kw)) == ids(ponder.sample(model, tok, PROMPTS, **kw))
+
+
 def test_stale_actor_refused_then_refreshed(pool, ckpt):
     import ray
 

@@ -154,13 +154,15 @@ def ray_session(address: str | None = None, *, num_cpus: int | None = None, time
 class Worker:
     """One Ray actor: a model replica (optional: verification needs none) plus the tokenizer."""
 
-    def __init__(self, model_config=None, tok=None, device: str = "cpu", threads: int = 1):
+    def __init__(self, model_config=None, tok=None, device: str = "cpu", threads: int = 1, dtype: str = "float32"):
         torch.set_num_threads(threads)
         self.model, self.tok, self.version = None, tok, None
         if model_config is not None:
             from ..model import Transformer
 
-            self.model = Transformer(model_config).to(device).eval().requires_grad_(False)
+            # the learner's dtype: a bf16 learner's weights sampled in fp32 would draw other tokens
+            self.model = Transformer(model_config).to(device=device, dtype=getattr(torch, dtype))
+            self.model.eval().requires_grad_(False)
 
     def info(self) -> dict:
         return {**versions(), "host": socket.gethostname(), "pid": os.getpid()}
@@ -229,7 +231,8 @@ class RayPool:
         if not ray.is_initialized():
             raise PonderError("RayPool.start: no Ray session (use ponder.distributed.ray_workers.ray_session)")
         device = "cuda" if self.options["num_gpus"] else "cpu"
-        self._args = (model.config if model is not None else None, tok, device, self.threads)
+        self._args = (model.config if model is not None else None, tok, device, self.threads,
+                      str(model.dtype).removeprefix("torch.") if model is not None else "float32")
         self._cls = ray.remote(**self.options)(Worker)
         self.actors = [self._cls.remote(*self._args) for _ in range(self.num_workers)]
         check_versions(versions(), ray.get([a.info.remote() for a in self.actors]))
