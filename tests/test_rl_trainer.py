@@ -296,3 +296,31 @@ def test_bf16_run_resumes_in_bf16_equal_to_uninterrupted(tmp_path, ckpt):
     assert [x["step"] for x in b] == [1, 2]
     for k in ("reward_mean", "loss", "grad_norm", "entropy", "kl_mean"):
         assert a[1][k] == b[1][k], k
+
+
+def test_ctrl_c_during_an_off_policy_run_exits_at_once(tmp_path, ckpt):
+    """The rollout running ahead is on a daemon thread: an interrupted run does not wait it out at exit."""
+    script = f"""
+import threading, time
+import ponder
+from ponder.rl.trainer import GRPOConfig, train
+
+def generate(model, tok, prompts, *, version, **kw):
+    if threading.current_thread() is not threading.main_thread():
+        time.sleep(60)  # a long generation in flight when Ctrl-C comes
+    return ponder.sample(model, tok, prompts, **kw)
+
+def on_log(row):
+    raise KeyboardInterrupt
+
+try:
+    train(GRPOConfig(model={str(ckpt)!r}, steps=3, prompts_per_step=2, group_size=2, max_new_tokens=8,
+                     eval_every=100, save_every=100, train_pool=10, tensorboard=False, off_policy=True),
+          {str(tmp_path / "r")!r}, progress=False, generate_fn=generate, on_log=on_log)
+except KeyboardInterrupt:
+    print("interrupted")
+"""
+    t = time.time()
+    p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert p.stdout.strip() == "interrupted", p.stderr[-2000:]
+    assert time.time() - t < 40

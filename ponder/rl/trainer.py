@@ -19,6 +19,7 @@ import copy
 import functools
 import json
 import math
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
@@ -389,22 +390,21 @@ def train(
     stop = False
     rollout = functools.partial(_rollout, tok=tok, cfg=cfg, ocfg=ocfg, reward=reward, pool=train_items,
                                 curriculum=curriculum, generate_fn=generate_fn, score_fn=score_fn)
-    ahead = behaviour = None
+    behaviour = None
     if cfg.off_policy:  # the first batch is on-policy; from then on, generation runs one step ahead
         behaviour = copy.deepcopy(model).eval().requires_grad_(False)
-        ahead = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ponder-rollout")
     future = None
     try:
         for step in range(start, cfg.steps):
             if replica is not None:
                 ro = rollout(replica, step=step)  # on-policy: the replica holds the current weights
-            elif ahead is None:
+            elif behaviour is None:
                 ro = None  # _step generates on-policy
             else:
                 ro = future.result() if future else rollout(behaviour, step=step, version=step)
                 if step + 1 < cfg.steps:  # step t+1's rollouts from the weights before step t's update
                     behaviour.load_state_dict(model.state_dict())
-                    future = ahead.submit(rollout, behaviour, step=step + 1, version=step)
+                    future = _in_background(rollout, behaviour, step=step + 1, version=step)
             row = _step(model, tok, ref, opt, cfg, ocfg, reward, train_items, step, curriculum, ro=ro,
                         rollout=rollout, dp=dp)
             if replica is not None:  # every rank: all-gather the updated shards into the replica
@@ -451,8 +451,6 @@ def train(
                 (bar.write if bar else print)(f"stopping after step {step + 1} (--stop-on-alarm)")
                 break
     finally:
-        if ahead is not None:
-            ahead.shutdown(wait=False, cancel_futures=True)
         if bar:
             bar.close()
         if tb:
@@ -461,6 +459,22 @@ def train(
         dp.barrier()
     model.eval()
     return run
+
+
+def _in_background(fn, *args, **kwargs) -> concurrent.futures.Future:
+    """fn(*args, **kwargs) on a daemon thread. Not a ThreadPoolExecutor: the interpreter joins its threads at
+    exit, so Ctrl-C during an off-policy run would wait out the whole rollout in flight."""
+    future: concurrent.futures.Future = concurrent.futures.Future()
+
+    def work():
+        if future.set_running_or_notify_cancel():
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as e:  # handed to whoever waits on the result
+                future.set_exception(e)
+
+    threading.Thread(target=work, name="ponder-rollout", daemon=True).start()
+    return future
 
 
 def _rollout(model, *, tok, cfg, ocfg, reward, pool, step, curriculum, generate_fn=None, score_fn=None,
