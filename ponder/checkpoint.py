@@ -94,7 +94,7 @@ def _available_devices() -> list[str]:
     return out
 
 
-def _read_json_object(f: Path) -> dict:
+def read_json_object(f: Path) -> dict:
     """The JSON object in `f`; PonderError naming the file if it is unreadable, not UTF-8, not JSON or not
     an object."""
     try:
@@ -116,7 +116,7 @@ def _read_json_object(f: Path) -> dict:
 
 def load_config(path: Path) -> ModelConfig:
     f = path / "config.json"
-    return ModelConfig.from_hf(_read_json_object(f), source=str(f))
+    return ModelConfig.from_hf(read_json_object(f), source=str(f))
 
 
 def _weight_files(path: Path) -> list[Path]:
@@ -125,7 +125,7 @@ def _weight_files(path: Path) -> list[Path]:
         return [single]
     index = path / "model.safetensors.index.json"
     if index.is_file():
-        wm = _read_json_object(index).get("weight_map")
+        wm = read_json_object(index).get("weight_map")
         if not isinstance(wm, dict) or not all(isinstance(v, str) and v for v in wm.values()):
             got = "missing" if wm is None else _json_type(wm) if not isinstance(wm, dict) else "not all names"
             raise PonderError(f"{index}: expected {{\"weight_map\": {{tensor name: shard file name}}}}; "
@@ -145,7 +145,7 @@ def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.devic
     path = resolve(path)
     cfg = load_config(path)
     gen = path / "generation_config.json"  # a broken one is an error naming it, as in transformers
-    gen = _read_json_object(gen) if gen.is_file() else None  # (checked before the weights are read)
+    gen = read_json_object(gen) if gen.is_file() else None  # (checked before the weights are read)
     want = parse_dtype(dtype)
     if want is None:
         ck = DTYPES.get(cfg.torch_dtype, torch.float32)

@@ -258,13 +258,7 @@ def read_run_config(run: Path) -> dict:
     f = Path(run) / "config.json"
     if not f.is_file():
         raise PonderError(f"{run}: not a resumable run directory (no config.json)")
-    try:
-        saved = json.loads(f.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise PonderError(f"{f}: not valid JSON ({e})") from None
-    if not isinstance(saved, dict):
-        raise PonderError(f"{f}: expected a JSON object, got {type(saved).__name__}")
-    return saved
+    return checkpoint.read_json_object(f)
 
 
 def trim_metrics(run: Path, step: int):
