@@ -55,21 +55,25 @@ def _positive_float(text: str) -> float:
 
 def _add_sampling(p: argparse.ArgumentParser, max_new: int = 256, temperature: float = 0.0):
     g = p.add_argument_group("sampling")
-    g.add_argument("--max-new-tokens", type=_positive_int, default=max_new, help="tokens to generate at most (default %(default)s)")
+    g.add_argument("--max-new-tokens", type=_positive_int, default=max_new, help="tokens to generate at most")
     g.add_argument("--temperature", type=_finite_float, default=temperature,
-                   help="0 = greedy (default %(default)s)")
-    g.add_argument("--top-p", type=_finite_float, default=1.0, help="nucleus sampling mass (default 1.0 = off)")
-    g.add_argument("--top-k", type=_nonneg_int, default=0, help="keep the k most likely tokens (default 0 = off)")
-    g.add_argument("--min-p", type=_finite_float, default=0.0, help="drop tokens below min_p x the top probability")
+                   help="sampling temperature; 0 = greedy")
+    g.add_argument("--top-p", type=_finite_float, default=1.0, help="nucleus sampling mass, in (0, 1]; 1.0 = off")
+    g.add_argument("--top-k", type=_nonneg_int, default=0, help="keep the k most likely tokens; 0 = off")
+    g.add_argument("--min-p", type=_finite_float, default=0.0, help="drop tokens below min_p x the top probability; 0 = off")
     g.add_argument("--stop", action="append", default=None, help="stop string (repeatable)")
     g.add_argument("--seed", type=_seed, default=0, help="random seed; the same seed gives the same samples")
 
 
+_DTYPE_HELP = "weights' dtype: float32 | bfloat16 | float16 (default: fp32 on CPU, the checkpoint's own on GPU)"
+_DEVICE_HELP = "cpu | cuda | cuda:1 ..."
+
+
 def _model_arg(p, default="tiny"):
     p.add_argument("--model", "-m", default=default,
-                   help="checkpoint directory in HF format, or 'tiny' for the built-in model (default %(default)s)")
-    p.add_argument("--dtype", default=None, help="float32 | bfloat16 (default: fp32 on CPU, checkpoint's on GPU)")
-    p.add_argument("--device", default="cpu", help="cpu | cuda | cuda:1 ... (default %(default)s)")
+                   help="checkpoint directory in HF format, or 'tiny' for the built-in model")
+    p.add_argument("--dtype", default=None, help=_DTYPE_HELP)
+    p.add_argument("--device", default="cpu", help=_DEVICE_HELP)
 
 
 # ---- commands ------------------------------------------------------------------------------------
@@ -458,8 +462,27 @@ def cmd_report(a):
 
 
 # ---- parser --------------------------------------------------------------------------------------
+class _HelpFormatter(argparse.HelpFormatter):
+    """Each option's help ends with its default, "(default: X)", unless the default is None, False or
+    suppressed (nothing worth showing) or the help already says what the default is."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        d = action.default
+        if d is None or d is False or d is argparse.SUPPRESS or "default" in text.lower():
+            return text
+        if not action.option_strings and action.nargs not in (argparse.OPTIONAL, argparse.ZERO_OR_MORE):
+            return text  # a required positional: its default is never used
+        return f"{text} (default: %(default)s)" if text else "(default: %(default)s)"
+
+
 class _Parser(argparse.ArgumentParser):
-    """Usage errors in one line, like every other error (the usage itself is in --help)."""
+    """Usage errors in one line, like every other error (the usage itself is in --help); every parser,
+    subcommands' included, shows defaults in its help."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -480,7 +503,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("prompt", nargs="+", help="prompt text (repeat for a batch)")
     _model_arg(g)
     _add_sampling(g, max_new=128)
-    g.add_argument("-n", type=_positive_int, default=1, help="samples per prompt (default 1)")
+    g.add_argument("-n", type=_positive_int, default=1, help="samples per prompt")
     g.add_argument("--chat", action="store_true", help="render each prompt as a user chat message")
     g.add_argument("--completion-only", action="store_true", help="print only the completion, not the prompt")
     g.add_argument("--json", action="store_true", help="print results as JSON")
@@ -506,19 +529,32 @@ def build_parser() -> argparse.ArgumentParser:
                                     "recipe of the built-in tiny model.")
     pt.add_argument("--out", "-o", required=True, help="run directory (config, metrics.jsonl, checkpoint/)")
     pt.add_argument("--resume", action="store_true", help="continue the run in --out")
-    pt.add_argument("--steps", type=_positive_int, default=None, help="optimizer steps (recipe default if omitted)")
-    pt.add_argument("--docs", type=_positive_int, default=None, help="corpus documents")
+    pt.add_argument("--steps", type=_positive_int, default=None, help="optimizer steps; with --resume, the step to train to (default: the tiny recipe's 3000; "
+                         "with --resume, the run's own)")
+    pt.add_argument("--docs", type=_positive_int, default=None,
+                    help="synthetic corpus documents to generate (default: the tiny recipe's 200000)")
     pt.add_argument("--terse-share", type=_terse_share, default=None, metavar="SHARE|N:SHARE,...",
                     help="share of task documents answered tersely: one number, or per number of operations "
-                         "in the solution, e.g. 2:0.15,3:0.85,4:0.85")
-    pt.add_argument("--batch-size", type=_positive_int, default=None)
-    pt.add_argument("--seq-len", type=_positive_int, default=None)
-    pt.add_argument("--lr", type=_positive_float, default=None)
-    pt.add_argument("--hidden", type=_positive_int, default=None, help="hidden size (heads = hidden/32)")
-    pt.add_argument("--layers", type=_positive_int, default=None)
+                         "in the solution, e.g. 2:0.15,3:0.85,4:0.85 (default: the tiny recipe's "
+                         "2:0.85,3:0.85,4:0.15)")
+    pt.add_argument("--batch-size", type=_positive_int, default=None,
+                    help="rows of packed documents per optimizer step (default: the tiny recipe's 16)")
+    pt.add_argument("--seq-len", type=_positive_int, default=None,
+                    help="tokens per training row; documents are packed into rows and one longer than a row "
+                         "is cut (default: the tiny recipe's 128)")
+    pt.add_argument("--lr", type=_positive_float, default=None,
+                    help="AdamW's peak learning rate: linear warmup over the recipe's 100 steps, then cosine "
+                         "decay to 0.1x (default: the tiny recipe's 0.002)")
+    pt.add_argument("--hidden", type=_positive_int, default=None,
+                    help="hidden size; MLP = 3x hidden, heads = hidden/32 (default: the tiny recipe's 128)")
+    pt.add_argument("--layers", type=_positive_int, default=None,
+                    help="transformer layers (default: the tiny recipe's 4)")
     pt.add_argument("--vocab", type=int, default=512, help="tokenizer vocabulary size")
-    pt.add_argument("--seed", type=_seed, default=None)
-    pt.add_argument("--threads", type=_positive_int, default=None, help="torch CPU threads")
+    pt.add_argument("--seed", type=_seed, default=None,
+                    help="seeds the corpus (held-out documents: seed + 10000), the weight initialisation and "
+                         "the batch drawn at each step, in [0, 2**32) (default: the tiny recipe's 0)")
+    pt.add_argument("--threads", type=_positive_int, default=None,
+                    help="torch CPU threads (default: the tiny recipe's 1)")
     pt.add_argument("--compile", action="store_true",
                     help="torch.compile the training forward (about 1.3x faster on CPU after a minute of "
                          "compilation; not bit-identical to the shipped eager recipe)")
@@ -531,14 +567,18 @@ def build_parser() -> argparse.ArgumentParser:
     _model_arg(sf)
     sf.add_argument("--data", required=True, help="JSONL with prompt and response fields")
     sf.add_argument("--out", "-o", required=True, help="run directory")
-    sf.add_argument("--steps", type=_positive_int, default=200)
-    sf.add_argument("--batch-size", type=_positive_int, default=16)
-    sf.add_argument("--lr", type=_positive_float, default=1e-3)
-    sf.add_argument("--seq-len", type=_positive_int, default=256)
+    sf.add_argument("--steps", type=_positive_int, default=200, help="optimizer steps")
+    sf.add_argument("--batch-size", type=_positive_int, default=16,
+                    help="rows per optimizer step (with --packing a row holds several examples)")
+    sf.add_argument("--lr", type=_positive_float, default=1e-3,
+                    help="AdamW's peak learning rate: linear warmup over steps/10, then cosine decay to 0.1x")
+    sf.add_argument("--seq-len", type=_positive_int, default=256,
+                    help="tokens per row (prompt + response); a longer example is cut and loses the end of "
+                         "its response")
     sf.add_argument("--packing", action="store_true", help="pack several examples into each row (each attends only to itself, positions from 0: "
                          "the same loss as unpacked, less padding)")
-    sf.add_argument("--seed", type=_seed, default=0)
-    sf.add_argument("--quiet", action="store_true")
+    sf.add_argument("--seed", type=_seed, default=0, help="seeds the order in which rows are drawn, in [0, 2**32)")
+    sf.add_argument("--quiet", action="store_true", help="no progress bar")
     sf.set_defaults(fn=cmd_sft)
 
     ds = sub.add_parser("distill", help="distillation by rejection sampling from a teacher",
@@ -547,31 +587,38 @@ def build_parser() -> argparse.ArgumentParser:
     _model_arg(ds)
     ds.add_argument("--teacher", required=True, help="teacher checkpoint")
     src = ds.add_mutually_exclusive_group()
-    src.add_argument("--task", default="arith")
+    src.add_argument("--task", default="arith",
+                     help="built-in task whose train split gives the prompts: arith | word | countdown")
     src.add_argument("--data", default=None, help="JSONL/Parquet with prompt (or problem) and answer")
     ds.add_argument("--reward", default=None, help="verifier deciding what is kept (default: countdown for the "
                                                   "countdown task, else math)")
-    ds.add_argument("-n", type=_positive_int, default=200, help="prompts")
+    ds.add_argument("-n", type=_positive_int, default=200, help="prompts (with --data: its first N rows)")
     ds.add_argument("-k", type=_positive_int, default=4, help="teacher samples per prompt")
-    ds.add_argument("--temperature", type=_finite_float, default=0.8)
-    ds.add_argument("--max-new-tokens", type=_positive_int, default=128)
-    ds.add_argument("--out", "-o", required=True)
-    ds.add_argument("--steps", type=_positive_int, default=100)
-    ds.add_argument("--batch-size", type=_positive_int, default=16)
-    ds.add_argument("--lr", type=_positive_float, default=1e-3)
-    ds.add_argument("--seq-len", type=_positive_int, default=256)
-    ds.add_argument("--seed", type=_seed, default=0)
-    ds.add_argument("--json", action="store_true")
-    ds.add_argument("--quiet", action="store_true")
+    ds.add_argument("--temperature", type=_finite_float, default=0.8, help="teacher sampling temperature")
+    ds.add_argument("--max-new-tokens", type=_positive_int, default=128,
+                    help="teacher tokens per sample at most; a sample cut at this length is never kept")
+    ds.add_argument("--out", "-o", required=True, help="run directory (config, metrics.jsonl, checkpoint/)")
+    ds.add_argument("--steps", type=_positive_int, default=100, help="fine-tuning optimizer steps")
+    ds.add_argument("--batch-size", type=_positive_int, default=16, help="kept samples per optimizer step")
+    ds.add_argument("--lr", type=_positive_float, default=1e-3,
+                    help="AdamW's peak learning rate: linear warmup over steps/10, then cosine decay to 0.1x")
+    ds.add_argument("--seq-len", type=_positive_int, default=256,
+                    help="tokens per fine-tuning row (prompt + response); longer ones are cut")
+    ds.add_argument("--seed", type=_seed, default=0,
+                    help="seeds the task's prompts, the teacher's samples and the fine-tuning batches, "
+                         "in [0, 2**32)")
+    ds.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    ds.add_argument("--quiet", action="store_true", help="no progress bar")
     ds.set_defaults(fn=cmd_distill)
 
     da = sub.add_parser("data", help="task data utilities", description="Export task problems as JSONL.")
     dsub = da.add_subparsers(dest="data_command", metavar="SUBCOMMAND", required=True)
     ex = dsub.add_parser("export", help="write N problems of a task split to JSONL")
     ex.add_argument("task", help="arith | word | countdown")
-    ex.add_argument("--split", default="test", help="train | test (default test)")
-    ex.add_argument("--n", type=_positive_int, default=100)
-    ex.add_argument("--seed", type=_seed, default=0)
+    ex.add_argument("--split", default="test", help="train | test")
+    ex.add_argument("--n", type=_positive_int, default=100, help="distinct problems to write")
+    ex.add_argument("--seed", type=_seed, default=0,
+                    help="which problems are drawn: the same task, split and seed give the same file, in [0, 2**32)")
     ex.add_argument("-o", "--output", required=True, help="output JSONL (written atomically)")
     ex.set_defaults(fn=cmd_data_export)
 
@@ -593,21 +640,32 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--group-filter", action="store_true", help="dynamic sampling: drop equal-reward groups")
     gr.add_argument("--curriculum", action="store_true", help="skip prompts always or never solved")
     gr.add_argument("--explain", action="store_true", help="print the objective and exit")
-    gr.add_argument("--steps", type=_positive_int, default=None, help="train to this step (default 60)")
-    gr.add_argument("--prompts-per-step", type=_positive_int, default=8)
-    gr.add_argument("--group-size", type=_positive_int, default=8)
-    gr.add_argument("--max-new-tokens", type=_positive_int, default=96)
-    gr.add_argument("--temperature", type=_finite_float, default=1.0)
-    gr.add_argument("--lr", type=_positive_float, default=2e-4)
+    gr.add_argument("--steps", type=_positive_int, default=None, help="train to this step (default: 60; with --resume, the run's own)")
+    gr.add_argument("--prompts-per-step", type=_positive_int, default=8,
+                    help="prompts per optimizer step, each sampled --group-size times")
+    gr.add_argument("--group-size", type=_positive_int, default=8,
+                    help="completions sampled per prompt; advantages are relative within the group (>= 2)")
+    gr.add_argument("--max-new-tokens", type=_positive_int, default=96,
+                    help="completion tokens per sample at most, in rollouts and held-out evaluation; also "
+                         "Dr. GRPO's length normaliser and DAPO's overlong window (a fifth of it) unless --set "
+                         "gives them")
+    gr.add_argument("--temperature", type=_finite_float, default=1.0,
+                    help="rollout sampling temperature (> 0); the loss's log-probs use the same temperature")
+    gr.add_argument("--lr", type=_positive_float, default=2e-4,
+                    help="AdamW's peak learning rate, reached by linear warmup over 5 steps, then constant")
     gr.add_argument("--micro-batch", type=_positive_int, default=64, help="sequences per forward/backward at most")
     gr.add_argument("--micro-batch-tokens", type=_nonneg_int, default=8192,
                     help="completion tokens (rows x longest completion) per forward/backward at most, to bound "
                          "memory; rows are sorted by length so each micro-batch pads only to its own longest "
                          "row (0: no limit)")
-    gr.add_argument("--eval-every", type=_positive_int, default=20)
+    gr.add_argument("--eval-every", type=_positive_int, default=20,
+                    help="measure held-out greedy accuracy every N steps and at the last")
     gr.add_argument("--eval-n", type=_positive_int, default=200, help="held-out problems for greedy accuracy")
-    gr.add_argument("--save-every", type=_positive_int, default=20)
-    gr.add_argument("--seed", type=_seed, default=0)
+    gr.add_argument("--save-every", type=_positive_int, default=20,
+                    help="checkpoint every N steps and at the last")
+    gr.add_argument("--seed", type=_seed, default=0,
+                    help="seeds the task's training problems, the prompts drawn at each step and the rollouts' "
+                         "sampling, in [0, 2**32) (held-out problems are fixed)")
     gr.add_argument("--chat", action="store_true", help="wrap prompts in the chat template")
     gr.add_argument("--stop-on-alarm", action="store_true", help="checkpoint and stop when an alarm fires")
     gr.add_argument("--out", "-o", default="runs/grpo", help="run directory")
@@ -616,13 +674,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="one-step off-policy: generate step t+1 while step t trains (ratio vs the sampler)")
     gr.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                     help="rollouts and rewards on Ray actors; no ADDRESS starts a local Ray instance")
-    gr.add_argument("--ray-workers", type=_positive_int, default=2, help="Ray actors for --ray (default 2)")
+    gr.add_argument("--ray-workers", type=_positive_int, default=2, help="Ray actors for --ray")
     gr.add_argument("--nproc", type=_positive_int, default=1,
                     help="data-parallel learner ranks spawned here (gloo on CPU); torchrun sets its own")
     gr.add_argument("--fsdp", action="store_true",
                     help="with --nproc/torchrun: shard parameters, gradients and optimizer state (FSDP2); each "
                          "rank keeps a full replica for generation")
-    gr.add_argument("--quiet", action="store_true")
+    gr.add_argument("--quiet", action="store_true", help="no progress bar (alarms are still printed)")
     gr.set_defaults(fn=cmd_grpo)
 
     de = sub.add_parser("demo", help="the whole story on the tiny model: evaluate, GRPO, evaluate, scaling sweep",
@@ -630,11 +688,14 @@ def build_parser() -> argparse.ArgumentParser:
                                     "progress, measure again, sweep self-consistency (N = 1..16) before and after, "
                                     "and write runs/<name>/ with metrics, checkpoint, PNG plots and summary.json.")
     de.add_argument("--model", default=None, help="checkpoint (default: the built-in tiny model)")
-    de.add_argument("--task", default=None, help="arith | word | countdown (default arith)")
-    de.add_argument("--preset", default=None, help="RL preset (default grpo)")
-    de.add_argument("--steps", type=_positive_int, default=None, help="RL steps")
-    de.add_argument("--seed", type=_seed, default=None)
-    de.add_argument("--out", "-o", default=None, help="run directory (default runs/demo-<time>)")
+    de.add_argument("--task", default=None, help="arith | word | countdown (default: arith)")
+    de.add_argument("--preset", default=None, help="RL preset, as for grpo --preset (default: grpo)")
+    de.add_argument("--steps", type=_positive_int, default=None, help="RL steps (default: 60; 4 with --quick)")
+    de.add_argument("--seed", type=_seed, default=None,
+                    help="seeds the GRPO run (training problems, prompts, rollouts), the self-consistency "
+                         "samples and the bootstrap intervals, in [0, 2**32); held-out problems are fixed "
+                         "(default: 0)")
+    de.add_argument("--out", "-o", default=None, help="run directory (default: runs/demo-<time>)")
     de.add_argument("--quick", action="store_true", help="a CI-sized run of the same code path")
     de.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     de.set_defaults(fn=cmd_demo)
@@ -650,7 +711,7 @@ def build_parser() -> argparse.ArgumentParser:
     ve.add_argument("--json", action="store_true", help="print the summary as JSON")
     ve.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                     help="run on Ray actors (no ADDRESS: a private local Ray instance)")
-    ve.add_argument("--ray-workers", type=_positive_int, default=2, help="Ray actors (default 2)")
+    ve.add_argument("--ray-workers", type=_positive_int, default=2, help="Ray actors for --ray")
     ve.set_defaults(fn=cmd_verify)
 
     ev = sub.add_parser("eval", help="evaluate with test-time methods; pass@k, maj@k with intervals; --sweep curves",
@@ -659,21 +720,26 @@ def build_parser() -> argparse.ArgumentParser:
                                     "mean tokens, latency, truncation and no-answer rates. --sweep draws test-time "
                                     "scaling curves (accuracy vs tokens and vs latency).")
     ev.add_argument("--model", "-m", action="append", help="checkpoint or 'tiny' (repeat to compare in --sweep)")
-    ev.add_argument("--dtype", default=None)
-    ev.add_argument("--device", default="cpu")
+    ev.add_argument("--dtype", default=None, help=_DTYPE_HELP)
+    ev.add_argument("--device", default="cpu", help=_DEVICE_HELP)
     src = ev.add_mutually_exclusive_group()
-    src.add_argument("--task", default="arith", help="built-in task (default arith)")
+    src.add_argument("--task", default="arith", help="built-in task: arith | word | countdown")
     src.add_argument("--data", default=None, help="JSONL/Parquet with prompt (or problem) and answer")
-    ev.add_argument("--split", default="test")
-    ev.add_argument("--limit", type=_positive_int, default=200, help="problems (default 200)")
+    ev.add_argument("--split", default="test", help="task split: train | test (not used with --data)")
+    ev.add_argument("--limit", type=_positive_int, default=200, help="problems (with --data: its first N rows)")
     ev.add_argument("--method", default="sampling",
                     help="greedy | sampling | self_consistency | best_of_n | self_refine | budget_forcing | effort")
     ev.add_argument("--n", type=_positive_int, default=1, help="samples (or runs) per problem")
     ev.add_argument("--k", default="1", help="k values for pass@k / maj@k, e.g. 1,4,16 (each <= n)")
-    ev.add_argument("--max-new-tokens", type=_positive_int, default=128)
-    ev.add_argument("--temperature", type=_finite_float, default=None, help="default depends on the method")
-    ev.add_argument("--top-p", type=_finite_float, default=1.0)
-    ev.add_argument("--seed", type=_seed, default=0)
+    ev.add_argument("--max-new-tokens", type=_positive_int, default=128,
+                    help="tokens generated per sample at most; budget_forcing also takes it as its thinking budget "
+                         "when --budget is not given")
+    ev.add_argument("--temperature", type=_finite_float, default=None,
+                    help="sampling temperature; 0 = greedy (default: 1.0 for sampling, 0.8 for self_consistency, "
+                         "best_of_n and --sweep, else 0)")
+    ev.add_argument("--top-p", type=_finite_float, default=1.0, help="nucleus sampling mass, in (0, 1]; 1 = off")
+    ev.add_argument("--seed", type=_seed, default=0,
+                    help="seeds the task's problems, the sampling and the bootstrap intervals, in [0, 2**32)")
     ev.add_argument("--reward", default=None, help="verifier/reward spec (default: countdown for the countdown "
                                                   "task, else math)")
     ev.add_argument("--chat", action="store_true", help="wrap prompts in the chat template")
@@ -683,7 +749,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--candidates", type=_positive_int, default=None, help="best-of-N: candidates")
     ev.add_argument("--scorer", default=None, help="best-of-N / refine scorer: logprob | likelihood | judge | reward spec")
     ev.add_argument("--judge-model", default=None, help="checkpoint used as rubric judge (scorer judge)")
-    ev.add_argument("--rubric", default="Score the correctness and clarity of the answer.")
+    ev.add_argument("--rubric", default="Score the correctness and clarity of the answer.",
+                    help="scorer judge: the rubric --judge-model scores each answer against")
     ev.add_argument("--rounds", type=_positive_int, default=None, help="self-refine rounds")
     ev.add_argument("--budget", type=_positive_int, default=None, help="budget forcing: thinking token cap")
     ev.add_argument("--waits-bf", type=_nonneg_int, default=None, help="budget forcing: 'Wait' extensions")
@@ -698,7 +765,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print the summary as JSON")
     ev.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                     help="run on Ray actors (no ADDRESS: a private local Ray instance)")
-    ev.add_argument("--ray-workers", type=_positive_int, default=2, help="Ray actors (default 2)")
+    ev.add_argument("--ray-workers", type=_positive_int, default=2, help="Ray actors for --ray")
     ev.set_defaults(fn=cmd_eval)
 
     pr = sub.add_parser("probe", help="contamination and diversity probes",
@@ -706,30 +773,35 @@ def build_parser() -> argparse.ArgumentParser:
                                     "n-gram overlap with a training file, then a verdict with its evidence. "
                                     "diversity: intra- and inter-model homogeneity of samples (self-BLEU, "
                                     "distinct-n, n-gram similarity) and a heatmap.")
-    pr.add_argument("probe", choices=["contamination", "diversity"])
+    pr.add_argument("probe", choices=["contamination", "diversity"], help="which probe to run")
     pr.add_argument("--model", "-m", action="append", help="checkpoint(s); repeat for diversity across models")
-    pr.add_argument("--dtype", default=None)
-    pr.add_argument("--device", default="cpu")
+    pr.add_argument("--dtype", default=None, help=_DTYPE_HELP)
+    pr.add_argument("--device", default="cpu", help=_DEVICE_HELP)
     src = pr.add_mutually_exclusive_group()
-    src.add_argument("--task", default="word", help="benchmark task (default word: templated, perturbable)")
-    src.add_argument("--data", default=None)
-    pr.add_argument("--split", default="test")
-    pr.add_argument("--limit", type=_positive_int, default=100)
+    src.add_argument("--task", default="word", help="benchmark task: arith | word | countdown (word is templated, so it can be perturbed)")
+    src.add_argument("--data", default=None, help="JSONL/Parquet with prompt (or problem) and answer")
+    pr.add_argument("--split", default="test", help="task split: train | test (not used with --data)")
+    pr.add_argument("--limit", type=_positive_int, default=100, help="problems (with --data: its first N rows)")
     pr.add_argument("--train-file", default=None, help="contamination: training text file for n-gram overlap")
-    pr.add_argument("--ngram", type=_positive_int, default=13)
+    pr.add_argument("--ngram", type=_positive_int, default=13,
+                    help="contamination: words per n-gram in the --train-file overlap (GPT-3's analysis used 13)")
     pr.add_argument("--n", type=_positive_int, default=8, help="diversity: samples per prompt")
     pr.add_argument("--method", default="ngram", help="diversity similarity: ngram | rouge_l")
-    pr.add_argument("--seed", type=_seed, default=0)
-    pr.add_argument("--out", "-o", default=None)
-    pr.add_argument("--json", action="store_true")
+    pr.add_argument("--seed", type=_seed, default=0,
+                    help="seeds the task's problems, the perturbed copies, the diversity samples and the bootstrap "
+                         "intervals, in [0, 2**32)")
+    pr.add_argument("--out", "-o", default=None,
+                    help="directory for contamination.json, or diversity.json and diversity_heatmap.png")
+    pr.add_argument("--json", action="store_true", help="print the whole result as one JSON object")
     pr.set_defaults(fn=cmd_probe)
 
     rp = sub.add_parser("report", help="one self-contained HTML report for a run or evaluation directory",
                         description="Write RUN_DIR/report.html: configuration, metrics with intervals, curves, "
                                     "alarms and sample completions with verdicts (plots embedded).")
-    rp.add_argument("run_dir")
-    rp.add_argument("--out", "-o", default=None, help="output HTML path (default RUN_DIR/report.html)")
-    rp.add_argument("--max-samples", type=_nonneg_int, default=50)
+    rp.add_argument("run_dir", help="run or evaluation directory to report on")
+    rp.add_argument("--out", "-o", default=None, help="output HTML path (default: RUN_DIR/report.html)")
+    rp.add_argument("--max-samples", type=_nonneg_int, default=50,
+                    help="sample completions shown at most: the first N of samples.jsonl")
     rp.set_defaults(fn=cmd_report)
     return p
 

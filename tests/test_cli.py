@@ -1,5 +1,6 @@
 """The command line: every command explains itself, errors are one line, --json is machine-readable."""
 
+import argparse
 import json
 import subprocess
 import sys
@@ -26,6 +27,64 @@ def test_every_command_has_help(capsys):
     for c in COMMANDS:
         assert main([c, "--help"]) == 0
         assert len(capsys.readouterr().out) > 200, c
+
+
+def _options(parser, name="ponder"):
+    """(command, parser, action) for every option of every parser, nested subcommands (data export) included."""
+    for a in parser._actions:
+        if isinstance(a, argparse._SubParsersAction):
+            for sub_name, sub in a.choices.items():
+                yield from _options(sub, f"{name} {sub_name}")
+        elif a.option_strings and a.dest != "help":
+            yield name, parser, a
+
+
+def test_every_option_has_help_and_shows_its_default():
+    """Each option says what it does; one with a default worth showing (not None or False) shows it once."""
+    opts = list(_options(build_parser()))
+    assert len(opts) > 150 and any(name == "ponder data export" for name, _, _ in opts)
+    assert not [f"{name} {a.option_strings[0]}" for name, _, a in opts if not (a.help or "").strip()]
+    for name, parser, a in opts:
+        shown = parser._get_formatter()._expand_help(a)
+        assert shown.lower().count("(default") <= 1, (name, a.option_strings, shown)
+        if a.default is not None and a.default is not False:
+            assert "default" in shown and str(a.default) in shown, (name, a.option_strings, shown)
+
+
+def _help(capsys, *command):
+    assert main([*command, "--help"]) == 0
+    return " ".join(capsys.readouterr().out.split())  # (argparse wraps help to the terminal's width)
+
+
+def test_help_ends_with_the_default(capsys):
+    grpo = _help(capsys, "grpo")
+    assert grpo.split("--group-size GROUP_SIZE ", 1)[1].split(" --", 1)[0].endswith("(default: 8)")
+    assert "AdamW" in grpo.split("--lr LR ", 1)[1].split(" --", 1)[0]
+    assert grpo.split("--out OUT, -o OUT ", 1)[1].split(" --", 1)[0].endswith("(default: runs/grpo)")
+    export = _help(capsys, "data", "export")
+    assert export.split("--n N ", 1)[1].split(" --", 1)[0].endswith("(default: 100)")
+    for command in ([c] for c in COMMANDS if c != "data"):
+        out = _help(capsys, *command)
+        assert "(default: None)" not in out and "(default: False)" not in out, command
+
+
+def test_pretrain_help_states_the_tiny_recipe():
+    """pretrain's options default to None (the recipe's value); their help names the recipe's values."""
+    from ponder.train import TINY_CORPUS, TINY_MODEL, TINY_TRAIN
+
+    pt = next(a for a in build_parser()._actions if a.dest == "command").choices["pretrain"]
+    helps = {a.dest: a.help for a in pt._actions}
+    expect = {"steps": TINY_TRAIN.steps, "docs": TINY_CORPUS["n_docs"], "batch_size": TINY_TRAIN.batch_size,
+              "seq_len": TINY_TRAIN.seq_len, "lr": TINY_TRAIN.lr, "hidden": TINY_MODEL.hidden_size,
+              "layers": TINY_MODEL.num_hidden_layers, "seed": TINY_TRAIN.seed, "threads": TINY_TRAIN.threads,
+              "terse_share": ",".join(f"{k}:{v}" for k, v in TINY_CORPUS["terse_share"].items())}
+    for dest, value in expect.items():
+        assert f"(default: the tiny recipe's {value}" in helps[dest], dest
+    assert TINY_TRAIN.seed == TINY_CORPUS["seed"]
+    assert f"warmup over the recipe's {TINY_TRAIN.warmup} steps" in helps["lr"]
+    assert f"decay to {TINY_TRAIN.min_lr_ratio}x" in helps["lr"]
+    assert TINY_MODEL.intermediate_size == 3 * TINY_MODEL.hidden_size
+    assert TINY_MODEL.num_attention_heads == TINY_MODEL.hidden_size // 32
 
 
 @pytest.fixture(scope="module")
