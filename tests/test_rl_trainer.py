@@ -115,6 +115,10 @@ def test_resume_after_kill_9_equals_uninterrupted(tmp_path, ckpt):
     for x, y in zip(a, b):
         for k in ("reward_mean", "accuracy", "response_length", "loss", "grad_norm", "entropy"):
             assert x[k] == pytest.approx(y[k], rel=1e-5, abs=1e-7), (x["step"], k)
+    assert [x["alarms"] for x in a] == [y["alarms"] for y in b]  # the monitor's state resumed with the weights
+    alarms = [[(r["step"], r["alarm"]) for r in map(json.loads, (d / "alarms.jsonl").read_text().splitlines())]
+              if (d / "alarms.jsonl").exists() else [] for d in (straight, killed)]
+    assert alarms[0] == alarms[1]
 
 
 def test_bad_input(tmp_path, ckpt):
@@ -153,6 +157,50 @@ def test_monitor_alarms():
             row["heldout_accuracy"] = 0.3
         out += m.update(row)
     assert any(a["alarm"] == "reward_hacking" for a in out)
+
+
+def _hacking_rows():
+    """Held-out flat at 0.3 every 3 steps; training reward climbs (steps 1-15), drops back (16-21), climbs again."""
+    for step in range(1, 34):
+        r = 0.1 * step if step <= 15 else 0.0 if step <= 21 else 0.1 * (step - 21)
+        row = {"step": step, "reward_mean": r, "entropy": 2.0 if step < 4 or 12 <= step < 16 else 0.05}
+        if step % 3 == 0:
+            row["heldout_accuracy"] = 0.3
+        yield row
+
+
+def test_monitor_alarm_fires_when_its_condition_starts_and_again_only_after_it_clears():
+    m = Monitor(max_new_tokens=100)
+    out = [(a["step"], a["alarm"]) for row in _hacking_rows() for a in m.update(row)]
+    # reward hacking holds at evaluations 9, 12, 15 (before: an alarm at each), clears at 18 and 21 while the
+    # reward falls back, returns at 24 and holds to 33; entropy collapses at 4-11, recovers, collapses from 16
+    assert [s for s, k in out if k == "reward_hacking"] == [9, 24]
+    assert [s for s, k in out if k == "entropy_collapse"] == [6, 18]
+
+
+@pytest.mark.parametrize("cut", [5, 9, 10, 12, 18, 30])
+def test_monitor_resumed_from_its_state_raises_exactly_the_uninterrupted_alarms(cut):
+    straight = Monitor(max_new_tokens=100)
+    a = [x for row in _hacking_rows() for x in straight.update(row)]
+    first, rest = Monitor(max_new_tokens=100), Monitor(max_new_tokens=100)
+    rows_ = list(_hacking_rows())
+    b = [x for row in rows_[:cut] for x in first.update(row)]
+    rest.load_state_dict(json.loads(json.dumps(first.state_dict())))  # what a checkpoint keeps
+    b += [x for row in rows_[cut:] for x in rest.update(row)]
+    assert a == b and rest.raised == straight.raised
+
+
+def test_monitor_loads_an_older_state_dict():
+    """A state dict written before the alarms became transitions (its fields only) resumes without a repeat."""
+    m = Monitor(max_new_tokens=100)
+    for row in list(_hacking_rows())[:10]:
+        m.update(row)
+    old = {k: m.state_dict()[k] for k in ("max_new_tokens", "entropy_ref", "streaks", "evals", "reward_since_eval",
+                                          "raised")}
+    resumed = Monitor(max_new_tokens=100)
+    resumed.load_state_dict(old)
+    later = [(a["step"], a["alarm"]) for row in list(_hacking_rows())[10:] for a in resumed.update(row)]
+    assert [s for s, k in later if k == "reward_hacking"] == [24]
 
 
 def test_micro_batches_partition_rows_sorted_within_budget():

@@ -4,6 +4,12 @@ Each rule looks at the per-step metric rows and names a failure mode the field k
 entropy collapse, runaway length, zero-variance groups dominating, exploding importance ratios, and the
 reward-hacking signature (training reward rising while held-out accuracy stays flat). Alarms are printed,
 written to `alarms.jsonl`, and with `--stop-on-alarm` end the run after a checkpoint.
+
+A condition's alarm is raised once, when the condition starts holding (for the step rules: when it has held
+`patience` steps in a row), and again only after it has cleared and come back; a run stuck in one failure mode
+logs it once, not at every step or evaluation. `non_finite` and `skipped_step` are events, not conditions: each
+names a step whose update was discarded, so each is raised. The state (streaks, evaluations) is checkpointed, so
+a resumed run raises exactly the alarms the uninterrupted one does.
 """
 
 from __future__ import annotations
@@ -37,7 +43,16 @@ class Monitor:
 
     def _streak(self, name: str, cond: bool) -> bool:
         self.streaks[name] = self.streaks.get(name, 0) + 1 if cond else 0
-        return self.streaks[name] == self.cfg.patience  # raise once when the streak reaches patience
+        return self.streaks[name] == max(1, self.cfg.patience)  # raise once, when the streak reaches patience
+
+    def _hacking(self, evals: list) -> tuple[float, float] | None:
+        """(reward rise, held-out change) over the last `hack_window` evaluations if they show the signature."""
+        c = self.cfg
+        if c.hack_window < 2 or len(evals) < c.hack_window:
+            return None
+        w = evals[-c.hack_window:]
+        dr, da = w[-1][1] - w[0][1], w[-1][2] - w[0][2]
+        return (dr, da) if dr > c.hack_reward_rise and da < c.hack_heldout_flat else None
 
     def update(self, row: dict) -> list[dict]:
         """Feed one step's metrics; returns the alarms raised at this step."""
@@ -76,12 +91,13 @@ class Monitor:
             r = sum(self.reward_since_eval) / max(1, len(self.reward_since_eval))
             self.evals.append((step, r, row["heldout_accuracy"]))
             self.reward_since_eval = []
-            w = self.evals[-c.hack_window:]
-            if len(w) == c.hack_window:
-                dr, da = w[-1][1] - w[0][1], w[-1][2] - w[0][2]
-                if dr > c.hack_reward_rise and da < c.hack_heldout_flat:
-                    alarm("reward_hacking", f"training reward rose {dr:+.2f} over the last {len(w)} evaluations "
-                                            f"while held-out accuracy moved {da:+.2f}")
+            hacking = self._hacking(self.evals)
+            # raise on the transition: the condition at the previous evaluation is a function of the evaluations
+            # kept in the state, so it needs no flag of its own and an older state dict resumes exactly
+            if hacking and not self._hacking(self.evals[:-1]):
+                dr, da = hacking
+                alarm("reward_hacking", f"training reward rose {dr:+.2f} over the last {c.hack_window} evaluations "
+                                        f"while held-out accuracy moved {da:+.2f}")
         self.raised += out
         return out
 
