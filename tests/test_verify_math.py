@@ -680,3 +680,51 @@ def test_repeating_decimals_with_overline(a, b, equal):
     assert answers_equal(a, b, timeout=10) is equal
     assert answers_equal(b, a, timeout=10) is equal
     assert check_math(f"The answer is $\\boxed{{{a}}}$.", b, timeout=10).correct is equal
+
+
+@pytest.mark.parametrize(
+    "pred,gold,correct",
+    [
+        # a gold that is one choice letter: the answer names that option, with or without its value
+        ("(C) 12", "C", True),
+        ("C) 12", "C", True),
+        ("\\textbf{(C)} 12", "C", True),
+        ("\\textbf{(C) }12", "C", True),
+        ("\\textbf{(C)}\\ 12", "(C)", True),
+        ("(C)\\qquad \\frac{1}{2}", "C", True),
+        ("(C)", "C", True),
+        ("C", "C", True),
+        ("C", "(C)", True),
+        ("(C) 12", "\\text{(C)}", True),
+        ("(C) 12", "$\\textbf{(C)}$", True),
+        ("\\textbf{(E) }\\text{none of these}", "E", True),
+        ("(D) 12", "C", False),
+        ("D", "(C)", False),
+        ("12", "C", False),  # the option's value alone: which option is unknown
+        ("(C) or (D)", "C", False),  # two options named: hard to game
+        ("(C) 12, (D) 13", "C", False),
+        ("(C) 12 \\qquad (D) 13", "C", False),
+        ("C) 12 or D", "C", False),
+        ("(C)(D)", "C", False),
+        ("(C), (D)", "C", False),
+        # a gold with the option's value: the letter alone, or the letter with the same value
+        ("C", "(C) 12", True),
+        ("(C)", "\\textbf{(C)}\\ 12", True),
+        ("(C) 12", "(C) 12", True),
+        ("\\textbf{(C)}\\ \\frac{24}{2}", "\\textbf{(C)}\\ 12", True),
+        ("(C) 13", "(C) 12", False),
+        ("(D) 12", "(C) 12", False),
+        ("(C) or (D)", "(C) 12", False),
+        # a capital C elsewhere is still a variable or constant, as before
+        ("x^2 + C", "x^2+C", True),
+        ("C + 0", "C", True),
+        ("C = 5", "5", True),
+        ("(A, B)", "(A,B)", True),
+        ("c", "C", False),
+        ("x + C", "C", False),
+    ],
+)
+def test_multiple_choice_letters(pred, gold, correct):
+    assert check_math(f"The answer is $\\boxed{{{pred}}}$.", gold, timeout=10).correct is correct, (pred, gold)
+    assert answers_equal(pred, gold, timeout=10) is correct
+    assert answers_equal(gold, pred, timeout=10) is correct  # symmetric: votes group the same way

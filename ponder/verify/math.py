@@ -44,7 +44,10 @@ turns on a relative numeric tolerance; several values where the gold has one (a 
 "\\pm 3") are wrong; lists compare as sets, parenthesized tuples in order, `(a, b)` also matches the
 open interval; intervals match the equivalent inequality in either direction; a comma before
 exactly three digits groups thousands ("1,000" is 1000, never 1.000), other digits after a comma
-may be a decimal comma ("1,5" may be 1.5).
+may be a decimal comma ("1,5" may be 1.5). Multiple choice: when both answers name an option (a capital
+A-E alone, "(C)", "\\text{(C)}", or a label with the option's value, "(C) 12", "C) 12", "\\textbf{(C)}\\ 12"), the
+letters decide, and the values too where both give one; a label followed by another option ("(C) or (D)")
+matches no single option, and a bare value ("12" for gold "C") is no option.
 """
 
 from __future__ import annotations
@@ -3148,6 +3151,9 @@ def _equal_bounded(pred: str, gold: str, tol: float, deadline: float):
         return "too long"
     if a == b or _squash(a) == _squash(b):
         return True
+    ca, cb = _choice(a), _choice(b)
+    if ca and cb and (ca[0], cb[0]) != (_SEVERAL, _SEVERAL):  # multiple choice: the option's letter decides
+        return _choice_equal(ca, cb, tol, deadline)
     try:
         va, vb = _values(a, _has_percent(pred)), _values(b, _has_percent(gold))
         return _cmp_alts(va, vb, _Ctx(tol, symbolic=False, deadline=deadline))
@@ -3175,6 +3181,47 @@ def _equal_bounded(pred: str, gold: str, tol: float, deadline: float):
     if res in (True, False, "too long"):
         _SYM_CACHE.put(key, res)
     return res
+
+
+# Multiple choice (AMC, AQuA): an answer that names one option, as "C", "(C)", "\\text{(C)}", or a label with the
+# option's value, "(C) 12", "C) 12", "\\textbf{(C)}\\ 12". Only capitals A-E: a lowercase letter stays a variable,
+# and a bare letter followed by a value ("C 12") stays a product. A label followed by text naming another
+# option ("(C) or (D)", "(C) 12, (D) 13") names several options: equal to no single option.
+_CHOICE_WRAP_RE = re.compile(r"\\(?:text|textbf|textrm|textnormal|textit|mathrm|mathbf|mathit|mbox)\s*\{([^{}]*)\}")
+_CHOICE_LABEL_RE = re.compile(r"(?:\(\s*([A-E])\s*\)|([A-E])\s*\))\s*:?\s*(.*)|([A-E])", re.S)
+_CHOICE_ANY_RE = re.compile(r"[A-E]")
+_CHOICE_OTHER_RE = re.compile(r"(?<![A-Za-z\\])[A-E](?![A-Za-z])")
+_SEVERAL = "several"
+
+
+def _choice(clean: str) -> tuple[str, str] | None:
+    """(letter or "several", the option's value or "") when a cleaned answer names a multiple-choice option."""
+    if not _CHOICE_ANY_RE.search(clean):
+        return None
+    s = clean
+    for _ in range(3):  # \textbf{\text{(C)}}
+        t = _CHOICE_WRAP_RE.sub(r"\1", s)
+        if t == s:
+            break
+        s = t
+    m = _CHOICE_LABEL_RE.fullmatch(s.strip())
+    if m is None:
+        return None
+    if m.group(4):
+        return m.group(4), ""
+    rest = m.group(3).strip()
+    if _CHOICE_OTHER_RE.search(rest):
+        return _SEVERAL, rest
+    return m.group(1) or m.group(2), rest
+
+
+def _choice_equal(ca: tuple[str, str], cb: tuple[str, str], tol: float, deadline: float):
+    """The same one option; when both answers give its value, the values agree as well."""
+    if _SEVERAL in (ca[0], cb[0]) or ca[0] != cb[0]:
+        return False
+    if not ca[1] or not cb[1]:
+        return True
+    return _equal_bounded(ca[1], cb[1], tol, deadline)
 
 
 def _cmp_alts(va, vb, ctx: _Ctx) -> bool:
