@@ -344,6 +344,83 @@ def test_stale_actor_refused_then_refreshed(pool, ckpt):
     assert ids(pool.sample(PROMPTS, **kw)) == ids(ponder.sample(model, tok, PROMPTS, **kw))  # refreshed
 
 
+class _KilledOnRefresh:
+    """An actor handle whose actor is killed (ray.kill) the moment the pool refreshes its weights."""
+
+    def __init__(self, actor):
+        self.actor = actor
+
+    def __getattr__(self, name):
+        return getattr(self.actor, name)
+
+    @property
+    def set_weights(self):
+        import ray
+
+        ray.kill(self.actor)
+        return self.actor.set_weights
+
+
+class _KilledOnStart:
+    """The pool's actor class with the next `n` actors it starts killed at once (ray.kill)."""
+
+    def __init__(self, cls, n):
+        self.cls, self.n = cls, n
+
+    def remote(self, *args):
+        import ray
+
+        actor = self.cls.remote(*args)
+        if self.n > 0:
+            self.n -= 1
+            ray.kill(actor)
+        return actor
+
+
+def test_ray_actor_dying_while_its_weights_are_refreshed_is_replaced(pool, ckpt):
+    """A stale actor that dies while the pool refreshes it is replaced and its prompts re-issued, as a death
+    mid-rollout is (before: the refresh's RayActorError escaped as a raw traceback)."""
+    import ray
+
+    from ponder.distributed.ray_workers import RayPool
+
+    model, tok = ponder.load(ckpt)
+    other = ponder.Transformer(model.config).init_weights(5, std=0.08)
+    kw = dict(n=2, max_new_tokens=8, seed=3)
+    local = ids(ponder.sample(model, tok, PROMPTS, **kw))
+    with RayPool(2, num_cpus=0).start(model, tok) as p:
+        p.push(model, 0)
+        ray.get(p.actors[0].set_weights.remote(-1, other.state_dict()))  # left behind: refreshed on its next call
+        p.actors[0] = _KilledOnRefresh(p.actors[0])
+        assert ids(p.sample(PROMPTS, **kw)) == local
+        assert p.replaced == 1 and not isinstance(p.actors[0], _KilledOnRefresh)
+
+
+def test_ray_replacement_dying_as_it_starts_is_replaced_then_bounded_by_a_ponder_error(pool, ckpt):
+    import ray
+
+    from ponder.distributed.ray_workers import RayPool
+
+    model, tok = ponder.load(ckpt)
+    kw = dict(n=2, max_new_tokens=8, seed=3)
+    local = ids(ponder.sample(model, tok, PROMPTS, **kw))
+    with RayPool(1, num_cpus=0, max_replacements=3).start(model, tok) as p:
+        p.push(model, 0)
+        cls = p._cls
+        p._cls = _KilledOnStart(cls, 1)  # the first replacement dies while starting; the next one works
+        ray.kill(p.actors[0])
+        assert ids(p.sample(PROMPTS, **kw)) == local
+        assert p.replaced == 2
+        p._cls = _KilledOnStart(cls, 99)  # every replacement dies: the pool gives up with one line
+        ray.kill(p.actors[0])
+        with pytest.raises(PonderError) as e:
+            p.push(model, 1)  # a weight refresh finding the actor dead
+        msg = str(e.value)
+        assert "\n" not in msg and p.replaced == 4
+        assert msg.startswith("Ray worker 0 (pid ") and "died while loading new weights, then its replacement " \
+            "while starting; giving up after 4 actor deaths (max_replacements=3)" in msg and "--resume" in msg
+
+
 def test_grpo_on_ray_equals_local_when_an_actor_dies_mid_rollout(pool, tmp_path, ckpt, data):
     import threading
 

@@ -11,7 +11,10 @@ engine's counter-based sampling makes sample j of prompt i a function of (seed, 
 shards reproduce the single-process draw exactly (token ids equal; log-probs up to float differences from
 batch composition, ~1e-6). The same holds when an actor dies mid-rollout: the pool starts a replacement,
 pushes the current weights and re-issues the dead actor's shard, which redraws identical samples; nothing
-is lost or duplicated, and a call returns all of its samples or raises.
+is lost or duplicated, and a call returns all of its samples or raises. An actor that dies while its weights
+are refreshed (a push, or a stale actor brought up to date) is replaced the same way, and so is a replacement
+that dies while starting; after `max_replacements` deaths the pool gives up with a PonderError naming the
+worker (a grpo run then continues from its last checkpoint with `--resume`).
 
 Verification runs on the same actors (the bounded verifiers are process-safe: each actor keeps its own
 worker process), and evaluation shards problems over them with global offsets (`evaluate_ray`).
@@ -188,6 +191,11 @@ class Worker:
         return [fn(c, it) for c, it in zip(completions, items)]
 
 
+def _died(ray) -> tuple:
+    """The exceptions of a call to an actor that died (its process exited, was killed, or its node was lost)."""
+    return ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError
+
+
 def _sample(model, tok, prompts, **kw):
     from ..engine import sample
 
@@ -224,6 +232,7 @@ class RayPool:
         self.replaced = 0
         self._args = None
         self._state = None
+        self._where: list[str] = []  # "pid P on HOST" of each actor, for the message naming a dead one
 
     # ---- lifecycle --------------------------------------------------------------------------------------
     def start(self, model=None, tok=None) -> RayPool:
@@ -235,7 +244,9 @@ class RayPool:
                       str(model.dtype).removeprefix("torch.") if model is not None else "float32")
         self._cls = ray.remote(**self.options)(Worker)
         self.actors = [self._cls.remote(*self._args) for _ in range(self.num_workers)]
-        check_versions(versions(), ray.get([a.info.remote() for a in self.actors]))
+        infos = ray.get([a.info.remote() for a in self.actors])
+        check_versions(versions(), infos)
+        self._where = [f"pid {i['pid']} on {i['host']}" for i in infos]
         return self
 
     def close(self) -> None:
@@ -262,23 +273,37 @@ class RayPool:
         for k, (actor, ref) in enumerate(zip(list(self.actors), refs)):
             try:
                 ray.get(ref)
-            except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError):
+            except _died(ray):
                 if self.actors[k] is actor:
-                    self._replace(k)  # the replacement starts with the weights just pushed
+                    self._replace(k, "while loading new weights")  # the replacement starts with them
 
-    def _replace(self, k: int) -> None:
+    def _replace(self, k: int, during: str) -> None:
+        """Start a new actor in place of dead actor k, with the current weights. A replacement that dies while
+        starting is replaced in turn; past max_replacements deaths in all, a PonderError names worker k."""
         ray = _ray()
-        self.replaced += 1
-        if self.replaced > self.max_replacements:
-            raise PonderError(f"Ray workers died {self.replaced} times; giving up (max_replacements="
-                              f"{self.max_replacements})")
-        with contextlib.suppress(Exception):
-            ray.kill(self.actors[k])
-        actor = self._cls.remote(*self._args)
-        check_versions(versions(), [ray.get(actor.info.remote())])
-        if self._state is not None:
-            ray.get(actor.set_weights.remote(self.version, self._state))
-        self.actors[k] = actor
+        where, then = self._where[k] if k < len(self._where) else "?", ""
+        while True:
+            self.replaced += 1
+            if self.replaced > self.max_replacements:
+                raise PonderError(
+                    f"Ray worker {k} ({where}) died {during}{then}; giving up after {self.replaced} actor deaths "
+                    f"(max_replacements={self.max_replacements}): check the Ray nodes (`ray status`, memory) and "
+                    "rerun; a grpo run continues from its last checkpoint, which is intact, with --resume RUN_DIR")
+            with contextlib.suppress(Exception):
+                ray.kill(self.actors[k])
+            actor = self._cls.remote(*self._args)
+            self.actors[k] = actor  # a replacement that dies below is the one killed on the next round
+            try:
+                info = ray.get(actor.info.remote())
+                check_versions(versions(), [info])
+                if self._state is not None:
+                    ray.get(actor.set_weights.remote(self.version, self._state))
+            except _died(ray):
+                then = ", then its replacement while starting"
+                continue
+            if k < len(self._where):
+                self._where[k] = f"pid {info['pid']} on {info['host']}"
+            return
 
     # ---- sharded work -----------------------------------------------------------------------------------
     def _sharded(self, n: int, call: Callable) -> list:
@@ -305,11 +330,15 @@ class RayPool:
             except StaleWeightsError:
                 if self._state is None:
                     raise
-                ray.get(actor.set_weights.remote(self.version, self._state))
+                try:
+                    ray.get(actor.set_weights.remote(self.version, self._state))
+                except _died(ray):  # died while being refreshed: as a death mid-rollout
+                    if self.actors[k] is actor:
+                        self._replace(k, "while its stale weights were refreshed")
                 submit(s, k)
-            except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError):
+            except _died(ray):
                 if self.actors[k] is actor:  # not replaced yet by another failed shard of the same actor
-                    self._replace(k)
+                    self._replace(k, "mid-call")
                 submit(s, k)
         out = [x for part in results for x in part]
         if len(out) != n:  # never hand back fewer (or more) results than asked for
