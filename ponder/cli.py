@@ -6,6 +6,7 @@ import argparse
 import json
 import math
 import sys
+from pathlib import Path
 
 from .errors import PonderError
 
@@ -210,33 +211,65 @@ def _pretrain_corpus(corpus: dict) -> tuple[list[str], list[str]]:
 
 def cmd_sft(a):
     from . import checkpoint
-    from .train import TrainConfig, load_sft_examples, sft
+    from .train import TrainConfig, load_sft_examples, read_run_config, sft
 
-    rows = load_sft_examples(a.data)
-    model, tok = checkpoint.load(a.model, dtype=a.dtype, device=a.device)
-    train = TrainConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, warmup=max(1, a.steps // 10),
-                        seq_len=a.seq_len, seed=a.seed)
-    final = sft(model, tok, rows, a.out, train=train, packing=a.packing, progress=not a.quiet, model_path=a.model)
-    cut = f" ({final['examples_cut']} cut at --seq-len {a.seq_len})" if final["examples_cut"] else ""
-    print(f"sft: {len(rows)} examples{cut}, final loss {final['loss']:.4f}; checkpoint: {a.out}/checkpoint")
+    val = load_sft_examples(a.val_data) if a.val_data else None
+    if a.resume:
+        saved = read_run_config(a.out)
+        data = saved.get("data") or {}
+        src = a.data or data.get("data") or (data.get("distilled") and Path(a.out) / data["distilled"])
+        if not src:
+            raise PonderError(f"{a.out}: its config.json names no data file; pass --data")
+        if val is None and data.get("val_data"):
+            val = load_sft_examples(data["val_data"])
+        rows = load_sft_examples(src)
+        final = sft(None, None, rows, a.out, train=TrainConfig(steps=a.steps) if a.steps else None, resume=True,
+                    val_examples=val, progress=not a.quiet)
+    else:
+        if not a.data:
+            raise PonderError("sft: --data FILE.jsonl is required (except with --resume)")
+        rows = load_sft_examples(a.data)
+        model, tok = checkpoint.load(a.model, dtype=a.dtype, device=a.device)
+        steps = a.steps or 200
+        train = TrainConfig(steps=steps, batch_size=a.batch_size, grad_accum=a.grad_accum, lr=a.lr,
+                            warmup=max(1, steps // 10) if a.warmup is None else a.warmup, seq_len=a.seq_len,
+                            seed=a.seed, save_every=a.save_every, eval_every=a.eval_every)
+        data = {"data": str(Path(a.data).resolve()), "val_data": str(Path(a.val_data).resolve()) if val else None}
+        final = sft(model, tok, rows, a.out, train=train, packing=a.packing, progress=not a.quiet,
+                    model_path=a.model, val_examples=val, data=data)
+    cut = f" ({final['examples_cut']} cut at --seq-len)" if final["examples_cut"] else ""
+    val_text = f", val loss {final['val_loss']:.4f}" if "val_loss" in final else ""
+    print(f"sft: {len(rows)} examples{cut}, final loss {final['loss']:.4f}{val_text}; checkpoint: {a.out}/checkpoint")
 
 
 def cmd_distill(a):
     from . import checkpoint
     from .tasks import default_reward
     from .tasks.data import load_items
-    from .train import TrainConfig, distill
+    from .train import DISTILLED, TrainConfig, distill, load_sft_examples, read_run_config, sft
     from .verify.registry import get_reward
 
-    teacher, ttok = checkpoint.load(a.teacher, dtype=a.dtype, device=a.device)
-    student, stok = checkpoint.load(a.model, dtype=a.dtype, device=a.device)
-    items = load_items(a.data or a.task, split="train", n=a.n, seed=a.seed)
-    reward = get_reward(a.reward or default_reward(None if a.data else a.task))
-    train = TrainConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, warmup=max(1, a.steps // 10),
-                        seq_len=a.seq_len, seed=a.seed)
-    rep = distill(teacher, ttok, student, stok, items, lambda text, it: reward(text, it).correct, k=a.k,
-                  temperature=a.temperature, max_new_tokens=a.max_new_tokens, seed=a.seed, run_dir=a.out,
-                  train=train, progress=not a.quiet, model_path=a.model)
+    if a.resume:
+        saved = read_run_config(a.out)
+        if not (saved.get("data") or {}).get("distilled"):
+            raise PonderError(f"{a.out}: not a distillation run (its config.json names no {DISTILLED})")
+        rows = load_sft_examples(Path(a.out) / saved["data"]["distilled"])
+        rep = dict(saved["data"].get("distill") or {})
+        rep["final"] = sft(None, None, rows, a.out, train=TrainConfig(steps=a.steps) if a.steps else None,
+                           resume=True, progress=not a.quiet)
+    else:
+        if not a.teacher:
+            raise PonderError("distill: --teacher CHECKPOINT is required (except with --resume)")
+        teacher, ttok = checkpoint.load(a.teacher, dtype=a.dtype, device=a.device)
+        student, stok = checkpoint.load(a.model, dtype=a.dtype, device=a.device)
+        items = load_items(a.data or a.task, split="train", n=a.n, seed=a.seed)
+        reward = get_reward(a.reward or default_reward(None if a.data else a.task))
+        steps = a.steps or 100
+        train = TrainConfig(steps=steps, batch_size=a.batch_size, lr=a.lr, warmup=max(1, steps // 10),
+                            seq_len=a.seq_len, seed=a.seed, save_every=a.save_every)
+        rep = distill(teacher, ttok, student, stok, items, lambda text, it: reward(text, it).correct, k=a.k,
+                      temperature=a.temperature, max_new_tokens=a.max_new_tokens, seed=a.seed, run_dir=a.out,
+                      train=train, progress=not a.quiet, model_path=a.model)
     print(json.dumps(rep) if a.json else
           f"distill: kept {rep['kept']} of {rep['sampled']} teacher samples ({rep['kept_fraction']:.1%}), "
           f"{rep['prompts_with_a_kept_sample']}/{rep['prompts']} prompts; checkpoint: {a.out}/checkpoint")
@@ -562,21 +595,36 @@ def build_parser() -> argparse.ArgumentParser:
     pt.set_defaults(fn=cmd_pretrain)
 
     sf = sub.add_parser("sft", help="supervised fine-tuning on prompt/response JSONL",
-                        description="Fine-tune on a JSONL of {prompt, response} rows; the loss covers response "
-                                    "tokens only.")
+                        description="Fine-tune on a JSONL of {prompt, response} rows (or chat `messages`); the "
+                                    "loss covers response tokens only. Each epoch visits every row once, in a "
+                                    "fresh order. The run directory gets config.json, metrics.jsonl, "
+                                    "tensorboard/, training.png and checkpoint/ (with the optimizer state, so "
+                                    "--resume continues exactly).")
     _model_arg(sf)
-    sf.add_argument("--data", required=True, help="JSONL with prompt and response fields")
+    sf.add_argument("--data", default=None, help="JSONL with prompt and response fields (required, except with "
+                                                 "--resume: the run's own file, checked by digest)")
+    sf.add_argument("--val-data", default=None,
+                    help="JSONL of held-out rows: their mean response-token loss (val_loss) every --eval-every "
+                         "steps and at the end")
     sf.add_argument("--out", "-o", required=True, help="run directory")
-    sf.add_argument("--steps", type=_positive_int, default=200, help="optimizer steps")
+    sf.add_argument("--resume", action="store_true",
+                    help="continue the run in --out from its last checkpoint, with its saved settings")
+    sf.add_argument("--steps", type=_positive_int, default=None,
+                    help="optimizer steps (default: 200; with --resume the run's own, or more to train further)")
     sf.add_argument("--batch-size", type=_positive_int, default=16,
                     help="rows per optimizer step (with --packing a row holds several examples)")
+    sf.add_argument("--grad-accum", type=_positive_int, default=1,
+                    help="split each step's rows into this many micro-batches (less memory, the same step)")
     sf.add_argument("--lr", type=_positive_float, default=1e-3,
-                    help="AdamW's peak learning rate: linear warmup over steps/10, then cosine decay to 0.1x")
+                    help="AdamW's peak learning rate: linear warmup (--warmup), then cosine decay to 0.1x")
+    sf.add_argument("--warmup", type=_nonneg_int, default=None, help="warmup steps (default: steps/10)")
     sf.add_argument("--seq-len", type=_positive_int, default=256,
                     help="tokens per row (prompt + response); a longer example is cut and loses the end of "
                          "its response")
     sf.add_argument("--packing", action="store_true", help="pack several examples into each row (each attends only to itself, positions from 0: "
                          "the same loss as unpacked, less padding)")
+    sf.add_argument("--save-every", type=_positive_int, default=50, help="checkpoint every N steps (and at the end)")
+    sf.add_argument("--eval-every", type=_positive_int, default=50, help="val_loss every N steps (with --val-data)")
     sf.add_argument("--seed", type=_seed, default=0, help="seeds the order in which rows are drawn, in [0, 2**32)")
     sf.add_argument("--quiet", action="store_true", help="no progress bar")
     sf.set_defaults(fn=cmd_sft)
@@ -585,7 +633,7 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Sample k responses per prompt from --teacher, keep those the verifier "
                                     "accepts, fine-tune --model on them, report how many were kept.")
     _model_arg(ds)
-    ds.add_argument("--teacher", required=True, help="teacher checkpoint")
+    ds.add_argument("--teacher", default=None, help="teacher checkpoint (required, except with --resume)")
     src = ds.add_mutually_exclusive_group()
     src.add_argument("--task", default="arith",
                      help="built-in task whose train split gives the prompts: arith | word | countdown")
@@ -597,13 +645,18 @@ def build_parser() -> argparse.ArgumentParser:
     ds.add_argument("--temperature", type=_finite_float, default=0.8, help="teacher sampling temperature")
     ds.add_argument("--max-new-tokens", type=_positive_int, default=128,
                     help="teacher tokens per sample at most; a sample cut at this length is never kept")
-    ds.add_argument("--out", "-o", required=True, help="run directory (config, metrics.jsonl, checkpoint/)")
-    ds.add_argument("--steps", type=_positive_int, default=100, help="fine-tuning optimizer steps")
+    ds.add_argument("--out", "-o", required=True,
+                    help="run directory (distilled.jsonl: the kept samples; config, metrics.jsonl, checkpoint/)")
+    ds.add_argument("--resume", action="store_true",
+                    help="continue the fine-tuning of the run in --out on its distilled.jsonl (no new sampling)")
+    ds.add_argument("--steps", type=_positive_int, default=None,
+                    help="fine-tuning optimizer steps (default: 100; with --resume the run's own, or more)")
     ds.add_argument("--batch-size", type=_positive_int, default=16, help="kept samples per optimizer step")
     ds.add_argument("--lr", type=_positive_float, default=1e-3,
                     help="AdamW's peak learning rate: linear warmup over steps/10, then cosine decay to 0.1x")
     ds.add_argument("--seq-len", type=_positive_int, default=256,
                     help="tokens per fine-tuning row (prompt + response); longer ones are cut")
+    ds.add_argument("--save-every", type=_positive_int, default=50, help="checkpoint every N steps (and at the end)")
     ds.add_argument("--seed", type=_seed, default=0,
                     help="seeds the task's prompts, the teacher's samples and the fine-tuning batches, "
                          "in [0, 2**32)")
@@ -837,7 +890,11 @@ def main(argv=None) -> int:
 
 
 # Options a resumed run keeps from its saved settings: giving them again would be silently ignored.
-_RESUME_KEEPS = {"pretrain": ("docs", "batch_size", "seq_len", "lr", "hidden", "layers", "vocab", "seed",
+_RESUME_KEEPS = {"sft": ("model", "dtype", "device", "batch_size", "grad_accum", "lr", "warmup", "seq_len",
+                         "packing", "save_every", "eval_every", "seed"),
+                 "distill": ("model", "teacher", "dtype", "device", "task", "data", "reward", "n", "k",
+                             "temperature", "max_new_tokens", "batch_size", "lr", "seq_len", "save_every", "seed"),
+                 "pretrain": ("docs", "batch_size", "seq_len", "lr", "hidden", "layers", "vocab", "seed",
                               "terse_share", "compile", "threads"),
                  "grpo": ("model", "task", "data", "eval_data", "reward", "preset", "set", "group_filter",
                           "prompts_per_step", "group_size", "max_new_tokens", "temperature", "lr", "seed",

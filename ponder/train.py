@@ -1,10 +1,11 @@
 """Pretraining and supervised fine-tuning: the loops, and the run-directory plumbing they share.
 
-A run directory holds `config.json` (the arguments), `metrics.jsonl` (one row per logged step),
-`checkpoint/` (HF-format model + tokenizer, loadable by `ponder.load`, and `trainer_state.pt`: optimizer,
-step, RNG). The checkpoint directory is written beside the old one and swapped in with one rename, so a
-crash or a full disk at any point leaves the previous consistent checkpoint. Batches are a pure function of (seed, step), so resuming needs no data cursor and a
-resumed run reproduces the uninterrupted one.
+A run directory holds `config.json` (the arguments), `metrics.jsonl` (one row per logged step; the same
+scalars in `tensorboard/`, and the curves in `training.png` at the end) and `checkpoint/` (HF-format model +
+tokenizer, loadable by `ponder.load`, and `trainer_state.pt`: optimizer, step, RNG). The checkpoint
+directory is written beside the old one and swapped in with one rename, so a crash or a full disk at any
+point leaves the previous consistent checkpoint. Batches are a pure function of (seed, step), so resuming
+needs no data cursor and a resumed run reproduces the uninterrupted one.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from . import checkpoint
 from .errors import PonderError
 from .fileio import atomic_write_text
 from .model import ModelConfig, Transformer
+from .tensorboard import SummaryWriter
 from .tokenizer import ROLES, SPECIAL_TOKENS, Tokenizer, train_tokenizer
 
 
@@ -109,6 +111,22 @@ def make_optimizer(model: Transformer, cfg: TrainConfig) -> torch.optim.AdamW:
     return torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                               {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=cfg.betas,
                              foreach=True)
+
+
+def optimizer_step(model: Transformer, opt, train: TrainConfig, step: int, total: int, micro_losses) -> tuple:
+    """One AdamW step at step's learning rate over summed micro-batch losses, each divided by the whole
+    batch's token count `total` before backward, so the gradient does not depend on the split. Returns
+    (mean loss per token, gradient norm before clipping)."""
+    for group in opt.param_groups:
+        group["lr"] = lr_at(step, train)
+    loss_sum = 0.0
+    for s in micro_losses:  # a generator: each micro-batch's graph is freed before the next is built
+        (s / total).backward()
+        loss_sum += s.item()
+    gn = torch.nn.utils.clip_grad_norm_(model.parameters(), train.grad_clip)
+    opt.step()
+    opt.zero_grad(set_to_none=True)
+    return loss_sum / total, float(gn)
 
 
 def token_loss(model: Transformer, ids: torch.Tensor, loss_mask: torch.Tensor, attn: torch.Tensor | None,
@@ -262,11 +280,16 @@ def read_run_config(run: Path) -> dict:
 
 
 def trim_metrics(run: Path, step: int):
-    """Drop metric rows logged after `step` (by a run that died after its last checkpoint)."""
-    f = run / "metrics.jsonl"
-    if f.is_file():
+    """Drop the metric and alarm rows logged after `step` (by a run that died after its last checkpoint), and
+    a last line cut short by the kill (no newline: its write never finished)."""
+    for f in (run / "metrics.jsonl", run / "alarms.jsonl"):
+        if not f.is_file():
+            continue
+        text = f.read_text()
+        lines = text.split("\n")
+        lines = lines[:-1]  # after the final newline: "" if the last write finished, else the cut-short row
         rows = []
-        for i, ln in enumerate(f.read_text().splitlines(), 1):
+        for i, ln in enumerate(lines, 1):
             if not ln.strip():
                 continue
             try:
@@ -373,42 +396,39 @@ def pretrain(
         held = pack_documents([tok.encode(d) for d in heldout_docs], train.seq_len, tok.pad_token_id)
     model.train()
     fwd = compiled(model) if train.compile else model
+    tb = SummaryWriter(run / "tensorboard")
     bar = _progress(train.steps, start, "pretrain", progress)
     t0, tokens = time.perf_counter(), 0
     micro = max(1, train.batch_size // train.grad_accum)
-    for step in range(start, train.steps):
-        g = torch.Generator().manual_seed(train.seed * 1_000_003 + step)  # batch = f(seed, step)
-        idx = torch.randint(0, ids.shape[0], (train.batch_size,), generator=g)
-        for group in opt.param_groups:
-            group["lr"] = lr_at(step, train)
-        total = int(mask[idx, 1:].sum())
-        loss_sum = 0.0
-        for j in range(0, train.batch_size, micro):
-            b = idx[j : j + micro]
-            s, _ = token_loss(fwd, ids[b], mask[b], mask[b], train.bf16)
-            (s / total).backward()  # normalise by the whole batch's token count: split-invariant
-            loss_sum += s.item()
-        gn = torch.nn.utils.clip_grad_norm_(model.parameters(), train.grad_clip)
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-        tokens += total
-        row = {"step": step + 1, "loss": loss_sum / total, "lr": lr_at(step, train), "grad_norm": float(gn),
-               "tokens_per_s": tokens / (time.perf_counter() - t0)}
-        if held is not None and ((step + 1) % train.eval_every == 0 or step + 1 == train.steps):
-            row["heldout_loss"] = evaluate_loss(model, *held)
-        append_jsonl(run / "metrics.jsonl", row)
-        if on_log:
-            on_log(row)
+    try:
+        for step in range(start, train.steps):
+            g = torch.Generator().manual_seed(train.seed * 1_000_003 + step)  # batch = f(seed, step)
+            idx = torch.randint(0, ids.shape[0], (train.batch_size,), generator=g)
+            total = int(mask[idx, 1:].sum())
+            loss, gn = optimizer_step(model, opt, train, step, total, (
+                token_loss(fwd, ids[b], mask[b], mask[b], train.bf16)[0] for b in idx.split(micro)))
+            tokens += total
+            row = {"step": step + 1, "loss": loss, "lr": lr_at(step, train), "grad_norm": gn,
+                   "tokens_per_s": tokens / (time.perf_counter() - t0)}
+            if held is not None and ((step + 1) % train.eval_every == 0 or step + 1 == train.steps):
+                row["heldout_loss"] = evaluate_loss(model, *held)
+            append_jsonl(run / "metrics.jsonl", row)
+            tb.add_scalars(row["step"], {f"pretrain/{k}": v for k, v in row.items() if k != "step"})
+            if on_log:
+                on_log(row)
+            if bar:
+                bar.update(1)
+                bar.set_postfix(loss=f"{row['loss']:.3f}", tok_s=f"{row['tokens_per_s']:.0f}")
+            if (step + 1) % train.save_every == 0 or step + 1 == train.steps:
+                model.eval()
+                save_run(run, model, tok, opt, step + 1)
+                model.train()
+    finally:
         if bar:
-            bar.update(1)
-            bar.set_postfix(loss=f"{row['loss']:.3f}", tok_s=f"{row['tokens_per_s']:.0f}")
-        if (step + 1) % train.save_every == 0 or step + 1 == train.steps:
-            model.eval()
-            save_run(run, model, tok, opt, step + 1)
-            model.train()
-    if bar:
-        bar.close()
+            bar.close()
+        tb.close()
     model.eval()
+    plot_run(run)
     return run
 
 
@@ -518,9 +538,54 @@ def sft_batches(encoded, seq_len: int, pad: int, packing: bool):
     return ids, lm, am
 
 
+def sft_schedule(n_rows: int, batch: int, seed: int, step: int) -> torch.Tensor:
+    """The rows of step `step`: consecutive slices of one random permutation per epoch, so every row is seen
+    once per epoch (not drawn with replacement), and a pure function of (seed, step): resuming needs no data
+    cursor."""
+    out, pos, end = [], step * batch, (step + 1) * batch
+    while pos < end:
+        epoch, off = divmod(pos, n_rows)
+        perm = torch.randperm(n_rows, generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
+        take = perm[off : off + end - pos]
+        out.append(take)
+        pos += len(take)
+    return torch.cat(out)
+
+
+def _digest(rows) -> str:
+    import hashlib
+
+    return hashlib.sha256(json.dumps(rows, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+@torch.no_grad()
+def _response_eval(model: Transformer, batches, batch: int = 32) -> float:
+    """Mean cross-entropy per response token of a validation set (ids, loss mask, attention)."""
+    was = model.training
+    model.eval()
+    ids, lm, am = batches
+    tot, n = 0.0, 0
+    for i in range(0, ids.shape[0], batch):
+        s, c = response_loss(model, ids[i : i + batch], lm[i : i + batch], am[i : i + batch])
+        tot, n = tot + s.item(), n + c
+    model.train(was)
+    return tot / max(n, 1)
+
+
+def _encode_examples(tok: Tokenizer, examples: list[dict], seq_len: int, ctx: int, what: str):
+    encoded = [encode_sft(tok, ex, f"{what} {i}") for i, ex in enumerate(examples)]
+    # examples cut at seq_len + 1 tokens lose the end of their response (or all of it)
+    cut = sum(len(i) > seq_len + 1 for i, _ in encoded)
+    longest = min(seq_len + 1, max(len(i) for i, _ in encoded))
+    if longest > ctx:
+        raise PonderError(f"sft: {what}s of up to {longest} tokens exceed the model's context of {ctx} positions; "
+                          f"use --seq-len {ctx - 1} or less")
+    return encoded, cut
+
+
 def sft(
-    model: Transformer,
-    tok: Tokenizer,
+    model: Transformer | None,
+    tok: Tokenizer | None,
     examples: list[dict],
     run_dir: str | os.PathLike | None = None,
     *,
@@ -528,64 +593,131 @@ def sft(
     packing: bool = False,
     progress: bool = True,
     model_path=None,
+    resume: bool = False,
+    val_examples: list[dict] | None = None,
+    data: dict | None = None,
+    on_log: Callable[[dict], None] | None = None,
 ) -> dict:
-    """Fine-tune on prompt/response examples, loss on response tokens only. Returns final metrics.
-    `model_path`: where the model was loaded from, so that run_dir cannot be it."""
-    train = (train or TrainConfig(steps=100, lr=1e-3, warmup=10, batch_size=16)).validate()
+    """Fine-tune on prompt/response examples, loss on response tokens only. Returns the last metrics row
+    (plus `examples_cut`).
+
+    Each epoch visits every example once in a fresh random order (`sft_schedule`). With a run directory:
+    metrics.jsonl and TensorBoard scalars every step, a checkpoint with the trainer state every
+    `train.save_every` steps and at the end, training.png. `val_examples`: mean response-token loss on them
+    every `train.eval_every` steps and at the end (`val_loss`). `model_path`: where the model was loaded
+    from, so that run_dir cannot be it. `data`: recorded in config.json (the CLI stores the file names, so
+    `--resume` can read them again).
+
+    resume=True continues the run in run_dir (pass model=tok=None: both come from its checkpoint) and equals
+    the uninterrupted run; `examples` (and `val_examples`) must be the run's own, checked by digest. Only
+    `train.steps` is taken from `train`, to train further.
+    """
+    run = Path(run_dir) if run_dir is not None else None
     if not examples:
         raise PonderError("sft: no training examples")
-    if run_dir is not None:
-        fresh_run_dir(Path(run_dir), model_path)
+    state = None
+    if resume:
+        if run is None:
+            raise PonderError("sft: resume needs the run directory")
+        model, tok, state, saved = load_run(run, "sft")
+        train = TrainConfig(**{**saved["train"], "steps": train.steps if train else saved["train"]["steps"]})
+        packing = bool(saved.get("packing"))
+        for name, rows in (("training", examples), ("validation", val_examples)):
+            key = "data_sha256" if name == "training" else "val_data_sha256"
+            if saved.get(key) != (_digest(rows) if rows else None):
+                raise PonderError(f"{run}: the {name} data differs from the run's own (sha256 "
+                                  f"{str(saved.get(key))[:12]}); resume with the same data")
+        if state["step"] >= train.steps:
+            raise PonderError(f"{run}: the run is at step {state['step']} of {train.steps}; pass --steps N "
+                              f"(N > {state['step']}) to train further")
+        trim_metrics(run, state["step"])
+    else:
+        train = (train or TrainConfig(steps=100, lr=1e-3, warmup=10, batch_size=16)).validate()
+        if run is not None:
+            fresh_run_dir(run, model_path)
+    if model is None or tok is None:
+        raise PonderError("sft: give a model and its tokenizer (or resume=True with a run directory)")
     torch.manual_seed(train.seed)
-    encoded = [encode_sft(tok, ex, f"example {i}") for i, ex in enumerate(examples)]
+    ctx = model.config.max_position_embeddings
+    encoded, cut = _encode_examples(tok, examples, train.seq_len, ctx, "example")
     ids, lm, am = sft_batches(encoded, train.seq_len, tok.pad_token_id, packing)
-    # examples cut at seq_len + 1 tokens lose the end of their response (or all of it)
-    cut = sum(len(i) > train.seq_len + 1 for i, _ in encoded)
-    ctx, longest = model.config.max_position_embeddings, min(train.seq_len + 1, max(len(i) for i, _ in encoded))
-    if longest > ctx:
-        raise PonderError(f"sft: examples of up to {longest} tokens exceed the model's context of {ctx} positions; "
-                          f"use --seq-len {ctx - 1} or less")
     if not bool(lm[:, 1:].any()):
         raise PonderError(f"sft: no response token within seq_len={train.seq_len} ({cut} of {len(encoded)} examples "
                           "are longer); raise --seq-len")
-    run = Path(run_dir) if run_dir is not None else None
-    if run:
+    val = None
+    if val_examples:
+        val = sft_batches(_encode_examples(tok, val_examples, train.seq_len, ctx, "validation example")[0],
+                          train.seq_len, tok.pad_token_id, False)
+    device = model.lm_head.weight.device
+    ids, lm, am = ids.to(device), lm.to(device), am.to(device)
+    if val is not None:
+        val = tuple(t.to(device) for t in val)
+    if run is not None and state is None:
         run.mkdir(parents=True, exist_ok=True)
         atomic_write_text(run / "config.json", json.dumps(
             {"kind": "sft", "train": asdict(train), "examples": len(examples), "examples_cut": cut,
-             "packing": packing}, indent=2))
+             "packing": packing, "data": data, "data_sha256": _digest(examples),
+             "val_data_sha256": _digest(val_examples) if val_examples else None,
+             "sft": {"dtype": str(model.lm_head.weight.dtype).removeprefix("torch."), "device": str(device)}},
+            indent=2))
     opt = make_optimizer(model, train)
+    start = 0
+    if state is not None:
+        opt.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["torch_rng"])
+        start = state["step"]
+    tb = None
+    if run is not None:
+        tb = SummaryWriter(run / "tensorboard")
     model.train()
-    bar = _progress(train.steps, 0, "sft", progress)
-    micro = max(1, train.batch_size // train.grad_accum)
+    bar = _progress(train.steps, start, "sft", progress)
+    per_step = min(train.batch_size, ids.shape[0])
+    micro = max(1, per_step // train.grad_accum)
     row = {}
-    for step in range(train.steps):
-        g = torch.Generator().manual_seed(train.seed * 1_000_003 + step)
-        idx = torch.randint(0, ids.shape[0], (min(train.batch_size, ids.shape[0]),), generator=g)
-        for group in opt.param_groups:
-            group["lr"] = lr_at(step, train)
-        total = max(1, int(lm[idx, 1:].sum()))
-        loss_sum = 0.0
-        for j in range(0, len(idx), micro):
-            b = idx[j : j + micro]
-            s, _ = response_loss(model, ids[b], lm[b], am[b], train.bf16)
-            (s / total).backward()
-            loss_sum += s.item()
-        gn = torch.nn.utils.clip_grad_norm_(model.parameters(), train.grad_clip)
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-        row = {"step": step + 1, "loss": loss_sum / total, "lr": lr_at(step, train), "grad_norm": float(gn)}
-        if run:
-            append_jsonl(run / "metrics.jsonl", row)
+    try:
+        for step in range(start, train.steps):
+            idx = sft_schedule(ids.shape[0], per_step, train.seed, step).to(device)
+            total = max(1, int(lm[idx, 1:].sum()))
+            loss, gn = optimizer_step(model, opt, train, step, total, (
+                response_loss(model, ids[b], lm[b], am[b], train.bf16)[0] for b in idx.split(micro)))
+            row = {"step": step + 1, "loss": loss, "lr": lr_at(step, train), "grad_norm": gn,
+                   "epoch": (step + 1) * per_step / ids.shape[0]}
+            last = step + 1 == train.steps
+            if val is not None and ((step + 1) % train.eval_every == 0 or last):
+                row["val_loss"] = _response_eval(model, val)
+            if run is not None:
+                append_jsonl(run / "metrics.jsonl", row)
+                tb.add_scalars(row["step"], {f"sft/{k}": v for k, v in row.items() if k != "step"})
+            if on_log:
+                on_log(row)
+            if bar:
+                bar.update(1)
+                bar.set_postfix(loss=f"{row['loss']:.3f}")
+            if run is not None and ((step + 1) % train.save_every == 0 or last):
+                model.eval()
+                save_run(run, model, tok, opt, step + 1)
+                model.train()
+    finally:
         if bar:
-            bar.update(1)
-            bar.set_postfix(loss=f"{row['loss']:.3f}")
-    if bar:
-        bar.close()
+            bar.close()
+        if tb:
+            tb.close()
     model.eval()
-    if run:
-        checkpoint.save(model, tok, run / "checkpoint")
+    if run is not None:
+        plot_run(run)
     return {**row, "examples_cut": cut}
+
+
+def plot_run(run: Path):
+    """training.png from the run's metrics.jsonl (the curves `ponder report` shows too)."""
+    from .report import plot_training
+
+    rows = [json.loads(ln) for ln in (run / "metrics.jsonl").read_text().splitlines() if ln.strip()]
+    if rows:
+        plot_training(rows, run / "training.png")
+
+
+DISTILLED = "distilled.jsonl"  # a distillation run's kept teacher samples: prompt/response rows
 
 
 def distill(
@@ -606,7 +738,9 @@ def distill(
     model_path=None,
 ) -> dict:
     """Distillation by rejection sampling: sample k responses per prompt from the teacher, keep those the
-    verifier accepts (one copy of each distinct response), fine-tune the student on them."""
+    verifier accepts (one copy of each distinct response), fine-tune the student on them. With a run
+    directory the kept samples are saved as distilled.jsonl first: `sft(..., resume=True)` on them continues
+    an interrupted run."""
     from .engine import sample
 
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
@@ -631,5 +765,12 @@ def distill(
               "kept_fraction": len(kept) / max(1, len(items) * k), "prompts_with_a_kept_sample": prompts_with_any}
     if not kept:
         raise PonderError(f"distill: the verifier accepted none of {len(items) * k} teacher samples")
-    report["final"] = sft(student, student_tok, kept, run_dir, train=train, progress=progress, model_path=model_path)
+    data = None
+    if run_dir is not None:  # the distilled dataset is an artifact of its own (and what --resume trains on)
+        Path(run_dir).mkdir(parents=True, exist_ok=True)
+        data = Path(run_dir) / DISTILLED
+        atomic_write_text(data, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept))
+        data = {"distilled": DISTILLED, "distill": report}  # (a name inside the run directory)
+    report["final"] = sft(student, student_tok, kept, run_dir, train=train, progress=progress, model_path=model_path,
+                          data=data)
     return report

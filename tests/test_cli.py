@@ -243,3 +243,43 @@ def test_demo_checks_its_settings_before_writing(tmp_path, capsys):
         assert main(["demo", "--quick", "--out", str(tmp_path / "d"), *args]) == 2
         assert capsys.readouterr().err.count("\n") == 1
         assert not (tmp_path / "d").exists()
+
+
+def test_sft_from_the_command_line_resumes_and_keeps_its_settings(tmp_path, ckpt, capsys):
+    """`ponder sft --resume` reads the run's own data file again (checked by digest) and continues to the
+    uninterrupted run's weights; options the run keeps are refused; a changed data file is refused."""
+    data, val = tmp_path / "d.jsonl", tmp_path / "v.jsonl"
+    data.write_text("".join(json.dumps({"prompt": f"{a} + 1 =", "response": f" {a + 1}"}) + "\n" for a in range(9)))
+    val.write_text(json.dumps({"prompt": "9 + 1 =", "response": " 10"}) + "\n")
+    sft = ["sft", "--model", str(ckpt), "--data", str(data), "--val-data", str(val), "--seq-len", "32",
+           "--batch-size", "4", "--save-every", "2", "--eval-every", "2", "--quiet"]
+    assert main([*sft, "--steps", "5", "--out", str(tmp_path / "a")]) == 0
+    assert main([*sft, "--steps", "5", "--out", str(tmp_path / "b")]) == 0
+    assert main([*sft, "--steps", "3", "--out", str(tmp_path / "c")]) == 0  # stopped at 3
+    capsys.readouterr()
+    assert main(["sft", "--out", str(tmp_path / "c"), "--resume", "--lr", "0.1"]) == 2
+    assert "drop --lr" in capsys.readouterr().err
+    assert main(["sft", "--out", str(tmp_path / "c"), "--resume", "--steps", "5", "--quiet"]) == 0
+    rows = [(tmp_path / d / "metrics.jsonl").read_text() for d in "abc"]
+    assert rows[0] == rows[1]  # the same run twice: the same bits
+    a, c = ([json.loads(x) for x in r.splitlines()] for r in (rows[0], rows[2]))
+    assert [x["step"] for x in c] == [1, 2, 3, 4, 5] and [x["loss"] for x in a[:3]] == [x["loss"] for x in c[:3]]
+    assert "val_loss" in a[-1] and (tmp_path / "a" / "training.png").is_file()
+    data.write_text(data.read_text() + json.dumps({"prompt": "x", "response": " y"}) + "\n")
+    assert main(["sft", "--out", str(tmp_path / "b"), "--resume", "--steps", "6", "--quiet"]) == 2
+    assert "training data differs" in capsys.readouterr().err
+
+
+def test_distill_keeps_its_samples_and_resumes_on_them(tmp_path, ckpt, capsys):
+    out = tmp_path / "d"
+    args = ["distill", "--teacher", "tiny", "--model", "tiny", "-n", "8", "-k", "2", "--steps", "2",
+            "--save-every", "1", "--seq-len", "96", "--out", str(out), "--quiet", "--json"]
+    assert main(args) == 0
+    rep = json.loads(capsys.readouterr().out)
+    kept = [json.loads(x) for x in (out / "distilled.jsonl").read_text().splitlines()]
+    assert len(kept) == rep["kept"] > 0 and all(set(r) == {"prompt", "response"} for r in kept)
+    assert main(["distill", "--out", str(out), "--resume", "--steps", "3", "--quiet", "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["kept"] == rep["kept"] and again["final"]["step"] == 3
+    assert main(["distill", "--out", str(out), "--resume", "--teacher", "x"]) == 2
+    assert "drop --teacher" in capsys.readouterr().err

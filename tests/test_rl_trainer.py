@@ -42,6 +42,7 @@ def test_grpo_runs_and_logs(tmp_path, ckpt):
         assert k in r[0], k
     assert "heldout_accuracy" in r[1] and "kl_mean" in r[0]  # grpo preset: k3 KL against the reference
     assert (run / "checkpoint" / "model.safetensors").is_file() and list((run / "tensorboard").iterdir())
+    assert (run / "training.png").read_bytes()[:4] == b"\x89PNG"
     cfg = json.loads((run / "config.json").read_text())
     assert cfg["kind"] == "grpo" and "DeepSeekMath" in cfg["explain"]
 

@@ -27,6 +27,12 @@ def test_pretrain_lowers_loss_and_writes_run(tmp_path):
     rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     assert len(rows) == 30 and rows[-1]["loss"] < rows[0]["loss"] - 1.0
     assert "heldout_loss" in rows[-1]
+    assert (run / "training.png").read_bytes()[:4] == b"\x89PNG"
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    ea = EventAccumulator(str(run / "tensorboard"))
+    ea.Reload()
+    assert [e.value for e in ea.Scalars("pretrain/loss")] == pytest.approx([r["loss"] for r in rows])
     model, tok = ponder.load(run / "checkpoint")
     assert tok.encode("12 + 3") and model.config.num_hidden_layers == 2
 
@@ -266,3 +272,66 @@ def test_broken_run_directories_get_one_line(tmp_path, tiny_random):
     long = {"prompt": "1 + 1 = " * 400, "response": " 2"}
     with pytest.raises(PonderError, match="exceed the model's context of 2048 positions"):
         sft(model, tok, [long], train=TrainConfig(steps=1, seq_len=4000), progress=False)
+
+
+def _copy(model):
+    m = ponder.Transformer(model.config)
+    m.load_state_dict(model.state_dict())
+    return m
+
+
+SFT_EX = [{"prompt": f"Problem: {a} + 1 = ?\nSolution:", "response": f" {a + 1}"} for a in range(11)]
+
+
+def test_sft_schedule_sees_every_example_once_per_epoch():
+    from ponder.train import sft_schedule
+
+    n, b = 11, 4
+    seen = torch.cat([sft_schedule(n, b, 3, s) for s in range(11)])  # 44 rows = 4 epochs
+    for e in range(4):
+        assert sorted(seen[e * n : (e + 1) * n].tolist()) == list(range(n))
+    assert not torch.equal(seen[:n], seen[n : 2 * n])  # each epoch its own order
+    assert torch.equal(sft_schedule(n, b, 3, 5), sft_schedule(n, b, 3, 5))  # a pure function of (seed, step)
+
+
+def test_sft_resume_equals_uninterrupted_and_checks_the_data(tmp_path, tiny_random):
+    model, tok = tiny_random
+    cfg = TrainConfig(steps=8, batch_size=4, lr=1e-3, warmup=2, save_every=3, eval_every=4, seq_len=64)
+    val = SFT_EX[:3]
+    sft(_copy(model), tok, SFT_EX, tmp_path / "a", train=cfg, val_examples=val, progress=False)
+
+    def die(row):  # a crash after the step-6 checkpoint, with row 7 logged past it
+        if row["step"] == 7:
+            with open(tmp_path / "b" / "metrics.jsonl", "a") as f:
+                f.write('{"step": 8, "lo')  # and a row the kill cut short
+            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        sft(_copy(model), tok, SFT_EX, tmp_path / "b", train=cfg, val_examples=val, progress=False, on_log=die)
+    with pytest.raises(PonderError, match="training data differs"):
+        sft(None, None, SFT_EX[:-1], tmp_path / "b", resume=True, val_examples=val, progress=False)
+    with pytest.raises(PonderError, match="validation data differs"):
+        sft(None, None, SFT_EX, tmp_path / "b", resume=True, progress=False)
+    sft(None, None, SFT_EX, tmp_path / "b", resume=True, val_examples=val, progress=False)
+    rows = [(tmp_path / d / "metrics.jsonl").read_text().splitlines() for d in "ab"]
+    assert len(rows[0]) == 8 and rows[0] == rows[1]
+    assert [json.loads(r)["step"] for r in rows[0] if "val_loss" in json.loads(r)] == [4, 8]
+    a, b = (ponder.load(tmp_path / d / "checkpoint")[0].state_dict() for d in "ab")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    for d in "ab":
+        assert (tmp_path / d / "training.png").stat().st_size > 1000
+        assert any((tmp_path / d / "tensorboard").iterdir())
+    with pytest.raises(PonderError, match="at step 8 of 8"):
+        sft(None, None, SFT_EX, tmp_path / "b", resume=True, val_examples=val, progress=False)
+
+
+def test_trim_metrics_keeps_rows_up_to_the_checkpoint_in_both_logs(tmp_path):
+    from ponder.train import trim_metrics
+
+    (tmp_path / "metrics.jsonl").write_text('{"step": 1}\n{"step": 2}\n{"step": 3}\n{"step": 4, "lo')
+    (tmp_path / "alarms.jsonl").write_text('{"step": 2, "alarm": "a"}\n{"step": 3, "alarm": "b"}\n')
+    trim_metrics(tmp_path, 2)
+    assert (tmp_path / "metrics.jsonl").read_text() == '{"step": 1}\n{"step": 2}\n'
+    assert (tmp_path / "alarms.jsonl").read_text() == '{"step": 2, "alarm": "a"}\n'
+    (tmp_path / "metrics.jsonl").write_text('{"step": 1}\nnot json\n{"step": 2}\n')
+    with pytest.raises(PonderError, match=r"metrics.jsonl:2: not a metrics row"):
+        trim_metrics(tmp_path, 2)

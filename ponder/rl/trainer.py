@@ -30,7 +30,7 @@ import torch
 from .. import checkpoint
 from ..engine import sample
 from ..errors import PonderError
-from ..train import append_jsonl, atomic_write_text, fresh_run_dir, load_run, save_run, trim_metrics
+from ..train import append_jsonl, atomic_write_text, fresh_run_dir, load_run, plot_run, save_run, trim_metrics
 from . import objective as obj
 from .monitor import Monitor, MonitorConfig
 
@@ -458,6 +458,8 @@ def train(
     if dp is not None:  # rank 0 may still be writing the last checkpoint: return when the run is complete
         dp.barrier()
     model.eval()
+    if main:
+        plot_run(run)
     return run
 
 
