@@ -181,6 +181,7 @@ def cmd_pretrain(a):
         docs, held = _pretrain_corpus({**TINY_CORPUS, **(saved.get("corpus") or {})})
         pretrain(run, docs, train=TrainConfig(**{**saved["train"], "steps": a.steps or saved["train"]["steps"]}),
                  resume=True, heldout_docs=held, progress=not a.quiet)
+        _print_run(run, a.json)
         return
     corpus = {**TINY_CORPUS, **{k: v for k, v in (("n_docs", a.docs), ("seed", a.seed),
                                                  ("terse_share", a.terse_share)) if v is not None}}
@@ -195,7 +196,15 @@ def cmd_pretrain(a):
         mc.num_key_value_heads = max(1, mc.num_attention_heads // 2)
     pretrain(run, docs, model_config=mc, train=train, vocab_size=a.vocab, heldout_docs=held,
              progress=not a.quiet, corpus=corpus)
-    print(f"checkpoint: {run}/checkpoint")
+    _print_run(run, a.json)
+
+
+def _print_run(run, as_json: bool, **extra):
+    """A training command's result: the run summary as one JSON object, or as lines for a person."""
+    from .train import format_run_summary, summarize_run
+
+    s = {**summarize_run(run), **extra}
+    print(json.dumps(s) if as_json else format_run_summary(s))
 
 
 def _pretrain_corpus(corpus: dict) -> tuple[list[str], list[str]]:
@@ -237,9 +246,9 @@ def cmd_sft(a):
         data = {"data": str(Path(a.data).resolve()), "val_data": str(Path(a.val_data).resolve()) if val else None}
         final = sft(model, tok, rows, a.out, train=train, packing=a.packing, progress=not a.quiet,
                     model_path=a.model, val_examples=val, data=data)
-    cut = f" ({final['examples_cut']} cut at --seq-len)" if final["examples_cut"] else ""
-    val_text = f", val loss {final['val_loss']:.4f}" if "val_loss" in final else ""
-    print(f"sft: {len(rows)} examples{cut}, final loss {final['loss']:.4f}{val_text}; checkpoint: {a.out}/checkpoint")
+    if final["examples_cut"] and not a.json:
+        print(f"sft: {final['examples_cut']} of {len(rows)} examples were cut at --seq-len", file=sys.stderr)
+    _print_run(a.out, a.json, examples=len(rows), examples_cut=final["examples_cut"])
 
 
 def cmd_distill(a):
@@ -345,7 +354,7 @@ def cmd_grpo(a):
                          device=a.device, dtype=a.dtype, micro_batch=a.micro_batch,
                          micro_batch_tokens=a.micro_batch_tokens, off_policy=a.off_policy, fsdp=a.fsdp)
         run = train(cfg, a.out, progress=not a.quiet)
-    print(f"run directory: {run}")
+    _print_run(run, a.json)
 
 
 def cmd_demo(a):
@@ -592,6 +601,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="torch.compile the training forward (about 1.3x faster on CPU after a minute of "
                          "compilation; not bit-identical to the shipped eager recipe)")
     pt.add_argument("--quiet", action="store_true", help="no progress bar")
+    pt.add_argument("--json", action="store_true",
+                    help="print the run summary (steps, first and last value of each headline metric, "
+                         "alarms, files) as one JSON object")
     pt.set_defaults(fn=cmd_pretrain)
 
     sf = sub.add_parser("sft", help="supervised fine-tuning on prompt/response JSONL",
@@ -627,6 +639,9 @@ def build_parser() -> argparse.ArgumentParser:
     sf.add_argument("--eval-every", type=_positive_int, default=50, help="val_loss every N steps (with --val-data)")
     sf.add_argument("--seed", type=_seed, default=0, help="seeds the order in which rows are drawn, in [0, 2**32)")
     sf.add_argument("--quiet", action="store_true", help="no progress bar")
+    sf.add_argument("--json", action="store_true",
+                    help="print the run summary (steps, first and last value of each headline metric, "
+                         "alarms, files) as one JSON object")
     sf.set_defaults(fn=cmd_sft)
 
     ds = sub.add_parser("distill", help="distillation by rejection sampling from a teacher",
@@ -734,6 +749,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="with --nproc/torchrun: shard parameters, gradients and optimizer state (FSDP2); each "
                          "rank keeps a full replica for generation")
     gr.add_argument("--quiet", action="store_true", help="no progress bar (alarms are still printed)")
+    gr.add_argument("--json", action="store_true",
+                    help="print the run summary (steps, first and last value of each headline metric, "
+                         "alarms, files) as one JSON object")
     gr.set_defaults(fn=cmd_grpo)
 
     de = sub.add_parser("demo", help="the whole story on the tiny model: evaluate, GRPO, evaluate, scaling sweep",

@@ -708,6 +708,41 @@ def sft(
     return {**row, "examples_cut": cut}
 
 
+# Metrics whose first and last values say how a run went, by kind of run.
+_HEADLINE = ("loss", "heldout_loss", "val_loss", "reward_mean", "accuracy", "heldout_accuracy", "response_length")
+
+
+def summarize_run(run: str | os.PathLike) -> dict:
+    """What a finished (or stopped) run did, from its run directory: kind, steps, the first and last value of
+    each headline metric it logged, the alarms it raised, and where its files are. `--json` prints this."""
+    run = Path(run)
+    f = run / "metrics.jsonl"
+    rows = [json.loads(ln) for ln in f.read_text().splitlines() if ln.strip()] if f.is_file() else []
+    alarms = run / "alarms.jsonl"
+    out = {"run_dir": str(run), "kind": read_run_config(run).get("kind"), "steps": rows[-1]["step"] if rows else 0,
+           "checkpoint": str(run / "checkpoint"), "metrics": {},
+           "alarms": sum(1 for ln in alarms.read_text().splitlines() if ln.strip()) if alarms.is_file() else 0}
+    for k in _HEADLINE:
+        seen = [r[k] for r in rows if isinstance(r.get(k), (int, float))]
+        if seen:
+            out["metrics"][k] = {"first": seen[0], "last": seen[-1]}
+    for name in ("training.png", "tensorboard"):
+        if (run / name).exists():
+            out[name.split(".")[0]] = str(run / name)
+    return out
+
+
+def format_run_summary(s: dict) -> str:
+    """One line per headline metric: first -> last."""
+    alarms = f", {s['alarms']} alarm(s)" if s["kind"] == "grpo" else ""
+    lines = [f"{s['kind']}: {s['steps']} steps{alarms}; run directory {s['run_dir']}"]
+    for k, v in s["metrics"].items():
+        fmt = "{:.1%}" if "accuracy" in k else "{:.4g}"
+        lines.append(f"  {k:<18} {fmt.format(v['first'])} -> {fmt.format(v['last'])}")
+    lines.append(f"  checkpoint {s['checkpoint']}" + ("; curves training.png, tensorboard/" if "training" in s else ""))
+    return "\n".join(lines)
+
+
 def plot_run(run: Path):
     """training.png from the run's metrics.jsonl (the curves `ponder report` shows too)."""
     from .report import plot_training

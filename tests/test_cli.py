@@ -283,3 +283,27 @@ def test_distill_keeps_its_samples_and_resumes_on_them(tmp_path, ckpt, capsys):
     assert again["kept"] == rep["kept"] and again["final"]["step"] == 3
     assert main(["distill", "--out", str(out), "--resume", "--teacher", "x"]) == 2
     assert "drop --teacher" in capsys.readouterr().err
+
+
+def test_training_commands_print_a_run_summary_and_json_for_scripts(tmp_path, ckpt, capsys):
+    """sft and grpo end with what the run did (first -> last of each headline metric); with --json stdout is one
+    JSON object and nothing else (alarms and progress go to stderr)."""
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps({"prompt": f"{a} + 1 =", "response": f" {a + 1}"}) + "\n" for a in range(6)))
+    sft = ["sft", "--model", str(ckpt), "--data", str(data), "--val-data", str(data), "--seq-len", "32",
+           "--steps", "3", "--quiet"]
+    assert main([*sft, "--out", str(tmp_path / "a")]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("sft: 3 steps") and "val_loss" in text and "->" in text
+    assert main([*sft, "--out", str(tmp_path / "b"), "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    rows = [json.loads(x) for x in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
+    assert s["kind"] == "sft" and s["steps"] == 3 and s["examples"] == 6 and s["alarms"] == 0
+    assert s["metrics"]["loss"] == {"first": rows[0]["loss"], "last": rows[-1]["loss"]}
+    assert s["training"].endswith("training.png") and "val_loss" in s["metrics"]
+    grpo = ["grpo", "--model", str(ckpt), "--steps", "2", "--prompts-per-step", "2", "--group-size", "2",
+            "--max-new-tokens", "8", "--eval-every", "2", "--eval-n", "4", "--quiet", "--json",
+            "--out", str(tmp_path / "g")]
+    assert main(grpo) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["kind"] == "grpo" and s["steps"] == 2 and {"reward_mean", "heldout_accuracy"} <= set(s["metrics"])

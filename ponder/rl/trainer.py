@@ -19,6 +19,7 @@ import copy
 import functools
 import json
 import math
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -420,7 +421,7 @@ def train(
             for a in alarms if main else ():
                 append_jsonl(run / "alarms.jsonl", a)
                 msg = f"ALARM step {a['step']}: {a['alarm']}: {a['message']}"
-                (bar.write if bar else print)(msg)
+                _say(bar, msg)
             if tb:
                 tb.add_scalars(row["step"], {f"train/{k}": v for k, v in row.items() if k != "step"})
             if on_log:
@@ -448,7 +449,7 @@ def train(
                 save_run(run, full, tok, opt, step + 1, extra, optimizer_state=optimizer_state)
                 model.train()
             if stop:
-                (bar.write if bar else print)(f"stopping after step {step + 1} (--stop-on-alarm)")
+                _say(bar, f"stopping after step {step + 1} (--stop-on-alarm)")
                 break
     finally:
         if bar:
@@ -461,6 +462,14 @@ def train(
     if main:
         plot_run(run)
     return run
+
+
+def _say(bar, msg: str):
+    """A message for the person watching, on stderr (stdout is for results: --json), above the progress bar."""
+    if bar:
+        bar.write(msg, file=sys.stderr)
+    else:
+        print(msg, file=sys.stderr)
 
 
 def _in_background(fn, *args, **kwargs) -> concurrent.futures.Future:
