@@ -51,6 +51,7 @@ class Tokenizer:
         self.bos_token = bos_token if bos_token and tok.token_to_id(bos_token) is not None else None
         self.pad_token = pad_token if pad_token and tok.token_to_id(pad_token) is not None else eos_token
         self.chat_template = chat_template
+        self.source = source
         self.eos_token_id = tok.token_to_id(eos_token)
         # Generation stops at any of these (a chat model ends turns with <|im_end|>, a base model with EOS).
         ids = {self.eos_token_id, *extra_eos_ids}
@@ -92,22 +93,33 @@ class Tokenizer:
                 raise PonderError(
                     f"chat message {i}: expected {{'role': one of {ROLES}, 'content': str}}, got {m!r:.80}"
                 )
-        if self._jinja is None:
-            from jinja2.sandbox import ImmutableSandboxedEnvironment
+        if self.chat_template is None and not self.has_chatml_tokens:
+            # ChatML's markers would be encoded as plain text, and no turn would end on a stop token
+            raise PonderError(f"{self.source}: no chat template (tokenizer_config.json chat_template or "
+                              "chat_template.jinja) and no ChatML tokens (<|im_start|>, <|im_end|>) to fall back "
+                              "on; add a chat template, or prompt with plain text")
+        import jinja2
 
-            def raise_exception(msg):
-                raise PonderError(f"chat template: {msg}")
+        try:
+            if self._jinja is None:
+                self._jinja = _compile_template(self.chat_template or CHATML)
+            # as transformers renders it: tools and documents None, not undefined
+            return self._jinja.render(
+                messages=messages,
+                tools=None,
+                documents=None,
+                add_generation_prompt=add_generation_prompt,
+                bos_token=self.bos_token or "",
+                eos_token=self.eos_token,
+            )
+        except jinja2.TemplateError as e:
+            where = f" (line {e.lineno})" if getattr(e, "lineno", None) else ""
+            raise PonderError(f"{self.source}: chat template: {type(e).__name__}{where}: "
+                              f"{' '.join(str(e).split())}") from None
 
-            env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
-            env.filters["tojson"] = lambda x, **kw: json.dumps(x, ensure_ascii=False, **kw)
-            env.globals["raise_exception"] = raise_exception
-            self._jinja = env.from_string(self.chat_template or CHATML)
-        return self._jinja.render(
-            messages=messages,
-            add_generation_prompt=add_generation_prompt,
-            bos_token=self.bos_token or "",
-            eos_token=self.eos_token,
-        )
+    @property
+    def has_chatml_tokens(self) -> bool:
+        return self.tok.token_to_id("<|im_start|>") is not None and self.tok.token_to_id("<|im_end|>") is not None
 
     # ---- files -----------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
@@ -118,7 +130,7 @@ class Tokenizer:
             "eos_token": self.eos_token,
             "pad_token": self.pad_token,
             "bos_token": self.bos_token,
-            "chat_template": self.chat_template or CHATML,
+            "chat_template": self.chat_template or (CHATML if self.has_chatml_tokens else None),
             "model_max_length": 32768,
             "clean_up_tokenization_spaces": False,
         }
@@ -141,6 +153,15 @@ class Tokenizer:
                 cfg = json.loads(tc.read_text())
             except json.JSONDecodeError as e:
                 raise PonderError(f"{tc}: invalid JSON: {e}") from None
+        stm = path / "special_tokens_map.json"  # older checkpoints name their special tokens here only
+        if stm.is_file():
+            try:
+                special = json.loads(stm.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as e:
+                raise PonderError(f"{stm}: invalid JSON: {e}") from None
+            for k in ("eos_token", "bos_token", "pad_token"):
+                if cfg.get(k) is None and isinstance(special, dict):
+                    cfg[k] = special.get(k)
         template = cfg.get("chat_template")
         if isinstance(template, list):  # named templates: take the default one
             template = next((t["template"] for t in template if t.get("name") == "default"), None)
@@ -156,6 +177,42 @@ class Tokenizer:
             extra_eos_ids=extra_eos_ids,
             source=str(path),
         )
+
+
+def _compile_template(template: str):
+    """A checkpoint's Jinja chat template in the environment transformers renders it in: sandboxed,
+    trim_blocks and lstrip_blocks, loop controls ({% break %}), its {% generation %} tag (only marks
+    the assistant's text; rendered as its body), raise_exception, strftime_now and a tojson that keeps
+    non-ASCII text."""
+    from datetime import datetime
+
+    import jinja2
+    from jinja2.ext import Extension
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    class Generation(Extension):
+        tags = {"generation"}
+
+        def parse(self, parser):
+            lineno = next(parser.stream).lineno
+            body = parser.parse_statements(["name:endgeneration"], drop_needle=True)
+            return jinja2.nodes.CallBlock(self.call_method("_body"), [], [], body).set_lineno(lineno)
+
+        def _body(self, caller):
+            return caller()
+
+    def raise_exception(msg):
+        raise PonderError(f"chat template: {msg}")
+
+    def tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
+        return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
+
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,
+                                        extensions=[Generation, jinja2.ext.loopcontrols])
+    env.filters["tojson"] = tojson
+    env.globals["raise_exception"] = raise_exception
+    env.globals["strftime_now"] = lambda fmt: datetime.now().strftime(fmt)
+    return env.from_string(template)
 
 
 SPECIAL_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>", "<think>", "</think>")

@@ -1,0 +1,77 @@
+"""Tokenizer files and chat templates as transformers reads and renders them."""
+
+import json
+
+import pytest
+
+import ponder
+from ponder.errors import PonderError
+from ponder.tokenizer import Tokenizer
+
+MSGS = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": "hello"}, {"role": "user", "content": "2 + 2?"}]
+
+
+def test_special_tokens_map_names_the_tokens_tokenizer_config_does_not(tmp_path, tokenizer):
+    """Older checkpoints keep eos/bos/pad in special_tokens_map.json only; transformers reads them there."""
+    tokenizer.save(tmp_path)
+    cfg = json.loads((tmp_path / "tokenizer_config.json").read_text())
+    special = {k: cfg.pop(k) for k in ("eos_token", "pad_token")}
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps(cfg))
+    (tmp_path / "special_tokens_map.json").write_text(json.dumps(
+        {k: {"content": v, "lstrip": False, "rstrip": False} for k, v in special.items()}))
+    tok = Tokenizer.load(tmp_path)
+    assert (tok.eos_token, tok.pad_token) == ("<|endoftext|>", "<|endoftext|>")
+    transformers = pytest.importorskip("transformers")
+    assert transformers.AutoTokenizer.from_pretrained(tmp_path).eos_token == tok.eos_token
+
+
+TEMPLATES = {  # what transformers' chat-template environment has beyond plain Jinja
+    "generation_tag": "{% for m in messages %}{{ '<|im_start|>' + m.role + '\n' }}{% if m.role == 'assistant' %}"
+                      "{% generation %}{{ m.content + '<|im_end|>' }}{% endgeneration %}{% else %}"
+                      "{{ m.content + '<|im_end|>' }}{% endif %}{{ '\n' }}{% endfor %}"
+                      "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}",
+    "loop_controls": "{% for m in messages %}{% if m.role == 'system' %}{% continue %}{% endif %}"
+                     "{{ m.role + ': ' + m.content + '\n' }}{% if loop.index > 2 %}{% break %}{% endif %}{% endfor %}",
+    "tools_none": "{% if tools is not none %}tools: {{ tools | tojson }}\n{% endif %}"
+                  "{% for m in messages %}{{ m.content }}\n{% endfor %}",
+    "strftime_now": "{{ strftime_now('%Y') }} {% for m in messages %}{{ m.content | tojson(indent=2) }}{% endfor %}",
+}
+
+
+@pytest.mark.parametrize("name", list(TEMPLATES))
+def test_chat_template_renders_as_transformers_renders_it(tokenizer, name):
+    transformers = pytest.importorskip("transformers")
+    tok = Tokenizer(tokenizer.tok, eos_token="<|endoftext|>", chat_template=TEMPLATES[name])
+    hf = transformers.PreTrainedTokenizerFast(tokenizer_object=tokenizer.tok, eos_token="<|endoftext|>")
+    hf.chat_template = TEMPLATES[name]
+    for gen in (True, False):
+        assert tok.apply_chat_template(MSGS, gen) == hf.apply_chat_template(MSGS, tokenize=False,
+                                                                             add_generation_prompt=gen)
+
+
+@pytest.mark.parametrize("template, msg", [
+    ("{% for m in messages %}{{ m.content }", "TemplateSyntaxError \\(line 1\\): unexpected '}'"),
+    ("{{ messages[0].content | no_such_filter }}", "(?i)no filter named 'no_such_filter'"),
+    ("{{ no_such_function() }}", "UndefinedError"),
+])
+def test_chat_template_that_cannot_render_is_one_line_naming_the_checkpoint(tmp_path, tokenizer, template, msg):
+    tokenizer.save(tmp_path)
+    cfg = json.loads((tmp_path / "tokenizer_config.json").read_text())
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps({**cfg, "chat_template": template}))
+    tok = Tokenizer.load(tmp_path)
+    with pytest.raises(PonderError, match=msg) as e:
+        tok.apply_chat_template(MSGS)
+    assert str(e.value).startswith(f"{tmp_path}: chat template: ") and "\n" not in str(e.value)
+
+
+def test_no_template_and_no_chatml_tokens_is_refused_not_rendered_as_text(tmp_path):
+    """The ChatML fallback needs ChatML's tokens: in a vocabulary without them its markers would be plain text
+    and no turn would end on a stop token (transformers refuses a tokenizer without a template too)."""
+    tok = ponder.train_tokenizer(["the quick brown fox. 12 + 30 = 42."] * 20, vocab_size=300, special_tokens=("</s>",))
+    with pytest.raises(PonderError, match="no chat template .* no ChatML tokens"):
+        tok.apply_chat_template(MSGS)
+    tok.save(tmp_path)
+    assert json.loads((tmp_path / "tokenizer_config.json").read_text())["chat_template"] is None
+    with pytest.raises(PonderError, match="no chat template"):
+        Tokenizer.load(tmp_path).apply_chat_template(MSGS)
