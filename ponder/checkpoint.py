@@ -180,9 +180,8 @@ def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.devic
     missing = [k for k in expected if k.removeprefix("model.") not in state]
     if missing:
         raise PonderError(f"{path}: missing tensors {missing[:3]}{' ...' if len(missing) > 3 else ''}")
-    model = model.to_empty(device=device)
+    model = model.to(want).to_empty(device=device)  # cast on meta: never a float32 copy of bf16 weights
     model.load_state_dict(state, strict=False, assign=False)
-    model.to(want)
     if cfg.tie_word_embeddings:
         model.lm_head.weight = model.embed_tokens.weight
     model.eval()

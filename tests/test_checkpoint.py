@@ -288,3 +288,31 @@ def test_save_under_a_file_or_over_a_file_is_refused(tmp_path, tiny_random):
     with pytest.raises(PonderError, match="exists and is not a directory"):
         ponder.save(model, tok, tmp_path / "plain")
     assert (tmp_path / "plain").read_text() == "keep" and [p.name for p in tmp_path.iterdir()] == ["plain"]
+
+
+def test_loading_in_bf16_never_makes_a_float32_copy_of_the_weights(tmp_path, tiny_random):
+    """A bf16 checkpoint loaded in bf16 needs bf16 memory only: a float32 model built first and cast after
+    doubled the peak (an 8B model: 32 GB on the GPU instead of 16)."""
+    import copy
+
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    model, tok = tiny_random
+    ck = ponder.save(copy.deepcopy(model).to(torch.bfloat16), tok, tmp_path / "ck")
+    big = {p.numel() for p in model.parameters() if p.dim() == 2}
+
+    class Allocations(TorchDispatchMode):
+        float32 = []
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            for t in out if isinstance(out, (list, tuple)) else [out]:
+                if isinstance(t, torch.Tensor) and t.dtype == torch.float32 and t.numel() in big \
+                        and t.device.type != "meta":
+                    self.float32.append(str(func))
+            return out
+
+    with Allocations() as seen:
+        m, _ = ponder.load(ck, dtype="bf16")
+    assert m.dtype == torch.bfloat16 and m.lm_head.weight is m.embed_tokens.weight
+    assert seen.float32 == []
