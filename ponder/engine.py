@@ -438,7 +438,7 @@ def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p,
             out_lp[r].append(lp_list[j])
             if t_list[j] in stops:
                 reason[r] = "stop"
-            elif stop and any(s in tok.decode(out_ids[r][-(max_stop + 2):]) for s in stop):
+            elif stop and any(s in _tail_text(tok, ids[r // n], out_ids[r], max_stop + 2) for s in stop):
                 reason[r] = "stop"
             elif len(out_ids[r]) >= max_new:
                 reason[r] = "length"
@@ -460,13 +460,19 @@ def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p,
         logits = decode(t, cache)
     samples = []
     for r in range(B):
-        text = tok.decode(out_ids[r])
+        text = tok.decode_continuation(ids[r // n], out_ids[r])
         if stop and reason[r] == "stop" and (out_ids[r][-1] not in stops):
             cut = min((text.find(s) for s in stop if s in text), default=-1)
             if cut >= 0:
                 text = text[:cut]
         samples.append(Sample(text, out_ids[r], out_lp[r], reason[r] or "length", ids[r // n]))
     return [samples[i * n:(i + 1) * n] for i in range(P)]
+
+
+def _tail_text(tok: Tokenizer, prompt_ids: list[int], out: list[int], k: int) -> str:
+    """The text of the last k tokens of `out`, as it reads after the tokens before them."""
+    before = out[-k - 1:-k] if len(out) > k else prompt_ids
+    return tok.decode_continuation(before, out[-k:])
 
 
 @torch.inference_mode()
@@ -502,7 +508,7 @@ def stream(model: Transformer, tokenizer: Tokenizer, prompt, max_new_tokens=256,
         if int(t) in tokenizer.stop_token_ids:
             break
         out.append(int(t))
-        text = tokenizer.decode(out)
+        text = tokenizer.decode_continuation(ids, out)
         if not text.endswith("\ufffd"):  # wait for a complete UTF-8 character
             yield text[len(shown):]
             shown = text

@@ -83,6 +83,17 @@ class Tokenizer:
     def decode(self, ids, skip_special_tokens: bool = True) -> str:
         return self.tok.decode(list(ids), skip_special_tokens=skip_special_tokens)
 
+    def decode_continuation(self, context_ids, ids) -> str:
+        """The text of `ids` as it reads after `context_ids` (a prompt, or the tokens before them): decoded
+        behind the context's last token, whose own text is then cut. A sentencepiece decoder (Llama 2, Mistral)
+        drops the leading space of the first token it decodes, so `decode(ids)` alone turns "4 we" into
+        "4we" at the seam."""
+        head = self.decode(list(context_ids)[-1:])
+        if not head:
+            return self.decode(ids)
+        full = self.decode(list(context_ids)[-1:] + list(ids))
+        return full[len(head):] if full.startswith(head) else self.decode(ids)
+
     def token_to_id(self, token: str) -> int | None:
         return self.tok.token_to_id(token)
 

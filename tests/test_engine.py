@@ -353,3 +353,35 @@ def test_prompt_plus_max_new_tokens_must_fit_the_context(tokenizer, monkeypatch)
         ponder.sample(model, tokenizer, [chat], max_new_tokens=100_000, n=2)
     with pytest.raises(PonderError, match=f"prompt of {n_short} tokens \\+ max_new_tokens 48 exceeds"):
         list(stream(model, tokenizer, short, max_new_tokens=48))
+
+
+def test_completion_text_keeps_its_leading_space_with_a_sentencepiece_decoder():
+    """A sentencepiece decoder (Llama 2, Mistral) drops the leading space of the first token it decodes: a
+    completion decoded alone read "4we" after "4"; a stop string at its start (" we") was never seen."""
+    from tokenizers import Tokenizer as HFTokenizer
+    from tokenizers import decoders, models, pre_tokenizers
+
+    from ponder.engine import stream
+    from ponder.tokenizer import Tokenizer
+
+    words = ["the", "answer", "is", "4", "we", "fox", "12", "+", "30", "=", "hello"]
+    vocab = {"<unk>": 0, "<s>": 1, "</s>": 2, **{"▁" + w: i + 3 for i, w in enumerate(words)}}
+    hf = HFTokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    hf.pre_tokenizer, hf.decoder = pre_tokenizers.Metaspace(), decoders.Metaspace()
+    hf.add_special_tokens(["<unk>", "<s>", "</s>"])
+    tok = Tokenizer(hf, eos_token="</s>", bos_token="<s>")
+    assert tok.decode(tok.encode("the answer")) == "the answer"  # (decoded alone: no leading space)
+    cfg = ponder.ModelConfig(vocab_size=14, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                             num_attention_heads=2, num_key_value_heads=1)
+    model = ponder.Transformer(cfg).init_weights(0, std=0.5).eval()
+    prompts = ["the answer is", "12 + 30 =", "hello fox"]
+    for group in ponder.sample(model, tok, prompts, n=3, max_new_tokens=4, temperature=1.0, seed=0):
+        for s in group:
+            assert tok.decode(s.prompt_ids) + s.text == tok.decode(s.prompt_ids + s.token_ids)
+            assert s.text.startswith(" ") or s.token_ids[0] < 3
+    s = ponder.sample(model, tok, ["the answer is"], max_new_tokens=4, temperature=0)[0][0]
+    first = tok.decode(s.token_ids[:2])  # two words: " is 4", say
+    first = " " + first if s.token_ids[0] >= 3 else first
+    assert "".join(stream(model, tok, "the answer is", max_new_tokens=4, temperature=0)) == s.text
+    cut = ponder.sample(model, tok, ["the answer is"], max_new_tokens=4, temperature=0, stop=[first])[0][0]
+    assert (cut.text, cut.finish_reason, len(cut.token_ids)) == ("", "stop", 2)
