@@ -31,6 +31,9 @@ Equal = Callable[[str, str], bool]
 # per problem, and much smaller once averaged over a benchmark).
 DEFAULT_N_SUBSETS = 256
 
+# Relative tolerance under which two summed vote weights count as a tie (majority_vote and maj_at_k alike).
+_TIE_TOL = 1e-9
+
 
 # ----------------------------------------------------------------------------------------------- pass@k
 
@@ -184,8 +187,11 @@ def majority_vote(
         sizes[None] = none_votes
     if not reps:
         return None, used, sizes
-    # max() over votes returns the first maximal index, i.e. the earliest cluster: the tie rule.
-    best = max(range(len(votes)), key=lambda c: (votes[c], -c))
+    # Clusters are numbered in order of first appearance, so the first one within float tolerance of the
+    # top vote is the earliest tied cluster: the tie rule. The tolerance is maj_at_k's, so summed weights
+    # that are equal in exact arithmetic (0.1 + 0.2 vs 0.3) tie here too and both agree on the winner.
+    top = max(votes)
+    best = next(c for c, v in enumerate(votes) if v >= top - _TIE_TOL * max(abs(top), 1.0))
     return reps[best], used, sizes
 
 
@@ -264,7 +270,7 @@ def maj_at_k_per_problem(
         present = first < n
         top = np.where(present, votes, -np.inf).max(axis=1, keepdims=True)
         # Tolerance so summed float weights that are equal in exact arithmetic still count as a tie.
-        tied = present & (votes >= top - 1e-9 * np.maximum(np.abs(top), 1.0))
+        tied = present & (votes >= top - _TIE_TOL * np.maximum(np.abs(top), 1.0))
         winner_first = np.where(tied, first, n).min(axis=1)  # earliest member of the tied clusters
         any_vote = present.any(axis=1)
         acc = sum(label(int(j)) for j, ok in zip(winner_first, any_vote) if ok)

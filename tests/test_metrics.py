@@ -213,6 +213,27 @@ def test_maj_at_k_weighted_vote():
     assert maj_at_k(answers, labels, 3, weights=[[0.5, 0.25, 0.25]]) == 1.0
 
 
+def test_weighted_tie_in_exact_arithmetic_is_a_tie_for_the_vote_and_for_maj_at_k():
+    # 0.1 + 0.2 != 0.3 in floats; in exact arithmetic the clusters tie and the earlier one ("b") wins.
+    # Before, majority_vote (what self-consistency runs) picked "a" by round-off while maj_at_k picked "b".
+    answers, weights = ["b", "a", "a"], [0.3, 0.1, 0.2]
+    assert majority_vote(answers, weights=weights)[0] == "b"
+    assert maj_at_k([answers], [[True, False, False]], 3, weights=[weights]) == 1.0
+    # The same on many random weighted cases: the vote over every k-subset is what maj_at_k averages.
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        n = int(rng.integers(1, 7))
+        k = int(rng.integers(1, n + 1))
+        ans = [[None, "1", "2", "3"][int(i)] for i in rng.integers(0, 4, n)]
+        w = [float(x) for x in rng.choice([0.1, 0.2, 0.3, 0.5], n)]
+        lab = [a == "1" for a in ans]
+        acc = []
+        for sub in combinations(range(n), k):
+            win = majority_vote([ans[j] for j in sub], weights=[w[j] for j in sub])[0]
+            acc.append(False if win is None else lab[next(j for j in sub if ans[j] == win)])
+        assert maj_at_k([ans], [lab], k, weights=[w]) == pytest.approx(np.mean(acc)), (ans, w, k)
+
+
 def test_maj_at_k_sampled_subsets_are_seeded_and_close_to_exact():
     rng = np.random.default_rng(3)
     answers = [[str(x) for x in rng.integers(0, 3, size=16)] for _ in range(5)]
