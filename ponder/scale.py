@@ -551,7 +551,7 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
                 lat[i] += t
                 lp_sum[i] += sum(s.logprobs)
                 lp_n[i] += len(s.logprobs)
-                if s.finish_reason == "length" or used[i] >= budget:
+                if s.finish_reason == "length":  # an end of thinking on the last allowed token is no cut
                     ended[i] = "length"
                 elif waits_used[i] < waits and budget - used[i] - wait_len >= 1:
                     thinking[i] += wait_text  # suppress the end of thinking: the EOS is dropped

@@ -273,6 +273,20 @@ def test_budget_forcing_with_a_large_budget_is_the_natural_answer(micro):
                                                                     temperature=0.0)[0][0].text)
 
 
+def test_budget_forcing_keeps_an_answer_that_ends_on_the_last_allowed_token(micro):
+    """Thinking that ends by itself (EOS) on exactly the budget's last token was not cut off: its own answer
+    stands. Before, used >= budget counted as a cut and a forced answer replaced it (pick B: 7 -> 3)."""
+    model, tok = micro
+    natural = ponder.sample(model, tok, [PB, LONG], n=1, max_new_tokens=200, temperature=0.0)
+    for prompt, (s,) in zip([PB, LONG], natural):
+        assert s.finish_reason == "stop"
+        o = scale.budget_forcing(model, tok, [prompt], budget=s.num_tokens)[0]
+        assert o.info["thinking_ended"] == "stop" and not o.info["forced"]
+        assert o.text == s.text and o.tokens == s.num_tokens == o.info["thinking_tokens"]
+        cut = scale.budget_forcing(model, tok, [prompt], budget=s.num_tokens - 1)[0]  # one short: a real cut
+        assert cut.info["thinking_ended"] == "length" and cut.info["forced"]
+
+
 def test_effort_levels_map_to_budgets(micro):
     model, tok = micro
     for level, cfg in scale.EFFORT_LEVELS.items():
