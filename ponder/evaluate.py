@@ -167,6 +167,14 @@ def _prompt_of(item: dict, chat: bool, system: str | None):
     return msgs + [{"role": "user", "content": p}]
 
 
+def _problem_text(prompt) -> str:
+    """A prompt as the text a judge reads: strings as they are, a message list as its last user message."""
+    if isinstance(prompt, str):
+        return prompt
+    users = [m.get("content", "") for m in prompt if isinstance(m, dict) and m.get("role") == "user"]
+    return users[-1] if users else "\n".join(str(m.get("content", "")) for m in prompt if isinstance(m, dict))
+
+
 def _scorer_for(spec, *, model, tok, items, prompts, judge, what: str):
     """best-of-N / self-refine scorer: 'logprob' | 'likelihood' | 'judge' | a reward spec | a callable."""
     if callable(spec) or spec in ("logprob", "likelihood"):
@@ -174,7 +182,13 @@ def _scorer_for(spec, *, model, tok, items, prompts, judge, what: str):
     if spec == "judge":
         if judge is None:
             raise PonderError(f"{what} with scorer 'judge' needs a judge (judge=make_judge(...); CLI: --judge-model)")
-        return judge
+        if all(isinstance(p, str) for p in prompts):
+            return judge
+        # Chat prompts (chat=True or message-list items): a judge reads the problem as text, so it is given
+        # the item's own text prompt, or for message-list items the last user message.
+        by_prompt = {scale._prompt_key(p): _problem_text(it["prompt"]) for p, it in zip(prompts, items)}
+        return lambda prompt, completion: judge(by_prompt.get(scale._prompt_key(prompt), _problem_text(prompt)),
+                                                completion)
     if isinstance(spec, (str, dict)):  # a reward spec, e.g. "format" (a user reward function by name)
         return scale.reward_scorer(make_reward(spec, judge), items, prompts)
     raise PonderError(f"{what}: unknown scorer {spec!r} (use logprob, likelihood, judge, a reward name or a callable)")
@@ -401,6 +415,9 @@ def parallel_points(labels, answers, logprob_means, tokens, latencies, ns, *, me
     from ponder.metrics import cluster_answers, logprob_weights, majority_vote
 
     P = len(labels)
+    for i, lab in enumerate(labels):
+        if ns and max(ns) > len(lab):  # pass@N / maj@N from fewer than N samples would be mislabelled
+            raise PonderError(f"parallel_points: N={max(ns)} > {len(lab)} samples (problem {i})")
     ids = [cluster_answers(a, equal) for a in answers]  # cluster once: answers_equal may be slow
     out: dict[str, list[dict]] = {m: [] for m in methods}
     for N in ns:

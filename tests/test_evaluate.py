@@ -15,6 +15,7 @@ from ponder.evaluate import evaluate, parallel_points, sweep
 from ponder.metrics import pass_at_k
 from ponder.report import write_html_report
 from ponder.verify.math import answers_equal, extract_answer
+from ponder.verify.verdict import Verdict
 
 ITEMS = [
     {"id": "a", "prompt": PA, "answer": "1/2"},
@@ -196,6 +197,36 @@ def test_reward_scorer_finds_chat_wrapped_prompts_and_is_recorded_by_name(micro,
                  method_kwargs={**kw, "scorer": "math"}, progress=False)
     assert s["n_problems"] == 2 and s["method_kwargs"]["scorer"] == "math"
     assert json.loads((tmp_path / "config.json").read_text())["method_kwargs"]["scorer"] == "math"
+
+
+@pytest.mark.parametrize("method", ["best_of_n", "self_refine"])
+def test_judge_scorer_with_chat_prompts_reads_the_problem_text(micro, method):
+    """A judge (make_judge) takes the prompt as text; with chat=True the methods hand scorers chat messages.
+    Before, --chat --scorer judge failed with 'judge: prompt must be a string, got list'."""
+    model, tok = micro
+    seen = []
+
+    def judge(prompt, completion):  # what make_judge's judge checks first
+        if not isinstance(prompt, str):
+            raise PonderError(f"judge: prompt must be a string, got {type(prompt).__name__}")
+        seen.append(prompt)
+        return Verdict(True, None, "ok", score=0.5)
+
+    kw = {"n_candidates": 2} if method == "best_of_n" else {"rounds": 1, "critique_tokens": 4}
+    s = evaluate(model, tok, ITEMS[:2], method=method, max_new_tokens=8, chat=True, system="Be brief.", judge=judge,
+                 method_kwargs={**kw, "scorer": "judge"}, progress=False, n_boot=10)
+    assert s["method_kwargs"]["scorer"] == "judge"
+    assert seen and set(seen) == {PA, PB}  # the problem itself, not the system line or a rendered template
+
+
+def test_parallel_points_needs_n_samples_for_every_n():
+    """pass@N (oracle), maj@N and best-of-N need N samples; before, N=4 over 2 samples reported the 2-sample
+    figures as N=4 (or raised IndexError for best_of_n)."""
+    args = ([[True, False]], [["1", "2"]], [[-0.1, -0.2]], [[5, 5]], [1.0])
+    for m in ("oracle", "majority", "best_of_n"):
+        with pytest.raises(PonderError, match="N=4 > 2 samples"):
+            parallel_points(*args, [2, 4], methods=[m], equal=None, n_boot=10)
+    assert parallel_points(*args, [1, 2], methods=["oracle"], equal=None, n_boot=10)["oracle"][1]["accuracy"] == 1.0
 
 
 def test_forced_answer_after_thinking_cut_inside_a_box_is_judged():
