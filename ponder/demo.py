@@ -44,13 +44,13 @@ class DemoConfig:
 
 
 def greedy_eval(model, tok, items, reward, max_new_tokens: int, seed: int = 0) -> dict:
-    """Greedy pass@1 with a 95% bootstrap interval over problems."""
+    """Greedy pass@1 with its 95% interval over problems (Wilson: each problem is right or wrong)."""
     from .engine import sample
-    from .metrics import bootstrap_ci
+    from .metrics import mean_ci
 
     outs = sample(model, tok, [it["prompt"] for it in items], n=1, max_new_tokens=max_new_tokens, temperature=0.0)
     correct = [float(reward(o[0].text, it).correct) for o, it in zip(outs, items)]
-    mean, lo, hi = bootstrap_ci(correct, seed=seed)
+    mean, lo, hi = mean_ci(correct, seed=seed)
     steps_share = sum(_works_steps(o[0].text) for o in outs) / len(outs)
     return {"accuracy": mean, "lo": lo, "hi": hi, "n": len(items), "step_by_step_share": steps_share,
             "mean_tokens": sum(o[0].num_tokens for o in outs) / len(outs),

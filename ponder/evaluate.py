@@ -398,9 +398,9 @@ def _ints(name: str, values) -> list[int]:
 
 
 def _ci(values, n_boot, seed) -> tuple[float, float, float]:
-    from ponder.metrics import bootstrap_ci
+    from ponder.metrics import mean_ci
 
-    return bootstrap_ci(values, n_boot=n_boot, seed=seed)
+    return mean_ci(values, n_boot=n_boot, seed=seed)
 
 
 def parallel_points(labels, answers, logprob_means, tokens, latencies, ns, *, methods, equal,

@@ -7,8 +7,9 @@ Conventions
 -----------
 * A *problem* has n sampled completions; each sample has a correctness label and (optionally) an
   extracted answer. ``None`` means "no answer could be extracted".
-* Intervals are percentile bootstraps over *problems* (the unit we want to generalise over); a metric
-  is reported as ``{"mean": m, "lo": lo, "hi": hi}``.
+* Intervals are over *problems* (the unit we want to generalise over): the Wilson score interval when
+  every problem's value is 0 or 1 (greedy accuracy), else a percentile bootstrap; a metric is reported
+  as ``{"mean": m, "lo": lo, "hi": hi}``.
 * Majority-vote tie rule (fixed, used everywhere in Ponder): among the clusters with the highest vote,
   the one whose earliest member comes first in sample order wins. Sample order is the order the
   sampler produced them, so the rule is deterministic and does not favour any answer's content.
@@ -339,8 +340,37 @@ def bootstrap_ci(
     return mean, float(min(lo, mean)), float(max(hi, mean))
 
 
+def wilson_ci(successes: int, n: int, *, alpha: float = 0.05) -> tuple[float, float, float]:
+    """(mean, lo, hi): the Wilson score interval of a binomial proportion (Wilson 1927). Its coverage stays
+    near nominal at small n and at accuracies near 0 or 1, where a percentile bootstrap of 0/1 values
+    collapses (exact coverage of a nominal 95% interval at n=10, p=0.9: Wilson 93%, bootstrap 65%; at
+    10/10 correct the bootstrap's interval has zero width, Wilson's is [72%, 100%])."""
+    if n < 1 or not 0 <= successes <= n:
+        raise PonderError(f"wilson_ci: need 0 <= successes <= n and n >= 1, got {successes}/{n}")
+    if not 0 < alpha < 1:
+        raise PonderError(f"wilson_ci: alpha={alpha} must be in (0, 1)")
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf(1 - alpha / 2)
+    p = successes / n
+    d = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / d
+    half = z / d * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return p, max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half))
+
+
+def mean_ci(values: Sequence[float], *, n_boot: int = 1000, alpha: float = 0.05,
+            seed: int = 0) -> tuple[float, float, float]:
+    """(mean, lo, hi) over problems: the Wilson interval when every per-problem value is 0 or 1 (greedy
+    accuracy, a maj@k or pass@k that is the same for every draw), else the percentile bootstrap."""
+    x = np.asarray(values, dtype=np.float64).ravel()
+    if x.size and np.all((x == 0) | (x == 1)):
+        return wilson_ci(int(x.sum()), int(x.size), alpha=alpha)
+    return bootstrap_ci(x, n_boot=n_boot, alpha=alpha, seed=seed)
+
+
 def _ci_dict(values, n_boot: int, alpha: float, seed: int) -> dict[str, float]:
-    mean, lo, hi = bootstrap_ci(values, n_boot=n_boot, alpha=alpha, seed=seed)
+    mean, lo, hi = mean_ci(values, n_boot=n_boot, alpha=alpha, seed=seed)
     return {"mean": mean, "lo": lo, "hi": hi}
 
 
@@ -367,8 +397,9 @@ def summarize(
     Returns ``{"n_problems", "n_samples", "ks", "alpha", "metrics": {name: {"mean", "lo", "hi"}}}``
     with pass@1 (mean over samples), pass@k and maj@k for every k in ``ks`` (k <= n), wmaj@k
     (exp(mean log-prob) weighted vote), mean_tokens, mean_latency, truncation_rate
-    (finish_reason == "length") and no_answer_rate (answer is None). Intervals: percentile bootstrap
-    over problems, same seed for every metric so they are resampled identically.
+    (finish_reason == "length") and no_answer_rate (answer is None). Intervals (`mean_ci`): Wilson for
+    0/1 per-problem values, else percentile bootstrap over problems, same seed for every metric so they
+    are resampled identically.
     """
     if len(records_per_problem) == 0:
         raise PonderError("summarize: empty benchmark (0 problems)")

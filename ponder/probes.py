@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ponder.errors import PonderError
-from ponder.metrics import bootstrap_ci
+from ponder.metrics import bootstrap_ci, mean_ci
 
 _NON_WORD = re.compile(r"[^\w\s]|_", re.UNICODE)
 
@@ -37,8 +37,9 @@ def ngrams(tokens: Sequence[str], n: int) -> list[tuple[str, ...]]:
     return [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
 
 
-def _ci(values: Sequence[float], seed: int = 0) -> dict[str, float]:
-    mean, lo, hi = bootstrap_ci(values, seed=seed)
+def _ci(values: Sequence[float], seed: int = 0, paired: bool = False) -> dict[str, float]:
+    """Mean and 95% interval over items; `paired`: values are differences (bootstrap, never Wilson)."""
+    mean, lo, hi = (bootstrap_ci if paired else mean_ci)(values, seed=seed)
     return {"mean": mean, "lo": lo, "hi": hi}
 
 
@@ -318,7 +319,7 @@ def perturbation_probe(
         "seed": seed,
         "acc_original": _ci(a0, seed),
         "acc_perturbed": _ci(a1, seed),
-        "drop": _ci(a0 - a1, seed),
+        "drop": _ci(a0 - a1, seed, paired=True),
         "n_gold_changed": changed,
         "orig_gold_repeats": repeats,
         "orig_gold_repeat_rate": repeats / changed if changed else 0.0,
