@@ -60,6 +60,7 @@ class Tokenizer:
             ids.add(im_end)
         self.stop_token_ids = frozenset(i for i in ids if i is not None)
         self._jinja = None
+        self._bare = None  # the tokenizer without its dummy prefix (encode_continuation)
 
     # ---- basics ----------------------------------------------------------------------------
     @property
@@ -93,6 +94,27 @@ class Tokenizer:
             return self.decode(ids)
         full = self.decode(list(context_ids)[-1:] + list(ids))
         return full[len(head):] if full.startswith(head) else self.decode(ids)
+
+    def encode_continuation(self, context: str, text: str) -> list[int]:
+        """The tokens of `text` as they follow the tokens of `context` (`encode(context)`): what a model
+        prompted with `context` generates to write `text` after it. The encode-side mirror of
+        `decode_continuation`. `encode(text)` alone is wrong at the seam for a sentencepiece-style tokenizer
+        (Llama 2, Mistral): it puts its dummy prefix "▁" before the first word, so after "Solution:" the
+        response " 4" reads "▁▁4" (two spaces) and "The" after a newline reads "▁The" (a space the text lacks).
+
+        The rule: encode `context + text` whole; when `encode(context)` is a prefix of that, the rest are
+        `text`'s tokens (as they read in running text). When it is not — a merge across the seam (byte-level
+        BPE: "is " + "4" is one token " 4" jointly; a sentencepiece merge of ":▁4") — the context's own
+        tokens are still what the model is prompted with, so `text` is encoded on its own, without the dummy
+        prefix, from a fresh token boundary. Special tokens (BOS) are not added; they belong to the context.
+        """
+        ctx = self.encode(context)
+        whole = self.encode(context + text)
+        if whole[: len(ctx)] == ctx:
+            return whole[len(ctx):]
+        if self._bare is None:
+            self._bare = _without_dummy_prefix(self.tok)
+        return self._bare.encode(text, add_special_tokens=False).ids
 
     def token_to_id(self, token: str) -> int | None:
         return self.tok.token_to_id(token)
@@ -188,6 +210,46 @@ class Tokenizer:
             extra_eos_ids=extra_eos_ids,
             source=str(path),
         )
+
+
+def _without_dummy_prefix(tok: HFTokenizer) -> HFTokenizer:
+    """`tok` without the prefix it puts before a sequence's first word: a Prepend("▁") normalizer (Llama 2's
+    and Mistral's legacy tokenizer.json), a Metaspace pre-tokenizer's prepend_scheme, a ByteLevel
+    add_prefix_space. `tok` itself when it has none (Ponder's and Qwen's byte-level BPE)."""
+    d = json.loads(tok.to_str())
+    changed = False
+
+    def normalizer(n):
+        nonlocal changed
+        if not isinstance(n, dict):
+            return n
+        if n.get("type") == "Prepend":
+            changed = True
+            return None
+        if n.get("type") == "Sequence":
+            n["normalizers"] = [m for m in map(normalizer, n.get("normalizers") or []) if m is not None]
+        return n
+
+    def pre_tokenizer(p):
+        nonlocal changed
+        if not isinstance(p, dict):
+            return
+        if p.get("type") == "Sequence":
+            for q in p.get("pretokenizers") or []:
+                pre_tokenizer(q)
+        elif p.get("type") == "Metaspace":
+            if p.get("prepend_scheme", "always") != "never" or p.get("add_prefix_space"):
+                changed = True
+                p["prepend_scheme"] = "never"
+                if "add_prefix_space" in p:
+                    p["add_prefix_space"] = False
+        elif p.get("type") == "ByteLevel" and p.get("add_prefix_space"):
+            changed = True
+            p["add_prefix_space"] = False
+
+    d["normalizer"] = normalizer(d.get("normalizer"))
+    pre_tokenizer(d.get("pre_tokenizer"))
+    return HFTokenizer.from_str(json.dumps(d)) if changed else tok
 
 
 def _compile_template(template: str):

@@ -492,6 +492,14 @@ def check_sft_example(ex, where: str = "example"):
 def encode_sft(tok: Tokenizer, ex: dict, where: str = "example") -> tuple[list[int], list[int]]:
     """(ids, loss_mask) with loss on the response tokens (and the token that ends them) only.
 
+    The prompt's tokens are exactly those the model is prompted with at inference (`ponder.sample` encodes the
+    prompt alone: `tok.encode(prompt, add_special_tokens=True)` for a string, the rendered chat prompt without
+    special tokens for messages). The response's tokens are what generation must produce after them
+    (`Tokenizer.encode_continuation`): the tail of `encode(prompt + response)` when the prompt's own tokens
+    are its prefix; otherwise (a BPE merge across the seam: "is " + "4" is one token " 4" jointly, never
+    seen at inference) the response encoded alone from a fresh token boundary, without a sentencepiece
+    tokenizer's dummy-prefix "▁" (Llama 2, Mistral), which would train on a space the text does not have.
+
     A string `prompt` is used as-is and the response closed with EOS. Chat examples (`messages`, or a
     `prompt` of messages) render the whole conversation with the chat template, so the response ends the
     way the template ends an assistant turn (ChatML's <|im_end|>, not EOS) — the same rendering
@@ -502,7 +510,7 @@ def encode_sft(tok: Tokenizer, ex: dict, where: str = "example") -> tuple[list[i
         msgs = ex["messages"]
     elif isinstance(ex["prompt"], str):
         prompt_ids = tok.encode(ex["prompt"], add_special_tokens=True)
-        resp_ids = tok.encode(ex["response"]) + [tok.eos_token_id]
+        resp_ids = tok.encode_continuation(ex["prompt"], ex["response"]) + [tok.eos_token_id]
         return prompt_ids + resp_ids, [0] * len(prompt_ids) + [1] * len(resp_ids)
     else:
         msgs = [*ex["prompt"], {"role": "assistant", "content": ex["response"]}]
@@ -511,7 +519,8 @@ def encode_sft(tok: Tokenizer, ex: dict, where: str = "example") -> tuple[list[i
     if not full.startswith(prompt):
         raise PonderError(f"{where}: the chat template renders the conversation without its own prompt as a "
                           "prefix; cannot tell the response's tokens apart")
-    prompt_ids, resp_ids = tok.encode(prompt), tok.encode(full[len(prompt):].rstrip("\n"))
+    prompt_ids = tok.encode(prompt)
+    resp_ids = tok.encode_continuation(prompt, full[len(prompt):].rstrip("\n"))
     if not resp_ids or resp_ids[-1] not in tok.stop_token_ids:  # a template that does not end the turn
         resp_ids.append(tok.eos_token_id)
     return prompt_ids + resp_ids, [0] * len(prompt_ids) + [1] * len(resp_ids)

@@ -23,3 +23,25 @@ def tiny_random(tokenizer):
     cfg = ponder.ModelConfig(vocab_size=320, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                              num_attention_heads=4, num_key_value_heads=2)
     return ponder.Transformer(cfg).init_weights(0, std=0.2).eval(), tokenizer
+
+
+@pytest.fixture(scope="session")
+def sentencepiece_tokenizer():
+    """A Llama 2 / Mistral style tokenizer.json (the legacy sentencepiece conversion): BPE with byte fallback,
+    a Prepend("▁") normalizer that puts a dummy prefix before a sequence's first word, the Metaspace-like
+    decoder that strips it, and a post-processor that adds BOS. Returns a fresh `tokenizers.Tokenizer`."""
+    from tokenizers import Tokenizer as HFTokenizer
+    from tokenizers import decoders, models, normalizers, trainers
+    from tokenizers.processors import TemplateProcessing
+
+    hf = HFTokenizer(models.BPE(unk_token="<unk>", byte_fallback=True))
+    hf.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
+    hf.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(),
+                                    decoders.Strip(" ", 1, 0)])
+    texts = ["the quick brown fox jumps over the lazy dog. 12 + 30 = 42.", "Problem: 2 + 2 = ?\nSolution: 4",
+             "The answer is 4", "[INST] 2 + 2? [/INST] 4"] * 20
+    hf.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=200, special_tokens=["<unk>", "<s>", "</s>"],
+                                                      show_progress=False))
+    hf.post_processor = TemplateProcessing(single="<s> $A", pair="<s> $A <s> $B", special_tokens=[("<s>", 1)])
+    text = hf.to_str()
+    return lambda: HFTokenizer.from_str(text)

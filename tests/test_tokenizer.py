@@ -75,3 +75,30 @@ def test_no_template_and_no_chatml_tokens_is_refused_not_rendered_as_text(tmp_pa
     assert json.loads((tmp_path / "tokenizer_config.json").read_text())["chat_template"] is None
     with pytest.raises(PonderError, match="no chat template"):
         Tokenizer.load(tmp_path).apply_chat_template(MSGS)
+
+
+def test_encode_continuation_is_what_follows_the_context_without_a_dummy_prefix(sentencepiece_tokenizer, tokenizer):
+    """A sentencepiece tokenizer (Llama 2, Mistral) puts a dummy "▁" before a sequence's first word, so text
+    encoded alone reads with a space it does not have when it follows other tokens: " 4" after "Solution:"
+    was "▁▁4" (two spaces), "The" after a newline "▁The". encode_continuation gives the tail of the whole
+    text's tokens when the context's own tokens are its prefix, else (a merge across the seam) the text from a
+    fresh token boundary without the dummy prefix."""
+    tok = Tokenizer(sentencepiece_tokenizer(), eos_token="</s>", bos_token="<s>")
+    cases = [("Problem: 2 + 2 = ?\nSolution:", " 4"), ("Problem: 2 + 2 = ?\nSolution:\n", "The answer is 4"),
+             ("The answer is", " 4"), ("the quick brown", " fox jumps")]
+    merged = 0
+    for context, text in cases:
+        ctx, whole, ids = tok.encode(context), tok.encode(context + text), tok.encode_continuation(context, text)
+        assert tok.decode_continuation(ctx, ids) == text and tok.decode(ctx + ids) == context + text
+        if whole[: len(ctx)] == ctx:
+            assert ids == whole[len(ctx):]
+        else:  # the BPE merged "Solution:▁4" across the seam: the prompt's own tokens, then "▁4"
+            merged += 1
+            assert tok.tok.id_to_token(ids[0]).count("▁") <= text.count(" ")
+    assert merged and tok.encode("Problem: 2 + 2 = ?\nSolution: 4", add_special_tokens=True)[0] == tok.bos_token_id
+    # Ponder's byte-level BPE has no dummy prefix: across a merge ("is " + "4" is " 4" jointly) the text alone
+    for context, text in [("The answer is ", "4"), ("Solution:", " 4"), ("it'", "s 4"), ("", "hello")]:
+        ids = tokenizer.encode_continuation(context, text)
+        assert tokenizer.decode(ids) == text and tokenizer.decode(tokenizer.encode(context) + ids) == context + text
+    assert tokenizer.encode_continuation("The answer is ", "4") == tokenizer.encode("4")
+

@@ -335,3 +335,33 @@ def test_trim_metrics_keeps_rows_up_to_the_checkpoint_in_both_logs(tmp_path):
     (tmp_path / "metrics.jsonl").write_text('{"step": 1}\nnot json\n{"step": 2}\n')
     with pytest.raises(PonderError, match=r"metrics.jsonl:2: not a metrics row"):
         trim_metrics(tmp_path, 2)
+
+
+def test_sft_response_tokens_are_what_generation_produces_after_the_prompt(sentencepiece_tokenizer, tiny_random):
+    """A sentencepiece tokenizer (Llama 2, Mistral) encoding the response alone put its dummy-prefix "▁" at
+    the seam: " 4" after "Solution:" trained as "▁", "▁4" (two spaces), "The" after a newline as "▁The", text
+    that generation never produces. The prompt keeps exactly the tokens inference prompts with."""
+    from ponder.tokenizer import Tokenizer
+
+    template = ("{{ bos_token }}{% for m in messages %}{% if m.role == 'user' %}[INST] {{ m.content }} [/INST]"
+                "{% else %} {{ m.content }}{{ eos_token }}{% endif %}{% endfor %}")
+    tok = Tokenizer(sentencepiece_tokenizer(), eos_token="</s>", bos_token="<s>", chat_template=template)
+    for prompt, response in [("Problem: 2 + 2 = ?\nSolution:", " 4"), ("Problem: 2 + 2 = ?\nSolution:\n", "The answer is 4")]:
+        ids, mask = encode_sft(tok, {"prompt": prompt, "response": response})
+        n = mask.index(1)
+        assert ids[:n] == tok.encode(prompt, add_special_tokens=True) and all(mask[n:]) and sum(mask) == len(ids) - n
+        assert ids[-1] == tok.eos_token_id and tok.decode_continuation(ids[:n], ids[n:-1]) == response
+        assert tok.decode(ids) == prompt + response
+    msgs = [{"role": "user", "content": "2 + 2?"}, {"role": "assistant", "content": "4"}]
+    ids, mask = encode_sft(tok, {"messages": msgs})
+    n = mask.index(1)
+    assert ids[:n] == tok.encode(tok.apply_chat_template(msgs[:1])) and ids[-1] == tok.eos_token_id
+    assert tok.decode_continuation(ids[:n], ids[n:]) == " 4"  # was "  4"
+    # byte-level BPE (Ponder's own, Qwen): across a merge at the seam ("is " + "4" is " 4" jointly) the prompt
+    # keeps its own tokens, what ponder.sample prompts with, and the response is "4" after them
+    _, bl = tiny_random
+    for prompt, response in [("The answer is ", "4"), ("Problem: 2 + 2 = ?\nSolution:", " 4")]:
+        ids, mask = encode_sft(bl, {"prompt": prompt, "response": response})
+        n = mask.index(1)
+        assert ids[:n] == bl.encode(prompt, add_special_tokens=True) and mask[n:] == [1] * (len(ids) - n)
+        assert ids[n:] == bl.encode(response) + [bl.eos_token_id]
