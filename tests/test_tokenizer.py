@@ -102,3 +102,38 @@ def test_encode_continuation_is_what_follows_the_context_without_a_dummy_prefix(
         assert tokenizer.decode(ids) == text and tokenizer.decode(tokenizer.encode(context) + ids) == context + text
     assert tokenizer.encode_continuation("The answer is ", "4") == tokenizer.encode("4")
 
+
+@pytest.mark.parametrize("post_processor, config", [
+    (False, {"tokenizer_class": "LlamaTokenizerFast", "add_bos_token": True}),
+    (False, {"tokenizer_class": "PreTrainedTokenizerFast", "add_bos_token": True, "add_eos_token": False}),
+    (True, {"tokenizer_class": "LlamaTokenizerFast", "add_bos_token": False}),
+    (True, {"tokenizer_class": "PreTrainedTokenizerFast"}),
+    (True, {"tokenizer_class": "LlamaTokenizerFast", "add_bos_token": True}),
+    ("qwen", {"tokenizer_class": "Qwen2Tokenizer", "add_bos_token": False}),
+])
+def test_bos_is_added_exactly_when_transformers_adds_it(tmp_path, sentencepiece_tokenizer, tokenizer,
+                                                         post_processor, config):
+    """transformers 5 takes BOS/EOS from tokenizer.json's post-processor and drops tokenizer_config.json's
+    add_bos_token/add_eos_token when a tokenizer.json exists (tokenization_utils_base: init_kwargs.pop). Ponder
+    does the same: one BOS at most, exactly where the post-processor puts it, never doubled by the flag.
+    (transformers 4's LlamaTokenizerFast rebuilt the post-processor from add_bos_token, default true, but
+    also saved the rebuilt one, so the two agree in the files it wrote.)"""
+    transformers = pytest.importorskip("transformers")
+    if int(transformers.__version__.split(".")[0]) < 5 and post_processor != "qwen":
+        pytest.skip("transformers 4 rebuilt a Llama tokenizer's post-processor from add_bos_token")
+    if post_processor == "qwen":  # byte-level BPE, no BOS token at all
+        tokenizer.save(tmp_path)
+        cfg = json.loads((tmp_path / "tokenizer_config.json").read_text())
+    else:
+        hf = sentencepiece_tokenizer()
+        if not post_processor:
+            hf.post_processor = None
+        hf.save(str(tmp_path / "tokenizer.json"))
+        cfg = {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"}
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps({**cfg, **config}))
+    tok, ref = Tokenizer.load(tmp_path), transformers.AutoTokenizer.from_pretrained(tmp_path)
+    for text in ("the fox", "Problem: 2 + 2 = ?\nSolution: 4", ""):
+        ids = tok.encode(text, add_special_tokens=True)
+        assert ids == ref(text)["input_ids"]
+        assert ids[:1].count(tok.bos_token_id) == ids.count(tok.bos_token_id) == (post_processor is True)
+        assert tok.encode(text) == ref(text, add_special_tokens=False)["input_ids"]
