@@ -424,7 +424,7 @@ def cmd_eval(a):
         res = sweep(models, items, parallel_ns=_ints_arg(a.ns, "--ns"), budgets=_ints_arg(a.budgets, "--budgets"),
                     methods=[m for m in a.methods.split(",") if m], max_new_tokens=a.max_new_tokens,
                     temperature=0.8 if a.temperature is None else a.temperature, seed=a.seed, reward=a.reward,
-                    answer_tokens=a.answer_tokens, waits=a.waits, chat=a.chat, out_dir=a.out, progress=not a.json)
+                    answer_tokens=a.answer_tokens or 16, waits=a.waits, chat=a.chat, out_dir=a.out, progress=not a.json)
         if a.json:
             print(json.dumps({"curves": res["curves"], "seconds": res.get("seconds"),
                               "files": {k: str(v) for k, v in res.get("files", {}).items()}}))
@@ -446,7 +446,9 @@ def cmd_eval(a):
         judge = make_judge(jm, jt, rubric=a.rubric)
     kw = {k: v for k, v in (("n_votes", a.votes), ("n_candidates", a.candidates), ("scorer", a.scorer),
                             ("rounds", a.rounds), ("budget", a.budget), ("waits", a.waits_bf),
-                            ("level", a.effort)) if v is not None}
+                            ("level", a.effort), ("answer_tokens", a.answer_tokens)) if v is not None}
+    if a.answer_tokens is not None and a.method not in ("budget_forcing", "effort"):
+        raise PonderError(f"--answer-tokens is for --method budget_forcing or effort (or --sweep), not {a.method}")
     if a.weighted:
         kw["weighted"] = True
     if a.early_stop:
@@ -830,7 +832,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--ns", default="1,2,4,8,16", help="--sweep: N values for parallel methods")
     ev.add_argument("--budgets", default="16,32,64,128", help="--sweep: budgets for sequential methods")
     ev.add_argument("--methods", default="majority,best_of_n,budget_forcing", help="--sweep: methods")
-    ev.add_argument("--answer-tokens", type=_positive_int, default=16, help="--sweep: forced-answer tokens")
+    ev.add_argument("--answer-tokens", type=_positive_int, default=None,
+                    help="forced-answer tokens of budget forcing and effort, in --sweep too (default: 16)")
     ev.add_argument("--waits", type=_nonneg_int, default=0, help="--sweep: Wait extensions for budget forcing")
     ev.add_argument("--out", "-o", default=None, help="directory for summary.json, samples.jsonl, plots")
     ev.add_argument("--json", action="store_true", help="print the summary as JSON")

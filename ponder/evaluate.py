@@ -24,7 +24,6 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-import math
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -34,7 +33,7 @@ import numpy as np
 
 from ponder import scale
 from ponder.errors import PonderError
-from ponder.fileio import atomic_write_text
+from ponder.fileio import atomic_write_text, json_safe
 
 # Methods by CLI name (aliases on the right map to the same function).
 METHOD_ALIASES = {"sc": "self_consistency", "majority": "self_consistency", "bon": "best_of_n",
@@ -48,18 +47,6 @@ DEFAULT_TEMPERATURE = {"greedy": 0.0, "sampling": 1.0, "self_consistency": 0.8, 
 
 
 # ---- small utilities --------------------------------------------------------------------------------------
-
-
-def _finite(x):
-    """Non-finite floats (a scorer's -inf for an empty completion) as null: JSON has no Infinity or NaN, and
-    strict readers (JavaScript, jq) reject or mangle them."""
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    if isinstance(x, dict):
-        return {k: _finite(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_finite(v) for v in x]
-    return x
 
 
 def _jsonable(x):
@@ -366,7 +353,7 @@ def evaluate(
                   "ks": ks, "max_new_tokens": max_new_tokens, "temperature": temp, "top_p": top_p, "seed": seed,
                   "reward": _jsonable(reward), "stop": stop, "chat": chat, "system": system,
                   "n_problems": len(items), **(extra or {})}
-        atomic_write_text(d / "samples.jsonl", "".join(json.dumps(_finite(r), ensure_ascii=False, allow_nan=False)
+        atomic_write_text(d / "samples.jsonl", "".join(json.dumps(json_safe(r), ensure_ascii=False, allow_nan=False)
                                                        + "\n" for r in records))
         atomic_write_text(d / "config.json", json.dumps(config, indent=2))
         atomic_write_text(d / "summary.json", json.dumps(summary, indent=2))  # last: marks a finished eval

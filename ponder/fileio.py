@@ -1,4 +1,4 @@
-"""Atomic file writes: a temporary file in the same directory, then os.replace.
+"""Atomic file writes: a temporary file in the same directory, then os.replace. And strict JSON.
 
 A reader (or a crash) never sees half a file: either the old content or the new one. A write that cannot
 happen (a read-only directory, a full disk, a path under a file) raises OutputError naming the path asked
@@ -7,6 +7,7 @@ for, never the temporary file.
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from contextlib import contextmanager
@@ -110,3 +111,15 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def json_safe(x):
+    """Non-finite floats (a scorer's -inf for an empty completion, a NaN loss) as null, recursively: JSON
+    has no Infinity or NaN, and strict readers (JavaScript, jq) reject or mangle them."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [json_safe(v) for v in x]
+    return x

@@ -26,6 +26,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from ponder.errors import PonderError
 from ponder.fileio import atomic_write_bytes as _atomic_write_bytes
+from ponder.fileio import json_safe
 
 # ------------------------------------------------------------------------------------------ file io
 
@@ -234,7 +235,8 @@ def plot_scaling(curves: Sequence[dict], path_prefix: str | Path) -> dict[str, P
             w.writerow([c["model"], c["method"], c["kind"]] + ["" if p.get(k) is None else p[k] for k in _SCALING_FIELDS[3:]])
     out["csv"] = _atomic_write_bytes(prefix.with_name(prefix.name + ".csv"), buf.getvalue().encode())
     out["json"] = _atomic_write_bytes(
-        prefix.with_name(prefix.name + ".json"), json.dumps({"curves": curves}, indent=1).encode()
+        prefix.with_name(prefix.name + ".json"), json.dumps(json_safe({"curves": curves}), indent=1,
+                                                            allow_nan=False).encode()
     )
     return out
 

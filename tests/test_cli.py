@@ -307,3 +307,17 @@ def test_training_commands_print_a_run_summary_and_json_for_scripts(tmp_path, ck
     assert main(grpo) == 0
     s = json.loads(capsys.readouterr().out)
     assert s["kind"] == "grpo" and s["steps"] == 2 and {"reward_mean", "heldout_accuracy"} <= set(s["metrics"])
+
+
+def test_eval_answer_tokens_reach_budget_forcing_and_are_refused_elsewhere(capsys):
+    base = ["eval", "--model", "tiny", "--task", "arith", "--limit", "3", "--method", "budget_forcing",
+            "--budget", "8", "--json"]
+    tokens = {}
+    for t in (1, 16):
+        assert main([*base, "--answer-tokens", str(t)]) == 0
+        s = json.loads(capsys.readouterr().out)
+        assert s["method_kwargs"]["answer_tokens"] == t
+        tokens[t] = s["generated_tokens"]
+    assert tokens[1] < tokens[16]  # every problem's forced answer was cut at one token
+    assert main(["eval", "--method", "greedy", "--answer-tokens", "3"]) == 2
+    assert "--answer-tokens is for --method budget_forcing" in capsys.readouterr().err

@@ -241,14 +241,6 @@ def test_forced_answer_after_thinking_cut_inside_a_box_is_judged():
     assert scale._drop_open_box("\\boxed{5} then \\boxed{\\frac{1}{2") == "\\boxed{5} then "
 
 
-def test_samples_file_is_strict_json():
-    from ponder.evaluate import _finite
-
-    rec = {"info": {"scores": [float("-inf"), -1.5, float("nan")]}, "logprob_mean": float("inf"), "n": 3}
-    assert json.loads(json.dumps(_finite(rec), allow_nan=False)) == {
-        "info": {"scores": [None, -1.5, None]}, "logprob_mean": None, "n": 3}
-
-
 # ---- argument checks before any work ---------------------------------------------------------------------
 
 

@@ -113,3 +113,14 @@ def test_verify_output_errors_name_the_output(tmp_path, monkeypatch):
         verify_file("math", str(src), str(tmp_path / "v.jsonl"), workers=1, progress=False)
     assert str(e.value) == f"{tmp_path / 'v.jsonl'}: cannot write (No space left on device)"
     assert not (tmp_path / "v.jsonl").exists() and _no_tmp_left(tmp_path)
+
+
+def test_json_safe_makes_strict_json_of_non_finite_floats():
+    """samples.jsonl, scaling.json: a scorer's -inf or a NaN bound is null, so strict readers can parse it."""
+    import json
+
+    from ponder.fileio import json_safe
+
+    rec = {"info": {"scores": [float("-inf"), -1.5, float("nan")]}, "logprob_mean": float("inf"), "n": 3}
+    assert json.loads(json.dumps(json_safe(rec), allow_nan=False)) == {
+        "info": {"scores": [None, -1.5, None]}, "logprob_mean": None, "n": 3}

@@ -70,6 +70,10 @@ def test_plot_scaling_outputs(tmp_path):
         plot_scaling([{**_curves()[0], "kind": "diagonal"}], tmp_path / "bad")
     with pytest.raises(PonderError, match="tokens=0"):
         plot_scaling([{"model": "a", "method": "m", "points": [{"tokens": 0, "accuracy": 0.5}]}], tmp_path / "bad")
+    # an interval that could not be computed is null in the JSON (strict JSON has no NaN)
+    nan_ci = [{**c, "points": [{**p, "lo": float("nan")} for p in c["points"]]} for c in _curves()]
+    text = plot_scaling(nan_ci, tmp_path / "nan")["json"].read_text()
+    assert "NaN" not in text and json.loads(text)["curves"][0]["points"][0]["lo"] is None
 
 
 def test_plot_heatmap(tmp_path):
