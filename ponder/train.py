@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from . import checkpoint
 from .errors import PonderError
-from .fileio import atomic_write_text
+from .fileio import atomic_write_text, json_safe
 from .model import ModelConfig, Transformer
 from .tensorboard import SummaryWriter
 from .tokenizer import ROLES, SPECIAL_TOKENS, Tokenizer, train_tokenizer
@@ -217,8 +217,9 @@ STATE = "trainer_state.pt"  # optimizer, step and RNG, saved inside checkpoint/ 
 
 
 def append_jsonl(path: Path, row: dict):
+    """One strict-JSON line (a NaN loss is logged as null)."""
     with open(path, "a") as f:
-        f.write(json.dumps(row) + "\n")
+        f.write(json.dumps(json_safe(row), allow_nan=False) + "\n")
 
 
 def save_run(run: Path, model, tok, opt, step: int, extra: dict | None = None, optimizer_state: dict | None = None):

@@ -365,3 +365,10 @@ def test_sft_response_tokens_are_what_generation_produces_after_the_prompt(sente
         n = mask.index(1)
         assert ids[:n] == bl.encode(prompt, add_special_tokens=True) and mask[n:] == [1] * (len(ids) - n)
         assert ids[n:] == bl.encode(response) + [bl.eos_token_id]
+
+
+def test_metrics_rows_are_strict_json(tmp_path):
+    from ponder.train import append_jsonl
+
+    append_jsonl(tmp_path / "m.jsonl", {"step": 1, "loss": float("nan"), "grad_norm": float("inf")})
+    assert json.loads((tmp_path / "m.jsonl").read_text()) == {"step": 1, "loss": None, "grad_norm": None}
