@@ -152,11 +152,14 @@ def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.devic
         want = ck if device.type != "cpu" else torch.float32
     with torch.device("meta"):
         model = Transformer(cfg)
-    expected = {f"model.{k}" if not k.startswith("lm_head") else k: p.shape
-                for k, p in model.state_dict().items()}
+    # Weights stream from the file into the model's own storage one tensor at a time (cast on meta first:
+    # never a float32 copy of bf16 weights), so peak memory is the model plus one tensor, not two models.
+    model = model.to(want).to_empty(device=device)
+    params = model.state_dict()
+    expected = {f"model.{k}" if not k.startswith("lm_head") else k: p.shape for k, p in params.items()}
     if cfg.tie_word_embeddings:
         expected.pop("lm_head.weight", None)
-    state = {}
+    loaded = set()
     for f in _weight_files(path):
         try:  # a truncated, empty or foreign file: SafetensorError at open (the header) or at a tensor
             with safe_open(str(f), framework="pt") as sf:
@@ -173,15 +176,16 @@ def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.devic
                             f"{f.name}: tensor {name!r} has shape {tuple(t.shape)}, config implies "
                             f"{tuple(expected[name])}"
                         )
-                    state[name.removeprefix("model.")] = t.to(want)
+                    with torch.no_grad():
+                        params[name.removeprefix("model.")].copy_(t)
+                    loaded.add(name.removeprefix("model."))
+                    del t
         except (SafetensorError, OSError) as e:
             why = " ".join(str(e).split()) if isinstance(e, SafetensorError) else (e.strerror or str(e))
             raise PonderError(f"{f}: not a readable safetensors file ({why})") from None
-    missing = [k for k in expected if k.removeprefix("model.") not in state]
+    missing = [k for k in expected if k.removeprefix("model.") not in loaded]
     if missing:
         raise PonderError(f"{path}: missing tensors {missing[:3]}{' ...' if len(missing) > 3 else ''}")
-    model = model.to(want).to_empty(device=device)  # cast on meta: never a float32 copy of bf16 weights
-    model.load_state_dict(state, strict=False, assign=False)
     if cfg.tie_word_embeddings:
         model.lm_head.weight = model.embed_tokens.weight
     model.eval()
