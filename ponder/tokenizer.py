@@ -201,9 +201,12 @@ class Tokenizer:
         jt = path / "chat_template.jinja"
         if template is None and jt.is_file():
             template = jt.read_text()
+        eos = _token_content(cfg.get("eos_token"))
+        if eos is None:  # no tokenizer file names one: the model config's EOS id, as generation uses it
+            eos = next((t for t in map(tok.id_to_token, extra_eos_ids) if t is not None), None)
         return cls(
             tok,
-            eos_token=_token_content(cfg.get("eos_token")),
+            eos_token=eos,
             bos_token=_token_content(cfg.get("bos_token")),
             pad_token=_token_content(cfg.get("pad_token")),
             chat_template=template,

@@ -146,7 +146,7 @@ def test_errors(tmp_path, tiny_random):
 
     def eos(ck):
         c = json.loads((ck / "tokenizer_config.json").read_text())
-        c["eos_token"] = None
+        c["eos_token"] = "<missing>"  # (naming none takes config.json's eos_token_id: test_tokenizer.py)
         (ck / "tokenizer_config.json").write_text(json.dumps(c))
     with pytest.raises(PonderError, match="no EOS token"):
         ponder.load(_broken(tmp_path / "d", tiny_random, eos))

@@ -137,3 +137,20 @@ def test_bos_is_added_exactly_when_transformers_adds_it(tmp_path, sentencepiece_
         assert ids == ref(text)["input_ids"]
         assert ids[:1].count(tok.bos_token_id) == ids.count(tok.bos_token_id) == (post_processor is True)
         assert tok.encode(text) == ref(text, add_special_tokens=False)["input_ids"]
+
+
+def test_a_tokenizer_naming_no_eos_takes_the_model_configs(tmp_path, tokenizer):
+    """No eos_token in any tokenizer file (transformers loads it, and generation stops at config.json's
+    eos_token_id): EOS comes from the config's ids. A named EOS that is not in the vocabulary stays an error."""
+    tokenizer.save(tmp_path)
+    cfg = json.loads((tmp_path / "tokenizer_config.json").read_text())
+    cfg.pop("eos_token")
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps(cfg))
+    eos_id = tokenizer.tok.token_to_id("<|endoftext|>")
+    tok = Tokenizer.load(tmp_path, extra_eos_ids=[eos_id])
+    assert tok.eos_token_id == eos_id and eos_id in tok.stop_token_ids
+    with pytest.raises(PonderError, match="no EOS token"):
+        Tokenizer.load(tmp_path)  # nor any from a config
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps({**cfg, "eos_token": "<nope>"}))
+    with pytest.raises(PonderError, match="'<nope>' not in vocabulary"):
+        Tokenizer.load(tmp_path, extra_eos_ids=[eos_id])
