@@ -789,7 +789,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("eval", help="evaluate with test-time methods; pass@k, maj@k with intervals; --sweep curves",
                         description="Evaluate a model on a task split or a dataset file. Reports pass@1, unbiased "
-                                    "pass@k (Chen et al. 2021) and maj@k with 95% bootstrap intervals over problems, "
+                                    "pass@k (Chen et al. 2021) and maj@k with 95% intervals over problems (Wilson where "
+                                    "each problem is right or wrong, else percentile bootstrap), "
                                     "mean tokens, latency, truncation and no-answer rates. --sweep draws test-time "
                                     "scaling curves (accuracy vs tokens and vs latency).")
     ev.add_argument("--model", "-m", action="append", help="checkpoint or 'tiny' (repeat to compare in --sweep)")
@@ -910,6 +911,12 @@ def main(argv=None) -> int:
     return 0
 
 
+# `ponder eval` options of one mode only: a single method's, or --sweep's.
+_EVAL_METHOD_ONLY = ("method", "n", "k", "top_p", "votes", "weighted", "early_stop", "candidates", "scorer",
+                     "judge_model", "rubric", "rounds", "budget", "waits_bf", "effort")
+_EVAL_SWEEP_ONLY = ("ns", "budgets", "methods", "waits")
+
+
 # Options a resumed run keeps from its saved settings: giving them again would be silently ignored.
 _RESUME_KEEPS = {"sft": ("model", "dtype", "device", "batch_size", "grad_accum", "lr", "warmup", "seq_len",
                          "packing", "save_every", "eval_every", "seed"),
@@ -935,6 +942,15 @@ def _check_args(a, parser):
     for k in ("out", "output"):
         if getattr(a, k, None) == "":
             raise PonderError(f"--{k}: empty path")
+    if a.command == "eval":  # options of the other mode would be silently ignored
+        sub = parser._subparsers._group_actions[0].choices["eval"]
+        given = [k for k in (_EVAL_METHOD_ONLY if a.sweep else _EVAL_SWEEP_ONLY) if getattr(a, k) != sub.get_default(k)]
+        if a.ray is None and a.ray_workers != sub.get_default("ray_workers"):
+            given.append("ray_workers")
+        if given:
+            opts = ", ".join("--" + k.replace("_", "-") for k in given)
+            raise PonderError(f"{opts}: not used with --sweep (it sets its own methods, N and budgets)" if a.sweep
+                              else f"{opts}: used only with {'--ray' if given == ['ray_workers'] else '--sweep'}")
     if getattr(a, "resume", None) and a.command in _RESUME_KEEPS:
         sub = parser._subparsers._group_actions[0].choices[a.command]
         given = [k for k in _RESUME_KEEPS[a.command] if hasattr(a, k) and getattr(a, k) != sub.get_default(k)]

@@ -321,3 +321,15 @@ def test_eval_answer_tokens_reach_budget_forcing_and_are_refused_elsewhere(capsy
     assert tokens[1] < tokens[16]  # every problem's forced answer was cut at one token
     assert main(["eval", "--method", "greedy", "--answer-tokens", "3"]) == 2
     assert "--answer-tokens is for --method budget_forcing" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args,match", [
+    (["--sweep", "--votes", "3"], "--votes: not used with --sweep"),
+    (["--sweep", "--method", "greedy", "--n", "4"], "--method, --n: not used with --sweep"),
+    (["--ns", "1,2"], "--ns: used only with --sweep"),
+    (["--method", "budget_forcing", "--waits", "1"], "--waits: used only with --sweep"),
+    (["--ray-workers", "4"], "--ray-workers: used only with --ray"),
+])
+def test_eval_refuses_options_its_mode_would_ignore(capsys, args, match):
+    assert main(["eval", "--limit", "1", *args]) == 2
+    assert match in capsys.readouterr().err
