@@ -434,12 +434,16 @@ def pretrain(
 
 
 @torch.no_grad()
-def evaluate_loss(model: Transformer, ids: torch.Tensor, mask: torch.Tensor, batch: int = 64) -> float:
+def evaluate_loss(model: Transformer, ids: torch.Tensor, mask: torch.Tensor, attn: torch.Tensor | None = None,
+                  batch: int = 64, loss_fn=token_loss) -> float:
+    """Mean cross-entropy per loss-masked token of held-out rows (attention: `attn`, else `mask`);
+    `loss_fn=response_loss` for SFT's validation rows."""
     was = model.training
     model.eval()
+    attn = mask if attn is None else attn
     tot, n = 0.0, 0
     for i in range(0, ids.shape[0], batch):
-        s, c = token_loss(model, ids[i : i + batch], mask[i : i + batch], mask[i : i + batch])
+        s, c = loss_fn(model, ids[i : i + batch], mask[i : i + batch], attn[i : i + batch])
         tot, n = tot + s.item(), n + c
     model.train(was)
     return tot / max(n, 1)
@@ -568,20 +572,6 @@ def _digest(rows) -> str:
     return hashlib.sha256(json.dumps(rows, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-@torch.no_grad()
-def _response_eval(model: Transformer, batches, batch: int = 32) -> float:
-    """Mean cross-entropy per response token of a validation set (ids, loss mask, attention)."""
-    was = model.training
-    model.eval()
-    ids, lm, am = batches
-    tot, n = 0.0, 0
-    for i in range(0, ids.shape[0], batch):
-        s, c = response_loss(model, ids[i : i + batch], lm[i : i + batch], am[i : i + batch])
-        tot, n = tot + s.item(), n + c
-    model.train(was)
-    return tot / max(n, 1)
-
-
 def _encode_examples(tok: Tokenizer, examples: list[dict], seq_len: int, ctx: int, what: str):
     encoded = [encode_sft(tok, ex, f"{what} {i}") for i, ex in enumerate(examples)]
     # examples cut at seq_len + 1 tokens lose the end of their response (or all of it)
@@ -694,7 +684,7 @@ def sft(
                    "epoch": (step + 1) * per_step / ids.shape[0]}
             last = step + 1 == train.steps
             if val is not None and ((step + 1) % train.eval_every == 0 or last):
-                row["val_loss"] = _response_eval(model, val)
+                row["val_loss"] = evaluate_loss(model, *val, batch=32, loss_fn=response_loss)
             if run is not None:
                 append_jsonl(run / "metrics.jsonl", row)
                 tb.add_scalars(row["step"], {f"sft/{k}": v for k, v in row.items() if k != "step"})
