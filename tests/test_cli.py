@@ -333,3 +333,17 @@ def test_eval_answer_tokens_reach_budget_forcing_and_are_refused_elsewhere(capsy
 def test_eval_refuses_options_its_mode_would_ignore(capsys, args, match):
     assert main(["eval", "--limit", "1", *args]) == 2
     assert match in capsys.readouterr().err
+
+
+def test_threads_option_sets_torch_threads_for_the_command(ckpt, capsys):
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        assert main(["generate", "--model", str(ckpt), "--threads", "1", "--max-new-tokens", "2", "--json", "1 +"]) == 0
+        assert torch.get_num_threads() == 1
+        json.loads(capsys.readouterr().out)
+    finally:
+        torch.set_num_threads(before)
+    for cmd in ("generate", "chat", "sft", "distill", "grpo", "demo", "eval", "probe"):
+        assert "--threads" in _help(capsys, cmd), cmd
