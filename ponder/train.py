@@ -10,6 +10,7 @@ needs no data cursor and a resumed run reproduces the uninterrupted one.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -222,6 +223,19 @@ def append_jsonl(path: Path, row: dict):
         f.write(json.dumps(json_safe(row), allow_nan=False) + "\n")
 
 
+def log_row(run: Path | None, tb, kind: str, row: dict, on_log=None, bar=None, **postfix):
+    """One step's metrics: a metrics.jsonl line and TensorBoard scalars (with a run directory), the caller's
+    callback, the progress bar's counter and its loss (plus `postfix`)."""
+    if run is not None:
+        append_jsonl(run / "metrics.jsonl", row)
+        tb.add_scalars(row["step"], {f"{kind}/{k}": v for k, v in row.items() if k != "step"})
+    if on_log:
+        on_log(row)
+    if bar:
+        bar.update(1)
+        bar.set_postfix(loss=f"{row['loss']:.3f}", **postfix)
+
+
 def save_run(run: Path, model, tok, opt, step: int, extra: dict | None = None, optimizer_state: dict | None = None):
     """Weights, tokenizer and trainer state in one atomic directory swap: all new or all old.
     `optimizer_state` replaces opt.state_dict() (FSDP2: the whole state gathered from every rank)."""
@@ -413,13 +427,7 @@ def pretrain(
                    "tokens_per_s": tokens / (time.perf_counter() - t0)}
             if held is not None and ((step + 1) % train.eval_every == 0 or step + 1 == train.steps):
                 row["heldout_loss"] = evaluate_loss(model, *held)
-            append_jsonl(run / "metrics.jsonl", row)
-            tb.add_scalars(row["step"], {f"pretrain/{k}": v for k, v in row.items() if k != "step"})
-            if on_log:
-                on_log(row)
-            if bar:
-                bar.update(1)
-                bar.set_postfix(loss=f"{row['loss']:.3f}", tok_s=f"{row['tokens_per_s']:.0f}")
+            log_row(run, tb, "pretrain", row, on_log, bar, tok_s=f"{row['tokens_per_s']:.0f}")
             if (step + 1) % train.save_every == 0 or step + 1 == train.steps:
                 model.eval()
                 save_run(run, model, tok, opt, step + 1)
@@ -567,8 +575,6 @@ def sft_schedule(n_rows: int, batch: int, seed: int, step: int) -> torch.Tensor:
 
 
 def _digest(rows) -> str:
-    import hashlib
-
     return hashlib.sha256(json.dumps(rows, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -685,14 +691,7 @@ def sft(
             last = step + 1 == train.steps
             if val is not None and ((step + 1) % train.eval_every == 0 or last):
                 row["val_loss"] = evaluate_loss(model, *val, batch=32, loss_fn=response_loss)
-            if run is not None:
-                append_jsonl(run / "metrics.jsonl", row)
-                tb.add_scalars(row["step"], {f"sft/{k}": v for k, v in row.items() if k != "step"})
-            if on_log:
-                on_log(row)
-            if bar:
-                bar.update(1)
-                bar.set_postfix(loss=f"{row['loss']:.3f}")
+            log_row(run, tb, "sft", row, on_log, bar)
             if run is not None and ((step + 1) % train.save_every == 0 or last):
                 model.eval()
                 save_run(run, model, tok, opt, step + 1)
