@@ -509,7 +509,8 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
     is left after the wait text). ``force``: "auto" appends ``answer_cue`` and decodes up to
     ``answer_tokens`` (stopping at a newline) when the budget cut the thinking off or it has no
     extractable answer; "always" does so for every problem. The final completion is thinking + cue +
-    forced answer; the answer is extracted from cue + forced answer (else from the thinking).
+    forced answer, and the answer is extracted from that final completion, exactly as a verifier reads it
+    (an answer phrase after the last box wins, so a readable forced answer overrides the thinking's).
     ``info``: thinking_tokens, waits_used, forced, budget.
     """
     _check_prompts(prompts)
@@ -583,7 +584,8 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
         if i in forced:
             s = forced[i]
             text = _drop_open_box(thinking[i]) + answer_cue + s.text
-            answer = extract(answer_cue + s.text) or answer
+            answer = extract(text)  # what a verifier of the final completion reads (a forced answer it
+            # cannot read falls back to the thinking's own, as the extractor's priority rules say)
             finish = s.finish_reason
         out.append(Outcome(text, answer, gen[i], lat[i], finish, lp_sum[i] / lp_n[i] if lp_n[i] else None,
                            {"thinking_tokens": used[i], "waits_used": waits_used[i], "forced": i in forced,

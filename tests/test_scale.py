@@ -255,6 +255,7 @@ def test_budget_forcing_never_exceeds_its_cap(micro, tiny_random):
                         assert o.tokens - generated_thinking <= (answer_tokens if i["forced"] else 0)
                         if i["thinking_ended"] == "length":
                             assert i["forced"] and "\nFinal Answer:" in o.text
+                        assert o.answer == extract_answer(o.text)  # the answer recorded is the one judged
                         waited += i["waits_used"] > 0
                         forced += i["forced"]
     assert waited > 0 and forced > 0
@@ -285,6 +286,17 @@ def test_budget_forcing_keeps_an_answer_that_ends_on_the_last_allowed_token(micr
         assert o.text == s.text and o.tokens == s.num_tokens == o.info["thinking_tokens"]
         cut = scale.budget_forcing(model, tok, [prompt], budget=s.num_tokens - 1)[0]  # one short: a real cut
         assert cut.info["thinking_ended"] == "length" and cut.info["forced"]
+
+
+@pytest.mark.parametrize("method", ["greedy", "self_consistency", "best_of_n", "self_refine", "budget_forcing"])
+def test_every_method_records_the_answer_its_final_completion_is_judged_by(micro, method):
+    """Outcome.answer is what a verifier reads from Outcome.text. Budget forcing used to record the thinking's
+    answer when the forced one was unreadable, while the verifier read another ("Final" vs "now")."""
+    model, tok = micro
+    kw = {"budget_forcing": {"budget": 5, "answer_tokens": 3, "force": "always"}}.get(method,
+                                                                                    {"max_new_tokens": 40})
+    outs = getattr(scale, method)(model, tok, [PA, PB, SAY, LONG] * 2, **kw)
+    assert [o.answer for o in outs] == [extract_answer(o.text) for o in outs]
 
 
 def test_effort_levels_map_to_budgets(micro):
