@@ -77,18 +77,46 @@ def _threads_arg(p):
                         "faster with 1 thread on a loaded 2-core machine)")
 
 
+def _template_kwargs(text: str) -> dict:
+    from .tokenizer import check_template_kwargs
+
+    try:
+        return check_template_kwargs(json.loads(text), "")
+    except json.JSONDecodeError as e:
+        raise argparse.ArgumentTypeError(f"not JSON ({e.msg} at character {e.pos}): {text!r:.60}") from None
+    except PonderError as e:
+        raise argparse.ArgumentTypeError(str(e).removeprefix(": ")) from None
+
+
+def _template_arg(p):
+    p.add_argument("--chat-template-kwargs", type=_template_kwargs, default={}, metavar="JSON",
+                   help="extra variables for the checkpoint's chat template at every render, as a JSON object, "
+                        "e.g. '{\"enable_thinking\": false}' for Qwen3's non-thinking mode (vLLM's and TRL's "
+                        "chat_template_kwargs); a training run records them and --resume reuses them")
+
+
 def _model_arg(p, default="tiny"):
     p.add_argument("--model", "-m", default=default,
                    help="checkpoint directory in HF format, or 'tiny' for the built-in model")
     p.add_argument("--dtype", default=None, help=_DTYPE_HELP)
     p.add_argument("--device", default="cpu", help=_DEVICE_HELP)
+    _template_arg(p)
+
+
+def _load(a, path):
+    """(model, tok) from a checkpoint with the command's --dtype, --device and --chat-template-kwargs."""
+    from . import checkpoint
+
+    model, tok = checkpoint.load(path, dtype=a.dtype, device=a.device)
+    tok.template_kwargs = dict(getattr(a, "chat_template_kwargs", None) or {})
+    return model, tok
 
 
 # ---- commands ------------------------------------------------------------------------------------
 def cmd_generate(a):
-    from . import checkpoint, engine
+    from . import engine
 
-    model, tok = checkpoint.load(a.model, dtype=a.dtype, device=a.device)
+    model, tok = _load(a, a.model)
     prompts = list(a.prompt)
     if a.chat:
         prompts = [[{"role": "user", "content": p}] for p in prompts]
@@ -109,10 +137,9 @@ def cmd_generate(a):
 
 
 def cmd_chat(a):
-    from . import checkpoint
     from .engine import stream
 
-    model, tok = checkpoint.load(a.model, dtype=a.dtype, device=a.device)
+    model, tok = _load(a, a.model)
     messages = [{"role": "system", "content": a.system}] if a.system else []
     print("ponder chat — empty line or Ctrl-D to quit", file=sys.stderr)
     while True:
@@ -226,7 +253,6 @@ def _pretrain_corpus(corpus: dict) -> tuple[list[str], list[str]]:
 
 
 def cmd_sft(a):
-    from . import checkpoint
     from .train import TrainConfig, load_sft_examples, read_run_config, sft
 
     val = load_sft_examples(a.val_data) if a.val_data else None
@@ -245,7 +271,7 @@ def cmd_sft(a):
         if not a.data:
             raise PonderError("sft: --data FILE.jsonl is required (except with --resume)")
         rows = load_sft_examples(a.data)
-        model, tok = checkpoint.load(a.model, dtype=a.dtype, device=a.device)
+        model, tok = _load(a, a.model)
         steps = a.steps or 200
         train = TrainConfig(steps=steps, batch_size=a.batch_size, grad_accum=a.grad_accum, lr=a.lr,
                             warmup=max(1, steps // 10) if a.warmup is None else a.warmup, seq_len=a.seq_len,
@@ -259,7 +285,6 @@ def cmd_sft(a):
 
 
 def cmd_distill(a):
-    from . import checkpoint
     from .tasks import default_reward
     from .tasks.data import load_items
     from .train import DISTILLED, TrainConfig, distill, load_sft_examples, read_run_config, sft
@@ -276,8 +301,8 @@ def cmd_distill(a):
     else:
         if not a.teacher:
             raise PonderError("distill: --teacher CHECKPOINT is required (except with --resume)")
-        teacher, ttok = checkpoint.load(a.teacher, dtype=a.dtype, device=a.device)
-        student, stok = checkpoint.load(a.model, dtype=a.dtype, device=a.device)
+        teacher, ttok = _load(a, a.teacher)
+        student, stok = _load(a, a.model)
         items = load_items(a.data or a.task, split="train", n=a.n, seed=a.seed)
         reward = get_reward(a.reward or default_reward(None if a.data else a.task))
         steps = a.steps or 100
@@ -357,7 +382,8 @@ def cmd_grpo(a):
                          prompts_per_step=a.prompts_per_step, group_size=a.group_size,
                          max_new_tokens=a.max_new_tokens, temperature=a.temperature, lr=a.lr, seed=a.seed,
                          eval_every=a.eval_every, eval_n=a.eval_n, save_every=a.save_every,
-                         curriculum=a.curriculum, chat=a.chat, stop_on_alarm=a.stop_on_alarm,
+                         curriculum=a.curriculum, chat=a.chat, chat_template_kwargs=a.chat_template_kwargs,
+                         stop_on_alarm=a.stop_on_alarm,
                          device=a.device, dtype=a.dtype, micro_batch=a.micro_batch,
                          micro_batch_tokens=a.micro_batch_tokens, off_policy=a.off_policy, fsdp=a.fsdp)
         run = train(cfg, a.out, progress=not a.quiet)
@@ -409,10 +435,8 @@ def _ints_arg(text: str, flag: str) -> list[int]:
         raise PonderError(f"{flag} {text!r}: expected comma-separated integers, e.g. 1,4,16") from None
 
 
-def _load_models(names, dtype, device) -> dict:
-    from . import checkpoint
-
-    return {name: checkpoint.load(name, dtype=dtype, device=device) for name in names}
+def _load_models(a, names) -> dict:
+    return {name: _load(a, name) for name in names}
 
 
 def cmd_eval(a):
@@ -424,7 +448,7 @@ def cmd_eval(a):
         from .tasks import default_reward
 
         a.reward = default_reward(None if a.data else a.task)
-    models = _load_models(a.model or ["tiny"], a.dtype, a.device)
+    models = _load_models(a, a.model or ["tiny"])
     if a.sweep and a.ray is not None:
         raise PonderError("--sweep does not run on Ray yet; drop --ray")
     if a.sweep:
@@ -449,7 +473,7 @@ def cmd_eval(a):
     if a.judge_model:
         from .verify.judge import make_judge
 
-        jm, jt = _load_models([a.judge_model], a.dtype, a.device)[a.judge_model]
+        jm, jt = _load_models(a, [a.judge_model])[a.judge_model]
         judge = make_judge(jm, jt, rubric=a.rubric)
     kw = {k: v for k, v in (("n_votes", a.votes), ("n_candidates", a.candidates), ("scorer", a.scorer),
                             ("rounds", a.rounds), ("budget", a.budget), ("waits", a.waits_bf),
@@ -491,7 +515,7 @@ def cmd_probe(a):
 
     items = load_items(a.data or a.task, split=a.split, n=a.limit, seed=a.seed)
     if a.probe == "contamination":
-        model, tok = _load_models([a.model[0] if a.model else "tiny"], a.dtype, a.device).popitem()[1]
+        model, tok = _load_models(a, [a.model[0] if a.model else "tiny"]).popitem()[1]
         res = run_contamination_probe(model, tok, items, train_file=a.train_file, ngram_n=a.ngram,
                                       seed=a.seed, out_dir=a.out)
         if a.json:
@@ -501,7 +525,7 @@ def cmd_probe(a):
             for r in res.get("reasons", []):
                 print(f"  - {r}")
         return
-    models = _load_models(a.model or ["tiny"], a.dtype, a.device)
+    models = _load_models(a, a.model or ["tiny"])
     res = run_diversity_probe(models, items, n_samples=a.n, seed=a.seed, method=a.method, out_dir=a.out)
     print(json.dumps(res, default=str) if a.json else json.dumps(res, indent=2, default=str)[:4000])
 
@@ -830,6 +854,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--reward", default=None, help="verifier/reward spec (default: countdown for the countdown "
                                                   "task, else math)")
     ev.add_argument("--chat", action="store_true", help="wrap prompts in the chat template")
+    _template_arg(ev)
     ev.add_argument("--votes", type=_positive_int, default=None, help="self-consistency: samples voted over")
     ev.add_argument("--weighted", action="store_true", help="self-consistency: log-prob-weighted vote")
     ev.add_argument("--early-stop", action="store_true", help="self-consistency: stop at a strict majority")
@@ -938,15 +963,17 @@ _EVAL_SWEEP_ONLY = ("ns", "budgets", "methods", "waits")
 
 # Options a resumed run keeps from its saved settings: giving them again would be silently ignored.
 _RESUME_KEEPS = {"sft": ("model", "dtype", "device", "batch_size", "grad_accum", "lr", "warmup", "seq_len",
-                         "packing", "save_every", "eval_every", "seed"),
+                         "packing", "save_every", "eval_every", "seed", "chat_template_kwargs"),
                  "distill": ("model", "teacher", "dtype", "device", "task", "data", "reward", "n", "k",
-                             "temperature", "max_new_tokens", "batch_size", "lr", "seq_len", "save_every", "seed"),
+                             "temperature", "max_new_tokens", "batch_size", "lr", "seq_len", "save_every", "seed",
+                             "chat_template_kwargs"),
                  "pretrain": ("docs", "batch_size", "seq_len", "lr", "hidden", "layers", "vocab", "seed",
                               "terse_share", "compile", "threads"),
                  "grpo": ("model", "task", "data", "eval_data", "reward", "preset", "set", "group_filter",
                           "prompts_per_step", "group_size", "max_new_tokens", "temperature", "lr", "seed",
                           "eval_every", "eval_n", "save_every", "curriculum", "chat", "stop_on_alarm", "device",
-                          "dtype", "micro_batch", "micro_batch_tokens", "off_policy", "fsdp", "out")}
+                          "dtype", "micro_batch", "micro_batch_tokens", "off_policy", "fsdp", "out",
+                          "chat_template_kwargs")}
 
 
 def _check_args(a, parser):

@@ -352,6 +352,7 @@ def evaluate(
         config = {"kind": "eval", "model": model_name, "method": name, "method_kwargs": _jsonable(recorded), "n": n,
                   "ks": ks, "max_new_tokens": max_new_tokens, "temperature": temp, "top_p": top_p, "seed": seed,
                   "reward": _jsonable(reward), "stop": stop, "chat": chat, "system": system,
+                  "chat_template_kwargs": getattr(tok, "template_kwargs", {}),
                   "n_problems": len(items), **(extra or {})}
         atomic_write_text(d / "samples.jsonl", "".join(json.dumps(json_safe(r), ensure_ascii=False, allow_nan=False)
                                                        + "\n" for r in records))
@@ -558,7 +559,9 @@ def sweep(
         config = {"kind": "sweep", "models": list(mods), "parallel_ns": ns, "budgets": bs, "methods": methods,
                   "max_new_tokens": max_new_tokens, "temperature": temperature, "top_p": top_p, "seed": seed,
                   "reward": _jsonable(reward), "answer_tokens": answer_tokens, "waits": waits, "stop": stop,
-                  "chat": chat, "n_problems": P}
+                  "chat": chat, "chat_template_kwargs": {m: getattr(t, "template_kwargs", {}) for m, (_, t) in
+                                                         mods.items()},
+                  "n_problems": P}
         atomic_write_text(d / "config.json", json.dumps(config, indent=2))
         atomic_write_text(d / "summary.json", json.dumps({"kind": "sweep", "n_problems": P, "seconds": seconds,
                                                           "accuracy": table}, indent=2))

@@ -3,6 +3,9 @@
 Every stage (SFT, RL, evaluation, the CLI) renders chat messages through `Tokenizer.apply_chat_template`,
 so a model is always prompted the way it was trained. A checkpoint's own Jinja template
 (tokenizer_config.json `chat_template`) is used when present; otherwise ChatML, the format of Qwen models.
+`Tokenizer.template_kwargs` are extra variables for that template at every render — the knob vLLM and TRL
+call chat_template_kwargs, e.g. `{"enable_thinking": False}` for Qwen3's non-thinking mode — so a run's
+prompts, its training targets and its evaluation all render the same way.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ CHATML = (
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 )
 ROLES = ("system", "user", "assistant")
+# Variables a chat template gets from the renderer itself; template_kwargs may not replace them.
+RESERVED_TEMPLATE_VARS = ("messages", "add_generation_prompt", "bos_token", "eos_token")
 
 
 def _token_content(t) -> str | None:
@@ -51,6 +56,7 @@ class Tokenizer:
         self.bos_token = bos_token if bos_token and tok.token_to_id(bos_token) is not None else None
         self.pad_token = pad_token if pad_token and tok.token_to_id(pad_token) is not None else eos_token
         self.chat_template = chat_template
+        self.template_kwargs: dict = {}  # extra template variables (module docstring); check_template_kwargs
         self.source = source
         self.eos_token_id = tok.token_to_id(eos_token)
         # Generation stops at any of these (a chat model ends turns with <|im_end|>, a base model with EOS).
@@ -59,8 +65,13 @@ class Tokenizer:
         if im_end is not None:
             ids.add(im_end)
         self.stop_token_ids = frozenset(i for i in ids if i is not None)
-        self._jinja = None
+        self._jinja = None  # the compiled chat template, built at the first render
         self._bare = None  # the tokenizer without its dummy prefix (encode_continuation)
+
+    def __getstate__(self):
+        # A compiled template holds local functions, which do not pickle; Ray actors and spawned ranks
+        # receive the tokenizer pickled and compile it again at their first render.
+        return {**self.__dict__, "_jinja": None}
 
     # ---- basics ----------------------------------------------------------------------------
     @property
@@ -120,7 +131,9 @@ class Tokenizer:
         return self.tok.token_to_id(token)
 
     # ---- chat ------------------------------------------------------------------------------
-    def apply_chat_template(self, messages: list[dict], add_generation_prompt: bool = True) -> str:
+    def apply_chat_template(self, messages: list[dict], add_generation_prompt: bool = True, **kwargs) -> str:
+        """The template's text for `messages`; `kwargs` are template variables on top of `template_kwargs`."""
+        extra = {**check_template_kwargs(self.template_kwargs), **check_template_kwargs(kwargs)}
         for i, m in enumerate(messages):
             if not isinstance(m, dict) or m.get("role") not in ROLES or not isinstance(m.get("content"), str):
                 raise PonderError(
@@ -137,14 +150,13 @@ class Tokenizer:
             if self._jinja is None:
                 self._jinja = _compile_template(self.chat_template or CHATML)
             # as transformers renders it: tools and documents None, not undefined
-            return self._jinja.render(
-                messages=messages,
-                tools=None,
-                documents=None,
-                add_generation_prompt=add_generation_prompt,
-                bos_token=self.bos_token or "",
-                eos_token=self.eos_token,
-            )
+            return self._jinja.render({
+                "tools": None, "documents": None, **extra,
+                "messages": messages,
+                "add_generation_prompt": add_generation_prompt,
+                "bos_token": self.bos_token or "",
+                "eos_token": self.eos_token,
+            })
         except jinja2.TemplateError as e:
             where = f" (line {e.lineno})" if getattr(e, "lineno", None) else ""
             raise PonderError(f"{self.source}: chat template: {type(e).__name__}{where}: "
@@ -213,6 +225,20 @@ class Tokenizer:
             extra_eos_ids=extra_eos_ids,
             source=str(path),
         )
+
+
+def check_template_kwargs(kwargs, where: str = "chat template kwargs") -> dict:
+    """`kwargs` if it can be extra chat-template variables (a dict with identifier keys, none the renderer's
+    own), else a one-line PonderError naming `where` and the key at fault."""
+    if not isinstance(kwargs, dict):
+        raise PonderError(f"{where}: expected a JSON object such as {{\"enable_thinking\": false}}, "
+                          f"got {type(kwargs).__name__}")
+    for k in kwargs:
+        if not isinstance(k, str) or not k.isidentifier():
+            raise PonderError(f"{where}: {k!r} is not a template variable name")
+        if k in RESERVED_TEMPLATE_VARS:
+            raise PonderError(f"{where}: {k!r} is set by the renderer itself and cannot be given here")
+    return kwargs
 
 
 def _without_dummy_prefix(tok: HFTokenizer) -> HFTokenizer:

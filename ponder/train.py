@@ -626,6 +626,7 @@ def sft(
         if run is None:
             raise PonderError("sft: resume needs the run directory")
         model, tok, state, saved = load_run(run, "sft")
+        tok.template_kwargs = saved.get("chat_template_kwargs") or {}  # the run's prompts render as before
         train = TrainConfig(**{**saved["train"], "steps": train.steps if train else saved["train"]["steps"]})
         packing = bool(saved.get("packing"))
         for name, rows in (("training", examples), ("validation", val_examples)):
@@ -663,6 +664,7 @@ def sft(
         atomic_write_text(run / "config.json", json.dumps(
             {"kind": "sft", "train": asdict(train), "examples": len(examples), "examples_cut": cut,
              "packing": packing, "data": data, "data_sha256": _digest(examples),
+             "chat_template_kwargs": tok.template_kwargs,
              "val_data_sha256": _digest(val_examples) if val_examples else None,
              "sft": {"dtype": str(model.lm_head.weight.dtype).removeprefix("torch."), "device": str(device)}},
             indent=2))

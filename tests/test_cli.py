@@ -127,6 +127,13 @@ def test_errors_are_one_line_and_debug_shows_traceback(tmp_path):
     (["generate", "\udcff"], "--prompt: not valid UTF-8 text"),
     (["grpo", "--resume", "r", "--lr", "1", "--model", "m"], "drop --model, --lr"),
     (["pretrain", "--out", "r", "--resume", "--hidden", "64"], "drop --hidden"),
+    (["generate", "hi", "--chat-template-kwargs", "{enable_thinking: false}"],
+     "argument --chat-template-kwargs: not JSON (Expecting property name enclosed in double quotes at character 1)"),
+    (["eval", "--chat-template-kwargs", "[1]"], "argument --chat-template-kwargs: expected a JSON object"),
+    (["sft", "--chat-template-kwargs", '{"add_generation_prompt": false}'],
+     "'add_generation_prompt' is set by the renderer itself"),
+    (["grpo", "--resume", "r", "--chat-template-kwargs", '{"enable_thinking": false}'],
+     "drop --chat-template-kwargs"),
 ])
 def test_bad_input_messages(args, msg, capsys):
     assert main(args) == 2
@@ -347,3 +354,21 @@ def test_threads_option_sets_torch_threads_for_the_command(ckpt, capsys):
         torch.set_num_threads(before)
     for cmd in ("generate", "chat", "sft", "distill", "grpo", "demo", "eval", "probe"):
         assert "--threads" in _help(capsys, cmd), cmd
+
+
+def test_chat_template_kwargs_reach_the_template_and_the_eval_record(tmp_path, capsys):
+    """`--chat-template-kwargs` renders every prompt with them and the evaluation records them."""
+    from test_tokenizer import QWEN3_THINKING
+
+    model, tok = ponder.load("tiny")
+    tok.chat_template = QWEN3_THINKING
+    ponder.save(model, tok, tmp_path / "ck")
+    out = {}
+    for kw in ("{}", '{"enable_thinking": false}'):
+        args = ["eval", "--model", str(tmp_path / "ck"), "--task", "arith", "--limit", "4", "--method", "greedy",
+                "--max-new-tokens", "16", "--chat", "--chat-template-kwargs", kw, "--out", str(tmp_path / kw)]
+        assert main(args) == 0
+        capsys.readouterr()
+        assert json.loads((tmp_path / kw / "config.json").read_text())["chat_template_kwargs"] == json.loads(kw)
+        out[kw] = [json.loads(x)["completion"] for x in (tmp_path / kw / "samples.jsonl").read_text().splitlines()]
+    assert out["{}"] != out['{"enable_thinking": false}']  # the pre-filled empty think block changes the prompt

@@ -47,6 +47,37 @@ def test_grpo_runs_and_logs(tmp_path, ckpt):
     assert cfg["kind"] == "grpo" and "DeepSeekMath" in cfg["explain"]
 
 
+def test_chat_template_kwargs_render_every_rollout_and_survive_resume(tmp_path, ckpt):
+    """GRPOConfig.chat_template_kwargs (Qwen3's enable_thinking) reach every rollout prompt, are recorded in
+    config.json and render the resumed steps too; the tokenizer handed in is left as it was."""
+    import shutil
+
+    from test_tokenizer import QWEN3_THINKING
+
+    path = tmp_path / "ck"
+    shutil.copytree(ckpt, path)
+    tc = path / "tokenizer_config.json"
+    tc.write_text(json.dumps({**json.loads(tc.read_text()), "chat_template": QWEN3_THINKING}))
+    seen = []
+
+    def generate(model, tok, prompts, *, version, **kw):
+        seen.append(tok.apply_chat_template(prompts[0]))
+        return ponder.sample(model, tok, prompts, **kw)
+    cfg = dict(SMALL, model=str(path), chat=True, chat_template_kwargs={"enable_thinking": False}, steps=2,
+               eval_every=5)
+    run = train(GRPOConfig(**cfg), tmp_path / "r", progress=False, generate_fn=generate)
+    assert json.loads((run / "config.json").read_text())["grpo"]["chat_template_kwargs"] == {"enable_thinking": False}
+    train(GRPOConfig(steps=3), run, resume=True, progress=False, generate_fn=generate)
+    assert len(seen) == 3 and all(p.endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n") for p in seen)
+    model, tok = ponder.load(path)
+    train(GRPOConfig(**{**cfg, "chat_template_kwargs": {}}), tmp_path / "plain", progress=False, model=model,
+          tok=tok, generate_fn=generate)
+    assert tok.template_kwargs == {} and seen[-1].endswith("<|im_start|>assistant\n")
+    with pytest.raises(PonderError, match="'messages' is set by the renderer"):
+        train(GRPOConfig(**{**cfg, "chat_template_kwargs": {"messages": []}}), tmp_path / "bad", progress=False)
+    assert not (tmp_path / "bad").exists()
+
+
 @pytest.mark.parametrize("preset", ["dr_grpo", "dapo", "gspo", "rloo", "reinforce"])
 def test_every_preset_trains(tmp_path, ckpt, preset):
     run = train(GRPOConfig(model=str(ckpt), preset=preset, **{**SMALL, "steps": 1, "eval_every": 5}),

@@ -154,3 +154,55 @@ def test_a_tokenizer_naming_no_eos_takes_the_model_configs(tmp_path, tokenizer):
     (tmp_path / "tokenizer_config.json").write_text(json.dumps({**cfg, "eos_token": "<nope>"}))
     with pytest.raises(PonderError, match="'<nope>' not in vocabulary"):
         Tokenizer.load(tmp_path, extra_eos_ids=[eos_id])
+
+
+# Qwen3's handling of thinking, cut down: the last assistant turn carries a <think> block, and
+# enable_thinking=false pre-fills an empty one in the generation prompt (the model then answers directly).
+QWEN3_THINKING = (
+    "{% for m in messages %}{{ '<|im_start|>' + m.role + '\n' }}"
+    "{% if m.role == 'assistant' and loop.last %}{{ '<think>\n\n</think>\n\n' }}{% endif %}"
+    "{{ m.content + '<|im_end|>\n' }}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}"
+    "{% if enable_thinking is defined and enable_thinking is false %}{{ '<think>\n\n</think>\n\n' }}{% endif %}"
+    "{% endif %}")
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"enable_thinking": False}, {"enable_thinking": True}])
+def test_chat_template_kwargs_render_as_transformers_renders_them(tokenizer, kwargs):
+    """Extra template variables (vLLM's and TRL's chat_template_kwargs) reach the template, per call or set
+    once on the tokenizer; before, Qwen3's enable_thinking could not be passed at all."""
+    transformers = pytest.importorskip("transformers")
+    tok = Tokenizer(tokenizer.tok, eos_token="<|endoftext|>", chat_template=QWEN3_THINKING)
+    hf = transformers.PreTrainedTokenizerFast(tokenizer_object=tokenizer.tok, eos_token="<|endoftext|>")
+    hf.chat_template = QWEN3_THINKING
+    want = hf.apply_chat_template(MSGS, tokenize=False, add_generation_prompt=True, **kwargs)
+    assert tok.apply_chat_template(MSGS, **kwargs) == want
+    tok.template_kwargs = dict(kwargs)
+    assert tok.apply_chat_template(MSGS) == want
+    assert want.endswith("<think>\n\n</think>\n\n") == (kwargs.get("enable_thinking") is False)
+
+
+@pytest.mark.parametrize("kwargs, msg", [
+    ([1], "expected a JSON object"),
+    ({"enable thinking": False}, "'enable thinking' is not a template variable name"),
+    ({"messages": []}, "'messages' is set by the renderer itself"),
+    ({"add_generation_prompt": False}, "'add_generation_prompt' is set by the renderer itself"),
+])
+def test_bad_chat_template_kwargs_are_one_line(tokenizer, kwargs, msg):
+    tok = Tokenizer(tokenizer.tok, eos_token="<|endoftext|>", chat_template=QWEN3_THINKING)
+    tok.template_kwargs = kwargs
+    with pytest.raises(PonderError, match=msg):
+        tok.apply_chat_template(MSGS)
+
+
+def test_a_tokenizer_that_has_rendered_a_template_still_pickles(tokenizer):
+    """Ray actors and spawned ranks get the tokenizer pickled, a replacement actor after the driver has
+    rendered chat prompts (held-out eval) included; the compiled template's local functions used to make that
+    fail ("Can't pickle local object")."""
+    import pickle
+
+    tok = Tokenizer(tokenizer.tok, eos_token="<|endoftext|>", chat_template=QWEN3_THINKING)
+    tok.template_kwargs = {"enable_thinking": False}
+    want = tok.apply_chat_template(MSGS)
+    back = pickle.loads(pickle.dumps(tok))
+    assert back.template_kwargs == {"enable_thinking": False} and back.apply_chat_template(MSGS) == want

@@ -324,6 +324,35 @@ def test_sft_resume_equals_uninterrupted_and_checks_the_data(tmp_path, tiny_rand
         sft(None, None, SFT_EX, tmp_path / "b", resume=True, val_examples=val, progress=False)
 
 
+def test_sft_renders_with_the_runs_chat_template_kwargs_and_resume_keeps_them(tmp_path, tiny_random):
+    """Chat-template kwargs (Qwen3's enable_thinking) shape what SFT trains on, are recorded in config.json
+    and a resumed run renders with them again; before, they could not be passed at all."""
+    import copy
+
+    from test_tokenizer import QWEN3_THINKING
+
+    model, base = tiny_random
+    tok = copy.copy(base)
+    tok.chat_template, tok._jinja = QWEN3_THINKING, None
+    chat = [{"prompt": [{"role": "user", "content": ex["prompt"]}], "response": ex["response"]} for ex in SFT_EX]
+    cfg = TrainConfig(steps=6, batch_size=4, lr=1e-3, warmup=2, save_every=3, seq_len=64)
+    tok.template_kwargs = {"enable_thinking": False}
+    sft(_copy(model), tok, chat, tmp_path / "a", train=cfg, progress=False)
+    assert json.loads((tmp_path / "a" / "config.json").read_text())["chat_template_kwargs"] == {
+        "enable_thinking": False}
+
+    def die(row):
+        if row["step"] == 4:
+            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        sft(_copy(model), tok, chat, tmp_path / "b", train=cfg, progress=False, on_log=die)
+    sft(None, None, chat, tmp_path / "b", resume=True, progress=False)
+    tok.template_kwargs = {}
+    sft(_copy(model), tok, chat, tmp_path / "c", train=cfg, progress=False)
+    rows = [[json.loads(r)["loss"] for r in (tmp_path / d / "metrics.jsonl").read_text().splitlines()] for d in "abc"]
+    assert rows[0] == rows[1] and rows[0] != rows[2]  # the empty think block is prompt in a, b; a target in c
+
+
 def test_trim_metrics_keeps_rows_up_to_the_checkpoint_in_both_logs(tmp_path):
     from ponder.train import trim_metrics
 

@@ -31,6 +31,7 @@ import torch
 from .. import checkpoint
 from ..engine import sample
 from ..errors import PonderError
+from ..tokenizer import check_template_kwargs
 from ..train import append_jsonl, atomic_write_text, fresh_run_dir, load_run, plot_run, save_run, trim_metrics
 from . import objective as obj
 from .monitor import Monitor, MonitorConfig
@@ -71,6 +72,8 @@ class GRPOConfig:
     curriculum: bool = False
     chat: bool = False  # wrap prompts as a user chat message (instruct models)
     system: str | None = None
+    # Extra chat-template variables for every prompt of the run, e.g. {"enable_thinking": False} (Qwen3)
+    chat_template_kwargs: dict = field(default_factory=dict)
     stop_on_alarm: bool = False
     tensorboard: bool = True
     device: str = "cpu"
@@ -103,6 +106,7 @@ class GRPOConfig:
             raise PonderError(f"RL samples need a finite temperature > 0, got {self.temperature}")
         if not 0 <= self.seed < 2**32:  # (mixed with step numbers into 64-bit seeds)
             raise PonderError(f"seed must be in [0, 2**32), got {self.seed}")
+        check_template_kwargs(self.chat_template_kwargs, "chat_template_kwargs")
 
 
 def objective_config(cfg: GRPOConfig) -> obj.ObjectiveConfig:
@@ -333,6 +337,10 @@ def train(
         if model is None:
             model, tok = checkpoint.load(cfg.model, dtype=cfg.dtype, device=cfg.device)
         state, start = None, 0
+        if not cfg.chat_template_kwargs:  # a tokenizer handed in with its own: the run records them
+            cfg.chat_template_kwargs = dict(tok.template_kwargs)
+    tok = copy.copy(tok)  # the run's own renderer: every prompt of the run, resumed ones included; not the caller's
+    tok.template_kwargs = dict(cfg.chat_template_kwargs)
     ocfg = objective_config(cfg)
     if cfg.off_policy and ocfg.ratio == "none":
         raise PonderError(f"off_policy needs an importance ratio, but preset {cfg.preset!r} has ratio=none")
