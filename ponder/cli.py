@@ -827,7 +827,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="evaluate with test-time methods; pass@k, maj@k with intervals; --sweep curves",
                         description="Evaluate a model on a task split or a dataset file. Reports pass@1, unbiased "
                                     "pass@k (Chen et al. 2021) and maj@k with 95% intervals over problems (Wilson where "
-                                    "each problem is right or wrong, else percentile bootstrap), "
+                                    "each problem is right or wrong, else an expanded percentile bootstrap), "
                                     "mean tokens, latency, truncation and no-answer rates. --sweep draws test-time "
                                     "scaling curves (accuracy vs tokens and vs latency).")
     ev.add_argument("--model", "-m", action="append", help="checkpoint or 'tiny' (repeat to compare in --sweep)")

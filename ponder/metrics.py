@@ -8,7 +8,7 @@ Conventions
 * A *problem* has n sampled completions; each sample has a correctness label and (optionally) an
   extracted answer. ``None`` means "no answer could be extracted".
 * Intervals are over *problems* (the unit we want to generalise over): the Wilson score interval when
-  every problem's value is 0 or 1 (greedy accuracy), else a percentile bootstrap; a metric is reported
+  every problem's value is 0 or 1 (greedy accuracy), else an expanded percentile bootstrap; a metric is reported
   as ``{"mean": m, "lo": lo, "hi": hi}``.
 * Majority-vote tie rule (fixed, used everywhere in Ponder): among the clusters with the highest vote,
   the one whose earliest member comes first in sample order wins. Sample order is the order the
@@ -17,6 +17,7 @@ Conventions
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from itertools import combinations
@@ -314,7 +315,16 @@ def maj_at_k(
 def bootstrap_ci(
     per_problem_values: Sequence[float], *, n_boot: int = 1000, alpha: float = 0.05, seed: int = 0
 ) -> tuple[float, float, float]:
-    """(mean, lo, hi): percentile bootstrap of the mean, resampling problems with replacement."""
+    """(mean, lo, hi): expanded percentile bootstrap of the mean, resampling problems with replacement.
+
+    The plain percentile interval is too narrow at few problems: its spread is that of the resampled means,
+    sqrt((n-1)/n) of the standard error, read off normal rather than Student-t quantiles, so nominal 95%
+    covered 80-86% at 5 problems and 87-93% at 10 (values k/16, per-problem accuracy from Beta(1,5), (2,2),
+    (5,1), (0.3,0.3); 1,000 draws each). The expanded percentile interval (Hesterberg 2015, "What teachers
+    should know about the bootstrap", sec. 4.1) reads the bootstrap quantiles at alpha' with
+    z(alpha'/2) = sqrt(n/(n-1)) t(n-1, alpha/2): the same simulation covers 87-93% at 5 and 91-96% at 10,
+    and at 200 problems it is within 0.5% of the plain interval. It stays inside the bootstrap distribution,
+    so an accuracy's interval stays within [0, 1]."""
     x = np.asarray(per_problem_values, dtype=np.float64).ravel()
     if x.size == 0:
         raise PonderError("bootstrap_ci: no values (empty benchmark?)")
@@ -335,9 +345,36 @@ def bootstrap_ci(
     for start in range(0, n_boot, rows_per_chunk):
         stop = min(n_boot, start + rows_per_chunk)
         means[start:stop] = x[rng.integers(0, x.size, size=(stop - start, x.size))].mean(axis=1)
-    lo, hi = np.quantile(means, [alpha / 2, 1 - alpha / 2])
+    a = expanded_alpha(alpha, x.size)
+    lo, hi = np.quantile(means, [a / 2, 1 - a / 2])
     # Guard against float round-off putting the mean a hair outside a degenerate interval.
     return mean, float(min(lo, mean)), float(max(hi, mean))
+
+
+def expanded_alpha(alpha: float, n: int) -> float:
+    """The tail level at which the expanded percentile bootstrap (``bootstrap_ci``) reads its quantiles:
+    2 Phi(-sqrt(n/(n-1)) t(n-1, 1-alpha/2)); below alpha, and -> alpha as n grows."""
+    from statistics import NormalDist
+
+    return 2 * NormalDist().cdf(-math.sqrt(n / (n - 1)) * student_t_quantile(1 - alpha / 2, n - 1))
+
+
+@functools.lru_cache(maxsize=256)
+def student_t_quantile(p: float, df: int) -> float:
+    """Student-t quantile for p in [0.5, 1): bisection on the CDF through the regularized incomplete beta
+    function of mpmath (which SymPy, a dependency, brings); exact to ~1e-12."""
+    import mpmath
+
+    def upper(t):  # P(T > t) for t >= 0
+        return 0.5 * float(mpmath.betainc(df / 2, 0.5, 0, df / (df + t * t), regularized=True))
+
+    lo, hi = 0.0, 1.0
+    while upper(hi) > 1 - p:
+        lo, hi = hi, hi * 2
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if upper(mid) > 1 - p else (lo, mid)
+    return (lo + hi) / 2
 
 
 def wilson_ci(successes: int, n: int, *, alpha: float = 0.05) -> tuple[float, float, float]:
@@ -362,7 +399,7 @@ def wilson_ci(successes: int, n: int, *, alpha: float = 0.05) -> tuple[float, fl
 def mean_ci(values: Sequence[float], *, n_boot: int = 1000, alpha: float = 0.05,
             seed: int = 0) -> tuple[float, float, float]:
     """(mean, lo, hi) over problems: the Wilson interval when every per-problem value is 0 or 1 (greedy
-    accuracy, a maj@k or pass@k that is the same for every draw), else the percentile bootstrap."""
+    accuracy, a maj@k or pass@k that is the same for every draw), else the expanded percentile bootstrap."""
     x = np.asarray(values, dtype=np.float64).ravel()
     if x.size and np.all((x == 0) | (x == 1)):
         return wilson_ci(int(x.sum()), int(x.size), alpha=alpha)
@@ -398,7 +435,7 @@ def summarize(
     with pass@1 (mean over samples), pass@k and maj@k for every k in ``ks`` (k <= n), wmaj@k
     (exp(mean log-prob) weighted vote), mean_tokens, mean_latency, truncation_rate
     (finish_reason == "length") and no_answer_rate (answer is None). Intervals (`mean_ci`): Wilson for
-    0/1 per-problem values, else percentile bootstrap over problems, same seed for every metric so they
+    0/1 per-problem values, else expanded percentile bootstrap over problems, same seed for every metric so they
     are resampled identically.
     """
     if len(records_per_problem) == 0:

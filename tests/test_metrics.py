@@ -270,6 +270,27 @@ def test_bootstrap_ci_contains_mean_and_shrinks_with_more_problems():
     assert bootstrap_ci(big, seed=3) == bootstrap_ci(big, seed=3)
 
 
+def test_bootstrap_interval_covers_near_nominal_at_ten_problems():
+    """Fractional per-problem values (accuracy over 16 samples) at 10 problems: the plain percentile bootstrap
+    covered the true mean 87-89% of the time here; the expanded percentile interval >= 91%."""
+    rng = np.random.default_rng(1)
+    for a, b in ((1, 5), (5, 1), (2, 2)):
+        hits = 0
+        for r in range(1000):
+            _, lo, hi = bootstrap_ci(rng.binomial(16, rng.beta(a, b, 10)) / 16, seed=r)
+            hits += lo <= a / (a + b) <= hi
+        assert hits >= 910, (a, b, hits)
+
+
+def test_student_t_quantiles_and_the_expansion():
+    from ponder.metrics import expanded_alpha, student_t_quantile
+
+    for p, df, t in ((0.975, 1, 12.706205), (0.975, 9, 2.262157), (0.95, 4, 2.131847), (0.995, 30, 2.749996)):
+        assert student_t_quantile(p, df) == pytest.approx(t, abs=1e-6)
+    assert expanded_alpha(0.05, 10) == pytest.approx(0.0171, abs=1e-4)
+    assert 0.048 < expanded_alpha(0.05, 200) < 0.05
+
+
 def test_bootstrap_ci_degenerate_and_errors():
     assert bootstrap_ci([1.0, 1.0, 1.0]) == (1.0, 1.0, 1.0)
     assert bootstrap_ci([0.25]) == (0.25, 0.25, 0.25)
