@@ -728,3 +728,115 @@ def test_multiple_choice_letters(pred, gold, correct):
     assert check_math(f"The answer is $\\boxed{{{pred}}}$.", gold, timeout=10).correct is correct, (pred, gold)
     assert answers_equal(pred, gold, timeout=10) is correct
     assert answers_equal(gold, pred, timeout=10) is correct  # symmetric: votes group the same way
+
+
+@pytest.mark.parametrize(
+    "pred,gold,correct",
+    [
+        # text that names another value or qualifies the value is no unit
+        ("4 \\text{ (or 3)}", "4", False),
+        ("4 \\text{ or more}", "4", False),
+        ("4 \\text{ at least}", "4", False),
+        ("4 \\text{ (approximately)}", "4", False),
+        ("4 \\textbf{ or fewer}", "4", False),
+        ("4 \\mbox{ apples or 5 pears}", "4", False),
+        # units still drop
+        ("4 \\text{ apples}", "4", True),
+        ("4 \\text{ square units}", "4", True),
+        ("4 \\text{ cm}^2", "4", True),
+        ("4 \\text{ cm^2}", "4", True),
+        ("4 \\text{ m²}", "4", True),
+        ("4\\,\\text{km/h}", "4", True),
+    ],
+)
+def test_text_after_a_value_is_dropped_only_when_it_reads_as_a_unit(pred, gold, correct):
+    """Any \\text{} with a letter after a number used to be dropped as a unit, so "4 \\text{ (or 3)}"
+    and "4 \\text{ or more}" scored as a bare 4: a hedge (or an inequality) that earned the reward."""
+    assert check_math(f"\\boxed{{{pred}}}", gold).correct is correct, pred
+    assert answers_equal(pred, gold) is correct and answers_equal(gold, pred) is correct
+
+
+@pytest.mark.parametrize(
+    "completion,gold,correct",
+    [
+        ("It is 3 or 4.", "4", False),
+        ("Maybe 3 or 4.", "4", False),
+        ("So it is either 3 or 4.", "4", False),
+        ("The result could be 3, 4, or 5.", "5", False),
+        ("So $x = 3$ or $x = 4$.", "4", False),
+        ("So $3$ or $4$.", "4", False),
+        ("Candidates: 1 2 3 4", "4", False),
+        ("Thus we get $3$ and $4$.", "3, 4", True),  # the run is the list it names
+        # one value at the end still answers
+        ("So the total is 3 + 1 = 4.", "4", True),
+        ("Therefore there are 4 ways.", "4", True),
+        ("We have $a = 3$ and so $b = 4$.", "4", True),
+    ],
+)
+def test_fallback_reads_a_run_of_values_joined_by_or_as_one_list(completion, gold, correct):
+    """Without a box or an answer phrase the last number was the answer, so "It is 3 or 4." scored
+    as 4 against gold 4 (and as 4 only): prose hedges earned the reward that boxed ones do not."""
+    assert check_math(completion, gold).correct is correct, completion
+
+
+@pytest.mark.parametrize(
+    "completion,gold,correct",
+    [
+        ("\\boxed{\\boxed{4}, 3}", "4", False),
+        ("\\boxed{3\\boxed{4}}", "4", False),
+        ("\\boxed{\\frac{\\boxed{4}}{2}}", "4", False),
+        ("\\boxed{\\frac{\\boxed{4}}{2}}", "2", True),
+        ("\\boxed{\\boxed{4}}", "4", True),
+        ("\\boxed{ \\fbox{4} }", "4", True),
+        ("\\boxed{3 then, unclosed: \\boxed{4}", "4", True),  # an unclosed box encloses nothing
+    ],
+)
+def test_a_box_inside_a_box_is_read_with_the_box_around_it(completion, gold, correct):
+    """The last \\boxed was taken alone even inside another box, so "\\boxed{\\boxed{4}, 3}" (a box
+    holding "4, 3") scored as 4."""
+    assert check_math(completion, gold).correct is correct, completion
+
+
+def test_double_factorial_is_not_the_factorial_of_a_factorial():
+    """"3!!" parsed as (3!)! and scored equal to 720; the double factorial 3!! is 3."""
+    assert not check_math("\\boxed{3!!}", "720").correct
+    assert not answers_equal("3!!", "720") and not answers_equal("720", "3!!")
+    assert check_math("\\boxed{(3!)!}", "720").correct
+    assert check_math("\\boxed{5!}", "120").correct
+
+
+@pytest.mark.parametrize(
+    "pred,gold,correct",
+    [("5 = x", "5", True), ("5 = x", "x = 5", True), ("2 + 3 = x", "5", True), ("4 = x", "5", False),
+     ("5 = y", "x = 5", False)],
+)
+def test_a_value_equal_to_a_name_answers_that_value(pred, gold, correct):
+    """"5 = x" was an equation between a number and a name and never equal to the gold 5."""
+    assert check_math(f"\\boxed{{{pred}}}", gold).correct is correct
+    assert answers_equal(pred, gold) is correct and answers_equal(gold, pred) is correct
+
+
+@pytest.mark.parametrize(
+    "a,b,tol",
+    [
+        ("0.333333333333333", "\\infty", 0.0),  # a 15-digit decimal is compared at 1e-14 relative
+        ("3.14159265358979", "\\infty", 0.0),
+        ("1.00000000000000", "-\\infty", 0.0),
+        ("1", "\\infty", 0.01),
+        ("\\infty", "-\\infty", 0.01),
+        ("0.5", "\\infty i", 0.1),
+        ("(0.333333333333333, 1)", "(\\infty, 1)", 0.0),
+        ("x", "\\infty", 0.1),
+    ],
+)
+def test_infinity_is_within_no_tolerance_of_a_finite_value(a, b, tol):
+    """|x - oo| <= tol * oo held for every x, so any decimal of 15+ digits (or any value under a
+    `tolerance`) equalled oo, and oo equalled -oo: "\\boxed{3.14159265358979}" scored against gold oo."""
+    assert not answers_equal(a, b, tolerance=tol) and not answers_equal(b, a, tolerance=tol)
+    assert not check_math(f"\\boxed{{{a}}}", b, tolerance=tol).correct
+
+
+def test_equal_infinities_still_match_under_a_tolerance():
+    for a, b in [("\\infty", "\\infty"), ("-\\infty", "-\\infty"), ("2\\infty", "\\infty")]:
+        assert answers_equal(a, b, tolerance=0.01) and answers_equal(a, b)
+    assert answers_equal("(-\\infty, 0.333333333333333]", "(-\\infty, 1/3]")

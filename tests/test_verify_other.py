@@ -112,6 +112,23 @@ def test_format_options_and_bad_inputs():
         assert isinstance(v, Verdict) and not v.correct and time.monotonic() - t0 < 2
 
 
+
+@pytest.mark.parametrize("answer", ["\\boxed{.}", "\\boxed{\\,}", "\\boxed{\\phantom{4}}", "\\boxed{\\text{ }}",
+                                    "\\boxed{\\hspace{1cm}}", "\\boxed{\\color{white}}", "\\boxed{\\left.\\right.}",
+                                    "Answer: .", "ANSWER: -"])
+def test_format_rejects_final_answers_that_say_nothing(answer):
+    """Only an empty box failed: "\\boxed{\\,}" or "Answer: ." after the tags collected the format reward
+    for a response that answers nothing."""
+    v = check_format(f"<think>x</think>\n{answer}")
+    assert (v.correct, v.reason) == (False, "no final answer")
+
+
+@pytest.mark.parametrize("answer", ["\\boxed{\\emptyset}", "\\boxed{∅}", "\\boxed{\\infty}", "\\boxed{-3}",
+                                    "\\boxed{\\text{(C)}}", "Answer: x", "Answer: .\nAnswer: 5"])
+def test_format_accepts_short_real_answers(answer):
+    assert check_format(f"<think>x</think>\n{answer}").correct
+
+
 # ---------------------------------------------------------------- constraints
 
 CASES = [  # (constraint, a response that meets it, one that does not)
@@ -304,3 +321,28 @@ def test_check_item_accepts_good_gold_and_names_the_bad_field():
     ]:
         with pytest.raises(PonderError, match=match):
             check_item(kind, item)
+
+
+@pytest.mark.parametrize("text,constraint", [
+    ("a\u200bb\u200bc\u200bd", {"type": "word_count", "min": 4}),  # one visible word
+    ("x" + "\u200b" * 100, {"type": "char_count", "min": 50}),
+    ("I like my c\u200bat", {"type": "forbidden_words", "keywords": ["cat"]}),
+    ("I like my c\u00adat", {"type": "forbidden_words", "keywords": ["cat"]}),
+    ("I like my \uff43\uff41\uff54", {"type": "forbidden_words", "keywords": ["cat"]}),  # full-width
+    ("I like my \u0441\u0430t", {"type": "forbidden_words", "keywords": ["cat"]}),  # Cyrillic look-alikes
+    ("\u0435\u0435\u0435\u0435", {"type": "letter_frequency", "letter": "e", "max": 2}),
+    ("one\u201a two", {"type": "no_commas"}),  # single low-9 quotation mark
+    ("one\ufe50 two", {"type": "no_commas"}),
+    ("one\u3001 two", {"type": "no_commas"}),
+])
+def test_constraints_check_the_text_as_it_reads(text, constraint):
+    """Invisible characters, full-width letters, look-alike letters and look-alike commas passed a
+    constraint the rendered text breaks: zero-width spaces counted extra words, "c\u200bat" hid a
+    forbidden word, "\u201a" was no comma."""
+    assert not check_constraints(text, [constraint]).correct
+
+
+def test_constraints_keep_plain_unicode_text():
+    assert check_constraints("Привет мир", [{"type": "word_count", "n": 2}]).correct
+    assert check_constraints("café au lait", [{"type": "keywords", "keywords": ["café"]}]).correct
+    assert check_constraints("Ｈｅｌｌｏ", [{"type": "keywords", "keywords": ["hello"]}]).correct

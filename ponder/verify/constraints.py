@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 
 from ponder.errors import PonderError
 from ponder.verify.verdict import Verdict
@@ -39,6 +40,32 @@ _HIGHLIGHT = re.compile(r"\*{1,2}([^\n*]+)\*{1,2}")
 _PLACEHOLDER = re.compile(r"\[[^\[\]\n]+\]")
 _TITLE = re.compile(r"<<([^\n<>]+)>>")
 _FENCE = re.compile(r"^```[A-Za-z]*\s*\n?(.*?)\n?```$", re.DOTALL)
+
+
+# Characters that render as nothing (zero-width space/joiners, soft hyphen, BOM: Unicode category Cf).
+# Left in, they split one visible word into many ("a\u200bb\u200bc" counted 3 words), pad char_count
+# invisibly and hide a forbidden word ("c\u200bat"): the response is checked as it is read.
+def _visible(t: str) -> str:
+    if t.isascii():
+        return t
+    return "".join(ch for ch in t if unicodedata.category(ch) != "Cf")
+
+
+# Letters that look the same as Latin ones (Cyrillic, Greek): "сat" with a Cyrillic "с" reads as "cat".
+_CONFUSABLE = str.maketrans(
+    "аеорсухіјѕһԁԛԝАВЕКМНОРСТХІЈЅοΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "aeopcyxijshdqwABEKMHOPCTXIJSoABEZHIKMNOPTYX"
+)
+
+
+def _fold(t: str) -> str:
+    """What a reader sees, for matching words and letters: NFKC (full-width "ｃａｔ" is "cat") and look-alikes."""
+    if t.isascii():
+        return t
+    return unicodedata.normalize("NFKC", t).translate(_CONFUSABLE)
+
+
+# commas by look: ASCII, full-width, small, single low-9 quotation mark, ideographic, Arabic
+_COMMAS = frozenset(",\uff0c\ufe50\u201a\u3001\ufe51\uff64\u060c\u2e34\u2e41")
 
 
 def _words(t: str) -> list[str]:
@@ -60,7 +87,7 @@ def _in_bounds(count: int, c: dict) -> bool:
 
 
 def _occurrences(t: str, word: str) -> int:
-    return len(re.findall(r"(?<!\w)" + re.escape(word) + r"(?!\w)", t, re.IGNORECASE))
+    return len(re.findall(r"(?<!\w)" + re.escape(_fold(word)) + r"(?!\w)", _fold(t), re.IGNORECASE))
 
 
 def _is_json(t: str) -> bool:
@@ -101,10 +128,11 @@ _TYPES: dict = {
     "keywords": (lambda t, c: all(_occurrences(t, k) for k in c["keywords"]), {"keywords"}, set()),
     "forbidden_words": (lambda t, c: not any(_occurrences(t, k) for k in c["keywords"]), {"keywords"}, set()),
     "keyword_frequency": (lambda t, c: _in_bounds(_occurrences(t, c["keyword"]), c), {"keyword"}, _COUNT),
-    "letter_frequency": (lambda t, c: _in_bounds(t.lower().count(c["letter"].lower()), c), {"letter"}, _COUNT),
+    "letter_frequency": (lambda t, c: _in_bounds(_fold(t).lower().count(_fold(c["letter"]).lower()), c),
+                         {"letter"}, _COUNT),
     "lowercase": (lambda t, c: t == t.lower() and any(ch.isalpha() for ch in t), set(), set()),
     "uppercase": (lambda t, c: t == t.upper() and any(ch.isalpha() for ch in t), set(), set()),
-    "no_commas": (lambda t, c: "," not in t and "，" not in t, set(), set()),
+    "no_commas": (lambda t, c: not any(ch in _COMMAS for ch in t), set(), set()),
     "quotation": (lambda t, c: len(t.strip()) >= 2 and t.strip()[0] == '"' and t.strip()[-1] == '"', set(), set()),
     "json": (lambda t, c: _is_json(t), set(), set()),
     "title": (lambda t, c: any(x.strip() for x in _TITLE.findall(t)), set(), set()),
@@ -159,7 +187,7 @@ def check_constraints(completion, constraints: list[dict], *, strip_think: bool 
         _validate(k, c)
     if not isinstance(completion, str):
         return Verdict(False, None, "invalid completion", score=0.0)
-    text = completion.rsplit("</think>", 1)[-1] if strip_think else completion
+    text = _visible(completion.rsplit("</think>", 1)[-1] if strip_think else completion)
     failed = []
     for k, c in enumerate(constraints):
         if not _TYPES[c["type"]][0](text, c):

@@ -18,8 +18,20 @@ from ponder.errors import PonderError
 from ponder.verify.countdown import last_boxed
 from ponder.verify.verdict import Verdict
 
-_ANSWER_LINE = re.compile(r"^[ \t]*(?:\*\*)?(?:final[ \t]+)?answer(?:\*\*)?[ \t]*[:：][ \t]*\S",
+_ANSWER_LINE = re.compile(r"^[ \t]*(?:\*\*)?(?:final[ \t]+)?answer(?:\*\*)?[ \t]*[:：][ \t]*(\S[^\n]*)",
                           re.IGNORECASE | re.MULTILINE)
+# What renders as nothing: phantoms, spacing and colour commands with their arguments, style switches.
+_BLANK = re.compile(r"\\(?:[hv]?phantom|hspace|vspace|kern|hskip|color|textcolor|colorbox)\*?\s*\{[^{}]*\}"
+                    r"|\\(?:quad|qquad|displaystyle|textstyle|scriptstyle|left|right|hfill|space|thinspace|medspace"
+                    r"|negthinspace|null|relax|text|mbox|mathrm|textbf|mathbf|textit|boxed|fbox)(?![A-Za-z])|\\[,;:! ]")
+
+
+def _substantive(answer: str) -> bool:
+    """An answer that says something: a letter, a digit, a symbol command or a non-ASCII symbol.
+    "\\boxed{\\,}", "\\boxed{.}" and "Answer: -" are formatted like answers but answer nothing, so a
+    policy that emits them would collect the format reward for an empty response."""
+    rest = _BLANK.sub(" ", answer)
+    return any(ch.isalnum() or (not ch.isascii() and not ch.isspace() and ch.isprintable()) for ch in rest)
 
 
 def check_format(completion, *, think_tags=("<think>", "</think>"), require_answer: bool = True,
@@ -50,6 +62,7 @@ def check_format(completion, *, think_tags=("<think>", "</think>"), require_answ
     after = completion[close_at + len(close_tag):].strip()
     if require_answer:
         boxed = last_boxed(after)
-        if not (boxed and boxed.strip()) and not _ANSWER_LINE.search(after):
+        if not (boxed and _substantive(boxed)) and not any(
+                _substantive(m.group(1)) for m in _ANSWER_LINE.finditer(after)):
             return Verdict(False, after[:200] or None, "no final answer")
     return Verdict(True, after[:200] or None, "ok")

@@ -9,10 +9,13 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
    unbalanced or empty last box is *no answer*) -> an explicit "final answer is / answer is /
    Answer:" phrase (a phrase written *after* the last box wins: the model revised its answer) ->
    the whole completion when it is a short bare answer -> the last math span or number near the
-   end (a number followed by a long tail of prose is not an answer).
+   end (a number followed by a long tail of prose is not an answer; a run of values joined by
+   "or"/"and"/"," is one list, so "It is 3 or 4." is a hedge). A box inside a box is read with the
+   outermost box around it.
 2. Cleaning and parsing: a small tokenizer and recursive-descent parser for the LaTeX and plain-text
    math that answers are written in, into a tuple AST. Length (1,000 chars) and nesting (40) caps
-   make it linear-time and recursion-safe. Units, `\\text{}` units, `%`, degrees (inside a trig
+   make it linear-time and recursion-safe. Units, `\\text{}` units (not text naming a value or a
+   qualifier: `4 \\text{ (or 3)}`, `4 \\text{ or more}`), `%`, degrees (inside a trig
    function they convert to radians: `\\sin 30^\\circ` = 1/2), currency and thousands separators
    are dropped here; `x = 5`-style answers keep the equation and compare by the right-hand side
    when the left is a name. A chain answers its last value (`x = 5+5+1 = 11` is 11, as graders read
@@ -275,6 +278,47 @@ def _last_cmd(text: str, limit: int) -> tuple[int, int]:
     return best, blen
 
 
+_BOX_OR_BRACE_RE = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])|\\[{}]|[{}]")
+
+
+def _last_box(text: str) -> tuple[int, int]:
+    """(start, command length) of the last box, or of the outermost box around it.
+
+    "\\boxed{\\boxed{4}, 3}" boxes "4, 3": the inner box alone would drop the hedge around it.
+    One linear scan; an enclosing box that is never closed does not count (a truncated "\\boxed{3"
+    before "\\boxed{4}" leaves 4)."""
+    start, clen = _last_cmd(text, len(text))
+    if start < 0 or _last_cmd(text, start)[0] < 0:
+        return start, clen
+    stack: list[tuple[int, int, int] | None] = []  # open braces; a box's: (cmd start, cmd len, brace)
+    box_brace, box_brace_cmd = -1, (-1, 0)
+    for m in _BOX_OR_BRACE_RE.finditer(text, 0, start):
+        tok = m.group()
+        if tok == "{":
+            if m.start() == box_brace:
+                stack.append((box_brace_cmd[0], box_brace_cmd[1], m.start()))
+            else:
+                stack.append(None)
+        elif tok == "}":
+            if stack:
+                stack.pop()
+        elif tok[1] in "bf":  # a box command: its "{" follows after optional whitespace
+            j = m.end()
+            while j < start and text[j] in " \t\n":
+                j += 1
+            box_brace, box_brace_cmd = j, (m.start(), len(tok))
+    checked = 0
+    for entry in stack:
+        if entry is None:
+            continue
+        if _match_brace(text, entry[2], len(text)) > start:
+            return entry[0], entry[1]
+        checked += 1
+        if checked >= 4:  # bounded work on hostile nesting
+            break
+    return start, clen
+
+
 def _box_content(text: str, start: int, clen: int, limit: int, lenient: bool):
     """(content, end) of the box whose command starts at `start`; content None if unusable."""
     j = start + clen
@@ -316,7 +360,7 @@ def _blank(s: str) -> bool:
 
 def _boxes(text: str, lenient: bool):
     """The final answer from boxes: (answer|None, reason) or None if there is no box at all."""
-    start, clen = _last_cmd(text, len(text))
+    start, clen = _last_box(text)
     if start < 0:
         return None
     content, end = _box_content(text, start, clen, len(text), lenient)
@@ -516,16 +560,19 @@ def _phrase_answer(text: str) -> tuple[int, str | None]:
     return best, None
 
 
+# what may stand between two values of one list or hedge in prose: "3 or 4", "3, 4, and 5", "$3$ $4$"
+_LIST_GAP_RE = re.compile(r"[ \t]*(?:[,;/][ \t]*)?(?:(?:and/or|and|or)[ \t]+)?")
+
+
 def _tail_candidate(text: str) -> str | None:
     tail = text[-_TAIL:]
     spans = _math_spans(tail)
-    best_end, best = -1, None
-    for _s0, e0, c in spans:
+    cands = []  # (start, end, answer) of every math span and every number outside them
+    for s0, e0, c in spans:
         c2 = c.strip()
         if not c2 or (len(c2) == 1 and c2.isalpha()):
             continue
-        if e0 > best_end:
-            best_end, best = e0, c2
+        cands.append((s0, e0, c2))
     # numbers outside math spans
     masked = list(tail)
     for s0, e0, _ in spans:
@@ -533,13 +580,20 @@ def _tail_candidate(text: str) -> str | None:
             masked[q] = " "
     masked_s = "".join(masked)
     for m in _numbers_in(masked_s):
-        if m.end() > best_end:
-            best_end, best = m.end(), m.group()
-    if best is None:
+        cands.append((m.start(), m.end(), m.group()))
+    if not cands:
         return None
-    if _trailing_words(tail[best_end:]) > 12:
+    cands.sort(key=lambda c: c[1])
+    if _trailing_words(tail[cands[-1][1] :]) > 12:
         return None
-    return best
+    # The last value of a run joined by "or"/"and"/"," is one part of a list or a hedge, never the
+    # answer alone: "It is 3 or 4." read as 4 would reward the hedge (the parts compare as a list).
+    parts = [cands[-1][2]]
+    k = len(cands) - 1
+    while k > 0 and len(parts) <= MAX_ITEMS and _LIST_GAP_RE.fullmatch(tail[cands[k - 1][1] : cands[k][0]]):
+        k -= 1
+        parts.append(cands[k][2])
+    return ", ".join(reversed(parts))
 
 
 def _collapse_double_escapes(s: str) -> str:
@@ -600,7 +654,7 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
         ans, why = box
         if ans is not None:
             # a final-answer phrase after the last box means the model revised its answer
-            last_box = _last_cmd(text, len(text))[0]
+            last_box = _last_box(text)[0]
             if "nswer" in text[last_box:] or "NSWER" in text[last_box:]:
                 pos, phr = _phrase_answer(text)
                 if pos > last_box and phr is not None and "\\boxed" not in text[pos:] and _mathy(phr):
@@ -1178,6 +1232,24 @@ def _tokenize(s: str) -> list[tuple]:
 
 
 _NUMBER_ONLY_RE = re.compile(r"\s*-?\d+(?:\.\d+)?\s*")
+# A \text{} after a value is dropped as a unit only when it reads as one. Text that names another
+# value ("4 \text{ (or 3)}") or qualifies the value ("4 \text{ or more}", "4 \text{ at least}",
+# "4 \text{ approximately}") would otherwise be dropped and leave a bare 4: a hedge that scores.
+_QUALIFIER_WORDS = frozenset(
+    """or and not no more less fewer least most than minimum maximum max approximately approx about
+    around roughly nearly almost maybe possibly perhaps probably either else otherwise unless if except
+    plus minus over under above below between to up""".split()
+)
+_UNIT_EXP_RE = re.compile(r"\^\s*\{?\s*-?\d+\s*\}?")  # "cm^2", "m^{-1}": an exponent is part of a unit
+_ASCII_WORD_RE = re.compile(r"[A-Za-z]+")
+
+
+def _unit_text(body: str) -> bool:
+    if not any(ch.isalpha() for ch in body):
+        return False
+    if any(ch.isdigit() for ch in _UNIT_EXP_RE.sub("", body)):
+        return False
+    return not any(w.lower() in _QUALIFIER_WORDS for w in _ASCII_WORD_RE.findall(body))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1354,7 +1426,7 @@ class _Parser:
 
     def is_unit(self, tok: tuple) -> bool:
         if tok[0] == "text":
-            return any(ch.isalpha() for ch in tok[1])
+            return _unit_text(tok[1])
         if tok[0] == "word":
             w = tok[1]
             return w.lower() in _UNITS or (tok[2] and len(w) >= 4) or not w.isascii()
@@ -1486,6 +1558,9 @@ class _Parser:
             tok = self.peek()
             if self.is_op(tok, "!") and not tok[2]:
                 self.take()
+                if self.is_op(self.peek(), "!") and not self.peek()[2]:
+                    # "n!!" is the double factorial (5!! = 15), not (n!)! (3!! = 720): unsupported
+                    raise _ParseError("double factorial")
                 a = ("!", a)
             elif tok[0] == "deg":
                 self.take()
@@ -2024,6 +2099,8 @@ def _val_rel(node):
             # a congruence with its modulus: "2^{10} \equiv 1 \pmod{3}" answers 1 only if it holds
             if not _congruent(consts, modulus):
                 return ("raw", repr(node))
+        if len(keep) == 2 and modulus is None and _pure_name(keep[1]) and _is_const(keep[0]):
+            return ("eq", keep[1], _val(keep[0]))  # "5 = x" states x = 5, as "x = 5" does
         value = _val(last)
         if name_at:
             return ("eq", keep[name_at[-1]], value)
@@ -3088,6 +3165,13 @@ def _numeric_cmp(a, b, env, tol: float = 0.0):
     except (_NeedSymbolic, ValueError, ZeroDivisionError, OverflowError):
         return None
     m = ea.mp
+    if not (m.isfinite(va) and m.isfinite(vb)):
+        # An infinite value is within any relative tolerance of everything (|x - oo| <= tol * oo):
+        # "0.333333333333333" (compared at 1e-14) or any value under `tolerance` would equal oo,
+        # and oo would equal -oo. Infinities equal only the same infinity.
+        if m.isnan(va) or m.isnan(vb) or m.isfinite(va) or m.isfinite(vb):
+            return False
+        return bool(va == vb)
     diff = abs(va - vb)
     err = erra + errb
     mag = max(abs(va), abs(vb))
@@ -3450,6 +3534,8 @@ def _sym_scalar_eq(a, b, tol: float) -> bool:
     if ea == eb:
         return True
     if tol > 0 and ea.is_number and eb.is_number:
+        if ea.is_finite is not True or eb.is_finite is not True:
+            return False  # oo is within tol * oo of every value (equal infinities matched above)
         va, vb = sp.N(ea, 30), sp.N(eb, 30)
         return bool(abs(va - vb) <= tol * max(abs(va), abs(vb)))
     if _sym_zero(sp.sympify(ea - eb)):
