@@ -109,6 +109,34 @@ def _check_items(items) -> list[dict]:
     return items
 
 
+def check_out_dir(out_dir, kind: str) -> Path | None:
+    """The directory an evaluation (``kind`` "eval") or a sweep ("sweep") writes its config.json and
+    summary.json into, checked before any work: refused when it is a file or when its config.json belongs to
+    something else (a training run, which could no longer be resumed; a checkpoint, which could no longer be
+    loaded; another kind of result). A directory of the same kind is a re-run and is overwritten."""
+    if out_dir is None:
+        return None
+    d = Path(out_dir)
+    if not os.fspath(out_dir):
+        raise PonderError("--out: empty path")
+    if d.exists() and not d.is_dir():
+        raise PonderError(f"--out {d}: is a file, not a directory")
+    cfg = d / "config.json"
+    if cfg.exists():
+        try:
+            saved = json.loads(cfg.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            saved = None
+        other = saved.get("kind") if isinstance(saved, dict) else None
+        if other != kind:
+            what = (f"a {other!r} run" if isinstance(other, str) else
+                    "a model checkpoint" if isinstance(saved, dict) and "model_type" in saved else
+                    "a config.json of something else")
+            raise PonderError(f"--out {d}: holds {what}, whose config.json this {kind} would replace; "
+                              "choose another --out")
+    return d
+
+
 def _check_ks(ks, n: int) -> list[int]:
     if isinstance(ks, str):  # "1,4,16", as the CLI's --k takes it
         try:
@@ -154,14 +182,6 @@ def _prompt_of(item: dict, chat: bool, system: str | None):
     return msgs + [{"role": "user", "content": p}]
 
 
-def _problem_text(prompt) -> str:
-    """A prompt as the text a judge reads: strings as they are, a message list as its last user message."""
-    if isinstance(prompt, str):
-        return prompt
-    users = [m.get("content", "") for m in prompt if isinstance(m, dict) and m.get("role") == "user"]
-    return users[-1] if users else "\n".join(str(m.get("content", "")) for m in prompt if isinstance(m, dict))
-
-
 def _scorer_for(spec, *, model, tok, items, prompts, judge, what: str):
     """best-of-N / self-refine scorer: 'logprob' | 'likelihood' | 'judge' | a reward spec | a callable."""
     if callable(spec) or spec in ("logprob", "likelihood"):
@@ -173,8 +193,10 @@ def _scorer_for(spec, *, model, tok, items, prompts, judge, what: str):
             return judge
         # Chat prompts (chat=True or message-list items): a judge reads the problem as text, so it is given
         # the item's own text prompt, or for message-list items the last user message.
-        by_prompt = {scale._prompt_key(p): _problem_text(it["prompt"]) for p, it in zip(prompts, items)}
-        return lambda prompt, completion: judge(by_prompt.get(scale._prompt_key(prompt), _problem_text(prompt)),
+        from ponder.verify.judge import prompt_text
+
+        by_prompt = {scale._prompt_key(p): prompt_text(it["prompt"]) for p, it in zip(prompts, items)}
+        return lambda prompt, completion: judge(by_prompt.get(scale._prompt_key(prompt), prompt_text(prompt)),
                                                 completion)
     if isinstance(spec, (str, dict)):  # a reward spec, e.g. "format" (a user reward function by name)
         return scale.reward_scorer(make_reward(spec, judge), items, prompts)
@@ -236,6 +258,7 @@ def evaluate(
     ``reward``: a registry spec or callable(completion, item) returning a RewardResult/Verdict/bool.
     """
     items = _check_items(items)
+    check_out_dir(out_dir, "eval")
     name = resolve_method(method)
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise PonderError(f"n must be a positive integer, got {n!r}")
@@ -468,6 +491,7 @@ def sweep(
     scaling.csv, scaling.json (``report.plot_scaling``), summary.json and config.json.
     """
     items = _check_items(items)
+    check_out_dir(out_dir, "sweep")
     mods = _models_dict(models)
     methods = list(methods)
     if not methods:

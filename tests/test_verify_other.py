@@ -249,6 +249,25 @@ def test_http_judge_round_trip(judge_server):
     assert "Be polite." in msg and "Hello there!" in msg and "Say hi" in msg and "SCORE: <integer from 0 to 10>/10" in msg
 
 
+def test_judge_reads_chat_messages_as_the_problem_text(judge_server):
+    """A chat item's prompt (a message list) reaches the judge as its last user message, called directly or
+    through the reward registry (GRPO with --data chat.jsonl --reward judge); before, both raised
+    'judge: prompt must be a string, got list'."""
+    from ponder.verify.registry import get_reward
+
+    judge = make_judge(url=judge_server, rubric="r", max_score=10)
+    msgs = [{"role": "system", "content": "Answer in French."}, {"role": "user", "content": "Say hi"}]
+    _Handler.seen.clear()
+    _Handler.replies[:] = [(200, "SCORE: 9/10"), (200, "SCORE: 3/10")]
+    assert judge(msgs, "Bonjour").score == 0.9
+    assert get_reward("judge", judge=judge)("Salut", {"prompt": msgs}).reward == pytest.approx(0.3)
+    for _, _, body in _Handler.seen:
+        text = body["messages"][0]["content"]
+        assert "PROMPT:\nSay hi\n" in text and "French" not in text
+    with pytest.raises(PonderError, match="the prompt must be text or chat messages"):
+        judge([{"role": "user"}], "x")
+
+
 @pytest.mark.parametrize("reply", [
     "No score here.", "SCORE: 7/10\nSCORE: 8/10", "SCORE: 11/10", "SCORE: 7/5", "SCORE: 7.5/10", "Score 7/10",
     "SCORE: seven/10", "SCORE: -1/10", "I'd say SCORE: 7/10 overall",

@@ -55,6 +55,19 @@ def parse_score(text: str, max_score: int) -> int | None:
     return k if 0 <= k <= max_score else None
 
 
+def prompt_text(prompt) -> str:
+    """A prompt as the text a judge reads: a string as it is; chat messages as their last user message (the
+    problem; a system line instructs the policy, it is not the task), or all contents when no user speaks."""
+    if isinstance(prompt, str):
+        return prompt
+    if not isinstance(prompt, (list, tuple)) or not all(
+            isinstance(m, dict) and isinstance(m.get("content"), str) for m in prompt):
+        raise PonderError(f"judge: the prompt must be text or chat messages ({{'role', 'content': str}}), "
+                          f"got {prompt!r:.80}")
+    users = [m["content"] for m in prompt if m.get("role") == "user"]
+    return users[-1] if users else "\n".join(m["content"] for m in prompt)
+
+
 def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new_tokens: int, timeout: float,
                   retries: int) -> Callable[[str], str]:
     endpoint = url.rstrip("/") + "/chat/completions"
@@ -104,7 +117,8 @@ def make_judge(model=None, tokenizer=None, *, url: str | None = None, api_key: s
                model_name: str | None = None, rubric: str, max_score: int = 10, threshold: float = 0.5,
                max_new_tokens: int = 512, timeout: float = 60.0, retries: int = 2,
                template: str = PROMPT_TEMPLATE) -> Callable[[str, str], Verdict]:
-    """A scorer `judge(prompt, completion) -> Verdict` backed by a local model or an HTTP endpoint."""
+    """A scorer `judge(prompt, completion) -> Verdict` backed by a local model or an HTTP endpoint; `prompt` is
+    text or chat messages (read as `prompt_text`)."""
     if (model is None) == (url is None):
         raise PonderError("make_judge: give either a local model (model=, tokenizer=) or url=, not both or neither")
     if model is not None and tokenizer is None:
@@ -123,9 +137,8 @@ def make_judge(model=None, tokenizer=None, *, url: str | None = None, api_key: s
     def judge(prompt, completion) -> Verdict:
         if not isinstance(completion, str):
             return Verdict(False, None, "invalid completion", score=0.0)
-        if not isinstance(prompt, str):
-            raise PonderError(f"judge: prompt must be a string, got {type(prompt).__name__}")
-        text = generate(template.format(rubric=rubric, prompt=prompt, completion=completion, max_score=max_score))
+        text = generate(template.format(rubric=rubric, prompt=prompt_text(prompt), completion=completion,
+                                        max_score=max_score))
         k = parse_score(text, max_score)
         if k is None:
             return Verdict(False, None, "malformed verdict", score=0.0)

@@ -156,7 +156,9 @@ def _constraints(completion, item, judge=None) -> Verdict:
 def _judge(completion, item, judge=None) -> Verdict:
     if judge is None:
         raise PonderError("reward 'judge': no judge configured; use get_reward(..., judge=make_judge(...))")
-    return judge(_field("judge", item, "prompt"), completion)
+    from .judge import prompt_text  # a chat item's messages reach any judge as the problem's text
+
+    return judge(prompt_text(_field("judge", item, "prompt")), completion)
 
 
 VERIFIERS: dict[str, Callable] = {"math": _math, "code": _code, "countdown": _countdown, "format": _format,
