@@ -353,6 +353,58 @@ def test_sft_renders_with_the_runs_chat_template_kwargs_and_resume_keeps_them(tm
     assert rows[0] == rows[1] and rows[0] != rows[2]  # the empty think block is prompt in a, b; a target in c
 
 
+def test_master_adamw_steps_fp32_masters_exactly_as_fp32_adamw():
+    """bf16 weights stepped through fp32 masters follow fp32 AdamW bit for bit (rounded on the way back);
+    plain AdamW on the bf16 weights rounds lr-1e-6 updates away and leaves them where they were."""
+    from ponder.train import MasterAdamW, adamw
+
+    torch.manual_seed(0)
+    w = torch.randn(64, 32) * 0.03
+    p, plain = (torch.nn.Parameter(w.to(torch.bfloat16)) for _ in range(2))
+    q = torch.nn.Parameter(p.detach().float())
+    kw = dict(lr=1e-6, betas=(0.9, 0.99), weight_decay=0.01)
+    opts = [adamw([p], **kw), torch.optim.AdamW([q], **kw), torch.optim.AdamW([plain], **kw)]
+    assert type(opts[0]) is MasterAdamW and type(adamw([q], **kw)) is torch.optim.AdamW
+    drift = torch.randn(64, 32)
+    for _ in range(200):  # a steady gradient: fp32 AdamW moves each weight ~2e-4, more than half a bf16 step
+        g = (drift + 0.3 * torch.randn(64, 32)).to(torch.bfloat16)
+        p.grad, q.grad, plain.grad = g.clone(), g.float(), g.clone()
+        for o in opts:
+            o.step()
+            o.zero_grad()
+    assert torch.equal(opts[0]._pairs[0][1], q.detach()) and torch.equal(p.detach(), q.detach().bfloat16())
+    assert p.grad is None
+    start = w.to(torch.bfloat16)
+    assert (p.detach() != start).float().mean() > 0.5 and (plain.detach() != start).float().mean() < 0.05
+
+
+def test_bf16_sft_accumulates_small_updates_and_resumes_from_its_masters(tmp_path, tiny_random):
+    """An SFT run of a bf16 model moves its weights at a small lr and a resumed run equals the uninterrupted one
+    (the fp32 masters are in the checkpoint's optimizer state, not recomputed from the rounded weights)."""
+    model, tok = tiny_random
+    bf16 = _copy(model).to(torch.bfloat16)
+    cfg = TrainConfig(steps=6, batch_size=4, lr=2e-4, warmup=1, save_every=3, seq_len=64)
+
+    def fresh():
+        m = _copy(model).to(torch.bfloat16)
+        m.load_state_dict(bf16.state_dict())
+        return m
+    sft(fresh(), tok, SFT_EX, tmp_path / "a", train=cfg, progress=False)
+
+    def die(row):
+        if row["step"] == 4:
+            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        sft(fresh(), tok, SFT_EX, tmp_path / "b", train=cfg, progress=False, on_log=die)
+    sft(None, None, SFT_EX, tmp_path / "b", resume=True, progress=False)
+    rows = [(tmp_path / d / "metrics.jsonl").read_text().splitlines() for d in "ab"]
+    assert rows[0] == rows[1]
+    a, b = (ponder.load(tmp_path / d / "checkpoint", dtype="bfloat16")[0].state_dict() for d in "ab")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    moved = [float((a[k] != v).float().mean()) for k, v in bf16.state_dict().items() if v.ndim == 2]
+    assert min(moved) > 0.4  # 59-70% of each matrix; plain AdamW on the bf16 weights moved 22-25%
+
+
 def test_trim_metrics_keeps_rows_up_to_the_checkpoint_in_both_logs(tmp_path):
     from ponder.train import trim_metrics
 
@@ -401,3 +453,16 @@ def test_metrics_rows_are_strict_json(tmp_path):
 
     append_jsonl(tmp_path / "m.jsonl", {"step": 1, "loss": float("nan"), "grad_norm": float("inf")})
     assert json.loads((tmp_path / "m.jsonl").read_text()) == {"step": 1, "loss": None, "grad_norm": None}
+
+
+def test_distill_shows_progress_while_the_teacher_samples(tiny_random, capsys):
+    """Distillation's teacher sampling (its long part with a real teacher) used to run with no progress bar:
+    only the fine-tuning after it had one."""
+    from ponder.train import distill
+
+    model, tok = tiny_random
+    items = [{"prompt": f"{a} + 1 =", "answer": str(a + 1)} for a in range(3)]
+    with pytest.raises(PonderError, match="accepted none of 6"):
+        distill(model, tok, model, tok, items, lambda text, it: False, k=2, max_new_tokens=4, progress=True)
+    err = capsys.readouterr().err
+    assert "distill: teacher samples: 100%" in err and "6/6" in err

@@ -32,7 +32,17 @@ from .. import checkpoint
 from ..engine import sample
 from ..errors import PonderError
 from ..tokenizer import check_template_kwargs
-from ..train import append_jsonl, atomic_write_text, fresh_run_dir, load_run, plot_run, save_run, trim_metrics
+from ..train import (
+    LOW_PRECISION,
+    adamw,
+    append_jsonl,
+    atomic_write_text,
+    fresh_run_dir,
+    load_run,
+    plot_run,
+    save_run,
+    trim_metrics,
+)
 from . import objective as obj
 from .monitor import Monitor, MonitorConfig
 
@@ -347,6 +357,10 @@ def train(
     if cfg.fsdp and dp is None:
         raise PonderError("fsdp shards the model over data-parallel ranks: run with --nproc N (N >= 2) or "
                           "under torchrun")
+    if cfg.fsdp and model.dtype in LOW_PRECISION:  # MasterAdamW's masters are not FSDP2 parameters
+        raise PonderError(f"fsdp: the learner's weights are {str(model.dtype).removeprefix('torch.')}, and the sharded "
+                          "optimizer keeps no fp32 master copies, so small updates would be rounded away; "
+                          "use --dtype float32")
     main = dp is None or dp.rank == 0
     if cfg.reward is None:
         from ..tasks import default_reward
@@ -368,8 +382,10 @@ def train(
 
         replica = copy.deepcopy(model).eval().requires_grad_(False)
         ddp.apply_fsdp2(model, dp)
-    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr,
-                            betas=(0.9, 0.99), weight_decay=cfg.weight_decay)
+    # bf16/fp16 weights are stepped through fp32 master copies (train.MasterAdamW): plain AdamW would round
+    # RL's small updates away
+    opt = adamw([p for p in model.parameters() if p.requires_grad], lr=cfg.lr, betas=(0.9, 0.99),
+                weight_decay=cfg.weight_decay)
     monitor = Monitor(MonitorConfig(), max_new_tokens=cfg.max_new_tokens)
     curriculum = obj.Curriculum() if cfg.curriculum else None
     if state is not None:
