@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import re
 import sys
 from pathlib import Path
 
@@ -375,7 +377,8 @@ def cmd_grpo(a):
         return
     train = _grpo_trainer(a)
     if a.resume:  # steps 0: up to the saved run's own
-        run = train(GRPOConfig(steps=a.steps or 0), a.resume, resume=True, progress=not a.quiet)
+        run = train(GRPOConfig(steps=a.steps or 0), a.out if a.resume is True else a.resume, resume=True,
+                    progress=not a.quiet)
     else:
         cfg = GRPOConfig(model=a.model, task=None if a.data else a.task, data=a.data, eval_data=a.eval_data,
                          reward=a.reward, preset=a.preset, objective=over, steps=60 if a.steps is None else a.steps,
@@ -439,8 +442,15 @@ def _load_models(a, names) -> dict:
     return {name: _load(a, name) for name in names}
 
 
+# `ponder eval` flags of one test-time method -> the keyword of ponder.scale they set
+_EVAL_METHOD_FLAGS = {"votes": "n_votes", "weighted": "weighted", "early_stop": "early_stop",
+                      "candidates": "n_candidates", "scorer": "scorer", "rounds": "rounds", "budget": "budget",
+                      "waits_bf": "waits", "effort": "level", "answer_tokens": "answer_tokens"}
+
+
 def cmd_eval(a):
-    from .evaluate import evaluate, sweep
+    from .evaluate import evaluate, method_options, sweep
+    from .scale import METHODS
     from .tasks.data import load_items
 
     items = load_items(a.data or a.task, split=a.split, n=a.limit, seed=a.seed)
@@ -475,15 +485,12 @@ def cmd_eval(a):
 
         jm, jt = _load_models(a, [a.judge_model])[a.judge_model]
         judge = make_judge(jm, jt, rubric=a.rubric)
-    kw = {k: v for k, v in (("n_votes", a.votes), ("n_candidates", a.candidates), ("scorer", a.scorer),
-                            ("rounds", a.rounds), ("budget", a.budget), ("waits", a.waits_bf),
-                            ("level", a.effort), ("answer_tokens", a.answer_tokens)) if v is not None}
-    if a.answer_tokens is not None and a.method not in ("budget_forcing", "effort"):
-        raise PonderError(f"--answer-tokens is for --method budget_forcing or effort (or --sweep), not {a.method}")
-    if a.weighted:
-        kw["weighted"] = True
-    if a.early_stop:
-        kw["early_stop"] = True
+    kw = {k: getattr(a, flag) for flag, k in _EVAL_METHOD_FLAGS.items() if getattr(a, flag) not in (None, False)}
+    for flag, k in _EVAL_METHOD_FLAGS.items():  # an option of another method, by its flag, not its keyword
+        if k in kw and k not in method_options(a.method):
+            takes = [m for m in METHODS if k in method_options(m)]
+            raise PonderError(f"--{flag.replace('_', '-')} is for --method {' or '.join(takes)}"
+                              f"{' (or --sweep)' if flag == 'answer_tokens' else ''}, not {a.method}")
     ekw = dict(method=a.method, n=a.n, ks=_ints_arg(a.k, "--k"), max_new_tokens=a.max_new_tokens,
                temperature=a.temperature, top_p=a.top_p, seed=a.seed, reward=a.reward, judge=judge,
                method_kwargs=kw, chat=a.chat, out_dir=a.out, model_name=name)
@@ -510,24 +517,22 @@ def cmd_eval(a):
 
 
 def cmd_probe(a):
-    from .probes import run_contamination_probe, run_diversity_probe
+    from .probes import format_contamination, format_diversity, run_contamination_probe, run_diversity_probe
     from .tasks.data import load_items
 
     items = load_items(a.data or a.task, split=a.split, n=a.limit, seed=a.seed)
     if a.probe == "contamination":
+        if a.model and len(a.model) > 1:
+            raise PonderError(f"contamination probes one model; got {len(a.model)} --model values (several are "
+                              "for diversity)")
         model, tok = _load_models(a, [a.model[0] if a.model else "tiny"]).popitem()[1]
         res = run_contamination_probe(model, tok, items, train_file=a.train_file, ngram_n=a.ngram,
-                                      seed=a.seed, out_dir=a.out)
-        if a.json:
-            print(json.dumps(res, default=str))
-        else:
-            print(f"contaminated: {res['contaminated']}")
-            for r in res.get("reasons", []):
-                print(f"  - {r}")
+                                      seed=a.seed, out_dir=a.out, progress=not a.json)
+        print(json.dumps(res, default=str) if a.json else format_contamination(res))
         return
     models = _load_models(a, a.model or ["tiny"])
     res = run_diversity_probe(models, items, n_samples=a.n, seed=a.seed, method=a.method, out_dir=a.out)
-    print(json.dumps(res, default=str) if a.json else json.dumps(res, indent=2, default=str)[:4000])
+    print(json.dumps(res, default=str) if a.json else format_diversity(res))
 
 
 def cmd_report(a):
@@ -560,6 +565,9 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message):
+        # "argument -n/--n: ..." -> "argument --n: ...": an option by its long name, however many spellings it has
+        message = re.sub(r"^argument (\S+/\S+):", lambda m: "argument " + next(
+            (o for o in m.group(1).split("/") if o.startswith("--")), m.group(1)) + ":", message)
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
@@ -578,7 +586,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("prompt", nargs="+", help="prompt text (repeat for a batch)")
     _model_arg(g)
     _add_sampling(g, max_new=128)
-    g.add_argument("-n", type=_positive_int, default=1, help="samples per prompt")
+    g.add_argument("-n", "--n", type=_positive_int, default=1, help="samples per prompt")
     g.add_argument("--chat", action="store_true", help="render each prompt as a user chat message")
     g.add_argument("--completion-only", action="store_true", help="print only the completion, not the prompt")
     g.add_argument("--json", action="store_true", help="print results as JSON")
@@ -691,7 +699,7 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--data", default=None, help="JSONL/Parquet with prompt (or problem) and answer")
     ds.add_argument("--reward", default=None, help="verifier deciding what is kept (default: countdown for the "
                                                   "countdown task, else math)")
-    ds.add_argument("-n", type=_positive_int, default=200, help="prompts (with --data: its first N rows)")
+    ds.add_argument("-n", "--n", type=_positive_int, default=200, help="prompts (with --data: its first N rows)")
     ds.add_argument("-k", type=_positive_int, default=4, help="teacher samples per prompt")
     ds.add_argument("--temperature", type=_finite_float, default=0.8, help="teacher sampling temperature")
     ds.add_argument("--max-new-tokens", type=_positive_int, default=128,
@@ -721,10 +729,10 @@ def build_parser() -> argparse.ArgumentParser:
     ex = dsub.add_parser("export", help="write N problems of a task split to JSONL")
     ex.add_argument("task", help="arith | word | countdown")
     ex.add_argument("--split", default="test", help="train | test")
-    ex.add_argument("--n", type=_positive_int, default=100, help="distinct problems to write")
+    ex.add_argument("-n", "--n", type=_positive_int, default=100, help="distinct problems to write")
     ex.add_argument("--seed", type=_seed, default=0,
                     help="which problems are drawn: the same task, split and seed give the same file, in [0, 2**32)")
-    ex.add_argument("-o", "--output", required=True, help="output JSONL (written atomically)")
+    ex.add_argument("-o", "--output", "--out", required=True, help="output JSONL (written atomically)")
     ex.set_defaults(fn=cmd_data_export)
 
     gr = sub.add_parser("grpo", help="RL with verifiable rewards (GRPO family)",
@@ -774,7 +782,9 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--chat", action="store_true", help="wrap prompts in the chat template")
     gr.add_argument("--stop-on-alarm", action="store_true", help="checkpoint and stop when an alarm fires")
     gr.add_argument("--out", "-o", default="runs/grpo", help="run directory")
-    gr.add_argument("--resume", metavar="RUN_DIR", default=None, help="continue this run to --steps")
+    gr.add_argument("--resume", nargs="?", const=True, default=None, metavar="RUN_DIR",
+                    help="continue the run in RUN_DIR to --steps; with no RUN_DIR the run in --out, as "
+                         "`ponder sft/distill/pretrain --out DIR --resume` take it")
     gr.add_argument("--off-policy", action="store_true",
                     help="one-step off-policy: generate step t+1 while step t trains (ratio vs the sampler)")
     gr.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
@@ -816,7 +826,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "`extracted`, `reason`, and print a summary.")
     ve.add_argument("kind", choices=["math", "code", "countdown", "constraints", "format"], help="verifier")
     ve.add_argument("input", help="input JSONL")
-    ve.add_argument("-o", "--output", default=None, help="output JSONL (written atomically)")
+    ve.add_argument("-o", "--output", "--out", default=None, help="output JSONL (written atomically)")
     ve.add_argument("--workers", type=_positive_int, default=None, help="processes (default: all cores)")
     ve.add_argument("--json", action="store_true", help="print the summary as JSON")
     ve.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
@@ -840,7 +850,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--limit", type=_positive_int, default=200, help="problems (with --data: its first N rows)")
     ev.add_argument("--method", default="sampling",
                     help="greedy | sampling | self_consistency | best_of_n | self_refine | budget_forcing | effort")
-    ev.add_argument("--n", type=_positive_int, default=1, help="samples (or runs) per problem")
+    ev.add_argument("-n", "--n", type=_positive_int, default=1, help="samples (or runs) per problem")
     ev.add_argument("--k", default="1", help="k values for pass@k / maj@k, e.g. 1,4,16 (each <= n)")
     ev.add_argument("--max-new-tokens", type=_positive_int, default=128,
                     help="tokens generated per sample at most; budget_forcing also takes it as its thinking budget "
@@ -899,7 +909,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--train-file", default=None, help="contamination: training text file for n-gram overlap")
     pr.add_argument("--ngram", type=_positive_int, default=13,
                     help="contamination: words per n-gram in the --train-file overlap (GPT-3's analysis used 13)")
-    pr.add_argument("--n", type=_positive_int, default=8, help="diversity: samples per prompt")
+    pr.add_argument("-n", "--n", type=_positive_int, default=8, help="diversity: samples per prompt")
     pr.add_argument("--method", default="ngram", help="diversity similarity: ngram | rouge_l")
     pr.add_argument("--seed", type=_seed, default=0,
                     help="seeds the task's problems, the perturbed copies, the diversity samples and the bootstrap "
@@ -926,7 +936,9 @@ def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv  # anywhere on the line, not only before the command
     try:
-        a = parser.parse_args([x for x in argv if x != "--debug"])
+        a, extra = parser.parse_known_args([x for x in argv if x != "--debug"])
+        if extra:  # named by the command they were given to (argparse would blame the top-level parser)
+            _command_parser(parser, a).error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as e:  # --help (0) or a usage error (2, its one line already printed)
         return int(e.code or 0)
     a.debug = debug
@@ -940,9 +952,16 @@ def main(argv=None) -> int:
 
             torch.set_num_threads(a.threads)
         a.fn(a)
+        sys.stdout.flush()  # (a reader that went away is noticed here, not at interpreter exit)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        if not _stdout_closed():
+            raise
+        # `ponder ... | head`: the reader has what it wanted; nothing to report (and nothing more to flush)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # what a shell reports for a command stopped by SIGPIPE
     except Exception as e:  # one line; the traceback only with --debug
         if a.debug:
             raise
@@ -950,9 +969,31 @@ def main(argv=None) -> int:
             e = f"{e.filename}: {e.strerror}" if e.filename else (e.strerror or e)
         elif not isinstance(e, PonderError):  # a failure nobody foresaw: say what it was
             e = f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''} (--debug shows where)"
-        print(f"ponder {a.command}: error: {e}", file=sys.stderr)
+        print(f"{_command_parser(parser, a).prog}: error: {e}", file=sys.stderr)
         return 2
     return 0
+
+
+def _command_parser(parser, a) -> argparse.ArgumentParser:
+    """The parser of the command that ran: `ponder data export`'s for that command, not `ponder data`'s."""
+    for dest in ("command", "data_command"):
+        sub = next((x for x in parser._actions if isinstance(x, argparse._SubParsersAction)), None)
+        if sub is None or getattr(a, dest, None) not in sub.choices:
+            break
+        parser = sub.choices[getattr(a, dest)]
+    return parser
+
+
+def _stdout_closed() -> bool:
+    """Whether standard output is a pipe whose reader has gone (POLLERR), as opposed to some other pipe."""
+    import select
+
+    try:
+        poll = select.poll()
+        poll.register(sys.stdout.fileno(), select.POLLERR)
+        return bool(poll.poll(0))
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 # `ponder eval` options of one mode only: a single method's, or --sweep's.
@@ -972,7 +1013,7 @@ _RESUME_KEEPS = {"sft": ("model", "dtype", "device", "batch_size", "grad_accum",
                  "grpo": ("model", "task", "data", "eval_data", "reward", "preset", "set", "group_filter",
                           "prompts_per_step", "group_size", "max_new_tokens", "temperature", "lr", "seed",
                           "eval_every", "eval_n", "save_every", "curriculum", "chat", "stop_on_alarm", "device",
-                          "dtype", "micro_batch", "micro_batch_tokens", "off_policy", "fsdp", "out",
+                          "dtype", "micro_batch", "micro_batch_tokens", "off_policy", "fsdp",
                           "chat_template_kwargs")}
 
 
@@ -997,6 +1038,11 @@ def _check_args(a, parser):
             opts = ", ".join("--" + k.replace("_", "-") for k in given)
             raise PonderError(f"{opts}: not used with --sweep (it sets its own methods, N and budgets)" if a.sweep
                               else f"{opts}: used only with {'--ray' if given == ['ray_workers'] else '--sweep'}")
+    if a.command == "grpo" and isinstance(a.resume, str):  # --resume RUN_DIR: --out may only name the same run
+        sub = parser._subparsers._group_actions[0].choices["grpo"]
+        if a.out != sub.get_default("out") and Path(a.out).resolve() != Path(a.resume).resolve():
+            raise PonderError(f"--resume {a.resume} and --out {a.out} name two different runs; give one "
+                              "(--out DIR --resume, or --resume DIR)")
     if getattr(a, "resume", None) and a.command in _RESUME_KEEPS:
         sub = parser._subparsers._group_actions[0].choices[a.command]
         given = [k for k in _RESUME_KEEPS[a.command] if hasattr(a, k) and getattr(a, k) != sub.get_default(k)]

@@ -69,6 +69,16 @@ def resolve_method(method: str) -> str:
     return name
 
 
+def method_options(method: str) -> set[str]:
+    """The keyword options a test-time method takes in ``method_kwargs`` (effort: budget forcing's too, less
+    the budget and waits its level sets)."""
+    name = resolve_method(method)
+    opts = set(inspect.signature(scale.METHODS[name]).parameters)
+    if name == "effort":
+        opts |= set(inspect.signature(scale.budget_forcing).parameters) - {"budget", "waits"}
+    return opts
+
+
 def make_reward(reward, judge=None) -> Callable:
     """A reward spec ("math", "math+0.1*format", a dict) or a callable(completion, item) -> judge fn."""
     if callable(reward):
@@ -129,7 +139,8 @@ def check_out_dir(out_dir, kind: str) -> Path | None:
             saved = None
         other = saved.get("kind") if isinstance(saved, dict) else None
         if other != kind:
-            what = (f"a {other!r} run" if isinstance(other, str) else
+            what = (f"{'an' if other[:1] in ('a', 'e', 'i', 'o', 'u') else 'a'} {other!r} "
+                    f"{'result' if other in ('eval', 'sweep') else 'run'}" if isinstance(other, str) else
                     "a model checkpoint" if isinstance(saved, dict) and "model_type" in saved else
                     "a config.json of something else")
             raise PonderError(f"--out {d}: holds {what}, whose config.json this {kind} would replace; "
@@ -294,10 +305,11 @@ def evaluate(
     common = dict(temperature=temp, top_p=top_p, max_new_tokens=max_new_tokens, stop=stop, extract=extract)
     if name == "self_consistency":
         common["equal"] = equal
-    unknown = set(mk) - set(inspect.signature(fn).parameters) - (
-        set(inspect.signature(scale.budget_forcing).parameters) if name == "effort" else set())
+    unknown = set(mk) - method_options(name)
     if unknown:
         raise PonderError(f"method {name!r} has no option(s) {sorted(unknown)}")
+    if name == "effort":  # an unknown level: before the progress bar, not at the first batch
+        scale.effort_settings(mk.get("level", "medium"), mk.get("levels"))
 
     if name in ("greedy", "sampling", "self_consistency", "best_of_n") and isinstance(
             getattr(getattr(model, "config", None), "max_position_embeddings", None), int):

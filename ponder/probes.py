@@ -89,9 +89,14 @@ def iter_texts(path: str | Path) -> Iterator[str]:
     else: plain text, one text per blank-line-separated paragraph (n-grams do not span paragraphs).
     """
     p = Path(path)
+    if p.is_dir():  # checked here, not at the first next(): a probe reads the file after all its sampling
+        raise PonderError(f"{p}: is a directory, not a training file")
     if not p.is_file():
         raise PonderError(f"{p}: training file not found")
+    return _texts(p)
 
+
+def _texts(p: Path) -> Iterator[str]:
     def strings(obj) -> list[str]:
         if isinstance(obj, str):
             return [obj]
@@ -664,8 +669,10 @@ def run_contamination_probe(
     thresholds: dict | None = None,
     seed: int = 0,
     out_dir: str | Path | None = None,
+    progress: bool = False,
 ) -> dict:
-    """Run the contamination probes with a model and combine them into a verdict.
+    """Run the contamination probes with a model and combine them into a verdict (``progress``: a bar on
+    stderr over every greedy generation the probes make).
 
     * Prefix completion (greedy, from the raw prompt text: ``item["prompt"]`` must be a string).
     * Perturbation (when a number re-sampler exists: ``perturb_fn="auto"`` uses the task's, e.g.
@@ -682,7 +689,7 @@ def run_contamination_probe(
     "prefix_calibrated", "perturbation", "overlap", "n_items"}``; ``out_dir`` gets contamination.json.
     """
     from ponder.engine import sample
-    from ponder.evaluate import _judge_one, atomic_write_text, make_reward
+    from ponder.evaluate import atomic_write_text
 
     items = list(items)
     if not items:
@@ -692,13 +699,38 @@ def run_contamination_probe(
             raise PonderError(f"contamination probe: item {i} has no plain-text 'prompt' (chat prompts cannot be "
                               "prefix-probed)")
 
+    train_texts = iter_texts(train_file) if train_file is not None else None  # a missing file: before sampling
+    pf = _perturber(items) if perturb_fn == "auto" else perturb_fn
+    bar = None
+    if progress:  # prefix completions (again on perturbed copies for calibration), then originals + perturbed
+        from tqdm.auto import tqdm
+
+        usable = sum(len(it["prompt"].split()) >= 2 for it in items)
+        total = usable * len(fractions) * (2 if pf is not None and control else 1) + (2 * len(items) if pf else 0)
+        bar = tqdm(total=total, desc="contamination probe", dynamic_ncols=True)
+
     def model_generate(prompts: list[str]) -> list[str]:
-        out = sample(model, tok, prompts, n=1, max_new_tokens=max_new_tokens, temperature=0.0, seed=seed)
+        out = sample(model, tok, prompts, n=1, max_new_tokens=max_new_tokens, temperature=0.0, seed=seed,
+                     progress=bar.update if bar else None)
         return [g[0].text for g in out]
+
+    try:
+        result = _contamination(model_generate, items, pf, train_texts, fractions, control, ngram_n, reward,
+                                thresholds, seed)
+    finally:
+        if bar:
+            bar.close()
+    if out_dir is not None:
+        atomic_write_text(Path(out_dir) / "contamination.json", json.dumps(result, indent=1, default=str))
+    return result
+
+
+def _contamination(model_generate, items, pf, train_texts, fractions, control, ngram_n, reward, thresholds,
+                   seed) -> dict:
+    from ponder.evaluate import _judge_one, make_reward
 
     problems = [it["prompt"] for it in items]
     prefix = prefix_completion_probe(model_generate, problems, fractions)
-    pf = _perturber(items) if perturb_fn == "auto" else perturb_fn
     perturbation = control_res = calibrated = None
     if pf is not None:
         from ponder.verify.math import answers_equal
@@ -718,14 +750,12 @@ def run_contamination_probe(
             control_res = prefix_completion_probe(model_generate, [c["prompt"] for c in copies], fractions)
             calibrated = _paired_excess(prefix, control_res, fractions, seed)
     overlap = None
-    if train_file is not None:
-        overlap = ngram_overlap(iter_texts(train_file), problems, n=ngram_n)
+    if train_texts is not None:
+        overlap = ngram_overlap(train_texts, problems, n=ngram_n)
     verdict = contamination_verdict(calibrated or prefix, perturbation, overlap, thresholds)
     result = {**verdict, "calibrated_prefix": calibrated is not None, "n_items": len(items), "prefix": prefix,
               "prefix_control": control_res, "prefix_calibrated": calibrated, "perturbation": perturbation,
               "overlap": overlap}
-    if out_dir is not None:
-        atomic_write_text(Path(out_dir) / "contamination.json", json.dumps(result, indent=1, default=str))
     return result
 
 
@@ -780,3 +810,53 @@ def run_diversity_probe(
         plot_heatmap(result["inter"]["matrix"], result["models"], d / "diversity_heatmap.png",
                      title=f"cross-model similarity ({method})", vmin=0.0, vmax=1.0)
     return result
+
+
+# ------------------------------------------------------------------------------------------ for people
+
+
+def format_contamination(res: dict) -> str:
+    """``run_contamination_probe``'s result as lines for a person: the verdict, then each probe's evidence
+    beside the threshold it is judged by (the evidence is shown whatever the verdict), then the reasons."""
+    ev, th = res.get("evidence", {}), res.get("evidence", {}).get("thresholds", {})
+    lines = [f"contaminated: {res['contaminated']}"]
+    if "prefix" in ev:
+        p = ev["prefix"]
+        cal = " (excess over perturbed copies)" if res.get("calibrated_prefix") else ""
+        lines.append(f"  prefix completion at {p['fraction']:.0%} of the words, {p['n']} problems{cal}: exact match "
+                     f"{p['exact_match']:.2f} (flagged at {th.get('prefix_exact_min')}), ROUGE-L {p['rouge_l']:.2f} "
+                     f"(flagged at {th.get('prefix_rouge_min')})")
+    if "perturbation" in ev:
+        p, d = ev["perturbation"], ev["perturbation"]["drop"]
+        lines.append(f"  perturbed numbers: accuracy {p['acc_original']:.1%} -> {p['acc_perturbed']:.1%}, drop "
+                     f"{d['mean']:+.2f} [{d['lo']:+.2f}, {d['hi']:+.2f}] (flagged at {th.get('drop_min')}); "
+                     f"{p['orig_gold_repeats']} of {p['n_gold_changed']} changed problems answered with the old "
+                     f"answer (flagged at {th.get('repeat_rate_min', 0):.0%})")
+    if "overlap" in ev:
+        o = ev["overlap"]
+        lines.append(f"  training-file overlap: {o['n_flagged']} of {o['n_items']} problems share a {o['n']}-gram "
+                     f"({o['fraction']:.1%}; flagged at {th.get('overlap_min', 0):.0%})")
+    lines += [f"  - {r}" for r in res.get("reasons", [])]
+    return "\n".join(lines)
+
+
+def format_diversity(res: dict) -> str:
+    """``run_diversity_probe``'s result as a table for a person: each model's homogeneity with its 95%
+    interval over prompts, then the cross-model similarities (``--json`` has every number, per prompt too)."""
+    method = next(iter(res["intra"].values()), {}).get("method", "ngram")
+    lines = [f"diversity: {res['n_samples']} samples per prompt, {res['n_prompts']} prompts, temperature "
+             f"{res['temperature']:g}; similarity by {method} (higher = more alike), 95% intervals over prompts"]
+    w = max(len("model"), *(len(m) for m in res["intra"]))
+
+    def ci(v):
+        return f"{v['mean']:.3f} [{v['lo']:.3f}, {v['hi']:.3f}]"
+
+    cols = ("similarity", "self_bleu", "distinct_1", "distinct_2")
+    lines.append(f"  {'model':<{w}}  " + "  ".join(f"{c.replace('_', '-'):<22}" for c in cols).rstrip())
+    for name, h in res["intra"].items():
+        lines.append(f"  {name:<{w}}  " + "  ".join(f"{ci(h[c]):<22}" for c in cols).rstrip())
+    pairs = {k: v for k, v in res.get("inter", {}).get("pairs", {}).items() if len(set(k.split("|"))) == 2}
+    if pairs:
+        lines.append("cross-model similarity:")
+        lines += [f"  {k.replace('|', ' vs ')}  {v:.3f}" for k, v in pairs.items()]
+    return "\n".join(lines)

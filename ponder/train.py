@@ -536,6 +536,8 @@ def load_sft_examples(path) -> list[dict]:
     from .tasks.data import _read_jsonl
 
     p = Path(path)
+    if p.is_dir():
+        raise PonderError(f"{p}: is a directory")
     if not p.is_file():
         raise PonderError(f"{p}: no such file")
     rows = []

@@ -146,7 +146,7 @@ def test_os_errors_are_one_line_naming_the_file(tmp_path, capsys):
     (tmp_path / "plain").write_text("")
     assert main(["data", "export", "arith", "--n", "2", "-o", str(tmp_path / "plain" / "x.jsonl")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("ponder data: error: ") and str(tmp_path / "plain") in err and err.strip().count("\n") == 0
+    assert err.startswith("ponder data export: error: ") and str(tmp_path / "plain") in err and err.strip().count("\n") == 0
     with pytest.raises(OSError):
         main(["--debug", "data", "export", "arith", "--n", "2", "-o", str(tmp_path / "plain" / "x.jsonl")])
 
@@ -372,3 +372,96 @@ def test_chat_template_kwargs_reach_the_template_and_the_eval_record(tmp_path, c
         assert json.loads((tmp_path / kw / "config.json").read_text())["chat_template_kwargs"] == json.loads(kw)
         out[kw] = [json.loads(x)["completion"] for x in (tmp_path / kw / "samples.jsonl").read_text().splitlines()]
     assert out["{}"] != out['{"enable_thinking": false}']  # the pre-filled empty think block changes the prompt
+
+
+def test_a_reader_that_stops_early_is_not_an_error():
+    """`ponder info --json | head -c 1` used to end with 'ponder info: error: Broken pipe' and exit 2."""
+    import os
+
+    r, w = os.pipe()
+    os.close(r)  # the reader is gone before the command writes
+    try:
+        p = subprocess.run([sys.executable, "-m", "ponder.cli", "info", "tiny", "--json"], stdout=w,
+                           stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(w)
+    assert p.returncode == 141 and p.stderr == "", p.stderr
+
+
+@pytest.mark.parametrize("args, prog", [(["eval", "--bogus", "1"], "ponder eval"),
+                                        (["data", "export", "arith", "-o", "x", "--bogus"], "ponder data export")])
+def test_unknown_options_are_blamed_on_their_command(args, prog, capsys):
+    """An unknown option used to be reported as 'ponder: error: ... (see ponder --help)', not by its command."""
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err == f"{prog}: error: unrecognized arguments: {' '.join(args[-2 if args[0] == 'eval' else -1:])} " \
+                  f"(see {prog} --help)\n"
+
+
+def test_probes_print_their_evidence_for_people(capsys):
+    """`ponder probe diversity` used to print its JSON cut at 4000 characters (invalid, mid-record) and
+    `probe contamination` only 'contaminated: False', none of the evidence behind the verdict, after minutes of
+    generation with no progress bar."""
+    assert main(["probe", "diversity", "--limit", "40", "--n", "3", "--threads", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("diversity: 3 samples per prompt, 40 prompts") and "{" not in out
+    assert out.splitlines()[2].split()[0] == "tiny" and out.count("[") == 4
+    assert main(["probe", "contamination", "--limit", "4", "--threads", "1"]) == 0
+    out, err = capsys.readouterr()
+    assert "contamination probe: 100%" in err and "| 32/32 " in err  # 4 x 3 prefixes, twice; 4 + 4 answers
+    lines = out.splitlines()
+    assert lines[0] == "contaminated: False" and "exact match 0.00 (flagged at 0.2)" in lines[1]
+    assert lines[2].startswith("  perturbed numbers: accuracy")
+
+
+def test_the_same_concept_has_the_same_option_in_every_command():
+    """The count of samples/items was `-n` in generate and distill but `--n` in eval, probe and data export (each
+    refusing the other spelling), and the output file `-o/--output` in verify and data export but `--out`
+    elsewhere; every command now takes both spellings."""
+    parser = build_parser()
+    for name, _, a in _options(parser):
+        if a.dest == "n":
+            assert {"-n", "--n"} <= set(a.option_strings), name
+        if a.dest in ("out", "output"):
+            assert {"-o", "--out"} <= set(a.option_strings), name
+    ns = parser.parse_args(["data", "export", "arith", "-n", "3", "--out", "x.jsonl"])
+    assert (ns.n, ns.output) == (3, "x.jsonl")
+    assert parser.parse_args(["generate", "hi", "--n", "2"]).n == parser.parse_args(["eval", "-n", "2"]).n == 2
+
+
+def test_grpo_resumes_the_run_in_out_as_the_other_training_commands_do(tmp_path, capsys):
+    """`ponder grpo --out DIR --resume` (the form of sft, distill and pretrain) used to be a usage error: grpo
+    wanted `--resume DIR` and refused --out beside it."""
+    run = tmp_path / "g"
+    base = ["grpo", "--prompts-per-step", "2", "--group-size", "2", "--max-new-tokens", "8", "--eval-every", "5",
+            "--eval-n", "2", "--quiet", "--json"]
+    assert main([*base, "--steps", "1", "--out", str(run)]) == 0
+    capsys.readouterr()
+    assert main(["grpo", "--out", str(run), "--resume", "--steps", "2", "--quiet", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["steps"] == 2
+    assert main(["grpo", "--resume", str(run), "--out", str(run), "--steps", "3", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["grpo", "--resume", str(run), "--out", str(tmp_path / "other"), "--steps", "4"]) == 2
+    assert "name two different runs" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args, msg", [
+    (["--effort", "low"], "--effort is for --method effort, not sampling"),
+    (["--votes", "3", "--method", "greedy"], "--votes is for --method self_consistency, not greedy"),
+    (["--scorer", "logprob"], "--scorer is for --method best_of_n or self_refine, not sampling"),
+    (["--method", "effort", "--budget", "8"], "--budget is for --method budget_forcing, not effort"),
+])
+def test_eval_names_the_flag_another_method_takes(args, msg, capsys):
+    """An option of another method used to be refused by its internal keyword ("method 'sampling' has no
+    option(s) ['level']"), or (effort's --budget) only after the progress bar had started."""
+    assert main(["eval", "--limit", "1", "--max-new-tokens", "4", *args]) == 2
+    assert capsys.readouterr().err == f"ponder eval: error: {msg}\n"
+
+
+def test_inputs_that_are_not_what_they_should_be_are_named(tmp_path, capsys):
+    """`probe contamination -m A -m B` used to probe A and silently ignore B; `sft --data DIR` said 'no such
+    file' of a directory that exists."""
+    assert main(["probe", "contamination", "-m", "tiny", "-m", "tiny", "--limit", "1"]) == 2
+    assert "contamination probes one model; got 2 --model values" in capsys.readouterr().err
+    assert main(["sft", "--data", str(tmp_path), "--out", str(tmp_path / "r")]) == 2
+    assert capsys.readouterr().err == f"ponder sft: error: {tmp_path}: is a directory\n"

@@ -302,3 +302,42 @@ def test_evaluate_ks_as_text(micro):
     assert "pass@2" in s["metrics"]
     with pytest.raises(PonderError, match="expected comma-separated integers"):
         evaluate(model, tok, ITEMS, ks="1,x", max_new_tokens=8, progress=False)
+
+
+def test_results_never_replace_another_commands_config(micro, tmp_path):
+    """evaluate() and sweep() with out_dir on a training run or a checkpoint used to overwrite its config.json
+    (the run could no longer be resumed, the checkpoint no longer loaded); now refused before any sampling."""
+    model, tok = micro
+    run, ckpt, sw = tmp_path / "run", tmp_path / "ckpt", tmp_path / "sw"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"kind": "grpo", "grpo": {}}))
+    ponder.save(model, tok, ckpt)
+    before = {d: (d / "config.json").read_bytes() for d in (run, ckpt)}
+    for d, what in ((run, "a 'grpo' run"), (ckpt, "a model checkpoint")):
+        with pytest.raises(PonderError, match=f"--out {d}: holds {what}"):
+            evaluate(model, tok, ITEMS[:1], method="greedy", max_new_tokens=4, out_dir=d, progress=False)
+        with pytest.raises(PonderError, match=f"--out {d}: holds {what}"):
+            sweep((model, tok), ITEMS[:1], parallel_ns=[1], methods=["majority"], max_new_tokens=4, out_dir=d,
+                  progress=False)
+    assert {d: (d / "config.json").read_bytes() for d in (run, ckpt)} == before
+    assert not (run / "summary.json").exists()
+    (tmp_path / "file").write_text("")
+    with pytest.raises(PonderError, match="is a file, not a directory"):
+        evaluate(model, tok, ITEMS[:1], method="greedy", out_dir=tmp_path / "file", progress=False)
+    sweep((model, tok), ITEMS[:1], parallel_ns=[1], methods=["majority"], max_new_tokens=4, out_dir=sw,
+          progress=False, n_boot=10)
+    sweep((model, tok), ITEMS[:1], parallel_ns=[1], methods=["majority"], max_new_tokens=4, out_dir=sw,
+          progress=False, n_boot=10)  # a re-run of the same kind is fine
+    with pytest.raises(PonderError, match="holds a 'sweep' result"):
+        evaluate(model, tok, ITEMS[:1], method="greedy", max_new_tokens=4, out_dir=sw, progress=False)
+
+
+def test_effort_settings_are_checked_before_the_progress_bar(micro, capsys):
+    """An unknown effort level, or a budget that effort's level sets itself, used to fail at the first batch,
+    after the progress bar had been drawn."""
+    model, tok = micro
+    for mk, msg in (({"level": "extreme"}, "unknown reasoning effort 'extreme'"),
+                    ({"budget": 8}, r"method 'effort' has no option\(s\) \['budget'\]")):
+        with pytest.raises(PonderError, match=msg):
+            evaluate(model, tok, ITEMS[:1], method="effort", method_kwargs=mk, progress=True)
+        assert "eval effort" not in capsys.readouterr().err

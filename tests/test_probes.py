@@ -458,3 +458,20 @@ def test_diversity_probe_runs_models_and_writes_heatmap(word_models, tiny_random
     assert same["intra"]["model"]["self_bleu"]["mean"] == pytest.approx(1.0)
     with pytest.raises(PonderError, match="n_samples"):
         run_diversity_probe((m, tok), items, n_samples=1)
+
+
+def test_a_bad_train_file_is_refused_before_any_sampling(tiny_random, tmp_path, monkeypatch):
+    """A missing --train-file used to fail only after every prefix and perturbation generation, and a directory
+    was reported as 'training file not found'."""
+    import ponder.engine
+    from ponder.probes import run_contamination_probe
+
+    def no_sampling(*a, **k):
+        raise AssertionError("sampled before checking the training file")
+
+    monkeypatch.setattr(ponder.engine, "sample", no_sampling)
+    items = [{"prompt": "Problem: 1 + 2 = ?\nSolution:", "answer": "3"}]
+    with pytest.raises(PonderError, match="missing.txt: training file not found"):
+        run_contamination_probe(*tiny_random, items, train_file=tmp_path / "missing.txt")
+    with pytest.raises(PonderError, match=f"^{tmp_path}: is a directory, not a training file$"):
+        iter_texts(tmp_path)

@@ -382,3 +382,28 @@ def test_an_id_of_zero_is_kept(tmp_path):
     p = tmp_path / "z.jsonl"
     p.write_text(json.dumps({"id": 0, "prompt": "a", "answer": "1"}) + "\n")
     assert load_dataset(p)[0]["id"] == "0"
+
+
+def test_a_split_too_small_for_n_fails_soon(monkeypatch):
+    """n beyond the distinct problems of a split used to spin through 50 n + 10,000 duplicate draws before
+    failing (countdown test, n=100000: about half an hour); now it stops once the missing ones are out of reach."""
+    import random
+    import types
+
+    import ponder.tasks as tasks
+
+    draws = []
+
+    def sample(rng: random.Random) -> dict:  # 40 problems in all
+        draws.append(1)
+        k = rng.randrange(40)
+        return {"prompt": f"p{k}", "answer": str(k)}
+
+    small = types.SimpleNamespace(sample=sample, canonical=lambda it: it["prompt"])
+    monkeypatch.setitem(tasks._MODULES, "arith", small)
+    n_train = sum(tasks.split_of(f"p{k}") == "train" for k in range(40))
+    assert len(generate("arith", "train", n_train, seed=0)) == n_train  # every one of them can still be had
+    draws.clear()
+    with pytest.raises(PonderError, match=f"too few distinct train problems for n=1000 \\(found {n_train}\\)"):
+        generate("arith", "train", 1000, seed=0)
+    assert len(draws) < 5_000  # the old bound: 60,000 duplicates

@@ -75,17 +75,23 @@ def generate(task: str, split: str = "train", n: int = 100, seed: int = 0) -> li
     rng = random.Random(f"{task}:{split}:{seed}")
     items: list[dict] = []
     seen: set[str] = set()
-    misses, max_misses = 0, 50 * n + 10_000  # bounded: a too-large n fails instead of spinning forever
+    # Bounded: a too-large n fails instead of spinning forever. After `run` duplicates in a row the chance of a
+    # new problem is below 10/run (else such a run has odds under e^-10), so the n - len(items) still missing
+    # cost at least (n - len(items)) * run / 10 more draws: past the budget that is a failure known now, not
+    # after millions of draws (countdown's ~12,500 test problems and n=100000 took half an hour to refuse).
+    misses, run, max_misses = 0, 0, 50 * n + 10_000
     while len(items) < n:
         item = sample_item(task, split, rng)
         key = mod.canonical(item)
         if key in seen:
             misses += 1
-            if misses > max_misses:
+            run += 1
+            if misses > max_misses or misses + (n - len(items)) * run / 10 > max_misses:
                 raise PonderError(
-                    f"task {task!r} has too few distinct {split} problems for n={n} (got {len(items)})"
+                    f"task {task!r} has too few distinct {split} problems for n={n} (found {len(items)})"
                 )
             continue
+        run = 0
         seen.add(key)
         items.append(item)
     return items
