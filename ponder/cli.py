@@ -260,6 +260,8 @@ def cmd_sft(a):
     val = load_sft_examples(a.val_data) if a.val_data else None
     if a.resume:
         saved = read_run_config(a.out)
+        if saved.get("kind") != "sft":  # said before asking for its data
+            raise PonderError(f"{a.out}: is a {saved.get('kind')!r} run, not 'sft'")
         data = saved.get("data") or {}
         src = a.data or data.get("data") or (data.get("distilled") and Path(a.out) / data["distilled"])
         if not src:
@@ -909,7 +911,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--train-file", default=None, help="contamination: training text file for n-gram overlap")
     pr.add_argument("--ngram", type=_positive_int, default=13,
                     help="contamination: words per n-gram in the --train-file overlap (GPT-3's analysis used 13)")
-    pr.add_argument("-n", "--n", type=_positive_int, default=8, help="diversity: samples per prompt")
+    pr.add_argument("-n", "--n", type=lambda t: _int(t, 2, "an integer >= 2 (diversity compares samples)"),
+                    default=8, help="diversity: samples per prompt")
     pr.add_argument("--method", default="ngram", help="diversity similarity: ngram | rouge_l")
     pr.add_argument("--seed", type=_seed, default=0,
                     help="seeds the task's problems, the perturbed copies, the diversity samples and the bootstrap "

@@ -134,6 +134,7 @@ def test_errors_are_one_line_and_debug_shows_traceback(tmp_path):
      "'add_generation_prompt' is set by the renderer itself"),
     (["grpo", "--resume", "r", "--chat-template-kwargs", '{"enable_thinking": false}'],
      "drop --chat-template-kwargs"),
+    (["probe", "diversity", "--n", "1"], "argument --n: must be an integer >= 2 (diversity compares samples)"),
 ])
 def test_bad_input_messages(args, msg, capsys):
     assert main(args) == 2
@@ -166,9 +167,10 @@ def test_data_export_and_verify(tmp_path, capsys):
     comp.write_text("".join(json.dumps({"completion": f"so \\boxed{{{r['answer']}}}", "gold": r["answer"]}) + "\n"
                             for r in rows))
     capsys.readouterr()
-    assert main(["verify", "math", str(comp), "-o", str(tmp_path / "v.jsonl"), "--json", "--workers", "1"]) == 0
+    # a missing output directory is made, as data export and eval --out make theirs (it used to be an error)
+    assert main(["verify", "math", str(comp), "-o", str(tmp_path / "new" / "v.jsonl"), "--json", "--workers", "1"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["correct"] == 5
+    assert summary["correct"] == 5 and (tmp_path / "new" / "v.jsonl").is_file()
     comp.write_text('{"completion": "1", "gold": "1"}\n{broken\n')
     assert main(["verify", "math", str(comp)]) == 2
     assert f"{comp}:2" in capsys.readouterr().err
@@ -465,3 +467,10 @@ def test_inputs_that_are_not_what_they_should_be_are_named(tmp_path, capsys):
     assert "contamination probes one model; got 2 --model values" in capsys.readouterr().err
     assert main(["sft", "--data", str(tmp_path), "--out", str(tmp_path / "r")]) == 2
     assert capsys.readouterr().err == f"ponder sft: error: {tmp_path}: is a directory\n"
+
+
+def test_sft_resume_of_another_commands_directory_says_what_it_is(tmp_path, capsys):
+    """It used to say "its config.json names no data file; pass --data", as if --data would help."""
+    (tmp_path / "config.json").write_text(json.dumps({"kind": "eval"}))
+    assert main(["sft", "--out", str(tmp_path), "--resume"]) == 2
+    assert f"{tmp_path}: is a 'eval' run, not 'sft'" in capsys.readouterr().err

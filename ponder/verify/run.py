@@ -114,8 +114,7 @@ def verify_file(kind: str, input_path: str, output_path: str | None = None, *, w
         raise PonderError(f"{out_path}: is a directory")
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise PonderError(f"{out_path}: {out_dir} is not a directory")
-    if not os.path.isdir(out_dir):
-        raise PonderError(f"verify: output directory {out_dir} does not exist")
+    os.makedirs(out_dir, exist_ok=True)  # as data export, eval --out and report --out do
     completions = [r["completion"] for r in rows]
     if score_fn is None:
         verdicts = parallel_map(_Verify(kind), completions, rows, workers=workers, progress=progress,
