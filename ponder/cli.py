@@ -7,6 +7,7 @@ import json
 import math
 import os
 import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -957,7 +958,9 @@ def main(argv=None) -> int:
         a.fn(a)
         sys.stdout.flush()  # (a reader that went away is noticed here, not at interpreter exit)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        run = _resumable_run(a)
+        print("interrupted" + (f"; continue with: ponder {a.command} --out {shlex.quote(run)} --resume" if run else ""),
+              file=sys.stderr)
         return 130
     except BrokenPipeError:
         if not _stdout_closed():
@@ -975,6 +978,16 @@ def main(argv=None) -> int:
         print(f"{_command_parser(parser, a).prog}: error: {e}", file=sys.stderr)
         return 2
     return 0
+
+
+def _resumable_run(a) -> str | None:
+    """The run directory an interrupted training command left a checkpoint in, if any."""
+    from .train import STATE
+
+    if a.command not in ("pretrain", "sft", "distill", "grpo"):
+        return None
+    run = a.resume if isinstance(getattr(a, "resume", None), str) else getattr(a, "out", None)
+    return run if run and (Path(run) / "checkpoint" / STATE).is_file() else None
 
 
 def _command_parser(parser, a) -> argparse.ArgumentParser:

@@ -474,3 +474,20 @@ def test_sft_resume_of_another_commands_directory_says_what_it_is(tmp_path, caps
     (tmp_path / "config.json").write_text(json.dumps({"kind": "eval"}))
     assert main(["sft", "--out", str(tmp_path), "--resume"]) == 2
     assert f"{tmp_path}: is a 'eval' run, not 'sft'" in capsys.readouterr().err
+
+
+def test_ctrl_c_in_a_training_command_says_how_to_continue(tmp_path, monkeypatch, capsys):
+    """An interrupted run with a checkpoint names the command that resumes it; before, only "interrupted"."""
+    import ponder.cli as cli
+    from ponder.train import STATE
+
+    def interrupted(a):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(cli, "cmd_sft", interrupted)
+    run = tmp_path / "my run"
+    assert main(["sft", "--data", "x.jsonl", "--out", str(run)]) == 130
+    assert capsys.readouterr().err == "interrupted\n"  # nothing saved yet: nothing to continue
+    (run / "checkpoint").mkdir(parents=True)
+    (run / "checkpoint" / STATE).write_bytes(b"")
+    assert main(["sft", "--data", "x.jsonl", "--out", str(run)]) == 130
+    assert capsys.readouterr().err == f"interrupted; continue with: ponder sft --out '{run}' --resume\n"
