@@ -327,7 +327,8 @@ def cmd_data_export(a):
 
     items = generate(a.task, a.split, a.n, seed=a.seed)
     path = export(items, a.output)
-    print(f"wrote {len(items)} {a.task} {a.split} items to {path}")
+    print(json.dumps({"task": a.task, "split": a.split, "n": len(items), "seed": a.seed, "output": str(path)})
+          if a.json else f"wrote {len(items)} {a.task} {a.split} items to {path}")
 
 
 def _objective_overrides(a) -> dict:
@@ -541,7 +542,8 @@ def cmd_probe(a):
 def cmd_report(a):
     from .report import write_html_report
 
-    print(write_html_report(a.run_dir, a.out, max_samples=a.max_samples))
+    path = write_html_report(a.run_dir, a.out, max_samples=a.max_samples)
+    print(json.dumps({"report": str(path)}) if a.json else path)
 
 
 # ---- parser --------------------------------------------------------------------------------------
@@ -736,6 +738,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--seed", type=_seed, default=0,
                     help="which problems are drawn: the same task, split and seed give the same file, in [0, 2**32)")
     ex.add_argument("-o", "--output", "--out", required=True, help="output JSONL (written atomically)")
+    ex.add_argument("--json", action="store_true", help="print what was written (task, split, n, seed, output) as JSON")
     ex.set_defaults(fn=cmd_data_export)
 
     gr = sub.add_parser("grpo", help="RL with verifiable rewards (GRPO family)",
@@ -931,6 +934,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--out", "-o", default=None, help="output HTML path (default: RUN_DIR/report.html)")
     rp.add_argument("--max-samples", type=_nonneg_int, default=50,
                     help="sample completions shown at most: the first N of samples.jsonl")
+    rp.add_argument("--json", action="store_true", help='print {"report": PATH} as JSON')
     rp.set_defaults(fn=cmd_report)
     return p
 

@@ -491,3 +491,14 @@ def test_ctrl_c_in_a_training_command_says_how_to_continue(tmp_path, monkeypatch
     (run / "checkpoint" / STATE).write_bytes(b"")
     assert main(["sft", "--data", "x.jsonl", "--out", str(run)]) == 130
     assert capsys.readouterr().err == f"interrupted; continue with: ponder sft --out '{run}' --resume\n"
+
+
+def test_every_command_that_reports_results_takes_json(tmp_path, capsys):
+    """The README's promise; `data export` and `report` used to print text only."""
+    leaves = {name for name, _, a in _options(build_parser()) if name != "ponder"}
+    with_json = {name for name, _, a in _options(build_parser()) if "--json" in a.option_strings}
+    assert leaves - with_json == {"ponder chat"}  # interactive
+    out = tmp_path / "t.jsonl"
+    assert main(["data", "export", "arith", "--n", "3", "-o", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"task": "arith", "split": "test", "n": 3, "seed": 0,
+                                                   "output": str(out)}
