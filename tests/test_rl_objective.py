@@ -10,6 +10,7 @@ import torch
 
 from ponder.errors import PonderError
 from ponder.rl.objective import (
+    ADVANTAGES,
     AGGREGATIONS,
     CLIPS,
     PRESETS,
@@ -34,6 +35,7 @@ LENGTHS = [7, 3, 5, 0, 6, 2, 7, 4]  # ragged, one sequence with no loss token at
 # some leave it, and the large ones push token ratios outside 0.2 so PPO clipping is exercised too.
 DRIFT = [0.0, 1e-4, 3e-3, 0.5, 5e-4, 0.6, 1.0, 0.7]
 SPLITS = [[8], [1] * 8, [2] * 4, [3, 1, 4], [5, 3]]
+ADVANTAGE_KINDS = tuple(ADVANTAGES)
 
 
 def _problem(seed: int = 0):
@@ -597,3 +599,27 @@ def test_policy_loss_rejects_bad_inputs():
     empty = torch.zeros_like(mask)
     loss, stats = policy_loss(lp, old, ref, adv, empty, cfg, total_tokens=10, total_seqs=2)
     assert loss.item() == 0.0 and stats["tokens"] == 0
+
+
+def test_batch_norm_statistics_are_over_tokens_as_in_reinforce_pp():
+    """REINFORCE++ (Hu et al. 2025, arXiv:2501.03262, Eq. 10) normalises the token-level advantages over the
+    global batch (OpenRLHF: masked means over all action tokens), so a long completion weighs more in the
+    mean and std. Ponder used to weight every completion once whatever its length (and took no lengths)."""
+    rewards = torch.tensor([1.0, 0.0, 0.0, 1.0])
+    lengths = torch.tensor([3, 1, 0, 0])  # tokens 1,1,1,0; the last two rows have no loss token
+    # token mean 3/4, token sample std sqrt((3·(1/4)² + (3/4)²) / 3) = 1/2
+    adv = compute_advantages(rewards, 2, ObjectiveConfig(advantage="batch_norm"), lengths=lengths)
+    assert adv[:2].tolist() == pytest.approx([0.5, -1.5], abs=1e-5)
+    # the same with a group baseline first (REINFORCE++ w/ baseline): centred [.5,-.5,-.5,.5], token mean 1/4
+    adv = compute_advantages(rewards, 2, ObjectiveConfig(advantage="group_mean_batch_std"), lengths=lengths)
+    assert adv[:2].tolist() == pytest.approx([0.5, -1.5], abs=1e-5)
+    # all lengths 1: exactly the per-completion statistics; group kinds ignore lengths
+    for kind in ADVANTAGE_KINDS:
+        cfg = ObjectiveConfig(advantage=kind)
+        torch.testing.assert_close(compute_advantages(R, G, cfg, lengths=torch.ones(8)), compute_advantages(R, G, cfg))
+    # live tokens all equal: exactly 0
+    same = compute_advantages(torch.tensor([1.0, 0.0, 1.0, 1.0]), 2, ObjectiveConfig(advantage="batch_norm"),
+                              lengths=torch.tensor([2, 0, 5, 1]))
+    assert same.tolist() == [0.0] * 4
+    with pytest.raises(PonderError, match="lengths"):
+        compute_advantages(rewards, 2, ObjectiveConfig(advantage="batch_norm"), lengths=torch.ones(3))

@@ -404,3 +404,28 @@ except KeyboardInterrupt:
     p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert p.stdout.strip() == "interrupted", p.stderr[-2000:]
     assert time.time() - t < 40
+
+
+def test_trainer_gives_batch_normalisation_the_loss_token_counts(tmp_path, ckpt, monkeypatch):
+    """REINFORCE++'s global normalisation is over tokens, so the trainer must hand compute_advantages each
+    row's number of loss tokens (after overlong masking). It used to pass no lengths: completions were
+    weighted equally whatever their length."""
+    from ponder.rl import objective as obj
+
+    seen = []
+    real = obj.compute_advantages
+
+    def spy(rewards, group_size, cfg, lengths=None):
+        seen.append(lengths)
+        return real(rewards, group_size, cfg, lengths=lengths)
+
+    monkeypatch.setattr(obj, "compute_advantages", spy)
+    over = {"advantage": "batch_norm", "overlong_mask": True}
+    run = train(GRPOConfig(model=str(ckpt), objective=over, **{**SMALL, "steps": 1, "eval_every": 5}),
+                tmp_path / "r", progress=False)
+    r = rows(run)[0]
+    assert len(seen) == 1 and seen[0] is not None and len(seen[0]) == r["samples"]
+    lengths = seen[0].tolist()
+    # truncated rows are masked (0 loss tokens); the others count every completion token
+    assert all(0 <= n <= SMALL["max_new_tokens"] for n in lengths)
+    assert sum(n == 0 for n in lengths) == round(r["truncated_frac"] * r["samples"])

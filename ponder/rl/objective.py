@@ -40,8 +40,8 @@ ADVANTAGES = {
     "group_mean_std": "(R_i − mean_g R) / (std_g R + 1e-6)",
     "group_mean": "R_i − mean_g R",
     "rloo": "R_i − (1/(G−1)) Σ_{j≠i, j∈g} R_j",
-    "batch_norm": "(R_i − mean_B R) / (std_B R + 1e-6)",
-    "group_mean_batch_std": "(Ã_i − mean_B Ã) / (std_B Ã + 1e-6),  Ã_i = R_i − mean_g R",
+    "batch_norm": "(R_i − mean_B R) / (std_B R + 1e-6),  mean/std over the batch's loss tokens",
+    "group_mean_batch_std": "(Ã_i − mean_B Ã) / (std_B Ã + 1e-6),  Ã_i = R_i − mean_g R, batch stats over tokens",
 }
 RATIOS = ("token", "sequence", "none")
 CLIPS = ("symmetric", "clip_higher", "dual", "none")
@@ -219,7 +219,8 @@ PRESETS: dict[str, dict] = {
         notes="On-policy REINFORCE with the leave-one-out baseline; the whole completion is one action, so "
         "token log-probs are summed (seq_mean_token_sum): ∇ = (1/k) Σ_i (R_i − mean_{j≠i} R_j) ∇log π(o_i|q). "
         "No ratio, no clipping, μ=1 (enforced). The paper folds a sequence-level KL penalty into the reward "
-        "(R = r − β·KL), which is the trainer's reward, not a loss term: kl is off here.",
+        "(R = r − β·Σ_t log(π_old/π_ref)); Ponder has no KL-in-reward option and the trainer adds none, so "
+        "this preset trains without a KL term (kl off, as is usual with verifiable rewards).",
     ),
     "reinforce": dict(
         config=dict(_BASE, advantage="group_mean", ratio="none", clip="none", aggregation="token_mean"),
@@ -299,24 +300,57 @@ def _standardise(x: Tensor) -> Tensor:
     return torch.where(constant, torch.zeros_like(out), out)
 
 
-def compute_advantages(rewards: Tensor, group_size: int, cfg: ObjectiveConfig) -> Tensor:
+def _standardise_tokens(x: Tensor, weight: Tensor) -> Tensor:
+    """(x − mean) / (std + eps) over a batch in which completion i stands for weight[i] tokens that share
+    its value: the mean and Bessel-corrected std of the token-level advantages (REINFORCE++ Eq. 10). With
+    every weight 1 this is `_standardise`. Completions with weight 0 (no loss token) do not enter the
+    statistics; all live tokens equal, or fewer than 2 of them, gives exactly 0."""
+    n = weight.sum()
+    live = weight > 0
+    if n < 2 or x[live].amax() == x[live].amin():
+        return torch.zeros_like(x)
+    mean = (weight * x).sum() / n
+    std = ((weight * (x - mean) ** 2).sum() / (n - 1)).sqrt()
+    return (x - mean) / (std + STD_EPS)
+
+
+def _check_lengths(lengths, n: int) -> Tensor:
+    if not isinstance(lengths, Tensor) or tuple(lengths.shape) != (n,):
+        shape = tuple(lengths.shape) if isinstance(lengths, Tensor) else type(lengths).__name__
+        raise PonderError(f"objective: lengths must be a 1-D tensor of {n} token counts, got {shape}")
+    w = lengths.double()
+    if not torch.isfinite(w).all() or (w < 0).any():
+        raise PonderError("objective: lengths must be finite token counts >= 0")
+    return w
+
+
+def compute_advantages(rewards: Tensor, group_size: int, cfg: ObjectiveConfig,
+                       lengths: Tensor | None = None) -> Tensor:
     """One advantage per completion from one scalar reward per completion.
 
     rewards: [num_groups × G], the G completions of each prompt contiguous. Computed in float64, returned as
     float32 (float64 if rewards are float64). A non-finite reward raises PonderError: the trainer should skip
     the step and raise an alarm rather than train on it.
+
+    lengths: each completion's number of loss tokens (the trainer passes them). Only the batch-normalised
+    advantages (batch_norm, group_mean_batch_std) read them: REINFORCE++ normalises the *token-level*
+    advantages over the batch, so a completion counts once per token. Left None, every completion counts once.
     """
     r = _check_rewards(rewards)
     out_dtype = torch.float64 if rewards.dtype == torch.float64 else torch.float32
     kind = cfg.advantage
+    weight = None
+    if lengths is not None and kind in ("batch_norm", "group_mean_batch_std"):
+        weight = _check_lengths(lengths, len(r))
     if kind == "batch_norm":
-        # REINFORCE++ (Hu et al. 2025): normalise over the global batch, no per-prompt baseline. The paper
-        # normalises token-level advantages; with one outcome reward per completion and KL kept out of the
-        # reward, every token of a completion shares it, and we weight completions equally (OpenRLHF weights
-        # them by token count).
+        # REINFORCE++ (Hu et al. 2025, arXiv:2501.03262, Eq. 10): A_norm = (A − mean_{D_batch} A) / std_{D_batch} A
+        # over the token-level advantages of the global batch, no per-prompt baseline; OpenRLHF computes the
+        # same statistics as masked means over all action tokens. With one outcome reward per completion and
+        # KL kept out of the reward, every token of a completion shares its value, so the token statistics
+        # are the completion statistics weighted by length (`lengths`).
         if len(r) < 2:
             raise PonderError("objective: batch_norm advantage needs at least 2 rewards in the batch")
-        return _standardise(r).to(out_dtype)
+        return (_standardise(r) if weight is None else _standardise_tokens(r, weight)).to(out_dtype)
     g = _groups(r, group_size)
     if kind == "group_mean_std":
         adv = _standardise(g)
@@ -325,9 +359,9 @@ def compute_advantages(rewards: Tensor, group_size: int, cfg: ObjectiveConfig) -
     elif kind == "rloo":
         # Baseline = mean of the other G−1 rewards of the group.
         adv = g - (g.sum(-1, keepdim=True) - g) / (group_size - 1)
-    else:  # group_mean_batch_std: REINFORCE++ with baseline (k > 1 samples per prompt)
+    else:  # group_mean_batch_std: REINFORCE++ with baseline (k > 1 samples per prompt), batch stats as above
         centred = (g - g.mean(-1, keepdim=True)).reshape(-1)
-        return _standardise(centred).to(out_dtype)
+        return (_standardise(centred) if weight is None else _standardise_tokens(centred, weight)).to(out_dtype)
     return adv.reshape(-1).to(out_dtype)
 
 

@@ -597,7 +597,6 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
     lengths = torch.tensor([s.num_tokens for s in samples])
     truncated = torch.tensor([s.finish_reason == "length" for s in samples])
     shaped = obj.shape_rewards(rewards, lengths, cfg.max_new_tokens, ocfg)
-    adv = obj.compute_advantages(shaped, G, ocfg)
     # The completion frame: column t of row i is completion token t (prompts are not columns at all: each
     # distinct prompt is run once per micro-batch and shared by its rows, see shared_prefix_logprobs).
     comps = [s.token_ids for s in samples]
@@ -607,6 +606,8 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
     for i, c in enumerate(comps):
         comp[i, : len(c)] = True
     mask = obj.loss_mask(comp, truncated, ocfg)
+    # loss tokens per row: REINFORCE++'s batch statistics are over tokens (read by batch-normalised kinds only)
+    adv = obj.compute_advantages(shaped, G, ocfg, lengths=mask.sum(-1))
     t1 = time.perf_counter()
     B = len(samples)
     mb_size = math.ceil(B / ocfg.minibatches)
