@@ -208,6 +208,7 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
     (a training run's optimizer state), so a crash or a full disk never pairs new weights with old state."""
     if not os.fspath(path) or Path(path).name in ("", ".", ".."):
         raise PonderError(f"checkpoint path {os.fspath(path)!r}: give a directory name")
+    model.config.to_hf()  # a layout transformers cannot read is refused before anything is written
     path = make_parent(path)
     if path.exists() and not path.is_dir():
         raise PonderError(f"{path}: exists and is not a directory (a checkpoint is a directory)")

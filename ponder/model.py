@@ -81,17 +81,21 @@ class ModelConfig:
                 f"{source}: unsupported architecture model_type={_short(mt)} {_short(archs)}; "
                 f"supported: {', '.join(ARCHITECTURES.values())}"
             )
-        if d.get("use_sliding_window"):
-            raise PonderError(f"{source}: use_sliding_window=true is not supported")
+        _refuse_unimplemented(d, mt, source)
         act = d.get("hidden_act", "silu")
         if act != "silu":
             raise PonderError(f"{source}: hidden_act={_short(act)} is not supported (only silu)")
         rope_theta = d.get("rope_theta")
         scaling = d.get("rope_scaling")
         params = d.get("rope_parameters")  # transformers >= 5 keeps theta and scaling together here
+        if isinstance(params, dict) and scaling and _rope_key(params, d) != _rope_key(scaling, d):
+            # transformers lets rope_scaling replace rope_parameters wholesale (theta then from the top-level
+            # rope_theta, else 10000), which is rarely what whoever added it meant: ask for one of them
+            raise PonderError(f"{source}: rope_parameters and rope_scaling disagree ({_short(params, 80)} vs "
+                              f"{_short(scaling, 80)}); keep one of them")
         if isinstance(params, dict):
             rope_theta = params.get("rope_theta", rope_theta)
-            if params.get("rope_type", "default") != "default":
+            if params.get("rope_type", params.get("type", "default")) != "default":
                 scaling = {k: v for k, v in params.items() if k != "rope_theta"}
         if scaling is not None:
             if not isinstance(scaling, dict):
@@ -101,8 +105,12 @@ class ModelConfig:
             if kind not in ("default", "linear", "yarn", "llama3"):
                 raise PonderError(f"{source}: rope scaling type {_short(kind)} is not supported")
             scaling["rope_type"] = kind
+            scaling.pop("type", None)
             if kind == "default":
                 scaling = None
+            elif kind in ("yarn", "llama3") and _is_int(d.get("original_max_position_embeddings")):
+                # a top-level original_max_position_embeddings (Phi-3 style) wins in transformers
+                scaling["original_max_position_embeddings"] = d["original_max_position_embeddings"]
         required = ["vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads"]
         for k in required:
             if k not in d:
@@ -115,12 +123,16 @@ class ModelConfig:
         if kw.get("num_key_value_heads") is None:  # (transformers: null means one per attention head)
             kw["num_key_value_heads"] = d["num_attention_heads"]
         kw["torch_dtype"] = str(d.get("torch_dtype") or d.get("dtype") or "float32")
+        if "max_position_embeddings" not in d:  # transformers' per-family default (it sizes llama3/YaRN RoPE)
+            kw["max_position_embeddings"] = 2048 if mt == "llama" else 32768
         if mt == "qwen3":
             kw["qk_norm"] = True
         elif mt == "qwen2":
             kw["qk_norm"], kw["attention_bias"] = False, True
         else:
             kw["qk_norm"] = False
+        if mt != "llama":  # transformers' Qwen2/Qwen3 MLPs have no biases whatever mlp_bias says
+            kw["mlp_bias"] = False
         if kw.get("head_dim") is None and mt == "qwen3":  # transformers' defaults: Qwen3Config's 128,
             kw["head_dim"] = 128  # else hidden / heads (__post_init__, once the sizes are checked)
         kw.setdefault("tie_word_embeddings", False if mt == "llama" else kw.get("tie_word_embeddings", False))
@@ -167,6 +179,8 @@ class ModelConfig:
             if not isinstance(kind, str) or kind not in ("default", "linear", "yarn", "llama3"):
                 raise PonderError(f"rope_scaling: rope type {_short(kind)} is not supported; "
                                   "supported: default, linear, yarn, llama3")
+            if kind != "default" and s.get("factor") is None:  # (transformers refuses it too)
+                raise PonderError(f"rope_scaling: rope type {kind!r} needs a factor")
             for k in _ROPE_NUMBERS:
                 v = s.get(k)
                 if v is not None and (not _is_number(v) or not 0 < v < math.inf):
@@ -174,6 +188,19 @@ class ModelConfig:
             self.rope_scaling = None if kind == "default" else {**s, "rope_type": kind}
 
     def to_hf(self) -> dict:
+        """The config.json of this model, which transformers reads as the same model; PonderError for a layout
+        transformers' class for this model_type cannot hold (it would drop or invent weights)."""
+        mt = self.model_type
+        bad = None
+        if self.qk_norm != (mt == "qwen3"):
+            bad = f"qk_norm={self.qk_norm}"
+        elif mt == "qwen2" and not self.attention_bias:
+            bad = "attention_bias=False (Qwen2 always has q/k/v biases)"
+        elif mt != "llama" and self.mlp_bias:
+            bad = "mlp_bias=True (only Llama has MLP biases)"
+        if bad:
+            raise PonderError(f"cannot write a {ARCHITECTURES[mt]} config.json for {bad}: transformers would "
+                              f"load different weights; use that family's layout or another model_type")
         d = asdict(self)
         extra = d.pop("extra")
         d.pop("qk_norm")
@@ -213,6 +240,46 @@ _SIZE_FIELDS = ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_la
                 "num_key_value_heads", "head_dim", "max_position_embeddings")
 _ROPE_NUMBERS = ("factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings",
                  "attention_factor", "beta_fast", "beta_slow", "mscale", "mscale_all_dim")
+
+
+# config.json fields of sister architectures that change the math, with the value that leaves it unchanged:
+# none is implemented here, so a checkpoint setting one is refused rather than silently run without it
+_UNIMPLEMENTED = {"attn_logit_softcapping": None, "final_logit_softcapping": None, "partial_rotary_factor": 1.0,
+                  "query_pre_attn_scalar": None, "embedding_multiplier": 1.0, "logits_scaling": 1.0,
+                  "residual_multiplier": 1.0, "attention_multiplier": None}
+
+
+def _refuse_unimplemented(d: dict, mt: str, source: str) -> None:
+    """PonderError naming the file and the field for a config.json setting something this model does not do."""
+    rope = [r for r in (d.get("rope_parameters"), d.get("rope_scaling")) if isinstance(r, dict)]
+    for k, neutral in _UNIMPLEMENTED.items():
+        for v in [d.get(k, neutral)] + [r.get(k, neutral) for r in rope]:
+            if v is not None and v != neutral:
+                raise PonderError(f"{source}: {k}={_short(v)} is not supported")
+    if mt == "llama":
+        if d.get("use_sliding_window"):
+            raise PonderError(f"{source}: use_sliding_window=true is not supported")
+        return
+    # Qwen2/Qwen3 (transformers): layers with layer_type "sliding_attention" (by default those from
+    # max_window_layers on) see only the last sliding_window tokens, and only if use_sliding_window is true
+    if d.get("use_sliding_window") and d.get("sliding_window") is not None:
+        types = d.get("layer_types")
+        n = d.get("num_hidden_layers")
+        if not isinstance(types, list) and _is_int(n) and _is_int(d.get("max_window_layers", 28)):
+            types = ["sliding_attention" if i >= d.get("max_window_layers", 28) else "full_attention"
+                     for i in range(n)]
+        if not isinstance(types, list) or "sliding_attention" in types:
+            raise PonderError(f"{source}: use_sliding_window=true (sliding_window={_short(d['sliding_window'])}) "
+                              "is not supported")
+
+
+def _rope_key(r: dict, d: dict) -> tuple:
+    """What a rope_parameters / rope_scaling object means to transformers, for comparing the two."""
+    r = dict(r)
+    kind = r.pop("rope_type", r.pop("type", "default"))
+    r.pop("type", None)
+    theta = r.pop("rope_theta", d.get("rope_theta", 10000.0))
+    return kind, theta, sorted(r.items()) if kind != "default" else []
 
 
 def _is_int(v) -> bool:

@@ -337,3 +337,29 @@ def test_loading_streams_the_weights_into_the_model(tmp_path):
             "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - b) / 1024)")
     grew = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
     assert grew < 1.3 * fp32_mb, (grew, fp32_mb)  # measured 0.8x; reading into a dict first: 1.8x
+
+
+def test_transformers_sharded_checkpoint_loads_and_resaves(tmp_path, tokenizer):
+    """A checkpoint as transformers writes a large model (shards + model.safetensors.index.json, a v5
+    config.json with rope_parameters and layer_types) loads with transformers' logits, and what ponder saves
+    from it transformers loads back with the same logits."""
+    transformers = pytest.importorskip("transformers")
+    cfg = transformers.Qwen3Config(vocab_size=320, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+                                   num_attention_heads=4, num_key_value_heads=1, head_dim=32,
+                                   tie_word_embeddings=False, rope_parameters={
+                                       "rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 32,
+                                       "rope_theta": 1e6})
+    torch.manual_seed(0)
+    hf = transformers.Qwen3ForCausalLM(cfg).eval()
+    hf.save_pretrained(tmp_path / "hf", max_shard_size="50KB")
+    tokenizer.save(tmp_path / "hf")
+    assert (tmp_path / "hf" / "model.safetensors.index.json").is_file()
+    assert not (tmp_path / "hf" / "model.safetensors").exists()
+    model, tok = ponder.load(tmp_path / "hf")
+    x = torch.randint(0, 300, (2, 120))
+    with torch.no_grad():
+        ref = hf(x).logits
+        assert (ref - model(x)).abs().max().item() < 1e-4
+        ponder.save(model, tok, tmp_path / "again")
+        back = transformers.AutoModelForCausalLM.from_pretrained(tmp_path / "again", dtype=torch.float32).eval()
+        assert (ref - back(x).logits).abs().max().item() < 1e-4

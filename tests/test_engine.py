@@ -385,3 +385,50 @@ def test_completion_text_keeps_its_leading_space_with_a_sentencepiece_decoder():
     assert "".join(stream(model, tok, "the answer is", max_new_tokens=4, temperature=0)) == s.text
     cut = ponder.sample(model, tok, ["the answer is"], max_new_tokens=4, temperature=0, stop=[first])[0][0]
     assert (cut.text, cut.finish_reason, len(cut.token_ids)) == ("", "stop", 2)
+
+
+HF_GREEDY = {
+    "qwen3": ("Qwen3Config", "Qwen3ForCausalLM", dict(head_dim=24, num_key_value_heads=2, rope_theta=1e6)),
+    "qwen2": ("Qwen2Config", "Qwen2ForCausalLM", dict(num_key_value_heads=4, tie_word_embeddings=True)),
+    "llama3": ("LlamaConfig", "LlamaForCausalLM", dict(
+        num_key_value_heads=1, attention_bias=True, mlp_bias=True, rope_parameters={
+            "rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+            "original_max_position_embeddings": 16, "rope_theta": 5e5})),
+}
+
+
+@pytest.mark.parametrize("name", list(HF_GREEDY))
+def test_greedy_equals_transformers_generate(tmp_path, name):
+    """Greedy sampling of a transformers-saved checkpoint gives the tokens of transformers' generate
+    (do_sample=False) on the same left-padded batch of prompts of different lengths, stopping at the EOS id
+    its config.json names (the packed CPU decode path against transformers' own cache)."""
+    transformers = pytest.importorskip("transformers")
+    cfg_cls, model_cls, kw = HF_GREEDY[name]
+    cfg = getattr(transformers, cfg_cls)(vocab_size=300, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+                                         num_attention_heads=4, max_position_embeddings=256, **kw)
+    torch.manual_seed(0)
+    hf = getattr(transformers, model_cls)(cfg).eval()
+    with torch.no_grad():  # outputs that vary, and biases and norms that count
+        for n, p in hf.named_parameters():
+            p.add_(torch.randn_like(p) * 0.1) if n.endswith("bias") or "norm" in n else p.mul_(5)
+    tok = ponder.train_tokenizer(["ab cd ef " * 10, "12 + 34 = 46", "the quick brown fox"], vocab_size=280)
+    prompts = ["ab cd", "the quick brown fox ab cd ef 12", "1"]
+    ids = [tok.encode(p, add_special_tokens=True) for p in prompts]
+    L, pad = max(map(len, ids)), tok.pad_token_id
+    inp = torch.tensor([[pad] * (L - len(x)) + x for x in ids])
+    mask = torch.tensor([[0] * (L - len(x)) + [1] * len(x) for x in ids])
+
+    def generate(eos):
+        out = hf.generate(inp, attention_mask=mask, max_new_tokens=16, do_sample=False, pad_token_id=pad,
+                          eos_token_id=eos)[:, L:].tolist()
+        return [r[: next((j + 1 for j, t in enumerate(r) if t in (eos or [])), len(r))] for r in out]
+
+    eos = generate(None)[1][4]  # a token the long prompt's continuation reaches: that row stops early
+    hf.config.eos_token_id = hf.generation_config.eos_token_id = eos
+    hf.save_pretrained(tmp_path)
+    tok.save(tmp_path)
+    model, tok2 = ponder.load(tmp_path)
+    ref = generate(sorted(tok2.stop_token_ids))
+    ours = ponder.sample(model, tok2, prompts, max_new_tokens=16, temperature=0)
+    assert [s[0].token_ids for s in ours] == ref
+    assert ours[1][0].finish_reason == "stop" and len(ref[1]) <= 5

@@ -248,3 +248,99 @@ def test_config_null_kv_heads_means_one_per_head():
 def test_config_built_directly_checks_its_fields(kw, field):
     with pytest.raises(PonderError, match=field):
         ModelConfig(**kw)
+
+
+# ---- config.json fields as transformers reads them ---------------------------------------------------------
+def _hf_checkpoint(tmp_path, name, edit):
+    """A transformers-saved checkpoint of CASES[name] with config.json edited by `edit(raw)`, and transformers'
+    own model loaded back from that edited file (the oracle)."""
+    hf_model(name).save_pretrained(tmp_path)
+    fixed_tokenizer().save(tmp_path)
+    raw = json.loads((tmp_path / "config.json").read_text())
+    edit(raw)
+    (tmp_path / "config.json").write_text(json.dumps(raw))
+    return transformers.AutoModelForCausalLM.from_pretrained(tmp_path, dtype=torch.float32).eval()
+
+
+def _no_max_positions(raw):
+    raw.pop("max_position_embeddings")
+    raw["rope_parameters"].pop("original_max_position_embeddings")
+
+
+@pytest.mark.parametrize("name, edit", [
+    ("qwen3", lambda raw: raw.update(mlp_bias=True)),
+    ("qwen2", lambda raw: raw.update(mlp_bias=True, attention_bias=False)),
+    ("qwen3_untied_yarn", lambda raw: raw.update(original_max_position_embeddings=32)),
+    ("llama3", lambda raw: raw.update(original_max_position_embeddings=16)),
+    ("qwen3_untied_yarn", _no_max_positions),
+    ("qwen2", lambda raw: raw.update(use_sliding_window=True, sliding_window=8, max_window_layers=2,
+                                     layer_types=None)),
+], ids=["qwen3_mlp_bias", "qwen2_biases", "yarn_top_level_original", "llama3_top_level_original",
+        "yarn_no_max_positions", "sliding_window_on_no_layer"])
+def test_config_fields_read_as_transformers_reads_them(tmp_path, name, edit):
+    """Fields transformers reads its own way for these families. Used to fail: mlp_bias=true in a Qwen
+    config.json (transformers' Qwen MLPs have no biases and ignore it) stopped load with "missing tensors"; a
+    top-level original_max_position_embeddings (which transformers puts first for YaRN and llama3 RoPE) was
+    ignored, and without max_position_embeddings YaRN fell back to 2048 positions instead of Qwen's 32768:
+    logits off by 2-3; use_sliding_window=true was refused even when max_window_layers leaves no layer
+    sliding, where transformers computes full attention."""
+    hf = _hf_checkpoint(tmp_path, name, edit)
+    model, _ = ponder.load(tmp_path)
+    x = torch.randint(0, 320, (1, 300))
+    with torch.no_grad():
+        assert (hf(x).logits - model(x)).abs().max().item() < 1e-4
+
+
+@pytest.mark.parametrize("edit, field", [
+    (lambda raw: raw.update(partial_rotary_factor=0.5), "partial_rotary_factor"),
+    (lambda raw: raw["rope_parameters"].update(partial_rotary_factor=0.5), "partial_rotary_factor"),
+    (lambda raw: raw.update(attn_logit_softcapping=50.0), "attn_logit_softcapping"),
+    (lambda raw: raw.update(final_logit_softcapping=30.0), "final_logit_softcapping"),
+    (lambda raw: raw.update(use_sliding_window=True, sliding_window=8, max_window_layers=1, layer_types=None),
+     "use_sliding_window"),
+    (lambda raw: raw.update(use_sliding_window=True, sliding_window=8,
+                            layer_types=["full_attention", "sliding_attention"]), "use_sliding_window"),
+    (lambda raw: raw.update(rope_scaling={"rope_type": "linear", "factor": 2.0}), "rope_scaling"),
+    (lambda raw: raw.update(rope_parameters={"rope_type": "yarn", "rope_theta": 1e6}), "factor"),
+])
+def test_config_fields_that_change_the_math_are_refused(tmp_path, edit, field):
+    """A config.json field that changes the model and that Ponder does not implement is one error line naming
+    the file and the field. Used to be ignored silently: partial_rotary_factor (rotating part of each head),
+    logit soft-capping, rope_scaling added beside transformers-5 rope_parameters (transformers uses
+    rope_scaling, Ponder used rope_parameters: logits off by 4), YaRN without a factor (transformers refuses
+    it, Ponder ran it as factor 1). The sliding-window rows guard that a window some layer uses (by
+    max_window_layers or by layer_types) stays refused now that a window no layer uses is accepted."""
+    raw = hf_model("qwen2").config.to_dict()
+    edit(raw)
+    (tmp_path / "config.json").write_text(json.dumps(raw))
+    with pytest.raises(PonderError) as e:
+        ponder.checkpoint.load_config(tmp_path)
+    msg = str(e.value)
+    assert msg.startswith(str(tmp_path / "config.json")) and field in msg and "\n" not in msg
+
+
+def test_rope_scaling_beside_rope_parameters_that_agree_is_read(tmp_path):
+    """Both keys present and saying the same: read, as transformers reads it."""
+    hf = _hf_checkpoint(tmp_path, "qwen3_linear_bias", lambda raw: raw.update(
+        rope_scaling={"type": "linear", "factor": 2.0}))
+    model, _ = ponder.load(tmp_path)
+    x = torch.randint(0, 320, (1, 50))
+    with torch.no_grad():
+        assert (hf(x).logits - model(x)).abs().max().item() < 1e-4
+
+
+@pytest.mark.parametrize("kw, field", [
+    (dict(model_type="qwen3", mlp_bias=True), "mlp_bias"),
+    (dict(model_type="qwen3", qk_norm=False), "qk_norm"),
+    (dict(model_type="qwen2", attention_bias=False), "attention_bias"),
+    (dict(model_type="llama", qk_norm=True), "qk_norm"),
+])
+def test_save_refuses_layouts_transformers_cannot_hold(tmp_path, kw, field):
+    """A layout that transformers' class for the model_type does not have is refused at save, before anything
+    is written. Used to be saved: transformers then dropped the Qwen3 MLP biases or the Llama q/k norms, or
+    added Qwen3 q/k norms of ones (logits off by 5-10), and ponder.load of the same directory failed with
+    "missing tensors" or "unexpected tensor"."""
+    model = Transformer(ModelConfig(**BASE, **kw))
+    with pytest.raises(PonderError, match=field):
+        ponder.save(model, fixed_tokenizer(), tmp_path / "ck")
+    assert list(tmp_path.iterdir()) == []
