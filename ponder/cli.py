@@ -331,6 +331,10 @@ def cmd_data_export(a):
           if a.json else f"wrote {len(items)} {a.task} {a.split} items to {path}")
 
 
+# objective parts whose "unset" is None (bind() then derives them from --max-new-tokens)
+_OPTIONAL_PARTS = ("overlong_cache", "max_len_norm")
+
+
 def _objective_overrides(a) -> dict:
     over = {}
     for kv in a.set or []:
@@ -345,6 +349,8 @@ def _objective_overrides(a) -> dict:
                 pass
         if v in ("true", "false"):
             v = v == "true"
+        elif v in ("none", "null") and k in _OPTIONAL_PARTS:  # "none" is a value of clip/ratio, None of these
+            v = None
         over[k] = v
     for flag, key in (("group_filter", "group_filter"),):
         if getattr(a, flag):

@@ -502,3 +502,13 @@ def test_every_command_that_reports_results_takes_json(tmp_path, capsys):
     assert main(["data", "export", "arith", "--n", "3", "-o", str(out), "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"task": "arith", "split": "test", "n": 3, "seed": 0,
                                                    "output": str(out)}
+
+
+def test_set_none_unsets_the_parts_that_take_none(capsys):
+    """--set max_len_norm=none / overlong_cache=none mean "derive it from --max-new-tokens" (bind); the string
+    "none" used to reach the objective and be refused, while clip=none stays the clip named "none"."""
+    assert main(["grpo", "--preset", "dr_grpo", "--set", "max_len_norm=none", "--max-new-tokens", "40",
+                 "--explain"]) == 0
+    assert "L_norm = 40" in capsys.readouterr().out
+    assert main(["grpo", "--preset", "dapo", "--set", "overlong_cache=none", "--set", "clip=none", "--explain"]) == 0
+    assert "clip='none'" in capsys.readouterr().out
