@@ -181,3 +181,12 @@ def test_corpus_errors():
         build_corpus(10, terse_share={"two": 0.5})
     with pytest.raises(PonderError, match="at least one task"):
         build_corpus(10, tasks=())
+
+
+def test_corpus_and_sft_text_are_pinned():
+    """The shipped tiny model was pretrained on this corpus: the text for a seed must not change."""
+    import json
+
+    assert hashlib.sha256("".join(build_corpus(3000, seed=0)).encode()).hexdigest()[:16] == "70d22c420cdc93f9"
+    sft = [sft_examples(t, 100, seed=0) for t in ("arith", "word", "countdown")]
+    assert hashlib.sha256(json.dumps(sft).encode()).hexdigest()[:16] == "dbe9cb9978b6cc09"

@@ -87,6 +87,44 @@ def test_deterministic_by_seed(task):
     assert generate(task, "train", 50, seed=3) == a[:50]  # a longer list extends a shorter one
 
 
+def test_the_same_problem_written_differently_has_one_split_and_id(splits):
+    """What "the same problem" means per task (see ponder.tasks' docstring): countdown ignores the order of the
+    numbers; word ignores the name and the object; arith is the expression tree, and generated expressions
+    are always written the one way `render` writes a tree (no redundant parentheses), so no problem can be
+    generated twice under two spellings."""
+    from ponder.tasks import finish, split_of
+
+    for x in splits["countdown"][1][:100]:
+        y = {k: v for k, v in x.items() if k not in ("id", "task", "split")}
+        y["numbers"] = list(reversed(x["numbers"]))
+        y["prompt"] = countdown.prompt_for(y["numbers"], x["target"])
+        assert countdown.canonical(y) == countdown.canonical(x) and split_of(countdown.canonical(y)) == "test"
+        assert finish("countdown", "test", y)["id"] == x["id"]
+    for x in splits["word"][1][:100]:
+        name = next(n for n in word.NAMES if n != x["name"])
+        obj = word.BY_ID[x["template"]].objs[-1]
+        y = word._item(word.BY_ID[x["template"]], x["numbers"], name, obj)
+        assert y["prompt"] != x["prompt"] and y["answer"] == x["answer"]
+        assert word.canonical(y) == word.canonical(x) and finish("word", "test", y)["id"] == x["id"]
+    for x in splits["arith"][0][:500] + splits["arith"][1]:
+        assert arith.render(arith.parse(x["expr"])) == x["expr"]
+        assert arith.render(arith.parse("(" + x["expr"] + ")")) == x["expr"]  # redundant parentheses drop out
+
+
+# sha256 of json.dumps(generate(task, split, 300, seed=0), sort_keys=True): the shipped tiny model was trained on
+# a corpus from these generators, so what they produce for a seed must not change.
+GENERATED_SHA = {("arith", "train"): "a17705191ab55fd1", ("arith", "test"): "137e0d919decb578",
+                 ("word", "train"): "ed070f6a2804274d", ("word", "test"): "f1f8c3b171bbb039",
+                 ("countdown", "train"): "c392eb9036d9df10", ("countdown", "test"): "96c2146b10bbb525"}
+
+
+@pytest.mark.parametrize("task_split", sorted(GENERATED_SHA))
+def test_generated_items_are_pinned(task_split):
+    task, split = task_split
+    text = json.dumps(generate(task, split, 300, seed=0), sort_keys=True)
+    assert hashlib.sha256(text.encode()).hexdigest()[:16] == GENERATED_SHA[task_split]
+
+
 @pytest.mark.parametrize("task", TASKS)
 def test_items_have_common_fields(splits, task):
     for x in splits[task][1]:
@@ -310,11 +348,128 @@ def test_load_parquet(tmp_path):
 # ---- bad dataset files: one PonderError naming FILE[:LINE] and the field --------------------------------
 
 
-def test_load_dataset_not_utf8_names_the_byte(tmp_path):
+def test_load_dataset_not_utf8_names_the_line_and_byte(tmp_path):
+    """A non-UTF-8 byte used to be reported as "FILE: not UTF-8 text (byte N)", with no line to look at; now
+    the message names FILE:LINE (and still the byte offset), in JSONL, JSON arrays and SFT files alike."""
+    from ponder.train import load_sft_examples
+
     p = tmp_path / "latin.jsonl"
-    p.write_bytes(b'{"prompt": "a", "answer": "1"}\n{"prompt": "caf\xe9", "answer": "2"}\n')
-    with pytest.raises(PonderError, match=re.escape(f"{p}: not UTF-8 text (byte 46)")):
+    p.write_bytes(b'{"prompt": "a", "answer": "1"}\n\n{"prompt": "caf\xe9", "answer": "2"}\n')
+    with pytest.raises(PonderError, match=re.escape(f"{p}:3: not UTF-8 text (byte 47)")):
         load_dataset(p)
+    p = tmp_path / "latin.json"
+    p.write_bytes(b'[{"prompt": "a", "answer": "1"},\n {"prompt": "caf\xe9", "answer": "2"}]')
+    with pytest.raises(PonderError, match=re.escape(f"{p}:2: not UTF-8 text (byte 49)")):
+        load_dataset(p)
+    p = tmp_path / "sft.jsonl"
+    p.write_bytes(b'{"prompt": "a", "response": "b"}\n{"prompt": "\xff", "response": "b"}\n')
+    with pytest.raises(PonderError, match=re.escape(f"{p}:2: not UTF-8 text (byte 45)")):
+        load_sft_examples(p)
+
+
+def test_load_dataset_with_a_byte_order_mark(tmp_path):
+    """A UTF-8 byte-order mark (what Windows editors and Excel write) used to fail the first line with
+    "invalid JSON: Unexpected UTF-8 BOM (decode using utf-8-sig)"; it is now skipped, for JSONL, JSON arrays
+    and SFT files."""
+    from ponder.train import load_sft_examples
+
+    bom = b"\xef\xbb\xbf"
+    row = b'{"prompt": "1+1=", "answer": "2"}'
+    (tmp_path / "b.jsonl").write_bytes(bom + row + b"\n" + row + b"\n")
+    assert [(x["prompt"], x["answer"], x["id"]) for x in load_dataset(tmp_path / "b.jsonl")] == [
+        ("1+1=", "2", "b-1"), ("1+1=", "2", "b-2")]
+    (tmp_path / "b.json").write_bytes(bom + b"[" + row + b"]")
+    assert load_dataset(tmp_path / "b.json")[0]["prompt"] == "1+1="
+    (tmp_path / "s.jsonl").write_bytes(bom + b'{"prompt": "a", "response": "b"}\n')
+    assert load_sft_examples(tmp_path / "s.jsonl") == [{"prompt": "a", "response": "b"}]
+
+
+def test_load_dataset_crlf_blank_lines_and_trailing_whitespace(tmp_path):
+    row = b'{"prompt": "1+1=", "answer": "2"}'
+    p = tmp_path / "w.jsonl"
+    p.write_bytes(row + b"\r\n\r\n  \t\r\n" + row + b"   \t\r\n\n" + row)  # no final newline either
+    items = load_dataset(p)
+    assert [(x["prompt"], x["answer"], x["id"]) for x in items] == [("1+1=", "2", f"w-{i}") for i in (1, 2, 3)]
+    p.write_bytes(row + b"\r\n" + b'{"prompt": "b"}\r\n')
+    with pytest.raises(PonderError, match=re.escape(f"{p}:2: missing field 'answer'")):
+        load_dataset(p)
+    p.write_bytes(b'{"prompt": ["x"], "answer": "2"}\n')
+    with pytest.raises(PonderError, match=re.escape(f"{p}:1: field 'prompt' must be non-empty text")):
+        load_dataset(p)
+
+
+def test_load_gzip_jsonl(tmp_path):
+    """A .jsonl.gz file used to be refused as "unsupported format '.gz'"; gzip-compressed JSONL/JSON now loads
+    (ids from the name without .jsonl.gz), and a corrupt or truncated stream is one clear error."""
+    import gzip
+
+    from ponder.train import load_sft_examples
+
+    rows = [json.dumps({"prompt": f"p{i}", "answer": str(i)}) for i in range(3)]
+    p = tmp_path / "d.jsonl.gz"
+    p.write_bytes(gzip.compress("\n".join(rows).encode()))
+    assert [(x["prompt"], x["answer"], x["id"]) for x in load_dataset(p)] == [
+        ("p0", "0", "d-1"), ("p1", "1", "d-2"), ("p2", "2", "d-3")]
+    assert len(load_dataset(p, limit=2)) == 2
+    assert load_items(str(p)) == load_dataset(p)
+    (tmp_path / "a.json.gz").write_bytes(gzip.compress(("[" + ",".join(rows) + "]").encode()))
+    assert len(load_dataset(tmp_path / "a.json.gz")) == 3
+    (tmp_path / "s.jsonl.gz").write_bytes(gzip.compress(b'{"prompt": "a", "response": "b"}\n'))
+    assert load_sft_examples(tmp_path / "s.jsonl.gz") == [{"prompt": "a", "response": "b"}]
+    (tmp_path / "t.jsonl.gz").write_bytes(gzip.compress("\n".join(rows * 200).encode())[:-30])
+    with pytest.raises(PonderError, match=re.escape(f"{tmp_path / 't.jsonl.gz'}: cannot read gzip data")):
+        load_dataset(tmp_path / "t.jsonl.gz")
+    with pytest.raises(PonderError, match="unsupported format '.parquet.gz'"):
+        load_dataset(_write(tmp_path / "x.parquet.gz", ["x"]))
+
+
+def test_load_dataset_streams_and_stops_at_limit(tmp_path):
+    """The whole file used to be read and decoded into memory (raw bytes + text + lines) before the first row,
+    even with `limit`; JSONL is now streamed line by line and reading stops after `limit` rows, so bad lines
+    after them do not matter and a large file costs only the rows asked for."""
+    import tracemalloc
+
+    row = json.dumps({"prompt": "x" * 1000, "answer": "1"}) + "\n"
+    p = tmp_path / "big.jsonl"
+    with open(p, "w", encoding="utf-8") as f:
+        for _ in range(20_000):  # ~20 MB
+            f.write(row)
+        f.write("{not json\n")
+    tracemalloc.start()
+    try:
+        items = load_dataset(p, limit=3)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(items) == 3 and peak < 2_000_000, peak
+    with pytest.raises(PonderError, match=re.escape(f"{p}:20001: invalid JSON")):
+        load_dataset(p)
+    (tmp_path / "BIG.JSON").write_text("[" + row + "," + row + "]")  # suffix case does not matter
+    assert len(load_dataset(tmp_path / "BIG.JSON")) == 2
+
+
+def test_load_parquet_nulls_and_math500_columns(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    row = {"problem": "What is $1+1$?", "solution": "It is $2$.", "answer": "2", "subject": "Algebra",
+           "level": 1, "unique_id": "test/algebra/1.json"}
+    pq.write_table(pa.Table.from_pylist([row, {**row, "unique_id": "u2"}]), tmp_path / "m.parquet")
+    items = load_dataset(tmp_path / "m.parquet")
+    assert {k: items[0][k] for k in row} == row and items[0]["prompt"] == row["problem"]
+    assert [x["id"] for x in items] == ["test/algebra/1.json", "u2"] and items[0]["task"] == "math"
+    assert len(load_dataset(tmp_path / "m.parquet", limit=1)) == 1
+    pq.write_table(pa.Table.from_pylist([row, {**row, "answer": None}]), tmp_path / "n.parquet")
+    with pytest.raises(PonderError, match=re.escape("n.parquet:row 2: field 'answer' is null")):
+        load_dataset(tmp_path / "n.parquet")
+    pq.write_table(pa.Table.from_pylist([{"problem": None, "answer": "1"}]), tmp_path / "p.parquet")
+    with pytest.raises(PonderError, match=re.escape("p.parquet:row 1: field 'problem' is null")):
+        load_dataset(tmp_path / "p.parquet")
+    pq.write_table(pa.Table.from_pylist([{"problem": "p", "answer": 3}, {"problem": "q", "answer": 2.5}]),
+                   tmp_path / "x.parquet")
+    assert [x["answer"] for x in load_dataset(tmp_path / "x.parquet")] == ["3.0", "2.5"]  # one float column
+    pq.write_table(pa.Table.from_pylist([{"problem": "p", "answer": [1, 2]}]), tmp_path / "l.parquet")
+    with pytest.raises(PonderError, match="field 'answer' must be text or a number, got list"):
+        load_dataset(tmp_path / "l.parquet")
 
 
 def test_load_dataset_directory_is_not_missing(tmp_path):

@@ -10,6 +10,20 @@ and numbers; countdown: sorted numbers and target) and its split is fixed by a s
 (sha1 % 10 == 0 -> test, else train). Generating a split rejection-samples problems whose hash falls in it and
 drops duplicates, so the same seed always gives the same items, a longer list extends a shorter one, and a
 test problem is a test problem whatever seed or n produced it.
+
+What counts as "the same problem" (one canonical text, so one split and one id):
+  - arith: the expression tree. `render` writes a tree one way (fewest parentheses), so redundant parentheses
+    cannot occur in generated items; "3 + (4 + 5)" and "3 + 4 + 5", or "3 + 4" and "4 + 3", are different
+    problems (different evaluation steps) and may land in different splits.
+  - word: template and numbers; the name and the object are decoration.
+  - countdown: the numbers as a multiset (their order in the prompt does not matter) and the target.
+Known near-duplicates across the split (audited, not changed: changing the canonical texts would change the
+generated items the shipped model was trained on):
+  - countdown: a 4-number test problem whose gold uses 3 of its numbers is solved by the gold of the 3-number
+    problem (those 3 numbers, same target), which is a train problem 9 times in 10 (about 31% of test items).
+  - word: templates sharing a formula (packs_give/weekly_savings, gain_lose/temperature, garden_rows/age_times,
+    bake_bags/classroom_groups) with the same numbers are different stories but the same arithmetic; about 17%
+    of word test items have such a twin among the train problems.
 """
 
 from __future__ import annotations

@@ -6,14 +6,20 @@ their fields kept, plus:
   - `answer`: the gold as a string,
   - `id`: the row's `id`, else its `unique_id`, else "<file stem>-<row number>",
   - `task`: the row's `task`, else "math" (a free-form answer for the math verifier to compare).
+Files: .jsonl/.ndjson (one object a line; "\n" or "\r\n" line ends, blank lines skipped, a UTF-8 byte-order
+mark allowed), .json (the same, or one array of rows), any of these gzip-compressed (.jsonl.gz, ...), and
+.parquet. JSONL is streamed: only the rows are held, and with `limit` reading stops after that many rows.
 So MATH-500 (problem, solution, answer, subject, level, unique_id) loads as it is, and files written by
 `export` (from `ponder.tasks.generate`) load back with their task name and fields.
 """
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import math
+import zlib
 from pathlib import Path
 
 from ponder.errors import PonderError
@@ -30,40 +36,92 @@ def _loads(text: str, where: str):
         raise PonderError(f"{where}: invalid JSON: nested too deeply") from None
 
 
-def _read_jsonl(path: Path) -> list[tuple[str, dict]]:
-    """(location, row) pairs; location is "FILE:LINE" for error messages."""
-    rows = []
+_GZIP_MAGIC = b"\x1f\x8b"
+_BOM = b"\xef\xbb\xbf"
+
+
+def _format(path: Path) -> str:
+    """The data format a file name says: its suffix, lower-cased, looking through a final ".gz"."""
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        inner = Path(path.stem).suffix.lower()
+        return inner + ".gz" if inner else suffix
+    return suffix
+
+
+def _open_binary(path: Path):
+    """The file's bytes as a stream, gunzipped when it is gzip data (by its magic bytes, whatever its name)."""
     try:
         with open(path, "rb") as f:
-            raw = f.read()
+            magic = f.read(2)
+        return gzip.open(path, "rb") if magic == _GZIP_MAGIC else open(path, "rb")
     except IsADirectoryError:
         raise PonderError(f"{path}: is a directory") from None
     except OSError as e:
         raise PonderError(f"{path}: cannot read ({e.strerror})") from None
+
+
+def _decode(path: Path, raw: bytes, lineno: int, offset: int, first: bool) -> str:
+    """One line's bytes as text; a UTF-8 byte-order mark at the start of the file is dropped."""
+    if first and raw.startswith(_BOM):
+        raw, offset = raw[len(_BOM):], offset + len(_BOM)
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise PonderError(f"{path}: not UTF-8 text (byte {e.start})") from None
-    if path.suffix == ".json" and text.lstrip().startswith("["):  # a plain JSON array of rows
-        try:
-            data = _loads(text, f"{path}:1")
-        except json.JSONDecodeError as e:
-            raise PonderError(f"{path}:{e.lineno}: invalid JSON: {e.msg}") from None
-        return [(f"{path}:row {i + 1}", row) for i, row in enumerate(data)]
-    # lines end at "\n" only: str.splitlines() would also split at U+2028, U+0085 and other characters that
-    # JSON strings may hold unescaped (json.dumps(..., ensure_ascii=False) writes them as they are)
-    for lineno, line in enumerate(text.split("\n"), 1):
-        if not line.strip():
-            continue
-        try:
-            row = _loads(line, f"{path}:{lineno}")
-        except json.JSONDecodeError as e:
-            raise PonderError(f"{path}:{lineno}: invalid JSON: {e.msg} (column {e.colno})") from None
-        rows.append((f"{path}:{lineno}", row))
+        raise PonderError(f"{path}:{lineno}: not UTF-8 text (byte {offset + e.start})") from None
+
+
+def _read_jsonl(path: Path, limit: int | None = None) -> list[tuple[str, dict]]:
+    """(location, row) pairs; location is "FILE:LINE" for error messages. Streams the file line by line (only
+    the rows are kept, and reading stops after `limit` rows); reads gzip-compressed files, and skips a UTF-8
+    byte-order mark."""
+    rows = []
+    f = _open_binary(path)
+    try:
+        with f:
+            if _format(path).removesuffix(".gz") == ".json":
+                raw = f.read()
+                if raw.removeprefix(_BOM).lstrip().startswith(b"["):  # a plain JSON array of rows
+                    return _read_json_array(path, raw, limit)
+                f = io.BytesIO(raw)
+            # lines end at "\n" only (binary line iteration): str.splitlines() would also split at U+2028,
+            # U+0085 and other characters that JSON strings may hold unescaped (json.dumps(...,
+            # ensure_ascii=False) writes them as they are)
+            offset = 0
+            for lineno, raw_line in enumerate(f, 1):
+                if limit is not None and len(rows) >= limit:
+                    break
+                line = _decode(path, raw_line, lineno, offset, lineno == 1)
+                offset += len(raw_line)
+                if not line.strip():
+                    continue
+                try:
+                    row = _loads(line, f"{path}:{lineno}")
+                except json.JSONDecodeError as e:
+                    raise PonderError(f"{path}:{lineno}: invalid JSON: {e.msg} (column {e.colno})") from None
+                rows.append((f"{path}:{lineno}", row))
+    except (OSError, EOFError, zlib.error) as e:  # a read error, or a truncated or corrupt gzip stream
+        what = "gzip data " if isinstance(f, gzip.GzipFile) else ""
+        raise PonderError(f"{path}: cannot read {what}({getattr(e, 'strerror', None) or e})") from None
     return rows
 
 
-def _read_parquet(path: Path) -> list[tuple[str, dict]]:
+def _read_json_array(path: Path, raw: bytes, limit: int | None) -> list[tuple[str, dict]]:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise PonderError(f"{path}:{line}: not UTF-8 text (byte {e.start})") from None
+    try:
+        data = _loads(text, f"{path}:1")
+    except json.JSONDecodeError as e:
+        raise PonderError(f"{path}:{e.lineno}: invalid JSON: {e.msg}") from None
+    if limit is not None:
+        data = data[:limit]
+    return [(f"{path}:row {i + 1}", row) for i, row in enumerate(data)]
+
+
+def _read_parquet(path: Path, limit: int | None = None) -> list[tuple[str, dict]]:
     try:
         import pyarrow.parquet as pq
     except ImportError:
@@ -74,9 +132,18 @@ def _read_parquet(path: Path) -> list[tuple[str, dict]]:
         records = pd.read_parquet(path).to_dict(orient="records")
     else:
         try:
-            records = pq.read_table(path).to_pylist()
+            if limit is None:
+                records = pq.read_table(path).to_pylist()
+            else:  # only the batches the first `limit` rows are in
+                records = []
+                for batch in pq.ParquetFile(path).iter_batches(batch_size=min(limit, 65_536)):
+                    records += batch.to_pylist()
+                    if len(records) >= limit:
+                        break
         except Exception as e:  # pyarrow raises several types for a corrupt file
             raise PonderError(f"{path}: cannot read Parquet: {e}") from None
+    if limit is not None:
+        records = records[:limit]
     return [(f"{path}:row {i + 1}", row) for i, row in enumerate(records)]
 
 
@@ -90,15 +157,15 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
         raise PonderError(f"{path}: no such file")
     if limit is not None and (not isinstance(limit, int) or limit <= 0):
         raise PonderError(f"limit must be a positive integer, got {limit!r}")
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        rows = _read_parquet(path)
-    elif suffix in (".jsonl", ".json", ".ndjson"):
-        rows = _read_jsonl(path)
+    fmt = _format(path)
+    if fmt == ".parquet":
+        rows = _read_parquet(path, limit)
+    elif fmt in (".jsonl", ".json", ".ndjson", ".jsonl.gz", ".json.gz", ".ndjson.gz"):
+        rows = _read_jsonl(path, limit)
     else:
-        raise PonderError(f"{path}: unsupported format {suffix or '(no extension)'!r} (use .jsonl or .parquet)")
-    if limit is not None:
-        rows = rows[:limit]
+        raise PonderError(f"{path}: unsupported format {fmt or '(no extension)'!r} "
+                          "(use .jsonl, .jsonl.gz or .parquet)")
+    stem = path.name[:len(path.name) - len(fmt)]  # "d" for d.jsonl and d.jsonl.gz alike
     items = []
     for i, (where, row) in enumerate(rows):
         if not isinstance(row, dict):
@@ -119,7 +186,7 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
         item["prompt"] = prompt
         item["answer"] = _answer_text(where, af, row[af])
         given = next((row[k] for k in ("id", "unique_id") if row.get(k) not in (None, "")), None)  # (0 is an id)
-        item["id"] = str(given) if given is not None else f"{path.stem}-{i + 1}"
+        item["id"] = str(given) if given is not None else f"{stem}-{i + 1}"
         item.setdefault("task", "math")
         items.append(item)
     if not items:
