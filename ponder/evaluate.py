@@ -14,8 +14,9 @@ latency, parallel methods over N samples and sequential ones over a thinking bud
 N: sampling is counter-based, so the first N of a larger draw are N independent samples from the same
 seed (and, where the engine keys streams by sample index alone, exactly what a separate draw of N gives).
 Latency for a sub-sampled N is the measured wall time of the full draw, split per problem by tokens
-(``ponder.scale`` docstring) and scaled by the share of tokens the first N samples generated: decoding
-cost is proportional to tokens, so this is what drawing N alone in the same batch would have cost.
+(``ponder.scale`` docstring) and scaled by the share of tokens the first N samples generated (by their
+share of samples where every sample was empty): decoding cost is proportional to tokens, so this is what
+drawing N alone in the same batch would have cost.
 Sequential methods are run and timed once per budget.
 """
 
@@ -60,6 +61,11 @@ def _jsonable(x):
     if isinstance(x, (str, int, float, bool)) or x is None:
         return x
     return str(x)
+
+
+def _strict_json(x) -> str:
+    """Indented JSON with non-finite floats as null (``fileio.json_safe``): strict readers reject NaN."""
+    return json.dumps(json_safe(x), indent=2, allow_nan=False)
 
 
 def resolve_method(method: str) -> str:
@@ -391,8 +397,8 @@ def evaluate(
                   "n_problems": len(items), **(extra or {})}
         atomic_write_text(d / "samples.jsonl", "".join(json.dumps(json_safe(r), ensure_ascii=False, allow_nan=False)
                                                        + "\n" for r in records))
-        atomic_write_text(d / "config.json", json.dumps(config, indent=2))
-        atomic_write_text(d / "summary.json", json.dumps(summary, indent=2))  # last: marks a finished eval
+        atomic_write_text(d / "config.json", _strict_json(config))
+        atomic_write_text(d / "summary.json", _strict_json(summary))  # last: marks a finished eval
         summary["out_dir"] = str(d)
     return summary
 
@@ -445,8 +451,9 @@ def parallel_points(labels, answers, logprob_means, tokens, latencies, ns, *, me
     out: dict[str, list[dict]] = {m: [] for m in methods}
     for N in ns:
         tok_n = np.array([sum(t[:N]) for t in tokens], dtype=np.float64)
-        tok_all = np.array([max(1, sum(t)) for t in tokens], dtype=np.float64)
-        lat_n = np.array(latencies) * tok_n / tok_all
+        # share of the draw's cost: by tokens; a problem whose samples were all empty by sample count
+        share = np.array([sum(t[:N]) / sum(t) if sum(t) else N / len(t) for t in tokens], dtype=np.float64)
+        lat_n = np.array(latencies, dtype=np.float64) * share
         for m in methods:
             acc = np.zeros(P)
             for i in range(P):
@@ -598,7 +605,7 @@ def sweep(
                   "chat": chat, "chat_template_kwargs": {m: getattr(t, "template_kwargs", {}) for m, (_, t) in
                                                          mods.items()},
                   "n_problems": P}
-        atomic_write_text(d / "config.json", json.dumps(config, indent=2))
-        atomic_write_text(d / "summary.json", json.dumps({"kind": "sweep", "n_problems": P, "seconds": seconds,
-                                                          "accuracy": table}, indent=2))
+        atomic_write_text(d / "config.json", _strict_json(config))
+        atomic_write_text(d / "summary.json", _strict_json({"kind": "sweep", "n_problems": P, "seconds": seconds,
+                                                            "accuracy": table}))
     return result

@@ -33,7 +33,8 @@ Equal = Callable[[str, str], bool]
 # per problem, and much smaller once averaged over a benchmark).
 DEFAULT_N_SUBSETS = 256
 
-# Relative tolerance under which two summed vote weights count as a tie (majority_vote and maj_at_k alike).
+# Relative tolerance under which two summed vote weights count as a tie (majority_vote and maj_at_k alike):
+# relative to the top vote only, so tiny weights (exp of a very negative mean log-prob) still compare.
 _TIE_TOL = 1e-9
 
 
@@ -140,10 +141,12 @@ def majority_vote(
     * ``answer`` is the representative (earliest member) of the winning cluster, or None when every
       consumed answer was None. None answers never win otherwise.
     * Ties: the cluster whose earliest member came first wins (module docstring).
-    * ``early_stop``: answers are consumed in order and voting stops as soon as the leading cluster has
-      a strict majority of the *planned* n samples (> n/2): no later sample can overturn it, so
-      the caller may skip generating them. ``answers`` may then be a lazy iterator; pass
-      ``n_planned`` if it has no len(). ``votes_used`` is how many answers were consumed.
+    * ``early_stop``: answers are consumed in order and voting stops as soon as the remaining
+      ``n_planned - used`` votes cannot change the winner (``vote_decided``: no other cluster, existing
+      or new, could overtake the leader or tie it while coming earlier in sample order), so the caller
+      may skip generating them. A strict majority of n is one such case; a leader at exactly n/2 (ties
+      go to it) or one whose rivals are None answers is decided sooner. ``answers`` may then be a lazy
+      iterator; pass ``n_planned`` if it has no len(). ``votes_used`` is how many answers were consumed.
     * ``cluster_sizes`` maps each representative to its vote (count or summed weight); None answers
       are counted under the key None when present.
     """
@@ -178,7 +181,7 @@ def majority_vote(
             else:
                 reps.append(a)
                 votes.append(wi)
-        if early_stop and votes and max(votes) > n_planned / 2:
+        if early_stop and vote_decided(votes, n_planned - used):
             break
     if used == 0:
         raise PonderError("majority_vote: no answers to vote on")
@@ -192,9 +195,32 @@ def majority_vote(
     # Clusters are numbered in order of first appearance, so the first one within float tolerance of the
     # top vote is the earliest tied cluster: the tie rule. The tolerance is maj_at_k's, so summed weights
     # that are equal in exact arithmetic (0.1 + 0.2 vs 0.3) tie here too and both agree on the winner.
+    return reps[_leader(votes)], used, sizes
+
+
+def _leader(votes: Sequence[float]) -> int:
+    """Index of the winning cluster (clusters in order of first appearance): the first one within
+    relative float tolerance of the top vote, i.e. the earliest of the tied clusters (the tie rule)."""
     top = max(votes)
-    best = next(c for c, v in enumerate(votes) if v >= top - _TIE_TOL * max(abs(top), 1.0))
-    return reps[best], used, sizes
+    return next(c for c, v in enumerate(votes) if v >= top - _TIE_TOL * abs(top))
+
+
+def vote_decided(votes: Sequence[float], remaining: int) -> bool:
+    """Whether an unweighted vote is settled: ``votes`` are the clusters' counts in order of first
+    appearance, ``remaining`` the votes still to come (each adds 1 to one cluster, possibly a new one,
+    or is None). Settled when no other cluster can reach the leader's count, or only reach it while
+    coming later in sample order (ties go to the earliest cluster); a new cluster comes after the leader.
+    """
+    if not votes:
+        return remaining <= 0
+    if remaining <= 0:
+        return True
+    lead = _leader(votes)
+    v = votes[lead]
+    if remaining > v:  # a new cluster (later than the leader) could overtake it
+        return False
+    return all(c == lead or votes[c] + remaining < v or (votes[c] + remaining == v and c > lead)
+               for c in range(len(votes)))
 
 
 # ---------------------------------------------------------------------------------------------- maj@k
@@ -272,7 +298,7 @@ def maj_at_k_per_problem(
         present = first < n
         top = np.where(present, votes, -np.inf).max(axis=1, keepdims=True)
         # Tolerance so summed float weights that are equal in exact arithmetic still count as a tie.
-        tied = present & (votes >= top - _TIE_TOL * np.maximum(np.abs(top), 1.0))
+        tied = present & (votes >= top - _TIE_TOL * np.abs(top))
         winner_first = np.where(tied, first, n).min(axis=1)  # earliest member of the tied clusters
         any_vote = present.any(axis=1)
         acc = sum(label(int(j)) for j, ok in zip(winner_first, any_vote) if ok)

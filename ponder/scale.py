@@ -14,8 +14,9 @@ Methods
 * ``self_consistency`` (Wang et al. 2023): majority vote over the answers of N samples, grouped with
   ``equal`` (so "0.5" and "1/2" vote together), optionally weighted by exp(mean token log-prob), with the
   fixed tie rule of ``metrics.majority_vote`` (earliest cluster wins). ``early_stop`` draws in chunks and
-  stops once a cluster holds a strict majority of N: no later vote can overturn it, so the answer equals
-  the full vote's on the same samples while the tokens counted are only those actually drawn.
+  stops once the votes still to come cannot change the winner (``metrics.vote_decided``; e.g. a strict
+  majority of N), so the answer equals the full vote's on the same samples while the tokens counted are
+  only those actually drawn.
 * ``best_of_n``: N samples, keep the one a scorer likes best (ties: the earliest sample). Scorers:
   ``"logprob"`` (mean token log-prob, free), ``"likelihood"`` (teacher-forced mean log-prob), or any
   ``scorer(prompt, completion)`` returning a number, a ``Verdict`` (``.score``, else ``.correct``: what a
@@ -41,6 +42,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import numbers
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -167,8 +169,10 @@ def sampling(model, tok, prompts, *, n: int = 1, temperature: float = 1.0, top_p
                        top_p=top_p, top_k=top_k, min_p=min_p, max_new_tokens=max_new_tokens, stop=stop)
     out = []
     for g, t in zip(groups, lat):
-        total = sum(s.num_tokens for s in g) or 1
-        out.append([Outcome(s.text, extract(s.text), s.num_tokens, t * s.num_tokens / total, s.finish_reason,
+        total = sum(s.num_tokens for s in g)
+        # a prompt whose samples are all empty still had its share of the batch time: split it evenly
+        out.append([Outcome(s.text, extract(s.text), s.num_tokens,
+                            t * s.num_tokens / total if total else t / len(g), s.finish_reason,
                             _mean_lp(s)) for s in g])
     return out
 
@@ -219,6 +223,8 @@ def self_consistency(model, tok, prompts, *, n_votes: int = 8, weighted: bool = 
                           "use temperature > 0")
     if weighted and early_stop:
         raise PonderError("self-consistency: early_stop needs unweighted votes (future weights are unknown)")
+    from ponder.metrics import vote_decided
+
     extract = extract or default_extract()
     equal = equal or default_equal()
     if chunk is None and early_stop:
@@ -252,8 +258,8 @@ def self_consistency(model, tok, prompts, *, n_votes: int = 8, weighted: bool = 
                 done = len(samples[i]) >= n_votes
                 if early_stop and not done:
                     res = vote(answers[i], equal=equal, early_stop=True, n_planned=n_votes)
-                    sizes = [v for k, v in res[3].items() if k is not None]
-                    done = bool(sizes) and max(sizes) > n_votes / 2
+                    sizes = [v for k, v in res[3].items() if k is not None]  # in order of first appearance
+                    done = vote_decided(sizes, n_votes - res[2])
                     if done:
                         decided[i] = res
                 if not done:
@@ -293,8 +299,8 @@ def score_value(x) -> float:
     RewardResult -> .reward."""
     if isinstance(x, bool):
         return float(x)
-    if isinstance(x, (int, float)):
-        v = float(x)
+    if isinstance(x, numbers.Real) or (getattr(x, "dtype", None) is not None and getattr(x, "shape", None) == ()):
+        v = float(x)  # numpy scalars (np.float32, np.int64, np.bool_) and 0-d tensors too
     elif getattr(x, "score", None) is not None:
         v = float(x.score)
     elif hasattr(x, "reward"):
@@ -344,11 +350,17 @@ def _render_text(tok, prompt) -> str:
 
 @torch.inference_mode()
 def sequence_logprob(model, tok, prompt, completion: str) -> float:
-    """Mean log-prob of the completion's tokens given the prompt (teacher forcing; -inf if empty)."""
+    """Mean log-prob of the completion's tokens given the prompt (teacher forcing; -inf if empty).
+
+    The completion is tokenized as it follows the prompt (``Tokenizer.encode_continuation``): the tokens
+    a model prompted with it generates to write that text, not ``encode(completion)`` on its own, which
+    a sentencepiece tokenizer (Llama 2, Mistral) starts with a dummy-prefix space the text lacks."""
     from ponder.engine import render_prompts
 
     p_ids = render_prompts(tok, [prompt])[0]
-    c_ids = tok.encode(completion)
+    context = prompt if isinstance(prompt, str) else tok.apply_chat_template(list(prompt))
+    c_ids = tok.encode_continuation(context, completion) if hasattr(tok, "encode_continuation") \
+        else tok.encode(completion)
     if not c_ids:
         return float("-inf")
     ids = torch.tensor([p_ids + c_ids], device=model.device)

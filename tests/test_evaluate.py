@@ -341,3 +341,42 @@ def test_effort_settings_are_checked_before_the_progress_bar(micro, capsys):
         with pytest.raises(PonderError, match=msg):
             evaluate(model, tok, ITEMS[:1], method="effort", method_kwargs=mk, progress=True)
         assert "eval effort" not in capsys.readouterr().err
+
+
+def test_summary_and_config_json_are_strict(micro, tmp_path):
+    """summary.json and config.json were written with json.dumps' default allow_nan=True, so a non-finite
+    value (here one merged in through ``extra``, as the Ray path does) came out as the bare token NaN, which
+    strict readers (JavaScript, jq) reject; samples.jsonl already wrote null. All three are strict now."""
+    model, tok = micro
+
+    def strict(text):
+        return json.loads(text, parse_constant=lambda c: pytest.fail(f"non-strict JSON constant {c}"))
+
+    evaluate(model, tok, ITEMS[:2], method="greedy", max_new_tokens=4, out_dir=tmp_path, progress=False, n_boot=10,
+             extra={"shard_seconds": float("nan"), "peak": float("inf")})
+    summ = strict((tmp_path / "summary.json").read_text())
+    assert summ["shard_seconds"] is None and summ["peak"] is None
+    assert strict((tmp_path / "config.json").read_text())["shard_seconds"] is None
+    for line in (tmp_path / "samples.jsonl").read_text().splitlines():
+        strict(line)
+
+
+def test_sweep_weighted_majority_point_equals_a_separate_weighted_self_consistency_run(micro):
+    model, tok = micro
+    item = [{"id": "a", "prompt": PA, "answer": "1/2"}, {"id": "b", "prompt": PB, "answer": "7"}]
+    res = sweep((model, tok), item, parallel_ns=(1, 3, 6), methods=("weighted_majority",), max_new_tokens=24,
+                temperature=1.0, seed=5, progress=False, n_boot=20)
+    for p in res["curves"][0]["points"]:
+        outs = scale.self_consistency(model, tok, [PA, PB], n_votes=p["budget"], weighted=True, temperature=1.0,
+                                      max_new_tokens=24, seed=5)
+        acc = [float(answers_equal(o.answer or "", it["answer"])) for o, it in zip(outs, item)]
+        assert p["accuracy"] == sum(acc) / 2 and p["tokens"] == sum(o.tokens for o in outs) / 2
+
+
+def test_parallel_points_latency_of_a_problem_with_only_empty_samples():
+    """A problem whose samples all had 0 tokens was given latency 0 at every N (its share of tokens, 0/max(1, 0)),
+    even at N = all samples, whose latency is the whole draw's; it is now split by sample count."""
+    pts = parallel_points([[False] * 4, [True] * 4], [[None] * 4, ["1"] * 4], [[None] * 4, [-0.1] * 4],
+                          [[0] * 4, [5] * 4], [2.0, 1.0], [1, 2, 4], methods=["oracle"], equal=None, n_boot=10)
+    lat = [p["latency"] for p in pts["oracle"]]
+    assert lat == pytest.approx([(0.5 + 0.25) / 2, (1.0 + 0.5) / 2, (2.0 + 1.0) / 2])  # was [0.125, 0.25, 0.5]

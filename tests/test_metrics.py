@@ -17,6 +17,7 @@ from ponder.metrics import (
     majority_vote,
     pass_at_k,
     summarize,
+    vote_decided,
 )
 
 # --------------------------------------------------------------------------------------------- pass@k
@@ -136,9 +137,11 @@ def test_majority_vote_early_stop_at_strict_majority():
     assert (ans, used, len(consumed)) == ("9", 8, 8)
     consumed.clear()
     ans, used, _ = majority_vote(lazy(["5", "2", "5", "5", "5", "5", "9", "9"]), early_stop=True, n_planned=8)
-    assert (ans, used, len(consumed)) == ("5", 6, 6)  # 5 votes > 4: the generator stops at sample 6
+    # after 5 samples "5" has 4, "2" 1 and 3 votes remain: "2" (later) or a new cluster reach 4 at most,
+    # and ties go to the earlier "5", so the generator stops at sample 5
+    assert (ans, used, len(consumed)) == ("5", 5, 5)
     ans, used, _ = majority_vote(["5"] * 5 + ["1"] * 3, early_stop=True)
-    assert (ans, used) == ("5", 5)  # 5 votes > 8/2 after the 5th sample
+    assert (ans, used) == ("5", 4)  # 4 of 8 with 4 to come: a rival can only tie, and loses the tie
     # The early-stopped answer always equals the full vote's answer.
     rng = np.random.default_rng(0)
     for _ in range(200):
@@ -381,3 +384,83 @@ def test_accuracy_intervals_cover_at_small_n_and_extreme_accuracy():
     assert mean_ci([0.5, 1.0, 0.0, 0.25]) == bootstrap_ci([0.5, 1.0, 0.0, 0.25])  # fractions: bootstrap
     with pytest.raises(PonderError, match="successes"):
         wilson_ci(3, 2)
+
+
+def _settled_by_brute_force(prefix, n):
+    """Every way the remaining n - len(prefix) votes could go (an existing answer, a new one or None)
+    gives the prefix's leader as the full vote's winner."""
+    from itertools import product
+
+    seen = sorted({a for a in prefix if a is not None})
+    lead = majority_vote(prefix)[0]
+    for rest in product(seen + ["<new1>", "<new2>", "<new3>", None], repeat=n - len(prefix)):
+        if majority_vote(list(prefix) + list(rest))[0] != lead:
+            return False
+    return lead is not None or len(prefix) == n
+
+
+def test_early_stop_stops_as_soon_as_the_remaining_votes_cannot_change_the_winner():
+    """Early stop used to wait for a strict majority (> n/2), drawing samples that could not change the
+    winner: 4 "a" of 8 (ties go to the earlier cluster) drew all 8; "a", None, None of 4 drew the 4th. It
+    now stops at the first prefix whose winner every continuation keeps (brute force over continuations)."""
+    assert majority_vote(["a"] * 4 + ["b"] * 4, early_stop=True)[:2] == ("a", 4)
+    assert majority_vote(["a", None, None, "b"], early_stop=True)[:2] == ("a", 3)
+    assert majority_vote(["b", "a", "a", "a"], early_stop=True)[:2] == ("a", 4)  # "b" is earlier: 2-2 would be b's
+    assert majority_vote([None, None, None], early_stop=True)[:2] == (None, 3)
+    assert vote_decided([2, 1], 0) and not vote_decided([], 1) and vote_decided([2, 1], 1)
+    assert not vote_decided([1, 2], 1) and not vote_decided([1], 2)
+    rng = np.random.default_rng(1)
+    for _ in range(300):
+        n = int(rng.integers(1, 7))
+        seq = [None if x == 3 else "abc"[x] for x in rng.integers(0, 4, size=n)]
+        ans, used, _ = majority_vote(seq, early_stop=True)
+        assert ans == majority_vote(seq)[0]
+        want = next(m for m in range(1, n + 1) if _settled_by_brute_force(seq[:m], n))
+        assert used == want, (seq, used, want)
+
+
+def test_tie_tolerance_is_relative_so_tiny_weights_still_compare():
+    """The tie tolerance was 1e-9 * max(|top|, 1): absolute for weights below 1, so exp(mean log-prob)
+    weights of very unsure samples (mean log-prob -28 vs -27, weights ~1e-12) all "tied" and the earliest
+    cluster won even when another had three times its weight. Ties are now relative to the top vote."""
+    w = logprob_weights([-28.0, -27.0])
+    assert majority_vote(["a", "b"], weights=w)[0] == "b"  # was "a"
+    assert maj_at_k([["a", "b"]], [[False, True]], 2, weights=[w]) == 1.0  # was 0.0
+    assert majority_vote(["a", "b"], weights=[1e-12, 3e-12])[0] == "b"
+    # equal in exact arithmetic (0.1 + 0.2 vs 0.3) is still a tie, for tiny weights too
+    assert majority_vote(["a", "b", "a"], weights=[0.1e-12, 0.3e-12, 0.2e-12])[0] == "a"
+    assert maj_at_k([["a", "b", "a"]], [[True, False, True]], 3, weights=[[0.1e-12, 0.3e-12, 0.2e-12]]) == 1.0
+    assert majority_vote(["a", "b"], weights=[0.0, 0.0])[0] == "a"  # all-zero weights: an exact tie
+
+
+def test_pass_at_k_and_maj_at_k_against_brute_force_with_ties_none_and_weights():
+    """Independent brute force over all k-subsets: pass@k = share of subsets with a correct sample; maj@k =
+    share whose vote (exact rational weights, ties to the earliest cluster, None never wins, an all-None
+    subset wrong) picks a correct representative."""
+    from fractions import Fraction
+
+    rng = np.random.default_rng(7)
+    for _ in range(400):
+        n = int(rng.integers(1, 7))
+        k = int(rng.integers(1, n + 1))
+        answers = [None if x == 3 else "abc"[x] for x in rng.integers(0, 4, size=n)]
+        labels = [bool(x) for x in rng.integers(0, 2, size=n)]
+        w = [float(x) for x in rng.choice([0.0, 0.25, 0.5, 0.75, 1.0], size=n)] if rng.random() < 0.5 else None
+        subs = list(combinations(range(n), k))
+        assert pass_at_k(n, sum(labels), k) == pytest.approx(np.mean([any(labels[j] for j in s) for s in subs]),
+                                                             abs=1e-12)
+        hits = []
+        for s in subs:
+            tally: dict[str, Fraction] = {}
+            first: dict[str, int] = {}
+            for j in s:
+                if answers[j] is not None:
+                    tally[answers[j]] = tally.get(answers[j], Fraction(0)) + Fraction(1 if w is None else w[j])
+                    first.setdefault(answers[j], j)
+            if not tally:
+                hits.append(False)
+                continue
+            top = max(tally.values())
+            hits.append(labels[min(first[a] for a, v in tally.items() if v == top)])
+        got = maj_at_k([answers], [labels], k, weights=None if w is None else [w])
+        assert got == pytest.approx(float(np.mean(hits)), abs=1e-12), (answers, labels, k, w)

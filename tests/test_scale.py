@@ -18,7 +18,7 @@ import torch
 import ponder
 from ponder import scale
 from ponder.errors import PonderError
-from ponder.metrics import logprob_weights, majority_vote
+from ponder.metrics import logprob_weights, majority_vote, vote_decided
 from ponder.verify.math import answers_equal, extract_answer
 from ponder.verify.verdict import Verdict
 
@@ -140,14 +140,15 @@ def test_early_stop_same_answer_fewer_tokens(micro, chunk):
     early = scale.self_consistency(model, tok, prompts, early_stop=True, **kw)
     stopped = 0
     for f, e in zip(full, early):
-        assert e.answer == f.answer  # a strict majority cannot be overturned
+        assert e.answer == f.answer  # a settled vote cannot be overturned
         assert e.tokens <= f.tokens
         drawn = e.info["samples_drawn"]
         assert drawn == 12 or drawn % chunk == 0
         if drawn < 12:
             stopped += 1
             assert e.tokens < f.tokens
-            assert max(v for k, v in e.info["votes"].items() if k != "<none>") > 6
+            sizes = [v for k, v in e.info["votes"].items() if k != "<none>"]
+            assert vote_decided(sizes, 12 - e.info["votes_used"])
     assert early[2].info["samples_drawn"] == 12  # "say" never has a majority answer
     assert stopped >= 1
 
@@ -401,3 +402,115 @@ def test_best_of_n_takes_the_likelihood_scorer_the_cli_lists(micro):
         assert o.info["scores"] == [round(v, 6) for v in scores]
     with pytest.raises(PonderError, match="use 'logprob', 'likelihood' or a callable"):
         scale.best_of_n(model, tok, [PB], n_candidates=2, scorer="nonsense", max_new_tokens=8)
+
+
+# ---- accounting with a scripted engine ------------------------------------------------------------------
+
+
+def _scripted_engine(monkeypatch, script, tokens_per_sample=3):
+    """Replace ponder.engine.sample: prompt p's samples are script[p] consumed in order (call after call),
+    each `tokens_per_sample` tokens long (0: an empty completion)."""
+    import ponder.engine
+    from ponder.engine import Sample
+
+    pos = {p: 0 for p in script}
+    calls = []
+
+    def fake(model, tok, prompts, *, n, seed=None, index_offset=0, **kw):
+        calls.append((list(prompts), n))
+        out = []
+        for p in prompts:
+            g = []
+            for _ in range(n):
+                text = script[p][pos[p]]
+                pos[p] += 1
+                g.append(Sample(text, [5] * tokens_per_sample, [-0.5] * tokens_per_sample, "stop"))
+            out.append(g)
+        return out
+
+    monkeypatch.setattr(ponder.engine, "sample", fake)
+    return calls
+
+
+def test_early_stop_stops_when_the_rest_cannot_change_the_winner_and_counts_drawn_tokens(monkeypatch):
+    """n_votes=8 in chunks of 4: "7" four times, then "8" four times. After the first chunk "7" holds 4 of 8;
+    the other 4 votes can at most tie it, and ties go to the earlier "7". Self-consistency used to wait for a
+    strict majority (> 4) and drew all 8 samples (24 tokens) for the same answer; it now stops at 4 (12)."""
+    boxed = [" \\boxed{7}"] * 4 + [" \\boxed{8}"] * 4
+    _scripted_engine(monkeypatch, {"q": boxed})
+    o = scale.self_consistency(None, None, ["q"], n_votes=8, chunk=4, early_stop=True, temperature=1.0,
+                               extract=extract_answer, equal=answers_equal)[0]
+    assert o.answer == "7" and o.info["samples_drawn"] == 4 and o.tokens == 12 and o.info["votes_used"] == 4
+    _scripted_engine(monkeypatch, {"q": boxed})
+    full = scale.self_consistency(None, None, ["q"], n_votes=8, chunk=4, temperature=1.0, extract=extract_answer,
+                                  equal=answers_equal)[0]
+    assert full.answer == "7" and full.tokens == 24 and full.info["samples_drawn"] == 8
+    # a rival that comes first keeps it going: "8" then 3x "7" of 8 is 3-1 with 4 to come
+    _scripted_engine(monkeypatch, {"q": [" \\boxed{8}"] + [" \\boxed{7}"] * 7})
+    o = scale.self_consistency(None, None, ["q"], n_votes=8, chunk=4, early_stop=True, temperature=1.0,
+                               extract=extract_answer, equal=answers_equal)[0]
+    assert o.answer == "7" and o.info["samples_drawn"] == 8 and o.tokens == 24
+
+
+def test_sampling_latency_of_empty_samples_is_not_lost(monkeypatch):
+    """A prompt whose samples were all empty (0 tokens) got latency 0 for each, dropping the batch time it
+    was attributed; the per-sample latencies now sum to the prompt's share, as the module docstring says."""
+    import ponder.engine
+
+    _scripted_engine(monkeypatch, {"a": ["", ""], "b": ["", ""]}, tokens_per_sample=0)
+    real = ponder.engine.sample
+
+    def slow(*a, **kw):
+        import time
+
+        time.sleep(0.02)
+        return real(*a, **kw)
+
+    monkeypatch.setattr(ponder.engine, "sample", slow)
+    outs = scale.sampling(None, None, ["a", "b"], n=2, extract=extract_answer)
+    lat = [o.latency for g in outs for o in g]
+    assert all(x > 0 for x in lat) and sum(lat) >= 0.02
+    assert lat[0] == lat[1] and [o.tokens for g in outs for o in g] == [0, 0, 0, 0]
+
+
+def test_score_value_takes_numpy_scalars():
+    """A scorer returning a numpy number (np.float32 from a reward model, np.int64 from a count) was refused:
+    "scorer returned float32; expected a number"."""
+    import numpy as np
+
+    assert scale.score_value(np.float32(0.5)) == 0.5 and scale.score_value(np.int64(3)) == 3.0
+    assert scale.score_value(np.bool_(True)) == 1.0 and scale.score_value(float("-inf")) == float("-inf")
+    with pytest.raises(PonderError, match="NaN"):
+        scale.score_value(np.float64("nan"))
+    with pytest.raises(PonderError, match="expected a number"):
+        scale.score_value("0.5")
+
+
+def test_best_of_n_ties_and_minus_inf_scores(monkeypatch):
+    """Equal scores go to the earliest sample; -inf loses to any finite score and all -inf keeps sample 0;
+    tokens count every candidate."""
+    texts = [" \\boxed{1}", " \\boxed{2}", " \\boxed{3}", " \\boxed{4}"]
+    for scores, want in (([1.0, 2.0, 2.0, 0.0], 1), ([float("-inf")] * 4, 0), ([float("-inf"), -5.0, -5.0, -9.0], 1)):
+        _scripted_engine(monkeypatch, {"q": texts})
+        o = scale.best_of_n(None, None, ["q"], n_candidates=4, scorer=lambda p, c, s=scores: s[texts.index(c)],
+                            extract=extract_answer)[0]
+        assert o.info["chosen"] == want and o.text == texts[want] and o.tokens == 12
+
+
+def test_likelihood_scores_the_tokens_generation_produces_after_the_prompt(sentencepiece_tokenizer, tiny_random):
+    """sequence_logprob (the "likelihood" scorer of best-of-N and self-refine) encoded the completion on its
+    own: a sentencepiece tokenizer (Llama 2, Mistral) then scores " 4" after "Solution:" as "▁▁4" (a dummy
+    prefix the text lacks), a sequence the model never generates. It now scores encode_continuation's tokens."""
+    from ponder.tokenizer import Tokenizer
+
+    model, _ = tiny_random
+    tok = Tokenizer(sentencepiece_tokenizer(), eos_token="</s>", bos_token="<s>")
+    prompt, completion = "Problem: 2 + 2 = ?\nSolution:", " 4"
+    p_ids = tok.encode(prompt, add_special_tokens=True)
+    c_ids = tok.encode_continuation(prompt, completion)
+    assert c_ids != tok.encode(completion)  # the seam this is about
+    ids = torch.tensor([p_ids + c_ids])
+    with torch.no_grad():
+        lp = torch.log_softmax(model(ids)[0, len(p_ids) - 1:-1].float(), -1)
+    want = float(lp.gather(-1, ids[0, len(p_ids):, None]).mean())
+    assert scale.sequence_logprob(model, tok, prompt, completion) == pytest.approx(want, abs=1e-5)
