@@ -333,14 +333,16 @@ def test_results_never_replace_another_commands_config(micro, tmp_path):
 
 
 def test_effort_settings_are_checked_before_the_progress_bar(micro, capsys):
-    """An unknown effort level, or a budget that effort's level sets itself, used to fail at the first batch,
-    after the progress bar had been drawn."""
+    """An unknown effort level, a budget that effort's level sets itself, or weighted self-consistency with
+    early stop, used to fail at the first batch, after the progress bar had been drawn."""
     model, tok = micro
-    for mk, msg in (({"level": "extreme"}, "unknown reasoning effort 'extreme'"),
-                    ({"budget": 8}, r"method 'effort' has no option\(s\) \['budget'\]")):
+    for method, mk, msg in (("effort", {"level": "extreme"}, "unknown reasoning effort 'extreme'"),
+                            ("effort", {"budget": 8}, r"method 'effort' has no option\(s\) \['budget'\]"),
+                            ("self_consistency", {"weighted": True, "early_stop": True},
+                             "early_stop needs unweighted votes")):
         with pytest.raises(PonderError, match=msg):
-            evaluate(model, tok, ITEMS[:1], method="effort", method_kwargs=mk, progress=True)
-        assert "eval effort" not in capsys.readouterr().err
+            evaluate(model, tok, ITEMS[:1], method=method, method_kwargs=mk, progress=True)
+        assert f"eval {method}" not in capsys.readouterr().err
 
 
 def test_summary_and_config_json_are_strict(micro, tmp_path):
