@@ -316,8 +316,8 @@ def evaluate(
         raise PonderError(f"method {name!r} has no option(s) {sorted(unknown)}")
     if name == "effort":  # an unknown level: before the progress bar, not at the first batch
         scale.effort_settings(mk.get("level", "medium"), mk.get("levels"))
-    if name == "self_consistency" and mk.get("weighted") and mk.get("early_stop"):  # (also before the bar)
-        raise PonderError("self-consistency: early_stop needs unweighted votes (future weights are unknown)")
+    if name == "self_consistency":  # (also before the bar)
+        scale.check_vote_options(mk.get("weighted", False), mk.get("early_stop", False))
 
     if name in ("greedy", "sampling", "self_consistency", "best_of_n") and isinstance(
             getattr(getattr(model, "config", None), "max_position_embeddings", None), int):

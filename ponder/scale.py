@@ -203,6 +203,12 @@ def vote(answers: Sequence[str | None], *, equal: Equal, weights: Sequence[float
     return ans, j, used, sizes
 
 
+def check_vote_options(weighted: bool, early_stop: bool) -> None:
+    """Self-consistency options that cannot go together (evaluate checks them before its progress bar)."""
+    if weighted and early_stop:
+        raise PonderError("self-consistency: early_stop needs unweighted votes (future weights are unknown)")
+
+
 def self_consistency(model, tok, prompts, *, n_votes: int = 8, weighted: bool = False, early_stop: bool = False,
                      chunk: int | None = None, temperature: float = 0.8, top_p: float = 1.0, top_k: int = 0,
                      min_p: float = 0.0, max_new_tokens: int = 256, stop=None, seed: int = 0,
@@ -221,8 +227,7 @@ def self_consistency(model, tok, prompts, *, n_votes: int = 8, weighted: bool = 
     if temperature == 0 and n_votes > 1:
         raise PonderError("self-consistency with temperature 0 would vote over identical greedy samples; "
                           "use temperature > 0")
-    if weighted and early_stop:
-        raise PonderError("self-consistency: early_stop needs unweighted votes (future weights are unknown)")
+    check_vote_options(weighted, early_stop)
     from ponder.metrics import vote_decided
 
     extract = extract or default_extract()
@@ -358,9 +363,7 @@ def sequence_logprob(model, tok, prompt, completion: str) -> float:
     from ponder.engine import render_prompts
 
     p_ids = render_prompts(tok, [prompt])[0]
-    context = prompt if isinstance(prompt, str) else tok.apply_chat_template(list(prompt))
-    c_ids = tok.encode_continuation(context, completion) if hasattr(tok, "encode_continuation") \
-        else tok.encode(completion)
+    c_ids = tok.encode_continuation(_render_text(tok, prompt), completion)
     if not c_ids:
         return float("-inf")
     ids = torch.tensor([p_ids + c_ids], device=model.device)
