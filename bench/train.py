@@ -1,23 +1,26 @@
 """Training throughput: Ponder's model vs transformers' Qwen3ForCausalLM, same config, weights and batch.
 
-One optimizer step = forward, next-token cross-entropy, backward, AdamW. Four sides alternate (so drift on a
-noisy machine hits all alike): Ponder as `ponder pretrain --compile` trains (torch.compile of the model),
-Ponder eager, transformers eager (its default) and transformers under torch.compile. `ratio` is Ponder
-(compiled) over transformers (default eager); the other ratios say where the gain comes from: the model
-math is the same, so eager-vs-eager is about 1.0 and compiled-vs-compiled too. Compilation time (one-off)
-is reported apart. Prints one JSON line.
+One optimizer step = forward, next-token cross-entropy, backward, AdamW. Every side trains the same batch from the
+same weights; the sides alternate (so drift on a noisy machine hits all alike) and each reports the median of its
+repeats. Equal footing means the same precision and neither side compiled; transformers runs with both of its CPU
+attention implementations (`sdpa`, its default, and `eager`) and each ratio is taken against the faster of the two:
 
-`eager_ceiling`: how much faster than transformers eager any eager implementation could be. A profile of
-transformers' eager step splits its time between the kernels every implementation of this model runs the
-same way — the matmuls (mm/addmm/bmm, at the machine's GEMM peak) and SDPA's CPU flash kernels, forward
-and backward — and everything else (elementwise ops, norms, RoPE, loss, AdamW, autograd). An eager step
-that made everything else free would be 1 / (kernel share) faster. The profiler's per-op overhead inflates
-"everything else", so the ceiling is, if anything, generous.
+- `ratio`: bf16 mixed precision (autocast, as `ponder pretrain --bf16` and `ponder sft --bf16` train): Ponder
+  eager / transformers eager.
+- `ratio_fp32`: the same in fp32 (Ponder's default on CPU).
+- `ratio_compiled_fp32`: both under torch.compile in fp32 (`ponder pretrain --compile`); skipped with --no-compile.
+  Compilation time is reported apart (`warmup_s`).
 
-    python bench/train.py [--batch 32] [--seq 128] [--steps 5] [--repeats 3]
+Where Ponder's eager step gains (ponder/model.py): attention on CPU in bf16 runs as two batched matmuls with query
+heads grouped by their key/value head (PyTorch's CPU flash kernel is 2-4x slower in bf16); norms cast their output
+once under autocast instead of once per projection; RMSNorm has a written-out backward. `loss` is each side's loss
+after the last step: the sides train the same batch, so they agree to within the precision's rounding.
+
+    python bench/train.py [--batch 32] [--seq 128] [--steps 5] [--repeats 5] [--no-compile]
 """
 
 import argparse
+import copy
 import json
 import statistics
 import sys
@@ -37,8 +40,9 @@ def main():
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--seq", type=int, default=128)
     ap.add_argument("--steps", type=int, default=5, help="optimizer steps per timing")
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--no-compile", action="store_true", help="skip the torch.compile sides")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     import transformers
@@ -46,78 +50,87 @@ def main():
     cfg = ModelConfig(**{**TINY_MODEL.__dict__})
     ours = Transformer(cfg).init_weights(0)
     hf_cfg = transformers.Qwen3Config(**{k: v for k, v in cfg.to_hf().items() if k not in ("architectures",)})
-    hf_cfg._attn_implementation = "sdpa"
-    hf = transformers.Qwen3ForCausalLM(hf_cfg)
-    hf.load_state_dict({("model." + k if not k.startswith("lm_head") else k): v
-                        for k, v in ours.state_dict().items()}, strict=False)
-    hf.tie_weights()
+
+    def hf_model(attn: str):
+        c = copy.deepcopy(hf_cfg)
+        c._attn_implementation = attn
+        m = transformers.Qwen3ForCausalLM(c)
+        m.load_state_dict({("model." + k if not k.startswith("lm_head") else k): v
+                           for k, v in ours.state_dict().items()}, strict=False)
+        m.tie_weights()
+        return m
+
     g = torch.Generator().manual_seed(0)
     ids = torch.randint(0, cfg.vocab_size, (a.batch, a.seq + 1), generator=g)
+    x = ids[:, :-1]
     with torch.no_grad():  # same weights, same function: check before timing
-        diff = (ours(ids[:, :-1]) - hf(ids[:, :-1]).logits).abs().max().item()
-    assert diff < 1e-3, diff
+        ref = ours(x)
+        diff = (ref - hf_model("sdpa")(x).logits).abs().max().item()
+        assert diff < 1e-3, diff
+        with torch.autocast("cpu", torch.bfloat16):  # bf16 rounding vs fp32, each side
+            bf16_diff = {"ponder": (ours(x).float() - ref).abs().max().item(),
+                         **{f"transformers_{k}": (hf_model(k)(x).logits.float() - ref).abs().max().item()
+                            for k in ("sdpa", "eager")}}
 
-    def step_fn(model, is_hf):
+    def step_fn(model, is_hf, bf16):
         opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
 
         def step():
-            out = model(ids[:, :-1])
+            with torch.autocast("cpu", torch.bfloat16, enabled=bf16):
+                out = model(x)
             logits = out.logits if is_hf else out
             loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1))
             loss.backward()
             opt.step()
             opt.zero_grad(set_to_none=True)
+            return loss.item()
         return step
 
-    ours_c = Transformer(cfg)
-    ours_c.load_state_dict(ours.state_dict())
-    hf_c = transformers.Qwen3ForCausalLM(hf_cfg)
-    hf_c.load_state_dict(hf.state_dict())
-    hf_c.tie_weights()
-    fns = {"ponder": step_fn(torch.compile(ours_c.train()), False), "ponder_eager": step_fn(ours.train(), False),
-           "transformers": step_fn(hf.train(), True),
-           "transformers_compiled": step_fn(torch.compile(hf_c.train()), True)}
-    compile_s = {}
+    def ponder_model():
+        m = Transformer(cfg)
+        m.load_state_dict(ours.state_dict())
+        return m.train()
+
+    fns = {}
+    for prec, bf16 in (("bf16", True), ("fp32", False)):
+        fns[f"ponder_{prec}"] = step_fn(ponder_model(), False, bf16)
+        for attn in ("sdpa", "eager"):
+            fns[f"transformers_{attn}_{prec}"] = step_fn(hf_model(attn).train(), True, bf16)
+    if not a.no_compile:
+        fns["ponder_compiled_fp32"] = step_fn(torch.compile(ponder_model()), False, False)
+        fns["transformers_compiled_fp32"] = step_fn(torch.compile(hf_model("sdpa").train()), True, False)
+    warmup_s, loss = {}, {}
     for k, f in fns.items():
         t = time.perf_counter()
         f()  # warm-up (and compilation)
         f()
-        compile_s[k] = round(time.perf_counter() - t, 1)
+        warmup_s[k] = round(time.perf_counter() - t, 1)
     times = {k: [] for k in fns}
     for _ in range(a.repeats):
         for k, f in fns.items():
             t = time.perf_counter()
             for _ in range(a.steps):
-                f()
+                loss[k] = f()
             times[k].append((time.perf_counter() - t) / a.steps)
     tps = {k: a.batch * a.seq / statistics.median(v) for k, v in times.items()}
-    ceiling = eager_ceiling(fns["transformers"])
-    print(json.dumps({
+
+    def vs_best(ours_key, *theirs):
+        return round(tps[ours_key] / max(tps[k] for k in theirs), 2)
+
+    out = {
         "bench": "train", "device": "cpu", "threads": a.threads, "params": cfg.num_params(), "batch": a.batch,
-        "seq": a.seq, **{f"{k}_tokens_per_s": round(v, 1) for k, v in tps.items()},
-        "ratio": round(tps["ponder"] / tps["transformers"], 2),
-        "ratio_eager_vs_eager": round(tps["ponder_eager"] / tps["transformers"], 2),
-        "ratio_compiled_vs_compiled": round(tps["ponder"] / tps["transformers_compiled"], 2),
-        "warmup_s": compile_s, "logit_max_diff": diff, "eager_ceiling": ceiling,
-        "transformers_version": transformers.__version__,
-    }))
-
-
-SHARED_KERNELS = ("aten::mm", "aten::addmm", "aten::bmm", "aten::_scaled_dot_product_flash_attention_for_cpu",
-                  "aten::_scaled_dot_product_flash_attention_for_cpu_backward")
-
-
-def eager_ceiling(step, steps: int = 3) -> dict:
-    """Share of an eager step spent in matmuls and flash attention (self time), and 1 / that share."""
-    from torch.profiler import profile
-
-    with profile() as prof:
-        for _ in range(steps):
-            step()
-    events = prof.key_averages()
-    total = sum(e.self_cpu_time_total for e in events)
-    shared = sum(e.self_cpu_time_total for e in events if e.key in SHARED_KERNELS)
-    return {"kernel_share": round(shared / total, 3), "max_ratio": round(total / shared, 3)}
+        "seq": a.seq, "tokens_per_s": {k: round(v, 1) for k, v in tps.items()},
+        "ratio": vs_best("ponder_bf16", "transformers_sdpa_bf16", "transformers_eager_bf16"),
+        "ratio_vs_transformers_default_bf16": vs_best("ponder_bf16", "transformers_sdpa_bf16"),
+        "ratio_fp32": vs_best("ponder_fp32", "transformers_sdpa_fp32", "transformers_eager_fp32"),
+        "bf16_speedup_ponder": round(tps["ponder_bf16"] / tps["ponder_fp32"], 2),
+    }
+    if not a.no_compile:
+        out["ratio_compiled_fp32"] = vs_best("ponder_compiled_fp32", "transformers_compiled_fp32")
+    out.update({"loss": {k: round(v, 4) for k, v in loss.items()}, "warmup_s": warmup_s,
+                "logit_max_diff_fp32": diff, "bf16_logit_max_diff_vs_fp32": bf16_diff,
+                "torch_version": torch.__version__, "transformers_version": transformers.__version__})
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":

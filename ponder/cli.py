@@ -69,6 +69,9 @@ def _add_sampling(p: argparse.ArgumentParser, max_new: int = 256, temperature: f
     g.add_argument("--seed", type=_seed, default=0, help="random seed; the same seed gives the same samples")
 
 
+_BF16_HELP = ("mixed precision: matmuls and attention in bf16 under autocast, weights, norms, softmax and the "
+              "optimizer in fp32 (on CPUs with AVX512-BF16 or AMX about 1.6x the fp32 tokens/s, bench/train.py; "
+              "not bit-identical to fp32)")
 _DTYPE_HELP = "weights' dtype: float32 | bfloat16 | float16 (default: fp32 on CPU, the checkpoint's own on GPU)"
 _DEVICE_HELP = "cpu | cuda | cuda:1 ..."
 
@@ -225,7 +228,8 @@ def cmd_pretrain(a):
     docs, held = _pretrain_corpus(corpus)
     train = TrainConfig(**{**TINY_TRAIN.__dict__, **{k: v for k, v in (
         ("steps", a.steps), ("batch_size", a.batch_size), ("lr", a.lr), ("seq_len", a.seq_len),
-        ("seed", a.seed), ("threads", a.threads), ("compile", a.compile or None)) if v is not None}})
+        ("seed", a.seed), ("threads", a.threads), ("compile", a.compile or None), ("bf16", a.bf16 or None))
+        if v is not None}})
     mc = ModelConfig(**{**TINY_MODEL.__dict__, **{k: v for k, v in (
         ("hidden_size", a.hidden), ("num_hidden_layers", a.layers)) if v is not None}})
     if a.hidden:
@@ -280,7 +284,7 @@ def cmd_sft(a):
         steps = a.steps or 200
         train = TrainConfig(steps=steps, batch_size=a.batch_size, grad_accum=a.grad_accum, lr=a.lr,
                             warmup=max(1, steps // 10) if a.warmup is None else a.warmup, seq_len=a.seq_len,
-                            seed=a.seed, save_every=a.save_every, eval_every=a.eval_every)
+                            seed=a.seed, save_every=a.save_every, eval_every=a.eval_every, bf16=a.bf16)
         data = {"data": str(Path(a.data).resolve()), "val_data": str(Path(a.val_data).resolve()) if val else None}
         final = sft(model, tok, rows, a.out, train=train, packing=a.packing, progress=not a.quiet,
                     model_path=a.model, val_examples=val, data=data)
@@ -654,6 +658,7 @@ def build_parser() -> argparse.ArgumentParser:
     pt.add_argument("--compile", action="store_true",
                     help="torch.compile the training forward (about 1.3x faster on CPU after a minute of "
                          "compilation; not bit-identical to the shipped eager recipe)")
+    pt.add_argument("--bf16", action="store_true", help=_BF16_HELP)
     pt.add_argument("--quiet", action="store_true", help="no progress bar")
     pt.add_argument("--json", action="store_true",
                     help="print the run summary (steps, first and last value of each headline metric, "
@@ -687,6 +692,7 @@ def build_parser() -> argparse.ArgumentParser:
     sf.add_argument("--seq-len", type=_positive_int, default=256,
                     help="tokens per row (prompt + response); a longer example is cut and loses the end of "
                          "its response")
+    sf.add_argument("--bf16", action="store_true", help=_BF16_HELP)
     sf.add_argument("--packing", action="store_true", help="pack several examples into each row (each attends only to itself, positions from 0: "
                          "the same loss as unpacked, less padding)")
     sf.add_argument("--save-every", type=_positive_int, default=50, help="checkpoint every N steps (and at the end)")
@@ -1030,12 +1036,12 @@ _EVAL_SWEEP_ONLY = ("ns", "budgets", "methods", "waits")
 
 # Options a resumed run keeps from its saved settings: giving them again would be silently ignored.
 _RESUME_KEEPS = {"sft": ("model", "dtype", "device", "batch_size", "grad_accum", "lr", "warmup", "seq_len",
-                         "packing", "save_every", "eval_every", "seed", "chat_template_kwargs"),
+                         "packing", "save_every", "eval_every", "seed", "chat_template_kwargs", "bf16"),
                  "distill": ("model", "teacher", "dtype", "device", "task", "data", "reward", "n", "k",
                              "temperature", "max_new_tokens", "batch_size", "lr", "seq_len", "save_every", "seed",
                              "chat_template_kwargs"),
                  "pretrain": ("docs", "batch_size", "seq_len", "lr", "hidden", "layers", "vocab", "seed",
-                              "terse_share", "compile", "threads"),
+                              "terse_share", "compile", "threads", "bf16"),
                  "grpo": ("model", "task", "data", "eval_data", "reward", "preset", "set", "group_filter",
                           "prompts_per_step", "group_size", "max_new_tokens", "temperature", "lr", "seed",
                           "eval_every", "eval_n", "save_every", "curriculum", "chat", "stop_on_alarm", "device",

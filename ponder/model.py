@@ -368,7 +368,55 @@ class RMSNorm(nn.Module):
         self.eps = eps
 
     def forward(self, x):
-        return rms_norm(x, self.weight, self.eps)
+        # Under autocast a norm's output only feeds matmuls (or RoPE, then attention's matmuls): cast it
+        # once here instead of once per projection that reads it, in forward and in backward.
+        dt = autocast_dtype(x)
+        low = dt is not None or x.dtype in LOW_PRECISION
+        if low and torch.is_grad_enabled() and (x.requires_grad or self.weight.requires_grad):
+            return _RMSNormFn.apply(x, self.weight, self.eps, dt)
+        out = rms_norm(x, self.weight, self.eps)
+        return out if dt is None else out.to(dt)
+
+
+# Low-precision training (bf16/fp16 weights or autocast) takes the faster paths below: a written-out RMSNorm
+# backward, a RoPE with fewer kernels, attention as matmuls on CPU. fp32 training keeps autograd's own
+# backward, so fp32 runs (the tiny model's recipe among them) round exactly as they always have.
+LOW_PRECISION = (torch.bfloat16, torch.float16)
+_FUSED_RMS_NORM = getattr(torch.ops.aten, "_fused_rms_norm", None)  # F.rms_norm's kernel, returning r too
+
+
+class _RMSNormFn(torch.autograd.Function):
+    """rms_norm with a written-out backward: the same forward values, and a backward of ~7 kernels where
+    autograd's (through pow, mean, rsqrt, two muls) runs ~15; one training step has two norms per layer,
+    plus q/k norms. Backward in fp32: dx = r * (g*w - xn * mean(g*w * xn)), dw = sum(g * xn), with r the
+    reciprocal RMS and xn = x * r. `out_dtype`: the output's dtype (autocast's), cast inside."""
+
+    @staticmethod
+    def forward(ctx, x, weight, eps, out_dtype):
+        if x.dtype == torch.float32 and weight.dim() == 1 and _FUSED_RMS_NORM is not None:
+            y, r = _FUSED_RMS_NORM(x, [x.shape[-1]], weight, eps)
+        else:
+            xf = x.to(torch.promote_types(x.dtype, torch.float32))
+            r = torch.rsqrt(xf.pow(2).mean(-1, keepdim=True).add_(eps))
+            y = weight * (xf * r).to(x.dtype)  # rms_norm's rounding: normalise in fp32, cast, then scale
+        ctx.save_for_backward(x, weight, r)
+        return y if out_dtype is None else y.to(out_dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight, r = ctx.saved_tensors
+        g = g.to(r.dtype)
+        xn = x.to(r.dtype) * r
+        gw = g * weight
+        dx = (gw - xn * (gw * xn).mean(-1, keepdim=True)).mul_(r)
+        dw = (g * xn).sum_to_size(weight.shape) if ctx.needs_input_grad[1] else None
+        return dx.to(x.dtype), None if dw is None else dw.to(weight.dtype), None, None
+
+
+def autocast_dtype(x: torch.Tensor) -> torch.dtype | None:
+    """The dtype autocast runs matmuls in on x's device, or None when autocast is off."""
+    kind = x.device.type
+    return torch.get_autocast_dtype(kind) if torch.is_autocast_enabled(kind) else None
 
 
 def rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
@@ -382,6 +430,47 @@ def rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
     x = x.float()
     x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps)
     return weight * x.to(dt)
+
+
+# Attention on CPU in bf16/fp16 runs as two batched matmuls while the scores fit this many elements
+# (bf16: 64 MiB per layer, kept for backward). PyTorch's CPU flash kernel is 3-4x slower than this math
+# form there (fwd+bwd, [32 rows, 4 heads, 128 tokens, head_dim 32]: measured 32-40 ms vs 9-11 ms); in fp32 the
+# two are equally fast and SDPA keeps its O(T) memory. bench/train.py measures the whole training step.
+MATH_ATTENTION_MAX = 2**25
+
+
+def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None, is_causal: bool) -> torch.Tensor:
+    """Scaled dot-product attention: q [B, H, Tq, d], k/v [B, KV, Tk, d] (H a multiple of KV: grouped-query),
+    mask bool, True = visible, broadcastable to [B, 1, Tq, Tk]; is_causal aligns top-left as SDPA does."""
+    B, H, Tq, d = q.shape
+    KV, Tk = k.shape[1], k.shape[2]
+    if q.device.type != "cpu" or q.dtype not in LOW_PRECISION or B * H * Tq * Tk > MATH_ATTENTION_MAX:
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=is_causal, enable_gqa=H != KV)
+    return math_attention(q, k, v, mask, is_causal)
+
+
+def math_attention(q, k, v, mask, is_causal) -> torch.Tensor:
+    """attend() as matmuls. Query heads are grouped by the key/value head they read ([B*KV, G*Tq, d] @
+    [B*KV, d, Tk]), so grouped-query attention needs no copy of k and v. Softmax on bf16 accumulates in
+    fp32 inside the kernel (as FlashAttention's does); the scores are rounded to the dtype first, as in
+    transformers' eager attention."""
+    B, H, Tq, d = q.shape
+    KV, Tk = k.shape[1], k.shape[2]
+    G = H // KV
+    q, kt = q.reshape(B * KV, G * Tq, d), k.reshape(B * KV, Tk, d).transpose(1, 2)
+
+    def bias(visible):  # 0 where visible, -inf elsewhere
+        return torch.zeros(visible.shape, dtype=q.dtype, device=q.device).masked_fill_(~visible, float("-inf"))
+
+    if is_causal:  # the same bias for every row and head: the matmul accumulates onto it
+        causal = bias(torch.ones(Tq, Tk, dtype=torch.bool, device=q.device).tril()).repeat(G, 1)
+        s = torch.baddbmm(causal.expand(B * KV, -1, -1), q, kt, alpha=d**-0.5)
+    else:
+        s = torch.bmm(q, kt).view(B, KV, G, Tq, Tk)
+        # bias + scale * scores in one kernel; the mask is [B, 1, 1, Tq|1, Tk]: the same for every head
+        s = s * d**-0.5 if mask is None else torch.add(bias(mask[:, :, None]), s, alpha=d**-0.5)
+    p = torch.softmax(s, -1)
+    return torch.bmm(p.view(B * KV, G * Tq, Tk), v.reshape(B * KV, Tk, d)).view(B, H, Tq, d)
 
 
 class KVCache:
@@ -449,8 +538,11 @@ class Attention(nn.Module):
         v = self.v_proj(x).unflatten(-1, (self.nkv, d))
         if self.cfg.qk_norm:
             q, k = self.q_norm(q), self.k_norm(k)
-        q = q * cos + rotate_half(q) * sin  # cos, sin: [..., 1, d]
-        k = k * cos + rotate_half(k) * sin
+        if q.dtype in LOW_PRECISION:  # cos, sin: [..., 1, d]
+            q, k = _RoPE.apply(q, cos, sin), _RoPE.apply(k, cos, sin)
+        else:
+            q = q * cos + rotate_half(q) * sin
+            k = k * cos + rotate_half(k) * sin
         if rows is None:
             B, T = x.shape[:2]
         else:
@@ -461,11 +553,25 @@ class Attention(nn.Module):
             cache.k[layer][:, :, s : s + T] = k
             cache.v[layer][:, :, s : s + T] = v
             k, v = cache.k[layer][:, :, : s + T], cache.v[layer][:, :, : s + T]
-        out = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=mask, is_causal=is_causal and mask is None, enable_gqa=self.nh != self.nkv
-        )
+        out = attend(q, k, v, mask, is_causal and mask is None)
         out = out.transpose(1, 2).reshape(B, T, self.nh * d)
         return self.o_proj(out if rows is None else out.view(B * T, -1).index_select(0, idx))
+
+
+class _RoPE(torch.autograd.Function):
+    """x * cos + rotate_half(x) * sin with a written-out backward: rotate_half(x) is x with its halves swapped
+    times (-1, +1), and since both halves of cos and sin hold the same frequencies, the backward is the same
+    rotation with sin negated: 4 kernels each way where autograd runs 5 (two calls per layer: q and k)."""
+
+    @staticmethod
+    def forward(ctx, x, cos, sin):
+        ctx.save_for_backward(cos, sin)
+        return torch.addcmul(x * cos, rotate_half(x), sin)
+
+    @staticmethod
+    def backward(ctx, g):
+        cos, sin = ctx.saved_tensors
+        return torch.addcmul(g * cos, rotate_half(g), sin, value=-1), None, None
 
 
 def to_grid(t: torch.Tensor, rows) -> torch.Tensor:
@@ -610,7 +716,7 @@ class Transformer(nn.Module):
                 rows = (idx, B, T)
                 input_ids, positions = input_ids.reshape(-1)[idx], positions.reshape(-1)[idx]
         x = self.embed_tokens(input_ids)
-        cos, sin = self.rope(positions, x.dtype)
+        cos, sin = self.rope(positions, autocast_dtype(x) or x.dtype)  # RoPE in the dtype q and k come in
         for i, layer in enumerate(self.layers):
             x = layer(x, cos, sin, mask, cache, i, is_causal, rows)
         if cache is not None:

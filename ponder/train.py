@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from . import checkpoint
 from .errors import PonderError
 from .fileio import atomic_write_text, json_safe
-from .model import ModelConfig, Transformer
+from .model import LOW_PRECISION, ModelConfig, Transformer
 from .tensorboard import SummaryWriter
 from .tokenizer import ROLES, SPECIAL_TOKENS, Tokenizer, train_tokenizer
 
@@ -47,7 +47,7 @@ class TrainConfig:
     seed: int = 0
     eval_every: int = 100
     save_every: int = 200
-    bf16: bool = False  # autocast matmuls to bf16 (helps on GPUs and recent CPUs with AMX)
+    bf16: bool = False  # autocast matmuls and attention to bf16 (GPUs; CPUs with AVX512-BF16 or AMX: bench/train.py)
     threads: int | None = None
     # torch.compile the training forward (pretraining: fixed-shape packed batches, one compilation). Fuses the
     # elementwise work around the matmuls (RMSNorm, RoPE, SwiGLU): measured 1.3x tokens/s on CPU
@@ -111,9 +111,6 @@ def make_optimizer(model: Transformer, cfg: TrainConfig) -> torch.optim.AdamW:
         (decay if p.ndim >= 2 and "embed" not in n else no_decay).append(p)
     return adamw([{"params": decay, "weight_decay": cfg.weight_decay},
                   {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=cfg.betas, foreach=True)
-
-
-LOW_PRECISION = (torch.bfloat16, torch.float16)
 
 
 def adamw(params, **kw) -> torch.optim.AdamW:

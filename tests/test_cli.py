@@ -198,6 +198,24 @@ def test_pretrain_resumed_from_the_command_line_equals_uninterrupted(tmp_path):
         y.get("heldout_loss") for x, y in zip(a, b) if "heldout_loss" in x]
 
 
+def test_pretrain_and_sft_bf16_train_under_autocast_and_resume_so(tmp_path, ckpt, capsys):
+    """--bf16 is recorded with the run, its loss follows fp32's, and --resume keeps it (giving it again is refused
+    as every kept option is)."""
+    small = ["--docs", "300", "--hidden", "32", "--layers", "1", "--seq-len", "64", "--batch-size", "4", "--quiet"]
+    main(["pretrain", "--out", str(tmp_path / "a"), "--steps", "3", *small])
+    main(["pretrain", "--out", str(tmp_path / "b"), "--steps", "3", "--bf16", *small])
+    assert json.loads((tmp_path / "b" / "config.json").read_text())["train"]["bf16"] is True
+    la, lb = ([json.loads(x)["loss"] for x in (tmp_path / r / "metrics.jsonl").read_text().splitlines()] for r in "ab")
+    assert la != lb and lb == pytest.approx(la, rel=0.02)
+    assert main(["pretrain", "--out", str(tmp_path / "b"), "--resume", "--steps", "4", "--bf16"]) == 2
+    assert "--bf16" in capsys.readouterr().err
+    data = tmp_path / "d.jsonl"
+    data.write_text(json.dumps({"prompt": "1 + 1 =", "response": " 2"}) + "\n")
+    main(["sft", "--model", str(ckpt), "--data", str(data), "--steps", "1", "--seq-len", "32", "--quiet", "--bf16",
+          "--out", str(tmp_path / "s")])
+    assert json.loads((tmp_path / "s" / "config.json").read_text())["train"]["bf16"] is True
+
+
 def test_runs_never_overwrite_a_run_or_their_own_model(tmp_path, ckpt, capsys):
     """A second sft into a finished run's directory, or any run into the directory of the model it starts from,
     stops before writing; nothing of the first run or of the model changes."""

@@ -344,3 +344,127 @@ def test_save_refuses_layouts_transformers_cannot_hold(tmp_path, kw, field):
     with pytest.raises(PonderError, match=field):
         ponder.save(model, fixed_tokenizer(), tmp_path / "ck")
     assert list(tmp_path.iterdir()) == []
+
+
+# ---- low-precision training paths (bf16/fp16 weights or autocast) ----------------------------------------
+@pytest.mark.parametrize("H, KV, Tq, Tk, kind", [
+    (4, 2, 7, 7, "causal"), (4, 4, 5, 9, "causal"), (4, 2, 7, 7, "mask"), (4, 1, 1, 9, "decode"),
+    (6, 2, 5, 9, "mask"), (4, 2, 6, 6, "none")])
+def test_math_attention_equals_sdpa(H, KV, Tq, Tk, kind):
+    """The matmul form of attention (CPU bf16 training) gives SDPA's values and gradients: causal (top-left when
+    Tq < Tk, as SDPA), padding/packing masks [B, 1, Tq, Tk], decoding masks [B, 1, 1, Tk], grouped queries."""
+    from ponder.model import math_attention
+
+    g = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(3, h, t, 8, generator=g, dtype=torch.float64, requires_grad=True)
+               for h, t in ((H, Tq), (KV, Tk), (KV, Tk)))
+    mask = None
+    if kind == "mask":
+        mask = torch.rand(3, 1, Tq, Tk, generator=g) > 0.4
+        mask[..., 0] = True
+    elif kind == "decode":
+        mask = torch.rand(3, 1, 1, Tk, generator=g) > 0.3
+        mask[..., -1] = True
+    a = math_attention(q, k, v, mask, kind == "causal")
+    b = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=kind == "causal",
+                                                         enable_gqa=H != KV)
+    torch.testing.assert_close(a, b, rtol=0, atol=1e-12)
+    up = torch.randn(a.shape, generator=g, dtype=torch.float64)
+    for x, y in zip(torch.autograd.grad(a, (q, k, v), up), torch.autograd.grad(b, (q, k, v), up)):
+        torch.testing.assert_close(x, y, rtol=0, atol=1e-12)
+
+
+def test_attend_takes_the_matmul_form_only_for_short_low_precision_cpu_attention(monkeypatch):
+    import ponder.model as M
+
+    q, k, v = (torch.randn(2, h, 6, 8).to(torch.bfloat16) for h in (4, 2, 2))
+    sdpa = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)
+    assert torch.equal(M.attend(q, k, v, None, True), M.math_attention(q, k, v, None, True))
+    monkeypatch.setattr(M, "MATH_ATTENTION_MAX", 2 * 4 * 6 * 6 - 1)  # the scores no longer fit: SDPA
+    assert torch.equal(M.attend(q, k, v, None, True), sdpa)
+    q, k, v = q.float(), k.float(), v.float()  # fp32: always SDPA
+    monkeypatch.setattr(M, "MATH_ATTENTION_MAX", 2**40)
+    assert torch.equal(M.attend(q, k, v, None, True),
+                       torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True))
+
+
+@pytest.mark.parametrize("wshape", [(16,), (5, 16)])
+def test_rms_norm_function_gradients(wshape):
+    """The written-out RMSNorm backward is the derivative (fp64 finite differences), per-head weights too, and
+    its forward is rms_norm's to the bit in fp32 and bf16."""
+    from ponder.model import _RMSNormFn, rms_norm
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 5, 16, generator=g, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(wshape, generator=g, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda x, w: _RMSNormFn.apply(x, w, 1e-6, None), (x, w))
+    for dt in (torch.float32, torch.bfloat16):
+        xd, wd = x.detach().to(dt), w.detach().to(dt)
+        assert torch.equal(_RMSNormFn.apply(xd, wd, 1e-6, None), rms_norm(xd, wd, 1e-6))
+
+
+def test_rope_function_gradients():
+    from ponder.model import _RoPE, rotate_half
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 5, 3, 8, generator=g, dtype=torch.float64, requires_grad=True)
+    f = torch.randn(2, 5, 1, 4, generator=g, dtype=torch.float64)
+    cos, sin = (torch.cat((f, f), -1).cos() * 1.3, torch.cat((f, f), -1).sin() * 1.3)  # halves share frequencies
+    assert torch.autograd.gradcheck(lambda x: _RoPE.apply(x, cos, sin), (x,))
+    torch.testing.assert_close(_RoPE.apply(x, cos, sin), x * cos + rotate_half(x) * sin, rtol=0, atol=1e-14)
+
+
+def _graph_names(t):
+    seen, todo, names = set(), [t.grad_fn], set()
+    while todo:
+        fn = todo.pop()
+        if fn is None or fn in seen:
+            continue
+        seen.add(fn)
+        names.add(type(fn).__name__)
+        todo.extend(f for f, _ in fn.next_functions)
+    return names
+
+
+def test_fp32_training_keeps_autograds_own_backward(tiny_random):
+    """fp32 runs (the tiny model's recipe) never take the low-precision paths, so they round as before;
+    autocast runs do."""
+    model, _ = tiny_random
+    x = torch.randint(0, 300, (2, 16))
+    fp32 = _graph_names(model(x))
+    assert not any(n.startswith(("_RMSNormFn", "_RoPE")) for n in fp32)
+    with torch.autocast("cpu", torch.bfloat16):
+        mixed = _graph_names(model(x))
+    assert {"_RMSNormFnBackward", "_RoPEBackward"} <= mixed
+
+
+@pytest.mark.parametrize("attn_mask", [False, True])
+def test_bf16_autocast_training_tracks_fp32_and_transformers(attn_mask):
+    """Under bf16 autocast Ponder's logits and gradients stay as close to fp32 as transformers' own under the
+    same autocast (its eager attention, the same math in another order), padded batches included."""
+    hf = hf_model("qwen3")
+    ours = Transformer(ModelConfig.from_hf(hf.config.to_dict()))
+    ours.load_state_dict({k.removeprefix("model."): v for k, v in hf.state_dict().items()}, strict=False)
+    hf.config._attn_implementation = "eager"
+    x = torch.randint(0, 320, (3, 24), generator=torch.Generator().manual_seed(1))
+    am = torch.ones_like(x)
+    if attn_mask:
+        am[0, :5] = 0
+        am[2, -3:] = 0
+
+    def run(model, is_hf, bf16):
+        model.zero_grad()
+        with torch.autocast("cpu", torch.bfloat16, enabled=bf16):
+            out = model(x, attention_mask=am if attn_mask else None)
+        logits = (out.logits if is_hf else out).float()
+        logits[am.bool()].square().mean().backward()
+        grads = {n.removeprefix("model."): p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+        return logits.detach()[am.bool()], grads
+
+    ref, gref = run(ours, False, False)
+    lo, glo = run(ours, False, True)
+    hl, ghl = run(hf, True, True)
+    assert (lo - ref).abs().max() <= 2 * (hl - ref).abs().max() + 1e-3
+    for n, g in gref.items():
+        err, hf_err = (glo[n] - g).norm() / g.norm(), (ghl[n] - g).norm() / g.norm()
+        assert err < 0.05 and err <= 2 * hf_err + 1e-3, (n, err.item(), hf_err.item())
