@@ -372,14 +372,16 @@ class RMSNorm(nn.Module):
         # once here instead of once per projection that reads it, in forward and in backward.
         dt = autocast_dtype(x)
         low = dt is not None or x.dtype in LOW_PRECISION
-        if low and torch.is_grad_enabled() and (x.requires_grad or self.weight.requires_grad):
+        # CPU only: PyTorch's GPU builds have fused RMSNorm kernels of their own, and this path is measured on CPU.
+        grad = torch.is_grad_enabled() and (x.requires_grad or self.weight.requires_grad)
+        if low and grad and x.device.type == "cpu":
             return _RMSNormFn.apply(x, self.weight, self.eps, dt)
         out = rms_norm(x, self.weight, self.eps)
         return out if dt is None else out.to(dt)
 
 
-# Low-precision training (bf16/fp16 weights or autocast) takes the faster paths below: a written-out RMSNorm
-# backward, a RoPE with fewer kernels, attention as matmuls on CPU. fp32 training keeps autograd's own
+# Low-precision training (bf16/fp16 weights or autocast) takes the faster paths below: on CPU a written-out
+# RMSNorm backward and attention as matmuls, on any device a RoPE with fewer kernels. fp32 training keeps autograd's own
 # backward, so fp32 runs (the tiny model's recipe among them) round exactly as they always have.
 LOW_PRECISION = (torch.bfloat16, torch.float16)
 _FUSED_RMS_NORM = getattr(torch.ops.aten, "_fused_rms_norm", None)  # F.rms_norm's kernel, returning r too
