@@ -384,35 +384,44 @@ class RMSNorm(nn.Module):
 # RMSNorm backward and attention as matmuls, on any device a RoPE with fewer kernels. fp32 training keeps autograd's own
 # backward, so fp32 runs (the tiny model's recipe among them) round exactly as they always have.
 LOW_PRECISION = (torch.bfloat16, torch.float16)
-_FUSED_RMS_NORM = getattr(torch.ops.aten, "_fused_rms_norm", None)  # F.rms_norm's kernel, returning r too
 
 
 class _RMSNormFn(torch.autograd.Function):
-    """rms_norm with a written-out backward: the same forward values, and a backward of ~7 kernels where
-    autograd's (through pow, mean, rsqrt, two muls) runs ~15; one training step has two norms per layer,
-    plus q/k norms. Backward in fp32: dx = r * (g*w - xn * mean(g*w * xn)), dw = sum(g * xn), with r the
-    reciprocal RMS and xn = x * r. `out_dtype`: the output's dtype (autocast's), cast inside."""
+    """rms_norm (1-D weight) with a written-out backward: one training step has two norms per layer, plus q/k
+    norms, and autograd's backward through pow, mean, rsqrt and two muls runs ~15 kernels per norm, each a pass
+    over the activations (the step's elementwise work is bound by memory traffic). Backward in fp32:
+    dx = r * (g*w - xn * mean(g*w * xn)), dw = sum(g * xn), with r the reciprocal RMS and xn = x * r.
+    `out_dtype`: the output's dtype (autocast's), cast inside."""
 
     @staticmethod
     def forward(ctx, x, weight, eps, out_dtype):
-        if x.dtype == torch.float32 and weight.dim() == 1 and _FUSED_RMS_NORM is not None:
-            y, r = _FUSED_RMS_NORM(x, [x.shape[-1]], weight, eps)
-        else:
-            xf = x.to(torch.promote_types(x.dtype, torch.float32))
-            r = torch.rsqrt(xf.pow(2).mean(-1, keepdim=True).add_(eps))
-            y = weight * (xf * r).to(x.dtype)  # rms_norm's rounding: normalise in fp32, cast, then scale
+        acc = torch.promote_types(x.dtype, torch.float32)
+        # One read of x and no x**2 tensor; r may differ from rms_norm's in its last bit.
+        ms = torch.linalg.vector_norm(x, dim=-1, keepdim=True, dtype=acc).square_().div_(x.shape[-1])
+        r = torch.rsqrt(ms.add_(eps))
+        y = weight * (x * r).to(x.dtype)  # rms_norm's rounding: normalise in fp32, cast, then scale
         ctx.save_for_backward(x, weight, r)
         return y if out_dtype is None else y.to(out_dtype)
 
     @staticmethod
     def backward(ctx, g):
         x, weight, r = ctx.saved_tensors
-        g = g.to(r.dtype)
-        xn = x.to(r.dtype) * r
-        gw = g * weight
-        dx = (gw - xn * (gw * xn).mean(-1, keepdim=True)).mul_(r)
-        dw = (g * xn).sum_to_size(weight.shape) if ctx.needs_input_grad[1] else None
-        return dx.to(x.dtype), None if dw is None else dw.to(weight.dtype), None, None
+        w, d = weight.to(r.dtype), x.shape[-1]
+        if x.dtype == r.dtype:
+            # fp32 x (the residual stream under autocast): LayerNorm's fused backward kernel with mean 0 (RMSNorm
+            # is LayerNorm without centring) computes dx and dw in one pass; add back the centring term it
+            # subtracts, r * mean(g*w). Not for bf16 x: the add-back would cancel in bf16.
+            g = g.to(x.dtype)
+            dx, dw, _ = torch.ops.aten.native_layer_norm_backward(
+                g, x, [d], torch.zeros_like(r), r, w, None, [True, ctx.needs_input_grad[1], False])
+            dx.add_((g @ w).unsqueeze(-1).mul_(r).div_(d))
+        else:
+            g = g.to(r.dtype)
+            xn = x.to(r.dtype) * r
+            gw = g * w
+            dx = (gw - xn * (gw * xn).mean(-1, keepdim=True)).mul_(r).to(x.dtype)
+            dw = (g * xn).sum_to_size(weight.shape) if ctx.needs_input_grad[1] else None
+        return dx, None if dw is None else dw.to(weight.dtype), None, None
 
 
 def autocast_dtype(x: torch.Tensor) -> torch.dtype | None:
