@@ -389,7 +389,7 @@ LOW_PRECISION = (torch.bfloat16, torch.float16)
 class _RMSNormFn(torch.autograd.Function):
     """rms_norm (1-D weight) with a written-out backward: one training step has two norms per layer, plus q/k
     norms, and autograd's backward through pow, mean, rsqrt and two muls runs ~15 kernels per norm, each a pass
-    over the activations (the step's elementwise work is bound by memory traffic). Backward in fp32:
+    over the activations (the step's elementwise work is bound by memory traffic). The gradients, in fp32:
     dx = r * (g*w - xn * mean(g*w * xn)), dw = sum(g * xn), with r the reciprocal RMS and xn = x * r.
     `out_dtype`: the output's dtype (autocast's), cast inside."""
 
@@ -405,23 +405,15 @@ class _RMSNormFn(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, g):
+        # LayerNorm's fused backward kernel with mean 0 (RMSNorm is LayerNorm without centring) computes dx and dw
+        # in one pass; add back the centring term it subtracts, r * mean(g*w). In fp32 even for bf16 x (q/k
+        # norms under autocast, bf16 weights): there the add-back would cancel in bf16.
         x, weight, r = ctx.saved_tensors
-        w, d = weight.to(r.dtype), x.shape[-1]
-        if x.dtype == r.dtype:
-            # fp32 x (the residual stream under autocast): LayerNorm's fused backward kernel with mean 0 (RMSNorm
-            # is LayerNorm without centring) computes dx and dw in one pass; add back the centring term it
-            # subtracts, r * mean(g*w). Not for bf16 x: the add-back would cancel in bf16.
-            g = g.to(x.dtype)
-            dx, dw, _ = torch.ops.aten.native_layer_norm_backward(
-                g, x, [d], torch.zeros_like(r), r, w, None, [True, ctx.needs_input_grad[1], False])
-            dx.add_((g @ w).unsqueeze(-1).mul_(r).div_(d))
-        else:
-            g = g.to(r.dtype)
-            xn = x.to(r.dtype) * r
-            gw = g * w
-            dx = (gw - xn * (gw * xn).mean(-1, keepdim=True)).mul_(r).to(x.dtype)
-            dw = (g * xn).sum_to_size(weight.shape) if ctx.needs_input_grad[1] else None
-        return dx, None if dw is None else dw.to(weight.dtype), None, None
+        w, d, xf, g = weight.to(r.dtype), x.shape[-1], x.to(r.dtype), g.to(r.dtype)
+        dx, dw, _ = torch.ops.aten.native_layer_norm_backward(
+            g, xf, [d], torch.zeros_like(r), r, w, None, [True, ctx.needs_input_grad[1], False])
+        dx.add_((g @ w).unsqueeze(-1).mul_(r).div_(d))
+        return dx.to(x.dtype), None if dw is None else dw.to(weight.dtype), None, None
 
 
 def autocast_dtype(x: torch.Tensor) -> torch.dtype | None:
