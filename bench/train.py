@@ -1,22 +1,27 @@
 """Training throughput: Ponder's model vs transformers' Qwen3ForCausalLM, same config, weights and batch.
 
 One optimizer step = forward, next-token cross-entropy, backward, AdamW. Every side trains the same batch from the
-same weights; the sides alternate (so drift on a noisy machine hits all alike) and each reports the median of its
-repeats. Equal footing means the same precision and neither side compiled; transformers runs with both of its CPU
-attention implementations (`sdpa`, its default, and `eager`) and each ratio is taken against the faster of the two:
+same weights. Equal footing means the same precision and neither side compiled; transformers runs with both of its
+CPU attention implementations (`sdpa`, its default, and `eager`), and each ratio is taken against the faster of the
+two *in the same round*:
 
-- `ratio`: bf16 mixed precision (autocast, as `ponder pretrain --bf16` and `ponder sft --bf16` train): Ponder
-  eager / transformers eager.
+- `ratio`: bf16 mixed precision (autocast, as `ponder pretrain --bf16` and `ponder sft --bf16` train).
 - `ratio_fp32`: the same in fp32 (Ponder's default on CPU).
-- `ratio_compiled_fp32`: both under torch.compile in fp32 (`ponder pretrain --compile`); skipped with --no-compile.
-  Compilation time is reported apart (`warmup_s`).
+- `ratio_compiled_fp32`, `ratio_compiled_bf16`: both under torch.compile (`ponder pretrain --compile [--bf16]`);
+  skipped with --no-compile. Compilation time is reported apart (`warmup_s`).
+- `fastest`: each library's fastest side, whatever its precision or compilation, and their ratio.
+
+Timing on a shared machine drifts by 10% and more within a minute, so each comparison (precision, compiled or not) runs
+alone, with only its models resident, in rounds: a round times `--steps` steps of every side, in an order rotated
+from round to round, and a ratio is the median over rounds of the ratio measured within a round (`*_iqr`: its
+quartiles). `tokens_per_s` is each side's median over rounds.
 
 Where Ponder's eager step gains (ponder/model.py): attention on CPU in bf16 runs as two batched matmuls with query
 heads grouped by their key/value head (PyTorch's CPU flash kernel is 2-4x slower in bf16); norms cast their output
-once under autocast instead of once per projection; RMSNorm has a written-out backward. `loss` is each side's loss
-after the last step: the sides train the same batch, so they agree to within the precision's rounding.
+once under autocast instead of once per projection; RMSNorm's backward runs LayerNorm's fused kernel. `loss` is each
+side's loss after the last step: the sides train the same batch, so they agree to within the precision's rounding.
 
-    python bench/train.py [--batch 32] [--seq 128] [--steps 5] [--repeats 5] [--no-compile]
+    python bench/train.py [--batch 32] [--seq 128] [--steps 3] [--rounds 12] [--no-compile]
 """
 
 import argparse
@@ -39,8 +44,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--seq", type=int, default=128)
-    ap.add_argument("--steps", type=int, default=5, help="optimizer steps per timing")
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--steps", type=int, default=3, help="optimizer steps per side per round")
+    ap.add_argument("--rounds", type=int, default=12)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-compile", action="store_true", help="skip the torch.compile sides")
     a = ap.parse_args()
@@ -91,42 +96,68 @@ def main():
         m.load_state_dict(ours.state_dict())
         return m.train()
 
-    fns = {}
-    for prec, bf16 in (("bf16", True), ("fp32", False)):
-        fns[f"ponder_{prec}"] = step_fn(ponder_model(), False, bf16)
-        for attn in ("sdpa", "eager"):
-            fns[f"transformers_{attn}_{prec}"] = step_fn(hf_model(attn).train(), True, bf16)
+    # One phase per precision: only the models compared are resident (one model trains in a real run), and the
+    # rounds alternate among them.
+    phases = {"bf16": {"ponder_bf16": lambda: step_fn(ponder_model(), False, True),
+                       **{f"transformers_{attn}_bf16": (lambda attn=attn: step_fn(hf_model(attn).train(), True, True))
+                          for attn in ("sdpa", "eager")}},
+              "fp32": {"ponder_fp32": lambda: step_fn(ponder_model(), False, False),
+                       **{f"transformers_{attn}_fp32": (lambda attn=attn: step_fn(hf_model(attn).train(), True, False))
+                          for attn in ("sdpa", "eager")}}}
     if not a.no_compile:
-        fns["ponder_compiled_fp32"] = step_fn(torch.compile(ponder_model()), False, False)
-        fns["transformers_compiled_fp32"] = step_fn(torch.compile(hf_model("sdpa").train()), True, False)
-    warmup_s, loss = {}, {}
-    for k, f in fns.items():
-        t = time.perf_counter()
-        f()  # warm-up (and compilation)
-        f()
-        warmup_s[k] = round(time.perf_counter() - t, 1)
-    times = {k: [] for k in fns}
-    for _ in range(a.repeats):
+        phases["compiled_fp32"] = {
+            "ponder_compiled_fp32": lambda: step_fn(torch.compile(ponder_model()), False, False),
+            "transformers_compiled_fp32": lambda: step_fn(torch.compile(hf_model("sdpa").train()), True, False)}
+        phases["compiled_bf16"] = {
+            "ponder_compiled_bf16": lambda: step_fn(torch.compile(ponder_model()), False, True),
+            **{f"transformers_compiled_{attn}_bf16":
+               (lambda attn=attn: step_fn(torch.compile(hf_model(attn).train()), True, True)) for attn in ("sdpa", "eager")}}
+    warmup_s, loss, times = {}, {}, {}  # times: seconds per step, one entry per round
+    for sides in phases.values():
+        fns = {k: make() for k, make in sides.items()}
         for k, f in fns.items():
             t = time.perf_counter()
-            for _ in range(a.steps):
-                loss[k] = f()
-            times[k].append((time.perf_counter() - t) / a.steps)
+            f()  # warm-up (and compilation)
+            f()
+            warmup_s[k] = round(time.perf_counter() - t, 1)
+            times[k] = []
+        order = list(fns)
+        for r in range(a.rounds):
+            for k in order[r % len(order):] + order[: r % len(order)]:
+                t = time.perf_counter()
+                for _ in range(a.steps):
+                    loss[k] = fns[k]()
+                times[k].append((time.perf_counter() - t) / a.steps)
+        del fns
     tps = {k: a.batch * a.seq / statistics.median(v) for k, v in times.items()}
 
     def vs_best(ours_key, *theirs):
-        return round(tps[ours_key] / max(tps[k] for k in theirs), 2)
+        """Median and quartiles over rounds of (the faster of `theirs` in the round) / ours: a speedup."""
+        r = sorted(min(times[k][i] for k in theirs) / times[ours_key][i] for i in range(a.rounds))
+        q = statistics.quantiles(r, n=4) if len(r) > 1 else [r[0]] * 3
+        return round(q[1], 2), [round(q[0], 2), round(q[2], 2)]
 
+    ratio, ratio_iqr = vs_best("ponder_bf16", "transformers_sdpa_bf16", "transformers_eager_bf16")
+    vs_default, vs_default_iqr = vs_best("ponder_bf16", "transformers_sdpa_bf16")
+    ratio_fp32, ratio_fp32_iqr = vs_best("ponder_fp32", "transformers_sdpa_fp32", "transformers_eager_fp32")
     out = {
         "bench": "train", "device": "cpu", "threads": a.threads, "params": cfg.num_params(), "batch": a.batch,
-        "seq": a.seq, "tokens_per_s": {k: round(v, 1) for k, v in tps.items()},
-        "ratio": vs_best("ponder_bf16", "transformers_sdpa_bf16", "transformers_eager_bf16"),
-        "ratio_vs_transformers_default_bf16": vs_best("ponder_bf16", "transformers_sdpa_bf16"),
-        "ratio_fp32": vs_best("ponder_fp32", "transformers_sdpa_fp32", "transformers_eager_fp32"),
-        "bf16_speedup_ponder": round(tps["ponder_bf16"] / tps["ponder_fp32"], 2),
+        "seq": a.seq, "rounds": a.rounds, "steps_per_round": a.steps,
+        "tokens_per_s": {k: round(v, 1) for k, v in tps.items()},
+        "ratio": ratio, "ratio_iqr": ratio_iqr,
+        "ratio_vs_transformers_default_bf16": vs_default, "ratio_vs_transformers_default_bf16_iqr": vs_default_iqr,
+        "ratio_fp32": ratio_fp32, "ratio_fp32_iqr": ratio_fp32_iqr,
+        "bf16_speedup_ponder": round(tps["ponder_bf16"] / tps["ponder_fp32"], 2),  # different phases: medians
     }
     if not a.no_compile:
-        out["ratio_compiled_fp32"] = vs_best("ponder_compiled_fp32", "transformers_compiled_fp32")
+        out["ratio_compiled_fp32"], out["ratio_compiled_fp32_iqr"] = vs_best("ponder_compiled_fp32",
+                                                                             "transformers_compiled_fp32")
+        out["ratio_compiled_bf16"], out["ratio_compiled_bf16_iqr"] = vs_best(
+            "ponder_compiled_bf16", "transformers_compiled_sdpa_bf16", "transformers_compiled_eager_bf16")
+    # Each library's fastest configuration on this machine, whatever its precision or compilation (medians, from
+    # different phases).
+    best = {lib: max((k for k in tps if k.startswith(lib)), key=tps.get) for lib in ("ponder", "transformers")}
+    out["fastest"] = {**best, "ratio": round(tps[best["ponder"]] / tps[best["transformers"]], 2)}
     out.update({"loss": {k: round(v, 4) for k, v in loss.items()}, "warmup_s": warmup_s,
                 "logit_max_diff_fp32": diff, "bf16_logit_max_diff_vs_fp32": bf16_diff,
                 "torch_version": torch.__version__, "transformers_version": transformers.__version__})
