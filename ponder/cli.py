@@ -326,10 +326,13 @@ def cmd_distill(a):
 
 
 def cmd_data_export(a):
-    from .tasks import generate
+    from .fileio import make_parent
+    from .tasks import SPLITS, TASKS, generate
     from .tasks.data import export
 
-    items = generate(a.task, a.split, a.n, seed=a.seed)
+    if a.task in TASKS and a.split in SPLITS:  # (else generate names the known ones)
+        make_parent(a.output)  # an output that cannot be written fails before the generation, not after it
+    items = generate(a.task, a.split, a.n, seed=a.seed, progress=not a.quiet)
     path = export(items, a.output)
     print(json.dumps({"task": a.task, "split": a.split, "n": len(items), "seed": a.seed, "output": str(path)})
           if a.json else f"wrote {len(items)} {a.task} {a.split} items to {path}")
@@ -751,6 +754,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="which problems are drawn: the same task, split and seed give the same file, in [0, 2**32)")
     ex.add_argument("-o", "--output", "--out", required=True, help="output JSONL (written atomically)")
     ex.add_argument("--json", action="store_true", help="print what was written (task, split, n, seed, output) as JSON")
+    ex.add_argument("--quiet", action="store_true", help="no progress bar")
     ex.set_defaults(fn=cmd_data_export)
 
     gr = sub.add_parser("grpo", help="RL with verifiable rewards (GRPO family)",

@@ -145,7 +145,8 @@ def test_bad_input_messages(args, msg, capsys):
 def test_os_errors_are_one_line_naming_the_file(tmp_path, capsys):
     """A write the OS refuses (here: a directory path through a regular file) is one line, not a traceback."""
     (tmp_path / "plain").write_text("")
-    assert main(["data", "export", "arith", "--n", "2", "-o", str(tmp_path / "plain" / "x.jsonl")]) == 2
+    # 10**6 countdown problems would take minutes: the unwritable output is refused before any is drawn
+    assert main(["data", "export", "countdown", "--n", "1000000", "-o", str(tmp_path / "plain" / "x.jsonl")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("ponder data export: error: ") and str(tmp_path / "plain") in err and err.strip().count("\n") == 0
     with pytest.raises(OSError):
@@ -160,9 +161,13 @@ def test_explain_prints_formula(capsys):
 
 def test_data_export_and_verify(tmp_path, capsys):
     out = tmp_path / "t.jsonl"
+    capsys.readouterr()
     assert main(["data", "export", "arith", "--n", "5", "-o", str(out)]) == 0
+    assert "5/5" in capsys.readouterr().err  # the progress bar, on stderr
     rows = [json.loads(x) for x in out.read_text().splitlines()]
     assert len(rows) == 5 and all(r["split"] == "test" for r in rows)
+    assert main(["data", "export", "arith", "--n", "5", "-o", str(tmp_path / "q.jsonl"), "--quiet"]) == 0
+    assert capsys.readouterr().err == "" and (tmp_path / "q.jsonl").read_bytes() == out.read_bytes()
     comp = tmp_path / "c.jsonl"
     comp.write_text("".join(json.dumps({"completion": f"so \\boxed{{{r['answer']}}}", "gold": r["answer"]}) + "\n"
                             for r in rows))

@@ -78,8 +78,9 @@ def sample_item(task: str, split: str, rng: random.Random) -> dict:
             return finish(task, split, item)
 
 
-def generate(task: str, split: str = "train", n: int = 100, seed: int = 0) -> list[dict]:
-    """`n` distinct problems of `task` from `split`, deterministic in `seed`."""
+def generate(task: str, split: str = "train", n: int = 100, seed: int = 0, progress: bool = False) -> list[dict]:
+    """`n` distinct problems of `task` from `split`, deterministic in `seed`. `progress`: a bar on stderr (100,000
+    countdown problems take ~30 s on one core)."""
     mod = _module(task)
     if split not in SPLITS:
         raise PonderError(f"unknown split {split!r} (known: {', '.join(SPLITS)})")
@@ -94,6 +95,11 @@ def generate(task: str, split: str = "train", n: int = 100, seed: int = 0) -> li
     # cost at least (n - len(items)) * run / 10 more draws: past the budget that is a failure known now, not
     # after millions of draws (countdown's ~12,500 test problems and n=100000 took half an hour to refuse).
     misses, run, max_misses = 0, 0, 50 * n + 10_000
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n, desc=f"{task} {split}", unit="problem", dynamic_ncols=True)
     while len(items) < n:
         item = sample_item(task, split, rng)
         key = mod.canonical(item)
@@ -101,6 +107,8 @@ def generate(task: str, split: str = "train", n: int = 100, seed: int = 0) -> li
             misses += 1
             run += 1
             if misses > max_misses or misses + (n - len(items)) * run / 10 > max_misses:
+                if bar is not None:
+                    bar.close()
                 raise PonderError(
                     f"task {task!r} has too few distinct {split} problems for n={n} (found {len(items)})"
                 )
@@ -108,6 +116,10 @@ def generate(task: str, split: str = "train", n: int = 100, seed: int = 0) -> li
         run = 0
         seen.add(key)
         items.append(item)
+        if bar is not None:
+            bar.update()
+    if bar is not None:
+        bar.close()
     return items
 
 
