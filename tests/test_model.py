@@ -388,7 +388,7 @@ def test_attend_takes_the_matmul_form_only_for_short_low_precision_cpu_attention
                        torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True))
 
 
-@pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.bfloat16, torch.float16])
 def test_rms_norm_function_gradients(dtype):
     """The written-out RMSNorm backward (LayerNorm's kernel with mean 0, plus the centring term): in fp64 the
     derivative itself (finite differences); for fp32 and bf16 inputs the gradients of rms_norm under autograd, as
