@@ -391,7 +391,7 @@ def test_attend_takes_the_matmul_form_only_for_short_low_precision_cpu_attention
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.bfloat16, torch.float16])
 def test_rms_norm_function_gradients(dtype):
     """The written-out RMSNorm backward (LayerNorm's kernel with mean 0, plus the centring term): in fp64 the
-    derivative itself (finite differences); for fp32 and bf16 inputs the gradients of rms_norm under autograd, as
+    derivative itself (finite differences); for fp32, bf16 and fp16 inputs the gradients of rms_norm under autograd, as
     autocast feeds them (bf16 output gradient); the forward within one bf16 rounding of rms_norm."""
     from ponder.model import _RMSNormFn, rms_norm
 

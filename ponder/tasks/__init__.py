@@ -100,26 +100,26 @@ def generate(task: str, split: str = "train", n: int = 100, seed: int = 0, progr
         from tqdm.auto import tqdm
 
         bar = tqdm(total=n, desc=f"{task} {split}", unit="problem", dynamic_ncols=True)
-    while len(items) < n:
-        item = sample_item(task, split, rng)
-        key = mod.canonical(item)
-        if key in seen:
-            misses += 1
-            run += 1
-            if misses > max_misses or misses + (n - len(items)) * run / 10 > max_misses:
-                if bar is not None:
-                    bar.close()
-                raise PonderError(
-                    f"task {task!r} has too few distinct {split} problems for n={n} (found {len(items)})"
-                )
-            continue
-        run = 0
-        seen.add(key)
-        items.append(item)
+    try:
+        while len(items) < n:
+            item = sample_item(task, split, rng)
+            key = mod.canonical(item)
+            if key in seen:
+                misses += 1
+                run += 1
+                if misses > max_misses or misses + (n - len(items)) * run / 10 > max_misses:
+                    raise PonderError(
+                        f"task {task!r} has too few distinct {split} problems for n={n} (found {len(items)})"
+                    )
+                continue
+            run = 0
+            seen.add(key)
+            items.append(item)
+            if bar is not None:
+                bar.update()
+    finally:
         if bar is not None:
-            bar.update()
-    if bar is not None:
-        bar.close()
+            bar.close()
     return items
 
 
