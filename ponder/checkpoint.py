@@ -39,6 +39,9 @@ def resolve(path: str | os.PathLike) -> Path:
     p = Path(path)
     if not p.exists():
         raise PonderError(f"{p}: no such checkpoint directory")
+    if (p / "checkpoint" / "config.json").is_file() and not any((p / f).exists() for f in (
+            "model.safetensors", "model.safetensors.index.json")):
+        raise PonderError(f"{p}: is a training run directory; its model is {p / 'checkpoint'}")
     if not p.is_dir() or not (p / "config.json").is_file():
         raise PonderError(f"{p}: not a checkpoint (expected a directory with config.json)")
     return p
@@ -213,7 +216,7 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
     if path.exists() and not path.is_dir():
         raise PonderError(f"{path}: exists and is not a directory (a checkpoint is a directory)")
     recover(path)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-{os.getpid()}-", dir=path.parent))
     try:
         os.chmod(tmp, dir_mode())  # mkdtemp makes 0700; a checkpoint gets the usual permissions
         cfg = model.config
@@ -257,7 +260,8 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
 
 def recover(path: Path) -> None:
     """Put back the previous checkpoint if a save was killed between its two renames (`path` missing, the
-    old one set aside as .NAME.old-PID); save() and resuming a run call this first."""
+    old one set aside as .NAME.old-PID), and remove what saves killed mid-write left (.NAME.tmp-PID-*, of
+    processes gone); save() and resuming a run call this first."""
     path = Path(path)
     olds = list(path.parent.glob(f".{path.name}.old-*"))
     if not path.exists() and olds:  # (one at most: the leftovers of a finished save are removed below)
@@ -265,3 +269,18 @@ def recover(path: Path) -> None:
     elif path.exists():
         for f in olds:  # a save killed while removing the replaced checkpoint
             shutil.rmtree(f, ignore_errors=True)
+    for f in path.parent.glob(f".{path.name}.tmp-*-*"):  # a whole checkpoint's worth, left by a killed save
+        pid = f.name.removeprefix(f".{path.name}.tmp-").split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(f, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process of this machine has this id (its save may still be writing)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True

@@ -209,7 +209,15 @@ def _terse_share(text: str):
 
 def cmd_pretrain(a):
     from .model import ModelConfig
-    from .train import TINY_CORPUS, TINY_MODEL, TINY_TRAIN, TrainConfig, pretrain
+    from .train import (
+        TINY_CORPUS,
+        TINY_MODEL,
+        TINY_TRAIN,
+        TrainConfig,
+        check_pretrain_settings,
+        config_from,
+        pretrain,
+    )
 
     run = a.out
     if a.resume:
@@ -218,23 +226,30 @@ def cmd_pretrain(a):
         saved = read_run_config(run)
         if saved.get("kind") != "pretrain" or not isinstance(saved.get("train"), dict):
             raise PonderError(f"{run}: not a pretraining run (its config.json has no pretraining settings)")
-        docs, held = _pretrain_corpus({**TINY_CORPUS, **(saved.get("corpus") or {})})
-        pretrain(run, docs, train=TrainConfig(**{**saved["train"], "steps": a.steps or saved["train"]["steps"]}),
-                 resume=True, heldout_docs=held, progress=not a.quiet)
+        corpus = saved.get("corpus") or {}
+        for k, v in corpus.items():  # (a hand-edited config.json: one line, not a TypeError from the generator)
+            if k not in TINY_CORPUS or (k in ("n_docs", "seed") and (isinstance(v, bool) or not isinstance(v, int))):
+                raise PonderError(f"{Path(run) / 'config.json'}: corpus.{k}: " + (
+                    "expected an integer" if k in TINY_CORPUS else "unknown setting") + f", got {json.dumps(v)[:60]}")
+        config_from(TrainConfig, saved["train"], f"{Path(run) / 'config.json'}: train")  # before the corpus
+        docs, held = _pretrain_corpus({**TINY_CORPUS, **corpus})
+        pretrain(run, docs, train=TrainConfig(steps=a.steps) if a.steps else None, resume=True, heldout_docs=held,
+                 progress=not a.quiet)
         _print_run(run, a.json)
         return
     corpus = {**TINY_CORPUS, **{k: v for k, v in (("n_docs", a.docs), ("seed", a.seed),
                                                  ("terse_share", a.terse_share)) if v is not None}}
-    docs, held = _pretrain_corpus(corpus)
     train = TrainConfig(**{**TINY_TRAIN.__dict__, **{k: v for k, v in (
         ("steps", a.steps), ("batch_size", a.batch_size), ("lr", a.lr), ("seq_len", a.seq_len),
         ("seed", a.seed), ("threads", a.threads), ("compile", a.compile or None), ("bf16", a.bf16 or None))
-        if v is not None}})
+        if v is not None}}).validate()
     mc = ModelConfig(**{**TINY_MODEL.__dict__, **{k: v for k, v in (
         ("hidden_size", a.hidden), ("num_hidden_layers", a.layers)) if v is not None}})
     if a.hidden:
         mc.intermediate_size, mc.num_attention_heads = 3 * a.hidden, max(1, a.hidden // 32)
         mc.num_key_value_heads = max(1, mc.num_attention_heads // 2)
+    check_pretrain_settings(Path(run), train, mc, a.vocab)  # before the corpus, which takes ~10 s to build
+    docs, held = _pretrain_corpus(corpus)
     pretrain(run, docs, model_config=mc, train=train, vocab_size=a.vocab, heldout_docs=held,
              progress=not a.quiet, corpus=corpus)
     _print_run(run, a.json)
@@ -242,10 +257,11 @@ def cmd_pretrain(a):
 
 def _print_run(run, as_json: bool, **extra):
     """A training command's result: the run summary as one JSON object, or as lines for a person."""
+    from .fileio import json_safe
     from .train import format_run_summary, summarize_run
 
     s = {**summarize_run(run), **extra}
-    print(json.dumps(s) if as_json else format_run_summary(s))
+    print(json.dumps(json_safe(s)) if as_json else format_run_summary(s))
 
 
 def _pretrain_corpus(corpus: dict) -> tuple[list[str], list[str]]:
@@ -288,9 +304,19 @@ def cmd_sft(a):
         data = {"data": str(Path(a.data).resolve()), "val_data": str(Path(a.val_data).resolve()) if val else None}
         final = sft(model, tok, rows, a.out, train=train, packing=a.packing, progress=not a.quiet,
                     model_path=a.model, val_examples=val, data=data)
-    if final["examples_cut"] and not a.json:
-        print(f"sft: {final['examples_cut']} of {len(rows)} examples were cut at --seq-len", file=sys.stderr)
-    _print_run(a.out, a.json, examples=len(rows), examples_cut=final["examples_cut"])
+    if not a.json:
+        _warn_cut("sft", final, len(rows), len(val or ()))
+    _print_run(a.out, a.json, examples=len(rows), examples_cut=final["examples_cut"],
+               val_examples_cut=final["val_examples_cut"])
+
+
+def _warn_cut(cmd: str, final: dict, n: int, n_val: int = 0) -> None:
+    """Examples cut at --seq-len lose the end of their response (or all of it): say so."""
+    for what, cut, total in (("examples", final["examples_cut"], n),
+                             ("validation examples", final.get("val_examples_cut", 0), n_val)):
+        if cut:
+            print(f"{cmd}: {cut} of {total} {what} were cut at --seq-len (the end of their response is not "
+                  "trained on; raise --seq-len to keep them whole)", file=sys.stderr)
 
 
 def cmd_distill(a):
@@ -313,29 +339,34 @@ def cmd_distill(a):
         teacher, ttok = _load(a, a.teacher)
         student, stok = _load(a, a.model)
         items = load_items(a.data or a.task, split="train", n=a.n, seed=a.seed)
-        reward = get_reward(a.reward or default_reward(None if a.data else a.task))
+        reward = get_reward(a.reward or default_reward(None if a.data else a.task, items))
         steps = a.steps or 100
         train = TrainConfig(steps=steps, batch_size=a.batch_size, lr=a.lr, warmup=max(1, steps // 10),
                             seq_len=a.seq_len, seed=a.seed, save_every=a.save_every)
         rep = distill(teacher, ttok, student, stok, items, lambda text, it: reward(text, it).correct, k=a.k,
                       temperature=a.temperature, max_new_tokens=a.max_new_tokens, seed=a.seed, run_dir=a.out,
                       train=train, progress=not a.quiet, model_path=a.model)
+    if not a.json:
+        _warn_cut("distill", rep["final"], rep["kept"])
     print(json.dumps(rep) if a.json else
           f"distill: kept {rep['kept']} of {rep['sampled']} teacher samples ({rep['kept_fraction']:.1%}), "
           f"{rep['prompts_with_a_kept_sample']}/{rep['prompts']} prompts; checkpoint: {a.out}/checkpoint")
 
 
 def cmd_data_export(a):
-    from .fileio import make_parent
+    from .fileio import check_writable
     from .tasks import SPLITS, TASKS, generate
-    from .tasks.data import export
+    from .tasks.data import check_export_path, export
 
     if a.task in TASKS and a.split in SPLITS:  # (else generate names the known ones)
-        make_parent(a.output)  # an output that cannot be written fails before the generation, not after it
+        if a.output != "-":  # an output that cannot be written fails before the generation, not after it
+            check_writable(a.output)
+        check_export_path(a.output)
     items = generate(a.task, a.split, a.n, seed=a.seed, progress=not a.quiet)
     path = export(items, a.output)
     print(json.dumps({"task": a.task, "split": a.split, "n": len(items), "seed": a.seed, "output": str(path)})
-          if a.json else f"wrote {len(items)} {a.task} {a.split} items to {path}")
+          if a.json else f"wrote {len(items)} {a.task} {a.split} items to {path}",
+          file=sys.stderr if a.output == "-" else sys.stdout)  # (stdout holds the items)
 
 
 # objective parts whose "unset" is None (bind() then derives them from --max-new-tokens)
@@ -474,7 +505,7 @@ def cmd_eval(a):
     if a.reward is None:  # countdown answers are expressions checked by evaluation, not compared as values
         from .tasks import default_reward
 
-        a.reward = default_reward(None if a.data else a.task)
+        a.reward = default_reward(None if a.data else a.task, items)
     models = _load_models(a, a.model or ["tiny"])
     if a.sweep and a.ray is not None:
         raise PonderError("--sweep does not run on Ray yet; drop --ray")
@@ -752,7 +783,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("-n", "--n", type=_positive_int, default=100, help="distinct problems to write")
     ex.add_argument("--seed", type=_seed, default=0,
                     help="which problems are drawn: the same task, split and seed give the same file, in [0, 2**32)")
-    ex.add_argument("-o", "--output", "--out", required=True, help="output JSONL (written atomically)")
+    ex.add_argument("-o", "--output", "--out", required=True,
+                    help="output .jsonl (.jsonl.gz: gzipped), written atomically; - for standard output")
     ex.add_argument("--json", action="store_true", help="print what was written (task, split, n, seed, output) as JSON")
     ex.add_argument("--quiet", action="store_true", help="no progress bar")
     ex.set_defaults(fn=cmd_data_export)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,6 +71,24 @@ def _target(path: str | os.PathLike) -> Path:
     return make_parent(path)
 
 
+def check_writable(path: str | os.PathLike) -> Path:
+    """What atomic_open(path) would refuse, refused now and without creating anything (for a write that comes
+    after long work): an empty path, a directory, a path under a file, a folder that cannot be written."""
+    if not os.fspath(path):
+        raise PonderError("empty output path")
+    path = Path(path)
+    if path.is_dir():
+        raise _refused(f"{path}: is a directory")
+    for a in path.parents:  # the nearest folder that exists must be a directory we may write into
+        if os.path.lexists(a):
+            if not a.is_dir():
+                raise _refused(f"{path}: {a} is not a directory")
+            if not os.access(a, os.W_OK | os.X_OK):
+                raise _refused(f"{path}: cannot write into {a} (permission denied)")
+            break
+    return path
+
+
 def _write_error(path: Path, e: OSError) -> OutputError:
     return _refused(f"{path}: cannot write ({e.strerror or e})", e)
 
@@ -79,10 +98,16 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", *, encoding: str | No
                 fsync: bool = False):
     """`with atomic_open(path, "w", encoding="utf-8") as f: ...`: `f` is a temporary file next to `path`,
     renamed onto `path` (with the usual permissions) when the block ends without an error and removed when
-    it raises. An OSError comes out as OutputError naming `path`."""
+    it raises. An OSError comes out as OutputError naming `path`. Over an existing file the new one keeps its
+    permissions; over a symlink it replaces the file linked to, and the link stays."""
     path = _target(path)
+    real = Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        perms = stat.S_IMODE(os.stat(real).st_mode) if real.is_file() else file_mode()
+    except OSError:
+        perms = file_mode()
     try:  # (the prefix is cut so a long, valid name does not make the temporary name too long)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:80]}.", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name[:80]}.", suffix=".tmp")
     except OSError as e:
         raise _write_error(path, e) from e
     try:
@@ -91,8 +116,8 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", *, encoding: str | No
             if fsync:
                 f.flush()
                 os.fsync(f.fileno())
-        os.chmod(tmp, file_mode())  # mkstemp makes 0600; give the file the usual permissions
-        os.replace(tmp, path)
+        os.chmod(tmp, perms)  # mkstemp makes 0600; give the file the usual permissions (or the old file's)
+        os.replace(tmp, real)
     except BaseException as e:
         try:
             os.unlink(tmp)

@@ -56,10 +56,13 @@ def _field_bytes(num: int, payload: bytes) -> bytes:
     return _varint(num << 3 | 2) + _varint(len(payload)) + payload
 
 
-def _event(wall_time: float, step: int, *, file_version: str | None = None, scalars: dict | None = None) -> bytes:
+def _event(wall_time: float, step: int, *, file_version: str | None = None, scalars: dict | None = None,
+           session_start: bool = False) -> bytes:
     msg = b"\x09" + struct.pack("<d", wall_time) + b"\x10" + _varint(step)
     if file_version is not None:
         msg += _field_bytes(3, file_version.encode())
+    if session_start:  # Event.session_log = SessionLog(status=START)
+        msg += _field_bytes(7, b"\x08\x01")
     if scalars:
         values = b"".join(
             _field_bytes(1, _field_bytes(1, tag.encode()) + b"\x15" + struct.pack("<f", float(v)))
@@ -70,14 +73,20 @@ def _event(wall_time: float, step: int, *, file_version: str | None = None, scal
 
 
 class SummaryWriter:
-    """`add_scalars(step, {"train/reward": 0.4, ...})`; flushes every write (runs are slow, files small)."""
+    """`add_scalars(step, {"train/reward": 0.4, ...})`; flushes every write (runs are slow, files small).
 
-    def __init__(self, logdir: str | os.PathLike):
+    `purge_step`: a resumed run's first step. TensorBoard drops what earlier files logged at this step and
+    after (a run killed after its last checkpoint logged steps that the resumed run logs again), as
+    metrics.jsonl is trimmed (train.trim_metrics)."""
+
+    def __init__(self, logdir: str | os.PathLike, purge_step: int | None = None):
         d = Path(logdir)
         d.mkdir(parents=True, exist_ok=True)
         self.path = d / f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}.{os.getpid()}"
         self._f = open(self.path, "ab")
         self._write(_event(time.time(), 0, file_version="brain.Event:2"))
+        if purge_step is not None:
+            self._write(_event(time.time(), int(purge_step), session_start=True))
 
     def _write(self, data: bytes):
         header = struct.pack("<Q", len(data))

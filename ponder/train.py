@@ -18,7 +18,7 @@ import random
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import torch
@@ -27,7 +27,8 @@ import torch.nn.functional as F
 from . import checkpoint
 from .errors import PonderError
 from .fileio import atomic_write_text, json_safe
-from .model import LOW_PRECISION, ModelConfig, Transformer
+from .model import LOW_PRECISION, ModelConfig, Transformer, _json_type
+from .tasks.data import _check_text, _read_jsonl
 from .tensorboard import SummaryWriter
 from .tokenizer import ROLES, SPECIAL_TOKENS, Tokenizer, train_tokenizer
 
@@ -70,6 +71,8 @@ class TrainConfig:
                               f"{self.warmup}, {self.min_lr_ratio}, {self.weight_decay}")
         if not 0 <= self.seed < 2**32:  # (mixed with step numbers into 64-bit seeds)
             raise PonderError(f"seed must be in [0, 2**32), got {self.seed}")
+        if len(self.betas) != 2 or not all(isinstance(b, (int, float)) and 0 <= b < 1 for b in self.betas):
+            raise PonderError(f"betas must be two numbers in [0, 1), got {list(self.betas)}")
         if self.threads is not None and self.threads < 1:
             raise PonderError(f"threads must be at least 1, got {self.threads}")
         return self
@@ -319,25 +322,39 @@ def save_run(run: Path, model, tok, opt, step: int, extra: dict | None = None, o
                           "the previous checkpoint is intact") from e
 
 
+MODEL_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
+
+
 def fresh_run_dir(run: Path, model_path=None) -> None:
-    """Refuse a run directory that would overwrite something: an earlier run (its checkpoint or metrics), or
-    the very checkpoint the run starts from (its config.json would be replaced)."""
+    """Refuse a run directory that would overwrite something: an earlier run (its checkpoint, metrics or
+    config), any model checkpoint (a run writes its own config.json over the model's), or the very checkpoint
+    the run starts from."""
     if str(run) in ("", "."):
         raise PonderError("--out: give a run directory (an empty path would write into the current one)")
-    if (run / "checkpoint").exists() or (run / "metrics.jsonl").exists():
-        raise PonderError(f"{run}: already holds a run; pass --resume to continue it or choose another --out")
+    if run.exists() and not run.is_dir():
+        raise PonderError(f"--out {run}: is a file, not a directory")
     if model_path is not None:
         src = checkpoint.resolve(model_path) if isinstance(model_path, (str, os.PathLike)) else None
         if src is not None and run.resolve() == Path(src).resolve():
             raise PonderError(f"--out {run} is the model's own directory ({model_path}); choose another --out")
-    if run.exists() and not run.is_dir():
-        raise PonderError(f"--out {run}: is a file, not a directory")
+    if (run / "checkpoint").exists():
+        raise PonderError(f"{run}: already holds a run; pass --resume to continue it or choose another --out")
+    held = next((f for f in MODEL_FILES if (run / f).exists()), None)
+    if held is not None:
+        raise PonderError(f"--out {run}: holds a model checkpoint ({held}) that the run's config.json would "
+                          "overwrite; choose another --out")
+    if (run / "metrics.jsonl").exists() or (run / "config.json").exists():
+        raise PonderError(f"{run}: holds a run that stopped before its first checkpoint (nothing to resume); "
+                          "remove the directory or choose another --out")
 
 
 def load_run(run: Path, kind: str):
     """(model, tokenizer, state, saved config) of a run directory made by `kind` ('pretrain', 'sft', 'grpo')."""
     cfg_f = run / "config.json"
     checkpoint.recover(run / "checkpoint")
+    if cfg_f.is_file() and not (run / "checkpoint").exists():
+        raise PonderError(f"{run}: the run stopped before its first checkpoint (nothing to resume); remove the "
+                          "directory and start again")
     if not cfg_f.is_file() or not (run / "checkpoint" / STATE).is_file():
         raise PonderError(f"{run}: not a resumable run directory (needs config.json and checkpoint/{STATE})")
     saved = read_run_config(run)
@@ -348,12 +365,77 @@ def load_run(run: Path, kind: str):
         raise PonderError(f"{cfg_f}: no {section!r} settings to resume from")
     where = saved.get(kind) or {}  # a GRPO run's device and dtype (a resumed run continues where it ran)
     model, tok = checkpoint.load(run / "checkpoint", dtype=where.get("dtype"), device=where.get("device") or "cpu")
-    try:
-        state = torch.load(run / "checkpoint" / STATE, weights_only=False)
-    except Exception as e:  # truncated or not a torch file: name it, say what it was
-        raise PonderError(f"{run / 'checkpoint' / STATE}: cannot read the trainer state "
+    sf = run / "checkpoint" / STATE
+    try:  # weights_only: tensors and plain data, never code (a shared run directory must not run anything)
+        state = torch.load(sf, weights_only=True)
+    except Exception as e:  # truncated, not a torch file, or holding objects: name it, say what it was
+        raise PonderError(f"{sf}: cannot read the trainer state "
                           f"({type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ''})") from None
+    missing = [k for k in ("step", "optimizer", "torch_rng", "python_rng") if not isinstance(state, dict) or k not in state]
+    if missing:
+        raise PonderError(f"{sf}: not a trainer state (missing {', '.join(missing)})")
+    check_resumed_model(run, model, state, saved)
     return model, tok, state, saved
+
+
+_ARCH = ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
+         "num_key_value_heads", "head_dim")
+
+
+def check_resumed_model(run: Path, model: Transformer, state: dict, saved: dict) -> None:
+    """The checkpoint, its trainer state and the run's config.json must describe one model: a checkpoint/ copied
+    in from another run would otherwise train on silently (or fail inside AdamW, after metrics were trimmed)."""
+    cfg = asdict(model.config)
+    arch = saved.get("model") if isinstance(saved.get("model"), dict) else {}  # pretraining records its model
+    diff = [f"{k} {arch[k]} vs {cfg[k]}" for k in _ARCH if k in arch and arch[k] != cfg[k]]
+    if diff:
+        raise PonderError(f"{run}: checkpoint/ holds another model than config.json describes ({'; '.join(diff)})")
+    opt = state["optimizer"].get("state", {}) if isinstance(state["optimizer"], dict) else {}
+    have = sorted(tuple(v["exp_avg"].shape) for v in opt.values() if isinstance(v, dict) and "exp_avg" in v)
+    want = sorted(tuple(p.shape) for p in model.parameters() if p.requires_grad)
+    if have and have != want:
+        raise PonderError(f"{run / 'checkpoint' / STATE}: the optimizer state is for another model "
+                          f"({len(have)} tensors, not the checkpoint's {len(want)} parameters of these shapes)")
+
+
+def saved_train_config(run: Path, saved: dict, steps: int | None, at: int) -> TrainConfig:
+    """The TrainConfig a run directory's config.json holds, to resume at step `at` with: `steps` (when given)
+    replaces the run's own and is written back, so that a resume interrupted again continues to the same
+    target."""
+    train = config_from(TrainConfig, saved["train"], f"{Path(run) / 'config.json'}: train")
+    train.steps = train.steps if steps is None else steps
+    if at >= train.steps:
+        raise PonderError(f"{run}: the run is at step {at} of {train.steps}; pass --steps N (N > {at}) "
+                          "to train further")
+    if train.steps != saved["train"].get("steps"):
+        save_run_config(run, {**saved, "train": {**saved["train"], "steps": train.steps}})
+    return train
+
+
+def config_from(cls, d: dict, where: str):
+    """A settings dataclass from a config.json section, or one line naming the setting that is wrong: a
+    hand-edited run directory must not fail with a TypeError from deep inside the trainer."""
+    kinds = {"int": int, "float": (int, float), "bool": bool, "str": str, "tuple": (list, tuple), "dict": dict}
+    known = {f.name: f for f in fields(cls)}
+    for k, v in d.items():
+        if k not in known:
+            raise PonderError(f"{where}: unknown setting {k!r}")
+        names = [t.strip() for t in str(known[k].type).split("|")]
+        if v is None and "None" in names:
+            continue
+        ok = [kinds[t] for t in names if t in kinds]
+        if ok and (not isinstance(v, tuple(x for o in ok for x in (o if isinstance(o, tuple) else (o,))))
+                   or (isinstance(v, bool) and "bool" not in names)):
+            raise PonderError(f"{where}.{k}: expected {' or '.join(names)}, got {json.dumps(v)[:60]}")
+    c = cls(**{k: tuple(v) if isinstance(v, list) and str(known[k].type) == "tuple" else v for k, v in d.items()})
+    try:
+        return c.validate() or c
+    except PonderError as e:
+        raise PonderError(f"{where}: {e}") from None
+
+
+def save_run_config(run: Path, saved: dict) -> None:
+    atomic_write_text(Path(run) / "config.json", json.dumps(saved, indent=2))
 
 
 def read_run_config(run: Path) -> dict:
@@ -417,6 +499,18 @@ def pack_documents(docs_ids: list[list[int]], seq_len: int, pad: int) -> tuple[t
     return ids, mask
 
 
+def check_pretrain_settings(run: Path, train: TrainConfig, model_config: ModelConfig | None, vocab_size: int):
+    """What a fresh pretraining run would refuse, checked before the corpus is built (the CLI's takes ~10 s)."""
+    fresh_run_dir(run)
+    if vocab_size < 256 + len(SPECIAL_TOKENS):
+        raise PonderError(f"vocab_size={vocab_size}: a byte-level tokenizer needs at least "
+                          f"{256 + len(SPECIAL_TOKENS)} (256 bytes and {len(SPECIAL_TOKENS)} special tokens)")
+    ctx = (model_config or ModelConfig()).max_position_embeddings
+    if train.seq_len > ctx:
+        raise PonderError(f"seq_len={train.seq_len} exceeds the model's context of {ctx} positions "
+                          f"(max_position_embeddings); use --seq-len {ctx} or less")
+
+
 def pretrain(
     run_dir: str | os.PathLike,
     docs: list[str] | None = None,
@@ -432,27 +526,24 @@ def pretrain(
 ) -> Path:
     """Train a tokenizer and a model from scratch on `docs`; returns the run directory.
 
-    With resume=True, `docs` may be None: the run's own config regenerates nothing — the caller passes
-    the same documents (the CLI rebuilds them from the saved corpus settings).
+    With resume=True the caller passes the same documents (the CLI rebuilds them from the saved corpus
+    settings); the run's own settings come from its config.json, and only `train.steps` is taken from `train`
+    (None: the run's own step count).
     """
     run = Path(run_dir)
-    train = (train or TrainConfig()).validate()
+    given, train = train, (train or TrainConfig()).validate()
     if train.threads:
         torch.set_num_threads(train.threads)
     if not docs:
         raise PonderError("pretrain: the corpus is empty")
     if not resume:
-        fresh_run_dir(run)
-        if vocab_size < 256 + len(SPECIAL_TOKENS):
-            raise PonderError(f"vocab_size={vocab_size}: a byte-level tokenizer needs at least "
-                              f"{256 + len(SPECIAL_TOKENS)} (256 bytes and {len(SPECIAL_TOKENS)} special tokens)")
+        check_pretrain_settings(run, train, model_config, vocab_size)
     if resume:
         model, tok, state, saved = load_run(run, "pretrain")
-        train = TrainConfig(**{**saved["train"], "steps": train.steps})
         start = state["step"]
-        if start >= train.steps:
-            raise PonderError(f"{run}: the run is at step {start} of {train.steps}; pass --steps N (N > {start}) "
-                              "to train further")
+        train = saved_train_config(run, saved, given.steps if given else None, start)
+        if train.threads:
+            torch.set_num_threads(train.threads)
         trim_metrics(run, start)
     else:
         run.mkdir(parents=True, exist_ok=True)
@@ -481,9 +572,9 @@ def pretrain(
         held = pack_documents([tok.encode(d) for d in heldout_docs], train.seq_len, tok.pad_token_id)
     model.train()
     fwd = compiled(model) if train.compile else model
-    tb = SummaryWriter(run / "tensorboard")
+    tb = SummaryWriter(run / "tensorboard", purge_step=start + 1 if start else None)
     bar = _progress(train.steps, start, "pretrain", progress)
-    t0, tokens = time.perf_counter(), 0
+    t0, tokens, saved_at = time.perf_counter(), 0, start
     micro = max(1, train.batch_size // train.grad_accum)
     try:
         for step in range(start, train.steps):
@@ -498,9 +589,11 @@ def pretrain(
             if held is not None and ((step + 1) % train.eval_every == 0 or step + 1 == train.steps):
                 row["heldout_loss"] = evaluate_loss(model, *held)
             log_row(run, tb, "pretrain", row, on_log, bar, tok_s=f"{row['tokens_per_s']:.0f}")
+            stop_if_diverged(row, run, saved_at)
             if (step + 1) % train.save_every == 0 or step + 1 == train.steps:
                 model.eval()
                 save_run(run, model, tok, opt, step + 1)
+                saved_at = step + 1
                 model.train()
     finally:
         if bar:
@@ -509,6 +602,16 @@ def pretrain(
     model.eval()
     plot_run(run)
     return run
+
+
+def stop_if_diverged(row: dict, run: Path | None, saved_at: int) -> None:
+    """A non-finite loss or gradient norm poisons the weights for good (AdamW spreads the NaN into every
+    moment): stop at once, before a checkpoint of it is written; the row stays in metrics.jsonl."""
+    if math.isfinite(row["loss"]) and math.isfinite(row["grad_norm"]):
+        return
+    kept = f"; the step-{saved_at} checkpoint in {run} is kept" if run is not None and saved_at else ""
+    raise PonderError(f"step {row['step']}: training diverged (loss {row['loss']:.4g}, gradient norm "
+                      f"{row['grad_norm']:.4g}){kept}; lower --lr")
 
 
 @torch.no_grad()
@@ -530,13 +633,11 @@ def evaluate_loss(model: Transformer, ids: torch.Tensor, mask: torch.Tensor, att
 # ---- supervised fine-tuning ----------------------------------------------------------------------
 def load_sft_examples(path) -> list[dict]:
     """Rows of a JSONL file with `prompt` and `response` (or `messages`); errors name file and line."""
-    from .tasks.data import _read_jsonl
-
     p = Path(path)
     if p.is_dir():
         raise PonderError(f"{p}: is a directory")
     if not p.is_file():
-        raise PonderError(f"{p}: no such file")
+        raise PonderError(f"{p}: " + ("not a regular file" if p.exists() else "no such file"))
     rows = []
     for where, row in _read_jsonl(p):
         check_sft_example(row, where)
@@ -553,25 +654,40 @@ def _check_messages(msgs, where: str, field: str):
         if not isinstance(m, dict) or not isinstance(m.get("content"), str) or m.get("role") not in ROLES:
             raise PonderError(f"{where}: {field}[{j}] must be an object with a 'role' ({', '.join(ROLES)}) "
                               f"and a string 'content', got {json.dumps(m)[:80]}")
+        _check_text(where, f"{field}[{j}].content", m["content"])
 
 
 def check_sft_example(ex, where: str = "example"):
     """One clear line for a malformed example: `prompt` (a string or chat messages) with a string `response`,
-    or `messages` ending with an assistant turn."""
+    or `messages` ending with an assistant turn. The text trained on must be there: an empty response (or
+    last assistant turn) would train only the end-of-turn token, and an empty prompt leaves the response's
+    first token with nothing to be predicted from (packed, the previous example's last token would)."""
     if not isinstance(ex, dict):
         raise PonderError(f"{where}: expected a JSON object")
     if "messages" in ex and "prompt" not in ex:
         _check_messages(ex["messages"], where, "messages")
         if ex["messages"][-1]["role"] != "assistant":
             raise PonderError(f"{where}: 'messages' must end with an assistant turn")
+        if not ex["messages"][-1]["content"].strip():
+            raise PonderError(f"{where}: the last assistant turn of 'messages' is empty (nothing to train on)")
         return
     for k in ("prompt", "response"):
         if k not in ex:
             raise PonderError(f"{where}: missing field {k!r} (have: {', '.join(ex) or 'none'})")
-    if not isinstance(ex["prompt"], str):
+    if isinstance(ex["prompt"], str):
+        _check_text(where, "prompt", ex["prompt"])
+        if not ex["prompt"].strip():
+            raise PonderError(f"{where}: 'prompt' is empty")
+    elif isinstance(ex["prompt"], list):
         _check_messages(ex["prompt"], where, "prompt")
+    else:
+        raise PonderError(f"{where}: 'prompt' must be a string or a list of chat messages, "
+                          f"got {_json_type(ex['prompt'])}")
     if not isinstance(ex["response"], str):
-        raise PonderError(f"{where}: 'response' must be a string, got {type(ex['response']).__name__}")
+        raise PonderError(f"{where}: 'response' must be a string, got {_json_type(ex['response'])}")
+    _check_text(where, "response", ex["response"])
+    if not ex["response"].strip():
+        raise PonderError(f"{where}: 'response' is empty (nothing to train on)")
 
 
 def encode_sft(tok: Tokenizer, ex: dict, where: str = "example") -> tuple[list[int], list[int]]:
@@ -617,7 +733,9 @@ def sft_batches(encoded, seq_len: int, pad: int, packing: bool):
     positions from 0, so a packed example trains exactly as it would alone (tests/test_train.py)."""
     rows = []  # (ids, loss mask, document number per token)
     for i, m in encoded:
-        i, m = i[: seq_len + 1], m[: seq_len + 1]
+        # A document's first token has no token of its own before it to be predicted from: never a target
+        # (packed, the previous document's last token would predict it).
+        i, m = i[: seq_len + 1], [0, *m[1 : seq_len + 1]]
         if packing and rows and len(rows[-1][0]) + len(i) <= seq_len + 1:
             last = rows[-1]
             rows[-1] = (last[0] + i, last[1] + m, last[2] + [last[2][-1] + 1] * len(i))
@@ -654,10 +772,11 @@ def _encode_examples(tok: Tokenizer, examples: list[dict], seq_len: int, ctx: in
     encoded = [encode_sft(tok, ex, f"{what} {i}") for i, ex in enumerate(examples)]
     # examples cut at seq_len + 1 tokens lose the end of their response (or all of it)
     cut = sum(len(i) > seq_len + 1 for i, _ in encoded)
-    longest = min(seq_len + 1, max(len(i) for i, _ in encoded))
+    # A row of seq_len + 1 tokens feeds the model its first seq_len (the last one is only a target).
+    longest = min(seq_len, max(len(i) for i, _ in encoded) - 1)
     if longest > ctx:
-        raise PonderError(f"sft: {what}s of up to {longest} tokens exceed the model's context of {ctx} positions; "
-                          f"use --seq-len {ctx - 1} or less")
+        raise PonderError(f"sft: {what}s of up to {longest + 1} tokens exceed the model's context of {ctx} positions "
+                          f"(one more token than the context, the last only a target); use --seq-len {ctx} or less")
     return encoded, cut
 
 
@@ -677,7 +796,7 @@ def sft(
     on_log: Callable[[dict], None] | None = None,
 ) -> dict:
     """Fine-tune on prompt/response examples, loss on response tokens only. Returns the last metrics row
-    (plus `examples_cut`).
+    (plus `examples_cut` and `val_examples_cut`: examples cut at seq_len + 1 tokens).
 
     Each epoch visits every example once in a fresh random order (`sft_schedule`). With a run directory:
     metrics.jsonl and TensorBoard scalars every step, a checkpoint with the trainer state every
@@ -699,16 +818,13 @@ def sft(
             raise PonderError("sft: resume needs the run directory")
         model, tok, state, saved = load_run(run, "sft")
         tok.template_kwargs = saved.get("chat_template_kwargs") or {}  # the run's prompts render as before
-        train = TrainConfig(**{**saved["train"], "steps": train.steps if train else saved["train"]["steps"]})
         packing = bool(saved.get("packing"))
         for name, rows in (("training", examples), ("validation", val_examples)):
             key = "data_sha256" if name == "training" else "val_data_sha256"
             if saved.get(key) != (_digest(rows) if rows else None):
                 raise PonderError(f"{run}: the {name} data differs from the run's own (sha256 "
                                   f"{str(saved.get(key))[:12]}); resume with the same data")
-        if state["step"] >= train.steps:
-            raise PonderError(f"{run}: the run is at step {state['step']} of {train.steps}; pass --steps N "
-                              f"(N > {state['step']}) to train further")
+        train = saved_train_config(run, saved, train.steps if train else None, state["step"])
         trim_metrics(run, state["step"])
     else:
         train = (train or TrainConfig(steps=100, lr=1e-3, warmup=10, batch_size=16)).validate()
@@ -723,10 +839,13 @@ def sft(
     if not bool(lm[:, 1:].any()):
         raise PonderError(f"sft: no response token within seq_len={train.seq_len} ({cut} of {len(encoded)} examples "
                           "are longer); raise --seq-len")
-    val = None
+    val, val_cut = None, 0
     if val_examples:
-        val = sft_batches(_encode_examples(tok, val_examples, train.seq_len, ctx, "validation example")[0],
-                          train.seq_len, tok.pad_token_id, False)
+        val_encoded, val_cut = _encode_examples(tok, val_examples, train.seq_len, ctx, "validation example")
+        val = sft_batches(val_encoded, train.seq_len, tok.pad_token_id, False)
+        if not bool(val[1][:, 1:].any()):
+            raise PonderError(f"sft: no validation response token within seq_len={train.seq_len} ({val_cut} of "
+                              f"{len(val_encoded)} validation examples are longer); raise --seq-len")
     device = model.lm_head.weight.device
     ids, lm, am = ids.to(device), lm.to(device), am.to(device)
     if val is not None:
@@ -735,6 +854,7 @@ def sft(
         run.mkdir(parents=True, exist_ok=True)
         atomic_write_text(run / "config.json", json.dumps(
             {"kind": "sft", "train": asdict(train), "examples": len(examples), "examples_cut": cut,
+             "val_examples_cut": val_cut,
              "packing": packing, "data": data, "data_sha256": _digest(examples),
              "chat_template_kwargs": tok.template_kwargs,
              "val_data_sha256": _digest(val_examples) if val_examples else None,
@@ -748,12 +868,12 @@ def sft(
         start = state["step"]
     tb = None
     if run is not None:
-        tb = SummaryWriter(run / "tensorboard")
+        tb = SummaryWriter(run / "tensorboard", purge_step=start + 1 if start else None)
     model.train()
     bar = _progress(train.steps, start, "sft", progress)
     per_step = min(train.batch_size, ids.shape[0])
     micro = max(1, per_step // train.grad_accum)
-    row = {}
+    row, saved_at = {}, start
     try:
         for step in range(start, train.steps):
             idx = sft_schedule(ids.shape[0], per_step, train.seed, step).to(device)
@@ -766,9 +886,11 @@ def sft(
             if val is not None and ((step + 1) % train.eval_every == 0 or last):
                 row["val_loss"] = evaluate_loss(model, *val, batch=32, loss_fn=response_loss)
             log_row(run, tb, "sft", row, on_log, bar)
+            stop_if_diverged(row, run, saved_at)
             if run is not None and ((step + 1) % train.save_every == 0 or last):
                 model.eval()
                 save_run(run, model, tok, opt, step + 1)
+                saved_at = step + 1
                 model.train()
     finally:
         if bar:
@@ -778,7 +900,7 @@ def sft(
     model.eval()
     if run is not None:
         plot_run(run)
-    return {**row, "examples_cut": cut}
+    return {**row, "examples_cut": cut, "val_examples_cut": val_cut}
 
 
 # Metrics whose first and last values say how a run went, by kind of run.
@@ -796,7 +918,9 @@ def summarize_run(run: str | os.PathLike) -> dict:
            "checkpoint": str(run / "checkpoint"), "metrics": {},
            "alarms": sum(1 for ln in alarms.read_text().splitlines() if ln.strip()) if alarms.is_file() else 0}
     for k in _HEADLINE:
-        seen = [r[k] for r in rows if isinstance(r.get(k), (int, float))]
+        # The last value logged, even when it is not a number (NaN is written as null): a diverged run must
+        # not be summarised by its last finite loss.
+        seen = [r[k] if isinstance(r[k], (int, float)) else float("nan") for r in rows if k in r]
         if seen:
             out["metrics"][k] = {"first": seen[0], "last": seen[-1]}
     for name in ("training.png", "tensorboard"):
@@ -849,13 +973,21 @@ def distill(
     verifier accepts (one copy of each distinct response), fine-tune the student on them. With a run
     directory the kept samples are saved as distilled.jsonl first: `sft(..., resume=True)` on them continues
     an interrupted run."""
-    from .engine import sample
+    from .engine import render_prompts, sample
 
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise PonderError(f"distill: k (samples per prompt) must be a positive integer, got {k!r}")
-    (train or TrainConfig()).validate()
+    seq_len = (train or TrainConfig()).validate().seq_len
     if run_dir is not None:
         fresh_run_dir(Path(run_dir), model_path)
+    # What sft() would refuse after the sampling, refused before it: kept samples that could outgrow the
+    # student's context (prompt + max_new_tokens + EOS, fed up to seq_len tokens).
+    ctx = student.config.max_position_embeddings
+    longest = max(map(len, render_prompts(student_tok, [it["prompt"] for it in items]))) + max_new_tokens
+    if min(seq_len, longest) > ctx:
+        raise PonderError(f"distill: prompts of up to {longest - max_new_tokens} tokens plus --max-new-tokens "
+                          f"{max_new_tokens} can exceed the student's context of {ctx} positions; use --seq-len "
+                          f"{ctx} or less, or lower --max-new-tokens")
     bar = _progress(len(items) * k, 0, "distill: teacher samples", progress)
     try:
         outs = sample(teacher, teacher_tok, [it["prompt"] for it in items], n=k, max_new_tokens=max_new_tokens,

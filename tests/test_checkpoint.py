@@ -109,6 +109,40 @@ def test_save_interrupted_between_its_renames_keeps_the_previous_checkpoint(tmp_
     recover(ck)
     assert (ck / "model.safetensors").read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["ck"]
 
+def test_a_save_killed_mid_write_leaves_no_temporary_checkpoint_behind(tmp_path, tiny_random):
+    """kill -9 during a save leaves its temporary directory (a whole checkpoint's size); the next save or resume
+    removes it, but never the one of a save still running (its process alive)."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from ponder.checkpoint import recover
+
+    model, tok = tiny_random
+    ck = ponder.save(model, tok, tmp_path / "ck")
+    before = (ck / "model.safetensors").read_bytes()
+    started = tmp_path / "started"
+    code = (f"import time, ponder\nm, t = ponder.load({str(ck)!r})\n"
+            f"ponder.save(m, t, {str(ck)!r}, extra={{'state.pt': lambda p: (open({str(started)!r}, 'w').close(), "
+            "time.sleep(120))})")
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        for _ in range(600):
+            if started.exists():
+                break
+            time.sleep(0.1)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert started.exists() and len(list(tmp_path.glob(".ck.tmp-*"))) == 1
+    running = tmp_path / f".ck.tmp-{os.getpid()}-abcd"  # a save of a live process: left alone
+    running.mkdir()
+    recover(ck)
+    assert sorted(p.name for p in tmp_path.glob(".ck*")) == [running.name]
+    assert (ck / "model.safetensors").read_bytes() == before
+
+
 def _broken(tmp_path, tiny_random, edit):
     model, tok = tiny_random
     ck = ponder.save(model, tok, tmp_path / "ck")
@@ -122,6 +156,11 @@ def test_errors(tmp_path, tiny_random):
     (tmp_path / "empty").mkdir()
     with pytest.raises(PonderError, match="not a checkpoint"):
         ponder.load(tmp_path / "empty")
+    run = tmp_path / "run"  # a training run's directory: its config.json is the run's, its model in checkpoint/
+    ponder.save(*tiny_random, run / "checkpoint")
+    (run / "config.json").write_text('{"kind": "sft"}')
+    with pytest.raises(PonderError, match=f"is a training run directory; its model is {run / 'checkpoint'}"):
+        ponder.load(run)
 
     def arch(ck):
         c = json.loads((ck / "config.json").read_text())

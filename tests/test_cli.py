@@ -153,6 +153,25 @@ def test_os_errors_are_one_line_naming_the_file(tmp_path, capsys):
         main(["--debug", "data", "export", "arith", "--n", "2", "-o", str(tmp_path / "plain" / "x.jsonl")])
 
 
+def test_data_export_names_formats_and_refuses_what_it_cannot_write_before_generating(tmp_path, capsys):
+    """The output's name says its format: .jsonl.gz is gzipped, - is standard output (the summary then goes to
+    stderr), a name of another format is refused, and so is a directory: all before any problem is drawn
+    (10**6 arith problems would take minutes), creating nothing."""
+    from ponder.tasks.data import load_dataset
+
+    for out, msg in ((tmp_path, "is a directory"), (tmp_path / "new" / "x.parquet", "export writes JSON Lines")):
+        assert main(["data", "export", "arith", "--n", "1000000", "-o", str(out), "--quiet"]) == 2
+        assert msg in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
+    assert main(["data", "export", "arith", "--n", "4", "-o", str(tmp_path / "a.jsonl.gz"), "--quiet"]) == 0
+    assert (tmp_path / "a.jsonl.gz").read_bytes()[:2] == b"\x1f\x8b"
+    capsys.readouterr()
+    assert main(["data", "export", "arith", "--n", "4", "-o", "-", "--quiet"]) == 0
+    std = capsys.readouterr()
+    assert "wrote 4 arith test items to -" in std.err
+    assert [json.loads(x) for x in std.out.splitlines()] == load_dataset(tmp_path / "a.jsonl.gz")
+
+
 def test_explain_prints_formula(capsys):
     assert main(["grpo", "--preset", "dapo", "--explain"]) == 0
     out = capsys.readouterr().out
@@ -255,6 +274,25 @@ def test_countdown_runs_default_to_the_countdown_verifier(tmp_path):
     run = train(GRPOConfig(model="tiny", task="countdown", steps=1, prompts_per_step=2, group_size=2,
                            max_new_tokens=4, eval_every=5, train_pool=10, tensorboard=False), tmp_path / "r",
                 progress=False)
+    assert json.loads((run / "config.json").read_text())["grpo"]["reward"] == "countdown"
+
+
+def test_an_exported_countdown_file_is_scored_by_the_countdown_verifier(tmp_path):
+    """`--data` of exported countdown items used to get the math verifier (no task name to go by): a bare
+    \\boxed{target} scored as solved. The items' own task decides now (eval, distill and grpo ask
+    default_reward); a file that mixes countdown with other items needs --reward."""
+    from ponder.errors import PonderError
+    from ponder.rl.trainer import GRPOConfig, train
+    from ponder.tasks import default_reward
+
+    f = tmp_path / "cd.jsonl"
+    assert main(["data", "export", "countdown", "-n", "6", "-o", str(f), "--quiet"]) == 0
+    items = [json.loads(x) for x in f.read_text().splitlines()]
+    assert default_reward(None, items) == "countdown" and default_reward(None, [{"task": "math"}]) == "math"
+    with pytest.raises(PonderError, match="mixes countdown items with others"):
+        default_reward(None, [*items, {"task": "math"}])
+    run = train(GRPOConfig(model="tiny", task=None, data=str(f), steps=1, prompts_per_step=2, group_size=2,
+                           max_new_tokens=4, eval_every=5, tensorboard=False), tmp_path / "r", progress=False)
     assert json.loads((run / "config.json").read_text())["grpo"]["reward"] == "countdown"
 
 

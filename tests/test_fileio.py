@@ -124,3 +124,23 @@ def test_json_safe_makes_strict_json_of_non_finite_floats():
     rec = {"info": {"scores": [float("-inf"), -1.5, float("nan")]}, "logprob_mean": float("inf"), "n": 3}
     assert json.loads(json.dumps(json_safe(rec), allow_nan=False)) == {
         "info": {"scores": [None, -1.5, None]}, "logprob_mean": None, "n": 3}
+
+
+def test_overwriting_keeps_the_files_permissions_and_a_symlink(tmp_path):
+    """A private file stays private, and a symlinked output (a dataset kept elsewhere) is written through:
+    the link stays a link."""
+    import os
+
+    priv = tmp_path / "priv.jsonl"
+    priv.write_text("old\n")
+    priv.chmod(0o600)
+    atomic_write_text(priv, "new\n")
+    assert priv.read_text() == "new\n" and (priv.stat().st_mode & 0o777) == 0o600
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "t.jsonl"
+    target.write_text("old\n")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target)
+    atomic_write_text(link, "new\n")
+    assert link.is_symlink() and target.read_text() == "new\n"
+    assert sorted(os.listdir(tmp_path / "real")) == ["t.jsonl"]  # no temporary file left beside it

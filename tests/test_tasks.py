@@ -270,6 +270,9 @@ def test_countdown_check_rejects():
     assert not countdown.check("5 * 5 - 3", [3, 5, 7], 22)  # a number used twice
     assert not countdown.check("3 * 5 +", [3, 5, 7], 22)  # not an expression
     assert not countdown.check("(7 / 2) * 4", [7, 2, 4], 14)  # inexact division
+    # hostile text is not a solution, never an exception: nesting past the recursive parser, a 5000-digit number
+    assert not countdown.check("(" * 5000 + "3" + ")" * 5000, [3, 5, 7], 22)
+    assert not countdown.check("1" * 5000, [3, 5, 7], 22)
 
 
 # ---------------------------------------------------------------------------------------------- data
@@ -489,6 +492,20 @@ def test_load_dataset_deep_nesting_names_file_and_line(tmp_path):
     p = _write(tmp_path / "deep.json", ["[" + deep + "]"])
     with pytest.raises(PonderError, match=re.escape(f"{p}:1: invalid JSON: nested too deeply")):
         load_dataset(p)
+
+
+def test_load_dataset_huge_integer_or_a_fifo_names_the_file(tmp_path):
+    """Python refuses to convert integers past 4300 digits with a bare ValueError (no file, no line); a path that
+    exists but is not a regular file (a FIFO, /dev/stdin) used to be called missing."""
+    import os
+
+    p = _write(tmp_path / "big.jsonl", ['{"prompt": "a", "answer": "1"}', '{"prompt": "a", "answer": ' + "1" * 5000 + "}"])
+    with pytest.raises(PonderError, match=re.escape(f"{p}:2: invalid JSON: Exceeds the limit")):
+        load_dataset(p)
+    fifo = tmp_path / "fifo.jsonl"
+    os.mkfifo(fifo)
+    with pytest.raises(PonderError, match=re.escape(f"{fifo}: not a regular file")):
+        load_dataset(fifo)
 
 
 def test_load_dataset_lone_surrogate_names_line_and_field(tmp_path):

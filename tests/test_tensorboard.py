@@ -21,3 +21,20 @@ def test_tensorboard_reads_our_scalars(tmp_path):
     ev = acc.Scalars("train/reward")
     assert [e.step for e in ev] == [1, 2, 3]
     assert [round(e.value, 5) for e in ev] == [0.1, 0.2, 0.3]
+
+
+def test_a_resumed_writer_purges_the_steps_it_logs_again(tmp_path):
+    """A run killed after its last checkpoint (step 2) logged steps 3-4; resumed, it logs them again. TensorBoard
+    shows the resumed values only, as metrics.jsonl does once trimmed."""
+    ea_mod = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    w = SummaryWriter(tmp_path)
+    for step in range(1, 5):
+        w.add_scalars(step, {"loss": float(step)})
+    w.close()
+    w = SummaryWriter(tmp_path, purge_step=3)
+    for step in range(3, 6):
+        w.add_scalars(step, {"loss": 10.0 + step})
+    w.close()
+    acc = ea_mod.EventAccumulator(str(tmp_path))
+    acc.Reload()
+    assert [(e.step, e.value) for e in acc.Scalars("loss")] == [(1, 1.0), (2, 2.0), (3, 13.0), (4, 14.0), (5, 15.0)]

@@ -131,10 +131,19 @@ def test_chat_examples_end_the_turn_as_the_template_does(tiny_random):
 
 @pytest.mark.parametrize("row, msg", [
     ({"messages": ["hi", "there"]}, r"messages\[0\] must be an object"),
-    ({"prompt": "x", "response": None}, "'response' must be a string, got NoneType"),
+    ({"prompt": "x", "response": None}, "'response' must be a string, got null"),
     ({"prompt": [{"role": "robot", "content": "x"}], "response": "y"}, r"prompt\[0\] must be an object"),
     ({"messages": [{"role": "user", "content": "x"}]}, "must end with an assistant turn"),
     ({"prompt": "x"}, "missing field 'response'"),
+    # nothing to train on, or nothing to predict the response's first token from
+    ({"prompt": "x", "response": " \n"}, "'response' is empty"),
+    ({"prompt": "", "response": "y"}, "'prompt' is empty"),
+    ({"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": ""}]},
+     "last assistant turn of 'messages' is empty"),
+    ({"prompt": 5, "response": "y"}, "'prompt' must be a string or a list of chat messages, got a number"),
+    ({"prompt": "x", "response": "y\udc80"}, "field 'response' holds a lone surrogate"),
+    ({"messages": [{"role": "user", "content": "\ud800"}, {"role": "assistant", "content": "y"}]},
+     r"field 'messages\[0\].content' holds a lone surrogate"),
 ])
 def test_bad_sft_rows_name_file_and_line(tmp_path, row, msg):
     from ponder.train import load_sft_examples
@@ -466,3 +475,179 @@ def test_distill_shows_progress_while_the_teacher_samples(tiny_random, capsys):
         distill(model, tok, model, tok, items, lambda text, it: False, k=2, max_new_tokens=4, progress=True)
     err = capsys.readouterr().err
     assert "distill: teacher samples: 100%" in err and "6/6" in err
+
+
+def test_packing_never_makes_a_documents_first_token_a_target(tiny_random):
+    """A document's first token has nothing of its own before it. An encoded example whose loss mask starts at 1
+    (a prompt of no tokens) packed after another would be predicted from that one's last token; packed and
+    alone must count the same tokens and give the same loss."""
+    from ponder.train import sft_batches
+
+    model, tok = tiny_random
+    a = encode_sft(tok, {"prompt": "Problem: 1 + 2 = ?\nSolution:", "response": " 3"})
+    ids = tok.encode("Hello 3") + [tok.eos_token_id]
+    enc = [a, (ids, [1] * len(ids))]
+    packed, alone = sft_batches(enc, 48, tok.pad_token_id, True), sft_batches(enc, 48, tok.pad_token_id, False)
+    assert packed[0].shape[0] == 1 and alone[0].shape[0] == 2
+    with torch.no_grad():
+        (lp, n_p), (la, n_a) = (response_loss(model, *t) for t in (packed, alone))
+    assert n_p == n_a == len(ids) - 1 + sum(a[1])
+    assert lp.item() == pytest.approx(la.item(), rel=1e-5)
+
+
+def test_context_check_counts_the_inputs_not_the_last_target(tiny_random):
+    """A row of seq_len + 1 tokens feeds the model seq_len of them: an example of context + 1 tokens fits whole
+    at --seq-len = context; one token more is refused with the --seq-len that fits."""
+    from dataclasses import asdict
+
+    model, tok = tiny_random
+    small = ponder.Transformer(ModelConfig(**{**asdict(model.config), "max_position_embeddings": 12}))
+    small.load_state_dict(model.state_dict())
+    ex = next(e for e in ({"prompt": "1 + 1 =" + " +" * k, "response": " 2"} for k in range(20))
+              if len(encode_sft(tok, e)[0]) == 13)
+    out = sft(small, tok, [ex], train=TrainConfig(steps=1, seq_len=12, warmup=1), progress=False)
+    assert out["examples_cut"] == 0
+    longer = {**ex, "prompt": ex["prompt"] + " +"}
+    with pytest.raises(PonderError, match=r"up to 14 tokens exceed the model's context of 12 .*--seq-len 12 or less"):
+        sft(small, tok, [longer], train=TrainConfig(steps=1, seq_len=13, warmup=1), progress=False)
+
+
+def test_validation_with_no_response_in_reach_is_refused(tiny_random):
+    """It used to report val_loss 0 (a mean over no tokens)."""
+    model, tok = tiny_random
+    long = {"prompt": "Problem: 1 + 1 = ?" * 20, "response": " 2"}
+    with pytest.raises(PonderError, match=r"no validation response token within seq_len=16 \(1 of 1 validation"):
+        sft(_copy(model), tok, SFT_EX[:2], train=TrainConfig(steps=1, seq_len=16, warmup=1), progress=False,
+            val_examples=[long])
+    out = sft(_copy(model), tok, SFT_EX[:2], train=TrainConfig(steps=1, seq_len=16, warmup=1), progress=False,
+              val_examples=[long, SFT_EX[3]])
+    assert out["val_examples_cut"] == 1 and out["val_loss"] > 0
+
+
+def test_run_directories_that_hold_a_model_or_a_run_stopped_before_its_first_checkpoint(tmp_path, tiny_random):
+    """--out on any model checkpoint (a distillation's teacher, an earlier run's checkpoint/) would replace its
+    config.json; a run killed before its first checkpoint can be neither resumed nor silently restarted: both
+    sides say so, and nothing is written."""
+    from ponder import checkpoint
+    from ponder.train import load_run
+
+    model, tok = tiny_random
+    ckpt = tmp_path / "teacher"
+    checkpoint.save(model, tok, ckpt)
+    before = {f: f.read_bytes() for f in ckpt.rglob("*") if f.is_file()}
+    with pytest.raises(PonderError, match=r"holds a model checkpoint \(model.safetensors\)"):
+        sft(_copy(model), tok, SFT_EX[:2], ckpt, train=TrainConfig(steps=1, seq_len=32, warmup=1), progress=False)
+    assert {f: f.read_bytes() for f in ckpt.rglob("*") if f.is_file()} == before
+    run = tmp_path / "stopped"
+    run.mkdir()
+    (run / "config.json").write_text('{"kind": "sft", "train": {}}')
+    (run / "metrics.jsonl").write_text('{"step": 1, "loss": 2.0}\n')
+    with pytest.raises(PonderError, match="stopped before its first checkpoint"):
+        sft(_copy(model), tok, SFT_EX[:2], run, train=TrainConfig(steps=1, seq_len=32, warmup=1), progress=False)
+    with pytest.raises(PonderError, match="stopped before its first checkpoint"):
+        load_run(run, "sft")
+
+
+def test_distill_refuses_a_student_context_it_could_outgrow_before_sampling(tiny_random, capsys):
+    from dataclasses import asdict
+
+    from ponder.train import distill
+
+    model, tok = tiny_random
+    small = ponder.Transformer(ModelConfig(**{**asdict(model.config), "max_position_embeddings": 16}))
+    items = [{"prompt": f"{a} + 1 =", "answer": str(a + 1)} for a in range(3)]
+    with pytest.raises(PonderError, match=r"--max-new-tokens 32 can exceed the student's context of 16 "
+                                          r"positions; use --seq-len 16 or less"):
+        distill(model, tok, small, tok, items, lambda text, it: True, k=2, max_new_tokens=32, progress=True,
+                train=TrainConfig(steps=1, seq_len=64))
+    assert "teacher samples" not in capsys.readouterr().err  # refused before the teacher sampled
+
+
+class _Payload:  # what a hostile trainer_state.pt could hold: unpickling it would run code
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_resume_refuses_a_foreign_checkpoint_or_state_and_never_runs_code_from_it(tmp_path):
+    import shutil
+
+    a = pretrain(tmp_path / "a", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=2, save_every=1),
+                 vocab_size=300, progress=False)
+    b = pretrain(tmp_path / "b", DOCS, model_config=ModelConfig(**{**SMALL, "hidden_size": 64}),
+                 train=_train(steps=2, save_every=1), vocab_size=300, progress=False)
+    state = "checkpoint/trainer_state.pt"
+
+    def copy_of_a(name, edit):
+        d = tmp_path / name
+        shutil.copytree(a, d)
+        edit(d)
+        return d, (d / "metrics.jsonl").read_bytes()
+
+    cases = [
+        (lambda d: (shutil.rmtree(d / "checkpoint"), shutil.copytree(b / "checkpoint", d / "checkpoint")),
+         r"checkpoint/ holds another model than config.json describes \(hidden_size 48 vs 64\)"),
+        (lambda d: shutil.copy(b / state, d / state), "the optimizer state is for another model"),
+        (lambda d: torch.save({}, d / state), "not a trainer state \\(missing step, optimizer"),
+        (lambda d: torch.save({**torch.load(d / state, weights_only=True), "extra": _Payload(str(tmp_path / "ran"))},
+                              d / state), "cannot read the trainer state"),
+    ]
+    for i, (edit, msg) in enumerate(cases):
+        d, metrics = copy_of_a(f"d{i}", edit)
+        with pytest.raises(PonderError, match=msg):
+            pretrain(d, DOCS, train=_train(steps=4), resume=True, progress=False)
+        assert (d / "metrics.jsonl").read_bytes() == metrics  # refused before the metrics were trimmed
+    assert not (tmp_path / "ran").exists()
+
+
+def test_resume_targets_are_written_back_and_hand_edited_settings_get_one_line(tmp_path):
+    """A resume with more steps records them, so `--resume` alone after another interruption continues to the same
+    target (the CLI's hint) and the library's resume with no TrainConfig keeps the run's own; a hand-edited
+    config.json names the setting that is wrong."""
+    from ponder.train import summarize_run
+
+    run = pretrain(tmp_path / "r", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=2, save_every=1),
+                   vocab_size=300, progress=False)
+    with pytest.raises(PonderError, match="at step 2 of 2"):  # (it used to train on to TrainConfig()'s 1000)
+        pretrain(run, DOCS, resume=True, progress=False)
+    pretrain(run, DOCS, train=_train(steps=3), resume=True, progress=False)
+    cfg = json.loads((run / "config.json").read_text())
+    assert cfg["train"]["steps"] == 3 and summarize_run(run)["steps"] == 3
+    with pytest.raises(PonderError, match="at step 3 of 3"):
+        pretrain(run, DOCS, resume=True, progress=False)
+    for edit, msg in (({"foo": 1}, "config.json: train: unknown setting 'foo'"),
+                      ({"warmup": "5"}, r"config.json: train.warmup: expected int, got \"5\""),
+                      ({"threads": 2.5}, r"train.threads: expected int or None, got 2.5"),
+                      ({"betas": [0.9]}, r"config.json: train: betas must be two numbers in \[0, 1\)"),
+                      ({"lr": "abc"}, "train.lr: expected float")):
+        (run / "config.json").write_text(json.dumps({**cfg, "train": {**cfg["train"], **edit}}))
+        with pytest.raises(PonderError, match=msg):
+            pretrain(run, DOCS, train=_train(steps=5), resume=True, progress=False)
+    assert json.loads((run / "config.json").read_text())["train"]["lr"] == "abc"  # refused: nothing written
+
+
+def test_a_diverging_run_stops_before_checkpointing_nan_and_its_summary_says_nan(tmp_path):
+    """It used to train on with NaN weights, checkpoint them, and summarise the run by its last finite loss."""
+    from ponder.train import summarize_run
+
+    with pytest.raises(PonderError, match=r"step \d+: training diverged \(loss \S+, gradient norm \S+\); the "
+                                          r"step-\d+ checkpoint in .* is kept; lower --lr"):
+        pretrain(tmp_path / "r", DOCS, model_config=ModelConfig(**SMALL),
+                 train=_train(steps=8, save_every=1, lr=1e30, warmup=1), vocab_size=300, progress=False)
+    run = tmp_path / "r"
+    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert None in (rows[-1]["loss"], rows[-1]["grad_norm"])  # NaN is written as null (strict JSON)
+    model, _ = ponder.load(run / "checkpoint")
+    assert all(torch.isfinite(p).all() for p in model.parameters())  # the last checkpoint is a good one
+    (run / "metrics.jsonl").write_text('{"step": 1, "loss": 2.5}\n{"step": 2, "loss": null}\n')
+    last = summarize_run(run)["metrics"]["loss"]
+    assert last["first"] == 2.5 and last["last"] != last["last"]  # NaN, not the last finite loss
+
+
+def test_pretrain_refuses_a_seq_len_beyond_the_models_context_before_writing(tmp_path):
+    with pytest.raises(PonderError, match="seq_len=600 exceeds the model's context of 512 positions"):
+        pretrain(tmp_path / "r", DOCS, model_config=ModelConfig(**{**SMALL, "max_position_embeddings": 512}),
+                 train=_train(seq_len=600), vocab_size=300, progress=False)
+    assert not (tmp_path / "r").exists()

@@ -37,10 +37,12 @@ from ..train import (
     adamw,
     append_jsonl,
     atomic_write_text,
+    config_from,
     fresh_run_dir,
     load_run,
     plot_run,
     save_run,
+    save_run_config,
     trim_metrics,
 )
 from . import objective as obj
@@ -333,12 +335,15 @@ def train(
     if resume:
         steps = cfg.steps
         model, tok, state, saved = load_run(run, "grpo")
-        cfg = GRPOConfig(**{**saved["grpo"], "steps": steps or saved["grpo"]["steps"]})  # 0: the saved run's
+        cfg = config_from(GRPOConfig, saved["grpo"], f"{run / 'config.json'}: grpo")
+        cfg.steps = steps or cfg.steps  # 0: the saved run's
         start = state["step"]
         if start >= cfg.steps:
             raise PonderError(f"{run}: the run is at step {start} of {cfg.steps}; pass --steps N (N > {start}) "
                               "to train further")
         if dp is None or dp.rank == 0:
+            if cfg.steps != saved["grpo"].get("steps"):  # a resume interrupted again continues to this target
+                save_run_config(run, {**saved, "grpo": {**saved["grpo"], "steps": cfg.steps}})
             trim_metrics(run, start)
     else:
         cfg.validate()
@@ -362,12 +367,12 @@ def train(
                           "optimizer keeps no fp32 master copies, so small updates would be rounded away; "
                           "use --dtype float32")
     main = dp is None or dp.rank == 0
+    train_items, test_items = load_items(cfg)
     if cfg.reward is None:
         from ..tasks import default_reward
 
-        cfg.reward = default_reward(cfg.task)
+        cfg.reward = default_reward(cfg.task, None if cfg.task else train_items + test_items)
     reward = get_reward(cfg.reward)
-    train_items, test_items = load_items(cfg)
     for it in train_items[:1] + test_items[:1]:
         reward(it.get("answer", ""), it)  # a dataset without the gold field fails here, by name
     run.mkdir(parents=True, exist_ok=True)
@@ -405,7 +410,7 @@ def train(
     if cfg.tensorboard and main:
         from ..tensorboard import SummaryWriter
 
-        tb = SummaryWriter(run / "tensorboard")
+        tb = SummaryWriter(run / "tensorboard", purge_step=start + 1 if start else None)
     bar = None
     if progress and main:
         from tqdm.auto import tqdm

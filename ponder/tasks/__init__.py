@@ -40,9 +40,16 @@ TEST_BUCKETS = 10  # 1 in 10 canonical problems is a test problem
 _MODULES = {"arith": arith, "word": word, "countdown": countdown}
 
 
-def default_reward(task: str | None) -> str:
+def default_reward(task: str | None, items: list[dict] | None = None) -> str:
     """The verifier a task's answers need: countdown answers are expressions to evaluate (the math verifier
-    would accept the bare target number without any expression), everything else math."""
+    would accept the bare target number without any expression), everything else math. With no task (a
+    dataset file), the items' own `task` field decides: an exported countdown file is still countdown."""
+    if task is None and items:
+        kinds = {it.get("task") for it in items}
+        if "countdown" in kinds and len(kinds) > 1:
+            raise PonderError("the dataset mixes countdown items with others: no one verifier fits both (math "
+                              "would accept a countdown's bare target); pass --reward, or split the file")
+        task = next(iter(kinds))
     return "countdown" if task == "countdown" else "math"
 
 

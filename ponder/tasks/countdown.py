@@ -89,11 +89,13 @@ def canonical(item: dict) -> str:
 
 
 def check(expr: str, numbers: list[int], target: int) -> bool:
-    """True iff `expr` evaluates exactly to `target` using each given number at most once."""
+    """True iff `expr` evaluates exactly to `target` using each given number at most once. Never raises:
+    hostile text (nesting deeper than the recursive parser goes, a number past int()'s 4300 digits) is
+    simply not a solution."""
     try:
         tree = arith.parse(expr)
         value = arith.evaluate(tree)
-    except PonderError:
+    except (PonderError, RecursionError, ValueError):
         return False
     if value != target:
         return False

@@ -19,21 +19,27 @@ import gzip
 import io
 import json
 import math
+import sys
 import zlib
 from pathlib import Path
 
 from ponder.errors import PonderError
-from ponder.fileio import atomic_write_text
+from ponder.fileio import atomic_write_bytes, atomic_write_text
 
 DEFAULT_TASK_N = 500  # items `load_items` draws for a task name when n is not given
 
 
 def _loads(text: str, where: str):
-    """json.loads with a nesting too deep for the decoder as a PonderError naming `where` (FILE:LINE)."""
+    """json.loads with a nesting too deep for the decoder, or an integer past Python's 4300-digit conversion
+    limit (a ValueError that is not a JSONDecodeError), as a PonderError naming `where` (FILE:LINE)."""
     try:
         return json.loads(text)
     except RecursionError:
         raise PonderError(f"{where}: invalid JSON: nested too deeply") from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as e:
+        raise PonderError(f"{where}: invalid JSON: {str(e).split(';')[0]}") from None
 
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -154,7 +160,7 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
     if path.is_dir():
         raise PonderError(f"{path}: is a directory")
     if not path.is_file():
-        raise PonderError(f"{path}: no such file")
+        raise PonderError(f"{path}: " + ("not a regular file" if path.exists() else "no such file"))
     if limit is not None and (not isinstance(limit, int) or limit <= 0):
         raise PonderError(f"limit must be a positive integer, got {limit!r}")
     fmt = _format(path)
@@ -219,9 +225,29 @@ def _answer_text(where: str, field: str, value) -> str:
     return str(value)
 
 
+EXPORT_FORMATS = (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz", ".json.gz")
+
+
+def check_export_path(path) -> None:
+    """export() writes JSON Lines (gzipped for a .gz name), which load_dataset reads back: a name that says
+    another format (.parquet, .csv) would hold JSONL that no reader of that format can open."""
+    if str(path) != "-" and _format(Path(path)) not in EXPORT_FORMATS:
+        raise PonderError(f"{path}: export writes JSON Lines; name the output .jsonl (or .jsonl.gz), or - for "
+                          "standard output")
+
+
 def export(items: list[dict], path) -> Path:
-    """Write items as JSONL, atomically (temp file in the same folder, then os.replace)."""
-    return atomic_write_text(path, "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items))
+    """Write items as JSONL, atomically (temp file in the same folder, then os.replace); gzipped when the name
+    ends in .gz (mtime 0: the same items give the same bytes); `-` writes to standard output."""
+    check_export_path(path)
+    text = "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items)
+    if str(path) == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return Path("-")
+    if _format(Path(path)).endswith(".gz"):
+        return atomic_write_bytes(path, gzip.compress(text.encode("utf-8"), mtime=0))
+    return atomic_write_text(path, text)
 
 
 def load_items(spec: str, split: str = "test", n: int | None = None, seed: int = 0) -> list[dict]:
