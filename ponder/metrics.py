@@ -267,6 +267,8 @@ def maj_at_k_per_problem(
     """Per-problem expected accuracy of a k-sample majority vote (see ``maj_at_k``)."""
     if k < 1:
         raise PonderError(f"maj_at_k: k={k} must be >= 1")
+    if isinstance(n_subsets, bool) or not isinstance(n_subsets, int) or n_subsets < 1:
+        raise PonderError(f"maj_at_k: n_subsets must be a positive integer, got {n_subsets!r}")
     if not callable(correct_fn_or_labels) and len(correct_fn_or_labels) != len(answers_per_problem):
         raise PonderError(
             f"maj_at_k: {len(correct_fn_or_labels)} label lists for {len(answers_per_problem)} problems"
@@ -423,17 +425,18 @@ def wilson_ci(successes: int, n: int, *, alpha: float = 0.05) -> tuple[float, fl
 
 
 def mean_ci(values: Sequence[float], *, n_boot: int = 1000, alpha: float = 0.05,
-            seed: int = 0) -> tuple[float, float, float]:
+            seed: int = 0, proportion: bool = True) -> tuple[float, float, float]:
     """(mean, lo, hi) over problems: the Wilson interval when every per-problem value is 0 or 1 (greedy
-    accuracy, a maj@k or pass@k that is the same for every draw), else the expanded percentile bootstrap."""
+    accuracy, a maj@k or pass@k that is the same for every draw), else the expanded percentile bootstrap.
+    `proportion=False` (token counts, latencies) never takes Wilson: 1 token per sample is not a success rate."""
     x = np.asarray(values, dtype=np.float64).ravel()
-    if x.size and np.all((x == 0) | (x == 1)):
+    if proportion and x.size and np.all((x == 0) | (x == 1)):
         return wilson_ci(int(x.sum()), int(x.size), alpha=alpha)
     return bootstrap_ci(x, n_boot=n_boot, alpha=alpha, seed=seed)
 
 
-def _ci_dict(values, n_boot: int, alpha: float, seed: int) -> dict[str, float]:
-    mean, lo, hi = mean_ci(values, n_boot=n_boot, alpha=alpha, seed=seed)
+def _ci_dict(values, n_boot: int, alpha: float, seed: int, proportion: bool = True) -> dict[str, float]:
+    mean, lo, hi = mean_ci(values, n_boot=n_boot, alpha=alpha, seed=seed, proportion=proportion)
     return {"mean": mean, "lo": lo, "hi": hi}
 
 
@@ -516,9 +519,9 @@ def summarize(
                 metrics[f"wmaj@{k}"] = _ci_dict(per, **boot)
         metrics["no_answer_rate"] = _ci_dict(per_problem_mean(lambda r: r["answer"] is None), **boot)
     if has("tokens"):
-        metrics["mean_tokens"] = _ci_dict(per_problem_mean(lambda r: float(r["tokens"])), **boot)
+        metrics["mean_tokens"] = _ci_dict(per_problem_mean(lambda r: float(r["tokens"])), **boot, proportion=False)
     if has("latency"):
-        metrics["mean_latency"] = _ci_dict(per_problem_mean(lambda r: float(r["latency"])), **boot)
+        metrics["mean_latency"] = _ci_dict(per_problem_mean(lambda r: float(r["latency"])), **boot, proportion=False)
     if has("finish_reason"):
         metrics["truncation_rate"] = _ci_dict(
             per_problem_mean(lambda r: r["finish_reason"] == "length"), **boot

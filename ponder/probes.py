@@ -650,7 +650,8 @@ def _paired_excess(orig: dict, control: dict, fractions: Sequence[float], seed: 
         rl = np.array([a[i]["rouge_l"] - b[i]["rouge_l"] for i in common])
         mean, lo, hi = bootstrap_ci(rl, seed=seed)
         out["fractions"][key] = {"n": len(common), "exact_match": max(0.0, float(ex.mean())),
-                                 "rouge_l": {"mean": max(0.0, mean), "lo": lo, "hi": hi}}
+                                 # the interval clamped with its mean: an excess below 0 is no excess
+                                 "rouge_l": {"mean": max(0.0, mean), "lo": max(0.0, lo), "hi": max(0.0, hi)}}
     return out
 
 

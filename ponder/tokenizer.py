@@ -191,25 +191,28 @@ class Tokenizer:
             tok = HFTokenizer.from_file(str(tj))
         except Exception as e:  # the library's message is informative; keep it on one line
             raise PonderError(f"{tj}: cannot read tokenizer: {str(e).splitlines()[0]}") from None
-        cfg = {}
+        from .checkpoint import read_json_object  # (checkpoint imports this module)
+
         tc = path / "tokenizer_config.json"
-        if tc.is_file():
-            try:
-                cfg = json.loads(tc.read_text())
-            except json.JSONDecodeError as e:
-                raise PonderError(f"{tc}: invalid JSON: {e}") from None
+        cfg = read_json_object(tc) if tc.is_file() else {}
         stm = path / "special_tokens_map.json"  # older checkpoints name their special tokens here only
-        if stm.is_file():
-            try:
-                special = json.loads(stm.read_text(encoding="utf-8"))
-            except json.JSONDecodeError as e:
-                raise PonderError(f"{stm}: invalid JSON: {e}") from None
-            for k in ("eos_token", "bos_token", "pad_token"):
-                if cfg.get(k) is None and isinstance(special, dict):
-                    cfg[k] = special.get(k)
+        special = read_json_object(stm) if stm.is_file() else {}
+        for k in ("eos_token", "bos_token", "pad_token"):
+            src = tc if cfg.get(k) is not None else stm
+            if cfg.get(k) is None:
+                cfg[k] = special.get(k)
+            v = cfg[k]
+            if v is not None and not isinstance(_token_content(v), str):
+                raise PonderError(f"{src}: {k} must be a token string (or an object with a string 'content'), "
+                                  f"got {json.dumps(v)[:60]}")
         template = cfg.get("chat_template")
         if isinstance(template, list):  # named templates: take the default one
+            if not all(isinstance(t, dict) and isinstance(t.get("template"), str) for t in template):
+                raise PonderError(f"{tc}: chat_template must be a string or a list of {{name, template}} objects")
             template = next((t["template"] for t in template if t.get("name") == "default"), None)
+        elif template is not None and not isinstance(template, str):
+            raise PonderError(f"{tc}: chat_template must be a string or a list of {{name, template}} objects, "
+                              f"got {json.dumps(template)[:60]}")
         jt = path / "chat_template.jinja"
         if template is None and jt.is_file():
             template = jt.read_text()

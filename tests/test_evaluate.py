@@ -48,6 +48,41 @@ def test_evaluate_errors(micro):
         evaluate(model, tok, ITEMS, method="self_consistency", method_kwargs={"votes": 3}, progress=False)
     with pytest.raises(PonderError, match="identical runs"):
         evaluate(model, tok, ITEMS, method="budget_forcing", n=2, progress=False)
+    # sampling at temperature 0 used to be let through: pass@k over n copies of one completion
+    with pytest.raises(PonderError, match="'sampling' with temperature 0 gives 3 identical runs"):
+        evaluate(model, tok, ITEMS, method="sampling", n=3, temperature=0, progress=False)
+
+
+@pytest.mark.parametrize("method, kw, opt", [("greedy", {"temperature": 0.7}, "temperature"),
+                                             ("greedy", {"top_p": 0.5}, "top_p"),
+                                             ("self_refine", {"top_p": 0.9}, "top_p")])
+def test_a_sampling_setting_the_method_does_not_use_is_refused(micro, tmp_path, method, kw, opt):
+    """It used to be dropped silently and recorded in config.json as if the completions had used it."""
+    model, tok = micro
+    with pytest.raises(PonderError, match=f"method '{method}' does not use {opt}"):
+        evaluate(model, tok, ITEMS[:1], method=method, progress=False, out_dir=tmp_path / "e", **kw)
+    assert not (tmp_path / "e").exists()
+    evaluate(model, tok, ITEMS[:1], method="greedy", temperature=0.0, max_new_tokens=4, progress=False)  # its own
+
+
+def test_a_rerun_into_an_eval_directory_drops_the_old_summary_first(micro, tmp_path, monkeypatch):
+    """summary.json marks a finished evaluation: interrupted while replacing the other files, a rerun must not
+    leave the old summary beside the new samples."""
+    import ponder.evaluate as ev
+
+    model, tok = micro
+    evaluate(model, tok, ITEMS[:2], method="greedy", max_new_tokens=4, progress=False, out_dir=tmp_path / "e")
+    real = ev.atomic_write_text
+
+    def interrupted(path, text):
+        if path.name == "config.json":
+            raise KeyboardInterrupt
+        return real(path, text)
+
+    monkeypatch.setattr(ev, "atomic_write_text", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        evaluate(model, tok, ITEMS[:1], method="greedy", max_new_tokens=4, progress=False, out_dir=tmp_path / "e")
+    assert not (tmp_path / "e" / "summary.json").exists()
 
 
 def test_never_answering_model_scores_zero_with_full_no_answer_rate(micro):

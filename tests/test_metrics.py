@@ -464,3 +464,21 @@ def test_pass_at_k_and_maj_at_k_against_brute_force_with_ties_none_and_weights()
             hits.append(labels[min(first[a] for a, v in tally.items() if v == top)])
         got = maj_at_k([answers], [labels], k, weights=None if w is None else [w])
         assert got == pytest.approx(float(np.mean(hits)), abs=1e-12), (answers, labels, k, w)
+
+
+def test_token_counts_get_a_bootstrap_interval_not_wilsons():
+    """One token per sample is not a success rate: mean_tokens used to get Wilson's [0.72, 1] around its 1.0."""
+    from ponder.metrics import summarize
+
+    recs = [[{"correct": i % 2 == 0, "answer": "1", "tokens": 1, "latency": 1.0, "finish_reason": "stop"}]
+            for i in range(10)]
+    m = summarize(recs, (1,))["metrics"]
+    assert m["mean_tokens"] == {"mean": 1.0, "lo": 1.0, "hi": 1.0}
+    assert m["mean_latency"]["lo"] == 1.0
+    assert m["pass@1"]["lo"] < 0.5 < m["pass@1"]["hi"]  # a proportion: Wilson
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True])
+def test_maj_at_k_n_subsets_must_be_a_positive_integer(bad):
+    with pytest.raises(PonderError, match="n_subsets must be a positive integer"):
+        maj_at_k([["1", "2", "1"]], [[True, False, True]], 2, n_subsets=bad)

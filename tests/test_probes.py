@@ -475,3 +475,15 @@ def test_a_bad_train_file_is_refused_before_any_sampling(tiny_random, tmp_path, 
         run_contamination_probe(*tiny_random, items, train_file=tmp_path / "missing.txt")
     with pytest.raises(PonderError, match=f"^{tmp_path}: is a directory, not a training file$"):
         iter_texts(tmp_path)
+
+
+def test_calibrated_excess_interval_is_clamped_with_its_mean():
+    """An excess below 0 is no excess: the mean was clamped to 0 but its interval stayed negative, a mean
+    outside its own interval."""
+    from ponder.probes import _paired_excess
+
+    orig = {"items": [{"index": i, "fraction": 0.6, "exact": False, "rouge_l": 0.5} for i in range(3)]}
+    ctrl = {"items": [{"index": i, "fraction": 0.6, "exact": False, "rouge_l": 0.5 + d}
+                      for i, d in enumerate((0.1, 0.2, 0.3))]}
+    r = _paired_excess(orig, ctrl, (0.6,), seed=0)["fractions"]["0.6"]["rouge_l"]
+    assert r["lo"] <= r["mean"] <= r["hi"] and r == {"mean": 0.0, "lo": 0.0, "hi": 0.0}

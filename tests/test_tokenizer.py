@@ -206,3 +206,19 @@ def test_a_tokenizer_that_has_rendered_a_template_still_pickles(tokenizer):
     want = tok.apply_chat_template(MSGS)
     back = pickle.loads(pickle.dumps(tok))
     assert back.template_kwargs == {"enable_thinking": False} and back.apply_chat_template(MSGS) == want
+
+
+@pytest.mark.parametrize("content, msg", [
+    (b"[]", "tokenizer_config.json: expected a JSON object, got an array"),
+    (b'{"eos_token": 5}', "tokenizer_config.json: eos_token must be a token string"),
+    (b'{"eos_token": "<|endoftext|>", "bos_token": ["x"]}', "tokenizer_config.json: bos_token must be a token string"),
+    (b'{"eos_token": "<|endoftext|>", "chat_template": [1, 2]}', "chat_template must be a string or a list"),
+    (b'{"eos_token": "<|endoftext|>", "chat_template": 7}', "chat_template must be a string or a list"),
+    (b"\xff\xfe{}", "tokenizer_config.json: not UTF-8 text"),
+])
+def test_a_malformed_tokenizer_config_names_the_file_and_field(tmp_path, tokenizer, content, msg):
+    """These used to surface as AttributeError/TypeError/UnicodeDecodeError with neither file nor field."""
+    tokenizer.save(tmp_path)
+    (tmp_path / "tokenizer_config.json").write_bytes(content)
+    with pytest.raises(PonderError, match=msg):
+        Tokenizer.load(tmp_path)

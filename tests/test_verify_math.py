@@ -840,3 +840,30 @@ def test_equal_infinities_still_match_under_a_tolerance():
     for a, b in [("\\infty", "\\infty"), ("-\\infty", "-\\infty"), ("2\\infty", "\\infty")]:
         assert answers_equal(a, b, tolerance=0.01) and answers_equal(a, b)
     assert answers_equal("(-\\infty, 0.333333333333333]", "(-\\infty, 1/3]")
+
+
+@pytest.mark.parametrize("text, gold", [
+    ("the result is 2+3", "3"), ("So we get 5^2", "2"), ("We conclude 5 \\pm 1", "1"),
+    ("Hence x = 4\\sqrt{2}", "2"), ("The total is 12\\times", "12"), ("So we get 5^{", "5"), ("Thus 7/", "7"),
+    ("\\frac{1}{" * 100, "1"), ("So 10 - 3", "3"),
+])
+def test_an_operand_is_never_the_answer(text, gold):
+    """With no box, phrase or math span, the last number standing alone used to be taken even when it was an
+    operand of what is written (or of a completion cut off mid-expression): a wrong answer scored correct."""
+    v = check_math(text, gold)
+    assert not v.correct and v.extracted is None
+
+
+@pytest.mark.parametrize("text, gold", [
+    ("so 2+3=5", "5"), ("The total is **42**.", "42"), ("It costs 5 dollars", "5"), ("x is 12.", "12"),
+    ("A 5-year plan gives 7", "7"), ("the answer: -5", "-5"),
+])
+def test_a_value_standing_alone_is_still_found(text, gold):
+    assert check_math(text, gold).correct
+
+
+def test_several_lines_of_working_are_not_one_answer():
+    """A derivation cut off by the token limit used to be extracted whole (every word a number or operator), and
+    such junk answers won self-consistency votes; its last standalone value is the answer now."""
+    assert extract_answer("8 * 9 = 72.\n72 - 17 = 55.\n55 + 10 = 65.\n65 - 1") == "65"
+    assert extract_answer("x = 5") == "x = 5"

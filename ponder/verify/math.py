@@ -481,7 +481,9 @@ _NUM_IN_TEXT_RE = re.compile(r"(?<![A-Za-z0-9_.\\])-?\d++(?:[.,]\d++)*+(?:/\d++)
 
 
 def _numbers_in(s: str) -> list:
-    """Numbers standing alone in prose: a number glued to letters counts only before a unit (5cm)."""
+    """Numbers standing alone in prose: a number glued to letters counts only before a unit (5cm), and an
+    operand of an operator never counts ("2+3", "5^2", "5 \\pm 1", a cut-off "12\\times"): it is not the
+    value of what is written."""
     out = []
     for m in _NUM_IN_TEXT_RE.finditer(s):
         e = m.end()
@@ -491,8 +493,44 @@ def _numbers_in(s: str) -> list:
                 k += 1
             if s[e:k].lower() not in _UNITS:
                 continue
+        if _is_operand(s, m.start(), e):
+            continue
         out.append(m)
     return out
+
+
+_OPERATOR_CHARS = "+*/^_{(\\×·÷"
+
+
+def _is_operand(s: str, start: int, end: int) -> bool:
+    """Whether the number s[start:end] has an operator beside it (spaces aside). A "**" is markdown bold, not
+    a product; "-" counts after the number, and before it when it follows a value (binary minus)."""
+    j = end
+    while j < len(s) and s[j] in " \t":
+        j += 1
+    if j < len(s):
+        c = s[j]
+        if (c in _OPERATOR_CHARS and s[j : j + 2] != "**") or (c == "-" and s[j + 1 : j + 2].strip()[:1].isdigit()):
+            return True
+        if c == "-" and s[j + 1 : j + 2] == " " and s[j + 2 : j + 3].isdigit():
+            return True
+    i = start - 1
+    while i >= 0 and s[i] in " \t":
+        i -= 1
+    if i < 0:
+        return False
+    c = s[i]
+    if c in _OPERATOR_CHARS.replace("(", "") and s[max(0, i - 1) : i + 1] != "**":
+        return True
+    if c == "-":
+        k = i - 1
+        while k >= 0 and s[k] in " \t":
+            k -= 1
+        return k >= 0 and (s[k].isdigit() or s[k] == ")")
+    k = i
+    while k >= 0 and s[k].isalpha():  # a LaTeX command before it: "\\pm 1", "\\times 3"
+        k -= 1
+    return k < i and k >= 0 and s[k] == "\\"
 
 
 def _sentence_end(s: str, i: int) -> int:
@@ -665,9 +703,12 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
             ans, why = phr, "ok"
         else:
             stripped = text.strip()
+            # The whole text is the answer when it is one short line of math; several lines of it are a
+            # derivation (often cut off by the token limit), whose last standalone value _tail_candidate finds.
             if (
                 stripped
                 and len(stripped) <= 300
+                and ("\n" not in stripped or lenient)
                 and (_unknown_words(stripped) == 0 or (lenient and not _is_prose(stripped)))
             ):
                 ans, why = stripped, "ok"
