@@ -421,7 +421,7 @@ def cmd_grpo(a):
 
     over = _objective_overrides(a)
     if a.explain:
-        print(obj.explain(objective_for(a.preset, over, a.max_new_tokens)))
+        print(obj.explain(objective_for(a.preset, over, a.max_new_tokens), a.max_new_tokens))
         return
     train = _grpo_trainer(a)
     if a.resume:  # steps 0: up to the saved run's own
@@ -1002,7 +1002,7 @@ def main(argv=None) -> int:
         parser.print_help()
         return 0
     try:
-        _check_args(a, parser)
+        _check_args(a, parser, [x for x in argv if x != "--debug"])
         if getattr(a, "threads", None) and a.command != "pretrain":  # (pretrain: a setting of its recipe)
             import torch
 
@@ -1085,7 +1085,27 @@ _RESUME_KEEPS = {"sft": ("model", "dtype", "device", "batch_size", "grad_accum",
                           "chat_template_kwargs")}
 
 
-def _check_args(a, parser):
+def _options_given(sub: argparse.ArgumentParser, argv: list[str]) -> set[str]:
+    """The dests of `sub`'s options written on the command line (exact, `--opt=value`, a unique prefix as
+    argparse accepts it, or a short option with its value attached)."""
+    opts = {o: act.dest for act in sub._actions for o in act.option_strings}
+    out = set()
+    for tok in argv:
+        if not tok.startswith("-") or tok in ("-", "--"):
+            continue
+        name = tok.split("=", 1)[0]
+        if name in opts:
+            out.add(opts[name])
+        elif name.startswith("--"):
+            cands = [o for o in opts if o.startswith(name)]
+            if len(cands) == 1:
+                out.add(opts[cands[0]])
+        elif name[:2] in opts:
+            out.add(opts[name[:2]])
+    return out
+
+
+def _check_args(a, parser, argv: list[str] | None = None):
     """What argparse cannot check: text that is not UTF-8, an empty output path, options --resume ignores."""
     for k, v in vars(a).items():
         for x in v if isinstance(v, list) else [v]:
@@ -1113,7 +1133,9 @@ def _check_args(a, parser):
                               "(--out DIR --resume, or --resume DIR)")
     if getattr(a, "resume", None) and a.command in _RESUME_KEEPS:
         sub = parser._subparsers._group_actions[0].choices[a.command]
-        given = [k for k in _RESUME_KEEPS[a.command] if hasattr(a, k) and getattr(a, k) != sub.get_default(k)]
+        on_line = _options_given(sub, argv or [])  # (a value equal to the default is still a value given)
+        given = [k for k in _RESUME_KEEPS[a.command]
+                 if hasattr(a, k) and (k in on_line or getattr(a, k) != sub.get_default(k))]
         if given:
             raise PonderError("--resume continues the run with its saved settings; drop "
                               + ", ".join("--" + k.replace("_", "-") for k in given) + " (or start a new run)")

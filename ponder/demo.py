@@ -87,6 +87,9 @@ def run_demo(cfg: DemoConfig, out_dir: str | Path, *, progress: bool = True, log
         raise PonderError("--out: give a directory for the demo's run")
     if (out / "summary.json").exists():
         raise PonderError(f"{out}: already holds a finished demo; choose another --out")
+    if (out / "grpo").exists():  # (train() would refuse it only after the first evaluations)
+        raise PonderError(f"{out}: holds an interrupted demo (its grpo/ run); the demo does not resume: "
+                          "remove the directory or choose another --out")
     # everything checked before the first file is written or the first minute spent
     reward = get_reward(default_reward(cfg.task))
     gcfg = GRPOConfig(model=cfg.model, task=cfg.task, reward=default_reward(cfg.task), preset=cfg.preset,

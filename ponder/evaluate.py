@@ -325,11 +325,23 @@ def evaluate(
     if name == "self_consistency":  # (also before the bar)
         scale.check_vote_options(mk.get("weighted", False), mk.get("early_stop", False))
 
-    if name in ("greedy", "sampling", "self_consistency", "best_of_n") and isinstance(
+    if name in ("greedy", "sampling", "self_consistency", "best_of_n", "budget_forcing", "effort") and isinstance(
             getattr(getattr(model, "config", None), "max_position_embeddings", None), int):
         from ponder.engine import check_context, render_prompts
 
-        check_context(model, render_prompts(tok, prompts), max_new_tokens)  # before any progress bar
+        ids = render_prompts(tok, prompts)
+        if name in ("budget_forcing", "effort"):  # thinking budget, then the forced answer (cue aside)
+            bf = inspect.signature(scale.budget_forcing).parameters
+            budget = (mk["budget"] if name == "budget_forcing"
+                      else scale.effort_settings(mk.get("level", "medium"), mk.get("levels"))["budget"])
+            answer = mk.get("answer_tokens", bf["answer_tokens"].default)
+            try:
+                check_context(model, ids, budget + answer)
+            except PonderError as e:
+                raise PonderError(f"{name.replace('_', ' ')}: thinking budget {budget} + answer tokens {answer}: "
+                                  f"{e}".replace(f"max_new_tokens {budget + answer}", f"{budget + answer}")) from None
+        else:
+            check_context(model, ids, max_new_tokens)  # before any progress bar
     rows = n * {"self_consistency": mk.get("n_votes", 8), "best_of_n": mk.get("n_candidates", 8)}.get(name, 1)
     chunk = batch_problems or max(1, 512 // rows)
     bar = None

@@ -127,6 +127,10 @@ def test_errors_are_one_line_and_debug_shows_traceback(tmp_path):
     (["generate", "\udcff"], "--prompt: not valid UTF-8 text"),
     (["grpo", "--resume", "r", "--lr", "1", "--model", "m"], "drop --model, --lr"),
     (["pretrain", "--out", "r", "--resume", "--hidden", "64"], "drop --hidden"),
+    # a kept setting given at its default value is still given (it used to pass, and be ignored)
+    (["grpo", "--out", "r", "--resume", "--group-size", "8", "--model", "tiny"], "drop --model, --group-size"),
+    (["grpo", "--out", "r", "--resume", "--group-s=8"], "drop --group-size"),
+    (["grpo", "--eval-data", "e.jsonl", "--steps", "1"], "eval_data (--eval-data) needs --data"),
     (["generate", "hi", "--chat-template-kwargs", "{enable_thinking: false}"],
      "argument --chat-template-kwargs: not JSON (Expecting property name enclosed in double quotes at character 1)"),
     (["eval", "--chat-template-kwargs", "[1]"], "argument --chat-template-kwargs: expected a JSON object"),
@@ -313,6 +317,9 @@ def test_demo_checks_its_settings_before_writing(tmp_path, capsys):
         assert main(["demo", "--quick", "--out", str(tmp_path / "d"), *args]) == 2
         assert capsys.readouterr().err.count("\n") == 1
         assert not (tmp_path / "d").exists()
+    (tmp_path / "d" / "grpo").mkdir(parents=True)  # an interrupted demo: refused before its first evaluation
+    assert main(["demo", "--quick", "--out", str(tmp_path / "d")]) == 2
+    assert "holds an interrupted demo" in capsys.readouterr().err
 
 
 def test_sft_from_the_command_line_resumes_and_keeps_its_settings(tmp_path, ckpt, capsys):

@@ -417,3 +417,12 @@ def test_parallel_points_latency_of_a_problem_with_only_empty_samples():
                           [[0] * 4, [5] * 4], [2.0, 1.0], [1, 2, 4], methods=["oracle"], equal=None, n_boot=10)
     lat = [p["latency"] for p in pts["oracle"]]
     assert lat == pytest.approx([(0.5 + 0.25) / 2, (1.0 + 0.5) / 2, (2.0 + 1.0) / 2])  # was [0.125, 0.25, 0.5]
+
+
+def test_budget_forcing_beyond_the_context_is_refused_before_the_progress_bar(micro, capsys):
+    """It used to start, then fail inside sampling naming a max_new_tokens the user never gave."""
+    model, tok = micro
+    limit = model.config.max_position_embeddings
+    with pytest.raises(PonderError, match=rf"budget forcing: thinking budget {limit} \+ answer tokens 16: .*exceeds"):
+        evaluate(model, tok, ITEMS[:1], method="budget_forcing", method_kwargs={"budget": limit}, progress=True)
+    assert "eval budget_forcing" not in capsys.readouterr().err

@@ -623,3 +623,15 @@ def test_batch_norm_statistics_are_over_tokens_as_in_reinforce_pp():
     assert same.tolist() == [0.0] * 4
     with pytest.raises(PonderError, match="lengths"):
         compute_advantages(rewards, 2, ObjectiveConfig(advantage="batch_norm"), lengths=torch.ones(3))
+
+
+def test_explain_calls_a_preset_with_a_changed_bound_setting_custom():
+    """Dr. GRPO's constant and DAPO's overlong cache are bound from max_new_tokens: another value is not the
+    paper's setting, and --explain used to print it under the preset's name."""
+    from ponder.rl.trainer import objective_for
+
+    assert explain(objective_for("dr_grpo", {}, 96), 96).startswith("Objective: preset dr_grpo")
+    assert explain(objective_for("dapo", {}, 96), 96).startswith("Objective: preset dapo")
+    assert explain(objective_for("dr_grpo", {"max_len_norm": 7}, 96), 96).startswith(
+        "Objective: custom (closest preset dr_grpo; differs in max_len_norm=7 (preset: 96))")
+    assert explain(objective_for("dapo", {"overlong_cache": 50}, 96), 96).startswith("Objective: custom")

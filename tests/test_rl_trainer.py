@@ -171,6 +171,44 @@ def test_bad_input(tmp_path, ckpt):
     assert not (tmp_path / "f").exists() and not (tmp_path / "e").exists()  # nothing half-written
 
 
+def test_what_would_fail_mid_run_is_refused_before_the_run_directory_is_written(tmp_path, ckpt):
+    """A held-out prompt too long for max_new_tokens used to fail at the first evaluation (and at every resume);
+    a bad row after the first, or top_p outside (0, 1], after config.json and reference/ were written: a
+    directory neither a rerun nor --resume would take."""
+    good = json.dumps({"prompt": "Problem: 1 + 1 = ?\nSolution:", "answer": "2"}) + "\n"
+    data, long_eval, cd = tmp_path / "d.jsonl", tmp_path / "e.jsonl", tmp_path / "cd.jsonl"
+    data.write_text(good * 3)
+    long_eval.write_text(good + json.dumps({"id": "long", "prompt": "1 + 1 = " * 600, "answer": "2"}) + "\n")
+    cd.write_text(json.dumps({"task": "countdown", "prompt": "x", "answer": "1+2", "numbers": [1, 2], "target": 3})
+                  + "\n" + json.dumps({"task": "countdown", "id": "c2", "prompt": "y", "answer": "3", "target": 3})
+                  + "\n")
+    base = dict(model=str(ckpt), task=None, **{**SMALL, "max_new_tokens": 100})
+    cases = [(dict(data=str(data), eval_data=str(long_eval)), r"e.jsonl: item long: prompt of \d+ tokens \+ "
+              r"max_new_tokens 100 exceeds the model's context of"),
+             (dict(data=str(cd)), "cd.jsonl: item c2: .*numbers"),
+             (dict(data=str(data), top_p=1.5), r"top_p must be in \(0, 1\]")]
+    for i, (kw, msg) in enumerate(cases):
+        with pytest.raises(PonderError, match=msg):
+            train(GRPOConfig(**{**base, **kw}), tmp_path / f"r{i}", progress=False)
+        assert not (tmp_path / f"r{i}").exists()
+
+
+def test_minibatches_step_the_optimizer_as_often_as_the_objective_says(tmp_path, ckpt, monkeypatch):
+    """DAPO's minibatches=16 over a batch of 20 rows used to take ceil-sized spans: 10 optimizer steps, not 16."""
+    from ponder.train import MasterAdamW
+
+    steps = []
+    for cls in (torch.optim.AdamW, MasterAdamW):
+        real = cls.step
+        monkeypatch.setattr(cls, "step", lambda self, *a, _real=real, **k: steps.append(1) or _real(self, *a, **k))
+    train(GRPOConfig(model=str(ckpt), **{**SMALL, "steps": 1, "prompts_per_step": 5, "group_size": 4,
+                                         "eval_every": 10, "tensorboard": False},
+                     objective={"minibatches": 16}), tmp_path / "r", progress=False)
+    rows = [json.loads(x) for x in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()]
+    assert rows[0].get("skipped") or rows[0]["samples"] == 20
+    assert len(steps) == (0 if rows[0].get("skipped") else 16)
+
+
 def test_monitor_alarms():
     m = Monitor(max_new_tokens=100)
     raised = []

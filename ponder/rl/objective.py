@@ -693,13 +693,20 @@ def _formula(cfg: ObjectiveConfig) -> tuple[list[str], list[str]]:
     return lines, cites
 
 
-def explain(cfg: ObjectiveConfig) -> str:
-    """The objective as a readable multi-line formula with every setting and the papers it comes from."""
+def explain(cfg: ObjectiveConfig, max_new_tokens: int | None = None) -> str:
+    """The objective as a readable multi-line formula with every setting and the papers it comes from.
+    `max_new_tokens`: the budget `cfg` was bound with; a field a preset leaves to bind() then matches only
+    the value bind() gives it (Dr. GRPO's max_len_norm = max_new_tokens), not any value."""
     lines, cites = _formula(cfg)
     mine = asdict(cfg)
     best, best_diff = None, None
     for name, spec in PRESETS.items():
         theirs = spec["config"]
+        if max_new_tokens is not None:
+            try:
+                theirs = asdict(bind(ObjectiveConfig(**theirs), max_new_tokens))
+            except PonderError:  # (a preset whose own settings do not fit this budget)
+                pass
         # A field the preset leaves to bind() (None there) matches whatever bind() filled in.
         diff = [
             f"{k}={mine[k]!r} (preset: {theirs[k]!r})"

@@ -29,7 +29,7 @@ from pathlib import Path
 import torch
 
 from .. import checkpoint
-from ..engine import sample
+from ..engine import check_sampling, sample
 from ..errors import PonderError
 from ..tokenizer import check_template_kwargs
 from ..train import (
@@ -116,6 +116,10 @@ class GRPOConfig:
             raise PonderError(f"lr must be a positive number, got {self.lr}")
         if not (self.temperature > 0 and math.isfinite(self.temperature)):
             raise PonderError(f"RL samples need a finite temperature > 0, got {self.temperature}")
+        check_sampling(n=self.group_size, max_new_tokens=self.max_new_tokens, temperature=self.temperature,
+                       top_p=self.top_p)
+        if self.eval_data is not None and self.data is None:
+            raise PonderError("eval_data (--eval-data) needs --data: a task is evaluated on its own test split")
         if not 0 <= self.seed < 2**32:  # (mixed with step numbers into 64-bit seeds)
             raise PonderError(f"seed must be in [0, 2**32), got {self.seed}")
         check_template_kwargs(self.chat_template_kwargs, "chat_template_kwargs")
@@ -141,6 +145,28 @@ def load_items(cfg: GRPOConfig):
         train = load_dataset(cfg.data)
         test = load_dataset(cfg.eval_data)[: cfg.eval_n] if cfg.eval_data else []
     return train, test
+
+
+def check_items(cfg: GRPOConfig, model, tok, reward, train_items: list[dict], test_items: list[dict]) -> None:
+    """What would stop the run later, refused before its directory is written: an item the reward cannot
+    judge (a missing gold or countdown field), and a prompt that cannot take max_new_tokens more tokens (the
+    held-out ones fail only at the first evaluation, and again at every resume)."""
+    from ..engine import render_prompts
+
+    for name, items in (("train", train_items), ("eval", test_items)):
+        src = (cfg.data if name == "train" else cfg.eval_data) or f"task {cfg.task} ({name} split)"
+        for it in items if cfg.data else items[:1]:  # (generated task items are well formed)
+            try:
+                reward(it.get("answer", ""), it)
+            except PonderError as e:
+                raise PonderError(f"{src}: item {it.get('id')}: {e}") from None
+        limit = getattr(model.config, "max_position_embeddings", None)
+        if items and isinstance(limit, int):
+            lengths = [len(x) for x in render_prompts(tok, [render(cfg, it) for it in items])]
+            i = max(range(len(items)), key=lengths.__getitem__)
+            if lengths[i] + cfg.max_new_tokens > limit:
+                raise PonderError(f"{src}: item {items[i].get('id')}: prompt of {lengths[i]} tokens + max_new_tokens "
+                                  f"{cfg.max_new_tokens} exceeds the model's context of {limit} positions")
 
 
 def render(cfg: GRPOConfig, item: dict):
@@ -341,12 +367,10 @@ def train(
         if start >= cfg.steps:
             raise PonderError(f"{run}: the run is at step {start} of {cfg.steps}; pass --steps N (N > {start}) "
                               "to train further")
-        if dp is None or dp.rank == 0:
-            if cfg.steps != saved["grpo"].get("steps"):  # a resume interrupted again continues to this target
-                save_run_config(run, {**saved, "grpo": {**saved["grpo"], "steps": cfg.steps}})
-            trim_metrics(run, start)
     else:
         cfg.validate()
+        # the run records where its data is, so that --resume finds it from any working directory
+        cfg.data, cfg.eval_data = (str(Path(f).resolve()) if f else f for f in (cfg.data, cfg.eval_data))
         if dp is None or dp.rank == 0:
             fresh_run_dir(run, cfg.model if model is None else None)
         if model is None:
@@ -373,12 +397,19 @@ def train(
 
         cfg.reward = default_reward(cfg.task, None if cfg.task else train_items + test_items)
     reward = get_reward(cfg.reward)
-    for it in train_items[:1] + test_items[:1]:
-        reward(it.get("answer", ""), it)  # a dataset without the gold field fails here, by name
+    check_items(cfg, model, tok, reward, train_items, test_items)
+    if resume and cfg.off_policy and main:
+        print(f"grpo: resuming an off-policy run: step {start + 1} samples with the checkpoint's weights (the "
+              "uninterrupted run would use the copy one update older), so the run continues close to, not equal "
+              "to, the uninterrupted one", file=sys.stderr)
+    if resume and main:  # all checked: now the run directory may change
+        if cfg.steps != saved["grpo"].get("steps"):  # a resume interrupted again continues to this target
+            save_run_config(run, {**saved, "grpo": {**saved["grpo"], "steps": cfg.steps}})
+        trim_metrics(run, start)
     run.mkdir(parents=True, exist_ok=True)
     if not resume and main:
         atomic_write_text(run / "config.json", json.dumps(
-            {"kind": "grpo", "grpo": asdict(cfg), "objective": asdict(ocfg), "explain": obj.explain(ocfg)},
+            {"kind": "grpo", "grpo": asdict(cfg), "objective": asdict(ocfg), "explain": obj.explain(ocfg, cfg.max_new_tokens)},
             indent=2))
     ref = copy.deepcopy(model).eval().requires_grad_(False) if ocfg.kl != "off" else None
     replica = None
@@ -615,9 +646,13 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
     adv = obj.compute_advantages(shaped, G, ocfg, lengths=mask.sum(-1))
     t1 = time.perf_counter()
     B = len(samples)
-    mb_size = math.ceil(B / ocfg.minibatches)
+    # `minibatches` near-equal spans (the first B % k one row longer), so that the optimizer steps as often as
+    # the objective says; at most one span per row (dynamic sampling can keep fewer rows than minibatches).
+    k = min(ocfg.minibatches, B)
+    q, extra = divmod(B, k)
+    ends = [(i + 1) * q + min(i + 1, extra) for i in range(k)]
     # The rows of each minibatch this process trains on: all of them, or this rank's contiguous share.
-    spans = [(m0, min(B, m0 + mb_size)) for m0 in range(0, B, mb_size)]
+    spans = list(zip([0, *ends[:-1]], ends))
     if dp is not None:
         spans = [dp.share(lo, hi) for lo, hi in spans]
 
@@ -728,7 +763,9 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
     row.update(grad_norm=(sum(gnorms) / len(gnorms)) if gnorms else float("nan"), train_s=train_s,
                step_s=time.perf_counter() - t0, tokens_per_s=stats_all["gen_tokens"] / max(gen_s, 1e-9))
     if skipped:
-        row.update(skipped=True, skip_reason=skipped)
+        # An update of an earlier minibatch (or pass) of this step already changed the weights: say so.
+        done = f" after {len(gnorms)} of {ocfg.mu * len(spans)} optimizer updates" if gnorms else ""
+        row.update(skipped=True, skip_reason=skipped + done, updates_applied=len(gnorms))
     return row
 
 

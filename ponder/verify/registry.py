@@ -229,6 +229,9 @@ def get_reward(spec, *, judge: Callable | None = None) -> Reward:
         raise PonderError(f"reward spec: expected a name, 'a+0.1*b' or a dict of weights, got {type(spec).__name__}")
     if not terms:
         raise PonderError(f"reward spec {spec!r}: no verifier named")
+    for n, w in terms:  # 1e400 parses as inf: every reward would be inf or nan, every step skipped
+        if not math.isfinite(w):
+            raise PonderError(f"reward spec {spec!r}: the weight of {n!r} is {w} (not a finite number)")
     names = [n for n, _ in terms]
     for n in names:
         if n not in VERIFIERS:
