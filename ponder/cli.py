@@ -510,6 +510,16 @@ def cmd_eval(a):
     if a.sweep and a.ray is not None:
         raise PonderError("--sweep does not run on Ray yet; drop --ray")
     if a.sweep:
+        from .evaluate import PARALLEL_METHODS, SEQUENTIAL_METHODS
+
+        chosen = {m.strip() for m in a.methods.split(",") if m.strip()}
+        unused = [f for f, given, kinds in (
+            ("--ns", a.ns != "1,2,4,8,16", PARALLEL_METHODS),
+            ("--budgets", a.budgets != "16,32,64,128", SEQUENTIAL_METHODS),
+            ("--waits", a.waits != 0, ("budget_forcing",)),
+            ("--answer-tokens", a.answer_tokens is not None, SEQUENTIAL_METHODS)) if given and not chosen & set(kinds)]
+        if unused:  # (they would be recorded in config.json as if they had been used)
+            raise PonderError(f"{', '.join(unused)}: not used by --methods {a.methods}")
         res = sweep(models, items, parallel_ns=_ints_arg(a.ns, "--ns"), budgets=_ints_arg(a.budgets, "--budgets"),
                     methods=[m for m in a.methods.split(",") if m], max_new_tokens=a.max_new_tokens,
                     temperature=0.8 if a.temperature is None else a.temperature, seed=a.seed, reward=a.reward,
@@ -528,6 +538,9 @@ def cmd_eval(a):
         raise PonderError("several --model values are only for --sweep")
     (name, (model, tok)), = models.items()
     judge = None
+    uses_judge = a.scorer == "judge" or "judge" in str(a.reward or "")
+    if a.judge_model and not uses_judge:  # a second model loaded for nothing
+        raise PonderError("--judge-model is used only by --scorer judge or a reward with the judge verifier")
     if a.judge_model:
         from .verify.judge import make_judge
 
@@ -568,6 +581,17 @@ def cmd_probe(a):
     from .probes import format_contamination, format_diversity, run_contamination_probe, run_diversity_probe
     from .tasks.data import load_items
 
+    other = ((("train_file", a.train_file is not None), ("ngram", a.ngram != 13)) if a.probe == "diversity"
+             else (("n", a.n != 8), ("method", a.method != "ngram")))
+    unused = ["--" + k.replace("_", "-") for k, given in other if given]
+    if unused:  # (options of the other probe: silently ignored otherwise)
+        raise PonderError(f"{', '.join(unused)}: not used by the {a.probe} probe")
+    if a.probe == "diversity":
+        from .probes import _similarity_fn
+
+        _similarity_fn(a.method, 2)  # an unknown method before any sampling, not after it
+    if a.out is not None and Path(a.out).exists() and not Path(a.out).is_dir():
+        raise PonderError(f"--out {a.out}: is a file, not a directory")
     items = load_items(a.data or a.task, split=a.split, n=a.limit, seed=a.seed)
     if a.probe == "contamination":
         if a.model and len(a.model) > 1:
