@@ -504,11 +504,11 @@ def main(argv=None) -> int:
     report: dict = {
         "command": "python bench/verify.py " + " ".join(argv if argv is not None else sys.argv[1:])
     }
-    try:
-        import math_verify
+    from importlib.metadata import PackageNotFoundError, version
 
-        report["math_verify_version"] = getattr(math_verify, "__version__", "unknown")
-    except ImportError:
+    try:
+        report["math_verify_version"] = version("math-verify")  # (the module has no __version__)
+    except PackageNotFoundError:
         report["math_verify_version"] = None
     disagreements = {}
     public = public_cases(args.data)

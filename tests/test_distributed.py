@@ -319,6 +319,16 @@ def test_ray_samples_equal_local(pool, ckpt):
             assert s.logprobs == pytest.approx(t.logprobs, abs=1e-5)
 
 
+def test_ray_workers_the_cluster_cannot_place_are_refused(pool, ckpt):
+    """3 actors of 1 CPU on a 2-CPU cluster: the third could never start, and the pool used to wait forever."""
+    from ponder.distributed.ray_workers import RayPool
+
+    model, tok = ponder.load(ckpt)
+    with pytest.raises(PonderError, match="3 Ray workers x 1 CPU each need 3 CPUs, but the Ray cluster has 2; "
+                                          "use --ray-workers 2 or fewer"):
+        RayPool(3, num_cpus=1).start(model, tok)
+
+
 def test_ray_samples_equal_local_in_bf16(pool, ckpt):
     """Actors build their replica in the learner's dtype: bf16 weights sampled in fp32 draw other tokens."""
     from ponder.distributed.ray_workers import RayPool
@@ -511,3 +521,77 @@ def test_ray_verify_and_eval_equal_local(pool, tmp_path, ckpt):
         assert x.pop("logprob_mean") == pytest.approx(y.pop("logprob_mean"), abs=1e-5)
         x.pop("latency"), y.pop("latency")
         assert x == y
+
+
+def _killed(dp):
+    import os
+    import signal
+
+    if dp.rank == 1:
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(60)
+
+
+def test_ddp_more_ranks_than_cores_and_a_killed_rank_get_one_line():
+    import os
+
+    cores = len(os.sched_getaffinity(0))
+    with pytest.raises(PonderError, match=f"nproc {cores + 1} exceeds the {cores} cores"):
+        ddp.spawn(_killed, cores + 1)
+    if cores < 2:
+        pytest.skip("a 2-rank group needs 2 cores")
+    t = time.perf_counter()
+    with pytest.raises(PonderError, match=r"data-parallel rank 1 \(pid \d+\) was killed by SIGKILL; the other ranks "
+                                          "were stopped.*--resume"):
+        ddp.spawn(_killed, 2, threads=1)
+    assert time.perf_counter() - t < 50  # rank 0 was stopped, not waited for
+
+
+_SLEEPER = '''
+import os, sys, time
+def sleeper(dp, d):
+    open(os.path.join(d, f"pid{dp.rank}"), "w").write(str(os.getpid()))
+    time.sleep(300)
+'''
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGKILL"])
+def test_ddp_ranks_never_outlive_their_driver(tmp_path, sig):
+    """A scheduler's SIGTERM used to kill the driver alone: its ranks trained on, writing the run directory. Now
+    SIGTERM ends them as Ctrl-C does (temporary files removed), and a driver killed outright takes its ranks
+    with it (PR_SET_PDEATHSIG)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("a 2-rank group needs 2 cores")
+    (tmp_path / "rankfns.py").write_text(_SLEEPER)
+    (tmp_path / "tmp").mkdir()
+    driver = subprocess.Popen(
+        [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import rankfns; "
+                               f"from ponder.distributed import ddp; ddp.spawn(rankfns.sleeper, 2, {str(tmp_path)!r}, "
+                               "threads=1)"],
+        env={**os.environ, "TMPDIR": str(tmp_path / "tmp"), "PYTHONPATH": str(tmp_path)})
+    pidfiles = [tmp_path / f"pid{r}" for r in range(2)]
+    deadline = time.monotonic() + 120
+    while not all(f.exists() and f.read_text() for f in pidfiles) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    pids = [int(f.read_text()) for f in pidfiles]
+    driver.send_signal(getattr(signal, sig))
+    driver.wait(60)
+
+    def alive(pid):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return not open(f"/proc/{pid}/stat").read().split(") ")[1].startswith("Z")  # (a zombie is gone)
+
+    deadline = time.monotonic() + 30
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(p) for p in pids)
+    if sig == "SIGTERM":
+        assert list((tmp_path / "tmp").glob("ponder-ranks-*")) == []

@@ -37,6 +37,7 @@ import shutil
 import signal
 import socket
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -187,7 +188,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _die_with_parent() -> None:
+    """Linux: this rank gets SIGTERM when the driver dies (kill -9, a scheduler's timeout), instead of training
+    on alone, writing the run directory a --resume would write too."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def _entry(rank, fn, args, world, port, backend, threads, outdir):
+    _die_with_parent()
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
                       LOCAL_RANK=str(rank))
     if threads:
@@ -224,6 +235,25 @@ def _stop_ranks(procs, grace_s: float = 5.0) -> None:
             p.join(grace_s)
 
 
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM / SIGHUP (a scheduler's stop, a closed terminal) to the driver end the ranks as Ctrl-C does: the
+    default action would kill the driver alone, leaving its ranks training on."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    old = {s: signal.signal(s, interrupt) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
 def spawn(fn: Callable, nproc: int, *args, backend: str = "gloo", threads: int | None = None) -> list:
     """Run fn(dp, *args) in `nproc` fresh local processes forming one process group; returns each rank's
     result, rank order. fn must be importable (a module-level function). A PonderError on a rank is
@@ -233,6 +263,10 @@ def spawn(fn: Callable, nproc: int, *args, backend: str = "gloo", threads: int |
 
     if isinstance(nproc, bool) or not isinstance(nproc, int) or nproc < 1:
         raise PonderError(f"nproc must be a positive integer, got {nproc!r}")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if nproc > cores:  # each rank is a whole process with its own model: more ranks than cores only contend
+        raise PonderError(f"nproc {nproc} exceeds the {cores} cores this process may use; use at most {cores} "
+                          "(ranks on several machines: start them with torchrun)")
     if threads is None:
         threads = max(1, (os.cpu_count() or 1) // nproc)  # ranks must not fight over the same cores
     outdir = tempfile.mkdtemp(prefix="ponder-ranks-")
@@ -240,15 +274,20 @@ def spawn(fn: Callable, nproc: int, *args, backend: str = "gloo", threads: int |
         ctx = mp.start_processes(_entry, args=(fn, args, nproc, free_port(), backend, threads, outdir),
                                  nprocs=nproc, join=False, start_method="spawn")
         try:
-            while not ctx.join():
-                pass
+            with _terminate_as_interrupt():
+                while not ctx.join():
+                    pass
         except KeyboardInterrupt:
             _stop_ranks(ctx.processes)
             raise
-        except Exception:
+        except Exception as e:
             errors = sorted(Path(outdir).glob("rank*.error"))
             if errors:
                 raise PonderError(json.loads(errors[0].read_text())) from None
+            if isinstance(e, mp.ProcessExitedException):  # killed (OOM killer, kill -9) or crashed outside Python
+                how = f"was killed by {e.signal_name}" if e.signal_name else f"exited with code {e.exit_code}"
+                raise PonderError(f"data-parallel rank {e.error_index} (pid {e.error_pid}) {how}; the other ranks were "
+                                  "stopped; a grpo run's last checkpoint is intact: continue with --resume") from None
             raise
         return [torch.load(Path(outdir) / f"rank{r}.pt", weights_only=False) for r in range(nproc)]
     finally:

@@ -242,6 +242,13 @@ class RayPool:
         device = "cuda" if self.options["num_gpus"] else "cpu"
         self._args = (model.config if model is not None else None, tok, device, self.threads,
                       str(model.dtype).removeprefix("torch.") if model is not None else "float32")
+        have = ray.cluster_resources()  # an actor that can never be placed would make ray.get below wait forever
+        for res, each in (("CPU", self.options["num_cpus"]), ("GPU", self.options["num_gpus"])):
+            if each and self.num_workers * each > have.get(res, 0) + 1e-9:
+                raise PonderError(
+                    f"{self.num_workers} Ray workers x {each:g} {res} each need {self.num_workers * each:g} {res}s, but "
+                    f"the Ray cluster has {have.get(res, 0):g}; use --ray-workers {int(have.get(res, 0) // each)} or "
+                    "fewer (or add nodes first)")
         self._cls = ray.remote(**self.options)(Worker)
         self.actors = [self._cls.remote(*self._args) for _ in range(self.num_workers)]
         infos = ray.get([a.info.remote() for a in self.actors])
