@@ -513,11 +513,9 @@ def cmd_eval(a):
         from .evaluate import PARALLEL_METHODS, SEQUENTIAL_METHODS
 
         chosen = {m.strip() for m in a.methods.split(",") if m.strip()}
-        unused = [f for f, given, kinds in (
-            ("--ns", a.ns != "1,2,4,8,16", PARALLEL_METHODS),
-            ("--budgets", a.budgets != "16,32,64,128", SEQUENTIAL_METHODS),
-            ("--waits", a.waits != 0, ("budget_forcing",)),
-            ("--answer-tokens", a.answer_tokens is not None, SEQUENTIAL_METHODS)) if given and not chosen & set(kinds)]
+        unused = [f"--{k.replace('_', '-')}" for k, kinds in (
+            ("ns", PARALLEL_METHODS), ("budgets", SEQUENTIAL_METHODS), ("waits", ("budget_forcing",)),
+            ("answer_tokens", SEQUENTIAL_METHODS)) if k in getattr(a, "given", ()) and not chosen & set(kinds)]
         if unused:  # (they would be recorded in config.json as if they had been used)
             raise PonderError(f"{', '.join(unused)}: not used by --methods {a.methods}")
         res = sweep(models, items, parallel_ns=_ints_arg(a.ns, "--ns"), budgets=_ints_arg(a.budgets, "--budgets"),
@@ -581,9 +579,8 @@ def cmd_probe(a):
     from .probes import format_contamination, format_diversity, run_contamination_probe, run_diversity_probe
     from .tasks.data import load_items
 
-    other = ((("train_file", a.train_file is not None), ("ngram", a.ngram != 13)) if a.probe == "diversity"
-             else (("n", a.n != 8), ("method", a.method != "ngram")))
-    unused = ["--" + k.replace("_", "-") for k, given in other if given]
+    other = ("train_file", "ngram") if a.probe == "diversity" else ("n", "method")
+    unused = ["--" + k.replace("_", "-") for k in other if k in getattr(a, "given", ())]
     if unused:  # (options of the other probe: silently ignored otherwise)
         raise PonderError(f"{', '.join(unused)}: not used by the {a.probe} probe")
     if a.probe == "diversity":
@@ -1026,7 +1023,9 @@ def main(argv=None) -> int:
         parser.print_help()
         return 0
     try:
-        _check_args(a, parser, [x for x in argv if x != "--debug"])
+        # the options written on the command line, whatever their value (one equal to the default is given too)
+        a.given = _options_given(_command_parser(parser, a), [x for x in argv if x != "--debug"])
+        _check_args(a, parser)
         if getattr(a, "threads", None) and a.command != "pretrain":  # (pretrain: a setting of its recipe)
             import torch
 
@@ -1129,7 +1128,7 @@ def _options_given(sub: argparse.ArgumentParser, argv: list[str]) -> set[str]:
     return out
 
 
-def _check_args(a, parser, argv: list[str] | None = None):
+def _check_args(a, parser):
     """What argparse cannot check: text that is not UTF-8, an empty output path, options --resume ignores."""
     for k, v in vars(a).items():
         for x in v if isinstance(v, list) else [v]:
@@ -1157,9 +1156,8 @@ def _check_args(a, parser, argv: list[str] | None = None):
                               "(--out DIR --resume, or --resume DIR)")
     if getattr(a, "resume", None) and a.command in _RESUME_KEEPS:
         sub = parser._subparsers._group_actions[0].choices[a.command]
-        on_line = _options_given(sub, argv or [])  # (a value equal to the default is still a value given)
         given = [k for k in _RESUME_KEEPS[a.command]
-                 if hasattr(a, k) and (k in on_line or getattr(a, k) != sub.get_default(k))]
+                 if hasattr(a, k) and (k in a.given or getattr(a, k) != sub.get_default(k))]
         if given:
             raise PonderError("--resume continues the run with its saved settings; drop "
                               + ", ".join("--" + k.replace("_", "-") for k in given) + " (or start a new run)")

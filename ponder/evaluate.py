@@ -335,11 +335,8 @@ def evaluate(
             budget = (mk["budget"] if name == "budget_forcing"
                       else scale.effort_settings(mk.get("level", "medium"), mk.get("levels"))["budget"])
             answer = mk.get("answer_tokens", bf["answer_tokens"].default)
-            try:
-                check_context(model, ids, budget + answer)
-            except PonderError as e:
-                raise PonderError(f"{name.replace('_', ' ')}: thinking budget {budget} + answer tokens {answer}: "
-                                  f"{e}".replace(f"max_new_tokens {budget + answer}", f"{budget + answer}")) from None
+            check_context(model, ids, budget + answer,
+                          what=f"{name.replace('_', ' ')}'s thinking budget {budget} + answer tokens {answer} =")
         else:
             check_context(model, ids, max_new_tokens)  # before any progress bar
     rows = n * {"self_consistency": mk.get("n_votes", 8), "best_of_n": mk.get("n_candidates", 8)}.get(name, 1)
