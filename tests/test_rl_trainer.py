@@ -185,8 +185,9 @@ def test_what_would_fail_mid_run_is_refused_before_the_run_directory_is_written(
     base = dict(model=str(ckpt), task=None, **{**SMALL, "max_new_tokens": 100})
     cases = [(dict(data=str(data), eval_data=str(long_eval)), r"e.jsonl: item long: prompt of \d+ tokens \+ "
               r"max_new_tokens 100 exceeds the model's context of"),
-             (dict(data=str(cd)), "cd.jsonl: item c2: .*numbers"),
-             (dict(data=str(data), top_p=1.5), r"top_p must be in \(0, 1\]")]
+             (dict(data=str(cd), prompts_per_step=2), "cd.jsonl: item c2: .*numbers"),
+             (dict(data=str(data), top_p=1.5), r"top_p must be in \(0, 1\]"),
+             (dict(data=str(data), prompts_per_step=5), "3 training prompts, fewer than prompts_per_step=5")]
     for i, (kw, msg) in enumerate(cases):
         with pytest.raises(PonderError, match=msg):
             train(GRPOConfig(**{**base, **kw}), tmp_path / f"r{i}", progress=False)

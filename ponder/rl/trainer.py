@@ -153,6 +153,9 @@ def check_items(cfg: GRPOConfig, model, tok, reward, train_items: list[dict], te
     held-out ones fail only at the first evaluation, and again at every resume)."""
     from ..engine import render_prompts
 
+    if len(train_items) < cfg.prompts_per_step:  # (each step would silently train on fewer groups)
+        raise PonderError(f"{cfg.data or cfg.task}: {len(train_items)} training prompts, fewer than prompts_per_step="
+                          f"{cfg.prompts_per_step}; lower --prompts-per-step")
     for name, items in (("train", train_items), ("eval", test_items)):
         src = (cfg.data if name == "train" else cfg.eval_data) or f"task {cfg.task} ({name} split)"
         for it in items if cfg.data else items[:1]:  # (generated task items are well formed)
