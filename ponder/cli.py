@@ -550,6 +550,9 @@ def cmd_eval(a):
             takes = [m for m in METHODS if k in method_options(m)]
             raise PonderError(f"--{flag.replace('_', '-')} is for --method {' or '.join(takes)}"
                               f"{' (or --sweep)' if flag == 'answer_tokens' else ''}, not {a.method}")
+    if a.method == "effort" and "max_new_tokens" in getattr(a, "given", ()):  # (its level sets the budget)
+        raise PonderError("--max-new-tokens is not used by --method effort (its --effort level sets the thinking "
+                          "budget); leave it out")
     ekw = dict(method=a.method, n=a.n, ks=_ints_arg(a.k, "--k"), max_new_tokens=a.max_new_tokens,
                temperature=a.temperature, top_p=a.top_p, seed=a.seed, reward=a.reward, judge=judge,
                method_kwargs=kw, chat=a.chat, out_dir=a.out, model_name=name)

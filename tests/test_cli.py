@@ -133,6 +133,7 @@ def test_errors_are_one_line_and_debug_shows_traceback(tmp_path):
     (["grpo", "--eval-data", "e.jsonl", "--steps", "1"], "eval_data (--eval-data) needs --data"),
     # settings that would be ignored (and recorded as if used)
     (["eval", "--method", "greedy", "--judge-model", "tiny"], "--judge-model is used only by --scorer judge"),
+    (["eval", "--method", "effort", "--max-new-tokens", "999"], "--max-new-tokens is not used by --method effort"),
     (["eval", "--sweep", "--methods", "oracle", "--budgets", "4", "--waits", "3"],
      "--budgets, --waits: not used by --methods oracle"),
     (["eval", "--sweep", "--methods", "budget_forcing", "--ns", "1,2"], "--ns: not used by --methods budget_forcing"),
