@@ -290,11 +290,11 @@ def evaluate(
     if name != "greedy" and n > 1 and temp == 0:
         raise PonderError(f"method {name!r} with temperature 0 gives {n} identical runs; use n=1 or temperature > 0")
     # A sampling setting the method does not take would be dropped (and recorded in config.json as if used).
-    for opt, given in (("temperature", temperature is not None and temp != DEFAULT_TEMPERATURE[name]),
-                       ("top_p", top_p != 1.0)):
-        if given and opt not in method_options(name):
-            raise PonderError(f"method {name!r} does not use {opt} (given {temperature if opt == 'temperature' else top_p}); "
-                              "leave it out")
+    given = {"temperature": temperature if temperature is not None and temp != DEFAULT_TEMPERATURE[name] else None,
+             "top_p": top_p if top_p != 1.0 else None}
+    for opt, value in given.items():
+        if value is not None and opt not in method_options(name):
+            raise PonderError(f"method {name!r} does not use {opt} (given {value}); leave it out")
     mk = dict(method_kwargs or {})
     if name in _COUNT_OPTIONS:
         opt, flag = _COUNT_OPTIONS[name]
@@ -412,8 +412,7 @@ def evaluate(
                   "reward": _jsonable(reward), "stop": stop, "chat": chat, "system": system,
                   "chat_template_kwargs": getattr(tok, "template_kwargs", {}),
                   "n_problems": len(items), **(extra or {})}
-        if (d / "summary.json").is_file():  # it marks a finished eval: gone while the other files are replaced
-            (d / "summary.json").unlink()
+        (d / "summary.json").unlink(missing_ok=True)  # marks a finished eval: not while the others are replaced
         atomic_write_text(d / "samples.jsonl", "".join(json.dumps(json_safe(r), ensure_ascii=False, allow_nan=False)
                                                        + "\n" for r in records))
         atomic_write_text(d / "config.json", _strict_json(config))

@@ -49,7 +49,7 @@ def default_reward(task: str | None, items: list[dict] | None = None) -> str:
         if "countdown" in kinds and len(kinds) > 1:
             raise PonderError("the dataset mixes countdown items with others: no one verifier fits both (math "
                               "would accept a countdown's bare target); pass --reward, or split the file")
-        task = next(iter(kinds))
+        task = "countdown" if kinds == {"countdown"} else None
     return "countdown" if task == "countdown" else "math"
 
 

@@ -499,7 +499,8 @@ def _numbers_in(s: str) -> list:
     return out
 
 
-_OPERATOR_CHARS = "+*/^_{(\\×·÷"
+_OPERATOR_CHARS = "+*/^_{(\\×·÷"  # beside a number, after it: it is an operand
+_OPERATOR_BEFORE = _OPERATOR_CHARS.replace("(", "")  # before it ("(5)" in prose is the value 5)
 
 
 def _is_operand(s: str, start: int, end: int) -> bool:
@@ -520,7 +521,7 @@ def _is_operand(s: str, start: int, end: int) -> bool:
     if i < 0:
         return False
     c = s[i]
-    if c in _OPERATOR_CHARS.replace("(", "") and s[max(0, i - 1) : i + 1] != "**":
+    if c in _OPERATOR_BEFORE and s[max(0, i - 1) : i + 1] != "**":
         return True
     if c == "-":
         k = i - 1
