@@ -405,6 +405,37 @@ def test_dapo_dynamic_sampling_filters_on_correctness_not_shaped_reward(ckpt, to
     assert len(_rollout(model, **kw, score_fn=mixed)["groups"]) == 2
 
 
+def test_dynamic_sampling_refills_draw_new_prompts(ckpt, tokenizer):
+    """A refill round draws prompts the step has not tried yet: a step used to train on a prompt kept in an earlier
+    round a second time (its seeded order restarts from the whole pool). A pool run out ends the refills."""
+    from ponder.engine import Sample
+    from ponder.rl.trainer import _rollout, objective_config
+    from ponder.verify.registry import RewardResult
+
+    pool = [{"id": str(i), "prompt": "?" * i, "answer": str(i + 1)} for i in range(12)]  # len(prompt): its index
+    tried = []
+
+    def generate(model, tok, prompts, version=None, **kw):
+        tried.append(list(prompts))
+        return [[Sample(f"t{j}", [1], [-0.1], "stop", [len(p)]) for j in range(4)] for p in prompts]
+
+    def score(reward, texts, items):  # odd prompts have mixed correctness (kept), even ones are all wrong
+        return [RewardResult(reward=float(j % 2), correct=bool(j % 2 and int(it["id"]) % 2))
+                for j, it in enumerate(items)]
+
+    model = ponder.load(ckpt)[0]
+    for P, refill in ((4, 10), (6, 10), (8, 10)):
+        tried.clear()
+        cfg = GRPOConfig(preset="dapo", group_size=4, prompts_per_step=P, max_new_tokens=4, max_refill=refill)
+        ro = _rollout(model, tok=tokenizer, cfg=cfg, ocfg=objective_config(cfg), reward=None, pool=pool, step=3,
+                      curriculum=None, generate_fn=generate, score_fn=score)
+        kept = [g[0].prompt_ids[0] for g in ro["groups"]]
+        prompts = [p for r in tried for p in r]
+        assert len(ro["groups"]) == min(P, 6) and len(prompts) == len(set(prompts)), tried
+        assert len(set(kept)) == len(kept) and ro["rounds"] == len(tried) <= refill + 1
+    assert len(prompts) == 12 and ro["rounds"] < 11  # P=8: the pool ran out before max_refill
+
+
 def test_bf16_run_resumes_in_bf16_equal_to_uninterrupted(tmp_path, ckpt):
     """The resumed run loads its checkpoint in the run's own dtype (a CPU load would otherwise widen to fp32)."""
     cfg = {**SMALL, "steps": 2, "save_every": 1, "eval_every": 5, "dtype": "bfloat16"}
@@ -468,3 +499,34 @@ def test_trainer_gives_batch_normalisation_the_loss_token_counts(tmp_path, ckpt,
     # truncated rows are masked (0 loss tokens); the others count every completion token
     assert all(0 <= n <= SMALL["max_new_tokens"] for n in lengths)
     assert sum(n == 0 for n in lengths) == round(r["truncated_frac"] * r["samples"])
+
+
+@pytest.mark.parametrize("cut", ["mid_run", "last_step"])
+def test_off_policy_resume_equals_uninterrupted(tmp_path, ckpt, cut):
+    """The rollout running ahead when a checkpoint is written is saved with it (mid-run); a run that ended at its
+    last step keeps the weights from before its last update, which sample the next step of a longer run. Either
+    way the resumed run trains on exactly what the uninterrupted one does."""
+    cfg = {**SMALL, "steps": 4, "save_every": 2, "eval_every": 2, "off_policy": True}
+    straight = train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "s", progress=False)
+    part = tmp_path / "r"
+    if cut == "mid_run":
+        def stop(row):
+            if row["step"] == 3:  # after the step-2 checkpoint, during step 3's bookkeeping
+                raise KeyboardInterrupt
+        with pytest.raises(KeyboardInterrupt):
+            train(GRPOConfig(model=str(ckpt), **cfg), part, progress=False, on_log=stop)
+    else:
+        train(GRPOConfig(model=str(ckpt), **{**cfg, "steps": 2}), part, progress=False)
+    state = torch.load(part / "checkpoint" / "trainer_state.pt", weights_only=True)
+    assert state["step"] == 2
+    assert list(state["extra"]["off_policy"]) == (["rollout"] if cut == "mid_run" else ["behaviour"])
+    train(GRPOConfig(steps=4), part, resume=True, progress=False)
+    a, b = rows(straight), rows(part)
+    assert [x["step"] for x in b] == [1, 2, 3, 4]
+    for x, y in zip(a, b):
+        for k in ("reward_mean", "response_length", "loss", "grad_norm", "entropy", "ratio_max", "kl_mean"):
+            assert x.get(k) == y.get(k), (x["step"], k)
+    assert a[1]["ratio_max"] != 1.0 and "kl_mean" in a[1]  # off-policy ratios and a KL term are compared
+    assert a[3]["heldout_accuracy"] == b[3]["heldout_accuracy"]
+    wa, wb = (ponder.load(d / "checkpoint")[0].state_dict() for d in (straight, part))
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)

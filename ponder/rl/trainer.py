@@ -29,7 +29,7 @@ from pathlib import Path
 import torch
 
 from .. import checkpoint
-from ..engine import check_sampling, sample
+from ..engine import Sample, check_sampling, sample
 from ..errors import PonderError
 from ..tokenizer import check_template_kwargs
 from ..train import (
@@ -328,12 +328,15 @@ def greedy_accuracy(model, tok, items, reward, cfg: GRPOConfig) -> float:
 
 
 # ---- the loop ------------------------------------------------------------------------------------
-def _draw(pool, n, seed, step, attempt, curriculum):
+def _draw(pool, n, seed, step, attempt, curriculum, drawn=frozenset()) -> list[int]:
+    """Indices into `pool` of n prompts for one generation round, in a seeded order, none of those `drawn` earlier
+    in the step: a dynamic-sampling refill asks for new prompts (as verl's DAPO draws a new batch), so a step never
+    trains on a prompt twice. Fewer than n (none) once the pool runs out."""
     g = torch.Generator().manual_seed((seed * 1_000_003 + step) * 101 + attempt)
-    order = torch.randperm(len(pool), generator=g).tolist()
-    picked = [pool[i] for i in order if curriculum is None or curriculum.keep(pool[i]["id"])][:n]
+    order = [i for i in torch.randperm(len(pool), generator=g).tolist() if i not in drawn]
+    picked = [i for i in order if curriculum is None or curriculum.keep(pool[i]["id"])][:n]
     if len(picked) < n:  # the curriculum skipped too much: fill up rather than train on less
-        picked += [pool[i] for i in order if pool[i] not in picked][: n - len(picked)]
+        picked += [i for i in order if i not in picked][: n - len(picked)]
     return picked
 
 
@@ -401,10 +404,11 @@ def train(
         cfg.reward = default_reward(cfg.task, None if cfg.task else train_items + test_items)
     reward = get_reward(cfg.reward)
     check_items(cfg, model, tok, reward, train_items, test_items)
-    if resume and cfg.off_policy and main:
-        print(f"grpo: resuming an off-policy run: step {start + 1} samples with the checkpoint's weights (the "
-              "uninterrupted run would use the copy one update older), so the run continues close to, not equal "
-              "to, the uninterrupted one", file=sys.stderr)
+    ahead = (state or {}).get("extra", {}).get("off_policy") if cfg.off_policy else None
+    if resume and cfg.off_policy and not isinstance(ahead, dict) and main:  # an older run's checkpoint
+        print(f"grpo: resuming an off-policy run from a checkpoint without its rollout in flight: step {start + 1} "
+              "samples with the checkpoint's weights (the uninterrupted run would use the copy one update older), "
+              "so the run continues close to, not equal to, the uninterrupted one", file=sys.stderr)
     if resume and main:  # all checked: now the run directory may change
         if cfg.steps != saved["grpo"].get("steps"):  # a resume interrupted again continues to this target
             save_run_config(run, {**saved, "grpo": {**saved["grpo"], "steps": cfg.steps}})
@@ -454,10 +458,19 @@ def train(
     stop = False
     rollout = functools.partial(_rollout, tok=tok, cfg=cfg, ocfg=ocfg, reward=reward, pool=train_items,
                                 curriculum=curriculum, generate_fn=generate_fn, score_fn=score_fn)
-    behaviour = None
+    behaviour = future = None
+    behaviour_version = start
     if cfg.off_policy:  # the first batch is on-policy; from then on, generation runs one step ahead
         behaviour = copy.deepcopy(model).eval().requires_grad_(False)
-    future = None
+        # A resumed run continues as the uninterrupted one would: with the rollout that was running ahead when
+        # the checkpoint was written, or else (the run's last step, or a failed rollout) with the weights from
+        # before the last update, which would have sampled it.
+        if isinstance(ahead, dict) and ahead.get("rollout") is not None:
+            future = concurrent.futures.Future()
+            future.set_result(_unpack_rollout(ahead["rollout"]))
+        elif isinstance(ahead, dict) and ahead.get("behaviour") is not None:
+            behaviour.load_state_dict(ahead["behaviour"])
+            behaviour_version = start - 1
     try:
         for step in range(start, cfg.steps):
             if replica is not None:
@@ -465,10 +478,12 @@ def train(
             elif behaviour is None:
                 ro = None  # _step generates on-policy
             else:
-                ro = future.result() if future else rollout(behaviour, step=step, version=step)
-                if step + 1 < cfg.steps:  # step t+1's rollouts from the weights before step t's update
-                    behaviour.load_state_dict(model.state_dict())
-                    future = _in_background(rollout, behaviour, step=step + 1, version=step)
+                ro = future.result() if future else rollout(behaviour, step=step, version=behaviour_version)
+                # step t+1's rollouts from the weights before step t's update (kept at the last step too: a
+                # checkpoint holds them, for a resume with more steps)
+                behaviour.load_state_dict(model.state_dict())
+                future = (_in_background(rollout, behaviour, step=step + 1, version=step) if step + 1 < cfg.steps
+                          else None)
             row = _step(model, tok, ref, opt, cfg, ocfg, reward, train_items, step, curriculum, ro=ro,
                         rollout=rollout, dp=dp)
             if replica is not None:  # every rank: all-gather the updated shards into the replica
@@ -509,6 +524,10 @@ def train(
                 full.eval()
                 extra = {"monitor": monitor.state_dict(),
                          "curriculum": curriculum.state_dict() if curriculum else None}
+                if behaviour is not None:  # what the next step trains on: the rollout itself, or its sampler
+                    done = future is not None and future.exception() is None
+                    extra["off_policy"] = ({"rollout": _pack_rollout(future.result())} if done
+                                           else {"behaviour": behaviour.state_dict()})
                 save_run(run, full, tok, opt, step + 1, extra, optimizer_state=optimizer_state)
                 model.train()
             if stop:
@@ -551,17 +570,31 @@ def _in_background(fn, *args, **kwargs) -> concurrent.futures.Future:
     return future
 
 
+def _pack_rollout(ro: dict) -> dict:
+    """A rollout as plain data, for the trainer state (read back with torch.load(weights_only=True))."""
+    return {**ro, "groups": [[asdict(s) for s in g] for g in ro["groups"]]}
+
+
+def _unpack_rollout(d: dict) -> dict:
+    return {**d, "groups": [[Sample(**s) for s in g] for g in d["groups"]]}
+
+
 def _rollout(model, *, tok, cfg, ocfg, reward, pool, step, curriculum, generate_fn=None, score_fn=None,
              version=None) -> dict:
     """Generate and score one step's groups (with dynamic-sampling refills); `model` is the behaviour policy,
     whose weights have seen `version` learner updates."""
     t0 = time.perf_counter()
     G, P = cfg.group_size, cfg.prompts_per_step
-    kept_items, kept_groups, kept_rewards, rounds = [], [], [], 0
+    kept_groups, kept_rewards, rounds, drawn = [], [], 0, set()
     stats_all = {"zero_var": 0, "groups": 0, "samples": 0, "no_answer": 0, "gen_tokens": 0, "truncated": 0,
                  "correct": 0, "reward": 0.0}
     while len(kept_groups) < P and rounds <= (cfg.max_refill if ocfg.group_filter else 0):
-        items = _draw(pool, P - len(kept_groups) if ocfg.group_filter else P, cfg.seed, step, rounds, curriculum)
+        picked = _draw(pool, P - len(kept_groups) if ocfg.group_filter else P, cfg.seed, step, rounds, curriculum,
+                       drawn)
+        if not picked:  # every prompt of the pool tried this step
+            break
+        drawn.update(picked)
+        items = [pool[i] for i in picked]
         was = model.training
         model.eval()
         kw = dict(n=G, max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature, top_p=cfg.top_p,
@@ -597,7 +630,6 @@ def _rollout(model, *, tok, cfg, ocfg, reward, pool, step, curriculum, generate_
             # on correctness, not on the shaped reward, which a format bonus can vary in an all-correct group.
             if ocfg.group_filter and not bool(obj.group_filter_mask(c, G)[0]):
                 continue
-            kept_items.append(it)
             kept_groups.append(group)
             kept_rewards.append(r)
     return {"stats": stats_all, "groups": kept_groups, "rewards": kept_rewards, "rounds": rounds,
