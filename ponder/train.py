@@ -999,7 +999,8 @@ def distill(
     for it, group in zip(items, outs):
         seen, any_ok = set(), False
         for s in group:
-            if s.finish_reason != "stop" or s.text in seen:
+            # cut off, a copy, or empty (an immediate EOS: sft() has nothing to train on)
+            if s.finish_reason != "stop" or s.text in seen or not s.text.strip():
                 continue
             if reward(s.text, it):
                 seen.add(s.text)
@@ -1016,6 +1017,12 @@ def distill(
         data = Path(run_dir) / DISTILLED
         atomic_write_text(data, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept))
         data = {"distilled": DISTILLED, "distill": report}  # (a name inside the run directory)
-    report["final"] = sft(student, student_tok, kept, run_dir, train=train, progress=progress, model_path=model_path,
-                          data=data)
+    try:
+        report["final"] = sft(student, student_tok, kept, run_dir, train=train, progress=progress,
+                              model_path=model_path, data=data)
+    except PonderError as e:  # the teacher's samples are not lost with the fine-tuning: say where they are
+        if run_dir is None:
+            raise
+        raise PonderError(f"{e} (the {len(kept)} kept teacher samples are in {Path(run_dir) / DISTILLED}: "
+                          "`ponder sft --data` trains on them)") from None
     return report

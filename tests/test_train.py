@@ -1,5 +1,6 @@
 """Pretraining and SFT: loss goes down, resume reproduces the uninterrupted run, response-only loss."""
 
+import copy
 import json
 
 import pytest
@@ -561,6 +562,23 @@ def test_distill_refuses_a_student_context_it_could_outgrow_before_sampling(tiny
         distill(model, tok, small, tok, items, lambda text, it: True, k=2, max_new_tokens=32, progress=True,
                 train=TrainConfig(steps=1, seq_len=64))
     assert "teacher samples" not in capsys.readouterr().err  # refused before the teacher sampled
+
+
+def test_distill_that_fails_while_fine_tuning_says_where_its_samples_are(tiny_random, tmp_path):
+    from ponder.train import DISTILLED, distill, load_sft_examples
+
+    model, tok = tiny_random  # its one sample that stops is empty (an immediate EOS): not kept
+    items = [{"prompt": f"{a} + 1 =", "answer": str(a + 1)} for a in range(3)]
+    with pytest.raises(PonderError, match="the verifier accepted none of 6 teacher samples"):
+        distill(model, tok, copy.deepcopy(model), tok, items, lambda text, it: True, k=2, max_new_tokens=8,
+                progress=False, run_dir=tmp_path / "e", train=TrainConfig(steps=2, seq_len=32))
+    teacher, tok = ponder.load("tiny")
+    items = ponder.tasks.generate("arith", "test", n=3)
+    with pytest.raises(PonderError, match=r"training diverged.* \(the \d+ kept teacher samples are in "
+                                          r".*distilled.jsonl: `ponder sft --data` trains on them\)"):
+        distill(teacher, tok, copy.deepcopy(teacher), tok, items, lambda text, it: True, k=2, max_new_tokens=64,
+                progress=False, run_dir=tmp_path / "r", train=TrainConfig(steps=2, seq_len=128, lr=1e30))
+    assert len(load_sft_examples(tmp_path / "r" / DISTILLED)) >= 1
 
 
 class _Payload:  # what a hostile trainer_state.pt could hold: unpickling it would run code
