@@ -77,7 +77,11 @@ def choose_tokens(logits, row_keys, step, temperature, top_k, top_p, min_p, u=No
         tok = logits.argmax(-1)
         return tok, torch.log_softmax(logits, -1).gather(-1, tok[:, None])[:, 0]
     if temperature != 1.0:
-        logits = logits / temperature
+        if temperature < 1e-20:  # logits / T would overflow to inf (NaN probabilities): divide the gaps to the
+            # max instead (softmax ignores shifts), in float64, where a T that rounds to 0 in float32 does not
+            logits = ((logits - logits.max(-1, keepdim=True).values).double() / temperature).float()
+        else:
+            logits = logits / temperature
     logp = torch.log_softmax(logits, -1)
     p = logp.exp()
     keep = None

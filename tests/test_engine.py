@@ -432,3 +432,16 @@ def test_greedy_equals_transformers_generate(tmp_path, name):
     ours = ponder.sample(model, tok2, prompts, max_new_tokens=16, temperature=0)
     assert [s[0].token_ids for s in ours] == ref
     assert ours[1][0].finish_reason == "stop" and len(ref[1]) <= 5
+
+
+def test_a_tiny_temperature_is_greedy_not_nan(tiny_random):
+    """logits / T overflowed to inf below T ~ 1e-37 (NaN probabilities: the last token, NaN log-probs)."""
+    model, tok = tiny_random
+    greedy = ponder.sample(model, tok, PROMPTS, max_new_tokens=8, temperature=0)
+    for t in (1e-39, 5e-324):
+        out = ponder.sample(model, tok, PROMPTS, max_new_tokens=8, temperature=t, seed=0)
+        assert [o[0].token_ids for o in out] == [g[0].token_ids for g in greedy]
+        assert all(lp == 0.0 for o in out for lp in o[0].logprobs)
+    logits = torch.tensor([[1.0, 3.0, 2.0]])
+    assert choose_tokens(logits, torch.tensor([0]), 0, 1e-45, 2, 0.5, 0.1)[0].tolist() == [1]
+
