@@ -376,6 +376,8 @@ def sample(
     check_sampling(n, max_new_tokens, temperature, top_p, top_k, min_p, seed)
     if isinstance(stop, str):
         stop = [stop]
+    if stop is not None and (not isinstance(stop, (list, tuple)) or not all(isinstance(s, str) for s in stop)):
+        raise PonderError(f"stop must be a string or a list of strings, got {stop!r}")
     stop = [s for s in (stop or []) if s]
     ids = render_prompts(tokenizer, prompts)
     check_context(model, ids, max_new_tokens)

@@ -445,3 +445,9 @@ def test_a_tiny_temperature_is_greedy_not_nan(tiny_random):
     logits = torch.tensor([[1.0, 3.0, 2.0]])
     assert choose_tokens(logits, torch.tensor([0]), 0, 1e-45, 2, 0.5, 0.1)[0].tolist() == [1]
 
+
+@pytest.mark.parametrize("stop", [5, [5], ["a", None, 3], [b"x"]])
+def test_stop_that_is_not_strings_names_the_value(tiny_random, stop):
+    model, tok = tiny_random
+    with pytest.raises(PonderError, match=r"stop must be a string or a list of strings, got"):
+        ponder.sample(model, tok, ["hi"], max_new_tokens=4, stop=stop)
