@@ -535,6 +535,10 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
         raise PonderError(f"budget forcing: waits must be an integer >= 0, got {waits!r}")
     if force not in ("auto", "always"):
         raise PonderError(f"budget forcing: force={force!r}, expected 'auto' or 'always'")
+    from ponder.engine import check_sampling
+
+    # here, not only in the engine: greedy draws pass temperature 0, so a bad one would go unseen
+    check_sampling(temperature=temperature, top_p=top_p)
     extract = extract or default_extract()
     P = len(prompts)
     base = [_render_text(tok, p) for p in prompts]

@@ -390,6 +390,15 @@ def test_zero_votes_or_candidates_name_the_option(micro):
         scale.best_of_n(model, tok, [PA], n_candidates=0, max_new_tokens=8)
 
 
+@pytest.mark.parametrize("method", ["budget_forcing", "effort"])
+@pytest.mark.parametrize("temperature, msg", [(-1.0, "got -1.0"), (float("nan"), "got nan"), ("0.5", "got '0.5'")])
+def test_budget_forcing_names_a_bad_temperature(micro, method, temperature, msg):
+    """Greedy draws go to the engine with temperature 0, so a bad one was decoded greedily, unreported."""
+    model, tok = micro
+    with pytest.raises(PonderError, match=f"temperature must be .*{msg}"):
+        scale.METHODS[method](model, tok, [PA], temperature=temperature)
+
+
 def test_best_of_n_takes_the_likelihood_scorer_the_cli_lists(micro):
     model, tok = micro
     kw = dict(n_candidates=4, temperature=1.0, max_new_tokens=16, seed=3)
