@@ -330,13 +330,16 @@ def evaluate(
         from ponder.engine import check_context, render_prompts
 
         ids = render_prompts(tok, prompts)
-        if name in ("budget_forcing", "effort"):  # thinking budget, then the forced answer (cue aside)
+        if name in ("budget_forcing", "effort"):  # thinking budget, then the cue and the forced answer
             bf = inspect.signature(scale.budget_forcing).parameters
             budget = (mk["budget"] if name == "budget_forcing"
                       else scale.effort_settings(mk.get("level", "medium"), mk.get("levels"))["budget"])
             answer = mk.get("answer_tokens", bf["answer_tokens"].default)
-            check_context(model, ids, budget + answer,
-                          what=f"{name.replace('_', ' ')}'s thinking budget {budget} + answer tokens {answer} =")
+            cue = mk.get("answer_cue", bf["answer_cue"].default)
+            cue = len(tok.encode(cue)) if isinstance(cue, str) else 0  # (budget_forcing names a bad one)
+            check_context(model, ids, budget + cue + answer,
+                          what=f"{name.replace('_', ' ')}'s thinking budget {budget} + answer cue {cue} + "
+                               f"answer tokens {answer} =")
         else:
             check_context(model, ids, max_new_tokens)  # before any progress bar
     rows = n * {"self_consistency": mk.get("n_votes", 8), "best_of_n": mk.get("n_candidates", 8)}.get(name, 1)

@@ -535,10 +535,18 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
         raise PonderError(f"budget forcing: waits must be an integer >= 0, got {waits!r}")
     if force not in ("auto", "always"):
         raise PonderError(f"budget forcing: force={force!r}, expected 'auto' or 'always'")
-    from ponder.engine import check_sampling
+    for name, text in (("wait_text", wait_text), ("answer_cue", answer_cue)):
+        if not isinstance(text, str):
+            raise PonderError(f"budget forcing: {name} must be a string, got {text!r}")
+    from ponder.engine import check_context, check_sampling, render_prompts
 
     # here, not only in the engine: greedy draws pass temperature 0, so a bad one would go unseen
     check_sampling(temperature=temperature, top_p=top_p)
+    # the forced answer is decoded after prompt + thinking + cue: a budget whose forced answer cannot fit the
+    # context is refused now, not by the engine once all the thinking has been drawn
+    cue = len(tok.encode(answer_cue))
+    check_context(model, render_prompts(tok, prompts), budget + cue + answer_tokens,
+                  what=f"budget forcing's thinking budget {budget} + answer cue {cue} + answer tokens {answer_tokens} =")
     extract = extract or default_extract()
     P = len(prompts)
     base = [_render_text(tok, p) for p in prompts]

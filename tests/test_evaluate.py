@@ -423,7 +423,9 @@ def test_budget_forcing_beyond_the_context_is_refused_before_the_progress_bar(mi
     """It used to start, then fail inside sampling naming a max_new_tokens the user never gave."""
     model, tok = micro
     limit = model.config.max_position_embeddings
-    with pytest.raises(PonderError, match=rf"budget forcing's thinking budget {limit} \+ answer tokens 16 = "
-                                          rf"{limit + 16} exceeds the model's context of {limit} positions"):
+    cue = len(tok.encode("\nFinal Answer:"))
+    with pytest.raises(PonderError, match=rf"budget forcing's thinking budget {limit} \+ answer cue {cue} \+ answer "
+                                          rf"tokens 16 = {limit + cue + 16} exceeds the model's context of {limit} "
+                                          "positions"):
         evaluate(model, tok, ITEMS[:1], method="budget_forcing", method_kwargs={"budget": limit}, progress=True)
     assert "eval budget_forcing" not in capsys.readouterr().err

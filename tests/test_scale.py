@@ -399,6 +399,23 @@ def test_budget_forcing_names_a_bad_temperature(micro, method, temperature, msg)
         scale.METHODS[method](model, tok, [PA], temperature=temperature)
 
 
+@pytest.mark.parametrize("method", ["budget_forcing", "effort"])
+def test_budget_forcing_refuses_a_forced_answer_beyond_the_context_before_thinking(micro, monkeypatch, method):
+    """The forced answer follows prompt + thinking + cue: a budget that left no room for the cue passed, drew
+    all the thinking, then failed in the engine naming a max_new_tokens nobody gave."""
+    model, tok = micro
+    limit, prompt = model.config.max_position_embeddings, len(tok.encode(PA, add_special_tokens=True))
+    cue = len(tok.encode("\nFinal Answer:"))
+    budget = limit - prompt - 16 - cue + 1  # prompt + budget + answer tokens fit; the cue does not
+    monkeypatch.setattr(scale, "draw", lambda *a, **k: pytest.fail("drew before refusing"))
+    kw = dict(budget=budget) if method == "budget_forcing" else dict(level="x", levels={"x": {"budget": budget}})
+    with pytest.raises(PonderError, match=rf"thinking budget {budget} \+ answer cue {cue} \+ answer tokens 16 = "
+                                          rf"{limit - prompt + 1} exceeds the model's context of {limit}"):
+        scale.METHODS[method](model, tok, [PA], answer_tokens=16, **kw)
+    with pytest.raises(PonderError, match="budget forcing: answer_cue must be a string, got None"):
+        scale.budget_forcing(model, tok, [PA], answer_cue=None)
+
+
 def test_best_of_n_takes_the_likelihood_scorer_the_cli_lists(micro):
     model, tok = micro
     kw = dict(n_candidates=4, temperature=1.0, max_new_tokens=16, seed=3)
