@@ -452,6 +452,7 @@ def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", te
     _check_prompts(prompts)
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 0:
         raise PonderError(f"self-refine: rounds must be an integer >= 0, got {rounds!r}")
+    _positive_int("self-refine: critique_tokens", critique_tokens)  # (the engine would name max_new_tokens)
     if scorer == "likelihood":
         scorer = likelihood_scorer(model, tok)
     elif not callable(scorer):
@@ -656,6 +657,8 @@ def effort_settings(level: str, levels: dict | None = None) -> dict:
     levels = EFFORT_LEVELS if levels is None else levels
     if level not in levels:
         raise PonderError(f"unknown reasoning effort {level!r} (known: {', '.join(levels)})")
+    if not isinstance(levels[level], dict) or "budget" not in levels[level]:
+        raise PonderError(f"reasoning effort {level!r}: expected a dict with a 'budget', got {levels[level]!r}")
     return levels[level]
 
 

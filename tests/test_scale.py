@@ -416,6 +416,14 @@ def test_budget_forcing_refuses_a_forced_answer_beyond_the_context_before_thinki
         scale.budget_forcing(model, tok, [PA], answer_cue=None)
 
 
+def test_self_refine_and_effort_options_are_named(micro):
+    model, tok = micro
+    with pytest.raises(PonderError, match="self-refine: critique_tokens must be an integer >= 1, got 0"):
+        scale.self_refine(model, tok, [PA], rounds=1, critique_tokens=0, max_new_tokens=4)
+    with pytest.raises(PonderError, match="reasoning effort 'x': expected a dict with a 'budget', got"):
+        scale.effort(model, tok, [PA], level="x", levels={"x": {"waits": 1}})
+
+
 def test_best_of_n_takes_the_likelihood_scorer_the_cli_lists(micro):
     model, tok = micro
     kw = dict(n_candidates=4, temperature=1.0, max_new_tokens=16, seed=3)
