@@ -88,6 +88,8 @@ class ModelConfig:
         rope_theta = d.get("rope_theta")
         scaling = d.get("rope_scaling")
         params = d.get("rope_parameters")  # transformers >= 5 keeps theta and scaling together here
+        if scaling is not None and not isinstance(scaling, dict):
+            raise PonderError(f"{source}: rope_scaling must be an object or null, got {_short(scaling)}")
         if isinstance(params, dict) and scaling and _rope_key(params, d) != _rope_key(scaling, d):
             # transformers lets rope_scaling replace rope_parameters wholesale (theta then from the top-level
             # rope_theta, else 10000), which is rarely what whoever added it meant: ask for one of them
@@ -98,9 +100,10 @@ class ModelConfig:
             if params.get("rope_type", params.get("type", "default")) != "default":
                 scaling = {k: v for k, v in params.items() if k != "rope_theta"}
         if scaling is not None:
-            if not isinstance(scaling, dict):
-                raise PonderError(f"{source}: rope_scaling must be an object or null, got {_short(scaling)}")
             scaling = dict(scaling)
+            # a rope_theta inside the object wins, as it does in rope_parameters (transformers reads
+            # rope_scaling as its rope_parameters and fills in the top-level rope_theta only when missing)
+            rope_theta = scaling.pop("rope_theta", rope_theta)
             kind = scaling.get("rope_type", scaling.get("type", "default"))
             if kind not in ("default", "linear", "yarn", "llama3"):
                 raise PonderError(f"{source}: rope scaling type {_short(kind)} is not supported")
@@ -185,6 +188,8 @@ class ModelConfig:
                 v = s.get(k)
                 if v is not None and (not _is_number(v) or not 0 < v < math.inf):
                     raise PonderError(f"rope_scaling: {k} must be a positive number, got {_short(v)}")
+            if "rope_theta" in s:  # the RoPE here reads the field; transformers would read this one
+                raise PonderError(f"rope_scaling: rope_theta={_short(s['rope_theta'])} belongs in the rope_theta field")
             self.rope_scaling = None if kind == "default" else {**s, "rope_type": kind}
 
     def to_hf(self) -> dict:

@@ -224,6 +224,15 @@ def test_config_rope_scaling_must_be_an_object_of_numbers(scaling, msg):
         ModelConfig.from_hf({**HF_OK, "rope_scaling": scaling})
 
 
+@pytest.mark.parametrize("scaling", ["abc", [1, 2], 3])
+def test_config_rope_scaling_beside_rope_parameters_must_be_an_object(scaling):
+    """Used to fail with a ValueError or TypeError traceback from comparing the two."""
+    with pytest.raises(PonderError) as e:
+        ModelConfig.from_hf({**HF_OK, "rope_parameters": {"rope_type": "default", "rope_theta": 1e6},
+                             "rope_scaling": scaling}, source="ck/config.json")
+    assert str(e.value).startswith("ck/config.json: rope_scaling must be an object or null")
+
+
 @pytest.mark.parametrize("d, kind", [([1, 2], "an array"), ("x", "a string"), (None, "null")])
 def test_config_that_is_not_an_object(d, kind):
     with pytest.raises(PonderError, match=f"ck/config.json: expected a JSON object, got {kind}"):
@@ -244,6 +253,7 @@ def test_config_null_kv_heads_means_one_per_head():
     (dict(num_hidden_layers=0), "num_hidden_layers"), (dict(hidden_size=64.0), "hidden_size"),
     (dict(num_key_value_heads=0), "num_key_value_heads"), (dict(hidden_size=2, num_attention_heads=4), "head_dim"),
     (dict(rope_scaling="linear"), "rope_scaling"),
+    (dict(rope_scaling={"rope_type": "linear", "factor": 2.0, "rope_theta": 1e6}), "rope_theta"),
 ])
 def test_config_built_directly_checks_its_fields(kw, field):
     with pytest.raises(PonderError, match=field):
@@ -275,15 +285,20 @@ def _no_max_positions(raw):
     ("qwen3_untied_yarn", _no_max_positions),
     ("qwen2", lambda raw: raw.update(use_sliding_window=True, sliding_window=8, max_window_layers=2,
                                      layer_types=None)),
+    ("qwen3_linear_bias", lambda raw: raw.update(rope_parameters=None, rope_scaling={
+        "rope_type": "linear", "factor": 2.0, "rope_theta": 1e6})),
+    ("qwen3", lambda raw: raw.update(rope_parameters=None, rope_scaling={"rope_type": "default", "rope_theta": 50.0})),
 ], ids=["qwen3_mlp_bias", "qwen2_biases", "yarn_top_level_original", "llama3_top_level_original",
-        "yarn_no_max_positions", "sliding_window_on_no_layer"])
+        "yarn_no_max_positions", "sliding_window_on_no_layer", "rope_theta_in_rope_scaling",
+        "rope_theta_in_default_rope_scaling"])
 def test_config_fields_read_as_transformers_reads_them(tmp_path, name, edit):
     """Fields transformers reads its own way for these families. Used to fail: mlp_bias=true in a Qwen
     config.json (transformers' Qwen MLPs have no biases and ignore it) stopped load with "missing tensors"; a
     top-level original_max_position_embeddings (which transformers puts first for YaRN and llama3 RoPE) was
     ignored, and without max_position_embeddings YaRN fell back to 2048 positions instead of Qwen's 32768:
     logits off by 2-3; use_sliding_window=true was refused even when max_window_layers leaves no layer
-    sliding, where transformers computes full attention."""
+    sliding, where transformers computes full attention; a rope_theta inside rope_scaling (where transformers
+    takes it from) was passed over for the top-level one or 10000: logits off by 0.2."""
     hf = _hf_checkpoint(tmp_path, name, edit)
     model, _ = ponder.load(tmp_path)
     x = torch.randint(0, 320, (1, 300))
