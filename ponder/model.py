@@ -237,6 +237,8 @@ class ModelConfig:
             per_layer += 2 * self.head_dim
         if self.attention_bias:
             per_layer += q + 2 * kv + (h if self.model_type != "qwen2" else 0)
+        if self.mlp_bias:
+            per_layer += 2 * i + h
         emb = v * h * (1 if self.tie_word_embeddings else 2)
         return L * per_layer + emb + h
 

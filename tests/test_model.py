@@ -137,6 +137,14 @@ def test_param_count_matches(tiny_random):
     assert model.config.num_params() == sum(p.numel() for p in model.parameters())
 
 
+@pytest.mark.parametrize("kw", [dict(model_type="llama", mlp_bias=True, attention_bias=True), dict(model_type="qwen2"),
+                                dict(model_type="qwen3", attention_bias=True, tie_word_embeddings=False, head_dim=24)])
+def test_param_count_matches_every_layout(kw):
+    """Used to leave out Llama's MLP biases."""
+    model = Transformer(ModelConfig(**BASE, **kw))
+    assert model.config.num_params() == sum(p.numel() for p in model.parameters())
+
+
 @pytest.mark.parametrize("bad, msg", [
     ({"model_type": "gpt2"}, "unsupported architecture"),
     ({"model_type": "qwen3", "hidden_size": 64}, "missing field"),
