@@ -214,8 +214,13 @@ class Tokenizer:
             raise PonderError(f"{tc}: chat_template must be a string or a list of {{name, template}} objects, "
                               f"got {json.dumps(template)[:60]}")
         jt = path / "chat_template.jinja"
-        if template is None and jt.is_file():
-            template = jt.read_text()
+        if jt.is_file():  # transformers' newer home for the template: it wins over tokenizer_config.json's
+            try:
+                template = jt.read_bytes().decode("utf-8")
+            except OSError as e:
+                raise PonderError(f"{jt}: cannot read ({e.strerror or e})") from None
+            except UnicodeDecodeError as e:
+                raise PonderError(f"{jt}: not UTF-8 text ({e.reason} at byte {e.start})") from None
         eos = _token_content(cfg.get("eos_token"))
         if eos is None:  # no tokenizer file names one: the model config's EOS id, as generation uses it
             eos = next((t for t in map(tok.id_to_token, extra_eos_ids) if t is not None), None)

@@ -222,3 +222,20 @@ def test_a_malformed_tokenizer_config_names_the_file_and_field(tmp_path, tokeniz
     (tmp_path / "tokenizer_config.json").write_bytes(content)
     with pytest.raises(PonderError, match=msg):
         Tokenizer.load(tmp_path)
+
+
+def test_chat_template_jinja_wins_over_tokenizer_config_as_in_transformers(tmp_path, tokenizer):
+    """transformers renders chat_template.jinja when the directory has one, whatever tokenizer_config.json says.
+    Used to render tokenizer_config.json's template: a stale one left beside the file transformers now writes."""
+    transformers = pytest.importorskip("transformers")
+    tokenizer.save(tmp_path)
+    cfg = json.loads((tmp_path / "tokenizer_config.json").read_text())
+    cfg["chat_template"] = "OLD {% for m in messages %}{{ m.content }}{% endfor %}"
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps(cfg))
+    (tmp_path / "chat_template.jinja").write_text("NEW {% for m in messages %}{{ m.role + ': ' + m.content }}{% endfor %}")
+    ref = transformers.AutoTokenizer.from_pretrained(tmp_path)
+    assert Tokenizer.load(tmp_path).apply_chat_template(MSGS) == ref.apply_chat_template(
+        MSGS, tokenize=False, add_generation_prompt=True)
+    (tmp_path / "chat_template.jinja").write_bytes(b"\xff{{ x }}")
+    with pytest.raises(PonderError, match="chat_template.jinja: not UTF-8 text"):
+        Tokenizer.load(tmp_path)
