@@ -294,6 +294,13 @@ def test_bad_completions_give_a_reason_not_an_exception(completion, reason):
     assert time.monotonic() - t0 < 5
 
 
+def test_deeply_nested_junk_on_the_report_fd_is_a_verdict_not_an_exception():
+    # the program shares fd 3 with the reporting code; json.loads of "[[[..." raises RecursionError
+    junk = "import os\nos.write(3, b'[' * 100000 + b'\\n')\n"
+    assert check_code(blk(junk + "def add(a, b):\n    return 0"), TESTS).correct is False
+    assert check_code(blk(junk + "def add(a, b):\n    return a + b"), TESTS).reason == "passed 3/3"
+
+
 def test_megabyte_completion_with_code_at_the_end():
     v = check_code("blah " * 200_000 + blk("def add(a, b):\n    return a + b"), TESTS)
     assert v.correct

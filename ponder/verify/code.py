@@ -1237,7 +1237,7 @@ def _judge_asserts(plan: dict, run: dict, code: str) -> Verdict:
     for line in (run["report"] or "").splitlines():
         try:
             rec = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # the program can write to fd 3 too: "[" * 10**5 must not raise
             continue
         if isinstance(rec, dict):
             records.append(rec)
