@@ -297,6 +297,8 @@ def test_parse_score_is_strict():
     assert parse_score("SCORE:0/5", 5) == 0
     assert parse_score("SCORE: 3/5", 10) is None
     assert parse_score(None, 5) is None
+    assert parse_score("SCORE: " + "9" * 5000 + "/5", 5) is None  # malformed, not a ValueError
+    assert parse_score("SCORE: 3/" + "5" * 5000, 5) is None
 
 
 def test_make_judge_argument_errors():
