@@ -188,6 +188,7 @@ def test_constraints_score_is_fraction_met_and_reason_lists_failures():
     ([{"type": "lowercase", "extra": 1}], "unexpected parameter 'extra'"),
     (["word_count"], "expected a dict"),
     ([], "non-empty list"),
+    ([{"type": ["word_count"]}], r"unknown type \['word_count'\]"),
 ])
 def test_constraints_bad_specs_raise_one_line_errors(bad, match):
     with pytest.raises(PonderError, match=match):

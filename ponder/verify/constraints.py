@@ -152,7 +152,7 @@ def _validate(k: int, c) -> None:
     if not isinstance(c, dict) or "type" not in c:
         raise PonderError(f"constraint {k + 1}: expected a dict with a 'type', got {c!r:.80}")
     kind = c["type"]
-    if kind not in _TYPES:
+    if not isinstance(kind, str) or kind not in _TYPES:  # a list or dict type would raise TypeError (unhashable)
         raise PonderError(f"constraint {k + 1}: unknown type {kind!r}; valid types: {', '.join(CONSTRAINT_TYPES)}")
     _, required, optional = _TYPES[kind]
     params = set(c) - {"type"}
