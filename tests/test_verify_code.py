@@ -92,6 +92,23 @@ def test_attack_scores_zero(name):
     assert check_code(blk("def add(a, b):\n    return a + b"), "assert add(2, 2) == 4").correct
 
 
+def test_subclasses_of_plain_types_pass_as_their_plain_value():
+    # MBPP 88's own reference solution returns a Counter for `== {10: 4, ...}`; Python says equal, so must we
+    counter = "import collections\ndef freq(xs):\n    return collections.Counter(xs)"
+    assert check_code(blk(counter), "assert freq([10, 10, 20]) == {10: 2, 20: 1}").correct
+    assert not check_code(blk(counter), "assert freq([10, 10, 20]) == {10: 1, 20: 1}").correct
+    prog = ("import collections, enum\nP = collections.namedtuple('P', 'x y')\nclass E(enum.IntEnum):\n    A = 3\n"
+            "class S(str):\n    pass\ndef f():\n    d = collections.defaultdict(list)\n    d[1].append(P(1, 2))\n"
+            "    return d, E.A, S('ab'), collections.OrderedDict(a=2.5), b'x'\n")
+    assert check_code(blk(prog), "assert f() == ({1: [(1, 2)]}, 3, 'ab', {'a': 2.5}, b'x')").correct
+    # what the base type holds, not what the subclass's own methods say
+    liar = ("class L(list):\n    def __iter__(self): return iter([1, 2])\n    def __eq__(self, o): return True\n"
+            "class I(int):\n    def __index__(self): return 3\n    def __int__(self): return 3\n"
+            "def f():\n    return L([9]), I(0)\n")
+    assert check_code(blk(liar), "assert f() == ([9], 0)").correct
+    assert not check_code(blk(liar), "assert f() == ([1, 2], 3)").correct
+
+
 def test_expected_values_never_enter_the_sandbox():
     # An oracle attacker that knows the secret looks for it in every live container, every frame up the stack,
     # files around it and the harness's command line; if it finds it anywhere, it returns it and passes.

@@ -37,8 +37,9 @@ is in the harness's memory, which each child is forked from and can read; the ou
 `MAX_STDOUT_BYTES` (an expected output longer than that cannot pass). Assert tests are rewritten with `ast` in
 the caller: each ``assert`` becomes ``__ponder_check__(i, <records>)`` where only the non-literal operands travel to
 the sandbox; literal expected values (``assert f(2) == 4`` → the ``4``) stay in the caller. The child serialises
-each operand (plain builtins only: ``type(v) is int``, not a subclass; an object with an always-true ``__eq__`` is
-not serialisable and fails), and the CALLER rebuilds the values and applies ``==``/``<``/``in``/``not``/``and``,
+each operand as plain builtin data (a subclass such as ``Counter`` or ``IntEnum`` as the plain value its base type
+holds, read through the base type's methods; an object with an always-true ``__eq__`` is not serialisable and
+fails, an ``int`` subclass with one is its int value), and the CALLER rebuilds the values and applies ``==``/``<``/``in``/``not``/``and``,
 builtins such as ``isinstance``/``len``/``sorted``/``all``... itself. A test passes only if it was reported at least
 once and every report passed. Exit status 0 counts for nothing; the result channel of the harness is closed in the
 child before the program starts, and the harness echoes a per-run nonce.
@@ -165,7 +166,10 @@ def describe(e):
     except BaseException:
         return "error"
 
-def enc(v, depth=0, _type=type, _hex=hex, _len=len):
+def enc(v, depth=0, _type=type, _hex=hex, _len=len, _sub=issubclass, _int=int.__int__, _fhex=float.hex,
+        _str=str.__str__, _bhex=bytes.hex, _items=dict.items,
+        _iters=((list, "l", list.__iter__), (tuple, "t", tuple.__iter__), (set, "S", set.__iter__),
+                (frozenset, "F", frozenset.__iter__))):
     # plain builtins only; exact type checks so subclasses and user objects cannot pose as values
     t = _type(v)
     if depth > 100:
@@ -189,6 +193,22 @@ def enc(v, depth=0, _type=type, _hex=hex, _len=len):
         return [tag, [enc(x, depth + 1) for x in v]]
     if t is dict:
         return ["d", [[enc(k, depth + 1), enc(x, depth + 1)] for k, x in v.items()]]
+    # A subclass of a plain type (Counter, defaultdict, namedtuple, IntEnum: MBPP's own solutions return them)
+    # goes as the plain value its base type holds, read through the base type's methods captured above: an
+    # overridden __eq__, __iter__ or __str__ plays no part, so it still cannot pose as another value.
+    if _sub(t, int):
+        return ["i", _hex(_int(v))]
+    if _sub(t, float):
+        return ["f", _fhex(v)]
+    if _sub(t, str):
+        return ["s", _str(v)]
+    if _sub(t, bytes):
+        return ["y", _bhex(v)]
+    for base, tag, it in _iters:
+        if _sub(t, base):
+            return [tag, [enc(x, depth + 1) for x in it(v)]]
+    if _sub(t, dict):
+        return ["d", [[enc(k, depth + 1), enc(x, depth + 1)] for k, x in _items(v)]]
     raise TypeError("not a plain builtin value: " + str(t.__name__)[:60])
 
 def audit_hook(root, pid_ok, nofork):
