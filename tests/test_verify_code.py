@@ -109,6 +109,20 @@ def test_subclasses_of_plain_types_pass_as_their_plain_value():
     assert not check_code(blk(liar), "assert f() == ([1, 2], 3)").correct
 
 
+def test_generators_iterated_by_the_test_pass_as_their_items():
+    # `list(f(x))` and friends iterate what f returned in Python; a generator or map is not a failure there
+    gen = "def evens(xs):\n    return (x for x in xs if x % 2 == 0)"
+    assert check_code(blk(gen), "assert list(evens([1, 2, 3, 4])) == [2, 4]").correct
+    assert check_code(blk("def f(xs):\n    return filter(None, xs)"), "assert sorted(f([3, 0, 1])) == [1, 3]").correct
+    assert check_code(blk("def f():\n    return {2: 0, 4: 1}.keys()"), "assert set(f()) == {2, 4}").correct
+    assert check_code(blk("def f():\n    return map(int, '12')"),
+                      "assert max(f()) == 2 and sum(f()) == 3 and list(zip(f(), f())) == [(1, 1), (2, 2)]").correct
+    assert not check_code(blk(gen), "assert list(evens([1, 2, 3, 4])) == [2]").correct
+    assert not check_code(blk(gen), "assert evens([1, 2, 3, 4]) == [2, 4]").correct  # not a list, as in Python
+    liar = "class A:\n    def __eq__(self, o): return True\ndef f():\n    return iter([A()])"
+    assert not check_code(blk(liar), "assert list(f()) == [1]").correct
+
+
 def test_expected_values_never_enter_the_sandbox():
     # An oracle attacker that knows the secret looks for it in every live container, every frame up the stack,
     # files around it and the harness's command line; if it finds it anywhere, it returns it and passes.

@@ -40,7 +40,8 @@ the sandbox; literal expected values (``assert f(2) == 4`` → the ``4``) stay i
 each operand as plain builtin data (a subclass such as ``Counter`` or ``IntEnum`` as the plain value its base type
 holds, read through the base type's methods; an object with an always-true ``__eq__`` is not serialisable and
 fails, an ``int`` subclass with one is its int value), and the CALLER rebuilds the values and applies ``==``/``<``/``in``/``not``/``and``,
-builtins such as ``isinstance``/``len``/``sorted``/``all``... itself. A test passes only if it was reported at least
+builtins such as ``isinstance``/``len``/``sorted``/``all``... itself (an argument they iterate, ``list(f(x))``, goes
+as the items of the generator or map the program returned). A test passes only if it was reported at least
 once and every report passed. Exit status 0 counts for nothing; the result channel of the harness is closed in the
 child before the program starts, and the harness echoes a per-run nonce.
 
@@ -293,6 +294,22 @@ def run_program(spec):
             return ["ok", enc(fn())]
         except BaseException as e:
             return ["err", describe(e)]
+    def items(fn):
+        # an argument the caller iterates (`list(f(x))`, `sorted(...)`, `set(...)`): a value that is not plain
+        # data (a generator, map, range, dict view, deque) goes as the list that iterating it gives, as Python
+        # would have iterated it; plain values go as they are (`list` of a dict is its keys, in the caller)
+        try:
+            v = fn()
+        except BaseException as e:
+            return ["err", describe(e)]
+        try:
+            return ["ok", enc(v)]
+        except BaseException:
+            pass
+        try:
+            return ["ok", enc([x for x in v])]
+        except BaseException as e:
+            return ["err", describe(e)]
     def each(make_iter, body):
         # one `for` of a comprehension the caller evaluates: what `body` reports for every item, in order
         try:
@@ -301,7 +318,8 @@ def run_program(spec):
             return ["err", describe(e)]
     def check(i, *records):
         emit({"t": i, "v": list(records)})
-    helpers = {"__ponder_check__": check, "__ponder_val__": value, "__ponder_for__": each}
+    helpers = {"__ponder_check__": check, "__ponder_val__": value, "__ponder_items__": items,
+               "__ponder_for__": each}
     for k, src in enumerate(spec["stmts"]):
         # undo monkeypatching of builtins (print, AssertionError, isinstance...) before every test statement
         B.__dict__.clear()
@@ -657,6 +675,8 @@ _FUNCS = {"abs": abs, "len": len, "sorted": sorted, "set": set, "frozenset": fro
           "type": lambda obj, /: type(obj), "range": _range, "enumerate": enumerate, "zip": zip,
           "reversed": reversed, "ord": ord, "chr": chr,
           "math.isclose": math.isclose, "math.fabs": math.fabs, "math.floor": math.floor, "math.ceil": math.ceil}
+# Those of them that iterate their first argument, as Python would a generator or a map the program returns.
+_ITERATES = {"list", "tuple", "set", "frozenset", "sorted", "sum", "any", "all", "enumerate"}
 # Builtin type names the caller resolves itself: `isinstance(f(x), (int, float))`, `type(f(x)) is str`.
 _TYPES = {t.__name__: t for t in (int, float, complex, str, bytes, bool, list, tuple, dict, set, frozenset)}
 _SINGLETONS = (None, True, False)
@@ -868,7 +888,12 @@ class _AssertRewriter(ast.NodeTransformer):
                 # isinstance(x, Node): the class lives in the sandbox, so the whole call stays there
                 and not (name == "isinstance" and (len(e.args) != 2 or self._has_leaves(e.args[1])))):
             kwargs = {k.arg: ast.literal_eval(k.value) for k in e.keywords}
-            return ("call", name, [self._expr(a, records) for a in e.args], kwargs)
+            args = [self._expr(a, records) for a in e.args]
+            for k, tree in enumerate(args):
+                if tree[0] == "leaf" and (name == "zip" or k == 0 and (name in _ITERATES or
+                                                                       name in ("min", "max") and len(args) == 1)):
+                    records[tree[1]].func.id = "__ponder_items__"  # a generator argument is its items, not a failure
+            return ("call", name, args, kwargs)
         if isinstance(e, (ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp)) and not any(
                 g.is_async for g in e.generators):
             return self._comp(e, records)
