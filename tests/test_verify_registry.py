@@ -248,6 +248,8 @@ def test_verify_file_deep_nesting_names_the_line(tmp_path):
     ("math", {"gold": True}, "reward 'math': field 'gold' must be text or a number, got bool"),
     ("countdown", {"numbers": [1, 2], "target": "3"}, "reward 'countdown': field 'target' must be an integer"),
     ("code", {"tests": "assert True", "timeout": "abc"}, "reward 'code': field 'timeout' must be a number of seconds"),
+    ("constraints", {"constraints": [{"type": "word_count", "min": 5, "max": 1}]},
+     r"reward 'constraints': field 'constraints': constraint 1 \(word_count\): 'min' 5 > 'max' 1"),
 ])
 def test_registry_bad_gold_names_verifier_and_field(name, item, match):
     with pytest.raises(PonderError, match=match):

@@ -150,7 +150,9 @@ def _format(completion, item, judge=None) -> Verdict:
 def _constraints(completion, item, judge=None) -> Verdict:
     from ponder.verify.constraints import check_constraints
 
-    return check_constraints(completion, _field("constraints", item, "constraints"))
+    cs = _field("constraints", item, "constraints")
+    _checked("constraints", item)  # e.g. 'min' > 'max': a spec no response can meet, said once, not scored 0
+    return check_constraints(completion, cs)
 
 
 def _judge(completion, item, judge=None) -> Verdict:
