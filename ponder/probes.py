@@ -209,6 +209,12 @@ def ngram_overlap(
 # ---------------------------------------------------------------------------------- prefix completion
 
 
+def _probe_words(problem: str) -> bool:
+    """Whether the prefix probe can use a problem: 2 or more words, and a real word after the first."""
+    words = problem.split()
+    return len(words) >= 2 and bool(normalize_words(" ".join(words[1:])))
+
+
 def prefix_completion_probe(
     model_generate: Callable[[list[str]], list[str]],
     problems: Sequence[str],
@@ -220,7 +226,9 @@ def prefix_completion_probe(
     chat template) and produce at least as many words as the true rest (the problem's word count is
     a safe max_new_tokens budget in words; tokens are usually ~1.3x words). The continuation is
     normalised and cut to the same number of words as the normalised true rest, then compared:
-    exact match (all words equal) and ROUGE-L. Problems with fewer than 2 words are skipped.
+    exact match (all words equal) and ROUGE-L. Problems with fewer than 2 words are skipped; so are those
+    with no word after their first but punctuation, and a cut that would leave only punctuation to recite
+    ("... 3 ?" before the "?") moves back to the last real word, since any continuation matches nothing.
 
     Returns ``{"fractions": {"0.6": {"n", "exact_match", "rouge_l": {"mean", "lo", "hi"}}}, "items":
     [{"index", "fraction", "prefix", "truth", "continuation", "exact", "rouge_l"}], "n_skipped"}``.
@@ -230,12 +238,18 @@ def prefix_completion_probe(
     for f in fractions:
         if not 0 < f < 1:
             raise PonderError(f"prefix_completion_probe: fraction {f} must be in (0, 1)")
-    usable = [(i, p.split()) for i, p in enumerate(problems) if len(p.split()) >= 2]
+    usable = [(i, p.split()) for i, p in enumerate(problems) if _probe_words(p)]
     if not usable:
         raise PonderError("prefix_completion_probe: every problem has fewer than 2 words")
     out: dict = {"fractions": {}, "items": [], "n_skipped": len(problems) - len(usable)}
     for f in fractions:
-        cuts = [(i, words, min(len(words) - 1, max(1, round(f * len(words))))) for i, words in usable]
+        cuts = []
+        for i, words in usable:
+            k = min(len(words) - 1, max(1, round(f * len(words))))
+            # A rest of punctuation alone normalises to no words, which every continuation "recites" exactly.
+            while not normalize_words(" ".join(words[k:])):
+                k -= 1
+            cuts.append((i, words, k))
         prompts = [" ".join(words[:k]) for _, words, k in cuts]
         conts = list(model_generate(prompts))
         if len(conts) != len(prompts):
@@ -706,7 +720,7 @@ def run_contamination_probe(
     if progress:  # prefix completions (again on perturbed copies for calibration), then originals + perturbed
         from tqdm.auto import tqdm
 
-        usable = sum(len(it["prompt"].split()) >= 2 for it in items)
+        usable = sum(_probe_words(it["prompt"]) for it in items)
         total = usable * len(fractions) * (2 if pf is not None and control else 1) + (2 * len(items) if pf else 0)
         bar = tqdm(total=total, desc="contamination probe", dynamic_ncols=True)
 

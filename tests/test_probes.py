@@ -175,6 +175,17 @@ def test_prefix_probe_errors():
     assert r["n_skipped"] == 1
 
 
+def test_prefix_probe_never_cuts_before_punctuation_alone():
+    # Cut at 80% of "What is 2 + 3 ?" the rest was "?", which normalises to no words: any continuation
+    # matched it exactly, so a model that says nothing scored 100% exact match (a contamination signal).
+    probs = ["What is 2 + 3 ?", "Compute 7 * 8 ?", "Find 9 - 4 ?"]
+    r = prefix_completion_probe(lambda ps: ["zzz" for _ in ps], probs, fractions=(0.8,))
+    assert r["fractions"]["0.8"]["exact_match"] == 0.0 and r["fractions"]["0.8"]["rouge_l"]["mean"] == 0.0
+    assert all(it["truth"].endswith(" ?") for it in r["items"])
+    # Nothing but punctuation after the first word: nothing to recite at any cut, so skipped.
+    assert prefix_completion_probe(lambda ps: ["" for _ in ps], probs + ["Hello ? !"])["n_skipped"] == 1
+
+
 # ------------------------------------------------------------------------------ perturbation probe
 
 
