@@ -265,8 +265,8 @@ def maj_at_k_per_problem(
     weights: Sequence[Sequence[float]] | None = None,
 ) -> np.ndarray:
     """Per-problem expected accuracy of a k-sample majority vote (see ``maj_at_k``)."""
-    if k < 1:
-        raise PonderError(f"maj_at_k: k={k} must be >= 1")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise PonderError(f"maj_at_k: k={k!r} must be a positive integer")
     if isinstance(n_subsets, bool) or not isinstance(n_subsets, int) or n_subsets < 1:
         raise PonderError(f"maj_at_k: n_subsets must be a positive integer, got {n_subsets!r}")
     if not callable(correct_fn_or_labels) and len(correct_fn_or_labels) != len(answers_per_problem):
@@ -469,14 +469,21 @@ def summarize(
     """
     if len(records_per_problem) == 0:
         raise PonderError("summarize: empty benchmark (0 problems)")
+    for k in ks:  # int() would quietly report k=2.5 as pass@2
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise PonderError(f"summarize: k={k!r} must be a positive integer")
     ks = sorted({int(k) for k in ks} | {1})
     ns = []
     for i, recs in enumerate(records_per_problem):
         if len(recs) == 0:
             raise PonderError(f"summarize: problem {i} has 0 samples")
         for j, r in enumerate(recs):
-            if "correct" not in r:
+            if not isinstance(r, dict) or "correct" not in r:
                 raise PonderError(f"summarize: problem {i} sample {j} has no 'correct' field")
+            # bool() of a malformed label ("false", None, NaN) would count it silently, as right or wrong
+            c = r["correct"]
+            if not isinstance(c, (bool, np.bool_)) and not (isinstance(c, (int, np.integer)) and c in (0, 1)):
+                raise PonderError(f"summarize: problem {i} sample {j} has correct={c!r}, need true or false")
         ns.append(len(recs))
     n_min = min(ns)
     for k in ks:
@@ -488,6 +495,14 @@ def summarize(
 
     def per_problem_mean(fn) -> np.ndarray:
         return np.array([np.mean([fn(r) for r in recs]) for recs in records_per_problem], dtype=np.float64)
+
+    def per_problem_number(field: str) -> np.ndarray:
+        for i, recs in enumerate(records_per_problem):  # float(None) would be a TypeError, NaN a vague one
+            for j, r in enumerate(recs):
+                v = r[field]
+                if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
+                    raise PonderError(f"summarize: problem {i} sample {j} has {field}={v!r}, need a finite number")
+        return per_problem_mean(lambda r: float(r[field]))
 
     boot = {"n_boot": n_boot, "alpha": alpha, "seed": seed}
     labels = [[bool(r["correct"]) for r in recs] for recs in records_per_problem]
@@ -519,9 +534,9 @@ def summarize(
                 metrics[f"wmaj@{k}"] = _ci_dict(per, **boot)
         metrics["no_answer_rate"] = _ci_dict(per_problem_mean(lambda r: r["answer"] is None), **boot)
     if has("tokens"):
-        metrics["mean_tokens"] = _ci_dict(per_problem_mean(lambda r: float(r["tokens"])), **boot, proportion=False)
+        metrics["mean_tokens"] = _ci_dict(per_problem_number("tokens"), **boot, proportion=False)
     if has("latency"):
-        metrics["mean_latency"] = _ci_dict(per_problem_mean(lambda r: float(r["latency"])), **boot, proportion=False)
+        metrics["mean_latency"] = _ci_dict(per_problem_number("latency"), **boot, proportion=False)
     if has("finish_reason"):
         metrics["truncation_rate"] = _ci_dict(
             per_problem_mean(lambda r: r["finish_reason"] == "length"), **boot

@@ -357,6 +357,25 @@ def test_summarize_optional_fields_and_errors():
         summarize([[{"correct": True}], [{"answer": "1"}]])
 
 
+@pytest.mark.parametrize("recs, ks, msg", [
+    # int(k) read k=2.5 as pass@2 / maj@2; "a" was a ValueError
+    ([[{"correct": True}] * 4], [2.5], r"summarize: k=2\.5 must be a positive integer"),
+    ([[{"correct": True}] * 4], ["a"], r"summarize: k='a' must be a positive integer"),
+    # bool() counted a malformed label silently: "false" as right, None as wrong
+    ([[{"correct": True}, {"correct": "false"}]], [1], r"problem 0 sample 1 has correct='false', need true or false"),
+    ([[{"correct": None}]], [1], r"problem 0 sample 0 has correct=None"),
+    # float(None) was a TypeError; NaN a "bootstrap_ci: value 0 is nan" that named no record
+    ([[{"correct": True, "tokens": 3}], [{"correct": True, "tokens": None}]], [1],
+     r"problem 1 sample 0 has tokens=None, need a finite number"),
+    ([[{"correct": True, "latency": float("nan")}]], [1], r"problem 0 sample 0 has latency=nan"),
+])
+def test_summarize_rejects_malformed_records_and_ks_by_name(recs, ks, msg):
+    with pytest.raises(PonderError, match=msg):
+        summarize(recs, ks=ks)
+    with pytest.raises(PonderError, match=r"maj_at_k: k=1\.5 must be a positive integer"):
+        maj_at_k([["a", "b"]], [[True, False]], 1.5)
+
+
 def test_summarize_groups_equivalent_answers_for_maj():
     recs = [[{"correct": a in ("0.5", "1/2"), "answer": a} for a in ["0.3", "0.5", "1/2", "0.3", "1/2"]]]
     spell = {"0.5": "h", "1/2": "h"}
