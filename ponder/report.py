@@ -363,11 +363,17 @@ def _read_jsonl(path: Path) -> tuple[list[dict], str | None]:
 
 
 def _flatten(obj, prefix: str = "", out: list | None = None, limit: int = 300) -> list[tuple[str, object]]:
-    """(dotted key, value) pairs; interval dicts stay whole, long lists are summarised."""
+    """(dotted key, value) pairs; interval dicts stay whole (their other keys, such as a sweep point's tokens
+    and latency, follow as their own rows), long lists are summarised."""
     out = [] if out is None else out
     if len(out) >= limit:
         return out
-    if _is_interval(obj) or not isinstance(obj, (dict, list)):
+    if _is_interval(obj):
+        out.append((prefix or "value", obj))
+        for k, v in obj.items():
+            if k not in ("mean", "lo", "hi"):
+                _flatten(v, f"{prefix}.{k}" if prefix else str(k), out, limit)
+    elif not isinstance(obj, (dict, list)):
         out.append((prefix or "value", obj))
     elif isinstance(obj, dict):
         for k, v in obj.items():

@@ -168,3 +168,14 @@ def test_report_never_overwrites_the_runs_own_files(tmp_path):
     with pytest.raises(PonderError, match="give a path ending in .html"):
         write_html_report(tmp_path, tmp_path / "summary.json")
     assert (tmp_path / "summary.json").read_text() == '{"kind": "eval"}'
+
+
+def test_report_shows_a_sweep_points_tokens_and_latency_beside_its_interval(tmp_path):
+    # sweep's summary.json keeps {"mean", "lo", "hi", "tokens", "latency"} per point; the interval row used
+    # to swallow the whole dict, so the report showed no tokens or latency at all.
+    point = {"mean": 0.5, "lo": 0.2, "hi": 0.8, "tokens": 123.5, "latency": 0.25}
+    (tmp_path / "summary.json").write_text(json.dumps({"kind": "sweep", "accuracy": {"tiny/majority@4": point}}))
+    text = re.sub(r"<[^>]+>", " ", write_html_report(tmp_path).read_text())
+    assert re.search(r"tiny/majority@4\s+0\.5000\s+\[0\.2000, 0\.8000\]", text)
+    assert re.search(r"tiny/majority@4\.tokens\s+123\.5", text)
+    assert re.search(r"tiny/majority@4\.latency\s+0\.2500", text)
