@@ -362,11 +362,14 @@ def _read_jsonl(path: Path) -> tuple[list[dict], str | None]:
     return rows, note
 
 
-def _flatten(obj, prefix: str = "", out: list | None = None, limit: int = 300) -> list[tuple[str, object]]:
+def _flatten(obj, prefix: str = "", out: list | None = None, limit: int = 900) -> list[tuple[str, object]]:
     """(dotted key, value) pairs; interval dicts stay whole (their other keys, such as a sweep point's tokens
-    and latency, follow as their own rows), long lists are summarised."""
+    and latency, follow as their own rows), long lists are summarised. Past ``limit`` pairs one last row
+    says so, rather than the table silently ending."""
     out = [] if out is None else out
     if len(out) >= limit:
+        if len(out) == limit:
+            out.append(("...", f"only the first {limit} entries are shown; the JSON file has the rest"))
         return out
     if _is_interval(obj):
         out.append((prefix or "value", obj))

@@ -179,3 +179,15 @@ def test_report_shows_a_sweep_points_tokens_and_latency_beside_its_interval(tmp_
     assert re.search(r"tiny/majority@4\s+0\.5000\s+\[0\.2000, 0\.8000\]", text)
     assert re.search(r"tiny/majority@4\.tokens\s+123\.5", text)
     assert re.search(r"tiny/majority@4\.latency\s+0\.2500", text)
+
+
+def test_report_results_table_past_its_row_limit_says_so(tmp_path):
+    # The table used to end silently at 300 rows; a 150-point sweep (3 rows a point) must still fit whole.
+    acc = {f"m/majority@{i}": {"mean": 0.5, "lo": 0.2, "hi": 0.8, "tokens": float(i), "latency": 0.1}
+           for i in range(1, 151)}
+    (tmp_path / "summary.json").write_text(json.dumps({"kind": "sweep", "accuracy": acc}))
+    doc = write_html_report(tmp_path).read_text()
+    assert "m/majority@150.latency" in doc and "only the first" not in doc
+    (tmp_path / "summary.json").write_text(json.dumps({f"k{i}": i for i in range(1000)}))
+    doc = write_html_report(tmp_path).read_text()
+    assert "k899<" in doc and "k900<" not in doc and "only the first 900 entries are shown" in doc
