@@ -867,3 +867,11 @@ def test_several_lines_of_working_are_not_one_answer():
     such junk answers won self-consistency votes; its last standalone value is the answer now."""
     assert extract_answer("8 * 9 = 72.\n72 - 17 = 55.\n55 + 10 = 65.\n65 - 1") == "65"
     assert extract_answer("x = 5") == "x = 5"
+
+
+def test_a_run_of_plus_minus_signs_stays_within_the_timeout():
+    # each \pm doubles the sign choices; 18 of them (a 100-character answer) took 40 s with timeout 1
+    t0 = time.monotonic()
+    v = check_math("\\boxed{" + "\\pm 1" * 18 + "}", "3", timeout=1.0)
+    assert time.monotonic() - t0 < 1.5 and not v.correct
+    assert answers_equal("1 \\pm \\sqrt{19}", "1+\\sqrt{19}, 1-\\sqrt{19}")  # a few choices still expand

@@ -1995,12 +1995,18 @@ def _expand_pm(node, limit: int = 16) -> list:
         if not isinstance(x, tuple) or not x or not isinstance(x[0], str):
             return [x]
         k = x[0]
+        # each ± doubles the choices: check the count before building them ("\\pm 1" written 18
+        # times is 2^18 choices, and expanding every side twice made it seconds past any deadline)
         if k == "pm":
-            return [("+", (a, b)) for a in go(x[1]) for b in go(x[2])] + [
-                ("+", (a, ("neg", b))) for a in go(x[1]) for b in go(x[2])
-            ]
+            left, right = go(x[1]), go(x[2])
+            if 2 * len(left) * len(right) > limit:
+                raise _TooLarge("too many ±")
+            return [("+", (a, b)) for a in left for b in right] + [("+", (a, ("neg", b))) for a in left for b in right]
         if k == "pmu":
-            return [b for b in go(x[1])] + [("neg", b) for b in go(x[1])]
+            inner = go(x[1])
+            if 2 * len(inner) > limit:
+                raise _TooLarge("too many ±")
+            return inner + [("neg", b) for b in inner]
         outs = [[]]
         for part in x[1:]:
             if isinstance(part, tuple) and part and isinstance(part[0], str):
