@@ -875,3 +875,14 @@ def test_a_run_of_plus_minus_signs_stays_within_the_timeout():
     v = check_math("\\boxed{" + "\\pm 1" * 18 + "}", "3", timeout=1.0)
     assert time.monotonic() - t0 < 1.5 and not v.correct
     assert answers_equal("1 \\pm \\sqrt{19}", "1+\\sqrt{19}, 1-\\sqrt{19}")  # a few choices still expand
+
+
+@pytest.mark.parametrize("pred, gold, correct", [
+    ("3_{x}", "3", False),  # a subscript that is no base was dropped: 3_{x} was 3
+    ("\\frac{1}{2}_{x}", "0.5", False),
+    ("3_{x}", "3_{x}", True),
+    ("101_2", "5", True),  # a base still reads
+    ("12_{3}", "5", True),
+])
+def test_a_subscript_with_no_known_value_is_not_dropped(pred, gold, correct):
+    assert check_math(f"\\boxed{{{pred}}}", gold).correct is correct

@@ -1657,7 +1657,8 @@ class _Parser:
             return ("based", digits or "?", int(sub[1]))
         if a[0] == "app" and key is not None:
             return ("app", f"{a[1]}_{key}", a[2])
-        return a
+        # any other subscript has no value we know: dropped, "3_{x}" and "3_{\\text{oops}}" were 3
+        raise _ParseError("subscript")
 
     def arg(self):
         """A macro argument: {group} or a single token (\\frac12 -> 1, 2)."""
