@@ -886,3 +886,13 @@ def test_a_run_of_plus_minus_signs_stays_within_the_timeout():
 ])
 def test_a_subscript_with_no_known_value_is_not_dropped(pred, gold, correct):
     assert check_math(f"\\boxed{{{pred}}}", gold).correct is correct
+
+
+@pytest.mark.parametrize("pred", [
+    "3_{\\text{ or } 4}", "3^{\\text{ or } 1}", "3^{1 \\text{ or}}", "\\frac{3}{\\text{or } 1}", "(\\text{or } 3)",
+    "\\left(\\text{or} 3\\right)", "\\{\\text{or } 3\\}",
+])
+def test_or_inside_a_group_joins_two_values_or_nothing(pred):
+    # a leading or trailing "or" inside braces was skipped: "3_{or 4}", a hedge in small print, was 3 in base 4
+    assert not check_math(f"\\boxed{{{pred}}}", "3").correct
+    assert check_math("\\boxed{\\{1 \\text{ and } 2\\}}", "\\{1, 2\\}").correct

@@ -1369,6 +1369,10 @@ class _Parser:
             tok = self.peek()
             if tok[0] == "sep" or self.is_op(tok, ",", "\\\\"):
                 self.take()
+                # inside a group "or"/"and" must join two values: dropped, "3_{\\text{or } 4}" (a hedge
+                # in small print) was 3 in base 4, and "3^{\\text{or } 1}" was 3
+                if closers and tok[0] == "sep" and (not any(groups) or self.at_closer(closers)):
+                    raise _ParseError("dangling separator")
                 continue
             if self.is_op(tok, ";"):
                 self.take()
