@@ -896,3 +896,16 @@ def test_or_inside_a_group_joins_two_values_or_nothing(pred):
     # a leading or trailing "or" inside braces was skipped: "3_{or 4}", a hedge in small print, was 3 in base 4
     assert not check_math(f"\\boxed{{{pred}}}", "3").correct
     assert check_math("\\boxed{\\{1 \\text{ and } 2\\}}", "\\{1, 2\\}").correct
+
+
+@pytest.mark.parametrize("completion, gold, correct", [
+    ("\\boxed{3} or 4", "3", False),  # the box alone was read: the hedge after it went unseen
+    ("$\\boxed{3}$ (or $4$).", "3", False),
+    ("\\boxed{3}\\text{ or }4", "3", False),
+    ("\\boxed{3}, or maybe 4", "3", False),
+    ("\\boxed{3} or 4", "3, 4", True),
+    ("\\boxed{3} or more precisely, three", "3", True),  # no other value
+    ("\\boxed{3}. Originally 4 was my guess.", "3", True),
+])
+def test_or_another_value_right_after_a_box_is_a_hedge(completion, gold, correct):
+    assert check_math(completion, gold).correct is correct

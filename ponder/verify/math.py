@@ -342,6 +342,8 @@ def _box_content(text: str, start: int, clen: int, limit: int, lenient: bool):
     return text[j:k].strip(), k
 
 
+# "or" right after a box (its math delimiters, a comma, "(" or "\text{" between): "\boxed{3} or 4"
+_OR_AFTER_BOX_RE = re.compile(r"(?:\s|\$|\\[\])])*[,;]?\s*\(?\s*(?:\\text\s*\{\s*\(?\s*)?or\b", re.I)
 _SEP_WORD_RE = re.compile(r"\b(?:and|or)\b|[,;]")
 _REVISION_RE = re.compile(r"\b(?:no|not|wait|actually|instead|but|rather|oops|correction|hmm|sorry)\b", re.I)
 
@@ -392,6 +394,15 @@ def _boxes(text: str, lenient: bool):
         break
     parts.reverse()
     ans = ", ".join(parts)
+    if not lenient and ans:
+        m = _OR_AFTER_BOX_RE.match(text, end, end + 200)
+        if m:
+            rest = text[end : end + 200]
+            rest = rest[: _sentence_end(rest, m.end() - end)].replace("$", " ")
+            if any(c.isdigit() for c in rest):
+                # "\boxed{3} or 4", "\boxed{3} (or 4)": another value right after the box is a hedge,
+                # as "3 \text{ (or 4)}" inside it is; the answer keeps both (it matches a gold "3, 4")
+                ans = f"{ans} {rest.strip()}"
     return (ans, "ok") if ans else (None, "no answer")
 
 
