@@ -909,3 +909,15 @@ def test_or_inside_a_group_joins_two_values_or_nothing(pred):
 ])
 def test_or_another_value_right_after_a_box_is_a_hedge(completion, gold, correct):
     assert check_math(completion, gold).correct is correct
+
+
+@pytest.mark.parametrize("a, b, equal", [
+    ("|x+100|", "x+100", False),  # every random point had x > -100: the identity test accepted it
+    ("|x+10^6|", "x+10^6", False),
+    ("|x^2 - 3|", "x^2-3", False),
+    ("|2x-6|", "2|x-3|", True),
+    ("|x-1|+|x+1|", "|x+1|+|1-x|", True),
+    ("\\ln(x^2)", "2\\ln|x|", True),
+])
+def test_an_absolute_value_of_a_variable_is_tested_at_points_of_every_size(a, b, equal):
+    assert answers_equal(a, b) is equal

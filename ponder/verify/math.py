@@ -2859,6 +2859,9 @@ def _fast_scalar_eq(a, b, tol: float) -> bool:
         or _has(b, ("sum", "prod", "text"))
     ):
         raise _NeedSymbolic
+    # |f(x)| is piecewise: its pieces may meet anywhere (|x+100| agreed with x+100 at every point
+    # tried), so agreement at the usual points is not enough: the numeric test adds points of every size
+    piecewise = _var_abs(a) or _var_abs(b)
     # randomized exact identity test for rational functions
     try:
         ok = 0
@@ -2870,7 +2873,7 @@ def _fast_scalar_eq(a, b, tol: float) -> bool:
             if va != vb:
                 return False
             ok += 1
-        if ok >= 2:
+        if ok >= 2 and not piecewise:
             return True
     except _NotExact:
         pass
@@ -2880,12 +2883,35 @@ def _fast_scalar_eq(a, b, tol: float) -> bool:
     return r
 
 
+@lru_cache(maxsize=256)
+def _wide_points(names: tuple):
+    """Points of both signs from 10^-4 to 10^12 in size, for identities with |f(x)| (see _fast_scalar_eq)."""
+    pts = []
+    for k in range(16):
+        env = {}
+        for name in names:
+            rng = random.Random(f"{name}|wide|{k}")
+            den = rng.choice((97, 101, 103, 107, 109))
+            env[name] = (-1) ** k * Fraction(rng.randint(100, 999) * 10**k, den * 10**4)
+        pts.append(env)
+    return pts
+
+
+def _var_abs(node) -> bool:
+    if node[0] == "fn" and node[1] == "abs" and _free(node, set()):
+        return True
+    return node[0] not in ("n", "s", "c", "text", "based", "sym") and any(_var_abs(x) for x in _children(node))
+
+
 def _numeric_identity(a, b, names):
     """Identity test for non-rational expressions in variables: evaluate at 4 random points of both
     signs (60 and 90 digits); any clear difference refutes, agreement to 45 digits at >= 3 points
     accepts (SymPy's simplify would only be a slower, weaker way to reach the same verdict)."""
     agree = 0
-    for env in _rand_points(names, 4, small=True):
+    points = _rand_points(names, 4, small=True)
+    if _var_abs(a) or _var_abs(b):
+        points = points + _wide_points(tuple(sorted(names)))
+    for env in points:
         try:
             r = _numeric_cmp(a, b, env)
         except _TooLarge:
