@@ -921,3 +921,11 @@ def test_or_another_value_right_after_a_box_is_a_hedge(completion, gold, correct
 ])
 def test_an_absolute_value_of_a_variable_is_tested_at_points_of_every_size(a, b, equal):
     assert answers_equal(a, b) is equal
+
+
+@pytest.mark.parametrize("pred", ["3_2", "7_0", "7_{40}", "2.5_4"])
+def test_no_numeral_in_its_base_is_wrong_not_an_error(pred):
+    # the digit 3 in base 2 raised an internal exception: reason "error: _NotExact"
+    v = check_math(f"\\boxed{{{pred}}}", "3")
+    assert v.reason == "wrong" and not v.correct
+    assert check_math(f"\\boxed{{{pred}}}", pred).correct

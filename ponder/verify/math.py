@@ -1669,7 +1669,11 @@ class _Parser:
             return ("app", a[1], (sub,))
         if a[0] == "n" and sub[0] == "n" and sub[1].denominator == 1:
             digits = str(a[1].numerator) if a[1].denominator == 1 else None
-            return ("based", digits or "?", int(sub[1]))
+            try:  # "3_2", "2.5_4", "7_0": no numeral in that base (its value raised an error later)
+                int(digits or "?", int(sub[1]) if 2 <= sub[1] <= 36 else -1)
+            except ValueError:
+                raise _ParseError("bad base numeral") from None
+            return ("based", digits, int(sub[1]))
         if a[0] == "app" and key is not None:
             return ("app", f"{a[1]}_{key}", a[2])
         # any other subscript has no value we know: dropped, "3_{x}" and "3_{\\text{oops}}" were 3
