@@ -883,6 +883,8 @@ def test_a_run_of_plus_minus_signs_stays_within_the_timeout():
     ("3_{x}", "3_{x}", True),
     ("101_2", "5", True),  # a base still reads
     ("12_{3}", "5", True),
+    ("e_1+e_2", "2e", False),  # an indexed constant is a name: e_1 + e_2 was 2e
+    ("e_1+e_2", "e_2+e_1", True),
 ])
 def test_a_subscript_with_no_known_value_is_not_dropped(pred, gold, correct):
     assert check_math(f"\\boxed{{{pred}}}", gold).correct is correct

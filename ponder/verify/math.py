@@ -1676,6 +1676,8 @@ class _Parser:
             return ("based", digits, int(sub[1]))
         if a[0] == "app" and key is not None:
             return ("app", f"{a[1]}_{key}", a[2])
+        if a[0] == "c" and key is not None:  # e_1, i_2: indexed names, not the constants
+            return ("s", f"{a[1]}_{key}")
         # any other subscript has no value we know: dropped, "3_{x}" and "3_{\\text{oops}}" were 3
         raise _ParseError("subscript")
 
