@@ -2918,6 +2918,7 @@ def _numeric_identity(a, b, names):
     if _var_abs(a) or _var_abs(b):
         points = points + _wide_points(tuple(sorted(names)))
     for env in points:
+        _check_deadline()  # up to 20 points of a 1,000-character expression
         try:
             r = _numeric_cmp(a, b, env)
         except _TooLarge:
