@@ -507,7 +507,9 @@ def stream(model: Transformer, tokenizer: Tokenizer, prompt, max_new_tokens=256,
     cache = KVCache.empty(model.config, 1, len(ids) + max_new_tokens, model.dtype, dev)
     cache.valid[:, : len(ids)] = True
     logits = model(torch.tensor([ids], device=dev), cache=cache)[:, -1]
-    keys = _mix(_mix(torch.tensor([seed or 0], dtype=torch.int64))).to(dev)
+    if seed is None:  # as sample() draws: a fresh seed from torch's generator (a chat reply is not replayed)
+        seed = 0 if temperature == 0 else int(torch.randint(0, 2**62, (1,)).item())
+    keys = _mix(_mix(torch.tensor([seed], dtype=torch.int64))).to(dev)  # sample()'s key of prompt 0, sample 0
     decode = decoder(model)
     out, shown = [], ""
     for step in range(max_new_tokens):

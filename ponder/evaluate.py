@@ -371,6 +371,8 @@ def evaluate(
     if bar:
         bar.close()
 
+    if len(outcomes) != len(items):  # a generate_fn (Ray workers) that lost problems must not shrink the benchmark
+        raise PonderError(f"evaluate: generation returned outcomes for {len(outcomes)} of {len(items)} problems")
     flat = [(i, o) for i, outs in enumerate(outcomes) for o in outs]
     if score_fn is not None:
         verdicts = iter(score_fn(functools.partial(_judge_one, reward_fn), [o.text for _, o in flat],

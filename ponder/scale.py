@@ -88,10 +88,11 @@ def default_equal() -> Equal:
 
 
 def derive_seed(seed: int, *parts) -> int:
-    """A seed for a sub-stream (a run, a chunk, a round) that never overlaps its parent's stream.
+    """A seed for a sub-stream (a run, a chunk, a round): a hash of the parent seed and the sub-stream's name.
 
-    The engine's random stream is keyed by seed * 7919 + row, so seeds s and s + 1 share rows once a
-    call has more than 7919 rows; hashing gives sub-streams 2**40 apart on average instead."""
+    The engine keys each row by a hash of (seed, prompt index, sample index), so any two seeds give unrelated
+    draws; hashing the name in as well makes "run 1 of seed 5" a seed that no plain integer a user would pass
+    (5, 6, ...) nor another sub-stream of this or another parent lands on, except by a 2**-40 chance."""
     h = hashlib.sha256(repr((int(seed), *parts)).encode()).digest()
     return int.from_bytes(h[:5], "big")
 

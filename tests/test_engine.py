@@ -147,6 +147,19 @@ def test_stream_yields_the_same_text_as_sample(tiny_random):
     assert ref.text.startswith(text) and len(pieces) >= 1
 
 
+def test_stream_draws_as_sample_does(tiny_random):
+    """stream(seed=s) is sample(seed=s)'s first sample; with no seed it draws a fresh one as sample() does (it used
+    to replay seed 0 every time: a chat gave the same reply to the same message)."""
+    from ponder.engine import stream
+
+    model, tok = tiny_random
+    kw = dict(max_new_tokens=12, temperature=1.0)
+    assert "".join(stream(model, tok, "hello", seed=5, **kw)) == ponder.sample(model, tok, ["hello"], seed=5, **kw)[0][0].text
+    torch.manual_seed(0)
+    texts = {"".join(stream(model, tok, "hello", **kw)) for _ in range(4)}
+    assert len(texts) > 1
+
+
 DECODE_CONFIGS = {
     "qwen3": dict(),
     "qwen3_mha_bias": dict(num_key_value_heads=4, attention_bias=True, mlp_bias=True),

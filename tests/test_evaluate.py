@@ -53,6 +53,14 @@ def test_evaluate_errors(micro):
         evaluate(model, tok, ITEMS, method="sampling", n=3, temperature=0, progress=False)
 
 
+def test_a_generate_fn_that_loses_problems_is_refused(micro):
+    """Outcomes were paired with problems by zip: a hook returning fewer shrank the benchmark without a word."""
+    model, tok = micro
+    with pytest.raises(PonderError, match=f"generation returned outcomes for 1 of {len(ITEMS)} problems"):
+        evaluate(model, tok, ITEMS, n=2, ks=(1,), progress=False,
+                 generate_fn=lambda **kw: [[ponder.engine.Sample("1", [1], [-0.1], "stop")] * 2])
+
+
 @pytest.mark.parametrize("method, kw, opt", [("greedy", {"temperature": 0.7}, "temperature"),
                                              ("greedy", {"top_p": 0.5}, "top_p"),
                                              ("self_refine", {"top_p": 0.9}, "top_p")])

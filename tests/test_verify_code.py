@@ -355,6 +355,18 @@ def test_sandbox_info_names_a_working_isolation():
     assert info["pid_namespace"] == (info["isolation"] == "namespaces")
 
 
+def test_the_audit_fallback_is_chosen_with_a_warning(monkeypatch, capsys):
+    """Where namespaces are refused the weaker fence is all there is: the user is told once, with its known gaps."""
+    from ponder.verify import code
+
+    monkeypatch.setattr(code, "_iso", None)
+    monkeypatch.setattr(code, "_candidates", lambda real=code._candidates: [c for c in real() if c["audit"]])
+    assert code._isolation()["name"] == "audit"
+    assert "Python audit-hook fence only" in capsys.readouterr().err
+    code._isolation()
+    assert capsys.readouterr().err == ""
+
+
 AUDIT_ATTACKS = {
     "network": "import socket\nsocket.socket()",
     "kill the parent": "import os\nos.kill(os.getppid(), 9)",

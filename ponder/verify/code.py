@@ -21,7 +21,10 @@ Isolation is detected at runtime (first call, cached per process) and reported b
   (exit 97, reason "sandbox violation") on socket use, signals to other processes, ctypes, subprocess/exec/spawn,
   and writes/renames/removals outside the sandbox directory; the uid drop when root and the interpreter is
   reachable by other uids, otherwise fork is refused too (root ignores RLIMIT_NPROC). Audit hooks are a
-  Python-level fence: weaker than the kernel one, which is why it is only the fallback.
+  Python-level fence: weaker than the kernel one, which is why it is only the fallback, and it is chosen with a
+  warning. Known ways past it (no audit event fires): a signal sent through `os.pidfd_open` +
+  `signal.pidfd_send_signal`, a write through `os.open(..., dir_fd=...)`, and without the uid drop a read of the
+  caller's memory through /proc/<pid>/mem (where yama's ptrace scope allows it).
 
 The choice is made by running a real probe check in each candidate, first that works wins; `isolation=` forces
 one (tests use it to exercise the fallback on machines where namespaces work).
@@ -590,6 +593,11 @@ def _isolation(name: str = "auto") -> dict:
             else:
                 raise PonderError(f"code sandbox: no isolation works on this machine "
                                   f"(tried {[c['name'] for c in cands]}; last: {v.reason})")
+            if _iso["audit"]:  # said once per process, where the weaker fence is all there is
+                print("ponder: code sandbox: namespaces are refused on this machine, so model-written code runs "
+                      "behind a Python audit-hook fence only, which a hostile program can get past (signal the "
+                      "caller through a pidfd, read its memory through /proc, write outside its directory "
+                      "through dir_fd); run untrusted code where `unshare` works", file=sys.stderr)
         return _iso
 
 
