@@ -669,3 +669,21 @@ def test_pretrain_refuses_a_seq_len_beyond_the_models_context_before_writing(tmp
         pretrain(tmp_path / "r", DOCS, model_config=ModelConfig(**{**SMALL, "max_position_embeddings": 512}),
                  train=_train(seq_len=600), vocab_size=300, progress=False)
     assert not (tmp_path / "r").exists()
+
+
+def test_bf16_on_a_cpu_without_bf16_units_warns(tmp_path, monkeypatch, capsys):
+    """bench/train.py on a Zen 3 EPYC (AVX2 only): bf16 training 13x slower than fp32; the user is told."""
+    from ponder import train as T
+
+    cases = {"zen3": ("processor\t: 0\nflags\t\t: fpu avx2 fma\n", False),
+             "zen4": ("flags\t\t: avx2 avx512f avx512_bf16\n", True),
+             "arm": ("Features\t: fp asimd bf16\n", True), "empty": ("", None)}
+    for name, (text, want) in cases.items():
+        (tmp_path / name).write_text(text)
+        assert T.cpu_has_bf16(str(tmp_path / name)) is want, name
+    assert T.cpu_has_bf16(str(tmp_path / "missing")) is None
+    monkeypatch.setattr(T, "cpu_has_bf16", lambda: False)
+    for bf16 in (False, True):
+        pretrain(tmp_path / f"r{bf16}", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=1, bf16=bf16),
+                 vocab_size=300, progress=False)
+        assert ("pretrain: --bf16 on a CPU without bf16 instructions" in capsys.readouterr().err) is bf16
