@@ -48,6 +48,7 @@ class Tokenizer:
         chat_template: str | None = None,
         extra_eos_ids: Iterable[int] = (),
         source: str = "tokenizer",
+        named_templates: list | None = None,
     ):
         self.tok = tok
         if not eos_token or tok.token_to_id(eos_token) is None:
@@ -56,6 +57,9 @@ class Tokenizer:
         self.bos_token = bos_token if bos_token and tok.token_to_id(bos_token) is not None else None
         self.pad_token = pad_token if pad_token and tok.token_to_id(pad_token) is not None else eos_token
         self.chat_template = chat_template
+        # tokenizer_config.json's list of named templates when none is "default": nothing to render chats with
+        # (transformers refuses too), kept so that save() writes it back
+        self.named_templates = named_templates if chat_template is None else None
         self.template_kwargs: dict = {}  # extra template variables (module docstring); check_template_kwargs
         self.source = source
         self.eos_token_id = tok.token_to_id(eos_token)
@@ -139,6 +143,11 @@ class Tokenizer:
                 raise PonderError(
                     f"chat message {i}: expected {{'role': one of {ROLES}, 'content': str}}, got {m!r:.80}"
                 )
+        if self.named_templates:
+            names = [t.get("name") for t in self.named_templates]
+            raise PonderError(f"{self.source}: tokenizer_config.json chat_template lists named templates {names} and "
+                              "none is 'default'; add a 'default' one or a chat_template.jinja, or prompt with plain "
+                              "text")
         if self.chat_template is None and not self.has_chatml_tokens:
             # ChatML's markers would be encoded as plain text, and no turn would end on a stop token
             raise PonderError(f"{self.source}: no chat template (tokenizer_config.json chat_template or "
@@ -175,7 +184,7 @@ class Tokenizer:
             "eos_token": self.eos_token,
             "pad_token": self.pad_token,
             "bos_token": self.bos_token,
-            "chat_template": self.chat_template or (CHATML if self.has_chatml_tokens else None),
+            "chat_template": self.chat_template or self.named_templates or (CHATML if self.has_chatml_tokens else None),
             "model_max_length": 32768,
             "clean_up_tokenization_spaces": False,
         }
@@ -205,11 +214,11 @@ class Tokenizer:
             if v is not None and not isinstance(_token_content(v), str):
                 raise PonderError(f"{src}: {k} must be a token string (or an object with a string 'content'), "
                                   f"got {json.dumps(v)[:60]}")
-        template = cfg.get("chat_template")
+        template, named = cfg.get("chat_template"), None
         if isinstance(template, list):  # named templates: take the default one
             if not all(isinstance(t, dict) and isinstance(t.get("template"), str) for t in template):
                 raise PonderError(f"{tc}: chat_template must be a string or a list of {{name, template}} objects")
-            template = next((t["template"] for t in template if t.get("name") == "default"), None)
+            named, template = template, next((t["template"] for t in template if t.get("name") == "default"), None)
         elif template is not None and not isinstance(template, str):
             raise PonderError(f"{tc}: chat_template must be a string or a list of {{name, template}} objects, "
                               f"got {json.dumps(template)[:60]}")
@@ -232,6 +241,7 @@ class Tokenizer:
             chat_template=template,
             extra_eos_ids=extra_eos_ids,
             source=str(path),
+            named_templates=named,
         )
 
 

@@ -239,3 +239,25 @@ def test_chat_template_jinja_wins_over_tokenizer_config_as_in_transformers(tmp_p
     (tmp_path / "chat_template.jinja").write_bytes(b"\xff{{ x }}")
     with pytest.raises(PonderError, match="chat_template.jinja: not UTF-8 text"):
         Tokenizer.load(tmp_path)
+
+
+def test_named_chat_templates_without_a_default_are_refused_as_in_transformers(tmp_path, tokenizer):
+    """A list of named templates with none called "default" used to render ChatML instead, unannounced;
+    transformers refuses to render it. The list survives a save."""
+    transformers = pytest.importorskip("transformers")
+    tokenizer.save(tmp_path)
+    cfg = json.loads((tmp_path / "tokenizer_config.json").read_text())
+    cfg["chat_template"] = [{"name": "tool_use", "template": "T {% for m in messages %}{{ m.content }}{% endfor %}"}]
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ValueError):
+        transformers.AutoTokenizer.from_pretrained(tmp_path).apply_chat_template(MSGS, tokenize=False)
+    tok = Tokenizer.load(tmp_path)
+    with pytest.raises(PonderError, match=r"named templates \['tool_use'\] and none is 'default'"):
+        tok.apply_chat_template(MSGS)
+    (tmp_path / "again").mkdir()
+    tok.save(tmp_path / "again")
+    with pytest.raises(PonderError, match="none is 'default'"):
+        Tokenizer.load(tmp_path / "again").apply_chat_template(MSGS)
+    cfg["chat_template"].append({"name": "default", "template": "D {% for m in messages %}{{ m.content }}{% endfor %}"})
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps(cfg))
+    assert Tokenizer.load(tmp_path).apply_chat_template(MSGS).startswith("D ")
