@@ -37,6 +37,14 @@ def ngrams(tokens: Sequence[str], n: int) -> list[tuple[str, ...]]:
     return [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
 
 
+def _mcnemar(right_to_wrong: int, wrong_to_right: int) -> dict:
+    """McNemar's exact test on the items whose correctness flipped: the one-sided p of at least this many
+    right -> wrong flips among them if a flip were equally likely either way (a binomial(b + c, 1/2) tail)."""
+    n = right_to_wrong + wrong_to_right
+    p = sum(math.comb(n, k) for k in range(right_to_wrong, n + 1)) / 2**n
+    return {"right_to_wrong": right_to_wrong, "wrong_to_right": wrong_to_right, "p": p}
+
+
 def _ci(values: Sequence[float], seed: int = 0, paired: bool = False) -> dict[str, float]:
     """Mean and 95% interval over items; `paired`: values are differences (bootstrap, never Wilson)."""
     mean, lo, hi = (bootstrap_ci if paired else mean_ci)(values, seed=seed)
@@ -300,7 +308,8 @@ def perturbation_probe(
     verifier's ``answers_equal``).
 
     Returns ``{"n", "acc_original", "acc_perturbed", "drop" (paired: original - perturbed, per-item
-    bootstrap), each {"mean","lo","hi"}; "n_gold_changed", "orig_gold_repeats",
+    bootstrap), each {"mean","lo","hi"}; "flips" (McNemar's exact test: right_to_wrong, wrong_to_right, p);
+    "n_gold_changed", "orig_gold_repeats",
     "orig_gold_repeat_rate", "items": [...]}``.
     """
     if len(items) == 0:
@@ -339,6 +348,7 @@ def perturbation_probe(
         "acc_original": _ci(a0, seed),
         "acc_perturbed": _ci(a1, seed),
         "drop": _ci(a0 - a1, seed, paired=True),
+        "flips": _mcnemar(int(((a0 == 1) & (a1 == 0)).sum()), int(((a0 == 0) & (a1 == 1)).sum())),
         "n_gold_changed": changed,
         "orig_gold_repeats": repeats,
         "orig_gold_repeat_rate": repeats / changed if changed else 0.0,
@@ -377,7 +387,9 @@ def contamination_verdict(
       templated problems). For templated synthetic tasks, calibrate by also running the probe on
       perturbed (certainly unseen) copies and compare.
     * Perturbation: accuracy drop (original - perturbed) >= 0.15 with the 95% CI's lower end > 0
-      (re-sampling numbers keeps difficulty, so a real drop that large is not noise), or >= 10% of
+      (re-sampling numbers keeps difficulty, so a real drop that large is not noise) and McNemar's exact
+      one-sided p < 0.025 on the items that flipped (the bootstrap interval of a few identical flips has
+      no width: two items, both right -> wrong, are p = 0.25, not evidence), or >= 10% of
       the perturbed items whose gold changed are answered with the ORIGINAL gold (a model that
       computes cannot produce the old answer from new numbers except by coincidence).
     * n-gram overlap: >= 5% of benchmark items share a non-boilerplate n-gram (``ngram_overlap``) with
@@ -418,7 +430,10 @@ def contamination_verdict(
             "orig_gold_repeats": perturbation["orig_gold_repeats"],
             "n_gold_changed": perturbation["n_gold_changed"],
         }
-        if d["mean"] >= th["drop_min"] and d["lo"] > 0:
+        flips = perturbation.get("flips")  # (absent from results saved before it was added)
+        if flips is not None:
+            evidence["perturbation"]["flips"] = flips
+        if d["mean"] >= th["drop_min"] and d["lo"] > 0 and (flips is None or flips["p"] < 0.025):
             reasons.append(
                 f"accuracy drops {d['mean']:.2f} (95% CI {d['lo']:.2f}..{d['hi']:.2f}) on perturbed numbers"
                 f" >= {th['drop_min']}"

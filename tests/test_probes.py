@@ -232,6 +232,23 @@ def test_perturbation_probe_memoriser_vs_computer():
     assert [r["perturbed_gold"] for r in again["items"]] == [r["perturbed_gold"] for r in good["items"]]
 
 
+def test_a_perturbation_drop_on_a_few_items_is_not_evidence():
+    """Two items, both right -> wrong: the paired bootstrap interval has no width ([1, 1]), and the verdict used to
+    flag contamination from them. McNemar's exact test on the flips says p = 0.25; eight flips (p = 1/256) flag."""
+    def solve_then_fail():
+        calls = []
+
+        def solve(its):
+            calls.append(1)
+            return [{"correct": len(calls) == 1, "answer": None} for _ in its]
+        return solve
+
+    for n, flagged in ((2, False), (8, True)):
+        res = perturbation_probe(solve_then_fail(), _items(n), _perturb, seed=3)
+        assert res["drop"]["lo"] == 1.0 and res["flips"] == {"right_to_wrong": n, "wrong_to_right": 0, "p": 0.5**n}
+        assert contamination_verdict(perturbation=res)["contaminated"] is flagged, n
+
+
 def test_perturbation_probe_ignores_unchanged_gold_and_checks_fields():
     items = _items(5)
     same = perturbation_probe(_memoriser({it["id"]: it for it in items}), items, lambda it, s: dict(it), seed=0)
