@@ -19,7 +19,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from .errors import PonderError
-from .fileio import dir_mode, file_mode, make_parent
+from .fileio import dir_mode, file_mode, make_parent, read_text
 from .model import ModelConfig, Transformer, _json_type
 from .tokenizer import Tokenizer
 
@@ -100,12 +100,7 @@ def _available_devices() -> list[str]:
 def read_json_object(f: Path) -> dict:
     """The JSON object in `f`; PonderError naming the file if it is unreadable, not UTF-8, not JSON or not
     an object."""
-    try:
-        text = f.read_bytes().decode("utf-8-sig")
-    except OSError as e:
-        raise PonderError(f"{f}: cannot read ({e.strerror or e})") from None
-    except UnicodeDecodeError as e:
-        raise PonderError(f"{f}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    text = read_text(f, "utf-8-sig")
     try:
         d = json.loads(text)
     except ValueError as e:

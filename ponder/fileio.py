@@ -1,4 +1,5 @@
-"""Atomic file writes: a temporary file in the same directory, then os.replace. And strict JSON.
+"""Atomic file writes: a temporary file in the same directory, then os.replace. Strict JSON, and text reads
+that fail as one line.
 
 A reader (or a crash) never sees half a file: either the old content or the new one. A write that cannot
 happen (a read-only directory, a full disk, a path under a file) raises OutputError naming the path asked
@@ -136,6 +137,17 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def read_text(f: Path, encoding: str = "utf-8") -> str:
+    """The text of `f`; PonderError naming the file if it cannot be read or is not UTF-8 ("utf-8-sig": a BOM
+    is dropped)."""
+    try:
+        return f.read_bytes().decode(encoding)
+    except OSError as e:
+        raise PonderError(f"{f}: cannot read ({e.strerror or e})") from None
+    except UnicodeDecodeError as e:
+        raise PonderError(f"{f}: not UTF-8 text ({e.reason} at byte {e.start})") from None
 
 
 def json_safe(x):

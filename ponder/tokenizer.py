@@ -19,6 +19,7 @@ from tokenizers import Tokenizer as HFTokenizer
 from tokenizers import decoders, models, pre_tokenizers, trainers
 
 from .errors import PonderError
+from .fileio import read_text
 
 CHATML = (
     "{% for message in messages %}"
@@ -224,12 +225,7 @@ class Tokenizer:
                               f"got {json.dumps(template)[:60]}")
         jt = path / "chat_template.jinja"
         if jt.is_file():  # transformers' newer home for the template: it wins over tokenizer_config.json's
-            try:
-                template = jt.read_bytes().decode("utf-8")
-            except OSError as e:
-                raise PonderError(f"{jt}: cannot read ({e.strerror or e})") from None
-            except UnicodeDecodeError as e:
-                raise PonderError(f"{jt}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+            template = read_text(jt)
         eos = _token_content(cfg.get("eos_token"))
         if eos is None:  # no tokenizer file names one: the model config's EOS id, as generation uses it
             eos = next((t for t in map(tok.id_to_token, extra_eos_ids) if t is not None), None)
