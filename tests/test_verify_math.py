@@ -931,3 +931,14 @@ def test_no_numeral_in_its_base_is_wrong_not_an_error(pred):
     v = check_math(f"\\boxed{{{pred}}}", "3")
     assert v.reason == "wrong" and not v.correct
     assert check_math(f"\\boxed{{{pred}}}", pred).correct
+
+
+def test_invisible_characters_are_no_part_of_an_answer():
+    """A zero-width space, joiner, BOM or soft hyphen in a right answer made it wrong; hiding a hedge or a
+    second number behind one still does not pass."""
+    for text in ("\\boxed{3\u200b}", "The answer is 3\u200b.", "\\boxed{\u200d3}", "\\boxed{3\ufeff}",
+                 "\\boxed{3\u00ad}", "\\boxed{\u20603}"):
+        assert check_math(text, "3").correct, repr(text)
+    for text in ("\\boxed{1\u200b2}", "\\boxed{3\u200bor\u200b4}", "\\boxed{3,\u200b4}"):
+        assert not check_math(text, "3").correct, repr(text)
+    assert check_math("\\boxed{1\u200b2}", "12").correct

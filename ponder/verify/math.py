@@ -801,6 +801,13 @@ _UNICODE = {
     "\u2796": "-",
     "\ufe62": "+",
     "\u2795": "+",
+    # invisible: zero-width space, non-joiner, joiner, word joiner, BOM, soft hyphen ("3\u200b" is 3)
+    "\u200b": "",
+    "\u200c": "",
+    "\u200d": "",
+    "\u2060": "",
+    "\ufeff": "",
+    "\u00ad": "",
 }
 # full-width digits and signs are their ASCII forms, as NFKC has them (U+FF13 U+FF0F U+FF14 is 3/4)
 _UNICODE.update({chr(0xFF10 + d): str(d) for d in range(10)})
