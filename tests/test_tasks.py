@@ -579,3 +579,34 @@ def test_a_split_too_small_for_n_fails_soon(monkeypatch):
     with pytest.raises(PonderError, match=f"too few distinct train problems for n=1000 \\(found {n_train}\\)"):
         generate("arith", "train", 1000, seed=0)
     assert len(draws) < 5_000  # the old bound: 60,000 duplicates
+
+
+def test_load_dataset_refuses_duplicate_and_non_scalar_ids(tmp_path):
+    """Two rows under one id were loaded silently (the RL curriculum's per-id statistics then mixed two problems),
+    also when a given id equals another row's default id; a dict or bool id became the id "{'x': 1}" or "False"."""
+    p = tmp_path / "d.jsonl"
+    p.write_text(json.dumps({"id": "x", "prompt": "a", "answer": "1"}) + "\n\n"
+                 + json.dumps({"id": "x", "prompt": "b", "answer": "2"}) + "\n")
+    with pytest.raises(PonderError, match=re.escape(f"{p}:3: id 'x' (field 'id') is already the id of {p}:1 "
+                                                    "(field 'id'); ids must be unique")):
+        load_dataset(p)
+    p.write_text(json.dumps({"prompt": "a", "answer": "1"}) + "\n" + json.dumps({"unique_id": "d-1", "prompt": "b",
+                                                                                 "answer": "2"}) + "\n")
+    with pytest.raises(PonderError, match=re.escape(f"{p}:2: id 'd-1' (field 'unique_id') is already the id of "
+                                                    f"{p}:1 (its default id: file stem and row number)")):
+        load_dataset(p)
+    for bad, what in (({"x": 1}, "dict"), (False, "bool"), (["a"], "list")):
+        p.write_text(json.dumps({"id": bad, "prompt": "a", "answer": "1"}) + "\n")
+        with pytest.raises(PonderError, match=re.escape(f"{p}:1: field 'id' must be text or a number, got {what}")):
+            load_dataset(p)
+    pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow as pa
+
+    p = tmp_path / "d.parquet"
+    pq.write_table(pa.table({"prompt": ["a", "b"], "answer": ["1", "2"], "id": [7, 7]}), p)
+    with pytest.raises(PonderError, match=re.escape(f"{p}:row 2: id '7' (field 'id') is already the id of {p}:row 1")):
+        load_dataset(p)
+    ok = _write(tmp_path / "ok.jsonl", [json.dumps({"id": 1, "prompt": "a", "answer": "1"}),
+                                        json.dumps({"prompt": "b", "answer": "2"})])
+    assert [it["id"] for it in load_dataset(ok)] == ["1", "ok-2"]  # distinct ids still load
+

@@ -4,7 +4,8 @@ A dataset row needs a prompt (field `prompt`, else `problem`) and an `answer`. R
 their fields kept, plus:
   - `prompt`: the problem text exactly as given (MATH-500's `problem` is used as-is, no template added),
   - `answer`: the gold as a string,
-  - `id`: the row's `id`, else its `unique_id`, else "<file stem>-<row number>",
+  - `id`: the row's `id`, else its `unique_id` (text or a number), else "<file stem>-<row number>"; ids must
+    be unique in the file (the RL curriculum keeps its statistics per id),
   - `task`: the row's `task`, else "math" (a free-form answer for the math verifier to compare).
 Files: .jsonl/.ndjson (one object a line; "\n" or "\r\n" line ends, blank lines skipped, a UTF-8 byte-order
 mark allowed), .json (the same, or one array of rows), any of these gzip-compressed (.jsonl.gz, ...), and
@@ -173,6 +174,7 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
                           "(use .jsonl, .jsonl.gz or .parquet)")
     stem = path.name[:len(path.name) - len(fmt)]  # "d" for d.jsonl and d.jsonl.gz alike
     items = []
+    first_of: dict[str, tuple[str, str | None]] = {}  # id -> (where, field) of the row that has it
     for i, (where, row) in enumerate(rows):
         if not isinstance(row, dict):
             raise PonderError(f"{where}: expected a JSON object, got {type(row).__name__}")
@@ -191,8 +193,20 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
         item = dict(row)
         item["prompt"] = prompt
         item["answer"] = _answer_text(where, af, row[af])
-        given = next((row[k] for k in ("id", "unique_id") if row.get(k) not in (None, "")), None)  # (0 is an id)
-        item["id"] = str(given) if given is not None else f"{stem}-{i + 1}"
+        key = next((k for k in ("id", "unique_id") if row.get(k) not in (None, "")), None)  # (0 is an id)
+        if key is not None and (isinstance(row[key], bool) or not isinstance(row[key], (str, int, float))):
+            raise PonderError(f"{where}: field {key!r} must be text or a number, got {type(row[key]).__name__} "
+                              f"{row[key]!r:.60}")
+        item["id"] = str(row[key]) if key is not None else f"{stem}-{i + 1}"
+        # Ids key the RL curriculum's per-prompt statistics and name items in errors and eval records: two
+        # problems under one id would share them.
+        if item["id"] in first_of:
+            first, first_key = first_of[item["id"]]
+            ours, theirs = (f"field {k!r}" if k else "its default id: file stem and row number"
+                            for k in (key, first_key))
+            raise PonderError(f"{where}: id {item['id']!r} ({ours}) is already the id of {first} ({theirs}); "
+                              "ids must be unique")
+        first_of[item["id"]] = (where, key)
         item.setdefault("task", "math")
         items.append(item)
     if not items:
