@@ -610,3 +610,17 @@ def test_load_dataset_refuses_duplicate_and_non_scalar_ids(tmp_path):
                                         json.dumps({"prompt": "b", "answer": "2"})])
     assert [it["id"] for it in load_dataset(ok)] == ["1", "ok-2"]  # distinct ids still load
 
+
+def test_load_dataset_task_field_must_be_text(tmp_path):
+    """A list `task` was kept and crashed default_reward with "unhashable type: 'list'" (a traceback from `ponder
+    eval --data`); a null `task` was kept as None instead of the documented default "math"."""
+    from ponder.tasks import default_reward
+
+    p = tmp_path / "t.jsonl"
+    p.write_text(json.dumps({"prompt": "a", "answer": "1", "task": ["countdown"]}) + "\n")
+    with pytest.raises(PonderError, match=re.escape(f"{p}:1: field 'task' must be a task name, got list")):
+        load_dataset(p)
+    p.write_text(json.dumps({"prompt": "a", "answer": "1", "task": None}) + "\n"
+                 + json.dumps({"prompt": "b", "answer": "1", "task": ""}) + "\n")
+    items = load_dataset(p)
+    assert [it["task"] for it in items] == ["math", "math"] and default_reward(None, items) == "math"

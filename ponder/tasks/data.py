@@ -6,7 +6,7 @@ their fields kept, plus:
   - `answer`: the gold as a string,
   - `id`: the row's `id`, else its `unique_id` (text or a number), else "<file stem>-<row number>"; ids must
     be unique in the file (the RL curriculum keeps its statistics per id),
-  - `task`: the row's `task`, else "math" (a free-form answer for the math verifier to compare).
+  - `task`: the row's `task` (text), else "math" (a free-form answer for the math verifier to compare).
 Files: .jsonl/.ndjson (one object a line; "\n" or "\r\n" line ends, blank lines skipped, a UTF-8 byte-order
 mark allowed), .json (the same, or one array of rows), any of these gzip-compressed (.jsonl.gz, ...), and
 .parquet. JSONL is streamed: only the rows are held, and with `limit` reading stops after that many rows.
@@ -207,7 +207,10 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
             raise PonderError(f"{where}: id {item['id']!r} ({ours}) is already the id of {first} ({theirs}); "
                               "ids must be unique")
         first_of[item["id"]] = (where, key)
-        item.setdefault("task", "math")
+        task = row.get("task")
+        if task not in (None, "") and not isinstance(task, str):
+            raise PonderError(f"{where}: field 'task' must be a task name, got {type(task).__name__} {task!r:.60}")
+        item["task"] = task or "math"
         items.append(item)
     if not items:
         raise PonderError(f"{path}: empty dataset (no rows)")
