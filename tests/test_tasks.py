@@ -624,3 +624,12 @@ def test_load_dataset_task_field_must_be_text(tmp_path):
                  + json.dumps({"prompt": "b", "answer": "1", "task": ""}) + "\n")
     items = load_dataset(p)
     assert [it["task"] for it in items] == ["math", "math"] and default_reward(None, items) == "math"
+
+
+def test_load_jsonl_invalid_json_column_is_on_the_line(tmp_path):
+    """A row cut off at its line end was reported at "column 1" (the decoder counted the newline as a line 2)."""
+    for end in ("\n", "\r\n"):
+        p = tmp_path / "c.jsonl"
+        p.write_bytes(('{"prompt": "a", "answer": "1"}' + end + '{"prompt": "b", "answer"' + end).encode())
+        with pytest.raises(PonderError, match=re.escape(f"{p}:2: invalid JSON: Expecting ':' delimiter (column 25)")):
+            load_dataset(p)

@@ -102,8 +102,8 @@ def _read_jsonl(path: Path, limit: int | None = None) -> list[tuple[str, dict]]:
                 offset += len(raw_line)
                 if not line.strip():
                     continue
-                try:
-                    row = _loads(line, f"{path}:{lineno}")
+                try:  # (without the line end, which JSON would count as the start of a line 2: "column 1")
+                    row = _loads(line.rstrip("\r\n"), f"{path}:{lineno}")
                 except json.JSONDecodeError as e:
                     raise PonderError(f"{path}:{lineno}: invalid JSON: {e.msg} (column {e.colno})") from None
                 rows.append((f"{path}:{lineno}", row))
