@@ -421,7 +421,16 @@ def cmd_grpo(a):
 
     over = _objective_overrides(a)
     if a.explain:
-        print(obj.explain(objective_for(a.preset, over, a.max_new_tokens), a.max_new_tokens))
+        cfg = objective_for(a.preset, over, a.max_new_tokens)
+        text = obj.explain(cfg, a.max_new_tokens)
+        if a.json:  # (--json is one JSON object on stdout, here too: the settings and the formula's text)
+            from dataclasses import asdict
+
+            from .fileio import json_safe
+
+            print(json.dumps(json_safe({"preset": a.preset, "objective": asdict(cfg), "explain": text})))
+        else:
+            print(text)
         return
     train = _grpo_trainer(a)
     if a.resume:  # steps 0: up to the saved run's own

@@ -191,6 +191,13 @@ def test_explain_prints_formula(capsys):
     assert "clip-higher" in out and "DAPO" in out
 
 
+def test_explain_with_json_prints_one_json_object(capsys):
+    """--explain --json: the formula and its settings as one JSON object, not the formula's text on stdout."""
+    assert main(["grpo", "--preset", "dapo", "--explain", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["preset"] == "dapo" and "clip" in out["objective"] and "clip-higher" in out["explain"]
+
+
 def test_data_export_and_verify(tmp_path, capsys):
     out = tmp_path / "t.jsonl"
     capsys.readouterr()
