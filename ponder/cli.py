@@ -132,7 +132,10 @@ def cmd_generate(a):
         rows = [{"prompt": p if isinstance(p, str) else p[-1]["content"], "samples": [
             {"text": s.text, "tokens": s.num_tokens, "finish_reason": s.finish_reason,
              "logprob_sum": sum(s.logprobs)} for s in group]} for p, group in zip(a.prompt, out)]
-        print(json.dumps(rows if len(rows) > 1 else rows[0]))
+        from .fileio import json_safe
+
+        # one JSON object whatever the number of prompts (an array is not one object); one prompt's row as it is
+        print(json.dumps(json_safe({"results": rows} if len(rows) > 1 else rows[0])))
         return
     for p, group in zip(a.prompt, out):
         for i, s in enumerate(group):

@@ -99,6 +99,10 @@ def test_generate_and_info_json(ckpt, capsys):
                  "--max-new-tokens", "5", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert len(out["samples"]) == 2 and all(s["tokens"] <= 5 for s in out["samples"])
+    # several prompts: still one JSON object (not an array), a row per prompt in order
+    assert main(["generate", "1 +", "2 +", "--model", str(ckpt), "--max-new-tokens", "2", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert isinstance(out, dict) and [r["prompt"] for r in out["results"]] == ["1 +", "2 +"]
     assert main(["info", str(ckpt), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["architecture"] == "qwen3" and info["parameters"] > 0
