@@ -1164,6 +1164,10 @@ def _check_args(a, parser):
             opts = ", ".join("--" + k.replace("_", "-") for k in given)
             raise PonderError(f"{opts}: not used with --sweep (it sets its own methods, N and budgets)" if a.sweep
                               else f"{opts}: used only with {'--ray' if given == ['ray_workers'] else '--sweep'}")
+    if a.command in ("verify", "grpo") and a.ray is None and "ray_workers" in a.given:  # (eval: checked above)
+        raise PonderError("--ray-workers: used only with --ray")
+    if a.command == "verify" and a.ray is not None and "workers" in a.given:  # Ray's actors are --ray-workers
+        raise PonderError("--workers: not used with --ray (it runs --ray-workers actors); use --ray-workers")
     if a.command == "grpo" and isinstance(a.resume, str):  # --resume RUN_DIR: --out may only name the same run
         sub = parser._subparsers._group_actions[0].choices["grpo"]
         if a.out != sub.get_default("out") and Path(a.out).resolve() != Path(a.resume).resolve():
