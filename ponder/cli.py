@@ -1164,6 +1164,10 @@ def _check_args(a, parser):
             opts = ", ".join("--" + k.replace("_", "-") for k in given)
             raise PonderError(f"{opts}: not used with --sweep (it sets its own methods, N and budgets)" if a.sweep
                               else f"{opts}: used only with {'--ray' if given == ['ray_workers'] else '--sweep'}")
+    if a.command == "eval" and "rubric" in a.given and not a.judge_model:  # (no judge, no rubric to score by)
+        raise PonderError("--rubric: used only with --judge-model (the judge scores answers against it)")
+    if a.command == "sft" and not a.resume and not a.val_data and "eval_every" in a.given:
+        raise PonderError("--eval-every: used only with --val-data (it sets how often val_loss is measured)")
     if a.command in ("verify", "grpo") and a.ray is None and "ray_workers" in a.given:  # (eval: checked above)
         raise PonderError("--ray-workers: used only with --ray")
     if a.command == "verify" and a.ray is not None and "workers" in a.given:  # Ray's actors are --ray-workers

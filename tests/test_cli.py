@@ -436,12 +436,14 @@ def test_eval_refuses_options_its_mode_would_ignore(capsys, args, match):
     (["verify", "math", "in.jsonl", "--ray-workers", "4"], "--ray-workers: used only with --ray"),
     (["grpo", "--explain", "--ray-workers", "4"], "--ray-workers: used only with --ray"),
     (["verify", "math", "in.jsonl", "--ray", "--workers", "3"], "--workers: not used with --ray"),
+    (["eval", "--limit", "1", "--rubric", "be strict"], "--rubric: used only with --judge-model"),
+    (["sft", "--data", "in.jsonl", "--out", "r", "--eval-every", "5"], "--eval-every: used only with --val-data"),
 ])
-def test_ray_options_are_refused_where_they_would_be_ignored(tmp_path, capsys, args, match):
+def test_options_are_refused_where_they_would_be_ignored(tmp_path, capsys, args, match):
     (tmp_path / "in.jsonl").write_text('{"completion": "42", "gold": "42"}\n')
-    assert main([str(tmp_path / a) if a == "in.jsonl" else a for a in args]) == 2
+    assert main([str(tmp_path / a) if a in ("in.jsonl", "r") else a for a in args]) == 2
     assert match in capsys.readouterr().err
-    assert not (tmp_path / "in.verified.jsonl").exists()
+    assert not (tmp_path / "in.verified.jsonl").exists() and not (tmp_path / "r").exists()
 
 
 def test_threads_option_sets_torch_threads_for_the_command(ckpt, capsys):
