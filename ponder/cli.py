@@ -146,8 +146,11 @@ def cmd_generate(a):
 
 
 def cmd_chat(a):
-    from .engine import stream
+    from .engine import check_sampling, stream
 
+    # bad settings before the model loads and the first line is typed, not after it
+    check_sampling(max_new_tokens=a.max_new_tokens, temperature=a.temperature, top_p=a.top_p, top_k=a.top_k,
+                   min_p=a.min_p, seed=a.seed)
     model, tok = _load(a, a.model)
     messages = [{"role": "system", "content": a.system}] if a.system else []
     print("ponder chat — empty line or Ctrl-D to quit", file=sys.stderr)

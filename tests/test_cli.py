@@ -432,6 +432,14 @@ def test_eval_refuses_options_its_mode_would_ignore(capsys, args, match):
     assert match in capsys.readouterr().err
 
 
+def test_chat_refuses_bad_sampling_settings_before_the_first_line(monkeypatch, capsys):
+    """A bad --top-p is one error line before the conversation starts, not after the user has typed."""
+    monkeypatch.setattr("builtins.input", lambda prompt="": pytest.fail("asked for input with a bad --top-p"))
+    assert main(["chat", "--top-p", "3"]) == 2
+    std = capsys.readouterr()
+    assert "top_p must be in (0, 1], got 3.0" in std.err and std.out == ""
+
+
 @pytest.mark.parametrize("args,match", [
     (["verify", "math", "in.jsonl", "--ray-workers", "4"], "--ray-workers: used only with --ray"),
     (["grpo", "--explain", "--ray-workers", "4"], "--ray-workers: used only with --ray"),
