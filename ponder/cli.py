@@ -122,6 +122,9 @@ def _load(a, path):
 def cmd_generate(a):
     from . import engine
 
+    if a.n > 1 and a.temperature == 0:  # (eval refuses it too) greedy draws are all the same
+        raise PonderError(f"-n {a.n} at --temperature 0 (greedy, the default) gives {a.n} identical samples; "
+                          "pass --temperature > 0 to sample")
     model, tok = _load(a, a.model)
     prompts = list(a.prompt)
     if a.chat:
