@@ -329,19 +329,17 @@ def evaluate(
             getattr(getattr(model, "config", None), "max_position_embeddings", None), int):
         from ponder.engine import check_context, render_prompts
 
-        ids = render_prompts(tok, prompts)
         if name in ("budget_forcing", "effort"):  # thinking budget, then the cue and the forced answer
             bf = inspect.signature(scale.budget_forcing).parameters
             budget = (mk["budget"] if name == "budget_forcing"
                       else scale.effort_settings(mk.get("level", "medium"), mk.get("levels"))["budget"])
-            answer = mk.get("answer_tokens", bf["answer_tokens"].default)
             cue = mk.get("answer_cue", bf["answer_cue"].default)
-            cue = len(tok.encode(cue)) if isinstance(cue, str) else 0  # (budget_forcing names a bad one)
-            check_context(model, ids, budget + cue + answer,
-                          what=f"{name.replace('_', ' ')}'s thinking budget {budget} + answer cue {cue} + "
-                               f"answer tokens {answer} =")
+            if isinstance(cue, str):  # (budget_forcing names a bad one)
+                scale.check_budget_context(model, tok, prompts, budget, cue,
+                                           mk.get("answer_tokens", bf["answer_tokens"].default),
+                                           name=name.replace("_", " "))
         else:
-            check_context(model, ids, max_new_tokens)  # before any progress bar
+            check_context(model, render_prompts(tok, prompts), max_new_tokens)  # before any progress bar
     rows = n * {"self_consistency": mk.get("n_votes", 8), "best_of_n": mk.get("n_candidates", 8)}.get(name, 1)
     chunk = batch_problems or max(1, 512 // rows)
     bar = None

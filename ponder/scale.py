@@ -512,6 +512,17 @@ def _draw_some(model, tok, prompts, indices, temperature, **kw) -> dict:
     return {i: (g, t) for i, g, t in zip(indices, groups, lat)}
 
 
+def check_budget_context(model, tok, prompts, budget: int, answer_cue: str, answer_tokens: int,
+                         name: str = "budget forcing") -> None:
+    """The forced answer is decoded after prompt + thinking + cue: a budget whose forced answer cannot fit the
+    context is refused before any thinking is drawn (not by the engine once it all has been)."""
+    from ponder.engine import check_context, render_prompts
+
+    cue = len(tok.encode(answer_cue))
+    check_context(model, render_prompts(tok, prompts), budget + cue + answer_tokens,
+                  what=f"{name}'s thinking budget {budget} + answer cue {cue} + answer tokens {answer_tokens} =")
+
+
 def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wait_text: str = "\nWait",
                    answer_cue: str = "\nFinal Answer:", answer_tokens: int = 16, force: str = "auto",
                    temperature: float = 0.0, top_p: float = 1.0, stop=None, seed: int = 0,
@@ -540,15 +551,11 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
     for name, text in (("wait_text", wait_text), ("answer_cue", answer_cue)):
         if not isinstance(text, str):
             raise PonderError(f"budget forcing: {name} must be a string, got {text!r}")
-    from ponder.engine import check_context, check_sampling, render_prompts
+    from ponder.engine import check_sampling
 
     # here, not only in the engine: greedy draws pass temperature 0, so a bad one would go unseen
     check_sampling(temperature=temperature, top_p=top_p)
-    # the forced answer is decoded after prompt + thinking + cue: a budget whose forced answer cannot fit the
-    # context is refused now, not by the engine once all the thinking has been drawn
-    cue = len(tok.encode(answer_cue))
-    check_context(model, render_prompts(tok, prompts), budget + cue + answer_tokens,
-                  what=f"budget forcing's thinking budget {budget} + answer cue {cue} + answer tokens {answer_tokens} =")
+    check_budget_context(model, tok, prompts, budget, answer_cue, answer_tokens)
     extract = extract or default_extract()
     P = len(prompts)
     base = [_render_text(tok, p) for p in prompts]
