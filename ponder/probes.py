@@ -45,6 +45,17 @@ def _mcnemar(right_to_wrong: int, wrong_to_right: int) -> dict:
     return {"right_to_wrong": right_to_wrong, "wrong_to_right": wrong_to_right, "p": p}
 
 
+def _binom_tail(k: int, n: int, p: float) -> float:
+    """P(X >= k) for X ~ binomial(n, p)."""
+    if k <= 0:
+        return 1.0
+    if k > n:
+        return 0.0
+    lp, lq = math.log(p), math.log1p(-p)  # log space: comb(10_000, 5_000) overflows a float
+    return min(1.0, sum(math.exp(math.lgamma(n + 1) - math.lgamma(j + 1) - math.lgamma(n - j + 1) + j * lp
+                                 + (n - j) * lq) for j in range(k, n + 1)))
+
+
 def _ci(values: Sequence[float], seed: int = 0, paired: bool = False) -> dict[str, float]:
     """Mean and 95% interval over items; `paired`: values are differences (bootstrap, never Wilson)."""
     mean, lo, hi = (bootstrap_ci if paired else mean_ci)(values, seed=seed)
@@ -364,6 +375,7 @@ DEFAULT_THRESHOLDS = {
     "prefix_rouge_min": 0.6,
     "drop_min": 0.15,
     "repeat_rate_min": 0.10,
+    "repeat_chance": 0.02,
     "overlap_min": 0.05,
 }
 
@@ -391,7 +403,9 @@ def contamination_verdict(
       one-sided p < 0.025 on the items that flipped (the bootstrap interval of a few identical flips has
       no width: two items, both right -> wrong, are p = 0.25, not evidence), or >= 10% of
       the perturbed items whose gold changed are answered with the ORIGINAL gold (a model that
-      computes cannot produce the old answer from new numbers except by coincidence).
+      computes cannot produce the old answer from new numbers except by coincidence) and that
+      count is unlikely as coincidence: binomial one-sided p < 0.025 if a wrong computation hit the old
+      gold 2% of the time (``repeat_chance``; one repeat among 5 changed items is p = 0.10, not evidence).
     * n-gram overlap: >= 5% of benchmark items share a non-boilerplate n-gram (``ngram_overlap``) with
       the training data (13-grams
       by default; with 8-grams the same threshold is stricter, since short stock phrases match).
@@ -402,6 +416,8 @@ def contamination_verdict(
         if unknown:
             raise PonderError(f"contamination_verdict: unknown threshold(s) {sorted(unknown)}; known: {sorted(th)}")
         th.update(thresholds)
+    if not 0 < th["repeat_chance"] < 1:
+        raise PonderError(f"contamination_verdict: repeat_chance must be in (0, 1), got {th['repeat_chance']!r}")
     if prefix is None and perturbation is None and overlap is None:
         raise PonderError("contamination_verdict: no probe results given (prefix, perturbation or overlap)")
     evidence: dict = {"thresholds": th}
@@ -438,10 +454,13 @@ def contamination_verdict(
                 f"accuracy drops {d['mean']:.2f} (95% CI {d['lo']:.2f}..{d['hi']:.2f}) on perturbed numbers"
                 f" >= {th['drop_min']}"
             )
-        if rr >= th["repeat_rate_min"] and perturbation["orig_gold_repeats"] > 0:
+        reps, changed = perturbation["orig_gold_repeats"], perturbation["n_gold_changed"]
+        rep_p = _binom_tail(reps, changed, th["repeat_chance"])
+        evidence["perturbation"]["orig_gold_repeat_p"] = rep_p
+        if rr >= th["repeat_rate_min"] and reps > 0 and rep_p < 0.025:
             reasons.append(
-                f"{perturbation['orig_gold_repeats']} of {perturbation['n_gold_changed']} perturbed items "
-                f"({rr:.0%}) answered with the original gold >= {th['repeat_rate_min']:.0%}"
+                f"{reps} of {changed} perturbed items ({rr:.0%}) answered with the original gold >= "
+                f"{th['repeat_rate_min']:.0%} (p = {rep_p:.2g} as coincidence at {th['repeat_chance']:.0%})"
             )
     if overlap is not None:
         evidence["overlap"] = {k: overlap[k] for k in ("n", "n_items", "n_flagged", "fraction")}

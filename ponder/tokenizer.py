@@ -50,8 +50,15 @@ class Tokenizer:
         extra_eos_ids: Iterable[int] = (),
         source: str = "tokenizer",
         named_templates: list | None = None,
+        config: dict | None = None,
     ):
         self.tok = tok
+        # the rest of the tokenizer_config.json it was loaded from (model_max_length, add_bos_token,
+        # padding_side...): save() writes it back with the fields above, so a fine-tuned checkpoint keeps them
+        self.config = dict(config or {})
+        if "auto_map" in self.config:  # its custom tokenizer code is not copied: plain fast tokenizer instead
+            self.config.pop("auto_map")
+            self.config["tokenizer_class"] = "PreTrainedTokenizerFast"
         if not eos_token or tok.token_to_id(eos_token) is None:
             raise PonderError(f"{source}: tokenizer has no EOS token (eos_token={eos_token!r} not in vocabulary)")
         self.eos_token = eos_token
@@ -180,15 +187,22 @@ class Tokenizer:
     def save(self, path: str | os.PathLike) -> None:
         path = Path(path)
         self.tok.save(str(path / "tokenizer.json"))
+        template = self.chat_template or self.named_templates or (CHATML if self.has_chatml_tokens else None)
+        named = self.config.get("chat_template")
+        if isinstance(named, list) and {"name": "default", "template": template} in [
+                {"name": t.get("name"), "template": t.get("template")} for t in named]:
+            template = named  # the whole list of named templates it came from, "default" unchanged
         cfg = {
             "tokenizer_class": "PreTrainedTokenizerFast",
             "eos_token": self.eos_token,
             "pad_token": self.pad_token,
             "bos_token": self.bos_token,
-            "chat_template": self.chat_template or self.named_templates or (CHATML if self.has_chatml_tokens else None),
+            "chat_template": template,
             "model_max_length": 32768,
             "clean_up_tokenization_spaces": False,
         }
+        cfg.update({k: v for k, v in self.config.items() if k not in ("eos_token", "pad_token", "bos_token",
+                                                                          "chat_template")})
         (path / "tokenizer_config.json").write_text(json.dumps(cfg, indent=2, ensure_ascii=False))
 
     @classmethod
@@ -238,6 +252,7 @@ class Tokenizer:
             extra_eos_ids=extra_eos_ids,
             source=str(path),
             named_templates=named,
+            config=cfg,
         )
 
 

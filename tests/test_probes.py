@@ -285,6 +285,12 @@ def test_contamination_verdict_thresholds():
     assert contamination_verdict(perturbation=_fake_pert(0.2, 0.05, 0))["contaminated"]
     assert contamination_verdict(perturbation=_fake_pert(0.0, -0.05, 10))["contaminated"]
     assert not contamination_verdict(perturbation=_fake_pert(0.0, -0.05, 9))["contaminated"]
+    # a repeat rate over 10% on a handful of items can be coincidence: 1 of 5 is p = 0.10, 2 of 5 is p = 0.004
+    one = contamination_verdict(perturbation=_fake_pert(0.0, -0.05, 1, changed=5))
+    assert not one["contaminated"] and one["evidence"]["perturbation"]["orig_gold_repeat_p"] == pytest.approx(0.0961, abs=1e-4)
+    assert contamination_verdict(perturbation=_fake_pert(0.0, -0.05, 2, changed=5))["contaminated"]
+    with pytest.raises(PonderError, match="repeat_chance"):
+        contamination_verdict(perturbation=_fake_pert(0.0, -0.05, 2), thresholds={"repeat_chance": 0})
     v = contamination_verdict(overlap={"n": 13, "n_items": 100, "n_flagged": 5, "fraction": 0.05})
     assert v["contaminated"] and "13-gram" in v["reasons"][0]
     # Custom thresholds are honoured; unknown ones are an error.

@@ -261,3 +261,25 @@ def test_named_chat_templates_without_a_default_are_refused_as_in_transformers(t
     cfg["chat_template"].append({"name": "default", "template": "D {% for m in messages %}{{ m.content }}{% endfor %}"})
     (tmp_path / "tokenizer_config.json").write_text(json.dumps(cfg))
     assert Tokenizer.load(tmp_path).apply_chat_template(MSGS).startswith("D ")
+
+
+def test_save_keeps_the_rest_of_the_tokenizer_config(tmp_path, tokenizer):
+    """A checkpoint's tokenizer_config.json fields Ponder does not use itself (model_max_length, padding_side,
+    named templates) survive a load and a save, as a fine-tuned Qwen or Llama checkpoint needs them."""
+    transformers = pytest.importorskip("transformers")
+    tokenizer.save(tmp_path)
+    cfg = json.loads((tmp_path / "tokenizer_config.json").read_text())
+    named = [{"name": "default", "template": "D {% for m in messages %}{{ m.content }}{% endfor %}"},
+             {"name": "tool_use", "template": "T {% for m in messages %}{{ m.content }}{% endfor %}"}]
+    cfg.update(model_max_length=131072, padding_side="left", chat_template=named,
+               auto_map={"AutoTokenizer": ["tok.MyTokenizer", None]}, tokenizer_class="MyTokenizer")
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps(cfg))
+    (tmp_path / "again").mkdir()
+    Tokenizer.load(tmp_path).save(tmp_path / "again")
+    out = json.loads((tmp_path / "again" / "tokenizer_config.json").read_text())
+    assert out["model_max_length"] == 131072 and out["padding_side"] == "left" and out["chat_template"] == named
+    # the custom tokenizer code is not copied: the saved directory names a class transformers has
+    assert "auto_map" not in out and out["tokenizer_class"] == "PreTrainedTokenizerFast"
+    hf = transformers.AutoTokenizer.from_pretrained(tmp_path / "again")
+    assert hf.model_max_length == 131072 and hf.padding_side == "left"
+    assert Tokenizer.load(tmp_path / "again").apply_chat_template(MSGS).startswith("D ")

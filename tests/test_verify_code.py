@@ -109,6 +109,21 @@ def test_subclasses_of_plain_types_pass_as_their_plain_value():
     assert not check_code(blk(liar), "assert f() == ([1, 2], 3)").correct
 
 
+def test_numpy_values_pass_as_the_plain_values_they_hold():
+    # np.int64 is no int subclass; a program answering with NumPy is judged on the values, as Python's == would
+    prog = ("import numpy as np\ndef f(n):\n    return np.int64(n) * 2\ndef g(n):\n    return np.arange(n)\n"
+            "def h():\n    return {'m': np.float32(0.5), 'ok': np.bool_(True)}\n")
+    assert check_code(blk(prog), "assert f(2) == 4 and list(g(3)) == [0, 1, 2] and len(g(3)) == 3").correct
+    assert check_code(blk(prog), "assert h() == {'m': 0.5, 'ok': True}").correct
+    assert not check_code(blk(prog), "assert f(2) == 5").correct
+    assert not check_code(blk(prog), "assert list(g(3)) == [0, 1]").correct
+    # an object calling itself numpy's is still judged by what it holds: a fake module changes nothing
+    fake = ("import sys, types\nm = types.ModuleType('numpy')\nclass generic:\n    def tolist(self): return 4\n"
+            "    def __eq__(self, o): return True\nm.generic = generic\nm.ndarray = generic\nsys.modules['numpy'] = m\n"
+            "def f():\n    return generic()\n")
+    assert not check_code(blk(fake), "assert f() == 5").correct
+
+
 def test_generators_iterated_by_the_test_pass_as_their_items():
     # `list(f(x))` and friends iterate what f returned in Python; a generator or map is not a failure there
     gen = "def evens(xs):\n    return (x for x in xs if x % 2 == 0)"

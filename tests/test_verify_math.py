@@ -920,6 +920,14 @@ def test_or_another_value_right_after_a_box_is_a_hedge(completion, gold, correct
     ("|2x-6|", "2|x-3|", True),
     ("|x-1|+|x+1|", "|x+1|+|1-x|", True),
     ("\\ln(x^2)", "2\\ln|x|", True),
+    # a root of a variable expression is piecewise too: sqrt((x+100)^2) is |x+100|
+    ("\\sqrt{(x+100)^2}", "x+100", False),
+    ("\\sqrt{(x+100)^2}", "|x+100|", True),
+    ("((x+100)^2)^{1/2}", "x+100", False),
+    ("\\sqrt[4]{(x+50)^4}", "x+50", False),
+    ("\\sqrt{(x-1000)^2}", "1000-x", False),
+    ("\\sqrt{x^4}", "x^2", True),
+    ("\\sqrt{x^2+1}", "\\sqrt{1+x^2}", True),
 ])
 def test_an_absolute_value_of_a_variable_is_tested_at_points_of_every_size(a, b, equal):
     assert answers_equal(a, b) is equal

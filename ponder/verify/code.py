@@ -42,7 +42,8 @@ the caller: each ``assert`` becomes ``__ponder_check__(i, <records>)`` where onl
 the sandbox; literal expected values (``assert f(2) == 4`` → the ``4``) stay in the caller. The child serialises
 each operand as plain builtin data (a subclass such as ``Counter`` or ``IntEnum`` as the plain value its base type
 holds, read through the base type's methods; an object with an always-true ``__eq__`` is not serialisable and
-fails, an ``int`` subclass with one is its int value), and the CALLER rebuilds the values and applies ``==``/``<``/``in``/``not``/``and``,
+fails, an ``int`` subclass with one is its int value; a NumPy scalar or array is its ``tolist()``, so the sandbox is
+more lenient than Python with it: ``np.bool_(True) is True`` and ``np.arange(3) == [0, 1, 2]`` hold), and the CALLER rebuilds the values and applies ``==``/``<``/``in``/``not``/``and``,
 builtins such as ``isinstance``/``len``/``sorted``/``all``... itself (an argument they iterate, ``list(f(x))``, goes
 as the items of the generator or map the program returned). A test passes only if it was reported at least
 once and every report passed. Exit status 0 counts for nothing; the result channel of the harness is closed in the
@@ -171,7 +172,7 @@ def describe(e):
         return "error"
 
 def enc(v, depth=0, _type=type, _hex=hex, _len=len, _sub=issubclass, _int=int.__int__, _fhex=float.hex,
-        _str=str.__str__, _bhex=bytes.hex, _items=dict.items,
+        _str=str.__str__, _bhex=bytes.hex, _items=dict.items, _mods=sys.modules,
         _iters=((list, "l", list.__iter__), (tuple, "t", tuple.__iter__), (set, "S", set.__iter__),
                 (frozenset, "F", frozenset.__iter__))):
     # plain builtins only; exact type checks so subclasses and user objects cannot pose as values
@@ -213,6 +214,12 @@ def enc(v, depth=0, _type=type, _hex=hex, _len=len, _sub=issubclass, _int=int.__
             return [tag, [enc(x, depth + 1) for x in it(v)]]
     if _sub(t, dict):
         return ["d", [[enc(k, depth + 1), enc(x, depth + 1)] for k, x in _items(v)]]
+    # A NumPy scalar or array (np.int64 is no int subclass) goes as the plain value its tolist() gives: the
+    # program's own word on its value, as any returned value is, and plain data after that.
+    np = _mods.get("numpy")
+    if np is not None and _type(np.__dict__.get("generic")) is type and _type(np.__dict__.get("ndarray")) is type:
+        if _sub(t, np.generic) or _sub(t, np.ndarray):
+            return enc(v.tolist(), depth + 1)
     raise TypeError("not a plain builtin value: " + str(t.__name__)[:60])
 
 def audit_hook(root, pid_ok, nofork):

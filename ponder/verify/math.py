@@ -2872,9 +2872,9 @@ def _fast_scalar_eq(a, b, tol: float) -> bool:
         or _has(b, ("sum", "prod", "text"))
     ):
         raise _NeedSymbolic
-    # |f(x)| is piecewise: its pieces may meet anywhere (|x+100| agreed with x+100 at every point
-    # tried), so agreement at the usual points is not enough: the numeric test adds points of every size
-    piecewise = _var_abs(a) or _var_abs(b)
+    # |f(x)| and sqrt(f(x)) are piecewise: their pieces may meet anywhere (|x+100| and sqrt((x+100)^2)
+    # agreed with x+100 at every point tried), so agreement at the usual points is not enough: the numeric test adds points of every size
+    piecewise = _var_piecewise(a) or _var_piecewise(b)
     # randomized exact identity test for rational functions
     try:
         ok = 0
@@ -2910,10 +2910,23 @@ def _wide_points(names: tuple):
     return pts
 
 
-def _var_abs(node) -> bool:
-    if node[0] == "fn" and node[1] == "abs" and _free(node, set()):
+def _var_piecewise(node) -> bool:
+    """|f(x)|, a root of f(x) or f(x)^(p/q): each is piecewise in x (sqrt((x+100)^2) is |x+100|)."""
+    if _free(node, set()) and (
+        (node[0] == "fn" and node[1] == "abs")
+        or node[0] == "sqrt"
+        or (node[0] == "^" and _free(node[1], set()) and not _is_integer_literal(node[2]))
+    ):
         return True
-    return node[0] not in ("n", "s", "c", "text", "based", "sym") and any(_var_abs(x) for x in _children(node))
+    return node[0] not in ("n", "s", "c", "text", "based", "sym") and any(_var_piecewise(x) for x in _children(node))
+
+
+def _is_integer_literal(node) -> bool:
+    try:
+        v = _exact(node, None)
+    except (_NotExact, _TooLarge, ZeroDivisionError, ValueError, OverflowError):
+        return False
+    return isinstance(v, Fraction) and v.denominator == 1
 
 
 def _numeric_identity(a, b, names):
@@ -2922,7 +2935,7 @@ def _numeric_identity(a, b, names):
     accepts (SymPy's simplify would only be a slower, weaker way to reach the same verdict)."""
     agree = 0
     points = _rand_points(names, 4, small=True)
-    if _var_abs(a) or _var_abs(b):
+    if _var_piecewise(a) or _var_piecewise(b):
         points = points + _wide_points(tuple(sorted(names)))
     for env in points:
         _check_deadline()  # up to 20 points of a 1,000-character expression
