@@ -468,8 +468,8 @@ def cmd_demo(a):
                             ("seed", a.seed)) if v is not None}
     cfg = DemoConfig.quick(**kw) if a.quick else DemoConfig(**kw)
     out = a.out or f"runs/demo-{_time.strftime('%Y%m%d-%H%M%S')}"
-    log = (lambda *x, **k: None) if a.json else (lambda m: print(m, file=sys.stderr))
-    s = run_demo(cfg, out, progress=not a.json, log=log)
+    log = (lambda *x, **k: None) if a.json or a.quiet else (lambda m: print(m, file=sys.stderr))
+    s = run_demo(cfg, out, progress=not a.quiet, log=log)
     if a.json:
         keys = ("model", "task", "preset", "steps", "accuracy_before", "accuracy_after", "gain_points",
                 "step_by_step_share", "rl_seconds", "seconds", "run_dir", "checkpoint")
@@ -487,7 +487,7 @@ def cmd_verify(a):
         summary = verify_file_ray(a.kind, a.input, a.output, address=None if a.ray == "local" else a.ray,
                                   workers=a.ray_workers)
     else:
-        summary = verify_file(a.kind, a.input, a.output, workers=a.workers, progress=not a.json)
+        summary = verify_file(a.kind, a.input, a.output, workers=a.workers, progress=not a.quiet)
     if a.json:
         print(json.dumps(summary))
     else:
@@ -539,7 +539,7 @@ def cmd_eval(a):
         res = sweep(models, items, parallel_ns=_ints_arg(a.ns, "--ns"), budgets=_ints_arg(a.budgets, "--budgets"),
                     methods=[m for m in a.methods.split(",") if m], max_new_tokens=a.max_new_tokens,
                     temperature=0.8 if a.temperature is None else a.temperature, seed=a.seed, reward=a.reward,
-                    answer_tokens=a.answer_tokens or 16, waits=a.waits, chat=a.chat, out_dir=a.out, progress=not a.json)
+                    answer_tokens=a.answer_tokens or 16, waits=a.waits, chat=a.chat, out_dir=a.out, progress=not a.quiet)
         if a.json:
             print(json.dumps({"curves": res["curves"], "seconds": res.get("seconds"),
                               "files": {k: str(v) for k, v in res.get("files", {}).items()}}))
@@ -580,7 +580,7 @@ def cmd_eval(a):
         summary = evaluate_ray(model, tok, items, address=None if a.ray == "local" else a.ray,
                                workers=a.ray_workers, **ekw)
     else:
-        summary = evaluate(model, tok, items, progress=not a.json, **ekw)
+        summary = evaluate(model, tok, items, progress=not a.quiet, **ekw)
     if a.json:
         print(json.dumps(summary, default=str))
         return
@@ -617,7 +617,7 @@ def cmd_probe(a):
                               "for diversity)")
         model, tok = _load_models(a, [a.model[0] if a.model else "tiny"]).popitem()[1]
         res = run_contamination_probe(model, tok, items, train_file=a.train_file, ngram_n=a.ngram,
-                                      seed=a.seed, out_dir=a.out, progress=not a.json)
+                                      seed=a.seed, out_dir=a.out, progress=not a.quiet)
         print(json.dumps(res, default=str) if a.json else format_contamination(res))
         return
     models = _load_models(a, a.model or ["tiny"])
@@ -913,6 +913,7 @@ def build_parser() -> argparse.ArgumentParser:
     de.add_argument("--out", "-o", default=None, help="run directory (default: runs/demo-<time>)")
     de.add_argument("--quick", action="store_true", help="a CI-sized run of the same code path")
     de.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    de.add_argument("--quiet", action="store_true", help="no progress bars or stage notes on stderr")
     _threads_arg(de)
     de.set_defaults(fn=cmd_demo)
 
@@ -925,6 +926,7 @@ def build_parser() -> argparse.ArgumentParser:
     ve.add_argument("-o", "--output", "--out", default=None, help="output JSONL (written atomically)")
     ve.add_argument("--workers", type=_positive_int, default=None, help="processes (default: all cores)")
     ve.add_argument("--json", action="store_true", help="print the summary as JSON")
+    ve.add_argument("--quiet", action="store_true", help="no progress bar")
     ve.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                     help="run on Ray actors (no ADDRESS: a private local Ray instance)")
     ve.add_argument("--ray-workers", type=_positive_int, default=2, help="Ray actors for --ray")
@@ -982,6 +984,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--waits", type=_nonneg_int, default=0, help="--sweep: Wait extensions for budget forcing")
     ev.add_argument("--out", "-o", default=None, help="directory for summary.json, samples.jsonl, plots")
     ev.add_argument("--json", action="store_true", help="print the summary as JSON")
+    ev.add_argument("--quiet", action="store_true", help="no progress bar")
     ev.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                     help="run on Ray actors (no ADDRESS: a private local Ray instance)")
     ev.add_argument("--ray-workers", type=_positive_int, default=2, help="Ray actors for --ray")
@@ -1014,6 +1017,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--out", "-o", default=None,
                     help="directory for contamination.json, or diversity.json and diversity_heatmap.png")
     pr.add_argument("--json", action="store_true", help="print the whole result as one JSON object")
+    pr.add_argument("--quiet", action="store_true", help="no progress bar")
     _threads_arg(pr)
     pr.set_defaults(fn=cmd_probe)
 

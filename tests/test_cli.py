@@ -218,8 +218,13 @@ def test_data_export_and_verify(tmp_path, capsys):
     capsys.readouterr()
     # a missing output directory is made, as data export and eval --out make theirs (it used to be an error)
     assert main(["verify", "math", str(comp), "-o", str(tmp_path / "new" / "v.jsonl"), "--json", "--workers", "1"]) == 0
-    summary = json.loads(capsys.readouterr().out)
+    std = capsys.readouterr()
+    summary = json.loads(std.out)
     assert summary["correct"] == 5 and (tmp_path / "new" / "v.jsonl").is_file()
+    assert "5/5" in std.err  # the progress bar stays on, on stderr, as pretrain's and grpo's do under --json
+    assert main(["verify", "math", str(comp), "--json", "--quiet", "--workers", "1"]) == 0
+    std = capsys.readouterr()
+    assert json.loads(std.out)["correct"] == 5 and std.err == ""
     comp.write_text('{"completion": "1", "gold": "1"}\n{broken\n')
     assert main(["verify", "math", str(comp)]) == 2
     assert f"{comp}:2" in capsys.readouterr().err
