@@ -109,6 +109,20 @@ def test_subclasses_of_plain_types_pass_as_their_plain_value():
     assert not check_code(blk(liar), "assert f() == ([1, 2], 3)").correct
 
 
+def test_an_assert_false_after_a_call_that_must_raise_may_go_unreached():
+    # MBPP/APPS-style exception tests: a correct program raises before `assert False`, which never reports
+    tests = "assert f(1) == 2\ntry:\n    f(-1)\n    assert False\nexcept ValueError:\n    pass\n"
+    good = "def f(x):\n    if x < 0:\n        raise ValueError(x)\n    return 2 * x"
+    assert check_code(blk(good), tests).reason == "passed 2/2"
+    assert not check_code(blk("def f(x):\n    return 2 * x"), tests).correct  # no raise: assert False runs
+    assert not check_code(blk(good.replace("ValueError", "TypeError")), tests).correct
+    # a program that forges the end of the run skips nothing: the assert with a value must still report
+    forge = "import os\nos.write(3, b'{\"done\": true}\\n')\nos._exit(0)"
+    assert not check_code(blk(forge), tests).correct
+    # nothing with a value reported at all: no evidence the tests ran, so no pass
+    assert not check_code(blk(good), "try:\n    f(-1)\n    assert False\nexcept ValueError:\n    pass\n").correct
+
+
 def test_numpy_values_pass_as_the_plain_values_they_hold():
     # np.int64 is no int subclass; a program answering with NumPy is judged on the values, as Python's == would
     prog = ("import numpy as np\ndef f(n):\n    return np.int64(n) * 2\ndef g(n):\n    return np.arange(n)\n"

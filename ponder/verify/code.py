@@ -46,7 +46,8 @@ fails, an ``int`` subclass with one is its int value; a NumPy scalar or array is
 more lenient than Python with it: ``np.bool_(True) is True`` and ``np.arange(3) == [0, 1, 2]`` hold), and the CALLER rebuilds the values and applies ``==``/``<``/``in``/``not``/``and``,
 builtins such as ``isinstance``/``len``/``sorted``/``all``... itself (an argument they iterate, ``list(f(x))``, goes
 as the items of the generator or map the program returned). A test passes only if it was reported at least
-once and every report passed. Exit status 0 counts for nothing; the result channel of the harness is closed in the
+once and every report passed; an assert with no value from the sandbox in it (``try: f(-1); assert False; except
+ValueError: pass``) may go unreached once some other assert was reported. Exit status 0 counts for nothing; the result channel of the harness is closed in the
 child before the program starts, and the harness echoes a per-run nonce.
 
 Comprehensions in asserts (``all(f(i) == 2 * i for i in range(5))``) are taken apart the same way: per item, the
@@ -1320,12 +1321,24 @@ def _judge_asserts(plan: dict, run: dict, code: str) -> Verdict:
             ok[i] = ok[i] and evaluator.judge(plan["trees"][i], r["v"])
         except (_TestFailed, RecursionError):
             ok[i] = False
-    passed = [s > 0 and o for s, o in zip(seen, ok)]
+    # A test must be reported: a program that ends the run early (forging the "done" record) must not pass the
+    # asserts it skipped. The exception: an assert with nothing from the sandbox in it (`assert False` after a
+    # call that must raise, `try: f(-1); assert False; except ValueError: pass`) reports nothing a program could
+    # forge, and unreached it has passed as Python runs it; it counts once some assert with a value was reported.
+    anchored = any(s > 0 and _reads_sandbox(t) for s, t in zip(seen, plan["trees"]))
+    passed = [o and (s > 0 or (anchored and not _reads_sandbox(t))) for s, o, t in zip(seen, ok, plan["trees"])]
     if not all(passed):
         return Verdict(False, code, f"failed test {passed.index(False) + 1}")
     if any("stmt" in r for r in records):
         return Verdict(False, code, "error in test code")
     return Verdict(True, code, f"passed {n}/{n}")
+
+
+def _reads_sandbox(tree) -> bool:
+    """Whether a caller-side assert tree holds a value the sandbox reports (a ("leaf", i) node)."""
+    if isinstance(tree, tuple) and len(tree) == 2 and tree[0] == "leaf":
+        return True
+    return isinstance(tree, (tuple, list)) and any(_reads_sandbox(x) for x in tree)
 
 
 def _judge_stdio(plan: dict, runs: list, code: str) -> Verdict:
