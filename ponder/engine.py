@@ -467,8 +467,11 @@ def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p,
         logits = decode(t, cache)
     samples = []
     for r in range(B):
-        text = tok.decode_continuation(ids[r // n], out_ids[r])
-        if stop and reason[r] == "stop" and (out_ids[r][-1] not in stops):
+        ended_by_token = reason[r] == "stop" and out_ids[r][-1] in stops
+        # the stop token stays in token_ids but not in the text (as stream() and vLLM do): decoding skips a
+        # special EOS anyway, but a non-special one (a generation_config EOS id of a plain token) would show
+        text = tok.decode_continuation(ids[r // n], out_ids[r][:-1] if ended_by_token else out_ids[r])
+        if stop and reason[r] == "stop" and not ended_by_token:
             cut = min((text.find(s) for s in stop if s in text), default=-1)
             if cut >= 0:
                 text = text[:cut]

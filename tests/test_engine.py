@@ -306,6 +306,21 @@ def test_progress_counts_every_row_once(tokenizer):
     assert sum(done) == 10
 
 
+def test_a_stop_token_that_is_not_special_stays_out_of_the_text(tokenizer):
+    """EOS ids from a checkpoint's generation_config may name a plain token: generation stops there, the
+    token is kept in token_ids, and its text is left out, as stream() leaves it out (sample's text was
+    "ab cd9" where stream's was "ab cd")."""
+    from ponder.engine import stream
+    from ponder.tokenizer import Tokenizer
+
+    nine = tokenizer.encode("9")[0]
+    tok = Tokenizer(tokenizer.tok, eos_token=tokenizer.eos_token, extra_eos_ids=[nine])
+    model, prompt = scripted(tokenizer, "q", "ab cd", then="9")
+    s = ponder.sample(model, tok, [prompt], n=2, max_new_tokens=12, temperature=0, stop=["zz"])[0]
+    assert [(x.text, x.finish_reason, x.token_ids[-1]) for x in s] == [("ab cd", "stop", nine)] * 2
+    assert "".join(stream(model, tok, prompt, max_new_tokens=12, temperature=0)) == "ab cd"
+
+
 # ---- sampling settings and the context limit: one PonderError naming the setting and its value -----------
 
 
