@@ -699,10 +699,12 @@ class Transformer(nn.Module):
         elif attention_mask is not None:
             am = real = attention_mask.bool()
             packed = bool((attention_mask > 1).any())
-            if positions is None and packed:  # count from each document's first token
+            if packed:
                 seg, idx = attention_mask.long(), torch.arange(T, device=am.device)
-                first = torch.ones_like(am)
+                first = torch.ones_like(am)  # a document starts where the id changes
                 first[:, 1:] = seg[:, 1:] != seg[:, :-1]
+                run = first.long().cumsum(-1)  # documents by run, not by id: [1,1,2,2,1,1] is three documents
+            if positions is None and packed:  # count from each document's first token
                 positions = idx - torch.where(first, idx, 0).cummax(-1).values
             elif positions is None:
                 positions = (am.long().cumsum(-1) - 1).clamp(min=0)
@@ -711,7 +713,7 @@ class Transformer(nn.Module):
                 eye = torch.eye(T, dtype=torch.bool, device=am.device)
                 see = causal[None] & am[:, None, :]
                 if packed:
-                    see = see & (attention_mask[:, :, None] == attention_mask[:, None, :])
+                    see = see & (run[:, :, None] == run[:, None, :])
                 mask = (see | eye[None])[:, None]
         if positions is None:
             positions = torch.arange(T, device=input_ids.device)[None].expand(B, T)

@@ -504,3 +504,16 @@ def test_bf16_autocast_training_tracks_fp32_and_transformers(attn_mask):
     for n, g in gref.items():
         err, hf_err = (glo[n] - g).norm() / g.norm(), (ghl[n] - g).norm() / g.norm()
         assert err < 0.05 and err <= 2 * hf_err + 1e-3, (n, err.item(), hf_err.item())
+
+
+def test_packed_documents_are_runs_of_one_id_not_every_token_of_that_id(tiny_random):
+    """A packed row [1,1,2,2,1,1] holds three documents: the second run of id 1 sees only itself (comparing ids
+    let it attend to the first), so each document's logits equal that document run alone."""
+    model, _ = tiny_random
+    g = torch.Generator().manual_seed(0)
+    ids = torch.randint(3, model.config.vocab_size, (1, 6), generator=g)
+    with torch.no_grad():
+        packed = model(ids, attention_mask=torch.tensor([[1, 1, 2, 2, 1, 1]]))
+        for a in (0, 2, 4):
+            alone = model(ids[:, a:a + 2])
+            assert torch.allclose(packed[:, a:a + 2], alone, atol=1e-5)
