@@ -857,6 +857,11 @@ def sft(
     ctx = model.config.max_position_embeddings
     encoded, cut = _encode_examples(tok, examples, train.seq_len, ctx, "example")
     ids, lm, am = sft_batches(encoded, train.seq_len, tok.pad_token_id, packing)
+    # Rows whose response was cut away entirely (a prompt of seq_len + 1 tokens or more) have no target: a
+    # step drawing only such rows logged loss 0.0 and still stepped AdamW (momentum and weight decay moved
+    # the weights on no data). They are left out of the schedule (examples_cut still counts them).
+    has_target = lm[:, 1:].any(1)
+    ids, lm, am = ids[has_target], lm[has_target], am[has_target]
     if not bool(lm[:, 1:].any()):
         raise PonderError(f"sft: no response token within seq_len={train.seq_len} ({cut} of {len(encoded)} examples "
                           "are longer); raise --seq-len")

@@ -263,6 +263,21 @@ def test_sft_says_when_no_response_fits_and_counts_cut_examples(tiny_random):
     assert out["examples_cut"] == 1
 
 
+def test_sft_never_steps_on_a_batch_without_a_response_token(tiny_random):
+    """Examples whose response lies wholly past seq_len have no target. Drawn alone into a step they used to
+    log loss 0.0 (grad_norm 0) while AdamW still moved the weights; they are left out of the schedule."""
+    model, tok = tiny_random
+    ex = [{"prompt": "Problem: 1 + 1 = ?" * k, "response": " 2 and more text" * 3} for k in (1, 2, 3, 6)]
+    fits = [encode_sft(tok, e)[1][1:25].count(1) > 0 for e in ex]  # (the targets within 24 + 1 tokens)
+    assert fits.count(False) == 2
+    rows = []
+    out = sft(_copy(model), tok, ex, train=TrainConfig(steps=8, batch_size=1, seq_len=24, warmup=1),
+              progress=False, on_log=rows.append)
+    assert out["examples_cut"] == 4 and len(rows) == 8
+    assert all(r["loss"] > 0 and r["grad_norm"] > 0 for r in rows)
+    assert rows[-1]["epoch"] == 8 / 2  # an epoch is the two rows with a target
+
+
 def test_broken_run_directories_get_one_line(tmp_path, tiny_random):
     from ponder.train import load_run, trim_metrics
 
