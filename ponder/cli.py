@@ -331,7 +331,15 @@ def _warn_cut(cmd: str, final: dict, n: int, n_val: int = 0) -> None:
 def cmd_distill(a):
     from .tasks import default_reward
     from .tasks.data import load_items
-    from .train import DISTILLED, TrainConfig, distill, load_sft_examples, read_run_config, sft
+    from .train import (
+        DISTILLED,
+        TrainConfig,
+        check_distill_sampling,
+        distill,
+        load_sft_examples,
+        read_run_config,
+        sft,
+    )
     from .verify.registry import get_reward
 
     if a.resume:
@@ -345,6 +353,7 @@ def cmd_distill(a):
     else:
         if not a.teacher:
             raise PonderError("distill: --teacher CHECKPOINT is required (except with --resume)")
+        check_distill_sampling(a.k, a.temperature)  # before the two models load
         teacher, ttok = _load(a, a.teacher)
         student, stok = _load(a, a.model)
         items = load_items(a.data or a.task, split="train", n=a.n, seed=a.seed)

@@ -979,6 +979,17 @@ def plot_run(run: Path):
 DISTILLED = "distilled.jsonl"  # a distillation run's kept teacher samples: prompt/response rows
 
 
+def check_distill_sampling(k, temperature) -> None:
+    """k samples per prompt, refused where they would all be the same: at temperature 0 (greedy) the teacher
+    draws k identical samples, so only one could ever be kept and kept_fraction read k times too low (as
+    `generate -n` and `eval` refuse N > 1 at temperature 0)."""
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise PonderError(f"distill: k (samples per prompt) must be a positive integer, got {k!r}")
+    if k > 1 and temperature == 0:
+        raise PonderError(f"distill: -k {k} at temperature 0 (greedy) gives {k} identical teacher samples per "
+                          "prompt; pass a temperature > 0 or -k 1")
+
+
 def distill(
     teacher: Transformer,
     teacher_tok: Tokenizer,
@@ -1002,8 +1013,7 @@ def distill(
     an interrupted run."""
     from .engine import render_prompts, sample
 
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise PonderError(f"distill: k (samples per prompt) must be a positive integer, got {k!r}")
+    check_distill_sampling(k, temperature)
     seq_len = (train or TrainConfig()).validate().seq_len
     if run_dir is not None:
         fresh_run_dir(Path(run_dir), model_path)

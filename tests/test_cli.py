@@ -125,6 +125,8 @@ def test_errors_are_one_line_and_debug_shows_traceback(tmp_path):
     (["sft", "--data", "x.jsonl", "--lr", "nan"], "argument --lr: must be a finite number, got nan"),
     (["generate", "hi", "--seed", "99999999999999999999"], "argument --seed: must be below 2**32"),
     (["generate", "hi", "-n", "3"], "-n 3 at --temperature 0 (greedy, the default) gives 3 identical samples"),
+    (["distill", "--teacher", "missing", "--temperature", "0", "-k", "3", "--out", "r"],
+     "-k 3 at temperature 0 (greedy) gives 3 identical teacher samples"),
     (["eval", "--votes", "0"], "argument --votes: must be a positive integer, got 0"),
     (["report", "r", "--max-samples", "-1"], "argument --max-samples: must be an integer >= 0, got -1"),
     (["grpo", "--nproc", "0"], "argument --nproc: must be a positive integer, got 0"),

@@ -564,6 +564,19 @@ def test_run_directories_that_hold_a_model_or_a_run_stopped_before_its_first_che
         load_run(run, "sft")
 
 
+def test_distill_refuses_k_identical_greedy_samples(tiny_random, tmp_path):
+    """At temperature 0 the teacher's k samples of a prompt are all the same: at most one was kept, and the
+    report's kept_fraction read k times too low. Refused before anything is sampled or written."""
+    from ponder.train import distill
+
+    model, tok = tiny_random
+    items = [{"prompt": "1 + 1 =", "answer": "2"}]
+    with pytest.raises(PonderError, match="-k 2 at temperature 0"):
+        distill(model, tok, model, tok, items, lambda t, it: True, k=2, temperature=0.0, run_dir=tmp_path / "r",
+                progress=False)
+    assert not (tmp_path / "r").exists()
+
+
 def test_distill_refuses_a_student_context_it_could_outgrow_before_sampling(tiny_random, capsys):
     from dataclasses import asdict
 
