@@ -757,8 +757,8 @@ def build_parser() -> argparse.ArgumentParser:
                                     "tensorboard/, training.png and checkpoint/ (with the optimizer state, so "
                                     "--resume continues exactly).")
     _model_arg(sf)
-    sf.add_argument("--data", default=None, help="JSONL with prompt and response fields (required, except with "
-                                                 "--resume: the run's own file, checked by digest)")
+    sf.add_argument("--data", default=None, help="JSONL (or Parquet) with prompt and response fields (required, "
+                                                 "except with --resume: the run's own file, checked by digest)")
     sf.add_argument("--val-data", default=None,
                     help="JSONL of held-out rows: their mean response-token loss (val_loss) every --eval-every "
                          "steps and at the end")

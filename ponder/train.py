@@ -28,7 +28,7 @@ from . import checkpoint
 from .errors import PonderError
 from .fileio import atomic_write_text, json_safe
 from .model import LOW_PRECISION, ModelConfig, Transformer, _json_type
-from .tasks.data import _check_text, _read_jsonl
+from .tasks.data import _check_text, _format, _read_jsonl, _read_parquet
 from .tensorboard import SummaryWriter
 from .tokenizer import ROLES, SPECIAL_TOKENS, Tokenizer, train_tokenizer
 
@@ -653,14 +653,17 @@ def evaluate_loss(model: Transformer, ids: torch.Tensor, mask: torch.Tensor, att
 
 # ---- supervised fine-tuning ----------------------------------------------------------------------
 def load_sft_examples(path) -> list[dict]:
-    """Rows of a JSONL file with `prompt` and `response` (or `messages`); errors name file and line."""
+    """Rows of a JSONL (or Parquet) file with `prompt` and `response` (or `messages`); errors name file and line."""
     p = Path(path)
     if p.is_dir():
         raise PonderError(f"{p}: is a directory")
     if not p.is_file():
         raise PonderError(f"{p}: " + ("not a regular file" if p.exists() else "no such file"))
     rows = []
-    for where, row in _read_jsonl(p):
+    # A Parquet file (what `distill --data` and most hub datasets take) read as JSON Lines failed with
+    # "FILE:1: invalid JSON", which says nothing of the format.
+    read = _read_parquet if _format(p) == ".parquet" else _read_jsonl
+    for where, row in read(p):
         check_sft_example(row, where)
         rows.append(row)
     if not rows:

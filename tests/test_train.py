@@ -154,6 +154,25 @@ def test_bad_sft_rows_name_file_and_line(tmp_path, row, msg):
     with pytest.raises(PonderError, match=f"d.jsonl:2: .*{msg}"):
         load_sft_examples(f)
 
+def test_sft_data_may_be_parquet(tmp_path):
+    """A Parquet file of prompt/response (or messages) rows loads as its JSONL twin does; it used to be read as
+    JSON Lines and fail with "FILE:1: invalid JSON"."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow as pa
+
+    from ponder.train import load_sft_examples
+
+    rows = [{"prompt": "1 + 1 =", "response": " 2 ✓"}, {"prompt": "2 + 2 =", "response": " 4"}]
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "d.parquet")
+    assert load_sft_examples(tmp_path / "d.parquet") == rows
+    chat = [{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}]
+    pq.write_table(pa.Table.from_pylist(chat), tmp_path / "c.parquet")
+    assert load_sft_examples(tmp_path / "c.parquet") == chat
+    pq.write_table(pa.Table.from_pylist([rows[0], {"prompt": "x", "response": None}]), tmp_path / "b.parquet")
+    with pytest.raises(PonderError, match=r"b.parquet:row 2: 'response' must be a string, got null"):
+        load_sft_examples(tmp_path / "b.parquet")
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 def test_blockwise_head_loss_equals_full_logits(dtype):
     """The SFT loss's vocabulary projection, a block of rows at a time with gradients in the same pass, gives
