@@ -739,8 +739,11 @@ def encode_sft(tok: Tokenizer, ex: dict, where: str = "example") -> tuple[list[i
         return prompt_ids + resp_ids, [0] * len(prompt_ids) + [1] * len(resp_ids)
     else:
         msgs = [*ex["prompt"], {"role": "assistant", "content": ex["response"]}]
-    prompt = tok.apply_chat_template(msgs[:-1])
-    full = tok.apply_chat_template(msgs, add_generation_prompt=False)
+    try:
+        prompt = tok.apply_chat_template(msgs[:-1])
+        full = tok.apply_chat_template(msgs, add_generation_prompt=False)
+    except PonderError as e:  # a template's raise_exception ("roles must alternate") must name the example
+        raise PonderError(f"{where}: {e}") from None
     if not full.startswith(prompt):
         raise PonderError(f"{where}: the chat template renders the conversation without its own prompt as a "
                           "prefix; cannot tell the response's tokens apart")
