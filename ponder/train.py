@@ -596,7 +596,7 @@ def pretrain(
     tb = SummaryWriter(run / "tensorboard", purge_step=start + 1 if start else None)
     bar = _progress(train.steps, start, "pretrain", progress)
     t0, tokens, saved_at = time.perf_counter(), 0, start
-    micro = max(1, train.batch_size // train.grad_accum)
+    micro = -(-train.batch_size // train.grad_accum)  # ceil: grad_accum micro-batches (16 by 3: 6, 6, 4; not 5, 5, 5, 1)
     try:
         for step in range(start, train.steps):
             g = torch.Generator().manual_seed(train.seed * 1_000_003 + step)  # batch = f(seed, step)
@@ -662,8 +662,10 @@ def load_sft_examples(path) -> list[dict]:
     rows = []
     # A Parquet file (what `distill --data` and most hub datasets take) read as JSON Lines failed with
     # "FILE:1: invalid JSON", which says nothing of the format.
-    read = _read_parquet if _format(p) == ".parquet" else _read_jsonl
-    for where, row in read(p):
+    parquet = _format(p) == ".parquet"
+    for where, row in (_read_parquet if parquet else _read_jsonl)(p):
+        if parquet and isinstance(row, dict):  # a column another row format fills is null in this row
+            row = {k: v for k, v in row.items() if v is not None}
         check_sft_example(row, where)
         rows.append(row)
     if not rows:
@@ -688,6 +690,10 @@ def check_sft_example(ex, where: str = "example"):
     first token with nothing to be predicted from (packed, the previous example's last token would)."""
     if not isinstance(ex, dict):
         raise PonderError(f"{where}: expected a JSON object")
+    if "messages" in ex and ("prompt" in ex or "response" in ex):  # which one to train on? (one was ignored)
+        both = "prompt" if "prompt" in ex else "response"
+        raise PonderError(f"{where}: has both 'messages' and {both!r}; give one format per row (messages, or "
+                          "prompt and response)")
     if "messages" in ex and "prompt" not in ex:
         _check_messages(ex["messages"], where, "messages")
         if ex["messages"][-1]["role"] != "assistant":
@@ -726,7 +732,9 @@ def encode_sft(tok: Tokenizer, ex: dict, where: str = "example") -> tuple[list[i
     tokenizer's dummy-prefix "▁" (Llama 2, Mistral), which would train on a space the text does not have.
 
     A string `prompt` is used as-is and the response closed with EOS. Chat examples (`messages`, or a
-    `prompt` of messages) render the whole conversation with the chat template, so the response ends the
+    `prompt` of messages) render the whole conversation with the chat template, and the loss is on the LAST
+    assistant turn only: earlier turns are context, rendered as the template renders history (Qwen3's drops
+    their thinking), so one row per turn trains every turn. The response ends the
     way the template ends an assistant turn (ChatML's <|im_end|>, not EOS) — the same rendering
     `ponder.sample` and `ponder chat` use, so the model is trained on what it will be prompted with.
     """
@@ -905,7 +913,7 @@ def sft(
     model.train()
     bar = _progress(train.steps, start, "sft", progress)
     per_step = min(train.batch_size, ids.shape[0])
-    micro = max(1, per_step // train.grad_accum)
+    micro = -(-per_step // train.grad_accum)  # ceil: at most grad_accum micro-batches (see pretrain)
     row, saved_at = {}, start
     try:
         for step in range(start, train.steps):

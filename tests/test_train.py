@@ -156,6 +156,8 @@ def test_a_chat_template_refusing_an_example_names_it(tiny_random):
     ({"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": ""}]},
      "last assistant turn of 'messages' is empty"),
     ({"prompt": 5, "response": "y"}, "'prompt' must be a string or a list of chat messages, got a number"),
+    ({"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}], "prompt": "z",
+      "response": "w"}, "has both 'messages' and 'prompt'"),
     ({"prompt": "x", "response": "y\udc80"}, "field 'response' holds a lone surrogate"),
     ({"messages": [{"role": "user", "content": "\ud800"}, {"role": "assistant", "content": "y"}]},
      r"field 'messages\[0\].content' holds a lone surrogate"),
@@ -183,8 +185,13 @@ def test_sft_data_may_be_parquet(tmp_path):
     pq.write_table(pa.Table.from_pylist(chat), tmp_path / "c.parquet")
     assert load_sft_examples(tmp_path / "c.parquet") == chat
     pq.write_table(pa.Table.from_pylist([rows[0], {"prompt": "x", "response": None}]), tmp_path / "b.parquet")
-    with pytest.raises(PonderError, match=r"b.parquet:row 2: 'response' must be a string, got null"):
+    with pytest.raises(PonderError, match=r"b.parquet:row 2: missing field 'response'"):
         load_sft_examples(tmp_path / "b.parquet")
+    # both row formats in one file: each row's columns of the other format are null, not fields it has
+    mixed = {"prompt": [rows[0]["prompt"], None], "response": [rows[0]["response"], None],
+             "messages": [None, chat[0]["messages"]]}
+    pq.write_table(pa.Table.from_pydict(mixed), tmp_path / "m.parquet")
+    assert load_sft_examples(tmp_path / "m.parquet") == [rows[0], *chat]
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
@@ -748,3 +755,28 @@ def test_bf16_on_a_cpu_without_bf16_units_warns(tmp_path, monkeypatch, capsys):
         pretrain(tmp_path / f"r{bf16}", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=1, bf16=bf16),
                  vocab_size=300, progress=False)
         assert ("pretrain: --bf16 on a CPU without bf16 instructions" in capsys.readouterr().err) is bf16
+
+
+def test_grad_accum_splits_a_step_without_changing_it(tmp_path, tiny_random):
+    """Gradient accumulation is a memory knob: the losses and the trained weights of pretrain and sft are those
+    of the whole batch at once (to fp32 rounding), for a split that divides the batch and one that does not
+    (16 rows by 3: micro-batches of 6, 6 and 4, not 5, 5, 5 and 1)."""
+    losses = {}
+    for ga in (1, 3, 4):
+        rows = []
+        run = pretrain(tmp_path / f"p{ga}", DOCS, model_config=ModelConfig(**SMALL),
+                       train=_train(steps=4, batch_size=16, grad_accum=ga), vocab_size=300, progress=False,
+                       on_log=rows.append)
+        losses[ga] = [r["loss"] for r in rows], ponder.load(run / "checkpoint")[0].state_dict()
+    for ga in (3, 4):
+        assert losses[ga][0] == pytest.approx(losses[1][0], abs=1e-5)
+        assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(losses[ga][1].values(), losses[1][1].values()))
+    model, tok = tiny_random
+    outs = {}
+    for ga in (1, 3):
+        m, rows = _copy(model), []
+        sft(m, tok, SFT_EX, train=TrainConfig(steps=3, batch_size=8, seq_len=32, grad_accum=ga), progress=False,
+            on_log=rows.append)
+        outs[ga] = [r["loss"] for r in rows], m.state_dict()
+    assert outs[3][0] == pytest.approx(outs[1][0], abs=1e-5)
+    assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(outs[3][1].values(), outs[1][1].values()))
