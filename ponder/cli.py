@@ -347,6 +347,14 @@ def cmd_distill(a):
         if not (saved.get("data") or {}).get("distilled"):
             raise PonderError(f"{a.out}: not a distillation run (its config.json names no {DISTILLED})")
         rows = load_sft_examples(Path(a.out) / saved["data"]["distilled"])
+        from .checkpoint import recover
+
+        recover(Path(a.out) / "checkpoint")  # (a swap cut short by a kill)
+        if not (Path(a.out) / "checkpoint").exists():  # the general advice, "remove the directory", loses the samples
+            model = saved.get("model_path") if isinstance(saved.get("model_path"), str) else None
+            raise PonderError(f"{a.out}: the distillation stopped before its first checkpoint; its {len(rows)} kept "
+                              f"teacher samples are in {Path(a.out) / DISTILLED}: fine-tune on them with `ponder sft "
+                              f"--model {model or 'STUDENT'} --data {Path(a.out) / DISTILLED} --out NEW_DIR`")
         rep = dict(saved["data"].get("distill") or {})
         rep["final"] = sft(None, None, rows, a.out, train=TrainConfig(steps=a.steps) if a.steps else None,
                            resume=True, progress=not a.quiet)

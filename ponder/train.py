@@ -894,6 +894,7 @@ def sft(
         run.mkdir(parents=True, exist_ok=True)
         atomic_write_text(run / "config.json", json.dumps(
             {"kind": "sft", "train": asdict(train), "examples": len(examples), "examples_cut": cut,
+             "model_path": str(model_path) if isinstance(model_path, (str, os.PathLike)) else None,
              "val_examples_cut": val_cut,
              "packing": packing, "data": data, "data_sha256": _digest(examples),
              "chat_template_kwargs": tok.template_kwargs,

@@ -388,6 +388,14 @@ def test_distill_keeps_its_samples_and_resumes_on_them(tmp_path, ckpt, capsys):
     assert again["kept"] == rep["kept"] and again["final"]["step"] == 3
     assert main(["distill", "--out", str(out), "--resume", "--teacher", "x"]) == 2
     assert "drop --teacher" in capsys.readouterr().err
+    # killed after sampling, before the first checkpoint: --resume points at the kept samples, not "remove it"
+    import shutil
+
+    shutil.rmtree(out / "checkpoint")
+    assert main(["distill", "--out", str(out), "--resume", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "stopped before its first checkpoint" in err and "ponder sft --model tiny --data" in err
+    assert err.count("\n") == 1 and (out / "distilled.jsonl").is_file()
 
 
 def test_training_commands_print_a_run_summary_and_json_for_scripts(tmp_path, ckpt, capsys):
