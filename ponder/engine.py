@@ -514,7 +514,7 @@ def stream(model: Transformer, tokenizer: Tokenizer, prompt, max_new_tokens=256,
         seed = 0 if temperature == 0 else int(torch.randint(0, 2**62, (1,)).item())
     keys = _mix(_mix(torch.tensor([seed], dtype=torch.int64))).to(dev)  # sample()'s key of prompt 0, sample 0
     decode = decoder(model)
-    out, shown = [], ""
+    out, shown, text = [], "", ""
     for step in range(max_new_tokens):
         t, _ = choose_tokens(logits, keys, step, temperature, top_k, top_p, min_p)
         if int(t) in tokenizer.stop_token_ids:
@@ -526,6 +526,8 @@ def stream(model: Transformer, tokenizer: Tokenizer, prompt, max_new_tokens=256,
             shown = text
         cache.valid[:, cache.length] = True
         logits = decode(t, cache)
+    if text != shown:  # ended inside a character: its replacement char, as sample()'s text has it
+        yield text[len(shown):]
 
 
 def stream_chat(model, tokenizer, messages, on_text=None, **kw) -> str:
