@@ -95,7 +95,9 @@ def cluster_answers(answers: Sequence[str | None], equal: Equal | None = None) -
             ids.append(-1)
             continue
         for cid, rep in enumerate(reps):
-            if equal(rep, a):
+            # Identical strings always share a cluster: an ``equal`` need not be reflexive (answers_equal is
+            # False for two identical answers over its length cap), which would split one answer's votes.
+            if rep == a or equal(rep, a):
                 ids.append(cid)
                 break
         else:
@@ -175,7 +177,7 @@ def majority_vote(
             none_votes += wi
         else:
             for cid, rep in enumerate(reps):
-                if eq(rep, a):
+                if rep == a or eq(rep, a):  # identical strings vote together (cluster_answers)
                     votes[cid] += wi
                     break
             else:

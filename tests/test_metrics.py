@@ -384,6 +384,22 @@ def test_summarize_groups_equivalent_answers_for_maj():
     assert plain == 0.0 and grouped["metrics"]["maj@5"]["mean"] == 1.0
 
 
+def test_identical_answers_vote_together_even_where_equal_is_not_reflexive():
+    """answers_equal is False for two identical answers over its length cap; the vote split them, so the
+    one-off "5" beat the answer given twice."""
+    from ponder.verify.math import MAX_ANSWER_CHARS, answers_equal
+
+    long = "1" * (MAX_ANSWER_CHARS + 1)
+    answers = ["5", long, long]
+    assert not answers_equal(long, long)  # the premise: the verifier's equality is not reflexive here
+    assert cluster_answers(answers, answers_equal) == [0, 1, 1]
+    win, _, sizes = majority_vote(answers, equal=answers_equal)
+    assert win == long and sizes[long] == 2
+    assert maj_at_k([answers], [[True, False, False]], 3, equal=answers_equal) == 0.0
+    recs = [[{"correct": a == "5", "answer": a} for a in answers]]
+    assert summarize(recs, ks=[3], n_boot=10, equal=answers_equal)["metrics"]["maj@3"]["mean"] == 0.0
+
+
 def test_accuracy_intervals_cover_at_small_n_and_extreme_accuracy():
     """Exact coverage (sum over the binomial) of the nominal 95% interval that summaries give 0/1 per-problem
     values: at least 92% everywhere on the grid. The percentile bootstrap it replaces covered 18% at n=10,
