@@ -441,10 +441,20 @@ def _models_dict(models) -> dict:
 
 
 def _ints(name: str, values) -> list[int]:
-    vals = sorted({int(v) for v in values})
-    if not vals or vals[0] < 1:
-        raise PonderError(f"sweep: {name} must be positive integers, got {list(values)!r}")
-    return vals
+    # int() of each element read the text "16" as N = 1 and 6 and 2.5 as 2: text is split on commas (as
+    # evaluate's ks), a single integer is a list of one, and anything but a positive integer is refused.
+    if isinstance(values, str):
+        values = [v.strip() for v in values.split(",") if v.strip()]
+        try:
+            values = [int(v) for v in values]
+        except ValueError:
+            raise PonderError(f"sweep: {name} {values!r}: expected comma-separated integers") from None
+    elif isinstance(values, (int, np.integer)):
+        values = [values]
+    values = list(values)
+    if not values or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in values):
+        raise PonderError(f"sweep: {name} must be positive integers, got {values!r}")
+    return sorted({int(v) for v in values})
 
 
 def _ci(values, n_boot, seed) -> tuple[float, float, float]:

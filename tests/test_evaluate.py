@@ -231,6 +231,19 @@ def test_sweep_errors(micro):
         sweep({}, ITEMS, progress=False)
 
 
+def test_sweep_ns_and_budgets_are_read_as_integers_not_characters():
+    """parallel_ns="16" was iterated per character: N = 1 and 6, a curve nobody asked for; 2.5 became N = 2."""
+    from ponder.evaluate import _ints
+
+    assert _ints("parallel_ns", "16") == [16]
+    assert _ints("parallel_ns", "1, 4,4") == [1, 4]
+    assert _ints("budgets", 32) == [32]
+    assert _ints("parallel_ns", (8, 1, 8)) == [1, 8]
+    for bad in ([1, 2.5], [True], [0], [], "", "4,x"):
+        with pytest.raises(PonderError, match="parallel_ns"):
+            _ints("parallel_ns", bad)
+
+
 @pytest.mark.parametrize("method", ["best_of_n", "self_refine"])
 def test_reward_scorer_finds_chat_wrapped_prompts_and_is_recorded_by_name(micro, tmp_path, method):
     """With chat=True the methods see chat messages; a reward-spec scorer still finds each problem's item, and
