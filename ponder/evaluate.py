@@ -2,8 +2,9 @@
 
 ``evaluate(model, tok, items, method=..., n=..., ks=...)`` runs one test-time method (``ponder.scale``) n
 times per problem, judges every final completion with a reward (default: the math verifier), and reports
-with 95% bootstrap intervals over problems (``ponder.metrics.summarize``): pass@1 (mean over the n runs),
-unbiased pass@k and maj@k for each k <= n (wmaj@k when log-probs exist), mean generated tokens, latency,
+with 95% intervals over problems (``ponder.metrics.summarize``: Wilson where each problem is right or wrong,
+else an expanded percentile bootstrap): pass@1 (mean over the n runs), unbiased pass@k and maj@k (the expected
+k-sample vote, averaged over k-subsets of the n) for each k <= n (wmaj@k when log-probs exist), mean generated tokens, latency,
 truncation rate and no-answer rate. With ``out_dir`` it writes ``samples.jsonl`` (one record per run:
 completion, extracted answer, verdict), ``config.json`` and, last, ``summary.json`` — each atomically —
 so ``ponder report DIR`` renders it and a directory with a summary.json is a finished evaluation.
