@@ -982,7 +982,7 @@ def build_parser() -> argparse.ArgumentParser:
     _template_arg(ev)
     ev.add_argument("--votes", type=_positive_int, default=None, help="self-consistency: samples voted over")
     ev.add_argument("--weighted", action="store_true", help="self-consistency: log-prob-weighted vote")
-    ev.add_argument("--early-stop", action="store_true", help="self-consistency: stop at a strict majority")
+    ev.add_argument("--early-stop", action="store_true", help="self-consistency: stop drawing once the remaining samples cannot change the vote (same answer as all N)")
     ev.add_argument("--candidates", type=_positive_int, default=None, help="best-of-N: candidates")
     ev.add_argument("--scorer", default=None, help="best-of-N / refine scorer: logprob | likelihood | judge | reward spec")
     ev.add_argument("--judge-model", default=None, help="checkpoint used as rubric judge (scorer judge)")
