@@ -146,6 +146,21 @@ def test_merged_stats_equal_whole_batch_stats():
     assert whole["loss"] == pytest.approx(whole["pg_loss"] + whole["kl_loss"], abs=1e-6)
 
 
+@pytest.mark.parametrize("shift", [0.1, -0.1])
+def test_merged_ratio_extremes_ignore_a_micro_batch_without_loss_tokens(shift):
+    """Every ratio is e^0.1 (or e^-0.1); the micro-batch [3] holds only row 3, which has no loss token and
+    reports the placeholder ratio 1.0: the merged min/max must still be the whole batch's, not 1.0."""
+    X, tokens, mask, W0, _, ref, rewards = _problem()
+    old = _logp(W0, X, tokens).detach() - shift
+    cfg = preset("grpo")
+    adv = compute_advantages(rewards, G, cfg)
+    _, whole = policy_loss(_logp(W0, X, tokens), old, ref, adv, mask, cfg)
+    _, _, merged = _accumulated(W0, X, tokens, mask, old, ref, adv, cfg, [3, 1, 4])
+    for key in ("ratio_min", "ratio_max", "ratio_mean"):
+        assert whole[key] == pytest.approx(math.exp(shift), abs=1e-5), key
+        assert merged[key] == pytest.approx(whole[key], abs=1e-6), key
+
+
 # --------------------------------------------------------------------- 2. the papers' formulas, plainly
 
 

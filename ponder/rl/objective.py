@@ -572,12 +572,15 @@ def merge_stats(parts: list[dict]) -> dict:
         return {}
     out: dict = {}
     tokens = sum(p["tokens"] for p in parts)
+    # A part without loss tokens (a micro-batch of fully masked rows: overlong_mask, a rank's empty share)
+    # reports placeholder extremes (ratio 1.0) that no token has; they must not enter the min/max.
+    live = [p for p in parts if p["tokens"]] or parts
     for key in parts[0]:
         values = [p[key] for p in parts]
         if key.endswith("_min"):
-            out[key] = min(values)
+            out[key] = min(p[key] for p in live)
         elif key.endswith("_max"):
-            out[key] = max(values)
+            out[key] = max(p[key] for p in live)
         elif key.endswith("_mean") or key.endswith("_frac"):
             out[key] = sum(v * p["tokens"] for v, p in zip(values, parts)) / tokens if tokens else values[0]
         else:
