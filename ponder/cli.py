@@ -863,7 +863,8 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--preset", default="grpo", help="grpo | dr_grpo | dapo | gspo | rloo | reinforce")
     gr.add_argument("--set", action="append", metavar="PART=VALUE",
                     help="override an objective part, e.g. --set clip=dual --set beta=0.01 (repeatable)")
-    gr.add_argument("--group-filter", action="store_true", help="dynamic sampling: drop equal-reward groups")
+    gr.add_argument("--group-filter", action="store_true", help="DAPO dynamic sampling: drop groups all correct or all wrong (judged on correctness, not the "
+                         "shaped reward) and draw more prompts")
     gr.add_argument("--curriculum", action="store_true", help="skip prompts always or never solved")
     gr.add_argument("--explain", action="store_true", help="print the objective and exit")
     gr.add_argument("--steps", type=_positive_int, default=None, help="train to this step (default: 60; with --resume, the run's own)")
