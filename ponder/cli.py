@@ -863,8 +863,9 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--preset", default="grpo", help="grpo | dr_grpo | dapo | gspo | rloo | reinforce")
     gr.add_argument("--set", action="append", metavar="PART=VALUE",
                     help="override an objective part, e.g. --set clip=dual --set beta=0.01 (repeatable)")
-    gr.add_argument("--group-filter", action="store_true", help="DAPO dynamic sampling: drop groups all correct or all wrong (judged on correctness, not the "
-                         "shaped reward) and draw more prompts")
+    gr.add_argument("--group-filter", action="store_true",
+                    help="DAPO dynamic sampling: drop groups all correct or all wrong (judged on correctness, not "
+                         "the shaped reward) and draw more prompts")
     gr.add_argument("--curriculum", action="store_true", help="skip prompts always or never solved")
     gr.add_argument("--explain", action="store_true", help="print the objective and exit")
     gr.add_argument("--steps", type=_positive_int, default=None, help="train to this step (default: 60; with --resume, the run's own)")
@@ -983,7 +984,9 @@ def build_parser() -> argparse.ArgumentParser:
     _template_arg(ev)
     ev.add_argument("--votes", type=_positive_int, default=None, help="self-consistency: samples voted over")
     ev.add_argument("--weighted", action="store_true", help="self-consistency: log-prob-weighted vote")
-    ev.add_argument("--early-stop", action="store_true", help="self-consistency: stop drawing once the remaining samples cannot change the vote (same answer as all N)")
+    ev.add_argument("--early-stop", action="store_true",
+                    help="self-consistency: stop drawing once the remaining samples cannot change the vote (the "
+                         "same answer as all N)")
     ev.add_argument("--candidates", type=_positive_int, default=None, help="best-of-N: candidates")
     ev.add_argument("--scorer", default=None, help="best-of-N / refine scorer: logprob | likelihood | judge | reward spec")
     ev.add_argument("--judge-model", default=None, help="checkpoint used as rubric judge (scorer judge)")
