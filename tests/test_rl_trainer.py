@@ -530,3 +530,14 @@ def test_off_policy_resume_equals_uninterrupted(tmp_path, ckpt, cut):
     assert a[3]["heldout_accuracy"] == b[3]["heldout_accuracy"]
     wa, wb = (ponder.load(d / "checkpoint")[0].state_dict() for d in (straight, part))
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_a_step_without_loss_tokens_leaves_the_weights_alone(tmp_path, ckpt):
+    """Every completion cut at max_new_tokens and masked (overlong_mask): nothing to learn from, so no optimizer
+    step (AdamW's decay and momentum used to move the weights on zero gradients)."""
+    cfg = {**SMALL, "steps": 1, "eval_every": 5, "max_new_tokens": 2, "weight_decay": 0.1, "seed": 3}
+    run = train(GRPOConfig(model=str(ckpt), objective={"overlong_mask": True}, **cfg), tmp_path / "r", progress=False)
+    assert rows(run)[0]["truncated_frac"] == 1.0  # (seed 3 draws no EOS in 2 tokens)
+    before, _ = ponder.load(ckpt)
+    after, _ = ponder.load(run / "checkpoint")
+    assert all(torch.equal(a, b) for a, b in zip(before.state_dict().values(), after.state_dict().values()))

@@ -773,6 +773,9 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
                     dp.sync_grads(model)
             if skipped:
                 break
+            if norms["total_tokens"] == 0:  # every row masked (overlong_mask): no loss token on any rank, and
+                opt.zero_grad(set_to_none=True)  # AdamW's momentum and decay would still move the weights
+                continue
             gn = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
             if hasattr(gn, "full_tensor"):  # FSDP2: a DTensor (already the norm over every shard)
                 gn = gn.full_tensor()
