@@ -741,8 +741,11 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
         old = logprobs_of(model)  # behaviour policy = the weights that generated the rollouts
     refl = logprobs_of(ref) if ref is not None else None
     parts, gnorms, ents, skipped, updates = [], [], [], None, 0
-    for _ in range(ocfg.mu):
-        for (lo, hi), span_mbs in zip(spans, mbs):
+    for epoch in range(ocfg.mu):
+        for span, ((lo, hi), span_mbs) in enumerate(zip(spans, mbs)):
+            # the first update's weights ARE the behaviour policy: its own log-probs make the ratio exactly 1
+            # (the separate no-grad pass agrees bit for bit on CPU, not necessarily on a GPU's kernels)
+            fresh = epoch == 0 and span == 0 and not cfg.off_policy
             updates += 1
             norms = obj.normalizers(mask[lo:hi])
             if dp is not None:  # the whole minibatch's counts: every rank's share summed
@@ -756,7 +759,8 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
                                                    with_entropy=True)
                 on = logp.device  # the loss is computed where the model runs
                 loss, st = obj.policy_loss(
-                    logp, None if ocfg.ratio == "none" else (old[r, :lc].to(on) if old is not None else logp.detach()),
+                    logp, None if ocfg.ratio == "none" else (
+                        old[r, :lc].to(on) if old is not None and not fresh else logp.detach()),
                     None if refl is None else refl[r, :lc].to(on), adv[r].to(on), mask[r, :lc].to(on), ocfg, **norms)
                 if not torch.isfinite(loss):
                     skipped = "non-finite loss"
