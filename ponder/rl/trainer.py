@@ -723,9 +723,9 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
             (logp.sum() * 0.0).backward()
 
     @torch.no_grad()
-    def logprobs_of(m):  # [B, Lc] log-probs under m on this process's rows (rows of other ranks: unread)
+    def logprobs_of(m, skip_first=False):  # [B, Lc] log-probs under m on this process's rows (others: unread)
         out = torch.zeros(comp.shape)
-        for v in mbs:
+        for v in mbs[1:] if skip_first else mbs:
             for mb in v:
                 if mb is None:
                     idle_pass(m)
@@ -738,7 +738,9 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
     if cfg.off_policy:  # rollouts came from older weights: the ratio is against the sampler's log-probs
         old = behaviour_logprobs(kept_groups, comp.shape)
     elif ocfg.ratio != "none" and (ocfg.mu > 1 or ocfg.minibatches > 1):
-        old = logprobs_of(model)  # behaviour policy = the weights that generated the rollouts
+        # behaviour policy = the weights that generated the rollouts; with one pass, the first minibatch's
+        # update reads its own log-probs (`fresh` below) and never these
+        old = logprobs_of(model, skip_first=ocfg.mu == 1)
     refl = logprobs_of(ref) if ref is not None else None
     parts, gnorms, ents, skipped, updates = [], [], [], None, 0
     for epoch in range(ocfg.mu):
