@@ -396,8 +396,9 @@ def _value_cell(v) -> str:
     return f'<td class="{cls}">{_e(_fmt(v))}</td><td></td>'
 
 
-def _kv_table(pairs: list[tuple[str, object]], with_ci: bool) -> str:
-    head = "<tr><th>name</th><th>value</th><th>95% CI</th></tr>" if with_ci else "<tr><th>key</th><th>value</th></tr>"
+def _kv_table(pairs: list[tuple[str, object]], with_ci: bool, level: str = "95%") -> str:
+    head = (f"<tr><th>name</th><th>value</th><th>{_e(level)} CI</th></tr>" if with_ci
+            else "<tr><th>key</th><th>value</th></tr>")
     rows = []
     for k, v in pairs:
         if with_ci:
@@ -517,7 +518,9 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
         pairs = _flatten(data)
         pairs = [(k.replace("metrics.", "", 1) if k.startswith("metrics.") else k, v) for k, v in pairs]
         with_ci = any(_is_interval(v) for _, v in pairs)
-        body = _kv_table(pairs, with_ci)
+        alpha = data.get("alpha") if isinstance(data, dict) else None  # a summary's own level (summarize(alpha=))
+        level = f"{100 * (1 - alpha):g}%" if _is_num(alpha) and 0 < alpha < 1 else "95%"
+        body = _kv_table(pairs, with_ci, level)
         if isinstance(data, dict) and "contaminated" in data:
             verdict = "CONTAMINATED" if data["contaminated"] else "no contamination signal"
             body = f'<p><span class="badge {"bad" if data["contaminated"] else "ok"}">{_e(verdict)}</span></p>' + body

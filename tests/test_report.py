@@ -191,3 +191,18 @@ def test_report_results_table_past_its_row_limit_says_so(tmp_path):
     (tmp_path / "summary.json").write_text(json.dumps({f"k{i}": i for i in range(1000)}))
     doc = write_html_report(tmp_path).read_text()
     assert "k899<" in doc and "k900<" not in doc and "only the first 900 entries are shown" in doc
+
+
+def test_report_labels_intervals_with_the_summarys_own_level(tmp_path):
+    """A summary computed at alpha = 0.1 shows a 90% interval; the column said 95% whatever the level."""
+    import json
+
+    for alpha, label in ((0.1, "90% CI"), (None, "95% CI")):
+        d = tmp_path / f"e{alpha}"
+        d.mkdir()
+        summary = {"metrics": {"pass@1": {"mean": 0.4, "lo": 0.3, "hi": 0.5}}}
+        if alpha is not None:
+            summary["alpha"] = alpha
+        (d / "summary.json").write_text(json.dumps(summary))
+        doc = write_html_report(d).read_text()
+        assert f"<th>{label}</th>" in doc and "[0.3000, 0.5000]" in doc
