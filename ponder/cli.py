@@ -71,7 +71,8 @@ def _add_sampling(p: argparse.ArgumentParser, max_new: int = 256, temperature: f
 
 _BF16_HELP = ("mixed precision: matmuls and attention in bf16 under autocast, weights, norms, softmax and the "
               "optimizer in fp32 (on CPUs with AVX512-BF16 or AMX about 1.6x the fp32 tokens/s, bench/train.py; "
-              "without them emulated and ~13x slower, with a warning; not bit-identical to fp32)")
+              "without them emulated and ~13x slower, with a warning; not bit-identical to fp32); held-out and "
+              "validation losses are still measured in fp32")
 _DTYPE_HELP = "weights' dtype: float32 | bfloat16 | float16 (default: fp32 on CPU, the checkpoint's own on GPU)"
 _DEVICE_HELP = "cpu | cuda | cuda:1 ..."
 
