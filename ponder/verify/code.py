@@ -43,12 +43,14 @@ the sandbox; literal expected values (``assert f(2) == 4`` → the ``4``) stay i
 each operand as plain builtin data (a subclass such as ``Counter`` or ``IntEnum`` as the plain value its base type
 holds, read through the base type's methods; an object with an always-true ``__eq__`` is not serialisable and
 fails, an ``int`` subclass with one is its int value; a NumPy scalar or array is its ``tolist()``, so the sandbox is
-more lenient than Python with it: ``np.bool_(True) is True`` and ``np.arange(3) == [0, 1, 2]`` hold), and the CALLER rebuilds the values and applies ``==``/``<``/``in``/``not``/``and``,
-builtins such as ``isinstance``/``len``/``sorted``/``all``... itself (an argument they iterate, ``list(f(x))``, goes
-as the items of the generator or map the program returned). A test passes only if it was reported at least
+more lenient than Python with it: ``np.bool_(True) is True`` and ``np.arange(3) == [0, 1, 2]`` hold), and the
+CALLER rebuilds the values and applies ``==``/``<``/``in``/``not``/``and``, builtins such as
+``isinstance``/``len``/``sorted``/``all``... itself (an argument they iterate, ``list(f(x))``, goes as the items of
+the generator or map the program returned). A test passes only if it was reported at least
 once and every report passed; an assert with no value from the sandbox in it (``try: f(-1); assert False; except
-ValueError: pass``) may go unreached once some other assert was reported. Exit status 0 counts for nothing; the result channel of the harness is closed in the
-child before the program starts, and the harness echoes a per-run nonce.
+ValueError: pass``) may go unreached once some other assert was reported. Exit status 0 counts for nothing; the
+result channel of the harness is closed in the child before the program starts, and the harness echoes a per-run
+nonce.
 
 Comprehensions in asserts (``all(f(i) == 2 * i for i in range(5))``) are taken apart the same way: per item, the
 sandbox reports the operands of the conditions and of the element, and the caller decides them. Where the caller

@@ -2873,7 +2873,8 @@ def _fast_scalar_eq(a, b, tol: float) -> bool:
     ):
         raise _NeedSymbolic
     # |f(x)| and sqrt(f(x)) are piecewise: their pieces may meet anywhere (|x+100| and sqrt((x+100)^2)
-    # agreed with x+100 at every point tried), so agreement at the usual points is not enough: the numeric test adds points of every size
+    # agreed with x+100 at every point tried), so agreement at the usual points is not enough: the numeric
+    # test adds points of every size
     piecewise = _var_piecewise(a) or _var_piecewise(b)
     # randomized exact identity test for rational functions
     try:
@@ -2890,7 +2891,7 @@ def _fast_scalar_eq(a, b, tol: float) -> bool:
             return True
     except _NotExact:
         pass
-    r = _numeric_identity(a, b, names)
+    r = _numeric_identity(a, b, names, piecewise)
     if r is None:
         raise _NeedSymbolic
     return r
@@ -2912,11 +2913,11 @@ def _wide_points(names: tuple):
 
 def _var_piecewise(node) -> bool:
     """|f(x)|, a root of f(x) or f(x)^(p/q): each is piecewise in x (sqrt((x+100)^2) is |x+100|)."""
-    if _free(node, set()) and (
-        (node[0] == "fn" and node[1] == "abs")
-        or node[0] == "sqrt"
+    # the kind first: _free walks the whole subtree, and this runs at every node
+    if (
+        (node[0] == "fn" and node[1] == "abs") or node[0] == "sqrt"
         or (node[0] == "^" and _free(node[1], set()) and not _is_integer_literal(node[2]))
-    ):
+    ) and _free(node, set()):
         return True
     return node[0] not in ("n", "s", "c", "text", "based", "sym") and any(_var_piecewise(x) for x in _children(node))
 
@@ -2929,13 +2930,13 @@ def _is_integer_literal(node) -> bool:
     return isinstance(v, Fraction) and v.denominator == 1
 
 
-def _numeric_identity(a, b, names):
+def _numeric_identity(a, b, names, piecewise: bool | None = None):
     """Identity test for non-rational expressions in variables: evaluate at 4 random points of both
     signs (60 and 90 digits); any clear difference refutes, agreement to 45 digits at >= 3 points
     accepts (SymPy's simplify would only be a slower, weaker way to reach the same verdict)."""
     agree = 0
     points = _rand_points(names, 4, small=True)
-    if _var_piecewise(a) or _var_piecewise(b):
+    if piecewise if piecewise is not None else (_var_piecewise(a) or _var_piecewise(b)):
         points = points + _wide_points(tuple(sorted(names)))
     for env in points:
         _check_deadline()  # up to 20 points of a 1,000-character expression
