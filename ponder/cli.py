@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from .errors import PonderError
+from .fileio import json_safe
 
 
 # ---- argument types: a bad number is one line naming its flag (argparse adds "argument --steps: ") -------
@@ -136,8 +137,6 @@ def cmd_generate(a):
         rows = [{"prompt": p if isinstance(p, str) else p[-1]["content"], "samples": [
             {"text": s.text, "tokens": s.num_tokens, "finish_reason": s.finish_reason,
              "logprob_sum": sum(s.logprobs)} for s in group]} for p, group in zip(a.prompt, out)]
-        from .fileio import json_safe
-
         # one JSON object whatever the number of prompts (an array is not one object); one prompt's row as it is
         print(json.dumps(json_safe({"results": rows} if len(rows) > 1 else rows[0])))
         return
@@ -267,9 +266,7 @@ def cmd_pretrain(a):
 
 def _print_run(run, as_json: bool, **extra):
     """A training command's result: the run summary as one JSON object, or as lines for a person."""
-    from .fileio import json_safe
     from .train import format_run_summary, summarize_run
-
     s = {**summarize_run(run), **extra}
     print(json.dumps(json_safe(s)) if as_json else format_run_summary(s))
 
@@ -375,7 +372,7 @@ def cmd_distill(a):
                       train=train, progress=not a.quiet, model_path=a.model)
     if not a.json:
         _warn_cut("distill", rep["final"], rep["kept"])
-    print(json.dumps(rep) if a.json else
+    print(json.dumps(json_safe(rep)) if a.json else
           f"distill: kept {rep['kept']} of {rep['sampled']} teacher samples ({rep['kept_fraction']:.1%}), "
           f"{rep['prompts_with_a_kept_sample']}/{rep['prompts']} prompts; checkpoint: {a.out}/checkpoint")
 
@@ -452,9 +449,6 @@ def cmd_grpo(a):
         text = obj.explain(cfg, a.max_new_tokens)
         if a.json:  # (--json is one JSON object on stdout, here too: the settings and the formula's text)
             from dataclasses import asdict
-
-            from .fileio import json_safe
-
             print(json.dumps(json_safe({"preset": a.preset, "objective": asdict(cfg), "explain": text})))
         else:
             print(text)
@@ -491,7 +485,7 @@ def cmd_demo(a):
     if a.json:
         keys = ("model", "task", "preset", "steps", "accuracy_before", "accuracy_after", "gain_points",
                 "step_by_step_share", "rl_seconds", "seconds", "run_dir", "checkpoint")
-        print(json.dumps({k: s[k] for k in keys}))
+        print(json.dumps(json_safe({k: s[k] for k in keys})))
     else:
         print(format_summary(s))
 
@@ -507,7 +501,7 @@ def cmd_verify(a):
     else:
         summary = verify_file(a.kind, a.input, a.output, workers=a.workers, progress=not a.quiet)
     if a.json:
-        print(json.dumps(summary))
+        print(json.dumps(json_safe(summary)))
     else:
         reasons = ", ".join(f"{k}: {v}" for k, v in sorted(summary.get("reasons", {}).items()))
         print(f"{summary['correct']}/{summary['n']} correct ({summary['accuracy']:.1%}) in "
@@ -559,8 +553,8 @@ def cmd_eval(a):
                     temperature=0.8 if a.temperature is None else a.temperature, seed=a.seed, reward=a.reward,
                     answer_tokens=a.answer_tokens or 16, waits=a.waits, chat=a.chat, out_dir=a.out, progress=not a.quiet)
         if a.json:
-            print(json.dumps({"curves": res["curves"], "seconds": res.get("seconds"),
-                              "files": {k: str(v) for k, v in res.get("files", {}).items()}}))
+            print(json.dumps(json_safe({"curves": res["curves"], "seconds": res.get("seconds"),
+                                        "files": {k: str(v) for k, v in res.get("files", {}).items()}})))
         else:
             for c in res["curves"]:
                 pts = ", ".join(f"{p['budget']}: {p['accuracy']:.1%} ({p['tokens']:.0f} tok)" for p in c["points"])
@@ -600,7 +594,7 @@ def cmd_eval(a):
     else:
         summary = evaluate(model, tok, items, progress=not a.quiet, **ekw)
     if a.json:
-        print(json.dumps(summary, default=str))
+        print(json.dumps(json_safe(summary), default=str))
         return
     m = summary["metrics"]
     print(f"{name} on {len(items)} problems, method {a.method}, n={a.n}")
@@ -636,11 +630,11 @@ def cmd_probe(a):
         model, tok = _load_models(a, [a.model[0] if a.model else "tiny"]).popitem()[1]
         res = run_contamination_probe(model, tok, items, train_file=a.train_file, ngram_n=a.ngram,
                                       seed=a.seed, out_dir=a.out, progress=not a.quiet)
-        print(json.dumps(res, default=str) if a.json else format_contamination(res))
+        print(json.dumps(json_safe(res), default=str) if a.json else format_contamination(res))
         return
     models = _load_models(a, a.model or ["tiny"])
     res = run_diversity_probe(models, items, n_samples=a.n, seed=a.seed, method=a.method, out_dir=a.out)
-    print(json.dumps(res, default=str) if a.json else format_diversity(res))
+    print(json.dumps(json_safe(res), default=str) if a.json else format_diversity(res))
 
 
 def cmd_report(a):

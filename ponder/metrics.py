@@ -354,7 +354,8 @@ def bootstrap_ci(
     should know about the bootstrap", sec. 4.1) reads the bootstrap quantiles at alpha' with
     z(alpha'/2) = sqrt(n/(n-1)) t(n-1, alpha/2): the same simulation covers 87-93% at 5 and 91-96% at 10,
     and at 200 problems it is within 0.5% of the plain interval. It stays inside the bootstrap distribution,
-    so an accuracy's interval stays within [0, 1]."""
+    so an accuracy's interval stays within [0, 1]. One problem says nothing about the spread between problems:
+    its interval is (-inf, inf), written as null in JSON (`mean_ci` bounds an accuracy's to [0, 1])."""
     x = np.asarray(per_problem_values, dtype=np.float64).ravel()
     if x.size == 0:
         raise PonderError("bootstrap_ci: no values (empty benchmark?)")
@@ -367,7 +368,7 @@ def bootstrap_ci(
         raise PonderError(f"bootstrap_ci: n_boot={n_boot} must be >= 1")
     mean = float(x.mean())
     if x.size == 1:
-        return mean, mean, mean
+        return mean, -math.inf, math.inf
     rng = np.random.default_rng(seed)
     # Chunk the (n_boot, m) index matrix so memory stays ~64 MB even for huge benchmarks.
     rows_per_chunk = max(1, 8_000_000 // x.size)
@@ -430,10 +431,13 @@ def mean_ci(values: Sequence[float], *, n_boot: int = 1000, alpha: float = 0.05,
             seed: int = 0, proportion: bool = True) -> tuple[float, float, float]:
     """(mean, lo, hi) over problems: the Wilson interval when every per-problem value is 0 or 1 (greedy
     accuracy, a maj@k or pass@k that is the same for every draw), else the expanded percentile bootstrap.
-    `proportion=False` (token counts, latencies) never takes Wilson: 1 token per sample is not a success rate."""
+    `proportion=False` (token counts, latencies) never takes Wilson: 1 token per sample is not a success rate.
+    A single problem's sampled accuracy (say 0.6 of 16 samples) has no interval over problems: [0, 1]."""
     x = np.asarray(values, dtype=np.float64).ravel()
     if proportion and x.size and np.all((x == 0) | (x == 1)):
         return wilson_ci(int(x.sum()), int(x.size), alpha=alpha)
+    if proportion and x.size == 1 and 0 <= x[0] <= 1:
+        return float(x[0]), 0.0, 1.0
     return bootstrap_ci(x, n_boot=n_boot, alpha=alpha, seed=seed)
 
 

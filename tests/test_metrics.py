@@ -15,6 +15,7 @@ from ponder.metrics import (
     maj_at_k,
     maj_at_k_per_problem,
     majority_vote,
+    mean_ci,
     pass_at_k,
     summarize,
     vote_decided,
@@ -296,7 +297,14 @@ def test_student_t_quantiles_and_the_expansion():
 
 def test_bootstrap_ci_degenerate_and_errors():
     assert bootstrap_ci([1.0, 1.0, 1.0]) == (1.0, 1.0, 1.0)
-    assert bootstrap_ci([0.25]) == (0.25, 0.25, 0.25)
+    # one problem: no spread over problems to read, so no interval (it was [0.25, 0.25]); an accuracy's is [0, 1]
+    assert bootstrap_ci([0.25]) == (0.25, -math.inf, math.inf)
+    assert mean_ci([0.25]) == (0.25, 0.0, 1.0)
+    assert mean_ci([7.0], proportion=False) == (7.0, -math.inf, math.inf)
+    assert mean_ci([1.0])[1:] == pytest.approx((0.2065, 1.0), abs=1e-4)  # 1 of 1 correct: Wilson's interval
+    s = summarize([[{"correct": True}, {"correct": False}, {"correct": True}]], ks=(1,))
+    assert s["metrics"]["pass@1"]["mean"] == pytest.approx(2 / 3)
+    assert (s["metrics"]["pass@1"]["lo"], s["metrics"]["pass@1"]["hi"]) == (0.0, 1.0)
     with pytest.raises(PonderError):
         bootstrap_ci([])
     with pytest.raises(PonderError):

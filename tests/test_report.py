@@ -206,3 +206,17 @@ def test_report_labels_intervals_with_the_summarys_own_level(tmp_path):
         (d / "summary.json").write_text(json.dumps(summary))
         doc = write_html_report(d).read_text()
         assert f"<th>{label}</th>" in doc and "[0.3000, 0.5000]" in doc
+
+
+def test_report_shows_an_interval_of_one_problem_as_none(tmp_path):
+    """One problem has no interval over problems: summary.json holds null bounds, shown as a dash in the
+    interval column beside the mean (they were rows of their own, "lo: None")."""
+    import json
+
+    from ponder.fileio import json_safe
+    from ponder.metrics import summarize
+
+    s = summarize([[{"correct": True, "tokens": 5}, {"correct": False, "tokens": 9}]], ks=(1,))
+    (tmp_path / "summary.json").write_text(json.dumps(json_safe(s), allow_nan=False))
+    doc = write_html_report(tmp_path).read_text()
+    assert "mean_tokens" in doc and "—</td>" in doc and "None" not in doc

@@ -115,7 +115,9 @@ def test_an_assert_false_after_a_call_that_must_raise_may_go_unreached():
     good = "def f(x):\n    if x < 0:\n        raise ValueError(x)\n    return 2 * x"
     assert check_code(blk(good), tests).reason == "passed 2/2"
     assert not check_code(blk("def f(x):\n    return 2 * x"), tests).correct  # no raise: assert False runs
-    assert not check_code(blk(good.replace("ValueError", "TypeError")), tests).correct
+    # the program's TypeError escapes the test's try: the reason names the statement, not "error in test code"
+    assert check_code(blk(good.replace("ValueError", "TypeError")), tests).reason == "error in test statement 2"
+    assert check_code(blk(good), "x = f(-1)\nassert f(1) == 2").reason == "error in test statement 1"
     # a program that forges the end of the run skips nothing: the assert with a value must still report
     forge = "import os\nos.write(3, b'{\"done\": true}\\n')\nos._exit(0)"
     assert not check_code(blk(forge), tests).correct

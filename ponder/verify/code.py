@@ -1331,8 +1331,11 @@ def _judge_asserts(plan: dict, run: dict, code: str) -> Verdict:
     passed = [o and (s > 0 or (anchored and not _reads_sandbox(t))) for s, o, t in zip(seen, ok, plan["trees"])]
     if not all(passed):
         return Verdict(False, code, f"failed test {passed.index(False) + 1}")
-    if any("stmt" in r for r in records):
-        return Verdict(False, code, "error in test code")
+    # a statement of the tests raised (`x = f(0)` when f(0) raises, or a bug in the tests): which one, not whose
+    # fault; the error text stays out of the reason, which the program could fill with anything
+    bad = sorted(r["stmt"] for r in records if type(r.get("stmt")) is int)
+    if bad or any("stmt" in r for r in records):
+        return Verdict(False, code, f"error in test statement {bad[0] + 1}" if bad else "error in test code")
     return Verdict(True, code, f"passed {n}/{n}")
 
 
@@ -1432,7 +1435,8 @@ def check_code(completion, tests, *, timeout: float = 5.0, memory_mb: int = MEMO
     `timeout` is wall-clock seconds per run: the whole assert program, or each stdio case. Bad completions give a
     Verdict with a reason, never an exception; bad `tests` raise PonderError. Reasons: "passed N/N",
     "failed test K", "timeout", "crashed", "sandbox violation", "no code block", "syntax error", "too long",
-    "invalid completion", "output limit exceeded", "error in test code", "sandbox error: ...".
+    "invalid completion", "output limit exceeded", "error in test statement K" (a statement of the tests that
+    is not an assert raised), "sandbox error: ...".
     """
     if not isinstance(timeout, (int, float)) or not 0 < timeout <= 600:
         raise PonderError(f"check_code: timeout must be in (0, 600] seconds, got {timeout!r}")
