@@ -236,7 +236,7 @@ def _naive_loss(W, X, tokens, mask, old, ref, rewards, cfg):
         return sum(sum(ls) for ls in nonempty) / sum(len(ls) for ls in nonempty)
     if cfg.aggregation == "seq_mean_token_sum":
         return sum(sum(ls) for ls in nonempty) / len(nonempty)
-    return sum(sum(ls) for ls in nonempty) / (len(nonempty) * cfg.max_len_norm)  # Dr. GRPO
+    return sum(sum(ls) for ls in nonempty) / (len(token_losses) * cfg.max_len_norm)  # Dr. GRPO: every row
 
 
 def _naive_cases():
@@ -469,7 +469,32 @@ def test_loss_mask_drops_truncated_rows_only_when_asked():
     assert loss_mask(mask, truncated, preset("grpo")).all()
     m = loss_mask(mask, truncated, preset("dapo", overlong_mask=True))
     assert m.sum(1).tolist() == [4, 0, 4]
-    assert normalizers(m) == {"total_tokens": 8, "total_seqs": 2}
+    assert normalizers(m) == {"total_tokens": 8, "total_seqs": 2, "total_rows": 3}
+
+
+def test_dr_grpo_constant_counts_masked_sequences():
+    """Dr. GRPO divides by a constant, sequences x max_len_norm, whichever completions were masked (the paper's
+    code: each row's token sum / generate_max_length, averaged over every row of the batch). A row masked by
+    overlong filtering used to leave the count, so masking one of two rows doubled the other's weight."""
+    L = 4
+    logp = torch.full((2, L), -1.0, requires_grad=True)
+    mask = torch.ones(2, L, dtype=torch.bool)
+    adv = torch.tensor([1.0, -1.0])
+    cfg = preset("dr_grpo", overlong_mask=True, max_len_norm=L)
+    m = loss_mask(mask, torch.tensor([False, True]), cfg)
+    loss, _ = policy_loss(logp, logp.detach(), None, adv, m, cfg)
+    loss.backward()
+    # ratio 1: d loss / d logp = -A / (rows x L) on the kept row's tokens, 0 on the masked row
+    assert torch.allclose(logp.grad[0], torch.full((L,), -1.0 / (2 * L)))
+    assert logp.grad[1].abs().sum() == 0
+    # split into two micro-batches with the step's counts: the same gradient
+    g = torch.zeros(2, L)
+    for r in (0, 1):
+        lp = logp.detach()[r:r + 1].clone().requires_grad_(True)
+        part, _ = policy_loss(lp, lp.detach(), None, adv[r:r + 1], m[r:r + 1], cfg, **normalizers(m))
+        part.backward()
+        g[r] = lp.grad[0]
+    assert torch.allclose(g, logp.grad)
 
 
 def test_bind_sets_dr_grpo_constant_and_checks_cache():

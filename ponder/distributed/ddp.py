@@ -77,8 +77,8 @@ class DataParallel:
 
     def sum_counts(self, norms: dict) -> dict:
         """objective.normalizers of this rank's rows -> the same counts over every rank's rows."""
-        tokens, seqs = self.reduce_ints([norms["total_tokens"], norms["total_seqs"]])
-        return {"total_tokens": tokens, "total_seqs": seqs}
+        keys = ("total_tokens", "total_seqs", "total_rows")
+        return dict(zip(keys, self.reduce_ints([norms[k] for k in keys])))
 
     def agree(self, reason: str | None) -> str | None:
         """A reason to skip the step on any rank skips it on every rank (else they would deadlock)."""

@@ -187,8 +187,8 @@ PRESETS: dict[str, dict] = {
                     aggregation="seq_mean_token_sum_norm"),
         cite=("dr_grpo", "ppo"),
         notes="Removes GRPO's two biases: no std division, and the per-sequence 1/|o_i| replaced by one "
-        "constant, the number of sequences × max_len_norm (the paper's code divides each sequence's token "
-        "sum by generate_max_length, then averages over the batch); bind() sets max_len_norm = "
+        "constant, the number of sequences (masked ones too) × max_len_norm (the paper's code divides each "
+        "sequence's token sum by generate_max_length, then averages over the batch); bind() sets max_len_norm = "
         "max_new_tokens. β=0 as in the paper's released scripts (--beta 0), one PPO epoch.",
     ),
     "dapo": dict(
@@ -419,14 +419,15 @@ def normalizers(mask: Tensor) -> dict[str, int]:
     """The divisors of one optimizer step, from the loss mask of the step's whole batch.
 
     total_tokens: valid completion tokens; total_seqs: sequences with at least one valid token (a
-    sequence with none has no mean, so it counts nowhere). Both are counts, hence additive: over several
-    data-parallel ranks, all-reduce SUM torch.tensor([total_tokens, total_seqs]) and pass the sums.
+    sequence with none has no mean, so it counts nowhere); total_rows: every sequence, masked or not (Dr.
+    GRPO's constant counts them all: it must not depend on which completions were masked). All are counts,
+    hence additive: over several data-parallel ranks, all-reduce their SUM and pass the sums.
     """
     m = mask.bool()
-    return {"total_tokens": int(m.sum()), "total_seqs": int(m.any(-1).sum())}
+    return {"total_tokens": int(m.sum()), "total_seqs": int(m.any(-1).sum()), "total_rows": int(m.shape[0])}
 
 
-def _divisor(cfg: ObjectiveConfig, total_tokens: int, total_seqs: int) -> float:
+def _divisor(cfg: ObjectiveConfig, total_tokens: int, total_seqs: int, total_rows: int) -> float:
     if cfg.aggregation == "token_mean":
         return max(total_tokens, 1)
     if cfg.aggregation == "seq_mean_token_sum_norm":
@@ -435,7 +436,7 @@ def _divisor(cfg: ObjectiveConfig, total_tokens: int, total_seqs: int) -> float:
                 "objective: aggregation seq_mean_token_sum_norm needs max_len_norm; call "
                 "bind(cfg, max_new_tokens) or set max_len_norm"
             )
-        return max(total_seqs, 1) * cfg.max_len_norm
+        return max(total_rows, 1) * cfg.max_len_norm
     return max(total_seqs, 1)
 
 
@@ -462,11 +463,12 @@ def policy_loss(
     *,
     total_tokens: int | None = None,
     total_seqs: int | None = None,
+    total_rows: int | None = None,
 ) -> tuple[Tensor, dict]:
     """This micro-batch's share of the step loss (to minimise), and detached statistics.
 
     logp carries the gradient; old_logp (behaviour policy, needed unless ratio=none), ref_logp (needed when
-    kl is on) and advantages are treated as constants. total_tokens / total_seqs are the step's
+    kl is on) and advantages are treated as constants. total_tokens / total_seqs / total_rows are the step's
     `normalizers`; left None they are taken from this call's mask, which is right only when this call sees
     the whole optimizer-step batch. Computed in float32 whatever logp's dtype.
     """
@@ -491,13 +493,14 @@ def policy_loss(
     local = normalizers(m)
     total_tokens = local["total_tokens"] if total_tokens is None else int(total_tokens)
     total_seqs = local["total_seqs"] if total_seqs is None else int(total_seqs)
-    if total_tokens < local["total_tokens"] or total_seqs < local["total_seqs"]:
+    total_rows = local["total_rows"] if total_rows is None else int(total_rows)
+    if total_tokens < local["total_tokens"] or total_seqs < local["total_seqs"] or total_rows < local["total_rows"]:
         raise PonderError(
-            f"objective: step normalizers (tokens={total_tokens}, seqs={total_seqs}) are smaller than this "
-            f"micro-batch's own counts ({local['total_tokens']}, {local['total_seqs']}); pass "
-            "normalizers(mask of the whole optimizer-step batch)"
+            f"objective: step normalizers (tokens={total_tokens}, seqs={total_seqs}, rows={total_rows}) are "
+            f"smaller than this micro-batch's own counts ({local['total_tokens']}, {local['total_seqs']}, "
+            f"{local['total_rows']}); pass normalizers(mask of the whole optimizer-step batch)"
         )
-    divisor = _divisor(cfg, total_tokens, total_seqs)
+    divisor = _divisor(cfg, total_tokens, total_seqs, total_rows)
 
     zero = torch.zeros((), dtype=torch.float32, device=logp.device)
     # Masked positions are replaced *before* any arithmetic, so garbage there cannot reach the loss or, via
