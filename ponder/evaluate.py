@@ -106,7 +106,13 @@ def _judge_one(reward_fn, completion: str, item: dict) -> tuple[bool, float, dic
     if hasattr(r, "correct"):  # Verdict
         d = r.to_dict() if hasattr(r, "to_dict") else {"correct": bool(r.correct)}
         return bool(r.correct), float(getattr(r, "value", float(r.correct))), d
-    if isinstance(r, (bool, int, float, np.bool_, np.integer, np.floating)):
+    if isinstance(r, (bool, np.bool_)):
+        return bool(r), float(r), {"correct": bool(r)}
+    if isinstance(r, (int, float, np.integer, np.floating)):
+        # A number is a 0/1 label: bool() would count any other (a -1 penalty, a partial 0.3, NaN) as correct.
+        if r not in (0, 1):
+            raise PonderError(f"reward returned {r!r}: a number must be 1 (correct) or 0 (wrong); return a "
+                              "Verdict (correct, score) or a RewardResult for a graded reward")
         return bool(r), float(r), {"correct": bool(r)}
     raise PonderError(f"reward returned {type(r).__name__}; expected a RewardResult, a Verdict or a bool")
 

@@ -450,3 +450,21 @@ def test_budget_forcing_beyond_the_context_is_refused_before_the_progress_bar(mi
                                           "positions"):
         evaluate(model, tok, ITEMS[:1], method="budget_forcing", method_kwargs={"budget": limit}, progress=True)
     assert "eval budget_forcing" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", [-1.0, 0.3, 2, float("nan")])
+def test_a_number_reward_other_than_0_or_1_is_refused_not_counted_correct(micro, value):
+    """bool() of a reward number made a -1 penalty, a partial 0.3 or NaN count as correct (accuracy 100%)."""
+    model, tok = micro
+    with pytest.raises(PonderError, match="must be 1 \\(correct\\) or 0 \\(wrong\\)"):
+        evaluate(model, tok, ITEMS[:2], method="greedy", reward=lambda c, it: value, progress=False)
+
+
+def test_number_rewards_0_and_1_are_labels(micro):
+    model, tok = micro
+    gold = [float(answers_equal(extract_answer(o.text) or "", it["answer"]))
+            for o, it in zip(scale.greedy(model, tok, [it["prompt"] for it in ITEMS], max_new_tokens=32), ITEMS)]
+    for kind in (float, int):
+        s = evaluate(model, tok, ITEMS, method="greedy", max_new_tokens=32, progress=False,
+                     reward=lambda c, it, kind=kind: kind(answers_equal(extract_answer(c) or "", it["answer"])))
+        assert s["accuracy"]["mean"] == pytest.approx(sum(gold) / len(gold))
