@@ -289,6 +289,12 @@ def evaluate(
     ks = _check_ks(ks, n)
     if method_kwargs is not None and not isinstance(method_kwargs, dict):
         raise PonderError(f"method_kwargs must be a dict, got {type(method_kwargs).__name__}")
+    # evaluate passes these itself: one in method_kwargs would be dropped (seed, n: config.json records it as
+    # used) or would override its own argument behind the checks and the config (temperature, max_new_tokens)
+    own = sorted(set(method_kwargs or {}) & {"n", "seed", "index_offset", "temperature", "top_p", "max_new_tokens",
+                                             "stop", "extract", "equal"})
+    if own:
+        raise PonderError(f"method_kwargs {own}: set by evaluate's own argument(s) of that name; pass them there")
     temp = DEFAULT_TEMPERATURE[name] if temperature is None else temperature
     _check_sampling(temperature=temp, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed, mk=method_kwargs)
     temp = float(temp)

@@ -468,3 +468,15 @@ def test_number_rewards_0_and_1_are_labels(micro):
         s = evaluate(model, tok, ITEMS, method="greedy", max_new_tokens=32, progress=False,
                      reward=lambda c, it, kind=kind: kind(answers_equal(extract_answer(c) or "", it["answer"])))
         assert s["accuracy"]["mean"] == pytest.approx(sum(gold) / len(gold))
+
+
+@pytest.mark.parametrize("method,kw", [("sampling", {"n": 4}), ("self_consistency", {"seed": 5}),
+                                       ("self_consistency", {"temperature": 0.0}),
+                                       ("budget_forcing", {"top_p": 0.5}), ("sampling", {"max_new_tokens": 4})])
+def test_method_kwargs_that_evaluate_sets_itself_are_refused(micro, method, kw):
+    """method_kwargs n=4 for sampling drew 1 sample per problem (the summary said n_samples 1, method_kwargs n 4);
+    a seed there was silently replaced by evaluate's; a temperature there overrode evaluate's behind its checks
+    (n identical runs at temperature 0) and config.json, which recorded evaluate's."""
+    model, tok = micro
+    with pytest.raises(PonderError, match=f"method_kwargs \\['{next(iter(kw))}'\\]: set by evaluate's own"):
+        evaluate(model, tok, ITEMS[:1], method=method, n=2, method_kwargs=kw, max_new_tokens=8, progress=False)
