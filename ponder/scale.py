@@ -518,6 +518,9 @@ def check_budget_context(model, tok, prompts, budget: int, answer_cue: str, answ
     context is refused before any thinking is drawn (not by the engine once it all has been)."""
     from ponder.engine import check_context, render_prompts
 
+    # evaluate calls this before budget_forcing sees them: a bad one would be a TypeError in the sum below
+    _positive_int(f"{name}: budget", budget)
+    _positive_int(f"{name}: answer_tokens", answer_tokens)
     cue = len(tok.encode(answer_cue))
     check_context(model, render_prompts(tok, prompts), budget + cue + answer_tokens,
                   what=f"{name}'s thinking budget {budget} + answer cue {cue} + answer tokens {answer_tokens} =")

@@ -480,3 +480,16 @@ def test_method_kwargs_that_evaluate_sets_itself_are_refused(micro, method, kw):
     model, tok = micro
     with pytest.raises(PonderError, match=f"method_kwargs \\['{next(iter(kw))}'\\]: set by evaluate's own"):
         evaluate(model, tok, ITEMS[:1], method=method, n=2, method_kwargs=kw, max_new_tokens=8, progress=False)
+
+
+@pytest.mark.parametrize("method,kw,bad", [("budget_forcing", {"budget": "64"}, "budget"),
+                                           ("budget_forcing", {"budget": None}, "budget"),
+                                           ("budget_forcing", {"answer_tokens": None}, "answer_tokens"),
+                                           ("effort", {"answer_tokens": 2.5}, "answer_tokens"),
+                                           ("effort", {"levels": {"medium": {"budget": "8"}}}, "budget")])
+def test_a_bad_budget_or_answer_tokens_is_named_not_a_type_error(micro, method, kw, bad):
+    """evaluate's context check summed budget + cue + answer_tokens before budget forcing checked them:
+    a text budget or a None was a TypeError."""
+    model, tok = micro
+    with pytest.raises(PonderError, match=f"{bad} must be an integer >= 1"):
+        evaluate(model, tok, ITEMS[:1], method=method, method_kwargs=kw, progress=False)
