@@ -344,11 +344,14 @@ def evaluate(
 
         if name in ("budget_forcing", "effort"):  # thinking budget, then the cue and the forced answer
             bf = inspect.signature(scale.budget_forcing).parameters
-            budget = (mk["budget"] if name == "budget_forcing"
-                      else scale.effort_settings(mk.get("level", "medium"), mk.get("levels"))["budget"])
+            budget, thinking_prompts = mk.get("budget"), prompts
+            if name == "effort":  # the level's system line lengthens chat prompts: check what effort will decode
+                level = scale.effort_settings(mk.get("level", "medium"), mk.get("levels"))
+                budget = level["budget"]
+                thinking_prompts = [scale.with_system_line(p, level.get("system", "")) for p in prompts]
             cue = mk.get("answer_cue", bf["answer_cue"].default)
             if isinstance(cue, str):  # (budget_forcing names a bad one)
-                scale.check_budget_context(model, tok, prompts, budget, cue,
+                scale.check_budget_context(model, tok, thinking_prompts, budget, cue,
                                            mk.get("answer_tokens", bf["answer_tokens"].default),
                                            name=name.replace("_", " "))
         else:

@@ -493,3 +493,24 @@ def test_a_bad_budget_or_answer_tokens_is_named_not_a_type_error(micro, method, 
     model, tok = micro
     with pytest.raises(PonderError, match=f"{bad} must be an integer >= 1"):
         evaluate(model, tok, ITEMS[:1], method=method, method_kwargs=kw, progress=False)
+
+
+def test_effort_beyond_the_context_with_its_system_line_is_refused_before_the_progress_bar(capsys):
+    """The pre-check measured chat prompts without the effort level's system line, so a prompt that fits only
+    without it passed, the bar was drawn, and budget forcing refused it afterwards."""
+    from ponder.engine import render_prompts
+
+    model, tok = ponder.load("tiny")
+    limit, high = model.config.max_position_embeddings, scale.EFFORT_LEVELS["high"]
+    need = high["budget"] + len(tok.encode("\nFinal Answer:")) + 16
+    text = "What is 2 + 3?"
+    while len(render_prompts(tok, [[{"role": "user", "content": text + " Think."}]])[0]) + need <= limit:
+        text += " Think."  # the longest prompt that still fits without the system line
+    lengths = [len(render_prompts(tok, [p])[0]) for p in ([{"role": "user", "content": text}],
+                                                           scale.with_system_line([{"role": "user", "content": text}],
+                                                                                  high["system"]))]
+    assert lengths[0] + need <= limit < lengths[1] + need
+    with pytest.raises(PonderError, match="effort's thinking budget 256"):
+        evaluate(model, tok, [{"prompt": text, "answer": "5"}], method="effort", method_kwargs={"level": "high"},
+                 chat=True, progress=True)
+    assert "eval effort" not in capsys.readouterr().err
