@@ -578,6 +578,16 @@ def sweep(
     equal = equal or scale.default_equal()
     prompts = [_prompt_of(it, chat, None) for it in items]
     P = len(items)
+    # The sequential settings, checked before any model draws: else a bad one fails after the parallel draw.
+    if "budget_forcing" in seq and (isinstance(waits, bool) or not isinstance(waits, int) or waits < 0):
+        raise PonderError(f"sweep: waits must be an integer >= 0, got {waits!r}")
+    checks = ([("budget forcing", bs[-1], prompts)] if "budget_forcing" in seq else []) + (
+        [(f"effort {lv}", cfg["budget"], [scale.with_system_line(p, cfg.get("system", "")) for p in prompts])
+         for lv, cfg in scale.EFFORT_LEVELS.items()] if "effort" in seq else [])
+    cue = inspect.signature(scale.budget_forcing).parameters["answer_cue"].default  # (sweep keeps the default)
+    for what, budget, ps in checks:
+        for model, tok in mods.values():
+            scale.check_budget_context(model, tok, ps, budget, cue, answer_tokens, name=what)
 
     def bar(total, desc):
         if not progress:

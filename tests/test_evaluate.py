@@ -514,3 +514,18 @@ def test_effort_beyond_the_context_with_its_system_line_is_refused_before_the_pr
         evaluate(model, tok, [{"prompt": text, "answer": "5"}], method="effort", method_kwargs={"level": "high"},
                  chat=True, progress=True)
     assert "eval effort" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kw,match", [(dict(answer_tokens="4"), "answer_tokens must be an integer >= 1"),
+                                      (dict(waits=-1), "waits must be an integer >= 0"),
+                                      (dict(budgets=(600,)), "budget forcing's thinking budget 600"),
+                                      (dict(methods=("majority", "effort"), max_new_tokens=8, answer_tokens=300),
+                                       "effort high's thinking budget 256")])
+def test_sweep_checks_its_sequential_settings_before_the_parallel_draw(micro, capsys, kw, match):
+    """A bad answer_tokens or waits, or a budget beyond the context, failed only once the parallel methods'
+    draw (the bulk of a sweep) had run."""
+    model, tok = micro
+    kw = {"methods": ("majority", "budget_forcing"), "parallel_ns": (2,), "max_new_tokens": 8, **kw}
+    with pytest.raises(PonderError, match=match):
+        sweep((model, tok), ITEMS[:1], progress=True, n_boot=10, **kw)
+    assert "draw N=" not in capsys.readouterr().err
