@@ -10,6 +10,7 @@ needs no data cursor and a resumed run reproduces the uninterrupted one.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import math
@@ -570,7 +571,9 @@ def pretrain(
         random.seed(train.seed)
         torch.manual_seed(train.seed)
         tok = train_tokenizer(docs, vocab_size=vocab_size)
-        mc = model_config or ModelConfig()
+        # A copy: the model keeps (and checkpoint.save rewrites) its config, and the vocabulary may grow here;
+        # on the caller's object that widened every later model built from it.
+        mc = copy.deepcopy(model_config) if model_config is not None else ModelConfig()
         mc.vocab_size = max(mc.vocab_size, tok.vocab_size)
         model = Transformer(mc).init_weights(train.seed)
         start, state = 0, None

@@ -780,3 +780,22 @@ def test_grad_accum_splits_a_step_without_changing_it(tmp_path, tiny_random):
         outs[ga] = [r["loss"] for r in rows], m.state_dict()
     assert outs[3][0] == pytest.approx(outs[1][0], abs=1e-5)
     assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(outs[3][1].values(), outs[1][1].values()))
+
+
+def test_pretrain_leaves_the_callers_model_config_as_it_was(tmp_path):
+    """The config given is a recipe, not the model's own: training twice from one ModelConfig object builds the
+    model a fresh copy of it would (the first run's tokenizer grew the caller's vocab_size, so every later model
+    built from that object was wider)."""
+    from dataclasses import asdict
+
+    cfg = ModelConfig(**SMALL)
+    before = asdict(cfg)
+    pretrain(tmp_path / "a", DOCS, model_config=cfg, train=_train(steps=1), vocab_size=400, progress=False)
+    again = pretrain(tmp_path / "b", DOCS, model_config=cfg, train=_train(steps=1), vocab_size=280, progress=False)
+    fresh = pretrain(tmp_path / "c", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=1), vocab_size=280,
+                     progress=False)
+    assert ponder.load(again / "checkpoint")[0].config.vocab_size == SMALL["vocab_size"]
+    ma, mb = ponder.load(again / "checkpoint")[0], ponder.load(fresh / "checkpoint")[0]
+    for (n, p), q in zip(ma.state_dict().items(), mb.state_dict().values()):
+        assert torch.equal(p, q), n
+    assert asdict(cfg) == before
