@@ -577,9 +577,6 @@ def pretrain(
         mc.vocab_size = max(mc.vocab_size, tok.vocab_size)
         model = Transformer(mc).init_weights(train.seed)
         start, state = 0, None
-        atomic_write_text(run / "config.json", json.dumps(
-            {"kind": "pretrain", "train": asdict(train), "model": asdict(mc), "vocab_size": vocab_size,
-             "corpus": corpus}, indent=2))
     opt = make_optimizer(model, train)
     warn_emulated_bf16(train, model.device, "pretrain")
     if state is not None:
@@ -591,9 +588,21 @@ def pretrain(
         print(f"pretrain: {cut} of {len(docs)} documents are longer than seq_len + 1 = {train.seq_len + 1} tokens "
               "and are cut there (raise --seq-len to keep them whole)", file=sys.stderr)
     ids, mask = pack_documents(encoded, train.seq_len, tok.pad_token_id)
+    # A row holding one single-token document (the next one did not fit) has no target: a batch drawing only
+    # such rows divided by zero tokens. Left out, as SFT leaves out rows whose response was cut away.
+    has_target = mask[:, 1:].any(1)
+    if not bool(has_target.any()):
+        raise PonderError("pretrain: no document has two tokens (nothing to predict); the corpus is empty text")
+    ids, mask = ids[has_target], mask[has_target]
     held = None
     if heldout_docs:
         held = pack_documents([tok.encode(d) for d in heldout_docs], train.seq_len, tok.pad_token_id)
+        if not bool(held[1][:, 1:].any()):
+            raise PonderError("pretrain: no held-out document has two tokens (no held-out loss to measure)")
+    if not resume:  # (after the checks above: a refused corpus leaves no run that stopped before it began)
+        atomic_write_text(run / "config.json", json.dumps(
+            {"kind": "pretrain", "train": asdict(train), "model": asdict(mc), "vocab_size": vocab_size,
+             "corpus": corpus}, indent=2))
     model.train()
     fwd = compiled(model) if train.compile else model
     tb = SummaryWriter(run / "tensorboard", purge_step=start + 1 if start else None)

@@ -799,3 +799,18 @@ def test_pretrain_leaves_the_callers_model_config_as_it_was(tmp_path):
     for (n, p), q in zip(ma.state_dict().items(), mb.state_dict().values()):
         assert torch.equal(p, q), n
     assert asdict(cfg) == before
+
+
+def test_pretraining_never_steps_on_rows_without_a_target(tmp_path):
+    """A one-token document alone in its row (the next document did not fit) has nothing to predict: a batch of
+    only such rows divided by zero tokens. Every step trains on tokens; a corpus of empty text is one line."""
+    docs = [x for d in DOCS[:20] for x in ("7", d)]
+    run = pretrain(tmp_path / "r", docs, model_config=ModelConfig(**SMALL), vocab_size=300, progress=False,
+                   train=_train(steps=20, batch_size=1, seq_len=16))
+    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert len(rows) == 20 and all(r["loss"] > 0 for r in rows)
+    for docs, held in (([""] * 3, None), (DOCS, [""])):
+        with pytest.raises(PonderError, match="no (held-out )?document has two tokens"):
+            pretrain(tmp_path / f"e{len(docs)}", docs, model_config=ModelConfig(**SMALL), vocab_size=300,
+                     heldout_docs=held, progress=False, train=_train(steps=1))
+        assert not (tmp_path / f"e{len(docs)}" / "config.json").exists()  # nothing to refuse a retry with
