@@ -67,6 +67,14 @@ class TrainConfig:
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not math.isfinite(v) or v <= lo:
                 raise PonderError(f"{name} must be a positive finite number, got {v!r}")
+        for name in ("warmup", "min_lr_ratio", "weight_decay"):  # (an infinite weight decay trained to NaN)
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise PonderError(f"{name} must be a finite number, got {v!r}")
+        for name in ("seed", "threads"):  # (a float failed in torch after the run directory was made)
+            v = getattr(self, name)
+            if (v is not None or name == "seed") and (isinstance(v, bool) or not isinstance(v, int)):
+                raise PonderError(f"{name} must be an integer, got {v!r}")
         if not 0 <= self.warmup or not 0 <= self.min_lr_ratio <= 1 or not 0 <= self.weight_decay:
             raise PonderError(f"warmup >= 0, 0 <= min_lr_ratio <= 1 and weight_decay >= 0 expected, got "
                               f"{self.warmup}, {self.min_lr_ratio}, {self.weight_decay}")

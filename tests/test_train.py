@@ -814,3 +814,15 @@ def test_pretraining_never_steps_on_rows_without_a_target(tmp_path):
             pretrain(tmp_path / f"e{len(docs)}", docs, model_config=ModelConfig(**SMALL), vocab_size=300,
                      heldout_docs=held, progress=False, train=_train(steps=1))
         assert not (tmp_path / f"e{len(docs)}" / "config.json").exists()  # nothing to refuse a retry with
+
+
+@pytest.mark.parametrize("bad", [dict(seed=1.5), dict(seed="0"), dict(threads=1.5), dict(warmup="10"),
+                                 dict(min_lr_ratio=None), dict(weight_decay=float("inf")), dict(warmup=float("nan"))])
+def test_train_config_refuses_every_bad_setting_in_one_line_before_writing(tmp_path, bad):
+    """validate() promises one line per bad setting before anything is written: a float seed or thread count
+    failed inside torch, a text warmup with a TypeError, an infinite weight decay trained to NaN."""
+    name = next(iter(bad))
+    with pytest.raises(PonderError, match=name):
+        pretrain(tmp_path / "r", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=2, **bad),
+                 vocab_size=300, progress=False)
+    assert not (tmp_path / "r").exists()
