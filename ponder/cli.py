@@ -235,7 +235,11 @@ def cmd_pretrain(a):
         saved = read_run_config(run)
         if saved.get("kind") != "pretrain" or not isinstance(saved.get("train"), dict):
             raise PonderError(f"{run}: not a pretraining run (its config.json has no pretraining settings)")
-        corpus = saved.get("corpus") or {}
+        if not isinstance(saved.get("corpus"), dict):  # made by train.pretrain() on documents of its caller's
+            raise PonderError(f"{run}: the run was made by the Python API on its own documents (its config.json "
+                              "records no corpus settings); resume it with ponder.train.pretrain(..., resume=True) "
+                              "and the same documents")
+        corpus = saved["corpus"]
         for k, v in corpus.items():  # (a hand-edited config.json: one line, not a TypeError from the generator)
             if k not in TINY_CORPUS or (k in ("n_docs", "seed") and (isinstance(v, bool) or not isinstance(v, int))):
                 raise PonderError(f"{Path(run) / 'config.json'}: corpus.{k}: " + (

@@ -569,6 +569,11 @@ def pretrain(
         check_pretrain_settings(run, train, model_config, vocab_size)
     if resume:
         model, tok, state, saved = load_run(run, "pretrain")
+        # Other documents would train on silently: the batches are drawn by row number from whatever is packed
+        # (runs from before the digest was recorded have none to check).
+        if saved.get("data_sha256") not in (None, _digest(docs)):
+            raise PonderError(f"{run}: the documents differ from the run's own (sha256 "
+                              f"{str(saved['data_sha256'])[:12]}); resume with the same documents")
         start = state["step"]
         train = saved_train_config(run, saved, given.steps if given else None, start)
         if train.threads:
@@ -610,7 +615,7 @@ def pretrain(
     if not resume:  # (after the checks above: a refused corpus leaves no run that stopped before it began)
         atomic_write_text(run / "config.json", json.dumps(
             {"kind": "pretrain", "train": asdict(train), "model": asdict(mc), "vocab_size": vocab_size,
-             "corpus": corpus}, indent=2))
+             "corpus": corpus, "data_sha256": _digest(docs)}, indent=2))
     model.train()
     fwd = compiled(model) if train.compile else model
     tb = SummaryWriter(run / "tensorboard", purge_step=start + 1 if start else None)

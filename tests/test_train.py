@@ -826,3 +826,19 @@ def test_train_config_refuses_every_bad_setting_in_one_line_before_writing(tmp_p
         pretrain(tmp_path / "r", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=2, **bad),
                  vocab_size=300, progress=False)
     assert not (tmp_path / "r").exists()
+
+
+def test_pretrain_resume_refuses_other_documents(tmp_path):
+    """Batches are row numbers into whatever is packed: resumed on other documents, a run trained on them silently
+    (the command line rebuilt the tiny recipe's corpus for a run the Python API had made on its own documents)."""
+    from ponder.cli import main
+
+    run = pretrain(tmp_path / "r", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=2, save_every=1),
+                   vocab_size=300, progress=False)
+    before = {f: (run / f).read_bytes() for f in ("config.json", "metrics.jsonl")}
+    with pytest.raises(PonderError, match="documents differ from the run's own"):
+        pretrain(run, [d.replace("+", "*") for d in DOCS], train=_train(steps=4), resume=True, progress=False)
+    assert main(["pretrain", "--out", str(run), "--resume", "--steps", "4", "--quiet"]) == 2
+    assert {f: (run / f).read_bytes() for f in before} == before
+    pretrain(run, DOCS, train=_train(steps=3), resume=True, progress=False)  # its own documents: continues
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == 3
