@@ -171,6 +171,20 @@ def test_bad_input(tmp_path, ckpt):
     assert not (tmp_path / "f").exists() and not (tmp_path / "e").exists()  # nothing half-written
 
 
+@pytest.mark.parametrize("bad", [dict(grad_clip=-1.0), dict(grad_clip=0.0), dict(grad_clip=math.nan),
+                                 dict(weight_decay=-0.1), dict(weight_decay=math.inf), dict(max_refill=-1),
+                                 dict(warmup=-1), dict(train_pool=0), dict(lr="1e-3"), dict(temperature=None)])
+def test_bad_optimisation_settings_are_refused_in_one_line(tmp_path, ckpt, bad):
+    """A negative grad_clip made clip_grad_norm_ scale every gradient by a negative factor (gradient ascent), 0
+    erased every update, a negative weight decay grew the weights, max_refill < 0 generated nothing (every step
+    skipped): all trained on silently. A string lr failed with a TypeError."""
+    (name, value), = bad.items()
+    with pytest.raises(PonderError, match=f"^{name} must be"):
+        train(GRPOConfig(model=str(ckpt), **{**SMALL, "steps": 1, "eval_every": 5, **bad}), tmp_path / "r",
+              progress=False)
+    assert not (tmp_path / "r").exists()
+
+
 def test_what_would_fail_mid_run_is_refused_before_the_run_directory_is_written(tmp_path, ckpt):
     """A held-out prompt too long for max_new_tokens used to fail at the first evaluation (and at every resume);
     a bad row after the first, or top_p outside (0, 1], after config.json and reference/ were written: a

@@ -110,12 +110,20 @@ class GRPOConfig:
         if not isinstance(self.micro_batch_tokens, int) or self.micro_batch_tokens < 0:
             raise PonderError(f"micro_batch_tokens must be an integer >= 0 (0: no limit), "
                               f"got {self.micro_batch_tokens!r}")
+        for k in ("train_pool", "max_refill", "warmup"):  # (max_refill < 0 generated nothing: every step skipped)
+            v = getattr(self, k)
+            if isinstance(v, bool) or not isinstance(v, int) or v < (1 if k == "train_pool" else 0):
+                raise PonderError(f"{k} must be an integer >= {1 if k == 'train_pool' else 0}, got {v!r}")
         if self.group_size < 2:
             raise PonderError("group_size must be >= 2: group-relative advantages need a group")
-        if not (self.lr > 0 and math.isfinite(self.lr)):
-            raise PonderError(f"lr must be a positive number, got {self.lr}")
-        if not (self.temperature > 0 and math.isfinite(self.temperature)):
-            raise PonderError(f"RL samples need a finite temperature > 0, got {self.temperature}")
+        # clip_grad_norm_ scales by grad_clip / norm: a negative grad_clip flipped the gradient (ascent), 0 erased it
+        for k in ("lr", "grad_clip", "temperature"):
+            v = getattr(self, k)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not (v > 0 and math.isfinite(v)):
+                raise PonderError(f"{k} must be a finite number > 0, got {v!r}")
+        wd = self.weight_decay  # (a negative decay grows every weight)
+        if isinstance(wd, bool) or not isinstance(wd, (int, float)) or not (wd >= 0 and math.isfinite(wd)):
+            raise PonderError(f"weight_decay must be a finite number >= 0, got {wd!r}")
         check_sampling(n=self.group_size, max_new_tokens=self.max_new_tokens, temperature=self.temperature,
                        top_p=self.top_p)
         if self.eval_data is not None and self.data is None:
