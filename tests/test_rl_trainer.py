@@ -263,6 +263,19 @@ def test_monitor_alarm_fires_when_its_condition_starts_and_again_only_after_it_c
     assert [s for s, k in out if k == "entropy_collapse"] == [6, 18]
 
 
+def test_monitor_a_skipped_steps_non_finite_reward_does_not_hide_reward_hacking():
+    """A step skipped for a NaN reward logs reward_mean NaN; averaged into the evaluation's training reward, it
+    made every comparison over the next hack_window evaluations false (the alarm came an evaluation late)."""
+    m = Monitor(max_new_tokens=100)
+    out = []
+    for row in _hacking_rows():
+        if row["step"] == 2:
+            row = {**row, "reward_mean": float("nan"), "skipped": True, "skip_reason": "non-finite reward"}
+        out += [(a["step"], a["alarm"]) for a in m.update(row)]
+    assert [s for s, k in out if k == "reward_hacking"] == [9, 24]
+    assert all(math.isfinite(r) for _, r, _ in m.evals)
+
+
 @pytest.mark.parametrize("cut", [5, 9, 10, 12, 18, 30])
 def test_monitor_resumed_from_its_state_raises_exactly_the_uninterrupted_alarms(cut):
     straight = Monitor(max_new_tokens=100)

@@ -85,7 +85,9 @@ class Monitor:
         rmax = row.get("ratio_max")
         if rmax is not None and self._streak("ratio", rmax > c.ratio_max):
             alarm("ratio_explosion", f"importance ratio reached {rmax:.1f} (> {c.ratio_max})")
-        if "reward_mean" in row:
+        # A non-finite reward (a skipped step's) would make the mean NaN and hide the signature for the next
+        # hack_window evaluations: NaN compares false
+        if "reward_mean" in row and math.isfinite(row["reward_mean"]):
             self.reward_since_eval.append(row["reward_mean"])
         if "heldout_accuracy" in row:
             r = sum(self.reward_since_eval) / max(1, len(self.reward_since_eval))
