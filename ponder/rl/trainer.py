@@ -128,8 +128,10 @@ class GRPOConfig:
                        top_p=self.top_p)
         if self.eval_data is not None and self.data is None:
             raise PonderError("eval_data (--eval-data) needs --data: a task is evaluated on its own test split")
-        if not 0 <= self.seed < 2**32:  # (mixed with step numbers into 64-bit seeds)
-            raise PonderError(f"seed must be in [0, 2**32), got {self.seed}")
+        # (mixed with step numbers into 64-bit seeds; a float one failed in torch.manual_seed after config.json and
+        # reference/ were written)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
+            raise PonderError(f"seed must be an integer in [0, 2**32), got {self.seed!r}")
         check_template_kwargs(self.chat_template_kwargs, "chat_template_kwargs")
 
 
