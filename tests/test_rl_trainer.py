@@ -187,6 +187,10 @@ def test_bad_optimisation_settings_are_refused_in_one_line(tmp_path, ckpt, bad):
     assert not (tmp_path / "r").exists()
 
 
+def test_grad_clip_inf_measures_the_norm_and_clips_nothing():
+    GRPOConfig(model="tiny", grad_clip=math.inf).validate()  # (no clipping is a setting, not bad input)
+
+
 def test_what_would_fail_mid_run_is_refused_before_the_run_directory_is_written(tmp_path, ckpt):
     """A held-out prompt too long for max_new_tokens used to fail at the first evaluation (and at every resume);
     a bad row after the first, or top_p outside (0, 1], after config.json and reference/ were written: a

@@ -117,9 +117,10 @@ class GRPOConfig:
         if self.group_size < 2:
             raise PonderError("group_size must be >= 2: group-relative advantages need a group")
         # clip_grad_norm_ scales by grad_clip / norm: a negative grad_clip flipped the gradient (ascent), 0 erased it
-        for k in ("lr", "grad_clip", "temperature"):
+        for k in ("lr", "grad_clip", "temperature"):  # (grad_clip=inf: measure the norm, clip nothing)
             v = getattr(self, k)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not (v > 0 and math.isfinite(v)):
+            if (isinstance(v, bool) or not isinstance(v, (int, float))
+                    or not (v > 0 and (math.isfinite(v) or (k == "grad_clip" and v == math.inf)))):
                 raise PonderError(f"{k} must be a finite number > 0, got {v!r}")
         wd = self.weight_decay  # (a negative decay grows every weight)
         if isinstance(wd, bool) or not isinstance(wd, (int, float)) or not (wd >= 0 and math.isfinite(wd)):
