@@ -103,10 +103,12 @@ class GRPOConfig:
         if (self.task is None) == (self.data is None):
             raise PonderError("give exactly one of --task and --data")
         for k in ("steps", "prompts_per_step", "group_size", "max_new_tokens", "micro_batch", "save_every",
-                  "eval_every"):
+                  "eval_every", "eval_n"):
             v = getattr(self, k)
-            if not isinstance(v, int) or v <= 0:
+            if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
                 raise PonderError(f"{k} must be a positive integer, got {v!r}")
+        if not isinstance(self.objective, dict):  # (None was a TypeError in objective_for)
+            raise PonderError(f"objective must be a dict of overrides of the preset, got {self.objective!r}")
         if not isinstance(self.micro_batch_tokens, int) or self.micro_batch_tokens < 0:
             raise PonderError(f"micro_batch_tokens must be an integer >= 0 (0: no limit), "
                               f"got {self.micro_batch_tokens!r}")
