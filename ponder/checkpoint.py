@@ -211,6 +211,9 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
     if path.exists() and not path.is_dir():
         raise PonderError(f"{path}: exists and is not a directory (a checkpoint is a directory)")
     recover(path)
+    if path.is_dir() and not _replaceable(path):  # the swap below deletes whatever the directory held
+        raise PonderError(f"{path}: exists and is not a checkpoint (no config.json with model weights); saving "
+                          "would delete its files: give a new or empty directory")
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-{os.getpid()}-", dir=path.parent))
     try:
         os.chmod(tmp, dir_mode())  # mkdtemp makes 0700; a checkpoint gets the usual permissions
@@ -251,6 +254,17 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
         recover(path)  # interrupted between the renames: the previous checkpoint goes back
         raise
     return path
+
+
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
+
+
+def _replaceable(path: Path) -> bool:
+    """Whether save() may replace the existing directory `path` wholesale: empty, or a model checkpoint (not a
+    run directory, whose config.json sits beside checkpoint/, nor any other folder of the user's)."""
+    if not any(path.iterdir()):
+        return True
+    return (path / "config.json").is_file() and any((path / f).is_file() for f in WEIGHT_FILES)
 
 
 def recover(path: Path) -> None:

@@ -329,6 +329,30 @@ def test_save_under_a_file_or_over_a_file_is_refused(tmp_path, tiny_random):
     assert (tmp_path / "plain").read_text() == "keep" and [p.name for p in tmp_path.iterdir()] == ["plain"]
 
 
+def test_save_never_replaces_a_directory_that_is_not_a_checkpoint(tmp_path, tiny_random):
+    """save() swaps a whole directory in: over a folder of the user's (or a run directory, whose config.json
+    sits beside checkpoint/) it deleted every file there. Refused, with nothing touched; an empty directory
+    and an existing checkpoint are still replaced."""
+    model, tok = tiny_random
+    mine, run = tmp_path / "mine", tmp_path / "run"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep")
+    ponder.save(model, tok, run / "checkpoint")
+    (run / "config.json").write_text("{}")
+    for d in (mine, run):
+        before = sorted(str(f.relative_to(d)) for f in d.rglob("*"))
+        with pytest.raises(PonderError, match=f"{d.name}: exists and is not a checkpoint"):
+            ponder.save(model, tok, d)
+        assert sorted(str(f.relative_to(d)) for f in d.rglob("*")) == before
+    assert (mine / "notes.txt").read_text() == "keep"
+    (tmp_path / "empty").mkdir()
+    ponder.save(model, tok, tmp_path / "empty")
+    ponder.save(model, tok, run / "checkpoint")
+    for d in (tmp_path / "empty", run / "checkpoint"):
+        assert ponder.load(d)[0].config.hidden_size == model.config.hidden_size
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "mine", "run"]
+
+
 def test_loading_in_bf16_never_makes_a_float32_copy_of_the_weights(tmp_path, tiny_random):
     """A bf16 checkpoint loaded in bf16 needs bf16 memory only: a float32 model built first and cast after
     doubled the peak (an 8B model: 32 GB on the GPU instead of 16)."""
