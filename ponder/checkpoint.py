@@ -208,6 +208,9 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
         raise PonderError(f"checkpoint path {os.fspath(path)!r}: give a directory name")
     model.config.to_hf()  # a layout transformers cannot read is refused before anything is written
     path = make_parent(path)
+    if path.is_symlink():  # a link to a checkpoint kept elsewhere: that one is replaced and the link stays
+        # (renaming the link itself aside failed the next save on the leftover and never updated the target)
+        path = make_parent(os.path.realpath(path))
     if path.exists() and not path.is_dir():
         raise PonderError(f"{path}: exists and is not a directory (a checkpoint is a directory)")
     recover(path)

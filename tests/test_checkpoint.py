@@ -353,6 +353,20 @@ def test_save_never_replaces_a_directory_that_is_not_a_checkpoint(tmp_path, tiny
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "mine", "run"]
 
 
+def test_save_through_a_symlink_replaces_the_checkpoint_it_points_at(tmp_path, tiny_random):
+    """A link to a checkpoint kept elsewhere: the target is replaced and the link stays (the link itself was
+    renamed aside, left behind, and the next save failed on it with a raw NotADirectoryError)."""
+    model, tok = tiny_random
+    (tmp_path / "disk").mkdir()
+    (tmp_path / "ck").symlink_to(tmp_path / "disk" / "ck")
+    for _ in range(3):
+        ponder.save(model, tok, tmp_path / "ck")
+        assert (tmp_path / "ck").is_symlink() and (tmp_path / "disk" / "ck" / "model.safetensors").is_file()
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["ck", "disk"]
+        assert [p.name for p in (tmp_path / "disk").iterdir()] == ["ck"]
+    assert ponder.load(tmp_path / "ck")[0].config.hidden_size == model.config.hidden_size
+
+
 def test_loading_in_bf16_never_makes_a_float32_copy_of_the_weights(tmp_path, tiny_random):
     """A bf16 checkpoint loaded in bf16 needs bf16 memory only: a float32 model built first and cast after
     doubled the peak (an 8B model: 32 GB on the GPU instead of 16)."""
