@@ -19,7 +19,7 @@ from tokenizers import Tokenizer as HFTokenizer
 from tokenizers import decoders, models, pre_tokenizers, trainers
 
 from .errors import PonderError
-from .fileio import read_text
+from .fileio import atomic_write_text, read_text
 
 CHATML = (
     "{% for message in messages %}"
@@ -185,8 +185,10 @@ class Tokenizer:
 
     # ---- files -----------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
+        # each file written whole or not at all, and the directory made (the library's own save left a half-written
+        # tokenizer.json behind when interrupted, and said only "No such file or directory" for a new directory)
         path = Path(path)
-        self.tok.save(str(path / "tokenizer.json"))
+        atomic_write_text(path / "tokenizer.json", self.tok.to_str(pretty=True))
         template = self.chat_template or self.named_templates or (CHATML if self.has_chatml_tokens else None)
         named = self.config.get("chat_template")
         if isinstance(named, list) and {"name": "default", "template": template} in [
@@ -203,7 +205,7 @@ class Tokenizer:
         }
         cfg.update({k: v for k, v in self.config.items() if k not in ("eos_token", "pad_token", "bos_token",
                                                                           "chat_template")})
-        (path / "tokenizer_config.json").write_text(json.dumps(cfg, indent=2, ensure_ascii=False))
+        atomic_write_text(path / "tokenizer_config.json", json.dumps(cfg, indent=2, ensure_ascii=False))
 
     @classmethod
     def load(cls, path: str | os.PathLike, extra_eos_ids: Iterable[int] = ()) -> Tokenizer:

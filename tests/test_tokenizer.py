@@ -283,3 +283,23 @@ def test_save_keeps_the_rest_of_the_tokenizer_config(tmp_path, tokenizer):
     hf = transformers.AutoTokenizer.from_pretrained(tmp_path / "again")
     assert hf.model_max_length == 131072 and hf.padding_side == "left"
     assert Tokenizer.load(tmp_path / "again").apply_chat_template(MSGS).startswith("D ")
+
+
+def test_save_makes_its_directory_and_replaces_each_file_whole(tmp_path, tokenizer):
+    """Tokenizer.save into a new directory works (the library's save said only 'No such file or directory'), a
+    path under a file is one line naming it, and each file is replaced by a rename, never rewritten in place: a
+    reader that opened the old tokenizer.json still reads all of it (a killed save left it half-written)."""
+    d = tmp_path / "new" / "tok"
+    tokenizer.save(d)
+    assert Tokenizer.load(d).encode("hello 12") == tokenizer.encode("hello 12")
+    (tmp_path / "plain").write_text("x")
+    with pytest.raises(PonderError, match="plain"):
+        tokenizer.save(tmp_path / "plain" / "tok")
+    inodes = {f: f.stat().st_ino for f in d.iterdir()}
+    other = ponder.train_tokenizer(["zz yy xx"] * 5, vocab_size=270)
+    with open(d / "tokenizer.json", "rb") as old:
+        before = (d / "tokenizer.json").read_bytes()
+        other.save(d)
+        assert old.read() == before != (d / "tokenizer.json").read_bytes()
+    assert all(f.stat().st_ino != ino for f, ino in inodes.items())
+    assert Tokenizer.load(d).encode("zz yy") == other.encode("zz yy")
