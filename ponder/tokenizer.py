@@ -206,6 +206,13 @@ class Tokenizer:
         cfg.update({k: v for k, v in self.config.items() if k not in ("eos_token", "pad_token", "bos_token",
                                                                           "chat_template")})
         atomic_write_text(path / "tokenizer_config.json", json.dumps(cfg, indent=2, ensure_ascii=False))
+        jt = path / "chat_template.jinja"
+        if jt.is_file():  # a directory's chat_template.jinja wins over tokenizer_config.json's (load, transformers):
+            # a stale one would replace the template just written, so it gets the same one (or goes, for none)
+            if isinstance(template, str):
+                atomic_write_text(jt, template)
+            else:
+                jt.unlink()
 
     @classmethod
     def load(cls, path: str | os.PathLike, extra_eos_ids: Iterable[int] = ()) -> Tokenizer:

@@ -303,3 +303,20 @@ def test_save_makes_its_directory_and_replaces_each_file_whole(tmp_path, tokeniz
         assert old.read() == before != (d / "tokenizer.json").read_bytes()
     assert all(f.stat().st_ino != ino for f, ino in inodes.items())
     assert Tokenizer.load(d).encode("zz yy") == other.encode("zz yy")
+
+
+@pytest.mark.parametrize("template", ["NEW {{ messages[0].content }}", None])
+def test_save_over_a_chat_template_jinja_leaves_no_stale_template(tmp_path, tokenizer, template):
+    """chat_template.jinja wins over tokenizer_config.json when a directory is read (here and in transformers), so
+    a tokenizer saved into a directory holding one must not leave the old template in force there."""
+    transformers = pytest.importorskip("transformers")
+    tokenizer.save(tmp_path)
+    (tmp_path / "chat_template.jinja").write_text("OLD {{ messages[0].content }}")
+    tok = Tokenizer.load(tmp_path)
+    tok.chat_template, tok._jinja = template, None
+    tok.save(tmp_path)
+    want = tok.apply_chat_template(MSGS, add_generation_prompt=False)
+    assert not want.startswith("OLD")
+    assert Tokenizer.load(tmp_path).apply_chat_template(MSGS, add_generation_prompt=False) == want
+    hf = transformers.AutoTokenizer.from_pretrained(tmp_path)
+    assert hf.apply_chat_template(MSGS, tokenize=False) == want
