@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ponder.errors import PonderError
+from ponder.fileio import json_safe
 from ponder.metrics import bootstrap_ci, mean_ci
 
 _NON_WORD = re.compile(r"[^\w\s]|_", re.UNICODE)
@@ -770,7 +771,9 @@ def run_contamination_probe(
         if bar:
             bar.close()
     if out_dir is not None:
-        atomic_write_text(Path(out_dir) / "contamination.json", json.dumps(result, indent=1, default=str))
+        # strict JSON (``fileio.json_safe``): one item's drop has the interval (-inf, inf), written as null
+        atomic_write_text(Path(out_dir) / "contamination.json",
+                          json.dumps(json_safe(result), indent=1, default=str, allow_nan=False))
     return result
 
 
@@ -855,7 +858,7 @@ def run_diversity_probe(
         from ponder.report import plot_heatmap
 
         d = Path(out_dir)
-        atomic_write_text(d / "diversity.json", json.dumps(result, indent=1))
+        atomic_write_text(d / "diversity.json", json.dumps(json_safe(result), indent=1, allow_nan=False))
         plot_heatmap(result["inter"]["matrix"], result["models"], d / "diversity_heatmap.png",
                      title=f"cross-model similarity ({method})", vmin=0.0, vmax=1.0)
     return result

@@ -521,3 +521,23 @@ def test_calibrated_excess_interval_is_clamped_with_its_mean():
                       for i, d in enumerate((0.1, 0.2, 0.3))]}
     r = _paired_excess(orig, ctrl, (0.6,), seed=0)["fractions"]["0.6"]["rouge_l"]
     assert r["lo"] <= r["mean"] <= r["hi"] and r == {"mean": 0.0, "lo": 0.0, "hi": 0.0}
+
+
+def _strict_json(text: str):
+    """json.loads that refuses NaN and Infinity, as JavaScript and jq do."""
+    def refuse(name):
+        raise ValueError(f"not strict JSON: {name}")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_contamination_json_is_strict_json_for_one_item(tiny_random, tmp_path):
+    """One item's paired drop has no interval over items (-inf, inf): contamination.json was written with
+    Infinity, which strict JSON readers reject."""
+    from ponder.probes import run_contamination_probe
+    from ponder.tasks import generate
+
+    res = run_contamination_probe(*tiny_random, generate("word", "test", 1, seed=0), max_new_tokens=8,
+                                  out_dir=tmp_path)
+    assert res["perturbation"] is not None
+    saved = _strict_json((tmp_path / "contamination.json").read_text())
+    assert saved["perturbation"]["drop"]["lo"] is None and saved["perturbation"]["drop"]["hi"] is None
