@@ -104,9 +104,10 @@ def rouge_l(candidate: str | Sequence[str], reference: str | Sequence[str], *, b
 def iter_texts(path: str | Path) -> Iterator[str]:
     """Stream the texts of a training file for ``ngram_overlap``.
 
-    ``.jsonl``: one text per record, all string values of the record joined by newlines (so prompt,
-    completion, solution... all count). ``.json``: a list of such records or strings. Anything
-    else: plain text, one text per blank-line-separated paragraph (n-grams do not span paragraphs).
+    ``.jsonl`` / ``.ndjson``: one text per record, all string values of the record joined by newlines (so
+    prompt, completion, solution... all count). ``.json``: a list of such records or strings. Anything
+    else: plain text, one text per blank-line-separated paragraph (n-grams do not span paragraphs). Any of
+    these may be gzip-compressed (``.jsonl.gz``, as ``ponder data export`` writes), as ``load_items`` reads.
     """
     p = Path(path)
     if p.is_dir():  # checked here, not at the first next(): a probe reads the file after all its sampling
@@ -116,7 +117,35 @@ def iter_texts(path: str | Path) -> Iterator[str]:
     return _texts(p)
 
 
+def _open_binary(p: Path):
+    """The file's bytes, gunzipped when it is gzip data (by its magic bytes, whatever its name), as
+    ``load_items`` reads them."""
+    import gzip
+
+    with p.open("rb") as f:
+        gz = f.read(2) == b"\x1f\x8b"
+    return gzip.open(p, "rb") if gz else p.open("rb")
+
+
+def _lines(p: Path, errors: str = "strict") -> Iterator[tuple[int, str]]:
+    """(line number, text) of a training file, gunzipped if it is gzip data; a UTF-8 byte-order mark is dropped,
+    and a line that is not UTF-8 is named (``errors="replace"``: replaced), not a traceback."""
+    import zlib
+
+    try:
+        with _open_binary(p) as f:
+            for lineno, raw in enumerate(f, 1):
+                try:
+                    yield lineno, raw.decode("utf-8-sig" if lineno == 1 else "utf-8", errors)
+                except UnicodeDecodeError as e:
+                    raise PonderError(f"{p}:{lineno}: not UTF-8 text (byte {e.start} of the line)") from None
+    except (OSError, EOFError, zlib.error) as e:  # a read error, or a truncated or corrupt gzip stream
+        raise PonderError(f"{p}: cannot read ({getattr(e, 'strerror', None) or e})") from None
+
+
 def _texts(p: Path) -> Iterator[str]:
+    from ponder.tasks.data import _format
+
     def strings(obj) -> list[str]:
         if isinstance(obj, str):
             return [obj]
@@ -126,32 +155,31 @@ def _texts(p: Path) -> Iterator[str]:
             return [s for v in obj for s in strings(v)]
         return []
 
-    if p.suffix == ".jsonl":
-        with p.open(encoding="utf-8") as f:
-            for lineno, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise PonderError(f"{p}:{lineno}: invalid JSON ({e.msg})") from None
-                yield "\n".join(strings(rec))
-    elif p.suffix == ".json":
+    fmt = _format(p).removesuffix(".gz")  # lower-cased, looking through a final .gz (as load_items)
+    if fmt in (".jsonl", ".ndjson"):
+        for lineno, line in _lines(p):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise PonderError(f"{p}:{lineno}: invalid JSON ({e.msg})") from None
+            yield "\n".join(strings(rec))
+    elif fmt == ".json":
         try:
-            data = json.loads(p.read_text(encoding="utf-8"))
+            data = json.loads("".join(line for _, line in _lines(p)))
         except json.JSONDecodeError as e:
             raise PonderError(f"{p}:{e.lineno}: invalid JSON ({e.msg})") from None
         for rec in data if isinstance(data, list) else [data]:
             yield "\n".join(strings(rec))
     else:
         buf: list[str] = []
-        with p.open(encoding="utf-8", errors="replace") as f:
-            for line in f:
-                if line.strip():
-                    buf.append(line)
-                elif buf:
-                    yield "".join(buf)
-                    buf = []
+        for _, line in _lines(p, errors="replace"):
+            if line.strip():
+                buf.append(line)
+            elif buf:
+                yield "".join(buf)
+                buf = []
         if buf:
             yield "".join(buf)
 

@@ -135,6 +135,35 @@ def test_iter_texts_reads_jsonl_json_and_plain(tmp_path):
         list(iter_texts(tmp_path / "missing.txt"))
 
 
+def test_iter_texts_reads_what_data_export_writes(tmp_path):
+    """`ponder data export -o train.jsonl.gz` (gzipped) was read as plain text: one garbled paragraph, so a
+    probe found no overlap at all; .ndjson and .JSONL were one paragraph too, and a non-UTF-8 line was a
+    UnicodeDecodeError naming no file."""
+    import gzip
+
+    from ponder.tasks import generate
+    from ponder.tasks.data import export
+
+    items = generate("word", "train", 12, seed=0)
+    problems = [it["prompt"] for it in items]
+    export(items, tmp_path / "train.jsonl.gz")
+    jsonl = "".join(json.dumps(it) + "\n" for it in items)
+    (tmp_path / "train.ndjson").write_text(jsonl)
+    (tmp_path / "train.JSONL").write_text(jsonl)
+    (tmp_path / "train.json.gz").write_bytes(gzip.compress(json.dumps(problems).encode()))
+    (tmp_path / "train.txt.gz").write_bytes(gzip.compress("\n\n".join(problems).encode()))
+    for name in ("train.jsonl.gz", "train.ndjson", "train.JSONL", "train.json.gz", "train.txt.gz"):
+        res = ngram_overlap(iter_texts(tmp_path / name), problems)
+        assert (res["n_train_texts"], res["n_flagged"]) == (12, 12), name
+    bom = tmp_path / "bom.jsonl"
+    bom.write_bytes(b"\xef\xbb\xbf" + json.dumps({"text": "a b"}).encode() + b"\n")
+    assert list(iter_texts(bom)) == ["a b"]
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes(b'{"text": "ok"}\n{"text": "caf\xe9"}\n')
+    with pytest.raises(PonderError, match="latin.jsonl:2: not UTF-8"):
+        list(iter_texts(latin))
+
+
 # ------------------------------------------------------------------------------------ prefix probe
 
 
