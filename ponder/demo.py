@@ -65,12 +65,14 @@ def _works_steps(text: str) -> bool:
 
 
 def self_consistency(model, tok, items, cfg: DemoConfig, label: str) -> dict:
-    """maj@N curve for N in cfg.sweep_ns from one draw of the largest N (evaluate.sweep)."""
+    """maj@N curve for N in cfg.sweep_ns from one draw of the largest N (evaluate.sweep), judged by the task's
+    verifier as the greedy accuracy is (sweep's default, math, accepts a countdown's bare target)."""
     from .evaluate import sweep
+    from .tasks import default_reward
 
     res = sweep({label: (model, tok)}, items, parallel_ns=cfg.sweep_ns, methods=("majority",),
                 max_new_tokens=cfg.max_new_tokens, temperature=cfg.sweep_temperature, seed=cfg.seed,
-                progress=False)
+                reward=default_reward(cfg.task), progress=False)
     return res["curves"][0]
 
 

@@ -51,3 +51,19 @@ def test_demo_quick_end_to_end(tmp_path):
     assert saved["steps"] == DemoConfig.quick().steps
     for f in ("training.png", "scaling_tokens.png", "grpo/metrics.jsonl", "grpo/checkpoint/model.safetensors"):
         assert (tmp_path / "demo" / f).is_file(), f
+
+
+def test_demo_self_consistency_judges_with_the_tasks_verifier():
+    """`ponder demo --task countdown` judged its greedy accuracy with the countdown verifier but its
+    self-consistency curves with math, which accepts a bare target without any expression: the tiny model's
+    " The answer is 31." for a [30, 1] -> 31 problem counted as solved in the maj@N rows only."""
+    from ponder.demo import self_consistency
+
+    model, tok = ponder.load("tiny")
+    items = generate("countdown", "test", 3, seed=0)
+    items[2] = {**items[2], "answer": "30 + 1", "expr": "30 + 1", "numbers": [30, 1], "target": 31}
+    cfg = DemoConfig(task="countdown", sweep_ns=(1,), max_new_tokens=64)
+    text = ponder.sample(model, tok, [it["prompt"] for it in items], max_new_tokens=64, temperature=1.0,
+                         seed=0)[2][0].text
+    assert extract_answer(text) == "31"  # the bare target (as the math verifier reads it)
+    assert self_consistency(model, tok, items, cfg, "x")["points"][0]["accuracy"] == 0.0
