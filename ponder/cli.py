@@ -637,7 +637,8 @@ def cmd_probe(a):
         print(json.dumps(json_safe(res), default=str) if a.json else format_contamination(res))
         return
     models = _load_models(a, a.model or ["tiny"])
-    res = run_diversity_probe(models, items, n_samples=a.n, seed=a.seed, method=a.method, out_dir=a.out)
+    res = run_diversity_probe(models, items, n_samples=a.n, seed=a.seed, method=a.method, out_dir=a.out,
+                              progress=not a.quiet)
     print(json.dumps(json_safe(res), default=str) if a.json else format_diversity(res))
 
 

@@ -851,8 +851,10 @@ def run_diversity_probe(
     method: str = "ngram",
     ngram_n: int = 2,
     out_dir: str | Path | None = None,
+    progress: bool = False,
 ) -> dict:
-    """Sample ``n_samples`` completions per prompt from each model and measure output diversity.
+    """Sample ``n_samples`` completions per prompt from each model and measure output diversity (``progress``:
+    a bar on stderr over every sample of every model).
 
     ``models``: {name: (model, tokenizer)} (or one (model, tokenizer), named "model"). Every model gets
     the same prompts and seed. Returns ``{"models", "n_samples", "intra": {name:
@@ -873,10 +875,19 @@ def run_diversity_probe(
         raise PonderError("diversity probe: no items")
     prompts = [it["prompt"] if isinstance(it, dict) else it for it in items]
     texts: dict[str, list[list[str]]] = {}
-    for name, (model, tok) in models.items():
-        out = sample(model, tok, prompts, n=n_samples, max_new_tokens=max_new_tokens, temperature=temperature,
-                     top_p=top_p, seed=seed)
-        texts[name] = [[s.text for s in g] for g in out]
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(models) * len(prompts) * n_samples, desc="diversity probe", dynamic_ncols=True)
+    try:
+        for name, (model, tok) in models.items():
+            out = sample(model, tok, prompts, n=n_samples, max_new_tokens=max_new_tokens, temperature=temperature,
+                         top_p=top_p, seed=seed, progress=bar.update if bar else None)
+            texts[name] = [[s.text for s in g] for g in out]
+    finally:
+        if bar:
+            bar.close()
     result = {
         "models": list(models), "n_prompts": len(prompts), "n_samples": n_samples, "temperature": temperature,
         "intra": {name: intra_model_homogeneity(t, method=method, n=ngram_n, seed=seed) for name, t in texts.items()},

@@ -531,7 +531,8 @@ def test_probes_print_their_evidence_for_people(capsys):
     `probe contamination` only 'contaminated: False', none of the evidence behind the verdict, after minutes of
     generation with no progress bar."""
     assert main(["probe", "diversity", "--limit", "40", "--n", "3", "--threads", "1"]) == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "diversity probe: 100%" in err and "| 120/120 " in err  # 40 prompts x 3 samples (it had no bar)
     assert out.startswith("diversity: 3 samples per prompt, 40 prompts") and "{" not in out
     assert out.splitlines()[2].split()[0] == "tiny" and out.count("[") == 4
     assert main(["probe", "contamination", "--limit", "4", "--threads", "1"]) == 0
