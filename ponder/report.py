@@ -345,7 +345,9 @@ def _read_jsonl(path: Path) -> tuple[list[dict], str | None]:
     """Rows of a JSONL file. A broken LAST line is skipped with a note (a run may be mid-write);
     a broken line elsewhere is an error."""
     rows: list[dict] = []
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    # lines end at "\n" only: splitlines() also splits at U+2028, U+0085 ..., which a JSON string written with
+    # ensure_ascii=False (evaluate's samples.jsonl) holds as they are
+    lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
     last = max((i for i, ln in enumerate(lines) if ln.strip()), default=-1)
     note = None
     for i, line in enumerate(lines):

@@ -220,3 +220,14 @@ def test_report_shows_an_interval_of_one_problem_as_none(tmp_path):
     (tmp_path / "summary.json").write_text(json.dumps(json_safe(s), allow_nan=False))
     doc = write_html_report(tmp_path).read_text()
     assert "mean_tokens" in doc and "—</td>" in doc and "None" not in doc
+
+
+def test_report_reads_samples_holding_unicode_line_separators(tmp_path):
+    """evaluate writes samples.jsonl with ensure_ascii=False, so a completion's U+2028 or U+0085 is written as it
+    is, inside its JSON string; the report split lines there too and refused the file as invalid JSON."""
+    rows = [{"prompt": "p", "completion": "a\u2028b", "correct": True},
+            {"prompt": "q", "completion": "c\u0085d\u2029e", "correct": False}]
+    (tmp_path / "samples.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                                            encoding="utf-8")
+    doc = write_html_report(tmp_path).read_text(encoding="utf-8")
+    assert "2 samples, 1 of 2 judged correct" in doc and "a\u2028b" in doc
