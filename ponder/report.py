@@ -244,6 +244,30 @@ def plot_scaling(curves: Sequence[dict], path_prefix: str | Path) -> dict[str, P
 # ------------------------------------------------------------------------------------------ heatmap
 
 
+def _heatmap_figure(m: np.ndarray, labels: Sequence[str], title: str | None, vmin: float | None,
+                    vmax: float | None) -> Figure:
+    k = m.shape[0]
+    size = max(4.0, 0.8 * k + 2.5)
+    fig = Figure(figsize=(size + 1.0, size))
+    ax = fig.subplots()
+    im = ax.imshow(np.ma.masked_invalid(m), cmap="viridis", vmin=vmin, vmax=vmax)
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    ax.set_xticks(range(k), labels=[str(s) for s in labels], rotation=45, ha="right", fontsize=9)
+    ax.set_yticks(range(k), labels=[str(s) for s in labels], fontsize=9)
+    for i in range(k):
+        for j in range(k):
+            if np.isfinite(m[i, j]):
+                # the text colour from the cell's own colour: with vmin/vmax fixed (0..1 for similarities) a
+                # midpoint of the data's range put black text on dark cells when every value was low
+                r, g, b, _ = im.cmap(im.norm(m[i, j]))
+                ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=8,
+                        color="black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white")
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
 def plot_heatmap(
     matrix, labels: Sequence[str], path: str | Path, *, title: str | None = None,
     vmin: float | None = None, vmax: float | None = None,
@@ -254,25 +278,7 @@ def plot_heatmap(
         raise PonderError(f"plot_heatmap: matrix must be square, got shape {m.shape}")
     if len(labels) != m.shape[0]:
         raise PonderError(f"plot_heatmap: {len(labels)} labels for a {m.shape[0]}x{m.shape[0]} matrix")
-    k = m.shape[0]
-    size = max(4.0, 0.8 * k + 2.5)
-    fig = Figure(figsize=(size + 1.0, size))
-    ax = fig.subplots()
-    im = ax.imshow(np.ma.masked_invalid(m), cmap="viridis", vmin=vmin, vmax=vmax)
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
-    ax.set_xticks(range(k), labels=[str(s) for s in labels], rotation=45, ha="right", fontsize=9)
-    ax.set_yticks(range(k), labels=[str(s) for s in labels], fontsize=9)
-    finite = m[np.isfinite(m)]
-    mid = (finite.min() + finite.max()) / 2 if finite.size else 0.0
-    for i in range(k):
-        for j in range(k):
-            if np.isfinite(m[i, j]):
-                ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=8,
-                        color="black" if m[i, j] > mid else "white")
-    if title:
-        ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return _atomic_write_bytes(path, _fig_png(fig))
+    return _atomic_write_bytes(path, _fig_png(_heatmap_figure(m, labels, title, vmin, vmax)))
 
 
 # -------------------------------------------------------------------------------------- HTML report

@@ -231,3 +231,24 @@ def test_report_reads_samples_holding_unicode_line_separators(tmp_path):
                                             encoding="utf-8")
     doc = write_html_report(tmp_path).read_text(encoding="utf-8")
     assert "2 samples, 1 of 2 judged correct" in doc and "a\u2028b" in doc
+
+
+def test_heatmap_numbers_contrast_with_their_cells():
+    """The text colour was chosen against the midpoint of the data, not the colour scale: with the diversity
+    probe's fixed 0..1 scale and every similarity low, half the numbers were black on dark purple."""
+    from matplotlib.colors import to_rgb
+
+    from ponder.report import _heatmap_figure
+
+    def lum(c):
+        r, g, b = to_rgb(c)
+        return 0.299 * r + 0.587 * g + 0.114 * b
+
+    for m, lo, hi in (([[0.05, 0.15], [0.15, 0.1]], 0.0, 1.0), ([[0.9, 0.95], [0.95, 0.85]], 0.0, 1.0),
+                      ([[1.0, 0.2], [0.2, 0.6]], None, None)):
+        ax = _heatmap_figure(np.array(m), ["a", "b"], None, lo, hi).axes[0]
+        im = ax.images[0]
+        assert len(ax.texts) == 4
+        for t in ax.texts:
+            j, i = (round(v) for v in t.get_position())
+            assert abs(lum(t.get_color()) - lum(im.cmap(im.norm(m[i][j])))) > 0.4, (m, i, j, t.get_color())
