@@ -604,7 +604,8 @@ def cmd_eval(a):
     print(f"{name} on {len(items)} problems, method {a.method}, n={a.n}")
     for key, v in m.items():
         if isinstance(v, dict) and "mean" in v:
-            ci = f"  [{v['lo']:.3f}, {v['hi']:.3f}]" if v.get("lo") is not None else ""
+            finite = all(isinstance(v.get(k), (int, float)) and math.isfinite(v[k]) for k in ("lo", "hi"))
+            ci = f"  [{v['lo']:.3f}, {v['hi']:.3f}]" if finite else "  (no interval: one problem)"
             print(f"  {key:<18} {v['mean']:.3f}{ci}")
         else:
             print(f"  {key:<18} {v}")

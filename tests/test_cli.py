@@ -436,6 +436,19 @@ def test_eval_answer_tokens_reach_budget_forcing_and_are_refused_elsewhere(capsy
     assert "--answer-tokens is for --method budget_forcing" in capsys.readouterr().err
 
 
+def test_eval_of_one_problem_prints_no_interval_for_its_token_count(capsys):
+    """One problem has no spread over problems: its sampled accuracy's interval is [0, 1] and its mean token
+    count has none (it printed "[-inf, inf]"; the JSON says null)."""
+    args = ["eval", "--model", "tiny", "--task", "arith", "--limit", "1", "--method", "sampling", "--n", "2",
+            "--quiet"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "inf" not in out and "mean_tokens" in out and "(no interval: one problem)" in out
+    assert main([*args, "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["metrics"]["mean_tokens"]["lo"] is None and s["metrics"]["mean_tokens"]["hi"] is None
+
+
 @pytest.mark.parametrize("args,match", [
     (["--sweep", "--votes", "3"], "--votes: not used with --sweep"),
     (["--sweep", "--method", "greedy", "--n", "4"], "--method, --n: not used with --sweep"),
