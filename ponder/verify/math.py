@@ -1093,7 +1093,9 @@ def _tokenize(s: str) -> list[tuple]:
                 toks.append(("num", (val, f"{text}({block})", False), sp))
                 i = rep.end()
                 continue
-            if j < n and s[j] in "eE" and (frac_digits or (j + 1 < n and s[j + 1] in "+-")):
+            # scientific notation with or without a fraction or sign: "1e3" is 1000 as "1.0e3" and "1e+3" are
+            # (read as 1*e*3 it was 3e, and "5e10" was 50e); a letter after the digits keeps the product
+            if j < n and s[j] in "eE" and j + 1 < n and (s[j + 1] in "+-" or "0" <= s[j + 1] <= "9"):
                 k = j + 1
                 if k < n and s[k] in "+-":
                     k += 1
