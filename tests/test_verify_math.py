@@ -181,6 +181,11 @@ def test_canonical_key_groups_only_equal_answers():
             assert answers_equal(group[0], a, timeout=10), group
     assert canonical_key("0.5") == canonical_key("\\frac{1}{2}") == canonical_key("1/2")
     assert canonical_key("\\{1,2\\}") == canonical_key("2, 1")
+    # an equation's key keeps its left side: answers_equal tells x = 5 from y = 5
+    for a, b in (("x = 5", "y = 5"), ("x=1, y=2", "x=2, y=1"), ("f(x) = x^2", "g(x) = x^2")):
+        assert not answers_equal(a, b, timeout=10)
+        assert canonical_key(a) != canonical_key(b), (a, b)
+    assert canonical_key("x = 5") == canonical_key("x=5")
 
 
 def test_tolerance_is_relative_and_opt_in():

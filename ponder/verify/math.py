@@ -3481,7 +3481,8 @@ def _key_of_values(vals, clean: str) -> str:
                 pass
             return "".join(repr(w[1]).split())
         if k == "eq" and _name_like(w[1]):
-            return key(w[2])
+            # the name is part of the key: "x = 5" and "y = 5" are not equal answers
+            return "".join(repr(w[1]).split()) + "=" + key(w[2])
         if k in ("list", "set"):
             return "{" + ",".join(sorted(set(key(x) for x in w[1]))) + "}"
         if k == "tup":
