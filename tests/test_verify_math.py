@@ -240,6 +240,29 @@ def test_extract_answer(text, expected):
     assert extract_answer(text) == expected
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Therefore x is not 4.",
+        "So the result cannot be 4.",
+        "It is definitely not $4$.",
+        "So the count is at least 4.",
+        "So n is any number but 4.",
+        "So there are 4, or more.",
+        "The answer is not equal to 4.",
+        "The answer is strictly less than 4.",
+        "The answer is a number other than 4.",
+    ],
+)
+def test_a_number_the_prose_negates_is_not_the_answer(text):
+    assert not check_math(text, "4").correct, text
+
+
+def test_a_number_after_a_negation_in_another_clause_is_the_answer():
+    for text in ("Since 3 is not prime, we get 4.", "I first thought 3, but we get 4.", "Thus there are 4 apples."):
+        assert check_math(text, "4").correct, text
+
+
 def test_think_content_is_ignored():
     assert not check_math("<think>\\boxed{4}</think> \\boxed{5}", "4").correct
     assert check_math("<think>\\boxed{4}</think> \\boxed{5}", "5").correct

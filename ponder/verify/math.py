@@ -605,9 +605,36 @@ def _phrase_answer(text: str) -> tuple[int, str | None]:
         return best, sent
     # "Final Answer: Jane started growing it 3 hours ago." -> the one number of a short sentence
     nums = _numbers_in(sent)
-    if len(nums) == 1 and len(sent.split()) <= 12:
+    if len(nums) == 1 and len(sent.split()) <= 12 and not _negated(sent[: nums[0].start()], sent[nums[0].end() :]):
         return best, nums[0].group()
     return best, None
+
+
+# Words that make a number in prose something other than the answer: "not equal to 4", "x cannot be 4", "less
+# than 4", "any number but 4", "4 or more". Read as the bare 4, such a sentence scored for the gold 4.
+_NEGATING_WORDS = frozenset(
+    """not never cannot cant nor neither except besides other than least most unless between unequal
+    approximately approx about around roughly nearly almost maybe possibly perhaps probably""".split()
+)
+_PROSE_WORD_RE = re.compile(r"[A-Za-z]+(?:['’]t)?")
+_SENTENCE_END_RE = re.compile(r"[.!?;](?=\s|$)|\n")
+_CLAUSE_START_RE = re.compile(r"[.!?;,](?=\s|$)|\n")  # "3 is not prime, so we get 4": "not" is another clause's
+
+
+def _negated(before: str, after: str) -> bool:
+    """Whether the words of a number's clause, `before` it and `after` it, say it is not the value."""
+    before = before[max((m.end() for m in _CLAUSE_START_RE.finditer(before)), default=0) :]
+    m = _SENTENCE_END_RE.search(after)
+    after = after[: m.start()] if m else after
+    words = _PROSE_WORD_RE.findall(before)
+    if words and words[-1].lower() == "but" and not before[before.rfind(words[-1]) + 3 :].strip():
+        return True  # "any number but 4"; a "but" that opens a clause ("..., but we get 4") is a correction
+    for part, extra in ((words, ()), (_PROSE_WORD_RE.findall(after), ("or",))):
+        for w in part:
+            w = w.lower()
+            if w in _NEGATING_WORDS or w in extra or w.endswith(("n't", "n’t")):
+                return True
+    return False
 
 
 # what may stand between two values of one list or hedge in prose: "3 or 4", "3, 4, and 5", "$3$ $4$"
@@ -643,6 +670,9 @@ def _tail_candidate(text: str) -> str | None:
     while k > 0 and len(parts) <= MAX_ITEMS and _LIST_GAP_RE.fullmatch(tail[cands[k - 1][1] : cands[k][0]]):
         k -= 1
         parts.append(cands[k][2])
+    # the words since the value before ("not 10 which is 12": "not" is 10's) up to the end of the sentence
+    if _negated(tail[cands[k - 1][1] if k else 0 : cands[k][0]], tail[cands[-1][1] :]):
+        return None  # "Therefore x is not 4.": the last value is what the answer is not
     return ", ".join(reversed(parts))
 
 
