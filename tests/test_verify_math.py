@@ -259,7 +259,10 @@ def test_a_number_the_prose_negates_is_not_the_answer(text):
 
 
 def test_a_number_after_a_negation_in_another_clause_is_the_answer():
-    for text in ("Since 3 is not prime, we get 4.", "I first thought 3, but we get 4.", "Thus there are 4 apples."):
+    for text in ("Since 3 is not prime, we get 4.", "I first thought 3, but we get 4.", "Thus there are 4 apples.",
+                 # a negation far before the number, or after it, is about something else
+                 "We cannot simplify further so the answer is 4.", "There are 4 ways, not counting duplicates.",
+                 "x is 4 and not less.", "Total: 4 apples, no more than that."):
         assert check_math(text, "4").correct, text
 
 

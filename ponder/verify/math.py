@@ -616,6 +616,7 @@ _NEGATING_WORDS = frozenset(
     """not never cannot cant nor neither except besides other than least most unless between unequal
     approximately approx about around roughly nearly almost maybe possibly perhaps probably""".split()
 )
+_NEGATION_REACH = 4  # words before a number that can negate it
 _PROSE_WORD_RE = re.compile(r"[A-Za-z]+(?:['’]t)?")
 _SENTENCE_END_RE = re.compile(r"[.!?;](?=\s|$)|\n")
 _CLAUSE_START_RE = re.compile(r"[.!?;,](?=\s|$)|\n")  # "3 is not prime, so we get 4": "not" is another clause's
@@ -629,12 +630,15 @@ def _negated(before: str, after: str) -> bool:
     words = _PROSE_WORD_RE.findall(before)
     if words and words[-1].lower() == "but" and not before[before.rfind(words[-1]) + 3 :].strip():
         return True  # "any number but 4"; a "but" that opens a clause ("..., but we get 4") is a correction
-    for part, extra in ((words, ()), (_PROSE_WORD_RE.findall(after), ("or",))):
-        for w in part:
-            w = w.lower()
-            if w in _NEGATING_WORDS or w in extra or w.endswith(("n't", "n’t")):
-                return True
-    return False
+    # Only the few words that lead up to the number ("x is not equal to 4", "strictly less than 4"): a negation
+    # further back is about something else ("we cannot simplify further so the answer is 4"), and one after the
+    # number qualifies the rest of the sentence ("4 ways, not counting duplicates", "4 and no more").
+    for w in words[-_NEGATION_REACH:]:
+        w = w.lower()
+        if w in _NEGATING_WORDS or w.endswith(("n't", "n’t")):
+            return True
+    nxt = _PROSE_WORD_RE.findall(after)[:1]
+    return bool(nxt) and nxt[0].lower() in ("or", "nor")  # a hedge: "4 or 5", "4 or more"
 
 
 # what may stand between two values of one list or hedge in prose: "3 or 4", "3, 4, and 5", "$3$ $4$"
