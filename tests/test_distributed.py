@@ -354,6 +354,19 @@ def test_stale_actor_refused_then_refreshed(pool, ckpt):
     assert ids(pool.sample(PROMPTS, **kw)) == ids(ponder.sample(model, tok, PROMPTS, **kw))  # refreshed
 
 
+def test_ray_ponder_error_on_an_actor_is_the_local_one_line_error(pool):
+    """A PonderError raised on an actor (a bad item, a scorer's NaN) used to surface as Ray's wrapper, whose message
+    is the actor's whole traceback (with terminal colour codes): the CLI printed that instead of one line."""
+    def refuses_item_2(completion, item):  # (a closure: pickled by value, the actors cannot import this module)
+        if item == 2:
+            raise PonderError("item 2: field 'constraints' must be a list")
+        return completion
+
+    with pytest.raises(PonderError) as e:
+        pool.score(refuses_item_2, ["a", "b", "c"], [0, 1, 2])
+    assert str(e.value) == "item 2: field 'constraints' must be a list"
+
+
 class _KilledOnRefresh:
     """An actor handle whose actor is killed (ray.kill) the moment the pool refreshes its weights."""
 

@@ -347,6 +347,12 @@ class RayPool:
                 if self.actors[k] is actor:  # not replaced yet by another failed shard of the same actor
                     self._replace(k, "mid-call")
                 submit(s, k)
+            except ray.exceptions.RayTaskError as e:
+                # a PonderError raised on the actor (a bad item, a scorer's NaN) is raised here as the local path
+                # raises it, one line: Ray's wrapper would print the actor's whole traceback as its message
+                if isinstance(getattr(e, "cause", None), PonderError):
+                    raise e.cause from None
+                raise
         out = [x for part in results for x in part]
         if len(out) != n:  # never hand back fewer (or more) results than asked for
             raise PonderError(f"Ray pool returned {len(out)} results for {n} inputs")
