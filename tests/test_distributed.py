@@ -536,6 +536,25 @@ def test_ray_verify_and_eval_equal_local(pool, tmp_path, ckpt):
         assert x == y
 
 
+def _threads(dp):
+    return torch.get_num_threads()
+
+
+def test_ddp_ranks_share_the_cores_this_process_may_use():
+    """Each rank's torch threads come from the cores the driver may run on (taskset, a cpuset): os.cpu_count()
+    counts the whole machine, so ranks pinned to 1 core each ran cpu_count() threads on it."""
+    import os
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("needs a machine with 2 cores to pin to 1")
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(before)})  # the spawned rank inherits it
+    try:
+        assert ddp.spawn(_threads, 1) == [1]
+    finally:
+        os.sched_setaffinity(0, before)
+
+
 def _killed(dp):
     import os
     import signal

@@ -267,8 +267,8 @@ def spawn(fn: Callable, nproc: int, *args, backend: str = "gloo", threads: int |
     if nproc > cores:  # each rank is a whole process with its own model: more ranks than cores only contend
         raise PonderError(f"nproc {nproc} exceeds the {cores} cores this process may use; use at most {cores} "
                           "(ranks on several machines: start them with torchrun)")
-    if threads is None:
-        threads = max(1, (os.cpu_count() or 1) // nproc)  # ranks must not fight over the same cores
+    if threads is None:  # ranks must not fight over the same cores: those this process may use (taskset, a
+        threads = max(1, cores // nproc)  # scheduler's cpuset), not all the machine's (os.cpu_count)
     outdir = tempfile.mkdtemp(prefix="ponder-ranks-")
     try:
         ctx = mp.start_processes(_entry, args=(fn, args, nproc, free_port(), backend, threads, outdir),
