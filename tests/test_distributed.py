@@ -218,6 +218,21 @@ def test_ddp_bad_input(tmp_path, ckpt, data):
         ddp.spawn(_rank, 0)
 
 
+def test_torchrun_rank_of_a_cpu_learner_uses_gloo_where_cuda_is_available(tmp_path, ckpt, data, monkeypatch):
+    """Under torchrun the backend was NCCL whenever CUDA was available, also for a --device cpu learner (the
+    default), whose CPU gradients NCCL cannot all-reduce: the run failed at its first update."""
+    import torch.distributed as dist
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # a GPU machine
+    monkeypatch.setattr(ddp, "_train_rank", lambda dp, *a: dist.get_backend())
+    for k, v in dict(RANK="0", WORLD_SIZE="1", LOCAL_RANK="0", MASTER_ADDR="127.0.0.1",
+                     MASTER_PORT=str(ddp.free_port())).items():
+        monkeypatch.setenv(k, v)
+    cfg = GRPOConfig(**dict(SMALL, model=str(ckpt), data=str(data)))
+    assert cfg.device == "cpu" and str(ddp.train_ddp(cfg, tmp_path / "r", progress=False)) == "gloo"
+    assert not dist.is_initialized()
+
+
 # ---- one-step off-policy ------------------------------------------------------------------------------
 def _recording(log):
     def generate(model, tok, prompts, *, version, **kw):

@@ -331,6 +331,8 @@ def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, p
                                 "steps": cfg.steps})
     check_world(cfg, int(os.environ["WORLD_SIZE"]) if launched_by_torchrun() else (nproc or 1))
     if launched_by_torchrun():
+        if backend is None:  # the learner's device decides: NCCL cannot reduce the CPU gradients of a --device cpu
+            backend = "nccl" if str(cfg.device).startswith("cuda") else "gloo"  # run on a machine with CUDA
         dp = init_from_env(backend)
         try:
             return Path(_train_rank(dp, cfg, str(run_dir), resume, progress))
