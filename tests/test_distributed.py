@@ -233,6 +233,19 @@ def test_torchrun_rank_of_a_cpu_learner_uses_gloo_where_cuda_is_available(tmp_pa
     assert not dist.is_initialized()
 
 
+@pytest.mark.parametrize("text,match", [('{"kind": "grpo", "grpo": {', r"config.json: invalid JSON"),
+                                        ('{"kind": "grpo", "grpo": {"group_size": "x"}}', r"grpo.group_size: expected int"),
+                                        ('[]', r"config.json: expected a JSON object")])
+def test_ddp_resume_of_a_broken_config_is_one_line(tmp_path, text, match):
+    """--resume --nproc N reads the run's config.json to check N against it: a broken one used to escape as a raw
+    JSONDecodeError / TypeError / AttributeError instead of the one line the single-process resume gives."""
+    (tmp_path / "config.json").write_text(text)
+    t = time.perf_counter()
+    with pytest.raises(PonderError, match=match):
+        ddp.train_ddp(GRPOConfig(steps=0), tmp_path, nproc=2, resume=True, progress=False)
+    assert time.perf_counter() - t < 1  # refused before any rank starts
+
+
 # ---- one-step off-policy ------------------------------------------------------------------------------
 def _recording(log):
     def generate(model, tok, prompts, *, version, **kw):

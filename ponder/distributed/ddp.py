@@ -322,13 +322,16 @@ def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, p
     process is one rank (nproc is ignored); otherwise N local ranks are spawned (gloo on CPU). nproc=1 is
     the plain single-process trainer."""
     from ..rl.trainer import GRPOConfig, train
+    from ..train import config_from, read_run_config
 
     if resume:  # the ranks train with the run's own config: check the world size against that one
         f = Path(run_dir) / "config.json"
-        if f.is_file():
-            saved = json.loads(f.read_text()).get("grpo", {})
-            cfg = GRPOConfig(**{**{k: v for k, v in saved.items() if k in GRPOConfig.__dataclass_fields__},
-                                "steps": cfg.steps})
+        if f.is_file():  # (read as train() reads it: a broken file is one line naming it, not a JSON traceback)
+            saved = read_run_config(run_dir).get("grpo")
+            if isinstance(saved, dict):
+                steps = cfg.steps
+                cfg = config_from(GRPOConfig, saved, f"{f}: grpo")
+                cfg.steps = steps
     check_world(cfg, int(os.environ["WORLD_SIZE"]) if launched_by_torchrun() else (nproc or 1))
     if launched_by_torchrun():
         if backend is None:  # the learner's device decides: NCCL cannot reduce the CPU gradients of a --device cpu
