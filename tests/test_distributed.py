@@ -395,6 +395,20 @@ def test_ray_ponder_error_on_an_actor_is_the_local_one_line_error(pool):
     assert str(e.value) == "item 2: field 'constraints' must be a list"
 
 
+def test_ray_pool_refuses_to_sample_before_weights_are_pushed(pool, ckpt):
+    """start() builds each actor's replica with random weights (version None, which a call expecting version None
+    passed): sampling before push() drew from them, silently unlike the learner's model."""
+    from ponder.distributed.ray_workers import RayPool
+
+    model, tok = ponder.load(ckpt)
+    with RayPool(1, num_cpus=0).start(model, tok) as p:
+        with pytest.raises(PonderError, match=r"no weights pushed yet; call push\(model, version\)"):
+            p.sample(PROMPTS[:2], n=1, max_new_tokens=4, seed=0)
+        p.push(model, 0)
+        kw = dict(n=1, max_new_tokens=4, seed=0)
+        assert ids(p.sample(PROMPTS[:2], **kw)) == ids(ponder.sample(model, tok, PROMPTS[:2], **kw))
+
+
 class _KilledOnRefresh:
     """An actor handle whose actor is killed (ray.kill) the moment the pool refreshes its weights."""
 

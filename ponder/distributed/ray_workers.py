@@ -361,6 +361,8 @@ class RayPool:
     def run(self, fn: Callable, prompts: Sequence, *, index_offset: int = 0, **kw) -> list:
         """fn(model, tok, shard, index_offset=global start, **kw) over the actors, results in prompt order."""
         prompts = list(prompts)
+        if self.actors and self._state is None:  # the actors' replicas hold the random weights they were built with
+            raise PonderError("RayPool: no weights pushed yet; call push(model, version) before sampling")
         version = self.version
         return self._sharded(len(prompts), lambda a, lo, hi: a.run.remote(
             version, fn, prompts[lo:hi], {**kw, "index_offset": index_offset + lo}))
