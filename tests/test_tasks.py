@@ -346,6 +346,14 @@ def test_load_parquet(tmp_path):
     pq.write_table(pa.Table.from_pylist([{"problem": "p1", "x": 1}]), tmp_path / "m.parquet")
     with pytest.raises(PonderError, match=re.escape("m.parquet:row 1: missing field 'answer'")):
         load_dataset(tmp_path / "m.parquet")
+    # a decimal column is a numeric answer, kept as stored (it was refused as "Decimal")
+    import decimal
+
+    col = pa.array([decimal.Decimal("1.50")], pa.decimal128(5, 2))
+    pq.write_table(pa.table({"problem": ["p"], "answer": col}), tmp_path / "dec.parquet")
+    assert load_dataset(tmp_path / "dec.parquet")[0]["answer"] == "1.50"
+    with pytest.raises(PonderError, match="limit must be a positive integer, got True"):
+        load_dataset(tmp_path / "d.parquet", limit=True)
 
 
 # ---- bad dataset files: one PonderError naming FILE[:LINE] and the field --------------------------------

@@ -16,6 +16,7 @@ So MATH-500 (problem, solution, answer, subject, level, unique_id) loads as it i
 
 from __future__ import annotations
 
+import decimal
 import gzip
 import io
 import json
@@ -162,7 +163,7 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
         raise PonderError(f"{path}: is a directory")
     if not path.is_file():
         raise PonderError(f"{path}: " + ("not a regular file" if path.exists() else "no such file"))
-    if limit is not None and (not isinstance(limit, int) or limit <= 0):
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0):
         raise PonderError(f"limit must be a positive integer, got {limit!r}")
     fmt = _format(path)
     if fmt == ".parquet":
@@ -234,6 +235,8 @@ def _answer_text(where: str, field: str, value) -> str:
             raise PonderError(f"{where}: field {field!r} is empty")
         _check_text(where, field, value)
         return value
+    if isinstance(value, decimal.Decimal) and value.is_finite():  # a Parquet decimal column: "1.50" as stored
+        return str(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise PonderError(f"{where}: field {field!r} must be text or a number, got {type(value).__name__} "
                           f"{value!r:.60}")
