@@ -230,7 +230,9 @@ def vote_decided(votes: Sequence[float], remaining: int) -> bool:
 
 def _subsets(n: int, k: int, n_subsets: int, rng: np.random.Generator) -> np.ndarray:
     """Sorted k-subsets of range(n): all of them if few enough, else n_subsets random ones."""
-    if math.comb(n, k) <= n_subsets:
+    # k=1 has only n subsets (n indices in all): enumerating them keeps maj@1 exact, equal to pass@1 where the
+    # answers decide correctness, however large n is; random ones made it a Monte-Carlo estimate past n_subsets.
+    if k == 1 or math.comb(n, k) <= n_subsets:
         return np.array(list(combinations(range(n), k)), dtype=np.int64).reshape(-1, k)
     # argsort of uniform noise gives a uniformly random permutation per row; keep the first k, sorted
     # so that "earliest in the subset" means "earliest in sample order".
@@ -328,7 +330,7 @@ def maj_at_k(
     (default: string equality after strip; pass the math verifier's ``answers_equal`` to group "0.5"
     with "1/2"). None answers never win; an all-None subset counts as incorrect. ``weights`` (per
     problem, per sample, e.g. ``logprob_weights``) turn it into a weighted vote. Subsets are all
-    C(n, k) of them when at most ``n_subsets``, else ``n_subsets`` random ones seeded by (seed, problem).
+    C(n, k) of them when at most ``n_subsets`` (and always for k=1), else ``n_subsets`` random ones seeded by (seed, problem).
     """
     per = maj_at_k_per_problem(
         answers_per_problem, correct_fn_or_labels, k, n_subsets=n_subsets, seed=seed, equal=equal,

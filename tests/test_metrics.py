@@ -192,6 +192,18 @@ def test_maj_at_k_constructed_cases():
     assert maj_at_k([[None, None, "4"]], [[False, False, True]], 3) == 1.0
 
 
+def test_maj_at_1_is_exact_past_n_subsets():
+    # maj@1 votes on one sample, so it is the mean label where answers decide correctness: the n singletons are
+    # enumerated even when n > n_subsets (random ones made maj@1 != pass@1 at n=300, 0.4016 vs 0.3913).
+    rng = np.random.default_rng(0)
+    labels = [bool(x) for x in rng.random(300) < 0.4]
+    answers = ["1" if c else "2" for c in labels]
+    assert maj_at_k([answers], [labels], 1) == pytest.approx(np.mean(labels))
+    recs = [[{"correct": c, "answer": a} for c, a in zip(labels, answers)]]
+    m = summarize(recs, ks=[1])["metrics"]
+    assert m["maj@1"]["mean"] == pytest.approx(m["pass@1"]["mean"])
+
+
 def test_maj_at_k_with_callable_and_equivalence():
     def eq(a, b):
         return {"0.5": "h", "1/2": "h"}.get(a, a) == {"0.5": "h", "1/2": "h"}.get(b, b)
