@@ -330,7 +330,8 @@ def maj_at_k(
     (default: string equality after strip; pass the math verifier's ``answers_equal`` to group "0.5"
     with "1/2"). None answers never win; an all-None subset counts as incorrect. ``weights`` (per
     problem, per sample, e.g. ``logprob_weights``) turn it into a weighted vote. Subsets are all
-    C(n, k) of them when at most ``n_subsets`` (and always for k=1), else ``n_subsets`` random ones seeded by (seed, problem).
+    C(n, k) of them when at most ``n_subsets`` (and always for k=1), else ``n_subsets`` random ones
+    seeded by (seed, problem).
     """
     per = maj_at_k_per_problem(
         answers_per_problem, correct_fn_or_labels, k, n_subsets=n_subsets, seed=seed, equal=equal,
