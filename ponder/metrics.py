@@ -529,13 +529,16 @@ def summarize(
         for k in ks:
             per = maj_at_k_per_problem(answers, labels, k, n_subsets=n_subsets, seed=seed)
             metrics[f"maj@{k}"] = _ci_dict(per, **boot)
+        # A None answer never gets a vote, so its weight is irrelevant: an empty completion (no answer, and no
+        # log-prob to record) must not drop wmaj@k from the whole benchmark. It stands in with weight 1.
         lp_ok = has("logprob_mean") and all(
-            r["logprob_mean"] is not None and math.isfinite(float(r["logprob_mean"]))
+            r["answer"] is None or (r["logprob_mean"] is not None and math.isfinite(float(r["logprob_mean"])))
             for recs in records_per_problem
             for r in recs
         )
         if lp_ok:
-            weights = [logprob_weights([r["logprob_mean"] for r in recs]) for recs in records_per_problem]
+            weights = [logprob_weights([0.0 if r["answer"] is None else r["logprob_mean"] for r in recs])
+                       for recs in records_per_problem]
             for k in ks:
                 if k == 1:
                     continue  # a one-sample weighted vote is the unweighted one

@@ -366,6 +366,21 @@ def test_summarize_metrics_and_invariants():
     assert m["maj@8"]["mean"] <= m["pass@8"]["mean"]
 
 
+def test_summarize_wmaj_with_an_empty_sample():
+    # An empty completion has no log-prob (evaluate records None) and no answer; a None answer never gets a vote,
+    # so its weight is irrelevant: one such sample must not drop wmaj@k from the whole summary.
+    rng = np.random.default_rng(3)
+    recs = _records(rng, 6, 4, 0.5)
+    recs[2][1] = {**recs[2][1], "answer": None, "logprob_mean": None, "tokens": 0}
+    m = summarize(recs, ks=[4])["metrics"]
+    assert "wmaj@4" in m
+    any_weight = [[{**r, "logprob_mean": -7.0} if r["logprob_mean"] is None else r for r in p] for p in recs]
+    assert m["wmaj@4"] == summarize(any_weight, ks=[4])["metrics"]["wmaj@4"]
+    # a sample WITH an answer but no log-prob has no known weight: no wmaj@k then
+    recs[3][0] = {**recs[3][0], "answer": "5", "logprob_mean": None}
+    assert "wmaj@4" not in summarize(recs, ks=[4])["metrics"]
+
+
 def test_summarize_optional_fields_and_errors():
     s = summarize([[{"correct": True}, {"correct": False}]], ks=[2])
     assert set(s["metrics"]) == {"pass@1", "pass@2"}
