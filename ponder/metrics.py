@@ -478,6 +478,7 @@ def summarize(
     """
     if len(records_per_problem) == 0:
         raise PonderError("summarize: empty benchmark (0 problems)")
+    ks = list(ks)  # iterated twice below: a generator's second pass would be empty and drop its k's silently
     for k in ks:  # int() would quietly report k=2.5 as pass@2
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise PonderError(f"summarize: k={k!r} must be a positive integer")

@@ -381,6 +381,13 @@ def test_summarize_wmaj_with_an_empty_sample():
     assert "wmaj@4" not in summarize(recs, ks=[4])["metrics"]
 
 
+def test_summarize_ks_from_a_generator():
+    # ks was iterated twice (checked, then collected): a generator's second pass was empty, so pass@2 vanished
+    recs = [[{"correct": True}, {"correct": False}], [{"correct": False}, {"correct": False}]]
+    s = summarize(recs, ks=(k for k in [2]))
+    assert s["ks"] == [1, 2] and "pass@2" in s["metrics"]
+
+
 def test_summarize_optional_fields_and_errors():
     s = summarize([[{"correct": True}, {"correct": False}]], ks=[2])
     assert set(s["metrics"]) == {"pass@1", "pass@2"}
