@@ -532,6 +532,11 @@ def summarize(
             metrics[f"maj@{k}"] = _ci_dict(per, **boot)
         # A None answer never gets a vote, so its weight is irrelevant: an empty completion (no answer, and no
         # log-prob to record) must not drop wmaj@k from the whole benchmark. It stands in with weight 1.
+        for i, recs in enumerate(records_per_problem):  # float("x") was a bare ValueError, True a weight of e
+            for j, r in enumerate(recs):
+                v = r.get("logprob_mean")
+                if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating))):
+                    raise PonderError(f"summarize: problem {i} sample {j} has logprob_mean={v!r}, need a number or null")
         lp_ok = has("logprob_mean") and all(
             r["answer"] is None or (r["logprob_mean"] is not None and math.isfinite(float(r["logprob_mean"])))
             for recs in records_per_problem

@@ -559,3 +559,10 @@ def test_token_counts_get_a_bootstrap_interval_not_wilsons():
 def test_maj_at_k_n_subsets_must_be_a_positive_integer(bad):
     with pytest.raises(PonderError, match="n_subsets must be a positive integer"):
         maj_at_k([["1", "2", "1"]], [[True, False, True]], 2, n_subsets=bad)
+
+
+@pytest.mark.parametrize("bad", ["x", True])
+def test_summarize_names_a_malformed_logprob_mean(bad):
+    recs = [[{"correct": True, "answer": "a", "logprob_mean": bad}, {"correct": False, "answer": "b", "logprob_mean": -1.0}]]
+    with pytest.raises(PonderError, match=r"problem 0 sample 0 has logprob_mean="):
+        summarize(recs, ks=[2])
