@@ -825,7 +825,9 @@ def sft_schedule(n_rows: int, batch: int, seed: int, step: int) -> torch.Tensor:
 
 
 def _digest(rows) -> str:
-    return hashlib.sha256(json.dumps(rows, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    # default=repr: a Parquet row's other columns may hold timestamps, decimals or bytes, which json.dumps refused
+    # (a TypeError after the model had loaded); rows JSON can hold keep the digest they always had.
+    return hashlib.sha256(json.dumps(rows, sort_keys=True, ensure_ascii=False, default=repr).encode()).hexdigest()
 
 
 def _encode_examples(tok: Tokenizer, examples: list[dict], seq_len: int, ctx: int, what: str):

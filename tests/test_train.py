@@ -194,6 +194,29 @@ def test_sft_data_may_be_parquet(tmp_path):
     assert load_sft_examples(tmp_path / "m.parquet") == [rows[0], *chat]
 
 
+
+def test_sft_on_parquet_rows_with_timestamp_and_decimal_columns_records_and_resumes(tmp_path, tiny_random):
+    """Other columns of a Parquet dataset (a timestamp, a decimal, bytes) come through as Python objects that JSON
+    cannot hold: the data digest in config.json failed on them with a TypeError; it is stable, so --resume on the
+    same file is accepted."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    import datetime
+    import decimal
+
+    import pyarrow as pa
+
+    from ponder.train import load_sft_examples
+
+    model, tok = tiny_random
+    rows = [{"prompt": f"Problem: {a} + 1 = ?", "response": f" {a + 1}", "created": datetime.datetime(2024, 1, a + 1),
+             "score": decimal.Decimal("0.50"), "raw": bytes([a])} for a in range(4)]
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "d.parquet")
+    cfg = TrainConfig(steps=1, batch_size=2, lr=1e-3, warmup=1, seq_len=32)
+    sft(_copy(model), tok, load_sft_examples(tmp_path / "d.parquet"), tmp_path / "r", train=cfg, progress=False)
+    out = sft(None, None, load_sft_examples(tmp_path / "d.parquet"), tmp_path / "r", train=TrainConfig(steps=2),
+              resume=True, progress=False)
+    assert out["step"] == 2
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 def test_blockwise_head_loss_equals_full_logits(dtype):
     """The SFT loss's vocabulary projection, a block of rows at a time with gradients in the same pass, gives
