@@ -691,6 +691,9 @@ def load_sft_examples(path) -> list[dict]:
     for where, row in (_read_parquet if parquet else _read_jsonl)(p):
         if parquet and isinstance(row, dict):  # a column another row format fills is null in this row
             row = {k: v for k, v in row.items() if v is not None}
+        elif isinstance(row, dict):  # JSONL of both formats (datasets' and pandas' to_json) writes those nulls too
+            other = ("prompt", "response") if row.get("messages") is not None else ("messages",)
+            row = {k: v for k, v in row.items() if not (k in other and v is None)}
         check_sft_example(row, where)
         rows.append(row)
     if not rows:

@@ -194,6 +194,22 @@ def test_sft_data_may_be_parquet(tmp_path):
     assert load_sft_examples(tmp_path / "m.parquet") == [rows[0], *chat]
 
 
+def test_sft_jsonl_of_both_row_formats_loads_as_its_parquet_twin(tmp_path):
+    """A JSONL export of a dataset mixing both row formats (datasets' and pandas' to_json) holds the other
+    format's fields as null, as Parquet does: those rows were refused as having both 'messages' and 'prompt'."""
+    from ponder.train import load_sft_examples
+
+    rows = [{"prompt": "1 + 1 =", "response": " 2", "messages": None},
+            {"prompt": None, "response": None,
+             "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}]
+    (tmp_path / "m.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert load_sft_examples(tmp_path / "m.jsonl") == [{"prompt": "1 + 1 =", "response": " 2"},
+                                                     {"messages": rows[1]["messages"]}]
+    (tmp_path / "b.jsonl").write_text(json.dumps({"prompt": "x", "response": None, "messages": None}) + "\n")
+    with pytest.raises(PonderError, match=r"b.jsonl:1: 'response' must be a string, got null"):
+        load_sft_examples(tmp_path / "b.jsonl")
+
+
 
 def test_sft_on_parquet_rows_with_timestamp_and_decimal_columns_records_and_resumes(tmp_path, tiny_random):
     """Other columns of a Parquet dataset (a timestamp, a decimal, bytes) come through as Python objects that JSON
