@@ -7,6 +7,7 @@ tests/test_tensorboard.py checks that with tensorboard's own reader.
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import struct
@@ -56,6 +57,15 @@ def _field_bytes(num: int, payload: bytes) -> bytes:
     return _varint(num << 3 | 2) + _varint(len(payload)) + payload
 
 
+def _f32(v: float) -> bytes:
+    """A scalar as float32; beyond its range (a float64 metric of 1e39) it is +-inf, as TensorFlow's writer records
+    it, where struct.pack raised OverflowError and lost the whole event."""
+    try:
+        return struct.pack("<f", v)
+    except OverflowError:
+        return struct.pack("<f", math.copysign(math.inf, v))
+
+
 def _event(wall_time: float, step: int, *, file_version: str | None = None, scalars: dict | None = None,
            session_start: bool = False) -> bytes:
     msg = b"\x09" + struct.pack("<d", wall_time) + b"\x10" + _varint(step)
@@ -65,7 +75,7 @@ def _event(wall_time: float, step: int, *, file_version: str | None = None, scal
         msg += _field_bytes(7, b"\x08\x01")
     if scalars:
         values = b"".join(
-            _field_bytes(1, _field_bytes(1, tag.encode()) + b"\x15" + struct.pack("<f", float(v)))
+            _field_bytes(1, _field_bytes(1, tag.encode()) + b"\x15" + _f32(float(v)))
             for tag, v in scalars.items()
         )
         msg += _field_bytes(5, values)

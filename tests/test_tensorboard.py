@@ -23,6 +23,16 @@ def test_tensorboard_reads_our_scalars(tmp_path):
     assert [round(e.value, 5) for e in ev] == [0.1, 0.2, 0.3]
 
 
+def test_a_value_beyond_float32_is_logged_as_infinity(tmp_path):
+    ea_mod = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    w = SummaryWriter(tmp_path)
+    w.add_scalars(1, {"big": 1e39, "small": -1e39, "ok": 2.0})  # (OverflowError from struct.pack before)
+    w.close()
+    acc = ea_mod.EventAccumulator(str(tmp_path))
+    acc.Reload()
+    assert [acc.Scalars(t)[0].value for t in ("big", "small", "ok")] == [float("inf"), float("-inf"), 2.0]
+
+
 def test_a_resumed_writer_purges_the_steps_it_logs_again(tmp_path):
     """A run killed after its last checkpoint (step 2) logged steps 3-4; resumed, it logs them again. TensorBoard
     shows the resumed values only, as metrics.jsonl does once trimmed."""
