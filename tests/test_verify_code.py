@@ -121,6 +121,15 @@ def test_an_assert_false_after_a_call_that_must_raise_may_go_unreached():
     # a program that forges the end of the run skips nothing: the assert with a value must still report
     forge = "import os\nos.write(3, b'{\"done\": true}\\n')\nos._exit(0)"
     assert not check_code(blk(forge), tests).correct
+    # an assert that reads the program's values only inside a comprehension (`result` there is a ("top", i)
+    # record, no leaf) must report too: a program that ends the run after the first report skipped it
+    tests2 = "result = f(5)\nassert len(result) == 3\nassert all(x in result for x in [1, 2, 3])\n"
+    cut = ("import json, os\nclass E(json.JSONEncoder):\n    def encode(self, o):\n"
+           "        s = json.JSONEncoder().encode(o)\n        if isinstance(o, dict) and 't' in o:\n"
+           "            os.write(3, (s + '\\n{\"done\": true}\\n').encode())\n            os._exit(0)\n"
+           "        return s\njson._default_encoder = E()\ndef f(n):\n    return [0, 0, 0]\n")
+    assert check_code(blk("def f(n):\n    return [1, 2, 3]"), tests2).reason == "passed 2/2"
+    assert not check_code(blk(cut), tests2).correct
     # nothing with a value reported at all: no evidence the tests ran, so no pass
     assert not check_code(blk(good), "try:\n    f(-1)\n    assert False\nexcept ValueError:\n    pass\n").correct
 

@@ -1340,8 +1340,11 @@ def _judge_asserts(plan: dict, run: dict, code: str) -> Verdict:
 
 
 def _reads_sandbox(tree) -> bool:
-    """Whether a caller-side assert tree holds a value the sandbox reports (a ("leaf", i) node)."""
-    if isinstance(tree, tuple) and len(tree) == 2 and tree[0] == "leaf":
+    """Whether a caller-side assert tree holds a value the sandbox reports: a ("leaf", i) node, a test table read
+    inside a comprehension (("top", i)) or a comprehension's items (a "comp" node): `all(x in result for x in
+    [1, 2, 3])` has no leaf, yet it checks the program's `result` and must not go unreached."""
+    if isinstance(tree, tuple) and ((len(tree) == 2 and tree[0] in ("leaf", "top"))
+                                    or (len(tree) == 5 and tree[0] == "comp")):
         return True
     return isinstance(tree, (tuple, list)) and any(_reads_sandbox(x) for x in tree)
 
