@@ -203,6 +203,39 @@ def add(a, b):
     assert check_code(blk(attacker), control, timeout=10).reason == "passed 1/1"
 
 
+def test_expected_values_written_with_operators_stay_in_the_caller():
+    # An operand the caller does not build goes to the sandbox as a lambda, which the program can find in the
+    # test's code object and run itself: it answered `2 ** 10`, `1 << 10`, `~3`, `{'a': 2 ** 3}` right for any x.
+    runner = """
+import sys, types
+def run_the_other_operand():
+    me = sys._getframe(2).f_code
+    fr = sys._getframe(2)
+    while fr is not None:
+        if fr.f_code.co_filename == "<test>":
+            for c in fr.f_code.co_consts:
+                if type(c) is types.CodeType and c is not me and c.co_argcount == 0 and "f" not in c.co_names:
+                    return types.FunctionType(c, fr.f_globals)()
+        fr = fr.f_back
+def f(x):
+    return run_the_other_operand()
+"""
+    good = "def f(x):\n    return x"
+    for expected in ["2 ** 10", "1 << 10", "~3", "6 | 1 ^ 8 & 12 >> 1", "{'a': 2 ** 3, 'b': [1]}", "{2 ** 3}"]:
+        test = f"assert f({expected}) == {expected}"
+        assert check_code(blk(runner), test).reason == "failed test 1", expected
+        assert check_code(blk(good), test).reason == "passed 1/1", expected
+    # control: a method call on a literal is still sandbox code, and the runner finds it
+    assert check_code(blk(runner), "assert f(2) == 'ab'.upper()").reason == "passed 1/1"
+    # powers and shifts of values the program chose are bounded in the caller
+    t0 = time.monotonic()
+    for test in ["assert f(3) ** f(10 ** 8) == 0", "assert f(1) << f(10 ** 9) == 0"]:
+        assert check_code(blk(good), test).reason == "failed test 1", test
+    assert check_code(blk(good), "assert f(-1) ** f(2 ** 64) == 1").correct
+    assert time.monotonic() - t0 < 15
+    assert check_code(blk(good), "assert f(2) ** f(-2) == 0.25 and ~f(0) == -1").correct
+
+
 def test_stdio_expected_output_length_never_enters_the_sandbox():
     # The child is forked from the harness and can read its frames (run_case(spec, case)) and objects. A per-case
     # output cap of 2 * len(expected) + 65536 there told the program the expected length: "YES\n" or "NO\n".

@@ -623,9 +623,14 @@ def sandbox_info() -> dict:
 _OPS = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
         ast.Gt: operator.gt, ast.GtE: operator.ge, ast.In: lambda a, b: a in b,
         ast.NotIn: lambda a, b: a not in b, ast.Is: operator.is_, ast.IsNot: operator.is_not}
+# Every operator a test's expected value may be written with (`2 ** 10`, `1 << 20`, `~0`): an operator the caller
+# does not apply sends its operands to the sandbox as code, and a program can run that code itself (it finds the
+# lambda in its caller's frame) and return the expected value.
 _BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-           ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod}
-_UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
+           ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow,
+           ast.LShift: operator.lshift, ast.RShift: operator.rshift, ast.BitOr: operator.or_,
+           ast.BitAnd: operator.and_, ast.BitXor: operator.xor}
+_UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Invert: operator.invert}
 _MAX_BITS = 1 << 20  # caller-side arithmetic on values the program chose: keep it cheap
 _MAX_LEN = 10_000_000  # elements (characters) one caller-side operation may build
 _MAX_WORK = 1 << 26  # all the caller-side work for one run, in the same units (see _Evaluator)
@@ -778,7 +783,7 @@ def _ordered(tree) -> bool:
     if tree[0] == "const":
         return type(tree[1]) in _ORDERED_CONSTS
     if tree[0] == "seq":
-        return True
+        return tree[1] != "set"
     if tree[0] == "call" and tree[1] in _ORDERED_CALLS:
         return tree[1] in ("range", "sorted") or all(_ordered(a) for a in tree[2])
     return False
@@ -899,6 +904,11 @@ class _AssertRewriter(ast.NodeTransformer):
                 return ("cmp", [self._expr(p, records) for p in parts], [type(op) for op in e.ops])
         if isinstance(e, (ast.Tuple, ast.List)) and not any(isinstance(x, ast.Starred) for x in e.elts):
             return ("seq", "tuple" if isinstance(e, ast.Tuple) else "list", [self._expr(x, records) for x in e.elts])
+        # a dict or set display with an expression in it (`{'a': 2 ** 3}`) is built here too, for the same reason
+        if isinstance(e, ast.Set) and not any(isinstance(x, ast.Starred) for x in e.elts):
+            return ("seq", "set", [self._expr(x, records) for x in e.elts])
+        if isinstance(e, ast.Dict) and all(k is not None for k in e.keys):
+            return ("dict", [(self._expr(k, records), self._expr(v, records)) for k, v in zip(e.keys, e.values)])
         name = _func_name(e.func) if isinstance(e, ast.Call) else None
         if (name in _FUNCS and name.split(".")[0] not in self.bound and name.split(".")[0] not in self.loop_vars
                 and not any(isinstance(a, ast.Starred) for a in e.args)
@@ -1116,6 +1126,13 @@ class _Evaluator:
                 raise _TestFailed("integer too large")
         if type(a) is int and type(b) is int and op in (ast.Mult, ast.FloorDiv, ast.Mod):
             self.spend((a.bit_length() // 64 + 1) * (b.bit_length() // 64 + 1))  # schoolbook cost, roughly
+        if op is ast.Pow and isinstance(a, int) and isinstance(b, int) and b > 0:
+            if abs(a) > 1 and b * (a.bit_length() - 1) > _MAX_BITS:  # |a| ** b has at least that many bits
+                raise _TestFailed("power too large")
+            size = 1 if abs(a) <= 1 else (a.bit_length() * b) // 64 + 1
+            self.spend(b.bit_length() * size)  # squarings, each at most as big as the result
+        if op is ast.LShift and isinstance(a, int) and isinstance(b, int) and a and b > _MAX_BITS - a.bit_length():
+            raise _TestFailed("shift too large")
         seqs = (str, bytes, list, tuple)
         if op is ast.Mult:
             for seq, n in ((a, b), (b, a)):
@@ -1203,7 +1220,11 @@ class _Evaluator:
         if kind == "seq":
             items = [self.eval(t, values, env) for t in tree[2]]
             self.spend(len(items) + 1)
-            return tuple(items) if tree[1] == "tuple" else items
+            return _apply({"tuple": tuple, "list": list, "set": set}[tree[1]], items)
+        if kind == "dict":
+            pairs = [(self.eval(k, values, env), self.eval(v, values, env)) for k, v in tree[1]]
+            self.spend(len(pairs) + 1)
+            return _apply(dict, pairs)
         if kind == "call":
             args = [self.eval(a, values, env) for a in tree[2]]
             result = _apply(_FUNCS[tree[1]], *args, **tree[3])
