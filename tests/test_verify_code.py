@@ -203,7 +203,7 @@ def add(a, b):
     assert check_code(blk(attacker), control, timeout=10).reason == "passed 1/1"
 
 
-def test_expected_values_written_with_operators_stay_in_the_caller():
+def test_expected_values_written_with_operators_or_math_stay_in_the_caller():
     # An operand the caller does not build goes to the sandbox as a lambda, which the program can find in the
     # test's code object and run itself: it answered `2 ** 10`, `1 << 10`, `~3`, `{'a': 2 ** 3}` right for any x.
     runner = """
@@ -225,11 +225,21 @@ def f(x):
         test = f"assert f({expected}) == {expected}"
         assert check_code(blk(runner), test).reason == "failed test 1", expected
         assert check_code(blk(good), test).reason == "passed 1/1", expected
+    # the same for math and builtin calls an expected value is written with (the runner passed all of these)
+    for test in ["import math\nassert f(3628800) == math.factorial(10)", "assert f((3, 1)) == divmod(7, 2)",
+                 "import math\nassert abs(f(2 ** 0.5) - math.sqrt(2)) < 1e-9", "assert f(1024) == pow(2, 10)",
+                 "import math\nassert abs(f(3.14159265) - math.pi) < 1e-6", "assert f({'a': 1}) == dict(a=1)"]:
+        assert check_code(blk(runner), test).reason == "failed test 1", test
+        assert check_code(blk(good), test).reason == "passed 1/1", test
+    gen = "def g(n):\n    return ((i, i * i) for i in range(n))"
+    assert check_code(blk(gen), "assert dict(g(3)) == {0: 0, 1: 1, 2: 4}").correct  # dict() iterates, as Python
     # control: a method call on a literal is still sandbox code, and the runner finds it
     assert check_code(blk(runner), "assert f(2) == 'ab'.upper()").reason == "passed 1/1"
     # powers and shifts of values the program chose are bounded in the caller
     t0 = time.monotonic()
-    for test in ["assert f(3) ** f(10 ** 8) == 0", "assert f(1) << f(10 ** 9) == 0"]:
+    for test in ["assert f(3) ** f(10 ** 8) == 0", "assert f(1) << f(10 ** 9) == 0", "assert pow(f(3), f(10 ** 8)) == 0",
+                 "import math\nassert math.comb(f(10 ** 6), f(5 * 10 ** 5)) == 0",
+                 "assert pow(f(3), f((1 << (1 << 20)) - 1), f((1 << 2000) + 1)) == 0"]:
         assert check_code(blk(good), test).reason == "failed test 1", test
     assert check_code(blk(good), "assert f(-1) ** f(2 ** 64) == 1").correct
     assert time.monotonic() - t0 < 15

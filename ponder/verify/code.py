@@ -687,6 +687,39 @@ def _round(number, ndigits=None):
     return round(number, ndigits)
 
 
+def _power_check(a, b, mod=None) -> None:
+    """Refuse a power whose result (or, modular, whose work) is out of proportion."""
+    if not (isinstance(a, int) and isinstance(b, int)):
+        return
+    if any(isinstance(x, int) and x.bit_length() > _MAX_BITS for x in (a, b, mod)):
+        raise _TestFailed("integer too large")
+    if mod is not None:
+        if isinstance(mod, int) and b.bit_length() * (mod.bit_length() // 64 + 1) ** 2 > _MAX_WORK:
+            raise _TestFailed("power too costly")
+    elif b > 0 and abs(a) > 1 and b * (a.bit_length() - 1) > _MAX_BITS:  # |a| ** b has at least that many bits
+        raise _TestFailed("power too large")
+
+
+def _pow(base, exp, mod=None):
+    _power_check(base, exp, mod)
+    return pow(base, exp, mod)
+
+
+def _divmod(a, b):
+    if any(type(x) is int and x.bit_length() > _MAX_BITS for x in (a, b)):
+        raise _TestFailed("integer too large")
+    return divmod(a, b)
+
+
+def _int_args(fn, limit: int):
+    """A math function of ints whose cost grows with their size: arguments over `limit` fail the test."""
+    def call(*args):
+        if any(isinstance(x, int) and abs(x) > limit for x in args):
+            raise _TestFailed(f"{fn.__name__}: argument too large")
+        return fn(*args)
+    return call
+
+
 # Pure builtins the CALLER applies to rebuilt plain values, so `abs(f(x) - 2.0) < 1e-6` or
 # `sorted(f(x)) == [1, 2]` is decided outside the sandbox: an object whose `__sub__` returns 0.0 never gets
 # that far, because f(x) alone must serialise as a plain value. These names mean the real builtins, whatever
@@ -697,9 +730,19 @@ _FUNCS = {"abs": abs, "len": len, "sorted": sorted, "set": set, "frozenset": fro
           "str": _str, "bool": bool, "any": any, "all": all, "isinstance": isinstance,
           "type": lambda obj, /: type(obj), "range": _range, "enumerate": enumerate, "zip": zip,
           "reversed": reversed, "ord": ord, "chr": chr,
-          "math.isclose": math.isclose, "math.fabs": math.fabs, "math.floor": math.floor, "math.ceil": math.ceil}
+          "math.isclose": math.isclose, "math.fabs": math.fabs, "math.floor": math.floor, "math.ceil": math.ceil,
+          # An expected value is often written with these (`math.factorial(10)`, `pow(2, 10)`, `dict(a=1)`): in
+          # the sandbox the program could run that operand itself and return what it gives.
+          "pow": _pow, "divmod": _divmod, "dict": dict, "math.trunc": math.trunc, "math.pow": math.pow,
+          "math.factorial": _int_args(math.factorial, 60_000), "math.comb": _int_args(math.comb, 100_000),
+          "math.perm": _int_args(math.perm, 100_000), "math.gcd": _int_args(math.gcd, 1 << (1 << 18)),
+          **{f"math.{n}": getattr(math, n) for n in ("sqrt", "exp", "log", "log2", "log10", "sin", "cos", "tan",
+                                                      "asin", "acos", "atan", "atan2", "hypot", "degrees",
+                                                      "radians")}}
+# math constants a test may compare with (`abs(f(x) - math.pi) < 1e-9`), taken from the real module
+_MATH_CONSTS = {f"math.{n}": getattr(math, n) for n in ("pi", "e", "tau", "inf", "nan")}
 # Those of them that iterate their first argument, as Python would a generator or a map the program returns.
-_ITERATES = {"list", "tuple", "set", "frozenset", "sorted", "sum", "any", "all", "enumerate"}
+_ITERATES = {"list", "tuple", "set", "frozenset", "sorted", "sum", "any", "all", "enumerate", "dict"}
 # Builtin type names the caller resolves itself: `isinstance(f(x), (int, float))`, `type(f(x)) is str`.
 _TYPES = {t.__name__: t for t in (int, float, complex, str, bytes, bool, list, tuple, dict, set, frozenset)}
 _SINGLETONS = (None, True, False)
@@ -886,6 +929,9 @@ class _AssertRewriter(ast.NodeTransformer):
             return ("var", e.id)
         if self._builtin(e):
             return ("const", _TYPES[e.id])
+        if (isinstance(e, ast.Attribute) and _func_name(e) in _MATH_CONSTS and "math" not in self.bound
+                and "math" not in self.loop_vars):
+            return ("const", _MATH_CONSTS[_func_name(e)])
         if isinstance(e, ast.BoolOp):
             return ("and" if isinstance(e.op, ast.And) else "or", [self._expr(v, records) for v in e.values])
         if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.Not):
@@ -1127,8 +1173,7 @@ class _Evaluator:
         if type(a) is int and type(b) is int and op in (ast.Mult, ast.FloorDiv, ast.Mod):
             self.spend((a.bit_length() // 64 + 1) * (b.bit_length() // 64 + 1))  # schoolbook cost, roughly
         if op is ast.Pow and isinstance(a, int) and isinstance(b, int) and b > 0:
-            if abs(a) > 1 and b * (a.bit_length() - 1) > _MAX_BITS:  # |a| ** b has at least that many bits
-                raise _TestFailed("power too large")
+            _power_check(a, b)
             size = 1 if abs(a) <= 1 else (a.bit_length() * b) // 64 + 1
             self.spend(b.bit_length() * size)  # squarings, each at most as big as the result
         if op is ast.LShift and isinstance(a, int) and isinstance(b, int) and a and b > _MAX_BITS - a.bit_length():
