@@ -8,6 +8,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
+import ponder
 from ponder.errors import PonderError
 from ponder.tasks import countdown as countdown_task
 from ponder.verify.constraints import CONSTRAINT_TYPES, check_constraints
@@ -368,3 +369,14 @@ def test_constraints_keep_plain_unicode_text():
     assert check_constraints("Привет мир", [{"type": "word_count", "n": 2}]).correct
     assert check_constraints("café au lait", [{"type": "keywords", "keywords": ["café"]}]).correct
     assert check_constraints("Ｈｅｌｌｏ", [{"type": "keywords", "keywords": ["hello"]}]).correct
+
+
+def test_local_judge_with_default_settings_fits_its_context():
+    """The verdict cap (max_new_tokens, default 512) is cut to the room the grading prompt leaves: before, a judge
+    model of 512 positions (the shipped tiny one, `--judge-model tiny`) refused every call."""
+    model, tok = ponder.load("tiny")
+    judge = make_judge(model, tok, rubric="The final answer is correct.")
+    v = judge("Problem: 2 + 3 = ?\nSolution:", "2 + 3 = 5. The answer is \\boxed{5}.")
+    assert isinstance(v, Verdict) and 0.0 <= v.value <= 1.0
+    with pytest.raises(PonderError, match="fills the judge model's context of 512"):
+        judge("p", "x " * 600)

@@ -107,8 +107,19 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
 def _local_backend(model, tokenizer, max_new_tokens: int) -> Callable[[str], str]:
     def generate(prompt: str) -> str:
         import ponder  # lazy: the HTTP judge must not need torch
+        from ponder.engine import render_prompts
 
-        out = ponder.sample(model, tokenizer, [prompt], n=1, max_new_tokens=max_new_tokens, temperature=0.0)
+        # max_new_tokens caps the verdict; a model cannot write past its context anyway, so the cap is cut to
+        # the room the grading prompt leaves (else the default 512 refused every call on a 512-position judge)
+        n = max_new_tokens
+        limit = getattr(getattr(model, "config", None), "max_position_embeddings", None)
+        if isinstance(limit, int):
+            used = len(render_prompts(tokenizer, [prompt])[0])
+            if used >= limit:
+                raise PonderError(f"judge: the grading prompt of {used} tokens fills the judge model's context of "
+                                  f"{limit} positions: no room for a verdict")
+            n = min(n, limit - used)
+        out = ponder.sample(model, tokenizer, [prompt], n=1, max_new_tokens=n, temperature=0.0)
         return out[0][0].text
 
     return generate
