@@ -312,6 +312,12 @@ def test_make_judge_argument_errors():
         make_judge(url="http://x", rubric=" ")
     with pytest.raises(PonderError, match="max_score"):
         make_judge(url="http://x", rubric="r", max_score=0)
+    # bad settings are named when the judge is made; before, the first call failed as "POST ... failed: "
+    # (retries=-1), "unexpected response (ValueError ...)" (timeout=-1) or a raw TypeError
+    for bad in ({"retries": -1}, {"retries": 1.5}, {"timeout": -1}, {"timeout": 0}, {"threshold": "0.5"},
+                {"max_new_tokens": 0}):
+        with pytest.raises(PonderError, match=f"make_judge: {next(iter(bad))} must be"):
+            make_judge(url="http://127.0.0.1:9", rubric="r", **bad)
 
 
 def test_local_model_judge_runs_through_ponder_sample(tiny_random):

@@ -14,6 +14,7 @@ scoring 0 would poison a training run without anyone noticing.
 from __future__ import annotations
 
 import json
+import numbers
 import re
 import time
 import urllib.error
@@ -139,8 +140,16 @@ def make_judge(model=None, tokenizer=None, *, url: str | None = None, api_key: s
         raise PonderError("make_judge: rubric must be a non-empty string")
     if type(max_score) is not int or max_score < 1:
         raise PonderError(f"make_judge: max_score must be a positive integer, got {max_score!r}")
-    if not 0.0 <= threshold <= 1.0:
-        raise PonderError(f"make_judge: threshold must be in [0, 1], got {threshold!r}")
+    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0.0 <= threshold <= 1.0:
+        raise PonderError(f"make_judge: threshold must be a number in [0, 1], got {threshold!r}")
+    # checked here, not at the first call: a bad one surfaced mid-run as a misleading "POST ... failed" (or a
+    # TypeError) after the policy had already sampled
+    if type(max_new_tokens) is not int or max_new_tokens < 1:
+        raise PonderError(f"make_judge: max_new_tokens must be a positive integer, got {max_new_tokens!r}")
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not 0 < timeout < float("inf"):
+        raise PonderError(f"make_judge: timeout must be a positive number of seconds, got {timeout!r}")
+    if type(retries) is not int or retries < 0:
+        raise PonderError(f"make_judge: retries must be an integer >= 0, got {retries!r}")
     if url is not None and not url.startswith(("http://", "https://")):
         raise PonderError(f"make_judge: url must start with http:// or https://, got {url!r}")
     generate = (_http_backend(url, api_key, model_name, max_new_tokens, timeout, retries) if url is not None
