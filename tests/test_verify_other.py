@@ -294,6 +294,17 @@ def test_http_judge_errors(judge_server):
     assert judge(None, None).reason == "invalid completion"  # a bad completion never reaches the judge
 
 
+def test_http_judge_gives_up_without_waiting_after_its_last_attempt(judge_server):
+    """Backoff waits 0.5 s, 1 s, ... between attempts; none follows the last one. Before, a judge with retries=1
+    against a failing endpoint waited 0.5 + 1 s, the last second for nothing."""
+    judge = make_judge(url=judge_server, rubric="r", retries=1)
+    _Handler.replies[:] = [(500, "x"), (500, "x")]
+    t0 = time.monotonic()
+    with pytest.raises(PonderError, match="HTTP 500"):
+        judge("p", "c")
+    assert 0.5 <= time.monotonic() - t0 < 1.3
+
+
 def test_parse_score_is_strict():
     assert parse_score("ok\nSCORE: 3/5", 5) == 3
     assert parse_score("SCORE:0/5", 5) == 0

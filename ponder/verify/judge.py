@@ -99,7 +99,8 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
             except (ValueError, KeyError, IndexError, TypeError) as e:
                 last = f"unexpected response ({type(e).__name__}: {e})"
                 break
-            time.sleep(min(2.0**attempt * 0.5, 8.0))
+            if attempt < retries:  # back off before the next try; after the last one there is none to wait for
+                time.sleep(min(2.0**attempt * 0.5, 8.0))
         raise PonderError(f"judge: POST {endpoint} failed: {last}")
 
     return generate
