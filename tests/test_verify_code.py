@@ -43,6 +43,23 @@ def test_stdio_cases_compare_whole_output():
     assert check_code(blk(prog), apps).reason == "failed test 2"
 
 
+def test_stdio_program_ends_as_the_interpreter_does():
+    # Python waits for non-daemon threads and runs atexit functions before it exits; competitive-programming
+    # solutions rely on both (`main` in a thread with a bigger stack, output buffered and written at exit)
+    thread = ("import threading\n"
+              "def main():\n"
+              "    threading.main_thread().join()  # prints only once the main thread has finished\n"
+              "    print(int(input()) * 2)\n"
+              "threading.Thread(target=main).start()")
+    assert check_code(blk(thread), [{"input": "21\n", "output": "42"}]).reason == "passed 1/1"
+    buffered = ("import atexit, io, sys\n"
+                "buf = io.StringIO()\n"
+                "atexit.register(lambda: sys.__stdout__.write(buf.getvalue()))\n"
+                "buf.write(str(int(input()) * 2) + '\\n')")
+    assert check_code(blk(buffered), [{"input": "21\n", "output": "42"}]).reason == "passed 1/1"
+    assert check_code(blk(buffered), [{"input": "20\n", "output": "42"}]).reason == "failed test 1"
+
+
 def test_humaneval_style_check_function_and_tolerance_asserts():
     tests = ("import math\n"
              "def check(candidate):\n"

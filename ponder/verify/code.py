@@ -282,6 +282,19 @@ def run_program(spec):
         except BaseException as e:
             write_all(2, (describe(e) + "\n").encode("utf-8", "replace"))
             status = 1
+        if status == 0:
+            # end as the interpreter does: wait for non-daemon threads (solutions run `main` in a thread with a
+            # bigger stack and return), then run atexit functions (a fast-output idiom writes its buffer there);
+            # a thread that never ends meets the wall-clock timeout
+            try:
+                th = sys.modules.get("threading")
+                if th is not None:
+                    th._shutdown()
+                import atexit
+                atexit._run_exitfuncs()
+            except BaseException as e:
+                write_all(2, (describe(e) + "\n").encode("utf-8", "replace"))
+                status = 1
         for f in (sys.stdout, out):
             try:
                 f.flush()
