@@ -39,6 +39,9 @@ def test_stdio_cases_compare_whole_output():
     assert check_code(blk("print(1)\nprint(2)"), [{"input": "", "output": "1"}]).reason == "failed test 1"
     assert check_code(blk("print(3)\nraise SystemExit(0)"), [{"input": "", "output": "3"}]).correct
     assert check_code(blk("print(3)\nraise ValueError"), [{"input": "", "output": "3"}]).reason == "crashed"
+    # CPython exits with the int value of a bool or other int subclass: sys.exit(False) is status 0
+    assert check_code(blk("print(3)\nraise SystemExit(False)"), [{"input": "", "output": "3"}]).correct
+    assert check_code(blk("print(3)\nraise SystemExit(True)"), [{"input": "", "output": "3"}]).reason == "crashed"
     apps = {"inputs": ["2 2", "1 1"], "outputs": ["4", "3"]}
     assert check_code(blk(prog), apps).reason == "failed test 2"
 

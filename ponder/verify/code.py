@@ -275,8 +275,8 @@ def run_program(spec):
             c = e.code
             if c is None:
                 status = 0
-            elif type(c) is int:
-                status = c & 0xFF
+            elif isinstance(c, int):  # as CPython: a bool or IntEnum exits with its int value (exit(False): 0)
+                status = int.__int__(c) & 0xFF
             else:
                 status = 1
         except BaseException as e:
