@@ -42,6 +42,8 @@ def test_stdio_cases_compare_whole_output():
     # CPython exits with the int value of a bool or other int subclass: sys.exit(False) is status 0
     assert check_code(blk("print(3)\nraise SystemExit(False)"), [{"input": "", "output": "3"}]).correct
     assert check_code(blk("print(3)\nraise SystemExit(True)"), [{"input": "", "output": "3"}]).reason == "crashed"
+    # closing stdout at the end flushes it; Python then exits 0 (it flushes only streams still open)
+    assert check_code(blk("import sys\nprint(3)\nsys.stdout.close()"), [{"input": "", "output": "3"}]).correct
     apps = {"inputs": ["2 2", "1 1"], "outputs": ["4", "3"]}
     assert check_code(blk(prog), apps).reason == "failed test 2"
 

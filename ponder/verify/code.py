@@ -297,7 +297,8 @@ def run_program(spec):
                 status = 1
         for f in (sys.stdout, out):
             try:
-                f.flush()
+                if f is not None and not f.closed:  # as CPython: a stream the program closed has been flushed
+                    f.flush()
             except BaseException:
                 status = status or 1
         os._exit(status)
