@@ -409,6 +409,19 @@ DEFAULT_THRESHOLDS = {
 }
 
 
+def _thresholds(thresholds: dict | None) -> dict:
+    """DEFAULT_THRESHOLDS with the overrides applied, refusing unknown names and a repeat_chance outside (0, 1)."""
+    th = dict(DEFAULT_THRESHOLDS)
+    if thresholds:
+        unknown = set(thresholds) - set(th)
+        if unknown:
+            raise PonderError(f"contamination_verdict: unknown threshold(s) {sorted(unknown)}; known: {sorted(th)}")
+        th.update(thresholds)
+    if not 0 < th["repeat_chance"] < 1:
+        raise PonderError(f"contamination_verdict: repeat_chance must be in (0, 1), got {th['repeat_chance']!r}")
+    return th
+
+
 def contamination_verdict(
     prefix: dict | None = None,
     perturbation: dict | None = None,
@@ -439,14 +452,7 @@ def contamination_verdict(
       the training data (13-grams
       by default; with 8-grams the same threshold is stricter, since short stock phrases match).
     """
-    th = dict(DEFAULT_THRESHOLDS)
-    if thresholds:
-        unknown = set(thresholds) - set(th)
-        if unknown:
-            raise PonderError(f"contamination_verdict: unknown threshold(s) {sorted(unknown)}; known: {sorted(th)}")
-        th.update(thresholds)
-    if not 0 < th["repeat_chance"] < 1:
-        raise PonderError(f"contamination_verdict: repeat_chance must be in (0, 1), got {th['repeat_chance']!r}")
+    th = _thresholds(thresholds)
     if prefix is None and perturbation is None and overlap is None:
         raise PonderError("contamination_verdict: no probe results given (prefix, perturbation or overlap)")
     evidence: dict = {"thresholds": th}
@@ -778,6 +784,12 @@ def run_contamination_probe(
                               "prefix-probed)")
 
     train_texts = iter_texts(train_file) if train_file is not None else None  # a missing file: before sampling
+    # The verdict reads the prefix probe at th["prefix_fraction"]: bad thresholds or fractions without it
+    # failed only in contamination_verdict, after every generation, and no result was kept.
+    th = _thresholds(thresholds)
+    if f"{th['prefix_fraction']:g}" not in {f"{f:g}" for f in fractions}:
+        raise PonderError(f"contamination probe: fractions {list(fractions)} lack the verdict's prefix_fraction "
+                          f"{th['prefix_fraction']:g} (add it, or set thresholds={{'prefix_fraction': ...}})")
     pf = _perturber(items) if perturb_fn == "auto" else perturb_fn
     bar = None
     if progress:  # prefix completions (again on perturbed copies for calibration), then originals + perturbed

@@ -570,3 +570,17 @@ def test_contamination_json_is_strict_json_for_one_item(tiny_random, tmp_path):
     assert res["perturbation"] is not None
     saved = _strict_json((tmp_path / "contamination.json").read_text())
     assert saved["perturbation"]["drop"]["lo"] is None and saved["perturbation"]["drop"]["hi"] is None
+
+
+def test_bad_thresholds_or_fractions_are_refused_before_any_sampling():
+    """fractions without the verdict's prefix_fraction (0.6) or an unknown threshold failed only in
+    contamination_verdict, after every generation of the probe, and nothing was kept. With no model at all,
+    any sampling would be an AttributeError, not the PonderError naming the problem."""
+    from ponder.probes import run_contamination_probe
+    from ponder.tasks import generate
+
+    items = generate("word", "test", 2, seed=0)
+    with pytest.raises(PonderError, match="lack the verdict's prefix_fraction 0.6"):
+        run_contamination_probe(None, None, items, fractions=(0.4, 0.8))
+    with pytest.raises(PonderError, match=r"unknown threshold\(s\) \['drop_mn'\]"):
+        run_contamination_probe(None, None, items, thresholds={"drop_mn": 0.1})
