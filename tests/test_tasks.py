@@ -243,6 +243,14 @@ def test_word_perturb(splits):
     assert len({json.dumps(word.perturb(x, seed=s)["numbers"], sort_keys=True) for s in range(5)}) > 1
 
 
+def test_word_perturb_names_an_unknown_split(splits):
+    """A user file's item with split "dev" drew 100,000 problems (no problem hashes into "dev") and then
+    blamed its template: "has too few problems"."""
+    x = dict(splits["word"][1][0], split="dev")
+    with pytest.raises(PonderError, match="its split 'dev' is not one of train, test"):
+        word.perturb(x, seed=1)
+
+
 # ---------------------------------------------------------------------------------------------- countdown
 
 

@@ -250,10 +250,13 @@ def perturb(item: dict, seed: int) -> dict:
 
     The new numbers always differ from the old ones, and the new problem stays in the original item's
     split (so perturbing test items never hands the probe a training problem)."""
-    from ponder.tasks import finish, split_of  # late import: ponder.tasks imports this module
+    from ponder.tasks import SPLITS, finish, split_of  # late import: ponder.tasks imports this module
 
     t = _template(item["template"])
     split = item.get("split") or split_of(canonical(item))
+    if split not in SPLITS:  # no problem hashes into it: 100,000 draws, then "too few problems"
+        raise PonderError(f"cannot perturb word item {item.get('id')!r}: its split {split!r} is not one of "
+                          f"{', '.join(SPLITS)}")
     rng = random.Random(f"perturb:{canonical(item)}:{seed}")
     for _ in range(100_000):
         numbers = _sample_numbers(rng, t)
