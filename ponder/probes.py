@@ -791,6 +791,9 @@ def run_contamination_probe(
         raise PonderError(f"contamination probe: fractions {list(fractions)} lack the verdict's prefix_fraction "
                           f"{th['prefix_fraction']:g} (add it, or set thresholds={{'prefix_fraction': ...}})")
     pf = _perturber(items) if perturb_fn == "auto" else perturb_fn
+    # Perturbed here, before any generation: an item that cannot be perturbed (an unknown template, a bad
+    # split) failed only after the whole prefix probe. The copies are the control's prompts too.
+    copies = [pf(it, seed * 1_000_003 + i) for i, it in enumerate(items)] if pf is not None else None
     bar = None
     if progress:  # prefix completions (again on perturbed copies for calibration), then originals + perturbed
         from tqdm.auto import tqdm
@@ -805,8 +808,8 @@ def run_contamination_probe(
         return [g[0].text for g in out]
 
     try:
-        result = _contamination(model_generate, items, pf, train_texts, fractions, control, ngram_n, reward,
-                                thresholds, seed)
+        result = _contamination(model_generate, items, pf, copies, train_texts, fractions, control, ngram_n,
+                                reward, thresholds, seed)
     finally:
         if bar:
             bar.close()
@@ -817,8 +820,8 @@ def run_contamination_probe(
     return result
 
 
-def _contamination(model_generate, items, pf, train_texts, fractions, control, ngram_n, reward, thresholds,
-                   seed) -> dict:
+def _contamination(model_generate, items, pf, copies, train_texts, fractions, control, ngram_n, reward,
+                   thresholds, seed) -> dict:
     from ponder.evaluate import _judge_one, make_reward
 
     problems = [it["prompt"] for it in items]
@@ -838,7 +841,6 @@ def _contamination(model_generate, items, pf, train_texts, fractions, control, n
 
         perturbation = perturbation_probe(solve, items, pf, seed, equal=answers_equal)
         if control:
-            copies = [pf(it, seed * 1_000_003 + i) for i, it in enumerate(items)]
             control_res = prefix_completion_probe(model_generate, [c["prompt"] for c in copies], fractions)
             calibrated = _paired_excess(prefix, control_res, fractions, seed)
     overlap = None

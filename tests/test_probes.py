@@ -584,3 +584,17 @@ def test_bad_thresholds_or_fractions_are_refused_before_any_sampling():
         run_contamination_probe(None, None, items, fractions=(0.4, 0.8))
     with pytest.raises(PonderError, match=r"unknown threshold\(s\) \['drop_mn'\]"):
         run_contamination_probe(None, None, items, thresholds={"drop_mn": 0.1})
+
+
+def test_items_that_cannot_be_perturbed_are_refused_before_any_sampling():
+    """A word item with an unknown template (or a split no problem is in) failed in the perturbation probe,
+    after the whole prefix probe had been generated. With no model at all, any sampling would be an
+    AttributeError, not the PonderError naming the item."""
+    from ponder.probes import run_contamination_probe
+    from ponder.tasks import generate
+
+    item = generate("word", "test", 1, seed=0)[0]
+    with pytest.raises(PonderError, match="unknown word template 'nope'"):
+        run_contamination_probe(None, None, [dict(item, template="nope")])
+    with pytest.raises(PonderError, match="its split 'dev' is not one of"):
+        run_contamination_probe(None, None, [dict(item, split="dev")])
