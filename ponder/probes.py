@@ -937,6 +937,11 @@ def format_contamination(res: dict) -> str:
                      f"{d['mean']:+.2f} [{d['lo']:+.2f}, {d['hi']:+.2f}] (flagged at {th.get('drop_min')}); "
                      f"{p['orig_gold_repeats']} of {p['n_gold_changed']} changed problems answered with the old "
                      f"answer (flagged at {th.get('repeat_rate_min', 0):.0%})")
+    elif "perturbation" in res and res["perturbation"] is None:
+        # (--data without word templates: say the probe did not run, rather than leave it out unremarked)
+        lines.append("  perturbed numbers: not run (no number re-sampler for these items: only word-task items with "
+                     "'template' and 'numbers' can be perturbed); the prefix rates above are uncalibrated"
+                     if not res.get("calibrated_prefix") else "  perturbed numbers: not run")
     if "overlap" in ev:
         o = ev["overlap"]
         lines.append(f"  training-file overlap: {o['n_flagged']} of {o['n_items']} problems share a {o['n']}-gram "

@@ -598,3 +598,15 @@ def test_items_that_cannot_be_perturbed_are_refused_before_any_sampling():
         run_contamination_probe(None, None, [dict(item, template="nope")])
     with pytest.raises(PonderError, match="its split 'dev' is not one of"):
         run_contamination_probe(None, None, [dict(item, split="dev")])
+
+
+def test_format_contamination_says_when_no_perturbation_ran(tiny_random, tmp_path):
+    """--data rows without word templates skip the perturbation probe and the prefix calibration; the summary
+    printed only the prefix line, so a reader could not tell a probe had not run."""
+    from ponder.probes import format_contamination, run_contamination_probe
+
+    items = [{"prompt": "Problem: Tom has 3 apples and buys 4 more. How many apples?\nSolution:", "answer": "7"}]
+    res = run_contamination_probe(*tiny_random, items, max_new_tokens=8)
+    assert res["perturbation"] is None
+    text = format_contamination(res)
+    assert "perturbed numbers: not run" in text and "uncalibrated" in text
