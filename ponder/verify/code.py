@@ -262,6 +262,14 @@ def audit_hook(root, pid_ok, nofork):
                 ex(97)
     return hook
 
+def exit_status(c):
+    # the status CPython exits with for SystemExit(c): a bool or IntEnum is its int value (exit(False): 0)
+    if c is None:
+        return 0
+    if isinstance(c, int):
+        return int.__int__(c) & 0xFF
+    return 1
+
 def run_program(spec):
     B = builtins
     code = spec["code"]
@@ -272,13 +280,7 @@ def run_program(spec):
         try:
             exec(compile(code, "<solution>", "exec"), g)
         except SystemExit as e:
-            c = e.code
-            if c is None:
-                status = 0
-            elif isinstance(c, int):  # as CPython: a bool or IntEnum exits with its int value (exit(False): 0)
-                status = int.__int__(c) & 0xFF
-            else:
-                status = 1
+            status = exit_status(e.code)
         except BaseException as e:
             write_all(2, (describe(e) + "\n").encode("utf-8", "replace"))
             status = 1
@@ -311,6 +313,14 @@ def run_program(spec):
     saved = dict(B.__dict__)
     try:
         exec(compile(code, "<solution>", "exec"), g)
+    except SystemExit as e:
+        # `main(); sys.exit(0)` at the end of the top level (common in competitive solutions) is a program that
+        # ended with status 0: its top level is done and the tests run on what it defined. Plain Python would
+        # exit before the tests and check nothing; here they still run, so this passes nothing they do not
+        # check (a function defined after the exit is missing). A failing status is a crash.
+        if exit_status(e.code) != 0:
+            emit({"crash": describe(e)})
+            ex(1)
     except BaseException as e:
         emit({"crash": describe(e)})
         ex(1)
