@@ -48,6 +48,13 @@ def test_stdio_cases_compare_whole_output():
     assert check_code(blk(prog), apps).reason == "failed test 2"
 
 
+def test_stdio_output_past_the_fixed_cap_is_reported_as_such():
+    flood = "import sys\nsys.stdout.write('x' * (17 << 20))"  # past MAX_STDOUT_BYTES (16 MiB)
+    assert check_code(blk(flood), [{"input": "", "output": "x"}]).reason == "output limit exceeded"
+    # under the cap but far longer than the expected output: a wrong answer
+    assert check_code(blk("print('x' * 100000)"), [{"input": "", "output": "x"}]).reason == "failed test 1"
+
+
 def test_stdio_program_ends_as_the_interpreter_does():
     # Python waits for non-daemon threads and runs atexit functions before it exits; competitive-programming
     # solutions rely on both (`main` in a thread with a bigger stack, output buffered and written at exit)

@@ -1449,12 +1449,14 @@ def _judge_stdio(plan: dict, runs: list, code: str) -> Verdict:
             return Verdict(False, code, "timeout")
         if run["status"] == VIOLATION_EXIT and "ponder-sandbox-violation" in run["stderr"]:
             return Verdict(False, code, "sandbox violation")
+        if run["overflow"]:  # past the fixed MAX_STDOUT_BYTES, which says nothing of the expected output
+            return Verdict(False, code, "output limit exceeded")
         if run["status"] != 0:
             return Verdict(False, code, "crashed")
         expected = case["output"]
         # output may be padded with whitespace (normalised away), but not flooded
         limit = 2 * len(expected.encode("utf-8", "replace")) + 65536
-        if (run["overflow"] or type(run.get("stdout_bytes")) is not int or run["stdout_bytes"] > limit
+        if (type(run.get("stdout_bytes")) is not int or run["stdout_bytes"] > limit
                 or run.get("stdout_digest") != _output_digest(expected)):
             return Verdict(False, code, f"failed test {k + 1}")
     return Verdict(True, code, f"passed {n}/{n}")
