@@ -315,7 +315,7 @@ print("NO" if leaked_length() == len("NO\\n") else "YES")
     assert check_code(blk("print('1' + ' ' * 200000)"), [{"input": "", "output": "1"}]).reason == "failed test 1"
     assert check_code(blk("print('1' + ' ' * 200000)"), [{"input": "", "output": "1" + " " * 100000}]).correct
     assert check_code(blk("import sys\nsys.stdout.write('x' * (20 << 20))"),
-                      [{"input": "", "output": "x" * (20 << 20)}]).reason == "failed test 1"
+                      [{"input": "", "output": "x" * (20 << 20)}]).reason == "output limit exceeded"
     assert check_code(blk("print('caf\\xe9 \\r')\nprint('\\t')"), [{"input": "", "output": "caf\xe9\r\n"}]).correct
 
 
