@@ -52,6 +52,15 @@ def test_countdown_rejects(completion, reason):
     assert (v.correct, v.reason) == (False, reason), v
 
 
+def test_countdown_marked_equation_must_hold_throughout():
+    # the first side reaches the target, but the answer as written claims 100 = 21: a false statement is wrong
+    for c in ("\\boxed{25 * 4 = 100 = 7 * 3}", "Answer: 25*4 = 7*3", "<answer>100 = 25 * 4 = 21</answer>"):
+        assert check_countdown(c, [25, 4, 7, 3], 100).reason == "false equation", c
+    for c in ("\\boxed{25 * 4 = 100}", "\\boxed{100 = 25 * 4}", "Answer: (7 + 3) * 10 = 10 * 10 = 100 points"):
+        assert check_countdown(c, [25, 4, 7, 3, 10], 100).correct, c  # true chains; prose sides are skipped
+    assert check_countdown("\\boxed{25*4" + " = 100" * 30 + "}", [25, 4], 100).reason == "too long"
+
+
 def test_countdown_exact_fractions_and_use_all():
     assert check_countdown("\\boxed{7 / 2 * 2}", [7, 2, 2], 7).correct  # floats would also pass; 1/3*3 next
     assert check_countdown("\\boxed{(1 / 3) * 3 * 5}", [1, 3, 3, 5], 5).correct

@@ -17,8 +17,9 @@ from ponder.verify.verdict import Verdict
 
 MAX_EXPR_CHARS = 500
 MAX_NODES = 200
-MAX_BITS = 4096
-MAX_FALLBACK_LINES = 50  # without a marked answer, the expression must be near the end  # bound on numerator/denominator size of any intermediate value
+MAX_BITS = 4096  # bound on numerator/denominator size of any intermediate value
+MAX_FALLBACK_LINES = 50  # without a marked answer, the expression must be near the end
+MAX_SIDES = 20  # sides of a marked equation checked against the answer (each costs one bounded evaluation)
 
 _OPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
         ast.Div: lambda a, b: a / b}
@@ -70,10 +71,15 @@ def _expression_in(line: str) -> str | None:
 def extract_expression(completion: str) -> str | None:
     """The final expression: last \\boxed{}, else last <answer>…</answer>, else last "Answer:" line,
     else the last line (of the last 50 non-blank ones) that contains arithmetic. The side of an '=' that is an expression is kept."""
+    return _extract(completion)[0]
+
+
+def _extract(completion: str) -> tuple[str | None, list[str]]:
+    """The final expression and, for a marked answer that is an equation ("25*4 = 100"), all its sides."""
     for found in (last_boxed(completion), _last_tag(completion),
                   *(m.group(1) for m in list(_ANSWER_LINE.finditer(completion))[-1:])):
         if found is not None and found.strip():
-            return _lhs(found.strip())
+            return _lhs(found.strip()), [s.strip() for s in found.split("=")] if "=" in found else []
     checked = 0
     for line in reversed(completion.splitlines()):
         if not line.strip():
@@ -83,8 +89,8 @@ def extract_expression(completion: str) -> str | None:
             break
         expr = _expression_in(line.split("=")[0]) if "=" in line else _expression_in(line)
         if expr is not None and re.search(r"[-+*/×÷·−–]", expr):
-            return expr
-    return None
+            return expr, []
+    return None, []
 
 
 def _lhs(text: str) -> str:
@@ -138,13 +144,23 @@ def check_countdown(completion, numbers, target, *, use_all: bool = False) -> Ve
         raise PonderError(f"check_countdown: target must be an integer, got {target!r:.80}")
     if not isinstance(completion, str):
         return Verdict(False, None, "invalid completion")
-    expr = extract_expression(completion)
+    expr, sides = _extract(completion)
     if expr is None:
         return Verdict(False, None, "no answer")
     try:
         value, used = evaluate(expr)
     except _Bad as e:
         return Verdict(False, expr, str(e))
+    # A marked answer is a claim as a whole: "25*4 = 100 = 7*3" is false even though its first side reaches 100.
+    # Sides that are not arithmetic ("56 apples") say nothing and are skipped.
+    if len(sides) > MAX_SIDES:
+        return Verdict(False, expr, "too long")
+    for side in sides:
+        try:
+            if evaluate(side)[0] != value:
+                return Verdict(False, expr, "false equation")
+        except _Bad:
+            pass
     extra = Counter(used) - Counter(numbers)
     if extra:
         return Verdict(False, expr, "number not available")
