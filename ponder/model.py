@@ -123,7 +123,12 @@ class ModelConfig:
         kw["model_type"] = mt
         kw["rope_theta"] = rope_theta if rope_theta is not None else 10000.0  # checked in __post_init__
         kw["rope_scaling"] = scaling
-        if kw.get("num_key_value_heads") is None:  # (transformers: null means one per attention head)
+        if "num_key_value_heads" not in d and mt != "llama":  # transformers' Qwen2/Qwen3 class default, 32
+            kw["num_key_value_heads"] = 32  # (64 heads -> 32 key/value heads there: the same model here)
+            if not _is_int(d["num_attention_heads"]) or d["num_attention_heads"] % 32:
+                raise PonderError(f"{source}: missing field 'num_key_value_heads' (transformers takes 32 for "
+                                  f"{mt}, which does not divide num_attention_heads={_short(d['num_attention_heads'])})")
+        elif kw.get("num_key_value_heads") is None:  # (transformers: null means one per attention head)
             kw["num_key_value_heads"] = d["num_attention_heads"]
         kw["torch_dtype"] = str(d.get("torch_dtype") or d.get("dtype") or "float32")
         if "max_position_embeddings" not in d:  # transformers' per-family default (it sizes llama3/YaRN RoPE)

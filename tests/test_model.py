@@ -257,6 +257,20 @@ def test_config_null_kv_heads_means_one_per_head():
     assert ModelConfig.from_hf({**HF_OK, "num_key_value_heads": None}).num_key_value_heads == 4
 
 
+@pytest.mark.parametrize("model_type, heads", [("qwen3", 64), ("qwen2", 64), ("llama", 64), ("qwen3", 32)])
+def test_config_absent_kv_heads_follow_transformers(model_type, heads):
+    """An absent num_key_value_heads takes the family's class default in transformers (32 for Qwen2/Qwen3,
+    one per head for Llama); it used to be one per head everywhere, a different model for a 64-head Qwen."""
+    import transformers
+    d = {**HF_OK, "model_type": model_type, "hidden_size": heads * 16, "num_attention_heads": heads}
+    del d["num_key_value_heads"]
+    cls = {"qwen3": transformers.Qwen3Config, "qwen2": transformers.Qwen2Config, "llama": transformers.LlamaConfig}
+    assert ModelConfig.from_hf(d).num_key_value_heads == cls[model_type](**d).num_key_value_heads
+    if model_type != "llama":
+        with pytest.raises(PonderError, match="ck/config.json: missing field 'num_key_value_heads' .*takes 32"):
+            ModelConfig.from_hf({**d, "num_attention_heads": 4, "hidden_size": 64}, source="ck/config.json")
+
+
 @pytest.mark.parametrize("kw, field", [
     (dict(num_hidden_layers=0), "num_hidden_layers"), (dict(hidden_size=64.0), "hidden_size"),
     (dict(num_key_value_heads=0), "num_key_value_heads"), (dict(hidden_size=2, num_attention_heads=4), "head_dim"),
