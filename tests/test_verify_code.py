@@ -73,17 +73,30 @@ def test_stdio_program_ends_as_the_interpreter_does():
 
 
 def test_assert_mode_program_that_exits_0_at_the_end_of_its_top_level_is_tested():
-    # `if __name__ == "__main__": main(); sys.exit(0)`: the top level ended with status 0, the tests then run
-    ok = "import sys\ndef add(a, b):\n    return a + b\nif __name__ == '__main__':\n    print(add(1, 2))\n"
-    assert check_code(blk(ok + "    sys.exit(0)"), TESTS).reason == "passed 3/3"
-    assert check_code(blk(ok + "    sys.exit(False)"), TESTS).reason == "passed 3/3"
-    assert check_code(blk(ok + "    exit()"), TESTS).reason == "passed 3/3"
-    assert check_code(blk(ok + "    sys.exit(1)"), TESTS).reason == "crashed"
-    assert check_code(blk(ok + "    sys.exit('bad input')"), TESTS).reason == "crashed"
+    # `main(); sys.exit(0)` at the top level: it ended with status 0, the tests then run
+    ok = "import sys\ndef add(a, b):\n    return a + b\nprint(add(1, 2))\n"
+    assert check_code(blk(ok + "sys.exit(0)"), TESTS).reason == "passed 3/3"
+    assert check_code(blk(ok + "sys.exit(False)"), TESTS).reason == "passed 3/3"
+    assert check_code(blk(ok + "exit()"), TESTS).reason == "passed 3/3"
+    assert check_code(blk(ok + "sys.exit(1)"), TESTS).reason == "crashed"
+    assert check_code(blk(ok + "sys.exit('bad input')"), TESTS).reason == "crashed"
     # the tests still run: a wrong function fails, and so does one defined after the exit
     wrong = "import sys\ndef add(a, b):\n    return a - b\nsys.exit(0)"
     assert check_code(blk(wrong), TESTS).reason == "failed test 1"
     assert check_code(blk("import sys\nsys.exit(0)\ndef add(a, b): return a + b"), TESTS).reason == "failed test 1"
+
+
+def test_assert_mode_runs_the_program_as_a_module_not_main():
+    # a solution that demos its function on stdin under `if __name__ == "__main__":` crashed on EOF (stdin is
+    # empty in assert mode): the block is a demo, not a test, and HumanEval/LiveCodeBench harnesses skip it
+    demo = ("def add(a, b):\n    return a + b\nif __name__ == '__main__':\n"
+            "    a, b = map(int, input().split())\n    print(add(a, b))\n")
+    assert check_code(blk(demo), TESTS).reason == "passed 3/3"
+    assert check_code(blk(demo.replace("a + b", "a - b")), TESTS).reason == "failed test 1"
+    # top-level code still runs, and stdio programs still run as __main__
+    assert check_code(blk("x = input()\ndef add(a, b):\n    return a + b"), TESTS).reason == "crashed"
+    main_only = "if __name__ == '__main__':\n    print(int(input()) * 2)"
+    assert check_code(blk(main_only), [{"input": "21\n", "output": "42"}]).reason == "passed 1/1"
 
 
 def test_humaneval_style_check_function_and_tolerance_asserts():

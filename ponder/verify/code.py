@@ -48,7 +48,9 @@ CALLER rebuilds the values and applies ``==``/``<``/``in``/``not``/``and``, buil
 ``isinstance``/``len``/``sorted``/``all``... itself (an argument they iterate, ``list(f(x))``, goes as the items of
 the generator or map the program returned). A test passes only if it was reported at least
 once and every report passed; an assert with no value from the sandbox in it (``try: f(-1); assert False; except
-ValueError: pass``) may go unreached once some other assert was reported. Exit status 0 counts for nothing; the
+ValueError: pass``) may go unreached once some other assert was reported. With assert tests the program runs as
+a module named ``solution``, so its ``if __name__ == "__main__":`` block does not run (as when LiveCodeBench
+imports a call-based solution); stdio programs run as ``__main__``. Exit status 0 counts for nothing; the
 result channel of the harness is closed in the child before the program starts, and the harness echoes a per-run
 nonce.
 
@@ -273,7 +275,9 @@ def exit_status(c):
 def run_program(spec):
     B = builtins
     code = spec["code"]
-    g = {"__name__": "__main__", "__builtins__": B}
+    # assert mode runs the program as a module, as LiveCodeBench imports a call-based solution and HumanEval's
+    # exec leaves __name__ unset: its `if __name__ == "__main__":` demo (often reading stdin) is not a test
+    g = {"__name__": "__main__" if spec["mode"] == "stdio" else "solution", "__builtins__": B}
     if spec["mode"] == "stdio":
         status = 0
         out = sys.stdout
