@@ -434,6 +434,11 @@ def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p,
     # a stop string spans at most one token per UTF-8 byte (byte-level BPE: a CJK character or an emoji
     # can take 3-4 tokens), plus a token on either side
     max_stop = max((len(s.encode()) for s in stop), default=0)
+    # ...counting only tokens with text: special tokens decode to nothing, and any number of them can sit
+    # between a stop string's characters. So the check reads each row's text tokens alone (the same text:
+    # decoding skips the others), a window of bounded length however many specials came in between.
+    skipped = tok.skipped_token_ids if stop else frozenset()
+    texty = [[] for _ in range(B)]
     live = list(range(B))
     for step in range(max_new):
         t, lp = choose_tokens(logits, keys, step, temperature, top_k, top_p, min_p, u[:, step])
@@ -445,9 +450,12 @@ def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p,
             done += 1  # finishes now unless kept below
             out_ids[r].append(t_list[j])
             out_lp[r].append(lp_list[j])
+            if stop and t_list[j] not in skipped:
+                texty[r].append(t_list[j])
             if t_list[j] in stops:
                 reason[r] = "stop"
-            elif stop and any(s in _tail_text(tok, ids[r // n], out_ids[r], max_stop + 2) for s in stop):
+            elif stop and t_list[j] not in skipped and any(
+                    s in _tail_text(tok, ids[r // n], texty[r], max_stop + 2) for s in stop):
                 reason[r] = "stop"
             elif len(out_ids[r]) >= max_new:
                 reason[r] = "length"

@@ -98,6 +98,11 @@ class Tokenizer:
     def bos_token_id(self) -> int | None:
         return None if self.bos_token is None else self.tok.token_to_id(self.bos_token)
 
+    @property
+    def skipped_token_ids(self) -> frozenset[int]:
+        """Ids that `decode` leaves out (the special added tokens): they contribute no text."""
+        return frozenset(i for i, t in self.tok.get_added_tokens_decoder().items() if t.special)
+
     def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
         return self.tok.encode(text, add_special_tokens=add_special_tokens).ids
 

@@ -307,6 +307,20 @@ def test_stop_strings_of_several_tokens_per_character(tokenizer, text, stop):
     assert len(s.token_ids) == len(tokenizer.encode(text))
 
 
+@pytest.mark.parametrize("text,stop,n_tokens", [
+    ("a<|im_start|><|endoftext|><|im_end|>b", "ab", 5),
+    ("xa<|im_start|><|endoftext|>b<|im_end|>c", "abc", 7),
+])
+def test_stop_strings_split_by_tokens_without_text(tokenizer, text, stop, n_tokens):
+    """Special tokens decode to no text: the stop check's window of the last len(stop) + 2 tokens used to
+    count them, so a stop string whose characters they separate was missed (the sample ran on to "length"
+    with token_ids past the text's cut)."""
+    model, prompt = scripted(tokenizer, "q", text)
+    s = ponder.sample(model, tokenizer, [prompt], max_new_tokens=12, temperature=0, stop=[stop],
+                      stop_at_eos=False)[0][0]
+    assert (s.finish_reason, s.text, len(s.token_ids)) == ("stop", text[: text.find(stop[0])], n_tokens)
+
+
 def test_reasoning_tags_stay_in_the_text_and_can_stop(tokenizer):
     """<think> tags are added tokens but not special ones (as in Qwen3): completions keep them, so the format
     verifier sees them, and "</think>" works as a stop string."""
