@@ -381,6 +381,11 @@ def sample(
     if stop is not None and (not isinstance(stop, (list, tuple)) or not all(isinstance(s, str) for s in stop)):
         raise PonderError(f"stop must be a string or a list of strings, got {stop!r}")
     stop = [s for s in (stop or []) if s]
+    # (a float here failed deep in the key hashing or the chunking with a bare torch/Python error)
+    if isinstance(index_offset, bool) or not isinstance(index_offset, numbers.Integral) or index_offset < 0:
+        raise PonderError(f"index_offset must be an integer >= 0 (the first prompt's global index), got {index_offset!r}")
+    if isinstance(max_batch_rows, bool) or not isinstance(max_batch_rows, numbers.Integral) or max_batch_rows <= 0:
+        raise PonderError(f"max_batch_rows must be a positive integer, got {max_batch_rows!r}")
     ids = render_prompts(tokenizer, prompts)
     check_context(model, ids, max_new_tokens)
     if seed is None:  # greedy draws nothing: leave torch's generator alone (evaluations inside a run)
