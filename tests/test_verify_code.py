@@ -259,10 +259,9 @@ def add(a, b):
     assert check_code(blk(attacker), control, timeout=10).reason == "passed 1/1"
 
 
-def test_expected_values_written_with_operators_or_math_stay_in_the_caller():
-    # An operand the caller does not build goes to the sandbox as a lambda, which the program can find in the
-    # test's code object and run itself: it answered `2 ** 10`, `1 << 10`, `~3`, `{'a': 2 ** 3}` right for any x.
-    runner = """
+# An operand the caller does not build goes to the sandbox as a lambda, which the program can find in the test's
+# code object and run itself: it answered `2 ** 10`, `1 << 10`, `~3`, `{'a': 2 ** 3}` right for any x.
+OTHER_OPERAND_RUNNER = """
 import sys, types
 def run_the_other_operand():
     me = sys._getframe(2).f_code
@@ -276,6 +275,10 @@ def run_the_other_operand():
 def f(x):
     return run_the_other_operand()
 """
+
+
+def test_expected_values_written_with_operators_or_math_stay_in_the_caller():
+    runner = OTHER_OPERAND_RUNNER
     good = "def f(x):\n    return x"
     for expected in ["2 ** 10", "1 << 10", "~3", "6 | 1 ^ 8 & 12 >> 1", "{'a': 2 ** 3, 'b': [1]}", "{2 ** 3}"]:
         test = f"assert f({expected}) == {expected}"
@@ -289,8 +292,8 @@ def f(x):
         assert check_code(blk(good), test).reason == "passed 1/1", test
     gen = "def g(n):\n    return ((i, i * i) for i in range(n))"
     assert check_code(blk(gen), "assert dict(g(3)) == {0: 0, 1: 1, 2: 4}").correct  # dict() iterates, as Python
-    # control: a method call on a literal is still sandbox code, and the runner finds it
-    assert check_code(blk(runner), "assert f(2) == 'ab'.upper()").reason == "passed 1/1"
+    # control: a method call on a test's variable is still sandbox code, and the runner finds it
+    assert check_code(blk(runner), "s = 'ab'\nassert f(2) == s.upper()").reason == "passed 1/1"
     # powers and shifts of values the program chose are bounded in the caller
     t0 = time.monotonic()
     for test in ["assert f(3) ** f(10 ** 8) == 0", "assert f(1) << f(10 ** 9) == 0", "assert pow(f(3), f(10 ** 8)) == 0",
@@ -300,6 +303,39 @@ def f(x):
     assert check_code(blk(good), "assert f(-1) ** f(2 ** 64) == 1").correct
     assert time.monotonic() - t0 < 15
     assert check_code(blk(good), "assert f(2) ** f(-2) == 0.25 and ~f(0) == -1").correct
+
+
+def test_expected_values_written_with_methods_slices_or_fstrings_stay_in_the_caller():
+    # `'ab'.upper()`, `', '.join([...])`, `f'{3}x'`, `'abc'[::-1]` went to the sandbox as a lambda: the runner
+    # passed every one of these without computing anything
+    expected = ["'ab'.upper()", "', '.join(['a', 'b'])", "f'{3}x'", "'abc'[::-1]", "'a,b'.split(',')",
+                "'{:>5}'.format(1)", "f'{3.14159:.2f}|{\"a\"!r:>4}|{255:#x}'", "(255).to_bytes(2, 'big')",
+                "'\u00e9'.encode()", "[1, 2, 3][1:]", "'x'.center(5, '*')"]
+    for e in expected:
+        assert check_code(blk(OTHER_OPERAND_RUNNER), f"assert f({e}) == {e}").reason == "failed test 1", e
+    good = "def f(x):\n    return x"
+    tests = [f"assert f({e}) == {e}" for e in expected] + ["assert all(f(w) == w for w in 'a bb'.split())"]
+    assert check_code(blk(good), tests).reason == f"passed {len(tests)}/{len(tests)}"
+    for test in ["assert f('ab') == 'ab'.upper()", "assert f(3) == f'{3}x'", "assert f('abc') == 'abc'[::-1]",
+                 "assert f(['a', 'b']) == ', '.join(['a', 'b'])"]:
+        assert check_code(blk(good), test).reason == "failed test 1", test
+    # a method, slice or f-string of the program's value stays in the sandbox, as before: its object's own
+    # upper() is called there
+    own = "class S:\n    def upper(self):\n        return 'AB'\ndef g():\n    return S()\ndef h():\n    return 'ab'"
+    tests = ["assert g().upper() == 'AB'", "assert h().upper() == 'AB'", "assert '-'.join(h()) == 'a-b'",
+             "assert h()[::-1] == 'ba'", "assert f'{h()}!' == 'ab!'", "assert '{}'.format(h()) == 'ab'"]
+    assert check_code(blk(own), tests).reason == f"passed {len(tests)}/{len(tests)}"
+    # the caller's own work is bounded: past the bounds the test fails, nothing gigabytes long is built
+    for e in ["'a'.center(10 ** 9)", "'x'.zfill(10 ** 12)", "' '.join(['a'] * 10 ** 8)", "f'{1:>1000000000}'",
+              "'{:>1000000000}'.format(1)", "'{:{}}'.format(1, 10 ** 9)", "'a'.replace('', 'b' * 10 ** 7)",
+              "(1).to_bytes(10 ** 9, 'big')", "(' ' * 10 ** 6).join(['a'] * 10 ** 6)"]:
+        tracemalloc.start()
+        try:
+            v = check_code(blk(good), f"assert f(1) == {e}")
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert (v.reason, peak < 100 << 20) == ("failed test 1", True), (e, peak)
 
 
 def test_stdio_expected_output_length_never_enters_the_sandbox():

@@ -46,13 +46,15 @@ fails, an ``int`` subclass with one is its int value; a NumPy scalar or array is
 more lenient than Python with it: ``np.bool_(True) is True`` and ``np.arange(3) == [0, 1, 2]`` hold), and the
 CALLER rebuilds the values and applies ``==``/``<``/``in``/``not``/``and``, builtins such as
 ``isinstance``/``len``/``sorted``/``all``... itself (an argument they iterate, ``list(f(x))``, goes as the items of
-the generator or map the program returned). A test passes only if it was reported at least
-once and every report passed; an assert with no value from the sandbox in it (``try: f(-1); assert False; except
-ValueError: pass``) may go unreached once some other assert was reported. With assert tests the program runs as
-a module named ``solution``, so its ``if __name__ == "__main__":`` block does not run (as when LiveCodeBench
-imports a call-based solution); stdio programs run as ``__main__``. Exit status 0 counts for nothing; the
-result channel of the harness is closed in the child before the program starts, and the harness echoes a per-run
-nonce.
+the generator or map the program returned). An expected value written with operators, ``math``, pure methods,
+slices or f-strings of the test's own values (``2 ** 10``, ``'ab'.upper()``, ``', '.join(...)``, ``'abc'[::-1]``,
+``f'{3}x'``) is built by the caller too: in the sandbox the program could run that operand and return what it
+gives. A method, slice or f-string of a program's value stays sandbox code, as its object's own. A test passes
+only if it was reported at least once and every report passed; an assert with no value from the sandbox in it
+(``try: f(-1); assert False; except ValueError: pass``) may go unreached once some other assert was reported.
+With assert tests the program runs as a module named ``solution``, so its ``if __name__ == "__main__":`` block
+does not run (as when LiveCodeBench imports a call-based solution); stdio programs run as ``__main__``. Exit status 0 counts for nothing; the result channel of the harness is closed in the child before the program
+starts, and the harness echoes a per-run nonce.
 
 Comprehensions in asserts (``all(f(i) == 2 * i for i in range(5))``) are taken apart the same way: per item, the
 sandbox reports the operands of the conditions and of the element, and the caller decides them. Where the caller
@@ -93,6 +95,7 @@ import re
 import secrets
 import shutil
 import signal
+import string
 import subprocess
 import sys
 import tempfile
@@ -774,6 +777,120 @@ _ITERATES = {"list", "tuple", "set", "frozenset", "sorted", "sum", "any", "all",
 # Builtin type names the caller resolves itself: `isinstance(f(x), (int, float))`, `type(f(x)) is str`.
 _TYPES = {t.__name__: t for t in (int, float, complex, str, bytes, bool, list, tuple, dict, set, frozenset)}
 _SINGLETONS = (None, True, False)
+
+
+def _pad(method):
+    """center/ljust/rjust/zfill: a width of 10 ** 9 must not be built."""
+    def call(s, width, *rest):
+        if type(width) is int and width > _MAX_LEN:
+            raise _TestFailed(f"{method.__name__}: width too large")
+        return method(s, width, *rest)
+    return call
+
+
+def _strip(method):
+    def call(s, chars=None, /):
+        # each stripped character is looked up in `chars`: two long strings would be quadratic
+        if isinstance(chars, (str, bytes)) and len(s) * len(chars) > _MAX_WORK:
+            raise _TestFailed(f"{method.__name__}: too costly")
+        return method(s, chars)
+    return call
+
+
+def _replace(s, old, new, count=-1, /):
+    if isinstance(old, (str, bytes)) and isinstance(new, (str, bytes)) and type(count) is int:
+        hits = len(s) + 1 if not old else len(s) // len(old)
+        if len(s) + (hits if count < 0 else min(hits, count)) * len(new) > _MAX_LEN:
+            raise _TestFailed("replace: result too large")
+    return type(s).replace(s, old, new, count)
+
+
+def _join(sep, iterable, /):
+    items, size = [], 0
+    for x in _apply(iter, iterable):  # an item that is not a str fails in join() below, as in Python
+        size += len(sep) + (len(x) if isinstance(x, (str, bytes)) else 0) + 1
+        if size > _MAX_LEN:
+            raise _TestFailed("join: result too large")
+        items.append(x)
+    return type(sep).join(sep, items)
+
+
+def _codec(method, factor: int):
+    """encode/decode: at most `factor` elements out per element in (`errors='namereplace'` gives ~90)."""
+    def call(s, encoding="utf-8", errors="strict"):
+        if len(s) * factor > _MAX_LEN:
+            raise _TestFailed(f"{method.__name__}: too large")
+        # punycode (also under idna) is pure Python and quadratic
+        if type(encoding) is str and re.search("puny|idna", encoding, re.I) and len(s) > 10_000:
+            raise _TestFailed(f"{method.__name__}: too costly")
+        return method(s, encoding, errors)
+    return call
+
+
+def _to_bytes(n, length=1, byteorder="big", *, signed=False):
+    if type(length) is int and length > _MAX_LEN:
+        raise _TestFailed("to_bytes: length too large")
+    return int.to_bytes(n, length, byteorder, signed=signed)
+
+
+class _Formatter(string.Formatter):
+    """str.format and f-strings for the caller: each field's text is bounded before it is built, and so is the
+    whole string (`'{:>1000000000}'.format(1)` fails the test instead of building a gigabyte)."""
+
+    def __init__(self):
+        self.size = 0
+
+    def convert_field(self, value, conversion):
+        if conversion is not None and _text_bound(value) > _MAX_LEN:
+            raise _TestFailed("formatted value too large")
+        return super().convert_field(value, conversion)
+
+    def format_field(self, value, format_spec):
+        # every number in the spec (width, precision; a digit fill too) and the widest text of the value, in
+        # binary digits for an int ('b'), twice for ',' or '_' grouping
+        numbers = sum(int(d) if len(d) < 9 else _MAX_LEN + 1 for d in re.findall(r"\d+", format_spec))
+        t = type(value)
+        base = len(value) if t is str else value.bit_length() + 3 if t is int else _text_bound(value)
+        self.size += 2 * (base + numbers) + len(format_spec)
+        if self.size > _MAX_LEN:
+            raise _TestFailed("formatted string too large")
+        return format(value, format_spec)
+
+
+def _format(fmt, /, *args, **kwargs):
+    return _Formatter().vformat(fmt, args, kwargs)
+
+
+def _plain_fields(fmt: str, depth: int = 0) -> bool:
+    """Whether every field of a format string is a plain name or index (`{0.real}`, `{0[1]}` stay in the
+    sandbox, where they always ran: the caller does not look attributes up on its values)."""
+    try:
+        return all(name is None or not re.search(r"[.\[]", name) and (depth > 1 or _plain_fields(spec, depth + 1))
+                   for _, name, spec, _ in string.Formatter().parse(fmt))
+    except ValueError:
+        return True  # malformed: format() raises in the caller as it would in Python
+
+
+_STR_BYTES_PURE = ("upper", "lower", "title", "capitalize", "swapcase", "lstrip", "rstrip", "strip", "split",
+                   "rsplit", "splitlines", "startswith", "endswith", "find", "rfind", "index", "rindex", "count",
+                   "partition", "rpartition", "removeprefix", "removesuffix", "isdigit", "isalpha", "isalnum",
+                   "isspace", "isupper", "islower", "istitle", "isascii")
+_BOUNDED = {"center": _pad, "ljust": _pad, "rjust": _pad, "zfill": _pad, "strip": _strip, "lstrip": _strip,
+            "rstrip": _strip}
+# Methods of plain values the CALLER applies when the receiver and the arguments are its own (`'ab'.upper()`,
+# `', '.join(['a', 'b'])`, `(255).to_bytes(2, 'big')`): in the sandbox the program could run such an expected
+# value itself. Only pure methods of builtin types; one whose result can be out of proportion is bounded.
+_METHODS = {
+    **{(t, n): _BOUNDED.get(n, lambda m: m)(getattr(t, n))
+       for t in (str, bytes) for n in (*_STR_BYTES_PURE, "center", "ljust", "rjust", "zfill")},
+    **{(str, n): getattr(str, n) for n in ("casefold", "isdecimal", "isnumeric", "isidentifier", "isprintable")},
+    (str, "replace"): _replace, (bytes, "replace"): _replace, (str, "join"): _join, (bytes, "join"): _join,
+    (str, "format"): _format, (str, "encode"): _codec(str.encode, 100), (bytes, "decode"): _codec(bytes.decode, 4),
+    **{(t, n): getattr(t, n) for t in (list, tuple, range) for n in ("index", "count")},
+    (int, "bit_length"): int.bit_length, (int, "bit_count"): int.bit_count, (int, "to_bytes"): _to_bytes,
+    (float, "is_integer"): float.is_integer,
+}
+_METHOD_NAMES = frozenset(n for _, n in _METHODS)
 # Iterables whose order is the same in the caller and in the sandbox (a set of strings is not: str hashes are
 # salted per process), so that the caller can pair its own items with the sandbox's reports one by one.
 _ORDERED_CONSTS = (list, tuple, str, bytes, dict)
@@ -855,6 +972,8 @@ def _ordered(tree) -> bool:
         return type(tree[1]) in _ORDERED_CONSTS
     if tree[0] == "seq":
         return tree[1] != "set"
+    if tree[0] in ("method", "fstr"):  # a str, bytes, list or tuple (or a number, which fails in iter())
+        return True
     if tree[0] == "call" and tree[1] in _ORDERED_CALLS:
         return tree[1] in ("range", "sorted") or all(_ordered(a) for a in tree[2])
     return False
@@ -996,17 +1115,48 @@ class _AssertRewriter(ast.NodeTransformer):
                                                                        name in ("min", "max") and len(args) == 1)):
                     records[tree[1]].func.id = "__ponder_items__"  # a generator argument is its items, not a failure
             return ("call", name, args, kwargs)
+        # an expected value written with a method, a slice or an f-string of the test's own values
+        # (`'ab'.upper()`, `'abc'[::-1]`, `f'{3}x'`) is built here too; of a program's value it stays in the sandbox
+        if isinstance(e, ast.Call) and self._caller_method(e):
+            return ("method", e.func.attr, self._expr(e.func.value, records), [self._expr(a, records) for a in e.args],
+                    {k.arg: self._expr(k.value, records) for k in e.keywords})
+        if isinstance(e, ast.JoinedStr) and not any(
+                self._has_leaves(v.value) or v.format_spec is not None and self._has_leaves(v.format_spec)
+                for v in e.values if isinstance(v, ast.FormattedValue)):
+            return ("fstr", [("field", self._expr(v.value, records), None if v.conversion < 0 else chr(v.conversion),
+                              v.format_spec and self._expr(v.format_spec, records))
+                             if isinstance(v, ast.FormattedValue) else self._expr(v, records) for v in e.values])
         if isinstance(e, (ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp)) and not any(
                 g.is_async for g in e.generators):
             return self._comp(e, records)
         if isinstance(e, ast.Subscript) and not isinstance(e.slice, ast.Slice):
             return ("sub", self._expr(e.value, records), self._expr(e.slice, records))
+        if isinstance(e, ast.Subscript) and not any(
+                self._has_leaves(x) for x in (e.value, e.slice.lower, e.slice.upper, e.slice.step) if x is not None):
+            bounds = [("const", None) if x is None else self._expr(x, records)
+                      for x in (e.slice.lower, e.slice.upper, e.slice.step)]
+            return ("sub", self._expr(e.value, records), ("slice", bounds))
         if self.comp_vars and isinstance(e, ast.Name) and e.id not in self.comp_vars:
             # a test's table read inside a comprehension (`expected[i] for i in ...`): sent once, not per item
             self.top.append(_call("__ponder_val__", _lambda(self._sandbox_code(e))))
             return ("top", len(self.top) - 1)
         records.append(_call("__ponder_val__", _lambda(self._sandbox_code(e))))
         return ("leaf", len(records) - 1)
+
+    def _caller_method(self, e: ast.Call) -> bool:
+        """Whether the caller applies this method call: one of _METHODS, on a receiver and with arguments that
+        hold no value of the program's (a program's value may be an object with a method of that name)."""
+        f = e.func
+        if not isinstance(f, ast.Attribute) or f.attr not in _METHOD_NAMES or self._builtin(f.value):
+            return False  # `str.upper('ab')`: a method of a type, not of a value
+        if any(isinstance(a, ast.Starred) for a in e.args) or any(k.arg is None for k in e.keywords):
+            return False
+        ok, recv = _literal(f.value)
+        if ok and (int if type(recv) is bool else type(recv), f.attr) not in _METHODS:
+            return False  # `{'a': 1}.count`...: as before, in the sandbox
+        if f.attr == "format" and not (ok and type(recv) is str and _plain_fields(recv)):
+            return False  # the caller must see every field of the format string before it trusts it
+        return not any(self._has_leaves(x) for x in (f.value, *e.args, *(k.value for k in e.keywords)))
 
     def _comp(self, e, records: list):
         kind = {ast.GeneratorExp: "gen", ast.ListComp: "list", ast.SetComp: "set", ast.DictComp: "dict"}[type(e)]
@@ -1306,7 +1456,35 @@ class _Evaluator:
         if kind == "comp":
             return self._comp(tree, values, env)
         if kind == "sub":
-            return _apply(operator.getitem, self.eval(tree[1], values, env), self.eval(tree[2], values, env))
+            value, index = self.eval(tree[1], values, env), self.eval(tree[2], values, env)
+            result = _apply(operator.getitem, value, index)
+            if type(index) is slice:
+                self._charge(result)  # a copy, at most as long as the value
+            return result
+        if kind == "slice":
+            return slice(*(self.eval(t, values, env) for t in tree[1]))
+        if kind == "method":
+            receiver = self.eval(tree[2], values, env)
+            args = [self.eval(a, values, env) for a in tree[3]]
+            kwargs = {k: self.eval(v, values, env) for k, v in tree[4].items()}
+            fn = _METHODS.get((int if type(receiver) is bool else type(receiver), tree[1]))
+            if fn is None:  # a loop variable's item of another type
+                raise _TestFailed(f"{type(receiver).__name__}.{tree[1]} is not applied by the caller")
+            result = _apply(fn, receiver, *args, **kwargs)
+            self._charge(result)
+            return result
+        if kind == "fstr":
+            fmt, parts = _Formatter(), []
+            for part in tree[1]:
+                if part[0] != "field":
+                    parts.append(self.eval(part, values, env))
+                    continue
+                value = self.eval(part[1], values, env)
+                spec = "" if part[3] is None else self.eval(part[3], values, env)
+                parts.append(_apply(fmt.format_field, _apply(fmt.convert_field, value, part[2]), spec))
+            result = "".join(parts)
+            self._charge(result)
+            return result
         raise _TestFailed("bad tree")
 
     def _comp(self, tree, values, env):
