@@ -53,8 +53,9 @@ gives. A method, slice or f-string of a program's value stays sandbox code, as i
 only if it was reported at least once and every report passed; an assert with no value from the sandbox in it
 (``try: f(-1); assert False; except ValueError: pass``) may go unreached once some other assert was reported.
 With assert tests the program runs as a module named ``solution``, so its ``if __name__ == "__main__":`` block
-does not run (as when LiveCodeBench imports a call-based solution); stdio programs run as ``__main__``. Exit status 0 counts for nothing; the result channel of the harness is closed in the child before the program
-starts, and the harness echoes a per-run nonce.
+does not run (as when LiveCodeBench imports a call-based solution); stdio programs run as ``__main__``. Exit
+status 0 counts for nothing; the result channel of the harness is closed in the child before the program starts,
+and the harness echoes a per-run nonce.
 
 Comprehensions in asserts (``all(f(i) == 2 * i for i in range(5))``) are taken apart the same way: per item, the
 sandbox reports the operands of the conditions and of the element, and the caller decides them. Where the caller
