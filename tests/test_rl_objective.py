@@ -546,6 +546,20 @@ def test_curriculum():
         Curriculum(alpha=0)
 
 
+@pytest.mark.parametrize("bad,message", [
+    (dict(alpha="0.3"), "alpha='0.3' must be a number"),
+    (dict(tol=None), "tol=None must be a number"),
+    (dict(retry_prob="x"), "retry_prob='x' must be a number"),
+    (dict(alpha=True), "alpha=True must be a number"),
+    (dict(min_obs=True), "min_obs=True must be an integer >= 1"),
+    (dict(seed=1.5), "seed=1.5 must be an integer"),
+])
+def test_curriculum_bad_settings_are_one_line_errors(bad, message):
+    with pytest.raises(PonderError) as err:
+        Curriculum(**bad)
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
 # --------------------------------------------------------------------------------- presets and explain
 
 

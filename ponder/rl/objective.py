@@ -760,14 +760,21 @@ class Curriculum:
     stats: dict = field(default_factory=dict)  # prompt_id -> [ema, observations]
 
     def __post_init__(self):
+        # (a string or None here was a bare TypeError from the comparison; a bool passed as a number)
+        for name in ("alpha", "tol", "retry_prob"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise PonderError(f"curriculum: {name}={v!r} must be a number")
         if not 0 < self.alpha <= 1:
             raise PonderError(f"curriculum: alpha={self.alpha} must be in (0, 1]")
-        if not isinstance(self.min_obs, int) or self.min_obs < 1:
+        if isinstance(self.min_obs, bool) or not isinstance(self.min_obs, int) or self.min_obs < 1:
             raise PonderError(f"curriculum: min_obs={self.min_obs!r} must be an integer >= 1")
         if not 0 <= self.tol < 0.5:
             raise PonderError(f"curriculum: tol={self.tol} must be in [0, 0.5)")
         if not 0 <= self.retry_prob <= 1:
             raise PonderError(f"curriculum: retry_prob={self.retry_prob} must be in [0, 1]")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise PonderError(f"curriculum: seed={self.seed!r} must be an integer")
         self._rng = random.Random(self.seed)
 
     def update(self, prompt_id, accuracy: float) -> None:
