@@ -239,6 +239,14 @@ def test_monitor_alarms():
                             "reward_mean": 0.1 * step, "loss": float("nan") if step == 7 else 0.1})
     kinds = {a["alarm"] for a in raised}
     assert {"entropy_collapse", "length_runaway", "zero_variance_groups", "ratio_explosion", "non_finite"} <= kinds
+    assert "try --group-filter" in next(a["message"] for a in raised if a["alarm"] == "zero_variance_groups")
+    # a run that already filters groups is not told to filter them (the trainer passes its remaining remedies)
+    m = Monitor(max_new_tokens=100, hints={"zero_variance_groups": "try --curriculum or a harder/easier task"})
+    msgs = [a["message"] for s in range(1, 4) for a in m.update({"step": s, "zero_var_frac": 0.95})]
+    assert len(msgs) == 1 and "group-filter" not in msgs[0] and "--curriculum" in msgs[0]
+    m2 = Monitor(max_new_tokens=100)
+    m2.load_state_dict(m.state_dict())  # a resumed run keeps the advice
+    assert m2.hints == m.hints
     # reward hacking: training reward climbs, held-out accuracy flat
     m = Monitor(max_new_tokens=100)
     out = []

@@ -35,6 +35,7 @@ class MonitorConfig:
 class Monitor:
     cfg: MonitorConfig = field(default_factory=MonitorConfig)
     max_new_tokens: int = 256
+    hints: dict = field(default_factory=dict)  # the run's remedies not yet in use, by alarm (see update)
     entropy_ref: float | None = None
     streaks: dict = field(default_factory=dict)
     evals: list = field(default_factory=list)  # (step, train reward mean since last eval, heldout acc)
@@ -80,8 +81,8 @@ class Monitor:
                                     f"{trunc:.0%} truncated")
         zv = row.get("zero_var_frac")
         if zv is not None and self._streak("zero_var", zv > c.zero_var_max):
-            alarm("zero_variance_groups", f"{zv:.0%} of groups have equal rewards: no learning signal "
-                                          "(try --group-filter or a harder/easier task)")
+            hint = self.hints.get("zero_variance_groups", "try --group-filter or a harder/easier task")
+            alarm("zero_variance_groups", f"{zv:.0%} of groups have equal rewards: no learning signal ({hint})")
         rmax = row.get("ratio_max")
         if rmax is not None and self._streak("ratio", rmax > c.ratio_max):
             alarm("ratio_explosion", f"importance ratio reached {rmax:.1f} (> {c.ratio_max})")

@@ -442,7 +442,11 @@ def train(
     # RL's small updates away
     opt = adamw([p for p in model.parameters() if p.requires_grad], lr=cfg.lr, betas=(0.9, 0.99),
                 weight_decay=cfg.weight_decay)
-    monitor = Monitor(MonitorConfig(), max_new_tokens=cfg.max_new_tokens)
+    # the alarm's advice names only what the run does not already do (zero_var_frac counts the groups drawn,
+    # before any filter: with one, a high share is refill work; with a curriculum too, the task's difficulty)
+    hint = ("try --curriculum or a harder/easier task" if not cfg.curriculum else "try a harder/easier task")
+    monitor = Monitor(MonitorConfig(), max_new_tokens=cfg.max_new_tokens,
+                      hints={} if not ocfg.group_filter else {"zero_variance_groups": hint})
     curriculum = obj.Curriculum() if cfg.curriculum else None
     if state is not None:
         if cfg.fsdp:
