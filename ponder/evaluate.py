@@ -161,6 +161,18 @@ def check_out_dir(out_dir, kind: str) -> Path | None:
     return d
 
 
+def answer_fns(reward_fn, extract, equal) -> tuple[Callable, Callable]:
+    """The answer extractor and the equivalence votes group answers with, where not given: the countdown
+    verifier's own when it is the reward's primary one (an answer is an expression; the math ones grouped the
+    bare target with valid expressions of that value, and a vote then scored its earliest member), else the math
+    verifier's."""
+    if getattr(reward_fn, "primary", None) == "countdown":
+        from ponder.verify.countdown import extract_expression, same_answer
+
+        return extract or extract_expression, equal or same_answer
+    return extract or scale.default_extract(), equal or scale.default_equal()
+
+
 def _check_ks(ks, n: int) -> list[int]:
     if isinstance(ks, str):  # "1,4,16", as the CLI's --k takes it
         try:
@@ -324,8 +336,7 @@ def evaluate(
         mk["scorer"] = _scorer_for(recorded["scorer"], model=model, tok=tok, items=items, prompts=prompts,
                                    judge=judge, what=name.replace("_", "-"))
     reward_fn = make_reward(reward, judge)
-    extract = extract or scale.default_extract()
-    equal = equal or scale.default_equal()
+    extract, equal = answer_fns(reward_fn, extract, equal)
     fn = scale.METHODS[name]
     common = dict(temperature=temp, top_p=top_p, max_new_tokens=max_new_tokens, stop=stop, extract=extract)
     if name == "self_consistency":
@@ -574,8 +585,7 @@ def sweep(
     if par and temperature <= 0:
         raise PonderError("sweep: parallel methods need temperature > 0 (greedy samples are identical)")
     reward_fn = make_reward(reward)
-    extract = extract or scale.default_extract()
-    equal = equal or scale.default_equal()
+    extract, equal = answer_fns(reward_fn, extract, equal)
     prompts = [_prompt_of(it, chat, None) for it in items]
     P = len(items)
     # The sequential settings, checked before any model draws: else a bad one fails after the parallel draw.

@@ -529,3 +529,21 @@ def test_sweep_checks_its_sequential_settings_before_the_parallel_draw(micro, ca
     with pytest.raises(PonderError, match=match):
         sweep((model, tok), ITEMS[:1], progress=True, n_boot=10, **kw)
     assert "draw N=" not in capsys.readouterr().err
+
+
+def test_countdown_votes_group_what_the_countdown_verifier_reads(micro):
+    """Countdown answers are expressions: the math extractor and answers_equal grouped the bare target "144" (no
+    expression: wrong) with valid expressions of value 144, and the vote went to that earliest member, so
+    maj@3 was 0 although two of three samples were the same correct expression."""
+    model, tok = micro
+    item = {"id": "c", "prompt": "Problem: Using the numbers [14, 5, 9, 3], make 144.\nSolution:", "answer": "9*16",
+            "numbers": [14, 5, 9, 3], "target": 144}
+    texts = [" Answer: 144", " 14 - 3 + 5 = 16.\nAnswer: 9 * (14 - 3 + 5)", " Answer: (14 + 5 - 3) * 9"]
+
+    def generate_fn(*, common, **kw):  # what a method gives: each completion with the answer its extractor reads
+        return [[scale.Outcome(t, common["extract"](t), 5, 0.0) for t in texts]]
+
+    s = evaluate(model, tok, [item], n=3, ks=(3,), reward="countdown", generate_fn=generate_fn, progress=False,
+                 n_boot=10)
+    assert s["metrics"]["pass@1"]["mean"] == pytest.approx(2 / 3)
+    assert s["metrics"]["maj@3"]["mean"] == 1.0

@@ -12,7 +12,7 @@ import ponder
 from ponder.errors import PonderError
 from ponder.tasks import countdown as countdown_task
 from ponder.verify.constraints import CONSTRAINT_TYPES, check_constraints
-from ponder.verify.countdown import check_countdown, extract_expression
+from ponder.verify.countdown import check_countdown, extract_expression, same_answer
 from ponder.verify.fmt import check_format
 from ponder.verify.judge import make_judge, parse_score
 from ponder.verify.verdict import Verdict
@@ -67,6 +67,24 @@ def test_countdown_exact_fractions_and_use_all():
     assert not check_countdown("\\boxed{10 / 4}", [10, 4], 2).correct  # 2.5, no integer truncation
     assert check_countdown("\\boxed{3 + 5}", [3, 5, 7], 8).correct
     assert check_countdown("\\boxed{3 + 5}", [3, 5, 7], 8, use_all=True).reason == "not all numbers used"
+
+
+def test_countdown_same_answer_groups_only_answers_with_one_verdict():
+    """Votes group countdown answers by (value, numbers used): equal ones always get the same verdict."""
+    assert same_answer("(14 + 5 - 3) * 9", "9 * (14 - 3 + 5)")
+    assert not same_answer("144", "9 * (14 - 3 + 5)")  # the bare target: value equal, verdict not
+    assert not same_answer("9 * 16", "9 * (14 - 3 + 5)")  # a number not given
+    assert same_answer(" no idea ", "no idea") and not same_answer("no idea", "144")
+    rng = random.Random(1)
+    for _ in range(200):
+        item = countdown_task.sample(rng)
+        exprs = [item["answer"], f"({item['answer']})", f"{item['target']}", f"{item['answer']} + 0",
+                 f"1 * {item['answer']}", f"{item['answer']} * 1"]
+        verdicts = {e: check_countdown(f"Answer: {e}", item["numbers"], item["target"]).correct for e in exprs}
+        for a in exprs:
+            for b in exprs:
+                if same_answer(a, b):
+                    assert verdicts[a] == verdicts[b], (a, b, item)
 
 
 def test_countdown_agrees_with_generated_items():

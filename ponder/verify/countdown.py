@@ -8,6 +8,7 @@ parentheses, in exact `Fraction` arithmetic (so 7/2*2 == 7, and no float roundin
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections import Counter
 from fractions import Fraction
@@ -133,6 +134,24 @@ def evaluate(expr: str) -> tuple[Fraction, list[int]]:
         raise _Bad("invalid expression")  # names, calls, floats, **, unary minus, ...
 
     return walk(tree.body), used
+
+
+@functools.lru_cache(maxsize=4096)
+def answer_key(expr: str):
+    """What a countdown verdict depends on: the expression's exact value and the numbers it uses (sorted); text
+    that is no valid expression is its own stripped text. Equal keys always get the same verdict."""
+    try:
+        value, used = evaluate(expr)
+    except _Bad:
+        return expr.strip()
+    return value, tuple(sorted(used))
+
+
+def same_answer(a: str, b: str) -> bool:
+    """Two countdown answers vote together (``equal`` of a majority vote) when their ``answer_key``s match:
+    "(14 + 5 - 3) * 9" with "9 * (14 - 3 + 5)", but not the bare target "144" (no expression, wrong) nor
+    "9 * 16" (a number not given) with them, as value equality alone would."""
+    return answer_key(a) == answer_key(b)
 
 
 def check_countdown(completion, numbers, target, *, use_all: bool = False) -> Verdict:
