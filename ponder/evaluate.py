@@ -299,6 +299,9 @@ def evaluate(
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise PonderError(f"n must be a positive integer, got {n!r}")
     ks = _check_ks(ks, n)
+    # used only by summarize's bootstrap, after every completion is drawn and judged: checked before them
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
+        raise PonderError(f"n_boot={n_boot!r} must be an integer >= 1")
     if method_kwargs is not None and not isinstance(method_kwargs, dict):
         raise PonderError(f"method_kwargs must be a dict, got {type(method_kwargs).__name__}")
     # evaluate passes these itself: one in method_kwargs would be dropped (seed, n: config.json records it as

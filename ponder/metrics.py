@@ -367,8 +367,8 @@ def bootstrap_ci(
         raise PonderError(f"bootstrap_ci: value {bad} is {x[bad]}, need finite numbers")
     if not 0 < alpha < 1:
         raise PonderError(f"bootstrap_ci: alpha={alpha} must be in (0, 1)")
-    if n_boot < 1:
-        raise PonderError(f"bootstrap_ci: n_boot={n_boot} must be >= 1")
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
+        raise PonderError(f"bootstrap_ci: n_boot={n_boot!r} must be an integer >= 1")
     mean = float(x.mean())
     if x.size == 1:
         return mean, -math.inf, math.inf

@@ -547,3 +547,13 @@ def test_countdown_votes_group_what_the_countdown_verifier_reads(micro):
                  n_boot=10)
     assert s["metrics"]["pass@1"]["mean"] == pytest.approx(2 / 3)
     assert s["metrics"]["maj@3"]["mean"] == 1.0
+
+
+@pytest.mark.parametrize("n_boot", [0, 2.5, True, "100"])
+def test_a_bad_n_boot_is_named_before_any_generation(micro, capsys, n_boot):
+    """n_boot reached the bootstrap only after every completion had been drawn and judged, and a non-integer
+    one was a numpy TypeError there ("expected a sequence of integers")."""
+    model, tok = micro
+    with pytest.raises(PonderError, match="n_boot"):
+        evaluate(model, tok, ITEMS, n=2, ks=(2,), n_boot=n_boot, progress=True)
+    assert "eval sampling" not in capsys.readouterr().err

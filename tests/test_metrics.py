@@ -566,3 +566,9 @@ def test_summarize_names_a_malformed_logprob_mean(bad):
     recs = [[{"correct": True, "answer": "a", "logprob_mean": bad}, {"correct": False, "answer": "b", "logprob_mean": -1.0}]]
     with pytest.raises(PonderError, match=r"problem 0 sample 0 has logprob_mean="):
         summarize(recs, ks=[2])
+
+
+@pytest.mark.parametrize("n_boot", [2.5, True, "100", 0])
+def test_bootstrap_ci_names_a_bad_n_boot(n_boot):
+    with pytest.raises(PonderError, match=f"n_boot={n_boot!r} must be an integer >= 1"):
+        bootstrap_ci([0.5, 0.2, 0.9], n_boot=n_boot)
