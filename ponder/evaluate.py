@@ -302,6 +302,9 @@ def evaluate(
     # used only by summarize's bootstrap, after every completion is drawn and judged: checked before them
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
         raise PonderError(f"n_boot={n_boot!r} must be an integer >= 1")
+    if batch_problems is not None and (isinstance(batch_problems, bool) or not isinstance(batch_problems, int)
+                                       or batch_problems < 1):  # a negative one drew no batch at all
+        raise PonderError(f"batch_problems={batch_problems!r} must be an integer >= 1")
     if method_kwargs is not None and not isinstance(method_kwargs, dict):
         raise PonderError(f"method_kwargs must be a dict, got {type(method_kwargs).__name__}")
     # evaluate passes these itself: one in method_kwargs would be dropped (seed, n: config.json records it as

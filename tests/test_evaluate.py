@@ -557,3 +557,12 @@ def test_a_bad_n_boot_is_named_before_any_generation(micro, capsys, n_boot):
     with pytest.raises(PonderError, match="n_boot"):
         evaluate(model, tok, ITEMS, n=2, ks=(2,), n_boot=n_boot, progress=True)
     assert "eval sampling" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("batch_problems", [-1, 0, 2.5, True])
+def test_a_bad_batch_problems_is_named(micro, batch_problems):
+    """A negative one gave no batches at all, reported as 'generation returned outcomes for 0 of 4 problems';
+    2.5 was a TypeError of range(); 0 fell back to the default unannounced."""
+    model, tok = micro
+    with pytest.raises(PonderError, match=f"batch_problems={batch_problems!r} must be an integer >= 1"):
+        evaluate(model, tok, ITEMS, n=1, batch_problems=batch_problems, progress=False)
