@@ -362,6 +362,16 @@ def fresh_run_dir(run: Path, model_path=None) -> None:
         raise PonderError("--out: give a run directory (an empty path would write into the current one)")
     if run.exists() and not run.is_dir():
         raise PonderError(f"--out {run}: is a file, not a directory")
+    # The run's first write comes after the work: distill's teacher sampling (lost with a bare OSError).
+    for a in run.parents:  # the nearest folder that exists must be one we may create the run in
+        if os.path.lexists(a):
+            if not a.is_dir():
+                raise PonderError(f"--out {run}: {a} is not a directory")
+            if not run.exists() and not os.access(a, os.W_OK | os.X_OK):
+                raise PonderError(f"--out {run}: cannot create it in {a} (permission denied)")
+            break
+    if run.is_dir() and not os.access(run, os.W_OK | os.X_OK):
+        raise PonderError(f"--out {run}: cannot write into it (permission denied)")
     if model_path is not None:
         src = checkpoint.resolve(model_path) if isinstance(model_path, (str, os.PathLike)) else None
         if src is not None and run.resolve() == Path(src).resolve():

@@ -688,6 +688,27 @@ def test_distill_that_fails_while_fine_tuning_says_where_its_samples_are(tiny_ra
     assert len(load_sft_examples(tmp_path / "r" / DISTILLED)) >= 1
 
 
+def test_an_out_dir_under_a_file_is_refused_before_any_work(tiny_random, tmp_path):
+    """--out below a file cannot be created: distill found out only after the teacher had sampled (its samples
+    lost, a bare NotADirectoryError); pretrain and sft raised the same bare error. Refused up front, one line."""
+    from ponder.train import distill
+
+    model, tok = tiny_random
+    (tmp_path / "f").write_text("a file")
+    out = tmp_path / "f" / "run"
+    sampled = []
+    teacher, ttok = ponder.load("tiny")  # (its samples stop and are kept: the write came after them)
+    with pytest.raises(PonderError, match=r"^--out .*f/run: .*f is not a directory"):
+        distill(teacher, ttok, teacher, ttok, ponder.tasks.generate("arith", "test", n=2),
+                lambda t, it: sampled.append(t) or True, k=1, max_new_tokens=64, run_dir=out, progress=False)
+    assert not sampled
+    with pytest.raises(PonderError, match=r"^--out .*f/run: .*f is not a directory"):
+        sft(_copy(model), tok, SFT_EX, out, train=TrainConfig(steps=1, seq_len=32, warmup=1), progress=False)
+    with pytest.raises(PonderError, match=r"^--out .*f/run: .*f is not a directory"):
+        pretrain(out, DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=1), vocab_size=300, progress=False)
+    assert (tmp_path / "f").read_text() == "a file"
+
+
 class _Payload:  # what a hostile trainer_state.pt could hold: unpickling it would run code
     def __init__(self, path):
         self.path = path
