@@ -687,6 +687,15 @@ def evaluate_loss(model: Transformer, ids: torch.Tensor, mask: torch.Tensor, att
 
 
 # ---- supervised fine-tuning ----------------------------------------------------------------------
+class SFTRows(list):
+    """The rows of a data file, with `where` ("FILE:LINE") per row: sft() names a row the chat template refuses
+    by it. (A list for everything else: its digest, which resume checks, is the plain rows'.)"""
+
+    def __init__(self, rows=()):
+        super().__init__(rows)
+        self.where: list[str] = []
+
+
 def load_sft_examples(path) -> list[dict]:
     """Rows of a JSONL (or Parquet) file with `prompt` and `response` (or `messages`); errors name file and line."""
     p = Path(path)
@@ -694,7 +703,7 @@ def load_sft_examples(path) -> list[dict]:
         raise PonderError(f"{p}: is a directory")
     if not p.is_file():
         raise PonderError(f"{p}: " + ("not a regular file" if p.exists() else "no such file"))
-    rows = []
+    rows = SFTRows()
     # A Parquet file (what `distill --data` and most hub datasets take) read as JSON Lines failed with
     # "FILE:1: invalid JSON", which says nothing of the format.
     parquet = _format(p) == ".parquet"
@@ -706,6 +715,7 @@ def load_sft_examples(path) -> list[dict]:
             row = {k: v for k, v in row.items() if not (k in other and v is None)}
         check_sft_example(row, where)
         rows.append(row)
+        rows.where.append(where)
     if not rows:
         raise PonderError(f"{p}: empty dataset")
     return rows
@@ -844,7 +854,9 @@ def _digest(rows) -> str:
 
 
 def _encode_examples(tok: Tokenizer, examples: list[dict], seq_len: int, ctx: int, what: str):
-    encoded = [encode_sft(tok, ex, f"{what} {i}") for i, ex in enumerate(examples)]
+    where = getattr(examples, "where", None)  # FILE:LINE of rows from load_sft_examples
+    where = where if where is not None and len(where) == len(examples) else None  # (unless edited since)
+    encoded = [encode_sft(tok, ex, where[i] if where else f"{what} {i}") for i, ex in enumerate(examples)]
     # examples cut at seq_len + 1 tokens lose the end of their response (or all of it)
     cut = sum(len(i) > seq_len + 1 for i, _ in encoded)
     # A row of seq_len + 1 tokens feeds the model its first seq_len (the last one is only a target).

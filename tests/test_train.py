@@ -144,6 +144,26 @@ def test_a_chat_template_refusing_an_example_names_it(tiny_random):
         sft(_copy(model), tok, ex, train=TrainConfig(steps=1), progress=False)
 
 
+def test_an_example_the_chat_template_refuses_is_named_by_file_and_line(tiny_random, tmp_path):
+    """Rows of a data file are named FILE:LINE when the template refuses them at encoding time too, as when they
+    are loaded: "example 2" counted from 0 and skipped blank lines, so it pointed at another line of the file."""
+    from ponder.train import load_sft_examples
+
+    model, tok = tiny_random
+    tok = copy.copy(tok)
+    tok.chat_template = ("{% for m in messages %}{% if m['role'] == 'system' %}{{ raise_exception('no system role') }}"
+                         "{% endif %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+                         "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+    turn = [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]
+    f = tmp_path / "d.jsonl"
+    rows = [{"messages": turn}, {"messages": turn}, {"messages": [{"role": "system", "content": "s"}, *turn]}]
+    f.write_text(json.dumps(rows[0]) + "\n" + json.dumps(rows[1]) + "\n\n" + json.dumps(rows[2]) + "\n")
+    with pytest.raises(PonderError, match=r"d.jsonl:4: chat template: no system role$"):
+        sft(_copy(model), tok, load_sft_examples(f), train=TrainConfig(steps=1), progress=False)
+    with pytest.raises(PonderError, match=r"d.jsonl:4: chat template: no system role$"):
+        sft(_copy(model), tok, SFT_EX, train=TrainConfig(steps=1), val_examples=load_sft_examples(f), progress=False)
+
+
 @pytest.mark.parametrize("row, msg", [
     ({"messages": ["hi", "there"]}, r"messages\[0\] must be an object"),
     ({"prompt": "x", "response": None}, "'response' must be a string, got null"),
