@@ -501,7 +501,10 @@ def trim_metrics(run: Path, step: int):
             try:
                 row_step = json.loads(ln).get("step", 0)
             except (json.JSONDecodeError, AttributeError):
-                raise PonderError(f"{f}:{i}: not a metrics row (JSON object); repair or remove the line") from None
+                row_step = None
+            if isinstance(row_step, bool) or not isinstance(row_step, int):  # (a hand-edited "7": a TypeError below)
+                raise PonderError(f"{f}:{i}: not a metrics row (JSON object with an integer step); repair or "
+                                  "remove the line")
             if row_step <= step:
                 rows.append(ln)
         atomic_write_text(f, "".join(r + "\n" for r in rows))

@@ -540,6 +540,10 @@ def test_trim_metrics_keeps_rows_up_to_the_checkpoint_in_both_logs(tmp_path):
     (tmp_path / "metrics.jsonl").write_text('{"step": 1}\nnot json\n{"step": 2}\n')
     with pytest.raises(PonderError, match=r"metrics.jsonl:2: not a metrics row"):
         trim_metrics(tmp_path, 2)
+    for bad in ('{"step": "2"}', '{"step": null}', '{"step": true}'):  # (a TypeError comparing it to the step)
+        (tmp_path / "metrics.jsonl").write_text('{"step": 1}\n' + bad + '\n')
+        with pytest.raises(PonderError, match=r"metrics.jsonl:2: not a metrics row"):
+            trim_metrics(tmp_path, 2)
 
 
 def test_sft_response_tokens_are_what_generation_produces_after_the_prompt(sentencepiece_tokenizer, tiny_random):
