@@ -596,6 +596,31 @@ def test_distill_shows_progress_while_the_teacher_samples(tiny_random, capsys):
     assert "distill: teacher samples: 100%" in err and "6/6" in err
 
 
+def test_packing_edge_lengths_train_as_alone(tiny_random):
+    """The lengths where packing could go wrong: examples longer than a row (cut at seq_len + 1 on the right: the
+    response's end is lost, a response wholly past it leaves no target), one of exactly seq_len + 1 tokens (a row
+    to itself, uncut) and one of seq_len, next to short ones that share rows. Packed or one row each: the
+    same targets, the same loss."""
+    from ponder.train import sft_batches
+
+    model, tok = tiny_random
+    S = 24
+
+    def ex(n_p, n_r, end=""):
+        return encode_sft(tok, {"prompt": "Problem:" + " 1" * n_p, "response": " 2" * n_r + end})
+
+    by_len = {len(e[0]): e for e in (ex(3, r, end) for r in range(1, 12) for end in ("", "."))}
+    enc = [ex(3, 2), ex(40, 3), ex(5, 30), ex(2, 1), by_len[S + 1], by_len[S], ex(1, 1), ex(2, 2)]
+    assert sorted(len(i) > S + 1 for i, _ in enc).count(True) == 2
+    packed, alone = sft_batches(enc, S, tok.pad_token_id, True), sft_batches(enc, S, tok.pad_token_id, False)
+    assert packed[0].shape[0] < alone[0].shape[0] == len(enc) and packed[0].shape[1] == S + 1
+    assert int(packed[2].max()) == 2  # (some row holds two examples)
+    with torch.no_grad():
+        (lp, n_p), (la, n_a) = (response_loss(model, *t) for t in (packed, alone))
+    assert n_p == n_a == sum(sum(m[1 : S + 1]) for _, m in enc)
+    assert lp.item() == pytest.approx(la.item(), rel=1e-5)
+
+
 def test_packing_never_makes_a_documents_first_token_a_target(tiny_random):
     """A document's first token has nothing of its own before it. An encoded example whose loss mask starts at 1
     (a prompt of no tokens) packed after another would be predicted from that one's last token; packed and
