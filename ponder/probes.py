@@ -206,9 +206,12 @@ def ngram_overlap(
     n-grams occur in one or a few training texts, so a leak is still flagged (unless the same item
     is repeated in more texts than the limit).
 
-    Returns ``{"n", "n_items", "n_train_texts", "n_flagged", "fraction", "flags": [bool],
+    Returns ``{"n", "n_items", "n_checked", "n_train_texts", "n_flagged", "fraction", "flags": [bool],
     "too_short": [indices], "example": {item: shared n-gram text}, "max_doc_freq",
-    "n_boilerplate"}`` where fraction = n_flagged / n_items and max_doc_freq is the limit applied.
+    "n_boilerplate"}`` where n_checked = n_items - len(too_short), fraction = n_flagged / n_checked (None
+    when no item has n words: an item that cannot be checked is no evidence of a clean one, and counting it
+    made every arith problem, 5 words, read "0 of N flagged" against a training file holding them all) and
+    max_doc_freq is the limit applied.
     """
     if n < 1:
         raise PonderError(f"ngram_overlap: n={n} must be >= 1")
@@ -240,12 +243,14 @@ def ngram_overlap(
                 flags[i] = True
                 example[i] = " ".join(g)
     n_flagged = sum(flags)
+    n_checked = len(bench_texts) - len(too_short)
     return {
         "n": n,
         "n_items": len(bench_texts),
+        "n_checked": n_checked,
         "n_train_texts": n_train,
         "n_flagged": n_flagged,
-        "fraction": n_flagged / len(bench_texts),
+        "fraction": n_flagged / n_checked if n_checked else None,
         "flags": flags,
         "too_short": too_short,
         "example": dict(sorted(example.items())),
@@ -448,8 +453,8 @@ def contamination_verdict(
       computes cannot produce the old answer from new numbers except by coincidence) and that
       count is unlikely as coincidence: binomial one-sided p < 0.025 if a wrong computation hit the old
       gold 2% of the time (``repeat_chance``; one repeat among 5 changed items is p = 0.10, not evidence).
-    * n-gram overlap: >= 5% of benchmark items share a non-boilerplate n-gram (``ngram_overlap``) with
-      the training data (13-grams
+    * n-gram overlap: >= 5% of the benchmark items long enough to check share a non-boilerplate n-gram
+      (``ngram_overlap``) with the training data (13-grams
       by default; with 8-grams the same threshold is stricter, since short stock phrases match).
     """
     th = _thresholds(thresholds)
@@ -499,11 +504,13 @@ def contamination_verdict(
             )
     if overlap is not None:
         evidence["overlap"] = {k: overlap[k] for k in ("n", "n_items", "n_flagged", "fraction")}
+        # (results saved before n_checked was added counted every item as checked)
+        checked = evidence["overlap"]["n_checked"] = overlap.get("n_checked", overlap["n_items"])
         if "n_boilerplate" in overlap:
             evidence["overlap"]["n_boilerplate"] = overlap["n_boilerplate"]
-        if overlap["fraction"] >= th["overlap_min"]:
+        if checked and overlap["fraction"] >= th["overlap_min"]:
             reasons.append(
-                f"{overlap['n_flagged']} of {overlap['n_items']} items ({overlap['fraction']:.1%}) share a "
+                f"{overlap['n_flagged']} of {checked} items ({overlap['fraction']:.1%}) share a "
                 f"{overlap['n']}-gram with training data >= {th['overlap_min']:.0%}"
             )
     return {"contaminated": bool(reasons), "evidence": evidence, "reasons": reasons}
@@ -944,8 +951,15 @@ def format_contamination(res: dict) -> str:
                      if not res.get("calibrated_prefix") else "  perturbed numbers: not run")
     if "overlap" in ev:
         o = ev["overlap"]
-        lines.append(f"  training-file overlap: {o['n_flagged']} of {o['n_items']} problems share a {o['n']}-gram "
-                     f"({o['fraction']:.1%}; flagged at {th.get('overlap_min', 0):.0%})")
+        checked = o.get("n_checked", o["n_items"])
+        short = o["n_items"] - checked
+        if not checked:
+            lines.append(f"  training-file overlap: not checked: all {o['n_items']} problems are shorter than "
+                         f"{o['n']} words (a smaller --ngram checks them)")
+        else:
+            lines.append(f"  training-file overlap: {o['n_flagged']} of {checked} problems share a {o['n']}-gram "
+                         f"({o['fraction']:.1%}; flagged at {th.get('overlap_min', 0):.0%})"
+                         + (f"; {short} shorter than {o['n']} words not checked" if short else ""))
     lines += [f"  - {r}" for r in res.get("reasons", [])]
     return "\n".join(lines)
 

@@ -11,6 +11,7 @@ from ponder.probes import (
     contamination_verdict,
     distinct_n,
     embedding_similarity,
+    format_contamination,
     inter_model_homogeneity,
     intra_model_homogeneity,
     iter_texts,
@@ -80,8 +81,8 @@ def test_ngram_overlap_flags_only_copied_items():
     bench = [" ".join(words[:20]), " ".join(words[20:40]), "too short"]
     res = ngram_overlap(iter(train), bench, n=13)
     assert res["flags"] == [True, False, False]
-    assert res["fraction"] == pytest.approx(1 / 3)
-    assert res["too_short"] == [2] and res["n_train_texts"] == 2
+    assert res["fraction"] == pytest.approx(1 / 2)  # of the 2 items long enough to check
+    assert res["too_short"] == [2] and res["n_train_texts"] == 2 and res["n_checked"] == 2
     assert res["example"][0] == " ".join(words[5:18])
     # 12 copied words are not a 13-gram but are an 8-gram.
     train12 = [" ".join(words[25:37])]
@@ -103,6 +104,26 @@ def test_ngram_overlap_ignores_boilerplate_in_many_training_texts():
     res = ngram_overlap([*train, "seen: " + bench[1]], bench, n=13)
     assert res["flags"] == [False, True, False] and res["example"][1].endswith("1 apples and 1 pears")
     assert contamination_verdict(overlap=res)["evidence"]["overlap"]["n_boilerplate"] == 2
+
+
+def test_ngram_overlap_rate_is_over_the_items_it_can_check():
+    """Items shorter than n words cannot be checked: counting them as clean made arith (5 words a problem)
+    read "0 of 50 flagged, 0.0%" against a training file holding every one of them."""
+    from ponder.tasks import generate
+
+    arith = [it["prompt"] for it in generate("arith", "test", 50, seed=0)]
+    res = ngram_overlap(arith, arith, n=13)
+    assert res["n_checked"] == 0 and res["fraction"] is None
+    v = contamination_verdict(overlap=res)
+    assert not v["contaminated"] and v["evidence"]["overlap"]["n_checked"] == 0
+    assert "not checked: all 50 problems are shorter than 13 words" in format_contamination(v)
+    # One long item, copied, among 39 short ones: 1 of 1 checked, not 1 of 40 (2.5%, under the 5% threshold).
+    long = " ".join(f"w{i}" for i in range(20))
+    res = ngram_overlap([long], [long, *arith[:39]], n=13)
+    assert (res["n_flagged"], res["n_checked"], res["fraction"]) == (1, 1, 1.0)
+    v = contamination_verdict(overlap=res)
+    assert v["contaminated"] and "1 of 1 items" in v["reasons"][0]
+    assert "39 shorter than 13 words not checked" in format_contamination(v)
 
 
 def test_ngram_overlap_flags_a_leaked_word_item(tmp_path):
