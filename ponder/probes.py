@@ -38,6 +38,13 @@ def ngrams(tokens: Sequence[str], n: int) -> list[tuple[str, ...]]:
     return [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
 
 
+def _check_n(where: str, name: str, n) -> None:
+    """An n-gram length must be an integer >= 1: n = 0 made every text one empty gram (similarity 1.0, self-BLEU
+    1.0, silently), and a float failed deep inside as a bare TypeError."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise PonderError(f"{where}: {name}={n!r} must be an integer >= 1")
+
+
 def _mcnemar(right_to_wrong: int, wrong_to_right: int) -> dict:
     """McNemar's exact test on the items whose correctness flipped: the one-sided p of at least this many
     right -> wrong flips among them if a flip were equally likely either way (a binomial(b + c, 1/2) tail)."""
@@ -213,8 +220,7 @@ def ngram_overlap(
     made every arith problem, 5 words, read "0 of N flagged" against a training file holding them all) and
     max_doc_freq is the limit applied.
     """
-    if n < 1:
-        raise PonderError(f"ngram_overlap: n={n} must be >= 1")
+    _check_n("ngram_overlap", "n", n)
     if len(bench_texts) == 0:
         raise PonderError("ngram_overlap: no benchmark items")
     index: dict[tuple[str, ...], list[int]] = defaultdict(list)
@@ -524,8 +530,7 @@ def distinct_n(texts: Sequence[str], n: int) -> float:
     Li et al. 2016's metric, which divides by the number of tokens instead (the same for n = 1)."""
     if len(texts) == 0:
         raise PonderError("distinct_n: no texts")
-    if n < 1:
-        raise PonderError(f"distinct_n: n={n} must be >= 1")
+    _check_n("distinct_n", "n", n)
     grams = [g for t in texts for g in ngrams(normalize_words(t), n)]
     return len(set(grams)) / len(grams) if grams else 0.0
 
@@ -540,6 +545,7 @@ def self_bleu(texts: Sequence[str], max_n: int = 4) -> float:
     """
     if len(texts) < 2:
         raise PonderError(f"self_bleu: need at least 2 texts, got {len(texts)}")
+    _check_n("self_bleu", "max_n", max_n)
     toks = [normalize_words(t) for t in texts]
     lens = np.array([len(t) for t in toks])
     counts = [[Counter(ngrams(t, n)) for n in range(1, max_n + 1)] for t in toks]
@@ -598,6 +604,7 @@ def jaccard(a: set, b: set) -> float:
 
 
 def _similarity_fn(method: str, n: int) -> Callable[[str, str], float]:
+    _check_n("similarity", "n", n)
     if method == "ngram":
         return lambda a, b: jaccard(_gram_set(a, n), _gram_set(b, n))
     if method == "rouge_l":
@@ -609,6 +616,7 @@ def pairwise_similarity(texts: Sequence[str], method: str = "ngram", *, n: int =
     """Mean similarity over all unordered pairs: Jaccard of word n-gram sets ("ngram") or ROUGE-L."""
     if len(texts) < 2:
         raise PonderError(f"pairwise_similarity: need at least 2 texts, got {len(texts)}")
+    _check_n("pairwise_similarity", "n", n)
     if method == "ngram":
         # Build each n-gram set once instead of once per pair.
         sets = [_gram_set(t, n) for t in texts]
@@ -891,6 +899,7 @@ def run_diversity_probe(
         raise PonderError("diversity probe: models must be {name: (model, tokenizer)} with at least one model")
     if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 2:
         raise PonderError(f"diversity probe: n_samples must be an integer >= 2, got {n_samples!r}")
+    _similarity_fn(method, ngram_n)  # an unknown method or a bad n before any sampling, not after it
     items = list(items)
     if not items:
         raise PonderError("diversity probe: no items")

@@ -434,6 +434,25 @@ def test_pairwise_similarity_and_homogeneity():
         inter_model_homogeneity({"A": collapsed, "B": collapsed[:2]})
 
 
+def test_ngram_lengths_below_1_or_not_integers_are_refused(tiny_random):
+    """n = 0 made every text the one empty gram: similarity and self-BLEU 1.0 for any texts, silently; a float
+    n was a bare TypeError. The diversity probe refuses it before sampling, not after."""
+    texts = ["a b c", "d e f"]
+    for call, name in ((lambda v: pairwise_similarity(texts, n=v), "n"), (lambda v: self_bleu(texts, max_n=v), "max_n"),
+                       (lambda v: intra_model_homogeneity([texts], n=v), "n"),
+                       (lambda v: inter_model_homogeneity({"A": [texts]}, n=v), "n"),
+                       (lambda v: distinct_n(texts, v), "n"), (lambda v: ngram_overlap(texts, texts, n=v), "n")):
+        for bad in (0, 1.5, True):
+            with pytest.raises(PonderError, match=rf"{name}={bad!r} must be an integer >= 1"):
+                call(bad)
+    from ponder.probes import run_diversity_probe
+
+    with pytest.raises(PonderError, match="n=0 must be an integer >= 1"):
+        run_diversity_probe(tiny_random, ["x"], n_samples=2, ngram_n=0)
+    with pytest.raises(PonderError, match="unknown similarity method 'cosine'"):
+        run_diversity_probe(tiny_random, ["x"], n_samples=2, method="cosine")
+
+
 def test_embedding_similarity_says_what_is_needed(tmp_path):
     with pytest.raises(PonderError, match="sentence-transformers"):
         embedding_similarity(["a", "b"], tmp_path / "no-such-model")
