@@ -274,6 +274,12 @@ def _probe_words(problem: str) -> bool:
     return len(words) >= 2 and bool(normalize_words(" ".join(words[1:])))
 
 
+def _check_fractions(where: str, fractions: Sequence[float]) -> None:
+    for f in fractions:
+        if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f < 1:
+            raise PonderError(f"{where}: fraction {f!r} must be a number in (0, 1)")
+
+
 def prefix_completion_probe(
     model_generate: Callable[[list[str]], list[str]],
     problems: Sequence[str],
@@ -294,9 +300,7 @@ def prefix_completion_probe(
     """
     if len(problems) == 0:
         raise PonderError("prefix_completion_probe: no problems")
-    for f in fractions:
-        if not 0 < f < 1:
-            raise PonderError(f"prefix_completion_probe: fraction {f} must be in (0, 1)")
+    _check_fractions("prefix_completion_probe", fractions)
     usable = [(i, p.split()) for i, p in enumerate(problems) if _probe_words(p)]
     if not usable:
         raise PonderError("prefix_completion_probe: every problem has fewer than 2 words")
@@ -428,6 +432,11 @@ def _thresholds(thresholds: dict | None) -> dict:
         if unknown:
             raise PonderError(f"contamination_verdict: unknown threshold(s) {sorted(unknown)}; known: {sorted(th)}")
         th.update(thresholds)
+    for k, v in th.items():  # a string or None failed as a bare TypeError, after every generation of the probe
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise PonderError(f"contamination_verdict: threshold {k} must be a finite number, got {v!r}")
+    if not 0 < th["prefix_fraction"] < 1:
+        raise PonderError(f"contamination_verdict: prefix_fraction must be in (0, 1), got {th['prefix_fraction']!r}")
     if not 0 < th["repeat_chance"] < 1:
         raise PonderError(f"contamination_verdict: repeat_chance must be in (0, 1), got {th['repeat_chance']!r}")
     return th
@@ -802,6 +811,7 @@ def run_contamination_probe(
     # The verdict reads the prefix probe at th["prefix_fraction"]: bad thresholds or fractions without it
     # failed only in contamination_verdict, after every generation, and no result was kept.
     th = _thresholds(thresholds)
+    _check_fractions("contamination probe", fractions)
     if f"{th['prefix_fraction']:g}" not in {f"{f:g}" for f in fractions}:
         raise PonderError(f"contamination probe: fractions {list(fractions)} lack the verdict's prefix_fraction "
                           f"{th['prefix_fraction']:g} (add it, or set thresholds={{'prefix_fraction': ...}})")

@@ -624,6 +624,17 @@ def test_bad_thresholds_or_fractions_are_refused_before_any_sampling():
         run_contamination_probe(None, None, items, fractions=(0.4, 0.8))
     with pytest.raises(PonderError, match=r"unknown threshold\(s\) \['drop_mn'\]"):
         run_contamination_probe(None, None, items, thresholds={"drop_mn": 0.1})
+    # A threshold of the wrong type was a bare TypeError in the verdict, after all the generation.
+    for bad in ("0.2", None, float("nan"), True):
+        with pytest.raises(PonderError, match=rf"threshold drop_min must be a finite number, got {bad!r}"):
+            run_contamination_probe(None, None, items, thresholds={"drop_min": bad})
+    with pytest.raises(PonderError, match="threshold prefix_fraction must be a finite number, got '0.6'"):
+        contamination_verdict(overlap={"n": 13, "n_items": 1, "n_flagged": 0, "fraction": 0.0},
+                              thresholds={"prefix_fraction": "0.6"})
+    with pytest.raises(PonderError, match="prefix_fraction must be in \\(0, 1\\), got 60"):
+        run_contamination_probe(None, None, items, fractions=(60,), thresholds={"prefix_fraction": 60})
+    with pytest.raises(PonderError, match="fraction '0.6' must be a number in"):
+        run_contamination_probe(None, None, items, fractions=("0.6",), thresholds={"prefix_fraction": 0.6})
 
 
 def test_items_that_cannot_be_perturbed_are_refused_before_any_sampling():
