@@ -550,7 +550,7 @@ def self_bleu(texts: Sequence[str], max_n: int = 4) -> float:
     BLEU: clipped n-gram precisions for n = 1..max_n (clip = max count in any one reference),
     geometric mean with uniform weights, brevity penalty against the closest reference length.
     Smoothing: add-one on numerator and denominator for n >= 2 (Lin & Och 2004), so short texts
-    without a 4-gram match are not all 0. Identical texts score 1.0; higher = less diverse.
+    without a 4-gram match are not all 0. Identical texts score 1.0 (empty ones too); higher = less diverse.
     """
     if len(texts) < 2:
         raise PonderError(f"self_bleu: need at least 2 texts, got {len(texts)}")
@@ -576,7 +576,9 @@ def self_bleu(texts: Sequence[str], max_n: int = 4) -> float:
     scores = []
     for i, t in enumerate(toks):
         if not t:
-            scores.append(0.0)
+            # An empty text (an immediate EOS, punctuation alone) matches another empty text exactly, as in
+            # rouge_l and the n-gram similarity; scoring it 0.0 made samples that are all empty "most diverse".
+            scores.append(1.0 if np.count_nonzero(lens == 0) > 1 else 0.0)
             continue
         log_p = 0.0
         for n_idx in range(max_n):

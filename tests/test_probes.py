@@ -375,6 +375,14 @@ def test_distinct_and_self_bleu_identical_vs_diverse():
         distinct_n([], 1)
 
 
+def test_self_bleu_of_empty_samples():
+    """Samples that are all empty (an immediate EOS) are identical, not maximally diverse: self-BLEU 1.0, as
+    their pairwise similarity is; an empty text against non-empty ones still scores 0."""
+    assert self_bleu(["", "", ""]) == 1.0 and self_bleu(["", "?!"]) == 1.0
+    assert pairwise_similarity(["", "", ""]) == 1.0
+    assert self_bleu(["", "a b", "a b"]) == pytest.approx(2 / 3)
+
+
 def test_self_bleu_matches_reference_implementation():
     """Cross-check the top-2 trick against a direct O(N^2) BLEU."""
     import math
