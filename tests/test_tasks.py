@@ -8,6 +8,7 @@ import os
 import re
 from collections import Counter
 
+import numpy as np
 import pytest
 
 from ponder.errors import PonderError
@@ -143,6 +144,13 @@ def test_generate_errors():
         generate("arith", n=-3)
     with pytest.raises(PonderError, match="unknown split 'dev'"):
         generate("arith", split="dev")
+    # The seed is part of the rng's seed text: seed=1.0 drew other problems than seed=1, silently.
+    for bad in (1.0, True, "1", None):
+        with pytest.raises(PonderError, match=f"seed must be an integer, got {type(bad).__name__} {bad!r}"):
+            generate("arith", n=2, seed=bad)
+    with pytest.raises(PonderError, match="n must be a positive integer, got True"):
+        generate("arith", n=True)
+    assert generate("arith", n=3, seed=np.int64(4)) == generate("arith", n=3, seed=4)
 
 
 # ---------------------------------------------------------------------------------------------- arith

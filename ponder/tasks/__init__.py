@@ -29,6 +29,7 @@ generated items the shipped model was trained on):
 from __future__ import annotations
 
 import hashlib
+import numbers
 import random
 
 from ponder.errors import PonderError
@@ -91,8 +92,11 @@ def generate(task: str, split: str = "train", n: int = 100, seed: int = 0, progr
     mod = _module(task)
     if split not in SPLITS:
         raise PonderError(f"unknown split {split!r} (known: {', '.join(SPLITS)})")
-    if not isinstance(n, int) or n <= 0:
+    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
         raise PonderError(f"n must be a positive integer, got {n!r}")
+    # The seed is written into the rng's seed text: 1.0, True or "1" would draw other problems than 1, silently.
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise PonderError(f"seed must be an integer, got {type(seed).__name__} {seed!r}")
     # A string seed is hashed with sha512 by `random`: stable across runs and Python versions.
     rng = random.Random(f"{task}:{split}:{seed}")
     items: list[dict] = []
