@@ -375,6 +375,8 @@ def perturbation_probe(
             raise PonderError(f"perturbation_probe: item {i} has no {gold_key!r} field (gold answer)")
     perturbed = [perturb_fn(it, seed * 1_000_003 + i) for i, it in enumerate(items)]
     for i, it in enumerate(perturbed):
+        if not isinstance(it, dict):  # (a bare TypeError from the field check below)
+            raise PonderError(f"perturbation_probe: perturb_fn returned {type(it).__name__} for item {i}, not an item")
         if gold_key not in it:
             raise PonderError(f"perturbation_probe: perturbed item {i} has no {gold_key!r} field")
     orig = list(solve(list(items)))
@@ -382,6 +384,10 @@ def perturbation_probe(
     for name, recs in (("original", orig), ("perturbed", pert)):
         if len(recs) != len(items):
             raise PonderError(f"perturbation_probe: solve returned {len(recs)} records for {len(items)} {name} items")
+        for i, r in enumerate(recs):  # (a bare KeyError or TypeError below)
+            if not isinstance(r, dict) or "correct" not in r:
+                raise PonderError(f"perturbation_probe: solve's record {i} for the {name} items is {r!r:.60}, not "
+                                  "a dict with 'correct'")
     a0 = np.array([bool(r["correct"]) for r in orig], dtype=np.float64)
     a1 = np.array([bool(r["correct"]) for r in pert], dtype=np.float64)
     rows = []

@@ -307,6 +307,13 @@ def test_perturbation_probe_ignores_unchanged_gold_and_checks_fields():
         perturbation_probe(_computer, items, _perturb, gold_key="gold")
     with pytest.raises(PonderError, match="solve returned"):
         perturbation_probe(lambda its: [], items, _perturb)
+    # A perturber that gives up (None) or records without 'correct' were a bare TypeError / KeyError.
+    with pytest.raises(PonderError, match="perturb_fn returned NoneType for item 0, not an item"):
+        perturbation_probe(_computer, items, lambda it, s: None)
+    with pytest.raises(PonderError, match="solve's record 0 for the original items is {'answer': '1'}, not a dict"):
+        perturbation_probe(lambda its: [{"answer": "1"}] * len(its), items, _perturb)
+    with pytest.raises(PonderError, match="solve's record 0 for the original items is True, not a dict"):
+        perturbation_probe(lambda its: [True] * len(its), items, _perturb)
 
 
 # ----------------------------------------------------------------------------------------- verdict
