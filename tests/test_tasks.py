@@ -251,6 +251,20 @@ def test_word_perturb(splits):
     assert len({json.dumps(word.perturb(x, seed=s)["numbers"], sort_keys=True) for s in range(5)}) > 1
 
 
+def test_word_perturb_refuses_numbers_that_do_not_fit_the_template(splits):
+    """Numbers missing a slot were 'perturbed' into a full problem anyway (missing ones: a KeyError), and text
+    numbers compared unequal to the same numbers redrawn, so a problem could come back as its own copy."""
+    x = splits["word"][1][0]
+    t = word.BY_ID[x["template"]]
+    one = dict(list(x["numbers"].items())[:1])
+    for numbers in (one, {k: str(v) for k, v in x["numbers"].items()}, None, [1, 2]):
+        with pytest.raises(PonderError, match=f"cannot perturb word item '{x['id']}': its numbers .* are not "
+                                              f"integers for the slots {', '.join(t.slots)}"):
+            word.perturb(dict(x, numbers=numbers), seed=1)
+    with pytest.raises(PonderError, match="its numbers None"):
+        word.perturb({k: v for k, v in x.items() if k != "numbers"}, seed=1)
+
+
 def test_word_perturb_names_an_unknown_split(splits):
     """A user file's item with split "dev" drew 100,000 problems (no problem hashes into "dev") and then
     blamed its template: "has too few problems"."""

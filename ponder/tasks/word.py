@@ -253,6 +253,13 @@ def perturb(item: dict, seed: int) -> dict:
     from ponder.tasks import SPLITS, finish, split_of  # late import: ponder.tasks imports this module
 
     t = _template(item["template"])
+    nums = item.get("numbers")
+    # Numbers that do not fit the template were "perturbed" into a full problem of another story, silently; a
+    # text "4" compared unequal to a redrawn 4, so the same problem could come back as its own perturbed copy.
+    if (not isinstance(nums, dict) or set(nums) != set(t.slots)
+            or any(isinstance(v, bool) or not isinstance(v, int) for v in nums.values())):
+        raise PonderError(f"cannot perturb word item {item.get('id')!r}: its numbers {nums!r:.80} are not integers "
+                          f"for the slots {', '.join(t.slots)} of template {t.id!r}")
     split = item.get("split") or split_of(canonical(item))
     if split not in SPLITS:  # no problem hashes into it: 100,000 draws, then "too few problems"
         raise PonderError(f"cannot perturb word item {item.get('id')!r}: its split {split!r} is not one of "
