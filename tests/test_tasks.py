@@ -338,6 +338,20 @@ def test_load_jsonl_errors_name_file_and_line(tmp_path):
         load_dataset(_write(tmp_path / "x.csv", ["a,b"]))
 
 
+def test_load_an_indented_json_object(tmp_path):
+    """A .json file holding one object over several lines (json.dump(..., indent=2)) was refused as 'invalid
+    JSON' at line 1, column 2: valid JSON, read line by line. It is one row; an object wrapping the rows is
+    named by its fields."""
+    p = tmp_path / "one.json"
+    p.write_text(json.dumps({"problem": "What is 1+1?", "answer": 2}, indent=2))
+    assert [(x["prompt"], x["answer"], x["id"]) for x in load_dataset(p)] == [("What is 1+1?", "2", "one-1")]
+    p.write_text(json.dumps({"data": [{"problem": "p", "answer": "1"}]}, indent=2))
+    with pytest.raises(PonderError, match=re.escape("one.json:1: missing field 'prompt' (or 'problem') (have: data)")):
+        load_dataset(p)
+    p.write_text('{"problem": "p", "answer": "1"}\n{"problem": "q", "answer": "2"}\n{"problem": "r", "answer": 3}\n')
+    assert [x["answer"] for x in load_dataset(p)] == ["1", "2", "3"]  # JSON Lines named .json: still rows
+
+
 def test_load_math500_layout(tmp_path):
     row = {"problem": "What is $1+1$?", "solution": "It is $2$.", "answer": "2", "subject": "Algebra",
            "level": 1, "unique_id": "test/algebra/1.json"}

@@ -8,8 +8,8 @@ their fields kept, plus:
     be unique in the file (the RL curriculum keeps its statistics per id),
   - `task`: the row's `task` (text), else "math" (a free-form answer for the math verifier to compare).
 Files: .jsonl/.ndjson (one object a line; "\n" or "\r\n" line ends, blank lines skipped, a UTF-8 byte-order
-mark allowed), .json (the same, or one array of rows), any of these gzip-compressed (.jsonl.gz, ...), and
-.parquet. JSONL is streamed: only the rows are held, and with `limit` reading stops after that many rows.
+mark allowed), .json (the same, one array of rows, or one object over several lines), any of these
+gzip-compressed (.jsonl.gz, ...), and .parquet. JSONL is streamed: only the rows are held, and with `limit` reading stops after that many rows.
 So MATH-500 (problem, solution, answer, subject, level, unique_id) loads as it is, and files written by
 `export` (from `ponder.tasks.generate`) load back with their task name and fields.
 """
@@ -91,6 +91,9 @@ def _read_jsonl(path: Path, limit: int | None = None) -> list[tuple[str, dict]]:
                 raw = f.read()
                 if raw.removeprefix(_BOM).lstrip().startswith(b"["):  # a plain JSON array of rows
                     return _read_json_array(path, raw, limit)
+                one = _one_json_object(raw)
+                if one is not None:  # one object over several lines (indented): one row, not "invalid JSON"
+                    return [(f"{path}:1", one)]
                 f = io.BytesIO(raw)
             # lines end at "\n" only (binary line iteration): str.splitlines() would also split at U+2028,
             # U+0085 and other characters that JSON strings may hold unescaped (json.dumps(...,
@@ -112,6 +115,18 @@ def _read_jsonl(path: Path, limit: int | None = None) -> list[tuple[str, dict]]:
         what = "gzip data " if isinstance(f, gzip.GzipFile) else ""
         raise PonderError(f"{path}: cannot read {what}({getattr(e, 'strerror', None) or e})") from None
     return rows
+
+
+def _one_json_object(raw: bytes) -> dict | None:
+    """The file as one JSON object when it is one spread over several lines, else None (JSON Lines, or bad
+    JSON that the line reader then names by line)."""
+    if raw.count(b"\n") < 2:
+        return None
+    try:
+        obj = json.loads(raw.decode("utf-8-sig"))
+    except (ValueError, RecursionError):  # (UnicodeDecodeError and JSONDecodeError are ValueErrors)
+        return None
+    return obj if isinstance(obj, dict) else None
 
 
 def _read_json_array(path: Path, raw: bytes, limit: int | None) -> list[tuple[str, dict]]:
