@@ -112,8 +112,8 @@ def iter_texts(path: str | Path) -> Iterator[str]:
     """Stream the texts of a training file for ``ngram_overlap``.
 
     ``.jsonl`` / ``.ndjson``: one text per record, all string values of the record joined by newlines (so
-    prompt, completion, solution... all count). ``.json``: a list of such records or strings. Anything
-    else: plain text, one text per blank-line-separated paragraph (n-grams do not span paragraphs). Any of
+    prompt, completion, solution... all count). ``.json``: a list of such records or strings. ``.parquet``:
+    one text per row, as a JSONL record. Anything else: plain text, one text per blank-line-separated paragraph (n-grams do not span paragraphs). Any of
     these may be gzip-compressed (``.jsonl.gz``, as ``ponder data export`` writes), as ``load_items`` reads.
     """
     p = Path(path)
@@ -172,6 +172,20 @@ def _texts(p: Path) -> Iterator[str]:
             except json.JSONDecodeError as e:
                 raise PonderError(f"{p}:{lineno}: invalid JSON ({e.msg})") from None
             yield "\n".join(strings(rec))
+    elif fmt == ".parquet":
+        # Rows, as load_items reads them (read as plain text, the compressed pages matched almost nothing: a
+        # training set holding every benchmark item looked clean)
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise PonderError(f"{p}: reading Parquet needs pyarrow: pip install pyarrow") from None
+        try:
+            batches = pq.ParquetFile(p).iter_batches()
+            for batch in batches:
+                for rec in batch.to_pylist():
+                    yield "\n".join(strings(rec))
+        except Exception as e:  # pyarrow raises several types for a corrupt file
+            raise PonderError(f"{p}: cannot read Parquet: {e}") from None
     elif fmt == ".json":
         try:
             data = json.loads("".join(line for _, line in _lines(p)))

@@ -156,6 +156,25 @@ def test_iter_texts_reads_jsonl_json_and_plain(tmp_path):
         list(iter_texts(tmp_path / "missing.txt"))
 
 
+def test_iter_texts_reads_parquet_rows(tmp_path):
+    """A Parquet training file was read as plain text: its compressed pages matched 2 of 30 benchmark items
+    that every row held verbatim."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from ponder.tasks import generate
+
+    items = generate("word", "test", 30, seed=0)
+    rows = [{"prompt": it["prompt"], "answer": it["answer"], "messages": [{"content": it["expr"]}]} for it in items]
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "train.parquet")
+    texts = list(iter_texts(tmp_path / "train.parquet"))
+    assert texts[0] == "\n".join([items[0]["prompt"], items[0]["answer"], items[0]["expr"]])
+    res = ngram_overlap(iter(texts), [it["prompt"] for it in items])
+    assert res["n_flagged"] == 30 and res["n_train_texts"] == 30
+    (tmp_path / "bad.parquet").write_bytes(b"not parquet")
+    with pytest.raises(PonderError, match="bad.parquet: cannot read Parquet"):
+        list(iter_texts(tmp_path / "bad.parquet"))
+
+
 def test_iter_texts_reads_what_data_export_writes(tmp_path):
     """`ponder data export -o train.jsonl.gz` (gzipped) was read as plain text: one garbled paragraph, so a
     probe found no overlap at all; .ndjson and .JSONL were one paragraph too, and a non-UTF-8 line was a
