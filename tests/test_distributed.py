@@ -7,6 +7,7 @@ one-step off-policy generation uses the weights from one step back and ratios ag
 """
 
 import json
+import re
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -619,6 +620,40 @@ def test_ddp_more_ranks_than_cores_and_a_killed_rank_get_one_line():
                                           "were stopped.*--resume"):
         ddp.spawn(_killed, 2, threads=1)
     assert time.perf_counter() - t < 50  # rank 0 was stopped, not waited for
+
+
+def _fails(dp, kind):
+    import os
+    import signal
+
+    if dp.rank == 1:
+        if kind == "ponder":
+            raise PonderError("item 3: field 'answer' is missing")
+        if kind == "killed":  # (once rank 0 waits in the barrier, which then fails with a gloo error of its own)
+            time.sleep(2)
+            os.kill(os.getpid(), signal.SIGKILL)
+        raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB\nsee the documentation")
+    dp.barrier()  # rank 0 waits in a collective that rank 1 never joins: its own error follows rank 1's
+
+
+@pytest.mark.parametrize("kind,msg", [("ponder", "item 3: field 'answer' is missing"),
+                                      ("other", "RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB"),
+                                      ("killed", r"\(pid \d+\) was killed by SIGKILL; the other ranks were stopped")])
+def test_ddp_rank_error_is_one_line_naming_the_rank(kind, msg):
+    """A rank's error used to reach the driver as torch's ProcessRaisedException (a non-PonderError), whose message is
+    the rank's whole traceback: the CLI printed 'ProcessRaisedException: -- Process 1 terminated with the following
+    error:' and nothing of the error; a PonderError did not say which rank raised it. A rank killed outright is named
+    as the cause, not the rank whose collective then failed."""
+    import os
+
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("a 2-rank group needs 2 cores")
+    with pytest.raises(PonderError) as e:
+        ddp.spawn(_fails, 2, kind, threads=1)
+    if kind == "killed":
+        assert re.fullmatch(f"data-parallel rank 1 {msg}.*--resume", str(e.value))
+    else:
+        assert str(e.value) == f"data-parallel rank 1: {msg}"
 
 
 _SLEEPER = '''

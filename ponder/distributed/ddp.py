@@ -209,8 +209,12 @@ def _entry(rank, fn, args, world, port, backend, threads, outdir):
         tmp = Path(outdir) / f".rank{rank}.tmp"
         torch.save(result, tmp)
         os.replace(tmp, Path(outdir) / f"rank{rank}.pt")
-    except PonderError as e:
-        (Path(outdir) / f"rank{rank}.error").write_text(json.dumps(str(e)))
+    except Exception as e:
+        # The driver sees only torch's ProcessRaisedException, whose message is this rank's whole traceback: leave it
+        # one line (a PonderError's message; anything else its type and first line) and when this rank failed.
+        text = str(e).strip()
+        msg = text if isinstance(e, PonderError) else f"{type(e).__name__}: {text.splitlines()[0] if text else ''}"
+        (Path(outdir) / f"rank{rank}.error").write_text(json.dumps({"rank": rank, "message": msg, "at": time.time()}))
         raise
     finally:
         shutdown()
@@ -254,11 +258,40 @@ def _terminate_as_interrupt():
             signal.signal(s, h)
 
 
+def _first_failure(e: Exception, procs, outdir: Path) -> str | None:
+    """One line on the rank whose failure ended the run. A rank that died without a Python error (the OOM killer,
+    kill -9, a crash) comes first: the others then fail in a collective whose peer left, and may be the ones join
+    reports. Otherwise the rank whose error was written first."""
+    import torch.multiprocessing as mp
+
+    died = None
+    if isinstance(e, mp.ProcessExitedException):
+        died = (e.error_index, e.error_pid, e.exit_code)
+    else:
+        for r, p in enumerate(procs):  # (SIGTERM is how join stops the ranks still running)
+            if p.exitcode is not None and p.exitcode < 0 and p.exitcode != -signal.SIGTERM \
+                    and not (outdir / f"rank{r}.error").exists():
+                died = (r, p.pid, p.exitcode)
+                break
+    if died is not None:
+        r, pid, code = died
+        with contextlib.suppress(ValueError):
+            code = signal.Signals(-code).name if code < 0 else code
+        how = f"was killed by {code}" if isinstance(code, str) else f"exited with code {code}"
+        return (f"data-parallel rank {r} (pid {pid}) {how}; the other ranks were stopped; a grpo run's last "
+                "checkpoint is intact: continue with --resume")
+    errors = [json.loads(f.read_text()) for f in outdir.glob("rank*.error")]
+    if not errors:
+        return None
+    first = min(errors, key=lambda x: x["at"])
+    return f"data-parallel rank {first['rank']}: {first['message']}"
+
+
 def spawn(fn: Callable, nproc: int, *args, backend: str = "gloo", threads: int | None = None) -> list:
     """Run fn(dp, *args) in `nproc` fresh local processes forming one process group; returns each rank's
-    result, rank order. fn must be importable (a module-level function). A PonderError on a rank is
-    re-raised here; Ctrl-C (SIGINT reaches every rank of the terminal's process group) ends every rank,
-    each destroying its process group on the way out."""
+    result, rank order. fn must be importable (a module-level function). An exception on a rank is raised
+    here as a one-line PonderError naming the rank (the first to fail); Ctrl-C (SIGINT reaches every rank of
+    the terminal's process group) ends every rank, each destroying its process group on the way out."""
     import torch.multiprocessing as mp
 
     if isinstance(nproc, bool) or not isinstance(nproc, int) or nproc < 1:
@@ -281,14 +314,10 @@ def spawn(fn: Callable, nproc: int, *args, backend: str = "gloo", threads: int |
             _stop_ranks(ctx.processes)
             raise
         except Exception as e:
-            errors = sorted(Path(outdir).glob("rank*.error"))
-            if errors:
-                raise PonderError(json.loads(errors[0].read_text())) from None
-            if isinstance(e, mp.ProcessExitedException):  # killed (OOM killer, kill -9) or crashed outside Python
-                how = f"was killed by {e.signal_name}" if e.signal_name else f"exited with code {e.exit_code}"
-                raise PonderError(f"data-parallel rank {e.error_index} (pid {e.error_pid}) {how}; the other ranks were "
-                                  "stopped; a grpo run's last checkpoint is intact: continue with --resume") from None
-            raise
+            failed = _first_failure(e, ctx.processes, Path(outdir))
+            if failed is None:
+                raise
+            raise PonderError(failed) from e
         return [torch.load(Path(outdir) / f"rank{r}.pt", weights_only=False) for r in range(nproc)]
     finally:
         shutil.rmtree(outdir, ignore_errors=True)
