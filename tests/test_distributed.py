@@ -396,6 +396,30 @@ def test_ray_ponder_error_on_an_actor_is_the_local_one_line_error(pool):
     assert str(e.value) == "item 2: field 'constraints' must be a list"
 
 
+def test_ray_actor_error_is_one_line_naming_the_worker(pool, ckpt):
+    """Any other exception on an actor (a verifier's bug, weights of another architecture) escaped as Ray's wrapper,
+    whose message is the actor's whole traceback in terminal colours: the CLI printed its first line,
+    'RayTaskError(ValueError): ray::Worker.score() (pid=..., ip=..., actor_id=...)', and not the error."""
+    from ponder.distributed.ray_workers import RayPool
+
+    def chokes_on_item_2(completion, item):  # (a closure: pickled by value)
+        if item == 2:
+            raise ValueError("could not convert string to float: 'x'\nmore detail")
+        return completion
+
+    with pytest.raises(PonderError) as e:
+        pool.score(chokes_on_item_2, ["a", "b", "c"], [0, 1, 2])  # item 2 is worker 1's shard
+    assert re.fullmatch(r"Ray worker 1 \(pid \d+ on \S+\): ValueError: could not convert string to float: 'x'",
+                        str(e.value))
+    model, tok = ponder.load(ckpt)
+    wider = ponder.Transformer(ponder.ModelConfig(**dict(MCFG, hidden_size=64, head_dim=32)))
+    with RayPool(1, num_cpus=0).start(model, tok) as p:
+        with pytest.raises(PonderError) as e:
+            p.push(wider, 0)
+    assert re.fullmatch(r"Ray worker 0 \(pid \d+ on \S+\): RuntimeError: Error\(s\) in loading state_dict for "
+                        r"Transformer:", str(e.value))
+
+
 def test_ray_pool_refuses_to_sample_before_weights_are_pushed(pool, ckpt):
     """start() builds each actor's replica with random weights (version None, which a call expecting version None
     passed): sampling before push() drew from them, silently unlike the learner's model."""

@@ -283,6 +283,8 @@ class RayPool:
             except _died(ray):
                 if self.actors[k] is actor:
                     self._replace(k, "while loading new weights")  # the replacement starts with them
+            except ray.exceptions.RayTaskError as e:  # e.g. weights of another architecture than the replicas'
+                raise self._actor_error(k, e) from e
 
     def _replace(self, k: int, during: str) -> None:
         """Start a new actor in place of dead actor k, with the current weights. A replacement that dies while
@@ -311,6 +313,18 @@ class RayPool:
             if k < len(self._where):
                 self._where[k] = f"pid {info['pid']} on {info['host']}"
             return
+
+    def _actor_error(self, k: int, e) -> PonderError:
+        """An exception raised on actor k as one line: Ray's wrapper's message is the actor's whole traceback (in
+        terminal colours), which the CLI would cut to its first line, 'ray::Worker.score() (pid=..., ...)'. A
+        PonderError (a bad item, a scorer's NaN) stays the local path's own line; anything else names the worker."""
+        cause = getattr(e, "cause", None)
+        if isinstance(cause, PonderError):
+            return cause
+        text = str(cause if cause is not None else e).strip()
+        what = f"{type(cause).__name__}: " if cause is not None else ""
+        where = self._where[k] if k < len(self._where) else "?"
+        return PonderError(f"Ray worker {k} ({where}): {what}{text.splitlines()[0] if text else ''}")
 
     # ---- sharded work -----------------------------------------------------------------------------------
     def _sharded(self, n: int, call: Callable) -> list:
@@ -348,11 +362,7 @@ class RayPool:
                     self._replace(k, "mid-call")
                 submit(s, k)
             except ray.exceptions.RayTaskError as e:
-                # a PonderError raised on the actor (a bad item, a scorer's NaN) is raised here as the local path
-                # raises it, one line: Ray's wrapper would print the actor's whole traceback as its message
-                if isinstance(getattr(e, "cause", None), PonderError):
-                    raise e.cause from None
-                raise
+                raise self._actor_error(k, e) from e
         out = [x for part in results for x in part]
         if len(out) != n:  # never hand back fewer (or more) results than asked for
             raise PonderError(f"Ray pool returned {len(out)} results for {n} inputs")
