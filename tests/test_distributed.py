@@ -312,6 +312,38 @@ def test_unreachable_ray_address_fails_fast():
     assert time.perf_counter() - t < 10
 
 
+_PINNED = """
+import os
+os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+from ponder.distributed.ray_workers import RayPool, ray_session
+from ponder.errors import PonderError
+with ray_session() as ray:
+    print(ray.cluster_resources().get("CPU"))
+    try:
+        RayPool(2).start().close()
+    except PonderError as e:
+        print(e)
+"""
+
+
+def test_local_ray_counts_the_cores_this_process_may_use(tmp_path):
+    """A local Ray instance counted the machine's cores (os.cpu_count), not those the process may use (taskset, a
+    scheduler's cpuset): pinned to one core, `--ray-workers 2` started two actors on it, as --nproc no longer does."""
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("ray")
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("needs a machine with 2 cores to pin to 1")
+    # (a process of its own: the Ray tests below share one instance, started unpinned)
+    out = subprocess.run([sys.executable, "-c", _PINNED], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(Path(ponder.__file__).parents[1])})
+    lines = out.stdout.splitlines()
+    assert lines[:1] == ["1.0"], out.stderr[-2000:]
+    assert "2 Ray workers x 1 CPU each need 2 CPUs, but the Ray cluster has 1" in lines[1]
+
+
 def test_version_mismatch_names_both():
     pytest.importorskip("ray")
     from ponder.distributed.ray_workers import check_versions, versions

@@ -136,6 +136,13 @@ def ray_session(address: str | None = None, *, num_cpus: int | None = None, time
         yield ray
         return
     if address is None:
+        if num_cpus is None and hasattr(os, "sched_getaffinity"):
+            # The cores this process may use (taskset, a scheduler's cpuset), as --nproc counts them: Ray counts the
+            # whole machine's, and would start more actors than there are cores to run them (a docker CPU quota
+            # without a cpuset leaves the affinity whole: Ray's own detection then applies).
+            cores = len(os.sched_getaffinity(0))
+            if cores < (os.cpu_count() or cores):
+                num_cpus = cores
         # Local workers import ponder from the driver's tree, installed or not.
         path = os.pathsep.join(p for p in (PACKAGE_ROOT, os.environ.get("PYTHONPATH")) if p)
         # address="local": always a new instance of our own; a bare ray.init() would attach to whatever
