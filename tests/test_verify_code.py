@@ -260,7 +260,8 @@ def add(a, b):
 
 
 # An operand the caller does not build goes to the sandbox as a lambda, which the program can find in the test's
-# code object and run itself: it answered `2 ** 10`, `1 << 10`, `~3`, `{'a': 2 ** 3}` right for any x.
+# code object and run itself: it answered `2 ** 10`, `1 << 10`, `~3`, `{'a': 2 ** 3}` right for any x. A map,
+# range or generator it gets is returned as its items, as the test would have iterated it.
 OTHER_OPERAND_RUNNER = """
 import sys, types
 def run_the_other_operand():
@@ -270,7 +271,8 @@ def run_the_other_operand():
         if fr.f_code.co_filename == "<test>":
             for c in fr.f_code.co_consts:
                 if type(c) is types.CodeType and c is not me and c.co_argcount == 0 and "f" not in c.co_names:
-                    return types.FunctionType(c, fr.f_globals)()
+                    v = types.FunctionType(c, fr.f_globals)()
+                    return v if type(v) in (int, float, str, bytes, list, tuple, set, dict) else list(v)
         fr = fr.f_back
 def f(x):
     return run_the_other_operand()
@@ -332,6 +334,51 @@ def test_expected_values_written_with_methods_slices_or_fstrings_stay_in_the_cal
         tracemalloc.start()
         try:
             v = check_code(blk(good), f"assert f(1) == {e}")
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert (v.reason, peak < 100 << 20) == ("failed test 1", True), (e, peak)
+
+
+def test_expected_values_written_with_comprehensions_map_or_filter_stay_in_the_caller():
+    # a comprehension of the test's own values went to the sandbox as code (whole under a method, slice or
+    # f-string, or as its iterable), and map/filter as a lambda: the runner passed every one of these
+    expected = ["', '.join(str(i) for i in range(3))", "{x for x in {3, 1}}", "[x for x in range(20000)]",
+                "[i * i for i in range(5)][1:]", "f'{[i for i in range(3)]}'", "list(map(str, [1, 2]))",
+                "list(filter(None, [0, 1, 2]))", "'-'.join(map(str, range(4)))"]
+    for e in expected:
+        assert check_code(blk(OTHER_OPERAND_RUNNER), f"assert f({e}) == {e}").reason == "failed test 1", e
+    good = "def f(x):\n    return x"
+    expected += ["[i * i for i in range(5)]", "{k: len(k) for k in ['a', 'bb']}", "sum(x for x in [1, 2, 3])",
+                 "[(i, j) for i in range(3) for j in range(i) if i + j != 2]", "tuple(c.upper() for c in 'ab')",
+                 "list(map(lambda a, b: a * b, [1, 2, 3], (4, 5)))", "sorted(map(abs, [-3, 2]))",
+                 "list(filter(lambda s: s.isdigit(), ['1', 'a']))", "list(map(math.sqrt, [4, 9]))",
+                 "[[j for j in range(i)] for i in range(3)]"]
+    tests = [f"import math\nassert f({e}) == {e}" for e in expected]
+    assert check_code(blk(good), tests).reason == f"passed {len(tests)}/{len(tests)}"
+    for test in ["assert f([0, 1]) == [i * i for i in range(3)]",
+                 "assert f('0,1') == ', '.join(str(i) for i in range(2))", "assert f({1}) == {x for x in {3, 1}}",
+                 "assert f(['1']) == list(map(str, [1, 2]))", "assert f(3) == sum(x for x in [1, 2, 3])",
+                 "assert f([1]) == [a for a, b in [1, 2]]"]:
+        assert check_code(blk(good), test).reason == "failed test 1", test
+    # a comprehension that reads a program's value is still taken apart per item, as before: the object's own
+    # upper() runs in the sandbox, the caller decides the rest
+    own = ("class S:\n    def upper(self):\n        return 'AB'\ndef g(i):\n    return S()\n"
+           "def h(n):\n    return list(range(n))")
+    tests = ["assert [g(i).upper() for i in range(2)] == ['AB', 'AB']",
+             "assert [h(i) for i in range(3)] == [[], [0], [0, 1]]",
+             "assert all(h(i) == [j for j in range(i)] for i in range(4))", "assert sum(x for x in h(4)) == 6",
+             "assert list(map(str, h(2))) == ['0', '1']",
+             "assert all(h(x) == list(range(y)) for x, y in [(1, 1), (2, 2)])"]
+    assert check_code(blk(own), tests).reason == f"passed {len(tests)}/{len(tests)}"
+    assert check_code(blk(own), "assert [h(i) for i in range(3)] == [[], [0], [1]]").reason == "failed test 1"
+    # the caller's own work is bounded: past the bounds the test fails (it holds in Python, given hours and
+    # gigabytes), nothing gigabytes long is built
+    for e, n in [("[0 for _ in range(10 ** 9)]", 10 ** 9), ("[[0] * 10 ** 6 for _ in range(100)]", 100),
+                 ("[0 for i in range(10 ** 5) for j in range(10 ** 5)]", 10 ** 10)]:
+        tracemalloc.start()
+        try:
+            v = check_code(blk(good), f"assert f({n}) == len({e})")
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()

@@ -61,9 +61,12 @@ Comprehensions in asserts (``all(f(i) == 2 * i for i in range(5))``) are taken a
 sandbox reports the operands of the conditions and of the element, and the caller decides them. Where the caller
 knows the items (literals, ``range(...)``, ``enumerate``/``zip`` of those), it checks that the sandbox went through
 exactly as many, uses its own values for the loop variables, and sends the sandbox only the loop variables the
-sandbox's code needs (``for x, y in [(1, 2), ...]``: the x's, never a y). Operands are evaluated eagerly in the
-sandbox; ``and``/``or``, ``any``/``all`` and comprehension conditions short-circuit in the caller, so an operand
-the test did not need may cost time but cannot fail it.
+sandbox's code needs (``for x, y in [(1, 2), ...]``: the x's, never a y). A comprehension with no value of the
+program's in it (``[i * i for i in range(5)]``, ``', '.join(str(i) for i in range(3))``, and ``map``/``filter``
+of a lambda or such a builtin over the test's values) is an expected value: the caller builds it alone, each item
+charged as work, and the sandbox sees nothing of it. Operands are evaluated eagerly in the sandbox;
+``and``/``or``, ``any``/``all`` and comprehension conditions short-circuit in the caller, so an operand the test
+did not need may cost time but cannot fail it.
 
 Names of builtins that the caller applies (``isinstance``, ``len``, ``int``, ``range``...) mean the real builtins
 unless the test binds that name itself: a program's ``def isinstance(*a): return True`` changes nothing. A test
@@ -667,6 +670,7 @@ _MAX_BITS = 1 << 20  # caller-side arithmetic on values the program chose: keep 
 _MAX_LEN = 10_000_000  # elements (characters) one caller-side operation may build
 _MAX_WORK = 1 << 26  # all the caller-side work for one run, in the same units (see _Evaluator)
 _MAX_PROJECTED = 10_000  # items of a comprehension's known iterable that are sent to the sandbox as data
+_COMP_NODE_WORK = 64  # per tree node evaluated for an item of a comprehension the caller evaluates alone
 
 
 class _TestFailed(Exception):
@@ -975,6 +979,8 @@ def _ordered(tree) -> bool:
         return tree[1] != "set"
     if tree[0] in ("method", "fstr"):  # a str, bytes, list or tuple (or a number, which fails in iter())
         return True
+    if tree[0] == "caller_comp":  # a list or generator the caller builds, in the order of its iterables
+        return tree[1] in ("list", "gen") and all(_ordered(iter_tree) for _, iter_tree, _ in tree[2])
     if tree[0] == "call" and tree[1] in _ORDERED_CALLS:
         return tree[1] in ("range", "sorted") or all(_ordered(a) for a in tree[2])
     return False
@@ -1029,7 +1035,8 @@ class _AssertRewriter(ast.NodeTransformer):
     `assert f(2) == 4` becomes `__ponder_check__(i, __ponder_val__(lambda: f(2)))` and the tree
     ("cmp", [("leaf", 0), ("const", 4)], [ast.Eq]) stays here. A comprehension the caller evaluates
     (`all(f(i) == 2 * i for i in range(5))`) becomes one `__ponder_for__` record per `for`, holding, per item,
-    the records of the operands of its conditions and element; the caller pairs them with its own items.
+    the records of the operands of its conditions and element; the caller pairs them with its own items. One
+    with no value of the program's in it (`[i * i for i in range(5)]`) is a ("caller_comp", ...) tree: no record.
     """
 
     def __init__(self, first_index: int, bound: set[str]):
@@ -1104,6 +1111,11 @@ class _AssertRewriter(ast.NodeTransformer):
         if isinstance(e, ast.Dict) and all(k is not None for k in e.keys):
             return ("dict", [(self._expr(k, records), self._expr(v, records)) for k, v in zip(e.keys, e.values)])
         name = _func_name(e.func) if isinstance(e, ast.Call) else None
+        if name in ("map", "filter") and name not in self.bound and name not in self.loop_vars:
+            gen = self._as_generator(e)
+            tree = gen and self._caller_comp(gen, "gen")
+            if tree is not None:  # `map(str, [1, 2])` of the test's own values: built here, as its generator
+                return tree
         if (name in _FUNCS and name.split(".")[0] not in self.bound and name.split(".")[0] not in self.loop_vars
                 and not any(isinstance(a, ast.Starred) for a in e.args)
                 and all(k.arg is not None and _literal(k.value)[0] for k in e.keywords)
@@ -1161,6 +1173,9 @@ class _AssertRewriter(ast.NodeTransformer):
 
     def _comp(self, e, records: list):
         kind = {ast.GeneratorExp: "gen", ast.ListComp: "list", ast.SetComp: "set", ast.DictComp: "dict"}[type(e)]
+        own = self._caller_comp(e, kind)
+        if own is not None:
+            return own
         outer_vars, outer_comp_vars = self.loop_vars, self.comp_vars
         levels, level_records = [], []
         for g in e.generators:
@@ -1193,6 +1208,65 @@ class _AssertRewriter(ast.NodeTransformer):
             inner = _call("__ponder_for__", _lambda(iterable), _lambda(per_item, "__ponder_item__"))
         records.append(inner)
         return ("comp", kind, levels, elt, len(records) - 1)
+
+    def _as_generator(self, e: ast.Call) -> ast.GeneratorExp | None:
+        """`map(fn, xs, ys)` / `filter(fn, xs)` as the generator expression it iterates like, for a `fn` that is
+        a plain lambda, a builtin the caller applies, or (filter) None; else None."""
+        if e.keywords or any(isinstance(a, ast.Starred) for a in e.args) or len(e.args) < 2:
+            return None
+        fn, iters = e.args[0], e.args[1:]
+        if e.func.id == "filter" and len(iters) != 1:
+            return None
+        if isinstance(fn, ast.Lambda):
+            a = fn.args
+            if a.vararg or a.kwarg or a.kwonlyargs or a.defaults or len(a.posonlyargs) + len(a.args) != len(iters):
+                return None
+            params = [p.arg for p in (*a.posonlyargs, *a.args)]
+            value = fn.body
+        elif _is_singleton(fn) and fn.value is None and e.func.id == "filter":
+            params = ["__ponder_x0__"]
+            value = ast.Name(params[0], ast.Load())
+        elif (_func_name(fn) in _FUNCS and _func_name(fn).split(".")[0] not in self.bound
+              and _func_name(fn).split(".")[0] not in self.loop_vars):
+            params = [f"__ponder_x{k}__" for k in range(len(iters))]
+            value = ast.Call(func=fn, args=[ast.Name(p, ast.Load()) for p in params], keywords=[])
+        else:
+            return None
+        if len(iters) == 1:
+            target, iterable = ast.Name(params[0], ast.Store()), iters[0]
+        elif "zip" in self.bound or "zip" in self.loop_vars:
+            return None
+        else:  # map over several iterables stops at the shortest, as zip does
+            target = ast.Tuple(elts=[ast.Name(p, ast.Store()) for p in params], ctx=ast.Store())
+            iterable = _call("zip", *iters)
+        item = ast.Name(params[0], ast.Load()) if e.func.id == "filter" else value
+        ifs = [value] if e.func.id == "filter" else []
+        return ast.GeneratorExp(elt=item, generators=[ast.comprehension(target=target, iter=iterable, ifs=ifs,
+                                                                        is_async=0)])
+
+    def _caller_comp(self, e, kind: str):
+        """A comprehension that holds no value of the program's (`[i * i for i in range(5)]`,
+        `', '.join(str(i) for i in range(3))`) as a tree the caller evaluates alone, or None. Sent to the sandbox,
+        even as per-item records, its code is there for the program to run and return what it gives."""
+        if any(_target_pattern(g.target) is None for g in e.generators):
+            return None
+        outer_vars, outer_comp_vars = self.loop_vars, self.comp_vars
+        probe: list = []
+        mark = len(self.top)
+        levels = []
+        try:
+            for g in e.generators:  # an iterable sees the loop variables of the `for`s before it, as in Python
+                iter_tree = self._expr(g.iter, probe)
+                names = {n.id for n in ast.walk(g.target) if isinstance(n, ast.Name)}
+                self.loop_vars, self.comp_vars = self.loop_vars | names, self.comp_vars | names
+                levels.append((_target_pattern(g.target), iter_tree, [self._expr(c, probe) for c in g.ifs]))
+            elt = [self._expr(p, probe) for p in ([e.key, e.value] if isinstance(e, ast.DictComp) else [e.elt])]
+        finally:
+            self.loop_vars, self.comp_vars = outer_vars, outer_comp_vars
+        if probe or len(self.top) > mark:  # it reads a value of the program's: per item, as before
+            del self.top[mark:]
+            return None
+        return ("caller_comp", kind, levels, elt)
 
     def _projection(self, g: ast.comprehension, iter_tree, body: ast.expr):
         """What the sandbox iterates for a `for` over items the caller knows: only the loop variables the
@@ -1312,6 +1386,17 @@ def _format_size(fmt: str | bytes, args) -> int:
             size += int(field) if len(field) < 20 else _MAX_LEN + 1
     widest = max((_text_bound(v) for v in values), default=0)
     return size + len(specs) * widest
+
+
+def _tree_size(tree) -> int:
+    """Nodes of caller-side trees (a constant counts once, however big its value)."""
+    if isinstance(tree, tuple) and tree and tree[0] == "const":
+        return 1
+    if isinstance(tree, (tuple, list)):
+        return (type(tree) is tuple and bool(tree) and type(tree[0]) is str) + sum(_tree_size(x) for x in tree)
+    if isinstance(tree, dict):
+        return sum(_tree_size(x) for x in tree.values())
+    return 0
 
 
 class _Evaluator:
@@ -1456,6 +1541,11 @@ class _Evaluator:
             return result
         if kind == "comp":
             return self._comp(tree, values, env)
+        if kind == "caller_comp":
+            gen = self._caller_walk(tree[2], tree[3], 0, values, env or {}, [_MAX_LEN])
+            if tree[1] == "gen":
+                return gen  # lazy, like Python's: any() and all() stop early
+            return _apply({"list": list, "set": set, "dict": dict}[tree[1]], gen)
         if kind == "sub":
             value, index = self.eval(tree[1], values, env), self.eval(tree[2], values, env)
             result = _apply(operator.getitem, value, index)
@@ -1522,6 +1612,29 @@ class _Evaluator:
                     parts = [self.eval(t, inner, scope) for t in elt]
                     value = parts[0] if len(parts) == 1 else tuple(parts)
                     self._charge(value)  # `[table for i in range(n)]` repeats the table n times
+                    yield value
+
+    def _caller_walk(self, levels, elt, depth, values, env, kept: list):
+        """The elements of a comprehension the caller evaluates alone (see _AssertRewriter._caller_comp). Nothing
+        the sandbox reported bounds its items, so each costs work in proportion to the trees it evaluates
+        (`[0 for i in range(10 ** 5) for j in range(10 ** 5)]` fails the test within ~500k items, not hours), and
+        the elements it keeps count, nested ones too, against _MAX_LEN (`kept`, what is left of it)."""
+        pattern, iter_tree, conds = levels[depth]
+        inner = depth + 1 < len(levels)
+        cost = _COMP_NODE_WORK * (1 + _tree_size(conds) + (0 if inner else _tree_size(elt)))
+        for item in _apply(iter, self.eval(iter_tree, values, env)):
+            self.spend(cost)
+            scope = dict(env)
+            _bind(pattern, item, scope)
+            if all(self.eval(c, values, scope) for c in conds):
+                if inner:
+                    yield from self._caller_walk(levels, elt, depth + 1, values, scope, kept)
+                else:
+                    parts = [self.eval(t, values, scope) for t in elt]
+                    value = parts[0] if len(parts) == 1 else tuple(parts)
+                    kept[0] -= _deep_len(value, kept[0])
+                    if kept[0] < 0:
+                        raise _TestFailed("comprehension too large")
                     yield value
 
 
