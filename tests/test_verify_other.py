@@ -428,3 +428,13 @@ def test_local_judge_with_default_settings_fits_its_context():
     assert isinstance(v, Verdict) and 0.0 <= v.value <= 1.0
     with pytest.raises(PonderError, match="fills the judge model's context of 512"):
         judge("p", "x " * 600)
+
+
+@pytest.mark.parametrize("text", ["中文回答 123", "答案是 42！", "123 456"])
+def test_lowercase_and_uppercase_need_a_cased_letter(text):
+    """IFEval's all-lowercase/all-uppercase mean str.islower/isupper: at least one cased letter. Before, any
+    letter would do, so a response in a caseless script (Chinese) met both constraints at once."""
+    for kind in ("lowercase", "uppercase"):
+        assert not check_constraints(text, [{"type": kind}]).correct, kind
+    assert check_constraints("résumé 中文", [{"type": "lowercase"}]).correct
+    assert check_constraints("ÉTÉ 中文", [{"type": "uppercase"}]).correct
