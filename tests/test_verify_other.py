@@ -345,6 +345,16 @@ def test_parse_score_is_strict():
     assert parse_score("SCORE: 3/" + "5" * 5000, 5) is None
 
 
+@pytest.mark.parametrize("text", ["The response deserves a high score.\nSCORE: 4/5",
+                                  "Scoring: the answer is right.\nSCORE: 4/5",
+                                  "It names the underscore character.\n**SCORE: 4/5**"])
+def test_parse_score_reads_a_verdict_whose_reasoning_uses_the_word_score(text):
+    """Only a line that gives a score (SCORE then a colon or a number) competes with the SCORE line. Before, any
+    line with the word ("a high score", "underscore") made the verdict malformed: a fair grade scored 0."""
+    assert parse_score(text, 5) == 4
+    assert parse_score(text + "\nScore: 5", 5) is None  # a second score is still ambiguous
+
+
 def test_make_judge_argument_errors():
     with pytest.raises(PonderError, match="either"):
         make_judge(rubric="r")

@@ -2,9 +2,9 @@
 
 Two backends: a local ponder model (`ponder.sample`, greedy) or any OpenAI-compatible HTTP endpoint
 (`POST {url}/chat/completions`, standard library `urllib` only). The verdict is parsed strictly: exactly one
-line that mentions SCORE, of the form `SCORE: k/max` with 0 <= k <= max; anything else (no score, two scores,
-a different denominator, a fraction, a score out of range) is "malformed verdict" with score 0, so a judge that
-rambles never hands out reward by accident.
+line that gives a score (SCORE, then a colon or a number), of the form `SCORE: k/max` with 0 <= k <= max;
+anything else (no score, two scores, a different denominator, a fraction, a score out of range) is "malformed
+verdict" with score 0, so a judge that rambles never hands out reward by accident.
 
 `Verdict.score` = k / max in [0, 1]; `Verdict.correct` = score >= threshold (default 0.5, i.e. at least half the
 rubric's points). An unreachable or failing endpoint raises PonderError after `retries` attempts: silently
@@ -38,7 +38,9 @@ RESPONSE:
 Explain your grading briefly, then end with exactly one line of the form
 SCORE: <integer from 0 to {max_score}>/{max_score}"""
 
-_SCORE_MENTION = re.compile(r"SCORE", re.IGNORECASE)
+# a line that gives a score ("SCORE: 7", "Score 7/10"), not one that merely uses the word: "a high score" or
+# "underscore" in the judge's reasoning made a well-formed SCORE line "malformed" and the verdict 0
+_SCORE_MENTION = re.compile(r"SCORE[\s*_`]*(?:[:=]|\d)", re.IGNORECASE)
 _SCORE_LINE = re.compile(r"^[\s*_`]*SCORE[\s*_`]*:[\s*_`]*(\d+)\s*/\s*(\d+)[\s*_`.]*$", re.IGNORECASE)
 
 
