@@ -463,3 +463,13 @@ def test_lowercase_and_uppercase_need_a_cased_letter(text):
         assert not check_constraints(text, [{"type": kind}]).correct, kind
     assert check_constraints("résumé 中文", [{"type": "lowercase"}]).correct
     assert check_constraints("ÉTÉ 中文", [{"type": "uppercase"}]).correct
+
+
+def test_hyphens_do_not_join_words():
+    """Hyphen-joined text counted as one word, so a response packed as "one-two-three-..." met a word_count max
+    and "s-whatever" met words_start_with s; IFEval counts each run of letters. An apostrophe still joins."""
+    packed = "the-whole-long-answer-goes-here-without-any-spaces"
+    assert not check_constraints(packed, [{"type": "word_count", "max": 3}]).correct
+    assert check_constraints(packed, [{"type": "word_count", "n": 9}]).correct
+    assert not check_constraints("s-anything-goes", [{"type": "words_start_with", "letter": "s"}]).correct
+    assert check_constraints("don't stop", [{"type": "word_count", "n": 2}]).correct

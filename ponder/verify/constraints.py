@@ -31,7 +31,9 @@ import unicodedata
 from ponder.errors import PonderError
 from ponder.verify.verdict import Verdict
 
-_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+# an apostrophe joins ("don't" is one word), a hyphen does not: joined, "one-two-three-four-five" was one word,
+# a whole answer packed under a word_count max and "s-anything" met words_start_with (IFEval counts \w+ runs)
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
 _PARAGRAPH_SPLIT = re.compile(r"\n[ \t\r]*\n|^[ \t]*\*\*\*[ \t]*$", re.MULTILINE)
 _BULLET = re.compile(r"^[ \t]*[*\-•][ \t]+\S", re.MULTILINE)
