@@ -2,6 +2,7 @@
 
 import json
 import random
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -385,6 +386,20 @@ def test_make_judge_argument_errors():
                 {"max_new_tokens": 0}):
         with pytest.raises(PonderError, match=f"make_judge: {next(iter(bad))} must be"):
             make_judge(url="http://127.0.0.1:9", rubric="r", **bad)
+
+
+@pytest.mark.parametrize("template,match", [
+    ("Grade this answer to {prompt}.", "no {completion} field"),
+    ('Reply as JSON {"score": n} for {completion}', 'unknown field {"score"}'),
+    ("{completion} {rubrik}", "unknown field {rubrik}"),
+    ("{completion", "not a format string"),
+])
+def test_make_judge_refuses_a_template_that_cannot_show_the_response(template, match):
+    """A template without {completion} had the judge grade a response it never saw, silently; a stray brace or
+    a misspelt field was a bare KeyError/ValueError at the first call, after the policy had sampled."""
+    with pytest.raises(PonderError, match="make_judge: template.*" + re.escape(match)):
+        make_judge(url="http://127.0.0.1:9", rubric="r", template=template)
+    make_judge(url="http://127.0.0.1:9", rubric="r", template="{{literal}} {completion!r} /{max_score}")
 
 
 def test_local_model_judge_runs_through_ponder_sample(tiny_random):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import numbers
 import re
+import string
 import time
 import urllib.error
 import urllib.request
@@ -140,6 +141,26 @@ def _local_backend(model, tokenizer, max_new_tokens: int) -> Callable[[str], str
     return generate
 
 
+_TEMPLATE_FIELDS = ("rubric", "prompt", "completion", "max_score")
+
+
+def _check_template(template) -> None:
+    """A template without {completion} had the judge grade a response it never saw (every verdict a guess, no
+    error); a stray brace or an unknown {field} was a bare KeyError/ValueError at the first call, mid-run."""
+    if not isinstance(template, str):
+        raise PonderError(f"make_judge: template must be a string, got {type(template).__name__}")
+    try:
+        names = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+    except ValueError as e:
+        raise PonderError(f"make_judge: template is not a format string ({e}); a literal brace is {{{{ or }}}}") from None
+    unknown = sorted(n for n in names if n not in _TEMPLATE_FIELDS)
+    if unknown:
+        raise PonderError(f"make_judge: template has unknown field {{{unknown[0]}}}; fields: "
+                          + ", ".join(f"{{{f}}}" for f in _TEMPLATE_FIELDS))
+    if "completion" not in names:
+        raise PonderError("make_judge: template has no {completion} field: the judge would never see the response")
+
+
 def make_judge(model=None, tokenizer=None, *, url: str | None = None, api_key: str | None = None,
                model_name: str | None = None, rubric: str, max_score: int = 10, threshold: float = 0.5,
                max_new_tokens: int = 512, timeout: float = 60.0, retries: int = 2,
@@ -164,6 +185,7 @@ def make_judge(model=None, tokenizer=None, *, url: str | None = None, api_key: s
         raise PonderError(f"make_judge: timeout must be a positive number of seconds, got {timeout!r}")
     if type(retries) is not int or retries < 0:
         raise PonderError(f"make_judge: retries must be an integer >= 0, got {retries!r}")
+    _check_template(template)
     if url is not None and not url.startswith(("http://", "https://")):
         raise PonderError(f"make_judge: url must start with http:// or https://, got {url!r}")
     generate = (_http_backend(url, api_key, model_name, max_new_tokens, timeout, retries) if url is not None
