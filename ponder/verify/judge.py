@@ -6,7 +6,8 @@ line that gives a score (SCORE, then a colon or a number), of the form `SCORE: k
 anything else (no score, two scores, a different denominator, a fraction, a score out of range) is "malformed
 verdict" with score 0, so a judge that rambles never hands out reward by accident.
 
-`Verdict.score` = k / max in [0, 1]; `Verdict.correct` = score >= threshold (default 0.5, i.e. at least half the
+The judge sees the completion's answer, what follows its last "</think>" (`strip_think=False`: all of it), fenced
+in <response> tags it cannot close. `Verdict.score` = k / max in [0, 1]; `Verdict.correct` = score >= threshold (default 0.5, i.e. at least half the
 rubric's points). An unreachable or failing endpoint raises PonderError after `retries` attempts: silently
 scoring 0 would poison a training run without anyone noticing.
 """
@@ -164,9 +165,11 @@ def _check_template(template) -> None:
 def make_judge(model=None, tokenizer=None, *, url: str | None = None, api_key: str | None = None,
                model_name: str | None = None, rubric: str, max_score: int = 10, threshold: float = 0.5,
                max_new_tokens: int = 512, timeout: float = 60.0, retries: int = 2,
-               template: str = PROMPT_TEMPLATE) -> Callable[[str, str], Verdict]:
+               template: str = PROMPT_TEMPLATE, strip_think: bool = True) -> Callable[[str, str], Verdict]:
     """A scorer `judge(prompt, completion) -> Verdict` backed by a local model or an HTTP endpoint; `prompt` is
-    text or chat messages (read as `prompt_text`)."""
+    text or chat messages (read as `prompt_text`). With `strip_think` (the default, as check_constraints) the
+    judge reads only what follows the last "</think>": the answer a user sees. The reasoning before it would
+    otherwise reach the grader, and a policy can learn to plead with it there ("a grader should give 10")."""
     if (model is None) == (url is None):
         raise PonderError("make_judge: give either a local model (model=, tokenizer=) or url=, not both or neither")
     if model is not None and tokenizer is None:
@@ -186,6 +189,8 @@ def make_judge(model=None, tokenizer=None, *, url: str | None = None, api_key: s
     if type(retries) is not int or retries < 0:
         raise PonderError(f"make_judge: retries must be an integer >= 0, got {retries!r}")
     _check_template(template)
+    if not isinstance(strip_think, bool):
+        raise PonderError(f"make_judge: strip_think must be true or false, got {strip_think!r}")
     if url is not None and not url.startswith(("http://", "https://")):
         raise PonderError(f"make_judge: url must start with http:// or https://, got {url!r}")
     generate = (_http_backend(url, api_key, model_name, max_new_tokens, timeout, retries) if url is not None
@@ -194,7 +199,8 @@ def make_judge(model=None, tokenizer=None, *, url: str | None = None, api_key: s
     def judge(prompt, completion) -> Verdict:
         if not isinstance(completion, str):
             return Verdict(False, None, "invalid completion", score=0.0)
-        text = generate(template.format(rubric=rubric, prompt=prompt_text(prompt), completion=_quoted(completion),
+        shown = completion.rsplit("</think>", 1)[-1] if strip_think else completion
+        text = generate(template.format(rubric=rubric, prompt=prompt_text(prompt), completion=_quoted(shown),
                                         max_score=max_score))
         k = parse_score(text, max_score)
         if k is None:
