@@ -234,6 +234,19 @@ def test_torchrun_rank_of_a_cpu_learner_uses_gloo_where_cuda_is_available(tmp_pa
     assert not dist.is_initialized()
 
 
+@pytest.mark.parametrize("env,match", [(dict(RANK="x"), r"RANK='x' must be an integer >= 0"),
+                                       (dict(WORLD_SIZE="0"), r"WORLD_SIZE='0' must be an integer >= 1"),
+                                       (dict(RANK="2"), r"RANK=2 is not below WORLD_SIZE=2")])
+def test_torchrun_environment_that_is_not_integers_is_one_line(tmp_path, ckpt, data, monkeypatch, env, match):
+    """A malformed RANK/WORLD_SIZE from a launcher was a bare ValueError from int() (or a hang in the rendezvous
+    for a rank past the world), not a line naming the variable."""
+    for k, v in {**dict(RANK="0", WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT="1"), **env}.items():
+        monkeypatch.setenv(k, v)
+    with pytest.raises(PonderError, match=match):
+        ddp.train_ddp(GRPOConfig(**dict(SMALL, model=str(ckpt), data=str(data), prompts_per_step=2)),
+                      tmp_path / "r", progress=False)
+
+
 @pytest.mark.parametrize("text,match", [('{"kind": "grpo", "grpo": {', r"config.json: invalid JSON"),
                                         ('{"kind": "grpo", "grpo": {"group_size": "x"}}', r"grpo.group_size: expected int"),
                                         ('[]', r"config.json: expected a JSON object")])

@@ -157,6 +157,18 @@ def launched_by_torchrun() -> bool:
     return "RANK" in os.environ and "WORLD_SIZE" in os.environ
 
 
+def env_int(name: str, low: int = 0) -> int:
+    """An integer from torchrun's environment (RANK=abc was a bare ValueError from int())."""
+    v = os.environ.get(name, "")
+    try:
+        n = int(v)
+    except ValueError:
+        n = None
+    if n is None or n < low:
+        raise PonderError(f"distributed: environment variable {name}={v!r} must be an integer >= {low}")
+    return n
+
+
 def init_from_env(backend: str | None = None, timeout_s: float = 1800) -> DataParallel:
     """Join the process group described by RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT (torchrun's env).
 
@@ -165,12 +177,14 @@ def init_from_env(backend: str | None = None, timeout_s: float = 1800) -> DataPa
         if k not in os.environ:
             raise PonderError(f"distributed: environment variable {k} is not set (launch with torchrun, or "
                               "use --nproc N to let Ponder start the ranks)")
-    rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    rank, world = env_int("RANK"), env_int("WORLD_SIZE", 1)
+    if rank >= world:
+        raise PonderError(f"distributed: RANK={rank} is not below WORLD_SIZE={world}")
     if backend is None:
         backend = "nccl" if torch.cuda.is_available() else "gloo"
     device = torch.device("cpu")
     if backend == "nccl":
-        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", rank)))
+        device = torch.device("cuda", env_int("LOCAL_RANK") if "LOCAL_RANK" in os.environ else rank)
         torch.cuda.set_device(device)
     if not dist.is_initialized():
         dist.init_process_group(backend, rank=rank, world_size=world, timeout=timedelta(seconds=timeout_s))
@@ -361,7 +375,7 @@ def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, p
                 steps = cfg.steps
                 cfg = config_from(GRPOConfig, saved, f"{f}: grpo")
                 cfg.steps = steps
-    check_world(cfg, int(os.environ["WORLD_SIZE"]) if launched_by_torchrun() else (nproc or 1))
+    check_world(cfg, env_int("WORLD_SIZE", 1) if launched_by_torchrun() else (nproc or 1))
     if launched_by_torchrun():
         if backend is None:  # the learner's device decides: NCCL cannot reduce the CPU gradients of a --device cpu
             backend = "nccl" if str(cfg.device).startswith("cuda") else "gloo"  # run on a machine with CUDA
