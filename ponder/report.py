@@ -340,7 +340,8 @@ def _is_interval(d) -> bool:
 
 def _read_json(path: Path):
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: a BOM (Notepad, PowerShell) is dropped, as Ponder's data loaders drop it
+        return json.loads(path.read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as e:
         raise PonderError(f"{path}:{e.lineno}: invalid JSON ({e.msg})") from None
     except UnicodeDecodeError:
@@ -353,7 +354,9 @@ def _read_jsonl(path: Path) -> tuple[list[dict], str | None]:
     rows: list[dict] = []
     # lines end at "\n" only: splitlines() also splits at U+2028, U+0085 ..., which a JSON string written with
     # ensure_ascii=False (evaluate's samples.jsonl) holds as they are
-    lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
+    # (utf-8-sig: a BOM before the first row is dropped; it made that row invalid JSON, skipped as cut short when
+    # it was the only one)
+    lines = path.read_text(encoding="utf-8-sig", errors="replace").split("\n")
     last = max((i for i, ln in enumerate(lines) if ln.strip()), default=-1)
     note = None
     for i, line in enumerate(lines):

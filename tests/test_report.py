@@ -252,3 +252,17 @@ def test_heatmap_numbers_contrast_with_their_cells():
         for t in ax.texts:
             j, i = (round(v) for v in t.get_position())
             assert abs(lum(t.get_color()) - lum(im.cmap(im.norm(m[i][j])))) > 0.4, (m, i, j, t.get_color())
+
+
+def test_report_reads_files_that_start_with_a_byte_order_mark(tmp_path):
+    """A file saved by an editor that writes a UTF-8 BOM (Notepad, PowerShell) is read as Ponder's data loaders
+    read it: a one-line samples.jsonl with a BOM was skipped as 'an incomplete last line' and the report said
+    there were 0 samples; a summary.json with one was refused as invalid JSON."""
+    bom = "\ufeff"
+    (tmp_path / "samples.jsonl").write_text(bom + json.dumps({"prompt": "p", "completion": "c", "correct": True})
+                                            + "\n", encoding="utf-8")
+    (tmp_path / "summary.json").write_text(bom + json.dumps({"accuracy": {"mean": 0.5, "lo": 0.25, "hi": 0.75}}),
+                                           encoding="utf-8")
+    doc = write_html_report(tmp_path).read_text(encoding="utf-8")
+    assert "1 samples, 1 of 1 judged correct" in doc and "incomplete" not in doc
+    assert "[0.2500, 0.7500]" in doc
