@@ -36,6 +36,12 @@ def _fig_png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
+def _plain(text) -> str:
+    """Text from the data (a metric key, a model name) as matplotlib draws it literally: between two '$' it is
+    parsed as math, which fails the whole figure on an unknown command ('$\\x$') or sets a name in italics."""
+    return str(text).replace("$", r"\$")
+
+
 def _is_num(v) -> bool:
     return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and math.isfinite(v)
 
@@ -114,17 +120,17 @@ def _training_figure(rows: Sequence[dict]) -> Figure:
         for label, key in found:
             x, y, band = _series(rows, key, xs)
             marker = "o" if len(x) <= 30 else None
-            (line,) = ax.plot(x, y, marker=marker, markersize=3, linewidth=1.4, label=f"{label} ({key})")
+            (line,) = ax.plot(x, y, marker=marker, markersize=3, linewidth=1.4, label=_plain(f"{label} ({key})"))
             if band:
                 ax.fill_between(x, band[0], band[1], color=line.get_color(), alpha=0.2, linewidth=0)
-        ax.set_title(title, fontsize=10)
+        ax.set_title(_plain(title), fontsize=10)  # (an unknown schema's panels are titled by their keys)
         ax.set_xlabel(xkey or "row", fontsize=9)
         ax.grid(alpha=0.3)
         ax.tick_params(labelsize=8)
         if len(found) > 1:
             ax.legend(fontsize=8)
         else:
-            ax.set_ylabel(found[0][1], fontsize=9)  # the logged key, so the reader can find it in the table
+            ax.set_ylabel(_plain(found[0][1]), fontsize=9)  # the logged key, so the reader can find it in the table
     for ax in axes[len(panels):]:
         ax.set_visible(False)
     fig.tight_layout()
@@ -190,7 +196,7 @@ def _scaling_figure(curves: list[dict], xfield: str, xlabel: str) -> Figure | No
         ax.errorbar(
             x, y, yerr=yerr, color=colors[models.index(c["model"])], marker=markers[methods.index(c["method"]) % len(markers)],
             linestyle="-" if c["kind"] == "sequential" else "--", capsize=3, markersize=5, linewidth=1.5,
-            label=f"{c['model']} · {c['method']} ({c['kind']})",
+            label=_plain(f"{c['model']} · {c['method']} ({c['kind']})"),
         )
         drawn += 1
     if not drawn:
@@ -252,8 +258,8 @@ def _heatmap_figure(m: np.ndarray, labels: Sequence[str], title: str | None, vmi
     ax = fig.subplots()
     im = ax.imshow(np.ma.masked_invalid(m), cmap="viridis", vmin=vmin, vmax=vmax)
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
-    ax.set_xticks(range(k), labels=[str(s) for s in labels], rotation=45, ha="right", fontsize=9)
-    ax.set_yticks(range(k), labels=[str(s) for s in labels], fontsize=9)
+    ax.set_xticks(range(k), labels=[_plain(s) for s in labels], rotation=45, ha="right", fontsize=9)
+    ax.set_yticks(range(k), labels=[_plain(s) for s in labels], fontsize=9)
     for i in range(k):
         for j in range(k):
             if np.isfinite(m[i, j]):
@@ -263,7 +269,7 @@ def _heatmap_figure(m: np.ndarray, labels: Sequence[str], title: str | None, vmi
                 ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=8,
                         color="black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white")
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(_plain(title), fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -266,3 +266,17 @@ def test_report_reads_files_that_start_with_a_byte_order_mark(tmp_path):
     doc = write_html_report(tmp_path).read_text(encoding="utf-8")
     assert "1 samples, 1 of 1 judged correct" in doc and "incomplete" not in doc
     assert "[0.2500, 0.7500]" in doc
+
+
+def test_dollar_signs_in_names_are_text_not_matplotlib_math(tmp_path):
+    """Metric keys and model names are drawn as they are written: between two '$' matplotlib parsed them as math,
+    so a name such as '$\\dollar$' failed the whole plot (and report) with a mathtext ValueError and 'a$b$c'
+    was drawn as an italic formula."""
+    name = "run$\\dollar$"
+    plot_training([{"step": 1, name: 1.0}, {"step": 2, name: 2.0}], tmp_path / "t.png")
+    plot_scaling([{"model": name, "method": "majority", "points": [{"tokens": 10, "accuracy": 0.5}]}],
+                 tmp_path / "s")
+    plot_heatmap([[1.0, 0.5], [0.5, 1.0]], [name, "a$b$c"], tmp_path / "h.png", title=name)
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "metrics.jsonl").write_text(json.dumps({"step": 1, name: 1.0}) + "\n")
+    assert "Training metrics (1 rows)" in write_html_report(tmp_path / "run").read_text()
