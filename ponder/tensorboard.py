@@ -8,6 +8,7 @@ tests/test_tensorboard.py checks that with tensorboard's own reader.
 from __future__ import annotations
 
 import math
+import numbers
 import os
 import socket
 import struct
@@ -104,9 +105,10 @@ class SummaryWriter:
         self._f.flush()
 
     def add_scalars(self, step: int, scalars: dict):
-        finite = {k: v for k, v in scalars.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-        if finite:
-            self._write(_event(time.time(), int(step), scalars=finite))
+        # numbers.Real: numpy's scalars too (an np.float32 mean is not a float); NaN and inf are logged as they are
+        nums = {k: v for k, v in scalars.items() if isinstance(v, numbers.Real) and not isinstance(v, bool)}
+        if nums:
+            self._write(_event(time.time(), int(step), scalars=nums))
 
     def close(self):
         self._f.close()

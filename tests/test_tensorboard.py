@@ -48,3 +48,17 @@ def test_a_resumed_writer_purges_the_steps_it_logs_again(tmp_path):
     acc = ea_mod.EventAccumulator(str(tmp_path))
     acc.Reload()
     assert [(e.step, e.value) for e in acc.Scalars("loss")] == [(1, 1.0), (2, 2.0), (3, 13.0), (4, 14.0), (5, 15.0)]
+
+
+def test_numpy_scalars_are_logged_not_dropped(tmp_path):
+    """A metric computed with numpy (np.float32 mean, np.int64 count) was silently missing from TensorBoard:
+    only Python int and float passed the number check. Booleans stay out."""
+    np = pytest.importorskip("numpy")
+    ea_mod = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    w = SummaryWriter(tmp_path)
+    w.add_scalars(1, {"f32": np.float32(0.5), "i64": np.int64(3), "f64": np.float64(0.25), "b": np.bool_(True)})
+    w.close()
+    acc = ea_mod.EventAccumulator(str(tmp_path))
+    acc.Reload()
+    assert sorted(acc.Tags()["scalars"]) == ["f32", "f64", "i64"]
+    assert [acc.Scalars(t)[0].value for t in ("f32", "i64", "f64")] == [0.5, 3.0, 0.25]
