@@ -837,7 +837,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     da = sub.add_parser("data", help="task data utilities", description="Export task problems as JSONL.")
     dsub = da.add_subparsers(dest="data_command", metavar="SUBCOMMAND", required=True)
-    ex = dsub.add_parser("export", help="write N problems of a task split to JSONL")
+    ex = dsub.add_parser("export", help="write N problems of a task split to JSONL",
+                         description="Write N distinct problems of a task's split (with their answers) to a JSONL "
+                                     "file that the --data of eval, grpo, distill and probe reads; the same task, "
+                                     "split, N and seed give the same file.")
     ex.add_argument("task", help="arith | word | countdown")
     ex.add_argument("--split", default="test", help="train | test")
     ex.add_argument("-n", "--n", type=_positive_int, default=100, help="distinct problems to write")

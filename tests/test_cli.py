@@ -652,3 +652,18 @@ def test_set_none_unsets_the_parts_that_take_none(capsys):
     assert "L_norm = 40" in capsys.readouterr().out
     assert main(["grpo", "--preset", "dapo", "--set", "overlong_cache=none", "--set", "clip=none", "--explain"]) == 0
     assert "clip='none'" in capsys.readouterr().out
+
+
+def test_every_command_and_subcommand_help_says_what_it_does(capsys):
+    """`ponder data export --help` showed only its usage and options, without a sentence saying what it does."""
+    def parsers(p, name):
+        for a in p._actions:
+            if isinstance(a, argparse._SubParsersAction):
+                for sub_name, sub in a.choices.items():
+                    yield f"{name} {sub_name}", sub
+                    yield from parsers(sub, f"{name} {sub_name}")
+    found = dict(parsers(build_parser(), "ponder"))
+    assert "ponder data export" in found
+    assert not [n for n, p in found.items() if len((p.description or "").split()) < 4]
+    text = _help(capsys, "data", "export")
+    assert found["ponder data export"].description.split()[0] in text
