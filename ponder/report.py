@@ -72,7 +72,11 @@ _X_KEYS = ("step", "iteration", "iter", "global_step")
 
 
 def _series(rows: Sequence[dict], key: str, xs: list[float]) -> tuple[list, list, list | None]:
-    """(x, y, band) for the rows where key is a finite number; band from key_lo / key_hi if logged."""
+    """(x, y, band) for the rows where key is a finite number; band from key_lo / key_hi if logged.
+
+    A row that logged the key as NaN or inf (null in metrics.jsonl) is a NaN point, a gap in the line: dropped,
+    the line was drawn straight over the step where the value went bad. A row without the key (held-out
+    accuracy logged every N steps) is left out, and the line joins across it."""
     x, y, lo, hi = [], [], [], []
     for xv, r in zip(xs, rows):
         v = r.get(key)
@@ -81,8 +85,13 @@ def _series(rows: Sequence[dict], key: str, xs: list[float]) -> tuple[list, list
             y.append(float(v))
             lo.append(r.get(f"{key}_lo"))
             hi.append(r.get(f"{key}_hi"))
+        elif key in r and (v is None or isinstance(v, float)):
+            x.append(xv)
+            y.append(math.nan)
+            lo.append(math.nan)
+            hi.append(math.nan)
     band = None
-    if x and all(_is_num(a) and _is_num(b) for a, b in zip(lo, hi)):
+    if x and all(_is_num(a) and _is_num(b) or math.isnan(v) for a, b, v in zip(lo, hi, y)):
         band = [lo, hi]
     return x, y, band
 
@@ -119,8 +128,12 @@ def _training_figure(rows: Sequence[dict]) -> Figure:
     for ax, (title, found) in zip(axes, panels):
         for label, key in found:
             x, y, band = _series(rows, key, xs)
-            marker = "o" if len(x) <= 30 else None
-            (line,) = ax.plot(x, y, marker=marker, markersize=3, linewidth=1.4, label=_plain(f"{label} ({key})"))
+            # markers on every point of a short series; on a long one only where a point stands alone between gaps
+            # (NaN), which no line segment would show (a column null but every N rows: pandas' to_json)
+            alone = [i for i, v in enumerate(y) if math.isfinite(v) and (i == 0 or math.isnan(y[i - 1]))
+                     and (i == len(y) - 1 or math.isnan(y[i + 1]))]
+            (line,) = ax.plot(x, y, marker="o", markevery=None if len(x) <= 30 else alone, markersize=3,
+                              linewidth=1.4, label=_plain(f"{label} ({key})"))
             if band:
                 ax.fill_between(x, band[0], band[1], color=line.get_color(), alpha=0.2, linewidth=0)
         ax.set_title(_plain(title), fontsize=10)  # (an unknown schema's panels are titled by their keys)

@@ -280,3 +280,24 @@ def test_dollar_signs_in_names_are_text_not_matplotlib_math(tmp_path):
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "metrics.jsonl").write_text(json.dumps({"step": 1, name: 1.0}) + "\n")
     assert "Training metrics (1 rows)" in write_html_report(tmp_path / "run").read_text()
+
+
+def test_a_logged_nan_breaks_the_training_curve_and_an_unlogged_step_does_not():
+    """A step that logged its loss as NaN (null in metrics.jsonl) was dropped and the line drawn straight over it,
+    so the curve hid the step where the loss went bad; it is a gap now. A metric not logged at a step (held-out
+    accuracy every N steps) is still joined across."""
+    from ponder.report import _training_figure
+
+    rows = [{"step": 1, "loss": 2.0, "loss_lo": 1.5, "loss_hi": 2.5, "heldout_loss": 3.0},
+            {"step": 2, "loss": None},
+            {"step": 3, "loss": float("nan"), "loss_lo": None, "loss_hi": None},
+            {"step": 4, "loss": 1.0, "loss_lo": 0.5, "loss_hi": 1.5, "heldout_loss": 2.0}]
+    ax = _training_figure(rows).axes[0]
+    loss, heldout = ax.lines
+    assert list(loss.get_xdata()) == [1, 2, 3, 4] and np.isnan(loss.get_ydata()[1:3]).all()
+    assert list(heldout.get_xdata()) == [1, 4] and not np.isnan(heldout.get_ydata()).any()
+    assert len(ax.collections) == 1  # the loss interval is still drawn where the loss is
+    # a column null but every 10 rows (pandas' to_json of sparse evals): its points stand alone, marked
+    rows = [{"step": s, "loss": 1.0 / s, "heldout_loss": 2.0 / s if s % 10 == 0 else None} for s in range(1, 41)]
+    loss, heldout = _training_figure(rows).axes[0].lines
+    assert loss.get_markevery() == [] and heldout.get_markevery() == [9, 19, 29, 39]
