@@ -667,3 +667,12 @@ def test_every_command_and_subcommand_help_says_what_it_does(capsys):
     assert not [n for n, p in found.items() if len((p.description or "").split()) < 4]
     text = _help(capsys, "data", "export")
     assert found["ponder data export"].description.split()[0] in text
+
+
+def test_python_dash_m_ponder_runs_the_cli():
+    """`python -m ponder` failed ("No module named ponder.__main__") where the console script is not on PATH."""
+    ok = subprocess.run([sys.executable, "-m", "ponder", "--help"], capture_output=True, text=True)
+    assert ok.returncode == 0 and ok.stdout.startswith("usage: ponder ")
+    bad = subprocess.run([sys.executable, "-m", "ponder", "data", "export", "nope", "-o", "-"], capture_output=True,
+                         text=True)
+    assert bad.returncode == 2 and "unknown task 'nope'" in bad.stderr and "Traceback" not in bad.stderr
