@@ -43,7 +43,21 @@ def _plain(text) -> str:
 
 
 def _is_num(v) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and math.isfinite(v)
+    if not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, bool):
+        return False
+    try:
+        return math.isfinite(v)
+    except OverflowError:  # an int past float's range (10 ** 400): no number a table or a plot can show as one
+        return False
+
+
+# Beyond this a plot's axis arithmetic overflows (limits of -1.7e308 and 1.7e308 failed the whole report in
+# matplotlib's tick code): such a value is a gap in its curve, as a NaN is; tables still print it.
+_PLOT_MAX = 1e300
+
+
+def _plottable(v) -> bool:
+    return _is_num(v) and abs(float(v)) <= _PLOT_MAX
 
 
 # ------------------------------------------------------------------------------------ training plot
@@ -80,18 +94,19 @@ def _series(rows: Sequence[dict], key: str, xs: list[float]) -> tuple[list, list
     x, y, lo, hi = [], [], [], []
     for xv, r in zip(xs, rows):
         v = r.get(key)
-        if _is_num(v):
+        if _plottable(v):
             x.append(xv)
             y.append(float(v))
             lo.append(r.get(f"{key}_lo"))
             hi.append(r.get(f"{key}_hi"))
-        elif key in r and (v is None or isinstance(v, float)):
+        elif key in r and (v is None or isinstance(v, (int, float, np.integer, np.floating))
+                           and not isinstance(v, bool)):  # null, NaN, inf or past the plotting range: a gap
             x.append(xv)
             y.append(math.nan)
             lo.append(math.nan)
             hi.append(math.nan)
     band = None
-    if x and all(_is_num(a) and _is_num(b) or math.isnan(v) for a, b, v in zip(lo, hi, y)):
+    if x and all(_plottable(a) and _plottable(b) or math.isnan(v) for a, b, v in zip(lo, hi, y)):
         band = [lo, hi]
     return x, y, band
 

@@ -301,3 +301,18 @@ def test_a_logged_nan_breaks_the_training_curve_and_an_unlogged_step_does_not():
     rows = [{"step": s, "loss": 1.0 / s, "heldout_loss": 2.0 / s if s % 10 == 0 else None} for s in range(1, 41)]
     loss, heldout = _training_figure(rows).axes[0].lines
     assert loss.get_markevery() == [] and heldout.get_markevery() == [9, 19, 29, 39]
+
+
+def test_values_past_the_plotting_range_are_gaps_and_the_report_is_written(tmp_path):
+    """A metric of -1.7e308 and 1.7e308 (a diverged run) failed the whole report in matplotlib's tick code, and an
+    integer past float's range (10 ** 400) with a bare OverflowError; both are gaps in the curve now, and the
+    table still prints them."""
+    from ponder.report import _training_figure
+
+    rows = [{"step": 1, "loss": 1.0}, {"step": 2, "loss": 1.7e308}, {"step": 3, "loss": -1.7e308},
+            {"step": 4, "loss": 10 ** 400}, {"step": 5, "loss": 0.5}]
+    (line,) = _training_figure(rows).axes[0].lines
+    assert list(line.get_xdata()) == [1, 2, 3, 4, 5] and np.isnan(line.get_ydata()[1:4]).all()
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    doc = write_html_report(tmp_path).read_text(encoding="utf-8")
+    assert "Training metrics (5 rows)" in doc
