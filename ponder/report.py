@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 from ponder.errors import PonderError
 from ponder.fileio import atomic_write_bytes as _atomic_write_bytes
@@ -153,6 +153,8 @@ def _training_figure(rows: Sequence[dict]) -> Figure:
                 ax.fill_between(x, band[0], band[1], color=line.get_color(), alpha=0.2, linewidth=0)
         ax.set_title(_plain(title), fontsize=10)  # (an unknown schema's panels are titled by their keys)
         ax.set_xlabel(xkey or "row", fontsize=9)
+        if xkey is None or all(float(r[xkey]).is_integer() for r in rows):
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps: no tick at 0.96, 1.02 for a short run
         ax.grid(alpha=0.3)
         ax.tick_params(labelsize=8)
         if len(found) > 1:

@@ -316,3 +316,12 @@ def test_values_past_the_plotting_range_are_gaps_and_the_report_is_written(tmp_p
     (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     doc = write_html_report(tmp_path).read_text(encoding="utf-8")
     assert "Training metrics (5 rows)" in doc
+
+
+def test_training_plot_ticks_of_integer_steps_are_integers():
+    """A short run's step axis was ticked at 0.96, 1.02, ... (matplotlib's default locator)."""
+    from ponder.report import _training_figure
+
+    ax = _training_figure([{"step": 1, "loss": 1.0}, {"step": 2, "loss": 0.5}]).axes[0]
+    ax.figure.canvas.draw()
+    assert all(float(t).is_integer() for t in ax.get_xticks())
