@@ -156,26 +156,32 @@ def cmd_chat(a):
                    min_p=a.min_p, seed=a.seed)
     model, tok = _load(a, a.model)
     messages = [{"role": "system", "content": a.system}] if a.system else []
-    print("ponder chat — empty line or Ctrl-D to quit", file=sys.stderr)
+    print("ponder chat — empty line or Ctrl-D to quit; Ctrl-C stops a reply", file=sys.stderr)
     while True:
         try:
             line = input("you> ")
         except EOFError:
             break
+        except KeyboardInterrupt:  # at the prompt: quit ("interrupted" on a line of its own, not after "you> ")
+            print(file=sys.stderr)
+            raise
         if not line.strip():
             break
         messages.append({"role": "user", "content": line})
         print("model> ", end="", flush=True)
         reply = ""
-        for piece in stream(model, tok, messages, max_new_tokens=a.max_new_tokens, temperature=a.temperature,
-                            top_p=a.top_p, top_k=a.top_k, min_p=a.min_p, seed=a.seed):
-            cut = min((i for i in ((reply + piece).find(x) for x in a.stop or []) if i >= 0), default=-1)
-            if cut >= 0:  # a --stop string: the reply ends before it
-                print((reply + piece)[len(reply):cut], end="", flush=True)
-                reply = (reply + piece)[:cut]
-                break
-            print(piece, end="", flush=True)
-            reply += piece
+        try:
+            for piece in stream(model, tok, messages, max_new_tokens=a.max_new_tokens, temperature=a.temperature,
+                                top_p=a.top_p, top_k=a.top_k, min_p=a.min_p, seed=a.seed):
+                cut = min((i for i in ((reply + piece).find(x) for x in a.stop or []) if i >= 0), default=-1)
+                if cut >= 0:  # a --stop string: the reply ends before it
+                    print((reply + piece)[len(reply):cut], end="", flush=True)
+                    reply = (reply + piece)[:cut]
+                    break
+                print(piece, end="", flush=True)
+                reply += piece
+        except KeyboardInterrupt:  # during a reply: that reply stops (kept as far as it went), the chat goes on
+            print(" [stopped]", end="", flush=True)
         print()
         messages.append({"role": "assistant", "content": reply})
 

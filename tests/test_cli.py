@@ -1,6 +1,7 @@
 """The command line: every command explains itself, errors are one line, --json is machine-readable."""
 
 import argparse
+import io
 import json
 import subprocess
 import sys
@@ -237,6 +238,29 @@ def test_chat_reads_stdin_and_answers(ckpt):
                         "--temperature", "0"], input="hello\n\n", capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     assert "model> " in p.stdout
+
+
+def test_chat_ctrl_c_stops_the_reply_not_the_chat(monkeypatch, capsys):
+    """Ctrl-C during a reply ended the whole session (and printed "interrupted" after the half reply); it stops
+    that reply now, which stays in the history as far as it went, and the next line is answered."""
+    import ponder.engine as engine
+
+    real, seen = engine.stream, []
+
+    def interrupted(model, tok, messages, **kw):  # the user presses Ctrl-C after the second piece of reply 1
+        seen.append([dict(m) for m in messages])
+        for i, piece in enumerate(real(model, tok, messages, **kw)):
+            if i == 2 and len(seen) == 1:
+                raise KeyboardInterrupt
+            yield piece
+
+    monkeypatch.setattr(engine, "stream", interrupted)
+    monkeypatch.setattr("sys.stdin", io.StringIO("Problem: 1 + 2 = ?\nProblem: 3 + 4 = ?\n\n"))
+    assert main(["chat", "--max-new-tokens", "8", "--temperature", "0"]) in (0, None)
+    out = capsys.readouterr().out
+    assert out.count(" [stopped]") == 1 and out.count("model> ") == 2
+    first = seen[1][1]
+    assert first["role"] == "assistant" and first["content"] == out.split("model> ")[1].split(" [stopped]")[0]
 
 
 def test_pretrain_resumed_from_the_command_line_equals_uninterrupted(tmp_path):
