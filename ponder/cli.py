@@ -1090,8 +1090,16 @@ def main(argv=None) -> int:
         sys.stdout.flush()  # (a reader that went away is noticed here, not at interpreter exit)
     except KeyboardInterrupt:
         run = _resumable_run(a)
-        print("interrupted" + (f"; continue with: ponder {a.command} --out {shlex.quote(run)} --resume" if run else ""),
-              file=sys.stderr)
+        hint = f"; continue with: ponder {a.command} --out {shlex.quote(run)} --resume" if run else ""
+        if not run and a.command == "distill" and getattr(a, "out", None):
+            from .train import DISTILLED
+
+            kept = Path(a.out) / DISTILLED  # sampled and saved, but no checkpoint yet: --resume cannot continue
+            if kept.is_file():
+                hint = (f"; the kept teacher samples are in {shlex.quote(str(kept))}: fine-tune on them with "
+                        f"ponder sft --model {shlex.quote(a.model or 'STUDENT')} --data {shlex.quote(str(kept))} "
+                        "--out NEW_DIR")
+        print("interrupted" + hint, file=sys.stderr)
         return 130
     except BrokenPipeError:
         if not _stdout_closed():

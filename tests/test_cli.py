@@ -655,6 +655,15 @@ def test_ctrl_c_in_a_training_command_says_how_to_continue(tmp_path, monkeypatch
     (run / "checkpoint" / STATE).write_bytes(b"")
     assert main(["sft", "--data", "x.jsonl", "--out", str(run)]) == 130
     assert capsys.readouterr().err == f"interrupted; continue with: ponder sft --out '{run}' --resume\n"
+    # a distillation stopped after its samples were saved, before a checkpoint: --resume cannot continue it,
+    # the samples can be fine-tuned on (it said only "interrupted")
+    monkeypatch.setattr(cli, "cmd_distill", interrupted)
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "distilled.jsonl").write_text("")
+    assert main(["distill", "--teacher", "t", "--model", "tiny", "--out", str(tmp_path / "d")]) == 130
+    kept = tmp_path / "d" / "distilled.jsonl"
+    assert capsys.readouterr().err == (f"interrupted; the kept teacher samples are in {kept}: fine-tune on them "
+                                       f"with ponder sft --model tiny --data {kept} --out NEW_DIR\n")
 
 
 def test_every_command_that_reports_results_takes_json(tmp_path, capsys):
