@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import re
 import socket
 import struct
 import time
@@ -93,7 +94,13 @@ class SummaryWriter:
     def __init__(self, logdir: str | os.PathLike, purge_step: int | None = None):
         d = Path(logdir)
         d.mkdir(parents=True, exist_ok=True)
-        self.path = d / f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}.{os.getpid()}"
+        # TensorBoard reads a directory's event files in name order, later files winning: a resumed run's file
+        # must sort after the stopped one's, also when it starts within the same second (the pid, compared as
+        # text, could put it first and let the old steps win)
+        stamps = [int(m.group(1)) for f in d.glob("events.out.tfevents.*")
+                  if (m := re.match(r"events\.out\.tfevents\.(\d+)\.", f.name))]
+        stamp = max([int(time.time()), *(t + 1 for t in stamps)])
+        self.path = d / f"events.out.tfevents.{stamp}.{socket.gethostname()}.{os.getpid()}"
         self._f = open(self.path, "ab")
         self._write(_event(time.time(), 0, file_version="brain.Event:2"))
         if purge_step is not None:

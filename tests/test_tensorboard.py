@@ -62,3 +62,25 @@ def test_numpy_scalars_are_logged_not_dropped(tmp_path):
     acc.Reload()
     assert sorted(acc.Tags()["scalars"]) == ["f32", "f64", "i64"]
     assert [acc.Scalars(t)[0].value for t in ("f32", "i64", "f64")] == [0.5, 3.0, 0.25]
+
+
+def test_a_writer_started_in_the_same_second_sorts_after_the_stopped_one(tmp_path):
+    """TensorBoard reads event files in name order; a run resumed within the second it was stopped in named its
+    file by the same timestamp, and by its pid (compared as text) it could sort first: the old steps won."""
+    import time
+
+    ea_mod = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    w = SummaryWriter(tmp_path)
+    for step in range(1, 5):
+        w.add_scalars(step, {"loss": float(step)})
+    w.close()
+    stopped = w.path.with_name(f"events.out.tfevents.{int(time.time()) + 5}.host.99999")  # a pid sorting late
+    w.path.rename(stopped)
+    w = SummaryWriter(tmp_path, purge_step=3)
+    for step in range(3, 6):
+        w.add_scalars(step, {"loss": 10.0 + step})
+    w.close()
+    assert sorted(p.name for p in tmp_path.iterdir())[-1] == w.path.name
+    acc = ea_mod.EventAccumulator(str(tmp_path))
+    acc.Reload()
+    assert [(e.step, e.value) for e in acc.Scalars("loss")] == [(1, 1.0), (2, 2.0), (3, 13.0), (4, 14.0), (5, 15.0)]
