@@ -400,7 +400,9 @@ class RayPool:
 
     # ---- the trainer's hooks ------------------------------------------------------------------------------
     def generate_fn(self) -> Callable:
-        """rl.trainer's generate_fn: pushes the learner's weights when their version changed, then samples."""
+        """rl.trainer's generate_fn: pushes the learner's weights when their version changed, then samples.
+        One per training run (train_ray makes one each time): versions count the updates of one run, so a
+        function kept from an earlier run on the same model would take that run's step 0 for this one's."""
 
         pushed = [None]
 
