@@ -28,6 +28,8 @@ CHATML = (
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 )
 ROLES = ("system", "user", "assistant")
+# The tokens chat templates end a turn with (ChatML, Llama 3): stop tokens wherever the vocabulary has them.
+TURN_END_TOKENS = ("<|im_end|>", "<|eot_id|>")
 # Variables a chat template gets from the renderer itself; template_kwargs may not replace them.
 RESERVED_TEMPLATE_VARS = ("messages", "add_generation_prompt", "bos_token", "eos_token")
 
@@ -71,11 +73,11 @@ class Tokenizer:
         self.template_kwargs: dict = {}  # extra template variables (module docstring); check_template_kwargs
         self.source = source
         self.eos_token_id = tok.token_to_id(eos_token)
-        # Generation stops at any of these (a chat model ends turns with <|im_end|>, a base model with EOS).
-        ids = {self.eos_token_id, *extra_eos_ids}
-        im_end = tok.token_to_id("<|im_end|>")
-        if im_end is not None:
-            ids.add(im_end)
+        # Generation stops at any of these (a chat model ends turns with <|im_end|> or Llama 3's <|eot_id|>, a
+        # base model with EOS). A Llama 3 checkpoint whose configs name only <|end_of_text|> (the first
+        # Llama-3-Instruct release; a base model fine-tuned on the chat template) would otherwise run on past
+        # the end of its turn into a made-up next one.
+        ids = {self.eos_token_id, *extra_eos_ids, *map(tok.token_to_id, TURN_END_TOKENS)}
         self.stop_token_ids = frozenset(i for i in ids if i is not None)
         self._jinja = None  # the compiled chat template, built at the first render
         self._bare = None  # the tokenizer without its dummy prefix (encode_continuation)

@@ -320,3 +320,23 @@ def test_save_over_a_chat_template_jinja_leaves_no_stale_template(tmp_path, toke
     assert Tokenizer.load(tmp_path).apply_chat_template(MSGS, add_generation_prompt=False) == want
     hf = transformers.AutoTokenizer.from_pretrained(tmp_path)
     assert hf.apply_chat_template(MSGS, tokenize=False) == want
+
+
+LLAMA3_TEMPLATE = ("{{ bos_token }}{% for m in messages %}{{ '<|start_header_id|>' + m.role + '<|end_header_id|>\n\n' + "
+                   "m.content | trim + '<|eot_id|>' }}{% endfor %}"
+                   "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}")
+
+
+def test_llama3_end_of_turn_is_a_stop_token_as_im_end_is(tmp_path):
+    """Llama 3 templates end every turn with <|eot_id|>; a checkpoint whose configs name only <|end_of_text|>
+    (the first Llama-3-Instruct release, a base model fine-tuned on the template) generated on past it into
+    an invented next turn. It stops there now, as ChatML models stop at <|im_end|>."""
+    tok = ponder.train_tokenizer(["the quick brown fox. 12 + 30 = 42."] * 20, vocab_size=300, special_tokens=(
+        "<|end_of_text|>", "<|begin_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"))
+    tok.chat_template, tok.bos_token = LLAMA3_TEMPLATE, "<|begin_of_text|>"
+    tok.save(tmp_path)
+    eot, eos = tok.token_to_id("<|eot_id|>"), tok.token_to_id("<|end_of_text|>")
+    back = Tokenizer.load(tmp_path, extra_eos_ids=[eos])
+    assert back.stop_token_ids == {eos, eot} and back.eos_token_id == eos
+    reply = back.apply_chat_template(MSGS[:3], add_generation_prompt=False)
+    assert back.encode(reply)[-1] == eot and reply.count("<|begin_of_text|>") == 1
