@@ -181,7 +181,8 @@ class Tokenizer:
                 "bos_token": self.bos_token or "",
                 "eos_token": self.eos_token,
             })
-        except jinja2.TemplateError as e:
+        except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError) as e:
+            # (Python's own errors come through a template's expressions as they are: 'text' + 1, x / 0)
             where = f" (line {e.lineno})" if getattr(e, "lineno", None) else ""
             raise PonderError(f"{self.source}: chat template: {type(e).__name__}{where}: "
                               f"{' '.join(str(e).split())}") from None

@@ -54,6 +54,9 @@ def test_chat_template_renders_as_transformers_renders_it(tokenizer, name):
     ("{% for m in messages %}{{ m.content }", "TemplateSyntaxError \\(line 1\\): unexpected '}'"),
     ("{{ messages[0].content | no_such_filter }}", "(?i)no filter named 'no_such_filter'"),
     ("{{ no_such_function() }}", "UndefinedError"),
+    # Python's errors in a template's expressions were a bare traceback naming no checkpoint
+    ("{{ messages[0].content + 1 }}", 'TypeError: can only concatenate str \\(not "int"\\) to str'),
+    ("{{ (messages | length) / 0 }}", "ZeroDivisionError: division by zero"),
 ])
 def test_chat_template_that_cannot_render_is_one_line_naming_the_checkpoint(tmp_path, tokenizer, template, msg):
     tokenizer.save(tmp_path)
