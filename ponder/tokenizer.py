@@ -120,8 +120,8 @@ class Tokenizer:
         drops the leading space of the first token it decodes, so `decode(ids)` alone turns "4 we" into
         "4we" at the seam."""
         head = self.decode(list(context_ids)[-1:])
-        if not head:
-            return self.decode(ids)
+        # (an empty head still goes behind it: a lone "▁" token, a prompt's trailing space, decodes to "" by
+        # itself, yet keeps the next token's space from being dropped)
         full = self.decode(list(context_ids)[-1:] + list(ids))
         return full[len(head):] if full.startswith(head) else self.decode(ids)
 

@@ -343,3 +343,16 @@ def test_llama3_end_of_turn_is_a_stop_token_as_im_end_is(tmp_path):
     assert back.stop_token_ids == {eos, eot} and back.eos_token_id == eos
     reply = back.apply_chat_template(MSGS[:3], add_generation_prompt=False)
     assert back.encode(reply)[-1] == eot and reply.count("<|begin_of_text|>") == 1
+
+
+def test_decode_continuation_after_a_trailing_space_keeps_the_texts_space(sentencepiece_tokenizer):
+    """A prompt ending in a space ends in a lone "▁" token, which decodes to "" by itself; the text after it was
+    then decoded alone and lost its leading space ("Solution: " + "▁the" read "Solution: the", not "Solution:  the")."""
+    tok = Tokenizer(sentencepiece_tokenizer(), eos_token="</s>", bos_token="<s>")
+    for context in ("Solution: ", "The answer is ", "Solution:", ""):
+        ctx = tok.encode(context, add_special_tokens=True)
+        for text in (" the answer", "4", " 4"):
+            ids = tok.encode_continuation(context, text)
+            full = tok.decode(ctx + ids)
+            assert full.startswith(tok.decode(ctx)), (context, text)
+            assert tok.decode_continuation(ctx, ids) == full[len(tok.decode(ctx)):], (context, text)
