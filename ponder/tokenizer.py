@@ -81,6 +81,7 @@ class Tokenizer:
         self.stop_token_ids = frozenset(i for i in ids if i is not None)
         self._jinja = None  # the compiled chat template, built at the first render
         self._bare = None  # the tokenizer without its dummy prefix (encode_continuation)
+        self._template_file = None  # (path, text) of the chat_template.jinja it was loaded from
 
     def __getstate__(self):
         # A compiled template holds local functions, which do not pickle; Ray actors and spawned ranks
@@ -184,7 +185,11 @@ class Tokenizer:
         except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError) as e:
             # (Python's own errors come through a template's expressions as they are: 'text' + 1, x / 0)
             where = f" (line {e.lineno})" if getattr(e, "lineno", None) else ""
-            raise PonderError(f"{self.source}: chat template: {type(e).__name__}{where}: "
+            # a template read from chat_template.jinja names that file: its line numbers are the file's, and the
+            # directory's tokenizer_config.json may hold another (unused) template to be mistaken for it
+            file, text = self._template_file or (None, None)
+            src = file if file and text == self.chat_template else self.source
+            raise PonderError(f"{src}: chat template: {type(e).__name__}{where}: "
                               f"{' '.join(str(e).split())}") from None
 
     @property
@@ -254,13 +259,13 @@ class Tokenizer:
         elif template is not None and not isinstance(template, str):
             raise PonderError(f"{tc}: chat_template must be a string or a list of {{name, template}} objects, "
                               f"got {json.dumps(template)[:60]}")
-        jt = path / "chat_template.jinja"
+        jt, template_file = path / "chat_template.jinja", None
         if jt.is_file():  # transformers' newer home for the template: it wins over tokenizer_config.json's
-            template = read_text(jt)
+            template, template_file = read_text(jt), str(jt)
         eos = _token_content(cfg.get("eos_token"))
         if eos is None:  # no tokenizer file names one: the model config's EOS id, as generation uses it
             eos = next((t for t in map(tok.id_to_token, extra_eos_ids) if t is not None), None)
-        return cls(
+        out = cls(
             tok,
             eos_token=eos,
             bos_token=_token_content(cfg.get("bos_token")),
@@ -271,6 +276,9 @@ class Tokenizer:
             named_templates=named,
             config=cfg,
         )
+        if template_file:
+            out._template_file = (template_file, template)
+        return out
 
 
 def check_template_kwargs(kwargs, where: str = "chat template kwargs") -> dict:

@@ -66,6 +66,11 @@ def test_chat_template_that_cannot_render_is_one_line_naming_the_checkpoint(tmp_
     with pytest.raises(PonderError, match=msg) as e:
         tok.apply_chat_template(MSGS)
     assert str(e.value).startswith(f"{tmp_path}: chat template: ") and "\n" not in str(e.value)
+    # read from chat_template.jinja (which wins over tokenizer_config.json's): that file is named, its line
+    (tmp_path / "chat_template.jinja").write_text("{% for m in messages %}\n{{ m.content }\n{% endfor %}")
+    with pytest.raises(PonderError) as e:
+        Tokenizer.load(tmp_path).apply_chat_template(MSGS)
+    assert str(e.value).startswith(f"{tmp_path / 'chat_template.jinja'}: chat template: TemplateSyntaxError (line 2)")
 
 
 def test_no_template_and_no_chatml_tokens_is_refused_not_rendered_as_text(tmp_path):
