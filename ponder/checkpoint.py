@@ -158,13 +158,18 @@ def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.devic
     if cfg.tie_word_embeddings:
         expected.pop("lm_head.weight", None)
     loaded = set()
+    head = None  # a tied model's lm_head.weight found in the file (see below)
     for f in _weight_files(path):
         try:  # a truncated, empty or foreign file: SafetensorError at open (the header) or at a tensor
             with safe_open(str(f), framework="pt") as sf:
                 for name in sf.keys():
                     if name not in expected:
                         if name == "lm_head.weight" and cfg.tie_word_embeddings:
-                            continue  # some exporters write the tied head anyway
+                            head = sf.get_tensor(name)  # some exporters write the tied head anyway
+                            if tuple(head.shape) != tuple(params["embed_tokens.weight"].shape):
+                                raise PonderError(f"{f.name}: tensor {name!r} has shape {tuple(head.shape)}, "
+                                                  f"config implies {tuple(params['embed_tokens.weight'].shape)}")
+                            continue
                         if "rotary_emb" in name:
                             continue
                         raise PonderError(f"{f.name}: unexpected tensor {name!r} for {cfg.model_type} config")
@@ -181,6 +186,18 @@ def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.devic
         except (SafetensorError, OSError) as e:
             why = " ".join(str(e).split()) if isinstance(e, SafetensorError) else (e.strerror or str(e))
             raise PonderError(f"{f}: not a readable safetensors file ({why})") from None
+    if head is not None:
+        # transformers ties only a head equal to the embedding; a different one is used as written (untied), and
+        # a head without an embedding is tied the other way round (the embedding is the head)
+        embed = params["embed_tokens.weight"]
+        if "embed_tokens.weight" not in loaded:
+            with torch.no_grad():
+                embed.copy_(head)
+            loaded.add("embed_tokens.weight")
+        elif not torch.equal(head.to(embed.dtype), embed):
+            cfg.tie_word_embeddings = False
+            model.lm_head.weight = torch.nn.Parameter(head.to(device=device, dtype=embed.dtype))
+        del head
     missing = [k for k in expected if k.removeprefix("model.") not in loaded]
     if missing:
         raise PonderError(f"{path}: missing tensors {missing[:3]}{' ...' if len(missing) > 3 else ''}")

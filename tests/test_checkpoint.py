@@ -440,3 +440,33 @@ def test_transformers_sharded_checkpoint_loads_and_resaves(tmp_path, tokenizer):
         ponder.save(model, tok, tmp_path / "again")
         back = transformers.AutoModelForCausalLM.from_pretrained(tmp_path / "again", dtype=torch.float32).eval()
         assert (ref - back(x).logits).abs().max().item() < 1e-4
+
+
+@pytest.mark.parametrize("head", ["different", "equal", "without_embedding"])
+def test_tied_config_with_an_lm_head_in_the_file_loads_as_transformers_loads_it(tmp_path, tokenizer, head):
+    """tie_word_embeddings=true but lm_head.weight written too: transformers ties only a head equal to the
+    embedding, uses a different one as written (untied) and, with no embedding in the file, ties the other
+    way round. Used to be: the head in the file ignored (logits off by 30), and a head without an embedding
+    refused as a missing tensor."""
+    transformers = pytest.importorskip("transformers")
+    cfg = transformers.Qwen3Config(vocab_size=320, hidden_size=64, intermediate_size=96, num_hidden_layers=1,
+                                   num_attention_heads=4, num_key_value_heads=2, head_dim=16,
+                                   tie_word_embeddings=True)
+    torch.manual_seed(0)
+    transformers.Qwen3ForCausalLM(cfg).save_pretrained(tmp_path / "ck")
+    tokenizer.save(tmp_path / "ck")
+    f = tmp_path / "ck" / "model.safetensors"
+    s = load_file(f)
+    s["lm_head.weight"] = s["model.embed_tokens.weight"].clone() if head == "equal" else torch.randn(320, 64)
+    if head == "without_embedding":
+        del s["model.embed_tokens.weight"]
+    save_file(s, f, metadata={"format": "pt"})
+    hf = transformers.AutoModelForCausalLM.from_pretrained(tmp_path / "ck", dtype=torch.float32).eval()
+    model, tok = ponder.load(tmp_path / "ck")
+    assert (model.lm_head.weight is model.embed_tokens.weight) == (head != "different")
+    x = torch.randint(0, 300, (1, 20))
+    with torch.no_grad():
+        ref = hf(x).logits
+        assert (ref - model(x)).abs().max().item() < 1e-4
+        ponder.save(model, tok, tmp_path / "again")  # and what is saved from it reads back the same
+        assert (ref - ponder.load(tmp_path / "again")[0](x)).abs().max().item() < 1e-4
