@@ -273,15 +273,17 @@ def _refuse_unimplemented(d: dict, mt: str, source: str) -> None:
             raise PonderError(f"{source}: use_sliding_window=true is not supported")
         return
     # Qwen2/Qwen3 (transformers): layers with layer_type "sliding_attention" (by default those from
-    # max_window_layers on) see only the last sliding_window tokens, and only if use_sliding_window is true
-    if d.get("use_sliding_window") and d.get("sliding_window") is not None:
+    # max_window_layers on) see only the last sliding_window tokens, and only if use_sliding_window is true;
+    # a sliding_window absent from the file is their class default, 4096 (null means no window)
+    window = d.get("sliding_window", 4096)
+    if d.get("use_sliding_window") and window is not None:
         types = d.get("layer_types")
         n = d.get("num_hidden_layers")
         if not isinstance(types, list) and _is_int(n) and _is_int(d.get("max_window_layers", 28)):
             types = ["sliding_attention" if i >= d.get("max_window_layers", 28) else "full_attention"
                      for i in range(n)]
         if not isinstance(types, list) or "sliding_attention" in types:
-            raise PonderError(f"{source}: use_sliding_window=true (sliding_window={_short(d['sliding_window'])}) "
+            raise PonderError(f"{source}: use_sliding_window=true (sliding_window={_short(window)}) "
                               "is not supported")
 
 

@@ -337,6 +337,8 @@ def test_config_fields_read_as_transformers_reads_them(tmp_path, name, edit):
      "use_sliding_window"),
     (lambda raw: raw.update(use_sliding_window=True, sliding_window=8,
                             layer_types=["full_attention", "sliding_attention"]), "use_sliding_window"),
+    (lambda raw: (raw.update(use_sliding_window=True, max_window_layers=0, layer_types=None),
+                  raw.pop("sliding_window")), "sliding_window=4096"),
     (lambda raw: raw.update(rope_scaling={"rope_type": "linear", "factor": 2.0}), "rope_scaling"),
     (lambda raw: raw.update(rope_parameters={"rope_type": "yarn", "rope_theta": 1e6}), "factor"),
 ])
@@ -346,7 +348,8 @@ def test_config_fields_that_change_the_math_are_refused(tmp_path, edit, field):
     logit soft-capping, rope_scaling added beside transformers-5 rope_parameters (transformers uses
     rope_scaling, Ponder used rope_parameters: logits off by 4), YaRN without a factor (transformers refuses
     it, Ponder ran it as factor 1). The sliding-window rows guard that a window some layer uses (by
-    max_window_layers or by layer_types) stays refused now that a window no layer uses is accepted."""
+    max_window_layers or by layer_types) stays refused now that a window no layer uses is accepted; with
+    sliding_window absent transformers takes its default 4096 (Ponder used to run full attention)."""
     raw = hf_model("qwen2").config.to_dict()
     edit(raw)
     (tmp_path / "config.json").write_text(json.dumps(raw))
