@@ -90,6 +90,10 @@ class ModelConfig:
         params = d.get("rope_parameters")  # transformers >= 5 keeps theta and scaling together here
         if scaling is not None and not isinstance(scaling, dict):
             raise PonderError(f"{source}: rope_scaling must be an object or null, got {_short(scaling)}")
+        nested = [k for k, v in params.items() if isinstance(v, dict)] if isinstance(params, dict) else []
+        if nested:  # one RoPE per layer type (Gemma 3 style): read as a flat object it would be default RoPE
+            raise PonderError(f"{source}: rope_parameters per layer type ({', '.join(map(str, nested))}) "
+                              "are not supported; give one rope_parameters object")
         if isinstance(params, dict) and scaling and _rope_key(params, d) != _rope_key(scaling, d):
             # transformers lets rope_scaling replace rope_parameters wholesale (theta then from the top-level
             # rope_theta, else 10000), which is rarely what whoever added it meant: ask for one of them

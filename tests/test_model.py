@@ -341,6 +341,9 @@ def test_config_fields_read_as_transformers_reads_them(tmp_path, name, edit):
                   raw.pop("sliding_window")), "sliding_window=4096"),
     (lambda raw: raw.update(rope_scaling={"rope_type": "linear", "factor": 2.0}), "rope_scaling"),
     (lambda raw: raw.update(rope_parameters={"rope_type": "yarn", "rope_theta": 1e6}), "factor"),
+    (lambda raw: raw.update(rope_parameters={"full_attention": {"rope_type": "yarn", "factor": 4.0, "rope_theta": 1e4,
+                                                                "original_max_position_embeddings": 64}}),
+     "rope_parameters per layer type (full_attention)"),
 ])
 def test_config_fields_that_change_the_math_are_refused(tmp_path, edit, field):
     """A config.json field that changes the model and that Ponder does not implement is one error line naming
@@ -349,7 +352,8 @@ def test_config_fields_that_change_the_math_are_refused(tmp_path, edit, field):
     rope_scaling, Ponder used rope_parameters: logits off by 4), YaRN without a factor (transformers refuses
     it, Ponder ran it as factor 1). The sliding-window rows guard that a window some layer uses (by
     max_window_layers or by layer_types) stays refused now that a window no layer uses is accepted; with
-    sliding_window absent transformers takes its default 4096 (Ponder used to run full attention)."""
+    sliding_window absent transformers takes its default 4096 (Ponder used to run full attention). RoPE
+    parameters nested per layer type (which transformers' Qwen and Llama cannot read) ran as default RoPE."""
     raw = hf_model("qwen2").config.to_dict()
     edit(raw)
     (tmp_path / "config.json").write_text(json.dumps(raw))
