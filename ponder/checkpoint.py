@@ -190,13 +190,14 @@ def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.devic
         # transformers ties only a head equal to the embedding; a different one is used as written (untied), and
         # a head without an embedding is tied the other way round (the embedding is the head)
         embed = params["embed_tokens.weight"]
+        head = head.to(device=embed.device, dtype=embed.dtype)  # (torch.equal needs both on one device)
         if "embed_tokens.weight" not in loaded:
             with torch.no_grad():
                 embed.copy_(head)
             loaded.add("embed_tokens.weight")
-        elif not torch.equal(head.to(embed.dtype), embed):
+        elif not torch.equal(head, embed):
             cfg.tie_word_embeddings = False
-            model.lm_head.weight = torch.nn.Parameter(head.to(device=device, dtype=embed.dtype))
+            model.lm_head.weight = torch.nn.Parameter(head)
         del head
     missing = [k for k in expected if k.removeprefix("model.") not in loaded]
     if missing:
