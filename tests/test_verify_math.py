@@ -984,3 +984,15 @@ def test_invisible_characters_are_no_part_of_an_answer():
     for text in ("\\boxed{1\u200b2}", "\\boxed{3\u200bor\u200b4}", "\\boxed{3,\u200b4}"):
         assert not check_math(text, "3").correct, repr(text)
     assert check_math("\\boxed{1\u200b2}", "12").correct
+
+
+@pytest.mark.parametrize("pred, gold, correct", [
+    ("x \\not= 4", "4", False),  # \not was an opaque name: "x \not= 4" was "x*not = 4", answering 4
+    ("\\not = 4", "4", False),
+    ("x \\not= 4", "x \\neq 4", True),
+    ("x \\not\\in \\{4\\}", "4", False),
+    ("x \\not\\equiv 4", "4", False),
+    ("x \\not\\in A", "x \\in A", False),
+])
+def test_a_negated_relation_is_not_the_relation(pred, gold, correct):
+    assert check_math(f"\\boxed{{{pred}}}", gold).correct is correct

@@ -1207,6 +1207,15 @@ def _tokenize(s: str) -> list[tuple]:
                     break
             if not name:
                 continue
+            if name == "not":
+                # "\not=" is "\neq"; any other negated relation is unparseable. As an opaque name,
+                # "x \not= 4" was the equation "x*not = 4", which answers 4.
+                i = _skip_ws(s, i)
+                if i < n and s[i] == "=":
+                    toks.append(("op", "!=", sp))
+                    i += 1
+                    continue
+                raise _ParseError("negated relation")
             if name in ("frac", "dfrac", "tfrac", "cfrac"):
                 toks.append(("frac", None, sp))
             elif name == "sqrt":
