@@ -996,3 +996,11 @@ def test_invisible_characters_are_no_part_of_an_answer():
 ])
 def test_a_negated_relation_is_not_the_relation(pred, gold, correct):
     assert check_math(f"\\boxed{{{pred}}}", gold).correct is correct
+
+
+def test_an_answer_phrase_inside_the_last_box_is_part_of_the_box():
+    # the phrase inside the box was read as a revision after it: the answer was "} 4}" or "} 5} so 4"
+    assert extract_answer("\\boxed{\\text{The answer is } 4}") == "\\text{The answer is } 4"
+    assert extract_answer("\\boxed{\\text{Answer: } 5} so 4") == "\\text{Answer: } 5"
+    assert not check_math("\\boxed{\\text{Answer: } 5} so 4", "4").correct
+    assert check_math("\\boxed{4}. Final answer: 5", "5").correct  # a phrase after the box still revises it

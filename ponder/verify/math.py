@@ -738,10 +738,12 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
         ans, why = box
         if ans is not None:
             # a final-answer phrase after the last box means the model revised its answer
-            last_box = _last_box(text)[0]
-            if "nswer" in text[last_box:] or "NSWER" in text[last_box:]:
+            # (after the box's end: "\\boxed{\\text{The answer is } 4}" gave the answer "} 4}")
+            last_box, clen = _last_box(text)
+            box_end = _box_content(text, last_box, clen, len(text), lenient)[1]
+            if box_end > 0 and ("nswer" in text[box_end:] or "NSWER" in text[box_end:]):
                 pos, phr = _phrase_answer(text)
-                if pos > last_box and phr is not None and "\\boxed" not in text[pos:] and _mathy(phr):
+                if pos >= box_end and phr is not None and "\\boxed" not in text[pos:] and _mathy(phr):
                     ans = phr
     else:
         pos, phr = _phrase_answer(text)
