@@ -1004,3 +1004,20 @@ def test_an_answer_phrase_inside_the_last_box_is_part_of_the_box():
     assert extract_answer("\\boxed{\\text{Answer: } 5} so 4") == "\\text{Answer: } 5"
     assert not check_math("\\boxed{\\text{Answer: } 5} so 4", "4").correct
     assert check_math("\\boxed{4}. Final answer: 5", "5").correct  # a phrase after the box still revises it
+
+
+@pytest.mark.parametrize("pred, gold, correct", [
+    ("5\\,\\mathrm{m/s}", "5", True),  # the unit's letters were variables: 5*m/s
+    ("5 \\mathrm{m}", "5", True),
+    ("5\\mathrm{m}^2", "5", True),
+    ("5 \\, \\mathrm{kg \\cdot m/s^2}", "5", True),
+    ("5\\mathrm{min}", "5", True),
+    ("5 \\mathrm{m}", "5 \\text{ m}", True),
+    ("5\\mathrm{m}", "6", False),
+    ("2\\mathrm{e}", "2", False),  # upright e is Euler's number, no unit
+    ("2\\mathrm{e}", "2e", True),
+    ("5\\mathrm{x}", "5", False),
+    ("5\\mathrm{m} \\text{ or } 6", "5", False),
+])
+def test_an_upright_unit_after_a_number_is_dropped(pred, gold, correct):
+    assert check_math(f"\\boxed{{{pred}}}", gold).correct is correct

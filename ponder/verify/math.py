@@ -1238,6 +1238,10 @@ def _tokenize(s: str) -> list[tuple]:
                     continue
                 if low in ("and", "or", "", "and/or") or body in (",", ";"):
                     toks.append(("sep", "and", sp))
+                elif name in ("mathrm", "rm", "textrm") and toks and toks[-1][0] == "num" and _unit_body(body):
+                    # an upright unit after a number ("5\\,\\mathrm{m/s}", "3\\mathrm{h}") is text, dropped
+                    # as a unit: its letters were variables, so 5 m/s was the product 5*m/s
+                    toks.append(("text", body, sp))
                 elif name in _FONT_CMDS or (len(body) <= 3 and body.isalpha() and name != "text"):
                     toks.extend(_tokenize(body))
                 elif _NUMBER_ONLY_RE.fullmatch(body):
@@ -1349,6 +1353,17 @@ _QUALIFIER_WORDS = frozenset(
 )
 _UNIT_EXP_RE = re.compile(r"\^\s*\{?\s*-?\d+\s*\}?")  # "cm^2", "m^{-1}": an exponent is part of a unit
 _ASCII_WORD_RE = re.compile(r"[A-Za-z]+")
+
+
+_UNIT_PART_RE = re.compile(r"[A-Za-z]+|\^\s*\{?\s*-?\d+\s*\}?|[\s/.*]|\\cdot")
+
+
+def _unit_body(body: str) -> bool:
+    """Is `body` only known unit names, "/", "*", "." and integer exponents ("m/s", "km \\cdot h^{-1}")?"""
+    words = _ASCII_WORD_RE.findall(body)
+    if not words or any(w != "cdot" and w.lower() not in _UNITS for w in words):
+        return False
+    return not _UNIT_PART_RE.sub("", body)
 
 
 def _unit_text(body: str) -> bool:
