@@ -2408,6 +2408,9 @@ def _cmp(u, v, ctx: _Ctx) -> bool:
         return all(_cmp(x, v, ctx) for x in u[1])
     if kv == "same":
         return all(_cmp(u, y, ctx) for y in v[1])
+    nu, nv = _named_values(u), _named_values(v)
+    if nu is not None and nv is not None:  # "y = 2, x = 1" is "(x, y) = (1, 2)": matched by name
+        return nu.keys() == nv.keys() and all(_cmp(nu[k], nv[k], ctx) for k in nu)
     if ku == "eq" and kv == "eq":
         if _name_like(u[1]) and _name_like(v[1]) and u[1] == v[1]:
             return _cmp(u[2], v[2], ctx)
@@ -2465,6 +2468,22 @@ def _cmp(u, v, ctx: _Ctx) -> bool:
             return ctx.scalar_eq(("*", (r[1][0], ("inv", r[1][1]))), x[1])
         return False
     return False
+
+
+def _named_values(w) -> dict | None:
+    """{name: value} of "x = 1, y = 2" or "(x, y) = (1, 2)" (distinct plain names), else None.
+
+    Compared by position, "y = 1, x = 2" matched the gold "(x, y) = (1, 2)"."""
+    if w[0] == "list" and all(x[0] == "eq" and _pure_name(x[1]) for x in w[1]):
+        pairs = [(_key_of_name(x[1]), x[2]) for x in w[1]]
+    elif w[0] == "eq" and w[1][0] == "tuple" and w[2][0] == "tup" and len(w[1][1]) == len(w[2][1]):
+        if not all(_pure_name(x) for x in w[1][1]):
+            return None
+        pairs = [(_key_of_name(x), y) for x, y in zip(w[1][1], w[2][1])]
+    else:
+        return None
+    named = dict(pairs)
+    return named if len(named) == len(pairs) > 1 else None
 
 
 def _set_match(a, b, ctx: _Ctx) -> bool:
