@@ -259,10 +259,22 @@ def test_extract_answer(text, expected):
         "The answer is not equal to 4.",
         "The answer is strictly less than 4.",
         "The answer is a number other than 4.",
+        # a relation other than "=" before it in prose: the bound was read as the value
+        "So x > 4.",
+        "so x <= 4",
+        "Hence x != 4.",
+        "so x \u2260 4",
+        "so x \u2265 4",
+        "so x <> 4",
     ],
 )
 def test_a_number_the_prose_negates_is_not_the_answer(text):
     assert not check_math(text, "4").correct, text
+
+
+def test_a_number_after_a_relation_in_another_clause_is_the_answer():
+    for text in ("Since 5 > 4, we get 4.", "so x = 4", "so x \u2248 4", "we get x => 4", "Therefore 3 < 4 and the minimum is 4"):
+        assert check_math(text, "4").correct, text
 
 
 def test_a_number_after_a_negation_in_another_clause_is_the_answer():
