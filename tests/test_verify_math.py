@@ -1040,3 +1040,18 @@ def test_an_answer_phrase_inside_the_last_box_is_part_of_the_box():
 ])
 def test_an_upright_unit_after_a_number_is_dropped(pred, gold, correct):
     assert check_math(f"\\boxed{{{pred}}}", gold).correct is correct
+
+
+@pytest.mark.parametrize("a, b, equal", [
+    ("ab^2", "a^2b^2", False),  # the exponent took the whole word: ab^2 was (ab)^2
+    ("xy^2", "x^2y^2", False),
+    ("2xy^2", "2x^2y^2", False),
+    ("\\frac{1}{xy^2}", "\\frac{1}{x^2y^2}", False),
+    ("yx^2", "x^2y", True),
+    ("ab^2", "a b^2", True),
+    ("abc^2", "c^2ba", True),
+    ("(ab)^2", "a^2b^2", True),
+])
+def test_an_exponent_after_a_word_of_letters_binds_to_its_last_letter(a, b, equal):
+    assert answers_equal(a, b) is equal and answers_equal(b, a) is equal
+    assert check_math(f"\\boxed{{{a}}}", b).correct is equal

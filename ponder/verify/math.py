@@ -1403,6 +1403,7 @@ class _Parser:
         self.abs = 0
         self.matrix = 0
         self.trig = False  # parsing the argument of sin/cos/...: degrees there mean radians*pi/180
+        self.word_head: tuple = ()  # letters of a word before its last, which alone takes ^ and postfixes
 
     def peek(self, k: int = 0) -> tuple:
         j = self.i + k
@@ -1658,6 +1659,7 @@ class _Parser:
 
     def power(self):
         base = self.postfix()
+        head, self.word_head = self.word_head, ()
         if self.is_op(self.peek(), "^"):
             self.take()
             self.enter()
@@ -1667,7 +1669,7 @@ class _Parser:
             while self.is_op(self.peek(), "!"):
                 self.take()
                 base = ("!", base)
-        return base
+        return ("*", head + (base,)) if head else base
 
     def exponent(self):
         tok = self.peek()
@@ -1685,7 +1687,12 @@ class _Parser:
         return self.power()
 
     def postfix(self):
+        word = self.peek()[0] == "word"
         a = self.atom()
+        if word and a[0] == "*" and len(a[1]) > 1:
+            # a word of letters is their product, and an exponent or postfix binds to its last letter
+            # only: "ab^2" is a*b^2 (it was (ab)^2, equal to a^2b^2), "xy!" is x*y!
+            self.word_head, a = a[1][:-1], a[1][-1]
         while True:
             tok = self.peek()
             if self.is_op(tok, "!") and not tok[2]:
