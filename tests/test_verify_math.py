@@ -1055,3 +1055,19 @@ def test_an_upright_unit_after_a_number_is_dropped(pred, gold, correct):
 def test_an_exponent_after_a_word_of_letters_binds_to_its_last_letter(a, b, equal):
     assert answers_equal(a, b) is equal and answers_equal(b, a) is equal
     assert check_math(f"\\boxed{{{a}}}", b).correct is equal
+
+
+@pytest.mark.parametrize("pred, gold, correct", [
+    ("x<1 \\text{ or } x>2", "(-\\infty,1)\\cup(2,\\infty)", True),  # it was a list of two inequalities
+    ("x < -1 \\lor x \\geq 3", "(-\\infty,-1)\\cup[3,\\infty)", True),
+    ("x < 1 \\text{ or } 2 < x < 3", "(-\\infty,1)\\cup(2,3)", True),
+    ("(-\\infty,1)\\cup(2,\\infty)", "x<1 \\text{ or } x>2", True),
+    ("x \\le 1 \\text{ or } x>2", "(-\\infty,1)\\cup(2,\\infty)", False),
+    ("x<1 \\text{ or } y>2", "(-\\infty,1)\\cup(2,\\infty)", False),
+    ("x>1 \\text{ and } x<2", "(-\\infty,1)\\cup(2,\\infty)", False),  # "and" is no union
+    ("x<1, x>2", "(-\\infty,1)\\cup(2,\\infty)", False),
+    ("x<1 \\text{ or } x>2", "x<1", False),
+    ("x<1 \\text{ or } x>2", "2", False),
+])
+def test_inequalities_joined_by_or_are_their_union(pred, gold, correct):
+    assert check_math(f"\\boxed{{{pred}}}", gold).correct is correct

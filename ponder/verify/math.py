@@ -1243,7 +1243,7 @@ def _tokenize(s: str) -> list[tuple]:
                 if not body:
                     continue
                 if low in ("and", "or", "", "and/or") or body in (",", ";"):
-                    toks.append(("sep", "and", sp))
+                    toks.append(("sep", "or" if low == "or" else "and", sp))
                 elif name in ("mathrm", "rm", "textrm") and toks and toks[-1][0] == "num" and _unit_body(body):
                     # an upright unit after a number ("5\\,\\mathrm{m/s}", "3\\mathrm{h}") is text, dropped
                     # as a unit: its letters were variables, so 5 m/s was the product 5*m/s
@@ -1295,7 +1295,7 @@ def _tokenize(s: str) -> list[tuple]:
                     toks.append(("deg", None, sp))
             elif name in _CMD_OPS:
                 toks.append(
-                    ("op", _CMD_OPS[name], sp) if _CMD_OPS[name] not in ("and", "or") else ("sep", "and", sp)
+                    ("op", _CMD_OPS[name], sp) if _CMD_OPS[name] not in ("and", "or") else ("sep", _CMD_OPS[name], sp)
                 )
             elif name in ("pi", "varpi"):
                 toks.append(("const", "pi", sp))
@@ -1392,6 +1392,7 @@ def _unit_text(body: str) -> bool:
 # ----------------------------------------------------------------------------------------------
 
 _EOF = ("eof", None, False)
+_INEQ_OPS = frozenset(("<", "<=", ">", ">="))
 _RELOPS = frozenset(("=", "<", ">", "<=", ">=", "!=", "~", "in", "->", "=>", "equiv"))
 
 
@@ -1450,12 +1451,14 @@ class _Parser:
 
     def seq(self, closers):
         groups: list[list] = [[]]
+        seps = set()  # what joined the values: "or" alone makes inequalities one union
         while True:
             if self.at_closer(closers):
                 break
             tok = self.peek()
             if tok[0] == "sep" or self.is_op(tok, ",", "\\\\"):
                 self.take()
+                seps.add(tok[1])
                 # inside a group "or"/"and" must join two values: dropped, "3_{\\text{or } 4}" (a hedge
                 # in small print) was 3 in base 4, and "3^{\\text{or } 1}" was 3
                 if closers and tok[0] == "sep" and (not any(groups) or self.at_closer(closers)):
@@ -1463,6 +1466,7 @@ class _Parser:
                 continue
             if self.is_op(tok, ";"):
                 self.take()
+                seps.add(";")
                 groups.append([])
                 continue
             groups[-1].append(self.rel())
@@ -1478,6 +1482,8 @@ class _Parser:
         if len(groups) > 1 and any(len(g) > 1 for g in groups):
             return ("list", tuple(g[0] if len(g) == 1 else ("tuple", tuple(g), "(", ")") for g in groups))
         flat = [x for g in groups for x in g]
+        if len(flat) > 1 and seps == {"or"} and all(x[0] == "rel" and set(x[1]) <= _INEQ_OPS for x in flat):
+            return ("orrel", tuple(flat))  # "x < 1 or x > 2": one set, (-oo, 1) U (2, oo)
         return flat[0] if len(flat) == 1 else ("list", tuple(flat))
 
     def rel(self):
@@ -2138,6 +2144,12 @@ def _product(lists):
 
 def _val(node):
     k = node[0]
+    if k == "orrel":  # inequalities joined by "or" in one variable are the union of their sets
+        vals = [_val_rel(x) for x in node[1]]
+        keys = {v[2] if v[0] == "iset" else None for v in vals}
+        if len(keys) == 1 and None not in keys:
+            return ("iset", tuple(p for v in vals for p in v[1]), vals[0][2])
+        return _val(("list", node[1]))
     if k == "list":
         items = []
         for it in node[1]:
@@ -2933,7 +2945,7 @@ def _rand_points_cached(names: tuple, n: int, small: bool):
     return pts
 
 
-_NON_SCALAR = ("set", "list", "rel", "union", "setop", "reals", "ratio", "text", "pm", "pmu")
+_NON_SCALAR = ("set", "list", "orrel", "rel", "union", "setop", "reals", "ratio", "text", "pm", "pmu")
 
 
 def _non_scalar(node) -> bool:
