@@ -1031,6 +1031,7 @@ def test_an_answer_phrase_inside_the_last_box_is_part_of_the_box():
     ("5\\mathrm{m}^2", "5", True),
     ("5 \\, \\mathrm{kg \\cdot m/s^2}", "5", True),
     ("5\\mathrm{min}", "5", True),
+    ("10\\,^\\circ\\mathrm{C}", "10", True),
     ("5 \\mathrm{m}", "5 \\text{ m}", True),
     ("5\\mathrm{m}", "6", False),
     ("2\\mathrm{e}", "2", False),  # upright e is Euler's number, no unit

@@ -1244,9 +1244,11 @@ def _tokenize(s: str) -> list[tuple]:
                     continue
                 if low in ("and", "or", "", "and/or") or body in (",", ";"):
                     toks.append(("sep", "or" if low == "or" else "and", sp))
-                elif name in ("mathrm", "rm", "textrm") and toks and toks[-1][0] == "num" and _unit_body(body):
-                    # an upright unit after a number ("5\\,\\mathrm{m/s}", "3\\mathrm{h}") is text, dropped
-                    # as a unit: its letters were variables, so 5 m/s was the product 5*m/s
+                elif name in ("mathrm", "rm", "textrm") and toks and (
+                    (toks[-1][0] == "num" and _unit_body(body)) or (toks[-1][0] == "deg" and body.strip(" ~") in ("C", "F"))
+                ):
+                    # an upright unit after a number ("5\\,\\mathrm{m/s}", "3\\mathrm{h}", "10^\\circ\\mathrm{C}") is
+                    # text, dropped as a unit: its letters were variables, so 5 m/s was the product 5*m/s
                     toks.append(("text", body, sp))
                 elif name in _FONT_CMDS or (len(body) <= 3 and body.isalpha() and name != "text"):
                     toks.extend(_tokenize(body))
