@@ -1072,3 +1072,13 @@ def test_an_exponent_after_a_word_of_letters_binds_to_its_last_letter(a, b, equa
 ])
 def test_inequalities_joined_by_or_are_their_union(pred, gold, correct):
     assert check_math(f"\\boxed{{{pred}}}", gold).correct is correct
+
+
+@pytest.mark.parametrize("pred, gold, correct", [
+    ("{10 \\choose 3}", "120", True),  # read as a prefix \binom it was unparseable
+    ("\\left({10 \\choose 3}\\right)", "120", True),
+    ("{n \\choose 2}", "\\frac{n(n-1)}{2}", True),
+    ("{10 \\choose 3}", "121", False),
+])
+def test_infix_choose_is_a_binomial(pred, gold, correct):
+    assert check_math(f"\\boxed{{{pred}}}", gold).correct is correct

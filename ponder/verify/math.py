@@ -935,6 +935,8 @@ _REPLACEMENTS = (
 _SIZE_RE = re.compile(
     r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|Biggl|Biggr|big|Big|bigg|Bigg)(?![A-Za-z])"
 )
+# "{n \\choose k}" is infix TeX for \\binom{n}{k} (read as a prefix \\binom, it was unparseable)
+_CHOOSE_RE = re.compile(r"\{([^{}]*)\\choose(?![A-Za-z])([^{}]*)\}")
 _GLUED_SEP_RE = re.compile(r"(?<=[0-9)\]])(or|and)(?=[A-Z(\[0-9\\])")
 
 
@@ -948,6 +950,8 @@ def _clean(s: str) -> str:
     for a, b in _REPLACEMENTS:
         if a in s:
             s = s.replace(a, b)
+    if "\\choose" in s:  # (escaped braces are still \x02/\x03 here: they match no "{")
+        s = _CHOOSE_RE.sub(r"\\binom{\1}{\2}", s)
     s = s.replace("\x02", "\\{").replace("\x03", "\\}").replace("\x04", "\\\\")
     s = _GLUED_SEP_RE.sub(r" \1 ", s)
     s = s.strip()
