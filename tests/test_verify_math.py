@@ -1082,3 +1082,15 @@ def test_inequalities_joined_by_or_are_their_union(pred, gold, correct):
 ])
 def test_infix_choose_is_a_binomial(pred, gold, correct):
     assert check_math(f"\\boxed{{{pred}}}", gold).correct is correct
+
+
+@pytest.mark.parametrize("a, b", [
+    ("\\infty^0", "1"),  # SymPy makes oo**0 1 and log(4)/log(0) 0: undefined values equalled numbers
+    ("(-\\infty)^0", "1"),
+    ("\\infty^{1-1}", "1"),
+    ("\\log_0 4", "0"),
+])
+def test_an_undefined_power_or_logarithm_equals_no_number(a, b):
+    assert not answers_equal(a, b) and not answers_equal(b, a)
+    assert not check_math(f"\\boxed{{{a}}}", b).correct
+    assert answers_equal("\\log_{0.5} 4", "-2") and answers_equal("\\infty^2", "\\infty")

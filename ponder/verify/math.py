@@ -3657,6 +3657,8 @@ def _to_sympy(node):
         b, e = _to_sympy(node[1]), _to_sympy(node[2])
         if e.is_Rational and not e.is_Integer and e.q % 2 == 1 and b.is_negative:
             return -((-b) ** e) if e.p % 2 else (-b) ** e
+        if e.is_zero and b.is_infinite:
+            return sp.nan  # oo^0 is indeterminate, as 1^oo is (SymPy makes it 1)
         return b**e
     if k == "sqrt":
         x = _to_sympy(node[1])
@@ -3698,6 +3700,8 @@ def _to_sympy(node):
             "min": sp.Min,
         }
         if name == "log":
+            if len(args) == 2 and args[1].is_zero:
+                return sp.nan  # no logarithm to base 0 (SymPy's log(x)/log(0) is 0)
             return sp.log(args[0], args[1]) if len(args) == 2 else sp.log(args[0])
         if name == "mod" and len(args) == 2:
             return sp.Mod(args[0], args[1])
