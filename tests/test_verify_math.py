@@ -1094,3 +1094,17 @@ def test_an_undefined_power_or_logarithm_equals_no_number(a, b):
     assert not answers_equal(a, b) and not answers_equal(b, a)
     assert not check_math(f"\\boxed{{{a}}}", b).correct
     assert answers_equal("\\log_{0.5} 4", "-2") and answers_equal("\\infty^2", "\\infty")
+
+
+@pytest.mark.parametrize("pred, correct", [
+    ("4 more", False),  # a bare qualifier word of 4+ letters was dropped as a unit, as "\text{ more}" no longer is
+    ("4 maybe", False),
+    ("4 approximately", False),
+    ("4 minimum", False),
+    ("4 atleast", False),
+    ("4 apples", True),
+    ("4 square units", True),
+    ("4 hours", True),
+])
+def test_a_qualifier_word_after_a_value_is_no_unit(pred, correct):
+    assert check_math(f"\\boxed{{{pred}}}", "4").correct is correct

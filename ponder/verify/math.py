@@ -1361,7 +1361,7 @@ _NUMBER_ONLY_RE = re.compile(r"\s*-?\d+(?:\.\d+)?\s*")
 _QUALIFIER_WORDS = frozenset(
     """or and not no more less fewer least most than minimum maximum max approximately approx about
     around roughly nearly almost maybe possibly perhaps probably either else otherwise unless if except
-    plus minus over under above below between to up""".split()
+    plus minus over under above below between to up atleast atmost""".split()
 )
 _UNIT_EXP_RE = re.compile(r"\^\s*\{?\s*-?\d+\s*\}?")  # "cm^2", "m^{-1}": an exponent is part of a unit
 _ASCII_WORD_RE = re.compile(r"[A-Za-z]+")
@@ -1574,6 +1574,8 @@ class _Parser:
             return _unit_text(tok[1])
         if tok[0] == "word":
             w = tok[1]
+            if w.lower() in _QUALIFIER_WORDS:  # "4 more", "4 maybe": a qualifier, as in \text{} (no unit)
+                return False
             return w.lower() in _UNITS or (tok[2] and len(w) >= 4) or not w.isascii()
         return False
 
