@@ -1108,3 +1108,17 @@ def test_an_undefined_power_or_logarithm_equals_no_number(a, b):
 ])
 def test_a_qualifier_word_after_a_value_is_no_unit(pred, correct):
     assert check_math(f"\\boxed{{{pred}}}", "4").correct is correct
+
+
+@pytest.mark.parametrize("a, b, equal", [
+    ("\\sin 3x", "\\sin(3x)", True),  # it was sin(3)*x
+    ("\\sin 2x", "2\\sin x\\cos x", True),
+    ("\\cos 2\\theta", "1-2\\sin^2\\theta", True),
+    ("\\frac{\\sin 3x}{\\sin x}", "3-4\\sin^2 x", True),
+    ("\\log 2x", "\\log(2x)", True),
+    ("\\sin x \\cos x", "\\frac{\\sin 2x}{2}", True),  # another function ends the argument
+    ("\\sin 3x", "x\\sin 3", False),
+    ("\\sin 3x + 1", "\\sin(3x)", False),
+])
+def test_a_function_argument_without_parentheses_runs_over_juxtaposed_names(a, b, equal):
+    assert answers_equal(a, b, timeout=10) is equal and answers_equal(b, a, timeout=10) is equal

@@ -1910,7 +1910,14 @@ class _Parser:
             self.expect(")")
             args = inner[1] if inner[0] == "list" else (inner,)
         else:
-            args = (self.power(),)
+            # without parentheses the argument runs on over juxtaposed names: "\\sin 2x" is sin(2x),
+            # "\\cos 2\\pi n" cos(2 pi n) (it was sin(2)*x); another function ends it: "\\sin x \\cos x"
+            factors = [self.power()]
+            while self.peek()[0] in ("id", "const", "word") and not self.is_unit(self.peek()):
+                factors.append(self.power())
+                if len(factors) > MAX_ITEMS:
+                    raise _TooLarge("factors")
+            args = (factors[0] if len(factors) == 1 else ("*", tuple(factors)),)
         self.trig = trig
         self.leave()
         if name == "lg":
