@@ -1122,3 +1122,14 @@ def test_a_qualifier_word_after_a_value_is_no_unit(pred, correct):
 ])
 def test_a_function_argument_without_parentheses_runs_over_juxtaposed_names(a, b, equal):
     assert answers_equal(a, b, timeout=10) is equal and answers_equal(b, a, timeout=10) is equal
+
+
+@pytest.mark.parametrize("a, b, equal", [
+    ("\\sin(xy)", "\\sin(yx)", True),  # a function of a word of letters was the text "sin xy"
+    ("\\cos(ab)", "\\cos(ba)", True),
+    ("\\sin(xy)", "\\sin x y", True),
+    ("\\sin(xy)", "\\sin(x)y", False),
+    ("North", "north", True),
+])
+def test_a_function_applied_to_a_word_of_letters_is_no_text(a, b, equal):
+    assert answers_equal(a, b, timeout=10) is equal and answers_equal(b, a, timeout=10) is equal

@@ -2333,7 +2333,9 @@ def _key_of_name(node) -> str:
 def _is_textual(toks: list[tuple]) -> bool:
     """An answer made only of words (and single letters / \\text) is a text answer."""
     has_word = False
-    for t in toks:
+    for t, nxt in zip(toks, toks[1:] + [_EOF]):
+        if t[0] == "func" and nxt[:2] == ("op", "("):
+            return False  # "\\sin(xy)" is a function of xy, not the words "sin xy"
         if t[0] in ("word", "text"):
             has_word = True
         elif t[0] in ("id", "sep", "func") or (t[0] == "op" and t[1] in ("(", ")", ",", "'", "-")):
