@@ -273,7 +273,9 @@ def test_a_number_the_prose_negates_is_not_the_answer(text):
 
 
 def test_a_number_after_a_relation_in_another_clause_is_the_answer():
-    for text in ("Since 5 > 4, we get 4.", "so x = 4", "so x \u2248 4", "we get x => 4", "Therefore 3 < 4 and the minimum is 4"):
+    for text in ("Since 5 > 4, we get 4.", "so x = 4", "so x \u2248 4", "we get x => 4", "Therefore 3 < 4 and the minimum is 4",
+                 # a ">" that is markup: a Markdown quote, the end of an HTML tag
+                 "**Final answer**\n> 4", "so we get\n> $4$", "Result:<br>4"):
         assert check_math(text, "4").correct, text
 
 

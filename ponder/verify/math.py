@@ -625,10 +625,13 @@ _CLAUSE_START_RE = re.compile(r"[.!?;,](?=\s|$)|\n")  # "3 is not prime, so we g
 # a relation other than "=" right before a number in prose: "so x > 4", "x != 4" (an arrow "->", "=>" is none)
 _BOUND_BEFORE_RE = re.compile(r"(?:(?<![-=])[<>]|[<>]=|!=|/=|=<|[\u2260\u2264\u2265\u2a7d\u2a7e\u226a\u226b\u226e-\u2271])\s*$")
 
+# a ">" that is markup: a Markdown quote at the start of a line ("> 4"), the end of an HTML tag ("<br>4")
+_QUOTE_OR_TAG_RE = re.compile(r"(?:(?:^|\n)[ \t]*>[ \t>]*|<[A-Za-z/][^<>\n]*>\s*)$")
+
 
 def _negated(before: str, after: str) -> bool:
     """Whether the words of a number's clause, `before` it and `after` it, say it is not the value."""
-    if _BOUND_BEFORE_RE.search(before):
+    if _BOUND_BEFORE_RE.search(before) and not _QUOTE_OR_TAG_RE.search(before):
         return True  # "so x > 4", "Hence x != 4.": a bound, or what the value is not
     before = before[max((m.end() for m in _CLAUSE_START_RE.finditer(before)), default=0) :]
     m = _SENTENCE_END_RE.search(after)
