@@ -97,6 +97,9 @@ EQUAL = [
     ("\\frac{1}{2^{99}}", "2^{-99}"),
     ("\\log_2 8", "3"),
     ("i^2", "-1"),
+    # a Greek letter's variant form is the same letter
+    ("\\varphi", "\\phi"),
+    ("2\\vartheta + \\varepsilon", "\\epsilon + 2\\theta"),
     # named values match by name, in any order
     ("y = 2, x = 1", "(x, y) = (1, 2)"),
     ("(y, x) = (2, 1)", "(x, y) = (1, 2)"),
@@ -149,6 +152,7 @@ UNEQUAL = [
     ("\\sin(1)", "\\sin(2)"),
     ("1e3", "3e"),  # not 1 * e * 3
     ("f(x)", "f(y)"),
+    ("\\varphi", "\\psi"),
     # compared by position, the names were lost: "y = 1, x = 2" matched (x, y) = (1, 2)
     ("y = 1, x = 2", "(x, y) = (1, 2)"),
     ("(y, x) = (1, 2)", "(x, y) = (1, 2)"),

@@ -1044,6 +1044,8 @@ _GREEK = frozenset(
     "sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Sigma Upsilon Phi Psi "
     "Omega".split()
 )
+_VAR_GREEK = {"varepsilon": "epsilon", "vartheta": "theta", "varphi": "phi", "varrho": "rho", "varsigma": "sigma",
+              "varkappa": "kappa"}
 _FUNC_LETTERS = frozenset("fghFGHPQWT")
 
 
@@ -1322,8 +1324,9 @@ def _tokenize(s: str) -> list[tuple]:
                 toks.append(("func", name, sp))
             elif name == "exp":
                 toks.append(("func", "exp", sp))
-            elif name in _GREEK:
-                toks.append(("id", name, sp))
+            elif name in _GREEK or name in _VAR_GREEK:
+                # a letter's variant form is the same letter: \\varphi is \\phi, \\varepsilon is \\epsilon
+                toks.append(("id", _VAR_GREEK.get(name, name), sp))
             else:
                 toks.append(("id", name, sp))  # unknown command: an opaque name
             continue
