@@ -235,7 +235,12 @@ def _scorer_for(spec, *, model, tok, items, prompts, judge, what: str):
         return lambda prompt, completion: judge(by_prompt.get(scale._prompt_key(prompt), prompt_text(prompt)),
                                                 completion)
     if isinstance(spec, (str, dict)):  # a reward spec, e.g. "format" (a user reward function by name)
-        return scale.reward_scorer(make_reward(spec, judge), items, prompts)
+        try:
+            reward_fn = make_reward(spec, judge)
+        except PonderError as e:  # a typo of 'logprob' must not be answered with the verifiers' names alone
+            raise PonderError(f"{what}: unknown scorer {spec!r}: neither logprob, likelihood, judge nor a reward "
+                              f"spec ({e})") from None
+        return scale.reward_scorer(reward_fn, items, prompts)
     raise PonderError(f"{what}: unknown scorer {spec!r} (use logprob, likelihood, judge, a reward name or a callable)")
 
 

@@ -566,3 +566,15 @@ def test_a_bad_batch_problems_is_named(micro, batch_problems):
     model, tok = micro
     with pytest.raises(PonderError, match=f"batch_problems={batch_problems!r} must be an integer >= 1"):
         evaluate(model, tok, ITEMS, n=1, batch_problems=batch_problems, progress=False)
+
+
+@pytest.mark.parametrize("method", ["best_of_n", "self_refine"])
+def test_a_mistyped_scorer_is_named_as_a_scorer(micro, method):
+    """A typo in --scorer said only "reward spec: unknown verifier 'lgprob'; valid: math, code, ...": the scorer
+    choices logprob, likelihood and judge were not named, so the message steered the user to the verifiers."""
+    model, tok = micro
+    with pytest.raises(PonderError) as e:
+        evaluate(model, tok, ITEMS[:1], method=method, method_kwargs={"scorer": "lgprob"}, progress=False)
+    msg = str(e.value)
+    assert "scorer 'lgprob'" in msg and "logprob" in msg.replace("'lgprob'", "") and "likelihood" in msg
+    assert "judge" in msg and "unknown verifier 'lgprob'" in msg and "\n" not in msg
