@@ -64,9 +64,11 @@ def _binom_tail(k: int, n: int, p: float) -> float:
                                  + (n - j) * lq) for j in range(k, n + 1)))
 
 
-def _ci(values: Sequence[float], seed: int = 0, paired: bool = False) -> dict[str, float]:
-    """Mean and 95% interval over items; `paired`: values are differences (bootstrap, never Wilson)."""
-    mean, lo, hi = (bootstrap_ci if paired else mean_ci)(values, seed=seed)
+def _ci(values: Sequence[float], seed: int = 0, paired: bool = False, score: bool = False) -> dict[str, float]:
+    """Mean and 95% interval over items; `paired`: values are differences (bootstrap, never Wilson); `score`: a
+    similarity in [0, 1] (ROUGE-L, self-BLEU, distinct-n), not a success rate, so never Wilson either, even
+    when every item happens to score exactly 0 or 1."""
+    mean, lo, hi = bootstrap_ci(values, seed=seed) if paired else mean_ci(values, seed=seed, proportion=not score)
     return {"mean": mean, "lo": lo, "hi": hi}
 
 
@@ -345,7 +347,7 @@ def prefix_completion_probe(
                 {"index": i, "fraction": f, "prefix": prompt, "truth": " ".join(words[k:]),
                  "continuation": cont, "exact": ex, "rouge_l": rl}
             )
-        out["fractions"][f"{f:g}"] = {"n": len(cuts), "exact_match": float(np.mean(exact)), "rouge_l": _ci(rouge)}
+        out["fractions"][f"{f:g}"] = {"n": len(cuts), "exact_match": float(np.mean(exact)), "rouge_l": _ci(rouge, score=True)}
     return out
 
 
@@ -698,7 +700,7 @@ def intra_model_homogeneity(
         raise PonderError("intra_model_homogeneity: no prompt has 2 or more samples")
     out: dict = {"n_prompts": len(per), "method": method}
     for key in ("similarity", "self_bleu", "distinct_1", "distinct_2"):
-        out[key] = _ci([p[key] for p in per], seed)
+        out[key] = _ci([p[key] for p in per], seed, score=True)
     out["per_prompt"] = per
     return out
 

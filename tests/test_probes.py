@@ -468,6 +468,19 @@ def test_pairwise_similarity_and_homogeneity():
         inter_model_homogeneity({"A": collapsed, "B": collapsed[:2]})
 
 
+def test_similarity_scores_of_exactly_0_or_1_get_the_bootstrap_interval_not_wilsons():
+    """Similarity, self-BLEU, distinct-n and ROUGE-L are scores, not success rates (the intervals are documented
+    as a bootstrap over prompts). When every prompt happened to score exactly 1.0 (a collapsed model) they took
+    the Wilson interval of 4 successes in 4 trials, [0.51, 1], as if each prompt were a right/wrong answer; a
+    score of 0.99 instead would have given a near-zero-width interval."""
+    collapsed = [[p] * 4 for p in PROBLEMS]
+    hc = intra_model_homogeneity(collapsed)
+    assert hc["similarity"] == {"mean": 1.0, "lo": 1.0, "hi": 1.0}
+    assert hc["self_bleu"]["hi"] - hc["self_bleu"]["lo"] < 1e-9
+    fr = prefix_completion_probe(lambda ps: ["zzz"] * len(ps), PROBLEMS, fractions=(0.6,))["fractions"]["0.6"]
+    assert fr["rouge_l"] == {"mean": 0.0, "lo": 0.0, "hi": 0.0}
+
+
 def test_ngram_lengths_below_1_or_not_integers_are_refused(tiny_random):
     """n = 0 made every text the one empty gram: similarity and self-BLEU 1.0 for any texts, silently; a float
     n was a bare TypeError. The diversity probe refuses it before sampling, not after."""
