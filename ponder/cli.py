@@ -382,9 +382,10 @@ def cmd_distill(a):
                       train=train, progress=not a.quiet, model_path=a.model)
     if not a.json:
         _warn_cut("distill", rep["final"], rep["kept"])
-    print(json.dumps(json_safe(rep)) if a.json else
+    ckpt = Path(a.out) / "checkpoint"  # named by the text and by --json alike, as sft's and grpo's summaries are
+    print(json.dumps(json_safe({"run_dir": str(Path(a.out)), "checkpoint": str(ckpt), **rep})) if a.json else
           f"distill: kept {rep['kept']} of {rep['sampled']} teacher samples ({rep['kept_fraction']:.1%}), "
-          f"{rep['prompts_with_a_kept_sample']}/{rep['prompts']} prompts; checkpoint: {a.out}/checkpoint")
+          f"{rep['prompts_with_a_kept_sample']}/{rep['prompts']} prompts; checkpoint: {ckpt}")
 
 
 def cmd_data_export(a):

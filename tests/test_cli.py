@@ -407,6 +407,9 @@ def test_distill_keeps_its_samples_and_resumes_on_them(tmp_path, ckpt, capsys):
     rep = json.loads(capsys.readouterr().out)
     kept = [json.loads(x) for x in (out / "distilled.jsonl").read_text().splitlines()]
     assert len(kept) == rep["kept"] > 0 and all(set(r) == {"prompt", "response"} for r in kept)
+    # the text names the checkpoint; --json named neither it nor the run directory
+    assert rep["run_dir"] == str(out) and rep["checkpoint"] == str(out / "checkpoint")
+    assert (out / "checkpoint" / "model.safetensors").is_file()
     assert main(["distill", "--out", str(out), "--resume", "--steps", "3", "--quiet", "--json"]) == 0
     again = json.loads(capsys.readouterr().out)
     assert again["kept"] == rep["kept"] and again["final"]["step"] == 3
