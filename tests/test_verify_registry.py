@@ -146,7 +146,8 @@ def test_verify_file_other_kinds(tmp_path):
 @pytest.mark.parametrize("lines,match", [
     (['{"completion": "a", "gold": "1"}', '{"completion": "b", "gold": "2"}', '{"completion": '],
      r"in\.jsonl:3: invalid JSON \("),
-    (['{"completion": "a", "gold": "1"}', '{"completion": "b"}'], r"in\.jsonl:2: missing field 'gold'"),
+    # the math gold may be 'answer' too (--help says so): the message names both
+    (['{"completion": "a", "gold": "1"}', '{"completion": "b"}'], r"in\.jsonl:2: missing field 'gold' \(or 'answer'\)"),
     (['{"gold": "1"}'], r"in\.jsonl:1: missing field 'completion'"),
     (['[1, 2]'], r"in\.jsonl:1: expected a JSON object"),
 ])

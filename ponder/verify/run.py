@@ -65,8 +65,8 @@ def _read_rows(kind: str, path: str) -> list[dict]:
                 if kind == "math" and "gold" not in row and "answer" in row:
                     need = ("answer",)
                 for key in need:
-                    if key not in row or row[key] is None:
-                        raise PonderError(f"{where}: missing field {key!r}")
+                    if key not in row or row[key] is None:  # math's gold may be named either way: say so
+                        raise PonderError(f"{where}: missing field {key!r}" + (" (or 'answer')" if key == "gold" else ""))
                 gold = {need[0]: row[need[0]]} if kind == "math" else row  # the gold _item passes on
                 try:
                     check_item(kind, gold)
