@@ -993,12 +993,12 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "task, else math)")
     ev.add_argument("--chat", action="store_true", help="wrap prompts in the chat template")
     _template_arg(ev)
-    ev.add_argument("--votes", type=_positive_int, default=None, help="self-consistency: samples voted over")
+    ev.add_argument("--votes", type=_positive_int, default=None, help="self-consistency: samples voted over in each run (default: 8)")
     ev.add_argument("--weighted", action="store_true", help="self-consistency: log-prob-weighted vote")
     ev.add_argument("--early-stop", action="store_true",
                     help="self-consistency: stop drawing once the remaining samples cannot change the vote (the "
                          "same answer as all N)")
-    ev.add_argument("--candidates", type=_positive_int, default=None, help="best-of-N: candidates")
+    ev.add_argument("--candidates", type=_positive_int, default=None, help="best-of-N: candidates drawn in each run (default: 8)")
     ev.add_argument("--scorer", default=None, help="best-of-N / refine scorer: logprob | likelihood | judge | reward spec")
     ev.add_argument("--judge-model", default=None, help="checkpoint used as rubric judge (scorer judge)")
     ev.add_argument("--rubric", default="Score the correctness and clarity of the answer.",

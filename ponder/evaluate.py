@@ -334,7 +334,7 @@ def evaluate(
     mk = dict(method_kwargs or {})
     if name in _COUNT_OPTIONS:
         opt, flag = _COUNT_OPTIONS[name]
-        v = mk.get(opt, 8)
+        v = mk.setdefault(opt, 8)  # the method's default, recorded: the result says how many samples a run drew
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise PonderError(f"{name.replace('_', '-')}: {opt} ({flag}) must be an integer >= 1, got {v!r}")
     prompts = [_prompt_of(it, chat, system) for it in items]

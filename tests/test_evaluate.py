@@ -578,3 +578,16 @@ def test_a_mistyped_scorer_is_named_as_a_scorer(micro, method):
     msg = str(e.value)
     assert "scorer 'lgprob'" in msg and "logprob" in msg.replace("'lgprob'", "") and "likelihood" in msg
     assert "judge" in msg and "unknown verifier 'lgprob'" in msg and "\n" not in msg
+
+
+@pytest.mark.parametrize("method,opt", [("self_consistency", "n_votes"), ("best_of_n", "n_candidates")])
+def test_the_default_vote_and_candidate_counts_are_recorded(micro, tmp_path, method, opt):
+    """Each self-consistency run votes over 8 samples and each best-of-N run picks among 8 unless told otherwise;
+    summary.json and config.json said method_kwargs {} (n_samples 4 next to mean_tokens of 8 samples a run), so
+    the result did not say how many samples it cost. The count in force is recorded like budget forcing's budget."""
+    model, tok = micro
+    s = evaluate(model, tok, ITEMS[:1], method=method, max_new_tokens=8, out_dir=tmp_path, progress=False, n_boot=10)
+    assert s["method_kwargs"][opt] == 8
+    assert json.loads((tmp_path / "config.json").read_text())["method_kwargs"][opt] == 8
+    rec = json.loads((tmp_path / "samples.jsonl").read_text().splitlines()[0])
+    assert rec["info"].get("samples_drawn", 8) == 8
