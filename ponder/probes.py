@@ -300,6 +300,7 @@ def prefix_completion_probe(
     model_generate: Callable[[list[str]], list[str]],
     problems: Sequence[str],
     fractions: Sequence[float] = (0.4, 0.6, 0.8),
+    seed: int = 0,
 ) -> dict:
     """Show the model the first 40/60/80% of each problem's words; does it recite the rest?
 
@@ -347,7 +348,7 @@ def prefix_completion_probe(
                 {"index": i, "fraction": f, "prefix": prompt, "truth": " ".join(words[k:]),
                  "continuation": cont, "exact": ex, "rouge_l": rl}
             )
-        out["fractions"][f"{f:g}"] = {"n": len(cuts), "exact_match": float(np.mean(exact)), "rouge_l": _ci(rouge, score=True)}
+        out["fractions"][f"{f:g}"] = {"n": len(cuts), "exact_match": float(np.mean(exact)), "rouge_l": _ci(rouge, seed, score=True)}
     return out
 
 
@@ -874,7 +875,7 @@ def _contamination(model_generate, items, pf, copies, train_texts, fractions, co
     from ponder.evaluate import _judge_one, make_reward
 
     problems = [it["prompt"] for it in items]
-    prefix = prefix_completion_probe(model_generate, problems, fractions)
+    prefix = prefix_completion_probe(model_generate, problems, fractions, seed)  # seed: the ROUGE-L intervals
     perturbation = control_res = calibrated = None
     if pf is not None:
         from ponder.verify.math import answers_equal
@@ -890,7 +891,7 @@ def _contamination(model_generate, items, pf, copies, train_texts, fractions, co
 
         perturbation = perturbation_probe(solve, items, pf, seed, equal=answers_equal)
         if control:
-            control_res = prefix_completion_probe(model_generate, [c["prompt"] for c in copies], fractions)
+            control_res = prefix_completion_probe(model_generate, [c["prompt"] for c in copies], fractions, seed)
             calibrated = _paired_excess(prefix, control_res, fractions, seed)
     overlap = None
     if train_texts is not None:

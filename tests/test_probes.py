@@ -481,6 +481,25 @@ def test_similarity_scores_of_exactly_0_or_1_get_the_bootstrap_interval_not_wils
     assert fr["rouge_l"] == {"mean": 0.0, "lo": 0.0, "hi": 0.0}
 
 
+def test_prefix_probe_rouge_interval_follows_the_seed():
+    """--seed "seeds ... the bootstrap intervals", but the prefix probe's ROUGE-L interval was always drawn with
+    seed 0, whatever the seed of the contamination probe."""
+    from ponder.metrics import bootstrap_ci
+
+    recite = _reciter(PROBLEMS)
+
+    def gen(prompts):  # recites a different share of the rest of each problem: ROUGE-L from 0 to 1
+        outs = recite(prompts)
+        return [" ".join(o.split()[: i % 5 * 3]) or "zzz" for i, o in enumerate(outs)]
+
+    r0 = prefix_completion_probe(gen, PROBLEMS * 2, fractions=(0.4,))
+    r7 = prefix_completion_probe(gen, PROBLEMS * 2, fractions=(0.4,), seed=7)
+    values = [it["rouge_l"] for it in r7["items"]]
+    assert len(set(values)) > 2
+    assert tuple(r7["fractions"]["0.4"]["rouge_l"].values()) == bootstrap_ci(values, seed=7)
+    assert r0["fractions"]["0.4"]["rouge_l"] != r7["fractions"]["0.4"]["rouge_l"]
+
+
 def test_ngram_lengths_below_1_or_not_integers_are_refused(tiny_random):
     """n = 0 made every text the one empty gram: similarity and self-BLEU 1.0 for any texts, silently; a float
     n was a bare TypeError. The diversity probe refuses it before sampling, not after."""
