@@ -382,15 +382,31 @@ def fresh_run_dir(run: Path, model_path=None) -> None:
     if held is not None:
         raise PonderError(f"--out {run}: holds a model checkpoint ({held}) that the run's config.json would "
                           "overwrite; choose another --out")
+    result = _result_kind(run)
+    if result is not None:  # an evaluation's results, not a dead run: "remove the directory" would lose them
+        raise PonderError(f"--out {run}: holds {result}, whose config.json the run would overwrite; choose another "
+                          "--out")
     if (run / "metrics.jsonl").exists() or (run / "config.json").exists():
         raise PonderError(f"{run}: holds a run that stopped before its first checkpoint (nothing to resume); "
                           "remove the directory or choose another --out")
+
+
+def _result_kind(run: Path) -> str | None:
+    """"an 'eval' result" (or 'sweep') when run/config.json is that of `ponder eval --out`, else None."""
+    try:
+        kind = json.loads((run / "config.json").read_text(encoding="utf-8")).get("kind")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return f"{'an' if kind == 'eval' else 'a'} {kind!r} result" if kind in ("eval", "sweep") else None
 
 
 def load_run(run: Path, kind: str):
     """(model, tokenizer, state, saved config) of a run directory made by `kind` ('pretrain', 'sft', 'grpo')."""
     cfg_f = run / "config.json"
     checkpoint.recover(run / "checkpoint")
+    result = _result_kind(run)
+    if result is not None:  # not "the run stopped before its first checkpoint; remove the directory"
+        raise PonderError(f"{run}: holds {result}, not a {kind!r} run to resume")
     if cfg_f.is_file() and not (run / "checkpoint").exists():
         raise PonderError(f"{run}: the run stopped before its first checkpoint (nothing to resume); remove the "
                           "directory and start again")

@@ -692,6 +692,28 @@ def test_run_directories_that_hold_a_model_or_a_run_stopped_before_its_first_che
         load_run(run, "sft")
 
 
+def test_an_evaluation_directory_is_not_called_a_stopped_run(tmp_path, tiny_random):
+    """--out (or --resume) on the directory of `ponder eval --out` or a sweep said "holds a run that stopped before
+    its first checkpoint (nothing to resume); remove the directory": the advice would delete the evaluation's
+    results. It is named as the result it is, and nothing in it changes."""
+    from ponder.train import load_run
+
+    model, tok = tiny_random
+    for kind, what in (("eval", "an 'eval' result"), ("sweep", "a 'sweep' result")):
+        res = tmp_path / kind
+        res.mkdir()
+        (res / "config.json").write_text(json.dumps({"kind": kind, "model": "tiny"}))
+        (res / "summary.json").write_text("{}")
+        before = {f.name: f.read_bytes() for f in res.iterdir()}
+        with pytest.raises(PonderError) as e:
+            sft(_copy(model), tok, SFT_EX[:2], res, train=TrainConfig(steps=1, seq_len=32, warmup=1), progress=False)
+        assert what in str(e.value) and "choose another --out" in str(e.value) and "remove" not in str(e.value)
+        with pytest.raises(PonderError) as e:
+            load_run(res, "grpo")
+        assert what in str(e.value) and "remove" not in str(e.value)
+        assert {f.name: f.read_bytes() for f in res.iterdir()} == before
+
+
 def test_distill_refuses_k_identical_greedy_samples(tiny_random, tmp_path):
     """At temperature 0 the teacher's k samples of a prompt are all the same: at most one was kept, and the
     report's kept_fraction read k times too low. Refused before anything is sampled or written."""
