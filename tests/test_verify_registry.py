@@ -161,7 +161,7 @@ def test_verify_file_bad_input_leaves_nothing_half_written(tmp_path, lines, matc
     assert sorted(os.listdir(tmp_path)) == ["in.jsonl", "out.jsonl"]  # no temp file left behind
 
 
-def test_verify_file_argument_errors(tmp_path):
+def test_verify_file_argument_errors(tmp_path, monkeypatch):
     src = tmp_path / "in.jsonl"
     write_jsonl(src, [{"completion": "x", "gold": "1"}])
     with pytest.raises(PonderError, match="unknown kind 'poetry'"):
@@ -170,6 +170,11 @@ def test_verify_file_argument_errors(tmp_path):
         verify_file("math", str(src), str(src))
     with pytest.raises(PonderError, match="cannot read"):
         verify_file("math", str(tmp_path / "missing.jsonl"))
+    # "-" (standard output for data export) wrote a file named "-" into the current directory
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(PonderError, match=r"-o - \(standard output\) is not supported"):
+        verify_file("math", str(src), "-", progress=False)
+    assert not os.path.lexists("-")
 
 
 # ---------------------------------------------------------------- gold of the wrong type

@@ -104,6 +104,8 @@ def verify_file(kind: str, input_path: str, output_path: str | None = None, *, w
     passes its actor pool). Returns {"n", "correct", "accuracy", "mean_score", "reasons", "seconds", "output"}."""
     if kind not in KINDS:
         raise PonderError(f"verify: unknown kind {kind!r}; valid: {', '.join(KINDS)}")
+    if output_path == "-":  # data export's "-" is standard output; here it made a file named "-" in the cwd
+        raise PonderError("verify: -o - (standard output) is not supported; give the output file a name")
     t0 = time.perf_counter()
     rows = _read_rows(kind, input_path)
     out_path = output_path or default_output(input_path)
