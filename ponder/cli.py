@@ -594,6 +594,10 @@ def cmd_eval(a):
     if a.method == "effort" and "max_new_tokens" in getattr(a, "given", ()):  # (its level sets the budget)
         raise PonderError("--max-new-tokens is not used by --method effort (its --effort level sets the thinking "
                           "budget); leave it out")
+    if a.method == "budget_forcing" and a.budget is not None and "max_new_tokens" in getattr(a, "given", ()):
+        # --max-new-tokens is only the default of --budget there: given both, it would cap nothing
+        raise PonderError("--max-new-tokens is not used by --method budget_forcing with --budget (--budget caps "
+                          "the thinking, --answer-tokens the forced answer); leave one out")
     ekw = dict(method=a.method, n=a.n, ks=_ints_arg(a.k, "--k"), max_new_tokens=a.max_new_tokens,
                temperature=a.temperature, top_p=a.top_p, seed=a.seed, reward=a.reward, judge=judge,
                method_kwargs=kw, chat=a.chat, out_dir=a.out, model_name=name)

@@ -142,6 +142,9 @@ def test_errors_are_one_line_and_debug_shows_traceback(tmp_path):
     # settings that would be ignored (and recorded as if used)
     (["eval", "--method", "greedy", "--judge-model", "tiny"], "--judge-model is used only by --scorer judge"),
     (["eval", "--method", "effort", "--max-new-tokens", "999"], "--max-new-tokens is not used by --method effort"),
+    # --budget replaces --max-new-tokens as budget forcing's cap: a given --max-new-tokens 16 capped nothing
+    (["eval", "--method", "budget_forcing", "--budget", "30", "--max-new-tokens", "16"],
+     "--max-new-tokens is not used by --method budget_forcing with --budget"),
     (["eval", "--sweep", "--methods", "oracle", "--budgets", "4", "--waits", "3"],
      "--budgets, --waits: not used by --methods oracle"),
     (["eval", "--sweep", "--methods", "budget_forcing", "--ns", "1,2"], "--ns: not used by --methods budget_forcing"),
