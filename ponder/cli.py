@@ -293,13 +293,13 @@ def _pretrain_corpus(corpus: dict) -> tuple[list[str], list[str]]:
 
 
 def cmd_sft(a):
-    from .train import TrainConfig, load_sft_examples, read_run_config, sft
+    from .train import TrainConfig, kind_phrase, load_sft_examples, read_run_config, sft
 
     val = load_sft_examples(a.val_data) if a.val_data else None
     if a.resume:
         saved = read_run_config(a.out)
         if saved.get("kind") != "sft":  # said before asking for its data
-            raise PonderError(f"{a.out}: is a {saved.get('kind')!r} run, not 'sft'")
+            raise PonderError(f"{a.out}: holds {kind_phrase(saved.get('kind'))}, not an 'sft' run")
         data = saved.get("data") or {}
         src = a.data or data.get("data") or (data.get("distilled") and Path(a.out) / data["distilled"])
         if not src:

@@ -643,7 +643,8 @@ def _similarity_fn(method: str, n: int) -> Callable[[str, str], float]:
         return lambda a, b: jaccard(_gram_set(a, n), _gram_set(b, n))
     if method == "rouge_l":
         return rouge_l
-    raise PonderError(f"unknown similarity method {method!r}; use 'ngram', 'rouge_l' or embedding_similarity()")
+    raise PonderError(f"unknown similarity method {method!r}; use 'ngram' or 'rouge_l' (embedding similarity: "
+                      "ponder.probes.embedding_similarity in Python)")
 
 
 def pairwise_similarity(texts: Sequence[str], method: str = "ngram", *, n: int = 2) -> float:

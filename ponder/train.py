@@ -354,6 +354,17 @@ def save_run(run: Path, model, tok, opt, step: int, extra: dict | None = None, o
 MODEL_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
 
 
+def _article(word) -> str:
+    return "an" if str(word)[:1] in ("a", "e", "i", "o", "u") else "a"
+
+
+def kind_phrase(kind) -> str:
+    """What a config.json's "kind" holds, for messages: "a 'grpo' run", "an 'eval' result"."""
+    if not isinstance(kind, str):
+        return "no Ponder run (its config.json names no kind)"
+    return f"{_article(kind)} {kind!r} {'result' if kind in ('eval', 'sweep') else 'run'}"
+
+
 def fresh_run_dir(run: Path, model_path=None) -> None:
     """Refuse a run directory that would overwrite something: an earlier run (its checkpoint, metrics or
     config), any model checkpoint (a run writes its own config.json over the model's), or the very checkpoint
@@ -414,7 +425,7 @@ def load_run(run: Path, kind: str):
         raise PonderError(f"{run}: not a resumable run directory (needs config.json and checkpoint/{STATE})")
     saved = read_run_config(run)
     if saved.get("kind") != kind:
-        raise PonderError(f"{run}: is a {saved.get('kind')!r} run, not {kind!r}")
+        raise PonderError(f"{run}: holds {kind_phrase(saved.get('kind'))}, not {_article(kind)} {kind!r} run")
     section = {"pretrain": "train", "sft": "train"}.get(kind, kind)
     if not isinstance(saved.get(section), dict):
         raise PonderError(f"{cfg_f}: no {section!r} settings to resume from")

@@ -643,7 +643,10 @@ def test_sft_resume_of_another_commands_directory_says_what_it_is(tmp_path, caps
     """It used to say "its config.json names no data file; pass --data", as if --data would help."""
     (tmp_path / "config.json").write_text(json.dumps({"kind": "eval"}))
     assert main(["sft", "--out", str(tmp_path), "--resume"]) == 2
-    assert f"{tmp_path}: is a 'eval' run, not 'sft'" in capsys.readouterr().err
+    assert f"{tmp_path}: holds an 'eval' result, not an 'sft' run" in capsys.readouterr().err
+    (tmp_path / "config.json").write_text(json.dumps({"kind": "grpo"}))
+    assert main(["sft", "--out", str(tmp_path), "--resume"]) == 2
+    assert f"{tmp_path}: holds a 'grpo' run, not an 'sft' run" in capsys.readouterr().err
 
 
 def test_ctrl_c_in_a_training_command_says_how_to_continue(tmp_path, monkeypatch, capsys):
