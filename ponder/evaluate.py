@@ -142,6 +142,9 @@ def check_out_dir(out_dir, kind: str) -> Path | None:
     d = Path(out_dir)
     if not os.fspath(out_dir):
         raise PonderError("--out: empty path")
+    if os.fspath(out_dir) == "-":  # (elsewhere "-" is standard output: a directory named "-" is a surprise)
+        raise PonderError("--out -: a result directory cannot be standard output; name a directory (--json prints "
+                          "the summary to standard output)")
     if d.exists() and not d.is_dir():
         raise PonderError(f"--out {d}: is a file, not a directory")
     cfg = d / "config.json"

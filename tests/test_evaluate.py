@@ -380,6 +380,8 @@ def test_results_never_replace_another_commands_config(micro, tmp_path):
     (tmp_path / "file").write_text("")
     with pytest.raises(PonderError, match="is a file, not a directory"):
         evaluate(model, tok, ITEMS[:1], method="greedy", out_dir=tmp_path / "file", progress=False)
+    with pytest.raises(PonderError, match="--out -: a result directory cannot be standard output"):
+        evaluate(model, tok, ITEMS[:1], method="greedy", out_dir="-", progress=False)  # (made a directory '-')
     sweep((model, tok), ITEMS[:1], parallel_ns=[1], methods=["majority"], max_new_tokens=4, out_dir=sw,
           progress=False, n_boot=10)
     sweep((model, tok), ITEMS[:1], parallel_ns=[1], methods=["majority"], max_new_tokens=4, out_dir=sw,
