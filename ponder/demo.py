@@ -128,7 +128,8 @@ def run_demo(cfg: DemoConfig, out_dir: str | Path, *, progress: bool = True, log
         "model": cfg.model, "task": cfg.task, "preset": cfg.preset, "steps": cfg.steps,
         "accuracy_before": {k: before[k] for k in ("accuracy", "lo", "hi", "n")},
         "accuracy_after": {k: after[k] for k in ("accuracy", "lo", "hi", "n")},
-        "gain_points": 100 * (after["accuracy"] - before["accuracy"]),
+        "gain_points": round(100 * (after["accuracy"] - before["accuracy"]), 9),  # (not 53.499999999999986)
+        "self_consistency_problems": len(sweep_items),
         "step_by_step_share": {"before": before["step_by_step_share"], "after": after["step_by_step_share"]},
         "mean_greedy_tokens": {"before": before["mean_tokens"], "after": after["mean_tokens"]},
         "self_consistency": {"before": sweep_before["points"], "after": sweep_after["points"]},
@@ -150,6 +151,8 @@ def format_summary(s: dict) -> str:
         f"{'works step by step':28}{s['step_by_step_share']['before']:>22.0%}{s['step_by_step_share']['after']:>22.0%}",
         f"{'mean greedy tokens':28}{s['mean_greedy_tokens']['before']:>22.1f}{s['mean_greedy_tokens']['after']:>22.1f}",
     ]
+    if s.get("self_consistency_problems", b["n"]) != b["n"]:  # the sweep runs on the first of them
+        lines.append(f"self-consistency on the first {s['self_consistency_problems']} of them:")
     for pb, pa in zip(s["self_consistency"]["before"], s["self_consistency"]["after"]):
         lines.append(f"{'self-consistency maj@' + str(pb['budget']):28}{_pct(pb):>22}{_pct(pa):>22}")
     lines += [f"gain: {s['gain_points']:+.1f} points; RL {s['rl_seconds']:.0f} s, total {s['seconds']:.0f} s",

@@ -51,6 +51,13 @@ def test_demo_quick_end_to_end(tmp_path):
     assert saved["steps"] == DemoConfig.quick().steps
     for f in ("training.png", "scaling_tokens.png", "grpo/metrics.jsonl", "grpo/checkpoint/model.safetensors"):
         assert (tmp_path / "demo" / f).is_file(), f
+    # the maj@k rows come from the sweep's problems, fewer than the greedy ones: the table says so (its header
+    # named only the greedy count); the gain is the difference as printed, not 2.500000000000002
+    from ponder.demo import format_summary
+
+    assert saved["self_consistency_problems"] == DemoConfig.quick().sweep_n < saved["accuracy_before"]["n"]
+    assert f"self-consistency on the first {DemoConfig.quick().sweep_n} of them:" in format_summary(saved)
+    assert saved["gain_points"] == round(saved["gain_points"], 9)
 
 
 def test_demo_self_consistency_judges_with_the_tasks_verifier():
