@@ -1047,10 +1047,21 @@ def summarize_run(run: str | os.PathLike) -> dict:
         seen = [r[k] if isinstance(r[k], (int, float)) else float("nan") for r in rows if k in r]
         if seen:
             out["metrics"][k] = {"first": seen[0], "last": seen[-1]}
+    if out["kind"] == "grpo":  # (None: the run went to its last step; a script tells the two apart by this key)
+        out["stopped_early"] = stopped_early(run, rows)
     for name in ("training.png", "tensorboard"):
         if (run / name).exists():
             out[name.split(".")[0]] = str(run / name)
     return out
+
+
+def stopped_early(run: Path, rows: list[dict]) -> dict | None:
+    """{"step", "of", "alarm", "message"} when the run's last logged step was ended by an alarm (--stop-on-alarm
+    writes `stopped_early` into that step's metrics row), else None: a run resumed past the alarm has moved on."""
+    if not rows or not isinstance(rows[-1].get("stopped_early"), dict):
+        return None
+    of = (read_run_config(run).get("grpo") or {}).get("steps")
+    return {"step": rows[-1]["step"], "of": of, **rows[-1]["stopped_early"]}
 
 
 def format_run_summary(s: dict) -> str:

@@ -582,3 +582,33 @@ def test_a_step_without_loss_tokens_leaves_the_weights_alone(tmp_path, ckpt):
     before, _ = ponder.load(ckpt)
     after, _ = ponder.load(run / "checkpoint")
     assert all(torch.equal(a, b) for a, b in zip(before.state_dict().values(), after.state_dict().values()))
+
+
+def test_a_run_stopped_by_an_alarm_says_so_evaluates_there_and_resumes_past_it(tmp_path, ckpt):
+    """--stop-on-alarm used to end a run with nothing saying it stopped early or which alarm stopped it, and its
+    last held-out accuracy was from an earlier step (or absent). One-token completions are all truncated, so
+    length_runaway fires at step 3 (its patience) of 6: the stop step's row names the alarm and carries a held-out
+    accuracy, the summary says so, and --resume continues past the alarm to the run's own end."""
+    from ponder.train import summarize_run
+
+    cfg = {**SMALL, "steps": 6, "max_new_tokens": 1, "eval_every": 5, "save_every": 5, "stop_on_alarm": True}
+    run = train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "r", progress=False)
+    r = rows(run)
+    assert [x["step"] for x in r] == [1, 2, 3] and "length_runaway" in r[-1]["alarms"]
+    msg = next(json.loads(x)["message"] for x in (run / "alarms.jsonl").read_text().splitlines()
+               if json.loads(x)["alarm"] == "length_runaway")
+    assert r[-1]["stopped_early"] == {"alarm": "length_runaway", "message": msg}
+    assert "heldout_accuracy" in r[-1] and not any("heldout_accuracy" in x for x in r[:-1])
+    assert summarize_run(run)["stopped_early"] == {"step": 3, "of": 6, "alarm": "length_runaway", "message": msg}
+    train(GRPOConfig(steps=0), run, resume=True, progress=False)  # the alarm's condition persists: no new alarm
+    r = rows(run)
+    assert [x["step"] for x in r] == [1, 2, 3, 4, 5, 6] and "heldout_accuracy" in r[4]
+    assert summarize_run(run)["stopped_early"] is None
+    # a run that does not stop logs the same steps (less the stop step's extras and timings)
+    plain = rows(train(GRPOConfig(model=str(ckpt), **{**cfg, "stop_on_alarm": False}), tmp_path / "p",
+                       progress=False))
+    timing = ("gen_s", "train_s", "step_s", "tokens_per_s")
+    assert [{k: v for k, v in x.items() if k not in timing} for x in plain] == [
+        {k: v for k, v in x.items() if k not in timing and not (x["step"] == 3 and k in ("stopped_early",
+                                                                                            "heldout_accuracy"))}
+        for x in r]

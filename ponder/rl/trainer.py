@@ -511,6 +511,18 @@ def train(
                 row["heldout_accuracy"] = greedy_accuracy(full, tok, test_items, reward, cfg)
             alarms = monitor.update(row)
             row["alarms"] = [a["alarm"] for a in alarms]
+            # (an alarm at the last step ends nothing early: the run is complete)
+            stop = cfg.stop_on_alarm and step + 1 < cfg.steps and any(a["alarm"] != "skipped_step" for a in alarms)
+            if dp is not None:  # rank 0 alone saw the held-out accuracy: its decision binds every rank
+                stop = dp.broadcast_flag(stop)
+            if stop and main:
+                # The stop step's row says which alarm ended the run (summarize_run and `ponder report` read it),
+                # and the run's last held-out accuracy is measured on the weights it stops with. That evaluation
+                # is not fed to the monitor: a resumed run raises the alarms it would have without the stop.
+                first = next(a for a in alarms if a["alarm"] != "skipped_step")
+                row["stopped_early"] = {"alarm": first["alarm"], "message": first["message"]}
+                if "heldout_accuracy" not in row and cfg.eval_every and test_items:
+                    row["heldout_accuracy"] = greedy_accuracy(full, tok, test_items, reward, cfg)
             if main:
                 append_jsonl(run / "metrics.jsonl", row)
             for a in alarms if main else ():
@@ -526,9 +538,6 @@ def train(
                 bar.set_postfix(reward=f"{row.get('reward_mean', float('nan')):.2f}",
                                 acc=f"{row.get('accuracy', float('nan')):.2f}",
                                 len=f"{row.get('response_length', 0):.0f}")
-            stop = cfg.stop_on_alarm and any(a["alarm"] != "skipped_step" for a in alarms)
-            if dp is not None:  # rank 0 alone saw the held-out accuracy: its decision binds every rank
-                stop = dp.broadcast_flag(stop)
             save = (step + 1) % cfg.save_every == 0 or step + 1 == cfg.steps or stop
             optimizer_state = None
             if save and replica is not None:  # every rank takes part; rank 0 receives the whole state
