@@ -910,7 +910,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="seeds the task's training problems, the prompts drawn at each step and the rollouts' "
                          "sampling, in [0, 2**32) (held-out problems are fixed)")
     gr.add_argument("--chat", action="store_true", help="wrap prompts in the chat template")
-    gr.add_argument("--stop-on-alarm", action="store_true", help="checkpoint and stop when an alarm fires")
+    # Exit status 0: the stop is what was asked for (as Keras' and Lightning's early stopping end normally); a
+    # script reads the summary's stopped_early, as it reads the metrics, rather than an error status.
+    gr.add_argument("--stop-on-alarm", action="store_true",
+                    help="when an alarm (other than skipped_step) fires before the last step: measure held-out "
+                         "accuracy, checkpoint and stop, with exit status 0 as a finished run; the summary says "
+                         "'stopped at step N of M by alarm KIND' (--json: stopped_early, null for a run that went "
+                         "to its last step) and --resume continues past it")
     gr.add_argument("--out", "-o", default="runs/grpo", help="run directory")
     gr.add_argument("--resume", nargs="?", const=True, default=None, metavar="RUN_DIR",
                     help="continue the run in RUN_DIR to --steps; with no RUN_DIR the run in --out, as "

@@ -1068,6 +1068,10 @@ def format_run_summary(s: dict) -> str:
     """One line per headline metric: first -> last."""
     alarms = f", {s['alarms']} alarm(s)" if s["kind"] == "grpo" else ""
     lines = [f"{s['kind']}: {s['steps']} steps{alarms}; run directory {s['run_dir']}"]
+    if s.get("stopped_early"):  # said at the top: the metrics below are of a run that did not finish
+        e = s["stopped_early"]
+        lines.append(f"  stopped at step {e['step']} of {e['of']} by alarm {e['alarm']}: {e['message']} "
+                     "(--stop-on-alarm; --resume continues past it)")
     for k, v in s["metrics"].items():
         fmt = "{:.1%}" if "accuracy" in k else "{:.4g}"
         lines.append(f"  {k:<18} {fmt.format(v['first'])} -> {fmt.format(v['last'])}")

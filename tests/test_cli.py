@@ -718,3 +718,21 @@ def test_python_dash_m_ponder_runs_the_cli():
     bad = subprocess.run([sys.executable, "-m", "ponder", "data", "export", "nope", "-o", "-"], capture_output=True,
                          text=True)
     assert bad.returncode == 2 and "unknown task 'nope'" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_grpo_stopped_by_an_alarm_says_which_and_where(tmp_path, ckpt, capsys):
+    """A run ended by --stop-on-alarm printed only "grpo: 3 steps" (and its --json the same as a finished run's),
+    so a sweep could not tell it from a completed one. One-token completions are all truncated: length_runaway
+    fires at step 3 of 5. The exit status stays 0 (a designed stop, as --help says); the text and --json name it."""
+    base = ["grpo", "--model", str(ckpt), "--steps", "5", "--prompts-per-step", "2", "--group-size", "2",
+            "--max-new-tokens", "1", "--eval-every", "5", "--eval-n", "2", "--stop-on-alarm", "--quiet"]
+    assert main([*base, "--out", str(tmp_path / "a")]) == 0
+    out = capsys.readouterr().out
+    assert "\n  stopped at step 3 of 5 by alarm length_runaway: mean response length 1 of max 1" in out
+    assert main([*base, "--out", str(tmp_path / "b"), "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["steps"] == 3 and s["stopped_early"]["step"] == 3 and s["stopped_early"]["alarm"] == "length_runaway"
+    assert "exit status 0" in _help(capsys, "grpo").split("--stop-on-alarm ", 1)[1].split(" --", 1)[0]
+    assert main(["grpo", "--resume", str(tmp_path / "b"), "--quiet", "--json"]) == 0  # on to step 5
+    s = json.loads(capsys.readouterr().out)
+    assert s["steps"] == 5 and s["stopped_early"] is None
