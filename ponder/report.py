@@ -561,6 +561,7 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
 
     sections: list[tuple[str, str, str]] = []  # (anchor, title, html)
     notes: list[str] = []
+    banner = ""  # what the reader must know before the numbers: the run did not reach its last step
 
     for p in result_files:
         data = _read_json(p)
@@ -593,6 +594,11 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
             except PonderError as e:
                 parts.append(f'<p class="note">{_e(e)}</p>')
         parts.append(_rows_table(rows, 15) if rows else '<p class="note">metrics.jsonl is empty</p>')
+        # --stop-on-alarm marks the step it stopped at; a run resumed past it logged later rows and is not stopped
+        stop = rows[-1].get("stopped_early") if rows else None
+        if isinstance(stop, dict):
+            why = f"at step {rows[-1].get('step')} by alarm {stop.get('alarm')}: {stop.get('message')} (--stop-on-alarm)"
+            banner = f'<p><span class="badge bad">stopped early</span>{_e(why)}</p>'
         sections.append(("training", f"Training metrics ({len(rows)} rows)", "".join(parts)))
 
     if pngs:
@@ -624,6 +630,6 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
         f"<title>Ponder report: {_e(d.resolve().name)}</title><style>{_CSS}</style></head><body>"
         f"<header><h1>Ponder report: {_e(d.resolve().name)}</h1>"
         f'<div class="sub">{_e(d.resolve())} &middot; generated {_e(stamp)}</div></header>'
-        f"<nav>{nav}</nav><main>{note_html}{body}</main></body></html>\n"
+        f"<nav>{nav}</nav><main>{banner}{note_html}{body}</main></body></html>\n"
     )
     return _atomic_write_bytes(out, doc.encode("utf-8"))

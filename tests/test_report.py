@@ -325,3 +325,18 @@ def test_training_plot_ticks_of_integer_steps_are_integers():
     ax = _training_figure([{"step": 1, "loss": 1.0}, {"step": 2, "loss": 0.5}]).axes[0]
     ax.figure.canvas.draw()
     assert all(float(t).is_integer() for t in ax.get_xticks())
+
+
+def test_report_says_a_run_stopped_by_an_alarm_stopped_there(tmp_path):
+    """A run ended by --stop-on-alarm (its last metrics row names the alarm) read in the report like a finished
+    one; a run resumed past that step (later rows) is not called stopped."""
+    stop = {"alarm": "length_runaway", "message": "mean response length 1 of max 1, 100% truncated"}
+    rows = [{"step": 1, "reward_mean": 0.0}, {"step": 2, "reward_mean": 0.0, "stopped_early": stop}]
+    d = tmp_path / "r"
+    d.mkdir()
+    (d / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    page = write_html_report(d).read_text()
+    assert ('<span class="badge bad">stopped early</span>at step 2 by alarm length_runaway: mean response length 1 '
+            "of max 1, 100% truncated (--stop-on-alarm)") in page
+    (d / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in [*rows, {"step": 3, "reward_mean": 0.0}]))
+    assert "stopped early" not in write_html_report(d).read_text()
