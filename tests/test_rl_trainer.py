@@ -612,3 +612,14 @@ def test_a_run_stopped_by_an_alarm_says_so_evaluates_there_and_resumes_past_it(t
         {k: v for k, v in x.items() if k not in timing and not (x["step"] == 3 and k in ("stopped_early",
                                                                                             "heldout_accuracy"))}
         for x in r]
+
+
+def test_an_alarm_at_the_last_step_ends_nothing_early(tmp_path, ckpt):
+    """length_runaway fires at step 3 of 3: the run went to its last step, so it is not called stopped early."""
+    from ponder.train import summarize_run
+
+    cfg = {**SMALL, "steps": 3, "max_new_tokens": 1, "eval_every": 5, "save_every": 5, "stop_on_alarm": True}
+    run = train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "r", progress=False)
+    r = rows(run)
+    assert "length_runaway" in r[-1]["alarms"] and "stopped_early" not in r[-1]
+    assert summarize_run(run)["stopped_early"] is None
