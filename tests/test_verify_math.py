@@ -452,6 +452,20 @@ def test_worker_pool_bounds_kills_and_reports_errors():
         pool.close()
 
 
+def test_timeouts_shorter_than_worker_start_up_still_get_a_ready_worker():
+    # each call used to kill the worker it was waiting for, so a timeout below the start-up time
+    # (SymPy's import) never reached a ready worker: every call timed out, forever
+    pool = WorkerPool(preload=("sympy", "ponder.verify.math"), max_workers=1)
+    try:
+        tags = []
+        t0 = time.monotonic()
+        while "ok" not in tags and time.monotonic() - t0 < 30:
+            tags.append(pool.call("math:sqrt", (16,), 0.05)[0])
+        assert tags[0] == "timeout" and tags[-1] == "ok", tags[-3:]
+    finally:
+        pool.close()
+
+
 def _in_daemon(_):
     # multiprocessing.Pool workers are daemonic and may not start multiprocessing children;
     # the verifier's worker must still work from here

@@ -13,7 +13,8 @@ only our own child writes them.
 
 A worker announces itself ready after importing its `preload` modules (SymPy takes ~0.5 s), so a
 call's deadline includes waiting for a cold worker: the bound is hard, and `WorkerPool.warmup`
-exists for callers that want the start-up paid up front.
+exists for callers that want the start-up paid up front. A call that times out while its worker
+is still starting leaves that worker starting (it is not mid-job), so later calls get it ready.
 """
 
 from __future__ import annotations
@@ -189,7 +190,13 @@ class WorkerPool:
         ok = False
         try:
             if not w.ready:
-                tag, _ = w.recv(deadline)
+                try:
+                    tag, _ = w.recv(deadline)
+                except TimeoutError:
+                    # Still starting, not mid-job: keep it so the next call finds it further along.
+                    # Killing it here meant a timeout shorter than the start-up never succeeded.
+                    ok = True
+                    raise
                 if tag != "ready":
                     return ("error", "worker did not start")
                 w.ready = True
