@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import multiprocessing
+import os
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -464,6 +467,30 @@ def test_timeouts_shorter_than_worker_start_up_still_get_a_ready_worker():
         assert tags[0] == "timeout" and tags[-1] == "ok", tags[-3:]
     finally:
         pool.close()
+
+
+def test_no_worker_outlives_the_interpreter_when_a_call_is_in_flight():
+    # close() at exit killed only idle workers: one busy in a daemon thread's call outlived its
+    # parent, computing on (a long C-level step holds the GIL, so the worker's watchdog cannot run)
+    code = (
+        "import threading, time\n"
+        "from ponder.verify.bounded import WorkerPool\n"
+        "pool = WorkerPool(max_workers=1)\n"
+        "assert pool.warmup(1, 60)\n"
+        "print(pool._idle[0].proc.pid, flush=True)\n"
+        "threading.Thread(target=pool.call, args=('builtins:pow', (3, 10**9), 600), daemon=True).start()\n"
+        "time.sleep(0.5)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    pid = int(out.stdout.split()[0])
+    t0 = time.monotonic()
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() - t0 < 30:
+        time.sleep(0.1)
+    alive = os.path.exists(f"/proc/{pid}")
+    if alive:
+        os.kill(pid, signal.SIGKILL)
+    assert not alive
 
 
 def _in_daemon(_):

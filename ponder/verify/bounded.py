@@ -134,6 +134,7 @@ class WorkerPool:
         self.max_workers = max(1, max_workers or min(4, os.cpu_count() or 1))
         self._cond = threading.Condition()
         self._idle: list[_Worker] = []
+        self._busy: set[_Worker] = set()  # handed to a call; close() must reach these too
         self._count = 0
         self._pid = os.getpid()
         atexit.register(self.close)
@@ -144,6 +145,7 @@ class WorkerPool:
         if os.getpid() != self._pid:
             self._pid = os.getpid()
             self._idle = []
+            self._busy = set()
             self._count = 0
             self._cond = threading.Condition()
 
@@ -152,7 +154,9 @@ class WorkerPool:
             self._check_fork()
             while True:
                 if self._idle:
-                    return self._idle.pop()
+                    w = self._idle.pop()
+                    self._busy.add(w)
+                    return w
                 if self._count < self.max_workers:
                     self._count += 1
                     break
@@ -161,19 +165,25 @@ class WorkerPool:
                     return None
                 self._cond.wait(left)
         try:
-            return _Worker(self.preload)
+            w = _Worker(self.preload)
         except OSError:
             with self._cond:
                 self._count -= 1
                 self._cond.notify()
             return None
+        with self._cond:
+            self._busy.add(w)
+        return w
 
     def _release(self, w: _Worker, ok: bool) -> None:
+        if ok and w.proc.poll() is not None:  # killed by close() just after it answered: not reusable
+            ok = False
         if not ok:
             w.kill()
         with self._cond:
             if os.getpid() != self._pid:
                 return
+            self._busy.discard(w)
             if ok:
                 self._idle.append(w)
             else:
@@ -242,8 +252,16 @@ class WorkerPool:
                 return
             idle, self._idle = self._idle, []
             self._count -= len(idle)
+            busy = list(self._busy)
         for w in idle:
             w.kill()
+        # A call still in flight at exit (a daemon thread's) must not leave its worker computing
+        # after we are gone; the call itself sees the worker die and cleans up after it.
+        for w in busy:
+            try:
+                w.proc.kill()
+            except OSError:
+                pass
 
 
 def _serve() -> None:
