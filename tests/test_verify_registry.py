@@ -242,6 +242,14 @@ def test_verify_file_empty_input_is_an_error(tmp_path, text):
     assert not dst.exists()
 
 
+def test_verify_file_reads_a_file_that_starts_with_a_bom(tmp_path):
+    # Notepad and PowerShell write one; the first row was refused as invalid JSON
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b"\xef\xbb\xbf" + (json.dumps(GOOD_ROWS["math"]) + "\n").encode())
+    s = verify_file("math", str(src), str(tmp_path / "o.jsonl"), workers=1, progress=False)
+    assert s["n"] == 1 and read_jsonl(tmp_path / "o.jsonl")[0]["completion"] == GOOD_ROWS["math"]["completion"]
+
+
 def test_verify_file_deep_nesting_names_the_line(tmp_path):
     src = tmp_path / "in.jsonl"
     write_jsonl(src, [GOOD_ROWS["math"]], ['{"completion": ' + "[" * 100_000 + "]" * 100_000 + ', "gold": "1"}'])

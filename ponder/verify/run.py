@@ -38,7 +38,7 @@ def _read_rows(kind: str, path: str) -> list[dict]:
     from ponder.verify.registry import check_item
 
     try:
-        f = open(path, encoding="utf-8")
+        f = open(path, encoding="utf-8-sig")  # a BOM (Notepad, PowerShell) is dropped, as the data loaders drop it
     except OSError as e:
         raise PonderError(f"{path}: cannot read ({e.strerror})") from None
     rows = []
