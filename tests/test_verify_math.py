@@ -455,6 +455,18 @@ def test_worker_pool_bounds_kills_and_reports_errors():
         pool.close()
 
 
+def test_worker_pool_refuses_arguments_larger_than_a_frame():
+    # replies were capped at 64 MiB but arguments were not: writing them to the worker does not
+    # watch the deadline, so a call with huge arguments ran past its timeout
+    pool = WorkerPool(max_workers=1)
+    try:
+        tag, msg = pool.call("builtins:len", ("x" * (65 << 20),), 60)
+        assert tag == "error" and msg.startswith("arguments too large"), (tag, msg)
+        assert pool.call("builtins:len", ("x" * (1 << 20),), 60) == ("ok", 1 << 20)
+    finally:
+        pool.close()
+
+
 def test_timeouts_shorter_than_worker_start_up_still_get_a_ready_worker():
     # each call used to kill the worker it was waiting for, so a timeout below the start-up time
     # (SymPy's import) never reached a ready worker: every call timed out, forever

@@ -92,8 +92,7 @@ class _Worker:
         except (subprocess.TimeoutExpired, OSError):
             pass
 
-    def send(self, obj) -> None:
-        data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    def send(self, data: bytes) -> None:
         self.proc.stdin.write(_HEADER.pack(len(data)) + data)
         self.proc.stdin.flush()
 
@@ -194,6 +193,11 @@ class WorkerPool:
         """Run `module:function(*args)` in a worker. Returns ("ok", result), ("timeout", None)
         or ("error", message). Never raises for worker failures; never waits past `timeout`."""
         deadline = time.monotonic() + max(0.0, float(timeout))
+        # Replies are capped at _MAX_FRAME; arguments are too: writing them is not bounded by the deadline
+        # (the write blocks until the child has read it all), so a huge one made the call overrun its timeout.
+        data = pickle.dumps((target, args), protocol=pickle.HIGHEST_PROTOCOL)
+        if len(data) > _MAX_FRAME:
+            return ("error", f"arguments too large ({len(data)} bytes pickled, at most {_MAX_FRAME})")
         w = self._acquire(deadline)
         if w is None:
             return ("timeout", None)
@@ -210,7 +214,7 @@ class WorkerPool:
                 if tag != "ready":
                     return ("error", "worker did not start")
                 w.ready = True
-            w.send((target, args))
+            w.send(data)
             tag, value = w.recv(deadline)
             ok = True
             return (tag, value)
