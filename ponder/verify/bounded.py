@@ -75,7 +75,7 @@ class _Worker:
         )
         self.rfd = self.proc.stdout.fileno()
         self.ready = False
-        self.buf = b""
+        self.buf = bytearray()  # appended to in place: a bytes buffer rebuilt per 64 KiB chunk made a large reply quadratic
 
     def kill(self) -> None:
         try:
@@ -105,8 +105,8 @@ class _Worker:
                 if need > _MAX_FRAME:
                     raise EOFError("frame too large")
             if need is not None and len(self.buf) >= _HEADER.size + need:
-                data = self.buf[_HEADER.size : _HEADER.size + need]
-                self.buf = self.buf[_HEADER.size + need :]
+                data = bytes(self.buf[_HEADER.size : _HEADER.size + need])
+                del self.buf[: _HEADER.size + need]
                 return pickle.loads(data)
             left = deadline - time.monotonic()
             if left <= 0:
