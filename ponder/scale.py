@@ -634,7 +634,12 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
 
 def _drop_open_box(thinking: str) -> str:
     """Thinking cut off inside its last \\boxed{...}: drop that open box, which would otherwise swallow the forced
-    answer after it (a verifier reads an unbalanced last box as no answer)."""
+    answer after it (a verifier reads an unbalanced last box as no answer). A cut right after "\\boxed", before
+    its "{" (a token of its own in byte-level BPE), is dropped too: the verifier read the cue's "Final" as the
+    box's argument."""
+    bare = thinking.rstrip()
+    if bare.endswith("\\boxed"):
+        return bare[:-len("\\boxed")]
     at = thinking.rfind("\\boxed{")
     if at < 0:
         return thinking

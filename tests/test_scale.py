@@ -548,3 +548,21 @@ def test_likelihood_scores_the_tokens_generation_produces_after_the_prompt(sente
         lp = torch.log_softmax(model(ids)[0, len(p_ids) - 1:-1].float(), -1)
     want = float(lp.gather(-1, ids[0, len(p_ids):, None]).mean())
     assert scale.sequence_logprob(model, tok, prompt, completion) == pytest.approx(want, abs=1e-5)
+
+
+def test_budget_forcing_cut_between_boxed_and_its_brace_reads_the_forced_answer():
+    """A budget that cuts the thinking right after "\\boxed", before its "{" (separate tokens), left
+    "...\\boxed\\nFinal Answer: -1": the verifier read the cue's word "Final" as the boxed answer (the tiny
+    model on an arith problem). Cuts around the box now leave no box open or bare before the cue."""
+    model, tok = ponder.load("tiny")
+    prompt = "Problem: 8 * 9 - 17 + 18 - 10 = ?\nSolution:"
+    s = ponder.sample(model, tok, [prompt], n=1, max_new_tokens=120, temperature=0.0)[0][0]
+    cuts = [k for k in range(1, s.num_tokens) if tok.decode(s.token_ids[:k]).rstrip().endswith("\\boxed")]
+    assert cuts  # the seam this is about: "\boxed" ends a token of its own
+    for budget in range(cuts[0] - 1, s.num_tokens):
+        o = scale.budget_forcing(model, tok, [prompt], budget=budget, answer_tokens=6)[0]
+        before = o.text[:o.text.rindex("\nFinal Answer:")] if o.info["forced"] else o.text
+        assert scale._drop_open_box(before) == before and not before.rstrip().endswith("\\boxed")
+        assert o.answer not in ("Final", "Final Answer", "Answer")
+    assert scale._drop_open_box("The answer is \\boxed") == "The answer is "
+    assert scale._drop_open_box("is \\boxed{1") == "is " and scale._drop_open_box("\\boxed{1} ok") == "\\boxed{1} ok"
