@@ -605,8 +605,11 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
     answers = [extract(t) for t in thinking]
     force_idx = [i for i in range(P) if force == "always" or ended[i] == "length" or answers[i] is None]
     forced = {}
+    # the forced answer is decoded after the text the final completion records: a box the cut left open is
+    # dropped before the cue, not only from the record (the answer was conditioned on "\\boxed{5\nFinal Answer:")
+    kept = [_drop_open_box(t) for t in thinking]
     if force_idx:
-        got = _draw_some(model, tok, [base[i] + thinking[i] + answer_cue for i in range(P)], force_idx,
+        got = _draw_some(model, tok, [base[i] + kept[i] + answer_cue for i in range(P)], force_idx,
                          temperature, seed=derive_seed(seed, "answer"), index_offset=index_offset,
                          max_new_tokens=answer_tokens, top_p=top_p, stop=["\n"])
         for i in force_idx:
@@ -622,7 +625,7 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
         text, answer, finish = thinking[i], answers[i], ended[i]
         if i in forced:
             s = forced[i]
-            text = _drop_open_box(thinking[i]) + answer_cue + s.text
+            text = kept[i] + answer_cue + s.text
             answer = extract(text)  # what a verifier of the final completion reads (a forced answer it
             # cannot read falls back to the thinking's own, as the extractor's priority rules say)
             finish = s.finish_reason

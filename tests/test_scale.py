@@ -566,3 +566,22 @@ def test_budget_forcing_cut_between_boxed_and_its_brace_reads_the_forced_answer(
         assert o.answer not in ("Final", "Final Answer", "Answer")
     assert scale._drop_open_box("The answer is \\boxed") == "The answer is "
     assert scale._drop_open_box("is \\boxed{1") == "is " and scale._drop_open_box("\\boxed{1} ok") == "\\boxed{1} ok"
+
+
+def test_budget_forcing_forced_answer_follows_the_recorded_text():
+    """The final completion is thinking (less a box the cut left open) + cue + forced answer, and that forced
+    answer is what the model decodes after exactly that text. It was decoded after the open box
+    ("...is \\boxed{5\\nFinal Answer:" gave " 5"), which was then dropped from the record."""
+    model, tok = ponder.load("tiny")
+    prompt = "Problem: 8 * 9 - 17 + 18 - 10 = ?\nSolution:"
+    s = ponder.sample(model, tok, [prompt], n=1, max_new_tokens=120, temperature=0.0)[0][0]
+    k = next(k for k in range(1, s.num_tokens) if tok.decode(s.token_ids[:k]).rstrip().endswith("\\boxed"))
+    opened = 0
+    for budget in range(k, s.num_tokens):
+        o = scale.budget_forcing(model, tok, [prompt], budget=budget, answer_tokens=6)[0]
+        cut = o.text.rindex("\nFinal Answer:") + len("\nFinal Answer:")
+        opened += "{" in tok.decode(s.token_ids[:budget])[-4:]
+        want = ponder.sample(model, tok, [prompt + o.text[:cut]], n=1, max_new_tokens=6, temperature=0.0,
+                             stop=["\n"])[0][0]
+        assert o.text[cut:] == want.text
+    assert opened  # some cut left a box open
