@@ -562,7 +562,6 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
     extract = extract or default_extract()
     P = len(prompts)
     base = [_render_text(tok, p) for p in prompts]
-    wait_len = len(tok.encode(wait_text))
     thinking = [""] * P
     used = [0] * P  # thinking tokens: generated + inserted
     gen = [0] * P  # model-generated tokens (the cost)
@@ -591,6 +590,8 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
                 lat[i] += t
                 lp_sum[i] += sum(s.logprobs)
                 lp_n[i] += len(s.logprobs)
+                wait_len = (_wait_tokens(tok, base[i] + thinking[i], wait_text)
+                            if s.finish_reason != "length" and waits_used[i] < waits else 0)
                 if s.finish_reason == "length":  # an end of thinking on the last allowed token is no cut
                     ended[i] = "length"
                 elif waits_used[i] < waits and budget - used[i] - wait_len >= 1:
@@ -633,6 +634,13 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
                            {"thinking_tokens": used[i], "waits_used": waits_used[i], "forced": i in forced,
                             "budget": budget, "thinking_ended": ended[i]}))
     return out
+
+
+def _wait_tokens(tok, context: str, wait_text: str) -> int:
+    """Tokens the wait text adds after the thinking so far: as it continues that text, not encode(wait_text)
+    alone, which a sentencepiece tokenizer (Llama 2, Mistral) starts with a dummy-prefix token the continued
+    text does not have (one token too many per wait in thinking_tokens and the budget)."""
+    return len(tok.encode_continuation(context, wait_text))
 
 
 def _drop_open_box(thinking: str) -> str:

@@ -585,3 +585,29 @@ def test_budget_forcing_forced_answer_follows_the_recorded_text():
                              stop=["\n"])[0][0]
         assert o.text[cut:] == want.text
     assert opened  # some cut left a box open
+
+
+def test_budget_forcing_counts_the_wait_tokens_the_model_reads(sentencepiece_tokenizer, tiny_random):
+    """thinking_tokens = generated thinking + the tokens each "Wait" adds after the thinking. The wait was
+    counted as encode("\\nWait") alone, which a sentencepiece tokenizer (Llama 2, Mistral) starts with a
+    dummy-prefix token the continued text does not have: one token too many per wait."""
+    from ponder.tokenizer import Tokenizer
+
+    model, _ = tiny_random
+    tok = Tokenizer(sentencepiece_tokenizer(), eos_token="</s>", bos_token="<s>")
+    prompt, wait = "Problem: 2 + 2 = ?\nSolution:", "\nWait"
+    assert len(tok.encode(wait)) == len(tok.encode_continuation(prompt + " 4", wait)) + 1  # the seam
+    waited = 0
+    for seed in range(6):
+        # every thinking "has an answer": nothing is forced unless cut, so tokens = generated thinking
+        o = scale.budget_forcing(model, tok, [prompt], budget=60, waits=2, wait_text=wait, stop=["4", "2"],
+                                 temperature=1.0, seed=seed, extract=lambda t: "x")[0]
+        if o.info["forced"]:
+            continue
+        parts = o.text.split(wait)
+        assert len(parts) == o.info["waits_used"] + 1
+        inserted = sum(len(tok.encode_continuation(prompt + wait.join(parts[:k + 1]), wait))
+                       for k in range(o.info["waits_used"]))
+        assert o.info["thinking_tokens"] == o.tokens + inserted
+        waited += o.info["waits_used"]
+    assert waited
