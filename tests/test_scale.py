@@ -611,3 +611,31 @@ def test_budget_forcing_counts_the_wait_tokens_the_model_reads(sentencepiece_tok
         assert o.info["thinking_tokens"] == o.tokens + inserted
         waited += o.info["waits_used"]
     assert waited
+
+
+BATCH_CASES = {
+    "sampling": dict(n=2, temperature=1.0, max_new_tokens=24),
+    "self_consistency": dict(n_votes=4, temperature=1.0, max_new_tokens=24),
+    "self_consistency_early": dict(n_votes=6, chunk=2, early_stop=True, temperature=1.0, max_new_tokens=24),
+    "best_of_n": dict(n_candidates=3, scorer="likelihood", temperature=1.0, max_new_tokens=24),
+    "self_refine": dict(rounds=2, temperature=1.0, max_new_tokens=24, critique_tokens=6),
+    "budget_forcing": dict(budget=40, waits=2, temperature=1.0, answer_tokens=4, wait_text=" Wait"),
+    "effort": dict(level="x", levels={"x": {"budget": 30, "waits": 1}}, temperature=1.0, answer_tokens=4),
+}
+
+
+@pytest.mark.parametrize("case", list(BATCH_CASES))
+def test_a_problem_gets_the_same_outcome_alone_or_in_a_batch_of_50(micro, case):
+    """Draws are keyed by (seed, the problem's global index, sample, round): problem k evaluated alone with
+    index_offset=k gets the same samples, rounds, waits and forced answer as inside a batch of 50 (an
+    evaluation shards its problems this way; early stopping and budget groups must not shift streams)."""
+    model, tok = micro
+    fn = getattr(scale, case.removesuffix("_early"))
+    prompts = [PA, PB, SAY, LONG, PB] * 10
+    full = fn(model, tok, prompts, seed=7, **BATCH_CASES[case])
+    for k in (0, 3, 17, 49):
+        alone = fn(model, tok, [prompts[k]], seed=7, index_offset=k, **BATCH_CASES[case])[0]
+        a, b = (full[k][0], alone[0]) if case == "sampling" else (full[k], alone)
+        assert (a.text, a.answer, a.tokens, a.finish_reason, a.info) == (b.text, b.answer, b.tokens,
+                                                                         b.finish_reason, b.info)
+        assert a.logprob_mean == pytest.approx(b.logprob_mean, abs=1e-5)
