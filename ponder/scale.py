@@ -449,7 +449,9 @@ def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", te
     """Draft, then `rounds` rounds of critique -> revision (templates above); a revision is kept only if
     its score is >= the current one. ``scorer``: "likelihood" (the model's mean log-prob of the solution
     given the ORIGINAL prompt, so drafts and revisions are scored on the same footing) or a callable
-    scorer(prompt, completion). ``info``: scores per round, accepted (bool per round), critiques."""
+    scorer(prompt, completion). At temperature 0 a problem stops at its first rejected or unchanged revision:
+    the next round would see the same context and decode the same again. ``info``: scores (draft, then per
+    round run), accepted (bool per round run), critiques."""
     _check_prompts(prompts)
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 0:
         raise PonderError(f"self-refine: rounds must be an integer >= 0, got {rounds!r}")
@@ -468,33 +470,43 @@ def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", te
     tokens = [s.num_tokens for s in cur]
     lat = list(lat)
 
-    def scores_of(texts):
+    def scores_of(idx, texts):
         t0 = time.perf_counter()
-        sc = [score_value(scorer(p, x)) for p, x in zip(prompts, texts)]
-        per = (time.perf_counter() - t0) / P
-        for i in range(P):
+        sc = [score_value(scorer(prompts[i], x)) for i, x in zip(idx, texts)]
+        per = (time.perf_counter() - t0) / len(idx)
+        for i in idx:
             lat[i] += per
         return sc
 
-    cur_score = scores_of([s.text for s in cur])
+    cur_score = scores_of(range(P), [s.text for s in cur])
     info = [{"scores": [round(v, 6)], "accepted": [], "critiques": []} for v in cur_score]
+    live = list(range(P))
     for r in range(rounds):
+        if not live:
+            break
         ctx = [_critique_context(p, s.text, critique_template, critique_request) for p, s in zip(prompts, cur)]
-        crit, lt = draw(model, tok, ctx, n=1, seed=derive_seed(seed, "critique", r), index_offset=index_offset,
-                        max_new_tokens=critique_tokens, **kw)
-        ctx = [_refine_context(p, s.text, c[0].text, templates) for p, s, c in zip(prompts, cur, crit)]
-        rev, lt2 = draw(model, tok, ctx, n=1, seed=derive_seed(seed, "refine", r), index_offset=index_offset,
-                        max_new_tokens=max_new_tokens, **kw)
-        new_score = scores_of([g[0].text for g in rev])
-        for i in range(P):
-            tokens[i] += crit[i][0].num_tokens + rev[i][0].num_tokens
-            lat[i] += lt[i] + lt2[i]
-            ok = new_score[i] >= cur_score[i]
-            info[i]["scores"].append(round(new_score[i], 6))
+        crit = draw_subset(model, tok, ctx, live, n=1, seed=derive_seed(seed, "critique", r),
+                           index_offset=index_offset, max_new_tokens=critique_tokens, **kw)
+        ctx = {i: _refine_context(prompts[i], cur[i].text, crit[i][0][0].text, templates) for i in live}
+        rev = draw_subset(model, tok, ctx, live, n=1, seed=derive_seed(seed, "refine", r),
+                          index_offset=index_offset, max_new_tokens=max_new_tokens, **kw)
+        new_score = scores_of(live, [rev[i][0][0].text for i in live])
+        still = []
+        for i, sc in zip(live, new_score):
+            c, v = crit[i][0][0], rev[i][0][0]
+            tokens[i] += c.num_tokens + v.num_tokens
+            lat[i] += crit[i][1] + rev[i][1]
+            ok = sc >= cur_score[i]
+            info[i]["scores"].append(round(sc, 6))
             info[i]["accepted"].append(ok)
-            info[i]["critiques"].append(crit[i][0].text)
+            info[i]["critiques"].append(c.text)
+            # Greedy decoding: a rejected (or unchanged) revision leaves the next round the same context, so it
+            # would decode the same critique and revision again; the problem is done (no tokens for repeats).
+            if not (temperature == 0 and (not ok or v.text == cur[i].text)):
+                still.append(i)
             if ok:
-                cur[i], cur_score[i] = rev[i][0], new_score[i]
+                cur[i], cur_score[i] = v, sc
+        live = still
     return [Outcome(s.text, extract(s.text), tokens[i], lat[i], s.finish_reason, _mean_lp(s), info[i])
             for i, s in enumerate(cur)]
 

@@ -639,3 +639,25 @@ def test_a_problem_gets_the_same_outcome_alone_or_in_a_batch_of_50(micro, case):
         assert (a.text, a.answer, a.tokens, a.finish_reason, a.info) == (b.text, b.answer, b.tokens,
                                                                          b.finish_reason, b.info)
         assert a.logprob_mean == pytest.approx(b.logprob_mean, abs=1e-5)
+
+
+def test_greedy_self_refine_stops_at_a_rejected_revision(micro):
+    """At temperature 0 a rejected revision leaves the next round the same context: it decoded the same
+    critique and revision again, counted their tokens each time and recorded the repeat (tiny model on arith:
+    scores [-0.03, -1.64, -1.64, -1.64], 100 tokens for 1 round's work). The problem now stops there: three
+    rounds give what one gives whenever the first is rejected."""
+    model, tok = micro
+    prompts = [PA, PB, LONG, SAY]
+    kw = dict(max_new_tokens=40, critique_tokens=8)
+    one = scale.self_refine(model, tok, prompts, rounds=1, **kw)
+    three = scale.self_refine(model, tok, prompts, rounds=3, **kw)
+    rejected = 0
+    for a, b in zip(one, three):
+        assert b.info["accepted"][:1] == a.info["accepted"]
+        if not a.info["accepted"][0]:
+            rejected += 1
+            assert (b.text, b.tokens, b.info) == (a.text, a.tokens, a.info)
+    assert rejected
+    # sampled rounds are new draws: every round runs
+    assert all(len(o.info["accepted"]) == 3 for o in scale.self_refine(model, tok, prompts, rounds=3,
+                                                                      temperature=1.0, **kw))
