@@ -389,6 +389,9 @@ def best_of_n(model, tok, prompts, *, n_candidates: int = 8, scorer="logprob", t
     ``info``: scores (per sample), chosen (index)."""
     _check_prompts(prompts)
     _positive_int("best-of-N: n_candidates (--candidates)", n_candidates)
+    if temperature == 0 and n_candidates > 1:  # (as self-consistency refuses it)
+        raise PonderError("best-of-N with temperature 0 would choose among identical greedy samples; "
+                          "use temperature > 0")
     if scorer is None:
         raise PonderError("best-of-N needs a scorer: 'logprob', 'likelihood', a judge, or scorer(prompt, completion)")
     if isinstance(scorer, str) and scorer == "likelihood":

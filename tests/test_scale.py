@@ -661,3 +661,13 @@ def test_greedy_self_refine_stops_at_a_rejected_revision(micro):
     # sampled rounds are new draws: every round runs
     assert all(len(o.info["accepted"]) == 3 for o in scale.self_refine(model, tok, prompts, rounds=3,
                                                                       temperature=1.0, **kw))
+
+
+def test_best_of_n_refuses_temperature_0(micro):
+    """Greedy candidates are all the same sample: best-of-N drew and counted N copies of one greedy decode
+    (N times the tokens, a choice among identical texts). It is refused, as self-consistency refuses it."""
+    model, tok = micro
+    with pytest.raises(PonderError, match="best-of-N with temperature 0 would choose among identical greedy"):
+        scale.best_of_n(model, tok, [PB], n_candidates=4, temperature=0.0, max_new_tokens=8)
+    one = scale.best_of_n(model, tok, [PB], n_candidates=1, temperature=0.0, max_new_tokens=24)[0]
+    assert one.text == scale.greedy(model, tok, [PB], max_new_tokens=24)[0].text
