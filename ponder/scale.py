@@ -553,7 +553,7 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
     ``waits`` (K): how many times an early end of thinking is suppressed: the end token is dropped,
     ``wait_text`` appended and thinking continues with the remaining budget (only if at least one token
     is left after the wait text). ``force``: "auto" appends ``answer_cue`` and decodes up to
-    ``answer_tokens`` (stopping at a newline) when the budget cut the thinking off or it has no
+    ``answer_tokens`` (stopping at the first newline after non-blank text) when the budget cut the thinking off or it has no
     extractable answer; "always" does so for every problem. The final completion is thinking + cue +
     forced answer, and the answer is extracted from that final completion, exactly as a verifier reads it
     (an answer phrase after the last box wins, so a readable forced answer overrides the thinking's).
@@ -625,30 +625,65 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
     # dropped before the cue, not only from the record (the answer was conditioned on "\\boxed{5\nFinal Answer:")
     kept = [_drop_open_box(t) for t in thinking]
     if force_idx:
-        got = _draw_some(model, tok, [base[i] + kept[i] + answer_cue for i in range(P)], force_idx,
-                         temperature, seed=derive_seed(seed, "answer"), index_offset=index_offset,
-                         max_new_tokens=answer_tokens, top_p=top_p, stop=["\n"])
+        forced = _forced_answers(model, tok, [base[i] + kept[i] + answer_cue for i in range(P)], force_idx,
+                                 temperature, seed=seed, index_offset=index_offset, answer_tokens=answer_tokens,
+                                 top_p=top_p)
         for i in force_idx:
-            g, t = got[i]
-            s = g[0]
-            forced[i] = s
-            gen[i] += s.num_tokens
+            _, _, ids, lps, t = forced[i]
+            gen[i] += len(ids)
             lat[i] += t
-            lp_sum[i] += sum(s.logprobs)
-            lp_n[i] += len(s.logprobs)
+            lp_sum[i] += sum(lps)
+            lp_n[i] += len(lps)
     out = []
     for i in range(P):
         text, answer, finish = thinking[i], answers[i], ended[i]
         if i in forced:
-            s = forced[i]
-            text = kept[i] + answer_cue + s.text
+            a_text, finish_forced = forced[i][:2]
+            text = kept[i] + answer_cue + a_text
             answer = extract(text)  # what a verifier of the final completion reads (a forced answer it
             # cannot read falls back to the thinking's own, as the extractor's priority rules say)
-            finish = s.finish_reason
+            finish = finish_forced
         out.append(Outcome(text, answer, gen[i], lat[i], finish, lp_sum[i] / lp_n[i] if lp_n[i] else None,
                            {"thinking_tokens": used[i], "waits_used": waits_used[i], "forced": i in forced,
                             "budget": budget, "thinking_ended": ended[i]}))
     return out
+
+
+def _forced_answers(model, tok, contexts, idx, temperature, *, seed, index_offset, answer_tokens, top_p) -> dict:
+    """The forced answer after the cue: up to answer_tokens, ending at the first newline after non-blank text.
+    A plain stop=["\\n"] gave an empty answer to a model that writes it on the line after the cue
+    ("Final Answer:\\n5"), so leading blank lines are decoded through and the line after them read.
+    {index: (text, finish_reason, token_ids, logprobs, latency)}."""
+    res = {i: ["", "stop", [], [], 0.0] for i in idx}
+    todo, k = list(idx), 0
+    while todo:
+        got = {}
+        # one engine call per remaining allowance (the first round: one call, as before this loop existed)
+        by_rem: dict[int, list[int]] = {}
+        for i in todo:
+            by_rem.setdefault(answer_tokens - len(res[i][2]), []).append(i)
+        for rem, group in sorted(by_rem.items()):
+            got |= _draw_some(model, tok, [c + (res[i][0] if i in res else "") for i, c in enumerate(contexts)],
+                              group, temperature, seed=derive_seed(seed, "answer", *([k] if k else [])),
+                              index_offset=index_offset, max_new_tokens=rem, top_p=top_p, stop=["\n"])
+        again = []
+        for i in todo:
+            (s,), t = got[i]
+            r = res[i]
+            r[2], r[3], r[4], r[1] = r[2] + s.token_ids, r[3] + s.logprobs, r[4] + t, s.finish_reason
+            if s.text.strip() or s.finish_reason != "stop" or not s.token_ids:
+                r[0] += s.text
+                continue
+            # only blank text before a newline: keep the newline the model wrote and read on (the newline
+            # token may carry text after it: then that text up to its own line end is the answer)
+            written = tok.decode(s.token_ids)
+            lead = len(written) - len(written.lstrip())
+            line = written[lead:].split("\n")[0]
+            r[0] += written[:lead] + line
+            if not line and len(r[2]) < answer_tokens:
+                again.append(i)
+        todo, k = again, k + 1
+    return {i: tuple(r) for i, r in res.items()}
 
 
 def _wait_tokens(tok, context: str, wait_text: str) -> int:

@@ -671,3 +671,47 @@ def test_best_of_n_refuses_temperature_0(micro):
         scale.best_of_n(model, tok, [PB], n_candidates=4, temperature=0.0, max_new_tokens=8)
     one = scale.best_of_n(model, tok, [PB], n_candidates=1, temperature=0.0, max_new_tokens=24)[0]
     assert one.text == scale.greedy(model, tok, [PB], max_new_tokens=24)[0].text
+
+
+# ---- budget forcing on a scripted model ----------------------------------------------------------------
+
+
+def think_tag_model(tok, paths):
+    """A greedy model that writes each (context, continuation) of `paths`: the context's last token is followed
+    by the continuation's tokens; a token no path continues is followed by EOS."""
+    from test_engine import bigram_model
+
+    eos = tok.encode(END)[0]
+    vocab = tok.vocab_size + (-tok.vocab_size) % 8
+    m = bigram_model(vocab, [], eos)
+    nxt = {}
+    for context, cont in paths:
+        ids = tok.encode(context)[-1:] + tok.encode_continuation(context, cont)
+        for a, b in zip(ids, ids[1:]):
+            assert nxt.setdefault(a, b) == b, "one next token per token"
+    with torch.no_grad():
+        for a, b in nxt.items():
+            m.lm_head.weight[:, a] = 0.0
+            m.lm_head.weight[b, a] = 10.0
+    return m
+
+
+@pytest.fixture
+def think_tags(tokenizer):
+    """Thinks "z", closes with </think> and answers \\boxed{7}; after " Wait" it thinks "y" and closes; after
+    the cue it writes its answer on the next line ("\\n8"). Prompted "q" (no think tags) it writes "z"."""
+    tok = tokenizer
+    model = think_tag_model(tok, [("q<think>", "z</think>\\boxed{7}"), ("q<think>z Wait", "y</think>"),
+                                  ("Final Answer:", "\n8"), ("q", "z")])
+    return model, tok
+
+
+def test_budget_forcing_forced_answer_on_the_line_after_the_cue(think_tags):
+    """A model that writes its forced answer on the line after "Final Answer:" got an empty one: it was decoded
+    with stop=["\\n"], which its first token hit. Leading blank lines are now read through."""
+    model, tok = think_tags
+    o = scale.budget_forcing(model, tok, ["q"], budget=1, answer_tokens=4)[0]  # no think tags
+    assert o.text == "z\nFinal Answer:\n8" and o.answer == "8" and o.tokens == 1 + 3
+    # the allowance still caps it: one token, the newline, and no answer
+    o = scale.budget_forcing(model, tok, ["q"], budget=1, answer_tokens=1)[0]
+    assert o.text == "z\nFinal Answer:\n" and o.tokens == 2 and o.finish_reason == "stop"
