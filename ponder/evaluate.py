@@ -376,9 +376,11 @@ def evaluate(
                 thinking_prompts = [scale.with_system_line(p, level.get("system", "")) for p in prompts]
             cue = mk.get("answer_cue", bf["answer_cue"].default)
             if isinstance(cue, str):  # (budget_forcing names a bad one)
+                # (the </think> that closes a cut thinking is read before the cue: counted as budget_forcing does)
                 scale.check_budget_context(model, tok, thinking_prompts, budget, cue,
                                            mk.get("answer_tokens", bf["answer_tokens"].default),
-                                           name=name.replace("_", " "))
+                                           name=name.replace("_", " "), think_end=scale.resolve_think_end(
+                                               tok, thinking_prompts, mk.get("think_end", bf["think_end"].default)))
         else:
             check_context(model, render_prompts(tok, prompts), max_new_tokens)  # before any progress bar
     rows = n * {"self_consistency": mk.get("n_votes", 8), "best_of_n": mk.get("n_candidates", 8)}.get(name, 1)

@@ -27,7 +27,10 @@ Methods
 * ``budget_forcing`` (s1, Muennighoff et al. 2025): thinking is capped at B tokens; the answer is forced
   by appending ``answer_cue`` ("\\nFinal Answer:") and decoding a short answer; up to K times an early end
   of thinking (EOS / stop string) is suppressed and ``wait_text`` appended so the model keeps thinking.
-  For base models without think tags, "thinking" is the generated solution itself.
+  For base models without think tags, "thinking" is the generated solution itself. Reasoning models that
+  think inside <think>...</think> (Qwen3, DeepSeek-R1 distills; ``think_end``) think with "</think>" as a
+  stop: a "</think>" reached early is what a wait replaces, and the budget closes the thinking with
+  "</think>", after which the answer is decoded (s1's recipe).
 * ``effort``: reasoning effort low / medium / high = a system-prompt line + a thinking budget per level
   (``EFFORT_LEVELS``), run through ``budget_forcing``. Plain-text prompts (base models, no chat template)
   get no system line: only the budget applies.
@@ -528,7 +531,7 @@ def _draw_some(model, tok, prompts, indices, temperature, **kw) -> dict:
 
 
 def check_budget_context(model, tok, prompts, budget: int, answer_cue: str, answer_tokens: int,
-                         name: str = "budget forcing") -> None:
+                         name: str = "budget forcing", think_end: str | None = None) -> None:
     """The forced answer is decoded after prompt + thinking + cue: a budget whose forced answer cannot fit the
     context is refused before any thinking is drawn (not by the engine once it all has been)."""
     from ponder.engine import check_context, render_prompts
@@ -536,7 +539,7 @@ def check_budget_context(model, tok, prompts, budget: int, answer_cue: str, answ
     # evaluate calls this before budget_forcing sees them: a bad one would be a TypeError in the sum below
     _positive_int(f"{name}: budget", budget)
     _positive_int(f"{name}: answer_tokens", answer_tokens)
-    cue = len(tok.encode(answer_cue))
+    cue = len(tok.encode(answer_cue)) + (len(tok.encode(think_end)) if think_end else 0)
     check_context(model, render_prompts(tok, prompts), budget + cue + answer_tokens,
                   what=f"{name}'s thinking budget {budget} + answer cue {cue} + answer tokens {answer_tokens} =")
 
@@ -544,7 +547,8 @@ def check_budget_context(model, tok, prompts, budget: int, answer_cue: str, answ
 def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wait_text: str = "\nWait",
                    answer_cue: str = "\nFinal Answer:", answer_tokens: int = 16, force: str = "auto",
                    temperature: float = 0.0, top_p: float = 1.0, stop=None, seed: int = 0,
-                   index_offset: int = 0, extract: Extract | None = None) -> list[Outcome]:
+                   index_offset: int = 0, extract: Extract | None = None,
+                   think_end: str | None = "auto") -> list[Outcome]:
     """s1 budget forcing (module docstring). The cap, on every problem:
 
         thinking tokens (generated, including a suppressed EOS) + inserted wait tokens <= budget
@@ -553,11 +557,23 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
     ``waits`` (K): how many times an early end of thinking is suppressed: the end token is dropped,
     ``wait_text`` appended and thinking continues with the remaining budget (only if at least one token
     is left after the wait text). ``force``: "auto" appends ``answer_cue`` and decodes up to
-    ``answer_tokens`` (stopping at the first newline after non-blank text) when the budget cut the thinking off or it has no
-    extractable answer; "always" does so for every problem. The final completion is thinking + cue +
-    forced answer, and the answer is extracted from that final completion, exactly as a verifier reads it
-    (an answer phrase after the last box wins, so a readable forced answer overrides the thinking's).
-    ``info``: thinking_tokens, waits_used, forced, budget.
+    ``answer_tokens`` (stopping at the first newline after non-blank text) when the budget cut the thinking
+    off or it has no extractable answer; "always" does so for every problem. The final completion is
+    thinking + cue + forced answer, and the answer is extracted from that final completion, exactly as a
+    verifier reads it (an answer phrase after the last box wins, so a readable forced answer overrides the
+    thinking's). ``info``: thinking_tokens, waits_used, forced, budget, thinking_ended.
+
+    ``think_end``: the end-of-thinking delimiter of a model that thinks in think tags. "auto" (default):
+    "</think>" when the vocabulary has it as one token and the prompts use think tags (a rendered prompt
+    opens "<think>", or chat prompts go through a template that mentions "</think>"), else None; None: no
+    think tags (the behaviour above). With a delimiter, thinking stops at it; reached early with a wait
+    left and budget for it, it is dropped and ``wait_text`` appended. Otherwise the thinking is closed
+    with the delimiter (the model's own, or appended when the budget cut it) and the answer is decoded
+    after it, up to ``answer_tokens``: with the cue (as above) only when forced (a budget cut, or
+    force="always"), else the model's own answer. The final completion is thinking + think_end + answer
+    (the answer extracted from the part after think_end); thinking_tokens counts the generated thinking
+    (a "</think>" the model wrote included, as a suppressed EOS is) + inserted waits, not a delimiter
+    appended at the cut. A thinking that ends with EOS without a delimiter is handled as without think tags.
     """
     _check_prompts(prompts)
     _positive_int("budget", budget)
@@ -569,11 +585,12 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
     for name, text in (("wait_text", wait_text), ("answer_cue", answer_cue)):
         if not isinstance(text, str):
             raise PonderError(f"budget forcing: {name} must be a string, got {text!r}")
+    think_end = resolve_think_end(tok, prompts, think_end)
     from ponder.engine import check_sampling
 
     # here, not only in the engine: greedy draws pass temperature 0, so a bad one would go unseen
     check_sampling(temperature=temperature, top_p=top_p)
-    check_budget_context(model, tok, prompts, budget, answer_cue, answer_tokens)
+    check_budget_context(model, tok, prompts, budget, answer_cue, answer_tokens, think_end=think_end)
     extract = extract or default_extract()
     P = len(prompts)
     base = [_render_text(tok, p) for p in prompts]
@@ -583,7 +600,9 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
     lat = [0.0] * P
     waits_used = [0] * P
     ended = [""] * P  # "length" (budget cut it) or "stop"
+    closed = [False] * P  # think tags: the model wrote think_end itself
     lp_sum, lp_n = [0.0] * P, [0] * P
+    think_stop = stop if think_end is None else [*(stop or []), think_end]
     live = list(range(P))
     seg = 0
     while live:
@@ -595,7 +614,7 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
         for rem, idx in sorted(by_rem.items()):
             got = _draw_some(model, tok, [base[i] + thinking[i] for i in range(P)], idx, temperature,
                              seed=derive_seed(seed, "think", seg), index_offset=index_offset,
-                             max_new_tokens=rem, top_p=top_p, stop=stop)
+                             max_new_tokens=rem, top_p=top_p, stop=think_stop)
             for i in idx:
                 g, t = got[i]
                 s = g[0]
@@ -610,43 +629,88 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
                 if s.finish_reason == "length":  # an end of thinking on the last allowed token is no cut
                     ended[i] = "length"
                 elif waits_used[i] < waits and budget - used[i] - wait_len >= 1:
-                    thinking[i] += wait_text  # suppress the end of thinking: the EOS is dropped
+                    thinking[i] += wait_text  # suppress the end of thinking: the EOS / think_end is dropped
                     used[i] += wait_len
                     waits_used[i] += 1
                     still.append(i)
                 else:
                     ended[i] = "stop"
+                    closed[i] = think_end is not None and _stopped_at(tok, s, think_end)
         live = sorted(still)
         seg += 1
     answers = [extract(t) for t in thinking]
-    force_idx = [i for i in range(P) if force == "always" or ended[i] == "length" or answers[i] is None]
-    forced = {}
     # the forced answer is decoded after the text the final completion records: a box the cut left open is
     # dropped before the cue, not only from the record (the answer was conditioned on "\\boxed{5\nFinal Answer:")
     kept = [_drop_open_box(t) for t in thinking]
+    force_idx = [i for i in range(P) if force == "always" or ended[i] == "length"
+                 or (answers[i] is None and not closed[i])]
+    # think tags: thinking the model closed itself is followed by its own answer, no cue (s1 cues only a cut)
+    own_idx = [i for i in range(P) if closed[i] and i not in force_idx]
+    head = ["" if think_end is None or (ended[i] == "stop" and not closed[i] and i not in force_idx)
+            else think_end for i in range(P)]
+    forced, own = {}, {}
     if force_idx:
-        forced = _forced_answers(model, tok, [base[i] + kept[i] + answer_cue for i in range(P)], force_idx,
-                                 temperature, seed=seed, index_offset=index_offset, answer_tokens=answer_tokens,
-                                 top_p=top_p)
-        for i in force_idx:
-            _, _, ids, lps, t = forced[i]
+        forced = _forced_answers(model, tok, [base[i] + kept[i] + head[i] + answer_cue for i in range(P)],
+                                 force_idx, temperature, seed=seed, index_offset=index_offset,
+                                 answer_tokens=answer_tokens, top_p=top_p)
+    if own_idx:
+        got = _draw_some(model, tok, [base[i] + kept[i] + head[i] for i in range(P)], own_idx, temperature,
+                         seed=derive_seed(seed, "answer", "own"), index_offset=index_offset,
+                         max_new_tokens=answer_tokens, top_p=top_p, stop=stop)
+        own = {i: (got[i][0][0].text, got[i][0][0].finish_reason, got[i][0][0].token_ids, got[i][0][0].logprobs,
+                   got[i][1]) for i in own_idx}
+    out = []
+    for i in range(P):
+        text, answer, finish = thinking[i], answers[i], ended[i]
+        if i in forced or i in own:
+            a_text, finish, ids, lps, t = forced[i] if i in forced else own[i]
             gen[i] += len(ids)
             lat[i] += t
             lp_sum[i] += sum(lps)
             lp_n[i] += len(lps)
-    out = []
-    for i in range(P):
-        text, answer, finish = thinking[i], answers[i], ended[i]
-        if i in forced:
-            a_text, finish_forced = forced[i][:2]
-            text = kept[i] + answer_cue + a_text
-            answer = extract(text)  # what a verifier of the final completion reads (a forced answer it
-            # cannot read falls back to the thinking's own, as the extractor's priority rules say)
-            finish = finish_forced
-        out.append(Outcome(text, answer, gen[i], lat[i], finish, lp_sum[i] / lp_n[i] if lp_n[i] else None,
-                           {"thinking_tokens": used[i], "waits_used": waits_used[i], "forced": i in forced,
-                            "budget": budget, "thinking_ended": ended[i]}))
+            cue = answer_cue if i in forced else ""
+            text = kept[i] + head[i] + cue + a_text
+            # what a verifier of the final completion reads (a forced answer it cannot read falls back to the
+            # thinking's own, as the extractor's priority rules say); think tags: the part after think_end
+            answer = extract(text if not head[i] else cue + a_text)
+        info = {"thinking_tokens": used[i], "waits_used": waits_used[i], "forced": i in forced,
+                "budget": budget, "thinking_ended": ended[i]}
+        if think_end is not None:
+            info["think_end"] = think_end
+        out.append(Outcome(text, answer, gen[i], lat[i], finish, lp_sum[i] / lp_n[i] if lp_n[i] else None, info))
     return out
+
+
+def resolve_think_end(tok, prompts, think_end="auto") -> str | None:
+    """budget_forcing's ``think_end``: "auto" -> "</think>" when the vocabulary has it as one token and the
+    prompts use think tags (a rendered prompt contains "<think>", or chat prompts are rendered by a template
+    that mentions "</think>": Qwen3, DeepSeek-R1 distills) and none closes it already (Qwen3's non-thinking
+    mode renders "<think></think>"), else None. Having the token is not enough: ponder's
+    own tokenizers (the tiny model) carry it for the format verifier, yet their models never think in tags."""
+    if think_end is None:
+        return None
+    if think_end != "auto":
+        if not isinstance(think_end, str) or not think_end:
+            raise PonderError(f"budget forcing: think_end must be a non-empty string, 'auto' or None, "
+                              f"got {think_end!r}")
+        return think_end
+    if len(tok.encode("</think>")) != 1:
+        return None
+    template = getattr(tok, "chat_template", None) or ""
+    for p in prompts:
+        text = _render_text(tok, p)
+        if text.rfind("</think>") > text.rfind("<think>"):
+            continue  # the prompt closes its thinking itself (Qwen3 with enable_thinking=False): no thinking
+        if "<think>" in text or (not isinstance(p, str) and "</think>" in template):
+            return "</think>"
+    return None
+
+
+def _stopped_at(tok, s, delim: str) -> bool:
+    """Whether sample s stopped at the stop string `delim` (its text is cut before the stop string; the
+    tokens that wrote it are kept), not at EOS or another stop string."""
+    full = tok.decode(s.token_ids)
+    return s.finish_reason == "stop" and full.startswith(s.text) and full[len(s.text):].startswith(delim)
 
 
 def _forced_answers(model, tok, contexts, idx, temperature, *, seed, index_offset, answer_tokens, top_p) -> dict:

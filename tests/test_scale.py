@@ -673,7 +673,7 @@ def test_best_of_n_refuses_temperature_0(micro):
     assert one.text == scale.greedy(model, tok, [PB], max_new_tokens=24)[0].text
 
 
-# ---- budget forcing on a scripted model ----------------------------------------------------------------
+# ---- budget forcing with think tags (Qwen3, DeepSeek-R1 distills): a scripted model ---------------------
 
 
 def think_tag_model(tok, paths):
@@ -706,12 +706,88 @@ def think_tags(tokenizer):
     return model, tok
 
 
+def test_budget_forcing_think_tags_resolve_from_the_prompt_and_template(think_tags):
+    """think_end="auto" is "</think>" only where the prompts think in tags: the tiny model's tokenizer has the
+    token (for the format verifier) but its plain prompts and ChatML template do not, so it keeps None."""
+    _, tok = think_tags
+    tiny_model, tiny_tok = ponder.load("tiny")
+    assert len(tiny_tok.encode("</think>")) == 1  # the vocabulary alone would say yes
+    assert scale.resolve_think_end(tiny_tok, ["Problem: 1 + 1 = ?\nSolution:"]) is None
+    assert scale.resolve_think_end(tiny_tok, [[{"role": "user", "content": "1 + 1?"}]]) is None
+    assert scale.resolve_think_end(tok, ["q"]) is None
+    assert scale.resolve_think_end(tok, ["q<think>"]) == "</think>"
+    assert scale.resolve_think_end(tok, ["q<think>"], None) is None
+    assert scale.resolve_think_end(tok, ["q"], "[/THINK]") == "[/THINK]"
+    tok.chat_template = "{% for m in messages %}{{ m['content'] }}{% endfor %}{# strips ...</think> #}"
+    try:
+        assert scale.resolve_think_end(tok, [[{"role": "user", "content": "q"}]]) == "</think>"
+        # a prompt that closes the thinking itself (Qwen3's enable_thinking=False) has none to budget
+        assert scale.resolve_think_end(tok, [[{"role": "user", "content": "q<think>\n\n</think>"}]]) is None
+    finally:
+        tok.chat_template, tok._jinja = None, None
+    with pytest.raises(PonderError, match="think_end must be a non-empty string, 'auto' or None, got ''"):
+        scale.budget_forcing(*think_tags, ["q<think>"], think_end="")
+    # the tiny model: the default is today's behaviour
+    o = scale.budget_forcing(tiny_model, tiny_tok, [LONG], budget=6, answer_tokens=8)[0]
+    assert "think_end" not in o.info
+
+
+def test_budget_forcing_waits_replace_the_end_of_thinking(think_tags):
+    """s1 with think tags: an early </think> is dropped and the wait appended in its place; with no wait left
+    the model's own </think> closes the thinking and its answer follows (no cue). The wait went after the
+    model's final answer before (thinking and answer were one decode, stopped by EOS)."""
+    model, tok = think_tags
+    wait_len = len(tok.encode_continuation("q<think>z", " Wait"))
+    o = scale.budget_forcing(model, tok, ["q<think>"], budget=20, waits=1, wait_text=" Wait", answer_tokens=16)[0]
+    assert o.text == "z Waity</think>\\boxed{7}" and o.answer == "7" and not o.info["forced"]
+    # thinking: z </think> (dropped) + the wait + y </think>; the answer: \boxed{7} + EOS
+    assert o.info["thinking_tokens"] == 2 + wait_len + 2 and o.info["waits_used"] == 1
+    assert o.tokens == 4 + len(tok.encode("\\boxed{7}")) + 1 and o.info["think_end"] == "</think>"
+    # no budget left for the wait: the model's own </think> stands
+    o = scale.budget_forcing(model, tok, ["q<think>"], budget=2 + wait_len, waits=1, wait_text=" Wait")[0]
+    assert (o.text, o.info["waits_used"], o.info["thinking_tokens"]) == ("z</think>\\boxed{7}", 0, 2)
+
+
+def test_budget_forcing_budget_closes_thinking_then_the_answer_follows(think_tags):
+    """The budget cuts the thinking: "</think>" closes it, then the cue and the forced answer; thinking_tokens
+    is the budget exactly (the appended </think> is not generated). The answer comes from after </think>."""
+    model, tok = think_tags
+    wait_len = len(tok.encode_continuation("q<think>z", " Wait"))
+    o = scale.budget_forcing(model, tok, ["q<think>"], budget=1, answer_tokens=4)[0]
+    assert o.text == "z</think>\nFinal Answer:\n8" and o.answer == "8"
+    assert o.info["forced"] and o.info["thinking_ended"] == "length" and o.info["thinking_tokens"] == 1
+    assert o.tokens == 1 + 3  # z; then \n, 8, EOS
+    budget = 2 + wait_len + 1
+    o = scale.budget_forcing(model, tok, ["q<think>"], budget=budget, waits=3, wait_text=" Wait")[0]
+    assert o.text == "z Waity</think>\nFinal Answer:\n8" and o.answer == "8"
+    assert o.info["thinking_tokens"] == budget and o.info["waits_used"] == 1
+
+
+def test_budget_forcing_think_tags_count_the_closing_tag_in_the_context_check(think_tags, capsys):
+    """A cut thinking is followed by </think>, the cue and the answer: a budget whose answer only fits without
+    the tag is refused before thinking (by evaluate too, before its progress bar)."""
+    model, tok = think_tags
+    cue, limit = len(tok.encode("\nFinal Answer:")), model.config.max_position_embeddings
+    budget = limit - len(tok.encode("q<think>")) - cue - 4  # fits exactly without the tag
+    scale.check_budget_context(model, tok, ["q<think>"], budget, "\nFinal Answer:", 4)
+    with pytest.raises(PonderError, match=f"budget {budget} \\+ answer cue {cue + 1} \\+ answer tokens 4"):
+        scale.budget_forcing(model, tok, ["q<think>"], budget=budget, answer_tokens=4)
+    assert scale.budget_forcing(model, tok, ["q<think>"], budget=budget, answer_tokens=4, think_end=None)[0].answer
+    from ponder.evaluate import evaluate
+
+    with pytest.raises(PonderError, match=f"budget {budget} \\+ answer cue {cue + 1} "):
+        evaluate(model, tok, [{"prompt": "q<think>", "answer": "8"}], method="budget_forcing",
+                 method_kwargs={"budget": budget, "answer_tokens": 4}, progress=True)
+    assert "eval budget_forcing" not in capsys.readouterr().err
+
+
 def test_budget_forcing_forced_answer_on_the_line_after_the_cue(think_tags):
     """A model that writes its forced answer on the line after "Final Answer:" got an empty one: it was decoded
     with stop=["\\n"], which its first token hit. Leading blank lines are now read through."""
     model, tok = think_tags
     o = scale.budget_forcing(model, tok, ["q"], budget=1, answer_tokens=4)[0]  # no think tags
     assert o.text == "z\nFinal Answer:\n8" and o.answer == "8" and o.tokens == 1 + 3
+    assert scale.budget_forcing(model, tok, ["q<think>"], budget=1, answer_tokens=4, think_end=None)[0].text == o.text
     # the allowance still caps it: one token, the newline, and no answer
     o = scale.budget_forcing(model, tok, ["q"], budget=1, answer_tokens=1)[0]
     assert o.text == "z\nFinal Answer:\n" and o.tokens == 2 and o.finish_reason == "stop"
