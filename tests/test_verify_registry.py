@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 
 import pytest
 
@@ -288,3 +289,62 @@ def test_a_weight_that_is_not_finite_is_refused(spec):
     """1e400 parses as inf: every reward would be inf or nan and every GRPO step skipped."""
     with pytest.raises(PonderError, match="not a finite number"):
         get_reward(spec)
+
+
+DYING_SCORER = r'''
+import json, os, signal, sys
+from ponder.errors import PonderError
+from ponder.verify.registry import parallel_map
+
+def score(completion, item):  # module level: picklable, so it runs in the process pool
+    if item.get("die") == "exit":
+        os._exit(9)  # as a verifier or a C extension that exits, or the OOM killer's SIGKILL below
+    if item.get("die") == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return completion * 2
+
+def children():  # live or unreaped (zombie) children of this process
+    return [c for t in os.listdir("/proc/self/task")
+            for c in open(f"/proc/self/task/{t}/children").read().split()]
+
+items = [{} for _ in range(40)]
+assert parallel_map(score, list(range(40)), items, workers=2) == [2 * i for i in range(40)]
+out = []
+for how in ("exit", "kill"):
+    items[17] = {"die": how}
+    try:
+        parallel_map(score, list(range(40)), items, workers=2)
+        out.append("no error")
+    except PonderError as e:
+        out.append(str(e))
+print(json.dumps({"errors": out, "children": children()}))
+'''
+
+
+def test_a_scoring_worker_that_dies_is_an_error_not_a_hang(tmp_path):
+    # multiprocessing.Pool replaced a dead worker silently and waited forever for the rows it held: `ponder
+    # verify` or an RL step hung with no message. Run in a new session, so a hang is bounded and leaves nothing.
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "dying.py"
+    script.write_text(DYING_SCORER)
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    p = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env=env, start_new_session=True)
+    try:
+        stdout, stderr = p.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+        pytest.fail("parallel_map hung after a worker process died")
+    assert p.returncode == 0, stderr
+    res = json.loads(stdout)
+    exit_err, kill_err = res["errors"]
+    assert "scoring worker process died (exit code 9)" in exit_err and "\n" not in exit_err
+    assert "scoring worker process died (killed by signal SIGKILL" in kill_err
+    for err in (exit_err, kill_err):  # names the rows the dead worker held, row 17 among them
+        lo, hi = map(int, re.search(r"rows (\d+)-(\d+)", err).groups())
+        assert lo <= 17 <= hi < 40
+    assert res["children"] == []  # the other worker was stopped and every worker reaped

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import multiprocessing.connection
 import os
 import pickle
 import re
@@ -252,6 +253,112 @@ def _score_chunk(args):
     return [fn(c, it) for c, it in pairs]
 
 
+def _chunk_worker(conn, fn):
+    """A forked scoring process: score each (k, pairs) chunk the parent sends until it sends None."""
+    while True:
+        task = conn.recv()
+        if task is None:
+            return
+        k, pairs = task
+        try:
+            msg = (k, True, _score_chunk((fn, pairs)))
+        except Exception as e:  # the parent re-raises it, as multiprocessing.Pool did
+            msg = (k, False, e)
+        try:
+            conn.send(msg)
+        except Exception as e:  # a result or an exception that cannot be pickled
+            conn.send((k, False, PonderError(f"score: a scoring worker could not send back its result: {e}")))
+
+
+def _process_map(fn, chunks: list, workers: int, size: int, n: int, bar) -> list | None:
+    """The chunks scored over `workers` forked processes, one chunk per worker at a time. Not
+    multiprocessing.Pool: it replaces a worker that dies mid-task (OOM killer, a segfault, os._exit in a reward
+    function) silently and waits forever for the lost chunk; here each worker's sentinel is watched, so a death
+    is one PonderError naming its exit code and the rows it held. None when no process could be started."""
+    ctx = multiprocessing.get_context("fork")
+    procs, conns, busy = [], [], {}  # busy: worker index -> chunk index it holds
+    results: list = [None] * len(chunks)
+    try:
+        for _ in range(workers):
+            parent, child = ctx.Pipe()
+            try:
+                p = ctx.Process(target=_chunk_worker, args=(child, fn), daemon=True)
+                p.start()
+            except (AssertionError, OSError, ValueError):
+                parent.close()
+                child.close()
+                if not procs:
+                    return None  # e.g. out of processes: use threads
+                break
+            child.close()
+            procs.append(p)
+            conns.append(parent)
+        todo = iter(range(len(chunks)))
+        for w, conn in enumerate(conns):
+            k = next(todo, None)
+            if k is not None:
+                conn.send((k, chunks[k]))
+                busy[w] = k
+        while busy:
+            ready = set(multiprocessing.connection.wait([conns[w] for w in busy] + [procs[w].sentinel for w in busy]))
+            for w in list(busy):
+                if conns[w] not in ready and procs[w].sentinel not in ready:
+                    continue
+                try:
+                    msg = conns[w].recv() if conns[w].poll() else None
+                except (EOFError, OSError):
+                    msg = None
+                except Exception as e:  # e.g. an exception class whose __init__ cannot unpickle its args
+                    lo, hi = busy[w] * size, min(n, (busy[w] + 1) * size) - 1
+                    raise PonderError(f"score: the result of rows {lo}-{hi} could not be read back from its "
+                                      f"worker: {type(e).__name__}: {e}") from None
+                if msg is None:  # no result, and its pipe closed or its process ended: the worker died
+                    procs[w].join()
+                    raise PonderError(_died(procs[w].exitcode, busy[w], size, n))
+                k, ok, value = msg
+                if not ok:
+                    raise value
+                results[k] = value
+                if bar:
+                    bar.update(len(value))
+                k = next(todo, None)
+                if k is None:
+                    del busy[w]
+                else:
+                    conns[w].send((k, chunks[k]))
+                    busy[w] = k
+        return results
+    finally:
+        # on success, an error, a dead worker or KeyboardInterrupt alike: no worker outlives the call or keeps
+        # scoring a long chunk (SIGKILL: a reward function cannot catch or ignore it; the code sandbox's own
+        # children die with their worker through their parent-death signal)
+        for p in procs:
+            if p.is_alive():
+                p.kill()
+        for p in procs:
+            p.join()
+            p.close()
+        for c in conns:
+            c.close()
+
+
+def _died(exitcode, k: int, size: int, n: int) -> str:
+    import signal
+
+    if exitcode is not None and exitcode < 0:
+        try:
+            how = f"killed by signal {signal.Signals(-exitcode).name}"
+        except ValueError:
+            how = f"killed by signal {-exitcode}"
+        if exitcode == -signal.SIGKILL:
+            how += " (out of memory?)"
+    else:
+        how = f"exit code {exitcode}"
+    lo, hi = k * size, min(n, (k + 1) * size) - 1
+    return (f"score: a scoring worker process died ({how}) while scoring rows {lo}-{hi} (0-based) of {n}; "
+            "the other workers were stopped (a crash or an exit in a verifier or reward function, or memory?)")
+
+
 def parallel_map(fn: Callable, completions: Sequence, items: Sequence, *, workers: int | None = None,
                  progress: bool = False, desc: str = "verify") -> list:
     """[fn(c, item) ...] in input order, over processes (threads when `fn` cannot be pickled, e.g. a judge
@@ -284,23 +391,10 @@ def parallel_map(fn: Callable, completions: Sequence, items: Sequence, *, worker
             picklable = True
         except Exception:
             picklable = False
-        pool = None
-        if picklable:
-            try:
-                pool = multiprocessing.get_context("fork").Pool(min(workers, len(chunks)))
-            except (AssertionError, OSError, ValueError):  # e.g. inside a daemonic worker: use threads
-                pool = None
-        if pool is not None:
-            try:
-                results = []
-                for res in pool.imap(_score_chunk, [(fn, ch) for ch in chunks]):
-                    results.append(res)
-                    if bar:
-                        bar.update(len(res))
-            finally:
-                pool.terminate()
-                pool.join()
-        else:
+        results = None
+        if picklable and not multiprocessing.current_process().daemon:  # a daemonic process has no children
+            results = _process_map(fn, chunks, min(workers, len(chunks)), size, n, bar)
+        if results is None:
             with ThreadPoolExecutor(min(workers, len(chunks))) as ex:
                 results = []
                 for res in ex.map(_score_chunk, [(fn, ch) for ch in chunks]):
