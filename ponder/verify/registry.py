@@ -324,9 +324,13 @@ def _process_map(fn, chunks: list, workers: int, size: int, n: int, bar) -> list
                 k = next(todo, None)
                 if k is None:
                     del busy[w]
-                else:
+                    continue
+                try:
                     conns[w].send((k, chunks[k]))
-                    busy[w] = k
+                except OSError:  # killed between two chunks (the OOM killer): its pipe is gone
+                    procs[w].join()
+                    raise PonderError(_died(procs[w].exitcode, k, size, n)) from None
+                busy[w] = k
         return results
     finally:
         # on success, an error, a dead worker or KeyboardInterrupt alike: no worker outlives the call or keeps
