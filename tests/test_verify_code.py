@@ -385,6 +385,49 @@ def test_expected_values_written_with_comprehensions_map_or_filter_stay_in_the_c
         assert (v.reason, peak < 100 << 20) == ("failed test 1", True), (e, peak)
 
 
+
+def test_expected_values_written_with_hex_repr_format_or_unbound_str_methods_stay_in_the_caller():
+    # hex/bin/oct/repr/ascii/format and `map(str.upper, ...)` of the test's own values went to the sandbox as
+    # code: the runner passed every one of these
+    expected = ["hex(255)", "bin(5)", "oct(8)", "repr('a')", "ascii('\u00e9')", "format(3.14159, '.2f')",
+                "format(5)", "repr([1, 'a'])", "list(map(str.upper, ['a']))",
+                "list(map(str.strip, [' a ', 'b ']))", "str.upper('ab')", "list(map(bytes.upper, [b'a']))",
+                "[hex(i) for i in range(3)]"]
+    for e in expected:
+        assert check_code(blk(OTHER_OPERAND_RUNNER), f"assert f({e}) == {e}").reason == "failed test 1", e
+    good = "def f(x):\n    return x"
+    tests = [f"assert f({e}) == {e}" for e in expected]
+    tests += ["assert f(['a b']) == list(map(str.strip, ['a b ']))",
+              "assert f(['a', 'b']) == str.split('a b', maxsplit=1)"]
+    assert check_code(blk(good), tests).reason == f"passed {len(tests)}/{len(tests)}"
+    # wrong values fail, and so do calls Python refuses (a str method given bytes, a spec that is not a str)
+    for test in ["assert f('0xf') == hex(255)", "assert f('a') == repr('a')",
+                 "assert f('3.14') == format(3.14159, '.3f')",
+                 "assert f(['a']) == list(map(str.upper, ['a']))", "assert f(b'A') == str.upper(b'a')",
+                 "assert f(['A']) == list(map(str.upper, [b'a']))", "assert f('    1') == format(1, 5)",
+                 "assert f('0x1') == hex(1.0)"]:
+        assert check_code(blk(good), test).reason == "failed test 1", test
+    # of a program's value they apply to its plain value, as len() or abs() do
+    prog = "def g():\n    return 255\ndef h():\n    return '0xff'\ndef s():\n    return ['a', 'b']"
+    tests = ["assert h() == hex(g())", "assert repr(h()) == \"'0xff'\"", "assert format(g(), 'x') == 'ff'",
+             "assert list(map(str.upper, s())) == ['A', 'B']", "assert str.upper(h()) == '0XFF'"]
+    assert check_code(blk(prog), tests).reason == f"passed {len(tests)}/{len(tests)}"
+    assert check_code(blk(prog), "assert h() == hex(g() + 1)").reason == "failed test 1"
+    # a name the test binds is its own
+    assert check_code(blk(good), "hex = lambda x: 'z'\nassert f('z') == hex(1)").correct
+    assert check_code(blk(good), "str = bytes\nassert f(b'A') == str.upper(b'a')").correct
+    # the caller's own work is bounded: past the bounds the test fails, nothing gigabytes long is built
+    for e in ["format(1, '>1000000000')", "format(1.5, '.1000000000f')", "repr('a' * 10 ** 7)",
+              "ascii(['ab'] * 10 ** 6)", "hex(10 ** 1000000)", "bin(1 << (1 << 20))"]:
+        tracemalloc.start()
+        try:
+            v = check_code(blk(good), f"assert f(1) == {e}")
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert (v.reason, peak < 100 << 20) == ("failed test 1", True), (e, peak)
+
+
 def test_stdio_expected_output_length_never_enters_the_sandbox():
     # The child is forked from the harness and can read its frames (run_case(spec, case)) and objects. A per-case
     # output cap of 2 * len(expected) + 65536 there told the program the expected length: "YES\n" or "NO\n".

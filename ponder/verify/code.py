@@ -48,9 +48,10 @@ CALLER rebuilds the values and applies ``==``/``<``/``in``/``not``/``and``, buil
 ``isinstance``/``len``/``sorted``/``all``... itself (an argument they iterate, ``list(f(x))``, goes as the items of
 the generator or map the program returned). An expected value written with operators, ``math``, pure methods,
 slices or f-strings of the test's own values (``2 ** 10``, ``'ab'.upper()``, ``', '.join(...)``, ``'abc'[::-1]``,
-``f'{3}x'``) is built by the caller too: in the sandbox the program could run that operand and return what it
-gives. A method, slice or f-string of a program's value stays sandbox code, as its object's own. A test passes
-only if it was reported at least once and every report passed; an assert with no value from the sandbox in it
+``f'{3}x'``; ``hex``/``repr``/``format``, methods through their type: ``map(str.upper, [...])``) is built
+by the caller too: in the sandbox the program could run that operand and return what it gives. A method,
+slice or f-string of a program's value stays sandbox code, as its object's own. A test passes only if it was
+reported at least once and every report passed; an assert with no value from the sandbox in it
 (``try: f(-1); assert False; except ValueError: pass``) may go unreached once some other assert was reported.
 With assert tests the program runs as a module named ``solution``, so its ``if __name__ == "__main__":`` block
 does not run (as when LiveCodeBench imports a call-based solution); stdio programs run as ``__main__``. Exit
@@ -747,6 +748,29 @@ def _divmod(a, b):
     return divmod(a, b)
 
 
+def _text(fn):
+    """repr()/ascii() of a value the program chose (or a list repeating it) must not build gigabytes."""
+    def call(obj, /):
+        if _text_bound(obj) > _MAX_LEN:
+            raise _TestFailed(f"{fn.__name__}: text too large")
+        return fn(obj)
+    return call
+
+
+def _digits(fn):
+    """hex/oct/bin: linear, but a program-chosen int of 10 ** 8 bits must not become 10 ** 8 digits."""
+    def call(n, /):
+        if type(n) is int and n.bit_length() + 3 > _MAX_LEN:
+            raise _TestFailed(f"{fn.__name__}: integer too large")
+        return fn(n)
+    return call
+
+
+def _format_builtin(value, format_spec="", /):
+    # format(x, spec) is one field of str.format: the same bounds (`format(1, '>1000000000')` fails the test)
+    return _Formatter().format_field(value, format_spec)
+
+
 def _int_args(fn, limit: int):
     """A math function of ints whose cost grows with their size: arguments over `limit` fail the test."""
     def call(*args):
@@ -765,7 +789,8 @@ _FUNCS = {"abs": abs, "len": len, "sorted": sorted, "set": set, "frozenset": fro
           "tuple": tuple, "min": min, "max": max, "sum": _sum, "round": _round, "int": int, "float": float,
           "str": _str, "bool": bool, "any": any, "all": all, "isinstance": isinstance,
           "type": lambda obj, /: type(obj), "range": _range, "enumerate": enumerate, "zip": zip,
-          "reversed": reversed, "ord": ord, "chr": chr,
+          "reversed": reversed, "ord": ord, "chr": chr, "hex": _digits(hex), "oct": _digits(oct),
+          "bin": _digits(bin), "repr": _text(repr), "ascii": _text(ascii), "format": _format_builtin,
           "math.isclose": math.isclose, "math.fabs": math.fabs, "math.floor": math.floor, "math.ceil": math.ceil,
           # An expected value is often written with these (`math.factorial(10)`, `pow(2, 10)`, `dict(a=1)`): in
           # the sandbox the program could run that operand itself and return what it gives.
@@ -896,6 +921,23 @@ _METHODS = {
     (float, "is_integer"): float.is_integer,
 }
 _METHOD_NAMES = frozenset(n for _, n in _METHODS)
+
+
+def _unbound(t, method):
+    """`str.upper(s)`, `map(str.strip, xs)`: a method called through its type takes only that type."""
+    def call(obj, /, *args, **kwargs):
+        if type(obj) is not t:
+            raise TypeError(f"descriptor of '{t.__name__}' objects doesn't apply to a '{type(obj).__name__}'")
+        return method(obj, *args, **kwargs)
+    return call
+
+
+# The same methods called through their type, which is how `map` is given one: as an expected value
+# (`list(map(str.upper, ['a']))`) the sandbox would run them for the program. Not join (it iterates a
+# program's generator there) nor format (the caller reads format fields only from a format string it has
+# seen).
+_FUNCS.update({f"{t.__name__}.{n}": _unbound(t, fn) for (t, n), fn in _METHODS.items()
+               if t in (str, bytes) and n not in ("join", "format")})
 # Iterables whose order is the same in the caller and in the sandbox (a set of strings is not: str hashes are
 # salted per process), so that the caller can pair its own items with the sandbox's reports one by one.
 _ORDERED_CONSTS = (list, tuple, str, bytes, dict)
