@@ -407,10 +407,16 @@ def test_expected_values_written_with_hex_repr_format_or_unbound_str_methods_sta
                  "assert f(['A']) == list(map(str.upper, [b'a']))", "assert f('    1') == format(1, 5)",
                  "assert f('0x1') == hex(1.0)"]:
         assert check_code(blk(good), test).reason == "failed test 1", test
-    # of a program's value they apply to its plain value, as len() or abs() do
-    prog = "def g():\n    return 255\ndef h():\n    return '0xff'\ndef s():\n    return ['a', 'b']"
+    # of a program's value they run in the sandbox, as before: its object's own __repr__ or __index__
+    prog = ("def g():\n    return 255\ndef h():\n    return '0xff'\ndef s():\n    return ['a', 'b']\n"
+            "class P:\n    def __repr__(self):\n        return 'P()'\n"
+            "    def __index__(self):\n        return 3\n"
+            "    def __format__(self, spec):\n        return 'p' + spec\ndef p():\n    return P()")
     tests = ["assert h() == hex(g())", "assert repr(h()) == \"'0xff'\"", "assert format(g(), 'x') == 'ff'",
-             "assert list(map(str.upper, s())) == ['A', 'B']", "assert str.upper(h()) == '0XFF'"]
+             "assert list(map(str.upper, s())) == ['A', 'B']", "assert str.upper(h()) == '0XFF'",
+             "assert repr(p()) == 'P()' and ascii([p()]) == '[P()]'",
+             "assert hex(p()) == '0x3' and bin(p()) == '0b11'",
+             "assert format(p(), 'x') == 'px'"]
     assert check_code(blk(prog), tests).reason == f"passed {len(tests)}/{len(tests)}"
     assert check_code(blk(prog), "assert h() == hex(g() + 1)").reason == "failed test 1"
     # a name the test binds is its own

@@ -50,8 +50,8 @@ the generator or map the program returned). An expected value written with opera
 slices or f-strings of the test's own values (``2 ** 10``, ``'ab'.upper()``, ``', '.join(...)``, ``'abc'[::-1]``,
 ``f'{3}x'``; ``hex``/``repr``/``format``, methods through their type: ``map(str.upper, [...])``) is built
 by the caller too: in the sandbox the program could run that operand and return what it gives. A method,
-slice or f-string of a program's value stays sandbox code, as its object's own. A test passes only if it was
-reported at least once and every report passed; an assert with no value from the sandbox in it
+slice, f-string, hex, repr or format of a program's value stays sandbox code, its object's own. A test passes
+only if it was reported at least once and every report passed; an assert with no value from the sandbox in it
 (``try: f(-1); assert False; except ValueError: pass``) may go unreached once some other assert was reported.
 With assert tests the program runs as a module named ``solution``, so its ``if __name__ == "__main__":`` block
 does not run (as when LiveCodeBench imports a call-based solution); stdio programs run as ``__main__``. Exit
@@ -938,6 +938,10 @@ def _unbound(t, method):
 # seen).
 _FUNCS.update({f"{t.__name__}.{n}": _unbound(t, fn) for (t, n), fn in _METHODS.items()
                if t in (str, bytes) and n not in ("join", "format")})
+# Of these, a call with a program's value in it stays in the sandbox, as it always ran: its object's own
+# __repr__/__format__/__index__ (a class of the program's is no plain value the caller could rebuild).
+_OWN_ARGS_ONLY = frozenset({"hex", "oct", "bin", "repr", "ascii", "format",
+                            *(n for n in _FUNCS if n.startswith(("str.", "bytes.")))})
 # Iterables whose order is the same in the caller and in the sandbox (a set of strings is not: str hashes are
 # salted per process), so that the caller can pair its own items with the sandbox's reports one by one.
 _ORDERED_CONSTS = (list, tuple, str, bytes, dict)
@@ -1162,7 +1166,8 @@ class _AssertRewriter(ast.NodeTransformer):
                 and not any(isinstance(a, ast.Starred) for a in e.args)
                 and all(k.arg is not None and _literal(k.value)[0] for k in e.keywords)
                 # isinstance(x, Node): the class lives in the sandbox, so the whole call stays there
-                and not (name == "isinstance" and (len(e.args) != 2 or self._has_leaves(e.args[1])))):
+                and not (name == "isinstance" and (len(e.args) != 2 or self._has_leaves(e.args[1])))
+                and not (name in _OWN_ARGS_ONLY and any(self._has_leaves(a) for a in e.args))):
             kwargs = {k.arg: ast.literal_eval(k.value) for k in e.keywords}
             args = [self._expr(a, records) for a in e.args]
             for k, tree in enumerate(args):
