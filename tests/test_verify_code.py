@@ -23,6 +23,18 @@ def blk(src: str) -> str:
     return f"Let me write it.\n```python\n{src}\n```\nDone."
 
 
+def _fails_in_bounded_memory(program: str, tests) -> bool:
+    """The program fails the tests ("failed test 1") while the caller's side stays under 100 MiB: an expected
+    value past the caller's bounds is refused, never built (each case holds in Python, given gigabytes)."""
+    tracemalloc.start()
+    try:
+        v = check_code(blk(program), tests)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return (v.correct, v.reason, peak < 100 << 20) == (False, "failed test 1", True)
+
+
 def test_correct_program_scores_one_and_wrong_scores_zero():
     v = check_code(blk("def add(a, b):\n    return a + b"), TESTS)
     assert (v.correct, v.value, v.reason) == (True, 1.0, "passed 3/3")
@@ -331,13 +343,7 @@ def test_expected_values_written_with_methods_slices_or_fstrings_stay_in_the_cal
     for e in ["'a'.center(10 ** 9)", "'x'.zfill(10 ** 12)", "' '.join(['a'] * 10 ** 8)", "f'{1:>1000000000}'",
               "'{:>1000000000}'.format(1)", "'{:{}}'.format(1, 10 ** 9)", "'a'.replace('', 'b' * 10 ** 7)",
               "(1).to_bytes(10 ** 9, 'big')", "(' ' * 10 ** 6).join(['a'] * 10 ** 6)"]:
-        tracemalloc.start()
-        try:
-            v = check_code(blk(good), f"assert f(1) == {e}")
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
-        assert (v.reason, peak < 100 << 20) == ("failed test 1", True), (e, peak)
+        assert _fails_in_bounded_memory(good, f"assert f(1) == {e}"), e
 
 
 def test_expected_values_written_with_comprehensions_map_or_filter_stay_in_the_caller():
@@ -376,14 +382,7 @@ def test_expected_values_written_with_comprehensions_map_or_filter_stay_in_the_c
     # gigabytes), nothing gigabytes long is built
     for e, n in [("[0 for _ in range(10 ** 9)]", 10 ** 9), ("[[0] * 10 ** 6 for _ in range(100)]", 100),
                  ("[0 for i in range(10 ** 5) for j in range(10 ** 5)]", 10 ** 10)]:
-        tracemalloc.start()
-        try:
-            v = check_code(blk(good), f"assert f({n}) == len({e})")
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
-        assert (v.reason, peak < 100 << 20) == ("failed test 1", True), (e, peak)
-
+        assert _fails_in_bounded_memory(good, f"assert f({n}) == len({e})"), e
 
 
 def test_expected_values_written_with_hex_repr_format_or_unbound_str_methods_stay_in_the_caller():
@@ -425,13 +424,7 @@ def test_expected_values_written_with_hex_repr_format_or_unbound_str_methods_sta
     # the caller's own work is bounded: past the bounds the test fails, nothing gigabytes long is built
     for e in ["format(1, '>1000000000')", "format(1.5, '.1000000000f')", "repr('a' * 10 ** 7)",
               "ascii(['ab'] * 10 ** 6)", "hex(10 ** 1000000)", "bin(1 << (1 << 20))"]:
-        tracemalloc.start()
-        try:
-            v = check_code(blk(good), f"assert f(1) == {e}")
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
-        assert (v.reason, peak < 100 << 20) == ("failed test 1", True), (e, peak)
+        assert _fails_in_bounded_memory(good, f"assert f(1) == {e}"), e
 
 
 def test_stdio_expected_output_length_never_enters_the_sandbox():
@@ -470,13 +463,7 @@ def test_caller_side_work_on_program_values_is_bounded():
     for prog, test in [("def f(x):\n    return '%400000000d'", "assert f(2) % 7 == 3"),
                        ("def f(x):\n    return (400000000, 1)", "assert '%*d' % f(2) == ' 1'"),
                        ("def f(x):\n    return '%.400000000f'", "assert f(2) % 1.5 == '1.5'")]:
-        tracemalloc.start()
-        try:
-            v = check_code(blk(prog), test)
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
-        assert (v.correct, v.reason, peak < 100 << 20) == (False, "failed test 1", True), (test, peak)
+        assert _fails_in_bounded_memory(prog, test), test
     t0 = time.monotonic()  # quadratic: ~15 s; linear: ~1 s, mostly reading the report
     v = check_code(blk("def f(x):\n    return [[1]] * 100000"), "assert sum(f(2), []) == [1]")
     assert (v.correct, v.reason) == (False, "failed test 1") and time.monotonic() - t0 < 8
