@@ -211,6 +211,8 @@ def _check_sampling(*, temperature, top_p, max_new_tokens, seed, mk: dict | None
     mk = mk or {}
     check_sampling(max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
                    top_k=mk.get("top_k", 0), min_p=mk.get("min_p", 0.0), seed=seed)
+    if seed is None:  # (the engine's "no seed"; here every draw and interval is keyed by it)
+        raise PonderError("seed must be an integer in [0, 2**63), got None")
 
 
 def _prompt_of(item: dict, chat: bool, system: str | None):
@@ -323,7 +325,7 @@ def evaluate(
         raise PonderError(f"method_kwargs {own}: set by evaluate's own argument(s) of that name; pass them there")
     temp = DEFAULT_TEMPERATURE[name] if temperature is None else temperature
     _check_sampling(temperature=temp, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed, mk=method_kwargs)
-    temp = float(temp)
+    temp, seed = float(temp), int(seed)  # (a numpy seed passed the check, then failed config.json's JSON)
     if name == "greedy" and n > 1:
         raise PonderError(f"method 'greedy' is deterministic: n must be 1, got {n}")
     if name != "greedy" and n > 1 and temp == 0:
@@ -598,6 +600,7 @@ def sweep(
     ns = _ints("parallel_ns", parallel_ns) if par else []
     bs = _ints("budgets", budgets) if "budget_forcing" in seq else []
     _check_sampling(temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed)
+    seed = int(seed)  # (a numpy one passed the check, then failed config.json's JSON)
     if par and temperature <= 0:
         raise PonderError("sweep: parallel methods need temperature > 0 (greedy samples are identical)")
     reward_fn = make_reward(reward)

@@ -352,6 +352,23 @@ def test_evaluate_empty_ks_is_an_error(micro, ks):
         evaluate(model, tok, ITEMS, ks=ks, max_new_tokens=8, progress=False)
 
 
+def test_a_numpy_seed_is_the_same_seed_and_none_is_refused(micro, tmp_path):
+    """A numpy integer seed passed the check, ran everything, then failed writing config.json (a bare TypeError:
+    int64 is not JSON serializable); None drew unkeyed and failed in the key hashing."""
+    import numpy as np
+
+    model, tok = micro
+    kw = dict(method="sampling", n=2, max_new_tokens=8, progress=False, n_boot=10)
+    a = evaluate(model, tok, ITEMS[:2], seed=np.int64(3), out_dir=tmp_path / "a", **kw)
+    b = evaluate(model, tok, ITEMS[:2], seed=3, **kw)
+    assert a["metrics"]["pass@1"] == b["metrics"]["pass@1"]
+    assert json.loads((tmp_path / "a" / "config.json").read_text())["seed"] == 3
+    with pytest.raises(PonderError, match="seed must be an integer"):
+        evaluate(model, tok, ITEMS[:2], seed=None, **kw)
+    assert sweep((model, tok), ITEMS[:1], parallel_ns=[1], methods=["majority"], max_new_tokens=4,
+                 seed=np.int64(3), out_dir=tmp_path / "s", progress=False, n_boot=10)
+
+
 def test_evaluate_ks_as_text(micro):
     model, tok = micro
     s = evaluate(model, tok, ITEMS[:2], n=2, ks="1,2", max_new_tokens=8, progress=False, n_boot=10)
