@@ -455,8 +455,12 @@ def evaluate(
     }
     if out_dir is not None:
         d = Path(out_dir)
+        # null where the method never used it (effort's level, or a given budget, caps budget forcing's thinking):
+        # the default recorded said a cap held that did not
+        unused = name == "effort" or (name == "budget_forcing" and "budget" in (method_kwargs or {}))
         config = {"kind": "eval", "model": model_name, "method": name, "method_kwargs": _jsonable(recorded), "n": n,
-                  "ks": ks, "max_new_tokens": max_new_tokens, "temperature": temp, "top_p": top_p, "seed": seed,
+                  "ks": ks, "max_new_tokens": None if unused else max_new_tokens, "temperature": temp, "top_p": top_p,
+                  "seed": seed,
                   "reward": _jsonable(reward), "stop": stop, "chat": chat, "system": system,
                   "chat_template_kwargs": getattr(tok, "template_kwargs", {}),
                   "n_problems": len(items), **(extra or {})}

@@ -369,6 +369,16 @@ def test_a_numpy_seed_is_the_same_seed_and_none_is_refused(micro, tmp_path):
                  seed=np.int64(3), out_dir=tmp_path / "s", progress=False, n_boot=10)
 
 
+def test_config_records_no_max_new_tokens_where_the_method_never_used_it(micro, tmp_path):
+    """effort's level and budget forcing's budget cap the thinking: config.json said max_new_tokens 128 held."""
+    model, tok = micro
+    for name, mk in (("effort", {"level": "low"}), ("budget_forcing", {"budget": 8}), ("budget_forcing", {})):
+        d = tmp_path / f"{name}{len(mk)}"
+        evaluate(model, tok, ITEMS[:1], method=name, method_kwargs=mk, max_new_tokens=16, out_dir=d,
+                 progress=False)
+        assert json.loads((d / "config.json").read_text())["max_new_tokens"] == (16 if not mk else None), name
+
+
 def test_evaluate_ks_as_text(micro):
     model, tok = micro
     s = evaluate(model, tok, ITEMS[:2], n=2, ks="1,2", max_new_tokens=8, progress=False, n_boot=10)
