@@ -155,8 +155,9 @@ def check_out_dir(out_dir, kind: str) -> Path | None:
             saved = None
         other = saved.get("kind") if isinstance(saved, dict) else None
         if other != kind:
-            what = (f"{'an' if other[:1] in ('a', 'e', 'i', 'o', 'u') else 'a'} {other!r} "
-                    f"{'result' if other in ('eval', 'sweep') else 'run'}" if isinstance(other, str) else
+            from ponder.train import kind_phrase
+
+            what = (kind_phrase(other) if isinstance(other, str) else
                     "a model checkpoint" if isinstance(saved, dict) and "model_type" in saved else
                     "a config.json of something else")
             raise PonderError(f"--out {d}: holds {what}, whose config.json this {kind} would replace; "

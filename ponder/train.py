@@ -408,7 +408,7 @@ def _result_kind(run: Path) -> str | None:
         kind = json.loads((run / "config.json").read_text(encoding="utf-8")).get("kind")
     except (OSError, ValueError, AttributeError):
         return None
-    return f"{'an' if kind == 'eval' else 'a'} {kind!r} result" if kind in ("eval", "sweep") else None
+    return kind_phrase(kind) if kind in ("eval", "sweep") else None
 
 
 def load_run(run: Path, kind: str):
