@@ -130,14 +130,18 @@ def test_chat_examples_end_the_turn_as_the_template_does(tiny_random):
         assert tok.decode(ids[n:], skip_special_tokens=False) == "5<|im_end|>" and all(mask[n:])
 
 
+# ChatML that refuses a system turn, as Mistral's template does
+NO_SYSTEM_TEMPLATE = ("{% for m in messages %}{% if m['role'] == 'system' %}{{ raise_exception('no system role') }}"
+                      "{% endif %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+                      "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+
+
 def test_a_chat_template_refusing_an_example_names_it(tiny_random):
     """A template's raise_exception (Mistral's "roles must alternate", no system role) used to surface as
     "chat template: ..." alone, naming no example of thousands."""
     model, tok = tiny_random
     tok = copy.copy(tok)
-    tok.chat_template = ("{% for m in messages %}{% if m['role'] == 'system' %}{{ raise_exception('no system role') }}"
-                         "{% endif %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
-                         "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+    tok.chat_template = NO_SYSTEM_TEMPLATE
     turn = [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]
     ex = [{"messages": turn}] * 3 + [{"messages": [{"role": "system", "content": "s"}, *turn]}]
     with pytest.raises(PonderError, match=r"^example 3: chat template: no system role$"):
@@ -151,9 +155,7 @@ def test_an_example_the_chat_template_refuses_is_named_by_file_and_line(tiny_ran
 
     model, tok = tiny_random
     tok = copy.copy(tok)
-    tok.chat_template = ("{% for m in messages %}{% if m['role'] == 'system' %}{{ raise_exception('no system role') }}"
-                         "{% endif %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
-                         "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+    tok.chat_template = NO_SYSTEM_TEMPLATE
     turn = [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]
     f = tmp_path / "d.jsonl"
     rows = [{"messages": turn}, {"messages": turn}, {"messages": [{"role": "system", "content": "s"}, *turn]}]
