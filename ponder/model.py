@@ -40,6 +40,7 @@ class ModelConfig:
     attention_bias: bool | None = None  # q/k/v(/o for llama) biases; default: on for Qwen2 (q/k/v) only
     qk_norm: bool | None = None  # Qwen3's per-head RMSNorm on queries and keys; default: on for Qwen3 only
     mlp_bias: bool = False
+    attention_dropout: float = 0.0  # on the attention probabilities, in training mode only (as transformers)
     bos_token_id: int | None = None
     eos_token_id: int | list[int] | None = None
     pad_token_id: int | None = None
@@ -134,6 +135,8 @@ class ModelConfig:
                                   f"{mt}, which does not divide num_attention_heads={_short(d['num_attention_heads'])})")
         elif kw.get("num_key_value_heads") is None:  # (transformers: null means one per attention head)
             kw["num_key_value_heads"] = d["num_attention_heads"]
+        if kw.get("attention_dropout", 0.0) is None:  # transformers' eval forward ignores it; no dropout then
+            kw["attention_dropout"] = 0.0
         kw["torch_dtype"] = str(d.get("torch_dtype") or d.get("dtype") or "float32")
         if "max_position_embeddings" not in d:  # transformers' per-family default (it sizes llama3/YaRN RoPE)
             kw["max_position_embeddings"] = 2048 if mt == "llama" else 32768
@@ -181,6 +184,10 @@ class ModelConfig:
                 if k == "eos_token_id":
                     want = "an integer, a list of integers or null"
                 raise PonderError(f"{k} must be {want}, got {_short(v)}")
+        p = self.attention_dropout
+        if not _is_number(p) or not 0 <= p < 1:
+            raise PonderError(f"attention_dropout must be a number in [0, 1), got {_short(p)}")
+        self.attention_dropout = float(p)
         if not isinstance(self.torch_dtype, str):
             raise PonderError(f"torch_dtype must be a string, got {_short(self.torch_dtype)}")
         s = self.rope_scaling
@@ -218,6 +225,7 @@ class ModelConfig:
         d = asdict(self)
         extra = d.pop("extra")
         d.pop("qk_norm")
+        dropout = d.pop("attention_dropout")  # written after hidden_act, where it always stood in config.json
         if self.model_type == "qwen2":
             d.pop("attention_bias")
             if self.head_dim == self.hidden_size // self.num_attention_heads:
@@ -226,7 +234,7 @@ class ModelConfig:
         out.update(d)
         out["architectures"] = [ARCHITECTURES[self.model_type]]
         out["hidden_act"] = "silu"
-        out.setdefault("attention_dropout", 0.0)
+        out["attention_dropout"] = dropout
         out.setdefault("initializer_range", 0.02)
         out.setdefault("use_cache", True)
         if self.model_type in ("qwen2", "qwen3"):
@@ -460,17 +468,20 @@ def rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
 MATH_ATTENTION_MAX = 2**25
 
 
-def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None, is_causal: bool) -> torch.Tensor:
+def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None, is_causal: bool,
+           dropout_p: float = 0.0) -> torch.Tensor:
     """Scaled dot-product attention: q [B, H, Tq, d], k/v [B, KV, Tk, d] (H a multiple of KV: grouped-query),
-    mask bool, True = visible, broadcastable to [B, 1, Tq, Tk]; is_causal aligns top-left as SDPA does."""
+    mask bool, True = visible, broadcastable to [B, 1, Tq, Tk]; is_causal aligns top-left as SDPA does;
+    dropout_p drops attention probabilities (the caller passes 0 outside training)."""
     B, H, Tq, d = q.shape
     KV, Tk = k.shape[1], k.shape[2]
     if q.device.type != "cpu" or q.dtype not in LOW_PRECISION or B * H * Tq * Tk > MATH_ATTENTION_MAX:
-        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=is_causal, enable_gqa=H != KV)
-    return math_attention(q, k, v, mask, is_causal)
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=is_causal, dropout_p=dropout_p,
+                                              enable_gqa=H != KV)
+    return math_attention(q, k, v, mask, is_causal, dropout_p)
 
 
-def math_attention(q, k, v, mask, is_causal) -> torch.Tensor:
+def math_attention(q, k, v, mask, is_causal, dropout_p: float = 0.0) -> torch.Tensor:
     """attend() as matmuls. Query heads are grouped by the key/value head they read ([B*KV, G*Tq, d] @
     [B*KV, d, Tk]), so grouped-query attention needs no copy of k and v. Softmax on bf16 accumulates in
     fp32 inside the kernel (as FlashAttention's does); the scores are rounded to the dtype first, as in
@@ -491,6 +502,8 @@ def math_attention(q, k, v, mask, is_causal) -> torch.Tensor:
         # bias + scale * scores in one kernel; the mask is [B, 1, 1, Tq|1, Tk]: the same for every head
         s = s * d**-0.5 if mask is None else torch.add(bias(mask[:, :, None]), s, alpha=d**-0.5)
     p = torch.softmax(s, -1)
+    if dropout_p:  # (skipped at 0: F.dropout would still launch a kernel)
+        p = F.dropout(p, dropout_p)
     return torch.bmm(p.view(B * KV, G * Tq, Tk), v.reshape(B * KV, Tk, d)).view(B, H, Tq, d)
 
 
@@ -574,7 +587,9 @@ class Attention(nn.Module):
             cache.k[layer][:, :, s : s + T] = k
             cache.v[layer][:, :, s : s + T] = v
             k, v = cache.k[layer][:, :, : s + T], cache.v[layer][:, :, : s + T]
-        out = attend(q, k, v, mask, is_causal and mask is None)
+        # dropout only while training, as transformers (its eager/SDPA attention pass 0.0 in eval mode)
+        drop = self.cfg.attention_dropout if self.training else 0.0
+        out = attend(q, k, v, mask, is_causal and mask is None, drop)
         out = out.transpose(1, 2).reshape(B, T, self.nh * d)
         return self.o_proj(out if rows is None else out.view(B * T, -1).index_select(0, idx))
 

@@ -1,6 +1,7 @@
 """Logit parity with transformers (the oracle) in both directions, for Qwen3, Qwen2 and Llama configs."""
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -214,6 +215,7 @@ HF_OK = {"model_type": "qwen3", **BASE, "head_dim": 16, "rope_theta": 10000.0, "
     ("num_key_value_heads", 0), ("num_attention_heads", 0), ("vocab_size", 0), ("num_hidden_layers", -1),
     ("max_position_embeddings", -5), ("head_dim", 0), ("rope_theta", "abc"), ("rope_theta", -1),
     ("rms_norm_eps", [1]), ("tie_word_embeddings", "yes"), ("eos_token_id", "x"), ("pad_token_id", 1.5),
+    ("attention_dropout", 1.0), ("attention_dropout", -0.1), ("attention_dropout", "0.1"), ("attention_dropout", True),
 ])
 def test_config_fields_of_the_wrong_type_are_named(field, value):
     with pytest.raises(PonderError) as e:
@@ -430,6 +432,45 @@ def test_attend_takes_the_matmul_form_only_for_short_low_precision_cpu_attention
     monkeypatch.setattr(M, "MATH_ATTENTION_MAX", 2**40)
     assert torch.equal(M.attend(q, k, v, None, True),
                        torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True))
+
+
+def test_config_attention_dropout_round_trips():
+    """config.json's attention_dropout used to land in `extra`, unread by the model; it is a field now, written
+    back where it stood (after hidden_act) and read as transformers reads it (null: no dropout)."""
+    hf = transformers.Qwen3Config(**BASE, attention_dropout=0.25).to_dict()
+    cfg = ModelConfig.from_hf(hf)
+    assert cfg.attention_dropout == 0.25 and "attention_dropout" not in cfg.extra
+    out = cfg.to_hf()
+    assert out["attention_dropout"] == 0.25
+    assert ModelConfig.from_hf(json.loads(json.dumps(out))).attention_dropout == 0.25
+    assert ModelConfig.from_hf({**HF_OK, "attention_dropout": None}).attention_dropout == 0.0
+    shipped = json.loads((Path(ponder.__file__).parent / "assets" / "tiny" / "config.json").read_text())
+    built = {k: v for k, v in shipped.items() if k in ModelConfig.__dataclass_fields__}
+    assert list(ModelConfig(**built).to_hf().items()) == list(shipped.items())  # written as it always was
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])  # SDPA; the matmul form (CPU bf16)
+def test_attention_dropout_applies_in_training_mode_only(dtype):
+    """transformers drops attention probabilities with config.attention_dropout while model.training; Ponder
+    ignored the field. Now: eval mode is unchanged by the rate, training mode with a rate drops (reproducibly
+    under one seed), and a zero rate trains on exactly the eval-mode numbers."""
+    plain = Transformer(ModelConfig.from_hf(HF_OK)).init_weights(0).to(dtype)
+    drop = Transformer(ModelConfig.from_hf({**HF_OK, "attention_dropout": 0.5})).to(dtype)
+    drop.load_state_dict(plain.state_dict())
+    ids = torch.randint(0, 320, (2, 9), generator=torch.Generator().manual_seed(0))
+    mask = torch.ones(2, 9)
+    mask[1, :3] = 0
+    for kw in ({}, {"attention_mask": mask}):
+        with torch.no_grad():
+            ref = plain.eval()(ids, **kw)
+            assert torch.equal(drop.eval()(ids, **kw), ref)
+            assert torch.equal(plain.train()(ids, **kw), ref)
+            drop.train()
+            torch.manual_seed(1)
+            a = drop(ids, **kw)
+            torch.manual_seed(1)
+            b = drop(ids, **kw)
+        assert torch.equal(a, b) and not torch.allclose(a.float(), ref.float(), atol=1e-2)
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.bfloat16, torch.float16])
