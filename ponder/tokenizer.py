@@ -34,6 +34,24 @@ TURN_END_TOKENS = ("<|im_end|>", "<|eot_id|>")
 RESERVED_TEMPLATE_VARS = ("messages", "add_generation_prompt", "bos_token", "eos_token")
 
 
+# The special tokens besides BOS/EOS/PAD that transformers names (its SPECIAL_TOKENS_ATTRIBUTES): chat templates
+# see them as variables
+NAMED_TOKENS = ("unk_token", "sep_token", "cls_token", "mask_token")
+
+
+def _template_tokens(config: dict, pad_token: str | None) -> dict:
+    """The special tokens a chat template sees as variables beside bos_token and eos_token, as transformers (5)
+    passes them (its special_tokens_map): pad_token as given (not the EOS padding falls back to), the other named
+    ones the tokenizer config sets, and the model-specific ones (extra_special_tokens given as an object, any
+    other "*_token" string such as image_token). A template's {{ pad_token }} used to render empty."""
+    out = {"pad_token": pad_token, **{k: _token_content(config.get(k)) for k in NAMED_TOKENS}}
+    out.update((k, v) for k, v in config.items() if k.endswith("_token") and k not in out and isinstance(v, str))
+    for k in ("extra_special_tokens", "model_specific_special_tokens"):  # (a list of extra tokens is not passed)
+        if isinstance(config.get(k), dict):
+            out.update((n, _token_content(v)) for n, v in config[k].items() if isinstance(n, str))
+    return {k: v for k, v in out.items() if isinstance(v, str) and k not in ("bos_token", "eos_token")}
+
+
 def _token_content(t) -> str | None:
     if isinstance(t, dict):
         return t.get("content")
@@ -66,6 +84,7 @@ class Tokenizer:
         self.eos_token = eos_token
         self.bos_token = bos_token if bos_token and tok.token_to_id(bos_token) is not None else None
         self.pad_token = pad_token if pad_token and tok.token_to_id(pad_token) is not None else eos_token
+        self.template_tokens = _template_tokens(self.config, pad_token)
         self.chat_template = chat_template
         # tokenizer_config.json's list of named templates when none is "default": nothing to render chats with
         # (transformers refuses too), kept so that save() writes it back
@@ -176,7 +195,7 @@ class Tokenizer:
                 self._jinja = _compile_template(self.chat_template or CHATML)
             # as transformers renders it: tools and documents None, not undefined
             return self._jinja.render({
-                "tools": None, "documents": None, **extra,
+                "tools": None, "documents": None, **self.template_tokens, **extra,
                 "messages": messages,
                 "add_generation_prompt": add_generation_prompt,
                 "bos_token": self.bos_token or "",
@@ -243,7 +262,11 @@ class Tokenizer:
         cfg = read_json_object(tc) if tc.is_file() else {}
         stm = path / "special_tokens_map.json"  # older checkpoints name their special tokens here only
         special = read_json_object(stm) if stm.is_file() else {}
-        for k in ("eos_token", "bos_token", "pad_token"):
+        for k in ("eos_token", "bos_token", "pad_token", *NAMED_TOKENS):
+            if k in NAMED_TOKENS:  # template variables only (transformers reads them from both files too)
+                if cfg.get(k) is None and special.get(k) is not None:
+                    cfg[k] = special[k]
+                continue
             src = tc if cfg.get(k) is not None else stm
             if cfg.get(k) is None:
                 cfg[k] = special.get(k)

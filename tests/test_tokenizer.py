@@ -249,6 +249,33 @@ def test_chat_template_jinja_wins_over_tokenizer_config_as_in_transformers(tmp_p
         Tokenizer.load(tmp_path)
 
 
+SPECIAL_VARS = ("eos_token", "pad_token", "unk_token", "sep_token", "cls_token", "mask_token", "image_token",
+                "video_token", "additional_special_tokens", "extra_special_tokens")
+
+
+@pytest.mark.parametrize("edit, stm", [
+    (dict(unk_token="<|im_start|>", sep_token="<think>", cls_token={"content": "</think>", "__type": "AddedToken"},
+          mask_token="<|im_end|>", additional_special_tokens=["<think>"], extra_special_tokens={"image_token": "<think>"},
+          video_token="</think>"), None),
+    (dict(pad_token=None, extra_special_tokens=["<think>"]), {"unk_token": {"content": "<think>"}, "sep_token": "</think>"}),
+])
+def test_chat_template_sees_the_special_tokens_transformers_passes(tmp_path, tokenizer, edit, stm):
+    """transformers passes a chat template its special_tokens_map as variables: pad/unk/sep/cls/mask_token and the
+    model-specific tokens (extra_special_tokens given as an object, other *_token strings) as well as bos/eos.
+    {{ pad_token }} and the rest rendered empty; a pad_token the files do not name stays undefined there too."""
+    transformers = pytest.importorskip("transformers")
+    tokenizer.save(tmp_path)
+    cfg = json.loads((tmp_path / "tokenizer_config.json").read_text())
+    cfg.update(edit, chat_template="".join(f"{v}=[{{{{ {v} if {v} is defined else 'undefined' }}}}]\n"
+                                           for v in SPECIAL_VARS))
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps(cfg))
+    if stm:
+        (tmp_path / "special_tokens_map.json").write_text(json.dumps(stm))
+    ref = transformers.AutoTokenizer.from_pretrained(tmp_path).apply_chat_template(MSGS, tokenize=False)
+    assert Tokenizer.load(tmp_path).apply_chat_template(MSGS) == ref
+    assert ("pad_token=[<|endoftext|>]" if stm is None else "pad_token=[undefined]") in ref
+
+
 def test_named_chat_templates_without_a_default_are_refused_as_in_transformers(tmp_path, tokenizer):
     """A list of named templates with none called "default" used to render ChatML instead, unannounced;
     transformers refuses to render it. The list survives a save."""
