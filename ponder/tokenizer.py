@@ -285,6 +285,8 @@ class Tokenizer:
         jt, template_file = path / "chat_template.jinja", None
         if jt.is_file():  # transformers' newer home for the template: it wins over tokenizer_config.json's
             template, template_file = read_text(jt), str(jt)
+            if not template.strip():  # rendered ChatML in its place (transformers renders it: every chat empty)
+                raise PonderError(f"{jt} is empty; write the chat template into it or remove the file")
         eos = _token_content(cfg.get("eos_token"))
         if eos is None:  # no tokenizer file names one: the model config's EOS id, as generation uses it
             eos = next((t for t in map(tok.id_to_token, extra_eos_ids) if t is not None), None)

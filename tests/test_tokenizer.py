@@ -276,6 +276,17 @@ def test_chat_template_sees_the_special_tokens_transformers_passes(tmp_path, tok
     assert ("pad_token=[<|endoftext|>]" if stm is None else "pad_token=[undefined]") in ref
 
 
+@pytest.mark.parametrize("body", ["", "  \n\t\n"])
+def test_an_empty_chat_template_jinja_is_refused(tmp_path, tokenizer, body):
+    """An empty chat_template.jinja rendered ChatML instead, unannounced (a whitespace-only one, its whitespace);
+    transformers reads it as the template and renders every chat as that empty text."""
+    tokenizer.save(tmp_path)
+    (tmp_path / "chat_template.jinja").write_text(body)
+    with pytest.raises(PonderError) as e:
+        Tokenizer.load(tmp_path)
+    assert str(e.value) == f"{tmp_path / 'chat_template.jinja'} is empty; write the chat template into it or remove the file"
+
+
 def test_named_chat_templates_without_a_default_are_refused_as_in_transformers(tmp_path, tokenizer):
     """A list of named templates with none called "default" used to render ChatML instead, unannounced;
     transformers refuses to render it. The list survives a save."""
