@@ -623,3 +623,15 @@ def test_an_alarm_at_the_last_step_ends_nothing_early(tmp_path, ckpt):
     r = rows(run)
     assert "length_runaway" in r[-1]["alarms"] and "stopped_early" not in r[-1]
     assert summarize_run(run)["stopped_early"] is None
+
+
+def test_a_checkpoint_with_attention_dropout_trains_on_the_sampling_policy(tmp_path, tokenizer):
+    """The policy's log-probs are the sampler's function even when config.json sets attention_dropout: at the
+    first step the policy is the reference, so their KL is 0 (dropout in the training forward made it noise)."""
+    cfg = ponder.ModelConfig(vocab_size=320, hidden_size=48, intermediate_size=96, num_hidden_layers=2,
+                             num_attention_heads=2, num_key_value_heads=1, head_dim=24, attention_dropout=0.5)
+    ck = tmp_path / "ck"
+    ponder.save(ponder.Transformer(cfg).init_weights(1, std=0.08), tokenizer, ck)
+    row = rows(train(GRPOConfig(model=str(ck), **{**SMALL, "steps": 1, "eval_every": 5}), tmp_path / "r",
+                     progress=False))[0]
+    assert row["kl_mean"] == pytest.approx(0.0, abs=1e-6)

@@ -471,7 +471,10 @@ def train(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=cfg.steps, initial=start, desc=f"grpo[{cfg.preset}]", dynamic_ncols=True)
-    model.train()
+    # The policy trains in eval mode: dropout (a checkpoint's attention_dropout) would make its log-probs a
+    # different, random function from the one that sampled the rollouts (in eval mode), so the on-policy ratio
+    # would not be 1 and the clipped objective would clip noise. verl overrides attention_dropout to 0 for this.
+    model.eval()
     stop = False
     rollout = functools.partial(_rollout, tok=tok, cfg=cfg, ocfg=ocfg, reward=reward, pool=train_items,
                                 curriculum=curriculum, generate_fn=generate_fn, score_fn=score_fn)
@@ -555,7 +558,6 @@ def train(
                     extra["off_policy"] = ({"rollout": _pack_rollout(future.result())} if done
                                            else {"behaviour": behaviour.state_dict()})
                 save_run(run, full, tok, opt, step + 1, extra, optimizer_state=optimizer_state)
-                model.train()
             if stop:
                 _say(bar, f"stopping after step {step + 1} (--stop-on-alarm)")
                 break
