@@ -287,6 +287,8 @@ class Tokenizer:
             template, template_file = read_text(jt), str(jt)
             if not template.strip():  # rendered ChatML in its place (transformers renders it: every chat empty)
                 raise PonderError(f"{jt} is empty; write the chat template into it or remove the file")
+        elif isinstance(template, str) and not template.strip():  # the same, from tokenizer_config.json
+            raise PonderError(f"{tc}: chat_template is empty; write the chat template or remove the field")
         eos = _token_content(cfg.get("eos_token"))
         if eos is None:  # no tokenizer file names one: the model config's EOS id, as generation uses it
             eos = next((t for t in map(tok.id_to_token, extra_eos_ids) if t is not None), None)

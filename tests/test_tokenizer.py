@@ -287,6 +287,18 @@ def test_an_empty_chat_template_jinja_is_refused(tmp_path, tokenizer, body):
     assert str(e.value) == f"{tmp_path / 'chat_template.jinja'} is empty; write the chat template into it or remove the file"
 
 
+@pytest.mark.parametrize("body", ["", " \n"])
+def test_an_empty_chat_template_in_tokenizer_config_is_refused(tmp_path, tokenizer, body):
+    """The same in tokenizer_config.json: "chat_template": "" rendered ChatML instead."""
+    tokenizer.save(tmp_path)
+    (tmp_path / "chat_template.jinja").unlink(missing_ok=True)
+    tc = tmp_path / "tokenizer_config.json"
+    tc.write_text(json.dumps({**json.loads(tc.read_text()), "chat_template": body}))
+    with pytest.raises(PonderError) as e:
+        Tokenizer.load(tmp_path)
+    assert str(e.value) == f"{tc}: chat_template is empty; write the chat template or remove the field"
+
+
 def test_named_chat_templates_without_a_default_are_refused_as_in_transformers(tmp_path, tokenizer):
     """A list of named templates with none called "default" used to render ChatML instead, unannounced;
     transformers refuses to render it. The list survives a save."""
