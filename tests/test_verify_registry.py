@@ -1,5 +1,7 @@
 """Reward registry (names, composites, raw correctness vs shaped reward, parallel scoring) and verify_file."""
 
+import functools
+import inspect
 import json
 import os
 import re
@@ -7,7 +9,16 @@ import re
 import pytest
 
 from ponder.errors import PonderError
-from ponder.verify.registry import VERIFIERS, RewardResult, get_reward, score_many
+from ponder.verify.fmt import prompt_opens_think
+from ponder.verify.registry import (
+    VERIFIERS,
+    RewardResult,
+    get_reward,
+    parallel_map,
+    score_many,
+    score_split,
+    with_think_open,
+)
 from ponder.verify.run import verify_file
 from ponder.verify.verdict import Verdict
 
@@ -99,6 +110,60 @@ def test_bad_completions_never_raise_through_the_registry():
     for c in (None, 5, b"\x00", "\ud800" * 10, "x" * (1 << 20)):
         r = reward(c, {"answer": "1", "numbers": [1], "target": 1})
         assert isinstance(r, RewardResult) and not r.correct
+
+
+OPENED = "6*7</think>\nThe answer is \\boxed{42}."  # continues a prompt that ends with "<think>\n"
+
+
+def test_format_term_knows_a_prompt_that_opened_the_thinking():
+    """A template that prefills "<think>" (DeepSeek-R1 distills) leaves a correct completion without it: the
+    format term scored 0 for every such sample. think_open=True (the sampler says so per prompt) scores it
+    as formatted, and one that opens the thinking again as not; without it nothing changes."""
+    reward = get_reward("math+0.1*format")
+    r = reward(OPENED, ITEM, think_open=True)
+    assert r.correct and r.parts["format"]["correct"] and r.reward == pytest.approx(1.1)
+    again = reward(GOOD, ITEM, think_open=True)
+    assert again.correct and again.parts["format"]["reason"] == "unexpected <think>"
+    assert reward(OPENED, ITEM).parts["format"]["reason"] == "missing <think>"  # the default: as before
+    assert reward(GOOD, ITEM) == reward(GOOD, ITEM, think_open=False)
+    for name in VERIFIERS:  # one signature: every verifier takes the keyword
+        assert "think_open" in inspect.signature(VERIFIERS[name]).parameters, name
+
+
+def test_score_split_passes_think_open_per_prompt_and_keeps_order_and_items():
+    reward = get_reward("format")
+    comps, items, opens = [OPENED, GOOD, OPENED, GOOD], [{"i": k} for k in range(4)], [True, False, False, True]
+    seen = []
+
+    def score(fn, cs, its):  # a score_fn as the Ray / DataParallel pools take it: items reach it as given
+        seen.append(its)
+        return parallel_map(fn, cs, its, workers=2)
+
+    got = score_split(score, functools.partial(with_think_open, reward), comps, items, opens)
+    assert [r.correct for r in got] == [True, True, False, False]
+    assert sorted(x["i"] for its in seen for x in its) == [0, 1, 2, 3] and all(set(x) == {"i"} for x in items)
+    seen.clear()
+    assert score_split(score, functools.partial(with_think_open, reward), comps, items, [False] * 4) == [
+        reward(c, it) for c, it in zip(comps, items)] and len(seen) == 1  # no prompt opens it: one call as before
+    assert with_think_open(len, True) is len  # a user's callable(completion, item) takes no keyword
+
+
+def test_prompt_opens_think():
+    assert prompt_opens_think("<|User|>q<|Assistant|><think>\n") and prompt_opens_think("Solve it. <think>")
+    assert not prompt_opens_think("<think>x</think>\n") and not prompt_opens_think("Solve it.")
+    assert not prompt_opens_think(None) and not prompt_opens_think([{"role": "user", "content": "<think>"}])
+
+
+def test_verify_file_format_reads_a_string_prompt_that_opened_the_thinking(tmp_path):
+    src = tmp_path / "f.jsonl"
+    write_jsonl(src, [{"prompt": "Q: 6*7?\n<think>\n", "completion": OPENED},
+                      {"prompt": "Q: 6*7?\n", "completion": GOOD},
+                      {"prompt": "Q: 6*7?\n<think>", "completion": GOOD},
+                      {"completion": OPENED}])
+    s = verify_file("format", str(src), str(tmp_path / "o.jsonl"), workers=2, progress=False)
+    out = read_jsonl(s["output"])
+    assert [r["correct"] for r in out] == [True, True, False, False]
+    assert [r["reason"] for r in out][2:] == ["unexpected <think>", "missing <think>"]
 
 
 # ---------------------------------------------------------------- verify_file

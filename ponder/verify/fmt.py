@@ -8,6 +8,12 @@ Exactly one opening and one closing tag, the opening one first (only whitespace 
 closing tag a final answer: a `\\boxed{...}` or a line starting with "Answer:". With `open_in_prompt=True`
 the opening tag is part of the prompt (chat templates that prefill "<think>"), so the completion must not
 repeat it. The thinking itself may be empty: a non-thinking mode emits "<think>\\n\\n</think>".
+
+Who samples and then scores decides `open_in_prompt` from the prompt as fed to the model (`prompt_opens_think`
+on the rendered text: a DeepSeek-R1 distill's chat template ends the generation prompt with "<think>\\n", a
+string prompt may end with "<think>"): `ponder rl` (rollouts and held-out accuracy), `ponder eval`, and
+`ponder verify` from a row's string `prompt`. Through the registry: `reward(completion, item, think_open=True)`.
+Without it a correct completion of such a prompt never holds "<think>" and scores 0 (open-r1 hit this).
 """
 
 from __future__ import annotations
@@ -32,6 +38,13 @@ def _substantive(answer: str) -> bool:
     policy that emits them would collect the format reward for an empty response."""
     rest = _BLANK.sub(" ", answer)
     return any(ch.isalnum() or (not ch.isascii() and not ch.isspace() and ch.isprintable()) for ch in rest)
+
+
+def prompt_opens_think(prompt_text, open_tag: str = "<think>") -> bool:
+    """Whether a prompt, as the text fed to the model (after any chat template), ends with the opening think
+    tag, trailing whitespace aside: its completions start inside the thinking (check_format's open_in_prompt).
+    Anything but a string (a chat-message list not yet rendered, None) is False."""
+    return isinstance(prompt_text, str) and prompt_text.rstrip().endswith(open_tag)
 
 
 def check_format(completion, *, think_tags=("<think>", "</think>"), require_answer: bool = True,

@@ -1,22 +1,28 @@
 """Reward functions by name, composites of them, and parallel scoring.
 
-Every verifier is wrapped to one signature, `reward_fn(completion: str, item: dict) -> Verdict`, reading its
-gold from the item:
+Every verifier is wrapped to one signature, `reward_fn(completion: str, item: dict, judge=None, *,
+think_open=False) -> Verdict`, reading its gold from the item:
 
     math         item["answer"] (or "gold")          ponder.verify.math.check_math
     code         item["tests"] (+ optional "timeout") ponder.verify.code.check_code
     countdown    item["numbers"], item["target"]      ponder.verify.countdown.check_countdown
-    format       nothing                              ponder.verify.fmt.check_format
+    format       nothing (think_open: see below)      ponder.verify.fmt.check_format
     constraints  item["constraints"]                  ponder.verify.constraints.check_constraints
     judge        item["prompt"]                       a scorer from ponder.verify.judge.make_judge
 
 `get_reward("math+0.1*format")` (or `{"math": 1.0, "format": 0.1}`) builds a `Reward`: the shaped reward is the
 weighted sum of `Verdict.value`s, while `correct` is the raw correctness of the FIRST (primary) verifier and is
 never weighted or shaped. Every part's full verdict is kept in `parts`.
+
+`think_open=True` says the prompt the completion continues ends with the opening think tag (a chat template
+that prefills "<think>\\n"; `fmt.prompt_opens_think` on the rendered prompt): `format` then wants the
+completion without it (check_format's open_in_prompt). Whoever samples and scores passes it per prompt
+(`score_split`); the default False is the shape a completion that opens its own thinking has.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import multiprocessing
 import multiprocessing.connection
@@ -114,7 +120,7 @@ def _checked(name: str, item) -> None:
         raise PonderError(f"reward {name!r}: {e}") from None
 
 
-def _math(completion, item, judge=None) -> Verdict:
+def _math(completion, item, judge=None, *, think_open=False) -> Verdict:
     from ponder.verify.math import check_math  # lazy: SymPy-backed, written separately
 
     gold = _field("math", item, "answer", "gold")
@@ -124,7 +130,7 @@ def _math(completion, item, judge=None) -> Verdict:
     return check_math(completion, gold)
 
 
-def _code(completion, item, judge=None) -> Verdict:
+def _code(completion, item, judge=None, *, think_open=False) -> Verdict:
     from ponder.verify.code import check_code
 
     tests = _field("code", item, "tests")
@@ -134,7 +140,7 @@ def _code(completion, item, judge=None) -> Verdict:
     return check_code(completion, tests, timeout=5.0 if timeout is None else float(timeout))
 
 
-def _countdown(completion, item, judge=None) -> Verdict:
+def _countdown(completion, item, judge=None, *, think_open=False) -> Verdict:
     from ponder.verify.countdown import check_countdown
 
     numbers, target = _field("countdown", item, "numbers"), _field("countdown", item, "target")
@@ -142,13 +148,13 @@ def _countdown(completion, item, judge=None) -> Verdict:
     return check_countdown(completion, numbers, target)
 
 
-def _format(completion, item, judge=None) -> Verdict:
+def _format(completion, item, judge=None, *, think_open=False) -> Verdict:
     from ponder.verify.fmt import check_format
 
-    return check_format(completion)
+    return check_format(completion, open_in_prompt=bool(think_open))
 
 
-def _constraints(completion, item, judge=None) -> Verdict:
+def _constraints(completion, item, judge=None, *, think_open=False) -> Verdict:
     from ponder.verify.constraints import check_constraints
 
     cs = _field("constraints", item, "constraints")
@@ -156,7 +162,7 @@ def _constraints(completion, item, judge=None) -> Verdict:
     return check_constraints(completion, cs)
 
 
-def _judge(completion, item, judge=None) -> Verdict:
+def _judge(completion, item, judge=None, *, think_open=False) -> Verdict:
     if judge is None:
         raise PonderError("reward 'judge': no judge configured; use get_reward(..., judge=make_judge(...))")
     from .judge import prompt_text  # a chat item's messages reach any judge as the problem's text
@@ -187,11 +193,12 @@ class Reward:
     def primary(self) -> str:
         return self.terms[0][0]
 
-    def __call__(self, completion, item) -> RewardResult:
+    def __call__(self, completion, item, *, think_open: bool = False) -> RewardResult:
+        """`think_open`: the completion's prompt ends with the opening think tag (see the module's docstring)."""
         parts: dict[str, dict] = {}
         total = 0.0
         for name, weight in self.terms:
-            v = VERIFIERS[name](completion, item, self.judge)
+            v = VERIFIERS[name](completion, item, self.judge, think_open=think_open)
             parts[name] = v.to_dict()
             total += weight * v.value
         return RewardResult(reward=total, correct=bool(parts[self.primary]["correct"]), parts=parts)
@@ -244,6 +251,38 @@ def get_reward(spec, *, judge: Callable | None = None) -> Reward:
     if "judge" in names and judge is None:
         raise PonderError("reward 'judge': no judge configured; use get_reward(..., judge=make_judge(...))")
     return Reward(tuple(terms), judge)
+
+
+def with_think_open(reward: Callable, think_open: bool) -> Callable:
+    """`reward` for completions of a prompt that does (or does not) end with the opening think tag: a Reward
+    bound to think_open=True (picklable, for process and Ray pools); anything else, or False, as given (a
+    user's callable(completion, item) takes no such keyword)."""
+    if think_open and isinstance(reward, Reward):
+        return functools.partial(reward, think_open=True)
+    return reward
+
+
+def score_split(score: Callable, fn_for: Callable, completions: Sequence, items: Sequence,
+                think_open: Sequence[bool]) -> list:
+    """`score(fn, completions, items) -> results` (a local loop, parallel_map, a Ray or DataParallel score_fn)
+    with fn = fn_for(flag), once for the completions whose prompt ends with the opening think tag (flag True)
+    and once for the others, merged back in input order. The items reach `score` unchanged (no marker key a
+    user's reward could trip on; a sharding score_fn still sees plain lists), and when no prompt opens the
+    thinking it is the single call it always was."""
+    n = len(completions)
+    if len(items) != n or len(think_open) != n:
+        raise PonderError(f"score: {n} completions, {len(items)} items, {len(think_open)} think_open flags")
+    out: list = [None] * n
+    for flag in (False, True):
+        idx = [i for i in range(n) if bool(think_open[i]) == flag]
+        if not idx:
+            continue
+        res = list(score(fn_for(flag), [completions[i] for i in idx], [items[i] for i in idx]))
+        if len(res) != len(idx):
+            raise PonderError(f"score: {len(res)} results for {len(idx)} completions")
+        for i, r in zip(idx, res):
+            out[i] = r
+    return out
 
 
 # ---------------------------------------------------------------- parallel scoring

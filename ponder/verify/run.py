@@ -5,7 +5,8 @@ Input rows: `completion` plus the gold for the kind:
     code         tests (optional timeout)
     countdown    numbers, target
     constraints  constraints
-    format       nothing
+    format       nothing; a string `prompt` that ends with "<think>" (trailing whitespace aside) means the
+                 opening tag was prefilled, so the completion must not repeat it (fmt.prompt_opens_think)
 Every row is read and checked before any verification starts, so a broken file fails fast with
 `FILE:LINE: ...`; the output is written to a temporary file in the same directory and renamed into place at
 the end, so an error never leaves a half-written file. Output rows are the input rows plus `correct`,
@@ -93,7 +94,10 @@ class _Verify:
         self.kind = kind
 
     def __call__(self, completion, row):
-        return VERIFIERS[self.kind](completion, _item(self.kind, row))
+        from ponder.verify.fmt import prompt_opens_think
+
+        return VERIFIERS[self.kind](completion, _item(self.kind, row),
+                                    think_open=prompt_opens_think(row.get("prompt")))
 
 
 def verify_file(kind: str, input_path: str, output_path: str | None = None, *, workers: int | None = None,
