@@ -284,6 +284,16 @@ def decoder(model: Transformer):
     return lambda t, cache: model(t[:, None], cache=cache)[:, -1]
 
 
+def prompts_open_think(tokenizer: Tokenizer, prompts) -> list[bool]:
+    """For each prompt, whether the text render_prompts encodes for it (a string as given, chat messages through
+    the chat template) ends with "<think>": its completions start inside the thinking, and the format reward
+    must not ask them to open it (ponder.verify.fmt.prompt_opens_think)."""
+    from ponder.verify.fmt import prompt_opens_think
+
+    return [prompt_opens_think(p if isinstance(p, str) else tokenizer.apply_chat_template(list(p)))
+            for p in prompts]
+
+
 def render_prompts(tokenizer: Tokenizer, prompts) -> list[list[int]]:
     """Strings are used exactly as given; lists of chat messages go through the chat template."""
     if isinstance(prompts, (str, dict)) or not isinstance(prompts, (list, tuple)):

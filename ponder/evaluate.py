@@ -117,6 +117,10 @@ def _judge_one(reward_fn, completion: str, item: dict) -> tuple[bool, float, dic
     raise PonderError(f"reward returned {type(r).__name__}; expected a RewardResult, a Verdict or a bool")
 
 
+def _judge_here(judge, completions, items) -> list:
+    return [judge(c, it) for c, it in zip(completions, items)]
+
+
 def _check_items(items) -> list[dict]:
     if items is None or isinstance(items, (str, dict)):
         raise PonderError("items must be a list of task items (dicts with 'prompt' and 'answer')")
@@ -418,11 +422,14 @@ def evaluate(
     if len(outcomes) != len(items):  # a generate_fn (Ray workers) that lost problems must not shrink the benchmark
         raise PonderError(f"evaluate: generation returned outcomes for {len(outcomes)} of {len(items)} problems")
     flat = [(i, o) for i, outs in enumerate(outcomes) for o in outs]
-    if score_fn is not None:
-        verdicts = iter(score_fn(functools.partial(_judge_one, reward_fn), [o.text for _, o in flat],
-                                 [items[i] for i, _ in flat]))
-    else:
-        verdicts = (_judge_one(reward_fn, o.text, items[i]) for i, o in flat)
+    # a prompt rendered to end with "<think>" (a template that prefills it): its completions do not open it
+    from ponder.engine import prompts_open_think
+    from ponder.verify.registry import score_split, with_think_open
+
+    opens = prompts_open_think(tok, prompts)
+    verdicts = iter(score_split(score_fn or _judge_here, lambda f: functools.partial(
+        _judge_one, with_think_open(reward_fn, f)), [o.text for _, o in flat], [items[i] for i, _ in flat],
+        [opens[i] for i, _ in flat]))
     records, per_problem = [], []
     for i, (it, outs) in enumerate(zip(items, outcomes)):
         recs = []

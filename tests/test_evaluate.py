@@ -620,3 +620,38 @@ def test_the_default_vote_and_candidate_counts_are_recorded(micro, tmp_path, met
     assert json.loads((tmp_path / "config.json").read_text())["method_kwargs"][opt] == 8
     rec = json.loads((tmp_path / "samples.jsonl").read_text().splitlines()[0])
     assert rec["info"].get("samples_drawn", 8) == 8
+
+
+@pytest.mark.parametrize("chat", [False, True])
+def test_format_reward_counts_a_think_tag_the_prompt_opened(micro, tmp_path, chat):
+    """A prompt as fed to the model that ends with "<think>" (a string prompt, or a chat template that prefills
+    "<think>\\n" as DeepSeek-R1 distills' do) has completions that do not open it: the format reward was 0 for
+    every one of them. Each problem is judged by its own prompt, locally and through a score_fn."""
+    import copy
+
+    from ponder.verify.registry import parallel_map
+
+    model, tok = micro
+    opened, own = "add them</think>\nAnswer: 5", "<think>add them</think>\nAnswer: 5"
+    if chat:  # every prompt ends with the tag: the completion that repeats it is the ill-formed one
+        tok = copy.copy(tok)
+        tok.chat_template, tok._jinja = ("{% for m in messages %}{{ m['content'] }}{% endfor %}"
+                                         "{% if add_generation_prompt %}{{ '<think>\\n' }}{% endif %}"), None
+        items = [{"id": "a", "prompt": "2+3=", "answer": "5"}, {"id": "b", "prompt": "1+4=", "answer": "5"}]
+        want = [[True, True, False], [True, True, False]]
+    else:  # the first prompt opens the thinking, the second does not
+        items = [{"id": "a", "prompt": "2+3= <think>\n", "answer": "5"}, {"id": "b", "prompt": "1+4=", "answer": "5"}]
+        want = [[True, True, False], [False, False, True]]
+
+    def generate_fn(*, common, prompts, **kw):
+        return [[scale.Outcome(t, common["extract"](t), 5, 0.0) for t in (opened, opened, own)] for _ in prompts]
+
+    def score_fn(fn, completions, its):  # as the Ray pool scores: over processes, items as given
+        return parallel_map(fn, completions, its, workers=2)
+
+    for k, score in enumerate((None, score_fn)):
+        evaluate(model, tok, items, n=3, ks=(1,), reward="format+math", chat=chat, generate_fn=generate_fn,
+                 score_fn=score, progress=False, n_boot=10, out_dir=tmp_path / str(k))
+        recs = [json.loads(x) for x in (tmp_path / str(k) / "samples.jsonl").read_text().splitlines()]
+        assert [[r["correct"] for r in recs if r["problem"] == i] for i in (0, 1)] == want
+        assert all(r["reward"] == 1.0 + r["correct"] for r in recs)  # math is right in every completion

@@ -47,6 +47,42 @@ def test_grpo_runs_and_logs(tmp_path, ckpt):
     assert cfg["kind"] == "grpo" and "DeepSeekMath" in cfg["explain"]
 
 
+# a DeepSeek-R1 distill's chat template: the generation prompt ends with "<think>\n", so the model starts inside it
+R1_TEMPLATE = ("{{ bos_token }}{% for m in messages %}{% if m['role'] == 'user' %}{{ '<|User|>' + m['content'] }}"
+               "{% endif %}{% endfor %}{% if add_generation_prompt %}{{ '<|Assistant|><think>\n' }}{% endif %}")
+
+
+@pytest.mark.parametrize("scorer", ["here", "score_fn"])
+def test_format_reward_counts_a_think_tag_the_chat_template_prefilled(tmp_path, ckpt, scorer):
+    """A template that prefills "<think>\n" leaves a well-formed completion ("...</think> Answer: ...") without
+    the opening tag: the format reward was 0 for every sample, so RL had no format signal. The rollout now
+    scores it as formatted, in the trainer's own loop and through a score_fn (the Ray / DataParallel path);
+    a completion that opens the thinking again is not."""
+    import shutil
+
+    from ponder.engine import Sample, render_prompts
+    from ponder.verify.registry import parallel_map
+
+    path = tmp_path / "ck"
+    shutil.copytree(ckpt, path)
+    tc = path / "tokenizer_config.json"
+    tc.write_text(json.dumps({**json.loads(tc.read_text()), "chat_template": R1_TEMPLATE}))
+    seen = []
+
+    def generate(model, tok, prompts, *, version, n, **kw):  # one completion of 4 repeats the prefilled tag
+        seen.extend(tok.apply_chat_template(p) for p in prompts)
+        texts = ["add them</think>\nAnswer: 5"] * 3 + ["<think>add them</think>\nAnswer: 5"]
+        return [[Sample(texts[j % 4], ids := tok.encode(texts[j % 4]), [-1.0] * len(ids), "stop", p_ids)
+                 for j in range(n)] for p_ids in render_prompts(tok, prompts)]
+
+    score = (lambda reward, texts, items: parallel_map(reward, texts, items, workers=2)) if scorer == "score_fn" \
+        else None
+    cfg = GRPOConfig(model=str(path), **{**SMALL, "steps": 1, "eval_every": 5}, chat=True, reward="format")
+    r = rows(train(cfg, tmp_path / "r", progress=False, generate_fn=generate, score_fn=score))[0]
+    assert seen and all(p.endswith("<|Assistant|><think>\n") for p in seen)
+    assert r["reward_mean"] == 0.75 and r["accuracy"] == 0.75  # before: 0.25, the repeated tag's alone
+
+
 def test_chat_template_kwargs_render_every_rollout_and_survive_resume(tmp_path, ckpt):
     """GRPOConfig.chat_template_kwargs (Qwen3's enable_thinking) reach every rollout prompt, are recorded in
     config.json and render the resumed steps too; the tokenizer handed in is left as it was."""

@@ -29,7 +29,7 @@ from pathlib import Path
 import torch
 
 from .. import checkpoint
-from ..engine import Sample, check_sampling, sample
+from ..engine import Sample, check_sampling, prompts_open_think, sample
 from ..errors import PonderError
 from ..tokenizer import check_template_kwargs
 from ..train import (
@@ -45,6 +45,7 @@ from ..train import (
     save_run_config,
     trim_metrics,
 )
+from ..verify.registry import score_split, with_think_open
 from . import objective as obj
 from .monitor import Monitor, MonitorConfig
 
@@ -334,10 +335,11 @@ def greedy_accuracy(model, tok, items, reward, cfg: GRPOConfig) -> float:
         return float("nan")
     was = model.training
     model.eval()
-    outs = sample(model, tok, [render(cfg, it) for it in items], n=1, max_new_tokens=cfg.max_new_tokens,
-                  temperature=0.0)
+    prompts = [render(cfg, it) for it in items]
+    outs = sample(model, tok, prompts, n=1, max_new_tokens=cfg.max_new_tokens, temperature=0.0)
     model.train(was)
-    return sum(reward(o[0].text, it).correct for o, it in zip(outs, items)) / len(items)
+    opens = prompts_open_think(tok, prompts)  # a template that prefills "<think>": see the format reward
+    return sum(reward(o[0].text, it, think_open=f).correct for o, it, f in zip(outs, items, opens)) / len(items)
 
 
 # ---- the loop ------------------------------------------------------------------------------------
@@ -607,6 +609,10 @@ def _unpack_rollout(d: dict) -> dict:
     return {**d, "groups": [[Sample(**s) for s in g] for g in d["groups"]]}
 
 
+def _score_here(reward, completions, items) -> list:
+    return [reward(c, it) for c, it in zip(completions, items)]
+
+
 def _rollout(model, *, tok, cfg, ocfg, reward, pool, step, curriculum, generate_fn=None, score_fn=None,
              version=None) -> dict:
     """Generate and score one step's groups (with dynamic-sampling refills); `model` is the behaviour policy,
@@ -636,8 +642,10 @@ def _rollout(model, *, tok, cfg, ocfg, reward, pool, step, curriculum, generate_
                               f"{len(items)} prompts x group_size {G}")
         rounds += 1
         texts, flat_items = [s.text for g in outs for s in g], [it for it in items for _ in range(G)]
-        results = ([reward(c, it) for c, it in zip(texts, flat_items)] if score_fn is None
-                   else score_fn(reward, texts, flat_items))
+        # a prompt rendered to end with "<think>" (DeepSeek-R1's template) has completions that must not open it
+        opens = [f for f in prompts_open_think(tok, prompts) for _ in range(G)]
+        results = score_split(score_fn or _score_here, functools.partial(with_think_open, reward), texts,
+                              flat_items, opens)
         for k, (it, group) in enumerate(zip(items, outs)):
             res = results[k * G:(k + 1) * G]
             r = torch.tensor([x.reward for x in res], dtype=torch.float32)
