@@ -250,7 +250,10 @@ def _scorer_for(spec, *, model, tok, items, prompts, judge, what: str):
         except PonderError as e:  # a typo of 'logprob' must not be answered with the verifiers' names alone
             raise PonderError(f"{what}: unknown scorer {spec!r}: neither logprob, likelihood, judge nor a reward "
                               f"spec ({e})") from None
-        return scale.reward_scorer(reward_fn, items, prompts)
+        from ponder.engine import prompts_open_think
+
+        # a template that prefills "<think>": see the format reward
+        return scale.reward_scorer(reward_fn, items, prompts, prompts_open_think(tok, prompts))
     raise PonderError(f"{what}: unknown scorer {spec!r} (use logprob, likelihood, judge, a reward name or a callable)")
 
 

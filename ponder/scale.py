@@ -329,18 +329,24 @@ def _prompt_key(p) -> str:
     return p if isinstance(p, str) else json.dumps(p, sort_keys=True)
 
 
-def reward_scorer(reward: Callable, items: Sequence[dict], prompts: Sequence | None = None) -> Callable:
+def reward_scorer(reward: Callable, items: Sequence[dict], prompts: Sequence | None = None,
+                  think_open: Sequence[bool] | None = None) -> Callable:
     """Adapt ``reward(completion, item)`` (the registry's signature) to ``scorer(prompt, completion)``;
     the item is found by its prompt: ``item["prompt"]``, or ``prompts[i]`` as the method is given it (the
-    chat messages an evaluation with chat=True wraps it in)."""
+    chat messages an evaluation with chat=True wraps it in). ``think_open[i]``: prompt i, as rendered, ends
+    with "<think>" (a Reward's format term then wants completions that do not open it)."""
+    from ponder.verify.registry import with_think_open
+
     keys = [it["prompt"] for it in items] if prompts is None else prompts
-    by_prompt = {_prompt_key(p): it for p, it in zip(keys, items)}
+    opens = [False] * len(items) if think_open is None else think_open
+    by_prompt = {_prompt_key(p): (it, with_think_open(reward, f)) for p, it, f in zip(keys, items, opens)}
 
     def scorer(prompt, completion):
         key = _prompt_key(prompt)
         if key not in by_prompt:
             raise PonderError(f"reward_scorer: no item has the prompt {str(prompt)[:60]!r}")
-        return score_value(reward(completion, by_prompt[key]))
+        it, fn = by_prompt[key]
+        return score_value(fn(completion, it))
 
     return scorer
 

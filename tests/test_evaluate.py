@@ -655,3 +655,17 @@ def test_format_reward_counts_a_think_tag_the_prompt_opened(micro, tmp_path, cha
         recs = [json.loads(x) for x in (tmp_path / str(k) / "samples.jsonl").read_text().splitlines()]
         assert [[r["correct"] for r in recs if r["problem"] == i] for i in (0, 1)] == want
         assert all(r["reward"] == 1.0 + r["correct"] for r in recs)  # math is right in every completion
+
+
+def test_a_reward_spec_scorer_knows_a_prompt_that_opened_the_thinking(micro):
+    """best-of-N / self-refine with a reward spec as scorer ("format"): a candidate of a prompt that ends with
+    "<think>" continues the thinking, and scored 0 for lacking the tag it must not repeat."""
+    from ponder.evaluate import _scorer_for
+
+    model, tok = micro
+    items = [{"id": "a", "prompt": "2+3= <think>\n", "answer": "5"}, {"id": "b", "prompt": "1+4=", "answer": "5"}]
+    prompts = [it["prompt"] for it in items]
+    scorer = _scorer_for("format", model=model, tok=tok, items=items, prompts=prompts, judge=None,
+                         what="best-of-n")
+    opened, own = "add them</think>\nAnswer: 5", "<think>add them</think>\nAnswer: 5"
+    assert [scorer(p, c) for p in prompts for c in (opened, own)] == [1.0, 0.0, 0.0, 1.0]
