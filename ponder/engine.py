@@ -295,25 +295,48 @@ def prompts_open_think(tokenizer: Tokenizer, prompts) -> list[bool]:
 
 
 def render_prompts(tokenizer: Tokenizer, prompts) -> list[list[int]]:
-    """Strings are used exactly as given; lists of chat messages go through the chat template."""
+    """Strings are encoded with special tokens (a BOS the tokenizer adds); lists of chat messages go through
+    the chat template, encoded without (the template writes its own); lists of token ids are used as they
+    are — a continuation of a chat prompt (test-time scaling) is built as ids, since as a string it would
+    gain a BOS the chat prompt never had. An empty list is an empty conversation, not empty ids."""
     if isinstance(prompts, (str, dict)) or not isinstance(prompts, (list, tuple)):
-        raise PonderError("prompts must be a list of strings or of chat-message lists")
+        raise PonderError("prompts must be a list of strings, of chat-message lists or of token-id lists")
     if len(prompts) == 0:
         raise PonderError("prompts is empty: nothing to sample")
     out = []
     for i, p in enumerate(prompts):
         if isinstance(p, str):
             ids = tokenizer.encode(p, add_special_tokens=True)
+        elif isinstance(p, (list, tuple)) and p and _is_id(p[0]):
+            ids = _check_ids(tokenizer, i, p)
         elif isinstance(p, (list, tuple)):
             ids = tokenizer.encode(tokenizer.apply_chat_template(list(p)), add_special_tokens=False)
         else:
-            raise PonderError(f"prompt {i}: expected a string or a list of chat messages, got {type(p).__name__}")
+            raise PonderError(f"prompt {i}: expected a string, a list of chat messages or a list of token "
+                              f"ids, got {type(p).__name__}")
         if not ids:
             if tokenizer.bos_token_id is None:
                 raise PonderError(f"prompt {i} is empty (and the tokenizer has no BOS token to start from)")
             ids = [tokenizer.bos_token_id]
         out.append(ids)
     return out
+
+
+def _is_id(x) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def _check_ids(tokenizer: Tokenizer, i: int, p) -> list[int]:
+    """A token-id prompt as a list of ints, each an id of the tokenizer's vocabulary (an id past it would
+    index past the embedding, or decode to nothing)."""
+    vocab = tokenizer.vocab_size
+    for j, x in enumerate(p):
+        if not _is_id(x):
+            raise PonderError(f"prompt {i}: token ids must be integers, got {x!r} at position {j}")
+        if not 0 <= x < vocab:
+            raise PonderError(f"prompt {i}: token id {int(x)} at position {j} is not in the tokenizer's "
+                              f"vocabulary (ids 0..{vocab - 1})")
+    return [int(x) for x in p]
 
 
 def _number(name: str, v) -> float:
@@ -379,7 +402,8 @@ def sample(
     stop_at_eos: bool = True,
     progress=None,
 ) -> list[list[Sample]]:
-    """Sample n completions per prompt. Returns one list of n `Sample`s per prompt, in order.
+    """Sample n completions per prompt. Returns one list of n `Sample`s per prompt, in order. Prompts are
+    strings, chat-message lists or token-id lists (`render_prompts`).
 
     `index_offset` shifts the prompt indices used for the random streams, so a shard of a prompt list
     drawn elsewhere (another process, a Ray actor) reproduces exactly what one big call would draw.

@@ -149,6 +149,12 @@ def _check_prompts(prompts):
         raise PonderError("prompts must be a list of strings or of chat-message lists")
     if len(prompts) == 0:
         raise PonderError("prompts is empty: nothing to run")
+    from ponder.engine import _is_id
+
+    for i, p in enumerate(prompts):  # the engine takes token ids too; these methods continue prompts as text
+        if isinstance(p, (list, tuple)) and p and _is_id(p[0]):
+            raise PonderError(f"prompt {i}: test-time methods take strings or chat-message lists, "
+                              "not token ids")
 
 
 def _positive_int(name: str, v) -> int:
@@ -352,15 +358,30 @@ def reward_scorer(reward: Callable, items: Sequence[dict], prompts: Sequence | N
 
 
 def _render_text(tok, prompt) -> str:
-    """The text of a prompt to continue as a string prompt (encoded with special tokens, as the engine
-    encodes strings): strings as given; chat lists through the chat template, less the leading BOS a
-    template writes ({{ bos_token }}, Llama 3) when the tokenizer adds BOS itself — else it comes twice."""
+    """The text of a prompt (what a continuation reads after it: wait-token counts, likelihood scoring):
+    strings as given; chat lists through the chat template, less the leading BOS a template writes
+    ({{ bos_token }}, Llama 3) when the tokenizer adds BOS itself, so that the text encoded with special
+    tokens gives one BOS. To sample a continuation, use `_continue`: a chat prompt's text sampled as a string
+    gains a BOS the chat never had from a tokenizer that adds one while its template writes none."""
     if isinstance(prompt, str):
         return prompt
     text, bos = tok.apply_chat_template(list(prompt)), tok.bos_token
     if bos and text.startswith(bos) and tok.encode("", add_special_tokens=True)[:1] == [tok.bos_token_id]:
         text = text[len(bos):]
     return text
+
+
+def _continue(tok, prompt, text: str):
+    """`prompt` continued by `text`, as a prompt for the engine that is encoded exactly as `prompt` itself is:
+    a string prompt as the string prompt + text (encoded with special tokens: the tiny model's figures read
+    exactly these ids); a chat prompt as the ids of its template text + text encoded without special tokens,
+    as the engine encodes a chat prompt."""
+    if isinstance(prompt, str):
+        return prompt + text
+    from ponder.engine import render_prompts
+
+    ids = tok.encode(tok.apply_chat_template(list(prompt)) + text, add_special_tokens=False)
+    return ids or render_prompts(tok, [prompt])[0]  # (an empty render: the engine's own fallback, a BOS)
 
 
 @torch.inference_mode()
@@ -618,7 +639,8 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
             by_rem.setdefault(budget - used[i], []).append(i)
         still = []
         for rem, idx in sorted(by_rem.items()):
-            got = _draw_some(model, tok, [base[i] + thinking[i] for i in range(P)], idx, temperature,
+            ctx = {i: _continue(tok, prompts[i], thinking[i]) for i in idx}
+            got = _draw_some(model, tok, ctx, idx, temperature,
                              seed=derive_seed(seed, "think", seg), index_offset=index_offset,
                              max_new_tokens=rem, top_p=top_p, stop=think_stop)
             for i in idx:
@@ -656,11 +678,12 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
             else think_end for i in range(P)]
     forced, own = {}, {}
     if force_idx:
-        forced = _forced_answers(model, tok, [base[i] + kept[i] + head[i] + answer_cue for i in range(P)],
+        forced = _forced_answers(model, tok, prompts, [kept[i] + head[i] + answer_cue for i in range(P)],
                                  force_idx, temperature, seed=seed, index_offset=index_offset,
                                  answer_tokens=answer_tokens, top_p=top_p)
     if own_idx:
-        got = _draw_some(model, tok, [base[i] + kept[i] + head[i] for i in range(P)], own_idx, temperature,
+        ctx = {i: _continue(tok, prompts[i], kept[i] + head[i]) for i in own_idx}
+        got = _draw_some(model, tok, ctx, own_idx, temperature,
                          seed=derive_seed(seed, "answer", "own"), index_offset=index_offset,
                          max_new_tokens=answer_tokens, top_p=top_p, stop=stop)
         own = {i: (got[i][0][0].text, got[i][0][0].finish_reason, got[i][0][0].token_ids, got[i][0][0].logprobs,
@@ -719,10 +742,12 @@ def _stopped_at(tok, s, delim: str) -> bool:
     return s.finish_reason == "stop" and full.startswith(s.text) and full[len(s.text):].startswith(delim)
 
 
-def _forced_answers(model, tok, contexts, idx, temperature, *, seed, index_offset, answer_tokens, top_p) -> dict:
-    """The forced answer after the cue: up to answer_tokens, ending at the first newline after non-blank text.
-    A plain stop=["\\n"] gave an empty answer to a model that writes it on the line after the cue
-    ("Final Answer:\\n5"), so leading blank lines are decoded through and the line after them read.
+def _forced_answers(model, tok, prompts, contexts, idx, temperature, *, seed, index_offset, answer_tokens,
+                    top_p) -> dict:
+    """The forced answer after prompts[i] + contexts[i] (thinking + cue): up to answer_tokens, ending at the
+    first newline after non-blank text. A plain stop=["\\n"] gave an empty answer to a model that writes it on
+    the line after the cue ("Final Answer:\\n5"), so leading blank lines are decoded through and the line after
+    them read.
     {index: (text, finish_reason, token_ids, logprobs, latency)}."""
     res = {i: ["", "stop", [], [], 0.0] for i in idx}
     todo, k = list(idx), 0
@@ -733,9 +758,10 @@ def _forced_answers(model, tok, contexts, idx, temperature, *, seed, index_offse
         for i in todo:
             by_rem.setdefault(answer_tokens - len(res[i][2]), []).append(i)
         for rem, group in sorted(by_rem.items()):
-            got |= _draw_some(model, tok, [c + (res[i][0] if i in res else "") for i, c in enumerate(contexts)],
-                              group, temperature, seed=derive_seed(seed, "answer", *([k] if k else [])),
-                              index_offset=index_offset, max_new_tokens=rem, top_p=top_p, stop=["\n"])
+            ctx = {i: _continue(tok, prompts[i], contexts[i] + res[i][0]) for i in group}
+            got |= _draw_some(model, tok, ctx, group, temperature,
+                              seed=derive_seed(seed, "answer", *([k] if k else [])), index_offset=index_offset,
+                              max_new_tokens=rem, top_p=top_p, stop=["\n"])
         again = []
         for i in todo:
             (s,), t = got[i]

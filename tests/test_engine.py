@@ -158,6 +158,39 @@ def test_bad_input(tiny_random, kw, msg):
         ponder.sample(model, tok, **args)
 
 
+def test_token_id_prompts_sample_as_the_prompts_they_encode(tiny_random):
+    """A prompt given as token ids (how test-time scaling continues a chat prompt: as a string it would be
+    encoded with special tokens) is used as it is: it samples exactly as the string or chat prompt whose ids
+    they are, tuples and numpy ints alike."""
+    import numpy as np
+
+    from ponder.engine import render_prompts
+
+    model, tok = tiny_random
+    msgs = [{"role": "user", "content": "hi"}]
+    strs, chats = render_prompts(tok, ["12 + 30 =", "the fox"]), render_prompts(tok, [msgs])
+    assert render_prompts(tok, [strs[0], tuple(strs[1]), list(np.array(chats[0]))]) == strs + chats
+    a = ponder.sample(model, tok, ["12 + 30 =", "the fox", msgs], n=2, max_new_tokens=6, temperature=1.0, seed=3)
+    b = ponder.sample(model, tok, strs + chats, n=2, max_new_tokens=6, temperature=1.0, seed=3)
+    assert [[(s.token_ids, s.text, s.prompt_ids) for s in g] for g in a] == \
+        [[(s.token_ids, s.text, s.prompt_ids) for s in g] for g in b]
+    assert render_prompts(tok, [[]]) == render_prompts(tok, [tok.apply_chat_template([])])  # an empty chat
+
+
+@pytest.mark.parametrize("prompt, msg", [
+    ([5, 10**6], r"prompt 0: token id 1000000 at position 1 is not in the tokenizer's vocabulary \(ids 0\.\.\d+\)"),
+    ([5, -1], r"prompt 0: token id -1 at position 1 is not in the tokenizer's vocabulary"),
+    ([5, 2.0], r"prompt 0: token ids must be integers, got 2\.0 at position 1$"),
+    ([5, True], r"prompt 0: token ids must be integers, got True at position 1$"),
+    ([5, {"role": "user", "content": "x"}], r"token ids must be integers, got \{'role'"),
+])
+def test_bad_token_ids_name_the_id_and_position(tiny_random, prompt, msg):
+    model, tok = tiny_random
+    with pytest.raises(PonderError, match=msg) as e:
+        ponder.sample(model, tok, [prompt], max_new_tokens=2)
+    assert "\n" not in str(e.value)
+
+
 def test_stream_yields_the_same_text_as_sample(tiny_random):
     from ponder.engine import stream_chat
 

@@ -356,9 +356,10 @@ def test_draw_subset_matches_the_full_call(micro):
 
 @pytest.mark.parametrize("adds_bos", [False, True])
 def test_chat_prompts_continued_as_text_keep_one_bos(adds_bos):
-    """Budget forcing continues a chat prompt as text, which the engine encodes with special tokens; with a
-    template that writes {{ bos_token }} (Llama 3), that text must give the chat prompt's own ids: one BOS,
-    whether or not the tokenizer adds BOS by itself."""
+    """A chat prompt's text (what a continuation reads after it: wait counts, likelihood scoring), encoded as
+    the engine encodes strings (with special tokens), gives the chat prompt's own ids with a template that
+    writes {{ bos_token }} (Llama 3): one BOS, whether or not the tokenizer adds BOS by itself. (Sampling
+    a continuation goes through `_continue`: test_budget_forcing_continues_a_chat_prompt_on_its_own_ids.)"""
     import copy
 
     from tokenizers.processors import TemplateProcessing
@@ -791,3 +792,89 @@ def test_budget_forcing_forced_answer_on_the_line_after_the_cue(think_tags):
     # the allowance still caps it: one token, the newline, and no answer
     o = scale.budget_forcing(model, tok, ["q"], budget=1, answer_tokens=1)[0]
     assert o.text == "z\nFinal Answer:\n" and o.tokens == 2 and o.finish_reason == "stop"
+
+
+def _bos_adding_chat_tokenizer():
+    """The tiny tokenizer made to add a BOS on encode (add_bos_token) while its chat template writes none
+    (ChatML without {{ bos_token }}): a chat prompt's ids then carry no BOS, a string prompt's do."""
+    import copy
+
+    from tokenizers.processors import TemplateProcessing
+
+    from ponder.tokenizer import Tokenizer
+
+    model, base = ponder.load("tiny")
+    hf, bos = copy.deepcopy(base.tok), "<think>"  # a stand-in BOS token
+    hf.post_processor = TemplateProcessing(single=f"{bos} $A", special_tokens=[(bos, hf.token_to_id(bos))])
+    template = ("{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n"
+                "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+    return model, Tokenizer(hf, eos_token="<|endoftext|>", bos_token=bos, chat_template=template)
+
+
+def _seen_prompts(monkeypatch) -> list:
+    """Spy on the real engine: the prompt ids of every sample budget forcing draws, in call order."""
+    import ponder.engine
+
+    seen, real = [], ponder.engine.sample
+
+    def spy(*args, **kw):
+        out = real(*args, **kw)
+        seen.extend(g[0].prompt_ids for g in out)
+        return out
+
+    monkeypatch.setattr(ponder.engine, "sample", spy)
+    return seen
+
+
+@pytest.mark.parametrize("waits", [0, 2])
+def test_budget_forcing_continues_a_chat_prompt_on_its_own_ids(monkeypatch, waits):
+    """Budget forcing continued a chat prompt as its template text sampled as a string prompt, which the
+    engine encodes with special tokens: with a tokenizer that adds BOS and a template that writes none, every
+    segment (the first thinking one too) was conditioned on a BOS the chat prompt never had. Each segment now
+    sees the template text + the continuation encoded without special tokens, as the chat prompt itself is."""
+    from ponder.engine import render_prompts
+
+    model, tok = _bos_adding_chat_tokenizer()
+    chat = [{"role": "user", "content": "Problem: 8 * 9 - 17 = ?"}]
+    ids = render_prompts(tok, [chat])[0]
+    assert tok.bos_token_id not in ids and tok.encode("x", add_special_tokens=True)[0] == tok.bos_token_id
+    seen = _seen_prompts(monkeypatch)
+    o = scale.budget_forcing(model, tok, [chat], budget=40, waits=waits, wait_text="\nWait", answer_tokens=6,
+                             force="always", stop=["."], think_end=None)[0]
+    assert o.info["waits_used"] == waits and len(seen) == 1 + waits + 1  # thinking segments + the answer
+    text = tok.apply_chat_template(chat)
+    answer_at = o.text.rindex("\nFinal Answer:") + len("\nFinal Answer:")
+    for p in seen:
+        assert p[:len(ids)] == ids and tok.bos_token_id not in p
+    assert seen[-1] == tok.encode(text + o.text[:answer_at], add_special_tokens=False)
+    # no waits: the first segment is plain sampling on the same chat prompt
+    plain = ponder.sample(model, tok, [chat], max_new_tokens=40, temperature=0.0, stop=["."])[0][0]
+    assert seen[0] == plain.prompt_ids == ids
+    assert o.text.startswith(plain.text)
+
+
+def test_budget_forcing_continues_a_string_prompt_as_before(monkeypatch):
+    """String prompts (the tiny model's figures) are continued exactly as before: prompt + continuation text
+    encoded with special tokens, BOS and all."""
+    model, tok = _bos_adding_chat_tokenizer()
+    prompt = "Problem: 8 * 9 - 17 = ?\nSolution:"
+    seen = _seen_prompts(monkeypatch)
+    o = scale.budget_forcing(model, tok, [prompt], budget=40, waits=2, wait_text="\nWait", answer_tokens=6,
+                             force="always", stop=["."], think_end=None)[0]
+    assert o.info["waits_used"] == 2 and len(seen) == 4
+    assert seen[0] == tok.encode(prompt, add_special_tokens=True) and seen[0][0] == tok.bos_token_id
+    parts = o.text.split("\nWait")
+    for k in range(1, 3):
+        assert seen[k] == tok.encode(prompt + "\nWait".join(parts[:k]) + "\nWait", add_special_tokens=True)
+    answer_at = o.text.rindex("\nFinal Answer:") + len("\nFinal Answer:")
+    assert seen[-1] == tok.encode(prompt + o.text[:answer_at], add_special_tokens=True)
+
+
+@pytest.mark.parametrize("method", ["greedy", "budget_forcing", "self_refine"])
+def test_token_id_prompts_are_refused_by_name(micro, method):
+    """The engine takes token-id prompts; these methods continue prompts as text, so they name the prompt
+    instead of failing on it as a chat message."""
+    model, tok = micro
+    with pytest.raises(PonderError, match=r"^prompt 1: test-time methods take strings or chat-message lists, "
+                                          r"not token ids$"):
+        scale.METHODS[method](model, tok, [PA, tok.encode(PA)])
