@@ -234,6 +234,38 @@ def test_torchrun_rank_of_a_cpu_learner_uses_gloo_where_cuda_is_available(tmp_pa
     assert not dist.is_initialized()
 
 
+def _collective_timeout(dp, *a):
+    import torch.distributed as dist
+
+    return str(dist.distributed_c10d._get_default_group()._get_backend(torch.device("cpu")).options._timeout)
+
+
+@pytest.mark.parametrize("value,seconds", [(None, 1800), ("7200", 7200), ("90.5", 90.5)])
+def test_collective_timeout_is_set_by_the_environment(tmp_path, ckpt, data, monkeypatch, value, seconds):
+    """Rank 0 alone runs the held-out evaluation while the other ranks wait in a collective: a long evaluation hit
+    the fixed 1800 s timeout and ended the run. PONDER_DIST_TIMEOUT_S sets it."""
+    from datetime import timedelta
+
+    monkeypatch.setattr(ddp, "_train_rank", _collective_timeout)
+    for k, v in dict(RANK="0", WORLD_SIZE="1", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(ddp.free_port())).items():
+        monkeypatch.setenv(k, v)
+    if value is None:
+        monkeypatch.delenv("PONDER_DIST_TIMEOUT_S", raising=False)
+    else:
+        monkeypatch.setenv("PONDER_DIST_TIMEOUT_S", value)
+    cfg = GRPOConfig(**dict(SMALL, model=str(ckpt), data=str(data)))
+    assert ddp.train_ddp(cfg, tmp_path / "r", progress=False) == Path(str(timedelta(seconds=seconds)))
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-5", "nan", "inf", "1e12"])
+def test_malformed_collective_timeout_is_one_line_before_any_rank_starts(tmp_path, ckpt, data, monkeypatch, value):
+    monkeypatch.setenv("PONDER_DIST_TIMEOUT_S", value)
+    with pytest.raises(PonderError, match=rf"PONDER_DIST_TIMEOUT_S='{re.escape(value)}' must be a number of seconds"):
+        ddp.train_ddp(GRPOConfig(**dict(SMALL, model=str(ckpt), data=str(data))), tmp_path / "r", nproc=2,
+                      progress=False)
+    assert not (tmp_path / "r").exists()  # refused before any rank starts
+
+
 @pytest.mark.parametrize("env,match", [(dict(RANK="x"), r"RANK='x' must be an integer >= 0"),
                                        (dict(WORLD_SIZE="0"), r"WORLD_SIZE='0' must be an integer >= 1"),
                                        (dict(RANK="2"), r"RANK=2 is not below WORLD_SIZE=2")])

@@ -26,12 +26,15 @@ the single process, through a resume.
 
 Launching: `ponder grpo --nproc N` spawns N local ranks (torch.multiprocessing, 127.0.0.1, a free port);
 under `torchrun` (RANK / WORLD_SIZE / MASTER_ADDR / MASTER_PORT set) the process is one rank already.
+A rank waits in a collective at most PONDER_DIST_TIMEOUT_S seconds (default 1800) for the others: raise it when
+rank 0's held-out evaluation (--eval-n, long generations) or checkpoint takes longer.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
 import signal
@@ -169,10 +172,35 @@ def env_int(name: str, low: int = 0) -> int:
     return n
 
 
-def init_from_env(backend: str | None = None, timeout_s: float = 1800) -> DataParallel:
+# How long a rank waits in a collective before the run fails. Rank 0 alone runs the held-out evaluation and writes
+# checkpoints while the other ranks wait in the next collective, so a large --eval-n with long generations needs
+# more than the default: PONDER_DIST_TIMEOUT_S raises it (read by every rank: spawned ranks and torchrun's inherit it).
+TIMEOUT_ENV = "PONDER_DIST_TIMEOUT_S"
+DEFAULT_TIMEOUT_S = 1800.0
+MAX_TIMEOUT_S = 1e7  # 115 days
+
+
+def timeout_from_env() -> float:
+    """Seconds from PONDER_DIST_TIMEOUT_S (default 1800); a malformed value is one line naming it."""
+    v = os.environ.get(TIMEOUT_ENV)
+    if v is None or not v.strip():
+        return DEFAULT_TIMEOUT_S
+    try:
+        t = float(v)
+    except ValueError:
+        t = math.nan
+    if not 0 < t <= MAX_TIMEOUT_S:  # (NaN fails too; gloo refuses a timeout past ~1e9 s as "Invalid timeout")
+        raise PonderError(f"distributed: environment variable {TIMEOUT_ENV}={v!r} must be a number of seconds in "
+                          f"(0, {MAX_TIMEOUT_S:.0f}] (how long a rank waits in a collective, e.g. while rank 0 "
+                          "evaluates)")
+    return t
+
+
+def init_from_env(backend: str | None = None, timeout_s: float | None = None) -> DataParallel:
     """Join the process group described by RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT (torchrun's env).
 
-    backend None: NCCL when CUDA is available, else gloo. Each NCCL rank uses cuda:LOCAL_RANK."""
+    backend None: NCCL when CUDA is available, else gloo. Each NCCL rank uses cuda:LOCAL_RANK. timeout_s: how
+    long a collective waits for the other ranks; None reads PONDER_DIST_TIMEOUT_S (default 1800 s)."""
     for k in ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"):
         if k not in os.environ:
             raise PonderError(f"distributed: environment variable {k} is not set (launch with torchrun, or "
@@ -180,6 +208,8 @@ def init_from_env(backend: str | None = None, timeout_s: float = 1800) -> DataPa
     rank, world = env_int("RANK"), env_int("WORLD_SIZE", 1)
     if rank >= world:
         raise PonderError(f"distributed: RANK={rank} is not below WORLD_SIZE={world}")
+    if timeout_s is None:
+        timeout_s = timeout_from_env()
     if backend is None:
         backend = "nccl" if torch.cuda.is_available() else "gloo"
     device = torch.device("cpu")
@@ -376,6 +406,8 @@ def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, p
                 cfg = config_from(GRPOConfig, saved, f"{f}: grpo")
                 cfg.steps = steps
     check_world(cfg, env_int("WORLD_SIZE", 1) if launched_by_torchrun() else (nproc or 1))
+    if launched_by_torchrun() or (nproc or 1) > 1:  # a malformed timeout: refused before any rank starts
+        timeout_from_env()
     if launched_by_torchrun():
         if backend is None:  # the learner's device decides: NCCL cannot reduce the CPU gradients of a --device cpu
             backend = "nccl" if str(cfg.device).startswith("cuda") else "gloo"  # run on a machine with CUDA
