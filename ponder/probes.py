@@ -558,13 +558,15 @@ def contamination_verdict(
 
 
 def distinct_n(texts: Sequence[str], n: int) -> float:
-    """Distinct-n: unique n-grams / total n-grams over all texts (0.0 if none). The common implementation of
-    Li et al. 2016's metric, which divides by the number of tokens instead (the same for n = 1)."""
+    """Distinct-n: unique n-grams / total n-grams over all texts. The common implementation of Li et al. 2016's
+    metric, which divides by the number of tokens instead (the same for n = 1). Texts with no n-gram at all
+    (every one shorter than n words) have no distinct-n: NaN (null in JSON), not 0.0, which read as "no
+    diversity" for samples as different as "63" and "7"."""
     if len(texts) == 0:
         raise PonderError("distinct_n: no texts")
     _check_n("distinct_n", "n", n)
     grams = [g for t in texts for g in ngrams(normalize_words(t), n)]
-    return len(set(grams)) / len(grams) if grams else 0.0
+    return len(set(grams)) / len(grams) if grams else math.nan
 
 
 def self_bleu(texts: Sequence[str], max_n: int = 4) -> float:
@@ -688,7 +690,8 @@ def intra_model_homogeneity(
 
     Per prompt: mean pairwise similarity, self-BLEU, distinct-1/2 of its samples. Prompts with
     fewer than 2 samples are skipped. Returns each metric as {"mean","lo","hi"} (bootstrap over
-    prompts), plus "n_prompts" and "per_prompt".
+    prompts), plus "n_prompts" and "per_prompt". A prompt whose samples have no n-gram has no distinct-n
+    (NaN) and is left out of that metric's mean; with none left, the metric is NaN throughout (null in JSON).
     """
     per = []
     for i, samples in enumerate(samples_per_prompt):
@@ -702,7 +705,8 @@ def intra_model_homogeneity(
         raise PonderError("intra_model_homogeneity: no prompt has 2 or more samples")
     out: dict = {"n_prompts": len(per), "method": method}
     for key in ("similarity", "self_bleu", "distinct_1", "distinct_2"):
-        out[key] = _ci([p[key] for p in per], seed, score=True)
+        vals = [p[key] for p in per if not math.isnan(p[key])]
+        out[key] = _ci(vals, seed, score=True) if vals else {"mean": math.nan, "lo": math.nan, "hi": math.nan}
     out["per_prompt"] = per
     return out
 
@@ -1017,7 +1021,9 @@ def format_diversity(res: dict) -> str:
              f"{res['temperature']:g}; similarity by {method} (higher = more alike), 95% intervals over prompts"]
     w = max(len("model"), *(len(m) for m in res["intra"]))
 
-    def ci(v):
+    def ci(v):  # a distinct-n with no n-grams is NaN here, null once read back from diversity.json
+        if v["mean"] is None or math.isnan(v["mean"]):
+            return "undefined (no n-grams)"
         return f"{v['mean']:.3f} [{v['lo']:.3f}, {v['hi']:.3f}]"
 
     cols = ("similarity", "self_bleu", "distinct_1", "distinct_2")

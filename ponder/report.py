@@ -369,9 +369,10 @@ def _fmt(v) -> str:
 
 
 def _is_interval(d) -> bool:
-    # lo/hi null: no interval (one problem's spread over problems is unknown; JSON has no infinities)
-    return (isinstance(d, dict) and _is_num(d.get("mean")) and "lo" in d and "hi" in d
-            and all(d[k] is None or _is_num(d[k]) for k in ("lo", "hi")))
+    # lo/hi null: no interval (one problem's spread over problems is unknown; JSON has no infinities); all three
+    # null: an undefined metric (distinct-n of samples with no n-grams), one row saying so, not three of "None"
+    return (isinstance(d, dict) and (_is_num(d.get("mean")) or d.get("mean", 0) is None) and "lo" in d
+            and "hi" in d and all(d[k] is None or _is_num(d[k]) for k in ("lo", "hi")))
 
 
 def _read_json(path: Path):
@@ -440,7 +441,8 @@ def _flatten(obj, prefix: str = "", out: list | None = None, limit: int = 900) -
 def _value_cell(v) -> str:
     if _is_interval(v):
         ci = "—" if v["lo"] is None or v["hi"] is None else f'[{_fmt(v["lo"])}, {_fmt(v["hi"])}]'
-        return f'<td class="num">{_e(_fmt(v["mean"]))}</td><td class="num ci">{_e(ci)}</td>'
+        mean = "undefined" if v["mean"] is None else _fmt(v["mean"])
+        return f'<td class="num">{_e(mean)}</td><td class="num ci">{_e(ci)}</td>'
     cls = "num" if _is_num(v) else ""
     return f'<td class="{cls}">{_e(_fmt(v))}</td><td></td>'
 

@@ -12,6 +12,7 @@ from ponder.probes import (
     distinct_n,
     embedding_similarity,
     format_contamination,
+    format_diversity,
     inter_model_homogeneity,
     intra_model_homogeneity,
     iter_texts,
@@ -388,7 +389,7 @@ def test_distinct_and_self_bleu_identical_vs_diverse():
     assert distinct_n(same, 2) == pytest.approx(1 / 5)
     assert self_bleu(PROBLEMS) < 0.5
     assert distinct_n(PROBLEMS, 2) > 0.7
-    assert distinct_n(["a b c d"], 1) == 1.0 and distinct_n(["a"], 2) == 0.0
+    assert distinct_n(["a b c d"], 1) == 1.0
     # Making one text a copy of another can only raise self-BLEU.
     assert self_bleu(PROBLEMS[:3] + [PROBLEMS[0]]) > self_bleu(PROBLEMS)
     rng = random.Random(0)
@@ -438,6 +439,29 @@ def test_self_bleu_matches_reference_implementation():
         toks = [normalize_words(t) for t in texts]
         ref = np.mean([bleu(toks[i], toks[:i] + toks[i + 1:]) for i in range(len(toks))])
         assert self_bleu(texts) == pytest.approx(ref)
+
+
+def test_distinct_n_of_texts_without_n_grams_is_undefined_not_zero():
+    """Samples all shorter than n words have no n-grams: distinct-n was 0.0, which reads as "no diversity" for
+    answers as different as "63" and "7". It is undefined (NaN, null in JSON), left out of the mean over prompts,
+    and a table says so."""
+    import math
+
+    from ponder.fileio import json_safe
+
+    assert math.isnan(distinct_n(["a"], 2)) and math.isnan(distinct_n(["63", "7", ""], 2))
+    assert distinct_n(["63", "7"], 1) == 1.0
+    h = intra_model_homogeneity([["63", "7"], ["a b c", "a b c"]])
+    assert h["distinct_2"]["mean"] == pytest.approx(0.5)  # the second prompt's alone, not (0 + 0.5) / 2
+    assert math.isnan(h["per_prompt"][0]["distinct_2"])
+    short = intra_model_homogeneity([["63", "7"], ["12", "12"]])
+    assert all(math.isnan(short["distinct_2"][k]) for k in ("mean", "lo", "hi"))
+    assert short["distinct_1"]["mean"] == pytest.approx(0.75)
+    res = {"n_samples": 2, "n_prompts": 2, "temperature": 1.0, "intra": {"m": short}, "inter": {"pairs": {}}}
+    for r in (res, json.loads(json.dumps(json_safe(res), allow_nan=False))):  # in memory, and read back
+        row = format_diversity(r).splitlines()[2]
+        assert "undefined" in row and "nan" not in row and "0.750" in row
+    assert json_safe(short)["distinct_2"] == {"mean": None, "lo": None, "hi": None}
 
 
 def test_pairwise_similarity_and_homogeneity():

@@ -222,6 +222,19 @@ def test_report_shows_an_interval_of_one_problem_as_none(tmp_path):
     assert "mean_tokens" in doc and "—</td>" in doc and "None" not in doc
 
 
+def test_report_shows_an_undefined_metric_as_one_row_saying_so(tmp_path):
+    """distinct-2 of samples all shorter than 2 words is undefined: diversity.json holds null mean and bounds,
+    which were three rows of "None" (distinct_2.mean, .lo, .hi) instead of one row."""
+    from ponder.fileio import json_safe
+    from ponder.probes import intra_model_homogeneity
+
+    h = intra_model_homogeneity([["63", "7"], ["12", "12"]])
+    (tmp_path / "diversity.json").write_text(json.dumps(json_safe({"intra": {"m": h}}), allow_nan=False))
+    doc = write_html_report(tmp_path).read_text()
+    assert re.search(r"<td>intra\.m\.distinct_2</td><td class=\"num\">undefined</td><td class=\"num ci\">—</td>", doc)
+    assert "distinct_2.mean" not in doc and "None" not in doc
+
+
 def test_report_reads_samples_holding_unicode_line_separators(tmp_path):
     """evaluate writes samples.jsonl with ensure_ascii=False, so a completion's U+2028 or U+0085 is written as it
     is, inside its JSON string; the report split lines there too and refused the file as invalid JSON."""
