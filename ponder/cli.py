@@ -308,7 +308,7 @@ def cmd_sft(a):
             val = load_sft_examples(data["val_data"])
         rows = load_sft_examples(src)
         final = sft(None, None, rows, a.out, train=TrainConfig(steps=a.steps) if a.steps else None, resume=True,
-                    val_examples=val, progress=not a.quiet)
+                    val_examples=val, progress=not a.quiet, device=a.device if "device" in a.given else None)
     else:
         if not a.data:
             raise PonderError("sft: --data FILE.jsonl is required (except with --resume)")
@@ -784,7 +784,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "steps and at the end")
     sf.add_argument("--out", "-o", required=True, help="run directory")
     sf.add_argument("--resume", action="store_true",
-                    help="continue the run in --out from its last checkpoint, with its saved settings")
+                    help="continue the run in --out from its last checkpoint, with its saved settings (on the "
+                         "device it trained on; --device continues it on another, e.g. a GPU run on the CPU)")
     sf.add_argument("--steps", type=_positive_int, default=None,
                     help="optimizer steps (default: 200; with --resume the run's own, or more to train further)")
     sf.add_argument("--batch-size", type=_positive_int, default=16,
@@ -1172,7 +1173,7 @@ _EVAL_SWEEP_ONLY = ("ns", "budgets", "methods", "waits")
 
 
 # Options a resumed run keeps from its saved settings: giving them again would be silently ignored.
-_RESUME_KEEPS = {"sft": ("model", "dtype", "device", "batch_size", "grad_accum", "lr", "warmup", "seq_len",
+_RESUME_KEEPS = {"sft": ("model", "dtype", "batch_size", "grad_accum", "lr", "warmup", "seq_len",
                          "packing", "save_every", "eval_every", "seed", "chat_template_kwargs", "bf16"),
                  "distill": ("model", "teacher", "dtype", "device", "task", "data", "reward", "n", "k",
                              "temperature", "max_new_tokens", "batch_size", "lr", "seq_len", "save_every", "seed",

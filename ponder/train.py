@@ -411,8 +411,9 @@ def _result_kind(run: Path) -> str | None:
     return kind_phrase(kind) if kind in ("eval", "sweep") else None
 
 
-def load_run(run: Path, kind: str):
-    """(model, tokenizer, state, saved config) of a run directory made by `kind` ('pretrain', 'sft', 'grpo')."""
+def load_run(run: Path, kind: str, device: str | None = None):
+    """(model, tokenizer, state, saved config) of a run directory made by `kind` ('pretrain', 'sft', 'grpo').
+    `device`: where to continue (sft); None: where the run trained, as its config.json records."""
     cfg_f = run / "config.json"
     checkpoint.recover(run / "checkpoint")
     result = _result_kind(run)
@@ -430,10 +431,20 @@ def load_run(run: Path, kind: str):
     if not isinstance(saved.get(section), dict):
         raise PonderError(f"{cfg_f}: no {section!r} settings to resume from")
     where = saved.get(kind) or {}  # a GRPO run's device and dtype (a resumed run continues where it ran)
-    model, tok = checkpoint.load(run / "checkpoint", dtype=where.get("dtype"), device=where.get("device") or "cpu")
+    if device is None:  # a run that trained on a GPU, resumed where there is none: say what to do about it
+        try:
+            checkpoint.parse_device(where.get("device") or "cpu")
+        except PonderError:
+            how = "resume with --device cpu (or another device)" if kind == "sft" else "resume where it is"
+            raise PonderError(f"{run}: the run trained on {where.get('device')!r}, which is not available here; "
+                              f"{how}") from None
+    model, tok = checkpoint.load(run / "checkpoint", dtype=where.get("dtype"),
+                                 device=device or where.get("device") or "cpu")
     sf = run / "checkpoint" / STATE
     try:  # weights_only: tensors and plain data, never code (a shared run directory must not run anything)
-        state = torch.load(sf, weights_only=True)
+        # On another device the state is read onto the CPU (its tensors may name a GPU that is not here):
+        # the optimizer's load_state_dict moves them to its parameters' device.
+        state = torch.load(sf, weights_only=True, map_location="cpu" if device is not None else None)
     except Exception as e:  # truncated, not a torch file, or holding objects: name it, say what it was
         raise PonderError(f"{sf}: cannot read the trainer state "
                           f"({type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ''})") from None
@@ -911,6 +922,7 @@ def sft(
     val_examples: list[dict] | None = None,
     data: dict | None = None,
     on_log: Callable[[dict], None] | None = None,
+    device: str | None = None,
 ) -> dict:
     """Fine-tune on prompt/response examples, loss on response tokens only. Returns the last metrics row
     (plus `examples_cut` and `val_examples_cut`: examples cut at seq_len + 1 tokens).
@@ -924,7 +936,9 @@ def sft(
 
     resume=True continues the run in run_dir (pass model=tok=None: both come from its checkpoint) and equals
     the uninterrupted run; `examples` (and `val_examples`) must be the run's own, checked by digest. Only
-    `train.steps` is taken from `train`, to train further.
+    `train.steps` is taken from `train`, to train further. `device` (with resume): continue on that device
+    instead of the one the run trained on (a run from a GPU on the CPU, or back); weights and optimizer state
+    move with it, and config.json records it for the next resume.
     """
     run = Path(run_dir) if run_dir is not None else None
     if not examples:
@@ -933,7 +947,11 @@ def sft(
     if resume:
         if run is None:
             raise PonderError("sft: resume needs the run directory")
-        model, tok, state, saved = load_run(run, "sft")
+        model, tok, state, saved = load_run(run, "sft", device)
+        moved = str(model.lm_head.weight.device)
+        if device is not None and moved != (saved.get("sft") or {}).get("device"):
+            saved = {**saved, "sft": {**(saved.get("sft") or {}), "device": moved}}
+            save_run_config(run, saved)
         tok.template_kwargs = saved.get("chat_template_kwargs") or {}  # the run's prompts render as before
         packing = bool(saved.get("packing"))
         for name, rows in (("training", examples), ("validation", val_examples)):
@@ -944,6 +962,8 @@ def sft(
         train = saved_train_config(run, saved, train.steps if train else None, state["step"])
         trim_metrics(run, state["step"])
     else:
+        if device is not None:
+            raise PonderError("sft: device= moves a resumed run; a new run trains where its model is")
         train = (train or TrainConfig(steps=100, lr=1e-3, warmup=10, batch_size=16)).validate()
         if run is not None:
             fresh_run_dir(run, model_path)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 import ponder
 from ponder.cli import build_parser, main
@@ -400,6 +401,50 @@ def test_sft_from_the_command_line_resumes_and_keeps_its_settings(tmp_path, ckpt
     data.write_text(data.read_text() + json.dumps({"prompt": "x", "response": " y"}) + "\n")
     assert main(["sft", "--out", str(tmp_path / "b"), "--resume", "--steps", "6", "--quiet"]) == 2
     assert "training data differs" in capsys.readouterr().err
+
+
+def _as_if_trained_on_a_gpu(run):
+    """Make a CPU run's directory what a run on cuda:0 leaves: config.json records the device and the trainer
+    state's tensors are tagged as CUDA storage (what torch.save writes for them), with no GPU needed here."""
+    import torch.serialization as ser
+
+    cfg = json.loads((run / "config.json").read_text())
+    cfg["sft"]["device"] = "cuda:0"
+    (run / "config.json").write_text(json.dumps(cfg))
+    f = run / "checkpoint" / "trainer_state.pt"
+    state = torch.load(f, weights_only=True)
+    tag = ser.location_tag
+    ser.location_tag = lambda storage: "cuda:0"
+    try:
+        torch.save(state, f)
+    finally:
+        ser.location_tag = tag
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="simulates resuming a GPU run where there is no GPU")
+def test_sft_run_from_a_gpu_resumes_on_the_cpu_with_device(tmp_path, ckpt, capsys):
+    """A run that trained on cuda could not continue on the CPU: --resume reloaded it onto the recorded device
+    (unavailable), the error said "use --device cpu", and --device with --resume was refused ("drop --device");
+    the trainer state's CUDA tensors could not be read either. --device now continues it elsewhere."""
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps({"prompt": f"{a} + 1 =", "response": f" {a + 1}"}) + "\n" for a in range(9)))
+    sft = ["sft", "--model", str(ckpt), "--data", str(data), "--seq-len", "32", "--batch-size", "4",
+           "--save-every", "3", "--quiet"]
+    for d in "ab":  # stopped at 3: "a" resumes where it ran, "b" as if it had run on a GPU
+        assert main([*sft, "--steps", "3", "--out", str(tmp_path / d)]) == 0
+    assert main(["sft", "--out", str(tmp_path / "a"), "--resume", "--steps", "5", "--quiet"]) == 0
+    _as_if_trained_on_a_gpu(tmp_path / "b")
+    capsys.readouterr()
+    assert main(["sft", "--out", str(tmp_path / "b"), "--resume", "--steps", "5", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "trained on 'cuda:0', which is not available here; resume with " \
+        "--device cpu" in err
+    assert main(["sft", "--out", str(tmp_path / "b"), "--resume", "--steps", "5", "--device", "cpu", "--quiet"]) == 0
+    assert json.loads((tmp_path / "b" / "config.json").read_text())["sft"]["device"] == "cpu"  # the next resume's
+    rows = [(tmp_path / d / "metrics.jsonl").read_text() for d in "ab"]
+    assert rows[0] == rows[1] and len(rows[0].splitlines()) == 5  # the optimizer state came along
+    a, b = (ponder.load(tmp_path / d / "checkpoint")[0].state_dict() for d in "ab")
+    assert all(torch.equal(a[k], b[k]) for k in a)
 
 
 def test_distill_keeps_its_samples_and_resumes_on_them(tmp_path, ckpt, capsys):

@@ -975,3 +975,12 @@ def test_pretrain_resume_refuses_other_documents(tmp_path):
     assert {f: (run / f).read_bytes() for f in before} == before
     pretrain(run, DOCS, train=_train(steps=3), resume=True, progress=False)  # its own documents: continues
     assert len((run / "metrics.jsonl").read_text().splitlines()) == 3
+
+
+def test_sft_device_is_for_a_resumed_run(tmp_path, tiny_random):
+    """sft(device=) moves a resumed run (`ponder sft --resume --device`); a new run trains where its model is,
+    so device= there would be ignored: refused before any work."""
+    model, tok = tiny_random
+    with pytest.raises(PonderError, match="device= moves a resumed run"):
+        sft(model, tok, SFT_EX, tmp_path / "r", train=TrainConfig(steps=1), device="cpu", progress=False)
+    assert not (tmp_path / "r").exists()
