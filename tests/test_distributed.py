@@ -268,9 +268,12 @@ def test_malformed_collective_timeout_is_one_line_before_any_rank_starts(tmp_pat
 
 @pytest.mark.parametrize("env,match", [(dict(RANK="x"), r"RANK='x' must be an integer >= 0"),
                                        (dict(WORLD_SIZE="0"), r"WORLD_SIZE='0' must be an integer >= 1"),
-                                       (dict(RANK="2"), r"RANK=2 is not below WORLD_SIZE=2")])
+                                       (dict(RANK="2"), r"RANK=2 is not below WORLD_SIZE=2"),
+                                       (dict(MASTER_PORT="29500x"), r"MASTER_PORT='29500x' must be an integer in "
+                                                                    r"\[1, 65535\]"),
+                                       (dict(MASTER_PORT="70000"), r"MASTER_PORT='70000' must be an integer in")])
 def test_torchrun_environment_that_is_not_integers_is_one_line(tmp_path, ckpt, data, monkeypatch, env, match):
-    """A malformed RANK/WORLD_SIZE from a launcher was a bare ValueError from int() (or a hang in the rendezvous
+    """A malformed RANK/WORLD_SIZE/MASTER_PORT from a launcher was a bare ValueError from int() (or a hang in the rendezvous
     for a rank past the world), not a line naming the variable."""
     for k, v in {**dict(RANK="0", WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT="1"), **env}.items():
         monkeypatch.setenv(k, v)

@@ -160,15 +160,16 @@ def launched_by_torchrun() -> bool:
     return "RANK" in os.environ and "WORLD_SIZE" in os.environ
 
 
-def env_int(name: str, low: int = 0) -> int:
+def env_int(name: str, low: int = 0, high: int | None = None) -> int:
     """An integer from torchrun's environment (RANK=abc was a bare ValueError from int())."""
     v = os.environ.get(name, "")
     try:
         n = int(v)
     except ValueError:
         n = None
-    if n is None or n < low:
-        raise PonderError(f"distributed: environment variable {name}={v!r} must be an integer >= {low}")
+    if n is None or n < low or (high is not None and n > high):
+        want = f"an integer >= {low}" if high is None else f"an integer in [{low}, {high}]"
+        raise PonderError(f"distributed: environment variable {name}={v!r} must be {want}")
     return n
 
 
@@ -206,6 +207,7 @@ def init_from_env(backend: str | None = None, timeout_s: float | None = None) ->
             raise PonderError(f"distributed: environment variable {k} is not set (launch with torchrun, or "
                               "use --nproc N to let Ponder start the ranks)")
     rank, world = env_int("RANK"), env_int("WORLD_SIZE", 1)
+    env_int("MASTER_PORT", 1, 65535)  # (torch's rendezvous: a bare ValueError from int(), not naming the variable)
     if rank >= world:
         raise PonderError(f"distributed: RANK={rank} is not below WORLD_SIZE={world}")
     if timeout_s is None:
