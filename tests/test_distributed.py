@@ -360,6 +360,23 @@ def test_unreachable_ray_address_fails_fast():
     assert time.perf_counter() - t < 10
 
 
+@pytest.mark.parametrize("address", ["127.0.0.1:99999", "127.0.0.1:-1", ":6379", "ray://:10001", "h:", "h:6379x"])
+def test_malformed_ray_address_is_refused_as_such(address):
+    """A port out of range or a missing host was probed as given: "cannot reach a Ray cluster at 127.0.0.1:99999
+    (Connection refused)", "... at :6379:6379": a cluster that is down, not an address that cannot be one."""
+    from ponder.distributed.ray_workers import probe
+
+    with pytest.raises(PonderError, match=rf"^--ray '{re.escape(address)}': expected HOST:PORT \(PORT in 1..65535\)"):
+        probe(address, 1)
+
+
+def test_ray_address_without_a_port_takes_rays_default():
+    from ponder.distributed.ray_workers import _host_port
+
+    assert _host_port("head") == ("head", 6379) and _host_port("ray://head") == ("head", 10001)
+    assert _host_port("ray://head:10002") == ("head", 10002) and _host_port("[::1]:6380") == ("::1", 6380)
+
+
 _PINNED = """
 import os
 os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})

@@ -74,13 +74,14 @@ def check_versions(local: dict, remote: Sequence[dict]) -> None:
 # ---- connecting -------------------------------------------------------------------------------------------
 def _host_port(address: str) -> tuple[str, int]:
     rest = address.split("://", 1)[1] if "://" in address else address
-    host, _, port = rest.rpartition(":")
-    if not host:  # no port given: Ray's default (GCS 6379, client server 10001)
-        return rest, 10001 if address.startswith("ray://") else 6379
-    try:
-        return host.strip("[]"), int(port)
-    except ValueError:
-        raise PonderError(f"--ray {address!r}: expected HOST:PORT, ray://HOST:PORT or auto") from None
+    host, colon, port = rest.rpartition(":")
+    if not colon:  # no port given: Ray's default (GCS 6379, client server 10001)
+        host, port = rest, str(10001 if address.startswith("ray://") else 6379)
+    # (":6379" was probed as host ":6379"; port 99999 was "Connection refused", -1 "Servname not supported")
+    n = int(port) if port.isascii() and port.isdigit() else -1
+    if not host.strip("[]") or not 1 <= n <= 65535:
+        raise PonderError(f"--ray {address!r}: expected HOST:PORT (PORT in 1..65535), ray://HOST:PORT or auto")
+    return host.strip("[]"), n
 
 
 def probe(address: str, timeout_s: float = 5.0) -> None:
