@@ -435,7 +435,8 @@ def load_run(run: Path, kind: str, device: str | None = None):
         try:
             checkpoint.parse_device(where.get("device") or "cpu")
         except PonderError:
-            how = "resume with --device cpu (or another device)" if kind == "sft" else "resume where it is"
+            how = ("resume with --device cpu (or another device)" if kind == "sft"
+                   else "resume it on a machine that has it")
             raise PonderError(f"{run}: the run trained on {where.get('device')!r}, which is not available here; "
                               f"{how}") from None
     model, tok = checkpoint.load(run / "checkpoint", dtype=where.get("dtype"),

@@ -984,3 +984,17 @@ def test_sft_device_is_for_a_resumed_run(tmp_path, tiny_random):
     with pytest.raises(PonderError, match="device= moves a resumed run"):
         sft(model, tok, SFT_EX, tmp_path / "r", train=TrainConfig(steps=1), device="cpu", progress=False)
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a run from a GPU, resumed where there is none")
+def test_resuming_a_gpu_grpo_run_where_there_is_none_says_so_without_advising_a_refused_option(tmp_path):
+    """A grpo run recorded on cuda:0, resumed without a GPU, said "use --device cpu", which --resume refuses (a
+    grpo run continues on its own device): the one line now says what the run needs."""
+    from ponder.train import load_run
+
+    (tmp_path / "checkpoint").mkdir()
+    (tmp_path / "checkpoint" / "trainer_state.pt").write_bytes(b"")
+    (tmp_path / "config.json").write_text(json.dumps({"kind": "grpo", "grpo": {"device": "cuda:0"}}))
+    with pytest.raises(PonderError, match=r"trained on 'cuda:0', which is not available here; resume it on a "
+                                          r"machine that has it$"):
+        load_run(tmp_path, "grpo")
