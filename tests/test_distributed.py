@@ -777,6 +777,16 @@ def test_ddp_rank_error_is_one_line_naming_the_rank(kind, msg):
         assert str(e.value) == f"data-parallel rank 1: {msg}"
 
 
+def test_a_rank_error_file_cut_short_by_the_stop_does_not_hide_the_first_failure(tmp_path):
+    """When one rank fails the driver stops the others, which may be writing their own error file: a file cut
+    short made the driver's report a JSONDecodeError instead of the failing rank's line."""
+    (tmp_path / "rank0.error").write_text('{"rank": 0, "message": "RuntimeError: Connection closed by peer", "at": 2')
+    (tmp_path / "rank1.error").write_text(json.dumps({"rank": 1, "message": "item 3: bad", "at": 1.0}))
+    assert ddp._first_failure(RuntimeError("x"), [], tmp_path) == "data-parallel rank 1: item 3: bad"
+    (tmp_path / "rank1.error").unlink()
+    assert ddp._first_failure(RuntimeError("x"), [], tmp_path) is None  # the caller re-raises the original
+
+
 _SLEEPER = '''
 import os, sys, time
 def sleeper(dp, d):

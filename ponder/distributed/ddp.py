@@ -260,7 +260,10 @@ def _entry(rank, fn, args, world, port, backend, threads, outdir):
         # one line (a PonderError's message; anything else its type and first line) and when this rank failed.
         text = str(e).strip()
         msg = text if isinstance(e, PonderError) else f"{type(e).__name__}: {text.splitlines()[0] if text else ''}"
-        (Path(outdir) / f"rank{rank}.error").write_text(json.dumps({"rank": rank, "message": msg, "at": time.time()}))
+        # Whole or absent: the driver stops the other ranks (SIGTERM) as soon as one fails, maybe mid-write.
+        tmp = Path(outdir) / f".rank{rank}.error.tmp"
+        tmp.write_text(json.dumps({"rank": rank, "message": msg, "at": time.time()}))
+        os.replace(tmp, Path(outdir) / f"rank{rank}.error")
         raise
     finally:
         shutdown()
@@ -326,7 +329,12 @@ def _first_failure(e: Exception, procs, outdir: Path) -> str | None:
         how = f"was killed by {code}" if isinstance(code, str) else f"exited with code {code}"
         return (f"data-parallel rank {r} (pid {pid}) {how}; the other ranks were stopped; a grpo run's last "
                 "checkpoint is intact: continue with --resume")
-    errors = [json.loads(f.read_text()) for f in outdir.glob("rank*.error")]
+    errors = []
+    for f in outdir.glob("rank*.error"):  # (one cut short by the stop would hide the first failure behind a
+        with contextlib.suppress(ValueError, OSError):  # JSONDecodeError)
+            x = json.loads(f.read_text())
+            if isinstance(x, dict) and {"rank", "message", "at"} <= x.keys():
+                errors.append(x)
     if not errors:
         return None
     first = min(errors, key=lambda x: x["at"])
