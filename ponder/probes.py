@@ -1024,6 +1024,8 @@ def format_diversity(res: dict) -> str:
     def ci(v):  # a distinct-n with no n-grams is NaN here, null once read back from diversity.json
         if v["mean"] is None or math.isnan(v["mean"]):
             return "undefined (no n-grams)"
+        if not all(isinstance(v[k], (int, float)) and math.isfinite(v[k]) for k in ("lo", "hi")):
+            return f"{v['mean']:.3f} [—]"  # one prompt: no interval over prompts (it read "[-inf, inf]")
         return f"{v['mean']:.3f} [{v['lo']:.3f}, {v['hi']:.3f}]"
 
     cols = ("similarity", "self_bleu", "distinct_1", "distinct_2")

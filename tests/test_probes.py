@@ -464,6 +464,18 @@ def test_distinct_n_of_texts_without_n_grams_is_undefined_not_zero():
     assert json_safe(short)["distinct_2"] == {"mean": None, "lo": None, "hi": None}
 
 
+def test_diversity_table_of_one_prompt_shows_no_interval():
+    """One prompt has no interval over prompts: the table read "0.833 [-inf, inf]" (and, read back from
+    diversity.json, where the bounds are null, failed with a TypeError)."""
+    from ponder.fileio import json_safe
+
+    h = intra_model_homogeneity([["a b c", "c d e"]])
+    res = {"n_samples": 2, "n_prompts": 1, "temperature": 1.0, "intra": {"m": h}, "inter": {"pairs": {}}}
+    for r in (res, json.loads(json.dumps(json_safe(res), allow_nan=False))):
+        row = format_diversity(r).splitlines()[2]
+        assert "inf" not in row and "1.000 [—]" in row
+
+
 def test_pairwise_similarity_and_homogeneity():
     assert pairwise_similarity(["a b c", "a b c"]) == 1.0
     assert pairwise_similarity(["a b c", "d e f"]) == 0.0
