@@ -282,6 +282,20 @@ def test_torchrun_environment_that_is_not_integers_is_one_line(tmp_path, ckpt, d
                       tmp_path / "r", progress=False)
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA learner under torchrun where there is no GPU")
+def test_torchrun_rank_of_a_cuda_learner_without_a_gpu_is_one_line(tmp_path, ckpt, data, monkeypatch):
+    """--device cuda under torchrun picks NCCL; with no GPU the rank failed in torch.cuda.set_device with
+    "AttributeError: module 'torch._C' has no attribute '_cuda_setDevice'"."""
+    for k, v in dict(RANK="0", WORLD_SIZE="1", LOCAL_RANK="0", MASTER_ADDR="127.0.0.1",
+                     MASTER_PORT=str(ddp.free_port())).items():
+        monkeypatch.setenv(k, v)
+    cfg = GRPOConfig(**dict(SMALL, model=str(ckpt), data=str(data), device="cuda"))
+    with pytest.raises(PonderError, match=r"^distributed: NCCL rank 0 \(LOCAL_RANK=0\): device 'cuda:0' is not "
+                                          r"available \(.*\); use --device cpu$"):
+        ddp.train_ddp(cfg, tmp_path / "r", progress=False)
+    assert not (tmp_path / "r").exists()
+
+
 @pytest.mark.parametrize("text,match", [('{"kind": "grpo", "grpo": {', r"config.json: invalid JSON"),
                                         ('{"kind": "grpo", "grpo": {"group_size": "x"}}', r"grpo.group_size: expected int"),
                                         ('[]', r"config.json: expected a JSON object")])

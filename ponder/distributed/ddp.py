@@ -216,7 +216,13 @@ def init_from_env(backend: str | None = None, timeout_s: float | None = None) ->
         backend = "nccl" if torch.cuda.is_available() else "gloo"
     device = torch.device("cpu")
     if backend == "nccl":
-        device = torch.device("cuda", env_int("LOCAL_RANK") if "LOCAL_RANK" in os.environ else rank)
+        from ..checkpoint import parse_device
+
+        local = env_int("LOCAL_RANK") if "LOCAL_RANK" in os.environ else rank
+        try:  # (no GPU, or LOCAL_RANK past the GPUs: torch's AttributeError / invalid device ordinal)
+            device = parse_device(f"cuda:{local}")
+        except PonderError as e:
+            raise PonderError(f"distributed: NCCL rank {rank} (LOCAL_RANK={local}): {e}") from None
         torch.cuda.set_device(device)
     if not dist.is_initialized():
         dist.init_process_group(backend, rank=rank, world_size=world, timeout=timedelta(seconds=timeout_s))
