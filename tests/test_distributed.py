@@ -469,6 +469,16 @@ def test_ray_workers_the_cluster_cannot_place_are_refused(pool, ckpt):
         RayPool(3, num_cpus=1).start(model, tok)
 
 
+def test_ray_pool_started_twice_is_refused(pool, ckpt):
+    """start() on a running pool started a second set of actors beside the first: the first set leaked, and the
+    new actors waited for CPUs the first set holds."""
+    model, tok = ponder.load(ckpt)
+    actors = list(pool.actors)
+    with pytest.raises(PonderError, match="RayPool.start: the pool already runs 2 actors; close"):
+        pool.start(model, tok)
+    assert pool.actors == actors and len(pool.sample(PROMPTS[:1], n=1, max_new_tokens=2, seed=0)) == 1
+
+
 def test_ray_samples_equal_local_in_bf16(pool, ckpt):
     """Actors build their replica in the learner's dtype: bf16 weights sampled in fp32 draw other tokens."""
     from ponder.distributed.ray_workers import RayPool

@@ -247,6 +247,8 @@ class RayPool:
         ray = _ray()
         if not ray.is_initialized():
             raise PonderError("RayPool.start: no Ray session (use ponder.distributed.ray_workers.ray_session)")
+        if self.actors:  # new actors beside the running ones: those leak, holding the CPUs the new ones wait for
+            raise PonderError(f"RayPool.start: the pool already runs {len(self.actors)} actors; close() it first")
         device = "cuda" if self.options["num_gpus"] else "cpu"
         self._args = (model.config if model is not None else None, tok, device, self.threads,
                       str(model.dtype).removeprefix("torch.") if model is not None else "float32")
