@@ -365,7 +365,7 @@ def cmd_distill(a):
                               f"--model {model or 'STUDENT'} --data {Path(a.out) / DISTILLED} --out NEW_DIR`")
         rep = dict(saved["data"].get("distill") or {})
         rep["final"] = sft(None, None, rows, a.out, train=TrainConfig(steps=a.steps) if a.steps else None,
-                           resume=True, progress=not a.quiet)
+                           resume=True, progress=not a.quiet, device=a.device if "device" in a.given else None)
     else:
         if not a.teacher:
             raise PonderError("distill: --teacher CHECKPOINT is required (except with --resume)")
@@ -830,7 +830,8 @@ def build_parser() -> argparse.ArgumentParser:
     ds.add_argument("--out", "-o", required=True,
                     help="run directory (distilled.jsonl: the kept samples; config, metrics.jsonl, checkpoint/)")
     ds.add_argument("--resume", action="store_true",
-                    help="continue the fine-tuning of the run in --out on its distilled.jsonl (no new sampling)")
+                    help="continue the fine-tuning of the run in --out on its distilled.jsonl (no new sampling), "
+                         "on the device it trained on (--device continues it on another)")
     ds.add_argument("--steps", type=_positive_int, default=None,
                     help="fine-tuning optimizer steps (default: 100; with --resume the run's own, or more)")
     ds.add_argument("--batch-size", type=_positive_int, default=16, help="kept samples per optimizer step")
@@ -1175,7 +1176,7 @@ _EVAL_SWEEP_ONLY = ("ns", "budgets", "methods", "waits")
 # Options a resumed run keeps from its saved settings: giving them again would be silently ignored.
 _RESUME_KEEPS = {"sft": ("model", "dtype", "batch_size", "grad_accum", "lr", "warmup", "seq_len",
                          "packing", "save_every", "eval_every", "seed", "chat_template_kwargs", "bf16"),
-                 "distill": ("model", "teacher", "dtype", "device", "task", "data", "reward", "n", "k",
+                 "distill": ("model", "teacher", "dtype", "task", "data", "reward", "n", "k",
                              "temperature", "max_new_tokens", "batch_size", "lr", "seq_len", "save_every", "seed",
                              "chat_template_kwargs"),
                  "pretrain": ("docs", "batch_size", "seq_len", "lr", "hidden", "layers", "vocab", "seed",

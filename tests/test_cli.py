@@ -447,6 +447,29 @@ def test_sft_run_from_a_gpu_resumes_on_the_cpu_with_device(tmp_path, ckpt, capsy
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="simulates resuming a GPU run where there is no GPU")
+def test_distillation_from_a_gpu_resumes_on_the_cpu_with_device(tmp_path, ckpt, capsys):
+    """A distillation's fine-tuning resumes through sft: from a GPU it was told "resume with --device cpu", which
+    `ponder distill --resume` refused ("drop --device")."""
+    import shutil
+
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps({"prompt": f"{a} + 1 =", "response": f" {a + 1}"}) + "\n" for a in range(9)))
+    run = tmp_path / "r"
+    assert main(["sft", "--model", str(ckpt), "--data", str(data), "--seq-len", "32", "--batch-size", "4",
+                 "--save-every", "3", "--steps", "3", "--quiet", "--out", str(run)]) == 0
+    shutil.copy(data, run / "distilled.jsonl")  # as `ponder distill` leaves it: its kept samples in the run
+    cfg = json.loads((run / "config.json").read_text())
+    report = {"kept": 9, "sampled": 9, "kept_fraction": 1.0, "prompts_with_a_kept_sample": 9, "prompts": 9}
+    (run / "config.json").write_text(json.dumps({**cfg, "data": {"distilled": "distilled.jsonl", "distill": report}}))
+    _as_if_trained_on_a_gpu(run)
+    capsys.readouterr()
+    assert main(["distill", "--out", str(run), "--resume", "--steps", "4", "--quiet"]) == 2
+    assert "resume with --device cpu" in capsys.readouterr().err
+    assert main(["distill", "--out", str(run), "--resume", "--steps", "4", "--device", "cpu", "--quiet"]) == 0
+    assert [json.loads(x)["step"] for x in (run / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3, 4]
+
+
 def test_distill_keeps_its_samples_and_resumes_on_them(tmp_path, ckpt, capsys):
     out = tmp_path / "d"
     args = ["distill", "--teacher", "tiny", "--model", "tiny", "-n", "8", "-k", "2", "--steps", "2",
