@@ -178,13 +178,14 @@ def test_subclasses_of_plain_types_pass_as_their_plain_value():
 
 
 def test_an_assert_false_after_a_call_that_must_raise_may_go_unreached():
-    # MBPP/APPS-style exception tests: a correct program raises before `assert False`, which never reports
-    tests = "assert f(1) == 2\ntry:\n    f(-1)\n    assert False\nexcept ValueError:\n    pass\n"
-    good = "def f(x):\n    if x < 0:\n        raise ValueError(x)\n    return 2 * x"
+    # an exception test on a class of the program's (a builtin's is rewritten, see the test below): a correct
+    # program raises before `assert False`, which never reports
+    tests = "assert f(1) == 2\ntry:\n    f(-1)\n    assert False\nexcept Negative:\n    pass\n"
+    good = "class Negative(ValueError):\n    pass\ndef f(x):\n    if x < 0:\n        raise Negative(x)\n    return 2 * x"
     assert check_code(blk(good), tests).reason == "passed 2/2"
     assert not check_code(blk("def f(x):\n    return 2 * x"), tests).correct  # no raise: assert False runs
     # the program's TypeError escapes the test's try: the reason names the statement, not "error in test code"
-    assert check_code(blk(good.replace("ValueError", "TypeError")), tests).reason == "error in test statement 2"
+    assert check_code(blk(good.replace("raise Negative", "raise TypeError")), tests).reason == "error in test statement 2"
     assert check_code(blk(good), "x = f(-1)\nassert f(1) == 2").reason == "error in test statement 1"
     # a program that forges the end of the run skips nothing: the assert with a value must still report
     forge = "import os\nos.write(3, b'{\"done\": true}\\n')\nos._exit(0)"
@@ -199,7 +200,47 @@ def test_an_assert_false_after_a_call_that_must_raise_may_go_unreached():
     assert check_code(blk("def f(n):\n    return [1, 2, 3]"), tests2).reason == "passed 2/2"
     assert not check_code(blk(cut), tests2).correct
     # nothing with a value reported at all: no evidence the tests ran, so no pass
-    assert not check_code(blk(good), "try:\n    f(-1)\n    assert False\nexcept ValueError:\n    pass\n").correct
+    assert not check_code(blk(good), "try:\n    f(-1)\n    assert False\nexcept Negative:\n    pass\n").correct
+
+
+def test_an_exception_test_passes_only_when_its_body_raised_an_expected_builtin_exception():
+    # tests made only of exception checks (MBPP/HumanEval style): nothing else reports, so how the body ended is
+    # reported, and the caller decides it against the handlers' classes
+    good = "def f(x):\n    if x < 0:\n        raise ValueError(x)\n    return 2 * x"
+    forms = ["try:\n    f(-1)\n    assert False\nexcept ValueError:\n    pass\n",
+             "try:\n    y = f(-1)\n    assert False, 'no raise'\nexcept (TypeError, ValueError) as e:\n    pass\n",
+             "try:\n    f(-1)\nexcept KeyError:\n    pass\nexcept Exception:\n    ...\nelse:\n    assert False\n",
+             "def check(candidate):\n    for x in (-1, -2):\n        try:\n            candidate(x)\n"
+             "        except ValueError:\n            pass\n        else:\n            assert False\ncheck(f)\n"]
+    for tests in forms:
+        assert check_code(blk(good), tests).reason == "passed 1/1", tests
+        assert check_code(blk("class E(ValueError):\n    pass\n" + good.replace("ValueError(x)", "E()")),
+                          tests).correct  # a subclass is a ValueError, as `except` sees it
+    tests = forms[0]
+    assert check_code(blk(good), "assert f(1) == 2\n" + tests).reason == "passed 2/2"
+    assert check_code(blk(good), tests, isolation="audit").correct
+    bad = {
+        "returns": "def f(x):\n    return 2 * x",
+        "another type": "def f(x):\n    raise TypeError(x)",
+        "exits in the call": "import os\ndef f(x):\n    os._exit(0)",
+        "forges the end": "import os\ndef f(x):\n    os.write(3, b'{\"done\": true}\\n')\n    os._exit(0)",
+        "sys.exit": "import sys\ndef f(x):\n    sys.exit(0)",
+        "a class named ValueError": "class ValueError(Exception):\n    pass\ndef f(x):\n    raise ValueError(x)",
+        "rebinds the name": "ValueError = Exception\ndef f(x):\n    raise KeyError(x)",
+        "patches issubclass": "import builtins\ndef f(x):\n    builtins.issubclass = lambda *a: True\n"
+                              "    raise KeyError(x)",
+        # the report of a body that returned sits outside the try: its ValueError is not the body's
+        "reporting raises": "def f(x):\n    def boom(*a):\n        raise ValueError\n"
+                            "    globals()['__ponder_check__'] = boom\n    return 0",
+        # the expected class is not in the sandbox: raising only where the test's text names it finds nothing
+        "reads the tests": "import sys\ndef f(x):\n    fr = sys._getframe()\n    while fr:\n"
+                           "        spec = fr.f_locals.get('spec')\n"
+                           "        if isinstance(spec, dict) and 'ValueError' in str(spec.get('stmts')):\n"
+                           "            raise ValueError(x)\n        fr = fr.f_back\n    return 0",
+    }
+    for name, prog in bad.items():
+        for t in (tests, forms[3]):
+            assert not check_code(blk(prog), t).correct, name
 
 
 def test_numpy_values_pass_as_the_plain_values_they_hold():

@@ -51,8 +51,14 @@ slices or f-strings of the test's own values (``2 ** 10``, ``'ab'.upper()``, ``'
 ``f'{3}x'``; ``hex``/``repr``/``format``, methods through their type: ``map(str.upper, [...])``) is built
 by the caller too: in the sandbox the program could run that operand and return what it gives. A method,
 slice, f-string, hex, repr or format of a program's value stays sandbox code, its object's own. A test passes
-only if it was reported at least once and every report passed; an assert with no value from the sandbox in it
-(``try: f(-1); assert False; except ValueError: pass``) may go unreached once some other assert was reported.
+only if it was reported at least once and every report passed. An exception test
+(``try: f(-1); assert False; except ValueError: pass``, or the ``assert False`` under ``else:``) reports how its
+body ended: the sandbox catches any exception and reports the names of the builtin exception classes it is an
+instance of by its real type (nothing if the body returned), and the caller checks them against the handlers'
+classes, which stay in the caller (a report the program writes itself can claim any outcome, as its call could
+have raised anything, but it cannot see which class passes); a program that exits inside the call fails. Other
+asserts with no value from the sandbox in them (``assert False`` in a try whose handler does more than ``pass``
+or names a class of the program's) may go unreached once some other assert was reported.
 With assert tests the program runs as a module named ``solution``, so its ``if __name__ == "__main__":`` block
 does not run (as when LiveCodeBench imports a call-based solution); stdio programs run as ``__main__``. Exit
 status 0 counts for nothing; the result channel of the harness is closed in the child before the program starts,
@@ -323,6 +329,9 @@ def run_program(spec):
         while data:
             data = data[wr(3, data):]
     saved = dict(B.__dict__)
+    # the builtin exception classes, taken before the program runs: what a test's `except ValueError` means
+    exc_types = [(n, c) for n, c in saved.items() if type(c) is type and issubclass(c, BaseException)]
+    _type, _sub = type, issubclass
     try:
         exec(compile(code, "<solution>", "exec"), g)
     except SystemExit as e:
@@ -365,10 +374,21 @@ def run_program(spec):
             return ["ok", [body(item) for item in make_iter()]]
         except BaseException as e:
             return ["err", describe(e)]
+    def raised(e):
+        # how the code a test expects to raise ended (see _AssertRewriter.visit_Try): None if it did not raise,
+        # else the names of the builtin exception classes its exception is one of, by its real type (as
+        # `except` matches it; a class that only calls itself ValueError is none); the caller decides
+        if e is None:
+            return ["ok", ["N"]]
+        try:
+            t = _type(e)
+            return ["ok", ["l", [["s", n] for n, c in exc_types if _sub(t, c)]]]
+        except BaseException as e2:
+            return ["err", describe(e2)]
     def check(i, *records):
         emit({"t": i, "v": list(records)})
     helpers = {"__ponder_check__": check, "__ponder_val__": value, "__ponder_items__": items,
-               "__ponder_for__": each}
+               "__ponder_for__": each, "__ponder_raised__": raised}
     for k, src in enumerate(spec["stmts"]):
         # undo monkeypatching of builtins (print, AssertionError, isinstance...) before every test statement
         B.__dict__.clear()
@@ -1102,6 +1122,56 @@ class _AssertRewriter(ast.NodeTransformer):
         self.index += 1
         return ast.copy_location(ast.Expr(call), node)
 
+    def visit_Try(self, node: ast.Try):
+        """`try: f(-1); assert False; except ValueError: pass` (or the `assert False` under `else:`): a correct
+        program never reaches the assert, so nothing would report. Rewritten so that how the body ended travels
+        either way: the body runs as written, any exception is caught and the sandbox reports the names of the
+        builtin exception classes it is one of (None if the body ended normally), and the caller passes the test
+        when one of them is a class the test's handlers name. The handlers' classes stay here: the program does
+        not see which exception is expected. Other forms (a handler that does more than `pass`, a class that is
+        not a builtin, a bare `except:`) are left as written."""
+        expected = self._expected_raise(node)
+        if expected is None:
+            return self.generic_visit(node)
+        body = node.body if node.orelse else node.body[:-1]
+        node = self.generic_visit(ast.Try(body=body, handlers=[], orelse=[], finalbody=[]))  # asserts in it
+        def report(exc: ast.expr) -> list[ast.stmt]:
+            return [ast.Expr(_call("__ponder_check__", ast.Constant(self.index), _call("__ponder_raised__", exc)))]
+        real = ast.Subscript(value=ast.Name("__ponder_builtins__", ast.Load()), slice=ast.Constant("BaseException"),
+                             ctx=ast.Load())
+        # the report of a body that ended normally sits under `else:`, outside the try, so that an exception the
+        # reporting raises (the program can rebind the helpers' names) is never taken for the body's
+        node.handlers = [ast.ExceptHandler(type=real, name="__ponder_exc__",
+                                           body=report(ast.Name("__ponder_exc__", ast.Load())))]
+        node.orelse = report(ast.Constant(None))
+        self.trees.append(("raises", ("leaf", 0), expected))
+        self.index += 1
+        return node
+
+    def _expected_raise(self, node: ast.Try) -> frozenset[str] | None:
+        """The builtin exception names a `try` of the form visit_Try rewrites expects, or None."""
+        def fails(stmts):  # exactly `assert False` (any falsy literal, any message)
+            if len(stmts) != 1 or not isinstance(stmts[0], ast.Assert):
+                return False
+            ok, value = _literal(stmts[0].test)
+            return ok and not value
+        if node.finalbody or not node.handlers:
+            return None
+        if not (fails(node.orelse) and node.body or not node.orelse and fails(node.body[-1:]) and node.body[:-1]):
+            return None
+        names: set[str] = set()
+        for h in node.handlers:
+            if not all(isinstance(s, ast.Pass) or isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)
+                       for s in h.body):
+                return None
+            types = h.type.elts if isinstance(h.type, ast.Tuple) else [h.type]
+            for t in types:
+                cls = getattr(builtins, t.id, None) if isinstance(t, ast.Name) else None
+                if not (isinstance(cls, type) and issubclass(cls, BaseException)) or t.id in self.bound:
+                    return None  # bare `except:`, a class of the program's or the test's: left as written
+                names.add(t.id)
+        return frozenset(names)
+
     def _sandbox_code(self, e: ast.expr) -> ast.expr:
         """A copy of `e` to run in the sandbox, its builtin names meaning the builtins."""
         return _RealBuiltins(self.bound).visit(copy.deepcopy(e))
@@ -1586,6 +1656,12 @@ class _Evaluator:
             result = _apply(_FUNCS[tree[1]], *args, **tree[3])
             self._charge(result)
             return result
+        if kind == "raises":  # names of the exception the sandbox caught, or None: did it raise an expected one
+            names = self.eval(tree[1], values, env)
+            if type(names) is not list:
+                return False
+            self.spend(len(names) + 1)
+            return any(type(n) is str and n in tree[2] for n in names)
         if kind == "comp":
             return self._comp(tree, values, env)
         if kind == "caller_comp":
@@ -1758,8 +1834,9 @@ def _judge_asserts(plan: dict, run: dict, code: str) -> Verdict:
             ok[i] = False
     # A test must be reported: a program that ends the run early (forging the "done" record) must not pass the
     # asserts it skipped. The exception: an assert with nothing from the sandbox in it (`assert False` after a
-    # call that must raise, `try: f(-1); assert False; except ValueError: pass`) reports nothing a program could
-    # forge, and unreached it has passed as Python runs it; it counts once some assert with a value was reported.
+    # call that must raise, in a form visit_Try does not rewrite: `except MyError: pass`) reports nothing a program
+    # could forge, and unreached it has passed as Python runs it; it counts once some assert with a value was
+    # reported.
     anchored = any(s > 0 and _reads_sandbox(t) for s, t in zip(seen, plan["trees"]))
     passed = [o and (s > 0 or (anchored and not _reads_sandbox(t))) for s, o, t in zip(seen, ok, plan["trees"])]
     if not all(passed):
