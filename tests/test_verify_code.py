@@ -243,6 +243,18 @@ def test_an_exception_test_passes_only_when_its_body_raised_an_expected_builtin_
             assert not check_code(blk(prog), t).correct, name
 
 
+def test_exception_tests_written_with_raise_assertionerror_or_assert_true_are_the_same_test():
+    good = "def f(x):\n    if x < 0:\n        raise ValueError(x)\n    return 2 * x"
+    forms = ["try:\n    f(-1)\nexcept ValueError:\n    pass\nelse:\n    raise AssertionError('no raise')\n",
+             "try:\n    f(-1)\n    raise AssertionError\nexcept ValueError:\n    pass\n",
+             "try:\n    f(-1)\n    assert False\nexcept ValueError:\n    assert True\n"]
+    for tests in forms:
+        assert check_code(blk(good), tests).reason == "passed 1/1", tests
+        for bad in ("def f(x):\n    return 2 * x", "def f(x):\n    raise TypeError(x)",
+                    "import os\ndef f(x):\n    os._exit(0)"):
+            assert not check_code(blk(bad), tests).correct, (tests, bad)
+
+
 def test_numpy_values_pass_as_the_plain_values_they_hold():
     # np.int64 is no int subclass; a program answering with NumPy is judged on the values, as Python's == would
     prog = ("import numpy as np\ndef f(n):\n    return np.int64(n) * 2\ndef g(n):\n    return np.arange(n)\n"

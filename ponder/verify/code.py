@@ -1124,7 +1124,8 @@ class _AssertRewriter(ast.NodeTransformer):
 
     def visit_Try(self, node: ast.Try):
         """`try: f(-1); assert False; except ValueError: pass` (or the `assert False` under `else:`): a correct
-        program never reaches the assert, so nothing would report. Rewritten so that how the body ended travels
+        program never reaches the assert, so nothing would report (`raise AssertionError(...)` in place of the
+        assert and `assert True` in place of `pass` are the same test). Rewritten so that how the body ended travels
         either way: the body runs as written, any exception is caught and the sandbox reports the names of the
         builtin exception classes it is one of (None if the body ended normally), and the caller passes the test
         when one of them is a class the test's handlers name. The handlers' classes stay here: the program does
@@ -1150,11 +1151,19 @@ class _AssertRewriter(ast.NodeTransformer):
 
     def _expected_raise(self, node: ast.Try) -> frozenset[str] | None:
         """The builtin exception names a `try` of the form visit_Try rewrites expects, or None."""
-        def fails(stmts):  # exactly `assert False` (any falsy literal, any message)
-            if len(stmts) != 1 or not isinstance(stmts[0], ast.Assert):
+        def literal_assert(s, truth: bool) -> bool:  # `assert False` / `assert True` (any such literal, message)
+            ok, value = _literal(s.test) if isinstance(s, ast.Assert) else (False, None)
+            return ok and bool(value) == truth
+        def fails(stmts):  # exactly `assert False` or `raise AssertionError(<literals>)`
+            if len(stmts) != 1:
                 return False
-            ok, value = _literal(stmts[0].test)
-            return ok and not value
+            s = stmts[0]
+            if isinstance(s, ast.Raise) and s.cause is None and "AssertionError" not in self.bound:
+                e = s.exc.func if isinstance(s.exc, ast.Call) and not s.exc.keywords else s.exc
+                args = s.exc.args if isinstance(s.exc, ast.Call) else []
+                return (isinstance(e, ast.Name) and e.id == "AssertionError"
+                        and all(_literal(a)[0] for a in args))
+            return literal_assert(s, False)
         if node.finalbody or not node.handlers:
             return None
         if not (fails(node.orelse) and node.body or not node.orelse and fails(node.body[-1:]) and node.body[:-1]):
@@ -1162,7 +1171,7 @@ class _AssertRewriter(ast.NodeTransformer):
         names: set[str] = set()
         for h in node.handlers:
             if not all(isinstance(s, ast.Pass) or isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)
-                       for s in h.body):
+                       or literal_assert(s, True) for s in h.body):
                 return None
             types = h.type.elts if isinstance(h.type, ast.Tuple) else [h.type]
             for t in types:
