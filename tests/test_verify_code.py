@@ -255,6 +255,20 @@ def test_exception_tests_written_with_raise_assertionerror_or_assert_true_are_th
             assert not check_code(blk(bad), tests).correct, (tests, bad)
 
 
+def test_pytest_raises_is_decided_by_the_caller_not_by_the_sandboxs_pytest():
+    good = "def f(x):\n    if x < 0:\n        raise ValueError(x)\n    return 2 * x"
+    tests = "import pytest\nassert f(1) == 2\nwith pytest.raises((KeyError, ValueError)):\n    f(-1)\n"
+    assert check_code(blk(good), tests).reason == "passed 2/2"
+    assert check_code(blk(good), "import pytest\nwith pytest.raises(ValueError):\n    f(-1)\n").correct
+    # run in the sandbox, pytest.raises is the program's to replace with a context that suppresses nothing
+    cheat = "import contextlib, pytest\npytest.raises = lambda *a, **k: contextlib.suppress()\ndef f(x):\n    return 2 * x"
+    for bad in (cheat, "def f(x):\n    return 2 * x", "def f(x):\n    raise TypeError(x)"):
+        assert not check_code(blk(bad), tests).correct, bad
+    # a form the caller does not decide runs as written
+    assert check_code(blk(good), "import pytest\nassert f(1) == 2\nwith pytest.raises(ValueError, match='1'):\n"
+                                 "    f(-1)\n").reason == "passed 1/1"
+
+
 def test_numpy_values_pass_as_the_plain_values_they_hold():
     # np.int64 is no int subclass; a program answering with NumPy is judged on the values, as Python's == would
     prog = ("import numpy as np\ndef f(n):\n    return np.int64(n) * 2\ndef g(n):\n    return np.arange(n)\n"

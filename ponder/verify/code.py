@@ -52,7 +52,8 @@ slices or f-strings of the test's own values (``2 ** 10``, ``'ab'.upper()``, ``'
 by the caller too: in the sandbox the program could run that operand and return what it gives. A method,
 slice, f-string, hex, repr or format of a program's value stays sandbox code, its object's own. A test passes
 only if it was reported at least once and every report passed. An exception test
-(``try: f(-1); assert False; except ValueError: pass``, or the ``assert False`` under ``else:``) reports how its
+(``try: f(-1); assert False; except ValueError: pass``, the ``assert False`` under ``else:``, or
+``with pytest.raises(ValueError): f(-1)``, whose ``pytest`` in the sandbox would be the program's) reports how its
 body ended: the sandbox catches any exception and reports the names of the builtin exception classes it is an
 instance of by its real type (nothing if the body returned), and the caller checks them against the handlers'
 classes, which stay in the caller (a report the program writes itself can claim any outcome, as its call could
@@ -1134,7 +1135,34 @@ class _AssertRewriter(ast.NodeTransformer):
         expected = self._expected_raise(node)
         if expected is None:
             return self.generic_visit(node)
-        body = node.body if node.orelse else node.body[:-1]
+        return self._raise_check(node.body if node.orelse else node.body[:-1], expected)
+
+    def visit_With(self, node: ast.With):
+        """`with pytest.raises(ValueError): f(-1)` is the same test as the `try` form visit_Try rewrites, and is
+        rewritten alike: run as written, `pytest.raises` would be the sandbox's, which the program can replace
+        with a context that suppresses nothing. With `match=`, `as` or a class that is not a builtin, as written."""
+        item = node.items[0].context_expr if len(node.items) == 1 and node.items[0].optional_vars is None else None
+        if not (isinstance(item, ast.Call) and _func_name(item.func) == "pytest.raises" and "pytest" not in self.bound
+                and len(item.args) == 1 and not item.keywords):
+            return self.generic_visit(node)
+        expected = self._builtin_exceptions(item.args[0])
+        if expected is None:
+            return self.generic_visit(node)
+        return self._raise_check(node.body, expected)
+
+    def _builtin_exceptions(self, e: ast.expr) -> set[str] | None:
+        """The names in `except <e>` / `pytest.raises(<e>)` when each is a builtin exception class the tests do
+        not bind (what the caller can resolve itself), else None."""
+        names = set()
+        for t in e.elts if isinstance(e, ast.Tuple) else [e]:
+            cls = getattr(builtins, t.id, None) if isinstance(t, ast.Name) else None
+            if not (isinstance(cls, type) and issubclass(cls, BaseException)) or t.id in self.bound:
+                return None
+            names.add(t.id)
+        return names
+
+    def _raise_check(self, body: list[ast.stmt], expected: set[str]) -> ast.Try:
+        """`body` wrapped so that how it ended is reported, as test number self.index (see visit_Try)."""
         node = self.generic_visit(ast.Try(body=body, handlers=[], orelse=[], finalbody=[]))  # asserts in it
         def report(exc: ast.expr) -> list[ast.stmt]:
             return [ast.Expr(_call("__ponder_check__", ast.Constant(self.index), _call("__ponder_raised__", exc)))]
@@ -1145,11 +1173,11 @@ class _AssertRewriter(ast.NodeTransformer):
         node.handlers = [ast.ExceptHandler(type=real, name="__ponder_exc__",
                                            body=report(ast.Name("__ponder_exc__", ast.Load())))]
         node.orelse = report(ast.Constant(None))
-        self.trees.append(("raises", ("leaf", 0), expected))
+        self.trees.append(("raises", ("leaf", 0), frozenset(expected)))
         self.index += 1
         return node
 
-    def _expected_raise(self, node: ast.Try) -> frozenset[str] | None:
+    def _expected_raise(self, node: ast.Try) -> set[str] | None:
         """The builtin exception names a `try` of the form visit_Try rewrites expects, or None."""
         def literal_assert(s, truth: bool) -> bool:  # `assert False` / `assert True` (any such literal, message)
             ok, value = _literal(s.test) if isinstance(s, ast.Assert) else (False, None)
@@ -1173,13 +1201,11 @@ class _AssertRewriter(ast.NodeTransformer):
             if not all(isinstance(s, ast.Pass) or isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)
                        or literal_assert(s, True) for s in h.body):
                 return None
-            types = h.type.elts if isinstance(h.type, ast.Tuple) else [h.type]
-            for t in types:
-                cls = getattr(builtins, t.id, None) if isinstance(t, ast.Name) else None
-                if not (isinstance(cls, type) and issubclass(cls, BaseException)) or t.id in self.bound:
-                    return None  # bare `except:`, a class of the program's or the test's: left as written
-                names.add(t.id)
-        return frozenset(names)
+            found = self._builtin_exceptions(h.type) if h.type is not None else None
+            if found is None:
+                return None  # bare `except:`, a class of the program's or the test's: left as written
+            names |= found
+        return names
 
     def _sandbox_code(self, e: ast.expr) -> ast.expr:
         """A copy of `e` to run in the sandbox, its builtin names meaning the builtins."""
