@@ -264,8 +264,13 @@ def test_pytest_raises_is_decided_by_the_caller_not_by_the_sandboxs_pytest():
     cheat = "import contextlib, pytest\npytest.raises = lambda *a, **k: contextlib.suppress()\ndef f(x):\n    return 2 * x"
     for bad in (cheat, "def f(x):\n    return 2 * x", "def f(x):\n    raise TypeError(x)"):
         assert not check_code(blk(bad), tests).correct, bad
+    # match= of plain text: the message must hold it
+    matching = "import pytest\nassert f(1) == 2\nwith pytest.raises(ValueError, match='must be >= 0'):\n    f(-1)\n"
+    assert check_code(blk(good.replace("ValueError(x)", "ValueError('x must be >= 0')")), matching).correct
+    assert not check_code(blk(good), matching).correct
+    assert not check_code(blk(cheat), matching).correct
     # a form the caller does not decide runs as written
-    assert check_code(blk(good), "import pytest\nassert f(1) == 2\nwith pytest.raises(ValueError, match='1'):\n"
+    assert check_code(blk(good), "import pytest\nassert f(1) == 2\nwith pytest.raises(ValueError, match='^-1$'):\n"
                                  "    f(-1)\n").reason == "passed 1/1"
 
 

@@ -51,15 +51,15 @@ slices or f-strings of the test's own values (``2 ** 10``, ``'ab'.upper()``, ``'
 ``f'{3}x'``; ``hex``/``repr``/``format``, methods through their type: ``map(str.upper, [...])``) is built
 by the caller too: in the sandbox the program could run that operand and return what it gives. A method,
 slice, f-string, hex, repr or format of a program's value stays sandbox code, its object's own. A test passes
-only if it was reported at least once and every report passed. An exception test
-(``try: f(-1); assert False; except ValueError: pass``, the ``assert False`` under ``else:``, or
-``with pytest.raises(ValueError): f(-1)``, whose ``pytest`` in the sandbox would be the program's) reports how its
-body ended: the sandbox catches any exception and reports the names of the builtin exception classes it is an
-instance of by its real type (nothing if the body returned), and the caller checks them against the handlers'
-classes, which stay in the caller (a report the program writes itself can claim any outcome, as its call could
+only if it was reported at least once and every report passed. An exception test (``try: f(-1); assert False;
+except ValueError: pass``, the ``assert False`` under ``else:``, or ``with pytest.raises(ValueError[, match='plain
+text']): f(-1)``, whose ``pytest`` in the sandbox would be the program's) reports how its body ended: the sandbox
+catches any exception and reports the names of the builtin exception classes it is an instance of by its real type
+(nothing if the body returned), and the caller checks them against the handlers' classes (with ``match=``, also its
+message), which stay in the caller (a report the program writes itself can claim any outcome, as its call could
 have raised anything, but it cannot see which class passes); a program that exits inside the call fails. Other
-asserts with no value from the sandbox in them (``assert False`` in a try whose handler does more than ``pass``
-or names a class of the program's) may go unreached once some other assert was reported.
+asserts with no value from the sandbox in them (``assert False`` in a try whose handler does more than ``pass`` or
+names a class of the program's) may go unreached once some other assert was reported.
 With assert tests the program runs as a module named ``solution``, so its ``if __name__ == "__main__":`` block
 does not run (as when LiveCodeBench imports a call-based solution); stdio programs run as ``__main__``. Exit
 status 0 counts for nothing; the result channel of the harness is closed in the child before the program starts,
@@ -332,7 +332,7 @@ def run_program(spec):
     saved = dict(B.__dict__)
     # the builtin exception classes, taken before the program runs: what a test's `except ValueError` means
     exc_types = [(n, c) for n, c in saved.items() if type(c) is type and issubclass(c, BaseException)]
-    _type, _sub = type, issubclass
+    _type, _sub, _str = type, issubclass, str
     try:
         exec(compile(code, "<solution>", "exec"), g)
     except SystemExit as e:
@@ -375,15 +375,17 @@ def run_program(spec):
             return ["ok", [body(item) for item in make_iter()]]
         except BaseException as e:
             return ["err", describe(e)]
-    def raised(e):
+    def raised(e, message=False):
         # how the code a test expects to raise ended (see _AssertRewriter.visit_Try): None if it did not raise,
         # else the names of the builtin exception classes its exception is one of, by its real type (as
-        # `except` matches it; a class that only calls itself ValueError is none); the caller decides
+        # `except` matches it; a class that only calls itself ValueError is none), and with `message` its str
+        # (`pytest.raises(..., match=)`); the caller decides
         if e is None:
             return ["ok", ["N"]]
         try:
             t = _type(e)
-            return ["ok", ["l", [["s", n] for n, c in exc_types if _sub(t, c)]]]
+            names = ["l", [["s", n] for n, c in exc_types if _sub(t, c)]]
+            return ["ok", ["l", [names, enc(_str(e))]] if message else names]
         except BaseException as e2:
             return ["err", describe(e2)]
     def check(i, *records):
@@ -1140,15 +1142,24 @@ class _AssertRewriter(ast.NodeTransformer):
     def visit_With(self, node: ast.With):
         """`with pytest.raises(ValueError): f(-1)` is the same test as the `try` form visit_Try rewrites, and is
         rewritten alike: run as written, `pytest.raises` would be the sandbox's, which the program can replace
-        with a context that suppresses nothing. With `match=`, `as` or a class that is not a builtin, as written."""
+        with a context that suppresses nothing. With `as`, a `match=` pattern that is not plain text, or a class
+        that is not a builtin, as written."""
         item = node.items[0].context_expr if len(node.items) == 1 and node.items[0].optional_vars is None else None
         if not (isinstance(item, ast.Call) and _func_name(item.func) == "pytest.raises" and "pytest" not in self.bound
-                and len(item.args) == 1 and not item.keywords):
+                and len(item.args) == 1):
             return self.generic_visit(node)
+        match = None
+        for k in item.keywords:
+            # match= is re.search of a pattern in str(exception): done here for a plain text pattern (a
+            # substring test, linear however long the message the program chose)
+            if k.arg != "match" or not isinstance(k.value, ast.Constant) or type(k.value.value) is not str or any(
+                    c in k.value.value for c in ".^$*+?{}[]\\|()"):
+                return self.generic_visit(node)
+            match = k.value.value
         expected = self._builtin_exceptions(item.args[0])
         if expected is None:
             return self.generic_visit(node)
-        return self._raise_check(node.body, expected)
+        return self._raise_check(node.body, expected, match)
 
     def _builtin_exceptions(self, e: ast.expr) -> set[str] | None:
         """The names in `except <e>` / `pytest.raises(<e>)` when each is a builtin exception class the tests do
@@ -1161,11 +1172,13 @@ class _AssertRewriter(ast.NodeTransformer):
             names.add(t.id)
         return names
 
-    def _raise_check(self, body: list[ast.stmt], expected: set[str]) -> ast.Try:
-        """`body` wrapped so that how it ended is reported, as test number self.index (see visit_Try)."""
+    def _raise_check(self, body: list[ast.stmt], expected: set[str], match: str | None = None) -> ast.Try:
+        """`body` wrapped so that how it ended is reported, as test number self.index (see visit_Try); with
+        `match`, the exception's message must hold that text."""
         node = self.generic_visit(ast.Try(body=body, handlers=[], orelse=[], finalbody=[]))  # asserts in it
         def report(exc: ast.expr) -> list[ast.stmt]:
-            return [ast.Expr(_call("__ponder_check__", ast.Constant(self.index), _call("__ponder_raised__", exc)))]
+            raised = _call("__ponder_raised__", exc, ast.Constant(match is not None))
+            return [ast.Expr(_call("__ponder_check__", ast.Constant(self.index), raised))]
         real = ast.Subscript(value=ast.Name("__ponder_builtins__", ast.Load()), slice=ast.Constant("BaseException"),
                              ctx=ast.Load())
         # the report of a body that ended normally sits under `else:`, outside the try, so that an exception the
@@ -1173,7 +1186,7 @@ class _AssertRewriter(ast.NodeTransformer):
         node.handlers = [ast.ExceptHandler(type=real, name="__ponder_exc__",
                                            body=report(ast.Name("__ponder_exc__", ast.Load())))]
         node.orelse = report(ast.Constant(None))
-        self.trees.append(("raises", ("leaf", 0), frozenset(expected)))
+        self.trees.append(("raises", ("leaf", 0), frozenset(expected), match))
         self.index += 1
         return node
 
@@ -1692,7 +1705,14 @@ class _Evaluator:
             self._charge(result)
             return result
         if kind == "raises":  # names of the exception the sandbox caught, or None: did it raise an expected one
-            names = self.eval(tree[1], values, env)
+            names, match = self.eval(tree[1], values, env), tree[3]
+            if match is not None:  # [names, message]
+                if type(names) is not list or len(names) != 2 or type(names[1]) is not str:
+                    return False
+                names, message = names
+                self.spend(len(message) + 1)
+                if match not in message:
+                    return False
             if type(names) is not list:
                 return False
             self.spend(len(names) + 1)
