@@ -137,7 +137,9 @@ class ModelConfig:
             kw["num_key_value_heads"] = d["num_attention_heads"]
         if kw.get("attention_dropout", 0.0) is None:  # transformers' eval forward ignores it; no dropout then
             kw["attention_dropout"] = 0.0
-        kw["torch_dtype"] = str(d.get("torch_dtype") or d.get("dtype") or "float32")
+        # transformers >= 5 takes "dtype" over "torch_dtype" when both are there (checked in _check_types)
+        dtype = d.get("dtype") if d.get("dtype") is not None else d.get("torch_dtype")
+        kw["torch_dtype"] = "float32" if dtype is None else dtype
         if "max_position_embeddings" not in d:  # transformers' per-family default (it sizes llama3/YaRN RoPE)
             kw["max_position_embeddings"] = 2048 if mt == "llama" else 32768
         if mt == "qwen3":
@@ -188,8 +190,10 @@ class ModelConfig:
         if not _is_number(p) or not 0 <= p < 1:
             raise PonderError(f"attention_dropout must be a number in [0, 1), got {_short(p)}")
         self.attention_dropout = float(p)
-        if not isinstance(self.torch_dtype, str):
-            raise PonderError(f"torch_dtype must be a string, got {_short(self.torch_dtype)}")
+        # transformers refuses a name that is no torch dtype; here it fell back to fp32 (even on a GPU)
+        if not isinstance(self.torch_dtype, str) or not isinstance(getattr(torch, self.torch_dtype, None), torch.dtype):
+            raise PonderError(f"dtype (torch_dtype) must name a torch dtype such as float32, bfloat16 or float16, "
+                              f"got {_short(self.torch_dtype)}")
         s = self.rope_scaling
         if s is not None:
             if not isinstance(s, dict):
