@@ -274,6 +274,10 @@ class Tokenizer:
             if v is not None and not isinstance(_token_content(v), str):
                 raise PonderError(f"{src}: {k} must be a token string (or an object with a string 'content'), "
                                   f"got {json.dumps(v)[:60]}")
+            if k == "bos_token" and v is not None and tok.token_to_id(_token_content(v)) is None:
+                # (dropped, chat templates rendered bos_token as "" and save() wrote null over the typo)
+                raise PonderError(f"{src}: bos_token={_token_content(v)!r} is not in the vocabulary of "
+                                  f"{tj.name}")
         template, named = cfg.get("chat_template"), None
         if isinstance(template, list):  # named templates: take the default one
             if not all(isinstance(t, dict) and isinstance(t.get("template"), str) for t in template):

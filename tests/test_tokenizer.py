@@ -164,6 +164,22 @@ def test_a_tokenizer_naming_no_eos_takes_the_model_configs(tmp_path, tokenizer):
         Tokenizer.load(tmp_path, extra_eos_ids=[eos_id])
 
 
+
+def test_a_bos_token_not_in_the_vocabulary_is_refused_naming_the_file(tmp_path, tokenizer):
+    """A typo'd bos_token ("<s>" for "<|begin_of_text|>") used to be dropped without a word: chat templates
+    rendered bos_token as "" (Llama 3's prompts lost their BOS; transformers renders the name) and save() wrote
+    bos_token null over it. Refused like a missing EOS, naming the file it came from."""
+    tokenizer.save(tmp_path)
+    cfg = json.loads((tmp_path / "tokenizer_config.json").read_text())
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps({**cfg, "bos_token": "<|begin_of_txt|>"}))
+    with pytest.raises(PonderError) as e:
+        Tokenizer.load(tmp_path)
+    msg = str(e.value)
+    assert msg.startswith(f"{tmp_path / 'tokenizer_config.json'}: ") and "bos_token" in msg
+    assert "'<|begin_of_txt|>'" in msg and "\n" not in msg
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps({**cfg, "bos_token": "<|endoftext|>"}))
+    assert Tokenizer.load(tmp_path).bos_token == "<|endoftext|>"  # a token of the vocabulary loads
+
 # Qwen3's handling of thinking, cut down: the last assistant turn carries a <think> block, and
 # enable_thinking=false pre-fills an empty one in the generation prompt (the model then answers directly).
 QWEN3_THINKING = (
