@@ -143,7 +143,11 @@ def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.devic
     path = resolve(path)
     cfg = load_config(path)
     gen = path / "generation_config.json"  # a broken one is an error naming it, as in transformers
-    gen = read_json_object(gen) if gen.is_file() else None  # (checked before the weights are read)
+    gen_file, gen = gen, read_json_object(gen) if gen.is_file() else None  # (checked before the weights are read)
+    g = (gen or {}).get("eos_token_id")  # ids not integers were dropped: generation ran past the stop meant
+    if g is not None and not all(isinstance(i, int) and not isinstance(i, bool) for i in (g if isinstance(g, list) else [g])):
+        raise PonderError(f"{gen_file}: eos_token_id must be an integer, a list of integers or null, "
+                          f"got {json.dumps(g)[:60]}")
     want = parse_dtype(dtype)
     if want is None:
         ck = DTYPES.get(cfg.torch_dtype, torch.float32)

@@ -258,6 +258,19 @@ def test_generation_config_that_is_not_an_object_names_the_file(tmp_path, tiny_r
     _one_line_naming(e, ck / "generation_config.json")
 
 
+
+@pytest.mark.parametrize("eos", ["2", ["0", 2], [0, 1.0], True, {"id": 2}])
+def test_generation_config_eos_ids_of_the_wrong_type_name_the_file(tmp_path, tiny_random, eos):
+    """Stop ids that are not integers were dropped without a word (generation ran past the stop the file
+    meant; transformers' generate fails on them). Like config.json's eos_token_id: one line, file and value."""
+    def edit(ck):
+        gen = json.loads((ck / "generation_config.json").read_text())
+        (ck / "generation_config.json").write_text(json.dumps({**gen, "eos_token_id": eos}))
+    ck = _broken(tmp_path, tiny_random, edit)
+    with pytest.raises(PonderError, match="eos_token_id") as e:
+        ponder.load(ck)
+    assert json.dumps(eos) in _one_line_naming(e, ck / "generation_config.json")
+
 @pytest.mark.parametrize("index, msg", [
     ({"weight_map": [1]}, "weight_map is an array"),
     ([1], "expected a JSON object, got an array"),
