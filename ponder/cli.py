@@ -187,9 +187,12 @@ def cmd_chat(a):
 
 
 def cmd_info(a):
-    from .checkpoint import load, resolve
+    from .checkpoint import DTYPES, load, load_config, resolve
 
-    model, tok = load(a.path, dtype=a.dtype)
+    # the checkpoint's own dtype unless --dtype says otherwise (load()'s CPU default, fp32, reported float32
+    # for a bf16 checkpoint, and took twice its memory to say so)
+    dtype = a.dtype or DTYPES.get(load_config(resolve(a.path)).torch_dtype)
+    model, tok = load(a.path, dtype=dtype)
     c = model.config
     info = {
         "path": str(resolve(a.path)),

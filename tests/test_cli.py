@@ -1,6 +1,7 @@
 """The command line: every command explains itself, errors are one line, --json is machine-readable."""
 
 import argparse
+import copy
 import io
 import json
 import subprocess
@@ -109,6 +110,17 @@ def test_generate_and_info_json(ckpt, capsys):
     info = json.loads(capsys.readouterr().out)
     assert info["architecture"] == "qwen3" and info["parameters"] > 0
 
+
+
+def test_info_reports_the_checkpoints_own_dtype(tmp_path, tiny_random, capsys):
+    """`ponder info` on a bf16 checkpoint said float32 (the dtype it had loaded the weights in on the CPU, at
+    twice the checkpoint's memory); --dtype still loads and reports the dtype asked for."""
+    model, tok = tiny_random
+    ponder.save(copy.deepcopy(model).to(torch.bfloat16), tok, tmp_path / "bf16")
+    assert main(["info", str(tmp_path / "bf16"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["dtype"] == "bfloat16"
+    assert main(["info", str(tmp_path / "bf16"), "--json", "--dtype", "float32"]) == 0
+    assert json.loads(capsys.readouterr().out)["dtype"] == "float32"
 
 def test_errors_are_one_line_and_debug_shows_traceback(tmp_path):
     p = run("generate", "hi", "--model", str(tmp_path / "missing"))
