@@ -391,8 +391,13 @@ def evaluate(
                                            mk.get("answer_tokens", bf["answer_tokens"].default),
                                            name=name.replace("_", " "), think_end=scale.resolve_think_end(
                                                tok, thinking_prompts, mk.get("think_end", bf["think_end"].default)))
-        else:
-            check_context(model, render_prompts(tok, prompts), max_new_tokens)  # before any progress bar
+        else:  # before any progress bar; the longest prompt's item named (a benchmark file has hundreds)
+            ids = render_prompts(tok, prompts)
+            i = max(range(len(ids)), key=lambda j: len(ids[j]))
+            try:
+                check_context(model, [ids[i]], max_new_tokens)
+            except PonderError as e:
+                raise PonderError(f"item {items[i].get('id', i)}: {e}") from None
     rows = n * {"self_consistency": mk.get("n_votes", 8), "best_of_n": mk.get("n_candidates", 8)}.get(name, 1)
     chunk = batch_problems or max(1, 512 // rows)
     bar = None

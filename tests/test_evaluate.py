@@ -345,6 +345,17 @@ def test_evaluate_checks_sampling_before_any_progress_bar(micro, monkeypatch, kw
         evaluate(model, tok, ITEMS, **args)
 
 
+
+def test_a_prompt_too_long_for_max_new_tokens_names_its_item(micro):
+    """On a benchmark file the error said only "prompt of N tokens": not which of its problems (grpo names
+    the item). The longest prompt's item id is named, as load_dataset gives it (its id, or FILE-LINE)."""
+    model, tok = micro
+    long = {"id": "t/42.json", "prompt": "1 + 1 = " * 100, "answer": "2"}
+    limit = model.config.max_position_embeddings
+    with pytest.raises(PonderError, match=r"^item t/42.json: prompt of \d+ tokens \+ max_new_tokens") as e:
+        evaluate(model, tok, [ITEMS[0], long, ITEMS[1]], method="greedy", max_new_tokens=limit - 300, progress=False)
+    assert "\n" not in str(e.value)
+
 @pytest.mark.parametrize("ks", ["", " , ", [], ()])
 def test_evaluate_empty_ks_is_an_error(micro, ks):
     model, tok = micro
