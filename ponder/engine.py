@@ -372,15 +372,17 @@ def check_sampling(n=1, max_new_tokens=1, temperature=1.0, top_p=1.0, top_k=0, m
         raise PonderError(f"seed must be an integer in [0, 2**63), got {seed!r}")
 
 
-def check_context(model, ids: list[list[int]], max_new_tokens: int, what: str = "max_new_tokens") -> None:
+def check_context(model, ids: list[list[int]], max_new_tokens: int, what: str = "max_new_tokens",
+                  names=None) -> None:
     """The longest prompt plus max_new_tokens must fit the model's positions (checked before any cache is
     allocated: a cache of prompt + max_new_tokens slots is what the call would allocate). `what` names the
-    new tokens in the message."""
+    new tokens in the message; `names` (one per prompt, e.g. item ids) the prompt at fault."""
     limit = getattr(getattr(model, "config", None), "max_position_embeddings", None)
-    longest = max(len(x) for x in ids)
+    i = max(range(len(ids)), key=lambda j: len(ids[j]))
+    longest = len(ids[i])
     if isinstance(limit, int) and longest + max_new_tokens > limit:
-        raise PonderError(f"prompt of {longest} tokens + {what} {max_new_tokens} exceeds the model's "
-                          f"context of {limit} positions")
+        raise PonderError(f"{f'{names[i]}: ' if names else ''}prompt of {longest} tokens + {what} {max_new_tokens} "
+                          f"exceeds the model's context of {limit} positions")
 
 
 @torch.inference_mode()

@@ -121,6 +121,11 @@ def _judge_here(judge, completions, items) -> list:
     return [judge(c, it) for c, it in zip(completions, items)]
 
 
+def _item_names(items) -> list[str]:
+    """How errors name an item: by its id (a file's own, or FILE-LINE from load_dataset)."""
+    return [f"item {it.get('id', i)}" for i, it in enumerate(items)]
+
+
 def _check_items(items) -> list[dict]:
     if items is None or isinstance(items, (str, dict)):
         raise PonderError("items must be a list of task items (dicts with 'prompt' and 'answer')")
@@ -390,14 +395,10 @@ def evaluate(
                 scale.check_budget_context(model, tok, thinking_prompts, budget, cue,
                                            mk.get("answer_tokens", bf["answer_tokens"].default),
                                            name=name.replace("_", " "), think_end=scale.resolve_think_end(
-                                               tok, thinking_prompts, mk.get("think_end", bf["think_end"].default)))
+                                               tok, thinking_prompts, mk.get("think_end", bf["think_end"].default)),
+                                           names=_item_names(items))
         else:  # before any progress bar; the longest prompt's item named (a benchmark file has hundreds)
-            ids = render_prompts(tok, prompts)
-            i = max(range(len(ids)), key=lambda j: len(ids[j]))
-            try:
-                check_context(model, [ids[i]], max_new_tokens)
-            except PonderError as e:
-                raise PonderError(f"item {items[i].get('id', i)}: {e}") from None
+            check_context(model, render_prompts(tok, prompts), max_new_tokens, names=_item_names(items))
     rows = n * {"self_consistency": mk.get("n_votes", 8), "best_of_n": mk.get("n_candidates", 8)}.get(name, 1)
     chunk = batch_problems or max(1, 512 // rows)
     bar = None
@@ -636,7 +637,12 @@ def sweep(
     cue = inspect.signature(scale.budget_forcing).parameters["answer_cue"].default  # (sweep keeps the default)
     for what, budget, ps in checks:
         for model, tok in mods.values():
-            scale.check_budget_context(model, tok, ps, budget, cue, answer_tokens, name=what)
+            scale.check_budget_context(model, tok, ps, budget, cue, answer_tokens, name=what, names=_item_names(items))
+    if par:  # (else a long prompt past the first chunk failed after the chunks before it were drawn)
+        from ponder.engine import check_context, render_prompts
+
+        for model, tok in mods.values():
+            check_context(model, render_prompts(tok, prompts), max_new_tokens, names=_item_names(items))
 
     def bar(total, desc):
         if not progress:

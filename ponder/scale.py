@@ -558,7 +558,7 @@ def _draw_some(model, tok, prompts, indices, temperature, **kw) -> dict:
 
 
 def check_budget_context(model, tok, prompts, budget: int, answer_cue: str, answer_tokens: int,
-                         name: str = "budget forcing", think_end: str | None = None) -> None:
+                         name: str = "budget forcing", think_end: str | None = None, names=None) -> None:
     """The forced answer is decoded after prompt + thinking + cue: a budget whose forced answer cannot fit the
     context is refused before any thinking is drawn (not by the engine once it all has been)."""
     from ponder.engine import check_context, render_prompts
@@ -568,7 +568,8 @@ def check_budget_context(model, tok, prompts, budget: int, answer_cue: str, answ
     _positive_int(f"{name}: answer_tokens", answer_tokens)
     cue = len(tok.encode(answer_cue)) + (len(tok.encode(think_end)) if think_end else 0)
     check_context(model, render_prompts(tok, prompts), budget + cue + answer_tokens,
-                  what=f"{name}'s thinking budget {budget} + answer cue {cue} + answer tokens {answer_tokens} =")
+                  what=f"{name}'s thinking budget {budget} + answer cue {cue} + answer tokens {answer_tokens} =",
+                  names=names)
 
 
 def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wait_text: str = "\nWait",

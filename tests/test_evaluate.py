@@ -352,9 +352,14 @@ def test_a_prompt_too_long_for_max_new_tokens_names_its_item(micro):
     model, tok = micro
     long = {"id": "t/42.json", "prompt": "1 + 1 = " * 100, "answer": "2"}
     limit = model.config.max_position_embeddings
+    items = [ITEMS[0], long, ITEMS[1]]
     with pytest.raises(PonderError, match=r"^item t/42.json: prompt of \d+ tokens \+ max_new_tokens") as e:
-        evaluate(model, tok, [ITEMS[0], long, ITEMS[1]], method="greedy", max_new_tokens=limit - 300, progress=False)
+        evaluate(model, tok, items, method="greedy", max_new_tokens=limit - 300, progress=False)
     assert "\n" not in str(e.value)
+    with pytest.raises(PonderError, match=r"^item t/42.json: prompt of \d+ tokens \+ budget forcing's"):
+        evaluate(model, tok, items, method="budget_forcing", method_kwargs={"budget": 8}, progress=False)
+    with pytest.raises(PonderError, match=r"^item t/42.json: prompt of \d+ tokens \+ max_new_tokens 16"):
+        sweep((model, tok), items, parallel_ns=(1, 2), methods=("majority",), max_new_tokens=16, progress=False)
 
 @pytest.mark.parametrize("ks", ["", " , ", [], ()])
 def test_evaluate_empty_ks_is_an_error(micro, ks):
