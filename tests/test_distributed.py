@@ -423,6 +423,55 @@ def test_local_ray_counts_the_cores_this_process_may_use(tmp_path):
     assert "2 Ray workers x 1 CPU each need 2 CPUs, but the Ray cluster has 1" in lines[1]
 
 
+_HELD = """
+import ray as _r
+from ponder.distributed.ray_workers import RayPool, ray_session
+from ponder.errors import PonderError
+with ray_session(num_cpus=1) as ray:
+    holder = ray.remote(num_cpus=1)(type("Holder", (), {"ping": lambda self: 1})).remote()  # another job's actor
+    ray.get(holder.ping.remote())
+    try:
+        RayPool(1, start_timeout_s=5).start()
+        print("started")
+    except PonderError as e:
+        print(repr(str(e)))
+    ray.kill(holder)
+    RayPool(1, start_timeout_s=120).start().close()  # a pending actor left by the failed start would take the CPU
+    print("later pool started")
+"""
+
+
+def test_ray_pool_whose_cpus_other_actors_hold_fails_at_its_deadline_without_leaking_actors():
+    """start() checked the workers' CPUs against the cluster's total, not against those other actors leave free: on a
+    cluster whose CPUs another job held, the actors were never placed and start() waited forever, saying nothing."""
+    import ast
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("ray")
+    # (a cluster of its own: the Ray tests below share one instance, whose CPUs their pool holds)
+    out = subprocess.run([sys.executable, "-c", _HELD], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(Path(ponder.__file__).parents[1])})
+    lines = out.stdout.splitlines()
+    assert len(lines) == 2 and lines[1] == "later pool started", (out.stdout, out.stderr[-2000:])
+    msg = ast.literal_eval(lines[0])
+    assert "\n" not in msg
+    assert msg.startswith("Ray workers did not start within 5 s (0 of 1 running): they need 1 CPU (1 each), the Ray "
+                          "cluster has 0 of 1 free"), msg
+    assert "PONDER_RAY_START_TIMEOUT_S" in msg
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "abc", "nan"])
+def test_ray_start_timeout_from_the_environment_is_checked(monkeypatch, value):
+    from ponder.distributed.ray_workers import RayPool
+
+    monkeypatch.setenv("PONDER_RAY_START_TIMEOUT_S", value)
+    with pytest.raises(PonderError, match=rf"^Ray: environment variable PONDER_RAY_START_TIMEOUT_S='{value}' must be"):
+        RayPool(1)
+    assert RayPool(1, start_timeout_s=7).start_timeout_s == 7
+
+
 def test_version_mismatch_names_both():
     pytest.importorskip("ray")
     from ponder.distributed.ray_workers import check_versions, versions

@@ -22,13 +22,16 @@ worker process), and evaluation shards problems over them with global offsets (`
 `ray_session(address)` connects to a cluster (probing the address first, so an unreachable one fails in
 seconds with a PonderError) or, with no address, starts a local instance and shuts it down on exit,
 Ctrl-C included. Workers must run the driver's ponder, torch and Python versions: they are compared on
-start and a mismatch is a PonderError naming both.
+start and a mismatch is a PonderError naming both. Actors that are not running within PONDER_RAY_START_TIMEOUT_S
+seconds (default 120; RayPool's start_timeout_s), e.g. on a cluster whose CPUs other jobs hold, are killed and
+start() raises a PonderError saying what the cluster has free.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import os
 import platform
 import socket
@@ -161,6 +164,31 @@ def ray_session(address: str | None = None, *, num_cpus: int | None = None, time
         ray.shutdown()
 
 
+# How long RayPool.start waits for its actors to be placed and running. The check against the cluster's total CPUs
+# cannot see CPUs held by other actors (another pool, another job): without a deadline start() waited forever. Free
+# CPUs are not refused up front: Ray releases a closed pool's resources some time after its actors are killed.
+START_TIMEOUT_ENV = "PONDER_RAY_START_TIMEOUT_S"
+DEFAULT_START_TIMEOUT_S = 120.0
+MAX_START_TIMEOUT_S = 1e7
+
+
+def start_timeout(value: float | None = None) -> float:
+    """Seconds RayPool.start waits for its actors: `value`, else PONDER_RAY_START_TIMEOUT_S (default 120); a
+    malformed one is one line naming it."""
+    where = "start_timeout_s" if value is not None else f"environment variable {START_TIMEOUT_ENV}"
+    v = value if value is not None else os.environ.get(START_TIMEOUT_ENV)
+    if v is None or (isinstance(v, str) and not v.strip()):
+        return DEFAULT_START_TIMEOUT_S
+    try:
+        t = float(v) if not isinstance(v, bool) else math.nan
+    except (TypeError, ValueError):
+        t = math.nan
+    if not 0 < t <= MAX_START_TIMEOUT_S:  # (NaN fails too)
+        raise PonderError(f"Ray: {where}={v!r} must be a number of seconds in (0, {MAX_START_TIMEOUT_S:.0f}] (how "
+                          "long starting the Ray workers may take)")
+    return t
+
+
 # ---- the actor ---------------------------------------------------------------------------------------------
 class Worker:
     """One Ray actor: a model replica (optional: verification needs none) plus the tokenizer."""
@@ -230,9 +258,10 @@ class RayPool:
     maps a verifier. `replaced` counts actors replaced after dying."""
 
     def __init__(self, num_workers: int = 2, *, num_cpus: float = 1, num_gpus: float = 0, threads: int = 1,
-                 max_replacements: int = 8):
+                 max_replacements: int = 8, start_timeout_s: float | None = None):
         if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 1:
             raise PonderError(f"Ray workers must be a positive integer, got {num_workers!r}")
+        self.start_timeout_s = start_timeout(start_timeout_s)  # checked here, before any actor is created
         self.num_workers, self.threads, self.max_replacements = num_workers, threads, max_replacements
         self.options = {"num_cpus": num_cpus, "num_gpus": num_gpus}
         self.actors: list = []
@@ -261,10 +290,31 @@ class RayPool:
                     "fewer (or add nodes first)")
         self._cls = ray.remote(**self.options)(Worker)
         self.actors = [self._cls.remote(*self._args) for _ in range(self.num_workers)]
-        infos = ray.get([a.info.remote() for a in self.actors])
+        refs = [a.info.remote() for a in self.actors]
+        ready, _ = ray.wait(refs, num_returns=len(refs), timeout=self.start_timeout_s)
+        if len(ready) < len(refs):
+            raise self._not_placed(ray, len(ready))
+        infos = ray.get(refs)
         check_versions(versions(), infos)
         self._where = [f"pid {i['pid']} on {i['host']}" for i in infos]
         return self
+
+    def _not_placed(self, ray, started: int) -> PonderError:
+        """Actors not running by the deadline: kill every actor start() created (a pending one would take the CPUs
+        when they free up, and hold them) and say what the cluster has free."""
+        free, total = ray.available_resources(), ray.cluster_resources()  # (free: besides our started actors)
+        self.close()
+        need = []
+        for res, each in (("CPU", self.options["num_cpus"]), ("GPU", self.options["num_gpus"])):
+            if each:
+                have = min(free.get(res, 0) + started * each, total.get(res, 0))
+                n = self.num_workers * each
+                need.append(f"{n:g} {res}{'s' if n != 1 else ''} ({each:g} each), the Ray cluster has {have:g} of "
+                            f"{total.get(res, 0):g} free")
+        return PonderError(
+            f"Ray workers did not start within {self.start_timeout_s:g} s ({started} of {self.num_workers} running): "
+            f"they need {'; '.join(need)} (other actors or jobs hold the rest); use fewer --ray-workers, free the "
+            f"cluster (`ray status`), or raise {START_TIMEOUT_ENV}")
 
     def close(self) -> None:
         ray = _ray()
