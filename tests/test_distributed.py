@@ -472,6 +472,49 @@ def test_ray_start_timeout_from_the_environment_is_checked(monkeypatch, value):
     assert RayPool(1, start_timeout_s=7).start_timeout_s == 7
 
 
+def test_ray_commands_check_their_inputs_before_ray_starts(tmp_path, ckpt, data):
+    """verify/eval/grpo --ray entered the Ray session before the local path's checks of their inputs: a missing file,
+    an --out that may not be written or a bad reward spec was said after seconds of Ray start-up, or, with an
+    unreachable --ray address, not at all (the address's error came first). Each now fails as the local path does,
+    Ray untouched: with an address nothing listens on, any use of Ray would be "cannot reach a Ray cluster"."""
+    from functools import partial
+
+    ray = pytest.importorskip("ray")
+    from ponder.distributed.ray_workers import evaluate_ray, train_ray, verify_file_ray
+    from ponder.evaluate import evaluate
+    from ponder.verify.run import verify_file
+
+    was = ray.is_initialized()  # (the shared pool's session, when the Ray tests below ran first)
+    down = "127.0.0.1:1"
+    missing = str(tmp_path / "missing.jsonl")
+
+    def same(local, remote):
+        with pytest.raises(PonderError) as a:
+            local()
+        with pytest.raises(PonderError) as b:
+            remote()
+        assert str(b.value) == str(a.value) and "\n" not in str(a.value)
+
+    same(lambda: verify_file("math", missing), lambda: verify_file_ray("math", missing, address=down))
+    same(lambda: verify_file("math", missing), lambda: verify_file_ray("math", missing))  # a local instance
+    assert ray.is_initialized() == was
+
+    model, tok = ponder.load(ckpt)
+    items = [{"prompt": "Problem: 1 + 1 = ?\nSolution:", "answer": "2"}]
+    (tmp_path / "file").write_text("x")
+    for bad in (dict(out_dir=tmp_path / "file"), dict(reward="no-such-reward")):
+        same(partial(evaluate, model, tok, items, progress=False, **bad),
+             partial(evaluate_ray, model, tok, items, address=down, **bad))
+
+    (tmp_path / "old" / "checkpoint").mkdir(parents=True)  # an earlier run's
+    for run, bad in (("r1", dict(data=missing)), ("r2", dict(reward="no-such-reward")), ("old", {})):
+        cfg = {**SMALL, "model": str(ckpt), "data": str(data), **bad}
+        same(partial(train, GRPOConfig(**cfg), tmp_path / run, progress=False),
+             partial(train_ray, GRPOConfig(**cfg), tmp_path / run, address=down, progress=False))
+        assert not (tmp_path / run / "config.json").exists()
+    assert ray.is_initialized() == was
+
+
 def test_version_mismatch_names_both():
     pytest.importorskip("ray")
     from ponder.distributed.ray_workers import check_versions, versions

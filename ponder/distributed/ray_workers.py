@@ -474,6 +474,27 @@ class RayPool:
 
 
 # ---- commands -----------------------------------------------------------------------------------------------
+# The commands enter the Ray session and start their actors only once the local path's own checks of the inputs
+# have passed (a missing file, an --out that may not be written, a bad reward spec): those used to fail after
+# seconds of Ray start-up (or, with an unreachable --ray address, as that error instead of the input's).
+def _connect(stack: contextlib.ExitStack, address, num_cpus, pool: RayPool, own: bool,
+             start: Callable[[RayPool], None]) -> Callable[[], RayPool]:
+    """get() -> `pool`, on its first call entering the Ray session (on `stack`) and, if the pool is ours (`own`),
+    starting it with start(pool), to be closed on exit."""
+    done = []
+
+    def get() -> RayPool:
+        if not done:
+            stack.enter_context(ray_session(address, num_cpus=num_cpus))
+            if own:
+                stack.callback(pool.close)
+                start(pool)
+            done.append(True)
+        return pool
+
+    return get
+
+
 def train_ray(cfg, run_dir, *, address: str | None = None, workers: int = 2, resume: bool = False,
               progress: bool = True, num_cpus: int | None = None, num_gpus_per_worker: float = 0,
               pool: RayPool | None = None, **train_kw) -> Path:
@@ -481,12 +502,17 @@ def train_ray(cfg, run_dir, *, address: str | None = None, workers: int = 2, res
     `pool`: an already started pool to use (and leave running) instead of new actors."""
     from ..rl.trainer import train
 
-    with ray_session(address, num_cpus=num_cpus):
-        with contextlib.ExitStack() as stack:
-            if pool is None:
-                pool = stack.enter_context(RayPool(workers, num_gpus=num_gpus_per_worker))
-            return train(cfg, run_dir, resume=resume, progress=progress, generate_fn=pool.generate_fn(),
-                         score_fn=pool.score_fn(), **train_kw)
+    own = pool is None
+    pool = RayPool(workers, num_gpus=num_gpus_per_worker) if own else pool
+    with contextlib.ExitStack() as stack:
+        get = _connect(stack, address, num_cpus, pool, own, lambda p: None)
+
+        def checked(model, tok):  # train's inputs are checked, its run directory not written yet
+            if not get().actors:
+                pool.start(model, tok)  # (a pool that cannot start fails here, not after the run's first writes)
+
+        return train(cfg, run_dir, resume=resume, progress=progress, generate_fn=pool.generate_fn(),
+                     score_fn=pool.score_fn(), on_checked=checked, **train_kw)
 
 
 def verify_file_ray(kind: str, input_path: str, output_path: str | None = None, *, address: str | None = None,
@@ -495,10 +521,12 @@ def verify_file_ray(kind: str, input_path: str, output_path: str | None = None, 
     actors. Same checks, output rows and summary as the local path (tests compare them byte for byte)."""
     from ..verify.run import verify_file
 
-    with ray_session(address, num_cpus=num_cpus), contextlib.ExitStack() as stack:
-        if pool is None:
-            pool = stack.enter_context(RayPool(workers).start())
-        return verify_file(kind, input_path, output_path, progress=False, score_fn=pool.score)
+    own = pool is None
+    pool = RayPool(workers) if own else pool
+    with contextlib.ExitStack() as stack:
+        get = _connect(stack, address, num_cpus, pool, own, lambda p: p.start())
+        return verify_file(kind, input_path, output_path, progress=False,
+                           score_fn=lambda fn, completions, rows: get().score(fn, completions, rows))
 
 
 def _eval_shard(model, tok, prompts, *, name, n, mk, common, seed, chunk, index_offset):
@@ -531,14 +559,20 @@ def evaluate_ray(model, tok, items, *, address: str | None = None, workers: int 
     (tests compare them); latencies are the actors'."""
     from .. import evaluate as ev
 
-    with ray_session(address, num_cpus=num_cpus), contextlib.ExitStack() as stack:
-        if pool is None:
-            pool = stack.enter_context(RayPool(workers).start(model, tok))
-        pool.push(model, (pool.version or 0) + 1)  # a version no earlier push used: these weights
+    own = pool is None
+    pool = RayPool(workers) if own else pool
+    with contextlib.ExitStack() as stack:
+        get = _connect(stack, address, num_cpus, pool, own, lambda p: p.start(model, tok))
+        pushed = []
 
         def generate(*, fn, name, prompts, n, mk, common, seed, chunk):
-            return pool.run(functools.partial(_eval_shard, name=name, n=n, mk=mk, common=common, seed=seed,
-                                              chunk=chunk), prompts)
+            p = get()
+            if not pushed:  # a version no earlier push used: these weights
+                p.push(model, (p.version or 0) + 1)
+                pushed.append(True)
+            return p.run(functools.partial(_eval_shard, name=name, n=n, mk=mk, common=common, seed=seed,
+                                           chunk=chunk), prompts)
 
-        return ev.evaluate(model, tok, items, progress=False, generate_fn=generate, score_fn=pool.score,
-                           extra={"ray_workers": len(pool.actors)}, **kwargs)
+        return ev.evaluate(model, tok, items, progress=False, generate_fn=generate,
+                           score_fn=lambda fn, completions, its: get().score(fn, completions, its),
+                           extra={"ray_workers": pool.num_workers}, **kwargs)

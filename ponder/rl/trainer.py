@@ -367,6 +367,7 @@ def train(
     generate_fn: Callable | None = None,
     score_fn: Callable | None = None,
     dp=None,
+    on_checked: Callable | None = None,
 ) -> Path:
     """Run (or resume) GRPO-family training; returns the run directory.
 
@@ -375,7 +376,8 @@ def train(
     engine.sample (version = learner updates the weights have seen); score_fn(reward, completions, items)
     -> list[RewardResult] replaces the in-process reward loop; dp (ponder.distributed.ddp.DataParallel)
     trains this rank's share of every minibatch, with counts and gradients summed over ranks; only rank 0
-    writes the run directory."""
+    writes the run directory. on_checked(model, tok) is called once the inputs are checked, before the run
+    directory is written (the Ray path connects and starts its actors there)."""
     from ..verify.registry import get_reward
 
     run = Path(run_dir)
@@ -419,6 +421,8 @@ def train(
         cfg.reward = default_reward(cfg.task, None if cfg.task else train_items + test_items)
     reward = get_reward(cfg.reward)
     check_items(cfg, model, tok, reward, train_items, test_items)
+    if on_checked is not None:
+        on_checked(model, tok)
     ahead = (state or {}).get("extra", {}).get("off_policy") if cfg.off_policy else None
     if resume and cfg.off_policy and not isinstance(ahead, dict) and main:  # an older run's checkpoint
         print(f"grpo: resuming an off-policy run from a checkpoint without its rollout in flight: step {start + 1} "
