@@ -462,6 +462,44 @@ def test_ray_pool_whose_cpus_other_actors_hold_fails_at_its_deadline_without_lea
     assert "PONDER_RAY_START_TIMEOUT_S" in msg
 
 
+_TAKEN = """
+from ponder.distributed.ray_workers import RayPool, ray_session
+from ponder.errors import PonderError
+with ray_session(num_cpus=1) as ray:
+    pool = RayPool(1, start_timeout_s=5).start()
+    ray.kill(pool.actors[0])
+    holder = ray.remote(num_cpus=1)(type("Holder", (), {"ping": lambda self: 1})).remote()  # takes the freed CPU
+    ray.get(holder.ping.remote())
+    try:
+        pool.score(lambda c, it: c, ["a"], [{}])
+        print("scored")
+    except PonderError as e:
+        print(repr(str(e)))
+    pool.close()
+    ray.kill(holder)
+    RayPool(1, start_timeout_s=120).start().close()  # a pending replacement left behind would take the CPU
+    print("later pool started")
+"""
+
+
+def test_ray_replacement_the_cluster_has_no_cpus_for_fails_at_the_deadline():
+    """A dead actor's replacement waited forever, silently, when another job took the CPUs the dead one freed."""
+    import ast
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("ray")
+    out = subprocess.run([sys.executable, "-c", _TAKEN], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(Path(ponder.__file__).parents[1])})
+    lines = out.stdout.splitlines()
+    assert len(lines) == 2 and lines[1] == "later pool started", (out.stdout, out.stderr[-2000:])
+    msg = ast.literal_eval(lines[0])
+    assert re.fullmatch(r"Ray worker 0 \(pid \d+ on .+\) died mid-call, and its replacement did not start within 5 s: "
+                        r"it needs 1 CPU \(1 each\), the Ray cluster has 0 of 1 free .*PONDER_RAY_START_TIMEOUT_S.*",
+                        msg), msg
+
+
 @pytest.mark.parametrize("value", ["0", "-3", "abc", "nan"])
 def test_ray_start_timeout_from_the_environment_is_checked(monkeypatch, value):
     from ponder.distributed.ray_workers import RayPool

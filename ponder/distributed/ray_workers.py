@@ -24,7 +24,7 @@ seconds with a PonderError) or, with no address, starts a local instance and shu
 Ctrl-C included. Workers must run the driver's ponder, torch and Python versions: they are compared on
 start and a mismatch is a PonderError naming both. Actors that are not running within PONDER_RAY_START_TIMEOUT_S
 seconds (default 120; RayPool's start_timeout_s), e.g. on a cluster whose CPUs other jobs hold, are killed and
-start() raises a PonderError saying what the cluster has free.
+start() raises a PonderError saying what the cluster has free; so does the replacement of a dead actor.
 """
 
 from __future__ import annotations
@@ -302,19 +302,24 @@ class RayPool:
     def _not_placed(self, ray, started: int) -> PonderError:
         """Actors not running by the deadline: kill every actor start() created (a pending one would take the CPUs
         when they free up, and hold them) and say what the cluster has free."""
-        free, total = ray.available_resources(), ray.cluster_resources()  # (free: besides our started actors)
+        need = self._need(ray, self.num_workers, started)
         self.close()
+        return PonderError(
+            f"Ray workers did not start within {self.start_timeout_s:g} s ({started} of {self.num_workers} running): "
+            f"they need {need} (other actors or jobs hold the rest); use fewer --ray-workers, free the cluster "
+            f"(`ray status`), or raise {START_TIMEOUT_ENV}")
+
+    def _need(self, ray, n: int, started: int) -> str:
+        """'N CPUs (E each), the Ray cluster has F of T free' for n actors, counting as free what `started` of them
+        hold (read before they are killed: Ray releases a killed actor's resources late)."""
+        free, total = ray.available_resources(), ray.cluster_resources()
         need = []
         for res, each in (("CPU", self.options["num_cpus"]), ("GPU", self.options["num_gpus"])):
             if each:
                 have = min(free.get(res, 0) + started * each, total.get(res, 0))
-                n = self.num_workers * each
-                need.append(f"{n:g} {res}{'s' if n != 1 else ''} ({each:g} each), the Ray cluster has {have:g} of "
-                            f"{total.get(res, 0):g} free")
-        return PonderError(
-            f"Ray workers did not start within {self.start_timeout_s:g} s ({started} of {self.num_workers} running): "
-            f"they need {'; '.join(need)} (other actors or jobs hold the rest); use fewer --ray-workers, free the "
-            f"cluster (`ray status`), or raise {START_TIMEOUT_ENV}")
+                need.append(f"{n * each:g} {res}{'s' if n * each != 1 else ''} ({each:g} each), the Ray cluster has "
+                            f"{have:g} of {total.get(res, 0):g} free")
+        return "; ".join(need)
 
     def close(self) -> None:
         ray = _ray()
@@ -363,13 +368,23 @@ class RayPool:
             actor = self._cls.remote(*self._args)
             self.actors[k] = actor  # a replacement that dies below is the one killed on the next round
             try:
-                info = ray.get(actor.info.remote())
+                # (bounded as start() is: CPUs another job took since the death would leave it pending forever)
+                info = ray.get(actor.info.remote(), timeout=self.start_timeout_s)
                 check_versions(versions(), [info])
                 if self._state is not None:
                     ray.get(actor.set_weights.remote(self.version, self._state))
             except _died(ray):
                 then = ", then its replacement while starting"
                 continue
+            except ray.exceptions.GetTimeoutError:
+                need = self._need(ray, 1, 0)
+                with contextlib.suppress(Exception):
+                    ray.kill(actor)  # pending, it would take the CPUs once they free up
+                raise PonderError(
+                    f"Ray worker {k} ({where}) died {during}{then}, and its replacement did not start within "
+                    f"{self.start_timeout_s:g} s: it needs {need} (other actors or jobs hold the rest); free the "
+                    f"cluster (`ray status`) or raise {START_TIMEOUT_ENV}, and rerun; a grpo run continues from its "
+                    "last checkpoint, which is intact, with --resume RUN_DIR") from None
             if k < len(self._where):
                 self._where[k] = f"pid {info['pid']} on {info['host']}"
             return
