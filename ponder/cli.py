@@ -26,6 +26,10 @@ def _int(text: str, lo: int, what: str) -> int:
     return v
 
 
+RAY_WORKERS_HELP = ("Ray actors for --ray; they must be running within PONDER_RAY_START_TIMEOUT_S seconds "
+                    "(environment variable; 120 if unset), else the command stops, saying how many CPUs are free")
+
+
 def _positive_int(text: str) -> int:
     return _int(text, 1, "a positive integer")
 
@@ -930,7 +934,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="one-step off-policy: generate step t+1 while step t trains (ratio vs the sampler)")
     gr.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                     help="rollouts and rewards on Ray actors; no ADDRESS starts a local Ray instance")
-    gr.add_argument("--ray-workers", type=_positive_int, default=2, help="Ray actors for --ray")
+    gr.add_argument("--ray-workers", type=_positive_int, default=2, help=RAY_WORKERS_HELP)
     gr.add_argument("--nproc", type=_positive_int, default=1,
                     help="data-parallel learner ranks spawned here (gloo on CPU); torchrun sets its own. The other "
                          "ranks wait for rank 0's held-out evaluation and checkpoints in a collective that fails "
@@ -977,7 +981,7 @@ def build_parser() -> argparse.ArgumentParser:
     ve.add_argument("--quiet", action="store_true", help="no progress bar")
     ve.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                     help="run on Ray actors (no ADDRESS: a private local Ray instance)")
-    ve.add_argument("--ray-workers", type=_positive_int, default=2, help="Ray actors for --ray")
+    ve.add_argument("--ray-workers", type=_positive_int, default=2, help=RAY_WORKERS_HELP)
     ve.set_defaults(fn=cmd_verify)
 
     ev = sub.add_parser("eval", help="evaluate with test-time methods; pass@k, maj@k with intervals; --sweep curves",
@@ -1037,7 +1041,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--quiet", action="store_true", help="no progress bar")
     ev.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                     help="run on Ray actors (no ADDRESS: a private local Ray instance)")
-    ev.add_argument("--ray-workers", type=_positive_int, default=2, help="Ray actors for --ray")
+    ev.add_argument("--ray-workers", type=_positive_int, default=2, help=RAY_WORKERS_HELP)
     _threads_arg(ev)
     ev.set_defaults(fn=cmd_eval)
 
