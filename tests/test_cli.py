@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -816,3 +817,15 @@ def test_grpo_stopped_by_an_alarm_says_which_and_where(tmp_path, ckpt, capsys):
     assert main(["grpo", "--resume", str(tmp_path / "b"), "--quiet", "--json"]) == 0  # on to step 5
     s = json.loads(capsys.readouterr().out)
     assert s["steps"] == 5 and s["stopped_early"] is None
+
+
+def test_verify_help_names_the_output_it_writes_without_o(tmp_path, capsys):
+    """`ponder verify KIND IN.jsonl` without -o writes IN.verified.jsonl beside the input, but -o's help said
+    only "output JSONL (written atomically)": a user could not tell a file would appear next to the input."""
+    shown = _help(capsys, "verify").split("--output OUTPUT, --out OUTPUT ", 1)[1].split(" --", 1)[0]
+    src = tmp_path / "done.jsonl"
+    src.write_text(json.dumps({"completion": "\\boxed{4}", "gold": "4"}) + "\n")
+    assert main(["verify", "math", str(src), "--quiet", "--json", "--workers", "1"]) == 0
+    written = Path(json.loads(capsys.readouterr().out)["output"])
+    assert written == tmp_path / "done.verified.jsonl" and written.exists()
+    assert ".verified.jsonl" in shown and "next to it" in shown
