@@ -829,3 +829,17 @@ def test_verify_help_names_the_output_it_writes_without_o(tmp_path, capsys):
     written = Path(json.loads(capsys.readouterr().out)["output"])
     assert written == tmp_path / "done.verified.jsonl" and written.exists()
     assert ".verified.jsonl" in shown and "next to it" in shown
+
+
+def test_readme_layout_names_every_module():
+    """README's Layout is the map of ponder/; errors.py (PonderError, the one-line errors) and fileio.py (atomic
+    writes) were missing from it."""
+    root = Path(ponder.__file__).parent
+    readme = root.parent / "README.md"
+    if not readme.exists():  # an installed package without its checkout
+        pytest.skip("README.md is not beside the package")
+    layout = readme.read_text(encoding="utf-8").split("## Layout", 1)[1].split("```", 2)[1]
+    names = {line.split()[0] for line in layout.splitlines()[2:] if line.startswith("  ") and line.split()}
+    modules = {p.name for p in root.glob("*.py") if p.name not in ("__init__.py", "__main__.py")}
+    packages = {f"{p.name}/" for p in root.iterdir() if (p / "__init__.py").exists()}
+    assert modules | packages <= names, sorted((modules | packages) - names)
