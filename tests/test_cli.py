@@ -4,6 +4,7 @@ import argparse
 import copy
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -843,3 +844,20 @@ def test_readme_layout_names_every_module():
     modules = {p.name for p in root.glob("*.py") if p.name not in ("__init__.py", "__main__.py")}
     packages = {f"{p.name}/" for p in root.iterdir() if (p / "__init__.py").exists()}
     assert modules | packages <= names, sorted((modules | packages) - names)
+
+
+def test_readme_names_every_step_ci_runs():
+    """README said CI runs "exactly" its test command, while .ci/run also runs `ruff check .`: a change that
+    passed the README's command could still fail CI. Every step of .ci/run is now named in README's opening."""
+    root = Path(ponder.__file__).parent.parent
+    if not (root / ".ci" / "run").exists() or not (root / "README.md").exists():
+        pytest.skip("not a checkout")
+    intro = (root / "README.md").read_text(encoding="utf-8").split("## Quickstart", 1)[0]
+    steps = [line.split(" -m ", 1)[1] for line in (root / ".ci" / "run").read_text().splitlines()
+             if line.startswith("python3 -m ")]
+    tools = set()
+    for step in steps:  # each step's tool and subcommand, up to its first option (-q, -p: CI's own)
+        words = step.split()
+        tools.add(" ".join(words[:next((i for i, w in enumerate(words) if w.startswith("-")), len(words))]))
+    assert {"pip install", "ruff check .", "pytest"} <= tools
+    assert not [t for t in tools if not re.search(rf"(?<![\w-]){re.escape(t)}(?![\w-])", intro)], tools
