@@ -1023,14 +1023,15 @@ def build_parser() -> argparse.ArgumentParser:
                     help="self-consistency: stop drawing once the remaining samples cannot change the vote (the "
                          "same answer as all N)")
     ev.add_argument("--candidates", type=_positive_int, default=None, help="best-of-N: candidates drawn in each run (default: 8)")
-    ev.add_argument("--scorer", default=None, help="best-of-N / refine scorer: logprob | likelihood | judge | reward spec")
+    ev.add_argument("--scorer", default=None, help="best-of-N / refine scorer: logprob | likelihood | judge | reward spec "
+                         "(default: logprob for best-of-N, likelihood for self-refine)")
     ev.add_argument("--judge-model", default=None, help="checkpoint used as rubric judge (scorer judge)")
     ev.add_argument("--rubric", default="Score the correctness and clarity of the answer.",
                     help="scorer judge: the rubric --judge-model scores each answer against")
-    ev.add_argument("--rounds", type=_positive_int, default=None, help="self-refine rounds")
-    ev.add_argument("--budget", type=_positive_int, default=None, help="budget forcing: thinking token cap")
-    ev.add_argument("--waits-bf", type=_nonneg_int, default=None, help="budget forcing: 'Wait' extensions")
-    ev.add_argument("--effort", default=None, help="effort level: low | medium | high")
+    ev.add_argument("--rounds", type=_positive_int, default=None, help="self-refine rounds (default: 2)")
+    ev.add_argument("--budget", type=_positive_int, default=None, help="budget forcing: thinking token cap (default: the --max-new-tokens value)")
+    ev.add_argument("--waits-bf", type=_nonneg_int, default=None, help="budget forcing: 'Wait' extensions (default: 0)")
+    ev.add_argument("--effort", default=None, help="effort level: low | medium | high (default: medium)")
     ev.add_argument("--sweep", action="store_true", help="draw test-time scaling curves instead")
     ev.add_argument("--ns", default="1,2,4,8,16", help="--sweep: N values for parallel methods")
     ev.add_argument("--budgets", default="16,32,64,128", help="--sweep: budgets for sequential methods")

@@ -861,3 +861,26 @@ def test_readme_names_every_step_ci_runs():
         tools.add(" ".join(words[:next((i for i, w in enumerate(words) if w.startswith("-")), len(words))]))
     assert {"pip install", "ruff check .", "pytest"} <= tools
     assert not [t for t in tools if not re.search(rf"(?<![\w-]){re.escape(t)}(?![\w-])", intro)], tools
+
+
+def test_eval_method_options_help_shows_the_methods_defaults(capsys):
+    """--rounds, --waits-bf, --effort and --scorer default to None in argparse (the method's own default
+    applies), so their help showed no default at all: a user could not tell how many self-refine rounds or
+    which scorer a run used. The help now names the defaults ponder.scale applies."""
+    import inspect
+
+    from ponder import scale
+    out = _help(capsys, "eval")
+
+    def shown(flag):
+        return out.split(f"{flag} ", 1)[1].split(" --", 1)[0]  # (the usage line has "[--flag METAVAR]")
+    sig = {m: inspect.signature(getattr(scale, m)).parameters for m in ("self_refine", "budget_forcing", "effort",
+                                                                        "best_of_n")}
+    assert f"(default: {sig['self_refine']['rounds'].default})" in shown("--rounds ROUNDS")
+    assert f"(default: {sig['budget_forcing']['waits'].default})" in shown("--waits-bf WAITS_BF")
+    assert f"(default: {sig['effort']['level'].default})" in shown("--effort EFFORT")
+    scorer = shown("--scorer SCORER")
+    assert f"{sig['best_of_n']['scorer'].default} for best-of-N" in scorer
+    assert f"{sig['self_refine']['scorer'].default} for self-refine" in scorer
+    # (argparse may wrap the help inside "--max-new-tokens", after a hyphen)
+    assert "thinking token cap (default: the --max-new-tokens value)" in out.replace("- ", "-")
