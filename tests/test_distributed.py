@@ -989,3 +989,16 @@ def test_ddp_ranks_never_outlive_their_driver(tmp_path, sig):
     assert not any(alive(p) for p in pids)
     if sig == "SIGTERM":
         assert list((tmp_path / "tmp").glob("ponder-ranks-*")) == []
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_fsdp_with_a_low_precision_dtype_is_refused_before_ranks_are_spawned(dtype):
+    """`grpo --nproc 2 --fsdp --dtype bfloat16` spawned both ranks, each loaded the model, and only then did a
+    rank refuse it (torch printing "Terminating process ... via signal SIGTERM" beside the error). check_world,
+    run before the spawn, now refuses it in the same words; float32 and the checkpoint's own dtype pass."""
+    cfg = GRPOConfig(fsdp=True, dtype=dtype)
+    with pytest.raises(PonderError, match=f"^fsdp: the learner's weights are {dtype}, .*use --dtype float32$"):
+        ddp.check_world(cfg, 2)
+    ddp.check_world(GRPOConfig(fsdp=True, dtype="float32"), 2)
+    ddp.check_world(GRPOConfig(fsdp=True), 2)
+    ddp.check_world(GRPOConfig(dtype=dtype), 2)  # (without fsdp, MasterAdamW keeps the masters)

@@ -390,6 +390,17 @@ def check_world(cfg, world: int) -> None:
     if world > 1 and getattr(cfg, "off_policy", False):
         raise PonderError("off_policy with several data-parallel ranks is not supported (the rollout thread's "
                           "collectives would interleave with the learner's); use --ray --off-policy")
+    # fsdp with bf16/fp16 weights: said before N ranks are spawned, each loading the model (a dtype of None, the
+    # checkpoint's own, is checked on the ranks, once the model is loaded)
+    if world > 1 and getattr(cfg, "fsdp", False):
+        from ..checkpoint import parse_dtype
+        from ..model import LOW_PRECISION
+
+        dtype = parse_dtype(getattr(cfg, "dtype", None))
+        if dtype in LOW_PRECISION:
+            raise PonderError(f"fsdp: the learner's weights are {str(dtype).removeprefix('torch.')}, and the "
+                              "sharded optimizer keeps no fp32 master copies, so small updates would be rounded "
+                              "away; use --dtype float32")
     samples = cfg.prompts_per_step * cfg.group_size
     if world > samples:
         raise PonderError(f"{world} ranks but only {samples} samples per step (prompts_per_step="
