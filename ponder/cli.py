@@ -78,6 +78,8 @@ _BF16_HELP = ("mixed precision: matmuls and attention in bf16 under autocast, we
               "optimizer in fp32 (on CPUs with AVX512-BF16 or AMX about 1.6x the fp32 tokens/s, bench/train.py; "
               "without them emulated and ~13x slower, with a warning; not bit-identical to fp32); held-out and "
               "validation losses are still measured in fp32")
+# what load_dataset reads (ponder/tasks/data.py): every --data names it
+_DATA_FILE = "JSONL (or .jsonl.gz), a JSON array or Parquet"
 _DTYPE_HELP = "weights' dtype: float32 | bfloat16 | float16 (default: fp32 on CPU, the checkpoint's own on GPU)"
 _DEVICE_HELP = "cpu | cuda | cuda:1 ..."
 
@@ -784,10 +786,10 @@ def build_parser() -> argparse.ArgumentParser:
                                     "tensorboard/, training.png and checkpoint/ (with the optimizer state, so "
                                     "--resume continues exactly).")
     _model_arg(sf)
-    sf.add_argument("--data", default=None, help="JSONL (or Parquet) with prompt and response fields (required, "
+    sf.add_argument("--data", default=None, help=f"{_DATA_FILE} with prompt and response fields (required, "
                                                  "except with --resume: the run's own file, checked by digest)")
     sf.add_argument("--val-data", default=None,
-                    help="JSONL of held-out rows: their mean response-token loss (val_loss) every --eval-every "
+                    help=f"{_DATA_FILE} of held-out rows: their mean response-token loss (val_loss) every --eval-every "
                          "steps and at the end")
     sf.add_argument("--out", "-o", required=True, help="run directory")
     sf.add_argument("--resume", action="store_true",
@@ -826,7 +828,7 @@ def build_parser() -> argparse.ArgumentParser:
     src = ds.add_mutually_exclusive_group()
     src.add_argument("--task", default="arith",
                      help="built-in task whose train split gives the prompts: arith | word | countdown")
-    src.add_argument("--data", default=None, help="JSONL/Parquet with prompt (or problem) and answer")
+    src.add_argument("--data", default=None, help=f"{_DATA_FILE} with prompt (or problem) and answer")
     ds.add_argument("--reward", default=None, help="verifier deciding what is kept (default: countdown for the "
                                                   "countdown task, else math)")
     ds.add_argument("-n", "--n", type=_positive_int, default=200, help="prompts (with --data: its first N rows)")
@@ -880,7 +882,7 @@ def build_parser() -> argparse.ArgumentParser:
     _model_arg(gr)
     src = gr.add_mutually_exclusive_group()
     src.add_argument("--task", default="arith", help="built-in task (arith | word | countdown)")
-    src.add_argument("--data", default=None, help="JSONL/Parquet with prompt (or problem) and answer")
+    src.add_argument("--data", default=None, help=f"{_DATA_FILE} with prompt (or problem) and answer")
     gr.add_argument("--eval-data", default=None, help="held-out file for --data runs")
     gr.add_argument("--reward", default=None, help="reward spec, e.g. math or 'math+0.1*format' (default: countdown "
                                                   "for the countdown task, else math)")
@@ -997,7 +999,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--device", default="cpu", help=_DEVICE_HELP)
     src = ev.add_mutually_exclusive_group()
     src.add_argument("--task", default="arith", help="built-in task: arith | word | countdown")
-    src.add_argument("--data", default=None, help="JSONL/Parquet with prompt (or problem) and answer")
+    src.add_argument("--data", default=None, help=f"{_DATA_FILE} with prompt (or problem) and answer")
     ev.add_argument("--split", default="test", help="task split: train | test (not used with --data)")
     ev.add_argument("--limit", type=_positive_int, default=200, help="problems (with --data: its first N rows)")
     ev.add_argument("--method", default="sampling",
@@ -1059,7 +1061,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--device", default="cpu", help=_DEVICE_HELP)
     src = pr.add_mutually_exclusive_group()
     src.add_argument("--task", default="word", help="benchmark task: arith | word | countdown (word is templated, so it can be perturbed)")
-    src.add_argument("--data", default=None, help="JSONL/Parquet with prompt (or problem) and answer")
+    src.add_argument("--data", default=None, help=f"{_DATA_FILE} with prompt (or problem) and answer")
     pr.add_argument("--split", default="test", help="task split: train | test (not used with --data)")
     pr.add_argument("--limit", type=_positive_int, default=100, help="problems (with --data: its first N rows)")
     pr.add_argument("--train-file", default=None, help="contamination: training text file for n-gram overlap")

@@ -884,3 +884,21 @@ def test_eval_method_options_help_shows_the_methods_defaults(capsys):
     assert f"{sig['self_refine']['scorer'].default} for self-refine" in scorer
     # (argparse may wrap the help inside "--max-new-tokens", after a hyphen)
     assert "thinking token cap (default: the --max-new-tokens value)" in out.replace("- ", "-")
+
+
+def test_every_data_option_help_names_the_formats_it_reads(tmp_path):
+    """--data said "JSONL/Parquet" (sft: "JSONL (or Parquet)", --val-data: "JSONL"), while the reader takes
+    gzipped JSONL and a JSON array of rows as well (as README says): the help now names them all."""
+    import gzip
+
+    from ponder.train import load_sft_examples
+    helps = {(name, a.option_strings[0]): parser._get_formatter()._expand_help(a)
+             for name, parser, a in _options(build_parser()) if a.dest in ("data", "val_data")}
+    assert {("ponder sft", "--data"), ("ponder sft", "--val-data"), ("ponder eval", "--data")} <= set(helps)
+    assert not [k for k, h in helps.items() if not all(f in h for f in ("JSONL", ".jsonl.gz", "JSON array",
+                                                                         "Parquet"))]
+    row = {"prompt": "Problem: 1 + 1 = ?\nSolution:", "response": " 2"}
+    (tmp_path / "a.json").write_text(json.dumps([row]))
+    (tmp_path / "a.jsonl.gz").write_bytes(gzip.compress((json.dumps(row) + "\n").encode()))
+    for name in ("a.json", "a.jsonl.gz"):  # what the help promises is read
+        assert [dict(r) for r in load_sft_examples(tmp_path / name)] == [row]
