@@ -902,3 +902,18 @@ def test_every_data_option_help_names_the_formats_it_reads(tmp_path):
     (tmp_path / "a.jsonl.gz").write_bytes(gzip.compress((json.dumps(row) + "\n").encode()))
     for name in ("a.json", "a.jsonl.gz"):  # what the help promises is read
         assert [dict(r) for r in load_sft_examples(tmp_path / name)] == [row]
+
+
+def test_demo_json_holds_every_figure_the_text_prints(tmp_path, capsys):
+    """`ponder demo --json` printed a fixed subset of the summary: no self-consistency sweep and no mean greedy
+    tokens, both rows of the text table (and of README's demo). It now prints summary.json's figures, less the
+    sample completions (examples_after), which summary.json keeps."""
+    out = tmp_path / "d"
+    assert main(["demo", "--quick", "--steps", "1", "--out", str(out), "--json", "--quiet", "--threads", "1"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    saved = json.loads((out / "summary.json").read_text())
+    assert set(printed) == set(saved) - {"examples_after"}
+    for key in ("self_consistency", "self_consistency_problems", "mean_greedy_tokens", "accuracy_before",
+                "accuracy_after", "step_by_step_share", "plots"):
+        assert printed[key] == saved[key], key
+    assert [r["budget"] for r in printed["self_consistency"]["after"]] == [1, 2, 4]
