@@ -80,6 +80,8 @@ _BF16_HELP = ("mixed precision: matmuls and attention in bf16 under autocast, we
               "validation losses are still measured in fp32")
 # what load_dataset reads (ponder/tasks/data.py): every --data names it
 _DATA_FILE = "JSONL (or .jsonl.gz), a JSON array or Parquet"
+# what every training run directory holds (train.py, rl/trainer.py): named by each training command's --out
+_RUN_FILES = "config.json, metrics.jsonl, tensorboard/, training.png, checkpoint/ with the optimizer state"
 _DTYPE_HELP = "weights' dtype: float32 | bfloat16 | float16 (default: fp32 on CPU, the checkpoint's own on GPU)"
 _DEVICE_HELP = "cpu | cuda | cuda:1 ..."
 
@@ -739,7 +741,7 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Pretrain a base model from scratch on Ponder's synthetic corpus (worked "
                                     "solutions in mixed styles, see ponder/tasks/corpus.py). Defaults are the "
                                     "recipe of the built-in tiny model.")
-    pt.add_argument("--out", "-o", required=True, help="run directory (config, metrics.jsonl, checkpoint/)")
+    pt.add_argument("--out", "-o", required=True, help=f"run directory ({_RUN_FILES})")
     pt.add_argument("--resume", action="store_true", help="continue the run in --out")
     pt.add_argument("--steps", type=_positive_int, default=None, help="optimizer steps; with --resume, the step to train to (default: the tiny recipe's 3000; "
                          "with --resume, the run's own)")
@@ -789,7 +791,7 @@ def build_parser() -> argparse.ArgumentParser:
     sf.add_argument("--val-data", default=None,
                     help=f"{_DATA_FILE} of held-out rows: their mean response-token loss (val_loss) every --eval-every "
                          "steps and at the end")
-    sf.add_argument("--out", "-o", required=True, help="run directory")
+    sf.add_argument("--out", "-o", required=True, help=f"run directory ({_RUN_FILES})")
     sf.add_argument("--resume", action="store_true",
                     help="continue the run in --out from its last checkpoint, with its saved settings (on the "
                          "device it trained on; --device continues it on another, e.g. a GPU run on the CPU)")
@@ -835,7 +837,7 @@ def build_parser() -> argparse.ArgumentParser:
     ds.add_argument("--max-new-tokens", type=_positive_int, default=128,
                     help="teacher tokens per sample at most; a sample cut at this length is never kept")
     ds.add_argument("--out", "-o", required=True,
-                    help="run directory (distilled.jsonl: the kept samples; config, metrics.jsonl, checkpoint/)")
+                    help=f"run directory (distilled.jsonl: the kept samples; {_RUN_FILES})")
     ds.add_argument("--resume", action="store_true",
                     help="continue the fine-tuning of the run in --out on its distilled.jsonl (no new sampling), "
                          "on the device it trained on (--device continues it on another)")
@@ -926,7 +928,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "accuracy, checkpoint and stop, with exit status 0 as a finished run; the summary says "
                          "'stopped at step N of M by alarm KIND' (--json: stopped_early, null for a run that went "
                          "to its last step) and --resume continues past it")
-    gr.add_argument("--out", "-o", default="runs/grpo", help="run directory")
+    gr.add_argument("--out", "-o", default="runs/grpo", help=f"run directory ({_RUN_FILES})")
     gr.add_argument("--resume", nargs="?", const=True, default=None, metavar="RUN_DIR",
                     help="continue the run in RUN_DIR to --steps; with no RUN_DIR the run in --out, as "
                          "`ponder sft/distill/pretrain --out DIR --resume` take it")

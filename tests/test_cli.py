@@ -917,3 +917,12 @@ def test_demo_json_holds_every_figure_the_text_prints(tmp_path, capsys):
                 "accuracy_after", "step_by_step_share", "plots"):
         assert printed[key] == saved[key], key
     assert [r["budget"] for r in printed["self_consistency"]["after"]] == [1, 2, 4]
+
+
+def test_training_commands_out_help_names_the_files_a_run_writes(capsys):
+    """pretrain's and distill's --out help listed config, metrics.jsonl and checkpoint/ but not tensorboard/ and
+    training.png, which every run directory gets (README); grpo's and sft's --out said only "run directory"."""
+    for cmd in ("pretrain", "sft", "distill", "grpo"):
+        shown = _help(capsys, cmd).split("--out OUT, -o OUT ", 1)[1].split(" --", 1)[0]
+        for f in ("config.json", "metrics.jsonl", "tensorboard/", "training.png", "checkpoint/"):
+            assert f in shown, (cmd, f, shown)
