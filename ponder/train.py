@@ -739,7 +739,7 @@ class SFTRows(list):
 
 
 def load_sft_examples(path) -> list[dict]:
-    """Rows of a JSONL (or Parquet) file with `prompt` and `response` (or `messages`); errors name file and line."""
+    """Rows of a JSONL (gzipped or not), JSON-array or Parquet file with `prompt` and `response` (or `messages`); errors name file and line."""
     p = Path(path)
     if p.is_dir():
         raise PonderError(f"{p}: is a directory")
