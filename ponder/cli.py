@@ -145,8 +145,8 @@ def cmd_generate(a):
         rows = [{"prompt": p if isinstance(p, str) else p[-1]["content"], "samples": [
             {"text": s.text, "tokens": s.num_tokens, "finish_reason": s.finish_reason,
              "logprob_sum": sum(s.logprobs)} for s in group]} for p, group in zip(a.prompt, out)]
-        # one JSON object whatever the number of prompts (an array is not one object); one prompt's row as it is
-        print(json.dumps(json_safe({"results": rows} if len(rows) > 1 else rows[0])))
+        # one JSON object of one shape whatever the number of prompts: a script reads out["results"][i] always
+        print(json.dumps(json_safe({"results": rows})))
         return
     for p, group in zip(a.prompt, out):
         for i, s in enumerate(group):
@@ -718,7 +718,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("-n", "--n", type=_positive_int, default=1, help="samples per prompt")
     g.add_argument("--chat", action="store_true", help="render each prompt as a user chat message")
     g.add_argument("--completion-only", action="store_true", help="print only the completion, not the prompt")
-    g.add_argument("--json", action="store_true", help="print results as JSON")
+    g.add_argument("--json", action="store_true",
+                   help='print {"results": [{"prompt", "samples": [{"text", "tokens", "finish_reason", '
+                        '"logprob_sum"}]}]} as one JSON object, a row per prompt (one prompt too)')
     _threads_arg(g)
     g.set_defaults(fn=cmd_generate)
 

@@ -102,12 +102,15 @@ def ckpt(tmp_path_factory, tiny_random):
 def test_generate_and_info_json(ckpt, capsys):
     assert main(["generate", "Problem: 1 + 2", "--model", str(ckpt), "-n", "2", "--temperature", "1",
                  "--max-new-tokens", "5", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
-    assert len(out["samples"]) == 2 and all(s["tokens"] <= 5 for s in out["samples"])
-    # several prompts: still one JSON object (not an array), a row per prompt in order
+    one = json.loads(capsys.readouterr().out)
+    # one shape whatever the number of prompts (one prompt printed its row bare): a row per prompt, in order
+    assert set(one) == {"results"} and [r["prompt"] for r in one["results"]] == ["Problem: 1 + 2"]
+    samples = one["results"][0]["samples"]
+    assert len(samples) == 2 and all(s["tokens"] <= 5 for s in samples)
     assert main(["generate", "1 +", "2 +", "--model", str(ckpt), "--max-new-tokens", "2", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert isinstance(out, dict) and [r["prompt"] for r in out["results"]] == ["1 +", "2 +"]
+    assert set(out) == {"results"} and [r["prompt"] for r in out["results"]] == ["1 +", "2 +"]
+    assert set(out["results"][0]) == set(one["results"][0]) == {"prompt", "samples"}
     assert main(["info", str(ckpt), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["architecture"] == "qwen3" and info["parameters"] > 0
