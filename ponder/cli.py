@@ -391,12 +391,13 @@ def cmd_distill(a):
         rep = distill(teacher, ttok, student, stok, items, lambda text, it: reward(text, it).correct, k=a.k,
                       temperature=a.temperature, max_new_tokens=a.max_new_tokens, seed=a.seed, run_dir=a.out,
                       train=train, progress=not a.quiet, model_path=a.model)
-    if not a.json:
-        _warn_cut("distill", rep["final"], rep["kept"])
-    ckpt = Path(a.out) / "checkpoint"  # named by the text and by --json alike, as sft's and grpo's summaries are
-    print(json.dumps(json_safe({"run_dir": str(Path(a.out)), "checkpoint": str(ckpt), **rep})) if a.json else
-          f"distill: kept {rep['kept']} of {rep['sampled']} teacher samples ({rep['kept_fraction']:.1%}), "
-          f"{rep['prompts_with_a_kept_sample']}/{rep['prompts']} prompts; checkpoint: {ckpt}")
+    if a.json:  # sft's run summary (it is an sft run: kind, steps, metrics, alarms, files), then the sampling's counts
+        _print_run(a.out, True, examples=rep["kept"], examples_cut=rep["final"]["examples_cut"],
+                   val_examples_cut=rep["final"]["val_examples_cut"], **rep)
+        return
+    _warn_cut("distill", rep["final"], rep["kept"])
+    print(f"distill: kept {rep['kept']} of {rep['sampled']} teacher samples ({rep['kept_fraction']:.1%}), "
+          f"{rep['prompts_with_a_kept_sample']}/{rep['prompts']} prompts; checkpoint: {Path(a.out) / 'checkpoint'}")
 
 
 def cmd_data_export(a):
@@ -854,7 +855,8 @@ def build_parser() -> argparse.ArgumentParser:
     ds.add_argument("--seed", type=_seed, default=0,
                     help="seeds the task's prompts, the teacher's samples and the fine-tuning batches, "
                          "in [0, 2**32)")
-    ds.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    ds.add_argument("--json", action="store_true", help="print sft's run summary and the sampling's counts (prompts, "
+                    "sampled, kept, kept_fraction, prompts_with_a_kept_sample) as one JSON object")
     ds.add_argument("--quiet", action="store_true", help="no progress bar")
     _threads_arg(ds)
     ds.set_defaults(fn=cmd_distill)

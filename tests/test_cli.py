@@ -498,9 +498,17 @@ def test_distill_keeps_its_samples_and_resumes_on_them(tmp_path, ckpt, capsys):
     # the text names the checkpoint; --json named neither it nor the run directory
     assert rep["run_dir"] == str(out) and rep["checkpoint"] == str(out / "checkpoint")
     assert (out / "checkpoint" / "model.safetensors").is_file()
+    # every field sft --json prints (it is an sft run), then the sampling's counts; it had no kind, steps, metrics,
+    # alarms, examples or the curves' files
+    from ponder.train import summarize_run
+
+    assert set(summarize_run(out)) | {"examples", "examples_cut", "val_examples_cut"} <= set(rep)
+    assert rep["kind"] == "sft" and rep["steps"] == 2 and rep["alarms"] == 0 and rep["examples"] == rep["kept"]
+    assert rep["training"] == str(out / "training.png") and "loss" in rep["metrics"]
     assert main(["distill", "--out", str(out), "--resume", "--steps", "3", "--quiet", "--json"]) == 0
     again = json.loads(capsys.readouterr().out)
-    assert again["kept"] == rep["kept"] and again["final"]["step"] == 3
+    assert again["kept"] == rep["kept"] and again["final"]["step"] == again["steps"] == 3
+    assert set(again) == set(rep)
     assert main(["distill", "--out", str(out), "--resume", "--teacher", "x"]) == 2
     assert "drop --teacher" in capsys.readouterr().err
     # killed after sampling, before the first checkpoint: --resume points at the kept samples, not "remove it"
