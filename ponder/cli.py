@@ -292,6 +292,12 @@ def _print_run(run, as_json: bool, **extra):
     print(json.dumps(json_safe(s)) if as_json else format_run_summary(s))
 
 
+def _out_dir(out) -> str | None:
+    """The directory --out wrote, as every --json names it ("run_dir", as the training commands' and demo's
+    summaries do), or None without --out: a script finds it under one key, present whatever the options."""
+    return None if out is None else str(Path(out))
+
+
 def _pretrain_corpus(corpus: dict) -> tuple[list[str], list[str]]:
     """(training documents, held-out documents): 500 drawn with another seed, less any that is also a
     training document (short terse answers repeat: about one in eight would otherwise be seen in training)."""
@@ -575,7 +581,8 @@ def cmd_eval(a):
                     answer_tokens=a.answer_tokens or 16, waits=a.waits, chat=a.chat, out_dir=a.out, progress=not a.quiet)
         if a.json:
             print(json.dumps(json_safe({"curves": res["curves"], "seconds": res.get("seconds"),
-                                        "files": {k: str(v) for k, v in res.get("files", {}).items()}})))
+                                        "files": {k: str(v) for k, v in res.get("files", {}).items()},
+                                        "run_dir": _out_dir(a.out)})))
         else:
             for c in res["curves"]:
                 pts = ", ".join(f"{p['budget']}: {p['accuracy']:.1%} ({p['tokens']:.0f} tok)" for p in c["points"])
@@ -618,8 +625,9 @@ def cmd_eval(a):
                                workers=a.ray_workers, **ekw)
     else:
         summary = evaluate(model, tok, items, progress=not a.quiet, **ekw)
-    if a.json:
-        print(json.dumps(json_safe(summary), default=str))
+    if a.json:  # (evaluate() names it out_dir, after its parameter)
+        summary.pop("out_dir", None)
+        print(json.dumps(json_safe({**summary, "run_dir": _out_dir(a.out)}), default=str))
         return
     m = summary["metrics"]
     print(f"{name} on {len(items)} problems, method {a.method}, n={a.n}")
@@ -656,12 +664,14 @@ def cmd_probe(a):
         model, tok = _load_models(a, [a.model[0] if a.model else "tiny"]).popitem()[1]
         res = run_contamination_probe(model, tok, items, train_file=a.train_file, ngram_n=a.ngram,
                                       seed=a.seed, out_dir=a.out, progress=not a.quiet)
-        print(json.dumps(json_safe(res), default=str) if a.json else format_contamination(res))
+        print(json.dumps(json_safe({**res, "run_dir": _out_dir(a.out)}), default=str) if a.json
+              else format_contamination(res))
         return
     models = _load_models(a, a.model or ["tiny"])
     res = run_diversity_probe(models, items, n_samples=a.n, seed=a.seed, method=a.method, out_dir=a.out,
                               progress=not a.quiet)
-    print(json.dumps(json_safe(res), default=str) if a.json else format_diversity(res))
+    print(json.dumps(json_safe({**res, "run_dir": _out_dir(a.out)}), default=str) if a.json
+          else format_diversity(res))
 
 
 def cmd_report(a):

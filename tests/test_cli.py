@@ -937,3 +937,17 @@ def test_training_commands_out_help_names_the_files_a_run_writes(capsys):
         shown = _help(capsys, cmd).split("--out OUT, -o OUT ", 1)[1].split(" --", 1)[0]
         for f in ("config.json", "metrics.jsonl", "tensorboard/", "training.png", "checkpoint/"):
             assert f in shown, (cmd, f, shown)
+
+
+def test_json_names_the_out_directory_run_dir_in_every_command(tmp_path, capsys):
+    """The directory --out wrote is "run_dir" in every --json, as in the training commands' and demo's (eval
+    printed it as out_dir, eval --sweep and probe not at all); null without --out, so the key is always there."""
+    runs = {"ev": ["eval", "--model", "tiny", "--task", "arith", "--limit", "1", "--max-new-tokens", "4"],
+            "sw": ["eval", "--model", "tiny", "--task", "arith", "--limit", "1", "--sweep", "--ns", "1",
+                   "--methods", "majority", "--max-new-tokens", "4"],
+            "pd": ["probe", "diversity", "--model", "tiny", "--task", "arith", "--limit", "1", "-n", "2"]}
+    for name, args in runs.items():
+        for out in (tmp_path / name, None):
+            assert main([*args, "--quiet", "--json", *(["--out", str(out)] if out else [])]) == 0, name
+            s = json.loads(capsys.readouterr().out)
+            assert s["run_dir"] == (str(out) if out else None) and "out_dir" not in s, name
