@@ -580,9 +580,8 @@ def cmd_eval(a):
                     temperature=0.8 if a.temperature is None else a.temperature, seed=a.seed, reward=a.reward,
                     answer_tokens=a.answer_tokens or 16, waits=a.waits, chat=a.chat, out_dir=a.out, progress=not a.quiet)
         if a.json:
-            print(json.dumps(json_safe({"curves": res["curves"], "seconds": res.get("seconds"),
-                                        "files": {k: str(v) for k, v in res.get("files", {}).items()},
-                                        "run_dir": _out_dir(a.out)})))
+            # sweep()'s whole result (n_problems too, as eval's summary has it; files' paths are strings)
+            print(json.dumps(json_safe({**res, "run_dir": _out_dir(a.out)}), default=str))
         else:
             for c in res["curves"]:
                 pts = ", ".join(f"{p['budget']}: {p['accuracy']:.1%} ({p['tokens']:.0f} tok)" for p in c["points"])

@@ -951,3 +951,16 @@ def test_json_names_the_out_directory_run_dir_in_every_command(tmp_path, capsys)
             assert main([*args, "--quiet", "--json", *(["--out", str(out)] if out else [])]) == 0, name
             s = json.loads(capsys.readouterr().out)
             assert s["run_dir"] == (str(out) if out else None) and "out_dir" not in s, name
+
+
+def test_eval_sweep_json_has_every_field_of_the_sweep(tmp_path, capsys):
+    """eval --sweep --json left out the number of problems (n_problems, as eval's --json has it): it prints
+    sweep()'s whole result, the files' paths as strings."""
+    args = ["eval", "--model", "tiny", "--task", "arith", "--limit", "2", "--sweep", "--ns", "1", "--methods",
+            "majority", "--max-new-tokens", "4", "--quiet", "--json", "--out", str(tmp_path / "sw")]
+    assert main(args) == 0
+    s = json.loads(capsys.readouterr().out)
+    saved = json.loads((tmp_path / "sw" / "summary.json").read_text())
+    assert s["n_problems"] == saved["n_problems"] == 2 and set(s) == {"curves", "seconds", "n_problems",
+                                                                           "files", "run_dir"}
+    assert s["files"] and all(isinstance(v, str) and Path(v).is_file() for v in s["files"].values())
