@@ -73,8 +73,9 @@ def _target(path: str | os.PathLike) -> Path:
 
 
 def check_writable(path: str | os.PathLike) -> Path:
-    """What atomic_open(path) would refuse, refused now and without creating anything (for a write that comes
-    after long work): an empty path, a directory, a path under a file, a folder that cannot be written."""
+    """What atomic_open(path) would refuse, refused now (for a write that comes
+    after long work), leaving nothing behind: an empty path, a directory, a path under a file, a folder that
+    cannot be written."""
     if not os.fspath(path):
         raise PonderError("empty output path")
     path = Path(path)
@@ -86,6 +87,14 @@ def check_writable(path: str | os.PathLike) -> Path:
                 raise _refused(f"{path}: {a} is not a directory")
             if not os.access(a, os.W_OK | os.X_OK):
                 raise _refused(f"{path}: cannot write into {a} (permission denied)")
+            # os.access answers yes to root for any folder (/proc, a read-only mount): the file the write
+            # would create, tried and removed at once, is the real answer
+            try:
+                fd, probe = tempfile.mkstemp(dir=a, prefix=".ponder-probe-")
+            except OSError as e:
+                raise _refused(f"{path}: cannot write into {a} ({e.strerror or e})", e) from e
+            os.close(fd)
+            os.unlink(probe)
             break
     return path
 

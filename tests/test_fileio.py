@@ -144,3 +144,15 @@ def test_overwriting_keeps_the_files_permissions_and_a_symlink(tmp_path):
     atomic_write_text(link, "new\n")
     assert link.is_symlink() and target.read_text() == "new\n"
     assert sorted(os.listdir(tmp_path / "real")) == ["t.jsonl"]  # no temporary file left beside it
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
+def test_check_writable_refuses_a_folder_that_takes_no_files_even_as_root(tmp_path):
+    """os.access says yes to root for /proc: `data export -o /proc/x.jsonl` drew every problem, then failed at
+    the write. The check creates (and removes) the file the write would; an ordinary folder keeps nothing."""
+    from ponder.fileio import check_writable
+
+    with pytest.raises(PonderError, match=r"^/proc/ponder-x\.jsonl: cannot write into /proc \("):
+        check_writable("/proc/ponder-x.jsonl")
+    assert check_writable(tmp_path / "sub" / "x.jsonl") == tmp_path / "sub" / "x.jsonl"
+    assert list(tmp_path.iterdir()) == []
