@@ -1002,3 +1002,43 @@ def test_fsdp_with_a_low_precision_dtype_is_refused_before_ranks_are_spawned(dty
     ddp.check_world(GRPOConfig(fsdp=True, dtype="float32"), 2)
     ddp.check_world(GRPOConfig(fsdp=True), 2)
     ddp.check_world(GRPOConfig(dtype=dtype), 2)  # (without fsdp, MasterAdamW keeps the masters)
+
+
+def _refusal(fn) -> str:
+    with pytest.raises(PonderError) as e:
+        fn()
+    return str(e.value)
+
+
+@pytest.mark.parametrize("bad,match", [
+    (dict(data="{tmp}/missing.jsonl"), r"^{tmp}/missing.jsonl: no such file$"),
+    (dict(eval_data="{tmp}/missing.jsonl"), r"^{tmp}/missing.jsonl: no such file$"),
+    (dict(reward="nosuch"), r"^reward spec: unknown verifier 'nosuch'; valid: math, "),
+    (dict(preset="grpoo"), r"^objective: unknown preset 'grpoo'; valid: grpo, "),
+    (dict(objective={"clip": "bogus"}), r"^objective: unknown clip 'bogus'; valid: symmetric, "),
+    (dict(data=None, task="nope"), r"^unknown task 'nope'"),
+    (dict(model="{tmp}/no-model"), r"^{tmp}/no-model: no such checkpoint directory$"),
+    (dict(dtype="float8"), r"^unknown dtype 'float8'; choose from "),
+    (dict(device="nope"), r"^unknown device 'nope'; available: "),
+    (dict(prompts_per_step=11), r"c.jsonl: 10 training prompts, fewer than prompts_per_step=11; lower "
+                                r"--prompts-per-step$"),
+    (dict(eval_n=0), r"^eval_n must be a positive integer, got 0$"),
+    ("old", r"^{tmp}/r: already holds a run; pass --resume to continue it or choose another --out$"),
+])
+def test_ddp_bad_input_is_refused_before_any_rank_is_spawned(tmp_path, ckpt, data, bad, match):
+    """`grpo --nproc 2` checked nothing of its input but the world size before spawning: a missing --data file, a
+    bad reward, preset, --set, task, model, dtype or device, an earlier run in --out... each rank loaded the model,
+    then refused it ("data-parallel rank 0: ...", after torch's "Terminating process" lines). Now the driver says
+    it before the spawn, in the single process's words, and writes nothing."""
+    run = tmp_path / "r"
+    if bad == "old":  # an earlier run's directory
+        (run / "checkpoint").mkdir(parents=True)
+        bad = {}
+    bad = {k: v.format(tmp=tmp_path) if isinstance(v, str) else v for k, v in bad.items()}
+    cfg = {**SMALL, "model": str(ckpt), "data": str(data), **bad}
+    before = sorted(tmp_path.rglob("*"))
+    one = _refusal(lambda: train(GRPOConfig(**cfg), run, progress=False))
+    assert re.search(match.format(tmp=re.escape(str(tmp_path))), one), one
+    two = _refusal(lambda: ddp.train_ddp(GRPOConfig(**cfg), run, nproc=2, progress=False))
+    assert two == one  # (a rank's error would read "data-parallel rank N: ...")
+    assert sorted(tmp_path.rglob("*")) == before  # nothing written

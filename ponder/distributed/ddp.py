@@ -421,7 +421,7 @@ def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, p
     """`ponder grpo --nproc N`: the GRPO trainer with its batch sharded over N ranks. Under torchrun this
     process is one rank (nproc is ignored); otherwise N local ranks are spawned (gloo on CPU). nproc=1 is
     the plain single-process trainer."""
-    from ..rl.trainer import GRPOConfig, train
+    from ..rl.trainer import GRPOConfig, check_inputs, train
     from ..train import config_from, read_run_config
 
     if resume:  # the ranks train with the run's own config: check the world size against that one
@@ -447,6 +447,9 @@ def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, p
         return train(cfg, run_dir, resume=resume, progress=progress)
     if backend not in (None, "gloo"):
         raise PonderError(f"--nproc spawns CPU ranks with gloo; for {backend} launch with torchrun")
+    # A missing --data file, a bad reward spec, an earlier run in --out...: one line here, as the single process
+    # says it, not N ranks each loading the model to refuse it
+    check_inputs(cfg, run_dir, resume=resume)
     return Path(spawn(_train_rank, nproc, cfg, str(run_dir), resume, progress, backend="gloo")[0])
 
 

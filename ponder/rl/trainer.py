@@ -177,13 +177,42 @@ def check_items(cfg: GRPOConfig, model, tok, reward, train_items: list[dict], te
                 reward(it.get("answer", ""), it)
             except PonderError as e:
                 raise PonderError(f"{src}: item {it.get('id')}: {e}") from None
-        limit = getattr(model.config, "max_position_embeddings", None)
+        # (model None: check_inputs, before the model is loaded; the ranks check the prompts' lengths)
+        limit = getattr(model.config, "max_position_embeddings", None) if model is not None else None
         if items and isinstance(limit, int):
             lengths = [len(x) for x in render_prompts(tok, [render(cfg, it) for it in items])]
             i = max(range(len(items)), key=lengths.__getitem__)
             if lengths[i] + cfg.max_new_tokens > limit:
                 raise PonderError(f"{src}: item {items[i].get('id')}: prompt of {lengths[i]} tokens + max_new_tokens "
                                   f"{cfg.max_new_tokens} exceeds the model's context of {limit} positions")
+
+
+def resolve_data(cfg: GRPOConfig) -> None:
+    """The run records where its data is, so that --resume finds it from any working directory."""
+    cfg.data, cfg.eval_data = (str(Path(f).resolve()) if f else f for f in (cfg.data, cfg.eval_data))
+
+
+def check_inputs(cfg: GRPOConfig, run_dir: str | Path, *, resume: bool = False) -> None:
+    """train()'s checks of what it is given that need no model, made as train() makes them: `grpo --nproc N`
+    calls this before spawning N ranks, each of which would load the model only to refuse the same input
+    (the error then said by rank, after torch's "Terminating process" lines). Nothing is written; cfg is not
+    changed. resume: cfg is the run's saved config (train_ddp reads it), whose run directory is checked already."""
+    from ..tasks import default_reward
+    from ..verify.registry import get_reward
+
+    cfg = copy.deepcopy(cfg)
+    if not resume:
+        cfg.validate()
+        resolve_data(cfg)
+        fresh_run_dir(Path(run_dir), cfg.model)
+        checkpoint.parse_device(cfg.device)  # (checkpoint.load's own checks, in its order)
+        checkpoint.load_config(checkpoint.resolve(cfg.model))
+        checkpoint.parse_dtype(cfg.dtype)
+    objective_config(cfg)
+    train_items, test_items = load_items(cfg)
+    reward = get_reward(cfg.reward if cfg.reward is not None
+                        else default_reward(cfg.task, None if cfg.task else train_items + test_items))
+    check_items(cfg, None, None, reward, train_items, test_items)
 
 
 def render(cfg: GRPOConfig, item: dict):
@@ -392,8 +421,7 @@ def train(
                               "to train further")
     else:
         cfg.validate()
-        # the run records where its data is, so that --resume finds it from any working directory
-        cfg.data, cfg.eval_data = (str(Path(f).resolve()) if f else f for f in (cfg.data, cfg.eval_data))
+        resolve_data(cfg)
         if dp is None or dp.rank == 0:
             fresh_run_dir(run, cfg.model if model is None else None)
         if model is None:
