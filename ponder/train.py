@@ -411,9 +411,10 @@ def _result_kind(run: Path) -> str | None:
     return kind_phrase(kind) if kind in ("eval", "sweep") else None
 
 
-def load_run(run: Path, kind: str, device: str | None = None):
-    """(model, tokenizer, state, saved config) of a run directory made by `kind` ('pretrain', 'sft', 'grpo').
-    `device`: where to continue (sft); None: where the run trained, as its config.json records."""
+def check_resumable(run: Path, kind: str, device: str | None = None) -> dict:
+    """load_run's checks of a run directory, before the model is read (`grpo --nproc N` makes them before
+    spawning its ranks); returns the saved config. Puts back a checkpoint a killed save set aside."""
+    run = Path(run)
     cfg_f = run / "config.json"
     checkpoint.recover(run / "checkpoint")
     result = _result_kind(run)
@@ -439,6 +440,14 @@ def load_run(run: Path, kind: str, device: str | None = None):
                    else "resume it on a machine that has it")
             raise PonderError(f"{run}: the run trained on {where.get('device')!r}, which is not available here; "
                               f"{how}") from None
+    return saved
+
+
+def load_run(run: Path, kind: str, device: str | None = None):
+    """(model, tokenizer, state, saved config) of a run directory made by `kind` ('pretrain', 'sft', 'grpo').
+    `device`: where to continue (sft); None: where the run trained, as its config.json records."""
+    saved = check_resumable(run, kind, device)
+    where = saved.get(kind) or {}
     model, tok = checkpoint.load(run / "checkpoint", dtype=where.get("dtype"),
                                  device=device or where.get("device") or "cpu")
     sf = run / "checkpoint" / STATE

@@ -1042,3 +1042,35 @@ def test_ddp_bad_input_is_refused_before_any_rank_is_spawned(tmp_path, ckpt, dat
     two = _refusal(lambda: ddp.train_ddp(GRPOConfig(**cfg), run, nproc=2, progress=False))
     assert two == one  # (a rank's error would read "data-parallel rank N: ...")
     assert sorted(tmp_path.rglob("*")) == before  # nothing written
+
+
+@pytest.mark.parametrize("case,match", [
+    ("missing", r"^{run}: not a resumable run directory \(needs config.json and checkpoint/trainer_state.pt\)$"),
+    ("sft", r"^{run}: holds an? .*'sft'.*, not a 'grpo' run$"),
+    ("unstarted", r"^{run}: the run stopped before its first checkpoint \(nothing to resume\); remove the directory "
+                  r"and start again$"),
+    ("data_gone", r"^{tmp}/moved.jsonl: no such file$"),
+])
+def test_ddp_resume_of_a_bad_run_is_refused_before_any_rank_is_spawned(tmp_path, ckpt, data, case, match):
+    """`grpo --nproc 2 --resume DIR` of a missing directory, another kind of run, a run without a checkpoint, or one
+    whose --data file has gone spawned both ranks, each failing in load_run / load_items after the other loaded the
+    model. The driver now refuses it first, in the single process's words, and changes nothing."""
+    run = tmp_path / "run"
+    if case == "sft":
+        (run / "checkpoint").mkdir(parents=True)
+        (run / "checkpoint" / "trainer_state.pt").write_bytes(b"x")
+        (run / "config.json").write_text(json.dumps({"kind": "sft", "train": {}}))
+    elif case == "unstarted":
+        run.mkdir()
+        (run / "config.json").write_text(json.dumps({"kind": "grpo", "grpo": {}}))
+    elif case == "data_gone":
+        moved = tmp_path / "moved.jsonl"
+        moved.write_text(data.read_text())
+        train(GRPOConfig(**{**SMALL, "model": str(ckpt), "data": str(moved), "steps": 1}), run, progress=False)
+        moved.unlink()
+    before = {f: f.read_bytes() if f.is_file() else None for f in tmp_path.rglob("*")}
+    one = _refusal(lambda: train(GRPOConfig(steps=2), run, resume=True, progress=False))
+    assert re.search(match.format(run=re.escape(str(run)), tmp=re.escape(str(tmp_path))), one), one
+    two = _refusal(lambda: ddp.train_ddp(GRPOConfig(steps=2), run, nproc=2, resume=True, progress=False))
+    assert two == one  # (a rank's error would read "data-parallel rank N: ...")
+    assert {f: f.read_bytes() if f.is_file() else None for f in tmp_path.rglob("*")} == before

@@ -422,7 +422,7 @@ def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, p
     process is one rank (nproc is ignored); otherwise N local ranks are spawned (gloo on CPU). nproc=1 is
     the plain single-process trainer."""
     from ..rl.trainer import GRPOConfig, check_inputs, train
-    from ..train import config_from, read_run_config
+    from ..train import check_resumable, config_from, read_run_config
 
     if resume:  # the ranks train with the run's own config: check the world size against that one
         f = Path(run_dir) / "config.json"
@@ -449,6 +449,8 @@ def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, p
         raise PonderError(f"--nproc spawns CPU ranks with gloo; for {backend} launch with torchrun")
     # A missing --data file, a bad reward spec, an earlier run in --out...: one line here, as the single process
     # says it, not N ranks each loading the model to refuse it
+    if resume:  # (a missing or foreign directory: its config.json was not read above)
+        check_resumable(Path(run_dir), "grpo")
     check_inputs(cfg, run_dir, resume=resume)
     return Path(spawn(_train_rank, nproc, cfg, str(run_dir), resume, progress, backend="gloo")[0])
 
