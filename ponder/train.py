@@ -485,15 +485,30 @@ def check_resumed_model(run: Path, model: Transformer, state: dict, saved: dict)
                           f"({len(have)} tensors, not the checkpoint's {len(want)} parameters of these shapes)")
 
 
+def check_steps_left(run, at: int, steps: int) -> None:
+    """A resumed run at step `at` must have steps left before its target."""
+    if at >= steps:
+        raise PonderError(f"{run}: the run is at step {at} of {steps}; pass --steps N (N > {at}) to train further")
+
+
+def saved_step(run: Path) -> int | None:
+    """The step a run's checkpoint is at, read without loading its tensors (mmap: not the optimizer state's
+    memory and time), for a check before the run is loaded; None where it cannot be read so (load_run says why)."""
+    try:
+        state = torch.load(Path(run) / "checkpoint" / STATE, weights_only=True, mmap=True, map_location="cpu")
+    except Exception:
+        return None
+    step = state.get("step") if isinstance(state, dict) else None
+    return step if isinstance(step, int) and not isinstance(step, bool) else None
+
+
 def saved_train_config(run: Path, saved: dict, steps: int | None, at: int) -> TrainConfig:
     """The TrainConfig a run directory's config.json holds, to resume at step `at` with: `steps` (when given)
     replaces the run's own and is written back, so that a resume interrupted again continues to the same
     target."""
     train = config_from(TrainConfig, saved["train"], f"{Path(run) / 'config.json'}: train")
     train.steps = train.steps if steps is None else steps
-    if at >= train.steps:
-        raise PonderError(f"{run}: the run is at step {at} of {train.steps}; pass --steps N (N > {at}) "
-                          "to train further")
+    check_steps_left(run, at, train.steps)
     if train.steps != saved["train"].get("steps"):
         save_run_config(run, {**saved, "train": {**saved["train"], "steps": train.steps}})
     return train

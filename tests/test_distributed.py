@@ -1050,10 +1050,11 @@ def test_ddp_bad_input_is_refused_before_any_rank_is_spawned(tmp_path, ckpt, dat
     ("unstarted", r"^{run}: the run stopped before its first checkpoint \(nothing to resume\); remove the directory "
                   r"and start again$"),
     ("data_gone", r"^{tmp}/moved.jsonl: no such file$"),
+    ("finished", r"^{run}: the run is at step 1 of 1; pass --steps N \(N > 1\) to train further$"),
 ])
 def test_ddp_resume_of_a_bad_run_is_refused_before_any_rank_is_spawned(tmp_path, ckpt, data, case, match):
-    """`grpo --nproc 2 --resume DIR` of a missing directory, another kind of run, a run without a checkpoint, or one
-    whose --data file has gone spawned both ranks, each failing in load_run / load_items after the other loaded the
+    """`grpo --nproc 2 --resume DIR` of a missing directory, another kind of run, a run without a checkpoint, one
+    whose --data file has gone, or a finished one (no higher --steps) spawned both ranks, each failing in load_run / load_items after the other loaded the
     model. The driver now refuses it first, in the single process's words, and changes nothing."""
     run = tmp_path / "run"
     if case == "sft":
@@ -1068,9 +1069,12 @@ def test_ddp_resume_of_a_bad_run_is_refused_before_any_rank_is_spawned(tmp_path,
         moved.write_text(data.read_text())
         train(GRPOConfig(**{**SMALL, "model": str(ckpt), "data": str(moved), "steps": 1}), run, progress=False)
         moved.unlink()
+    elif case == "finished":  # resumed with its own target (steps 0), which it has reached
+        train(GRPOConfig(**{**SMALL, "model": str(ckpt), "data": str(data), "steps": 1}), run, progress=False)
+    steps = 0 if case == "finished" else 2
     before = {f: f.read_bytes() if f.is_file() else None for f in tmp_path.rglob("*")}
-    one = _refusal(lambda: train(GRPOConfig(steps=2), run, resume=True, progress=False))
+    one = _refusal(lambda: train(GRPOConfig(steps=steps), run, resume=True, progress=False))
     assert re.search(match.format(run=re.escape(str(run)), tmp=re.escape(str(tmp_path))), one), one
-    two = _refusal(lambda: ddp.train_ddp(GRPOConfig(steps=2), run, nproc=2, resume=True, progress=False))
+    two = _refusal(lambda: ddp.train_ddp(GRPOConfig(steps=steps), run, nproc=2, resume=True, progress=False))
     assert two == one  # (a rank's error would read "data-parallel rank N: ...")
     assert {f: f.read_bytes() if f.is_file() else None for f in tmp_path.rglob("*")} == before

@@ -422,7 +422,7 @@ def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, p
     process is one rank (nproc is ignored); otherwise N local ranks are spawned (gloo on CPU). nproc=1 is
     the plain single-process trainer."""
     from ..rl.trainer import GRPOConfig, check_inputs, train
-    from ..train import check_resumable, config_from, read_run_config
+    from ..train import check_resumable, check_steps_left, config_from, read_run_config, saved_step
 
     if resume:  # the ranks train with the run's own config: check the world size against that one
         f = Path(run_dir) / "config.json"
@@ -431,7 +431,7 @@ def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, p
             if isinstance(saved, dict):
                 steps = cfg.steps
                 cfg = config_from(GRPOConfig, saved, f"{f}: grpo")
-                cfg.steps = steps
+                cfg.steps = steps or cfg.steps  # 0: the saved run's (as train() takes it)
     check_world(cfg, env_int("WORLD_SIZE", 1) if launched_by_torchrun() else (nproc or 1))
     if launched_by_torchrun() or (nproc or 1) > 1:  # a malformed timeout: refused before any rank starts
         timeout_from_env()
@@ -451,6 +451,9 @@ def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, p
     # says it, not N ranks each loading the model to refuse it
     if resume:  # (a missing or foreign directory: its config.json was not read above)
         check_resumable(Path(run_dir), "grpo")
+        at = saved_step(Path(run_dir))
+        if at is not None:  # (a finished run resumed without a higher --steps)
+            check_steps_left(Path(run_dir), at, cfg.steps)
     check_inputs(cfg, run_dir, resume=resume)
     return Path(spawn(_train_rank, nproc, cfg, str(run_dir), resume, progress, backend="gloo")[0])
 

@@ -37,6 +37,7 @@ from ..train import (
     adamw,
     append_jsonl,
     atomic_write_text,
+    check_steps_left,
     config_from,
     fresh_run_dir,
     load_run,
@@ -416,9 +417,7 @@ def train(
         cfg = config_from(GRPOConfig, saved["grpo"], f"{run / 'config.json'}: grpo")
         cfg.steps = steps or cfg.steps  # 0: the saved run's
         start = state["step"]
-        if start >= cfg.steps:
-            raise PonderError(f"{run}: the run is at step {start} of {cfg.steps}; pass --steps N (N > {start}) "
-                              "to train further")
+        check_steps_left(run, start, cfg.steps)
     else:
         cfg.validate()
         resolve_data(cfg)
