@@ -1023,6 +1023,8 @@ def _refusal(fn) -> str:
     (dict(prompts_per_step=11), r"c.jsonl: 10 training prompts, fewer than prompts_per_step=11; lower "
                                 r"--prompts-per-step$"),
     (dict(eval_n=0), r"^eval_n must be a positive integer, got 0$"),
+    (dict(max_new_tokens=2040), r"^\S+/c.jsonl: item c-1: prompt of 24 tokens \+ max_new_tokens 2040 exceeds the "
+                                r"model's context of 2048 positions$"),
     ("old", r"^{tmp}/r: already holds a run; pass --resume to continue it or choose another --out$"),
 ])
 def test_ddp_bad_input_is_refused_before_any_rank_is_spawned(tmp_path, ckpt, data, bad, match):

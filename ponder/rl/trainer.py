@@ -162,10 +162,10 @@ def load_items(cfg: GRPOConfig):
     return train, test
 
 
-def check_items(cfg: GRPOConfig, model, tok, reward, train_items: list[dict], test_items: list[dict]) -> None:
+def check_items(cfg: GRPOConfig, config, tok, reward, train_items: list[dict], test_items: list[dict]) -> None:
     """What would stop the run later, refused before its directory is written: an item the reward cannot
     judge (a missing gold or countdown field), and a prompt that cannot take max_new_tokens more tokens (the
-    held-out ones fail only at the first evaluation, and again at every resume)."""
+    held-out ones fail only at the first evaluation, and again at every resume). config: the model's."""
     from ..engine import render_prompts
 
     if len(train_items) < cfg.prompts_per_step:  # (each step would silently train on fewer groups)
@@ -178,8 +178,7 @@ def check_items(cfg: GRPOConfig, model, tok, reward, train_items: list[dict], te
                 reward(it.get("answer", ""), it)
             except PonderError as e:
                 raise PonderError(f"{src}: item {it.get('id')}: {e}") from None
-        # (model None: check_inputs, before the model is loaded; the ranks check the prompts' lengths)
-        limit = getattr(model.config, "max_position_embeddings", None) if model is not None else None
+        limit = getattr(config, "max_position_embeddings", None)
         if items and isinstance(limit, int):
             lengths = [len(x) for x in render_prompts(tok, [render(cfg, it) for it in items])]
             i = max(range(len(items)), key=lengths.__getitem__)
@@ -194,11 +193,12 @@ def resolve_data(cfg: GRPOConfig) -> None:
 
 
 def check_inputs(cfg: GRPOConfig, run_dir: str | Path, *, resume: bool = False) -> None:
-    """train()'s checks of what it is given that need no model, made as train() makes them: `grpo --nproc N`
+    """train()'s checks of what it is given that need no weights, made as train() makes them: `grpo --nproc N`
     calls this before spawning N ranks, each of which would load the model only to refuse the same input
     (the error then said by rank, after torch's "Terminating process" lines). Nothing is written; cfg is not
     changed. resume: cfg is the run's saved config (train_ddp reads it), whose run directory is checked already."""
     from ..tasks import default_reward
+    from ..tokenizer import Tokenizer
     from ..verify.registry import get_reward
 
     cfg = copy.deepcopy(cfg)
@@ -206,14 +206,19 @@ def check_inputs(cfg: GRPOConfig, run_dir: str | Path, *, resume: bool = False) 
         cfg.validate()
         resolve_data(cfg)
         fresh_run_dir(Path(run_dir), cfg.model)
-        checkpoint.parse_device(cfg.device)  # (checkpoint.load's own checks, in its order)
-        checkpoint.load_config(checkpoint.resolve(cfg.model))
-        checkpoint.parse_dtype(cfg.dtype)
+    # checkpoint.load's checks, in its order, up to the weights; the tokenizer renders the prompts
+    checkpoint.parse_device(cfg.device)
+    path = checkpoint.resolve(Path(run_dir) / "checkpoint" if resume else cfg.model)
+    config = checkpoint.load_config(path)
+    checkpoint.parse_dtype(cfg.dtype)
+    tok = Tokenizer.load(path)
+    if cfg.chat_template_kwargs:  # (else the tokenizer's own, which the run records)
+        tok.template_kwargs = dict(cfg.chat_template_kwargs)
     objective_config(cfg)
     train_items, test_items = load_items(cfg)
     reward = get_reward(cfg.reward if cfg.reward is not None
                         else default_reward(cfg.task, None if cfg.task else train_items + test_items))
-    check_items(cfg, None, None, reward, train_items, test_items)
+    check_items(cfg, config, tok, reward, train_items, test_items)
 
 
 def render(cfg: GRPOConfig, item: dict):
@@ -447,7 +452,7 @@ def train(
 
         cfg.reward = default_reward(cfg.task, None if cfg.task else train_items + test_items)
     reward = get_reward(cfg.reward)
-    check_items(cfg, model, tok, reward, train_items, test_items)
+    check_items(cfg, model.config, tok, reward, train_items, test_items)
     if on_checked is not None:
         on_checked(model, tok)
     ahead = (state or {}).get("extra", {}).get("off_policy") if cfg.off_policy else None
