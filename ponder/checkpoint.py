@@ -136,9 +136,9 @@ def _weight_files(path: Path) -> list[Path]:
     raise PonderError(f"{path}: no model.safetensors or model.safetensors.index.json")
 
 
-def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.device = "cpu"):
-    """Read an HF-format directory; returns (model, tokenizer). dtype defaults to the checkpoint's
-    own on GPU and fp32 on CPU (bf16 matmuls are slow on most CPUs)."""
+def check_loadable(path: str | os.PathLike, dtype=None, device: str | torch.device = "cpu"):
+    """load()'s checks before the weights are read: (device, directory, model config, generation config or None,
+    dtype to load in). `grpo --nproc N` makes them before spawning ranks that each load the model."""
     device = parse_device(device)
     path = resolve(path)
     cfg = load_config(path)
@@ -152,6 +152,13 @@ def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.devic
     if want is None:
         ck = DTYPES.get(cfg.torch_dtype, torch.float32)
         want = ck if device.type != "cpu" else torch.float32
+    return device, path, cfg, gen, want
+
+
+def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.device = "cpu"):
+    """Read an HF-format directory; returns (model, tokenizer). dtype defaults to the checkpoint's
+    own on GPU and fp32 on CPU (bf16 matmuls are slow on most CPUs)."""
+    device, path, cfg, gen, want = check_loadable(path, dtype, device)
     with torch.device("meta"):
         model = Transformer(cfg)
     # Weights stream from the file into the model's own storage one tensor at a time (cast on meta first:

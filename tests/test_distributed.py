@@ -1026,6 +1026,8 @@ def _refusal(fn) -> str:
     (dict(max_new_tokens=2040), r"^\S+/c.jsonl: item c-1: prompt of 24 tokens \+ max_new_tokens 2040 exceeds the "
                                 r"model's context of 2048 positions$"),
     ("old", r"^{tmp}/r: already holds a run; pass --resume to continue it or choose another --out$"),
+    ("gen", r"^{tmp}/m/generation_config.json: eos_token_id must be an integer, a list of integers or null, "
+            r"got \"x\"$"),
 ])
 def test_ddp_bad_input_is_refused_before_any_rank_is_spawned(tmp_path, ckpt, data, bad, match):
     """`grpo --nproc 2` checked nothing of its input but the world size before spawning: a missing --data file, a
@@ -1036,6 +1038,12 @@ def test_ddp_bad_input_is_refused_before_any_rank_is_spawned(tmp_path, ckpt, dat
     if bad == "old":  # an earlier run's directory
         (run / "checkpoint").mkdir(parents=True)
         bad = {}
+    elif bad == "gen":  # a model whose generation_config.json is broken
+        import shutil
+
+        shutil.copytree(ckpt, tmp_path / "m")
+        (tmp_path / "m" / "generation_config.json").write_text('{"eos_token_id": "x"}')
+        bad = {"model": str(tmp_path / "m")}
     bad = {k: v.format(tmp=tmp_path) if isinstance(v, str) else v for k, v in bad.items()}
     cfg = {**SMALL, "model": str(ckpt), "data": str(data), **bad}
     before = sorted(tmp_path.rglob("*"))

@@ -206,11 +206,9 @@ def check_inputs(cfg: GRPOConfig, run_dir: str | Path, *, resume: bool = False) 
         cfg.validate()
         resolve_data(cfg)
         fresh_run_dir(Path(run_dir), cfg.model)
-    # checkpoint.load's checks, in its order, up to the weights; the tokenizer renders the prompts
-    checkpoint.parse_device(cfg.device)
-    path = checkpoint.resolve(Path(run_dir) / "checkpoint" if resume else cfg.model)
-    config = checkpoint.load_config(path)
-    checkpoint.parse_dtype(cfg.dtype)
+    # checkpoint.load's checks up to the weights; the tokenizer renders the prompts
+    _, path, config, _, _ = checkpoint.check_loadable(Path(run_dir) / "checkpoint" if resume else cfg.model,
+                                                      dtype=cfg.dtype, device=cfg.device)
     tok = Tokenizer.load(path)
     if cfg.chat_template_kwargs:  # (else the tokenizer's own, which the run records)
         tok.template_kwargs = dict(cfg.chat_template_kwargs)
