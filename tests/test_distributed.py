@@ -1031,9 +1031,10 @@ def _refusal(fn) -> str:
 ])
 def test_ddp_bad_input_is_refused_before_any_rank_is_spawned(tmp_path, ckpt, data, bad, match):
     """`grpo --nproc 2` checked nothing of its input but the world size before spawning: a missing --data file, a
-    bad reward, preset, --set, task, model, dtype or device, an earlier run in --out... each rank loaded the model,
-    then refused it ("data-parallel rank 0: ...", after torch's "Terminating process" lines). Now the driver says
-    it before the spawn, in the single process's words, and writes nothing."""
+    bad reward, preset, --set, task, model, dtype or device, an earlier run in --out, a prompt too long for the
+    model, a broken generation_config.json... each rank loaded the model, then refused it ("data-parallel rank 0:
+    ...", after torch's "Terminating process" lines). Now the driver says it before the spawn, in the single
+    process's words, and writes nothing."""
     run = tmp_path / "r"
     if bad == "old":  # an earlier run's directory
         (run / "checkpoint").mkdir(parents=True)
@@ -1064,8 +1065,9 @@ def test_ddp_bad_input_is_refused_before_any_rank_is_spawned(tmp_path, ckpt, dat
 ])
 def test_ddp_resume_of_a_bad_run_is_refused_before_any_rank_is_spawned(tmp_path, ckpt, data, case, match):
     """`grpo --nproc 2 --resume DIR` of a missing directory, another kind of run, a run without a checkpoint, one
-    whose --data file has gone, or a finished one (no higher --steps) spawned both ranks, each failing in load_run / load_items after the other loaded the
-    model. The driver now refuses it first, in the single process's words, and changes nothing."""
+    whose --data file has gone, or a finished one (no higher --steps) spawned both ranks, which refused it in
+    load_run / load_items / train. The driver now refuses it first, in the single process's words, and changes
+    nothing."""
     run = tmp_path / "run"
     if case == "sft":
         (run / "checkpoint").mkdir(parents=True)
