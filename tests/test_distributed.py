@@ -1013,7 +1013,7 @@ def _refusal(fn) -> str:
 @pytest.mark.parametrize("bad,match", [
     (dict(data="{tmp}/missing.jsonl"), r"^{tmp}/missing.jsonl: no such file$"),
     (dict(eval_data="{tmp}/missing.jsonl"), r"^{tmp}/missing.jsonl: no such file$"),
-    (dict(reward="nosuch"), r"^reward spec: unknown verifier 'nosuch'; valid: math, "),
+    (dict(reward="nosuch"), r"^reward spec 'nosuch': unknown verifier 'nosuch'; valid: math, "),
     (dict(preset="grpoo"), r"^objective: unknown preset 'grpoo'; valid: grpo, "),
     (dict(objective={"clip": "bogus"}), r"^objective: unknown clip 'bogus'; valid: symmetric, "),
     (dict(data=None, task="nope"), r"^unknown task 'nope'"),

@@ -74,6 +74,8 @@ def test_graded_verifiers_contribute_their_score():
 
 @pytest.mark.parametrize("spec,match", [
     ("maths", "unknown verifier 'maths'; valid: math, code, countdown, format, constraints, judge"),
+    # a hyphenated typo parses as a difference: the spec is named with its first unknown term
+    ("no-such-reward", "^reward spec 'no-such-reward': unknown verifier 'no'; valid: math, "),
     ("math+", "cannot parse"), ("math format", "cannot parse"), ("", "no verifier"), ("math+math", "twice"),
     ({"math": "1"}, "must be a number"), (3, "expected a name"), ("judge", "no judge configured"),
 ])

@@ -245,7 +245,7 @@ def get_reward(spec, *, judge: Callable | None = None) -> Reward:
     names = [n for n, _ in terms]
     for n in names:
         if n not in VERIFIERS:
-            raise PonderError(f"reward spec: unknown verifier {n!r}; valid: {', '.join(VERIFIERS)}")
+            raise PonderError(f"reward spec {spec!r}: unknown verifier {n!r}; valid: {', '.join(VERIFIERS)}")
     if len(set(names)) != len(names):
         raise PonderError(f"reward spec {spec!r}: a verifier is named twice")
     if "judge" in names and judge is None:
