@@ -136,18 +136,56 @@ def _weight_files(path: Path) -> list[Path]:
     raise PonderError(f"{path}: no model.safetensors or model.safetensors.index.json")
 
 
+def read_generation_config(path: Path) -> dict | None:
+    """The checkpoint directory's generation_config.json (None without one), its EOS ids checked; a broken
+    file is an error naming it, as in transformers."""
+    f = path / "generation_config.json"
+    if not f.is_file():
+        return None
+    gen = read_json_object(f)
+    g = gen.get("eos_token_id")  # ids not integers were dropped: generation ran past the stop meant
+    if g is not None and not all(isinstance(i, int) and not isinstance(i, bool) for i in (g if isinstance(g, list) else [g])):
+        raise PonderError(f"{f}: eos_token_id must be an integer, a list of integers or null, "
+                          f"got {json.dumps(g)[:60]}")
+    return gen
+
+
+SAMPLING_FIELDS = ("temperature", "top_p", "top_k", "min_p")
+
+
+def sampling_defaults(path: str | os.PathLike = "tiny", given=()) -> tuple[dict, Path]:
+    """(settings, file): the sampling settings a checkpoint's authors wrote in its generation_config.json, which
+    transformers' generate() and vLLM use when the caller gives none (Qwen3: temperature 0.6, top_p 0.95,
+    top_k 20; greedy decoding makes its thinking repeat). Empty unless do_sample is true (false or absent is
+    greedy in transformers); otherwise temperature (transformers' 1.0 if absent) and whichever of top_p, top_k
+    and min_p the file sets (null or absent: not set, as in vLLM; transformers would add its top_k 50).
+    Values are checked as `engine.check_sampling` checks flags: PonderError naming the file and field. Fields in
+    `given` (the caller sets them itself) are left out, unchecked: a flag overrides a bad value."""
+    from .engine import check_sampling
+
+    f = resolve(path) / "generation_config.json"
+    gen = read_generation_config(f.parent) or {}
+    sample = gen.get("do_sample")
+    if sample is not None and not isinstance(sample, bool):
+        raise PonderError(f"{f}: do_sample must be true, false or null, got {json.dumps(sample)[:60]}")
+    if not sample:
+        return {}, f
+    out = {k: gen[k] for k in SAMPLING_FIELDS if gen.get(k) is not None}
+    out = {k: v for k, v in {"temperature": 1.0, **out}.items() if k not in given}
+    try:
+        check_sampling(**out)
+    except PonderError as e:
+        raise PonderError(f"{f}: {e}") from None
+    return out, f
+
+
 def check_loadable(path: str | os.PathLike, dtype=None, device: str | torch.device = "cpu"):
     """load()'s checks before the weights are read: (device, directory, model config, generation config or None,
     dtype to load in). `grpo --nproc N` makes them before spawning ranks that each load the model."""
     device = parse_device(device)
     path = resolve(path)
     cfg = load_config(path)
-    gen = path / "generation_config.json"  # a broken one is an error naming it, as in transformers
-    gen_file, gen = gen, read_json_object(gen) if gen.is_file() else None  # (checked before the weights are read)
-    g = (gen or {}).get("eos_token_id")  # ids not integers were dropped: generation ran past the stop meant
-    if g is not None and not all(isinstance(i, int) and not isinstance(i, bool) for i in (g if isinstance(g, list) else [g])):
-        raise PonderError(f"{gen_file}: eos_token_id must be an integer, a list of integers or null, "
-                          f"got {json.dumps(g)[:60]}")
+    gen = read_generation_config(path)  # (checked before the weights are read)
     want = parse_dtype(dtype)
     if want is None:
         ck = DTYPES.get(cfg.torch_dtype, torch.float32)

@@ -62,14 +62,23 @@ def _positive_float(text: str) -> float:
     return v
 
 
+_FROM_CHECKPOINT = "(default: the {} in the checkpoint's generation_config.json if it sets do_sample true, else {})"
+
+
 def _add_sampling(p: argparse.ArgumentParser, max_new: int = 256, temperature: float = 0.0):
+    """generate's and chat's options; the four sampling settings not given come from the checkpoint, as in
+    transformers and vLLM (see _sampling)."""
     g = p.add_argument_group("sampling")
     g.add_argument("--max-new-tokens", type=_positive_int, default=max_new, help="tokens to generate at most")
-    g.add_argument("--temperature", type=_finite_float, default=temperature,
-                   help="sampling temperature; 0 = greedy")
-    g.add_argument("--top-p", type=_finite_float, default=1.0, help="nucleus sampling mass, in (0, 1]; 1.0 = off")
-    g.add_argument("--top-k", type=_nonneg_int, default=0, help="keep the k most likely tokens; 0 = off")
-    g.add_argument("--min-p", type=_finite_float, default=0.0, help="drop tokens below min_p x the top probability; 0 = off")
+    g.add_argument("--temperature", type=_finite_float, default=temperature, help="sampling temperature; 0 = greedy "
+                   + _FROM_CHECKPOINT.format("temperature", f"{temperature}{' = greedy' * (temperature == 0)}; with do_sample true "
+                                             "and no temperature: 1.0"))
+    g.add_argument("--top-p", type=_finite_float, default=1.0,
+                   help="nucleus sampling mass, in (0, 1]; 1.0 = off " + _FROM_CHECKPOINT.format("top_p", "1.0"))
+    g.add_argument("--top-k", type=_nonneg_int, default=0,
+                   help="keep the k most likely tokens; 0 = off " + _FROM_CHECKPOINT.format("top_k", "0"))
+    g.add_argument("--min-p", type=_finite_float, default=0.0,
+                   help="drop tokens below min_p x the top probability; 0 = off " + _FROM_CHECKPOINT.format("min_p", "0.0"))
     g.add_argument("--stop", action="append", default=None, help="stop string (repeatable)")
     g.add_argument("--seed", type=_seed, default=0, help="random seed; the same seed gives the same samples")
 
@@ -129,11 +138,31 @@ def _load(a, path):
 
 
 # ---- commands ------------------------------------------------------------------------------------
+def _sampling(a) -> None:
+    """Set a.temperature, a.top_p, a.top_k and a.min_p not given on the command line from the checkpoint's
+    generation_config.json, field by field as transformers merges a caller's settings with the file's (a flag wins
+    for its own setting only: --top-k 5 on a Qwen3 checkpoint samples at its temperature 0.6 and top_p 0.95),
+    and say so once on stderr. A file without do_sample true leaves the command's defaults."""
+    from .checkpoint import SAMPLING_FIELDS, sampling_defaults
+
+    given = getattr(a, "given", set())
+    if all(k in given for k in SAMPLING_FIELDS):  # (the file could change nothing)
+        return
+    taken, f = sampling_defaults(a.model, given)
+    for k, v in taken.items():
+        setattr(a, k, v)
+    if taken and a.temperature != 0:  # (greedy: top_p, top_k and min_p change nothing)
+        print(f"sampling settings from {f}: " + ", ".join(f"{k} {v}" for k, v in taken.items())
+              + "; pass --temperature 0 for greedy", file=sys.stderr)
+
+
 def cmd_generate(a):
     from . import engine
 
+    _sampling(a)
     if a.n > 1 and a.temperature == 0:  # (eval refuses it too) greedy draws are all the same
-        raise PonderError(f"-n {a.n} at --temperature 0 (greedy, the default) gives {a.n} identical samples; "
+        why = "greedy" if "temperature" in getattr(a, "given", ()) else "greedy, the default"
+        raise PonderError(f"-n {a.n} at --temperature 0 ({why}) gives {a.n} identical samples; "
                           "pass --temperature > 0 to sample")
     model, tok = _load(a, a.model)
     prompts = list(a.prompt)
@@ -160,6 +189,7 @@ def cmd_chat(a):
     from .engine import check_sampling, stream
 
     # bad settings before the model loads and the first line is typed, not after it
+    _sampling(a)
     check_sampling(max_new_tokens=a.max_new_tokens, temperature=a.temperature, top_p=a.top_p, top_k=a.top_k,
                    min_p=a.min_p, seed=a.seed)
     model, tok = _load(a, a.model)

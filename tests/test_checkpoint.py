@@ -271,6 +271,42 @@ def test_generation_config_eos_ids_of_the_wrong_type_name_the_file(tmp_path, tin
         ponder.load(ck)
     assert json.dumps(eos) in _one_line_naming(e, ck / "generation_config.json")
 
+def test_sampling_defaults_are_the_generation_configs_when_it_samples(tmp_path, tiny_random):
+    """The authors' sampling settings (what transformers and vLLM use when the caller gives none) come from the
+    file load() reads: none unless do_sample is true, temperature 1.0 when it samples without one."""
+    from ponder.checkpoint import sampling_defaults
+
+    model, tok = tiny_random
+    ck = ponder.save(model, tok, tmp_path / "ck")
+    f = ck / "generation_config.json"
+    eos = json.loads(f.read_text())["eos_token_id"]
+    for gen, want in [({}, {}), ({"do_sample": False, "temperature": 0.6}, {}), ({"temperature": 0.6}, {}),
+                      ({"do_sample": True}, {"temperature": 1.0}),
+                      ({"do_sample": True, "temperature": 0.6, "top_p": 0.95, "top_k": 20, "min_p": None},
+                       {"temperature": 0.6, "top_p": 0.95, "top_k": 20})]:
+        f.write_text(json.dumps({"eos_token_id": eos, **gen}))
+        assert sampling_defaults(ck) == (want, f), gen
+    assert sampling_defaults("tiny")[0] == {}  # (its file has only eos_token_id: greedy as before)
+
+
+@pytest.mark.parametrize("field, value", [("do_sample", "true"), ("do_sample", 1), ("temperature", -0.5),
+                                          ("temperature", "0.6"), ("top_p", 0), ("top_p", 1.5), ("top_k", 2.5),
+                                          ("top_k", -1), ("min_p", 1), ("min_p", [0.1])])
+def test_sampling_defaults_of_the_wrong_type_or_range_name_the_file_and_field(tmp_path, tiny_random, field, value):
+    """One line naming the file and the field; load() itself (eval, sft, ...: settings of their own) still reads
+    the checkpoint."""
+    from ponder.checkpoint import sampling_defaults
+
+    def edit(ck):
+        gen = json.loads((ck / "generation_config.json").read_text())
+        (ck / "generation_config.json").write_text(json.dumps({**gen, "do_sample": True, field: value}))
+    ck = _broken(tmp_path, tiny_random, edit)
+    with pytest.raises(PonderError, match=field) as e:
+        sampling_defaults(ck)
+    _one_line_naming(e, ck / "generation_config.json")
+    ponder.load(ck)
+
+
 @pytest.mark.parametrize("index, msg", [
     ({"weight_map": [1]}, "weight_map is an array"),
     ([1], "expected a JSON object, got an array"),

@@ -117,6 +117,77 @@ def test_generate_and_info_json(ckpt, capsys):
 
 
 
+def _sampling_checkpoint(path, tiny_random, **gen):
+    """A checkpoint whose generation_config.json carries its authors' sampling settings (as Qwen3's does)."""
+    ck = ponder.save(*tiny_random, path)
+    f = ck / "generation_config.json"
+    f.write_text(json.dumps({**json.loads(f.read_text()), **gen}))
+    return ck
+
+
+def test_generate_samples_with_the_checkpoints_generation_config(tmp_path, tiny_random, ckpt, capsys):
+    """With no --temperature/--top-p/--top-k/--min-p, `generate` decoded greedily whatever the checkpoint's
+    generation_config.json said (Qwen3's thinking then repeats); it samples with the file's settings now, as
+    transformers and vLLM do, says so on stderr, and a flag wins for its own setting only."""
+    ck = _sampling_checkpoint(tmp_path / "ck", tiny_random, do_sample=True, temperature=1.3, top_k=40)
+
+    def gen(model, *flags):
+        assert main(["generate", "Problem: 1 + 2", "--model", str(model), "--max-new-tokens", "12", "--seed", "3",
+                     "--json", *flags]) == 0
+        std = capsys.readouterr()
+        return json.loads(std.out)["results"][0]["samples"], std.err
+
+    got, note = gen(ck, "-n", "3")
+    assert got == gen(ckpt, "-n", "3", "--temperature", "1.3", "--top-k", "40")[0]
+    assert note == f"sampling settings from {ck / 'generation_config.json'}: temperature 1.3, top_k 40; pass " \
+                   "--temperature 0 for greedy\n"
+    greedy = gen(ckpt)[0]
+    assert len({s["text"] for s in got}) > 1 and gen(ck, "--temperature", "0") == (greedy, "")
+    assert gen(ck, "--top-k", "5")[0] == gen(ckpt, "--temperature", "1.3", "--top-k", "5")[0]
+    for command in ("generate", "chat"):
+        shown = _help(capsys, command)
+        for opt in ("--temperature TEMPERATURE", "--top-p TOP_P", "--top-k TOP_K", "--min-p MIN_P"):
+            assert "checkpoint's generation_config.json" in shown.split(opt + " ", 1)[1].split(" --", 1)[0], opt
+
+
+def test_tiny_generate_and_chat_are_greedy_and_silent_as_before(monkeypatch, capsys):
+    """The built-in model's generation_config.json has only EOS ids: its output stays the greedy one (chat's
+    temperature 0.7) and nothing is printed about sampling settings."""
+    flags = ["--max-new-tokens", "6"]
+    assert main(["generate", "Problem: 1 + 2", *flags]) == 0
+    plain = capsys.readouterr()
+    assert main(["generate", "Problem: 1 + 2", *flags, "--temperature", "0", "--top-p", "1", "--top-k", "0",
+                 "--min-p", "0"]) == 0
+    assert capsys.readouterr() == plain and plain.err == ""
+    outs = []
+    for extra in ([], ["--temperature", "0.7", "--top-p", "1", "--top-k", "0", "--min-p", "0"]):
+        monkeypatch.setattr("sys.stdin", io.StringIO("Problem: 1 + 2 = ?\n\n"))
+        assert main(["chat", "--seed", "1", *flags, *extra]) in (0, None)
+        outs.append(capsys.readouterr())
+    assert outs[0] == outs[1] and "sampling settings" not in outs[0].err
+
+
+def test_chat_samples_with_the_checkpoints_generation_config(tmp_path, tiny_random, ckpt, monkeypatch, capsys):
+    ck = _sampling_checkpoint(tmp_path / "ck", tiny_random, do_sample=True, temperature=1.3, top_p=0.9)
+
+    def reply(model, *flags):
+        monkeypatch.setattr("sys.stdin", io.StringIO("Problem: 1 + 2 = ?\n\n"))
+        assert main(["chat", "--model", str(model), "--max-new-tokens", "12", "--seed", "4", *flags]) in (0, None)
+        std = capsys.readouterr()
+        return std.out, "sampling settings from" in std.err
+
+    assert reply(ck) == (reply(ckpt, "--temperature", "1.3", "--top-p", "0.9")[0], True)
+    assert reply(ck, "--temperature", "0") == (reply(ckpt, "--temperature", "0")[0], False)
+
+
+def test_generate_names_a_bad_sampling_setting_in_generation_config(tmp_path, tiny_random, capsys):
+    ck = _sampling_checkpoint(tmp_path / "ck", tiny_random, do_sample=True, top_p=1.5)
+    assert main(["generate", "1 +", "--model", str(ck)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(ck / "generation_config.json") in err and "top_p" in err and "1.5" in err
+    assert main(["generate", "1 +", "--model", str(ck), "--top-p", "0.5", "--max-new-tokens", "2"]) == 0
+
+
 def test_info_reports_the_checkpoints_own_dtype(tmp_path, tiny_random, capsys):
     """`ponder info` on a bf16 checkpoint said float32 (the dtype it had loaded the weights in on the CPU, at
     twice the checkpoint's memory); --dtype still loads and reports the dtype asked for."""
