@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
 import re
 import shlex
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from .errors import PonderError
@@ -1157,9 +1160,11 @@ def main(argv=None) -> int:
             import torch
 
             torch.set_num_threads(a.threads)
-        a.fn(a)
+        with _sigterm_as_interrupt():
+            a.fn(a)
         sys.stdout.flush()  # (a reader that went away is noticed here, not at interpreter exit)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
+        signum = getattr(e, "signum", signal.SIGINT)
         run = _resumable_run(a)
         hint = f"; continue with: ponder {a.command} --out {shlex.quote(run)} --resume" if run else ""
         if not run and a.command == "distill" and getattr(a, "out", None):
@@ -1170,8 +1175,9 @@ def main(argv=None) -> int:
                 hint = (f"; the kept teacher samples are in {shlex.quote(str(kept))}: fine-tune on them with "
                         f"ponder sft --model {shlex.quote(a.model or 'STUDENT')} --data {shlex.quote(str(kept))} "
                         "--out NEW_DIR")
-        print("interrupted" + hint, file=sys.stderr)
-        return 130
+        said = "interrupted" if signum == signal.SIGINT else f"terminated ({signal.Signals(signum).name})"
+        print(said + hint, file=sys.stderr)
+        return 128 + signum  # what a shell reports for a command the signal ended: 130 Ctrl-C, 143 SIGTERM
     except BrokenPipeError:
         if not _stdout_closed():
             raise
@@ -1188,6 +1194,40 @@ def main(argv=None) -> int:
         print(f"{_command_parser(parser, a).prog}: error: {e}", file=sys.stderr)
         return 2
     return 0
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is (the same cleanup and resume hint), remembering which signal it was."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM (a scheduler's preemption, Kubernetes, `timeout`) stops the command as Ctrl-C does, instead of
+    killing it outright: files are closed, ranks and workers stopped, and the resume hint printed. A second
+    SIGTERM during that cleanup ends the process as by default. A forked child (a scoring worker) inherits the
+    handler: there SIGTERM keeps its default action, so `kill` and its parent's stop work as before. Spawned
+    processes (ranks) start with the default handler. Only the main thread may set a handler."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pid = os.getpid()
+
+    def stop(signum, frame):
+        signal.signal(signum, signal.SIG_DFL)
+        if os.getpid() != pid:
+            os.kill(os.getpid(), signum)  # the default action, now that the handler is gone
+            return
+        raise Terminated(signum)
+
+    old = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 def _resumable_run(a) -> str | None:

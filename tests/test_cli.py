@@ -839,6 +839,83 @@ def test_ctrl_c_in_a_training_command_says_how_to_continue(tmp_path, monkeypatch
                                        f"with ponder sft --model tiny --data {kept} --out NEW_DIR\n")
 
 
+@pytest.mark.parametrize("sig, code, said", [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated (SIGTERM)")])
+def test_a_training_command_stopped_by_a_signal_says_how_to_continue_and_resumes_exactly(tmp_path, ckpt, sig, code,
+                                                                                        said):
+    """SIGTERM (a scheduler's preemption, Kubernetes, `timeout`) killed a training command outright: exit -15, no
+    word on how to resume, no cleanup. It now stops the run as Ctrl-C does, exiting 128 + 15, and the run
+    directory resumes to the uninterrupted run's metrics."""
+    import os
+    import shlex
+    import signal
+    import time
+
+    from ponder.train import STATE
+
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps({"prompt": f"{a} + 1 =", "response": f" {a + 1}"}) + "\n" for a in range(9)))
+    # warmup past every step: the learning rate of step s does not depend on --steps, so the run stopped on its
+    # way to a million steps and resumed to step n is the run trained straight to n
+    sft = ["sft", "--model", str(ckpt), "--data", str(data), "--seq-len", "32", "--batch-size", "4",
+           "--warmup", "1000000", "--save-every", "1", "--threads", "1", "--quiet"]
+    run = tmp_path / "b"
+    p = subprocess.Popen([sys.executable, "-m", "ponder", *sft, "--steps", "1000000", "--out", str(run)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (run / "checkpoint" / STATE).is_file() and p.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert p.poll() is None, p.stderr.read()[-2000:]
+        p.send_signal(getattr(signal, sig))
+        out, err = p.communicate(timeout=60)
+    finally:  # never leave a training run behind
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+    assert p.returncode == code, err[-2000:]
+    assert err.splitlines()[-1] == f"{said}; continue with: ponder sft --out {shlex.quote(str(run))} --resume"
+    at = torch.load(run / "checkpoint" / STATE, weights_only=False)["step"]
+    assert main(["sft", "--out", str(run), "--resume", "--steps", str(at + 2), "--quiet"]) == 0
+    assert main([*sft, "--steps", str(at + 2), "--out", str(tmp_path / "a")]) == 0
+    a, b = ([json.loads(x) for x in (tmp_path / r / "metrics.jsonl").read_text().splitlines()] for r in "ab")
+    assert [x["step"] for x in b] == list(range(1, at + 3))
+    assert [x["loss"] for x in a] == [x["loss"] for x in b]
+
+
+_SECOND_SIGTERM = '''
+import os, signal, time
+from ponder.cli import _sigterm_as_interrupt
+with _sigterm_as_interrupt():
+    r, w = os.pipe()
+    child = os.fork()
+    if child == 0:  # a forked worker (a scoring process): SIGTERM ends it as by default
+        os.write(w, b"1")  # (a signal that arrives before Python's after-fork reset is dropped)
+        time.sleep(60)
+        os._exit(0)
+    os.read(r, 1)
+    os.kill(child, signal.SIGTERM)
+    status = os.waitpid(child, 0)[1]
+    print(os.WIFSIGNALED(status) and os.WTERMSIG(status), flush=True)
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(60)
+    except KeyboardInterrupt as e:
+        print(type(e).__name__, flush=True)
+        os.kill(os.getpid(), signal.SIGTERM)  # a second SIGTERM during the cleanup ends the process
+        time.sleep(60)
+        print("survived", flush=True)
+'''
+
+
+def test_sigterm_handling_ends_forked_workers_and_a_second_sigterm_as_by_default():
+    """The CLI's SIGTERM handler is inherited by forked children: there it must not raise into the parent's code
+    (the child would run on as a copy of its parent); in the main process a second SIGTERM ends a slow cleanup."""
+    import signal
+
+    p = subprocess.run([sys.executable, "-c", _SECOND_SIGTERM], capture_output=True, text=True, timeout=60)
+    assert (p.stdout, p.returncode) == (f"{int(signal.SIGTERM)}\nTerminated\n", -signal.SIGTERM), p.stderr[-2000:]
+
+
 def test_every_command_that_reports_results_takes_json(tmp_path, capsys):
     """The README's promise; `data export` and `report` used to print text only."""
     leaves = {name for name, _, a in _options(build_parser()) if name != "ponder"}
