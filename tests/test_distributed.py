@@ -991,6 +991,53 @@ def test_ddp_ranks_never_outlive_their_driver(tmp_path, sig):
         assert list((tmp_path / "tmp").glob("ponder-ranks-*")) == []
 
 
+_SPAWN_UNDER_THE_CLI = '''
+import signal, sys
+sys.path.insert(0, sys.argv[1])
+import rankfns
+from ponder.cli import _sigterm_as_interrupt
+from ponder.distributed import ddp
+signal.signal(signal.SIGHUP, signal.SIG_IGN)  # nohup
+with _sigterm_as_interrupt():
+    try:
+        ddp.spawn(rankfns.sleeper, 2, sys.argv[1], threads=1)
+    except KeyboardInterrupt as e:
+        print(type(e).__name__, flush=True)
+'''
+
+
+def test_ddp_spawn_keeps_its_callers_signal_handling(tmp_path):
+    """spawn turns SIGTERM and SIGHUP into Ctrl-C for a caller that left them at their default. It also replaced
+    the handlers of one that had its own: `ponder grpo --nproc 2` stopped by SIGTERM reported an interrupt
+    (exit 130, "interrupted") instead of SIGTERM (143), and under nohup (SIGHUP ignored) a closed terminal
+    stopped the run. Now a handler already set, or an ignored signal, is kept."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("a 2-rank group needs 2 cores")
+    (tmp_path / "rankfns.py").write_text(_SLEEPER)
+    (tmp_path / "tmp").mkdir()
+    driver = subprocess.Popen([sys.executable, "-c", _SPAWN_UNDER_THE_CLI, str(tmp_path)], stdout=subprocess.PIPE,
+                              text=True, env={**os.environ, "TMPDIR": str(tmp_path / "tmp")}, start_new_session=True)
+    try:
+        pidfiles = [tmp_path / f"pid{r}" for r in range(2)]
+        deadline = time.monotonic() + 120
+        while not all(f.exists() and f.read_text() for f in pidfiles) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        driver.send_signal(signal.SIGHUP)  # ignored, as the caller asked
+        driver.send_signal(signal.SIGTERM)
+        out = driver.communicate(timeout=60)[0]
+    finally:  # never leave the driver or its ranks behind
+        if driver.poll() is None:
+            os.killpg(driver.pid, signal.SIGKILL)
+            driver.wait()
+    assert out == "Terminated\n"
+    assert list((tmp_path / "tmp").glob("ponder-ranks-*")) == []
+
+
 @pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
 def test_fsdp_with_a_low_precision_dtype_is_refused_before_ranks_are_spawned(dtype):
     """`grpo --nproc 2 --fsdp --dtype bfloat16` spawned both ranks, each loaded the model, and only then did a

@@ -297,7 +297,9 @@ def _stop_ranks(procs, grace_s: float = 5.0) -> None:
 @contextlib.contextmanager
 def _terminate_as_interrupt():
     """SIGTERM / SIGHUP (a scheduler's stop, a closed terminal) to the driver end the ranks as Ctrl-C does: the
-    default action would kill the driver alone, leaving its ranks training on."""
+    default action would kill the driver alone, leaving its ranks training on. Only a signal left at its default:
+    a caller's own handler (the CLI's for SIGTERM) already stops the same way, and an ignored one (nohup) stays
+    ignored."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -305,7 +307,8 @@ def _terminate_as_interrupt():
     def interrupt(signum, frame):
         raise KeyboardInterrupt
 
-    old = {s: signal.signal(s, interrupt) for s in (signal.SIGTERM, signal.SIGHUP)}
+    old = {s: signal.signal(s, interrupt) for s in (signal.SIGTERM, signal.SIGHUP)
+           if signal.getsignal(s) == signal.SIG_DFL}
     try:
         yield
     finally:
