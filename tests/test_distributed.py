@@ -423,6 +423,34 @@ def test_local_ray_counts_the_cores_this_process_may_use(tmp_path):
     assert "2 Ray workers x 1 CPU each need 2 CPUs, but the Ray cluster has 1" in lines[1]
 
 
+_RAY_SIGTERM = """
+import os, signal, time
+import ray
+from ponder.cli import _sigterm_as_interrupt
+from ponder.distributed.ray_workers import ray_session
+with _sigterm_as_interrupt():
+    try:
+        with ray_session(num_cpus=1):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(60)
+    except KeyboardInterrupt as e:
+        print(type(e).__name__, ray.is_initialized())
+"""
+
+
+def test_sigterm_in_a_ray_session_stops_the_cli_as_ctrl_c_does():
+    """ray.init sets its own SIGTERM handler (sys.exit(15)) over the CLI's: `ponder grpo --ray` stopped by SIGTERM
+    exited 15, saying nothing of --resume. The session keeps a handler its caller set; Ray is still shut down."""
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("ray")
+    out = subprocess.run([sys.executable, "-c", _RAY_SIGTERM], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(Path(ponder.__file__).parents[1])})
+    assert (out.stdout, out.returncode) == ("Terminated False\n", 0), out.stderr[-2000:]
+
+
 _HELD = """
 import ray as _r
 from ponder.distributed.ray_workers import RayPool, ray_session

@@ -34,6 +34,7 @@ import functools
 import math
 import os
 import platform
+import signal
 import socket
 import threading
 from collections.abc import Callable, Sequence
@@ -139,6 +140,10 @@ def ray_session(address: str | None = None, *, num_cpus: int | None = None, time
     if ray.is_initialized():
         yield ray
         return
+    # ray.init sets SIGTERM to sys.exit(15); a caller's own handler (the CLI's: a run stopped as by Ctrl-C, with
+    # the line saying how to resume it) is put back
+    sigterm = signal.getsignal(signal.SIGTERM)
+    keep = callable(sigterm) and threading.current_thread() is threading.main_thread()
     if address is None:
         if num_cpus is None and hasattr(os, "sched_getaffinity"):
             # The cores this process may use (taskset, a scheduler's cpuset), as --nproc counts them: Ray counts the
@@ -157,7 +162,11 @@ def ray_session(address: str | None = None, *, num_cpus: int | None = None, time
         try:
             ray.init(address=address, log_to_driver=False)
         except ConnectionError as e:
+            if keep:
+                signal.signal(signal.SIGTERM, sigterm)
             raise PonderError(f"--ray {address}: {str(e).splitlines()[0]}") from None
+    if keep:
+        signal.signal(signal.SIGTERM, sigterm)
     try:
         yield ray
     finally:
