@@ -221,6 +221,9 @@ def cmd_chat(a):
                     break
                 print(piece, end="", flush=True)
                 reply += piece
+        except Terminated:  # SIGTERM (a scheduler, `timeout`): the session ends, not only the reply
+            print()
+            raise
         except KeyboardInterrupt:  # during a reply: that reply stops (kept as far as it went), the chat goes on
             print(" [stopped]", end="", flush=True)
         print()

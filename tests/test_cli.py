@@ -355,6 +355,34 @@ def test_chat_ctrl_c_stops_the_reply_not_the_chat(monkeypatch, capsys):
     assert first["role"] == "assistant" and first["content"] == out.split("model> ")[1].split(" [stopped]")[0]
 
 
+def test_chat_stopped_by_sigterm_ends_not_only_the_reply(monkeypatch, capsys):
+    """SIGTERM is handled as Ctrl-C is, but a chat's Ctrl-C during a reply stops only that reply: SIGTERM stopped the
+    reply and the chat read on. It ends the session (exit 143)."""
+    import os
+    import signal
+    import threading
+
+    import ponder.engine as engine
+
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signal handlers are the main thread's")
+    real, replies = engine.stream, []
+
+    def terminated(model, tok, messages, **kw):  # a scheduler stops the session during the first reply
+        replies.append(messages[-1])
+        for i, piece in enumerate(real(model, tok, messages, **kw)):
+            if i == 2 and len(replies) == 1:  # (once: a second SIGTERM would end this process, as by default)
+                os.kill(os.getpid(), signal.SIGTERM)
+            yield piece
+
+    monkeypatch.setattr(engine, "stream", terminated)
+    monkeypatch.setattr("sys.stdin", io.StringIO("Problem: 1 + 2 = ?\nProblem: 3 + 4 = ?\n\n"))
+    assert main(["chat", "--max-new-tokens", "8", "--temperature", "0"]) == 143
+    out, err = capsys.readouterr()
+    assert len(replies) == 1 and out.count("model> ") == 1 and " [stopped]" not in out
+    assert err.splitlines()[-1] == "terminated (SIGTERM)"
+
+
 def test_pretrain_resumed_from_the_command_line_equals_uninterrupted(tmp_path):
     """Metrics of a run stopped and resumed by `ponder pretrain --resume` equal the straight run's, held-out
     loss included (the held-out documents are rebuilt on resume, and none is also a training document)."""
