@@ -910,6 +910,43 @@ def test_a_training_command_stopped_by_a_signal_says_how_to_continue_and_resumes
     assert [x["loss"] for x in a] == [x["loss"] for x in b]
 
 
+def test_sigterm_while_a_checkpoint_moves_in_keeps_the_previous_one_and_resumes_exactly(tmp_path, ckpt, monkeypatch,
+                                                                                       capsys):
+    """SIGTERM between the two renames of a checkpoint swap (the old one aside, the new one not yet in): the
+    previous checkpoint is back in place, the resume hint names the run, and --resume ends where a straight run
+    does."""
+    import os
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signal handlers are the main thread's")
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps({"prompt": f"{a} + 1 =", "response": f" {a + 1}"}) + "\n" for a in range(9)))
+    sft = ["sft", "--model", str(ckpt), "--data", str(data), "--seq-len", "32", "--batch-size", "4", "--steps", "3",
+           "--save-every", "1", "--quiet"]
+    assert main([*sft, "--out", str(tmp_path / "a")]) == 0
+    real, asides = os.replace, []
+
+    def replace(src, dst):
+        real(src, dst)
+        if Path(dst).name.startswith(".checkpoint.old-"):
+            asides.append(dst)
+            if len(asides) == 1:  # the step-1 checkpoint set aside for step 2's
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(os, "replace", replace)
+    run = tmp_path / "b"
+    assert main([*sft, "--out", str(run)]) == 143
+    monkeypatch.setattr(os, "replace", real)
+    assert capsys.readouterr().err.splitlines()[-1] == f"terminated (SIGTERM); continue with: ponder sft --out {run} --resume"
+    assert sorted(p.name for p in run.iterdir() if p.name.startswith(".")) == []  # no temporary or set-aside copy
+    assert torch.load(run / "checkpoint" / "trainer_state.pt", weights_only=False)["step"] == 1
+    assert main(["sft", "--out", str(run), "--resume", "--quiet"]) == 0
+    a, b = ([json.loads(x) for x in (tmp_path / r / "metrics.jsonl").read_text().splitlines()] for r in "ab")
+    assert [(x["step"], x["loss"]) for x in a] == [(x["step"], x["loss"]) for x in b]
+
+
 _SECOND_SIGTERM = '''
 import os, signal, time
 from ponder.cli import _sigterm_as_interrupt
