@@ -1213,8 +1213,9 @@ def _sigterm_as_interrupt():
     killing it outright: files are closed, ranks and workers stopped, and the resume hint printed. A second
     SIGTERM during that cleanup ends the process as by default. A forked child (a scoring worker) inherits the
     handler: there SIGTERM keeps its default action, so `kill` and its parent's stop work as before. Spawned
-    processes (ranks) start with the default handler. Only the main thread may set a handler."""
-    if threading.current_thread() is not threading.main_thread():
+    processes (ranks) start with the default handler. Only the main thread may set a handler; an ignored SIGTERM
+    (the launcher's choice) stays ignored, as Python leaves an ignored SIGINT."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) == signal.SIG_IGN:
         yield
         return
     pid = os.getpid()

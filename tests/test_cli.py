@@ -947,6 +947,27 @@ def test_sigterm_while_a_checkpoint_moves_in_keeps_the_previous_one_and_resumes_
     assert [(x["step"], x["loss"]) for x in a] == [(x["step"], x["loss"]) for x in b]
 
 
+def test_an_ignored_sigterm_stays_ignored(monkeypatch, capsys):
+    """A launcher that ignores SIGTERM (as nohup does SIGHUP) had the CLI stop on it anyway; ignored, it is left
+    ignored, as Python leaves an ignored SIGINT."""
+    import os
+    import signal
+    import threading
+
+    import ponder.cli as cli
+
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signal handlers are the main thread's")
+    monkeypatch.setattr(cli, "cmd_sft", lambda a: os.kill(os.getpid(), signal.SIGTERM))
+    old = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        assert main(["sft", "--data", "x.jsonl", "--out", "r"]) == 0
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    assert capsys.readouterr().err == ""
+
+
 _SECOND_SIGTERM = '''
 import os, signal, time
 from ponder.cli import _sigterm_as_interrupt
