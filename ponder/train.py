@@ -452,9 +452,10 @@ def load_run(run: Path, kind: str, device: str | None = None):
                                  device=device or where.get("device") or "cpu")
     sf = run / "checkpoint" / STATE
     try:  # weights_only: tensors and plain data, never code (a shared run directory must not run anything)
-        # On another device the state is read onto the CPU (its tensors may name a GPU that is not here):
-        # the optimizer's load_state_dict moves them to its parameters' device.
-        state = torch.load(sf, weights_only=True, map_location="cpu" if device is not None else None)
+        # Always onto the CPU: its tensors may name a GPU that is not here, and on the run's own device every
+        # torchrun rank would otherwise load rank 0's optimizer state onto cuda:0. The optimizer's load_state_dict
+        # moves it to its parameters' device; the RNG state must be a CPU tensor; the rest is plain data.
+        state = torch.load(sf, weights_only=True, map_location="cpu")
     except Exception as e:  # truncated, not a torch file, or holding objects: name it, say what it was
         raise PonderError(f"{sf}: cannot read the trainer state "
                           f"({type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ''})") from None

@@ -998,3 +998,37 @@ def test_resuming_a_gpu_grpo_run_where_there_is_none_says_so_without_advising_a_
     with pytest.raises(PonderError, match=r"trained on 'cuda:0', which is not available here; resume it on a "
                                           r"machine that has it$"):
         load_run(tmp_path, "grpo")
+
+
+def test_resumed_trainer_state_is_read_onto_the_cpu(tmp_path):
+    """load_run read the trainer state onto the devices it was saved from when the run resumed where it trained:
+    under torchrun on N GPUs every rank loaded rank 0's optimizer state onto cuda:0. It is now always read onto
+    the CPU (the optimizer moves it to its parameters), and the resumed run is unchanged: a state tagged as CUDA
+    storage (what a GPU run writes; no GPU needed) loads, and resumes exactly as the untouched one."""
+    import shutil
+
+    import torch.serialization as ser
+
+    from ponder.train import load_run
+
+    a = pretrain(tmp_path / "a", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=2, save_every=2),
+                 vocab_size=300, progress=False)
+    b = tmp_path / "b"
+    shutil.copytree(a, b)
+    f = b / "checkpoint" / "trainer_state.pt"
+    state = torch.load(f, weights_only=True)
+    tag = ser.location_tag
+    ser.location_tag = lambda storage: "cuda:0"
+    try:
+        torch.save(state, f)
+    finally:
+        ser.location_tag = tag
+    loaded = load_run(b, "pretrain")[2]
+    tensors = [t for t in torch.utils._pytree.tree_leaves(loaded) if isinstance(t, torch.Tensor)]
+    assert len(tensors) > 2 and all(t.device.type == "cpu" for t in tensors)
+    torch.testing.assert_close(loaded, state, rtol=0, atol=0)
+    for run in (a, b):
+        pretrain(run, DOCS, train=_train(steps=4), resume=True, progress=False)
+    rows = [[{k: v for k, v in json.loads(x).items() if not k.endswith("_per_s")}
+             for x in (run / "metrics.jsonl").read_text().splitlines()] for run in (a, b)]
+    assert rows[0] == rows[1] and [r["step"] for r in rows[0]] == [1, 2, 3, 4]
