@@ -411,12 +411,14 @@ def _result_kind(run: Path) -> str | None:
     return kind_phrase(kind) if kind in ("eval", "sweep") else None
 
 
-def check_resumable(run: Path, kind: str, device: str | None = None) -> dict:
+def check_resumable(run: Path, kind: str, device: str | None = None, recover: bool = True) -> dict:
     """load_run's checks of a run directory, before the model is read (`grpo --nproc N` makes them before
-    spawning its ranks); returns the saved config. Puts back a checkpoint a killed save set aside."""
+    spawning its ranks); returns the saved config. Puts back a checkpoint a killed save set aside, unless
+    `recover` is False (data-parallel ranks: rank 0 has done it, see ddp.recover_checkpoint)."""
     run = Path(run)
     cfg_f = run / "config.json"
-    checkpoint.recover(run / "checkpoint")
+    if recover:
+        checkpoint.recover(run / "checkpoint")
     result = _result_kind(run)
     if result is not None:  # not "the run stopped before its first checkpoint; remove the directory"
         raise PonderError(f"{run}: holds {result}, not a {kind!r} run to resume")
@@ -443,10 +445,11 @@ def check_resumable(run: Path, kind: str, device: str | None = None) -> dict:
     return saved
 
 
-def load_run(run: Path, kind: str, device: str | None = None):
+def load_run(run: Path, kind: str, device: str | None = None, recover: bool = True):
     """(model, tokenizer, state, saved config) of a run directory made by `kind` ('pretrain', 'sft', 'grpo').
-    `device`: where to continue (sft); None: where the run trained, as its config.json records."""
-    saved = check_resumable(run, kind, device)
+    `device`: where to continue (sft); None: where the run trained, as its config.json records. recover=False:
+    the caller has already put back a checkpoint a killed save left (see check_resumable)."""
+    saved = check_resumable(run, kind, device, recover)
     where = saved.get(kind) or {}
     model, tok = checkpoint.load(run / "checkpoint", dtype=where.get("dtype"),
                                  device=device or where.get("device") or "cpu")

@@ -1165,3 +1165,43 @@ def test_ddp_resume_of_a_bad_run_is_refused_before_any_rank_is_spawned(tmp_path,
     two = _refusal(lambda: ddp.train_ddp(GRPOConfig(steps=steps), run, nproc=2, resume=True, progress=False))
     assert two == one  # (a rank's error would read "data-parallel rank N: ...")
     assert {f: f.read_bytes() if f.is_file() else None for f in tmp_path.rglob("*")} == before
+
+
+def _resume_recording_recovers(dp, run_dir, log_dir):
+    """A torchrun rank resuming `run_dir` (no driver recovered it first), noting each checkpoint.recover it calls."""
+    from ponder import checkpoint
+
+    real = checkpoint.recover
+
+    def recover(path):
+        with open(Path(log_dir) / f"rank{dp.rank}.recover", "a") as f:
+            f.write(f"{path}\n")
+        return real(path)
+
+    checkpoint.recover = recover
+    try:
+        return ddp._train_rank(dp, GRPOConfig(steps=2), run_dir, True, False)
+    finally:
+        checkpoint.recover = real
+
+
+def test_ranks_resuming_a_checkpoint_left_mid_swap_recover_it_once(tmp_path, ckpt, data):
+    """Under torchrun every rank resumed at once, each putting back the checkpoint a save killed between its two
+    renames had set aside: they raced on the same renames (one's failed with FileNotFoundError, or a rank found no
+    checkpoint while another had it renamed aside). Rank 0 alone now recovers it while the others wait; the 2-rank
+    resume equals the uninterrupted single process."""
+    cfg = dict(SMALL, model=str(ckpt), data=str(data), save_every=1)
+    one = train(GRPOConfig(**cfg), tmp_path / "one", progress=False)
+    run = train(GRPOConfig(**{**cfg, "steps": 1}), tmp_path / "two", progress=False)
+    (run / "checkpoint").rename(run / ".checkpoint.old-999999999")  # a kill -9 between the swap's renames
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    assert ddp.spawn(_resume_recording_recovers, 2, str(run), str(logs), threads=1) == [str(run)] * 2
+    assert not (logs / "rank1.recover").exists()
+    assert (logs / "rank0.recover").read_text().splitlines()[0] == str(run / "checkpoint")
+    assert not list(run.glob(".checkpoint.*"))
+    assert_rows_close(rows(one), rows(run))
+    wa = ponder.load(one / "checkpoint")[0].state_dict()
+    wb = ponder.load(run / "checkpoint")[0].state_dict()
+    for n in wa:
+        torch.testing.assert_close(wa[n], wb[n], rtol=1e-4, atol=1e-6)

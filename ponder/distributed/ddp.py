@@ -155,6 +155,24 @@ class DataParallel:
         return score
 
 
+def recover_checkpoint(dp: DataParallel, path: Path) -> None:
+    """Rank 0 puts back the checkpoint a save killed between its two renames left set aside (checkpoint.recover)
+    while the other ranks wait, then all read it. Every rank recovering at once raced on the same renames: one
+    rank's failed (FileNotFoundError), or a rank found no checkpoint while another had it renamed aside."""
+    from .. import checkpoint
+
+    err = None
+    if dp.rank == 0:
+        try:
+            checkpoint.recover(path)
+        except Exception as e:  # raised below, once the other ranks are told (else they wait in the collective)
+            err = e
+    if not dp.broadcast_flag(err is None):
+        if err is not None:
+            raise err
+        raise PonderError(f"{path}: rank 0 failed to put back the checkpoint a killed save left (see its error)")
+
+
 # ---- process groups ------------------------------------------------------------------------------------
 def launched_by_torchrun() -> bool:
     return "RANK" in os.environ and "WORLD_SIZE" in os.environ

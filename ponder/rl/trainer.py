@@ -416,7 +416,11 @@ def train(
     run = Path(run_dir)
     if resume:
         steps = cfg.steps
-        model, tok, state, saved = load_run(run, "grpo")
+        if dp is not None:  # all ranks resume at once: one of them puts back a checkpoint a killed save left
+            from ..distributed import ddp
+
+            ddp.recover_checkpoint(dp, run / "checkpoint")
+        model, tok, state, saved = load_run(run, "grpo", recover=dp is None)
         cfg = config_from(GRPOConfig, saved["grpo"], f"{run / 'config.json'}: grpo")
         cfg.steps = steps or cfg.steps  # 0: the saved run's
         start = state["step"]
