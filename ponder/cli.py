@@ -221,7 +221,7 @@ def cmd_chat(a):
                     break
                 print(piece, end="", flush=True)
                 reply += piece
-        except Terminated:  # SIGTERM (a scheduler, `timeout`): the session ends, not only the reply
+        except Terminated:  # SIGTERM (a scheduler, `timeout`), SIGHUP: the session ends, not only the reply
             print()
             raise
         except KeyboardInterrupt:  # during a reply: that reply stops (kept as far as it went), the chat goes on
@@ -1200,7 +1200,7 @@ def main(argv=None) -> int:
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM, handled as Ctrl-C is (the same cleanup and resume hint), remembering which signal it was."""
+    """SIGTERM or SIGHUP, handled as Ctrl-C is (the same cleanup and resume hint), remembering which signal."""
 
     def __init__(self, signum: int):
         super().__init__(signum)
@@ -1209,13 +1209,14 @@ class Terminated(KeyboardInterrupt):
 
 @contextlib.contextmanager
 def _sigterm_as_interrupt():
-    """SIGTERM (a scheduler's preemption, Kubernetes, `timeout`) stops the command as Ctrl-C does, instead of
-    killing it outright: files are closed, ranks and workers stopped, and the resume hint printed. A second
-    SIGTERM during that cleanup ends the process as by default. A forked child (a scoring worker) inherits the
-    handler: there SIGTERM keeps its default action, so `kill` and its parent's stop work as before. Spawned
-    processes (ranks) start with the default handler. Only the main thread may set a handler; an ignored SIGTERM
-    (the launcher's choice) stays ignored, as Python leaves an ignored SIGINT."""
-    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) == signal.SIG_IGN:
+    """SIGTERM (a scheduler's preemption, Kubernetes, `timeout`) and SIGHUP (the terminal closed) stop the
+    command as Ctrl-C does, instead of killing it outright: files are closed, ranks and workers stopped, and the
+    resume hint printed. A second signal during that cleanup ends the process as by default. A forked child (a
+    scoring worker) inherits the handler: there the signal keeps its default action, so `kill` and its parent's
+    stop work as before. Spawned processes (ranks) start with the default handler. Only the main thread may set
+    a handler; an ignored signal (the launcher's choice: nohup ignores SIGHUP) stays ignored, as Python leaves
+    an ignored SIGINT."""
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
     pid = os.getpid()
@@ -1227,11 +1228,14 @@ def _sigterm_as_interrupt():
             return
         raise Terminated(signum)
 
-    old = signal.signal(signal.SIGTERM, stop)
+    sigs = [s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None))
+            if s is not None and signal.getsignal(s) != signal.SIG_IGN]
+    old = {s: signal.signal(s, stop) for s in sigs}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, old)
+        for s, h in old.items():
+            signal.signal(s, h)
 
 
 def _resumable_run(a) -> str | None:

@@ -867,7 +867,8 @@ def test_ctrl_c_in_a_training_command_says_how_to_continue(tmp_path, monkeypatch
                                        f"with ponder sft --model tiny --data {kept} --out NEW_DIR\n")
 
 
-@pytest.mark.parametrize("sig, code, said", [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated (SIGTERM)")])
+@pytest.mark.parametrize("sig, code, said", [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated (SIGTERM)"),
+                                             ("SIGHUP", 129, "terminated (SIGHUP)")])
 def test_a_training_command_stopped_by_a_signal_says_how_to_continue_and_resumes_exactly(tmp_path, ckpt, sig, code,
                                                                                         said):
     """SIGTERM (a scheduler's preemption, Kubernetes, `timeout`) killed a training command outright: exit -15, no
