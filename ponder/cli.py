@@ -969,7 +969,8 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--seed", type=_seed, default=0,
                     help="seeds the task's training problems, the prompts drawn at each step and the rollouts' "
                          "sampling, in [0, 2**32) (held-out problems are fixed)")
-    gr.add_argument("--chat", action="store_true", help="wrap prompts in the chat template")
+    gr.add_argument("--chat", action="store_true", help="wrap text prompts in the chat template as a user "
+                    "message (prompts given as chat messages always go through it, as they are)")
     # Exit status 0: the stop is what was asked for (as Keras' and Lightning's early stopping end normally); a
     # script reads the summary's stopped_early, as it reads the metrics, rather than an error status.
     gr.add_argument("--stop-on-alarm", action="store_true",
@@ -1066,7 +1067,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="seeds the task's problems, the sampling and the bootstrap intervals, in [0, 2**32)")
     ev.add_argument("--reward", default=None, help="verifier/reward spec (default: countdown for the countdown "
                                                   "task, else math)")
-    ev.add_argument("--chat", action="store_true", help="wrap prompts in the chat template")
+    ev.add_argument("--chat", action="store_true", help="wrap text prompts in the chat template as a user "
+                    "message (prompts given as chat messages always go through it, as they are)")
     _template_arg(ev)
     ev.add_argument("--votes", type=_positive_int, default=None, help="self-consistency: samples voted over in each run (default: 8)")
     ev.add_argument("--weighted", action="store_true", help="self-consistency: log-prob-weighted vote")

@@ -226,7 +226,12 @@ def _check_sampling(*, temperature, top_p, max_new_tokens, seed, mk: dict | None
 
 
 def _prompt_of(item: dict, chat: bool, system: str | None):
+    """What the methods are given: a text prompt as it is, or with `chat` as a user message (after `system`);
+    a prompt of chat messages as it is, `chat` or not (a message list has no other meaning)."""
     p = item["prompt"]
+    if system and not isinstance(p, str):  # added on top, it would be a second system message, or silently lost
+        raise PonderError(f"item {item.get('id', '(no id)')}: the prompt is a list of chat messages, which "
+                          "`system` would be added on top of; put the system message in the prompt, or drop system")
     if not chat or not isinstance(p, str):
         return p
     msgs = [{"role": "system", "content": system}] if system else []
@@ -313,7 +318,8 @@ def evaluate(
     ``method_kwargs``: extra arguments of the method (``ponder.scale``); ``scorer`` may be "logprob",
     "likelihood", "judge" (needs ``judge``), a reward spec or a callable. ``temperature`` defaults per
     method (``DEFAULT_TEMPERATURE``). For budget forcing / effort, ``max_new_tokens`` is the default
-    budget. ``chat``: wrap each prompt as a user message (with ``system``) for chat models.
+    budget. ``chat``: wrap each text prompt as a user message (with ``system``) for chat models; a prompt
+    given as chat messages is rendered as it is either way (``system`` is refused with it).
     ``reward``: a registry spec or callable(completion, item) returning a RewardResult/Verdict/bool.
     """
     items = _check_items(items)

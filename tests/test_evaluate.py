@@ -685,3 +685,43 @@ def test_a_reward_spec_scorer_knows_a_prompt_that_opened_the_thinking(micro):
                          what="best-of-n")
     opened, own = "add them</think>\nAnswer: 5", "<think>add them</think>\nAnswer: 5"
     assert [scorer(p, c) for p in prompts for c in (opened, own)] == [1.0, 0.0, 0.0, 1.0]
+
+
+SYSTEM = "Reason step by step."
+
+
+def _completions(d) -> list[tuple[int, int, str]]:
+    recs = [json.loads(line) for line in (d / "samples.jsonl").read_text().splitlines()]
+    return [(r["problem"], r["sample"], r["completion"]) for r in recs]
+
+
+def test_a_dataset_of_chat_message_prompts_is_evaluated_as_those_messages(micro, tmp_path):
+    """A --data row may give its prompt as chat messages (verl's layout); the loader refused them. Every method
+    renders them through the chat template as they are, --chat or not: the completions are those of the same
+    messages given to ponder.sample, and of text prompts that --chat with that system prompt wraps the same."""
+    from ponder.tasks.data import load_dataset
+
+    model, tok = micro
+    data = tmp_path / "chat.jsonl"
+    data.write_text("".join(json.dumps({"prompt": [{"role": "system", "content": SYSTEM},
+                                                   {"role": "user", "content": it["prompt"]}],
+                                        "answer": it["answer"]}) + "\n" for it in ITEMS[:2]))
+    items = load_dataset(data)
+    msgs = [it["prompt"] for it in items]
+    evaluate(model, tok, items, n=3, max_new_tokens=12, seed=3, out_dir=tmp_path / "s", progress=False)
+    ref = ponder.sample(model, tok, msgs, n=3, max_new_tokens=12, temperature=1.0, seed=3)
+    assert _completions(tmp_path / "s") == [(i, r, ref[i][r].text) for i in range(2) for r in range(3)]
+    for method in scale.METHODS:
+        kw = dict(method=method, max_new_tokens=8, seed=1, progress=False, n_boot=10,
+                  method_kwargs={"n_votes": 2} if method == "self_consistency" else
+                  {"n_candidates": 2} if method == "best_of_n" else
+                  {"rounds": 1, "critique_tokens": 4} if method == "self_refine" else None)
+        evaluate(model, tok, ITEMS[:2], chat=True, system=SYSTEM, out_dir=tmp_path / method / "text", **kw)
+        want = _completions(tmp_path / method / "text")
+        for chat in (False, True):
+            evaluate(model, tok, items, chat=chat, out_dir=tmp_path / method / str(chat), **kw)
+            assert _completions(tmp_path / method / str(chat)) == want, (method, chat)
+    # a system prompt is not added on top of the data's messages (a second system message), nor silently lost
+    with pytest.raises(PonderError, match="item chat-1: the prompt is a list of chat messages, which `system`"):
+        evaluate(model, tok, items, chat=True, system="Be brief.", out_dir=tmp_path / "sys", progress=False)
+    assert not (tmp_path / "sys").exists()

@@ -671,3 +671,48 @@ def test_a_checkpoint_with_attention_dropout_trains_on_the_sampling_policy(tmp_p
     row = rows(train(GRPOConfig(model=str(ck), **{**SMALL, "steps": 1, "eval_every": 5}), tmp_path / "r",
                      progress=False))[0]
     assert row["kl_mean"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_grpo_on_a_dataset_of_chat_message_prompts(tmp_path, ckpt):
+    """--data rows may give the prompt as chat messages (verl's layout); the loader refused them, and with chat
+    the trainer wrapped the list as one user message's content. They are rendered as given, in rollouts and in
+    the held-out evaluation: the run equals one on text prompts that chat=True with that system prompt wraps the
+    same; a system setting on top of them is refused before the run directory is written."""
+    from ponder.rl.trainer import greedy_accuracy
+    from ponder.verify.verdict import Verdict
+
+    system = "Reason step by step."
+    texts = [f"Problem: {a} + {b} = ?\nSolution:" for a, b in ((1, 1), (2, 3), (4, 1), (3, 3))]
+    text_rows = [{"id": f"p{i}", "prompt": t, "answer": str(eval(t[9:14]))} for i, t in enumerate(texts)]
+    chat_rows = [{**r, "prompt": [{"role": "system", "content": system}, {"role": "user", "content": r["prompt"]}]}
+                 for r in text_rows]
+    files = {}
+    for name, rs in (("text", text_rows), ("chat", chat_rows)):
+        files[name] = tmp_path / f"{name}.jsonl"
+        files[name].write_text("".join(json.dumps(r) + "\n" for r in rs))
+    base = dict(model=str(ckpt), task=None, **{**SMALL, "steps": 2, "eval_every": 2, "save_every": 2})
+    runs = {}
+    for name, kw in (("text", dict(chat=True, system=system)), ("chat", dict(chat=False)),
+                     ("chat-chat", dict(chat=True))):
+        f = str(files[name.split("-")[0]])
+        runs[name] = train(GRPOConfig(**base, **kw, data=f, eval_data=f), tmp_path / name, progress=False)
+    def figures(run):  # what the rollouts drew (lengths, entropy, answers, padding), timings aside
+        return [{k: v for k, v in r.items() if not k.endswith("_s")} for r in rows(run)]
+    want = figures(runs["text"])
+    assert "heldout_accuracy" in want[1] and "entropy" in want[0]
+    for name in ("chat", "chat-chat"):
+        assert figures(runs[name]) == want, name
+    # the held-out evaluation's completions: the same for the messages as for the wrapped text
+    model, tok = ponder.load(ckpt)
+    seen = {}
+
+    def reward(completion, item, think_open=False):
+        seen.setdefault(item["id"] + str(isinstance(item["prompt"], list)), completion)
+        return Verdict(False, None, "wrong")
+    greedy_accuracy(model, tok, text_rows, reward, GRPOConfig(chat=True, system=system, max_new_tokens=8))
+    greedy_accuracy(model, tok, chat_rows, reward, GRPOConfig(max_new_tokens=8))
+    assert len(seen) == 8 and all(seen[f"p{i}True"] == seen[f"p{i}False"] for i in range(4))
+    with pytest.raises(PonderError, match="chat.jsonl: item p0: the prompt is a list of chat messages, which system"):
+        train(GRPOConfig(**base, chat=True, system="Be brief.", data=str(files["chat"])), tmp_path / "sys",
+              progress=False)
+    assert not (tmp_path / "sys").exists()

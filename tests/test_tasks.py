@@ -448,8 +448,8 @@ def test_load_dataset_crlf_blank_lines_and_trailing_whitespace(tmp_path):
     p.write_bytes(row + b"\r\n" + b'{"prompt": "b"}\r\n')
     with pytest.raises(PonderError, match=re.escape(f"{p}:2: missing field 'answer'")):
         load_dataset(p)
-    p.write_bytes(b'{"prompt": ["x"], "answer": "2"}\n')
-    with pytest.raises(PonderError, match=re.escape(f"{p}:1: field 'prompt' must be non-empty text")):
+    p.write_bytes(b'{"prompt": ["x"], "answer": "2"}\n')  # (a list is taken only as chat messages)
+    with pytest.raises(PonderError, match=re.escape(f"{p}:1: field 'prompt' message 0: expected an object")):
         load_dataset(p)
 
 
@@ -685,3 +685,43 @@ def test_load_jsonl_invalid_json_column_is_on_the_line(tmp_path):
         p.write_bytes(('{"prompt": "a", "answer": "1"}' + end + '{"prompt": "b", "answer"' + end).encode())
         with pytest.raises(PonderError, match=re.escape(f"{p}:2: invalid JSON: Expecting ':' delimiter (column 25)")):
             load_dataset(p)
+
+
+CHAT_PROMPT = [{"role": "system", "content": "Reason step by step."}, {"role": "user", "content": "What is 2+3?"}]
+
+
+def test_load_dataset_takes_a_prompt_of_chat_messages(tmp_path):
+    """verl's Parquet layout and open-r1's give the prompt as chat messages; the loader refused them ("field
+    'prompt' must be non-empty text"). They are kept as given, and export writes them back the same."""
+    rows = [{"prompt": CHAT_PROMPT, "answer": "5"}, {"prompt": "What is 1+1?", "answer": 2}]
+    p = _write(tmp_path / "c.jsonl", [json.dumps(r) for r in rows])
+    items = load_dataset(p)
+    assert items[0]["prompt"] == CHAT_PROMPT and items[0]["answer"] == "5" and items[0]["id"] == "c-1"
+    assert items[1]["prompt"] == "What is 1+1?" and items[1]["answer"] == "2"  # text as before
+    assert load_dataset(export(items, tmp_path / "back.jsonl")) == items
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    pq.write_table(pa.Table.from_pylist([{"prompt": CHAT_PROMPT, "answer": "5", "data_source": "x"}]),
+                   tmp_path / "v.parquet")  # prompt: list<struct<role, content>>, as verl writes it
+    assert load_dataset(tmp_path / "v.parquet")[0]["prompt"] == CHAT_PROMPT
+
+
+@pytest.mark.parametrize("prompt, what", [
+    ([], "field 'prompt' is an empty list of chat messages"),
+    (["hi"], "field 'prompt' message 0: expected an object with 'role' and 'content', got str"),
+    ([{"content": "hi"}], "field 'prompt' message 0: missing 'role' (have: content)"),
+    ([{"role": "user"}], "field 'prompt' message 0: missing 'content' (have: role)"),
+    ([{"role": "tool", "content": "hi"}], "field 'prompt' message 0: unknown role 'tool' (use system, user, assistant)"),
+    ([{"role": "user", "content": ["a"]}], "field 'prompt' message 0: 'content' must be text, got list"),
+    ([{"role": "user", "content": "\ud800"}], "field 'prompt[0].content' holds a lone surrogate"),
+    ([{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}],
+     "field 'prompt': the last message is the assistant's; a prompt ends with the user's turn"),
+    ([{"role": "system", "content": "s"}, {"role": "user", "content": " "}],
+     "field 'prompt': the last (user) message is empty"),
+])
+def test_load_dataset_names_a_malformed_chat_message(tmp_path, prompt, what):
+    p = _write(tmp_path / "bad.jsonl", ['{"prompt": "ok", "answer": "1"}', json.dumps({"prompt": prompt, "answer": "1"})])
+    with pytest.raises(PonderError, match=re.escape(f"{p}:2: {what}")):
+        load_dataset(p)
+    with pytest.raises(PonderError, match=re.escape(f"{p}:1: field 'prompt' must be non-empty text or a list of chat")):
+        load_dataset(_write(p, ['{"prompt": {"role": "user"}, "answer": "1"}']))

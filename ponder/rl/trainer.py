@@ -173,6 +173,10 @@ def check_items(cfg: GRPOConfig, config, tok, reward, train_items: list[dict], t
                           f"{cfg.prompts_per_step}; lower --prompts-per-step")
     for name, items in (("train", train_items), ("eval", test_items)):
         src = (cfg.data if name == "train" else cfg.eval_data) or f"task {cfg.task} ({name} split)"
+        chat_item = next((it for it in items if not isinstance(it["prompt"], str)), None)
+        if cfg.system and chat_item is not None:  # on top: a second system message, or silently lost
+            raise PonderError(f"{src}: item {chat_item.get('id')}: the prompt is a list of chat messages, which "
+                              "system would be added on top of; put the system message in the data, or drop system")
         for it in items if cfg.data else items[:1]:  # (generated task items are well formed)
             try:
                 reward(it.get("answer", ""), it)
@@ -220,7 +224,9 @@ def check_inputs(cfg: GRPOConfig, run_dir: str | Path, *, resume: bool = False) 
 
 
 def render(cfg: GRPOConfig, item: dict):
-    if not cfg.chat:
+    """A text prompt as it is, or with `chat` as a user message (after `system`); a prompt of chat messages
+    (a dataset's) as it is, `chat` or not: wrapped, the list would be one user message's content."""
+    if not cfg.chat or not isinstance(item["prompt"], str):
         return item["prompt"]
     msgs = [{"role": "system", "content": cfg.system}] if cfg.system else []
     return msgs + [{"role": "user", "content": item["prompt"]}]

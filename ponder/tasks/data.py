@@ -2,7 +2,10 @@
 
 A dataset row needs a prompt (field `prompt`, else `problem`) and an `answer`. Rows are returned with all
 their fields kept, plus:
-  - `prompt`: the problem text exactly as given (MATH-500's `problem` is used as-is, no template added),
+  - `prompt`: the problem text exactly as given (MATH-500's `problem` is used as-is, no template added), or
+    a list of chat messages [{"role": "system"|"user"|"assistant", "content": text}, ...] ending with the
+    user's turn (verl's Parquet layout, open-r1's): rendered through the chat template as it is, with or
+    without --chat (no user message wraps it, and a `system` setting is refused rather than added on top),
   - `answer`: the gold as a string,
   - `id`: the row's `id`, else its `unique_id` (text or a number), else "<file stem>-<row number>"; ids must
     be unique in the file (the RL curriculum keeps its statistics per id),
@@ -203,9 +206,13 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
             if row[field] is None:
                 raise PonderError(f"{where}: field {field!r} is null")
         prompt = row[pf]
-        if not isinstance(prompt, str) or not prompt.strip():
-            raise PonderError(f"{where}: field {pf!r} must be non-empty text, got {prompt!r:.60}")
-        _check_text(where, pf, prompt)
+        if isinstance(prompt, list):
+            check_prompt_messages(where, pf, prompt)
+        elif not isinstance(prompt, str) or not prompt.strip():
+            raise PonderError(f"{where}: field {pf!r} must be non-empty text or a list of chat messages, got "
+                              f"{prompt!r:.60}")
+        else:
+            _check_text(where, pf, prompt)
         item = dict(row)
         item["prompt"] = prompt
         item["answer"] = _answer_text(where, af, row[af])
@@ -231,6 +238,34 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
     if not items:
         raise PonderError(f"{path}: empty dataset (no rows)")
     return items
+
+
+def check_prompt_messages(where: str, field: str, msgs: list) -> None:
+    """A prompt given as chat messages (verl's and open-r1's layout): a non-empty list of {"role", "content"}
+    with a role the chat template path takes and text content, ending with the user's turn (the one the model
+    answers: after an assistant turn the template would open a second one). Checked here, by row, since the
+    template's own check names only the message's index, and only once sampling starts."""
+    from ponder.tokenizer import ROLES
+
+    if not msgs:
+        raise PonderError(f"{where}: field {field!r} is an empty list of chat messages")
+    for j, m in enumerate(msgs):
+        at = f"{where}: field {field!r} message {j}"
+        if not isinstance(m, dict):
+            raise PonderError(f"{at}: expected an object with 'role' and 'content', got {type(m).__name__} {m!r:.60}")
+        for key in ("role", "content"):
+            if key not in m:
+                raise PonderError(f"{at}: missing {key!r} (have: {', '.join(map(str, m)) or 'nothing'})")
+        if m["role"] not in ROLES:
+            raise PonderError(f"{at}: unknown role {m['role']!r:.40} (use {', '.join(ROLES)})")
+        if not isinstance(m["content"], str):
+            raise PonderError(f"{at}: 'content' must be text, got {type(m['content']).__name__} {m['content']!r:.60}")
+        _check_text(where, f"{field}[{j}].content", m["content"])
+    if msgs[-1]["role"] != "user":
+        raise PonderError(f"{where}: field {field!r}: the last message is the {msgs[-1]['role']}'s; a prompt ends with "
+                          "the user's turn (the one the model answers)")
+    if not msgs[-1]["content"].strip():
+        raise PonderError(f"{where}: field {field!r}: the last (user) message is empty")
 
 
 def _check_text(where: str, field: str, text: str) -> None:
