@@ -232,6 +232,8 @@ def _prompt_of(item: dict, chat: bool, system: str | None):
     if system and not isinstance(p, str):  # added on top, it would be a second system message, or silently lost
         raise PonderError(f"item {item.get('id', '(no id)')}: the prompt is a list of chat messages, which "
                           "`system` would be added on top of; put the system message in the prompt, or drop system")
+    if system and not chat:  # (a text prompt is used as it is: the system prompt was silently dropped)
+        raise PonderError("system is the system message of chat prompts: set chat=True (--chat), or drop system")
     if not chat or not isinstance(p, str):
         return p
     msgs = [{"role": "system", "content": system}] if system else []

@@ -725,3 +725,13 @@ def test_a_dataset_of_chat_message_prompts_is_evaluated_as_those_messages(micro,
     with pytest.raises(PonderError, match="item chat-1: the prompt is a list of chat messages, which `system`"):
         evaluate(model, tok, items, chat=True, system="Be brief.", out_dir=tmp_path / "sys", progress=False)
     assert not (tmp_path / "sys").exists()
+
+
+def test_a_system_prompt_without_chat_is_refused(micro, tmp_path):
+    """Text prompts are used as they are without chat=True: the system prompt was dropped without a word, and
+    config.json recorded it as if the completions had used it."""
+    model, tok = micro
+    with pytest.raises(PonderError, match=r"system is the system message of chat prompts: set chat=True"):
+        evaluate(model, tok, ITEMS[:1], method="greedy", max_new_tokens=4, system="Be brief.", out_dir=tmp_path / "e",
+                 progress=False)
+    assert not (tmp_path / "e").exists()

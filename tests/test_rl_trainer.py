@@ -716,3 +716,11 @@ def test_grpo_on_a_dataset_of_chat_message_prompts(tmp_path, ckpt):
         train(GRPOConfig(**base, chat=True, system="Be brief.", data=str(files["chat"])), tmp_path / "sys",
               progress=False)
     assert not (tmp_path / "sys").exists()
+
+
+def test_a_system_prompt_without_chat_is_refused(tmp_path, ckpt):
+    """Text prompts are used as they are without chat: the system prompt was dropped without a word (and
+    recorded in config.json as if the rollouts had it)."""
+    with pytest.raises(PonderError, match=r"system is the system message of chat prompts: set chat=True"):
+        train(GRPOConfig(model=str(ckpt), system="Be brief.", **SMALL), tmp_path / "r", progress=False)
+    assert not (tmp_path / "r").exists()

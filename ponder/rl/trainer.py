@@ -138,6 +138,8 @@ class GRPOConfig:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
             raise PonderError(f"seed must be an integer in [0, 2**32), got {self.seed!r}")
         check_template_kwargs(self.chat_template_kwargs, "chat_template_kwargs")
+        if self.system and not self.chat:  # (text prompts are used as they are: it was silently dropped)
+            raise PonderError("system is the system message of chat prompts: set chat=True (--chat), or drop system")
 
 
 def objective_config(cfg: GRPOConfig) -> obj.ObjectiveConfig:
