@@ -725,3 +725,28 @@ def test_load_dataset_names_a_malformed_chat_message(tmp_path, prompt, what):
         load_dataset(p)
     with pytest.raises(PonderError, match=re.escape(f"{p}:1: field 'prompt' must be non-empty text or a list of chat")):
         load_dataset(_write(p, ['{"prompt": {"role": "user"}, "answer": "1"}']))
+
+
+def test_load_dataset_takes_verls_layout_as_it_is(tmp_path):
+    """verl's Parquet rows have no `answer`: the gold is reward_model.ground_truth; they were refused ("missing
+    field 'answer'"). A row's own `answer` (or answer_field) still wins; a null ground truth is named."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    rows = [{"data_source": "openai/gsm8k", "prompt": CHAT_PROMPT, "ability": "math",
+             "reward_model": {"style": "rule", "ground_truth": gt}, "extra_info": {"index": i, "split": "train"}}
+            for i, gt in enumerate(["5", "72"])]
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "train.parquet")
+    items = load_dataset(tmp_path / "train.parquet")
+    assert [(it["prompt"], it["answer"], it["id"], it["task"]) for it in items] == [
+        (CHAT_PROMPT, "5", "train-1", "math"), (CHAT_PROMPT, "72", "train-2", "math")]
+    assert items[1]["reward_model"] == rows[1]["reward_model"]  # every field kept
+    p = _write(tmp_path / "v.jsonl", [json.dumps({**rows[0], "answer": "6"}),
+                                      json.dumps({**rows[0], "reward_model": {"ground_truth": None}})])
+    assert load_dataset(p, limit=1)[0]["answer"] == "6"
+    with pytest.raises(PonderError, match=re.escape(f"{p}:2: field 'reward_model.ground_truth' is null")):
+        load_dataset(p)
+    with pytest.raises(PonderError, match=re.escape(f"{p}:1: missing field 'gold'")):
+        load_dataset(p, answer_field="gold")
+    p = _write(tmp_path / "w.jsonl", [json.dumps({"prompt": "x", "reward_model": {"style": "rule"}})])
+    with pytest.raises(PonderError, match=re.escape(f"{p}:1: missing field 'answer' (have: prompt, reward_model)")):
+        load_dataset(p)

@@ -6,14 +6,15 @@ their fields kept, plus:
     a list of chat messages [{"role": "system"|"user"|"assistant", "content": text}, ...] ending with the
     user's turn (verl's Parquet layout, open-r1's): rendered through the chat template as it is, with or
     without --chat (no user message wraps it, and a `system` setting is refused rather than added on top),
-  - `answer`: the gold as a string,
+  - `answer`: the gold as a string (from `answer`, else verl's `reward_model.ground_truth`),
   - `id`: the row's `id`, else its `unique_id` (text or a number), else "<file stem>-<row number>"; ids must
     be unique in the file (the RL curriculum keeps its statistics per id),
   - `task`: the row's `task` (text), else "math" (a free-form answer for the math verifier to compare).
 Files: .jsonl/.ndjson (one object a line; "\n" or "\r\n" line ends, blank lines skipped, a UTF-8 byte-order
 mark allowed), .json (the same, one array of rows, or one object over several lines), any of these
 gzip-compressed (.jsonl.gz, ...), and .parquet. JSONL is streamed: only the rows are held, and with `limit` reading stops after that many rows.
-So MATH-500 (problem, solution, answer, subject, level, unique_id) loads as it is, and files written by
+So MATH-500 (problem, solution, answer, subject, level, unique_id) and verl's Parquet (data_source, prompt as
+chat messages, ability, reward_model {style, ground_truth}, extra_info) load as they are, and files written by
 `export` (from `ponder.tasks.generate`) load back with their task name and fields.
 """
 
@@ -32,6 +33,7 @@ from ponder.errors import PonderError
 from ponder.fileio import atomic_write_bytes, atomic_write_text
 
 DEFAULT_TASK_N = 500  # items `load_items` draws for a task name when n is not given
+_MISSING = object()  # a field the row does not have (None: one it has as null)
 
 
 def _loads(text: str, where: str):
@@ -199,11 +201,16 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
             raise PonderError(f"{where}: expected a JSON object, got {type(row).__name__}")
         pf = prompt_field or ("prompt" if "prompt" in row else "problem")
         af = answer_field or "answer"
+        values = {pf: row.get(pf, _MISSING), af: row.get(af, _MISSING)}
+        rm = row.get("reward_model")
+        if answer_field is None and af not in row and isinstance(rm, dict) and "ground_truth" in rm:
+            af = "reward_model.ground_truth"  # verl's layout: the gold is its rule reward's ground truth
+            values[af] = rm["ground_truth"]
         for field in (pf, af):
-            if field not in row:
+            if values[field] is _MISSING:
                 name = "'prompt' (or 'problem')" if field == "problem" and prompt_field is None else repr(field)
                 raise PonderError(f"{where}: missing field {name} (have: {', '.join(row) or 'nothing'})")
-            if row[field] is None:
+            if values[field] is None:
                 raise PonderError(f"{where}: field {field!r} is null")
         prompt = row[pf]
         if isinstance(prompt, list):
@@ -215,7 +222,7 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
             _check_text(where, pf, prompt)
         item = dict(row)
         item["prompt"] = prompt
-        item["answer"] = _answer_text(where, af, row[af])
+        item["answer"] = _answer_text(where, af, values[af])
         key = next((k for k in ("id", "unique_id") if row.get(k) not in (None, "")), None)  # (0 is an id)
         if key is not None and (isinstance(row[key], bool) or not isinstance(row[key], (str, int, float))):
             raise PonderError(f"{where}: field {key!r} must be text or a number, got {type(row[key]).__name__} "
