@@ -453,7 +453,9 @@ def evaluate(
         for r, o in enumerate(outs):
             correct, rew, verdict = next(verdicts)
             rec = {"problem": i, "id": it.get("id", str(i)), "sample": r,
-                   "prompt": it["prompt"] if isinstance(it["prompt"], str) else json.dumps(it["prompt"]),
+                   # (chat messages as JSON text, non-ASCII as it is: escaped, "é" read "\\u00e9" in the file)
+                   "prompt": (it["prompt"] if isinstance(it["prompt"], str)
+                              else json.dumps(it["prompt"], ensure_ascii=False)),
                    "completion": o.text, "answer": o.answer, "gold": str(it["answer"]), "correct": correct,
                    "reward": rew, "verdict": verdict, "tokens": o.tokens, "latency": o.latency,
                    "finish_reason": o.finish_reason, "logprob_mean": o.logprob_mean}

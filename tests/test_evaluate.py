@@ -735,3 +735,15 @@ def test_a_system_prompt_without_chat_is_refused(micro, tmp_path):
         evaluate(model, tok, ITEMS[:1], method="greedy", max_new_tokens=4, system="Be brief.", out_dir=tmp_path / "e",
                  progress=False)
     assert not (tmp_path / "e").exists()
+
+
+def test_a_chat_message_prompt_is_recorded_as_readable_json(micro, tmp_path):
+    """samples.jsonl records a prompt of chat messages as its JSON text; non-ASCII content was escaped there
+    ("Ünïcode" read "\\u00dcn\\u00efcode" in the file), unreadable for a non-English benchmark."""
+    model, tok = micro
+    msgs = [{"role": "user", "content": "Ünïcode: " + PB}]
+    evaluate(model, tok, [{"id": "u", "prompt": msgs, "answer": "7"}], method="greedy", max_new_tokens=4,
+             out_dir=tmp_path, progress=False)
+    line = (tmp_path / "samples.jsonl").read_text(encoding="utf-8")
+    rec = json.loads(line)
+    assert json.loads(rec["prompt"]) == msgs and "Ünïcode" in rec["prompt"] and "Ünïcode" in line
