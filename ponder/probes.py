@@ -834,8 +834,9 @@ def run_contamination_probe(
         raise PonderError("contamination probe: no items")
     for i, it in enumerate(items):
         if not isinstance(it.get("prompt"), str):
-            raise PonderError(f"contamination probe: item {i} has no plain-text 'prompt' (chat prompts cannot be "
-                              "prefix-probed)")
+            # (named by id: a --data file's rows are known by it, not by their index)
+            raise PonderError(f"contamination probe: item {it.get('id', i)} has no plain-text 'prompt' (chat "
+                              "prompts cannot be prefix-probed: the probe continues the problem's raw text)")
 
     train_texts = iter_texts(train_file) if train_file is not None else None  # a missing file: before sampling
     # The verdict reads the prefix probe at th["prefix_fraction"]: bad thresholds or fractions without it

@@ -763,3 +763,13 @@ def test_format_contamination_says_when_no_perturbation_ran(tiny_random, tmp_pat
     assert res["perturbation"] is None
     text = format_contamination(res)
     assert "perturbed numbers: not run" in text and "uncalibrated" in text
+
+
+def test_contamination_probe_names_a_chat_prompt_item_by_its_id():
+    """A --data row of chat messages was named "item 0" (its index), which no file line or field says."""
+    from ponder.probes import run_contamination_probe
+
+    items = [{"id": "a", "prompt": "1 + 1 = ?", "answer": "2"},
+             {"id": "row-7", "prompt": [{"role": "user", "content": "x"}], "answer": "1"}]
+    with pytest.raises(PonderError, match="^contamination probe: item row-7 has no plain-text 'prompt'"):
+        run_contamination_probe(None, None, items)
