@@ -274,6 +274,114 @@ def test_pytest_raises_is_decided_by_the_caller_not_by_the_sandboxs_pytest():
                                  "    f(-1)\n").reason == "passed 1/1"
 
 
+# pytest-style tests (KodCode and most code-RL sets): test functions the verifier calls as pytest would
+PYTEST_STYLE = ("from solution import add\n\n"
+                "def test_add():\n    assert add(1, 2) == 3\n\n"
+                "def test_neg():\n    assert add(-1, 1) == 0\n")
+ADD = "def add(a, b):\n    return a + b"
+ADD_WRONG = "def add(a, b):\n    return a + b if a >= 0 else a - b"
+
+
+def test_pytest_style_test_functions_are_called_each_one_test():
+    assert check_code(blk(ADD), PYTEST_STYLE).reason == "passed 2/2"
+    assert check_code(blk(ADD_WRONG), PYTEST_STYLE).reason == "failed test 2 (test_neg)"
+    bare = PYTEST_STYLE.replace("from solution import add\n", "")
+    assert check_code(blk(ADD), bare).reason == "passed 2/2"
+    assert not check_code(blk(ADD_WRONG), bare).correct
+    star = PYTEST_STYLE.replace("from solution import add", "from solution import *")
+    assert check_code(blk(ADD), star).reason == "passed 2/2"
+    module = PYTEST_STYLE.replace("from solution import add", "import solution").replace(" add(", " solution.add(")
+    assert check_code(blk(ADD), module).reason == "passed 2/2"
+    assert check_code(blk(ADD_WRONG), module).reason == "failed test 2 (test_neg)"
+    # methods test* of a class Test*, an instance per call as pytest makes
+    cls = ("class TestAdd:\n    def test_pos(self):\n        assert add(1, 2) == 3\n"
+           "    def test_neg(self):\n        assert add(-1, 1) == 0\n")
+    assert check_code(blk(ADD), cls).reason == "passed 2/2"
+    assert check_code(blk(ADD_WRONG), cls).reason == "failed test 2 (TestAdd::test_neg)"
+    # a test function that raises fails as that test; one without an assert is run (its exception fails the
+    # run) but is no test of its own: its reaching its end is nothing the caller could trust
+    raising = "def add(a, b):\n    if a == 5:\n        raise ValueError(a)\n    return a + b"
+    assert check_code(blk(raising), PYTEST_STYLE + "def test_five():\n    assert add(5, 1) == 6\n").reason == (
+        "failed test 3 (test_five)")
+    smoke = PYTEST_STYLE + "def test_smoke():\n    add(5, 5)\n"
+    assert check_code(blk(ADD), smoke).reason == "passed 2/2"
+    assert check_code(blk(raising), smoke).reason == "error in test_smoke"
+    # functions the tests call themselves are not called again; a call under `__main__` does not run
+    assert check_code(blk(ADD), "def test():\n    assert add(1, 2) == 3\ntest()\n").reason == "passed 1/1"
+    used = "def test_double(n):\n    return 2 * n\nassert list(map(f, [1, 2])) == list(map(test_double, [1, 2]))\n"
+    assert check_code(blk("def f(n):\n    return n + n"), used).reason == "passed 1/1"
+    main = PYTEST_STYLE + "if __name__ == '__main__':\n    test_add()\n    test_neg()\n"
+    assert check_code(blk(ADD), main).reason == "passed 2/2"
+    # a program's own test functions are not collected, even when the tests import all it defines
+    own = ADD + "\ndef test_mine():\n    raise ValueError\n"
+    assert check_code(blk(own), star).reason == "passed 2/2"
+
+
+def test_pytest_parametrize_is_expanded_by_the_caller():
+    param = ("import pytest\nfrom solution import add\n\n"
+             "@pytest.mark.parametrize('a, b, expected', [(1, 2, 3), (-1, 1, 0), pytest.param(2, 2, 4, id='x')])\n"
+             "def test_add(a, b, expected):\n    assert add(a, b) == expected\n")
+    assert check_code(blk(ADD), param).reason == "passed 3/3"
+    assert check_code(blk(ADD_WRONG), param).reason == "failed test 2 (test_add[2])"
+    # with its marks taken apart by the caller, the tests' `import pytest` is not run: where the sandbox has no
+    # pytest (here: a program that makes the import fail), the tests still run
+    no_pytest = "import sys\nsys.modules['pytest'] = None\n" + ADD
+    assert check_code(blk(no_pytest), param).reason == "passed 3/3"
+    # stacked decorators give every combination; a table bound at the top level works as a literal list
+    stacked = ("import pytest\nCASES = [(1, 1), (2, 4), (3, 9)]\n"
+               "@pytest.mark.parametrize('x, y', CASES)\n@pytest.mark.parametrize('k', [0, 1])\n"
+               "def test_sq(x, y, k):\n    assert sq(x) + k == y + k\n")
+    assert check_code(blk("def sq(x):\n    return x * x"), stacked).reason == "passed 6/6"
+    assert not check_code(blk("def sq(x):\n    return x * x if x < 3 else 0"), stacked).correct
+    # a list the test mutates is the same object at each use, as pytest passes it
+    inplace = ("@pytest.mark.parametrize('xs, expected', [([3, 1, 2], [1, 2, 3]), ([], [])])\n"
+               "def test_sort(xs, expected):\n    sort_in_place(xs)\n    assert xs == expected\n")
+    assert check_code(blk("def sort_in_place(xs):\n    xs.sort()"), inplace).reason == "passed 2/2"
+    assert not check_code(blk("def sort_in_place(xs):\n    return sorted(xs)"), inplace).correct
+    # the expected values stay in the caller: an oracle finds nothing to return (the control, a value the
+    # test itself sends into the sandbox, shows that it would)
+    secret = "9876543210123"
+    hidden = f"@pytest.mark.parametrize('a, b, expected', [(1, 2, {secret})])\n" \
+             "def test_add(a, b, expected):\n    assert add(a, b) == expected\n"
+    assert check_code(blk(_oracle_attacker(secret)), hidden, timeout=10).reason == "failed test 1 (test_add[1])"
+    table = f"CASES = [(1, 2, {secret})]\n" + hidden.replace(f"[(1, 2, {secret})]", "CASES")
+    assert check_code(blk(_oracle_attacker(secret)), table, timeout=10).reason == "failed test 1 (test_add[1])"
+    control = f"EXPECTED = {secret}\n" + hidden.replace(f"{secret})]", "EXPECTED)]")
+    assert check_code(blk(_oracle_attacker(secret)), control, timeout=10).correct
+
+
+def test_pytest_features_the_verifier_cannot_run_give_a_reason():
+    cases = {"def test_x(tmp_path):\n    assert add(1, 2) == 3\n": "unsupported pytest fixture 'tmp_path' in test_x",
+             "import pytest\n@pytest.mark.xfail\ndef test_x():\n    assert add(1, 2) == 3\n":
+                 "unsupported pytest mark 'xfail' on test_x",
+             "import functools\n@functools.lru_cache\ndef test_x():\n    assert add(1, 2) == 3\n":
+                 "unsupported decorator on test_x",
+             "class TestX:\n    def setup_method(self):\n        self.k = 1\n    def test_x(self):\n"
+             "        assert add(1, 2) == 3\n": "unsupported setup_method in TestX"}
+    for tests, reason in cases.items():
+        v = check_code(blk(ADD), tests)
+        assert (v.correct, v.reason) == (False, reason), tests
+    # skipped tests are not run, as pytest skips them
+    skip = PYTEST_STYLE + "@pytest.mark.skip(reason='slow')\ndef test_slow():\n    assert add(1, 1) == 5\n"
+    assert check_code(blk(ADD), "import pytest\n" + skip).reason == "passed 2/2"
+
+
+def test_a_program_cannot_pass_pytest_style_tests_by_tampering_with_their_collection():
+    cheats = {
+        # its own test functions are replaced by the tests' definitions, which run after the program
+        "own tests": "def add(a, b):\n    return 0\ndef test_add():\n    pass\ndef test_neg():\n    pass",
+        # rebinds the tests still to come: their asserts are never reported
+        "rebinds later tests": "def add(a, b):\n    globals()['test_neg'] = lambda: None\n    return abs(a) + b",
+        "rebinds in solution": ("import sys\ndef add(a, b):\n    sys.modules['solution'].test_neg = lambda: None\n"
+                                "    return abs(a) + b"),
+        # ends the run early with a forged "done" record before the failing test reports
+        "ends early": ("import os\ndef add(a, b):\n    if a < 0:\n        os.write(3, b'{\"done\": true}\\n')\n"
+                       "        os._exit(0)\n    return a + b"),
+    }
+    for name, prog in cheats.items():
+        assert not check_code(blk(prog), PYTEST_STYLE).correct, name
+
+
 def test_numpy_values_pass_as_the_plain_values_they_hold():
     # np.int64 is no int subclass; a program answering with NumPy is judged on the values, as Python's == would
     prog = ("import numpy as np\ndef f(n):\n    return np.int64(n) * 2\ndef g(n):\n    return np.arange(n)\n"
@@ -303,11 +411,9 @@ def test_generators_iterated_by_the_test_pass_as_their_items():
     assert not check_code(blk(liar), "assert list(f()) == [1]").correct
 
 
-def test_expected_values_never_enter_the_sandbox():
-    # An oracle attacker that knows the secret looks for it in every live container, every frame up the stack,
-    # files around it and the harness's command line; if it finds it anywhere, it returns it and passes.
-    secret = "9876543210123"
-    attacker = f"""
+def _oracle_attacker(secret: str) -> str:
+    """A program whose add() returns `secret` if it can find it anywhere in reach, else a + b."""
+    return f"""
 import gc, os, sys
 def find():
     needle = ''.join([{secret[:6]!r}, {secret[6:]!r}])  # not constant-folded into co_consts
@@ -336,6 +442,13 @@ def find():
 def add(a, b):
     return int(''.join([{secret[:6]!r}, {secret[6:]!r}])) if find() else a + b
 """
+
+
+def test_expected_values_never_enter_the_sandbox():
+    # An oracle attacker that knows the secret looks for it in every live container, every frame up the stack,
+    # files around it and the harness's command line; if it finds it anywhere, it returns it and passes.
+    secret = "9876543210123"
+    attacker = _oracle_attacker(secret)
     literal = f"assert add(1, 2) == {secret}"
     assert check_code(blk(attacker), literal, timeout=10).reason == "failed test 1"
     # control: the same attacker wins when a test puts the value inside the sandbox, so the search works

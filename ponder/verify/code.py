@@ -61,7 +61,32 @@ have raised anything, but it cannot see which class passes); a program that exit
 asserts with no value from the sandbox in them (``assert False`` in a try whose handler does more than ``pass`` or
 names a class of the program's) may go unreached once some other assert was reported.
 With assert tests the program runs as a module named ``solution``, so its ``if __name__ == "__main__":`` block
-does not run (as when LiveCodeBench imports a call-based solution); stdio programs run as ``__main__``. Exit
+does not run (as when LiveCodeBench imports a call-based solution); stdio programs run as ``__main__``. The module
+is registered, so ``from solution import add``, ``from solution import *`` and ``import solution`` in the tests
+find it; the tests run in its namespace, after the program.
+
+pytest-style tests (KodCode and most code-RL sets): top-level functions ``test*``, and methods ``test*`` of
+classes ``Test*`` (no bases, no ``__init__``; called on a fresh instance), that the tests do not call or
+otherwise use by name themselves (a call under ``if __name__ == "__main__":`` does not run, so does not count)
+are called in file order after the
+module's statements, as pytest would. Each call is one test, made of the asserts in its body (rewritten as above):
+it passes only if each of them was reported and every report passed, and the call raised nothing; reasons name
+it (``failed test 2 (test_neg)``, ``TestAdd::test_neg``). A test function with no assert is called, and its
+exception fails the run (``error in test_smoke``), but it is no test of its own: that it returned is no evidence
+the caller can trust (a program can forge the end of the run), so it is not counted in ``passed N/N``.
+``@pytest.mark.parametrize`` with a list (or tuple) of cases written in the tests, or a top-level name bound once
+to one (``CASES = [...]``), is expanded in the caller into one function per case (stacked decorators: every
+combination; ``pytest.param(..., id=)`` too), named ``test_add[K]`` for case K: each argument's value is written
+into the body where it is read, so ``assert add(a, b) == expected`` becomes ``assert add(1, 2) == 3`` and the 3
+stays in the caller. A mutable value read more than once (a list the test sorts in place, then compares), or an
+argument the body rebinds, is assigned at the top of the body instead (the sandbox then holds it, as it holds
+any value a test binds to a name). A table read only by parametrize is dropped from what the sandbox runs, and so
+is ``import pytest`` when nothing of pytest's is left there. ``@pytest.mark.skip`` leaves the test out; other
+marks are ignored, except ``skipif``/``xfail``/``usefixtures``. Fixtures (``tmp_path``, ``capsys``, a
+``@pytest.fixture`` of the tests' own: any argument parametrize does not give), those marks, other decorators,
+setup/teardown functions or methods and autouse fixtures are not run: every program gets a verdict saying so
+(``unsupported pytest fixture 'tmp_path' in test_x``) rather than a failure with no reason. The program's own
+functions ``test*`` are never collected. Exit
 status 0 counts for nothing; the result channel of the harness is closed in the child before the program starts,
 and the harness echoes a per-run nonce.
 
@@ -292,7 +317,13 @@ def run_program(spec):
     code = spec["code"]
     # assert mode runs the program as a module, as LiveCodeBench imports a call-based solution and HumanEval's
     # exec leaves __name__ unset: its `if __name__ == "__main__":` demo (often reading stdin) is not a test
-    g = {"__name__": "__main__" if spec["mode"] == "stdio" else "solution", "__builtins__": B}
+    g = {"__name__": "__main__", "__builtins__": B}
+    if spec["mode"] != "stdio":
+        # registered too, so that pytest-style tests' `from solution import add` and `import solution` find it
+        mod = type(sys)("solution")
+        g = mod.__dict__
+        g["__builtins__"] = B
+        sys.modules["solution"] = mod
     if spec["mode"] == "stdio":
         status = 0
         out = sys.stdout
@@ -1115,6 +1146,13 @@ class _AssertRewriter(ast.NodeTransformer):
         self.loop_vars: frozenset[str] = frozenset()  # comprehension variables whose values the caller knows
         self.comp_vars: frozenset[str] = frozenset()  # all variables of the comprehensions around an operand
         self.top: list[ast.expr] = []  # the records of the assert being rewritten
+        self.spans: dict[int, range] = {}  # id of each function definition -> the trees of its asserts
+
+    def visit_FunctionDef(self, node: ast.FunctionDef):
+        start = self.index
+        node = self.generic_visit(node)
+        self.spans[id(node)] = range(start, self.index)
+        return node
 
     def visit_Assert(self, node: ast.Assert):
         records: list[ast.expr] = []
@@ -1816,6 +1854,260 @@ class _Evaluator:
                     yield value
 
 
+# ---------------------------------------------------------------- pytest-style tests: collection
+
+# Marks that change what pytest runs in ways the verifier does not reproduce: such a test gets a reason, not a
+# silent failure. Other marks (`slow`, `timeout`, `filterwarnings`...) change nothing here and are dropped.
+_UNSUPPORTED_MARKS = ("skipif", "xfail", "usefixtures")
+_SETUP_NAMES = frozenset({"setup_module", "teardown_module", "setup_function", "teardown_function", "setup",
+                          "teardown", "setup_method", "teardown_method", "setup_class", "teardown_class",
+                          "__init__"})
+
+
+def _pytest_mark(dec: ast.expr) -> str | None:
+    """`parametrize` for `@pytest.mark.parametrize(...)`, `slow` for `@pytest.mark.slow`; None for other
+    decorators."""
+    f = dec.func if isinstance(dec, ast.Call) else dec
+    if (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Attribute) and f.value.attr == "mark"
+            and isinstance(f.value.value, ast.Name) and f.value.value.id == "pytest"):
+        return f.attr
+    return None
+
+
+def _is_main_guard(node: ast.AST) -> bool:
+    t = node.test if isinstance(node, ast.If) else None
+    return (isinstance(t, ast.Compare) and isinstance(t.left, ast.Name) and t.left.id == "__name__"
+            and len(t.ops) == 1 and isinstance(t.ops[0], ast.Eq) and _literal(t.comparators[0]) == (True, "__main__"))
+
+
+def _used_names(modules: list[ast.Module]) -> set[str]:
+    """Names the tests read themselves (`test()` at the end of a HumanEval-style file, `map(test_case, xs)`),
+    outside an `if __name__ == "__main__":` block, which does not run (the tests run in the module `solution`).
+    A function of the tests' that they use is theirs to call, not pytest's."""
+    names: set[str] = set()
+    todo: list[ast.AST] = list(modules)
+    while todo:
+        node = todo.pop()
+        if _is_main_guard(node):
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+        todo.extend(ast.iter_child_nodes(node))
+    return names
+
+
+def _parametrize(dec: ast.expr, tables: dict) -> tuple[list[str], list[dict], str | None] | str:
+    """The argument names, the cases (name -> value expression) and the top-level table they were read from, if
+    any, of a `@pytest.mark.parametrize`, or why not. Values stay expressions of the test's: literal ones are
+    then decided by the caller like any other."""
+    if not isinstance(dec, ast.Call) or any(isinstance(a, ast.Starred) for a in dec.args):
+        return "unsupported parametrize"
+    kw = {k.arg: k.value for k in dec.keywords}
+    kw.pop("ids", None)  # names for the report only
+    args = list(dec.args)
+    names_node = args.pop(0) if args else kw.pop("argnames", None)
+    values_node = args.pop(0) if args else kw.pop("argvalues", None)
+    if args or kw or names_node is None or values_node is None:
+        return "unsupported parametrize arguments"
+    ok, names = _literal(names_node)
+    if ok and type(names) is str:
+        names = [n.strip() for n in names.split(",") if n.strip()]
+    elif not (ok and isinstance(names, (list, tuple)) and all(type(n) is str for n in names)):
+        return "unsupported parametrize names"
+    table = None
+    if isinstance(values_node, ast.Name) and values_node.id in tables:  # `CASES = [...]` at the top level
+        table, values_node = values_node.id, tables[values_node.id]
+    if not isinstance(values_node, (ast.List, ast.Tuple)) or any(isinstance(x, ast.Starred) for x in values_node.elts):
+        return "unsupported parametrize values (not a list written in the tests)"
+    cases = []
+    for el in values_node.elts:
+        if isinstance(el, ast.Call) and _func_name(el.func) == "pytest.param":
+            if any(k.arg != "id" for k in el.keywords):
+                return "unsupported pytest.param arguments"
+            values = el.args
+        elif len(names) == 1:
+            values = [el]
+        elif isinstance(el, (ast.Tuple, ast.List)):
+            values = el.elts
+        else:
+            return "unsupported parametrize case"
+        if len(values) != len(names) or any(isinstance(v, ast.Starred) for v in values):
+            return "parametrize case of the wrong length"
+        cases.append(dict(zip(names, values)))
+    return names, cases, table
+
+
+def _immutable(v) -> bool:
+    if type(v) in (tuple, frozenset):
+        return all(_immutable(x) for x in v)
+    return v is None or type(v) in (bool, int, float, complex, str, bytes)
+
+
+def _loads_once(body: list[ast.stmt], name: str) -> bool:
+    """Whether `name` is read at most once when `body` runs: not twice, not in a loop, comprehension or nested
+    function (where one read may run many times)."""
+    count = 0
+    todo = [(s, False) for s in body]
+    repeating = (ast.For, ast.AsyncFor, ast.While, ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+                 ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp)
+    while todo:
+        node, repeated = todo.pop()
+        if isinstance(node, ast.Name) and node.id == name:
+            count += 2 if repeated else 1
+        repeated = repeated or isinstance(node, repeating)
+        todo.extend((c, repeated) for c in ast.iter_child_nodes(node))
+    return count <= 1
+
+
+class _Substitute(ast.NodeTransformer):
+    def __init__(self, values: dict):
+        self.values = values
+
+    def visit_Name(self, node: ast.Name):
+        if isinstance(node.ctx, ast.Load) and node.id in self.values:
+            return ast.copy_location(copy.deepcopy(self.values[node.id]), node)
+        return node
+
+
+def _bind_case(body: list[ast.stmt], case: dict) -> list[ast.stmt]:
+    """`body` of a test function with its parametrized arguments given `case`'s values. Written into the body
+    where the argument is read (`assert add(a, b) == expected` becomes `assert add(1, 2) == 3`, whose 3 then
+    stays in the caller) when that is the same as binding it: an immutable value, or one read once. Otherwise
+    (a list the test mutates and reads again, an argument it rebinds) it is assigned at the top of the body, and
+    the sandbox holds that value, as it holds any value a test binds to a name."""
+    local = _bound_names([ast.Module(body=body, type_ignores=[])])
+    local |= {n for node in ast.walk(ast.Module(body=body, type_ignores=[]))
+              if isinstance(node, (ast.Global, ast.Nonlocal)) for n in node.names}
+    subs, assigns = {}, []
+    for name, value in case.items():
+        ok, v = _literal(value)
+        if name not in local and ((ok and _immutable(v)) or _loads_once(body, name)):
+            subs[name] = value
+        else:
+            assigns.append(ast.Assign(targets=[ast.Name(name, ast.Store())], value=copy.deepcopy(value)))
+    return assigns + [_Substitute(subs).visit(s) for s in body]
+
+
+def _expand_test(fn, owner: str | None, tables: dict, used: dict) -> list | str:
+    """The functions to call for test function `fn` (a method of class `owner`), as (def, label) pairs, one per
+    parametrized case: plain functions with no decorator and no arguments but `self`; [] for a skipped test. A
+    string says why it cannot be run."""
+    label = f"{owner}::{fn.name}" if owner else fn.name
+    if isinstance(fn, ast.AsyncFunctionDef):
+        return f"unsupported async test {label}"
+    sets = []
+    for dec in fn.decorator_list:
+        mark = _pytest_mark(dec)
+        if mark is None:
+            return f"unsupported decorator on {label}"
+        if mark == "skip":
+            return []
+        if mark in _UNSUPPORTED_MARKS:
+            return f"unsupported pytest mark '{mark}' on {label}"
+        if mark == "parametrize":
+            got = _parametrize(dec, tables)
+            if isinstance(got, str):
+                return f"{got} on {label}"
+            sets.append(got[:2])
+            if got[2] is not None:
+                used[got[2]] = used.get(got[2], 0) + 1
+    a = fn.args
+    params = [p.arg for p in a.args]
+    if a.posonlyargs or a.vararg or a.kwonlyargs or a.kwarg or (owner and not params):
+        return f"unsupported signature of {label}"
+    first = 1 if owner else 0  # self
+    required = params[first:len(params) - len(a.defaults)]
+    given = [n for names, _ in sets for n in names]
+    if len(set(given)) != len(given):
+        return f"unsupported parametrize of an argument twice on {label}"
+    for n in required:
+        if n not in given:
+            return f"unsupported pytest fixture '{n}' in {label}"
+    for n in given:
+        if n not in params[first:]:
+            return f"parametrize of '{n}', no argument of {label}"
+    defaults = dict(zip(params[len(params) - len(a.defaults):], a.defaults))
+    kept = [p for p in a.args if p.arg not in given]
+    combos: list[dict] = [{}]
+    for _, cases in sets:  # stacked decorators: every combination
+        combos = [{**c, **d} for c in combos for d in cases]
+    out = []
+    for k, case in enumerate(combos):
+        new = copy.deepcopy(fn)
+        new.decorator_list = []
+        new.args = ast.arguments(posonlyargs=[], args=copy.deepcopy(kept), vararg=None, kwonlyargs=[],
+                                 kw_defaults=[], kwarg=None, defaults=[defaults[p.arg] for p in kept if p.arg in defaults])
+        new.body = _bind_case(new.body, case)
+        if sets:
+            new.name = f"{fn.name}__ponder_case_{k + 1}"
+        out.append((new, f"{label}[{k + 1}]" if sets else label))
+    return out
+
+
+def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
+    """pytest's collection, for tests that define functions `test*` (or classes `Test*` with methods `test*`)
+    and do not call them: the top-level statements of each module, as a list of statement lists (one per
+    statement of the source, so that "test statement K" still counts them), with the collected functions in
+    place of their definitions; the collected functions in file order, as (label, call source, def); and why the
+    tests cannot be run, if they cannot."""
+    called = _used_names(modules)
+    stores: dict[str, int] = {}
+    loads: dict[str, int] = {}
+    for node in (n for mod in modules for n in ast.walk(mod) if isinstance(n, ast.Name)):
+        counts = loads if isinstance(node.ctx, ast.Load) else stores
+        counts[node.id] = counts.get(node.id, 0) + 1
+    tables, where = {}, {}  # `CASES = [...]`, bound once at the top level: a parametrize table
+    for mi, mod in enumerate(modules):
+        for si, stmt in enumerate(mod.body):
+            if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                    and isinstance(stmt.value, (ast.List, ast.Tuple)) and stores[stmt.targets[0].id] == 1):
+                tables[stmt.targets[0].id] = stmt.value
+                where[stmt.targets[0].id] = (mi, si)
+    bodies = [[[stmt] for stmt in mod.body] for mod in modules]
+    entries: list = []
+    used: dict[str, int] = {}
+    fixtures = False
+    for mi, mod in enumerate(modules):
+        for si, stmt in enumerate(mod.body):
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                autouse = any(isinstance(d, ast.Call) and _func_name(d.func) == "pytest.fixture" and any(
+                    k.arg == "autouse" and _literal(k.value) != (True, False) for k in d.keywords)
+                    for d in stmt.decorator_list)
+                if stmt.name in _SETUP_NAMES or autouse:  # would run around the tests: reported if there are any
+                    fixtures = fixtures or f"unsupported {'autouse fixture ' if autouse else ''}{stmt.name}"
+                if not stmt.name.startswith("test") or stmt.name in called:
+                    continue
+                got = _expand_test(stmt, None, tables, used)
+                if isinstance(got, str):
+                    return bodies, [], got
+                bodies[mi][si] = [d for d, _ in got]
+                entries.extend((label, f"{d.name}()", d) for d, label in got)
+            elif (isinstance(stmt, ast.ClassDef) and stmt.name.startswith("Test") and stmt.name not in called
+                  and not stmt.keywords and all(_func_name(b) == "object" for b in stmt.bases)):
+                if stmt.decorator_list:
+                    return bodies, [], f"unsupported decorator on {stmt.name}"
+                body = []
+                for m in stmt.body:
+                    if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and m.name in _SETUP_NAMES:
+                        return bodies, [], f"unsupported {m.name} in {stmt.name}"
+                    if not (isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and m.name.startswith("test")):
+                        body.append(m)
+                        continue
+                    got = _expand_test(m, stmt.name, tables, used)
+                    if isinstance(got, str):
+                        return bodies, [], got
+                    body.extend(d for d, _ in got)
+                    entries.extend((label, f"{stmt.name}().{d.name}()", d) for d, label in got)
+                stmt.body = body or [ast.Pass()]
+    if entries and fixtures:
+        return bodies, [], fixtures
+    for name, n in used.items():
+        if name in where and loads.get(name) == n:  # read by parametrize only: its expected values stay here
+            mi, si = where[name]
+            bodies[mi][si] = []
+    return bodies, entries, None
+
+
 def _plan(tests) -> dict:
     """Normalise `tests` into a sandbox plan. Bad test data is the caller's bug: PonderError."""
     if isinstance(tests, dict) and "inputs" in tests and "outputs" in tests:  # APPS-style columns
@@ -1844,17 +2136,44 @@ def _plan(tests) -> dict:
         except SyntaxError as e:
             raise PonderError(f"code tests: test {k + 1} is not valid Python ({e.msg}, line {e.lineno})") from None
     bound = _bound_names(modules)
-    stmts: list[str] = []
+    bodies, entries, unsupported = _collect_tests(modules)
+    if unsupported:
+        return {"mode": "assert", "stmts": [], "trees": [], "unsupported": unsupported}
+    outs: list[list[ast.stmt]] = []
     trees: list = []
-    for mod in modules:
+    spans: dict[int, range] = {}
+    for body in bodies:
         rw = _AssertRewriter(len(trees), bound)
-        mod = rw.visit(mod)
+        outs.extend([rw.visit(stmt) for stmt in group] for group in body)
         trees.extend(rw.trees)
-        for stmt in mod.body:
-            stmts.append(ast.unparse(ast.fix_missing_locations(ast.Module(body=[stmt], type_ignores=[]))))
+        spans.update(rw.spans)
+    # `import pytest` with nothing of pytest's left to run in the sandbox (its marks were taken apart here,
+    # its raises rewritten) is dropped: where the sandbox cannot import pytest, it would fail every program
+    if not any(isinstance(n, ast.Name) and n.id == "pytest" for group in outs for s in group for n in ast.walk(s)):
+        outs = [[] if [ast.dump(s) for s in group] == [ast.dump(ast.Import([ast.alias("pytest")]))] else group
+                for group in outs]
+    stmts = [ast.unparse(ast.fix_missing_locations(ast.Module(body=group or [ast.Pass()], type_ignores=[])))
+             for group in outs]
     if not trees:
         raise PonderError("code tests: no assert statements found (a test that cannot fail checks nothing)")
-    return {"mode": "assert", "stmts": stmts, "trees": trees}
+    # Each collected test function call is one test, made of the asserts in its body; every other assert is one
+    # test of its own, as before. A function with no assert is called but is no test: its returning is nothing
+    # the caller could tell from a program that exits early and forges the end, so only its exception counts.
+    calls: dict[int, str] = {}  # statement index -> the collected function it calls
+    owner: dict[int, int] = {}  # tree index -> statement index of the call of its function
+    for label, src, node in entries:
+        for i in spans[id(node)]:
+            owner[i] = len(stmts)
+        calls[len(stmts)] = label
+        stmts.append(src)
+    units: list = []
+    for i in range(len(trees)):
+        k = owner.get(i)
+        if k is None:
+            units.append((None, [i], None))
+        elif not units or units[-1][2] != k:
+            units.append((calls[k], [j for j in range(len(trees)) if owner.get(j) == k], k))
+    return {"mode": "assert", "stmts": stmts, "trees": trees, "units": units, "calls": calls}
 
 
 def _judge_asserts(plan: dict, run: dict, code: str) -> Verdict:
@@ -1894,14 +2213,20 @@ def _judge_asserts(plan: dict, run: dict, code: str) -> Verdict:
     # reported.
     anchored = any(s > 0 and _reads_sandbox(t) for s, t in zip(seen, plan["trees"]))
     passed = [o and (s > 0 or (anchored and not _reads_sandbox(t))) for s, o, t in zip(seen, ok, plan["trees"])]
-    if not all(passed):
-        return Verdict(False, code, f"failed test {passed.index(False) + 1}")
     # a statement of the tests raised (`x = f(0)` when f(0) raises, or a bug in the tests): which one, not whose
     # fault; the error text stays out of the reason, which the program could fill with anything
     bad = sorted(r["stmt"] for r in records if type(r.get("stmt")) is int)
+    # a test function passes only if every assert in it passed and its call raised nothing
+    units = plan.get("units") or [(None, [i], None) for i in range(n)]
+    for k, (label, members, stmt) in enumerate(units):
+        if not all(passed[i] for i in members) or (stmt is not None and stmt in bad):
+            return Verdict(False, code, f"failed test {k + 1}" + (f" ({label})" if label else ""))
+    calls = plan.get("calls", {})
     if bad or any("stmt" in r for r in records):
+        if bad and bad[0] in calls:  # a collected function with no assert raised
+            return Verdict(False, code, f"error in {calls[bad[0]]}")
         return Verdict(False, code, f"error in test statement {bad[0] + 1}" if bad else "error in test code")
-    return Verdict(True, code, f"passed {n}/{n}")
+    return Verdict(True, code, f"passed {len(units)}/{len(units)}")
 
 
 def _reads_sandbox(tree) -> bool:
@@ -1945,6 +2270,8 @@ def _sandbox_uid() -> int:
 
 
 def _run_plan(code: str, plan: dict, *, timeout: float, iso: dict, memory_mb: int) -> Verdict:
+    if plan.get("unsupported"):  # pytest-style tests that use what the verifier cannot run (a fixture...)
+        return Verdict(False, code, plan["unsupported"])
     nonce = secrets.token_hex(16)
     uid = _sandbox_uid() if iso["uid_drop"] else None
     workdir = tempfile.mkdtemp(prefix="ponder-sbx-")
@@ -2000,13 +2327,15 @@ def check_code(completion, tests, *, timeout: float = 5.0, memory_mb: int = MEMO
                isolation: str = "auto") -> Verdict:
     """Run the last ```python block of `completion` against `tests` in a sandbox.
 
-    `tests`: assert source (a str, or a list of str, one or more statements each; every `assert` is one test) or
+    `tests`: assert source (a str, or a list of str, one or more statements each; every `assert` is one test, or,
+    in pytest-style tests, every function `test*` the tests define and do not call, see the module docstring) or
     stdin/stdout cases `[{"input": ..., "output": ...}]` (or APPS-style `{"inputs": [...], "outputs": [...]}`).
     `timeout` is wall-clock seconds per run: the whole assert program, or each stdio case. Bad completions give a
     Verdict with a reason, never an exception; bad `tests` raise PonderError. Reasons: "passed N/N",
     "failed test K", "timeout", "crashed", "sandbox violation", "no code block", "syntax error", "too long",
     "invalid completion", "output limit exceeded", "error in test statement K" (a statement of the tests that
-    is not an assert raised), "sandbox error: ...".
+    is not an assert raised), "failed test K (test_x)", "error in test_x" (a test function with no assert
+    raised), "unsupported ..." (pytest-style tests using what the verifier does not run), "sandbox error: ...".
     """
     if not isinstance(timeout, (int, float)) or not 0 < timeout <= 600:
         raise PonderError(f"check_code: timeout must be in (0, 600] seconds, got {timeout!r}")
