@@ -350,6 +350,27 @@ def test_pytest_parametrize_is_expanded_by_the_caller():
     assert check_code(blk(_oracle_attacker(secret)), control, timeout=10).correct
 
 
+def test_pytest_approx_is_decided_by_the_caller():
+    # KodCode's float tests: pytest.approx in the sandbox is no plain value (every program failed), and would be
+    # the program's pytest; built by the caller, it compares as pytest does
+    tests = ("import pytest\n"
+             "def test_mean():\n    assert mean([0.1, 0.2]) == pytest.approx(0.15)\n"
+             "def test_halves():\n    assert halves([1, 3]) == pytest.approx([0.5, 1.5])\n"
+             "def test_tolerances():\n    assert mean([100, 110]) == pytest.approx(100, rel=0.1)\n"
+             "    assert mean([0, 0.002]) == pytest.approx(0.0, abs=1e-2)\n"
+             "    assert mean([1, 2]) != pytest.approx(1.6)\n")
+    good = "def mean(xs):\n    return sum(xs) / len(xs)\ndef halves(xs):\n    return [x / 2 for x in xs]"
+    assert check_code(blk(good), tests).reason == "passed 3/3"
+    assert check_code(blk("import sys\nsys.modules['pytest'] = None\n" + good), tests).reason == "passed 3/3"
+    assert check_code(blk(good.replace("/ len(xs)", "/ len(xs) * 1.01")), tests).reason == "failed test 1 (test_mean)"
+    assert check_code(blk(good.replace("x / 2", "x // 2")), tests).reason == "failed test 2 (test_halves)"
+    liar = good + "\nclass Any:\n    def __eq__(self, o): return True\nhalves = lambda xs: Any()"
+    assert check_code(blk(liar), tests).reason == "failed test 2 (test_halves)"
+    secret = "9876543210123"
+    approx = f"import pytest\ndef test_add():\n    assert add(1, 2) == pytest.approx({secret})\n"
+    assert check_code(blk(_oracle_attacker(secret)), approx, timeout=10).reason == "failed test 1 (test_add)"
+
+
 def test_pytest_features_the_verifier_cannot_run_give_a_reason():
     cases = {"def test_x(tmp_path):\n    assert add(1, 2) == 3\n": "unsupported pytest fixture 'tmp_path' in test_x",
              "import pytest\n@pytest.mark.xfail\ndef test_x():\n    assert add(1, 2) == 3\n":

@@ -81,7 +81,9 @@ into the body where it is read, so ``assert add(a, b) == expected`` becomes ``as
 stays in the caller. A mutable value read more than once (a list the test sorts in place, then compares), or an
 argument the body rebinds, is assigned at the top of the body instead (the sandbox then holds it, as it holds
 any value a test binds to a name). A table read only by parametrize is dropped from what the sandbox runs, and so
-is ``import pytest`` when nothing of pytest's is left there. ``@pytest.mark.skip`` leaves the test out; other
+is ``import pytest`` when nothing of pytest's is left there. ``pytest.approx(expected[, rel=, abs=, nan_ok=])``
+in an assert is built by the caller like the builtins above (a number, a flat list or tuple, a dict of numbers;
+pytest's tolerances), so ``assert mean(xs) == pytest.approx(0.15)`` keeps its 0.15 here. ``@pytest.mark.skip`` leaves the test out; other
 marks are ignored, except ``skipif``/``xfail``/``usefixtures``. Fixtures (``tmp_path``, ``capsys``, a
 ``@pytest.fixture`` of the tests' own: any argument parametrize does not give), those marks, other decorators,
 setup/teardown functions or methods and autouse fixtures are not run: every program gets a verdict saying so
@@ -834,6 +836,54 @@ def _int_args(fn, limit: int):
     return call
 
 
+class _Approx:
+    """`pytest.approx(expected, rel=None, abs=None, nan_ok=False)` built by the caller, compared as pytest
+    compares (a number, a flat list or tuple of them, a dict of them: 1e-6 relative or 1e-12 absolute by default,
+    only `abs` when only it is given, infinity equal only to itself): run in the sandbox, it would be the
+    program's pytest and its value no plain one."""
+
+    __hash__ = None
+
+    def __init__(self, expected, rel=None, abs=None, nan_ok=False):
+        for tol in (rel, abs):
+            if tol is not None and (type(tol) not in (int, float) or not tol >= 0 or math.isinf(tol)):
+                raise ValueError("pytest.approx: a tolerance must be a non-negative number")
+        items = expected.values() if type(expected) is dict else expected if type(expected) in (list, tuple) else ()
+        if any(isinstance(x, (list, tuple, dict)) for x in items):
+            raise TypeError("pytest.approx() does not support nested data structures")
+        self.expected, self.rel, self.abs, self.nan_ok = expected, rel, abs, nan_ok
+
+    def _one(self, actual, expected) -> bool:
+        if type(expected) is bool and type(actual) is not bool:
+            return False
+        if actual == expected:
+            return True
+        numbers = (int, float, complex)
+        if type(expected) is bool or not isinstance(expected, numbers) or not isinstance(actual, numbers):
+            return False
+        if math.isnan(abs(expected)):
+            return bool(self.nan_ok) and math.isnan(abs(actual))
+        if math.isinf(abs(expected)):
+            return False
+        tol = 1e-12 if self.abs is None else self.abs
+        if self.rel is not None or self.abs is None:
+            tol = max((1e-6 if self.rel is None else self.rel) * abs(expected), tol)
+        return abs(expected - actual) <= tol
+
+    def __eq__(self, actual) -> bool:
+        e = self.expected
+        if type(e) is dict:
+            return isinstance(actual, dict) and set(actual) == set(e) and all(self._one(actual[k], e[k]) for k in e)
+        if type(e) in (list, tuple):
+            try:
+                if len(actual) != len(e):
+                    return False
+            except TypeError:
+                return False
+            return all(self._one(a, x) for a, x in zip(actual, e))
+        return self._one(actual, e)
+
+
 # Pure builtins the CALLER applies to rebuilt plain values, so `abs(f(x) - 2.0) < 1e-6` or
 # `sorted(f(x)) == [1, 2]` is decided outside the sandbox: an object whose `__sub__` returns 0.0 never gets
 # that far, because f(x) alone must serialise as a plain value. These names mean the real builtins, whatever
@@ -845,7 +895,7 @@ _FUNCS = {"abs": abs, "len": len, "sorted": sorted, "set": set, "frozenset": fro
           "type": lambda obj, /: type(obj), "range": _range, "enumerate": enumerate, "zip": zip,
           "reversed": reversed, "ord": ord, "chr": chr, "hex": _digits(hex), "oct": _digits(oct),
           "bin": _digits(bin), "repr": _text(repr), "ascii": _text(ascii), "format": _format_builtin,
-          "math.isclose": math.isclose, "math.fabs": math.fabs, "math.floor": math.floor, "math.ceil": math.ceil,
+          "math.isclose": math.isclose, "pytest.approx": _Approx, "math.fabs": math.fabs, "math.floor": math.floor, "math.ceil": math.ceil,
           # An expected value is often written with these (`math.factorial(10)`, `pow(2, 10)`, `dict(a=1)`): in
           # the sandbox the program could run that operand itself and return what it gives.
           "pow": _pow, "divmod": _divmod, "dict": dict, "math.trunc": math.trunc, "math.pow": math.pow,
