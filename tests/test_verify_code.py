@@ -312,6 +312,10 @@ def test_pytest_style_test_functions_are_called_each_one_test():
     assert check_code(blk("def f(n):\n    return n + n"), used).reason == "passed 1/1"
     main = PYTEST_STYLE + "if __name__ == '__main__':\n    test_add()\n    test_neg()\n"
     assert check_code(blk(ADD), main).reason == "passed 2/2"
+    # a test defined twice is its last definition, as in pytest (the first is never run)
+    twice = PYTEST_STYLE + "def test_add():\n    assert add(2, 2) == 4\nclass TestT:\n    def test_a(self):\n" \
+                           "        assert add(1, 1) == 5\n    def test_a(self):\n        assert add(1, 1) == 2\n"
+    assert check_code(blk(ADD), twice).reason == "passed 3/3"
     # a program's own test functions are not collected, even when the tests import all it defines
     own = ADD + "\ndef test_mine():\n    raise ValueError\n"
     assert check_code(blk(own), star).reason == "passed 2/2"

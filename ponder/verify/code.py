@@ -2114,12 +2114,20 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
                 tables[stmt.targets[0].id] = stmt.value
                 where[stmt.targets[0].id] = (mi, si)
     bodies = [[[stmt] for stmt in mod.body] for mod in modules]
+    defs = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    # a test defined twice (generated test files do it) is the last definition, the only one pytest sees: the
+    # earlier ones are dropped, not left with asserts that never run
+    last = {stmt.name: (mi, si) for mi, mod in enumerate(modules) for si, stmt in enumerate(mod.body)
+            if isinstance(stmt, defs)}
     entries: list = []
     used: dict[str, int] = {}
     fixtures = False
     for mi, mod in enumerate(modules):
         for si, stmt in enumerate(mod.body):
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if (isinstance(stmt, defs) and stmt.name.startswith(("test", "Test")) and stmt.name not in called
+                    and last[stmt.name] != (mi, si)):
+                bodies[mi][si] = []
+            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 autouse = any(isinstance(d, ast.Call) and _func_name(d.func) == "pytest.fixture" and any(
                     k.arg == "autouse" and _literal(k.value) != (True, False) for k in d.keywords)
                     for d in stmt.decorator_list)
@@ -2137,7 +2145,10 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
                 if stmt.decorator_list:
                     return bodies, [], f"unsupported decorator on {stmt.name}"
                 body = []
+                final = {m.name: m for m in stmt.body if isinstance(m, defs)}
                 for m in stmt.body:
+                    if isinstance(m, defs) and final[m.name] is not m:
+                        continue  # redefined further down the class
                     if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and m.name in _SETUP_NAMES:
                         return bodies, [], f"unsupported {m.name} in {stmt.name}"
                     if not (isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and m.name.startswith("test")):
