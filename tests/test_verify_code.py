@@ -375,6 +375,18 @@ def test_pytest_approx_is_decided_by_the_caller():
     assert check_code(blk(_oracle_attacker(secret)), approx, timeout=10).reason == "failed test 1 (test_add)"
 
 
+def test_pytest_fixtures_of_the_tests_own_are_made_for_each_test():
+    tests = ("import pytest\n"
+             "@pytest.fixture\ndef test_data():\n    return [3, 1, 2]\n"  # a fixture named test* is no test
+             "@pytest.fixture(scope='module')\ndef expected(test_data):\n    return sorted(test_data)\n"
+             "def test_sort(test_data, expected):\n    assert my_sort(test_data) == expected\n"
+             "class TestLen:\n    def test_len(self, test_data):\n        assert len(my_sort(test_data)) == 3\n")
+    assert check_code(blk("def my_sort(xs):\n    return sorted(xs)"), tests).reason == "passed 2/2"
+    # each test gets its own value: sorting in place in one test changes nothing for the next
+    assert check_code(blk("def my_sort(xs):\n    xs.sort()\n    return xs"), tests).reason == "passed 2/2"
+    assert check_code(blk("def my_sort(xs):\n    return xs"), tests).reason == "failed test 1 (test_sort)"
+
+
 def test_pytest_features_the_verifier_cannot_run_give_a_reason():
     cases = {"def test_x(tmp_path):\n    assert add(1, 2) == 3\n": "unsupported pytest fixture 'tmp_path' in test_x",
              "import pytest\n@pytest.mark.xfail\ndef test_x():\n    assert add(1, 2) == 3\n":
@@ -382,7 +394,9 @@ def test_pytest_features_the_verifier_cannot_run_give_a_reason():
              "import functools\n@functools.lru_cache\ndef test_x():\n    assert add(1, 2) == 3\n":
                  "unsupported decorator on test_x",
              "class TestX:\n    def setup_method(self):\n        self.k = 1\n    def test_x(self):\n"
-             "        assert add(1, 2) == 3\n": "unsupported setup_method in TestX"}
+             "        assert add(1, 2) == 3\n": "unsupported setup_method in TestX",
+             "import pytest\n@pytest.fixture\ndef k():\n    yield 1\ndef test_x(k):\n    assert add(k, 2) == 3\n":
+                 "unsupported yield fixture 'k' in test_x"}
     for tests, reason in cases.items():
         v = check_code(blk(ADD), tests)
         assert (v.correct, v.reason) == (False, reason), tests

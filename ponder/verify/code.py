@@ -84,10 +84,14 @@ any value a test binds to a name). A table read only by parametrize is dropped f
 is ``import pytest`` when nothing of pytest's is left there. ``pytest.approx(expected[, rel=, abs=, nan_ok=])``
 in an assert is built by the caller like the builtins above (a number, a flat list or tuple, a dict of numbers;
 pytest's tolerances), so ``assert mean(xs) == pytest.approx(0.15)`` keeps its 0.15 here. ``@pytest.mark.skip`` leaves the test out; other
-marks are ignored, except ``skipif``/``xfail``/``usefixtures``. Fixtures (``tmp_path``, ``capsys``, a
-``@pytest.fixture`` of the tests' own: any argument parametrize does not give), those marks, other decorators,
-setup/teardown functions or methods and autouse fixtures are not run: every program gets a verdict saying so
-(``unsupported pytest fixture 'tmp_path' in test_x``) rather than a failure with no reason. The program's own
+marks are ignored, except ``skipif``/``xfail``/``usefixtures``. A ``@pytest.fixture`` of the tests' own that
+returns its value (no ``yield``, ``params=`` or ``autouse=``; it may request others of the kind) is made afresh
+for each test that requests it, whatever its scope, by the tests' code in the sandbox (``data =
+data__ponder_fixture()`` at the top of the test), so a value it returns is the sandbox's, as any value a test
+binds to a name. pytest's own fixtures (``tmp_path``, ``capsys``, ``monkeypatch``, ``request``), other fixtures,
+those marks, other decorators, setup/teardown functions or methods and autouse fixtures are not run: every
+program gets a verdict saying so (``unsupported pytest fixture 'tmp_path' in test_x``) rather than a failure
+with no reason. The program's own
 functions ``test*`` are never collected. Exit
 status 0 counts for nothing; the result channel of the harness is closed in the child before the program starts,
 and the harness echoes a per-run nonce.
@@ -2038,10 +2042,73 @@ def _bind_case(body: list[ast.stmt], case: dict) -> list[ast.stmt]:
     return assigns + [_Substitute(subs).visit(s) for s in body]
 
 
-def _expand_test(fn, owner: str | None, tables: dict, used: dict) -> list | str:
+def _fixture(fn: ast.FunctionDef) -> ast.FunctionDef | str | None:
+    """For a `@pytest.fixture` of the tests' own: the plain function that makes its value (named
+    `<name>__ponder_fixture`, its arguments the fixtures it requests), or why it cannot be run; None for any
+    other function. Only fixtures that return their value: a `yield` one has a teardown, `params=` makes more
+    tests, `autouse=` runs around every test."""
+    decs = [d for d in fn.decorator_list if _func_name(d.func if isinstance(d, ast.Call) else d) == "pytest.fixture"]
+    if not decs:
+        return None
+    d = decs[0]
+    if (len(fn.decorator_list) > 1 or isinstance(d, ast.Call) and (d.args or any(k.arg != "scope" for k in d.keywords))
+            or isinstance(fn, ast.AsyncFunctionDef)):
+        return f"unsupported fixture '{fn.name}'"
+    a = fn.args
+    if a.posonlyargs or a.vararg or a.kwonlyargs or a.kwarg or a.defaults:
+        return f"unsupported fixture '{fn.name}'"
+    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+    todo: list[ast.AST] = list(fn.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return f"unsupported yield fixture '{fn.name}'"
+        todo.extend(c for c in ast.iter_child_nodes(node) if not isinstance(c, scopes))
+    new = copy.deepcopy(fn)
+    new.decorator_list = []
+    new.name = f"{fn.name}__ponder_fixture"
+    return new
+
+
+def _fixture_setup(names: list[str], fixtures: dict, label: str) -> list[ast.stmt] | str:
+    """Statements that bind the fixtures `names` (and those they request, each once, as pytest shares them
+    within a test) at the top of a test: `data = data__ponder_fixture()`. A fresh value per test, whatever the
+    fixture's scope. The values are made in the sandbox, by the tests' own code."""
+    order: list[str] = []
+    state: dict[str, str] = {}
+
+    def visit(n: str) -> str | None:
+        if state.get(n) == "done":
+            return None
+        if state.get(n) == "busy":
+            return f"unsupported fixture cycle through '{n}' in {label}"
+        f = fixtures.get(n)
+        if f is None:
+            return f"unsupported pytest fixture '{n}' in {label}"
+        if isinstance(f, str):
+            return f"{f} in {label}"
+        state[n] = "busy"
+        for dep in f.args.args:
+            why = visit(dep.arg)
+            if why:
+                return why
+        state[n] = "done"
+        order.append(n)
+        return None
+
+    for n in names:
+        why = visit(n)
+        if why:
+            return why
+    return [ast.Assign(targets=[ast.Name(n, ast.Store())], value=_call(
+        f"{n}__ponder_fixture", *(ast.Name(dep.arg, ast.Load()) for dep in fixtures[n].args.args)))
+        for n in order]
+
+
+def _expand_test(fn, owner: str | None, tables: dict, used: dict, fixtures: dict) -> list | str:
     """The functions to call for test function `fn` (a method of class `owner`), as (def, label) pairs, one per
-    parametrized case: plain functions with no decorator and no arguments but `self`; [] for a skipped test. A
-    string says why it cannot be run."""
+    parametrized case: plain functions with no decorator and no arguments but `self` (fixtures the tests define
+    are bound at the top of the body); [] for a skipped test. A string says why it cannot be run."""
     label = f"{owner}::{fn.name}" if owner else fn.name
     if isinstance(fn, ast.AsyncFunctionDef):
         return f"unsupported async test {label}"
@@ -2070,14 +2137,15 @@ def _expand_test(fn, owner: str | None, tables: dict, used: dict) -> list | str:
     given = [n for names, _ in sets for n in names]
     if len(set(given)) != len(given):
         return f"unsupported parametrize of an argument twice on {label}"
-    for n in required:
-        if n not in given:
-            return f"unsupported pytest fixture '{n}' in {label}"
+    requested = [n for n in required if n not in given]
+    setup = _fixture_setup(requested, fixtures, label)
+    if isinstance(setup, str):
+        return setup
     for n in given:
         if n not in params[first:]:
             return f"parametrize of '{n}', no argument of {label}"
     defaults = dict(zip(params[len(params) - len(a.defaults):], a.defaults))
-    kept = [p for p in a.args if p.arg not in given]
+    kept = [p for p in a.args if p.arg not in given and p.arg not in requested]
     combos: list[dict] = [{}]
     for _, cases in sets:  # stacked decorators: every combination
         combos = [{**c, **d} for c in combos for d in cases]
@@ -2086,8 +2154,9 @@ def _expand_test(fn, owner: str | None, tables: dict, used: dict) -> list | str:
         new = copy.deepcopy(fn)
         new.decorator_list = []
         new.args = ast.arguments(posonlyargs=[], args=copy.deepcopy(kept), vararg=None, kwonlyargs=[],
-                                 kw_defaults=[], kwarg=None, defaults=[defaults[p.arg] for p in kept if p.arg in defaults])
-        new.body = _bind_case(new.body, case)
+                                 kw_defaults=[], kwarg=None,
+                                 defaults=[defaults[p.arg] for p in kept if p.arg in defaults])
+        new.body = copy.deepcopy(setup) + _bind_case(new.body, case)
         if sets:
             new.name = f"{fn.name}__ponder_case_{k + 1}"
         out.append((new, f"{label}[{k + 1}]" if sets else label))
@@ -2119,11 +2188,23 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
     # earlier ones are dropped, not left with asserts that never run
     last = {stmt.name: (mi, si) for mi, mod in enumerate(modules) for si, stmt in enumerate(mod.body)
             if isinstance(stmt, defs)}
-    entries: list = []
-    used: dict[str, int] = {}
-    fixtures = False
+    fixtures: dict = {}  # name -> the plain function that makes its value, or why it cannot be run
+    places: set[tuple[int, int]] = set()
     for mi, mod in enumerate(modules):
         for si, stmt in enumerate(mod.body):
+            made = _fixture(stmt) if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+            if made is not None:
+                fixtures[stmt.name] = made
+                places.add((mi, si))
+                if not isinstance(made, str):
+                    bodies[mi][si] = [made]
+    entries: list = []
+    used: dict[str, int] = {}
+    around = None  # setup/teardown or an autouse fixture: reported only if there are tests to run around
+    for mi, mod in enumerate(modules):
+        for si, stmt in enumerate(mod.body):
+            if (mi, si) in places:  # a fixture, even one named test_data, is no test
+                continue
             if (isinstance(stmt, defs) and stmt.name.startswith(("test", "Test")) and stmt.name not in called
                     and last[stmt.name] != (mi, si)):
                 bodies[mi][si] = []
@@ -2131,11 +2212,11 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
                 autouse = any(isinstance(d, ast.Call) and _func_name(d.func) == "pytest.fixture" and any(
                     k.arg == "autouse" and _literal(k.value) != (True, False) for k in d.keywords)
                     for d in stmt.decorator_list)
-                if stmt.name in _SETUP_NAMES or autouse:  # would run around the tests: reported if there are any
-                    fixtures = fixtures or f"unsupported {'autouse fixture ' if autouse else ''}{stmt.name}"
+                if stmt.name in _SETUP_NAMES or autouse:
+                    around = around or f"unsupported {'autouse fixture ' if autouse else ''}{stmt.name}"
                 if not stmt.name.startswith("test") or stmt.name in called:
                     continue
-                got = _expand_test(stmt, None, tables, used)
+                got = _expand_test(stmt, None, tables, used, fixtures)
                 if isinstance(got, str):
                     return bodies, [], got
                 bodies[mi][si] = [d for d, _ in got]
@@ -2154,14 +2235,14 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
                     if not (isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and m.name.startswith("test")):
                         body.append(m)
                         continue
-                    got = _expand_test(m, stmt.name, tables, used)
+                    got = _expand_test(m, stmt.name, tables, used, fixtures)
                     if isinstance(got, str):
                         return bodies, [], got
                     body.extend(d for d, _ in got)
                     entries.extend((label, f"{stmt.name}().{d.name}()", d) for d, label in got)
                 stmt.body = body or [ast.Pass()]
-    if entries and fixtures:
-        return bodies, [], fixtures
+    if entries and around:
+        return bodies, [], around
     for name, n in used.items():
         if name in where and loads.get(name) == n:  # read by parametrize only: its expected values stay here
             mi, si = where[name]
