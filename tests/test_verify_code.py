@@ -396,7 +396,9 @@ def test_pytest_features_the_verifier_cannot_run_give_a_reason():
              "class TestX:\n    def setup_method(self):\n        self.k = 1\n    def test_x(self):\n"
              "        assert add(1, 2) == 3\n": "unsupported setup_method in TestX",
              "import pytest\n@pytest.fixture\ndef k():\n    yield 1\ndef test_x(k):\n    assert add(k, 2) == 3\n":
-                 "unsupported yield fixture 'k' in test_x"}
+                 "unsupported yield fixture 'k' in test_x",
+             "import pytest\n@pytest.fixture(autouse=True)\ndef reset():\n    return None\n"
+             "def test_x():\n    assert add(1, 2) == 3\n": "unsupported autouse fixture reset"}
     for tests, reason in cases.items():
         v = check_code(blk(ADD), tests)
         assert (v.correct, v.reason) == (False, reason), tests

@@ -2190,9 +2190,17 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
             if isinstance(stmt, defs)}
     fixtures: dict = {}  # name -> the plain function that makes its value, or why it cannot be run
     places: set[tuple[int, int]] = set()
+    around = None  # setup/teardown or an autouse fixture: reported only if there are tests to run around
     for mi, mod in enumerate(modules):
         for si, stmt in enumerate(mod.body):
-            made = _fixture(stmt) if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+            if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            autouse = any(isinstance(d, ast.Call) and _func_name(d.func) == "pytest.fixture" and any(
+                k.arg == "autouse" and _literal(k.value) != (True, False) for k in d.keywords)
+                for d in stmt.decorator_list)
+            if stmt.name in _SETUP_NAMES or autouse:
+                around = around or f"unsupported {'autouse fixture ' if autouse else ''}{stmt.name}"
+            made = _fixture(stmt)
             if made is not None:
                 fixtures[stmt.name] = made
                 places.add((mi, si))
@@ -2200,7 +2208,6 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
                     bodies[mi][si] = [made]
     entries: list = []
     used: dict[str, int] = {}
-    around = None  # setup/teardown or an autouse fixture: reported only if there are tests to run around
     for mi, mod in enumerate(modules):
         for si, stmt in enumerate(mod.body):
             if (mi, si) in places:  # a fixture, even one named test_data, is no test
@@ -2209,11 +2216,6 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
                     and last[stmt.name] != (mi, si)):
                 bodies[mi][si] = []
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                autouse = any(isinstance(d, ast.Call) and _func_name(d.func) == "pytest.fixture" and any(
-                    k.arg == "autouse" and _literal(k.value) != (True, False) for k in d.keywords)
-                    for d in stmt.decorator_list)
-                if stmt.name in _SETUP_NAMES or autouse:
-                    around = around or f"unsupported {'autouse fixture ' if autouse else ''}{stmt.name}"
                 if not stmt.name.startswith("test") or stmt.name in called:
                     continue
                 got = _expand_test(stmt, None, tables, used, fixtures)
@@ -2228,7 +2230,7 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
                 body = []
                 final = {m.name: m for m in stmt.body if isinstance(m, defs)}
                 for m in stmt.body:
-                    if isinstance(m, defs) and final[m.name] is not m:
+                    if isinstance(m, defs) and m.name.startswith("test") and final[m.name] is not m:
                         continue  # redefined further down the class
                     if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and m.name in _SETUP_NAMES:
                         return bodies, [], f"unsupported {m.name} in {stmt.name}"
