@@ -61,40 +61,40 @@ have raised anything, but it cannot see which class passes); a program that exit
 asserts with no value from the sandbox in them (``assert False`` in a try whose handler does more than ``pass`` or
 names a class of the program's) may go unreached once some other assert was reported.
 With assert tests the program runs as a module named ``solution``, so its ``if __name__ == "__main__":`` block
-does not run (as when LiveCodeBench imports a call-based solution); stdio programs run as ``__main__``. The module
-is registered, so ``from solution import add``, ``from solution import *`` and ``import solution`` in the tests
-find it; the tests run in its namespace, after the program.
+does not run (as when LiveCodeBench imports a call-based solution); stdio programs run as ``__main__``. The
+module is registered, so ``from solution import add``, ``from solution import *`` and ``import solution`` in
+the tests find it; the tests run in its namespace, after the program. Exit status 0 counts for nothing; the
+result channel of the harness is closed in the child before the program starts, and the harness echoes a
+per-run nonce.
 
 pytest-style tests (KodCode and most code-RL sets): top-level functions ``test*``, and methods ``test*`` of
 classes ``Test*`` (no bases, no ``__init__``; called on a fresh instance), that the tests do not call or
 otherwise use by name themselves (a call under ``if __name__ == "__main__":`` does not run, so does not count)
-are called in file order after the
-module's statements, as pytest would. Each call is one test, made of the asserts in its body (rewritten as above):
-it passes only if each of them was reported and every report passed, and the call raised nothing; reasons name
-it (``failed test 2 (test_neg)``, ``TestAdd::test_neg``). A test function with no assert is called, and its
-exception fails the run (``error in test_smoke``), but it is no test of its own: that it returned is no evidence
-the caller can trust (a program can forge the end of the run), so it is not counted in ``passed N/N``.
-``@pytest.mark.parametrize`` with a list (or tuple) of cases written in the tests, or a top-level name bound once
-to one (``CASES = [...]``), is expanded in the caller into one function per case (stacked decorators: every
-combination; ``pytest.param(..., id=)`` too), named ``test_add[K]`` for case K: each argument's value is written
-into the body where it is read, so ``assert add(a, b) == expected`` becomes ``assert add(1, 2) == 3`` and the 3
-stays in the caller. A mutable value read more than once (a list the test sorts in place, then compares), or an
-argument the body rebinds, is assigned at the top of the body instead (the sandbox then holds it, as it holds
-any value a test binds to a name). A table read only by parametrize is dropped from what the sandbox runs, and so
-is ``import pytest`` when nothing of pytest's is left there. ``pytest.approx(expected[, rel=, abs=, nan_ok=])``
-in an assert is built by the caller like the builtins above (a number, a flat list or tuple, a dict of numbers;
-pytest's tolerances), so ``assert mean(xs) == pytest.approx(0.15)`` keeps its 0.15 here. ``@pytest.mark.skip`` leaves the test out; other
-marks are ignored, except ``skipif``/``xfail``/``usefixtures``. A ``@pytest.fixture`` of the tests' own that
-returns its value (no ``yield``, ``params=`` or ``autouse=``; it may request others of the kind) is made afresh
-for each test that requests it, whatever its scope, by the tests' code in the sandbox (``data =
+are called in file order after the module's statements, as pytest would. Each call is one test, made of the
+asserts in its body (rewritten as above): it passes only if each of them was reported and every report passed,
+and the call raised nothing; reasons name it (``failed test 2 (test_neg)``, ``TestAdd::test_neg``). A test
+function with no assert is called, and its exception fails the run (``error in test_smoke``), but it is no
+test of its own: that it returned is no evidence the caller can trust (a program can forge the end of the
+run), so it is not counted in ``passed N/N``. ``@pytest.mark.parametrize`` with a list (or tuple) of cases
+written in the tests, or a top-level name bound once to one (``CASES = [...]``), is expanded in the caller
+into one function per case (stacked decorators: every combination; ``pytest.param(..., id=)`` too), named
+``test_add[K]`` for case K: each argument's value is written into the body where it is read, so ``assert
+add(a, b) == expected`` becomes ``assert add(1, 2) == 3`` and the 3 stays in the caller. A mutable value read
+more than once (a list the test sorts in place, then compares), or an argument the body rebinds, is assigned
+at the top of the body instead (the sandbox then holds it, as it holds any value a test binds to a name). A
+table read only by parametrize is dropped from what the sandbox runs, and so is ``import pytest`` when nothing
+of pytest's is left there. ``pytest.approx(expected[, rel=, abs=, nan_ok=])`` in an assert is built by the
+caller like the builtins above (a number, a flat list or tuple, a dict of numbers; pytest's tolerances), so
+``assert mean(xs) == pytest.approx(0.15)`` keeps its 0.15 here. ``@pytest.mark.skip`` leaves the test out;
+other marks are ignored, except ``skipif``/``xfail``/``usefixtures``. A ``@pytest.fixture`` of the tests' own
+that returns its value (no ``yield``, ``params=`` or ``autouse=``; it may request others of the kind) is made
+afresh for each test that requests it, whatever its scope, by the tests' code in the sandbox (``data =
 data__ponder_fixture()`` at the top of the test), so a value it returns is the sandbox's, as any value a test
-binds to a name. pytest's own fixtures (``tmp_path``, ``capsys``, ``monkeypatch``, ``request``), other fixtures,
-those marks, other decorators, setup/teardown functions or methods and autouse fixtures are not run: every
-program gets a verdict saying so (``unsupported pytest fixture 'tmp_path' in test_x``) rather than a failure
-with no reason. The program's own
-functions ``test*`` are never collected. Exit
-status 0 counts for nothing; the result channel of the harness is closed in the child before the program starts,
-and the harness echoes a per-run nonce.
+binds to a name. pytest's own fixtures (``tmp_path``, ``capsys``, ``monkeypatch``, ``request``), other
+fixtures, those marks, other decorators, setup/teardown functions or methods and autouse fixtures are not run:
+every program gets a verdict saying so (``unsupported pytest fixture 'tmp_path' in test_x``) rather than a
+failure with no reason. A test defined twice is its last definition, as in pytest. The program's own functions
+``test*`` are never collected.
 
 Comprehensions in asserts (``all(f(i) == 2 * i for i in range(5))``) are taken apart the same way: per item, the
 sandbox reports the operands of the conditions and of the element, and the caller decides them. Where the caller
@@ -852,7 +852,8 @@ class _Approx:
         for tol in (rel, abs):
             if tol is not None and (type(tol) not in (int, float) or not tol >= 0 or math.isinf(tol)):
                 raise ValueError("pytest.approx: a tolerance must be a non-negative number")
-        items = expected.values() if type(expected) is dict else expected if type(expected) in (list, tuple) else ()
+        t = type(expected)
+        items = expected.values() if t is dict else expected if t in (list, tuple) else ()
         if any(isinstance(x, (list, tuple, dict)) for x in items):
             raise TypeError("pytest.approx() does not support nested data structures")
         self.expected, self.rel, self.abs, self.nan_ok = expected, rel, abs, nan_ok
@@ -877,7 +878,8 @@ class _Approx:
     def __eq__(self, actual) -> bool:
         e = self.expected
         if type(e) is dict:
-            return isinstance(actual, dict) and set(actual) == set(e) and all(self._one(actual[k], e[k]) for k in e)
+            return (isinstance(actual, dict) and set(actual) == set(e)
+                    and all(self._one(actual[k], e[k]) for k in e))
         if type(e) in (list, tuple):
             try:
                 if len(actual) != len(e):
@@ -899,7 +901,8 @@ _FUNCS = {"abs": abs, "len": len, "sorted": sorted, "set": set, "frozenset": fro
           "type": lambda obj, /: type(obj), "range": _range, "enumerate": enumerate, "zip": zip,
           "reversed": reversed, "ord": ord, "chr": chr, "hex": _digits(hex), "oct": _digits(oct),
           "bin": _digits(bin), "repr": _text(repr), "ascii": _text(ascii), "format": _format_builtin,
-          "math.isclose": math.isclose, "pytest.approx": _Approx, "math.fabs": math.fabs, "math.floor": math.floor, "math.ceil": math.ceil,
+          "math.isclose": math.isclose, "math.fabs": math.fabs, "math.floor": math.floor, "math.ceil": math.ceil,
+          "pytest.approx": _Approx,
           # An expected value is often written with these (`math.factorial(10)`, `pow(2, 10)`, `dict(a=1)`): in
           # the sandbox the program could run that operand itself and return what it gives.
           "pow": _pow, "divmod": _divmod, "dict": dict, "math.trunc": math.trunc, "math.pow": math.pow,
@@ -1931,7 +1934,8 @@ def _pytest_mark(dec: ast.expr) -> str | None:
 def _is_main_guard(node: ast.AST) -> bool:
     t = node.test if isinstance(node, ast.If) else None
     return (isinstance(t, ast.Compare) and isinstance(t.left, ast.Name) and t.left.id == "__name__"
-            and len(t.ops) == 1 and isinstance(t.ops[0], ast.Eq) and _literal(t.comparators[0]) == (True, "__main__"))
+            and len(t.ops) == 1 and isinstance(t.ops[0], ast.Eq)
+            and _literal(t.comparators[0]) == (True, "__main__"))
 
 
 def _used_names(modules: list[ast.Module]) -> set[str]:
@@ -1971,7 +1975,8 @@ def _parametrize(dec: ast.expr, tables: dict) -> tuple[list[str], list[dict], st
     table = None
     if isinstance(values_node, ast.Name) and values_node.id in tables:  # `CASES = [...]` at the top level
         table, values_node = values_node.id, tables[values_node.id]
-    if not isinstance(values_node, (ast.List, ast.Tuple)) or any(isinstance(x, ast.Starred) for x in values_node.elts):
+    if (not isinstance(values_node, (ast.List, ast.Tuple))
+            or any(isinstance(x, ast.Starred) for x in values_node.elts)):
         return "unsupported parametrize values (not a list written in the tests)"
     cases = []
     for el in values_node.elts:
@@ -2002,8 +2007,8 @@ def _loads_once(body: list[ast.stmt], name: str) -> bool:
     function (where one read may run many times)."""
     count = 0
     todo = [(s, False) for s in body]
-    repeating = (ast.For, ast.AsyncFor, ast.While, ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
-                 ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp)
+    repeating = (ast.For, ast.AsyncFor, ast.While, ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef,
+                 ast.ClassDef, ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp)
     while todo:
         node, repeated = todo.pop()
         if isinstance(node, ast.Name) and node.id == name:
@@ -2047,12 +2052,13 @@ def _fixture(fn: ast.FunctionDef) -> ast.FunctionDef | str | None:
     `<name>__ponder_fixture`, its arguments the fixtures it requests), or why it cannot be run; None for any
     other function. Only fixtures that return their value: a `yield` one has a teardown, `params=` makes more
     tests, `autouse=` runs around every test."""
-    decs = [d for d in fn.decorator_list if _func_name(d.func if isinstance(d, ast.Call) else d) == "pytest.fixture"]
+    decs = [d for d in fn.decorator_list
+            if _func_name(d.func if isinstance(d, ast.Call) else d) == "pytest.fixture"]
     if not decs:
         return None
     d = decs[0]
-    if (len(fn.decorator_list) > 1 or isinstance(d, ast.Call) and (d.args or any(k.arg != "scope" for k in d.keywords))
-            or isinstance(fn, ast.AsyncFunctionDef)):
+    options = isinstance(d, ast.Call) and (d.args or any(k.arg != "scope" for k in d.keywords))
+    if len(fn.decorator_list) > 1 or options or isinstance(fn, ast.AsyncFunctionDef):
         return f"unsupported fixture '{fn.name}'"
     a = fn.args
     if a.posonlyargs or a.vararg or a.kwonlyargs or a.kwarg or a.defaults:
@@ -2178,7 +2184,8 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
     tables, where = {}, {}  # `CASES = [...]`, bound once at the top level: a parametrize table
     for mi, mod in enumerate(modules):
         for si, stmt in enumerate(mod.body):
-            if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+            if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+                    and isinstance(stmt.targets[0], ast.Name)
                     and isinstance(stmt.value, (ast.List, ast.Tuple)) and stores[stmt.targets[0].id] == 1):
                 tables[stmt.targets[0].id] = stmt.value
                 where[stmt.targets[0].id] = (mi, si)
@@ -2293,7 +2300,8 @@ def _plan(tests) -> dict:
         spans.update(rw.spans)
     # `import pytest` with nothing of pytest's left to run in the sandbox (its marks were taken apart here,
     # its raises rewritten) is dropped: where the sandbox cannot import pytest, it would fail every program
-    if not any(isinstance(n, ast.Name) and n.id == "pytest" for group in outs for s in group for n in ast.walk(s)):
+    if not any(isinstance(n, ast.Name) and n.id == "pytest"
+               for group in outs for stmt in group for n in ast.walk(stmt)):
         outs = [[] if [ast.dump(s) for s in group] == [ast.dump(ast.Import([ast.alias("pytest")]))] else group
                 for group in outs]
     stmts = [ast.unparse(ast.fix_missing_locations(ast.Module(body=group or [ast.Pass()], type_ignores=[])))
