@@ -451,6 +451,29 @@ def test_sigterm_in_a_ray_session_stops_the_cli_as_ctrl_c_does():
     assert (out.stdout, out.returncode) == ("Terminated False\n", 0), out.stderr[-2000:]
 
 
+_RAY_SIGTERM_AFTER = """
+import signal
+from ponder.distributed.ray_workers import ray_session
+before = signal.getsignal(signal.SIGTERM)
+with ray_session(num_cpus=1):
+    pass
+print(signal.getsignal(signal.SIGTERM) == before)
+"""
+
+
+def test_ray_session_leaves_sigterm_as_it_found_it():
+    """ray.init sets SIGTERM to sys.exit(15) and ray.shutdown leaves it there: a library caller that left SIGTERM
+    at its default had it turned into SystemExit for the rest of the process, long after the session ended."""
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("ray")
+    out = subprocess.run([sys.executable, "-c", _RAY_SIGTERM_AFTER], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(Path(ponder.__file__).parents[1])})
+    assert out.stdout.splitlines()[-1:] == ["True"], out.stderr[-2000:]
+
+
 _HELD = """
 import ray as _r
 from ponder.distributed.ray_workers import RayPool, ray_session

@@ -140,10 +140,11 @@ def ray_session(address: str | None = None, *, num_cpus: int | None = None, time
     if ray.is_initialized():
         yield ray
         return
-    # ray.init sets SIGTERM to sys.exit(15); a caller's own handler (the CLI's: a run stopped as by Ctrl-C, with
-    # the line saying how to resume it) is put back
-    sigterm = signal.getsignal(signal.SIGTERM)
-    keep = callable(sigterm) and threading.current_thread() is threading.main_thread()
+    # ray.init sets SIGTERM to sys.exit(15), and ray.shutdown leaves it so: a caller's own handler (the CLI's: a run
+    # stopped as by Ctrl-C, with the line saying how to resume it) is put back at once, any other (the default, for
+    # a library caller) when the session ends. (None: a handler not set from Python, which cannot be put back.)
+    sigterm = signal.getsignal(signal.SIGTERM) if threading.current_thread() is threading.main_thread() else None
+    keep = callable(sigterm)
     if address is None:
         if num_cpus is None and hasattr(os, "sched_getaffinity"):
             # The cores this process may use (taskset, a scheduler's cpuset), as --nproc counts them: Ray counts the
@@ -162,7 +163,7 @@ def ray_session(address: str | None = None, *, num_cpus: int | None = None, time
         try:
             ray.init(address=address, log_to_driver=False)
         except ConnectionError as e:
-            if keep:
+            if sigterm is not None:
                 signal.signal(signal.SIGTERM, sigterm)
             raise PonderError(f"--ray {address}: {str(e).splitlines()[0]}") from None
     if keep:
@@ -171,6 +172,8 @@ def ray_session(address: str | None = None, *, num_cpus: int | None = None, time
         yield ray
     finally:
         ray.shutdown()
+        if sigterm is not None:
+            signal.signal(signal.SIGTERM, sigterm)
 
 
 # How long RayPool.start waits for its actors to be placed and running. The check against the cluster's total CPUs
