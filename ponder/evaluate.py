@@ -661,8 +661,13 @@ def sweep(
 
         return tqdm(total=total, desc=desc, dynamic_ncols=True)
 
+    from ponder.engine import prompts_open_think
+    from ponder.verify.registry import with_think_open
+
     curves, seconds = [], {}
     for mname, (model, tok) in mods.items():
+        # a prompt rendered to end with "<think>" (a template that prefills it): its completions do not open it
+        judges = [with_think_open(reward_fn, f) for f in prompts_open_think(tok, prompts)]
         if par:
             N = ns[-1]
             t0 = time.perf_counter()
@@ -678,7 +683,7 @@ def sweep(
                     b.update(len(g))
             if b:
                 b.close()
-            labels = [[_judge_one(reward_fn, s.text, it)[0] for s in g] for g, it in zip(groups, items)]
+            labels = [[_judge_one(j, s.text, it)[0] for s in g] for g, it, j in zip(groups, items, judges)]
             answers = [[extract(s.text) for s in g] for g in groups]
             lps = [[scale._mean_lp(s) for s in g] for g in groups]
             toks = [[s.num_tokens for s in g] for g in groups]
@@ -701,7 +706,7 @@ def sweep(
                     if b:
                         b.update(min(256, P - start))
                 wall = time.perf_counter() - t1
-                acc = np.array([float(_judge_one(reward_fn, o.text, it)[0]) for o, it in zip(outs, items)])
+                acc = np.array([float(_judge_one(j, o.text, it)[0]) for o, it, j in zip(outs, items, judges)])
                 mean, lo, hi = _ci(acc, n_boot, seed)
                 points.append({"budget": x, "tokens": float(np.mean([o.tokens for o in outs])),
                                "latency": wall / P, "accuracy": mean, "lo": lo, "hi": hi,

@@ -687,6 +687,20 @@ def test_a_reward_spec_scorer_knows_a_prompt_that_opened_the_thinking(micro):
     assert [scorer(p, c) for p in prompts for c in (opened, own)] == [1.0, 0.0, 0.0, 1.0]
 
 
+def test_sweep_format_reward_counts_a_think_tag_the_prompt_opened(tokenizer):
+    """sweep judged its samples without think_open: with a prompt that ends with "<think>" (a chat template that
+    prefills it, DeepSeek-R1's), every well-formed completion scored 0 under --reward format, at every point of
+    every curve, while evaluate() scored the same completions 1."""
+    from test_scale import think_tag_model
+
+    model = think_tag_model(tokenizer, [("q<think>", "z</think>\\boxed{7}")])
+    items = [{"id": "a", "prompt": "q<think>", "answer": "7"}]
+    res = sweep((model, tokenizer), items, methods=["majority", "budget_forcing"], parallel_ns=[1], budgets=[8],
+                max_new_tokens=16, temperature=0.05, reward="format", progress=False, n_boot=10)
+    assert {c["method"]: [p["accuracy"] for p in c["points"]] for c in res["curves"]} == {
+        "majority": [1.0], "budget_forcing": [1.0]}
+
+
 SYSTEM = "Reason step by step."
 
 
