@@ -11,8 +11,8 @@ repeat it. The thinking itself may be empty: a non-thinking mode emits "<think>\
 
 Who samples and then scores decides `open_in_prompt` from the prompt as fed to the model (`prompt_opens_think`
 on the rendered text: a DeepSeek-R1 distill's chat template ends the generation prompt with "<think>\\n", a
-string prompt may end with "<think>"): `ponder rl` (rollouts and held-out accuracy), `ponder eval`, and
-`ponder verify` from a row's string `prompt`. Through the registry: `reward(completion, item, think_open=True)`.
+string prompt may end with "<think>"): `ponder grpo` (rollouts and held-out accuracy), `ponder eval` (--sweep
+and reward-spec scorers too), and `ponder verify` from a row's string `prompt`. Through the registry: `reward(completion, item, think_open=True)`.
 Without it a correct completion of such a prompt never holds "<think>" and scores 0 (open-r1 hit this).
 """
 
