@@ -978,9 +978,7 @@ def sft(
             raise PonderError("sft: resume needs the run directory")
         model, tok, state, saved = load_run(run, "sft", device)
         moved = str(model.lm_head.weight.device)
-        if device is not None and moved != (saved.get("sft") or {}).get("device"):
-            saved = {**saved, "sft": {**(saved.get("sft") or {}), "device": moved}}
-            save_run_config(run, saved)
+        relocated = device is not None and moved != (saved.get("sft") or {}).get("device")
         tok.template_kwargs = saved.get("chat_template_kwargs") or {}  # the run's prompts render as before
         packing = bool(saved.get("packing"))
         for name, rows in (("training", examples), ("validation", val_examples)):
@@ -989,6 +987,10 @@ def sft(
                 raise PonderError(f"{run}: the {name} data differs from the run's own (sha256 "
                                   f"{str(saved.get(key))[:12]}); resume with the same data")
         train = saved_train_config(run, saved, train.steps if train else None, state["step"])
+        if relocated:  # recorded once every check has passed: a refused resume leaves config.json as it was
+            saved = {**saved, "sft": {**(saved.get("sft") or {}), "device": moved},
+                     "train": {**saved["train"], "steps": train.steps}}
+            save_run_config(run, saved)
         trim_metrics(run, state["step"])
     else:
         if device is not None:

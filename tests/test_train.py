@@ -986,6 +986,27 @@ def test_sft_device_is_for_a_resumed_run(tmp_path, tiny_random):
     assert not (tmp_path / "r").exists()
 
 
+def test_sft_resume_on_another_device_refused_leaves_config_json_as_it_was(tmp_path, tiny_random):
+    """sft(resume=True, device=) recorded the new device in config.json before checking the data and the steps
+    left: a refused resume (other data, a finished run) still moved the run, so the next plain --resume went to
+    the device of the attempt that was refused."""
+    model, tok = tiny_random
+    run = tmp_path / "r"
+    sft(_copy(model), tok, SFT_EX, run, train=TrainConfig(steps=1, batch_size=4, seq_len=64), progress=False)
+    cfg = json.loads((run / "config.json").read_text())
+    cfg["sft"] = {**(cfg.get("sft") or {}), "device": "meta"}  # (another device than the one it resumes on)
+    (run / "config.json").write_text(json.dumps(cfg, indent=2))
+    before = (run / "config.json").read_bytes()
+    with pytest.raises(PonderError, match="training data differs"):
+        sft(None, None, SFT_EX[:-1], run, resume=True, device="cpu", progress=False)
+    with pytest.raises(PonderError, match="at step 1 of 1"):
+        sft(None, None, SFT_EX, run, resume=True, device="cpu", progress=False)
+    assert (run / "config.json").read_bytes() == before
+    sft(None, None, SFT_EX, run, train=TrainConfig(steps=2), resume=True, device="cpu", progress=False)
+    saved = json.loads((run / "config.json").read_text())
+    assert (saved["sft"]["device"], saved["train"]["steps"]) == ("cpu", 2)
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a run from a GPU, resumed where there is none")
 def test_resuming_a_gpu_grpo_run_where_there_is_none_says_so_without_advising_a_refused_option(tmp_path):
     """A grpo run recorded on cuda:0, resumed without a GPU, said "use --device cpu", which --resume refuses (a
