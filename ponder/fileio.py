@@ -87,16 +87,23 @@ def check_writable(path: str | os.PathLike) -> Path:
                 raise _refused(f"{path}: {a} is not a directory")
             if not os.access(a, os.W_OK | os.X_OK):
                 raise _refused(f"{path}: cannot write into {a} (permission denied)")
-            # os.access answers yes to root for any folder (/proc, a read-only mount): the file the write
-            # would create, tried and removed at once, is the real answer
-            try:
-                fd, probe = tempfile.mkstemp(dir=a, prefix=".ponder-probe-")
-            except OSError as e:
+            e = cannot_create_in(a)
+            if e is not None:
                 raise _refused(f"{path}: cannot write into {a} ({e.strerror or e})", e) from e
-            os.close(fd)
-            os.unlink(probe)
             break
     return path
+
+
+def cannot_create_in(folder: str | os.PathLike) -> OSError | None:
+    """Why a file cannot be created in `folder`, or None if it can. os.access answers yes to root for any folder
+    (/proc, a read-only mount): a file created there and removed at once is the real answer."""
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".ponder-probe-")
+    except OSError as e:
+        return e
+    os.close(fd)
+    os.unlink(probe)
+    return None
 
 
 def _write_error(path: Path, e: OSError) -> OutputError:

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from . import checkpoint
 from .errors import PonderError
-from .fileio import atomic_write_text, json_safe
+from .fileio import atomic_write_text, cannot_create_in, json_safe
 from .model import LOW_PRECISION, ModelConfig, Transformer, _json_type
 from .tasks.data import _check_text, _format, _read_jsonl, _read_parquet
 from .tensorboard import SummaryWriter
@@ -380,9 +380,15 @@ def fresh_run_dir(run: Path, model_path=None) -> None:
                 raise PonderError(f"--out {run}: {a} is not a directory")
             if not run.exists() and not os.access(a, os.W_OK | os.X_OK):
                 raise PonderError(f"--out {run}: cannot create it in {a} (permission denied)")
+            e = None if run.exists() else cannot_create_in(a)  # (os.access says yes to root for /proc)
+            if e is not None:
+                raise PonderError(f"--out {run}: cannot create it in {a} ({e.strerror or e})")
             break
     if run.is_dir() and not os.access(run, os.W_OK | os.X_OK):
         raise PonderError(f"--out {run}: cannot write into it (permission denied)")
+    e = cannot_create_in(run) if run.is_dir() else None
+    if e is not None:
+        raise PonderError(f"--out {run}: cannot write into it ({e.strerror or e})")
     if model_path is not None:
         src = checkpoint.resolve(model_path) if isinstance(model_path, (str, os.PathLike)) else None
         if src is not None and run.resolve() == Path(src).resolve():

@@ -2,6 +2,7 @@
 
 import copy
 import json
+import os
 
 import pytest
 import torch
@@ -1053,3 +1054,20 @@ def test_resumed_trainer_state_is_read_onto_the_cpu(tmp_path):
     rows = [[{k: v for k, v in json.loads(x).items() if not k.endswith("_per_s")}
              for x in (run / "metrics.jsonl").read_text().splitlines()] for run in (a, b)]
     assert rows[0] == rows[1] and [r["step"] for r in rows[0]] == [1, 2, 3, 4]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
+def test_fresh_run_dir_refuses_a_folder_that_takes_no_files_even_as_root(tmp_path):
+    """fresh_run_dir trusted os.access, which says yes to root for /proc or a read-only mount: `distill --out
+    /proc/run` sampled every teacher sample, then failed with a bare FileNotFoundError at the first write (as
+    check_writable did before it tried the write). An ordinary folder keeps nothing of the check."""
+    from pathlib import Path
+
+    from ponder.train import fresh_run_dir
+
+    with pytest.raises(PonderError, match=r"^--out /proc/ponder-run: cannot create it in /proc \("):
+        fresh_run_dir(Path("/proc/ponder-run"))
+    fresh_run_dir(tmp_path / "run")
+    (tmp_path / "d").mkdir()
+    fresh_run_dir(tmp_path / "d")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["d"]
