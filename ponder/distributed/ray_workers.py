@@ -142,9 +142,9 @@ def ray_session(address: str | None = None, *, num_cpus: int | None = None, time
         return
     # ray.init sets SIGTERM to sys.exit(15), and ray.shutdown leaves it so: a caller's own handler (the CLI's: a run
     # stopped as by Ctrl-C, with the line saying how to resume it) is put back at once, any other (the default, for
-    # a library caller) when the session ends. (None: a handler not set from Python, which cannot be put back.)
+    # a library caller) when the session ends if Ray's is still there (the CLI's, once fired, leaves the default
+    # for the rest of the cleanup). (None: a handler not set from Python, which cannot be put back.)
     sigterm = signal.getsignal(signal.SIGTERM) if threading.current_thread() is threading.main_thread() else None
-    keep = callable(sigterm)
     if address is None:
         if num_cpus is None and hasattr(os, "sched_getaffinity"):
             # The cores this process may use (taskset, a scheduler's cpuset), as --nproc counts them: Ray counts the
@@ -166,13 +166,14 @@ def ray_session(address: str | None = None, *, num_cpus: int | None = None, time
             if sigterm is not None:
                 signal.signal(signal.SIGTERM, sigterm)
             raise PonderError(f"--ray {address}: {str(e).splitlines()[0]}") from None
-    if keep:
+    rays = signal.getsignal(signal.SIGTERM)
+    if callable(sigterm):
         signal.signal(signal.SIGTERM, sigterm)
     try:
         yield ray
     finally:
         ray.shutdown()
-        if sigterm is not None:
+        if sigterm is not None and signal.getsignal(signal.SIGTERM) is rays:
             signal.signal(signal.SIGTERM, sigterm)
 
 
