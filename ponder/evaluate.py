@@ -171,6 +171,16 @@ def check_out_dir(out_dir, kind: str) -> Path | None:
                     "a config.json of something else")
             raise PonderError(f"--out {d}: holds {what}, whose config.json this {kind} would replace; "
                               "choose another --out")
+    from ponder.fileio import cannot_create_in
+
+    for a in (d, *d.parents):  # the nearest folder that exists must take files: said now, not after the work
+        if os.path.lexists(a):
+            if not a.is_dir():
+                raise PonderError(f"--out {d}: {a} is not a directory")
+            e = cannot_create_in(a)
+            if e is not None:
+                raise PonderError(f"--out {d}: cannot write into {a} ({e.strerror or e})")
+            break
     return d
 
 

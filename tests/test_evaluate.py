@@ -4,6 +4,7 @@ test_scale (trained once per session) and the real math verifier."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from test_scale import LONG, PA, PB, SAY, micro_model
@@ -425,6 +426,12 @@ def test_results_never_replace_another_commands_config(micro, tmp_path):
         evaluate(model, tok, ITEMS[:1], method="greedy", out_dir=tmp_path / "file", progress=False)
     with pytest.raises(PonderError, match="--out -: a result directory cannot be standard output"):
         evaluate(model, tok, ITEMS[:1], method="greedy", out_dir="-", progress=False)  # (made a directory '-')
+    # under a file, or where no file can be made (os.access says yes to root for /proc): said before the work
+    with pytest.raises(PonderError, match=f"^--out {tmp_path / 'file' / 'e'}: {tmp_path / 'file'} is not a directory$"):
+        evaluate(model, tok, ITEMS[:1], method="greedy", out_dir=tmp_path / "file" / "e", progress=False)
+    if os.path.isdir("/proc/self"):
+        with pytest.raises(PonderError, match=r"^--out /proc/ponder-e: cannot write into /proc \("):
+            evaluate(model, tok, ITEMS[:1], method="greedy", out_dir="/proc/ponder-e", progress=False)
     sweep((model, tok), ITEMS[:1], parallel_ns=[1], methods=["majority"], max_new_tokens=4, out_dir=sw,
           progress=False, n_boot=10)
     sweep((model, tok), ITEMS[:1], parallel_ns=[1], methods=["majority"], max_new_tokens=4, out_dir=sw,
