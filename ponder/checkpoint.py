@@ -179,6 +179,12 @@ def sampling_defaults(path: str | os.PathLike = "tiny", given=()) -> tuple[dict,
     return out, f
 
 
+def checkpoint_dtype(cfg) -> torch.dtype:
+    """The dtype a checkpoint's config.json names (any floating torch dtype, "half" and "float64" too: ModelConfig
+    checked it), which loading on a GPU keeps."""
+    return getattr(torch, cfg.torch_dtype)
+
+
 def check_loadable(path: str | os.PathLike, dtype=None, device: str | torch.device = "cpu"):
     """load()'s checks before the weights are read: (device, directory, model config, generation config or None,
     dtype to load in). `grpo --nproc N` makes them before spawning ranks that each load the model."""
@@ -188,8 +194,7 @@ def check_loadable(path: str | os.PathLike, dtype=None, device: str | torch.devi
     gen = read_generation_config(path)  # (checked before the weights are read)
     want = parse_dtype(dtype)
     if want is None:
-        ck = DTYPES.get(cfg.torch_dtype, torch.float32)
-        want = ck if device.type != "cpu" else torch.float32
+        want = checkpoint_dtype(cfg) if device.type != "cpu" else torch.float32
     return device, path, cfg, gen, want
 
 

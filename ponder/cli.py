@@ -231,11 +231,11 @@ def cmd_chat(a):
 
 
 def cmd_info(a):
-    from .checkpoint import DTYPES, load, load_config, resolve
+    from .checkpoint import checkpoint_dtype, load, load_config, resolve
 
     # the checkpoint's own dtype unless --dtype says otherwise (load()'s CPU default, fp32, reported float32
     # for a bf16 checkpoint, and took twice its memory to say so)
-    dtype = a.dtype or DTYPES.get(load_config(resolve(a.path)).torch_dtype)
+    dtype = a.dtype or checkpoint_dtype(load_config(resolve(a.path)))
     model, tok = load(a.path, dtype=dtype)
     c = model.config
     info = {

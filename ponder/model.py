@@ -191,9 +191,11 @@ class ModelConfig:
             raise PonderError(f"attention_dropout must be a number in [0, 1), got {_short(p)}")
         self.attention_dropout = float(p)
         # transformers refuses a name that is no torch dtype; here it fell back to fp32 (even on a GPU)
-        if not isinstance(self.torch_dtype, str) or not isinstance(getattr(torch, self.torch_dtype, None), torch.dtype):
-            raise PonderError(f"dtype (torch_dtype) must name a torch dtype such as float32, bfloat16 or float16, "
-                              f"got {_short(self.torch_dtype)}")
+        # (a floating one: weights of an integer dtype would be truncated on loading)
+        dt = getattr(torch, self.torch_dtype, None) if isinstance(self.torch_dtype, str) else None
+        if not isinstance(dt, torch.dtype) or not dt.is_floating_point:
+            raise PonderError(f"dtype (torch_dtype) must name a floating-point torch dtype such as float32, bfloat16 "
+                              f"or float16, got {_short(self.torch_dtype)}")
         s = self.rope_scaling
         if s is not None:
             if not isinstance(s, dict):

@@ -197,6 +197,11 @@ def test_info_reports_the_checkpoints_own_dtype(tmp_path, tiny_random, capsys):
     assert json.loads(capsys.readouterr().out)["dtype"] == "bfloat16"
     assert main(["info", str(tmp_path / "bf16"), "--json", "--dtype", "float32"]) == 0
     assert json.loads(capsys.readouterr().out)["dtype"] == "float32"
+    # a dtype name beyond the six short ones ("half": transformers loads it as float16) said float32 too
+    cfg_f = tmp_path / "bf16" / "config.json"
+    cfg_f.write_text(json.dumps({**json.loads(cfg_f.read_text()), "torch_dtype": "half", "dtype": "half"}))
+    assert main(["info", str(tmp_path / "bf16"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["dtype"] == "float16"
 
 def test_errors_are_one_line_and_debug_shows_traceback(tmp_path):
     p = run("generate", "hi", "--model", str(tmp_path / "missing"))

@@ -226,7 +226,7 @@ def test_config_fields_of_the_wrong_type_are_named(field, value):
 
 
 @pytest.mark.parametrize("fields", [{"torch_dtype": "bfloat61"}, {"dtype": "float16x"}, {"dtype": 16},
-                                    {"torch_dtype": "float32", "dtype": "bf16"}])
+                                    {"torch_dtype": "float32", "dtype": "bf16"}, {"dtype": "int8"}, {"dtype": "bool"}])
 def test_config_dtype_that_names_no_torch_dtype_is_refused(fields):
     """transformers refuses a config.json whose dtype names no torch dtype (getattr(torch, name)); it used to
     load here as fp32, silently, also on a GPU where the checkpoint's own dtype is the default."""
@@ -234,7 +234,7 @@ def test_config_dtype_that_names_no_torch_dtype_is_refused(fields):
         ModelConfig.from_hf({**HF_OK, **fields}, source="ck/config.json")
     bad = fields.get("dtype", fields.get("torch_dtype"))
     assert str(e.value).startswith("ck/config.json: ") and repr(bad) in str(e.value) and "\n" not in str(e.value)
-    for ok in ("float32", "bfloat16", "float16", "float64"):  # every torch dtype name loads, as in transformers
+    for ok in ("float32", "bfloat16", "float16", "float64", "half"):  # every floating torch dtype name loads
         assert ModelConfig.from_hf({**HF_OK, "torch_dtype": ok}).torch_dtype == ok
 
 @pytest.mark.parametrize("scaling, msg", [
