@@ -527,19 +527,12 @@ def test_sft_from_the_command_line_resumes_and_keeps_its_settings(tmp_path, ckpt
 def _as_if_trained_on_a_gpu(run):
     """Make a CPU run's directory what a run on cuda:0 leaves: config.json records the device and the trainer
     state's tensors are tagged as CUDA storage (what torch.save writes for them), with no GPU needed here."""
-    import torch.serialization as ser
+    from test_train import tag_tensors_as_cuda
 
     cfg = json.loads((run / "config.json").read_text())
     cfg["sft"]["device"] = "cuda:0"
     (run / "config.json").write_text(json.dumps(cfg))
-    f = run / "checkpoint" / "trainer_state.pt"
-    state = torch.load(f, weights_only=True)
-    tag = ser.location_tag
-    ser.location_tag = lambda storage: "cuda:0"
-    try:
-        torch.save(state, f)
-    finally:
-        ser.location_tag = tag
+    tag_tensors_as_cuda(run / "checkpoint" / "trainer_state.pt")
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="simulates resuming a GPU run where there is no GPU")

@@ -501,21 +501,26 @@ with ray_session(num_cpus=1) as ray:
 """
 
 
-def test_ray_pool_whose_cpus_other_actors_hold_fails_at_its_deadline_without_leaking_actors():
-    """start() checked the workers' CPUs against the cluster's total, not against those other actors leave free: on a
-    cluster whose CPUs another job held, the actors were never placed and start() waited forever, saying nothing."""
+def _ray_script_message(script: str) -> str:
+    """Run a Ray script in a cluster of its own (the Ray tests here share one instance, whose CPUs their pool
+    holds); it prints the error it got, then "later pool started": the error."""
     import ast
     import os
     import subprocess
     import sys
 
-    pytest.importorskip("ray")
-    # (a cluster of its own: the Ray tests below share one instance, whose CPUs their pool holds)
-    out = subprocess.run([sys.executable, "-c", _HELD], capture_output=True, text=True, timeout=300,
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
                          env={**os.environ, "PYTHONPATH": str(Path(ponder.__file__).parents[1])})
     lines = out.stdout.splitlines()
     assert len(lines) == 2 and lines[1] == "later pool started", (out.stdout, out.stderr[-2000:])
-    msg = ast.literal_eval(lines[0])
+    return ast.literal_eval(lines[0])
+
+
+def test_ray_pool_whose_cpus_other_actors_hold_fails_at_its_deadline_without_leaking_actors():
+    """start() checked the workers' CPUs against the cluster's total, not against those other actors leave free: on a
+    cluster whose CPUs another job held, the actors were never placed and start() waited forever, saying nothing."""
+    pytest.importorskip("ray")
+    msg = _ray_script_message(_HELD)
     assert "\n" not in msg
     assert msg.startswith("Ray workers did not start within 5 s (0 of 1 running): they need 1 CPU (1 each), the Ray "
                           "cluster has 0 of 1 free"), msg
@@ -544,17 +549,8 @@ with ray_session(num_cpus=1) as ray:
 
 def test_ray_replacement_the_cluster_has_no_cpus_for_fails_at_the_deadline():
     """A dead actor's replacement waited forever, silently, when another job took the CPUs the dead one freed."""
-    import ast
-    import os
-    import subprocess
-    import sys
-
     pytest.importorskip("ray")
-    out = subprocess.run([sys.executable, "-c", _TAKEN], capture_output=True, text=True, timeout=300,
-                         env={**os.environ, "PYTHONPATH": str(Path(ponder.__file__).parents[1])})
-    lines = out.stdout.splitlines()
-    assert len(lines) == 2 and lines[1] == "later pool started", (out.stdout, out.stderr[-2000:])
-    msg = ast.literal_eval(lines[0])
+    msg = _ray_script_message(_TAKEN)
     assert re.fullmatch(r"Ray worker 0 \(pid \d+ on .+\) died mid-call, and its replacement did not start within 5 s: "
                         r"it needs 1 CPU \(1 each\), the Ray cluster has 0 of 1 free .*PONDER_RAY_START_TIMEOUT_S.*",
                         msg), msg

@@ -1022,22 +1022,12 @@ def test_resuming_a_gpu_grpo_run_where_there_is_none_says_so_without_advising_a_
         load_run(tmp_path, "grpo")
 
 
-def test_resumed_trainer_state_is_read_onto_the_cpu(tmp_path):
-    """load_run read the trainer state onto the devices it was saved from when the run resumed where it trained:
-    under torchrun on N GPUs every rank loaded rank 0's optimizer state onto cuda:0. It is now always read onto
-    the CPU (the optimizer moves it to its parameters), and the resumed run is unchanged: a state tagged as CUDA
-    storage (what a GPU run writes; no GPU needed) loads, and resumes exactly as the untouched one."""
-    import shutil
-
+def tag_tensors_as_cuda(f):
+    """Re-save a torch file with its tensors tagged as CUDA storage (what torch.save writes for a GPU run's
+    tensors): loading it without map_location fails here as a GPU run's file does where there is no GPU. Returns
+    what the file holds."""
     import torch.serialization as ser
 
-    from ponder.train import load_run
-
-    a = pretrain(tmp_path / "a", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=2, save_every=2),
-                 vocab_size=300, progress=False)
-    b = tmp_path / "b"
-    shutil.copytree(a, b)
-    f = b / "checkpoint" / "trainer_state.pt"
     state = torch.load(f, weights_only=True)
     tag = ser.location_tag
     ser.location_tag = lambda storage: "cuda:0"
@@ -1045,6 +1035,23 @@ def test_resumed_trainer_state_is_read_onto_the_cpu(tmp_path):
         torch.save(state, f)
     finally:
         ser.location_tag = tag
+    return state
+
+
+def test_resumed_trainer_state_is_read_onto_the_cpu(tmp_path):
+    """load_run read the trainer state onto the devices it was saved from when the run resumed where it trained:
+    under torchrun on N GPUs every rank loaded rank 0's optimizer state onto cuda:0. It is now always read onto
+    the CPU (the optimizer moves it to its parameters), and the resumed run is unchanged: a state tagged as CUDA
+    storage (what a GPU run writes; no GPU needed) loads, and resumes exactly as the untouched one."""
+    import shutil
+
+    from ponder.train import load_run
+
+    a = pretrain(tmp_path / "a", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=2, save_every=2),
+                 vocab_size=300, progress=False)
+    b = tmp_path / "b"
+    shutil.copytree(a, b)
+    state = tag_tensors_as_cuda(b / "checkpoint" / "trainer_state.pt")
     loaded = load_run(b, "pretrain")[2]
     tensors = [t for t in torch.utils._pytree.tree_leaves(loaded) if isinstance(t, torch.Tensor)]
     assert len(tensors) > 2 and all(t.device.type == "cpu" for t in tensors)
