@@ -423,6 +423,149 @@ def test_a_program_cannot_pass_pytest_style_tests_by_tampering_with_their_collec
         assert not check_code(blk(prog), PYTEST_STYLE).correct, name
 
 
+# unittest.TestCase files (several code sets): test methods collected like pytest's, the assertion methods
+# rewritten by the caller into the asserts it decides
+UNITTEST_STYLE = ("import unittest\nfrom solution import add\n\n"
+                  "class TestAdd(unittest.TestCase):\n"
+                  "    def test_pos(self):\n        self.assertEqual(add(1, 2), 3)\n"
+                  "    def test_raises(self):\n        with self.assertRaises(ValueError):\n            add('a', None)\n\n"
+                  "if __name__ == '__main__':\n    unittest.main()\n")
+ADD_CHECKED = "def add(a, b):\n    if not isinstance(a, int):\n        raise ValueError(a)\n    return a + b"
+
+
+def test_unittest_testcase_methods_are_collected_each_one_test():
+    assert check_code(blk(ADD_CHECKED), UNITTEST_STYLE).reason == "passed 2/2"
+    assert check_code(blk(ADD_CHECKED.replace("a + b", "a - b")), UNITTEST_STYLE).reason == (
+        "failed test 1 (TestAdd::test_pos)")
+    assert check_code(blk(ADD), UNITTEST_STYLE).reason == "failed test 2 (TestAdd::test_raises)"
+    # other spellings of the base, any class name (as unittest collects), `unittest.main()` run unguarded
+    spellings = [UNITTEST_STYLE.replace("import unittest\n", "import unittest as ut\n").replace(
+                     "(unittest.TestCase)", "(ut.TestCase)").replace("    unittest.main()", "    ut.main()"),
+                 UNITTEST_STYLE.replace("import unittest\n", "from unittest import TestCase\nimport unittest\n")
+                 .replace("(unittest.TestCase)", "(TestCase)").replace("class TestAdd", "class AddChecks"),
+                 UNITTEST_STYLE.replace("if __name__ == '__main__':\n    unittest.main()\n", "unittest.main()\n")]
+    for tests in spellings:
+        assert check_code(blk(ADD_CHECKED), tests).reason == "passed 2/2", tests
+        assert not check_code(blk(ADD), tests).correct, tests
+    # setUp and tearDown run around each test, on a fresh instance per test (test_b sees no item of test_a's)
+    hooks = ("import unittest\nLOG = []\n"
+             "class TestStack(unittest.TestCase):\n"
+             "    def setUp(self):\n        super().setUp()\n        self.items = make()\n"
+             "    def tearDown(self):\n        LOG.append('down')\n"
+             "    def test_a(self):\n        self.items.append(1)\n        self.assertEqual(self.items, [1])\n"
+             "    def test_b(self):\n        self.assertEqual(self.items, [])\n        self.assertEqual(LOG, ['down'])\n")
+    assert check_code(blk("def make():\n    return []"), hooks).reason == "passed 2/2"
+    assert check_code(blk("SHARED = []\ndef make():\n    return SHARED"), hooks).reason == (
+        "failed test 2 (TestStack::test_b)")
+    # skipped tests are not run, as unittest skips them
+    skipped = UNITTEST_STYLE.replace("    def test_raises", "    @unittest.skip('slow')\n    def test_raises")
+    assert check_code(blk(ADD), skipped).reason == "passed 1/1"
+    # a helper method's assertion methods are rewritten too (its asserts are tests of their own, as in pytest)
+    helper = ("import unittest\nclass TestAdd(unittest.TestCase):\n    def check(self, a, b):\n"
+              "        self.assertEqual(add(a, b), a + b)\n"
+              "    def test_x(self):\n        for a in [1, -1]:\n            self.check(a, 2)\n")
+    assert check_code(blk(ADD), helper).reason == "passed 1/1"
+    assert not check_code(blk(ADD_WRONG), helper).correct
+
+
+# Each assertion method: a line that holds and one that does not, for `f` the identity
+UNITTEST_ASSERTS = [
+    ("assertEqual(f(3), 3, 'msg')", "assertEqual(f(3), 4)"), ("assertNotEqual(f(3), 4)", "assertNotEqual(f(3), 3)"),
+    ("assertTrue(f(1))", "assertTrue(f(0))"), ("assertFalse(f(0))", "assertFalse(f(1), msg='m')"),
+    ("assertIs(f(None), None)", "assertIs(f(0), None)"), ("assertIsNot(f(0), None)", "assertIsNot(f(None), None)"),
+    ("assertIsNone(f(None))", "assertIsNone(f(0))"), ("assertIsNotNone(f(0))", "assertIsNotNone(f(None))"),
+    ("assertIn(f(2), [1, 2])", "assertIn(f(3), [1, 2])"), ("assertNotIn(f(3), [1, 2])", "assertNotIn(f(2), [1, 2])"),
+    ("assertIsInstance(f(1), int)", "assertIsInstance(f('1'), int)"),
+    ("assertNotIsInstance(f('1'), int)", "assertNotIsInstance(f(1), int)"),
+    ("assertGreater(f(2), 1)", "assertGreater(f(1), 1)"), ("assertGreaterEqual(f(1), 1)", "assertGreaterEqual(f(0), 1)"),
+    ("assertLess(f(1), 2)", "assertLess(f(2), 2)"), ("assertLessEqual(f(2), 2)", "assertLessEqual(f(3), 2)"),
+    ("assertAlmostEqual(f(0.1 + 0.2), 0.3)", "assertAlmostEqual(f(0.3001), 0.3)"),
+    ("assertAlmostEqual(f(0.31), 0.3, 1)", "assertAlmostEqual(f(0.36), 0.3, places=1)"),
+    ("assertAlmostEqual(f(0.35), 0.3, delta=0.1)", "assertAlmostEqual(f(0.45), 0.3, delta=0.1)"),
+    ("assertNotAlmostEqual(f(0.4), 0.3)", "assertNotAlmostEqual(f(0.1 + 0.2), 0.3)"),
+    ("assertNotAlmostEqual(f(0.45), 0.3, delta=0.1)", "assertNotAlmostEqual(f(0.35), 0.3, delta=0.1)"),
+    ("assertCountEqual(f([3, 1, 1]), [1, 1, 3])", "assertCountEqual(f([3, 1]), [1, 1, 3])"),
+    ("assertListEqual(f([1, 2]), [1, 2])", "assertListEqual(f([2, 1]), [1, 2])"),
+    ("assertTupleEqual(f((1, 2)), (1, 2))", "assertTupleEqual(f((1,)), (1, 2))"),
+    ("assertDictEqual(f({'a': 1}), {'a': 1})", "assertDictEqual(f({'a': 2}), {'a': 1})"),
+    ("assertSetEqual(f({1, 2}), {1, 2})", "assertSetEqual(f({1}), {1, 2})"),
+    ("assertSequenceEqual(f((1, 2)), [1, 2])", "assertSequenceEqual(f((2, 1)), [1, 2])"),
+    ("assertRaises(KeyError, f({}).__getitem__, 'k')", "assertRaises(KeyError, f({'k': 1}).__getitem__, 'k')"),
+]
+
+
+def test_unittest_assertion_methods_are_decided_by_the_caller():
+    def tests(lines):
+        return "import unittest\nclass TestF(unittest.TestCase):\n" + "".join(
+            f"    def test_{k}(self):\n        self.{line}\n" for k, line in enumerate(lines))
+    good = [g for g, _ in UNITTEST_ASSERTS]
+    identity = blk("def f(x):\n    return x")
+    assert check_code(identity, tests(good)).reason == f"passed {len(good)}/{len(good)}"
+    for k, (_, bad) in enumerate(UNITTEST_ASSERTS):
+        v = check_code(identity, tests(good[:k] + [bad] + good[k + 1:]))
+        assert v.reason == f"failed test {k + 1} (TestF::test_{k})", bad
+    # self.fail() fails where it is reached; with an assertion before it, unreached it passes
+    fail = "import unittest\nclass TestF(unittest.TestCase):\n    def test_f(self):\n" \
+           "        self.assertEqual(f(1), 1)\n        if f(0):\n            self.fail('no')\n"
+    assert check_code(identity, fail).reason == "passed 1/1"
+    assert not check_code(blk("def f(x):\n    return 1"), fail).correct
+    # the expected values stay in the caller, as with assert
+    secret = "9876543210123"
+    for line in (f"assertEqual(add(1, 2), {secret})", f"assertAlmostEqual(add(1, 2), {secret}, delta=0.5)",
+                 f"assertIn(add(1, 2), [{secret}])"):
+        hidden = "import unittest\nclass TestAdd(unittest.TestCase):\n    def test_add(self):\n" \
+                 f"        self.{line}\n"
+        assert check_code(blk(_oracle_attacker(secret)), hidden, timeout=10).reason == (
+            "failed test 1 (TestAdd::test_add)"), line
+
+
+def test_unittest_features_the_verifier_cannot_run_give_a_reason():
+    head = "import unittest\nclass TestX(unittest.TestCase):\n"
+    cases = {"    def test_x(self):\n        self.assertRaisesRegex(ValueError, 'a', add, 1)\n":
+                 "unsupported self.assertRaisesRegex in TestX::test_x",
+             "    def test_x(self):\n        with self.assertLogs():\n            add(1, 2)\n":
+                 "unsupported self.assertLogs in TestX::test_x",
+             "    def test_x(self):\n        for i in range(3):\n            with self.subTest(i=i):\n"
+             "                self.assertEqual(add(i, 0), i)\n": "unsupported self.subTest in TestX::test_x",
+             "    def test_x(self):\n        with self.assertRaises(ValueError) as cm:\n            add('a', 1)\n":
+                 "unsupported self.assertRaises in TestX::test_x",
+             "    @classmethod\n    def setUpClass(cls):\n        cls.k = 1\n    def test_x(self):\n"
+             "        self.assertEqual(add(1, 2), 3)\n": "unsupported setUpClass in TestX",
+             "    @unittest.expectedFailure\n    def test_x(self):\n        self.assertEqual(add(1, 2), 4)\n":
+                 "unsupported decorator on TestX::test_x",
+             "    def test_x(self):\n        eq = self.assertEqual\n        eq(add(1, 2), 3)\n":
+                 "unsupported self.assertEqual in TestX::test_x"}
+    for body, reason in cases.items():
+        v = check_code(blk(ADD), head + body)
+        assert (v.correct, v.reason) == (False, reason), body
+    for base in ("unittest.IsolatedAsyncioTestCase", "unittest.TestCase, Mixin"):
+        v = check_code(blk(ADD), head.replace("unittest.TestCase", base) + "    def test_x(self):\n"
+                                                                           "        self.assertEqual(add(1, 2), 3)\n")
+        assert (v.correct, v.reason) == (False, "unsupported bases of TestX"), base
+    runner = UNITTEST_STYLE + "unittest.TextTestRunner().run(unittest.makeSuite(TestAdd))\n"
+    assert check_code(blk(ADD_CHECKED), runner).reason == "unsupported unittest class TestAdd used by the tests themselves"
+
+
+def test_a_program_cannot_pass_unittest_tests_by_tampering_with_unittest():
+    wrong = "def add(a, b):\n    return a - b"  # and raises nothing
+    cheats = {
+        "patches TestCase": ("import unittest, contextlib\nunittest.TestCase.assertEqual = lambda *a, **k: None\n"
+                             "unittest.TestCase.assertRaises = lambda *a, **k: contextlib.suppress()\n" + wrong),
+        "replaces TestCase": ("import unittest\nclass Lax:\n    def __init_subclass__(cls, **kw):\n"
+                              "        cls.test_pos = cls.test_raises = lambda self: None\n"
+                              "unittest.TestCase = Lax\n" + wrong),
+        "fake module": ("import sys, types\nm = types.ModuleType('unittest')\nclass TestCase:\n"
+                        "    def __getattr__(self, name):\n        return lambda *a, **k: None\n"
+                        "m.TestCase = TestCase\nm.main = lambda *a, **k: None\nsys.modules['unittest'] = m\n" + wrong),
+        "own TestAdd": ("import unittest\nclass TestAdd(unittest.TestCase):\n    def test_pos(self):\n        pass\n"
+                        "    def test_raises(self):\n        pass\n" + wrong),
+        "ends early": ("import os\ndef add(a, b):\n    os.write(3, b'{\"done\": true}\\n')\n    os._exit(0)"),
+    }
+    for name, prog in cheats.items():
+        v = check_code(blk(prog), UNITTEST_STYLE)
+        assert not v.correct, (name, v.reason)
+
+
 def test_numpy_values_pass_as_the_plain_values_they_hold():
     # np.int64 is no int subclass; a program answering with NumPy is judged on the values, as Python's == would
     prog = ("import numpy as np\ndef f(n):\n    return np.int64(n) * 2\ndef g(n):\n    return np.arange(n)\n"

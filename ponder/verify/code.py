@@ -96,6 +96,27 @@ every program gets a verdict saying so (``unsupported pytest fixture 'tmp_path' 
 failure with no reason. A test defined twice is its last definition, as in pytest. The program's own functions
 ``test*`` are never collected.
 
+unittest-style tests: a class whose one base is ``unittest.TestCase`` (``ut.TestCase``, or ``TestCase`` imported
+from unittest; any class name, as unittest collects) is collected like a pytest class: each method ``test*`` in
+file order is one test (``TestAdd::test_pos``), called on a fresh instance, between ``setUp()`` and
+``tearDown()`` (in a ``finally:``) where the class defines them (a ``super().setUp()`` in them is dropped);
+``@unittest.skip`` leaves a test or class out. The base is dropped in the caller, so the sandbox's ``TestCase``
+(the program's to patch or replace) is never used, and the assertion methods are rewritten into the asserts
+above, their ``msg`` dropped: ``assertEqual``/``assertListEqual``/``assertTupleEqual``/``assertDictEqual``/
+``assertSetEqual`` → ``==``, ``assertSequenceEqual`` → ``list(a) == list(b)``, ``assertNotEqual``,
+``assertTrue``/``assertFalse`` → ``x``/``not x``, ``assertIs``/``IsNot``/``IsNone``/``IsNotNone``,
+``assertIn``/``NotIn``, ``assertIsInstance``/``NotIsInstance``, ``assertGreater``/``GreaterEqual``/``Less``/
+``LessEqual``, ``assertAlmostEqual(a, b, places=7)`` → ``round(abs(a - b), places) == 0`` (``delta=``: ``abs(a -
+b) <= delta``; each operand written once, so the ``a == b`` shortcut unittest takes first is not: equal
+infinities or non-numbers fail), ``assertNotAlmostEqual`` alike, ``assertCountEqual`` → ``sorted(a) ==
+sorted(b)`` (never true for different items; unorderable items fail), ``self.fail()`` → ``assert False``, and
+``with self.assertRaises(E):`` or ``self.assertRaises(E, f, *args)`` → the ``try`` form above. A TestCase name
+the test uses any other way (``assertRaisesRegex``, ``assertLogs``, ``subTest``, ``skipTest``, ``with
+self.assertRaises(E) as cm``, a bound ``eq = self.assertEqual``), ``setUpClass``/``setUpModule``, other
+decorators, other bases, or a class the tests run themselves (``TextTestRunner().run(...)``) gets an
+``unsupported ...`` verdict. ``unittest.main()`` does not run (under the main guard it would not; at the top
+level it is dropped).
+
 Comprehensions in asserts (``all(f(i) == 2 * i for i in range(5))``) are taken apart the same way: per item, the
 sandbox reports the operands of the conditions and of the element, and the caller decides them. Where the caller
 knows the items (literals, ``range(...)``, ``enumerate``/``zip`` of those), it checks that the sandbox went through
@@ -143,6 +164,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import unittest
 
 from ponder.errors import PonderError
 from ponder.verify.verdict import Verdict
@@ -2169,6 +2191,206 @@ def _expand_test(fn, owner: str | None, tables: dict, used: dict, fixtures: dict
     return out
 
 
+# unittest.TestCase assertion methods, rewritten by the caller into the asserts it decides (the `msg` argument is
+# dropped): name -> (positional operands, how the assert is built from them)
+def _ut_cmp(op):
+    return lambda a, b: ast.Compare(left=a, ops=[op()], comparators=[b])
+
+
+def _ut_not(e: ast.expr) -> ast.expr:
+    return ast.UnaryOp(op=ast.Not(), operand=e)
+
+
+_UT_ASSERTS = {
+    **dict.fromkeys(("assertEqual", "assertEquals", "assertListEqual", "assertTupleEqual", "assertDictEqual",
+                     "assertSetEqual", "assertMultiLineEqual"), (2, _ut_cmp(ast.Eq))),
+    **dict.fromkeys(("assertNotEqual", "assertNotEquals"), (2, _ut_cmp(ast.NotEq))),
+    # a list and a tuple of the same items are the same sequence here, as unittest compares them
+    "assertSequenceEqual": (2, lambda a, b: ast.Compare(left=_call("list", a), ops=[ast.Eq()],
+                                                        comparators=[_call("list", b)])),
+    "assertIs": (2, _ut_cmp(ast.Is)), "assertIsNot": (2, _ut_cmp(ast.IsNot)),
+    "assertIn": (2, _ut_cmp(ast.In)), "assertNotIn": (2, _ut_cmp(ast.NotIn)),
+    "assertGreater": (2, _ut_cmp(ast.Gt)), "assertGreaterEqual": (2, _ut_cmp(ast.GtE)),
+    "assertLess": (2, _ut_cmp(ast.Lt)), "assertLessEqual": (2, _ut_cmp(ast.LtE)),
+    **dict.fromkeys(("assertTrue", "assert_"), (1, lambda x: x)),
+    "assertFalse": (1, _ut_not),
+    "assertIsNone": (1, lambda x: ast.Compare(left=x, ops=[ast.Is()], comparators=[ast.Constant(None)])),
+    "assertIsNotNone": (1, lambda x: ast.Compare(left=x, ops=[ast.IsNot()], comparators=[ast.Constant(None)])),
+    "assertIsInstance": (2, lambda a, t: _call("isinstance", a, t)),
+    "assertNotIsInstance": (2, lambda a, t: _ut_not(_call("isinstance", a, t))),
+    # the same items as often: sorted (a multiset compare for orderable items; never true when they differ)
+    "assertCountEqual": (2, lambda a, b: ast.Compare(left=_call("sorted", a), ops=[ast.Eq()],
+                                                     comparators=[_call("sorted", b)])),
+    "fail": (0, lambda: ast.Constant(False)),
+}
+_UT_ALMOST = ("assertAlmostEqual", "assertAlmostEquals", "assertNotAlmostEqual", "assertNotAlmostEquals")
+# what a test method may not use once its base is gone (assertRaisesRegex, assertLogs, subTest, skipTest...)
+_UT_ATTRS = frozenset(n for n in dir(unittest.TestCase) if not n.startswith("_"))
+_UT_HOOKS = ("setUp", "tearDown")
+_UT_UNSUPPORTED = ("setUpClass", "tearDownClass", "asyncSetUp", "asyncTearDown", "__init__", "run", "__call__")
+
+
+def _testcase_names(modules: list[ast.Module]) -> tuple[set[str], set[str], set[str]]:
+    """How the tests spell `unittest.TestCase` (`unittest.TestCase`, `ut.TestCase`, a `TestCase` imported from
+    unittest), the names they bind to the module `unittest`, and to other names imported from it
+    (`IsolatedAsyncioTestCase`). A name they also bind to anything else is not surely unittest's, and not
+    counted."""
+    spelled, mods, other, ut_other = set(), set(), set(), set()
+    for node in (n for mod in modules for n in ast.walk(mod)):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                real = a.name == "unittest" or (a.asname is None and a.name.startswith("unittest."))
+                (mods if real else other).add(a.asname or a.name.split(".")[0])
+        elif isinstance(node, ast.ImportFrom):
+            for a in node.names:
+                real = node.module == "unittest" and not node.level and a.name == "TestCase"
+                (spelled if real else other).add(a.asname or a.name)
+                if node.module == "unittest" and not node.level and not real:
+                    ut_other.add(a.asname or a.name)
+        elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            other.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            other.add(node.name)
+        elif isinstance(node, ast.arg):
+            other.add(node.arg)
+    return (spelled - other) | {f"{m}.TestCase" for m in mods - other}, mods - other, ut_other
+
+
+class _UnittestAsserts(ast.NodeTransformer):
+    """`self.assertEqual(a, b)` -> `assert a == b` and the like (see _UT_ASSERTS); `with self.assertRaises(E):
+    body` and `self.assertRaises(E, f, *args)` -> `try: body / except E: pass / else: assert False`, the form
+    _AssertRewriter.visit_Try decides. Anything else of TestCase's is left, and found by _unittest_method."""
+
+    def __init__(self, me: str):
+        self.me = me  # the method's first parameter
+
+    def _method(self, e) -> str | None:
+        if (isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) and isinstance(e.func.value, ast.Name)
+                and e.func.value.id == self.me):
+            return e.func.attr
+        return None
+
+    def _raises(self, exc: ast.expr, body: list[ast.stmt]) -> ast.Try:
+        return ast.Try(body=body, handlers=[ast.ExceptHandler(type=exc, name=None, body=[ast.Pass()])],
+                       orelse=[ast.Assert(test=ast.Constant(False))], finalbody=[])
+
+    def visit_With(self, node: ast.With):
+        call = node.items[0].context_expr
+        if (len(node.items) == 1 and node.items[0].optional_vars is None and self._method(call) == "assertRaises"
+                and len(call.args) == 1 and not isinstance(call.args[0], ast.Starred)
+                and all(k.arg == "msg" for k in call.keywords)):
+            return ast.copy_location(self._raises(call.args[0], [self.visit(s) for s in node.body]), node)
+        return self.generic_visit(node)
+
+    def visit_Expr(self, node: ast.Expr):
+        call, name = node.value, self._method(node.value)
+        if name is None or any(isinstance(a, ast.Starred) for a in call.args) or any(
+                k.arg is None for k in call.keywords):
+            return self.generic_visit(node)
+        args, kw = list(call.args), {k.arg: k.value for k in call.keywords}
+        if name == "assertRaises" and len(args) >= 2:  # the call form: every other argument is the callable's
+            body = [ast.Expr(ast.Call(func=args[1], args=args[2:], keywords=call.keywords))]
+            return ast.copy_location(self._raises(args[0], body), node)
+        if name in _UT_ALMOST:
+            names = ["first", "second", "places", "msg", "delta"]
+            if len(args) > len(names) or any(k not in names[2:] or names.index(k) < len(args) for k in kw):
+                return node
+            got = dict(zip(names, args)) | kw
+            if "first" not in got or "second" not in got or "places" in got and "delta" in got:
+                return node
+            # unittest: abs(first - second) <= delta, or round(abs(first - second), places) == 0 (places=7);
+            # each operand written once, so the sandbox runs it once (the `first == second` shortcut unittest
+            # takes first is left out: equal infinities or non-numbers fail here)
+            diff = _call("abs", ast.BinOp(left=got["first"], op=ast.Sub(), right=got["second"]))
+            near = "Not" not in name
+            if "delta" in got:
+                test = ast.Compare(left=diff, ops=[ast.LtE() if near else ast.Gt()], comparators=[got["delta"]])
+            else:
+                rounded = _call("round", diff, got.get("places", ast.Constant(7)))
+                test = ast.Compare(left=rounded, ops=[ast.Eq() if near else ast.Gt()], comparators=[ast.Constant(0)])
+            return ast.copy_location(ast.Assert(test=test), node)
+        if name not in _UT_ASSERTS:
+            return self.generic_visit(node)
+        n, build = _UT_ASSERTS[name]
+        if set(kw) - {"msg"} or not n <= len(args) <= n + 1 - ("msg" in kw):
+            return node  # found as unsupported
+        return ast.copy_location(ast.Assert(test=build(*args[:n])), node)
+
+
+def _unittest_method(fn, cls: str, own: set[str]):
+    """Method `fn` of unittest class `cls` with its assertion methods rewritten (a plain method of a class with no
+    base, to be called on a fresh instance), or why it cannot be run."""
+    label = f"{cls}::{fn.name}"
+    a = fn.args
+    run = fn.name.startswith("test") or fn.name in _UT_HOOKS  # called here, on an instance, with no argument
+    if run and isinstance(fn, ast.AsyncFunctionDef):
+        return f"unsupported async test {label}"
+    if run and (a.posonlyargs or a.vararg or a.kwonlyargs or a.kwarg or len(a.args) != 1 or a.defaults):
+        return f"unsupported signature of {label}"
+    if not (a.posonlyargs or a.args):
+        return fn  # a static helper: no `self` to call assertion methods on
+    me = (a.posonlyargs or a.args)[0].arg
+    new = _UnittestAsserts(me).visit(copy.deepcopy(fn))
+    # `super().setUp()` reaches TestCase's, which does nothing: dropped with the base
+    new.body = [s for s in new.body if not (
+        isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) and isinstance(s.value.func, ast.Attribute)
+        and s.value.func.attr in _UT_HOOKS and isinstance(s.value.func.value, ast.Call)
+        and _func_name(s.value.func.value.func) == "super")] or [ast.Pass()]
+    for node in ast.walk(new):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == me
+                and isinstance(node.ctx, ast.Load) and node.attr in _UT_ATTRS and node.attr not in own):
+            return f"unsupported self.{node.attr} in {label}"
+        if isinstance(node, ast.Name) and node.id == "super":
+            return f"unsupported super() in {label}"
+    return new
+
+
+def _unittest_class(stmt: ast.ClassDef, ut_mods: set[str]) -> tuple[list, list] | str:
+    """A unittest.TestCase class as a plain class with no base: its methods (assertion methods rewritten), and
+    its tests `test*` in file order as (label, call source, def), setUp/tearDown around each; or why not."""
+    skip = {f"{m}.skip" for m in ut_mods}
+    for d in stmt.decorator_list:
+        if _func_name(d.func if isinstance(d, ast.Call) else d) in skip:
+            return [ast.Pass()], []
+        return f"unsupported decorator on {stmt.name}"
+    fns = (ast.FunctionDef, ast.AsyncFunctionDef)
+    final = {m.name: m for m in stmt.body if isinstance(m, (*fns, ast.ClassDef))}
+    # its own methods and what it stores on the instance (`self.id = ...` in setUp) are not TestCase's
+    own = set(final) | {n.attr for m in stmt.body if isinstance(m, fns) and m.args.args for n in ast.walk(m)
+                        if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store)
+                        and isinstance(n.value, ast.Name) and n.value.id == m.args.args[0].arg}
+    for name in own & (set(_UT_ASSERTS) | set(_UT_ALMOST) | {"assertRaises"}):
+        return f"unsupported {name} of its own in {stmt.name}"
+    for name in _UT_UNSUPPORTED:
+        if name in final:
+            return f"unsupported {name} in {stmt.name}"
+    body, tests = [], []
+    for m in stmt.body:
+        if not isinstance(m, fns):
+            body.append(m)
+            continue
+        if final[m.name] is not m:
+            continue  # redefined further down the class
+        made = _unittest_method(m, stmt.name, own)
+        if isinstance(made, str):
+            return made
+        if m.name.startswith("test"):
+            if any(_func_name(d.func if isinstance(d, ast.Call) else d) in skip for d in m.decorator_list):
+                continue
+            if m.decorator_list:
+                return f"unsupported decorator on {stmt.name}::{m.name}"
+            tests.append(made)
+        body.append(made)
+    entries = []
+    for d in tests:
+        call = f"__ponder_case__.{d.name}()"
+        if "tearDown" in final:  # run after the test whatever its end, as unittest does
+            call = f"try:\n    {call}\nfinally:\n    __ponder_case__.tearDown()"
+        setup = "__ponder_case__.setUp()\n" if "setUp" in final else ""
+        entries.append((f"{stmt.name}::{d.name}", f"__ponder_case__ = {stmt.name}()\n{setup}{call}", d))
+    return body or [ast.Pass()], entries
+
+
 def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
     """pytest's collection, for tests that define functions `test*` (or classes `Test*` with methods `test*`)
     and do not call them: the top-level statements of each module, as a list of statement lists (one per
@@ -2176,6 +2398,7 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
     place of their definitions; the collected functions in file order, as (label, call source, def); and why the
     tests cannot be run, if they cannot."""
     called = _used_names(modules)
+    testcase, ut_mods, ut_other = _testcase_names(modules)
     stores: dict[str, int] = {}
     loads: dict[str, int] = {}
     for node in (n for mod in modules for n in ast.walk(mod) if isinstance(n, ast.Name)):
@@ -2205,7 +2428,7 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
             autouse = any(isinstance(d, ast.Call) and _func_name(d.func) == "pytest.fixture" and any(
                 k.arg == "autouse" and _literal(k.value) != (True, False) for k in d.keywords)
                 for d in stmt.decorator_list)
-            if stmt.name in _SETUP_NAMES or autouse:
+            if stmt.name in _SETUP_NAMES or autouse or (testcase and stmt.name in ("setUpModule", "tearDownModule")):
                 around = around or f"unsupported {'autouse fixture ' if autouse else ''}{stmt.name}"
             made = _fixture(stmt)
             if made is not None:
@@ -2222,6 +2445,25 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
             if (isinstance(stmt, defs) and stmt.name.startswith(("test", "Test")) and stmt.name not in called
                     and last[stmt.name] != (mi, si)):
                 bodies[mi][si] = []
+            elif isinstance(stmt, ast.ClassDef) and any(_func_name(b) in testcase for b in stmt.bases):
+                # a unittest.TestCase class: collected by any name, as unittest does; its base is dropped (its
+                # assertion methods are rewritten into asserts the caller decides, and the sandbox's TestCase
+                # would be the program's to replace)
+                if len(stmt.bases) != 1 or stmt.keywords:
+                    return bodies, [], f"unsupported bases of {stmt.name}"
+                if stmt.name in called:
+                    return bodies, [], f"unsupported unittest class {stmt.name} used by the tests themselves"
+                got = _unittest_class(stmt, ut_mods)
+                if isinstance(got, str):
+                    return bodies, [], got
+                stmt.bases, (stmt.body, found) = [], got
+                entries.extend(found)
+            elif isinstance(stmt, ast.ClassDef) and any(
+                    (_func_name(b) or "").split(".")[0] in ut_mods or _func_name(b) in ut_other for b in stmt.bases):
+                return bodies, [], f"unsupported bases of {stmt.name}"  # IsolatedAsyncioTestCase...
+            elif (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
+                  and _func_name(stmt.value.func) in {f"{m}.main" for m in ut_mods}):
+                bodies[mi][si] = []  # `unittest.main()` outside a main guard: the tests are collected here
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 if not stmt.name.startswith("test") or stmt.name in called:
                     continue
@@ -2480,14 +2722,16 @@ def check_code(completion, tests, *, timeout: float = 5.0, memory_mb: int = MEMO
     """Run the last ```python block of `completion` against `tests` in a sandbox.
 
     `tests`: assert source (a str, or a list of str, one or more statements each; every `assert` is one test, or,
-    in pytest-style tests, every function `test*` the tests define and do not call, see the module docstring) or
+    in pytest-style tests, every function `test*` the tests define and do not call, and in unittest-style ones every
+    method `test*` of a TestCase class, see the module docstring) or
     stdin/stdout cases `[{"input": ..., "output": ...}]` (or APPS-style `{"inputs": [...], "outputs": [...]}`).
     `timeout` is wall-clock seconds per run: the whole assert program, or each stdio case. Bad completions give a
     Verdict with a reason, never an exception; bad `tests` raise PonderError. Reasons: "passed N/N",
     "failed test K", "timeout", "crashed", "sandbox violation", "no code block", "syntax error", "too long",
     "invalid completion", "output limit exceeded", "error in test statement K" (a statement of the tests that
     is not an assert raised), "failed test K (test_x)", "error in test_x" (a test function with no assert
-    raised), "unsupported ..." (pytest-style tests using what the verifier does not run), "sandbox error: ...".
+    raised), "unsupported ..." (pytest- or unittest-style tests using what the verifier does not run),
+    "sandbox error: ...".
     """
     if not isinstance(timeout, (int, float)) or not 0 < timeout <= 600:
         raise PonderError(f"check_code: timeout must be in (0, 600] seconds, got {timeout!r}")
