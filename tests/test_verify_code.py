@@ -450,8 +450,8 @@ def test_unittest_testcase_methods_are_collected_each_one_test():
     # setUp and tearDown run around each test, on a fresh instance per test (test_b sees no item of test_a's)
     hooks = ("import unittest\nLOG = []\n"
              "class TestStack(unittest.TestCase):\n"
-             "    def setUp(self):\n        super().setUp()\n        self.items = make()\n"
-             "    def tearDown(self):\n        LOG.append('down')\n"
+             "    def setUp(self):\n        super(TestStack, self).setUp()\n        self.items = make()\n"
+             "    def tearDown(self):\n        LOG.append('down')\n        super().tearDown()\n"
              "    def test_a(self):\n        self.items.append(1)\n        self.assertEqual(self.items, [1])\n"
              "    def test_b(self):\n        self.assertEqual(self.items, [])\n        self.assertEqual(LOG, ['down'])\n")
     assert check_code(blk("def make():\n    return []"), hooks).reason == "passed 2/2"
@@ -481,6 +481,7 @@ UNITTEST_ASSERTS = [
     ("assertLess(f(1), 2)", "assertLess(f(2), 2)"), ("assertLessEqual(f(2), 2)", "assertLessEqual(f(3), 2)"),
     ("assertAlmostEqual(f(0.1 + 0.2), 0.3)", "assertAlmostEqual(f(0.3001), 0.3)"),
     ("assertAlmostEqual(f(0.31), 0.3, 1)", "assertAlmostEqual(f(0.36), 0.3, places=1)"),
+    ("assertAlmostEqual(f(0.1 + 0.2), 0.3, None, delta=None)", "assertAlmostEqual(f(0.3001), 0.3, places=None)"),
     ("assertAlmostEqual(f(0.35), 0.3, delta=0.1)", "assertAlmostEqual(f(0.45), 0.3, delta=0.1)"),
     ("assertNotAlmostEqual(f(0.4), 0.3)", "assertNotAlmostEqual(f(0.1 + 0.2), 0.3)"),
     ("assertNotAlmostEqual(f(0.45), 0.3, delta=0.1)", "assertNotAlmostEqual(f(0.35), 0.3, delta=0.1)"),
