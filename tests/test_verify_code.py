@@ -543,6 +543,10 @@ def test_unittest_features_the_verifier_cannot_run_give_a_reason():
         v = check_code(blk(ADD), head.replace("unittest.TestCase", base) + "    def test_x(self):\n"
                                                                            "        self.assertEqual(add(1, 2), 3)\n")
         assert (v.correct, v.reason) == (False, "unsupported bases of TestX"), base
+    # a helper class on another of unittest's classes is no test class
+    for other in ("import unittest.mock\nclass Fake(unittest.mock.MagicMock):\n    pass\n",
+                  "from unittest import TextTestResult\nclass Quiet(TextTestResult):\n    pass\n"):
+        assert check_code(blk(ADD_CHECKED), other + UNITTEST_STYLE).reason == "passed 2/2", other
     runner = UNITTEST_STYLE + "unittest.TextTestRunner().run(unittest.makeSuite(TestAdd))\n"
     assert check_code(blk(ADD_CHECKED), runner).reason == "unsupported unittest class TestAdd used by the tests themselves"
 

@@ -2461,8 +2461,10 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
                 stmt.bases, (stmt.body, found) = [], got
                 entries.extend(found)
             elif isinstance(stmt, ast.ClassDef) and any(
-                    (_func_name(b) or "").split(".")[0] in ut_mods or _func_name(b) in ut_other for b in stmt.bases):
-                return bodies, [], f"unsupported bases of {stmt.name}"  # IsolatedAsyncioTestCase...
+                    (_func_name(b) or "").endswith("TestCase") and ((_func_name(b) or "").split(".")[0] in ut_mods
+                                                                    or _func_name(b) in ut_other)
+                    for b in stmt.bases):
+                return bodies, [], f"unsupported bases of {stmt.name}"  # IsolatedAsyncioTestCase
             elif (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
                   and _func_name(stmt.value.func) in {f"{m}.main" for m in ut_mods}):
                 bodies[mi][si] = []  # `unittest.main()` outside a main guard: the tests are collected here
