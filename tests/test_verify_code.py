@@ -468,6 +468,46 @@ def test_unittest_testcase_methods_are_collected_each_one_test():
     assert not check_code(blk(ADD_WRONG), helper).correct
 
 
+SUBTESTS = ("import unittest\nclass TestAdd(unittest.TestCase):\n"
+            "    def test_zero(self):\n        for i in range(3):\n            with self.subTest(i=i, msg='zero'):\n"
+            "                with self.subTest('nested'):\n                    self.assertEqual(add(i, 0), i)\n"
+            "    def test_pos(self):\n        self.assertEqual(add(1, 2), 3)\n")
+
+
+def test_unittest_subtests_run_their_body_and_any_failing_one_fails_the_test():
+    assert check_code(blk(ADD), SUBTESTS).reason == "passed 2/2"
+    # one failing sub-test (i == 2), or one raising (i == 1), fails its test, as unittest reports it
+    for prog in ("def add(a, b):\n    return a + b if a < 2 else 0",
+                 "def add(a, b):\n    if a == 1:\n        raise ValueError(a)\n    return a + b"):
+        assert check_code(blk(prog), SUBTESTS).reason == "failed test 1 (TestAdd::test_zero)", prog
+
+
+CLASS_HOOKS = ("import unittest\nLOG = []\n"
+               "def setUpModule():\n    LOG.append('module')\n"
+               "class TestStack(unittest.TestCase):\n"
+               "    @classmethod\n    def setUpClass(cls):\n        super().setUpClass()\n"
+               "        cls.items = make()\n        LOG.append('up')\n"
+               "    @classmethod\n    def tearDownClass(cls):\n        LOG.append('down')\n"
+               "    def test_a(self):\n        self.items.append(1)\n"
+               "        self.assertEqual(LOG, ['module', 'up'])\n"
+               "    def test_b(self):\n        self.assertEqual(self.items, [1])\n"
+               "class TestAfter(unittest.TestCase):\n"
+               "    def test_log(self):\n        self.assertEqual(LOG, ['module', 'up', 'down'])\n")
+
+
+def test_unittest_class_and_module_hooks_run_once_around_their_tests():
+    # setUpClass once before the class's tests (test_b sees what test_a added), tearDownClass once after them,
+    # setUpModule once before all tests
+    assert check_code(blk("def make():\n    return []"), CLASS_HOOKS).reason == "passed 3/3"
+    assert check_code(blk("def make():\n    return [0]"), CLASS_HOOKS).reason == "failed test 2 (TestStack::test_b)"
+    # a hook that raises fails the run, as unittest reports it as an error
+    assert check_code(blk("def make():\n    raise ValueError"), CLASS_HOOKS).reason == "error in TestStack::setUpClass"
+    down = CLASS_HOOKS.replace("LOG.append('down')", "LOG.append('down')\n        raise ValueError(make())")
+    assert check_code(blk("def make():\n    return []"), down).reason == "error in TestStack::tearDownClass"
+    module_down = CLASS_HOOKS + "def tearDownModule():\n    raise ValueError(make())\n"
+    assert check_code(blk("def make():\n    return []"), module_down).reason == "error in tearDownModule"
+
+
 # Each assertion method: a line that holds and one that does not, for `f` the identity
 UNITTEST_ASSERTS = [
     ("assertEqual(f(3), 3, 'msg')", "assertEqual(f(3), 4)"), ("assertNotEqual(f(3), 4)", "assertNotEqual(f(3), 3)"),
@@ -526,11 +566,14 @@ def test_unittest_features_the_verifier_cannot_run_give_a_reason():
                  "unsupported self.assertRaisesRegex in TestX::test_x",
              "    def test_x(self):\n        with self.assertLogs():\n            add(1, 2)\n":
                  "unsupported self.assertLogs in TestX::test_x",
-             "    def test_x(self):\n        for i in range(3):\n            with self.subTest(i=i):\n"
+             "    def test_x(self):\n        for i in range(3):\n            with self.subTest(i=i) as s:\n"
              "                self.assertEqual(add(i, 0), i)\n": "unsupported self.subTest in TestX::test_x",
+             "    def subTest(self, **kw):\n        return open(__file__)\n    def test_x(self):\n"
+             "        with self.subTest(i=1):\n            self.assertEqual(add(1, 0), 1)\n":
+                 "unsupported subTest of its own in TestX",
              "    def test_x(self):\n        with self.assertRaises(ValueError) as cm:\n            add('a', 1)\n":
                  "unsupported self.assertRaises in TestX::test_x",
-             "    @classmethod\n    def setUpClass(cls):\n        cls.k = 1\n    def test_x(self):\n"
+             "    def setUpClass(cls):\n        cls.k = 1\n    def test_x(self):\n"
              "        self.assertEqual(add(1, 2), 3)\n": "unsupported setUpClass in TestX",
              "    @unittest.expectedFailure\n    def test_x(self):\n        self.assertEqual(add(1, 2), 4)\n":
                  "unsupported decorator on TestX::test_x",
@@ -539,6 +582,9 @@ def test_unittest_features_the_verifier_cannot_run_give_a_reason():
     for body, reason in cases.items():
         v = check_code(blk(ADD), head + body)
         assert (v.correct, v.reason) == (False, reason), body
+    v = check_code(blk(ADD), "async def setUpModule():\n    pass\n" + head + "    def test_x(self):\n"
+                                                                   "        self.assertEqual(add(1, 2), 3)\n")
+    assert (v.correct, v.reason) == (False, "unsupported setUpModule"), v.reason
     for base in ("unittest.IsolatedAsyncioTestCase", "unittest.TestCase, Mixin"):
         v = check_code(blk(ADD), head.replace("unittest.TestCase", base) + "    def test_x(self):\n"
                                                                            "        self.assertEqual(add(1, 2), 3)\n")
@@ -566,9 +612,18 @@ def test_a_program_cannot_pass_unittest_tests_by_tampering_with_unittest():
                         "    def test_raises(self):\n        pass\n" + wrong),
         "ends early": ("import os\ndef add(a, b):\n    os.write(3, b'{\"done\": true}\\n')\n    os._exit(0)"),
     }
+    hooked = UNITTEST_STYLE.replace("    def test_pos(self):\n        self.assertEqual(add(1, 2), 3)\n",
+                                    "    @classmethod\n    def setUpClass(cls):\n        cls.k = 1\n"
+                                    "    def test_pos(self):\n        with self.subTest(k=self.k):\n"
+                                    "            self.assertEqual(add(1, 2), 3)\n")
+    assert check_code(blk(ADD_CHECKED), hooked).reason == "passed 2/2"
+    cheats["patches subTest"] = ("import unittest, contextlib\n"
+                                 "unittest.TestCase.subTest = lambda *a, **k: contextlib.suppress(Exception)\n"
+                                 "unittest.TestCase.setUpClass = classmethod(lambda cls: None)\n" + cheats["patches TestCase"])
     for name, prog in cheats.items():
-        v = check_code(blk(prog), UNITTEST_STYLE)
-        assert not v.correct, (name, v.reason)
+        for tests in (UNITTEST_STYLE, hooked):
+            v = check_code(blk(prog), tests)
+            assert not v.correct, (name, v.reason)
 
 
 def test_numpy_values_pass_as_the_plain_values_they_hold():

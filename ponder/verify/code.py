@@ -100,22 +100,25 @@ unittest-style tests: a class whose one base is ``unittest.TestCase`` (``ut.Test
 from unittest; any class name, as unittest collects) is collected like a pytest class: each method ``test*`` in
 file order is one test (``TestAdd::test_pos``), called on a fresh instance, between ``setUp()`` and
 ``tearDown()`` (in a ``finally:``) where the class defines them (a ``super().setUp()`` in them is dropped);
-``@unittest.skip`` leaves a test or class out. The base is dropped in the caller, so the sandbox's ``TestCase``
-(the program's to patch or replace) is never used, and the assertion methods are rewritten into the asserts
-above, their ``msg`` dropped: ``assertEqual``/``assertListEqual``/``assertTupleEqual``/``assertDictEqual``/
-``assertSetEqual`` → ``==``, ``assertSequenceEqual`` → ``list(a) == list(b)``, ``assertNotEqual``,
+the classmethods ``setUpClass``/``tearDownClass`` are called once before/after the class's tests, and the
+functions ``setUpModule``/``tearDownModule`` once before/after all the tests, each a statement of its own in the
+sandbox whose exception fails the run (``error in TestX::setUpClass``); ``@unittest.skip`` leaves a test or class
+out. The base is dropped in the caller, so the sandbox's ``TestCase`` (the program's to patch or replace) is
+never used, and the assertion methods are rewritten into the asserts above, their ``msg`` dropped:
+``assertEqual``/``assertListEqual``/``assertTupleEqual``/``assertDictEqual``/``assertSetEqual`` → ``==``, ``assertSequenceEqual`` → ``list(a) == list(b)``, ``assertNotEqual``,
 ``assertTrue``/``assertFalse`` → ``x``/``not x``, ``assertIs``/``IsNot``/``IsNone``/``IsNotNone``,
 ``assertIn``/``NotIn``, ``assertIsInstance``/``NotIsInstance``, ``assertGreater``/``GreaterEqual``/``Less``/
 ``LessEqual``, ``assertAlmostEqual(a, b, places=7)`` → ``round(abs(a - b), places) == 0`` (``delta=``: ``abs(a -
 b) <= delta``; each operand written once, so the ``a == b`` shortcut unittest takes first is not: equal
 infinities or non-numbers fail), ``assertNotAlmostEqual`` alike, ``assertCountEqual`` → ``sorted(a) ==
 sorted(b)`` (never true for different items; unorderable items fail), ``self.fail()`` → ``assert False``, and
-``with self.assertRaises(E):`` or ``self.assertRaises(E, f, *args)`` → the ``try`` form above. A TestCase name
-the test uses any other way (``assertRaisesRegex``, ``assertLogs``, ``subTest``, ``skipTest``, ``with
-self.assertRaises(E) as cm``, a bound ``eq = self.assertEqual``), ``setUpClass``/``setUpModule``, other
-decorators, other bases, or a class the tests run themselves (``TextTestRunner().run(...)``) gets an
-``unsupported ...`` verdict. ``unittest.main()`` does not run (under the main guard it would not; at the top
-level it is dropped).
+``with self.assertRaises(E):`` or ``self.assertRaises(E, f, *args)`` → the ``try`` form above, ``with
+self.subTest(...):`` → its body, unwrapped (a sub-test only labels its failures and any failing one fails the
+test, as unittest decides; its arguments, labels, are dropped). A TestCase name the test uses any other way
+(``assertRaisesRegex``, ``assertLogs``, ``skipTest``, ``with self.assertRaises(E) as cm``, a bound ``eq =
+self.assertEqual``), a ``setUpClass`` that is not a plain classmethod, other decorators, other bases, or a class
+the tests run themselves (``TextTestRunner().run(...)``) gets an ``unsupported ...`` verdict.
+``unittest.main()`` does not run (under the main guard it would not; at the top level it is dropped).
 
 Comprehensions in asserts (``all(f(i) == 2 * i for i in range(5))``) are taken apart the same way: per item, the
 sandbox reports the operands of the conditions and of the element, and the caller decides them. Where the caller
@@ -2225,10 +2228,11 @@ _UT_ASSERTS = {
     "fail": (0, lambda: ast.Constant(False)),
 }
 _UT_ALMOST = ("assertAlmostEqual", "assertAlmostEquals", "assertNotAlmostEqual", "assertNotAlmostEquals")
-# what a test method may not use once its base is gone (assertRaisesRegex, assertLogs, subTest, skipTest...)
+# what a test method may not use once its base is gone (assertRaisesRegex, assertLogs, skipTest...)
 _UT_ATTRS = frozenset(n for n in dir(unittest.TestCase) if not n.startswith("_"))
 _UT_HOOKS = ("setUp", "tearDown")
-_UT_UNSUPPORTED = ("setUpClass", "tearDownClass", "asyncSetUp", "asyncTearDown", "__init__", "run", "__call__")
+_UT_CLASS_HOOKS = ("setUpClass", "tearDownClass")  # classmethods, called once around the class's tests
+_UT_UNSUPPORTED = ("asyncSetUp", "asyncTearDown", "__init__", "run", "__call__")
 
 
 def _testcase_names(modules: list[ast.Module]) -> tuple[set[str], set[str], set[str]]:
@@ -2277,6 +2281,14 @@ class _UnittestAsserts(ast.NodeTransformer):
 
     def visit_With(self, node: ast.With):
         call = node.items[0].context_expr
+        if len(node.items) == 1 and node.items[0].optional_vars is None and self._method(call) == "subTest":
+            # a sub-test only labels its failures, and any failing one fails the test: the body as if unwrapped
+            # (its arguments, labels only, are dropped)
+            body = []
+            for s in node.body:
+                got = self.visit(s)
+                body.extend(got if isinstance(got, list) else [got])
+            return body
         if (len(node.items) == 1 and node.items[0].optional_vars is None and self._method(call) == "assertRaises"
                 and len(call.args) == 1 and not isinstance(call.args[0], ast.Starred)
                 and all(k.arg == "msg" for k in call.keywords)):
@@ -2333,10 +2345,10 @@ def _unittest_method(fn, cls: str, own: set[str]):
         return fn  # a static helper: no `self` to call assertion methods on
     me = (a.posonlyargs or a.args)[0].arg
     new = _UnittestAsserts(me).visit(copy.deepcopy(fn))
-    # `super().setUp()` reaches TestCase's, which does nothing: dropped with the base
+    # `super().setUp()` (or setUpClass...) reaches TestCase's, which does nothing: dropped with the base
     new.body = [s for s in new.body if not (
         isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) and isinstance(s.value.func, ast.Attribute)
-        and s.value.func.attr in _UT_HOOKS and isinstance(s.value.func.value, ast.Call)
+        and s.value.func.attr in (*_UT_HOOKS, *_UT_CLASS_HOOKS) and isinstance(s.value.func.value, ast.Call)
         and _func_name(s.value.func.value.func) == "super")] or [ast.Pass()]
     for node in ast.walk(new):
         if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == me
@@ -2361,10 +2373,15 @@ def _unittest_class(stmt: ast.ClassDef, ut_mods: set[str]) -> tuple[list, list] 
     own = set(final) | {n.attr for m in stmt.body if isinstance(m, fns) and m.args.args for n in ast.walk(m)
                         if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store)
                         and isinstance(n.value, ast.Name) and n.value.id == m.args.args[0].arg}
-    for name in own & (set(_UT_ASSERTS) | set(_UT_ALMOST) | {"assertRaises"}):
+    for name in own & (set(_UT_ASSERTS) | set(_UT_ALMOST) | {"assertRaises", "subTest"}):
         return f"unsupported {name} of its own in {stmt.name}"
     for name in _UT_UNSUPPORTED:
         if name in final:
+            return f"unsupported {name} in {stmt.name}"
+    for name in _UT_CLASS_HOOKS:  # unittest calls them on the class: only a plain classmethod is that
+        m = final.get(name)
+        if m is not None and not (isinstance(m, ast.FunctionDef) and len(m.decorator_list) == 1
+                                  and _func_name(m.decorator_list[0]) == "classmethod"):
             return f"unsupported {name} in {stmt.name}"
     body, tests = [], []
     for m in stmt.body:
@@ -2390,6 +2407,12 @@ def _unittest_class(stmt: ast.ClassDef, ut_mods: set[str]) -> tuple[list, list] 
             call = f"try:\n    {call}\nfinally:\n    __ponder_case__.tearDown()"
         setup = "__ponder_case__.setUp()\n" if "setUp" in final else ""
         entries.append((f"{stmt.name}::{d.name}", f"__ponder_case__ = {stmt.name}()\n{setup}{call}", d))
+    # setUpClass/tearDownClass: statements of their own around the class's tests (no def: no test; their
+    # exception fails the run, named)
+    if entries and "setUpClass" in final:
+        entries.insert(0, (f"{stmt.name}::setUpClass", f"{stmt.name}.setUpClass()", None))
+    if entries and "tearDownClass" in final:
+        entries.append((f"{stmt.name}::tearDownClass", f"{stmt.name}.tearDownClass()", None))
     return body or [ast.Pass()], entries
 
 
@@ -2423,6 +2446,7 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
     fixtures: dict = {}  # name -> the plain function that makes its value, or why it cannot be run
     places: set[tuple[int, int]] = set()
     around = None  # setup/teardown or an autouse fixture: reported only if there are tests to run around
+    module_hooks = set()  # unittest's setUpModule/tearDownModule: called once before/after all the tests
     for mi, mod in enumerate(modules):
         for si, stmt in enumerate(mod.body):
             if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -2430,7 +2454,11 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
             autouse = any(isinstance(d, ast.Call) and _func_name(d.func) == "pytest.fixture" and any(
                 k.arg == "autouse" and _literal(k.value) != (True, False) for k in d.keywords)
                 for d in stmt.decorator_list)
-            if stmt.name in _SETUP_NAMES or autouse or (testcase and stmt.name in ("setUpModule", "tearDownModule")):
+            if testcase and stmt.name in ("setUpModule", "tearDownModule") and isinstance(
+                    stmt, ast.FunctionDef) and not stmt.decorator_list:
+                module_hooks.add(stmt.name)
+            elif stmt.name in _SETUP_NAMES or autouse or (testcase and stmt.name in ("setUpModule",
+                                                                                     "tearDownModule")):
                 around = around or f"unsupported {'autouse fixture ' if autouse else ''}{stmt.name}"
             made = _fixture(stmt)
             if made is not None:
@@ -2498,6 +2526,10 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
                 stmt.body = body or [ast.Pass()]
     if entries and around:
         return bodies, [], around
+    if entries and "setUpModule" in module_hooks:
+        entries.insert(0, ("setUpModule", "setUpModule()", None))
+    if entries and "tearDownModule" in module_hooks:
+        entries.append(("tearDownModule", "tearDownModule()", None))
     for name, n in used.items():
         if name in where and loads.get(name) == n:  # read by parametrize only: its expected values stay here
             mi, si = where[name]
@@ -2559,8 +2591,11 @@ def _plan(tests) -> dict:
     # the caller could tell from a program that exits early and forges the end, so only its exception counts.
     calls: dict[int, str] = {}  # statement index -> the collected function it calls
     owner: dict[int, int] = {}  # tree index -> statement index of the call of its function
+    hooks: list[int] = []  # statement indices of setUpClass/setUpModule... calls: no tests of their own
     for label, src, node in entries:
-        for i in spans[id(node)]:
+        if node is None:
+            hooks.append(len(stmts))
+        for i in spans[id(node)] if node is not None else ():
             owner[i] = len(stmts)
         calls[len(stmts)] = label
         stmts.append(src)
@@ -2571,7 +2606,7 @@ def _plan(tests) -> dict:
             units.append((None, [i], None))
         elif not units or units[-1][2] != k:
             units.append((calls[k], [j for j in range(len(trees)) if owner.get(j) == k], k))
-    return {"mode": "assert", "stmts": stmts, "trees": trees, "units": units, "calls": calls}
+    return {"mode": "assert", "stmts": stmts, "trees": trees, "units": units, "calls": calls, "hooks": hooks}
 
 
 def _judge_asserts(plan: dict, run: dict, code: str) -> Verdict:
@@ -2614,12 +2649,16 @@ def _judge_asserts(plan: dict, run: dict, code: str) -> Verdict:
     # a statement of the tests raised (`x = f(0)` when f(0) raises, or a bug in the tests): which one, not whose
     # fault; the error text stays out of the reason, which the program could fill with anything
     bad = sorted(r["stmt"] for r in records if type(r.get("stmt")) is int)
+    calls = plan.get("calls", {})
+    # a setUpClass/setUpModule (or tearDown...) that raised is named before the tests it left unprepared
+    for k in bad:
+        if k in plan.get("hooks", ()):
+            return Verdict(False, code, f"error in {calls[k]}")
     # a test function passes only if every assert in it passed and its call raised nothing
     units = plan.get("units") or [(None, [i], None) for i in range(n)]
     for k, (label, members, stmt) in enumerate(units):
         if not all(passed[i] for i in members) or (stmt is not None and stmt in bad):
             return Verdict(False, code, f"failed test {k + 1}" + (f" ({label})" if label else ""))
-    calls = plan.get("calls", {})
     if bad or any("stmt" in r for r in records):
         if bad and bad[0] in calls:  # a collected function with no assert raised
             return Verdict(False, code, f"error in {calls[bad[0]]}")
