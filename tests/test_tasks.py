@@ -400,6 +400,30 @@ def test_load_parquet(tmp_path):
         load_dataset(tmp_path / "d.parquet", limit=True)
 
 
+def test_parquet_pandas_fallback_gives_the_pyarrow_rows(tmp_path):
+    """Without pyarrow, Parquet is read through pandas, which holds list columns as numpy arrays (a verl chat
+    prompt was refused as "not a list"), numbers as numpy scalars and nulls as NaN: its rows are the same
+    Python rows as pyarrow's, at any depth."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    pd = pytest.importorskip("pandas")
+    from ponder.tasks.data import _pandas_records
+
+    rows = [{"prompt": [{"role": "system", "content": "s"}, {"role": "user", "content": "2+2?"}],
+             "reward_model": {"style": "rule", "ground_truth": "4", "alts": ["4", "four"]},
+             "numbers": [1, 2, 3], "tests": ["assert f(1) == 2"], "scores": [0.5, None], "level": 3,
+             "weight": 1.5, "note": "x"},
+            {"prompt": [{"role": "user", "content": "1+1?"}],
+             "reward_model": {"style": "rule", "ground_truth": "2", "alts": []},
+             "numbers": [], "tests": ["a", "b"], "scores": None, "level": 4, "weight": None, "note": None}]
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "verl.parquet")
+    expected = pq.read_table(tmp_path / "verl.parquet").to_pylist()
+    got = _pandas_records(pd.read_parquet(tmp_path / "verl.parquet"))
+    assert got == expected
+    assert repr(got) == repr(expected)  # the same types at every depth (numpy 2's repr names np.int64(1))
+    assert json.dumps(got) == json.dumps(expected)  # no numpy value left for JSON to refuse
+
+
 # ---- bad dataset files: one PonderError naming FILE[:LINE] and the field --------------------------------
 
 

@@ -157,7 +157,7 @@ def _read_parquet(path: Path, limit: int | None = None) -> list[tuple[str, dict]
             import pandas as pd
         except ImportError:
             raise PonderError(f"{path}: reading Parquet needs pyarrow: pip install pyarrow") from None
-        records = pd.read_parquet(path).to_dict(orient="records")
+        records = _pandas_records(pd.read_parquet(path))
     else:
         try:
             if limit is None:
@@ -173,6 +173,33 @@ def _read_parquet(path: Path, limit: int | None = None) -> list[tuple[str, dict]
     if limit is not None:
         records = records[:limit]
     return [(f"{path}:row {i + 1}", row) for i, row in enumerate(records)]
+
+
+def _pandas_records(df) -> list[dict]:
+    """A DataFrame's rows as pyarrow's to_pylist() gives them: pandas holds a list column's values (verl's chat
+    `prompt`, `tests`, `numbers`) as numpy arrays, which the row checks refuse as "not a list" and JSON cannot
+    write, its numbers as numpy scalars, and a null as NaN (or pd.NA/NaT); here they are Python lists, values
+    and None, at any depth (a struct holding a list, a list of structs). (An integer column with a null stays
+    float: pandas has already made it so.)"""
+    import numpy as np
+    import pandas as pd
+
+    def plain(value):
+        if isinstance(value, np.ndarray):
+            return [plain(v) for v in value.tolist()]
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        if isinstance(value, tuple):  # (a map column's (key, value) pairs, as pyarrow gives them too)
+            return tuple(plain(v) for v in value)
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if value is pd.NA or value is pd.NaT:
+            return None
+        if isinstance(value, np.generic):
+            value = value.item()
+        return None if isinstance(value, float) and math.isnan(value) else value
+
+    return [plain(row) for row in df.to_dict(orient="records")]
 
 
 def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | None = None,
