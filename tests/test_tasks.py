@@ -424,6 +424,27 @@ def test_parquet_pandas_fallback_gives_the_pyarrow_rows(tmp_path):
     assert json.dumps(got) == json.dumps(expected)  # no numpy value left for JSON to refuse
 
 
+def test_parquet_pandas_fallback_errors_are_one_line(tmp_path):
+    """The pandas fallback let a corrupt file's error (or, with neither pyarrow nor fastparquet, pandas' own
+    several-line ImportError) out as a traceback; it now says what the pyarrow path says."""
+    pytest.importorskip("pyarrow")
+    pytest.importorskip("pandas")
+    import importlib.util
+
+    from ponder.tasks.data import _read_parquet, _read_parquet_pandas
+
+    bad = tmp_path / "bad.parquet"
+    bad.write_text("not parquet\n")
+    with pytest.raises(PonderError) as a:
+        _read_parquet(bad)
+    with pytest.raises(PonderError) as b:
+        _read_parquet_pandas(bad)
+    assert str(b.value) == str(a.value) and str(a.value).startswith(f"{bad}: cannot read Parquet: ")
+    if importlib.util.find_spec("fastparquet") is None:  # pandas' other engine, not installed: the hint
+        with pytest.raises(PonderError, match=f"^{re.escape(str(bad))}: reading Parquet needs pyarrow: pip install"):
+            _read_parquet_pandas(bad, engine="fastparquet")
+
+
 # ---- bad dataset files: one PonderError naming FILE[:LINE] and the field --------------------------------
 
 

@@ -153,11 +153,7 @@ def _read_parquet(path: Path, limit: int | None = None) -> list[tuple[str, dict]
     try:
         import pyarrow.parquet as pq
     except ImportError:
-        try:
-            import pandas as pd
-        except ImportError:
-            raise PonderError(f"{path}: reading Parquet needs pyarrow: pip install pyarrow") from None
-        records = _pandas_records(pd.read_parquet(path))
+        records = _read_parquet_pandas(path)
     else:
         try:
             if limit is None:
@@ -173,6 +169,21 @@ def _read_parquet(path: Path, limit: int | None = None) -> list[tuple[str, dict]
     if limit is not None:
         records = records[:limit]
     return [(f"{path}:row {i + 1}", row) for i, row in enumerate(records)]
+
+
+def _read_parquet_pandas(path: Path, engine: str = "auto") -> list[dict]:
+    """_read_parquet's rows without pyarrow: through pandas, which reads Parquet with fastparquet then."""
+    try:
+        import pandas as pd
+    except ImportError:
+        raise PonderError(f"{path}: reading Parquet needs pyarrow: pip install pyarrow") from None
+    try:
+        df = pd.read_parquet(path, engine=engine)
+    except ImportError:  # neither pyarrow nor fastparquet: pandas' several-line "Unable to find a usable engine"
+        raise PonderError(f"{path}: reading Parquet needs pyarrow: pip install pyarrow") from None
+    except Exception as e:  # a corrupt file: the engine's error, said as the pyarrow path says it
+        raise PonderError(f"{path}: cannot read Parquet: {e}") from None
+    return _pandas_records(df)
 
 
 def _pandas_records(df) -> list[dict]:
