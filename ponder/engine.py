@@ -287,11 +287,18 @@ def decoder(model: Transformer):
 def prompts_open_think(tokenizer: Tokenizer, prompts) -> list[bool]:
     """For each prompt, whether the text render_prompts encodes for it (a string as given, chat messages through
     the chat template) ends with "<think>": its completions start inside the thinking, and the format reward
-    must not ask them to open it (ponder.verify.fmt.prompt_opens_think)."""
+    must not ask them to open it (ponder.verify.fmt.prompt_opens_think). A token-id prompt is read as the text
+    its ids decode to, special tokens kept (they are what the model reads: a template's "<think>" may be one)."""
     from ponder.verify.fmt import prompt_opens_think
 
-    return [prompt_opens_think(p if isinstance(p, str) else tokenizer.apply_chat_template(list(p)))
-            for p in prompts]
+    def text(i, p):
+        if isinstance(p, str):
+            return p
+        if isinstance(p, (list, tuple)) and p and _is_id(p[0]):
+            return tokenizer.decode(_check_ids(tokenizer, i, p), skip_special_tokens=False)
+        return tokenizer.apply_chat_template(list(p))
+
+    return [prompt_opens_think(text(i, p)) for i, p in enumerate(prompts)]
 
 
 def render_prompts(tokenizer: Tokenizer, prompts) -> list[list[int]]:

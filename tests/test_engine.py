@@ -579,3 +579,18 @@ def test_stream_ending_inside_a_character_yields_what_sample_returns(tiny_random
         assert "".join(stream(model, tok, "hello", seed=seed, **kw)) == ref
         cut += ref.endswith("\ufffd")
     assert cut > 0  # some seeds did end inside a character
+
+
+def test_prompts_open_think_reads_token_id_prompts_as_their_text(tokenizer):
+    """A token-id prompt opens the thinking exactly when the text its ids decode to (special tokens kept: the
+    text the model reads) ends with "<think>", as the string or chat prompt it was encoded from says."""
+    from ponder.engine import prompts_open_think, render_prompts
+
+    tok = tokenizer
+    msgs = [{"role": "user", "content": "hi"}]
+    prompts = ["q<think>", "q<think>\n", "q", "q<think>z</think>", msgs]
+    ids = render_prompts(tok, prompts)
+    assert prompts_open_think(tok, ids) == prompts_open_think(tok, prompts) == [True, True, False, False, False]
+    assert prompts_open_think(tok, [tuple(ids[0]), ids[2]]) == [True, False]
+    with pytest.raises(PonderError, match="token id 1000000 at position 1"):
+        prompts_open_think(tok, [[5, 10**6]])
