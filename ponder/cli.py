@@ -430,7 +430,7 @@ def cmd_distill(a):
         steps = a.steps or 100
         train = TrainConfig(steps=steps, batch_size=a.batch_size, lr=a.lr, warmup=max(1, steps // 10),
                             seq_len=a.seq_len, seed=a.seed, save_every=a.save_every)
-        rep = distill(teacher, ttok, student, stok, items, lambda text, it: reward(text, it).correct, k=a.k,
+        rep = distill(teacher, ttok, student, stok, items, reward, k=a.k,
                       temperature=a.temperature, max_new_tokens=a.max_new_tokens, seed=a.seed, run_dir=a.out,
                       train=train, progress=not a.quiet, model_path=a.model)
     if a.json:  # sft's run summary (it is an sft run: kind, steps, metrics, alarms, files), then the sampling's counts

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
@@ -32,6 +33,9 @@ from .model import LOW_PRECISION, ModelConfig, Transformer, _json_type
 from .tasks.data import _check_text, _format, _read_jsonl, _read_parquet
 from .tensorboard import SummaryWriter
 from .tokenizer import ROLES, SPECIAL_TOKENS, Tokenizer, train_tokenizer
+
+if TYPE_CHECKING:
+    from .verify.registry import Reward
 
 
 @dataclass
@@ -1165,7 +1169,7 @@ def distill(
     student: Transformer,
     student_tok: Tokenizer,
     items: list[dict],
-    reward: Callable[[str, dict], bool],
+    reward: Callable[[str, dict], bool] | Reward,
     *,
     k: int = 4,
     temperature: float = 0.8,
@@ -1179,8 +1183,11 @@ def distill(
     """Distillation by rejection sampling: sample k responses per prompt from the teacher, keep those the
     verifier accepts (one copy of each distinct response), fine-tune the student on them. With a run
     directory the kept samples are saved as distilled.jsonl first: `sft(..., resume=True)` on them continues
-    an interrupted run."""
-    from .engine import render_prompts, sample
+    an interrupted run. `reward` is a callable(text, item) -> bool, or a Reward (ponder.verify.get_reward),
+    which keeps a sample when its primary verifier says correct and is told which prompts end with "<think>"
+    (the format reward then wants completions that do not open the thinking again, as GRPO's rollouts do)."""
+    from .engine import prompts_open_think, render_prompts, sample
+    from .verify.registry import Reward
 
     check_distill_sampling(k, temperature)
     seq_len = (train or TrainConfig()).validate().seq_len
@@ -1201,14 +1208,16 @@ def distill(
     finally:
         if bar:
             bar.close()
+    is_reward = isinstance(reward, Reward)  # a user's callable takes no think_open keyword
+    opens = prompts_open_think(teacher_tok, [it["prompt"] for it in items]) if is_reward else [False] * len(items)
     kept, prompts_with_any = [], 0
-    for it, group in zip(items, outs):
+    for it, group, opened in zip(items, outs, opens):
         seen, any_ok = set(), False
         for s in group:
             # cut off, a copy, or empty (an immediate EOS: sft() has nothing to train on)
             if s.finish_reason != "stop" or s.text in seen or not s.text.strip():
                 continue
-            if reward(s.text, it):
+            if reward(s.text, it, think_open=opened).correct if is_reward else reward(s.text, it):
                 seen.add(s.text)
                 kept.append({"prompt": it["prompt"], "response": s.text})
                 any_ok = True

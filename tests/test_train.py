@@ -1078,3 +1078,26 @@ def test_fresh_run_dir_refuses_a_folder_that_takes_no_files_even_as_root(tmp_pat
     (tmp_path / "d").mkdir()
     fresh_run_dir(tmp_path / "d")
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["d"]
+
+
+def test_distill_scores_prompts_that_open_the_thinking_as_the_format_reward_wants(tokenizer):
+    """A Reward is told which prompts end with "<think>" (as GRPO's rollouts tell it): with the format reward
+    primary, a completion of "q<think>" that closes its thinking and answers was rejected for not opening it,
+    so every sample of such prompts was. A prompt that does not open it still needs its completion to."""
+    from test_scale import think_tag_model
+
+    from ponder.train import distill
+    from ponder.verify.registry import get_reward
+
+    tok = tokenizer
+    teacher = think_tag_model(tok, [("q<think>", "z</think>\\boxed{7}"), ("p", "w")])
+    items = [{"prompt": "q<think>"}, {"prompt": "p"}]
+    train = TrainConfig(steps=1, batch_size=1, seq_len=32)
+    rep = distill(teacher, tok, copy.deepcopy(teacher), tok, items, get_reward("format"), k=2, max_new_tokens=12,
+                  train=train, progress=False)
+    assert (rep["kept"], rep["prompts_with_a_kept_sample"]) == (1, 1)
+    # a user's callable(text, item) is called as it always was
+    seen = []
+    rep = distill(teacher, tok, copy.deepcopy(teacher), tok, items, lambda t, it: seen.append((t, it)) or True,
+                  k=2, max_new_tokens=12, train=train, progress=False)
+    assert sorted(t for t, _ in seen) == ["w", "z</think>\\boxed{7}"] and rep["kept"] == 2
