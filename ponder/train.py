@@ -342,12 +342,36 @@ def log_row(run: Path | None, tb, kind: str, row: dict, on_log=None, bar=None, *
         bar.set_postfix(loss=f"{row['loss']:.3f}", **postfix)
 
 
+def rng_state() -> dict:
+    """The RNG states a resumed run needs to draw what the uninterrupted one would: torch's CPU generator,
+    Python's, and — when this process has used CUDA — every visible GPU's (attention dropout on a GPU draws from
+    the GPU's generator). A CPU run does not start CUDA just to save its untouched state."""
+    state = {"torch_rng": torch.get_rng_state(), "python_rng": random.getstate()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda_rng"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def restore_rng(state: dict) -> None:
+    """Puts back torch's generators as rng_state saved them (Python's state is saved but, as before, not put
+    back). A state without "cuda_rng" (a CPU run's, or one saved before GPU states were kept) leaves the GPUs'
+    generators as seeded. On a machine with another GPU count the states go back by device index to the GPUs
+    both have and the others keep their seed: such a run resumes, though not bit-exactly (it would not be on
+    other hardware anyway). Only the saving process's states are kept (under torchrun rank 0's: the other ranks'
+    GPU draws do not resume bit-exactly). Setting a GPU state before CUDA starts is deferred by torch, so a CPU
+    resume on a GPU machine does not start CUDA."""
+    torch.set_rng_state(state["torch_rng"])
+    cuda = state.get("cuda_rng")
+    if cuda and torch.cuda.is_available():
+        for i, s in enumerate(cuda[:torch.cuda.device_count()]):
+            torch.cuda.set_rng_state(s, i)
+
+
 def save_run(run: Path, model, tok, opt, step: int, extra: dict | None = None, optimizer_state: dict | None = None):
     """Weights, tokenizer and trainer state in one atomic directory swap: all new or all old.
     `optimizer_state` replaces opt.state_dict() (FSDP2: the whole state gathered from every rank)."""
     state = {"step": step, "optimizer": opt.state_dict() if optimizer_state is None else optimizer_state,
-             "torch_rng": torch.get_rng_state(),
-             "python_rng": random.getstate(), "extra": extra or {}}
+             **rng_state(), "extra": extra or {}}
     try:
         checkpoint.save(model, tok, run / "checkpoint", extra={STATE: lambda p: torch.save(state, p)})
     except OSError as e:  # e.g. a full disk: checkpoint.save swaps directories only once all is written
@@ -684,7 +708,7 @@ def pretrain(
     warn_emulated_bf16(train, model.device, "pretrain")
     if state is not None:
         opt.load_state_dict(state["optimizer"])
-        torch.set_rng_state(state["torch_rng"])
+        restore_rng(state)
     encoded = [tok.encode(d) for d in docs]
     cut = sum(len(d) > train.seq_len + 1 for d in encoded)
     if cut:
@@ -1049,7 +1073,7 @@ def sft(
     start = 0
     if state is not None:
         opt.load_state_dict(state["optimizer"])
-        torch.set_rng_state(state["torch_rng"])
+        restore_rng(state)
         start = state["step"]
     tb = None
     if run is not None:

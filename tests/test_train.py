@@ -1101,3 +1101,48 @@ def test_distill_scores_prompts_that_open_the_thinking_as_the_format_reward_want
     rep = distill(teacher, tok, copy.deepcopy(teacher), tok, items, lambda t, it: seen.append((t, it)) or True,
                   k=2, max_new_tokens=12, train=train, progress=False)
     assert sorted(t for t, _ in seen) == ["w", "z</think>\\boxed{7}"] and rep["kept"] == 2
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU run's trainer state, resumed where there is none")
+def test_a_trainer_state_with_gpu_rng_states_resumes_without_a_gpu(tmp_path):
+    """The trainer state keeps every GPU's RNG state where the run used CUDA (attention dropout draws from it);
+    a CPU run's state has none, and still resumes as it did. A state from a machine with 2 GPUs (its "cuda_rng"
+    entry) resumes here, with no GPU, exactly as the same state without it: the GPU states go back only to GPUs
+    that are there."""
+    import shutil
+
+    a = pretrain(tmp_path / "a", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=2, save_every=2),
+                 vocab_size=300, progress=False)
+    sf = a / "checkpoint" / "trainer_state.pt"
+    state = torch.load(sf, weights_only=True)
+    assert "cuda_rng" not in state and {"torch_rng", "python_rng"} <= set(state)
+    b = tmp_path / "b"
+    shutil.copytree(a, b)
+    torch.save({**state, "cuda_rng": [torch.zeros(16, dtype=torch.uint8)] * 2}, b / "checkpoint" / "trainer_state.pt")
+    for run in (a, b):
+        pretrain(run, DOCS, train=_train(steps=4), resume=True, progress=False)
+    rows = [[{k: v for k, v in json.loads(x).items() if not k.endswith("_per_s")}
+             for x in (run / "metrics.jsonl").read_text().splitlines()] for run in (a, b)]
+    assert rows[0] == rows[1] and [r["step"] for r in rows[0]] == [1, 2, 3, 4]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_sft_with_attention_dropout_on_a_gpu_resumes_bit_exactly(tmp_path, tokenizer):
+    """Attention dropout on a GPU draws from the GPU's generator: with only the CPU's RNG state saved, a resumed
+    run redrew the masks from the seed and parted from the uninterrupted one."""
+    cfg = ModelConfig(vocab_size=320, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                      num_attention_heads=4, num_key_value_heads=2, attention_dropout=0.3)
+    model = ponder.Transformer(cfg).init_weights(0, std=0.2).to("cuda")
+    train = TrainConfig(steps=6, batch_size=4, lr=1e-3, warmup=2, save_every=3, seq_len=64)
+    sft(_copy(model).to("cuda"), tokenizer, SFT_EX, tmp_path / "a", train=train, progress=False)
+
+    def die(row):  # a crash after the step-3 checkpoint
+        if row["step"] == 4:
+            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        sft(_copy(model).to("cuda"), tokenizer, SFT_EX, tmp_path / "b", train=train, progress=False, on_log=die)
+    assert "cuda_rng" in torch.load(tmp_path / "b" / "checkpoint" / "trainer_state.pt", weights_only=True)
+    sft(None, None, SFT_EX, tmp_path / "b", resume=True, progress=False)
+    rows = [[{k: v for k, v in json.loads(x).items() if not k.endswith("_per_s")}
+             for x in (tmp_path / d / "metrics.jsonl").read_text().splitlines()] for d in "ab"]
+    assert len(rows[0]) == 6 and rows[0] == rows[1]

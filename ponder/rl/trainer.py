@@ -42,6 +42,7 @@ from ..train import (
     fresh_run_dir,
     load_run,
     plot_run,
+    restore_rng,
     save_run,
     save_run_config,
     trim_metrics,
@@ -501,7 +502,7 @@ def train(
             ddp.load_optimizer_state(model, opt, state["optimizer"])
         else:
             opt.load_state_dict(state["optimizer"])
-        torch.set_rng_state(state["torch_rng"])
+        restore_rng(state)
         monitor.load_state_dict(state["extra"]["monitor"])
         if curriculum is not None and state["extra"].get("curriculum"):
             curriculum.load_state_dict(state["extra"]["curriculum"])
