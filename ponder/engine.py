@@ -383,8 +383,9 @@ def check_context(model, ids: list[list[int]], max_new_tokens: int, what: str = 
                   names=None) -> None:
     """The longest prompt plus max_new_tokens must fit the model's positions (checked before any cache is
     allocated: a cache of prompt + max_new_tokens slots is what the call would allocate). `what` names the
-    new tokens in the message; `names` (one per prompt, e.g. item ids) the prompt at fault."""
-    limit = getattr(getattr(model, "config", None), "max_position_embeddings", None)
+    new tokens in the message; `names` (one per prompt, e.g. item ids) the prompt at fault. `model` may be the
+    model's config itself (checks made before the weights are loaded)."""
+    limit = getattr(getattr(model, "config", model), "max_position_embeddings", None)
     i = max(range(len(ids)), key=lambda j: len(ids[j]))
     longest = len(ids[i])
     if isinstance(limit, int) and longest + max_new_tokens > limit:

@@ -169,7 +169,7 @@ def check_items(cfg: GRPOConfig, config, tok, reward, train_items: list[dict], t
     """What would stop the run later, refused before its directory is written: an item the reward cannot
     judge (a missing gold or countdown field), and a prompt that cannot take max_new_tokens more tokens (the
     held-out ones fail only at the first evaluation, and again at every resume). config: the model's."""
-    from ..engine import render_prompts
+    from ..engine import check_context, render_prompts
 
     if len(train_items) < cfg.prompts_per_step:  # (each step would silently train on fewer groups)
         raise PonderError(f"{cfg.data or cfg.task}: {len(train_items)} training prompts, fewer than prompts_per_step="
@@ -185,13 +185,9 @@ def check_items(cfg: GRPOConfig, config, tok, reward, train_items: list[dict], t
                 reward(it.get("answer", ""), it)
             except PonderError as e:
                 raise PonderError(f"{src}: item {it.get('id')}: {e}") from None
-        limit = getattr(config, "max_position_embeddings", None)
-        if items and isinstance(limit, int):
-            lengths = [len(x) for x in render_prompts(tok, [render(cfg, it) for it in items])]
-            i = max(range(len(items)), key=lengths.__getitem__)
-            if lengths[i] + cfg.max_new_tokens > limit:
-                raise PonderError(f"{src}: item {items[i].get('id')}: prompt of {lengths[i]} tokens + max_new_tokens "
-                                  f"{cfg.max_new_tokens} exceeds the model's context of {limit} positions")
+        if items and isinstance(getattr(config, "max_position_embeddings", None), int):
+            check_context(config, render_prompts(tok, [render(cfg, it) for it in items]), cfg.max_new_tokens,
+                          names=[f"{src}: item {it.get('id')}" for it in items])
 
 
 def resolve_data(cfg: GRPOConfig) -> None:
