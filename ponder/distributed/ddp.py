@@ -247,8 +247,16 @@ def init_from_env(backend: str | None = None, timeout_s: float | None = None) ->
     return DataParallel(rank, world, device)
 
 
-def shutdown() -> None:
+def shutdown(finished: bool = False) -> None:
+    """Destroy the process group. finished: this rank ended cleanly, and so (the run's collectives being
+    lock-step) do the others: wait for them first, so that no rank closes its gloo connections while a peer is
+    still in its last collective with it. Without the barrier a 2-rank test rank once aborted at exit
+    ("terminate called without an active exception"); a failed rank skips it, not to wait for peers that
+    will never arrive."""
     if dist.is_available() and dist.is_initialized():
+        if finished:
+            with contextlib.suppress(Exception):
+                dist.barrier()
         dist.destroy_process_group()
 
 
@@ -273,12 +281,14 @@ def _entry(rank, fn, args, world, port, backend, threads, outdir):
                       LOCAL_RANK=str(rank))
     if threads:
         torch.set_num_threads(threads)
+    finished = False
     try:
         dp = init_from_env(backend)
         result = fn(dp, *args)
         tmp = Path(outdir) / f".rank{rank}.tmp"
         torch.save(result, tmp)
         os.replace(tmp, Path(outdir) / f"rank{rank}.pt")
+        finished = True
     except Exception as e:
         # The driver sees only torch's ProcessRaisedException, whose message is this rank's whole traceback: leave it
         # one line (a PonderError's message; anything else its type and first line) and when this rank failed.
@@ -290,7 +300,7 @@ def _entry(rank, fn, args, world, port, backend, threads, outdir):
         os.replace(tmp, Path(outdir) / f"rank{rank}.error")
         raise
     finally:
-        shutdown()
+        shutdown(finished)
 
 
 def _stop_ranks(procs, grace_s: float = 5.0) -> None:
@@ -460,10 +470,13 @@ def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, p
         if backend is None:  # the learner's device decides: NCCL cannot reduce the CPU gradients of a --device cpu
             backend = "nccl" if str(cfg.device).startswith("cuda") else "gloo"  # run on a machine with CUDA
         dp = init_from_env(backend)
+        finished = False
         try:
-            return Path(_train_rank(dp, cfg, str(run_dir), resume, progress))
+            out = Path(_train_rank(dp, cfg, str(run_dir), resume, progress))
+            finished = True
+            return out
         finally:
-            shutdown()
+            shutdown(finished)
     if not nproc or nproc == 1:
         return train(cfg, run_dir, resume=resume, progress=progress)
     if backend not in (None, "gloo"):
