@@ -301,11 +301,13 @@ def prompts_open_think(tokenizer: Tokenizer, prompts) -> list[bool]:
     return [prompt_opens_think(text(i, p)) for i, p in enumerate(prompts)]
 
 
-def render_prompts(tokenizer: Tokenizer, prompts) -> list[list[int]]:
+def render_prompts(tokenizer: Tokenizer, prompts, model_vocab: int | None = None) -> list[list[int]]:
     """Strings are encoded with special tokens (a BOS the tokenizer adds); lists of chat messages go through
     the chat template, encoded without (the template writes its own); lists of token ids are used as they
     are — a continuation of a chat prompt (test-time scaling) is built as ids, since as a string it would
-    gain a BOS the chat prompt never had. An empty list is an empty conversation, not empty ids."""
+    gain a BOS the chat prompt never had. An empty list is an empty conversation, not empty ids. `model_vocab`:
+    the model's embedding rows, when more than the tokenizer's vocabulary (padded, as Qwen's): ids up to it
+    are taken too, for a model that generated one is continued on what it wrote."""
     if isinstance(prompts, (str, dict)) or not isinstance(prompts, (list, tuple)):
         raise PonderError("prompts must be a list of strings, of chat-message lists or of token-id lists")
     if len(prompts) == 0:
@@ -315,7 +317,7 @@ def render_prompts(tokenizer: Tokenizer, prompts) -> list[list[int]]:
         if isinstance(p, str):
             ids = tokenizer.encode(p, add_special_tokens=True)
         elif isinstance(p, (list, tuple)) and p and _is_id(p[0]):
-            ids = _check_ids(tokenizer, i, p)
+            ids = _check_ids(tokenizer, i, p, model_vocab)
         elif isinstance(p, (list, tuple)):
             ids = tokenizer.encode(tokenizer.apply_chat_template(list(p)), add_special_tokens=False)
         else:
@@ -333,16 +335,18 @@ def _is_id(x) -> bool:
     return isinstance(x, numbers.Integral) and not isinstance(x, bool)
 
 
-def _check_ids(tokenizer: Tokenizer, i: int, p) -> list[int]:
+def _check_ids(tokenizer: Tokenizer, i: int, p, model_vocab: int | None = None) -> list[int]:
     """A token-id prompt as a list of ints, each an id of the tokenizer's vocabulary (an id past it would
-    index past the embedding, or decode to nothing)."""
-    vocab = tokenizer.vocab_size
+    index past the embedding, or decode to nothing), or of the model's larger (padded) embedding: an id the
+    model itself can generate (test-time scaling continues a model on the ids it wrote)."""
+    vocab = max(tokenizer.vocab_size, model_vocab or 0)
+    padded = f" or the model's embedding (ids 0..{vocab - 1})" if vocab > tokenizer.vocab_size else ""
     for j, x in enumerate(p):
         if not _is_id(x):
             raise PonderError(f"prompt {i}: token ids must be integers, got {x!r} at position {j}")
         if not 0 <= x < vocab:
             raise PonderError(f"prompt {i}: token id {int(x)} at position {j} is not in the tokenizer's "
-                              f"vocabulary (ids 0..{vocab - 1})")
+                              f"vocabulary (ids 0..{tokenizer.vocab_size - 1}){padded}")
     return [int(x) for x in p]
 
 
@@ -430,7 +434,7 @@ def sample(
         raise PonderError(f"index_offset must be an integer >= 0 (the first prompt's global index), got {index_offset!r}")
     if isinstance(max_batch_rows, bool) or not isinstance(max_batch_rows, numbers.Integral) or max_batch_rows <= 0:
         raise PonderError(f"max_batch_rows must be a positive integer, got {max_batch_rows!r}")
-    ids = render_prompts(tokenizer, prompts)
+    ids = render_prompts(tokenizer, prompts, getattr(getattr(model, "config", None), "vocab_size", None))
     check_context(model, ids, max_new_tokens)
     if seed is None:  # greedy draws nothing: leave torch's generator alone (evaluations inside a run)
         seed = 0 if temperature == 0 else int(torch.randint(0, 2**62, (1,)).item())

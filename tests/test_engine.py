@@ -191,6 +191,20 @@ def test_bad_token_ids_name_the_id_and_position(tiny_random, prompt, msg):
     assert "\n" not in str(e.value)
 
 
+def test_token_ids_the_model_generated_past_the_tokenizer_are_a_valid_prompt(tiny_random):
+    """A model whose embedding is padded past the tokenizer's vocabulary (Qwen's; here 320 rows for 300 tokens)
+    can generate a padding id; continuing it on the ids it wrote (budget forcing) was refused as "not in the
+    tokenizer's vocabulary". Ids the model embeds are taken; ids past the embedding are still refused."""
+    model, tok = tiny_random
+    assert tok.vocab_size < model.config.vocab_size  # the seam this is about
+    prompt = tok.encode("the quick", add_special_tokens=True) + [model.config.vocab_size - 1]
+    a = ponder.sample(model, tok, [prompt], max_new_tokens=4, temperature=1.0, seed=1)[0][0]
+    assert a.prompt_ids == prompt and a.num_tokens == 4
+    with pytest.raises(PonderError, match=rf"^prompt 0: token id {model.config.vocab_size} at position 3 is not in "
+                                          rf"the tokenizer's vocabulary \(ids 0\.\.{tok.vocab_size - 1}\) or the "
+                                          rf"model's embedding \(ids 0\.\.{model.config.vocab_size - 1}\)$"):
+        ponder.sample(model, tok, [prompt[:3] + [model.config.vocab_size]], max_new_tokens=2)
+
 def test_stream_yields_the_same_text_as_sample(tiny_random):
     from ponder.engine import stream_chat
 
