@@ -361,8 +361,8 @@ def _render_text(tok, prompt) -> str:
     """The text of a prompt (what a continuation reads after it: wait-token counts, likelihood scoring):
     strings as given; chat lists through the chat template, less the leading BOS a template writes
     ({{ bos_token }}, Llama 3) when the tokenizer adds BOS itself, so that the text encoded with special
-    tokens gives one BOS. To sample a continuation, use `_continue`: a chat prompt's text sampled as a string
-    gains a BOS the chat never had from a tokenizer that adds one while its template writes none."""
+    tokens gives one BOS. A continuation is sampled on ids (budget_forcing): a chat prompt's text sampled as a
+    string gains a BOS the chat never had from a tokenizer that adds one while its template writes none."""
     if isinstance(prompt, str):
         return prompt
     text, bos = tok.apply_chat_template(list(prompt)), tok.bos_token
@@ -371,17 +371,24 @@ def _render_text(tok, prompt) -> str:
     return text
 
 
-def _continue(tok, prompt, text: str):
-    """`prompt` continued by `text`, as a prompt for the engine that is encoded exactly as `prompt` itself is:
-    a string prompt as the string prompt + text (encoded with special tokens: the tiny model's figures read
-    exactly these ids); a chat prompt as the ids of its template text + text encoded without special tokens,
-    as the engine encodes a chat prompt."""
-    if isinstance(prompt, str):
-        return prompt + text
-    from ponder.engine import render_prompts
-
-    ids = tok.encode(tok.apply_chat_template(list(prompt)) + text, add_special_tokens=False)
-    return ids or render_prompts(tok, [prompt])[0]  # (an empty render: the engine's own fallback, a BOS)
+def _written_ids(tok, context_ids, ids, text: str, context_text: str) -> list[int]:
+    """The ids that write `text` after `context_ids` (whose text is `context_text`): the longest prefix of `ids`
+    (tokens the model generated) whose text is a prefix of `text`, then what of `text` those leave, encoded as it
+    follows. The model's own tokens are kept as they are: re-encoding their text can merge differently at a
+    seam (byte-level BPE: "." + "\\n" -> ".\\n"), a sequence the model never produced. Only text no whole
+    generated token writes is encoded: a stop string cut inside a token, a box `_drop_open_box` removed. A
+    trailing stop token (EOS) writes no text and is dropped."""
+    ids = list(ids)
+    if ids and ids[-1] in tok.stop_token_ids:
+        ids.pop()
+    for k in range(len(ids), 0, -1):
+        written = tok.decode_continuation(context_ids, ids[:k])
+        if text.startswith(written):
+            break
+    else:
+        k, written = 0, ""
+    rest = text[len(written):]
+    return ids[:k] + (tok.encode_continuation(context_text + written, rest) if rest else [])
 
 
 @torch.inference_mode()
@@ -621,8 +628,16 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
     check_budget_context(model, tok, prompts, budget, answer_cue, answer_tokens, think_end=think_end)
     extract = extract or default_extract()
     P = len(prompts)
-    base = [_render_text(tok, p) for p in prompts]
+    from ponder.engine import render_prompts
+
+    # Every draw continues the ids the model read and wrote: the prompt's own ids (as the engine encodes it),
+    # the thinking's generated ids less the end a wait replaces, and only the forced strings (wait, think_end,
+    # cue) encoded, as continuations of the text before them. Re-encoding the thinking's text could merge
+    # differently at a seam, or spell a text the model wrote in other tokens in its own, conditioning the model
+    # on tokens it never produced. (s1's published script re-encodes text: prompt += output.text + "Wait".)
+    base, base_ids = [_render_text(tok, p) for p in prompts], render_prompts(tok, prompts)
     thinking = [""] * P
+    think_ids: list[list[int]] = [[] for _ in range(P)]  # the ids of `thinking` after the prompt's
     used = [0] * P  # thinking tokens: generated + inserted
     gen = [0] * P  # model-generated tokens (the cost)
     lat = [0.0] * P
@@ -640,26 +655,32 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
             by_rem.setdefault(budget - used[i], []).append(i)
         still = []
         for rem, idx in sorted(by_rem.items()):
-            ctx = {i: _continue(tok, prompts[i], thinking[i]) for i in idx}
+            ctx = {i: base_ids[i] + think_ids[i] for i in idx}
             got = _draw_some(model, tok, ctx, idx, temperature,
                              seed=derive_seed(seed, "think", seg), index_offset=index_offset,
                              max_new_tokens=rem, top_p=top_p, stop=think_stop)
             for i in idx:
                 g, t = got[i]
                 s = g[0]
+                # the generated ids as they are, less an EOS / the tokens of a stop string s.text is cut before
+                think_ids[i] += (s.token_ids if s.finish_reason == "length"
+                                 else _written_ids(tok, ctx[i], s.token_ids, s.text, base[i] + thinking[i]))
                 thinking[i] += s.text
                 used[i] += s.num_tokens
                 gen[i] += s.num_tokens
                 lat[i] += t
                 lp_sum[i] += sum(s.logprobs)
                 lp_n[i] += len(s.logprobs)
-                wait_len = (_wait_tokens(tok, base[i] + thinking[i], wait_text)
-                            if s.finish_reason != "length" and waits_used[i] < waits else 0)
+                # the wait's tokens as they continue the thinking (encode(wait_text) alone starts with a
+                # sentencepiece tokenizer's dummy-prefix token, Llama 2 / Mistral, the continued text has not)
+                wait_ids = (tok.encode_continuation(base[i] + thinking[i], wait_text)
+                            if s.finish_reason != "length" and waits_used[i] < waits else [])
                 if s.finish_reason == "length":  # an end of thinking on the last allowed token is no cut
                     ended[i] = "length"
-                elif waits_used[i] < waits and budget - used[i] - wait_len >= 1:
+                elif waits_used[i] < waits and budget - used[i] - len(wait_ids) >= 1:
                     thinking[i] += wait_text  # suppress the end of thinking: the EOS / think_end is dropped
-                    used[i] += wait_len
+                    think_ids[i] += wait_ids
+                    used[i] += len(wait_ids)
                     waits_used[i] += 1
                     still.append(i)
                 else:
@@ -677,13 +698,19 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
     own_idx = [i for i in range(P) if closed[i] and i not in force_idx]
     head = ["" if think_end is None or (ended[i] == "stop" and not closed[i] and i not in force_idx)
             else think_end for i in range(P)]
+
+    def context(i, forced_text):  # the ids of prompt + kept thinking, then forced_text encoded after them
+        ids = think_ids[i] if kept[i] == thinking[i] else _written_ids(tok, base_ids[i], think_ids[i], kept[i],
+                                                                       base[i])
+        return base_ids[i] + ids + (tok.encode_continuation(base[i] + kept[i], forced_text) if forced_text else [])
+
     forced, own = {}, {}
     if force_idx:
-        forced = _forced_answers(model, tok, prompts, [kept[i] + head[i] + answer_cue for i in range(P)],
+        forced = _forced_answers(model, tok, {i: context(i, head[i] + answer_cue) for i in force_idx},
                                  force_idx, temperature, seed=seed, index_offset=index_offset,
                                  answer_tokens=answer_tokens, top_p=top_p)
     if own_idx:
-        ctx = {i: _continue(tok, prompts[i], kept[i] + head[i]) for i in own_idx}
+        ctx = {i: context(i, head[i]) for i in own_idx}
         got = _draw_some(model, tok, ctx, own_idx, temperature,
                          seed=derive_seed(seed, "answer", "own"), index_offset=index_offset,
                          max_new_tokens=answer_tokens, top_p=top_p, stop=stop)
@@ -743,9 +770,9 @@ def _stopped_at(tok, s, delim: str) -> bool:
     return s.finish_reason == "stop" and full.startswith(s.text) and full[len(s.text):].startswith(delim)
 
 
-def _forced_answers(model, tok, prompts, contexts, idx, temperature, *, seed, index_offset, answer_tokens,
+def _forced_answers(model, tok, contexts, idx, temperature, *, seed, index_offset, answer_tokens,
                     top_p) -> dict:
-    """The forced answer after prompts[i] + contexts[i] (thinking + cue): up to answer_tokens, ending at the
+    """The forced answer after the ids contexts[i] (prompt + thinking + cue): up to answer_tokens, ending at the
     first newline after non-blank text. A plain stop=["\\n"] gave an empty answer to a model that writes it on
     the line after the cue ("Final Answer:\\n5"), so leading blank lines are decoded through and the line after
     them read.
@@ -759,7 +786,7 @@ def _forced_answers(model, tok, prompts, contexts, idx, temperature, *, seed, in
         for i in todo:
             by_rem.setdefault(answer_tokens - len(res[i][2]), []).append(i)
         for rem, group in sorted(by_rem.items()):
-            ctx = {i: _continue(tok, prompts[i], contexts[i] + res[i][0]) for i in group}
+            ctx = {i: contexts[i] + res[i][2] for i in group}  # (after blank lines: the ids that wrote them)
             got |= _draw_some(model, tok, ctx, group, temperature,
                               seed=derive_seed(seed, "answer", *([k] if k else [])), index_offset=index_offset,
                               max_new_tokens=rem, top_p=top_p, stop=["\n"])
@@ -781,13 +808,6 @@ def _forced_answers(model, tok, prompts, contexts, idx, temperature, *, seed, in
                 again.append(i)
         todo, k = again, k + 1
     return {i: tuple(r) for i, r in res.items()}
-
-
-def _wait_tokens(tok, context: str, wait_text: str) -> int:
-    """Tokens the wait text adds after the thinking so far: as it continues that text, not encode(wait_text)
-    alone, which a sentencepiece tokenizer (Llama 2, Mistral) starts with a dummy-prefix token the continued
-    text does not have (one token too many per wait in thinking_tokens and the budget)."""
-    return len(tok.encode_continuation(context, wait_text))
 
 
 def _drop_open_box(thinking: str) -> str:

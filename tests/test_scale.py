@@ -811,19 +811,33 @@ def _bos_adding_chat_tokenizer():
     return model, Tokenizer(hf, eos_token="<|endoftext|>", bos_token=bos, chat_template=template)
 
 
-def _seen_prompts(monkeypatch) -> list:
-    """Spy on the real engine: the prompt ids of every sample budget forcing draws, in call order."""
+def _seen_samples(monkeypatch) -> list:
+    """Spy on the real engine: every sample budget forcing draws (its prompt ids, its ids), in call order."""
     import ponder.engine
 
     seen, real = [], ponder.engine.sample
 
     def spy(*args, **kw):
         out = real(*args, **kw)
-        seen.extend(g[0].prompt_ids for g in out)
+        seen.extend(g[0] for g in out)
         return out
 
     monkeypatch.setattr(ponder.engine, "sample", spy)
     return seen
+
+
+def _assert_continues_its_own_ids(tok, seen, prompt_text, o, wait="\nWait", cue="\nFinal Answer:"):
+    """The invariant: each draw after the first reads the draw before's prompt ids + exactly the ids it generated,
+    less the end it stopped at (EOS, or the "." stop token), + the forced string's ids (the wait, then the cue),
+    encoded as they continue the text so far. (The stopped draws here end on a whole stop token.)"""
+    text = prompt_text
+    for k, (prev, cur) in enumerate(zip(seen, seen[1:])):
+        assert prev.finish_reason == "stop" and tok.decode(prev.token_ids[-1:]) in ("", ".")
+        text += prev.text
+        forced = cue if k == len(seen) - 2 else wait
+        assert cur.prompt_ids == prev.prompt_ids + prev.token_ids[:-1] + tok.encode_continuation(text, forced)
+        text += forced
+    assert prompt_text + o.text == text + seen[-1].text
 
 
 @pytest.mark.parametrize("waits", [0, 2])
@@ -838,36 +852,40 @@ def test_budget_forcing_continues_a_chat_prompt_on_its_own_ids(monkeypatch, wait
     chat = [{"role": "user", "content": "Problem: 8 * 9 - 17 = ?"}]
     ids = render_prompts(tok, [chat])[0]
     assert tok.bos_token_id not in ids and tok.encode("x", add_special_tokens=True)[0] == tok.bos_token_id
-    seen = _seen_prompts(monkeypatch)
+    seen = _seen_samples(monkeypatch)
     o = scale.budget_forcing(model, tok, [chat], budget=40, waits=waits, wait_text="\nWait", answer_tokens=6,
                              force="always", stop=["."], think_end=None)[0]
     assert o.info["waits_used"] == waits and len(seen) == 1 + waits + 1  # thinking segments + the answer
-    text = tok.apply_chat_template(chat)
-    answer_at = o.text.rindex("\nFinal Answer:") + len("\nFinal Answer:")
-    for p in seen:
-        assert p[:len(ids)] == ids and tok.bos_token_id not in p
-    assert seen[-1] == tok.encode(text + o.text[:answer_at], add_special_tokens=False)
+    for s in seen:
+        assert s.prompt_ids[:len(ids)] == ids and tok.bos_token_id not in s.prompt_ids
+    _assert_continues_its_own_ids(tok, seen, tok.apply_chat_template(chat), o)
     # no waits: the first segment is plain sampling on the same chat prompt
     plain = ponder.sample(model, tok, [chat], max_new_tokens=40, temperature=0.0, stop=["."])[0][0]
-    assert seen[0] == plain.prompt_ids == ids
+    assert seen[0].prompt_ids == plain.prompt_ids == ids
     assert o.text.startswith(plain.text)
 
 
-def test_budget_forcing_continues_a_string_prompt_as_before(monkeypatch):
-    """String prompts (the tiny model's figures) are continued exactly as before: prompt + continuation text
-    encoded with special tokens, BOS and all."""
+def test_budget_forcing_continues_the_ids_the_model_generated(monkeypatch):
+    """Budget forcing re-encoded the thinking's text for every continuation (prompt + thinking + "Wait", and
+    + cue for the answer): where the model wrote a text in other tokens than its encoding (here " tings" as
+    " t" "ing" "s", which encodes as " ti" "ng" "s") or a seam merges, the model was conditioned on tokens it
+    never produced. Each continuation now reads the prompt's ids (a string prompt's with its BOS) + the ids
+    it generated + only the forced strings encoded; where the ids are the text's own encoding, that is
+    the text encoded, as before."""
     model, tok = _bos_adding_chat_tokenizer()
-    prompt = "Problem: 8 * 9 - 17 = ?\nSolution:"
-    seen = _seen_prompts(monkeypatch)
-    o = scale.budget_forcing(model, tok, [prompt], budget=40, waits=2, wait_text="\nWait", answer_tokens=6,
-                             force="always", stop=["."], think_end=None)[0]
-    assert o.info["waits_used"] == 2 and len(seen) == 4
-    assert seen[0] == tok.encode(prompt, add_special_tokens=True) and seen[0][0] == tok.bos_token_id
-    parts = o.text.split("\nWait")
-    for k in range(1, 3):
-        assert seen[k] == tok.encode(prompt + "\nWait".join(parts[:k]) + "\nWait", add_special_tokens=True)
-    answer_at = o.text.rindex("\nFinal Answer:") + len("\nFinal Answer:")
-    assert seen[-1] == tok.encode(prompt + o.text[:answer_at], add_special_tokens=True)
+    string, chat = "Problem: 8 * 9 - 17 = ?\nSolution:", [{"role": "user", "content": "Problem: 8 * 9 - 17 = ?"}]
+    reencoded = []
+    for prompt, text, bos in ((string, string, True), (chat, tok.apply_chat_template(chat), False)):
+        seen = _seen_samples(monkeypatch)
+        o = scale.budget_forcing(model, tok, [prompt], budget=40, waits=2, wait_text="\nWait", answer_tokens=6,
+                                 force="always", stop=["."], think_end=None)[0]
+        assert o.info["waits_used"] == 2 and len(seen) == 4
+        assert seen[0].prompt_ids == tok.encode(text, add_special_tokens=bos)
+        _assert_continues_its_own_ids(tok, seen, text, o)
+        answer_at = o.text.rindex("\nFinal Answer:") + len("\nFinal Answer:")
+        reencoded.append(seen[-1].prompt_ids == tok.encode(text + o.text[:answer_at], add_special_tokens=bos))
+    # the string prompt's ids are its text's encoding (unchanged); the chat's are not: the seam this is about
+    assert reencoded == [True, False]
 
 
 @pytest.mark.parametrize("method", ["greedy", "budget_forcing", "self_refine"])
