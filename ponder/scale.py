@@ -357,6 +357,10 @@ def reward_scorer(reward: Callable, items: Sequence[dict], prompts: Sequence | N
     return scorer
 
 
+def _short(ids) -> str:
+    return repr(list(ids[:6]))[:-1] + (", ...]" if len(ids) > 6 else "]")
+
+
 def _render_text(tok, prompt) -> str:
     """The text of a prompt (what a continuation reads after it: wait-token counts, likelihood scoring):
     strings as given; chat lists through the chat template, less the leading BOS a template writes
@@ -365,6 +369,11 @@ def _render_text(tok, prompt) -> str:
     string gains a BOS the chat never had from a tokenizer that adds one while its template writes none."""
     if isinstance(prompt, str):
         return prompt
+    from ponder.engine import _is_id
+
+    if isinstance(prompt, (list, tuple)) and prompt and _is_id(prompt[0]):  # (else: "chat message 0 ... got 291")
+        raise PonderError(f"prompt {_short(prompt)} is token ids, not the text a continuation is read after "
+                          "(likelihood scoring, think tags): pass it as a string or chat messages")
     text, bos = tok.apply_chat_template(list(prompt)), tok.bos_token
     if bos and text.startswith(bos) and tok.encode("", add_special_tokens=True)[:1] == [tok.bos_token_id]:
         text = text[len(bos):]

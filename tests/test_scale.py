@@ -896,3 +896,16 @@ def test_token_id_prompts_are_refused_by_name(micro, method):
     with pytest.raises(PonderError, match=r"^prompt 1: test-time methods take strings or chat-message lists, "
                                           r"not token ids$"):
         scale.METHODS[method](model, tok, [PA, tok.encode(PA)])
+
+
+def test_text_of_a_token_id_prompt_is_refused_as_token_ids(micro):
+    """The text a continuation is read after (likelihood scoring, think-tag detection) of a token-id prompt
+    failed as a chat message ("chat message 0: expected {'role': ...}, got 291"); it names the ids."""
+    model, tok = micro
+    ids = tok.encode(PA)
+    msg = r"^prompt \[\d+, \d+, \d+, \d+, \d+, \d+, \.\.\.\] is token ids, not the text a continuation is read after"
+    for call in (lambda: scale._render_text(tok, ids), lambda: scale.sequence_logprob(model, tok, ids, " 5"),
+                 lambda: scale.resolve_think_end(tok, [PA, ids])):
+        with pytest.raises(PonderError, match=msg) as e:
+            call()
+        assert "\n" not in str(e.value)
