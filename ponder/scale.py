@@ -804,7 +804,9 @@ def _forced_answers(model, tok, contexts, idx, temperature, *, seed, index_offse
             (s,), t = got[i]
             r = res[i]
             r[2], r[3], r[4], r[1] = r[2] + s.token_ids, r[3] + s.logprobs, r[4] + t, s.finish_reason
-            if s.text.strip() or s.finish_reason != "stop" or not s.token_ids:
+            # ended by EOS: the model's answer is over (decoding on after it, blank as its text is, re-asked
+            # a model that had stopped, answer_tokens times over at temperature 0)
+            if s.text.strip() or s.finish_reason != "stop" or not s.token_ids or s.token_ids[-1] in tok.stop_token_ids:
                 r[0] += s.text
                 continue
             # only blank text before a newline: keep the newline the model wrote and read on (the newline

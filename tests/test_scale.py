@@ -794,6 +794,15 @@ def test_budget_forcing_forced_answer_on_the_line_after_the_cue(think_tags):
     assert o.text == "z\nFinal Answer:\n" and o.tokens == 2 and o.finish_reason == "stop"
 
 
+def test_budget_forcing_forced_answer_ends_at_eos(tokenizer):
+    """A forced answer that is just EOS (blank text) was taken for a blank line and decoded on, after the EOS,
+    until answer_tokens: 4 EOS tokens counted for nothing at temperature 0. EOS ends the answer."""
+    model = think_tag_model(tokenizer, [("q", "z")])  # after the cue's ":" comes EOS
+    for answer_tokens in (1, 4):
+        o = scale.budget_forcing(model, tokenizer, ["q"], budget=1, answer_tokens=answer_tokens)[0]
+        assert (o.text, o.tokens, o.finish_reason, o.info["forced"]) == ("z\nFinal Answer:", 2, "stop", True)
+
+
 def _bos_adding_chat_tokenizer():
     """The tiny tokenizer made to add a BOS on encode (add_bos_token) while its chat template writes none
     (ChatML without {{ bos_token }}): a chat prompt's ids then carry no BOS, a string prompt's do."""
