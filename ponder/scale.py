@@ -774,8 +774,10 @@ def resolve_think_end(tok, prompts, think_end="auto") -> str | None:
 
 def _stopped_at(tok, s, delim: str) -> bool:
     """Whether sample s stopped at the stop string `delim` (its text is cut before the stop string; the
-    tokens that wrote it are kept), not at EOS or another stop string."""
-    full = tok.decode(s.token_ids)
+    tokens that wrote it are kept), not at EOS or another stop string. The ids are read as they follow the
+    prompt, as s.text was: decode() alone drops a sentencepiece tokenizer's leading space (Llama 2, Mistral),
+    and " z" is then no prefix of "z</think>"."""
+    full = tok.decode_continuation(s.prompt_ids, s.token_ids)
     return s.finish_reason == "stop" and full.startswith(s.text) and full[len(s.text):].startswith(delim)
 
 

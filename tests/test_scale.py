@@ -803,6 +803,20 @@ def test_budget_forcing_forced_answer_ends_at_eos(tokenizer):
         assert (o.text, o.tokens, o.finish_reason, o.info["forced"]) == ("z\nFinal Answer:", 2, "stop", True)
 
 
+def test_budget_forcing_sees_think_end_after_a_leading_space(sentencepiece_tokenizer):
+    """Whether the thinking stopped at think_end was read from decode(ids), which drops a sentencepiece
+    tokenizer's leading space (Llama 2, Mistral): " The " was no prefix of "The [/INST]", so a model that closed
+    its thinking itself had its own answer replaced by the cue and a forced one. Its answer now follows."""
+    from ponder.tokenizer import Tokenizer
+
+    tok = Tokenizer(sentencepiece_tokenizer(), eos_token="</s>", bos_token="<s>")
+    prompt, cont = "[INST] 2 + 2?", " The [/INST] 4"
+    assert tok.decode(tok.encode_continuation(prompt, cont)) != cont  # the seam: decode drops the space
+    model = think_tag_model(tok, [(prompt, cont)])
+    o = scale.budget_forcing(model, tok, [prompt], budget=20, think_end="[/INST]", answer_tokens=1)[0]
+    assert (o.text, o.info["forced"], o.info["thinking_tokens"]) == (cont, False, 3)
+
+
 def _bos_adding_chat_tokenizer():
     """The tiny tokenizer made to add a BOS on encode (add_bos_token) while its chat template writes none
     (ChatML without {{ bos_token }}): a chat prompt's ids then carry no BOS, a string prompt's do."""
