@@ -813,7 +813,7 @@ def _forced_answers(model, tok, contexts, idx, temperature, *, seed, index_offse
                 continue
             # only blank text before a newline: keep the newline the model wrote and read on (the newline
             # token may carry text after it: then that text up to its own line end is the answer)
-            written = tok.decode(s.token_ids)
+            written = tok.decode_continuation(s.prompt_ids, s.token_ids)  # (decode() drops a leading space)
             lead = len(written) - len(written.lstrip())
             line = written[lead:].split("\n")[0]
             r[0] += written[:lead] + line

@@ -817,6 +817,19 @@ def test_budget_forcing_sees_think_end_after_a_leading_space(sentencepiece_token
     assert (o.text, o.info["forced"], o.info["thinking_tokens"]) == (cont, False, 3)
 
 
+def test_budget_forcing_records_the_blank_line_before_a_forced_answer_as_written(sentencepiece_tokenizer):
+    """A forced answer written on the line after the cue was recorded from decode(ids) of the blank part, which
+    drops a sentencepiece tokenizer's leading space (Llama 2, Mistral): the model wrote " \\n4" after the cue,
+    the final completion said "\\n4". It is recorded as the model wrote it."""
+    from ponder.tokenizer import Tokenizer
+
+    tok = Tokenizer(sentencepiece_tokenizer(), eos_token="</s>", bos_token="<s>")
+    prompt, cue = "[INST] 2 + 2?", "\nSolution:"
+    model = think_tag_model(tok, [(prompt, "4"), (prompt + "4" + cue, " \n4")])
+    o = scale.budget_forcing(model, tok, [prompt], budget=1, answer_tokens=3, answer_cue=cue)[0]
+    assert (o.text, o.answer, o.info["forced"]) == ("4" + cue + " \n4", "4", True)
+
+
 def _bos_adding_chat_tokenizer():
     """The tiny tokenizer made to add a BOS on encode (add_bos_token) while its chat template writes none
     (ChatML without {{ bos_token }}): a chat prompt's ids then carry no BOS, a string prompt's do."""
