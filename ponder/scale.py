@@ -343,8 +343,12 @@ def reward_scorer(reward: Callable, items: Sequence[dict], prompts: Sequence | N
     with "<think>" (a Reward's format term then wants completions that do not open it)."""
     from ponder.verify.registry import with_think_open
 
-    keys = [it["prompt"] for it in items] if prompts is None else prompts
-    opens = [False] * len(items) if think_open is None else think_open
+    keys = [it["prompt"] for it in items] if prompts is None else list(prompts)
+    opens = [False] * len(items) if think_open is None else list(think_open)
+    # zip would pair them silently: the items past the shorter list unscorable, a shifted list scored wrong
+    for name, xs in (("prompts", keys), ("think_open", opens)):
+        if len(xs) != len(items):
+            raise PonderError(f"reward_scorer: {len(xs)} {name} for {len(items)} items (one per item, in order)")
     by_prompt = {_prompt_key(p): (it, with_think_open(reward, f)) for p, it, f in zip(keys, items, opens)}
 
     def scorer(prompt, completion):

@@ -205,6 +205,20 @@ def test_best_of_n_with_judge_like_and_reward_scorers(micro):
         scale.best_of_n(model, tok, [PB], n_candidates=2, scorer=lambda p, c: "high")
 
 
+def test_reward_scorer_refuses_prompts_or_think_open_not_one_per_item():
+    """prompts[i] / think_open[i] belong to items[i]; lists of another length were zipped silently, leaving the
+    items past the shorter list unscorable ("no item has the prompt") or pairing the rest as given."""
+    from ponder.verify.registry import get_reward
+
+    items = [{"prompt": PB, "answer": "7"}, {"prompt": PA, "answer": "1/2"}]
+    with pytest.raises(PonderError, match=r"^reward_scorer: 1 prompts for 2 items \(one per item, in order\)$"):
+        scale.reward_scorer(get_reward("math"), items, [PB])
+    with pytest.raises(PonderError, match=r"^reward_scorer: 3 think_open for 2 items"):
+        scale.reward_scorer(get_reward("math"), items, think_open=[False] * 3)
+    scorer = scale.reward_scorer(get_reward("math"), items, [PB, PA], [False, False])
+    assert scorer(PA, "The answer is \\boxed{0.5}.") > scorer(PB, "The answer is \\boxed{0.5}.")
+
+
 # ---- self-refine ----------------------------------------------------------------------------------------
 
 
