@@ -878,6 +878,9 @@ def with_system_line(prompt, line: str):
     prompts are returned unchanged: a base model has no system role to put it in."""
     if isinstance(prompt, str) or not line:
         return prompt
+    from ponder.tokenizer import check_messages
+
+    check_messages(prompt)  # (a content of None failed here as "'NoneType' object has no attribute 'rstrip'")
     msgs = [dict(m) for m in prompt]
     if msgs and msgs[0].get("role") == "system":
         msgs[0]["content"] = (msgs[0]["content"].rstrip() + "\n" + line).strip()

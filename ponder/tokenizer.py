@@ -173,11 +173,7 @@ class Tokenizer:
     def apply_chat_template(self, messages: list[dict], add_generation_prompt: bool = True, **kwargs) -> str:
         """The template's text for `messages`; `kwargs` are template variables on top of `template_kwargs`."""
         extra = {**check_template_kwargs(self.template_kwargs), **check_template_kwargs(kwargs)}
-        for i, m in enumerate(messages):
-            if not isinstance(m, dict) or m.get("role") not in ROLES or not isinstance(m.get("content"), str):
-                raise PonderError(
-                    f"chat message {i}: expected {{'role': one of {ROLES}, 'content': str}}, got {m!r:.80}"
-                )
+        check_messages(messages)
         if self.named_templates:
             names = [t.get("name") for t in self.named_templates]
             raise PonderError(f"{self.source}: tokenizer_config.json chat_template lists named templates {names} and "
@@ -310,6 +306,14 @@ class Tokenizer:
         if template_file:
             out._template_file = (template_file, template)
         return out
+
+
+def check_messages(messages) -> None:
+    """Each chat message a {'role': one of ROLES, 'content': str} (one PonderError line naming the first that is
+    not)."""
+    for i, m in enumerate(messages):
+        if not isinstance(m, dict) or m.get("role") not in ROLES or not isinstance(m.get("content"), str):
+            raise PonderError(f"chat message {i}: expected {{'role': one of {ROLES}, 'content': str}}, got {m!r:.80}")
 
 
 def check_template_kwargs(kwargs, where: str = "chat template kwargs") -> dict:

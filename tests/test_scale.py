@@ -10,6 +10,7 @@ The micro model is trained in a few seconds on four prompts with known answer di
 from __future__ import annotations
 
 import functools
+import re
 import tempfile
 
 import pytest
@@ -437,6 +438,19 @@ def test_self_refine_and_effort_options_are_named(micro):
         scale.self_refine(model, tok, [PA], rounds=1, critique_tokens=0, max_new_tokens=4)
     with pytest.raises(PonderError, match="reasoning effort 'x': expected a dict with a 'budget', got"):
         scale.effort(model, tok, [PA], level="x", levels={"x": {"waits": 1}})
+
+
+@pytest.mark.parametrize("chat, shown", [
+    ([{"role": "system", "content": None}, {"role": "user", "content": "q"}], "{'role': 'system', 'content': None}"),
+    (["hi"], "'hi'"),
+])
+def test_effort_names_a_bad_chat_message_before_adding_its_system_line(micro, chat, shown):
+    """effort's system line went into the chat messages unchecked: a system message whose content is None failed
+    as "'NoneType' object has no attribute 'rstrip'", a message that is a string as a dict-update ValueError."""
+    model, tok = micro
+    with pytest.raises(PonderError, match=r"^chat message 0: expected \{'role': one of \('system', 'user', "
+                                          r"'assistant'\), 'content': str\}, got " + re.escape(shown) + "$"):
+        scale.effort(model, tok, [chat], level="low")
 
 
 def test_best_of_n_takes_the_likelihood_scorer_the_cli_lists(micro):
