@@ -96,6 +96,13 @@ def derive_seed(seed: int, *parts) -> int:
     The engine keys each row by a hash of (seed, prompt index, sample index), so any two seeds give unrelated
     draws; hashing the name in as well makes "run 1 of seed 5" a seed that no plain integer a user would pass
     (5, 6, ...) nor another sub-stream of this or another parent lands on, except by a 2**-40 chance."""
+    from ponder.engine import check_sampling
+
+    # as the engine checks a seed (int() took 1.5 as 1, "7" as 7, True as 1, and -1); the engine's None, a fresh
+    # random seed each call, has no sub-streams to derive
+    if seed is None:
+        raise PonderError("seed must be an integer in [0, 2**63), got None (a method derives its draws' seeds from it)")
+    check_sampling(seed=seed)
     h = hashlib.sha256(repr((int(seed), *parts)).encode()).digest()
     return int.from_bytes(h[:5], "big")
 
