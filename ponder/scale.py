@@ -401,14 +401,21 @@ def _written_ids(tok, context_ids, ids, text: str, context_text: str) -> list[in
     ids = list(ids)
     if ids and ids[-1] in tok.stop_token_ids:
         ids.pop()
-    for k in range(len(ids), 0, -1):
-        written = tok.decode_continuation(context_ids, ids[:k])
-        if text.startswith(written):
-            break
-    else:
-        k, written = 0, ""
+    def writes_prefix(k):
+        return text.startswith(tok.decode_continuation(context_ids, ids[:k]))
+
+    # the largest such prefix, by bisection: a box dropped from a long thinking would otherwise cost a decode per
+    # token dropped. (A prefix ending inside a UTF-8 character reads "\ufffd" and may stop it short: the rest
+    # of the text is then encoded, still exactly `text`.)
+    lo, hi = 0, len(ids)  # writes_prefix(lo) holds (the empty prefix)
+    if writes_prefix(hi):
+        lo = hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if writes_prefix(mid) else (lo, mid)
+    written = tok.decode_continuation(context_ids, ids[:lo]) if lo else ""
     rest = text[len(written):]
-    return ids[:k] + (tok.encode_continuation(context_text + written, rest) if rest else [])
+    return ids[:lo] + (tok.encode_continuation(context_text + written, rest) if rest else [])
 
 
 @torch.inference_mode()

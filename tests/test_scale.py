@@ -835,6 +835,20 @@ def test_budget_forcing_forced_answer_on_the_line_after_the_cue(think_tags):
     assert o.text == "z\nFinal Answer:\n" and o.tokens == 2 and o.finish_reason == "stop"
 
 
+def test_written_ids_of_a_thinking_cut_far_back_bisect(monkeypatch):
+    """The ids of a thinking less a box left open far back (the forced answer's context) are the model's ids up to
+    the box, found by bisection: a walk back decoded once per token dropped (O(n^2) in a long thinking)."""
+    _, tok = ponder.load("tiny")
+    prompt, thinking = "Problem: 1 + 1 = ?\nSolution:", " The answer is \\boxed{2" + " and then 1 + 1 = 2." * 40
+    ctx, ids = tok.encode(prompt, add_special_tokens=True), tok.encode_continuation(prompt, thinking)
+    kept = scale._drop_open_box(thinking)
+    want = max(k for k in range(len(ids) + 1) if kept.startswith(tok.decode_continuation(ctx, ids[:k])))
+    calls, real = [], tok.decode_continuation
+    monkeypatch.setattr(tok, "decode_continuation", lambda *a: calls.append(1) or real(*a))
+    got = scale._written_ids(tok, ctx, ids, kept, prompt)
+    assert got[:want] == ids[:want] and real(ctx, got) == kept and len(ids) > 200 and len(calls) <= 12
+
+
 def test_budget_forcing_forced_answer_ends_at_eos(tokenizer):
     """A forced answer that is just EOS (blank text) was taken for a blank line and decoded on, after the EOS,
     until answer_tokens: 4 EOS tokens counted for nothing at temperature 0. EOS ends the answer."""
