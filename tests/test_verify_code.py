@@ -269,9 +269,39 @@ def test_pytest_raises_is_decided_by_the_caller_not_by_the_sandboxs_pytest():
     assert check_code(blk(good.replace("ValueError(x)", "ValueError('x must be >= 0')")), matching).correct
     assert not check_code(blk(good), matching).correct
     assert not check_code(blk(cheat), matching).correct
-    # a form the caller does not decide runs as written
+    # match= is a regex, searched here: '^-1$' is no substring of '-1' but matches it
     assert check_code(blk(good), "import pytest\nassert f(1) == 2\nwith pytest.raises(ValueError, match='^-1$'):\n"
-                                 "    f(-1)\n").reason == "passed 1/1"
+                                 "    f(-1)\n").reason == "passed 2/2"
+
+
+def test_pytest_raises_match_is_a_regex_the_caller_searches():
+    # KodCode style: a message checked with a real regex, as pytest does it (re.search on str(exception))
+    tests = ("import pytest\nfrom solution import withdraw\n\n"
+             "def test_ok():\n    assert withdraw(10, 3) == 7\n\n"
+             "def test_overdraw():\n    with pytest.raises(ValueError, match=r'^insufficient funds: \\d+ > \\d+$'):\n"
+             "        withdraw(1, 5)\n")
+    good = ("def withdraw(balance, amount):\n    if amount > balance:\n"
+            "        raise ValueError(f'insufficient funds: {amount} > {balance}')\n    return balance - amount\n")
+    assert check_code(blk(good), tests).reason == "passed 2/2"
+    wrong_message = good.replace("f'insufficient funds: {amount} > {balance}'", "'insufficient funds'")
+    assert check_code(blk(wrong_message), tests).reason == "failed test 2 (test_overdraw)"
+    assert check_code(blk("def withdraw(b, a):\n    return b - a\n"), tests).reason == "failed test 2 (test_overdraw)"
+    # the pattern never enters the sandbox: run there, pytest.raises is the program's to replace, and the
+    # program could read the pattern out of the tests' source and raise a message that matches it
+    cheat = ("import contextlib, pytest, sys\npytest.raises = lambda *a, **k: contextlib.suppress()\n"
+             "def withdraw(b, a):\n    src = str(sys._getframe(1).f_code.co_consts)\n"
+             "    if 'insufficient' in src:\n        raise ValueError('insufficient funds: 5 > 1')\n    return b - a\n")
+    assert not check_code(blk(cheat), tests).correct
+    # a message the program makes too long to search within the caller's bound fails rather than being searched
+    huge = good.replace("f'insufficient funds: {amount} > {balance}'", "'insufficient funds: 5 > ' + '1' * 10**6")
+    assert check_code(blk(huge), tests).reason == "failed test 2 (test_overdraw)"
+    # a pattern that does not compile fails the test, as in pytest; one that could backtrack exponentially on a
+    # message of the program's is refused with a reason
+    bad = tests.replace(r"match=r'^insufficient", "match=r'(insufficient")
+    assert check_code(blk(good), bad).reason == "failed test 2 (test_overdraw)"
+    exp = tests.replace("\\d+ > \\d+$'", "(\\d+)+ >'")
+    assert check_code(blk(good), exp).reason == ("unsupported pytest.raises match= pattern "
+                                                 "'^insufficient funds: (\\\\d+)+ >'")
 
 
 # pytest-style tests (KodCode and most code-RL sets): test functions the verifier calls as pytest would

@@ -52,12 +52,15 @@ slices or f-strings of the test's own values (``2 ** 10``, ``'ab'.upper()``, ``'
 by the caller too: in the sandbox the program could run that operand and return what it gives. A method,
 slice, f-string, hex, repr or format of a program's value stays sandbox code, its object's own. A test passes
 only if it was reported at least once and every report passed. An exception test (``try: f(-1); assert False;
-except ValueError: pass``, the ``assert False`` under ``else:``, or ``with pytest.raises(ValueError[, match='plain
-text']): f(-1)``, whose ``pytest`` in the sandbox would be the program's) reports how its body ended: the sandbox
+except ValueError: pass``, the ``assert False`` under ``else:``, or ``with pytest.raises(ValueError[, match=r'regex']):
+f(-1)``, whose ``pytest`` in the sandbox would be the program's) reports how its body ended: the sandbox
 catches any exception and reports the names of the builtin exception classes it is an instance of by its real type
 (nothing if the body returned), and the caller checks them against the handlers' classes (with ``match=``, also its
 message), which stay in the caller (a report the program writes itself can claim any outcome, as its call could
-have raised anything, but it cannot see which class passes); a program that exits inside the call fails. Other
+have raised anything, but it cannot see which class passes); a program that exits inside the call fails. The
+``match=`` pattern is searched here, as pytest's ``re.search``: a regex whose backtracking the caller can bound
+(no nested repetition or back reference) on a message short enough for that bound (a longer one fails), one that
+does not compile fails the test, and any other gets an ``unsupported`` verdict. Other
 asserts with no value from the sandbox in them (``assert False`` in a try whose handler does more than ``pass`` or
 names a class of the program's) may go unreached once some other assert was reported.
 With assert tests the program runs as a module named ``solution``, so its ``if __name__ == "__main__":`` block
@@ -168,6 +171,11 @@ import sys
 import tempfile
 import threading
 import unittest
+
+try:  # re's parser, to bound the cost of a match= regex
+    import re._parser as _sre_parse
+except ImportError:  # Python 3.10
+    import sre_parse as _sre_parse
 
 from ponder.errors import PonderError
 from ponder.verify.verdict import Verdict
@@ -1185,6 +1193,67 @@ def _value_ast(v) -> ast.expr:
     raise ValueError(f"cannot send a {t.__name__}")  # complex: its source loses the sign of a zero real part
 
 
+_REGEX_STEPS = 10_000_000  # matching steps one match= check may cost the caller (about a tenth of a second)
+_REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+
+
+def _match_check(pattern: str) -> tuple:
+    """How the caller decides `pytest.raises(..., match=pattern)`, pytest's re.search(pattern, str(exception)):
+    ("text", pattern) for plain text (a substring test, linear however long the message the program chose),
+    ("regex", pattern, limit) for a regex whose cost the caller can bound: without nested repetition or back
+    references, a backtracking search costs at most n ** (repeats + 1) steps on a message of n characters, so
+    a message longer than `limit` fails rather than being searched (a correct program's message is short);
+    ("bad", why) for a pattern that does not compile (the test fails, as pytest's would), ("unsafe", pattern)
+    for one that could backtrack exponentially (`(a+)+$`, `(a|aa)*b`, `(a)\\1`)."""
+    if not any(c in pattern for c in ".^$*+?{}[]\\|()"):
+        return ("text", pattern)
+    try:
+        re.compile(pattern)
+        parsed = _sre_parse.parse(pattern)
+    except (re.error, RecursionError, OverflowError, ValueError) as e:
+        return ("bad", str(e))
+    def repeats(items, inside: bool) -> int | None:  # repetitions that can take more than one length, or None
+        total = 0
+        for op, av in items:
+            name = str(op)
+            if name in _REPEATS:
+                lo, hi, sub = av
+                if inside and hi != lo:
+                    return None  # a repetition inside one: exponential
+                inner = repeats(sub, inside or hi > 1)
+                if inner is None:
+                    return None
+                total += inner + (hi != lo)
+            elif name == "BRANCH":
+                if inside:
+                    return None  # alternatives inside a repetition: `(a|aa)*`
+                for branch in av[1]:
+                    inner = repeats(branch, inside)
+                    if inner is None:
+                        return None
+                    total += inner
+            elif name in ("SUBPATTERN", "ASSERT", "ASSERT_NOT", "ATOMIC_GROUP"):
+                inner = repeats(av[-1] if name != "ATOMIC_GROUP" else av, inside)
+                if inner is None:
+                    return None
+                total += inner
+            elif name in ("GROUPREF", "GROUPREF_EXISTS"):
+                return None
+        return total
+    q = repeats(parsed, False)
+    if q is None:
+        return ("unsafe", pattern)
+    return ("regex", pattern, int(_REGEX_STEPS ** (1 / (q + 1))))
+
+
+def _matches(match: tuple, message: str) -> bool:
+    if match[0] == "text":
+        return match[1] in message
+    if match[0] == "regex" and len(message) <= match[2]:
+        return re.search(match[1], message) is not None
+    return False  # a pattern that does not compile, or a message too long to search
+
+
 class _RealBuiltins(ast.NodeTransformer):
     """In code the sandbox runs for an assert, a builtin's name the test does not bind means the builtin, not a
     program global of that name: `isinstance(make(), Node)` stays honest next to `def isinstance(*a)`."""
@@ -1229,6 +1298,7 @@ class _AssertRewriter(ast.NodeTransformer):
         self.comp_vars: frozenset[str] = frozenset()  # all variables of the comprehensions around an operand
         self.top: list[ast.expr] = []  # the records of the assert being rewritten
         self.spans: dict[int, range] = {}  # id of each function definition -> the trees of its asserts
+        self.unsupported: str | None = None  # a test the caller cannot decide (a match= regex it cannot bound)
 
     def visit_FunctionDef(self, node: ast.FunctionDef):
         start = self.index
@@ -1262,20 +1332,20 @@ class _AssertRewriter(ast.NodeTransformer):
     def visit_With(self, node: ast.With):
         """`with pytest.raises(ValueError): f(-1)` is the same test as the `try` form visit_Try rewrites, and is
         rewritten alike: run as written, `pytest.raises` would be the sandbox's, which the program can replace
-        with a context that suppresses nothing. With `as`, a `match=` pattern that is not plain text, or a class
-        that is not a builtin, as written."""
+        with a context that suppresses nothing. With `as`, a `match=` that is not a string written in the
+        tests, or a class that is not a builtin, as written."""
         item = node.items[0].context_expr if len(node.items) == 1 and node.items[0].optional_vars is None else None
         if not (isinstance(item, ast.Call) and _func_name(item.func) == "pytest.raises" and "pytest" not in self.bound
                 and len(item.args) == 1):
             return self.generic_visit(node)
         match = None
         for k in item.keywords:
-            # match= is re.search of a pattern in str(exception): done here for a plain text pattern (a
-            # substring test, linear however long the message the program chose)
-            if k.arg != "match" or not isinstance(k.value, ast.Constant) or type(k.value.value) is not str or any(
-                    c in k.value.value for c in ".^$*+?{}[]\\|()"):
+            # match= is re.search of a pattern in str(exception), done here (see _match_check)
+            if k.arg != "match" or not isinstance(k.value, ast.Constant) or type(k.value.value) is not str:
                 return self.generic_visit(node)
-            match = k.value.value
+            match = _match_check(k.value.value)
+            if match[0] == "unsafe":
+                self.unsupported = self.unsupported or f"unsupported pytest.raises match= pattern {match[1]!r}"
         expected = self._builtin_exceptions(item.args[0])
         if expected is None:
             return self.generic_visit(node)
@@ -1292,9 +1362,9 @@ class _AssertRewriter(ast.NodeTransformer):
             names.add(t.id)
         return names
 
-    def _raise_check(self, body: list[ast.stmt], expected: set[str], match: str | None = None) -> ast.Try:
+    def _raise_check(self, body: list[ast.stmt], expected: set[str], match: tuple | None = None) -> ast.Try:
         """`body` wrapped so that how it ended is reported, as test number self.index (see visit_Try); with
-        `match`, the exception's message must hold that text."""
+        `match` (see _match_check), the exception's message must match it."""
         node = self.generic_visit(ast.Try(body=body, handlers=[], orelse=[], finalbody=[]))  # asserts in it
         def report(exc: ast.expr) -> list[ast.stmt]:
             raised = _call("__ponder_raised__", exc, ast.Constant(match is not None))
@@ -1831,7 +1901,7 @@ class _Evaluator:
                     return False
                 names, message = names
                 self.spend(len(message) + 1)
-                if match not in message:
+                if not _matches(match, message):
                     return False
             if type(names) is not list:
                 return False
@@ -2576,6 +2646,8 @@ def _plan(tests) -> dict:
         outs.extend([rw.visit(stmt) for stmt in group] for group in body)
         trees.extend(rw.trees)
         spans.update(rw.spans)
+        if rw.unsupported:
+            return {"mode": "assert", "stmts": [], "trees": [], "unsupported": rw.unsupported}
     # `import pytest` with nothing of pytest's left to run in the sandbox (its marks were taken apart here,
     # its raises rewritten) is dropped: where the sandbox cannot import pytest, it would fail every program
     if not any(isinstance(n, ast.Name) and n.id == "pytest"
