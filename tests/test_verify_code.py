@@ -304,6 +304,53 @@ def test_pytest_raises_match_is_a_regex_the_caller_searches():
                                                  "'^insufficient funds: (\\\\d+)+ >'")
 
 
+def test_pytest_raises_as_excinfo_binds_the_exception_for_the_checks_after_it():
+    # KodCode style: the exception is bound and its message, args or type checked after the block
+    base = ("import pytest\nfrom solution import withdraw\n\n"
+            "def test_ok():\n    assert withdraw(10, 3) == 7\n\n"
+            "def test_overdraw():\n    with pytest.raises(ValueError) as excinfo:\n        withdraw(1, 5)\n    CHECK\n")
+    good = ("def withdraw(balance, amount):\n    if amount > balance:\n"
+            "        raise ValueError(f'insufficient funds: {amount} > {balance}', amount)\n"
+            "    return balance - amount\n")
+    subclass = "class Overdraft(ValueError):\n    pass\n" + good.replace("raise ValueError", "raise Overdraft")
+    checks = {  # check -> whether the subclass passes it, as in pytest
+        "assert 'insufficient funds' in str(excinfo.value)": True,
+        "assert str(excinfo.value.args[0]) == 'insufficient funds: 5 > 1'": True,
+        "assert excinfo.value.args[1] == 5": True,
+        "assert excinfo.type is ValueError": False,
+        "assert excinfo.type == ValueError": False,
+        "assert excinfo.typename == 'ValueError'": False,
+        "excinfo.match(r'funds: \\d+ > \\d+')": True,
+    }
+    wrong = {
+        "returns": "def withdraw(b, a):\n    return b - a\n",
+        "another type": good.replace("raise ValueError", "raise KeyError"),
+        "another message": good.replace("insufficient funds: {amount} > {balance}", "no: {amount} > {balance}"),
+        # the literals the checks compare with stay in the caller: a message made of every string constant of
+        # the code that called the program holds none of them
+        "reads the tests": "import sys\ndef consts(code):\n    for c in code.co_consts:\n"
+                           "        yield from consts(c) if hasattr(c, 'co_consts') else [str(c)]\n"
+                           "def withdraw(b, a):\n    if a <= b:\n        return b - a\n"
+                           "    fr, seen = sys._getframe(1), []\n    while fr:\n"
+                           "        seen.extend(consts(fr.f_code))\n        fr = fr.f_back\n"
+                           "    raise ValueError(' '.join(seen), 5)\n",
+        # what it binds as excinfo is the sandbox's, but a fake one still does not know what is expected
+        "fakes excinfo": "class Fake:\n    value = ValueError('x', 5)\n    type = ValueError\n"
+                         "    typename = 'ValueError'\n"
+                         "def withdraw(b, a):\n    if a <= b:\n        return b - a\n"
+                         "    g = globals()\n    g['__ponder_excinfo__'] = lambda e: Fake()\n"
+                         "    g['__ponder_exc_type__'] = lambda i: ['ok', ['s', 'ValueError']]\n    raise KeyError(a)\n",
+    }
+    for check, sub_passes in checks.items():
+        tests = base.replace("CHECK", check)
+        assert check_code(blk(good), tests).reason == "passed 2/2", check
+        assert check_code(blk(subclass), tests).correct == sub_passes, check
+        for name, prog in wrong.items():
+            if name in ("another message", "reads the tests") and ("args[1]" in check or "type" in check):
+                continue  # a ValueError(..., 5): right for the checks that do not read the message
+            assert check_code(blk(prog), tests).reason == "failed test 2 (test_overdraw)", (check, name)
+
+
 # pytest-style tests (KodCode and most code-RL sets): test functions the verifier calls as pytest would
 PYTEST_STYLE = ("from solution import add\n\n"
                 "def test_add():\n    assert add(1, 2) == 3\n\n"

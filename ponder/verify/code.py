@@ -60,7 +60,11 @@ message), which stay in the caller (a report the program writes itself can claim
 have raised anything, but it cannot see which class passes); a program that exits inside the call fails. The
 ``match=`` pattern is searched here, as pytest's ``re.search``: a regex whose backtracking the caller can bound
 (no nested repetition or back reference) on a message short enough for that bound (a longer one fails), one that
-does not compile fails the test, and any other gets an ``unsupported`` verdict. Other
+does not compile fails the test, and any other gets an ``unsupported`` verdict. With ``as excinfo``, the code after
+the block reads the exception as pytest's ExceptionInfo (``value``, ``type``, ``typename``, ``tb``): ``str(excinfo.value)``
+is the sandbox's str of it (an exception is no plain value to send), ``excinfo.type is``/``==`` a builtin class is
+decided here on the name of the builtin class the sandbox found it to be, and ``excinfo.match(pattern)`` here like
+``match=``; if the body raised nothing, ``excinfo`` is unbound there and the test fails either way. Other
 asserts with no value from the sandbox in them (``assert False`` in a try whose handler does more than ``pass`` or
 names a class of the program's) may go unreached once some other assert was reported.
 With assert tests the program runs as a module named ``solution``, so its ``if __name__ == "__main__":`` block
@@ -458,10 +462,26 @@ def run_program(spec):
             return ["ok", ["l", [names, enc(_str(e))]] if message else names]
         except BaseException as e2:
             return ["err", describe(e2)]
+    class ExcInfo:
+        # what `with pytest.raises(E) as excinfo` binds (see _AssertRewriter.visit_With): the parts of pytest's
+        # ExceptionInfo a test reads; `excinfo.type` against a class and `excinfo.match` the caller decides
+        def __init__(self, e):
+            self.value, self.type, self.tb = e, _type(e), e.__traceback__
+            self.typename = self.type.__name__
+        def __repr__(self):
+            return "<ExceptionInfo " + repr(self.value) + ">"
+    def exc_type(info):
+        # the name of the builtin exception class `excinfo.type` is (by identity), or None for another class
+        try:
+            t = info.type
+            return ["ok", enc(next((n for n, c in exc_types if c is t), None))]
+        except BaseException as e:
+            return ["err", describe(e)]
     def check(i, *records):
         emit({"t": i, "v": list(records)})
     helpers = {"__ponder_check__": check, "__ponder_val__": value, "__ponder_items__": items,
-               "__ponder_for__": each, "__ponder_raised__": raised}
+               "__ponder_for__": each, "__ponder_raised__": raised, "__ponder_excinfo__": ExcInfo,
+               "__ponder_exc_type__": exc_type}
     for k, src in enumerate(spec["stmts"]):
         # undo monkeypatching of builtins (print, AssertionError, isinstance...) before every test statement
         B.__dict__.clear()
@@ -1254,6 +1274,10 @@ def _matches(match: tuple, message: str) -> bool:
     return False  # a pattern that does not compile, or a message too long to search
 
 
+class _OtherClass:
+    """`excinfo.type` when it is no builtin exception class: equal to, and identical with, no class here."""
+
+
 class _RealBuiltins(ast.NodeTransformer):
     """In code the sandbox runs for an assert, a builtin's name the test does not bind means the builtin, not a
     program global of that name: `isinstance(make(), Node)` stays honest next to `def isinstance(*a)`."""
@@ -1299,12 +1323,44 @@ class _AssertRewriter(ast.NodeTransformer):
         self.top: list[ast.expr] = []  # the records of the assert being rewritten
         self.spans: dict[int, range] = {}  # id of each function definition -> the trees of its asserts
         self.unsupported: str | None = None  # a test the caller cannot decide (a match= regex it cannot bound)
+        self.excinfo: set[str] = set()  # names `with pytest.raises(...) as <name>` binds in the current function
 
     def visit_FunctionDef(self, node: ast.FunctionDef):
-        start = self.index
+        start, outer = self.index, self.excinfo
+        self.excinfo = set()
         node = self.generic_visit(node)
+        self.excinfo = outer
         self.spans[id(node)] = range(start, self.index)
         return node
+
+    def visit_Expr(self, node: ast.Expr):
+        """`excinfo.match(r'regex')` after `with pytest.raises(...) as excinfo` is an assert the caller decides."""
+        check = self._excinfo_match(node.value)
+        if check is None:
+            return self.generic_visit(node)
+        return self.visit_Assert(ast.copy_location(ast.Assert(test=node.value, msg=None), node))
+
+    def _excinfo_match(self, e: ast.expr) -> tuple | None:
+        """_match_check of the pattern of `excinfo.match(<str>)`, or None for anything else."""
+        if (isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) and e.func.attr == "match"
+                and isinstance(e.func.value, ast.Name) and e.func.value.id in self.excinfo and len(e.args) == 1
+                and not e.keywords and isinstance(e.args[0], ast.Constant) and type(e.args[0].value) is str):
+            return _match_check(e.args[0].value)
+        return None
+
+    def _of_excinfo(self, e: ast.expr) -> bool:
+        """Whether `e` reads an excinfo name (`excinfo.value.args[0]`, `str(excinfo.value)`)."""
+        while isinstance(e, (ast.Attribute, ast.Subscript, ast.Call)):
+            e = e.func if isinstance(e, ast.Call) else e.value
+        return isinstance(e, ast.Name) and e.id in self.excinfo
+
+    def _excinfo_type(self, e: ast.expr) -> bool:
+        return (isinstance(e, ast.Attribute) and e.attr == "type" and isinstance(e.value, ast.Name)
+                and e.value.id in self.excinfo)
+
+    def _builtin_exception(self, e: ast.expr) -> bool:
+        return (isinstance(e, ast.Name) and e.id not in self.bound and e.id not in self.loop_vars
+                and isinstance(getattr(builtins, e.id, None), type) and issubclass(getattr(builtins, e.id), BaseException))
 
     def visit_Assert(self, node: ast.Assert):
         records: list[ast.expr] = []
@@ -1332,9 +1388,12 @@ class _AssertRewriter(ast.NodeTransformer):
     def visit_With(self, node: ast.With):
         """`with pytest.raises(ValueError): f(-1)` is the same test as the `try` form visit_Try rewrites, and is
         rewritten alike: run as written, `pytest.raises` would be the sandbox's, which the program can replace
-        with a context that suppresses nothing. With `as`, a `match=` that is not a string written in the
-        tests, or a class that is not a builtin, as written."""
-        item = node.items[0].context_expr if len(node.items) == 1 and node.items[0].optional_vars is None else None
+        with a context that suppresses nothing. With `as excinfo`, the exception is bound to that name after
+        the report (see _raise_check, _excinfo_expr). A `match=` that is not a string written in the tests, an
+        `as` target that is not a name, or a class that is not a builtin: as written."""
+        target = node.items[0].optional_vars if len(node.items) == 1 else None
+        item = node.items[0].context_expr if len(node.items) == 1 and (
+            target is None or isinstance(target, ast.Name)) else None
         if not (isinstance(item, ast.Call) and _func_name(item.func) == "pytest.raises" and "pytest" not in self.bound
                 and len(item.args) == 1):
             return self.generic_visit(node)
@@ -1349,7 +1408,9 @@ class _AssertRewriter(ast.NodeTransformer):
         expected = self._builtin_exceptions(item.args[0])
         if expected is None:
             return self.generic_visit(node)
-        return self._raise_check(node.body, expected, match)
+        if target is not None:
+            self.excinfo.add(target.id)
+        return self._raise_check(node.body, expected, match, target and target.id)
 
     def _builtin_exceptions(self, e: ast.expr) -> set[str] | None:
         """The names in `except <e>` / `pytest.raises(<e>)` when each is a builtin exception class the tests do
@@ -1362,9 +1423,12 @@ class _AssertRewriter(ast.NodeTransformer):
             names.add(t.id)
         return names
 
-    def _raise_check(self, body: list[ast.stmt], expected: set[str], match: tuple | None = None) -> ast.Try:
+    def _raise_check(self, body: list[ast.stmt], expected: set[str], match: tuple | None = None,
+                     bind: str | None = None) -> ast.Try:
         """`body` wrapped so that how it ended is reported, as test number self.index (see visit_Try); with
-        `match` (see _match_check), the exception's message must match it."""
+        `match` (see _match_check), the exception's message must match it; with `bind`, the exception is bound
+        to that name as pytest's ExceptionInfo for the code after it (unbound if the body raised nothing, so
+        that code fails as pytest would never have run it)."""
         node = self.generic_visit(ast.Try(body=body, handlers=[], orelse=[], finalbody=[]))  # asserts in it
         def report(exc: ast.expr) -> list[ast.stmt]:
             raised = _call("__ponder_raised__", exc, ast.Constant(match is not None))
@@ -1373,8 +1437,11 @@ class _AssertRewriter(ast.NodeTransformer):
                              ctx=ast.Load())
         # the report of a body that ended normally sits under `else:`, outside the try, so that an exception the
         # reporting raises (the program can rebind the helpers' names) is never taken for the body's
-        node.handlers = [ast.ExceptHandler(type=real, name="__ponder_exc__",
-                                           body=report(ast.Name("__ponder_exc__", ast.Load())))]
+        caught = report(ast.Name("__ponder_exc__", ast.Load()))
+        if bind:
+            caught.append(ast.Assign(targets=[ast.Name(bind, ast.Store())], lineno=0,
+                                     value=_call("__ponder_excinfo__", ast.Name("__ponder_exc__", ast.Load()))))
+        node.handlers = [ast.ExceptHandler(type=real, name="__ponder_exc__", body=caught)]
         node.orelse = report(ast.Constant(None))
         self.trees.append(("raises", ("leaf", 0), frozenset(expected), match))
         self.index += 1
@@ -1449,6 +1516,10 @@ class _AssertRewriter(ast.NodeTransformer):
             return ("unary", type(e.op), self._expr(e.operand, records))
         if isinstance(e, ast.BinOp) and type(e.op) in _BINOPS:
             return ("bin", type(e.op), self._expr(e.left, records), self._expr(e.right, records))
+        if self.excinfo:
+            tree = self._excinfo_expr(e, records)
+            if tree is not None:
+                return tree
         if isinstance(e, ast.Compare):
             parts = [e.left, *e.comparators]
             identity_ok = all(
@@ -1510,6 +1581,42 @@ class _AssertRewriter(ast.NodeTransformer):
             return ("top", len(self.top) - 1)
         records.append(_call("__ponder_val__", _lambda(self._sandbox_code(e))))
         return ("leaf", len(records) - 1)
+
+    def _excinfo_expr(self, e: ast.expr, records: list):
+        """Trees for what a test reads of `with pytest.raises(...) as excinfo`, or None: `excinfo.match(p)` is
+        decided here on the message; `excinfo.type is/== ValueError` here on the name of the builtin class the
+        sandbox found it to be (by identity); `str(excinfo.value)` is the sandbox's str, as the exception is no
+        plain value to send. Another comparison with `excinfo.type` runs whole in the sandbox."""
+        check = self._excinfo_match(e)
+        if check is not None:
+            if check[0] == "unsafe":
+                self.unsupported = self.unsupported or f"unsupported excinfo.match pattern {check[1]!r}"
+            text = ast.Call(func=ast.Name("str", ast.Load()), args=[ast.Attribute(
+                value=e.func.value, attr="value", ctx=ast.Load())], keywords=[])
+            records.append(_call("__ponder_val__", _lambda(self._sandbox_code(text))))
+            return ("match", ("leaf", len(records) - 1), check)
+        if isinstance(e, ast.Compare) and any(self._excinfo_type(p) for p in [e.left, *e.comparators]):
+            parts = [e.left, *e.comparators]
+            if (len(parts) == 2 and type(e.ops[0]) in (ast.Is, ast.IsNot, ast.Eq, ast.NotEq)
+                    and any(self._builtin_exception(p) for p in parts)):
+                trees = []
+                for p in parts:
+                    if self._excinfo_type(p):
+                        records.append(_call("__ponder_exc_type__", self._sandbox_code(p.value)))
+                        trees.append(("exc_type", ("leaf", len(records) - 1)))
+                    elif self._builtin_exception(p):
+                        trees.append(("const", getattr(builtins, p.id)))
+                    else:
+                        trees.append(self._expr(p, records))
+                return ("cmp", trees, [type(e.ops[0])])
+            records.append(_call("__ponder_val__", _lambda(self._sandbox_code(e))))
+            return ("leaf", len(records) - 1)
+        if (isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and e.func.id in ("str", "repr")
+                and e.func.id not in self.bound and len(e.args) == 1 and not e.keywords
+                and self._of_excinfo(e.args[0])):
+            records.append(_call("__ponder_val__", _lambda(self._sandbox_code(e))))
+            return ("leaf", len(records) - 1)
+        return None
 
     def _caller_method(self, e: ast.Call) -> bool:
         """Whether the caller applies this method call: one of _METHODS, on a receiver and with arguments that
@@ -1907,6 +2014,18 @@ class _Evaluator:
                 return False
             self.spend(len(names) + 1)
             return any(type(n) is str and n in tree[2] for n in names)
+        if kind == "match":  # excinfo.match(pattern): the sandbox's str of the exception, searched here
+            message = self.eval(tree[1], values, env)
+            if type(message) is not str:
+                return False
+            self.spend(len(message) + 1)
+            if not _matches(tree[2], message):
+                raise _TestFailed("excinfo.match")  # as pytest's, which raises AssertionError
+            return True
+        if kind == "exc_type":  # the builtin exception class of that name, or a class the caller does not have
+            name = self.eval(tree[1], values, env)
+            cls = getattr(builtins, name, None) if type(name) is str else None
+            return cls if isinstance(cls, type) and issubclass(cls, BaseException) else _OtherClass()
         if kind == "comp":
             return self._comp(tree, values, env)
         if kind == "caller_comp":
