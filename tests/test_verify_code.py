@@ -178,9 +178,9 @@ def test_subclasses_of_plain_types_pass_as_their_plain_value():
 
 
 def test_an_assert_false_after_a_call_that_must_raise_may_go_unreached():
-    # an exception test on a class of the program's (a builtin's is rewritten, see the test below): a correct
-    # program raises before `assert False`, which never reports
-    tests = "assert f(1) == 2\ntry:\n    f(-1)\n    assert False\nexcept Negative:\n    pass\n"
+    # an exception test whose handler does more than `pass` (`except Negative: pass` is rewritten, see the tests
+    # below): a correct program raises before `assert False`, which never reports
+    tests = "assert f(1) == 2\ntry:\n    f(-1)\n    assert False\nexcept Negative:\n    caught = True\n"
     good = "class Negative(ValueError):\n    pass\ndef f(x):\n    if x < 0:\n        raise Negative(x)\n    return 2 * x"
     assert check_code(blk(good), tests).reason == "passed 2/2"
     assert not check_code(blk("def f(x):\n    return 2 * x"), tests).correct  # no raise: assert False runs
@@ -200,7 +200,7 @@ def test_an_assert_false_after_a_call_that_must_raise_may_go_unreached():
     assert check_code(blk("def f(n):\n    return [1, 2, 3]"), tests2).reason == "passed 2/2"
     assert not check_code(blk(cut), tests2).correct
     # nothing with a value reported at all: no evidence the tests ran, so no pass
-    assert not check_code(blk(good), "try:\n    f(-1)\n    assert False\nexcept Negative:\n    pass\n").correct
+    assert not check_code(blk(good), "try:\n    f(-1)\n    assert False\nexcept Negative:\n    caught = True\n").correct
 
 
 def test_an_exception_test_passes_only_when_its_body_raised_an_expected_builtin_exception():
@@ -241,6 +241,67 @@ def test_an_exception_test_passes_only_when_its_body_raised_an_expected_builtin_
     for name, prog in bad.items():
         for t in (tests, forms[3]):
             assert not check_code(blk(prog), t).correct, name
+
+
+def test_an_exception_test_on_a_class_of_the_programs_is_decided_by_the_real_type_of_what_was_raised():
+    # the program defines its exception (KodCode / APPS class-based tasks); the tests name it
+    good = ("class InsufficientFunds(Exception):\n    pass\n\n"
+            "class Account:\n    def __init__(self, balance):\n        self.balance = balance\n"
+            "    def withdraw(self, amount):\n        if amount > self.balance:\n"
+            "            raise InsufficientFunds(f'cannot withdraw {amount}')\n"
+            "        self.balance -= amount\n        return self.balance\n")
+    forms = [
+        "import pytest\nfrom solution import Account, InsufficientFunds\n\n"
+        "def test_ok():\n    assert Account(10).withdraw(3) == 7\n\n"
+        "def test_overdraw():\n    with pytest.raises(InsufficientFunds):\n        Account(1).withdraw(5)\n",
+        "import pytest\nimport solution\n\ndef test_ok():\n    assert solution.Account(10).withdraw(3) == 7\n\n"
+        "def test_overdraw():\n    with pytest.raises((TypeError, solution.InsufficientFunds), match=r'withdraw \\d+') as e:\n"
+        "        solution.Account(1).withdraw(5)\n    assert 'withdraw 5' in str(e.value)\n",
+        "assert Account(10).withdraw(3) == 7\ntry:\n    Account(1).withdraw(5)\n    assert False\n"
+        "except InsufficientFunds:\n    pass\n",
+        "import unittest\nclass T(unittest.TestCase):\n    def test_ok(self):\n"
+        "        self.assertEqual(Account(10).withdraw(3), 7)\n    def test_overdraw(self):\n"
+        "        with self.assertRaises(InsufficientFunds):\n            Account(1).withdraw(5)\n",
+    ]
+    raise_other = good.replace("raise InsufficientFunds(", "raise ValueError(")
+    bad = {
+        "returns": good.replace("raise InsufficientFunds(f'cannot withdraw {amount}')", "pass"),
+        "another class": raise_other,
+        "no such class": raise_other.replace("class InsufficientFunds(Exception):\n    pass\n", ""),
+        # the name bound to a builtin class would make any exception of it pass
+        "alias of Exception": raise_other.replace("class InsufficientFunds(Exception):\n    pass\n",
+                                                  "InsufficientFunds = Exception\n"),
+        "alias of BaseException": raise_other.replace("class InsufficientFunds(Exception):\n    pass\n",
+                                                      "InsufficientFunds = BaseException\n"),
+        # pytest.raises asks issubclass, which a metaclass answers; `except` (and the sandbox) walk the real MRO
+        "lying metaclass": "class Meta(type):\n    def __subclasscheck__(cls, sub):\n        return True\n"
+                           "    def __instancecheck__(cls, obj):\n        return True\n"
+                           + raise_other.replace("(Exception):", "(Exception, metaclass=Meta):"),
+        "lying __class__": raise_other.replace("    pass\n", "    pass\nclass Other(ValueError):\n"
+                                               "    __class__ = property(lambda self: InsufficientFunds)\n", 1
+                                               ).replace("raise ValueError(", "raise Other("),
+        # the classes are taken before the body runs, as pytest.raises(E) takes E: rebinding them then is late
+        "rebinds in the call": good.replace("raise InsufficientFunds(f'cannot withdraw {amount}')",
+                                            "globals()['InsufficientFunds'] = BaseException\n"
+                                            "            raise ValueError(amount)"),
+        "forges the classes": good.replace("raise InsufficientFunds(f'cannot withdraw {amount}')",
+                                           "globals()['__ponder_classes__'] = lambda fn: (BaseException,)\n"
+                                           "            raise ValueError(amount)"),
+    }
+    subclass = good.replace("    pass\n", "    pass\nclass Overdraft(InsufficientFunds):\n    pass\n", 1
+                            ).replace("raise InsufficientFunds(", "raise Overdraft(")
+    for tests in forms:
+        assert check_code(blk(good), tests).reason.startswith("passed 2/2"), tests
+        assert check_code(blk(subclass), tests).correct, tests
+        for name, prog in bad.items():
+            assert check_code(blk(prog), tests).reason.startswith("failed test 2"), (tests, name)
+    # a class of another module the tests import may be a builtin one (socket.timeout is TimeoutError), which
+    # a program's class must not be: that test runs as written, as before
+    prog = "import socket\ndef f(x):\n    if x < 0:\n        raise socket.timeout(x)\n    return 2 * x\n"
+    for tests in ("import socket\nassert f(1) == 2\ntry:\n    f(-1)\n    assert False\nexcept socket.timeout:\n    pass\n",
+                  "from socket import timeout\nassert f(1) == 2\ntry:\n    f(-1)\n    assert False\nexcept timeout:\n    pass\n"):
+        assert check_code(blk(prog), tests).reason == "passed 2/2"
+        assert not check_code(blk("def f(x):\n    return 2 * x\n"), tests).correct
 
 
 def test_exception_tests_written_with_raise_assertionerror_or_assert_true_are_the_same_test():

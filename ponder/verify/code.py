@@ -64,9 +64,14 @@ does not compile fails the test, and any other gets an ``unsupported`` verdict. 
 the block reads the exception as pytest's ExceptionInfo (``value``, ``type``, ``typename``, ``tb``): ``str(excinfo.value)``
 is the sandbox's str of it (an exception is no plain value to send), ``excinfo.type is``/``==`` a builtin class is
 decided here on the name of the builtin class the sandbox found it to be, and ``excinfo.match(pattern)`` here like
-``match=``; if the body raised nothing, ``excinfo`` is unbound there and the test fails either way. Other
-asserts with no value from the sandbox in them (``assert False`` in a try whose handler does more than ``pass`` or
-names a class of the program's) may go unreached once some other assert was reported.
+``match=``; if the body raised nothing, ``excinfo`` is unbound there and the test fails either way. A class the
+test names that is no builtin (``except InsufficientFunds``, ``pytest.raises(solution.Overdraft)``: the program's
+own) exists only in the sandbox, which evaluates it before the body (as ``pytest.raises(E)`` does) and reports
+whether the exception's real type has it in its MRO, as ``except`` decides (a metaclass's ``__subclasscheck__``,
+an ``__instancecheck__`` or a ``__class__`` that lies play no part), and that it is no builtin exception class
+(``InsufficientFunds = Exception`` would let any exception pass): a program can pass it only by raising its own
+class, which it could do honestly. Other asserts with no value from the sandbox in them (``assert False`` in a
+try whose handler does more than ``pass``) may go unreached once some other assert was reported.
 With assert tests the program runs as a module named ``solution``, so its ``if __name__ == "__main__":`` block
 does not run (as when LiveCodeBench imports a call-based solution); stdio programs run as ``__main__``. The
 module is registered, so ``from solution import add``, ``from solution import *`` and ``import solution`` in
@@ -407,6 +412,8 @@ def run_program(spec):
     # the builtin exception classes, taken before the program runs: what a test's `except ValueError` means
     exc_types = [(n, c) for n, c in saved.items() if type(c) is type and issubclass(c, BaseException)]
     _type, _sub, _str = type, issubclass, str
+    # type's own subclass test (its MRO), which a metaclass's __subclasscheck__ does not replace
+    _realsub, BaseException_ = type.__subclasscheck__, BaseException
     try:
         exec(compile(code, "<solution>", "exec"), g)
     except SystemExit as e:
@@ -449,17 +456,29 @@ def run_program(spec):
             return ["ok", [body(item) for item in make_iter()]]
         except BaseException as e:
             return ["err", describe(e)]
-    def raised(e, message=False):
+    def classes(fn):
+        # the program's exception classes a test expects (see _AssertRewriter._raise_check); None if the
+        # names do not evaluate (a program that lacks the class: nothing matches)
+        try:
+            return fn()
+        except BaseException:
+            return None
+    def is_own(c, t):
+        # whether real type t is a subclass of c, as `except c` decides, with c a class of the program's
+        return (_sub(_type(c), _type) and not any(c is b for _, b in exc_types)
+                and _realsub(BaseException_, c) and _realsub(c, t))
+    def raised(e, message=False, own=None):
         # how the code a test expects to raise ended (see _AssertRewriter.visit_Try): None if it did not raise,
-        # else the names of the builtin exception classes its exception is one of, by its real type (as
-        # `except` matches it; a class that only calls itself ValueError is none), and with `message` its str
-        # (`pytest.raises(..., match=)`); the caller decides
+        # else [the names of the builtin exception classes its exception is one of, by its real type (as
+        # `except` matches it; a class that only calls itself ValueError is none); with `message` its str
+        # (`pytest.raises(..., match=)`); whether it is one of each class in `own`]; the caller decides
         if e is None:
             return ["ok", ["N"]]
         try:
             t = _type(e)
             names = ["l", [["s", n] for n, c in exc_types if _sub(t, c)]]
-            return ["ok", ["l", [names, enc(_str(e))]] if message else names]
+            hits = ["l", [["b", is_own(c, t)] for c in (own if _type(own) is tuple else ())]]
+            return ["ok", ["l", [names, enc(_str(e)) if message else ["N"], hits]]]
         except BaseException as e2:
             return ["err", describe(e2)]
     class ExcInfo:
@@ -481,6 +500,7 @@ def run_program(spec):
         emit({"t": i, "v": list(records)})
     helpers = {"__ponder_check__": check, "__ponder_val__": value, "__ponder_items__": items,
                "__ponder_for__": each, "__ponder_raised__": raised, "__ponder_excinfo__": ExcInfo,
+               "__ponder_classes__": classes,
                "__ponder_exc_type__": exc_type}
     for k, src in enumerate(spec["stmts"]):
         # undo monkeypatching of builtins (print, AssertionError, isinstance...) before every test statement
@@ -1156,6 +1176,24 @@ def _bound_names(modules: list[ast.Module]) -> set[str]:
     return names
 
 
+def _imported_names(modules: list[ast.Module]) -> tuple[frozenset[str], frozenset[str]]:
+    """Names the tests bind by importing from modules other than the program's (`solution`), and names they
+    bind to the program's module, to what they import from it, or to classes they define."""
+    other: set[str] = set()
+    program: set[str] = set()
+    for mod in modules:
+        for node in ast.walk(mod):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    (program if a.name == "solution" else other).add(a.asname or a.name.split(".")[0])
+            elif isinstance(node, ast.ImportFrom):
+                (program if node.module == "solution" and not node.level else other).update(
+                    a.asname or a.name for a in node.names)
+            elif isinstance(node, ast.ClassDef):
+                program.add(node.name)
+    return frozenset(other), frozenset(program)
+
+
 def _target_pattern(t: ast.expr):
     """A `for` target as ("name", id) / ("seq", [patterns]), or None for anything else (`*rest`, `x.attr`)."""
     if isinstance(t, ast.Name):
@@ -1314,10 +1352,14 @@ class _AssertRewriter(ast.NodeTransformer):
     with no value of the program's in it (`[i * i for i in range(5)]`) is a ("caller_comp", ...) tree: no record.
     """
 
-    def __init__(self, first_index: int, bound: set[str]):
+    def __init__(self, first_index: int, bound: set[str], imports: tuple[frozenset[str], frozenset[str]] = (
+            frozenset(), frozenset())):
         self.index = first_index
         self.trees: list = []
         self.bound = bound  # names the tests bind themselves
+        # names the tests import from modules other than the program's; names they bind to the program's
+        # module, to what they import from it, or to classes of their own
+        self.imported, self.program_names = imports
         self.loop_vars: frozenset[str] = frozenset()  # comprehension variables whose values the caller knows
         self.comp_vars: frozenset[str] = frozenset()  # all variables of the comprehensions around an operand
         self.top: list[ast.expr] = []  # the records of the assert being rewritten
@@ -1359,8 +1401,9 @@ class _AssertRewriter(ast.NodeTransformer):
                 and e.value.id in self.excinfo)
 
     def _builtin_exception(self, e: ast.expr) -> bool:
-        return (isinstance(e, ast.Name) and e.id not in self.bound and e.id not in self.loop_vars
-                and isinstance(getattr(builtins, e.id, None), type) and issubclass(getattr(builtins, e.id), BaseException))
+        cls = getattr(builtins, e.id, None) if isinstance(e, ast.Name) else None
+        return (isinstance(cls, type) and issubclass(cls, BaseException) and e.id not in self.bound
+                and e.id not in self.loop_vars)
 
     def visit_Assert(self, node: ast.Assert):
         records: list[ast.expr] = []
@@ -1377,20 +1420,21 @@ class _AssertRewriter(ast.NodeTransformer):
         assert and `assert True` in place of `pass` are the same test). Rewritten so that how the body ended travels
         either way: the body runs as written, any exception is caught and the sandbox reports the names of the
         builtin exception classes it is one of (None if the body ended normally), and the caller passes the test
-        when one of them is a class the test's handlers name. The handlers' classes stay here: the program does
-        not see which exception is expected. Other forms (a handler that does more than `pass`, a class that is
-        not a builtin, a bare `except:`) are left as written."""
+        when one of them is a class the test's handlers name. The handlers' builtin classes stay here: the
+        program does not see which exception is expected; its own classes are decided in the sandbox (see
+        _raise_check). Other forms (a handler that does more than `pass`, a bare `except:`, a class that is not
+        named by a plain or dotted name) are left as written."""
         expected = self._expected_raise(node)
         if expected is None:
             return self.generic_visit(node)
-        return self._raise_check(node.body if node.orelse else node.body[:-1], expected)
+        return self._raise_check(node.body if node.orelse else node.body[:-1], *expected)
 
     def visit_With(self, node: ast.With):
         """`with pytest.raises(ValueError): f(-1)` is the same test as the `try` form visit_Try rewrites, and is
         rewritten alike: run as written, `pytest.raises` would be the sandbox's, which the program can replace
         with a context that suppresses nothing. With `as excinfo`, the exception is bound to that name after
         the report (see _raise_check, _excinfo_expr). A `match=` that is not a string written in the tests, an
-        `as` target that is not a name, or a class that is not a builtin: as written."""
+        `as` target that is not a name, or a class that is not named by a plain or dotted name: as written."""
         target = node.items[0].optional_vars if len(node.items) == 1 else None
         item = node.items[0].context_expr if len(node.items) == 1 and (
             target is None or isinstance(target, ast.Name)) else None
@@ -1405,33 +1449,56 @@ class _AssertRewriter(ast.NodeTransformer):
             match = _match_check(k.value.value)
             if match[0] == "unsafe":
                 self.unsupported = self.unsupported or f"unsupported pytest.raises match= pattern {match[1]!r}"
-        expected = self._builtin_exceptions(item.args[0])
+        expected = self._exception_classes(item.args[0])
         if expected is None:
             return self.generic_visit(node)
         if target is not None:
             self.excinfo.add(target.id)
-        return self._raise_check(node.body, expected, match, target and target.id)
+        return self._raise_check(node.body, *expected, match, target and target.id)
 
-    def _builtin_exceptions(self, e: ast.expr) -> set[str] | None:
-        """The names in `except <e>` / `pytest.raises(<e>)` when each is a builtin exception class the tests do
-        not bind (what the caller can resolve itself), else None."""
-        names = set()
+    def _exception_classes(self, e: ast.expr) -> tuple[set[str], list[ast.expr]] | None:
+        """The classes in `except <e>` / `pytest.raises(<e>)`: the names of builtin exception classes the tests
+        do not bind (what the caller resolves itself), and the other classes, named by a name or a dotted name
+        (`InsufficientFunds`, `bank.Overdraft`: the program's or the tests' own, which only the sandbox has);
+        None for anything else (a call, a builtin that is no exception class, a builtin name the tests bind, a
+        class of another module the tests import: `socket.timeout` is the builtin TimeoutError, which the check
+        of a program's class refuses, so that test runs as written, as before)."""
+        names, own = set(), []
         for t in e.elts if isinstance(e, ast.Tuple) else [e]:
-            cls = getattr(builtins, t.id, None) if isinstance(t, ast.Name) else None
-            if not (isinstance(cls, type) and issubclass(cls, BaseException)) or t.id in self.bound:
+            root = t
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if not isinstance(root, ast.Name) or root.id in self.loop_vars or root.id in self.imported:
                 return None
-            names.add(t.id)
-        return names
+            cls = getattr(builtins, t.id, None) if isinstance(t, ast.Name) else None
+            if isinstance(t, ast.Name) and hasattr(builtins, t.id):
+                if not (isinstance(cls, type) and issubclass(cls, BaseException)) or t.id in self.bound:
+                    return None
+                names.add(t.id)
+            elif root.id in self.bound and root.id not in self.program_names:
+                return None  # a variable of the tests (`err` of a parametrize case...): as written
+            else:
+                own.append(t)
+        return names, own
 
-    def _raise_check(self, body: list[ast.stmt], expected: set[str], match: tuple | None = None,
-                     bind: str | None = None) -> ast.Try:
+    def _raise_check(self, body: list[ast.stmt], expected: set[str], own: list[ast.expr],
+                     match: tuple | None = None, bind: str | None = None) -> list[ast.stmt]:
         """`body` wrapped so that how it ended is reported, as test number self.index (see visit_Try); with
         `match` (see _match_check), the exception's message must match it; with `bind`, the exception is bound
         to that name as pytest's ExceptionInfo for the code after it (unbound if the body raised nothing, so
-        that code fails as pytest would never have run it)."""
+        that code fails as pytest would never have run it).
+
+        Classes of the program's (`own`) are evaluated in the sandbox before the body, as pytest.raises(E)
+        evaluates E (the body cannot rebind them), and the sandbox reports, for each, whether the exception's
+        real type is a subclass of it as `except` decides (its MRO; a metaclass's __subclasscheck__ or
+        __instancecheck__ is not asked) and it is no builtin exception class (`InsufficientFunds = Exception`
+        would pass any exception). A report the program forges can claim that its class was raised, as the
+        program could have raised it: that is within what it can do honestly."""
         node = self.generic_visit(ast.Try(body=body, handlers=[], orelse=[], finalbody=[]))  # asserts in it
+        own_name = f"__ponder_own{self.index}__"
         def report(exc: ast.expr) -> list[ast.stmt]:
-            raised = _call("__ponder_raised__", exc, ast.Constant(match is not None))
+            raised = _call("__ponder_raised__", exc, ast.Constant(match is not None),
+                           ast.Name(own_name, ast.Load()) if own else ast.Constant(None))
             return [ast.Expr(_call("__ponder_check__", ast.Constant(self.index), raised))]
         real = ast.Subscript(value=ast.Name("__ponder_builtins__", ast.Load()), slice=ast.Constant("BaseException"),
                              ctx=ast.Load())
@@ -1439,16 +1506,22 @@ class _AssertRewriter(ast.NodeTransformer):
         # reporting raises (the program can rebind the helpers' names) is never taken for the body's
         caught = report(ast.Name("__ponder_exc__", ast.Load()))
         if bind:
-            caught.append(ast.Assign(targets=[ast.Name(bind, ast.Store())], lineno=0,
-                                     value=_call("__ponder_excinfo__", ast.Name("__ponder_exc__", ast.Load()))))
+            info = _call("__ponder_excinfo__", ast.Name("__ponder_exc__", ast.Load()))
+            caught.append(ast.Assign(targets=[ast.Name(bind, ast.Store())], value=info, lineno=0))
         node.handlers = [ast.ExceptHandler(type=real, name="__ponder_exc__", body=caught)]
         node.orelse = report(ast.Constant(None))
-        self.trees.append(("raises", ("leaf", 0), frozenset(expected), match))
+        self.trees.append(("raises", ("leaf", 0), frozenset(expected), match, len(own)))
         self.index += 1
-        return node
+        if not own:
+            return [node]
+        classes = ast.Tuple(elts=[self._sandbox_code(c) for c in own], ctx=ast.Load())
+        evaluate = ast.Assign(targets=[ast.Name(own_name, ast.Store())], lineno=0,
+                              value=_call("__ponder_classes__", _lambda(classes)))
+        return [evaluate, node]
 
-    def _expected_raise(self, node: ast.Try) -> set[str] | None:
-        """The builtin exception names a `try` of the form visit_Try rewrites expects, or None."""
+    def _expected_raise(self, node: ast.Try) -> tuple[set[str], list[ast.expr]] | None:
+        """The exception classes (see _exception_classes) a `try` of the form visit_Try rewrites expects, or
+        None."""
         def literal_assert(s, truth: bool) -> bool:  # `assert False` / `assert True` (any such literal, message)
             ok, value = _literal(s.test) if isinstance(s, ast.Assert) else (False, None)
             return ok and bool(value) == truth
@@ -1467,15 +1540,17 @@ class _AssertRewriter(ast.NodeTransformer):
         if not (fails(node.orelse) and node.body or not node.orelse and fails(node.body[-1:]) and node.body[:-1]):
             return None
         names: set[str] = set()
+        own: list[ast.expr] = []
         for h in node.handlers:
             if not all(isinstance(s, ast.Pass) or isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)
                        or literal_assert(s, True) for s in h.body):
                 return None
-            found = self._builtin_exceptions(h.type) if h.type is not None else None
+            found = self._exception_classes(h.type) if h.type is not None else None
             if found is None:
-                return None  # bare `except:`, a class of the program's or the test's: left as written
-            names |= found
-        return names
+                return None  # bare `except:`, `except get_error():`: left as written
+            names |= found[0]
+            own += found[1]
+        return names, own
 
     def _sandbox_code(self, e: ast.expr) -> ast.expr:
         """A copy of `e` to run in the sandbox, its builtin names meaning the builtins."""
@@ -2001,19 +2076,21 @@ class _Evaluator:
             result = _apply(_FUNCS[tree[1]], *args, **tree[3])
             self._charge(result)
             return result
-        if kind == "raises":  # names of the exception the sandbox caught, or None: did it raise an expected one
-            names, match = self.eval(tree[1], values, env), tree[3]
-            if match is not None:  # [names, message]
-                if type(names) is not list or len(names) != 2 or type(names[1]) is not str:
+        if kind == "raises":  # how the body ended (see the harness's `raised`): did it raise an expected one
+            report, match = self.eval(tree[1], values, env), tree[3]
+            if type(report) is not list or len(report) != 3:
+                return False  # None: it raised nothing
+            names, message, hits = report
+            if type(names) is not list or type(hits) is not list or len(hits) != tree[4]:
+                return False
+            if match is not None:
+                if type(message) is not str:
                     return False
-                names, message = names
                 self.spend(len(message) + 1)
                 if not _matches(match, message):
                     return False
-            if type(names) is not list:
-                return False
             self.spend(len(names) + 1)
-            return any(type(n) is str and n in tree[2] for n in names)
+            return any(type(n) is str and n in tree[2] for n in names) or any(h is True for h in hits)
         if kind == "match":  # excinfo.match(pattern): the sandbox's str of the exception, searched here
             message = self.eval(tree[1], values, env)
             if type(message) is not str:
@@ -2726,6 +2803,10 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
     return bodies, entries, None
 
 
+def _statements(node: ast.stmt | list[ast.stmt]) -> list[ast.stmt]:
+    return node if isinstance(node, list) else [node]
+
+
 def _plan(tests) -> dict:
     """Normalise `tests` into a sandbox plan. Bad test data is the caller's bug: PonderError."""
     if isinstance(tests, dict) and "inputs" in tests and "outputs" in tests:  # APPS-style columns
@@ -2754,6 +2835,7 @@ def _plan(tests) -> dict:
         except SyntaxError as e:
             raise PonderError(f"code tests: test {k + 1} is not valid Python ({e.msg}, line {e.lineno})") from None
     bound = _bound_names(modules)
+    imports = _imported_names(modules)
     bodies, entries, unsupported = _collect_tests(modules)
     if unsupported:
         return {"mode": "assert", "stmts": [], "trees": [], "unsupported": unsupported}
@@ -2761,8 +2843,9 @@ def _plan(tests) -> dict:
     trees: list = []
     spans: dict[int, range] = {}
     for body in bodies:
-        rw = _AssertRewriter(len(trees), bound)
-        outs.extend([rw.visit(stmt) for stmt in group] for group in body)
+        rw = _AssertRewriter(len(trees), bound, imports)
+        # a statement may become several (an exception test on a class of the program's: see _raise_check)
+        outs.extend([s for stmt in group for s in _statements(rw.visit(stmt))] for group in body)
         trees.extend(rw.trees)
         spans.update(rw.spans)
         if rw.unsupported:
@@ -2832,9 +2915,9 @@ def _judge_asserts(plan: dict, run: dict, code: str) -> Verdict:
             ok[i] = False
     # A test must be reported: a program that ends the run early (forging the "done" record) must not pass the
     # asserts it skipped. The exception: an assert with nothing from the sandbox in it (`assert False` after a
-    # call that must raise, in a form visit_Try does not rewrite: `except MyError: pass`) reports nothing a program
-    # could forge, and unreached it has passed as Python runs it; it counts once some assert with a value was
-    # reported.
+    # call that must raise, in a form visit_Try does not rewrite: `except MyError: log(...)`) reports nothing a
+    # program could forge, and unreached it has passed as Python runs it; it counts once some assert with a
+    # value was reported.
     anchored = any(s > 0 and _reads_sandbox(t) for s, t in zip(seen, plan["trees"]))
     passed = [o and (s > 0 or (anchored and not _reads_sandbox(t))) for s, o, t in zip(seen, ok, plan["trees"])]
     # a statement of the tests raised (`x = f(0)` when f(0) raises, or a bug in the tests): which one, not whose
