@@ -356,6 +356,15 @@ def test_pytest_raises_match_is_a_regex_the_caller_searches():
     # a message the program makes too long to search within the caller's bound fails rather than being searched
     huge = good.replace("f'insufficient funds: {amount} > {balance}'", "'insufficient funds: 5 > ' + '1' * 10**6")
     assert check_code(blk(huge), tests).reason == "failed test 2 (test_overdraw)"
+    # and the caller's searches are charged their worst case against one budget per run: eight messages each as
+    # long as that bound allows are more than one run may search
+    def many(n):
+        return "import pytest\n" + "".join(
+            f"def test_{k}():\n    with pytest.raises(ValueError, match=r'\\d+ > \\d+'):\n        withdraw(1, 5)\n"
+            for k in range(n)) + "def test_ok():\n    assert withdraw(10, 3) == 7\n"
+    long = good.replace("f'insufficient funds: {amount} > {balance}'", "'1' * 100 + ' > 1' + ' ' * 150")
+    assert check_code(blk(long), many(2)).reason == "passed 3/3"
+    assert not check_code(blk(long), many(8)).correct
     # a pattern that does not compile fails the test, as in pytest; one that could backtrack exponentially on a
     # message of the program's is refused with a reason
     bad = tests.replace(r"match=r'^insufficient", "match=r'(insufficient")

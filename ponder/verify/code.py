@@ -1251,16 +1251,18 @@ def _value_ast(v) -> ast.expr:
     raise ValueError(f"cannot send a {t.__name__}")  # complex: its source loses the sign of a zero real part
 
 
-_REGEX_STEPS = 10_000_000  # matching steps one match= check may cost the caller (about a tenth of a second)
+# backtracking steps one match= check may cost the caller at worst; charged to the run's _MAX_WORK too
+_REGEX_STEPS = 1 << 24
 _REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
 
 
 def _match_check(pattern: str) -> tuple:
     """How the caller decides `pytest.raises(..., match=pattern)`, pytest's re.search(pattern, str(exception)):
     ("text", pattern) for plain text (a substring test, linear however long the message the program chose),
-    ("regex", pattern, limit) for a regex whose cost the caller can bound: without nested repetition or back
-    references, a backtracking search costs at most n ** (repeats + 1) steps on a message of n characters, so
-    a message longer than `limit` fails rather than being searched (a correct program's message is short);
+    ("regex", pattern, limit, repeats) for a regex whose cost the caller can bound: without nested repetition
+    or back references, a backtracking search costs at most n ** (repeats + 1) steps on a message of n
+    characters, so a message longer than `limit` fails rather than being searched (a correct program's message
+    is short), and the search is charged that cost (_Evaluator.match);
     ("bad", why) for a pattern that does not compile (the test fails, as pytest's would), ("unsafe", pattern)
     for one that could backtrack exponentially (`(a+)+$`, `(a|aa)*b`, `(a)\\1`)."""
     if not any(c in pattern for c in ".^$*+?{}[]\\|()"):
@@ -1301,15 +1303,7 @@ def _match_check(pattern: str) -> tuple:
     q = repeats(parsed, False)
     if q is None:
         return ("unsafe", pattern)
-    return ("regex", pattern, int(_REGEX_STEPS ** (1 / (q + 1))))
-
-
-def _matches(match: tuple, message: str) -> bool:
-    if match[0] == "text":
-        return match[1] in message
-    if match[0] == "regex" and len(message) <= match[2]:
-        return re.search(match[1], message) is not None
-    return False  # a pattern that does not compile, or a message too long to search
+    return ("regex", pattern, int(_REGEX_STEPS ** (1 / (q + 1))), q)
 
 
 class _OtherClass:
@@ -1953,6 +1947,16 @@ class _Evaluator:
         self.top, self.top_values = values, {}
         return bool(self.eval(tree, values))
 
+    def matches(self, match: tuple, message: str) -> bool:
+        """pytest's re.search(pattern, message) for a _match_check, charged its worst-case cost."""
+        self.spend(len(message) + 1)
+        if match[0] == "text":
+            return match[1] in message
+        if match[0] != "regex" or len(message) > match[2]:
+            return False  # a pattern that does not compile, or a message too long to search
+        self.spend((len(message) + 1) ** (match[3] + 1))
+        return re.search(match[1], message) is not None
+
     def spend(self, n: int) -> None:
         self.left -= n
         if self.left < 0:
@@ -2086,8 +2090,7 @@ class _Evaluator:
             if match is not None:
                 if type(message) is not str:
                     return False
-                self.spend(len(message) + 1)
-                if not _matches(match, message):
+                if not self.matches(match, message):
                     return False
             self.spend(len(names) + 1)
             return any(type(n) is str and n in tree[2] for n in names) or any(h is True for h in hits)
@@ -2095,8 +2098,7 @@ class _Evaluator:
             message = self.eval(tree[1], values, env)
             if type(message) is not str:
                 return False
-            self.spend(len(message) + 1)
-            if not _matches(tree[2], message):
+            if not self.matches(tree[2], message):
                 raise _TestFailed("excinfo.match")  # as pytest's, which raises AssertionError
             return True
         if kind == "exc_type":  # the builtin exception class of that name, or a class the caller does not have
