@@ -64,7 +64,7 @@ does not compile fails the test, and any other gets an ``unsupported`` verdict. 
 the block reads the exception as pytest's ExceptionInfo (``value``, ``type``, ``typename``, ``tb``): ``str(excinfo.value)``
 is the sandbox's str of it (an exception is no plain value to send), ``excinfo.type is``/``==`` a builtin class is
 decided here on the name of the builtin class the sandbox found it to be, and ``excinfo.match(pattern)`` here like
-``match=``; if the body raised nothing, ``excinfo`` is unbound there and the test fails either way. A class the
+``match=`` (a pattern the tests hold in a variable, which the sandbox has anyway, there); if the body raised nothing, ``excinfo`` is unbound there and the test fails either way. A class the
 test names that is no builtin (``except InsufficientFunds``, ``pytest.raises(solution.Overdraft)``: the program's
 own) exists only in the sandbox, which evaluates it before the body (as ``pytest.raises(E)`` does) and reports
 whether the exception's real type has it in its MRO, as ``except`` decides (a metaclass's ``__subclasscheck__``,
@@ -489,6 +489,12 @@ def run_program(spec):
             self.typename = self.type.__name__
         def __repr__(self):
             return "<ExceptionInfo " + repr(self.value) + ">"
+        def match(self, regexp):
+            # a pattern that is no string written in the tests (a variable's): the sandbox holds it anyway
+            import re
+            if re.search(regexp, str(self.value)) is None:
+                raise AssertionError("pattern not found")
+            return True
     def exc_type(info):
         # the name of the builtin exception class `excinfo.type` is (by identity), or None for another class
         try:
