@@ -304,6 +304,33 @@ def test_an_exception_test_on_a_class_of_the_programs_is_decided_by_the_real_typ
         assert not check_code(blk("def f(x):\n    return 2 * x\n"), tests).correct
 
 
+def test_an_assert_in_the_body_of_an_exception_test_lets_its_operands_exception_through():
+    # `with pytest.raises(ZeroDivisionError): assert div(1, 0) == 0` (KodCode writes it): the call is to raise
+    tests = ["import pytest\ndef test_ok():\n    assert div(4, 2) == 2\ndef test_zero():\n"
+             "    with pytest.raises(ZeroDivisionError):\n        assert div(1, 0) == 0\n",
+             "assert div(4, 2) == 2\ntry:\n    assert div(1, 0) == 0\n    assert False\nexcept ZeroDivisionError:\n    pass\n",
+             "import pytest\ndef test_ok():\n    assert div(4, 2) == 2\ndef test_zero():\n"
+             "    with pytest.raises(ZeroDivisionError):\n        assert list(div(1, 0)) == []\n"]
+    good = "def div(a, b):\n    return a / b\n"
+    lazy = "def div(a, b):\n    if b:\n        return a / b\n    return (a / b for _ in range(1))\n"
+    for t in tests:
+        assert check_code(blk(good), t).reason.startswith("passed 2/2"), t
+        for bad in ("def div(a, b):\n    return a / b if b else 0\n", "def div(a, b):\n    return a / b if b else []\n",
+                    "def div(a, b):\n    return a // b if b else int('x')\n"):
+            assert not check_code(blk(bad), t).correct, (t, bad)
+    assert check_code(blk(lazy), tests[2]).reason == "passed 2/2"  # what iterating it raises counts too
+    # an assert the body reaches before it raises is still decided here, on the value the sandbox sends
+    t = ("import pytest\ndef test_overdraw():\n    with pytest.raises(ValueError):\n        a = Account(10)\n"
+         "        assert a.balance == 10\n        a.withdraw(20)\n")
+    good = ("class Account:\n    def __init__(self, balance):\n        self.balance = balance\n"
+            "    def withdraw(self, amount):\n        if amount > self.balance:\n            raise ValueError(amount)\n")
+    assert check_code(blk(good), t).reason == "passed 1/1"
+    always_equal = "class Eq:\n    def __eq__(self, other):\n        return True\n" + good.replace(
+        "self.balance = balance", "self.balance = Eq()").replace("if amount > self.balance:", "if True:")
+    for bad in (good.replace("self.balance = balance", "self.balance = balance + 1"), always_equal):
+        assert check_code(blk(bad), t).reason == "failed test 1 (test_overdraw)"
+
+
 def test_exception_tests_written_with_raise_assertionerror_or_assert_true_are_the_same_test():
     good = "def f(x):\n    if x < 0:\n        raise ValueError(x)\n    return 2 * x"
     forms = ["try:\n    f(-1)\nexcept ValueError:\n    pass\nelse:\n    raise AssertionError('no raise')\n",

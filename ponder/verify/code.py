@@ -70,7 +70,9 @@ own) exists only in the sandbox, which evaluates it before the body (as ``pytest
 whether the exception's real type has it in its MRO, as ``except`` decides (a metaclass's ``__subclasscheck__``,
 an ``__instancecheck__`` or a ``__class__`` that lies play no part), and that it is no builtin exception class
 (``InsufficientFunds = Exception`` would let any exception pass): a program can pass it only by raising its own
-class, which it could do honestly. Other asserts with no value from the sandbox in them (``assert False`` in a
+class, which it could do honestly. An assert in the body (``with pytest.raises(ZeroDivisionError): assert
+div(1, 0) == 0``) lets an exception of its operands through to the check, as Python would, and one the body
+leaves unreached by raising first has passed (it is part of that test); one it reaches is decided as any. Other asserts with no value from the sandbox in them (``assert False`` in a
 try whose handler does more than ``pass``) may go unreached once some other assert was reported.
 With assert tests the program runs as a module named ``solution``, so its ``if __name__ == "__main__":`` block
 does not run (as when LiveCodeBench imports a call-based solution); stdio programs run as ``__main__``. The
@@ -434,18 +436,31 @@ def run_program(spec):
             return ["ok", enc(fn())]
         except BaseException as e:
             return ["err", describe(e)]
+    def value_raising(fn):
+        # in the body of an exception test: an exception of the operand's is the body's
+        v = fn()
+        try:
+            return ["ok", enc(v)]
+        except BaseException as e:
+            return ["err", describe(e)]
     def items(fn):
-        # an argument the caller iterates (`list(f(x))`, `sorted(...)`, `set(...)`): a value that is not plain
-        # data (a generator, map, range, dict view, deque) goes as the list that iterating it gives, as Python
-        # would have iterated it; plain values go as they are (`list` of a dict is its keys, in the caller)
         try:
             v = fn()
         except BaseException as e:
             return ["err", describe(e)]
+        return items_of(v)
+    def items_raising(fn):
+        return items_of(fn(), True)
+    def items_of(v, raising=False):
+        # an argument the caller iterates (`list(f(x))`, `sorted(...)`, `set(...)`): a value that is not plain
+        # data (a generator, map, range, dict view, deque) goes as the list that iterating it gives, as Python
+        # would have iterated it; plain values go as they are (`list` of a dict is its keys, in the caller)
         try:
             return ["ok", enc(v)]
         except BaseException:
             pass
+        if raising:  # what iterating it raises is the body's too
+            v = [x for x in v]
         try:
             return ["ok", enc([x for x in v])]
         except BaseException as e:
@@ -506,7 +521,8 @@ def run_program(spec):
         emit({"t": i, "v": list(records)})
     helpers = {"__ponder_check__": check, "__ponder_val__": value, "__ponder_items__": items,
                "__ponder_for__": each, "__ponder_raised__": raised, "__ponder_excinfo__": ExcInfo,
-               "__ponder_classes__": classes,
+               "__ponder_classes__": classes, "__ponder_val_raising__": value_raising,
+               "__ponder_items_raising__": items_raising,
                "__ponder_exc_type__": exc_type}
     for k, src in enumerate(spec["stmts"]):
         # undo monkeypatching of builtins (print, AssertionError, isinstance...) before every test statement
@@ -1342,6 +1358,10 @@ def _call(name: str, *args: ast.expr) -> ast.Call:
     return ast.Call(func=ast.Name(name, ast.Load()), args=list(args), keywords=[])
 
 
+# in the body of an exception test, an operand's exception propagates (see _AssertRewriter.visit_Assert)
+_RAISING = {"__ponder_val__": "__ponder_val_raising__", "__ponder_items__": "__ponder_items_raising__"}
+
+
 class _AssertRewriter(ast.NodeTransformer):
     """Replaces every `assert` with a report call; the caller keeps the literal parts and the logic.
 
@@ -1366,6 +1386,8 @@ class _AssertRewriter(ast.NodeTransformer):
         self.spans: dict[int, range] = {}  # id of each function definition -> the trees of its asserts
         self.unsupported: str | None = None  # a test the caller cannot decide (a match= regex it cannot bound)
         self.excinfo: set[str] = set()  # names `with pytest.raises(...) as <name>` binds in the current function
+        self.raise_body = False  # rewriting the body of an exception test (see _raise_check)
+        self.optional: set[int] = set()  # asserts in such a body: unreached when it raised first
 
     def visit_FunctionDef(self, node: ast.FunctionDef):
         start, outer = self.index, self.excinfo
@@ -1409,6 +1431,14 @@ class _AssertRewriter(ast.NodeTransformer):
         records: list[ast.expr] = []
         self.top = records
         tree = self._expr(node.test, records)
+        if self.raise_body:
+            # `with pytest.raises(ZeroDivisionError): assert div(1, 0) == 0`: an operand's exception is the
+            # body's, so it propagates (caught as the assert's failure, the body would end normally), and an
+            # assert it leaves unreached has passed as Python runs it: the raise check decides the test
+            for r in records:
+                if isinstance(r, ast.Call) and isinstance(r.func, ast.Name) and r.func.id in _RAISING:
+                    r.func.id = _RAISING[r.func.id]
+            self.optional.add(self.index)
         self.trees.append(tree)
         call = _call("__ponder_check__", ast.Constant(self.index), *records)
         self.index += 1
@@ -1494,7 +1524,9 @@ class _AssertRewriter(ast.NodeTransformer):
         __instancecheck__ is not asked) and it is no builtin exception class (`InsufficientFunds = Exception`
         would pass any exception). A report the program forges can claim that its class was raised, as the
         program could have raised it: that is within what it can do honestly."""
-        node = self.generic_visit(ast.Try(body=body, handlers=[], orelse=[], finalbody=[]))  # asserts in it
+        outer, self.raise_body = self.raise_body, True
+        node = self.generic_visit(ast.Try(body=body, handlers=[], orelse=[], finalbody=[]))
+        self.raise_body = outer
         own_name = f"__ponder_own{self.index}__"
         def report(exc: ast.expr) -> list[ast.stmt]:
             raised = _call("__ponder_raised__", exc, ast.Constant(match is not None),
@@ -2850,12 +2882,14 @@ def _plan(tests) -> dict:
     outs: list[list[ast.stmt]] = []
     trees: list = []
     spans: dict[int, range] = {}
+    optional: set[int] = set()
     for body in bodies:
         rw = _AssertRewriter(len(trees), bound, imports)
         # a statement may become several (an exception test on a class of the program's: see _raise_check)
         outs.extend([s for stmt in group for s in _statements(rw.visit(stmt))] for group in body)
         trees.extend(rw.trees)
         spans.update(rw.spans)
+        optional |= rw.optional
         if rw.unsupported:
             return {"mode": "assert", "stmts": [], "trees": [], "unsupported": rw.unsupported}
     # `import pytest` with nothing of pytest's left to run in the sandbox (its marks were taken apart here,
@@ -2882,13 +2916,18 @@ def _plan(tests) -> dict:
         calls[len(stmts)] = label
         stmts.append(src)
     units: list = []
+    pending: list[int] = []  # asserts in the body of a top-level exception test: part of that test
     for i in range(len(trees)):
         k = owner.get(i)
-        if k is None:
-            units.append((None, [i], None))
+        if k is None and i in optional:
+            pending.append(i)
+        elif k is None:
+            units.append((None, [*pending, i], None))
+            pending = []
         elif not units or units[-1][2] != k:
             units.append((calls[k], [j for j in range(len(trees)) if owner.get(j) == k], k))
-    return {"mode": "assert", "stmts": stmts, "trees": trees, "units": units, "calls": calls, "hooks": hooks}
+    return {"mode": "assert", "stmts": stmts, "trees": trees, "units": units, "calls": calls, "hooks": hooks,
+            "optional": optional}
 
 
 def _judge_asserts(plan: dict, run: dict, code: str) -> Verdict:
@@ -2927,7 +2966,11 @@ def _judge_asserts(plan: dict, run: dict, code: str) -> Verdict:
     # program could forge, and unreached it has passed as Python runs it; it counts once some assert with a
     # value was reported.
     anchored = any(s > 0 and _reads_sandbox(t) for s, t in zip(seen, plan["trees"]))
-    passed = [o and (s > 0 or (anchored and not _reads_sandbox(t))) for s, o, t in zip(seen, ok, plan["trees"])]
+    # An assert in the body of an exception test is left unreached when the body raised first, as Python runs it
+    # (the raise check, which must be reported, decides that test).
+    optional = plan.get("optional", ())
+    passed = [o and (s > 0 or i in optional or (anchored and not _reads_sandbox(t)))
+              for i, (s, o, t) in enumerate(zip(seen, ok, plan["trees"]))]
     # a statement of the tests raised (`x = f(0)` when f(0) raises, or a bug in the tests): which one, not whose
     # fault; the error text stays out of the reason, which the program could fill with anything
     bad = sorted(r["stmt"] for r in records if type(r.get("stmt")) is int)
