@@ -362,6 +362,18 @@ def test_pytest_raises_is_decided_by_the_caller_not_by_the_sandboxs_pytest():
                                  "    f(-1)\n").reason == "passed 2/2"
 
 
+def test_pytest_raises_called_with_the_function_is_the_with_form():
+    # pytest.raises(E, f, *args): run as written it is the sandbox's pytest.raises, the program's to replace
+    good = "def f(x, scale=2):\n    if x < 0:\n        raise ValueError(x)\n    return scale * x"
+    tests = ("import pytest\ndef test_ok():\n    assert f(1) == 2\n\n"
+             "def test_neg():\n    pytest.raises(ValueError, f, -1, scale=3)\n")
+    assert check_code(blk(good), tests).reason == "passed 2/2"
+    cheat = ("import pytest\npytest.raises = lambda *a, **k: None\n"
+             "def f(x, scale=2):\n    return scale * x")
+    for bad in (cheat, "def f(x, scale=2):\n    return scale * x", good.replace("raise ValueError", "raise KeyError")):
+        assert check_code(blk(bad), tests).reason == "failed test 2 (test_neg)", bad
+
+
 def test_pytest_raises_match_is_a_regex_the_caller_searches():
     # KodCode style: a message checked with a real regex, as pytest does it (re.search on str(exception))
     tests = ("import pytest\nfrom solution import withdraw\n\n"

@@ -53,7 +53,8 @@ by the caller too: in the sandbox the program could run that operand and return 
 slice, f-string, hex, repr or format of a program's value stays sandbox code, its object's own. A test passes
 only if it was reported at least once and every report passed. An exception test (``try: f(-1); assert False;
 except ValueError: pass``, the ``assert False`` under ``else:``, or ``with pytest.raises(ValueError[, match=r'regex']):
-f(-1)``, whose ``pytest`` in the sandbox would be the program's) reports how its body ended: the sandbox
+f(-1)`` or ``pytest.raises(ValueError, f, -1)``, whose ``pytest`` in the sandbox would be the program's) reports
+how its body ended: the sandbox
 catches any exception and reports the names of the builtin exception classes it is an instance of by its real type
 (nothing if the body returned), and the caller checks them against the handlers' classes (with ``match=``, also its
 message), which stay in the caller (a report the program writes itself can claim any outcome, as its call could
@@ -1398,7 +1399,15 @@ class _AssertRewriter(ast.NodeTransformer):
         return node
 
     def visit_Expr(self, node: ast.Expr):
-        """`excinfo.match(r'regex')` after `with pytest.raises(...) as excinfo` is an assert the caller decides."""
+        """`excinfo.match(r'regex')` after `with pytest.raises(...) as excinfo` is an assert the caller decides;
+        `pytest.raises(E, f, *args)` is `with pytest.raises(E): f(*args)` (run as written, `pytest.raises`
+        would be the sandbox's, the program's to replace)."""
+        e = node.value
+        if (isinstance(e, ast.Call) and _func_name(e.func) == "pytest.raises" and "pytest" not in self.bound
+                and len(e.args) >= 2 and not any(isinstance(a, ast.Starred) for a in e.args[:2])):
+            raises = ast.Call(func=e.func, args=[e.args[0]], keywords=[])
+            body = [ast.copy_location(ast.Expr(ast.Call(func=e.args[1], args=e.args[2:], keywords=e.keywords)), node)]
+            return self.visit_With(ast.copy_location(ast.With(items=[ast.withitem(raises)], body=body), node))
         check = self._excinfo_match(node.value)
         if check is None:
             return self.generic_visit(node)
