@@ -52,29 +52,30 @@ slices or f-strings of the test's own values (``2 ** 10``, ``'ab'.upper()``, ``'
 by the caller too: in the sandbox the program could run that operand and return what it gives. A method,
 slice, f-string, hex, repr or format of a program's value stays sandbox code, its object's own. A test passes
 only if it was reported at least once and every report passed. An exception test (``try: f(-1); assert False;
-except ValueError: pass``, the ``assert False`` under ``else:``, or ``with pytest.raises(ValueError[, match=r'regex']):
-f(-1)`` or ``pytest.raises(ValueError, f, -1)``, whose ``pytest`` in the sandbox would be the program's) reports
-how its body ended: the sandbox
-catches any exception and reports the names of the builtin exception classes it is an instance of by its real type
-(nothing if the body returned), and the caller checks them against the handlers' classes (with ``match=``, also its
-message), which stay in the caller (a report the program writes itself can claim any outcome, as its call could
-have raised anything, but it cannot see which class passes); a program that exits inside the call fails. The
-``match=`` pattern is searched here, as pytest's ``re.search``: a regex whose backtracking the caller can bound
-(no nested repetition or back reference) on a message short enough for that bound (a longer one fails), one that
-does not compile fails the test, and any other gets an ``unsupported`` verdict. With ``as excinfo``, the code after
-the block reads the exception as pytest's ExceptionInfo (``value``, ``type``, ``typename``, ``tb``): ``str(excinfo.value)``
-is the sandbox's str of it (an exception is no plain value to send), ``excinfo.type is``/``==`` a builtin class is
-decided here on the name of the builtin class the sandbox found it to be, and ``excinfo.match(pattern)`` here like
-``match=`` (a pattern the tests hold in a variable, which the sandbox has anyway, there); if the body raised nothing, ``excinfo`` is unbound there and the test fails either way. A class the
-test names that is no builtin (``except InsufficientFunds``, ``pytest.raises(solution.Overdraft)``: the program's
-own) exists only in the sandbox, which evaluates it before the body (as ``pytest.raises(E)`` does) and reports
-whether the exception's real type has it in its MRO, as ``except`` decides (a metaclass's ``__subclasscheck__``,
-an ``__instancecheck__`` or a ``__class__`` that lies play no part), and that it is no builtin exception class
-(``InsufficientFunds = Exception`` would let any exception pass): a program can pass it only by raising its own
-class, which it could do honestly. An assert in the body (``with pytest.raises(ZeroDivisionError): assert
-div(1, 0) == 0``) lets an exception of its operands through to the check, as Python would, and one the body
-leaves unreached by raising first has passed (it is part of that test); one it reaches is decided as any. Other asserts with no value from the sandbox in them (``assert False`` in a
-try whose handler does more than ``pass``) may go unreached once some other assert was reported.
+except ValueError: pass``, the ``assert False`` under ``else:``, or ``with pytest.raises(ValueError[,
+match=r'regex']): f(-1)`` or ``pytest.raises(ValueError, f, -1)``, whose ``pytest`` in the sandbox would be the
+program's) reports how its body ended: the sandbox catches any exception and reports the names of the builtin
+exception classes it is an instance of by its real type (nothing if the body returned), and the caller checks them
+against the handlers' classes (with ``match=``, also its message), which stay in the caller (a report the program
+writes itself can claim any outcome, as its call could have raised anything, but it cannot see which class passes);
+a program that exits inside the call fails. The ``match=`` pattern is searched here, as pytest's ``re.search``: a
+regex whose backtracking the caller can bound (no nested repetition or back reference) on a message short enough
+for that bound (a longer one fails), one that does not compile fails the test, and any other gets an
+``unsupported`` verdict. With ``as excinfo``, the code after the block reads the exception as pytest's
+ExceptionInfo (``value``, ``type``, ``typename``, ``tb``): ``str(excinfo.value)`` is the sandbox's str of it (an
+exception is no plain value to send), ``excinfo.type is``/``==`` a builtin class is decided here on the name of the
+builtin class the sandbox found it to be, and ``excinfo.match(pattern)`` here like ``match=`` (a pattern the tests
+hold in a variable, which the sandbox has anyway, there); if the body raised nothing, ``excinfo`` is unbound there
+and the test fails either way. A class the test names that is no builtin (``except InsufficientFunds``,
+``pytest.raises(solution.Overdraft)``: the program's own) exists only in the sandbox, which evaluates it before the
+body (as ``pytest.raises(E)`` does) and reports whether the exception's real type has it in its MRO, as ``except``
+decides (a metaclass's ``__subclasscheck__``, an ``__instancecheck__`` or a ``__class__`` that lies play no part),
+and that it is no builtin exception class (``InsufficientFunds = Exception`` would let any exception pass): a
+program can pass it only by raising its own class, which it could do honestly. An assert in the body (``with
+pytest.raises(ZeroDivisionError): assert div(1, 0) == 0``) lets an exception of its operands through to the check,
+as Python would, and one the body leaves unreached by raising first has passed (it is part of that test); one it
+reaches is decided as any. Other asserts with no value from the sandbox in them (``assert False`` in a try whose
+handler does more than ``pass``) may go unreached once some other assert was reported.
 With assert tests the program runs as a module named ``solution``, so its ``if __name__ == "__main__":`` block
 does not run (as when LiveCodeBench imports a call-based solution); stdio programs run as ``__main__``. The
 module is registered, so ``from solution import add``, ``from solution import *`` and ``import solution`` in
@@ -1285,7 +1286,7 @@ def _match_check(pattern: str) -> tuple:
     ("regex", pattern, limit, repeats) for a regex whose cost the caller can bound: without nested repetition
     or back references, a backtracking search costs at most n ** (repeats + 1) steps on a message of n
     characters, so a message longer than `limit` fails rather than being searched (a correct program's message
-    is short), and the search is charged that cost (_Evaluator.match);
+    is short), and the search is charged that cost (_Evaluator.matches);
     ("bad", why) for a pattern that does not compile (the test fails, as pytest's would), ("unsafe", pattern)
     for one that could backtrack exponentially (`(a+)+$`, `(a|aa)*b`, `(a)\\1`)."""
     if not any(c in pattern for c in ".^$*+?{}[]\\|()"):
@@ -1406,7 +1407,8 @@ class _AssertRewriter(ast.NodeTransformer):
         if (isinstance(e, ast.Call) and _func_name(e.func) == "pytest.raises" and "pytest" not in self.bound
                 and len(e.args) >= 2 and not any(isinstance(a, ast.Starred) for a in e.args[:2])):
             raises = ast.Call(func=e.func, args=[e.args[0]], keywords=[])
-            body = [ast.copy_location(ast.Expr(ast.Call(func=e.args[1], args=e.args[2:], keywords=e.keywords)), node)]
+            call = ast.Call(func=e.args[1], args=e.args[2:], keywords=e.keywords)
+            body = [ast.copy_location(ast.Expr(call), node)]
             return self.visit_With(ast.copy_location(ast.With(items=[ast.withitem(raises)], body=body), node))
         check = self._excinfo_match(node.value)
         if check is None:
