@@ -751,6 +751,31 @@ def test_unittest_assertion_methods_are_decided_by_the_caller():
             "failed test 1 (TestAdd::test_add)"), line
 
 
+def test_unittest_assertraises_as_cm_and_assertraisesregex_are_decided_like_pytest_raises():
+    # `with self.assertRaises(E) as cm:` then `cm.exception`, and assertRaisesRegex: pytest.raises(E[, match=])
+    head = "import unittest\nclass TestF(unittest.TestCase):\n    def test_ok(self):\n        self.assertEqual(f(1), 2)\n"
+    checks = ["    def test_neg(self):\n        with self.assertRaises(ValueError) as cm:\n            f(-1)\n"
+              "        self.assertEqual(str(cm.exception), 'negative: -1')\n",
+              "    def test_neg(self):\n        with self.assertRaises(ValueError) as context:\n            f(-1)\n"
+              "        self.assertTrue('negative' in str(context.exception))\n",
+              "    def test_neg(self):\n        with self.assertRaisesRegex(ValueError, r'^negative: -\\d+$'):\n"
+              "            f(-1)\n"]
+    good = "def f(x):\n    if x < 0:\n        raise ValueError(f'negative: {x}')\n    return 2 * x\n"
+    bad = {"returns": "def f(x):\n    return 2 * x\n",
+           "another message": good.replace("negative", "bad"),
+           "another class": good.replace("raise ValueError", "raise KeyError"),
+           # the message the tests expect never enters the sandbox
+           "reads the tests": "import sys\ndef consts(code):\n    for c in code.co_consts:\n"
+                              "        yield from consts(c) if hasattr(c, 'co_consts') else [str(c)]\n"
+                              "def f(x):\n    if x >= 0:\n        return 2 * x\n    fr, seen = sys._getframe(1), []\n"
+                              "    while fr:\n        seen.extend(consts(fr.f_code))\n        fr = fr.f_back\n"
+                              "    raise ValueError(' '.join(seen))\n"}
+    for check in checks:
+        assert check_code(blk(good), head + check).reason == "passed 2/2", check
+        for name, prog in bad.items():
+            assert check_code(blk(prog), head + check).reason == "failed test 2 (TestF::test_neg)", (check, name)
+
+
 def test_unittest_features_the_verifier_cannot_run_give_a_reason():
     head = "import unittest\nclass TestX(unittest.TestCase):\n"
     cases = {"    def test_x(self):\n        self.assertRaisesRegex(ValueError, 'a', add, 1)\n":
@@ -762,8 +787,10 @@ def test_unittest_features_the_verifier_cannot_run_give_a_reason():
              "    def subTest(self, **kw):\n        return open(__file__)\n    def test_x(self):\n"
              "        with self.subTest(i=1):\n            self.assertEqual(add(1, 0), 1)\n":
                  "unsupported subTest of its own in TestX",
-             "    def test_x(self):\n        with self.assertRaises(ValueError) as cm:\n            add('a', 1)\n":
-                 "unsupported self.assertRaises in TestX::test_x",
+             "    def test_x(self):\n        with self.assertRaisesRegex(ValueError, self.pattern) as cm:\n"
+             "            add('a', 1)\n": "unsupported self.assertRaisesRegex in TestX::test_x",
+             "    def test_x(self):\n        with self.assertRaises(self.error) as cm:\n            add('a', 1)\n":
+                 "unsupported with self.assertRaises(...) of this form",
              "    def setUpClass(cls):\n        cls.k = 1\n    def test_x(self):\n"
              "        self.assertEqual(add(1, 2), 3)\n": "unsupported setUpClass in TestX",
              "    @unittest.expectedFailure\n    def test_x(self):\n        self.assertEqual(add(1, 2), 4)\n":
