@@ -689,3 +689,100 @@ def test_explain_calls_a_preset_with_a_changed_bound_setting_custom():
     assert explain(objective_for("dr_grpo", {"max_len_norm": 7}, 96), 96).startswith(
         "Objective: custom (closest preset dr_grpo; differs in max_len_norm=7 (preset: 96))")
     assert explain(objective_for("dapo", {"overlong_cache": 50}, 96), 96).startswith("Objective: custom")
+
+
+# ------------------------------------------------------- 4. each paper's objective, written independently
+
+
+def _paper_problem(seed: int):
+    """Leaf log-probs [B, T] (the gradient is compared per token), a behaviour policy that drifts enough for
+    every clip to act, a reference, 0/1-ish rewards in groups of G, and ragged masks with one empty row."""
+    g = torch.Generator().manual_seed(seed)
+    lengths = torch.tensor([5, 1, 7, 0, 3, 6, 2, 4])
+    mask = torch.arange(T)[None, :] < lengths[:, None]
+    logp = -torch.rand(B, T, generator=g) * 3 - 0.05
+    old = logp + torch.randn(B, T, generator=g) * 0.3
+    ref = logp + torch.randn(B, T, generator=g) * 0.5
+    rewards = torch.tensor([1.0, 0.0, 0.5, 0.0, 0.0, 1.0, 1.0, 0.25])
+    return logp, old, ref, rewards, mask
+
+
+def _paper_advantages(rewards, kind):
+    g = rewards.double().view(-1, G)
+    mean = g.mean(1, keepdim=True)
+    if kind == "group_mean_std":  # DeepSeekMath: (r − mean(r)) / std(r)
+        return ((g - mean) / (g.std(1, keepdim=True) + 1e-6)).view(-1).float()
+    if kind == "group_mean":  # Dr. GRPO: r − mean(r)
+        return (g - mean).view(-1).float()
+    # RLOO: r_i − 1/(k−1) Σ_{j≠i} r_j
+    return torch.stack([g[:, i] - (g.sum(1) - g[:, i]) / (G - 1) for i in range(G)], 1).view(-1).float()
+
+
+def _paper_objective(name, logp, old, ref, A, mask, cfg):
+    """J(θ) to maximise, as each paper prints it; rows without a loss token are not samples of the batch."""
+    live = mask.any(1)
+    m = mask.float()
+    n_tok = m.sum(1)
+    r = torch.exp(logp - old)
+    if name in ("grpo", "dr_grpo", "dapo", "dual"):
+        a = A[:, None]
+        clipped = torch.clamp(r, 1 - cfg.eps_low, 1 + cfg.eps_high)
+        surr = torch.minimum(r * a, clipped * a)
+        if name == "dual":  # Ye et al. 2020: for Â < 0, max(min(r·Â, clip(r)·Â), c·Â)
+            surr = torch.where(a < 0, torch.maximum(surr, cfg.dual_clip_c * a), surr)
+        if name in ("grpo", "dual"):  # DeepSeekMath Eq. 3 with the k3 estimator Eq. 4
+            kl = torch.exp(ref - logp) - (ref - logp) - 1 if cfg.kl == "k3" else 0 * logp
+            per_seq = ((surr - cfg.beta * kl) * m).sum(1) / n_tok.clamp(min=1)
+            return per_seq[live].mean()
+        if name == "dr_grpo":  # Σ_t without 1/|o_i|, a constant L_max instead, mean over the G samples
+            return ((surr * m).sum(1) / cfg.max_len_norm).mean()
+        return (surr * m).sum() / m.sum()  # DAPO Eq. 8: 1/Σ|o_i| Σ_i Σ_t
+    if name == "gspo":  # GSPO Eq. 5-7: s_i = (π_θ(y_i|x) / π_old(y_i|x))^(1/|y_i|), the gradient through s_i
+        s = torch.exp(((logp - old) * m).sum(1)[live] / n_tok[live])
+        a = A[live]
+        return torch.minimum(s * a, torch.clamp(s, 1 - cfg.eps_low, 1 + cfg.eps_high) * a).mean()
+    if name == "rloo":  # Ahmadian et al.: 1/k Σ_i (R_i − mean_{j≠i} R_j) log π(y_i|x), log π(y|x) = Σ_t
+        return (A * (logp * m).sum(1))[live].mean()
+    # nanochat's REINFORCE: Σ Â·log π over the valid tokens / #valid tokens
+    return (A[:, None] * logp * m).sum() / m.sum()
+
+
+@pytest.mark.parametrize("name", ["grpo", "dr_grpo", "dapo", "dual", "gspo", "rloo", "reinforce"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_policy_loss_is_minus_each_papers_objective(name, seed):
+    """Value and per-token gradient of policy_loss = −J(θ) of the paper, for the whole batch and for every
+    split into micro-batches with the step's normalizers."""
+    cfg = {"dual": preset("grpo", kl="off", beta=0.0, clip="dual", dual_clip_c=1.3)}.get(name)
+    cfg = bind(cfg or preset(name), T)
+    logp, old, ref, rewards, mask = _paper_problem(seed)
+    if name == "gspo":  # sequence ratios spread around GSPO's 3e-4 / 4e-4 range
+        old = logp + torch.linspace(-1e-3, 1e-3, B)[:, None]
+    A = compute_advantages(rewards, G, cfg)
+    torch.testing.assert_close(A, _paper_advantages(rewards, cfg.advantage), atol=1e-6, rtol=0)
+
+    x = logp.clone().requires_grad_(True)
+    want = -_paper_objective(name, x, old, ref, A, mask, cfg)
+    (want_grad,) = torch.autograd.grad(want, x)
+    assert want_grad.abs().max() > 1e-3 and (want_grad[~mask] == 0).all()
+
+    x = logp.clone().requires_grad_(True)
+    loss, stats = policy_loss(x, None if cfg.ratio == "none" else old, ref, A, mask, cfg)
+    (grad,) = torch.autograd.grad(loss, x)
+    assert loss.item() == pytest.approx(want.item(), abs=1e-6)
+    torch.testing.assert_close(grad, want_grad, atol=1e-6, rtol=0)
+    if cfg.clip != "none":  # the comparison covers clipped and unclipped tokens
+        assert 0 < stats["clip_frac"] < 1 or stats.get("dual_clip_frac", 0) > 0
+
+    norms = normalizers(mask)
+    for split in ([3, 5], [1, 2, 1, 4], [1] * B):
+        x = logp.clone().requires_grad_(True)
+        total, start = 0.0, 0
+        for size in split:
+            sl = slice(start, start + size)
+            start += size
+            part, _ = policy_loss(x[sl], None if cfg.ratio == "none" else old[sl], ref[sl], A[sl], mask[sl], cfg,
+                                  **norms)
+            part.backward()
+            total += part.item()
+        assert total == pytest.approx(want.item(), abs=1e-6), split
+        torch.testing.assert_close(x.grad, want_grad, atol=1e-6, rtol=0)
