@@ -786,3 +786,31 @@ def test_policy_loss_is_minus_each_papers_objective(name, seed):
             total += part.item()
         assert total == pytest.approx(want.item(), abs=1e-6), split
         torch.testing.assert_close(x.grad, want_grad, atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("ratio", ["token", "sequence"])
+def test_an_overflowing_ratio_on_a_token_the_clip_makes_constant_is_not_nan(ratio):
+    """exp of a log-ratio above ~88 is inf in float32. Where the objective does not depend on r there
+    (Â > 0 above 1+ε_high, Â = 0, dual-clip Â < 0 above c) the loss is the paper's finite constant with no
+    gradient; inf·0 used to make the loss (Â = 0) or the gradient NaN, and the trainer skipped the step."""
+    old = torch.tensor([[-100.0, -1.0], [-100.0, -1.0], [-100.0, -1.0]])
+    mask = torch.tensor([[True, True]] * 3)
+    if ratio == "sequence":  # the sequence ratio is the mean log-ratio: put the whole row off-policy
+        old = torch.full((3, 2), -200.0)
+    adv = torch.tensor([1.0, 0.0, -1.0])
+    cfg = ObjectiveConfig(ratio=ratio, clip="dual", eps_low=0.2, eps_high=0.28, dual_clip_c=3.0)
+    lp = torch.full((3, 2), -1.0, requires_grad=True)
+    loss, stats = policy_loss(lp, old, None, adv, mask, cfg, total_seqs=3)
+    (grad,) = torch.autograd.grad(loss, lp)
+    # token ratio: row 0 = (−1.28 − 1)/2, row 1 = 0, row 2 = (3 + 1)/2; sequence ratio: −1.28, 0, 3
+    want = (-1.14 + 0 + 2.0) / 3 if ratio == "token" else (-1.28 + 0 + 3.0) / 3
+    assert loss.item() == pytest.approx(want, abs=1e-6)
+    assert torch.isfinite(grad).all()
+    if ratio == "token":  # the on-policy second tokens keep their gradient −Â / (|o| · 3)
+        assert grad[:, 1].tolist() == pytest.approx([-1 / 6, 0.0, 1 / 6])
+    assert (grad[:, 0] == 0).all() and stats["ratio_max"] == math.inf
+    # PPO's plain clip: same for Â ≥ 0 (for Â < 0 the unclipped −r·Â is genuinely unbounded)
+    cfg = ObjectiveConfig(ratio=ratio, clip="clip_higher", eps_low=0.2, eps_high=0.28)
+    loss, _ = policy_loss(lp[:2], old[:2], None, adv[:2], mask[:2], cfg, total_seqs=2)
+    (grad,) = torch.autograd.grad(loss, lp)
+    assert torch.isfinite(loss) and torch.isfinite(grad).all()

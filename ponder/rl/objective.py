@@ -518,7 +518,18 @@ def policy_loss(
             # GSPO-token: value s_i = exp(mean_t log ratio) on every token, gradient s_i·∇log π_θ(o_i,t).
             seq = log_ratio.sum(-1) / mf.sum(-1).clamp(min=1)
             log_ratio = seq.detach().view(-1, 1) + lp - lp.detach()
-        ratio = torch.exp(log_ratio)
+        # Where the objective does not depend on r (Â = 0; Â > 0 above 1+ε_high; dual-clip Â < 0 above c)
+        # the token's loss is a constant with no gradient, but exp of a log-ratio above ~88 is inf in
+        # float32, and inf·0 made the loss (Â = 0) or exp's backward NaN: one far-off-policy token cost the
+        # whole step. There r enters only by its (finite) value, off the gradient path, as padding does above.
+        r_val = torch.exp(log_ratio.detach())
+        flat = (adv == 0).expand_as(r_val)
+        if cfg.clip != "none":
+            flat = flat | ((adv > 0) & (r_val > 1 + cfg.eps_high))
+            if cfg.clip == "dual":
+                flat = flat | ((adv < 0) & (r_val > cfg.dual_clip_c))
+        live = torch.exp(torch.where(flat, zero, log_ratio))
+        ratio = torch.where(flat, r_val.clamp(max=torch.finfo(torch.float32).max), live)
         pg = -adv * ratio
         if cfg.clip != "none":
             clipped = ratio.clamp(1 - cfg.eps_low, 1 + cfg.eps_high)
@@ -550,7 +561,7 @@ def policy_loss(
             "seqs": local["total_seqs"],
         }
         if ratio is not None:
-            r = ratio[m]
+            r = r_val[m]  # the true ratios (inf where one overflowed), not the values the loss needed
             a = adv.expand_as(ratio)[m]
             stats["ratio_mean"] = float(r.mean()) if n else 1.0
             stats["ratio_min"] = float(r.min()) if n else 1.0
