@@ -814,3 +814,17 @@ def test_an_overflowing_ratio_on_a_token_the_clip_makes_constant_is_not_nan(rati
     loss, _ = policy_loss(lp[:2], old[:2], None, adv[:2], mask[:2], cfg, total_seqs=2)
     (grad,) = torch.autograd.grad(loss, lp)
     assert torch.isfinite(loss) and torch.isfinite(grad).all()
+
+
+def test_shape_rewards_keeps_the_fractional_penalty_of_integer_rewards():
+    """0/1 correctness as an integer or bool tensor: the penalty was cast to the rewards' dtype, so −0.5
+    became 0 (int) and the soft ramp vanished; compute_advantages takes such rewards as they are."""
+    cfg = bind(preset("dapo", overlong_cache=4), 20)
+    want = [1.0, 0.5, -0.25, -1.0]
+    lengths = torch.tensor([5, 18, 17, 20])
+    for rewards in (torch.tensor([1, 1, 0, 0]), torch.tensor([True, True, False, False])):
+        shaped = shape_rewards(rewards, lengths, 20, cfg)
+        assert shaped.is_floating_point() and shaped.tolist() == pytest.approx(want), rewards.dtype
+    assert shape_rewards(torch.tensor([1, 0]), lengths[:2], 20, preset("grpo")).tolist() == [1, 0]
+    double = shape_rewards(torch.tensor([1.0, 1.0], dtype=torch.float64), torch.tensor([5, 18]), 20, cfg)
+    assert double.dtype == torch.float64 and double.tolist() == [1.0, 0.5]

@@ -401,6 +401,8 @@ def shape_rewards(rewards: Tensor, lengths: Tensor, max_len: int, cfg: Objective
         return rewards
     if cfg.overlong_cache is None:
         raise PonderError("objective: overlong_cache is unset; call bind(cfg, max_new_tokens) first")
+    if not rewards.is_floating_point():  # 0/1 correctness as int or bool: the ramp's fractions would truncate
+        rewards = rewards.float()
     return rewards + overlong_penalty(lengths, max_len, cfg.overlong_cache).to(rewards.dtype)
 
 
