@@ -828,3 +828,27 @@ def test_shape_rewards_keeps_the_fractional_penalty_of_integer_rewards():
     assert shape_rewards(torch.tensor([1, 0]), lengths[:2], 20, preset("grpo")).tolist() == [1, 0]
     double = shape_rewards(torch.tensor([1.0, 1.0], dtype=torch.float64), torch.tensor([5, 18]), 20, cfg)
     assert double.dtype == torch.float64 and double.tolist() == [1.0, 0.5]
+
+
+def test_explain_states_the_divisors_and_the_dual_cap_the_code_uses():
+    """Dr. GRPO divides by every sequence × L_norm, masked ones too (explain said |S|, the sequences with a
+    loss token, and defined no S); seq-mean-token-sum's S was undefined; the dual-clip cap applies to the
+    policy term before β·KL is added (explain capped ℓ, which includes the KL)."""
+    dr = explain(bind(preset("dr_grpo"), 16))
+    assert "1/(B · L_norm)" in dr and "|S|" not in dr
+    assert "B = every sequence of the step, masked ones too" in dr
+    assert "S = sequences of the step with >= 1 loss token" in explain(preset("rloo"))
+    # the code: one row masked out of two still divides by 2 rows × L_norm
+    cfg = bind(preset("dr_grpo"), 4)
+    lp = torch.zeros(2, 4)
+    half = torch.tensor([[True] * 4, [False] * 4])
+    loss, _ = policy_loss(lp, lp, None, torch.tensor([1.0, 5.0]), half, cfg)
+    assert loss.item() == pytest.approx(-4 / (2 * 4))
+    # the dual cap: r = 5, Â = −1, c = 3, k3 KL at π_ref/π = e: ℓ = min(5, 3) + β·(e − 2),
+    # not min(5 + β·KL, 3)
+    dual = preset("grpo", clip="dual", beta=1.0)
+    assert "capped at −c·Â_i (before any KL term)" in explain(dual)
+    lp = torch.zeros(1, 1)
+    one = torch.ones(1, 1, dtype=torch.bool)
+    loss, _ = policy_loss(lp, lp - math.log(5), lp + 1, torch.tensor([-1.0]), one, dual)
+    assert loss.item() == pytest.approx(3 + (math.e - 2), abs=1e-6)

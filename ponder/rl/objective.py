@@ -618,11 +618,13 @@ def _formula(cfg: ObjectiveConfig) -> tuple[list[str], list[str]]:
         "token_mean": ("L(θ) = 1/N · Σ_i Σ_t ℓ_i,t",
                        "token-mean (DAPO): N = loss tokens in the whole optimizer-step batch", "dapo"),
         "seq_mean_token_sum": ("L(θ) = 1/|S| · Σ_{i∈S} Σ_t ℓ_i,t",
-                               "seq-mean-token-sum (REINFORCE on the whole completion, RLOO)", "rloo"),
+                               "seq-mean-token-sum (REINFORCE on the whole completion, RLOO): S = sequences "
+                               "of the step with >= 1 loss token", "rloo"),
         "seq_mean_token_sum_norm": (
-            f"L(θ) = 1/(|S| · L_norm) · Σ_i Σ_t ℓ_i,t,   L_norm = "
+            f"L(θ) = 1/(B · L_norm) · Σ_i Σ_t ℓ_i,t,   L_norm = "
             f"{cfg.max_len_norm if cfg.max_len_norm is not None else 'max_new_tokens (set by bind)'}",
-            "seq-mean-token-sum-norm (Dr. GRPO): a constant divisor, no length bias", "dr_grpo"),
+            "seq-mean-token-sum-norm (Dr. GRPO): a constant divisor, no length bias; B = every sequence of "
+            "the step, masked ones too", "dr_grpo"),
     }[cfg.aggregation]
     lines.append(f"  {agg[0]}")
     lines.append(f"      aggregation={cfg.aggregation}: {agg[1]}")
@@ -644,8 +646,9 @@ def _formula(cfg: ObjectiveConfig) -> tuple[list[str], list[str]]:
             desc = {
                 "symmetric": f"symmetric ε = {cfg.eps_low:g} (PPO)",
                 "clip_higher": f"clip-higher ε_low = {cfg.eps_low:g}, ε_high = {cfg.eps_high:g} (DAPO)",
-                "dual": f"ε_low = {cfg.eps_low:g}, ε_high = {cfg.eps_high:g}, and for Â_i < 0 the loss is "
-                f"capped: ℓ ← min(ℓ, −c·Â_i), c = {cfg.dual_clip_c:g} (dual-clip, Ye et al. 2020)",
+                "dual": f"ε_low = {cfg.eps_low:g}, ε_high = {cfg.eps_high:g}, and for Â_i < 0 the policy "
+                f"term max(…) is capped at −c·Â_i (before any KL term), c = {cfg.dual_clip_c:g} (dual-clip, "
+                "Ye et al. 2020)",
             }[cfg.clip]
             lines.append(f"      clip={cfg.clip}: {desc}")
             cites.append("ppo")
