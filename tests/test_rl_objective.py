@@ -852,3 +852,14 @@ def test_explain_states_the_divisors_and_the_dual_cap_the_code_uses():
     one = torch.ones(1, 1, dtype=torch.bool)
     loss, _ = policy_loss(lp, lp - math.log(5), lp + 1, torch.tensor([-1.0]), one, dual)
     assert loss.item() == pytest.approx(3 + (math.e - 2), abs=1e-6)
+
+
+def test_explain_with_a_budget_binds_an_unbound_config():
+    """explain(preset(name), max_new_tokens) compared the unbound preset (max_len_norm None) with the bound
+    presets and called every preset, GRPO's too, custom; it now binds cfg with that budget as training does."""
+    for name in PRESETS:
+        text = explain(preset(name), 96)
+        assert text.startswith(f"Objective: preset {name}"), text.splitlines()[0]
+        assert text == explain(bind(preset(name), 96), 96)
+    assert "L_norm = 96" in explain(preset("dr_grpo"), 96)
+    assert explain(preset("dr_grpo", max_len_norm=7), 96).startswith("Objective: custom")

@@ -718,7 +718,10 @@ def _formula(cfg: ObjectiveConfig) -> tuple[list[str], list[str]]:
 def explain(cfg: ObjectiveConfig, max_new_tokens: int | None = None) -> str:
     """The objective as a readable multi-line formula with every setting and the papers it comes from.
     `max_new_tokens`: the budget `cfg` was bound with; a field a preset leaves to bind() then matches only
-    the value bind() gives it (Dr. GRPO's max_len_norm = max_new_tokens), not any value."""
+    the value bind() gives it (Dr. GRPO's max_len_norm = max_new_tokens), not any value. An unbound cfg is
+    bound with that budget first, as training would (else its None fields differed from every bound preset)."""
+    if max_new_tokens is not None:
+        cfg = bind(cfg, max_new_tokens)  # a bound cfg is returned unchanged
     lines, cites = _formula(cfg)
     mine = asdict(cfg)
     best, best_diff = None, None
