@@ -549,7 +549,7 @@ def policy_loss(
             kl_tok = lp - ref
         else:  # k3 = π_ref/π_θ − log(π_ref/π_θ) − 1  (≥ 0, unbiased for KL(π_θ‖π_ref) on samples from π_θ)
             d = ref - lp
-            kl_tok = torch.exp(d) - d - 1
+            kl_tok = torch.expm1(d) - d  # exp(d) - 1 - d cancels to 0 in float32 for |d| < ~1e-4, the on-policy case
         tok = pg + cfg.beta * kl_tok
     tok = torch.where(m, tok, zero)
     loss = _aggregate(tok, mf, cfg, divisor)
