@@ -4,6 +4,7 @@ import argparse
 import copy
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -1197,3 +1198,31 @@ def test_eval_sweep_json_has_every_field_of_the_sweep(tmp_path, capsys):
     assert s["n_problems"] == saved["n_problems"] == 2 and set(s) == {"curves", "seconds", "n_problems",
                                                                            "files", "run_dir"}
     assert s["files"] and all(isinstance(v, str) and Path(v).is_file() for v in s["files"].values())
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
+def test_verify_refuses_an_unwritable_output_before_verifying(tmp_path, capsys):
+    """`verify math IN -o /proc/y.jsonl` verified every row and only then failed at the write (os.access says
+    yes to root for /proc), and `-o /proc/new/y.jsonl` said "/proc/new: No such file or directory", naming
+    neither the output nor what was wrong. Both are refused in one line naming the output, before any row is
+    scored, as data export refuses its output."""
+    from ponder.errors import PonderError
+    from ponder.verify.run import verify_file
+
+    src = tmp_path / "c.jsonl"
+    src.write_text(json.dumps({"completion": "\\boxed{4}", "gold": "4"}) + "\n")
+    scored = []
+
+    def score(verifier, completions, rows):  # the scoring step verify_file runs after its checks
+        scored.append(len(rows))
+        return [verifier(c, r) for c, r in zip(completions, rows)]
+
+    for out in ("/proc/ponder-y.jsonl", "/proc/ponder-new/y.jsonl"):
+        with pytest.raises(PonderError, match=rf"^{re.escape(out)}: cannot write into /proc \("):
+            verify_file("math", str(src), out, score_fn=score)
+        assert main(["verify", "math", str(src), "-o", out, "--quiet", "--workers", "1"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"ponder verify: error: {out}: ") and err.strip().count("\n") == 0
+    assert scored == []
+    assert verify_file("math", str(src), str(tmp_path / "new" / "v.jsonl"), score_fn=score)["correct"] == 1
+    assert scored == [1]

@@ -21,7 +21,7 @@ import time
 from collections import Counter
 
 from ponder.errors import PonderError
-from ponder.fileio import atomic_open
+from ponder.fileio import atomic_open, check_writable
 from ponder.verify.registry import VERIFIERS, parallel_map
 
 KINDS = {"math": ("gold",), "code": ("tests",), "countdown": ("numbers", "target"), "constraints": ("constraints",),
@@ -115,12 +115,9 @@ def verify_file(kind: str, input_path: str, output_path: str | None = None, *, w
     out_path = output_path or default_output(input_path)
     if os.path.abspath(out_path) == os.path.abspath(input_path):
         raise PonderError(f"verify: output {out_path} would overwrite the input")
-    out_dir = os.path.dirname(os.path.abspath(out_path))
-    if os.path.isdir(out_path):  # said now, not after the whole file is verified
-        raise PonderError(f"{out_path}: is a directory")
-    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
-        raise PonderError(f"{out_path}: {out_dir} is not a directory")
-    os.makedirs(out_dir, exist_ok=True)  # as data export, eval --out and report --out do
+    # said now, not after the whole file is verified: a directory, a path under a file, a folder that takes no
+    # files (os.access says yes to root for /proc); a missing folder is made at the write, as data export does
+    check_writable(out_path)
     completions = [r["completion"] for r in rows]
     if score_fn is None:
         verdicts = parallel_map(_Verify(kind), completions, rows, workers=workers, progress=progress,
