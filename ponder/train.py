@@ -522,8 +522,9 @@ def check_resumed_model(run: Path, model: Transformer, state: dict, saved: dict)
 
 def check_steps_left(run, at: int, steps: int) -> None:
     """A resumed run at step `at` must have steps left before its target."""
-    if at >= steps:
-        raise PonderError(f"{run}: the run is at step {at} of {steps}; pass --steps N (N > {at}) to train further")
+    if at >= steps:  # (a --steps behind the run is named as such: "at step 10 of 5" read as a miscount)
+        where = f"step {at} of {steps}" if at == steps else f"step {at}, past the target of {steps} steps"
+        raise PonderError(f"{run}: the run is at {where}; pass --steps N (N > {at}) to train further")
 
 
 def saved_step(run: Path) -> int | None:

@@ -1146,3 +1146,16 @@ def test_sft_with_attention_dropout_on_a_gpu_resumes_bit_exactly(tmp_path, token
     rows = [[{k: v for k, v in json.loads(x).items() if not k.endswith("_per_s")}
              for x in (tmp_path / d / "metrics.jsonl").read_text().splitlines()] for d in "ab"]
     assert len(rows[0]) == 6 and rows[0] == rows[1]
+
+
+def test_a_resume_to_a_step_already_passed_says_so():
+    """`ponder sft --out RUN --resume --steps 5` on a run at step 10 said "the run is at step 10 of 5": a target
+    behind the run is named as one, and a run at its own target keeps "step N of N"."""
+    from ponder.train import check_steps_left
+
+    with pytest.raises(PonderError, match=r"^r: the run is at step 10, past the target of 5 steps; "
+                                          r"pass --steps N \(N > 10\) to train further$"):
+        check_steps_left("r", 10, 5)
+    with pytest.raises(PonderError, match=r"^r: the run is at step 5 of 5; pass --steps N \(N > 5\)"):
+        check_steps_left("r", 5, 5)
+    check_steps_left("r", 4, 5)
