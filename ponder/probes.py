@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ponder.errors import PonderError
-from ponder.fileio import json_safe
+from ponder.fileio import check_writable, json_safe
 from ponder.metrics import bootstrap_ci, mean_ci
 
 _NON_WORD = re.compile(r"[^\w\s]|_", re.UNICODE)
@@ -839,6 +839,8 @@ def run_contamination_probe(
                               "prompts cannot be prefix-probed: the probe continues the problem's raw text)")
 
     train_texts = iter_texts(train_file) if train_file is not None else None  # a missing file: before sampling
+    if out_dir is not None:  # an output that cannot be written: before sampling too, not after every generation
+        check_writable(Path(out_dir) / "contamination.json")
     # The verdict reads the prefix probe at th["prefix_fraction"]: bad thresholds or fractions without it
     # failed only in contamination_verdict, after every generation, and no result was kept.
     th = _thresholds(thresholds)
@@ -944,6 +946,8 @@ def run_diversity_probe(
     items = list(items)
     if not items:
         raise PonderError("diversity probe: no items")
+    if out_dir is not None:  # an output that cannot be written: before sampling, not after every sample
+        check_writable(Path(out_dir) / "diversity.json")
     prompts = [it["prompt"] if isinstance(it, dict) else it for it in items]
     texts: dict[str, list[list[str]]] = {}
     bar = None

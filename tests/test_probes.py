@@ -773,3 +773,21 @@ def test_contamination_probe_names_a_chat_prompt_item_by_its_id():
              {"id": "row-7", "prompt": [{"role": "user", "content": "x"}], "answer": "1"}]
     with pytest.raises(PonderError, match="^contamination probe: item row-7 has no plain-text 'prompt'"):
         run_contamination_probe(None, None, items)
+
+
+@pytest.mark.skipif(not __import__("os").path.isdir("/proc/self"), reason="needs Linux /proc")
+def test_probes_refuse_an_unwritable_out_dir_before_sampling(tiny_random, capsys):
+    """`ponder probe diversity --out /proc/x` sampled every prompt, then failed at the write ("cannot create
+    directory /proc/x"; os.access says yes to root for /proc). Both probes refuse an output that cannot be
+    written before any generation: the error names the file, and no progress bar was started."""
+    from ponder.probes import run_contamination_probe, run_diversity_probe
+
+    model, tok = tiny_random
+    items = [{"id": "w0", "prompt": "Problem: 3 + 4 = ?\nSolution:", "answer": "7"}]
+    for run, name in ((lambda d: run_diversity_probe(tiny_random, items, n_samples=2, max_new_tokens=4,
+                                                     out_dir=d, progress=True), "diversity.json"),
+                      (lambda d: run_contamination_probe(model, tok, items, perturb_fn=None, max_new_tokens=4,
+                                                         out_dir=d, progress=True), "contamination.json")):
+        with pytest.raises(PonderError, match=rf"^/proc/ponder-x/{name}: cannot write into /proc \("):
+            run("/proc/ponder-x")
+        assert "probe" not in capsys.readouterr().err  # (the bar's description: no sampling began)
