@@ -77,6 +77,7 @@ def self_consistency(model, tok, items, cfg: DemoConfig, label: str) -> dict:
 
 
 def run_demo(cfg: DemoConfig, out_dir: str | Path, *, progress: bool = True, log=print) -> dict:
+    from .fileio import check_writable
     from .report import plot_scaling, plot_training
     from .rl.trainer import GRPOConfig, objective_config, train
     from .tasks import default_reward, generate
@@ -92,7 +93,9 @@ def run_demo(cfg: DemoConfig, out_dir: str | Path, *, progress: bool = True, log
     if (out / "grpo").exists():  # (train() would refuse it only after the first evaluations)
         raise PonderError(f"{out}: holds an interrupted demo (its grpo/ run); the demo does not resume: "
                           "remove the directory or choose another --out")
-    # everything checked before the first file is written or the first minute spent
+    # everything checked before the first file is written or the first minute spent: the folder too (a file, or
+    # one that takes no files, failed at its mkdir as a bare OSError or at train() after the first stages)
+    check_writable(out / "summary.json")
     reward = get_reward(default_reward(cfg.task))
     gcfg = GRPOConfig(model=cfg.model, task=cfg.task, reward=default_reward(cfg.task), preset=cfg.preset,
                       objective=dict(cfg.objective), steps=cfg.steps, prompts_per_step=cfg.prompts_per_step,

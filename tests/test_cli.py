@@ -1226,3 +1226,19 @@ def test_verify_refuses_an_unwritable_output_before_verifying(tmp_path, capsys):
     assert scored == []
     assert verify_file("math", str(src), str(tmp_path / "new" / "v.jsonl"), score_fn=score)["correct"] == 1
     assert scored == [1]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
+def test_demo_refuses_an_out_it_cannot_write_before_its_first_evaluation(tmp_path, capsys):
+    """`demo --out FILE` and `--out /proc/new` failed as bare OSErrors ("dq.json: File exists"), and `--out /proc`
+    ran the whole held-out evaluation and sweep before train() refused its grpo/ run there. Each is one line
+    naming the summary it could not write, before any stage starts."""
+    (tmp_path / "plain").write_text("")
+    for out, why in ((tmp_path / "plain", f"{tmp_path / 'plain'} is not a directory"),
+                     (Path("/proc/ponder-demo"), "cannot write into /proc ("),
+                     (Path("/proc"), "cannot write into /proc (")):
+        assert main(["demo", "--quick", "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"ponder demo: error: {out / 'summary.json'}: {why}"), err
+        assert err.strip().count("\n") == 0 and "[1/4]" not in err  # (the first stage's note)
+    assert (tmp_path / "plain").is_file()
