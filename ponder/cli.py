@@ -523,6 +523,10 @@ def cmd_grpo(a):
         run = train(GRPOConfig(steps=a.steps or 0), a.out if a.resume is True else a.resume, resume=True,
                     progress=not a.quiet)
     else:
+        unused = [f"--{k.replace('_', '-')}" for k in ("eval_n", "eval_every") if k in getattr(a, "given", ())]
+        if a.data and not a.eval_data and unused:  # (it trained with no held-out evaluation, saying nothing)
+            raise PonderError(f"{', '.join(unused)}: a --data run measures held-out accuracy only on --eval-data "
+                              "FILE; give it, or drop " + ", ".join(unused))
         cfg = GRPOConfig(model=a.model, task=None if a.data else a.task, data=a.data, eval_data=a.eval_data,
                          reward=a.reward, preset=a.preset, objective=over, steps=60 if a.steps is None else a.steps,
                          prompts_per_step=a.prompts_per_step, group_size=a.group_size,
@@ -932,7 +936,8 @@ def build_parser() -> argparse.ArgumentParser:
     src = gr.add_mutually_exclusive_group()
     src.add_argument("--task", default="arith", help="built-in task (arith | word | countdown)")
     src.add_argument("--data", default=None, help=f"{_DATA_FILE} with prompt (or problem) and answer")
-    gr.add_argument("--eval-data", default=None, help="held-out file for --data runs")
+    gr.add_argument("--eval-data", default=None, help="held-out file for --data runs (without it a --data run measures no held-out "
+                                                             "accuracy)")
     gr.add_argument("--reward", default=None, help="reward spec, e.g. math or 'math+0.1*format' (default: countdown "
                                                   "for the countdown task, else math)")
     gr.add_argument("--preset", default="grpo", help="grpo | dr_grpo | dapo | gspo | rloo | reinforce")
@@ -963,7 +968,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "row (0: no limit)")
     gr.add_argument("--eval-every", type=_positive_int, default=20,
                     help="measure held-out greedy accuracy every N steps and at the last")
-    gr.add_argument("--eval-n", type=_positive_int, default=200, help="held-out problems for greedy accuracy")
+    gr.add_argument("--eval-n", type=_positive_int, default=200, help="held-out problems for greedy accuracy: the task's test split, or the first N rows of "
+                         "--eval-data")
     gr.add_argument("--save-every", type=_positive_int, default=20,
                     help="checkpoint every N steps and at the last")
     gr.add_argument("--seed", type=_seed, default=0,

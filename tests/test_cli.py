@@ -1242,3 +1242,21 @@ def test_demo_refuses_an_out_it_cannot_write_before_its_first_evaluation(tmp_pat
         assert err.startswith(f"ponder demo: error: {out / 'summary.json'}: {why}"), err
         assert err.strip().count("\n") == 0 and "[1/4]" not in err  # (the first stage's note)
     assert (tmp_path / "plain").is_file()
+
+
+def test_grpo_data_without_eval_data_refuses_held_out_settings_it_would_not_use(tmp_path, capsys):
+    """A --data run measures held-out accuracy only on --eval-data; without it, `--eval-n 50` or `--eval-every 5`
+    trained with no held-out evaluation at all and said nothing. Given there, they are refused in one line that
+    names them and --eval-data, before the run directory is made."""
+    data = tmp_path / "train.jsonl"
+    assert main(["data", "export", "arith", "--split", "train", "--n", "4", "-o", str(data), "--quiet"]) == 0
+    small = ["--steps", "1", "--prompts-per-step", "2", "--group-size", "2", "--max-new-tokens", "8", "--quiet",
+             "--threads", "1"]
+    for flag in (["--eval-n", "5"], ["--eval-every", "1"], ["--eval-n", "5", "--eval-every", "1"]):
+        out = tmp_path / "run"
+        assert main(["grpo", "--data", str(data), *flag, "--out", str(out), *small]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("ponder grpo: error: ") and err.strip().count("\n") == 0
+        assert all(f in err for f in flag[::2]) and "--eval-data" in err and not out.exists()
+    assert main(["grpo", "--data", str(data), "--eval-data", str(data), "--eval-n", "2", "--out",
+                 str(tmp_path / "ok"), *small]) == 0
