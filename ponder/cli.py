@@ -984,7 +984,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "accuracy, checkpoint and stop, with exit status 0 as a finished run; the summary says "
                          "'stopped at step N of M by alarm KIND' (--json: stopped_early, null for a run that went "
                          "to its last step) and --resume continues past it")
-    gr.add_argument("--out", "-o", default="runs/grpo", help=f"run directory ({_RUN_FILES})")
+    gr.add_argument("--out", "-o", default="runs/grpo",
+                    help=f"run directory ({_RUN_FILES}; reference/: a copy of the starting model, as large as the "
+                         "checkpoint, kept for the KL term where the objective has one, as the grpo preset does)")
     gr.add_argument("--resume", nargs="?", const=True, default=None, metavar="RUN_DIR",
                     help="continue the run in RUN_DIR to --steps; with no RUN_DIR the run in --out, as "
                          "`ponder sft/distill/pretrain --out DIR --resume` take it")
@@ -1098,7 +1100,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--answer-tokens", type=_positive_int, default=None,
                     help="forced-answer tokens of budget forcing and effort, in --sweep too (default: 16)")
     ev.add_argument("--waits", type=_nonneg_int, default=0, help="--sweep: Wait extensions for budget forcing")
-    ev.add_argument("--out", "-o", default=None, help="directory for summary.json, samples.jsonl, plots")
+    ev.add_argument("--out", "-o", default=None,
+                    help="directory for config.json, summary.json and samples.jsonl (--sweep: config.json, "
+                         "summary.json, scaling.json, scaling.csv, scaling_tokens.png and scaling_latency.png); a "
+                         "re-run of the same kind replaces them, anything else's config.json there is refused")
     ev.add_argument("--json", action="store_true", help="print the summary as JSON")
     ev.add_argument("--quiet", action="store_true", help="no progress bar")
     ev.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",

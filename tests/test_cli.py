@@ -1260,3 +1260,22 @@ def test_grpo_data_without_eval_data_refuses_held_out_settings_it_would_not_use(
         assert all(f in err for f in flag[::2]) and "--eval-data" in err and not out.exists()
     assert main(["grpo", "--data", str(data), "--eval-data", str(data), "--eval-n", "2", "--out",
                  str(tmp_path / "ok"), *small]) == 0
+
+
+def test_out_help_names_every_file_eval_and_grpo_write(tmp_path, capsys):
+    """--out's help is where a user learns what lands in the directory: eval's said "summary.json, samples.jsonl,
+    plots" (config.json unnamed, no plots without --sweep, the sweep's scaling.json/.csv unnamed) and grpo's left
+    out reference/, a full copy of the starting model (the KL term's reference) as large as the checkpoint."""
+    def named(help_text, out):
+        written = {p.name + ("/" if p.is_dir() else "") for p in out.iterdir()}
+        return {w for w in written if w not in help_text and w.split(".")[0] not in help_text}
+
+    ev = _help(capsys, "eval").split("--out OUT, -o OUT ", 1)[1].split(" --", 1)[0]
+    assert main(["eval", "--limit", "1", "--max-new-tokens", "8", "--out", str(tmp_path / "e"), "--quiet"]) == 0
+    assert main(["eval", "--sweep", "--limit", "1", "--max-new-tokens", "8", "--ns", "1", "--methods", "majority",
+                 "--out", str(tmp_path / "s"), "--quiet"]) == 0
+    assert named(ev, tmp_path / "e") == set() and named(ev, tmp_path / "s") == set(), ev
+    gr = _help(capsys, "grpo").split("--out OUT, -o OUT ", 1)[1].split(" --", 1)[0]
+    assert main(["grpo", "--steps", "1", "--prompts-per-step", "2", "--group-size", "2", "--max-new-tokens", "8",
+                 "--eval-n", "2", "--out", str(tmp_path / "g"), "--quiet", "--threads", "1"]) == 0
+    assert named(gr, tmp_path / "g") == set(), gr
