@@ -189,7 +189,7 @@ def cmd_generate(a):
 
 
 def cmd_chat(a):
-    from .engine import check_sampling, stream
+    from .engine import check_sampling, render_prompts, stream
 
     # bad settings before the model loads and the first line is typed, not after it
     _sampling(a)
@@ -209,10 +209,23 @@ def cmd_chat(a):
         if not line.strip():
             break
         messages.append({"role": "user", "content": line})
+        # The conversation grows each turn: past the context with --max-new-tokens it ended the whole session (at
+        # once with the default 512 on a 512-position model). A reply is capped to the room left instead (said on
+        # stderr when --max-new-tokens was given), and a message that leaves no room is not sent.
+        used = len(render_prompts(tok, [messages])[0])
+        room = min(a.max_new_tokens, model.config.max_position_embeddings - used)
+        if room <= 0:
+            messages.pop()
+            print(f"(not sent: the conversation with it is {used} tokens, the model's context "
+                  f"{model.config.max_position_embeddings}; an empty line ends this chat)", file=sys.stderr)
+            continue
+        if room < a.max_new_tokens and "max_new_tokens" in getattr(a, "given", ()):  # (the default: silently)
+            print(f"(this reply is capped at {room} tokens: the conversation takes {used} of the model's "
+                  f"{model.config.max_position_embeddings} positions)", file=sys.stderr)
         print("model> ", end="", flush=True)
         reply = ""
         try:
-            for piece in stream(model, tok, messages, max_new_tokens=a.max_new_tokens, temperature=a.temperature,
+            for piece in stream(model, tok, messages, max_new_tokens=room, temperature=a.temperature,
                                 top_p=a.top_p, top_k=a.top_k, min_p=a.min_p, seed=a.seed):
                 cut = min((i for i in ((reply + piece).find(x) for x in a.stop or []) if i >= 0), default=-1)
                 if cut >= 0:  # a --stop string: the reply ends before it
@@ -775,7 +788,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.set_defaults(fn=cmd_generate)
 
     c = sub.add_parser("chat", help="interactive chat that streams tokens",
-                       description="Chat with a model in the terminal; tokens stream as they are generated.")
+                       description="Chat with a model in the terminal; tokens stream as they are generated. A reply "
+                                   "that would pass the model's context is capped to the room left, and a message "
+                                   "that leaves none is not sent (each said on stderr).")
     _model_arg(c)
     _add_sampling(c, max_new=512, temperature=0.7)
     c.add_argument("--system", default=None, help="system prompt")

@@ -1279,3 +1279,25 @@ def test_out_help_names_every_file_eval_and_grpo_write(tmp_path, capsys):
     assert main(["grpo", "--steps", "1", "--prompts-per-step", "2", "--group-size", "2", "--max-new-tokens", "8",
                  "--eval-n", "2", "--out", str(tmp_path / "g"), "--quiet", "--threads", "1"]) == 0
     assert named(gr, tmp_path / "g") == set(), gr
+
+
+def test_chat_outgrowing_the_context_caps_or_skips_a_turn_and_goes_on(monkeypatch, capsys):
+    """A conversation grows every turn: once it plus --max-new-tokens passed the model's 512 positions, `chat`
+    ended the whole session with "prompt of N tokens + max_new_tokens M exceeds the model's context" (exit 2),
+    the conversation lost. Now a reply that would not fit is capped to the room left, and a message that leaves
+    no room is not sent; each says so in one line on stderr and the chat goes on. With the default --max-new-tokens
+    (512, the tiny model's whole context: `ponder chat` failed at its first message) the cap is silent."""
+    long = " ".join(["word"] * 600)
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"Problem: 1 + 2 = ?\n{long}\nProblem: 3 + 4 = ?\n\n"))
+    assert main(["chat", "--max-new-tokens", "500", "--temperature", "0"]) in (0, None)
+    std = capsys.readouterr()
+    assert std.out.count("model> ") == 2 and std.out.count("you> ") == 4
+    notes = [x for x in std.err.splitlines() if not x.startswith("ponder chat —")]
+    assert len(notes) == 3, std.err
+    assert "capped at" in notes[0] and "not sent" in notes[1] and "capped at" in notes[2]
+    assert all("512" in x for x in notes)
+    # chat's default --max-new-tokens is 512, the tiny model's whole context: its first reply failed that way
+    monkeypatch.setattr("sys.stdin", io.StringIO("Problem: 1 + 2 = ?\n\n"))
+    assert main(["chat", "--temperature", "0"]) in (0, None)
+    std = capsys.readouterr()
+    assert std.out.count("model> ") == 1 and std.err.count("\n") == 1  # (only the banner: the cap is the default's)
