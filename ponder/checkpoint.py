@@ -114,7 +114,13 @@ def read_json_object(f: Path) -> dict:
 
 def load_config(path: Path) -> ModelConfig:
     f = path / "config.json"
-    return ModelConfig.from_hf(read_json_object(f), source=str(f))
+    cfg = read_json_object(f)
+    if isinstance(cfg.get("kind"), str) and "model_type" not in cfg and "architectures" not in cfg:
+        # Ponder's own record of a result or run (an eval's --out): "unsupported architecture model_type=None"
+        from ponder.train import kind_phrase
+
+        raise PonderError(f"{path}: holds {kind_phrase(cfg['kind'])}, not a model checkpoint")
+    return ModelConfig.from_hf(cfg, source=str(f))
 
 
 def _weight_files(path: Path) -> list[Path]:

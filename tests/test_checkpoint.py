@@ -1,6 +1,7 @@
 """Checkpoint files: round trip, atomic save, and clear errors for broken checkpoints."""
 
 import json
+import re
 
 import pytest
 import torch
@@ -519,3 +520,15 @@ def test_tied_config_with_an_lm_head_in_the_file_loads_as_transformers_loads_it(
         assert (ref - model(x)).abs().max().item() < 1e-4
         ponder.save(model, tok, tmp_path / "again")  # and what is saved from it reads back the same
         assert (ref - ponder.load(tmp_path / "again")[0](x)).abs().max().item() < 1e-4
+
+
+def test_a_result_or_run_directory_is_not_taken_for_an_unknown_architecture(tmp_path):
+    """`ponder info EVAL_DIR` (or --model pointing at an eval/sweep result, or at a run stopped before its first
+    checkpoint) said "config.json: unsupported architecture model_type=None []": that config.json is Ponder's own
+    record of the result or run, and the message now says which."""
+    for kind, what in (("eval", "an 'eval' result"), ("sweep", "a 'sweep' result"), ("sft", "a 'sft' run")):
+        d = tmp_path / kind
+        d.mkdir()
+        (d / "config.json").write_text(json.dumps({"kind": kind, "model": "tiny", "seed": 0}))
+        with pytest.raises(PonderError, match=rf"^{re.escape(str(d))}: holds {what}, not a model checkpoint"):
+            ponder.load(d)
