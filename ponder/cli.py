@@ -1047,7 +1047,8 @@ def build_parser() -> argparse.ArgumentParser:
     ve = sub.add_parser("verify", help="score completions in a JSONL file with a verifier",
                         description="Read rows with `completion` plus the gold (`gold`/`answer` for math, `tests` "
                                     "for code, `numbers`+`target` for countdown, `constraints`), add `correct`, "
-                                    "`extracted`, `reason`, and print a summary.")
+                                    "`extracted`, `reason` and `score` (the graded value: the share of constraints "
+                                    "met, else 1.0 or 0.0), and print a summary.")
     ve.add_argument("kind", choices=["math", "code", "countdown", "constraints", "format"], help="verifier")
     ve.add_argument("input", help="input JSONL")
     ve.add_argument("-o", "--output", "--out", default=None,

@@ -1301,3 +1301,14 @@ def test_chat_outgrowing_the_context_caps_or_skips_a_turn_and_goes_on(monkeypatc
     assert main(["chat", "--temperature", "0"]) in (0, None)
     std = capsys.readouterr()
     assert std.out.count("model> ") == 1 and std.err.count("\n") == 1  # (only the banner: the cap is the default's)
+
+
+def test_verify_help_names_every_field_it_adds(tmp_path, capsys):
+    """verify's help said it adds `correct`, `extracted`, `reason`; each row also gets `score` (the graded value:
+    the constraints' share met, else 1.0 or 0.0), which the summary's mean_score averages."""
+    shown = _help(capsys, "verify")
+    src = tmp_path / "c.jsonl"
+    src.write_text(json.dumps({"completion": "\\boxed{4}", "gold": "4"}) + "\n")
+    assert main(["verify", "math", str(src), "-o", str(tmp_path / "v.jsonl"), "--quiet", "--workers", "1"]) == 0
+    added = set(json.loads((tmp_path / "v.jsonl").read_text())) - {"completion", "gold"}
+    assert added and all(f"`{k}`" in shown for k in added), (added, shown)
