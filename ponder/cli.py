@@ -1363,6 +1363,8 @@ def _check_args(a, parser):
                               else f"{opts}: used only with {'--ray' if given == ['ray_workers'] else '--sweep'}")
     if a.command == "eval" and "rubric" in a.given and not a.judge_model:  # (no judge, no rubric to score by)
         raise PonderError("--rubric: used only with --judge-model (the judge scores answers against it)")
+    if a.command in ("eval", "probe") and a.data and "split" in a.given:  # (a file's rows are taken as they are)
+        raise PonderError("--split: not used with --data (its rows are used as they are; --limit takes the first N)")
     if a.command == "sft" and not a.resume and not a.val_data and "eval_every" in a.given:
         raise PonderError("--eval-every: used only with --val-data (it sets how often val_loss is measured)")
     if a.command in ("verify", "grpo") and a.ray is None and "ray_workers" in a.given:  # (eval: checked above)

@@ -1312,3 +1312,15 @@ def test_verify_help_names_every_field_it_adds(tmp_path, capsys):
     assert main(["verify", "math", str(src), "-o", str(tmp_path / "v.jsonl"), "--quiet", "--workers", "1"]) == 0
     added = set(json.loads((tmp_path / "v.jsonl").read_text())) - {"completion", "gold"}
     assert added and all(f"`{k}`" in shown for k in added), (added, shown)
+
+
+def test_split_with_data_is_refused_not_ignored(tmp_path, capsys):
+    """`eval --data F --split train` (and probe's) evaluated F's rows as they are, the --split silently unused, as
+    its help says; the other options a mode ignores (sft's --eval-every without --val-data, eval's --ns without
+    --sweep) are refused in one line, and so is this one now."""
+    data = tmp_path / "d.jsonl"
+    assert main(["data", "export", "arith", "--n", "2", "-o", str(data), "--quiet"]) == 0
+    for cmd in (["eval"], ["probe", "contamination"], ["probe", "diversity"]):
+        assert main([*cmd, "--data", str(data), "--split", "train", "--limit", "1", "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert "--split: not used with --data" in err and err.strip().count("\n") == 0, err
