@@ -769,7 +769,8 @@ def stop_if_diverged(row: dict, run: Path | None, saved_at: int) -> None:
         return
     kept = f"; the step-{saved_at} checkpoint in {run} is kept" if run is not None and saved_at else ""
     raise PonderError(f"step {row['step']}: training diverged (loss {row['loss']:.4g}, gradient norm "
-                      f"{row['grad_norm']:.4g}){kept}; lower --lr")
+                      f"{row['grad_norm']:.4g}){kept}; lower --lr in a new run (another --out: --resume keeps "
+                      "this run's settings)")
 
 
 @torch.no_grad()

@@ -849,11 +849,14 @@ def test_resume_targets_are_written_back_and_hand_edited_settings_get_one_line(t
 
 
 def test_a_diverging_run_stops_before_checkpointing_nan_and_its_summary_says_nan(tmp_path):
-    """It used to train on with NaN weights, checkpoint them, and summarise the run by its last finite loss."""
+    """It used to train on with NaN weights, checkpoint them, and summarise the run by its last finite loss. Its
+    hint, "lower --lr", led to `--resume --lr` (refused: a resume keeps the run's settings) and then to the same
+    --out (refused: it holds a run): it says a new run in another --out."""
     from ponder.train import summarize_run
 
     with pytest.raises(PonderError, match=r"step \d+: training diverged \(loss \S+, gradient norm \S+\); the "
-                                          r"step-\d+ checkpoint in .* is kept; lower --lr"):
+                                          r"step-\d+ checkpoint in .* is kept; lower --lr in a new run \(another --out: "
+                                          r"--resume keeps this run's settings\)$"):
         pretrain(tmp_path / "r", DOCS, model_config=ModelConfig(**SMALL),
                  train=_train(steps=8, save_every=1, lr=1e30, warmup=1), vocab_size=300, progress=False)
     run = tmp_path / "r"
