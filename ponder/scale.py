@@ -18,10 +18,10 @@ Methods
   majority of N), so the answer equals the full vote's on the same samples while the tokens counted are
   only those actually drawn.
 * ``best_of_n``: N samples, keep the one a scorer likes best (ties: the earliest sample). Scorers:
-  ``"logprob"`` (mean token log-prob, free), ``"likelihood"`` (teacher-forced mean log-prob), or any
-  ``scorer(prompt, completion)`` returning a number, a ``Verdict`` (``.score``, else ``.correct``: what a
-  judge from ``ponder.verify.judge.make_judge`` returns) or a ``RewardResult`` (``.reward``);
-  ``reward_scorer`` adapts a ``reward(completion, item)``.
+  ``"logprob"`` (mean token log-prob, free), ``"likelihood"`` (teacher-forced mean log-prob of the sampled
+  tokens, temperature 1), or any ``scorer(prompt, completion)`` returning a number, a ``Verdict``
+  (``.score``, else ``.correct``: what a judge from ``ponder.verify.judge.make_judge`` returns) or a
+  ``RewardResult`` (``.reward``); ``reward_scorer`` adapts a ``reward(completion, item)``.
 * ``self_refine`` (Madaan et al. 2023): draft, then up to T rounds of critique -> revision; a revision
   replaces the current answer only if its score does not drop. Templates below.
 * ``budget_forcing`` (s1, Muennighoff et al. 2025): thinking is capped at B tokens; the answer is forced
@@ -419,16 +419,28 @@ def _written_ids(tok, context_ids, ids, text: str, context_text: str) -> list[in
 
 
 @torch.inference_mode()
-def sequence_logprob(model, tok, prompt, completion: str) -> float:
+def sequence_logprob(model, tok, prompt, completion: str, token_ids: Sequence[int] | None = None) -> float:
     """Mean log-prob of the completion's tokens given the prompt (teacher forcing; -inf if empty).
 
-    The completion is tokenized as it follows the prompt (``Tokenizer.encode_continuation``): the tokens
-    a model prompted with it generates to write that text, not ``encode(completion)`` on its own, which
-    a sentencepiece tokenizer (Llama 2, Mistral) starts with a dummy-prefix space the text lacks."""
-    from ponder.engine import render_prompts
+    ``token_ids``: the ids the model sampled for the completion (``Sample.token_ids``). Those are scored, as
+    ``_written_ids`` keeps them (less a trailing EOS, which writes no text; past a stop string cut inside a
+    token, the cut text encoded): a model can write a text in other tokens than its encoding (" tings" as
+    " t" "ing" "s", which encodes as " ti" "ng" "s"), and the re-encoding is a sequence it never produced.
+    Without them (a text the sampler did not write) the completion is tokenized as it follows the prompt
+    (``Tokenizer.encode_continuation``): the tokens a model prompted with it generates to write that text, not
+    ``encode(completion)`` on its own, which a sentencepiece tokenizer (Llama 2, Mistral) starts with a
+    dummy-prefix space the text lacks."""
+    from ponder.engine import _is_id, render_prompts
 
     p_ids = render_prompts(tok, [prompt])[0]
-    c_ids = tok.encode_continuation(_render_text(tok, prompt), completion)
+    vocab = max(tok.vocab_size, getattr(getattr(model, "config", None), "vocab_size", 0) or 0)  # (as the engine)
+    if token_ids is None:
+        c_ids = tok.encode_continuation(_render_text(tok, prompt), completion)
+    elif not isinstance(token_ids, (list, tuple)) or not all(_is_id(t) and 0 <= t < vocab for t in token_ids):
+        raise PonderError(f"sequence_logprob: token_ids must be a list of token ids in 0..{vocab - 1} (the ids "
+                          f"sampled for the completion), got {repr(token_ids)[:60]}")
+    else:
+        c_ids = _written_ids(tok, p_ids, token_ids, completion, _render_text(tok, prompt))
     if not c_ids:
         return float("-inf")
     ids = torch.tensor([p_ids + c_ids], device=model.device)
@@ -438,8 +450,19 @@ def sequence_logprob(model, tok, prompt, completion: str) -> float:
 
 
 def likelihood_scorer(model, tok) -> Callable:
-    """scorer(prompt, completion) = the model's mean token log-prob of the completion given the prompt."""
-    return lambda prompt, completion: sequence_logprob(model, tok, prompt, completion)
+    """scorer(prompt, completion, token_ids=None) = the model's mean token log-prob of the completion given the
+    prompt; of ``token_ids``, the ids the model sampled for it, when given (``sequence_logprob``). best-of-N
+    and self-refine pass a sample's ids to the "likelihood" scorer they build (not to a callable)."""
+
+    def scorer(prompt, completion, token_ids=None):
+        return sequence_logprob(model, tok, prompt, completion, token_ids=token_ids)
+
+    return scorer
+
+
+def _score(scorer, by_ids: bool, prompt, s) -> float:
+    """A sample's score: its ids go to the "likelihood" scorer (by_ids), only its text to a user's callable."""
+    return score_value(scorer(prompt, s.text, token_ids=s.token_ids) if by_ids else scorer(prompt, s.text))
 
 
 def best_of_n(model, tok, prompts, *, n_candidates: int = 8, scorer="logprob", temperature: float = 0.8,
@@ -449,7 +472,7 @@ def best_of_n(model, tok, prompts, *, n_candidates: int = 8, scorer="logprob", t
 
     ``scorer``: "logprob" (the sample's mean token log-prob under the sampling temperature, free),
     "likelihood" (the model's own mean log-prob of the completion given the prompt, recomputed by teacher
-    forcing, as self-refine scores) or a callable (module docstring).
+    forcing on the ids it sampled, as self-refine scores) or a callable (module docstring).
     ``info``: scores (per sample), chosen (index)."""
     _check_prompts(prompts)
     _positive_int("best-of-N: n_candidates (--candidates)", n_candidates)
@@ -458,7 +481,8 @@ def best_of_n(model, tok, prompts, *, n_candidates: int = 8, scorer="logprob", t
                           "use temperature > 0")
     if scorer is None:
         raise PonderError("best-of-N needs a scorer: 'logprob', 'likelihood', a judge, or scorer(prompt, completion)")
-    if isinstance(scorer, str) and scorer == "likelihood":
+    by_ids = isinstance(scorer, str) and scorer == "likelihood"
+    if by_ids:
         scorer = likelihood_scorer(model, tok)
     elif not ((isinstance(scorer, str) and scorer == "logprob") or callable(scorer)):
         raise PonderError(f"best-of-N: unknown scorer {scorer!r}; use 'logprob', 'likelihood' or a callable")
@@ -472,7 +496,7 @@ def best_of_n(model, tok, prompts, *, n_candidates: int = 8, scorer="logprob", t
         if isinstance(scorer, str):  # "logprob"
             scores = [_mean_lp(s) if s.logprobs else float("-inf") for s in g]
         else:
-            scores = [score_value(scorer(p, s.text)) for s in g]
+            scores = [_score(scorer, by_ids, p, s) for s in g]
         j = max(range(len(g)), key=lambda k: (scores[k], -k))
         s = g[j]
         out.append(Outcome(s.text, extract(s.text), sum(x.num_tokens for x in g), t + time.perf_counter() - t0,
@@ -514,8 +538,8 @@ def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", te
                 critique_template: str = CRITIQUE_TEMPLATE, refine_template: str = REFINE_TEMPLATE,
                 critique_request: str = CRITIQUE_REQUEST, refine_request: str = REFINE_REQUEST) -> list[Outcome]:
     """Draft, then `rounds` rounds of critique -> revision (templates above); a revision is kept only if
-    its score is >= the current one. ``scorer``: "likelihood" (the model's mean log-prob of the solution
-    given the ORIGINAL prompt, so drafts and revisions are scored on the same footing) or a callable
+    its score is >= the current one. ``scorer``: "likelihood" (the model's mean log-prob of the ids it sampled
+    for the solution given the ORIGINAL prompt, so drafts and revisions are scored on the same footing) or a callable
     scorer(prompt, completion). At temperature 0 a problem stops at its first rejected or unchanged revision:
     the next round would see the same context and decode the same again. ``info``: scores (draft, then per
     round run), accepted (bool per round run), critiques."""
@@ -523,7 +547,8 @@ def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", te
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 0:
         raise PonderError(f"self-refine: rounds must be an integer >= 0, got {rounds!r}")
     _positive_int("self-refine: critique_tokens", critique_tokens)  # (the engine would name max_new_tokens)
-    if scorer == "likelihood":
+    by_ids = isinstance(scorer, str) and scorer == "likelihood"
+    if by_ids:
         scorer = likelihood_scorer(model, tok)
     elif not callable(scorer):
         raise PonderError(f"self-refine: unknown scorer {scorer!r}; use 'likelihood' or a callable")
@@ -537,15 +562,15 @@ def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", te
     tokens = [s.num_tokens for s in cur]
     lat = list(lat)
 
-    def scores_of(idx, texts):
+    def scores_of(idx, samples):  # (a revision's ids, sampled after the refine context, write it all the same)
         t0 = time.perf_counter()
-        sc = [score_value(scorer(prompts[i], x)) for i, x in zip(idx, texts)]
+        sc = [_score(scorer, by_ids, prompts[i], x) for i, x in zip(idx, samples)]
         per = (time.perf_counter() - t0) / len(idx)
         for i in idx:
             lat[i] += per
         return sc
 
-    cur_score = scores_of(range(P), [s.text for s in cur])
+    cur_score = scores_of(range(P), cur)
     info = [{"scores": [round(v, 6)], "accepted": [], "critiques": []} for v in cur_score]
     live = list(range(P))
     for r in range(rounds):
@@ -557,7 +582,7 @@ def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", te
         ctx = {i: _refine_context(prompts[i], cur[i].text, crit[i][0][0].text, templates) for i in live}
         rev = draw_subset(model, tok, ctx, live, n=1, seed=derive_seed(seed, "refine", r),
                           index_offset=index_offset, max_new_tokens=max_new_tokens, **kw)
-        new_score = scores_of(live, [rev[i][0][0].text for i in live])
+        new_score = scores_of(live, [rev[i][0][0] for i in live])
         still = []
         for i, sc in zip(live, new_score):
             c, v = crit[i][0][0], rev[i][0][0]

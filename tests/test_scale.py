@@ -223,23 +223,28 @@ def test_reward_scorer_refuses_prompts_or_think_open_not_one_per_item():
 # ---- self-refine ----------------------------------------------------------------------------------------
 
 
-def test_self_refine_never_lowers_the_score(micro):
+def test_self_refine_never_lowers_the_score(micro, monkeypatch):
     model, tok = micro
     prompts = [PA, PB, LONG, SAY]
+    likelihood = scale.likelihood_scorer(model, tok)
     for scorer in (lambda p, c: -len(c), lambda p, c: len(c), "likelihood"):
+        seen = _seen_samples(monkeypatch)
         outs = scale.self_refine(model, tok, prompts, rounds=2, scorer=scorer, temperature=1.0, seed=4,
                                  max_new_tokens=40, critique_tokens=12)
-        fn = scale.likelihood_scorer(model, tok) if scorer == "likelihood" else scorer
         for p, o in zip(prompts, outs):
             sc = o.info["scores"]
             assert len(sc) == 3 and len(o.info["accepted"]) == 2
-            assert fn(p, o.text) == pytest.approx(max(s for s, ok in zip(sc, [True] + o.info["accepted"]) if ok),
-                                                  abs=1e-5)
+            kept = max(s for s, ok in zip(sc, [True] + o.info["accepted"]) if ok)
+            if scorer == "likelihood":  # of the ids the model sampled for the final text (a draft or a revision)
+                final = [likelihood(p, o.text, token_ids=s.token_ids) for s in seen if s.text == o.text]
+                assert any(v == pytest.approx(kept, abs=1e-5) for v in final)
+            else:
+                assert scorer(p, o.text) == pytest.approx(kept, abs=1e-5)
             cur = sc[0]
             for s, ok in zip(sc[1:], o.info["accepted"]):
                 assert ok == (s >= cur)
                 cur = s if ok else cur
-            assert fn(p, o.text) >= sc[0] - 1e-6
+            assert kept >= sc[0] - 1e-6
     zero = scale.self_refine(model, tok, prompts, rounds=0, max_new_tokens=40)
     greedy = scale.greedy(model, tok, prompts, max_new_tokens=40)
     assert [o.text for o in zero] == [o.text for o in greedy]
@@ -592,6 +597,47 @@ def test_likelihood_scores_the_tokens_generation_produces_after_the_prompt(sente
     assert scale.sequence_logprob(model, tok, prompt, completion) == pytest.approx(want, abs=1e-5)
 
 
+def _teacher_forced_mean(model, prompt_ids, ids) -> float:
+    """Mean log-prob of exactly `ids` after `prompt_ids`, temperature 1, one plain forward pass."""
+    x = torch.tensor([list(prompt_ids) + list(ids)])
+    with torch.no_grad():
+        lp = torch.log_softmax(model(x)[0, len(prompt_ids) - 1:-1].float(), -1)
+    return float(lp.gather(-1, x[0, len(prompt_ids):, None]).mean())
+
+
+def test_likelihood_scores_the_ids_the_model_sampled():
+    """The "likelihood" scorer re-encoded a sampled completion's text and scored that: where the model wrote a
+    text in other tokens than its encoding (the tiny model's "tharings", " s"), the score was of a sequence it
+    never produced. A sampled completion is now scored on its own ids (less the EOS that ended it, which writes
+    no text: the text path never scored it either); best-of-N picks by those scores."""
+    model, tok = ponder.load("tiny")
+    chat = [{"role": "user", "content": "Problem: 8 * 9 - 17 = ?"}]
+    prompts = [chat, "Problem: 8 * 9 - 17 = ?\nSolution:", "Problem: 2 + 2 = ?\nSolution:"]
+    kw = dict(temperature=1.5, max_new_tokens=40, seed=0)
+    got = scale.best_of_n(model, tok, prompts, n_candidates=5, scorer="likelihood", **kw)
+    ref = ponder.sample(model, tok, prompts, n=5, **kw)
+    differs = 0
+    for p, o, g in zip(prompts, got, ref):
+        want = []
+        for s in g:
+            ids = s.token_ids[:-1] if s.token_ids[-1:] and s.token_ids[-1] in tok.stop_token_ids else s.token_ids
+            want.append(_teacher_forced_mean(model, s.prompt_ids, ids) if ids else float("-inf"))
+            if tok.encode_continuation(scale._render_text(tok, p), s.text) != ids:  # the seam this is about
+                differs += 1
+                assert scale.sequence_logprob(model, tok, p, s.text) != pytest.approx(want[-1], abs=1e-4)
+        assert o.info["scores"] == pytest.approx([round(v, 6) for v in want], abs=2e-5)
+        assert o.info["chosen"] == max(range(5), key=lambda k: (want[k], -k))
+    assert differs >= 2
+    # a text the sampler did not write (a user's callable, text given as is) is still scored as encoded
+    s = ref[2][0]
+    ids = tok.encode_continuation(prompts[2], s.text)
+    assert scale.likelihood_scorer(model, tok)(prompts[2], s.text) == pytest.approx(
+        _teacher_forced_mean(model, s.prompt_ids, ids), abs=1e-5)
+    for bad in ("4", 5, [1, None], [10**6]):
+        with pytest.raises(PonderError, match=r"^sequence_logprob: token_ids must be a list of token ids in 0\.\."):
+            scale.sequence_logprob(model, tok, prompts[2], s.text, token_ids=bad)
+
+
 def test_budget_forcing_cut_between_boxed_and_its_brace_reads_the_forced_answer():
     """A budget that cuts the thinking right after "\\boxed", before its "{" (separate tokens), left
     "...\\boxed\\nFinal Answer: -1": the verifier read the cue's word "Final" as the boxed answer (the tiny
@@ -682,6 +728,29 @@ def test_a_problem_gets_the_same_outcome_alone_or_in_a_batch_of_50(micro, case):
                                                                          b.finish_reason, b.info)
         assert a.logprob_mean == pytest.approx(b.logprob_mean, abs=1e-5)
 
+
+def test_self_refine_likelihood_scores_the_ids_the_model_sampled(micro, monkeypatch):
+    """Self-refine's "likelihood" scorer re-encoded the draft's and each revision's text: the micro model's draft
+    for "pick B" (seed 4) holds a lone byte token that decodes to U+FFFD, which re-encodes as its three UTF-8
+    bytes, so the draft was scored -1.87 instead of -0.83. Drafts and revisions are now scored on the ids sampled
+    for them, given the original prompt (a revision's ids were sampled after the refine context)."""
+    model, tok = micro
+    prompts = [PA, PB, LONG, SAY]
+    seen = _seen_samples(monkeypatch)
+    outs = scale.self_refine(model, tok, prompts, rounds=1, temperature=1.0, seed=4, max_new_tokens=40,
+                             critique_tokens=12)
+    drafts, revisions = seen[:4], seen[8:]  # drafts, critiques, revisions: one call each, every problem live
+    assert len(seen) == 12
+    differs = 0
+    for p, o, d, v in zip(prompts, outs, drafts, revisions):
+        p_ids = d.prompt_ids
+        want = []
+        for s in (d, v):
+            ids = s.token_ids[:-1] if s.token_ids[-1] in tok.stop_token_ids else s.token_ids
+            want.append(_teacher_forced_mean(model, p_ids, ids))
+            differs += tok.encode_continuation(p, s.text) != ids
+        assert o.info["scores"] == pytest.approx([round(x, 6) for x in want], abs=2e-5)
+    assert differs
 
 def test_greedy_self_refine_stops_at_a_rejected_revision(micro):
     """At temperature 0 a rejected revision leaves the next round the same context: it decoded the same
