@@ -507,7 +507,7 @@ def best_of_n(model, tok, prompts, *, n_candidates: int = 8, scorer="logprob", t
 # ---- self-refine ----------------------------------------------------------------------------------------
 
 # Plain-text prompts: the conversation is one text; the current solution, then these templates, are
-# appended to the original prompt. Chat prompts: the solution becomes an assistant turn and the two
+# appended to the original prompt (sampled on ids: the model's own for what it wrote). Chat prompts: the solution becomes an assistant turn and the two
 # requests user turns. Each round sees the original problem, the current best solution and its critique
 # (not the whole history), which keeps the context bounded.
 CRITIQUE_TEMPLATE = ("\n\nReview the solution above step by step. Point out any mistake, or say that it is "
@@ -517,19 +517,27 @@ CRITIQUE_REQUEST = "Review your solution step by step. Point out any mistake, or
 REFINE_REQUEST = "Using the review, write a corrected solution to the problem. End with the final answer."
 
 
-def _critique_context(prompt, solution: str, critique_template: str, critique_request: str):
+def _critique_context(tok, prompt, prompt_ids, solution, critique_template: str, critique_request: str):
+    """What the critique is sampled after. Plain text: the prompt's ids + the ids sampled for the solution (a
+    Sample: re-encoding its text could merge at a seam, or spell it in other tokens than the model wrote, so
+    conditioning the model on tokens it never produced) + the template encoded as it continues the text."""
     if isinstance(prompt, str):
-        return prompt + solution + critique_template
-    return list(prompt) + [{"role": "assistant", "content": solution.strip()},
+        return (prompt_ids + _written_ids(tok, prompt_ids, solution.token_ids, solution.text, prompt)
+                + tok.encode_continuation(prompt + solution.text, critique_template))
+    return list(prompt) + [{"role": "assistant", "content": solution.text.strip()},
                            {"role": "user", "content": critique_request}]
 
 
-def _refine_context(prompt, solution: str, critique: str, templates: tuple):
-    critique_template, refine_template, critique_request, refine_request = templates
+def _refine_context(tok, prompt, critique_context, solution, critique, templates: tuple):
+    """What the revision is sampled after: the critique's context + (plain text) the ids sampled for the
+    critique and the template encoded after them, or (chat) the critique and the request as turns."""
+    critique_template, refine_template, _, refine_request = templates
     if isinstance(prompt, str):
-        return prompt + solution + critique_template + critique + refine_template
-    return _critique_context(prompt, solution, critique_template, critique_request) + [
-        {"role": "assistant", "content": critique.strip()}, {"role": "user", "content": refine_request}]
+        text = prompt + solution.text + critique_template
+        return (critique_context + _written_ids(tok, critique_context, critique.token_ids, critique.text, text)
+                + tok.encode_continuation(text + critique.text, refine_template))
+    return critique_context + [{"role": "assistant", "content": critique.text.strip()},
+                               {"role": "user", "content": refine_request}]
 
 
 def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", temperature: float = 0.0,
@@ -544,6 +552,8 @@ def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", te
     the next round would see the same context and decode the same again. ``info``: scores (draft, then per
     round run), accepted (bool per round run), critiques."""
     _check_prompts(prompts)
+    from ponder.engine import render_prompts
+
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 0:
         raise PonderError(f"self-refine: rounds must be an integer >= 0, got {rounds!r}")
     _positive_int("self-refine: critique_tokens", critique_tokens)  # (the engine would name max_new_tokens)
@@ -559,6 +569,7 @@ def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", te
     groups, lat = draw(model, tok, prompts, n=1, seed=seed, index_offset=index_offset,
                        max_new_tokens=max_new_tokens, **kw)
     cur = [g[0] for g in groups]
+    base_ids = render_prompts(tok, prompts)  # (a string prompt's as the engine encodes it: with its BOS)
     tokens = [s.num_tokens for s in cur]
     lat = list(lat)
 
@@ -576,10 +587,11 @@ def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", te
     for r in range(rounds):
         if not live:
             break
-        ctx = [_critique_context(p, s.text, critique_template, critique_request) for p, s in zip(prompts, cur)]
-        crit = draw_subset(model, tok, ctx, live, n=1, seed=derive_seed(seed, "critique", r),
+        c_ctx = {i: _critique_context(tok, prompts[i], base_ids[i], cur[i], critique_template, critique_request)
+                 for i in live}
+        crit = draw_subset(model, tok, c_ctx, live, n=1, seed=derive_seed(seed, "critique", r),
                            index_offset=index_offset, max_new_tokens=critique_tokens, **kw)
-        ctx = {i: _refine_context(prompts[i], cur[i].text, crit[i][0][0].text, templates) for i in live}
+        ctx = {i: _refine_context(tok, prompts[i], c_ctx[i], cur[i], crit[i][0][0], templates) for i in live}
         rev = draw_subset(model, tok, ctx, live, n=1, seed=derive_seed(seed, "refine", r),
                           index_offset=index_offset, max_new_tokens=max_new_tokens, **kw)
         new_score = scores_of(live, [rev[i][0][0] for i in live])

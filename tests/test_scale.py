@@ -752,6 +752,38 @@ def test_self_refine_likelihood_scores_the_ids_the_model_sampled(micro, monkeypa
         assert o.info["scores"] == pytest.approx([round(x, 6) for x in want], abs=2e-5)
     assert differs
 
+def test_self_refine_continues_the_ids_the_model_sampled(micro, monkeypatch):
+    """A plain-text prompt's critique and revision were sampled on the conversation's text, re-encoded
+    (prompt + solution + review request, + review + revision request): where the model wrote its solution in
+    other tokens than its encoding (the micro model's "pick B" draft at seed 4 holds a lone byte token that
+    re-encodes as U+FFFD's three bytes) or a seam merges, it was conditioned on tokens it never produced. They
+    now read the prompt's ids + the ids sampled for the solution (and the review) + only the templates
+    encoded, as the text before them continues; where the ids are the text's encoding, that is the text
+    encoded, as before."""
+    model, tok = micro
+    prompts = [PA, PB, LONG, SAY]
+    seen = _seen_samples(monkeypatch)
+    scale.self_refine(model, tok, prompts, rounds=1, temperature=1.0, seed=4, max_new_tokens=40, critique_tokens=12)
+    assert len(seen) == 12  # drafts, critiques, revisions: one call each, every problem live
+    reencoded = []
+    for p, d, c, v in zip(prompts, seen[:4], seen[4:8], seen[8:]):
+        own = [s.token_ids[:-1] if s.token_ids[-1] in tok.stop_token_ids else s.token_ids for s in (d, c)]
+        text = p + d.text + scale.CRITIQUE_TEMPLATE
+        assert c.prompt_ids == d.prompt_ids + own[0] + tok.encode_continuation(p + d.text, scale.CRITIQUE_TEMPLATE)
+        assert v.prompt_ids == c.prompt_ids + own[1] + tok.encode_continuation(text + c.text, scale.REFINE_TEMPLATE)
+        reencoded.append(v.prompt_ids == tok.encode(text + c.text + scale.REFINE_TEMPLATE, add_special_tokens=True))
+    assert reencoded == [True, False, True, True]  # "pick B": the seam this is about
+    # chat prompts are unchanged: the solution and the review are turns the chat template renders
+    model, tok = ponder.load("tiny")
+    chat = [{"role": "user", "content": "Problem: 8 * 9 - 17 = ?"}]
+    seen.clear()
+    scale.self_refine(model, tok, [chat], rounds=1, temperature=1.0, seed=0, max_new_tokens=30, critique_tokens=8)
+    d, c, v = seen
+    turns = chat + [{"role": "assistant", "content": d.text.strip()}, {"role": "user", "content": scale.CRITIQUE_REQUEST}]
+    assert c.prompt_ids == ponder.engine.render_prompts(tok, [turns])[0]
+    turns += [{"role": "assistant", "content": c.text.strip()}, {"role": "user", "content": scale.REFINE_REQUEST}]
+    assert v.prompt_ids == ponder.engine.render_prompts(tok, [turns])[0]
+
 def test_greedy_self_refine_stops_at_a_rejected_revision(micro):
     """At temperature 0 a rejected revision leaves the next round the same context: it decoded the same
     critique and revision again, counted their tokens each time and recorded the repeat (tiny model on arith:
