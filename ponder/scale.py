@@ -557,13 +557,16 @@ def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", te
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 0:
         raise PonderError(f"self-refine: rounds must be an integer >= 0, got {rounds!r}")
     _positive_int("self-refine: critique_tokens", critique_tokens)  # (the engine would name max_new_tokens)
+    templates = (critique_template, refine_template, critique_request, refine_request)
+    for name, text in zip(("critique_template", "refine_template", "critique_request", "refine_request"), templates):
+        if not isinstance(text, str):  # (else a TypeError, or a chat message naming no option, after the drafts)
+            raise PonderError(f"self-refine: {name} must be a string, got {text!r}")
     by_ids = isinstance(scorer, str) and scorer == "likelihood"
     if by_ids:
         scorer = likelihood_scorer(model, tok)
     elif not callable(scorer):
         raise PonderError(f"self-refine: unknown scorer {scorer!r}; use 'likelihood' or a callable")
     extract = extract or default_extract()
-    templates = (critique_template, refine_template, critique_request, refine_request)
     kw = dict(temperature=temperature, stop=stop)
     P = len(prompts)
     groups, lat = draw(model, tok, prompts, n=1, seed=seed, index_offset=index_offset,

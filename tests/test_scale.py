@@ -784,6 +784,18 @@ def test_self_refine_continues_the_ids_the_model_sampled(micro, monkeypatch):
     turns += [{"role": "assistant", "content": c.text.strip()}, {"role": "user", "content": scale.REFINE_REQUEST}]
     assert v.prompt_ids == ponder.engine.render_prompts(tok, [turns])[0]
 
+@pytest.mark.parametrize("name", ["critique_template", "refine_template", "critique_request", "refine_request"])
+def test_self_refine_templates_that_are_no_strings_are_refused_by_name(micro, monkeypatch, name):
+    """A template that is no string failed after the drafts were drawn: a plain-text prompt's as a TypeError
+    (str + None), a chat prompt's request as "chat message 2: expected {...}" naming no option. It is now
+    refused by name before anything is drawn."""
+    model, tok = micro
+    seen = _seen_samples(monkeypatch)
+    for bad in (None, 3):
+        with pytest.raises(PonderError, match=rf"^self-refine: {name} must be a string, got {bad!r}$"):
+            scale.self_refine(model, tok, [PA], rounds=1, max_new_tokens=4, critique_tokens=2, **{name: bad})
+    assert seen == []
+
 def test_greedy_self_refine_stops_at_a_rejected_revision(micro):
     """At temperature 0 a rejected revision leaves the next round the same context: it decoded the same
     critique and revision again, counted their tokens each time and recorded the repeat (tiny model on arith:
