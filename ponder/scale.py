@@ -433,7 +433,7 @@ def sequence_logprob(model, tok, prompt, completion: str, token_ids: Sequence[in
     from ponder.engine import _is_id, render_prompts
 
     p_ids = render_prompts(tok, [prompt])[0]
-    vocab = max(tok.vocab_size, getattr(getattr(model, "config", None), "vocab_size", 0) or 0)  # (as the engine)
+    vocab = max(tok.vocab_size, getattr(getattr(model, "config", None), "vocab_size", 0) or 0)  # as the engine
     if token_ids is None:
         c_ids = tok.encode_continuation(_render_text(tok, prompt), completion)
     elif not isinstance(token_ids, (list, tuple)) or not all(_is_id(t) and 0 <= t < vocab for t in token_ids):
@@ -507,8 +507,8 @@ def best_of_n(model, tok, prompts, *, n_candidates: int = 8, scorer="logprob", t
 # ---- self-refine ----------------------------------------------------------------------------------------
 
 # Plain-text prompts: the conversation is one text; the current solution, then these templates, are
-# appended to the original prompt (sampled on ids: the model's own for what it wrote). Chat prompts: the solution becomes an assistant turn and the two
-# requests user turns. Each round sees the original problem, the current best solution and its critique
+# appended to the original prompt (sampled on ids: the model's own for what it wrote). Chat prompts: the
+# solution becomes an assistant turn and the two requests user turns. Each round sees the original problem, the current best solution and its critique
 # (not the whole history), which keeps the context bounded.
 CRITIQUE_TEMPLATE = ("\n\nReview the solution above step by step. Point out any mistake, or say that it is "
                      "correct.\nReview:")
@@ -547,8 +547,8 @@ def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", te
                 critique_request: str = CRITIQUE_REQUEST, refine_request: str = REFINE_REQUEST) -> list[Outcome]:
     """Draft, then `rounds` rounds of critique -> revision (templates above); a revision is kept only if
     its score is >= the current one. ``scorer``: "likelihood" (the model's mean log-prob of the ids it sampled
-    for the solution given the ORIGINAL prompt, so drafts and revisions are scored on the same footing) or a callable
-    scorer(prompt, completion). At temperature 0 a problem stops at its first rejected or unchanged revision:
+    for the solution given the ORIGINAL prompt, so drafts and revisions are scored on the same footing) or a
+    callable scorer(prompt, completion). At temperature 0 a problem stops at its first rejected or unchanged revision:
     the next round would see the same context and decode the same again. ``info``: scores (draft, then per
     round run), accepted (bool per round run), critiques."""
     _check_prompts(prompts)
@@ -558,7 +558,8 @@ def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", te
         raise PonderError(f"self-refine: rounds must be an integer >= 0, got {rounds!r}")
     _positive_int("self-refine: critique_tokens", critique_tokens)  # (the engine would name max_new_tokens)
     templates = (critique_template, refine_template, critique_request, refine_request)
-    for name, text in zip(("critique_template", "refine_template", "critique_request", "refine_request"), templates):
+    names = ("critique_template", "refine_template", "critique_request", "refine_request")
+    for name, text in zip(names, templates):
         if not isinstance(text, str):  # (else a TypeError, or a chat message naming no option, after the drafts)
             raise PonderError(f"self-refine: {name} must be a string, got {text!r}")
     by_ids = isinstance(scorer, str) and scorer == "likelihood"

@@ -763,7 +763,8 @@ def test_self_refine_continues_the_ids_the_model_sampled(micro, monkeypatch):
     model, tok = micro
     prompts = [PA, PB, LONG, SAY]
     seen = _seen_samples(monkeypatch)
-    scale.self_refine(model, tok, prompts, rounds=1, temperature=1.0, seed=4, max_new_tokens=40, critique_tokens=12)
+    scale.self_refine(model, tok, prompts, rounds=1, temperature=1.0, seed=4, max_new_tokens=40,
+                      critique_tokens=12)
     assert len(seen) == 12  # drafts, critiques, revisions: one call each, every problem live
     reencoded = []
     for p, d, c, v in zip(prompts, seen[:4], seen[4:8], seen[8:]):
@@ -771,7 +772,8 @@ def test_self_refine_continues_the_ids_the_model_sampled(micro, monkeypatch):
         text = p + d.text + scale.CRITIQUE_TEMPLATE
         assert c.prompt_ids == d.prompt_ids + own[0] + tok.encode_continuation(p + d.text, scale.CRITIQUE_TEMPLATE)
         assert v.prompt_ids == c.prompt_ids + own[1] + tok.encode_continuation(text + c.text, scale.REFINE_TEMPLATE)
-        reencoded.append(v.prompt_ids == tok.encode(text + c.text + scale.REFINE_TEMPLATE, add_special_tokens=True))
+        whole = text + c.text + scale.REFINE_TEMPLATE
+        reencoded.append(v.prompt_ids == tok.encode(whole, add_special_tokens=True))
     assert reencoded == [True, False, True, True]  # "pick B": the seam this is about
     # chat prompts are unchanged: the solution and the review are turns the chat template renders
     model, tok = ponder.load("tiny")
@@ -779,7 +781,8 @@ def test_self_refine_continues_the_ids_the_model_sampled(micro, monkeypatch):
     seen.clear()
     scale.self_refine(model, tok, [chat], rounds=1, temperature=1.0, seed=0, max_new_tokens=30, critique_tokens=8)
     d, c, v = seen
-    turns = chat + [{"role": "assistant", "content": d.text.strip()}, {"role": "user", "content": scale.CRITIQUE_REQUEST}]
+    turns = chat + [{"role": "assistant", "content": d.text.strip()},
+                    {"role": "user", "content": scale.CRITIQUE_REQUEST}]
     assert c.prompt_ids == ponder.engine.render_prompts(tok, [turns])[0]
     turns += [{"role": "assistant", "content": c.text.strip()}, {"role": "user", "content": scale.REFINE_REQUEST}]
     assert v.prompt_ids == ponder.engine.render_prompts(tok, [turns])[0]
