@@ -762,13 +762,55 @@ def inter_model_homogeneity(
 # The functions above never run a model; these two do (``ponder probe contamination|diversity``).
 
 
-def _perturber(items: Sequence[dict]) -> Callable[[dict, int], dict] | None:
-    """The task's number re-sampler when every item has one (today: ``word``), else None."""
+NO_PERTURBER = ("no number re-sampler for these items: only word-task items with 'template' and 'numbers' can be "
+                "perturbed")
+
+
+def _problem_text(prompt) -> str | None:
+    """The problem's own text: a text prompt as it is; of chat messages, the last user message's content (what
+    a benchmark's problem is, and what a model memorises: the chat template around it is not the problem).
+    None when there is no such text."""
+    if isinstance(prompt, str):
+        return prompt
+    if not isinstance(prompt, (list, tuple)):
+        return None
+    users = [m for m in prompt if isinstance(m, dict) and m.get("role") == "user"]
+    text = users[-1].get("content") if users else None
+    return text if isinstance(text, str) and text.strip() else None
+
+
+def _word_story(prompt: str) -> str:
+    """A word problem's story: its rendered prompt less the "Problem: " ... "\nSolution:" frame."""
+    return prompt.removeprefix("Problem: ").removesuffix("\nSolution:")
+
+
+def _perturb_word_chat(item: dict, seed: int) -> dict | None:
+    """``word.perturb`` for an item whose prompt is chat messages: the copy's prompt is the same messages with
+    the problem's text (the item rendered, or its story alone) replaced by the perturbed problem's inside the
+    last user message, so a wrapper around it ("Solve: ... Put the answer in \\boxed{}") stays. None when
+    that message holds neither: the perturber does not know this text."""
+    from ponder.tasks.word import perturb, render
+
+    msgs = [dict(m) for m in item["prompt"]]
+    last = max(j for j, m in enumerate(msgs) if m.get("role") == "user")
+    text = msgs[last]["content"]
+    new = perturb({**item, "prompt": text}, seed)  # (its own errors first: numbers that fit no template...)
+    old = render(item["template"], item["numbers"], item.get("name", "Mia"), item.get("obj"))[0]
+    for a, b in ((old, new["prompt"]), (_word_story(old), _word_story(new["prompt"]))):
+        if a in text:
+            msgs[last]["content"] = text.replace(a, b, 1)
+            return {**new, "prompt": msgs}
+    return None
+
+
+def _perturber(items: Sequence[dict]) -> Callable[[dict, int], dict | None] | None:
+    """The task's number re-sampler when every item has one (today: ``word``), else None. Chat items are
+    perturbed inside their last user message (``_perturb_word_chat``)."""
     tasks = {it.get("task") for it in items}
     if tasks == {"word"} and all("template" in it and "numbers" in it for it in items):
         from ponder.tasks.word import perturb
 
-        return perturb
+        return lambda it, seed: (perturb if isinstance(it["prompt"], str) else _perturb_word_chat)(it, seed)
     return None
 
 
@@ -812,11 +854,17 @@ def run_contamination_probe(
     """Run the contamination probes with a model and combine them into a verdict (``progress``: a bar on
     stderr over every greedy generation the probes make).
 
-    * Prefix completion (greedy, from the raw prompt text: ``item["prompt"]`` must be a string).
+    * Prefix completion (greedy, from the problem's raw text, with no chat template: a text prompt as it is,
+      or for a prompt of chat messages (verl's and open-r1's layouts) the content of its last user message:
+      that is the benchmark's problem, the text a model memorises; the template around it is not).
     * Perturbation (when a number re-sampler exists: ``perturb_fn="auto"`` uses the task's, e.g.
       ``ponder.tasks.word.perturb``; pass a function for other data, None to skip): greedy answers on
       the originals and on perturbed copies, judged by ``reward`` (default: the math verifier), answers
-      grouped with the math verifier's ``answers_equal``.
+      grouped with the math verifier's ``answers_equal``. Chat items are answered from their full chat
+      prompt, as eval does; "auto" perturbs the problem's text inside the last user message (a wrapper
+      around it stays), and when that message does not hold the text the re-sampler renders, skips the
+      perturbation as it does for data without a re-sampler. A function passed is given chat items as they
+      are. ``"perturbation_skipped"`` says why the perturbation did not run (None when it did).
     * n-gram overlap with ``train_file`` when given (``iter_texts`` formats).
 
     Calibration (``control=True`` and a perturber): templated benchmarks have predictable endings, so a
@@ -824,7 +872,8 @@ def run_contamination_probe(
     copies (same templates, numbers the model cannot have seen) and the verdict is given the paired
     excess, original minus control (clamped at 0), instead of the raw rates; both raw and control
     results are kept. Returns ``{"contaminated", "reasons", "evidence", "prefix", "prefix_control",
-    "prefix_calibrated", "perturbation", "overlap", "n_items"}``; ``out_dir`` gets contamination.json.
+    "prefix_calibrated", "perturbation", "perturbation_skipped", "overlap", "n_items"}``; ``out_dir`` gets
+    contamination.json. An item whose prompt is chat messages with no last user message of text is refused.
     """
     from ponder.engine import sample
     from ponder.evaluate import atomic_write_text
@@ -833,10 +882,11 @@ def run_contamination_probe(
     if not items:
         raise PonderError("contamination probe: no items")
     for i, it in enumerate(items):
-        if not isinstance(it.get("prompt"), str):
+        if _problem_text(it.get("prompt")) is None:
             # (named by id: a --data file's rows are known by it, not by their index)
-            raise PonderError(f"contamination probe: item {it.get('id', i)} has no plain-text 'prompt' (chat "
-                              "prompts cannot be prefix-probed: the probe continues the problem's raw text)")
+            raise PonderError(f"contamination probe: item {it.get('id', i)}'s 'prompt' is {it.get('prompt')!r:.60}: "
+                              "neither text nor chat messages whose last user message has text (the probe "
+                              "continues the problem's raw text)")
 
     train_texts = iter_texts(train_file) if train_file is not None else None  # a missing file: before sampling
     if out_dir is not None:  # an output that cannot be written: before sampling too, not after every generation
@@ -849,18 +899,29 @@ def run_contamination_probe(
         raise PonderError(f"contamination probe: fractions {list(fractions)} lack the verdict's prefix_fraction "
                           f"{th['prefix_fraction']:g} (add it, or set thresholds={{'prefix_fraction': ...}})")
     pf = _perturber(items) if perturb_fn == "auto" else perturb_fn
+    skipped = None if pf is not None else "perturb_fn is None" if perturb_fn is None else NO_PERTURBER
     # Perturbed here, before any generation: an item that cannot be perturbed (an unknown template, a bad
     # split) failed only after the whole prefix probe. The copies are the control's prompts too.
     copies = [pf(it, seed * 1_000_003 + i) for i, it in enumerate(items)] if pf is not None else None
+    if perturb_fn == "auto" and copies is not None and None in copies:  # a chat item's message lacks the text
+        miss = items[copies.index(None)]
+        pf = copies = None
+        skipped = (f"the last user message of item {miss.get('id', '?')} does not hold its word problem's text, "
+                   "so its numbers cannot be re-sampled in place")
+    if copies is not None:
+        for i, c in enumerate(copies):  # (a KeyError or a bare TypeError in the control's prefix probe)
+            if isinstance(c, dict) and _problem_text(c.get("prompt")) is None:  # (not a dict: perturbation_probe)
+                raise PonderError(f"contamination probe: the perturbed copy of item {items[i].get('id', i)} is "
+                                  f"{c!r:.60}: not an item whose 'prompt' is text or chat messages ending with text")
     bar = None
     if progress:  # prefix completions (again on perturbed copies for calibration), then originals + perturbed
         from tqdm.auto import tqdm
 
-        usable = sum(_probe_words(it["prompt"]) for it in items)
+        usable = sum(_probe_words(_problem_text(it["prompt"])) for it in items)
         total = usable * len(fractions) * (2 if pf is not None and control else 1) + (2 * len(items) if pf else 0)
         bar = tqdm(total=total, desc="contamination probe", dynamic_ncols=True)
 
-    def model_generate(prompts: list[str]) -> list[str]:
+    def model_generate(prompts: list) -> list[str]:  # texts (the prefixes) or chat messages (perturbation)
         out = sample(model, tok, prompts, n=1, max_new_tokens=max_new_tokens, temperature=0.0, seed=seed,
                      progress=bar.update if bar else None)
         return [g[0].text for g in out]
@@ -868,6 +929,7 @@ def run_contamination_probe(
     try:
         result = _contamination(model_generate, items, pf, copies, train_texts, fractions, control, ngram_n,
                                 reward, thresholds, seed)
+        result["perturbation_skipped"] = skipped
     finally:
         if bar:
             bar.close()
@@ -882,7 +944,7 @@ def _contamination(model_generate, items, pf, copies, train_texts, fractions, co
                    thresholds, seed) -> dict:
     from ponder.evaluate import _judge_one, make_reward
 
-    problems = [it["prompt"] for it in items]
+    problems = [_problem_text(it["prompt"]) for it in items]
     prefix = prefix_completion_probe(model_generate, problems, fractions, seed)  # seed: the ROUGE-L intervals
     perturbation = control_res = calibrated = None
     if pf is not None:
@@ -899,7 +961,8 @@ def _contamination(model_generate, items, pf, copies, train_texts, fractions, co
 
         perturbation = perturbation_probe(solve, items, pf, seed, equal=answers_equal)
         if control:
-            control_res = prefix_completion_probe(model_generate, [c["prompt"] for c in copies], fractions, seed)
+            control_res = prefix_completion_probe(model_generate, [_problem_text(c["prompt"]) for c in copies],
+                                                  fractions, seed)
             calibrated = _paired_excess(prefix, control_res, fractions, seed)
     overlap = None
     if train_texts is not None:
@@ -1000,8 +1063,8 @@ def format_contamination(res: dict) -> str:
                      f"answer (flagged at {th.get('repeat_rate_min', 0):.0%})")
     elif "perturbation" in res and res["perturbation"] is None:
         # (--data without word templates: say the probe did not run, rather than leave it out unremarked)
-        lines.append("  perturbed numbers: not run (no number re-sampler for these items: only word-task items with "
-                     "'template' and 'numbers' can be perturbed); the prefix rates above are uncalibrated"
+        why = res.get("perturbation_skipped") or NO_PERTURBER  # (a contamination.json from before the key)
+        lines.append(f"  perturbed numbers: not run ({why}); the prefix rates above are uncalibrated"
                      if not res.get("calibrated_prefix") else "  perturbed numbers: not run")
     if "overlap" in ev:
         o = ev["overlap"]

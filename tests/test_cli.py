@@ -777,6 +777,27 @@ def test_probes_print_their_evidence_for_people(capsys):
     assert lines[2].startswith("  perturbed numbers: accuracy")
 
 
+def test_probe_contamination_reads_a_chat_message_data_file(tmp_path, capsys):
+    """`probe contamination --data F` on rows whose prompt is chat messages (verl's / open-r1's layout, which
+    eval and grpo read) failed: "chat prompts cannot be prefix-probed". It probes the last user message's text;
+    rows without a word template are answered but not perturbed, and the output says why."""
+    from ponder.tasks import generate
+
+    items = generate("word", "test", 2, seed=0)
+    rows = [{"prompt": [{"role": "user", "content": it["prompt"]}], "reward_model": {"ground_truth": it["answer"]}}
+            for it in items]
+    data = tmp_path / "chat.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert main(["probe", "contamination", "--data", str(data), "--quiet", "--threads", "1", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    # the raw problem text is continued, with no chat template around it
+    assert len(res["prefix"]["items"]) == 6 and all(
+        items[r["index"]]["prompt"].startswith(r["prefix"] + " ") for r in res["prefix"]["items"])
+    assert res["perturbation"] is None and "no number re-sampler" in res["perturbation_skipped"]
+    assert main(["probe", "contamination", "--data", str(data), "--quiet", "--threads", "1"]) == 0
+    assert "perturbed numbers: not run (no number re-sampler" in capsys.readouterr().out
+
+
 def test_the_same_concept_has_the_same_option_in_every_command():
     """The count of samples/items was `-n` in generate and distill but `--n` in eval, probe and data export (each
     refusing the other spelling), and the output file `-o/--output` in verify and data export but `--out`

@@ -638,8 +638,63 @@ def test_contamination_probe_with_train_file_and_no_perturber(word_models):
     assert any("gram" in r for r in res["reasons"])
     with pytest.raises(PonderError, match="no items"):
         run_contamination_probe(model, tok, [])
-    with pytest.raises(PonderError, match="plain-text"):
-        run_contamination_probe(model, tok, [{"prompt": [{"role": "user", "content": "x"}], "answer": "1"}])
+    for prompt in ([{"role": "system", "content": "x y"}], [{"role": "user", "content": " "}],
+                   [{"role": "user", "content": [{"type": "text", "text": "x y"}]}], 3):
+        with pytest.raises(PonderError, match="neither text nor chat messages whose last user message has text"):
+            run_contamination_probe(model, tok, [{"id": "q", "prompt": prompt, "answer": "1"}])
+
+
+def _as_chat(items: list[dict], wrap: str = "{}", system: bool = True) -> list[dict]:
+    """The same problems in verl's / open-r1's layout: the prompt a list of chat messages."""
+    sys_msg = [{"role": "system", "content": "Reason step by step."}] if system else []
+    return [{**it, "prompt": sys_msg + [{"role": "user", "content": wrap.format(it["prompt"])}]} for it in items]
+
+
+def test_contamination_probe_probes_a_chat_prompt_s_problem_text(word_models):
+    """Items whose prompt is chat messages were refused ("chat prompts cannot be prefix-probed"). The prefix
+    probe continues the problem's own text, the last user message, as it does a text prompt: the same problems
+    in either layout give the same prefix results, raw and on the perturbed copies (the control)."""
+    from ponder.probes import run_contamination_probe
+
+    test_items, models = word_models
+    model, tok, _ = models["contaminated"]
+    items = test_items[:4]
+    plain = run_contamination_probe(model, tok, items, fractions=(0.6,), max_new_tokens=48)
+    chat = run_contamination_probe(model, tok, _as_chat(items), fractions=(0.6,), max_new_tokens=48)
+    assert chat["prefix"] == plain["prefix"] and chat["prefix_control"] == plain["prefix_control"]
+    assert chat["prefix"]["items"][0]["prefix"].startswith("Problem:")  # no chat template in the probed text
+    # the perturbation asks with the chat prompt: the same perturbed problems and golds, and it ran
+    assert chat["perturbation_skipped"] is None and plain["perturbation_skipped"] is None
+    assert [r["perturbed_gold"] for r in chat["perturbation"]["items"]] == \
+        [r["perturbed_gold"] for r in plain["perturbation"]["items"]]
+
+
+def test_chat_items_are_perturbed_inside_their_user_message(word_models):
+    """The word re-sampler perturbs the problem's text where it stands in the last user message, keeping the
+    messages around it and a wrapper around the problem; a user message that does not hold the problem's text
+    skips the perturbation, said in the result, as for data without a re-sampler."""
+    from ponder.probes import _perturber, format_contamination, run_contamination_probe
+    from ponder.tasks.word import perturb
+
+    test_items, models = word_models
+    item = test_items[0]
+    story = item["prompt"].removeprefix("Problem: ").removesuffix("\nSolution:")
+    for wrap, want in (("Solve this. {} Be brief.", "Solve this. {} Be brief."),
+                       ("Q: " + story + " A:", "Q: {} A:")):
+        chat = _as_chat([item], wrap)[0]
+        copy = _perturber([chat])(chat, 7)
+        new = perturb(item, 7)
+        new_story = new["prompt"].removeprefix("Problem: ").removesuffix("\nSolution:")
+        assert copy["prompt"][0] == chat["prompt"][0] and copy["answer"] == new["answer"]
+        assert copy["prompt"][1] == {"role": "user",
+                                     "content": want.format(new["prompt"] if "{}" in wrap else new_story)}
+    model, tok, _ = models["contaminated"]
+    items = _as_chat(test_items[:2])
+    items[1] = {**items[1], "prompt": [{"role": "user", "content": "How many apples are left, in all?"}]}
+    res = run_contamination_probe(model, tok, items, fractions=(0.6,), max_new_tokens=16)
+    assert res["perturbation"] is None and res["prefix_control"] is None and not res["calibrated_prefix"]
+    assert res["perturbation_skipped"].startswith(f"the last user message of item {items[1]['id']} does not hold")
+    assert f"perturbed numbers: not run (the last user message of item {items[1]['id']}" in format_contamination(res)
 
 
 def test_diversity_probe_runs_models_and_writes_heatmap(word_models, tiny_random, tmp_path):
@@ -770,8 +825,8 @@ def test_contamination_probe_names_a_chat_prompt_item_by_its_id():
     from ponder.probes import run_contamination_probe
 
     items = [{"id": "a", "prompt": "1 + 1 = ?", "answer": "2"},
-             {"id": "row-7", "prompt": [{"role": "user", "content": "x"}], "answer": "1"}]
-    with pytest.raises(PonderError, match="^contamination probe: item row-7 has no plain-text 'prompt'"):
+             {"id": "row-7", "prompt": [{"role": "user", "content": ""}], "answer": "1"}]
+    with pytest.raises(PonderError, match="^contamination probe: item row-7's 'prompt' is "):
         run_contamination_probe(None, None, items)
 
 
