@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 
 from .errors import PonderError
-from .fileio import json_safe
+from .fileio import counted, json_safe
 
 
 # ---- argument types: a bad number is one line naming its flag (argparse adds "argument --steps: ") -------
@@ -395,11 +395,12 @@ def cmd_sft(a):
 
 def _warn_cut(cmd: str, final: dict, n: int, n_val: int = 0) -> None:
     """Examples cut at --seq-len lose the end of their response (or all of it): say so."""
-    for what, cut, total in (("examples", final["examples_cut"], n),
-                             ("validation examples", final.get("val_examples_cut", 0), n_val)):
+    for what, cut, total in (("example", final["examples_cut"], n),
+                             ("validation example", final.get("val_examples_cut", 0), n_val)):
         if cut:
-            print(f"{cmd}: {cut} of {total} {what} were cut at --seq-len (the end of their response is not "
-                  "trained on; raise --seq-len to keep them whole)", file=sys.stderr)
+            print(f"{cmd}: {cut} of {counted(total, what)} {'was' if cut == 1 else 'were'} cut at --seq-len "
+                  "(the end of their response is not trained on; raise --seq-len to keep them whole)",
+                  file=sys.stderr)
 
 
 def cmd_distill(a):
@@ -426,9 +427,10 @@ def cmd_distill(a):
         recover(Path(a.out) / "checkpoint")  # (a swap cut short by a kill)
         if not (Path(a.out) / "checkpoint").exists():  # the general advice, "remove the directory", loses the samples
             model = saved.get("model_path") if isinstance(saved.get("model_path"), str) else None
-            raise PonderError(f"{a.out}: the distillation stopped before its first checkpoint; its {len(rows)} kept "
-                              f"teacher samples are in {Path(a.out) / DISTILLED}: fine-tune on them with `ponder sft "
-                              f"--model {model or 'STUDENT'} --data {Path(a.out) / DISTILLED} --out NEW_DIR`")
+            raise PonderError(f"{a.out}: the distillation stopped before its first checkpoint; its "
+                              f"{counted(len(rows), 'kept teacher sample')} are in {Path(a.out) / DISTILLED}"
+                              f": fine-tune on them with `ponder sft --model {model or 'STUDENT'} --data "
+                              f"{Path(a.out) / DISTILLED} --out NEW_DIR`")
         rep = dict(saved["data"].get("distill") or {})
         rep["final"] = sft(None, None, rows, a.out, train=TrainConfig(steps=a.steps) if a.steps else None,
                            resume=True, progress=not a.quiet, device=a.device if "device" in a.given else None)
@@ -451,8 +453,9 @@ def cmd_distill(a):
                    val_examples_cut=rep["final"]["val_examples_cut"], **rep)
         return
     _warn_cut("distill", rep["final"], rep["kept"])
-    print(f"distill: kept {rep['kept']} of {rep['sampled']} teacher samples ({rep['kept_fraction']:.1%}), "
-          f"{rep['prompts_with_a_kept_sample']}/{rep['prompts']} prompts; checkpoint: {Path(a.out) / 'checkpoint'}")
+    print(f"distill: kept {rep['kept']} of {counted(rep['sampled'], 'teacher sample')} "
+          f"({rep['kept_fraction']:.1%}), {rep['prompts_with_a_kept_sample']}/"
+          f"{counted(rep['prompts'], 'prompt')}; checkpoint: {Path(a.out) / 'checkpoint'}")
 
 
 def cmd_data_export(a):
@@ -682,7 +685,7 @@ def cmd_eval(a):
         print(json.dumps(json_safe({**summary, "run_dir": _out_dir(a.out)}), default=str))
         return
     m = summary["metrics"]
-    print(f"{name} on {len(items)} problems, method {a.method}, n={a.n}")
+    print(f"{name} on {counted(len(items), 'problem')}, method {a.method}, n={a.n}")
     for key, v in m.items():
         if isinstance(v, dict) and "mean" in v:
             finite = all(isinstance(v.get(k), (int, float)) and math.isfinite(v[k]) for k in ("lo", "hi"))

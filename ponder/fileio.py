@@ -163,6 +163,11 @@ def read_text(f: Path, encoding: str = "utf-8") -> str:
         raise PonderError(f"{f}: not UTF-8 text ({e.reason} at byte {e.start})") from None
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and its noun, singular for one: "1 problem", "2 problems" (people's output read "1 problems")."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def json_safe(x):
     """Non-finite floats (a scorer's -inf for an empty completion, a NaN loss) as null, recursively: JSON
     has no Infinity or NaN, and strict readers (JavaScript, jq) reject or mangle them."""

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ponder.errors import PonderError
-from ponder.fileio import check_writable, json_safe
+from ponder.fileio import check_writable, counted, json_safe
 from ponder.metrics import bootstrap_ci, mean_ci
 
 _NON_WORD = re.compile(r"[^\w\s]|_", re.UNICODE)
@@ -537,8 +537,9 @@ def contamination_verdict(
         evidence["perturbation"]["orig_gold_repeat_p"] = rep_p
         if rr >= th["repeat_rate_min"] and reps > 0 and rep_p < 0.025:
             reasons.append(
-                f"{reps} of {changed} perturbed items ({rr:.0%}) answered with the original gold >= "
-                f"{th['repeat_rate_min']:.0%} (p = {rep_p:.2g} as coincidence at {th['repeat_chance']:.0%})"
+                f"{reps} of {counted(changed, 'perturbed item')} ({rr:.0%}) answered with the original gold "
+                f">= {th['repeat_rate_min']:.0%} (p = {rep_p:.2g} as coincidence at "
+                f"{th['repeat_chance']:.0%})"
             )
     if overlap is not None:
         evidence["overlap"] = {k: overlap[k] for k in ("n", "n_items", "n_flagged", "fraction")}
@@ -548,7 +549,7 @@ def contamination_verdict(
             evidence["overlap"]["n_boilerplate"] = overlap["n_boilerplate"]
         if checked and overlap["fraction"] >= th["overlap_min"]:
             reasons.append(
-                f"{overlap['n_flagged']} of {checked} items ({overlap['fraction']:.1%}) share a "
+                f"{overlap['n_flagged']} of {counted(checked, 'item')} ({overlap['fraction']:.1%}) share a "
                 f"{overlap['n']}-gram with training data >= {th['overlap_min']:.0%}"
             )
     return {"contaminated": bool(reasons), "evidence": evidence, "reasons": reasons}
@@ -1052,15 +1053,15 @@ def format_contamination(res: dict) -> str:
     if "prefix" in ev:
         p = ev["prefix"]
         cal = " (excess over perturbed copies)" if res.get("calibrated_prefix") else ""
-        lines.append(f"  prefix completion at {p['fraction']:.0%} of the words, {p['n']} problems{cal}: exact match "
-                     f"{p['exact_match']:.2f} (flagged at {th.get('prefix_exact_min')}), ROUGE-L {p['rouge_l']:.2f} "
-                     f"(flagged at {th.get('prefix_rouge_min')})")
+        lines.append(f"  prefix completion at {p['fraction']:.0%} of the words, {counted(p['n'], 'problem')}"
+                     f"{cal}: exact match {p['exact_match']:.2f} (flagged at {th.get('prefix_exact_min')}), "
+                     f"ROUGE-L {p['rouge_l']:.2f} (flagged at {th.get('prefix_rouge_min')})")
     if "perturbation" in ev:
         p, d = ev["perturbation"], ev["perturbation"]["drop"]
         lines.append(f"  perturbed numbers: accuracy {p['acc_original']:.1%} -> {p['acc_perturbed']:.1%}, drop "
                      f"{d['mean']:+.2f} [{d['lo']:+.2f}, {d['hi']:+.2f}] (flagged at {th.get('drop_min')}); "
-                     f"{p['orig_gold_repeats']} of {p['n_gold_changed']} changed problems answered with the old "
-                     f"answer (flagged at {th.get('repeat_rate_min', 0):.0%})")
+                     f"{p['orig_gold_repeats']} of {counted(p['n_gold_changed'], 'changed problem')} "
+                     f"answered with the old answer (flagged at {th.get('repeat_rate_min', 0):.0%})")
     elif "perturbation" in res and res["perturbation"] is None:
         # (--data without word templates: say the probe did not run, rather than leave it out unremarked)
         why = res.get("perturbation_skipped") or NO_PERTURBER  # (a contamination.json from before the key)
@@ -1071,11 +1072,12 @@ def format_contamination(res: dict) -> str:
         checked = o.get("n_checked", o["n_items"])
         short = o["n_items"] - checked
         if not checked:
-            lines.append(f"  training-file overlap: not checked: all {o['n_items']} problems are shorter than "
-                         f"{o['n']} words (a smaller --ngram checks them)")
+            which = "the one problem is" if o["n_items"] == 1 else f"all {o['n_items']} problems are"
+            lines.append(f"  training-file overlap: not checked: {which} shorter than {o['n']} words (a "
+                         "smaller --ngram checks them)")
         else:
-            lines.append(f"  training-file overlap: {o['n_flagged']} of {checked} problems share a {o['n']}-gram "
-                         f"({o['fraction']:.1%}; flagged at {th.get('overlap_min', 0):.0%})"
+            lines.append(f"  training-file overlap: {o['n_flagged']} of {counted(checked, 'problem')} share "
+                         f"a {o['n']}-gram ({o['fraction']:.1%}; flagged at {th.get('overlap_min', 0):.0%})"
                          + (f"; {short} shorter than {o['n']} words not checked" if short else ""))
     lines += [f"  - {r}" for r in res.get("reasons", [])]
     return "\n".join(lines)
@@ -1085,8 +1087,9 @@ def format_diversity(res: dict) -> str:
     """``run_diversity_probe``'s result as a table for a person: each model's homogeneity with its 95%
     interval over prompts, then the cross-model similarities (``--json`` has every number, per prompt too)."""
     method = next(iter(res["intra"].values()), {}).get("method", "ngram")
-    lines = [f"diversity: {res['n_samples']} samples per prompt, {res['n_prompts']} prompts, temperature "
-             f"{res['temperature']:g}; similarity by {method} (higher = more alike), 95% intervals over prompts"]
+    lines = [f"diversity: {res['n_samples']} samples per prompt, {counted(res['n_prompts'], 'prompt')}, "
+             f"temperature {res['temperature']:g}; similarity by {method} (higher = more alike), 95% "
+             "intervals over prompts"]
     w = max(len("model"), *(len(m) for m in res["intra"]))
 
     def ci(v):  # a distinct-n with no n-grams is NaN here, null once read back from diversity.json

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from . import checkpoint
 from .errors import PonderError
-from .fileio import atomic_write_text, cannot_create_in, json_safe
+from .fileio import atomic_write_text, cannot_create_in, counted, json_safe
 from .model import LOW_PRECISION, ModelConfig, Transformer, _json_type
 from .tasks.data import _check_text, _format, _read_jsonl, _read_parquet
 from .tensorboard import SummaryWriter
@@ -1150,8 +1150,8 @@ def stopped_early(run: Path, rows: list[dict]) -> dict | None:
 
 def format_run_summary(s: dict) -> str:
     """One line per headline metric: first -> last."""
-    alarms = f", {s['alarms']} alarm(s)" if s["kind"] == "grpo" else ""
-    lines = [f"{s['kind']}: {s['steps']} steps{alarms}; run directory {s['run_dir']}"]
+    alarms = f", {counted(s['alarms'], 'alarm')}" if s["kind"] == "grpo" else ""
+    lines = [f"{s['kind']}: {counted(s['steps'], 'step')}{alarms}; run directory {s['run_dir']}"]
     if s.get("stopped_early"):  # said at the top: the metrics below are of a run that did not finish
         e = s["stopped_early"]
         lines.append(f"  stopped at step {e['step']} of {e['of']} by alarm {e['alarm']}: {e['message']} "

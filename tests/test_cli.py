@@ -777,6 +777,18 @@ def test_probes_print_their_evidence_for_people(capsys):
     assert lines[2].startswith("  perturbed numbers: accuracy")
 
 
+def test_text_output_says_one_problem_in_the_singular(capsys):
+    """`ponder eval --limit 1` printed "tiny on 1 problems"; sft and distill "1 of 1 examples were cut"."""
+    from ponder.cli import _warn_cut
+
+    assert main(["eval", "--limit", "1", "--max-new-tokens", "4", "--quiet", "--threads", "1"]) == 0
+    assert capsys.readouterr().out.startswith("tiny on 1 problem, method sampling")
+    _warn_cut("sft", {"examples_cut": 1, "val_examples_cut": 2}, 1, 3)
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("sft: 1 of 1 example was cut at --seq-len")
+    assert err[1].startswith("sft: 2 of 3 validation examples were cut at --seq-len")
+
+
 def test_probe_contamination_reads_a_chat_message_data_file(tmp_path, capsys):
     """`probe contamination --data F` on rows whose prompt is chat messages (verl's / open-r1's layout, which
     eval and grpo read) failed: "chat prompts cannot be prefix-probed". It probes the last user message's text;

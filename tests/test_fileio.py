@@ -156,3 +156,12 @@ def test_check_writable_refuses_a_folder_that_takes_no_files_even_as_root(tmp_pa
         check_writable("/proc/ponder-x.jsonl")
     assert check_writable(tmp_path / "sub" / "x.jsonl") == tmp_path / "sub" / "x.jsonl"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_counted_says_one_in_the_singular():
+    """People's output read "1 problems" (eval), "1 of 1 items" (probe), "1 steps" (a run's summary)."""
+    from ponder.fileio import counted
+
+    assert [counted(n, "problem") for n in (0, 1, 2)] == ["0 problems", "1 problem", "2 problems"]
+    assert counted(1, "kept teacher sample") == "1 kept teacher sample"
+    assert counted(3, "child", "children") == "3 children" and counted(1, "child", "children") == "1 child"

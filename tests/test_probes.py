@@ -123,7 +123,7 @@ def test_ngram_overlap_rate_is_over_the_items_it_can_check():
     res = ngram_overlap([long], [long, *arith[:39]], n=13)
     assert (res["n_flagged"], res["n_checked"], res["fraction"]) == (1, 1, 1.0)
     v = contamination_verdict(overlap=res)
-    assert v["contaminated"] and "1 of 1 items" in v["reasons"][0]
+    assert v["contaminated"] and "1 of 1 item (" in v["reasons"][0]  # (it read "1 of 1 items")
     assert "39 shorter than 13 words not checked" in format_contamination(v)
 
 
@@ -818,6 +818,7 @@ def test_format_contamination_says_when_no_perturbation_ran(tiny_random, tmp_pat
     assert res["perturbation"] is None
     text = format_contamination(res)
     assert "perturbed numbers: not run" in text and "uncalibrated" in text
+    assert "of the words, 1 problem:" in text  # (it read "1 problems")
 
 
 def test_contamination_probe_names_a_chat_prompt_item_by_its_id():

@@ -1162,3 +1162,12 @@ def test_a_resume_to_a_step_already_passed_says_so():
     with pytest.raises(PonderError, match=r"^r: the run is at step 5 of 5; pass --steps N \(N > 5\)"):
         check_steps_left("r", 5, 5)
     check_steps_left("r", 4, 5)
+
+
+def test_run_summary_says_one_step_in_the_singular():
+    """A run's summary read "grpo: 1 steps, 1 alarm(s)"."""
+    from ponder.train import format_run_summary
+
+    s = {"kind": "grpo", "steps": 1, "alarms": 1, "run_dir": "r", "metrics": {}, "checkpoint": "r/checkpoint"}
+    assert format_run_summary(s).startswith("grpo: 1 step, 1 alarm; run directory r")
+    assert format_run_summary({**s, "steps": 2, "alarms": 0}).startswith("grpo: 2 steps, 0 alarms;")
