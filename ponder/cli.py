@@ -370,6 +370,14 @@ def cmd_sft(a):
         src = a.data or data.get("data") or (data.get("distilled") and Path(a.out) / data["distilled"])
         if not src:
             raise PonderError(f"{a.out}: its config.json names no data file; pass --data")
+        # A recorded file that has moved said only "no such file", with no word of --data taking its new path
+        # (the run checks the examples by digest, not by path).
+        for flag, what, path, given in (("--data", "data", src, a.data),
+                                        ("--val-data", "validation data", data.get("val_data"), a.val_data)):
+            if path and not given and not Path(path).exists():
+                raise PonderError(f"{a.out}: its {what} file {path} (recorded in its config.json): no "
+                                  f"such file; if it moved, pass its new path as {flag} (the run checks the "
+                                  "examples, not the path)")
         if val is None and data.get("val_data"):
             val = load_sft_examples(data["val_data"])
         rows = load_sft_examples(src)

@@ -525,6 +525,34 @@ def test_sft_from_the_command_line_resumes_and_keeps_its_settings(tmp_path, ckpt
     assert "training data differs" in capsys.readouterr().err
 
 
+def test_sft_resume_says_a_moved_data_file_can_be_passed_as_data(tmp_path, ckpt, capsys):
+    """`ponder sft --resume` whose recorded data file had moved said only "d.jsonl: no such file": --data (and
+    --val-data) take the file's new path, checked by digest; the error now says so."""
+    data, val = tmp_path / "d.jsonl", tmp_path / "v.jsonl"
+    data.write_text("".join(json.dumps({"prompt": f"{a} + 1 =", "response": f" {a + 1}"}) + "\n"
+                            for a in range(4)))
+    val.write_text(json.dumps({"prompt": "9 + 1 =", "response": " 10"}) + "\n")
+    run = tmp_path / "r"
+    assert main(["sft", "--model", str(ckpt), "--data", str(data), "--val-data", str(val), "--seq-len", "32",
+                 "--batch-size", "2", "--save-every", "1", "--steps", "1", "--out", str(run), "--quiet"]) == 0
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    data.rename(moved / data.name)
+    val.rename(moved / val.name)
+    capsys.readouterr()
+    resume = ["sft", "--out", str(run), "--resume", "--steps", "2", "--quiet"]
+    assert main(resume) == 2
+    err = capsys.readouterr().err
+    assert f"its data file {data} (recorded in its config.json): no such file; if it moved, pass its new " \
+           "path as --data" in err and len(err.splitlines()) == 1
+    assert main([*resume, "--data", str(moved / data.name)]) == 2
+    assert f"its validation data file {val} (recorded in its config.json): no such file; if it moved, pass " \
+           "its new path as --val-data" in capsys.readouterr().err
+    assert main([*resume, "--data", str(moved / data.name), "--val-data", str(moved / val.name),
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["steps"] == 2
+
+
 def _as_if_trained_on_a_gpu(run):
     """Make a CPU run's directory what a run on cuda:0 leaves: config.json records the device and the trainer
     state's tensors are tagged as CUDA storage (what torch.save writes for them), with no GPU needed here."""
