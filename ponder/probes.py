@@ -763,8 +763,8 @@ def inter_model_homogeneity(
 # The functions above never run a model; these two do (``ponder probe contamination|diversity``).
 
 
-NO_PERTURBER = ("no number re-sampler for these items: only word-task items with 'template' and 'numbers' can be "
-                "perturbed")
+NO_PERTURBER = ("no number re-sampler for these items: only word-task items with 'template' and 'numbers' "
+                "can be perturbed")
 
 
 def _problem_text(prompt) -> str | None:
@@ -885,9 +885,9 @@ def run_contamination_probe(
     for i, it in enumerate(items):
         if _problem_text(it.get("prompt")) is None:
             # (named by id: a --data file's rows are known by it, not by their index)
-            raise PonderError(f"contamination probe: item {it.get('id', i)}'s 'prompt' is {it.get('prompt')!r:.60}: "
-                              "neither text nor chat messages whose last user message has text (the probe "
-                              "continues the problem's raw text)")
+            raise PonderError(f"contamination probe: item {it.get('id', i)}'s 'prompt' is "
+                              f"{it.get('prompt')!r:.60}: neither text nor chat messages whose last user "
+                              "message has text (the probe continues the problem's raw text)")
 
     train_texts = iter_texts(train_file) if train_file is not None else None  # a missing file: before sampling
     if out_dir is not None:  # an output that cannot be written: before sampling too, not after every generation
@@ -907,13 +907,16 @@ def run_contamination_probe(
     if perturb_fn == "auto" and copies is not None and None in copies:  # a chat item's message lacks the text
         miss = items[copies.index(None)]
         pf = copies = None
-        skipped = (f"the last user message of item {miss.get('id', '?')} does not hold its word problem's text, "
-                   "so its numbers cannot be re-sampled in place")
+        skipped = (f"the last user message of item {miss.get('id', '?')} does not hold its word problem's "
+                   "text, so its numbers cannot be re-sampled in place")
     if copies is not None:
-        for i, c in enumerate(copies):  # (a KeyError or a bare TypeError in the control's prefix probe)
-            if isinstance(c, dict) and _problem_text(c.get("prompt")) is None:  # (not a dict: perturbation_probe)
+        # (a KeyError or a bare TypeError in the control's prefix probe; a copy that is no dict:
+        # perturbation_probe says so)
+        for i, c in enumerate(copies):
+            if isinstance(c, dict) and _problem_text(c.get("prompt")) is None:
                 raise PonderError(f"contamination probe: the perturbed copy of item {items[i].get('id', i)} is "
-                                  f"{c!r:.60}: not an item whose 'prompt' is text or chat messages ending with text")
+                                  f"{c!r:.60}: not an item whose 'prompt' is text or chat messages ending "
+                                  "with text")
     bar = None
     if progress:  # prefix completions (again on perturbed copies for calibration), then originals + perturbed
         from tqdm.auto import tqdm
@@ -962,8 +965,8 @@ def _contamination(model_generate, items, pf, copies, train_texts, fractions, co
 
         perturbation = perturbation_probe(solve, items, pf, seed, equal=answers_equal)
         if control:
-            control_res = prefix_completion_probe(model_generate, [_problem_text(c["prompt"]) for c in copies],
-                                                  fractions, seed)
+            control_texts = [_problem_text(c["prompt"]) for c in copies]
+            control_res = prefix_completion_probe(model_generate, control_texts, fractions, seed)
             calibrated = _paired_excess(prefix, control_res, fractions, seed)
     overlap = None
     if train_texts is not None:

@@ -819,13 +819,13 @@ def test_text_output_says_one_problem_in_the_singular(capsys):
 
 def test_probe_contamination_reads_a_chat_message_data_file(tmp_path, capsys):
     """`probe contamination --data F` on rows whose prompt is chat messages (verl's / open-r1's layout, which
-    eval and grpo read) failed: "chat prompts cannot be prefix-probed". It probes the last user message's text;
-    rows without a word template are answered but not perturbed, and the output says why."""
+    eval and grpo read) failed: "chat prompts cannot be prefix-probed". It probes the last user message's
+    text; rows without a word template are answered but not perturbed, and the output says why."""
     from ponder.tasks import generate
 
     items = generate("word", "test", 2, seed=0)
-    rows = [{"prompt": [{"role": "user", "content": it["prompt"]}], "reward_model": {"ground_truth": it["answer"]}}
-            for it in items]
+    rows = [{"prompt": [{"role": "user", "content": it["prompt"]}],
+             "reward_model": {"ground_truth": it["answer"]}} for it in items]
     data = tmp_path / "chat.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
     assert main(["probe", "contamination", "--data", str(data), "--quiet", "--threads", "1", "--json"]) == 0

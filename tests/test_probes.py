@@ -640,14 +640,15 @@ def test_contamination_probe_with_train_file_and_no_perturber(word_models):
         run_contamination_probe(model, tok, [])
     for prompt in ([{"role": "system", "content": "x y"}], [{"role": "user", "content": " "}],
                    [{"role": "user", "content": [{"type": "text", "text": "x y"}]}], 3):
-        with pytest.raises(PonderError, match="neither text nor chat messages whose last user message has text"):
+        with pytest.raises(PonderError, match="neither text nor chat messages whose last user message has "):
             run_contamination_probe(model, tok, [{"id": "q", "prompt": prompt, "answer": "1"}])
 
 
 def _as_chat(items: list[dict], wrap: str = "{}", system: bool = True) -> list[dict]:
     """The same problems in verl's / open-r1's layout: the prompt a list of chat messages."""
     sys_msg = [{"role": "system", "content": "Reason step by step."}] if system else []
-    return [{**it, "prompt": sys_msg + [{"role": "user", "content": wrap.format(it["prompt"])}]} for it in items]
+    return [{**it, "prompt": [*sys_msg, {"role": "user", "content": wrap.format(it["prompt"])}]}
+            for it in items]
 
 
 def test_contamination_probe_probes_a_chat_prompt_s_problem_text(word_models):
@@ -693,8 +694,9 @@ def test_chat_items_are_perturbed_inside_their_user_message(word_models):
     items[1] = {**items[1], "prompt": [{"role": "user", "content": "How many apples are left, in all?"}]}
     res = run_contamination_probe(model, tok, items, fractions=(0.6,), max_new_tokens=16)
     assert res["perturbation"] is None and res["prefix_control"] is None and not res["calibrated_prefix"]
-    assert res["perturbation_skipped"].startswith(f"the last user message of item {items[1]['id']} does not hold")
-    assert f"perturbed numbers: not run (the last user message of item {items[1]['id']}" in format_contamination(res)
+    why = f"the last user message of item {items[1]['id']} does not hold"
+    assert res["perturbation_skipped"].startswith(why)
+    assert f"perturbed numbers: not run ({why}" in format_contamination(res)
 
 
 def test_diversity_probe_runs_models_and_writes_heatmap(word_models, tiny_random, tmp_path):
