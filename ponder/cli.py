@@ -456,11 +456,14 @@ def cmd_distill(a):
         rep = distill(teacher, ttok, student, stok, items, reward, k=a.k,
                       temperature=a.temperature, max_new_tokens=a.max_new_tokens, seed=a.seed, run_dir=a.out,
                       train=train, progress=not a.quiet, model_path=a.model)
+    # sft's last metrics row: not printed, as sft --json does not print it (its headline values are the
+    # summary's metrics' "last", its step "steps"); --json had it as an undocumented "final"
+    final = rep.pop("final")
     if a.json:  # sft's run summary (it is an sft run: kind, steps, metrics, alarms, files), then the sampling's counts
-        _print_run(a.out, True, examples=rep["kept"], examples_cut=rep["final"]["examples_cut"],
-                   val_examples_cut=rep["final"]["val_examples_cut"], **rep)
+        _print_run(a.out, True, examples=rep["kept"], examples_cut=final["examples_cut"],
+                   val_examples_cut=final["val_examples_cut"], **rep)
         return
-    _warn_cut("distill", rep["final"], rep["kept"])
+    _warn_cut("distill", final, rep["kept"])
     print(f"distill: kept {rep['kept']} of {counted(rep['sampled'], 'teacher sample')} "
           f"({rep['kept_fraction']:.1%}), {rep['prompts_with_a_kept_sample']}/"
           f"{counted(rep['prompts'], 'prompt')}; checkpoint: {Path(a.out) / 'checkpoint'}")
