@@ -21,7 +21,8 @@ Methods
   ``"logprob"`` (mean token log-prob, free), ``"likelihood"`` (teacher-forced mean log-prob of the sampled
   tokens, temperature 1), or any ``scorer(prompt, completion)`` returning a number, a ``Verdict``
   (``.score``, else ``.correct``: what a judge from ``ponder.verify.judge.make_judge`` returns) or a
-  ``RewardResult`` (``.reward``); ``reward_scorer`` adapts a ``reward(completion, item)``.
+  ``RewardResult`` (``.reward``); ``reward_scorer`` adapts a ``reward(completion, item)``. A scorer that
+  takes an ``index`` parameter is also given the problem's index (``index_offset`` + its position).
 * ``self_refine`` (Madaan et al. 2023): draft, then up to T rounds of critique -> revision; a revision
   replaces the current answer only if its score does not drop. Templates below.
 * ``budget_forcing`` (s1, Muennighoff et al. 2025): thinking is capped at B tokens; the answer is forced
@@ -44,6 +45,7 @@ evenly. Summed over a benchmark this is exactly the measured time; per problem i
 from __future__ import annotations
 
 import hashlib
+import inspect
 import math
 import numbers
 import time
@@ -344,10 +346,13 @@ def _prompt_key(p) -> str:
 
 def reward_scorer(reward: Callable, items: Sequence[dict], prompts: Sequence | None = None,
                   think_open: Sequence[bool] | None = None) -> Callable:
-    """Adapt ``reward(completion, item)`` (the registry's signature) to ``scorer(prompt, completion)``;
-    the item is found by its prompt: ``item["prompt"]``, or ``prompts[i]`` as the method is given it (the
-    chat messages an evaluation with chat=True wraps it in). ``think_open[i]``: prompt i, as rendered, ends
-    with "<think>" (a Reward's format term then wants completions that do not open it)."""
+    """Adapt ``reward(completion, item)`` (the registry's signature) to ``scorer(prompt, completion, index=None)``;
+    the item is ``items[index]`` (best-of-N and self-refine pass the problem's index, ``index_offset`` + its
+    position), else the one whose prompt it is: ``item["prompt"]``, or ``prompts[i]`` as the method is given it
+    (the chat messages an evaluation with chat=True wraps it in). Items may share a prompt (one question with two
+    gold answers, duplicates); a prompt alone cannot tell such items apart, and is refused if they differ.
+    ``think_open[i]``: prompt i, as rendered, ends with "<think>" (a Reward's format term then wants completions
+    that do not open it)."""
     from ponder.verify.registry import with_think_open
 
     keys = [it["prompt"] for it in items] if prompts is None else list(prompts)
@@ -356,14 +361,30 @@ def reward_scorer(reward: Callable, items: Sequence[dict], prompts: Sequence | N
     for name, xs in (("prompts", keys), ("think_open", opens)):
         if len(xs) != len(items):
             raise PonderError(f"reward_scorer: {len(xs)} {name} for {len(items)} items (one per item, in order)")
-    by_prompt = {_prompt_key(p): (it, with_think_open(reward, f)) for p, it, f in zip(keys, items, opens)}
+    keys = [_prompt_key(p) for p in keys]
+    fns = [with_think_open(reward, f) for f in opens]
+    by_prompt: dict[str, list[int]] = {}
+    for j, k in enumerate(keys):
+        by_prompt.setdefault(k, []).append(j)
 
-    def scorer(prompt, completion):
+    def what(j):  # an item as its reward reads it (its id aside: duplicates differ in id only)
+        return {k: v for k, v in items[j].items() if k != "id"}, opens[j]
+
+    def scorer(prompt, completion, index=None):
         key = _prompt_key(prompt)
-        if key not in by_prompt:
-            raise PonderError(f"reward_scorer: no item has the prompt {str(prompt)[:60]!r}")
-        it, fn = by_prompt[key]
-        return score_value(fn(completion, it))
+        if isinstance(index, int) and 0 <= index < len(items) and keys[index] == key:
+            j = index
+        else:  # (an index for another prompt, or none: a caller of the plain scorer(prompt, completion))
+            js = by_prompt.get(key)
+            if not js:
+                raise PonderError(f"reward_scorer: no item has the prompt {str(prompt)[:60]!r}")
+            other = next((k for k in js if what(k) != what(js[0])), None)
+            if other is not None:
+                raise PonderError(f"reward_scorer: items {items[js[0]].get('id', js[0])} and "
+                                  f"{items[other].get('id', other)} share the prompt {str(prompt)[:60]!r} but "
+                                  "differ; pass index= (the item's position) to say which")
+            j = js[0]
+        return score_value(fns[j](completion, items[j]))
 
     return scorer
 
@@ -460,9 +481,20 @@ def likelihood_scorer(model, tok) -> Callable:
     return scorer
 
 
-def _score(scorer, by_ids: bool, prompt, s) -> float:
-    """A sample's score: its ids go to the "likelihood" scorer (by_ids), only its text to a user's callable."""
-    return score_value(scorer(prompt, s.text, token_ids=s.token_ids) if by_ids else scorer(prompt, s.text))
+def _takes_index(scorer) -> bool:
+    """Whether a scorer takes ``index`` (the problem's index: reward_scorer's, to tell items with one prompt apart)."""
+    try:
+        return "index" in inspect.signature(scorer).parameters
+    except (TypeError, ValueError):  # (a callable without a signature: called as scorer(prompt, completion))
+        return False
+
+
+def _score(scorer, by_ids: bool, prompt, s, index: int) -> float:
+    """A sample's score: its ids go to the "likelihood" scorer (by_ids), only its text to a user's callable (and
+    the problem's index, to one that takes it)."""
+    if by_ids:
+        return score_value(scorer(prompt, s.text, token_ids=s.token_ids))
+    return score_value(scorer(prompt, s.text, index=index) if _takes_index(scorer) else scorer(prompt, s.text))
 
 
 def best_of_n(model, tok, prompts, *, n_candidates: int = 8, scorer="logprob", temperature: float = 0.8,
@@ -491,12 +523,12 @@ def best_of_n(model, tok, prompts, *, n_candidates: int = 8, scorer="logprob", t
                        temperature=temperature, top_p=top_p, top_k=top_k, min_p=min_p,
                        max_new_tokens=max_new_tokens, stop=stop)
     out = []
-    for p, g, t in zip(prompts, groups, lat):
+    for i, (p, g, t) in enumerate(zip(prompts, groups, lat)):
         t0 = time.perf_counter()
         if isinstance(scorer, str):  # "logprob"
             scores = [_mean_lp(s) if s.logprobs else float("-inf") for s in g]
         else:
-            scores = [_score(scorer, by_ids, p, s) for s in g]
+            scores = [_score(scorer, by_ids, p, s, index_offset + i) for s in g]
         j = max(range(len(g)), key=lambda k: (scores[k], -k))
         s = g[j]
         out.append(Outcome(s.text, extract(s.text), sum(x.num_tokens for x in g), t + time.perf_counter() - t0,
@@ -579,7 +611,7 @@ def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", te
 
     def scores_of(idx, samples):  # (a revision's ids, sampled after the refine context, write it all the same)
         t0 = time.perf_counter()
-        sc = [_score(scorer, by_ids, prompts[i], x) for i, x in zip(idx, samples)]
+        sc = [_score(scorer, by_ids, prompts[i], x, index_offset + i) for i, x in zip(idx, samples)]
         per = (time.perf_counter() - t0) / len(idx)
         for i in idx:
             lat[i] += per

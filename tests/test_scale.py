@@ -220,6 +220,36 @@ def test_reward_scorer_refuses_prompts_or_think_open_not_one_per_item():
     assert scorer(PA, "The answer is \\boxed{0.5}.") > scorer(PB, "The answer is \\boxed{0.5}.")
 
 
+def test_reward_scorer_scores_items_that_share_a_prompt_against_their_own(micro):
+    """Items were found by prompt alone: two with one prompt (a question with two gold answers, duplicates) were
+    both scored against the last one's gold, silently. Best-of-N and self-refine now pass the problem's index;
+    a plain scorer(prompt, completion) call refuses a prompt whose items differ, naming both."""
+    from ponder.verify.registry import get_reward
+
+    model, tok = micro
+    items = [{"id": "q-7", "prompt": PB, "answer": "7"}, {"id": "q-8", "prompt": PB, "answer": "8"}]
+    scorer = scale.reward_scorer(get_reward("math"), items)
+    outs = scale.best_of_n(model, tok, [PB, PB], n_candidates=10, scorer=scorer, temperature=1.0, max_new_tokens=24,
+                           seed=0)
+    ref = ponder.sample(model, tok, [PB, PB], n=10, max_new_tokens=24, temperature=1.0, seed=0)
+    assert all({"7", "8"} <= {extract_answer(s.text) for s in g} for g in ref)  # (each could pick its own)
+    assert [o.answer for o in outs] == ["7", "8"]
+    # a shard (evaluate's chunks, Ray actors) gives its global index_offset: its problems are items[offset + i]
+    assert scale.best_of_n(model, tok, [PB], n_candidates=10, scorer=scorer, temperature=1.0, max_new_tokens=24,
+                           seed=0, index_offset=1)[0].text == outs[1].text
+    seven = "The answer is \\boxed{7}."
+    assert scorer(PB, seven, index=0) > scorer(PB, seven, index=1)
+    with pytest.raises(PonderError, match=r"^reward_scorer: items q-7 and q-8 share the prompt 'Problem: pick B"):
+        scorer(PB, seven)
+    same = scale.reward_scorer(get_reward("math"), [items[0], {**items[0], "id": "copy"}])  # duplicates: one gold
+    assert same(PB, seven) == same(PB, seven, index=1) == scorer(PB, seven, index=0)
+    for o, (i, it) in zip(scale.self_refine(model, tok, [PB, PB], rounds=1, scorer=scorer, temperature=1.0,
+                                            max_new_tokens=24, critique_tokens=4, seed=1, index_offset=0),
+                          enumerate(items)):
+        kept = max(v for v, ok in zip(o.info["scores"], [True] + o.info["accepted"]) if ok)
+        assert kept == scorer(PB, o.text, index=i) == float(answers_equal(o.answer or "", it["answer"]))
+
+
 # ---- self-refine ----------------------------------------------------------------------------------------
 
 
