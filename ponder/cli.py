@@ -283,15 +283,14 @@ def _terse_share(text: str):
 
 
 def cmd_pretrain(a):
-    from .model import ModelConfig
     from .train import (
         TINY_CORPUS,
-        TINY_MODEL,
         TINY_TRAIN,
         TrainConfig,
         check_pretrain_settings,
         config_from,
         pretrain,
+        tiny_model_config,
     )
 
     run = a.out
@@ -322,11 +321,7 @@ def cmd_pretrain(a):
         ("steps", a.steps), ("batch_size", a.batch_size), ("lr", a.lr), ("seq_len", a.seq_len),
         ("seed", a.seed), ("threads", a.threads), ("compile", a.compile or None), ("bf16", a.bf16 or None))
         if v is not None}}).validate()
-    mc = ModelConfig(**{**TINY_MODEL.__dict__, **{k: v for k, v in (
-        ("hidden_size", a.hidden), ("num_hidden_layers", a.layers)) if v is not None}})
-    if a.hidden:
-        mc.intermediate_size, mc.num_attention_heads = 3 * a.hidden, max(1, a.hidden // 32)
-        mc.num_key_value_heads = max(1, mc.num_attention_heads // 2)
+    mc = tiny_model_config(a.hidden, a.layers)  # (a --hidden whose derived shape is invalid: refused here)
     check_pretrain_settings(Path(run), train, mc, a.vocab)  # before the corpus, which takes ~10 s to build
     docs, held = _pretrain_corpus(corpus)
     pretrain(run, docs, model_config=mc, train=train, vocab_size=a.vocab, heldout_docs=held,
@@ -841,7 +836,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="AdamW's peak learning rate: linear warmup over the recipe's 100 steps, then cosine "
                          "decay to 0.1x (default: the tiny recipe's 0.002)")
     pt.add_argument("--hidden", type=_positive_int, default=None,
-                    help="hidden size; MLP = 3x hidden, heads = hidden/32 (default: the tiny recipe's 128)")
+                    help="hidden size H, a multiple of 32; derived from it: H/32 attention heads of head_dim 32, "
+                         "max(1, H/64) key/value heads, MLP intermediate size 3H (default: the tiny recipe's 128)")
     pt.add_argument("--layers", type=_positive_int, default=None,
                     help="transformer layers (default: the tiny recipe's 4)")
     pt.add_argument("--vocab", type=int, default=512, help="tokenizer vocabulary size")

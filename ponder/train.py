@@ -109,6 +109,34 @@ TINY_CORPUS = dict(n_docs=200_000, seed=0, tasks=("arith",), filler_share=0.2, t
                    terse_endings=(("The answer is \\boxed{X}.", 0.75), ("The answer is X.", 0.25)))
 
 
+def tiny_model_config(hidden: int | None = None, layers: int | None = None) -> ModelConfig:
+    """The model `ponder pretrain` builds: TINY_MODEL, with `layers` as given and `hidden` (--hidden H) deriving
+    the rest as the recipe's own shape scales (H=128 gives the recipe back): H/32 attention heads of the recipe's
+    head_dim 32, half as many key/value heads (at least one: max(1, H/64)), MLP intermediate size 3H."""
+    mc = dict(TINY_MODEL.__dict__)
+    if layers is not None:
+        mc["num_hidden_layers"] = layers
+    if hidden is not None:
+        hd = TINY_MODEL.head_dim
+        # Qwen3 (the recipe's model_type) does not need heads x head_dim = hidden (Qwen3-0.6B: 16 x 128 = 2048
+        # over a hidden size of 1024), so another H is a valid model, but not the one this derivation means: heads
+        # that tile the hidden size, as 4 x 32 = 128 does. H = 48 (or 63) attended through one head 32 wide, as H
+        # = 32 does; H = 16 got one head twice as wide as the stream it reads (q, k, v of rank 16 over 32 dims).
+        if hidden % hd:
+            heads = max(1, hidden // hd)
+            raise PonderError(f"--hidden {hidden}: must be a multiple of {hd}, the width of each derived attention "
+                              f"head ({hidden} would get {heads} head{'s' * (heads > 1)}, {heads * hd} wide); for "
+                              "other shapes give train.pretrain a ModelConfig")
+        heads = hidden // hd
+        kv = max(1, heads // 2)
+        if heads % kv:  # (H/32 odd above 3: 160 -> 5 heads over 2, which no grouped attention can share)
+            raise PonderError(f"--hidden {hidden}: its {heads} attention heads (hidden/{hd}) are no multiple of its "
+                              f"{kv} key/value heads (heads/2); use a hidden size whose hidden/{hd} is 1, 3 or even")
+        mc.update(hidden_size=hidden, num_attention_heads=heads, num_key_value_heads=kv, head_dim=hd,
+                  intermediate_size=3 * hidden)
+    return ModelConfig(**mc)
+
+
 # ---- optimisation pieces -------------------------------------------------------------------------
 def lr_at(step: int, cfg: TrainConfig) -> float:
     """Linear warmup, then cosine decay to min_lr_ratio * lr."""

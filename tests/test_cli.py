@@ -93,6 +93,28 @@ def test_pretrain_help_states_the_tiny_recipe():
     assert TINY_MODEL.num_attention_heads == TINY_MODEL.hidden_size // 32
 
 
+def test_pretrain_help_states_what_hidden_derives_and_a_bad_hidden_is_refused(tmp_path, capsys):
+    """--hidden's help said "heads = hidden/32" while the code took max(1, hidden // 32) heads and half as many
+    key/value heads: --hidden 16 trained one 32-dim head wider than the hidden size, unwarned. The help states
+    each derived size, which is what is built, and a hidden size they do not fit is refused before anything."""
+    small = ["--steps", "1", "--docs", "300", "--layers", "1", "--seq-len", "64", "--batch-size", "4", "--quiet"]
+    for h, msg in (("16", "--hidden 16: must be a multiple of 32"), ("160", "--hidden 160: its 5 attention heads")):
+        assert main(["pretrain", "--out", str(tmp_path / h), "--hidden", h, *small]) == 2
+        err = capsys.readouterr().err
+        assert msg in err and err.strip().count("\n") == 0
+        assert not (tmp_path / h).exists()
+    from ponder.train import tiny_model_config
+
+    pt = next(a for a in build_parser()._actions if a.dest == "command").choices["pretrain"]
+    helps = {a.dest: a.help for a in pt._actions}
+    assert ("H/32 attention heads of head_dim 32, max(1, H/64) key/value heads, MLP intermediate size 3H"
+            in helps["hidden"]) and "a multiple of 32" in helps["hidden"]
+    for h in (32, 64, 96, 128, 256):
+        mc = tiny_model_config(h)
+        assert (mc.num_attention_heads, mc.head_dim, mc.num_key_value_heads, mc.intermediate_size) == (
+            h // 32, 32, max(1, h // 64), 3 * h)
+
+
 @pytest.fixture(scope="module")
 def ckpt(tmp_path_factory, tiny_random):
     path = tmp_path_factory.mktemp("cli") / "ck"

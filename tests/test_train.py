@@ -3,6 +3,7 @@
 import copy
 import json
 import os
+import re
 
 import pytest
 import torch
@@ -1171,3 +1172,34 @@ def test_run_summary_says_one_step_in_the_singular():
     s = {"kind": "grpo", "steps": 1, "alarms": 1, "run_dir": "r", "metrics": {}, "checkpoint": "r/checkpoint"}
     assert format_run_summary(s).startswith("grpo: 1 step, 1 alarm; run directory r")
     assert format_run_summary({**s, "steps": 2, "alarms": 0}).startswith("grpo: 2 steps, 0 alarms;")
+
+
+def test_tiny_model_config_derives_a_valid_shape_from_hidden_or_refuses_it():
+    """`ponder pretrain --hidden H` set max(1, H // 32) heads of the recipe's 32 dims and half as many key/value
+    heads, unchecked: --hidden 16 built one head twice as wide as the hidden size, --hidden 48 one head 32 wide
+    (as --hidden 32), --hidden 160 five heads over two key/value heads (a torch RuntimeError in attention, the
+    run's directory already written). Every hidden size taken now gets heads that tile it, as the recipe's
+    4 x 32 = 128; the others are refused in one line."""
+    from ponder.train import TINY_MODEL, tiny_model_config
+
+    assert tiny_model_config() == TINY_MODEL == tiny_model_config(TINY_MODEL.hidden_size)  # the recipe, unchanged
+    assert tiny_model_config(layers=2) == ModelConfig(**{**TINY_MODEL.__dict__, "num_hidden_layers": 2})
+    taken = 0
+    for h in range(1, 1025):
+        try:
+            mc = tiny_model_config(h)
+        except PonderError as e:
+            assert str(e).startswith(f"--hidden {h}: ") and "\n" not in str(e)
+            continue
+        taken += 1
+        assert mc.num_attention_heads * mc.head_dim == mc.hidden_size == h and mc.head_dim == TINY_MODEL.head_dim
+        assert mc.num_attention_heads % mc.num_key_value_heads == 0 and mc.intermediate_size == 3 * h
+        assert mc.num_key_value_heads == max(1, mc.num_attention_heads // 2)
+        ModelConfig(**mc.__dict__)  # (a shape the model validates)
+    assert taken == len([h for h in range(32, 1025, 32) if (h // 32) in (1, 3) or h // 32 % 2 == 0])
+    for h, msg in ((16, "must be a multiple of 32, the width of each derived attention head (16 would get 1 head, "
+                        "32 wide)"),
+                   (48, "must be a multiple of 32"),
+                   (160, "its 5 attention heads (hidden/32) are no multiple of its 2 key/value heads")):
+        with pytest.raises(PonderError, match=f"^--hidden {h}: " + re.escape(msg)):
+            tiny_model_config(h)
