@@ -572,6 +572,39 @@ def _refine_context(tok, prompt, critique_context, solution, critique, templates
                                {"role": "user", "content": refine_request}]
 
 
+def _draw_in_room(model, tok, ctx: dict, live, *, max_new_tokens: int, call: str, r: int, index_offset: int,
+                  **kw) -> tuple[dict, dict]:
+    """One self-refine call (the critiques or the revisions of round r) for ctx[live], each decoded up to
+    max_new_tokens or, where its context leaves less room in the model's positions, up to the room left (the
+    context grows with the draft and the critique, so a setting that fits the prompt may not fit it; as
+    `ponder chat` caps a reply). Problems that fit are drawn in one call exactly as without a cap; each
+    capped one gets its own call, keyed to its index as in the full call. Returns ({index: (samples,
+    latency)}, {index: cap})."""
+    from ponder.engine import render_prompts
+
+    limit = getattr(getattr(model, "config", model), "max_position_embeddings", None)
+    caps = {}
+    if isinstance(limit, int):
+        vocab = getattr(getattr(model, "config", None), "vocab_size", None)
+        for i, ids in zip(live, render_prompts(tok, [ctx[i] for i in live], vocab)):
+            room = limit - len(ids)
+            # 1 token is the least worth decoding: a refusal discards the whole batch's work, while a capped
+            # critique or revision is still scored as any other and recorded as capped in the outcome's info
+            if room < 1:
+                raise PonderError(f"self-refine: problem {index_offset + i}: the {call} context of round {r + 1} "
+                                  f"holds {len(ids)} tokens and the model's context is {limit} positions: no room "
+                                  f"left to decode the {call} (shorter drafts: a lower max_new_tokens, or shorter "
+                                  f"templates)")
+            if room < max_new_tokens:
+                caps[i] = room
+    fit = [i for i in live if i not in caps]
+    out = draw_subset(model, tok, ctx, fit, n=1, index_offset=index_offset, max_new_tokens=max_new_tokens,
+                      **kw) if fit else {}
+    for i, cap in caps.items():
+        out.update(draw_subset(model, tok, ctx, [i], n=1, index_offset=index_offset, max_new_tokens=cap, **kw))
+    return out, caps
+
+
 def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", temperature: float = 0.0,
                 max_new_tokens: int = 256, critique_tokens: int = 64, stop=None, seed: int = 0,
                 index_offset: int = 0, extract: Extract | None = None,
@@ -581,8 +614,11 @@ def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", te
     its score is >= the current one. ``scorer``: "likelihood" (the model's mean log-prob of the ids it sampled
     for the solution given the ORIGINAL prompt, so drafts and revisions are scored on the same footing) or a
     callable scorer(prompt, completion). At temperature 0 a problem stops at its first rejected or unchanged revision:
-    the next round would see the same context and decode the same again. ``info``: scores (draft, then per
-    round run), accepted (bool per round run), critiques."""
+    the next round would see the same context and decode the same again. A critique (``critique_tokens``) or
+    revision (``max_new_tokens``) whose context (prompt + solution + critique ...) leaves less room in the
+    model's context is decoded up to the room left; a context with no room left is refused before that call.
+    ``info``: scores (draft, then per round run), accepted (bool per round run), critiques, and only where a
+    cap applied, capped (one {"round", "call": "critique" | "revision", "max_new_tokens": the cap} each)."""
     _check_prompts(prompts)
     from ponder.engine import render_prompts
 
@@ -625,11 +661,14 @@ def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", te
             break
         c_ctx = {i: _critique_context(tok, prompts[i], base_ids[i], cur[i], critique_template, critique_request)
                  for i in live}
-        crit = draw_subset(model, tok, c_ctx, live, n=1, seed=derive_seed(seed, "critique", r),
-                           index_offset=index_offset, max_new_tokens=critique_tokens, **kw)
+        crit, c_caps = _draw_in_room(model, tok, c_ctx, live, max_new_tokens=critique_tokens, call="critique",
+                                     r=r, index_offset=index_offset, seed=derive_seed(seed, "critique", r), **kw)
         ctx = {i: _refine_context(tok, prompts[i], c_ctx[i], cur[i], crit[i][0][0], templates) for i in live}
-        rev = draw_subset(model, tok, ctx, live, n=1, seed=derive_seed(seed, "refine", r),
-                          index_offset=index_offset, max_new_tokens=max_new_tokens, **kw)
+        rev, r_caps = _draw_in_room(model, tok, ctx, live, max_new_tokens=max_new_tokens, call="revision",
+                                    r=r, index_offset=index_offset, seed=derive_seed(seed, "refine", r), **kw)
+        for call, caps in (("critique", c_caps), ("revision", r_caps)):
+            for i, cap in caps.items():  # (only where a cap applied: an outcome that fits reads as before)
+                info[i].setdefault("capped", []).append({"round": r + 1, "call": call, "max_new_tokens": cap})
         new_score = scores_of(live, [rev[i][0][0] for i in live])
         still = []
         for i, sc in zip(live, new_score):

@@ -851,6 +851,90 @@ def test_greedy_self_refine_stops_at_a_rejected_revision(micro):
                                                                       temperature=1.0, **kw))
 
 
+def _engine_calls(monkeypatch) -> list:
+    """Spy on the real engine: (kwargs, samples) of every call, in call order."""
+    import ponder.engine
+
+    calls, real = [], ponder.engine.sample
+
+    def spy(*args, **kw):
+        out = real(*args, **kw)
+        calls.append((kw, [g[0] for g in out]))
+        return out
+
+    monkeypatch.setattr(ponder.engine, "sample", spy)
+    return calls
+
+
+def test_self_refine_that_fits_draws_as_a_direct_reconstruction(micro, monkeypatch):
+    """Capping critiques and revisions to the room left must leave a run that fits as it was: one call per
+    draft / critique / revision of every live problem, with the settings given, and the outcome a direct
+    reconstruction of the method from engine calls gives (no 'capped' in info)."""
+    model, tok = micro
+    prompts, seed, kw = [PA, PB, LONG, SAY], 4, dict(n=1, temperature=1.0)
+    calls = _engine_calls(monkeypatch)
+    outs = scale.self_refine(model, tok, prompts, rounds=1, scorer=lambda p, c: len(c), seed=seed,
+                             max_new_tokens=40, critique_tokens=12, temperature=1.0)
+    assert [(len(s), k["max_new_tokens"], k["index_offset"]) for k, s in calls] == [(4, 40, 0), (4, 12, 0), (4, 40, 0)]
+    monkeypatch.undo()
+    sample = ponder.engine.sample
+    drafts = [g[0] for g in sample(model, tok, prompts, max_new_tokens=40, seed=seed, **kw)]
+    c_ctx = [scale._critique_context(tok, p, d.prompt_ids, d, scale.CRITIQUE_TEMPLATE, scale.CRITIQUE_REQUEST)
+             for p, d in zip(prompts, drafts)]
+    crit = [g[0] for g in sample(model, tok, c_ctx, max_new_tokens=12, seed=scale.derive_seed(seed, "critique", 0),
+                                 **kw)]
+    templates = (scale.CRITIQUE_TEMPLATE, scale.REFINE_TEMPLATE, scale.CRITIQUE_REQUEST, scale.REFINE_REQUEST)
+    r_ctx = [scale._refine_context(tok, p, cc, d, c, templates) for p, cc, d, c in zip(prompts, c_ctx, drafts, crit)]
+    rev = [g[0] for g in sample(model, tok, r_ctx, max_new_tokens=40, seed=scale.derive_seed(seed, "refine", 0), **kw)]
+    for o, d, c, v in zip(outs, drafts, crit, rev):
+        final = v if len(v.text) >= len(d.text) else d
+        assert (o.text, o.tokens, o.finish_reason) == (final.text, d.num_tokens + c.num_tokens + v.num_tokens,
+                                                       final.finish_reason)
+        assert o.info == {"scores": [len(d.text), len(v.text)], "accepted": [len(v.text) >= len(d.text)],
+                          "critiques": [c.text]}
+
+
+@pytest.mark.parametrize("max_new_tokens, critique_tokens, call", [(400, 64, "revision"), (40, 480, "critique")])
+def test_self_refine_caps_a_call_to_the_room_left_in_the_context(micro, monkeypatch, max_new_tokens,
+                                                                  critique_tokens, call):
+    """A critique or revision is sampled after prompt + draft + template (+ critique + template): a
+    max_new_tokens / critique_tokens that fits the prompt could pass that, and the engine refused the call
+    mid-run, after the drafts, naming neither self-refine nor the context. Each such call is now capped to the
+    room left (prompt + cap = the model's context), drawn alone with its problem's index (the draw a full call
+    with that cap gives it), and the outcome's info records the cap."""
+    model, tok = micro
+    limit = model.config.max_position_embeddings
+    calls = _engine_calls(monkeypatch)
+    outs = scale.self_refine(model, tok, [PA, PB, LONG, SAY], rounds=1, temperature=1.0, seed=4,
+                             max_new_tokens=max_new_tokens, critique_tokens=critique_tokens)
+    monkeypatch.undo()
+    assert all(o.info["capped"] for o in outs)
+    n_seed = scale.derive_seed(4, "refine" if call == "revision" else "critique", 0)
+    for i, o in enumerate(outs):
+        capped, = o.info["capped"]
+        cap = capped["max_new_tokens"]
+        assert capped["round"] == 1 and capped["call"] == call
+        (k, (s,)), = [(k, s) for k, s in calls if k["seed"] == n_seed and k["index_offset"] == i]
+        assert k["max_new_tokens"] == cap == limit - len(s.prompt_ids) and s.num_tokens <= cap
+        alone = ponder.engine.sample(model, tok, [s.prompt_ids], n=1, max_new_tokens=cap, temperature=1.0,
+                                     seed=n_seed, index_offset=i)[0][0]
+        assert (alone.token_ids, alone.text) == (s.token_ids, s.text)
+
+
+@pytest.mark.parametrize("call, option", [("critique", "critique_template"), ("revision", "refine_template")])
+def test_self_refine_refuses_a_context_with_no_room_before_drawing_its_call(micro, monkeypatch, call, option):
+    """A context that already fills the model's positions leaves nothing to cap to: refused in one line naming
+    self-refine, the problem's global index, the context's tokens and the model's context, before that call."""
+    model, tok = micro
+    calls = _engine_calls(monkeypatch)
+    with pytest.raises(PonderError, match=rf"^self-refine: problem 5: the {call} context of round 1 holds \d+ tokens "
+                                          r"and the model's context is 512 positions: no room left to decode the "
+                                          rf"{call} \(shorter drafts: a lower max_new_tokens, or shorter templates\)$"):
+        scale.self_refine(model, tok, [PA, PB], rounds=1, max_new_tokens=20, critique_tokens=8, index_offset=5,
+                          **{option: "\n" + "x" * 600})
+    assert [k["seed"] for k, _ in calls] == [0] + ([scale.derive_seed(0, "critique", 0)] if call == "revision" else [])
+
+
 def test_best_of_n_refuses_temperature_0(micro):
     """Greedy candidates are all the same sample: best-of-N drew and counted N copies of one greedy decode
     (N times the tokens, a choice among identical texts). It is refused, as self-consistency refuses it."""
