@@ -182,7 +182,7 @@ def sampling(model, tok, prompts, *, n: int = 1, temperature: float = 1.0, top_p
 
     Counter-based sampling: the samples of a prompt depend only on (seed, prompt index, sample index)."""
     _check_prompts(prompts)
-    _positive_int("n", n)
+    _positive_int("sampling: n", n)
     extract = extract or default_extract()
     groups, lat = draw(model, tok, prompts, n=n, seed=seed, index_offset=index_offset, temperature=temperature,
                        top_p=top_p, top_k=top_k, min_p=min_p, max_new_tokens=max_new_tokens, stop=stop)
@@ -254,7 +254,7 @@ def self_consistency(model, tok, prompts, *, n_votes: int = 8, weighted: bool = 
     if chunk is None and early_stop:
         chunk = max(1, math.ceil(n_votes / 4))
     if chunk is not None:
-        _positive_int("chunk", chunk)
+        _positive_int("self-consistency: chunk", chunk)
     kw = dict(temperature=temperature, top_p=top_p, top_k=top_k, min_p=min_p, max_new_tokens=max_new_tokens,
               stop=stop)
     P = len(prompts)
@@ -750,8 +750,8 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
     appended at the cut. A thinking that ends with EOS without a delimiter is handled as without think tags.
     """
     _check_prompts(prompts)
-    _positive_int("budget", budget)
-    _positive_int("answer_tokens", answer_tokens)
+    _positive_int("budget forcing: budget", budget)
+    _positive_int("budget forcing: answer_tokens", answer_tokens)
     if isinstance(waits, bool) or not isinstance(waits, int) or waits < 0:
         raise PonderError(f"budget forcing: waits must be an integer >= 0, got {waits!r}")
     if force not in ("auto", "always"):
@@ -996,6 +996,11 @@ def effort_settings(level: str, levels: dict | None = None) -> dict:
         raise PonderError(f"unknown reasoning effort {level!r} (known: {', '.join(levels)})")
     if not isinstance(levels[level], dict) or "budget" not in levels[level]:
         raise PonderError(f"reasoning effort {level!r}: expected a dict with a 'budget', got {levels[level]!r}")
+    # the level's settings as the level's: budget forcing would name them as its own options
+    _positive_int(f"reasoning effort {level!r}: budget", levels[level]["budget"])
+    waits = levels[level].get("waits", 0)
+    if isinstance(waits, bool) or not isinstance(waits, int) or waits < 0:
+        raise PonderError(f"reasoning effort {level!r}: waits must be an integer >= 0, got {waits!r}")
     return levels[level]
 
 

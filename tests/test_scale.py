@@ -475,6 +475,30 @@ def test_self_refine_and_effort_options_are_named(micro):
         scale.effort(model, tok, [PA], level="x", levels={"x": {"waits": 1}})
 
 
+@pytest.mark.parametrize("method, kw, msg", [
+    ("budget_forcing", dict(budget=0), "budget forcing: budget must be an integer >= 1, got 0"),
+    ("budget_forcing", dict(answer_tokens="4"), "budget forcing: answer_tokens must be an integer >= 1, got '4'"),
+    ("budget_forcing", dict(waits=-1), "budget forcing: waits must be an integer >= 0, got -1"),
+    ("effort", dict(level="x", levels={"x": {"budget": 0}}), "reasoning effort 'x': budget must be an integer >= 1, "
+                                                            "got 0"),
+    ("effort", dict(level="x", levels={"x": {"budget": 8, "waits": -1}}),
+     "reasoning effort 'x': waits must be an integer >= 0, got -1"),
+    ("effort", dict(answer_tokens=0), "budget forcing: answer_tokens must be an integer >= 1, got 0"),
+    ("self_consistency", dict(n_votes=2, chunk=0), "self-consistency: chunk must be an integer >= 1, got 0"),
+    ("sampling", dict(n=0), "sampling: n must be an integer >= 1, got 0"),
+    ("self_refine", dict(rounds=-1), "self-refine: rounds must be an integer >= 0, got -1"),
+    ("best_of_n", dict(n_candidates=0), r"best-of-N: n_candidates \(--candidates\) must be an integer >= 1, got 0"),
+])
+def test_a_bad_option_is_named_with_its_method(micro, monkeypatch, method, kw, msg):
+    """Every method names a bad option with its own prefix: budget forcing's budget and answer_tokens, self-
+    consistency's chunk and sampling's n were named bare ("budget must be ..."), and an effort level's budget or
+    waits as budget forcing's options, which its caller never gave."""
+    model, tok = micro
+    monkeypatch.setattr(scale, "draw", lambda *a, **k: pytest.fail("drew before refusing"))
+    with pytest.raises(PonderError, match=f"^{msg}$"):
+        scale.METHODS[method](model, tok, [PA], **kw)
+
+
 @pytest.mark.parametrize("chat, shown", [
     ([{"role": "system", "content": None}, {"role": "user", "content": "q"}], "{'role': 'system', 'content': None}"),
     (["hi"], "'hi'"),
