@@ -396,7 +396,9 @@ def evaluate(
     if name == "self_consistency":  # (also before the bar)
         scale.check_vote_options(mk.get("weighted", False), mk.get("early_stop", False))
 
-    if name in ("greedy", "sampling", "self_consistency", "best_of_n", "budget_forcing", "effort") and isinstance(
+    # (self-refine: its drafts; a critique or revision is capped to the room its context leaves, in self_refine)
+    if name in ("greedy", "sampling", "self_consistency", "best_of_n", "self_refine", "budget_forcing",
+                "effort") and isinstance(
             getattr(getattr(model, "config", None), "max_position_embeddings", None), int):
         from ponder.engine import check_context, render_prompts
 

@@ -347,6 +347,23 @@ def test_evaluate_checks_sampling_before_any_progress_bar(micro, monkeypatch, kw
 
 
 
+def test_self_refine_drafts_beyond_the_context_are_refused_before_the_progress_bar(micro, monkeypatch):
+    """Self-refine's drafts decode max_new_tokens after the prompt, as greedy does, but were left to the engine:
+    refused once the progress bar had started, naming no item. Checked as greedy's are; a critique or revision
+    whose context leaves less room is capped by self_refine (tests/test_scale.py), so a run that fits still runs."""
+    import tqdm.auto
+
+    model, tok = micro
+    monkeypatch.setattr(tqdm.auto, "tqdm", _NoBar)
+    with pytest.raises(PonderError, match=r"^item \S+: prompt of \d+ tokens \+ max_new_tokens 600 exceeds the model's "
+                                          r"context of 512 positions$"):
+        evaluate(model, tok, ITEMS, method="self_refine", max_new_tokens=600, progress=True)
+    monkeypatch.undo()
+    out = evaluate(model, tok, ITEMS[:2], method="self_refine", max_new_tokens=400, progress=False,
+                   method_kwargs={"rounds": 1, "critique_tokens": 8})
+    assert out["n_problems"] == 2
+
+
 def test_a_prompt_too_long_for_max_new_tokens_names_its_item(micro):
     """On a benchmark file the error said only "prompt of N tokens": not which of its problems (grpo names
     the item). The longest prompt's item id is named, as load_dataset gives it (its id, or FILE-LINE)."""
