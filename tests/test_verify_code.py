@@ -121,9 +121,10 @@ def test_humaneval_style_check_function_and_tolerance_asserts():
              "    for n in range(5):\n"
              "        assert candidate([n]) == n\n"
              "check(total)\n")
-    assert check_code(blk("def total(xs):\n    return sum(xs)"), tests).reason == "passed 5/5"
+    # the loop over range(5) is written out by the caller, one test per item
+    assert check_code(blk("def total(xs):\n    return sum(xs)"), tests).reason == "passed 9/9"
     assert check_code(blk("def total(xs):\n    return sum(xs) if len(xs) != 1 or xs[0] != 3 else 0"),
-                      tests).reason == "failed test 5"
+                      tests).reason == "failed test 8"
 
 
 ATTACKS = {
@@ -1301,3 +1302,53 @@ def test_caller_survives_and_threads_keep_running():
                        "\nos.kill(os.getppid(), 9)\nos.kill(1, 9)"), TESTS)
     t.join()
     assert alive.is_set() and not v.correct
+
+
+def test_a_loop_over_test_data_cannot_be_cut_short_or_read():
+    # `for x, want in cases: assert f(x) == want` (HumanEval's check, KodCode's tables, unittest's subTest):
+    # the caller writes the loop out, one copy of its body per item, so each iteration's asserts must be
+    # reported and its expected values stay here. Run as written, the sandbox held `want` and the assert was
+    # one test reported once per iteration: a program that forged the end after the first went unnoticed.
+    good = "def double(x):\n    if x < 0:\n        raise ValueError('neg')\n    return 2 * x"
+    wrong = "def double(x):\n    if x < 0:\n        raise ValueError('neg')\n    return 2 if x == 1 else 0"
+    forms = {
+        "humaneval": "def check(candidate):\n    for x, want in [(1, 2), (3, 6), (5, 10)]:\n"
+                     "        assert candidate(x) == want\n    for x in (-1, -2):\n        try:\n"
+                     "            candidate(x)\n            assert False\n        except ValueError:\n"
+                     "            pass\ncheck(double)\n",
+        "kodcode table": "import pytest\nCASES = [(1, 2), (3, 6), (5, 10)]\ndef test_double():\n"
+                         "    for x, want in CASES:\n        result = double(x)\n"
+                         "        assert result == want\n"
+                         "def test_neg():\n    for x in [-1, -2]:\n        with pytest.raises(ValueError):\n"
+                         "            double(x)\n",
+        "module level": "for x, want in [(1, 2), (3, 6), (5, 10)]:\n    assert double(x) == want\n",
+        "nested range": "def test_grid():\n    for a in range(1, 3):\n        for b in [1, 2, 5]:\n"
+                        "            assert double(a * b) == 2 * a * b\n",
+        "unittest": "import unittest\nclass TestDouble(unittest.TestCase):\n    def test_cases(self):\n"
+                    "        for x, want in [(1, 2), (3, 6), (5, 10)]:\n            with self.subTest(x=x):\n"
+                    "                self.assertEqual(double(x), want)\n",
+    }
+    # ends the run (its end record forged) at its second call, after answering the first right
+    cut = ("import os\nn = [0]\ndef double(x):\n    n[0] += 1\n    if n[0] == 2:\n"
+           "        os.write(3, b'{\"done\": true}\\n')\n        os._exit(0)\n    return 2 * x\n")
+    # answers with the expected value it finds in the test's frame or globals
+    peek = ("import sys\ndef double(x):\n    f = sys._getframe(1)\n    while f is not None:\n"
+            "        for k in ('want', 'expected'):\n            if k in f.f_locals:\n"
+            "                return f.f_locals[k]\n        f = f.f_back\n    return 0\n")
+    for name, tests in forms.items():
+        assert check_code(blk(good), tests).correct, name
+        for bad in (wrong, cut, peek):
+            assert not check_code(blk(bad), tests).correct, (name, bad)
+    # a loop the caller leaves as written still passes a correct program: a check that runs only on some
+    # items, a break, a loop variable read after the loop or by a helper of the tests, an item the body
+    # mutates
+    kept = ["for x in range(-2, 3):\n    if x >= 0:\n        assert double(x) == 2 * x\n",
+            "for x in [1, 2, 3]:\n    assert double(x) == 2 * x\n    if x == 2:\n        break\n",
+            "for x, want in [(1, 2), (3, 6)]:\n    assert double(x) == want\nassert double(x) == want\n",
+            "def ok():\n    return double(x) == want\nfor x, want in [(1, 2), (3, 6)]:\n    assert ok()\n",
+            "def test_m():\n    for xs in [[1, 2], [3]]:\n        xs.append(0)\n"
+            "        assert double(len(xs)) == 2 * len(xs)\n",
+            "for x in [1, 2]:\n    assert double(x) == 2 * x\nelse:\n    assert double(5) == 10\n"]
+    for tests in kept:
+        assert check_code(blk(good), tests).correct, tests
+        assert not check_code(blk(wrong.replace("x == 1", "x in (1, 4)")), tests).correct, tests

@@ -149,6 +149,17 @@ charged as work, and the sandbox sees nothing of it. Operands are evaluated eage
 ``and``/``or``, ``any``/``all`` and comprehension conditions short-circuit in the caller, so an operand the test
 did not need may cost time but cannot fail it.
 
+A ``for`` loop of the tests over items the caller knows as above, or over a top-level table of literals
+that the tests read only as loops' and parametrize's table (``for x, want in CASES: assert f(x) == want``,
+HumanEval's ``check``, a unittest ``subTest`` loop), is written out by the caller: one copy of its body per
+item (at most 1000), the loop variables given that item's values as a parametrized case is, so ``want`` stays
+here and each copy's asserts are tests of their own, each to be reported (a program cannot end the run after
+the iterations it has seen). A loop it cannot write out so runs as written: items the sandbox computes, a
+body that leaves the loop (``break``, ``return``) or has a check that runs only on some items (under an
+``if``), a table the tests read otherwise too. Its asserts are reported once per iteration run, so the
+caller cannot tell how many should have been: a program that forges the end of the run after some
+iterations passes the rest unrun.
+
 Names of builtins that the caller applies (``isinstance``, ``len``, ``int``, ``range``...) mean the real builtins
 unless the test binds that name itself: a program's ``def isinstance(*a): return True`` changes nothing. A test
 that means a program's function of such a name passes it explicitly (``check(max)``, HumanEval style). The
@@ -156,9 +167,9 @@ caller's work on values the program chose is bounded per operation and per run (
 concatenation, ``sum`` of lists, ``%``-formatting, ranges, comprehension items); past the bound the test fails.
 
 Residual weakness: an assert whose operands are ALL computed in the sandbox (e.g. ``assert f(x) == g(x)``, or a
-comprehension over items only the sandbox computes, whose count is then the sandbox's word) could be forged by a
-program that writes reports of its own or rewrites the child's reporting code through `gc`; literal-expected
-asserts and stdio cases cannot, as the program never sees what its values are compared with.
+comprehension or loop over items only the sandbox computes, whose count is then the sandbox's word) could be
+forged by a program that writes reports of its own or rewrites the child's reporting code through `gc`;
+literal-expected asserts and stdio cases cannot, as the program never sees what its values are compared with.
 
 Not covered: the child can read world-readable files (keep gold datasets out of reach, e.g. mode 0600 when
 running as root) and can create files in world-writable directories such as /tmp (existing files of others stay
@@ -2384,13 +2395,13 @@ class _Substitute(ast.NodeTransformer):
         return node
 
 
-def _bind_case(body: list[ast.stmt], case: dict) -> list[ast.stmt]:
+def _bind_case(body: list[ast.stmt], case: dict, keep: frozenset[str] = frozenset()) -> list[ast.stmt]:
     """`body` of a test function with its parametrized arguments given `case`'s values. Written into the body
     where the argument is read (`assert add(a, b) == expected` becomes `assert add(1, 2) == 3`, whose 3 then
     stays in the caller) when that is the same as binding it: an immutable value, or one read once. Otherwise
-    (a list the test mutates and reads again, an argument it rebinds) it is assigned at the top of the body, and
-    the sandbox holds that value, as it holds any value a test binds to a name."""
-    local = _bound_names([ast.Module(body=body, type_ignores=[])])
+    (a list the test mutates and reads again, an argument it rebinds, a name in `keep`) it is assigned at the
+    top of the body, and the sandbox holds that value, as it holds any value a test binds to a name."""
+    local = _bound_names([ast.Module(body=body, type_ignores=[])]) | keep
     local |= {n for node in ast.walk(ast.Module(body=body, type_ignores=[]))
               if isinstance(node, (ast.Global, ast.Nonlocal)) for n in node.names}
     subs, assigns = {}, []
@@ -2401,6 +2412,117 @@ def _bind_case(body: list[ast.stmt], case: dict) -> list[ast.stmt]:
         else:
             assigns.append(ast.Assign(targets=[ast.Name(name, ast.Store())], value=copy.deepcopy(value)))
     return assigns + [_Substitute(subs).visit(s) for s in body]
+
+
+_MAX_UNROLL_ITEMS = 1000  # items of a test's `for` loop the caller writes out, one copy of the body each
+_MAX_UNROLL_NODES = 100_000  # syntax nodes those copies may add up to
+# where an assert runs only sometimes (a copy of the loop body per item would leave it unreported, failing)
+_CONDITIONAL = (ast.If, ast.While, ast.For, ast.AsyncFor, ast.Match, ast.ExceptHandler, ast.FunctionDef,
+                ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_LEAVES_LOOP = (ast.Break, ast.Continue, ast.Return, ast.Yield, ast.YieldFrom, ast.Await, ast.Global,
+                ast.Nonlocal)
+
+
+def _checks_unconditionally(body: list[ast.stmt]) -> bool:
+    """Whether `body` holds a check (an assert, or a try/with that may be an exception test) and every one of
+    them runs whenever the body runs to its end (none under an `if`, a loop, a handler or a try's `else:`)."""
+    found = False
+    todo = [(s, False) for s in body]
+    while todo:
+        node, cond = todo.pop()
+        if isinstance(node, (ast.Assert, ast.Try, ast.With)):
+            if cond:
+                return False
+            found = True
+        if isinstance(node, ast.Try):
+            todo.extend((c, cond) for c in [*node.body, *node.finalbody])
+            todo.extend((c, True) for c in [*node.handlers, *node.orelse])
+            continue
+        todo.extend((c, cond or isinstance(node, _CONDITIONAL)) for c in ast.iter_child_nodes(node))
+    return found
+
+
+def _loop_items(it: ast.expr, tables: dict, clean: set[str],
+                bound: set[str]) -> tuple[list, str | None] | None:
+    """The items of a `for` loop's iterable that the caller knows, and the top-level table they come from, if
+    any: what the caller knows the items of in a comprehension (literals, `range(...)`, `enumerate`/`zip` of
+    those), or a table of literals the tests read only as such (`for x, want in CASES:`, parametrize); None
+    for anything else."""
+    table = None
+    if isinstance(it, ast.Name) and it.id in tables and it.id in clean:
+        table, it = it.id, tables[it.id]
+    rw = _AssertRewriter(0, bound)
+    records: list = []
+    rw.top = records
+    try:
+        tree = rw._expr(it, records)
+        if records or rw.unsupported or not _ordered(tree):
+            return None
+        items = _Evaluator().items(tree, {}, _MAX_UNROLL_ITEMS + 1)
+    except (_TestFailed, ValueError, TypeError, RecursionError):
+        return None
+    return (items, table) if len(items) <= _MAX_UNROLL_ITEMS else None
+
+
+def _unroll(loop: ast.For, scope: list[ast.AST], tables: dict, clean: set[str], used: dict,
+            bound: set[str]) -> list[ast.stmt] | None:
+    """A test's `for` loop over items the caller knows, written out as one copy of its body per item, each
+    with the loop variables given that item's values as a parametrized case is (_bind_case): `for x, want in
+    [(1, 2), (3, 6)]: assert double(x) == want` becomes `assert double(1) == 2` and `assert double(3) == 6`.
+    Each copy's asserts are tests of their own, each to be reported, so a program cannot end the run after
+    the iterations it has seen and pass the ones it skipped, and the expected values stay in the caller. A
+    loop variable read elsewhere in `scope` (after the loop, by a helper function) is assigned at the top of
+    each copy instead. None when the loop cannot be written out so: a body that leaves the loop (`break`,
+    `return`), has no check or one that runs only sometimes, or too many items."""
+    pattern = _target_pattern(loop.target)
+    if pattern is None or not _checks_unconditionally(loop.body) or any(
+            isinstance(n, _LEAVES_LOOP) for s in loop.body for n in ast.walk(s)):
+        return None
+    got = _loop_items(loop.iter, tables, clean, bound)
+    if got is None or len(got[0]) > _MAX_UNROLL_ITEMS:
+        return None
+    items, table = got
+    size = sum(1 for s in loop.body for _ in ast.walk(s))
+    if size * len(items) > _MAX_UNROLL_NODES:
+        return None
+    names = {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
+    inside = [n for n in ast.walk(loop) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    reads = [n for s in scope for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    declared = {x for s in scope for n in ast.walk(s) if isinstance(n, (ast.Global, ast.Nonlocal))
+                for x in n.names}
+    keep = frozenset(x for x in names if x in declared
+                     or sum(n.id == x for n in reads) > sum(n.id == x for n in inside))
+    out: list[ast.stmt] = []
+    try:
+        for item in items:
+            env: dict = {}
+            _bind(pattern, item, env)
+            out.extend(_bind_case(copy.deepcopy(loop.body), {k: _value_ast(v) for k, v in env.items()}, keep))
+    except (_TestFailed, ValueError, RecursionError):
+        return None
+    if table is not None:
+        used[table] = used.get(table, 0) + 1
+    return [ast.copy_location(s, loop) for s in out] + loop.orelse
+
+
+def _unroll_loops(body: list[ast.stmt], scope: list[ast.AST], tables: dict, clean: set[str], used: dict,
+                  bound: set[str]) -> list[ast.stmt]:
+    """`body` with every `for` loop _unroll can write out written out, inner loops first; `scope` is what the
+    statements of the function (or module) they belong to are."""
+    out: list[ast.stmt] = []
+    for stmt in body:
+        for field, value in ast.iter_fields(stmt):
+            if isinstance(value, list) and value and all(isinstance(x, ast.stmt) for x in value):
+                own_scope = isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                inner = stmt.body if own_scope else scope
+                setattr(stmt, field, _unroll_loops(value, inner, tables, clean, used, bound) or [ast.Pass()])
+            elif isinstance(value, list):
+                for x in value:
+                    if isinstance(x, (ast.ExceptHandler, ast.match_case)):
+                        x.body = _unroll_loops(x.body, scope, tables, clean, used, bound) or [ast.Pass()]
+        written = _unroll(stmt, scope, tables, clean, used, bound) if isinstance(stmt, ast.For) else None
+        out.extend([stmt] if written is None else written)
+    return out
 
 
 def _fixture(fn: ast.FunctionDef) -> ast.FunctionDef | str | None:
@@ -2873,6 +2995,22 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
         entries.insert(0, ("setUpModule", "setUpModule()", None))
     if entries and "tearDownModule" in module_hooks:
         entries.append(("tearDownModule", "tearDownModule()", None))
+    # a test's `for` loops over items the caller knows are written out, one copy of the body per item
+    # (see _unroll)
+    iters: dict[str, int] = {}  # reads of a table as a `for` loop's iterable or a parametrize table
+    for node in (n for mod in modules for n in ast.walk(mod)):
+        if isinstance(node, ast.For) and isinstance(node.iter, ast.Name):
+            iters[node.iter.id] = iters.get(node.iter.id, 0) + 1
+        elif isinstance(node, ast.Call) and _pytest_mark(node) == "parametrize":
+            for a in [*node.args, *(k.value for k in node.keywords)]:
+                if isinstance(a, ast.Name):
+                    iters[a.id] = iters.get(a.id, 0) + 1
+    clean = {t for t in tables if loads.get(t) == iters.get(t)}  # a table nothing else reads (or mutates)
+    bound = _bound_names(modules)
+    for groups in bodies:
+        module_scope = [s for group in groups for s in group]
+        for si, group in enumerate(groups):
+            groups[si] = _unroll_loops(group, module_scope, tables, clean, used, bound)
     for name, n in used.items():
         if name in where and loads.get(name) == n:  # read by parametrize only: its expected values stay here
             mi, si = where[name]
