@@ -179,14 +179,14 @@ def test_subclasses_of_plain_types_pass_as_their_plain_value():
 
 
 def test_an_assert_false_after_a_call_that_must_raise_may_go_unreached():
-    # an exception test whose handler does more than `pass` (`except Negative: pass` is rewritten, see the tests
-    # below): a correct program raises before `assert False`, which never reports
+    # an exception test whose handler does more than `pass`: rewritten like `except Negative: pass` (see the
+    # tests below), the handler run after the report; a correct program raises before `assert False`
     tests = "assert f(1) == 2\ntry:\n    f(-1)\n    assert False\nexcept Negative:\n    caught = True\n"
     good = "class Negative(ValueError):\n    pass\ndef f(x):\n    if x < 0:\n        raise Negative(x)\n    return 2 * x"
     assert check_code(blk(good), tests).reason == "passed 2/2"
     assert not check_code(blk("def f(x):\n    return 2 * x"), tests).correct  # no raise: assert False runs
-    # the program's TypeError escapes the test's try: the reason names the statement, not "error in test code"
-    assert check_code(blk(good.replace("raise Negative", "raise TypeError")), tests).reason == "error in test statement 2"
+    # the program's TypeError is not the class the test expects: its exception check fails
+    assert check_code(blk(good.replace("raise Negative", "raise TypeError")), tests).reason == "failed test 2"
     assert check_code(blk(good), "x = f(-1)\nassert f(1) == 2").reason == "error in test statement 1"
     # a program that forges the end of the run skips nothing: the assert with a value must still report
     forge = "import os\nos.write(3, b'{\"done\": true}\\n')\nos._exit(0)"
@@ -200,8 +200,10 @@ def test_an_assert_false_after_a_call_that_must_raise_may_go_unreached():
            "        return s\njson._default_encoder = E()\ndef f(n):\n    return [0, 0, 0]\n")
     assert check_code(blk("def f(n):\n    return [1, 2, 3]"), tests2).reason == "passed 2/2"
     assert not check_code(blk(cut), tests2).correct
-    # nothing with a value reported at all: no evidence the tests ran, so no pass
-    assert not check_code(blk(good), "try:\n    f(-1)\n    assert False\nexcept Negative:\n    caught = True\n").correct
+    # the exception check alone is a test: how the call ended is reported, whatever the handler does
+    alone = "try:\n    f(-1)\n    assert False\nexcept Negative:\n    caught = True\n"
+    assert check_code(blk(good), alone).reason == "passed 1/1"
+    assert not check_code(blk(forge), alone).correct
 
 
 def test_an_exception_test_passes_only_when_its_body_raised_an_expected_builtin_exception():
@@ -1352,3 +1354,44 @@ def test_a_loop_over_test_data_cannot_be_cut_short_or_read():
     for tests in kept:
         assert check_code(blk(good), tests).correct, tests
         assert not check_code(blk(wrong.replace("x == 1", "x in (1, 4)")), tests).correct, tests
+
+
+def test_an_exception_test_with_handler_code_or_a_bare_except_is_decided_by_the_caller():
+    # `except ValueError as e: assert str(e) == "neg"`, a handler that logs, a bare `except:` (MBPP/HumanEval
+    # style): how the body ended is reported and decided here, then the handlers run as written. As written,
+    # `str(e)` (an exception is no plain value) failed every program, and the `assert False`, with no value of
+    # the program's, passed a program that ended the run inside the call.
+    good = "def f(x):\n    if x < 0:\n        raise ValueError('neg')\n    return 2 * x"
+    forms = {
+        "message": "assert f(1) == 2\ntry:\n    f(-1)\n    assert False\nexcept ValueError as e:\n"
+                   "    assert str(e) == 'neg'\n",
+        "logs": "assert f(1) == 2\ntry:\n    f(-1)\n    assert False\nexcept ValueError:\n    print('ok')\n",
+        "bare": "assert f(1) == 2\ntry:\n    f(-1)\nexcept:\n    caught = True\nelse:\n    assert False\n",
+        "humaneval": "def check(candidate):\n    assert candidate(1) == 2\n    for x in [-1, -2]:\n"
+                     "        try:\n"
+                     "            candidate(x)\n        except ValueError as err:\n"
+                     "            assert err.args[0] == 'neg' and 'neg' in repr(err)\n        else:\n"
+                     "            raise AssertionError('no raise')\ncheck(f)\n",
+        "pytest": "def test_neg():\n    try:\n        f(-1)\n        assert False, 'no raise'\n"
+                  "    except ValueError as e:\n        assert 'neg' in str(e)\n",
+    }
+    bad = {
+        "returns": "def f(x):\n    return 2 * x",
+        "forges the end": "import os\ndef f(x):\n    if x < 0:\n        os.write(3, b'{\"done\": true}\\n')\n"
+                          "        os._exit(0)\n    return 2 * x",
+        "its message ends the run": "import os\nclass E(ValueError):\n    def __str__(self):\n"
+                                    "        os.write(3, b'{\"done\": true}\\n')\n        os._exit(0)\n"
+                                    "    __repr__ = __str__\n"
+                                    + good.replace("ValueError('neg')", "E('neg')"),
+    }
+    for name, tests in forms.items():
+        assert check_code(blk(good), tests).correct, name
+        for why, program in bad.items():
+            if name in ("logs", "bare") and why == "its message ends the run":
+                continue  # nothing reads the message: raising E('neg') is a correct program there
+            assert not check_code(blk(program), tests).correct, (name, why)
+        if name != "bare":  # any exception passes a bare except
+            wrong_class = good.replace("ValueError('neg')", "TypeError('neg')")
+            assert not check_code(blk(wrong_class), tests).correct, name
+    wrong_message = good.replace("'neg'", "'negative'")
+    assert not check_code(blk(wrong_message), forms["message"]).correct

@@ -74,8 +74,15 @@ and that it is no builtin exception class (``InsufficientFunds = Exception`` wou
 program can pass it only by raising its own class, which it could do honestly. An assert in the body (``with
 pytest.raises(ZeroDivisionError): assert div(1, 0) == 0``) lets an exception of its operands through to the check,
 as Python would, and one the body leaves unreached by raising first has passed (it is part of that test); one it
-reaches is decided as any. Other asserts with no value from the sandbox in them (``assert False`` in a try whose
-handler does more than ``pass``) may go unreached once some other assert was reported.
+reaches is decided as any. A bare ``except:`` expects any exception. Handlers that do more than ``pass``
+(``except ValueError as e: assert str(e) == 'neg'``) run after the report, the exception raised again into
+them as written, the names they bind read as exceptions (``str(e)`` is the sandbox's str); with one handler
+its asserts must be reported when the check passed, of several the handlers not entered leave theirs
+unreached, so a program that ends the run inside one of several handlers passes its asserts (the class is
+decided anyway).
+A ``try`` of another form (no ``assert False`` after the call: ``except ValueError: raised = True``) runs as
+written: its handlers' classes are in the sandbox, whose names the program can rebind during the call. Other
+asserts with no value from the sandbox in them may go unreached once some other assert was reported.
 With assert tests the program runs as a module named ``solution``, so its ``if __name__ == "__main__":`` block
 does not run (as when LiveCodeBench imports a call-based solution); stdio programs run as ``__main__``. The
 module is registered, so ``from solution import add``, ``from solution import *`` and ``import solution`` in
@@ -1404,6 +1411,7 @@ class _AssertRewriter(ast.NodeTransformer):
         self.excinfo: set[str] = set()  # names `with pytest.raises(...) as <name>` binds in the current function
         self.raise_body = False  # rewriting the body of an exception test (see _raise_check)
         self.optional: set[int] = set()  # asserts in such a body: unreached when it raised first
+        self.handler_asserts: set[int] = set()  # optional too, in one of several handlers run after the check
 
     def visit_FunctionDef(self, node: ast.FunctionDef):
         start, outer = self.index, self.excinfo
@@ -1477,12 +1485,18 @@ class _AssertRewriter(ast.NodeTransformer):
         builtin exception classes it is one of (None if the body ended normally), and the caller passes the test
         when one of them is a class the test's handlers name. The handlers' builtin classes stay here: the
         program does not see which exception is expected; its own classes are decided in the sandbox (see
-        _raise_check). Other forms (a handler that does more than `pass`, a bare `except:`, a class that is not
-        named by a plain or dotted name) are left as written."""
+        _raise_check). A bare `except:` expects any exception. Handlers that do more than `pass` (`except
+        ValueError as e: assert str(e) == "neg"`) run after the report, the exception raised again into them
+        as written, so that how the body ended is still the caller's to decide and must be reported (as
+        written, with only an `assert False` of no value of the program's, a program that ended the run inside
+        the call passed, and `str(e)` of an exception, no plain value, failed every program). Other forms (a
+        class that is not named by a plain or dotted name) are left as written."""
         expected = self._expected_raise(node)
         if expected is None:
             return self.generic_visit(node)
-        return self._raise_check(node.body if node.orelse else node.body[:-1], *expected)
+        names, own, plain = expected
+        return self._raise_check(node.body if node.orelse else node.body[:-1], names, own,
+                                 handlers=None if plain else node.handlers)
 
     def visit_With(self, node: ast.With):
         """`with pytest.raises(ValueError): f(-1)` is the same test as the `try` form visit_Try rewrites, and is
@@ -1547,7 +1561,8 @@ class _AssertRewriter(ast.NodeTransformer):
         return names, own
 
     def _raise_check(self, body: list[ast.stmt], expected: set[str], own: list[ast.expr],
-                     match: tuple | None = None, bind: str | None = None) -> list[ast.stmt]:
+                     match: tuple | None = None, bind: str | None = None,
+                     handlers: list[ast.ExceptHandler] | None = None) -> list[ast.stmt]:
         """`body` wrapped so that how it ended is reported, as test number self.index (see visit_Try); with
         `match` (see _match_check), the exception's message must match it; with `bind`, the exception is bound
         to that name as pytest's ExceptionInfo for the code after it (unbound if the body raised nothing, so
@@ -1558,7 +1573,12 @@ class _AssertRewriter(ast.NodeTransformer):
         real type is a subclass of it as `except` decides (its MRO; a metaclass's __subclasscheck__ or
         __instancecheck__ is not asked) and it is no builtin exception class (`InsufficientFunds = Exception`
         would pass any exception). A report the program forges can claim that its class was raised, as the
-        program could have raised it: that is within what it can do honestly."""
+        program could have raised it: that is within what it can do honestly.
+
+        With `handlers` (a `try` whose handlers do more than `pass`), the exception is raised again after the
+        report into those handlers as written, the names they bind read as exceptions (`str(e)` is the
+        sandbox's str). One handler is entered whenever the check passes, so its asserts must be reported; of
+        several, the ones not entered go unreached, so their asserts may."""
         outer, self.raise_body = self.raise_body, True
         node = self.generic_visit(ast.Try(body=body, handlers=[], orelse=[], finalbody=[]))
         self.raise_body = outer
@@ -1579,6 +1599,16 @@ class _AssertRewriter(ast.NodeTransformer):
         node.orelse = report(ast.Constant(None))
         self.trees.append(("raises", ("leaf", 0), frozenset(expected), match, len(own)))
         self.index += 1
+        if handlers:
+            first, outer_names = self.index, self.excinfo
+            self.excinfo = outer_names | {h.name for h in handlers if h.name}
+            again = ast.Raise(exc=ast.Name("__ponder_exc__", ast.Load()), cause=None)
+            dispatch = ast.Try(body=[again], handlers=handlers, orelse=[], finalbody=[])
+            caught.append(self.generic_visit(dispatch))
+            self.excinfo = outer_names
+            if len(handlers) > 1:
+                self.optional.update(range(first, self.index))
+                self.handler_asserts.update(range(first, self.index))
         if not own:
             return [node]
         classes = ast.Tuple(elts=[self._sandbox_code(c) for c in own], ctx=ast.Load())
@@ -1586,9 +1616,9 @@ class _AssertRewriter(ast.NodeTransformer):
                               value=_call("__ponder_classes__", _lambda(classes)))
         return [evaluate, node]
 
-    def _expected_raise(self, node: ast.Try) -> tuple[set[str], list[ast.expr]] | None:
-        """The exception classes (see _exception_classes) a `try` of the form visit_Try rewrites expects, or
-        None."""
+    def _expected_raise(self, node: ast.Try) -> tuple[set[str], list[ast.expr], bool] | None:
+        """The exception classes (see _exception_classes) a `try` of the form visit_Try rewrites expects, and
+        whether its handlers only `pass`; or None."""
         def literal_assert(s, truth: bool) -> bool:  # `assert False` / `assert True` (any such literal, message)
             ok, value = _literal(s.test) if isinstance(s, ast.Assert) else (False, None)
             return ok and bool(value) == truth
@@ -1608,16 +1638,19 @@ class _AssertRewriter(ast.NodeTransformer):
             return None
         names: set[str] = set()
         own: list[ast.expr] = []
+        plain = True
         for h in node.handlers:
-            if not all(isinstance(s, ast.Pass) or isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)
-                       or literal_assert(s, True) for s in h.body):
-                return None
-            found = self._exception_classes(h.type) if h.type is not None else None
+            plain = plain and all(isinstance(s, ast.Pass) or literal_assert(s, True)
+                                  or isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)
+                                  for s in h.body)
+            # a bare `except:` expects any exception (it catches the `assert False` too, as written: the
+            # test could never fail)
+            found = self._exception_classes(h.type) if h.type is not None else ({"BaseException"}, [])
             if found is None:
-                return None  # bare `except:`, `except get_error():`: left as written
+                return None  # `except get_error():`: left as written
             names |= found[0]
             own += found[1]
-        return names, own
+        return names, own, plain
 
     def _sandbox_code(self, e: ast.expr) -> ast.expr:
         """A copy of `e` to run in the sandbox, its builtin names meaning the builtins."""
@@ -3058,6 +3091,7 @@ def _plan(tests) -> dict:
     trees: list = []
     spans: dict[int, range] = {}
     optional: set[int] = set()
+    handler_asserts: set[int] = set()  # part of the exception test just before them (see _raise_check)
     for body in bodies:
         rw = _AssertRewriter(len(trees), bound, imports)
         # a statement may become several (an exception test on a class of the program's: see _raise_check)
@@ -3065,6 +3099,7 @@ def _plan(tests) -> dict:
         trees.extend(rw.trees)
         spans.update(rw.spans)
         optional |= rw.optional
+        handler_asserts |= rw.handler_asserts
         if rw.unsupported:
             return {"mode": "assert", "stmts": [], "trees": [], "unsupported": rw.unsupported}
     # `import pytest` with nothing of pytest's left to run in the sandbox (its marks were taken apart here,
@@ -3094,7 +3129,9 @@ def _plan(tests) -> dict:
     pending: list[int] = []  # asserts in the body of a top-level exception test: part of that test
     for i in range(len(trees)):
         k = owner.get(i)
-        if k is None and i in optional:
+        if k is None and i in handler_asserts:
+            units[-1][1].append(i)
+        elif k is None and i in optional:
             pending.append(i)
         elif k is None:
             units.append((None, [*pending, i], None))
