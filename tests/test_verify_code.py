@@ -1395,3 +1395,26 @@ def test_an_exception_test_with_handler_code_or_a_bare_except_is_decided_by_the_
             assert not check_code(blk(wrong_class), tests).correct, name
     wrong_message = good.replace("'neg'", "'negative'")
     assert not check_code(blk(wrong_message), forms["message"]).correct
+
+
+def test_an_exception_of_many_unrelated_builtin_classes_fails_the_check():
+    # a class made to be ValueError, TypeError, KeyError... at once (raised where the program guesses it is
+    # being checked) passed every check of those; a real exception is one, or two (io.UnsupportedOperation:
+    # OSError and ValueError), and still passes
+    tests = {"LookupError": "import pytest\ndef test_miss():\n    with pytest.raises(LookupError):\n"
+                            "        get({}, 'a')\n",
+             "KeyError": "assert get({'a': 1}, 'a') == 1\ntry:\n    get({}, 'a')\n    assert False\n"
+                         "except KeyError:\n    pass\n",
+             "ValueError": "import pytest\ndef test_v():\n    with pytest.raises(ValueError, match='a'):\n"
+                           "        get({}, 'a')\n"}
+    every = ("class Any(ValueError, TypeError, KeyError, IndexError, ZeroDivisionError):\n    pass\n"
+             "def get(d, k):\n    if k not in d:\n        raise Any(k)\n    return d[k]\n")
+    two = every.replace("ValueError, TypeError, KeyError, IndexError, ZeroDivisionError",
+                        "KeyError, ValueError")
+    unsupported = ("import io\ndef get(d, k):\n    if k not in d:\n"
+                   "        raise io.UnsupportedOperation(k)\n    return d[k]\n")
+    for expected, src in tests.items():
+        assert not check_code(blk(every), src).correct, expected
+        assert check_code(blk(two), src).correct, expected
+        assert check_code(blk(unsupported), src).correct == (expected == "ValueError"), expected
+    assert check_code(blk("def get(d, k):\n    return d[k]"), tests["KeyError"]).correct
