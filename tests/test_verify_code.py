@@ -1324,6 +1324,11 @@ def test_a_loop_over_test_data_cannot_be_cut_short_or_read():
                          "def test_neg():\n    for x in [-1, -2]:\n        with pytest.raises(ValueError):\n"
                          "            double(x)\n",
         "module level": "for x, want in [(1, 2), (3, 6), (5, 10)]:\n    assert double(x) == want\n",
+        "dict table": "CASES = {1: 2, 3: 6, 5: 10}\ndef test_double():\n    for x, want in CASES.items():\n"
+                      "        assert double(x) == want\n",
+        "zipped tables": "INPUTS = [1, 3, 5]\nEXPECTED = [2, 6, 10]\ndef test_double():\n"
+                         "    for x, expected in zip(INPUTS, EXPECTED):\n"
+                         "        assert double(x) == expected\n",
         "nested range": "def test_grid():\n    for a in range(1, 3):\n        for b in [1, 2, 5]:\n"
                         "            assert double(a * b) == 2 * a * b\n",
         "unittest": "import unittest\nclass TestDouble(unittest.TestCase):\n    def test_cases(self):\n"

@@ -161,8 +161,9 @@ charged as work, and the sandbox sees nothing of it. Operands are evaluated eage
 ``and``/``or``, ``any``/``all`` and comprehension conditions short-circuit in the caller, so an operand the test
 did not need may cost time but cannot fail it.
 
-A ``for`` loop of the tests over items the caller knows as above, or over a top-level table of literals
-that the tests read only as loops' and parametrize's table (``for x, want in CASES: assert f(x) == want``,
+A ``for`` loop of the tests over items the caller knows as above (or a dict literal's ``.items()``), where a
+top-level table of literals that the tests read only in loops' iterables and as parametrize's table stands for
+its value (``for x, want in CASES: assert f(x) == want``, ``zip(INPUTS, OUTPUTS)``, ``CASES.items()``,
 HumanEval's ``check``, a unittest ``subTest`` loop), is written out by the caller: one copy of its body per
 item (at most 1000), the loop variables given that item's values as a parametrized case is, so ``want`` stays
 here and each copy's asserts are tests of their own, each to be reported (a program cannot end the run after
@@ -2492,15 +2493,19 @@ def _checks_unconditionally(body: list[ast.stmt]) -> bool:
     return found
 
 
-def _loop_items(it: ast.expr, tables: dict, clean: set[str],
-                bound: set[str]) -> tuple[list, str | None] | None:
-    """The items of a `for` loop's iterable that the caller knows, and the top-level table they come from, if
-    any: what the caller knows the items of in a comprehension (literals, `range(...)`, `enumerate`/`zip` of
-    those), or a table of literals the tests read only as such (`for x, want in CASES:`, parametrize); None
-    for anything else."""
-    table = None
-    if isinstance(it, ast.Name) and it.id in tables and it.id in clean:
-        table, it = it.id, tables[it.id]
+def _loop_items(it: ast.expr, tables: dict, clean: set[str], bound: set[str]) -> tuple[list, list] | None:
+    """The items of a `for` loop's iterable that the caller knows, and the top-level tables they come from:
+    what the caller knows the items of in a comprehension (literals, `range(...)`, `enumerate`/`zip` of
+    those), a dict literal's `.items()`/`.keys()`/`.values()`, where a table of literals the tests read only
+    in loops' iterables and as parametrize's table (`for x, want in CASES:`) stands for its value; None for
+    anything else."""
+    names = [n for n in ast.walk(it) if isinstance(n, ast.Name) and n.id in clean]
+    it = _Substitute({n.id: tables[n.id] for n in names}).visit(copy.deepcopy(it))
+    if (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute)
+            and isinstance(it.func.value, ast.Dict) and it.func.attr in ("items", "keys", "values")
+            and not it.args and not it.keywords):
+        ok, value = _literal(it.func.value)
+        return (list(getattr(value, it.func.attr)()), [n.id for n in names]) if ok else None
     rw = _AssertRewriter(0, bound)
     records: list = []
     rw.top = records
@@ -2511,7 +2516,7 @@ def _loop_items(it: ast.expr, tables: dict, clean: set[str],
         items = _Evaluator().items(tree, {}, _MAX_UNROLL_ITEMS + 1)
     except (_TestFailed, ValueError, TypeError, RecursionError):
         return None
-    return (items, table) if len(items) <= _MAX_UNROLL_ITEMS else None
+    return (items, [n.id for n in names]) if len(items) <= _MAX_UNROLL_ITEMS else None
 
 
 def _unroll(loop: ast.For, scope: list[ast.AST], tables: dict, clean: set[str], used: dict,
@@ -2531,7 +2536,7 @@ def _unroll(loop: ast.For, scope: list[ast.AST], tables: dict, clean: set[str], 
     got = _loop_items(loop.iter, tables, clean, bound)
     if got is None or len(got[0]) > _MAX_UNROLL_ITEMS:
         return None
-    items, table = got
+    items, from_tables = got
     size = sum(1 for s in loop.body for _ in ast.walk(s))
     if size * len(items) > _MAX_UNROLL_NODES:
         return None
@@ -2550,7 +2555,7 @@ def _unroll(loop: ast.For, scope: list[ast.AST], tables: dict, clean: set[str], 
             out.extend(_bind_case(copy.deepcopy(loop.body), {k: _value_ast(v) for k, v in env.items()}, keep))
     except (_TestFailed, ValueError, RecursionError):
         return None
-    if table is not None:
+    for table in from_tables:
         used[table] = used.get(table, 0) + 1
     return [ast.copy_location(s, loop) for s in out] + loop.orelse
 
@@ -2944,12 +2949,13 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
     for node in (n for mod in modules for n in ast.walk(mod) if isinstance(n, ast.Name)):
         counts = loads if isinstance(node.ctx, ast.Load) else stores
         counts[node.id] = counts.get(node.id, 0) + 1
-    tables, where = {}, {}  # `CASES = [...]`, bound once at the top level: a parametrize table
+    tables, where = {}, {}  # `CASES = [...]` (or a dict), bound once at the top level: a table of test data
     for mi, mod in enumerate(modules):
         for si, stmt in enumerate(mod.body):
             if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
                     and isinstance(stmt.targets[0], ast.Name)
-                    and isinstance(stmt.value, (ast.List, ast.Tuple)) and stores[stmt.targets[0].id] == 1):
+                    and isinstance(stmt.value, (ast.List, ast.Tuple, ast.Dict))
+                    and stores[stmt.targets[0].id] == 1):
                 tables[stmt.targets[0].id] = stmt.value
                 where[stmt.targets[0].id] = (mi, si)
     bodies = [[[stmt] for stmt in mod.body] for mod in modules]
@@ -3047,10 +3053,12 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
         entries.append(("tearDownModule", "tearDownModule()", None))
     # a test's `for` loops over items the caller knows are written out, one copy of the body per item
     # (see _unroll)
-    iters: dict[str, int] = {}  # reads of a table as a `for` loop's iterable or a parametrize table
+    iters: dict[str, int] = {}  # reads of a table in a `for` loop's iterable or as a parametrize table
     for node in (n for mod in modules for n in ast.walk(mod)):
-        if isinstance(node, ast.For) and isinstance(node.iter, ast.Name):
-            iters[node.iter.id] = iters.get(node.iter.id, 0) + 1
+        if isinstance(node, ast.For):
+            for n in ast.walk(node.iter):
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+                    iters[n.id] = iters.get(n.id, 0) + 1
         elif isinstance(node, ast.Call) and _pytest_mark(node) == "parametrize":
             for a in [*node.args, *(k.value for k in node.keywords)]:
                 if isinstance(a, ast.Name):
