@@ -1423,3 +1423,33 @@ def test_an_exception_of_many_unrelated_builtin_classes_fails_the_check():
         assert check_code(blk(two), src).correct, expected
         assert check_code(blk(unsupported), src).correct == (expected == "ValueError"), expected
     assert check_code(blk("def get(d, k):\n    return d[k]"), tests["KeyError"]).correct
+
+
+def test_a_helper_of_the_tests_called_with_test_values_cannot_be_cut_short_or_read():
+    # `def check(x, want): assert f(x) == want` called once per case: each call is written out with its
+    # values, so each call's asserts must be reported and `want` stays here. Run as written, the helper's
+    # assert was one test the sandbox reported per call: a program that forged the end of the run after the
+    # first call passed the calls it never ran (with a wrong answer in them).
+    good = "def double(x):\n    return 2 * x"
+    wrong = "def double(x):\n    return 2 if x == 1 else 0"
+    cut = ("import os\nn = [0]\ndef double(x):\n    n[0] += 1\n    if n[0] == 2:\n"
+           "        os.write(3, b'{\"done\": true}\\n')\n        os._exit(0)\n    return 2 * x\n")
+    peek = ("import sys\ndef double(x):\n    f = sys._getframe(1)\n    while f is not None:\n"
+            "        if 'want' in f.f_locals:\n            return f.f_locals['want']\n"
+            "        f = f.f_back\n    return 0\n")
+    forms = ["def check(x, want):\n    assert double(x) == want\ncheck(1, 2)\ncheck(3, 6)\n"
+             "check(x=5, want=10)\n",
+             "CASES = [(1, 2), (3, 6), (5, 10)]\ndef check(x, want=None):\n    result = double(x)\n"
+             "    assert result == want, x\n    return result\ndef test_all():\n    for x, want in CASES:\n"
+             "        check(x, want)\n"]
+    for tests in forms:
+        assert check_code(blk(good), tests).reason == "passed 3/3", tests
+        for bad in (wrong, cut, peek):
+            assert not check_code(blk(bad), tests).correct, (tests, bad)
+    # a helper whose check runs only on some calls, or one called with a value of the program's, runs as
+    # written and still passes a correct program
+    for tests in ["def check(x, want):\n    if want is None:\n        return\n    assert double(x) == want\n"
+                  "check(1, None)\ncheck(2, 4)\n",
+                  "def check(x, want):\n    assert double(x) == want\ncheck(1, double(1))\ncheck(3, 6)\n"]:
+        assert check_code(blk(good), tests).correct, tests
+        assert not check_code(blk(wrong), tests).correct, tests

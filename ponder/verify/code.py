@@ -171,7 +171,11 @@ the iterations it has seen). A loop it cannot write out so runs as written: item
 body that leaves the loop (``break``, ``return``) or has a check that runs only on some items (under an
 ``if``), a table the tests read otherwise too. Its asserts are reported once per iteration run, so the
 caller cannot tell how many should have been: a program that forges the end of the run after some
-iterations passes the rest unrun.
+iterations passes the rest unrun. Likewise a call of a helper function of the tests with values written in
+them (``def check(x, want): assert f(x) == want`` then ``check(3, 6)``, as the written-out loops above give)
+is written out as a copy of the helper's body with those values, one per call; a helper whose checks run only
+on some calls (under an ``if``, after an early ``return``), or a call with another argument, runs as written,
+its asserts reported once per call run, with the same weakness.
 
 Names of builtins that the caller applies (``isinstance``, ``len``, ``int``, ``range``...) mean the real builtins
 unless the test binds that name itself: a program's ``def isinstance(*a): return True`` changes nothing. A test
@@ -2474,14 +2478,17 @@ _LEAVES_LOOP = (ast.Break, ast.Continue, ast.Return, ast.Yield, ast.YieldFrom, a
                 ast.Nonlocal)
 
 
-def _checks_unconditionally(body: list[ast.stmt]) -> bool:
-    """Whether `body` holds a check (an assert, or a try/with that may be an exception test) and every one of
-    them runs whenever the body runs to its end (none under an `if`, a loop, a handler or a try's `else:`)."""
+def _checks_unconditionally(body: list[ast.stmt], helpers: dict) -> bool:
+    """Whether `body` holds a check (an assert, a try/with that may be an exception test, a call of a helper
+    function of the tests that _inline_calls writes out) and every one of them runs whenever the body runs to
+    its end (none under an `if`, a loop, a handler or a try's `else:`)."""
     found = False
     todo = [(s, False) for s in body]
     while todo:
         node, cond = todo.pop()
-        if isinstance(node, (ast.Assert, ast.Try, ast.With)):
+        if isinstance(node, (ast.Assert, ast.Try, ast.With)) or (
+                isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+                and isinstance(node.value.func, ast.Name) and node.value.func.id in helpers):
             if cond:
                 return False
             found = True
@@ -2520,7 +2527,7 @@ def _loop_items(it: ast.expr, tables: dict, clean: set[str], bound: set[str]) ->
 
 
 def _unroll(loop: ast.For, scope: list[ast.AST], tables: dict, clean: set[str], used: dict,
-            bound: set[str]) -> list[ast.stmt] | None:
+            bound: set[str], helpers: dict) -> list[ast.stmt] | None:
     """A test's `for` loop over items the caller knows, written out as one copy of its body per item, each
     with the loop variables given that item's values as a parametrized case is (_bind_case): `for x, want in
     [(1, 2), (3, 6)]: assert double(x) == want` becomes `assert double(1) == 2` and `assert double(3) == 6`.
@@ -2530,7 +2537,7 @@ def _unroll(loop: ast.For, scope: list[ast.AST], tables: dict, clean: set[str], 
     each copy instead. None when the loop cannot be written out so: a body that leaves the loop (`break`,
     `return`), has no check or one that runs only sometimes, or too many items."""
     pattern = _target_pattern(loop.target)
-    if pattern is None or not _checks_unconditionally(loop.body) or any(
+    if pattern is None or not _checks_unconditionally(loop.body, helpers) or any(
             isinstance(n, _LEAVES_LOOP) for s in loop.body for n in ast.walk(s)):
         return None
     got = _loop_items(loop.iter, tables, clean, bound)
@@ -2560,8 +2567,74 @@ def _unroll(loop: ast.For, scope: list[ast.AST], tables: dict, clean: set[str], 
     return [ast.copy_location(s, loop) for s in out] + loop.orelse
 
 
+def _inlinable(fn: ast.FunctionDef) -> bool:
+    """Whether _inline_calls may write out a call of this function of the tests: plain parameters, checks in
+    its body that run whenever it runs (each copy's must be reported), no `return` but at its end, and no
+    `yield` (a generator's body would not run at the call)."""
+    a = fn.args
+    inner = [n for s in fn.body for n in ast.walk(s)]
+    return (not (a.posonlyargs or a.vararg or a.kwonlyargs or a.kwarg)
+            and all(_literal(d)[0] for d in a.defaults) and _checks_unconditionally(fn.body, {})
+            and not any(isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await)) for n in inner)
+            and not any(isinstance(n, ast.Return) and n is not fn.body[-1] for n in inner))
+
+
+def _inline_calls(body: list[ast.stmt], helpers: dict, sites: dict) -> list[ast.stmt]:
+    """`body` with each statement `check(3, 6)` that calls a helper function of the tests with values written
+    in them replaced by a call of a copy of the helper made for that call, its parameters given those values
+    as a parametrized case is (_bind_case): `def check(x, want): assert double(x) == want` called three times
+    is three asserts that must each be reported, `want` kept in the caller, where as written it was one assert
+    the sandbox reported per call (a program could end the run after the first call and pass the others
+    unrun). The copies are collected in `sites` (helper name -> its copies), to be defined where the helper
+    is, so they read the same globals."""
+    out: list[ast.stmt] = []
+    for stmt in body:
+        if stmt in helpers.values():
+            out.append(stmt)  # a helper's own body (a call of another in it) runs as written
+            continue
+        for field, value in ast.iter_fields(stmt):
+            if isinstance(value, list) and value and all(isinstance(x, ast.stmt) for x in value):
+                setattr(stmt, field, _inline_calls(value, helpers, sites) or [ast.Pass()])
+            elif isinstance(value, list):
+                for x in value:
+                    if isinstance(x, (ast.ExceptHandler, ast.match_case)):
+                        x.body = _inline_calls(x.body, helpers, sites) or [ast.Pass()]
+        call = stmt.value if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) else None
+        fn = helpers.get(call.func.id) if call is not None and isinstance(call.func, ast.Name) else None
+        case = _call_case(fn, call) if fn is not None else None
+        if case is None:
+            out.append(stmt)
+            continue
+        name = f"__ponder_{fn.name}_{sum(len(v) for v in sites.values()) + 1}__"
+        made = copy.copy(fn)  # a plain function of no parameters, with the case bound in its body
+        made.name, made.decorator_list = name, []
+        made.args = ast.arguments(posonlyargs=[], args=[], vararg=None, kwonlyargs=[], kw_defaults=[],
+                                  kwarg=None, defaults=[])
+        made.body = _bind_case(copy.deepcopy(fn.body), case)
+        sites.setdefault(fn.name, []).append(ast.fix_missing_locations(ast.copy_location(made, fn)))
+        out.append(ast.copy_location(ast.Expr(_call(name)), stmt))
+    return out
+
+
+def _call_case(fn: ast.FunctionDef, call: ast.Call) -> dict | None:
+    """The parameters of `fn` bound to the arguments of `call` (each a literal, a parameter left out its
+    literal default), or None when any is not a literal or the call does not fit the signature."""
+    params = [p.arg for p in fn.args.args]
+    if len(call.args) > len(params) or any(isinstance(x, ast.Starred) for x in call.args):
+        return None
+    case = dict(zip(params, call.args))
+    for k in call.keywords:
+        if k.arg is None or k.arg not in params or k.arg in case:
+            return None
+        case[k.arg] = k.value
+    case = {**dict(zip(params[len(params) - len(fn.args.defaults):], fn.args.defaults)), **case}
+    if set(case) != set(params) or not all(_literal(v)[0] for v in case.values()):
+        return None
+    return {k: copy.deepcopy(v) for k, v in case.items()}
+
+
 def _unroll_loops(body: list[ast.stmt], scope: list[ast.AST], tables: dict, clean: set[str], used: dict,
-                  bound: set[str]) -> list[ast.stmt]:
+                  bound: set[str], helpers: dict) -> list[ast.stmt]:
     """`body` with every `for` loop _unroll can write out written out, inner loops first; `scope` is what the
     statements of the function (or module) they belong to are."""
     out: list[ast.stmt] = []
@@ -2570,12 +2643,16 @@ def _unroll_loops(body: list[ast.stmt], scope: list[ast.AST], tables: dict, clea
             if isinstance(value, list) and value and all(isinstance(x, ast.stmt) for x in value):
                 own_scope = isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
                 inner = stmt.body if own_scope else scope
-                setattr(stmt, field, _unroll_loops(value, inner, tables, clean, used, bound) or [ast.Pass()])
+                setattr(stmt, field, _unroll_loops(value, inner, tables, clean, used, bound, helpers)
+                        or [ast.Pass()])
             elif isinstance(value, list):
                 for x in value:
                     if isinstance(x, (ast.ExceptHandler, ast.match_case)):
-                        x.body = _unroll_loops(x.body, scope, tables, clean, used, bound) or [ast.Pass()]
-        written = _unroll(stmt, scope, tables, clean, used, bound) if isinstance(stmt, ast.For) else None
+                        x.body = (_unroll_loops(x.body, scope, tables, clean, used, bound, helpers)
+                                  or [ast.Pass()])
+        written = None
+        if isinstance(stmt, ast.For):
+            written = _unroll(stmt, scope, tables, clean, used, bound, helpers)
         out.extend([stmt] if written is None else written)
     return out
 
@@ -3065,10 +3142,32 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
                     iters[a.id] = iters.get(a.id, 0) + 1
     clean = {t for t in tables if loads.get(t) == iters.get(t)}  # a table nothing else reads (or mutates)
     bound = _bound_names(modules)
+    collected = {id(d) for _, _, d in entries}
+    defined = [s for groups in bodies for group in groups for s in group if isinstance(s, defs)]
+    helpers = {s.name: s for s in defined if isinstance(s, ast.FunctionDef) and id(s) not in collected
+               and not s.decorator_list and sum(d.name == s.name for d in defined) == 1
+               and s.name not in stores and _inlinable(s)}
     for groups in bodies:
         module_scope = [s for group in groups for s in group]
         for si, group in enumerate(groups):
-            groups[si] = _unroll_loops(group, module_scope, tables, clean, used, bound)
+            groups[si] = _unroll_loops(group, module_scope, tables, clean, used, bound, helpers)
+    # then a helper of the tests called with values written in them (`check(3, 6)`, as the loops above give)
+    # is written out at each call (see _inline_calls); a helper no longer called otherwise is dropped
+    sites: dict[str, list[ast.FunctionDef]] = {}
+    for groups in bodies:
+        for si, group in enumerate(groups):
+            groups[si] = _inline_calls(group, helpers, sites)
+    left = {n.id for groups in bodies for group in groups for s in group for n in ast.walk(s)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    for groups in bodies:
+        for si, group in enumerate(groups):
+            out = []
+            for stmt in group:
+                made = sites.get(stmt.name, []) if stmt is helpers.get(getattr(stmt, "name", None)) else []
+                if not made or stmt.name in left:
+                    out.append(stmt)
+                out.extend(made)  # defined where the helper is: the same globals, before any test runs
+            groups[si] = out
     for name, n in used.items():
         if name in where and loads.get(name) == n:  # read by parametrize only: its expected values stay here
             mi, si = where[name]
