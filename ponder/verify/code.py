@@ -167,15 +167,16 @@ its value (``for x, want in CASES: assert f(x) == want``, ``zip(INPUTS, OUTPUTS)
 HumanEval's ``check``, a unittest ``subTest`` loop), is written out by the caller: one copy of its body per
 item (at most 1000), the loop variables given that item's values as a parametrized case is, so ``want`` stays
 here and each copy's asserts are tests of their own, each to be reported (a program cannot end the run after
-the iterations it has seen). A loop it cannot write out so runs as written: items the sandbox computes, a
-body that leaves the loop (``break``, ``return``) or has a check that runs only on some items (under an
-``if``), a table the tests read otherwise too. Its asserts are reported once per iteration run, so the
-caller cannot tell how many should have been: a program that forges the end of the run after some
-iterations passes the rest unrun. Likewise a call of a helper function of the tests with values written in
-them (``def check(x, want): assert f(x) == want`` then ``check(3, 6)``, as the written-out loops above give)
-is written out as a copy of the helper's body with those values, one per call; a helper whose checks run only
-on some calls (under an ``if``, after an early ``return``), or a call with another argument, runs as written,
-its asserts reported once per call run, with the same weakness.
+the iterations it has seen); an ``if`` on the loop's values alone is decided here in each copy. A loop it
+cannot write out so runs as written: items the sandbox computes, a body that leaves the loop (``break``,
+``return``) or has a check under an ``if`` on a value of the program's, a table the tests read otherwise too.
+Its asserts are reported once per iteration run, so the caller cannot tell how many should have been: a
+program that forges the end of the run after some iterations passes the rest unrun. Likewise a call of a
+helper function of the tests with values written in them (``def check(x, want): assert f(x) == want`` then
+``check(3, 6)``, as the written-out loops above give) is written out as a copy of the helper's body with
+those values, one per call; a helper whose checks run only on some calls (under an ``if``, after an early
+``return``), or a call with another argument, runs as written, its asserts reported once per call run, with
+the same weakness.
 
 Names of builtins that the caller applies (``isinstance``, ``len``, ``int``, ``range``...) mean the real builtins
 unless the test binds that name itself: a program's ``def isinstance(*a): return True`` changes nothing. A test
@@ -2482,6 +2483,11 @@ def _checks_unconditionally(body: list[ast.stmt], helpers: dict) -> bool:
     """Whether `body` holds a check (an assert, a try/with that may be an exception test, a call of a helper
     function of the tests that _inline_calls writes out) and every one of them runs whenever the body runs to
     its end (none under an `if`, a loop, a handler or a try's `else:`)."""
+    return _checks(body, helpers) == "always"
+
+
+def _checks(body: list[ast.stmt], helpers: dict) -> str:
+    """"always" (see _checks_unconditionally), "none" (no check in `body`) or "sometimes"."""
     found = False
     todo = [(s, False) for s in body]
     while todo:
@@ -2490,14 +2496,40 @@ def _checks_unconditionally(body: list[ast.stmt], helpers: dict) -> bool:
                 isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
                 and isinstance(node.value.func, ast.Name) and node.value.func.id in helpers):
             if cond:
-                return False
+                return "sometimes"
             found = True
         if isinstance(node, ast.Try):
             todo.extend((c, cond) for c in [*node.body, *node.finalbody])
             todo.extend((c, True) for c in [*node.handlers, *node.orelse])
             continue
         todo.extend((c, cond or isinstance(node, _CONDITIONAL)) for c in ast.iter_child_nodes(node))
-    return found
+    return "always" if found else "none"
+
+
+def _fold_ifs(body: list[ast.stmt], bound: set[str]) -> list[ast.stmt]:
+    """`body` with each `if` (at its top, or in the branches of one) whose test holds no value of the
+    program's replaced by the branch it takes, as the caller evaluates that test: in a written-out loop,
+    `if x >= 0: assert f(x) == 2 * x` is the assert for some items and nothing for the others."""
+    out: list[ast.stmt] = []
+    for stmt in body:
+        if not isinstance(stmt, ast.If):
+            out.append(stmt)
+            continue
+        rw = _AssertRewriter(0, bound)
+        records: list = []
+        rw.top = records
+        try:
+            tree = rw._expr(stmt.test, records)
+            taken = None if records or rw.unsupported else bool(_Evaluator().eval(tree, [], {}))
+        except Exception:  # anything the caller cannot decide stays the sandbox's `if`
+            taken = None
+        if taken is None:
+            stmt.body = _fold_ifs(stmt.body, bound)
+            stmt.orelse = _fold_ifs(stmt.orelse, bound)
+            out.append(stmt)
+        else:
+            out.extend(_fold_ifs(stmt.body if taken else stmt.orelse, bound))
+    return out
 
 
 def _loop_items(it: ast.expr, tables: dict, clean: set[str], bound: set[str]) -> tuple[list, list] | None:
@@ -2537,7 +2569,7 @@ def _unroll(loop: ast.For, scope: list[ast.AST], tables: dict, clean: set[str], 
     each copy instead. None when the loop cannot be written out so: a body that leaves the loop (`break`,
     `return`), has no check or one that runs only sometimes, or too many items."""
     pattern = _target_pattern(loop.target)
-    if pattern is None or not _checks_unconditionally(loop.body, helpers) or any(
+    if pattern is None or _checks(loop.body, helpers) == "none" or any(
             isinstance(n, _LEAVES_LOOP) for s in loop.body for n in ast.walk(s)):
         return None
     got = _loop_items(loop.iter, tables, clean, bound)
@@ -2559,7 +2591,11 @@ def _unroll(loop: ast.For, scope: list[ast.AST], tables: dict, clean: set[str], 
         for item in items:
             env: dict = {}
             _bind(pattern, item, env)
-            out.extend(_bind_case(copy.deepcopy(loop.body), {k: _value_ast(v) for k, v in env.items()}, keep))
+            body = _bind_case(copy.deepcopy(loop.body), {k: _value_ast(v) for k, v in env.items()}, keep)
+            body = _fold_ifs(body, bound)
+            if _checks(body, helpers) == "sometimes":  # under an `if` on a value of the program's: as written
+                return None
+            out.extend(body)
     except (_TestFailed, ValueError, RecursionError):
         return None
     for table in from_tables:
