@@ -139,10 +139,18 @@ class Tokenizer:
         behind the context's last token, whose own text is then cut. A sentencepiece decoder (Llama 2, Mistral)
         drops the leading space of the first token it decodes, so `decode(ids)` alone turns "4 we" into
         "4we" at the seam."""
-        head = self.decode(list(context_ids)[-1:])
+        context_ids = list(context_ids)
+        # The head reaches back to a token that starts a character: a last token that ends one (a byte-fallback
+        # <0xB2> of "²", a byte-level piece of an emoji) decodes to "\ufffd" alone, and the ByteFallback decoder
+        # turns every byte of a run that is not UTF-8 into one, so the text's own leading byte tokens would
+        # read as "\ufffd" too. (A character is at most 4 bytes, so at most 4 tokens.)
+        k = 1
+        while k < min(len(context_ids), 4) and self.decode(context_ids[-k:]).startswith("\ufffd"):
+            k += 1
+        head = self.decode(context_ids[-k:])
         # (an empty head still goes behind it: a lone "▁" token, a prompt's trailing space, decodes to "" by
         # itself, yet keeps the next token's space from being dropped)
-        full = self.decode(list(context_ids)[-1:] + list(ids))
+        full = self.decode(context_ids[-k:] + list(ids))
         return full[len(head):] if full.startswith(head) else self.decode(ids)
 
     def encode_continuation(self, context: str, text: str) -> list[int]:

@@ -427,3 +427,49 @@ def test_decode_continuation_after_a_trailing_space_keeps_the_texts_space(senten
             full = tok.decode(ctx + ids)
             assert full.startswith(tok.decode(ctx)), (context, text)
             assert tok.decode_continuation(ctx, ids) == full[len(tok.decode(ctx)):], (context, text)
+
+
+def _byte_fallback_tokenizer():
+    """A Llama 2 / Mistral style tokenizer.json whose vocabulary holds the 256 byte tokens <0x00>..<0xFF>, as the
+    real ones do: a character the BPE vocabulary lacks (an emoji, a rare CJK one, "²") is written byte by byte."""
+    from tokenizers import Tokenizer as HFTokenizer
+    from tokenizers import decoders, models, normalizers, trainers
+    from tokenizers.processors import TemplateProcessing
+
+    hf = HFTokenizer(models.BPE(unk_token="<unk>", byte_fallback=True))
+    hf.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
+    hf.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(),
+                                    decoders.Strip(" ", 1, 0)])
+    hf.train_from_iterator(["the quick brown fox jumps over the lazy dog. 12 + 30 = 42.", "café naïve"] * 20,
+                           trainers.BpeTrainer(vocab_size=400, show_progress=False, special_tokens=[
+                               "<unk>", "<s>", "</s>", *(f"<0x{i:02X}>" for i in range(256))]))
+    d = json.loads(hf.to_str())  # the byte tokens are plain vocabulary, not added (special) tokens
+    d["added_tokens"] = [t for t in d["added_tokens"] if not t["content"].startswith("<0x")]
+    hf = HFTokenizer.from_str(json.dumps(d))
+    hf.post_processor = TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 1)])
+    return Tokenizer(hf, eos_token="</s>", bos_token="<s>")
+
+
+PIECES = ["the", " fox", " ", "  ", "\n", "12", "é", "ï", "²", "€", "😀", "👨‍👩‍👧", "你好", "`", " ~", "e\u0301"]
+
+
+def test_decode_continuation_after_a_byte_token_reads_the_texts_own_characters(tokenizer):
+    """The text of tokens after a context is `decode(context + ids)` past the context's own text. It was decoded
+    behind the context's last token alone; when that is a byte-fallback token ending a character (the <0xB2> of
+    "²"), it decodes to "\ufffd" by itself, and the ByteFallback decoder turns every byte of an invalid run
+    into one: the text's own leading byte tokens read "\ufffd" too ("²" + "€4" read "\ufffd\ufffd\ufffd4" in
+    place of "€4" in samples, streams and stop checks). Seeded strings over byte-fallback and byte-level BPE."""
+    import random
+
+    rng = random.Random(0)
+    for tok in (_byte_fallback_tokenizer(), tokenizer):
+        for _ in range(300):
+            context = "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 6)))
+            text = "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 6)))
+            ctx = tok.encode(context, add_special_tokens=True)
+            whole = tok.encode(context + text, add_special_tokens=True)
+            tails = [whole[len(ctx):]] if whole[:len(ctx)] == ctx else []
+            for ids in [tok.encode_continuation(context, text), *tails]:
+                full = tok.decode(ctx + ids)
+                assert full.startswith(tok.decode(ctx)), (context, text)
+                assert tok.decode_continuation(ctx, ids) == full[len(tok.decode(ctx)):], (context, text)
