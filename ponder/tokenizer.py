@@ -126,10 +126,19 @@ class Tokenizer:
         return frozenset(i for i, t in self.tok.get_added_tokens_decoder().items() if t.special)
 
     def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
-        return self.tok.encode(text, add_special_tokens=add_special_tokens).ids
+        try:
+            return self.tok.encode(text, add_special_tokens=add_special_tokens).ids
+        except TypeError:
+            _check_text(text)
+            raise
 
     def encode_batch(self, texts: list[str], add_special_tokens: bool = False) -> list[list[int]]:
-        return [e.ids for e in self.tok.encode_batch(texts, add_special_tokens=add_special_tokens)]
+        try:
+            return [e.ids for e in self.tok.encode_batch(texts, add_special_tokens=add_special_tokens)]
+        except TypeError:
+            for t in texts:
+                _check_text(t)
+            raise
 
     def decode(self, ids, skip_special_tokens: bool = True) -> str:
         return self.tok.decode(list(ids), skip_special_tokens=skip_special_tokens)
@@ -166,6 +175,8 @@ class Tokenizer:
         tokens are still what the model is prompted with, so `text` is encoded on its own, without the dummy
         prefix, from a fresh token boundary. Special tokens (BOS) are not added; they belong to the context.
         """
+        _check_text(context)  # (each named at its own position, not the joined text's)
+        _check_text(text)
         ctx = self.encode(context)
         whole = self.encode(context + text)
         if whole[: len(ctx)] == ctx:
@@ -314,6 +325,18 @@ class Tokenizer:
         if template_file:
             out._template_file = (template_file, template)
         return out
+
+
+def _check_text(text) -> None:
+    """A one-line PonderError for text the tokenizers library refuses as "TextInputSequence must be str": a str
+    holding a lone surrogate (JSON's "\\ud800", an undecodable byte read with surrogateescape), no UTF-8 text."""
+    if not isinstance(text, str):
+        raise PonderError(f"text to encode must be a string, got {type(text).__name__}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise PonderError(f"text to encode holds a lone surrogate {text[e.start]!r} at character {e.start}, not "
+                          f"UTF-8 text: {text[max(0, e.start - 30):e.start + 30]!r}") from None
 
 
 def check_messages(messages) -> None:

@@ -473,3 +473,19 @@ def test_decode_continuation_after_a_byte_token_reads_the_texts_own_characters(t
                 full = tok.decode(ctx + ids)
                 assert full.startswith(tok.decode(ctx)), (context, text)
                 assert tok.decode_continuation(ctx, ids) == full[len(tok.decode(ctx)):], (context, text)
+
+
+@pytest.mark.parametrize("call", ["encode", "encode_batch", "encode_continuation", "render_prompts"])
+def test_text_with_a_lone_surrogate_is_one_line_naming_it(tokenizer, call):
+    """A lone surrogate (JSON's "\\ud800", an undecodable byte read with surrogateescape) is no character of
+    UTF-8 text; the tokenizers library refused it as "TypeError: TextInputSequence must be str", of a str."""
+    from ponder.engine import render_prompts
+
+    text = "2 + 2 = \udcff?"
+    calls = {"encode": lambda: tokenizer.encode(text), "encode_batch": lambda: tokenizer.encode_batch(["ok", text]),
+             "encode_continuation": lambda: tokenizer.encode_continuation("Q: ", text),
+             "render_prompts": lambda: render_prompts(tokenizer, [[{"role": "user", "content": text}]])}
+    with pytest.raises(PonderError) as e:
+        calls[call]()
+    where = "" if call == "render_prompts" else " at character 8"  # (there: of the rendered chat's text)
+    assert f"lone surrogate '\\udcff'{where}" in str(e.value) and "\n" not in str(e.value)
