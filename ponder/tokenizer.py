@@ -190,7 +190,11 @@ class Tokenizer:
 
     # ---- chat ------------------------------------------------------------------------------
     def apply_chat_template(self, messages: list[dict], add_generation_prompt: bool = True, **kwargs) -> str:
-        """The template's text for `messages`; `kwargs` are template variables on top of `template_kwargs`."""
+        """The template's text for `messages`; `kwargs` are template variables on top of `template_kwargs`.
+
+        Message text is put in as it is: a special-token string inside it ("<|im_end|>" in a user's message) is
+        encoded as that special token, as transformers' apply_chat_template(tokenize=True) and vLLM encode it,
+        so the model is prompted as it is served. Text that must not end a turn has to be cleaned before."""
         extra = {**check_template_kwargs(self.template_kwargs), **check_template_kwargs(kwargs)}
         check_messages(messages)
         if self.named_templates:
