@@ -543,8 +543,16 @@ def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p,
 
 
 def _tail_text(tok: Tokenizer, prompt_ids: list[int], out: list[int], k: int) -> str:
-    """The text of the last k tokens of `out`, as it reads after the tokens before them."""
-    before = out[-k - 1:-k] if len(out) > k else prompt_ids
+    """The text of the last k tokens of `out` (from the first byte of the character the first of them is in), as
+    it reads after the tokens before them."""
+    # A window starting inside a character written in byte tokens (Llama 2's <0xB8><0xAD> of "中") reads "\ufffd"
+    # there, and the ByteFallback decoder turns every byte of that invalid run into one: a stop string written in
+    # byte tokens right after it was missed. The window starts up to 3 tokens earlier, where the character does.
+    k, most = min(k, len(out)), min(k + 3, len(out))
+    while k < most and tok.decode(out[-k:]).startswith("\ufffd"):
+        k += 1
+    # (4 tokens before it: decode_continuation reads back to where the last character before it starts)
+    before = out[-k - 4:-k] if len(out) >= k + 4 else list(prompt_ids[-4:]) + out[:-k]
     return tok.decode_continuation(before, out[-k:])
 
 

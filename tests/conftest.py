@@ -45,3 +45,27 @@ def sentencepiece_tokenizer():
     hf.post_processor = TemplateProcessing(single="<s> $A", pair="<s> $A <s> $B", special_tokens=[("<s>", 1)])
     text = hf.to_str()
     return lambda: HFTokenizer.from_str(text)
+
+
+@pytest.fixture(scope="session")
+def byte_fallback_tokenizer():
+    """A Llama 2 / Mistral style tokenizer.json whose vocabulary holds the 256 byte tokens <0x00>..<0xFF>, as the
+    real ones do: a character the BPE vocabulary lacks (an emoji, a rare CJK one, "²") is written byte by byte."""
+    import json
+
+    from tokenizers import Tokenizer as HFTokenizer
+    from tokenizers import decoders, models, normalizers, trainers
+    from tokenizers.processors import TemplateProcessing
+
+    hf = HFTokenizer(models.BPE(unk_token="<unk>", byte_fallback=True))
+    hf.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
+    hf.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(),
+                                    decoders.Strip(" ", 1, 0)])
+    hf.train_from_iterator(["the quick brown fox jumps over the lazy dog. 12 + 30 = 42.", "café naïve"] * 20,
+                           trainers.BpeTrainer(vocab_size=400, show_progress=False, special_tokens=[
+                               "<unk>", "<s>", "</s>", *(f"<0x{i:02X}>" for i in range(256))]))
+    d = json.loads(hf.to_str())  # the byte tokens are plain vocabulary, not added (special) tokens
+    d["added_tokens"] = [t for t in d["added_tokens"] if not t["content"].startswith("<0x")]
+    hf = HFTokenizer.from_str(json.dumps(d))
+    hf.post_processor = TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 1)])
+    return ponder.Tokenizer(hf, eos_token="</s>", bos_token="<s>")

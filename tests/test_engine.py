@@ -354,6 +354,20 @@ def test_stop_strings_of_several_tokens_per_character(tokenizer, text, stop):
     assert len(s.token_ids) == len(tokenizer.encode(text))
 
 
+@pytest.mark.parametrize("text,stop", [("한中文", "中文"), ("한中文", "文"), ("é😀中", "😀中")])
+def test_stop_strings_after_a_character_of_byte_tokens(byte_fallback_tokenizer, text, stop):
+    """Llama 2 / Mistral write a character their vocabulary lacks byte by byte (<0xE4><0xB8><0xAD> for "中"). The
+    stop check's window of the last len(stop) + 2 tokens could start inside the character before the stop string,
+    and the ByteFallback decoder turns every byte of such an invalid run into "\ufffd": the stop string was read
+    as "\ufffd"s and found only tokens later (token_ids ran past the text's cut)."""
+    tok = byte_fallback_tokenizer
+    model, prompt = scripted(tok, "q", text, then="the")
+    full = tok.decode_continuation(tok.encode(prompt, True), tok.encode(text))  # (" " + text: the dummy prefix)
+    s = ponder.sample(model, tok, [prompt], max_new_tokens=16, temperature=0, stop=[stop])[0][0]
+    assert (s.finish_reason, s.text) == ("stop", full[: full.find(stop)])
+    assert len(s.token_ids) == len(tok.encode(text))
+
+
 @pytest.mark.parametrize("text,stop,n_tokens", [
     ("a<|im_start|><|endoftext|><|im_end|>b", "ab", 5),
     ("xa<|im_start|><|endoftext|>b<|im_end|>c", "abc", 7),

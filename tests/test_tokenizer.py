@@ -429,31 +429,10 @@ def test_decode_continuation_after_a_trailing_space_keeps_the_texts_space(senten
             assert tok.decode_continuation(ctx, ids) == full[len(tok.decode(ctx)):], (context, text)
 
 
-def _byte_fallback_tokenizer():
-    """A Llama 2 / Mistral style tokenizer.json whose vocabulary holds the 256 byte tokens <0x00>..<0xFF>, as the
-    real ones do: a character the BPE vocabulary lacks (an emoji, a rare CJK one, "²") is written byte by byte."""
-    from tokenizers import Tokenizer as HFTokenizer
-    from tokenizers import decoders, models, normalizers, trainers
-    from tokenizers.processors import TemplateProcessing
-
-    hf = HFTokenizer(models.BPE(unk_token="<unk>", byte_fallback=True))
-    hf.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
-    hf.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(),
-                                    decoders.Strip(" ", 1, 0)])
-    hf.train_from_iterator(["the quick brown fox jumps over the lazy dog. 12 + 30 = 42.", "café naïve"] * 20,
-                           trainers.BpeTrainer(vocab_size=400, show_progress=False, special_tokens=[
-                               "<unk>", "<s>", "</s>", *(f"<0x{i:02X}>" for i in range(256))]))
-    d = json.loads(hf.to_str())  # the byte tokens are plain vocabulary, not added (special) tokens
-    d["added_tokens"] = [t for t in d["added_tokens"] if not t["content"].startswith("<0x")]
-    hf = HFTokenizer.from_str(json.dumps(d))
-    hf.post_processor = TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 1)])
-    return Tokenizer(hf, eos_token="</s>", bos_token="<s>")
-
-
 PIECES = ["the", " fox", " ", "  ", "\n", "12", "é", "ï", "²", "€", "😀", "👨‍👩‍👧", "你好", "`", " ~", "e\u0301"]
 
 
-def test_decode_continuation_after_a_byte_token_reads_the_texts_own_characters(tokenizer):
+def test_decode_continuation_after_a_byte_token_reads_the_texts_own_characters(tokenizer, byte_fallback_tokenizer):
     """The text of tokens after a context is `decode(context + ids)` past the context's own text. It was decoded
     behind the context's last token alone; when that is a byte-fallback token ending a character (the <0xB2> of
     "²"), it decodes to "\ufffd" by itself, and the ByteFallback decoder turns every byte of an invalid run
@@ -462,7 +441,7 @@ def test_decode_continuation_after_a_byte_token_reads_the_texts_own_characters(t
     import random
 
     rng = random.Random(0)
-    for tok in (_byte_fallback_tokenizer(), tokenizer):
+    for tok in (byte_fallback_tokenizer, tokenizer):
         for _ in range(300):
             context = "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 6)))
             text = "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 6)))
@@ -505,7 +484,7 @@ def _fragments(rng, most=8):
     return "".join(rng.choice(FRAGMENTS) for _ in range(rng.randint(0, most)))
 
 
-def _hf_tokenizer(kind):
+def _hf_tokenizer(kind, byte_fallback=None):
     """A tokenizer.json as the real checkpoints have them: Qwen2/Qwen3's byte-level BPE (NFC, its split regex with
     digits one by one), Llama 3's (digits in threes, a BOS post-processor), or Llama 2 / Mistral's byte-fallback
     BPE; each with Qwen3's added tokens (<think> and </think> not special) and added tokens with the lstrip,
@@ -516,7 +495,7 @@ def _hf_tokenizer(kind):
 
     corpus = [" ".join(FRAGMENTS[:40]), "the quick brown fox 12 + 30 = 42", "你好 世界 😀 café"] * 20
     if kind == "byte_fallback":
-        hf = _byte_fallback_tokenizer().tok
+        hf = HFTokenizer.from_str(byte_fallback.tok.to_str())
     else:
         hf = HFTokenizer(models.BPE())
         hf.normalizer = normalizers.NFC() if kind == "qwen" else None
@@ -538,7 +517,7 @@ def _hf_tokenizer(kind):
 
 
 @pytest.mark.parametrize("kind", ["qwen", "llama3", "byte_fallback"])
-def test_encode_and_decode_are_transformers_on_adversarial_text(tmp_path, kind):
+def test_encode_and_decode_are_transformers_on_adversarial_text(tmp_path, byte_fallback_tokenizer, kind):
     """Ponder's encode/decode against transformers' over seeded strings of emoji (ZWJ sequences, skin tones), CJK,
     combining marks, zero-width characters, whitespace runs, digit runs and special-token strings in the text
     (transformers parses those as the special tokens by default, and so does Ponder). (A tokenizer_config.json
@@ -547,7 +526,7 @@ def test_encode_and_decode_are_transformers_on_adversarial_text(tmp_path, kind):
     import random
 
     transformers = pytest.importorskip("transformers")
-    _hf_tokenizer(kind).save(str(tmp_path / "tokenizer.json"))
+    _hf_tokenizer(kind, byte_fallback_tokenizer).save(str(tmp_path / "tokenizer.json"))
     (tmp_path / "tokenizer_config.json").write_text(json.dumps(
         {"tokenizer_class": "PreTrainedTokenizerFast", "eos_token": "<|im_end|>", "clean_up_tokenization_spaces": False}))
     tok, ref = Tokenizer.load(tmp_path), transformers.AutoTokenizer.from_pretrained(tmp_path)
