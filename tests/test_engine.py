@@ -368,6 +368,18 @@ def test_stop_strings_after_a_character_of_byte_tokens(byte_fallback_tokenizer, 
     assert len(s.token_ids) == len(tok.encode(text))
 
 
+def test_stream_after_a_prompt_ending_in_byte_tokens_shows_the_characters(byte_fallback_tokenizer):
+    """A prompt ending in a character written in byte tokens ("中": <0xE4><0xB8><0xAD>) left the reply's own
+    byte-token characters read as "\ufffd": decoded behind the prompt's last byte token alone, whose invalid run
+    the ByteFallback decoder replaced whole. stream() and sample() showed "\ufffd\ufffd..." for "文😀"."""
+    tok = byte_fallback_tokenizer
+    prompt, reply = tok.encode("q中"), tok.encode("文😀")[1:]  # (the reply without its dummy-prefix "▁")
+    model = bigram_model(tok.vocab_size + (-tok.vocab_size) % 8, prompt[-1:] + reply, then=tok.eos_token_id)
+    pieces = list(ponder.engine.stream(model, tok, "q中", max_new_tokens=len(reply) + 1, temperature=0))
+    s = ponder.sample(model, tok, ["q中"], max_new_tokens=len(reply) + 1, temperature=0)[0][0]
+    assert "".join(pieces) == s.text == "文😀" and s.finish_reason == "stop"
+
+
 @pytest.mark.parametrize("text,stop,n_tokens", [
     ("a<|im_start|><|endoftext|><|im_end|>b", "ab", 5),
     ("xa<|im_start|><|endoftext|>b<|im_end|>c", "abc", 7),
