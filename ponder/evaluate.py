@@ -138,6 +138,15 @@ def _check_items(items) -> list[dict]:
         for f in ("prompt", "answer"):
             if it.get(f) is None:
                 raise PonderError(f"item {i} ({it.get('id', 'no id')}): missing field {f!r}")
+    # samples.jsonl names each problem by its id (an item without one by its position, as the records do): an
+    # item listed twice counted twice in every mean, and two problems under one id could not be joined back to
+    # their items (load_dataset refuses a file's duplicates; a list built in Python came through)
+    first: dict[str, int] = {}
+    for i, it in enumerate(items):
+        key = str(i if it.get("id") is None else it["id"])
+        if key in first:
+            raise PonderError(f"item {i}: id {key!r} is already the id of item {first[key]}; ids must be unique")
+        first[key] = i
     return items
 
 

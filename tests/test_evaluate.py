@@ -785,3 +785,23 @@ def test_a_chat_message_prompt_is_recorded_as_readable_json(micro, tmp_path):
     line = (tmp_path / "samples.jsonl").read_text(encoding="utf-8")
     rec = json.loads(line)
     assert json.loads(rec["prompt"]) == msgs and "Ünïcode" in rec["prompt"] and "Ünïcode" in line
+
+
+@pytest.mark.parametrize("items, match", [
+    ([ITEMS[0], ITEMS[1], ITEMS[0]], r"item 2: id 'a' is already the id of item 0"),
+    # an item without an id is recorded under its position: "1" there and an item's own id "1" collide
+    ([ITEMS[0], {"prompt": PB, "answer": "7"}, {**ITEMS[2], "id": "1"}], r"item 2: id '1' is already the id of item 1"),
+])
+def test_duplicate_item_ids_are_refused_before_any_generation(micro, tmp_path, items, match):
+    """evaluate() and sweep() took two problems under one id: an item listed twice counted twice in every mean,
+    and samples.jsonl's ids could not be joined back to the items (load_dataset refused a file's duplicates; a
+    list did not). Items without ids (or with id None) are told apart by position."""
+    model, tok = micro
+    with pytest.raises(PonderError, match=match):
+        evaluate(model, tok, items, out_dir=tmp_path / "e", progress=False)
+    with pytest.raises(PonderError, match=match):
+        sweep((model, tok), items, methods=("majority",), out_dir=tmp_path / "s", progress=False)
+    assert not (tmp_path / "e").exists() and not (tmp_path / "s").exists()
+    s = evaluate(model, tok, [{"prompt": PA, "answer": "1/2", "id": None}, {"prompt": PB, "answer": "7", "id": None}],
+                 method="greedy", max_new_tokens=4, progress=False)
+    assert s["n_problems"] == 2
