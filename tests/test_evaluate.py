@@ -805,3 +805,31 @@ def test_duplicate_item_ids_are_refused_before_any_generation(micro, tmp_path, i
     s = evaluate(model, tok, [{"prompt": PA, "answer": "1/2", "id": None}, {"prompt": PB, "answer": "7", "id": None}],
                  method="greedy", max_new_tokens=4, progress=False)
     assert s["n_problems"] == 2
+
+
+def test_sweep_majority_at_n_is_evals_maj_at_k_on_the_first_n_samples():
+    """maj@k has one definition: the sweep and the demo vote over the first N samples of one draw, evaluate
+    averages the vote over every k-subset of its n; on the first N samples with k = N (one subset) the two
+    agree exactly, ties to the earliest cluster, None answers never winning, weighted or not (and pass@N is
+    the sweep's oracle)."""
+    import numpy as np
+
+    from ponder.metrics import summarize
+
+    rng = np.random.default_rng(5)
+    for _ in range(60):
+        n = int(rng.integers(1, 7))
+        answers = [[None if x == 3 else "abc"[x] for x in rng.integers(0, 4, size=n)] for _ in range(3)]
+        labels = [[a == "b" for a in row] for row in answers]
+        lps = [[float(x) for x in rng.choice([-0.1, -0.5, -1.0], size=n)] for _ in range(3)]
+        pts = parallel_points(labels, answers, lps, [[1] * n] * 3, [1.0] * 3, list(range(1, n + 1)),
+                              methods=["majority", "weighted_majority", "oracle"], equal=None, n_boot=10)
+        for N in range(1, n + 1):
+            recs = [[{"correct": c, "answer": a, "logprob_mean": lp} for a, c, lp in zip(ar[:N], lr[:N], pr[:N])]
+                    for ar, lr, pr in zip(answers, labels, lps)]
+            m = summarize(recs, ks=[N], n_boot=10)["metrics"]
+            got = {meth: next(p["accuracy"] for p in pts[meth] if p["budget"] == N) for meth in pts}
+            assert got["majority"] == pytest.approx(m[f"maj@{N}"]["mean"], abs=1e-12), (answers, N)
+            assert got["oracle"] == pytest.approx(m[f"pass@{N}"]["mean"], abs=1e-12)
+            if N > 1:
+                assert got["weighted_majority"] == pytest.approx(m[f"wmaj@{N}"]["mean"], abs=1e-12), (answers, N)

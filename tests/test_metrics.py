@@ -572,3 +572,24 @@ def test_summarize_names_a_malformed_logprob_mean(bad):
 def test_bootstrap_ci_names_a_bad_n_boot(n_boot):
     with pytest.raises(PonderError, match=f"n_boot={n_boot!r} must be an integer >= 1"):
         bootstrap_ci([0.5, 0.2, 0.9], n_boot=n_boot)
+
+
+def test_accuracy_intervals_contain_the_estimate_and_are_monotone():
+    """The Wilson interval summaries give 0/1 per-problem values: it contains the point estimate, both bounds
+    rise with the number right at fixed n, it stays in [0, 1] (0% and 100% included), and at a fixed accuracy it
+    narrows as n grows; a narrower alpha never gives a wider interval."""
+    from ponder.metrics import wilson_ci
+
+    for n in range(1, 41):
+        bounds = [mean_ci([1.0] * s + [0.0] * (n - s)) for s in range(n + 1)]
+        for s, (m, lo, hi) in enumerate(bounds):
+            assert 0.0 <= lo <= m == s / n <= hi <= 1.0
+        assert bounds[0][1] == 0.0 and bounds[n][2] == 1.0
+        assert all(a[1] <= b[1] and a[2] <= b[2] for a, b in zip(bounds, bounds[1:])), n
+        for s in range(n + 1):
+            _, lo90, hi90 = wilson_ci(s, n, alpha=0.10)
+            _, lo95, hi95 = wilson_ci(s, n, alpha=0.05)
+            assert lo95 <= lo90 and hi90 <= hi95
+    for p in (0.0, 0.25, 0.5, 0.75, 1.0):
+        widths = [wilson_ci(round(p * n), n)[2] - wilson_ci(round(p * n), n)[1] for n in (4, 8, 16, 32, 64, 128)]
+        assert all(a > b for a, b in zip(widths, widths[1:])), (p, widths)
