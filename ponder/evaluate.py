@@ -346,8 +346,10 @@ def evaluate(
     items = _check_items(items)
     check_out_dir(out_dir, "eval")
     name = resolve_method(method)
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+    # a numpy integer (from a grid of settings) is an integer, as ks' and seed's are: it was refused as "got 4"
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise PonderError(f"n must be a positive integer, got {n!r}")
+    n = int(n)  # (config.json is JSON: a numpy one would fail it after the run)
     ks = _check_ks(ks, n)
     # used only by summarize's bootstrap, after every completion is drawn and judged: checked before them
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:

@@ -401,6 +401,13 @@ def test_a_numpy_seed_is_the_same_seed_and_none_is_refused(micro, tmp_path):
         evaluate(model, tok, ITEMS[:2], seed=None, **kw)
     assert sweep((model, tok), ITEMS[:1], parallel_ns=[1], methods=["majority"], max_new_tokens=4,
                  seed=np.int64(3), out_dir=tmp_path / "s", progress=False, n_boot=10)
+    # n too: it was refused as "n must be a positive integer, got 2"
+    c = evaluate(model, tok, ITEMS[:2], seed=3, out_dir=tmp_path / "c", **{**kw, "n": np.int64(2)}, ks=np.int64(2))
+    assert c["metrics"]["pass@1"] == b["metrics"]["pass@1"] and c["ks"] == [1, 2]
+    assert json.loads((tmp_path / "c" / "config.json").read_text())["n"] == 2
+    for bad in (0, 2.0, True, "2"):
+        with pytest.raises(PonderError, match="n must be a positive integer"):
+            evaluate(model, tok, ITEMS[:2], **{**kw, "n": bad})
 
 
 def test_config_records_no_max_new_tokens_where_the_method_never_used_it(micro, tmp_path):
