@@ -699,6 +699,11 @@ def cmd_eval(a):
             print(f"  {key:<18} {v['mean']:.3f}{ci}")
         else:
             print(f"  {key:<18} {v}")
+    for field, groups in summary.get("by", {}).items():  # (intervals in --json and summary.json)
+        print(f"  by {field}:")
+        for value, g in groups.items():
+            cells = ", ".join(f"{k} {v['mean']:.3f}" for k, v in g["metrics"].items())
+            print(f"    {value:<16} {counted(g['n_problems'], 'problem'):>12}: {cells}")
     if a.out:
         print(f"written to {a.out} (ponder report {a.out})")
 

@@ -724,6 +724,20 @@ def test_eval_of_one_problem_prints_no_interval_for_its_token_count(capsys):
     assert s["metrics"]["mean_tokens"]["lo"] is None and s["metrics"]["mean_tokens"]["hi"] is None
 
 
+def test_eval_prints_the_breakdown_its_json_has(capsys):
+    """arith's problems by number of operations: each value's accuracies as text, the same figures as --json's."""
+    args = ["eval", "--model", "tiny", "--task", "arith", "--limit", "6", "--method", "greedy", "--max-new-tokens",
+            "24", "--quiet"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert main([*args, "--json"]) == 0
+    by = json.loads(capsys.readouterr().out)["by"]["n_ops"]
+    assert "  by n_ops:" in out and sum(g["n_problems"] for g in by.values()) == 6
+    for value, g in by.items():
+        assert f"pass@1 {g['metrics']['pass@1']['mean']:.3f}, maj@1 {g['metrics']['maj@1']['mean']:.3f}" in next(
+            line for line in out.splitlines() if line.strip().startswith(value + " "))
+
+
 @pytest.mark.parametrize("args,match", [
     (["--sweep", "--votes", "3"], "--votes: not used with --sweep"),
     (["--sweep", "--method", "greedy", "--n", "4"], "--method, --n: not used with --sweep"),

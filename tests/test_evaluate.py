@@ -840,3 +840,25 @@ def test_sweep_majority_at_n_is_evals_maj_at_k_on_the_first_n_samples():
             assert got["oracle"] == pytest.approx(m[f"pass@{N}"]["mean"], abs=1e-12)
             if N > 1:
                 assert got["weighted_majority"] == pytest.approx(m[f"wmaj@{N}"]["mean"], abs=1e-12), (answers, N)
+
+
+def test_accuracy_is_broken_down_by_task_subject_level_and_n_ops(micro, tmp_path):
+    """summary.json had only the benchmark's mean: where a model fails (a MATH level, arith's 4-operation problems,
+    one task of a mixed file) was left to the reader to recompute. Each breakdown field that every item has, with
+    two values or more, gets its values' pass@k / maj@k / wmaj@k; their problem-weighted means are the overall."""
+    model, tok = micro
+    items = [{**it, "level": lv, "n_ops": 2, "subject": sub}
+             for it, lv, sub in zip(ITEMS, (10, 2, 10, 2), ("x", "y", "x", None))]
+    s = evaluate(model, tok, items, n=4, ks=(1, 2, 4), max_new_tokens=24, seed=1, out_dir=tmp_path, progress=False,
+                 n_boot=10)
+    by = s["by"]
+    assert list(by) == ["level"]  # n_ops: one value; subject: one item has none; task: absent
+    assert list(by["level"]) == ["2", "10"]  # numbers in numeric order
+    assert [g["n_problems"] for g in by["level"].values()] == [2, 2]
+    for key in ("pass@1", "pass@2", "pass@4", "maj@1", "maj@4", "wmaj@2"):
+        parts = [g["metrics"][key]["mean"] * g["n_problems"] for g in by["level"].values()]
+        assert sum(parts) / len(items) == pytest.approx(s["metrics"][key]["mean"], abs=1e-12), key
+        for g in by["level"].values():
+            assert g["metrics"][key]["lo"] <= g["metrics"][key]["mean"] <= g["metrics"][key]["hi"]
+    assert json.loads((tmp_path / "summary.json").read_text())["by"] == json.loads(json.dumps(by))
+    assert "by" not in evaluate(model, tok, ITEMS, method="greedy", max_new_tokens=8, progress=False)
