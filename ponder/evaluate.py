@@ -314,7 +314,11 @@ def breakdown(items, records_per_problem, ks, *, equal=None, n_boot: int = 1000,
     fields = []
     for f in BREAKDOWN_FIELDS:
         vals = [it.get(f) for it in items]
-        if all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in vals) and len(set(vals)) > 1:
+        if not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in vals):
+            continue
+        if not all(isinstance(v, int) for v in vals):  # (1 and "1" are one value: the JSON key "1")
+            vals = [str(v) for v in vals]
+        if len(set(vals)) > 1:
             fields.append((f, vals))
     if not fields:
         return {}
@@ -327,7 +331,7 @@ def breakdown(items, records_per_problem, ks, *, equal=None, n_boot: int = 1000,
         for v, rs in zip(vals, recs):
             groups.setdefault(v, []).append(rs)
         out[f] = {}
-        for v in sorted(groups, key=lambda v: (isinstance(v, str), v)):
+        for v in sorted(groups):
             m = summarize(groups[v], ks, n_boot=n_boot, seed=seed)["metrics"]
             out[f][str(v)] = {"n_problems": len(groups[v]),
                               "metrics": {k: x for k, x in m.items() if k.split("@")[0] in ("pass", "maj", "wmaj")}}

@@ -862,3 +862,8 @@ def test_accuracy_is_broken_down_by_task_subject_level_and_n_ops(micro, tmp_path
             assert g["metrics"][key]["lo"] <= g["metrics"][key]["mean"] <= g["metrics"][key]["hi"]
     assert json.loads((tmp_path / "summary.json").read_text())["by"] == json.loads(json.dumps(by))
     assert "by" not in evaluate(model, tok, ITEMS, method="greedy", max_new_tokens=8, progress=False)
+    from ponder.evaluate import breakdown
+
+    per = [[{"correct": c, "answer": str(c)}] for c in (True, False, True)]  # 1 and "1": one value, one JSON key
+    assert {v: g["n_problems"] for v, g in breakdown([{"level": 1}, {"level": "1"}, {"level": 10}], per, [1])[
+        "level"].items()} == {"1": 2, "10": 1}
