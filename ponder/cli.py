@@ -694,9 +694,11 @@ def cmd_eval(a):
     print(f"{name} on {counted(len(items), 'problem')}, method {a.method}, n={a.n}")
     for key, v in m.items():
         if isinstance(v, dict) and "mean" in v:
+            # seconds to 3 significant digits: the tiny model's ~0.7 ms a sample printed as 0.001 [0.001, 0.001]
+            f = ".3g" if key == "mean_latency" else ".3f"
             finite = all(isinstance(v.get(k), (int, float)) and math.isfinite(v[k]) for k in ("lo", "hi"))
-            ci = f"  [{v['lo']:.3f}, {v['hi']:.3f}]" if finite else "  (no interval: one problem)"
-            print(f"  {key:<18} {v['mean']:.3f}{ci}")
+            ci = f"  [{v['lo']:{f}}, {v['hi']:{f}}]" if finite else "  (no interval: one problem)"
+            print(f"  {key:<18} {v['mean']:{f}}{ci}")
         else:
             print(f"  {key:<18} {v}")
     for field, groups in summary.get("by", {}).items():  # (intervals in --json and summary.json)

@@ -738,6 +738,16 @@ def test_eval_prints_the_breakdown_its_json_has(capsys):
             line for line in out.splitlines() if line.strip().startswith(value + " "))
 
 
+def test_eval_prints_latency_to_three_significant_digits(tmp_path, capsys):
+    """Latency is seconds: a sample of the tiny model takes under a millisecond, printed at 3 decimals as
+    "0.001  [0.001, 0.001]" whatever it was; now its 3 significant digits, as summary.json has them."""
+    assert main(["eval", "--model", "tiny", "--task", "arith", "--limit", "3", "--n", "2", "--max-new-tokens", "8",
+                 "--quiet", "--out", str(tmp_path)]) == 0
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.strip().startswith("mean_latency"))
+    v = json.loads((tmp_path / "summary.json").read_text())["metrics"]["mean_latency"]
+    assert line.split()[1:] == [f"{v['mean']:.3g}", f"[{v['lo']:.3g},", f"{v['hi']:.3g}]"]
+
+
 @pytest.mark.parametrize("args,match", [
     (["--sweep", "--votes", "3"], "--votes: not used with --sweep"),
     (["--sweep", "--method", "greedy", "--n", "4"], "--method, --n: not used with --sweep"),
