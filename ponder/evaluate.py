@@ -338,6 +338,118 @@ def breakdown(items, records_per_problem, ks, *, equal=None, n_boot: int = 1000,
     return out
 
 
+# ---- resuming an interrupted evaluation -------------------------------------------------------------------
+
+# In an evaluation's directory while it runs: a header line (config.json's settings, the items' digest and the
+# chunk size), then one line per chunk of problems drawn, {"start", "seconds", "outcomes"}, each flushed to disk
+# before the next chunk is drawn. Removed once summary.json is written. ``evaluate(..., resume=True)`` continues
+# from it: every test-time method seeds a problem by its index, so the chunks left give what they would have.
+PROGRESS = ".samples.partial.jsonl"
+
+
+def _items_digest(items) -> str:
+    """sha256 of the items as JSON (non-JSON values by their text): resuming on other items is refused."""
+    import hashlib
+
+    text = json.dumps(json_safe(items), sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _first_difference(saved: dict, wanted: dict) -> str | None:
+    """The first setting in which a saved header or config.json differs from this evaluation's, described."""
+    wanted = json.loads(json.dumps(json_safe(wanted), default=str))  # (as it reads back: tuples as lists)
+    for key in list(wanted) + [k for k in saved if k not in wanted]:
+        if saved.get(key) != wanted.get(key):
+            if key == "items_sha256":
+                return "its items differ from these (another task, split, --limit or data file)"
+            return f"its {key} is {saved.get(key)!r}, this evaluation's {wanted.get(key)!r}"
+    return None
+
+
+def _refuse_resume(d: Path, why: str):
+    raise PonderError(f"--resume {d}: {why}; give the same settings, or another --out for a new evaluation")
+
+
+def _finished_summary(d: Path, config: dict, items) -> dict | None:
+    """The saved summary of a finished evaluation in ``d`` asked with the same settings and problems (a job
+    rerun after it finished, as a retry loop does, gets the result rather than an error or a second run), None
+    where ``d`` holds no finished one. Its problems are checked against samples.jsonl's ids, prompts and golds."""
+    if not (d / "summary.json").is_file() or (d / PROGRESS).exists():  # (a newer run, interrupted, is in there)
+        return None
+    from ponder.fileio import read_text
+
+    try:
+        saved = json.loads(read_text(d / "config.json"))
+        summary = json.loads(read_text(d / "summary.json"))
+    except ValueError as e:
+        raise PonderError(f"--resume {d}: config.json or summary.json is not JSON ({e})") from None
+    why = _first_difference(saved, config)
+    if why:
+        _refuse_resume(d, f"holds a finished evaluation: {why}")
+    seen: dict[int, tuple] = {}
+    for ln, line in enumerate(read_text(d / "samples.jsonl").splitlines(), 1):
+        try:
+            r = json.loads(line)
+            seen.setdefault(int(r["problem"]), (str(r["id"]), r["prompt"], r["gold"]))
+        except (ValueError, KeyError, TypeError):
+            raise PonderError(f"{d / 'samples.jsonl'}:{ln}: not a sample record") from None
+    for i, it in enumerate(items):
+        prompt = it["prompt"] if isinstance(it["prompt"], str) else json.dumps(it["prompt"], ensure_ascii=False)
+        if seen.get(i) != (str(it.get("id", str(i))), prompt, str(it["answer"])):
+            _refuse_resume(d, f"holds a finished evaluation whose problem {i} is not this one's")
+    summary["out_dir"] = str(d)
+    summary["resumed"] = "finished"  # (nothing was run: the CLI says so)
+    return summary
+
+
+def _open_progress(d: Path, header: dict, resume: bool):
+    """(outcomes kept, their generation seconds, the progress file open for appending). Resuming, the kept
+    chunks are read back and a last line cut short by a crash (no newline) is dropped from the file; otherwise,
+    or where nothing was kept, the file is started afresh with ``header``."""
+    f = d / PROGRESS
+    outcomes: list[list] = []
+    seconds = 0.0
+    if resume and f.is_file():
+        # bytes: a torn line may end inside a character
+        data = f.read_bytes()
+        lines = data.split(b"\n")
+        lines = lines[:-1]  # the torn tail of a crash (or "" after the last newline): dropped
+        if not lines:
+            _refuse_resume(d, f"{PROGRESS} has no header line")
+        try:
+            saved = json.loads(lines[0])
+        except ValueError:
+            raise PonderError(f"{f}:1: not JSON; remove the file to start the evaluation afresh") from None
+        why = _first_difference(saved, header) if isinstance(saved, dict) else "its header is not a settings object"
+        if why:
+            _refuse_resume(d, f"holds an interrupted evaluation: {why}")
+        for ln, line in enumerate(lines[1:], 2):
+            try:
+                rec = json.loads(line)
+                if rec["start"] != len(outcomes):
+                    raise ValueError
+                chunk = [[scale.Outcome(**o) for o in outs] for outs in rec["outcomes"]]
+                seconds += float(rec["seconds"])
+            except (ValueError, KeyError, TypeError):
+                raise PonderError(f"{f}:{ln}: not the next chunk of problems ({len(outcomes)} onward); remove "
+                                  "the file to start the evaluation afresh") from None
+            outcomes += chunk
+        if len(outcomes) > header["n_problems"]:
+            raise PonderError(f"{f}: {len(outcomes)} problems kept, more than the {header['n_problems']} asked")
+        os.truncate(f, len(data) - len(data.split(b"\n")[-1]))  # (appending after a torn line would glue onto it)
+    else:
+        atomic_write_text(f, json.dumps(json_safe(header), ensure_ascii=False, default=str) + "\n")
+    return outcomes, seconds, open(f, "a", encoding="utf-8")
+
+
+def _append_line(f, obj) -> None:
+    """One JSON line, on disk when this returns (a crash after it keeps the line; one during it leaves a torn
+    line without its newline, which resuming drops)."""
+    f.write(json.dumps(obj, ensure_ascii=False) + "\n")  # (NaN and inf as Python reads them back: exact)
+    f.flush()
+    os.fsync(f.fileno())
+
+
 # ---- evaluate ---------------------------------------------------------------------------------------------
 
 
@@ -369,6 +481,7 @@ def evaluate(
     generate_fn: Callable | None = None,
     score_fn: Callable | None = None,
     extra: dict | None = None,
+    resume: bool = False,
 ) -> dict:
     """Evaluate a model with a test-time method; returns the summary dict (module docstring).
 
@@ -384,9 +497,16 @@ def evaluate(
     budget. ``chat``: wrap each text prompt as a user message (with ``system``) for chat models; a prompt
     given as chat messages is rendered as it is either way (``system`` is refused with it).
     ``reward``: a registry spec or callable(completion, item) returning a RewardResult/Verdict/bool.
+    ``resume``: continue the evaluation interrupted in ``out_dir`` (``PROGRESS``, kept after each chunk of
+    problems), which must have been asked with the same settings and items; a finished one there is not run
+    again: its saved summary is returned. With nothing to continue there, the evaluation starts afresh.
     """
     items = _check_items(items)
     check_out_dir(out_dir, "eval")
+    if resume and out_dir is None:
+        raise PonderError("resume: needs out_dir, the directory of the interrupted evaluation")
+    if resume and generate_fn is not None:  # (its workers draw every problem in one call: nothing is kept between)
+        raise PonderError("resume: not with generate_fn (the Ray path keeps no progress to continue from)")
     name = resolve_method(method)
     # a numpy integer (from a grid of settings) is an integer, as ks' and seed's are: it was refused as "got 4"
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
@@ -474,17 +594,39 @@ def evaluate(
             check_context(model, render_prompts(tok, prompts), max_new_tokens, names=_item_names(items))
     rows = n * {"self_consistency": mk.get("n_votes", 8), "best_of_n": mk.get("n_candidates", 8)}.get(name, 1)
     chunk = batch_problems or max(1, 512 // rows)
+    outcomes: list[list] = []
+    saved_seconds, progress_file = 0.0, None
+    if out_dir is not None:
+        d = Path(out_dir)
+        # null where the method never used it (effort's level, or a given budget, caps budget forcing's thinking):
+        # the default recorded said a cap held that did not
+        unused = name == "effort" or (name == "budget_forcing" and "budget" in (method_kwargs or {}))
+        config = {"kind": "eval", "model": model_name, "method": name, "method_kwargs": _jsonable(recorded), "n": n,
+                  "ks": ks, "max_new_tokens": None if unused else max_new_tokens, "temperature": temp, "top_p": top_p,
+                  "seed": seed,
+                  "reward": _jsonable(reward), "stop": stop, "chat": chat, "system": system,
+                  "chat_template_kwargs": getattr(tok, "template_kwargs", {}),
+                  "n_problems": len(items), **(extra or {})}
+        if generate_fn is None:  # (the Ray path draws every problem in one call: no chunk to keep)
+            # what the outcomes depend on besides config.json: the items themselves and how they are batched
+            header = {**config, "items_sha256": _items_digest(items), "batch_problems": chunk}
+            if resume:
+                finished = _finished_summary(d, config, items)
+                if finished is not None:
+                    return finished
+            outcomes, saved_seconds, progress_file = _open_progress(d, header, resume)
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(items), desc=f"eval {name}", dynamic_ncols=True)
-    outcomes: list[list] = []
+        bar = tqdm(total=len(items), initial=len(outcomes), desc=f"eval {name}", dynamic_ncols=True)
     t_start = time.perf_counter()
     if generate_fn is not None:
         outcomes = generate_fn(fn=fn, name=name, prompts=prompts, n=n, mk=mk, common=common, seed=seed, chunk=chunk)
-    for start in range(0, len(prompts) if generate_fn is None else 0, chunk):
+    # (resumed: from the first problem not kept; chunks start where an uninterrupted run's do)
+    for start in range(len(outcomes), len(prompts) if generate_fn is None else 0, chunk):
         part = prompts[start:start + chunk]
+        t_chunk = time.perf_counter()
         if name == "sampling":
             kw = _call_method(fn, {**common, **mk, "n": n, "seed": seed, "index_offset": start})
             outcomes += fn(model, tok, part, **kw)
@@ -495,9 +637,15 @@ def evaluate(
                 kw = _call_method(fn, {**common, **mk, "seed": s_r, "index_offset": start})
                 runs.append(fn(model, tok, part, **kw))
             outcomes += [[runs[r][i] for r in range(n)] for i in range(len(part))]
+        if progress_file is not None:  # kept before the next chunk is drawn: an interruption loses at most one
+            _append_line(progress_file, {"start": start, "seconds": time.perf_counter() - t_chunk,
+                                         "outcomes": [[o.to_dict() for o in outs] for outs in outcomes[start:]]})
         if bar:
             bar.update(len(part))
-    gen_seconds = time.perf_counter() - t_start
+    if progress_file is not None:
+        progress_file.close()
+    # (a resumed run: the generation seconds of the chunks kept before, so tokens per second stays a rate)
+    gen_seconds = time.perf_counter() - t_start + saved_seconds
     if bar:
         bar.close()
 
@@ -541,28 +689,19 @@ def evaluate(
         **summ,
         "accuracy": summ["metrics"]["pass@1"],
         **({"by": by} if by else {}),
-        "wall_seconds": round(time.perf_counter() - t_start, 3),
+        "wall_seconds": round(time.perf_counter() - t_start + saved_seconds, 3),
         "generation_seconds": round(gen_seconds, 3),
         "generated_tokens": total_tokens,
         "tokens_per_second": round(total_tokens / gen_seconds, 1) if gen_seconds > 0 else None,
         **(extra or {}),
     }
     if out_dir is not None:
-        d = Path(out_dir)
-        # null where the method never used it (effort's level, or a given budget, caps budget forcing's thinking):
-        # the default recorded said a cap held that did not
-        unused = name == "effort" or (name == "budget_forcing" and "budget" in (method_kwargs or {}))
-        config = {"kind": "eval", "model": model_name, "method": name, "method_kwargs": _jsonable(recorded), "n": n,
-                  "ks": ks, "max_new_tokens": None if unused else max_new_tokens, "temperature": temp, "top_p": top_p,
-                  "seed": seed,
-                  "reward": _jsonable(reward), "stop": stop, "chat": chat, "system": system,
-                  "chat_template_kwargs": getattr(tok, "template_kwargs", {}),
-                  "n_problems": len(items), **(extra or {})}
         (d / "summary.json").unlink(missing_ok=True)  # marks a finished eval: not while the others are replaced
         atomic_write_text(d / "samples.jsonl", "".join(json.dumps(json_safe(r), ensure_ascii=False, allow_nan=False)
                                                        + "\n" for r in records))
         atomic_write_text(d / "config.json", _strict_json(config))
         atomic_write_text(d / "summary.json", _strict_json(summary))  # last: marks a finished eval
+        (d / PROGRESS).unlink(missing_ok=True)  # (after it: until then a rerun with --resume can still finish)
         summary["out_dir"] = str(d)
     return summary
 

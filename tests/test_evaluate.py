@@ -867,3 +867,88 @@ def test_accuracy_is_broken_down_by_task_subject_level_and_n_ops(micro, tmp_path
     per = [[{"correct": c, "answer": str(c)}] for c in (True, False, True)]  # 1 and "1": one value, one JSON key
     assert {v: g["n_problems"] for v, g in breakdown([{"level": 1}, {"level": "1"}, {"level": 10}], per, [1])[
         "level"].items()} == {"1": 2, "10": 1}
+
+
+def _interrupt_at_chunk(monkeypatch, name, start):
+    """scale.METHODS[name], raising KeyboardInterrupt (Ctrl-C) when asked for the chunk at problem ``start``."""
+    import functools
+
+    real = scale.METHODS[name]
+
+    @functools.wraps(real)
+    def method(*args, **kw):
+        if kw.get("index_offset") == start:
+            raise KeyboardInterrupt
+        return real(*args, **kw)
+
+    monkeypatch.setitem(scale.METHODS, name, method)
+    return real
+
+
+def _without_latency(path):
+    return [{k: v for k, v in json.loads(line).items() if k != "latency"}
+            for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.parametrize("method,kw", [("sampling", {"n": 3, "ks": (1, 2)}),
+                                       ("self_consistency", {"n": 2, "method_kwargs": {"n_votes": 3}})])
+def test_an_interrupted_eval_resumed_gives_the_uninterrupted_files(micro, tmp_path, monkeypatch, method, kw):
+    """Ctrl-C after the first chunk, then resume=True: samples.jsonl (latencies aside, being measured) and the
+    summary's metrics are those of one uninterrupted run; the first chunk is not drawn again."""
+    model, tok = micro
+    kw = dict(method=method, max_new_tokens=24, seed=5, progress=False, n_boot=50, batch_problems=1, **kw)
+    full = evaluate(model, tok, ITEMS, out_dir=tmp_path / "full", **kw)
+    d = tmp_path / "cut"
+    real = _interrupt_at_chunk(monkeypatch, method, 1)
+    with pytest.raises(KeyboardInterrupt):
+        evaluate(model, tok, ITEMS, out_dir=d, **kw)
+    assert not (d / "samples.jsonl").exists() and (d / ".samples.partial.jsonl").is_file()
+    monkeypatch.setitem(scale.METHODS, method, real)
+    _interrupt_at_chunk(monkeypatch, method, 0)  # the kept chunk is not drawn again
+    resumed = evaluate(model, tok, ITEMS, out_dir=d, resume=True, **kw)
+    assert _without_latency(d / "samples.jsonl") == _without_latency(tmp_path / "full" / "samples.jsonl")
+    assert {k: v for k, v in resumed["metrics"].items() if k != "mean_latency"} == \
+        {k: v for k, v in full["metrics"].items() if k != "mean_latency"}
+    assert (d / "config.json").read_bytes() == (tmp_path / "full" / "config.json").read_bytes()
+    assert sorted(os.listdir(d)) == sorted(os.listdir(tmp_path / "full"))  # (the progress file is gone)
+
+
+def test_resume_drops_a_torn_last_line_and_refuses_other_settings(micro, tmp_path, monkeypatch):
+    model, tok = micro
+    kw = dict(method="sampling", n=2, ks=(1,), max_new_tokens=16, seed=1, progress=False, n_boot=20,
+              batch_problems=1)
+    full = evaluate(model, tok, ITEMS, out_dir=tmp_path / "full", **kw)
+    d = tmp_path / "cut"
+    real = _interrupt_at_chunk(monkeypatch, "sampling", 2)
+    with pytest.raises(KeyboardInterrupt):
+        evaluate(model, tok, ITEMS, out_dir=d, **kw)
+    monkeypatch.setitem(scale.METHODS, "sampling", real)
+    f = d / ".samples.partial.jsonl"
+    lines = f.read_bytes().split(b"\n")
+    assert len(lines) == 4 and lines[-1] == b""  # header, chunks 0 and 1
+    f.write_bytes(b"\n".join(lines[:2]) + b"\n" + lines[2][:len(lines[2]) // 2])  # a crash inside chunk 1's write
+    with pytest.raises(PonderError, match=r"--resume .*cut: holds an interrupted evaluation: its seed is 1, this "
+                                          r"evaluation's 2; give the same settings"):
+        evaluate(model, tok, ITEMS, out_dir=d, resume=True, **{**kw, "seed": 2})
+    with pytest.raises(PonderError, match="its items differ"):
+        evaluate(model, tok, ITEMS[::-1], out_dir=d, resume=True, **kw)
+    with pytest.raises(PonderError, match="its batch_problems is 1, this evaluation's 2"):
+        evaluate(model, tok, ITEMS, out_dir=d, resume=True, **{**kw, "batch_problems": 2})
+    evaluate(model, tok, ITEMS, out_dir=d, resume=True, **kw)
+    assert _without_latency(d / "samples.jsonl") == _without_latency(tmp_path / "full" / "samples.jsonl")
+    # finished: its summary, nothing drawn (a retry loop rerunning the command gets the result); other settings: no
+    _interrupt_at_chunk(monkeypatch, "sampling", 0)
+    again = evaluate(model, tok, ITEMS, out_dir=d, resume=True, **kw)
+    assert again["resumed"] == "finished" and again["metrics"]["pass@1"] == full["metrics"]["pass@1"]
+    with pytest.raises(PonderError, match="holds a finished evaluation: its n is 2, this evaluation's 1"):
+        evaluate(model, tok, ITEMS, out_dir=d, resume=True, **{**kw, "n": 1})
+    with pytest.raises(PonderError, match="holds a finished evaluation whose problem 0 is not this one's"):
+        evaluate(model, tok, ITEMS[::-1], out_dir=d, resume=True, **kw)
+
+
+def test_resume_needs_an_out_dir_and_not_the_ray_path(micro):
+    model, tok = micro
+    with pytest.raises(PonderError, match="resume: needs out_dir"):
+        evaluate(model, tok, ITEMS, resume=True, progress=False)
+    with pytest.raises(PonderError, match="resume: not with generate_fn"):
+        evaluate(model, tok, ITEMS, resume=True, out_dir="x", progress=False, generate_fn=lambda **k: [])
