@@ -685,7 +685,9 @@ def cmd_eval(a):
         summary = evaluate_ray(model, tok, items, address=None if a.ray == "local" else a.ray,
                                workers=a.ray_workers, **ekw)
     else:
-        summary = evaluate(model, tok, items, progress=not a.quiet, **ekw)
+        summary = evaluate(model, tok, items, progress=not a.quiet, resume=a.resume, **ekw)
+    if summary.pop("resumed", None) == "finished":  # (stderr: --json's standard output stays the summary alone)
+        print(f"{a.out}: this evaluation had finished; its saved summary:", file=sys.stderr)
     if a.json:  # (evaluate() names it out_dir, after its parameter)
         summary.pop("out_dir", None)
         print(json.dumps(json_safe({**summary, "run_dir": _out_dir(a.out)}), default=str))
@@ -1138,6 +1140,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "summary.json, scaling.json, scaling.csv, scaling_tokens.png and scaling_latency.png); a "
                          "re-run of the same kind replaces them, anything else's config.json there is refused")
     ev.add_argument("--json", action="store_true", help="print the summary as JSON")
+    ev.add_argument("--resume", action="store_true",
+                    help="continue the evaluation interrupted in --out, given again with the same options (a "
+                         "finished one there: its summary is printed; nothing kept there: it starts afresh)")
     ev.add_argument("--quiet", action="store_true", help="no progress bar")
     ev.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                     help="run on Ray actors (no ADDRESS: a private local Ray instance)")
@@ -1216,6 +1221,9 @@ def main(argv=None) -> int:
         signum = getattr(e, "signum", signal.SIGINT)
         run = _resumable_run(a)
         hint = f"; continue with: ponder {a.command} --out {shlex.quote(run)} --resume" if run else ""
+        if _resumable_eval(a):  # its options are not saved: the same command line again, with --resume
+            line = [x for x in argv if x != "--debug"]
+            hint = f"; continue with: ponder {shlex.join(line + ([] if a.resume else ['--resume']))}"
         if not run and a.command == "distill" and getattr(a, "out", None):
             from .train import DISTILLED
 
@@ -1294,6 +1302,14 @@ def _resumable_run(a) -> str | None:
     return run if run and (Path(run) / "checkpoint" / STATE).is_file() else None
 
 
+def _resumable_eval(a) -> bool:
+    """Whether an interrupted `ponder eval --out DIR` kept chunks of its problems there to continue from."""
+    from .evaluate import PROGRESS
+
+    return (a.command == "eval" and not a.sweep and a.ray is None and a.out is not None
+            and (Path(a.out) / PROGRESS).is_file())
+
+
 def _command_parser(parser, a) -> argparse.ArgumentParser:
     """The parser of the command that ran: `ponder data export`'s for that command, not `ponder data`'s."""
     for dest in ("command", "data_command"):
@@ -1369,6 +1385,8 @@ def _check_args(a, parser):
     for k in ("out", "output"):
         if getattr(a, k, None) == "":
             raise PonderError(f"--{k}: empty path")
+    if a.command == "eval" and a.sweep and a.resume:
+        raise PonderError("--resume: not with --sweep (a sweep keeps no progress to continue from)")
     if a.command == "eval":  # options of the other mode would be silently ignored
         sub = parser._subparsers._group_actions[0].choices["eval"]
         given = [k for k in (_EVAL_METHOD_ONLY if a.sweep else _EVAL_SWEEP_ONLY) if getattr(a, k) != sub.get_default(k)]
@@ -1378,6 +1396,12 @@ def _check_args(a, parser):
             opts = ", ".join("--" + k.replace("_", "-") for k in given)
             raise PonderError(f"{opts}: not used with --sweep (it sets its own methods, N and budgets)" if a.sweep
                               else f"{opts}: used only with {'--ray' if given == ['ray_workers'] else '--sweep'}")
+    if a.command == "eval" and a.resume:
+        if a.out is None:
+            raise PonderError("--resume: needs --out DIR, the directory of the interrupted evaluation")
+        if a.ray is not None:  # Ray's workers draw every problem in one call: nothing is kept to continue from
+            raise PonderError("--resume: not with --ray (a Ray evaluation keeps no progress to continue from); "
+                              "drop --ray")
     if a.command == "eval" and "rubric" in a.given and not a.judge_model:  # (no judge, no rubric to score by)
         raise PonderError("--rubric: used only with --judge-model (the judge scores answers against it)")
     if a.command in ("eval", "probe") and a.data and "split" in a.given:  # (a file's rows are taken as they are)

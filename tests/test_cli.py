@@ -1435,3 +1435,54 @@ def test_split_with_data_is_refused_not_ignored(tmp_path, capsys):
         assert main([*cmd, "--data", str(data), "--split", "train", "--limit", "1", "--quiet"]) == 2
         err = capsys.readouterr().err
         assert "--split: not used with --data" in err and err.strip().count("\n") == 0, err
+
+
+def test_eval_interrupted_prints_the_resume_line_which_finishes_it(tmp_path, capsys, monkeypatch):
+    """Ctrl-C during `ponder eval --out DIR` says how to continue (the same line with --resume); that line
+    writes what the uninterrupted command writes (latencies aside, being measured), and run again once finished
+    prints the saved summary."""
+    import functools
+    import shlex
+
+    from ponder import scale
+
+    args = ["eval", "--model", "tiny", "--task", "arith", "--limit", "3", "--n", "2", "--max-new-tokens", "8",
+            "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "full")]) == 0
+    capsys.readouterr()
+    real = scale.METHODS["sampling"]
+
+    @functools.wraps(real)
+    def stopped(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(scale.METHODS, "sampling", stopped)
+    assert main([*args, "--out", str(tmp_path / "cut")]) == 130
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("interrupted; continue with: ponder eval ") and err.endswith(" --resume")
+    monkeypatch.setitem(scale.METHODS, "sampling", real)
+    again = shlex.split(err.split("continue with: ponder ", 1)[1])
+    assert main(again) == 0
+
+    def samples(d):
+        return [{k: v for k, v in json.loads(line).items() if k != "latency"}
+                for line in (tmp_path / d / "samples.jsonl").read_text().splitlines()]
+
+    assert samples("cut") == samples("full")
+    out = capsys.readouterr().out
+    assert main(again) == 0  # finished: its summary again, said on stderr
+    std = capsys.readouterr()
+    assert std.out == out and "this evaluation had finished; its saved summary" in std.err
+    assert main([*again, "--seed", "1"]) == 2
+    assert "holds a finished evaluation: its seed is 0, this evaluation's 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args,match", [
+    (["--resume"], "--resume: needs --out DIR"),
+    (["--resume", "--out", "d", "--ray"], "--resume: not with --ray"),
+    (["--resume", "--out", "d", "--sweep"], "--resume: not with --sweep"),
+])
+def test_eval_resume_is_refused_where_it_cannot_apply(capsys, args, match):
+    assert main(["eval", "--limit", "1", *args]) == 2
+    err = capsys.readouterr().err
+    assert match in err and len(err.strip().splitlines()) == 1
