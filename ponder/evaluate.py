@@ -8,7 +8,9 @@ k-sample vote, averaged over k-subsets of the n) for each k <= n (wmaj@k when lo
 truncation rate and no-answer rate, and the accuracies per task, subject, level or n_ops where items differ in
 them (``breakdown``). With ``out_dir`` it writes ``samples.jsonl`` (one record per run:
 completion, extracted answer, verdict), ``config.json`` and, last, ``summary.json`` — each atomically —
-so ``ponder report DIR`` renders it and a directory with a summary.json is a finished evaluation.
+so ``ponder report DIR`` renders it and a directory with a summary.json is a finished evaluation. While it
+runs, each chunk of problems drawn is kept in ``PROGRESS`` there, which ``resume=True`` (``ponder eval --resume``)
+continues from after an interruption, to the same files.
 
 ``sweep(models, items, ...)`` draws test-time scaling curves: accuracy vs mean generated tokens and vs
 latency, parallel methods over N samples and sequential ones over a thinking budget B, one curve per
@@ -499,7 +501,8 @@ def evaluate(
     ``reward``: a registry spec or callable(completion, item) returning a RewardResult/Verdict/bool.
     ``resume``: continue the evaluation interrupted in ``out_dir`` (``PROGRESS``, kept after each chunk of
     problems), which must have been asked with the same settings and items; a finished one there is not run
-    again: its saved summary is returned. With nothing to continue there, the evaluation starts afresh.
+    again: its saved summary is returned, marked ``"resumed": "finished"``. With nothing to continue there, the
+    evaluation starts afresh.
     """
     items = _check_items(items)
     check_out_dir(out_dir, "eval")
