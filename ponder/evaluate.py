@@ -612,7 +612,9 @@ def evaluate(
                   "n_problems": len(items), **(extra or {})}
         if generate_fn is None:  # (the Ray path draws every problem in one call: no chunk to keep)
             # what the outcomes depend on besides config.json: the items themselves and how they are batched
-            header = {**config, "items_sha256": _items_digest(items), "batch_problems": chunk}
+            # (and the weights' dtype, which config.json does not record: --dtype changes the numerics)
+            header = {**config, "items_sha256": _items_digest(items), "batch_problems": chunk,
+                      "dtype": str(getattr(model, "dtype", None))}
             if resume:
                 finished = _finished_summary(d, config, items)
                 if finished is not None:

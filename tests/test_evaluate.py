@@ -934,6 +934,12 @@ def test_resume_drops_a_torn_last_line_and_refuses_other_settings(micro, tmp_pat
         evaluate(model, tok, ITEMS[::-1], out_dir=d, resume=True, **kw)
     with pytest.raises(PonderError, match="its batch_problems is 1, this evaluation's 2"):
         evaluate(model, tok, ITEMS, out_dir=d, resume=True, **{**kw, "batch_problems": 2})
+    import copy
+
+    import torch
+
+    with pytest.raises(PonderError, match="its dtype is 'torch.float32', this evaluation's 'torch.float64'"):
+        evaluate(copy.deepcopy(model).to(torch.float64), tok, ITEMS, out_dir=d, resume=True, **kw)
     evaluate(model, tok, ITEMS, out_dir=d, resume=True, **kw)
     assert _without_latency(d / "samples.jsonl") == _without_latency(tmp_path / "full" / "samples.jsonl")
     # finished: its summary, nothing drawn (a retry loop rerunning the command gets the result); other settings: no
