@@ -27,7 +27,9 @@ CHATML = (
     "{% endfor %}"
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 )
-ROLES = ("system", "user", "assistant")
+# The roles chat messages may have: a `tool` message is a tool's output fed back (Qwen3's template renders it
+# inside a user turn), answering an assistant message's `tool_calls`.
+ROLES = ("system", "user", "assistant", "tool")
 # The tokens chat templates end a turn with (ChatML, Llama 3): stop tokens wherever the vocabulary has them.
 TURN_END_TOKENS = ("<|im_end|>", "<|eot_id|>")
 # Variables a chat template gets from the renderer itself; template_kwargs may not replace them.
@@ -344,11 +346,48 @@ def _check_text(text) -> None:
 
 
 def check_messages(messages) -> None:
-    """Each chat message a {'role': one of ROLES, 'content': str} (one PonderError line naming the first that is
-    not)."""
+    """Each chat message one `message_problem` accepts (one PonderError line naming the first that is not, and
+    its field)."""
     for i, m in enumerate(messages):
-        if not isinstance(m, dict) or m.get("role") not in ROLES or not isinstance(m.get("content"), str):
-            raise PonderError(f"chat message {i}: expected {{'role': one of {ROLES}, 'content': str}}, got {m!r:.80}")
+        if (problem := message_problem(m)) is not None:
+            raise PonderError(f"chat message {i}: {problem}")
+
+
+def message_problem(m) -> str | None:
+    """What is wrong with chat message `m` (naming its field), or None. A message is {'role': one of ROLES,
+    'content': str} as the OpenAI format and transformers' chat templates take it, plus the fields templates read:
+    an assistant's `tool_calls` ([{'type': 'function', 'function': {'name': str, 'arguments': str or object}}],
+    when its content may be None or absent) and `reasoning_content` (str), a tool message's `tool_call_id` and
+    `name` (str). A field set to None counts as absent: a Parquet column of messages holds every message's
+    fields, null where a message has none. Checked here, not left to the template: Jinja renders a malformed
+    call or a None content as "None", or drops it, and a run would train on that."""
+    if not isinstance(m, dict):
+        return (f"expected an object with a 'role' ({', '.join(ROLES)}) and a string 'content', "
+                f"got {type(m).__name__} {m!r:.60}")
+    role = m.get("role")
+    if role not in ROLES:
+        return f"unknown role {role!r:.40} (use {', '.join(ROLES)})"
+    calls = m.get("tool_calls")
+    if calls is not None:
+        if role != "assistant":
+            return f"'tool_calls' on a {role} message (only an assistant message calls tools)"
+        if not isinstance(calls, list):
+            return f"'tool_calls' must be a list, got {type(calls).__name__} {calls!r:.60}"
+        for k, call in enumerate(calls):
+            f = call.get("function") if isinstance(call, dict) else None
+            if (not isinstance(f, dict) or not isinstance(f.get("name"), str)
+                    or not isinstance(f.get("arguments"), (str, dict))
+                    or call.get("type", "function") != "function"):
+                return (f"'tool_calls[{k}]' must be {{'type': 'function', 'function': {{'name': str, 'arguments': "
+                        f"str or object}}}}, got {call!r:.80}")
+    content = m.get("content")
+    if not isinstance(content, str) and not (content is None and calls):
+        return (f"'content' must be text (None only on an assistant message with tool_calls), "
+                f"got {type(content).__name__} {content!r:.60}")
+    for k in ("reasoning_content", "tool_call_id", "name"):
+        if m.get(k) is not None and not isinstance(m[k], str):
+            return f"{k!r} must be text, got {type(m[k]).__name__} {m[k]!r:.60}"
+    return None
 
 
 def check_template_kwargs(kwargs, where: str = "chat template kwargs") -> dict:
@@ -362,6 +401,9 @@ def check_template_kwargs(kwargs, where: str = "chat template kwargs") -> dict:
             raise PonderError(f"{where}: {k!r} is not a template variable name")
         if k in RESERVED_TEMPLATE_VARS:
             raise PonderError(f"{where}: {k!r} is set by the renderer itself and cannot be given here")
+    tools = kwargs.get("tools")  # (the JSON schemas templates list, {"type": "function", "function": {...}})
+    if tools is not None and (not isinstance(tools, list) or not all(isinstance(t, dict) for t in tools)):
+        raise PonderError(f"{where}: 'tools' must be a list of tool objects (JSON schemas), got {tools!r:.80}")
     return kwargs
 
 

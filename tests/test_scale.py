@@ -500,15 +500,15 @@ def test_a_bad_option_is_named_with_its_method(micro, monkeypatch, method, kw, m
 
 
 @pytest.mark.parametrize("chat, shown", [
-    ([{"role": "system", "content": None}, {"role": "user", "content": "q"}], "{'role': 'system', 'content': None}"),
-    (["hi"], "'hi'"),
+    ([{"role": "system", "content": None}, {"role": "user", "content": "q"}],
+     "'content' must be text (None only on an assistant message with tool_calls), got NoneType None"),
+    (["hi"], "expected an object with a 'role' (system, user, assistant, tool) and a string 'content', got str 'hi'"),
 ])
 def test_effort_names_a_bad_chat_message_before_adding_its_system_line(micro, chat, shown):
     """effort's system line went into the chat messages unchecked: a system message whose content is None failed
     as "'NoneType' object has no attribute 'rstrip'", a message that is a string as a dict-update ValueError."""
     model, tok = micro
-    with pytest.raises(PonderError, match=r"^chat message 0: expected \{'role': one of \('system', 'user', "
-                                          r"'assistant'\), 'content': str\}, got " + re.escape(shown) + "$"):
+    with pytest.raises(PonderError, match=r"^chat message 0: " + re.escape(shown) + "$"):
         scale.effort(model, tok, [chat], level="low")
 
 

@@ -756,8 +756,12 @@ def test_load_dataset_takes_a_prompt_of_chat_messages(tmp_path):
     (["hi"], "field 'prompt' message 0: expected an object with 'role' and 'content', got str"),
     ([{"content": "hi"}], "field 'prompt' message 0: missing 'role' (have: content)"),
     ([{"role": "user"}], "field 'prompt' message 0: missing 'content' (have: role)"),
-    ([{"role": "tool", "content": "hi"}], "field 'prompt' message 0: unknown role 'tool' (use system, user, assistant)"),
-    ([{"role": "user", "content": ["a"]}], "field 'prompt' message 0: 'content' must be text, got list"),
+    ([{"role": "robot", "content": "hi"}],
+     "field 'prompt' message 0: unknown role 'robot' (use system, user, assistant, tool)"),
+    ([{"role": "user", "content": ["a"]}], "field 'prompt' message 0: 'content' must be text (None only on an "
+                                           "assistant message with tool_calls), got list"),
+    ([{"role": "assistant", "tool_calls": [{"function": {"name": "f"}}]}, {"role": "user", "content": "q"}],
+     "field 'prompt' message 0: 'tool_calls[0]' must be {'type': 'function', 'function': {'name': str, "),
     ([{"role": "user", "content": "\ud800"}], "field 'prompt[0].content' holds a lone surrogate"),
     ([{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}],
      "field 'prompt': the last message is the assistant's; a prompt ends with the user's turn"),
@@ -770,6 +774,16 @@ def test_load_dataset_names_a_malformed_chat_message(tmp_path, prompt, what):
         load_dataset(p)
     with pytest.raises(PonderError, match=re.escape(f"{p}:1: field 'prompt' must be non-empty text or a list of chat")):
         load_dataset(_write(p, ['{"prompt": {"role": "user"}, "answer": "1"}']))
+
+
+def test_load_dataset_takes_chat_prompts_with_tool_calls(tmp_path):
+    """An agentic prompt (an assistant's tool_calls with content null, the tool's output, the user's next turn)
+    loads as it is; its `tool` message was refused as an unknown role."""
+    call = {"type": "function", "function": {"name": "calc", "arguments": "{\"x\": 1}"}}
+    prompt = [*CHAT_PROMPT, {"role": "assistant", "content": None, "tool_calls": [call]},
+              {"role": "tool", "content": "5", "tool_call_id": "c1"}, {"role": "user", "content": "And 2+4?"}]
+    p = _write(tmp_path / "t.jsonl", [json.dumps({"prompt": prompt, "answer": "6"})])
+    assert load_dataset(p)[0]["prompt"] == prompt
 
 
 def test_load_dataset_takes_verls_layout_as_it_is(tmp_path):

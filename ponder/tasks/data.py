@@ -287,10 +287,11 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
 
 def check_prompt_messages(where: str, field: str, msgs: list) -> None:
     """A prompt given as chat messages (verl's and open-r1's layout): a non-empty list of {"role", "content"}
-    with a role the chat template path takes and text content, ending with the user's turn (the one the model
+    messages the chat template path takes (tokenizer.message_problem: tool messages and an assistant's tool_calls
+    too), ending with the user's turn (the one the model
     answers: after an assistant turn the template would open a second one). Checked here, by row, since the
     template's own check names only the message's index, and only once sampling starts."""
-    from ponder.tokenizer import ROLES
+    from ponder.tokenizer import message_problem
 
     if not msgs:
         raise PonderError(f"{where}: field {field!r} is an empty list of chat messages")
@@ -298,14 +299,14 @@ def check_prompt_messages(where: str, field: str, msgs: list) -> None:
         at = f"{where}: field {field!r} message {j}"
         if not isinstance(m, dict):
             raise PonderError(f"{at}: expected an object with 'role' and 'content', got {type(m).__name__} {m!r:.60}")
-        for key in ("role", "content"):
-            if key not in m:
+        for key in ("role", "content"):  # (an assistant's tool calls may come without a content)
+            if key not in m and not (key == "content" and m.get("tool_calls")):
                 raise PonderError(f"{at}: missing {key!r} (have: {', '.join(map(str, m)) or 'nothing'})")
-        if m["role"] not in ROLES:
-            raise PonderError(f"{at}: unknown role {m['role']!r:.40} (use {', '.join(ROLES)})")
-        if not isinstance(m["content"], str):
-            raise PonderError(f"{at}: 'content' must be text, got {type(m['content']).__name__} {m['content']!r:.60}")
-        _check_text(where, f"{field}[{j}].content", m["content"])
+        if (problem := message_problem(m)) is not None:  # tool messages and calls as the chat template takes them
+            raise PonderError(f"{at}: {problem}")
+        for key in ("content", "reasoning_content"):
+            if isinstance(m.get(key), str):
+                _check_text(where, f"{field}[{j}].{key}", m[key])
     if msgs[-1]["role"] != "user":
         raise PonderError(f"{where}: field {field!r}: the last message is the {msgs[-1]['role']}'s; a prompt ends with "
                           "the user's turn (the one the model answers)")
