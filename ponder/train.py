@@ -32,7 +32,7 @@ from .fileio import atomic_write_text, cannot_create_in, counted, json_safe
 from .model import LOW_PRECISION, ModelConfig, Transformer, _json_type
 from .tasks.data import _check_text, _format, _read_jsonl, _read_parquet
 from .tensorboard import SummaryWriter
-from .tokenizer import ROLES, SPECIAL_TOKENS, Tokenizer, train_tokenizer
+from .tokenizer import SPECIAL_TOKENS, Tokenizer, check_template_kwargs, message_problem, train_tokenizer
 
 if TYPE_CHECKING:
     from .verify.registry import Reward
@@ -853,13 +853,16 @@ def load_sft_examples(path) -> list[dict]:
 
 
 def _check_messages(msgs, where: str, field: str):
+    """Chat messages as the template takes them (tokenizer.message_problem: tool messages and an assistant's
+    tool_calls included), each named by FILE:LINE and its index when it is not."""
     if not isinstance(msgs, list) or not msgs:
         raise PonderError(f"{where}: {field!r} must be a non-empty list of chat messages")
     for j, m in enumerate(msgs):
-        if not isinstance(m, dict) or not isinstance(m.get("content"), str) or m.get("role") not in ROLES:
-            raise PonderError(f"{where}: {field}[{j}] must be an object with a 'role' ({', '.join(ROLES)}) "
-                              f"and a string 'content', got {json.dumps(m)[:80]}")
-        _check_text(where, f"{field}[{j}].content", m["content"])
+        if (problem := message_problem(m)) is not None:
+            raise PonderError(f"{where}: {field}[{j}]: {problem}")
+        for key in ("content", "reasoning_content"):
+            if isinstance(m.get(key), str):
+                _check_text(where, f"{field}[{j}].{key}", m[key])
 
 
 def check_sft_example(ex, where: str = "example"):
@@ -873,11 +876,14 @@ def check_sft_example(ex, where: str = "example"):
         both = "prompt" if "prompt" in ex else "response"
         raise PonderError(f"{where}: has both 'messages' and {both!r}; give one format per row (messages, or "
                           "prompt and response)")
+    if ex.get("tools") is not None:  # the tools a tool-calling row's template lists (TRL passes them the same)
+        check_template_kwargs({"tools": ex["tools"]}, f"{where}: field 'tools'")
     if "messages" in ex and "prompt" not in ex:
         _check_messages(ex["messages"], where, "messages")
-        if ex["messages"][-1]["role"] != "assistant":
+        last = ex["messages"][-1]
+        if last["role"] != "assistant":
             raise PonderError(f"{where}: 'messages' must end with an assistant turn")
-        if not ex["messages"][-1]["content"].strip():
+        if not (last.get("content") or "").strip() and not last.get("tool_calls"):
             raise PonderError(f"{where}: the last assistant turn of 'messages' is empty (nothing to train on)")
         return
     for k in ("prompt", "response"):
@@ -913,7 +919,9 @@ def encode_sft(tok: Tokenizer, ex: dict, where: str = "example") -> tuple[list[i
     A string `prompt` is used as-is and the response closed with EOS. Chat examples (`messages`, or a
     `prompt` of messages) render the whole conversation with the chat template, and the loss is on the LAST
     assistant turn only: earlier turns are context, rendered as the template renders history (Qwen3's drops
-    their thinking), so one row per turn trains every turn. The response ends the
+    their thinking), so one row per turn trains every turn. A tool's output (a `tool` message) is always
+    context, never a target; an assistant turn of tool_calls is trained when it is the last (the template must
+    render the calls), and a row's `tools` are the template's `tools`, as TRL passes them. The response ends the
     way the template ends an assistant turn (ChatML's <|im_end|>, not EOS) — the same rendering
     `ponder.sample` and `ponder chat` use, so the model is trained on what it will be prompted with.
     """
@@ -927,13 +935,17 @@ def encode_sft(tok: Tokenizer, ex: dict, where: str = "example") -> tuple[list[i
     else:
         msgs = [*ex["prompt"], {"role": "assistant", "content": ex["response"]}]
     try:
-        prompt = tok.apply_chat_template(msgs[:-1])
-        full = tok.apply_chat_template(msgs, add_generation_prompt=False)
+        prompt = tok.apply_chat_template(msgs[:-1], tools=ex.get("tools"))
+        full = tok.apply_chat_template(msgs, add_generation_prompt=False, tools=ex.get("tools"))
     except PonderError as e:  # a template's raise_exception ("roles must alternate") must name the example
         raise PonderError(f"{where}: {e}") from None
     if not full.startswith(prompt):
         raise PonderError(f"{where}: the chat template renders the conversation without its own prompt as a "
                           "prefix; cannot tell the response's tokens apart")
+    for call in msgs[-1].get("tool_calls") or []:  # a template without tool calling drops them: an empty target
+        if (name := call["function"]["name"]) not in full[len(prompt):]:
+            raise PonderError(f"{where}: the chat template does not render the last assistant turn's tool_calls (no "
+                              f"{name!r} in its text); use a template with tool calling, such as Qwen3's")
     prompt_ids = tok.encode(prompt)
     resp_ids = tok.encode_continuation(prompt, full[len(prompt):].rstrip("\n"))
     if not resp_ids or resp_ids[-1] not in tok.stop_token_ids:  # a template that does not end the turn

@@ -132,6 +132,53 @@ def test_chat_examples_end_the_turn_as_the_template_does(tiny_random):
         assert tok.decode(ids[n:], skip_special_tokens=False) == "5<|im_end|>" and all(mask[n:])
 
 
+# ChatML with tool calling in Qwen's manner: an assistant's calls after its content, a tool's output in a user turn
+TOOL_TEMPLATE = ("{% if tools %}<|im_start|>system\n{% for t in tools %}{{ t | tojson }}{% endfor %}<|im_end|>\n"
+                 "{% endif %}{% for m in messages %}<|im_start|>{{ 'user' if m.role == 'tool' else m.role }}\n"
+                 "{% if m.role == 'tool' %}<tool_response>{{ m.content }}</tool_response>{% else %}{{ m.content or '' }}"
+                 "{% endif %}{% for c in m.tool_calls or [] %}<tool_call>{{ c.function | tojson }}</tool_call>"
+                 "{% endfor %}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+
+
+def test_sft_trains_a_tool_call_turn_and_never_a_tools_output(tiny_random, tmp_path):
+    """Agentic rows (an assistant's tool_calls with content null, the tool's output, the final answer) were
+    refused ("messages[1] must be an object with a 'role' ... and a string 'content'"). The loss is on the last
+    assistant turn as for any chat row: a tool call when the row ends with one, the answer after the tool's
+    output otherwise; the tool's output (and the row's `tools`, as TRL passes them) is context, never a target."""
+    from ponder.train import load_sft_examples
+
+    model, tok = tiny_random
+    tok = copy.copy(tok)
+    tok.chat_template = TOOL_TEMPLATE
+    call = {"type": "function", "function": {"name": "add", "arguments": {"a": 2, "b": 3}}}
+    tools = [{"type": "function", "function": {"name": "add", "parameters": {"type": "object"}}}]
+    msgs = [{"role": "user", "content": "2 + 3?"}, {"role": "assistant", "content": None, "tool_calls": [call]},
+            {"role": "tool", "content": "5", "tool_call_id": "c0"}, {"role": "assistant", "content": "It is 5."}]
+    rows = [{"messages": msgs[:2], "tools": tools}, {"messages": msgs}, {"prompt": msgs[:3], "response": "It is 5."}]
+    f = tmp_path / "d.jsonl"
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    rows = load_sft_examples(f)
+    trained = []
+    for row in rows:
+        ids, mask = encode_sft(tok, row)
+        n = mask.index(1)
+        assert all(mask[n:]) and not any(mask[:n])
+        history = [*row["prompt"]] if "prompt" in row else row["messages"][:-1]
+        assert tok.decode(ids[:n], skip_special_tokens=False) == tok.apply_chat_template(history, tools=row.get("tools"))
+        trained.append(tok.decode(ids[n:], skip_special_tokens=False))
+    assert trained == ['<tool_call>{"name": "add", "arguments": {"a": 2, "b": 3}}</tool_call><|im_end|>',
+                       "It is 5.<|im_end|>", "It is 5.<|im_end|>"]
+    assert "<tool_response>5</tool_response>" in tok.decode(encode_sft(tok, rows[1])[0], skip_special_tokens=False)
+    assert '"parameters"' in tok.apply_chat_template(rows[0]["messages"][:1], tools=tools)  # the tools are shown
+    sft(_copy(model), tok, rows, train=TrainConfig(steps=1), progress=False)
+    # A template that does not render tool calls would train the turn as empty: refused, naming the row.
+    tok = copy.copy(tiny_random[1])  # its ChatML template: content only
+    call_turn = {"messages": [msgs[0], {**msgs[1], "content": ""}]}
+    with pytest.raises(PonderError, match=r"^example 0: the chat template does not render the last assistant turn's "
+                                          r"tool_calls \(no 'add' in its text"):
+        encode_sft(tok, call_turn, "example 0")
+
+
 # ChatML that refuses a system turn, as Mistral's template does
 NO_SYSTEM_TEMPLATE = ("{% for m in messages %}{% if m['role'] == 'system' %}{{ raise_exception('no system role') }}"
                       "{% endif %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
@@ -169,9 +216,16 @@ def test_an_example_the_chat_template_refuses_is_named_by_file_and_line(tiny_ran
 
 
 @pytest.mark.parametrize("row, msg", [
-    ({"messages": ["hi", "there"]}, r"messages\[0\] must be an object"),
+    ({"messages": ["hi", "there"]}, r"messages\[0\]: expected an object with a 'role'"),
     ({"prompt": "x", "response": None}, "'response' must be a string, got null"),
-    ({"prompt": [{"role": "robot", "content": "x"}], "response": "y"}, r"prompt\[0\] must be an object"),
+    ({"prompt": [{"role": "robot", "content": "x"}], "response": "y"}, r"prompt\[0\]: unknown role 'robot'"),
+    ({"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": None}]},
+     r"messages\[1\]: 'content' must be text \(None only on an assistant message with tool_calls\)"),
+    ({"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "",
+                                                       "tool_calls": [{"function": {"name": "f", "arguments": 2}}]}]},
+     r"messages\[1\]: 'tool_calls\[0\]' must be \{'type': 'function'"),
+    ({"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}], "tools": {"a": 1}},
+     "'tools' must be a list of tool objects"),
     ({"messages": [{"role": "user", "content": "x"}]}, "must end with an assistant turn"),
     ({"prompt": "x"}, "missing field 'response'"),
     # nothing to train on, or nothing to predict the response's first token from
