@@ -675,6 +675,8 @@ def test_tool_calling_chats_render_and_encode_as_transformers_does(tmp_path):
                 msgs.append({"role": "user", "content": _fragments(rng)})
         if rng.random() < 0.5:
             msgs.append({"role": "assistant", "content": _fragments(rng), "reasoning_content": None})
+        elif rng.random() < 0.4:  # ending with the calls, as an SFT row that trains them does
+            msgs = msgs[:max(i for i, m in enumerate(msgs) if m.get("tool_calls")) + 1]
         kw = {"tools": TOOLS} if rng.random() < 0.5 else {}
         gen = rng.random() < 0.5
         text = tok.apply_chat_template(msgs, gen, **kw)
