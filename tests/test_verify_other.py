@@ -298,6 +298,20 @@ def test_judge_reads_chat_messages_as_the_problem_text(judge_server):
         judge([{"role": "user"}], "x")
 
 
+def test_judge_reads_an_agentic_chat_prompt_as_its_last_user_message():
+    """A prompt whose history holds an assistant's tool call (content None) and the tool's output, which the chat
+    template and the dataset loader take, was refused by the judge as "not chat messages"."""
+    from ponder.verify.judge import prompt_text
+
+    call = {"type": "function", "function": {"name": "calc", "arguments": "{}"}}
+    msgs = [{"role": "user", "content": "2+3?"}, {"role": "assistant", "content": None, "tool_calls": [call]},
+            {"role": "tool", "content": "5"}, {"role": "user", "content": "And 2+4?"}]
+    assert prompt_text(msgs) == "And 2+4?"
+    assert prompt_text([{"role": "system", "content": "s"}, *msgs[1:3]]) == "s\n5"
+    with pytest.raises(PonderError, match="the prompt must be text or chat messages"):
+        prompt_text([{"role": "assistant", "content": None}])
+
+
 def test_http_judge_fences_the_response_so_it_cannot_end_its_own_block(judge_server):
     """The graded text sits between <response> tags and a tag inside it is escaped. Before, the response was
     pasted unfenced after "RESPONSE:", so a completion could close it and go on as the grader's instructions

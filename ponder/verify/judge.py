@@ -75,14 +75,16 @@ def parse_score(text: str, max_score: int) -> int | None:
 def prompt_text(prompt) -> str:
     """A prompt as the text a judge reads: a string as it is; chat messages as their last user message (the
     problem; a system line instructs the policy, it is not the task), or all contents when no user speaks."""
+    from ponder.tokenizer import message_problem
+
     if isinstance(prompt, str):
         return prompt
-    if not isinstance(prompt, (list, tuple)) or not all(
-            isinstance(m, dict) and isinstance(m.get("content"), str) for m in prompt):
+    # (an assistant's tool calls may have no content: the chat template takes them, so does the judge)
+    if not isinstance(prompt, (list, tuple)) or any(message_problem(m) is not None for m in prompt):
         raise PonderError(f"judge: the prompt must be text or chat messages ({{'role', 'content': str}}), "
                           f"got {prompt!r:.80}")
     users = [m["content"] for m in prompt if m.get("role") == "user"]
-    return users[-1] if users else "\n".join(m["content"] for m in prompt)
+    return users[-1] if users else "\n".join(m["content"] for m in prompt if isinstance(m.get("content"), str))
 
 
 def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new_tokens: int, timeout: float,
