@@ -3,8 +3,8 @@
 A dataset row needs a prompt (field `prompt`, else `problem`) and an `answer`. Rows are returned with all
 their fields kept, plus:
   - `prompt`: the problem text exactly as given (MATH-500's `problem` is used as-is, no template added), or
-    a list of chat messages [{"role": "system"|"user"|"assistant", "content": text}, ...] ending with the
-    user's turn (verl's Parquet layout, open-r1's): rendered through the chat template as it is, with or
+    a list of chat messages [{"role": "system"|"user"|"assistant"|"tool", "content": text}, ...] (an
+    assistant's `tool_calls` too, its content then null) ending with the user's turn (verl's Parquet layout, open-r1's): rendered through the chat template as it is, with or
     without --chat (no user message wraps it, and a `system` setting is refused rather than added on top),
   - `answer`: the gold as a string (from `answer`, else verl's `reward_model.ground_truth`),
   - `id`: the row's `id`, else its `unique_id` (text or a number), else "<file stem>-<row number>"; ids must
