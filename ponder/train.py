@@ -67,11 +67,18 @@ class TrainConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise PonderError(f"{name} must be a positive integer, got {v!r}")
+        # warmup counts steps: 2.5 took the lr to 1.2x its peak at step 2, and a float (even 2.0) in config.json
+        # is refused by --resume (config_from wants an int)
+        if isinstance(self.warmup, bool) or not isinstance(self.warmup, int) or self.warmup < 0:
+            raise PonderError(f"warmup must be a whole number of steps (>= 0), got {self.warmup!r}")
+        for name in ("bf16", "compile"):  # (a truthy 1 or "no" trained, then --resume refused config.json)
+            if not isinstance(getattr(self, name), bool):
+                raise PonderError(f"{name} must be True or False, got {getattr(self, name)!r}")
         for name, lo in (("lr", 0.0), ("grad_clip", 0.0)):
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not math.isfinite(v) or v <= lo:
                 raise PonderError(f"{name} must be a positive finite number, got {v!r}")
-        for name in ("warmup", "min_lr_ratio", "weight_decay"):  # (an infinite weight decay trained to NaN)
+        for name in ("min_lr_ratio", "weight_decay"):  # (an infinite weight decay trained to NaN)
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
                 raise PonderError(f"{name} must be a finite number, got {v!r}")
