@@ -721,6 +721,12 @@ def pretrain(
         if saved.get("data_sha256") not in (None, _digest(docs)):
             raise PonderError(f"{run}: the documents differ from the run's own (sha256 "
                               f"{str(saved['data_sha256'])[:12]}); resume with the same documents")
+        # The held-out loss too is one set's throughout (runs from before it was recorded have no key to check).
+        held_saved = saved.get("heldout_sha256", "unrecorded")
+        if held_saved not in ("unrecorded", _digest(heldout_docs) if heldout_docs else None):
+            raise PonderError(f"{run}: the held-out documents differ from the run's own (" + (
+                f"sha256 {str(held_saved)[:12]}" if held_saved else "it had none") + "); resume with the same "
+                "held-out documents")
         start = state["step"]
         train = saved_train_config(run, saved, given.steps if given else None, start)
         if train.threads:
@@ -762,7 +768,8 @@ def pretrain(
     if not resume:  # (after the checks above: a refused corpus leaves no run that stopped before it began)
         atomic_write_text(run / "config.json", json.dumps(
             {"kind": "pretrain", "train": asdict(train), "model": asdict(mc), "vocab_size": vocab_size,
-             "corpus": corpus, "data_sha256": _digest(docs)}, indent=2))
+             "corpus": corpus, "data_sha256": _digest(docs),
+             "heldout_sha256": _digest(heldout_docs) if heldout_docs else None}, indent=2))
     model.train()
     fwd = compiled(model) if train.compile else model
     tb = SummaryWriter(run / "tensorboard", purge_step=start + 1 if start else None)

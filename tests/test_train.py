@@ -1039,6 +1039,26 @@ def test_pretrain_resume_refuses_other_documents(tmp_path):
     assert len((run / "metrics.jsonl").read_text().splitlines()) == 3
 
 
+def test_pretrain_resume_refuses_other_heldout_documents(tmp_path):
+    """The held-out loss is measured on one set throughout a run: resumed without its held-out documents the run
+    silently stopped logging heldout_loss, resumed on others it logged a loss on another set (SFT refuses both
+    for its validation data). Checked before anything is written; the run's own set resumes."""
+    run = pretrain(tmp_path / "r", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=2, save_every=1,
+                   eval_every=1), vocab_size=300, heldout_docs=DOCS[:8], progress=False)
+    before = {f: (run / f).read_bytes() for f in ("config.json", "metrics.jsonl")}
+    for held in (None, DOCS[8:16]):
+        with pytest.raises(PonderError, match="held-out documents differ from the run's own"):
+            pretrain(run, DOCS, train=_train(steps=3), resume=True, heldout_docs=held, progress=False)
+    assert {f: (run / f).read_bytes() for f in before} == before
+    pretrain(run, DOCS, train=_train(steps=3), resume=True, heldout_docs=DOCS[:8], progress=False)
+    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows if "heldout_loss" in r] == [1, 2, 3]
+    plain = pretrain(tmp_path / "p", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=1), vocab_size=300,
+                     progress=False)
+    with pytest.raises(PonderError, match="held-out documents differ from the run's own"):
+        pretrain(plain, DOCS, train=_train(steps=2), resume=True, heldout_docs=DOCS[:8], progress=False)
+
+
 def test_sft_device_is_for_a_resumed_run(tmp_path, tiny_random):
     """sft(device=) moves a resumed run (`ponder sft --resume --device`); a new run trains where its model is,
     so device= there would be ignored: refused before any work."""
