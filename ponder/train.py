@@ -579,6 +579,7 @@ def saved_train_config(run: Path, saved: dict, steps: int | None, at: int) -> Tr
     target."""
     train = config_from(TrainConfig, saved["train"], f"{Path(run) / 'config.json'}: train")
     train.steps = train.steps if steps is None else steps
+    train.validate()  # the new target too: sft's was never checked (7.5 was written here, then failed in range())
     check_steps_left(run, at, train.steps)
     if train.steps != saved["train"].get("steps"):
         save_run_config(run, {**saved, "train": {**saved["train"], "steps": train.steps}})

@@ -506,6 +506,22 @@ def test_sft_resume_equals_uninterrupted_and_checks_the_data(tmp_path, tiny_rand
         sft(None, None, SFT_EX, tmp_path / "b", resume=True, val_examples=val, progress=False)
 
 
+@pytest.mark.parametrize("steps", [7.5, "9", True])
+def test_sft_resume_refuses_a_bad_step_target_before_writing(tmp_path, tiny_random, steps):
+    """sft(resume=True, train=...) takes only train.steps, which was never validated: 7.5 was written into
+    config.json and then failed in range() with a TypeError, leaving a run every later resume refused."""
+    model, tok = tiny_random
+    run = tmp_path / "r"
+    sft(_copy(model), tok, SFT_EX, run, train=TrainConfig(steps=2, batch_size=4, seq_len=64, save_every=1),
+        progress=False)
+    before = {f: (run / f).read_bytes() for f in ("config.json", "metrics.jsonl")}
+    with pytest.raises(PonderError, match="steps must be a positive integer"):
+        sft(None, None, SFT_EX, run, train=TrainConfig(steps=steps), resume=True, progress=False)
+    assert {f: (run / f).read_bytes() for f in before} == before
+    sft(None, None, SFT_EX, run, train=TrainConfig(steps=3), resume=True, progress=False)
+    assert json.loads((run / "config.json").read_text())["train"]["steps"] == 3
+
+
 def test_sft_renders_with_the_runs_chat_template_kwargs_and_resume_keeps_them(tmp_path, tiny_random):
     """Chat-template kwargs (Qwen3's enable_thinking) shape what SFT trains on, are recorded in config.json
     and a resumed run renders with them again; before, they could not be passed at all."""
