@@ -103,8 +103,10 @@ class SummaryWriter:
         self.path = d / f"events.out.tfevents.{stamp}.{socket.gethostname()}.{os.getpid()}"
         self._f = open(self.path, "ab")
         self._write(_event(time.time(), 0, file_version="brain.Event:2"))
-        if purge_step is not None:
-            self._write(_event(time.time(), int(purge_step), session_start=True))
+        # every session starts with a SessionLog.START, a fresh one too: TensorBoard's Python reader (its server
+        # without the Rust data server) takes a run's first START for the start, only later ones for restarts
+        # that purge, so a START written on resume alone purged nothing there
+        self._write(_event(time.time(), 0 if purge_step is None else int(purge_step), session_start=True))
 
     def _write(self, data: bytes):
         header = struct.pack("<Q", len(data))

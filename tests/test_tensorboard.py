@@ -84,3 +84,23 @@ def test_a_writer_started_in_the_same_second_sorts_after_the_stopped_one(tmp_pat
     acc = ea_mod.EventAccumulator(str(tmp_path))
     acc.Reload()
     assert [(e.step, e.value) for e in acc.Scalars("loss")] == [(1, 1.0), (2, 2.0), (3, 13.0), (4, 14.0), (5, 15.0)]
+
+
+def test_tensorboard_servers_reader_purges_the_steps_a_resumed_run_logs_again(tmp_path):
+    """`tensorboard --logdir` without its Rust data server (--load_fast=false, or where the binary does not run)
+    reads with plugin_event_accumulator, which takes a run's first SessionLog.START for the session's start, not a
+    restart: a START written only on resume purged nothing there, and the plot went 1, 2, 3, 4, 3, 4, 5."""
+    pea = pytest.importorskip("tensorboard.backend.event_processing.plugin_event_accumulator")
+    from tensorboard.util import tensor_util
+    w = SummaryWriter(tmp_path)
+    for step in range(1, 5):
+        w.add_scalars(step, {"loss": float(step)})
+    w.close()
+    w = SummaryWriter(tmp_path, purge_step=3)
+    for step in range(3, 6):
+        w.add_scalars(step, {"loss": 10.0 + step})
+    w.close()
+    acc = pea.EventAccumulator(str(tmp_path))
+    acc.Reload()
+    seen = [(e.step, float(tensor_util.make_ndarray(e.tensor_proto))) for e in acc.Tensors("loss")]
+    assert seen == [(1, 1.0), (2, 2.0), (3, 13.0), (4, 14.0), (5, 15.0)]
