@@ -155,6 +155,8 @@ def _training_figure(rows: Sequence[dict]) -> Figure:
         ax.set_xlabel(xkey or "row", fontsize=9)
         if xkey is None or all(float(r[xkey]).is_integer() for r in rows):
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps: no tick at 0.96, 1.02 for a short run
+            if len(set(xs)) == 1:  # one step: matplotlib's +-5% margin is under one step, ticked at 0.975, ...
+                ax.set_xlim(xs[0] - 1, xs[0] + 1)
         ax.grid(alpha=0.3)
         ax.tick_params(labelsize=8)
         if len(found) > 1:

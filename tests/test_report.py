@@ -353,3 +353,14 @@ def test_report_says_a_run_stopped_by_an_alarm_stopped_there(tmp_path):
             "of max 1, 100% truncated (--stop-on-alarm)") in page
     (d / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in [*rows, {"step": 3, "reward_mean": 0.0}]))
     assert "stopped early" not in write_html_report(d).read_text()
+
+
+def test_a_single_step_runs_axis_is_ticked_at_whole_steps():
+    """One logged step (a run stopped after its first step, `--steps 1`): matplotlib widens the axis to
+    0.945..1.055, where the integer locator falls back to ticks at 0.960, 0.975, ..."""
+    from ponder.report import _training_figure
+
+    ax = _training_figure([{"step": 1, "loss": 1.0}]).axes[0]
+    ax.figure.canvas.draw()
+    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    assert 1.0 in ticks and all(float(t).is_integer() for t in ticks)
