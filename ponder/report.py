@@ -385,6 +385,8 @@ def _read_json(path: Path):
         raise PonderError(f"{path}:{e.lineno}: invalid JSON ({e.msg})") from None
     except UnicodeDecodeError:
         raise PonderError(f"{path}: not UTF-8 text") from None
+    except RecursionError:  # (the parser's own limit: a bare RecursionError named no file)
+        raise PonderError(f"{path}: invalid JSON (nested too deeply to read)") from None
 
 
 def _read_jsonl(path: Path) -> tuple[list[dict], str | None]:
@@ -408,6 +410,8 @@ def _read_jsonl(path: Path) -> tuple[list[dict], str | None]:
                 note = f"{path.name}: skipped an incomplete last line ({i + 1})"
                 continue
             raise PonderError(f"{path}:{i + 1}: invalid JSON ({e.msg})") from None
+        except RecursionError:
+            raise PonderError(f"{path}:{i + 1}: invalid JSON (nested too deeply to read)") from None
         if not isinstance(row, dict):
             raise PonderError(f"{path}:{i + 1}: expected a JSON object, got {type(row).__name__}")
         rows.append(row)

@@ -364,3 +364,11 @@ def test_a_single_step_runs_axis_is_ticked_at_whole_steps():
     ax.figure.canvas.draw()
     ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
     assert 1.0 in ticks and all(float(t).is_integer() for t in ticks)
+
+
+@pytest.mark.parametrize("name", ["summary.json", "metrics.jsonl"])
+def test_json_nested_past_the_parsers_depth_is_an_error_naming_the_file(tmp_path, name):
+    """A file of 100000 nested arrays failed with a bare RecursionError, naming no file."""
+    (tmp_path / name).write_text("[" * 100000 + "]" * 100000 + "\n")
+    with pytest.raises(PonderError, match=rf"{name}(:1)?: .*nested too deeply"):
+        write_html_report(tmp_path)
