@@ -535,7 +535,8 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
     """Render a run/eval directory as one self-contained HTML file (default ``<run_dir>/report.html``).
 
     Reads what exists: ``config.json`` (configuration), ``metrics.jsonl`` (per-step training metrics:
-    curves + thinned table; curves are drawn here when the directory has no ``train*.png``),
+    curves + thinned table; curves drawn here in place of the run's ``training.png``, unless another
+    ``train*.png`` is there),
     ``alarms.jsonl``, ``summary.json`` / ``eval*.json`` / ``*probe*.json`` / ``contamination*.json``
     / ``diversity*.json`` (metrics; ``{"mean","lo","hi"}`` dicts shown with their interval),
     ``samples.jsonl`` (first ``max_samples`` completions with their verdict fields) and ``*.png``.
@@ -596,6 +597,8 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
         if note:
             notes.append(note)
         parts = []
+        if rows:  # training.png is these curves as of the run's last end: a resumed run's is of an earlier one
+            pngs = [p for p in pngs if p.name != "training.png"]
         if rows and not any(p.name.startswith("train") for p in pngs):
             try:
                 parts.append(_img(_fig_png(_training_figure(rows)), "training curves (from metrics.jsonl)"))

@@ -372,3 +372,15 @@ def test_json_nested_past_the_parsers_depth_is_an_error_naming_the_file(tmp_path
     (tmp_path / name).write_text("[" * 100000 + "]" * 100000 + "\n")
     with pytest.raises(PonderError, match=rf"{name}(:1)?: .*nested too deeply"):
         write_html_report(tmp_path)
+
+
+def test_report_draws_the_curves_of_every_logged_step_not_a_stale_training_png(tmp_path):
+    """training.png is written when a run ends: a run resumed to more steps (in progress, or killed) has one of
+    its earlier end, and the report showed those curves only, 3 steps beside a table of 5 rows."""
+    rows = [{"step": s, "loss": 1.0 / s} for s in range(1, 6)]
+    plot_training(rows[:3], tmp_path / "training.png")
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (tmp_path / "eval_curve.png").write_bytes((tmp_path / "training.png").read_bytes())  # not the run's own plot
+    doc = write_html_report(tmp_path).read_text()
+    assert "training curves (from metrics.jsonl)" in doc
+    assert "<figcaption>training.png</figcaption>" not in doc and "<figcaption>eval_curve.png</figcaption>" in doc
