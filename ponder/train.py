@@ -734,7 +734,6 @@ def pretrain(
             torch.set_num_threads(train.threads)
         trim_metrics(run, start)
     else:
-        run.mkdir(parents=True, exist_ok=True)
         random.seed(train.seed)
         torch.manual_seed(train.seed)
         tok = train_tokenizer(docs, vocab_size=vocab_size)
@@ -766,7 +765,8 @@ def pretrain(
         held = pack_documents([tok.encode(d) for d in heldout_docs], train.seq_len, tok.pad_token_id)
         if not bool(held[1][:, 1:].any()):
             raise PonderError("pretrain: no held-out document has two tokens (no held-out loss to measure)")
-    if not resume:  # (after the checks above: a refused corpus leaves no run that stopped before it began)
+    if not resume:  # (after the checks above: a refused corpus leaves no run that stopped before it began, nor
+        run.mkdir(parents=True, exist_ok=True)  # an empty folder)
         atomic_write_text(run / "config.json", json.dumps(
             {"kind": "pretrain", "train": asdict(train), "model": asdict(mc), "vocab_size": vocab_size,
              "corpus": corpus, "data_sha256": _digest(docs),

@@ -1026,7 +1026,7 @@ def test_pretraining_never_steps_on_rows_without_a_target(tmp_path):
         with pytest.raises(PonderError, match="no (held-out )?document has two tokens"):
             pretrain(tmp_path / f"e{len(docs)}", docs, model_config=ModelConfig(**SMALL), vocab_size=300,
                      heldout_docs=held, progress=False, train=_train(steps=1))
-        assert not (tmp_path / f"e{len(docs)}" / "config.json").exists()  # nothing to refuse a retry with
+        assert not (tmp_path / f"e{len(docs)}").exists()  # nothing half-made, not even an empty folder
 
 
 @pytest.mark.parametrize("bad", [dict(seed=1.5), dict(seed="0"), dict(threads=1.5), dict(warmup="10"),
