@@ -423,6 +423,37 @@ def test_local_ray_counts_the_cores_this_process_may_use(tmp_path):
     assert "2 Ray workers x 1 CPU each need 2 CPUs, but the Ray cluster has 1" in lines[1]
 
 
+_TOO_MANY = """
+import os, sys
+from ponder.distributed.ray_workers import train_ray
+from ponder.errors import PonderError
+from ponder.rl.trainer import GRPOConfig
+cores = len(os.sched_getaffinity(0))
+try:
+    train_ray(GRPOConfig(**eval(sys.argv[1])), sys.argv[2], workers=cores + 1, progress=False)
+except PonderError as e:
+    print(cores, e)
+"""
+
+
+def test_more_ray_workers_than_local_cores_are_refused_before_ray_starts(tmp_path, ckpt, data):
+    """`grpo --ray --ray-workers N` with more workers than the local instance would have CPUs started Ray (seconds)
+    and only then refused them; the local instance's CPUs are known beforehand (the cores this process may use)."""
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("ray")
+    cfg = dict(SMALL, model=str(ckpt), data=str(data))
+    out = subprocess.run([sys.executable, "-c", _TOO_MANY, repr(cfg), str(tmp_path / "run")], capture_output=True,
+                         text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(Path(ponder.__file__).parents[1])})
+    cores, msg = out.stdout.strip().split(" ", 1)
+    n = int(cores) + 1
+    assert msg == (f"{n} Ray workers x 1 CPU each need {n} CPUs, but a local Ray instance has {cores} (the cores this "
+                   f"process may use); use --ray-workers {cores} or fewer, or --ray ADDRESS of a larger cluster")
+    assert "Ray instance" not in out.stderr and not (tmp_path / "run").exists()
+
+
 _RAY_SIGTERM = """
 import os, signal, time
 import ray
@@ -878,6 +909,41 @@ def test_grpo_on_ray_equals_local_when_an_actor_dies_mid_rollout(pool, tmp_path,
     # the packaged entry point, with the shared pool
     again = train_ray(GRPOConfig(**dict(cfg, steps=1)), tmp_path / "ray2", pool=pool, progress=False)
     assert_rows_close(a[:1], rows(again))
+
+
+def test_off_policy_grpo_on_ray_stopped_and_resumed_equals_local_uninterrupted(pool, tmp_path, ckpt, data):
+    """--off-policy --ray: the actors sample each step with the weights one update back (pushed with that version,
+    never the learner's newer ones), and a run stopped mid-run (the rollout running ahead saved with the
+    checkpoint) and resumed trains on exactly the samples of the uninterrupted single-process run."""
+    from ponder.distributed.ray_workers import train_ray
+
+    cfg = dict(SMALL, model=str(ckpt), data=str(data), steps=4, save_every=2, off_policy=True)
+    straight = train(GRPOConfig(**cfg), tmp_path / "local", progress=False)
+    pushed = []
+    push = pool.push
+
+    def recording_push(model, version):
+        pushed.append(version)
+        push(model, version)
+
+    def stop(row):
+        if row["step"] == 3:  # after the step-2 checkpoint, with step 4's rollout running ahead on the actors
+            raise KeyboardInterrupt
+
+    pool.push = recording_push
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            train_ray(GRPOConfig(**cfg), tmp_path / "ray", pool=pool, progress=False, on_log=stop)
+        train_ray(GRPOConfig(steps=4), tmp_path / "ray", pool=pool, resume=True, progress=False)
+    finally:
+        del pool.push
+    # steps 1, 2 sample with the starting weights (version 0), step 3 with those after step 1's update, step 4
+    # (interrupted) with those after step 2's; the resumed run takes step 4's rollout from the checkpoint
+    assert pushed[:3] == [0, 1, 2]
+    a, b = rows(straight), rows(tmp_path / "ray")
+    assert [x["step"] for x in b] == [1, 2, 3, 4]
+    assert_rows_close(a, b)
+    assert a[1]["ratio_max"] != 1.0  # off-policy ratios are compared
 
 
 def test_ray_verify_and_eval_equal_local(pool, tmp_path, ckpt):

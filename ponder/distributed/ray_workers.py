@@ -127,6 +127,14 @@ def probe_gcs(address: str, timeout_s: float = 5.0) -> None:
     raise PonderError(f"--ray {address}: no Ray cluster answers there ({why}); is `ray start --head` running?")
 
 
+def local_cpus(num_cpus: int | None = None) -> int:
+    """The most CPUs ray_session's local instance has: num_cpus, else the cores this process may use (Ray's own
+    detection, which ray_session leaves to it when those are the machine's, may count fewer: a docker CPU quota)."""
+    if num_cpus is not None:
+        return num_cpus
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 @contextlib.contextmanager
 def ray_session(address: str | None = None, *, num_cpus: int | None = None, timeout_s: float = 5.0):
     """Connect to `address` ("HOST:PORT", "ray://HOST:PORT", "auto") or start a local Ray instance, and
@@ -146,13 +154,11 @@ def ray_session(address: str | None = None, *, num_cpus: int | None = None, time
     # for the rest of the cleanup). (None: a handler not set from Python, which cannot be put back.)
     sigterm = signal.getsignal(signal.SIGTERM) if threading.current_thread() is threading.main_thread() else None
     if address is None:
-        if num_cpus is None and hasattr(os, "sched_getaffinity"):
+        if num_cpus is None and local_cpus() < (os.cpu_count() or 0):
             # The cores this process may use (taskset, a scheduler's cpuset), as --nproc counts them: Ray counts the
             # whole machine's, and would start more actors than there are cores to run them (a docker CPU quota
             # without a cpuset leaves the affinity whole: Ray's own detection then applies).
-            cores = len(os.sched_getaffinity(0))
-            if cores < (os.cpu_count() or cores):
-                num_cpus = cores
+            num_cpus = local_cpus()
         # Local workers import ponder from the driver's tree, installed or not.
         path = os.pathsep.join(p for p in (PACKAGE_ROOT, os.environ.get("PYTHONPATH")) if p)
         # address="local": always a new instance of our own; a bare ray.init() would attach to whatever
@@ -294,13 +300,7 @@ class RayPool:
         device = "cuda" if self.options["num_gpus"] else "cpu"
         self._args = (model.config if model is not None else None, tok, device, self.threads,
                       str(model.dtype).removeprefix("torch.") if model is not None else "float32")
-        have = ray.cluster_resources()  # an actor that can never be placed would make ray.get below wait forever
-        for res, each in (("CPU", self.options["num_cpus"]), ("GPU", self.options["num_gpus"])):
-            if each and self.num_workers * each > have.get(res, 0) + 1e-9:
-                raise PonderError(
-                    f"{self.num_workers} Ray workers x {each:g} {res} each need {self.num_workers * each:g} {res}s, but "
-                    f"the Ray cluster has {have.get(res, 0):g}; use --ray-workers {int(have.get(res, 0) // each)} or "
-                    "fewer (or add nodes first)")
+        self.check_fits(ray.cluster_resources())  # an actor never placed would make ray.get below wait forever
         self._cls = ray.remote(**self.options)(Worker)
         self.actors = [self._cls.remote(*self._args) for _ in range(self.num_workers)]
         refs = [a.info.remote() for a in self.actors]
@@ -311,6 +311,18 @@ class RayPool:
         check_versions(versions(), infos)
         self._where = [f"pid {i['pid']} on {i['host']}" for i in infos]
         return self
+
+    def check_fits(self, have: dict, local: bool = False) -> None:
+        """Refuse a pool whose actors need more CPUs or GPUs than `have` (a cluster's resources) holds in all.
+        local: `have` is the CPUs a local instance would get, checked before it starts (its GPUs are not counted)."""
+        for res, each in (("CPU", self.options["num_cpus"]), ("GPU", self.options["num_gpus"])):
+            n = have.get(res, 0)
+            if each and not (local and res == "GPU") and self.num_workers * each > n + 1e-9:
+                raise PonderError(
+                    f"{self.num_workers} Ray workers x {each:g} {res} each need {self.num_workers * each:g} {res}s, but "
+                    + (f"a local Ray instance has {n:g} (the cores this process may use); use --ray-workers "
+                       f"{int(n // each)} or fewer, or --ray ADDRESS of a larger cluster" if local else
+                       f"the Ray cluster has {n:g}; use --ray-workers {int(n // each)} or fewer (or add nodes first)"))
 
     def _not_placed(self, ray, started: int) -> PonderError:
         """Actors not running by the deadline: kill every actor start() created (a pending one would take the CPUs
@@ -513,6 +525,8 @@ def _connect(stack: contextlib.ExitStack, address, num_cpus, pool: RayPool, own:
 
     def get() -> RayPool:
         if not done:
+            if own and address is None and not _ray().is_initialized():  # refused before the seconds Ray takes
+                pool.check_fits({"CPU": local_cpus(num_cpus)}, local=True)
             stack.enter_context(ray_session(address, num_cpus=num_cpus))
             if own:
                 stack.callback(pool.close)
