@@ -758,6 +758,39 @@ def test_ray_actor_error_is_one_line_naming_the_worker(pool, ckpt):
                         r"Transformer:", str(e.value))
 
 
+class _DriverOnly:
+    """A tokenizer stand-in of a module the actors cannot import (this test module: a custom tokenizer, or ponder
+    itself, present on the driver and missing on a Ray node)."""
+
+
+def test_ray_worker_that_fails_to_start_is_one_line_naming_it(pool, ckpt):
+    """An actor whose creation raised escaped start() as Ray's ActorDiedError, whose message is the actor's whole
+    traceback in terminal colours: the CLI printed 'ActorDiedError: The actor died because of an error raised in
+    its creation task, \\x1b[36mray::Worker.__init__()...', naming neither the worker nor the error."""
+    from ponder.distributed.ray_workers import RayPool
+
+    model, _ = ponder.load(ckpt)
+    p = RayPool(1, num_cpus=0)
+    with pytest.raises(PonderError) as e:
+        p.start(model, _DriverOnly())
+    assert re.fullmatch(r"Ray worker 0 failed to start on \S+: ModuleNotFoundError: No module named "
+                        rf"'{__name__}'", str(e.value))
+    assert p.actors == []  # killed: none left holding the cluster's CPUs
+    # replacements of a dead actor that fail so: the pool gives up naming the error, not only "while starting"
+    import ray
+
+    model, tok = ponder.load(ckpt)
+    with RayPool(1, num_cpus=0, max_replacements=1).start(model, tok) as q:
+        q.push(model, 0)
+        q._args = (q._args[0], _DriverOnly(), *q._args[2:])
+        ray.kill(q.actors[0])
+        with pytest.raises(PonderError) as e:
+            q.sample(PROMPTS[:1], n=1, max_new_tokens=2, seed=0)
+    assert re.search(r"died mid-call, then its replacement while starting \(it failed on \S+: ModuleNotFoundError: "
+                     rf"No module named '{__name__}'\); giving up after 2 actor deaths", str(e.value))
+    assert "\n" not in str(e.value)
+
+
 def test_ray_pool_refuses_to_sample_before_weights_are_pushed(pool, ckpt):
     """start() builds each actor's replica with random weights (version None, which a call expecting version None
     passed): sampling before push() drew from them, silently unlike the learner's model."""

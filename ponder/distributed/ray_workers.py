@@ -34,6 +34,7 @@ import functools
 import math
 import os
 import platform
+import re
 import signal
 import socket
 import threading
@@ -251,6 +252,20 @@ def _died(ray) -> tuple:
     return ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_RAISED = re.compile(r"[A-Za-z_][\w.]*: \S")  # "ModuleNotFoundError: No module named 'x'"
+
+
+def _cause(e) -> str:
+    """The line naming the exception of an actor error (Ray's message is the actor's whole traceback, in terminal
+    colours, under a line naming the actor's pid, ip and id), plus ' on IP' where it says the node."""
+    text = _ANSI.sub("", str(e)).strip()
+    lines = text.splitlines() or [type(e).__name__]
+    line = next((ln for ln in reversed(lines) if _RAISED.match(ln) and not ln.startswith("traceback:")), lines[0])
+    ip = re.search(r"\bip=([\w.:\[\]-]+)", lines[0])
+    return f"{' on ' + ip.group(1) if ip else ''}: {line}"
+
+
 def _sample(model, tok, prompts, **kw):
     from ..engine import sample
 
@@ -307,7 +322,13 @@ class RayPool:
         ready, _ = ray.wait(refs, num_returns=len(refs), timeout=self.start_timeout_s)
         if len(ready) < len(refs):
             raise self._not_placed(ray, len(ready))
-        infos = ray.get(refs)
+        infos = []
+        for k, ref in enumerate(refs):
+            try:
+                infos.append(ray.get(ref))
+            except _died(ray) as e:  # its creation raised: a module the driver has and a Ray node lacks, say
+                self.close()
+                raise PonderError(f"Ray worker {k} failed to start{_cause(e)}") from None
         check_versions(versions(), infos)
         self._where = [f"pid {i['pid']} on {i['host']}" for i in infos]
         return self
@@ -398,8 +419,9 @@ class RayPool:
                 check_versions(versions(), [info])
                 if self._state is not None:
                     ray.get(actor.set_weights.remote(self.version, self._state))
-            except _died(ray):
-                then = ", then its replacement while starting"
+            except _died(ray) as e:  # (its creation's error, where it raised one, is said if the pool gives up)
+                then = ", then its replacement while starting" + (
+                    f" (it failed{_cause(e)})" if getattr(e, "actor_init_failed", False) else "")
                 continue
             except ray.exceptions.GetTimeoutError:
                 need = self._need(ray, 1, 0)
