@@ -947,11 +947,13 @@ def test_grpo_on_ray_equals_local_when_an_actor_dies_mid_rollout(pool, tmp_path,
 def test_off_policy_grpo_on_ray_stopped_and_resumed_equals_local_uninterrupted(pool, tmp_path, ckpt, data):
     """--off-policy --ray: the actors sample each step with the weights one update back (pushed with that version,
     never the learner's newer ones), and a run stopped mid-run (the rollout running ahead saved with the
-    checkpoint) and resumed trains on exactly the samples of the uninterrupted single-process run."""
+    checkpoint) and resumed trains on exactly the samples of the uninterrupted single-process run. How far behind
+    each step's samples are (policy_lag) was not logged: a run's rows did not say it trained off-policy."""
     from ponder.distributed.ray_workers import train_ray
 
     cfg = dict(SMALL, model=str(ckpt), data=str(data), steps=4, save_every=2, off_policy=True)
     straight = train(GRPOConfig(**cfg), tmp_path / "local", progress=False)
+    train(GRPOConfig(**dict(cfg, steps=2, off_policy=False)), tmp_path / "local_on", progress=False)
     pushed = []
     push = pool.push
 
@@ -977,6 +979,9 @@ def test_off_policy_grpo_on_ray_stopped_and_resumed_equals_local_uninterrupted(p
     assert [x["step"] for x in b] == [1, 2, 3, 4]
     assert_rows_close(a, b)
     assert a[1]["ratio_max"] != 1.0  # off-policy ratios are compared
+    # the staleness of each step's samples is logged (step 3's rollout came from the checkpoint)
+    assert [x["policy_lag"] for x in a] == [x["policy_lag"] for x in b] == [0, 1, 1, 1]
+    assert [x["policy_lag"] for x in rows(tmp_path / "local_on")] == [0, 0]
 
 
 def test_ray_verify_and_eval_equal_local(pool, tmp_path, ckpt):

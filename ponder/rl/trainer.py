@@ -661,6 +661,7 @@ def _rollout(model, *, tok, cfg, ocfg, reward, pool, step, curriculum, generate_
     """Generate and score one step's groups (with dynamic-sampling refills); `model` is the behaviour policy,
     whose weights have seen `version` learner updates."""
     t0 = time.perf_counter()
+    version = step if version is None else version  # on-policy: the weights have seen the `step` updates so far
     G, P = cfg.group_size, cfg.prompts_per_step
     kept_groups, kept_rewards, rounds, drawn = [], [], 0, set()
     stats_all = {"zero_var": 0, "groups": 0, "samples": 0, "no_answer": 0, "gen_tokens": 0, "truncated": 0,
@@ -678,7 +679,7 @@ def _rollout(model, *, tok, cfg, ocfg, reward, pool, step, curriculum, generate_
                   seed=(cfg.seed * 1_000_003 + step) * 101 + rounds)
         prompts = [render(cfg, it) for it in items]
         outs = (sample(model, tok, prompts, **kw) if generate_fn is None
-                else generate_fn(model, tok, prompts, version=step if version is None else version, **kw))
+                else generate_fn(model, tok, prompts, version=version, **kw))
         model.train(was)
         if len(outs) != len(items) or any(len(g) != G for g in outs):  # never train on fewer than configured
             raise PonderError(f"step {step + 1}: the rollout returned {[len(g) for g in outs]} samples for "
@@ -712,7 +713,7 @@ def _rollout(model, *, tok, cfg, ocfg, reward, pool, step, curriculum, generate_
             kept_groups.append(group)
             kept_rewards.append(r)
     return {"stats": stats_all, "groups": kept_groups, "rewards": kept_rewards, "rounds": rounds,
-            "gen_s": time.perf_counter() - t0}
+            "gen_s": time.perf_counter() - t0, "version": version}
 
 
 def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro=None, rollout=None,
@@ -730,6 +731,10 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
            "no_answer_frac": stats_all["no_answer"] / n,
            "zero_var_frac": stats_all["zero_var"] / max(1, stats_all["groups"]), "gen_rounds": rounds,
            "groups_trained": len(kept_groups), "samples": stats_all["samples"], "gen_s": gen_s}
+    # how many updates the weights that sampled this step are behind the learner's: 0 on-policy, 1 off-policy (after
+    # the first step); not known for a rollout an older ponder saved with its checkpoint
+    if "version" in ro:
+        row["policy_lag"] = step - ro["version"]
     lr = cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup))
     for g in opt.param_groups:
         g["lr"] = lr
