@@ -454,6 +454,31 @@ def test_more_ray_workers_than_local_cores_are_refused_before_ray_starts(tmp_pat
     assert "Ray instance" not in out.stderr and not (tmp_path / "run").exists()
 
 
+_USERS_RAY = """
+import sys
+import ray
+from ponder.distributed.ray_workers import train_ray
+from ponder.rl.trainer import GRPOConfig
+ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)
+for run in ("a", "b"):  # b: the CPU a's actor held is free again
+    train_ray(GRPOConfig(**eval(sys.argv[1])), sys.argv[2] + "/" + run, workers=1, progress=False)
+    print(run, ray.is_initialized(), flush=True)
+"""
+
+
+def test_grpo_on_a_ray_session_the_caller_started_leaves_it_running(tmp_path, ckpt, data):
+    """A caller's own ray.init: train_ray runs its actors there, closes them, and leaves the session up."""
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("ray")
+    cfg = dict(SMALL, model=str(ckpt), data=str(data), steps=1, prompts_per_step=2, group_size=2, max_new_tokens=6)
+    out = subprocess.run([sys.executable, "-c", _USERS_RAY, repr(cfg), str(tmp_path)], capture_output=True, text=True,
+                         timeout=300, env={**os.environ, "PYTHONPATH": str(Path(ponder.__file__).parents[1])})
+    assert out.stdout.split() == ["a", "True", "b", "True"], out.stderr[-2000:]
+
+
 _RAY_SIGTERM = """
 import os, signal, time
 import ray
