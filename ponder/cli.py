@@ -1410,6 +1410,10 @@ def _check_args(a, parser):
         raise PonderError("--eval-every: used only with --val-data (it sets how often val_loss is measured)")
     if a.command in ("verify", "grpo") and a.ray is None and "ray_workers" in a.given:  # (eval: checked above)
         raise PonderError("--ray-workers: used only with --ray")
+    if getattr(a, "ray", None) is not None:  # a malformed address is said before any model or data is loaded
+        from .distributed.ray_workers import check_address
+
+        check_address(a.ray)
     if a.command == "verify" and a.ray is not None and "workers" in a.given:  # Ray's actors are --ray-workers
         raise PonderError("--workers: not used with --ray (it runs --ray-workers actors); use --ray-workers")
     if a.command == "grpo" and isinstance(a.resume, str):  # --resume RUN_DIR: --out may only name the same run

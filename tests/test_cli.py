@@ -782,6 +782,20 @@ def test_options_are_refused_where_they_would_be_ignored(tmp_path, capsys, args,
     assert not (tmp_path / "in.verified.jsonl").exists() and not (tmp_path / "r").exists()
 
 
+@pytest.mark.parametrize("cmd", [["grpo", "--model", "missing", "--data", "missing.jsonl", "--out", "r"],
+                                 ["eval", "--model", "missing", "--data", "missing.jsonl"],
+                                 ["verify", "math", "missing.jsonl"]])
+def test_malformed_ray_address_is_refused_before_anything_is_loaded(tmp_path, capsys, cmd):
+    """`--ray h:6379x` was refused only once the run connected to Ray: after its model (minutes for a large
+    one) and data were loaded, and behind any error of theirs."""
+    pytest.importorskip("ray")
+    args = [str(tmp_path / a) if a in ("missing", "missing.jsonl", "r") else a for a in cmd]
+    assert main([*args, "--ray", "h:6379x"]) == 2
+    err = capsys.readouterr().err
+    assert err.endswith("error: --ray 'h:6379x': expected HOST:PORT (PORT in 1..65535), ray://HOST:PORT or auto\n")
+    assert not (tmp_path / "r").exists()
+
+
 def test_threads_option_sets_torch_threads_for_the_command(ckpt, capsys):
     import torch
 

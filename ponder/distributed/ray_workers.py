@@ -89,6 +89,13 @@ def _host_port(address: str) -> tuple[str, int]:
     return host.strip("[]"), n
 
 
+def check_address(address: str | None) -> None:
+    """Refuse a malformed --ray ADDRESS as the arguments are checked, not after a model is loaded for the run;
+    None, "local" (the CLI's bare --ray) and "auto" pass."""
+    if address not in (None, "local", "auto"):
+        _host_port(address)
+
+
 def probe(address: str, timeout_s: float = 5.0) -> None:
     """A TCP connect to the cluster's GCS (or client) port, so an unreachable address fails fast."""
     host, port = _host_port(address)
