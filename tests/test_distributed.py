@@ -711,6 +711,16 @@ def test_ray_workers_the_cluster_cannot_place_are_refused(pool, ckpt):
         RayPool(3, num_cpus=1).start(model, tok)
 
 
+def test_ray_session_local_is_a_local_instance_not_a_host(pool):
+    """address="local" (Ray's name for a new local instance, and the CLI's bare --ray) was probed as a host:
+    'cannot reach a Ray cluster at local:6379'. Inside a running session (the pool's) it joins that session."""
+    from ponder.distributed.ray_workers import ray_session
+
+    with ray_session("local") as ray:
+        assert ray.is_initialized()
+    assert ray.is_initialized() and len(pool.sample(PROMPTS[:1], n=1, max_new_tokens=2, seed=0)) == 1
+
+
 def test_ray_pool_started_twice_is_refused(pool, ckpt):
     """start() on a running pool started a second set of actors beside the first: the first set leaked, and the
     new actors waited for CPUs the first set holds."""

@@ -145,10 +145,12 @@ def local_cpus(num_cpus: int | None = None) -> int:
 
 @contextlib.contextmanager
 def ray_session(address: str | None = None, *, num_cpus: int | None = None, timeout_s: float = 5.0):
-    """Connect to `address` ("HOST:PORT", "ray://HOST:PORT", "auto") or start a local Ray instance, and
+    """Connect to `address` ("HOST:PORT", "ray://HOST:PORT", "auto") or start a local Ray instance (None, "local"), and
     disconnect (local: shut it down) on exit. Inside an existing session (ray.is_initialized()) it is a
     no-op, so callers compose."""
     ray = _ray()
+    if address == "local":  # Ray's own name for a new local instance (the CLI's bare --ray), not a host to probe
+        address = None
     if address is not None and address != "auto":
         probe(address, timeout_s)
         if "://" not in address:  # a GCS address (ray:// is the client server: the TCP probe must do)
@@ -554,7 +556,7 @@ def _connect(stack: contextlib.ExitStack, address, num_cpus, pool: RayPool, own:
 
     def get() -> RayPool:
         if not done:
-            if own and address is None and not _ray().is_initialized():  # refused before the seconds Ray takes
+            if own and address in (None, "local") and not _ray().is_initialized():  # refused before Ray starts
                 pool.check_fits({"CPU": local_cpus(num_cpus)}, local=True)
             stack.enter_context(ray_session(address, num_cpus=num_cpus))
             if own:
