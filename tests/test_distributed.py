@@ -840,6 +840,24 @@ def test_ray_pool_refuses_to_sample_before_weights_are_pushed(pool, ckpt):
         assert ids(p.sample(PROMPTS[:2], **kw)) == ids(ponder.sample(model, tok, PROMPTS[:2], **kw))
 
 
+def test_ray_pool_started_again_after_close_needs_new_weights(pool, ckpt):
+    """close() kept the pushed weights: started again with another model, the pool passed the 'no weights pushed'
+    check and refreshed its new actors with the old model's weights, sampling from a model it was not given."""
+    from ponder.distributed.ray_workers import RayPool
+
+    model, tok = ponder.load(ckpt)
+    other = ponder.Transformer(model.config).init_weights(5, std=0.08)
+    with RayPool(1, num_cpus=0).start(model, tok) as p:
+        p.push(model, 0)
+        p.close()
+        p.start(other, tok)
+        with pytest.raises(PonderError, match=r"no weights pushed yet; call push\(model, version\)"):
+            p.sample(PROMPTS[:2], n=1, max_new_tokens=4, seed=0)
+        p.push(other, 0)
+        kw = dict(n=1, max_new_tokens=6, seed=0)
+        assert ids(p.sample(PROMPTS[:2], **kw)) == ids(ponder.sample(other, tok, PROMPTS[:2], **kw))
+
+
 class _KilledOnRefresh:
     """An actor handle whose actor is killed (ray.kill) the moment the pool refreshes its weights."""
 

@@ -381,7 +381,9 @@ class RayPool:
         for a in self.actors:
             with contextlib.suppress(Exception):
                 ray.kill(a)
-        self.actors = []
+        # the weights go with the actors: kept, a pool started again (with another model, or in another session)
+        # would refresh its new actors with these instead of refusing to sample before a push
+        self.actors, self._state, self.version = [], None, None
 
     def __enter__(self):
         return self
