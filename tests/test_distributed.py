@@ -891,6 +891,51 @@ class _KilledOnStart:
         return actor
 
 
+class _PushedOnCall:
+    """An actor handle that, as a call is sent to it, has new weights pushed to its pool first (another caller)."""
+
+    def __init__(self, pool, actor, model, version):
+        self.pool, self.actor, self.model, self.version = pool, actor, model, version
+
+    def __getattr__(self, name):
+        return getattr(self.actor, name)
+
+    @property
+    def run(self):
+        self.pool.actors[0] = self.actor  # (once)
+        self.pool.push(self.model, self.version)
+        return self.actor.run
+
+
+def test_ray_call_whose_weights_another_caller_replaced_fails_instead_of_looping(pool, ckpt):
+    """A call expecting version v on a pool another caller has pushed v + 1 to: its actor, refreshed to the
+    pool's weights (v + 1), refused it again, and so on forever."""
+    import threading
+
+    from ponder.distributed.ray_workers import RayPool
+
+    model, tok = ponder.load(ckpt)
+    other = ponder.Transformer(model.config).init_weights(5, std=0.08)
+    with RayPool(1, num_cpus=0).start(model, tok) as p:
+        p.push(model, 0)
+        p.actors[0] = _PushedOnCall(p, p.actors[0], other, 1)
+        box = []
+        t = threading.Thread(target=lambda: box.append(_catch(lambda: p.sample(PROMPTS[:1], n=1, max_new_tokens=4,
+                                                                              seed=0))), daemon=True)
+        t.start()
+        t.join(60)  # (a guard: the call takes a second)
+        assert not t.is_alive(), "the call loops"
+    assert isinstance(box[0], PonderError)
+    assert str(box[0]).startswith("RayPool: weights version 1 were pushed while a call expecting version 0 ran")
+
+
+def _catch(fn):
+    try:
+        return fn()
+    except Exception as e:
+        return e
+
+
 def test_ray_actor_dying_while_its_weights_are_refreshed_is_replaced(pool, ckpt):
     """A stale actor that dies while the pool refreshes it is replaced and its prompts re-issued, as a death
     mid-rollout is (before: the refresh's RayActorError escaped as a raw traceback)."""

@@ -460,9 +460,10 @@ class RayPool:
         return PonderError(f"Ray worker {k} ({where}): {what}{text.splitlines()[0] if text else ''}")
 
     # ---- sharded work -----------------------------------------------------------------------------------
-    def _sharded(self, n: int, call: Callable) -> list:
+    def _sharded(self, n: int, call: Callable, version=None) -> list:
         """call(actor, lo, hi) -> ObjectRef of a list of hi - lo results, over contiguous shards of range(n);
-        a dead actor is replaced and a stale one refreshed, and their shard re-issued."""
+        a dead actor is replaced and a stale one refreshed, and their shard re-issued. `version`: the weights the
+        calls expect."""
         ray = _ray()
         if not self.actors:
             raise PonderError("RayPool: no actors (call start() or push() first)")
@@ -484,6 +485,10 @@ class RayPool:
             except StaleWeightsError:
                 if self._state is None:
                     raise
+                if version != self.version:  # refreshed to the pool's weights, the call would be refused forever
+                    raise PonderError(f"RayPool: weights version {self.version} were pushed while a call expecting "
+                                      f"version {version} ran (the pool shared by two callers: another thread, an "
+                                      "interrupted run's rollout); use one pool per caller") from None
                 try:
                     ray.get(actor.set_weights.remote(self.version, self._state))
                 except _died(ray):  # died while being refreshed: as a death mid-rollout
@@ -508,7 +513,7 @@ class RayPool:
             raise PonderError("RayPool: no weights pushed yet; call push(model, version) before sampling")
         version = self.version
         return self._sharded(len(prompts), lambda a, lo, hi: a.run.remote(
-            version, fn, prompts[lo:hi], {**kw, "index_offset": index_offset + lo}))
+            version, fn, prompts[lo:hi], {**kw, "index_offset": index_offset + lo}), version)
 
     def sample(self, prompts: Sequence, *, n: int = 1, **kw) -> list:
         """engine.sample(learner model, tok, prompts, n=n, **kw), drawn on the actors."""
