@@ -520,7 +520,8 @@ def _grpo_trainer(a):
     if a.ray is not None:
         from .distributed.ray_workers import train_ray
 
-        return partial(train_ray, address=None if a.ray == "local" else a.ray, workers=a.ray_workers)
+        return partial(train_ray, address=None if a.ray == "local" else a.ray, workers=a.ray_workers,
+                       num_gpus_per_worker=a.ray_gpus or 0)
     if a.nproc > 1 or launched_by_torchrun():
         return partial(train_ddp, nproc=a.nproc)
     return train
@@ -1029,6 +1030,9 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                     help="rollouts and rewards on Ray actors; no ADDRESS starts a local Ray instance")
     gr.add_argument("--ray-workers", type=_positive_int, default=2, help=RAY_WORKERS_HELP)
+    gr.add_argument("--ray-gpus", type=_positive_float, default=None, metavar="G",
+                    help="GPUs per --ray actor, which then samples on CUDA (0.5: two actors share a GPU); without it "
+                         "the actors sample on 1 CPU each")
     gr.add_argument("--nproc", type=_positive_int, default=1,
                     help="data-parallel learner ranks spawned here (gloo on CPU); torchrun sets its own. The other "
                          "ranks wait for rank 0's held-out evaluation and checkpoints in a collective that fails "
@@ -1410,6 +1414,8 @@ def _check_args(a, parser):
         raise PonderError("--eval-every: used only with --val-data (it sets how often val_loss is measured)")
     if a.command in ("verify", "grpo") and a.ray is None and "ray_workers" in a.given:  # (eval: checked above)
         raise PonderError("--ray-workers: used only with --ray")
+    if a.command == "grpo" and a.ray is None and a.ray_gpus is not None:
+        raise PonderError("--ray-gpus: used only with --ray")
     if getattr(a, "ray", None) is not None:  # a malformed address is said before any model or data is loaded
         from .distributed.ray_workers import check_address
 

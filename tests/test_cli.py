@@ -796,6 +796,25 @@ def test_malformed_ray_address_is_refused_before_anything_is_loaded(tmp_path, ca
     assert not (tmp_path / "r").exists()
 
 
+def test_grpo_ray_gpus_reach_the_actors(tmp_path, ckpt, capsys):
+    """README's GPU recipe (`--ray HEAD:6379 --ray-workers 8`) put the actors on CPUs: the CLI never asked Ray for
+    GPUs (train_ray's num_gpus_per_worker was unreachable). --ray-gpus G asks G per actor: on a machine without
+    GPUs the pool is refused, naming them; without --ray it is refused as ignored."""
+    import torch
+
+    pytest.importorskip("ray")
+    assert main(["grpo", "--explain", "--ray-gpus", "1"]) == 2
+    assert "--ray-gpus: used only with --ray" in capsys.readouterr().err
+    if torch.cuda.is_available():
+        pytest.skip("a machine with GPUs would start the actors")
+    run = ["grpo", "--model", str(ckpt), "--steps", "1", "--prompts-per-step", "2", "--group-size", "2",
+           "--max-new-tokens", "4", "--quiet", "--out", str(tmp_path / "g"), "--ray", "--ray-workers", "1",
+           "--ray-gpus", "1"]
+    assert main(run) == 2
+    assert "1 Ray workers x 1 GPU each need 1 GPUs, but the Ray cluster has 0" in capsys.readouterr().err
+    assert not (tmp_path / "g" / "config.json").exists()
+
+
 def test_threads_option_sets_torch_threads_for_the_command(ckpt, capsys):
     import torch
 
