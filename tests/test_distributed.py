@@ -479,6 +479,46 @@ def test_grpo_on_a_ray_session_the_caller_started_leaves_it_running(tmp_path, ck
     assert out.stdout.split() == ["a", "True", "b", "True"], out.stderr[-2000:]
 
 
+_OTHER_PONDER = """
+import sys
+import ray
+from ponder.distributed.ray_workers import RayPool
+from ponder.errors import PonderError
+# the actors import another ponder (the copy in argv[1], version 9.9): a node with another install
+ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False,
+         runtime_env={"env_vars": {"PYTHONPATH": sys.argv[1]}})
+pool = RayPool(1)
+try:
+    pool.start()
+except PonderError as e:
+    print(len(pool.actors), str(e).split(":")[0], flush=True)
+print(ray.available_resources().get("CPU", 0.0) if ray.wait([ray.remote(num_cpus=1)(lambda: 1).remote()],
+                                                            timeout=60)[0] else "held", flush=True)
+"""
+
+
+def test_ray_workers_of_another_version_are_refused_and_stopped(tmp_path):
+    """Actors refused for running other package versions were left running: in the caller's own Ray session they
+    held their CPUs (a task needing one waited forever)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    pytest.importorskip("ray")
+    copy = tmp_path / "other"
+    shutil.copytree(Path(ponder.__file__).parent, copy / "ponder", ignore=shutil.ignore_patterns("__pycache__"))
+    init = copy / "ponder" / "__init__.py"
+    init.write_text(init.read_text().replace(f'__version__ = "{ponder.__version__}"', '__version__ = "9.9"'))
+    # (run from tmp_path: Ray puts the driver's working directory on the actors' path, ahead of PYTHONPATH)
+    out = subprocess.run([sys.executable, "-c", _OTHER_PONDER, str(copy)], capture_output=True, text=True,
+                         timeout=300, cwd=tmp_path, env={**os.environ,
+                                                         "PYTHONPATH": str(Path(ponder.__file__).parents[1])})
+    lines = out.stdout.split("\n")
+    assert lines[0] == "0 Ray worker runs different package versions", out.stderr[-2000:]
+    assert lines[1] != "held"  # the refused actor's CPU was free for the task
+
+
 _RAY_SIGTERM = """
 import os, signal, time
 import ray

@@ -338,7 +338,11 @@ class RayPool:
             except _died(ray) as e:  # its creation raised: a module the driver has and a Ray node lacks, say
                 self.close()
                 raise PonderError(f"Ray worker {k} failed to start{_cause(e)}") from None
-        check_versions(versions(), infos)
+        try:
+            check_versions(versions(), infos)
+        except PonderError:
+            self.close()  # refused actors would hold their CPUs for as long as the caller's Ray session lasts
+            raise
         self._where = [f"pid {i['pid']} on {i['host']}" for i in infos]
         return self
 
