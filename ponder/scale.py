@@ -489,12 +489,14 @@ def _takes_index(scorer) -> bool:
         return False
 
 
-def _score(scorer, by_ids: bool, prompt, s, index: int) -> float:
-    """A sample's score: its ids go to the "likelihood" scorer (by_ids), only its text to a user's callable (and
-    the problem's index, to one that takes it)."""
+def _sample_scorer(scorer, by_ids: bool) -> Callable:
+    """score(prompt, sample, index): a sample's score. Its ids go to the "likelihood" scorer (by_ids), only its
+    text to a user's callable (and the problem's index, to one that takes it): decided once, not per sample."""
     if by_ids:
-        return score_value(scorer(prompt, s.text, token_ids=s.token_ids))
-    return score_value(scorer(prompt, s.text, index=index) if _takes_index(scorer) else scorer(prompt, s.text))
+        return lambda prompt, s, index: score_value(scorer(prompt, s.text, token_ids=s.token_ids))
+    if _takes_index(scorer):
+        return lambda prompt, s, index: score_value(scorer(prompt, s.text, index=index))
+    return lambda prompt, s, index: score_value(scorer(prompt, s.text))
 
 
 def best_of_n(model, tok, prompts, *, n_candidates: int = 8, scorer="logprob", temperature: float = 0.8,
@@ -518,6 +520,7 @@ def best_of_n(model, tok, prompts, *, n_candidates: int = 8, scorer="logprob", t
         scorer = likelihood_scorer(model, tok)
     elif not ((isinstance(scorer, str) and scorer == "logprob") or callable(scorer)):
         raise PonderError(f"best-of-N: unknown scorer {scorer!r}; use 'logprob', 'likelihood' or a callable")
+    score = None if isinstance(scorer, str) else _sample_scorer(scorer, by_ids)  # (None: "logprob")
     extract = extract or default_extract()
     groups, lat = draw(model, tok, prompts, n=n_candidates, seed=seed, index_offset=index_offset,
                        temperature=temperature, top_p=top_p, top_k=top_k, min_p=min_p,
@@ -525,10 +528,10 @@ def best_of_n(model, tok, prompts, *, n_candidates: int = 8, scorer="logprob", t
     out = []
     for i, (p, g, t) in enumerate(zip(prompts, groups, lat)):
         t0 = time.perf_counter()
-        if isinstance(scorer, str):  # "logprob"
+        if score is None:  # "logprob"
             scores = [_mean_lp(s) if s.logprobs else float("-inf") for s in g]
         else:
-            scores = [_score(scorer, by_ids, p, s, index_offset + i) for s in g]
+            scores = [score(p, s, index_offset + i) for s in g]
         j = max(range(len(g)), key=lambda k: (scores[k], -k))
         s = g[j]
         out.append(Outcome(s.text, extract(s.text), sum(x.num_tokens for x in g), t + time.perf_counter() - t0,
@@ -635,6 +638,7 @@ def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", te
         scorer = likelihood_scorer(model, tok)
     elif not callable(scorer):
         raise PonderError(f"self-refine: unknown scorer {scorer!r}; use 'likelihood' or a callable")
+    score = _sample_scorer(scorer, by_ids)
     extract = extract or default_extract()
     kw = dict(temperature=temperature, stop=stop)
     P = len(prompts)
@@ -647,7 +651,7 @@ def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", te
 
     def scores_of(idx, samples):  # (a revision's ids, sampled after the refine context, write it all the same)
         t0 = time.perf_counter()
-        sc = [_score(scorer, by_ids, prompts[i], x, index_offset + i) for i, x in zip(idx, samples)]
+        sc = [score(prompts[i], x, index_offset + i) for i, x in zip(idx, samples)]
         per = (time.perf_counter() - t0) / len(idx)
         for i in idx:
             lat[i] += per
