@@ -172,6 +172,12 @@ def _positive_int(name: str, v) -> int:
     return v
 
 
+def _nonnegative_int(name: str, v) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+        raise PonderError(f"{name} must be an integer >= 0, got {v!r}")
+    return v
+
+
 # ---- greedy and sampling --------------------------------------------------------------------------------
 
 
@@ -625,8 +631,7 @@ def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", te
     _check_prompts(prompts)
     from ponder.engine import render_prompts
 
-    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 0:
-        raise PonderError(f"self-refine: rounds must be an integer >= 0, got {rounds!r}")
+    _nonnegative_int("self-refine: rounds", rounds)
     _positive_int("self-refine: critique_tokens", critique_tokens)  # (the engine would name max_new_tokens)
     templates = (critique_template, refine_template, critique_request, refine_request)
     names = ("critique_template", "refine_template", "critique_request", "refine_request")
@@ -756,8 +761,7 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
     _check_prompts(prompts)
     _positive_int("budget forcing: budget", budget)
     _positive_int("budget forcing: answer_tokens", answer_tokens)
-    if isinstance(waits, bool) or not isinstance(waits, int) or waits < 0:
-        raise PonderError(f"budget forcing: waits must be an integer >= 0, got {waits!r}")
+    _nonnegative_int("budget forcing: waits", waits)
     if force not in ("auto", "always"):
         raise PonderError(f"budget forcing: force={force!r}, expected 'auto' or 'always'")
     for name, text in (("wait_text", wait_text), ("answer_cue", answer_cue)):
@@ -1002,9 +1006,7 @@ def effort_settings(level: str, levels: dict | None = None) -> dict:
         raise PonderError(f"reasoning effort {level!r}: expected a dict with a 'budget', got {levels[level]!r}")
     # the level's settings as the level's: budget forcing would name them as its own options
     _positive_int(f"reasoning effort {level!r}: budget", levels[level]["budget"])
-    waits = levels[level].get("waits", 0)
-    if isinstance(waits, bool) or not isinstance(waits, int) or waits < 0:
-        raise PonderError(f"reasoning effort {level!r}: waits must be an integer >= 0, got {waits!r}")
+    _nonnegative_int(f"reasoning effort {level!r}: waits", levels[level].get("waits", 0))
     return levels[level]
 
 
