@@ -415,7 +415,7 @@ def _open_progress(d: Path, header: dict, resume: bool):
         # bytes: a torn line may end inside a character
         data = f.read_bytes()
         lines = data.split(b"\n")
-        lines = lines[:-1]  # the torn tail of a crash (or "" after the last newline): dropped
+        tail = lines.pop()  # the torn tail of a crash (or "" after the last newline): dropped
         if not lines:
             _refuse_resume(d, f"{PROGRESS} has no header line")
         try:
@@ -438,7 +438,7 @@ def _open_progress(d: Path, header: dict, resume: bool):
             outcomes += chunk
         if len(outcomes) > header["n_problems"]:
             raise PonderError(f"{f}: {len(outcomes)} problems kept, more than the {header['n_problems']} asked")
-        os.truncate(f, len(data) - len(data.split(b"\n")[-1]))  # (appending after a torn line would glue onto it)
+        os.truncate(f, len(data) - len(tail))  # (appending after a torn line would glue onto it)
     else:
         atomic_write_text(f, json.dumps(json_safe(header), ensure_ascii=False, default=str) + "\n")
     return outcomes, seconds, open(f, "a", encoding="utf-8")
