@@ -155,10 +155,10 @@ class Tokenizer:
         # <0xB2> of "²", a byte-level piece of an emoji) decodes to "\ufffd" alone, and the ByteFallback decoder
         # turns every byte of a run that is not UTF-8 into one, so the text's own leading byte tokens would
         # read as "\ufffd" too. (A character is at most 4 bytes, so at most 4 tokens.)
-        k = 1
-        while k < min(len(context_ids), 4) and self.decode(context_ids[-k:]).startswith("\ufffd"):
+        k, head = 1, self.decode(context_ids[-1:])  # (head: the text of context_ids[-k:], each decoded once)
+        while k < min(len(context_ids), 4) and head.startswith("\ufffd"):
             k += 1
-        head = self.decode(context_ids[-k:])
+            head = self.decode(context_ids[-k:])
         # (an empty head still goes behind it: a lone "▁" token, a prompt's trailing space, decodes to "" by
         # itself, yet keeps the next token's space from being dropped)
         full = self.decode(context_ids[-k:] + list(ids))
