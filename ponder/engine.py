@@ -331,6 +331,12 @@ def render_prompts(tokenizer: Tokenizer, prompts, model_vocab: int | None = None
     return out
 
 
+def _model_vocab(model) -> int | None:
+    """The model's embedding rows (config.vocab_size: more than the tokenizer's vocabulary where padded, as
+    Qwen's), None for a model without one: render_prompts' `model_vocab`."""
+    return getattr(getattr(model, "config", None), "vocab_size", None)
+
+
 def _is_id(x) -> bool:
     return isinstance(x, numbers.Integral) and not isinstance(x, bool)
 
@@ -434,7 +440,7 @@ def sample(
         raise PonderError(f"index_offset must be an integer >= 0 (the first prompt's global index), got {index_offset!r}")
     if isinstance(max_batch_rows, bool) or not isinstance(max_batch_rows, numbers.Integral) or max_batch_rows <= 0:
         raise PonderError(f"max_batch_rows must be a positive integer, got {max_batch_rows!r}")
-    ids = render_prompts(tokenizer, prompts, getattr(getattr(model, "config", None), "vocab_size", None))
+    ids = render_prompts(tokenizer, prompts, _model_vocab(model))
     check_context(model, ids, max_new_tokens)
     if seed is None:  # greedy draws nothing: leave torch's generator alone (evaluations inside a run)
         seed = 0 if temperature == 0 else int(torch.randint(0, 2**62, (1,)).item())

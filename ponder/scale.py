@@ -457,10 +457,10 @@ def sequence_logprob(model, tok, prompt, completion: str, token_ids: Sequence[in
     (``Tokenizer.encode_continuation``): the tokens a model prompted with it generates to write that text, not
     ``encode(completion)`` on its own, which a sentencepiece tokenizer (Llama 2, Mistral) starts with a
     dummy-prefix space the text lacks."""
-    from ponder.engine import _is_id, render_prompts
+    from ponder.engine import _is_id, _model_vocab, render_prompts
 
     p_ids = render_prompts(tok, [prompt])[0]
-    vocab = max(tok.vocab_size, getattr(getattr(model, "config", None), "vocab_size", 0) or 0)  # as the engine
+    vocab = max(tok.vocab_size, _model_vocab(model) or 0)  # (as the engine takes ids)
     if token_ids is None:
         c_ids = tok.encode_continuation(_render_text(tok, prompt), completion)
     elif not isinstance(token_ids, (list, tuple)) or not all(_is_id(t) and 0 <= t < vocab for t in token_ids):
@@ -589,13 +589,12 @@ def _draw_in_room(model, tok, ctx: dict, live, *, max_new_tokens: int, call: str
     `ponder chat` caps a reply). Problems that fit are drawn in one call exactly as without a cap; each
     capped one gets its own call, keyed to its index as in the full call. Returns ({index: (samples,
     latency)}, {index: cap})."""
-    from ponder.engine import render_prompts
+    from ponder.engine import _model_vocab, render_prompts
 
     limit = getattr(getattr(model, "config", model), "max_position_embeddings", None)
     caps = {}
     if isinstance(limit, int):
-        vocab = getattr(getattr(model, "config", None), "vocab_size", None)
-        for i, ids in zip(live, render_prompts(tok, [ctx[i] for i in live], vocab)):
+        for i, ids in zip(live, render_prompts(tok, [ctx[i] for i in live], _model_vocab(model))):
             room = limit - len(ids)
             # 1 token is the least worth decoding: a refusal discards the whole batch's work, while a capped
             # critique or revision is still scored as any other and recorded as capped in the outcome's info
