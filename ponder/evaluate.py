@@ -372,6 +372,14 @@ def _refuse_resume(d: Path, why: str):
     raise PonderError(f"--resume {d}: {why}; give the same settings, or another --out for a new evaluation")
 
 
+def _problem_fields(i: int, it: dict) -> tuple:
+    """(id, prompt, gold) of problem i as each of its samples.jsonl records writes them (and a finished
+    evaluation's records are checked against)."""
+    # (chat messages as JSON text, non-ASCII as it is: escaped, "é" read "\\u00e9" in the file)
+    prompt = it["prompt"] if isinstance(it["prompt"], str) else json.dumps(it["prompt"], ensure_ascii=False)
+    return it.get("id", str(i)), prompt, str(it["answer"])
+
+
 def _finished_summary(d: Path, config: dict, items) -> dict | None:
     """The saved summary of a finished evaluation in ``d`` asked with the same settings and problems (a job
     rerun after it finished, as a retry loop does, gets the result rather than an error or a second run), None
@@ -396,8 +404,8 @@ def _finished_summary(d: Path, config: dict, items) -> dict | None:
         except (ValueError, KeyError, TypeError):
             raise PonderError(f"{d / 'samples.jsonl'}:{ln}: not a sample record") from None
     for i, it in enumerate(items):
-        prompt = it["prompt"] if isinstance(it["prompt"], str) else json.dumps(it["prompt"], ensure_ascii=False)
-        if seen.get(i) != (str(it.get("id", str(i))), prompt, str(it["answer"])):
+        pid, prompt, gold = _problem_fields(i, it)
+        if seen.get(i) != (str(pid), prompt, gold):
             _refuse_resume(d, f"holds a finished evaluation whose problem {i} is not this one's")
     summary["out_dir"] = str(d)
     summary["resumed"] = "finished"  # (nothing was run: the CLI says so)
@@ -668,13 +676,11 @@ def evaluate(
     records, per_problem = [], []
     for i, (it, outs) in enumerate(zip(items, outcomes)):
         recs = []
+        pid, prompt, gold = _problem_fields(i, it)
         for r, o in enumerate(outs):
             correct, rew, verdict = next(verdicts)
-            rec = {"problem": i, "id": it.get("id", str(i)), "sample": r,
-                   # (chat messages as JSON text, non-ASCII as it is: escaped, "é" read "\\u00e9" in the file)
-                   "prompt": (it["prompt"] if isinstance(it["prompt"], str)
-                              else json.dumps(it["prompt"], ensure_ascii=False)),
-                   "completion": o.text, "answer": o.answer, "gold": str(it["answer"]), "correct": correct,
+            rec = {"problem": i, "id": pid, "sample": r, "prompt": prompt,
+                   "completion": o.text, "answer": o.answer, "gold": gold, "correct": correct,
                    "reward": rew, "verdict": verdict, "tokens": o.tokens, "latency": o.latency,
                    "finish_reason": o.finish_reason, "logprob_mean": o.logprob_mean}
             if o.info:
