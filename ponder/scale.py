@@ -428,19 +428,23 @@ def _written_ids(tok, context_ids, ids, text: str, context_text: str) -> list[in
     ids = list(ids)
     if ids and ids[-1] in tok.stop_token_ids:
         ids.pop()
-    def writes_prefix(k):
-        return text.startswith(tok.decode_continuation(context_ids, ids[:k]))
+
+    def text_of(k):
+        return tok.decode_continuation(context_ids, ids[:k]) if k else ""
 
     # the largest such prefix, by bisection: a box dropped from a long thinking would otherwise cost a decode per
     # token dropped. (A prefix ending inside a UTF-8 character reads "\ufffd" and may stop it short: the rest
     # of the text is then encoded, still exactly `text`.)
-    lo, hi = 0, len(ids)  # writes_prefix(lo) holds (the empty prefix)
-    if writes_prefix(hi):
-        lo = hi
+    lo, hi = 0, len(ids)
+    written = ""  # text_of(lo), a prefix of `text` (the empty prefix's to begin with)
+    if text.startswith(whole := text_of(hi)):
+        lo, written = hi, whole
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if writes_prefix(mid) else (lo, mid)
-    written = tok.decode_continuation(context_ids, ids[:lo]) if lo else ""
+        if text.startswith(t := text_of(mid)):
+            lo, written = mid, t
+        else:
+            hi = mid
     rest = text[len(written):]
     return ids[:lo] + (tok.encode_continuation(context_text + written, rest) if rest else [])
 
