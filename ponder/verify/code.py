@@ -2506,6 +2506,16 @@ def _checks(body: list[ast.stmt], helpers: dict) -> str:
     return "always" if found else "none"
 
 
+def _caller_tree(e: ast.expr, bound: set[str]):
+    """The caller's tree for `e` (see _AssertRewriter._expr) when it holds no value of the program's and
+    nothing the caller refuses, else None."""
+    rw = _AssertRewriter(0, bound)
+    records: list = []
+    rw.top = records
+    tree = rw._expr(e, records)
+    return None if records or rw.unsupported else tree
+
+
 def _fold_ifs(body: list[ast.stmt], bound: set[str]) -> list[ast.stmt]:
     """`body` with each `if` (at its top, or in the branches of one) whose test holds no value of the
     program's replaced by the branch it takes, as the caller evaluates that test: in a written-out loop,
@@ -2515,12 +2525,9 @@ def _fold_ifs(body: list[ast.stmt], bound: set[str]) -> list[ast.stmt]:
         if not isinstance(stmt, ast.If):
             out.append(stmt)
             continue
-        rw = _AssertRewriter(0, bound)
-        records: list = []
-        rw.top = records
         try:
-            tree = rw._expr(stmt.test, records)
-            taken = None if records or rw.unsupported else bool(_Evaluator().eval(tree, [], {}))
+            tree = _caller_tree(stmt.test, bound)
+            taken = None if tree is None else bool(_Evaluator().eval(tree, [], {}))
         except Exception:  # anything the caller cannot decide stays the sandbox's `if`
             taken = None
         if taken is None:
@@ -2545,12 +2552,9 @@ def _loop_items(it: ast.expr, tables: dict, clean: set[str], bound: set[str]) ->
             and not it.args and not it.keywords):
         ok, value = _literal(it.func.value)
         return (list(getattr(value, it.func.attr)()), [n.id for n in names]) if ok else None
-    rw = _AssertRewriter(0, bound)
-    records: list = []
-    rw.top = records
     try:
-        tree = rw._expr(it, records)
-        if records or rw.unsupported or not _ordered(tree):
+        tree = _caller_tree(it, bound)
+        if tree is None or not _ordered(tree):
             return None
         items = _Evaluator().items(tree, {}, _MAX_UNROLL_ITEMS + 1)
     except (_TestFailed, ValueError, TypeError, RecursionError):
