@@ -1765,8 +1765,7 @@ class _AssertRewriter(ast.NodeTransformer):
             # a test's table read inside a comprehension (`expected[i] for i in ...`): sent once, not per item
             self.top.append(_call("__ponder_val__", _lambda(self._sandbox_code(e))))
             return ("top", len(self.top) - 1)
-        records.append(_call("__ponder_val__", _lambda(self._sandbox_code(e))))
-        return ("leaf", len(records) - 1)
+        return self._leaf(e, records)
 
     def _excinfo_expr(self, e: ast.expr, records: list):
         """Trees for what a test reads of `with pytest.raises(...) as excinfo`, or None: `excinfo.match(p)` is
@@ -1779,8 +1778,7 @@ class _AssertRewriter(ast.NodeTransformer):
                 self.unsupported = self.unsupported or f"unsupported excinfo.match pattern {check[1]!r}"
             text = ast.Call(func=ast.Name("str", ast.Load()), args=[ast.Attribute(
                 value=e.func.value, attr="value", ctx=ast.Load())], keywords=[])
-            records.append(_call("__ponder_val__", _lambda(self._sandbox_code(text))))
-            return ("match", ("leaf", len(records) - 1), check)
+            return ("match", self._leaf(text, records), check)
         if isinstance(e, ast.Compare) and any(self._excinfo_type(p) for p in [e.left, *e.comparators]):
             parts = [e.left, *e.comparators]
             if (len(parts) == 2 and type(e.ops[0]) in (ast.Is, ast.IsNot, ast.Eq, ast.NotEq)
@@ -1795,14 +1793,17 @@ class _AssertRewriter(ast.NodeTransformer):
                     else:
                         trees.append(self._expr(p, records))
                 return ("cmp", trees, [type(e.ops[0])])
-            records.append(_call("__ponder_val__", _lambda(self._sandbox_code(e))))
-            return ("leaf", len(records) - 1)
+            return self._leaf(e, records)
         if (isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and e.func.id in ("str", "repr")
                 and e.func.id not in self.bound and len(e.args) == 1 and not e.keywords
                 and self._of_excinfo(e.args[0])):
-            records.append(_call("__ponder_val__", _lambda(self._sandbox_code(e))))
-            return ("leaf", len(records) - 1)
+            return self._leaf(e, records)
         return None
+
+    def _leaf(self, e: ast.expr, records: list) -> tuple:
+        """`e` run whole in the sandbox: its value is a record of the assert."""
+        records.append(_call("__ponder_val__", _lambda(self._sandbox_code(e))))
+        return ("leaf", len(records) - 1)
 
     def _caller_method(self, e: ast.Call) -> bool:
         """Whether the caller applies this method call: one of _METHODS, on a receiver and with arguments that
