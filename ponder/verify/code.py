@@ -2620,6 +2620,18 @@ def _inlinable(fn: ast.FunctionDef) -> bool:
             and not any(isinstance(n, ast.Return) and n is not fn.body[-1] for n in inner))
 
 
+def _rewrite_blocks(stmt: ast.stmt, rewrite, *args) -> None:
+    """Each block of statements directly in `stmt` (its bodies, its handlers' and match cases') replaced by
+    `rewrite(block, *args)`, in place; a block that comes back empty becomes `pass`."""
+    for field, value in ast.iter_fields(stmt):
+        if isinstance(value, list) and value and all(isinstance(x, ast.stmt) for x in value):
+            setattr(stmt, field, rewrite(value, *args) or [ast.Pass()])
+        elif isinstance(value, list):
+            for x in value:
+                if isinstance(x, (ast.ExceptHandler, ast.match_case)):
+                    x.body = rewrite(x.body, *args) or [ast.Pass()]
+
+
 def _inline_calls(body: list[ast.stmt], helpers: dict, sites: dict) -> list[ast.stmt]:
     """`body` with each statement `check(3, 6)` that calls a helper function of the tests with values written
     in them replaced by a call of a copy of the helper made for that call, its parameters given those values
@@ -2633,13 +2645,7 @@ def _inline_calls(body: list[ast.stmt], helpers: dict, sites: dict) -> list[ast.
         if stmt in helpers.values():
             out.append(stmt)  # a helper's own body (a call of another in it) runs as written
             continue
-        for field, value in ast.iter_fields(stmt):
-            if isinstance(value, list) and value and all(isinstance(x, ast.stmt) for x in value):
-                setattr(stmt, field, _inline_calls(value, helpers, sites) or [ast.Pass()])
-            elif isinstance(value, list):
-                for x in value:
-                    if isinstance(x, (ast.ExceptHandler, ast.match_case)):
-                        x.body = _inline_calls(x.body, helpers, sites) or [ast.Pass()]
+        _rewrite_blocks(stmt, _inline_calls, helpers, sites)
         call = stmt.value if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) else None
         fn = helpers.get(call.func.id) if call is not None and isinstance(call.func, ast.Name) else None
         case = _call_case(fn, call) if fn is not None else None
@@ -2680,17 +2686,9 @@ def _unroll_loops(body: list[ast.stmt], scope: list[ast.AST], tables: dict, clea
     statements of the function (or module) they belong to are."""
     out: list[ast.stmt] = []
     for stmt in body:
-        for field, value in ast.iter_fields(stmt):
-            if isinstance(value, list) and value and all(isinstance(x, ast.stmt) for x in value):
-                own_scope = isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-                inner = stmt.body if own_scope else scope
-                setattr(stmt, field, _unroll_loops(value, inner, tables, clean, used, bound, helpers)
-                        or [ast.Pass()])
-            elif isinstance(value, list):
-                for x in value:
-                    if isinstance(x, (ast.ExceptHandler, ast.match_case)):
-                        x.body = (_unroll_loops(x.body, scope, tables, clean, used, bound, helpers)
-                                  or [ast.Pass()])
+        own_scope = isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        inner = stmt.body if own_scope else scope
+        _rewrite_blocks(stmt, _unroll_loops, inner, tables, clean, used, bound, helpers)
         written = None
         if isinstance(stmt, ast.For):
             written = _unroll(stmt, scope, tables, clean, used, bound, helpers)
