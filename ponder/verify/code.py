@@ -1560,9 +1560,8 @@ class _AssertRewriter(ast.NodeTransformer):
                 root = root.value
             if not isinstance(root, ast.Name) or root.id in self.loop_vars or root.id in self.imported:
                 return None
-            cls = getattr(builtins, t.id, None) if isinstance(t, ast.Name) else None
             if isinstance(t, ast.Name) and hasattr(builtins, t.id):
-                if not (isinstance(cls, type) and issubclass(cls, BaseException)) or t.id in self.bound:
+                if not self._builtin_exception(t):  # no exception class, or a name the tests bind
                     return None
                 names.add(t.id)
             elif root.id in self.bound and root.id not in self.program_names:
