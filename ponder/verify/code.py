@@ -2479,15 +2479,11 @@ _LEAVES_LOOP = (ast.Break, ast.Continue, ast.Return, ast.Yield, ast.YieldFrom, a
                 ast.Nonlocal)
 
 
-def _checks_unconditionally(body: list[ast.stmt], helpers: dict) -> bool:
-    """Whether `body` holds a check (an assert, a try/with that may be an exception test, a call of a helper
-    function of the tests that _inline_calls writes out) and every one of them runs whenever the body runs to
-    its end (none under an `if`, a loop, a handler or a try's `else:`)."""
-    return _checks(body, helpers) == "always"
-
-
 def _checks(body: list[ast.stmt], helpers: dict) -> str:
-    """"always" (see _checks_unconditionally), "none" (no check in `body`) or "sometimes"."""
+    """"always" when `body` holds a check (an assert, a try/with that may be an exception test, a call of a
+    helper function of the tests that _inline_calls writes out) and every one of them runs whenever the body
+    runs to its end (none under an `if`, a loop, a handler or a try's `else:`); "none" when it holds no check;
+    else "sometimes"."""
     found = False
     todo = [(s, False) for s in body]
     while todo:
@@ -2614,7 +2610,7 @@ def _inlinable(fn: ast.FunctionDef) -> bool:
     a = fn.args
     inner = [n for s in fn.body for n in ast.walk(s)]
     return (not (a.posonlyargs or a.vararg or a.kwonlyargs or a.kwarg)
-            and all(_literal(d)[0] for d in a.defaults) and _checks_unconditionally(fn.body, {})
+            and all(_literal(d)[0] for d in a.defaults) and _checks(fn.body, {}) == "always"
             and not any(isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await)) for n in inner)
             and not any(isinstance(n, ast.Return) and n is not fn.body[-1] for n in inner))
 
