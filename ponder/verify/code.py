@@ -2902,11 +2902,7 @@ class _UnittestAsserts(ast.NodeTransformer):
         if len(node.items) == 1 and node.items[0].optional_vars is None and self._method(call) == "subTest":
             # a sub-test only labels its failures, and any failing one fails the test: the body as if unwrapped
             # (its arguments, labels only, are dropped)
-            body = []
-            for s in node.body:
-                got = self.visit(s)
-                body.extend(got if isinstance(got, list) else [got])
-            return body
+            return [s for stmt in node.body for s in _statements(self.visit(stmt))]
         if (len(node.items) == 1 and node.items[0].optional_vars is None and self._method(call) == "assertRaises"
                 and len(call.args) == 1 and not isinstance(call.args[0], ast.Starred)
                 and all(k.arg == "msg" for k in call.keywords)):
