@@ -1501,7 +1501,8 @@ class _AssertRewriter(ast.NodeTransformer):
         as written, so that how the body ended is still the caller's to decide and must be reported (as
         written, with only an `assert False` of no value of the program's, a program that ended the run inside
         the call passed, and `str(e)` of an exception, no plain value, failed every program). Other forms (a
-        class that is not named by a plain or dotted name) are left as written."""
+        class not named by a plain or dotted name, one of a module the tests import, a variable of the tests':
+        see _exception_classes) are left as written."""
         expected = self._expected_raise(node)
         if expected is None:
             return self.generic_visit(node)
@@ -3328,8 +3329,8 @@ def _judge_asserts(plan: dict, run: dict, code: str) -> Verdict:
             ok[i] = False
     # A test must be reported: a program that ends the run early (forging the "done" record) must not pass the
     # asserts it skipped. The exception: an assert with nothing from the sandbox in it (`assert False` after a
-    # call that must raise, in a form visit_Try does not rewrite: `except MyError: log(...)`) reports nothing a
-    # program could forge, and unreached it has passed as Python runs it; it counts once some assert with a
+    # call that must raise, in a form visit_Try does not rewrite: `except socket.timeout: pass`) reports nothing
+    # a program could forge, and unreached it has passed as Python runs it; it counts once some assert with a
     # value was reported.
     anchored = any(s > 0 and _reads_sandbox(t) for s, t in zip(seen, plan["trees"]))
     # An assert in the body of an exception test is left unreached when the body raised first, as Python runs it
