@@ -2541,21 +2541,24 @@ def _loop_items(it: ast.expr, tables: dict, clean: set[str], bound: set[str]) ->
     what the caller knows the items of in a comprehension (literals, `range(...)`, `enumerate`/`zip` of
     those), a dict literal's `.items()`/`.keys()`/`.values()`, where a table of literals the tests read only
     in loops' iterables and as parametrize's table (`for x, want in CASES:`) stands for its value; None for
-    anything else."""
+    anything else, or for more than _MAX_UNROLL_ITEMS items."""
     names = [n for n in ast.walk(it) if isinstance(n, ast.Name) and n.id in clean]
     it = _Substitute({n.id: tables[n.id] for n in names}).visit(copy.deepcopy(it))
     if (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute)
             and isinstance(it.func.value, ast.Dict) and it.func.attr in ("items", "keys", "values")
             and not it.args and not it.keywords):
         ok, value = _literal(it.func.value)
-        return (list(getattr(value, it.func.attr)()), [n.id for n in names]) if ok else None
-    try:
-        tree = _caller_tree(it, bound)
-        if tree is None or not _ordered(tree):
+        if not ok:
             return None
-        items = _Evaluator().items(tree, {}, _MAX_UNROLL_ITEMS + 1)
-    except (_TestFailed, ValueError, TypeError, RecursionError):
-        return None
+        items = list(getattr(value, it.func.attr)())
+    else:
+        try:
+            tree = _caller_tree(it, bound)
+            if tree is None or not _ordered(tree):
+                return None
+            items = _Evaluator().items(tree, {}, _MAX_UNROLL_ITEMS + 1)
+        except (_TestFailed, ValueError, TypeError, RecursionError):
+            return None
     return (items, [n.id for n in names]) if len(items) <= _MAX_UNROLL_ITEMS else None
 
 
@@ -2574,7 +2577,7 @@ def _unroll(loop: ast.For, scope: list[ast.AST], tables: dict, clean: set[str], 
             isinstance(n, _LEAVES_LOOP) for s in loop.body for n in ast.walk(s)):
         return None
     got = _loop_items(loop.iter, tables, clean, bound)
-    if got is None or len(got[0]) > _MAX_UNROLL_ITEMS:
+    if got is None:
         return None
     items, from_tables = got
     size = sum(1 for s in loop.body for _ in ast.walk(s))
