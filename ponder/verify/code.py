@@ -1362,6 +1362,12 @@ def _match_check(pattern: str) -> tuple:
     return ("regex", pattern, int(_REGEX_STEPS ** (1 / (q + 1))), q)
 
 
+def _builtin_exception_class(name) -> type | None:
+    """The builtin exception class named `name` (a str), or None."""
+    cls = getattr(builtins, name, None) if type(name) is str else None
+    return cls if isinstance(cls, type) and issubclass(cls, BaseException) else None
+
+
 class _OtherClass:
     """`excinfo.type` when it is no builtin exception class: equal to, and identical with, no class here."""
 
@@ -1467,9 +1473,8 @@ class _AssertRewriter(ast.NodeTransformer):
                 and e.value.id in self.excinfo)
 
     def _builtin_exception(self, e: ast.expr) -> bool:
-        cls = getattr(builtins, e.id, None) if isinstance(e, ast.Name) else None
-        return (isinstance(cls, type) and issubclass(cls, BaseException) and e.id not in self.bound
-                and e.id not in self.loop_vars)
+        return (isinstance(e, ast.Name) and _builtin_exception_class(e.id) is not None
+                and e.id not in self.bound and e.id not in self.loop_vars)
 
     def visit_Assert(self, node: ast.Assert):
         records: list[ast.expr] = []
@@ -2054,8 +2059,7 @@ def _unrelated_builtins(names: list) -> int:
     exception is one, two at most (io.UnsupportedOperation is an OSError and a ValueError, numpy's AxisError
     a ValueError and an IndexError); a class made to be ValueError, TypeError, KeyError... at once passes any
     check of those, so more than two fail one (pytest would accept it)."""
-    found = {getattr(builtins, n, None) for n in names if type(n) is str}
-    classes = [c for c in found if isinstance(c, type) and issubclass(c, BaseException)]
+    classes = {_builtin_exception_class(n) for n in names} - {None}
     return sum(not any(d is not c and issubclass(d, c) for d in classes) for c in classes)
 
 
@@ -2233,8 +2237,8 @@ class _Evaluator:
             return True
         if kind == "exc_type":  # the builtin exception class of that name, or a class the caller does not have
             name = self.eval(tree[1], values, env)
-            cls = getattr(builtins, name, None) if type(name) is str else None
-            return cls if isinstance(cls, type) and issubclass(cls, BaseException) else _OtherClass()
+            cls = _builtin_exception_class(name)
+            return _OtherClass() if cls is None else cls
         if kind == "comp":
             return self._comp(tree, values, env)
         if kind == "caller_comp":
