@@ -620,9 +620,11 @@ def evaluate(
                   "n_problems": len(items), **(extra or {})}
         if generate_fn is None:  # (the Ray path draws every problem in one call: no chunk to keep)
             # what the outcomes depend on besides config.json: the items themselves and how they are batched
-            # (and the weights' dtype, which config.json does not record: --dtype changes the numerics)
+            # (and the weights' dtype and device type, which config.json does not record: --dtype and --device
+            # change the numerics, so chunks drawn on a GPU and on the CPU would not make one evaluation)
+            device = getattr(model, "device", None)
             header = {**config, "items_sha256": _items_digest(items), "batch_problems": chunk,
-                      "dtype": str(getattr(model, "dtype", None))}
+                      "dtype": str(getattr(model, "dtype", None)), "device": getattr(device, "type", str(device))}
             if resume:
                 finished = _finished_summary(d, config, items)
                 if finished is not None:

@@ -940,6 +940,12 @@ def test_resume_drops_a_torn_last_line_and_refuses_other_settings(micro, tmp_pat
 
     with pytest.raises(PonderError, match="its dtype is 'torch.float32', this evaluation's 'torch.float64'"):
         evaluate(copy.deepcopy(model).to(torch.float64), tok, ITEMS, out_dir=d, resume=True, **kw)
+    # chunks drawn on a GPU are not continued on the CPU (no GPU here: the header says where they were drawn)
+    head, rest = f.read_text().split("\n", 1)
+    f.write_text(json.dumps({**json.loads(head), "device": "cuda"}) + "\n" + rest)
+    with pytest.raises(PonderError, match="its device is 'cuda', this evaluation's 'cpu'"):
+        evaluate(model, tok, ITEMS, out_dir=d, resume=True, **kw)
+    f.write_text(head + "\n" + rest)
     evaluate(model, tok, ITEMS, out_dir=d, resume=True, **kw)
     assert _without_latency(d / "samples.jsonl") == _without_latency(tmp_path / "full" / "samples.jsonl")
     # finished: its summary, nothing drawn (a retry loop rerunning the command gets the result); other settings: no
