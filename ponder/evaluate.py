@@ -377,7 +377,8 @@ def _problem_fields(i: int, it: dict) -> tuple:
     evaluation's records are checked against)."""
     # (chat messages as JSON text, non-ASCII as it is: escaped, "é" read "\\u00e9" in the file)
     prompt = it["prompt"] if isinstance(it["prompt"], str) else json.dumps(it["prompt"], ensure_ascii=False)
-    return it.get("id", str(i)), prompt, str(it["answer"])
+    return str(i) if it.get("id") is None else it["id"], prompt, str(it["answer"])  # (an id of None: none, as
+    # _check_items takes it)
 
 
 def _finished_summary(d: Path, config: dict, items) -> dict | None:

@@ -964,3 +964,14 @@ def test_resume_needs_an_out_dir_and_not_the_ray_path(micro):
         evaluate(model, tok, ITEMS, resume=True, progress=False)
     with pytest.raises(PonderError, match="resume: not with generate_fn"):
         evaluate(model, tok, ITEMS, resume=True, out_dir="x", progress=False, generate_fn=lambda **k: [])
+
+
+def test_an_item_whose_id_is_none_is_named_by_its_position_in_the_records(micro, tmp_path):
+    """_check_items took an id of None for no id (the item's position), while samples.jsonl wrote null: two such
+    items could not be told apart in the records, and [{"id": None}, {"id": "0"}] was refused as a duplicate of a
+    record that read null."""
+    model, tok = micro
+    items = [{**ITEMS[0], "id": None}, {**ITEMS[1], "id": None}]
+    evaluate(model, tok, items, method="greedy", max_new_tokens=4, progress=False, out_dir=tmp_path / "e")
+    ids = [json.loads(x)["id"] for x in (tmp_path / "e" / "samples.jsonl").read_text().splitlines()]
+    assert ids == ["0", "1"]
