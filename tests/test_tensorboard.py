@@ -33,18 +33,27 @@ def test_a_value_beyond_float32_is_logged_as_infinity(tmp_path):
     assert [acc.Scalars(t)[0].value for t in ("big", "small", "ok")] == [float("inf"), float("-inf"), 2.0]
 
 
-def test_a_resumed_writer_purges_the_steps_it_logs_again(tmp_path):
-    """A run killed after its last checkpoint (step 2) logged steps 3-4; resumed, it logs them again. TensorBoard
-    shows the resumed values only, as metrics.jsonl does once trimmed."""
-    ea_mod = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+def _logged_to_4_then_resumed_at_3(tmp_path, between=None) -> SummaryWriter:
+    """A run that logged loss 1-4 and was killed after its step-2 checkpoint, resumed: it logs 13-15 at steps 3-5.
+    `between(writer)` runs on the stopped run's writer before the resumed one starts; returns the resumed one."""
     w = SummaryWriter(tmp_path)
     for step in range(1, 5):
         w.add_scalars(step, {"loss": float(step)})
     w.close()
+    if between is not None:
+        between(w)
     w = SummaryWriter(tmp_path, purge_step=3)
     for step in range(3, 6):
         w.add_scalars(step, {"loss": 10.0 + step})
     w.close()
+    return w
+
+
+def test_a_resumed_writer_purges_the_steps_it_logs_again(tmp_path):
+    """A run killed after its last checkpoint (step 2) logged steps 3-4; resumed, it logs them again. TensorBoard
+    shows the resumed values only, as metrics.jsonl does once trimmed."""
+    ea_mod = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    _logged_to_4_then_resumed_at_3(tmp_path)
     acc = ea_mod.EventAccumulator(str(tmp_path))
     acc.Reload()
     assert [(e.step, e.value) for e in acc.Scalars("loss")] == [(1, 1.0), (2, 2.0), (3, 13.0), (4, 14.0), (5, 15.0)]
@@ -70,16 +79,10 @@ def test_a_writer_started_in_the_same_second_sorts_after_the_stopped_one(tmp_pat
     import time
 
     ea_mod = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
-    w = SummaryWriter(tmp_path)
-    for step in range(1, 5):
-        w.add_scalars(step, {"loss": float(step)})
-    w.close()
-    stopped = w.path.with_name(f"events.out.tfevents.{int(time.time()) + 5}.host.99999")  # a pid sorting late
-    w.path.rename(stopped)
-    w = SummaryWriter(tmp_path, purge_step=3)
-    for step in range(3, 6):
-        w.add_scalars(step, {"loss": 10.0 + step})
-    w.close()
+    def late_name(w):  # the stopped run's file named by the same second and a pid sorting late
+        w.path.rename(w.path.with_name(f"events.out.tfevents.{int(time.time()) + 5}.host.99999"))
+
+    w = _logged_to_4_then_resumed_at_3(tmp_path, late_name)
     assert sorted(p.name for p in tmp_path.iterdir())[-1] == w.path.name
     acc = ea_mod.EventAccumulator(str(tmp_path))
     acc.Reload()
@@ -92,14 +95,7 @@ def test_tensorboard_servers_reader_purges_the_steps_a_resumed_run_logs_again(tm
     restart: a START written only on resume purged nothing there, and the plot went 1, 2, 3, 4, 3, 4, 5."""
     pea = pytest.importorskip("tensorboard.backend.event_processing.plugin_event_accumulator")
     from tensorboard.util import tensor_util
-    w = SummaryWriter(tmp_path)
-    for step in range(1, 5):
-        w.add_scalars(step, {"loss": float(step)})
-    w.close()
-    w = SummaryWriter(tmp_path, purge_step=3)
-    for step in range(3, 6):
-        w.add_scalars(step, {"loss": 10.0 + step})
-    w.close()
+    _logged_to_4_then_resumed_at_3(tmp_path)
     acc = pea.EventAccumulator(str(tmp_path))
     acc.Reload()
     seen = [(e.step, float(tensor_util.make_ndarray(e.tensor_proto))) for e in acc.Tensors("loss")]
