@@ -687,8 +687,13 @@ def cmd_eval(a):
                                workers=a.ray_workers, **ekw)
     else:
         summary = evaluate(model, tok, items, progress=not a.quiet, resume=a.resume, **ekw)
-    if summary.pop("resumed", None) == "finished":  # (stderr: --json's standard output stays the summary alone)
+    resumed = summary.pop("resumed", None)
+    if resumed == "finished":  # (stderr: --json's standard output stays the summary alone)
         print(f"{a.out}: this evaluation had finished; its saved summary:", file=sys.stderr)
+    elif resumed == 0:  # (a mistyped --out, or one stopped before its first chunk: said, not silent)
+        print(f"{a.out}: --resume found nothing kept there; evaluated from the start", file=sys.stderr)
+    elif resumed is not None:
+        print(f"{a.out}: resumed with {counted(resumed, 'problem')} of {len(items)} kept from before", file=sys.stderr)
     if a.json:  # (evaluate() names it out_dir, after its parameter)
         summary.pop("out_dir", None)
         print(json.dumps(json_safe({**summary, "run_dir": _out_dir(a.out)}), default=str))

@@ -491,6 +491,7 @@ def evaluate(
     batch_problems: int | None = None,
     generate_fn: Callable | None = None,
     score_fn: Callable | None = None,
+    setup_fn: Callable[[], None] | None = None,
     extra: dict | None = None,
     resume: bool = False,
 ) -> dict:
@@ -498,7 +499,9 @@ def evaluate(
 
     ``generate_fn(fn=, name=, prompts=, n=, mk=, common=, seed=, chunk=)`` -> per-problem lists of n outcomes
     and ``score_fn(judge, completions, items)`` -> verdicts replace the local loops (the Ray path shards
-    both over its actors); ``extra`` is merged into summary.json and config.json.
+    both over its actors); ``setup_fn()`` runs once after every check, before the clock starts (the Ray path
+    starts its actors there: their start-up is ``setup_seconds``, not generation time, so tokens per second is
+    the workers' rate); ``extra`` is merged into summary.json and config.json.
 
     ``n``: runs per problem (samples for ``sampling``; independent runs with derived seeds for the other
     methods, whose own sample counts are method_kwargs such as ``n_votes`` / ``n_candidates``).
@@ -511,7 +514,8 @@ def evaluate(
     ``resume``: continue the evaluation interrupted in ``out_dir`` (``PROGRESS``, kept after each chunk of
     problems), which must have been asked with the same settings and items; a finished one there is not run
     again: its saved summary is returned, marked ``"resumed": "finished"``. With nothing to continue there, the
-    evaluation starts afresh.
+    evaluation starts afresh. The summary returned (not the one saved) says how many problems were found kept
+    there in ``"resumed"`` (0: started afresh; the CLI says so, a mistyped directory would otherwise pass).
     """
     items = _check_items(items)
     check_out_dir(out_dir, "eval")
@@ -607,7 +611,7 @@ def evaluate(
     rows = n * {"self_consistency": mk.get("n_votes", 8), "best_of_n": mk.get("n_candidates", 8)}.get(name, 1)
     chunk = batch_problems or max(1, 512 // rows)
     outcomes: list[list] = []
-    saved_seconds, progress_file = 0.0, None
+    saved_seconds, progress_file, kept = 0.0, None, None
     if out_dir is not None:
         d = Path(out_dir)
         # null where the method never used it (effort's level, or a given budget, caps budget forcing's thinking):
@@ -631,6 +635,12 @@ def evaluate(
                 if finished is not None:
                     return finished
             outcomes, saved_seconds, progress_file = _open_progress(d, header, resume)
+            kept = len(outcomes) if resume else None  # (0: nothing to continue there, e.g. a mistyped --out)
+    setup_seconds = None
+    if setup_fn is not None:
+        t_setup = time.perf_counter()
+        setup_fn()
+        setup_seconds = round(time.perf_counter() - t_setup, 3)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -707,6 +717,7 @@ def evaluate(
         "generation_seconds": round(gen_seconds, 3),
         "generated_tokens": total_tokens,
         "tokens_per_second": round(total_tokens / gen_seconds, 1) if gen_seconds > 0 else None,
+        **({"setup_seconds": setup_seconds} if setup_seconds is not None else {}),
         **(extra or {}),
     }
     if out_dir is not None:
@@ -717,6 +728,8 @@ def evaluate(
         atomic_write_text(d / "summary.json", _strict_json(summary))  # last: marks a finished eval
         (d / PROGRESS).unlink(missing_ok=True)  # (after it: until then a rerun with --resume can still finish)
         summary["out_dir"] = str(d)
+    if kept is not None:  # returned, not saved: how many problems the resumed run found kept
+        summary["resumed"] = kept
     return summary
 
 

@@ -748,6 +748,19 @@ def test_eval_prints_latency_to_three_significant_digits(tmp_path, capsys):
     assert line.split()[1:] == [f"{v['mean']:.3g}", f"[{v['lo']:.3g},", f"{v['hi']:.3g}]"]
 
 
+def test_eval_resume_says_what_it_found_kept(tmp_path, capsys):
+    """--resume on a directory with nothing kept (a mistyped --out) evaluated from the start without a word;
+    a finished one says so, and --json's standard output stays the summary alone either way."""
+    args = ["eval", "--model", "tiny", "--task", "arith", "--limit", "2", "--method", "greedy", "--max-new-tokens",
+            "8", "--quiet", "--resume", "--json", "--out", str(tmp_path / "typo")]
+    assert main(args) == 0
+    out, err = capsys.readouterr()
+    assert "--resume found nothing kept there; evaluated from the start" in err and "resumed" not in json.loads(out)
+    assert main(args) == 0
+    out, err = capsys.readouterr()
+    assert "this evaluation had finished" in err and "resumed" not in json.loads(out)
+
+
 @pytest.mark.parametrize("args,match", [
     (["--sweep", "--votes", "3"], "--votes: not used with --sweep"),
     (["--sweep", "--method", "greedy", "--n", "4"], "--method, --n: not used with --sweep"),

@@ -1142,6 +1142,7 @@ def test_ray_verify_and_eval_equal_local(pool, tmp_path, ckpt):
     loc = evaluate(model, tok, items, progress=False, out_dir=tmp_path / "el", **kw)
     ray_ = evaluate_ray(model, tok, items, pool=pool, out_dir=tmp_path / "er", **kw)
     assert ray_["generated_tokens"] == loc["generated_tokens"]
+    assert ray_["setup_seconds"] >= 0 and "setup_seconds" not in loc  # (pushing the weights: not generation time)
     for m in ray_["metrics"]:  # latencies are the actors' own
         assert m == "mean_latency" or ray_["metrics"][m] == pytest.approx(loc["metrics"][m], rel=1e-6), m
     recs = [[json.loads(x) for x in (tmp_path / d / "samples.jsonl").read_text().splitlines()] for d in ("el", "er")]

@@ -958,6 +958,38 @@ def test_resume_drops_a_torn_last_line_and_refuses_other_settings(micro, tmp_pat
         evaluate(model, tok, ITEMS[::-1], out_dir=d, resume=True, **kw)
 
 
+def test_setup_fn_runs_once_after_the_checks_and_outside_the_clock(micro):
+    """The Ray path started its actors inside generation: their start-up counted as generation time (tokens per
+    second fell with it). setup_fn runs after every check (bad input never starts it) and before generation."""
+    model, tok = micro
+    calls = []
+
+    def gen(**kw):
+        calls.append("generate")
+        return [[scale.Outcome("1", "1", 1, 0.0)]] * len(ITEMS)
+
+    with pytest.raises(PonderError, match="n must be a positive integer"):
+        evaluate(model, tok, ITEMS, n=0, progress=False, generate_fn=gen, setup_fn=lambda: calls.append("setup"))
+    assert calls == []
+    s = evaluate(model, tok, ITEMS, n=1, ks=(1,), progress=False, generate_fn=gen,
+                 setup_fn=lambda: calls.append("setup"))
+    assert calls == ["setup", "generate"] and s["setup_seconds"] >= 0
+    assert "setup_seconds" not in evaluate(model, tok, ITEMS, n=1, ks=(1,), progress=False, generate_fn=gen)
+
+
+def test_resume_reports_how_many_problems_it_found_kept(micro, tmp_path, monkeypatch):
+    model, tok = micro
+    kw = dict(method="greedy", ks=(1,), max_new_tokens=8, progress=False, n_boot=20, batch_problems=1)
+    assert evaluate(model, tok, ITEMS, out_dir=tmp_path / "none", resume=True, **kw)["resumed"] == 0
+    real = _interrupt_at_chunk(monkeypatch, "greedy", 1)
+    with pytest.raises(KeyboardInterrupt):
+        evaluate(model, tok, ITEMS, out_dir=tmp_path / "cut", **kw)
+    monkeypatch.setitem(scale.METHODS, "greedy", real)
+    assert evaluate(model, tok, ITEMS, out_dir=tmp_path / "cut", resume=True, **kw)["resumed"] == 1
+    assert "resumed" not in evaluate(model, tok, ITEMS, out_dir=tmp_path / "fresh", **kw)
+    assert "resumed" not in json.loads((tmp_path / "cut" / "summary.json").read_text())
+
+
 def test_resume_needs_an_out_dir_and_not_the_ray_path(micro):
     model, tok = micro
     with pytest.raises(PonderError, match="resume: needs out_dir"):

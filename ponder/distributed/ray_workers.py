@@ -647,16 +647,15 @@ def evaluate_ray(model, tok, items, *, address: str | None = None, workers: int 
     pool = RayPool(workers) if own else pool
     with contextlib.ExitStack() as stack:
         get = _connect(stack, address, num_cpus, pool, own, lambda p: p.start(model, tok))
-        pushed = []
+
+        def setup():  # after evaluate's checks (bad input is refused before Ray starts), before its clock
+            p = get()
+            p.push(model, (p.version or 0) + 1)  # a version no earlier push used: these weights
 
         def generate(*, fn, name, prompts, n, mk, common, seed, chunk):
-            p = get()
-            if not pushed:  # a version no earlier push used: these weights
-                p.push(model, (p.version or 0) + 1)
-                pushed.append(True)
-            return p.run(functools.partial(_eval_shard, name=name, n=n, mk=mk, common=common, seed=seed,
-                                           chunk=chunk), prompts)
+            return get().run(functools.partial(_eval_shard, name=name, n=n, mk=mk, common=common, seed=seed,
+                                               chunk=chunk), prompts)
 
-        return ev.evaluate(model, tok, items, progress=False, generate_fn=generate,
+        return ev.evaluate(model, tok, items, progress=False, generate_fn=generate, setup_fn=setup,
                            score_fn=lambda fn, completions, its: get().score(fn, completions, its),
                            extra={"ray_workers": pool.num_workers}, **kwargs)
