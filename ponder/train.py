@@ -388,14 +388,17 @@ def rng_state() -> dict:
 
 
 def restore_rng(state: dict) -> None:
-    """Puts back torch's generators as rng_state saved them (Python's state is saved but, as before, not put
-    back). A state without "cuda_rng" (a CPU run's, or one saved before GPU states were kept) leaves the GPUs'
+    """Puts back torch's generators and Python's `random` as rng_state saved them (Ponder draws nothing from
+    the latter, but a reward function or data hook of the user's may: its draws resume too). A state without "cuda_rng" (a CPU run's, or one saved before GPU states were kept) leaves the GPUs'
     generators as seeded. On a machine with another GPU count the states go back by device index to the GPUs
     both have and the others keep their seed: such a run resumes, though not bit-exactly (it would not be on
     other hardware anyway). Only the saving process's states are kept (under torchrun rank 0's: the other ranks'
     GPU draws do not resume bit-exactly). Setting a GPU state before CUDA starts is deferred by torch, so a CPU
     resume on a GPU machine does not start CUDA."""
     torch.set_rng_state(state["torch_rng"])
+    py = state.get("python_rng")
+    if py is not None:  # (torch.save may keep the state's tuples as lists: setstate wants tuples)
+        random.setstate((py[0], tuple(py[1]), py[2]))
     cuda = state.get("cuda_rng")
     if cuda and torch.cuda.is_available():
         for i, s in enumerate(cuda[:torch.cuda.device_count()]):

@@ -1228,6 +1228,21 @@ def test_a_trainer_state_with_gpu_rng_states_resumes_without_a_gpu(tmp_path):
     assert rows[0] == rows[1] and [r["step"] for r in rows[0]] == [1, 2, 3, 4]
 
 
+def test_python_random_resumes_through_the_saved_trainer_state(tmp_path):
+    """Python's `random` state was saved in the trainer state but never put back: a user's reward function or
+    data hook drawing from it redrew from wherever the resuming process stood, not where the run stopped."""
+    import random
+
+    from ponder.train import restore_rng, rng_state
+
+    random.seed(7)
+    torch.save(rng_state(), tmp_path / "s.pt")
+    want = [random.random() for _ in range(3)]
+    random.seed(8)  # a fresh process: anything but the saved state
+    restore_rng(torch.load(tmp_path / "s.pt", weights_only=True))
+    assert [random.random() for _ in range(3)] == want
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
 def test_sft_with_attention_dropout_on_a_gpu_resumes_bit_exactly(tmp_path, tokenizer):
     """Attention dropout on a GPU draws from the GPU's generator: with only the CPU's RNG state saved, a resumed
