@@ -8,6 +8,7 @@ renames it into place, so an interrupted save never leaves a half-written checkp
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
@@ -353,13 +354,14 @@ def recover(path: Path) -> None:
     old one set aside as .NAME.old-PID), and remove what saves killed mid-write left (.NAME.tmp-PID-*, of
     processes gone); save() and resuming a run call this first."""
     path = Path(path)
-    olds = list(path.parent.glob(f".{path.name}.old-*"))
+    name = glob.escape(path.name)  # a name like "ck[1]" is not a pattern: "[1]" would match "1", never "[1]"
+    olds = list(path.parent.glob(f".{name}.old-*"))
     if not path.exists() and olds:  # (one at most: the leftovers of a finished save are removed below)
         os.replace(max(olds, key=lambda f: f.stat().st_mtime), path)
     elif path.exists():
         for f in olds:  # a save killed while removing the replaced checkpoint
             shutil.rmtree(f, ignore_errors=True)
-    for f in path.parent.glob(f".{path.name}.tmp-*-*"):  # a whole checkpoint's worth, left by a killed save
+    for f in path.parent.glob(f".{name}.tmp-*-*"):  # a whole checkpoint's worth, left by a killed save
         pid = f.name.removeprefix(f".{path.name}.tmp-").split("-", 1)[0]
         if pid.isdigit() and not _alive(int(pid)):
             shutil.rmtree(f, ignore_errors=True)

@@ -144,6 +144,21 @@ def test_a_save_killed_mid_write_leaves_no_temporary_checkpoint_behind(tmp_path,
     assert (ck / "model.safetensors").read_bytes() == before
 
 
+def test_recover_takes_a_name_with_brackets_as_it_is(tmp_path, tiny_random):
+    """recover() found a killed save's leftovers by a glob of the checkpoint's name: "ck[1]" was a pattern
+    matching "ck1", so the checkpoint set aside was never put back (and a dead save's temporary not removed)."""
+    import os
+
+    model, tok = tiny_random
+    ck = ponder.save(model, tok, tmp_path / "ck[1]")
+    before = (ck / "model.safetensors").read_bytes()
+    os.replace(ck, tmp_path / ".ck[1].old-4242")  # what a kill -9 between the renames leaves
+    (tmp_path / ".ck[1].tmp-999999999-abcd").mkdir()  # a save killed mid-write (no such process)
+    ponder.checkpoint.recover(ck)
+    assert (ck / "model.safetensors").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["ck[1]"]
+
+
 def _broken(tmp_path, tiny_random, edit):
     model, tok = tiny_random
     ck = ponder.save(model, tok, tmp_path / "ck")
