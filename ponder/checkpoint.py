@@ -8,6 +8,7 @@ renames it into place, so an interrupted save never leaves a half-written checkp
 
 from __future__ import annotations
 
+import errno
 import glob
 import json
 import os
@@ -20,7 +21,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from .errors import PonderError
-from .fileio import dir_mode, file_mode, make_parent, read_text
+from .fileio import OutputError, dir_mode, file_mode, make_parent, read_text
 from .model import ModelConfig, Transformer, _json_type
 from .tokenizer import Tokenizer
 
@@ -296,7 +297,10 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
     if path.is_dir() and not _replaceable(path):  # the swap below deletes whatever the directory held
         raise PonderError(f"{path}: exists and is not a checkpoint (no config.json with model weights); saving "
                           "would delete its files: give a new or empty directory")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-{os.getpid()}-", dir=path.parent))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-{os.getpid()}-", dir=path.parent))
+    except OSError as e:
+        raise _save_error(path, e) from e
     try:
         os.chmod(tmp, dir_mode())  # mkdtemp makes 0700; a checkpoint gets the usual permissions
         cfg = model.config
@@ -331,11 +335,25 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
         os.replace(tmp, path)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
+    except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)
         recover(path)  # interrupted between the renames: the previous checkpoint goes back
+        if isinstance(e, OSError) and not isinstance(e, PonderError):
+            raise _save_error(path, e) from e
         raise
     return path
+
+
+def _save_error(path: Path, e: OSError) -> OutputError:
+    """A failed save as one line naming the checkpoint asked for: the OS names the temporary directory or a file
+    in it (".ck.tmp-PID-XXXX/model.safetensors"), which is gone by the time the user reads it."""
+    why = e.strerror or str(e)
+    if e.errno == errno.ENAMETOOLONG:  # the name fits, its temporary sibling ".NAME.tmp-PID-XXXXXXXX" does not
+        why += (f": save first writes a temporary directory beside it, a name of "
+                f"{len(f'.{path.name}.tmp-{os.getpid()}-') + 8} characters; give a shorter name")
+    err = OutputError(f"{path}: cannot save the checkpoint ({why})")
+    err.errno = e.errno
+    return err
 
 
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")

@@ -413,6 +413,7 @@ def save_run(run: Path, model, tok, opt, step: int, extra: dict | None = None, o
     try:
         checkpoint.save(model, tok, run / "checkpoint", extra={STATE: lambda p: torch.save(state, p)})
     except OSError as e:  # e.g. a full disk: checkpoint.save swaps directories only once all is written
+        e = e.__cause__ if isinstance(e.__cause__, OSError) else e  # (save's own line names the path again)
         raise PonderError(f"{run / 'checkpoint'}: writing the step-{step} checkpoint failed ({e.strerror or e}); "
                           "the previous checkpoint is intact") from e
 

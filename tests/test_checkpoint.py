@@ -159,6 +159,19 @@ def test_recover_takes_a_name_with_brackets_as_it_is(tmp_path, tiny_random):
     assert [p.name for p in tmp_path.iterdir()] == ["ck[1]"]
 
 
+def test_a_failed_save_names_the_checkpoint_not_its_temporary_directory(tmp_path, tiny_random):
+    """A save the OS refuses is one line naming the checkpoint asked for: the OS error named the temporary
+    sibling (".NAME.tmp-PID-XXXX"), gone by then. A 250-character name fits, its temporary sibling does not."""
+    from ponder.fileio import OutputError
+
+    model, tok = tiny_random
+    ck = tmp_path / ("c" * 250)
+    with pytest.raises(OutputError, match=r"^\S+/c{250}: cannot save the checkpoint \(File name too long: .*"
+                                          "give a shorter name\\)$") as e:
+        ponder.save(model, tok, ck)
+    assert ".tmp-" not in str(e.value).split(": ")[0] and list(tmp_path.iterdir()) == []
+
+
 def _broken(tmp_path, tiny_random, edit):
     model, tok = tiny_random
     ck = ponder.save(model, tok, tmp_path / "ck")
