@@ -708,6 +708,18 @@ def test_load_dataset_refuses_duplicate_and_non_scalar_ids(tmp_path):
     assert [it["id"] for it in load_dataset(ok)] == ["1", "ok-2"]  # distinct ids still load
 
 
+def test_load_dataset_refuses_a_non_finite_number_as_id(tmp_path):
+    """JSON's NaN and Infinity (which Python's reader takes) became the ids "nan" and "inf", silently."""
+    p = tmp_path / "n.jsonl"
+    for bad, text in (("NaN", "nan"), ("-Infinity", "-inf")):
+        p.write_text(f'{{"prompt": "a", "answer": "1", "unique_id": {bad}}}\n')
+        with pytest.raises(PonderError, match=re.escape(f"{p}:1: field 'unique_id' must be text or a finite number, "
+                                                        f"got {text}")):
+            load_dataset(p)
+    p.write_text('{"prompt": "a", "answer": "1", "id": 2.5}\n')
+    assert load_dataset(p)[0]["id"] == "2.5"
+
+
 def test_load_dataset_task_field_must_be_text(tmp_path):
     """A list `task` was kept and crashed default_reward with "unhashable type: 'list'" (a traceback from `ponder
     eval --data`); a null `task` was kept as None instead of the documented default "math"."""

@@ -265,6 +265,8 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
         if key is not None and (isinstance(row[key], bool) or not isinstance(row[key], (str, int, float))):
             raise PonderError(f"{where}: field {key!r} must be text or a number, got {type(row[key]).__name__} "
                               f"{row[key]!r:.60}")
+        if key is not None and isinstance(row[key], float) and not math.isfinite(row[key]):  # JSON's NaN: id "nan"
+            raise PonderError(f"{where}: field {key!r} must be text or a finite number, got {row[key]!r}")
         item["id"] = str(row[key]) if key is not None else f"{stem}-{i + 1}"
         # Ids key the RL curriculum's per-prompt statistics and name items in errors and eval records: two
         # problems under one id would share them.
