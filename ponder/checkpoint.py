@@ -229,16 +229,16 @@ def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.devic
                         if name == "lm_head.weight" and cfg.tie_word_embeddings:
                             head = sf.get_tensor(name)  # some exporters write the tied head anyway
                             if tuple(head.shape) != tuple(params["embed_tokens.weight"].shape):
-                                raise PonderError(f"{f.name}: tensor {name!r} has shape {tuple(head.shape)}, "
+                                raise PonderError(f"{f}: tensor {name!r} has shape {tuple(head.shape)}, "
                                                   f"config implies {tuple(params['embed_tokens.weight'].shape)}")
                             continue
                         if "rotary_emb" in name:
                             continue
-                        raise PonderError(f"{f.name}: unexpected tensor {name!r} for {cfg.model_type} config")
+                        raise PonderError(f"{f}: unexpected tensor {name!r} for {cfg.model_type} config")
                     t = sf.get_tensor(name)
                     if tuple(t.shape) != tuple(expected[name]):
                         raise PonderError(
-                            f"{f.name}: tensor {name!r} has shape {tuple(t.shape)}, config implies "
+                            f"{f}: tensor {name!r} has shape {tuple(t.shape)}, config implies "
                             f"{tuple(expected[name])}"
                         )
                     with torch.no_grad():
