@@ -181,6 +181,20 @@ def test_corpus_errors():
         build_corpus(10, terse_share={"two": 0.5})
     with pytest.raises(PonderError, match="at least one task"):
         build_corpus(10, tasks=())
+    # accepted silently before: one document for True, another corpus than seed 1's for 1.0, a share for 2.5
+    # operations used for 2, and one of two shares for the same size dropped
+    with pytest.raises(PonderError, match="n_docs must be a positive integer, got True"):
+        build_corpus(True)
+    for seed in (1.0, True, "1"):
+        with pytest.raises(PonderError, match=f"seed must be an integer, got {type(seed).__name__}"):
+            build_corpus(10, seed=seed)
+    for key in (2.5, True):
+        with pytest.raises(PonderError, match=re.escape(f"keys must be numbers of operations, got {key!r}")):
+            build_corpus(10, terse_share={key: 0.5, 3: 0.5, 4: 0.5})
+    with pytest.raises(PonderError, match="two shares for 2-operation problems"):
+        build_corpus(10, terse_share={"2": 0.1, 2: 0.9, 3: 0.5, 4: 0.5})
+    assert build_corpus(10, terse_share={2.0: 0.5, "3": 0.5, 4: 0.5}) == build_corpus(
+        10, terse_share={2: 0.5, 3: 0.5, 4: 0.5})
 
 
 def test_corpus_and_sft_text_are_pinned():

@@ -56,6 +56,7 @@ Every document ends with the literal END = "<|endoftext|>", which the tokenizer 
 
 from __future__ import annotations
 
+import numbers
 import random
 import re
 from collections import Counter
@@ -231,6 +232,10 @@ def _terse_shares(terse_share) -> dict[int, float] | float:
             n = int(k)
         except (TypeError, ValueError):
             raise PonderError(f"terse_share keys must be numbers of operations, got {k!r}") from None
+        if isinstance(k, bool) or (not isinstance(k, str) and n != k):  # int(2.5) is 2, int(True) 1: silently
+            raise PonderError(f"terse_share keys must be numbers of operations, got {k!r}")
+        if n in out:  # {"2": 0.1, 2: 0.9}: one of the two shares would be dropped
+            raise PonderError(f"terse_share has two shares for {n}-operation problems (keys {k!r} and another)")
         _check_share(f"terse_share[{n}]", v)
         out[n] = float(v)
     if not out:
@@ -247,8 +252,11 @@ def build_corpus_docs(n_docs: int, seed: int = 0, *, tasks=TASKS, terse_share: f
                       wrong_step_share: float = 0.05, wrong_final_share: float = 0.05,
                       filler_share: float = 0.2, terse_endings=TERSE_ENDINGS) -> list[CorpusDoc]:
     """`build_corpus` with each document's style, task, noise label and item (for stats and tests)."""
-    if not isinstance(n_docs, int) or n_docs <= 0:
+    if isinstance(n_docs, bool) or not isinstance(n_docs, int) or n_docs <= 0:
         raise PonderError(f"n_docs must be a positive integer, got {n_docs!r}")
+    # The seed is written into the rng's seed text (as generate's is): 1.0 or True would draw another corpus than 1.
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise PonderError(f"seed must be an integer, got {type(seed).__name__} {seed!r}")
     tasks = tuple(tasks)
     if not tasks:
         raise PonderError("tasks must name at least one task")
