@@ -80,6 +80,8 @@ def check_writable(path: str | os.PathLike) -> Path:
     path = Path(path)
     if path.is_dir():
         raise _refused(f"{path}: is a directory")
+    if _special(path):  # /dev/null: written as it is, never into its folder
+        return path
     for a in path.parents:  # the nearest folder that exists must be a directory we may write into
         if os.path.lexists(a):
             if not a.is_dir():
@@ -113,8 +115,18 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", *, encoding: str | No
     """`with atomic_open(path, "w", encoding="utf-8") as f: ...`: `f` is a temporary file next to `path`,
     renamed onto `path` (with the usual permissions) when the block ends without an error and removed when
     it raises. An OSError comes out as OutputError naming `path`. Over an existing file the new one keeps its
-    permissions; over a symlink it replaces the file linked to, and the link stays."""
+    permissions; over a symlink it replaces the file linked to, and the link stays. A path that is not a regular
+    file (/dev/null, /dev/stdout, a named pipe) is written as it is: there is no file to swap."""
     path = _target(path)
+    if _special(path):  # /dev/null, /dev/stdout, a named pipe: a file renamed over it would replace the device
+        try:  # itself (as root: /dev/null a plain file for every program), and there is nothing to keep atomic
+            with open(path, mode, encoding=encoding) as f:
+                yield f
+        except OSError as e:
+            if isinstance(e, PonderError):
+                raise
+            raise _write_error(path, e) from e
+        return
     real = Path(os.path.realpath(path)) if path.is_symlink() else path
     try:
         perms = stat.S_IMODE(os.stat(real).st_mode) if real.is_file() else file_mode()
@@ -140,6 +152,14 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", *, encoding: str | No
         if isinstance(e, OSError) and not isinstance(e, PonderError):
             raise _write_error(path, e) from e
         raise
+
+
+def _special(path: Path) -> bool:
+    """Whether `path` is there and is not a regular file (a device, a pipe, a socket), links followed."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:  # (not there yet, or a dangling link: a file is created)
+        return False
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:

@@ -165,3 +165,21 @@ def test_counted_says_one_in_the_singular():
     assert [counted(n, "problem") for n in (0, 1, 2)] == ["0 problems", "1 problem", "2 problems"]
     assert counted(1, "kept teacher sample") == "1 kept teacher sample"
     assert counted(3, "child", "children") == "3 children" and counted(1, "child", "children") == "1 child"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_named_pipe_or_device_is_written_not_replaced(tmp_path):
+    """A temporary file renamed over /dev/null, /dev/stdout or a named pipe replaced the device itself with a
+    plain file (as root, /dev/null for every program); the reader got nothing. Such a path is written as it is."""
+    from ponder.fileio import check_writable
+
+    fifo = tmp_path / "out.jsonl"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # (open at once, so the write below does not block)
+    try:
+        assert check_writable(fifo) == fifo
+        atomic_write_text(fifo, "{}\n")
+        assert stat.S_ISFIFO(fifo.stat().st_mode) and os.read(reader, 100) == b"{}\n"
+    finally:
+        os.close(reader)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl"]
