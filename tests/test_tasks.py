@@ -265,6 +265,18 @@ def test_word_perturb_refuses_numbers_that_do_not_fit_the_template(splits):
         word.perturb({k: v for k, v in x.items() if k != "numbers"}, seed=1)
 
 
+def test_word_perturb_refuses_a_template_or_decoration_that_is_not_text(splits):
+    """A user file's word item with a list or object `template` failed with "unhashable type" (a traceback from
+    the contamination probe), and a number as its name or object was written into the story ("5 packs of 5")."""
+    x = splits["word"][1][0]
+    for bad in (["packs_give"], {"id": "packs_give"}):
+        with pytest.raises(PonderError, match=re.escape(f"unknown word template {bad!r}")):
+            word.perturb(dict(x, template=bad), seed=1)
+    for key in ("name", "obj"):
+        with pytest.raises(PonderError, match=f"cannot perturb word item '{x['id']}': its {key} 5 is not text"):
+            word.perturb(dict(x, **{key: 5}), seed=1)
+
+
 def test_word_perturb_names_an_unknown_split(splits):
     """A user file's item with split "dev" drew 100,000 problems (no problem hashes into "dev") and then
     blamed its template: "has too few problems"."""

@@ -153,7 +153,7 @@ _SLOT = re.compile(r"[a-z]+")
 
 
 def _template(template_id: str) -> Template:
-    if template_id not in BY_ID:
+    if not isinstance(template_id, str) or template_id not in BY_ID:  # (a list: "unhashable type", a traceback)
         raise PonderError(f"unknown word template {template_id!r} (known: {', '.join(BY_ID)})")
     return BY_ID[template_id]
 
@@ -260,6 +260,9 @@ def perturb(item: dict, seed: int) -> dict:
             or any(isinstance(v, bool) or not isinstance(v, int) for v in nums.values())):
         raise PonderError(f"cannot perturb word item {item.get('id')!r}: its numbers {nums!r:.80} are not integers "
                           f"for the slots {', '.join(t.slots)} of template {t.id!r}")
+    for key in ("name", "obj"):  # the story's decoration, written into it as it is: 5 made "5 packs of 5"
+        if item.get(key) is not None and not isinstance(item[key], str):
+            raise PonderError(f"cannot perturb word item {item.get('id')!r}: its {key} {item[key]!r:.40} is not text")
     split = item.get("split") or split_of(canonical(item))
     if split not in SPLITS:  # no problem hashes into it: 100,000 draws, then "too few problems"
         raise PonderError(f"cannot perturb word item {item.get('id')!r}: its split {split!r} is not one of "
