@@ -715,6 +715,30 @@ def _draw_some(model, tok, prompts, indices, temperature, **kw) -> dict:
     return {i: (g, t) for i, g, t in zip(indices, groups, lat)}
 
 
+def _cue_tokens(tok, answer_cue: str, think_end: str | None) -> int:
+    """The tokens check_budget_context counts for the strings forced before the answer."""
+    return len(tok.encode(answer_cue)) + (len(tok.encode(think_end)) if think_end else 0)
+
+
+def _room(model, ids) -> int | float:
+    """Positions left in the model's context after `ids` (inf for a model without a limit)."""
+    limit = getattr(getattr(model, "config", model), "max_position_embeddings", None)
+    return limit - len(ids) if isinstance(limit, int) else math.inf
+
+
+def _answer_room(model, ids, want: int, problem: int, capped: list | None) -> int:
+    """An answer's max_new_tokens after the context `ids`: `want`, or the room left where that is less (noted
+    in `capped`); a context with no room left is refused by name (the engine would name no method)."""
+    room = _room(model, ids)
+    if room < 1:
+        raise PonderError(f"budget forcing: problem {problem}: the answer's context holds {len(ids)} tokens, the "
+                          "whole model's context: no room left to decode the answer (a smaller budget, or stop "
+                          "strings that end at a token boundary)")
+    if room < want and capped is not None:
+        capped.append({"call": "answer", "max_new_tokens": room})
+    return min(want, room)
+
+
 def check_budget_context(model, tok, prompts, budget: int, answer_cue: str, answer_tokens: int,
                          name: str = "budget forcing", think_end: str | None = None, names=None) -> None:
     """The forced answer is decoded after prompt + thinking + cue: a budget whose forced answer cannot fit the
@@ -724,7 +748,7 @@ def check_budget_context(model, tok, prompts, budget: int, answer_cue: str, answ
     # evaluate calls this before budget_forcing sees them: a bad one would be a TypeError in the sum below
     _positive_int(f"{name}: budget", budget)
     _positive_int(f"{name}: answer_tokens", answer_tokens)
-    cue = len(tok.encode(answer_cue)) + (len(tok.encode(think_end)) if think_end else 0)
+    cue = _cue_tokens(tok, answer_cue, think_end)
     check_context(model, render_prompts(tok, prompts), budget + cue + answer_tokens,
                   what=f"{name}'s thinking budget {budget} + answer cue {cue} + answer tokens {answer_tokens} =",
                   names=names)
@@ -747,7 +771,9 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
     off or it has no extractable answer; "always" does so for every problem. The final completion is
     thinking + cue + forced answer, and the answer is extracted from that final completion, exactly as a
     verifier reads it (an answer phrase after the last box wins, so a readable forced answer overrides the
-    thinking's). ``info``: thinking_tokens, waits_used, forced, budget, thinking_ended.
+    thinking's). ``info``: thinking_tokens, waits_used, forced, budget, thinking_ended, and only where the
+    model's context capped a draw, capped (one {"call": "thinking" | "answer", "max_new_tokens": the cap} each:
+    a stop string cut inside a token leaves its text re-encoded, which may take more ids than were counted).
 
     ``think_end``: the end-of-thinking delimiter of a model that thinks in think tags. "auto" (default):
     "</think>" when the vocabulary has it as one token and the prompts use think tags (a rendered prompt
@@ -795,14 +821,23 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
     ended = [""] * P  # "length" (budget cut it) or "stop"
     closed = [False] * P  # think tags: the model wrote think_end itself
     lp_sum, lp_n = [0.0] * P, [0] * P
+    capped: list[list[dict]] = [[] for _ in range(P)]  # draws the context's room capped (info["capped"])
+    reserve = _cue_tokens(tok, answer_cue, think_end) + answer_tokens  # check_budget_context's count
     think_stop = stop if think_end is None else [*(stop or []), think_end]
     live = list(range(P))
     seg = 0
     while live:
         # Group problems by remaining budget so one engine call has one max_new_tokens.
+        # A draw is capped by the room its context leaves for itself and for the forced answer after it (a
+        # thinking cut at a stop string inside a token re-encodes the cut token's text, which can take more ids
+        # than the token did, so the context can outgrow the thinking tokens counted; where it has not, the
+        # room is at least the budget left, as check_budget_context made sure).
         by_rem: dict[int, list[int]] = {}
         for i in live:
-            by_rem.setdefault(budget - used[i], []).append(i)
+            take = min(budget - used[i], _room(model, base_ids[i] + think_ids[i]) - reserve)
+            if take < budget - used[i]:
+                capped[i].append({"call": "thinking", "max_new_tokens": take})
+            by_rem.setdefault(take, []).append(i)
         still = []
         for rem, idx in sorted(by_rem.items()):
             ctx = {i: base_ids[i] + think_ids[i] for i in idx}
@@ -827,7 +862,8 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
                             if s.finish_reason != "length" and waits_used[i] < waits else [])
                 if s.finish_reason == "length":  # an end of thinking on the last allowed token is no cut
                     ended[i] = "length"
-                elif waits_used[i] < waits and budget - used[i] - len(wait_ids) >= 1:
+                elif waits_used[i] < waits and min(budget - used[i], _room(model, base_ids[i] + think_ids[i])
+                                                   - reserve) - len(wait_ids) >= 1:
                     thinking[i] += wait_text  # suppress the end of thinking: the EOS / think_end is dropped
                     think_ids[i] += wait_ids
                     used[i] += len(wait_ids)
@@ -858,12 +894,17 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
     if force_idx:
         forced = _forced_answers(model, tok, {i: context(i, head[i] + answer_cue) for i in force_idx},
                                  force_idx, temperature, seed=seed, index_offset=index_offset,
-                                 answer_tokens=answer_tokens, top_p=top_p)
+                                 answer_tokens=answer_tokens, top_p=top_p, capped=capped)
     if own_idx:
         ctx = {i: context(i, head[i]) for i in own_idx}
-        got = _draw_some(model, tok, ctx, own_idx, temperature,
-                         seed=derive_seed(seed, "answer", "own"), index_offset=index_offset,
-                         max_new_tokens=answer_tokens, top_p=top_p, stop=stop)
+        by_rem = {}
+        for i in own_idx:
+            by_rem.setdefault(_answer_room(model, ctx[i], answer_tokens, index_offset + i, capped[i]), []).append(i)
+        got = {}
+        for rem, group in sorted(by_rem.items()):
+            got |= _draw_some(model, tok, ctx, group, temperature,
+                              seed=derive_seed(seed, "answer", "own"), index_offset=index_offset,
+                              max_new_tokens=rem, top_p=top_p, stop=stop)
         own = {i: (got[i][0][0].text, got[i][0][0].finish_reason, got[i][0][0].token_ids, got[i][0][0].logprobs,
                    got[i][1]) for i in own_idx}
     out = []
@@ -884,6 +925,8 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
                 "budget": budget, "thinking_ended": ended[i]}
         if think_end is not None:
             info["think_end"] = think_end
+        if capped[i]:  # (only where a cap applied: an outcome that fits reads as before)
+            info["capped"] = capped[i]
         out.append(Outcome(text, answer, gen[i], lat[i], finish, lp_sum[i] / lp_n[i] if lp_n[i] else None, info))
     return out
 
@@ -923,7 +966,7 @@ def _stopped_at(tok, s, delim: str) -> bool:
 
 
 def _forced_answers(model, tok, contexts, idx, temperature, *, seed, index_offset, answer_tokens,
-                    top_p) -> dict:
+                    top_p, capped=None) -> dict:
     """The forced answer after the ids contexts[i] (prompt + thinking + cue): up to answer_tokens, ending at the
     first newline after non-blank text. A plain stop=["\\n"] gave an empty answer to a model that writes it on
     the line after the cue ("Final Answer:\\n5"), so leading blank lines are decoded through and the line after
@@ -935,10 +978,11 @@ def _forced_answers(model, tok, contexts, idx, temperature, *, seed, index_offse
         got = {}
         # one engine call per remaining allowance (the first round: one call, as before this loop existed)
         by_rem: dict[int, list[int]] = {}
+        ctx = {i: contexts[i] + res[i][2] for i in todo}  # (after blank lines: the ids that wrote them)
         for i in todo:
-            by_rem.setdefault(answer_tokens - len(res[i][2]), []).append(i)
+            by_rem.setdefault(_answer_room(model, ctx[i], answer_tokens - len(res[i][2]), index_offset + i,
+                                           None if capped is None else capped[i]), []).append(i)
         for rem, group in sorted(by_rem.items()):
-            ctx = {i: contexts[i] + res[i][2] for i in group}  # (after blank lines: the ids that wrote them)
             got |= _draw_some(model, tok, ctx, group, temperature,
                               seed=derive_seed(seed, "answer", *([k] if k else [])), index_offset=index_offset,
                               max_new_tokens=rem, top_p=top_p, stop=["\n"])
@@ -958,7 +1002,7 @@ def _forced_answers(model, tok, contexts, idx, temperature, *, seed, index_offse
             lead = len(written) - len(written.lstrip())
             line = written[lead:].split("\n")[0]
             r[0] += written[:lead] + line
-            if not line and len(r[2]) < answer_tokens:
+            if not line and len(r[2]) < answer_tokens and _room(model, contexts[i] + r[2]) >= 1:
                 again.append(i)
         todo, k = again, k + 1
     return {i: tuple(r) for i, r in res.items()}

@@ -1077,6 +1077,28 @@ def test_budget_forcing_think_tags_count_the_closing_tag_in_the_context_check(th
     assert "eval budget_forcing" not in capsys.readouterr().err
 
 
+def test_budget_forcing_fits_the_context_after_a_stop_string_cut_inside_a_token(micro):
+    """The long solution writes "Solution" as one token; a stop string inside it ("ion", "on") cuts the text to
+    "Solut" / "Soluti", which the thinking's ids continue in 2 / 3 tokens: the context outgrows the thinking
+    tokens counted. With answer_tokens filling the context check exactly, the forced answer's context + its
+    answer_tokens passed the model's context, refused by the engine mid-run naming neither method nor problem."""
+    model, tok = micro
+    limit, n = model.config.max_position_embeddings, len(tok.encode(LONG, add_special_tokens=True))
+    cue = len(tok.encode("\nFinal Answer:"))
+    assert "Solution" in [tok.decode([t]) for t in tok.encode(" Solution")]  # (one token, as the test assumes)
+    capped = 0
+    for stop in ("ion", "on"):
+        for budget in (59, 60, 61):
+            for waits in (0, 1):
+                answer_tokens = limit - n - budget - cue  # fits the check exactly
+                o = scale.budget_forcing(model, tok, [LONG], budget=budget, answer_tokens=answer_tokens, stop=[stop],
+                                         force="always", waits=waits, wait_text=" Wait")[0]
+                assert o.info["thinking_tokens"] <= budget and o.tokens <= budget + answer_tokens
+                assert o.info["forced"] and "\nFinal Answer:" in o.text
+                capped += "capped" in o.info
+    assert capped  # (the context did outgrow the count somewhere: the case this test is about)
+
+
 def test_budget_forcing_forced_answer_on_the_line_after_the_cue(think_tags):
     """A model that writes its forced answer on the line after "Final Answer:" got an empty one: it was decoded
     with stop=["\\n"], which its first token hit. Leading blank lines are now read through."""
