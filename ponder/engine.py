@@ -581,7 +581,7 @@ def stream(model: Transformer, tokenizer: Tokenizer, prompt, max_new_tokens=256,
            top_k=0, min_p=0.0, seed=None):
     """Yield text pieces for one prompt as tokens are generated (same sampling as `sample`)."""
     check_sampling(1, max_new_tokens, temperature, top_p, top_k, min_p, seed)
-    ids = render_prompts(tokenizer, [prompt])[0]
+    ids = render_prompts(tokenizer, [prompt], _model_vocab(model))[0]  # (sample()'s prompts, padded ids too)
     check_context(model, [ids], max_new_tokens)
     dev = model.device
     cache = KVCache.empty(model.config, 1, len(ids) + max_new_tokens, model.dtype, dev)

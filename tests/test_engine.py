@@ -204,6 +204,10 @@ def test_token_ids_the_model_generated_past_the_tokenizer_are_a_valid_prompt(tin
                                           rf"the tokenizer's vocabulary \(ids 0\.\.{tok.vocab_size - 1}\) or the "
                                           rf"model's embedding \(ids 0\.\.{model.config.vocab_size - 1}\)$"):
         ponder.sample(model, tok, [prompt[:3] + [model.config.vocab_size]], max_new_tokens=2)
+    # stream() takes the same prompts (it refused the padded id sample() takes) and draws the same text
+    from ponder.engine import stream
+
+    assert "".join(stream(model, tok, prompt, max_new_tokens=4, temperature=1.0, seed=1)) == a.text
 
 def test_stream_yields_the_same_text_as_sample(tiny_random):
     from ponder.engine import stream_chat
