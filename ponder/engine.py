@@ -436,8 +436,11 @@ def sample(
         raise PonderError(f"stop must be a string or a list of strings, got {stop!r}")
     stop = [s for s in (stop or []) if s]
     # (a float here failed deep in the key hashing or the chunking with a bare torch/Python error)
-    if isinstance(index_offset, bool) or not isinstance(index_offset, numbers.Integral) or index_offset < 0:
-        raise PonderError(f"index_offset must be an integer >= 0 (the first prompt's global index), got {index_offset!r}")
+    # (and hashed as a signed 64-bit integer, as seeds are: one past that failed as 'int too big to convert')
+    if (isinstance(index_offset, bool) or not isinstance(index_offset, numbers.Integral)
+            or not 0 <= index_offset < MAX_SEED):
+        raise PonderError(f"index_offset must be an integer >= 0 and < 2**63 (the first prompt's global index), "
+                          f"got {index_offset!r}")
     if isinstance(max_batch_rows, bool) or not isinstance(max_batch_rows, numbers.Integral) or max_batch_rows <= 0:
         raise PonderError(f"max_batch_rows must be a positive integer, got {max_batch_rows!r}")
     ids = render_prompts(tokenizer, prompts, _model_vocab(model))
