@@ -472,11 +472,12 @@ def test_bad_sampling_settings_name_the_value(tiny_random, kw, msg):
     (dict(index_offset=2**70), r"index_offset must be an integer >= 0 and < 2\*\*63 .*got 1180591620717411303424"),
     (dict(max_batch_rows=0), "max_batch_rows must be a positive integer, got 0"),
     (dict(max_batch_rows=2.5), "max_batch_rows must be a positive integer, got 2.5"),
+    (dict(progress=3), r"progress must be a callable\(done_rows\) or None, got 3"),
 ])
 def test_bad_batching_settings_name_the_value(tiny_random, kw, msg):
     """index_offset and max_batch_rows failed as bare torch/Python errors (a float offset: '"rshift_cpu" not
-    implemented for 'Float''; one past int64: 'int too big to convert'), or were taken silently (a negative offset,
-    a row limit of 0)."""
+    implemented for 'Float''; one past int64: 'int too big to convert'; a progress that is no callable: "'int'
+    object is not callable", after the prefill), or were taken silently (a negative offset, a row limit of 0)."""
     model, tok = tiny_random
     with pytest.raises(PonderError, match=msg):
         ponder.sample(model, tok, ["hi"], max_new_tokens=4, seed=0, **kw)
