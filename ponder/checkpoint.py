@@ -144,6 +144,15 @@ def _weight_files(path: Path) -> list[Path]:
     raise PonderError(f"{path}: no model.safetensors or model.safetensors.index.json")
 
 
+def _lfs_pointer(f: Path) -> bool:
+    """Whether `f` is the small text file git leaves for a Git LFS object it did not fetch."""
+    try:
+        with open(f, "rb") as fh:
+            return fh.read(40).startswith(b"version https://git-lfs.github.com/spec/")
+    except OSError:
+        return False
+
+
 def read_generation_config(path: Path) -> dict | None:
     """The checkpoint directory's generation_config.json (None without one), its EOS ids checked; a broken
     file is an error naming it, as in transformers."""
@@ -247,6 +256,8 @@ def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.devic
                     del t
         except (SafetensorError, OSError) as e:
             why = " ".join(str(e).split()) if isinstance(e, SafetensorError) else (e.strerror or str(e))
+            if _lfs_pointer(f):  # a hub repository cloned without git-lfs: "header too large" said nothing of that
+                why = "a Git LFS pointer, not the weights: fetch them with `git lfs pull` in the checkpoint's repository"
             raise PonderError(f"{f}: not a readable safetensors file ({why})") from None
     if head is not None:
         # transformers ties only a head equal to the embedding; a different one is used as written (untied), and

@@ -172,6 +172,19 @@ def test_a_failed_save_names_the_checkpoint_not_its_temporary_directory(tmp_path
     assert ".tmp-" not in str(e.value).split(": ")[0] and list(tmp_path.iterdir()) == []
 
 
+def test_weights_left_as_a_git_lfs_pointer_are_named_so(tmp_path, tiny_random):
+    """A hub repository cloned without git-lfs has a 130-byte text file for model.safetensors: loading it said
+    "header too large", nothing of the pointer."""
+    model, tok = tiny_random
+    ck = ponder.save(model, tok, tmp_path / "ck")
+    (ck / "model.safetensors").write_text("version https://git-lfs.github.com/spec/v1\noid sha256:" + "0" * 64
+                                          + "\nsize 123456\n")
+    with pytest.raises(PonderError, match=re.escape(f"{ck / 'model.safetensors'}: not a readable safetensors file "
+                                                    "(a Git LFS pointer, not the weights: fetch them with `git lfs "
+                                                    "pull`")):
+        ponder.load(ck)
+
+
 def _broken(tmp_path, tiny_random, edit):
     model, tok = tiny_random
     ck = ponder.save(model, tok, tmp_path / "ck")
