@@ -21,7 +21,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from .errors import PonderError
-from .fileio import OutputError, dir_mode, file_mode, make_parent, read_text
+from .fileio import OutputError, dir_mode, file_mode, git_lfs_pointer, make_parent, read_text
 from .model import ModelConfig, Transformer, _json_type
 from .tokenizer import Tokenizer
 
@@ -144,15 +144,6 @@ def _weight_files(path: Path) -> list[Path]:
     raise PonderError(f"{path}: no model.safetensors or model.safetensors.index.json")
 
 
-def _lfs_pointer(f: Path) -> bool:
-    """Whether `f` is the small text file git leaves for a Git LFS object it did not fetch."""
-    try:
-        with open(f, "rb") as fh:
-            return fh.read(40).startswith(b"version https://git-lfs.github.com/spec/")
-    except OSError:
-        return False
-
-
 def read_generation_config(path: Path) -> dict | None:
     """The checkpoint directory's generation_config.json (None without one), its EOS ids checked; a broken
     file is an error naming it, as in transformers."""
@@ -256,7 +247,7 @@ def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.devic
                     del t
         except (SafetensorError, OSError) as e:
             why = " ".join(str(e).split()) if isinstance(e, SafetensorError) else (e.strerror or str(e))
-            if _lfs_pointer(f):  # a hub repository cloned without git-lfs: "header too large" said nothing of that
+            if git_lfs_pointer(f):  # a hub repository cloned without git-lfs: "header too large" said nothing of that
                 why = "a Git LFS pointer, not the weights: fetch them with `git lfs pull` in the checkpoint's repository"
             raise PonderError(f"{f}: not a readable safetensors file ({why})") from None
     if head is not None:

@@ -183,6 +183,16 @@ def read_text(f: Path, encoding: str = "utf-8") -> str:
         raise PonderError(f"{f}: not UTF-8 text ({e.reason} at byte {e.start})") from None
 
 
+def git_lfs_pointer(f: str | os.PathLike) -> bool:
+    """Whether `f` is the small text file git leaves for a Git LFS object it did not fetch (a hub repository of
+    weights or a dataset cloned without git-lfs): read as the data, it fails as something unrelated."""
+    try:
+        with open(f, "rb") as fh:
+            return fh.read(40).startswith(b"version https://git-lfs.github.com/spec/")
+    except OSError:
+        return False
+
+
 def counted(n: int, noun: str, plural: str | None = None) -> str:
     """``n`` and its noun, singular for one: "1 problem", "2 problems" (people's output read "1 problems")."""
     return f"{n} {noun if n == 1 else plural or noun + 's'}"

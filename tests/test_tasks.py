@@ -732,6 +732,17 @@ def test_load_dataset_refuses_a_non_finite_number_as_id(tmp_path):
     assert load_dataset(p)[0]["id"] == "2.5"
 
 
+@pytest.mark.parametrize("name", ["d.jsonl", "d.parquet", "d.json.gz"])
+def test_a_dataset_left_as_a_git_lfs_pointer_is_named_so(tmp_path, name):
+    """A hub dataset cloned without git-lfs has small text files for its data: they failed as "invalid JSON" or
+    "Parquet magic bytes not found", nothing of the pointer."""
+    p = tmp_path / name
+    p.write_text("version https://git-lfs.github.com/spec/v1\noid sha256:" + "0" * 64 + "\nsize 123456\n")
+    with pytest.raises(PonderError, match=re.escape(f"{p}: a Git LFS pointer, not the data: fetch it with `git lfs "
+                                                    "pull`")):
+        load_dataset(p)
+
+
 def test_load_dataset_task_field_must_be_text(tmp_path):
     """A list `task` was kept and crashed default_reward with "unhashable type: 'list'" (a traceback from `ponder
     eval --data`); a null `task` was kept as None instead of the documented default "math"."""
