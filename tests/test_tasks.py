@@ -479,6 +479,18 @@ def test_load_dataset_not_utf8_names_the_line_and_byte(tmp_path):
         load_sft_examples(p)
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_a_utf16_dataset_is_named_so(tmp_path, encoding):
+    """A UTF-16 file (Windows PowerShell's `>` writes one) failed as "FILE:1: not UTF-8 text (byte 0)", which
+    does not say what the file is nor what to do."""
+    p = tmp_path / "u.jsonl"
+    text = '{"prompt": "a", "answer": "1"}\n'
+    p.write_bytes(("\ufeff" + text).encode(encoding))
+    with pytest.raises(PonderError, match=re.escape(f"{p}: UTF-16 text (it starts with a UTF-16 byte-order mark), "
+                                                    "not UTF-8: save it as UTF-8")):
+        load_dataset(p)
+
+
 def test_load_dataset_with_a_byte_order_mark(tmp_path):
     """A UTF-8 byte-order mark (what Windows editors and Excel write) used to fail the first line with
     "invalid JSON: Unexpected UTF-8 BOM (decode using utf-8-sig)"; it is now skipped, for JSONL, JSON arrays

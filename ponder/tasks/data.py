@@ -81,6 +81,9 @@ def _decode(path: Path, raw: bytes, lineno: int, offset: int, first: bool) -> st
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:
+        if first and raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # what Windows PowerShell's `>` writes
+            raise PonderError(f"{path}: UTF-16 text (it starts with a UTF-16 byte-order mark), not UTF-8: save it "
+                              "as UTF-8") from None
         raise PonderError(f"{path}:{lineno}: not UTF-8 text (byte {offset + e.start})") from None
 
 
