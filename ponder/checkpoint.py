@@ -12,6 +12,7 @@ import errno
 import glob
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -144,6 +145,35 @@ def _weight_files(path: Path) -> list[Path]:
     raise PonderError(f"{path}: no model.safetensors or model.safetensors.index.json")
 
 
+def _unreadable(f: Path, e: Exception) -> PonderError:
+    why = " ".join(str(e).split()) if isinstance(e, SafetensorError) else (e.strerror or str(e))
+    if git_lfs_pointer(f):  # a hub repository cloned without git-lfs: "header too large" said nothing of that
+        why = "a Git LFS pointer, not the weights: fetch them with `git lfs pull` in the checkpoint's repository"
+    return PonderError(f"{f}: not a readable safetensors file ({why})")
+
+
+def _header_shapes(files: list[Path]) -> dict[str, tuple[Path, tuple[int, ...]]]:
+    """Every tensor's file and shape, from the safetensors headers alone (no tensor is read)."""
+    out = {}
+    for f in files:
+        try:  # a truncated, empty or foreign file: SafetensorError at open (the header)
+            with safe_open(str(f), framework="pt") as sf:
+                for name in sf.keys():
+                    out[name] = (f, tuple(sf.get_slice(name).get_shape()))
+        except (SafetensorError, OSError) as e:
+            raise _unreadable(f, e) from None
+    return out
+
+
+def _check_layer_count(path: Path, cfg, shapes: dict) -> None:
+    """num_hidden_layers against the layers the weights hold, before the model is built: a config that says
+    10**6 layers spent minutes building them before any tensor was compared."""
+    layers = {int(m.group(1)) for name in shapes if (m := re.match(r"model\.layers\.(\d+)\.", name))}
+    if layers and cfg.num_hidden_layers != max(layers) + 1:
+        raise PonderError(f"{path / 'config.json'}: num_hidden_layers is {cfg.num_hidden_layers}, but the weights "
+                          f"hold {max(layers) + 1} layers (model.layers.0 to model.layers.{max(layers)})")
+
+
 def read_generation_config(path: Path) -> dict | None:
     """The checkpoint directory's generation_config.json (None without one), its EOS ids checked; a broken
     file is an error naming it, as in transformers."""
@@ -210,46 +240,58 @@ def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.devic
     """Read an HF-format directory; returns (model, tokenizer). dtype defaults to the checkpoint's
     own on GPU and fp32 on CPU (bf16 matmuls are slow on most CPUs)."""
     device, path, cfg, gen, want = check_loadable(path, dtype, device)
-    with torch.device("meta"):
-        model = Transformer(cfg)
+    files = _weight_files(path)
+    shapes = _header_shapes(files)  # (the headers alone: nothing is allocated before they agree with the config)
+    _check_layer_count(path, cfg, shapes)
+    try:
+        with torch.device("meta"):
+            model = Transformer(cfg)
+    except (RuntimeError, TypeError, ValueError, OverflowError) as e:  # a size past int64: torch's own traceback
+        raise PonderError(f"{path / 'config.json'}: cannot build the model it describes "
+                          f"({str(e).strip().splitlines()[0][:120]})") from None
+    expected = {f"model.{k}" if not k.startswith("lm_head") else k: tuple(p.shape)
+                for k, p in model.state_dict().items()}
+    embed_shape = expected["model.embed_tokens.weight"]
+    if cfg.tie_word_embeddings:
+        expected.pop("lm_head.weight", None)
+    # Names and shapes checked before the model's memory is allocated: a config.json that does not describe its
+    # weights (a vocab_size of 10**12) failed in the allocator ("can't allocate memory: 512000000000000 bytes").
+    for name, (f, shape) in shapes.items():
+        if name in expected:
+            implied = expected[name]
+        elif name == "lm_head.weight" and cfg.tie_word_embeddings:  # some exporters write the tied head anyway
+            implied = embed_shape
+        elif "rotary_emb" in name:
+            continue
+        else:
+            raise PonderError(f"{f}: unexpected tensor {name!r} for {cfg.model_type} config")
+        if shape != implied:
+            raise PonderError(f"{f}: tensor {name!r} has shape {shape}, config implies {implied}")
+    tied_head = cfg.tie_word_embeddings and "lm_head.weight" in shapes  # (the embedding, when the file has none)
+    missing = [k for k in expected if k not in shapes and not (k == "model.embed_tokens.weight" and tied_head)]
+    if missing:
+        raise PonderError(f"{path}: missing tensors {missing[:3]}{' ...' if len(missing) > 3 else ''}")
     # Weights stream from the file into the model's own storage one tensor at a time (cast on meta first:
     # never a float32 copy of bf16 weights), so peak memory is the model plus one tensor, not two models.
     model = model.to(want).to_empty(device=device)
     params = model.state_dict()
-    expected = {f"model.{k}" if not k.startswith("lm_head") else k: p.shape for k, p in params.items()}
-    if cfg.tie_word_embeddings:
-        expected.pop("lm_head.weight", None)
     loaded = set()
     head = None  # a tied model's lm_head.weight found in the file (see below)
-    for f in _weight_files(path):
-        try:  # a truncated, empty or foreign file: SafetensorError at open (the header) or at a tensor
+    for f in files:
+        try:  # a tensor cut off or corrupt: SafetensorError when it is read
             with safe_open(str(f), framework="pt") as sf:
                 for name in sf.keys():
                     if name not in expected:
                         if name == "lm_head.weight" and cfg.tie_word_embeddings:
-                            head = sf.get_tensor(name)  # some exporters write the tied head anyway
-                            if tuple(head.shape) != tuple(params["embed_tokens.weight"].shape):
-                                raise PonderError(f"{f}: tensor {name!r} has shape {tuple(head.shape)}, "
-                                                  f"config implies {tuple(params['embed_tokens.weight'].shape)}")
-                            continue
-                        if "rotary_emb" in name:
-                            continue
-                        raise PonderError(f"{f}: unexpected tensor {name!r} for {cfg.model_type} config")
+                            head = sf.get_tensor(name)
+                        continue  # (rotary_emb buffers: the model computes its own)
                     t = sf.get_tensor(name)
-                    if tuple(t.shape) != tuple(expected[name]):
-                        raise PonderError(
-                            f"{f}: tensor {name!r} has shape {tuple(t.shape)}, config implies "
-                            f"{tuple(expected[name])}"
-                        )
                     with torch.no_grad():
                         params[name.removeprefix("model.")].copy_(t)
                     loaded.add(name.removeprefix("model."))
                     del t
         except (SafetensorError, OSError) as e:
-            why = " ".join(str(e).split()) if isinstance(e, SafetensorError) else (e.strerror or str(e))
-            if git_lfs_pointer(f):  # a hub repository cloned without git-lfs: "header too large" said nothing of that
-                why = "a Git LFS pointer, not the weights: fetch them with `git lfs pull` in the checkpoint's repository"
-            raise PonderError(f"{f}: not a readable safetensors file ({why})") from None
+            raise _unreadable(f, e) from None
     if head is not None:
         # transformers ties only a head equal to the embedding; a different one is used as written (untied), and
         # a head without an embedding is tied the other way round (the embedding is the head)

@@ -185,6 +185,26 @@ def test_weights_left_as_a_git_lfs_pointer_are_named_so(tmp_path, tiny_random):
         ponder.load(ck)
 
 
+def test_a_config_that_does_not_describe_its_weights_is_named_before_anything_is_allocated(tmp_path, tiny_random):
+    """Names and shapes are checked from the safetensors headers before the model is built and allocated: a
+    vocab_size of 10**12 failed in torch's allocator ("can't allocate memory: 512000000000000 bytes"), one past
+    int64 with torch's "Overflow when unpacking long long" (tracebacks both), and 10**6 layers spent minutes being
+    built before any tensor was compared."""
+    model, tok = tiny_random
+    ck = ponder.save(model, tok, tmp_path / "ck")
+    good = json.loads((ck / "config.json").read_text())
+    v, h, n = good["vocab_size"], good["hidden_size"], good["num_hidden_layers"]
+    for edit, message in (
+            ({"vocab_size": 10**12}, f"{ck / 'model.safetensors'}: tensor 'model.embed_tokens.weight' has shape "
+                                     f"({v}, {h}), config implies ({10**12}, {h})"),
+            ({"vocab_size": 2**63}, f"{ck / 'config.json'}: cannot build the model it describes ("),
+            ({"num_hidden_layers": 10**6}, f"{ck / 'config.json'}: num_hidden_layers is {10**6}, but the weights hold "
+                                           f"{n} layers (model.layers.0 to model.layers.{n - 1})")):
+        (ck / "config.json").write_text(json.dumps({**good, **edit}))
+        with pytest.raises(PonderError, match="^" + re.escape(message)):
+            ponder.load(ck)
+
+
 def _broken(tmp_path, tiny_random, edit):
     model, tok = tiny_random
     ck = ponder.save(model, tok, tmp_path / "ck")
