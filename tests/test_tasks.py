@@ -770,6 +770,19 @@ def test_load_dataset_task_field_must_be_text(tmp_path):
     assert [it["task"] for it in items] == ["math", "math"] and default_reward(None, items) == "math"
 
 
+@pytest.mark.parametrize("doc", [[{"prompt": "a", "answer": "1"}], {"prompt": "a", "answer": "1"}])
+def test_an_indented_json_document_named_jsonl_says_so(tmp_path, doc):
+    """json.dump(rows, f, indent=2) saved as .jsonl failed as "FILE:1: invalid JSON: Expecting value (column 2)",
+    nothing of the file being one JSON document (which loads when named .json)."""
+    p = tmp_path / "d.jsonl"
+    p.write_text(json.dumps(doc, indent=2) + "\n")
+    with pytest.raises(PonderError, match=re.escape(f"{p}:1: invalid JSON: ") + ".*" + re.escape(
+            "(column 2); the file looks like one JSON document over several lines, not JSON Lines (one object a "
+            "line): name it .json")):
+        load_dataset(p)
+    assert load_dataset(p.rename(tmp_path / "d.json"))[0]["answer"] == "1"
+
+
 def test_load_jsonl_invalid_json_column_is_on_the_line(tmp_path):
     """A row cut off at its line end was reported at "column 1" (the decoder counted the newline as a line 2)."""
     for end in ("\n", "\r\n"):

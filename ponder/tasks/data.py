@@ -117,7 +117,11 @@ def _read_jsonl(path: Path, limit: int | None = None) -> list[tuple[str, dict]]:
                 try:  # (without the line end, which JSON would count as the start of a line 2: "column 1")
                     row = _loads(line.rstrip("\r\n"), f"{path}:{lineno}")
                 except json.JSONDecodeError as e:
-                    raise PonderError(f"{path}:{lineno}: invalid JSON: {e.msg} (column {e.colno})") from None
+                    hint = ""
+                    if not rows and line.strip() in ("[", "{", "[{"):  # json.dump(rows, f, indent=2) named .jsonl
+                        hint = ("; the file looks like one JSON document over several lines, not JSON Lines (one "
+                                "object a line): name it .json")
+                    raise PonderError(f"{path}:{lineno}: invalid JSON: {e.msg} (column {e.colno}){hint}") from None
                 rows.append((f"{path}:{lineno}", row))
     except (OSError, EOFError, zlib.error) as e:  # a read error, or a truncated or corrupt gzip stream
         what = "gzip data " if isinstance(f, gzip.GzipFile) else ""
