@@ -783,6 +783,26 @@ def test_an_indented_json_document_named_jsonl_says_so(tmp_path, doc):
     assert load_dataset(p.rename(tmp_path / "d.json"))[0]["answer"] == "1"
 
 
+def test_a_file_of_rows_in_two_layouts_takes_each_rows_own_fields(tmp_path):
+    """A Parquet file (or datasets' to_json) of MATH-style and verl-style rows holds both layouts' columns, each
+    null where the row has the other: the first MATH row was refused with "field 'prompt' is null" (and a verl
+    row's null `answer` hid its reward_model.ground_truth)."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow as pa
+
+    chat = [{"role": "user", "content": "What is 2 + 2?"}]
+    rows = [{"problem": "What is 1 + 1?", "prompt": None, "answer": "2", "reward_model": None},
+            {"problem": None, "prompt": chat, "answer": None, "reward_model": {"ground_truth": "4"}}]
+    p = tmp_path / "mixed.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), p)
+    items = load_dataset(p)
+    assert [(it["prompt"], it["answer"]) for it in items] == [("What is 1 + 1?", "2"), (chat, "4")]
+    rows[1]["reward_model"] = {"ground_truth": None}  # nowhere a gold: still refused, naming the row
+    pq.write_table(pa.Table.from_pylist(rows), p)
+    with pytest.raises(PonderError, match=re.escape(f"{p}:row 2: field 'answer' is null")):
+        load_dataset(p)
+
+
 def test_load_jsonl_invalid_json_column_is_on_the_line(tmp_path):
     """A row cut off at its line end was reported at "column 1" (the decoder counted the newline as a line 2)."""
     for end in ("\n", "\r\n"):

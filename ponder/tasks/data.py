@@ -247,11 +247,15 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
     for i, (where, row) in enumerate(rows):
         if not isinstance(row, dict):
             raise PonderError(f"{where}: expected a JSON object, got {type(row).__name__}")
-        pf = prompt_field or ("prompt" if "prompt" in row else "problem")
+        # A null column is one this row does not have: a Parquet file (or datasets' to_json) of rows in both
+        # layouts, MATH's `problem` and verl's chat `prompt`, holds both columns, each null where the other is set.
+        pf = prompt_field or ("prompt" if row.get("prompt") is not None or ("prompt" in row and "problem" not in row)
+                              else "problem")
         af = answer_field or "answer"
         values = {pf: row.get(pf, _MISSING), af: row.get(af, _MISSING)}
         rm = row.get("reward_model")
-        if answer_field is None and af not in row and isinstance(rm, dict) and "ground_truth" in rm:
+        if (answer_field is None and row.get(af) is None and isinstance(rm, dict) and "ground_truth" in rm
+                and (af not in row or rm["ground_truth"] is not None)):
             af = "reward_model.ground_truth"  # verl's layout: the gold is its rule reward's ground truth
             values[af] = rm["ground_truth"]
         for field in (pf, af):
