@@ -416,6 +416,8 @@ def recover(path: Path) -> None:
     old one set aside as .NAME.old-PID), and remove what saves killed mid-write left (.NAME.tmp-PID-*, of
     processes gone); save() and resuming a run call this first."""
     path = Path(path)
+    if path.is_symlink():  # save() swapped the directory linked to, beside it: its leftovers are there
+        path = Path(os.path.realpath(path))
     name = glob.escape(path.name)  # a name like "ck[1]" is not a pattern: "[1]" would match "1", never "[1]"
     olds = list(path.parent.glob(f".{name}.old-*"))
     if not path.exists() and olds:  # (one at most: the leftovers of a finished save are removed below)

@@ -477,6 +477,13 @@ def test_save_through_a_symlink_replaces_the_checkpoint_it_points_at(tmp_path, t
         assert sorted(p.name for p in tmp_path.iterdir()) == ["ck", "disk"]
         assert [p.name for p in (tmp_path / "disk").iterdir()] == ["ck"]
     assert ponder.load(tmp_path / "ck")[0].config.hidden_size == model.config.hidden_size
+    # killed between its renames, the save left the target set aside beside it: recover() through the link (what
+    # a resume does) looked beside the link, found nothing, and the run had "no checkpoint"
+    import os
+
+    os.replace(tmp_path / "disk" / "ck", tmp_path / "disk" / ".ck.old-4242")
+    ponder.checkpoint.recover(tmp_path / "ck")
+    assert [p.name for p in (tmp_path / "disk").iterdir()] == ["ck"] and (tmp_path / "ck" / "config.json").is_file()
 
 
 def test_loading_in_bf16_never_makes_a_float32_copy_of_the_weights(tmp_path, tiny_random):
