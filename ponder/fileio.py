@@ -17,8 +17,21 @@ from pathlib import Path
 
 from .errors import PonderError
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+
+def _umask() -> int:
+    """The process's umask now. Read from /proc (Linux 4.7+), never set: os.umask(0) and back, the only portable
+    way, leaves a window in which a file another thread creates is world-writable (and a value read once at
+    import went stale when the program changed its umask after)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    old = os.umask(0)
+    os.umask(old)
+    return old
 
 
 class OutputError(PonderError, OSError):
@@ -35,12 +48,12 @@ def _refused(msg: str, e: OSError | None = None) -> OutputError:
 
 def file_mode() -> int:
     """The permissions `open()` gives a new file (0666 less the umask); mkstemp's are 0600."""
-    return 0o666 & ~_UMASK
+    return 0o666 & ~_umask()
 
 
 def dir_mode() -> int:
     """The permissions `mkdir` gives a new directory (0777 less the umask); mkdtemp's are 0700."""
-    return 0o777 & ~_UMASK
+    return 0o777 & ~_umask()
 
 
 def make_parent(path: str | os.PathLike) -> Path:

@@ -183,3 +183,16 @@ def test_a_named_pipe_or_device_is_written_not_replaced(tmp_path):
     finally:
         os.close(reader)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl"]
+
+
+def test_new_files_follow_the_umask_in_force_when_they_are_written(tmp_path):
+    """The umask was read once, at import (by setting it to 0 and back, which leaves other threads a window to
+    create world-writable files): a program that tightened it afterwards still got files readable by all."""
+    old = os.umask(0o077)
+    try:
+        atomic_write_text(tmp_path / "a.txt", "x")
+        assert stat.S_IMODE(os.stat(tmp_path / "a.txt").st_mode) == 0o600
+    finally:
+        os.umask(old)
+    atomic_write_text(tmp_path / "b.txt", "x")
+    assert stat.S_IMODE(os.stat(tmp_path / "b.txt").st_mode) == 0o666 & ~old
