@@ -1316,3 +1316,14 @@ def test_tiny_model_config_derives_a_valid_shape_from_hidden_or_refuses_it():
                    (160, "its 5 attention heads (hidden/32) are no multiple of its 2 key/value heads")):
         with pytest.raises(PonderError, match=f"^--hidden {h}: " + re.escape(msg)):
             tiny_model_config(h)
+
+
+@pytest.mark.parametrize("name", ["sft.jsonl", "sft.parquet"])
+def test_sft_data_left_as_a_git_lfs_pointer_is_named_so(tmp_path, name):
+    """A hub dataset cloned without git-lfs: its SFT file failed as "invalid JSON" or "magic bytes not found"."""
+    from ponder.train import load_sft_examples
+
+    p = tmp_path / name
+    p.write_text("version https://git-lfs.github.com/spec/v1\noid sha256:" + "0" * 64 + "\nsize 123456\n")
+    with pytest.raises(PonderError, match="a Git LFS pointer, not the data: fetch it with `git lfs pull`"):
+        load_sft_examples(p)
