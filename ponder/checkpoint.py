@@ -372,11 +372,13 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
         (tmp / "generation_config.json").write_text(json.dumps(gen))
         for name, write in (extra or {}).items():
             write(tmp / name)
+        _sync_tree(tmp)  # on disk before the swap: after a power loss the renames may persist, the data not
         old = None
         if path.exists():  # two renames (a directory cannot be swapped in one): old aside, then new in
             old = path.with_name(f".{path.name}.old-{os.getpid()}")
             os.replace(path, old)
         os.replace(tmp, path)
+        _fsync(path.parent)  # the renames themselves, before the old checkpoint is deleted
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except BaseException as e:
@@ -386,6 +388,27 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
             raise _save_error(path, e) from e
         raise
     return path
+
+
+def _fsync(p: Path) -> None:
+    fd = os.open(p, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError as e:  # some filesystems (network, FUSE) cannot sync a directory: their renames are theirs
+        if not (os.path.isdir(p) and e.errno in (errno.EINVAL, errno.ENOTSUP, errno.EBADF)):
+            raise
+    finally:
+        os.close(fd)
+
+
+def _sync_tree(d: Path) -> None:
+    """fsync every file under `d` and the directories holding them (torch.distributed.checkpoint's default
+    too): a rename is journaled ahead of data written just before it, so a machine that lost power after the
+    swap could come back with the new checkpoint's names over empty or partial files, the old one deleted."""
+    for root, _dirs, files in os.walk(d):
+        for f in files:
+            _fsync(Path(root) / f)
+        _fsync(Path(root))
 
 
 def _save_error(path: Path, e: OSError) -> OutputError:

@@ -82,6 +82,35 @@ def test_save_is_atomic(tmp_path, tiny_random, monkeypatch):
 
 
 
+def test_save_syncs_every_file_before_the_swap_and_the_renames_before_deleting_the_old(tmp_path, tiny_random,
+                                                                                        monkeypatch):
+    """Nothing was fsynced: after a power loss the journaled renames could persist over data still in the page
+    cache, leaving the new checkpoint's names on empty files with the old checkpoint deleted."""
+    import os
+
+    model, tok = tiny_random
+    ponder.save(model, tok, tmp_path / "ck")
+    events, real_fsync, real_replace = [], os.fsync, os.replace
+
+    def fsync(fd):
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def replace(src, dst):
+        events.append(("replace", os.fspath(src)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    ck = ponder.save(model, tok, tmp_path / "ck", extra={"state.pt": lambda p: p.write_bytes(b"s")})
+    monkeypatch.undo()
+    swap = next(i for i, e in enumerate(events) if e[0] == "replace" and os.path.basename(e[1]) == "ck")
+    tmp = next(e[1] for e in events[swap:] if e[0] == "replace" and ".ck.tmp-" in e[1])
+    synced = {e[1] for e in events[:swap] if e[0] == "fsync"}
+    assert {os.path.join(tmp, f.name) for f in ck.iterdir()} | {tmp} <= synced  # every file, the state's too
+    assert ("fsync", str(tmp_path)) in events[events.index(("replace", tmp)):]  # the renames, after both
+
+
 def test_save_interrupted_between_its_renames_keeps_the_previous_checkpoint(tmp_path, tiny_random, monkeypatch):
     """The old directory goes aside before the new one moves in. Interrupted there (Ctrl-C) the old one comes
     back at once; killed there (kill -9), the next save or resume puts it back first."""
