@@ -168,11 +168,14 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", *, encoding: str | No
 
 
 def _special(path: Path) -> bool:
-    """Whether `path` is there and is not a regular file (a device, a pipe, a socket), links followed."""
+    """Whether `path` is there and is not a regular file (a device, a pipe, a socket), links followed, or names
+    an open descriptor (/dev/stdout, /dev/fd/N, /proc/self/fd/N): redirected to a file (`-o /dev/stdout >
+    out.txt`), a file renamed over that one would leave the descriptor on the unlinked old file."""
     try:
-        return not stat.S_ISREG(os.stat(path).st_mode)
+        st = os.stat(path)
     except OSError:  # (not there yet, or a dangling link: a file is created)
         return False
+    return not stat.S_ISREG(st.st_mode) or Path(os.path.abspath(path)).parts[1:2] in (("dev",), ("proc",))
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:

@@ -185,6 +185,20 @@ def test_a_named_pipe_or_device_is_written_not_replaced(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl"]
 
 
+def test_a_descriptor_path_redirected_to_a_file_is_written_through_the_descriptor(tmp_path):
+    """`-o /dev/stdout >> out.txt`: /dev/stdout leads to the regular file out.txt, which was replaced by a rename,
+    so the descriptor (standard output: the program's later prints) wrote on into the unlinked old file."""
+    f = tmp_path / "out.txt"
+    fd = os.open(f, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)  # (as the shell's >> opens it)
+    try:
+        atomic_write_text(f"/dev/fd/{fd}", "rows\n")
+        os.write(fd, b"more\n")  # (the program's next print: after what was written through the path)
+        assert os.fstat(fd).st_ino == f.stat().st_ino and f.read_text() == "rows\nmore\n"
+    finally:
+        os.close(fd)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
+
+
 def test_new_files_follow_the_umask_in_force_when_they_are_written(tmp_path):
     """The umask was read once, at import (by setting it to 0 and back, which leaves other threads a window to
     create world-writable files): a program that tightened it afterwards still got files readable by all."""
