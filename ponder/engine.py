@@ -443,6 +443,8 @@ def sample(
                           f"got {index_offset!r}")
     if isinstance(max_batch_rows, bool) or not isinstance(max_batch_rows, numbers.Integral) or max_batch_rows <= 0:
         raise PonderError(f"max_batch_rows must be a positive integer, got {max_batch_rows!r}")
+    if not isinstance(stop_at_eos, bool):  # (a truthiness test took "no" as True)
+        raise PonderError(f"stop_at_eos must be True or False, got {stop_at_eos!r}")
     if progress is not None and not callable(progress):  # (else a TypeError after the prefill)
         raise PonderError(f"progress must be a callable(done_rows) or None, got {progress!r}")
     ids = render_prompts(tokenizer, prompts, _model_vocab(model))

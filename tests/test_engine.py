@@ -473,11 +473,15 @@ def test_bad_sampling_settings_name_the_value(tiny_random, kw, msg):
     (dict(max_batch_rows=0), "max_batch_rows must be a positive integer, got 0"),
     (dict(max_batch_rows=2.5), "max_batch_rows must be a positive integer, got 2.5"),
     (dict(progress=3), r"progress must be a callable\(done_rows\) or None, got 3"),
+    (dict(stop_at_eos="no"), r"^stop_at_eos must be True or False, got 'no'$"),
+    (dict(stop_at_eos=0), r"^stop_at_eos must be True or False, got 0$"),
+    (dict(stop_at_eos=None), r"^stop_at_eos must be True or False, got None$"),
 ])
 def test_bad_batching_settings_name_the_value(tiny_random, kw, msg):
     """index_offset and max_batch_rows failed as bare torch/Python errors (a float offset: '"rshift_cpu" not
     implemented for 'Float''; one past int64: 'int too big to convert'; a progress that is no callable: "'int'
-    object is not callable", after the prefill), or were taken silently (a negative offset, a row limit of 0)."""
+    object is not callable", after the prefill), or were taken silently (a negative offset, a row limit of 0, a
+    stop_at_eos of "no", which counted as true)."""
     model, tok = tiny_random
     with pytest.raises(PonderError, match=msg):
         ponder.sample(model, tok, ["hi"], max_new_tokens=4, seed=0, **kw)
