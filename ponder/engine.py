@@ -371,9 +371,10 @@ MAX_SEED = 2**63  # seeds are hashed as signed 64-bit integers
 def check_sampling(n=1, max_new_tokens=1, temperature=1.0, top_p=1.0, top_k=0, min_p=0.0, seed=None):
     """Bad sampling settings as one PonderError line naming the setting and its value (also used by
     `ponder.evaluate` to check them before any work starts)."""
-    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+    # any integer (numpy's too, as top_k and seed take them); sample() and stream() use them as ints
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
         raise PonderError(f"n must be a positive integer, got {n!r}")
-    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens <= 0:
+    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, numbers.Integral) or max_new_tokens <= 0:
         raise PonderError(f"max_new_tokens must be a positive integer, got {max_new_tokens!r}")
     t = _number("temperature", temperature)
     if not (math.isfinite(t) and t >= 0):
@@ -430,6 +431,7 @@ def sample(
     `progress` is an optional callable(done_rows) for progress bars.
     """
     check_sampling(n, max_new_tokens, temperature, top_p, top_k, min_p, seed)
+    n, max_new_tokens = int(n), int(max_new_tokens)
     if isinstance(stop, str):
         stop = [stop]
     if stop is not None and (not isinstance(stop, (list, tuple)) or not all(isinstance(s, str) for s in stop)):
@@ -588,6 +590,7 @@ def stream(model: Transformer, tokenizer: Tokenizer, prompt, max_new_tokens=256,
            top_k=0, min_p=0.0, seed=None):
     """Yield text pieces for one prompt as tokens are generated (same sampling as `sample`)."""
     check_sampling(1, max_new_tokens, temperature, top_p, top_k, min_p, seed)
+    max_new_tokens = int(max_new_tokens)
     ids = render_prompts(tokenizer, [prompt], _model_vocab(model))[0]  # (sample()'s prompts, padded ids too)
     check_context(model, [ids], max_new_tokens)
     dev = model.device

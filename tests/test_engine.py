@@ -487,6 +487,27 @@ def test_bad_batching_settings_name_the_value(tiny_random, kw, msg):
         ponder.sample(model, tok, ["hi"], max_new_tokens=4, seed=0, **kw)
 
 
+def test_numpy_integer_counts_are_taken_as_their_ints(tiny_random):
+    """n and max_new_tokens refused numpy integers ("n must be a positive integer, got 2" for np.int64(2)) while
+    top_k and seed took them: all four now take any integer, drawing as the plain int does; bools, floats and
+    values below 1 are still refused by name."""
+    import numpy as np
+
+    from ponder.engine import stream
+
+    model, tok = tiny_random
+    kw = dict(temperature=1.0, top_k=np.int64(50), seed=np.int64(3))
+    want = ponder.sample(model, tok, ["hi", "the"], n=2, max_new_tokens=5, **kw)
+    got = ponder.sample(model, tok, ["hi", "the"], n=np.int64(2), max_new_tokens=np.int32(5), **kw)
+    assert [[s.token_ids for s in g] for g in got] == [[s.token_ids for s in g] for g in want]
+    assert all(type(t) is int for g in got for s in g for t in s.token_ids)
+    assert "".join(stream(model, tok, "hi", max_new_tokens=np.int64(5), **kw)) == want[0][0].text
+    for name, bad in (("n", True), ("n", np.int64(0)), ("n", 2.0), ("max_new_tokens", np.int64(-1)),
+                      ("max_new_tokens", np.float64(4)), ("max_new_tokens", False)):
+        with pytest.raises(PonderError, match=rf"^{name} must be a positive integer, got "):
+            ponder.sample(model, tok, ["hi"], **{"n": 1, "max_new_tokens": 4, name: bad})
+
+
 def test_largest_seed_still_samples(tiny_random):
     model, tok = tiny_random
     a = ponder.sample(model, tok, ["hi"], max_new_tokens=4, seed=2**63 - 1)[0][0]
