@@ -796,6 +796,8 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
     for name, text in (("wait_text", wait_text), ("answer_cue", answer_cue)):
         if not isinstance(text, str):
             raise PonderError(f"budget forcing: {name} must be a string, got {text!r}")
+    if not wait_text.strip():  # (a wait that writes no word: a greedy model ends its thinking again, budget spent)
+        raise PonderError(f"budget forcing: wait_text must be text that keeps the model thinking, got {wait_text!r}")
     think_end = resolve_think_end(tok, prompts, think_end)
     from ponder.engine import check_sampling
 

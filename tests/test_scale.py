@@ -479,6 +479,10 @@ def test_self_refine_and_effort_options_are_named(micro):
     ("budget_forcing", dict(budget=0), "budget forcing: budget must be an integer >= 1, got 0"),
     ("budget_forcing", dict(answer_tokens="4"), "budget forcing: answer_tokens must be an integer >= 1, got '4'"),
     ("budget_forcing", dict(waits=-1), "budget forcing: waits must be an integer >= 0, got -1"),
+    ("budget_forcing", dict(waits=2, wait_text=""), "budget forcing: wait_text must be text that keeps the model "
+                                                    "thinking, got ''"),
+    ("budget_forcing", dict(waits=1, wait_text=" \n"), "budget forcing: wait_text must be text that keeps the "
+                                                       "model thinking, got ' \\\\n'"),
     ("effort", dict(level="x", levels={"x": {"budget": 0}}), "reasoning effort 'x': budget must be an integer >= 1, "
                                                             "got 0"),
     ("effort", dict(level="x", levels={"x": {"budget": 8, "waits": -1}}),
@@ -492,7 +496,8 @@ def test_self_refine_and_effort_options_are_named(micro):
 def test_a_bad_option_is_named_with_its_method(micro, monkeypatch, method, kw, msg):
     """Every method names a bad option with its own prefix: budget forcing's budget and answer_tokens, self-
     consistency's chunk and sampling's n were named bare ("budget must be ..."), and an effort level's budget or
-    waits as budget forcing's options, which its caller never gave."""
+    waits as budget forcing's options, which its caller never gave. An empty wait_text was taken: each "wait"
+    appended nothing, so a greedy model wrote the same end of thinking again, spending the budget on repeats."""
     model, tok = micro
     monkeypatch.setattr(scale, "draw", lambda *a, **k: pytest.fail("drew before refusing"))
     with pytest.raises(PonderError, match=f"^{msg}$"):
