@@ -390,6 +390,16 @@ def check_sampling(n=1, max_new_tokens=1, temperature=1.0, top_p=1.0, top_k=0, m
         raise PonderError(f"seed must be an integer in [0, 2**63), got {seed!r}")
 
 
+def check_index_offset(index_offset) -> None:
+    """A bad index_offset as one PonderError line (also used by methods whose greedy draws pass none)."""
+    # (a float here failed deep in the key hashing or the chunking with a bare torch/Python error)
+    # (and hashed as a signed 64-bit integer, as seeds are: one past that failed as 'int too big to convert')
+    if (isinstance(index_offset, bool) or not isinstance(index_offset, numbers.Integral)
+            or not 0 <= index_offset < MAX_SEED):
+        raise PonderError(f"index_offset must be an integer >= 0 and < 2**63 (the first prompt's global index), "
+                          f"got {index_offset!r}")
+
+
 def check_context(model, ids: list[list[int]], max_new_tokens: int, what: str = "max_new_tokens",
                   names=None) -> None:
     """The longest prompt plus max_new_tokens must fit the model's positions (checked before any cache is
@@ -437,12 +447,7 @@ def sample(
     if stop is not None and (not isinstance(stop, (list, tuple)) or not all(isinstance(s, str) for s in stop)):
         raise PonderError(f"stop must be a string or a list of strings, got {stop!r}")
     stop = [s for s in (stop or []) if s]
-    # (a float here failed deep in the key hashing or the chunking with a bare torch/Python error)
-    # (and hashed as a signed 64-bit integer, as seeds are: one past that failed as 'int too big to convert')
-    if (isinstance(index_offset, bool) or not isinstance(index_offset, numbers.Integral)
-            or not 0 <= index_offset < MAX_SEED):
-        raise PonderError(f"index_offset must be an integer >= 0 and < 2**63 (the first prompt's global index), "
-                          f"got {index_offset!r}")
+    check_index_offset(index_offset)
     if isinstance(max_batch_rows, bool) or not isinstance(max_batch_rows, numbers.Integral) or max_batch_rows <= 0:
         raise PonderError(f"max_batch_rows must be a positive integer, got {max_batch_rows!r}")
     if not isinstance(stop_at_eos, bool):  # (a truthiness test took "no" as True)

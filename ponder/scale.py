@@ -799,10 +799,12 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
     if not wait_text.strip():  # (a wait that writes no word: a greedy model ends its thinking again, budget spent)
         raise PonderError(f"budget forcing: wait_text must be text that keeps the model thinking, got {wait_text!r}")
     think_end = resolve_think_end(tok, prompts, think_end)
-    from ponder.engine import check_sampling
+    from ponder.engine import check_index_offset, check_sampling
 
-    # here, not only in the engine: greedy draws pass temperature 0, so a bad one would go unseen
+    # here, not only in the engine: greedy draws pass temperature 0 and no index_offset, so a bad one would go
+    # unseen
     check_sampling(temperature=temperature, top_p=top_p)
+    check_index_offset(index_offset)
     check_budget_context(model, tok, prompts, budget, answer_cue, answer_tokens, think_end=think_end)
     extract = extract or default_extract()
     P = len(prompts)

@@ -467,6 +467,19 @@ def test_budget_forcing_refuses_a_forced_answer_beyond_the_context_before_thinki
         scale.budget_forcing(model, tok, [PA], answer_cue=None)
 
 
+@pytest.mark.parametrize("method", ["budget_forcing", "effort"])
+@pytest.mark.parametrize("index_offset", [-1, 1.5, None, "3", 2**63])
+def test_greedy_budget_forcing_refuses_an_index_offset_the_engine_refuses(micro, monkeypatch, method, index_offset):
+    """Greedy budget forcing decodes in one batched call that needs no index_offset, so it never reached the
+    engine's check: a bad one was taken silently (or failed as a bare TypeError naming a problem). It is
+    refused as the engine and the other methods refuse it, before anything is drawn."""
+    model, tok = micro
+    monkeypatch.setattr(scale, "draw", lambda *a, **k: pytest.fail("drew before refusing"))
+    with pytest.raises(PonderError, match=r"^index_offset must be an integer >= 0 and < 2\*\*63 .*, got "
+                                          + re.escape(repr(index_offset)) + "$"):
+        scale.METHODS[method](model, tok, [PA], temperature=0.0, index_offset=index_offset)
+
+
 def test_self_refine_and_effort_options_are_named(micro):
     model, tok = micro
     with pytest.raises(PonderError, match="self-refine: critique_tokens must be an integer >= 1, got 0"):
