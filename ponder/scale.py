@@ -253,7 +253,14 @@ def self_consistency(model, tok, prompts, *, n_votes: int = 8, weighted: bool = 
         raise PonderError("self-consistency with temperature 0 would vote over identical greedy samples; "
                           "use temperature > 0")
     check_vote_options(weighted, early_stop)
+    from ponder.engine import check_sampling
     from ponder.metrics import vote_decided
+
+    # up front, as the methods that derive seeds check it: chunks draw with seeds derived from it, so None (the
+    # engine's fresh random seed) was refused only there, and drawn with unchunked
+    if seed is None:
+        raise PonderError("seed must be an integer in [0, 2**63), got None (self-consistency's draws are keyed by it)")
+    check_sampling(seed=seed)
 
     extract = extract or default_extract()
     equal = equal or default_equal()

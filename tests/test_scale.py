@@ -533,12 +533,16 @@ def test_effort_names_a_bad_chat_message_before_adding_its_system_line(micro, ch
 @pytest.mark.parametrize("seed", [1.5, -1, True, "7", None, 2**63])
 @pytest.mark.parametrize("method, kw", [("budget_forcing", dict(budget=4)),
                                         ("self_consistency", dict(n_votes=2, chunk=1, max_new_tokens=4)),
+                                        ("self_consistency", dict(n_votes=2, max_new_tokens=4)),
                                         ("self_refine", dict(rounds=1, max_new_tokens=4, critique_tokens=2))])
-def test_methods_refuse_a_seed_the_engine_refuses(micro, method, kw, seed):
+def test_methods_refuse_a_seed_the_engine_refuses(micro, monkeypatch, method, kw, seed):
     """Methods that derive sub-stream seeds (thinking segments, chunks, rounds) took any seed int() takes: 1.5
     drew what 1 draws, "7" what 7 draws, -1 and True were accepted, None failed as a TypeError. A seed is
-    checked as the engine checks it."""
+    checked as the engine checks it. Self-consistency refused None only when chunked (chunk or early_stop) and
+    drew with a fresh random seed otherwise: it refuses None either way, before drawing, as the others do."""
     model, tok = micro
+    if method == "self_consistency":
+        monkeypatch.setattr(scale, "draw", lambda *a, **k: pytest.fail("drew before refusing"))
     with pytest.raises(PonderError, match=r"^seed must be an integer in \[0, 2\*\*63\), got " + re.escape(repr(seed))):
         scale.METHODS[method](model, tok, [PA], seed=seed, temperature=1.0, **kw)
 
