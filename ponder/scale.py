@@ -457,7 +457,8 @@ def _written_ids(tok, context_ids, ids, text: str, context_text: str) -> list[in
 
 
 @torch.inference_mode()
-def sequence_logprob(model, tok, prompt, completion: str, token_ids: Sequence[int] | None = None) -> float:
+def sequence_logprob(model, tok, prompt, completion: str, token_ids: Sequence[int] | None = None, *,
+                     capped: list | None = None) -> float:
     """Mean log-prob of the completion's tokens given the prompt (teacher forcing; -inf if empty).
 
     ``token_ids``: the ids the model sampled for the completion (``Sample.token_ids``). Those are scored, as
@@ -467,7 +468,12 @@ def sequence_logprob(model, tok, prompt, completion: str, token_ids: Sequence[in
     Without them (a text the sampler did not write) the completion is tokenized as it follows the prompt
     (``Tokenizer.encode_continuation``): the tokens a model prompted with it generates to write that text, not
     ``encode(completion)`` on its own, which a sentencepiece tokenizer (Llama 2, Mistral) starts with a
-    dummy-prefix space the text lacks."""
+    dummy-prefix space the text lacks.
+
+    Prompt + completion past the model's positions is refused; with ``capped`` (a list) the completion's tokens
+    that fit are scored instead and {"scored_tokens", "completion_tokens"} appended to it. (A sample the engine
+    drew fits, but a stop string cut inside its last token has that text re-encoded, which can take more ids:
+    best-of-N and self-refine score what fits and record it.)"""
     from ponder.engine import _is_id, _model_vocab, render_prompts
 
     p_ids = render_prompts(tok, [prompt])[0]
@@ -481,6 +487,13 @@ def sequence_logprob(model, tok, prompt, completion: str, token_ids: Sequence[in
         c_ids = _written_ids(tok, p_ids, token_ids, completion, _render_text(tok, prompt))
     if not c_ids:
         return float("-inf")
+    limit = getattr(getattr(model, "config", model), "max_position_embeddings", None)
+    if isinstance(limit, int) and len(p_ids) + len(c_ids) > limit:  # (positions past it were scored silently)
+        if capped is None or len(p_ids) >= limit:
+            raise PonderError(f"likelihood scorer (sequence_logprob): prompt of {len(p_ids)} tokens + completion of "
+                              f"{len(c_ids)} tokens exceeds the model's context of {limit} positions")
+        capped.append({"scored_tokens": limit - len(p_ids), "completion_tokens": len(c_ids)})
+        c_ids = c_ids[:limit - len(p_ids)]
     ids = torch.tensor([p_ids + c_ids], device=model.device)
     logits = model(ids)[0, len(p_ids) - 1: -1].float()
     lp = torch.log_softmax(logits, -1).gather(-1, ids[0, len(p_ids):, None])[:, 0]
@@ -492,8 +505,8 @@ def likelihood_scorer(model, tok) -> Callable:
     prompt; of ``token_ids``, the ids the model sampled for it, when given (``sequence_logprob``). best-of-N
     and self-refine pass a sample's ids to the "likelihood" scorer they build (not to a callable)."""
 
-    def scorer(prompt, completion, token_ids=None):
-        return sequence_logprob(model, tok, prompt, completion, token_ids=token_ids)
+    def scorer(prompt, completion, token_ids=None, capped=None):
+        return sequence_logprob(model, tok, prompt, completion, token_ids=token_ids, capped=capped)
 
     return scorer
 
@@ -507,13 +520,15 @@ def _takes_index(scorer) -> bool:
 
 
 def _sample_scorer(scorer, by_ids: bool) -> Callable:
-    """score(prompt, sample, index): a sample's score. Its ids go to the "likelihood" scorer (by_ids), only its
-    text to a user's callable (and the problem's index, to one that takes it): decided once, not per sample."""
+    """score(prompt, sample, index, capped): a sample's score. Its ids go to the "likelihood" scorer (by_ids), with
+    `capped` (a list: a score of what fits the context is noted there), only its text to a user's callable (and
+    the problem's index, to one that takes it): decided once, not per sample."""
     if by_ids:
-        return lambda prompt, s, index: score_value(scorer(prompt, s.text, token_ids=s.token_ids))
+        return lambda prompt, s, index, capped: score_value(scorer(prompt, s.text, token_ids=s.token_ids,
+                                                                   capped=capped))
     if _takes_index(scorer):
-        return lambda prompt, s, index: score_value(scorer(prompt, s.text, index=index))
-    return lambda prompt, s, index: score_value(scorer(prompt, s.text))
+        return lambda prompt, s, index, capped: score_value(scorer(prompt, s.text, index=index))
+    return lambda prompt, s, index, capped: score_value(scorer(prompt, s.text))
 
 
 def best_of_n(model, tok, prompts, *, n_candidates: int = 8, scorer="logprob", temperature: float = 0.8,
@@ -524,7 +539,9 @@ def best_of_n(model, tok, prompts, *, n_candidates: int = 8, scorer="logprob", t
     ``scorer``: "logprob" (the sample's mean token log-prob under the sampling temperature, free),
     "likelihood" (the model's own mean log-prob of the completion given the prompt, recomputed by teacher
     forcing on the ids it sampled, as self-refine scores) or a callable (module docstring).
-    ``info``: scores (per sample), chosen (index)."""
+    ``info``: scores (per sample), chosen (index), and only where the "likelihood" scorer scored a candidate's
+    tokens that fit the context alone (``sequence_logprob``), capped (one {"candidate", "scored_tokens",
+    "completion_tokens"} each)."""
     _check_prompts(prompts)
     _positive_int("best-of-N: n_candidates (--candidates)", n_candidates)
     if temperature == 0 and n_candidates > 1:  # (as self-consistency refuses it)
@@ -545,14 +562,22 @@ def best_of_n(model, tok, prompts, *, n_candidates: int = 8, scorer="logprob", t
     out = []
     for i, (p, g, t) in enumerate(zip(prompts, groups, lat)):
         t0 = time.perf_counter()
+        caps: list[dict] = []  # candidates the likelihood scorer scored only in part (what fits the context)
         if score is None:  # "logprob"
             scores = [_mean_lp(s) if s.logprobs else float("-inf") for s in g]
         else:
-            scores = [score(p, s, index_offset + i) for s in g]
+            scores = []
+            for k, s in enumerate(g):
+                cap: list[dict] = []
+                scores.append(score(p, s, index_offset + i, cap))
+                caps += [{"candidate": k, **c} for c in cap]
         j = max(range(len(g)), key=lambda k: (scores[k], -k))
         s = g[j]
+        info = {"scores": [round(v, 6) for v in scores], "chosen": j}
+        if caps:  # (only where a cap applied: an outcome that fits reads as before)
+            info["capped"] = caps
         out.append(Outcome(s.text, extract(s.text), sum(x.num_tokens for x in g), t + time.perf_counter() - t0,
-                           s.finish_reason, _mean_lp(s), {"scores": [round(v, 6) for v in scores], "chosen": j}))
+                           s.finish_reason, _mean_lp(s), info))
     return out
 
 
@@ -637,7 +662,9 @@ def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", te
     revision (``max_new_tokens``) whose context (prompt + solution + critique ...) leaves less room in the
     model's context is decoded up to the room left; a context with no room left is refused before that call.
     ``info``: scores (draft, then per round run), accepted (bool per round run), critiques, and only where a
-    cap applied, capped (one {"round", "call": "critique" | "revision", "max_new_tokens": the cap} each)."""
+    cap applied, capped (one {"round", "call": "critique" | "revision", "max_new_tokens": the cap} each, or
+    {"round" (0: the draft), "call": "score", "scored_tokens", "completion_tokens"} where the "likelihood" scorer
+    scored only the tokens that fit the context: ``sequence_logprob``)."""
     _check_prompts(prompts)
     from ponder.engine import render_prompts
 
@@ -664,16 +691,24 @@ def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", te
     tokens = [s.num_tokens for s in cur]
     lat = list(lat)
 
-    def scores_of(idx, samples):  # (a revision's ids, sampled after the refine context, write it all the same)
+    info = [{"scores": [], "accepted": [], "critiques": []} for _ in range(P)]
+
+    def scores_of(idx, samples, r):  # (a revision's ids, sampled after the refine context, write it all the same)
         t0 = time.perf_counter()
-        sc = [score(prompts[i], x, index_offset + i) for i, x in zip(idx, samples)]
+        sc = []
+        for i, x in zip(idx, samples):
+            cap: list[dict] = []  # the likelihood scorer scored what fits the context: noted as a cap
+            sc.append(score(prompts[i], x, index_offset + i, cap))
+            for c in cap:
+                info[i].setdefault("capped", []).append({"round": r, "call": "score", **c})
         per = (time.perf_counter() - t0) / len(idx)
         for i in idx:
             lat[i] += per
         return sc
 
-    cur_score = scores_of(range(P), cur)
-    info = [{"scores": [round(v, 6)], "accepted": [], "critiques": []} for v in cur_score]
+    cur_score = scores_of(range(P), cur, 0)
+    for i, v in enumerate(cur_score):
+        info[i]["scores"].append(round(v, 6))
     live = list(range(P))
     for r in range(rounds):
         if not live:
@@ -688,7 +723,7 @@ def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", te
         for call, caps in (("critique", c_caps), ("revision", r_caps)):
             for i, cap in caps.items():  # (only where a cap applied: an outcome that fits reads as before)
                 info[i].setdefault("capped", []).append({"round": r + 1, "call": call, "max_new_tokens": cap})
-        new_score = scores_of(live, [rev[i][0][0] for i in live])
+        new_score = scores_of(live, [rev[i][0][0] for i in live], r + 1)
         still = []
         for i, sc in zip(live, new_score):
             c, v = crit[i][0][0], rev[i][0][0]

@@ -714,6 +714,51 @@ def test_likelihood_scores_the_ids_the_model_sampled():
             scale.sequence_logprob(model, tok, prompts[2], s.text, token_ids=bad)
 
 
+def test_likelihood_scores_only_what_fits_the_context_and_says_so(tokenizer):
+    """The "likelihood" scorer had no context check: a sample cut at a stop string inside a token has the cut
+    token's text re-encoded, which can take more ids than the token did, so prompt + completion outgrew the
+    model's positions and was scored silently at positions past the context (a random model, stop "e": seven
+    ids where six were sampled). In best-of-N and self-refine the ids that fit are scored (all the model's own:
+    the engine fitted them) and the cut recorded in info['capped']; a direct call is refused by name."""
+    prompt = "Problem: 3 + 4 * 2 = ?\nSolution:"
+    p_ids = tokenizer.encode(prompt, add_special_tokens=True)
+    limit = len(p_ids) + 6
+    cfg = ponder.ModelConfig(vocab_size=320, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                             num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=limit)
+    model = ponder.Transformer(cfg).init_weights(0, std=0.2).eval()
+    kw = dict(temperature=1.0, max_new_tokens=6, stop=["e"], seed=0)
+    o = scale.best_of_n(model, tokenizer, [prompt], n_candidates=8, scorer="likelihood", **kw)[0]
+    g = ponder.sample(model, tokenizer, [prompt], n=8, **kw)[0]
+    want, caps = [], []
+    for k, s in enumerate(g):
+        ids = scale._written_ids(tokenizer, p_ids, s.token_ids, s.text, prompt)
+        if len(p_ids) + len(ids) > limit:
+            caps.append({"candidate": k, "scored_tokens": limit - len(p_ids), "completion_tokens": len(ids)})
+            with pytest.raises(PonderError, match=rf"^likelihood scorer \(sequence_logprob\): prompt of {len(p_ids)} "
+                                                  rf"tokens \+ completion of {len(ids)} tokens exceeds the model's "
+                                                  rf"context of {limit} positions"):
+                scale.sequence_logprob(model, tokenizer, prompt, s.text, token_ids=s.token_ids)
+        want.append(_teacher_forced_mean(model, p_ids, ids[:limit - len(p_ids)]) if ids else float("-inf"))
+    assert len(caps) >= 1  # the case this is about
+    assert o.info["capped"] == caps
+    assert o.info["scores"] == pytest.approx([round(v, 6) for v in want], abs=2e-5)
+    # self-refine scores its drafts (round 0) and revisions the same way
+    kw["seed"] = 5  # (a seed whose drafts include such a cut)
+    refined = scale.self_refine(model, tokenizer, [prompt] * 32, rounds=0, **kw)
+    drafts = ponder.sample(model, tokenizer, [prompt] * 32, n=1, **kw)
+    for r, (d,) in zip(refined, drafts):
+        ids = scale._written_ids(tokenizer, p_ids, d.token_ids, d.text, prompt)
+        over = len(p_ids) + len(ids) > limit
+        assert r.info.get("capped") == ([{"round": 0, "call": "score", "scored_tokens": 6,
+                                          "completion_tokens": len(ids)}] if over else None)
+        assert r.info["scores"][0] == pytest.approx(
+            round(_teacher_forced_mean(model, p_ids, ids[:6]), 6) if ids else float("-inf"), abs=2e-5)
+    assert any("capped" in r.info for r in refined)
+    # a text past the context, given to the scorer as it is
+    with pytest.raises(PonderError, match=r"^likelihood scorer \(sequence_logprob\): .* exceeds the model's context"):
+        scale.likelihood_scorer(model, tokenizer)(prompt, " the quick brown fox" * 5)
+
+
 def test_budget_forcing_cut_between_boxed_and_its_brace_reads_the_forced_answer():
     """A budget that cuts the thinking right after "\\boxed", before its "{" (separate tokens), left
     "...\\boxed\\nFinal Answer: -1": the verifier read the cue's word "Final" as the boxed answer (the tiny
