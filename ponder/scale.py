@@ -109,6 +109,17 @@ def derive_seed(seed: int, *parts) -> int:
     return int.from_bytes(h[:5], "big")
 
 
+def _check_seed(seed, method: str) -> None:
+    """A method's seed checked before it draws anything, as the engine checks it, None refused: the methods key
+    every draw by it (and derive sub-streams' seeds from it), and a None met at a derivation was refused only
+    after the draws before it."""
+    from ponder.engine import check_sampling
+
+    if seed is None:
+        raise PonderError(f"seed must be an integer in [0, 2**63), got None ({method}'s draws are keyed by it)")
+    check_sampling(seed=seed)
+
+
 def _mean_lp(s) -> float | None:
     return float(sum(s.logprobs) / len(s.logprobs)) if s.logprobs else None
 
@@ -253,14 +264,10 @@ def self_consistency(model, tok, prompts, *, n_votes: int = 8, weighted: bool = 
         raise PonderError("self-consistency with temperature 0 would vote over identical greedy samples; "
                           "use temperature > 0")
     check_vote_options(weighted, early_stop)
-    from ponder.engine import check_sampling
     from ponder.metrics import vote_decided
 
-    # up front, as the methods that derive seeds check it: chunks draw with seeds derived from it, so None (the
-    # engine's fresh random seed) was refused only there, and drawn with unchunked
-    if seed is None:
-        raise PonderError("seed must be an integer in [0, 2**63), got None (self-consistency's draws are keyed by it)")
-    check_sampling(seed=seed)
+    # (chunks draw with seeds derived from it, so None, the engine's fresh random seed, was refused only there)
+    _check_seed(seed, "self-consistency")
 
     extract = extract or default_extract()
     equal = equal or default_equal()
@@ -675,6 +682,7 @@ def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", te
     for name, text in zip(names, templates):
         if not isinstance(text, str):  # (else a TypeError, or a chat message naming no option, after the drafts)
             raise PonderError(f"self-refine: {name} must be a string, got {text!r}")
+    _check_seed(seed, "self-refine")  # (None was refused at the first round, after every draft was drawn)
     by_ids = isinstance(scorer, str) and scorer == "likelihood"
     if by_ids:
         scorer = likelihood_scorer(model, tok)

@@ -539,10 +539,10 @@ def test_methods_refuse_a_seed_the_engine_refuses(micro, monkeypatch, method, kw
     """Methods that derive sub-stream seeds (thinking segments, chunks, rounds) took any seed int() takes: 1.5
     drew what 1 draws, "7" what 7 draws, -1 and True were accepted, None failed as a TypeError. A seed is
     checked as the engine checks it. Self-consistency refused None only when chunked (chunk or early_stop) and
-    drew with a fresh random seed otherwise: it refuses None either way, before drawing, as the others do."""
+    drew with a fresh random seed otherwise: it refuses None either way, before drawing, as the others do.
+    Self-refine refused None only at its first round, after drawing every draft."""
     model, tok = micro
-    if method == "self_consistency":
-        monkeypatch.setattr(scale, "draw", lambda *a, **k: pytest.fail("drew before refusing"))
+    monkeypatch.setattr(scale, "draw", lambda *a, **k: pytest.fail("drew before refusing"))
     with pytest.raises(PonderError, match=r"^seed must be an integer in \[0, 2\*\*63\), got " + re.escape(repr(seed))):
         scale.METHODS[method](model, tok, [PA], seed=seed, temperature=1.0, **kw)
 
