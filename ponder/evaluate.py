@@ -563,6 +563,8 @@ def evaluate(
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise PonderError(f"{name.replace('_', '-')}: {opt} ({flag}) must be an integer >= 1, got {v!r}")
     prompts = [_prompt_of(it, chat, system) for it in items]
+    # (token-id prompts were refused only at the first batch, out_dir already holding the progress file)
+    scale._check_prompts(prompts)
     if name == "budget_forcing":
         mk.setdefault("budget", max_new_tokens)
     recorded = dict(mk)  # what config.json and summary.json say: the scorer's spec, not its function

@@ -958,6 +958,15 @@ def test_resume_drops_a_torn_last_line_and_refuses_other_settings(micro, tmp_pat
         evaluate(model, tok, ITEMS[::-1], out_dir=d, resume=True, **kw)
 
 
+def test_a_token_id_prompt_is_refused_before_anything_is_written(micro, tmp_path):
+    model, tok = micro
+    items = [*ITEMS[:1], {"id": "ids", "prompt": [1, 2, 3], "answer": "1"}]
+    with pytest.raises(PonderError, match="prompt 1: test-time methods take strings or chat-message lists, not "
+                                          "token ids"):
+        evaluate(model, tok, items, n=1, ks=(1,), progress=False, out_dir=tmp_path / "e")
+    assert not (tmp_path / "e").exists()
+
+
 def test_setup_fn_runs_once_after_the_checks_and_outside_the_clock(micro):
     """The Ray path started its actors inside generation: their start-up counted as generation time (tokens per
     second fell with it). setup_fn runs after every check (bad input never starts it) and before generation."""
