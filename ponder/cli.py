@@ -30,7 +30,9 @@ def _int(text: str, lo: int, what: str) -> int:
 
 
 RAY_WORKERS_HELP = ("Ray actors for --ray; they must be running within PONDER_RAY_START_TIMEOUT_S seconds "
-                    "(environment variable; 120 if unset), else the command stops, saying how many CPUs are free")
+                    "(environment variable; 120 if unset), else the command stops, saying how many CPUs are free; "
+                    "an actor that does not answer a call within PONDER_RAY_CALL_TIMEOUT_S seconds (86400 if unset; "
+                    "'none': no limit) is stopped, and so is the command")
 
 
 def _positive_int(text: str) -> int:

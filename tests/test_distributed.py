@@ -662,6 +662,23 @@ def test_ray_start_timeout_from_the_environment_is_checked(monkeypatch, value):
     assert RayPool(1, start_timeout_s=7).start_timeout_s == 7
 
 
+@pytest.mark.parametrize("value", ["0", "-3", "abc", "nan"])
+def test_ray_call_timeout_from_the_environment_is_checked(monkeypatch, value):
+    import math
+
+    from ponder.distributed.ray_workers import RayPool
+
+    monkeypatch.setenv("PONDER_RAY_CALL_TIMEOUT_S", value)
+    with pytest.raises(PonderError, match=rf"^Ray: environment variable PONDER_RAY_CALL_TIMEOUT_S='{value}' must be "
+                                          r"a number of seconds in \(0, 10000000\] or 'none' \(no limit\)"):
+        RayPool(1)
+    assert RayPool(1, call_timeout_s=7).call_timeout_s == 7
+    monkeypatch.setenv("PONDER_RAY_CALL_TIMEOUT_S", "None")
+    assert RayPool(1).call_timeout_s == math.inf
+    monkeypatch.delenv("PONDER_RAY_CALL_TIMEOUT_S")
+    assert RayPool(1).call_timeout_s == 86400
+
+
 def test_ray_commands_check_their_inputs_before_ray_starts(tmp_path, ckpt, data):
     """verify/eval/grpo --ray entered the Ray session before the local path's checks of their inputs: a missing file,
     an --out that may not be written or a bad reward spec was said after seconds of Ray start-up, or, with an
@@ -864,6 +881,58 @@ def test_ray_worker_that_fails_to_start_is_one_line_naming_it(pool, ckpt):
     assert re.search(r"died mid-call, then its replacement while starting \(it failed on \S+: ModuleNotFoundError: "
                      rf"No module named '{__name__}'\); giving up after 2 actor deaths", str(e.value))
     assert "\n" not in str(e.value)
+
+
+def test_ray_call_that_hangs_is_stopped_at_its_deadline_naming_the_worker(pool, monkeypatch):
+    """A call to an actor that never answered (a deadlocked worker, a node that stopped answering) held its caller
+    forever. Past PONDER_RAY_CALL_TIMEOUT_S it is one line naming the worker, the hung actor is killed and the pool
+    stays usable (the next call replaces it) and closes leaving no actor."""
+    import threading
+
+    from ponder.distributed.ray_workers import RayPool
+
+    def stalls_on_hang(completion, item):  # a real hang on the actor (a closure: pickled by value)
+        if item == "hang":
+            import time
+
+            time.sleep(3600)
+        return completion
+
+    monkeypatch.setenv("PONDER_RAY_CALL_TIMEOUT_S", "1")
+    p = RayPool(2, num_cpus=0).start()
+    try:
+        hung = int(p._where[1].split()[1])
+        box = []
+        t = threading.Thread(target=lambda: box.append(_catch(lambda: p.score(stalls_on_hang, ["a", "b"],
+                                                                              ["ok", "hang"]))), daemon=True)
+        t.start()
+        t.join(120)  # (a guard: the call takes a second)
+        assert not t.is_alive(), "the call hangs"
+        msg = str(box[0])
+        assert re.fullmatch(r"Ray worker 1 \(pid \d+ on \S+\) did not answer within 1 s \(scoring inputs 1\.\.1 of 2\) "
+                            r"and was stopped: .*raise PONDER_RAY_CALL_TIMEOUT_S \(RayPool's call_timeout_s; 'none': "
+                            r"no limit\).*", msg), msg
+        assert isinstance(box[0], PonderError) and f"pid {hung} " in msg
+        assert p.score(stalls_on_hang, ["a", "b"], ["ok", "ok"]) == ["a", "b"] and p.replaced == 1
+        pids = [int(w.split()[1]) for w in p._where]
+    finally:
+        p.close()
+    assert p.actors == [] and hung not in pids
+    for pid in [hung, *pids]:  # every actor's process ends: the hung one's and the live ones'
+        for _ in range(600):
+            if not _alive(pid):
+                break
+            time.sleep(0.1)
+        assert not _alive(pid), pid
+
+
+def _alive(pid: int) -> bool:
+    """Process pid runs (a zombie has ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def test_ray_pool_refuses_to_sample_before_weights_are_pushed(pool, ckpt):

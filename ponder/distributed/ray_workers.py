@@ -24,7 +24,11 @@ seconds with a PonderError) or, with no address, starts a local instance and shu
 Ctrl-C included. Workers must run the driver's ponder, torch and Python versions: they are compared on
 start and a mismatch is a PonderError naming both. Actors that are not running within PONDER_RAY_START_TIMEOUT_S
 seconds (default 120; RayPool's start_timeout_s), e.g. on a cluster whose CPUs other jobs hold, are killed and
-start() raises a PonderError saying what the cluster has free; so does the replacement of a dead actor.
+start() raises a PonderError saying what the cluster has free; so does the replacement of a dead actor. A call to
+an actor (a shard of a rollout, evaluation or scoring; a weight push) that has not answered within
+PONDER_RAY_CALL_TIMEOUT_S seconds (default 86400, one day, so that an evaluation's whole shard on a slow CPU is not
+cut short; "none": no limit; RayPool's call_timeout_s), e.g. a deadlocked worker or a node that stopped answering,
+is a PonderError naming the worker: that actor is killed (the next call replaces it) and the pool stays usable.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import re
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -201,21 +206,45 @@ DEFAULT_START_TIMEOUT_S = 120.0
 MAX_START_TIMEOUT_S = 1e7
 
 
-def start_timeout(value: float | None = None) -> float:
-    """Seconds RayPool.start waits for its actors: `value`, else PONDER_RAY_START_TIMEOUT_S (default 120); a
-    malformed one is one line naming it."""
-    where = "start_timeout_s" if value is not None else f"environment variable {START_TIMEOUT_ENV}"
-    v = value if value is not None else os.environ.get(START_TIMEOUT_ENV)
+# How long one call to an actor (a shard of a rollout, an evaluation or a scoring; a weight push) may take before the
+# actor is taken for hung (a deadlocked worker, a node that stopped answering without Ray noticing) and killed:
+# without a deadline the caller waited forever. Generous by default: an evaluation sends each actor its whole shard
+# of problems in one call, which on a slow CPU may take hours; "none" (or "inf") sets no limit.
+CALL_TIMEOUT_ENV = "PONDER_RAY_CALL_TIMEOUT_S"
+DEFAULT_CALL_TIMEOUT_S = 24 * 3600.0
+
+
+def _seconds(value, env: str, name: str, default: float, purpose: str, unlimited: bool = False) -> float:
+    """`value` seconds, else those of environment variable `env`, else `default`; unlimited: "none"/"inf" is
+    math.inf. A malformed one is one line naming it."""
+    where = name if value is not None else f"environment variable {env}"
+    v = value if value is not None else os.environ.get(env)
     if v is None or (isinstance(v, str) and not v.strip()):
-        return DEFAULT_START_TIMEOUT_S
+        return default
+    if unlimited and (v == math.inf or (isinstance(v, str) and v.strip().lower() in ("none", "inf"))):
+        return math.inf
     try:
         t = float(v) if not isinstance(v, bool) else math.nan
     except (TypeError, ValueError):
         t = math.nan
     if not 0 < t <= MAX_START_TIMEOUT_S:  # (NaN fails too)
-        raise PonderError(f"Ray: {where}={v!r} must be a number of seconds in (0, {MAX_START_TIMEOUT_S:.0f}] (how "
-                          "long starting the Ray workers may take)")
+        raise PonderError(f"Ray: {where}={v!r} must be a number of seconds in (0, {MAX_START_TIMEOUT_S:.0f}]"
+                          + (" or 'none' (no limit)" if unlimited else "") + f" ({purpose})")
     return t
+
+
+def start_timeout(value: float | None = None) -> float:
+    """Seconds RayPool.start waits for its actors: `value`, else PONDER_RAY_START_TIMEOUT_S (default 120); a
+    malformed one is one line naming it."""
+    return _seconds(value, START_TIMEOUT_ENV, "start_timeout_s", DEFAULT_START_TIMEOUT_S,
+                    "how long starting the Ray workers may take")
+
+
+def call_timeout(value: float | str | None = None) -> float:
+    """Seconds one actor call may take: `value`, else PONDER_RAY_CALL_TIMEOUT_S, else one day; "none" or math.inf:
+    no limit. A malformed one is one line naming it."""
+    return _seconds(value, CALL_TIMEOUT_ENV, "call_timeout_s", DEFAULT_CALL_TIMEOUT_S,
+                    "how long one call to a Ray worker may take", unlimited=True)
 
 
 # ---- the actor ---------------------------------------------------------------------------------------------
@@ -301,10 +330,12 @@ class RayPool:
     maps a verifier. `replaced` counts actors replaced after dying."""
 
     def __init__(self, num_workers: int = 2, *, num_cpus: float = 1, num_gpus: float = 0, threads: int = 1,
-                 max_replacements: int = 8, start_timeout_s: float | None = None):
+                 max_replacements: int = 8, start_timeout_s: float | None = None,
+                 call_timeout_s: float | str | None = None):
         if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 1:
             raise PonderError(f"Ray workers must be a positive integer, got {num_workers!r}")
         self.start_timeout_s = start_timeout(start_timeout_s)  # checked here, before any actor is created
+        self.call_timeout_s = call_timeout(call_timeout_s)
         self.num_workers, self.threads, self.max_replacements = num_workers, threads, max_replacements
         self.options = {"num_cpus": num_cpus, "num_gpus": num_gpus}
         self.actors: list = []
@@ -403,9 +434,12 @@ class RayPool:
         state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
         self._state, self.version = ray.put(state), version
         refs = [a.set_weights.remote(version, self._state) for a in self.actors]
+        deadline = self._deadline()
         for k, (actor, ref) in enumerate(zip(list(self.actors), refs)):
             try:
-                ray.get(ref)
+                ray.get(ref, timeout=self._left(deadline))
+            except ray.exceptions.GetTimeoutError:
+                raise self._hung(ray, k, actor, "loading new weights") from None
             except _died(ray):
                 if self.actors[k] is actor:
                     self._replace(k, "while loading new weights")  # the replacement starts with them
@@ -433,7 +467,11 @@ class RayPool:
                 info = ray.get(actor.info.remote(), timeout=self.start_timeout_s)
                 check_versions(versions(), [info])
                 if self._state is not None:
-                    ray.get(actor.set_weights.remote(self.version, self._state))
+                    try:
+                        ray.get(actor.set_weights.remote(self.version, self._state), timeout=self._left(
+                            self._deadline()))
+                    except ray.exceptions.GetTimeoutError:  # (not the start deadline's: it is running)
+                        raise self._hung(ray, k, actor, "loading the weights as a replacement") from None
             except _died(ray) as e:  # (its creation's error, where it raised one, is said if the pool gives up)
                 then = ", then its replacement while starting" + (
                     f" (it failed{_cause(e)})" if getattr(e, "actor_init_failed", False) else "")
@@ -451,6 +489,26 @@ class RayPool:
                 self._where[k] = f"pid {info['pid']} on {info['host']}"
             return
 
+    def _deadline(self) -> float:
+        return time.monotonic() + self.call_timeout_s
+
+    @staticmethod
+    def _left(deadline: float) -> float | None:
+        """ray.wait/ray.get's timeout up to `deadline` (None: no limit)."""
+        return None if deadline == math.inf else max(0.0, deadline - time.monotonic())
+
+    def _hung(self, ray, k: int, actor, what: str) -> PonderError:
+        """Actor k did not answer a call within call_timeout_s: kill it (its CPUs freed, nothing left to answer
+        late; the next call replaces it as a dead actor) and say which worker, how long, and how to allow more."""
+        with contextlib.suppress(Exception):
+            ray.kill(actor)
+        where = self._where[k] if k < len(self._where) else "?"
+        return PonderError(
+            f"Ray worker {k} ({where}) did not answer within {self.call_timeout_s:g} s ({what}) and was stopped: a "
+            f"hung worker or a node that stopped answering; if calls this long are expected, raise {CALL_TIMEOUT_ENV} "
+            "(RayPool's call_timeout_s; 'none': no limit); a grpo run continues from its last checkpoint with "
+            "--resume RUN_DIR")
+
     def _actor_error(self, k: int, e) -> PonderError:
         """An exception raised on actor k as one line: Ray's wrapper's message is the actor's whole traceback (in
         terminal colours), which the CLI would cut to its first line, 'ray::Worker.score() (pid=..., ...)'. A
@@ -464,10 +522,11 @@ class RayPool:
         return PonderError(f"Ray worker {k} ({where}): {what}{text.splitlines()[0] if text else ''}")
 
     # ---- sharded work -----------------------------------------------------------------------------------
-    def _sharded(self, n: int, call: Callable, version=None) -> list:
+    def _sharded(self, n: int, call: Callable, version=None, what: str = "sampling") -> list:
         """call(actor, lo, hi) -> ObjectRef of a list of hi - lo results, over contiguous shards of range(n);
         a dead actor is replaced and a stale one refreshed, and their shard re-issued. `version`: the weights the
-        calls expect."""
+        calls expect. A call unanswered within call_timeout_s is a PonderError, its actor killed (the other
+        shards' calls are left to finish on their actors, their results unused)."""
         ray = _ray()
         if not self.actors:
             raise PonderError("RayPool: no actors (call start() or push() first)")
@@ -477,13 +536,19 @@ class RayPool:
 
         def submit(s, k):
             actor = self.actors[k]
-            pending[call(actor, *shards[s])] = (s, k, actor)
+            pending[call(actor, *shards[s])] = (s, k, actor, self._deadline())
 
         for s in range(len(shards)):
             submit(s, s)
         while pending:
-            (ref,), _ = ray.wait(list(pending), num_returns=1)
-            s, k, actor = pending.pop(ref)
+            first = min(pending, key=lambda r: pending[r][3])  # the call whose deadline comes first
+            ready, _ = ray.wait(list(pending), num_returns=1, timeout=self._left(pending[first][3]))
+            if not ready:
+                s, k, actor, _ = pending[first]
+                lo, hi = shards[s]
+                raise self._hung(ray, k, actor, f"{what} inputs {lo}..{hi - 1} of {n}")
+            ref = ready[0]
+            s, k, actor, _ = pending.pop(ref)
             try:
                 results[s] = ray.get(ref)
             except StaleWeightsError:
@@ -494,7 +559,10 @@ class RayPool:
                                       f"version {version} ran (the pool shared by two callers: another thread, an "
                                       "interrupted run's rollout); use one pool per caller") from None
                 try:
-                    ray.get(actor.set_weights.remote(self.version, self._state))
+                    ray.get(actor.set_weights.remote(self.version, self._state), timeout=self._left(
+                        self._deadline()))
+                except ray.exceptions.GetTimeoutError:
+                    raise self._hung(ray, k, actor, "refreshing its stale weights") from None
                 except _died(ray):  # died while being refreshed: as a death mid-rollout
                     if self.actors[k] is actor:
                         self._replace(k, "while its stale weights were refreshed")
@@ -531,7 +599,8 @@ class RayPool:
         if len(completions) != len(items):
             raise PonderError(f"score: {len(completions)} completions but {len(items)} items")
         completions, items = list(completions), list(items)
-        return self._sharded(len(items), lambda a, lo, hi: a.score.remote(fn, completions[lo:hi], items[lo:hi]))
+        return self._sharded(len(items), lambda a, lo, hi: a.score.remote(fn, completions[lo:hi], items[lo:hi]),
+                             what="scoring")
 
     # ---- the trainer's hooks ------------------------------------------------------------------------------
     def generate_fn(self) -> Callable:
