@@ -926,6 +926,69 @@ def test_ray_call_that_hangs_is_stopped_at_its_deadline_naming_the_worker(pool, 
         assert not _alive(pid), pid
 
 
+def _score_stalling_on(flag: str):
+    def score(completion, item, flag=flag):  # (a closure: pickled by value)
+        import os
+        import time
+
+        if item == "stall":
+            open(flag + ".started", "a").close()
+        while item == "stall" and os.path.exists(flag):
+            time.sleep(0.01)
+        return completion
+
+    return score
+
+
+def test_ray_pool_closed_during_a_call_fails_it_without_restarting_actors(pool, tmp_path):
+    """close() from another thread while a call ran: the call took its killed actors for dead ones and 'replaced'
+    them, failing with an IndexError (list index out of range) on the emptied pool. It is one line now, and the
+    pool stays closed."""
+    import threading
+
+    from ponder.distributed.ray_workers import RayPool
+
+    flag = tmp_path / "stall"
+    flag.touch()
+    p = RayPool(2, num_cpus=0).start()
+    box = []
+    t = threading.Thread(target=lambda: box.append(_catch(lambda: p.score(_score_stalling_on(str(flag)), ["a", "b"],
+                                                                          ["ok", "stall"]))), daemon=True)
+    t.start()
+    try:
+        for _ in range(1200):  # (a guard) until the call is in flight on worker 1
+            if (tmp_path / "stall.started").exists():
+                break
+            time.sleep(0.05)
+        p.close()
+        t.join(120)  # (a guard)
+        assert not t.is_alive(), "the call hangs"
+    finally:
+        flag.unlink()
+    assert str(box[0]) == "RayPool: closed (by another thread) while a scoring call ran on it; its results are lost"
+    assert p.actors == [] and p.replaced == 0
+
+
+def test_ray_generate_fn_called_after_its_pool_closed_does_not_restart_it(pool, ckpt):
+    """A generate_fn called after its pool was closed (a late call of a run that has ended) started new actors that
+    nobody closed, holding their CPUs for the rest of the Ray session."""
+    from ponder.distributed.ray_workers import RayPool
+
+    model, tok = ponder.load(ckpt)
+    p = RayPool(1, num_cpus=0)
+    gen = p.generate_fn()
+    kw = dict(n=1, max_new_tokens=2, seed=0)
+    try:
+        assert len(gen(model, tok, PROMPTS[:1], version=0, **kw)) == 1  # starts the pool
+        p.close()
+        with pytest.raises(PonderError, match=r"^RayPool: closed during the training run this generate_fn is for; "
+                                              r"make a new one \(pool.generate_fn\(\)\) for a new run$"):
+            gen(model, tok, PROMPTS[:1], version=1, **kw)
+        assert p.actors == []
+    finally:
+        p.close()
+
+
 def _alive(pid: int) -> bool:
     """Process pid runs (a zombie has ended)."""
     try:

@@ -344,6 +344,7 @@ class RayPool:
         self._args = None
         self._state = None
         self._where: list[str] = []  # "pid P on HOST" of each actor, for the message naming a dead one
+        self._closes = 0  # close() calls so far: a call running across one (from another thread) stops
 
     # ---- lifecycle --------------------------------------------------------------------------------------
     def start(self, model=None, tok=None) -> RayPool:
@@ -413,6 +414,7 @@ class RayPool:
 
     def close(self) -> None:
         ray = _ray()
+        self._closes += 1  # first: a call in another thread must see the close before its actors' deaths
         for a in self.actors:
             with contextlib.suppress(Exception):
                 ray.kill(a)
@@ -525,11 +527,17 @@ class RayPool:
     def _sharded(self, n: int, call: Callable, version=None, what: str = "sampling") -> list:
         """call(actor, lo, hi) -> ObjectRef of a list of hi - lo results, over contiguous shards of range(n);
         a dead actor is replaced and a stale one refreshed, and their shard re-issued. `version`: the weights the
-        calls expect. A call unanswered within call_timeout_s is a PonderError, its actor killed (the other
-        shards' calls are left to finish on their actors, their results unused)."""
+        calls expect. A call unanswered within call_timeout_s is a PonderError, its actor killed; so is the pool's
+        close() (from another thread) while the calls run: the other shards' calls are left to finish on their
+        actors, their results unused."""
         ray = _ray()
         if not self.actors:
             raise PonderError("RayPool: no actors (call start() or push() first)")
+        closes = self._closes
+
+        def closed():  # (a dead actor of a closed pool is not replaced: that would start actors nobody closes)
+            return PonderError(f"RayPool: closed (by another thread) while a {what} call ran on it; its results "
+                               "are lost")
         shards = _bounds(n, len(self.actors))
         results: list = [None] * len(shards)
         pending = {}
@@ -543,6 +551,8 @@ class RayPool:
         while pending:
             first = min(pending, key=lambda r: pending[r][3])  # the call whose deadline comes first
             ready, _ = ray.wait(list(pending), num_returns=1, timeout=self._left(pending[first][3]))
+            if self._closes != closes:
+                raise closed()
             if not ready:
                 s, k, actor, _ = pending[first]
                 lo, hi = shards[s]
@@ -564,10 +574,14 @@ class RayPool:
                 except ray.exceptions.GetTimeoutError:
                     raise self._hung(ray, k, actor, "refreshing its stale weights") from None
                 except _died(ray):  # died while being refreshed: as a death mid-rollout
+                    if self._closes != closes:
+                        raise closed() from None
                     if self.actors[k] is actor:
                         self._replace(k, "while its stale weights were refreshed")
                 submit(s, k)
             except _died(ray):
+                if self._closes != closes:
+                    raise closed() from None
                 if self.actors[k] is actor:  # not replaced yet by another failed shard of the same actor
                     self._replace(k, "mid-call")
                 submit(s, k)
@@ -606,13 +620,18 @@ class RayPool:
     def generate_fn(self) -> Callable:
         """rl.trainer's generate_fn: pushes the learner's weights when their version changed, then samples.
         One per training run (train_ray makes one each time): versions count the updates of one run, so a
-        function kept from an earlier run on the same model would take that run's step 0 for this one's."""
+        function kept from an earlier run on the same model would take that run's step 0 for this one's.
+        A call after the pool was closed raises rather than start new actors."""
 
-        pushed = [None]
+        pushed, seen = [None], []
 
         def generate(model, tok, prompts, *, version, **kw):
+            if seen and seen[0] != self._closes:  # (a late call of an ended run: its actors would leak)
+                raise PonderError("RayPool: closed during the training run this generate_fn is for; make a new "
+                                  "one (pool.generate_fn()) for a new run")
             if not self.actors:
                 self.start(model, tok)
+            seen[:] = [self._closes]
             if pushed[0] != (id(model), version) or self.version != version:  # new weights since the last push
                 self.push(model, version)
                 pushed[0] = (id(model), version)
