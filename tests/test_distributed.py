@@ -926,6 +926,48 @@ def test_ray_call_that_hangs_is_stopped_at_its_deadline_naming_the_worker(pool, 
         assert not _alive(pid), pid
 
 
+def test_off_policy_run_on_ray_that_fails_leaves_no_rollout_calling_its_pool(pool, tmp_path, ckpt, data):
+    """An off-policy run that raised (here from on_log) left its rollout running ahead on the pool, from its thread:
+    the caller's close() then made it 'replace' the dead actor (an IndexError) or, between calls, start new actors
+    nobody closed. The run halts the pool's call in flight and joins the thread before it returns."""
+    import threading
+
+    from ponder.distributed.ray_workers import RayPool
+
+    model, tok = ponder.load(ckpt)
+    flags = tmp_path / "flags"
+    flags.mkdir()
+    (flags / "hold").touch()
+
+    def hold(done, d=str(flags)):  # engine progress callback, on the actor (a closure: pickled by value)
+        import os
+        import time
+
+        while os.path.exists(f"{d}/hold"):  # the rollout running ahead stays in flight
+            time.sleep(0.01)
+
+    def on_log(row):
+        raise RuntimeError("the learner failed")
+
+    with RayPool(1, num_cpus=0).start(model, tok) as p:
+        gen = p.generate_fn()
+
+        def generate(model, tok, prompts, *, version, **kw):
+            ahead = threading.current_thread() is not threading.main_thread()  # the rollout running ahead
+            return gen(model, tok, prompts, version=version, **kw, **({"progress": hold} if ahead else {}))
+
+        if hasattr(gen, "halt"):
+            generate.halt = gen.halt
+        try:
+            with pytest.raises(RuntimeError, match="the learner failed"):
+                train(GRPOConfig(**dict(SMALL, model=str(ckpt), data=str(data), steps=3, off_policy=True)),
+                      tmp_path / "r", progress=False, generate_fn=generate, score_fn=p.score_fn(), on_log=on_log)
+            assert not [t for t in threading.enumerate() if t.name == "ponder-rollout"], "the rollout outlived its run"
+        finally:
+            (flags / "hold").unlink()
+    assert p.actors == []
+
+
 def _score_stalling_on(flag: str):
     def score(completion, item, flag=flag):  # (a closure: pickled by value)
         import os

@@ -553,6 +553,33 @@ except KeyboardInterrupt:
     assert time.time() - t < 40
 
 
+def test_off_policy_rollout_running_ahead_is_halted_and_joined_when_its_run_fails(tmp_path, ckpt):
+    """A run ending with an exception left its rollout running ahead on its thread, still calling generate_fn (a
+    Ray pool the caller closed next: new actors started, or a dead one 'replaced'). The run now halts it
+    (generate_fn.halt(), where there is one) and joins its thread before it returns."""
+    import threading
+
+    halted = threading.Event()
+
+    def generate(model, tok, prompts, *, version, **kw):
+        if threading.current_thread() is not threading.main_thread():  # the rollout running ahead
+            halted.wait()  # in flight until halted (a Ray pool's call)
+            raise PonderError("halted")
+        return ponder.sample(model, tok, prompts, **kw)
+
+    generate.halt = halted.set
+
+    def on_log(row):
+        raise RuntimeError("the learner failed")
+
+    with pytest.raises(RuntimeError, match="the learner failed"):
+        train(GRPOConfig(model=str(ckpt), **{**SMALL, "steps": 3, "eval_every": 100, "off_policy": True}),
+              tmp_path / "r", progress=False, generate_fn=generate, on_log=on_log)
+    left = [t for t in threading.enumerate() if t.name == "ponder-rollout"]
+    halted.set()  # (before the fix: let the thread end)
+    assert not left, "the rollout thread outlived its run"
+
+
 def test_trainer_gives_batch_normalisation_the_loss_token_counts(tmp_path, ckpt, monkeypatch):
     """REINFORCE++'s global normalisation is over tokens, so the trainer must hand compute_advantages each
     row's number of loss tokens (after overlong masking). It used to pass no lengths: completions were

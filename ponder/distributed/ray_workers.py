@@ -29,6 +29,9 @@ an actor (a shard of a rollout, evaluation or scoring; a weight push) that has n
 PONDER_RAY_CALL_TIMEOUT_S seconds (default 86400, one day, so that an evaluation's whole shard on a slow CPU is not
 cut short; "none": no limit; RayPool's call_timeout_s), e.g. a deadlocked worker or a node that stopped answering,
 is a PonderError naming the worker: that actor is killed (the next call replaces it) and the pool stays usable.
+A call running while the pool is closed (from another thread) ends with a PonderError, and no actor is started
+after a close; an off-policy grpo run that ends (an error, Ctrl-C) with its rollout running ahead halts that
+rollout's calls (generate_fn().halt(), score_fn().halt()) and joins its thread before it returns.
 """
 
 from __future__ import annotations
@@ -524,13 +527,16 @@ class RayPool:
         return PonderError(f"Ray worker {k} ({where}): {what}{text.splitlines()[0] if text else ''}")
 
     # ---- sharded work -----------------------------------------------------------------------------------
-    def _sharded(self, n: int, call: Callable, version=None, what: str = "sampling") -> list:
+    def _sharded(self, n: int, call: Callable, version=None, what: str = "sampling",
+                 halt: threading.Event | None = None) -> list:
         """call(actor, lo, hi) -> ObjectRef of a list of hi - lo results, over contiguous shards of range(n);
         a dead actor is replaced and a stale one refreshed, and their shard re-issued. `version`: the weights the
         calls expect. A call unanswered within call_timeout_s is a PonderError, its actor killed; so is the pool's
-        close() (from another thread) while the calls run: the other shards' calls are left to finish on their
-        actors, their results unused."""
+        close() (from another thread) or `halt` set while the calls run (checked every _POLL_S s): the other
+        shards' calls are left to finish on their actors, their results unused."""
         ray = _ray()
+        if halt is not None and halt.is_set():
+            raise _halted_error(what)
         if not self.actors:
             raise PonderError("RayPool: no actors (call start() or push() first)")
         closes = self._closes
@@ -550,10 +556,17 @@ class RayPool:
             submit(s, s)
         while pending:
             first = min(pending, key=lambda r: pending[r][3])  # the call whose deadline comes first
-            ready, _ = ray.wait(list(pending), num_returns=1, timeout=self._left(pending[first][3]))
+            wait = self._left(pending[first][3])
+            if halt is not None:
+                wait = _POLL_S if wait is None else min(wait, _POLL_S)
+            ready, _ = ray.wait(list(pending), num_returns=1, timeout=wait)
+            if halt is not None and halt.is_set():
+                raise _halted_error(what)
             if self._closes != closes:
                 raise closed()
             if not ready:
+                if time.monotonic() < pending[first][3]:  # a poll for `halt`, not the deadline
+                    continue
                 s, k, actor, _ = pending[first]
                 lo, hi = shards[s]
                 raise self._hung(ray, k, actor, f"{what} inputs {lo}..{hi - 1} of {n}")
@@ -592,40 +605,47 @@ class RayPool:
             raise PonderError(f"Ray pool returned {len(out)} results for {n} inputs")
         return out
 
-    def run(self, fn: Callable, prompts: Sequence, *, index_offset: int = 0, **kw) -> list:
-        """fn(model, tok, shard, index_offset=global start, **kw) over the actors, results in prompt order."""
+    def run(self, fn: Callable, prompts: Sequence, *, index_offset: int = 0, halt: threading.Event | None = None,
+            **kw) -> list:
+        """fn(model, tok, shard, index_offset=global start, **kw) over the actors, results in prompt order.
+        `halt`: an Event whose setting (from another thread) makes the call raise a PonderError at once."""
         prompts = list(prompts)
         if self.actors and self._state is None:  # the actors' replicas hold the random weights they were built with
             raise PonderError("RayPool: no weights pushed yet; call push(model, version) before sampling")
         version = self.version
         return self._sharded(len(prompts), lambda a, lo, hi: a.run.remote(
-            version, fn, prompts[lo:hi], {**kw, "index_offset": index_offset + lo}), version)
+            version, fn, prompts[lo:hi], {**kw, "index_offset": index_offset + lo}), version, halt=halt)
 
-    def sample(self, prompts: Sequence, *, n: int = 1, **kw) -> list:
-        """engine.sample(learner model, tok, prompts, n=n, **kw), drawn on the actors."""
-        out = self.run(_sample, prompts, n=n, **kw)
+    def sample(self, prompts: Sequence, *, n: int = 1, halt: threading.Event | None = None, **kw) -> list:
+        """engine.sample(learner model, tok, prompts, n=n, **kw), drawn on the actors; `halt` as run's."""
+        out = self.run(_sample, prompts, n=n, halt=halt, **kw)
         if any(len(g) != n for g in out):
             raise PonderError(f"Ray pool returned groups of sizes {[len(g) for g in out]}, expected {n}")
         return out
 
-    def score(self, fn: Callable, completions: Sequence, items: Sequence) -> list:
-        """[fn(c, item) ...] on the actors, in order (a verifier: Reward, Verdict function, judge)."""
+    def score(self, fn: Callable, completions: Sequence, items: Sequence, *,
+              halt: threading.Event | None = None) -> list:
+        """[fn(c, item) ...] on the actors, in order (a verifier: Reward, Verdict function, judge); `halt` as
+        run's."""
         if len(completions) != len(items):
             raise PonderError(f"score: {len(completions)} completions but {len(items)} items")
         completions, items = list(completions), list(items)
         return self._sharded(len(items), lambda a, lo, hi: a.score.remote(fn, completions[lo:hi], items[lo:hi]),
-                             what="scoring")
+                             what="scoring", halt=halt)
 
     # ---- the trainer's hooks ------------------------------------------------------------------------------
     def generate_fn(self) -> Callable:
         """rl.trainer's generate_fn: pushes the learner's weights when their version changed, then samples.
         One per training run (train_ray makes one each time): versions count the updates of one run, so a
         function kept from an earlier run on the same model would take that run's step 0 for this one's.
-        A call after the pool was closed raises rather than start new actors."""
+        Its halt() (the trainer's, as a run ends with a rollout running ahead) makes a call in flight and every
+        later one raise at once; a call after the pool was closed raises rather than start new actors."""
 
-        pushed, seen = [None], []
+        pushed, seen, halt = [None], [], threading.Event()
 
         def generate(model, tok, prompts, *, version, **kw):
+            if halt.is_set():
+                raise _halted_error("sampling")
             if seen and seen[0] != self._closes:  # (a late call of an ended run: its actors would leak)
                 raise PonderError("RayPool: closed during the training run this generate_fn is for; make a new "
                                   "one (pool.generate_fn()) for a new run")
@@ -635,12 +655,27 @@ class RayPool:
             if pushed[0] != (id(model), version) or self.version != version:  # new weights since the last push
                 self.push(model, version)
                 pushed[0] = (id(model), version)
-            return self.sample(prompts, **kw)
+            return self.sample(prompts, halt=halt, **kw)
 
+        generate.halt = halt.set
         return generate
 
     def score_fn(self) -> Callable:
-        return lambda reward, completions, items: self.score(reward, completions, items)
+        """rl.trainer's score_fn, with halt() as generate_fn's."""
+        halt = threading.Event()
+
+        def score(reward, completions, items):
+            return self.score(reward, completions, items, halt=halt)
+
+        score.halt = halt.set
+        return score
+
+
+_POLL_S = 0.1  # how often a call that can be halted looks at its Event
+
+
+def _halted_error(what: str) -> PonderError:
+    return PonderError(f"RayPool: {what} call halted (the training run it was for has ended)")
 
 
 # ---- commands -----------------------------------------------------------------------------------------------

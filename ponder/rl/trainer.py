@@ -415,7 +415,10 @@ def train(
     -> list[RewardResult] replaces the in-process reward loop; dp (ponder.distributed.ddp.DataParallel)
     trains this rank's share of every minibatch, with counts and gradients summed over ranks; only rank 0
     writes the run directory. on_checked(model, tok) is called once the inputs are checked, before the run
-    directory is written (the Ray path connects and starts its actors there)."""
+    directory is written (the Ray path connects and starts its actors there). A generate_fn or score_fn with a
+    `halt()` method (RayPool's) can be stopped mid-call: a run that ends (an exception, Ctrl-C) with an off-policy
+    rollout running ahead halts it and joins its thread before returning, so nothing of the run is left calling
+    the functions (or a pool the caller closes next); without one, the rollout's thread is left to end on its own."""
     from ..verify.registry import get_reward
 
     run = Path(run_dir)
@@ -525,6 +528,7 @@ def train(
                                 curriculum=curriculum, generate_fn=generate_fn, score_fn=score_fn)
     behaviour = future = None
     behaviour_version = start
+    halt = threading.Event()  # set: the rollout running ahead stops at its next generation or scoring call
     if cfg.off_policy:  # the first batch is on-policy; from then on, generation runs one step ahead
         behaviour = copy.deepcopy(model).eval().requires_grad_(False)
         # A resumed run continues as the uninterrupted one would: with the rollout that was running ahead when
@@ -547,8 +551,8 @@ def train(
                 # step t+1's rollouts from the weights before step t's update (kept at the last step too: a
                 # checkpoint holds them, for a resume with more steps)
                 behaviour.load_state_dict(model.state_dict())
-                future = (_in_background(rollout, behaviour, step=step + 1, version=step) if step + 1 < cfg.steps
-                          else None)
+                future = (_in_background(rollout, behaviour, step=step + 1, version=step, halt=halt)
+                          if step + 1 < cfg.steps else None)
             row = _step(model, tok, ref, opt, cfg, ocfg, reward, train_items, step, curriculum, ro=ro,
                         rollout=rollout, dp=dp)
             if replica is not None:  # every rank: all-gather the updated shards into the replica
@@ -607,6 +611,8 @@ def train(
                 _say(bar, f"stopping after step {step + 1} (--stop-on-alarm)")
                 break
     finally:
+        if future is not None and not future.done():  # the run ended (an exception) with a rollout running ahead
+            _halt(future, halt, generate_fn, score_fn)
         if bar:
             bar.close()
         if tb:
@@ -639,8 +645,27 @@ def _in_background(fn, *args, **kwargs) -> concurrent.futures.Future:
             except BaseException as e:  # handed to whoever waits on the result
                 future.set_exception(e)
 
-    threading.Thread(target=work, name="ponder-rollout", daemon=True).start()
+    future.thread = threading.Thread(target=work, name="ponder-rollout", daemon=True)
+    future.thread.start()
     return future
+
+
+class _Halted(Exception):
+    """The rollout running ahead was halted: its run has ended."""
+
+
+def _halt(future, halt: threading.Event, generate_fn, score_fn) -> None:
+    """Stop the rollout running ahead of a run that has ended: it must not go on calling generate_fn/score_fn (a
+    Ray pool its caller closes next, restarting its actors) nor burn the CPUs after the run returned. Its thread
+    is joined where the calls in flight can be halted (the local engine, between decode steps; functions with a
+    halt() method, RayPool's); another generate_fn may take its time, and its daemon thread is left to end."""
+    halt.set()
+    for fn in (generate_fn, score_fn):
+        if callable(getattr(fn, "halt", None)):
+            fn.halt()
+    # (a scoring call in flight is waited for: the verifiers are bounded)
+    if generate_fn is None or callable(getattr(generate_fn, "halt", None)):
+        future.thread.join()
 
 
 def _pack_rollout(ro: dict) -> dict:
@@ -657,9 +682,15 @@ def _score_here(reward, completions, items) -> list:
 
 
 def _rollout(model, *, tok, cfg, ocfg, reward, pool, step, curriculum, generate_fn=None, score_fn=None,
-             version=None) -> dict:
+             version=None, halt: threading.Event | None = None) -> dict:
     """Generate and score one step's groups (with dynamic-sampling refills); `model` is the behaviour policy,
-    whose weights have seen `version` learner updates."""
+    whose weights have seen `version` learner updates. `halt` set: raise _Halted at the next call (and, with the
+    local engine, at its next decode step)."""
+
+    def halted(*_):
+        if halt is not None and halt.is_set():
+            raise _Halted()
+
     t0 = time.perf_counter()
     version = step if version is None else version  # on-policy: the weights have seen the `step` updates so far
     G, P = cfg.group_size, cfg.prompts_per_step
@@ -678,8 +709,9 @@ def _rollout(model, *, tok, cfg, ocfg, reward, pool, step, curriculum, generate_
         kw = dict(n=G, max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature, top_p=cfg.top_p,
                   seed=(cfg.seed * 1_000_003 + step) * 101 + rounds)
         prompts = [render(cfg, it) for it in items]
-        outs = (sample(model, tok, prompts, **kw) if generate_fn is None
-                else generate_fn(model, tok, prompts, version=version, **kw))
+        halted()
+        outs = (sample(model, tok, prompts, **kw, **({"progress": halted} if halt is not None else {}))
+                if generate_fn is None else generate_fn(model, tok, prompts, version=version, **kw))
         model.train(was)
         if len(outs) != len(items) or any(len(g) != G for g in outs):  # never train on fewer than configured
             raise PonderError(f"step {step + 1}: the rollout returned {[len(g) for g in outs]} samples for "
@@ -688,6 +720,7 @@ def _rollout(model, *, tok, cfg, ocfg, reward, pool, step, curriculum, generate_
         texts, flat_items = [s.text for g in outs for s in g], [it for it in items for _ in range(G)]
         # a prompt rendered to end with "<think>" (DeepSeek-R1's template) has completions that must not open it
         opens = [f for f in prompts_open_think(tok, prompts) for _ in range(G)]
+        halted()
         results = score_split(score_fn or _score_here, functools.partial(with_think_open, reward), texts,
                               flat_items, opens)
         for k, (it, group) in enumerate(zip(items, outs)):
