@@ -662,6 +662,22 @@ def test_ray_start_timeout_from_the_environment_is_checked(monkeypatch, value):
     assert RayPool(1, start_timeout_s=7).start_timeout_s == 7
 
 
+@pytest.mark.parametrize("field, value, match", [
+    ("max_replacements", -1, "max_replacements must be an integer >= 0, got -1"),
+    ("max_replacements", "3", "max_replacements must be an integer >= 0, got '3'"),
+    ("threads", 0, "threads must be an integer >= 1, got 0"),
+    ("num_cpus", -1, r"num_cpus \(per worker\) must be a finite number >= 0, got -1"),
+    ("num_gpus", float("nan"), r"num_gpus \(per worker\) must be a finite number >= 0, got nan"),
+])
+def test_ray_pool_settings_are_checked_as_it_is_made(field, value, match):
+    """A bad max_replacements was a TypeError (or, negative, an immediate give-up) only when the first actor died,
+    mid-run; a negative num_cpus passed check_fits and failed in Ray's own code. Each is one line up front."""
+    from ponder.distributed.ray_workers import RayPool
+
+    with pytest.raises(PonderError, match=rf"^RayPool: {match}$"):
+        RayPool(1, **{field: value})
+
+
 @pytest.mark.parametrize("value", ["0", "-3", "abc", "nan"])
 def test_ray_call_timeout_from_the_environment_is_checked(monkeypatch, value):
     import math

@@ -337,6 +337,13 @@ class RayPool:
                  call_timeout_s: float | str | None = None):
         if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 1:
             raise PonderError(f"Ray workers must be a positive integer, got {num_workers!r}")
+        # (checked here: a bad one failed later as a raw error, max_replacements only as the first actor died)
+        for name, v, least in (("threads", threads, 1), ("max_replacements", max_replacements, 0)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < least:
+                raise PonderError(f"RayPool: {name} must be an integer >= {least}, got {v!r}")
+        for name, v in (("num_cpus", num_cpus), ("num_gpus", num_gpus)):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and v >= 0):
+                raise PonderError(f"RayPool: {name} (per worker) must be a finite number >= 0, got {v!r}")
         self.start_timeout_s = start_timeout(start_timeout_s)  # checked here, before any actor is created
         self.call_timeout_s = call_timeout(call_timeout_s)
         self.num_workers, self.threads, self.max_replacements = num_workers, threads, max_replacements
