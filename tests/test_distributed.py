@@ -1056,6 +1056,31 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def test_ray_replacement_running_other_versions_is_refused_naming_its_worker_and_never_used(pool, ckpt):
+    """A dead actor's replacement that started on a node with another install was refused naming 'worker 0' (its
+    place in a list of one) whatever worker it replaced, and stayed in the pool: the next call sampled on it."""
+    import ray
+
+    from ponder.distributed.ray_workers import RayPool, Worker
+
+    class OtherInstall(Worker):  # a node with another ponder (a class of this test: pickled by value)
+        def info(self):
+            return {**super().info(), "ponder": "9.9"}
+
+    model, tok = ponder.load(ckpt)
+    kw = dict(n=1, max_new_tokens=2, seed=0)
+    with RayPool(2, num_cpus=0).start(model, tok) as p:
+        p.push(model, 0)
+        p._cls = ray.remote(num_cpus=0)(OtherInstall)  # where replacements start from now on
+        ray.kill(p.actors[1])
+        for _ in range(2):  # the next call does not sample on the refused actor: it tries another replacement
+            with pytest.raises(PonderError) as e:
+                p.sample(PROMPTS, **kw)
+            assert re.fullmatch(r"Ray worker runs different package versions: ponder \S+ on the driver vs 9\.9 on "
+                                r"worker 1 \(\S+\)", str(e.value)), str(e.value)
+        assert p.replaced == 2
+
+
 def test_ray_pool_refuses_to_sample_before_weights_are_pushed(pool, ckpt):
     """start() builds each actor's replica with random weights (version None, which a call expecting version None
     passed): sampling before push() drew from them, silently unlike the learner's model."""

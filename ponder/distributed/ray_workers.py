@@ -76,8 +76,9 @@ def versions() -> dict:
             "ray": _ray().__version__}
 
 
-def check_versions(local: dict, remote: Sequence[dict]) -> None:
-    for i, r in enumerate(remote):
+def check_versions(local: dict, remote: Sequence[dict], first: int = 0) -> None:
+    """remote[i]: the versions of worker first + i."""
+    for i, r in enumerate(remote, first):
         diff = [f"{k} {local[k]} on the driver vs {r.get(k)} on worker {i} ({r.get('host', '?')})"
                 for k in local if r.get(k) != local[k]]
         if diff:
@@ -477,7 +478,12 @@ class RayPool:
             try:
                 # (bounded as start() is: CPUs another job took since the death would leave it pending forever)
                 info = ray.get(actor.info.remote(), timeout=self.start_timeout_s)
-                check_versions(versions(), [info])
+                try:
+                    check_versions(versions(), [info], first=k)
+                except PonderError:  # refused, never to be used: the next call's replacement is checked again
+                    with contextlib.suppress(Exception):
+                        ray.kill(actor)
+                    raise
                 if self._state is not None:
                     try:
                         ray.get(actor.set_weights.remote(self.version, self._state), timeout=self._left(
