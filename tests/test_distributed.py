@@ -974,11 +974,16 @@ def test_off_policy_run_on_ray_that_fails_leaves_no_rollout_calling_its_pool(poo
 
         if hasattr(gen, "halt"):
             generate.halt = gen.halt
+        score = p.score_fn()
         try:
             with pytest.raises(RuntimeError, match="the learner failed"):
                 train(GRPOConfig(**dict(SMALL, model=str(ckpt), data=str(data), steps=3, off_policy=True)),
-                      tmp_path / "r", progress=False, generate_fn=generate, score_fn=p.score_fn(), on_log=on_log)
+                      tmp_path / "r", progress=False, generate_fn=generate, score_fn=score, on_log=on_log)
             assert not [t for t in threading.enumerate() if t.name == "ponder-rollout"], "the rollout outlived its run"
+            # the run's functions, kept for another run, say why they refuse
+            with pytest.raises(PonderError, match=r"^RayPool: scoring call halted: the training run its generate_fn/"
+                                                  r"score_fn was made for has ended \(make new ones for each run"):
+                score(lambda c, it: c, ["a"], [{}])
         finally:
             (flags / "hold").unlink()
     assert p.actors == []

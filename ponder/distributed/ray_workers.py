@@ -674,7 +674,7 @@ class RayPool:
         return generate
 
     def score_fn(self) -> Callable:
-        """rl.trainer's score_fn, with halt() as generate_fn's."""
+        """rl.trainer's score_fn, with halt() as generate_fn's: one per training run (once halted, it stays so)."""
         halt = threading.Event()
 
         def score(reward, completions, items):
@@ -688,7 +688,8 @@ _POLL_S = 0.1  # how often a call that can be halted looks at its Event
 
 
 def _halted_error(what: str) -> PonderError:
-    return PonderError(f"RayPool: {what} call halted (the training run it was for has ended)")
+    return PonderError(f"RayPool: {what} call halted: the training run its generate_fn/score_fn was made for has "
+                       "ended (make new ones for each run: pool.generate_fn(), pool.score_fn())")
 
 
 # ---- commands -----------------------------------------------------------------------------------------------
