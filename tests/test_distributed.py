@@ -565,6 +565,45 @@ with _sigterm_as_interrupt():
 """
 
 
+_FAILED_START = """
+import signal
+from ponder.distributed.ray_workers import ray_session
+from ponder.errors import PonderError
+
+def mine(signum, frame):
+    pass
+
+signal.signal(signal.SIGTERM, mine)
+try:
+    with ray_session(num_cpus=-1):
+        print("'started'")
+except PonderError as e:
+    print(repr(str(e)))
+except Exception as e:
+    print(repr("raw " + type(e).__name__))
+print(signal.getsignal(signal.SIGTERM) is mine)
+"""
+
+
+def test_local_ray_instance_that_fails_to_start_is_one_line_and_leaves_sigterm_to_the_caller():
+    """A local ray.init that failed (here: a negative num_cpus) escaped as Ray's raw error, and left Ray's SIGTERM
+    handler (sys.exit(15)) in place of the caller's (the CLI's, which says how to resume)."""
+    import ast
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("ray")
+    out = subprocess.run([sys.executable, "-c", _FAILED_START], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(Path(ponder.__file__).parents[1])})
+    lines = out.stdout.splitlines()
+    assert len(lines) == 2, (out.stdout, out.stderr[-2000:])
+    msg = ast.literal_eval(lines[0])
+    assert msg.startswith("Ray: the local instance failed to start: ValueError: Resource quantities must be "
+                          "nonnegative") and "\n" not in msg, msg
+    assert lines[1] == "True"  # the caller's handler
+
+
 def test_ray_session_leaves_sigterm_as_it_found_it():
     """ray.init sets SIGTERM to sys.exit(15) and ray.shutdown leaves it there: a library caller that left SIGTERM
     at its default had it turned into SystemExit for the rest of the process, long after the session ended. A

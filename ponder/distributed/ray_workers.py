@@ -182,8 +182,15 @@ def ray_session(address: str | None = None, *, num_cpus: int | None = None, time
         path = os.pathsep.join(p for p in (PACKAGE_ROOT, os.environ.get("PYTHONPATH")) if p)
         # address="local": always a new instance of our own; a bare ray.init() would attach to whatever
         # cluster /tmp/ray/ray_current_cluster names (another user's test run, say) and share its CPUs.
-        ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
-                 runtime_env={"env_vars": {"PYTHONPATH": path}})
+        try:
+            ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
+                     runtime_env={"env_vars": {"PYTHONPATH": path}})
+        except Exception as e:  # (a failed start left Ray's SIGTERM handler in place of the caller's)
+            if sigterm is not None:
+                signal.signal(signal.SIGTERM, sigterm)
+            line = (str(e).strip().splitlines() or [""])[0]
+            raise PonderError(f"Ray: the local instance failed to start: {type(e).__name__}: "
+                              f"{line[:200]}{'...' if len(line) > 200 else ''}") from e
     else:
         try:
             ray.init(address=address, log_to_driver=False)
