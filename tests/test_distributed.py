@@ -662,6 +662,32 @@ def test_ray_pool_whose_cpus_other_actors_hold_fails_at_its_deadline_without_lea
     assert "PONDER_RAY_START_TIMEOUT_S" in msg
 
 
+_INTERRUPTED = """
+import os, signal, threading
+from ponder.distributed.ray_workers import RayPool, ray_session
+with ray_session(num_cpus=1) as ray:
+    holder = ray.remote(num_cpus=1)(type("Holder", (), {"ping": lambda self: 1})).remote()  # another job's actor
+    ray.get(holder.ping.remote())
+    pool = RayPool(1, start_timeout_s=600)
+    threading.Timer(5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()  # Ctrl-C while start() waits
+    try:
+        pool.start()
+        print("'started'")
+    except KeyboardInterrupt:
+        print(repr(f"interrupted, {len(pool.actors)} actors left"))
+    ray.kill(holder)
+    RayPool(1, start_timeout_s=30).start().close()  # a pending actor left by the interrupted start takes the CPU
+    print("later pool started")
+"""
+
+
+def test_ray_pool_start_interrupted_while_its_actors_wait_for_cpus_leaves_none_pending():
+    """Ctrl-C while start() waited for CPUs other actors held left its actor pending: once the CPUs were free it
+    took them, and held them for the rest of the session (a later pool could not start)."""
+    pytest.importorskip("ray")
+    assert _ray_script_message(_INTERRUPTED) == "interrupted, 0 actors left"
+
+
 _TAKEN = """
 from ponder.distributed.ray_workers import RayPool, ray_session
 from ponder.errors import PonderError

@@ -378,7 +378,11 @@ class RayPool:
         self._cls = ray.remote(**self.options)(Worker)
         self.actors = [self._cls.remote(*self._args) for _ in range(self.num_workers)]
         refs = [a.info.remote() for a in self.actors]
-        ready, _ = ray.wait(refs, num_returns=len(refs), timeout=self.start_timeout_s)
+        try:
+            ready, _ = ray.wait(refs, num_returns=len(refs), timeout=self.start_timeout_s)
+        except BaseException:  # Ctrl-C: a pending actor left behind would take the CPUs once they free up
+            self.close()
+            raise
         if len(ready) < len(refs):
             raise self._not_placed(ray, len(ready))
         infos = []
