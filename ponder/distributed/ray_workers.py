@@ -29,9 +29,10 @@ an actor (a shard of a rollout, evaluation or scoring; a weight push) that has n
 PONDER_RAY_CALL_TIMEOUT_S seconds (default 86400, one day, so that an evaluation's whole shard on a slow CPU is not
 cut short; "none": no limit; RayPool's call_timeout_s), e.g. a deadlocked worker or a node that stopped answering,
 is a PonderError naming the worker: that actor is killed (the next call replaces it) and the pool stays usable.
-A call running while the pool is closed (from another thread) ends with a PonderError, and no actor is started
-after a close; an off-policy grpo run that ends (an error, Ctrl-C) with its rollout running ahead halts that
-rollout's calls (generate_fn().halt(), score_fn().halt()) and joins its thread before it returns.
+A call running while the pool is closed (from another thread) ends with a PonderError instead of replacing the
+actors the close killed, and a generate_fn does not restart a pool closed since it first used it; an off-policy
+grpo run that ends (an error, Ctrl-C) with its rollout running ahead halts that rollout's calls
+(generate_fn().halt(), score_fn().halt()) and joins its thread before it returns.
 """
 
 from __future__ import annotations
