@@ -560,8 +560,9 @@ def evaluate(
     if name in _COUNT_OPTIONS:
         opt, flag = _COUNT_OPTIONS[name]
         v = mk.setdefault(opt, 8)  # the method's default, recorded: the result says how many samples a run drew
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
             raise PonderError(f"{name.replace('_', '-')}: {opt} ({flag}) must be an integer >= 1, got {v!r}")
+        mk[opt] = int(v)  # (a numpy one, from a grid of settings, is one too: config.json is JSON)
     prompts = [_prompt_of(it, chat, system) for it in items]
     # (token-id prompts were refused only at the first batch, out_dir already holding the progress file)
     scale._check_prompts(prompts)

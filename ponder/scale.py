@@ -178,15 +178,16 @@ def _check_prompts(prompts):
 
 
 def _positive_int(name: str, v) -> int:
-    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+    """`v` as an int (a numpy integer from a grid of settings is one, as the engine's n is), else refused."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
         raise PonderError(f"{name} must be an integer >= 1, got {v!r}")
-    return v
+    return int(v)
 
 
 def _nonnegative_int(name: str, v) -> int:
-    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
         raise PonderError(f"{name} must be an integer >= 0, got {v!r}")
-    return v
+    return int(v)
 
 
 # ---- greedy and sampling --------------------------------------------------------------------------------
@@ -199,7 +200,7 @@ def sampling(model, tok, prompts, *, n: int = 1, temperature: float = 1.0, top_p
 
     Counter-based sampling: the samples of a prompt depend only on (seed, prompt index, sample index)."""
     _check_prompts(prompts)
-    _positive_int("sampling: n", n)
+    n = _positive_int("sampling: n", n)
     extract = extract or default_extract()
     groups, lat = draw(model, tok, prompts, n=n, seed=seed, index_offset=index_offset, temperature=temperature,
                        top_p=top_p, top_k=top_k, min_p=min_p, max_new_tokens=max_new_tokens, stop=stop)
@@ -259,7 +260,7 @@ def self_consistency(model, tok, prompts, *, n_votes: int = 8, weighted: bool = 
     ``info``: votes (answer -> count or weight), votes_used, samples_drawn.
     """
     _check_prompts(prompts)
-    _positive_int("self-consistency: n_votes (--votes)", n_votes)
+    n_votes = _positive_int("self-consistency: n_votes (--votes)", n_votes)
     if temperature == 0 and n_votes > 1:
         raise PonderError("self-consistency with temperature 0 would vote over identical greedy samples; "
                           "use temperature > 0")
@@ -274,7 +275,7 @@ def self_consistency(model, tok, prompts, *, n_votes: int = 8, weighted: bool = 
     if chunk is None and early_stop:
         chunk = max(1, math.ceil(n_votes / 4))
     if chunk is not None:
-        _positive_int("self-consistency: chunk", chunk)
+        chunk = _positive_int("self-consistency: chunk", chunk)
     kw = dict(temperature=temperature, top_p=top_p, top_k=top_k, min_p=min_p, max_new_tokens=max_new_tokens,
               stop=stop)
     P = len(prompts)
@@ -550,7 +551,7 @@ def best_of_n(model, tok, prompts, *, n_candidates: int = 8, scorer="logprob", t
     tokens that fit the context alone (``sequence_logprob``), capped (one {"candidate", "scored_tokens",
     "completion_tokens"} each)."""
     _check_prompts(prompts)
-    _positive_int("best-of-N: n_candidates (--candidates)", n_candidates)
+    n_candidates = _positive_int("best-of-N: n_candidates (--candidates)", n_candidates)
     if temperature == 0 and n_candidates > 1:  # (as self-consistency refuses it)
         raise PonderError("best-of-N with temperature 0 would choose among identical greedy samples; "
                           "use temperature > 0")
@@ -675,8 +676,8 @@ def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", te
     _check_prompts(prompts)
     from ponder.engine import render_prompts
 
-    _nonnegative_int("self-refine: rounds", rounds)
-    _positive_int("self-refine: critique_tokens", critique_tokens)  # (the engine would name max_new_tokens)
+    rounds = _nonnegative_int("self-refine: rounds", rounds)
+    critique_tokens = _positive_int("self-refine: critique_tokens", critique_tokens)  # (the engine would name max_new_tokens)
     templates = (critique_template, refine_template, critique_request, refine_request)
     names = ("critique_template", "refine_template", "critique_request", "refine_request")
     for name, text in zip(names, templates):
@@ -838,9 +839,9 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
     appended at the cut. A thinking that ends with EOS without a delimiter is handled as without think tags.
     """
     _check_prompts(prompts)
-    _positive_int("budget forcing: budget", budget)
-    _positive_int("budget forcing: answer_tokens", answer_tokens)
-    _nonnegative_int("budget forcing: waits", waits)
+    budget = _positive_int("budget forcing: budget", budget)
+    answer_tokens = _positive_int("budget forcing: answer_tokens", answer_tokens)
+    waits = _nonnegative_int("budget forcing: waits", waits)
     if force not in ("auto", "always"):
         raise PonderError(f"budget forcing: force={force!r}, expected 'auto' or 'always'")
     for name, text in (("wait_text", wait_text), ("answer_cue", answer_cue)):

@@ -967,6 +967,16 @@ def test_a_token_id_prompt_is_refused_before_anything_is_written(micro, tmp_path
     assert not (tmp_path / "e").exists()
 
 
+def test_a_numpy_vote_count_is_recorded_as_its_int(micro, tmp_path):
+    """n_votes from a grid of settings (np.int64) was refused, though evaluate's own n takes one."""
+    import numpy as np
+
+    model, tok = micro
+    evaluate(model, tok, ITEMS[:2], method="self_consistency", method_kwargs={"n_votes": np.int64(2)}, n=1,
+             ks=(1,), max_new_tokens=6, progress=False, n_boot=10, out_dir=tmp_path)
+    assert json.loads((tmp_path / "config.json").read_text())["method_kwargs"]["n_votes"] == 2
+
+
 def test_setup_fn_runs_once_after_the_checks_and_outside_the_clock(micro):
     """The Ray path started its actors inside generation: their start-up counted as generation time (tokens per
     second fell with it). setup_fn runs after every check (bad input never starts it) and before generation."""

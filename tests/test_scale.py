@@ -517,6 +517,32 @@ def test_a_bad_option_is_named_with_its_method(micro, monkeypatch, method, kw, m
         scale.METHODS[method](model, tok, [PA], **kw)
 
 
+@pytest.mark.parametrize("method, kw", [
+    ("sampling", dict(n=2)),
+    ("self_consistency", dict(n_votes=3, chunk=2)),
+    ("best_of_n", dict(n_candidates=2)),
+    ("self_refine", dict(rounds=1, critique_tokens=4)),
+    ("budget_forcing", dict(budget=6, answer_tokens=3, waits=1)),
+])
+def test_numpy_integer_counts_run_as_their_ints(micro, method, kw):
+    """A count from a grid of settings (np.arange, a DataFrame row) was refused as "must be an integer >= 1, got
+    np.int64(3)", though the engine's n and seed take one: each runs as its int, info JSON-serialisable."""
+    import json
+
+    import numpy as np
+
+    model, tok = micro
+    common = dict(max_new_tokens=6, seed=3) if method != "budget_forcing" else dict(seed=3)
+    want = scale.METHODS[method](model, tok, [PA], **common, **kw)
+    got = scale.METHODS[method](model, tok, [PA], **common, **{k: np.int64(v) for k, v in kw.items()})
+
+    def flat(outs):  # (sampling: a list of n per prompt)
+        return [o for x in outs for o in (x if isinstance(x, list) else [x])]
+
+    assert [(o.text, o.tokens) for o in flat(got)] == [(o.text, o.tokens) for o in flat(want)]
+    assert json.dumps([o.info for o in flat(got)]) == json.dumps([o.info for o in flat(want)])
+
+
 @pytest.mark.parametrize("chat, shown", [
     ([{"role": "system", "content": None}, {"role": "user", "content": "q"}],
      "'content' must be text (None only on an assistant message with tool_calls), got NoneType None"),
