@@ -326,6 +326,20 @@ def test_monitor_a_skipped_steps_non_finite_reward_does_not_hide_reward_hacking(
     assert all(math.isfinite(r) for _, r, _ in m.evals)
 
 
+def test_monitor_an_evaluation_after_only_skipped_steps_fakes_no_reward_rise():
+    """Training reward flat at 0.5, held-out flat, an evaluation every step; step 2 is skipped for a NaN reward.
+    Its evaluation had no finite training reward to average and entered as reward 0, so the next ones read a
+    rise of +0.5 and raised reward_hacking on a run whose reward never moved."""
+    m = Monitor(max_new_tokens=100)
+    out = []
+    for step in range(1, 7):
+        r = math.nan if step == 2 else 0.5
+        out += [a["alarm"] for a in m.update({"step": step, "reward_mean": r, "heldout_accuracy": 0.5,
+                                              "skipped": step == 2})]
+    assert "reward_hacking" not in out
+    assert [s for s, _, _ in m.evals] == [1, 3, 4, 5, 6] and {r for _, r, _ in m.evals} == {0.5}
+
+
 @pytest.mark.parametrize("cut", [5, 9, 10, 12, 18, 30])
 def test_monitor_resumed_from_its_state_raises_exactly_the_uninterrupted_alarms(cut):
     straight = Monitor(max_new_tokens=100)

@@ -90,8 +90,10 @@ class Monitor:
         # hack_window evaluations: NaN compares false
         if "reward_mean" in row and math.isfinite(row["reward_mean"]):
             self.reward_since_eval.append(row["reward_mean"])
-        if "heldout_accuracy" in row:
-            r = sum(self.reward_since_eval) / max(1, len(self.reward_since_eval))
+        # An evaluation with no finite training reward since the last one (every step between skipped for a
+        # non-finite reward) has no reward to pair with: left out of the comparison, as a 0 it faked a rise
+        if "heldout_accuracy" in row and self.reward_since_eval:
+            r = sum(self.reward_since_eval) / len(self.reward_since_eval)
             self.evals.append((step, r, row["heldout_accuracy"]))
             self.reward_since_eval = []
             hacking = self._hacking(self.evals)
