@@ -765,3 +765,22 @@ def test_a_system_prompt_without_chat_is_refused(tmp_path, ckpt):
     with pytest.raises(PonderError, match=r"system is the system message of chat prompts: set chat=True"):
         train(GRPOConfig(model=str(ckpt), system="Be brief.", **SMALL), tmp_path / "r", progress=False)
     assert not (tmp_path / "r").exists()
+
+
+def test_a_non_finite_reward_in_a_group_dynamic_sampling_drops_still_skips_the_step(tmp_path, ckpt):
+    """DAPO drops a group whose completions are all wrong; one such group's rewards are NaN. The step trained on
+    the other groups anyway, logged reward_mean NaN, and the monitor's alarm said the step was skipped: a
+    non-finite reward skips the step wherever it is, as it does in a kept group."""
+    from ponder.verify.registry import RewardResult
+
+    def score(reward, texts, items):
+        bad = items[0]["id"]  # the first prompt's group: all wrong, rewards NaN (dropped by the filter)
+        return [RewardResult(reward=math.nan, correct=False) if it["id"] == bad
+                else RewardResult(reward=float(k % 2), correct=bool(k % 2)) for k, it in enumerate(items)]
+
+    cfg = {**SMALL, "steps": 1, "eval_every": 5, "preset": "dapo", "max_refill": 0}
+    run = train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "r", progress=False, score_fn=score)
+    r = rows(run)[0]
+    assert r["skipped"] and r["skip_reason"] == "non-finite reward" and "skipped_step" in r["alarms"]
+    before, after = ponder.load(ckpt)[0].state_dict(), ponder.load(run / "checkpoint")[0].state_dict()
+    assert all(torch.equal(before[k], v) for k, v in after.items())

@@ -772,6 +772,11 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
     for g in opt.param_groups:
         g["lr"] = lr
     row["lr"] = lr
+    # any reward the step drew, in a group dynamic sampling dropped too (it trained on the others, its row's
+    # reward_mean NaN, and the monitor's alarm said the step was skipped); the kept ones are checked below
+    if not math.isfinite(stats_all["reward"]):
+        row.update(skipped=True, skip_reason="non-finite reward", train_s=0.0, step_s=time.perf_counter() - t0)
+        return row
     if not kept_groups:
         row.update(skipped=True, skip_reason="every group had equal rewards", train_s=0.0,
                    step_s=time.perf_counter() - t0)
