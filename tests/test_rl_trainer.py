@@ -784,3 +784,17 @@ def test_a_non_finite_reward_in_a_group_dynamic_sampling_drops_still_skips_the_s
     assert r["skipped"] and r["skip_reason"] == "non-finite reward" and "skipped_step" in r["alarms"]
     before, after = ponder.load(ckpt)[0].state_dict(), ponder.load(run / "checkpoint")[0].state_dict()
     assert all(torch.equal(before[k], v) for k, v in after.items())
+
+
+def test_a_step_dynamic_sampling_left_without_groups_says_why(tmp_path, ckpt):
+    """Every completion correct, shaped rewards varying (a format bonus): DAPO's filter, on correctness, keeps no
+    group. The skip reason said "every group had equal rewards", which these groups did not have."""
+    from ponder.verify.registry import RewardResult
+
+    def score(reward, texts, items):
+        return [RewardResult(reward=1.0 + 0.1 * (k % 2), correct=True) for k in range(len(items))]
+
+    cfg = {**SMALL, "steps": 1, "eval_every": 5, "preset": "dapo", "max_refill": 1}
+    r = rows(train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "r", progress=False, score_fn=score))[0]
+    assert r["skipped"] and r["gen_rounds"] == 2 and r["zero_var_frac"] == 0.0
+    assert r["skip_reason"] == "dynamic sampling kept no group (each was all correct or all wrong)"

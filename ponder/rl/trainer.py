@@ -777,9 +777,9 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
     if not math.isfinite(stats_all["reward"]):
         row.update(skipped=True, skip_reason="non-finite reward", train_s=0.0, step_s=time.perf_counter() - t0)
         return row
-    if not kept_groups:
-        row.update(skipped=True, skip_reason="every group had equal rewards", train_s=0.0,
-                   step_s=time.perf_counter() - t0)
+    if not kept_groups:  # (only a filter drops groups: on correctness, so their shaped rewards may differ)
+        row.update(skipped=True, skip_reason="dynamic sampling kept no group (each was all correct or all wrong)",
+                   train_s=0.0, step_s=time.perf_counter() - t0)
         return row
     kept_groups, kept_rewards = kept_groups[:P], kept_rewards[:P]
     rewards = torch.cat(kept_rewards)
