@@ -798,3 +798,13 @@ def test_a_step_dynamic_sampling_left_without_groups_says_why(tmp_path, ckpt):
     r = rows(train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "r", progress=False, score_fn=score))[0]
     assert r["skipped"] and r["gen_rounds"] == 2 and r["zero_var_frac"] == 0.0
     assert r["skip_reason"] == "dynamic sampling kept no group (each was all correct or all wrong)"
+
+
+def test_a_run_with_a_reward_given_as_a_dict_of_weights_resumes(tmp_path, ckpt):
+    """get_reward takes {"math": 1.0, "format": 0.1} as it takes "math+0.1*format": such a run trained, and its
+    own config.json was then refused by --resume ("grpo.reward: expected str or None")."""
+    cfg = {**SMALL, "steps": 1, "eval_every": 5, "reward": {"math": 1.0, "format": 0.1}}
+    run = train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "r", progress=False)
+    train(GRPOConfig(steps=2), run, resume=True, progress=False)
+    assert [x["step"] for x in rows(run)] == [1, 2]
+    assert json.loads((run / "config.json").read_text())["grpo"]["reward"] == {"math": 1.0, "format": 0.1}

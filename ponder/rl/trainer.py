@@ -58,7 +58,9 @@ class GRPOConfig:
     task: str | None = "arith"
     data: str | None = None  # a JSONL/Parquet file instead of a built-in task
     eval_data: str | None = None
-    reward: str | None = None  # None: tasks.default_reward(task) (countdown's own verifier, else math)
+    # "math+0.1*format" or {"math": 1.0, "format": 0.1} (get_reward's forms); None: tasks.default_reward(task)
+    # (countdown's own verifier, else math)
+    reward: str | dict | None = None
     preset: str = "grpo"
     objective: dict = field(default_factory=dict)  # overrides of the preset's parts
     steps: int = 60
