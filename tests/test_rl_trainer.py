@@ -223,6 +223,27 @@ def test_bad_optimisation_settings_are_refused_in_one_line(tmp_path, ckpt, bad):
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.parametrize("bad", [dict(curriculum="no"), dict(off_policy=1), dict(tensorboard=None),
+                                 dict(stop_on_alarm="false"), dict(chat=0), dict(preset=None), dict(device=0),
+                                 dict(model=5), dict(dtype=16)])
+def test_flags_and_names_of_the_wrong_type_are_refused_in_one_line(tmp_path, ckpt, bad):
+    """curriculum="no" trained WITH a curriculum (a non-empty string is true), and the run's config.json was then
+    refused by its own --resume (grpo.curriculum: expected bool); a number for a name failed deep in the run."""
+    (name, value), = bad.items()
+    with pytest.raises(PonderError, match=f"^{name} must be"):
+        train(GRPOConfig(**{"model": str(ckpt), **SMALL, "steps": 1, "eval_every": 5, **bad}), tmp_path / "r",
+              progress=False)
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_model_given_as_a_path_trains_and_resumes(tmp_path, ckpt):
+    """A pathlib.Path model failed with a TypeError writing config.json, in a run directory already made."""
+    run = train(GRPOConfig(model=ckpt, **{**SMALL, "steps": 1, "eval_every": 5}), tmp_path / "r", progress=False)
+    train(GRPOConfig(steps=2), run, resume=True, progress=False)
+    assert [x["step"] for x in rows(run)] == [1, 2]
+    assert json.loads((run / "config.json").read_text())["grpo"]["model"] == str(ckpt)
+
+
 def test_grad_clip_inf_measures_the_norm_and_clips_nothing():
     GRPOConfig(model="tiny", grad_clip=math.inf).validate()  # (no clipping is a setting, not bad input)
 

@@ -19,6 +19,7 @@ import copy
 import functools
 import json
 import math
+import os
 import sys
 import threading
 import time
@@ -105,6 +106,17 @@ class GRPOConfig:
     fsdp: bool = False
 
     def validate(self):
+        # config.json keeps them as they are and --resume reads them back by type: curriculum="no" trained WITH a
+        # curriculum (a non-empty string is true) and its run was then refused by its own --resume
+        for k in ("chat", "curriculum", "stop_on_alarm", "tensorboard", "off_policy", "fsdp"):
+            if not isinstance(getattr(self, k), bool):
+                raise PonderError(f"{k} must be true or false, got {getattr(self, k)!r}")
+        for k in ("model", "preset", "device", "task", "data", "eval_data", "system", "dtype"):
+            v = getattr(self, k)  # (paths may be os.PathLike: resolve_data makes them text)
+            if not (isinstance(v, str) or (v is None and k not in ("model", "preset", "device"))
+                    or (isinstance(v, os.PathLike) and k in ("model", "data", "eval_data"))):
+                raise PonderError(f"{k} must be {'a path or ' if k in ('model', 'data', 'eval_data') else ''}"
+                                  f"text, got {v!r}")
         if (self.task is None) == (self.data is None):
             raise PonderError("give exactly one of --task and --data")
         for k in ("steps", "prompts_per_step", "group_size", "max_new_tokens", "micro_batch", "save_every",
@@ -193,8 +205,10 @@ def check_items(cfg: GRPOConfig, config, tok, reward, train_items: list[dict], t
 
 
 def resolve_data(cfg: GRPOConfig) -> None:
-    """The run records where its data is, so that --resume finds it from any working directory."""
+    """The run records where its data is, so that --resume finds it from any working directory (and a model given
+    as a Path, as text: config.json is JSON)."""
     cfg.data, cfg.eval_data = (str(Path(f).resolve()) if f else f for f in (cfg.data, cfg.eval_data))
+    cfg.model = os.fspath(cfg.model)
 
 
 def check_inputs(cfg: GRPOConfig, run_dir: str | Path, *, resume: bool = False) -> None:
