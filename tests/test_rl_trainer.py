@@ -829,3 +829,17 @@ def test_a_run_with_a_reward_given_as_a_dict_of_weights_resumes(tmp_path, ckpt):
     train(GRPOConfig(steps=2), run, resume=True, progress=False)
     assert [x["step"] for x in rows(run)] == [1, 2]
     assert json.loads((run / "config.json").read_text())["grpo"]["reward"] == {"math": 1.0, "format": 0.1}
+
+
+@pytest.mark.parametrize("steps", [2.5, "3", True, -1])
+def test_resume_refuses_a_bad_steps_target_before_changing_the_run(tmp_path, ckpt, steps):
+    """steps=2.5 (or "3") on resume was written into the run's config.json as its new target before the loop failed
+    with a TypeError; from then on --resume refused the run's own config.json (grpo.steps: expected int)."""
+    run = train(GRPOConfig(model=str(ckpt), **{**SMALL, "steps": 1, "eval_every": 5}), tmp_path / "r",
+                progress=False)
+    before = (run / "config.json").read_text()
+    with pytest.raises(PonderError, match="^steps must be"):
+        train(GRPOConfig(steps=steps), run, resume=True, progress=False)
+    assert (run / "config.json").read_text() == before
+    train(GRPOConfig(steps=2), run, resume=True, progress=False)
+    assert [x["step"] for x in rows(run)] == [1, 2]

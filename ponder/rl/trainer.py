@@ -439,7 +439,9 @@ def train(
 
     run = Path(run_dir)
     if resume:
-        steps = cfg.steps
+        steps = cfg.steps  # (a float or text target was written into config.json, which --resume then refused)
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise PonderError(f"steps must be an integer >= 0 (0: the run's own target), got {steps!r}")
         if dp is not None:  # all ranks resume at once: one of them puts back a checkpoint a killed save left
             from ..distributed import ddp
 
