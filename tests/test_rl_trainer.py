@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -843,3 +844,23 @@ def test_resume_refuses_a_bad_steps_target_before_changing_the_run(tmp_path, ckp
     assert (run / "config.json").read_text() == before
     train(GRPOConfig(steps=2), run, resume=True, progress=False)
     assert [x["step"] for x in rows(run)] == [1, 2]
+
+
+@pytest.mark.parametrize("over, msg", [
+    (dict(dual_clip_c=5.0), "dual_clip_c=5.0 has no effect with clip=symmetric"),
+    (dict(overlong_cache=8), "overlong_cache=8 has no effect with overlong_penalty off"),
+    (dict(max_len_norm=100), "max_len_norm=100 has no effect with aggregation=seq_mean_token_mean"),
+    (dict(clip="none", eps_low=0.1, eps_high=0.1), "eps_low=0.1 has no effect with clip=none"),
+])
+def test_a_runs_override_the_objective_never_reads_is_refused(over, msg):
+    """--set dual_clip_c=5 on a symmetric clip (or an overlong ramp without the penalty, Dr. GRPO's constant under
+    another aggregation, a clip range without a clip) trained as if it had not been given, and explain listed it
+    as a difference from the preset; beta without kl was already refused."""
+    from ponder.rl.trainer import objective_for
+
+    with pytest.raises(PonderError, match="^objective: " + re.escape(msg)):
+        objective_for("grpo", over, 96)
+    objective_for("grpo", dict(clip="dual", dual_clip_c=5.0), 96)  # where the part reads them, they are taken
+    objective_for("grpo", dict(overlong_penalty=True, overlong_cache=8), 96)
+    objective_for("dr_grpo", dict(max_len_norm=100), 96)
+    objective_for("dapo", dict(overlong_cache=None), 96)  # (None: "derive it", no value given)

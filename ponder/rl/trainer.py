@@ -162,7 +162,17 @@ def objective_config(cfg: GRPOConfig) -> obj.ObjectiveConfig:
 
 
 def objective_for(preset: str, overrides: dict, max_new_tokens: int) -> obj.ObjectiveConfig:
-    return obj.bind(obj.preset(preset, **overrides), max_new_tokens)
+    cfg = obj.preset(preset, **overrides)
+    # A run's override (--set) of a part the composed objective never reads trained as if it had not been given,
+    # and explain listed it as a difference from the preset (beta without kl is refused by ObjectiveConfig)
+    idle = {"dual_clip_c": (cfg.clip != "dual", f"clip={cfg.clip}"),
+            "overlong_cache": (not cfg.overlong_penalty, "overlong_penalty off"),
+            "max_len_norm": (cfg.aggregation != "seq_mean_token_sum_norm", f"aggregation={cfg.aggregation}"),
+            "eps_low": (cfg.clip == "none", "clip=none"), "eps_high": (cfg.clip == "none", "clip=none")}
+    for key, (unread, why) in idle.items():
+        if unread and overrides.get(key) is not None:  # (None: "derive it", no value given)
+            raise PonderError(f"objective: {key}={overrides[key]!r} has no effect with {why}; drop it")
+    return obj.bind(cfg, max_new_tokens)
 
 
 # ---- data ----------------------------------------------------------------------------------------
