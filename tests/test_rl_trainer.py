@@ -864,3 +864,19 @@ def test_a_runs_override_the_objective_never_reads_is_refused(over, msg):
     objective_for("grpo", dict(overlong_penalty=True, overlong_cache=8), 96)
     objective_for("dr_grpo", dict(max_len_norm=100), 96)
     objective_for("dapo", dict(overlong_cache=None), 96)  # (None: "derive it", no value given)
+
+
+@pytest.mark.parametrize("field, bad", [("reward", None), ("reward", "0.5"), ("reward", [1.0]), ("correct", None)])
+def test_a_score_fn_result_without_a_numeric_reward_is_refused_naming_the_item(tmp_path, ckpt, field, bad):
+    """A score_fn (the Ray / data-parallel hook, or a caller's own scorer) whose result for one completion had
+    reward None (or text, or a list) failed in torch.tensor with a bare TypeError naming nothing."""
+    from ponder.verify.registry import RewardResult
+
+    def score(reward, texts, items):
+        return [RewardResult(**{"reward": 0.0, "correct": False, **({field: bad} if k == 5 else {})})
+                for k in range(len(items))]
+
+    cfg = {**SMALL, "steps": 1, "eval_every": 5}
+    with pytest.raises(PonderError, match=rf"^step 1: the score of completion 2 of 4 of item \S+ has {field} "
+                                          + re.escape(repr(bad)) + ", not a number$"):
+        train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "r", progress=False, score_fn=score)

@@ -705,6 +705,16 @@ def _unpack_rollout(d: dict) -> dict:
     return {**d, "groups": [[Sample(**s) for s in g] for g in d["groups"]]}
 
 
+def _is_scalar(v) -> bool:
+    """Whether torch takes v as one number (a float, an int, a bool, numpy's or torch's scalars)."""
+    if isinstance(v, (str, bytes)):
+        return False
+    try:
+        return torch.as_tensor(v).dim() == 0
+    except (TypeError, ValueError, RuntimeError):
+        return False
+
+
 def _score_here(reward, completions, items) -> list:
     return [reward(c, it) for c, it in zip(completions, items)]
 
@@ -751,6 +761,11 @@ def _rollout(model, *, tok, cfg, ocfg, reward, pool, step, curriculum, generate_
         halted()
         results = score_split(score_fn or _score_here, functools.partial(with_think_open, reward), texts,
                               flat_items, opens)
+        for k, x in enumerate(results):  # (a score_fn's None was a bare TypeError from torch.tensor, naming nothing)
+            for name in ("reward", "correct"):
+                if not _is_scalar(v := getattr(x, name, None)):
+                    raise PonderError(f"step {step + 1}: the score of completion {k % G + 1} of {G} of item "
+                                      f"{flat_items[k].get('id')} has {name} {v!r}, not a number")
         for k, (it, group) in enumerate(zip(items, outs)):
             res = results[k * G:(k + 1) * G]
             r = torch.tensor([x.reward for x in res], dtype=torch.float32)
