@@ -880,3 +880,30 @@ def test_a_score_fn_result_without_a_numeric_reward_is_refused_naming_the_item(t
     with pytest.raises(PonderError, match=rf"^step 1: the score of completion 2 of 4 of item \S+ has {field} "
                                           + re.escape(repr(bad)) + ", not a number$"):
         train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "r", progress=False, score_fn=score)
+
+
+def test_a_minibatch_without_loss_tokens_does_not_dilute_the_logged_loss(tmp_path, ckpt):
+    """overlong_mask, two minibatches: the first group's completions are all cut at max_new_tokens (masked), so the
+    first minibatch has no loss token and takes no optimizer step. The step's loss was still averaged over both
+    minibatches, half the loss of the one update taken; it equals the one-minibatch step's (same normaliser:
+    the sequences with loss tokens; weights that cannot move, lr 1e-30)."""
+    from dataclasses import replace
+
+    from ponder.verify.registry import RewardResult
+
+    def generate(model, tok, prompts, *, version, **kw):  # the second group: completions of 2, 3, 4, 5 tokens
+        outs = ponder.sample(model, tok, prompts, **kw)
+        return [[replace(s, finish_reason="length") if i == 0 else
+                 replace(s, token_ids=s.token_ids[:j + 2], logprobs=s.logprobs[:j + 2], finish_reason="stop")
+                 for j, s in enumerate(g)] for i, g in enumerate(outs)]
+
+    def score(reward, texts, items):
+        return [RewardResult(reward=float(k % 2), correct=bool(k % 2)) for k in range(len(items))]
+
+    cfg = {**SMALL, "steps": 1, "eval_every": 5, "prompts_per_step": 2, "lr": 1e-30}
+    over = {"overlong_mask": True, "aggregation": "token_mean"}  # (a token mean: the loss of unequal lengths is not 0)
+    one, two = (rows(train(GRPOConfig(model=str(ckpt), **cfg, objective={**over, "minibatches": m}),
+                           tmp_path / str(m), progress=False, generate_fn=generate, score_fn=score))[0]
+                for m in (1, 2))
+    assert abs(one["loss"]) > 1e-3
+    assert two["loss"] == pytest.approx(one["loss"], rel=1e-4)

@@ -913,10 +913,12 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
             # the first update's weights ARE the behaviour policy: its own log-probs make the ratio exactly 1
             # (the separate no-grad pass agrees bit for bit on CPU, not necessarily on a GPU's kernels)
             fresh = epoch == 0 and span == 0 and not cfg.off_policy
-            updates += 1
             norms = obj.normalizers(mask[lo:hi])
             if dp is not None:  # the whole minibatch's counts: every rank's share summed
                 norms = dp.sum_counts(norms)
+            # the logged loss is the mean over the updates taken: a minibatch without loss tokens takes none (below)
+            # and counted, it halved a two-minibatch step's loss
+            updates += int(norms["total_tokens"] > 0)
             for mb in span_mbs:
                 if mb is None:
                     idle_pass(model)
