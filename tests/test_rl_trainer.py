@@ -272,6 +272,29 @@ def test_what_would_fail_mid_run_is_refused_before_the_run_directory_is_written(
         assert not (tmp_path / f"r{i}").exists()
 
 
+def test_the_up_front_check_of_a_code_dataset_runs_no_program(tmp_path, ckpt, monkeypatch):
+    """check_items judged each item's own answer with the reward to find items the reward cannot read: for the code
+    reward that ran every reference solution in the sandbox (0.14 s each: 25 minutes for 10,000 items before the
+    first step, again at every resume and for --nproc's own check). The fields are checked without running
+    anything; a broken test case is still refused, naming the item."""
+    from ponder.rl.trainer import check_items
+    from ponder.tokenizer import Tokenizer
+    from ponder.verify import code
+    from ponder.verify.registry import get_reward
+
+    ran = []
+    real = code.check_code
+    monkeypatch.setattr(code, "check_code", lambda c, *a, **k: ran.append(c) or real(c, *a, **k))
+    rows_ = [{"id": f"c{i}", "prompt": "f(x) = x + 1", "answer": "```python\ndef f(x):\n    return x + 1\n```",
+              "tests": ["assert f(1) == 2"]} for i in range(3)]
+    cfg = GRPOConfig(model=str(ckpt), task=None, data="d.jsonl", prompts_per_step=2, max_new_tokens=8)
+    model_cfg, tok = ponder.load(ckpt)[0].config, Tokenizer.load(ckpt)
+    check_items(cfg, model_cfg, tok, get_reward("code"), rows_, [])
+    assert all(c is None for c in ran)  # the tests were parsed (completion None), no solution was run
+    with pytest.raises(PonderError, match=r"^d.jsonl: item c1: reward 'code': field 'tests'"):
+        check_items(cfg, model_cfg, tok, get_reward("code"), [rows_[0], {**rows_[1], "tests": "assert ("}], [])
+
+
 def test_minibatches_step_the_optimizer_as_often_as_the_objective_says(tmp_path, ckpt, monkeypatch):
     """DAPO's minibatches=16 over a batch of 20 rows used to take ceil-sized spans: 10 optimizer steps, not 16."""
     from ponder.train import MasterAdamW

@@ -206,12 +206,30 @@ def check_items(cfg: GRPOConfig, config, tok, reward, train_items: list[dict], t
                               "system would be added on top of; put the system message in the data, or drop system")
         for it in items if cfg.data else items[:1]:  # (generated task items are well formed)
             try:
-                reward(it.get("answer", ""), it)
+                _check_reward_fields(reward, it)
             except PonderError as e:
                 raise PonderError(f"{src}: item {it.get('id')}: {e}") from None
         if items and isinstance(getattr(config, "max_position_embeddings", None), int):
             check_context(config, render_prompts(tok, [render(cfg, it) for it in items]), cfg.max_new_tokens,
                           names=[f"{src}: item {it.get('id')}" for it in items])
+
+
+def _check_reward_fields(reward, item: dict) -> None:
+    """The fields each verifier of `reward` reads from `item`, checked without verifying anything: judging the
+    item's own answer ran every reference solution of a code dataset in the sandbox (0.14 s each: 25 minutes
+    for 10,000 items, before the first step and again at every resume). A reward other than a Reward is called
+    on the item's answer, as before."""
+    from ..verify.registry import Reward, check_item
+
+    if not isinstance(reward, Reward):
+        reward(item.get("answer", ""), item)
+        return
+    for name, _ in reward.terms:
+        if name in ("math", "code", "countdown", "constraints"):  # (format and judge read no gold)
+            try:
+                check_item(name, item)
+            except PonderError as e:
+                raise PonderError(f"reward {name!r}: {e}") from None
 
 
 def resolve_data(cfg: GRPOConfig) -> None:
