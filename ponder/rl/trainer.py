@@ -126,7 +126,9 @@ class GRPOConfig:
                 raise PonderError(f"{k} must be a positive integer, got {v!r}")
         if not isinstance(self.objective, dict):  # (None was a TypeError in objective_for)
             raise PonderError(f"objective must be a dict of overrides of the preset, got {self.objective!r}")
-        if not isinstance(self.micro_batch_tokens, int) or self.micro_batch_tokens < 0:
+        # (True passed as 1, and the run's config.json was then refused by its own --resume)
+        mbt = self.micro_batch_tokens
+        if isinstance(mbt, bool) or not isinstance(mbt, int) or mbt < 0:
             raise PonderError(f"micro_batch_tokens must be an integer >= 0 (0: no limit), "
                               f"got {self.micro_batch_tokens!r}")
         for k in ("train_pool", "max_refill", "warmup"):  # (max_refill < 0 generated nothing: every step skipped)
