@@ -212,7 +212,7 @@ def test_bad_input(tmp_path, ckpt):
                                  dict(weight_decay=-0.1), dict(weight_decay=math.inf), dict(max_refill=-1),
                                  dict(warmup=-1), dict(train_pool=0), dict(lr="1e-3"), dict(temperature=None),
                                  dict(seed=1.5), dict(eval_n=0), dict(objective=None),
-                                 dict(micro_batch_tokens=True)])
+                                 dict(micro_batch_tokens=True), dict(max_refill=101)])
 def test_bad_optimisation_settings_are_refused_in_one_line(tmp_path, ckpt, bad):
     """A negative grad_clip made clip_grad_norm_ scale every gradient by a negative factor (gradient ascent), 0
     erased every update, a negative weight decay grew the weights, max_refill < 0 generated nothing (every step
@@ -294,6 +294,18 @@ def test_the_up_front_check_of_a_code_dataset_runs_no_program(tmp_path, ckpt, mo
     assert all(c is None for c in ran)  # the tests were parsed (completion None), no solution was run
     with pytest.raises(PonderError, match=r"^d.jsonl: item c1: reward 'code': field 'tests'"):
         check_items(cfg, model_cfg, tok, get_reward("code"), [rows_[0], {**rows_[1], "tests": "assert ("}], [])
+
+
+def test_no_answer_frac_counts_completions_without_a_code_block(tmp_path, ckpt):
+    """no_answer_frac counted only the reason "no answer" (math, countdown): the code verifier's "no code block"
+    was never counted, so a code run's completions without any program logged 0."""
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps({"id": f"c{i}", "prompt": f"Write f(x) = x + {i}.", "answer": "-",
+                                        "tests": [f"assert f(1) == {i + 1}"]}) + "\n" for i in range(4)))
+    cfg = GRPOConfig(model=str(ckpt), task=None, data=str(data), reward="code",
+                     **{**SMALL, "steps": 1, "eval_every": 5, "save_every": 1, "prompts_per_step": 2})
+    r = rows(train(cfg, tmp_path / "r", progress=False))
+    assert r[0]["no_answer_frac"] == 1.0  # (a random model writes no ``` block)
 
 
 def test_minibatches_step_the_optimizer_as_often_as_the_objective_says(tmp_path, ckpt, monkeypatch):

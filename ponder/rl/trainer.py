@@ -52,6 +52,13 @@ from ..verify.registry import score_split, with_think_open
 from . import objective as obj
 from .monitor import Monitor, MonitorConfig
 
+# A verifier's reason for a completion it found no answer in (math, countdown: "no answer"; code: "no code block"):
+# counted in no_answer_frac.
+NO_ANSWER_REASONS = ("no answer", "no code block")
+# Dynamic sampling's extra rounds per step at most: rollout seeds are (seed * 1_000_003 + step) * 101 + round, so a
+# 101st round would repeat the next step's first.
+MAX_REFILL = 100
+
 
 @dataclass
 class GRPOConfig:
@@ -86,7 +93,7 @@ class GRPOConfig:
     eval_every: int = 20
     eval_n: int = 200  # held-out problems (test split) for greedy accuracy
     save_every: int = 20
-    max_refill: int = 4  # dynamic sampling: extra generation rounds per step at most
+    max_refill: int = 4  # dynamic sampling: extra generation rounds per step at most (MAX_REFILL)
     curriculum: bool = False
     chat: bool = False  # wrap prompts as a user chat message (instruct models)
     system: str | None = None
@@ -135,6 +142,9 @@ class GRPOConfig:
             v = getattr(self, k)
             if isinstance(v, bool) or not isinstance(v, int) or v < (1 if k == "train_pool" else 0):
                 raise PonderError(f"{k} must be an integer >= {1 if k == 'train_pool' else 0}, got {v!r}")
+        if self.max_refill > MAX_REFILL:  # (a round's seed is (seed * 1_000_003 + step) * 101 + round)
+            raise PonderError(f"max_refill must be at most {MAX_REFILL}, got {self.max_refill}: round 101 of a step "
+                              "would draw the prompts and samples of the next step's first round")
         if self.group_size < 2:
             raise PonderError("group_size must be >= 2: group-relative advantages need a group")
         # clip_grad_norm_ scales by grad_clip / norm: a negative grad_clip flipped the gradient (ascent), 0 erased it
@@ -795,7 +805,7 @@ def _rollout(model, *, tok, cfg, ocfg, reward, pool, step, curriculum, generate_
             stats_all["correct"] += float(c.sum())
             stats_all["reward"] += float(r.sum())
             stats_all["no_answer"] += sum(
-                1 for x in res if any(p.get("reason") == "no answer" for p in x.parts.values()))
+                1 for x in res if any(p.get("reason") in NO_ANSWER_REASONS for p in x.parts.values()))
             stats_all["gen_tokens"] += sum(s.num_tokens for s in group)
             stats_all["truncated"] += sum(s.finish_reason == "length" for s in group)
             zero_var = bool((r == r[0]).all())
