@@ -1349,8 +1349,8 @@ def test_a_loop_over_test_data_cannot_be_cut_short_or_read():
         for bad in (wrong, cut, peek):
             assert not check_code(blk(bad), tests).correct, (name, bad)
     # a loop the caller leaves as written still passes a correct program: a check under an `if` on a value
-    # of the program's, a break, a loop variable read after the loop or by a helper of the tests, an item the
-    # body mutates
+    # of the program's, a break (written out since it is on the loop's values), a loop variable read after the
+    # loop or by a helper of the tests, an item the body mutates
     kept = ["for x in range(3):\n    y = double(x)\n    if y >= 0:\n        assert y == 2 * x\n",
             "for x in [1, 2, 3]:\n    assert double(x) == 2 * x\n    if x == 2:\n        break\n",
             "for x, want in [(1, 2), (3, 6)]:\n    assert double(x) == want\nassert double(x) == want\n",
@@ -1361,6 +1361,31 @@ def test_a_loop_over_test_data_cannot_be_cut_short_or_read():
     for tests in kept:
         assert check_code(blk(good), tests).correct, tests
         assert not check_code(blk(wrong.replace("x == 1", "x in (1, 4)")), tests).correct, tests
+
+
+def test_a_loop_that_breaks_or_continues_on_test_values_cannot_be_cut_short():
+    # `break`/`continue` under an `if` on the loop's own values (`if x == 2: break`) is decided here in each
+    # written-out copy: the copies end where the loop would. Run as written (any `break` kept the loop so), the
+    # assert was one test reported once per iteration: a program that forged the end after the first passed.
+    good = "def double(x):\n    return 2 * x"
+    wrong = "def double(x):\n    return 2 if x == 1 else 0"
+    cut = ("import os\nn = [0]\ndef double(x):\n    n[0] += 1\n    if n[0] == 2:\n"
+           "        os.write(3, b'{\"done\": true}\\n')\n        os._exit(0)\n    return 2 * x\n")
+    forms = {"break": ("for x in [1, 2, 3]:\n    assert double(x) == 2 * x\n    if x == 2:\n        break\n", 2),
+             "continue": ("for x in range(4):\n    if x == 0:\n        continue\n    assert double(x) == 2 * x\n", 3),
+             "break before": ("def test_d():\n    for x in [1, 3, 5, -1, 7]:\n        if x < 0:\n            break\n"
+                              "        assert double(x) == 2 * x\n    else:\n        assert double(0) == 1\n", 1),
+             "inner loop's break": ("for a in [1, 3]:\n    for b in [1, 2]:\n        if b == a:\n"
+                                    "            break\n    assert double(a) == 2 * a\n", 2)}
+    for name, (tests, n) in forms.items():
+        v = check_code(blk(good), tests)
+        assert (v.correct, v.reason) == (True, f"passed {n}/{n}" if "def " not in tests else "passed 1/1"), name
+        for bad in (wrong, cut):
+            assert not check_code(blk(bad), tests).correct, (name, bad)
+    # a `break` on a value of the program's leaves the loop as written: a correct program still passes
+    kept = "for x in [1, 2, 3]:\n    y = double(x)\n    if y > 4:\n        break\n    assert y == 2 * x\n"
+    assert check_code(blk(good), kept).correct
+    assert not check_code(blk(wrong), kept).correct
 
 
 def test_an_exception_test_with_handler_code_or_a_bare_except_is_decided_by_the_caller():

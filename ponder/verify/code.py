@@ -167,9 +167,11 @@ its value (``for x, want in CASES: assert f(x) == want``, ``zip(INPUTS, OUTPUTS)
 HumanEval's ``check``, a unittest ``subTest`` loop), is written out by the caller: one copy of its body per
 item (at most 1000), the loop variables given that item's values as a parametrized case is, so ``want`` stays
 here and each copy's asserts are tests of their own, each to be reported (a program cannot end the run after
-the iterations it has seen); an ``if`` on the loop's values alone is decided here in each copy. A loop it
-cannot write out so runs as written: items the sandbox computes, a body that leaves the loop (``break``,
-``return``) or has a check under an ``if`` on a value of the program's, a table the tests read otherwise too.
+the iterations it has seen); an ``if`` on the loop's values alone is decided here in each copy, and a ``break``
+or ``continue`` it leads to ends that copy there (a ``break``, the loop and its ``else:``). A loop it cannot
+write out so runs as written: items the sandbox computes, a body that may leave the loop otherwise (a
+``break`` under an ``if`` on a value of the program's, a ``return``) or has a check under such an ``if``, a
+table the tests read otherwise too.
 Its asserts are reported once per iteration run, so the caller cannot tell how many should have been: a
 program that forges the end of the run after some iterations passes the rest unrun. Likewise a call of a
 helper function of the tests with values written in them (``def check(x, want): assert f(x) == want`` then
@@ -2480,8 +2482,38 @@ _MAX_UNROLL_NODES = 100_000  # syntax nodes those copies may add up to
 # where an assert runs only sometimes (a copy of the loop body per item would leave it unreported, failing)
 _CONDITIONAL = (ast.If, ast.While, ast.For, ast.AsyncFor, ast.Match, ast.ExceptHandler, ast.FunctionDef,
                 ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
-_LEAVES_LOOP = (ast.Break, ast.Continue, ast.Return, ast.Yield, ast.YieldFrom, ast.Await, ast.Global,
-                ast.Nonlocal)
+_LEAVES_LOOP = (ast.Return, ast.Yield, ast.YieldFrom, ast.Await, ast.Global, ast.Nonlocal)
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+
+
+def _exits(stmts: list[ast.stmt], kinds: tuple) -> list[ast.stmt]:
+    """The statements of `kinds` (`break`/`continue`, or `return`) in `stmts` that leave the loop or function
+    `stmts` are the body of: not those in an inner function or class, nor a `break`/`continue` in an inner
+    loop's body (one in its `else:` is the outer loop's)."""
+    found: list[ast.stmt] = []
+    todo: list[ast.AST] = list(stmts)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, kinds):
+            found.append(node)
+        elif isinstance(node, _LOOPS) and ast.Break in kinds:
+            todo.extend(node.orelse)
+        elif not isinstance(node, _SCOPES):
+            todo.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _until_exit(body: list[ast.stmt], kinds: tuple) -> tuple[list[ast.stmt], ast.stmt | None] | None:
+    """`body` cut before its first statement of `kinds` at its top level (nothing after it runs), and that
+    statement (None if there is none); None when a statement of `kinds` that leaves it (see _exits) is
+    elsewhere in it, under an `if` or a `try` where it may or may not run."""
+    for k, stmt in enumerate(body):
+        if isinstance(stmt, kinds):
+            return body[:k], stmt
+        if _exits([stmt], kinds):
+            return None
+    return body, None
 
 
 def _checks(body: list[ast.stmt], helpers: dict) -> str:
@@ -2574,8 +2606,10 @@ def _unroll(loop: ast.For, scope: list[ast.AST], tables: dict, clean: set[str], 
     Each copy's asserts are tests of their own, each to be reported, so a program cannot end the run after
     the iterations it has seen and pass the ones it skipped, and the expected values stay in the caller. A
     loop variable read elsewhere in `scope` (after the loop, by a helper function) is assigned at the top of
-    each copy instead. None when the loop cannot be written out so: a body that leaves the loop (`break`,
-    `return`), has no check or one that runs only sometimes, or too many items."""
+    each copy instead. A `break` or `continue` that an `if` on the item's values leads to (_fold_ifs) ends
+    its copy there, a `break` the loop, whose `else:` then does not run. None when the loop cannot be
+    written out so: a body that may leave the loop otherwise (a `break` under an `if` on a value of the
+    program's, a `return`), has no check or one that runs only sometimes, or too many items."""
     pattern = _target_pattern(loop.target)
     if pattern is None or _checks(loop.body, helpers) == "none" or any(
             isinstance(n, _LEAVES_LOOP) for s in loop.body for n in ast.walk(s)):
@@ -2595,20 +2629,25 @@ def _unroll(loop: ast.For, scope: list[ast.AST], tables: dict, clean: set[str], 
     keep = frozenset(x for x in names if x in declared
                      or sum(n.id == x for n in reads) > sum(n.id == x for n in inside))
     out: list[ast.stmt] = []
+    broke = False
     try:
         for item in items:
             env: dict = {}
             _bind(pattern, item, env)
             body = _bind_case(copy.deepcopy(loop.body), {k: _value_ast(v) for k, v in env.items()}, keep)
-            body = _fold_ifs(body, bound)
-            if _checks(body, helpers) == "sometimes":  # under an `if` on a value of the program's: as written
+            cut = _until_exit(_fold_ifs(body, bound), (ast.Break, ast.Continue))
+            # under an `if` on a value of the program's, a check or a `break`: as written
+            if cut is None or _checks(cut[0], helpers) == "sometimes":
                 return None
-            out.extend(body)
+            out.extend(cut[0])
+            broke = isinstance(cut[1], ast.Break)
+            if broke:
+                break
     except (_TestFailed, ValueError, RecursionError):
         return None
     for table in from_tables:
         used[table] = used.get(table, 0) + 1
-    return [ast.copy_location(s, loop) for s in out] + loop.orelse
+    return [ast.copy_location(s, loop) for s in out] + ([] if broke else loop.orelse)
 
 
 def _inlinable(fn: ast.FunctionDef) -> bool:
