@@ -1388,6 +1388,34 @@ def test_a_loop_that_breaks_or_continues_on_test_values_cannot_be_cut_short():
     assert not check_code(blk(wrong), kept).correct
 
 
+def test_a_helper_that_returns_early_on_test_values_cannot_be_cut_short():
+    # `def check(x, want): if want is None: return` then `assert f(x) == want`: the `if` is decided here in each
+    # call's copy, which ends at the `return` it leads to, so each other call's assert must be reported. Run as
+    # written (any early `return` kept the helper so), its assert was one test reported once per call: a
+    # program that forged the end of the run after the first call passed the others.
+    good = "def double(x):\n    return 2 * x"
+    wrong = "def double(x):\n    return 2 if x == 1 else 0"
+    cut = ("import os\nn = [0]\ndef double(x):\n    n[0] += 1\n    if n[0] == 2:\n"
+           "        os.write(3, b'{\"done\": true}\\n')\n        os._exit(0)\n    return 2 * x\n")
+    forms = ["def check(x, want):\n    if want is None:\n        return\n    assert double(x) == want\n"
+             "check(1, 2)\ncheck(2, None)\ncheck(3, 6)\n",
+             "CASES = [(1, 2), (-1, None), (3, 6)]\ndef check(x, want):\n    if x < 0:\n        return None\n"
+             "    else:\n        result = double(x)\n    assert result == want\n    return result\n"
+             "def test_all():\n    for x, want in CASES:\n        check(x, want)\n"]
+    for tests in forms:
+        assert check_code(blk(good), tests).correct, tests
+        for bad in (wrong, cut):
+            assert not check_code(blk(bad), tests).correct, (tests, bad)
+    # one of its calls with a value of the program's, or a `return` on one, leaves the helper as written
+    kept = ["def check(x, want):\n    if want is None:\n        return\n    assert double(x) == want\n"
+            "check(1, 2)\ncheck(2, double(None) if False else None)\ncheck(3, 6)\n",
+            "def check(x, want):\n    r = double(x)\n    if r > 4:\n        return\n    assert r == want\n"
+            "check(1, 2)\ncheck(2, 4)\ncheck(3, 0)\n"]
+    for tests in kept:
+        assert check_code(blk(good), tests).correct, tests
+        assert not check_code(blk(wrong), tests).correct, tests
+
+
 def test_an_exception_test_with_handler_code_or_a_bare_except_is_decided_by_the_caller():
     # `except ValueError as e: assert str(e) == "neg"`, a handler that logs, a bare `except:` (MBPP/HumanEval
     # style): how the body ended is reported and decided here, then the handlers run as written. As written,

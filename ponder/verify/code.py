@@ -176,8 +176,10 @@ Its asserts are reported once per iteration run, so the caller cannot tell how m
 program that forges the end of the run after some iterations passes the rest unrun. Likewise a call of a
 helper function of the tests with values written in them (``def check(x, want): assert f(x) == want`` then
 ``check(3, 6)``, as the written-out loops above give) is written out as a copy of the helper's body with
-those values, one per call; a helper whose checks run only on some calls (under an ``if``, after an early
-``return``), or a call with another argument, runs as written, its asserts reported once per call run, with
+those values, one per call, an ``if`` on them decided here in each copy and the copy ended at a ``return`` it
+leads to (``if want is None: return``). A helper whose checks run only on some calls otherwise (under an
+``if`` on a value of the program's), a call with another argument, and every call of a helper whose copies
+differ so where its name is also used otherwise, run as written, its asserts reported once per call run, with
 the same weakness.
 
 Names of builtins that the caller applies (``isinstance``, ``len``, ``int``, ``range``...) mean the real builtins
@@ -2651,15 +2653,64 @@ def _unroll(loop: ast.For, scope: list[ast.AST], tables: dict, clean: set[str], 
 
 
 def _inlinable(fn: ast.FunctionDef) -> bool:
-    """Whether _inline_calls may write out a call of this function of the tests: plain parameters, checks in
-    its body that run whenever it runs (each copy's must be reported), no `return` but at its end, and no
-    `yield` (a generator's body would not run at the call)."""
+    """Whether _inline_calls may write out a call of this function of the tests: plain parameters, a check in
+    its body, and no `yield` (a generator's body would not run at the call)."""
     a = fn.args
     inner = [n for s in fn.body for n in ast.walk(s)]
     return (not (a.posonlyargs or a.vararg or a.kwonlyargs or a.kwarg)
-            and all(_literal(d)[0] for d in a.defaults) and _checks(fn.body, {}) == "always"
-            and not any(isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await)) for n in inner)
-            and not any(isinstance(n, ast.Return) and n is not fn.body[-1] for n in inner))
+            and all(_literal(d)[0] for d in a.defaults) and _checks(fn.body, {}) != "none"
+            and not any(isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await)) for n in inner))
+
+
+def _same_checks(fn: ast.FunctionDef) -> bool:
+    """Whether every call of `fn` runs all the checks in its body: none under an `if`, no `return` before
+    its end."""
+    return _checks(fn.body, {}) == "always" and not any(
+        isinstance(n, ast.Return) and n is not fn.body[-1] for s in fn.body for n in ast.walk(s))
+
+
+def _call_body(fn: ast.FunctionDef, case: dict, bound: set[str]) -> list[ast.stmt] | None:
+    """The body of the copy of `fn` written out for a call with the values `case` (see _inline_calls): its
+    parameters given those values (_bind_case), each `if` on them decided here (_fold_ifs), and cut after a
+    `return` one leads to; None when a check in it runs only sometimes (under an `if` on a value of the
+    program's, after a `return` that may or may not run)."""
+    cut = _until_exit(_fold_ifs(_bind_case(copy.deepcopy(fn.body), case), bound), (ast.Return,))
+    if cut is None or _checks(cut[0], {}) == "sometimes":
+        return None
+    return cut[0] + [cut[1]] if cut[1] is not None else cut[0]
+
+
+def _call_copies(stmts: list[ast.stmt], helpers: dict, bound: set[str]) -> dict[int, list[ast.stmt]]:
+    """For each statement `check(3, 6)` in `stmts` (not in a helper's own body) that calls a helper of the
+    tests with values written in them (_call_case): the body of the copy of the helper written out for it
+    (_call_body), by the statement's id. A helper whose checks differ by call (an `if` or early `return`
+    decided in each) is written out only where every use of its name is such a call: a call left as written
+    would report its asserts, that each copy leaves to the others, once per call, or not at all."""
+    mine = {id(fn) for fn in helpers.values()}
+    uses = {name: 0 for name in helpers}
+    for n in (n for s in stmts for n in ast.walk(s)):
+        if isinstance(n, ast.Name) and n.id in uses:
+            uses[n.id] += 1
+    copies: dict[int, list[ast.stmt]] = {}
+    made: dict[str, list[int]] = {name: [] for name in helpers}
+    todo: list[ast.AST] = list(stmts)
+    while todo:
+        node = todo.pop()
+        if id(node) in mine:
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+        call = node.value if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) else None
+        fn = helpers.get(call.func.id) if call is not None and isinstance(call.func, ast.Name) else None
+        case = _call_case(fn, call) if fn is not None else None
+        body = _call_body(fn, case, bound) if case is not None else None
+        if body is not None:
+            copies[id(node)] = body
+            made[fn.name].append(id(node))
+    for name, fn in helpers.items():
+        if not _same_checks(fn) and len(made[name]) != uses[name]:
+            for k in made[name]:
+                del copies[k]
+    return copies
 
 
 def _rewrite_blocks(stmt: ast.stmt, rewrite, *args) -> None:
@@ -2674,32 +2725,30 @@ def _rewrite_blocks(stmt: ast.stmt, rewrite, *args) -> None:
                     x.body = rewrite(x.body, *args) or [ast.Pass()]
 
 
-def _inline_calls(body: list[ast.stmt], helpers: dict, sites: dict) -> list[ast.stmt]:
-    """`body` with each statement `check(3, 6)` that calls a helper function of the tests with values written
-    in them replaced by a call of a copy of the helper made for that call, its parameters given those values
-    as a parametrized case is (_bind_case): `def check(x, want): assert double(x) == want` called three times
-    is three asserts that must each be reported, `want` kept in the caller, where as written it was one assert
-    the sandbox reported per call (a program could end the run after the first call and pass the others
-    unrun). The copies are collected in `sites` (helper name -> its copies), to be defined where the helper
-    is, so they read the same globals."""
+def _inline_calls(body: list[ast.stmt], helpers: dict, copies: dict, sites: dict) -> list[ast.stmt]:
+    """`body` with each statement `check(3, 6)` that calls a helper of the tests with values written in them
+    replaced by a call of a copy of the helper made for that call (`copies`, see _call_copies), its
+    parameters given those values as a parametrized case is: `def check(x, want): assert double(x) == want`
+    called three times is three asserts that must each be reported, `want` kept in the caller, where as
+    written it was one assert the sandbox reported per call (a program could end the run after the first call
+    and pass the others unrun). The copies are collected in `sites` (helper name -> its copies), to be
+    defined where the helper is, so they read the same globals."""
     out: list[ast.stmt] = []
     for stmt in body:
         if stmt in helpers.values():
             out.append(stmt)  # a helper's own body (a call of another in it) runs as written
             continue
-        _rewrite_blocks(stmt, _inline_calls, helpers, sites)
-        call = stmt.value if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) else None
-        fn = helpers.get(call.func.id) if call is not None and isinstance(call.func, ast.Name) else None
-        case = _call_case(fn, call) if fn is not None else None
-        if case is None:
+        _rewrite_blocks(stmt, _inline_calls, helpers, copies, sites)
+        if id(stmt) not in copies:
             out.append(stmt)
             continue
+        fn = helpers[stmt.value.func.id]
         name = f"__ponder_{fn.name}_{sum(len(v) for v in sites.values()) + 1}__"
         made = copy.copy(fn)  # a plain function of no parameters, with the case bound in its body
         made.name, made.decorator_list = name, []
         made.args = ast.arguments(posonlyargs=[], args=[], vararg=None, kwonlyargs=[], kw_defaults=[],
                                   kwarg=None, defaults=[])
-        made.body = _bind_case(copy.deepcopy(fn.body), case)
+        made.body = copies[id(stmt)] or [ast.Pass()]
         sites.setdefault(fn.name, []).append(ast.fix_missing_locations(ast.copy_location(made, fn)))
         out.append(ast.copy_location(ast.Expr(_call(name)), stmt))
     return out
@@ -3231,9 +3280,10 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
     # then a helper of the tests called with values written in them (`check(3, 6)`, as the loops above give)
     # is written out at each call (see _inline_calls); a helper no longer called otherwise is dropped
     sites: dict[str, list[ast.FunctionDef]] = {}
+    copies = _call_copies([s for groups in bodies for group in groups for s in group], helpers, bound)
     for groups in bodies:
         for si, group in enumerate(groups):
-            groups[si] = _inline_calls(group, helpers, sites)
+            groups[si] = _inline_calls(group, helpers, copies, sites)
     left = {n.id for groups in bodies for group in groups for s in group for n in ast.walk(s)
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     for groups in bodies:
