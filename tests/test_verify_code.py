@@ -1457,6 +1457,32 @@ def test_an_exception_test_with_handler_code_or_a_bare_except_is_decided_by_the_
     assert not check_code(blk(wrong_message), forms["message"]).correct
 
 
+def test_the_handler_an_exception_enters_of_several_must_report_its_asserts():
+    # of several handlers, the one `except` enters is decided here from the class the sandbox reported, so its
+    # asserts must be reported; the others' stay unreached. Before, all were optional: a program whose
+    # exception's str ended the run (its end forged) passed `assert str(e) == 'neg'` unrun.
+    good = ("def f(x):\n    if x < 0:\n        raise ValueError('neg')\n    if x == 0:\n"
+            "        raise TypeError('zero')\n    return 2 * x")
+    ends = ("import os\nclass E(ValueError):\n    def __str__(self):\n        os.write(3, b'{\"done\": true}\\n')\n"
+            "        os._exit(0)\n    __repr__ = __str__\n" + good.replace("ValueError('neg')", "E('wrong')"))
+    forms = ["assert f(1) == 2\ntry:\n    f(-1)\n    assert False\nexcept ValueError as e:\n"
+             "    assert str(e) == 'neg'\nexcept TypeError as e:\n    assert str(e) == 'zero'\n",
+             "def test_neg():\n    assert f(1) == 2\n    try:\n        f(-1)\n    except (KeyError, TypeError):\n"
+             "        pass\n    except Exception as e:\n        assert 'neg' in str(e)\n    else:\n"
+             "        assert False\n",
+             "assert f(1) == 2\nfor x, msg in [(-1, 'neg'), (0, 'zero')]:\n    try:\n        f(x)\n"
+             "        assert False\n    except ValueError as e:\n        assert str(e) == msg\n"
+             "    except TypeError as e:\n        assert str(e) == msg\n"]
+    for tests in forms:
+        assert check_code(blk(good), tests).correct, tests
+        assert not check_code(blk(ends), tests).correct, tests
+        assert not check_code(blk(good.replace("'neg'", "'bad'")), tests).correct, tests
+    # the other handler's asserts stay unreached: a program raising what it names passes
+    zero = forms[0].replace("f(-1)", "f(0)")
+    assert check_code(blk(good), zero).correct
+    assert not check_code(blk(good.replace("'zero'", "'0'")), zero).correct
+
+
 def test_an_exception_of_many_unrelated_builtin_classes_fails_the_check():
     # a class made to be ValueError, TypeError, KeyError... at once (raised where the program guesses it is
     # being checked) passed every check of those; a real exception is one, or two (io.UnsupportedOperation:

@@ -81,10 +81,9 @@ pytest.raises(ZeroDivisionError): assert div(1, 0) == 0``) lets an exception of 
 as Python would, and one the body leaves unreached by raising first has passed (it is part of that test); one it
 reaches is decided as any. A bare ``except:`` expects any exception. Handlers that do more than ``pass``
 (``except ValueError as e: assert str(e) == 'neg'``) run after the report, the exception raised again into
-them as written, the names they bind read as exceptions (``str(e)`` is the sandbox's str); with one handler
-its asserts must be reported when the check passed, of several the handlers not entered leave theirs
-unreached, so a program that ends the run inside one of several handlers passes its asserts (the class is
-decided anyway).
+them as written, the names they bind read as exceptions (``str(e)`` is the sandbox's str); when the check
+passed, the asserts of the handler the exception enters must be reported: of several, that is the first that
+names a class it is one of, decided here from the report as the check is (the others' stay unreached).
 A ``try`` of another form (no ``assert False`` after the call: ``except ValueError: raised = True``) runs as
 written: its handlers' classes are in the sandbox, whose names the program can rebind during the call. Other
 asserts with no value from the sandbox in them may go unreached once some other assert was reported.
@@ -1433,6 +1432,7 @@ class _AssertRewriter(ast.NodeTransformer):
         self.raise_body = False  # rewriting the body of an exception test (see _raise_check)
         self.optional: set[int] = set()  # asserts in such a body: unreached when it raised first
         self.handler_asserts: set[int] = set()  # optional too, in one of several handlers run after the check
+        self.entered: dict[int, list] = {}  # such a check -> its handlers' classes and asserts (_handlers)
 
     def visit_FunctionDef(self, node: ast.FunctionDef):
         start, outer = self.index, self.excinfo
@@ -1598,7 +1598,8 @@ class _AssertRewriter(ast.NodeTransformer):
         With `handlers` (a `try` whose handlers do more than `pass`), the exception is raised again after the
         report into those handlers as written, the names they bind read as exceptions (`str(e)` is the
         sandbox's str). One handler is entered whenever the check passes, so its asserts must be reported; of
-        several, the ones not entered go unreached, so their asserts may."""
+        several, the caller finds the one entered (see _handlers), whose asserts must be reported, and the
+        others' go unreached."""
         outer, self.raise_body = self.raise_body, True
         node = self.generic_visit(ast.Try(body=body, handlers=[], orelse=[], finalbody=[]))
         self.raise_body = outer
@@ -1623,8 +1624,8 @@ class _AssertRewriter(ast.NodeTransformer):
             first, outer_names = self.index, self.excinfo
             self.excinfo = outer_names | {h.name for h in handlers if h.name}
             again = ast.Raise(exc=ast.Name("__ponder_exc__", ast.Load()), cause=None)
-            dispatch = ast.Try(body=[again], handlers=handlers, orelse=[], finalbody=[])
-            caught.append(self.generic_visit(dispatch))
+            check = self.index - 1
+            caught.append(ast.Try(body=[again], handlers=self._handlers(handlers, check), orelse=[], finalbody=[]))
             self.excinfo = outer_names
             if len(handlers) > 1:
                 self.optional.update(range(first, self.index))
@@ -1635,6 +1636,21 @@ class _AssertRewriter(ast.NodeTransformer):
         evaluate = ast.Assign(targets=[ast.Name(own_name, ast.Store())], lineno=0,
                               value=_call("__ponder_classes__", _lambda(classes)))
         return [evaluate, node]
+
+    def _handlers(self, handlers: list[ast.ExceptHandler], check: int) -> list[ast.ExceptHandler]:
+        """The handlers of the exception test number `check`, rewritten; for several, what each expects and
+        which asserts it holds are kept in self.entered[check] (see _entered_handler), so that the caller
+        requires the asserts of the one the exception enters."""
+        out, spans, own = [], [], 0
+        for h in handlers:
+            start = self.index
+            out.append(self.visit(h))
+            names, mine = self._exception_classes(h.type) if h.type is not None else ({"BaseException"}, [])
+            spans.append((frozenset(names), range(own, own + len(mine)), range(start, self.index)))
+            own += len(mine)
+        if len(handlers) > 1:
+            self.entered[check] = spans
+        return out
 
     def _expected_raise(self, node: ast.Try) -> tuple[set[str], list[ast.expr], bool] | None:
         """The exception classes (see _exception_classes) a `try` of the form visit_Try rewrites expects, and
@@ -3343,6 +3359,7 @@ def _plan(tests) -> dict:
     spans: dict[int, range] = {}
     optional: set[int] = set()
     handler_asserts: set[int] = set()  # part of the exception test just before them (see _raise_check)
+    entered: dict[int, list] = {}  # the exception tests with several handlers (see _AssertRewriter._handlers)
     for body in bodies:
         rw = _AssertRewriter(len(trees), bound, imports)
         # a statement may become several (an exception test on a class of the program's: see _raise_check)
@@ -3351,6 +3368,7 @@ def _plan(tests) -> dict:
         spans.update(rw.spans)
         optional |= rw.optional
         handler_asserts |= rw.handler_asserts
+        entered.update(rw.entered)
         if rw.unsupported:
             return {"mode": "assert", "stmts": [], "trees": [], "unsupported": rw.unsupported}
     # `import pytest` with nothing of pytest's left to run in the sandbox (its marks were taken apart here,
@@ -3390,7 +3408,7 @@ def _plan(tests) -> dict:
         elif not units or units[-1][2] != k:
             units.append((calls[k], [j for j in range(len(trees)) if owner.get(j) == k], k))
     return {"mode": "assert", "stmts": stmts, "trees": trees, "units": units, "calls": calls, "hooks": hooks,
-            "optional": optional}
+            "optional": optional, "entered": entered}
 
 
 def _judge_asserts(plan: dict, run: dict, code: str) -> Verdict:
@@ -3414,13 +3432,18 @@ def _judge_asserts(plan: dict, run: dict, code: str) -> Verdict:
     seen = [0] * n
     ok = [True] * n
     evaluator = _Evaluator()  # one work budget for the whole run
+    entered = plan.get("entered", {})
+    required: set[int] = set()  # asserts of the handler an exception entered, of several (see _entered_handler)
     for r in records:
         i = r.get("t")
         if type(i) is not int or not 0 <= i < n or not isinstance(r.get("v"), list):
             continue
         seen[i] += 1
         try:
-            ok[i] = ok[i] and evaluator.judge(plan["trees"][i], r["v"])
+            passed = evaluator.judge(plan["trees"][i], r["v"])
+            ok[i] = ok[i] and passed
+            if passed and i in entered:
+                required.update(_entered_handler(entered[i], evaluator.eval(plan["trees"][i][1], r["v"])))
         except (_TestFailed, RecursionError):
             ok[i] = False
     # A test must be reported: a program that ends the run early (forging the "done" record) must not pass the
@@ -3432,7 +3455,7 @@ def _judge_asserts(plan: dict, run: dict, code: str) -> Verdict:
     # An assert in the body of an exception test is left unreached when the body raised first, as Python runs it
     # (the raise check, which must be reported, decides that test).
     optional = plan.get("optional", ())
-    passed = [o and (s > 0 or i in optional or (anchored and not _reads_sandbox(t)))
+    passed = [o and (s > 0 or (i in optional and i not in required) or (anchored and not _reads_sandbox(t)))
               for i, (s, o, t) in enumerate(zip(seen, ok, plan["trees"]))]
     # a statement of the tests raised (`x = f(0)` when f(0) raises, or a bug in the tests): which one, not whose
     # fault; the error text stays out of the reason, which the program could fill with anything
@@ -3452,6 +3475,19 @@ def _judge_asserts(plan: dict, run: dict, code: str) -> Verdict:
             return Verdict(False, code, f"error in {calls[bad[0]]}")
         return Verdict(False, code, f"error in test statement {bad[0] + 1}" if bad else "error in test code")
     return Verdict(True, code, f"passed {len(units)}/{len(units)}")
+
+
+def _entered_handler(handlers: list, report: list) -> range:
+    """The asserts of the handler, of several (see _AssertRewriter._handlers), that `except` enters for an
+    exception the sandbox reported as `report` (see the harness's `raised`, a check that passed): the first
+    that names a builtin class the exception is one of, or a class of the program's whose hit is true. The
+    sandbox, which runs the handlers as written, enters the same one unless the program rebound their names,
+    and then these asserts go unreported: it fails."""
+    names, _, hits = report
+    for classes, own, asserts in handlers:
+        if any(n in classes for n in names) or any(hits[j] is True for j in own):
+            return asserts
+    return range(0)
 
 
 def _reads_sandbox(tree) -> bool:
