@@ -1363,6 +1363,44 @@ def test_a_loop_over_test_data_cannot_be_cut_short_or_read():
         assert not check_code(blk(wrong.replace("x == 1", "x in (1, 4)")), tests).correct, tests
 
 
+def test_a_loop_over_a_table_a_test_function_binds_itself_cannot_be_cut_short_or_read():
+    # `cases = [(1, 2), ...]` in the test function's own body, then `for x, want in cases:` (KodCode's most common
+    # form): the local table stands for its value as a top-level one does, so the loop is written out, and the
+    # table, read nowhere else, is dropped from what the sandbox runs. Before, the loop ran as written: the
+    # sandbox held the expected values (a program read them from the test's frame) and a program that forged
+    # the end after the first iteration passed the rest.
+    good = "def double(x):\n    return 2 * x"
+    wrong = "def double(x):\n    return 2 if x == 1 else 0"
+    cut = ("import os\nn = [0]\ndef double(x):\n    n[0] += 1\n    if n[0] == 2:\n"
+           "        os.write(3, b'{\"done\": true}\\n')\n        os._exit(0)\n    return 2 * x\n")
+    peek = ("import sys\ndef double(x):\n    f = sys._getframe(1)\n    while f is not None:\n"
+            "        for k, v in f.f_locals.items():\n            if k.startswith('case'):\n"
+            "                return dict(v)[x]\n        f = f.f_back\n    return 0\n")
+    forms = {"pytest": "def test_double():\n    cases = [(1, 2), (3, 6), (5, 10)]\n    for x, want in cases:\n"
+                       "        assert double(x) == want\n",
+             "dict": "def test_double():\n    cases = {1: 2, 3: 6, 5: 10}\n    for x, want in cases.items():\n"
+                     "        assert double(x) == want\n",
+             "humaneval": "def check(candidate):\n    cases = [(1, 2), (3, 6), (5, 10)]\n"
+                          "    for x, want in cases:\n        assert candidate(x) == want\ncheck(double)\n",
+             "unittest": "import unittest\nclass T(unittest.TestCase):\n    def test_d(self):\n"
+                         "        cases = [(1, 2), (3, 6), (5, 10)]\n        for x, want in cases:\n"
+                         "            with self.subTest(x=x):\n                self.assertEqual(double(x), want)\n"}
+    for name, tests in forms.items():
+        assert check_code(blk(good), tests).correct, name
+        for bad in (wrong, cut, peek):
+            assert not check_code(blk(bad), tests).correct, (name, bad)
+    # a table the test also reads otherwise, binds again, or reads before binding stays the sandbox's, as written
+    kept = ["def test_d():\n    cases = [(1, 2), (3, 6)]\n    assert len(cases) == 2\n    for x, w in cases:\n"
+            "        assert double(x) == w\n",
+            "def test_d():\n    cases = [(1, 2)]\n    cases = cases + [(3, 6)]\n    for x, w in cases:\n"
+            "        assert double(x) == w\n",
+            "def test_d():\n    cases = [(1, 2), (3, 6)]\n    def inner(cases):\n        for x, w in cases:\n"
+            "            assert double(x) == w\n    inner(cases[:1])\n    inner([(3, 6)])\n"]
+    for tests in kept:
+        assert check_code(blk(good), tests).correct, tests
+        assert not check_code(blk(wrong), tests).correct, tests
+
+
 def test_a_loop_that_breaks_or_continues_on_test_values_cannot_be_cut_short():
     # `break`/`continue` under an `if` on the loop's own values (`if x == 2: break`) is decided here in each
     # written-out copy: the copies end where the loop would. Run as written (any `break` kept the loop so), the

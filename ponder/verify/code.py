@@ -163,7 +163,10 @@ did not need may cost time but cannot fail it.
 A ``for`` loop of the tests over items the caller knows as above (or a dict literal's ``.items()``), where a
 top-level table of literals that the tests read only in loops' iterables and as parametrize's table stands for
 its value (``for x, want in CASES: assert f(x) == want``, ``zip(INPUTS, OUTPUTS)``, ``CASES.items()``,
-HumanEval's ``check``, a unittest ``subTest`` loop), is written out by the caller: one copy of its body per
+HumanEval's ``check``, a unittest ``subTest`` loop), and so does a table a function of the tests binds once at
+the top of its own body and reads after only in loops' iterables (``cases = [...]`` then ``for x, want in
+cases:``; dropped from what the sandbox runs once every such loop is written out), is written out by the
+caller: one copy of its body per
 item (at most 1000), the loop variables given that item's values as a parametrized case is, so ``want`` stays
 here and each copy's asserts are tests of their own, each to be reported (a program cannot end the run after
 the iterations it has seen); an ``if`` on the loop's values alone is decided here in each copy, and a ``break``
@@ -2793,14 +2796,75 @@ def _unroll_loops(body: list[ast.stmt], scope: list[ast.AST], tables: dict, clea
     statements of the function (or module) they belong to are."""
     out: list[ast.stmt] = []
     for stmt in body:
-        own_scope = isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-        inner = stmt.body if own_scope else scope
-        _rewrite_blocks(stmt, _unroll_loops, inner, tables, clean, used, bound, helpers)
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            _unroll_function(stmt, tables, clean, used, bound, helpers)
+        elif isinstance(stmt, ast.ClassDef):
+            _rewrite_blocks(stmt, _unroll_loops, stmt.body, tables, clean, used, bound, helpers)
+        else:
+            _rewrite_blocks(stmt, _unroll_loops, scope, tables, clean, used, bound, helpers)
         written = None
         if isinstance(stmt, ast.For):
             written = _unroll(stmt, scope, tables, clean, used, bound, helpers)
         out.extend([stmt] if written is None else written)
     return out
+
+
+def _unroll_function(fn: ast.FunctionDef | ast.AsyncFunctionDef, tables: dict, clean: set[str], used: dict,
+                     bound: set[str], helpers: dict) -> None:
+    """`fn`'s loops written out (_unroll_loops), in place, where a table of its own (_local_tables) stands for
+    its value as a top-level one does: `cases = [(1, 2), (3, 6)]` then `for x, want in cases:`. A local table
+    every read of which was written out is dropped, so that the sandbox never holds its expected values."""
+    local = _local_tables(fn)
+    counts: dict[str, int] = {}
+    values = {**tables, **{name: assign.value for name, (assign, _) in local.items()}}
+    _rewrite_blocks(fn, _unroll_loops, fn.body, values, clean | set(local), counts, bound, helpers)
+    for name, n in counts.items():
+        if name not in local:
+            used[name] = used.get(name, 0) + n  # a table of the module's, or of a function around this one
+        elif n == local[name][1]:
+            fn.body = [s for s in fn.body if s is not local[name][0]] or [ast.Pass()]
+
+
+def _local_tables(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, tuple[ast.Assign, int]]:
+    """The tables of test data a function of the tests binds itself, by name: `cases = [...]` (a list, tuple
+    or dict) at the top level of its body, the one binding of that name in it (nested functions, parameters
+    and `global` included), and read only after it, only in `for` loops' iterables, as a top-level table is
+    (see _loop_items); each with its assignment and how many reads it has."""
+    binds: dict[str, int] = {}
+    for node in ast.walk(fn):
+        names: list[str] = []
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names = [node.id]
+        elif isinstance(node, ast.arg):
+            names = [node.arg]
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            names = node.names
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [(a.asname or a.name).split(".")[0] for a in node.names]
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler,
+                               ast.MatchAs, ast.MatchStar)):
+            names = [node.name] if node.name else []
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            names = [node.rest]
+        for name in names:
+            binds[name] = binds.get(name, 0) + 1
+    found = {}
+    for k, stmt in enumerate(fn.body):
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                and isinstance(stmt.value, (ast.List, ast.Tuple, ast.Dict)) and binds[stmt.targets[0].id] == 1):
+            continue
+        name = stmt.targets[0].id
+        after = fn.body[k + 1:]
+        loops = [n.iter for s in after for n in ast.walk(s) if isinstance(n, (ast.For, ast.AsyncFor))]
+        if _reads(fn.body[:k + 1], name) == 0 and _reads(after, name) == _reads(loops, name) > 0:
+            found[name] = (stmt, _reads(after, name))
+    return found
+
+
+def _reads(nodes: list[ast.AST], name: str) -> int:
+    """How many times the trees `nodes` read the variable `name`."""
+    return sum(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+               for x in nodes for n in ast.walk(x))
 
 
 def _fixture(fn: ast.FunctionDef) -> ast.FunctionDef | str | None:
