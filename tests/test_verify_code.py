@@ -1420,10 +1420,20 @@ def test_a_loop_that_breaks_or_continues_on_test_values_cannot_be_cut_short():
         assert (v.correct, v.reason) == (True, f"passed {n}/{n}" if "def " not in tests else "passed 1/1"), name
         for bad in (wrong, cut):
             assert not check_code(blk(bad), tests).correct, (name, bad)
+    # a `return` that ends the test function inside the loop is decided alike: the copies end there, the
+    # `return` kept (what follows the loop is not run, as in Python)
+    ret = ("def test_d():\n    for x in [1, 3, 5, -1, 7]:\n        if x < 0:\n            return\n"
+           "        assert double(x) == 2 * x\n")
+    assert check_code(blk(good), ret).correct
+    for bad in (wrong, cut):
+        assert not check_code(blk(bad), ret).correct, bad
     # a `break` on a value of the program's leaves the loop as written: a correct program still passes
-    kept = "for x in [1, 2, 3]:\n    y = double(x)\n    if y > 4:\n        break\n    assert y == 2 * x\n"
-    assert check_code(blk(good), kept).correct
-    assert not check_code(blk(wrong), kept).correct
+    kept = ["for x in [1, 2, 3]:\n    y = double(x)\n    if y > 4:\n        break\n    assert y == 2 * x\n",
+            "def test_d():\n    for a in [1, 2]:\n        assert double(a) == 2 * a\n        for b in [3, a]:\n"
+            "            if double(b) == 4:\n                return\n"]
+    for tests in kept:
+        assert check_code(blk(good), tests).correct, tests
+        assert not check_code(blk(wrong), tests).correct, tests
 
 
 def test_a_helper_that_returns_early_on_test_values_cannot_be_cut_short():

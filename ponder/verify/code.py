@@ -169,11 +169,11 @@ cases:``; dropped from what the sandbox runs once every such loop is written out
 caller: one copy of its body per
 item (at most 1000), the loop variables given that item's values as a parametrized case is, so ``want`` stays
 here and each copy's asserts are tests of their own, each to be reported (a program cannot end the run after
-the iterations it has seen); an ``if`` on the loop's values alone is decided here in each copy, and a ``break``
-or ``continue`` it leads to ends that copy there (a ``break``, the loop and its ``else:``). A loop it cannot
-write out so runs as written: items the sandbox computes, a body that may leave the loop otherwise (a
-``break`` under an ``if`` on a value of the program's, a ``return``) or has a check under such an ``if``, a
-table the tests read otherwise too.
+the iterations it has seen); an ``if`` on the loop's values alone is decided here in each copy, and a
+``break``, ``continue`` or ``return`` it leads to ends that copy there (a ``break``, the loop and its
+``else:``; a ``return``, kept, the function). A loop it cannot write out so runs as written: items the sandbox
+computes, a body that may leave the loop otherwise (a ``break`` or ``return`` under an ``if`` on a value of
+the program's, a ``yield``) or has a check under such an ``if``, a table the tests read otherwise too.
 Its asserts are reported once per iteration run, so the caller cannot tell how many should have been: a
 program that forges the end of the run after some iterations passes the rest unrun. Likewise a call of a
 helper function of the tests with values written in them (``def check(x, want): assert f(x) == want`` then
@@ -2503,7 +2503,7 @@ _MAX_UNROLL_NODES = 100_000  # syntax nodes those copies may add up to
 # where an assert runs only sometimes (a copy of the loop body per item would leave it unreported, failing)
 _CONDITIONAL = (ast.If, ast.While, ast.For, ast.AsyncFor, ast.Match, ast.ExceptHandler, ast.FunctionDef,
                 ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
-_LEAVES_LOOP = (ast.Return, ast.Yield, ast.YieldFrom, ast.Await, ast.Global, ast.Nonlocal)
+_LEAVES_LOOP = (ast.Yield, ast.YieldFrom, ast.Await, ast.Global, ast.Nonlocal)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 
@@ -2513,15 +2513,16 @@ def _exits(stmts: list[ast.stmt], kinds: tuple) -> list[ast.stmt]:
     `stmts` are the body of: not those in an inner function or class, nor a `break`/`continue` in an inner
     loop's body (one in its `else:` is the outer loop's)."""
     found: list[ast.stmt] = []
-    todo: list[ast.AST] = list(stmts)
+    todo: list[tuple[ast.AST, bool]] = [(s, False) for s in stmts]  # (node, in an inner loop's body)
     while todo:
-        node = todo.pop()
-        if isinstance(node, kinds):
+        node, inner = todo.pop()
+        if isinstance(node, kinds) and not (inner and isinstance(node, (ast.Break, ast.Continue))):
             found.append(node)
-        elif isinstance(node, _LOOPS) and ast.Break in kinds:
-            todo.extend(node.orelse)
+        elif isinstance(node, _LOOPS):
+            todo.extend((c, True) for c in node.body)
+            todo.extend((c, inner) for c in node.orelse)
         elif not isinstance(node, _SCOPES):
-            todo.extend(ast.iter_child_nodes(node))
+            todo.extend((c, inner) for c in ast.iter_child_nodes(node))
     return found
 
 
@@ -2627,10 +2628,11 @@ def _unroll(loop: ast.For, scope: list[ast.AST], tables: dict, clean: set[str], 
     Each copy's asserts are tests of their own, each to be reported, so a program cannot end the run after
     the iterations it has seen and pass the ones it skipped, and the expected values stay in the caller. A
     loop variable read elsewhere in `scope` (after the loop, by a helper function) is assigned at the top of
-    each copy instead. A `break` or `continue` that an `if` on the item's values leads to (_fold_ifs) ends
-    its copy there, a `break` the loop, whose `else:` then does not run. None when the loop cannot be
-    written out so: a body that may leave the loop otherwise (a `break` under an `if` on a value of the
-    program's, a `return`), has no check or one that runs only sometimes, or too many items."""
+    each copy instead. A `break`, `continue` or `return` that an `if` on the item's values leads to
+    (_fold_ifs) ends its copy there, a `break` the loop, whose `else:` then does not run, and a `return`,
+    kept, the function. None when the loop cannot be written out so: a body that may leave the loop
+    otherwise (a `break` or `return` under an `if` on a value of the program's, a `yield`), has no check or
+    one that runs only sometimes, or too many items."""
     pattern = _target_pattern(loop.target)
     if pattern is None or _checks(loop.body, helpers) == "none" or any(
             isinstance(n, _LEAVES_LOOP) for s in loop.body for n in ast.walk(s)):
@@ -2656,12 +2658,14 @@ def _unroll(loop: ast.For, scope: list[ast.AST], tables: dict, clean: set[str], 
             env: dict = {}
             _bind(pattern, item, env)
             body = _bind_case(copy.deepcopy(loop.body), {k: _value_ast(v) for k, v in env.items()}, keep)
-            cut = _until_exit(_fold_ifs(body, bound), (ast.Break, ast.Continue))
-            # under an `if` on a value of the program's, a check or a `break`: as written
+            cut = _until_exit(_fold_ifs(body, bound), (ast.Break, ast.Continue, ast.Return))
+            # under an `if` on a value of the program's, a check, a `break` or a `return`: as written
             if cut is None or _checks(cut[0], helpers) == "sometimes":
                 return None
             out.extend(cut[0])
-            broke = isinstance(cut[1], ast.Break)
+            if isinstance(cut[1], ast.Return):
+                out.append(cut[1])  # ends the function the loop is in: neither the loop's `else:` nor the rest
+            broke = isinstance(cut[1], (ast.Break, ast.Return))
             if broke:
                 break
     except (_TestFailed, ValueError, RecursionError):
