@@ -1531,6 +1531,35 @@ def test_the_handler_an_exception_enters_of_several_must_report_its_asserts():
     assert not check_code(blk(good.replace("'zero'", "'0'")), zero).correct
 
 
+def test_an_exception_test_written_with_a_flag_is_decided_by_the_caller():
+    # `raised = False; try: f(-1) except ValueError: raised = True; assert raised` is the exception test
+    # `try: f(-1); assert False except ValueError: pass`, and is decided as that one is. As written, the
+    # handler's class was looked up in the sandbox (a program's `ValueError = Exception` caught its KeyError)
+    # and an exception of every builtin class passed.
+    good = "def f(x):\n    if x < 0:\n        raise ValueError('neg')\n    return 2 * x"
+    every = ("class Any(ValueError, TypeError, KeyError, IndexError):\n    pass\n"
+             + good.replace("ValueError('neg')", "Any('neg')"))
+    rebind = "ValueError = Exception\n" + good.replace("ValueError('neg')", "KeyError('neg')")
+    forms = ["assert f(1) == 2\nraised = False\ntry:\n    f(-1)\nexcept ValueError:\n    raised = True\n"
+             "assert raised\n",
+             "def test_neg():\n    assert f(1) == 2\n    try:\n        f(-1)\n        ok = False\n"
+             "    except (ValueError, ZeroDivisionError) as e:\n        ok = True\n    assert ok is True, 'no raise'\n",
+             "import unittest\nclass T(unittest.TestCase):\n    def test_neg(self):\n        self.assertEqual(f(1), 2)\n"
+             "        raised = False\n        try:\n            f(-1)\n        except ValueError:\n"
+             "            raised = True\n        self.assertTrue(raised)\n"]
+    for tests in forms:
+        assert check_code(blk(good), tests).correct, tests
+        for bad in (every, rebind, "def f(x):\n    return 2 * x"):
+            assert not check_code(blk(bad), tests).correct, (tests, bad)
+    # a flag read otherwise too, or a handler that does more, runs as written: a correct program passes
+    kept = ["raised = False\ntry:\n    f(-1)\nexcept ValueError:\n    raised = True\nassert raised\n"
+            "assert raised or f(1) == 3\n",
+            "raised = 0\ntry:\n    f(-1)\nexcept ValueError:\n    raised = f(2)\nassert raised == 4\n"]
+    for tests in kept:
+        assert check_code(blk(good), tests).correct, tests
+        assert not check_code(blk("def f(x):\n    return 2 * x"), tests).correct, tests
+
+
 def test_an_exception_of_many_unrelated_builtin_classes_fails_the_check():
     # a class made to be ValueError, TypeError, KeyError... at once (raised where the program guesses it is
     # being checked) passed every check of those; a real exception is one, or two (io.UnsupportedOperation:

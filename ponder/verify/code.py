@@ -84,9 +84,13 @@ reaches is decided as any. A bare ``except:`` expects any exception. Handlers th
 them as written, the names they bind read as exceptions (``str(e)`` is the sandbox's str); when the check
 passed, the asserts of the handler the exception enters must be reported: of several, that is the first that
 names a class it is one of, decided here from the report as the check is (the others' stay unreached).
-A ``try`` of another form (no ``assert False`` after the call: ``except ValueError: raised = True``) runs as
-written: its handlers' classes are in the sandbox, whose names the program can rebind during the call. Other
-asserts with no value from the sandbox in them may go unreached once some other assert was reported.
+An exception test written with a flag (``raised = False``, ``try: f(-1)``, ``except ValueError: raised =
+True``, then ``assert raised``; the flag set False by the statement before the ``try``, the last of its body or
+its ``else:``, each handler only setting it True, the flag bound and read nowhere else in its function or
+module) is that ``try`` form and is decided as it is. A ``try`` of another form (``except ValueError: raised
+= True`` with ``raised`` read again, or a handler that does more) runs as written: its handlers' classes are
+in the sandbox, whose names the program can rebind during the call. Other asserts with no value from the
+sandbox in them may go unreached once some other assert was reported.
 With assert tests the program runs as a module named ``solution``, so its ``if __name__ == "__main__":`` block
 does not run (as when LiveCodeBench imports a call-based solution); stdio programs run as ``__main__``. The
 module is registered, so ``from solution import add``, ``from solution import *`` and ``import solution`` in
@@ -2834,8 +2838,25 @@ def _local_tables(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, tuple
     or dict) at the top level of its body, the one binding of that name in it (nested functions, parameters
     and `global` included), and read only after it, only in `for` loops' iterables, as a top-level table is
     (see _loop_items); each with its assignment and how many reads it has."""
+    binds = _binding_counts([fn])
+    found = {}
+    for k, stmt in enumerate(fn.body):
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                and isinstance(stmt.value, (ast.List, ast.Tuple, ast.Dict)) and binds[stmt.targets[0].id] == 1):
+            continue
+        name = stmt.targets[0].id
+        after = fn.body[k + 1:]
+        loops = [n.iter for s in after for n in ast.walk(s) if isinstance(n, (ast.For, ast.AsyncFor))]
+        if _reads(fn.body[:k + 1], name) == 0 and _reads(after, name) == _reads(loops, name) > 0:
+            found[name] = (stmt, _reads(after, name))
+    return found
+
+
+def _binding_counts(nodes: list[ast.AST]) -> dict[str, int]:
+    """How many times the trees `nodes` bind each name: assignments (`del` too), parameters, `global` and
+    `nonlocal`, imports, definitions, handlers' and patterns' names."""
     binds: dict[str, int] = {}
-    for node in ast.walk(fn):
+    for node in (n for x in nodes for n in ast.walk(x)):
         names: list[str] = []
         if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
             names = [node.id]
@@ -2852,17 +2873,110 @@ def _local_tables(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, tuple
             names = [node.rest]
         for name in names:
             binds[name] = binds.get(name, 0) + 1
-    found = {}
-    for k, stmt in enumerate(fn.body):
-        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
-                and isinstance(stmt.value, (ast.List, ast.Tuple, ast.Dict)) and binds[stmt.targets[0].id] == 1):
+    return binds
+
+
+def _blocks(stmts: list[ast.stmt]):
+    """`stmts` and every block of statements in them, not those of an inner function or class (a scope of
+    its own)."""
+    yield stmts
+    for stmt in stmts:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             continue
-        name = stmt.targets[0].id
-        after = fn.body[k + 1:]
-        loops = [n.iter for s in after for n in ast.walk(s) if isinstance(n, (ast.For, ast.AsyncFor))]
-        if _reads(fn.body[:k + 1], name) == 0 and _reads(after, name) == _reads(loops, name) > 0:
-            found[name] = (stmt, _reads(after, name))
+        for value in ast.iter_fields(stmt):
+            value = value[1]
+            if isinstance(value, list) and value and all(isinstance(x, ast.stmt) for x in value):
+                yield from _blocks(value)
+            elif isinstance(value, list):
+                for x in value:
+                    if isinstance(x, (ast.ExceptHandler, ast.match_case)):
+                        yield from _blocks(x.body)
+
+
+def _scopes(stmts: list[ast.stmt]):
+    """The functions and classes defined in `stmts`, at any depth."""
+    for node in (n for s in stmts for n in ast.walk(s)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield node
+
+
+def _flag_tests(stmts: list[ast.stmt], rw: _AssertRewriter) -> dict[int, list[ast.stmt]]:
+    """The exception tests written with a flag (see _flag_try) in the scope whose statements are `stmts` (the
+    module's) and in every function and class in it: what each of their statements becomes (the `try` its
+    rewritten form, the flag's assignment before it and its assert nothing), by id. A flag the scope binds or
+    reads anywhere but in such tests is left as written, in all of them."""
+    found: dict[int, list[ast.stmt]] = {}
+    for scope, body in [(stmts, stmts), *(([d], d.body) for d in _scopes(stmts))]:
+        tests: dict[str, list] = {}
+        for block in _blocks(body):
+            for k, stmt in enumerate(block[:-1]):
+                prev = block[k - 1] if k else None
+                got = _flag_try(stmt, block[k + 1], prev, rw)
+                if got is not None:
+                    tests.setdefault(got[0], []).append(got[1:])
+        binds, reads = _binding_counts(scope), {name: _reads(scope, name) for name in tests}
+        for flag, made in tests.items():
+            if binds.get(flag) == sum(n for *_, n in made) and reads[flag] == len(made):
+                for stmts_of, new, _ in made:
+                    found.update({id(x): [] for x in stmts_of})
+                    found[id(stmts_of[0])] = [new]
     return found
+
+
+def _replace(body: list[ast.stmt], found: dict[int, list[ast.stmt]]) -> list[ast.stmt]:
+    """`body` (and the blocks in it) with each statement whose id is in `found` replaced by what it holds."""
+    for stmt in body:
+        _rewrite_blocks(stmt, _replace, found)
+    return [new for s in body for new in found.get(id(s), [s])]
+
+
+def _sets_flag(stmt: ast.stmt | None, flag: str, value: bool) -> bool:
+    """Whether `stmt` is `<flag> = True` (or False, as `value`)."""
+    return (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+            and stmt.targets[0].id == flag and isinstance(stmt.value, ast.Constant) and stmt.value.value is value)
+
+
+def _flag_try(stmt: ast.stmt, after: ast.stmt, prev: ast.stmt | None,
+              rw: _AssertRewriter) -> tuple[str, list[ast.stmt], ast.Try, int] | None:
+    """An exception test written with a flag: `try: f(-1) except ValueError: raised = True` (each handler
+    only sets it) followed by `assert raised` (or `assert raised is True`, `== True`, a message written in
+    the tests), the flag set False if nothing is raised (by the statement before the `try`, the last of its
+    body or its `else:`), whose handlers' classes the caller resolves (see
+    _AssertRewriter._exception_classes). The same test as `try: f(-1); assert False except ValueError: pass`,
+    which visit_Try decides. Returned: the flag, the statements of the test (the `try` first), the `try` it
+    becomes, and how many times they bind the flag; None for anything else."""
+    if not isinstance(after, ast.Assert) or (after.msg is not None and not _literal(after.msg)[0]):
+        return None
+    test = after.test
+    if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.Eq))
+            and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is True):
+        test = test.left
+    if not (isinstance(test, ast.Name) and isinstance(stmt, ast.Try) and stmt.handlers and not stmt.finalbody):
+        return None
+    flag = test.id
+    for h in stmt.handlers:
+        if not _sets_flag(h.body[-1], flag, True) or not all(
+                isinstance(s, ast.Pass) or isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)
+                for s in h.body[:-1]):
+            return None
+        if h.type is not None and rw._exception_classes(h.type) is None:
+            return None  # a class the caller cannot resolve: as written
+    body, parts, sets = stmt.body, [stmt, after], len(stmt.handlers)
+    if _sets_flag(body[-1], flag, False):
+        body, sets = body[:-1], sets + 1
+    elif len(stmt.orelse) == 1 and _sets_flag(stmt.orelse[0], flag, False):
+        sets += 1
+    elif _sets_flag(prev, flag, False) and not stmt.orelse:
+        parts, sets = [stmt, after, prev], sets + 1
+    else:
+        return None  # not set False when nothing is raised: it holds what it held
+    if not body or (stmt.orelse and not _sets_flag(stmt.orelse[0], flag, False)):
+        return None
+    fails = ast.copy_location(ast.Assert(test=ast.Constant(False), msg=None), after)
+    handlers = [ast.copy_location(ast.ExceptHandler(type=h.type, name=None, body=[ast.Pass()]), h)
+                for h in stmt.handlers]
+    new = ast.Try(body=[*body, fails], handlers=handlers, orelse=[], finalbody=[])
+    return flag, parts, ast.fix_missing_locations(ast.copy_location(new, stmt)), sets
 
 
 def _reads(nodes: list[ast.AST], name: str) -> int:
@@ -3383,6 +3497,12 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
         if name in where and loads.get(name) == n:  # read by parametrize only: its expected values stay here
             mi, si = where[name]
             bodies[mi][si] = []
+    # an exception test written with a flag is rewritten as the `try` form the caller decides (see _flag_try)
+    rw = _AssertRewriter(0, bound, _imported_names(modules))
+    for groups in bodies:
+        found = _flag_tests([s for group in groups for s in group], rw)
+        for si, group in enumerate(groups):
+            groups[si] = _replace(group, found)
     return bodies, entries, None
 
 
