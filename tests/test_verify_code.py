@@ -1401,6 +1401,40 @@ def test_a_loop_over_a_table_a_test_function_binds_itself_cannot_be_cut_short_or
         assert not check_code(blk(wrong), tests).correct, tests
 
 
+def test_expected_values_a_written_out_loop_unpacks_in_its_body_stay_in_the_caller():
+    # `for case in cases: x, want = case` or `case['expected']`: the copy's assignment of the item (or of an item
+    # of it) is bound into the rest of the copy as the loop variables are, so `want` stays here. Before, the
+    # sandbox ran `x, want = (1, 2)` (or held the whole dict) and a program read its answer from the frame.
+    good = "def double(x):\n    return 2 * x"
+    wrong = "def double(x):\n    return 2 if x == 1 else 0"
+    peek = ("import sys\ndef double(x):\n    f = sys._getframe(1)\n    while f is not None:\n"
+            "        for k, v in f.f_locals.items():\n            if k in ('want', 'expected'):\n"
+            "                return v\n            if k in ('case', 'c'):\n                return v['expected']\n"
+            "        f = f.f_back\n    return 0\n")
+    forms = ["def test_cases():\n    cases = [{'input': 1, 'expected': 2}, {'input': 3, 'expected': 6}]\n"
+             "    for case in cases:\n        assert double(case['input']) == case['expected']\n",
+             "def test_unpack():\n    cases = [(1, 2), (3, 6)]\n    for case in cases:\n        x, want = case\n"
+             "        assert double(x) == want\n",
+             "CASES = [{'in': 1, 'expected': 2}, {'in': 3, 'expected': 6}]\ndef test_t():\n    for c in CASES:\n"
+             "        inp = c['in']\n        expected = c['expected']\n        result = double(inp)\n"
+             "        assert result == expected, inp\n"]
+    for tests in forms:
+        assert check_code(blk(good), tests).reason == "passed 1/1", tests
+        for bad in (wrong, peek):
+            assert not check_code(blk(bad), tests).correct, (tests, bad)
+    # an item the body reads whole, mutates, or rebinds is assigned in the sandbox as before: a correct
+    # program passes
+    size = "def size(c):\n    return len(c['xs'])\ndef push(xs):\n    xs.append(0)\n"
+    kept = ["for c in [{'xs': [1], 'n': 1}, {'xs': [1, 2], 'n': 2}]:\n    assert size(c) == c['n']\n",
+            "for case in [([1], 2), ([], 1)]:\n    xs, n = case\n    push(xs)\n    assert len(xs) == n\n",
+            "def test_r():\n    for case in [(1, 2), (3, 6)]:\n        x, want = case\n        want = want + 0\n"
+            "        assert double(x) == want\n    assert x == 3\n"]
+    for tests in kept:
+        assert check_code(blk(good + "\n" + size), tests).correct, tests
+        broken = size.replace("len(c['xs'])", "0").replace("xs.append(0)", "pass")
+        assert not check_code(blk(wrong + "\n" + broken), tests).correct, tests
+
+
 def test_a_loop_that_breaks_or_continues_on_test_values_cannot_be_cut_short():
     # `break`/`continue` under an `if` on the loop's own values (`if x == 2: break`) is decided here in each
     # written-out copy: the copies end where the loop would. Run as written (any `break` kept the loop so), the

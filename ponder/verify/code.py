@@ -171,7 +171,9 @@ HumanEval's ``check``, a unittest ``subTest`` loop), and so does a table a funct
 the top of its own body and reads after only in loops' iterables (``cases = [...]`` then ``for x, want in
 cases:``; dropped from what the sandbox runs once every such loop is written out), is written out by the
 caller: one copy of its body per
-item (at most 1000), the loop variables given that item's values as a parametrized case is, so ``want`` stays
+item (at most 1000), the loop variables given that item's values as a parametrized case is (and so are the
+names the copy's first statements assign from them, ``x, want = case`` or ``want = case['expected']``, a dict
+read only by items written in the test bound item by item), so ``want`` stays
 here and each copy's asserts are tests of their own, each to be reported (a program cannot end the run after
 the iterations it has seen); an ``if`` on the loop's values alone is decided here in each copy, and a
 ``break``, ``continue`` or ``return`` it leads to ends that copy there (a ``break``, the loop and its
@@ -2502,6 +2504,83 @@ def _bind_case(body: list[ast.stmt], case: dict, keep: frozenset[str] = frozense
     return assigns + [_Substitute(subs).visit(s) for s in body]
 
 
+def _bind_known(body: list[ast.stmt], bound: set[str], keep) -> list[ast.stmt]:
+    """A written-out copy `body` whose leading assignments of values the caller evaluates (`x, want = (1,
+    2)`, `case = {'in': 1, 'out': 2}`, as _bind_case gives them, or `want = case['out']` after one) are
+    bound into the rest of it as the loop's variables are (_bind_case), so that an expected value the body
+    unpacks stays in the caller too; a dict, list or tuple the rest reads only by items written in it
+    (`case['out']`) is bound item by item (_by_item). A name for which `keep(name)` holds (read after the
+    copy) stays assigned."""
+    out: list[ast.stmt] = []
+    rest = body
+    while rest:
+        env = _known_assign(rest[0], bound)
+        try:
+            case = {k: _value_ast(v) for k, v in (env or {}).items()}
+        except ValueError:
+            case = {}
+        if not case:
+            break
+        rest = rest[1:]
+        for name in list(case):
+            items = None if keep(name) else _by_item(rest, name, env[name])
+            if items is not None:
+                rest, more = items
+                del case[name]
+                case.update(more)
+        bound_rest = _bind_case(rest, case, frozenset(x for x in case if keep(x)))
+        n = len(bound_rest) - len(rest)  # what _bind_case assigned at the top: the sandbox holds it
+        out += bound_rest[:n]
+        rest = bound_rest[n:]
+    return out + rest
+
+
+def _known_assign(stmt: ast.stmt, bound: set[str]) -> dict | None:
+    """The names `stmt` binds and their values, when it is an assignment (to names, or a tuple of them) of a
+    value the caller evaluates; else None."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
+        return None
+    pattern = _target_pattern(stmt.targets[0])
+    tree = _caller_tree(stmt.value, bound) if pattern is not None else None
+    if tree is None:
+        return None
+    env: dict = {}
+    try:
+        _bind(pattern, _Evaluator().eval(tree, [], {}), env)
+    except Exception:  # anything the caller cannot evaluate stays the sandbox's assignment
+        return None
+    return env
+
+
+def _by_item(body: list[ast.stmt], name: str, value) -> tuple[list[ast.stmt], dict] | None:
+    """`body` with each `<name>[<constant>]` read in it replaced by a name of its own for that item, and those
+    names with the items' values, when `name` is a dict, list or tuple that `body` reads only so and never
+    binds; else None."""
+    if type(value) not in (dict, list, tuple) or name in _bound_names([ast.Module(body=body, type_ignores=[])]):
+        return None
+    reads = [n for s in body for n in ast.walk(s) if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load)
+             and isinstance(n.value, ast.Name) and n.value.id == name and isinstance(n.slice, ast.Constant)]
+    if not reads or len(reads) != _reads(body, name):
+        return None
+    keys: list = []
+    for n in reads:
+        if n.slice.value not in keys:
+            keys.append(n.slice.value)
+    try:
+        items = {f"__ponder_{name}_{k}__": _value_ast(value[key]) for k, key in enumerate(keys)}
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    mine = {id(n): f"__ponder_{name}_{keys.index(n.slice.value)}__" for n in reads}
+
+    class _Items(ast.NodeTransformer):
+        def visit_Subscript(self, node: ast.Subscript):
+            if id(node) in mine:
+                return ast.copy_location(ast.Name(mine[id(node)], ast.Load()), node)
+            return self.generic_visit(node)
+
+    return [_Items().visit(s) for s in body], items
+
+
 _MAX_UNROLL_ITEMS = 1000  # items of a test's `for` loop the caller writes out, one copy of the body each
 _MAX_UNROLL_NODES = 100_000  # syntax nodes those copies may add up to
 # where an assert runs only sometimes (a copy of the loop body per item would leave it unreported, failing)
@@ -2653,8 +2732,9 @@ def _unroll(loop: ast.For, scope: list[ast.AST], tables: dict, clean: set[str], 
     reads = [n for s in scope for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
     declared = {x for s in scope for n in ast.walk(s) if isinstance(n, (ast.Global, ast.Nonlocal))
                 for x in n.names}
-    keep = frozenset(x for x in names if x in declared
-                     or sum(n.id == x for n in reads) > sum(n.id == x for n in inside))
+    def read_elsewhere(x: str) -> bool:  # outside the loop, or declared global: the copies must assign it
+        return x in declared or sum(n.id == x for n in reads) > sum(n.id == x for n in inside)
+    keep = frozenset(x for x in names if read_elsewhere(x))
     out: list[ast.stmt] = []
     broke = False
     try:
@@ -2662,6 +2742,7 @@ def _unroll(loop: ast.For, scope: list[ast.AST], tables: dict, clean: set[str], 
             env: dict = {}
             _bind(pattern, item, env)
             body = _bind_case(copy.deepcopy(loop.body), {k: _value_ast(v) for k, v in env.items()}, keep)
+            body = _bind_known(body, bound, lambda x: x in keep or read_elsewhere(x))
             cut = _until_exit(_fold_ifs(body, bound), (ast.Break, ast.Continue, ast.Return))
             # under an `if` on a value of the program's, a check, a `break` or a `return`: as written
             if cut is None or _checks(cut[0], helpers) == "sometimes":
