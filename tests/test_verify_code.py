@@ -1422,6 +1422,13 @@ def test_expected_values_a_written_out_loop_unpacks_in_its_body_stay_in_the_call
         assert check_code(blk(good), tests).reason == "passed 1/1", tests
         for bad in (wrong, peek):
             assert not check_code(blk(bad), tests).correct, (tests, bad)
+    # a parametrized case or a helper's argument the body unpacks alike
+    for tests in ["import pytest\n@pytest.mark.parametrize('case', [(1, 2), (3, 6)])\ndef test_d(case):\n"
+                  "    x, want = case\n    assert double(x) == want\n",
+                  "def check(case):\n    x, want = case\n    assert double(x) == want\ncheck((1, 2))\ncheck((3, 6))\n"]:
+        assert check_code(blk(good), tests).correct, tests
+        for bad in (wrong, peek):
+            assert not check_code(blk(bad), tests).correct, (tests, bad)
     # an item the body reads whole, mutates, or rebinds is assigned in the sandbox as before: a correct
     # program passes
     size = "def size(c):\n    return len(c['xs'])\ndef push(xs):\n    xs.append(0)\n"

@@ -110,7 +110,8 @@ run), so it is not counted in ``passed N/N``. ``@pytest.mark.parametrize`` with 
 written in the tests, or a top-level name bound once to one (``CASES = [...]``), is expanded in the caller
 into one function per case (stacked decorators: every combination; ``pytest.param(..., id=)`` too), named
 ``test_add[K]`` for case K: each argument's value is written into the body where it is read, so ``assert
-add(a, b) == expected`` becomes ``assert add(1, 2) == 3`` and the 3 stays in the caller. A mutable value read
+add(a, b) == expected`` becomes ``assert add(1, 2) == 3`` and the 3 stays in the caller (and so are the names
+the body's first statements unpack from it, ``x, want = case``: see the loops below). A mutable value read
 more than once (a list the test sorts in place, then compares), or an argument the body rebinds, is assigned
 at the top of the body instead (the sandbox then holds it, as it holds any value a test binds to a name). A
 table read only by parametrize is dropped from what the sandbox runs, and so is ``import pytest`` when nothing
@@ -184,11 +185,11 @@ Its asserts are reported once per iteration run, so the caller cannot tell how m
 program that forges the end of the run after some iterations passes the rest unrun. Likewise a call of a
 helper function of the tests with values written in them (``def check(x, want): assert f(x) == want`` then
 ``check(3, 6)``, as the written-out loops above give) is written out as a copy of the helper's body with
-those values, one per call, an ``if`` on them decided here in each copy and the copy ended at a ``return`` it
-leads to (``if want is None: return``). A helper whose checks run only on some calls otherwise (under an
-``if`` on a value of the program's), a call with another argument, and every call of a helper whose copies
-differ so where its name is also used otherwise, run as written, its asserts reported once per call run, with
-the same weakness.
+those values (and what its first statements unpack from them), one per call, an ``if`` on them decided here
+in each copy and the copy ended at a ``return`` it leads to (``if want is None: return``). A helper whose
+checks run only on some calls otherwise (under an ``if`` on a value of the program's), a call with another
+argument, and every call of a helper whose copies differ so where its name is also used otherwise, run as
+written, its asserts reported once per call run, with the same weakness.
 
 Names of builtins that the caller applies (``isinstance``, ``len``, ``int``, ``range``...) mean the real builtins
 unless the test binds that name itself: a program's ``def isinstance(*a): return True`` changes nothing. A test
@@ -2779,10 +2780,11 @@ def _same_checks(fn: ast.FunctionDef) -> bool:
 
 def _call_body(fn: ast.FunctionDef, case: dict, bound: set[str]) -> list[ast.stmt] | None:
     """The body of the copy of `fn` written out for a call with the values `case` (see _inline_calls): its
-    parameters given those values (_bind_case), each `if` on them decided here (_fold_ifs), and cut after a
-    `return` one leads to; None when a check in it runs only sometimes (under an `if` on a value of the
-    program's, after a `return` that may or may not run)."""
-    cut = _until_exit(_fold_ifs(_bind_case(copy.deepcopy(fn.body), case), bound), (ast.Return,))
+    parameters given those values (_bind_case, and what it unpacks from them first: _bind_known), each `if`
+    on them decided here (_fold_ifs), and cut after a `return` one leads to; None when a check in it runs
+    only sometimes (under an `if` on a value of the program's, after a `return` that may or may not run)."""
+    body = _bind_known(_bind_case(copy.deepcopy(fn.body), case), bound, lambda x: False)
+    cut = _until_exit(_fold_ifs(body, bound), (ast.Return,))
     if cut is None or _checks(cut[0], {}) == "sometimes":
         return None
     return cut[0] + [cut[1]] if cut[1] is not None else cut[0]
@@ -3130,7 +3132,7 @@ def _fixture_setup(names: list[str], fixtures: dict, label: str) -> list[ast.stm
         for n in order]
 
 
-def _expand_test(fn, owner: str | None, tables: dict, used: dict, fixtures: dict) -> list | str:
+def _expand_test(fn, owner: str | None, tables: dict, used: dict, fixtures: dict, bound: set[str]) -> list | str:
     """The functions to call for test function `fn` (a method of class `owner`), as (def, label) pairs, one per
     parametrized case: plain functions with no decorator and no arguments but `self` (fixtures the tests define
     are bound at the top of the body); [] for a skipped test. A string says why it cannot be run."""
@@ -3181,7 +3183,8 @@ def _expand_test(fn, owner: str | None, tables: dict, used: dict, fixtures: dict
         new.args = ast.arguments(posonlyargs=[], args=copy.deepcopy(kept), vararg=None, kwonlyargs=[],
                                  kw_defaults=[], kwarg=None,
                                  defaults=[defaults[p.arg] for p in kept if p.arg in defaults])
-        new.body = copy.deepcopy(setup) + _bind_case(new.body, case)
+        # a case the body unpacks (`x, want = case`) is bound into it too (see _bind_known)
+        new.body = copy.deepcopy(setup) + _bind_known(_bind_case(new.body, case), bound, lambda x: False)
         if sets:
             new.name = f"{fn.name}__ponder_case_{k + 1}"
         out.append((new, f"{label}[{k + 1}]" if sets else label))
@@ -3425,6 +3428,7 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
     place of their definitions; the collected functions in file order, as (label, call source, def); and why the
     tests cannot be run, if they cannot."""
     called = _used_names(modules)
+    early_bound = _bound_names(modules)  # before any rewriting (see `bound` below)
     testcase, ut_mods, ut_other = _testcase_names(modules)
     stores: dict[str, int] = {}
     loads: dict[str, int] = {}
@@ -3502,7 +3506,7 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 if not stmt.name.startswith("test") or stmt.name in called:
                     continue
-                got = _expand_test(stmt, None, tables, used, fixtures)
+                got = _expand_test(stmt, None, tables, used, fixtures, early_bound)
                 if isinstance(got, str):
                     return bodies, [], got
                 bodies[mi][si] = [d for d, _ in got]
@@ -3521,7 +3525,7 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
                     if not (isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and m.name.startswith("test")):
                         body.append(m)
                         continue
-                    got = _expand_test(m, stmt.name, tables, used, fixtures)
+                    got = _expand_test(m, stmt.name, tables, used, fixtures, early_bound)
                     if isinstance(got, str):
                         return bodies, [], got
                     body.extend(d for d, _ in got)
