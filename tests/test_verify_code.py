@@ -1442,6 +1442,36 @@ def test_expected_values_a_written_out_loop_unpacks_in_its_body_stay_in_the_call
         assert not check_code(blk(wrong + "\n" + broken), tests).correct, tests
 
 
+def test_a_loop_that_indexes_tables_cannot_be_cut_short_or_read():
+    # `for i in range(len(inputs)): assert f(inputs[i]) == expected[i]`: a table read only in loops' iterables
+    # and by item stands for its value too, and each copy's `expected[0]` is that item, here. Before, the loop
+    # ran as written over tables the sandbox held.
+    good = "def double(x):\n    return 2 * x"
+    wrong = "def double(x):\n    return 2 if x == 1 else 0"
+    cut = ("import os\nn = [0]\ndef double(x):\n    n[0] += 1\n    if n[0] == 2:\n"
+           "        os.write(3, b'{\"done\": true}\\n')\n        os._exit(0)\n    return 2 * x\n")
+    peek = ("import sys\ndef double(x):\n    f = sys._getframe(1)\n    while f is not None:\n"
+            "        for k in ('expected', 'EXPECTED', 'cases'):\n            v = f.f_locals.get(k, f.f_globals.get(k))\n"
+            "            if v is not None:\n                return dict(v)[x] if k == 'cases' else v[[1, 3, 5].index(x)]\n"
+            "        f = f.f_back\n    return 0\n")
+    forms = ["def test_idx():\n    inputs = [1, 3, 5]\n    expected = [2, 6, 10]\n"
+             "    for i in range(len(inputs)):\n        assert double(inputs[i]) == expected[i]\n",
+             "INPUTS = [1, 3, 5]\nEXPECTED = [2, 6, 10]\ndef test_idx():\n    for i in range(len(INPUTS)):\n"
+             "        result = double(INPUTS[i])\n        assert result == EXPECTED[i], f'case {i}'\n",
+             "def test_pairs():\n    cases = [(1, 2), (3, 6), (5, 10)]\n    for i in range(3):\n"
+             "        assert double(cases[i][0]) == cases[i][1]\n"]
+    for tests in forms:
+        assert check_code(blk(good), tests).reason == "passed 1/1", tests
+        for bad in (wrong, cut, peek):
+            assert not check_code(blk(bad), tests).correct, (tests, bad)
+    # an item the test mutates through the program and reads again stays the sandbox's table's
+    sort = "def sort_in_place(xs):\n    xs.sort()\n"
+    kept = ("def test_sort():\n    inputs = [[3, 1], [2, 1]]\n    expected = [[1, 3], [1, 2]]\n"
+            "    for i in range(len(inputs)):\n        sort_in_place(inputs[i])\n        assert inputs[i] == expected[i]\n")
+    assert check_code(blk(sort), kept).correct
+    assert not check_code(blk(sort.replace("xs.sort()", "pass")), kept).correct
+
+
 def test_a_loop_that_breaks_or_continues_on_test_values_cannot_be_cut_short():
     # `break`/`continue` under an `if` on the loop's own values (`if x == 2: break`) is decided here in each
     # written-out copy: the copies end where the loop would. Run as written (any `break` kept the loop so), the

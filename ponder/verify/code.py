@@ -166,17 +166,18 @@ charged as work, and the sandbox sees nothing of it. Operands are evaluated eage
 did not need may cost time but cannot fail it.
 
 A ``for`` loop of the tests over items the caller knows as above (or a dict literal's ``.items()``), where a
-top-level table of literals that the tests read only in loops' iterables and as parametrize's table stands for
-its value (``for x, want in CASES: assert f(x) == want``, ``zip(INPUTS, OUTPUTS)``, ``CASES.items()``,
-HumanEval's ``check``, a unittest ``subTest`` loop), and so does a table a function of the tests binds once at
-the top of its own body and reads after only in loops' iterables (``cases = [...]`` then ``for x, want in
-cases:``; dropped from what the sandbox runs once every such loop is written out), is written out by the
-caller: one copy of its body per
-item (at most 1000), the loop variables given that item's values as a parametrized case is (and so are the
-names the copy's first statements assign from them, ``x, want = case`` or ``want = case['expected']``, a dict
-read only by items written in the test bound item by item), so ``want`` stays
-here and each copy's asserts are tests of their own, each to be reported (a program cannot end the run after
-the iterations it has seen); an ``if`` on the loop's values alone is decided here in each copy, and a
+top-level table of literals that the tests read only in loops' iterables, by item in loops' bodies and as
+parametrize's table stands for its value (``for x, want in CASES: assert f(x) == want``, ``zip(INPUTS,
+OUTPUTS)``, ``CASES.items()``, ``range(len(INPUTS))``, HumanEval's ``check``, a unittest ``subTest`` loop),
+and so does a table a function of the tests binds once at the top of its own body and reads after only so
+(``cases = [...]`` then ``for x, want in cases:``; dropped from what the sandbox runs once every such read is
+written out), is written out by the caller: one copy of its body per item (at most 1000), each read of a
+table's item there (``EXPECTED[i]``) that item where that is the same as reading it (an immutable item, or
+one the copy reads once), the loop variables given that item's values as a parametrized case is (and so are
+the names the copy's first statements assign from them, ``x, want = case`` or ``want = case['expected']``, a
+dict read only by items written in the test bound item by item), so ``want`` stays here and each copy's
+asserts are tests of their own, each to be reported (a program cannot end the run after the iterations it has
+seen); an ``if`` on the loop's values alone is decided here in each copy, and a
 ``break``, ``continue`` or ``return`` it leads to ends that copy there (a ``break``, the loop and its
 ``else:``; a ``return``, kept, the function). A loop it cannot write out so runs as written: items the sandbox
 computes, a body that may leave the loop otherwise (a ``break`` or ``return`` under an ``if`` on a value of
@@ -2460,18 +2461,21 @@ def _immutable(v) -> bool:
     return v is None or type(v) in (bool, int, float, complex, str, bytes)
 
 
+# where one read of a name may run many times
+_REPEATING = (ast.For, ast.AsyncFor, ast.While, ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef,
+              ast.ClassDef, ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp)
+
+
 def _loads_once(body: list[ast.stmt], name: str) -> bool:
     """Whether `name` is read at most once when `body` runs: not twice, not in a loop, comprehension or nested
     function (where one read may run many times)."""
     count = 0
     todo = [(s, False) for s in body]
-    repeating = (ast.For, ast.AsyncFor, ast.While, ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef,
-                 ast.ClassDef, ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp)
     while todo:
         node, repeated = todo.pop()
         if isinstance(node, ast.Name) and node.id == name:
             count += 2 if repeated else 1
-        repeated = repeated or isinstance(node, repeating)
+        repeated = repeated or isinstance(node, _REPEATING)
         todo.extend((c, repeated) for c in ast.iter_child_nodes(node))
     return count <= 1
 
@@ -2743,6 +2747,7 @@ def _unroll(loop: ast.For, scope: list[ast.AST], tables: dict, clean: set[str], 
             env: dict = {}
             _bind(pattern, item, env)
             body = _bind_case(copy.deepcopy(loop.body), {k: _value_ast(v) for k, v in env.items()}, keep)
+            body = _table_items(body, tables, clean, bound)
             body = _bind_known(body, bound, lambda x: x in keep or read_elsewhere(x))
             cut = _until_exit(_fold_ifs(body, bound), (ast.Break, ast.Continue, ast.Return))
             # under an `if` on a value of the program's, a check, a `break` or a `return`: as written
@@ -2758,6 +2763,9 @@ def _unroll(loop: ast.For, scope: list[ast.AST], tables: dict, clean: set[str], 
         return None
     for table in from_tables:
         used[table] = used.get(table, 0) + 1
+    for table in clean:  # a table read by item in the body, each read of it written out as its item
+        if _reads(loop.body, table) and not _reads(out, table):
+            used[table] = used.get(table, 0) + _reads(loop.body, table)
     return [ast.copy_location(s, loop) for s in out] + ([] if broke else loop.orelse)
 
 
@@ -2929,10 +2937,78 @@ def _local_tables(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, tuple
             continue
         name = stmt.targets[0].id
         after = fn.body[k + 1:]
-        loops = [n.iter for s in after for n in ast.walk(s) if isinstance(n, (ast.For, ast.AsyncFor))]
-        if _reads(fn.body[:k + 1], name) == 0 and _reads(after, name) == _reads(loops, name) > 0:
+        if _reads(fn.body[:k + 1], name) == 0 and _reads(after, name) == _loop_reads(after).get(name, 0) > 0:
             found[name] = (stmt, _reads(after, name))
     return found
+
+
+def _loop_reads(nodes: list[ast.AST]) -> dict[str, int]:
+    """How many times the trees `nodes` read each name in a `for` loop's iterable, or by item in a loop's
+    body (`T[i]`, not to change it: `T[i].append(x)`, `T[i][0] = x`): where a table of test data stands
+    for its value (see _loop_items, _table_items)."""
+    found: dict[int, str] = {}  # id of the Name read -> its name
+    for loop in (n for x in nodes for n in ast.walk(x) if isinstance(n, ast.For)):
+        for n in ast.walk(loop.iter):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+                found[id(n)] = n.id
+        inner = [n for s in loop.body for n in ast.walk(s)]
+        changed = {id(n.value) for n in inner if isinstance(n, ast.Attribute)
+                   or isinstance(n, ast.Subscript) and not isinstance(n.ctx, ast.Load)}
+        for n in inner:
+            if (isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load) and isinstance(n.value, ast.Name)
+                    and id(n) not in changed):
+                found[id(n.value)] = n.value.id
+    counts: dict[str, int] = {}
+    for name in found.values():
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def _table_items(body: list[ast.stmt], tables: dict, clean: set[str],
+                 bound: set[str]) -> list[ast.stmt]:
+    """A written-out copy `body` with each `T[<index the caller evaluates>]` read of a table in `clean` (see
+    _loop_reads) replaced by that item, where that is the same as reading it: an immutable item, or one the
+    copy reads once (not in a loop or nested function); `expected[0]` is then an expected value the caller
+    keeps."""
+    values = {}
+    for name in clean & {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name)}:
+        ok, v = _literal(tables[name])
+        if ok:
+            values[name] = v
+    reads: list[tuple[ast.Subscript, str, object, bool]] = []
+    todo = [(s, False) for s in body]
+    while todo:
+        node, repeated = todo.pop()
+        if (isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) and isinstance(node.value, ast.Name)
+                and node.value.id in values):
+            try:
+                tree = _caller_tree(node.slice, bound)
+                item = values[node.value.id][_Evaluator().eval(tree, [], {})] if tree is not None else None
+            except Exception:  # an index the caller cannot evaluate, or no such item: the sandbox reads it
+                tree = None
+            if tree is not None:
+                reads.append((node, node.value.id, item, repeated))
+                continue
+        repeated = repeated or isinstance(node, _REPEATING)
+        todo.extend((c, repeated) for c in ast.iter_child_nodes(node))
+    subs: dict[int, ast.expr] = {}
+    for node, name, item, repeated in reads:
+        same = sum(n == name and ast.dump(m.slice) == ast.dump(node.slice) for m, n, _, _ in reads)
+        if _immutable(item) or (same == 1 and not repeated):
+            try:
+                subs[id(node)] = _value_ast(item)
+            except ValueError:
+                continue
+
+    class _Items(ast.NodeTransformer):
+        def visit_Subscript(self, node: ast.Subscript):
+            if id(node) in subs:
+                return ast.copy_location(subs[id(node)], node)
+            return self.generic_visit(node)
+
+    return [_Items().visit(s) for s in body]
+
+
 
 
 def _binding_counts(nodes: list[ast.AST]) -> dict[str, int]:
@@ -3539,13 +3615,10 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
         entries.append(("tearDownModule", "tearDownModule()", None))
     # a test's `for` loops over items the caller knows are written out, one copy of the body per item
     # (see _unroll)
-    iters: dict[str, int] = {}  # reads of a table in a `for` loop's iterable or as a parametrize table
+    # reads of a table in a `for` loop's iterable, by item in a loop's body, or as a parametrize table
+    iters = _loop_reads(modules)
     for node in (n for mod in modules for n in ast.walk(mod)):
-        if isinstance(node, ast.For):
-            for n in ast.walk(node.iter):
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
-                    iters[n.id] = iters.get(n.id, 0) + 1
-        elif isinstance(node, ast.Call) and _pytest_mark(node) == "parametrize":
+        if isinstance(node, ast.Call) and _pytest_mark(node) == "parametrize":
             for a in [*node.args, *(k.value for k in node.keywords)]:
                 if isinstance(a, ast.Name):
                     iters[a.id] = iters.get(a.id, 0) + 1
