@@ -1596,6 +1596,12 @@ def test_the_handler_an_exception_enters_of_several_must_report_its_asserts():
         assert check_code(blk(good), tests).correct, tests
         assert not check_code(blk(ends), tests).correct, tests
         assert not check_code(blk(good.replace("'neg'", "'bad'")), tests).correct, tests
+    # a forged report naming a class beside junk (a list among the names) is a verdict, not the caller's error
+    junk = {"t": 1, "v": [["ok", ["l", [["l", [["l", []], ["s", "ValueError"]]], ["N"], ["l", []]]]]]}
+    forged = ("import os, json\ndef f(x):\n    if x < 0:\n"
+              f"        os.write(3, (json.dumps({junk!r}) + '\\n' + '{{\"done\": true}}\\n').encode())\n"
+              "        os._exit(0)\n    return 2 * x\n")
+    assert not check_code(blk(forged), forms[0]).correct
     # the other handler's asserts stay unreached: a program raising what it names passes
     zero = forms[0].replace("f(-1)", "f(0)")
     assert check_code(blk(good), zero).correct
