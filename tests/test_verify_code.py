@@ -1525,6 +1525,13 @@ def test_a_helper_that_returns_early_on_test_values_cannot_be_cut_short():
         assert check_code(blk(good), tests).correct, tests
         for bad in (wrong, cut):
             assert not check_code(blk(bad), tests).correct, (tests, bad)
+    # a helper given the program's function by name (`run(double, 3, 6)`, a name the tests never bind) is
+    # written out alike: the copy reads that name where the helper is defined, the same global. Before, such
+    # a call ran as written
+    by_name = "def run(fn, x, want):\n    assert fn(x) == want\nrun(double, 1, 2)\nrun(double, 3, 6)\n"
+    assert check_code(blk(good), by_name).reason == "passed 2/2"
+    for bad in (wrong, cut):
+        assert not check_code(blk(bad), by_name).correct, bad
     # one of its calls with a value of the program's, or a `return` on one, leaves the helper as written
     kept = ["def check(x, want):\n    if want is None:\n        return\n    assert double(x) == want\n"
             "check(1, 2)\ncheck(2, double(None) if False else None)\ncheck(3, 6)\n",

@@ -184,10 +184,12 @@ computes, a body that may leave the loop otherwise (a ``break`` or ``return`` un
 the program's, a ``yield``) or has a check under such an ``if``, a table the tests read otherwise too.
 Its asserts are reported once per iteration run, so the caller cannot tell how many should have been: a
 program that forges the end of the run after some iterations passes the rest unrun. Likewise a call of a
-helper function of the tests with values written in them (``def check(x, want): assert f(x) == want`` then
-``check(3, 6)``, as the written-out loops above give) is written out as a copy of the helper's body with
-those values (and what its first statements unpack from them), one per call, an ``if`` on them decided here
-in each copy and the copy ended at a ``return`` it leads to (``if want is None: return``). A helper whose
+helper function of the tests with values written in them, or names they never bind (``def check(x, want):
+assert f(x) == want`` then ``check(3, 6)``, as the written-out loops above give; ``run(f, 3, 6)``, the
+program's ``f`` read where the helper is defined, the same global) is written out as a copy of the helper's
+body with those values (and what its first statements unpack from them), one per call, an ``if`` on them
+decided here in each copy and the copy ended at a ``return`` it leads to (``if want is None: return``). A
+helper whose
 checks run only on some calls otherwise (under an ``if`` on a value of the program's), a call with another
 argument, and every call of a helper whose copies differ so where its name is also used otherwise, run as
 written, its asserts reported once per call run, with the same weakness.
@@ -2628,7 +2630,7 @@ def _until_exit(body: list[ast.stmt], kinds: tuple) -> tuple[list[ast.stmt], ast
 
 def _checks(body: list[ast.stmt], helpers: dict) -> str:
     """"always" when `body` holds a check (an assert, a try/with that may be an exception test, a call of a
-    helper function of the tests that _inline_calls writes out) and every one of them runs whenever the body
+    helper function of the tests that _inline_calls may write out) and every one of them runs whenever the body
     runs to its end (none under an `if`, a loop, a handler or a try's `else:`); "none" when it holds no check;
     else "sometimes"."""
     found = False
@@ -2819,7 +2821,7 @@ def _call_copies(stmts: list[ast.stmt], helpers: dict, bound: set[str]) -> dict[
         todo.extend(ast.iter_child_nodes(node))
         call = node.value if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) else None
         fn = helpers.get(call.func.id) if call is not None and isinstance(call.func, ast.Name) else None
-        case = _call_case(fn, call) if fn is not None else None
+        case = _call_case(fn, call, bound) if fn is not None else None
         body = _call_body(fn, case, bound) if case is not None else None
         if body is not None:
             copies[id(node)] = body
@@ -2872,9 +2874,17 @@ def _inline_calls(body: list[ast.stmt], helpers: dict, copies: dict, sites: dict
     return out
 
 
-def _call_case(fn: ast.FunctionDef, call: ast.Call) -> dict | None:
+def _global_name(e: ast.expr, bound: set[str]) -> bool:
+    """Whether `e` is a name the tests never bind and no builtin's: a function of the program's (`check(add)`),
+    which a copy of a helper where the helper is defined reads as the same global. A builtin's name is left
+    out: in an assert the caller reads it as the real builtin, where `check(max)` means the program's."""
+    return isinstance(e, ast.Name) and e.id not in bound and not hasattr(builtins, e.id)
+
+
+def _call_case(fn: ast.FunctionDef, call: ast.Call, bound: set[str]) -> dict | None:
     """The parameters of `fn` bound to the arguments of `call` (each a literal, a parameter left out its
-    literal default), or None when any is not a literal or the call does not fit the signature."""
+    literal default, or a _global_name), or None when any is something else or the call does not fit the
+    signature."""
     params = [p.arg for p in fn.args.args]
     if len(call.args) > len(params) or any(isinstance(x, ast.Starred) for x in call.args):
         return None
@@ -2884,7 +2894,7 @@ def _call_case(fn: ast.FunctionDef, call: ast.Call) -> dict | None:
             return None
         case[k.arg] = k.value
     case = {**dict(zip(params[len(params) - len(fn.args.defaults):], fn.args.defaults)), **case}
-    if set(case) != set(params) or not all(_literal(v)[0] for v in case.values()):
+    if set(case) != set(params) or not all(_literal(v)[0] or _global_name(v, bound) for v in case.values()):
         return None
     return {k: copy.deepcopy(v) for k, v in case.items()}
 
