@@ -2742,6 +2742,8 @@ def _unroll(loop: ast.For, scope: list[ast.AST], tables: dict, clean: set[str], 
     def read_elsewhere(x: str) -> bool:  # outside the loop, or declared global: the copies must assign it
         return x in declared or sum(n.id == x for n in reads) > sum(n.id == x for n in inside)
     keep = frozenset(x for x in names if read_elsewhere(x))
+    read = clean & {n.id for s in loop.body for n in ast.walk(s) if isinstance(n, ast.Name)}
+    values = _table_values(tables, read)
     out: list[ast.stmt] = []
     broke = False
     try:
@@ -2749,7 +2751,7 @@ def _unroll(loop: ast.For, scope: list[ast.AST], tables: dict, clean: set[str], 
             env: dict = {}
             _bind(pattern, item, env)
             body = _bind_case(copy.deepcopy(loop.body), {k: _value_ast(v) for k, v in env.items()}, keep)
-            body = _table_items(body, tables, clean, bound)
+            body = _table_items(body, values, bound)
             body = _bind_known(body, bound, lambda x: x in keep or read_elsewhere(x))
             cut = _until_exit(_fold_ifs(body, bound), (ast.Break, ast.Continue, ast.Return))
             # under an `if` on a value of the program's, a check, a `break` or a `return`: as written
@@ -2765,8 +2767,8 @@ def _unroll(loop: ast.For, scope: list[ast.AST], tables: dict, clean: set[str], 
         return None
     for table in from_tables:
         used[table] = used.get(table, 0) + 1
-    for table in clean:  # a table read by item in the body, each read of it written out as its item
-        if _reads(loop.body, table) and not _reads(out, table):
+    for table in read:  # a table read by item in the body, each read of it written out as its item
+        if not _reads(out, table):
             used[table] = used.get(table, 0) + _reads(loop.body, table)
     return [ast.copy_location(s, loop) for s in out] + ([] if broke else loop.orelse)
 
@@ -2974,17 +2976,21 @@ def _loop_reads(nodes: list[ast.AST]) -> dict[str, int]:
     return counts
 
 
-def _table_items(body: list[ast.stmt], tables: dict, clean: set[str],
-                 bound: set[str]) -> list[ast.stmt]:
-    """A written-out copy `body` with each `T[<index the caller evaluates>]` read of a table in `clean` (see
-    _loop_reads) replaced by that item, where that is the same as reading it: an immutable item, or one the
-    copy reads once (not in a loop or nested function); `expected[0]` is then an expected value the caller
-    keeps."""
-    values = {}
-    for name in clean & {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name)}:
+def _table_values(tables: dict, names: set[str]) -> dict:
+    """The values of the tables `names` that are literals, by name."""
+    found = {}
+    for name in names:
         ok, v = _literal(tables[name])
         if ok:
-            values[name] = v
+            found[name] = v
+    return found
+
+
+def _table_items(body: list[ast.stmt], values: dict, bound: set[str]) -> list[ast.stmt]:
+    """A written-out copy `body` with each `T[<index the caller evaluates>]` read of a table in `values` (its
+    value, by name; a table read so only where it stands for its value: see _loop_reads) replaced by that
+    item, where that is the same as reading it: an immutable item, or one the copy reads once (not in a loop
+    or nested function); `expected[0]` is then an expected value the caller keeps."""
     reads: list[tuple[ast.Subscript, str, object, bool]] = []
     todo = [(s, False) for s in body]
     while todo:
