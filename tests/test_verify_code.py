@@ -654,11 +654,12 @@ def test_unittest_testcase_methods_are_collected_each_one_test():
     # skipped tests are not run, as unittest skips them
     skipped = UNITTEST_STYLE.replace("    def test_raises", "    @unittest.skip('slow')\n    def test_raises")
     assert check_code(blk(ADD), skipped).reason == "passed 1/1"
-    # a helper method's assertion methods are rewritten too (its asserts are tests of their own, as in pytest)
+    # a helper method's assertion methods are rewritten too (its asserts are tests of their own, as in pytest;
+    # written out at each call, one per call)
     helper = ("import unittest\nclass TestAdd(unittest.TestCase):\n    def check(self, a, b):\n"
               "        self.assertEqual(add(a, b), a + b)\n"
               "    def test_x(self):\n        for a in [1, -1]:\n            self.check(a, 2)\n")
-    assert check_code(blk(ADD), helper).reason == "passed 1/1"
+    assert check_code(blk(ADD), helper).reason == "passed 2/2"
     assert not check_code(blk(ADD_WRONG), helper).correct
 
 
@@ -1540,6 +1541,37 @@ def test_a_helper_that_returns_early_on_test_values_cannot_be_cut_short():
     for tests in kept:
         assert check_code(blk(good), tests).correct, tests
         assert not check_code(blk(wrong), tests).correct, tests
+
+
+def test_a_helper_method_of_a_test_class_called_with_test_values_cannot_be_cut_short_or_read():
+    # `def check(self, x, want): self.assertEqual(double(x), want)` then `self.check(3, 6)`: each call is
+    # written out as a method of its own with its values, as a helper function's is. Before, the method ran
+    # as written, its assert one test reported per call (a program that forged the end after the first call
+    # passed the others) with `want` in the sandbox.
+    good = "def double(x):\n    return 2 * x"
+    wrong = "def double(x):\n    return 2 if x == 1 else 0"
+    cut = ("import os\nn = [0]\ndef double(x):\n    n[0] += 1\n    if n[0] == 2:\n"
+           "        os.write(3, b'{\"done\": true}\\n')\n        os._exit(0)\n    return 2 * x\n")
+    peek = ("import sys\ndef double(x):\n    f = sys._getframe(1)\n    while f is not None:\n"
+            "        if 'want' in f.f_locals:\n            return f.f_locals['want']\n"
+            "        f = f.f_back\n    return 0\n")
+    forms = ["import unittest\nclass T(unittest.TestCase):\n    def check(self, x, want):\n"
+             "        self.assertEqual(double(x), want)\n    def test_a(self):\n        self.check(1, 2)\n"
+             "        self.check(3, 6)\n    def test_b(self):\n        for x, want in [(5, 10), (0, 0)]:\n"
+             "            self.check(x, want)\n",
+             "class TestD:\n    def _check(self, x, want=None):\n        if want is None:\n            return\n"
+             "        assert double(x) == want\n    def test_a(self):\n        self._check(1, 2)\n"
+             "        self._check(2)\n        self._check(3, 6)\n"]
+    for tests in forms:
+        assert check_code(blk(good), tests).correct, tests
+        for bad in (wrong, cut, peek):
+            assert not check_code(blk(bad), tests).correct, (tests, bad)
+    # a method also called with a value of the program's runs as written, and a correct program passes
+    kept = ("import unittest\nclass T(unittest.TestCase):\n    def check(self, x, want):\n"
+            "        if want is None:\n            return\n        self.assertEqual(double(x), want)\n"
+            "    def test_a(self):\n        self.check(1, 2)\n        self.check(double(3) // 2, 6)\n")
+    assert check_code(blk(good), kept).correct
+    assert not check_code(blk(wrong), kept).correct
 
 
 def test_an_exception_test_with_handler_code_or_a_bare_except_is_decided_by_the_caller():

@@ -188,11 +188,12 @@ helper function of the tests with values written in them, or names they never bi
 assert f(x) == want`` then ``check(3, 6)``, as the written-out loops above give; ``run(f, 3, 6)``, the
 program's ``f`` read where the helper is defined, the same global) is written out as a copy of the helper's
 body with those values (and what its first statements unpack from them), one per call, an ``if`` on them
-decided here in each copy and the copy ended at a ``return`` it leads to (``if want is None: return``). A
-helper whose
-checks run only on some calls otherwise (under an ``if`` on a value of the program's), a call with another
-argument, and every call of a helper whose copies differ so where its name is also used otherwise, run as
-written, its asserts reported once per call run, with the same weakness.
+decided here in each copy and the copy ended at a ``return`` it leads to (``if want is None: return``); a
+test class's helper method so called (``self.check(3, 6)``, ``check`` no test or hook) is written out alike, a
+method of its own per call. A helper whose checks run only on some calls otherwise (under an ``if`` on a
+value of the program's), a call with another argument, and every call of a helper whose copies differ so where
+its name is also used otherwise, run as written, its asserts reported once per call run, with the same
+weakness.
 
 Names of builtins that the caller applies (``isinstance``, ``len``, ``int``, ``range``...) mean the real builtins
 unless the test binds that name itself: a program's ``def isinstance(*a): return True`` changes nothing. A test
@@ -2639,7 +2640,7 @@ def _checks(body: list[ast.stmt], helpers: dict) -> str:
         node, cond = todo.pop()
         if isinstance(node, (ast.Assert, ast.Try, ast.With)) or (
                 isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
-                and isinstance(node.value.func, ast.Name) and node.value.func.id in helpers):
+                and _func_name(node.value.func) in helpers):
             if cond:
                 return "sometimes"
             found = True
@@ -2883,6 +2884,71 @@ def _global_name(e: ast.expr, bound: set[str]) -> bool:
     return isinstance(e, ast.Name) and e.id not in bound and not hasattr(builtins, e.id)
 
 
+def _method_helpers(cls: ast.ClassDef) -> dict[str, tuple[ast.FunctionDef, ast.FunctionDef]]:
+    """The methods of a test class that _inline_methods may write out at their calls (no test or hook, a
+    first parameter for the instance, _inlinable in the others), by name: each with itself less that first
+    parameter, the function _call_body takes."""
+    defs = [m for m in cls.body if isinstance(m, ast.FunctionDef)]
+    views = {}
+    for m in defs:
+        a = m.args
+        if (m.name.startswith(("test", "__")) or m.name in (*_UT_HOOKS, *_UT_CLASS_HOOKS, *_SETUP_NAMES)
+                or m.decorator_list or not a.args or a.posonlyargs or len(a.defaults) >= len(a.args)
+                or sum(d.name == m.name for d in defs) != 1):
+            continue
+        view = copy.copy(m)
+        view.args = copy.copy(a)
+        view.args.args = a.args[1:]
+        if _inlinable(view):
+            views[m.name] = (m, view)
+    return views
+
+
+def _inline_methods(cls: ast.ClassDef, bound: set[str], attrs: dict[str, int]) -> None:
+    """A test class's helper methods written out at their calls, in place, as _inline_calls writes out a
+    helper function's: `self.check(3, 6)` in a method of the class, `check` a method of it that is no test
+    or hook (`def check(self, x, want): self.assertEqual(f(x), want)`), becomes a call of a method made for
+    that call, `self` kept, the other parameters given those values (_call_body). A helper whose checks
+    differ by call is written out only where every use of its name is such a call (see _call_copies); one
+    no longer used otherwise is dropped, as its asserts would go unreported. `attrs`: how many times the
+    tests read or set each attribute name (`x.check`), in any class or object."""
+    defs = [m for m in cls.body if isinstance(m, ast.FunctionDef)]
+    views = _method_helpers(cls)
+    uses = {name: attrs.get(name, 0) for name in views}
+    made: dict[str, list] = {name: [] for name in views}  # helper name -> [(call statement, copy's body)]
+    for m in defs:
+        if m.name in views or not m.args.args:
+            continue
+        me = m.args.args[0].arg
+        for stmt in (n for s in m.body for n in ast.walk(s) if isinstance(n, ast.Expr)):
+            call = stmt.value
+            if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in views
+                    and isinstance(call.func.value, ast.Name) and call.func.value.id == me):
+                continue
+            view = views[call.func.attr][1]
+            case = _call_case(view, call, bound)
+            body = _call_body(view, case, bound) if case is not None else None
+            if body is not None:
+                made[view.name].append((stmt, me, body))
+    found: dict[int, list[ast.stmt]] = {}
+    for name, (m, view) in views.items():
+        if not made[name] or (not _same_checks(view) and len(made[name]) != uses[name]):
+            continue
+        copies = []
+        for stmt, me, body in made[name]:
+            new = copy.copy(m)
+            new.name, new.body = f"__ponder_{name}_{len(found) + 1}__", body or [ast.Pass()]
+            new.args = ast.arguments(posonlyargs=[], args=[copy.deepcopy(m.args.args[0])], vararg=None,
+                                     kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+            copies.append(ast.fix_missing_locations(ast.copy_location(new, m)))
+            call = ast.Call(func=ast.Attribute(ast.Name(me, ast.Load()), new.name, ast.Load()), args=[], keywords=[])
+            found[id(stmt)] = [ast.copy_location(ast.Expr(call), stmt)]
+        found[id(m)] = ([m] if len(made[name]) < uses[name] else []) + copies
+    for m in defs:
+        _rewrite_blocks(m, _replace, found)
+    cls.body = _replace(cls.body, found) or [ast.Pass()]
+
+
 def _call_case(fn: ast.FunctionDef, call: ast.Call, bound: set[str]) -> dict | None:
     """The parameters of `fn` bound to the arguments of `call` (each a literal, a parameter left out its
     literal default, or a _global_name), or None when any is something else or the call does not fit the
@@ -2909,8 +2975,9 @@ def _unroll_loops(body: list[ast.stmt], scope: list[ast.AST], tables: dict, clea
     for stmt in body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             _unroll_function(stmt, tables, clean, used, bound, helpers)
-        elif isinstance(stmt, ast.ClassDef):
-            _rewrite_blocks(stmt, _unroll_loops, stmt.body, tables, clean, used, bound, helpers)
+        elif isinstance(stmt, ast.ClassDef):  # `self.check(x, want)` is a check in its methods' loops too
+            methods = {f"self.{name}": view for name, (_, view) in _method_helpers(stmt).items()}
+            _rewrite_blocks(stmt, _unroll_loops, stmt.body, tables, clean, used, bound, {**helpers, **methods})
         else:
             _rewrite_blocks(stmt, _unroll_loops, scope, tables, clean, used, bound, helpers)
         written = None
@@ -3671,6 +3738,14 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
         if name in where and loads.get(name) == n:  # read by parametrize only: its expected values stay here
             mi, si = where[name]
             bodies[mi][si] = []
+    # a test class's helper methods called with values written in the tests, alike (see _inline_methods)
+    attrs: dict[str, int] = {}
+    for node in (n for groups in bodies for group in groups for s in group for n in ast.walk(s)):
+        if isinstance(node, ast.Attribute):
+            attrs[node.attr] = attrs.get(node.attr, 0) + 1
+    for stmt in (s for groups in bodies for group in groups for s in group):
+        if isinstance(stmt, ast.ClassDef):
+            _inline_methods(stmt, bound, attrs)
     # an exception test written with a flag is rewritten as the `try` form the caller decides (see _flag_try)
     rw = _AssertRewriter(0, bound, _imported_names(modules))
     for groups in bodies:
