@@ -1430,13 +1430,19 @@ def test_expected_values_a_written_out_loop_unpacks_in_its_body_stay_in_the_call
         assert check_code(blk(good), tests).correct, tests
         for bad in (wrong, peek):
             assert not check_code(blk(bad), tests).correct, (tests, bad)
+    # an expected value a test function assigns after other statements (an import first) alike
+    later = "def test_l():\n    from solution import double\n    want = 6\n    assert double(3) == want\n"
+    assert check_code(blk(good), later).correct
+    for bad in (wrong, peek):
+        assert not check_code(blk(bad), later).correct, bad
     # an item the body reads whole, mutates, or rebinds is assigned in the sandbox as before: a correct
     # program passes
     size = "def size(c):\n    return len(c['xs'])\ndef push(xs):\n    xs.append(0)\n"
     kept = ["for c in [{'xs': [1], 'n': 1}, {'xs': [1, 2], 'n': 2}]:\n    assert size(c) == c['n']\n",
             "for case in [([1], 2), ([], 1)]:\n    xs, n = case\n    push(xs)\n    assert len(xs) == n\n",
             "def test_r():\n    for case in [(1, 2), (3, 6)]:\n        x, want = case\n        want = want + 0\n"
-            "        assert double(x) == want\n    assert x == 3\n"]
+            "        assert double(x) == want\n    assert x == 3\n",
+            "def test_c():\n    def get():\n        return want\n    want = 10\n    assert double(5) == get()\n"]
     for tests in kept:
         assert check_code(blk(good + "\n" + size), tests).correct, tests
         broken = size.replace("len(c['xs'])", "0").replace("xs.append(0)", "pass")

@@ -110,8 +110,9 @@ run), so it is not counted in ``passed N/N``. ``@pytest.mark.parametrize`` with 
 written in the tests, or a top-level name bound once to one (``CASES = [...]``), is expanded in the caller
 into one function per case (stacked decorators: every combination; ``pytest.param(..., id=)`` too), named
 ``test_add[K]`` for case K: each argument's value is written into the body where it is read, so ``assert
-add(a, b) == expected`` becomes ``assert add(1, 2) == 3`` and the 3 stays in the caller (and so are the names
-the body's first statements unpack from it, ``x, want = case``: see the loops below). A mutable value read
+add(a, b) == expected`` becomes ``assert add(1, 2) == 3`` and the 3 stays in the caller (and so is a value
+any test function's body assigns at its top level from values written in the tests, ``expected = [1, 2]`` or
+``x, want = case``, unless it is read before or declared global: see the loops below). A mutable value read
 more than once (a list the test sorts in place, then compares), or an argument the body rebinds, is assigned
 at the top of the body instead (the sandbox then holds it, as it holds any value a test binds to a name). A
 table read only by parametrize is dropped from what the sandbox runs, and so is ``import pytest`` when nothing
@@ -174,7 +175,7 @@ and so does a table a function of the tests binds once at the top of its own bod
 written out), is written out by the caller: one copy of its body per item (at most 1000), each read of a
 table's item there (``EXPECTED[i]``) that item where that is the same as reading it (an immutable item, or
 one the copy reads once), the loop variables given that item's values as a parametrized case is (and so are
-the names the copy's first statements assign from them, ``x, want = case`` or ``want = case['expected']``, a
+the names the copy's top-level statements assign from them, ``x, want = case`` or ``want = case['expected']``, a
 dict read only by items written in the test bound item by item), so ``want`` stays here and each copy's
 asserts are tests of their own, each to be reported (a program cannot end the run after the iterations it has
 seen); an ``if`` on the loop's values alone is decided here in each copy, and a
@@ -187,7 +188,7 @@ program that forges the end of the run after some iterations passes the rest unr
 helper function of the tests with values written in them, or names they never bind (``def check(x, want):
 assert f(x) == want`` then ``check(3, 6)``, as the written-out loops above give; ``run(f, 3, 6)``, the
 program's ``f`` read where the helper is defined, the same global) is written out as a copy of the helper's
-body with those values (and what its first statements unpack from them), one per call, an ``if`` on them
+body with those values (and what its top-level statements unpack from them), one per call, an ``if`` on them
 decided here in each copy and the copy ended at a ``return`` it leads to (``if want is None: return``); a
 test class's helper method so called (``self.check(3, 6)``, ``check`` no test or hook) is written out alike, a
 method of its own per call. A helper whose checks run only on some calls otherwise (under an ``if`` on a
@@ -2513,12 +2514,15 @@ def _bind_case(body: list[ast.stmt], case: dict, keep: frozenset[str] = frozense
 
 
 def _bind_known(body: list[ast.stmt], bound: set[str], keep) -> list[ast.stmt]:
-    """A written-out copy `body` whose leading assignments of values the caller evaluates (`x, want = (1,
-    2)`, `case = {'in': 1, 'out': 2}`, as _bind_case gives them, or `want = case['out']` after one) are
-    bound into the rest of it as the loop's variables are (_bind_case), so that an expected value the body
-    unpacks stays in the caller too; a dict, list or tuple the rest reads only by items written in it
-    (`case['out']`) is bound item by item (_by_item). A name for which `keep(name)` holds (read after the
-    copy) stays assigned."""
+    """A written-out copy `body` (or a test function's) whose assignments at its top level of values the
+    caller evaluates (`x, want = (1, 2)`, `case = {'in': 1, 'out': 2}`, as _bind_case gives them, or `want =
+    case['out']` after one, `expected = [1, 2]`) are bound into the rest of it as the loop's variables are
+    (_bind_case), so that an expected value the body unpacks stays in the caller too; a dict, list or tuple
+    the rest reads only by items written in it (`case['out']`) is bound item by item (_by_item). A name read
+    before its assignment (by a function defined there) or declared global, or one for which `keep(name)`
+    holds (read after the copy), stays assigned."""
+    declared = {x for n in (n for s in body for n in ast.walk(s)) if isinstance(n, (ast.Global, ast.Nonlocal))
+                for x in n.names}
     out: list[ast.stmt] = []
     rest = body
     while rest:
@@ -2527,8 +2531,10 @@ def _bind_known(body: list[ast.stmt], bound: set[str], keep) -> list[ast.stmt]:
             case = {k: _value_ast(v) for k, v in (env or {}).items()}
         except ValueError:
             case = {}
-        if not case:
-            break
+        if not case or any(_reads(out, x) or x in declared for x in case):
+            out.append(rest[0])
+            rest = rest[1:]
+            continue
         rest = rest[1:]
         for name in list(case):
             items = None if keep(name) else _by_item(rest, name, env[name])
@@ -3342,7 +3348,8 @@ def _expand_test(fn, owner: str | None, tables: dict, used: dict, fixtures: dict
         new.args = ast.arguments(posonlyargs=[], args=copy.deepcopy(kept), vararg=None, kwonlyargs=[],
                                  kw_defaults=[], kwarg=None,
                                  defaults=[defaults[p.arg] for p in kept if p.arg in defaults])
-        # a case the body unpacks (`x, want = case`) is bound into it too (see _bind_known)
+        # a value the body assigns from the case or other values written in it (`x, want = case`, `expected =
+        # [1, 2]`) is bound into it too (see _bind_known)
         new.body = copy.deepcopy(setup) + _bind_known(_bind_case(new.body, case), bound, lambda x: False)
         if sets:
             new.name = f"{fn.name}__ponder_case_{k + 1}"
