@@ -544,7 +544,9 @@ def test_pytest_parametrize_is_expanded_by_the_caller():
     assert check_code(blk(_oracle_attacker(secret)), hidden, timeout=10).reason == "failed test 1 (test_add[1])"
     table = f"CASES = [(1, 2, {secret})]\n" + hidden.replace(f"[(1, 2, {secret})]", "CASES")
     assert check_code(blk(_oracle_attacker(secret)), table, timeout=10).reason == "failed test 1 (test_add[1])"
-    control = f"EXPECTED = {secret}\n" + hidden.replace(f"{secret})]", "EXPECTED)]")
+    named = f"EXPECTED = {secret}\n" + hidden.replace(f"{secret})]", "EXPECTED)]")  # a name bound once stays here
+    assert check_code(blk(_oracle_attacker(secret)), named, timeout=10).reason == "failed test 1 (test_add[1])"
+    control = "EXPECTED = 0\n" + named  # bound twice: the sandbox's variable
     assert check_code(blk(_oracle_attacker(secret)), control, timeout=10).correct
 
 
@@ -917,8 +919,11 @@ def test_expected_values_never_enter_the_sandbox():
     attacker = _oracle_attacker(secret)
     literal = f"assert add(1, 2) == {secret}"
     assert check_code(blk(attacker), literal, timeout=10).reason == "failed test 1"
-    # control: the same attacker wins when a test puts the value inside the sandbox, so the search works
-    control = f"expected = {secret}\nassert add(1, 2) == expected"
+    # control: the same attacker wins when a test puts the value inside the sandbox, so the search works (a
+    # name bound once to it is written into the assert here: bound twice, it is the sandbox's variable)
+    named = f"expected = {secret}\nassert add(1, 2) == expected"
+    assert check_code(blk(attacker), named, timeout=10).reason == "failed test 1"
+    control = "expected = 0\n" + named
     assert check_code(blk(attacker), control, timeout=10).reason == "passed 1/1"
 
 
@@ -958,7 +963,9 @@ def test_expected_values_written_with_operators_or_math_stay_in_the_caller():
     gen = "def g(n):\n    return ((i, i * i) for i in range(n))"
     assert check_code(blk(gen), "assert dict(g(3)) == {0: 0, 1: 1, 2: 4}").correct  # dict() iterates, as Python
     # control: a method call on a test's variable is still sandbox code, and the runner finds it
-    assert check_code(blk(runner), "s = 'ab'\nassert f(2) == s.upper()").reason == "passed 1/1"
+    # (a variable bound twice: one bound once to a value written in the tests is that value, here)
+    assert check_code(blk(runner), "s = 'ab'\nassert f(2) == s.upper()").reason == "failed test 1"
+    assert check_code(blk(runner), "s = ''\ns = 'ab'\nassert f(2) == s.upper()").reason == "passed 1/1"
     # powers and shifts of values the program chose are bounded in the caller
     t0 = time.monotonic()
     for test in ["assert f(3) ** f(10 ** 8) == 0", "assert f(1) << f(10 ** 9) == 0", "assert pow(f(3), f(10 ** 8)) == 0",
@@ -1435,6 +1442,12 @@ def test_expected_values_a_written_out_loop_unpacks_in_its_body_stay_in_the_call
     assert check_code(blk(good), later).correct
     for bad in (wrong, peek):
         assert not check_code(blk(bad), later).correct, bad
+    # and a module-level name the tests bind once to such a value (`expected = 6`, HumanEval-style setup), in
+    # every statement that reads it: immutable, or a list read once
+    module = "want = 6\nassert double(3) == want\nN = 3\nfor i in range(N):\n    assert double(i) == 2 * i\n"
+    assert check_code(blk(good), module).reason == "passed 4/4"
+    for bad in (wrong, peek):
+        assert not check_code(blk(bad), module).correct, bad
     # an item the body reads whole, mutates, or rebinds is assigned in the sandbox as before: a correct
     # program passes
     size = "def size(c):\n    return len(c['xs'])\ndef push(xs):\n    xs.append(0)\n"
@@ -1442,7 +1455,8 @@ def test_expected_values_a_written_out_loop_unpacks_in_its_body_stay_in_the_call
             "for case in [([1], 2), ([], 1)]:\n    xs, n = case\n    push(xs)\n    assert len(xs) == n\n",
             "def test_r():\n    for case in [(1, 2), (3, 6)]:\n        x, want = case\n        want = want + 0\n"
             "        assert double(x) == want\n    assert x == 3\n",
-            "def test_c():\n    def get():\n        return want\n    want = 10\n    assert double(5) == get()\n"]
+            "def test_c():\n    def get():\n        return want\n    want = 10\n    assert double(5) == get()\n",
+            "data = [[1], []]\npush(data[0])\nassert len(data[0]) == double(1)\n"]
     for tests in kept:
         assert check_code(blk(good + "\n" + size), tests).correct, tests
         broken = size.replace("len(c['xs'])", "0").replace("xs.append(0)", "pass")

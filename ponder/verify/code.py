@@ -112,12 +112,15 @@ into one function per case (stacked decorators: every combination; ``pytest.para
 ``test_add[K]`` for case K: each argument's value is written into the body where it is read, so ``assert
 add(a, b) == expected`` becomes ``assert add(1, 2) == 3`` and the 3 stays in the caller (and so is a value
 any test function's body assigns at its top level from values written in the tests, ``expected = [1, 2]`` or
-``x, want = case``, unless it is read before or declared global: see the loops below). A mutable value read
-more than once (a list the test sorts in place, then compares), or an argument the body rebinds, is assigned
-at the top of the body instead (the sandbox then holds it, as it holds any value a test binds to a name). A
-table read only by parametrize is dropped from what the sandbox runs, and so is ``import pytest`` when nothing
-of pytest's is left there. ``pytest.approx(expected[, rel=, abs=, nan_ok=])`` in an assert is built by the
-caller like the builtins above (a number, a flat list or tuple, a dict of numbers; pytest's tolerances), so
+``x, want = case``, unless it is read before or declared global: see the loops below; and a name the tests
+bind once, at the top level, to such a value, in every statement that reads it, when it is immutable or read
+once there: ``expected = 6`` then ``assert f(3) == expected``, the name then left out of the namespace the
+program shares). A mutable value read more than once (a list the test sorts in place, then compares), or an
+argument the body rebinds, is assigned at the top of the body instead (the sandbox then holds it, as it holds
+any value a test binds to a name). A table read only by parametrize is dropped from what the sandbox runs,
+and so is ``import pytest`` when nothing of pytest's is left there. ``pytest.approx(expected[, rel=, abs=,
+nan_ok=])`` in an assert is built by the caller like the builtins above (a number, a flat list or tuple, a
+dict of numbers; pytest's tolerances), so
 ``assert mean(xs) == pytest.approx(0.15)`` keeps its 0.15 here. ``@pytest.mark.skip`` leaves the test out;
 other marks are ignored, except ``skipif``/``xfail``/``usefixtures``. A ``@pytest.fixture`` of the tests' own
 that returns its value (no ``yield``, ``params=`` or ``autouse=``; it may request others of the kind) is made
@@ -2549,6 +2552,36 @@ def _bind_known(body: list[ast.stmt], bound: set[str], keep) -> list[ast.stmt]:
     return out + rest
 
 
+def _bind_module_names(bodies: list, bound: set[str]) -> None:
+    """Each name the tests bind once, at the top level, to a value the caller evaluates (`expected = 6`, `N =
+    3`), read by no statement before that one, written into every statement that reads it, in place, and its
+    assignment dropped, as _bind_known does in a function: an immutable value, or one read once at the top
+    level. `bodies`: the modules' statements, as _collect_tests holds them."""
+    stmts = [s for groups in bodies for group in groups for s in group]
+    binds = _binding_counts(stmts)
+    subs: dict[str, ast.expr] = {}
+    dropped: set[int] = set()
+    for k, stmt in enumerate(stmts):
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+            continue
+        name = stmt.targets[0].id
+        env = _known_assign(stmt, bound)
+        if env is None or name.startswith("__") or binds.get(name) != 1 or _reads(stmts[:k], name):
+            continue
+        try:
+            value = _value_ast(env[name])
+        except ValueError:
+            continue
+        if _immutable(env[name]) or _loads_once(stmts[k + 1:], name):
+            subs[name] = value
+            dropped.add(id(stmt))
+    if not subs:
+        return
+    for groups in bodies:
+        for si, group in enumerate(groups):
+            groups[si] = [_Substitute(subs).visit(s) for s in group if id(s) not in dropped]
+
+
 def _known_assign(stmt: ast.stmt, bound: set[str]) -> dict | None:
     """The names `stmt` binds and their values, when it is an assignment (to names, or a tuple of them) of a
     value the caller evaluates; else None."""
@@ -3714,6 +3747,7 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
                     iters[a.id] = iters.get(a.id, 0) + 1
     clean = {t for t in tables if loads.get(t) == iters.get(t)}  # a table nothing else reads (or mutates)
     bound = _bound_names(modules)
+    _bind_module_names(bodies, bound)
     collected = {id(d) for _, _, d in entries}
     defined = [s for groups in bodies for group in groups for s in group if isinstance(s, defs)]
     helpers = {s.name: s for s in defined if isinstance(s, ast.FunctionDef) and id(s) not in collected
