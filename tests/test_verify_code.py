@@ -1493,6 +1493,21 @@ def test_a_loop_that_indexes_tables_cannot_be_cut_short_or_read():
     assert not check_code(blk(sort.replace("xs.sort()", "pass")), kept).correct
 
 
+def test_a_large_input_a_test_builds_stays_the_sandboxs_to_build():
+    # `data = list(range(10 ** 5))` is bound into the code after it only when small: written out as a literal,
+    # a large input cost the caller its memory and time (and the sandbox a source of megabytes)
+    total = "def total(xs):\n    return sum(xs)"
+    for tests in ["def test_big():\n    data = list(range(10 ** 5))\n    assert total(data) == 4999950000\n",
+                  "big = [1] * 10 ** 5\nassert total(big) == 10 ** 5\n"]:
+        tracemalloc.start()
+        try:
+            v = check_code(blk(total), tests)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert v.correct and peak < 20 << 20, (tests, v.reason, peak)
+
+
 def test_a_loop_that_breaks_or_continues_on_test_values_cannot_be_cut_short():
     # `break`/`continue` under an `if` on the loop's own values (`if x == 2: break`) is decided here in each
     # written-out copy: the copies end where the loop would. Run as written (any `break` kept the loop so), the

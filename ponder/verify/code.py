@@ -110,14 +110,15 @@ run), so it is not counted in ``passed N/N``. ``@pytest.mark.parametrize`` with 
 written in the tests, or a top-level name bound once to one (``CASES = [...]``), is expanded in the caller
 into one function per case (stacked decorators: every combination; ``pytest.param(..., id=)`` too), named
 ``test_add[K]`` for case K: each argument's value is written into the body where it is read, so ``assert
-add(a, b) == expected`` becomes ``assert add(1, 2) == 3`` and the 3 stays in the caller (and so is a value
-any test function's body assigns at its top level from values written in the tests, ``expected = [1, 2]`` or
-``x, want = case``, unless it is read before or declared global: see the loops below; and a name the tests
-bind once, at the top level, to such a value, in every statement that reads it, when it is immutable or read
-once there: ``expected = 6`` then ``assert f(3) == expected``, the name then left out of the namespace the
-program shares). A mutable value read more than once (a list the test sorts in place, then compares), or an
-argument the body rebinds, is assigned at the top of the body instead (the sandbox then holds it, as it holds
-any value a test binds to a name). A table read only by parametrize is dropped from what the sandbox runs,
+add(a, b) == expected`` becomes ``assert add(1, 2) == 3`` and the 3 stays in the caller (and so is a value of
+at most 10,000 elements, a large input staying the sandbox's to build, that any test function's body assigns
+at its top level from values written in the tests, ``expected = [1, 2]`` or ``x, want = case``, unless it
+is read before or declared global: see the loops below; and a name the tests bind once, at the top level, to
+such a value, in every statement that reads it, when it is immutable or read once there: ``expected = 6``
+then ``assert f(3) == expected``, the name then left out of the namespace the program shares). A mutable
+value read more than once (a list the test sorts in place, then compares), or an argument the body rebinds,
+is assigned at the top of the body instead (the sandbox then holds it, as it holds any value a test binds to
+a name). A table read only by parametrize is dropped from what the sandbox runs,
 and so is ``import pytest`` when nothing of pytest's is left there. ``pytest.approx(expected[, rel=, abs=,
 nan_ok=])`` in an assert is built by the caller like the builtins above (a number, a flat list or tuple, a
 dict of numbers; pytest's tolerances), so
@@ -2592,8 +2593,13 @@ def _known_assign(stmt: ast.stmt, bound: set[str]) -> dict | None:
     if tree is None:
         return None
     env: dict = {}
+    evaluator = _Evaluator()
+    evaluator.left = _MAX_KNOWN  # `data = list(range(10 ** 6))` (a large input) stays the sandbox's to build
     try:
-        _bind(pattern, _Evaluator().eval(tree, [], {}), env)
+        value = evaluator.eval(tree, [], {})
+        if _deep_len(value, _MAX_KNOWN) > _MAX_KNOWN:
+            return None
+        _bind(pattern, value, env)
     except Exception:  # anything the caller cannot evaluate stays the sandbox's assignment
         return None
     return env
@@ -2628,6 +2634,7 @@ def _by_item(body: list[ast.stmt], name: str, value) -> tuple[list[ast.stmt], di
     return [_Items().visit(s) for s in body], items
 
 
+_MAX_KNOWN = 10_000  # work and elements of a value a test assigns that the caller binds into the code after it
 _MAX_UNROLL_ITEMS = 1000  # items of a test's `for` loop the caller writes out, one copy of the body each
 _MAX_UNROLL_NODES = 100_000  # syntax nodes those copies may add up to
 # where an assert runs only sometimes (a copy of the loop body per item would leave it unreported, failing)
