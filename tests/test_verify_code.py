@@ -1253,9 +1253,11 @@ def test_megabyte_completion_with_code_at_the_end():
     assert v.correct
 
 
-@pytest.mark.parametrize("tests", [None, 5, [], [1, 2], "x = 1", "assert (", [{"input": "1"}], {"inputs": [1]}])
+@pytest.mark.parametrize("tests", [None, 5, [], [1, 2], "x = 1", "assert (", [{"input": "1"}], {"inputs": [1]},
+                                   "assert f(" + "-" * 3000 + "1) == 1"])
 def test_bad_tests_raise_ponder_error(tests):
-    with pytest.raises(PonderError):
+    """(A deeply nested expression raised RecursionError from the parser or the rewriters.)"""
+    with pytest.raises(PonderError, match="^code tests: "):
         check_code(blk("x = 1"), tests)
 
 

@@ -3809,6 +3809,13 @@ def _statements(node: ast.stmt | list[ast.stmt]) -> list[ast.stmt]:
 
 def _plan(tests) -> dict:
     """Normalise `tests` into a sandbox plan. Bad test data is the caller's bug: PonderError."""
+    try:
+        return _make_plan(tests)
+    except RecursionError:  # (ast.parse, the rewriters and deepcopy recurse on a deeply nested expression)
+        raise PonderError("code tests: an expression nested too deeply to plan (Python's recursion limit)") from None
+
+
+def _make_plan(tests) -> dict:
     if isinstance(tests, dict) and "inputs" in tests and "outputs" in tests:  # APPS-style columns
         ins, outs = tests["inputs"], tests["outputs"]
         if not isinstance(ins, list) or not isinstance(outs, list) or len(ins) != len(outs):
