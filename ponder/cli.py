@@ -635,9 +635,12 @@ def cmd_eval(a):
         from .evaluate import PARALLEL_METHODS, SEQUENTIAL_METHODS
 
         chosen = {m.strip() for m in a.methods.split(",") if m.strip()}
+        # budgets are budget forcing's alone (effort's come with its levels); the sequential methods decode
+        # greedily within their budgets, so temperature and max_new_tokens are the parallel methods' alone
         unused = [f"--{k.replace('_', '-')}" for k, kinds in (
-            ("ns", PARALLEL_METHODS), ("budgets", SEQUENTIAL_METHODS), ("waits", ("budget_forcing",)),
-            ("answer_tokens", SEQUENTIAL_METHODS)) if k in getattr(a, "given", ()) and not chosen & set(kinds)]
+            ("ns", PARALLEL_METHODS), ("budgets", ("budget_forcing",)), ("waits", ("budget_forcing",)),
+            ("answer_tokens", SEQUENTIAL_METHODS), ("temperature", PARALLEL_METHODS),
+            ("max_new_tokens", PARALLEL_METHODS)) if k in getattr(a, "given", ()) and not chosen & set(kinds)]
         if unused:  # (they would be recorded in config.json as if they had been used)
             raise PonderError(f"{', '.join(unused)}: not used by --methods {a.methods}")
         res = sweep(models, items, parallel_ns=_ints_arg(a.ns, "--ns"), budgets=_ints_arg(a.budgets, "--budgets"),
@@ -1112,10 +1115,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--k", default="1", help="k values for pass@k / maj@k, e.g. 1,4,16 (each <= n)")
     ev.add_argument("--max-new-tokens", type=_positive_int, default=128,
                     help="tokens generated per sample at most; budget_forcing also takes it as its thinking budget "
-                         "when --budget is not given")
+                         "when --budget is not given (--sweep: the parallel methods' cap; the sequential ones "
+                         "keep to their budgets)")
     ev.add_argument("--temperature", type=_finite_float, default=None,
                     help="sampling temperature; 0 = greedy (default: 1.0 for sampling, 0.8 for self_consistency, "
-                         "best_of_n and --sweep, else 0)")
+                         "best_of_n and --sweep's parallel methods, else 0: --sweep's sequential ones decode greedily)")
     ev.add_argument("--top-p", type=_finite_float, default=1.0, help="nucleus sampling mass, in (0, 1]; 1 = off")
     ev.add_argument("--seed", type=_seed, default=0,
                     help="seeds the task's problems, the sampling and the bootstrap intervals, in [0, 2**32)")
@@ -1141,7 +1145,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--effort", default=None, help="effort level: low | medium | high (default: medium)")
     ev.add_argument("--sweep", action="store_true", help="draw test-time scaling curves instead")
     ev.add_argument("--ns", default="1,2,4,8,16", help="--sweep: N values for parallel methods")
-    ev.add_argument("--budgets", default="16,32,64,128", help="--sweep: budgets for sequential methods")
+    ev.add_argument("--budgets", default="16,32,64,128",
+                    help="--sweep: budget forcing's thinking budgets (effort takes its levels' own)")
     ev.add_argument("--methods", default="majority,best_of_n,budget_forcing", help="--sweep: methods")
     ev.add_argument("--answer-tokens", type=_positive_int, default=None,
                     help="forced-answer tokens of budget forcing and effort, in --sweep too (default: 16)")

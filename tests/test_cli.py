@@ -265,6 +265,11 @@ def test_errors_are_one_line_and_debug_shows_traceback(tmp_path):
     (["eval", "--sweep", "--methods", "oracle", "--budgets", "4", "--waits", "3"],
      "--budgets, --waits: not used by --methods oracle"),
     (["eval", "--sweep", "--methods", "budget_forcing", "--ns", "1,2"], "--ns: not used by --methods budget_forcing"),
+    # effort's budgets are its levels'; the sequential methods decode greedily within their budgets: --budgets,
+    # --temperature and --max-new-tokens were taken, ignored and recorded in config.json as if used
+    (["eval", "--sweep", "--methods", "effort", "--budgets", "4,8"], "--budgets: not used by --methods effort"),
+    (["eval", "--sweep", "--methods", "budget_forcing,effort", "--temperature", "0.5", "--max-new-tokens", "9"],
+     "--temperature, --max-new-tokens: not used by --methods budget_forcing,effort"),
     (["probe", "diversity", "--train-file", "x.txt", "--ngram", "3"], "--train-file, --ngram: not used by the diversity"),
     (["probe", "contamination", "--n", "4", "--method", "rouge_l"], "--n, --method: not used by the contamination"),
     (["probe", "diversity", "--method", "bogus"], "unknown similarity method 'bogus'"),
