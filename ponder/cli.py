@@ -644,7 +644,8 @@ def cmd_eval(a):
         if unused:  # (they would be recorded in config.json as if they had been used)
             raise PonderError(f"{', '.join(unused)}: not used by --methods {a.methods}")
         res = sweep(models, items, parallel_ns=_ints_arg(a.ns, "--ns"), budgets=_ints_arg(a.budgets, "--budgets"),
-                    methods=[m for m in a.methods.split(",") if m], max_new_tokens=a.max_new_tokens,
+                    methods=list(dict.fromkeys(m.strip() for m in a.methods.split(",") if m.strip())),
+                    max_new_tokens=a.max_new_tokens,
                     temperature=0.8 if a.temperature is None else a.temperature, seed=a.seed, reward=a.reward,
                     answer_tokens=a.answer_tokens or 16, waits=a.waits, chat=a.chat, out_dir=a.out, progress=not a.quiet)
         if a.json:

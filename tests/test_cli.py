@@ -1362,6 +1362,15 @@ def test_eval_sweep_json_has_every_field_of_the_sweep(tmp_path, capsys):
     assert s["files"] and all(isinstance(v, str) and Path(v).is_file() for v in s["files"].values())
 
 
+def test_eval_sweep_methods_are_read_as_the_other_lists_are(capsys):
+    """--methods "majority, oracle" failed on the method ' oracle' (--ns "1, 2" and the check of which options
+    the methods use read it stripped), and a method named twice drew its curve twice."""
+    args = ["eval", "--limit", "1", "--sweep", "--ns", "1", "--methods", "majority, oracle,majority",
+            "--max-new-tokens", "4", "--quiet", "--json"]
+    assert main(args) == 0
+    assert [c["method"] for c in json.loads(capsys.readouterr().out)["curves"]] == ["majority", "oracle"]
+
+
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
 def test_verify_refuses_an_unwritable_output_before_verifying(tmp_path, capsys):
     """`verify math IN -o /proc/y.jsonl` verified every row and only then failed at the write (os.access says
