@@ -609,6 +609,11 @@ def _ints_arg(text: str, flag: str) -> list[int]:
 
 
 def _load_models(a, names) -> dict:
+    """{name: (model, tok)}; a name given twice is refused (the dict kept one: a comparison of two models
+    showed one, and eval without --sweep ran on a model given twice as if it had been given once)."""
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise PonderError(f"--model {twice[0]}: given twice; each model is run once (give distinct checkpoints)")
     return {name: _load(a, name) for name in names}
 
 

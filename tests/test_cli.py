@@ -281,6 +281,10 @@ def test_errors_are_one_line_and_debug_shows_traceback(tmp_path):
     (["grpo", "--resume", "r", "--chat-template-kwargs", '{"enable_thinking": false}'],
      "drop --chat-template-kwargs"),
     (["probe", "diversity", "--n", "1"], "argument --n: must be an integer >= 2 (diversity compares samples)"),
+    # a model given twice was one dict key: the comparison showed one model, eval ran as if it was given once
+    (["probe", "diversity", "-m", "tiny", "-m", "tiny"], "--model tiny: given twice"),
+    (["eval", "--sweep", "-m", "tiny", "--model", "tiny"], "--model tiny: given twice"),
+    (["eval", "-m", "tiny", "-m", "tiny"], "--model tiny: given twice"),
 ])
 def test_bad_input_messages(args, msg, capsys):
     assert main(args) == 2
