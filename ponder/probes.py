@@ -1061,8 +1061,11 @@ def format_contamination(res: dict) -> str:
                      f"ROUGE-L {p['rouge_l']:.2f} (flagged at {th.get('prefix_rouge_min')})")
     if "perturbation" in ev:
         p, d = ev["perturbation"], ev["perturbation"]["drop"]
+        # one item has no interval over items: (-inf, inf) in memory, null read back from contamination.json
+        finite = all(isinstance(d[k], (int, float)) and math.isfinite(d[k]) for k in ("lo", "hi"))
+        ci = f"[{d['lo']:+.2f}, {d['hi']:+.2f}]" if finite else "[—]"
         lines.append(f"  perturbed numbers: accuracy {p['acc_original']:.1%} -> {p['acc_perturbed']:.1%}, drop "
-                     f"{d['mean']:+.2f} [{d['lo']:+.2f}, {d['hi']:+.2f}] (flagged at {th.get('drop_min')}); "
+                     f"{d['mean']:+.2f} {ci} (flagged at {th.get('drop_min')}); "
                      f"{p['orig_gold_repeats']} of {counted(p['n_gold_changed'], 'changed problem')} "
                      f"answered with the old answer (flagged at {th.get('repeat_rate_min', 0):.0%})")
     elif "perturbation" in res and res["perturbation"] is None:

@@ -476,6 +476,22 @@ def test_diversity_table_of_one_prompt_shows_no_interval():
         assert "inf" not in row and "1.000 [—]" in row
 
 
+def test_contamination_summary_of_one_item_shows_no_drop_interval():
+    """One item's paired drop has no interval over items: the summary read "drop +0.00 [-inf, +inf]" (and,
+    read back from contamination.json, where the bounds are null, failed with a TypeError)."""
+    from ponder.fileio import json_safe
+    from ponder.probes import format_contamination
+    from ponder.tasks import generate
+    from ponder.tasks.word import perturb
+
+    items = generate("word", "test", 1, seed=0)
+    pert = perturbation_probe(lambda its: [{"correct": True, "answer": None} for _ in its], items, perturb)
+    res = {"n_items": 1, "perturbation": pert, **contamination_verdict(perturbation=pert)}
+    for r in (res, json.loads(json.dumps(json_safe(res), allow_nan=False))):
+        line = next(ln for ln in format_contamination(r).splitlines() if "perturbed numbers" in ln)
+        assert "inf" not in line and "drop +0.00 [—]" in line
+
+
 def test_pairwise_similarity_and_homogeneity():
     assert pairwise_similarity(["a b c", "a b c"]) == 1.0
     assert pairwise_similarity(["a b c", "d e f"]) == 0.0
