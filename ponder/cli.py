@@ -225,23 +225,28 @@ def cmd_chat(a):
             print(f"(this reply is capped at {room} tokens: the conversation takes {used} of the model's "
                   f"{model.config.max_position_embeddings} positions)", file=sys.stderr)
         print("model> ", end="", flush=True)
-        reply = ""
+        reply, shown = "", 0  # shown: characters of the reply printed so far
+        stops = [x for x in a.stop or [] if x]
         try:
             for piece in stream(model, tok, messages, max_new_tokens=room, temperature=a.temperature,
                                 top_p=a.top_p, top_k=a.top_k, min_p=a.min_p, seed=a.seed):
-                cut = min((i for i in ((reply + piece).find(x) for x in a.stop or []) if i >= 0), default=-1)
-                if cut >= 0:  # a --stop string: the reply ends before it
-                    print((reply + piece)[len(reply):cut], end="", flush=True)
-                    reply = (reply + piece)[:cut]
-                    break
-                print(piece, end="", flush=True)
                 reply += piece
+                cut = min((i for i in (reply.find(x) for x in stops) if i >= 0), default=-1)
+                if cut >= 0:  # a --stop string: the reply ends before it
+                    reply = reply[:cut]
+                    break
+                # A stop string can span pieces: the end of the reply that could begin one waits for the next
+                # piece (printed at once, the start of a stop string showed although the reply ended before it)
+                held = max((k for x in stops for k in range(1, len(x)) if reply.endswith(x[:k])), default=0)
+                print(reply[shown:len(reply) - held], end="", flush=True)
+                shown = len(reply) - held
         except Terminated:  # SIGTERM (a scheduler, `timeout`), SIGHUP: the session ends, not only the reply
             print()
             raise
         except KeyboardInterrupt:  # during a reply: that reply stops (kept as far as it went), the chat goes on
-            print(" [stopped]", end="", flush=True)
-        print()
+            print(reply[shown:] + " [stopped]", end="", flush=True)
+            shown = len(reply)
+        print(reply[shown:])
         messages.append({"role": "assistant", "content": reply})
 
 

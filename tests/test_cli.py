@@ -392,6 +392,35 @@ def test_chat_ctrl_c_stops_the_reply_not_the_chat(monkeypatch, capsys):
     assert first["role"] == "assistant" and first["content"] == out.split("model> ")[1].split(" [stopped]")[0]
 
 
+def test_chat_prints_no_part_of_a_stop_string_that_spans_pieces(monkeypatch, capsys):
+    """A stop string spanning two streamed pieces (" repeated", " addition") had its first piece printed before
+    the second showed it was a stop: the terminal read " repeated" while the reply kept in the conversation
+    ended before it. What is printed is the reply the model is given back."""
+    import ponder.engine as engine
+
+    real, seen = engine.stream, []
+
+    def recording(model, tok, messages, **kw):
+        seen.append([dict(m) for m in messages])
+        yield from real(model, tok, messages, **kw)
+
+    monkeypatch.setattr(engine, "stream", recording)
+
+    def chat(*stops):
+        seen.clear()
+        monkeypatch.setattr("sys.stdin", io.StringIO("Problem: 1 + 2 = ?\nagain\n\n"))
+        assert main(["chat", "--max-new-tokens", "12", "--temperature", "0", *stops]) in (0, None)
+        kept = seen[1][1]
+        assert kept["role"] == "assistant"
+        return capsys.readouterr().out.split("model> ")[1].split("\n")[0], kept["content"]
+
+    printed, kept = chat("--stop", "repeated addition")
+    assert printed == kept and "repeated" not in printed
+    # an end that only looked like the start of a stop string ('.' of '.!') is printed when the reply ends
+    free, _ = chat()
+    assert chat("--stop", ".!", "--stop", " addition?") == (free, free) and free.endswith(" addition.")
+
+
 def test_chat_stopped_by_sigterm_ends_not_only_the_reply(monkeypatch, capsys):
     """SIGTERM is handled as Ctrl-C is, but a chat's Ctrl-C during a reply stops only that reply: SIGTERM stopped the
     reply and the chat read on. It ends the session (exit 143)."""
