@@ -183,6 +183,10 @@ def check_out_dir(out_dir, kind: str) -> Path | None:
                     "a config.json of something else")
             raise PonderError(f"--out {d}: holds {what}, whose config.json this {kind} would replace; "
                               "choose another --out")
+    elif (d / "summary.json").exists():  # an eval or sweep writes its config.json before its summary.json
+        # (a demo's directory holds a summary.json and no config.json: it was replaced, the demo's figures lost)
+        raise PonderError(f"--out {d}: holds a summary.json that no {kind} wrote (no config.json beside it: a "
+                          f"demo's?), which this {kind} would replace; choose another --out")
     from ponder.fileio import cannot_create_in
 
     for a in (d, *d.parents):  # the nearest folder that exists must take files: said now, not after the work

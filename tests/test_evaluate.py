@@ -464,6 +464,25 @@ def test_results_never_replace_another_commands_config(micro, tmp_path):
         evaluate(model, tok, ITEMS[:1], method="greedy", max_new_tokens=4, out_dir=sw, progress=False)
 
 
+def test_results_never_replace_a_demos_summary(micro, tmp_path):
+    """A demo's directory holds summary.json (its figures) and no config.json: evaluate() and sweep() with it as
+    out_dir replaced that summary.json with theirs (the sweep deleted it first); now refused before any sampling.
+    An evaluation's own directory (config.json beside its summary.json) is still re-run in place."""
+    model, tok = micro
+    demo, ev = tmp_path / "demo", tmp_path / "ev"
+    demo.mkdir()
+    (demo / "summary.json").write_text(json.dumps({"accuracy_before": {"accuracy": 0.35}}))
+    before = (demo / "summary.json").read_bytes()
+    with pytest.raises(PonderError, match=f"--out {demo}: holds a summary.json that no eval wrote"):
+        evaluate(model, tok, ITEMS[:1], method="greedy", max_new_tokens=4, out_dir=demo, progress=False)
+    with pytest.raises(PonderError, match=f"--out {demo}: holds a summary.json that no sweep wrote"):
+        sweep((model, tok), ITEMS[:1], parallel_ns=[1], methods=["majority"], max_new_tokens=4, out_dir=demo,
+              progress=False)
+    assert (demo / "summary.json").read_bytes() == before and sorted(os.listdir(demo)) == ["summary.json"]
+    for _ in range(2):
+        evaluate(model, tok, ITEMS[:1], method="greedy", max_new_tokens=4, out_dir=ev, progress=False, n_boot=10)
+
+
 def test_effort_settings_are_checked_before_the_progress_bar(micro, capsys):
     """An unknown effort level, a budget that effort's level sets itself, or weighted self-consistency with
     early stop, used to fail at the first batch, after the progress bar had been drawn."""
