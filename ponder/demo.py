@@ -88,6 +88,9 @@ def run_demo(cfg: DemoConfig, out_dir: str | Path, *, progress: bool = True, log
     out = Path(out_dir)
     if str(out) in ("", "."):
         raise PonderError("--out: give a directory for the demo's run")
+    if (out / "config.json").exists():  # (a run's training.png and an eval's summary.json were written over)
+        raise PonderError(f"{out}: holds {_holder(out / 'config.json')}, whose files the demo would replace; "
+                          "choose another --out")
     if (out / "summary.json").exists():
         raise PonderError(f"{out}: already holds a finished demo; choose another --out")
     if (out / "grpo").exists():  # (train() would refuse it only after the first evaluations)
@@ -142,6 +145,19 @@ def run_demo(cfg: DemoConfig, out_dir: str | Path, *, progress: bool = True, log
     }
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=2))
     return summary
+
+
+def _holder(config: Path) -> str:
+    """What a directory's config.json says it holds, for messages ("a 'grpo' run", "a model checkpoint")."""
+    from .train import kind_phrase
+
+    try:
+        saved = json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        saved = None
+    if isinstance(saved, dict) and isinstance(saved.get("kind"), str):
+        return kind_phrase(saved["kind"])
+    return "a model checkpoint" if isinstance(saved, dict) and "model_type" in saved else "a config.json"
 
 
 def format_summary(s: dict) -> str:

@@ -558,6 +558,16 @@ def test_demo_checks_its_settings_before_writing(tmp_path, capsys):
     (tmp_path / "d" / "grpo").mkdir(parents=True)  # an interrupted demo: refused before its first evaluation
     assert main(["demo", "--quick", "--out", str(tmp_path / "d")]) == 2
     assert "holds an interrupted demo" in capsys.readouterr().err
+    # a run's or an evaluation's directory: the demo wrote its training.png, scaling files and summary.json over
+    # theirs (an eval's summary.json was refused as "a finished demo")
+    for kind, what in (("grpo", "a 'grpo' run"), ("eval", "an 'eval' result")):
+        (tmp_path / kind).mkdir()
+        (tmp_path / kind / "config.json").write_text(json.dumps({"kind": kind}))
+        (tmp_path / kind / "summary.json").write_text("{}")
+        assert main(["demo", "--quick", "--out", str(tmp_path / kind)]) == 2
+        err = capsys.readouterr().err
+        assert f"{tmp_path / kind}: holds {what}, whose files the demo would replace" in err and err.count("\n") == 1
+        assert sorted(os.listdir(tmp_path / kind)) == ["config.json", "summary.json"]
 
 
 def test_sft_from_the_command_line_resumes_and_keeps_its_settings(tmp_path, ckpt, capsys):
