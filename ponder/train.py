@@ -467,6 +467,9 @@ def fresh_run_dir(run: Path, model_path=None) -> None:
     if result is not None:  # an evaluation's results, not a dead run: "remove the directory" would lose them
         raise PonderError(f"--out {run}: holds {result}, whose config.json the run would overwrite; choose another "
                           "--out")
+    if (run / "summary.json").exists() and not (run / "config.json").exists():  # (a demo's: no run or eval has one)
+        raise PonderError(f"--out {run}: holds a summary.json with no config.json beside it (a demo's results), "
+                          "whose training.png the run would overwrite; choose another --out")
     if (run / "metrics.jsonl").exists() or (run / "config.json").exists():
         raise PonderError(f"{run}: holds a run that stopped before its first checkpoint (nothing to resume); "
                           "remove the directory or choose another --out")

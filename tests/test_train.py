@@ -793,6 +793,21 @@ def test_an_evaluation_directory_is_not_called_a_stopped_run(tmp_path, tiny_rand
         assert {f.name: f.read_bytes() for f in res.iterdir()} == before
 
 
+def test_a_run_never_writes_into_a_demos_directory(tiny_random, tmp_path):
+    """A demo's directory (summary.json, training.png, its GRPO run in grpo/, no config.json) was taken as a
+    fresh run directory: the run wrote its training.png over the demo's curves. Refused, nothing changed."""
+    model, tok = tiny_random
+    demo = tmp_path / "demo"
+    (demo / "grpo").mkdir(parents=True)
+    (demo / "summary.json").write_text("{}")
+    (demo / "training.png").write_bytes(b"png")
+    before = {f.name: f.read_bytes() for f in demo.iterdir() if f.is_file()}
+    with pytest.raises(PonderError, match="holds a summary.json with no config.json beside it"):
+        sft(_copy(model), tok, SFT_EX[:2], demo, train=TrainConfig(steps=1, seq_len=32, warmup=1), progress=False)
+    assert {f.name: f.read_bytes() for f in demo.iterdir() if f.is_file()} == before
+    assert sorted(os.listdir(demo)) == ["grpo", "summary.json", "training.png"]
+
+
 def test_distill_refuses_k_identical_greedy_samples(tiny_random, tmp_path):
     """At temperature 0 the teacher's k samples of a prompt are all the same: at most one was kept, and the
     report's kept_fraction read k times too low. Refused before anything is sampled or written."""
