@@ -164,6 +164,9 @@ def _sampling(a) -> None:
 def cmd_generate(a):
     from . import engine
 
+    if a.chat_template_kwargs and not a.chat:  # (a prompt used as given renders no template: they went unused)
+        raise PonderError("--chat-template-kwargs: used only with --chat (without it the prompts are used exactly "
+                          "as given, through no chat template)")
     _sampling(a)
     if a.n > 1 and a.temperature == 0:  # (eval refuses it too) greedy draws are all the same
         why = "greedy" if "temperature" in getattr(a, "given", ()) else "greedy, the default"
@@ -638,6 +641,12 @@ def cmd_eval(a):
         from .tasks import default_reward
 
         a.reward = default_reward(None if a.data else a.task, items)
+    if a.chat_template_kwargs and not a.chat and not a.judge_model and all(isinstance(it["prompt"], str)
+                                                                           for it in items):
+        # text prompts without --chat go through no template (and no judge renders one): they were unused, and
+        # recorded in config.json as if they had been applied
+        raise PonderError("--chat-template-kwargs: these prompts are text, used as given without --chat: give "
+                          "--chat to render them through the chat template, or drop --chat-template-kwargs")
     models = _load_models(a, a.model or ["tiny"])
     if a.sweep and a.ray is not None:
         raise PonderError("--sweep does not run on Ray yet; drop --ray")

@@ -281,6 +281,13 @@ def test_errors_are_one_line_and_debug_shows_traceback(tmp_path):
     (["grpo", "--resume", "r", "--chat-template-kwargs", '{"enable_thinking": false}'],
      "drop --chat-template-kwargs"),
     (["probe", "diversity", "--n", "1"], "argument --n: must be an integer >= 2 (diversity compares samples)"),
+    # text prompts without --chat go through no chat template: the variables were unused (and eval recorded them)
+    (["generate", "hi", "--chat-template-kwargs", '{"enable_thinking": false}'],
+     "--chat-template-kwargs: used only with --chat"),
+    (["eval", "--limit", "1", "--chat-template-kwargs", '{"enable_thinking": false}'],
+     "--chat-template-kwargs: these prompts are text, used as given without --chat"),
+    (["eval", "--sweep", "--limit", "1", "--chat-template-kwargs", '{"enable_thinking": false}'],
+     "--chat-template-kwargs: these prompts are text, used as given without --chat"),
     # a model given twice was one dict key: the comparison showed one model, eval ran as if it was given once
     (["probe", "diversity", "-m", "tiny", "-m", "tiny"], "--model tiny: given twice"),
     (["eval", "--sweep", "-m", "tiny", "--model", "tiny"], "--model tiny: given twice"),
