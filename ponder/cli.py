@@ -416,6 +416,11 @@ def _warn_cut(cmd: str, final: dict, n: int, n_val: int = 0) -> None:
                   file=sys.stderr)
 
 
+# a training command's --chat-template-kwargs where every prompt is text used as given: nothing renders them
+_TEXT_PROMPTS_KWARGS = ("--chat-template-kwargs: the prompts of {} are text, used as given through no chat "
+                        "template{}; or drop --chat-template-kwargs")
+
+
 def cmd_distill(a):
     from .tasks import default_reward
     from .tasks.data import load_items
@@ -450,6 +455,8 @@ def cmd_distill(a):
     else:
         if not a.teacher:
             raise PonderError("distill: --teacher CHECKPOINT is required (except with --resume)")
+        if a.chat_template_kwargs and not a.data:  # (a task's prompts are text; distill has no --chat)
+            raise PonderError(_TEXT_PROMPTS_KWARGS.format(f"--task {a.task}", ""))
         check_distill_sampling(a.k, a.temperature)  # before the two models load
         teacher, ttok = _load(a, a.teacher)
         student, stok = _load(a, a.model)
@@ -557,6 +564,9 @@ def cmd_grpo(a):
                     progress=not a.quiet)
     else:
         unused = [f"--{k.replace('_', '-')}" for k in ("eval_n", "eval_every") if k in getattr(a, "given", ())]
+        if a.chat_template_kwargs and not a.chat and not a.data:  # (a task's prompts are text)
+            raise PonderError(_TEXT_PROMPTS_KWARGS.format(f"--task {a.task}", "; give --chat to render them "
+                                                          "through the chat template"))
         if a.data and not a.eval_data and unused:  # (it trained with no held-out evaluation, saying nothing)
             raise PonderError(f"{', '.join(unused)}: a --data run measures held-out accuracy only on --eval-data "
                               "FILE; give it, or drop " + ", ".join(unused))

@@ -288,6 +288,11 @@ def test_errors_are_one_line_and_debug_shows_traceback(tmp_path):
      "--chat-template-kwargs: these prompts are text, used as given without --chat"),
     (["eval", "--sweep", "--limit", "1", "--chat-template-kwargs", '{"enable_thinking": false}'],
      "--chat-template-kwargs: these prompts are text, used as given without --chat"),
+    (["grpo", "--steps", "1", "--chat-template-kwargs", '{"enable_thinking": false}'],
+     "--chat-template-kwargs: the prompts of --task arith are text, used as given through no chat template; give "
+     "--chat"),
+    (["distill", "--teacher", "tiny", "--out", "d", "--chat-template-kwargs", '{"enable_thinking": false}'],
+     "--chat-template-kwargs: the prompts of --task arith are text, used as given through no chat template; or drop"),
     # a model given twice was one dict key: the comparison showed one model, eval ran as if it was given once
     (["probe", "diversity", "-m", "tiny", "-m", "tiny"], "--model tiny: given twice"),
     (["eval", "--sweep", "-m", "tiny", "--model", "tiny"], "--model tiny: given twice"),
