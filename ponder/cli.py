@@ -96,6 +96,9 @@ _BF16_HELP = ("mixed precision: matmuls and attention in bf16 under autocast, we
 _DATA_FILE = "JSONL (or .jsonl.gz), a JSON array or Parquet"
 # what every training run directory holds (train.py, rl/trainer.py): named by each training command's --out
 _RUN_FILES = "config.json, metrics.jsonl, tensorboard/, training.png, checkpoint/ with the optimizer state"
+# a training command's --chat-template-kwargs where every prompt is text used as given: nothing renders them
+_TEXT_PROMPTS_KWARGS = ("--chat-template-kwargs: the prompts of {} are text, used as given through no chat "
+                        "template{}; or drop --chat-template-kwargs")
 _DTYPE_HELP = "weights' dtype: float32 | bfloat16 | float16 (default: fp32 on CPU, the checkpoint's own on GPU)"
 _DEVICE_HELP = "cpu | cuda | cuda:1 ..."
 
@@ -392,6 +395,9 @@ def cmd_sft(a):
         if not a.data:
             raise PonderError("sft: --data FILE.jsonl is required (except with --resume)")
         rows = load_sft_examples(a.data)
+        if a.chat_template_kwargs and all(isinstance(r.get("prompt"), str) for r in rows):
+            # (no messages: every row is a text prompt used as-is, through no chat template)
+            raise PonderError(_TEXT_PROMPTS_KWARGS.format(a.data, " (a row of chat messages would be rendered)"))
         model, tok = _load(a, a.model)
         steps = a.steps or 200
         train = TrainConfig(steps=steps, batch_size=a.batch_size, grad_accum=a.grad_accum, lr=a.lr,
@@ -414,11 +420,6 @@ def _warn_cut(cmd: str, final: dict, n: int, n_val: int = 0) -> None:
             print(f"{cmd}: {cut} of {counted(total, what)} {'was' if cut == 1 else 'were'} cut at --seq-len "
                   "(the end of their response is not trained on; raise --seq-len to keep them whole)",
                   file=sys.stderr)
-
-
-# a training command's --chat-template-kwargs where every prompt is text used as given: nothing renders them
-_TEXT_PROMPTS_KWARGS = ("--chat-template-kwargs: the prompts of {} are text, used as given through no chat "
-                        "template{}; or drop --chat-template-kwargs")
 
 
 def cmd_distill(a):
