@@ -563,6 +563,12 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
                 result_files.append(p)
     pngs = sorted(p for p in d.glob("*.png") if p.is_file())
     if not any(found.values()) and not result_files and not pngs:
+        from ponder.evaluate import PROGRESS
+
+        if (d / PROGRESS).is_file():  # ("nothing to report" named no reason and no way on)
+            raise PonderError(f"{d}: an evaluation interrupted before its summary (its {PROGRESS} keeps the problems "
+                              f"drawn): nothing finished to report; continue it with its `ponder eval` command "
+                              f"line and --out {d} --resume")
         raise PonderError(
             f"{d}: nothing to report (no config.json, metrics.jsonl, alarms.jsonl, summary.json, eval*.json, "
             "samples.jsonl or *.png)"

@@ -384,3 +384,15 @@ def test_report_draws_the_curves_of_every_logged_step_not_a_stale_training_png(t
     doc = write_html_report(tmp_path).read_text()
     assert "training curves (from metrics.jsonl)" in doc
     assert "<figcaption>training.png</figcaption>" not in doc and "<figcaption>eval_curve.png</figcaption>" in doc
+
+
+def test_an_interrupted_evaluation_is_named_as_such(tmp_path):
+    """A `ponder eval --out DIR` stopped before its summary leaves only its progress file: the report said "nothing
+    to report (no config.json, ...)", as of a directory that was never an evaluation. It names the interrupted
+    evaluation and how to continue it."""
+    from ponder.evaluate import PROGRESS
+
+    (tmp_path / PROGRESS).write_text("{}\n")
+    with pytest.raises(PonderError, match=f"an evaluation interrupted before its summary .*--out {tmp_path} --resume"):
+        write_html_report(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == [PROGRESS]
