@@ -562,9 +562,9 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
             if p.is_file() and p not in result_files:
                 result_files.append(p)
     pngs = sorted(p for p in d.glob("*.png") if p.is_file())
-    if not any(found.values()) and not result_files and not pngs:
-        from ponder.evaluate import PROGRESS
+    from ponder.evaluate import PROGRESS
 
+    if not any(found.values()) and not result_files and not pngs:
         if (d / PROGRESS).is_file():  # ("nothing to report" named no reason and no way on)
             raise PonderError(f"{d}: an evaluation interrupted before its summary (its {PROGRESS} keeps the problems "
                               f"drawn): nothing finished to report; continue it with its `ponder eval` command "
@@ -577,6 +577,10 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
     sections: list[tuple[str, str, str]] = []  # (anchor, title, html)
     notes: list[str] = []
     banner = ""  # what the reader must know before the numbers: the run did not reach its last step
+    if (d / PROGRESS).is_file():  # a re-run of `ponder eval --out DIR` stopped before it replaced these results
+        why = (f"a later evaluation into this directory was interrupted ({PROGRESS}): the results below are those "
+               "of the run before it; its command line with --resume continues the later one")
+        banner = f'<p><span class="badge bad">interrupted evaluation</span>{_e(why)}</p>'
 
     for p in result_files:
         data = _read_json(p)
@@ -615,7 +619,7 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
         stop = rows[-1].get("stopped_early") if rows else None
         if isinstance(stop, dict):
             why = f"at step {rows[-1].get('step')} by alarm {stop.get('alarm')}: {stop.get('message')} (--stop-on-alarm)"
-            banner = f'<p><span class="badge bad">stopped early</span>{_e(why)}</p>'
+            banner += f'<p><span class="badge bad">stopped early</span>{_e(why)}</p>'
         sections.append(("training", f"Training metrics ({len(rows)} rows)", "".join(parts)))
 
     if pngs:

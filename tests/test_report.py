@@ -396,3 +396,17 @@ def test_an_interrupted_evaluation_is_named_as_such(tmp_path):
     with pytest.raises(PonderError, match=f"an evaluation interrupted before its summary .*--out {tmp_path} --resume"):
         write_html_report(tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == [PROGRESS]
+
+
+def test_results_beside_an_interrupted_rerun_say_they_are_the_earlier_runs(tmp_path):
+    """A re-run of `ponder eval --out DIR` keeps the earlier results until it finishes: stopped before, the
+    directory holds the earlier summary.json beside the later run's progress file, and the report showed the
+    earlier numbers with no word that a later evaluation there had not finished."""
+    from ponder.evaluate import PROGRESS
+
+    (tmp_path / "config.json").write_text(json.dumps({"kind": "eval"}))
+    (tmp_path / "summary.json").write_text(json.dumps({"metrics": {"pass@1": {"mean": 0.5, "lo": 0.2, "hi": 0.8}}}))
+    assert "interrupted evaluation" not in write_html_report(tmp_path).read_text()
+    (tmp_path / PROGRESS).write_text("{}\n")
+    html = write_html_report(tmp_path).read_text()
+    assert "interrupted evaluation" in html and "the results below are those of the run before it" in html
