@@ -456,12 +456,12 @@ def cmd_distill(a):
     else:
         if not a.teacher:
             raise PonderError("distill: --teacher CHECKPOINT is required (except with --resume)")
-        if a.chat_template_kwargs and not a.data:  # (a task's prompts are text; distill has no --chat)
-            raise PonderError(_TEXT_PROMPTS_KWARGS.format(f"--task {a.task}", ""))
         check_distill_sampling(a.k, a.temperature)  # before the two models load
+        items = load_items(a.data or a.task, split="train", n=a.n, seed=a.seed)
+        if a.chat_template_kwargs and all(isinstance(it["prompt"], str) for it in items):  # (distill has no --chat)
+            raise PonderError(_TEXT_PROMPTS_KWARGS.format(a.data or f"--task {a.task}", ""))
         teacher, ttok = _load(a, a.teacher)
         student, stok = _load(a, a.model)
-        items = load_items(a.data or a.task, split="train", n=a.n, seed=a.seed)
         reward = get_reward(a.reward or default_reward(None if a.data else a.task, items))
         steps = a.steps or 100
         train = TrainConfig(steps=steps, batch_size=a.batch_size, lr=a.lr, warmup=max(1, steps // 10),

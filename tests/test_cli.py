@@ -582,16 +582,17 @@ def test_demo_checks_its_settings_before_writing(tmp_path, capsys):
         assert sorted(os.listdir(tmp_path / kind)) == ["config.json", "summary.json"]
 
 
-def test_sft_refuses_chat_template_kwargs_that_no_row_renders(tmp_path, capsys):
+def test_sft_and_distill_refuse_chat_template_kwargs_that_no_prompt_renders(tmp_path, capsys):
     """Rows of text prompts are used as they are, through no chat template: --chat-template-kwargs was unused and
-    recorded in the run's config.json as applied. Refused before the model loads; a row of messages takes them."""
+    recorded in the run's config.json as applied. Refused before the models load; a row of messages takes them."""
     data = tmp_path / "d.jsonl"
-    data.write_text(json.dumps({"prompt": "1 + 1 =", "response": " 2"}) + "\n")
+    data.write_text(json.dumps({"prompt": "1 + 1 =", "response": " 2", "answer": "2"}) + "\n")
     kw = ["--chat-template-kwargs", '{"enable_thinking": false}']
-    assert main(["sft", "--data", str(data), "--out", str(tmp_path / "r"), *kw]) == 2
-    err = capsys.readouterr().err
-    assert f"the prompts of {data} are text, used as given through no chat template" in err and err.count("\n") == 1
-    assert not (tmp_path / "r").exists()
+    for cmd in (["sft"], ["distill", "--teacher", "tiny"]):  # (distill: its teacher's prompts too)
+        assert main([*cmd, "--data", str(data), "--out", str(tmp_path / "r"), *kw]) == 2
+        err = capsys.readouterr().err
+        assert f"the prompts of {data} are text, used as given through no chat template" in err, cmd
+        assert err.count("\n") == 1 and not (tmp_path / "r").exists()
 
 
 def test_sft_from_the_command_line_resumes_and_keeps_its_settings(tmp_path, ckpt, capsys):
