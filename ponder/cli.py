@@ -658,9 +658,11 @@ def cmd_eval(a):
         # recorded in config.json as if they had been applied
         raise PonderError("--chat-template-kwargs: these prompts are text, used as given without --chat: give "
                           "--chat to render them through the chat template, or drop --chat-template-kwargs")
-    models = _load_models(a, a.model or ["tiny"])
     if a.sweep and a.ray is not None:
         raise PonderError("--sweep does not run on Ray yet; drop --ray")
+    if not a.sweep and len(a.model or ()) > 1:  # (said before every model was loaded, not after)
+        raise PonderError("several --model values are only for --sweep")
+    models = _load_models(a, a.model or ["tiny"])
     if a.sweep:
         from .evaluate import PARALLEL_METHODS, SEQUENTIAL_METHODS
 
@@ -688,8 +690,6 @@ def cmd_eval(a):
             if a.out:
                 print(f"plots and data in {a.out}")
         return
-    if len(models) > 1:
-        raise PonderError("several --model values are only for --sweep")
     (name, (model, tok)), = models.items()
     judge = None
     uses_judge = a.scorer == "judge" or "judge" in str(a.reward or "")

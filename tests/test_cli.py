@@ -296,7 +296,8 @@ def test_errors_are_one_line_and_debug_shows_traceback(tmp_path):
     # a model given twice was one dict key: the comparison showed one model, eval ran as if it was given once
     (["probe", "diversity", "-m", "tiny", "-m", "tiny"], "--model tiny: given twice"),
     (["eval", "--sweep", "-m", "tiny", "--model", "tiny"], "--model tiny: given twice"),
-    (["eval", "-m", "tiny", "-m", "tiny"], "--model tiny: given twice"),
+    # (said before any model loads: a second model that does not load was the error, after the first had loaded)
+    (["eval", "-m", "tiny", "-m", "no/such/model"], "several --model values are only for --sweep"),
 ])
 def test_bad_input_messages(args, msg, capsys):
     assert main(args) == 2
