@@ -762,6 +762,8 @@ def cmd_probe(a):
     unused = ["--" + k.replace("_", "-") for k in other if k in getattr(a, "given", ())]
     if unused:  # (options of the other probe: silently ignored otherwise)
         raise PonderError(f"{', '.join(unused)}: not used by the {a.probe} probe")
+    if a.probe == "contamination" and "ngram" in a.given and a.train_file is None:  # (the overlap's n-gram length)
+        raise PonderError("--ngram: used only with --train-file (the n-gram overlap with a training file)")
     if a.probe == "diversity":
         from .probes import _similarity_fn
 

@@ -273,6 +273,7 @@ def test_errors_are_one_line_and_debug_shows_traceback(tmp_path):
     (["probe", "diversity", "--train-file", "x.txt", "--ngram", "3"], "--train-file, --ngram: not used by the diversity"),
     (["probe", "contamination", "--n", "4", "--method", "rouge_l"], "--n, --method: not used by the contamination"),
     (["probe", "diversity", "--method", "bogus"], "unknown similarity method 'bogus'"),
+    (["probe", "contamination", "--ngram", "8"], "--ngram: used only with --train-file"),
     (["generate", "hi", "--chat-template-kwargs", "{enable_thinking: false}"],
      "argument --chat-template-kwargs: not JSON (Expecting property name enclosed in double quotes at character 1)"),
     (["eval", "--chat-template-kwargs", "[1]"], "argument --chat-template-kwargs: expected a JSON object"),
