@@ -164,6 +164,18 @@ def _sampling(a) -> None:
               + "; pass --temperature 0 for greedy", file=sys.stderr)
 
 
+def _check_greedy_unused(a) -> None:
+    """--top-p, --top-k and --min-p shape a sampled distribution: given with temperature 0 (greedy, after the
+    checkpoint's own settings were taken) they changed nothing, silently (eval refuses top_p with greedy)."""
+    off = {"top_p": 1.0, "top_k": 0, "min_p": 0.0}  # (given at these values they filter nothing anyway)
+    given = [f"--{k.replace('_', '-')} {getattr(a, k):g}" for k in off
+             if k in getattr(a, "given", ()) and getattr(a, k) != off[k]]
+    if a.temperature == 0 and given:
+        why = "--temperature 0" if "temperature" in getattr(a, "given", ()) else "temperature 0, the default"
+        raise PonderError(f"{', '.join(given)}: not used at {why} (greedy decoding takes the most likely token); "
+                          "pass --temperature > 0 to sample")
+
+
 def cmd_generate(a):
     from . import engine
 
@@ -171,6 +183,7 @@ def cmd_generate(a):
         raise PonderError("--chat-template-kwargs: used only with --chat (without it the prompts are used exactly "
                           "as given, through no chat template)")
     _sampling(a)
+    _check_greedy_unused(a)
     if a.n > 1 and a.temperature == 0:  # (eval refuses it too) greedy draws are all the same
         why = "greedy" if "temperature" in getattr(a, "given", ()) else "greedy, the default"
         raise PonderError(f"-n {a.n} at --temperature 0 ({why}) gives {a.n} identical samples; "
@@ -201,6 +214,7 @@ def cmd_chat(a):
 
     # bad settings before the model loads and the first line is typed, not after it
     _sampling(a)
+    _check_greedy_unused(a)
     check_sampling(max_new_tokens=a.max_new_tokens, temperature=a.temperature, top_p=a.top_p, top_k=a.top_k,
                    min_p=a.min_p, seed=a.seed)
     model, tok = _load(a, a.model)

@@ -274,6 +274,10 @@ def test_errors_are_one_line_and_debug_shows_traceback(tmp_path):
     (["probe", "contamination", "--n", "4", "--method", "rouge_l"], "--n, --method: not used by the contamination"),
     (["probe", "diversity", "--method", "bogus"], "unknown similarity method 'bogus'"),
     (["probe", "contamination", "--ngram", "8"], "--ngram: used only with --train-file"),
+    # greedy decoding takes the most likely token: a nucleus or top-k filter changed nothing, silently
+    (["generate", "hi", "--top-p", "0.5", "--top-k", "5"],
+     "--top-p 0.5, --top-k 5: not used at temperature 0, the default (greedy decoding"),
+    (["chat", "--temperature", "0", "--min-p", "0.1"], "--min-p 0.1: not used at --temperature 0 (greedy"),
     (["generate", "hi", "--chat-template-kwargs", "{enable_thinking: false}"],
      "argument --chat-template-kwargs: not JSON (Expecting property name enclosed in double quotes at character 1)"),
     (["eval", "--chat-template-kwargs", "[1]"], "argument --chat-template-kwargs: expected a JSON object"),
