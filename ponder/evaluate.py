@@ -560,6 +560,9 @@ def evaluate(
     for opt, value in given.items():
         if value is not None and opt not in method_options(name):
             raise PonderError(f"method {name!r} does not use {opt} (given {value}); leave it out")
+    if temp == 0 and top_p != 1.0:  # greedy takes the most likely token: top_p changed nothing, recorded as used
+        raise PonderError(f"top_p {top_p} is not used at temperature 0 (greedy decoding takes the most likely "
+                          "token); give a temperature > 0 to sample, or leave top_p out")
     mk = dict(method_kwargs or {})
     if name in _COUNT_OPTIONS:
         opt, flag = _COUNT_OPTIONS[name]

@@ -483,6 +483,19 @@ def test_results_never_replace_a_demos_summary(micro, tmp_path):
         evaluate(model, tok, ITEMS[:1], method="greedy", max_new_tokens=4, out_dir=ev, progress=False, n_boot=10)
 
 
+def test_top_p_at_temperature_0_is_refused_not_ignored(micro, tmp_path):
+    """Greedy decoding takes the most likely token: top_p with temperature 0 (given, or the method's default, as
+    effort's) changed nothing, and config.json recorded it as used. Refused before any sampling."""
+    model, tok = micro
+    for method, temperature in (("sampling", 0.0), ("effort", None), ("budget_forcing", None)):
+        with pytest.raises(PonderError, match="top_p 0.5 is not used at temperature 0"):
+            evaluate(model, tok, ITEMS[:1], method=method, temperature=temperature, top_p=0.5, max_new_tokens=4,
+                     out_dir=tmp_path / method, progress=False)
+        assert not (tmp_path / method).exists()
+    evaluate(model, tok, ITEMS[:1], method="sampling", temperature=0.0, top_p=1.0, max_new_tokens=4, progress=False,
+             n_boot=10)
+
+
 def test_effort_settings_are_checked_before_the_progress_bar(micro, capsys):
     """An unknown effort level, a budget that effort's level sets itself, or weighted self-consistency with
     early stop, used to fail at the first batch, after the progress bar had been drawn."""
