@@ -303,10 +303,14 @@ def _terse_share(text: str):
     try:
         if ":" not in text:
             return float(text)
-        return {int(k): float(v) for k, v in (part.split(":") for part in text.split(","))}
+        pairs = [(int(k), float(v)) for k, v in (part.split(":") for part in text.split(","))]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a share like 0.7 or N:SHARE pairs like 2:0.15,3:0.85, "
                                          f"got {text!r}") from None
+    twice = sorted({k for k, _ in pairs if [n for n, _ in pairs].count(k) > 1})
+    if twice:  # (a dict kept the last one silently)
+        raise argparse.ArgumentTypeError(f"{twice[0]} operations given two shares in {text!r}; give each once")
+    return dict(pairs)
 
 
 def cmd_pretrain(a):

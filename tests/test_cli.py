@@ -310,6 +310,16 @@ def test_bad_input_messages(args, msg, capsys):
     assert msg in err and err.strip().count("\n") == 0
 
 
+def test_pretrain_terse_share_given_twice_for_one_size_is_refused(tmp_path, capsys):
+    """--terse-share 2:0.5,...,2:0.9 trained with 0.9 for 2-operation problems, the first share dropped silently."""
+    args = ["pretrain", "--out", str(tmp_path / "r"), "--docs", "10", "--steps", "1", "--quiet",
+            "--terse-share", "2:0.5,3:0.8,4:0.1,2:0.9"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "argument --terse-share: 2 operations given two shares in '2:0.5,3:0.8,4:0.1,2:0.9'" in err
+    assert err.count("\n") == 1 and not (tmp_path / "r").exists()
+
+
 def test_os_errors_are_one_line_naming_the_file(tmp_path, capsys):
     """A write the OS refuses (here: a directory path through a regular file) is one line, not a traceback."""
     (tmp_path / "plain").write_text("")
