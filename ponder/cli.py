@@ -526,6 +526,8 @@ def _objective_overrides(a) -> dict:
         if "=" not in kv:
             raise PonderError(f"--set {kv!r}: expected PART=VALUE (e.g. --set clip=dual)")
         k, v = kv.split("=", 1)
+        if k in over:  # (the last one was taken, the first dropped silently)
+            raise PonderError(f"--set {k}: given twice ({k}={over[k]!r} and {kv}); give each part once")
         for conv in (int, float):
             try:
                 v = conv(v)
@@ -539,6 +541,8 @@ def _objective_overrides(a) -> dict:
         over[k] = v
     for flag, key in (("group_filter", "group_filter"),):
         if getattr(a, flag):
+            if key in over:  # (the flag replaced what --set said)
+                raise PonderError(f"--{flag.replace('_', '-')} and --set {key}={over[key]!r}: give one")
             over[key] = True
     return over
 

@@ -274,6 +274,11 @@ def test_errors_are_one_line_and_debug_shows_traceback(tmp_path):
     (["probe", "contamination", "--n", "4", "--method", "rouge_l"], "--n, --method: not used by the contamination"),
     (["probe", "diversity", "--method", "bogus"], "unknown similarity method 'bogus'"),
     (["probe", "contamination", "--ngram", "8"], "--ngram: used only with --train-file"),
+    # a part set twice: the last was taken silently (and --group-filter replaced --set group_filter=false)
+    (["grpo", "--explain", "--set", "beta=0.1", "--set", "clip=dual", "--set", "beta=0.2"],
+     "--set beta: given twice (beta=0.1 and beta=0.2)"),
+    (["grpo", "--explain", "--set", "group_filter=false", "--group-filter"],
+     "--group-filter and --set group_filter=False: give one"),
     # greedy decoding takes the most likely token: a nucleus or top-k filter changed nothing, silently
     (["generate", "hi", "--top-p", "0.5", "--top-k", "5"],
      "--top-p 0.5, --top-k 5: not used at temperature 0, the default (greedy decoding"),
