@@ -573,11 +573,24 @@ def cmd_grpo(a):
 
     over = _objective_overrides(a)
     if a.explain:
-        cfg = objective_for(a.preset, over, a.max_new_tokens)
-        text = obj.explain(cfg, a.max_new_tokens)
+        preset, max_new = a.preset, a.max_new_tokens
+        if a.resume:  # the run's own objective (it explained the default preset's, whatever the run trains with)
+            from .rl.trainer import objective_config
+            from .train import config_from, kind_phrase, read_run_config
+
+            run = a.out if a.resume is True else a.resume
+            saved = read_run_config(run)
+            if saved.get("kind") != "grpo" or not isinstance(saved.get("grpo"), dict):
+                raise PonderError(f"{run}: holds {kind_phrase(saved.get('kind'))}, not a 'grpo' run")
+            run_cfg = config_from(GRPOConfig, saved["grpo"], f"{Path(run) / 'config.json'}: grpo")
+            preset, max_new = run_cfg.preset, run_cfg.max_new_tokens
+            cfg = objective_config(run_cfg)
+        else:
+            cfg = objective_for(preset, over, max_new)
+        text = obj.explain(cfg, max_new)
         if a.json:  # (--json is one JSON object on stdout, here too: the settings and the formula's text)
             from dataclasses import asdict
-            print(json.dumps(json_safe({"preset": a.preset, "objective": asdict(cfg), "explain": text})))
+            print(json.dumps(json_safe({"preset": preset, "objective": asdict(cfg), "explain": text})))
         else:
             print(text)
         return

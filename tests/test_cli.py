@@ -368,6 +368,26 @@ def test_explain_with_json_prints_one_json_object(capsys):
     assert out["preset"] == "dapo" and "clip" in out["objective"] and "clip-higher" in out["explain"]
 
 
+def test_explain_with_resume_explains_the_runs_own_objective(tmp_path, capsys):
+    """`grpo --out RUN --resume --explain` explained the default preset (grpo, beta 0.04), whatever the run trains
+    with; it explains the run's saved objective (here DAPO with a --set part, at the run's --max-new-tokens)."""
+    from dataclasses import asdict
+
+    from ponder.rl.trainer import GRPOConfig, objective_for
+
+    run = tmp_path / "run"
+    run.mkdir()
+    saved = asdict(GRPOConfig(preset="dapo", objective={"eps_high": 0.3}, max_new_tokens=40))
+    (run / "config.json").write_text(json.dumps({"kind": "grpo", "grpo": saved}))
+    for args in (["--out", str(run), "--resume"], ["--resume", str(run)]):
+        assert main(["grpo", *args, "--explain", "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert out["preset"] == "dapo" and out["objective"] == asdict(objective_for("dapo", {"eps_high": 0.3}, 40))
+    (run / "config.json").write_text(json.dumps({"kind": "sft"}))
+    assert main(["grpo", "--out", str(run), "--resume", "--explain"]) == 2
+    assert "'sft' run, not a 'grpo' run" in capsys.readouterr().err
+
+
 def test_data_export_and_verify(tmp_path, capsys):
     out = tmp_path / "t.jsonl"
     capsys.readouterr()
