@@ -805,7 +805,9 @@ def cmd_probe(a):
         _similarity_fn(a.method, 2)  # an unknown method before any sampling, not after it
     if a.out is not None and Path(a.out).exists() and not Path(a.out).is_dir():
         raise PonderError(f"--out {a.out}: is a file, not a directory")
-    items = load_items(a.data or a.task, split=a.split, n=a.limit, seed=a.seed)
+    # (diversity samples the prompts and never reads a gold answer: a file of prompts alone is its natural input)
+    items = load_items(a.data or a.task, split=a.split, n=a.limit, seed=a.seed,
+                       require_answer=a.probe == "contamination")
     if a.probe == "contamination":
         if a.model and len(a.model) > 1:
             raise PonderError(f"contamination probes one model; got {len(a.model)} --model values (several are "
@@ -1245,7 +1247,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--device", default="cpu", help=_DEVICE_HELP)
     src = pr.add_mutually_exclusive_group()
     src.add_argument("--task", default="word", help="benchmark task: arith | word | countdown (word is templated, so it can be perturbed)")
-    src.add_argument("--data", default=None, help=f"{_DATA_FILE} with prompt (or problem) and answer")
+    src.add_argument("--data", default=None, help=f"{_DATA_FILE} with prompt (or problem), and answer for "
+                                                   "contamination (diversity reads the prompts alone)")
     pr.add_argument("--split", default="test", help="task split: train | test (not used with --data)")
     pr.add_argument("--limit", type=_positive_int, default=100, help="problems (with --data: its first N rows)")
     pr.add_argument("--train-file", default=None, help="contamination: training text file for n-gram overlap")

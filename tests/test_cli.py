@@ -1655,3 +1655,14 @@ def test_eval_resume_is_refused_where_it_cannot_apply(capsys, args, match):
     assert main(["eval", "--limit", "1", *args]) == 2
     err = capsys.readouterr().err
     assert match in err and len(err.strip().splitlines()) == 1
+
+
+def test_probe_diversity_takes_a_file_of_prompts_alone(tmp_path, capsys):
+    """The diversity probe never reads a gold answer, but its --data was refused without one ("missing field
+    'answer'"), though a prompts-only file is its natural input; contamination still needs the answers."""
+    data = tmp_path / "p.jsonl"
+    data.write_text("".join(json.dumps({"prompt": f"Problem: {i} + 2 =\nSolution:"}) + "\n" for i in range(2)))
+    assert main(["probe", "diversity", "--data", str(data), "--n", "2", "--quiet", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n_prompts"] == 2
+    assert main(["probe", "contamination", "--data", str(data), "--quiet"]) == 2
+    assert "missing field 'answer'" in capsys.readouterr().err

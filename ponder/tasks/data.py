@@ -221,8 +221,9 @@ def _pandas_records(df) -> list[dict]:
 
 
 def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | None = None,
-                 limit: int | None = None) -> list[dict]:
-    """Rows of a .jsonl/.json/.parquet file as task items (see the module docstring)."""
+                 limit: int | None = None, require_answer: bool = True) -> list[dict]:
+    """Rows of a .jsonl/.json/.parquet file as task items (see the module docstring). ``require_answer=False``
+    (prompts alone, as the diversity probe reads them): a row without a gold answer gets ``"answer": None``."""
     path = Path(path)
     if path.is_dir():
         raise PonderError(f"{path}: is a directory")
@@ -259,6 +260,8 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
             af = "reward_model.ground_truth"  # verl's layout: the gold is its rule reward's ground truth
             values[af] = rm["ground_truth"]
         for field in (pf, af):
+            if field == af and not require_answer and values[field] in (_MISSING, None):
+                continue
             if values[field] is _MISSING:
                 name = "'prompt' (or 'problem')" if field == "problem" and prompt_field is None else repr(field)
                 raise PonderError(f"{where}: missing field {name} (have: {', '.join(row) or 'nothing'})")
@@ -274,7 +277,7 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
             _check_text(where, pf, prompt)
         item = dict(row)
         item["prompt"] = prompt
-        item["answer"] = _answer_text(where, af, values[af])
+        item["answer"] = None if values[af] in (_MISSING, None) else _answer_text(where, af, values[af])
         key = next((k for k in ("id", "unique_id") if row.get(k) not in (None, "")), None)  # (0 is an id)
         if key is not None and (isinstance(row[key], bool) or not isinstance(row[key], (str, int, float))):
             raise PonderError(f"{where}: field {key!r} must be text or a number, got {type(row[key]).__name__} "
@@ -382,14 +385,15 @@ def export(items: list[dict], path) -> Path:
     return atomic_write_text(path, text)
 
 
-def load_items(spec: str, split: str = "test", n: int | None = None, seed: int = 0) -> list[dict]:
+def load_items(spec: str, split: str = "test", n: int | None = None, seed: int = 0,
+               require_answer: bool = True) -> list[dict]:
     """Items for the CLI's `--task T | --data FILE`: a task name is generated (`n` items, default
     DEFAULT_TASK_N, from `split`); anything else is a dataset file (first `n` rows, all if None; `split` and
-    `seed` do not apply to files)."""
+    `seed` do not apply to files; `require_answer` as load_dataset's)."""
     from ponder.tasks import TASKS, generate
 
     if spec in TASKS:
         return generate(spec, split=split, n=DEFAULT_TASK_N if n is None else n, seed=seed)
     if not Path(spec).exists():
         raise PonderError(f"{spec!r} is neither a task ({', '.join(TASKS)}) nor an existing file")
-    return load_dataset(spec, limit=n)
+    return load_dataset(spec, limit=n, require_answer=require_answer)
