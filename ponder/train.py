@@ -422,7 +422,8 @@ MODEL_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_mod
 
 
 def _article(word) -> str:
-    return "an" if str(word)[:1] in ("a", "e", "i", "o", "u") else "a"
+    # (by sound: "an 'sft' run", an initialism read letter by letter, "ess-eff-tee")
+    return "an" if str(word)[:1] in ("a", "e", "i", "o", "u") or str(word) == "sft" else "a"
 
 
 def kind_phrase(kind) -> str:
@@ -494,7 +495,7 @@ def check_resumable(run: Path, kind: str, device: str | None = None, recover: bo
         checkpoint.recover(run / "checkpoint")
     result = _result_kind(run)
     if result is not None:  # not "the run stopped before its first checkpoint; remove the directory"
-        raise PonderError(f"{run}: holds {result}, not a {kind!r} run to resume")
+        raise PonderError(f"{run}: holds {result}, not {_article(kind)} {kind!r} run to resume")
     if cfg_f.is_file() and not (run / "checkpoint").exists():
         raise PonderError(f"{run}: the run stopped before its first checkpoint (nothing to resume); remove the "
                           "directory and start again")

@@ -624,7 +624,7 @@ def test_a_result_or_run_directory_is_not_taken_for_an_unknown_architecture(tmp_
     """`ponder info EVAL_DIR` (or --model pointing at an eval/sweep result, or at a run stopped before its first
     checkpoint) said "config.json: unsupported architecture model_type=None []": that config.json is Ponder's own
     record of the result or run, and the message now says which."""
-    for kind, what in (("eval", "an 'eval' result"), ("sweep", "a 'sweep' result"), ("sft", "a 'sft' run")):
+    for kind, what in (("eval", "an 'eval' result"), ("sweep", "a 'sweep' result"), ("sft", "an 'sft' run")):
         d = tmp_path / kind
         d.mkdir()
         (d / "config.json").write_text(json.dumps({"kind": kind, "model": "tiny", "seed": 0}))
