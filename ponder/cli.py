@@ -201,11 +201,13 @@ def cmd_generate(a):
         # one JSON object of one shape whatever the number of prompts: a script reads out["results"][i] always
         print(json.dumps(json_safe({"results": rows})))
         return
-    for p, group in zip(a.prompt, out):
+    several = len(a.prompt) > 1  # (completions of several prompts, run together, said nothing of whose they were)
+    for j, (p, group) in enumerate(zip(a.prompt, out)):
         for i, s in enumerate(group):
-            head = f"--- sample {i + 1}/{len(group)} ({s.num_tokens} tokens, {s.finish_reason})" if a.n > 1 else ""
-            if head:
-                print(head)
+            if a.n > 1 or several:
+                which = ", ".join(([f"prompt {j + 1}/{len(out)}"] if several else [])
+                                  + ([f"sample {i + 1}/{len(group)}"] if a.n > 1 else []))
+                print(f"--- {which} ({counted(s.num_tokens, 'token')}, {s.finish_reason})")
             print(p + s.text if not a.chat and not a.completion_only else s.text)
 
 

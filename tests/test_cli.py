@@ -122,6 +122,20 @@ def ckpt(tmp_path_factory, tiny_random):
     return path
 
 
+def test_generate_names_the_prompt_of_each_completion_when_given_several(ckpt, capsys):
+    """Several prompts (with --completion-only, or -n > 1) printed completions, or "--- sample 1/2" headers, that
+    said nothing of which prompt each answered; one prompt at n=1 still prints its text alone."""
+    args = ["generate", "1 +", "2 +", "--model", str(ckpt), "--max-new-tokens", "3", "--completion-only"]
+    assert main(args) == 0
+    heads = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("--- ")]
+    assert [h.split(" (")[0] for h in heads] == ["--- prompt 1/2", "--- prompt 2/2"]
+    assert main([*args, "-n", "2", "--temperature", "1"]) == 0
+    heads = [ln.split(" (")[0] for ln in capsys.readouterr().out.splitlines() if ln.startswith("--- ")]
+    assert heads == [f"--- prompt {j}/2, sample {i}/2" for j in (1, 2) for i in (1, 2)]
+    assert main(["generate", "1 +", "--model", str(ckpt), "--max-new-tokens", "3"]) == 0
+    assert "---" not in capsys.readouterr().out
+
+
 def test_generate_and_info_json(ckpt, capsys):
     assert main(["generate", "Problem: 1 + 2", "--model", str(ckpt), "-n", "2", "--temperature", "1",
                  "--max-new-tokens", "5", "--json"]) == 0
