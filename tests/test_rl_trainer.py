@@ -308,6 +308,19 @@ def test_no_answer_frac_counts_completions_without_a_code_block(tmp_path, ckpt):
     assert r[0]["no_answer_frac"] == 1.0  # (a random model writes no ``` block)
 
 
+def test_train_takes_model_and_tok_together_and_not_on_resume(tmp_path, ckpt):
+    """model= without tok= failed as an AttributeError after the run directory was made; given on resume they
+    were ignored silently (the run's checkpoint is what it trains)."""
+    model, tok = ponder.load(ckpt)
+    cfg = GRPOConfig(model=str(ckpt), **{**SMALL, "steps": 1, "eval_every": 5, "save_every": 1})
+    with pytest.raises(PonderError, match="^train: give model and tok together"):
+        train(cfg, tmp_path / "a", progress=False, model=model)
+    assert not (tmp_path / "a").exists()
+    run = train(cfg, tmp_path / "b", progress=False)
+    with pytest.raises(PonderError, match="^train: resume continues the run's own checkpoint"):
+        train(GRPOConfig(steps=2), run, resume=True, progress=False, model=model, tok=tok)
+
+
 def test_minibatches_step_the_optimizer_as_often_as_the_objective_says(tmp_path, ckpt, monkeypatch):
     """DAPO's minibatches=16 over a batch of 20 rows used to take ceil-sized spans: 10 optimizer steps, not 16."""
     from ponder.train import MasterAdamW

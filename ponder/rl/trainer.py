@@ -478,6 +478,10 @@ def train(
     from ..verify.registry import get_reward
 
     run = Path(run_dir)
+    if (model is None) != (tok is None):  # (one without the other failed as an AttributeError, or was dropped)
+        raise PonderError("train: give model and tok together (or neither: cfg.model is loaded)")
+    if resume and model is not None:  # (ignored: the run's checkpoint is what a resumed run trains)
+        raise PonderError("train: resume continues the run's own checkpoint; model and tok are not used with it")
     if resume:
         steps = cfg.steps  # (a float or text target was written into config.json, which --resume then refused)
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
