@@ -1316,6 +1316,14 @@ def test_caller_survives_and_threads_keep_running():
     assert alive.is_set() and not v.correct
 
 
+# For the reward-hacking tests of written-out loops and helpers: a right and a wrong `double`, and a wrong one
+# that forges the end of the run (the harness's done record on fd 3, then exit) at its second call.
+DOUBLE = "def double(x):\n    return 2 * x"
+DOUBLE_WRONG = "def double(x):\n    return 2 if x == 1 else 0"
+DOUBLE_CUT = ("import os\nn = [0]\ndef double(x):\n    n[0] += 1\n    if n[0] == 2:\n"
+              "        os.write(3, b'{\"done\": true}\\n')\n        os._exit(0)\n    return 2 * x\n")
+
+
 def test_a_loop_over_test_data_cannot_be_cut_short_or_read():
     # `for x, want in cases: assert f(x) == want` (HumanEval's check, KodCode's tables, unittest's subTest):
     # the caller writes the loop out, one copy of its body per item, so each iteration's asserts must be
@@ -1323,6 +1331,7 @@ def test_a_loop_over_test_data_cannot_be_cut_short_or_read():
     # one test reported once per iteration: a program that forged the end after the first went unnoticed.
     good = "def double(x):\n    if x < 0:\n        raise ValueError('neg')\n    return 2 * x"
     wrong = "def double(x):\n    if x < 0:\n        raise ValueError('neg')\n    return 2 if x == 1 else 0"
+    cut = DOUBLE_CUT
     forms = {
         "humaneval": "def check(candidate):\n    for x, want in [(1, 2), (3, 6), (5, 10)]:\n"
                      "        assert candidate(x) == want\n    for x in (-1, -2):\n        try:\n"
@@ -1348,8 +1357,6 @@ def test_a_loop_over_test_data_cannot_be_cut_short_or_read():
                     "                self.assertEqual(double(x), want)\n",
     }
     # ends the run (its end record forged) at its second call, after answering the first right
-    cut = ("import os\nn = [0]\ndef double(x):\n    n[0] += 1\n    if n[0] == 2:\n"
-           "        os.write(3, b'{\"done\": true}\\n')\n        os._exit(0)\n    return 2 * x\n")
     # answers with the expected value it finds in the test's frame or globals
     peek = ("import sys\ndef double(x):\n    f = sys._getframe(1)\n    while f is not None:\n"
             "        for k in ('want', 'expected'):\n            if k in f.f_locals:\n"
@@ -1373,16 +1380,14 @@ def test_a_loop_over_test_data_cannot_be_cut_short_or_read():
         assert not check_code(blk(wrong.replace("x == 1", "x in (1, 4)")), tests).correct, tests
 
 
+
 def test_a_loop_over_a_table_a_test_function_binds_itself_cannot_be_cut_short_or_read():
     # `cases = [(1, 2), ...]` in the test function's own body, then `for x, want in cases:` (KodCode's most common
     # form): the local table stands for its value as a top-level one does, so the loop is written out, and the
     # table, read nowhere else, is dropped from what the sandbox runs. Before, the loop ran as written: the
     # sandbox held the expected values (a program read them from the test's frame) and a program that forged
     # the end after the first iteration passed the rest.
-    good = "def double(x):\n    return 2 * x"
-    wrong = "def double(x):\n    return 2 if x == 1 else 0"
-    cut = ("import os\nn = [0]\ndef double(x):\n    n[0] += 1\n    if n[0] == 2:\n"
-           "        os.write(3, b'{\"done\": true}\\n')\n        os._exit(0)\n    return 2 * x\n")
+    good, wrong, cut = DOUBLE, DOUBLE_WRONG, DOUBLE_CUT
     peek = ("import sys\ndef double(x):\n    f = sys._getframe(1)\n    while f is not None:\n"
             "        for k, v in f.f_locals.items():\n            if k.startswith('case'):\n"
             "                return dict(v)[x]\n        f = f.f_back\n    return 0\n")
@@ -1415,8 +1420,7 @@ def test_expected_values_a_written_out_loop_unpacks_in_its_body_stay_in_the_call
     # `for case in cases: x, want = case` or `case['expected']`: the copy's assignment of the item (or of an item
     # of it) is bound into the rest of the copy as the loop variables are, so `want` stays here. Before, the
     # sandbox ran `x, want = (1, 2)` (or held the whole dict) and a program read its answer from the frame.
-    good = "def double(x):\n    return 2 * x"
-    wrong = "def double(x):\n    return 2 if x == 1 else 0"
+    good, wrong = DOUBLE, DOUBLE_WRONG
     peek = ("import sys\ndef double(x):\n    f = sys._getframe(1)\n    while f is not None:\n"
             "        for k, v in f.f_locals.items():\n            if k in ('want', 'expected'):\n"
             "                return v\n            if k in ('case', 'c'):\n                return v['expected']\n"
@@ -1469,10 +1473,7 @@ def test_a_loop_that_indexes_tables_cannot_be_cut_short_or_read():
     # `for i in range(len(inputs)): assert f(inputs[i]) == expected[i]`: a table read only in loops' iterables
     # and by item stands for its value too, and each copy's `expected[0]` is that item, here. Before, the loop
     # ran as written over tables the sandbox held.
-    good = "def double(x):\n    return 2 * x"
-    wrong = "def double(x):\n    return 2 if x == 1 else 0"
-    cut = ("import os\nn = [0]\ndef double(x):\n    n[0] += 1\n    if n[0] == 2:\n"
-           "        os.write(3, b'{\"done\": true}\\n')\n        os._exit(0)\n    return 2 * x\n")
+    good, wrong, cut = DOUBLE, DOUBLE_WRONG, DOUBLE_CUT
     peek = ("import sys\ndef double(x):\n    f = sys._getframe(1)\n    while f is not None:\n"
             "        for k in ('expected', 'EXPECTED', 'cases'):\n            v = f.f_locals.get(k, f.f_globals.get(k))\n"
             "            if v is not None:\n                return dict(v)[x] if k == 'cases' else v[[1, 3, 5].index(x)]\n"
@@ -1514,10 +1515,7 @@ def test_a_loop_that_breaks_or_continues_on_test_values_cannot_be_cut_short():
     # `break`/`continue` under an `if` on the loop's own values (`if x == 2: break`) is decided here in each
     # written-out copy: the copies end where the loop would. Run as written (any `break` kept the loop so), the
     # assert was one test reported once per iteration: a program that forged the end after the first passed.
-    good = "def double(x):\n    return 2 * x"
-    wrong = "def double(x):\n    return 2 if x == 1 else 0"
-    cut = ("import os\nn = [0]\ndef double(x):\n    n[0] += 1\n    if n[0] == 2:\n"
-           "        os.write(3, b'{\"done\": true}\\n')\n        os._exit(0)\n    return 2 * x\n")
+    good, wrong, cut = DOUBLE, DOUBLE_WRONG, DOUBLE_CUT
     forms = {"break": ("for x in [1, 2, 3]:\n    assert double(x) == 2 * x\n    if x == 2:\n        break\n", 2),
              "continue": ("for x in range(4):\n    if x == 0:\n        continue\n    assert double(x) == 2 * x\n", 3),
              "break before": ("def test_d():\n    for x in [1, 3, 5, -1, 7]:\n        if x < 0:\n            break\n"
@@ -1550,10 +1548,7 @@ def test_a_helper_that_returns_early_on_test_values_cannot_be_cut_short():
     # call's copy, which ends at the `return` it leads to, so each other call's assert must be reported. Run as
     # written (any early `return` kept the helper so), its assert was one test reported once per call: a
     # program that forged the end of the run after the first call passed the others.
-    good = "def double(x):\n    return 2 * x"
-    wrong = "def double(x):\n    return 2 if x == 1 else 0"
-    cut = ("import os\nn = [0]\ndef double(x):\n    n[0] += 1\n    if n[0] == 2:\n"
-           "        os.write(3, b'{\"done\": true}\\n')\n        os._exit(0)\n    return 2 * x\n")
+    good, wrong, cut = DOUBLE, DOUBLE_WRONG, DOUBLE_CUT
     forms = ["def check(x, want):\n    if want is None:\n        return\n    assert double(x) == want\n"
              "check(1, 2)\ncheck(2, None)\ncheck(3, 6)\n",
              "CASES = [(1, 2), (-1, None), (3, 6)]\ndef check(x, want):\n    if x < 0:\n        return None\n"
@@ -1585,10 +1580,7 @@ def test_a_helper_method_of_a_test_class_called_with_test_values_cannot_be_cut_s
     # written out as a method of its own with its values, as a helper function's is. Before, the method ran
     # as written, its assert one test reported per call (a program that forged the end after the first call
     # passed the others) with `want` in the sandbox.
-    good = "def double(x):\n    return 2 * x"
-    wrong = "def double(x):\n    return 2 if x == 1 else 0"
-    cut = ("import os\nn = [0]\ndef double(x):\n    n[0] += 1\n    if n[0] == 2:\n"
-           "        os.write(3, b'{\"done\": true}\\n')\n        os._exit(0)\n    return 2 * x\n")
+    good, wrong, cut = DOUBLE, DOUBLE_WRONG, DOUBLE_CUT
     peek = ("import sys\ndef double(x):\n    f = sys._getframe(1)\n    while f is not None:\n"
             "        if 'want' in f.f_locals:\n            return f.f_locals['want']\n"
             "        f = f.f_back\n    return 0\n")
@@ -1741,10 +1733,7 @@ def test_a_helper_of_the_tests_called_with_test_values_cannot_be_cut_short_or_re
     # values, so each call's asserts must be reported and `want` stays here. Run as written, the helper's
     # assert was one test the sandbox reported per call: a program that forged the end of the run after the
     # first call passed the calls it never ran (with a wrong answer in them).
-    good = "def double(x):\n    return 2 * x"
-    wrong = "def double(x):\n    return 2 if x == 1 else 0"
-    cut = ("import os\nn = [0]\ndef double(x):\n    n[0] += 1\n    if n[0] == 2:\n"
-           "        os.write(3, b'{\"done\": true}\\n')\n        os._exit(0)\n    return 2 * x\n")
+    good, wrong, cut = DOUBLE, DOUBLE_WRONG, DOUBLE_CUT
     peek = ("import sys\ndef double(x):\n    f = sys._getframe(1)\n    while f is not None:\n"
             "        if 'want' in f.f_locals:\n            return f.f_locals['want']\n"
             "        f = f.f_back\n    return 0\n")
