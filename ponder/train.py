@@ -684,6 +684,19 @@ def pack_documents(docs_ids: list[list[int]], seq_len: int, pad: int) -> tuple[t
     return ids, mask
 
 
+def check_documents(docs, what: str) -> None:
+    """Pretraining documents are a list of strings: a single string was trained on as one document per
+    character (and held-out loss measured so), and a non-string or a lone surrogate failed inside the tokenizer
+    trainer with a bare TypeError or UnicodeEncodeError."""
+    if isinstance(docs, (str, bytes)) or not isinstance(docs, (list, tuple)):
+        raise PonderError(f"pretrain: {what} must be a list of strings (one per document), got "
+                          f"{type(docs).__name__}")
+    for i, d in enumerate(docs):
+        if not isinstance(d, str):
+            raise PonderError(f"pretrain: {what}[{i}] must be a string, got {_json_type(d)} {d!r:.60}")
+        _check_text(f"pretrain: {what}[{i}]", "text", d)
+
+
 def check_pretrain_settings(run: Path, train: TrainConfig, model_config: ModelConfig | None, vocab_size: int):
     """What a fresh pretraining run would refuse, checked before the corpus is built (the CLI's takes ~10 s)."""
     fresh_run_dir(run)
@@ -721,6 +734,9 @@ def pretrain(
         torch.set_num_threads(train.threads)
     if not docs:
         raise PonderError("pretrain: the corpus is empty")
+    check_documents(docs, "docs")
+    if heldout_docs is not None:
+        check_documents(heldout_docs, "heldout_docs")
     if not resume:
         check_pretrain_settings(run, train, model_config, vocab_size)
     if resume:

@@ -87,6 +87,24 @@ def test_pretrain_errors(tmp_path):
         pretrain(tmp_path / "notrun", DOCS, resume=True, progress=False)
 
 
+@pytest.mark.parametrize("docs, held, msg", [
+    ("12 + 3 = 15", None, r"pretrain: docs must be a list of strings \(one per document\), got str"),
+    (DOCS, "1 + 1 = 2", r"pretrain: heldout_docs must be a list of strings"),
+    (DOCS + [None], None, r"pretrain: docs\[144\] must be a string, got null"),
+    (DOCS, [7], r"pretrain: heldout_docs\[0\] must be a string, got a number 7"),
+    (DOCS + ["1 + 1 = 2\ud800"], None, r"pretrain: docs\[144\]: .*lone surrogate '\\ud800' at character 9"),
+])
+def test_pretrain_documents_must_be_a_list_of_strings(tmp_path, docs, held, msg):
+    """A string given as the documents was trained on one character per document (the held-out loss measured on
+    one-character documents too); a non-string or a lone surrogate failed in the tokenizer trainer with a bare
+    TypeError or UnicodeEncodeError. Each is one line naming the document, before anything is written."""
+    run = tmp_path / "r"
+    with pytest.raises(PonderError, match=msg):
+        pretrain(run, docs, model_config=ModelConfig(**SMALL), train=_train(steps=1), vocab_size=300,
+                 heldout_docs=held, progress=False)
+    assert not run.exists()
+
+
 def test_sft_masks_prompt_and_learns(tiny_random):
     model, tok = tiny_random
     ids, mask = encode_sft(tok, {"prompt": "Problem: 2 + 2 = ?\nSolution:", "response": " 4"})
