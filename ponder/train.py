@@ -1316,21 +1316,31 @@ def distill(
     is_reward = isinstance(reward, Reward)  # a user's callable takes no think_open keyword
     opens = prompts_open_think(teacher_tok, [it["prompt"] for it in items]) if is_reward else [False] * len(items)
     kept, prompts_with_any = [], 0
+    cut = empty = rejected = 0  # why samples were not kept: said when none was
     for it, group, opened in zip(items, outs, opens):
         seen, any_ok = set(), False
         for s in group:
-            # cut off, a copy, or empty (an immediate EOS: sft() has nothing to train on)
-            if s.finish_reason != "stop" or s.text in seen or not s.text.strip():
+            # cut off, empty (an immediate EOS: sft() has nothing to train on), or a copy of one kept
+            if s.finish_reason != "stop":
+                cut += 1
+            elif not s.text.strip():
+                empty += 1
+            elif s.text in seen:
                 continue
-            if reward(s.text, it, think_open=opened).correct if is_reward else reward(s.text, it):
+            elif reward(s.text, it, think_open=opened).correct if is_reward else reward(s.text, it):
                 seen.add(s.text)
                 kept.append({"prompt": it["prompt"], "response": s.text})
                 any_ok = True
+            else:
+                rejected += 1
         prompts_with_any += any_ok
     report = {"prompts": len(items), "sampled": len(items) * k, "kept": len(kept),
               "kept_fraction": len(kept) / max(1, len(items) * k), "prompts_with_a_kept_sample": prompts_with_any}
-    if not kept:
-        raise PonderError(f"distill: the verifier accepted none of {len(items) * k} teacher samples")
+    if not kept:  # "the verifier accepted none" was said of samples it never saw (all cut at max_new_tokens)
+        why = [f"{cut} cut at max_new_tokens={max_new_tokens} before they ended (raise --max-new-tokens)" if cut else "",
+               f"{empty} empty" if empty else "", f"{rejected} rejected by the verifier" if rejected else ""]
+        raise PonderError(f"distill: kept none of {counted(len(items) * k, 'teacher sample')}: "
+                          + ", ".join(w for w in why if w))
     data = None
     if run_dir is not None:  # the distilled dataset is an artifact of its own (and what --resume trains on)
         Path(run_dir).mkdir(parents=True, exist_ok=True)

@@ -687,7 +687,7 @@ def test_distill_shows_progress_while_the_teacher_samples(tiny_random, capsys):
 
     model, tok = tiny_random
     items = [{"prompt": f"{a} + 1 =", "answer": str(a + 1)} for a in range(3)]
-    with pytest.raises(PonderError, match="accepted none of 6"):
+    with pytest.raises(PonderError, match="kept none of 6 teacher samples"):
         distill(model, tok, model, tok, items, lambda text, it: False, k=2, max_new_tokens=4, progress=True)
     err = capsys.readouterr().err
     assert "distill: teacher samples: 100%" in err and "6/6" in err
@@ -859,7 +859,8 @@ def test_distill_that_fails_while_fine_tuning_says_where_its_samples_are(tiny_ra
 
     model, tok = tiny_random  # its one sample that stops is empty (an immediate EOS): not kept
     items = [{"prompt": f"{a} + 1 =", "answer": str(a + 1)} for a in range(3)]
-    with pytest.raises(PonderError, match="the verifier accepted none of 6 teacher samples"):
+    with pytest.raises(PonderError, match="kept none of 6 teacher samples: 5 cut at max_new_tokens=8 before they "
+                                          r"ended \(raise --max-new-tokens\), 1 empty$"):
         distill(model, tok, copy.deepcopy(model), tok, items, lambda text, it: True, k=2, max_new_tokens=8,
                 progress=False, run_dir=tmp_path / "e", train=TrainConfig(steps=2, seq_len=32))
     teacher, tok = ponder.load("tiny")
@@ -869,6 +870,28 @@ def test_distill_that_fails_while_fine_tuning_says_where_its_samples_are(tiny_ra
         distill(teacher, tok, copy.deepcopy(teacher), tok, items, lambda text, it: True, k=2, max_new_tokens=64,
                 progress=False, run_dir=tmp_path / "r", train=TrainConfig(steps=2, seq_len=128, lr=1e30))
     assert len(load_sft_examples(tmp_path / "r" / DISTILLED)) >= 1
+
+
+def test_distill_that_keeps_nothing_says_why(tokenizer, tmp_path):
+    """Samples cut at max_new_tokens are never shown to the verifier, yet a distillation that kept none of them
+    said "the verifier accepted none", even of a verifier that accepts everything: the advice it needed was to
+    raise --max-new-tokens. It now counts them apart from those the verifier rejected; nothing is written."""
+    from test_scale import think_tag_model
+
+    from ponder.train import distill
+
+    tok = tokenizer
+    teacher = think_tag_model(tok, [("p", "1234567"), ("q", "89")])
+    items, train = [{"prompt": "p"}, {"prompt": "q"}], TrainConfig(steps=1, batch_size=1, seq_len=32)
+    with pytest.raises(PonderError, match=r"^distill: kept none of 2 teacher samples: 1 cut at max_new_tokens=3 "
+                                          r"before they ended \(raise --max-new-tokens\), 1 rejected by the "
+                                          r"verifier$"):
+        distill(teacher, tok, copy.deepcopy(teacher), tok, items, lambda text, it: text != "89", k=1,
+                temperature=0, max_new_tokens=3, run_dir=tmp_path / "r", train=train, progress=False)
+    assert not (tmp_path / "r").exists()
+    rep = distill(teacher, tok, copy.deepcopy(teacher), tok, items, lambda text, it: True, k=1, temperature=0,
+                  max_new_tokens=12, train=train, progress=False)
+    assert (rep["sampled"], rep["kept"], rep["prompts_with_a_kept_sample"]) == (2, 2, 2)
 
 
 def test_an_out_dir_under_a_file_is_refused_before_any_work(tiny_random, tmp_path):
