@@ -1295,6 +1295,13 @@ def distill(
     from .verify.registry import Reward
 
     check_distill_sampling(k, temperature)
+    # (a string was read as items and failed with a TypeError, an item without a prompt with a KeyError)
+    if isinstance(items, (str, dict)) or not isinstance(items, (list, tuple)) or not items:
+        raise PonderError(f"distill: items must be a non-empty list of dicts with a 'prompt', got "
+                          f"{type(items).__name__} {items!r:.60}")
+    for i, it in enumerate(items):
+        if not isinstance(it, dict) or "prompt" not in it:
+            raise PonderError(f"distill: items[{i}] must be a dict with a 'prompt', got {it!r:.60}")
     seq_len = (train or TrainConfig()).validate().seq_len
     if run_dir is not None:
         fresh_run_dir(Path(run_dir), model_path)

@@ -894,6 +894,23 @@ def test_distill_that_keeps_nothing_says_why(tokenizer, tmp_path):
     assert (rep["sampled"], rep["kept"], rep["prompts_with_a_kept_sample"]) == (2, 2, 2)
 
 
+@pytest.mark.parametrize("items, msg", [
+    ("1 + 1 =", r"items must be a non-empty list of dicts with a 'prompt', got str '1 \+ 1 ='"),
+    ([], r"items must be a non-empty list"),
+    ([{"prompt": "1 + 1 ="}, {"question": "2 + 2 ="}], r"items\[1\] must be a dict with a 'prompt', got "
+                                                      r"\{'question'"),
+])
+def test_distill_items_without_prompts_get_one_line(tiny_random, tmp_path, items, msg):
+    """distill(items=...) given a string failed with a TypeError, an item without a 'prompt' with a KeyError."""
+    from ponder.train import distill
+
+    model, tok = tiny_random
+    with pytest.raises(PonderError, match=r"^distill: " + msg):
+        distill(model, tok, model, tok, items, lambda text, it: True, k=1, temperature=0, max_new_tokens=2,
+                run_dir=tmp_path / "r", progress=False)
+    assert not (tmp_path / "r").exists()
+
+
 def test_an_out_dir_under_a_file_is_refused_before_any_work(tiny_random, tmp_path):
     """--out below a file cannot be created: distill found out only after the teacher had sampled (its samples
     lost, a bare NotADirectoryError); pretrain and sft raised the same bare error. Refused up front, one line."""
