@@ -343,14 +343,18 @@ class _HeadCrossEntropy(torch.autograd.Function):
         return gh * g.to(gh.dtype), (gw * g).to(ctx.w_dtype), None, None
 
 
-def compiled(model: Transformer):
-    """torch.compile(model), failing with one clear line if the compiler toolchain is missing."""
+def check_compiler(device_type: str) -> None:
+    """One clear line where torch.compile would lack its compiler toolchain (CPU kernels need a C++ compiler)."""
     import shutil
 
-    if model.device.type == "cpu" and not any(shutil.which(c) for c in (os.environ.get("CXX", "g++"), "c++",
-                                                                         "clang++")):
+    if device_type == "cpu" and not any(shutil.which(c) for c in (os.environ.get("CXX", "g++"), "c++", "clang++")):
         raise PonderError("--compile: torch.compile needs a C++ compiler for CPU kernels (none found: install "
                           "g++ or set CXX), or train without --compile")
+
+
+def compiled(model: Transformer):
+    """torch.compile(model), failing with one clear line if the compiler toolchain is missing."""
+    check_compiler(model.device.type)
     return torch.compile(model)
 
 
@@ -707,6 +711,8 @@ def check_pretrain_settings(run: Path, train: TrainConfig, model_config: ModelCo
     if train.seq_len > ctx:
         raise PonderError(f"seq_len={train.seq_len} exceeds the model's context of {ctx} positions "
                           f"(max_position_embeddings); use --seq-len {ctx} or less")
+    if train.compile:  # (found missing only after config.json was written: a run that stopped before it began)
+        check_compiler("cpu")  # (a new pretraining model is built on the CPU)
 
 
 def pretrain(

@@ -105,6 +105,18 @@ def test_pretrain_documents_must_be_a_list_of_strings(tmp_path, docs, held, msg)
     assert not run.exists()
 
 
+def test_pretrain_compile_without_a_compiler_is_refused_before_writing(tmp_path, monkeypatch):
+    """--compile on a machine without a C++ compiler was refused only after config.json was written, leaving a
+    run directory that "stopped before its first checkpoint" (and, from the CLI, after the corpus was built)."""
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no g++, c++ or clang++ to be found
+    monkeypatch.setenv("CXX", "no-such-compiler")
+    run = tmp_path / "r"
+    with pytest.raises(PonderError, match="--compile: torch.compile needs a C\\+\\+ compiler"):
+        pretrain(run, DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=1, compile=True),
+                 vocab_size=300, progress=False)
+    assert not run.exists()
+
+
 def test_sft_masks_prompt_and_learns(tiny_random):
     model, tok = tiny_random
     ids, mask = encode_sft(tok, {"prompt": "Problem: 2 + 2 = ?\nSolution:", "response": " 4"})
