@@ -1121,6 +1121,8 @@ def sft(
             fresh_run_dir(run, model_path)
     if model is None or tok is None:
         raise PonderError("sft: give a model and its tokenizer (or resume=True with a run directory)")
+    if train.threads:  # (as pretrain: it was recorded in config.json and never applied)
+        torch.set_num_threads(train.threads)
     torch.manual_seed(train.seed)
     ctx = model.config.max_position_embeddings
     encoded, cut = _encode_examples(tok, examples, train.seq_len, ctx, "example")

@@ -541,6 +541,23 @@ def test_sft_resume_equals_uninterrupted_and_checks_the_data(tmp_path, tiny_rand
         sft(None, None, SFT_EX, tmp_path / "b", resume=True, val_examples=val, progress=False)
 
 
+def test_sft_runs_on_the_threads_its_config_names(tmp_path, tiny_random):
+    """TrainConfig.threads was applied by pretrain only: sft recorded it in config.json and ran on whatever the
+    process had, its resume too."""
+    model, tok = tiny_random
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        cfg = TrainConfig(steps=2, batch_size=4, seq_len=64, save_every=1, threads=1)
+        sft(_copy(model), tok, SFT_EX, tmp_path / "r", train=cfg, progress=False)
+        assert torch.get_num_threads() == 1
+        torch.set_num_threads(2)
+        sft(None, None, SFT_EX, tmp_path / "r", train=TrainConfig(steps=3), resume=True, progress=False)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
 @pytest.mark.parametrize("steps", [7.5, "9", True])
 def test_sft_resume_refuses_a_bad_step_target_before_writing(tmp_path, tiny_random, steps):
     """sft(resume=True, train=...) takes only train.steps, which was never validated: 7.5 was written into
