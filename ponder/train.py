@@ -1058,6 +1058,13 @@ def _encode_examples(tok: Tokenizer, examples: list[dict], seq_len: int, ctx: in
     return encoded, cut
 
 
+def check_not_compiled(train: TrainConfig) -> None:
+    """sft (and distill's fine-tuning) trains eagerly: compile=True was recorded in config.json and ignored."""
+    if train.compile:
+        raise PonderError("sft: compile=True is for pretraining (its packed rows have one shape); fine-tuning "
+                          "trains without torch.compile: leave it False")
+
+
 def sft(
     model: Transformer | None,
     tok: Tokenizer | None,
@@ -1117,6 +1124,7 @@ def sft(
         if device is not None:
             raise PonderError("sft: device= moves a resumed run; a new run trains where its model is")
         train = (train or TrainConfig(steps=100, lr=1e-3, warmup=10, batch_size=16)).validate()
+        check_not_compiled(train)
         if run is not None:
             fresh_run_dir(run, model_path)
     if model is None or tok is None:
@@ -1311,6 +1319,7 @@ def distill(
         if not isinstance(it, dict) or "prompt" not in it:
             raise PonderError(f"distill: items[{i}] must be a dict with a 'prompt', got {it!r:.60}")
     seq_len = (train or TrainConfig()).validate().seq_len
+    check_not_compiled(train or TrainConfig())  # (before the sampling, not after it)
     if run_dir is not None:
         fresh_run_dir(Path(run_dir), model_path)
     # What sft() would refuse after the sampling, refused before it: kept samples that could outgrow the

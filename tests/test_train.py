@@ -541,6 +541,22 @@ def test_sft_resume_equals_uninterrupted_and_checks_the_data(tmp_path, tiny_rand
         sft(None, None, SFT_EX, tmp_path / "b", resume=True, val_examples=val, progress=False)
 
 
+def test_sft_and_distill_refuse_compile_they_would_ignore(tmp_path, tiny_random, capsys):
+    """TrainConfig.compile is pretraining's: sft recorded compile=True in config.json and trained eagerly; distill
+    found nothing wrong with it either. Refused in one line, before any sampling or writing."""
+    from ponder.train import distill
+
+    model, tok = tiny_random
+    cfg = TrainConfig(steps=1, batch_size=4, seq_len=64, compile=True)
+    with pytest.raises(PonderError, match="^sft: compile=True is for pretraining"):
+        sft(_copy(model), tok, SFT_EX, tmp_path / "s", train=cfg, progress=False)
+    with pytest.raises(PonderError, match="^sft: compile=True is for pretraining"):
+        distill(model, tok, _copy(model), tok, [{"prompt": "1 + 1 ="}], lambda t, it: True, k=1, temperature=0,
+                run_dir=tmp_path / "d", train=cfg, progress=True)
+    assert "teacher samples" not in capsys.readouterr().err
+    assert not (tmp_path / "s").exists() and not (tmp_path / "d").exists()
+
+
 def test_sft_runs_on_the_threads_its_config_names(tmp_path, tiny_random):
     """TrainConfig.threads was applied by pretrain only: sft recorded it in config.json and ran on whatever the
     process had, its resume too."""
