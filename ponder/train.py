@@ -701,9 +701,17 @@ def check_documents(docs, what: str) -> None:
         _check_text(f"pretrain: {what}[{i}]", "text", d)
 
 
+MAX_VOCAB = 2**20  # pretrain's tokenizer: 7x Qwen3's 151,936 tokens (the trainer allocates ~72 bytes per token)
+
+
 def check_pretrain_settings(run: Path, train: TrainConfig, model_config: ModelConfig | None, vocab_size: int):
     """What a fresh pretraining run would refuse, checked before the corpus is built (the CLI's takes ~10 s)."""
     fresh_run_dir(run)
+    if isinstance(vocab_size, bool) or not isinstance(vocab_size, int):  # (a TypeError inside the trainer)
+        raise PonderError(f"vocab_size must be an integer, got {vocab_size!r}")
+    if vocab_size > MAX_VOCAB:  # the tokenizers trainer allocates for it up front: 10**12 aborted the process
+        raise PonderError(f"vocab_size={vocab_size}: at most {MAX_VOCAB:,} (2**20) tokens for a tokenizer trained "
+                          "here")
     if vocab_size < 256 + len(SPECIAL_TOKENS):
         raise PonderError(f"vocab_size={vocab_size}: a byte-level tokenizer needs at least "
                           f"{256 + len(SPECIAL_TOKENS)} (256 bytes and {len(SPECIAL_TOKENS)} special tokens)")

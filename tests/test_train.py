@@ -105,6 +105,19 @@ def test_pretrain_documents_must_be_a_list_of_strings(tmp_path, docs, held, msg)
     assert not run.exists()
 
 
+@pytest.mark.parametrize("vocab, msg", [("300", "vocab_size must be an integer, got '300'"),
+                                        (300.5, "vocab_size must be an integer, got 300.5"),
+                                        (10**12, "vocab_size=1000000000000: at most 1,048,576")])
+def test_pretrain_refuses_a_vocab_size_the_tokenizer_trainer_cannot_take(tmp_path, vocab, msg):
+    """A vocab_size that is no integer failed with a TypeError inside the tokenizer trainer, and 10**12 (a typo of
+    --vocab) aborted the whole process there (a failed allocation in Rust: no message, no exit code to read)."""
+    run = tmp_path / "r"
+    with pytest.raises(PonderError, match=re.escape(msg)):
+        pretrain(run, DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=1), vocab_size=vocab,
+                 progress=False)
+    assert not run.exists()
+
+
 def test_pretrain_compile_without_a_compiler_is_refused_before_writing(tmp_path, monkeypatch):
     """--compile on a machine without a C++ compiler was refused only after config.json was written, leaving a
     run directory that "stopped before its first checkpoint" (and, from the CLI, after the corpus was built)."""
