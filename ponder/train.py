@@ -1326,6 +1326,10 @@ def distill(
     for i, it in enumerate(items):
         if not isinstance(it, dict) or "prompt" not in it:
             raise PonderError(f"distill: items[{i}] must be a dict with a 'prompt', got {it!r:.60}")
+        p = it["prompt"]  # what a kept row's prompt must be for sft (token ids were sampled, then refused there)
+        if not (isinstance(p, str) or isinstance(p, list) and p and all(isinstance(m, dict) for m in p)):
+            raise PonderError(f"distill: items[{i}]: 'prompt' must be a string or a list of chat messages (what "
+                              f"the student is fine-tuned on), got {p!r:.60}")
     seq_len = (train or TrainConfig()).validate().seq_len
     check_not_compiled(train or TrainConfig())  # (before the sampling, not after it)
     if run_dir is not None:

@@ -957,6 +957,7 @@ def test_distill_that_keeps_nothing_says_why(tokenizer, tmp_path):
     ([], r"items must be a non-empty list"),
     ([{"prompt": "1 + 1 ="}, {"question": "2 + 2 ="}], r"items\[1\] must be a dict with a 'prompt', got "
                                                       r"\{'question'"),
+    ([{"prompt": [5, 6, 7]}], r"items\[0\]: 'prompt' must be a string or a list of chat messages"),
 ])
 def test_distill_items_without_prompts_get_one_line(tiny_random, tmp_path, items, msg):
     """distill(items=...) given a string failed with a TypeError, an item without a 'prompt' with a KeyError."""
