@@ -34,6 +34,8 @@ ROLES = ("system", "user", "assistant", "tool")
 TURN_END_TOKENS = ("<|im_end|>", "<|eot_id|>")
 # Variables a chat template gets from the renderer itself; template_kwargs may not replace them.
 RESERVED_TEMPLATE_VARS = ("messages", "add_generation_prompt", "bos_token", "eos_token")
+# The names a message's reasoning comes under, the one chat templates read first (transformers' _REASONING_FIELDS)
+REASONING_FIELDS = ("reasoning_content", "thinking", "reasoning")
 
 
 # The special tokens besides BOS/EOS/PAD that transformers names (its SPECIAL_TOKENS_ATTRIBUTES): chat templates
@@ -217,7 +219,7 @@ class Tokenizer:
             # as transformers renders it: tools and documents None, not undefined
             return self._jinja.render({
                 "tools": None, "documents": None, **self.template_tokens, **extra,
-                "messages": messages,
+                "messages": [_template_message(m) for m in messages],
                 "add_generation_prompt": add_generation_prompt,
                 "bos_token": self.bos_token or "",
                 "eos_token": self.eos_token,
@@ -345,6 +347,15 @@ def _check_text(text) -> None:
                           f"UTF-8 text: {text[max(0, e.start - 30):e.start + 30]!r}") from None
 
 
+def _template_message(m: dict) -> dict:
+    """Message `m` as transformers' apply_chat_template gives it to the template: without the fields set to None
+    (a template testing `'tool_calls' in message` would take a `tool_calls: null` for a tool call) and with its
+    reasoning, under whichever of REASONING_FIELDS it came, as `reasoning_content` and `thinking` (gpt-oss's)."""
+    m = {k: v for k, v in m.items() if v is not None}
+    reasoning = next((m[k] for k in REASONING_FIELDS if k in m), None)
+    return m if reasoning is None else {"thinking": reasoning, **m, "reasoning_content": reasoning}
+
+
 def check_messages(messages) -> None:
     """Each chat message one `message_problem` accepts (one PonderError line naming the first that is not, and
     its field)."""
@@ -357,7 +368,7 @@ def message_problem(m) -> str | None:
     """What is wrong with chat message `m` (naming its field), or None. A message is {'role': one of ROLES,
     'content': str} as the OpenAI format and transformers' chat templates take it, plus the fields templates read:
     an assistant's `tool_calls` ([{'type': 'function', 'function': {'name': str, 'arguments': str or object}}],
-    when its content may be None or absent) and `reasoning_content` (str), a tool message's `tool_call_id` and
+    when its content may be None or absent) and `reasoning_content` (str; or `thinking`, `reasoning`), a tool message's `tool_call_id` and
     `name` (str). A field set to None counts as absent: a Parquet column of messages holds every message's
     fields, null where a message has none. Checked here, not left to the template: Jinja renders a malformed
     call or a None content as "None", or drops it, and a run would train on that."""
@@ -384,7 +395,7 @@ def message_problem(m) -> str | None:
     if not isinstance(content, str) and not (content is None and calls):
         return (f"'content' must be text (None only on an assistant message with tool_calls), "
                 f"got {type(content).__name__} {content!r:.60}")
-    for k in ("reasoning_content", "tool_call_id", "name"):
+    for k in (*REASONING_FIELDS, "tool_call_id", "name"):
         if m.get(k) is not None and not isinstance(m[k], str):
             return f"{k!r} must be text, got {type(m[k]).__name__} {m[k]!r:.60}"
     return None

@@ -722,3 +722,32 @@ def test_a_malformed_chat_message_is_named_by_index_and_field(tokenizer, message
     msgs = [{"role": "user", "content": "q"}, {"role": "assistant", "content": None, "tool_calls": [CALL]}, message]
     with pytest.raises(PonderError, match=r"^chat message 2: " + re.escape(problem)):
         tokenizer.apply_chat_template(msgs)
+
+
+# In the manner of Llama 3.1's template ('tool_calls' in message: a tool-call turn) and gpt-oss's (reasoning read
+# from `thinking`): templates that test whether a field is there, not whether it is set
+KEY_TESTS = ("{% for m in messages %}{{ m.role }}:{% if 'tool_calls' in m %} calls {{ m.tool_calls | length }}"
+             "{% else %} {{ m.content }}{% endif %}{% if m.reasoning_content is defined %} [r {{ m.reasoning_content }}]"
+             "{% endif %}{% if m.thinking is defined %} [t {{ m.thinking }}]{% endif %}"
+             "{% if 'name' in m %} ({{ m.name }}){% endif %}\n{% endfor %}")
+
+
+def test_fields_set_to_none_and_reasoning_aliases_render_as_transformers_renders_them(tokenizer):
+    """transformers' apply_chat_template drops a message's fields that are None (a Parquet column of messages holds
+    every field, null where a message has none) and reads a message's reasoning from `reasoning_content`,
+    `thinking` or `reasoning`, passing it under the first two. Ponder passed both through as given: a
+    `tool_calls: null` made every turn a tool call to a template testing `'tool_calls' in message` (Llama 3.1's
+    raises "only supports single tool-calls"), and reasoning given as `reasoning` or `thinking` was not rendered."""
+    transformers = pytest.importorskip("transformers")
+    tok = Tokenizer(tokenizer.tok, eos_token="<|endoftext|>", chat_template=KEY_TESTS)
+    hf = transformers.PreTrainedTokenizerFast(tokenizer_object=tokenizer.tok, eos_token="<|endoftext|>")
+    hf.chat_template = KEY_TESTS
+    msgs = [{"role": "user", "content": "q", "tool_calls": None, "name": None, "reasoning_content": None},
+            {"role": "assistant", "content": "a", "reasoning": "because", "tool_calls": None},
+            {"role": "assistant", "content": "b", "thinking": "hm", "reasoning_content": None},
+            {"role": "assistant", "content": None, "tool_calls": [CALL], "reasoning_content": "r", "thinking": "t"},
+            {"role": "tool", "content": "1", "name": "f", "tool_call_id": None}]
+    given = json.loads(json.dumps(msgs))
+    text = tok.apply_chat_template(msgs, False)
+    assert text == hf.apply_chat_template(msgs, tokenize=False, add_generation_prompt=False)
+    assert text.startswith("user: qassistant: a [r because] [t because]") and msgs == given  # (the caller's unchanged)
