@@ -221,7 +221,8 @@ class Tokenizer:
                 "tools": None, "documents": None, **self.template_tokens, **extra,
                 "messages": [_template_message(m) for m in messages],
                 "add_generation_prompt": add_generation_prompt,
-                "bos_token": self.bos_token or "",
+                # no BOS: bos_token undefined, as transformers leaves it (`bos_token | default(...)`, `is defined`)
+                **({"bos_token": self.bos_token} if self.bos_token else {}),
                 "eos_token": self.eos_token,
             })
         except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError) as e:

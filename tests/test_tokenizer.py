@@ -751,3 +751,18 @@ def test_fields_set_to_none_and_reasoning_aliases_render_as_transformers_renders
     text = tok.apply_chat_template(msgs, False)
     assert text == hf.apply_chat_template(msgs, tokenize=False, add_generation_prompt=False)
     assert text.startswith("user: qassistant: a [r because] [t because]") and msgs == given  # (the caller's unchanged)
+
+
+@pytest.mark.parametrize("bos", [None, "<|im_start|>"])
+def test_bos_token_is_undefined_to_a_template_when_the_tokenizer_has_none_as_in_transformers(tmp_path, tokenizer,
+                                                                                              bos):
+    """transformers passes bos_token to a chat template only when the tokenizer has one; Ponder passed "" for none,
+    so a template's `bos_token | default('<s>')` or `bos_token is defined` rendered otherwise."""
+    transformers = pytest.importorskip("transformers")
+    tokenizer.save(tmp_path)
+    cfg = json.loads((tmp_path / "tokenizer_config.json").read_text())
+    cfg.update(bos_token=bos, chat_template="{{ bos_token | default('<s>') }}{{ bos_token is defined }}"
+                                            "{% for m in messages %}{{ m.content }}{% endfor %}")
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps(cfg))
+    tok, hf = Tokenizer.load(tmp_path), transformers.AutoTokenizer.from_pretrained(tmp_path)
+    assert tok.apply_chat_template(MSGS, False) == hf.apply_chat_template(MSGS, tokenize=False)
