@@ -89,8 +89,9 @@ class ModelConfig:
         rope_theta = d.get("rope_theta")
         scaling = d.get("rope_scaling")
         params = d.get("rope_parameters")  # transformers >= 5 keeps theta and scaling together here
-        if scaling is not None and not isinstance(scaling, dict):
-            raise PonderError(f"{source}: rope_scaling must be an object or null, got {_short(scaling)}")
+        for k, v in (("rope_parameters", params), ("rope_scaling", scaling)):
+            if v is not None and not isinstance(v, dict):  # (a rope_parameters that is no object was skipped)
+                raise PonderError(f"{source}: {k} must be an object or null, got {_short(v)}")
         nested = [k for k, v in params.items() if isinstance(v, dict)] if isinstance(params, dict) else []
         if nested:  # one RoPE per layer type (Gemma 3 style): read as a flat object it would be default RoPE
             raise PonderError(f"{source}: rope_parameters per layer type ({', '.join(map(str, nested))}) "

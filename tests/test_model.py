@@ -256,6 +256,15 @@ def test_config_rope_scaling_beside_rope_parameters_must_be_an_object(scaling):
     assert str(e.value).startswith("ck/config.json: rope_scaling must be an object or null")
 
 
+@pytest.mark.parametrize("params", ["abc", [1e6], 1e6, True])
+def test_config_rope_parameters_must_be_an_object(params):
+    """A rope_parameters that is no object was skipped: the model ran default RoPE at the top-level (or default)
+    theta, with no word that the field was not read."""
+    with pytest.raises(PonderError) as e:
+        ModelConfig.from_hf({**HF_OK, "rope_parameters": params}, source="ck/config.json")
+    assert str(e.value).startswith(f"ck/config.json: rope_parameters must be an object or null, got {params!r}")
+
+
 @pytest.mark.parametrize("d, kind", [([1, 2], "an array"), ("x", "a string"), (None, "null")])
 def test_config_that_is_not_an_object(d, kind):
     with pytest.raises(PonderError, match=f"ck/config.json: expected a JSON object, got {kind}"):
