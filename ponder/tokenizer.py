@@ -225,15 +225,16 @@ class Tokenizer:
                 **({"bos_token": self.bos_token} if self.bos_token else {}),
                 "eos_token": self.eos_token,
             })
-        except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError) as e:
+        except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, PonderError) as e:
             # (Python's own errors come through a template's expressions as they are: 'text' + 1, x / 0)
             where = f" (line {e.lineno})" if getattr(e, "lineno", None) else ""
             # a template read from chat_template.jinja names that file: its line numbers are the file's, and the
             # directory's tokenizer_config.json may hold another (unused) template to be mistaken for it
             file, text = self._template_file or (None, None)
             src = file if file and text == self.chat_template else self.source
-            raise PonderError(f"{src}: chat template: {type(e).__name__}{where}: "
-                              f"{' '.join(str(e).split())}") from None
+            # the template's own raise_exception (PonderError, "roles must alternate") is its message alone
+            kind = "" if isinstance(e, PonderError) else f"{type(e).__name__}{where}: "
+            raise PonderError(f"{src}: chat template: {kind}{' '.join(str(e).split())}") from None
 
     @property
     def has_chatml_tokens(self) -> bool:
@@ -481,8 +482,8 @@ def _compile_template(template: str):
         def _body(self, caller):
             return caller()
 
-    def raise_exception(msg):
-        raise PonderError(f"chat template: {msg}")
+    def raise_exception(msg):  # (apply_chat_template names the template's file, on one line)
+        raise PonderError(str(msg))
 
     def tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
         return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)

@@ -58,6 +58,9 @@ def test_chat_template_renders_as_transformers_renders_it(tokenizer, name):
     # Python's errors in a template's expressions were a bare traceback naming no checkpoint
     ("{{ messages[0].content + 1 }}", 'TypeError: can only concatenate str \\(not "int"\\) to str'),
     ("{{ (messages | length) / 0 }}", "ZeroDivisionError: division by zero"),
+    # a template's own raise_exception named no checkpoint, and its message's line breaks were kept
+    ("{{ raise_exception('Conversation roles must\nalternate user/assistant') }}",
+     "chat template: Conversation roles must alternate user/assistant$"),
 ])
 def test_chat_template_that_cannot_render_is_one_line_naming_the_checkpoint(tmp_path, tokenizer, template, msg):
     tokenizer.save(tmp_path)

@@ -241,7 +241,7 @@ def test_a_chat_template_refusing_an_example_names_it(tiny_random):
     tok.chat_template = NO_SYSTEM_TEMPLATE
     turn = [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]
     ex = [{"messages": turn}] * 3 + [{"messages": [{"role": "system", "content": "s"}, *turn]}]
-    with pytest.raises(PonderError, match=r"^example 3: chat template: no system role$"):
+    with pytest.raises(PonderError, match=r"^example 3: \S+: chat template: no system role$"):
         sft(_copy(model), tok, ex, train=TrainConfig(steps=1), progress=False)
 
 
@@ -257,9 +257,9 @@ def test_an_example_the_chat_template_refuses_is_named_by_file_and_line(tiny_ran
     f = tmp_path / "d.jsonl"
     rows = [{"messages": turn}, {"messages": turn}, {"messages": [{"role": "system", "content": "s"}, *turn]}]
     f.write_text(json.dumps(rows[0]) + "\n" + json.dumps(rows[1]) + "\n\n" + json.dumps(rows[2]) + "\n")
-    with pytest.raises(PonderError, match=r"d.jsonl:4: chat template: no system role$"):
+    with pytest.raises(PonderError, match=r"d.jsonl:4: \S+: chat template: no system role$"):
         sft(_copy(model), tok, load_sft_examples(f), train=TrainConfig(steps=1), progress=False)
-    with pytest.raises(PonderError, match=r"d.jsonl:4: chat template: no system role$"):
+    with pytest.raises(PonderError, match=r"d.jsonl:4: \S+: chat template: no system role$"):
         sft(_copy(model), tok, SFT_EX, train=TrainConfig(steps=1), val_examples=load_sft_examples(f), progress=False)
 
 
