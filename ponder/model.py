@@ -213,6 +213,9 @@ class ModelConfig:
                     raise PonderError(f"rope_scaling: {k} must be a positive number, got {_short(v)}")
             if "rope_theta" in s:  # the RoPE here reads the field; transformers would read this one
                 raise PonderError(f"rope_scaling: rope_theta={_short(s['rope_theta'])} belongs in the rope_theta field")
+            if kind == "llama3":  # the factors rope_inv_freq takes when absent or null (Llama 3.1's), written
+                # out: transformers refuses a config.json without them
+                s = {**s, **{k: v for k, v in (("low_freq_factor", 1.0), ("high_freq_factor", 4.0)) if s.get(k) is None}}
             self.rope_scaling = None if kind == "default" else {**s, "rope_type": kind}
 
     def to_hf(self) -> dict:

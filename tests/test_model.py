@@ -162,6 +162,20 @@ def test_config_roundtrip():
     assert again.rope_scaling == cfg.rope_scaling and again.head_dim == 32 and again.model_type == "llama"
 
 
+def test_llama3_rope_without_its_frequency_factors_saves_a_config_transformers_reads(tmp_path):
+    """A llama3 rope_scaling given only its factor ran with Llama 3.1's low/high frequency factors (1 and 4), but
+    the config.json saved wrote it as given, which transformers refuses ("Missing required keys"): the factors
+    are now written out, and transformers' logits are Ponder's."""
+    cfg = ModelConfig(**{**BASE, "max_position_embeddings": 64}, model_type="llama", rope_theta=500000.0,
+                      rope_scaling={"rope_type": "llama3", "factor": 8.0})
+    model = Transformer(cfg).init_weights(seed=3, std=0.05).eval()
+    ponder.save(model, fixed_tokenizer(), tmp_path / "ck")
+    hf = transformers.AutoModelForCausalLM.from_pretrained(tmp_path / "ck", dtype=torch.float32).eval()
+    x = torch.randint(0, 320, (1, 200))
+    with torch.no_grad():
+        assert (hf(x).logits - model(x)).abs().max().item() < 1e-4
+
+
 @pytest.mark.parametrize("name, drop, extra", [
     ("qwen3", "head_dim", {}),  # transformers' Qwen3Config default is 128, not hidden / heads
     ("qwen2", None, {"head_dim": 32}),  # an explicit head_dim (hidden / heads would be 16)
