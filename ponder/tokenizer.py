@@ -303,6 +303,7 @@ class Tokenizer:
                 # (dropped, chat templates rendered bos_token as "" and save() wrote null over the typo)
                 raise PonderError(f"{src}: bos_token={_token_content(v)!r} is not in the vocabulary of "
                                   f"{tj.name}")
+        _apply_added_tokens_decoder(tok, cfg.get("added_tokens_decoder"), tc)
         template, named = cfg.get("chat_template"), None
         if isinstance(template, list):  # named templates: take the default one
             if not all(isinstance(t, dict) and isinstance(t.get("template"), str) for t in template):
@@ -335,6 +336,31 @@ class Tokenizer:
         if template_file:
             out._template_file = (template_file, template)
         return out
+
+
+def _apply_added_tokens_decoder(tok: HFTokenizer, decoder, source) -> None:
+    """tokenizer_config.json's added_tokens_decoder entries that differ from tokenizer.json's added tokens (a token
+    marked special in one only, other lstrip/rstrip flags) added to `tok` as transformers adds them when loading:
+    a "<think>" special there only was left in decoded text here and skipped by transformers."""
+    from tokenizers import AddedToken
+
+    if not isinstance(decoder, dict):
+        return
+    have = {repr(t) for t in tok.get_added_tokens_decoder().values()}
+    new = []
+    for key, t in decoder.items():
+        if not str(key).isdigit() or not isinstance(t, dict) or not isinstance(t.get("content"), str):
+            raise PonderError(f"{source}: added_tokens_decoder: entry {key!r} must be a token id with an object "
+                              f"holding a string 'content', got {json.dumps(t)[:60]}")
+        flags = {k: v for k, v in t.items() if k in ("single_word", "lstrip", "rstrip", "normalized", "special")}
+        if not all(isinstance(v, bool) for v in flags.values()):
+            raise PonderError(f"{source}: added_tokens_decoder: entry {key!r}: flags must be true or false, "
+                              f"got {json.dumps(flags)[:60]}")
+        at = AddedToken(t["content"], **flags)
+        if repr(at) not in have:
+            new.append((int(key), at))
+    if new:
+        tok.add_tokens([at for _, at in sorted(new, key=lambda x: x[0])])
 
 
 def _check_text(text) -> None:

@@ -769,3 +769,47 @@ def test_bos_token_is_undefined_to_a_template_when_the_tokenizer_has_none_as_in_
     (tmp_path / "tokenizer_config.json").write_text(json.dumps(cfg))
     tok, hf = Tokenizer.load(tmp_path), transformers.AutoTokenizer.from_pretrained(tmp_path)
     assert tok.apply_chat_template(MSGS, False) == hf.apply_chat_template(MSGS, tokenize=False)
+
+
+@pytest.mark.parametrize("edit", [
+    {"<think>": {"special": True}},  # marked special in tokenizer_config.json only: decoded text skips it
+    {"[M]": {"lstrip": False}, "</think>": {"special": True, "lstrip": True}},  # other flags: encoding changes
+    {"<new>": {"special": True}},  # a token tokenizer.json lacks: added at the end of the vocabulary
+])
+def test_added_tokens_decoder_of_tokenizer_config_applies_as_in_transformers(tmp_path, edit):
+    """transformers adds tokenizer_config.json's added_tokens_decoder entries that differ from tokenizer.json's added
+    tokens to the tokenizer it loads; Ponder read tokenizer.json's alone, so "<think>" marked special in the config
+    only stayed in decoded text, and other lstrip/special flags encoded otherwise."""
+    import random
+
+    transformers = pytest.importorskip("transformers")
+    hf_tok = _hf_tokenizer("qwen")
+    hf_tok.save(str(tmp_path / "tokenizer.json"))
+    decoder = {str(i): {"content": t.content, "special": t.special, "lstrip": t.lstrip, "rstrip": t.rstrip,
+                        "normalized": t.normalized, "single_word": t.single_word}
+               for i, t in hf_tok.get_added_tokens_decoder().items()}
+    for content, flags in edit.items():
+        i = next((k for k, t in decoder.items() if t["content"] == content), "999")
+        decoder[i] = {**decoder.get(i, {"content": content}), **flags}
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps(
+        {"tokenizer_class": "Qwen2Tokenizer", "eos_token": "<|im_end|>", "added_tokens_decoder": decoder}))
+    tok, ref = Tokenizer.load(tmp_path), transformers.AutoTokenizer.from_pretrained(tmp_path)
+    assert tok.vocab_size == len(ref)
+    rng = random.Random(0)
+    for _ in range(100):
+        text = _fragments(rng) + " <new> [M] x</think> <think>"
+        ids = tok.encode(text)
+        assert ids == ref(text, add_special_tokens=False)["input_ids"], text
+        assert tok.decode(ids) == ref.decode(ids, skip_special_tokens=True), text
+
+
+@pytest.mark.parametrize("entry, msg", [({"x": {"content": "a"}}, "entry 'x' must be a token id"),
+                                        ({"5": "a"}, "entry '5' must be a token id with an object"),
+                                        ({"5": {"content": "a", "special": "yes"}}, "entry '5': flags must be true or false")])
+def test_a_malformed_added_tokens_decoder_names_the_file_and_entry(tmp_path, tokenizer, entry, msg):
+    tokenizer.save(tmp_path)
+    cfg = json.loads((tmp_path / "tokenizer_config.json").read_text())
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps({**cfg, "added_tokens_decoder": entry}))
+    with pytest.raises(PonderError, match=re.escape(f"{tmp_path / 'tokenizer_config.json'}: added_tokens_decoder: ")
+                       + re.escape(msg)):
+        Tokenizer.load(tmp_path)
