@@ -1,9 +1,14 @@
+import os
+
 import pytest
 import torch
 
 import ponder
 
 torch.set_num_threads(1)  # one thread: two spin against each other on a busy 2-core box
+# Checkpoints are not fsynced in the suite (subprocesses inherit it): thousands of saves, and an fsync behind a
+# disk's backlog of dirty pages can take seconds. test_checkpoint checks the synced saves with it unset.
+os.environ.setdefault("PONDER_FSYNC", "0")
 
 CORPUS = [
     "Problem: 3 + 4 * 2 = ?\nSolution: 4 * 2 = 8. 3 + 8 = 11. The answer is \\boxed{11}.<|endoftext|>",

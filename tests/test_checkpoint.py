@@ -89,6 +89,7 @@ def test_save_syncs_every_file_before_the_swap_and_the_renames_before_deleting_t
     import os
 
     model, tok = tiny_random
+    monkeypatch.delenv("PONDER_FSYNC", raising=False)  # (the suite's conftest turns the syncs off)
     ponder.save(model, tok, tmp_path / "ck")
     events, real_fsync, real_replace = [], os.fsync, os.replace
 
@@ -103,12 +104,16 @@ def test_save_syncs_every_file_before_the_swap_and_the_renames_before_deleting_t
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "replace", replace)
     ck = ponder.save(model, tok, tmp_path / "ck", extra={"state.pt": lambda p: p.write_bytes(b"s")})
-    monkeypatch.undo()
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    monkeypatch.setattr(os, "replace", real_replace)
     swap = next(i for i, e in enumerate(events) if e[0] == "replace" and os.path.basename(e[1]) == "ck")
     tmp = next(e[1] for e in events[swap:] if e[0] == "replace" and ".ck.tmp-" in e[1])
     synced = {e[1] for e in events[:swap] if e[0] == "fsync"}
     assert {os.path.join(tmp, f.name) for f in ck.iterdir()} | {tmp} <= synced  # every file, the state's too
     assert ("fsync", str(tmp_path)) in events[events.index(("replace", tmp)):]  # the renames, after both
+    monkeypatch.setenv("PONDER_FSYNC", "0")  # (a scratch disk, a test suite: no syncs)
+    monkeypatch.setattr(os, "fsync", lambda fd: pytest.fail("synced with PONDER_FSYNC=0"))
+    ponder.save(model, tok, tmp_path / "ck")
 
 
 def test_save_interrupted_between_its_renames_keeps_the_previous_checkpoint(tmp_path, tiny_random, monkeypatch):
