@@ -1108,6 +1108,8 @@ def sft(
     run = Path(run_dir) if run_dir is not None else None
     if not examples:
         raise PonderError("sft: no training examples")
+    if not isinstance(packing, bool):  # ("no" is truthy: it packed, and config.json recorded "no")
+        raise PonderError(f"sft: packing must be True or False, got {packing!r}")
     state = None
     if resume:
         if run is None:

@@ -570,6 +570,16 @@ def test_sft_and_distill_refuse_compile_they_would_ignore(tmp_path, tiny_random,
     assert not (tmp_path / "s").exists() and not (tmp_path / "d").exists()
 
 
+@pytest.mark.parametrize("packing", ["no", 1, None])
+def test_sft_packing_must_be_a_bool(tmp_path, tiny_random, packing):
+    """packing="no" is truthy: the run packed and config.json recorded "no"; refused before anything is written."""
+    model, tok = tiny_random
+    with pytest.raises(PonderError, match=f"^sft: packing must be True or False, got {packing!r}$"):
+        sft(_copy(model), tok, SFT_EX, tmp_path / "s", train=TrainConfig(steps=1, batch_size=4, seq_len=64),
+            packing=packing, progress=False)
+    assert not (tmp_path / "s").exists()
+
+
 def test_sft_runs_on_the_threads_its_config_names(tmp_path, tiny_random):
     """TrainConfig.threads was applied by pretrain only: sft recorded it in config.json and ran on whatever the
     process had, its resume too."""
