@@ -209,6 +209,14 @@ def git_lfs_pointer(f: str | os.PathLike) -> bool:
         return False
 
 
+def refuse_git_lfs_pointer(path: str | os.PathLike) -> None:
+    """A data file (task items, SFT rows) left as a Git LFS pointer, refused in one line: read as the data it
+    failed as "invalid JSON" or "Parquet magic bytes not found", which said nothing of the cause."""
+    if git_lfs_pointer(path):
+        raise PonderError(f"{path}: a Git LFS pointer, not the data: fetch it with `git lfs pull` in the dataset's "
+                          "repository")
+
+
 def counted(n: int, noun: str, plural: str | None = None) -> str:
     """``n`` and its noun, singular for one: "1 problem", "2 problems" (people's output read "1 problems")."""
     return f"{n} {noun if n == 1 else plural or noun + 's'}"

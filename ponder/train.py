@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from . import checkpoint
 from .errors import PonderError
-from .fileio import atomic_write_text, cannot_create_in, counted, git_lfs_pointer, json_safe
+from .fileio import atomic_write_text, cannot_create_in, counted, json_safe, refuse_git_lfs_pointer
 from .model import LOW_PRECISION, ModelConfig, Transformer, _json_type
 from .tasks.data import _check_text, _format, _read_jsonl, _read_parquet
 from .tensorboard import SummaryWriter
@@ -887,9 +887,7 @@ def load_sft_examples(path) -> list[dict]:
         raise PonderError(f"{p}: is a directory")
     if not p.is_file():
         raise PonderError(f"{p}: " + ("not a regular file" if p.exists() else "no such file"))
-    if git_lfs_pointer(p):  # a hub dataset cloned without git-lfs: "invalid JSON" said nothing of that
-        raise PonderError(f"{p}: a Git LFS pointer, not the data: fetch it with `git lfs pull` in the dataset's "
-                          "repository")
+    refuse_git_lfs_pointer(p)  # (a hub dataset cloned without git-lfs)
     rows = SFTRows()
     # A Parquet file (what `distill --data` and most hub datasets take) read as JSON Lines failed with
     # "FILE:1: invalid JSON", which says nothing of the format.

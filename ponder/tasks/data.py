@@ -30,7 +30,7 @@ import zlib
 from pathlib import Path
 
 from ponder.errors import PonderError
-from ponder.fileio import atomic_write_bytes, atomic_write_text, git_lfs_pointer
+from ponder.fileio import atomic_write_bytes, atomic_write_text, refuse_git_lfs_pointer
 
 DEFAULT_TASK_N = 500  # items `load_items` draws for a task name when n is not given
 _MISSING = object()  # a field the row does not have (None: one it has as null)
@@ -231,9 +231,7 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
         raise PonderError(f"{path}: " + ("not a regular file" if path.exists() else "no such file"))
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0):
         raise PonderError(f"limit must be a positive integer, got {limit!r}")
-    if git_lfs_pointer(path):  # a hub dataset cloned without git-lfs: "invalid JSON" or "magic bytes not found"
-        raise PonderError(f"{path}: a Git LFS pointer, not the data: fetch it with `git lfs pull` in the dataset's "
-                          "repository")
+    refuse_git_lfs_pointer(path)  # (a hub dataset cloned without git-lfs)
     fmt = _format(path)
     if fmt == ".parquet":
         rows = _read_parquet(path, limit)
