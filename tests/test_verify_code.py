@@ -1316,6 +1316,11 @@ def test_caller_survives_and_threads_keep_running():
     assert alive.is_set() and not v.correct
 
 
+def _none_pass(tests, *programs):
+    """Each of `programs` (wrong, or forging the end of the run, or reading the expected value) fails `tests`."""
+    for p in programs:
+        assert not check_code(blk(p), tests).correct, (tests, p)
+
 # For the reward-hacking tests of written-out loops and helpers: a right and a wrong `double`, and a wrong one
 # that forges the end of the run (the harness's done record on fd 3, then exit) at its second call.
 DOUBLE = "def double(x):\n    return 2 * x"
@@ -1363,8 +1368,7 @@ def test_a_loop_over_test_data_cannot_be_cut_short_or_read():
             "                return f.f_locals[k]\n        f = f.f_back\n    return 0\n")
     for name, tests in forms.items():
         assert check_code(blk(good), tests).correct, name
-        for bad in (wrong, cut, peek):
-            assert not check_code(blk(bad), tests).correct, (name, bad)
+        _none_pass(tests, wrong, cut, peek)
     # a loop the caller leaves as written still passes a correct program: a check under an `if` on a value
     # of the program's, a break (written out since it is on the loop's values), a loop variable read after the
     # loop or by a helper of the tests, an item the body mutates
@@ -1402,8 +1406,7 @@ def test_a_loop_over_a_table_a_test_function_binds_itself_cannot_be_cut_short_or
                          "            with self.subTest(x=x):\n                self.assertEqual(double(x), want)\n"}
     for name, tests in forms.items():
         assert check_code(blk(good), tests).correct, name
-        for bad in (wrong, cut, peek):
-            assert not check_code(blk(bad), tests).correct, (name, bad)
+        _none_pass(tests, wrong, cut, peek)
     # a table the test also reads otherwise, binds again, or reads before binding stays the sandbox's, as written
     kept = ["def test_d():\n    cases = [(1, 2), (3, 6)]\n    assert len(cases) == 2\n    for x, w in cases:\n"
             "        assert double(x) == w\n",
@@ -1486,8 +1489,7 @@ def test_a_loop_that_indexes_tables_cannot_be_cut_short_or_read():
              "        assert double(cases[i][0]) == cases[i][1]\n"]
     for tests in forms:
         assert check_code(blk(good), tests).reason == "passed 1/1", tests
-        for bad in (wrong, cut, peek):
-            assert not check_code(blk(bad), tests).correct, (tests, bad)
+        _none_pass(tests, wrong, cut, peek)
     # an item the test mutates through the program and reads again stays the sandbox's table's
     sort = "def sort_in_place(xs):\n    xs.sort()\n"
     kept = ("def test_sort():\n    inputs = [[3, 1], [2, 1]]\n    expected = [[1, 3], [1, 2]]\n"
@@ -1525,15 +1527,13 @@ def test_a_loop_that_breaks_or_continues_on_test_values_cannot_be_cut_short():
     for name, (tests, n) in forms.items():
         v = check_code(blk(good), tests)
         assert (v.correct, v.reason) == (True, f"passed {n}/{n}" if "def " not in tests else "passed 1/1"), name
-        for bad in (wrong, cut):
-            assert not check_code(blk(bad), tests).correct, (name, bad)
+        _none_pass(tests, wrong, cut)
     # a `return` that ends the test function inside the loop is decided alike: the copies end there, the
     # `return` kept (what follows the loop is not run, as in Python)
     ret = ("def test_d():\n    for x in [1, 3, 5, -1, 7]:\n        if x < 0:\n            return\n"
            "        assert double(x) == 2 * x\n")
     assert check_code(blk(good), ret).correct
-    for bad in (wrong, cut):
-        assert not check_code(blk(bad), ret).correct, bad
+    _none_pass(ret, wrong, cut)
     # a `break` on a value of the program's leaves the loop as written: a correct program still passes
     kept = ["for x in [1, 2, 3]:\n    y = double(x)\n    if y > 4:\n        break\n    assert y == 2 * x\n",
             "def test_d():\n    for a in [1, 2]:\n        assert double(a) == 2 * a\n        for b in [3, a]:\n"
@@ -1556,15 +1556,13 @@ def test_a_helper_that_returns_early_on_test_values_cannot_be_cut_short():
              "def test_all():\n    for x, want in CASES:\n        check(x, want)\n"]
     for tests in forms:
         assert check_code(blk(good), tests).correct, tests
-        for bad in (wrong, cut):
-            assert not check_code(blk(bad), tests).correct, (tests, bad)
+        _none_pass(tests, wrong, cut)
     # a helper given the program's function by name (`run(double, 3, 6)`, a name the tests never bind) is
     # written out alike: the copy reads that name where the helper is defined, the same global. Before, such
     # a call ran as written
     by_name = "def run(fn, x, want):\n    assert fn(x) == want\nrun(double, 1, 2)\nrun(double, 3, 6)\n"
     assert check_code(blk(good), by_name).reason == "passed 2/2"
-    for bad in (wrong, cut):
-        assert not check_code(blk(bad), by_name).correct, bad
+    _none_pass(by_name, wrong, cut)
     # one of its calls with a value of the program's, or a `return` on one, leaves the helper as written
     kept = ["def check(x, want):\n    if want is None:\n        return\n    assert double(x) == want\n"
             "check(1, 2)\ncheck(2, double(None) if False else None)\ncheck(3, 6)\n",
@@ -1593,8 +1591,7 @@ def test_a_helper_method_of_a_test_class_called_with_test_values_cannot_be_cut_s
              "        self._check(2)\n        self._check(3, 6)\n"]
     for tests in forms:
         assert check_code(blk(good), tests).correct, tests
-        for bad in (wrong, cut, peek):
-            assert not check_code(blk(bad), tests).correct, (tests, bad)
+        _none_pass(tests, wrong, cut, peek)
     # a method also called with a value of the program's runs as written, and a correct program passes
     kept = ("import unittest\nclass T(unittest.TestCase):\n    def check(self, x, want):\n"
             "        if want is None:\n            return\n        self.assertEqual(double(x), want)\n"
@@ -1744,8 +1741,7 @@ def test_a_helper_of_the_tests_called_with_test_values_cannot_be_cut_short_or_re
              "        check(x, want)\n"]
     for tests in forms:
         assert check_code(blk(good), tests).reason == "passed 3/3", tests
-        for bad in (wrong, cut, peek):
-            assert not check_code(blk(bad), tests).correct, (tests, bad)
+        _none_pass(tests, wrong, cut, peek)
     # a helper whose check runs only on some calls, or one called with a value of the program's, runs as
     # written and still passes a correct program
     for tests in ["def check(x, want):\n    if want is None:\n        return\n    assert double(x) == want\n"
