@@ -8,6 +8,7 @@ one-step off-policy generation uses the weights from one step back and ratios ag
 
 import json
 import re
+import signal
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -1303,6 +1304,46 @@ def test_ray_replacement_dying_as_it_starts_is_replaced_then_bounded_by_a_ponder
         assert "\n" not in msg and p.replaced == 4
         assert msg.startswith("Ray worker 0 (pid ") and "died while loading new weights, then its replacement " \
             "while starting; giving up after 4 actor deaths (max_replacements=3)" in msg and "--resume" in msg
+
+
+def test_ray_pool_started_again_has_its_whole_replacement_budget(pool, ckpt):
+    """max_replacements bounds the deaths of one start's actors: a pool closed and started again counted the deaths
+    of its earlier actors too, and gave up at the first death of the new ones."""
+    import ray
+
+    from ponder.distributed.ray_workers import RayPool
+
+    model, tok = ponder.load(ckpt)
+    kw = dict(n=1, max_new_tokens=4, seed=3)
+    local = ids(ponder.sample(model, tok, PROMPTS[:2], **kw))
+    p = RayPool(1, num_cpus=0, max_replacements=1)
+    with p.start(model, tok):
+        p.push(model, 0)
+        ray.kill(p.actors[0])
+        assert ids(p.sample(PROMPTS[:2], **kw)) == local and p.replaced == 1
+    with p.start(model, tok):  # a death now is the new actors' first: replaced, not the pool's second (refused)
+        assert p.replaced == 0
+
+
+def test_ray_cluster_refusing_the_connection_is_one_line(monkeypatch):
+    """ray.init(address=...) failing otherwise than with a ConnectionError (a cluster started by another Ray
+    version raises RuntimeError) escaped as a raw traceback; the caller's SIGTERM handler is put back."""
+    pytest.importorskip("ray")
+    import ray
+
+    from ponder.distributed.ray_workers import ray_session
+
+    def init(**kw):
+        raise RuntimeError("Version mismatch: The cluster was started with:\n    Ray: 2.0.0\n...")
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)  # (the module's pool holds a session)
+    monkeypatch.setattr(ray, "init", init)
+    handler = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(PonderError) as e:
+        with ray_session("auto"):
+            pass
+    assert str(e.value) == "--ray auto: RuntimeError: Version mismatch: The cluster was started with:"
+    assert signal.getsignal(signal.SIGTERM) is handler
 
 
 def test_grpo_on_ray_equals_local_when_an_actor_dies_mid_rollout(pool, tmp_path, ckpt, data):

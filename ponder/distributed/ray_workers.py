@@ -195,10 +195,12 @@ def ray_session(address: str | None = None, *, num_cpus: int | None = None, time
     else:
         try:
             ray.init(address=address, log_to_driver=False)
-        except ConnectionError as e:
+        except Exception as e:  # ConnectionError (no cluster), RuntimeError (a cluster of another Ray version), ...
             if sigterm is not None:
                 signal.signal(signal.SIGTERM, sigterm)
-            raise PonderError(f"--ray {address}: {str(e).splitlines()[0]}") from None
+            line = (str(e).strip().splitlines() or [""])[0]
+            what = "" if isinstance(e, ConnectionError) else f"{type(e).__name__}: "
+            raise PonderError(f"--ray {address}: {what}{line[:200]}{'...' if len(line) > 200 else ''}") from None
     rays = signal.getsignal(signal.SIGTERM)
     if callable(sigterm):
         signal.signal(signal.SIGTERM, sigterm)
@@ -377,6 +379,7 @@ class RayPool:
                       str(model.dtype).removeprefix("torch.") if model is not None else "float32")
         self.check_fits(ray.cluster_resources())  # an actor never placed would make ray.get below wait forever
         self._cls = ray.remote(**self.options)(Worker)
+        self.replaced = 0  # max_replacements bounds the deaths of this start's actors, not of a closed pool's
         self.actors = [self._cls.remote(*self._args) for _ in range(self.num_workers)]
         refs = [a.info.remote() for a in self.actors]
         try:
