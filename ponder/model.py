@@ -151,6 +151,10 @@ class ModelConfig:
             kw["qk_norm"] = False
         if mt != "llama":  # transformers' Qwen2/Qwen3 MLPs have no biases whatever mlp_bias says
             kw["mlp_bias"] = False
+        if "head_dim" in d and d["head_dim"] is None and mt != "llama":  # (Llama's reads it as hidden / heads)
+            # transformers' Qwen3Config refuses null, and Qwen2's attention takes it as is (None ** -0.5)
+            raise PonderError(f"{source}: head_dim=null is not supported for {mt} (transformers cannot load it); "
+                              "give head_dim or leave it out")
         if kw.get("head_dim") is None and mt == "qwen3":  # transformers' defaults: Qwen3Config's 128,
             kw["head_dim"] = 128  # else hidden / heads (__post_init__, once the sizes are checked)
         kw.setdefault("tie_word_embeddings", False if mt == "llama" else kw.get("tie_word_embeddings", False))

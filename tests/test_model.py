@@ -205,6 +205,32 @@ def test_hand_written_configs_read_as_transformers_reads_them(tmp_path, name, dr
         assert (hf(x).logits - model(x)).abs().max().item() < 1e-4
 
 
+@pytest.mark.parametrize("name", ["qwen3", "qwen2", "llama3"])
+def test_config_null_head_dim_as_transformers_reads_it(tmp_path, name):
+    """"head_dim": null in config.json: Llama's config reads it as hidden / heads (logits match); Qwen3's
+    config refuses it and Qwen2's model fails to build (None ** -0.5), so it is refused here too. It used to
+    be Qwen3's class default 128 (Qwen2's hidden / heads): a model transformers cannot load."""
+    cfg_cls, model_cls, extra = CASES[name]
+    hf_model(name).save_pretrained(tmp_path)
+    fixed_tokenizer().save(tmp_path)
+    raw = json.loads((tmp_path / "config.json").read_text())
+    raw["head_dim"] = None
+    (tmp_path / "config.json").write_text(json.dumps(raw))
+    if name == "llama3":
+        hf = transformers.AutoModelForCausalLM.from_pretrained(tmp_path, dtype=torch.float32).eval()
+        model, _ = ponder.load(tmp_path)
+        x = torch.randint(0, 320, (1, 50))
+        with torch.no_grad():
+            assert (hf(x).logits - model(x)).abs().max().item() < 1e-4
+        return
+    with pytest.raises(Exception):  # noqa: B017 (the oracle refuses it: a validation error, a TypeError)
+        transformers.AutoModelForCausalLM.from_pretrained(tmp_path, dtype=torch.float32)
+    with pytest.raises(PonderError) as e:
+        ModelConfig.from_hf(raw, source="ck/config.json")
+    msg = str(e.value)
+    assert msg.startswith("ck/config.json: head_dim") and "null" in msg and "\n" not in msg
+
+
 @pytest.mark.parametrize("model_type, hf_cls", [("qwen2", "Qwen2ForCausalLM"), ("llama", "LlamaForCausalLM")])
 def test_config_built_directly_has_the_familys_layout(tmp_path, model_type, hf_cls):
     """ModelConfig(model_type=...) defaults to that family's QK-norm and biases, so what it saves is what
