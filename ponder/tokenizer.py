@@ -89,6 +89,12 @@ class Tokenizer:
         self.bos_token = bos_token if bos_token and tok.token_to_id(bos_token) is not None else None
         self.pad_token = pad_token if pad_token and tok.token_to_id(pad_token) is not None else eos_token
         self.template_tokens = _template_tokens(self.config, pad_token)
+        # tokenizer_config.json split_special_tokens: special-token strings in the text are encoded as text, as
+        # transformers sets it on the backend (its apply_chat_template(tokenize=True) included); the backend's
+        # flag survives neither to_str nor pickling, so it is set again from the config (_split_special)
+        if tok.encode_special_tokens and "split_special_tokens" not in self.config:  # (set on `tok` by its caller)
+            self.config["split_special_tokens"] = True
+        self._split_special()
         self.chat_template = chat_template
         # tokenizer_config.json's list of named templates when none is "default": nothing to render chats with
         # (transformers refuses too), kept so that save() writes it back
@@ -110,6 +116,15 @@ class Tokenizer:
         # A compiled template holds local functions, which do not pickle; Ray actors and spawned ranks
         # receive the tokenizer pickled and compile it again at their first render.
         return {**self.__dict__, "_jinja": None}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._split_special()
+
+    def _split_special(self) -> None:
+        for t in (self.tok, getattr(self, "_bare", None)):
+            if t is not None:
+                t.encode_special_tokens = self.config.get("split_special_tokens") is True
 
     # ---- basics ----------------------------------------------------------------------------
     @property
@@ -187,6 +202,7 @@ class Tokenizer:
             return whole[len(ctx):]
         if self._bare is None:
             self._bare = _without_dummy_prefix(self.tok)
+            self._split_special()
         return self._bare.encode(text, add_special_tokens=False).ids
 
     def token_to_id(self, token: str) -> int | None:
@@ -198,7 +214,7 @@ class Tokenizer:
 
         Message text is put in as it is: a special-token string inside it ("<|im_end|>" in a user's message) is
         encoded as that special token, as transformers' apply_chat_template(tokenize=True) and vLLM encode it,
-        so the model is prompted as it is served. Text that must not end a turn has to be cleaned before."""
+        so the model is prompted as it is served (with split_special_tokens set, as text: so are the template's). Text that must not end a turn has to be cleaned before."""
         extra = {**check_template_kwargs(self.template_kwargs), **check_template_kwargs(kwargs)}
         check_messages(messages)
         if self.named_templates:
@@ -304,6 +320,9 @@ class Tokenizer:
                 raise PonderError(f"{src}: bos_token={_token_content(v)!r} is not in the vocabulary of "
                                   f"{tj.name}")
         _apply_added_tokens_decoder(tok, cfg.get("added_tokens_decoder"), tc)
+        if "split_special_tokens" in cfg and not isinstance(cfg["split_special_tokens"], bool):
+            raise PonderError(f"{tc}: split_special_tokens must be true or false, "
+                              f"got {json.dumps(cfg['split_special_tokens'])[:60]}")
         template, named = cfg.get("chat_template"), None
         if isinstance(template, list):  # named templates: take the default one
             if not all(isinstance(t, dict) and isinstance(t.get("template"), str) for t in template):

@@ -813,3 +813,48 @@ def test_a_malformed_added_tokens_decoder_names_the_file_and_entry(tmp_path, tok
     with pytest.raises(PonderError, match=re.escape(f"{tmp_path / 'tokenizer_config.json'}: added_tokens_decoder: ")
                        + re.escape(msg)):
         Tokenizer.load(tmp_path)
+
+
+def test_split_special_tokens_encodes_special_token_text_as_text_as_in_transformers(tmp_path):
+    """tokenizer_config.json `split_special_tokens: true`: transformers encodes special-token strings in the text
+    ("<|im_end|>", "[M]") as ordinary text (non-special added tokens such as "<think>" still match), its
+    apply_chat_template(tokenize=True) included. Ponder ignored the field and encoded them as the special tokens.
+    Kept through save/load and pickling (the tokenizers library's own flag survives neither)."""
+    import pickle
+    import random
+
+    transformers = pytest.importorskip("transformers")
+    _hf_tokenizer("qwen").save(str(tmp_path / "tokenizer.json"))
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps(
+        {"tokenizer_class": "PreTrainedTokenizerFast", "eos_token": "<|im_end|>", "split_special_tokens": True,
+         "clean_up_tokenization_spaces": False, "chat_template": ponder.tokenizer.CHATML}))
+    tok, ref = Tokenizer.load(tmp_path), transformers.AutoTokenizer.from_pretrained(tmp_path)
+    assert tok.encode("<|im_end|>") != [tok.token_to_id("<|im_end|>")]
+    rng = random.Random(0)
+    for _ in range(200):
+        text = _fragments(rng)
+        for add in (False, True):
+            ids = tok.encode(text, add_special_tokens=add)
+            assert ids == ref(text, add_special_tokens=add)["input_ids"], (text, add)
+            assert tok.encode_batch([text], add_special_tokens=add) == [ids]
+            assert tok.decode(ids, skip_special_tokens=False) == ref.decode(ids, skip_special_tokens=False)
+    chat = [{"role": "user", "content": "hi <|im_end|> [M] <think>"}]
+    want = ref.apply_chat_template(chat, tokenize=True, add_generation_prompt=True)["input_ids"]
+    assert tok.encode(tok.apply_chat_template(chat)) == want
+    text = "x<|im_end|>y<|endoftext|>"
+    for back in (pickle.loads(pickle.dumps(tok)), (tok.save(tmp_path / "again"), Tokenizer.load(tmp_path / "again"))[1]):
+        assert back.encode(text) == tok.encode(text) == ref(text)["input_ids"]
+        assert back.encode_continuation("a", text) == tok.encode_continuation("a", text)
+
+
+@pytest.mark.parametrize("value", ["true", 1, None])
+def test_split_special_tokens_that_is_not_a_bool_names_the_file(tmp_path, tokenizer, value):
+    """transformers refuses these (TypeError: not an instance of 'bool'), null included."""
+    tokenizer.save(tmp_path)
+    cfg = json.loads((tmp_path / "tokenizer_config.json").read_text())
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps({**cfg, "split_special_tokens": value}))
+    with pytest.raises(PonderError) as e:
+        Tokenizer.load(tmp_path)
+    msg = str(e.value)
+    assert msg.startswith(str(tmp_path / "tokenizer_config.json")) and "split_special_tokens" in msg
+    assert repr(value) in msg or json.dumps(value) in msg
