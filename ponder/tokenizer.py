@@ -320,6 +320,7 @@ class Tokenizer:
                 raise PonderError(f"{src}: bos_token={_token_content(v)!r} is not in the vocabulary of "
                                   f"{tj.name}")
         _apply_added_tokens_decoder(tok, cfg.get("added_tokens_decoder"), tc)
+        _add_named_special_tokens(tok, cfg)
         if "split_special_tokens" in cfg and not isinstance(cfg["split_special_tokens"], bool):
             raise PonderError(f"{tc}: split_special_tokens must be true or false, "
                               f"got {json.dumps(cfg['split_special_tokens'])[:60]}")
@@ -380,6 +381,37 @@ def _apply_added_tokens_decoder(tok: HFTokenizer, decoder, source) -> None:
             new.append((int(key), at))
     if new:
         tok.add_tokens([at for _, at in sorted(new, key=lambda x: x[0])])
+
+
+def _add_named_special_tokens(tok: HFTokenizer, cfg: dict) -> None:
+    """The special tokens tokenizer_config.json names (eos_token, pad_token..., a model-specific "*_token" such as
+    image_token, extra_special_tokens or additional_special_tokens) that tokenizer.json holds as plain vocabulary
+    entries, made special added tokens as transformers makes them when loading: their text is then that one token
+    (a chat template's "<|im_end|>" was split into byte-level pieces) and decoding skips them. (transformers also
+    appends the ones missing from the vocabulary as new ids, past the model's embeddings; those are left out.)"""
+    from tokenizers import AddedToken
+
+    named = [cfg.get(k) for k in ("bos_token", "eos_token", "pad_token", *NAMED_TOKENS)]
+    named += [v for k, v in cfg.items() if k.endswith("_token") and isinstance(v, str)]
+    extra = cfg.get("extra_special_tokens", cfg.get("additional_special_tokens"))
+    for k in ("extra_special_tokens", "model_specific_special_tokens"):
+        if isinstance(cfg.get(k), dict):
+            named += list(cfg[k].values())
+    extra = extra if isinstance(extra, list) else []
+    have = {t.content for t in tok.get_added_tokens_decoder().values()}
+    new = []
+    for t, is_named in [(t, True) for t in named] + [(t, False) for t in extra]:
+        content = _token_content(t)
+        if not isinstance(content, str) or content in have or tok.token_to_id(content) is None:
+            continue
+        flags = {k: v for k, v in t.items() if k in ("single_word", "lstrip", "rstrip", "normalized", "special")
+                 and isinstance(v, bool)} if isinstance(t, dict) else {}
+        if is_named or not isinstance(t, dict):  # (a named one is special whatever its object says)
+            flags["special"] = True
+        new.append(AddedToken(content, **flags))
+        have.add(content)
+    if new:
+        tok.add_tokens(new)
 
 
 def _check_text(text) -> None:

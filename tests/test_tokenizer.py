@@ -858,3 +858,50 @@ def test_split_special_tokens_that_is_not_a_bool_names_the_file(tmp_path, tokeni
     msg = str(e.value)
     assert msg.startswith(str(tmp_path / "tokenizer_config.json")) and "split_special_tokens" in msg
     assert repr(value) in msg or json.dumps(value) in msg
+
+
+@pytest.mark.parametrize("config", [
+    {"eos_token": "<|im_end|>"},
+    {"eos_token": "<|im_end|>", "pad_token": "[M]", "unk_token": "<|endoftext|>"},
+    {"eos_token": "<|im_end|>", "additional_special_tokens": ["<tool_call>"]},
+    {"eos_token": "<|im_end|>", "extra_special_tokens": ["<tool_call>", "[M]"], "additional_special_tokens": ["<x>"]},
+    {"eos_token": "<|im_end|>", "extra_special_tokens": {"image_token": "<tool_call>"}},
+    {"eos_token": "<|im_end|>", "image_token": "<tool_call>"},
+    {"eos_token": {"__type": "AddedToken", "content": "<|im_end|>", "lstrip": True, "rstrip": False,
+                   "normalized": False, "single_word": False, "special": False}},
+], ids=["eos", "pad_unk", "additional", "extra_list", "extra_dict", "model_specific", "eos_object"])
+def test_named_special_tokens_that_are_plain_vocabulary_become_special_as_in_transformers(tmp_path, config):
+    """A special token tokenizer_config.json names (eos_token, pad_token, extra_special_tokens, image_token...) that
+    tokenizer.json holds as an ordinary vocabulary entry, not an added token: transformers adds it as a special
+    added token, so its text in a prompt (the chat template's "<|im_end|>") is that one token and decoding skips
+    it. Ponder split it into byte-level pieces ("<|", "im", "_end", "|>") and kept it in decoded text."""
+    import random
+
+    from tokenizers import Tokenizer as HFTokenizer
+    from tokenizers import decoders, models, pre_tokenizers, trainers
+
+    transformers = pytest.importorskip("transformers")
+    hf = HFTokenizer(models.BPE())
+    hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    hf.decoder = decoders.ByteLevel()
+    specials = ["<s>", "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<tool_call>", "[M]", "<x>"]
+    hf.train_from_iterator([" ".join(FRAGMENTS)] * 20, trainers.BpeTrainer(
+        vocab_size=400, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False))
+    d = json.loads(hf.to_str())  # all but <s> and <|im_start|> plain vocabulary (the trainer puts them in both)
+    d["added_tokens"] = [t for t in d["added_tokens"] if t["content"] in ("<s>", "<|im_start|>")]
+    (tmp_path / "tokenizer.json").write_text(json.dumps(d))
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps({"tokenizer_class": "PreTrainedTokenizerFast",
+                                                                "chat_template": ponder.tokenizer.CHATML, **config}))
+    tok, ref = Tokenizer.load(tmp_path), transformers.AutoTokenizer.from_pretrained(tmp_path)
+    assert tok.vocab_size == len(ref)
+    rng = random.Random(0)
+    for _ in range(200):
+        text = _fragments(rng) + " <|im_end|> <tool_call>[M] <x>"
+        ids = tok.encode(text)
+        assert ids == ref(text, add_special_tokens=False)["input_ids"], text
+        for skip in (False, True):
+            assert tok.decode(ids, skip_special_tokens=skip) == ref.decode(ids, skip_special_tokens=skip), text
+    want = ref.apply_chat_template(MSGS, tokenize=True, add_generation_prompt=True)["input_ids"]
+    assert tok.encode(tok.apply_chat_template(MSGS)) == want
+    assert tok.token_to_id("<|im_end|>") in tok.skipped_token_ids
