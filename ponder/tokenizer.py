@@ -540,8 +540,8 @@ def _without_dummy_prefix(tok: HFTokenizer) -> HFTokenizer:
 def _compile_template(template: str):
     """A checkpoint's Jinja chat template in the environment transformers renders it in: sandboxed,
     trim_blocks and lstrip_blocks, loop controls ({% break %}), its {% generation %} tag (only marks
-    the assistant's text; rendered as its body), raise_exception, strftime_now and a tojson that keeps
-    non-ASCII text."""
+    the assistant's text; rendered as its body), raise_exception, strftime_now, a tojson that keeps
+    non-ASCII text and a namespace() without underscore-prefixed attributes."""
     from datetime import datetime
 
     import jinja2
@@ -565,11 +565,33 @@ def _compile_template(template: str):
     def tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
         return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
 
+    class Namespace(jinja2.utils.Namespace):
+        """transformers' namespace(): no underscore-prefixed attributes (SecurityError), which rendered here as
+        undefined, so a template transformers refuses trained and evaluated on other text."""
+
+        def __init__(*args, **kwargs):  # (jinja2's signature trick: namespace(self=...) still works)
+            self, args = args[0], args[1:]
+            attrs = dict(*args, **kwargs)
+            for name in attrs:
+                Namespace._check(name)
+            jinja2.utils.Namespace.__init__(self, attrs)
+
+        def __setitem__(self, name, value):
+            Namespace._check(name)
+            jinja2.utils.Namespace.__setitem__(self, name, value)
+
+        @staticmethod
+        def _check(name):
+            if isinstance(name, str) and name.startswith("_"):
+                raise jinja2.exceptions.SecurityError(
+                    f"Chat templates cannot store underscore-prefixed attributes on a namespace, but got {name!r}")
+
     env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,
                                         extensions=[Generation, jinja2.ext.loopcontrols])
     env.filters["tojson"] = tojson
     env.globals["raise_exception"] = raise_exception
     env.globals["strftime_now"] = lambda fmt: datetime.now().strftime(fmt)
+    env.globals["namespace"] = Namespace
     return env.from_string(template)
 
 

@@ -37,6 +37,8 @@ TEMPLATES = {  # what transformers' chat-template environment has beyond plain J
     "tools_none": "{% if tools is not none %}tools: {{ tools | tojson }}\n{% endif %}"
                   "{% for m in messages %}{{ m.content }}\n{% endfor %}",
     "strftime_now": "{{ strftime_now('%Y') }} {% for m in messages %}{{ m.content | tojson(indent=2) }}{% endfor %}",
+    "namespace": "{% set ns = namespace(n=0, last=none) %}{% for m in messages %}{% set ns.n = ns.n + 1 %}"
+                 "{% set ns.last = m.role %}{% endfor %}{{ ns.n }} {{ ns.last }} {{ dict.fromkeys(['a'], 1) }}",
 }
 
 
@@ -53,6 +55,9 @@ def test_chat_template_renders_as_transformers_renders_it(tokenizer, name):
 
 @pytest.mark.parametrize("template, msg", [
     ("{% for m in messages %}{{ m.content }", "TemplateSyntaxError \\(line 1\\): unexpected '}'"),
+    # transformers refuses these (its namespace, for the sandbox); they rendered here, "" for ns._x
+    ("{% set ns = namespace(_x=1) %}{{ ns._x }}", "SecurityError: .*underscore-prefixed attributes.*'_x'"),
+    ("{% set ns = namespace(x=1) %}{% set ns._y = 2 %}{{ ns.x }}", "SecurityError: .*'_y'"),
     ("{{ messages[0].content | no_such_filter }}", "(?i)no filter named 'no_such_filter'"),
     ("{{ no_such_function() }}", "UndefinedError"),
     # Python's errors in a template's expressions were a bare traceback naming no checkpoint
