@@ -217,9 +217,25 @@ def sampling_defaults(path: str | os.PathLike = "tiny", given=()) -> tuple[dict,
     return out, f
 
 
-def checkpoint_dtype(cfg) -> torch.dtype:
+# safetensors' names of the floating dtypes a model here can be loaded in
+SAFETENSORS_DTYPES = {"F32": torch.float32, "BF16": torch.bfloat16, "F16": torch.float16, "F64": torch.float64}
+
+
+def checkpoint_dtype(cfg, path: Path | None = None) -> torch.dtype:
     """The dtype a checkpoint's config.json names (any floating torch dtype, "half" and "float64" too: ModelConfig
-    checked it), which loading on a GPU keeps."""
+    checked it), which loading on a GPU keeps. A config.json at `path` that names none (ModelConfig then says
+    float32) gets its weights' dtype, as transformers' default dtype="auto" takes it: the first floating tensor
+    of the first weight file (a bf16 checkpoint loaded in float32, at twice its memory)."""
+    if path is not None:
+        raw = read_json_object(path / "config.json")
+        if raw.get("dtype") is None and raw.get("torch_dtype") is None:
+            f = _weight_files(path)[0]
+            try:
+                with safe_open(str(f), framework="pt") as sf:
+                    kinds = (sf.get_slice(name).get_dtype() for name in sf.keys())
+                    return next((SAFETENSORS_DTYPES[k] for k in kinds if k in SAFETENSORS_DTYPES), torch.float32)
+            except (SafetensorError, OSError) as e:
+                raise _unreadable(f, e) from None
     return getattr(torch, cfg.torch_dtype)
 
 
@@ -232,7 +248,7 @@ def check_loadable(path: str | os.PathLike, dtype=None, device: str | torch.devi
     gen = read_generation_config(path)  # (checked before the weights are read)
     want = parse_dtype(dtype)
     if want is None:
-        want = checkpoint_dtype(cfg) if device.type != "cpu" else torch.float32
+        want = checkpoint_dtype(cfg, path) if device.type != "cpu" else torch.float32
     return device, path, cfg, gen, want
 
 

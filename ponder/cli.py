@@ -277,7 +277,7 @@ def cmd_info(a):
 
     # the checkpoint's own dtype unless --dtype says otherwise (load()'s CPU default, fp32, reported float32
     # for a bf16 checkpoint, and took twice its memory to say so)
-    dtype = a.dtype or checkpoint_dtype(load_config(resolve(a.path)))
+    dtype = a.dtype or checkpoint_dtype(load_config(resolve(a.path)), resolve(a.path))
     model, tok = load(a.path, dtype=dtype)
     c = model.config
     info = {

@@ -24,6 +24,28 @@ def test_roundtrip_and_dtype(tmp_path, tiny_random):
 
 
 
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_a_config_naming_no_dtype_takes_the_weights_dtype_as_transformers_does(tmp_path, tiny_random, dtype):
+    """config.json without dtype/torch_dtype: transformers' default dtype="auto" then takes the weights' (the
+    first floating tensor's); Ponder took float32, so a bf16 checkpoint loaded on a GPU (and `ponder info`) at twice
+    its memory, reported as float32. A dtype the config names still wins."""
+    from ponder.checkpoint import check_loadable, checkpoint_dtype, load_config
+
+    transformers = pytest.importorskip("transformers")
+    model, tok = tiny_random
+    ponder.save(ponder.Transformer(model.config).to(dtype), tok, tmp_path / "ck")
+    raw = json.loads((tmp_path / "ck" / "config.json").read_text())
+    for k in ("torch_dtype", "dtype"):
+        raw.pop(k, None)
+    (tmp_path / "ck" / "config.json").write_text(json.dumps(raw))
+    assert transformers.AutoModelForCausalLM.from_pretrained(tmp_path / "ck").dtype == dtype
+    assert check_loadable(tmp_path / "ck", device="meta")[4] == dtype  # (a device that is not the CPU)
+    assert checkpoint_dtype(load_config(tmp_path / "ck"), tmp_path / "ck") == dtype  # (what `ponder info` loads in)
+    assert check_loadable(tmp_path / "ck")[4] == torch.float32  # (the CPU's default, as before)
+    (tmp_path / "ck" / "config.json").write_text(json.dumps({**raw, "torch_dtype": "float32"}))
+    assert check_loadable(tmp_path / "ck", device="meta")[4] == torch.float32
+
+
 def test_resave_keeps_what_the_checkpoint_says(tmp_path, tiny_random):
     """A hub checkpoint loaded and saved again keeps its EOS list, its BOS id (Qwen's tokenizers have no BOS
     token; their configs name one), its sampling defaults and no stale transformers-5 "dtype" field; loading
