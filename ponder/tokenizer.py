@@ -301,17 +301,18 @@ class Tokenizer:
 
         tc = path / "tokenizer_config.json"
         cfg = read_json_object(tc) if tc.is_file() else {}
-        stm = path / "special_tokens_map.json"  # older checkpoints name their special tokens here only
-        special = read_json_object(stm) if stm.is_file() else {}
-        for k in ("eos_token", "bos_token", "pad_token", *NAMED_TOKENS):
-            if k in NAMED_TOKENS:  # template variables only (transformers reads them from both files too)
-                if cfg.get(k) is None and special.get(k) is not None:
-                    cfg[k] = special[k]
-                continue
-            src = tc if cfg.get(k) is not None else stm
-            if cfg.get(k) is None:
-                cfg[k] = special.get(k)
-            v = cfg[k]
+        # Older checkpoints name their special tokens in special_tokens_map.json (too). transformers reads it only
+        # beside a tokenizer_config.json without added_tokens_decoder (what it has written since 4.34), and then
+        # its entries win over tokenizer_config.json's (its extra_special_tokens list is added to that one's)
+        stm = path / "special_tokens_map.json"
+        special = read_json_object(stm) if stm.is_file() and "added_tokens_decoder" not in cfg else {}
+        for k, v in special.items():
+            if k == "extra_special_tokens" and isinstance(v, list) and isinstance(cfg.get(k), list):
+                v = cfg[k] + [t for t in v if t not in cfg[k]]
+            cfg[k] = v
+        for k in ("eos_token", "bos_token", "pad_token"):
+            src = stm if k in special else tc
+            v = cfg.get(k)
             if v is not None and not isinstance(_token_content(v), str):
                 raise PonderError(f"{src}: {k} must be a token string (or an object with a string 'content'), "
                                   f"got {json.dumps(v)[:60]}")

@@ -27,6 +27,34 @@ def test_special_tokens_map_names_the_tokens_tokenizer_config_does_not(tmp_path,
     assert transformers.AutoTokenizer.from_pretrained(tmp_path).eos_token == tok.eos_token
 
 
+
+@pytest.mark.parametrize("decoder", [False, True])
+def test_special_tokens_map_is_read_when_and_as_transformers_reads_it(tmp_path, decoder):
+    """transformers reads special_tokens_map.json only beside a tokenizer_config.json without added_tokens_decoder
+    (an older checkpoint), and then its tokens win over tokenizer_config.json's; beside one with it (what
+    transformers >= 4.34 writes) the file is ignored. Ponder always let tokenizer_config.json win and always took
+    what it lacks from the map: another EOS (where generation stops, what SFT appends) and a bos_token the template
+    rendered where transformers' has none."""
+    transformers = pytest.importorskip("transformers")
+    hf = _hf_tokenizer("qwen")
+    hf.save(str(tmp_path / "tokenizer.json"))
+    cfg = {"tokenizer_class": "PreTrainedTokenizerFast", "eos_token": "<|endoftext|>", "pad_token": "<|endoftext|>",
+           "chat_template": "{{ bos_token | default('no bos') }}|{{ eos_token }}|{{ pad_token }}|{{ unk_token }}"}
+    if decoder:
+        cfg["added_tokens_decoder"] = {str(i): {"content": t.content, "special": t.special, "lstrip": t.lstrip,
+                                                "rstrip": t.rstrip, "normalized": t.normalized,
+                                                "single_word": t.single_word}
+                                       for i, t in hf.get_added_tokens_decoder().items()}
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps(cfg))
+    (tmp_path / "special_tokens_map.json").write_text(json.dumps(
+        {"eos_token": "<|im_end|>", "bos_token": {"content": "<|im_start|>", "lstrip": False}, "pad_token": "[M]",
+         "unk_token": "[R]"}))
+    tok, ref = Tokenizer.load(tmp_path), transformers.AutoTokenizer.from_pretrained(tmp_path)
+    assert (tok.eos_token, tok.bos_token) == (ref.eos_token, ref.bos_token)
+    assert tok.pad_token == (ref.pad_token or ref.eos_token)
+    assert tok.apply_chat_template(MSGS) == ref.apply_chat_template(MSGS, tokenize=False, add_generation_prompt=True)
+    assert tok.eos_token == ("<|endoftext|>" if decoder else "<|im_end|>")
+
 TEMPLATES = {  # what transformers' chat-template environment has beyond plain Jinja
     "generation_tag": "{% for m in messages %}{{ '<|im_start|>' + m.role + '\n' }}{% if m.role == 'assistant' %}"
                       "{% generation %}{{ m.content + '<|im_end|>' }}{% endgeneration %}{% else %}"
