@@ -127,6 +127,11 @@ class ModelConfig:
         known = {f.name for f in fields(cls)}
         kw = {k: d[k] for k in known if k in d and k not in ("extra", "rope_scaling", "rope_theta", "qk_norm")}
         kw["model_type"] = mt
+        given = (d, params, d.get("rope_scaling"))
+        if rope_theta is None and any(isinstance(r, dict) and "rope_theta" in r for r in given):
+            # (absent everywhere: transformers' default 10000; null: its RoPE fails on None)
+            raise PonderError(f"{source}: rope_theta=null is not supported (transformers cannot build the model); "
+                              "give rope_theta or leave it out")
         kw["rope_theta"] = rope_theta if rope_theta is not None else 10000.0  # checked in __post_init__
         kw["rope_scaling"] = scaling
         if "num_key_value_heads" not in d and mt != "llama":  # transformers' Qwen2/Qwen3 class default, 32

@@ -231,6 +231,25 @@ def test_config_null_head_dim_as_transformers_reads_it(tmp_path, name):
     assert msg.startswith("ck/config.json: head_dim") and "null" in msg and "\n" not in msg
 
 
+@pytest.mark.parametrize("edit", [{"rope_theta": None}, {"rope_theta": None, "rope_parameters": None},
+                                  {"rope_parameters": {"rope_type": "default", "rope_theta": None}}])
+def test_config_null_rope_theta_is_refused_as_transformers_cannot_build_it(tmp_path, edit):
+    """"rope_theta": null (with no theta elsewhere) was read as 10000; transformers' RoPE fails on it
+    (None ** ...), and a model meant for another theta gave other logits, unannounced."""
+    raw = {**HF_OK, **edit}
+    if "rope_theta" not in edit:
+        raw.pop("rope_theta")
+    (tmp_path / "config.json").write_text(json.dumps(raw))
+    cfg = transformers.AutoConfig.from_pretrained(tmp_path)
+    with pytest.raises(TypeError):
+        transformers.AutoModelForCausalLM.from_config(cfg)
+    with pytest.raises(PonderError) as e:
+        ModelConfig.from_hf(raw, source="ck/config.json")
+    assert str(e.value).startswith("ck/config.json: rope_theta") and "null" in str(e.value)
+    # a theta given elsewhere still wins over a null one, as in transformers
+    assert ModelConfig.from_hf({**raw, "rope_theta": None, "rope_parameters": {"rope_theta": 1e6}}).rope_theta == 1e6
+
+
 @pytest.mark.parametrize("model_type, hf_cls", [("qwen2", "Qwen2ForCausalLM"), ("llama", "LlamaForCausalLM")])
 def test_config_built_directly_has_the_familys_layout(tmp_path, model_type, hf_cls):
     """ModelConfig(model_type=...) defaults to that family's QK-norm and biases, so what it saves is what
