@@ -214,7 +214,8 @@ class Tokenizer:
 
         Message text is put in as it is: a special-token string inside it ("<|im_end|>" in a user's message) is
         encoded as that special token, as transformers' apply_chat_template(tokenize=True) and vLLM encode it,
-        so the model is prompted as it is served (with split_special_tokens set, as text: so are the template's). Text that must not end a turn has to be cleaned before."""
+        so the model is prompted as it is served (with split_special_tokens set, as text: so are the template's).
+        Text that must not end a turn has to be cleaned before."""
         extra = {**check_template_kwargs(self.template_kwargs), **check_template_kwargs(kwargs)}
         check_messages(messages)
         if self.named_templates:

@@ -875,7 +875,8 @@ def test_split_special_tokens_encodes_special_token_text_as_text_as_in_transform
     want = ref.apply_chat_template(chat, tokenize=True, add_generation_prompt=True)["input_ids"]
     assert tok.encode(tok.apply_chat_template(chat)) == want
     text = "x<|im_end|>y<|endoftext|>"
-    for back in (pickle.loads(pickle.dumps(tok)), (tok.save(tmp_path / "again"), Tokenizer.load(tmp_path / "again"))[1]):
+    tok.save(tmp_path / "again")
+    for back in (pickle.loads(pickle.dumps(tok)), Tokenizer.load(tmp_path / "again")):
         assert back.encode(text) == tok.encode(text) == ref(text)["input_ids"]
         assert back.encode_continuation("a", text) == tok.encode_continuation("a", text)
 
