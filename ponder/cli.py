@@ -418,13 +418,16 @@ def cmd_sft(a):
         if a.chat_template_kwargs and all(isinstance(r.get("prompt"), str) for r in rows):
             # (no messages: every row is a text prompt used as-is, through no chat template)
             raise PonderError(_TEXT_PROMPTS_KWARGS.format(a.data, " (a row of chat messages would be rendered)"))
+        if "turns" in a.given and not any("messages" in r for r in rows):  # (it would be recorded, and unused)
+            raise PonderError(f"--turns: {a.data} has no row of `messages` (a prompt/response row trains its "
+                              "response); drop --turns")
         model, tok = _load(a, a.model)
         steps = a.steps or 200
         train = TrainConfig(steps=steps, batch_size=a.batch_size, grad_accum=a.grad_accum, lr=a.lr,
                             warmup=max(1, steps // 10) if a.warmup is None else a.warmup, seq_len=a.seq_len,
                             seed=a.seed, save_every=a.save_every, eval_every=a.eval_every, bf16=a.bf16)
         data = {"data": str(Path(a.data).resolve()), "val_data": str(Path(a.val_data).resolve()) if val else None}
-        final = sft(model, tok, rows, a.out, train=train, packing=a.packing, progress=not a.quiet,
+        final = sft(model, tok, rows, a.out, train=train, packing=a.packing, turns=a.turns, progress=not a.quiet,
                     model_path=a.model, val_examples=val, data=data)
     if not a.json:
         _warn_cut("sft", final, len(rows), len(val or ()))
@@ -950,7 +953,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sf = sub.add_parser("sft", help="supervised fine-tuning on prompt/response JSONL",
                         description="Fine-tune on a JSONL of {prompt, response} rows (or chat `messages`); the "
-                                    "loss covers response tokens only. Each epoch visits every row once, in a "
+                                    "loss covers response tokens only (with `messages`, every assistant turn, "
+                                    "or the last with --turns last). Each epoch visits every row once, in a "
                                     "fresh order. The run directory gets config.json, metrics.jsonl, "
                                     "tensorboard/, training.png and checkpoint/ (with the optimizer state, so "
                                     "--resume continues exactly).")
@@ -979,6 +983,12 @@ def build_parser() -> argparse.ArgumentParser:
     sf.add_argument("--bf16", action="store_true", help=_BF16_HELP)
     sf.add_argument("--packing", action="store_true", help="pack several examples into each row (each attends only to itself, positions from 0: "
                          "the same loss as unpacked, less padding)")
+    sf.add_argument("--turns", choices=("all", "last"), default="all",
+                    help="what a row of chat `messages` trains: all (default) every assistant turn, each ending "
+                         "with the template's end of turn (earlier turns as the template renders them in the "
+                         "whole conversation: Qwen3's drops their thinking); last: its last assistant turn only, "
+                         "earlier ones context (one row per turn then trains each as inference renders it). A "
+                         "prompt/response row trains its response either way; a tool's output is never trained")
     sf.add_argument("--save-every", type=_positive_int, default=50, help="checkpoint every N steps (and at the end)")
     sf.add_argument("--eval-every", type=_positive_int, default=50, help="val_loss every N steps (with --val-data)")
     sf.add_argument("--seed", type=_seed, default=0, help="seeds the order in which rows are drawn, in [0, 2**32)")
@@ -1429,7 +1439,7 @@ _EVAL_SWEEP_ONLY = ("ns", "budgets", "methods", "waits")
 
 # Options a resumed run keeps from its saved settings: giving them again would be silently ignored.
 _RESUME_KEEPS = {"sft": ("model", "dtype", "batch_size", "grad_accum", "lr", "warmup", "seq_len",
-                         "packing", "save_every", "eval_every", "seed", "chat_template_kwargs", "bf16"),
+                         "packing", "turns", "save_every", "eval_every", "seed", "chat_template_kwargs", "bf16"),
                  "distill": ("model", "teacher", "dtype", "task", "data", "reward", "n", "k",
                              "temperature", "max_new_tokens", "batch_size", "lr", "seq_len", "save_every", "seed",
                              "chat_template_kwargs"),

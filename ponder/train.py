@@ -959,7 +959,32 @@ def check_sft_example(ex, where: str = "example"):
         raise PonderError(f"{where}: 'response' is empty (nothing to train on)")
 
 
-def encode_sft(tok: Tokenizer, ex: dict, where: str = "example") -> tuple[list[int], list[int]]:
+# What sft() trains of a row of `messages` (encode_sft): every assistant turn, or the last one only.
+SFT_TURNS = ("all", "last")
+
+
+def check_turns(turns, where: str = "sft") -> str:
+    if not isinstance(turns, str) or turns not in SFT_TURNS:
+        raise PonderError(f"{where}: turns must be 'all' (every assistant turn of a messages row) or 'last' (its "
+                          f"last assistant turn), got {turns!r:.60}")
+    return turns
+
+
+def _render(tok: Tokenizer, msgs: list, where: str, tools, add_generation_prompt: bool = True) -> str:
+    try:
+        return tok.apply_chat_template(msgs, add_generation_prompt=add_generation_prompt, tools=tools)
+    except PonderError as e:  # a template's raise_exception ("roles must alternate") must name the example
+        raise PonderError(f"{where}: {e}") from None
+
+
+def _check_calls_rendered(msg: dict, text: str, where: str, turn: str) -> None:
+    for call in msg.get("tool_calls") or []:  # a template without tool calling drops them: an empty target
+        if (name := call["function"]["name"]) not in text:
+            raise PonderError(f"{where}: the chat template does not render the {turn}'s tool_calls (no "
+                              f"{name!r} in its text); use a template with tool calling, such as Qwen3's")
+
+
+def encode_sft(tok: Tokenizer, ex: dict, where: str = "example", turns: str = "all") -> tuple[list[int], list[int]]:
     """(ids, loss_mask) with loss on the response tokens (and the token that ends them) only.
 
     The prompt's tokens are exactly those the model is prompted with at inference (`ponder.sample` encodes the
@@ -971,40 +996,120 @@ def encode_sft(tok: Tokenizer, ex: dict, where: str = "example") -> tuple[list[i
     tokenizer's dummy-prefix "▁" (Llama 2, Mistral), which would train on a space the text does not have.
 
     A string `prompt` is used as-is and the response closed with EOS. Chat examples (`messages`, or a
-    `prompt` of messages) render the whole conversation with the chat template, and the loss is on the LAST
-    assistant turn only: earlier turns are context, rendered as the template renders history (Qwen3's drops
-    their thinking), so one row per turn trains every turn. A tool's output (a `tool` message) is always
-    context, never a target; an assistant turn of tool_calls is trained when it is the last (the template must
-    render the calls), and a row's `tools` are the template's `tools`, as TRL passes them. The response ends the
-    way the template ends an assistant turn (ChatML's <|im_end|>, not EOS) — the same rendering
-    `ponder.sample` and `ponder chat` use, so the model is trained on what it will be prompted with.
+    `prompt` of messages) render the whole conversation with the chat template. A `prompt`/`response` row
+    trains the response alone (the prompt is context, as TRL's prompt-completion rows). A `messages` row trains
+    every assistant turn with turns="all" (TRL's assistant_only_loss, open-instruct), the last one only with
+    turns="last" (earlier turns are context). A tool's output (a `tool` message) is always context, never a
+    target; an assistant turn of tool_calls is a target (the template must render the calls), and a row's
+    `tools` are the template's `tools`, as TRL passes them. A response ends the way the template ends an
+    assistant turn (ChatML's <|im_end|>, not EOS) — the same rendering `ponder.sample` and `ponder chat` use,
+    so the model is trained on what it will be prompted with.
+
+    turns="all": each trained turn's tokens start where the template's prompt for it (the messages before it,
+    with the generation prompt) ends, which must be a prefix of the whole rendering, and end with the first
+    end-of-turn token (one of `tok.stop_token_ids`) after it, which must come before the next message; the last
+    turn is trained as turns="last" trains it. The conversation is encoded piece by piece (context, turn,
+    context, ...) with `encode_continuation`, so a turn's tokens are those generation produces after the
+    history before it. An empty assistant turn (no text, no tool_calls) before the last is context: nothing
+    to train on. Earlier turns are trained as the template renders them in the whole conversation: Qwen3's
+    drops the thinking (reasoning_content) of turns before the last user message, so those are trained
+    without it, and a template whose prompt for a turn differs from its history (Qwen3's with
+    enable_thinking=False opens an empty think block that history lacks) is refused, naming the turn.
+    turns="last" with one row per turn trains each turn exactly as inference renders it.
     """
+    check_turns(turns, where)
     check_sft_example(ex, where)
     if "messages" in ex and "prompt" not in ex:
         msgs = ex["messages"]
+        if turns == "all":
+            return _encode_every_turn(tok, msgs, ex.get("tools"), where)
     elif isinstance(ex["prompt"], str):
         prompt_ids = tok.encode(ex["prompt"], add_special_tokens=True)
         resp_ids = tok.encode_continuation(ex["prompt"], ex["response"]) + [tok.eos_token_id]
         return prompt_ids + resp_ids, [0] * len(prompt_ids) + [1] * len(resp_ids)
     else:
         msgs = [*ex["prompt"], {"role": "assistant", "content": ex["response"]}]
-    try:
-        prompt = tok.apply_chat_template(msgs[:-1], tools=ex.get("tools"))
-        full = tok.apply_chat_template(msgs, add_generation_prompt=False, tools=ex.get("tools"))
-    except PonderError as e:  # a template's raise_exception ("roles must alternate") must name the example
-        raise PonderError(f"{where}: {e}") from None
+    prompt = _render(tok, msgs[:-1], where, ex.get("tools"))
+    full = _render(tok, msgs, where, ex.get("tools"), add_generation_prompt=False)
     if not full.startswith(prompt):
         raise PonderError(f"{where}: the chat template renders the conversation without its own prompt as a "
                           "prefix; cannot tell the response's tokens apart")
-    for call in msgs[-1].get("tool_calls") or []:  # a template without tool calling drops them: an empty target
-        if (name := call["function"]["name"]) not in full[len(prompt):]:
-            raise PonderError(f"{where}: the chat template does not render the last assistant turn's tool_calls (no "
-                              f"{name!r} in its text); use a template with tool calling, such as Qwen3's")
+    _check_calls_rendered(msgs[-1], full[len(prompt):], where, "last assistant turn")
     prompt_ids = tok.encode(prompt)
     resp_ids = tok.encode_continuation(prompt, full[len(prompt):].rstrip("\n"))
     if not resp_ids or resp_ids[-1] not in tok.stop_token_ids:  # a template that does not end the turn
         resp_ids.append(tok.eos_token_id)
     return prompt_ids + resp_ids, [0] * len(prompt_ids) + [1] * len(resp_ids)
+
+
+def _encode_every_turn(tok: Tokenizer, msgs: list, tools, where: str) -> tuple[list[int], list[int]]:
+    """encode_sft's turns="all" for a `messages` row (its docstring): the loss on every assistant turn."""
+    full = _render(tok, msgs, where, tools, add_generation_prompt=False)
+    stops = sorted({t for i in tok.stop_token_ids if (t := tok.tok.id_to_token(i))})
+    last = len(msgs) - 1
+    spans = []  # (start, end) of each trained turn in `full`
+
+    def no_end(i):
+        return PonderError(f"{where}: messages[{i}]: the chat template does not end this assistant turn with an "
+                           f"end-of-turn token ({', '.join(stops)}) before the next message; cannot tell the turn's "
+                           "tokens apart; train turns='last' (--turns last), one row per turn")
+    prev = None
+    for i, m in enumerate(msgs):
+        empty = not (m.get("content") or "").strip() and not m.get("tool_calls")  # (the last: check_sft_example)
+        if m["role"] != "assistant" or (empty and i < last):  # an empty turn before the last is only context
+            continue
+        prompt = _render(tok, msgs[:i], where, tools)
+        if spans and len(prompt) < spans[-1][1]:  # (the turn before ran into this one: no end-of-turn there)
+            raise no_end(prev)
+        if not full.startswith(prompt):
+            raise PonderError(f"{where}: messages[{i}]: the chat template's prompt for this assistant turn is not a "
+                              "prefix of the whole conversation's rendering (it renders the history otherwise); "
+                              "cannot tell the turn's tokens apart; train turns='last' (--turns last), one "
+                              "row per turn")
+        start = len(prompt)
+        if i == last:  # as turns="last" trains it (rows of one assistant turn encode the same either way)
+            end = start + len(full[start:].rstrip("\n"))
+        else:
+            # the turn ends at its first end-of-turn token, within the conversation up to this turn when the
+            # template renders that as a prefix of the whole (Qwen3's does not: it shows the last turn's thinking),
+            # else before the next message's text: where the whole rendered with a marker for it has the marker
+            upto = _render(tok, msgs[: i + 1], where, tools, add_generation_prompt=False)
+            bound = len(upto)
+            if not full.startswith(upto):
+                mark = "\x00next message\x00"
+                marked = _render(tok, [*msgs[: i + 1], {**msgs[i + 1], "content": mark}, *msgs[i + 2:]], where, tools,
+                                 add_generation_prompt=False)
+                bound = marked.find(mark)
+                if bound < 0 or marked[:bound] != full[:bound]:
+                    raise PonderError(f"{where}: messages[{i}]: the chat template renders this assistant turn "
+                                      "differently with another next message; cannot tell where the turn ends; "
+                                      "train turns='last' (--turns last), one row per turn")
+            found = [(k, k + len(s)) for s in stops if (k := full.find(s, start, bound)) >= 0]
+            if not found:
+                raise no_end(i)
+            end = min(found)[1]
+        _check_calls_rendered(m, full[start:end], where,
+                              "last assistant turn" if i == last else f"assistant turn messages[{i}]")
+        spans.append((start, end))
+        prev = i
+    # Each piece is encoded after the text before it (encode_continuation), from the last added token (ChatML's
+    # <|im_start|>, <|im_end|>) there on: the tokenizer splits text at those before anything else, so the text
+    # before one encodes the same on its own, and a row of many turns costs one encoding, not one per turn.
+    splits = [t.content for t in tok.tok.get_added_tokens_decoder().values()
+              if t.content and not (t.normalized or t.lstrip or t.single_word)]
+    ids, mask, pos, cut = [], [], 0, 0
+    for start, end in spans:
+        for a, b, target in ((pos, start, 0), (start, end, 1)):
+            if a < b:  # (a template may render nothing between two turns)
+                cut = max([cut, *(full.rfind(t, cut, a) for t in splits)])
+                piece = tok.encode_continuation(full[cut:a], full[a:b]) if a else tok.encode(full[a:b])
+                ids += piece
+                mask += [target] * len(piece)
+        pos = end
+    if ids[-1] not in tok.stop_token_ids:  # a template that does not end the last turn (as turns="last")
+        ids.append(tok.eos_token_id)
+        mask.append(1)
+    return ids, mask
 
 
 def sft_batches(encoded, seq_len: int, pad: int, packing: bool):
@@ -1050,10 +1155,10 @@ def _digest(rows) -> str:
     return hashlib.sha256(json.dumps(rows, sort_keys=True, ensure_ascii=False, default=repr).encode()).hexdigest()
 
 
-def _encode_examples(tok: Tokenizer, examples: list[dict], seq_len: int, ctx: int, what: str):
+def _encode_examples(tok: Tokenizer, examples: list[dict], seq_len: int, ctx: int, what: str, turns: str):
     where = getattr(examples, "where", None)  # FILE:LINE of rows from load_sft_examples
     where = where if where is not None and len(where) == len(examples) else None  # (unless edited since)
-    encoded = [encode_sft(tok, ex, where[i] if where else f"{what} {i}") for i, ex in enumerate(examples)]
+    encoded = [encode_sft(tok, ex, where[i] if where else f"{what} {i}", turns) for i, ex in enumerate(examples)]
     # examples cut at seq_len + 1 tokens lose the end of their response (or all of it)
     cut = sum(len(i) > seq_len + 1 for i, _ in encoded)
     # A row of seq_len + 1 tokens feeds the model its first seq_len (the last one is only a target).
@@ -1079,6 +1184,7 @@ def sft(
     *,
     train: TrainConfig | None = None,
     packing: bool = False,
+    turns: str = "all",
     progress: bool = True,
     model_path=None,
     resume: bool = False,
@@ -1089,6 +1195,10 @@ def sft(
 ) -> dict:
     """Fine-tune on prompt/response examples, loss on response tokens only. Returns the last metrics row
     (plus `examples_cut` and `val_examples_cut`: examples cut at seq_len + 1 tokens).
+
+    `turns`: what a row of `messages` trains, "all" its assistant turns or the "last" one only (`encode_sft`);
+    a prompt/response row trains its response either way. Recorded in config.json; a resumed run keeps its own
+    (one saved before the option existed trained "last", and resumes so).
 
     Each epoch visits every example once in a fresh random order (`sft_schedule`). With a run directory:
     metrics.jsonl and TensorBoard scalars every step, a checkpoint with the trainer state every
@@ -1108,6 +1218,7 @@ def sft(
         raise PonderError("sft: no training examples")
     if not isinstance(packing, bool):  # ("no" is truthy: it packed, and config.json recorded "no")
         raise PonderError(f"sft: packing must be True or False, got {packing!r}")
+    check_turns(turns)
     state = None
     if resume:
         if run is None:
@@ -1117,6 +1228,8 @@ def sft(
         relocated = device is not None and moved != (saved.get("sft") or {}).get("device")
         tok.template_kwargs = saved.get("chat_template_kwargs") or {}  # the run's prompts render as before
         packing = bool(saved.get("packing"))
+        # a run saved before `turns` existed trained the last assistant turn of each messages row
+        turns = check_turns(saved.get("turns", "last"), str(run / "config.json"))
         for name, rows in (("training", examples), ("validation", val_examples)):
             key = "data_sha256" if name == "training" else "val_data_sha256"
             if saved.get(key) != (_digest(rows) if rows else None):
@@ -1141,7 +1254,7 @@ def sft(
         torch.set_num_threads(train.threads)
     torch.manual_seed(train.seed)
     ctx = model.config.max_position_embeddings
-    encoded, cut = _encode_examples(tok, examples, train.seq_len, ctx, "example")
+    encoded, cut = _encode_examples(tok, examples, train.seq_len, ctx, "example", turns)
     ids, lm, am = sft_batches(encoded, train.seq_len, tok.pad_token_id, packing)
     # Rows whose response was cut away entirely (a prompt of seq_len + 1 tokens or more) have no target: a
     # step drawing only such rows logged loss 0.0 and still stepped AdamW (momentum and weight decay moved
@@ -1153,7 +1266,8 @@ def sft(
                           "are longer); raise --seq-len")
     val, val_cut = None, 0
     if val_examples:
-        val_encoded, val_cut = _encode_examples(tok, val_examples, train.seq_len, ctx, "validation example")
+        val_encoded, val_cut = _encode_examples(tok, val_examples, train.seq_len, ctx, "validation example",
+                                               turns)
         val = sft_batches(val_encoded, train.seq_len, tok.pad_token_id, False)
         if not bool(val[1][:, 1:].any()):
             raise PonderError(f"sft: no validation response token within seq_len={train.seq_len} ({val_cut} of "
@@ -1168,7 +1282,7 @@ def sft(
             {"kind": "sft", "train": asdict(train), "examples": len(examples), "examples_cut": cut,
              "model_path": str(model_path) if isinstance(model_path, (str, os.PathLike)) else None,
              "val_examples_cut": val_cut,
-             "packing": packing, "data": data, "data_sha256": _digest(examples),
+             "packing": packing, "turns": turns, "data": data, "data_sha256": _digest(examples),
              "chat_template_kwargs": tok.template_kwargs,
              "val_data_sha256": _digest(val_examples) if val_examples else None,
              "sft": {"dtype": str(model.lm_head.weight.dtype).removeprefix("torch."), "device": str(device)}},

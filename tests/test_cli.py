@@ -675,6 +675,32 @@ def test_sft_from_the_command_line_resumes_and_keeps_its_settings(tmp_path, ckpt
     assert "training data differs" in capsys.readouterr().err
 
 
+def test_sft_turns_from_the_command_line_is_recorded_and_kept_on_resume(tmp_path, ckpt, capsys):
+    """`--turns` (default all) is recorded in the run's config.json; --resume keeps the run's own (giving it
+    again is refused, as every kept setting), and rows with no `messages` refuse it: it would be unused."""
+    data = tmp_path / "d.jsonl"
+    turns = [{"role": "user", "content": "1 + 1?"}, {"role": "assistant", "content": "2"},
+             {"role": "user", "content": "And 2 + 2?"}, {"role": "assistant", "content": "4"}]
+    data.write_text(json.dumps({"messages": turns}) + "\n" + json.dumps({"prompt": "1 + 1 =", "response": " 2"}) + "\n")
+    sft = ["sft", "--model", str(ckpt), "--data", str(data), "--seq-len", "48", "--batch-size", "2", "--steps", "1",
+           "--quiet"]
+    for out, extra, want in (("a", [], "all"), ("b", ["--turns", "last"], "last"), ("c", ["--turns=all"], "all")):
+        assert main([*sft, "--out", str(tmp_path / out), *extra]) == 0
+        assert json.loads((tmp_path / out / "config.json").read_text())["turns"] == want
+    capsys.readouterr()
+    assert main(["sft", "--out", str(tmp_path / "b"), "--resume", "--steps", "2", "--turns", "last"]) == 2
+    assert "drop --turns" in capsys.readouterr().err
+    assert main(["sft", "--out", str(tmp_path / "b"), "--resume", "--steps", "2", "--quiet"]) == 0
+    assert json.loads((tmp_path / "b" / "config.json").read_text())["turns"] == "last"
+    assert main([*sft, "--out", str(tmp_path / "d"), "--turns", "first"]) == 2
+    assert "argument --turns: invalid choice: 'first'" in capsys.readouterr().err
+    data.write_text(json.dumps({"prompt": "1 + 1 =", "response": " 2"}) + "\n")
+    assert main([*sft, "--out", str(tmp_path / "d"), "--turns", "last"]) == 2
+    err = capsys.readouterr().err
+    assert f"--turns: {data} has no row of `messages`" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "d").exists()
+
+
 def test_sft_resume_says_a_moved_data_file_can_be_passed_as_data(tmp_path, ckpt, capsys):
     """`ponder sft --resume` whose recorded data file had moved said only "d.jsonl: no such file": --data (and
     --val-data) take the file's new path, checked by digest; the error now says so."""

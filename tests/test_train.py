@@ -208,7 +208,7 @@ def test_sft_trains_a_tool_call_turn_and_never_a_tools_output(tiny_random, tmp_p
     rows = load_sft_examples(f)
     trained = []
     for row in rows:
-        ids, mask = encode_sft(tok, row)
+        ids, mask = encode_sft(tok, row, turns="last")
         n = mask.index(1)
         assert all(mask[n:]) and not any(mask[:n])
         history = [*row["prompt"]] if "prompt" in row else row["messages"][:-1]
@@ -225,6 +225,171 @@ def test_sft_trains_a_tool_call_turn_and_never_a_tools_output(tiny_random, tmp_p
     with pytest.raises(PonderError, match=r"^example 0: the chat template does not render the last assistant turn's "
                                           r"tool_calls \(no 'add' in its text"):
         encode_sft(tok, call_turn, "example 0")
+
+
+def _trained(tok, ids, mask):
+    """The text of each run of loss-masked tokens."""
+    runs, cur = [], []
+    for i, m in [*zip(ids, mask), (None, 0)]:
+        if m:
+            cur.append(i)
+        elif cur:
+            runs.append(tok.decode(cur, skip_special_tokens=False))
+            cur = []
+    return runs
+
+
+# Qwen3's template in brief: a tool's output in a user turn, the thinking of an assistant turn shown only after the
+# last user message (on the last turn always, empty if none; before it, on a turn that has some), else dropped
+QWEN3_LIKE = (
+    "{% set ns = namespace(q=-1) %}{% for m in messages %}{% if m.role == 'user' %}{% set ns.q = loop.index0 %}"
+    "{% endif %}{% endfor %}{% for m in messages %}{{ '<|im_start|>' + ('user' if m.role == 'tool' else m.role) }}"
+    "{{ '\n' }}{% if m.role == 'assistant' and loop.index0 > ns.q and (loop.last or m.reasoning_content) %}"
+    "{{ '<think>\n' + (m.reasoning_content or '') + '\n</think>\n\n' }}{% endif %}{% if m.role == 'tool' %}"
+    "{{ '<tool_response>\n' + m.content + '\n</tool_response>' }}{% else %}{{ m.content or '' }}{% endif %}"
+    "{% for c in m.tool_calls or [] %}{{ '<tool_call>' + (c.function | tojson) + '</tool_call>' }}{% endfor %}"
+    "{{ '<|im_end|>\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}")
+CALL = {"type": "function", "function": {"name": "add", "arguments": {"a": 4, "b": 4}}}
+TURNS = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "2 + 3?"},
+         {"role": "assistant", "content": "It is 5.", "reasoning_content": "2 + 3 = 5"},
+         {"role": "user", "content": "And 4 + 4?"},
+         {"role": "assistant", "content": "Adding.", "reasoning_content": "a tool", "tool_calls": [CALL]},
+         {"role": "tool", "content": "8"}, {"role": "assistant", "content": "It is 8.", "reasoning_content": "done"}]
+
+
+@pytest.mark.parametrize("template, want", [
+    (None, ["It is 5.<|im_end|>", "Adding.<|im_end|>", "It is 8.<|im_end|>"]),  # the tiny model's ChatML: no calls
+    (TOOL_TEMPLATE, ["It is 5.<|im_end|>", 'Adding.<tool_call>{"name": "add", "arguments": {"a": 4, "b": 4}}'
+                     "</tool_call><|im_end|>", "It is 8.<|im_end|>"]),
+    (QWEN3_LIKE, ["It is 5.<|im_end|>",  # (thinking dropped: before the last user message)
+                  '<think>\na tool\n</think>\n\nAdding.<tool_call>{"name": "add", "arguments": {"a": 4, "b": 4}}'
+                  "</tool_call><|im_end|>", "<think>\ndone\n</think>\n\nIt is 8.<|im_end|>"]),
+], ids=["chatml", "tool-calling", "qwen3-like"])
+def test_sft_trains_every_assistant_turn_of_a_conversation(tiny_random, template, want):
+    """turns="all" (the default) trains every assistant turn of a messages row, as TRL's assistant_only_loss and
+    open-instruct do, each as the template renders it in the whole conversation and ended by its end of turn;
+    system, user and tool messages stay context. The ids are those of the whole rendering encoded at once (no
+    artefact at the seams), and turns="last" trains the last turn only, as before."""
+    tok = copy.copy(tiny_random[1])
+    tok.chat_template, tok._jinja = template, None
+    msgs = TURNS if template else [{k: v for k, v in m.items() if k != "tool_calls"} for m in TURNS]
+    tools = [{"type": "function", "function": {"name": "add"}}] if template == TOOL_TEMPLATE else None
+    row = {"messages": msgs, "tools": tools}
+    ids, mask = encode_sft(tok, row)
+    assert _trained(tok, ids, mask) == want
+    full = tok.apply_chat_template(msgs, add_generation_prompt=False, tools=tools)
+    assert ids == tok.encode(full.rstrip("\n"))
+    # turns="last": today's encoding, the last turn after the rest as the model is prompted with it
+    prompt = tok.apply_chat_template(msgs[:-1], tools=tools)
+    last_ids, last_mask = encode_sft(tok, row, turns="last")
+    assert last_ids == tok.encode(prompt) + tok.encode_continuation(prompt, full[len(prompt):].rstrip("\n"))
+    assert last_mask == [0] * len(tok.encode(prompt)) + [1] * (len(last_ids) - len(tok.encode(prompt)))
+    assert _trained(tok, last_ids, last_mask) == want[-1:]
+    # a row of one assistant turn (or whose earlier ones are empty: context) encodes the same either way
+    emptied = [{**m, "content": " ", "tool_calls": None} if m["role"] == "assistant" else m for m in msgs[:-1]]
+    for one in (msgs[:3], [*emptied, msgs[-1]]):
+        one = {"messages": one, "tools": tools}
+        assert encode_sft(tok, one) == encode_sft(tok, one, turns="last")
+
+
+# ChatML with transformers' {% generation %} markers around what an assistant turn trains
+GENERATION_CHATML = ("{% for m in messages %}{{ '<|im_start|>' + m.role + '\n' }}{% if m.role == 'assistant' %}"
+                     "{% generation %}{{ m.content + '<|im_end|>' }}{% endgeneration %}{% else %}"
+                     "{{ m.content + '<|im_end|>' }}{% endif %}{{ '\n' }}{% endfor %}"
+                     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}")
+
+
+def test_sft_every_turn_mask_is_transformers_assistant_tokens_mask(tiny_random):
+    """An independent oracle: transformers' return_assistant_tokens_mask on a template marking each assistant
+    turn with {% generation %} gives the same ids and mask as turns="all"."""
+    transformers = pytest.importorskip("transformers")
+    tok = copy.copy(tiny_random[1])
+    tok.chat_template, tok._jinja = GENERATION_CHATML, None
+    hf = transformers.PreTrainedTokenizerFast(tokenizer_object=tok.tok, eos_token=tok.eos_token)
+    hf.chat_template = GENERATION_CHATML
+    msgs = [{"role": m["role"], "content": m["content"]} for m in TURNS if m["role"] != "tool"]
+    want = hf.apply_chat_template(msgs, tokenize=True, return_dict=True, return_assistant_tokens_mask=True)
+    ids, mask = encode_sft(tok, {"messages": msgs})
+    n = len(ids)  # (transformers keeps the newline after the last <|im_end|>: context, never trained)
+    assert ids == list(want["input_ids"][:n]) and mask == list(want["assistant_masks"][:n])
+    assert not any(want["assistant_masks"][n:]) and sum(mask) > 3 * 2
+
+
+# ChatML whose assistant turns end with no end-of-turn token (the next user message's would end them)
+OPEN_TURNS = ("{% for m in messages %}{{ '<|im_start|>' + m.role + '\n' + m.content }}{% if m.role != 'assistant' %}"
+              "{{ '<|im_end|>' }}{% endif %}{{ '\n' }}{% endfor %}"
+              "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}")
+
+
+def test_sft_every_turn_refuses_turns_it_cannot_tell_apart_in_one_line(tiny_random):
+    """A template whose prompt for a turn is not how the whole conversation renders the history before it
+    (Qwen3's non-thinking prompt opens an empty think block its history lacks), or whose assistant turns end
+    with no end-of-turn token before the next message: one line naming the row and the turn, never a target
+    that runs into the user's next message."""
+    from test_tokenizer import QWEN3_THINKING
+
+    tok = copy.copy(tiny_random[1])
+    msgs = [m for m in TURNS if m["role"] in ("user", "assistant") and "tool_calls" not in m]
+    tok.chat_template, tok._jinja, tok.template_kwargs = QWEN3_THINKING, None, {"enable_thinking": False}
+    with pytest.raises(PonderError, match=r"^d.jsonl:3: messages\[1\]: the chat template's prompt for this "
+                                          r"assistant turn is not a prefix .*train turns='last' \(--turns last\), "
+                                          r"one row per turn$"):
+        encode_sft(tok, {"messages": msgs}, "d.jsonl:3")
+    encode_sft(tok, {"messages": msgs}, "d.jsonl:3", turns="last")
+    # (the second marks the last message: the conversation up to a turn is no prefix of the whole, so the turn's
+    # end is found only when the next turn's prompt starts inside it)
+    marked = OPEN_TURNS.replace("m.content }}", "m.content + ('!' if loop.last and m.role == 'assistant' else '') }}")
+    for template in (OPEN_TURNS, marked):
+        tok.chat_template, tok._jinja, tok.template_kwargs = template, None, {}
+        with pytest.raises(PonderError, match=r"^e: messages\[1\]: the chat template does not end this assistant "
+                                              r"turn with an end-of-turn token \(<\|endoftext\|>, <\|im_end\|>\) "
+                                              r"before the next message; .*train turns='last' \(--turns last\)"):
+            encode_sft(tok, {"messages": msgs}, "e")
+    tok.chat_template, tok._jinja = OPEN_TURNS, None
+    ids, mask = encode_sft(tok, {"messages": msgs}, "e", turns="last")
+    assert _trained(tok, ids, mask) == ["It is 8.<|endoftext|>"]  # (closed with EOS, as before)
+
+
+@pytest.mark.parametrize("turns", ["first", None, "ALL", ["all"]])
+def test_sft_turns_must_be_all_or_last(tmp_path, tiny_random, turns):
+    model, tok = tiny_random
+    with pytest.raises(PonderError, match=f"^e: turns must be 'all' .* or 'last' .*, got {re.escape(repr(turns))}$"):
+        encode_sft(tok, {"messages": TURNS[1:3]}, "e", turns=turns)
+    with pytest.raises(PonderError, match="^sft: turns must be 'all'"):
+        sft(_copy(model), tok, SFT_EX, tmp_path / "s", train=TrainConfig(steps=1, batch_size=4, seq_len=64),
+            turns=turns, progress=False)
+    assert not (tmp_path / "s").exists()
+
+
+def test_sft_resumes_a_run_saved_before_turns_existed_as_last(tmp_path, tiny_random):
+    """config.json records `turns` and a resumed run trains with its own; a run directory saved before the option
+    existed has none and trained the last turn of each conversation: it resumes so, not with the new default
+    (which trains other tokens: another loss)."""
+    model, tok = tiny_random
+    rows = [{"messages": [{"role": "user", "content": f"{a} + 1?"}, {"role": "assistant", "content": f"{a + 1}"},
+                          {"role": "user", "content": "Twice that?"}, {"role": "assistant", "content": f"{2 * a + 2}"}]}
+            for a in range(6)]
+    cfg = TrainConfig(steps=4, batch_size=4, lr=1e-3, warmup=1, save_every=2, seq_len=64)
+    for d, turns in (("a", "last"), ("c", "all")):
+        sft(_copy(model), tok, rows, tmp_path / d, train=cfg, turns=turns, progress=False)
+
+    def die(row):
+        if row["step"] == 3:
+            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        sft(_copy(model), tok, rows, tmp_path / "b", train=cfg, turns="last", progress=False, on_log=die)
+    conf = tmp_path / "b" / "config.json"
+    saved = json.loads(conf.read_text())
+    assert saved.pop("turns") == "last"
+    conf.write_text(json.dumps(saved))
+    sft(None, None, rows, tmp_path / "b", resume=True, turns="all", progress=False)  # (the run's own, not this)
+    loss = {d: [json.loads(r)["loss"] for r in (tmp_path / d / "metrics.jsonl").read_text().splitlines()]
+            for d in "abc"}
+    assert loss["a"] == loss["b"] and loss["a"] != loss["c"]
+    saved["turns"] = "every"  # hand-edited: one line
+    conf.write_text(json.dumps(saved))
+    with pytest.raises(PonderError, match=r"config.json: turns must be 'all' .*, got 'every'$"):
+        sft(None, None, rows, tmp_path / "b", train=TrainConfig(steps=5), resume=True, progress=False)
 
 
 # ChatML that refuses a system turn, as Mistral's template does
