@@ -1006,15 +1006,17 @@ def encode_sft(tok: Tokenizer, ex: dict, where: str = "example", turns: str = "a
     so the model is trained on what it will be prompted with.
 
     turns="all": each trained turn's tokens start where the template's prompt for it (the messages before it,
-    with the generation prompt) ends, which must be a prefix of the whole rendering, and end with the first
+    with the generation prompt) ends, when that is a prefix of the whole rendering (else after the turn's header,
+    `_history_turn_start`), and end with the first
     end-of-turn token (one of `tok.stop_token_ids`) after it, which must come before the next message; the last
     turn is trained as turns="last" trains it. The conversation is encoded piece by piece (context, turn,
     context, ...) with `encode_continuation`, so a turn's tokens are those generation produces after the
     history before it. An empty assistant turn (no text, no tool_calls) before the last is context: nothing
     to train on. Earlier turns are trained as the template renders them in the whole conversation: Qwen3's
     drops the thinking (reasoning_content) of turns before the last user message, so those are trained
-    without it, and a template whose prompt for a turn differs from its history (Qwen3's with
-    enable_thinking=False opens an empty think block that history lacks) is refused, naming the turn.
+    without it, and Qwen3's non-thinking prompt opens an empty think block that its history lacks, so those
+    turns are trained without one; a template that renders the history before a turn otherwise than its
+    prompt does is refused, naming the turn.
     turns="last" with one row per turn trains each turn exactly as inference renders it.
     """
     check_turns(turns, where)
@@ -1042,6 +1044,27 @@ def encode_sft(tok: Tokenizer, ex: dict, where: str = "example", turns: str = "a
     return prompt_ids + resp_ids, [0] * len(prompt_ids) + [1] * len(resp_ids)
 
 
+def _history_turn_start(tok: Tokenizer, msgs: list, i: int, full: str, prompt: str, tools, where: str) -> int:
+    """Where assistant turn i starts in `full` when the template's prompt for it is not a prefix of the whole
+    rendering: Qwen3's non-thinking prompt ends with an empty think block ("<think>\n\n</think>\n\n") that the
+    turns of its history lack. The history before the turn (rendered without the generation prompt) must be a
+    prefix of the whole; the turn then starts where the prompt and the whole part, after the turn's header
+    ("<|im_start|>assistant\n") but never inside the turn's own text, located with a marker in its place.
+    Anything else cannot be told apart: refused, naming the turn."""
+    hist = _render(tok, msgs[:i], where, tools, add_generation_prompt=False)
+    mark = "\x00this turn\x00"
+    marked = _render(tok, [*msgs[:i], {**msgs[i], "content": mark}, *msgs[i + 1:]], where, tools,
+                     add_generation_prompt=False)
+    at = marked.find(mark)
+    start = min(len(os.path.commonprefix([prompt, full])), at)
+    if not full.startswith(hist) or at < 0 or marked[:at] != full[:at] or start <= len(hist):
+        raise PonderError(f"{where}: messages[{i}]: the chat template's prompt for this assistant turn is not a "
+                          "prefix of the whole conversation's rendering (it renders the history otherwise); "
+                          "cannot tell the turn's tokens apart; train turns='last' (--turns last), one "
+                          "row per turn")
+    return start
+
+
 def _encode_every_turn(tok: Tokenizer, msgs: list, tools, where: str) -> tuple[list[int], list[int]]:
     """encode_sft's turns="all" for a `messages` row (its docstring): the loss on every assistant turn."""
     full = _render(tok, msgs, where, tools, add_generation_prompt=False)
@@ -1059,14 +1082,10 @@ def _encode_every_turn(tok: Tokenizer, msgs: list, tools, where: str) -> tuple[l
         if m["role"] != "assistant" or (empty and i < last):  # an empty turn before the last is only context
             continue
         prompt = _render(tok, msgs[:i], where, tools)
-        if spans and len(prompt) < spans[-1][1]:  # (the turn before ran into this one: no end-of-turn there)
+        start = len(prompt) if full.startswith(prompt) else _history_turn_start(tok, msgs, i, full, prompt, tools,
+                                                                               where)
+        if spans and start < spans[-1][1]:  # (the turn before ran into this one: no end-of-turn there)
             raise no_end(prev)
-        if not full.startswith(prompt):
-            raise PonderError(f"{where}: messages[{i}]: the chat template's prompt for this assistant turn is not a "
-                              "prefix of the whole conversation's rendering (it renders the history otherwise); "
-                              "cannot tell the turn's tokens apart; train turns='last' (--turns last), one "
-                              "row per turn")
-        start = len(prompt)
         if i == last:  # as turns="last" trains it (rows of one assistant turn encode the same either way)
             end = start + len(full[start:].rstrip("\n"))
         else:

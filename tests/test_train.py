@@ -321,16 +321,40 @@ OPEN_TURNS = ("{% for m in messages %}{{ '<|im_start|>' + m.role + '\n' + m.cont
               "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}")
 
 
-def test_sft_every_turn_refuses_turns_it_cannot_tell_apart_in_one_line(tiny_random):
-    """A template whose prompt for a turn is not how the whole conversation renders the history before it
-    (Qwen3's non-thinking prompt opens an empty think block its history lacks), or whose assistant turns end
-    with no end-of-turn token before the next message: one line naming the row and the turn, never a target
-    that runs into the user's next message."""
+# ChatML marking the last user message of what it renders: the history before a turn renders otherwise alone
+NOW_TEMPLATE = ("{% set ns = namespace(q=-1) %}{% for m in messages %}{% if m.role == 'user' %}"
+                "{% set ns.q = loop.index0 %}{% endif %}{% endfor %}{% for m in messages %}"
+                "{{ '<|im_start|>' + m.role + '\n' + m.content }}{% if loop.index0 == ns.q %}{{ ' (now)' }}{% endif %}"
+                "{{ '<|im_end|>\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}")
+
+
+def test_sft_every_turn_of_qwen3_non_thinking_is_trained_as_its_history_renders_it(tiny_random):
+    """Qwen3's non-thinking prompt opens an empty think block that the turns of its history lack: those turns
+    were refused (the prompt for them is not a prefix of the whole). They start after their header, as the
+    whole conversation renders them; the last turn, whose rendering has the block, trains what follows it, as the
+    model is prompted at inference and as turns="last" trains it."""
     from test_tokenizer import QWEN3_THINKING
 
     tok = copy.copy(tiny_random[1])
     msgs = [m for m in TURNS if m["role"] in ("user", "assistant") and "tool_calls" not in m]
     tok.chat_template, tok._jinja, tok.template_kwargs = QWEN3_THINKING, None, {"enable_thinking": False}
+    ids, mask = encode_sft(tok, {"messages": msgs}, "d.jsonl:3")
+    assert _trained(tok, ids, mask) == ["It is 5.<|im_end|>", "It is 8.<|im_end|>"]
+    assert ids == encode_sft(tok, {"messages": msgs}, turns="last")[0]  # (the same tokens, more of them trained)
+    assert ids == tok.encode(tok.apply_chat_template(msgs, add_generation_prompt=False).rstrip("\n"))
+    # a turn whose text starts like the think block is not cut: the turn starts at its text at the latest
+    starts = [{**m, "content": "<think>" + m["content"]} if m["role"] == "assistant" else m for m in msgs]
+    ids, mask = encode_sft(tok, {"messages": starts})
+    assert _trained(tok, ids, mask)[0] == "<think>It is 5.<|im_end|>"
+
+
+def test_sft_every_turn_refuses_turns_it_cannot_tell_apart_in_one_line(tiny_random):
+    """A template that renders the history before a turn otherwise than the whole conversation does (here the
+    last user message is marked), or whose assistant turns end with no end-of-turn token before the next
+    message: one line naming the row and the turn, never a target that runs into the user's next message."""
+    tok = copy.copy(tiny_random[1])
+    msgs = [m for m in TURNS if m["role"] in ("user", "assistant") and "tool_calls" not in m]
+    tok.chat_template, tok._jinja = NOW_TEMPLATE, None
     with pytest.raises(PonderError, match=r"^d.jsonl:3: messages\[1\]: the chat template's prompt for this "
                                           r"assistant turn is not a prefix .*train turns='last' \(--turns last\), "
                                           r"one row per turn$"):
