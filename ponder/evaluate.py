@@ -613,8 +613,8 @@ def evaluate(
                 # (the </think> that closes a cut thinking is read before the cue: counted as budget_forcing does)
                 scale.check_budget_context(model, tok, thinking_prompts, budget, cue,
                                            mk.get("answer_tokens", bf["answer_tokens"].default),
-                                           name=name.replace("_", " "), think_end=scale.resolve_think_end(
-                                               tok, thinking_prompts, mk.get("think_end", bf["think_end"].default)),
+                                           name=name.replace("_", " "),
+                                           think_end=mk.get("think_end", bf["think_end"].default),
                                            names=_item_names(items))
         else:  # before any progress bar; the longest prompt's item named (a benchmark file has hundreds)
             check_context(model, render_prompts(tok, prompts), max_new_tokens, names=_item_names(items))

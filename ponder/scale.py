@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import itertools
 import math
 import numbers
 import time
@@ -793,16 +794,20 @@ def _answer_room(model, ids, want: int, problem: int, capped: list | None) -> in
 def check_budget_context(model, tok, prompts, budget: int, answer_cue: str, answer_tokens: int,
                          name: str = "budget forcing", think_end: str | None = None, names=None) -> None:
     """The forced answer is decoded after prompt + thinking + cue: a budget whose forced answer cannot fit the
-    context is refused before any thinking is drawn (not by the engine once it all has been)."""
+    context is refused before any thinking is drawn (not by the engine once it all has been). ``think_end`` as
+    budget_forcing takes it ("auto": each prompt's own, ``think_ends``): a cut thinking is closed with it."""
     from ponder.engine import check_context, render_prompts
 
     # evaluate calls this before budget_forcing sees them: a bad one would be a TypeError in the sum below
     _positive_int(f"{name}: budget", budget)
     _positive_int(f"{name}: answer_tokens", answer_tokens)
-    cue = _cue_tokens(tok, answer_cue, think_end)
-    check_context(model, render_prompts(tok, prompts), budget + cue + answer_tokens,
-                  what=f"{name}'s thinking budget {budget} + answer cue {cue} + answer tokens {answer_tokens} =",
-                  names=names)
+    ends, ids = think_ends(tok, prompts, think_end), render_prompts(tok, prompts)
+    for end in dict.fromkeys(ends):  # ("auto": a cut thinking is closed with its prompt's own delimiter)
+        idx = [i for i, e in enumerate(ends) if e == end]
+        cue = _cue_tokens(tok, answer_cue, end)
+        check_context(model, [ids[i] for i in idx], budget + cue + answer_tokens,
+                      what=f"{name}'s thinking budget {budget} + answer cue {cue} + answer tokens {answer_tokens} =",
+                      names=None if names is None else [names[i] for i in idx])
 
 
 def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wait_text: str = "\nWait",
@@ -849,14 +854,28 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
             raise PonderError(f"budget forcing: {name} must be a string, got {text!r}")
     if not wait_text.strip():  # (a wait that writes no word: a greedy model ends its thinking again, budget spent)
         raise PonderError(f"budget forcing: wait_text must be text that keeps the model thinking, got {wait_text!r}")
-    think_end = resolve_think_end(tok, prompts, think_end)
+    ends = think_ends(tok, prompts, think_end)
     from ponder.engine import check_index_offset, check_sampling
 
     # here, not only in the engine: greedy draws pass temperature 0 and no index_offset, so a bad one would go
     # unseen
     check_sampling(temperature=temperature, top_p=top_p)
     check_index_offset(index_offset)
-    check_budget_context(model, tok, prompts, budget, answer_cue, answer_tokens, think_end=think_end)
+    check_budget_context(model, tok, prompts, budget, answer_cue, answer_tokens, think_end=think_end)  # (all first)
+    if len(set(ends)) > 1:
+        # prompts with and without think tags: each run of one delimiter is a call of its own at its own offset.
+        # Every draw is keyed by the problem's index, so each gets what it gets alone (a "</think>" resolved from
+        # any prompt of the call closed the cut thinking of a plain prompt in the same evaluation chunk).
+        out = []
+        for e, run in itertools.groupby(range(len(prompts)), key=ends.__getitem__):
+            run = list(run)
+            lo = run[0]
+            out += budget_forcing(model, tok, prompts[lo:run[-1] + 1], budget=budget, waits=waits,
+                                  wait_text=wait_text, answer_cue=answer_cue, answer_tokens=answer_tokens,
+                                  force=force, temperature=temperature, top_p=top_p, stop=stop, seed=seed,
+                                  index_offset=index_offset + lo, extract=extract, think_end=e)
+        return out
+    think_end = ends[0]
     extract = extract or default_extract()
     P = len(prompts)
     from ponder.engine import render_prompts
@@ -984,6 +1003,12 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
             info["capped"] = capped[i]
         out.append(Outcome(text, answer, gen[i], lat[i], finish, lp_sum[i] / lp_n[i] if lp_n[i] else None, info))
     return out
+
+
+def think_ends(tok, prompts, think_end="auto") -> list[str | None]:
+    """budget_forcing's delimiter of each prompt: ``resolve_think_end`` of that prompt alone, so that what a
+    problem's thinking stops at does not depend on the other prompts of its call."""
+    return [resolve_think_end(tok, [p], think_end) for p in prompts]
 
 
 def resolve_think_end(tok, prompts, think_end="auto") -> str | None:

@@ -1152,6 +1152,22 @@ def test_budget_forcing_budget_closes_thinking_then_the_answer_follows(think_tag
     assert o.info["thinking_tokens"] == budget and o.info["waits_used"] == 1
 
 
+def test_budget_forcing_auto_think_end_is_each_prompts_own(think_tags):
+    """think_end="auto" is resolved per prompt: a plain prompt's outcome does not depend on whether a prompt that
+    thinks in tags shares its call (an evaluation's chunk of problems). It took "</think>" for every prompt of a
+    call where any one opened "<think>": "q" cut by its budget was closed with a tag it never opened."""
+    model, tok = think_tags
+    prompts = ["q<think>", "q", "q", "q<think>", "q"]
+    kw = dict(budget=1, answer_tokens=4, temperature=1.0, seed=3)
+    together = scale.budget_forcing(model, tok, prompts, **kw)
+    for i, p in enumerate(prompts):
+        alone = scale.budget_forcing(model, tok, [p], index_offset=i, **kw)[0]
+        assert (together[i].text, together[i].answer, together[i].tokens, together[i].info) == (
+            alone.text, alone.answer, alone.tokens, alone.info)
+    assert together[1].text == "z\nFinal Answer:\n8" and "think_end" not in together[1].info
+    assert together[0].text == "z</think>\nFinal Answer:\n8" and together[0].info["think_end"] == "</think>"
+
+
 def test_budget_forcing_think_tags_count_the_closing_tag_in_the_context_check(think_tags, capsys):
     """A cut thinking is followed by </think>, the cue and the answer: a budget whose answer only fits without
     the tag is refused before thinking (by evaluate too, before its progress bar)."""
