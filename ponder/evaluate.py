@@ -890,7 +890,9 @@ def sweep(
     cue = inspect.signature(scale.budget_forcing).parameters["answer_cue"].default  # (sweep keeps the default)
     for what, budget, ps in checks:
         for model, tok in mods.values():
-            scale.check_budget_context(model, tok, ps, budget, cue, answer_tokens, name=what, names=_item_names(items))
+            # (think_end as budget_forcing resolves it: a cut thinking is closed with "</think>" before the cue)
+            scale.check_budget_context(model, tok, ps, budget, cue, answer_tokens, name=what, think_end="auto",
+                                       names=_item_names(items))
     if par:  # (else a long prompt past the first chunk failed after the chunks before it were drawn)
         from ponder.engine import check_context, render_prompts
 

@@ -764,6 +764,21 @@ def test_sweep_format_reward_counts_a_think_tag_the_prompt_opened(tokenizer):
         "majority": [1.0], "budget_forcing": [1.0]}
 
 
+def test_sweep_counts_the_closing_think_tag_before_the_parallel_draw(tokenizer, capsys):
+    """A cut thinking is closed with "</think>" before the cue: sweep's check left the tag out, so a budget that
+    fits only without it passed, the parallel draw ran, and budget forcing refused it afterwards."""
+    from test_scale import think_tag_model
+
+    model = think_tag_model(tokenizer, [("q<think>", "z</think>\\boxed{7}")])
+    cue = len(tokenizer.encode("\nFinal Answer:"))
+    budget = model.config.max_position_embeddings - len(tokenizer.encode("q<think>")) - cue - 4  # fits sans tag
+    with pytest.raises(PonderError, match=f"budget {budget} \\+ answer cue {cue + 1} \\+ answer tokens 4"):
+        sweep((model, tokenizer), [{"id": "a", "prompt": "q<think>", "answer": "7"}],
+              methods=["majority", "budget_forcing"], parallel_ns=[1], budgets=[budget], answer_tokens=4,
+              max_new_tokens=4, temperature=0.5, progress=True, n_boot=10)
+    assert "draw N=" not in capsys.readouterr().err
+
+
 SYSTEM = "Reason step by step."
 
 
