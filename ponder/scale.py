@@ -53,6 +53,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 from ponder.errors import PonderError
@@ -242,7 +243,10 @@ def vote(answers: Sequence[str | None], *, equal: Equal, weights: Sequence[float
 
 
 def check_vote_options(weighted: bool, early_stop: bool) -> None:
-    """Self-consistency options that cannot go together (evaluate checks them before its progress bar)."""
+    """Self-consistency's vote options: True or False, not both (evaluate checks them before its progress bar)."""
+    for name, v in (("weighted", weighted), ("early_stop", early_stop)):
+        if not isinstance(v, (bool, np.bool_)):  # (by truthiness "no" or "false" ran that vote, recorded as "no")
+            raise PonderError(f"self-consistency: {name} must be True or False, got {v!r}")
     if weighted and early_stop:
         raise PonderError("self-consistency: early_stop needs unweighted votes (future weights are unknown)")
 

@@ -166,6 +166,21 @@ def test_self_consistency_errors(micro):
         scale.self_consistency(model, tok, [], n_votes=2)
 
 
+@pytest.mark.parametrize("opt", ["weighted", "early_stop"])
+@pytest.mark.parametrize("bad", ["no", "false", 0, None])
+def test_self_consistency_vote_options_must_be_true_or_false(micro, opt, bad):
+    """weighted and early_stop were taken by truthiness: "no" or "false" (a settings file's text) ran a weighted or
+    early-stopped vote, and evaluate recorded "no" in config.json. Refused, by evaluate before anything is drawn."""
+    model, tok = micro
+    with pytest.raises(PonderError, match=f"self-consistency: {opt} must be True or False, got {bad!r}"):
+        scale.self_consistency(model, tok, [PA], n_votes=2, **{opt: bad})
+    from ponder.evaluate import evaluate
+
+    with pytest.raises(PonderError, match=f"{opt} must be True or False"):
+        evaluate(None, None, [{"prompt": PA, "answer": "3"}], method="self_consistency", progress=False,
+                 method_kwargs={"n_votes": 2, opt: bad})
+
+
 # ---- best-of-N ------------------------------------------------------------------------------------------
 
 
