@@ -212,6 +212,12 @@ def answer_fns(reward_fn, extract, equal) -> tuple[Callable, Callable]:
     return extract or scale.default_extract(), equal or scale.default_equal()
 
 
+def _check_flag(name: str, v) -> None:
+    """A yes/no option: True or False (by truthiness, "no" or "false", a settings file's text, meant yes)."""
+    if not isinstance(v, (bool, np.bool_)):
+        raise PonderError(f"{name} must be True or False, got {v!r}")
+
+
 def _check_ks(ks, n: int) -> list[int]:
     if isinstance(ks, str):  # "1,4,16", as the CLI's --k takes it
         try:
@@ -523,6 +529,8 @@ def evaluate(
     """
     items = _check_items(items)
     check_out_dir(out_dir, "eval")
+    _check_flag("chat", chat)  # (chat="no" wrapped every prompt, recorded as "no"; resume="false" resumed)
+    _check_flag("resume", resume)
     if resume and out_dir is None:
         raise PonderError("resume: needs out_dir, the directory of the interrupted evaluation")
     if resume and generate_fn is not None:  # (its workers draw every problem in one call: nothing is kept between)
@@ -861,6 +869,7 @@ def sweep(
     """
     items = _check_items(items)
     check_out_dir(out_dir, "sweep")
+    _check_flag("chat", chat)
     mods = _models_dict(models)
     methods = list(methods)
     if not methods:

@@ -829,6 +829,22 @@ def test_a_system_prompt_without_chat_is_refused(micro, tmp_path):
     assert not (tmp_path / "e").exists()
 
 
+@pytest.mark.parametrize("opt", ["chat", "resume"])
+@pytest.mark.parametrize("bad", ["no", "false", 0])
+def test_chat_and_resume_must_be_true_or_false(micro, tmp_path, opt, bad):
+    """chat and resume were taken by truthiness: chat="no" wrapped every prompt as a chat message (and config.json
+    recorded "no"), resume="false" resumed. Refused before anything is drawn or written; sweep's chat too."""
+    model, tok = micro
+    with pytest.raises(PonderError, match=f"{opt} must be True or False, got {bad!r}"):
+        evaluate(model, tok, ITEMS[:1], method="greedy", max_new_tokens=4, out_dir=tmp_path / "e", progress=False,
+                 **{opt: bad})
+    assert not (tmp_path / "e").exists()
+    if opt == "chat":
+        with pytest.raises(PonderError, match=f"chat must be True or False, got {bad!r}"):
+            sweep((model, tok), ITEMS[:1], methods=["majority"], parallel_ns=[1], max_new_tokens=4, chat=bad,
+                  progress=False, n_boot=10)
+
+
 def test_a_chat_message_prompt_is_recorded_as_readable_json(micro, tmp_path):
     """samples.jsonl records a prompt of chat messages as its JSON text; non-ASCII content was escaped there
     ("Ünïcode" read "\\u00dcn\\u00efcode" in the file), unreadable for a non-English benchmark."""
