@@ -463,6 +463,21 @@ def _open_progress(d: Path, header: dict, resume: bool):
     return outcomes, seconds, open(f, "a", encoding="utf-8")
 
 
+def _drop_progress(d: Path, made: Path | None) -> None:
+    """Remove the progress file of ``d`` and, where empty, the folders from ``d`` up to ``made`` (the outermost one
+    the evaluation created; None: it created none)."""
+    (d / PROGRESS).unlink(missing_ok=True)
+    if made is None:
+        return
+    for a in (d, *d.parents):
+        try:
+            a.rmdir()
+        except OSError:  # (not empty: something else was written there meanwhile)
+            return
+        if a == made:
+            return
+
+
 def _append_line(f, obj) -> None:
     """One JSON line, on disk when this returns (a crash after it keeps the line; one during it leaves a torn
     line without its newline, which resuming drops)."""
@@ -652,6 +667,7 @@ def evaluate(
                 finished = _finished_summary(d, config, items)
                 if finished is not None:
                     return finished
+            made = next((a for a in reversed([d, *d.parents]) if not a.exists()), None)  # (the outermost new one)
             outcomes, saved_seconds, progress_file = _open_progress(d, header, resume)
             kept = len(outcomes) if resume else None  # (0: nothing to continue there, e.g. a mistyped --out)
     setup_seconds = None
@@ -667,25 +683,34 @@ def evaluate(
     t_start = time.perf_counter()
     if generate_fn is not None:
         outcomes = generate_fn(fn=fn, name=name, prompts=prompts, n=n, mk=mk, common=common, seed=seed, chunk=chunk)
-    # (resumed: from the first problem not kept; chunks start where an uninterrupted run's do)
-    for start in range(len(outcomes), len(prompts) if generate_fn is None else 0, chunk):
-        part = prompts[start:start + chunk]
-        t_chunk = time.perf_counter()
-        if name == "sampling":
-            kw = _call_method(fn, {**common, **mk, "n": n, "seed": seed, "index_offset": start})
-            outcomes += fn(model, tok, part, **kw)
-        else:
-            runs = []
-            for r in range(n):
-                s_r = seed if r == 0 else scale.derive_seed(seed, "run", r)
-                kw = _call_method(fn, {**common, **mk, "seed": s_r, "index_offset": start})
-                runs.append(fn(model, tok, part, **kw))
-            outcomes += [[runs[r][i] for r in range(n)] for i in range(len(part))]
-        if progress_file is not None:  # kept before the next chunk is drawn: an interruption loses at most one
-            _append_line(progress_file, {"start": start, "seconds": time.perf_counter() - t_chunk,
-                                         "outcomes": [[o.to_dict() for o in outs] for outs in outcomes[start:]]})
-        if bar:
-            bar.update(len(part))
+    try:
+        # (resumed: from the first problem not kept; chunks start where an uninterrupted run's do)
+        for start in range(len(outcomes), len(prompts) if generate_fn is None else 0, chunk):
+            part = prompts[start:start + chunk]
+            t_chunk = time.perf_counter()
+            if name == "sampling":
+                kw = _call_method(fn, {**common, **mk, "n": n, "seed": seed, "index_offset": start})
+                outcomes += fn(model, tok, part, **kw)
+            else:
+                runs = []
+                for r in range(n):
+                    s_r = seed if r == 0 else scale.derive_seed(seed, "run", r)
+                    kw = _call_method(fn, {**common, **mk, "seed": s_r, "index_offset": start})
+                    runs.append(fn(model, tok, part, **kw))
+                outcomes += [[runs[r][i] for r in range(n)] for i in range(len(part))]
+            if progress_file is not None:  # kept before the next chunk is drawn: an interruption loses at most one
+                _append_line(progress_file, {"start": start, "seconds": time.perf_counter() - t_chunk,
+                                             "outcomes": [[o.to_dict() for o in outs] for outs in outcomes[start:]]})
+            if bar:
+                bar.update(len(part))
+    except Exception:
+        # An error before any chunk was kept (an option only the method checks, at its first chunk): the progress
+        # file holds nothing but these settings, which --resume with corrected ones refused. It goes, with the
+        # folders this evaluation made. (An interruption keeps it: --resume then continues these settings.)
+        if progress_file is not None and not outcomes:
+            progress_file.close()
+            _drop_progress(d, made)
+        raise
     if progress_file is not None:
         progress_file.close()
     # (a resumed run: the generation seconds of the chunks kept before, so tokens per second stays a rate)

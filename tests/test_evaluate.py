@@ -1021,6 +1021,24 @@ def test_resume_drops_a_torn_last_line_and_refuses_other_settings(micro, tmp_pat
         evaluate(model, tok, ITEMS[::-1], out_dir=d, resume=True, **kw)
 
 
+@pytest.mark.parametrize("method,bad,good", [("self_refine", {"rounds": -1}, {"rounds": 1}),
+                                             ("budget_forcing", {"force": "x"}, {"force": "always"})])
+def test_a_bad_method_option_leaves_nothing_to_resume(micro, tmp_path, method, bad, good):
+    """A method option only the method checks fails at the first chunk: the directory was left holding a progress
+    file of the bad settings, and the corrected evaluation with --resume was refused ("holds an interrupted
+    evaluation: its method_kwargs is ..."). Nothing was kept, so nothing is left."""
+    model, tok = micro
+    out = tmp_path / "new" / "e"
+    with pytest.raises(PonderError, match=next(iter(bad))):
+        evaluate(model, tok, ITEMS[:2], method=method, method_kwargs={**bad, "budget": 4} if method ==
+                 "budget_forcing" else bad, max_new_tokens=4, out_dir=out, progress=False, n_boot=10)
+    assert not (tmp_path / "new").exists()
+    kw = {**good, "budget": 4} if method == "budget_forcing" else good
+    s = evaluate(model, tok, ITEMS[:2], method=method, method_kwargs=kw, max_new_tokens=4, out_dir=out,
+                 progress=False, n_boot=10, resume=True)
+    assert s["resumed"] == 0 and (out / "summary.json").is_file()
+
+
 def test_a_token_id_prompt_is_refused_before_anything_is_written(micro, tmp_path):
     model, tok = micro
     items = [*ITEMS[:1], {"id": "ids", "prompt": [1, 2, 3], "answer": "1"}]
