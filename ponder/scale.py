@@ -901,7 +901,8 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
     lp_sum, lp_n = [0.0] * P, [0] * P
     capped: list[list[dict]] = [[] for _ in range(P)]  # draws the context's room capped (info["capped"])
     reserve = _cue_tokens(tok, answer_cue, think_end) + answer_tokens  # check_budget_context's count
-    think_stop = stop if think_end is None else [*(stop or []), think_end]
+    # (one stop string, as the engine takes it, is one: spread into the list it was its characters)
+    think_stop = stop if think_end is None else [*([stop] if isinstance(stop, str) else stop or []), think_end]
     live = list(range(P))
     seg = 0
     while live:

@@ -1183,6 +1183,17 @@ def test_budget_forcing_auto_think_end_is_each_prompts_own(think_tags):
     assert together[0].text == "z</think>\nFinal Answer:\n8" and together[0].info["think_end"] == "</think>"
 
 
+def test_budget_forcing_takes_one_stop_string_as_the_engine_does(think_tags):
+    """stop may be one string (the engine's and evaluate's stop): with think tags it was spread into its characters
+    next to "</think>", so stop="zz" stopped the thinking at its first "z"."""
+    model, tok = think_tags
+    kw = dict(budget=8, answer_tokens=16)
+    one = scale.budget_forcing(model, tok, ["q<think>"], stop="zz", **kw)[0]
+    assert one.to_dict() | {"latency": 0} == scale.budget_forcing(model, tok, ["q<think>"], stop=["zz"], **kw)[
+        0].to_dict() | {"latency": 0}
+    assert one.text == "z</think>\\boxed{7}" and one.info["thinking_tokens"] == 2
+
+
 def test_budget_forcing_think_tags_count_the_closing_tag_in_the_context_check(think_tags, capsys):
     """A cut thinking is followed by </think>, the cue and the answer: a budget whose answer only fits without
     the tag is refused before thinking (by evaluate too, before its progress bar)."""
