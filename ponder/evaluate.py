@@ -903,6 +903,7 @@ def sweep(
         if m not in PARALLEL_METHODS + SEQUENTIAL_METHODS:
             raise PonderError(f"sweep: unknown method {m!r} (parallel: {', '.join(PARALLEL_METHODS)}; "
                               f"sequential: {', '.join(SEQUENTIAL_METHODS)})")
+    methods = list(dict.fromkeys(methods))  # one curve each (named twice: every point twice, as `eval --sweep` drops)
     par = [m for m in methods if m in PARALLEL_METHODS]
     seq = [m for m in methods if m in SEQUENTIAL_METHODS]
     ns = _ints("parallel_ns", parallel_ns) if par else []

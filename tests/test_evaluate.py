@@ -220,6 +220,20 @@ def test_sweep_subsampled_point_equals_a_separate_self_consistency_run(micro):
         assert p["accuracy"] == float(answers_equal(o.answer or "", "7")) and p["tokens"] == o.tokens
 
 
+def test_sweep_runs_a_method_named_twice_once(micro):
+    """methods=("majority", "majority") gave two majority curves, each with every N's point twice (a zig-zag plot,
+    repeated scaling.csv rows), and ran a sequential method twice; `ponder eval --sweep` de-duplicated, the API
+    did not."""
+    model, tok = micro
+    kw = dict(parallel_ns=[1, 2], budgets=[8], max_new_tokens=8, progress=False, n_boot=10)
+    twice = sweep((model, tok), ITEMS[:2], methods=["majority", "budget_forcing", "majority", "budget_forcing"], **kw)
+    once = sweep((model, tok), ITEMS[:2], methods=["majority", "budget_forcing"], **kw)
+    assert [(c["method"], [p["budget"] for p in c["points"]]) for c in twice["curves"]] == [
+        ("majority", [1, 2]), ("budget_forcing", [8])]
+    strip = [[{k: v for k, v in p.items() if k != "latency"} for p in c["points"]] for c in once["curves"]]
+    assert [[{k: v for k, v in p.items() if k != "latency"} for p in c["points"]] for c in twice["curves"]] == strip
+
+
 def test_sweep_errors(micro):
     model, tok = micro
     with pytest.raises(PonderError, match="unknown method"):
