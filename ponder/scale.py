@@ -49,6 +49,7 @@ import inspect
 import itertools
 import math
 import numbers
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -1093,23 +1094,30 @@ def _forced_answers(model, tok, contexts, idx, temperature, *, seed, index_offse
     return {i: tuple(r) for i, r in res.items()}
 
 
+# a box as the math verifier reads one: \boxed or \fbox (not \boxedfoo), its "{" after optional whitespace, an
+# escaped brace no brace
+_BOX_CMD_RE = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
+_BRACE_RE = re.compile(r"\\[{}]|[{}]")
+
+
 def _drop_open_box(thinking: str) -> str:
-    """Thinking cut off inside its last \\boxed{...}: drop that open box, which would otherwise swallow the forced
-    answer after it (a verifier reads an unbalanced last box as no answer). A cut right after "\\boxed", before
-    its "{" (a token of its own in byte-level BPE), is dropped too: the verifier read the cue's "Final" as the
-    box's argument."""
-    bare = thinking.rstrip()
-    if bare.endswith("\\boxed"):
-        return bare[:-len("\\boxed")]
-    at = thinking.rfind("\\boxed{")
-    if at < 0:
+    """Thinking cut off inside its last box (\\boxed{...} or \\fbox{...}, as the verifier reads them): drop that open
+    box, which would otherwise swallow the forced answer after it (a verifier reads an unbalanced last box as no
+    answer). A cut right after "\\boxed", before its "{" (a token of its own in byte-level BPE), is dropped too: the
+    verifier read the cue's "Final" as the box's argument."""
+    boxes = list(_BOX_CMD_RE.finditer(thinking))
+    if not boxes:
         return thinking
+    last = boxes[-1]
+    arg = thinking[last.end():].lstrip(" \t\n")
+    if arg and arg[0] != "{":
+        return thinking  # "\\boxed 5": a one-token argument, complete
     depth = 0
-    for ch in thinking[at + len("\\boxed"):]:
-        depth += {"{": 1, "}": -1}.get(ch, 0)
+    for m in _BRACE_RE.finditer(thinking, len(thinking) - len(arg)):
+        depth += {"{": 1, "}": -1}.get(m.group(), 0)
         if depth == 0:
             return thinking  # closed
-    return thinking[:at]
+    return thinking[:last.start()]
 
 
 # ---- reasoning effort -----------------------------------------------------------------------------------

@@ -818,6 +818,19 @@ def test_budget_forcing_cut_between_boxed_and_its_brace_reads_the_forced_answer(
     assert scale._drop_open_box("is \\boxed{1") == "is " and scale._drop_open_box("\\boxed{1} ok") == "\\boxed{1} ok"
 
 
+def test_a_cut_inside_any_box_the_verifier_reads_drops_that_box():
+    """The verifier reads \\fbox as \\boxed, a box's brace after a space, and an escaped brace as no brace: a
+    thinking cut inside "\\fbox{5", "\\boxed {5" or "\\boxed{1\\}" kept that open box, which swallowed the
+    forced answer after it (no answer read, or the cue's "Final"), as "\\boxed{5" did before open boxes were dropped."""
+    for thinking in ("so \\fbox{5", "so \\boxed {5", "so \\fbox", "so \\fbox \n", "so \\boxed{1\\}",
+                     "so \\fbox {\\frac{1}{2"):
+        assert extract_answer(thinking + "\nFinal Answer: 7") in (None, "Final")  # the forced answer lost
+        kept = scale._drop_open_box(thinking)
+        assert kept.rstrip() == "so" and extract_answer(kept + "\nFinal Answer: 7") == "7"
+    for closed in ("so \\fbox{5}", "so \\boxed {5}", "so \\boxed 5", "so \\boxed{\\{1\\}}", "\\boxed{5} so"):
+        assert scale._drop_open_box(closed) == closed
+
+
 def test_budget_forcing_forced_answer_follows_the_recorded_text():
     """The final completion is thinking (less a box the cut left open) + cue + forced answer, and that forced
     answer is what the model decodes after exactly that text. It was decoded after the open box
