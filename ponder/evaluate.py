@@ -559,9 +559,11 @@ def evaluate(
     # used only by summarize's bootstrap, after every completion is drawn and judged: checked before them
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
         raise PonderError(f"n_boot={n_boot!r} must be an integer >= 1")
-    if batch_problems is not None and (isinstance(batch_problems, bool) or not isinstance(batch_problems, int)
-                                       or batch_problems < 1):  # a negative one drew no batch at all
-        raise PonderError(f"batch_problems={batch_problems!r} must be an integer >= 1")
+    if batch_problems is not None:  # (a numpy one, from a grid of settings, is one, as n's is)
+        if (isinstance(batch_problems, bool) or not isinstance(batch_problems, (int, np.integer))
+                or batch_problems < 1):  # a negative one drew no batch at all
+            raise PonderError(f"batch_problems={batch_problems!r} must be an integer >= 1")
+        batch_problems = int(batch_problems)
     if method_kwargs is not None and not isinstance(method_kwargs, dict):
         raise PonderError(f"method_kwargs must be a dict, got {type(method_kwargs).__name__}")
     # evaluate passes these itself: one in method_kwargs would be dropped (seed, n: config.json records it as
@@ -572,7 +574,9 @@ def evaluate(
         raise PonderError(f"method_kwargs {own}: set by evaluate's own argument(s) of that name; pass them there")
     temp = DEFAULT_TEMPERATURE[name] if temperature is None else temperature
     _check_sampling(temperature=temp, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed, mk=method_kwargs)
-    temp, seed = float(temp), int(seed)  # (a numpy seed passed the check, then failed config.json's JSON)
+    # (a numpy seed, max_new_tokens or top_p, from a grid of settings, passed the check, then failed config.json's
+    # JSON once everything had run)
+    temp, seed, top_p, max_new_tokens = float(temp), int(seed), float(top_p), int(max_new_tokens)
     if name == "greedy" and n > 1:
         raise PonderError(f"method 'greedy' is deterministic: n must be 1, got {n}")
     if name != "greedy" and n > 1 and temp == 0:
@@ -909,7 +913,10 @@ def sweep(
     ns = _ints("parallel_ns", parallel_ns) if par else []
     bs = _ints("budgets", budgets) if "budget_forcing" in seq else []
     _check_sampling(temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed)
-    seed = int(seed)  # (a numpy one passed the check, then failed config.json's JSON)
+    # (numpy ones, from a grid of settings, passed the checks, then failed config.json's JSON once all had run)
+    seed, temperature, top_p, max_new_tokens = int(seed), float(temperature), float(top_p), int(max_new_tokens)
+    if isinstance(answer_tokens, np.integer):  # (checked where used: by budget forcing's context check)
+        answer_tokens = int(answer_tokens)
     if par and temperature <= 0:
         raise PonderError("sweep: parallel methods need temperature > 0 (greedy samples are identical)")
     reward_fn = make_reward(reward)
@@ -917,8 +924,10 @@ def sweep(
     prompts = [_prompt_of(it, chat, None) for it in items]
     P = len(items)
     # The sequential settings, checked before any model draws: else a bad one fails after the parallel draw.
-    if "budget_forcing" in seq and (isinstance(waits, bool) or not isinstance(waits, int) or waits < 0):
-        raise PonderError(f"sweep: waits must be an integer >= 0, got {waits!r}")
+    if "budget_forcing" in seq:  # (a numpy one, from a grid of settings, is one: config.json records its int)
+        if isinstance(waits, bool) or not isinstance(waits, (int, np.integer)) or waits < 0:
+            raise PonderError(f"sweep: waits must be an integer >= 0, got {waits!r}")
+        waits = int(waits)
     checks = ([("budget forcing", bs[-1], prompts)] if "budget_forcing" in seq else []) + (
         [(f"effort {lv}", cfg["budget"], [scale.with_system_line(p, cfg.get("system", "")) for p in prompts])
          for lv, cfg in scale.EFFORT_LEVELS.items()] if "effort" in seq else [])

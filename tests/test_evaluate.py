@@ -1072,6 +1072,31 @@ def test_a_numpy_vote_count_is_recorded_as_its_int(micro, tmp_path):
     assert json.loads((tmp_path / "config.json").read_text())["method_kwargs"]["n_votes"] == 2
 
 
+def test_numpy_settings_from_a_grid_run_and_are_recorded_as_numbers(micro, tmp_path):
+    """Settings from a grid (np.int64, np.float32): batch_problems and sweep's waits were refused as not integers
+    ("must be an integer >= 1, got 2"), and max_new_tokens, top_p (sweep's temperature and answer_tokens too)
+    passed every check, ran everything, then failed config.json with a bare TypeError (not JSON serializable)."""
+    import numpy as np
+
+    model, tok = micro
+    kw = dict(method="sampling", n=2, temperature=1.0, progress=False, n_boot=10)
+    evaluate(model, tok, ITEMS[:3], batch_problems=np.int64(2), max_new_tokens=np.int64(6), top_p=np.float32(0.5),
+             out_dir=tmp_path / "a", **kw)
+    evaluate(model, tok, ITEMS[:3], batch_problems=2, max_new_tokens=6, top_p=float(np.float32(0.5)),
+             out_dir=tmp_path / "b", **kw)
+    assert _without_latency(tmp_path / "a" / "samples.jsonl") == _without_latency(tmp_path / "b" / "samples.jsonl")
+    assert (tmp_path / "a" / "config.json").read_text() == (tmp_path / "b" / "config.json").read_text()
+    kw = dict(methods=["majority", "budget_forcing"], parallel_ns=[1], budgets=[8], progress=False, n_boot=10)
+    grid = dict(waits=np.int64(1), answer_tokens=np.int64(4), max_new_tokens=np.int64(6),
+                temperature=np.float32(0.5), top_p=np.float32(0.5))
+    res = sweep((model, tok), ITEMS[:2], out_dir=tmp_path / "s", **kw, **grid)
+    plain = sweep((model, tok), ITEMS[:2], out_dir=tmp_path / "t", **kw, **{k: v.item() for k, v in grid.items()})
+    assert [[p["tokens"] for p in c["points"]] for c in res["curves"]] == [[p["tokens"] for p in c["points"]]
+                                                                          for c in plain["curves"]]
+    config = json.loads((tmp_path / "s" / "config.json").read_text())
+    assert {k: config[k] for k in grid} == {k: v.item() for k, v in grid.items()}
+
+
 def test_setup_fn_runs_once_after_the_checks_and_outside_the_clock(micro):
     """The Ray path started its actors inside generation: their start-up counted as generation time (tokens per
     second fell with it). setup_fn runs after every check (bad input never starts it) and before generation."""
