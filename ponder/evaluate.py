@@ -58,6 +58,8 @@ def _jsonable(x):
     """Config values as JSON: callables by name, everything else via str if json cannot take it."""
     if callable(x):
         return getattr(x, "__name__", type(x).__name__)
+    if isinstance(x, np.generic):  # a numpy number from a grid of settings: the number, not its text
+        return _jsonable(x.item())
     if isinstance(x, dict):
         return {str(k): _jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):

@@ -1097,6 +1097,19 @@ def test_numpy_settings_from_a_grid_run_and_are_recorded_as_numbers(micro, tmp_p
     assert {k: config[k] for k in grid} == {k: v.item() for k, v in grid.items()}
 
 
+def test_numpy_method_options_are_recorded_as_numbers(micro, tmp_path):
+    """A method option from a numpy grid (budget=np.int64(8), top_k, a judge's threshold) ran as its number but was
+    recorded by its text: config.json and summary.json said "budget": "8"."""
+    import numpy as np
+
+    model, tok = micro
+    evaluate(model, tok, ITEMS[:2], method="budget_forcing", method_kwargs={"budget": np.int64(8),
+             "answer_tokens": np.int64(4), "force": np.str_("always")}, progress=False, n_boot=10, out_dir=tmp_path)
+    for f in ("config.json", "summary.json"):
+        assert json.loads((tmp_path / f).read_text())["method_kwargs"] == {"budget": 8, "answer_tokens": 4,
+                                                                          "force": "always"}
+
+
 def test_setup_fn_runs_once_after_the_checks_and_outside_the_clock(micro):
     """The Ray path started its actors inside generation: their start-up counted as generation time (tokens per
     second fell with it). setup_fn runs after every check (bad input never starts it) and before generation."""
