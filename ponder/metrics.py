@@ -271,7 +271,7 @@ def maj_at_k_per_problem(
     """Per-problem expected accuracy of a k-sample majority vote (see ``maj_at_k``)."""
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise PonderError(f"maj_at_k: k={k!r} must be a positive integer")
-    if isinstance(n_subsets, bool) or not isinstance(n_subsets, int) or n_subsets < 1:
+    if isinstance(n_subsets, bool) or not isinstance(n_subsets, (int, np.integer)) or n_subsets < 1:
         raise PonderError(f"maj_at_k: n_subsets must be a positive integer, got {n_subsets!r}")
     if not callable(correct_fn_or_labels) and len(correct_fn_or_labels) != len(answers_per_problem):
         raise PonderError(

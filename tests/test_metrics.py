@@ -561,6 +561,15 @@ def test_maj_at_k_n_subsets_must_be_a_positive_integer(bad):
         maj_at_k([["1", "2", "1"]], [[True, False, True]], 2, n_subsets=bad)
 
 
+def test_maj_at_k_takes_a_numpy_n_subsets():
+    """k, n_boot and the rest take a numpy integer (a grid of settings); n_subsets was refused as "must be a positive
+    integer, got 4"."""
+    import numpy as np
+
+    args = ([["1", "2", "1", "3", "1", "2"]], [[True, False, True, False, True, False]], 3)
+    assert maj_at_k(*args, n_subsets=np.int64(4), seed=1) == maj_at_k(*args, n_subsets=4, seed=1)
+
+
 @pytest.mark.parametrize("bad", ["x", True])
 def test_summarize_names_a_malformed_logprob_mean(bad):
     recs = [[{"correct": True, "answer": "a", "logprob_mean": bad}, {"correct": False, "answer": "b", "logprob_mean": -1.0}]]
