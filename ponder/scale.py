@@ -1147,6 +1147,9 @@ def effort_settings(level: str, levels: dict | None = None) -> dict:
     # the level's settings as the level's: budget forcing would name them as its own options
     _positive_int(f"reasoning effort {level!r}: budget", levels[level]["budget"])
     _nonnegative_int(f"reasoning effort {level!r}: waits", levels[level].get("waits", 0))
+    if not isinstance(levels[level].get("system") or "", str):  # (a bare TypeError where a chat prompt has a
+        # system message to add it to; dropped without a word for plain-text prompts)
+        raise PonderError(f"reasoning effort {level!r}: system must be a string, got {levels[level]['system']!r}")
     return levels[level]
 
 

@@ -516,6 +516,9 @@ def test_self_refine_and_effort_options_are_named(micro):
     ("effort", dict(level="x", levels={"x": {"budget": 8, "waits": -1}}),
      "reasoning effort 'x': waits must be an integer >= 0, got -1"),
     ("effort", dict(answer_tokens=0), "budget forcing: answer_tokens must be an integer >= 1, got 0"),
+    # (a bare TypeError where the chat prompt has a system message to add it to)
+    ("effort", dict(level="x", levels={"x": {"budget": 8, "system": 5}}),
+     "reasoning effort 'x': system must be a string, got 5"),
     ("self_consistency", dict(n_votes=2, chunk=0), "self-consistency: chunk must be an integer >= 1, got 0"),
     ("sampling", dict(n=0), "sampling: n must be an integer >= 1, got 0"),
     ("self_refine", dict(rounds=-1), "self-refine: rounds must be an integer >= 0, got -1"),
