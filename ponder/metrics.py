@@ -152,6 +152,8 @@ def majority_vote(
     * ``cluster_sizes`` maps each representative to its vote (count or summed weight); None answers
       are counted under the key None when present.
     """
+    if not isinstance(early_stop, (bool, np.bool_)):  # (by truthiness "no" stopped the vote early)
+        raise PonderError(f"majority_vote: early_stop must be True or False, got {early_stop!r}")
     if early_stop and weights is not None:
         # With weights the future samples' weights are unknown, so no prefix can guarantee the win.
         raise PonderError("majority_vote: early_stop needs unweighted votes (future weights are unknown)")

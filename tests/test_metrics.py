@@ -156,6 +156,14 @@ def test_majority_vote_early_stop_at_strict_majority():
         majority_vote(iter(["a"]))
 
 
+@pytest.mark.parametrize("bad", ["no", "false", 0, None])
+def test_majority_vote_early_stop_must_be_true_or_false(bad):
+    """early_stop was taken by truthiness: "no" stopped the vote early (and with weights refused them as "early_stop
+    needs unweighted votes"), as self-consistency's own option did."""
+    with pytest.raises(PonderError, match=f"majority_vote: early_stop must be True or False, got {bad!r}"):
+        majority_vote(["5"] * 3 + ["1"] * 2, early_stop=bad)
+
+
 def test_cluster_answers_default_and_callable_agree_on_exact_strings():
     answers = ["1", None, " 2", "1 ", "3", None, "2"]
     assert cluster_answers(answers) == [0, -1, 1, 0, 2, -1, 1]
