@@ -902,7 +902,8 @@ def sweep(
     check_out_dir(out_dir, "sweep")
     _check_flag("chat", chat)
     mods = _models_dict(models)
-    methods = list(methods)
+    # text is split on commas, as --methods is (iterated, "majority" was the unknown methods 'm', 'a', ...)
+    methods = [m.strip() for m in methods.split(",") if m.strip()] if isinstance(methods, str) else list(methods)
     if not methods:
         raise PonderError("sweep: no methods")
     for m in methods:

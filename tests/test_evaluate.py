@@ -259,6 +259,16 @@ def test_sweep_ns_and_budgets_are_read_as_integers_not_characters():
             _ints("parallel_ns", bad)
 
 
+def test_sweep_methods_as_text_are_read_as_names_not_characters(micro):
+    """methods="majority" (as --methods writes it) was iterated per character: "unknown method 'm'"."""
+    model, tok = micro
+    kw = dict(parallel_ns=[1], budgets=[8], max_new_tokens=6, progress=False, n_boot=10)
+    res = sweep((model, tok), ITEMS[:1], methods="majority, budget_forcing", **kw)
+    assert [c["method"] for c in res["curves"]] == ["majority", "budget_forcing"]
+    with pytest.raises(PonderError, match="sweep: no methods"):
+        sweep((model, tok), ITEMS[:1], methods=" , ", **kw)
+
+
 @pytest.mark.parametrize("method", ["best_of_n", "self_refine"])
 def test_reward_scorer_finds_chat_wrapped_prompts_and_is_recorded_by_name(micro, tmp_path, method):
     """With chat=True the methods see chat messages; a reward-spec scorer still finds each problem's item, and
