@@ -548,6 +548,11 @@ def evaluate(
     check_out_dir(out_dir, "eval")
     _check_flag("chat", chat)  # (chat="no" wrapped every prompt, recorded as "no"; resume="false" resumed)
     _check_flag("resume", resume)
+    for what, f in (("extract", extract), ("equal", equal), ("judge", judge)):  # (else a bare TypeError, at the
+        if f is not None and not callable(f):  # first chunk or only at judging)
+            raise PonderError(f"{what} must be a callable or None, got {f!r}")
+    if extra is not None and not isinstance(extra, dict):  # (else "not a mapping" once everything had run)
+        raise PonderError(f"extra must be a dict (merged into summary.json and config.json), got {extra!r}")
     if resume and out_dir is None:
         raise PonderError("resume: needs out_dir, the directory of the interrupted evaluation")
     if resume and generate_fn is not None:  # (its workers draw every problem in one call: nothing is kept between)
@@ -901,6 +906,9 @@ def sweep(
     items = _check_items(items)
     check_out_dir(out_dir, "sweep")
     _check_flag("chat", chat)
+    for what, f in (("extract", extract), ("equal", equal)):
+        if f is not None and not callable(f):
+            raise PonderError(f"sweep: {what} must be a callable or None, got {f!r}")
     mods = _models_dict(models)
     # text is split on commas, as --methods is (iterated, "majority" was the unknown methods 'm', 'a', ...)
     methods = [m.strip() for m in methods.split(",") if m.strip()] if isinstance(methods, str) else list(methods)

@@ -869,6 +869,24 @@ def test_chat_and_resume_must_be_true_or_false(micro, tmp_path, opt, bad):
                   progress=False, n_boot=10)
 
 
+@pytest.mark.parametrize("kw,match", [(dict(extract=5), "extract must be a callable"),
+                                      (dict(equal="x"), "equal must be a callable"),
+                                      (dict(judge=5, reward="judge"), "judge must be a callable"),
+                                      (dict(extra=5), "extra must be a dict")])
+def test_a_function_or_extra_that_is_not_one_is_named_before_anything_runs(micro, tmp_path, monkeypatch, kw, match):
+    """extract, equal and judge that were no functions failed as a bare TypeError ("'int' object is not callable"),
+    at the first chunk or at judging, and an extra that was no dict ("not a mapping") once everything had run."""
+    model, tok = micro
+    monkeypatch.setattr(scale, "draw", lambda *a, **k: pytest.fail("drew before refusing"))
+    with pytest.raises(PonderError, match=match):
+        evaluate(model, tok, ITEMS[:1], method="greedy", max_new_tokens=4, out_dir=tmp_path / "e", progress=False,
+                 **kw)
+    assert not (tmp_path / "e").exists()
+    if "extract" in kw or "equal" in kw:
+        with pytest.raises(PonderError, match=match):
+            sweep((model, tok), ITEMS[:1], methods=["majority"], parallel_ns=[1], progress=False, **kw)
+
+
 def test_a_chat_message_prompt_is_recorded_as_readable_json(micro, tmp_path):
     """samples.jsonl records a prompt of chat messages as its JSON text; non-ASCII content was escaped there
     ("Ünïcode" read "\\u00dcn\\u00efcode" in the file), unreadable for a non-English benchmark."""
