@@ -1140,6 +1140,8 @@ EFFORT_LEVELS: dict[str, dict] = {
 def effort_settings(level: str, levels: dict | None = None) -> dict:
     """The {"budget", "waits", "system"} of an effort level."""
     levels = EFFORT_LEVELS if levels is None else levels
+    if not isinstance(levels, dict):  # ("in" tested a string's letters, then indexed them: a bare TypeError)
+        raise PonderError(f"reasoning effort: levels must be a dict of levels, got {levels!r}")
     if level not in levels:
         raise PonderError(f"unknown reasoning effort {level!r} (known: {', '.join(levels)})")
     if not isinstance(levels[level], dict) or "budget" not in levels[level]:

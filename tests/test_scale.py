@@ -519,6 +519,8 @@ def test_self_refine_and_effort_options_are_named(micro):
     # (a bare TypeError where the chat prompt has a system message to add it to)
     ("effort", dict(level="x", levels={"x": {"budget": 8, "system": 5}}),
      "reasoning effort 'x': system must be a string, got 5"),
+    ("effort", dict(level="low", levels=5), "reasoning effort: levels must be a dict of levels, got 5"),
+    ("effort", dict(level="l", levels="low"), "reasoning effort: levels must be a dict of levels, got 'low'"),
     ("self_consistency", dict(n_votes=2, chunk=0), "self-consistency: chunk must be an integer >= 1, got 0"),
     ("sampling", dict(n=0), "sampling: n must be an integer >= 1, got 0"),
     ("self_refine", dict(rounds=-1), "self-refine: rounds must be an integer >= 0, got -1"),
