@@ -540,6 +540,16 @@ def _sample_scorer(scorer, by_ids: bool) -> Callable:
     if by_ids:
         return lambda prompt, s, index, capped: score_value(scorer(prompt, s.text, token_ids=s.token_ids,
                                                                    capped=capped))
+    try:  # (a wrong arity was a bare TypeError once every candidate or draft had been drawn)
+        sig = inspect.signature(scorer)
+    except (TypeError, ValueError):  # (no signature to read: found out at the first call)
+        sig = None
+    if sig is not None:
+        try:
+            sig.bind("", "", **({"index": 0} if "index" in sig.parameters else {}))
+        except TypeError:
+            raise PonderError(f"scorer {getattr(scorer, '__name__', type(scorer).__name__)}{sig} cannot be called "
+                              "as scorer(prompt, completion)") from None
     if _takes_index(scorer):
         return lambda prompt, s, index, capped: score_value(scorer(prompt, s.text, index=index))
     return lambda prompt, s, index, capped: score_value(scorer(prompt, s.text))

@@ -184,6 +184,19 @@ def test_self_consistency_vote_options_must_be_true_or_false(micro, opt, bad):
 # ---- best-of-N ------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("method,kw", [("best_of_n", dict(n_candidates=2, temperature=1.0)),
+                                       ("self_refine", dict(rounds=1))])
+@pytest.mark.parametrize("scorer", [lambda completion: 1.0, lambda prompt, completion, item: 1.0])
+def test_a_scorer_that_cannot_take_prompt_and_completion_is_refused_before_drawing(micro, monkeypatch, method,
+                                                                                   kw, scorer):
+    """A scorer of the wrong arity failed as a bare TypeError ("<lambda>() takes 1 positional argument but 2 were
+    given") once every candidate or draft had been drawn."""
+    model, tok = micro
+    monkeypatch.setattr(scale, "draw", lambda *a, **k: pytest.fail("drew before refusing"))
+    with pytest.raises(PonderError, match=r"scorer <lambda>\(.*\) cannot be called as scorer\(prompt, completion\)"):
+        scale.METHODS[method](model, tok, [PA], scorer=scorer, **kw)
+
+
 def test_best_of_n_logprob_picks_highest_mean_logprob(micro):
     model, tok = micro
     got = scale.best_of_n(model, tok, [PA, PB, LONG], n_candidates=6, temperature=1.0, max_new_tokens=48, seed=2)
