@@ -106,6 +106,13 @@ def cluster_answers(answers: Sequence[str | None], equal: Equal | None = None) -
     return ids
 
 
+def _check_seed(seed, where: str) -> None:
+    """Everything here is seeded (module docstring): None drew fresh random numbers on every call, and a negative,
+    fractional or text seed was a bare numpy error."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise PonderError(f"{where}: seed={seed!r} must be an integer >= 0")
+
+
 def logprob_weights(logprob_means: Sequence[float]) -> list[float]:
     """Vote weights exp(mean token log-prob): a confident sample counts more, each weight in (0, 1]."""
     out = []
@@ -275,6 +282,7 @@ def maj_at_k_per_problem(
         raise PonderError(f"maj_at_k: k={k!r} must be a positive integer")
     if isinstance(n_subsets, bool) or not isinstance(n_subsets, (int, np.integer)) or n_subsets < 1:
         raise PonderError(f"maj_at_k: n_subsets must be a positive integer, got {n_subsets!r}")
+    _check_seed(seed, "maj_at_k")
     if not callable(correct_fn_or_labels) and len(correct_fn_or_labels) != len(answers_per_problem):
         raise PonderError(
             f"maj_at_k: {len(correct_fn_or_labels)} label lists for {len(answers_per_problem)} problems"
@@ -371,6 +379,7 @@ def bootstrap_ci(
         raise PonderError(f"bootstrap_ci: alpha={alpha} must be in (0, 1)")
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
         raise PonderError(f"bootstrap_ci: n_boot={n_boot!r} must be an integer >= 1")
+    _check_seed(seed, "bootstrap_ci")
     mean = float(x.mean())
     if x.size == 1:
         return mean, -math.inf, math.inf
@@ -480,6 +489,7 @@ def summarize(
     """
     if len(records_per_problem) == 0:
         raise PonderError("summarize: empty benchmark (0 problems)")
+    _check_seed(seed, "summarize")  # (before any metric: the intervals and maj@k's subsets are keyed by it)
     ks = list(ks)  # iterated twice below: a generator's second pass would be empty and drop its k's silently
     for k in ks:  # int() would quietly report k=2.5 as pass@2
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:

@@ -569,6 +569,18 @@ def test_maj_at_k_n_subsets_must_be_a_positive_integer(bad):
         maj_at_k([["1", "2", "1"]], [[True, False, True]], 2, n_subsets=bad)
 
 
+@pytest.mark.parametrize("seed", [-1, None, 1.5, "3", True])
+def test_a_bad_seed_is_named_and_none_is_not_a_fresh_random_one(seed):
+    """Everything here is seeded: bootstrap_ci(seed=None) drew fresh random intervals on every call, and -1, 1.5 or
+    "3" were bare ValueErrors and TypeErrors from numpy (or, for maj_at_k's enumerated subsets, taken)."""
+    recs = [[{"correct": True, "answer": "1"}, {"correct": False, "answer": "2"}]] * 3
+    for call in (lambda: bootstrap_ci([0.1, 0.5, 0.9], seed=seed),
+                 lambda: maj_at_k([["1", "2", "1"]], [[True, False, True]], 2, seed=seed),
+                 lambda: summarize(recs, seed=seed)):
+        with pytest.raises(PonderError, match=f"seed={seed!r} must be an integer >= 0"):
+            call()
+
+
 def test_maj_at_k_takes_a_numpy_n_subsets():
     """k, n_boot and the rest take a numpy integer (a grid of settings); n_subsets was refused as "must be a positive
     integer, got 4"."""
