@@ -446,6 +446,12 @@ def sample(
         stop = [stop]
     if stop is not None and (not isinstance(stop, (list, tuple)) or not all(isinstance(s, str) for s in stop)):
         raise PonderError(f"stop must be a string or a list of strings, got {stop!r}")
+    for i, s in enumerate(stop or []):  # (else a bare UnicodeEncodeError after the prefill, sizing the check's window)
+        try:
+            s.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise PonderError(f"stop string {i}: holds a lone surrogate {s[e.start]!r} at character {e.start}, "
+                              f"not UTF-8 text: {s[:60]!r}") from None
     stop = [s for s in (stop or []) if s]
     check_index_offset(index_offset)
     if isinstance(max_batch_rows, bool) or not isinstance(max_batch_rows, numbers.Integral) or max_batch_rows <= 0:

@@ -666,3 +666,16 @@ def test_prompts_open_think_reads_token_id_prompts_as_their_text(tokenizer):
     assert prompts_open_think(tok, [tuple(ids[0]), ids[2]]) == [True, False]
     with pytest.raises(PonderError, match="token id 1000000 at position 1"):
         prompts_open_think(tok, [[5, 10**6]])
+
+
+@pytest.mark.parametrize("stop, msg", [
+    ("\ud800", r"^stop string 0: holds a lone surrogate '\\ud800' at character 0, not UTF-8 text: "),
+    (["ok", "", "a\udcff"], r"^stop string 2: holds a lone surrogate '\\udcff' at character 1, not UTF-8 text: "),
+])
+def test_stop_string_that_is_not_utf8_names_it(tiny_random, stop, msg):
+    """A stop string holding a lone surrogate (JSON's "\\ud800", a byte read with surrogateescape) failed after
+    the prefill as a bare UnicodeEncodeError; prompts holding one are refused in one line already."""
+    model, tok = tiny_random
+    with pytest.raises(PonderError, match=msg):
+        ponder.sample(model, tok, ["hi"], max_new_tokens=4, stop=stop)
+
