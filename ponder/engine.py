@@ -442,6 +442,9 @@ def sample(
     """
     check_sampling(n, max_new_tokens, temperature, top_p, top_k, min_p, seed)
     n, max_new_tokens = int(n), int(max_new_tokens)
+    # as floats: any real number passed the check, and torch divides or compares by none but ints and floats
+    # (a Fraction failed as a bare TypeError at the first token)
+    temperature, top_p, min_p = float(temperature), float(top_p), float(min_p)
     if isinstance(stop, str):
         stop = [stop]
     if stop is not None and (not isinstance(stop, (list, tuple)) or not all(isinstance(s, str) for s in stop)):
@@ -602,6 +605,7 @@ def stream(model: Transformer, tokenizer: Tokenizer, prompt, max_new_tokens=256,
     """Yield text pieces for one prompt as tokens are generated (same sampling as `sample`)."""
     check_sampling(1, max_new_tokens, temperature, top_p, top_k, min_p, seed)
     max_new_tokens = int(max_new_tokens)
+    temperature, top_p, min_p = float(temperature), float(top_p), float(min_p)  # (as sample() takes them)
     ids = render_prompts(tokenizer, [prompt], _model_vocab(model))[0]  # (sample()'s prompts, padded ids too)
     check_context(model, [ids], max_new_tokens)
     dev = model.device

@@ -679,3 +679,19 @@ def test_stop_string_that_is_not_utf8_names_it(tiny_random, stop, msg):
     with pytest.raises(PonderError, match=msg):
         ponder.sample(model, tok, ["hi"], max_new_tokens=4, stop=stop)
 
+
+
+def test_rational_sampling_settings_sample_as_their_floats(tiny_random):
+    """check_sampling takes any real number (a Fraction too); sample() and stream() then divided and compared
+    tensors by the Fraction itself, a bare TypeError. They sample as the float it is."""
+    from fractions import Fraction
+
+    from ponder.engine import stream
+
+    model, tok = tiny_random
+    kw = dict(max_new_tokens=6, seed=3, top_k=40)
+    frac = dict(temperature=Fraction(7, 10), top_p=Fraction(9, 10), min_p=Fraction(1, 20))
+    ref = ponder.sample(model, tok, ["hi"], temperature=0.7, top_p=0.9, min_p=0.05, **kw)[0][0]
+    got = ponder.sample(model, tok, ["hi"], **frac, **kw)[0][0]
+    assert (got.token_ids, got.logprobs) == (ref.token_ids, ref.logprobs)
+    assert "".join(stream(model, tok, "hi", **frac, **kw)) == ref.text
