@@ -609,9 +609,9 @@ def stream(model: Transformer, tokenizer: Tokenizer, prompt, max_new_tokens=256,
     ids = render_prompts(tokenizer, [prompt], _model_vocab(model))[0]  # (sample()'s prompts, padded ids too)
     check_context(model, [ids], max_new_tokens)
     dev = model.device
-    cache = KVCache.empty(model.config, 1, len(ids) + max_new_tokens, model.dtype, dev)
-    cache.valid[:, : len(ids)] = True
-    logits = model(torch.tensor([ids], device=dev), cache=cache)[:, -1]
+    # sample()'s prefill: the model's forward projects every prompt position to the vocabulary (a long chat's
+    # [tokens, vocab] logits, gigabytes, for the one row read); this projects the last position alone
+    cache, logits = prefill(model, [ids], tokenizer.pad_token_id, len(ids) + max_new_tokens)
     if seed is None:  # as sample() draws: a fresh seed from torch's generator (a chat reply is not replayed)
         seed = 0 if temperature == 0 else int(torch.randint(0, 2**62, (1,)).item())
     keys = _mix(_mix(torch.tensor([seed], dtype=torch.int64))).to(dev)  # sample()'s key of prompt 0, sample 0

@@ -695,3 +695,21 @@ def test_rational_sampling_settings_sample_as_their_floats(tiny_random):
     got = ponder.sample(model, tok, ["hi"], **frac, **kw)[0][0]
     assert (got.token_ids, got.logprobs) == (ref.token_ids, ref.logprobs)
     assert "".join(stream(model, tok, "hi", **frac, **kw)) == ref.text
+
+
+def test_stream_projects_only_the_last_prompt_position_to_the_vocabulary(tiny_random):
+    """stream() prefilled through the model's forward, which projects every prompt position to the vocabulary:
+    [prompt tokens, vocab] logits of which it read one row (a chat of 8k tokens on a 152k vocabulary: 5 GB in
+    fp32, each turn). sample()'s prefill projects the last position alone; stream() uses it too."""
+    from ponder.engine import stream
+
+    model, tok = tiny_random
+    prompt = " ".join(["the quick brown fox"] * 10)
+    rows = []
+    h = model.lm_head.register_forward_hook(lambda m, args, out: rows.append(args[0].shape[:-1].numel()))
+    try:
+        text = "".join(stream(model, tok, prompt, max_new_tokens=3, temperature=1.0, seed=2))
+    finally:
+        h.remove()
+    assert len(tok.encode(prompt)) > 30 and rows and max(rows) == 1
+    assert text == ponder.sample(model, tok, [prompt], max_new_tokens=3, temperature=1.0, seed=2)[0][0].text
