@@ -472,7 +472,7 @@ def sample(
     for start in range(0, len(ids), chunk):
         results += _sample_batch(
             model, tokenizer, ids[start : start + chunk], n, max_new_tokens, temperature, top_p, top_k,
-            min_p, stop, seed, index_offset + start, stop_at_eos, progress,
+            min_p, stop, seed, index_offset + start, stop_at_eos, progress, start,
         )
     return results
 
@@ -496,7 +496,8 @@ def prefill(model: Transformer, ids: list[list[int]], pad: int, max_len: int) ->
 
 
 def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p, stop, seed, offset,
-                  stop_at_eos, progress):
+                  stop_at_eos, progress, first=0):
+    # offset: the first prompt's index for the random streams (index_offset included); first: in the caller's list
     dev = model.device
     P = len(ids)
     cache, logits = prefill(model, ids, tok.pad_token_id, max(len(x) for x in ids) + max_new)
@@ -530,6 +531,8 @@ def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p,
             if reason[r] is not None:
                 continue
             done += 1  # finishes now unless kept below
+            if math.isnan(lp_list[j]):  # (NaN log-probs: NaN logits, their argmax and inverse CDF meaningless)
+                raise _not_finite(step, f"prompt {first + r // n}")
             out_ids[r].append(t_list[j])
             out_lp[r].append(lp_list[j])
             if stop and t_list[j] not in skipped:
@@ -569,6 +572,13 @@ def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p,
                 text = text[:cut]
         samples.append(Sample(text, out_ids[r], out_lp[r], reason[r] or "length", ids[r // n]))
     return [samples[i * n:(i + 1) * n] for i in range(P)]
+
+
+def _not_finite(step: int, which: str) -> PonderError:
+    # a diverged model or an fp16 overflow: greedy read NaN as the largest logit (token 0), sampling took the
+    # vocabulary's last id, both with NaN log-probs (transformers' sampling refuses such probabilities too)
+    return PonderError(f"the model's logits are not finite (NaN) at new token {step + 1} of {which}: its weights or "
+                       "activations overflowed or diverged (an fp16 model? a diverged training run?)")
 
 
 def _tail_text(tok: Tokenizer, prompt_ids: list[int], out: list[int], k: int) -> str:
@@ -618,7 +628,9 @@ def stream(model: Transformer, tokenizer: Tokenizer, prompt, max_new_tokens=256,
     decode = decoder(model)
     out, shown, text = [], "", ""
     for step in range(max_new_tokens):
-        t, _ = choose_tokens(logits, keys, step, temperature, top_k, top_p, min_p)
+        t, lp = choose_tokens(logits, keys, step, temperature, top_k, top_p, min_p)
+        if math.isnan(float(lp)):
+            raise _not_finite(step, "the prompt")
         if int(t) in tokenizer.stop_token_ids:
             break
         out.append(int(t))

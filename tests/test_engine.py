@@ -713,3 +713,23 @@ def test_stream_projects_only_the_last_prompt_position_to_the_vocabulary(tiny_ra
         h.remove()
     assert len(tok.encode(prompt)) > 30 and rows and max(rows) == 1
     assert text == ponder.sample(model, tok, [prompt], max_new_tokens=3, temperature=1.0, seed=2)[0][0].text
+
+
+@pytest.mark.parametrize("temperature", [0.0, 1.0])
+def test_logits_that_are_not_finite_are_an_error_not_samples(tiny_random, temperature):
+    """A model whose logits are NaN (diverged weights, an fp16 overflow) was sampled silently: greedy took token 0
+    (argmax reads NaN as the largest: here EOS, an empty "stop" completion), sampling the vocabulary's last id,
+    with NaN log-probs for RL. transformers' sampling refuses such probabilities; here one line names the token."""
+    import copy
+
+    from ponder.engine import stream
+
+    model, tok = tiny_random
+    bad = copy.deepcopy(model)
+    with torch.no_grad():
+        bad.layers[1].mlp.down_proj.weight[0, 0] = float("nan")
+    msg = r"^the model's logits are not finite \(NaN\) at new token 1 of prompt 0: "
+    with pytest.raises(PonderError, match=msg):
+        ponder.sample(bad, tok, PROMPTS[:2], max_new_tokens=4, temperature=temperature, seed=0, index_offset=1)
+    with pytest.raises(PonderError, match=msg.replace("prompt 0", "the prompt")):
+        list(stream(bad, tok, PROMPTS[0], max_new_tokens=4, temperature=temperature, seed=0))
