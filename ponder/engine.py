@@ -16,6 +16,7 @@ top-k/top-p/min-p truncation (greedy: the raw distribution) — the quantity an 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import platform
@@ -281,7 +282,31 @@ def decoder(model: Transformer):
     measured faster; elsewhere the model's own forward."""
     if model.device.type == "cpu":
         return PackedDecoder.for_model(model)
-    return lambda t, cache: model(t[:, None], cache=cache)[:, -1]
+    return _forward_decoder(model)
+
+
+def _forward_decoder(model: Transformer):
+    """decode(tokens [rows], cache) -> logits [rows, vocab] through the model's own forward."""
+    def decode(t, cache):
+        with _no_dropout(model):
+            return model(t[:, None], cache=cache)[:, -1]
+    return decode
+
+
+@contextlib.contextmanager
+def _no_dropout(model):
+    """The model in eval mode for one call, each module's own mode back after it. Sampling is inference: a model
+    left in training mode with an attention_dropout (a user's training loop) was sampled with dropout, drawn from
+    torch's global generator (greedy decoding changed from call to call, a seed did not reproduce). Set per call,
+    not around a whole stream(), whose caller may train between the pieces it reads."""
+    on = [m for m in model.modules() if m.training]
+    for m in on:
+        m.training = False
+    try:
+        yield
+    finally:
+        for m in on:
+            m.training = True
 
 
 def prompts_open_think(tokenizer: Tokenizer, prompts) -> list[bool]:
@@ -492,7 +517,8 @@ def prefill(model: Transformer, ids: list[list[int]], pad: int, max_len: int) ->
     for i, x in enumerate(ids):
         inp[i, L - len(x):] = torch.tensor(x)
         cache.valid[i, L - len(x): L] = True
-    return cache, model.lm_head(model(inp.to(dev), cache=cache, return_hidden=True)[:, -1])
+    with _no_dropout(model):
+        return cache, model.lm_head(model(inp.to(dev), cache=cache, return_hidden=True)[:, -1])
 
 
 def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p, stop, seed, offset,

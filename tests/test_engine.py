@@ -733,3 +733,37 @@ def test_logits_that_are_not_finite_are_an_error_not_samples(tiny_random, temper
         ponder.sample(bad, tok, PROMPTS[:2], max_new_tokens=4, temperature=temperature, seed=0, index_offset=1)
     with pytest.raises(PonderError, match=msg.replace("prompt 0", "the prompt")):
         list(stream(bad, tok, PROMPTS[0], max_new_tokens=4, temperature=temperature, seed=0))
+
+
+def test_sampling_a_model_in_training_mode_is_not_dropped_out(tiny_random):
+    """A model left in training mode with an attention_dropout (a checkpoint's, in a user's own training loop) was
+    sampled with dropout in the prefill (and, on a GPU, in every decode step): greedy decoding gave other tokens at
+    each call, a seed did not reproduce, and torch's global generator moved. Sampling is inference: no dropout,
+    and every module's mode is left as it was."""
+    import dataclasses
+
+    from ponder.engine import _forward_decoder, stream
+
+    model, tok = tiny_random
+    drop = ponder.Transformer(dataclasses.replace(model.config, attention_dropout=0.5))
+    drop.load_state_dict(model.state_dict())
+    drop.train()
+    drop.layers[1].eval()  # (a module in its own mode keeps it)
+    modes = [m.training for m in drop.modules()]
+    ref = ponder.sample(model, tok, PROMPTS, max_new_tokens=8, temperature=0)
+    torch.manual_seed(0)
+    state = torch.get_rng_state()
+    for _ in range(2):
+        got = ponder.sample(drop, tok, PROMPTS, max_new_tokens=8, temperature=0)
+        assert [g[0].token_ids for g in got] == [r[0].token_ids for r in ref]
+    assert "".join(stream(drop, tok, PROMPTS[0], max_new_tokens=8, temperature=0)) == ref[0][0].text
+    assert torch.equal(torch.get_rng_state(), state) and [m.training for m in drop.modules()] == modes
+    # the decode step off the CPU (the model's own forward) too
+    with torch.inference_mode():
+        cache, logits = prefill(model, [tok.encode(PROMPTS[0])], tok.pad_token_id, 20)
+        cache2, _ = prefill(drop, [tok.encode(PROMPTS[0])], tok.pad_token_id, 20)
+        t = logits.argmax(-1)
+        for c in (cache, cache2):
+            c.valid[:, c.length] = True
+        assert torch.equal(_forward_decoder(drop)(t, cache2), _forward_decoder(model)(t, cache))
+    assert torch.equal(torch.get_rng_state(), state) and [m.training for m in drop.modules()] == modes
