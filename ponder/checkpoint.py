@@ -217,6 +217,29 @@ def sampling_defaults(path: str | os.PathLike = "tiny", given=()) -> tuple[dict,
     return out, f
 
 
+
+# generation_config.json settings transformers' generate() applies that Ponder's sampling has no counterpart for,
+# each with the value that changes nothing; the last three only when do_sample is true (its sampling warpers)
+UNAPPLIED_GENERATION = {"repetition_penalty": 1.0, "no_repeat_ngram_size": 0, "min_new_tokens": 0, "min_length": 0,
+                        "bad_words_ids": None, "suppress_tokens": None, "begin_suppress_tokens": None,
+                        "sequence_bias": None, "typical_p": 1.0, "epsilon_cutoff": 0.0, "eta_cutoff": 0.0}
+_WHEN_SAMPLED = ("typical_p", "epsilon_cutoff", "eta_cutoff")
+
+
+def unapplied_generation_settings(path: str | os.PathLike = "tiny") -> tuple[list[str], Path]:
+    """(["field value", ...], file): the settings of a checkpoint's generation_config.json that transformers would
+    apply and Ponder does not (Qwen2.5-Instruct's repetition_penalty 1.05), for commands to say so rather than drop
+    them silently. Unset, null, empty or neutral values are left out."""
+    f = resolve(path) / "generation_config.json"
+    gen = read_generation_config(f.parent) or {}
+    out = []
+    for k, neutral in UNAPPLIED_GENERATION.items():
+        v = gen.get(k)
+        if v is None or v == neutral or v in ([], {}) or (k in _WHEN_SAMPLED and gen.get("do_sample") is not True):
+            continue
+        out.append(f"{k} {json.dumps(v)[:60]}")
+    return out, f
+
 # safetensors' names of the floating dtypes a model here can be loaded in
 SAFETENSORS_DTYPES = {"F32": torch.float32, "BF16": torch.bfloat16, "F16": torch.float16, "F64": torch.float64}
 

@@ -150,18 +150,24 @@ def _sampling(a) -> None:
     """Set a.temperature, a.top_p, a.top_k and a.min_p not given on the command line from the checkpoint's
     generation_config.json, field by field as transformers merges a caller's settings with the file's (a flag wins
     for its own setting only: --top-k 5 on a Qwen3 checkpoint samples at its temperature 0.6 and top_p 0.95),
-    and say so once on stderr. A file without do_sample true leaves the command's defaults."""
-    from .checkpoint import SAMPLING_FIELDS, sampling_defaults
+    and say so once on stderr. A file without do_sample true leaves the command's defaults. Settings of the file
+    that Ponder cannot apply (a repetition_penalty) are named on stderr too."""
+    from .checkpoint import SAMPLING_FIELDS, sampling_defaults, unapplied_generation_settings
 
     given = getattr(a, "given", set())
-    if all(k in given for k in SAMPLING_FIELDS):  # (the file could change nothing)
-        return
-    taken, f = sampling_defaults(a.model, given)
-    for k, v in taken.items():
-        setattr(a, k, v)
-    if taken and a.temperature != 0:  # (greedy: top_p, top_k and min_p change nothing)
-        print(f"sampling settings from {f}: " + ", ".join(f"{k} {v}" for k, v in taken.items())
-              + "; pass --temperature 0 for greedy", file=sys.stderr)
+    if not all(k in given for k in SAMPLING_FIELDS):  # (else the file could change nothing)
+        taken, f = sampling_defaults(a.model, given)
+        for k, v in taken.items():
+            setattr(a, k, v)
+        if taken and a.temperature != 0:  # (greedy: top_p, top_k and min_p change nothing)
+            print(f"sampling settings from {f}: " + ", ".join(f"{k} {v}" for k, v in taken.items())
+                  + "; pass --temperature 0 for greedy", file=sys.stderr)
+    # what the file sets that transformers would apply and Ponder cannot: said, not dropped silently beside the
+    # note above (a user comparing with transformers read that as the whole file)
+    unapplied, f = unapplied_generation_settings(a.model)
+    if unapplied:
+        print(f"not applied from {f} (transformers' generate() applies them; Ponder's sampling has no such "
+              f"setting): {', '.join(unapplied)}", file=sys.stderr)
 
 
 def _check_greedy_unused(a) -> None:

@@ -187,6 +187,29 @@ def test_generate_samples_with_the_checkpoints_generation_config(tmp_path, tiny_
             assert "checkpoint's generation_config.json" in shown.split(opt + " ", 1)[1].split(" --", 1)[0], opt
 
 
+def test_generate_says_which_generation_config_settings_it_does_not_apply(tmp_path, tiny_random, ckpt, capsys):
+    """A generation_config.json's repetition_penalty (Qwen2.5-Instruct's 1.05) or no_repeat_ngram_size, which
+    transformers' generate() applies (greedy too) and Ponder has not, was dropped silently beside the note listing
+    the settings taken: a user comparing with transformers read it as the whole file. Named on stderr now; a
+    neutral value (1.0, 0) says nothing, and the samples are those of the settings taken."""
+    ck = _sampling_checkpoint(tmp_path / "ck", tiny_random, do_sample=True, temperature=1.3, top_k=40,
+                              repetition_penalty=1.05, no_repeat_ngram_size=3, typical_p=1.0)
+    flags = ["--max-new-tokens", "6", "--seed", "3", "--json"]
+    assert main(["generate", "Problem: 1 + 2", "--model", str(ck), *flags]) == 0
+    got = capsys.readouterr()
+    f = ck / "generation_config.json"
+    assert got.err.splitlines() == [
+        f"sampling settings from {f}: temperature 1.3, top_k 40; pass --temperature 0 for greedy",
+        f"not applied from {f} (transformers' generate() applies them; Ponder's sampling has no such setting): "
+        "repetition_penalty 1.05, no_repeat_ngram_size 3"]
+    assert main(["generate", "Problem: 1 + 2", "--model", str(ckpt), *flags, "--temperature", "1.3", "--top-k",
+                 "40"]) == 0
+    assert capsys.readouterr().out == got.out
+    neutral = _sampling_checkpoint(tmp_path / "n", tiny_random, repetition_penalty=1.0, no_repeat_ngram_size=0)
+    assert main(["generate", "Problem: 1 + 2", "--model", str(neutral), *flags]) == 0
+    assert capsys.readouterr().err == ""
+
+
 def test_tiny_generate_and_chat_are_greedy_and_silent_as_before(monkeypatch, capsys):
     """The built-in model's generation_config.json has only EOS ids: its output stays the greedy one (chat's
     temperature 0.7) and nothing is printed about sampling settings."""
