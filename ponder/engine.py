@@ -299,7 +299,9 @@ def _no_dropout(model):
     left in training mode with an attention_dropout (a user's training loop) was sampled with dropout, drawn from
     torch's global generator (greedy decoding changed from call to call, a seed did not reproduce). Set per call,
     not around a whole stream(), whose caller may train between the pieces it reads."""
-    on = [m for m in model.modules() if m.training]
+    # (a model in eval mode, as checkpoint.load and the trainers leave it: nothing to walk, each decode step off the
+    # CPU calls this; its modules are taken as in eval mode too, as model.eval() leaves them)
+    on = [m for m in model.modules() if m.training] if model.training else []
     for m in on:
         m.training = False
     try:
