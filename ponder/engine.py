@@ -491,7 +491,8 @@ def sample(
     if progress is not None and not callable(progress):  # (else a TypeError after the prefill)
         raise PonderError(f"progress must be a callable(done_rows) or None, got {progress!r}")
     ids = render_prompts(tokenizer, prompts, _model_vocab(model))
-    check_context(model, ids, max_new_tokens)
+    # of several prompts, the one at fault by its index (as render_prompts names one)
+    check_context(model, ids, max_new_tokens, names=[f"prompt {i}" for i in range(len(ids))] if len(ids) > 1 else None)
     if seed is None:  # greedy draws nothing: leave torch's generator alone (evaluations inside a run)
         seed = 0 if temperature == 0 else int(torch.randint(0, 2**62, (1,)).item())
     results: list[list[Sample]] = []

@@ -529,12 +529,15 @@ def test_prompt_plus_max_new_tokens_must_fit_the_context(tokenizer, monkeypatch)
     assert ponder.sample(model, tokenizer, [short, long], max_new_tokens=48 - n_long, temperature=0,
                          stop_at_eos=False)[1][0].num_tokens == 48 - n_long
     # one more is refused, before any KV cache is allocated, naming both numbers (the longest prompt counts;
-    # chat prompts count with their template)
+    # chat prompts count with their template) and, of several prompts, which one (a batch of a thousand said
+    # only "prompt of N tokens")
     monkeypatch.setattr(engine.KVCache, "empty", lambda *a, **k: pytest.fail("KV cache allocated"))
     msg = f"prompt of {n_long} tokens + max_new_tokens {49 - n_long} exceeds the model's context of 48 positions"
-    with pytest.raises(PonderError, match=re.escape(msg)):
+    with pytest.raises(PonderError, match="^" + re.escape(f"prompt 1: {msg}") + "$"):
         ponder.sample(model, tokenizer, [short, long], max_new_tokens=49 - n_long)
-    with pytest.raises(PonderError, match=f"prompt of {n_chat} tokens \\+ max_new_tokens 100000 exceeds"):
+    with pytest.raises(PonderError, match="^" + re.escape(msg) + "$"):
+        ponder.sample(model, tokenizer, [long], max_new_tokens=49 - n_long)
+    with pytest.raises(PonderError, match=f"^prompt of {n_chat} tokens \\+ max_new_tokens 100000 exceeds"):
         ponder.sample(model, tokenizer, [chat], max_new_tokens=100_000, n=2)
     with pytest.raises(PonderError, match=f"prompt of {n_short} tokens \\+ max_new_tokens 48 exceeds"):
         list(stream(model, tokenizer, short, max_new_tokens=48))
