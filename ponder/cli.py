@@ -198,6 +198,10 @@ def cmd_generate(a):
     prompts = list(a.prompt)
     if a.chat:
         prompts = [[{"role": "user", "content": p}] for p in prompts]
+    # a prompt too long for the context, named as the output below numbers them (the engine's index is 0-based)
+    engine.check_context(model, engine.render_prompts(tok, prompts), a.max_new_tokens, what="--max-new-tokens",
+                         names=[f"prompt {j + 1}/{len(prompts)}" for j in range(len(prompts))] if len(prompts) > 1
+                         else None)
     out = engine.sample(model, tok, prompts, n=a.n, max_new_tokens=a.max_new_tokens, temperature=a.temperature,
                         top_p=a.top_p, top_k=a.top_k, min_p=a.min_p, stop=a.stop, seed=a.seed)
     if a.json:

@@ -1624,6 +1624,19 @@ def test_out_help_names_every_file_eval_and_grpo_write(tmp_path, capsys):
     assert named(gr, tmp_path / "g") == set(), gr
 
 
+def test_generate_names_the_prompt_too_long_for_the_context_as_its_output_does(capsys):
+    """Of several prompts, the one too long for --max-new-tokens was named by the engine's 0-based index ("prompt 1"
+    for the second) or not at all, while generate's own output numbers them from 1 ("prompt 2/2"); and the setting
+    was named max_new_tokens, not the flag."""
+    long = " ".join(["word"] * 300)
+    assert main(["generate", "Problem: 1 + 2", long, "--max-new-tokens", "300"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and re.search(r"prompt 2/2: prompt of \d+ tokens \+ --max-new-tokens 300 exceeds the "
+                                               r"model's context of 512 positions", err), err
+    assert main(["generate", long, "--max-new-tokens", "300"]) == 2
+    assert re.search(r"error: prompt of \d+ tokens \+ --max-new-tokens 300 exceeds", capsys.readouterr().err)
+
+
 def test_chat_outgrowing_the_context_caps_or_skips_a_turn_and_goes_on(monkeypatch, capsys):
     """A conversation grows every turn: once it plus --max-new-tokens passed the model's 512 positions, `chat`
     ended the whole session with "prompt of N tokens + max_new_tokens M exceeds the model's context" (exit 2),
