@@ -243,6 +243,7 @@ def cmd_chat(a):
         if not line.strip():
             break
         messages.append({"role": "user", "content": line})
+        turn = sum(m["role"] == "user" for m in messages) - 1  # each reply its own random stream (0, 1, ...)
         # The conversation grows each turn: past the context with --max-new-tokens it ended the whole session (at
         # once with the default 512 on a 512-position model). A reply is capped to the room left instead (said on
         # stderr when --max-new-tokens was given), and a message that leaves no room is not sent.
@@ -261,7 +262,7 @@ def cmd_chat(a):
         stops = [x for x in a.stop or [] if x]
         try:
             for piece in stream(model, tok, messages, max_new_tokens=room, temperature=a.temperature,
-                                top_p=a.top_p, top_k=a.top_k, min_p=a.min_p, seed=a.seed):
+                                top_p=a.top_p, top_k=a.top_k, min_p=a.min_p, seed=a.seed, index=turn):
                 reply += piece
                 cut = min((i for i in (reply.find(x) for x in stops) if i >= 0), default=-1)
                 if cut >= 0:  # a --stop string: the reply ends before it

@@ -640,9 +640,12 @@ def naive_greedy(model: Transformer, tokenizer: Tokenizer, prompt: str, max_new_
 
 @torch.inference_mode()
 def stream(model: Transformer, tokenizer: Tokenizer, prompt, max_new_tokens=256, temperature=1.0, top_p=1.0,
-           top_k=0, min_p=0.0, seed=None):
-    """Yield text pieces for one prompt as tokens are generated (same sampling as `sample`)."""
+           top_k=0, min_p=0.0, seed=None, index=0):
+    """Yield text pieces for one prompt as tokens are generated: the draws of `sample([prompt], seed=seed,
+    index_offset=index)`. `index` numbers the prompts of a session (`ponder chat`'s turns), so that each draws
+    its own random stream: with one seed for all, every reply read the same uniforms step by step."""
     check_sampling(1, max_new_tokens, temperature, top_p, top_k, min_p, seed)
+    check_index_offset(index)
     max_new_tokens = int(max_new_tokens)
     temperature, top_p, min_p = float(temperature), float(top_p), float(min_p)  # (as sample() takes them)
     ids = render_prompts(tokenizer, [prompt], _model_vocab(model))[0]  # (sample()'s prompts, padded ids too)
@@ -653,7 +656,8 @@ def stream(model: Transformer, tokenizer: Tokenizer, prompt, max_new_tokens=256,
     cache, logits = prefill(model, [ids], tokenizer.pad_token_id, len(ids) + max_new_tokens)
     if seed is None:  # as sample() draws: a fresh seed from torch's generator (a chat reply is not replayed)
         seed = 0 if temperature == 0 else int(torch.randint(0, 2**62, (1,)).item())
-    keys = _mix(_mix(torch.tensor([seed], dtype=torch.int64))).to(dev)  # sample()'s key of prompt 0, sample 0
+    # sample()'s key of prompt `index`, sample 0
+    keys = _mix(_mix(torch.tensor([seed], dtype=torch.int64)) + torch.tensor([int(index)]) * (1 << 32)).to(dev)
     decode = decoder(model)
     out, shown, text = [], "", ""
     for step in range(max_new_tokens):

@@ -482,6 +482,27 @@ def test_chat_ctrl_c_stops_the_reply_not_the_chat(monkeypatch, capsys):
     assert first["role"] == "assistant" and first["content"] == out.split("model> ")[1].split(" [stopped]")[0]
 
 
+def test_chat_replies_each_draw_their_own_random_stream(monkeypatch, capsys):
+    """Every reply of a chat was drawn with the session's --seed as if it were the first: the same uniforms step
+    by step at each turn. Reply k is now sample()'s draw of the conversation so far as prompt k (index_offset)."""
+    import ponder.engine as engine
+
+    real, seen = engine.stream, []
+
+    def recording(model, tok, messages, **kw):
+        seen.append(([dict(m) for m in messages], kw))
+        yield from real(model, tok, messages, **kw)
+
+    monkeypatch.setattr(engine, "stream", recording)
+    monkeypatch.setattr("sys.stdin", io.StringIO("Problem: 1 + 2 = ?\nagain\nand again\n\n"))
+    assert main(["chat", "--max-new-tokens", "10", "--temperature", "1", "--seed", "3"]) in (0, None)
+    model, tok = ponder.load("tiny")
+    assert [kw["index"] for _, kw in seen] == [0, 1, 2]
+    for k in range(2):  # (each reply as the next turn's conversation holds it)
+        want = ponder.sample(model, tok, [seen[k][0]], max_new_tokens=10, temperature=1.0, seed=3, index_offset=k)
+        assert seen[k + 1][0][-2] == {"role": "assistant", "content": want[0][0].text}
+
+
 def test_chat_prints_no_part_of_a_stop_string_that_spans_pieces(monkeypatch, capsys):
     """A stop string spanning two streamed pieces (" repeated", " addition") had its first piece printed before
     the second showed it was a stop: the terminal read " repeated" while the reply kept in the conversation

@@ -234,6 +234,21 @@ def test_stream_draws_as_sample_does(tiny_random):
     assert len(texts) > 1
 
 
+def test_stream_of_a_later_prompt_draws_its_own_stream(tiny_random):
+    """stream(index=i) draws as sample(index_offset=i) does: the turns of a chat, each with the session's seed,
+    read the same uniforms step by step before (index 0 is the stream it always drew)."""
+    from ponder.engine import stream
+
+    model, tok = tiny_random
+    kw = dict(max_new_tokens=12, temperature=1.0, seed=5)
+    for i in (0, 1, 7):
+        want = ponder.sample(model, tok, ["hello"], index_offset=i, **kw)[0][0].text
+        assert "".join(stream(model, tok, "hello", index=i, **kw)) == want
+    assert len({"".join(stream(model, tok, "hello", index=i, **kw)) for i in range(4)}) > 1
+    with pytest.raises(PonderError, match="index_offset must be an integer >= 0"):
+        next(stream(model, tok, "hello", index=-1, **kw))
+
+
 DECODE_CONFIGS = {
     "qwen3": dict(),
     "qwen3_mha_bias": dict(num_key_value_heads=4, attention_bias=True, mlp_bias=True),
