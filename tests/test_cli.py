@@ -1743,6 +1743,25 @@ def test_eval_interrupted_prints_the_resume_line_which_finishes_it(tmp_path, cap
     assert "holds a finished evaluation: its seed is 0, this evaluation's 1" in capsys.readouterr().err
 
 
+def test_eval_resume_after_the_checkpoint_was_retrained_is_refused(tmp_path, capsys):
+    """eval, train more into the same checkpoint, eval --resume into the same --out: the finished evaluation of
+    the old weights was printed as the new weights' summary. Now refused in one line naming the checkpoint."""
+    model, tok = ponder.load("tiny")
+    ck = tmp_path / "ck"
+    ponder.save(model, tok, ck)
+    args = ["eval", "--model", str(ck), "--task", "arith", "--limit", "2", "--method", "greedy", "--max-new-tokens",
+            "4", "--quiet", "--out", str(tmp_path / "ev")]
+    assert main(args) == 0
+    with torch.no_grad():
+        model.norm.weight[0] += 1e-3
+    ponder.save(model, tok, ck)
+    capsys.readouterr()
+    assert main([*args, "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert f"holds a finished evaluation: the weights of model '{ck}' differ from those it was started with" in err
+    assert len(err.strip().splitlines()) == 1, err
+
+
 @pytest.mark.parametrize("args,match", [
     (["--resume"], "--resume: needs --out DIR"),
     (["--resume", "--out", "d", "--ray"], "--resume: not with --ray"),

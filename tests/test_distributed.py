@@ -1471,6 +1471,9 @@ def test_ray_verify_and_eval_equal_local(pool, tmp_path, ckpt):
     assert ray_["setup_seconds"] >= 0 and "setup_seconds" not in loc  # (pushing the weights: not generation time)
     for m in ray_["metrics"]:  # latencies are the actors' own
         assert m == "mean_latency" or ray_["metrics"][m] == pytest.approx(loc["metrics"][m], rel=1e-6), m
+    # config.json names the weights that drew it on either path (the driver's, pushed to the actors)
+    cfgs = [json.loads((tmp_path / d / "config.json").read_text()) for d in ("el", "er")]
+    assert cfgs[0]["weights_sha256"] == cfgs[1]["weights_sha256"] and len(cfgs[0]["weights_sha256"]) == 64
     recs = [[json.loads(x) for x in (tmp_path / d / "samples.jsonl").read_text().splitlines()] for d in ("el", "er")]
     assert len(recs[0]) == len(recs[1]) == 15
     for x, y in zip(*recs):  # the same samples and verdicts; log-probs up to float noise of batch composition

@@ -1063,6 +1063,92 @@ def test_resume_drops_a_torn_last_line_and_refuses_other_settings(micro, tmp_pat
         evaluate(model, tok, ITEMS[::-1], out_dir=d, resume=True, **kw)
 
 
+def _retrained(model):
+    """A copy of the model with one weight changed, as more training leaves it (same name, settings, shapes)."""
+    import copy
+
+    import torch
+
+    other = copy.deepcopy(model)
+    with torch.no_grad():
+        other.norm.weight[0] += 1e-3
+    return other
+
+
+def test_resume_refuses_other_weights_for_an_interrupted_and_a_finished_eval(micro, tmp_path, monkeypatch):
+    """Nothing identified the weights: a checkpoint retrained between the interruption and --resume (same path,
+    same settings) mixed samples of the old and new weights, and a finished evaluation was returned as the new
+    weights'. Now config.json and the progress header record weights_sha256, and other weights are refused in
+    one line naming the model, nothing written; the same weights still resume."""
+    model, tok = micro
+    kw = dict(method="greedy", ks=(1,), max_new_tokens=8, progress=False, n_boot=20, batch_problems=1,
+              model_name="ck")
+    other = _retrained(model)
+    d = tmp_path / "cut"
+    real = _interrupt_at_chunk(monkeypatch, "greedy", 1)
+    with pytest.raises(KeyboardInterrupt):
+        evaluate(model, tok, ITEMS, out_dir=d, **kw)
+    monkeypatch.setitem(scale.METHODS, "greedy", real)
+    before = sorted((f.name, f.read_bytes()) for f in d.iterdir())
+    weights = r"the weights of model 'ck' differ from those it was started with \(weights_sha256 [0-9a-f]{12}, now "
+    with pytest.raises(PonderError, match=r"--resume .*cut: holds an interrupted evaluation: " + weights) as e:
+        evaluate(other, tok, ITEMS, out_dir=d, resume=True, **kw)
+    assert "\n" not in str(e.value) and sorted((f.name, f.read_bytes()) for f in d.iterdir()) == before
+    assert evaluate(model, tok, ITEMS, out_dir=d, resume=True, **kw)["resumed"] == 1
+    from ponder.evaluate import _weights_digest
+
+    saved = json.loads((d / "config.json").read_text())["weights_sha256"]
+    assert saved == _weights_digest(model) != _weights_digest(other) and len(saved) == 64
+    with pytest.raises(PonderError, match=r"--resume .*cut: holds a finished evaluation: " + weights) as e:
+        evaluate(other, tok, ITEMS, out_dir=d, resume=True, **kw)
+    assert "\n" not in str(e.value)
+    assert evaluate(model, tok, ITEMS, out_dir=d, resume=True, **kw)["resumed"] == "finished"
+
+
+def test_an_eval_directory_without_weights_sha256_still_resumes(micro, tmp_path, monkeypatch):
+    """A progress header or config.json written before weights_sha256 was recorded (here: the new files with the
+    key deleted) resumes as before, the weights unchecked, to the uninterrupted run's samples."""
+    model, tok = micro
+    kw = dict(method="greedy", ks=(1,), max_new_tokens=8, progress=False, n_boot=20, batch_problems=1)
+    evaluate(model, tok, ITEMS, out_dir=tmp_path / "full", **kw)
+    d = tmp_path / "cut"
+    real = _interrupt_at_chunk(monkeypatch, "greedy", 1)
+    with pytest.raises(KeyboardInterrupt):
+        evaluate(model, tok, ITEMS, out_dir=d, **kw)
+    monkeypatch.setitem(scale.METHODS, "greedy", real)
+    f = d / ".samples.partial.jsonl"
+    head, rest = f.read_text().split("\n", 1)
+    old = json.loads(head)
+    del old["weights_sha256"]
+    f.write_text(json.dumps(old) + "\n" + rest)
+    assert evaluate(model, tok, ITEMS, out_dir=d, resume=True, **kw)["resumed"] == 1
+    assert _without_latency(d / "samples.jsonl") == _without_latency(tmp_path / "full" / "samples.jsonl")
+    config = json.loads((d / "config.json").read_text())
+    del config["weights_sha256"]
+    (d / "config.json").write_text(json.dumps(config))
+    assert evaluate(model, tok, ITEMS, out_dir=d, resume=True, **kw)["resumed"] == "finished"
+
+
+def test_the_weights_digest_is_of_the_values_alone(micro):
+    """Same values, same digest (a copy; the tied output layer untied to an equal copy, read once or twice); one
+    element changed or another dtype: another digest."""
+    import copy
+
+    import torch
+
+    from ponder.evaluate import _weights_digest
+
+    model, _ = micro
+    digest = _weights_digest(model)
+    assert model.lm_head.weight is model.embed_tokens.weight  # (tied, as the micro model is built)
+    untied = copy.deepcopy(model)
+    untied.lm_head.weight = torch.nn.Parameter(untied.embed_tokens.weight.detach().clone())
+    assert _weights_digest(copy.deepcopy(model)) == _weights_digest(untied) == digest
+    assert _weights_digest(_retrained(model)) != digest
+    assert _weights_digest(copy.deepcopy(model).to(torch.bfloat16)) != digest
+    assert _weights_digest(object()) is None
+
+
 @pytest.mark.parametrize("method,bad,good", [("self_refine", {"rounds": -1}, {"rounds": 1}),
                                              ("budget_forcing", {"force": "x"}, {"force": "always"})])
 def test_a_bad_method_option_leaves_nothing_to_resume(micro, tmp_path, method, bad, good):
