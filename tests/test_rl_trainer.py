@@ -956,3 +956,24 @@ def test_a_minibatch_without_loss_tokens_does_not_dilute_the_logged_loss(tmp_pat
                 for m in (1, 2))
     assert abs(one["loss"]) > 1e-3
     assert two["loss"] == pytest.approx(one["loss"], rel=1e-4)
+
+
+@pytest.mark.parametrize("preset", ["grpo", "dr_grpo", "dapo", "gspo", "rloo", "reinforce"])
+def test_micro_batching_does_not_change_any_presets_step(tmp_path, ckpt, preset):
+    """Every preset's step (each of its updates: mu passes x minibatches) is the same whether the rows go through
+    forward/backward all at once or one or two at a time under a token budget: the normalisers span the optimizer
+    step's whole minibatch, never the micro-batch in hand. Weights that cannot move (lr 1e-30), so each update is
+    compared, not only the first; rewards that differ inside groups, so the gradient is not zero."""
+    from ponder.verify.registry import RewardResult
+
+    def score(reward, texts, items):
+        return [RewardResult(reward=float(len(t) % 3), correct=len(t) % 3 == 0) for t in texts]
+
+    over = {"dapo": {"minibatches": 3}, "grpo": {"mu": 2}}.get(preset, {})  # (dapo's 16: one row per minibatch)
+    cfg = {**SMALL, "steps": 1, "eval_every": 5, "lr": 1e-30, "preset": preset, "objective": over}
+    whole, split = (rows(train(GRPOConfig(model=str(ckpt), **cfg, micro_batch=mb, micro_batch_tokens=budget),
+                               tmp_path / str(mb), progress=False, score_fn=score))[0]
+                    for mb, budget in ((64, 0), (2, 15)))
+    assert whole["groups_trained"] == 3 and whole["grad_norm"] > 1e-3  # (GRPO's on-policy loss is 0: mean Â = 0)
+    for k in ("loss", "grad_norm", "entropy", "kl_mean", "clip_frac", "ratio_max"):
+        assert split.get(k) == pytest.approx(whole.get(k), rel=1e-5, abs=1e-7), k
