@@ -977,3 +977,43 @@ def test_micro_batching_does_not_change_any_presets_step(tmp_path, ckpt, preset)
     assert whole["groups_trained"] == 3 and whole["grad_norm"] > 1e-3  # (GRPO's on-policy loss is 0: mean Â = 0)
     for k in ("loss", "grad_norm", "entropy", "kl_mean", "clip_frac", "ratio_max"):
         assert split.get(k) == pytest.approx(whole.get(k), rel=1e-5, abs=1e-7), k
+
+
+@pytest.mark.parametrize("failing", ["first", "second"])
+def test_an_update_discarded_for_a_non_finite_loss_leaves_no_statistics_in_the_row(tmp_path, ckpt, failing):
+    """Two minibatches (one group each); a sampler's log-prob of -inf on the longest completion of one group makes
+    that update's loss infinite (an Â < 0 token's ratio is inf), so the update is discarded and the step skipped.
+    The row logged the statistics of the discarded update's micro-batches that came before the bad row (one row
+    per micro-batch: all but the longest), and divided the loss by the updates counted, the discarded one too: the
+    first update failing logged a loss though nothing was optimised, the second failing logged a loss that
+    changed with the micro-batching (half the first update's, all at once). Now the row's loss, entropy, ratios
+    and clip fraction are the updates taken's, as grad_norm's are. lr 1e-30: weights that cannot move."""
+    from dataclasses import replace
+
+    from ponder.verify.registry import RewardResult
+
+    bad = 0 if failing == "first" else 1
+
+    def generate(model, tok, prompts, *, version, **kw):  # completions of 2..5 tokens; the longest is wrong
+        outs = ponder.sample(model, tok, prompts, **kw)
+        return [[replace(s, token_ids=[s.token_ids[0]] * (j + 2), finish_reason="stop",
+                         logprobs=[-1.0] * (j + 1) + [-math.inf if (i, j) == (bad, 3) else -1.0])
+                 for j, s in enumerate(g)] for i, g in enumerate(outs)]
+
+    def score(reward, texts, items):
+        return [RewardResult(reward=float(k % 4 != 3), correct=k % 4 != 3) for k in range(len(items))]
+
+    cfg = {**SMALL, "steps": 1, "eval_every": 5, "prompts_per_step": 2, "lr": 1e-30, "off_policy": True,
+           "objective": {"minibatches": 2}}
+    whole, split = (rows(train(GRPOConfig(model=str(ckpt), **cfg, micro_batch=mb), tmp_path / str(mb),
+                               progress=False, generate_fn=generate, score_fn=score))[0] for mb in (64, 1))
+    for row in (whole, split):
+        assert row["skipped"] and row["skip_reason"].startswith("non-finite loss")
+        assert row["updates_applied"] == bad
+    if failing == "first":  # nothing was optimised
+        for row in (whole, split):
+            assert not {"loss", "entropy", "clip_frac", "ratio_max"} & set(row), row
+    else:
+        assert abs(whole["loss"]) > 1e-3 and math.isfinite(whole["ratio_max"])
+        for k in ("loss", "entropy", "clip_frac", "ratio_mean", "ratio_max", "kl_mean", "grad_norm"):
+            assert split[k] == pytest.approx(whole[k], rel=1e-5, abs=1e-8), k

@@ -950,6 +950,9 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
             norms = obj.normalizers(mask[lo:hi])
             if dp is not None:  # the whole minibatch's counts: every rank's share summed
                 norms = dp.sum_counts(norms)
+            # The row's statistics are the updates taken's, as grad_norm's are: an update discarded below (a
+            # non-finite loss or gradient) is cut back to this mark; it logged the micro-batches before the bad one.
+            mark = len(parts), len(ents), updates
             # the logged loss is the mean over the updates taken: a minibatch without loss tokens takes none (below)
             # and counted, it halved a two-minibatch step's loss
             updates += int(norms["total_tokens"] > 0)
@@ -994,6 +997,7 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
             gnorms.append(float(gn))
         if skipped:
             opt.zero_grad(set_to_none=True)
+            parts, ents, updates = parts[:mark[0]], ents[:mark[1]], mark[2]
             break
     train_s = time.perf_counter() - t1
     if dp is not None:  # every rank reports the whole step's statistics
