@@ -1017,3 +1017,26 @@ def test_an_update_discarded_for_a_non_finite_loss_leaves_no_statistics_in_the_r
         assert abs(whole["loss"]) > 1e-3 and math.isfinite(whole["ratio_max"])
         for k in ("loss", "entropy", "clip_frac", "ratio_mean", "ratio_max", "kl_mean", "grad_norm"):
             assert split[k] == pytest.approx(whole[k], rel=1e-5, abs=1e-8), k
+
+
+@pytest.mark.parametrize("broken", ["no prompt_ids", "prompt_ids differ in a group", "no log-probs (off-policy)"])
+def test_a_generate_fn_sample_the_learner_cannot_train_on_is_refused(tmp_path, ckpt, broken):
+    """The learner computes a group's log-probs on its first sample's prompt_ids and, off-policy, takes the ratio
+    against each sample's own log-probs. A generate_fn (the hook Ray and --nproc use) that left prompt_ids empty,
+    gave a group's samples different prompts, or recorded no log-probs trained silently: on completions
+    conditioned on padding or on another sample's prompt, or with a ratio π_θ/1 (every token clipped)."""
+    from dataclasses import replace
+
+    def generate(model, tok, prompts, *, version, **kw):
+        outs = ponder.sample(model, tok, prompts, **kw)
+        if broken == "no prompt_ids":
+            return [[replace(s, prompt_ids=[]) if i == 1 else s for s in g] for i, g in enumerate(outs)]
+        if broken == "prompt_ids differ in a group":
+            return [[replace(s, prompt_ids=outs[0][0].prompt_ids) if (i, j) == (1, 2) else s for j, s in enumerate(g)]
+                    for i, g in enumerate(outs)]
+        return [[replace(s, logprobs=[]) for s in g] for g in outs]
+
+    cfg = {**SMALL, "steps": 1, "eval_every": 5, "off_policy": broken.endswith("(off-policy)")}
+    with pytest.raises(PonderError, match=r"^step 1: completion \d of \d of item .*: (no prompt_ids|its prompt_ids "
+                                          r"differ from completion 1's|0 log-probs for \d+ tokens)"):
+        train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "r", progress=False, generate_fn=generate)

@@ -749,6 +749,23 @@ def _is_scalar(v) -> bool:
         return False
 
 
+def _check_samples(outs, items, step: int, off_policy: bool) -> None:
+    """What the learner reads of a rollout's samples, checked: a generate_fn's samples that left prompt_ids empty,
+    gave a group's samples different prompts (the learner runs each group on its first sample's) or, off-policy,
+    recorded no log-prob per token (the ratio's denominator) trained silently on the wrong thing."""
+    for group, it in zip(outs, items):
+        for j, s in enumerate(group):
+            where = f"step {step + 1}: completion {j + 1} of {len(group)} of item {it.get('id')}"
+            if not s.prompt_ids:
+                raise PonderError(f"{where}: no prompt_ids (the prompt's token ids the learner's log-probs are "
+                                  "computed on)")
+            if s.prompt_ids != group[0].prompt_ids:
+                raise PonderError(f"{where}: its prompt_ids differ from completion 1's (a group shares its prompt)")
+            if off_policy and len(s.logprobs) != len(s.token_ids):
+                raise PonderError(f"{where}: {len(s.logprobs)} log-probs for {len(s.token_ids)} tokens (an off-policy "
+                                  "ratio needs the sampler's log-prob of every completion token)")
+
+
 def _score_here(reward, completions, items) -> list:
     return [reward(c, it) for c, it in zip(completions, items)]
 
@@ -788,6 +805,7 @@ def _rollout(model, *, tok, cfg, ocfg, reward, pool, step, curriculum, generate_
         if len(outs) != len(items) or any(len(g) != G for g in outs):  # never train on fewer than configured
             raise PonderError(f"step {step + 1}: the rollout returned {[len(g) for g in outs]} samples for "
                               f"{len(items)} prompts x group_size {G}")
+        _check_samples(outs, items, step, cfg.off_policy)
         rounds += 1
         texts, flat_items = [s.text for g in outs for s in g], [it for it in items for _ in range(G)]
         # a prompt rendered to end with "<think>" (DeepSeek-R1's template) has completions that must not open it
