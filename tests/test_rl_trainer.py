@@ -1040,3 +1040,30 @@ def test_a_generate_fn_sample_the_learner_cannot_train_on_is_refused(tmp_path, c
     with pytest.raises(PonderError, match=r"^step 1: completion \d of \d of item .*: (no prompt_ids|its prompt_ids "
                                           r"differ from completion 1's|0 log-probs for \d+ tokens)"):
         train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "r", progress=False, generate_fn=generate)
+
+
+def test_a_dapo_run_with_a_curriculum_resumes_equal_to_uninterrupted(tmp_path, ckpt):
+    """The resume tests ran the grpo preset only; DAPO with a curriculum carries the most per-step state: dynamic
+    sampling's refill rounds (their seeds and the prompts already drawn), the curriculum's statistics and its
+    random skips, one minibatch per row (16 at most), the overlong penalty. Stopped after step 2 and resumed: the
+    same rows and weights, bit for bit (a resume that did not put the curriculum's state back fails here)."""
+    from ponder.verify.registry import RewardResult
+
+    def score(reward, texts, items):  # by the prompt: always right, never right (both dropped, then skipped by the
+        def right(t, p):  # curriculum), or right for some completions (kept)
+            return len(p) % 3 == 0 or (len(p) % 3 == 1 and len(t) % 2 == 0)
+        return [RewardResult(reward=float(right(t, it["prompt"])), correct=right(t, it["prompt"]))
+                for t, it in zip(texts, items)]
+
+    # a pool of 12 prompts: each is seen often enough for the curriculum to skip some
+    cfg = {**SMALL, "preset": "dapo", "curriculum": True, "save_every": 2, "lr": 1e-4, "train_pool": 12}
+    straight = train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "s", progress=False, score_fn=score)
+    part = train(GRPOConfig(model=str(ckpt), **{**cfg, "steps": 2}), tmp_path / "r", progress=False, score_fn=score)
+    train(GRPOConfig(steps=4), part, resume=True, progress=False, score_fn=score)
+    a, b = rows(straight), rows(part)
+    assert any(x["gen_rounds"] > 1 for x in a) and all(x["groups_trained"] for x in a)
+    timing = ("gen_s", "train_s", "step_s", "tokens_per_s")
+    assert [{k: v for k, v in x.items() if k not in timing} for x in a] == \
+        [{k: v for k, v in x.items() if k not in timing} for x in b]
+    wa, wb = (ponder.load(d / "checkpoint")[0].state_dict() for d in (straight, part))
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
