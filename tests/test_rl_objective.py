@@ -437,6 +437,23 @@ def test_zero_variance_gives_exact_zero():
         assert adv.tolist() == [0.0] * 6
 
 
+def test_zero_variance_gives_exact_zero_for_float64_rewards_too():
+    """compute_advantages takes float64 rewards and computes in float64 (the trainer's are float32, whose group
+    sums are exact there). A group of equal float64 rewards (0.1 three times: their sum rounds) got a baseline one
+    ulp off its rewards: Dr. GRPO's and RLOO's advantages were ±1e-17, not 0, and batch-normalising them gave
+    ±6e-11 to groups that all tie. An advantage of 0 makes the loss a constant (policy_loss keeps an overflowing
+    ratio off the gradient path only where Â = 0); a tie is now exactly 0 for every kind."""
+    r = torch.tensor([0.1, 0.1, 0.1, 0.7, 0.7, 0.7, 1 / 3, 1 / 3, 1 / 3], dtype=torch.float64)
+    for kind in set(ADVANTAGE_KINDS) - {"batch_norm"}:  # (batch_norm has no groups: these rewards differ)
+        for lengths in (None, torch.tensor([3, 4, 5, 6, 7, 8, 1, 2, 9])):
+            adv = compute_advantages(r, 3, ObjectiveConfig(advantage=kind), lengths=lengths)
+            assert adv.dtype == torch.float64 and adv.tolist() == [0.0] * 9, (kind, adv)
+    mixed = torch.cat([r[:6], torch.tensor([0.3, 0.9, 0.3], dtype=torch.float64)])
+    for kind in ("group_mean", "rloo"):  # the tie is 0 beside a group that does not tie
+        adv = compute_advantages(mixed, 3, ObjectiveConfig(advantage=kind))
+        assert adv[:6].tolist() == [0.0] * 6 and adv[6:].abs().min() > 0.1, kind
+
+
 def test_nonfinite_and_malformed_rewards_raise():
     cfg = ObjectiveConfig()
     with pytest.raises(PonderError, match=r"non-finite reward at index 2 \(value nan\)"):

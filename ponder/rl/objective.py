@@ -352,15 +352,18 @@ def compute_advantages(rewards: Tensor, group_size: int, cfg: ObjectiveConfig,
             raise PonderError("objective: batch_norm advantage needs at least 2 rewards in the batch")
         return (_standardise(r) if weight is None else _standardise_tokens(r, weight)).to(out_dtype)
     g = _groups(r, group_size)
+    # A group whose rewards tie gets exactly 0, as _standardise gives: a float64 group's mean can round one ulp
+    # off its rewards (0.1 three times), and a tiny non-zero Â is not the constant loss Â = 0 is (policy_loss).
+    tie = g.amax(-1, keepdim=True) == g.amin(-1, keepdim=True)
     if kind == "group_mean_std":
         adv = _standardise(g)
     elif kind == "group_mean":
-        adv = g - g.mean(-1, keepdim=True)
+        adv = torch.where(tie, 0.0, g - g.mean(-1, keepdim=True))
     elif kind == "rloo":
         # Baseline = mean of the other G−1 rewards of the group.
-        adv = g - (g.sum(-1, keepdim=True) - g) / (group_size - 1)
+        adv = torch.where(tie, 0.0, g - (g.sum(-1, keepdim=True) - g) / (group_size - 1))
     else:  # group_mean_batch_std: REINFORCE++ with baseline (k > 1 samples per prompt), batch stats as above
-        centred = (g - g.mean(-1, keepdim=True)).reshape(-1)
+        centred = torch.where(tie, 0.0, g - g.mean(-1, keepdim=True)).reshape(-1)
         return (_standardise(centred) if weight is None else _standardise_tokens(centred, weight)).to(out_dtype)
     return adv.reshape(-1).to(out_dtype)
 
