@@ -142,6 +142,7 @@ def test_non_finite_reward_skips_the_step_and_poisons_nothing(tmp_path, ckpt, mo
     r = rows(run)
     assert [x["step"] for x in r] == [1, 2] and not r[0].get("skipped")
     assert r[1]["skipped"] and r[1]["skip_reason"] == "non-finite reward" and "skipped_step" in r[1]["alarms"]
+    assert r[1]["groups_trained"] == 0  # (it said 3: the groups drawn, none trained on)
     assert [json.loads(x)["alarm"] for x in (run / "alarms.jsonl").read_text().splitlines()] == ["skipped_step"]
     after, one = ponder.load(run / "checkpoint")[0].state_dict(), ponder.load(run1 / "checkpoint")[0].state_dict()
     assert all(torch.isfinite(v).all() and torch.equal(v, one[k]) for k, v in after.items())
@@ -1009,7 +1010,7 @@ def test_an_update_discarded_for_a_non_finite_loss_leaves_no_statistics_in_the_r
                                progress=False, generate_fn=generate, score_fn=score))[0] for mb in (64, 1))
     for row in (whole, split):
         assert row["skipped"] and row["skip_reason"].startswith("non-finite loss")
-        assert row["updates_applied"] == bad
+        assert row["updates_applied"] == bad and row["groups_trained"] == bad  # (the first minibatch's group)
     if failing == "first":  # nothing was optimised
         for row in (whole, split):
             assert not {"loss", "entropy", "clip_frac", "ratio_max"} & set(row), row

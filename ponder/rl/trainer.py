@@ -870,7 +870,8 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
     # any reward the step drew, in a group dynamic sampling dropped too (it trained on the others, its row's
     # reward_mean NaN, and the monitor's alarm said the step was skipped); the kept ones are checked below
     if not math.isfinite(stats_all["reward"]):
-        row.update(skipped=True, skip_reason="non-finite reward", train_s=0.0, step_s=time.perf_counter() - t0)
+        row.update(skipped=True, skip_reason="non-finite reward", groups_trained=0, train_s=0.0,
+                   step_s=time.perf_counter() - t0)
         return row
     if not kept_groups:  # (only a filter drops groups: on correctness, so their shaped rewards may differ)
         row.update(skipped=True, skip_reason="dynamic sampling kept no group (each was all correct or all wrong)",
@@ -879,7 +880,8 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
     kept_groups, kept_rewards = kept_groups[:P], kept_rewards[:P]
     rewards = torch.cat(kept_rewards)
     if not torch.isfinite(rewards).all():
-        row.update(skipped=True, skip_reason="non-finite reward", train_s=0.0, step_s=time.perf_counter() - t0)
+        row.update(skipped=True, skip_reason="non-finite reward", groups_trained=0, train_s=0.0,
+                   step_s=time.perf_counter() - t0)
         return row
     samples = [s for g in kept_groups for s in g]
     lengths = torch.tensor([s.num_tokens for s in samples])
@@ -904,7 +906,7 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
     q, extra = divmod(B, k)
     ends = [(i + 1) * q + min(i + 1, extra) for i in range(k)]
     # The rows of each minibatch this process trains on: all of them, or this rank's contiguous share.
-    spans = list(zip([0, *ends[:-1]], ends))
+    spans = bounds = list(zip([0, *ends[:-1]], ends))
     if dp is not None:
         spans = [dp.share(lo, hi) for lo, hi in spans]
 
@@ -960,6 +962,7 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
         old = logprobs_of(model, skip_first=ocfg.mu == 1)
     refl = logprobs_of(ref) if ref is not None else None
     parts, gnorms, ents, skipped, updates = [], [], [], None, 0
+    stepped = set()  # the minibatches an optimizer step was taken on (a skipped step logs their groups only)
     for epoch in range(ocfg.mu):
         for span, ((lo, hi), span_mbs) in enumerate(zip(spans, mbs)):
             # the first update's weights ARE the behaviour policy: its own log-probs make the ratio exactly 1
@@ -1013,6 +1016,7 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
             opt.step()
             opt.zero_grad(set_to_none=True)
             gnorms.append(float(gn))
+            stepped.add(span)
         if skipped:
             opt.zero_grad(set_to_none=True)
             parts, ents, updates = parts[:mark[0]], ents[:mark[1]], mark[2]
@@ -1032,7 +1036,8 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
     if skipped:
         # An update of an earlier minibatch (or pass) of this step already changed the weights: say so.
         done = f" after {len(gnorms)} of {ocfg.mu * len(spans)} optimizer updates" if gnorms else ""
-        row.update(skipped=True, skip_reason=skipped + done, updates_applied=len(gnorms))
+        row.update(skipped=True, skip_reason=skipped + done, updates_applied=len(gnorms),
+                   groups_trained=len({owner_of[r] for s in stepped for r in range(*bounds[s])}))
     return row
 
 
