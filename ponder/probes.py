@@ -45,12 +45,17 @@ def _check_n(where: str, name: str, n) -> None:
         raise PonderError(f"{where}: {name}={n!r} must be an integer >= 1")
 
 
+def _sign_p(up: int, down: int) -> float:
+    """The exact sign test's one-sided p: at least `up` of the up + down items that differ going up, if either way
+    were equally likely (a binomial(up + down, 1/2) tail); items that do not differ say nothing."""
+    n = up + down
+    return sum(math.comb(n, k) for k in range(up, n + 1)) / 2**n
+
+
 def _mcnemar(right_to_wrong: int, wrong_to_right: int) -> dict:
-    """McNemar's exact test on the items whose correctness flipped: the one-sided p of at least this many
-    right -> wrong flips among them if a flip were equally likely either way (a binomial(b + c, 1/2) tail)."""
-    n = right_to_wrong + wrong_to_right
-    p = sum(math.comb(n, k) for k in range(right_to_wrong, n + 1)) / 2**n
-    return {"right_to_wrong": right_to_wrong, "wrong_to_right": wrong_to_right, "p": p}
+    """McNemar's exact test on the items whose correctness flipped: the sign test of right -> wrong flips."""
+    return {"right_to_wrong": right_to_wrong, "wrong_to_right": wrong_to_right,
+            "p": _sign_p(right_to_wrong, wrong_to_right)}
 
 
 def _binom_tail(k: int, n: int, p: float) -> float:
@@ -476,7 +481,10 @@ def contamination_verdict(
     Any one tripped signal makes the verdict "contaminated"; the reasons say which. Thresholds
     (override any via ``thresholds``) and why:
 
-    * Prefix completion at 60% of the words: exact-match rate >= 0.2 or mean ROUGE-L >= 0.6.
+    * Prefix completion at 60% of the words: exact-match rate >= 0.2 or mean ROUGE-L >= 0.6; a calibrated
+      excess (``run_contamination_probe``) also needs its one-sided sign test over the items that differ from
+      their perturbed copies at p < 0.025 (``exact_match_p``, ``rouge_l_p``: one item recited where its copy was
+      not is p = 0.5, a chance guess of a number, not evidence).
       Reproducing the remaining 40% word for word is what recitation looks like; a clean model
       can guess a formulaic ending ("How many apples does she have left?") on a few items, so we
       allow up to 1 in 5 exact hits. ROUGE-L 0.6 on held-out text means most of the remainder's
@@ -509,10 +517,17 @@ def contamination_verdict(
             )
         em, rl = fr["exact_match"], fr["rouge_l"]["mean"]
         evidence["prefix"] = {"fraction": th["prefix_fraction"], "exact_match": em, "rouge_l": rl, "n": fr["n"]}
-        if em >= th["prefix_exact_min"]:
-            reasons.append(f"prefix completion at {key}: exact-match rate {em:.2f} >= {th['prefix_exact_min']}")
-        if rl >= th["prefix_rouge_min"]:
-            reasons.append(f"prefix completion at {key}: mean ROUGE-L {rl:.2f} >= {th['prefix_rouge_min']}")
+        # a calibrated excess carries sign tests over its items (absent: raw rates, or results saved before them)
+        em_p, rl_p = fr.get("exact_match_p"), fr.get("rouge_l_p")
+        for name, p in (("exact_match_p", em_p), ("rouge_l_p", rl_p)):
+            if p is not None:
+                evidence["prefix"][name] = p
+        if em >= th["prefix_exact_min"] and (em_p is None or em_p < 0.025):
+            reasons.append(f"prefix completion at {key}: exact-match rate {em:.2f} >= {th['prefix_exact_min']}"
+                           + (f" (sign test p = {em_p:.2g})" if em_p is not None else ""))
+        if rl >= th["prefix_rouge_min"] and (rl_p is None or rl_p < 0.025):
+            reasons.append(f"prefix completion at {key}: mean ROUGE-L {rl:.2f} >= {th['prefix_rouge_min']}"
+                           + (f" (sign test p = {rl_p:.2g})" if rl_p is not None else ""))
     if perturbation is not None:
         d = perturbation["drop"]
         rr = perturbation["orig_gold_repeat_rate"]
@@ -831,7 +846,11 @@ def _paired_excess(orig: dict, control: dict, fractions: Sequence[float], seed: 
         mean, lo, hi = bootstrap_ci(rl, seed=seed)
         out["fractions"][key] = {"n": len(common), "exact_match": max(0.0, float(ex.mean())),
                                  # the interval clamped with its mean: an excess below 0 is no excess
-                                 "rouge_l": {"mean": max(0.0, mean), "lo": max(0.0, lo), "hi": max(0.0, hi)}}
+                                 "rouge_l": {"mean": max(0.0, mean), "lo": max(0.0, lo), "hi": max(0.0, hi)},
+                                 # sign tests over the items that differ: one item recited where its copy was
+                                 # not (a number guessed right) made an excess of 1.0, the verdict "contaminated"
+                                 "exact_match_p": _sign_p(int((ex > 0).sum()), int((ex < 0).sum())),
+                                 "rouge_l_p": _sign_p(int((rl > 0).sum()), int((rl < 0).sum()))}
     return out
 
 
@@ -1056,9 +1075,14 @@ def format_contamination(res: dict) -> str:
     if "prefix" in ev:
         p = ev["prefix"]
         cal = " (excess over perturbed copies)" if res.get("calibrated_prefix") else ""
+
+        def flag(k, limit):  # a calibrated excess over its limit is flagged only when its sign test backs it
+            pk = p.get(f"{k}_p")
+            over = isinstance(limit, (int, float)) and isinstance(pk, (int, float)) and p[k] >= limit
+            return f"flagged at {limit}" + (f"; sign test p = {pk:.2g}, flagged under 0.025" if over else "")
         lines.append(f"  prefix completion at {p['fraction']:.0%} of the words, {counted(p['n'], 'problem')}"
-                     f"{cal}: exact match {p['exact_match']:.2f} (flagged at {th.get('prefix_exact_min')}), "
-                     f"ROUGE-L {p['rouge_l']:.2f} (flagged at {th.get('prefix_rouge_min')})")
+                     f"{cal}: exact match {p['exact_match']:.2f} ({flag('exact_match', th.get('prefix_exact_min'))}), "
+                     f"ROUGE-L {p['rouge_l']:.2f} ({flag('rouge_l', th.get('prefix_rouge_min'))})")
     if "perturbation" in ev:
         p, d = ev["perturbation"], ev["perturbation"]["drop"]
         # one item has no interval over items: (-inf, inf) in memory, null read back from contamination.json

@@ -767,6 +767,32 @@ def test_calibrated_excess_interval_is_clamped_with_its_mean():
     assert r["lo"] <= r["mean"] <= r["hi"] and r == {"mean": 0.0, "lo": 0.0, "hi": 0.0}
 
 
+def test_a_calibrated_prefix_excess_on_a_few_items_is_not_evidence():
+    """The calibrated prefix excess (original minus perturbed copies) flagged contamination from one or two items:
+    one item recited exactly where its copy was not read "exact-match rate 1.00 >= 0.2", a chance guess of one
+    number. A sign test on the items that differ (as McNemar's test guards the perturbation drop) must back it:
+    one item is p = 0.5; eight, all one way, p = 1/256."""
+    from ponder.probes import _paired_excess
+
+    def run(n):
+        orig = {"items": [{"index": i, "fraction": 0.6, "exact": True, "rouge_l": 1.0} for i in range(n)]}
+        ctrl = {"items": [{"index": i, "fraction": 0.6, "exact": False, "rouge_l": 0.4} for i in range(n)]}
+        return _paired_excess(orig, ctrl, (0.6,), seed=0)
+
+    for n, flagged in ((1, False), (2, False), (8, True)):
+        exc = run(n)
+        fr = exc["fractions"]["0.6"]
+        assert fr["exact_match"] == 1.0 and fr["rouge_l"]["mean"] == pytest.approx(0.6)
+        assert fr["exact_match_p"] == fr["rouge_l_p"] == 0.5**n
+        v = contamination_verdict(prefix=exc)
+        assert v["contaminated"] is flagged, (n, v["reasons"])
+        assert v["evidence"]["prefix"]["exact_match_p"] == 0.5**n
+        line = format_contamination({**v, "calibrated_prefix": True}).splitlines()[1]
+        assert f"exact match 1.00 (flagged at 0.2; sign test p = {0.5**n:.2g}, flagged under 0.025)" in line
+    # results without the tests (uncalibrated, or saved before them) are judged by the rates as before
+    assert contamination_verdict(prefix=_fake_prefix(0.2, 0.3))["contaminated"]
+
+
 def _strict_json(text: str):
     """json.loads that refuses NaN and Infinity, as JavaScript and jq do."""
     def refuse(name):
