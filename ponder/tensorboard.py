@@ -59,13 +59,13 @@ def _field_bytes(num: int, payload: bytes) -> bytes:
     return _varint(num << 3 | 2) + _varint(len(payload)) + payload
 
 
-def _f32(v: float) -> bytes:
-    """A scalar as float32; beyond its range (a float64 metric of 1e39) it is +-inf, as TensorFlow's writer records
-    it, where struct.pack raised OverflowError and lost the whole event."""
+def _f32(v) -> bytes:
+    """A scalar as float32; beyond its range (a float64 metric of 1e39, an int of 10 ** 400 that float() refuses)
+    it is +-inf, as TensorFlow's writer records it, where struct.pack raised OverflowError and lost the whole event."""
     try:
-        return struct.pack("<f", v)
+        return struct.pack("<f", float(v))
     except OverflowError:
-        return struct.pack("<f", math.copysign(math.inf, v))
+        return struct.pack("<f", math.inf if v > 0 else -math.inf)
 
 
 def _event(wall_time: float, step: int, *, file_version: str | None = None, scalars: dict | None = None,
@@ -77,7 +77,7 @@ def _event(wall_time: float, step: int, *, file_version: str | None = None, scal
         msg += _field_bytes(7, b"\x08\x01")
     if scalars:
         values = b"".join(
-            _field_bytes(1, _field_bytes(1, tag.encode()) + b"\x15" + _f32(float(v)))
+            _field_bytes(1, _field_bytes(1, tag.encode()) + b"\x15" + _f32(v))
             for tag, v in scalars.items()
         )
         msg += _field_bytes(5, values)

@@ -33,6 +33,18 @@ def test_a_value_beyond_float32_is_logged_as_infinity(tmp_path):
     assert [acc.Scalars(t)[0].value for t in ("big", "small", "ok")] == [float("inf"), float("-inf"), 2.0]
 
 
+def test_an_int_beyond_float_range_is_logged_as_infinity(tmp_path):
+    """An int past float64's range (10 ** 400, a product of counts) failed the whole step with a bare
+    OverflowError from float(); it is +-inf, as a float past float32's range is."""
+    ea_mod = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    w = SummaryWriter(tmp_path)
+    w.add_scalars(1, {"big": 10**400, "small": -(10**400), "ok": 3})
+    w.close()
+    acc = ea_mod.EventAccumulator(str(tmp_path))
+    acc.Reload()
+    assert [acc.Scalars(t)[0].value for t in ("big", "small", "ok")] == [float("inf"), float("-inf"), 3.0]
+
+
 def _logged_to_4_then_resumed_at_3(tmp_path, between=None) -> SummaryWriter:
     """A run that logged loss 1-4 and was killed after its step-2 checkpoint, resumed: it logs 13-15 at steps 3-5.
     `between(writer)` runs on the stopped run's writer before the resumed one starts; returns the resumed one."""
