@@ -542,7 +542,9 @@ def contamination_verdict(
         flips = perturbation.get("flips")  # (absent from results saved before it was added)
         if flips is not None:
             evidence["perturbation"]["flips"] = flips
-        if d["mean"] >= th["drop_min"] and d["lo"] > 0 and (flips is None or flips["p"] < 0.025):
+        # (one item's drop has no interval: (-inf, inf) here, null in a contamination.json read back to re-judge)
+        lo = d["lo"] if d["lo"] is not None else -math.inf
+        if d["mean"] >= th["drop_min"] and lo > 0 and (flips is None or flips["p"] < 0.025):
             reasons.append(
                 f"accuracy drops {d['mean']:.2f} (95% CI {d['lo']:.2f}..{d['hi']:.2f}) on perturbed numbers"
                 f" >= {th['drop_min']}"

@@ -492,6 +492,28 @@ def test_contamination_summary_of_one_item_shows_no_drop_interval():
         assert "inf" not in line and "drop +0.00 [—]" in line
 
 
+def test_the_verdict_rejudges_a_saved_result_of_one_item():
+    """contamination_verdict re-judges saved results (other thresholds; fields absent from older files are allowed
+    for): one item's drop, right -> wrong, has no interval, null in contamination.json, and the verdict failed
+    with a bare TypeError ('>' between None and int). No interval is no evidence."""
+    from ponder.fileio import json_safe
+    from ponder.tasks import generate
+    from ponder.tasks.word import perturb
+
+    calls = []
+
+    def solve(its):
+        calls.append(1)
+        return [{"correct": len(calls) == 1, "answer": None} for _ in its]
+
+    pert = perturbation_probe(solve, generate("word", "test", 1, seed=0), perturb)
+    back = json.loads(json.dumps(json_safe(pert), allow_nan=False))
+    assert back["drop"] == {"mean": 1.0, "lo": None, "hi": None}
+    for p in (pert, back):
+        v = contamination_verdict(perturbation=p, thresholds={"drop_min": 0.5})
+        assert not v["contaminated"] and v["reasons"] == []
+
+
 def test_pairwise_similarity_and_homogeneity():
     assert pairwise_similarity(["a b c", "a b c"]) == 1.0
     assert pairwise_similarity(["a b c", "d e f"]) == 0.0
