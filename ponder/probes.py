@@ -734,9 +734,12 @@ def inter_model_homogeneity(
 ) -> dict:
     """Mean cross-model similarity per model pair, on the same prompts.
 
-    Entry (A, B), A != B: for each prompt, the mean similarity over all (sample of A, sample of B)
-    pairs, averaged over prompts. Diagonal (A, A): the within-model mean pairwise similarity (over
-    distinct samples), so the matrix reads "how much does A resemble B, compared to itself".
+    Entry (A, B), A != B: for each prompt, the mean similarity over the (sample i of A, sample j of B)
+    pairs with i != j, averaged over prompts. Diagonal (A, A): the within-model mean pairwise similarity (over
+    distinct samples), so the matrix reads "how much does A resemble B, compared to itself". Why i != j:
+    ``run_diversity_probe`` samples every model with the same seed, so sample i of each is drawn with the same
+    random numbers and (A_i, B_i) are alike by construction (the same model twice resembled itself more
+    across than on its diagonal). Where both have one sample for a prompt, its one pair is taken.
     Returns ``{"models": [...], "matrix": [[...]], "pairs": {"A|B": value}, "method"}``.
     """
     models = list(samples_by_model)
@@ -767,8 +770,9 @@ def inter_model_homogeneity(
             for pa, pb in zip(samples_by_model[models[a]], samples_by_model[models[b]]):
                 if a == b:
                     pairs = list(combinations(pa, 2))
-                else:
-                    pairs = [(x, y) for x in pa for y in pb]
+                else:  # (i != j: the docstring; one sample each, greedy outputs compared: the one pair there is)
+                    pairs = [(x, y) for i, x in enumerate(pa) for j, y in enumerate(pb)
+                             if i != j or len(pa) == len(pb) == 1]
                 if pairs:
                     vals.append(np.mean([sim(x, y) for x, y in pairs]))
             mat[a, b] = mat[b, a] = float(np.mean(vals)) if vals else float("nan")

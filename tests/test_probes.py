@@ -760,6 +760,21 @@ def test_diversity_probe_runs_models_and_writes_heatmap(word_models, tiny_random
         run_diversity_probe((m, tok), items, n_samples=1)
 
 
+def test_a_model_resembles_itself_across_the_matrix_as_on_its_diagonal(tiny_random):
+    """Every model samples with the same seed, so sample i of two models is drawn with the same random numbers:
+    the cross-model mean took in the pairs (A_i, B_i), alike by construction. The same model twice read 0.25
+    across against 0.0 on its diagonal (4 samples: 1 pair in 4 identical), 'resembles B more than itself'."""
+    from ponder.probes import run_diversity_probe
+
+    res = run_diversity_probe({"a": tiny_random, "b": tiny_random}, ["Problem: 1 + 2 = ?", "the quick", "12 +"],
+                              n_samples=4, max_new_tokens=12)
+    pairs = res["inter"]["pairs"]
+    assert pairs["a|b"] == pytest.approx(pairs["a|a"]) and pairs["a|a"] == pytest.approx(pairs["b|b"])
+    # one sample each (greedy outputs compared): the one pair there is
+    one = inter_model_homogeneity({"a": [["x y z"]], "b": [["x y w"]]})
+    assert one["pairs"]["a|b"] == pytest.approx(1 / 3)
+
+
 def test_a_bad_train_file_is_refused_before_any_sampling(tiny_random, tmp_path, monkeypatch):
     """A missing --train-file used to fail only after every prefix and perturbation generation, and a directory
     was reported as 'training file not found'."""
