@@ -309,8 +309,8 @@ def prefix_completion_probe(
 ) -> dict:
     """Show the model the first 40/60/80% of each problem's words; does it recite the rest?
 
-    ``model_generate(prompts) -> continuations`` must decode greedily from the raw prefix text (no
-    chat template) and produce at least as many words as the true rest (the problem's word count is
+    ``model_generate(prompts) -> continuations`` must decode greedily from the raw prefix text (the problem as
+    written up to the cut, no chat template) and produce at least as many words as the true rest (the problem's word count is
     a safe max_new_tokens budget in words; tokens are usually ~1.3x words). The continuation is
     normalised and cut to the same number of words as the normalised true rest, then compared:
     exact match (all words equal) and ROUGE-L. Problems with fewer than 2 words are skipped; so are those
@@ -326,6 +326,9 @@ def prefix_completion_probe(
     usable = [(i, p.split()) for i, p in enumerate(problems) if _probe_words(p)]
     if not usable:
         raise PonderError("prefix_completion_probe: every problem has fewer than 2 words")
+    # where each word ends in the problem's text: the prefix is the text as written up to its cut (its words joined
+    # by single spaces showed a problem on several lines with its newlines as spaces, not the text memorised)
+    ends = {i: [m.end() for m in re.finditer(r"\S+", problems[i])] for i, _ in usable}
     out: dict = {"fractions": {}, "items": [], "n_skipped": len(problems) - len(usable)}
     for f in fractions:
         cuts = []
@@ -335,7 +338,7 @@ def prefix_completion_probe(
             while not normalize_words(" ".join(words[k:])):
                 k -= 1
             cuts.append((i, words, k))
-        prompts = [" ".join(words[:k]) for _, words, k in cuts]
+        prompts = [problems[i][: ends[i][k - 1]].lstrip() for i, _, k in cuts]
         conts = list(model_generate(prompts))
         if len(conts) != len(prompts):
             raise PonderError(

@@ -236,6 +236,19 @@ def test_prefix_probe_reciting_vs_clean_model():
     assert not contamination_verdict(prefix=clean)["contaminated"]
 
 
+def test_prefix_probe_shows_the_problem_as_written():
+    """The prefix was the problem's words joined by single spaces: a problem on several lines (MATH's, a table,
+    a list of options) was shown with its newlines as spaces, not the text a model memorised, and a model reciting
+    it verbatim matched nothing. The prefix is the text as written, up to the cut."""
+    problems = ["Let $f(x) = 3x + 2$.\nFind $f(4)$ and give the answer\nas an integer, with no units at all.",
+                "Options:\n  (A) 12\n  (B) 14\n  (C) 16\nWhich of them is the number of apples that Mia has?"]
+    res = prefix_completion_probe(_reciter(problems), problems, fractions=(0.6,))
+    assert res["fractions"]["0.6"]["exact_match"] == 1.0, [it["prefix"] for it in res["items"]]
+    for it in res["items"]:
+        assert problems[it["index"]].startswith(it["prefix"])
+        assert " ".join(it["prefix"].split()) + " " + it["truth"] == " ".join(problems[it["index"]].split())
+
+
 def test_prefix_probe_errors():
     with pytest.raises(PonderError, match="returned 1 texts"):
         prefix_completion_probe(lambda ps: ["x"], PROBLEMS)
