@@ -49,7 +49,11 @@ def _sign_p(up: int, down: int) -> float:
     """The exact sign test's one-sided p: at least `up` of the up + down items that differ going up, if either way
     were equally likely (a binomial(up + down, 1/2) tail); items that do not differ say nothing."""
     n = up + down
-    return sum(math.comb(n, k) for k in range(up, n + 1)) / 2**n
+    c, tail = math.comb(n, up), 0
+    for k in range(up, n + 1):  # exact, each term from the last (a comb() apiece took 70 s at 30,000 items)
+        tail += c
+        c = c * (n - k) // (k + 1)
+    return tail / 2**n
 
 
 def _mcnemar(right_to_wrong: int, wrong_to_right: int) -> dict:
