@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import math
 import random
 
 import numpy as np
@@ -328,8 +329,40 @@ def test_a_perturbation_drop_on_a_few_items_is_not_evidence():
 
     for n, flagged in ((2, False), (8, True)):
         res = perturbation_probe(solve_then_fail(), _items(n), _perturb, seed=3)
-        assert res["drop"]["lo"] == 1.0 and res["flips"] == {"right_to_wrong": n, "wrong_to_right": 0, "p": 0.5**n}
+        assert 0 < res["drop"]["lo"] < 1 and res["flips"] == {"right_to_wrong": n, "wrong_to_right": 0, "p": 0.5**n}
         assert contamination_verdict(perturbation=res)["contaminated"] is flagged, n
+
+
+def test_the_drop_interval_of_paired_right_or_wrong_answers_does_not_collapse():
+    """The drop's interval was a bootstrap of the per-item differences, which are -1, 0 or 1: four items answered
+    alike on both sides read "drop +0.00 [+0.00, +0.00]", and its coverage fell to 44-82% at 5-10 items
+    (the pathology Wilson's interval replaced for accuracies). Newcombe's hybrid score interval for paired
+    proportions (1998, his method 10, the phi correction as Fagerland et al. 2014 give it) covers 94-100% there."""
+    def answers(first, second):
+        calls = []
+
+        def solve(its):
+            calls.append(1)
+            return [{"correct": (first if len(calls) == 1 else second)[i], "answer": None} for i in range(len(its))]
+        return solve
+
+    same = perturbation_probe(answers([False] * 4, [False] * 4), _items(4), _perturb, seed=3)["drop"]
+    assert same["mean"] == 0.0 and same["lo"] == pytest.approx(-same["hi"]) and same["hi"] > 0.4
+    # one flip of ten, each way: the mirror image; every interval holds its mean, within [-1, 1]
+    one = [True] + [False] * 9
+    a = perturbation_probe(answers(one, [False] * 10), _items(10), _perturb)["drop"]
+    b = perturbation_probe(answers([False] * 10, one), _items(10), _perturb)["drop"]
+    assert (b["mean"], b["lo"], b["hi"]) == pytest.approx((-a["mean"], -a["hi"], -a["lo"]))
+    assert -1 <= a["lo"] < 0 < a["mean"] == 0.1 < a["hi"] <= 1
+    # the worked paired tables of Fagerland, Lydersen & Laake (Bentur et al. 2009; Cavo et al. 2012)
+    from ponder.probes import _paired_diff_ci
+
+    def table(both, only_x, only_y, neither):
+        x = np.array([1] * (both + only_x) + [0] * (only_y + neither), dtype=float)
+        y = np.array([1] * both + [0] * only_x + [1] * only_y + [0] * neither, dtype=float)
+        return _paired_diff_ci(x, y)
+    assert [round(table(1, 1, 7, 12)[k], 3) for k in ("lo", "hi")] == [-0.507, -0.026]
+    assert [round(table(59, 6, 16, 80)[k], 3) for k in ("lo", "hi")] == [-0.119, -0.005]
 
 
 def test_perturbation_probe_ignores_unchanged_gold_and_checks_fields():
@@ -499,10 +532,14 @@ def test_contamination_summary_of_one_item_shows_no_drop_interval():
 
     items = generate("word", "test", 1, seed=0)
     pert = perturbation_probe(lambda its: [{"correct": True, "answer": None} for _ in its], items, perturb)
-    res = {"n_items": 1, "perturbation": pert, **contamination_verdict(perturbation=pert)}
+    # (Newcombe's interval of one item is finite and wide; a contamination.json saved before it has null bounds)
+    old = {**pert, "drop": {"mean": 0.0, "lo": -math.inf, "hi": math.inf}}
+    res = {"n_items": 1, "perturbation": old, **contamination_verdict(perturbation=old)}
     for r in (res, json.loads(json.dumps(json_safe(res), allow_nan=False))):
         line = next(ln for ln in format_contamination(r).splitlines() if "perturbed numbers" in ln)
         assert "inf" not in line and "drop +0.00 [—]" in line
+    res = {"n_items": 1, "perturbation": pert, **contamination_verdict(perturbation=pert)}
+    assert "drop +0.00 [-0.79, +0.79]" in format_contamination(res)
 
 
 def test_the_verdict_rejudges_a_saved_result_of_one_item():
@@ -520,6 +557,7 @@ def test_the_verdict_rejudges_a_saved_result_of_one_item():
         return [{"correct": len(calls) == 1, "answer": None} for _ in its]
 
     pert = perturbation_probe(solve, generate("word", "test", 1, seed=0), perturb)
+    pert["drop"].update(lo=-math.inf, hi=math.inf)  # (as saved before the drop took Newcombe's interval)
     back = json.loads(json.dumps(json_safe(pert), allow_nan=False))
     assert back["drop"] == {"mean": 1.0, "lo": None, "hi": None}
     for p in (pert, back):
@@ -873,7 +911,8 @@ def test_contamination_json_is_strict_json_for_one_item(tiny_random, tmp_path):
                                   out_dir=tmp_path)
     assert res["perturbation"] is not None
     saved = _strict_json((tmp_path / "contamination.json").read_text())
-    assert saved["perturbation"]["drop"]["lo"] is None and saved["perturbation"]["drop"]["hi"] is None
+    # (the drop's interval of one item is Newcombe's, finite; a ROUGE-L mean over one item has none)
+    assert saved["prefix"]["fractions"]["0.6"]["rouge_l"]["lo"] is None
 
 
 def test_bad_thresholds_or_fractions_are_refused_before_any_sampling():
