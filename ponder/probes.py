@@ -388,6 +388,17 @@ def prefix_completion_probe(
 # ------------------------------------------------------------------------------------- perturbation
 
 
+def _shows(gold: str, prompt) -> bool:
+    """Whether a problem's text holds the answer's words in a row ("12" in "... 12 apples ..."); a prompt of chat
+    messages is read by its problem text."""
+    text = _problem_text(prompt)
+    want = normalize_words(gold)
+    if text is None or not want:
+        return False
+    words = normalize_words(text)
+    return any(words[j : j + len(want)] == want for j in range(len(words) - len(want) + 1))
+
+
 def _default_equal(a, b) -> bool:
     return str(a).strip() == str(b).strip()
 
@@ -410,11 +421,12 @@ def perturbation_probe(
     A model that memorised the benchmark does worse on the perturbed copies, and on some of them
     answers the ORIGINAL gold. That count is taken only over items whose gold actually changed
     (``equal(orig_gold, new_gold)`` false; default equality: strings after strip; pass the math
-    verifier's ``answers_equal``).
+    verifier's ``answers_equal``) and whose perturbed problem does not show the old gold among its words
+    (``n_old_gold_shown``: copying a number from the problem repeats it there).
 
     Returns ``{"n", "acc_original", "acc_perturbed", "drop" (paired: original - perturbed, Newcombe's interval
     for paired proportions), each {"mean","lo","hi"}; "flips" (McNemar's exact test: right_to_wrong, wrong_to_right, p);
-    "n_gold_changed", "orig_gold_repeats",
+    "n_gold_changed", "n_old_gold_shown", "orig_gold_repeats",
     "orig_gold_repeat_rate", "items": [...]}``.
     """
     if len(items) == 0:
@@ -441,17 +453,22 @@ def perturbation_probe(
     a0 = np.array([bool(r["correct"]) for r in orig], dtype=np.float64)
     a1 = np.array([bool(r["correct"]) for r in pert], dtype=np.float64)
     rows = []
-    changed = repeats = 0
+    changed = repeats = shown = 0
     for i, (it, p, r0, r1) in enumerate(zip(items, perturbed, orig, pert)):
         gold_changed = not eq(str(it[gold_key]), str(p[gold_key]))
+        # A perturbed problem that shows the old gold among its new numbers (6% of word problems do) is no test of
+        # memory: a model copying a number from the problem "repeats the old gold" there. Left out of the count.
+        old_shown = gold_changed and _shows(str(it[gold_key]), p.get("prompt"))
+        gold_changed = gold_changed and not old_shown
         ans = r1.get("answer")
         rep = bool(gold_changed and ans is not None and eq(str(ans), str(it[gold_key])))
         changed += gold_changed
+        shown += old_shown
         repeats += rep
         rows.append(
             {"index": i, "orig_gold": it[gold_key], "perturbed_gold": p[gold_key], "orig_answer": r0.get("answer"),
              "perturbed_answer": ans, "orig_correct": bool(r0["correct"]), "perturbed_correct": bool(r1["correct"]),
-             "repeats_orig_gold": rep}
+             "repeats_orig_gold": rep, "old_gold_shown": old_shown}
         )
     return {
         "n": len(items),
@@ -461,6 +478,7 @@ def perturbation_probe(
         "drop": _paired_diff_ci(a0, a1),
         "flips": _mcnemar(int(((a0 == 1) & (a1 == 0)).sum()), int(((a0 == 0) & (a1 == 1)).sum())),
         "n_gold_changed": changed,
+        "n_old_gold_shown": shown,
         "orig_gold_repeats": repeats,
         "orig_gold_repeat_rate": repeats / changed if changed else 0.0,
         "items": rows,
@@ -567,6 +585,8 @@ def contamination_verdict(
             "orig_gold_repeats": perturbation["orig_gold_repeats"],
             "n_gold_changed": perturbation["n_gold_changed"],
         }
+        if "n_old_gold_shown" in perturbation:  # (absent from results saved before it was added)
+            evidence["perturbation"]["n_old_gold_shown"] = perturbation["n_old_gold_shown"]
         flips = perturbation.get("flips")  # (absent from results saved before it was added)
         if flips is not None:
             evidence["perturbation"]["flips"] = flips
@@ -1125,7 +1145,9 @@ def format_contamination(res: dict) -> str:
         lines.append(f"  perturbed numbers: accuracy {p['acc_original']:.1%} -> {p['acc_perturbed']:.1%}, drop "
                      f"{d['mean']:+.2f} {ci} (flagged at {th.get('drop_min')}); "
                      f"{p['orig_gold_repeats']} of {counted(p['n_gold_changed'], 'changed problem')} "
-                     f"answered with the old answer (flagged at {th.get('repeat_rate_min', 0):.0%})")
+                     f"answered with the old answer (flagged at {th.get('repeat_rate_min', 0):.0%})"
+                     + (f"; {p['n_old_gold_shown']} more showing the old answer among their words not counted"
+                        if p.get("n_old_gold_shown") else ""))
     elif "perturbation" in res and res["perturbation"] is None:
         # (--data without word templates: say the probe did not run, rather than leave it out unremarked)
         why = res.get("perturbation_skipped") or NO_PERTURBER  # (a contamination.json from before the key)

@@ -365,6 +365,40 @@ def test_the_drop_interval_of_paired_right_or_wrong_answers_does_not_collapse():
     assert [round(table(59, 6, 16, 80)[k], 3) for k in ("lo", "hi")] == [-0.119, -0.005]
 
 
+def test_an_old_gold_shown_in_the_perturbed_problem_is_no_evidence_of_memory():
+    """A perturbed word problem can hold the original answer among its new numbers (6% of them do): a model that
+    copies a number from the problem 'answers with the original gold' there without having seen it. Such items
+    counted as repeats and 20 of them read 'contaminated'; they are left out of the repeat count and its base."""
+    import re
+
+    items = [{"id": i, "prompt": f"Add {3 + i} and {40 + i}.", "answer": str(43 + 2 * i)} for i in range(20)]
+
+    def shows_old(it, seed):  # the new first number is the old answer
+        return {**it, "prompt": f"Add {it['answer']} and 5.", "answer": str(int(it["answer"]) + 5)}
+
+    def hides_old(it, seed):
+        return {**it, "prompt": f"Add {int(it['answer']) + 1} and 5.", "answer": str(int(it["answer"]) + 6)}
+
+    def copier(its):  # answers the problem's first number
+        out = []
+        for it in its:
+            first = re.search(r"\d+", it["prompt"]).group()
+            out.append({"answer": first, "correct": first == it["answer"]})
+        return out
+
+    res = perturbation_probe(copier, items, shows_old)
+    assert res["orig_gold_repeats"] == 0 and res["n_gold_changed"] == 0 and res["n_old_gold_shown"] == 20
+    v = contamination_verdict(perturbation=res)
+    assert not v["contaminated"] and v["evidence"]["perturbation"]["n_old_gold_shown"] == 20
+    line = format_contamination({**v, "perturbation": res}).splitlines()[1]
+    assert "0 of 0 changed problems answered with the old answer" in line
+    assert line.endswith("; 20 more showing the old answer among their words not counted")
+    # a model answering the old gold where the problem does not show it still repeats it
+    mem = perturbation_probe(_memoriser({it["id"]: it for it in items}), items, hides_old)
+    assert mem["orig_gold_repeats"] == mem["n_gold_changed"] == 20 and mem["n_old_gold_shown"] == 0
+    assert contamination_verdict(perturbation=mem)["contaminated"]
+
+
 def test_perturbation_probe_ignores_unchanged_gold_and_checks_fields():
     items = _items(5)
     same = perturbation_probe(_memoriser({it["id"]: it for it in items}), items, lambda it, s: dict(it), seed=0)
