@@ -590,7 +590,7 @@ def contamination_verdict(
         flips = perturbation.get("flips")  # (absent from results saved before it was added)
         if flips is not None:
             evidence["perturbation"]["flips"] = flips
-        # (one item's drop has no interval: (-inf, inf) here, null in a contamination.json read back to re-judge)
+        # (no interval: null bounds, as a contamination.json saved before Newcombe's interval holds for one item)
         lo = d["lo"] if d["lo"] is not None else -math.inf
         if d["mean"] >= th["drop_min"] and lo > 0 and (flips is None or flips["p"] < 0.025):
             reasons.append(
@@ -1139,7 +1139,7 @@ def format_contamination(res: dict) -> str:
                      f"ROUGE-L {p['rouge_l']:.2f} ({flag('rouge_l', th.get('prefix_rouge_min'))})")
     if "perturbation" in ev:
         p, d = ev["perturbation"], ev["perturbation"]["drop"]
-        # one item has no interval over items: (-inf, inf) in memory, null read back from contamination.json
+        # no interval: (-inf, inf) or null, as one item's drop was before Newcombe's interval (older files hold it)
         finite = all(isinstance(d[k], (int, float)) and math.isfinite(d[k]) for k in ("lo", "hi"))
         ci = f"[{d['lo']:+.2f}, {d['hi']:+.2f}]" if finite else "[—]"
         lines.append(f"  perturbed numbers: accuracy {p['acc_original']:.1%} -> {p['acc_perturbed']:.1%}, drop "
