@@ -1192,3 +1192,30 @@ def test_a_function_argument_without_parentheses_runs_over_juxtaposed_names(a, b
 ])
 def test_a_function_applied_to_a_word_of_letters_is_no_text(a, b, equal):
     assert answers_equal(a, b, timeout=10) is equal and answers_equal(b, a, timeout=10) is equal
+
+
+def test_exact_values_past_the_exact_size_cap_are_told_apart():
+    """2^{100000} and 2^{100000} + 1 are past the exact cap (100,000 bits): 60 digits of each agreed, so
+    they were equal, as were 100000! and 100000! + 1, and x + 2^{200000} and x + 2^{200000} + 1."""
+    for a, b in (
+        ("2^{100000}", "2^{100000}+1"),
+        ("2^{200000}", "2^{200000}+2^{199000}"),
+        ("3^{100000}", "3^{100000}-1"),
+        ("100000!", "100000!+1"),
+        ("\\frac{2^{200000}+1}{3}", "\\frac{2^{200000}}{3}"),
+        ("x+2^{200000}", "x+2^{200000}+1"),
+        ("2^{200000}x", "(2^{200000}+1)x"),
+    ):
+        assert not answers_equal(a, b, timeout=10), (a, b)
+        assert not answers_equal(b, a, timeout=10), (b, a)
+    # equal values in other forms stay equal
+    for a, b in (
+        ("2^{200000}", "4^{100000}"),
+        ("2^{200001}", "2\\cdot 2^{200000}"),
+        ("(10^5)!", "100000!"),
+        ("\\frac{2^{200000}}{2^{199999}} + 2^{300000}", "2 + 8^{100000}"),
+        ("x\\cdot 2^{200000}", "4^{100000}x"),
+        ("10^{40000}", "100^{20000}"),
+    ):
+        assert answers_equal(a, b, timeout=10), (a, b)
+        assert answers_equal(b, a, timeout=10), (b, a)

@@ -2928,6 +2928,76 @@ def _based(node) -> Fraction:
         raise _NotExact from None
 
 
+# Exact values past the exact size cap (2^{100000}, 100000!) are compared to 60 digits only: 2^{100000}
+# and 2^{100000} + 1 agreed there. Their residues modulo a fixed 277-bit product of three primes (the
+# Mersenne primes 2^61-1, 2^89-1, 2^127-1) are cheap to compute exactly and tell such values apart.
+_RES_MOD = (2**61 - 1) * (2**89 - 1) * (2**127 - 1)
+_RES_MAX_N = 1_000_000  # factorials and binomials up to this many factors, with deadline checks
+
+
+def _residue(node, env) -> int:
+    """The exact rational value of `node` modulo _RES_MOD (symbols from env), or raise _NotExact
+    where it has none (pi, roots, floor, a denominator sharing a factor with the modulus...)."""
+    m = _RES_MOD
+    k = node[0]
+    try:
+        if k in ("n", "s", "based"):
+            q = _exact(node, env)
+            return q.numerator * pow(q.denominator, -1, m) % m
+        if k == "+":
+            return sum(_residue(t, env) for t in node[1]) % m
+        if k == "*":
+            r = 1
+            for f in node[1]:
+                r = r * _residue(f, env) % m
+            return r
+        if k == "neg":
+            return -_residue(node[1], env) % m
+        if k == "inv":
+            return pow(_residue(node[1], env), -1, m)
+        if k == "^":
+            e = _exact(node[2], env)
+            if e.denominator != 1:
+                raise _NotExact
+            _check_deadline()
+            return pow(_residue(node[1], env), int(e), m)
+        if k in ("!", "binom"):
+            n = _exact(node[1], env)
+            j = _exact(node[2], env) if k == "binom" else n
+            if n.denominator != 1 or j.denominator != 1 or not 0 <= n <= _RES_MAX_N:
+                raise _NotExact
+            n, j = int(n), int(j)
+            if k == "binom":
+                if j < 0 or j > n:
+                    return 0
+                j = min(j, n - j)
+            r = d = 1
+            for i in range(j):
+                if i % 10_000 == 0:
+                    _check_deadline()
+                r = r * (n - i) % m
+                if k == "binom":
+                    d = d * (i + 1) % m
+            return r * pow(d, -1, m) % m  # j! is invertible: its factors are below the modulus's primes
+        if k == "tuple" and len(node[1]) == 1:
+            return _residue(node[1][0], env)
+    except ValueError:  # no inverse modulo _RES_MOD
+        raise _NotExact from None
+    raise _NotExact
+
+
+def _residues_differ(a, b, envs) -> bool:
+    """Do the exact values of a and b differ at one of `envs` (shown by their residues)? False where
+    residues cannot be computed."""
+    for env in envs:
+        try:
+            if _residue(a, env) != _residue(b, env):
+                return True
+        except (_NotExact, ZeroDivisionError):
+            continue
+    return False
+
+
 def _has_float_literal(node) -> bool:
     if node[0] == "n":
         return node[2]
@@ -2993,7 +3063,7 @@ def _fast_scalar_eq(a, b, tol: float) -> bool:
             pass
         except ZeroDivisionError:
             raise _NeedSymbolic from None
-        return _numeric_const_eq(a, b, tol)
+        return _numeric_const_eq(a, b, tol) and not (tol <= 0 and _residues_differ(a, b, (None,)))
     names = fa | fb
     if (
         any(nm.endswith("()") for nm in names)
@@ -3023,7 +3093,7 @@ def _fast_scalar_eq(a, b, tol: float) -> bool:
     r = _numeric_identity(a, b, names, piecewise)
     if r is None:
         raise _NeedSymbolic
-    return r
+    return r and not (tol <= 0 and _residues_differ(a, b, _rand_points(names)))
 
 
 @lru_cache(maxsize=256)
