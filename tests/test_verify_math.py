@@ -1219,3 +1219,21 @@ def test_exact_values_past_the_exact_size_cap_are_told_apart():
     ):
         assert answers_equal(a, b, timeout=10), (a, b)
         assert answers_equal(b, a, timeout=10), (b, a)
+
+
+def test_words_and_numbers_outside_text_are_the_text_answer():
+    """'June 20' in a box was the product J*u*n*e*20: wrong for the gold '\\text{June 20}' (a date, as MATH writes
+    it); the words and numbers now also read as that text."""
+    for pred, gold, correct in (
+        ("June 20", "\\text{June 20}", True),
+        ("june  20", "\\text{June 20}", True),
+        ("Room 101", "\\text{room 101}", True),
+        ("June 21", "\\text{June 20}", False),
+        ("June 20", "20", False),
+        ("June 20", "\\text{June}", False),
+        ("2ab", "\\text{2 ab}", False),  # a product written without spaces stays a product
+    ):
+        assert answers_equal(pred, gold, timeout=10) is correct, (pred, gold)
+        assert answers_equal(gold, pred, timeout=10) is correct, (gold, pred)
+        assert check_math(f"The date is $\\boxed{{{pred}}}$.", gold, timeout=10).correct is correct, (pred, gold)
+    assert canonical_key("June 20") == canonical_key("\\text{June 20}")

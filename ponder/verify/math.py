@@ -2351,6 +2351,16 @@ def _is_textual(toks: list[tuple]) -> bool:
     return has_word
 
 
+def _words_and_numbers(toks: list[tuple]) -> bool:
+    """Words and numbers, each after a space ("June 20", "Room 101"; not the product "2ab")."""
+    return (
+        len(toks) > 1
+        and all(t[0] in ("word", "num") and (i == 0 or t[2]) for i, t in enumerate(toks))
+        and any(t[0] == "word" for t in toks)
+        and any(t[0] == "num" for t in toks)
+    )
+
+
 @lru_cache(maxsize=8192)
 def _values(clean: str, percent: bool = False) -> tuple:
     """Alternative readings of an answer: '1,5' may be a decimal comma; '28%' may mean 0.28."""
@@ -2366,6 +2376,10 @@ def _values(clean: str, percent: bool = False) -> tuple:
             out.append(("text", _norm_text(" ".join(words))))
         else:
             out.append(_val(_parse(clean)))
+            if _words_and_numbers(toks):
+                # "June 20": a date as MATH writes it (\text{June 20}), also read as that text (J*u*n*e*20
+                # alone never matched it)
+                out.append(("text", _norm_text(" ".join(t[1][1] if t[0] == "num" else t[1] for t in toks))))
     except _ParseError:
         out.append(("raw", _raw_key(clean)))
     if percent:
