@@ -1237,3 +1237,13 @@ def test_words_and_numbers_outside_text_are_the_text_answer():
         assert answers_equal(gold, pred, timeout=10) is correct, (gold, pred)
         assert check_math(f"The date is $\\boxed{{{pred}}}$.", gold, timeout=10).correct is correct, (pred, gold)
     assert canonical_key("June 20") == canonical_key("\\text{June 20}")
+
+
+def test_a_degree_sign_in_text_or_a_superscript_is_a_degree():
+    """'45\\text{°}' and '45^{°}' were unparseable (wrong for gold 45), though '45°', '45^\\circ' and '45\\text{°C}'
+    were 45."""
+    for pred in ("45\\text{°}", "45\\text{ °}", "45\\textrm{°}", "45^{°}", "45^°"):
+        assert answers_equal(pred, "45", timeout=10), pred
+        assert answers_equal("45^\\circ", pred, timeout=10), pred
+        assert not answers_equal(pred, "46", timeout=10), pred
+    assert answers_equal("\\sin 30\\text{°}", "\\frac{1}{2}", timeout=10)  # in a trig argument: degrees

@@ -943,11 +943,17 @@ _CHOOSE_RE = re.compile(r"\{([^{}]*)\\choose(?![A-Za-z])([^{}]*)\}")
 _GLUED_SEP_RE = re.compile(r"(?<=[0-9)\]])(or|and)(?=[A-Z(\[0-9\\])")
 
 
+# a degree sign alone in text or in a superscript ("45\text{°}", "45^{°}") is the degree sign, as "45°" is
+_DEG_GROUP_RE = re.compile(r"(?:\^\s*|\\(?:text|textrm|textnormal|mbox|mathrm)\s*)\{\s*\x05\s*\}|\^\s*\x05")
+
+
 def _clean(s: str) -> str:
     s = _collapse_double_escapes(s)
     if not s.isascii():
         s = _SUPERSCRIPT_RE.sub(lambda m: "^{" + m.group().translate(_SUPERSCRIPT_TABLE) + "}", s)
         s = s.translate(_VULGAR_TABLE).translate(_UNICODE_TABLE)
+        if _DEG in s:
+            s = _DEG_GROUP_RE.sub(_DEG, s)
     s = _SIZE_RE.sub(" ", s)
     s = s.replace("\\\\", "\x04")  # protect row breaks from the "\\ " / "\\[" rules below
     for a, b in _REPLACEMENTS:
