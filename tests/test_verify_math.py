@@ -1247,3 +1247,13 @@ def test_a_degree_sign_in_text_or_a_superscript_is_a_degree():
         assert answers_equal("45^\\circ", pred, timeout=10), pred
         assert not answers_equal(pred, "46", timeout=10), pred
     assert answers_equal("\\sin 30\\text{°}", "\\frac{1}{2}", timeout=10)  # in a trig argument: degrees
+
+
+def test_a_completion_that_is_only_an_emphasized_answer_is_that_answer():
+    """A whole completion '**12**' (Markdown bold) was the answer '**12**', unparseable: wrong for gold 12, where
+    'The answer is **12**.' and a last line '**12**' after some reasoning were 12."""
+    for text in ("**12**", " **12** ", "*12*", "__12__", "**$12$**", "***12***", "**\\frac{24}{2}**"):
+        v = check_math(text, "12", timeout=10)
+        assert v.correct and v.reason == "ok", (text, v)
+        assert not check_math(text, "13", timeout=10).correct, text
+    assert check_math("2**3", "8", timeout=10).correct  # a power, not emphasis

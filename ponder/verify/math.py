@@ -726,6 +726,9 @@ def _mathy(s: str) -> bool:
     return any(c.isdigit() for c in s) or "\\" in s or (len(t) == 1 and t.isalpha())
 
 
+_EMPHASIS_RE = re.compile(r"(\*{1,3})([^*]+)\1|(__)([^_]+)__")
+
+
 def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
     """(answer, reason). `lenient` is for golds: an unbalanced box takes the rest, and a short gold
     is its own answer."""
@@ -760,6 +763,9 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
             ans, why = phr, "ok"
         else:
             stripped = text.strip()
+            m = _EMPHASIS_RE.fullmatch(stripped)
+            if m:  # "**12**": Markdown emphasis around the whole answer
+                stripped = (m.group(2) or m.group(4)).strip()
             # The whole text is the answer when it is one short line of math; several lines of it are a
             # derivation (often cut off by the token limit), whose last standalone value _tail_candidate finds.
             if (
