@@ -1257,3 +1257,19 @@ def test_a_completion_that_is_only_an_emphasized_answer_is_that_answer():
         assert v.correct and v.reason == "ok", (text, v)
         assert not check_math(text, "13", timeout=10).correct, text
     assert check_math("2**3", "8", timeout=10).correct  # a power, not emphasis
+
+
+def test_a_parenthesized_period_right_after_the_point_is_a_repeating_decimal():
+    """'0.(3)' was 0 * 3 (a number '0.' times '(3)'): equal to 0 and to '0.(9)', unequal to 1/3."""
+    for a, b, equal in (
+        ("0.(3)", "\\frac{1}{3}", True),
+        ("0.(9)", "1", True),
+        ("2.(142857)", "\\frac{15}{7}", True),
+        ("0.(3)", "0.\\overline{3}", True),
+        ("-0.(6)", "-\\frac{2}{3}", True),
+        ("0.(3)", "0", False),
+        ("0.(3)", "0.(6)", False),
+        ("0.5(3)", "1.5", True),  # digits after the point: a product, as before
+    ):
+        assert answers_equal(a, b, timeout=10) is equal, (a, b)
+        assert answers_equal(b, a, timeout=10) is equal, (b, a)

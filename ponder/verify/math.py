@@ -1092,6 +1092,7 @@ def _skip_arg(s: str, i: int) -> int:
 
 
 _REPEAT_RE = re.compile(r"\\(?:overline|bar)\s*\{\s*([0-9]+)\s*\}")
+_PAREN_REPEAT_RE = re.compile(r"\(\s*([0-9]+)\s*\)")
 
 
 def _tokenize(s: str) -> list[tuple]:
@@ -1148,6 +1149,9 @@ def _tokenize(s: str) -> list[tuple]:
             rep = None
             if j < n and (frac_digits or s[j] == "."):
                 rep = _REPEAT_RE.match(s, j if frac_digits else j + 1)
+                if rep is None and not frac_digits:
+                    # "0.(3)": the period in parentheses right after the point (as a product "0." * 3 it was 0)
+                    rep = _PAREN_REPEAT_RE.match(s, j + 1)
             exp = 0
             if rep is not None:
                 block = rep.group(1)
