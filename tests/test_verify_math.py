@@ -1273,3 +1273,22 @@ def test_a_parenthesized_period_right_after_the_point_is_a_repeating_decimal():
     ):
         assert answers_equal(a, b, timeout=10) is equal, (a, b)
         assert answers_equal(b, a, timeout=10) is equal, (b, a)
+
+
+@pytest.mark.parametrize("a, b, equal", [
+    # "x = 1, x = 2" lost its name (the values 1, 2), then matched each of "x = 1, y = 2" by value
+    ("x=1, x=2", "x=1, y=2", False),
+    ("y=1, y=2", "x=1, y=2", False),
+    ("x = 2, x = 1", "y = 2, x = 1", False),
+    ("x=1, x=2", "y=1, y=2", True),  # values of one variable each, as before (a public Math-Verify case)
+    # the values of one variable still match its values, however written
+    ("x=1, x=2", "1, 2", True),
+    ("x=1, x=2", "x=2 \\text{ or } x=1", True),
+    ("x=1, x=2", "\\{1,2\\}", True),
+    ("x = 1, x = 2", "x \\in \\{1, 2\\}", True),
+    ("x = 1, x = -1", "x = \\pm 1", True),
+    ("p = -1, p = \\frac{15}{8}", "-1, \\frac{15}{8}", True),
+])
+def test_values_of_one_variable_keep_its_name(a, b, equal):
+    assert answers_equal(a, b, timeout=10) is equal, (a, b)
+    assert answers_equal(b, a, timeout=10) is equal, (b, a)

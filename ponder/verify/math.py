@@ -2195,9 +2195,10 @@ def _val(node):
                 items.extend(v[1])
             else:
                 items.append(v)
-        # "x = 1, x = 2" (every item assigns the same name) is the set of values of x
+        # "x = 1, x = 2" (every item assigns the same name) is x = the list of values, as "x = \pm 1" is (the
+        # bare values matched each of "x = 1, y = 2" by value)
         if len(items) > 1 and all(v[0] == "eq" and _name_like(v[1]) and v[1] == items[0][1] for v in items):
-            items = [v[2] for v in items]
+            return ("eq", items[0][1], ("list", tuple(v[2] for v in items)))
         return items[0] if len(items) == 1 else ("list", tuple(items))
     if k == "tuple":
         items = tuple(_val(x) for x in node[1])
@@ -2489,8 +2490,14 @@ def _cmp(u, v, ctx: _Ctx) -> bool:
     nu, nv = _named_values(u), _named_values(v)
     if nu is not None and nv is not None:  # "y = 2, x = 1" is "(x, y) = (1, 2)": matched by name
         return nu.keys() == nv.keys() and all(_cmp(nu[k], nv[k], ctx) for k in nu)
+    if (nu is not None and kv == "eq" and _name_like(v[1])) or (nv is not None and ku == "eq" and _name_like(u[1])):
+        return False  # "x = 1, y = 2" names two variables, "x = 1, x = 2" one
     if ku == "eq" and kv == "eq":
         if _name_like(u[1]) and _name_like(v[1]) and u[1] == v[1]:
+            return _cmp(u[2], v[2], ctx)
+        if u[2][0] == v[2][0] == "list" and _name_like(u[1]) and _name_like(v[1]):
+            # the values of one variable and of another: "W(n) = 1 or W(n) = -1" is "W(x) = 1 or W(x) = -1"
+            # (Math-Verify's public case), as the bare values were
             return _cmp(u[2], v[2], ctx)
         if u[2][0] == "x" and v[2][0] == "x" and not _has(u[1], ("tuple",)) and not _has(v[1], ("tuple",)):
             return ctx.eq_equiv(u[1], u[2][1], v[1], v[2][1])
