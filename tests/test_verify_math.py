@@ -1292,3 +1292,18 @@ def test_a_parenthesized_period_right_after_the_point_is_a_repeating_decimal():
 def test_values_of_one_variable_keep_its_name(a, b, equal):
     assert answers_equal(a, b, timeout=10) is equal, (a, b)
     assert answers_equal(b, a, timeout=10) is equal, (b, a)
+
+
+@pytest.mark.parametrize("pred, gold, correct", [
+    # TeX's infix \over (in a group, or over the whole formula) was unparseable, as was a bare infix \choose
+    ("{1 \\over 2}", "\\frac{1}{2}", True),
+    ("1 \\over 2", "0.5", True),
+    ("x + {1 \\over x}", "\\frac{x^2+1}{x}", True),
+    ("{\\sqrt{3} \\over 2}", "\\frac{\\sqrt3}{2}", True),
+    ("10 \\choose 3", "120", True),
+    ("{1 \\over 2}", "2", False),
+    ("1 \\over 3", "\\frac{1}{2}", False),
+    ("\\overline{AB} + {1 \\over 2}", "\\overline{AB} + \\frac{1}{2}", True),  # \overline is no \over
+])
+def test_infix_over_is_a_fraction(pred, gold, correct):
+    assert check_math(f"\\boxed{{{pred}}}", gold).correct is correct

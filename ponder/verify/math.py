@@ -944,8 +944,29 @@ _REPLACEMENTS = (
 _SIZE_RE = re.compile(
     r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|Biggl|Biggr|big|Big|bigg|Bigg)(?![A-Za-z])"
 )
-# "{n \\choose k}" is infix TeX for \\binom{n}{k} (read as a prefix \\binom, it was unparseable)
-_CHOOSE_RE = re.compile(r"\{([^{}]*)\\choose(?![A-Za-z])([^{}]*)\}")
+# "{n \\choose k}" and "{a \\over b}" are infix TeX for \\binom{n}{k} and \\frac{a}{b} (read as prefix commands
+# they were unparseable); an infix command splits its group, or the whole formula outside any group
+_INFIX_RE = re.compile(r"\\(choose|over)(?![A-Za-z])")
+
+
+def _infix_to_prefix(s: str) -> str:
+    for _ in range(MAX_DEPTH):
+        m = _INFIX_RE.search(s)
+        if m is None:
+            return s
+        depth, i = 0, m.start() - 1
+        while i >= 0 and not (s[i] == "{" and depth == 0):
+            depth += (s[i] == "}") - (s[i] == "{")
+            i -= 1
+        depth, j = 0, m.end()
+        while j < len(s) and not (s[j] == "}" and depth == 0):
+            depth += (s[j] == "{") - (s[j] == "}")
+            j += 1
+        if (i < 0) != (j >= len(s)):
+            return s  # unbalanced: left as it is (unparseable)
+        cmd = "\\binom" if m.group(1) == "choose" else "\\frac"
+        s = f"{s[: i + 1]}{cmd}{{{s[i + 1 : m.start()].strip()}}}{{{s[m.end() : j].strip()}}}{s[j:]}"
+    return s
 _GLUED_SEP_RE = re.compile(r"(?<=[0-9)\]])(or|and)(?=[A-Z(\[0-9\\])")
 
 
@@ -965,8 +986,8 @@ def _clean(s: str) -> str:
     for a, b in _REPLACEMENTS:
         if a in s:
             s = s.replace(a, b)
-    if "\\choose" in s:  # (escaped braces are still \x02/\x03 here: they match no "{")
-        s = _CHOOSE_RE.sub(r"\\binom{\1}{\2}", s)
+    if "\\choose" in s or "\\over" in s:  # (escaped braces are still \x02/\x03 here: they match no "{")
+        s = _infix_to_prefix(s)
     s = s.replace("\x02", "\\{").replace("\x03", "\\}").replace("\x04", "\\\\")
     s = _GLUED_SEP_RE.sub(r" \1 ", s)
     s = s.strip()
