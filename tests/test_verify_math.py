@@ -1307,3 +1307,16 @@ def test_values_of_one_variable_keep_its_name(a, b, equal):
 ])
 def test_infix_over_is_a_fraction(pred, gold, correct):
     assert check_math(f"\\boxed{{{pred}}}", gold).correct is correct
+
+
+@pytest.mark.parametrize("a, b", [
+    ("(2)\\frac{1}{2}", "1"),  # a parenthesized factor is no whole part: it was the mixed number 5/2
+    ("(3)\\frac{1}{4}", "\\frac{3}{4}"),
+    ("2\\frac{3}{2}", "3"),  # an improper fraction is no fractional part: it was 2 + 3/2
+    ("2\\frac{2}{2}", "2"),
+    ("2\\frac{1}{2}", "\\frac{5}{2}"),  # a mixed number, as before
+    ("-3\\frac{1}{2}", "-\\frac{7}{2}"),
+])
+def test_only_a_number_and_a_proper_fraction_are_a_mixed_number(a, b):
+    assert answers_equal(a, b, timeout=10), (a, b)
+    assert answers_equal(b, a, timeout=10), (b, a)

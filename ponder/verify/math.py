@@ -1674,6 +1674,7 @@ class _Parser:
                 nxt = self.power()
                 if (
                     tok[0] == "frac"
+                    and after_num  # "(2)\frac{1}{2}" is a product
                     and len(factors) == 1
                     and _is_int_lit(factors[0])
                     and nxt[0] == "*"
@@ -1681,6 +1682,7 @@ class _Parser:
                     and _is_int_lit(nxt[1][0])
                     and nxt[1][1][0] == "inv"
                     and _is_int_lit(nxt[1][1][1])
+                    and nxt[1][0][1] < nxt[1][1][1][1]  # a proper fraction: "2\frac{3}{2}" is 3
                 ):
                     factors[0] = ("+", (factors[0], nxt))  # mixed number: 2\frac{1}{2} = 5/2
                 else:
