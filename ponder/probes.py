@@ -1090,6 +1090,7 @@ def run_diversity_probe(
         check_writable(Path(out_dir) / "diversity.json")
     prompts = [it["prompt"] if isinstance(it, dict) else it for it in items]
     texts: dict[str, list[list[str]]] = {}
+    truncated: dict[str, float] = {}  # share of samples cut at max_new_tokens: shorter texts, other n-gram counts
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -1100,11 +1101,15 @@ def run_diversity_probe(
             out = sample(model, tok, prompts, n=n_samples, max_new_tokens=max_new_tokens, temperature=temperature,
                          top_p=top_p, seed=seed, progress=bar.update if bar else None)
             texts[name] = [[s.text for s in g] for g in out]
+            truncated[name] = sum(s.finish_reason == "length" for g in out for s in g) / (len(prompts) * n_samples)
     finally:
         if bar:
             bar.close()
     result = {
         "models": list(models), "n_prompts": len(prompts), "n_samples": n_samples, "temperature": temperature,
+        # the rest of what the samples were drawn and compared with: the file alone reproduces the result
+        "top_p": top_p, "max_new_tokens": max_new_tokens, "seed": seed, "method": method, "ngram_n": ngram_n,
+        "truncation_rate": truncated,
         "intra": {name: intra_model_homogeneity(t, method=method, n=ngram_n, seed=seed) for name, t in texts.items()},
         "inter": inter_model_homogeneity(texts, method=method, n=ngram_n),
     }
@@ -1189,6 +1194,10 @@ def format_diversity(res: dict) -> str:
     lines.append(f"  {'model':<{w}}  " + "  ".join(f"{c.replace('_', '-'):<22}" for c in cols).rstrip())
     for name, h in res["intra"].items():
         lines.append(f"  {name:<{w}}  " + "  ".join(f"{ci(h[c]):<22}" for c in cols).rstrip())
+    cut = {k: v for k, v in res.get("truncation_rate", {}).items() if v}  # (absent from files saved before it)
+    if cut:  # a cut sample is shorter: fewer n-grams, other distinct-n; models cut unequally compare unequally
+        lines.append(f"  cut at max_new_tokens ({res['max_new_tokens']}): "
+                     + ", ".join(f"{k} {v:.0%}" for k, v in cut.items()))
     pairs = {k: v for k, v in res.get("inter", {}).get("pairs", {}).items() if len(set(k.split("|"))) == 2}
     if pairs:
         lines.append("cross-model similarity:")

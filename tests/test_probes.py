@@ -823,6 +823,7 @@ def test_chat_items_are_perturbed_inside_their_user_message(word_models):
 
 
 def test_diversity_probe_runs_models_and_writes_heatmap(word_models, tiny_random, tmp_path):
+    from ponder.engine import sample
     from ponder.probes import run_diversity_probe
 
     test_items, models = word_models
@@ -837,6 +838,16 @@ def test_diversity_probe_runs_models_and_writes_heatmap(word_models, tiny_random
         assert res["intra"][name]["n_prompts"] == 4
         assert 0.0 <= res["intra"][name]["similarity"]["mean"] <= 1.0
     assert (tmp_path / "diversity.json").is_file() and (tmp_path / "diversity_heatmap.png").is_file()
+    # the file holds every setting the samples were drawn and compared with (it held the temperature alone), and
+    # each model's share of samples cut at max_new_tokens (shorter texts: other n-gram counts), as sample() says
+    saved = json.loads((tmp_path / "diversity.json").read_text())
+    assert {k: saved[k] for k in ("temperature", "top_p", "max_new_tokens", "seed", "method", "ngram_n")} == dict(
+        temperature=1.0, top_p=1.0, max_new_tokens=24, seed=0, method="ngram", ngram_n=2)
+    for name, (model, t) in {"clean": (m, tok), "random": tiny_random}.items():
+        out = sample(model, t, [it["prompt"] for it in items], n=3, max_new_tokens=24, temperature=1.0, seed=0)
+        assert saved["truncation_rate"][name] == sum(s.finish_reason == "length" for g in out for s in g) / 12
+    assert saved["truncation_rate"]["random"] > 0  # (random weights seldom draw the end of text in 24 tokens)
+    assert "cut at max_new_tokens (24): " in format_diversity(saved) and "random " in format_diversity(saved)
     # greedy samples are identical: similarity and self-BLEU are exactly 1
     same = run_diversity_probe((m, tok), items, n_samples=3, temperature=0.0, max_new_tokens=24)
     assert same["intra"]["model"]["similarity"]["mean"] == pytest.approx(1.0)
