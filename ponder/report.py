@@ -26,7 +26,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormat
 
 from ponder.errors import PonderError
 from ponder.fileio import atomic_write_bytes as _atomic_write_bytes
-from ponder.fileio import json_safe
+from ponder.fileio import counted, json_safe
 
 # ------------------------------------------------------------------------------------------ file io
 
@@ -620,7 +620,7 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
         if isinstance(stop, dict):
             why = f"at step {rows[-1].get('step')} by alarm {stop.get('alarm')}: {stop.get('message')} (--stop-on-alarm)"
             banner += f'<p><span class="badge bad">stopped early</span>{_e(why)}</p>'
-        sections.append(("training", f"Training metrics ({len(rows)} rows)", "".join(parts)))
+        sections.append(("training", f"Training metrics ({counted(len(rows), 'row')})", "".join(parts)))
 
     if pngs:
         sections.append(("plots", "Plots", "".join(_img(p.read_bytes(), p.name) for p in pngs)))

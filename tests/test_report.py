@@ -292,7 +292,7 @@ def test_dollar_signs_in_names_are_text_not_matplotlib_math(tmp_path):
     plot_heatmap([[1.0, 0.5], [0.5, 1.0]], [name, "a$b$c"], tmp_path / "h.png", title=name)
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "metrics.jsonl").write_text(json.dumps({"step": 1, name: 1.0}) + "\n")
-    assert "Training metrics (1 rows)" in write_html_report(tmp_path / "run").read_text()
+    assert "Training metrics (1 row)" in write_html_report(tmp_path / "run").read_text()
 
 
 def test_a_logged_nan_breaks_the_training_curve_and_an_unlogged_step_does_not():
