@@ -627,7 +627,7 @@ with ray_session(num_cpus=1) as ray:
     holder = ray.remote(num_cpus=1)(type("Holder", (), {"ping": lambda self: 1})).remote()  # another job's actor
     ray.get(holder.ping.remote())
     try:
-        RayPool(1, start_timeout_s=5).start()
+        RayPool(1, start_timeout_s=2).start()  # (never placed while the holder lives: the deadline is waited out)
         print("started")
     except PonderError as e:
         print(repr(str(e)))
@@ -658,7 +658,7 @@ def test_ray_pool_whose_cpus_other_actors_hold_fails_at_its_deadline_without_lea
     pytest.importorskip("ray")
     msg = _ray_script_message(_HELD)
     assert "\n" not in msg
-    assert msg.startswith("Ray workers did not start within 5 s (0 of 1 running): they need 1 CPU (1 each), the Ray "
+    assert msg.startswith("Ray workers did not start within 2 s (0 of 1 running): they need 1 CPU (1 each), the Ray "
                           "cluster has 0 of 1 free"), msg
     assert "PONDER_RAY_START_TIMEOUT_S" in msg
 
