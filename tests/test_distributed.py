@@ -664,13 +664,20 @@ def test_ray_pool_whose_cpus_other_actors_hold_fails_at_its_deadline_without_lea
 
 
 _INTERRUPTED = """
-import os, signal, threading
+import os, signal, threading, time
 from ponder.distributed.ray_workers import RayPool, ray_session
 with ray_session(num_cpus=1) as ray:
     holder = ray.remote(num_cpus=1)(type("Holder", (), {"ping": lambda self: 1})).remote()  # another job's actor
     ray.get(holder.ping.remote())
     pool = RayPool(1, start_timeout_s=600)
-    threading.Timer(5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()  # Ctrl-C while start() waits
+
+    def ctrl_c():  # Ctrl-C while start() waits: its actor exists, and cannot be placed while the holder lives
+        while not pool.actors:
+            time.sleep(0.05)
+        time.sleep(1)  # (start() goes from creating the actor to waiting for it in microseconds)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=ctrl_c, daemon=True).start()
     try:
         pool.start()
         print("'started'")
