@@ -700,7 +700,8 @@ _TAKEN = """
 from ponder.distributed.ray_workers import RayPool, ray_session
 from ponder.errors import PonderError
 with ray_session(num_cpus=1) as ray:
-    pool = RayPool(1, start_timeout_s=5).start()
+    pool = RayPool(1, start_timeout_s=120).start()
+    pool.start_timeout_s = 2  # the replacement's deadline, waited out below: the holder takes the only CPU
     ray.kill(pool.actors[0])
     holder = ray.remote(num_cpus=1)(type("Holder", (), {"ping": lambda self: 1})).remote()  # takes the freed CPU
     ray.get(holder.ping.remote())
@@ -720,7 +721,7 @@ def test_ray_replacement_the_cluster_has_no_cpus_for_fails_at_the_deadline():
     """A dead actor's replacement waited forever, silently, when another job took the CPUs the dead one freed."""
     pytest.importorskip("ray")
     msg = _ray_script_message(_TAKEN)
-    assert re.fullmatch(r"Ray worker 0 \(pid \d+ on .+\) died mid-call, and its replacement did not start within 5 s: "
+    assert re.fullmatch(r"Ray worker 0 \(pid \d+ on .+\) died mid-call, and its replacement did not start within 2 s: "
                         r"it needs 1 CPU \(1 each\), the Ray cluster has 0 of 1 free .*PONDER_RAY_START_TIMEOUT_S.*",
                         msg), msg
 
