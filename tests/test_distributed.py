@@ -1601,9 +1601,11 @@ def test_ddp_ranks_never_outlive_their_driver(tmp_path, sig):
     (tmp_path / "tmp").mkdir()
     driver = subprocess.Popen(
         [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import rankfns; "
-                               f"from ponder.distributed import ddp; ddp.spawn(rankfns.sleeper, 2, {str(tmp_path)!r}, "
-                               "threads=1)"],
+                               "from ponder.distributed import ddp; ddp._stop_ranks.__defaults__ = (2.0,); "
+                               f"ddp.spawn(rankfns.sleeper, 2, {str(tmp_path)!r}, threads=1)"],
         env={**os.environ, "TMPDIR": str(tmp_path / "tmp"), "PYTHONPATH": str(tmp_path)})
+    # (SIGTERM: the driver gives its ranks, which sleep on, a grace to unwind that is waited out in full before
+    # it signals them; 2 s of it, not 5, take the same path: then SIGINT, then a terminate for stragglers)
     pidfiles = [tmp_path / f"pid{r}" for r in range(2)]
     deadline = time.monotonic() + 120
     while not all(f.exists() and f.read_text() for f in pidfiles) and time.monotonic() < deadline:
