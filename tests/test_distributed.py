@@ -1635,6 +1635,7 @@ sys.path.insert(0, sys.argv[1])
 import rankfns
 from ponder.cli import _sigterm_as_interrupt
 from ponder.distributed import ddp
+ddp._stop_ranks.__defaults__ = (2.0,)  # the grace for the sleeping ranks to unwind, waited out in full: 2 s, not 5
 signal.signal(signal.SIGHUP, signal.SIG_IGN)  # nohup
 with _sigterm_as_interrupt():
     try:
