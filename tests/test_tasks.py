@@ -572,6 +572,42 @@ def test_load_dataset_streams_and_stops_at_limit(tmp_path):
     assert len(load_dataset(tmp_path / "BIG.JSON")) == 2
 
 
+def test_a_json_file_of_json_lines_streams_as_jsonl_does(tmp_path):
+    """datasets' `to_json("x.json")` writes JSON Lines under a .json name. Such a file used to be read whole and
+    decoded (to try it as one JSON document) before its first row, even with `limit`: a large one cost twice its
+    size in memory for three rows, and a truncated .json.gz download failed where the same .jsonl.gz loaded."""
+    import gzip
+    import tracemalloc
+
+    row = json.dumps({"prompt": "x" * 1000, "answer": "1"}) + "\n"
+    p = tmp_path / "big.json"
+    with open(p, "w", encoding="utf-8") as f:
+        for _ in range(20_000):  # ~20 MB
+            f.write(row)
+    tracemalloc.start()
+    try:
+        items = load_dataset(p, limit=3)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(items) == 3 and peak < 2_000_000, peak
+    assert len(load_dataset(p)) == 20_000
+    z = gzip.compress(p.read_bytes())
+    (tmp_path / "cut.json.gz").write_bytes(z[:len(z) // 2])
+    (tmp_path / "cut.jsonl.gz").write_bytes(z[:len(z) // 2])
+    assert load_dataset(tmp_path / "cut.json.gz", limit=2) == [
+        {**x, "id": "cut-" + x["id"].split("-")[1]} for x in load_dataset(tmp_path / "cut.jsonl.gz", limit=2)]
+    # what a .json name read as one document still is: an array, one object over several lines (after blank
+    # lines and a byte-order mark), and a first line that is not a row names its line
+    (tmp_path / "a.json").write_text('\n\n[{"prompt": "p", "answer": "1"},\n{"prompt": "q", "answer": "2"}]')
+    assert [x["prompt"] for x in load_dataset(tmp_path / "a.json")] == ["p", "q"]
+    (tmp_path / "o.json").write_bytes(b'\xef\xbb\xbf\n{\n  "prompt": "p",\n  "answer": "1"\n}\n')
+    assert [(x["prompt"], x["id"]) for x in load_dataset(tmp_path / "o.json")] == [("p", "o-1")]
+    (tmp_path / "b.json").write_text('\n{"prompt": "p", "answer": "1"}\n{"prompt": "q", \n')
+    with pytest.raises(PonderError, match=re.escape(f"{tmp_path / 'b.json'}:3: invalid JSON")):
+        load_dataset(tmp_path / "b.json")
+
+
 def test_load_parquet_nulls_and_math500_columns(tmp_path):
     pa = pytest.importorskip("pyarrow")
     pq = pytest.importorskip("pyarrow.parquet")

@@ -12,7 +12,8 @@ their fields kept, plus:
   - `task`: the row's `task` (text), else "math" (a free-form answer for the math verifier to compare).
 Files: .jsonl/.ndjson (one object a line; "\n" or "\r\n" line ends, blank lines skipped, a UTF-8 byte-order
 mark allowed), .json (the same, one array of rows, or one object over several lines), any of these
-gzip-compressed (.jsonl.gz, ...), and .parquet. JSONL is streamed: only the rows are held, and with `limit` reading stops after that many rows.
+gzip-compressed (.jsonl.gz, ...), and .parquet. JSONL is streamed (under a .json name too): only the rows are
+held, and with `limit` reading stops after that many rows.
 So MATH-500 (problem, solution, answer, subject, level, unique_id) and verl's Parquet (data_source, prompt as
 chat messages, ability, reward_model {style, ground_truth}, extra_info) load as they are, and files written by
 `export` (from `ponder.tasks.generate`) load back with their task name and fields.
@@ -23,6 +24,7 @@ from __future__ import annotations
 import decimal
 import gzip
 import io
+import itertools
 import json
 import math
 import sys
@@ -95,19 +97,30 @@ def _read_jsonl(path: Path, limit: int | None = None) -> list[tuple[str, dict]]:
     f = _open_binary(path)
     try:
         with f:
+            lines = f
             if _format(path).removesuffix(".gz") == ".json":
-                raw = f.read()
-                if raw.removeprefix(_BOM).lstrip().startswith(b"["):  # a plain JSON array of rows
-                    return _read_json_array(path, raw, limit)
-                one = _one_json_object(raw)
-                if one is not None:  # one object over several lines (indented): one row, not "invalid JSON"
-                    return [(f"{path}:1", one)]
-                f = io.BytesIO(raw)
+                # datasets' to_json() writes JSON Lines under this name: a first row that is a whole object on
+                # its line is JSON Lines, streamed (read whole, a large file cost twice its size for one row)
+                head = []  # the lines up to and including the first one that is not blank
+                for raw_line in f:
+                    head.append(raw_line)
+                    if (raw_line.removeprefix(_BOM) if len(head) == 1 else raw_line).strip():
+                        break
+                if head and _is_json_object(head[-1].removeprefix(_BOM) if len(head) == 1 else head[-1]):
+                    lines = itertools.chain(head, f)
+                else:
+                    raw = b"".join(head) + f.read()
+                    if raw.removeprefix(_BOM).lstrip().startswith(b"["):  # a plain JSON array of rows
+                        return _read_json_array(path, raw, limit)
+                    one = _one_json_object(raw)
+                    if one is not None:  # one object over several lines (indented): one row, not "invalid JSON"
+                        return [(f"{path}:1", one)]
+                    lines = io.BytesIO(raw)
             # lines end at "\n" only (binary line iteration): str.splitlines() would also split at U+2028,
             # U+0085 and other characters that JSON strings may hold unescaped (json.dumps(...,
             # ensure_ascii=False) writes them as they are)
             offset = 0
-            for lineno, raw_line in enumerate(f, 1):
+            for lineno, raw_line in enumerate(lines, 1):
                 if limit is not None and len(rows) >= limit:
                     break
                 line = _decode(path, raw_line, lineno, offset, lineno == 1)
@@ -127,6 +140,14 @@ def _read_jsonl(path: Path, limit: int | None = None) -> list[tuple[str, dict]]:
         what = "gzip data " if isinstance(f, gzip.GzipFile) else ""
         raise PonderError(f"{path}: cannot read {what}({getattr(e, 'strerror', None) or e})") from None
     return rows
+
+
+def _is_json_object(line: bytes) -> bool:
+    """Whether one line is a whole JSON object by itself (a JSON Lines row)."""
+    try:
+        return isinstance(json.loads(line.decode("utf-8")), dict)
+    except (ValueError, RecursionError):  # (UnicodeDecodeError and JSONDecodeError are ValueErrors)
+        return False
 
 
 def _one_json_object(raw: bytes) -> dict | None:
