@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 
+import numpy as np
 import pytest
 
 from ponder.errors import PonderError
@@ -185,6 +186,7 @@ def test_corpus_errors():
     # operations used for 2, and one of two shares for the same size dropped
     with pytest.raises(PonderError, match="n_docs must be a positive integer, got True"):
         build_corpus(True)
+    assert build_corpus(np.int64(5)) == build_corpus(5)  # (an integer, as a seed may be; it was refused)
     for seed in (1.0, True, "1"):
         with pytest.raises(PonderError, match=f"seed must be an integer, got {type(seed).__name__}"):
             build_corpus(10, seed=seed)

@@ -925,3 +925,15 @@ def test_load_dataset_takes_verls_layout_as_it_is(tmp_path):
     p = _write(tmp_path / "w.jsonl", [json.dumps({"prompt": "x", "reward_model": {"style": "rule"}})])
     with pytest.raises(PonderError, match=re.escape(f"{p}:1: missing field 'answer' (have: prompt, reward_model)")):
         load_dataset(p)
+
+
+def test_n_and_limit_may_be_numpy_integers(tmp_path):
+    """A seed may be any integer type (np.int64 from an array of sweep values), but n and limit were refused
+    as "must be a positive integer, got np.int64(3)", which they are."""
+    assert generate("arith", n=np.int64(3), seed=4) == generate("arith", n=3, seed=4)
+    p = _write(tmp_path / "d.jsonl", ['{"prompt": "a", "answer": "1"}', '{"prompt": "b", "answer": "2"}'])
+    assert load_dataset(p, limit=np.int64(1)) == load_dataset(p, limit=1)
+    with pytest.raises(PonderError, match="n must be a positive integer, got 2.0"):
+        generate("arith", n=2.0)
+    with pytest.raises(PonderError, match="limit must be a positive integer"):
+        load_dataset(p, limit=np.int64(0))

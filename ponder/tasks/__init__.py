@@ -92,8 +92,9 @@ def generate(task: str, split: str = "train", n: int = 100, seed: int = 0, progr
     mod = _module(task)
     if split not in SPLITS:
         raise PonderError(f"unknown split {split!r} (known: {', '.join(SPLITS)})")
-    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:  # (np.int64 is one, as for seed)
         raise PonderError(f"n must be a positive integer, got {n!r}")
+    n = int(n)
     # The seed is written into the rng's seed text: 1.0, True or "1" would draw other problems than 1, silently.
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise PonderError(f"seed must be an integer, got {type(seed).__name__} {seed!r}")

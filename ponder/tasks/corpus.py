@@ -252,7 +252,7 @@ def build_corpus_docs(n_docs: int, seed: int = 0, *, tasks=TASKS, terse_share: f
                       wrong_step_share: float = 0.05, wrong_final_share: float = 0.05,
                       filler_share: float = 0.2, terse_endings=TERSE_ENDINGS) -> list[CorpusDoc]:
     """`build_corpus` with each document's style, task, noise label and item (for stats and tests)."""
-    if isinstance(n_docs, bool) or not isinstance(n_docs, int) or n_docs <= 0:
+    if isinstance(n_docs, bool) or not isinstance(n_docs, numbers.Integral) or n_docs <= 0:  # (np.int64 too)
         raise PonderError(f"n_docs must be a positive integer, got {n_docs!r}")
     # The seed is written into the rng's seed text (as generate's is): 1.0 or True would draw another corpus than 1.
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):

@@ -27,6 +27,7 @@ import io
 import itertools
 import json
 import math
+import numbers
 import sys
 import zlib
 from pathlib import Path
@@ -250,8 +251,9 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
         raise PonderError(f"{path}: is a directory")
     if not path.is_file():
         raise PonderError(f"{path}: " + ("not a regular file" if path.exists() else "no such file"))
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0):
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, numbers.Integral) or limit <= 0):
         raise PonderError(f"limit must be a positive integer, got {limit!r}")
+    limit = None if limit is None else int(limit)  # (np.int64 is an integer too)
     refuse_git_lfs_pointer(path)  # (a hub dataset cloned without git-lfs)
     fmt = _format(path)
     if fmt == ".parquet":
