@@ -277,6 +277,15 @@ def test_word_perturb_refuses_a_template_or_decoration_that_is_not_text(splits):
             word.perturb(dict(x, **{key: 5}), seed=1)
 
 
+def test_word_perturb_of_a_null_name_or_object_tells_the_default_story(splits):
+    """A null name (a Parquet column with a gap) was written into the story: "None saves 18 dollars ..."; a null
+    object already took the template's first one, and an item without a name took the default name."""
+    x = splits["word"][1][0]
+    bare = {k: v for k, v in x.items() if k not in ("name", "obj")}
+    assert word.perturb(dict(bare, name=None, obj=None), seed=1) == word.perturb(bare, seed=1)
+    assert "None" not in word.perturb(dict(x, name=None), seed=1)["prompt"]
+
+
 def test_word_perturb_names_an_unknown_split(splits):
     """A user file's item with split "dev" drew 100,000 problems (no problem hashes into "dev") and then
     blamed its template: "has too few problems"."""

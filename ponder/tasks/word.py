@@ -270,7 +270,7 @@ def perturb(item: dict, seed: int) -> dict:
     rng = random.Random(f"perturb:{canonical(item)}:{seed}")
     for _ in range(100_000):
         numbers = _sample_numbers(rng, t)
-        new = _item(t, numbers, item.get("name", NAMES[0]), item.get("obj") or t.objs[0])
+        new = _item(t, numbers, item.get("name") or NAMES[0], item.get("obj") or t.objs[0])  # (null: default)
         if numbers != item["numbers"] and split_of(canonical(new)) == split:
             new = finish("word", split, new)
             new["perturbed_from"] = item.get("id")
