@@ -218,6 +218,12 @@ def test_ddp_bad_input(tmp_path, ckpt, data):
                       nproc=2, progress=False)
     with pytest.raises(PonderError, match="nproc must be a positive integer"):
         ddp.spawn(_rank, 0)
+    # train_ddp's own nproc: 0, a negative count or True trained in one process as if nproc were 1, and "2" was a
+    # TypeError from the world-size check
+    for bad in (0, -2, True, 2.5, "2"):
+        with pytest.raises(PonderError, match=re.escape(f"nproc must be a positive integer, got {bad!r}")):
+            ddp.train_ddp(cfg, tmp_path / "z", nproc=bad, progress=False)
+        assert not (tmp_path / "z").exists()
 
 
 def test_torchrun_rank_of_a_cpu_learner_uses_gloo_where_cuda_is_available(tmp_path, ckpt, data, monkeypatch):

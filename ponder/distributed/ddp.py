@@ -455,6 +455,9 @@ def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, p
     from ..rl.trainer import GRPOConfig, check_inputs, train
     from ..train import check_resumable, check_steps_left, config_from, read_run_config, saved_step
 
+    # (0, a negative count or True trained in one process as if nproc were 1; "2" was a TypeError below)
+    if nproc is not None and (isinstance(nproc, bool) or not isinstance(nproc, int) or nproc < 1):
+        raise PonderError(f"nproc must be a positive integer, got {nproc!r}")
     if resume:  # the ranks train with the run's own config: check the world size against that one
         f = Path(run_dir) / "config.json"
         if f.is_file():  # (read as train() reads it: a broken file is one line naming it, not a JSON traceback)
@@ -477,7 +480,7 @@ def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, p
             return out
         finally:
             shutdown(finished)
-    if not nproc or nproc == 1:
+    if nproc is None or nproc == 1:
         return train(cfg, run_dir, resume=resume, progress=progress)
     if backend not in (None, "gloo"):
         raise PonderError(f"--nproc spawns CPU ranks with gloo; for {backend} launch with torchrun")
