@@ -1782,3 +1782,24 @@ def test_probe_diversity_takes_a_file_of_prompts_alone(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["n_prompts"] == 2
     assert main(["probe", "contamination", "--data", str(data), "--quiet"]) == 2
     assert "missing field 'answer'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["pretrain", "--resume"], ["sft", "--data", "d.jsonl"],
+                                     ["distill", "--resume"]])
+def test_training_commands_that_are_not_data_parallel_refuse_torchruns_ranks(tmp_path, monkeypatch, capsys, command):
+    """Under `torchrun --nproc_per_node 2 -m ponder.cli sft ...` (RANK and WORLD_SIZE set) only grpo shards its
+    work over the ranks: sft, pretrain and distill ran once per rank, each the whole run, all into the same --out
+    (their checkpoint swaps racing). They now refuse in one line before anything is read or written."""
+    monkeypatch.chdir(tmp_path)
+    for k, v in dict(RANK="1", WORLD_SIZE="2", LOCAL_RANK="1", MASTER_ADDR="127.0.0.1", MASTER_PORT="29500").items():
+        monkeypatch.setenv(k, v)
+    assert main([*command, "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"ponder {command[0]}: error: {command[0]} is not data-parallel: under torchrun (WORLD_SIZE=2) "
+                   "each rank would run all of it into the same --out; run it as one process (only grpo shards "
+                   "its batch over ranks)\n")
+    assert not (tmp_path / "r").exists()
+    monkeypatch.setenv("WORLD_SIZE", "1")  # one rank: the command itself, as without torchrun
+    monkeypatch.setenv("RANK", "0")
+    assert main([*command, "--out", str(tmp_path / "r")]) == 2
+    assert "not data-parallel" not in capsys.readouterr().err
