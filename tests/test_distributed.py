@@ -71,6 +71,11 @@ OBJECTIVES = [
 ]
 
 
+# A run whose rows split unevenly over 2 ranks, under an objective other than GRPO's, with gradient accumulation
+UNEVEN = dict(preset="dapo", objective={"group_filter": False, "minibatches": 2}, prompts_per_step=3, group_size=3,
+              micro_batch=2, micro_batch_tokens=15)
+
+
 def _batch(tokenizer):
     """5 sequences of uneven lengths (split 3/2 over 2 ranks), advantages, behaviour and reference log-probs."""
     g = torch.Generator().manual_seed(0)
@@ -142,6 +147,9 @@ def _rank(dp, state, batch, cfg, run_dir):
     _grads(sharded, ids, attn, comp, adv, noise, ocfg, (a, b), dp.sum_counts(obj.normalizers(comp[a:b])), micro=5)
     fsdp = {n: p.grad.full_tensor() if isinstance(p.grad, DTensor) else p.grad for n, p in sharded.named_parameters()}
     two = ddp._train_rank(dp, cfg, run_dir, False, False)
+    # DAPO's token-mean over 9 rows (shares 5/4, minibatches of 5 and 4 rows: 3/2 and 2/2), accumulated over
+    # micro-batches of at most 2 rows and 15 tokens
+    ddp._train_rank(dp, GRPOConfig(**{**asdict(cfg), **UNEVEN}), str(Path(run_dir).parent / "uneven"), False, False)
     # The same run with FSDP2 (sharded learner, full replica generating), stopped after step 1 and resumed
     sharded_run = str(Path(run_dir).parent / "fsdp")
     ddp._train_rank(dp, GRPOConfig(**{**asdict(cfg), "fsdp": True, "steps": 1, "save_every": 1}), sharded_run,
@@ -163,7 +171,8 @@ def _rank(dp, state, batch, cfg, run_dir):
 def test_two_ranks_equal_one_process(tmp_path, tokenizer, ckpt, data):
     """(1) the gradient of 2 gloo ranks, each with part of a batch and the normalizers all-reduced, equals the
     whole-batch gradient for every aggregation, also sharded with FSDP2, and with FSDP2 and the vocabulary
-    projection in checkpointed blocks; (2) GRPO on 2 ranks equals GRPO in one process."""
+    projection in checkpointed blocks; (2) GRPO on 2 ranks equals GRPO in one process, as does DAPO over rows
+    that split unevenly, accumulated over micro-batches."""
     model = ponder.Transformer(ponder.ModelConfig(**MCFG)).init_weights(3, std=0.1)
     batch = _batch(tokenizer)
     cfg = dict(SMALL, model=str(ckpt), data=str(data), objective={"minibatches": 2})
@@ -198,6 +207,12 @@ def test_two_ranks_equal_one_process(tmp_path, tokenizer, ckpt, data):
     wb = ponder.load(two / "checkpoint")[0].state_dict()
     for n in wa:
         torch.testing.assert_close(wa[n], wb[n], rtol=1e-4, atol=1e-6)
+    uneven = train(GRPOConfig(**{**cfg, **UNEVEN}), tmp_path / "one_uneven", progress=False)
+    assert [x["samples"] for x in rows(uneven)] == [9, 9] and all(x["grad_norm"] > 0 for x in rows(uneven))
+    assert_rows_close(rows(uneven), rows(tmp_path / "uneven"))
+    wu, wv = (ponder.load(r / "checkpoint")[0].state_dict() for r in (uneven, tmp_path / "uneven"))
+    for n in wu:
+        torch.testing.assert_close(wu[n], wv[n], rtol=1e-4, atol=1e-6)
     # (3) FSDP2 on 2 ranks, killed-and-resumed style (1 step, then --resume to 2), equals the one process too
     sharded = tmp_path / "fsdp"
     assert json.loads((sharded / "config.json").read_text())["grpo"]["fsdp"]
