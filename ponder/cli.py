@@ -632,6 +632,10 @@ def cmd_grpo(a):
                          device=a.device, dtype=a.dtype, micro_batch=a.micro_batch,
                          micro_batch_tokens=a.micro_batch_tokens, off_policy=a.off_policy, fsdp=a.fsdp)
         run = train(cfg, a.out, progress=not a.quiet)
+    from .distributed.ddp import env_int, launched_by_torchrun
+
+    if launched_by_torchrun() and env_int("RANK") != 0:  # rank 0 wrote the run (on its own machine, maybe) and
+        return  # says so, once: not one summary (one --json object) per rank
     _print_run(run, a.json)
 
 

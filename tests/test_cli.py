@@ -1803,3 +1803,28 @@ def test_training_commands_that_are_not_data_parallel_refuse_torchruns_ranks(tmp
     monkeypatch.setenv("RANK", "0")
     assert main([*command, "--out", str(tmp_path / "r")]) == 2
     assert "not data-parallel" not in capsys.readouterr().err
+
+
+def _cli_rank(dp, argv):
+    """One torchrun-style rank (RANK, WORLD_SIZE... set, its process group up) running the command line."""
+    import contextlib
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        rc = main(argv)
+    return rc, out.getvalue()
+
+
+def test_grpo_under_torchrun_prints_its_result_once(tmp_path, ckpt):
+    """`torchrun --nproc_per_node 2 -m ponder.cli grpo ... --json` printed the run summary on every rank: stdout
+    held one JSON object per rank, which a script reading one could not parse. Rank 0, the rank that wrote the
+    run, prints it; the others print nothing."""
+    from ponder.distributed import ddp
+
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("a 2-rank group needs 2 cores")
+    argv = ["grpo", "--model", str(ckpt), "--steps", "1", "--prompts-per-step", "2", "--group-size", "2",
+            "--max-new-tokens", "2", "--eval-n", "2", "--quiet", "--json", "--out", str(tmp_path / "r")]
+    (rc0, out0), (rc1, out1) = ddp.spawn(_cli_rank, 2, argv, threads=1)
+    assert rc0 == rc1 == 0
+    assert json.loads(out0)["steps"] == 1 and out1 == ""
