@@ -304,6 +304,20 @@ def test_torchrun_environment_that_is_not_integers_is_one_line(tmp_path, ckpt, d
                       tmp_path / "r", progress=False)
 
 
+@pytest.mark.parametrize("nproc", [2, 3])
+def test_nproc_under_torchrun_is_refused_not_ignored(tmp_path, ckpt, data, monkeypatch, nproc):
+    """`torchrun --nproc_per_node 1 -m ponder.cli grpo --nproc 2` trained on one rank, the --nproc 2 asked for
+    silently ignored (as was a --nproc other than torchrun's world size); it is refused before the rank joins."""
+    for k, v in dict(RANK="0", WORLD_SIZE="1", LOCAL_RANK="0", MASTER_ADDR="127.0.0.1",
+                     MASTER_PORT=str(ddp.free_port())).items():
+        monkeypatch.setenv(k, v)
+    with pytest.raises(PonderError, match=rf"^nproc={nproc} spawns ranks here, but torchrun started this process as "
+                                          r"rank 0 of WORLD_SIZE=1: drop --nproc \(torchrun's --nproc_per_node"):
+        ddp.train_ddp(GRPOConfig(**dict(SMALL, model=str(ckpt), data=str(data))), tmp_path / "r", nproc=nproc,
+                      progress=False)
+    assert not (tmp_path / "r").exists()
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA learner under torchrun where there is no GPU")
 def test_torchrun_rank_of_a_cuda_learner_without_a_gpu_is_one_line(tmp_path, ckpt, data, monkeypatch):
     """--device cuda under torchrun picks NCCL; with no GPU the rank failed in torch.cuda.set_device with

@@ -450,8 +450,8 @@ def _train_rank(dp: DataParallel, cfg, run_dir: str, resume: bool, progress: boo
 def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, progress: bool = True,
               backend: str | None = None) -> Path:
     """`ponder grpo --nproc N`: the GRPO trainer with its batch sharded over N ranks. Under torchrun this
-    process is one rank (nproc is ignored); otherwise N local ranks are spawned (gloo on CPU). nproc=1 is
-    the plain single-process trainer."""
+    process is one rank (nproc: None, 1 or torchrun's WORLD_SIZE); otherwise N local ranks are spawned (gloo on
+    CPU). nproc=1 is the plain single-process trainer."""
     from ..rl.trainer import GRPOConfig, check_inputs, train
     from ..train import check_resumable, check_steps_left, config_from, read_run_config, saved_step
 
@@ -466,6 +466,10 @@ def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, p
                 steps = cfg.steps
                 cfg = config_from(GRPOConfig, saved, f"{f}: grpo")
                 cfg.steps = steps or cfg.steps  # 0: the saved run's (as train() takes it)
+    if launched_by_torchrun() and nproc not in (None, 1, env_int("WORLD_SIZE", 1)):  # (it was silently ignored)
+        raise PonderError(f"nproc={nproc} spawns ranks here, but torchrun started this process as rank "
+                          f"{os.environ['RANK']} of WORLD_SIZE={env_int('WORLD_SIZE', 1)}: drop --nproc (torchrun's "
+                          "--nproc_per_node sets the ranks)")
     check_world(cfg, env_int("WORLD_SIZE", 1) if launched_by_torchrun() else (nproc or 1))
     if launched_by_torchrun() or (nproc or 1) > 1:  # a malformed timeout: refused before any rank starts
         timeout_from_env()
