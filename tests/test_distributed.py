@@ -293,7 +293,9 @@ def test_malformed_collective_timeout_is_one_line_before_any_rank_starts(tmp_pat
                                        (dict(RANK="2"), r"RANK=2 is not below WORLD_SIZE=2"),
                                        (dict(MASTER_PORT="29500x"), r"MASTER_PORT='29500x' must be an integer in "
                                                                     r"\[1, 65535\]"),
-                                       (dict(MASTER_PORT="70000"), r"MASTER_PORT='70000' must be an integer in")])
+                                       (dict(MASTER_PORT="70000"), r"MASTER_PORT='70000' must be an integer in"),
+                                       # (torch's ValueError: "MASTER_ADDR expected, but not set", of one set empty)
+                                       (dict(MASTER_ADDR=""), r"environment variable MASTER_ADDR is empty")])
 def test_torchrun_environment_that_is_not_integers_is_one_line(tmp_path, ckpt, data, monkeypatch, env, match):
     """A malformed RANK/WORLD_SIZE/MASTER_PORT from a launcher was a bare ValueError from int() (or a hang in the rendezvous
     for a rank past the world), not a line naming the variable."""

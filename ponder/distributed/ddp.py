@@ -224,6 +224,9 @@ def init_from_env(backend: str | None = None, timeout_s: float | None = None) ->
         if k not in os.environ:
             raise PonderError(f"distributed: environment variable {k} is not set (launch with torchrun, or "
                               "use --nproc N to let Ponder start the ranks)")
+    if not os.environ["MASTER_ADDR"].strip():  # (torch: a ValueError saying it is "not set")
+        raise PonderError("distributed: environment variable MASTER_ADDR is empty (the host of rank 0, e.g. "
+                          "127.0.0.1 on one machine)")
     rank, world = env_int("RANK"), env_int("WORLD_SIZE", 1)
     env_int("MASTER_PORT", 1, 65535)  # (torch's rendezvous: a bare ValueError from int(), not naming the variable)
     if rank >= world:
