@@ -1853,3 +1853,18 @@ def test_ranks_resuming_a_checkpoint_left_mid_swap_recover_it_once(tmp_path, ckp
     wb = ponder.load(run / "checkpoint")[0].state_dict()
     for n in wa:
         torch.testing.assert_close(wa[n], wb[n], rtol=1e-4, atol=1e-6)
+
+
+def test_ranks_stopped_by_an_alarm_stop_as_one_process_and_say_it_once(tmp_path, ckpt, data, capfd):
+    """--stop-on-alarm on 2 ranks: rank 0's decision (broadcast) stops both at the step the single process stops at,
+    with the same rows; the "stopping after step N" line was printed by every rank (alarms by rank 0 alone)."""
+    cfg = dict(SMALL, model=str(ckpt), data=str(data), steps=4, max_new_tokens=1, stop_on_alarm=True,
+               prompts_per_step=2, group_size=2)
+    one = train(GRPOConfig(**cfg), tmp_path / "one", progress=False)
+    assert capfd.readouterr().err.count("stopping after step 3 (--stop-on-alarm)") == 1
+    two = ddp.train_ddp(GRPOConfig(**cfg), tmp_path / "two", nproc=2, progress=False)
+    err = capfd.readouterr().err
+    assert err.count("stopping after step 3 (--stop-on-alarm)") == 1, err
+    assert err.count("ALARM step 3: length_runaway") == 1
+    assert rows(two)[-1]["stopped_early"]["alarm"] == "length_runaway"
+    assert_rows_close(rows(one), rows(two))

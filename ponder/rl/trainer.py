@@ -670,7 +670,8 @@ def train(
                                            else {"behaviour": behaviour.state_dict()})
                 save_run(run, full, tok, opt, step + 1, extra, optimizer_state=optimizer_state)
             if stop:
-                _say(bar, f"stopping after step {step + 1} (--stop-on-alarm)")
+                if main:  # (said once, as the alarm that stops every rank is)
+                    _say(bar, f"stopping after step {step + 1} (--stop-on-alarm)")
                 break
     finally:
         if future is not None and not future.done():  # the run ended (an exception) with a rollout running ahead
