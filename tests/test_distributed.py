@@ -132,6 +132,8 @@ def _rank(dp, state, batch, cfg, run_dir):
         a, b = dp.share(0, ids.shape[0])
         norms = dp.sum_counts(obj.normalizers(comp[a:b]))  # counts over both ranks' rows
         _grads(model, ids, attn, comp, adv, noise, ocfg, (a, b), norms)
+        # (the tiny model fits one all-reduce bucket: for one objective, buckets of a few thousand elements)
+        ddp.BUCKET_NUMEL = 5000 if o["preset"] == "dapo" else 1 << 24
         dp.sync_grads(model)
         grads.append({n: p.grad.clone() for n, p in model.named_parameters()})
     # FSDP2: the same gradient (first objective) with the parameters sharded over the two ranks
