@@ -167,6 +167,9 @@ def _rank(dp, state, batch, cfg, run_dir):
     finally:
         trainer.LOGIT_BUDGET = budget
     blocked = {n: p.grad.full_tensor() for n, p in sharded.named_parameters()}
+    # a step skipped for one rank's reason is skipped on every rank, with that reason (the row rank 0 writes)
+    assert dp.agree("non-finite loss" if dp.rank == 1 else None) == "non-finite loss"
+    assert dp.agree(None) is None
     return grads, two, fsdp, full, blocked
 
 

@@ -84,10 +84,10 @@ class DataParallel:
         return dict(zip(keys, self.reduce_ints([norms[k] for k in keys])))
 
     def agree(self, reason: str | None) -> str | None:
-        """A reason to skip the step on any rank skips it on every rank (else they would deadlock)."""
-        t = torch.tensor([1 if reason else 0], device=self.device)
-        dist.all_reduce(t, op=dist.ReduceOp.MAX)
-        return reason or ("non-finite loss on another rank" if int(t) else None)
+        """A reason to skip the step on any rank skips it on every rank (else they would deadlock), all with the
+        first rank's reason: rank 0 logs it, as the single process would ("non-finite loss on another rank" was
+        rank 0's row where the single process's said "non-finite loss")."""
+        return next((r for r in self.gather(reason) if r), None)
 
     def broadcast_flag(self, flag: bool) -> bool:
         t = torch.tensor([1 if flag else 0], device=self.device)
