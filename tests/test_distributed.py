@@ -238,6 +238,12 @@ def test_ddp_bad_input(tmp_path, ckpt, data):
                       nproc=2, progress=False)
     with pytest.raises(PonderError, match="nproc must be a positive integer"):
         ddp.spawn(_rank, 0)
+    # --device cuda: the gloo ranks spawned here each loaded the whole model onto cuda:0 (torchrun gives one GPU each)
+    with pytest.raises(PonderError, match=r"^--nproc 2 spawns CPU ranks \(gloo\), which would all train on cuda; for "
+                                          r"GPU ranks launch with torchrun --nproc_per_node 2"):
+        ddp.train_ddp(GRPOConfig(**dict(SMALL, model=str(ckpt), data=str(data), device="cuda")), tmp_path / "c",
+                      nproc=2, progress=False)
+    assert not (tmp_path / "c").exists()
     # train_ddp's own nproc: 0, a negative count or True trained in one process as if nproc were 1, and "2" was a
     # TypeError from the world-size check
     for bad in (0, -2, True, 2.5, "2"):

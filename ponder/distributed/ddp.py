@@ -491,6 +491,10 @@ def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, p
         return train(cfg, run_dir, resume=resume, progress=progress)
     if backend not in (None, "gloo"):
         raise PonderError(f"--nproc spawns CPU ranks with gloo; for {backend} launch with torchrun")
+    if str(cfg.device).split(":")[0] in ("cuda", "xpu", "mps"):  # (a misspelt one: check_inputs names it)
+        # gloo ranks spawned here would each load the whole model onto that one accelerator
+        raise PonderError(f"--nproc {nproc} spawns CPU ranks (gloo), which would all train on {cfg.device}; for GPU "
+                          f"ranks launch with torchrun --nproc_per_node {nproc} (one GPU each, NCCL)")
     # A missing --data file, a bad reward spec, an earlier run in --out...: one line here, as the single process
     # says it, not N ranks each loading the model to refuse it
     if resume:  # (a missing or foreign directory: its config.json was not read above)
