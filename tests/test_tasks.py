@@ -560,7 +560,6 @@ def test_load_dataset_streams_and_stops_at_limit(tmp_path):
     """The whole file used to be read and decoded into memory (raw bytes + text + lines) before the first row,
     even with `limit`; JSONL is now streamed line by line and reading stops after `limit` rows, so bad lines
     after them do not matter and a large file costs only the rows asked for."""
-    import tracemalloc
 
     row = json.dumps({"prompt": "x" * 1000, "answer": "1"}) + "\n"
     p = tmp_path / "big.jsonl"
@@ -568,12 +567,7 @@ def test_load_dataset_streams_and_stops_at_limit(tmp_path):
         for _ in range(20_000):  # ~20 MB
             f.write(row)
         f.write("{not json\n")
-    tracemalloc.start()
-    try:
-        items = load_dataset(p, limit=3)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    items, peak = _load_peak(p, limit=3)
     assert len(items) == 3 and peak < 2_000_000, peak
     with pytest.raises(PonderError, match=re.escape(f"{p}:20001: invalid JSON")):
         load_dataset(p)
@@ -581,24 +575,30 @@ def test_load_dataset_streams_and_stops_at_limit(tmp_path):
     assert len(load_dataset(tmp_path / "BIG.JSON")) == 2
 
 
+def _load_peak(path, limit):
+    """load_dataset(path, limit=limit) and the peak of the memory it allocated on the way (tracemalloc)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        items = load_dataset(path, limit=limit)
+        return items, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_a_json_file_of_json_lines_streams_as_jsonl_does(tmp_path):
     """datasets' `to_json("x.json")` writes JSON Lines under a .json name. Such a file used to be read whole and
     decoded (to try it as one JSON document) before its first row, even with `limit`: a large one cost twice its
     size in memory for three rows, and a truncated .json.gz download failed where the same .jsonl.gz loaded."""
     import gzip
-    import tracemalloc
 
     row = json.dumps({"prompt": "x" * 1000, "answer": "1"}) + "\n"
     p = tmp_path / "big.json"
     with open(p, "w", encoding="utf-8") as f:
         for _ in range(20_000):  # ~20 MB
             f.write(row)
-    tracemalloc.start()
-    try:
-        items = load_dataset(p, limit=3)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    items, peak = _load_peak(p, limit=3)
     assert len(items) == 3 and peak < 2_000_000, peak
     assert len(load_dataset(p)) == 20_000
     z = gzip.compress(p.read_bytes())
