@@ -311,6 +311,20 @@ def _call_method(fn: Callable, kwargs: dict):
     return {k: v for k, v in kwargs.items() if k in params}
 
 
+def draw_chunk(fn: Callable, model, tok, part: list, *, sampling: bool, n: int, seed: int, offset: int,
+               kwargs: dict) -> list[list]:
+    """The outcomes of one chunk of prompts, `offset` the global index of its first: per prompt, its n samples
+    (`sampling`, one call), or one outcome from each of n runs of the method (run r seeded with derive_seed). Every
+    draw is keyed by global indices, so chunks (and the Ray shards, which draw through this too) equal one call."""
+    if sampling:
+        return fn(model, tok, part, **_call_method(fn, {**kwargs, "n": n, "seed": seed, "index_offset": offset}))
+    runs = []
+    for r in range(n):
+        s_r = seed if r == 0 else scale.derive_seed(seed, "run", r)
+        runs.append(fn(model, tok, part, **_call_method(fn, {**kwargs, "seed": s_r, "index_offset": offset})))
+    return [[runs[r][i] for r in range(n)] for i in range(len(part))]
+
+
 # Item fields an evaluation's accuracy is broken down by (summary.json "by"): a mixed dataset's task, MATH's subject
 # and level, arith's number of operations. A benchmark's mean hides where a model fails (the tiny model's 35% greedy
 # is 13.5% on 2-operation problems and 77% on 4-operation ones).
@@ -741,16 +755,8 @@ def evaluate(
         for start in range(len(outcomes), len(prompts) if generate_fn is None else 0, chunk):
             part = prompts[start:start + chunk]
             t_chunk = time.perf_counter()
-            if name == "sampling":
-                kw = _call_method(fn, {**common, **mk, "n": n, "seed": seed, "index_offset": start})
-                outcomes += fn(model, tok, part, **kw)
-            else:
-                runs = []
-                for r in range(n):
-                    s_r = seed if r == 0 else scale.derive_seed(seed, "run", r)
-                    kw = _call_method(fn, {**common, **mk, "seed": s_r, "index_offset": start})
-                    runs.append(fn(model, tok, part, **kw))
-                outcomes += [[runs[r][i] for r in range(n)] for i in range(len(part))]
+            outcomes += draw_chunk(fn, model, tok, part, sampling=name == "sampling", n=n, seed=seed,
+                                   offset=start, kwargs={**common, **mk})
             if progress_file is not None:  # kept before the next chunk is drawn: an interruption loses at most one
                 _append_line(progress_file, {"start": start, "seconds": time.perf_counter() - t_chunk,
                                              "outcomes": [[o.to_dict() for o in outs] for outs in outcomes[start:]]})

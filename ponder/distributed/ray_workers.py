@@ -768,22 +768,12 @@ def verify_file_ray(kind: str, input_path: str, output_path: str | None = None, 
 def _eval_shard(model, tok, prompts, *, name, n, mk, common, seed, chunk, index_offset):
     """evaluate()'s generation loop over one shard of problems, every call keyed by global indices."""
     from .. import scale
-    from ..evaluate import _call_method
+    from ..evaluate import draw_chunk
 
-    fn = scale.METHODS[name]
-    outcomes = []
+    fn, outcomes = scale.METHODS[name], []
     for start in range(0, len(prompts), chunk):
-        part, off = prompts[start:start + chunk], index_offset + start
-        if name == "sampling":
-            kw = _call_method(fn, {**common, **mk, "n": n, "seed": seed, "index_offset": off})
-            outcomes += fn(model, tok, part, **kw)
-        else:
-            runs = []
-            for r in range(n):
-                s_r = seed if r == 0 else scale.derive_seed(seed, "run", r)
-                runs.append(fn(model, tok, part, **_call_method(fn, {**common, **mk, "seed": s_r,
-                                                                      "index_offset": off})))
-            outcomes += [[runs[r][i] for r in range(n)] for i in range(len(part))]
+        outcomes += draw_chunk(fn, model, tok, prompts[start:start + chunk], sampling=name == "sampling", n=n,
+                               seed=seed, offset=index_offset + start, kwargs={**common, **mk})
     return outcomes
 
 
