@@ -409,9 +409,25 @@ def _weights_digest(model) -> str | None:
     return h.hexdigest()
 
 
+def _tokenizer_digest(tok) -> str | None:
+    """sha256 of what turns the items into token ids besides the weights: the tokenizer's vocabulary, merges and
+    added tokens (tokenizer.json), its chat template(s), named special tokens and split_special_tokens. A resume
+    after a checkpoint's tokenizer or template was edited would mix prompts encoded two ways. None for a
+    tokenizer that is not Ponder's."""
+    import hashlib
+
+    inner = getattr(tok, "tok", None)
+    if not callable(getattr(inner, "to_str", None)) or not hasattr(tok, "chat_template"):
+        return None
+    parts = [inner.to_str(), tok.chat_template or "", json.dumps(getattr(tok, "named_templates", None), default=str),
+             *(str(getattr(tok, k, None)) for k in ("bos_token", "eos_token", "pad_token")),
+             str(getattr(tok, "config", {}).get("split_special_tokens"))]
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
 # Settings an older Ponder did not record: a progress header or config.json saved without one is resumed without
 # that check (not refused for lacking it).
-_ADDED_SETTINGS = ("weights_sha256",)
+_ADDED_SETTINGS = ("weights_sha256", "tokenizer_sha256")
 
 
 def _first_difference(saved: dict, wanted: dict) -> str | None:
@@ -425,6 +441,10 @@ def _first_difference(saved: dict, wanted: dict) -> str | None:
         if saved.get(key) != wanted.get(key):
             if key == "items_sha256":
                 return "its items differ from these (another task, split, --limit or data file)"
+            if key == "tokenizer_sha256":
+                model = "the model" if wanted.get("model") is None else f"model {wanted['model']!r}"
+                return (f"the tokenizer or chat template of {model} differs from the one it was started with "
+                        f"(tokenizer_sha256 {str(saved.get(key))[:12]}, now {str(wanted.get(key))[:12]})")
             if key == "weights_sha256":
                 model = "the model" if wanted.get("model") is None else f"model {wanted['model']!r}"
                 return (f"the weights of {model} differ from those it was started with (weights_sha256 "
@@ -716,7 +736,8 @@ def evaluate(
         # the default recorded said a cap held that did not
         unused = name == "effort" or (name == "budget_forcing" and "budget" in (method_kwargs or {}))
         # which weights produced it (provenance; resuming with others is refused)
-        config = {"kind": "eval", "model": model_name, "weights_sha256": _weights_digest(model), "method": name,
+        config = {"kind": "eval", "model": model_name, "weights_sha256": _weights_digest(model),
+                  "tokenizer_sha256": _tokenizer_digest(tok), "method": name,
                   "method_kwargs": _jsonable(recorded), "n": n, "ks": ks,
                   "max_new_tokens": None if unused else max_new_tokens, "temperature": temp, "top_p": top_p,
                   "seed": seed,

@@ -1119,14 +1119,41 @@ def test_an_eval_directory_without_weights_sha256_still_resumes(micro, tmp_path,
     f = d / ".samples.partial.jsonl"
     head, rest = f.read_text().split("\n", 1)
     old = json.loads(head)
-    del old["weights_sha256"]
+    del old["weights_sha256"], old["tokenizer_sha256"]
     f.write_text(json.dumps(old) + "\n" + rest)
     assert evaluate(model, tok, ITEMS, out_dir=d, resume=True, **kw)["resumed"] == 1
     assert _without_latency(d / "samples.jsonl") == _without_latency(tmp_path / "full" / "samples.jsonl")
     config = json.loads((d / "config.json").read_text())
-    del config["weights_sha256"]
+    del config["weights_sha256"], config["tokenizer_sha256"]
     (d / "config.json").write_text(json.dumps(config))
     assert evaluate(model, tok, ITEMS, out_dir=d, resume=True, **kw)["resumed"] == "finished"
+
+
+def test_resume_refuses_another_tokenizer_or_chat_template(micro, tmp_path, monkeypatch):
+    """Only the weights were identified: a checkpoint whose chat template (or tokenizer) was edited between the
+    interruption and --resume mixed prompts rendered two ways. tokenizer_sha256 is recorded beside the weights';
+    another template is refused in one line, nothing written, for an interrupted and a finished evaluation."""
+    import copy
+
+    model, tok = micro
+    kw = dict(method="greedy", ks=(1,), max_new_tokens=8, progress=False, n_boot=20, batch_problems=1,
+              model_name="ck", chat=True)
+    edited = copy.copy(tok)
+    edited.chat_template, edited._jinja = "{% for m in messages %}{{ m.content }}{% endfor %}", None
+    d = tmp_path / "cut"
+    real = _interrupt_at_chunk(monkeypatch, "greedy", 1)
+    with pytest.raises(KeyboardInterrupt):
+        evaluate(model, tok, ITEMS, out_dir=d, **kw)
+    monkeypatch.setitem(scale.METHODS, "greedy", real)
+    before = sorted((f.name, f.read_bytes()) for f in d.iterdir())
+    why = r"the tokenizer or chat template of model 'ck' differs from the one it was started with"
+    for state in ("interrupted", "finished"):
+        with pytest.raises(PonderError, match=rf"--resume .*cut: holds an? {state} evaluation: {why}") as e:
+            evaluate(model, edited, ITEMS, out_dir=d, resume=True, **kw)
+        assert "\n" not in str(e.value)
+        if state == "interrupted":
+            assert sorted((f.name, f.read_bytes()) for f in d.iterdir()) == before
+            assert evaluate(model, tok, ITEMS, out_dir=d, resume=True, **kw)["resumed"] == 1
 
 
 def test_the_weights_digest_is_of_the_values_alone(micro):
