@@ -990,6 +990,15 @@ def _interrupt_at_chunk(monkeypatch, name, start):
     return real
 
 
+def _evaluate_interrupted(monkeypatch, model, tok, out_dir, name, start, **kw):
+    """evaluate() into out_dir stopped by Ctrl-C at the chunk of problem ``start`` (what it kept stays), the
+    method put back after it."""
+    real = _interrupt_at_chunk(monkeypatch, name, start)
+    with pytest.raises(KeyboardInterrupt):
+        evaluate(model, tok, ITEMS, out_dir=out_dir, **kw)
+    monkeypatch.setitem(scale.METHODS, name, real)
+
+
 def _without_latency(path):
     return [{k: v for k, v in json.loads(line).items() if k != "latency"}
             for line in path.read_text(encoding="utf-8").splitlines()]
@@ -1024,10 +1033,7 @@ def test_resume_drops_a_torn_last_line_and_refuses_other_settings(micro, tmp_pat
               batch_problems=1)
     full = evaluate(model, tok, ITEMS, out_dir=tmp_path / "full", **kw)
     d = tmp_path / "cut"
-    real = _interrupt_at_chunk(monkeypatch, "sampling", 2)
-    with pytest.raises(KeyboardInterrupt):
-        evaluate(model, tok, ITEMS, out_dir=d, **kw)
-    monkeypatch.setitem(scale.METHODS, "sampling", real)
+    _evaluate_interrupted(monkeypatch, model, tok, d, "sampling", 2, **kw)
     f = d / ".samples.partial.jsonl"
     lines = f.read_bytes().split(b"\n")
     assert len(lines) == 4 and lines[-1] == b""  # header, chunks 0 and 1
@@ -1085,10 +1091,7 @@ def test_resume_refuses_other_weights_for_an_interrupted_and_a_finished_eval(mic
               model_name="ck")
     other = _retrained(model)
     d = tmp_path / "cut"
-    real = _interrupt_at_chunk(monkeypatch, "greedy", 1)
-    with pytest.raises(KeyboardInterrupt):
-        evaluate(model, tok, ITEMS, out_dir=d, **kw)
-    monkeypatch.setitem(scale.METHODS, "greedy", real)
+    _evaluate_interrupted(monkeypatch, model, tok, d, "greedy", 1, **kw)
     before = sorted((f.name, f.read_bytes()) for f in d.iterdir())
     weights = r"the weights of model 'ck' differ from those it was started with \(weights_sha256 [0-9a-f]{12}, now "
     with pytest.raises(PonderError, match=r"--resume .*cut: holds an interrupted evaluation: " + weights) as e:
@@ -1112,10 +1115,7 @@ def test_an_eval_directory_without_weights_sha256_still_resumes(micro, tmp_path,
     kw = dict(method="greedy", ks=(1,), max_new_tokens=8, progress=False, n_boot=20, batch_problems=1)
     evaluate(model, tok, ITEMS, out_dir=tmp_path / "full", **kw)
     d = tmp_path / "cut"
-    real = _interrupt_at_chunk(monkeypatch, "greedy", 1)
-    with pytest.raises(KeyboardInterrupt):
-        evaluate(model, tok, ITEMS, out_dir=d, **kw)
-    monkeypatch.setitem(scale.METHODS, "greedy", real)
+    _evaluate_interrupted(monkeypatch, model, tok, d, "greedy", 1, **kw)
     f = d / ".samples.partial.jsonl"
     head, rest = f.read_text().split("\n", 1)
     old = json.loads(head)
@@ -1141,10 +1141,7 @@ def test_resume_refuses_another_tokenizer_or_chat_template(micro, tmp_path, monk
     edited = copy.copy(tok)
     edited.chat_template, edited._jinja = "{% for m in messages %}{{ m.content }}{% endfor %}", None
     d = tmp_path / "cut"
-    real = _interrupt_at_chunk(monkeypatch, "greedy", 1)
-    with pytest.raises(KeyboardInterrupt):
-        evaluate(model, tok, ITEMS, out_dir=d, **kw)
-    monkeypatch.setitem(scale.METHODS, "greedy", real)
+    _evaluate_interrupted(monkeypatch, model, tok, d, "greedy", 1, **kw)
     before = sorted((f.name, f.read_bytes()) for f in d.iterdir())
     why = r"the tokenizer or chat template of model 'ck' differs from the one it was started with"
     for state in ("interrupted", "finished"):
@@ -1274,10 +1271,7 @@ def test_resume_reports_how_many_problems_it_found_kept(micro, tmp_path, monkeyp
     model, tok = micro
     kw = dict(method="greedy", ks=(1,), max_new_tokens=8, progress=False, n_boot=20, batch_problems=1)
     assert evaluate(model, tok, ITEMS, out_dir=tmp_path / "none", resume=True, **kw)["resumed"] == 0
-    real = _interrupt_at_chunk(monkeypatch, "greedy", 1)
-    with pytest.raises(KeyboardInterrupt):
-        evaluate(model, tok, ITEMS, out_dir=tmp_path / "cut", **kw)
-    monkeypatch.setitem(scale.METHODS, "greedy", real)
+    _evaluate_interrupted(monkeypatch, model, tok, tmp_path / "cut", "greedy", 1, **kw)
     assert evaluate(model, tok, ITEMS, out_dir=tmp_path / "cut", resume=True, **kw)["resumed"] == 1
     assert "resumed" not in evaluate(model, tok, ITEMS, out_dir=tmp_path / "fresh", **kw)
     assert "resumed" not in json.loads((tmp_path / "cut" / "summary.json").read_text())
