@@ -496,12 +496,21 @@ def sample(
     if seed is None:  # greedy draws nothing: leave torch's generator alone (evaluations inside a run)
         seed = 0 if temperature == 0 else int(torch.randint(0, 2**62, (1,)).item())
     results: list[list[Sample]] = []
-    chunk = max(1, max_batch_rows // n)
-    for start in range(0, len(ids), chunk):
-        results += _sample_batch(
-            model, tokenizer, ids[start : start + chunk], n, max_new_tokens, temperature, top_p, top_k,
-            min_p, stop, seed, index_offset + start, stop_at_eos, progress, start,
-        )
+    args = (max_new_tokens, temperature, top_p, top_k, min_p, stop, seed)
+    if n <= max_batch_rows:  # whole prompts, as many as fit
+        chunk = max_batch_rows // n
+        for start in range(0, len(ids), chunk):
+            results += _sample_batch(model, tokenizer, ids[start: start + chunk], n, *args, index_offset + start,
+                                     stop_at_eos, progress, start)
+        return results
+    # more samples per prompt than rows allowed: a prompt's samples max_batch_rows at a time (one prompt of all
+    # its n fanned out at once ran past the cap), sample j on its own stream as ever (`first_sample`)
+    for i in range(len(ids)):
+        group = []
+        for j in range(0, n, max_batch_rows):
+            group += _sample_batch(model, tokenizer, ids[i: i + 1], min(max_batch_rows, n - j), *args,
+                                   index_offset + i, stop_at_eos, progress, i, first_sample=j)[0]
+        results.append(group)
     return results
 
 
@@ -525,8 +534,9 @@ def prefill(model: Transformer, ids: list[list[int]], pad: int, max_len: int) ->
 
 
 def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p, stop, seed, offset,
-                  stop_at_eos, progress, first=0):
-    # offset: the first prompt's index for the random streams (index_offset included); first: in the caller's list
+                  stop_at_eos, progress, first=0, first_sample=0):
+    # offset: the first prompt's index for the random streams (index_offset included); first: in the caller's list;
+    # first_sample: the index of each prompt's first sample here (its samples first_sample .. first_sample + n - 1)
     dev = model.device
     P = len(ids)
     cache, logits = prefill(model, ids, tok.pad_token_id, max(len(x) for x in ids) + max_new)
@@ -537,7 +547,8 @@ def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p,
     decode = decoder(model)
     # one stream per (seed, global prompt index, sample index): independent of n, batch and shard
     rows = torch.arange(B, dtype=torch.int64)
-    keys = _mix(_mix(torch.tensor(seed, dtype=torch.int64)) + (offset + rows // n) * (1 << 32) + rows % n).to(dev)
+    sample_ix = first_sample + rows % n
+    keys = _mix(_mix(torch.tensor(seed, dtype=torch.int64)) + (offset + rows // n) * (1 << 32) + sample_ix).to(dev)
     u = uniform(keys[:, None], torch.arange(max_new, device=dev)[None])  # every step's draw, hashed at once
     out_ids = [[] for _ in range(B)]
     out_lp = [[] for _ in range(B)]

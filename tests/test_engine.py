@@ -67,6 +67,35 @@ def test_seed_reproduces_and_is_batch_invariant(tiny_random):
     assert len({tuple(s.token_ids) for s in a[0]}) > 1
 
 
+def test_max_batch_rows_bounds_the_rows_of_a_prompt_with_more_samples(tiny_random, monkeypatch):
+    """n > max_batch_rows: a prompt's n samples were decoded all at once (a cap of 4 rows ran 6), its cache fanned
+    out to n rows. Now its samples run max_batch_rows at a time, each on its own stream: the same draws."""
+    import ponder.engine as engine
+
+    model, tok = tiny_random
+    kw = dict(n=6, max_new_tokens=12, seed=3, temperature=1.2)
+    whole = ponder.sample(model, tok, PROMPTS[:2], **kw)
+    rows, real = [], engine.decoder
+
+    def counting(m):
+        decode = real(m)
+
+        def step(t, cache):
+            rows.append(max(t.shape[0], cache.k[0].shape[0]))
+            return decode(t, cache)
+        return step
+
+    monkeypatch.setattr(engine, "decoder", counting)
+    for cap in (4, 1):
+        rows.clear()
+        capped = ponder.sample(model, tok, PROMPTS[:2], max_batch_rows=cap, **kw)
+        assert rows and max(rows) <= cap
+        assert [[(s.token_ids, s.text, s.finish_reason) for s in g] for g in capped] == \
+            [[(s.token_ids, s.text, s.finish_reason) for s in g] for g in whole]
+        assert [x for g in capped for s in g for x in s.logprobs] == \
+            pytest.approx([x for g in whole for s in g for x in s.logprobs], abs=1e-5)
+
+
 def test_greedy_leaves_the_global_generator_alone(tiny_random):
     """An evaluation inside a training run must not move the run's random stream (TRL's sampling draws
     from torch's global generator; an unseeded greedy eval used to draw a seed from it)."""
