@@ -103,9 +103,9 @@ _DTYPE_HELP = "weights' dtype: float32 | bfloat16 | float16 (default: fp32 on CP
 _DEVICE_HELP = "cpu | cuda | cuda:1 ..."
 
 
-def _threads_arg(p):
+def _threads_arg(p, where="in this process (default: torch's, one per core)"):
     p.add_argument("--threads", type=_positive_int, default=None,
-                   help="torch CPU threads in this process (default: torch's, one per core); on a machine busy "
+                   help=f"torch CPU threads {where}; on a machine busy "
                         "with other work fewer threads than cores avoid OpenMP spin-waits (measured 20-50x "
                         "faster with 1 thread on a loaded 2-core machine)")
 
@@ -579,7 +579,7 @@ def _grpo_trainer(a):
         return partial(train_ray, address=None if a.ray == "local" else a.ray, workers=a.ray_workers,
                        num_gpus_per_worker=a.ray_gpus or 0)
     if a.nproc > 1 or launched_by_torchrun():
-        return partial(train_ddp, nproc=a.nproc)
+        return partial(train_ddp, nproc=a.nproc, threads=a.threads)  # (spawned ranks: their own processes)
     return train
 
 
@@ -1152,7 +1152,8 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--json", action="store_true",
                     help="print the run summary (steps, first and last value of each headline metric, "
                          "alarms, files) as one JSON object")
-    _threads_arg(gr)
+    _threads_arg(gr, "in this process and in each rank --nproc spawns (default: torch's, one per core; a spawned "
+                     "rank's share of this process's cores)")
     gr.set_defaults(fn=cmd_grpo)
 
     de = sub.add_parser("demo", help="the whole story on the tiny model: evaluate, GRPO, evaluate, scaling sweep",

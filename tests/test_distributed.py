@@ -1557,6 +1557,31 @@ def test_ddp_ranks_share_the_cores_this_process_may_use():
         os.sched_setaffinity(0, before)
 
 
+def test_grpo_nproc_ranks_run_with_the_threads_asked_for(tmp_path, ckpt, data, monkeypatch, capsys):
+    """`ponder grpo --nproc 2 --threads T`: --threads set the driver's torch threads alone; the ranks it spawned
+    ran their default share of the cores. The ranks are spawned as the command spawns them, each reporting its
+    torch threads instead of training (one rank of the two: enough to read the setting, at half the cost)."""
+    import os
+
+    from ponder.cli import main
+
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("--nproc 2 needs 2 cores")
+    real, seen = ddp.spawn, []
+
+    def spawn(fn, nproc, *args, **kw):
+        seen.append(real(_threads, 1, **kw))
+        raise PonderError("ranks spawned")
+
+    monkeypatch.setattr(ddp, "spawn", spawn)
+    argv = ["grpo", "--model", str(ckpt), "--data", str(data), "--reward", "constraints", "--nproc", "2",
+            "--threads", "1", "--steps", "1", "--quiet", "--out", str(tmp_path / "r")]
+    assert main(argv) == 2 and "ranks spawned" in capsys.readouterr().err
+    assert seen == [[1]]  # the default share of one rank on 2 or more cores is 2 or more
+    with pytest.raises(PonderError, match=r"^threads must be a positive integer, got 0$"):
+        ddp.train_ddp(GRPOConfig(**SMALL, model=str(ckpt), data=str(data)), tmp_path / "z", nproc=2, threads=0)
+
+
 def _killed(dp):
     import os
     import signal

@@ -451,16 +451,19 @@ def _train_rank(dp: DataParallel, cfg, run_dir: str, resume: bool, progress: boo
 
 
 def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, progress: bool = True,
-              backend: str | None = None) -> Path:
+              backend: str | None = None, threads: int | None = None) -> Path:
     """`ponder grpo --nproc N`: the GRPO trainer with its batch sharded over N ranks. Under torchrun this
     process is one rank (nproc: None, 1 or torchrun's WORLD_SIZE); otherwise N local ranks are spawned (gloo on
-    CPU). nproc=1 is the plain single-process trainer."""
+    CPU). nproc=1 is the plain single-process trainer. threads: each spawned rank's torch threads (`--threads`;
+    None: the cores this process may use, shared out); torchrun's ranks and a single process keep their own."""
     from ..rl.trainer import GRPOConfig, check_inputs, train
     from ..train import check_resumable, check_steps_left, config_from, read_run_config, saved_step
 
     # (0, a negative count or True trained in one process as if nproc were 1; "2" was a TypeError below)
     if nproc is not None and (isinstance(nproc, bool) or not isinstance(nproc, int) or nproc < 1):
         raise PonderError(f"nproc must be a positive integer, got {nproc!r}")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise PonderError(f"threads must be a positive integer, got {threads!r}")
     if resume:  # the ranks train with the run's own config: check the world size against that one
         f = Path(run_dir) / "config.json"
         if f.is_file():  # (read as train() reads it: a broken file is one line naming it, not a JSON traceback)
@@ -503,7 +506,8 @@ def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, p
         if at is not None:  # (a finished run resumed without a higher --steps)
             check_steps_left(Path(run_dir), at, cfg.steps)
     check_inputs(cfg, run_dir, resume=resume)
-    return Path(spawn(_train_rank, nproc, cfg, str(run_dir), resume, progress, backend="gloo")[0])
+    # (--threads set the driver's threads alone: the ranks, fresh processes, ran their default share of the cores)
+    return Path(spawn(_train_rank, nproc, cfg, str(run_dir), resume, progress, backend="gloo", threads=threads)[0])
 
 
 # ---- FSDP2 -------------------------------------------------------------------------------------------------
