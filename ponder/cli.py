@@ -1334,6 +1334,10 @@ def main(argv=None) -> int:
         sys.stdout.flush()  # (a reader that went away is noticed here, not at interpreter exit)
     except KeyboardInterrupt as e:
         signum = getattr(e, "signum", signal.SIGINT)
+        said = "interrupted" if signum == signal.SIGINT else f"terminated ({signal.Signals(signum).name})"
+        if _torchrun_rank() not in (None, 0):  # rank 0 gives the hint, once, as it alone prints the run's summary
+            print(said, file=sys.stderr)  # (every rank printed it: N copies of one command)
+            return 128 + signum
         run = _resumable_run(a)
         hint = f"; continue with: ponder {a.command} --out {shlex.quote(run)} --resume" if run else ""
         if _resumable_eval(a):  # its options are not saved: the same command line again, with --resume
@@ -1347,7 +1351,6 @@ def main(argv=None) -> int:
                 hint = (f"; the kept teacher samples are in {shlex.quote(str(kept))}: fine-tune on them with "
                         f"ponder sft --model {shlex.quote(a.model or 'STUDENT')} --data {shlex.quote(str(kept))} "
                         "--out NEW_DIR")
-        said = "interrupted" if signum == signal.SIGINT else f"terminated ({signal.Signals(signum).name})"
         print(said + hint, file=sys.stderr)
         return 128 + signum  # what a shell reports for a command the signal ended: 130 Ctrl-C, 143 SIGTERM
     except BrokenPipeError:
@@ -1366,6 +1369,19 @@ def main(argv=None) -> int:
         print(f"{_command_parser(parser, a).prog}: error: {e}", file=sys.stderr)
         return 2
     return 0
+
+
+def _torchrun_rank() -> int | None:
+    """This process's rank when torchrun started it (RANK, WORLD_SIZE set), else None. A RANK that is not an
+    integer reads as None: this is asked while a command stops, where a second error would hide the first."""
+    from .distributed.ddp import launched_by_torchrun
+
+    if not launched_by_torchrun():
+        return None
+    try:
+        return int(os.environ["RANK"])
+    except ValueError:
+        return None
 
 
 class Terminated(KeyboardInterrupt):

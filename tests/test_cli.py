@@ -1221,6 +1221,31 @@ def test_ctrl_c_in_a_training_command_says_how_to_continue(tmp_path, monkeypatch
                                        f"with ponder sft --model tiny --data {kept} --out NEW_DIR\n")
 
 
+def test_a_run_stopped_under_torchrun_says_how_to_continue_once(tmp_path, monkeypatch, capsys):
+    """`torchrun --nproc_per_node N -m ponder.cli grpo ...` stopped (Ctrl-C, a scheduler's SIGTERM): every rank
+    printed the resume hint, N copies of one command. Rank 0, the rank that wrote the run and prints its summary,
+    gives it; the others say only how they stopped."""
+    import signal
+
+    import ponder.cli as cli
+    from ponder.train import STATE
+
+    def stopped(a):
+        raise cli.Terminated(signal.SIGTERM)
+    monkeypatch.setattr(cli, "cmd_grpo", stopped)
+    run = tmp_path / "r"
+    (run / "checkpoint").mkdir(parents=True)
+    (run / "checkpoint" / STATE).write_bytes(b"")
+    for k, v in dict(WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT="29500").items():
+        monkeypatch.setenv(k, v)
+    for rank, said in (("0", f"terminated (SIGTERM); continue with: ponder grpo --out {run} --resume\n"),
+                       ("1", "terminated (SIGTERM)\n")):
+        monkeypatch.setenv("RANK", rank)
+        monkeypatch.setenv("LOCAL_RANK", rank)
+        assert main(["grpo", "--out", str(run)]) == 143
+        assert capsys.readouterr().err == said
+
+
 @pytest.mark.parametrize("sig, code, said", [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated (SIGTERM)"),
                                              ("SIGHUP", 129, "terminated (SIGHUP)")])
 def test_a_training_command_stopped_by_a_signal_says_how_to_continue_and_resumes_exactly(tmp_path, ckpt, sig, code,
