@@ -1582,6 +1582,19 @@ def test_grpo_nproc_ranks_run_with_the_threads_asked_for(tmp_path, ckpt, data, m
         ddp.train_ddp(GRPOConfig(**SMALL, model=str(ckpt), data=str(data)), tmp_path / "z", nproc=2, threads=0)
 
 
+def test_ddp_ranks_meet_on_a_port_nothing_can_take_first(monkeypatch):
+    """spawn picked the ranks' rendezvous port by binding port 0 and closing it (free_port), and rank 0 bound it
+    again once started: a port taken in between (another run's ranks, any program) failed the run with "address
+    already in use", or let the ranks meet another run's store. Here the port free_port finds is taken at once."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        monkeypatch.setattr(ddp, "free_port", lambda: taken.getsockname()[1])
+        assert ddp.spawn(_threads, 1, threads=1) == [1]
+
+
 def _killed(dp):
     import os
     import signal

@@ -24,8 +24,9 @@ evaluates (rank 0) and is saved; the optimizer state is gathered to rank 0 for t
 busiest one (`reduce_ints` with MAX; the extra ones are zero-loss passes). Tested on CPU/gloo with 2 ranks: equal to
 the single process, through a resume.
 
-Launching: `ponder grpo --nproc N` spawns N local ranks (torch.multiprocessing, 127.0.0.1, a free port);
-under `torchrun` (RANK / WORLD_SIZE / MASTER_ADDR / MASTER_PORT set) the process is one rank already.
+Launching: `ponder grpo --nproc N` spawns N local ranks (torch.multiprocessing, 127.0.0.1, meeting in a store
+the driver serves); under `torchrun` (RANK / WORLD_SIZE / MASTER_ADDR / MASTER_PORT set) the process is one rank
+already.
 A rank waits in a collective at most PONDER_DIST_TIMEOUT_S seconds (default 1800) for the others: raise it when
 rank 0's held-out evaluation (--eval-n, long generations) or checkpoint takes longer.
 """
@@ -215,11 +216,12 @@ def timeout_from_env() -> float:
     return t
 
 
-def init_from_env(backend: str | None = None, timeout_s: float | None = None) -> DataParallel:
+def init_from_env(backend: str | None = None, timeout_s: float | None = None, store=None) -> DataParallel:
     """Join the process group described by RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT (torchrun's env).
 
     backend None: NCCL when CUDA is available, else gloo. Each NCCL rank uses cuda:LOCAL_RANK. timeout_s: how
-    long a collective waits for the other ranks; None reads PONDER_DIST_TIMEOUT_S (default 1800 s)."""
+    long a collective waits for the other ranks; None reads PONDER_DIST_TIMEOUT_S (default 1800 s). store: the
+    rendezvous store to meet in (spawn's ranks: the driver serves it), instead of one rank 0 serves."""
     for k in ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"):
         if k not in os.environ:
             raise PonderError(f"distributed: environment variable {k} is not set (launch with torchrun, or "
@@ -246,7 +248,8 @@ def init_from_env(backend: str | None = None, timeout_s: float | None = None) ->
             raise PonderError(f"distributed: NCCL rank {rank} (LOCAL_RANK={local}): {e}") from None
         torch.cuda.set_device(device)
     if not dist.is_initialized():
-        dist.init_process_group(backend, rank=rank, world_size=world, timeout=timedelta(seconds=timeout_s))
+        dist.init_process_group(backend, rank=rank, world_size=world, timeout=timedelta(seconds=timeout_s),
+                                store=store)
     return DataParallel(rank, world, device)
 
 
@@ -264,6 +267,8 @@ def shutdown(finished: bool = False) -> None:
 
 
 def free_port() -> int:
+    """A port free now, for a torchrun-style rank to serve its store on (tests). Taken by then maybe: spawn does
+    not use it (its driver serves the ranks' store itself)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -286,7 +291,9 @@ def _entry(rank, fn, args, world, port, backend, threads, outdir):
         torch.set_num_threads(threads)
     finished = False
     try:
-        dp = init_from_env(backend)
+        # a client of the store the driver serves (rank 0 serving it would bind the port again: see spawn)
+        store = dist.TCPStore("127.0.0.1", port, None, False, timeout=timedelta(seconds=timeout_from_env()))
+        dp = init_from_env(backend, store=store)
         result = fn(dp, *args)
         tmp = Path(outdir) / f".rank{rank}.tmp"
         torch.save(result, tmp)
@@ -396,9 +403,14 @@ def spawn(fn: Callable, nproc: int, *args, backend: str = "gloo", threads: int |
                           "(ranks on several machines: start them with torchrun)")
     if threads is None:  # ranks must not fight over the same cores: those this process may use (taskset, a
         threads = max(1, cores // nproc)  # scheduler's cpuset), not all the machine's (os.cpu_count)
+    # The ranks meet in a store served here, on the port the OS gives it as it binds (port 0), held from before the
+    # ranks start to after they end. A port found free (bound, then closed: free_port) for rank 0 to bind again
+    # could be taken in between, by another run's ranks or any program: the run failed with "address already in
+    # use", or the ranks met another run's store.
+    store = dist.TCPStore("127.0.0.1", 0, None, True, wait_for_workers=False)
     outdir = tempfile.mkdtemp(prefix="ponder-ranks-")
     try:
-        ctx = mp.start_processes(_entry, args=(fn, args, nproc, free_port(), backend, threads, outdir),
+        ctx = mp.start_processes(_entry, args=(fn, args, nproc, store.port, backend, threads, outdir),
                                  nprocs=nproc, join=False, start_method="spawn")
         try:
             with _terminate_as_interrupt():
@@ -415,6 +427,7 @@ def spawn(fn: Callable, nproc: int, *args, backend: str = "gloo", threads: int |
         return [torch.load(Path(outdir) / f"rank{r}.pt", weights_only=False) for r in range(nproc)]
     finally:
         shutil.rmtree(outdir, ignore_errors=True)
+        del store  # (its server stops with it)
 
 
 # ---- the RL trainer on N ranks ---------------------------------------------------------------------------
