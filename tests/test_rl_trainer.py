@@ -568,6 +568,38 @@ def test_dapo_dynamic_sampling_filters_on_correctness_not_shaped_reward(ckpt, to
     assert len(_rollout(model, **kw, score_fn=mixed)["groups"]) == 2
 
 
+def test_zero_var_frac_counts_the_groups_whose_advantages_are_zero(ckpt, tokenizer):
+    """zero_var_frac is the share of drawn groups with no learning signal: rewards tied as the advantage reads
+    them, DAPO's overlong penalty included. A group all wrong whose completions differ in length inside the
+    penalty window has non-zero advantages; it was counted as zero-variance on the reward before the penalty."""
+    from ponder.engine import Sample
+    from ponder.rl import objective as obj
+    from ponder.rl.trainer import _rollout, objective_for
+    from ponder.verify.registry import RewardResult
+
+    cfg = GRPOConfig(preset="dapo", group_size=4, prompts_per_step=2, max_new_tokens=10, max_refill=0,
+                     objective={"group_filter": False})
+    ocfg = objective_for(cfg.preset, cfg.objective, cfg.max_new_tokens)  # L_cache 2: penalised above 8 tokens
+    pool = [{"id": str(i), "prompt": f"{i}+1=", "answer": str(i + 1)} for i in range(10)]
+    lengths = [[3, 9, 10, 4], [3, 4, 5, 6]]  # first group: two completions in the penalty window
+
+    def generate(model, tok, prompts, version=None, **kw):
+        return [[Sample(f"t{j}", [1] * n, [-0.1] * n, "length" if n == 10 else "stop", [0]) for j, n in enumerate(ls)]
+                for ls in lengths[: len(prompts)]]
+
+    def score(reward, texts, items):  # all wrong: the raw rewards tie in both groups
+        return [RewardResult(reward=0.0, correct=False) for _ in items]
+
+    ro = _rollout(ponder.load(ckpt)[0], tok=tokenizer, cfg=cfg, ocfg=ocfg, reward=None, pool=pool, step=0,
+                  curriculum=None, generate_fn=generate, score_fn=score)
+    no_signal = 0
+    for g, r in zip(ro["groups"], ro["rewards"]):
+        shaped = obj.shape_rewards(r, torch.tensor([s.num_tokens for s in g]), cfg.max_new_tokens, ocfg)
+        no_signal += bool((obj.compute_advantages(shaped, 4, ocfg) == 0).all())
+    assert len(ro["groups"]) == 2 and no_signal == 1
+    assert ro["stats"]["zero_var"] == no_signal
+
+
 def test_dynamic_sampling_refills_draw_new_prompts(ckpt, tokenizer):
     """A refill round draws prompts the step has not tried yet: a step used to train on a prompt kept in an earlier
     round a second time (its seeded order restarts from the whole pool). A pool run out ends the refills."""

@@ -831,8 +831,10 @@ def _rollout(model, *, tok, cfg, ocfg, reward, pool, step, curriculum, generate_
                 1 for x in res if any(p.get("reason") in NO_ANSWER_REASONS for p in x.parts.values()))
             stats_all["gen_tokens"] += sum(s.num_tokens for s in group)
             stats_all["truncated"] += sum(s.finish_reason == "length" for s in group)
-            zero_var = bool((r == r[0]).all())
-            stats_all["zero_var"] += zero_var
+            # no learning signal: the rewards tie as the advantage reads them, DAPO's overlong penalty included
+            # (an all-wrong group whose lengths differ inside the penalty window still has non-zero advantages)
+            shaped = obj.shape_rewards(r, torch.tensor([s.num_tokens for s in group]), cfg.max_new_tokens, ocfg)
+            stats_all["zero_var"] += bool((shaped == shaped[0]).all())
             if curriculum is not None:
                 curriculum.update(it["id"], float(c.mean()))
             # DAPO's dynamic sampling keeps a group when 0 < #correct < G (verl's filter_groups metric "acc"):
