@@ -493,6 +493,27 @@ def test_overlong_penalty_values():
     assert shape_rewards(torch.tensor([1.0]), torch.tensor([20]), 20, off).tolist() == [1.0]
 
 
+def test_dapo_notes_say_its_reward_is_plus_minus_one_and_how_to_match_it():
+    """DAPO's correctness reward is +1/-1 (Yu et al. 2025, rule-based reward); Ponder's verifiers score 1/0, so the same overlong
+    penalty (0 down to -1) weighs twice as much against correctness: a correct answer at the end of the window
+    scored as a wrong short one, where DAPO still ranks it a full point above. The preset's notes said nothing of
+    it. Group-normalised advantages ignore a shift, so a 2*math reward gives DAPO's advantages exactly."""
+    cfg = bind(preset("dapo", overlong_cache=4), 20)
+    correct = torch.tensor([1.0, 1.0, 0.0, 0.0])
+    lengths = torch.tensor([5, 20, 5, 20])  # short and at the limit, right and wrong
+    pen = torch.tensor([0.0, -1.0, 0.0, -1.0])  # R_length by hand: 0 up to 16 tokens, -1 at L_max = 20
+    paper = (2 * correct - 1 + pen).double()  # DAPO: R = ±1 + R_length = [1, 0, -1, -2]
+    mean, std = paper.mean(), paper.std()  # one group of 4: mean -1/2, Bessel std sqrt(5/3)
+    want = ((paper - mean) / (std + 1e-6)).float()
+    assert want.tolist() == pytest.approx([x / math.sqrt(5 / 3) for x in (1.5, 0.5, -0.5, -1.5)], abs=1e-5)
+    got = compute_advantages(shape_rewards(2 * correct, lengths, 20, cfg), 4, cfg)
+    torch.testing.assert_close(got, want, atol=1e-6, rtol=0)
+    ones = compute_advantages(shape_rewards(correct, lengths, 20, cfg), 4, cfg)
+    assert ones[1] == ones[2]  # 1/0 scoring: right at the limit ties wrong and short
+    notes = " ".join(explain(bind(preset("dapo"), 20480)).split())
+    assert "+1/-1" in notes and "--reward 2*math" in notes
+
+
 def test_loss_mask_drops_truncated_rows_only_when_asked():
     mask = torch.ones(3, 4, dtype=torch.bool)
     truncated = torch.tensor([False, True, False])

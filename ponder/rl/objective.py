@@ -201,7 +201,10 @@ PRESETS: dict[str, dict] = {
         "with L_cache = max_new_tokens // 5, the paper's proportion (L_cache 4096 of a 20480-token budget, "
         "which this reproduces exactly at max_new_tokens=20480). minibatches=16: the paper's 16 gradient "
         "updates per rollout step (512 prompts × 16 samples, minibatch 512). The paper's overlong "
-        "*filtering* (overlong_mask) was an intermediate step, off here.",
+        "*filtering* (overlong_mask) was an intermediate step, off here. DAPO's correctness reward is +1/-1, "
+        "Ponder's verifiers score 1/0: the same penalty (0 to -1) then weighs twice as much against correctness "
+        "(a right answer at the limit ties a wrong short one); advantages ignore a shift, so --reward 2*math "
+        "gives DAPO's exactly.",
     ),
     "gspo": dict(
         config=dict(_BASE, advantage="group_mean_std", ratio="sequence", clip="clip_higher", eps_low=3e-4,
