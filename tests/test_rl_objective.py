@@ -523,6 +523,28 @@ def test_loss_mask_drops_truncated_rows_only_when_asked():
     assert normalizers(m) == {"total_tokens": 8, "total_seqs": 2, "total_rows": 3}
 
 
+def test_lengths_and_truncation_flags_of_another_shape_are_refused():
+    """One length (or truncation flag) per completion: a tensor of another shape broadcast silently, so a single
+    length penalised every reward of the batch, [N, 1] lengths made an [N, N] reward table, and one truncation
+    flag masked every row; a negative length was taken as a short completion."""
+    cfg = bind(preset("dapo", overlong_cache=4, overlong_mask=True), 20)
+    rewards = torch.ones(4)
+    for bad in (torch.tensor([20]), torch.tensor([20, 5, 5, 5]).view(4, 1), torch.tensor([5, 5, 5])):
+        with pytest.raises(PonderError, match=r"^objective: lengths must be a 1-D tensor of 4 token counts, got"):
+            shape_rewards(rewards, bad, 20, cfg)
+    with pytest.raises(PonderError, match=r"^objective: lengths must be finite token counts >= 0"):
+        shape_rewards(rewards, torch.tensor([5, -3, 5, 5]), 20, cfg)
+    with pytest.raises(PonderError, match=r"^objective: lengths must be finite token counts >= 0"):
+        overlong_penalty(torch.tensor([5.0, math.nan]), 20, 4)
+    mask = torch.ones(4, 3, dtype=torch.bool)
+    for bad in (torch.tensor([True]), torch.tensor([True, False])):
+        with pytest.raises(PonderError, match=r"^objective: truncated must be a 1-D tensor of 4 flags \(one per "
+                                              r"row of mask\), got \(\d,\)$"):
+            loss_mask(mask, bad, cfg)
+    assert shape_rewards(rewards, torch.tensor([5, 17, 18, 20]), 20, cfg).tolist() == [1.0, 0.75, 0.5, 0.0]
+    assert loss_mask(mask, torch.tensor([False, True, False, False]), cfg).sum(1).tolist() == [3, 0, 3, 3]
+
+
 def test_dr_grpo_constant_counts_masked_sequences():
     """Dr. GRPO divides by a constant, sequences x max_len_norm, whichever completions were masked (the paper's
     code: each row's token sum / generate_max_length, averaged over every row of the batch). A row masked by

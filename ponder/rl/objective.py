@@ -395,6 +395,8 @@ def overlong_penalty(lengths: Tensor, max_len: int, cache_len: int) -> Tensor:
             f"max_len={max_len})"
         )
     length = torch.as_tensor(lengths).double()
+    if not torch.isfinite(length).all() or (length < 0).any():  # (a negative length scored as a short completion)
+        raise PonderError("objective: lengths must be finite token counts >= 0")
     expected = max_len - cache_len
     ramp = (expected - length) / cache_len
     pen = torch.where(length <= expected, torch.zeros_like(length), ramp)
@@ -409,6 +411,9 @@ def shape_rewards(rewards: Tensor, lengths: Tensor, max_len: int, cfg: Objective
         raise PonderError("objective: overlong_cache is unset; call bind(cfg, max_new_tokens) first")
     if not rewards.is_floating_point():  # 0/1 correctness as int or bool: the ramp's fractions would truncate
         rewards = rewards.float()
+    if rewards.dim() != 1:
+        raise PonderError(f"objective: rewards must be a 1-D tensor, got {tuple(rewards.shape)}")
+    _check_lengths(lengths, len(rewards))  # (one length of another count broadcast over every reward)
     return rewards + overlong_penalty(lengths, max_len, cfg.overlong_cache).to(rewards.dtype)
 
 
@@ -417,6 +422,11 @@ def loss_mask(mask: Tensor, truncated: Tensor, cfg: ObjectiveConfig) -> Tensor:
     mask = mask.bool()
     if not cfg.overlong_mask:
         return mask
+    if not isinstance(truncated, Tensor) or tuple(truncated.shape) != (mask.shape[0],):
+        # (one flag broadcast over every row: a single truncated completion masked the whole batch)
+        got = tuple(truncated.shape) if isinstance(truncated, Tensor) else type(truncated).__name__
+        raise PonderError(f"objective: truncated must be a 1-D tensor of {mask.shape[0]} flags (one per row of mask), "
+                          f"got {got}")
     return mask & ~truncated.bool().view(-1, 1)
 
 
