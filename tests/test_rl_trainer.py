@@ -964,6 +964,32 @@ def test_a_score_fn_result_without_a_numeric_reward_is_refused_naming_the_item(t
         train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "r", progress=False, score_fn=score)
 
 
+@pytest.mark.parametrize("bad", [0.5, 2, math.nan, -1.0])
+def test_a_score_fn_result_whose_correct_is_not_a_truth_value_is_refused_naming_the_item(ckpt, tokenizer, bad):
+    """correct is the verifier's right/wrong (accuracy, DAPO's filter, the curriculum): a score_fn's 0.5 or 2 was
+    averaged into the logged accuracy (above 1 for 2) and its NaN made it NaN, silently; under dynamic sampling a
+    NaN failed as "non-finite reward at index 1", naming neither the item nor correct."""
+    from ponder.engine import Sample
+    from ponder.rl.trainer import _rollout, objective_config
+    from ponder.verify.registry import RewardResult
+
+    pool = [{"id": f"q{i}", "prompt": f"{i}+1=", "answer": str(i + 1)} for i in range(10)]
+
+    def generate(model, tok, prompts, version=None, **kw):
+        return [[Sample(f"t{j}", [1], [-0.1], "stop", [0]) for j in range(4)] for _ in prompts]
+
+    def score(reward, texts, items):
+        return [RewardResult(reward=0.0, correct=bad if k == 5 else True) for k in range(len(items))]
+
+    model = ponder.load(ckpt)[0]
+    for preset in ("grpo", "dapo"):
+        cfg = GRPOConfig(preset=preset, group_size=4, prompts_per_step=2, max_new_tokens=4, max_refill=0)
+        with pytest.raises(PonderError, match=r"^step 1: the score of completion 2 of 4 of item q\d has correct "
+                                              + re.escape(repr(bad)) + r", not true or false \(1 or 0\)$"):
+            _rollout(model, tok=tokenizer, cfg=cfg, ocfg=objective_config(cfg), reward=None, pool=pool, step=0,
+                     curriculum=None, generate_fn=generate, score_fn=score)
+
+
 def test_a_minibatch_without_loss_tokens_does_not_dilute_the_logged_loss(tmp_path, ckpt):
     """overlong_mask, two minibatches: the first group's completions are all cut at max_new_tokens (masked), so the
     first minibatch has no loss token and takes no optimizer step. The step's loss was still averaged over both

@@ -819,6 +819,10 @@ def _rollout(model, *, tok, cfg, ocfg, reward, pool, step, curriculum, generate_
                 if not _is_scalar(v := getattr(x, name, None)):
                     raise PonderError(f"step {step + 1}: the score of completion {k % G + 1} of {G} of item "
                                       f"{flat_items[k].get('id')} has {name} {v!r}, not a number")
+                # (a correct of 0.5 or 2 was averaged into the logged accuracy, NaN made it NaN, silently)
+                if name == "correct" and float(v) not in (0.0, 1.0):
+                    raise PonderError(f"step {step + 1}: the score of completion {k % G + 1} of {G} of item "
+                                      f"{flat_items[k].get('id')} has correct {v!r}, not true or false (1 or 0)")
         for k, (it, group) in enumerate(zip(items, outs)):
             res = results[k * G:(k + 1) * G]
             r = torch.tensor([x.reward for x in res], dtype=torch.float32)
