@@ -514,6 +514,21 @@ def test_dapo_notes_say_its_reward_is_plus_minus_one_and_how_to_match_it():
     assert "+1/-1" in notes and "--reward 2*math" in notes
 
 
+def test_dapo_token_mean_divides_by_the_batchs_tokens_and_its_notes_say_so():
+    """DAPO's objective prints 1/Σ_i|o_i| over one question's G outputs, inside the expectation over questions; its
+    released verl code (loss_agg_mode=token-mean) divides by the tokens of the whole batch. Ponder does the latter;
+    the preset said only "token-level loss"."""
+    cfg = bind(preset("dapo"), 20)
+    mask = torch.tensor([[1, 0, 0], [1, 1, 1], [1, 0, 0], [1, 0, 0]], dtype=torch.bool)  # groups of 2: 1+3, 1+1
+    adv = torch.tensor([1.0, -1.0, 1.0, -1.0])
+    logp = torch.full((4, 3), -1.0)
+    loss, _ = policy_loss(logp, logp, None, adv, mask, cfg)  # on-policy: ratio 1, each token's loss -Â_i
+    # whole batch: -(1·1 - 1·3 + 1·1 - 1·1) / 6 = 1/3; per question it would be mean(2/4, 0/2) = 1/4
+    assert loss.item() == pytest.approx(1 / 3, abs=1e-7)
+    notes = " ".join(explain(cfg, 20).split())
+    assert "inside the expectation over questions" in notes and "loss_agg_mode=token-mean" in notes
+
+
 def test_loss_mask_drops_truncated_rows_only_when_asked():
     mask = torch.ones(3, 4, dtype=torch.bool)
     truncated = torch.tensor([False, True, False])
