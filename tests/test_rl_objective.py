@@ -494,10 +494,11 @@ def test_overlong_penalty_values():
 
 
 def test_dapo_notes_say_its_reward_is_plus_minus_one_and_how_to_match_it():
-    """DAPO's correctness reward is +1/-1 (Yu et al. 2025, rule-based reward); Ponder's verifiers score 1/0, so the same overlong
-    penalty (0 down to -1) weighs twice as much against correctness: a correct answer at the end of the window
-    scored as a wrong short one, where DAPO still ranks it a full point above. The preset's notes said nothing of
-    it. Group-normalised advantages ignore a shift, so a 2*math reward gives DAPO's advantages exactly."""
+    """DAPO's correctness reward is +1/-1 (Yu et al. 2025, rule-based reward); Ponder's verifiers score 1/0, so the
+    same overlong penalty (0 down to -1) weighs twice as much against correctness: a correct answer at the end of
+    the window scored as a wrong short one, where DAPO still ranks it a full point above. The preset's notes said
+    nothing of it. Group-normalised advantages ignore a shift, so a 2*math reward gives DAPO's advantages
+    exactly."""
     cfg = bind(preset("dapo", overlong_cache=4), 20)
     correct = torch.tensor([1.0, 1.0, 0.0, 0.0])
     lengths = torch.tensor([5, 20, 5, 20])  # short and at the limit, right and wrong

@@ -584,8 +584,8 @@ def test_zero_var_frac_counts_the_groups_whose_advantages_are_zero(ckpt, tokeniz
     lengths = [[3, 9, 10, 4], [3, 4, 5, 6]]  # first group: two completions in the penalty window
 
     def generate(model, tok, prompts, version=None, **kw):
-        return [[Sample(f"t{j}", [1] * n, [-0.1] * n, "length" if n == 10 else "stop", [0]) for j, n in enumerate(ls)]
-                for ls in lengths[: len(prompts)]]
+        return [[Sample(f"t{j}", [1] * n, [-0.1] * n, "length" if n == 10 else "stop", [0])
+                 for j, n in enumerate(ls)] for ls in lengths[: len(prompts)]]
 
     def score(reward, texts, items):  # all wrong: the raw rewards tie in both groups
         return [RewardResult(reward=0.0, correct=False) for _ in items]

@@ -197,16 +197,16 @@ PRESETS: dict[str, dict] = {
                     overlong_cache=None, minibatches=16),
         cite=("dapo", "grpo"),
         notes="Clip-Higher ε_low=0.2/ε_high=0.28, token-level loss over the minibatch's tokens (the paper prints "
-        "1/Σ_i|o_i| over one question's G outputs inside the expectation over questions; its released verl code, "
-        "loss_agg_mode=token-mean, divides by the tokens of the whole batch, as here), no KL, dynamic sampling (drop groups whose "
-        "accuracy is all 0 or all 1, judged on correctness, not the shaped reward), soft overlong punishment "
-        "with L_cache = max_new_tokens // 5, the paper's proportion (L_cache 4096 of a 20480-token budget, "
-        "which this reproduces exactly at max_new_tokens=20480). minibatches=16: the paper's 16 gradient "
-        "updates per rollout step (512 prompts × 16 samples, minibatch 512). The paper's overlong "
-        "*filtering* (overlong_mask) was an intermediate step, off here. DAPO's correctness reward is +1/-1, "
-        "Ponder's verifiers score 1/0: the same penalty (0 to -1) then weighs twice as much against correctness "
-        "(a right answer at the limit ties a wrong short one); advantages ignore a shift, so --reward 2*math "
-        "gives DAPO's exactly.",
+        "1/Σ_i|o_i| over one question's G outputs inside the expectation over questions; its released verl "
+        "code, loss_agg_mode=token-mean, divides by the tokens of the whole batch, as here), no KL, dynamic "
+        "sampling (drop groups whose accuracy is all 0 or all 1, judged on correctness, not the shaped "
+        "reward), soft overlong punishment with L_cache = max_new_tokens // 5, the paper's proportion "
+        "(L_cache 4096 of a 20480-token budget, which this reproduces exactly at max_new_tokens=20480). "
+        "minibatches=16: the paper's 16 gradient updates per rollout step (512 prompts × 16 samples, "
+        "minibatch 512). The paper's overlong *filtering* (overlong_mask) was an intermediate step, off here."
+        " DAPO's correctness reward is +1/-1, Ponder's verifiers score 1/0: the same penalty (0 to -1) then "
+        "weighs twice as much against correctness (a right answer at the limit ties a wrong short one); "
+        "advantages ignore a shift, so --reward 2*math gives DAPO's exactly.",
     ),
     "gspo": dict(
         config=dict(_BASE, advantage="group_mean_std", ratio="sequence", clip="clip_higher", eps_low=3e-4,
@@ -427,8 +427,8 @@ def loss_mask(mask: Tensor, truncated: Tensor, cfg: ObjectiveConfig) -> Tensor:
     if not isinstance(truncated, Tensor) or tuple(truncated.shape) != (mask.shape[0],):
         # (one flag broadcast over every row: a single truncated completion masked the whole batch)
         got = tuple(truncated.shape) if isinstance(truncated, Tensor) else type(truncated).__name__
-        raise PonderError(f"objective: truncated must be a 1-D tensor of {mask.shape[0]} flags (one per row of mask), "
-                          f"got {got}")
+        raise PonderError(f"objective: truncated must be a 1-D tensor of {mask.shape[0]} flags (one per row of "
+                          f"mask), got {got}")
     return mask & ~truncated.bool().view(-1, 1)
 
 
