@@ -1126,3 +1126,16 @@ def test_a_dapo_run_with_a_curriculum_resumes_equal_to_uninterrupted(tmp_path, c
         [{k: v for k, v in x.items() if k not in timing} for x in b]
     wa, wb = (ponder.load(d / "checkpoint")[0].state_dict() for d in (straight, part))
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_the_curriculums_retries_draw_from_the_runs_seed(tmp_path, ckpt, seed):
+    """The curriculum's random retries were seeded 0 whatever --seed was: every seed retried the same skipped
+    prompts. After one step (no prompt observed twice yet, so no draw) its saved generator is Random(seed)'s."""
+    import random
+
+    cfg = {**SMALL, "steps": 1, "eval_every": 5, "save_every": 1, "curriculum": True, "seed": seed}
+    run = train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "r", progress=False)
+    state = torch.load(run / "checkpoint" / "trainer_state.pt", weights_only=True)
+    version, internal, gauss = state["extra"]["curriculum"]["rng"]
+    assert (version, tuple(internal), gauss) == random.Random(seed).getstate()

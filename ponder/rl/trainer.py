@@ -557,7 +557,9 @@ def train(
     hint = ("try --curriculum or a harder/easier task" if not cfg.curriculum else "try a harder/easier task")
     monitor = Monitor(MonitorConfig(), max_new_tokens=cfg.max_new_tokens,
                       hints={} if not ocfg.group_filter else {"zero_variance_groups": hint})
-    curriculum = obj.Curriculum() if cfg.curriculum else None
+    # its retries draw from the run's seed (seeded 0 whatever --seed was, every seed skipped and retried the same
+    # prompts); the default seed 0 draws as before
+    curriculum = obj.Curriculum(seed=cfg.seed) if cfg.curriculum else None
     if state is not None:
         if cfg.fsdp:
             ddp.load_optimizer_state(model, opt, state["optimizer"])
