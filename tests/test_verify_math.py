@@ -1320,3 +1320,35 @@ def test_infix_over_is_a_fraction(pred, gold, correct):
 def test_only_a_number_and_a_proper_fraction_are_a_mixed_number(a, b):
     assert answers_equal(a, b, timeout=10), (a, b)
     assert answers_equal(b, a, timeout=10), (b, a)
+
+
+@pytest.mark.parametrize("pred, gold, correct", [
+    ("1, 1, 2", "1, 2, 2", False),  # compared as sets these matched: the multiplicities were lost
+    ("1, 2", "1, 2, 2", False),
+    ("\\{1, 2\\}", "1, 2, 2", False),  # duplicates in a set literal collapse: it has no repeat
+    ("x = 1, x = 1, x = 2", "x = 1, x = 2, x = 2", False),
+    ("2, 1, 2", "1, 2, 2", True),  # still in any order
+    ("\\pm 1, 1", "1, -1, 1", True),
+    # a gold of distinct values is a set of answers: a value listed twice is no other answer
+    ("1, 2, 2", "1, 2", True),
+    ("(3, 17), (17, 3), (3, 17)", "(17, 3), (3, 17)", True),
+    ("1, 2, 2", "\\{1, 2\\}", True),
+    ("\\{1, 2, 2\\}", "\\{1, 2\\}", True),
+    ("(1, 2)", "(2, 1)", False),  # a tuple is ordered
+])
+def test_a_gold_that_repeats_a_value_counts_multiplicities(pred, gold, correct):
+    assert check_math(f"\\boxed{{{pred}}}", gold, timeout=10).correct is correct
+
+
+@pytest.mark.parametrize("a, b, equal", [
+    ("1, 1, 2", "1, 2, 2", False),
+    ("1, 2, 2", "1, 2", False),  # no gold: a repeat on either side counts, so equality stays symmetric
+    ("1, 1, 2", "\\{1, 2\\}", False),
+    ("2, 1, 2", "1, 2, 2", True),
+    ("\\{1, 2, 2\\}", "\\{2, 1\\}", True),
+])
+def test_answers_equal_counts_repeats_on_either_side(a, b, equal):
+    assert answers_equal(a, b, timeout=10) is equal
+    assert answers_equal(b, a, timeout=10) is equal
+    if not equal:  # the same key implies equal answers
+        assert canonical_key(a) != canonical_key(b)

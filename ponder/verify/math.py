@@ -44,13 +44,17 @@ worker converts to SymPy after re-parsing the same strings.
 Conventions (competition grading): exact by default (0.3333 != 1/3; a decimal printed with >= 15
 significant digits is a binary float and is compared at 1e-14 relative precision), `tolerance`
 turns on a relative numeric tolerance; several values where the gold has one (a hedge: "41 or 42",
-"\\pm 3") are wrong; lists compare as sets, parenthesized tuples in order, `(a, b)` also matches the
-open interval; intervals match the equivalent inequality in either direction; a comma before
-exactly three digits groups thousands ("1,000" is 1000, never 1.000), other digits after a comma
-may be a decimal comma ("1,5" may be 1.5). Multiple choice: when both answers name an option (a capital
-A-E alone, "(C)", "\\text{(C)}", or a label with the option's value, "(C) 12", "C) 12", "\\textbf{(C)}\\ 12"), the
-letters decide, and the values too where both give one; a label followed by another option ("(C) or (D)")
-matches no single option, and a bare value ("12" for gold "C") is no option.
+"\\pm 3") are wrong; lists compare in any order: as multisets when the gold list repeats a value
+(roots counted with multiplicity: "1, 1, 2" is not "1, 2, 2", nor is "1, 2" or the set "\\{1, 2\\}"),
+else as sets (against a gold of distinct values a repeated value is no other answer; `answers_equal`,
+with no gold, counts a repeat on either side); set literals are sets (duplicates collapse);
+parenthesized tuples compare in order, `(a, b)` also matches the open interval; intervals match the
+equivalent inequality in either direction; a comma before exactly three digits groups thousands
+("1,000" is 1000, never 1.000), other digits after a comma may be a decimal comma ("1,5" may be 1.5).
+Multiple choice: when both answers name an option (a capital A-E alone, "(C)", "\\text{(C)}", or a
+label with the option's value, "(C) 12", "C) 12", "\\textbf{(C)}\\ 12"), the letters decide, and the
+values too where both give one; a label followed by another option ("(C) or (D)") matches no single
+option, and a bare value ("12" for gold "C") is no option.
 """
 
 from __future__ import annotations
@@ -160,7 +164,7 @@ def check_math(completion: str, gold: str, *, tolerance: float = 0.0, timeout: f
         ref, gwhy = _extract_gold(gold) if len(gold) <= 2_000 else _extract(gold, lenient=True)
         if ref is None:
             return Verdict(False, pred, "bad gold" if gwhy == "no answer" else gwhy)
-        status = _equal(pred, ref, float(tolerance), deadline)
+        status = _equal(pred, ref, float(tolerance), deadline, gold_side=True)
     except RecursionError:
         return Verdict(False, None, "too long")
     except Exception as e:  # a verifier bug must cost one sample, not the training run
@@ -227,7 +231,7 @@ def answers_equal(a: str, b: str, *, tolerance: float = 0.0, timeout: float = 2.
     if len(a) > MAX_ANSWER_CHARS or len(b) > MAX_ANSWER_CHARS:
         return False
     try:
-        return _equal(a, b, float(tolerance), deadline) is True
+        return _equal(a, b, float(tolerance), deadline, gold_side=False) is True
     except Exception:
         return False
 
@@ -2467,10 +2471,13 @@ class _Ctx:
     """How scalars are compared: in process (exact/numeric, may raise _NeedSymbolic) or in the
     worker (SymPy)."""
 
-    def __init__(self, tol: float, symbolic: bool, deadline: float = float("inf")):
+    def __init__(self, tol: float, symbolic: bool, deadline: float = float("inf"), gold_side: bool = True):
         self.tol = tol
         self.symbolic = symbolic
         self.deadline = deadline
+        # the second answer is the gold (check_math): only its repeats make multiplicities count;
+        # False (answers_equal): a repeat on either side does, so that equality stays symmetric
+        self.gold_side = gold_side
 
     def scalar_eq(self, a, b) -> bool:
         if a == b:
@@ -2547,10 +2554,15 @@ def _cmp(u, v, ctx: _Ctx) -> bool:
             return t[1].replace(" ", "") == "".join(f[1] for f in o[1][1]).casefold()
         return False
     if ku in ("list", "set") and kv in ("list", "set"):
+        # A gold list that repeats a value counts multiplicities (roots: "1, 2, 2" is neither "1, 1, 2" nor
+        # "1, 2"); a gold of distinct values is a set of answers (a solution tuple listed twice is one
+        # solution, Math-Verify's public case). answers_equal has no gold: a repeat on either side counts.
+        if (kv == "list" and _repeats(v[1], ctx)) or (not ctx.gold_side and ku == "list" and _repeats(u[1], ctx)):
+            # a set's elements are distinct (duplicates in a set literal collapse): never such a multiset
+            return ku == kv and _multiset_match(u[1], v[1], ctx)
         return _set_match(u[1], v[1], ctx)
     if {ku, kv} == {"list", "tup"}:
-        a, b = (u, v) if ku == "list" else (v, u)
-        return len(a[1]) == len(b[1]) and all(_cmp(x, y, ctx) for x, y in zip(a[1], b[1]))
+        return len(u[1]) == len(v[1]) and all(_cmp(x, y, ctx) for x, y in zip(u[1], v[1]))
     if ku == "tup" and kv == "tup":
         return len(u[1]) == len(v[1]) and all(_cmp(x, y, ctx) for x, y in zip(u[1], v[1]))
     if ku in ("iset", "tup", "ineq") and kv in ("iset", "tup", "ineq"):
@@ -2600,14 +2612,60 @@ def _set_match(a, b, ctx: _Ctx) -> bool:
     ka = [_approx_key(x) for x in a]
     kb = [_approx_key(y) for y in b]
 
-    def covered(xs, kx, ys, ky):
+    def covered(xs, kx, ys, ky, flip):
         for x, p in zip(xs, kx):
-            # a cheap 15-digit value skips pairs that are clearly different before the real test
-            if not any(_cmp(x, y, ctx) for y, q in zip(ys, ky) if not _clearly_apart(p, q)):
+            # a cheap 15-digit value skips pairs that are clearly different before the real test;
+            # the gold stays the second argument of _cmp (its repeats decide nested lists)
+            near = [y for y, q in zip(ys, ky) if not _clearly_apart(p, q)]
+            if not any(_cmp(y, x, ctx) if flip else _cmp(x, y, ctx) for y in near):
                 return False
         return True
 
-    return covered(a, ka, b, kb) and covered(b, kb, a, ka)
+    return covered(a, ka, b, kb, False) and covered(b, kb, a, ka, True)
+
+
+def _repeats(xs, ctx: _Ctx) -> bool:
+    """Whether two elements of a list are equal (pairs clearly apart are skipped unevaluated)."""
+    ks = [_approx_key(x) for x in xs]
+    return any(
+        not _clearly_apart(ks[i], ks[j]) and _cmp(xs[i], xs[j], ctx)
+        for i in range(len(xs))
+        for j in range(i + 1, len(xs))
+    )
+
+
+def _multiset_match(a, b, ctx: _Ctx) -> bool:
+    """Multiset equality: the elements pair off one to one, equal in each pair. Compared as sets, the
+    roots "1, 1, 2" matched "1, 2, 2". Equality under a tolerance is not transitive, so a greedy pairing
+    can miss one that exists: augmenting paths (Kuhn) find it, each pair compared at most once."""
+    if len(a) != len(b):
+        return False
+    ka = [_approx_key(x) for x in a]
+    kb = [_approx_key(y) for y in b]
+    known: dict = {}
+
+    def eq(i: int, j: int) -> bool:
+        r = known.get((i, j))
+        if r is None:
+            r = known[(i, j)] = not _clearly_apart(ka[i], kb[j]) and _cmp(a[i], b[j], ctx)
+        return r
+
+    owner = [-1] * len(b)  # owner[j]: the element of `a` paired with b[j]
+
+    def augment(i: int, seen: set) -> bool:  # depth <= len(a) <= MAX_ITEMS
+        for j in range(len(b)):
+            if owner[j] < 0 and eq(i, j):
+                owner[j] = i
+                return True
+        for j in range(len(b)):
+            if j not in seen and owner[j] >= 0 and eq(i, j):
+                seen.add(j)
+                if augment(owner[j], seen):
+                    owner[j] = i
+                    return True
+        return False
+
+    return all(augment(i, set()) for i in range(len(a)))
 
 
 @lru_cache(maxsize=4096)
@@ -3595,15 +3653,15 @@ def _clean_cached(s: str) -> str:
     return _clean(s)
 
 
-def _equal(pred: str, gold: str, tol: float, deadline: float):
-    """True / False / 'too long' / 'timeout' for two extracted answers."""
+def _equal(pred: str, gold: str, tol: float, deadline: float, gold_side: bool):
+    """True / False / 'too long' / 'timeout' for two extracted answers (`gold_side`: see _Ctx)."""
     if _INT_RE.fullmatch(pred) and _INT_RE.fullmatch(gold):
         return int(pred) == int(gold)  # the common case, without cleaning or parsing
     with _exact_bounds(deadline):  # exact roots/powers deep inside a comparison see the deadline
-        return _equal_bounded(pred, gold, tol, deadline)
+        return _equal_bounded(pred, gold, tol, deadline, gold_side)
 
 
-def _equal_bounded(pred: str, gold: str, tol: float, deadline: float):
+def _equal_bounded(pred: str, gold: str, tol: float, deadline: float, gold_side: bool):
     a = _clean(pred)
     b = _clean_cached(gold)
     if _INT_RE.fullmatch(a) and _INT_RE.fullmatch(b):
@@ -3614,26 +3672,26 @@ def _equal_bounded(pred: str, gold: str, tol: float, deadline: float):
         return True
     ca, cb = _choice(a), _choice(b)
     if ca and cb and (ca[0], cb[0]) != (_SEVERAL, _SEVERAL):  # multiple choice: the option's letter decides
-        return _choice_equal(ca, cb, tol, deadline)
+        return _choice_equal(ca, cb, tol, deadline, gold_side)
     try:
         va, vb = _values(a, _has_percent(pred)), _values(b, _has_percent(gold))
-        return _cmp_alts(va, vb, _Ctx(tol, symbolic=False, deadline=deadline))
+        return _cmp_alts(va, vb, _Ctx(tol, symbolic=False, deadline=deadline, gold_side=gold_side))
     except _TooLarge:
         return "too long"
     except _Deadline:
         return "timeout"
     except _NeedSymbolic:
         pass
-    key = (a, b, tol, _has_percent(pred), _has_percent(gold))
-    if b < a:
-        key = (b, a, tol, key[4], key[3])
+    key = (a, b, tol, _has_percent(pred), _has_percent(gold), gold_side)
+    if b < a and not gold_side:  # symmetric
+        key = (b, a, tol, key[4], key[3], gold_side)
     hit = _SYM_CACHE.get(key)
     if hit is not None:
         return hit
     left = deadline - time.monotonic()
     if left <= 0:
         return "timeout"
-    args = (a, b, tol, _has_percent(pred), _has_percent(gold))
+    args = (a, b, tol, _has_percent(pred), _has_percent(gold), gold_side)
     tag, res = _pool().call("ponder.verify.math:_symbolic_equal", args, left)
     if tag == "timeout":
         return "timeout"
@@ -3676,13 +3734,13 @@ def _choice(clean: str) -> tuple[str, str] | None:
     return m.group(1) or m.group(2), rest
 
 
-def _choice_equal(ca: tuple[str, str], cb: tuple[str, str], tol: float, deadline: float):
+def _choice_equal(ca: tuple[str, str], cb: tuple[str, str], tol: float, deadline: float, gold_side: bool):
     """The same one option; when both answers give its value, the values agree as well."""
     if _SEVERAL in (ca[0], cb[0]) or ca[0] != cb[0]:
         return False
     if not ca[1] or not cb[1]:
         return True
-    return _equal_bounded(ca[1], cb[1], tol, deadline)
+    return _equal_bounded(ca[1], cb[1], tol, deadline, gold_side)
 
 
 def _cmp_alts(va, vb, ctx: _Ctx) -> bool:
@@ -3740,7 +3798,9 @@ def _key_of_values(vals, clean: str) -> str:
         if k == "eq" and _name_like(w[1]):
             # the name is part of the key: "x = 5" and "y = 5" are not equal answers
             return "".join(repr(w[1]).split()) + "=" + key(w[2])
-        if k in ("list", "set"):
+        if k == "list":  # a multiset: "1, 1, 2" and "1, 2, 2" are different answers
+            return "{" + ",".join(sorted(key(x) for x in w[1])) + "}"
+        if k == "set":
             return "{" + ",".join(sorted(set(key(x) for x in w[1]))) + "}"
         if k == "tup":
             return "(" + ",".join(key(x) for x in w[1]) + ")"
@@ -3759,11 +3819,13 @@ def _key_of_values(vals, clean: str) -> str:
 # ----------------------------------------------------------------------------------------------
 
 
-def _symbolic_equal(a: str, b: str, tol: float, pct_a: bool = False, pct_b: bool = False):
+def _symbolic_equal(
+    a: str, b: str, tol: float, pct_a: bool = False, pct_b: bool = False, gold_side: bool = True
+):
     """Worker entry point: compare two cleaned answers with SymPy available."""
     try:
         va, vb = _values(a, pct_a), _values(b, pct_b)
-        ctx = _Ctx(tol, symbolic=True)
+        ctx = _Ctx(tol, symbolic=True, gold_side=gold_side)
         for x in va:
             for y in vb:
                 try:
