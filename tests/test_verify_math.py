@@ -1352,3 +1352,15 @@ def test_answers_equal_counts_repeats_on_either_side(a, b, equal):
     assert answers_equal(b, a, timeout=10) is equal
     if not equal:  # the same key implies equal answers
         assert canonical_key(a) != canonical_key(b)
+
+
+def test_lists_and_sets_match_under_a_tolerance():
+    # values within the tolerance were skipped as "clearly apart" at 1e-9 before the real comparison
+    assert check_math("\\boxed{1.001, 2}", "1, 2", tolerance=0.01).correct
+    assert check_math("\\boxed{\\{2, 1.001\\}}", "\\{1, 2\\}", tolerance=0.01).correct
+    assert not check_math("\\boxed{1.1, 2}", "1, 2", tolerance=0.01).correct
+    # a gold with a repeat pairs values one to one: 1.02 is within 1.5% of both 1.01 and 1.03, 1.0 only
+    # of 1.01, so pairing 1.02 with 1.01 first must not leave 1.0 without a partner
+    assert check_math("\\boxed{1.02, 1.0, 5, 5}", "1.01, 1.03, 5, 5", tolerance=0.015).correct
+    assert answers_equal("1.02, 1.0, 5, 5", "1.01, 1.03, 5, 5", tolerance=0.015)
+    assert not answers_equal("1.0, 1.0, 5, 5", "1.01, 1.03, 5, 5", tolerance=0.015)

@@ -2616,7 +2616,7 @@ def _set_match(a, b, ctx: _Ctx) -> bool:
         for x, p in zip(xs, kx):
             # a cheap 15-digit value skips pairs that are clearly different before the real test;
             # the gold stays the second argument of _cmp (its repeats decide nested lists)
-            near = [y for y, q in zip(ys, ky) if not _clearly_apart(p, q)]
+            near = [y for y, q in zip(ys, ky) if not _clearly_apart(p, q, ctx.tol)]
             if not any(_cmp(y, x, ctx) if flip else _cmp(x, y, ctx) for y in near):
                 return False
         return True
@@ -2628,7 +2628,7 @@ def _repeats(xs, ctx: _Ctx) -> bool:
     """Whether two elements of a list are equal (pairs clearly apart are skipped unevaluated)."""
     ks = [_approx_key(x) for x in xs]
     return any(
-        not _clearly_apart(ks[i], ks[j]) and _cmp(xs[i], xs[j], ctx)
+        not _clearly_apart(ks[i], ks[j], ctx.tol) and _cmp(xs[i], xs[j], ctx)
         for i in range(len(xs))
         for j in range(i + 1, len(xs))
     )
@@ -2647,7 +2647,7 @@ def _multiset_match(a, b, ctx: _Ctx) -> bool:
     def eq(i: int, j: int) -> bool:
         r = known.get((i, j))
         if r is None:
-            r = known[(i, j)] = not _clearly_apart(ka[i], kb[j]) and _cmp(a[i], b[j], ctx)
+            r = known[(i, j)] = not _clearly_apart(ka[i], kb[j], ctx.tol) and _cmp(a[i], b[j], ctx)
         return r
 
     owner = [-1] * len(b)  # owner[j]: the element of `a` paired with b[j]
@@ -2686,10 +2686,12 @@ def _approx_key(v):
     return complex(val)
 
 
-def _clearly_apart(p, q) -> bool:
+def _clearly_apart(p, q, tol: float) -> bool:
+    """Whether approximate values differ by far more than the comparison's relative `tol` allows (a
+    bound of 1e-9 alone skipped every pair under a tolerance: "1.0, 2" never matched "1.001, 2")."""
     if p is None or q is None:
         return False
-    return abs(p - q) > 1e-9 * max(abs(p), abs(q)) + 1e-300
+    return abs(p - q) > (1e-9 + 2 * tol) * max(abs(p), abs(q)) + 1e-300
 
 
 def _as_iset(v, ctx: _Ctx):
