@@ -1364,3 +1364,28 @@ def test_lists_and_sets_match_under_a_tolerance():
     assert check_math("\\boxed{1.02, 1.0, 5, 5}", "1.01, 1.03, 5, 5", tolerance=0.015).correct
     assert answers_equal("1.02, 1.0, 5, 5", "1.01, 1.03, 5, 5", tolerance=0.015)
     assert not answers_equal("1.0, 1.0, 5, 5", "1.01, 1.03, 5, 5", tolerance=0.015)
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{5}. Or 6.",
+    "$\\boxed{5}$.\n\nOr maybe 6.",
+    "The answer is 5. Or 6.",
+    "Final Answer: $5$. Or $6$.",
+    "Answer: 5\nOr perhaps 6",
+    "So we get 5. Or 6.",
+])
+def test_or_another_value_in_the_next_sentence_is_a_hedge(completion):
+    """The first value was read and the sentence after it ignored: "\\boxed{5}. Or 6." scored for the gold 5
+    (and "So we get 5. Or 6." for the gold 6), while "\\boxed{5} or 6" was already a hedge."""
+    assert not check_math(completion, "5").correct
+    assert not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{5}. Originally I guessed 6.",
+    "\\boxed{5}. Or, in other words, five.",  # no other value
+    "The answer is 5. Ordering the 6 cases changes nothing.",
+    "So we get 5.",
+])
+def test_a_next_sentence_without_or_another_value_is_no_hedge(completion):
+    assert check_math(completion, "5").correct

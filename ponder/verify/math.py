@@ -11,7 +11,8 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
    the whole completion when it is a short bare answer -> the last math span or number near the
    end (a number followed by a long tail of prose is not an answer; a run of values joined by
    "or"/"and"/"," is one list, so "It is 3 or 4." is a hedge). A box inside a box is read with the
-   outermost box around it.
+   outermost box around it. Another value offered with "or" right after the answer, in its sentence
+   or opening the next ("\\boxed{3} or 4", "The answer is 3. Or 4."), makes the answer a hedge.
 2. Cleaning and parsing: a small tokenizer and recursive-descent parser for the LaTeX and plain-text
    math that answers are written in, into a tuple AST. Length (1,000 chars) and nesting (40) caps
    make it linear-time and recursion-safe. Units, `\\text{}` units (not text naming a value or a
@@ -346,8 +347,9 @@ def _box_content(text: str, start: int, clen: int, limit: int, lenient: bool):
     return text[j:k].strip(), k
 
 
-# "or" right after a box (its math delimiters, a comma, "(" or "\text{" between): "\boxed{3} or 4"
-_OR_AFTER_BOX_RE = re.compile(r"(?:\s|\$|\\[\])])*[,;]?\s*\(?\s*(?:\\text\s*\{\s*\(?\s*)?or\b", re.I)
+# "or" right after a box or an answer phrase's value (its math delimiters, a comma, "(" or "\text{" between):
+# "\boxed{3} or 4"; also opening the next sentence: "\boxed{3}. Or 4.", "The answer is 3.\n\nOr maybe 4."
+_OR_AFTER_BOX_RE = re.compile(r"(?:\s|\$|\\[\])])*[,;.!?]?\s*\(?\s*(?:\\text\s*\{\s*\(?\s*)?or\b", re.I)
 _SEP_WORD_RE = re.compile(r"\b(?:and|or)\b|[,;]")
 _REVISION_RE = re.compile(r"\b(?:no|not|wait|actually|instead|but|rather|oops|correction|hmm|sorry)\b", re.I)
 
@@ -404,9 +406,9 @@ def _boxes(text: str, lenient: bool):
             rest = text[end : end + 200]
             rest = rest[: _sentence_end(rest, m.end() - end)].replace("$", " ")
             if any(c.isdigit() for c in rest):
-                # "\boxed{3} or 4", "\boxed{3} (or 4)": another value right after the box is a hedge,
-                # as "3 \text{ (or 4)}" inside it is; the answer keeps both (it matches a gold "3, 4")
-                ans = f"{ans} {rest.strip()}"
+                # "\boxed{3} or 4", "\boxed{3} (or 4)", "\boxed{3}. Or 4.": another value right after the box
+                # is a hedge, as "3 \text{ (or 4)}" inside it is; the answer keeps both (it matches a gold "3, 4")
+                ans = f"{ans} {rest.strip().lstrip('.!?').strip()}"
     return (ans, "ok") if ans else (None, "no answer")
 
 
@@ -596,22 +598,33 @@ def _phrase_answer(text: str) -> tuple[int, str | None]:
     if k >= 0:
         sent = sent[k + 4 :]
     sent = sent.strip().strip("\"'").strip()
-    if not sent:
-        return best, None
+    ans = _phrase_value(sent) if sent else None
+    m = _OR_AFTER_BOX_RE.match(rest, end) if ans is not None else None
+    if m:
+        alt = rest[m.end() : _sentence_end(rest, m.end())].replace("$", " ")
+        if any(c.isdigit() for c in alt):
+            # "The answer is 3. Or 4.": another value offered right after the answer is a hedge, as after a
+            # box; read as 3 alone it scored for the gold 3
+            ans = f"{ans} or {alt.strip()}"
+    return best, ans
+
+
+def _phrase_value(sent: str) -> str | None:
+    """The answer in the sentence after an answer phrase, or None."""
     spans = _math_spans(sent)
     if spans:
         outside = sent
         for s0, e0, _ in reversed(spans):
             outside = outside[:s0] + " " + outside[e0:]
         if _unknown_words(outside) == 0:  # "$12$ and $13$"
-            return best, ", ".join(c.strip() for _, _, c in spans)
+            return ", ".join(c.strip() for _, _, c in spans)
     if not _is_prose(sent):
-        return best, sent
+        return sent
     # "Final Answer: Jane started growing it 3 hours ago." -> the one number of a short sentence
     nums = _numbers_in(sent)
     if len(nums) == 1 and len(sent.split()) <= 12 and not _negated(sent[: nums[0].start()], sent[nums[0].end() :]):
-        return best, nums[0].group()
-    return best, None
+        return nums[0].group()
+    return None
 
 
 # Words that make a number in prose something other than the answer: "not equal to 4", "x cannot be 4", "less
@@ -654,8 +667,9 @@ def _negated(before: str, after: str) -> bool:
     return bool(nxt) and nxt[0].lower() in ("or", "nor")  # a hedge: "4 or 5", "4 or more"
 
 
-# what may stand between two values of one list or hedge in prose: "3 or 4", "3, 4, and 5", "$3$ $4$"
-_LIST_GAP_RE = re.compile(r"[ \t]*(?:[,;/][ \t]*)?(?:(?:and/or|and|or)[ \t]+)?")
+# what may stand between two values of one list or hedge in prose: "3 or 4", "3, 4, and 5", "$3$ $4$", and
+# "or" opening the next sentence: "It is 3. Or 4."
+_LIST_GAP_RE = re.compile(r"[ \t]*(?:[,;/][ \t]*)?(?:(?:and/or|and|or)[ \t]+)?|[ \t]*[.!?]\s*(?i:or)[ \t]+")
 
 
 def _tail_candidate(text: str) -> str | None:
