@@ -1389,3 +1389,18 @@ def test_or_another_value_in_the_next_sentence_is_a_hedge(completion):
 ])
 def test_a_next_sentence_without_or_another_value_is_no_hedge(completion):
     assert check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("pred, gold, correct", [
+    ("5, 5", "5", True),  # a gold of one value, like "1, 2" against "1, 2, 2": a repeat is no other answer
+    ("\\pm 0", "0", True),
+    ("\\frac{1}{2}, 0.5", "0.5", True),
+    ("5, 5", "x = 5", True),
+    ("5, 6", "5", False),
+    ("\\pm 3", "3", False),
+    ("x = 5, y = 5", "5", False),  # two names, not one value
+])
+def test_a_list_repeating_the_one_gold_value_is_that_value(pred, gold, correct):
+    """A gold of distinct values compares as a set ("1, 2, 2" is "1, 2"), yet a gold of one value did
+    not: "5, 5" (and "\\pm 0") were wrong for the gold 5 (0) while matching the gold "\\{5\\}"."""
+    assert check_math(f"\\boxed{{{pred}}}", gold).correct is correct

@@ -47,11 +47,12 @@ significant digits is a binary float and is compared at 1e-14 relative precision
 turns on a relative numeric tolerance; several values where the gold has one (a hedge: "41 or 42",
 "\\pm 3") are wrong; lists compare in any order: as multisets when the gold list repeats a value
 (roots counted with multiplicity: "1, 1, 2" is not "1, 2, 2", nor is "1, 2" or the set "\\{1, 2\\}"),
-else as sets (against a gold of distinct values a repeated value is no other answer; `answers_equal`,
-with no gold, counts a repeat on either side); set literals are sets (duplicates collapse);
-parenthesized tuples compare in order, `(a, b)` also matches the open interval; intervals match the
-equivalent inequality in either direction; a comma before exactly three digits groups thousands
-("1,000" is 1000, never 1.000), other digits after a comma may be a decimal comma ("1,5" may be 1.5).
+else as sets (against a gold of distinct values, or of one value, a repeated value is no other answer:
+"5, 5" is 5; `answers_equal`, with no gold, counts a repeat on either side); set literals are sets
+(duplicates collapse); parenthesized tuples compare in order, `(a, b)` also matches the open interval;
+intervals match the equivalent inequality in either direction; a comma before exactly three digits
+groups thousands ("1,000" is 1000, never 1.000), other digits after a comma may be a decimal comma
+("1,5" may be 1.5).
 Multiple choice: when both answers name an option (a capital A-E alone, "(C)", "\\text{(C)}", or a
 label with the option's value, "(C) 12", "C) 12", "\\textbf{(C)}\\ 12"), the letters decide, and the
 values too where both give one; a label followed by another option ("(C) or (D)") matches no single
@@ -2552,6 +2553,10 @@ def _cmp(u, v, ctx: _Ctx) -> bool:
         return _name_like(v[1]) and _cmp(u, v[2], ctx)
     if ku in ("list", "set") and len(u[1]) == 1 and kv not in ("list", "set"):
         return _cmp(u[1][0], v, ctx)
+    if ku == "list" and kv == "x" and ctx.gold_side and all(x[0] == "x" for x in u[1]):
+        # a gold of one value is a gold of distinct values (see above): a list that repeats that value is
+        # that value, as "1, 2, 2" is the gold "1, 2" ("\\pm 0" is 0; "5, or 5.0" names one value)
+        return all(_cmp(x, v, ctx) for x in u[1])
     if kv in ("list", "set") and len(v[1]) == 1 and ku not in ("list", "set"):
         return _cmp(u, v[1][0], ctx)
     if ku == "x" and kv == "x":
