@@ -1404,3 +1404,20 @@ def test_a_list_repeating_the_one_gold_value_is_that_value(pred, gold, correct):
     """A gold of distinct values compares as a set ("1, 2, 2" is "1, 2"), yet a gold of one value did
     not: "5, 5" (and "\\pm 0") were wrong for the gold 5 (0) while matching the gold "\\{5\\}"."""
     assert check_math(f"\\boxed{{{pred}}}", gold).correct is correct
+
+
+@pytest.mark.parametrize("completion, gold, correct", [
+    ("\\boxed{5}, maybe 6.", "5", False),
+    ("\\boxed{5}. Alternatively, 6.", "5", False),
+    ("$\\boxed{5}$. Possibly $6$.", "5", False),
+    ("\\boxed{5} (perhaps 6)", "5", False),
+    ("The answer is 5. Maybe 6.", "5", False),
+    ("\\boxed{5}. Or maybe 6.", "5, 6", True),  # the hedge is the list it names, as "\\boxed{5} or 6" is
+    # the same value in another form is one answer, not a hedge
+    ("\\boxed{\\frac{1}{2}}. Or equivalently $0.5$.", "\\frac{1}{2}", True),
+    ("\\boxed{\\frac{1}{2}}, or equivalently $0.5$.", "0.5", True),
+])
+def test_maybe_or_alternatively_another_value_after_the_answer_is_a_hedge(completion, gold, correct):
+    """Only "or" offered another value: "\\boxed{5}, maybe 6." scored for the gold 5, and "\\boxed{1/2}, or
+    equivalently 0.5" (one value written twice) was a hedge that scored for nothing."""
+    assert check_math(completion, gold).correct is correct, completion

@@ -11,8 +11,9 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
    the whole completion when it is a short bare answer -> the last math span or number near the
    end (a number followed by a long tail of prose is not an answer; a run of values joined by
    "or"/"and"/"," is one list, so "It is 3 or 4." is a hedge). A box inside a box is read with the
-   outermost box around it. Another value offered with "or" right after the answer, in its sentence
-   or opening the next ("\\boxed{3} or 4", "The answer is 3. Or 4."), makes the answer a hedge.
+   outermost box around it. Another value offered with "or" (or "maybe", "alternatively", ...) right
+   after the answer, in its sentence or opening the next ("\\boxed{3} or 4", "The answer is 3. Maybe
+   4."), makes the answer a hedge, a list of both (the same value in another form is no other value).
 2. Cleaning and parsing: a small tokenizer and recursive-descent parser for the LaTeX and plain-text
    math that answers are written in, into a tuple AST. Length (1,000 chars) and nesting (40) caps
    make it linear-time and recursion-safe. Units, `\\text{}` units (not text naming a value or a
@@ -348,9 +349,14 @@ def _box_content(text: str, start: int, clen: int, limit: int, lenient: bool):
     return text[j:k].strip(), k
 
 
-# "or" right after a box or an answer phrase's value (its math delimiters, a comma, "(" or "\text{" between):
-# "\boxed{3} or 4"; also opening the next sentence: "\boxed{3}. Or 4.", "The answer is 3.\n\nOr maybe 4."
-_OR_AFTER_BOX_RE = re.compile(r"(?:\s|\$|\\[\])])*[,;.!?]?\s*\(?\s*(?:\\text\s*\{\s*\(?\s*)?or\b", re.I)
+# "or" (or a word that offers another answer as it does) right after a box or an answer phrase's value (its
+# math delimiters, a comma, "(" or "\text{" between): "\boxed{3} or 4", "\boxed{3}, maybe 4"; also opening the
+# next sentence: "\boxed{3}. Or 4.", "The answer is 3.\n\nAlternatively, 4."
+_OR_AFTER_BOX_RE = re.compile(
+    r"(?:\s|\$|\\[\])])*[,;.!?]?\s*\(?\s*(?:\\text\s*\{\s*\(?\s*)?(or|alternatively|maybe|perhaps|possibly)\b", re.I
+)
+# words around the other value that do not change it: "or maybe 4", "or equivalently 0.5" are "or 4", "or 0.5"
+_HEDGE_FILLER_RE = re.compile(r"\b(?:alternatively|maybe|perhaps|possibly|equivalently)\b[ \t]*,?", re.I)
 _SEP_WORD_RE = re.compile(r"\b(?:and|or)\b|[,;]")
 _REVISION_RE = re.compile(r"\b(?:no|not|wait|actually|instead|but|rather|oops|correction|hmm|sorry)\b", re.I)
 
@@ -402,15 +408,28 @@ def _boxes(text: str, lenient: bool):
     parts.reverse()
     ans = ", ".join(parts)
     if not lenient and ans:
-        m = _OR_AFTER_BOX_RE.match(text, end, end + 200)
-        if m:
-            rest = text[end : end + 200]
-            rest = rest[: _sentence_end(rest, m.end() - end)].replace("$", " ")
-            if any(c.isdigit() for c in rest):
-                # "\boxed{3} or 4", "\boxed{3} (or 4)", "\boxed{3}. Or 4.": another value right after the box
-                # is a hedge, as "3 \text{ (or 4)}" inside it is; the answer keeps both (it matches a gold "3, 4")
-                ans = f"{ans} {rest.strip().lstrip('.!?').strip()}"
+        hedge = _hedge(text, end)
+        if hedge:
+            # "\boxed{3} or 4", "\boxed{3} (or 4)", "\boxed{3}. Or 4.": another value right after the box is a
+            # hedge, as "3 \text{ (or 4)}" inside it is; the answer keeps both (it matches a gold "3, 4")
+            ans = f"{ans} {hedge}"
     return (ans, "ok") if ans else (None, "no answer")
+
+
+def _hedge(text: str, end: int) -> str | None:
+    """The other values offered with "or" (or "maybe", "alternatively", ...) right after an answer that ends
+    at text[end], in its sentence or opening the next, as "or 4"; None when no other value is offered."""
+    m = _OR_AFTER_BOX_RE.match(text, end, end + 200)
+    if m is None:
+        return None
+    rest = text[end : end + 200]
+    rest = rest[: _sentence_end(rest, m.end() - end)].replace("$", " ")
+    if not any(c.isdigit() for c in rest):
+        return None  # "\boxed{3} or, in words, three"
+    # the offering word reads as "or", filler goes: "\boxed{3}. Or equivalently 3.0" is "3 or 3.0", one value
+    ws, we = m.start(1) - end, m.end(1) - end
+    after = _HEDGE_FILLER_RE.sub(" ", rest[we:]).strip().lstrip(",:").strip()
+    return f"{rest[:ws].strip().lstrip('.!?,;').strip()} or {after}".strip()
 
 
 _PHRASES = ("final answer is", "answer is", "final answer:", "answer:", "final answer :", "answer :")
@@ -600,13 +619,11 @@ def _phrase_answer(text: str) -> tuple[int, str | None]:
         sent = sent[k + 4 :]
     sent = sent.strip().strip("\"'").strip()
     ans = _phrase_value(sent) if sent else None
-    m = _OR_AFTER_BOX_RE.match(rest, end) if ans is not None else None
-    if m:
-        alt = rest[m.end() : _sentence_end(rest, m.end())].replace("$", " ")
-        if any(c.isdigit() for c in alt):
-            # "The answer is 3. Or 4.": another value offered right after the answer is a hedge, as after a
-            # box; read as 3 alone it scored for the gold 3
-            ans = f"{ans} or {alt.strip()}"
+    hedge = _hedge(rest, end) if ans is not None else None
+    if hedge:
+        # "The answer is 3. Or 4.": another value offered right after the answer is a hedge, as after a
+        # box; read as 3 alone it scored for the gold 3
+        ans = f"{ans} {hedge}"
     return best, ans
 
 
