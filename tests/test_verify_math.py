@@ -1421,3 +1421,18 @@ def test_maybe_or_alternatively_another_value_after_the_answer_is_a_hedge(comple
     """Only "or" offered another value: "\\boxed{5}, maybe 6." scored for the gold 5, and "\\boxed{1/2}, or
     equivalently 0.5" (one value written twice) was a hedge that scored for nothing."""
     assert check_math(completion, gold).correct is correct, completion
+
+
+@pytest.mark.parametrize("completion, gold, correct", [
+    ("\\boxed{5}. Alternatively, if the two ends of the range are not counted, we would get \\boxed{4}.", "4", False),
+    ("$\\boxed{5}$.\n\nMaybe, if the endpoints are excluded from the count of all admissible values, $\\boxed{4}$", "4", False),
+    ("\\boxed{5}. Alternatively, if the two ends of the range are not counted, we would get \\boxed{4}.", "5", False),
+    # a correction is no hedge: the last box answers
+    ("\\boxed{5}. Or rather, after fixing the sign error made in the second step, \\boxed{4}.", "4", True),
+    ("\\boxed{5}. That used the wrong formula.\n\nRecounting all the cases carefully once more, we get \\boxed{4}.", "4", True),
+    ("\\boxed{5}. Alternatively, counting the complement gives the same answer, \\boxed{5}.", "5", True),
+])
+def test_a_box_offered_as_an_alternative_to_the_box_before_is_a_hedge(completion, gold, correct):
+    """Boxes far apart were read as the last alone: "\\boxed{5}. Alternatively, ... \\boxed{4}." scored for the
+    gold 4 although it offers two answers, while the same hedge with the boxes close together did not."""
+    assert check_math(completion, gold).correct is correct, completion

@@ -12,8 +12,9 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
    end (a number followed by a long tail of prose is not an answer; a run of values joined by
    "or"/"and"/"," is one list, so "It is 3 or 4." is a hedge). A box inside a box is read with the
    outermost box around it. Another value offered with "or" (or "maybe", "alternatively", ...) right
-   after the answer, in its sentence or opening the next ("\\boxed{3} or 4", "The answer is 3. Maybe
-   4."), makes the answer a hedge, a list of both (the same value in another form is no other value).
+   after the answer, in its sentence or opening the next, boxed or not ("\\boxed{3} or 4", "The answer
+   is 3. Maybe 4.", "\\boxed{3}. Alternatively, ..., \\boxed{4}."), makes the answer a hedge, a list of
+   both (the same value in another form is no other value; "Or rather \\boxed{4}" is a correction).
 2. Cleaning and parsing: a small tokenizer and recursive-descent parser for the LaTeX and plain-text
    math that answers are written in, into a tuple AST. Length (1,000 chars) and nesting (40) caps
    make it linear-time and recursion-safe. Units, `\\text{}` units (not text naming a value or a
@@ -393,9 +394,18 @@ def _boxes(text: str, lenient: bool):
         if not c2 or e2 > prev_start or _blank(c2):
             break
         gap = text[e2:prev_start]
-        if _REVISION_RE.search(gap):
+        # "\boxed{3}. Alternatively, if the ends count, we get \boxed{4}.": a box inside the sentence that offers
+        # another value right after the previous box is that hedge's other value (as in "\boxed{3}. Or 4.")
+        # ("Or rather \boxed{4}", "Or, no wait, \boxed{4}" correct it: a revision word right after the "or")
+        m = _OR_AFTER_BOX_RE.match(gap) if len(gap) <= 300 else None
+        hedged = (
+            m is not None
+            and _sentence_end(gap, m.end()) == len(gap)
+            and not _REVISION_RE.match(gap[m.end() :].lstrip(" \t\n,:;"))
+        )
+        if not hedged and _REVISION_RE.search(gap):
             break  # "\boxed{3}, no wait: \boxed{4}" is a correction, not a two-part answer
-        if len(gap) < 10 or (len(gap) < 70 and c2 != parts[-1] and _SEP_WORD_RE.search(gap)):
+        if hedged or len(gap) < 10 or (len(gap) < 70 and c2 != parts[-1] and _SEP_WORD_RE.search(gap)):
             if c2 != parts[-1]:
                 parts.append(c2)
             total += len(c2) + 2
