@@ -1423,6 +1423,21 @@ def test_maybe_or_alternatively_another_value_after_the_answer_is_a_hedge(comple
     assert check_math(completion, gold).correct is correct, completion
 
 
+@pytest.mark.parametrize("completion, correct", [
+    ("\\boxed{5}. Perhaps I should double-check: 2 + 3 = 5.", True),
+    ("\\boxed{5}. Maybe the check: 2 + 3 = 5, yes.", True),
+    ("The answer is \\boxed{5}. Possibly the problem meant 3 apples each, but 5 it is.", True),
+    ("The answer is 5. Alternatively, verify with 2 + 3 = 5.", True),
+    ("\\boxed{5}. Maybe it's 6.", False),
+    ("\\boxed{5}. Perhaps \\frac{12}{2}.", False),
+    ("\\boxed{5}, possibly -5.", False),
+])
+def test_maybe_opening_a_comment_on_the_answer_is_no_hedge(completion, correct):
+    """"Maybe" made any digit in its sentence a second answer: "\\boxed{5}. Perhaps I should double-check:
+    2 + 3 = 5." was wrong for the gold 5. Those words offer another answer only when a value follows them."""
+    assert check_math(completion, "5").correct is correct, completion
+
+
 @pytest.mark.parametrize("completion, gold, correct", [
     ("\\boxed{5}. Alternatively, if the two ends of the range are not counted, we would get \\boxed{4}.", "4", False),
     ("$\\boxed{5}$.\n\nMaybe, if the endpoints are excluded from the count of all admissible values, $\\boxed{4}$", "4", False),

@@ -358,6 +358,12 @@ _OR_AFTER_BOX_RE = re.compile(
 )
 # words around the other value that do not change it: "or maybe 4", "or equivalently 0.5" are "or 4", "or 0.5"
 _HEDGE_FILLER_RE = re.compile(r"\b(?:alternatively|maybe|perhaps|possibly|equivalently)\b[ \t]*,?", re.I)
+# what "maybe" (perhaps, possibly, alternatively) must offer to be a hedge: a value, at once or as "it's 4"; the
+# same words open commentary too ("\boxed{5}. Perhaps check it: 2 + 3 = 5."), which offers no other answer
+_OFFERED_VALUE_RE = re.compile(
+    r"(?:(?:it|that|the\s+answer)(?:'s|\s+is|\s+was|\s+could\s+be|\s+might\s+be)\s+)?(?:[-+]\s*)?(?:\d|\.\d|\\|\()",
+    re.I,
+)
 _SEP_WORD_RE = re.compile(r"\b(?:and|or)\b|[,;]")
 _REVISION_RE = re.compile(r"\b(?:no|not|wait|actually|instead|but|rather|oops|correction|hmm|sorry)\b", re.I)
 
@@ -439,6 +445,8 @@ def _hedge(text: str, end: int) -> str | None:
     # the offering word reads as "or", filler goes: "\boxed{3}. Or equivalently 3.0" is "3 or 3.0", one value
     ws, we = m.start(1) - end, m.end(1) - end
     after = _HEDGE_FILLER_RE.sub(" ", rest[we:]).strip().lstrip(",:").strip()
+    if m.group(1).lower() != "or" and not _OFFERED_VALUE_RE.match(after):
+        return None  # "\boxed{5}. Maybe double-check: 2 + 3 = 5." comments on the answer, offers no other
     return f"{rest[:ws].strip().lstrip('.!?,;').strip()} or {after}".strip()
 
 
