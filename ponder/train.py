@@ -1431,7 +1431,7 @@ def distill(
     student: Transformer,
     student_tok: Tokenizer,
     items: list[dict],
-    reward: Callable[[str, dict], bool] | Reward,
+    reward: Callable[[str, dict], bool] | Reward | str | dict,
     *,
     k: int = 4,
     temperature: float = 0.8,
@@ -1445,13 +1445,20 @@ def distill(
     """Distillation by rejection sampling: sample k responses per prompt from the teacher, keep those the
     verifier accepts (one copy of each distinct response), fine-tune the student on them. With a run
     directory the kept samples are saved as distilled.jsonl first: `sft(..., resume=True)` on them continues
-    an interrupted run. `reward` is a callable(text, item) -> bool, or a Reward (ponder.verify.get_reward),
+    an interrupted run. `reward` is a callable(text, item) -> bool (a RewardResult it returns is read by its
+    `correct`), or a Reward or verifier spec ("math", "math+0.1*format", {"math": 1.0}: ponder.verify.get_reward),
     which keeps a sample when its primary verifier says correct and is told which prompts end with "<think>"
     (the format reward then wants completions that do not open the thinking again, as GRPO's rollouts do)."""
     from .engine import prompts_open_think, render_prompts, sample
-    from .verify.registry import Reward
+    from .verify.registry import Reward, RewardResult, get_reward
 
     check_distill_sampling(k, temperature)
+    # (a spec, as GRPOConfig.reward takes it, was called after the teacher had sampled: a bare TypeError)
+    if isinstance(reward, (str, dict)):
+        reward = get_reward(reward)
+    elif not callable(reward):
+        raise PonderError(f"distill: reward must be a callable(text, item) or a verifier spec such as 'math', got "
+                          f"{type(reward).__name__} {reward!r:.60}")
     # (a string was read as items and failed with a TypeError, an item without a prompt with a KeyError)
     if isinstance(items, (str, dict)) or not isinstance(items, (list, tuple)) or not items:
         raise PonderError(f"distill: items must be a non-empty list of dicts with a 'prompt', got "
@@ -1484,6 +1491,12 @@ def distill(
             bar.close()
     is_reward = isinstance(reward, Reward)  # a user's callable takes no think_open keyword
     opens = prompts_open_think(teacher_tok, [it["prompt"] for it in items]) if is_reward else [False] * len(items)
+
+    def correct(text, it, opened) -> bool:
+        if is_reward:
+            return reward(text, it, think_open=opened).correct
+        verdict = reward(text, it)  # (a RewardResult is truthy whatever it says: every sample was kept)
+        return verdict.correct if isinstance(verdict, RewardResult) else bool(verdict)
     kept, prompts_with_any = [], 0
     cut = empty = rejected = 0  # why samples were not kept: said when none was
     for it, group, opened in zip(items, outs, opens):
@@ -1496,7 +1509,7 @@ def distill(
                 empty += 1
             elif s.text in seen:
                 continue
-            elif reward(s.text, it, think_open=opened).correct if is_reward else reward(s.text, it):
+            elif correct(s.text, it, opened):
                 seen.add(s.text)
                 kept.append({"prompt": it["prompt"], "response": s.text})
                 any_ok = True

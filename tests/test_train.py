@@ -1658,3 +1658,31 @@ def test_sft_data_left_as_a_git_lfs_pointer_is_named_so(tmp_path, name):
     p.write_text("version https://git-lfs.github.com/spec/v1\noid sha256:" + "0" * 64 + "\nsize 123456\n")
     with pytest.raises(PonderError, match="a Git LFS pointer, not the data: fetch it with `git lfs pull`"):
         load_sft_examples(p)
+
+
+def test_distill_takes_a_reward_spec_as_grpo_does_and_refuses_a_non_callable_before_sampling(tokenizer, tmp_path,
+                                                                                          capsys):
+    """distill(reward="math") (a verifier spec, as GRPOConfig.reward and `--reward` take) sampled the teacher, then
+    failed with "TypeError: 'str' object is not callable"; a callable returning a RewardResult (a Reward wrapped)
+    kept every sample, the result being truthy whatever its verdict. A spec is built into a Reward, a RewardResult
+    is read by its `correct`, and what is neither callable nor a spec is refused before the teacher samples."""
+    from test_scale import think_tag_model
+
+    from ponder.train import distill
+    from ponder.verify.registry import get_reward
+
+    tok = tokenizer
+    teacher = think_tag_model(tok, [("p", "\\boxed{2}"), ("q", "9")])
+    items = [{"prompt": "p", "answer": "2"}, {"prompt": "q", "answer": "4"}]  # p's sample is right, q's wrong
+    train = TrainConfig(steps=1, batch_size=1, seq_len=32)
+    math = get_reward("math")
+    for reward in ("math", {"math": 1.0}, lambda text, it: math(text, it)):
+        rep = distill(teacher, tok, copy.deepcopy(teacher), tok, items, reward, k=1, temperature=0,
+                      max_new_tokens=12, train=train, progress=False)
+        assert (rep["kept"], rep["prompts_with_a_kept_sample"]) == (1, 1)
+    for reward, msg in ((5, r"reward must be a callable\(text, item\) or a verifier spec such as 'math', got int 5"),
+                        ("nonesuch", "unknown verifier 'nonesuch'")):
+        with pytest.raises(PonderError, match=msg):
+            distill(teacher, tok, copy.deepcopy(teacher), tok, items, reward, k=1, temperature=0, max_new_tokens=12,
+                    run_dir=tmp_path / "r", train=train, progress=True)
+        assert "teacher samples" not in capsys.readouterr().err and not (tmp_path / "r").exists()
