@@ -1470,6 +1470,8 @@ def distill(
         if not (isinstance(p, str) or isinstance(p, list) and p and all(isinstance(m, dict) for m in p)):
             raise PonderError(f"distill: items[{i}]: 'prompt' must be a string or a list of chat messages (what "
                               f"the student is fine-tuned on), got {p!r:.60}")
+        # the rest of sft's check of a row's prompt (a blank one was sampled, then sft refused its kept rows)
+        check_sft_example({"prompt": p, "response": "-"}, f"distill: items[{i}]")
     seq_len = (train or TrainConfig()).validate().seq_len
     check_not_compiled(train or TrainConfig())  # (before the sampling, not after it)
     if run_dir is not None:

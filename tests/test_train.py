@@ -1686,3 +1686,23 @@ def test_distill_takes_a_reward_spec_as_grpo_does_and_refuses_a_non_callable_bef
             distill(teacher, tok, copy.deepcopy(teacher), tok, items, reward, k=1, temperature=0, max_new_tokens=12,
                     run_dir=tmp_path / "r", train=train, progress=True)
         assert "teacher samples" not in capsys.readouterr().err and not (tmp_path / "r").exists()
+
+
+def test_distill_refuses_prompts_sft_would_refuse_before_sampling(tokenizer, tmp_path, capsys):
+    """A blank prompt (or malformed chat messages) passed distill's item check: the teacher sampled it, and sft then
+    refused every kept row of it ("'prompt' is empty"), the sampling lost. Checked as sft checks a row, up front,
+    naming the item."""
+    from test_scale import think_tag_model
+
+    from ponder.train import distill
+
+    tok = tokenizer
+    teacher = think_tag_model(tok, [("p", "\\boxed{2}"), ("  ", "7")])
+    train = TrainConfig(steps=1, batch_size=1, seq_len=32)
+    for prompt, msg in (("  ", r"items\[1\]: 'prompt' is empty"),
+                        ([{"role": "human", "content": "hi"}], r"items\[1\]: prompt\[0\]: unknown role 'human'")):
+        with pytest.raises(PonderError, match=r"^distill: " + msg):
+            distill(teacher, tok, copy.deepcopy(teacher), tok, [{"prompt": "p"}, {"prompt": prompt}],
+                    lambda text, it: True, k=1, temperature=0, max_new_tokens=12, run_dir=tmp_path / "r",
+                    train=train, progress=True)
+        assert "teacher samples" not in capsys.readouterr().err and not (tmp_path / "r").exists()
