@@ -74,9 +74,9 @@ class TrainConfig:
         for name in ("bf16", "compile"):  # (a truthy 1 or "no" trained, then --resume refused config.json)
             if not isinstance(getattr(self, name), bool):
                 raise PonderError(f"{name} must be True or False, got {getattr(self, name)!r}")
-        for name, lo in (("lr", 0.0), ("grad_clip", 0.0)):
+        for name, lo in (("lr", 0.0), ("grad_clip", 0.0)):  # (True trained, then --resume refused config.json)
             v = getattr(self, name)
-            if not isinstance(v, (int, float)) or not math.isfinite(v) or v <= lo:
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= lo:
                 raise PonderError(f"{name} must be a positive finite number, got {v!r}")
         for name in ("min_lr_ratio", "weight_decay"):  # (an infinite weight decay trained to NaN)
             v = getattr(self, name)
@@ -91,8 +91,10 @@ class TrainConfig:
                               f"{self.warmup}, {self.min_lr_ratio}, {self.weight_decay}")
         if not 0 <= self.seed < 2**32:  # (mixed with step numbers into 64-bit seeds)
             raise PonderError(f"seed must be in [0, 2**32), got {self.seed}")
-        if len(self.betas) != 2 or not all(isinstance(b, (int, float)) and 0 <= b < 1 for b in self.betas):
-            raise PonderError(f"betas must be two numbers in [0, 1), got {list(self.betas)}")
+        betas = self.betas  # (one number failed in len() with a TypeError)
+        if (not isinstance(betas, (list, tuple)) or len(betas) != 2
+                or not all(isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in betas)):
+            raise PonderError(f"betas must be two numbers in [0, 1), got {betas!r:.60}")
         if self.threads is not None and self.threads < 1:
             raise PonderError(f"threads must be at least 1, got {self.threads}")
         return self

@@ -1362,12 +1362,14 @@ def test_pretraining_never_steps_on_rows_without_a_target(tmp_path):
 
 @pytest.mark.parametrize("bad", [dict(seed=1.5), dict(seed="0"), dict(threads=1.5), dict(warmup="10"),
                                  dict(min_lr_ratio=None), dict(weight_decay=float("inf")), dict(warmup=float("nan")),
-                                 dict(warmup=2.5), dict(warmup=2.0), dict(bf16=1), dict(compile="no")])
+                                 dict(warmup=2.5), dict(warmup=2.0), dict(bf16=1), dict(compile="no"),
+                                 dict(lr=True), dict(grad_clip=True), dict(betas=0.9)])
 def test_train_config_refuses_every_bad_setting_in_one_line_before_writing(tmp_path, bad):
     """validate() promises one line per bad setting before anything is written: a float seed or thread count
     failed inside torch, a text warmup with a TypeError, an infinite weight decay trained to NaN. A fractional
     warmup took the learning rate past its peak (warmup 2.5: 1.2x lr at step 2), and a float warmup (even 2.0),
-    a bf16 of 1 or a compile of "no" trained a run whose config.json --resume then refused (an int, a bool wanted)."""
+    a bf16 of 1 or a compile of "no" trained a run whose config.json --resume then refused (an int, a bool wanted),
+    as did an lr or grad_clip of True (a float wanted); betas of one number failed with a TypeError."""
     name = next(iter(bad))
     with pytest.raises(PonderError, match=name):
         pretrain(tmp_path / "r", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=2, **bad),
