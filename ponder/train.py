@@ -1452,7 +1452,7 @@ def distill(
     which keeps a sample when its primary verifier says correct and is told which prompts end with "<think>"
     (the format reward then wants completions that do not open the thinking again, as GRPO's rollouts do)."""
     from .engine import prompts_open_think, render_prompts, sample
-    from .verify.registry import Reward, RewardResult, get_reward
+    from .verify.registry import Reward, RewardResult, check_item, get_reward
 
     check_distill_sampling(k, temperature)
     # (a spec, as GRPOConfig.reward takes it, was called after the teacher had sampled: a bare TypeError)
@@ -1474,6 +1474,14 @@ def distill(
                               f"the student is fine-tuned on), got {p!r:.60}")
         # the rest of sft's check of a row's prompt (a blank one was sampled, then sft refused its kept rows)
         check_sft_example({"prompt": p, "response": "-"}, f"distill: items[{i}]")
+        # the fields its verifiers read, as grpo checks them (--task arith --reward countdown failed at the first
+        # sample, every prompt sampled); format and judge read none
+        for name in [n for n, _ in reward.terms] if isinstance(reward, Reward) else []:
+            if name in ("math", "code", "countdown", "constraints"):
+                try:
+                    check_item(name, it)
+                except PonderError as e:
+                    raise PonderError(f"distill: items[{i}]: reward {name!r}: {e}") from None
     seq_len = (train or TrainConfig()).validate().seq_len
     check_not_compiled(train or TrainConfig())  # (before the sampling, not after it)
     if run_dir is not None:

@@ -1708,3 +1708,26 @@ def test_distill_refuses_prompts_sft_would_refuse_before_sampling(tokenizer, tmp
                     lambda text, it: True, k=1, temperature=0, max_new_tokens=12, run_dir=tmp_path / "r",
                     train=train, progress=True)
         assert "teacher samples" not in capsys.readouterr().err and not (tmp_path / "r").exists()
+
+
+def test_distill_refuses_items_its_verifier_cannot_judge_before_sampling(tokenizer, tmp_path, capsys):
+    """An item without the fields its verifier reads (`ponder distill --task arith --reward countdown`: no
+    numbers; an item without an answer under math) failed at the verifier, after the teacher had sampled every
+    prompt. Checked up front as grpo checks its items, naming the item; a plain callable is not asked."""
+    from test_scale import think_tag_model
+
+    from ponder.train import distill
+
+    tok = tokenizer
+    teacher = think_tag_model(tok, [("p", "\\boxed{2}"), ("q", "9")])
+    train = TrainConfig(steps=1, batch_size=1, seq_len=32)
+    items = [{"prompt": "p", "answer": "2"}, {"prompt": "q"}]
+    for reward, msg in (("math", r"items\[1\]: reward 'math': field 'answer' is missing or null"),
+                        ("countdown", r"items\[0\]: reward 'countdown': field 'numbers'")):
+        with pytest.raises(PonderError, match=r"^distill: " + msg):
+            distill(teacher, tok, copy.deepcopy(teacher), tok, items, reward, k=1, temperature=0,
+                    max_new_tokens=12, run_dir=tmp_path / "r", train=train, progress=True)
+        assert "teacher samples" not in capsys.readouterr().err and not (tmp_path / "r").exists()
+    rep = distill(teacher, tok, copy.deepcopy(teacher), tok, items, lambda text, it: text == "9", k=1, temperature=0,
+                  max_new_tokens=12, train=train, progress=False)
+    assert rep["kept"] == 1
