@@ -490,7 +490,7 @@ def cmd_distill(a):
     else:
         if not a.teacher:
             raise PonderError("distill: --teacher CHECKPOINT is required (except with --resume)")
-        check_distill_sampling(a.k, a.temperature)  # before the two models load
+        check_distill_sampling(a.k, a.temperature, a.max_new_tokens, a.seed)  # before the two models load
         items = load_items(a.data or a.task, split="train", n=a.n, seed=a.seed)
         if a.chat_template_kwargs and all(isinstance(it["prompt"], str) for it in items):  # (distill has no --chat)
             raise PonderError(_TEXT_PROMPTS_KWARGS.format(a.data or f"--task {a.task}", ""))

@@ -1416,12 +1416,20 @@ def plot_run(run: Path):
 DISTILLED = "distilled.jsonl"  # a distillation run's kept teacher samples: prompt/response rows
 
 
-def check_distill_sampling(k, temperature) -> None:
-    """k samples per prompt, refused where they would all be the same: at temperature 0 (greedy) the teacher
-    draws k identical samples, so only one could ever be kept and kept_fraction read k times too low (as
+def check_distill_sampling(k, temperature, max_new_tokens=1, seed=0) -> None:
+    """The teacher's sampling settings, as sample() would refuse them but before anything loads or samples
+    (a negative temperature was refused once both models had loaded; max_new_tokens=None failed with a
+    TypeError); and k samples per prompt, refused where they would all be the same: at temperature 0 (greedy) the
+    teacher draws k identical samples, so only one could ever be kept and kept_fraction read k times too low (as
     `generate -n` and `eval` refuse N > 1 at temperature 0)."""
+    from .engine import check_sampling
+
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise PonderError(f"distill: k (samples per prompt) must be a positive integer, got {k!r}")
+    try:
+        check_sampling(k, max_new_tokens, temperature, seed=seed)
+    except PonderError as e:
+        raise PonderError(f"distill: {e}") from None
     if k > 1 and temperature == 0:
         raise PonderError(f"distill: -k {k} at temperature 0 (greedy) gives {k} identical teacher samples per "
                           "prompt; pass a temperature > 0 or -k 1")
@@ -1454,7 +1462,7 @@ def distill(
     from .engine import prompts_open_think, render_prompts, sample
     from .verify.registry import Reward, RewardResult, check_item, get_reward
 
-    check_distill_sampling(k, temperature)
+    check_distill_sampling(k, temperature, max_new_tokens, seed)
     # (a spec, as GRPOConfig.reward takes it, was called after the teacher had sampled: a bare TypeError)
     if isinstance(reward, (str, dict)):
         reward = get_reward(reward)

@@ -1853,3 +1853,13 @@ def test_grpo_under_torchrun_prints_its_result_once(tmp_path, ckpt):
     (rc0, out0), (rc1, out1) = ddp.spawn(_cli_rank, 2, argv, threads=1)
     assert rc0 == rc1 == 0
     assert json.loads(out0)["steps"] == 1 and out1 == ""
+
+
+def test_distill_refuses_a_negative_temperature_before_loading_its_models(tmp_path, capsys):
+    """--temperature takes any finite number: -1 was refused by the sampler only after both models had loaded
+    (here the missing teacher was said instead); it is refused first, as -k 2 --temperature 0 is."""
+    assert main(["distill", "--teacher", str(tmp_path / "no-such-teacher"), "--temperature", "-1", "--out",
+                 str(tmp_path / "d"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "distill: temperature must be a finite number >= 0, got -1.0" in err and "no-such-teacher" not in err
+    assert not (tmp_path / "d").exists()

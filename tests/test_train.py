@@ -1731,3 +1731,20 @@ def test_distill_refuses_items_its_verifier_cannot_judge_before_sampling(tokeniz
     rep = distill(teacher, tok, copy.deepcopy(teacher), tok, items, lambda text, it: text == "9", k=1, temperature=0,
                   max_new_tokens=12, train=train, progress=False)
     assert rep["kept"] == 1
+
+
+@pytest.mark.parametrize("kw, msg", [(dict(max_new_tokens=None), "max_new_tokens must be a positive integer, got None"),
+                                     (dict(max_new_tokens="64"), "max_new_tokens must be a positive integer"),
+                                     (dict(temperature=-1.0), r"temperature must be a finite number >= 0, got -1.0"),
+                                     (dict(seed=-1), r"seed must be an integer in \[0, 2\*\*63\)")])
+def test_distill_refuses_bad_sampling_settings_in_one_line_before_anything(tiny_random, tmp_path, capsys, kw, msg):
+    """max_new_tokens=None (or "64") failed with a bare TypeError in distill's context check; a negative
+    temperature or seed reached sample() only once the progress bar was up (`ponder distill --temperature -1`:
+    after both models had loaded). check_distill_sampling checks them all, first."""
+    from ponder.train import distill
+
+    model, tok = tiny_random
+    with pytest.raises(PonderError, match=r"^distill: " + msg):
+        distill(model, tok, model, tok, [{"prompt": "1 + 1 ="}], lambda text, it: True,
+                **{"k": 1, "max_new_tokens": 4, **kw}, run_dir=tmp_path / "r", progress=True)
+    assert "teacher samples" not in capsys.readouterr().err and not (tmp_path / "r").exists()
