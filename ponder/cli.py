@@ -447,12 +447,17 @@ def cmd_sft(a):
 
 
 def _warn_cut(cmd: str, final: dict, n: int, n_val: int = 0) -> None:
-    """Examples cut at --seq-len lose the end of their response (or all of it): say so."""
-    for what, cut, total in (("example", final["examples_cut"], n),
-                             ("validation example", final.get("val_examples_cut", 0), n_val)):
+    """Examples cut at --seq-len lose the end of their response, or all of it where the prompt fills --seq-len
+    (those are left out): say so, the latter apart."""
+    for what, verb, cut, dropped, total in (
+            ("example", "trained on", final["examples_cut"], final.get("examples_dropped", 0), n),
+            ("validation example", "measured", final.get("val_examples_cut", 0), final.get("val_examples_dropped", 0),
+             n_val)):
         if cut:
+            none = (f"; {dropped} of them keep{'s' * (dropped == 1)} none of it (the prompt fills --seq-len) and "
+                    f"{'is' if dropped == 1 else 'are'} left out") if dropped else ""
             print(f"{cmd}: {cut} of {counted(total, what)} {'was' if cut == 1 else 'were'} cut at --seq-len "
-                  "(the end of their response is not trained on; raise --seq-len to keep them whole)",
+                  f"(the end of their response is not {verb}{none}; raise --seq-len to keep them whole)",
                   file=sys.stderr)
 
 

@@ -1180,14 +1180,16 @@ def _encode_examples(tok: Tokenizer, examples: list[dict], seq_len: int, ctx: in
     where = getattr(examples, "where", None)  # FILE:LINE of rows from load_sft_examples
     where = where if where is not None and len(where) == len(examples) else None  # (unless edited since)
     encoded = [encode_sft(tok, ex, where[i] if where else f"{what} {i}", turns) for i, ex in enumerate(examples)]
-    # examples cut at seq_len + 1 tokens lose the end of their response (or all of it)
+    # examples cut at seq_len + 1 tokens lose the end of their response, or all of it where the prompt fills them
+    # (dropped: no target left, as sft_batches masks a row's first token)
     cut = sum(len(i) > seq_len + 1 for i, _ in encoded)
+    dropped = sum(not any(m[1 : seq_len + 1]) for _, m in encoded)
     # A row of seq_len + 1 tokens feeds the model its first seq_len (the last one is only a target).
     longest = min(seq_len, max(len(i) for i, _ in encoded) - 1)
     if longest > ctx:
         raise PonderError(f"sft: {what}s of up to {longest + 1} tokens exceed the model's context of {ctx} positions "
                           f"(one more token than the context, the last only a target); use --seq-len {ctx} or less")
-    return encoded, cut
+    return encoded, cut, dropped
 
 
 def check_not_compiled(train: TrainConfig) -> None:
@@ -1215,7 +1217,8 @@ def sft(
     device: str | None = None,
 ) -> dict:
     """Fine-tune on prompt/response examples, loss on response tokens only. Returns the last metrics row
-    (plus `examples_cut` and `val_examples_cut`: examples cut at seq_len + 1 tokens).
+    (plus `examples_cut` and `val_examples_cut`: examples cut at seq_len + 1 tokens; `examples_dropped` and
+    `val_examples_dropped`: those of them whose prompt fills seq_len + 1 tokens, no response token left).
 
     `turns`: what a row of `messages` trains, "all" its assistant turns or the "last" one only (`encode_sft`);
     a prompt/response row trains its response either way. Recorded in config.json; a resumed run keeps its own
@@ -1275,7 +1278,7 @@ def sft(
         torch.set_num_threads(train.threads)
     torch.manual_seed(train.seed)
     ctx = model.config.max_position_embeddings
-    encoded, cut = _encode_examples(tok, examples, train.seq_len, ctx, "example", turns)
+    encoded, cut, dropped = _encode_examples(tok, examples, train.seq_len, ctx, "example", turns)
     ids, lm, am = sft_batches(encoded, train.seq_len, tok.pad_token_id, packing)
     # Rows whose response was cut away entirely (a prompt of seq_len + 1 tokens or more) have no target: a
     # step drawing only such rows logged loss 0.0 and still stepped AdamW (momentum and weight decay moved
@@ -1285,10 +1288,10 @@ def sft(
     if not bool(lm[:, 1:].any()):
         raise PonderError(f"sft: no response token within seq_len={train.seq_len} ({cut} of {len(encoded)} examples "
                           "are longer); raise --seq-len")
-    val, val_cut = None, 0
+    val, val_cut, val_dropped = None, 0, 0
     if val_examples:
-        val_encoded, val_cut = _encode_examples(tok, val_examples, train.seq_len, ctx, "validation example",
-                                               turns)
+        val_encoded, val_cut, val_dropped = _encode_examples(tok, val_examples, train.seq_len, ctx,
+                                                             "validation example", turns)
         val = sft_batches(val_encoded, train.seq_len, tok.pad_token_id, False)
         if not bool(val[1][:, 1:].any()):
             raise PonderError(f"sft: no validation response token within seq_len={train.seq_len} ({val_cut} of "
@@ -1349,7 +1352,8 @@ def sft(
     model.eval()
     if run is not None:
         plot_run(run)
-    return {**row, "examples_cut": cut, "val_examples_cut": val_cut}
+    return {**row, "examples_cut": cut, "val_examples_cut": val_cut, "examples_dropped": dropped,
+            "val_examples_dropped": val_dropped}
 
 
 # Metrics whose first and last values say how a run went, by kind of run.

@@ -1863,3 +1863,23 @@ def test_distill_refuses_a_negative_temperature_before_loading_its_models(tmp_pa
     err = capsys.readouterr().err
     assert "distill: temperature must be a finite number >= 0, got -1.0" in err and "no-such-teacher" not in err
     assert not (tmp_path / "d").exists()
+
+
+def test_sft_says_when_a_cut_example_lost_all_of_its_response(tmp_path, ckpt, capsys):
+    """An example whose prompt fills --seq-len keeps no response token: it is not trained on at all (sft leaves it
+    out), yet the warning said only that "the end of their response is not trained on". The count of such
+    examples is said apart (TRL truncates them silently, each a row of zero loss tokens)."""
+    data = tmp_path / "d.jsonl"
+    rows = [{"prompt": "1 + 1 =", "response": " 2"}, {"prompt": "1 + 1 =", "response": " 2" * 40},
+            {"prompt": "1 + 1 = " * 20, "response": " 2"}]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert main(["sft", "--model", str(ckpt), "--data", str(data), "--seq-len", "24", "--steps", "1", "--out",
+                 str(tmp_path / "r"), "--quiet"]) == 0
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("sft: ")]
+    assert len(err) == 1 and err[0].startswith("sft: 2 of 3 examples were cut at --seq-len (the end of their "
+                                               "response is not trained on; 1 of them keeps none of it")
+    from ponder.cli import _warn_cut
+
+    _warn_cut("sft", {"examples_cut": 2, "examples_dropped": 0, "val_examples_cut": 1}, 3, 1)
+    err = capsys.readouterr().err.splitlines()
+    assert "keeps none" not in err[0] and "validation example was cut" in err[1]
