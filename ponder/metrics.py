@@ -248,6 +248,12 @@ def _subsets(n: int, k: int, n_subsets: int, rng: np.random.Generator) -> np.nda
     return np.sort(np.argsort(rng.random((n_subsets, n)), axis=1)[:, :k], axis=1)
 
 
+def _is_label(v) -> bool:
+    """True/False (or 0/1): bool() of anything else counts it silently, a Verdict (no __bool__) or the text "false"
+    as right, None or NaN as wrong."""
+    return isinstance(v, (bool, np.bool_)) or (isinstance(v, (int, np.integer)) and v in (0, 1))
+
+
 def _labels_for(
     i: int, answers: Sequence[str | None], correct_fn_or_labels
 ) -> Callable[[int], bool]:
@@ -257,13 +263,20 @@ def _labels_for(
 
         def f(j: int) -> bool:
             if j not in cache:
-                cache[j] = bool(correct_fn_or_labels(i, answers[j]))
+                v = correct_fn_or_labels(i, answers[j])
+                if not _is_label(v):
+                    raise PonderError(f"maj_at_k: correct() returned {v!r} for problem {i} sample {j}, need True "
+                                      "or False (a Verdict's .correct)")
+                cache[j] = bool(v)
             return cache[j]
 
         return f
     labels = correct_fn_or_labels[i]
     if len(labels) != len(answers):
         raise PonderError(f"maj_at_k: problem {i} has {len(labels)} labels for {len(answers)} answers")
+    for j, v in enumerate(labels):
+        if not _is_label(v):
+            raise PonderError(f"maj_at_k: problem {i} sample {j} has label {v!r}, need True or False")
     return lambda j: bool(labels[j])
 
 

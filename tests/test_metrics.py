@@ -278,6 +278,22 @@ def test_maj_at_k_errors():
         maj_at_k([], [], 1)
 
 
+def test_maj_at_k_refuses_a_label_that_is_not_true_or_false():
+    """bool() of a label counted anything: a correct() that returns the verifier's Verdict (no __bool__) scored every
+    vote right, so maj@k was 1.0 for all-wrong answers; the text "false" was right, None wrong."""
+    from ponder.verify.math import check_math
+
+    gold = ["4", "9"]
+    answers = [["5", "5", "4"], ["1", "9", "1"]]
+    assert maj_at_k(answers, lambda i, a: check_math(a, gold[i]).correct, 3) == 0.0
+    with pytest.raises(PonderError, match=r"correct\(\) returned Verdict\(.*problem 0 sample 0, need True or False"):
+        maj_at_k(answers, lambda i, a: check_math(a, gold[i]), 3)
+    for bad in ("false", None, 2, 0.5):
+        with pytest.raises(PonderError, match=f"problem 1 sample 2 has label {bad!r}, need True or False"):
+            maj_at_k(answers, [[False, False, True], [True, False, bad]], 2)
+    assert maj_at_k(answers, [[0, 0, 1], np.array([True, False, True])], 3) == 0.5  # 0/1 and numpy booleans
+
+
 # ------------------------------------------------------------------------------------------ bootstrap
 
 
