@@ -411,17 +411,32 @@ def bootstrap_ci(
 
 def expanded_alpha(alpha: float, n: int) -> float:
     """The tail level at which the expanded percentile bootstrap (``bootstrap_ci``) reads its quantiles:
-    2 Phi(-sqrt(n/(n-1)) t(n-1, 1-alpha/2)); below alpha, and -> alpha as n grows."""
+    2 Phi(-sqrt(n/(n-1)) t(n-1, 1-alpha/2)); below alpha, and -> alpha as n grows. Needs n >= 2 values (one has no
+    spread to expand: it was a ZeroDivisionError)."""
     from statistics import NormalDist
 
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+        raise PonderError(f"expanded_alpha: n={n!r} values, need an integer >= 2")
+    if not 0 < alpha < 1:
+        raise PonderError(f"expanded_alpha: alpha={alpha} must be in (0, 1)")
     return 2 * NormalDist().cdf(-math.sqrt(n / (n - 1)) * student_t_quantile(1 - alpha / 2, n - 1))
 
 
 @functools.lru_cache(maxsize=256)
 def student_t_quantile(p: float, df: int) -> float:
-    """Student-t quantile for p in [0.5, 1): bisection on the CDF through the regularized incomplete beta
-    function of mpmath (which SymPy, a dependency, brings); exact to ~1e-12."""
+    """Student-t quantile for p in (0, 1) with df > 0 degrees of freedom: bisection on the CDF through the regularized
+    incomplete beta function of mpmath (which SymPy, a dependency, brings); exact to ~1e-12. Below p = 0.5 by
+    symmetry (the bisection searches t >= 0: p = 0.3, or df = 0, returned 0 instead of a negative quantile or an
+    error)."""
     import mpmath
+
+    real = (int, float, np.integer, np.floating)
+    if isinstance(p, bool) or not isinstance(p, real) or not 0 < p < 1:
+        raise PonderError(f"student_t_quantile: p={p!r} must be in (0, 1)")
+    if isinstance(df, bool) or not isinstance(df, real) or not 0 < df < math.inf:
+        raise PonderError(f"student_t_quantile: df={df!r} degrees of freedom, need a finite number > 0")
+    if p < 0.5:
+        return -student_t_quantile(1 - p, df)
 
     def upper(t):  # P(T > t) for t >= 0
         return 0.5 * float(mpmath.betainc(df / 2, 0.5, 0, df / (df + t * t), regularized=True))

@@ -331,6 +331,23 @@ def test_student_t_quantiles_and_the_expansion():
     assert 0.048 < expanded_alpha(0.05, 200) < 0.05
 
 
+def test_student_t_quantile_below_the_median_and_outside_its_domain():
+    """The bisection searched t >= 0 only: p = 0.3 (or df = 0) returned 0 instead of a negative quantile (or an
+    error), and expanded_alpha of one value was a ZeroDivisionError. Checked against the closed forms at df = 1
+    (Cauchy: tan(pi (p - 1/2))) and df = 2 ((2p - 1) / sqrt(2 p (1 - p)))."""
+    from ponder.metrics import expanded_alpha, student_t_quantile
+
+    for p in (0.01, 0.025, 0.3, 0.5, 0.7, 0.975):
+        assert student_t_quantile(p, 1) == pytest.approx(math.tan(math.pi * (p - 0.5)), abs=1e-9)
+        assert student_t_quantile(p, 2) == pytest.approx((2 * p - 1) / math.sqrt(2 * p * (1 - p)), abs=1e-9)
+    for p, df in ((0.0, 3), (1.0, 3), (-0.5, 3), (float("nan"), 3), (0.9, 0), (0.9, -2), (0.9, math.inf)):
+        with pytest.raises(PonderError, match="student_t_quantile"):
+            student_t_quantile(p, df)
+    for n in (1, 0):
+        with pytest.raises(PonderError, match=f"expanded_alpha: n={n} values, need an integer >= 2"):
+            expanded_alpha(0.05, n)
+
+
 def test_bootstrap_ci_degenerate_and_errors():
     assert bootstrap_ci([1.0, 1.0, 1.0]) == (1.0, 1.0, 1.0)
     # one problem: no spread over problems to read, so no interval (it was [0.25, 0.25]); an accuracy's is [0, 1]
