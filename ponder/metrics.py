@@ -454,7 +454,11 @@ def wilson_ci(successes: int, n: int, *, alpha: float = 0.05) -> tuple[float, fl
     """(mean, lo, hi): the Wilson score interval of a binomial proportion (Wilson 1927). Its coverage stays
     near nominal at small n and at accuracies near 0 or 1, where a percentile bootstrap of 0/1 values
     collapses (exact coverage of a nominal 95% interval at n=10, p=0.9: Wilson 93%, bootstrap 65%; at
-    10/10 correct the bootstrap's interval has zero width, Wilson's is [72%, 100%])."""
+    10/10 correct the bootstrap's interval has zero width, Wilson's is [72%, 100%]). Counts only: a fractional
+    "successes" (a sum of per-problem accuracies, 2.5 of 10) got an interval as if it were a binomial count."""
+    for name, v in (("successes", successes), ("n", n)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise PonderError(f"wilson_ci: {name}={v!r} must be an integer count")
     if n < 1 or not 0 <= successes <= n:
         raise PonderError(f"wilson_ci: need 0 <= successes <= n and n >= 1, got {successes}/{n}")
     if not 0 < alpha < 1:

@@ -504,6 +504,36 @@ def test_accuracy_intervals_cover_at_small_n_and_extreme_accuracy():
         wilson_ci(3, 2)
 
 
+def test_wilson_bounds_solve_the_score_equation_and_counts_must_be_integers():
+    """Wilson's bounds are the two p where the score statistic |phat - p| / sqrt(p (1 - p) / n) equals z, solved
+    here by bisection (0 and 1 themselves at 0 and n successes). A fractional count (2.5 of 10: a sum of accuracies)
+    was given an interval as if it were a binomial count."""
+    from statistics import NormalDist
+
+    from ponder.metrics import wilson_ci
+
+    z = NormalDist().inv_cdf(0.975)
+
+    def root(phat, n, a, b):  # the p in [a, b] where the score statistic crosses z (monotone there)
+        def f(p):
+            return abs(phat - p) - z * math.sqrt(p * (1 - p) / n)
+
+        for _ in range(80):
+            m = (a + b) / 2
+            a, b = (m, b) if (f(m) > 0) == (f(a) > 0) else (a, m)
+        return (a + b) / 2
+
+    for n in (1, 2, 5, 10, 37):
+        for s in range(n + 1):
+            phat, lo, hi = wilson_ci(s, n)
+            assert lo == (0.0 if s == 0 else pytest.approx(root(phat, n, 0.0, phat), abs=1e-9)), (s, n)
+            assert hi == (1.0 if s == n else pytest.approx(root(phat, n, phat, 1.0), abs=1e-9)), (s, n)
+    assert wilson_ci(np.int64(3), np.int64(10)) == wilson_ci(3, 10)
+    for args in ((2.5, 10), (3, 10.0), (True, 1), ("3", 10)):
+        with pytest.raises(PonderError, match=r"wilson_ci: (successes|n)=.* must be an integer count"):
+            wilson_ci(*args)
+
+
 def _settled_by_brute_force(prefix, n):
     """Every way the remaining n - len(prefix) votes could go (an existing answer, a new one or None)
     gives the prefix's leader as the full vote's winner."""
