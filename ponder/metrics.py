@@ -116,8 +116,9 @@ def _check_seed(seed, where: str) -> None:
 def logprob_weights(logprob_means: Sequence[float]) -> list[float]:
     """Vote weights exp(mean token log-prob): a confident sample counts more, each weight in (0, 1]."""
     out = []
-    for i, lp in enumerate(logprob_means):
-        if lp is None or not math.isfinite(float(lp)):
+    for i, lp in enumerate(logprob_means):  # (float("x") was a bare ValueError, True a weight like a log-prob of 0)
+        if (isinstance(lp, bool) or not isinstance(lp, (int, float, np.integer, np.floating))
+                or not math.isfinite(float(lp))):
             raise PonderError(f"logprob_weights: sample {i} has logprob_mean={lp!r}, need a finite number")
         out.append(math.exp(min(float(lp), 0.0)))
     return out

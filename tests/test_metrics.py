@@ -660,6 +660,14 @@ def test_summarize_names_a_malformed_logprob_mean(bad):
         summarize(recs, ks=[2])
 
 
+@pytest.mark.parametrize("bad", ["x", "-1.0", True, None, float("nan"), -math.inf])
+def test_logprob_weights_names_a_malformed_logprob_mean(bad):
+    """float("x") was a bare ValueError, and True (or the text "-1.0") was taken as a number."""
+    assert logprob_weights([-0.5, np.float32(0.0), 2]) == [math.exp(-0.5), 1.0, 1.0]
+    with pytest.raises(PonderError, match=f"sample 1 has logprob_mean={bad!r}, need a finite number"):
+        logprob_weights([-0.5, bad])
+
+
 @pytest.mark.parametrize("n_boot", [2.5, True, "100", 0])
 def test_bootstrap_ci_names_a_bad_n_boot(n_boot):
     with pytest.raises(PonderError, match=f"n_boot={n_boot!r} must be an integer >= 1"):
