@@ -5,7 +5,8 @@ times per problem, judges every final completion with a reward (default: the mat
 with 95% intervals over problems (``ponder.metrics.summarize``: Wilson where each problem is right or wrong,
 else an expanded percentile bootstrap): pass@1 (mean over the n runs), unbiased pass@k and maj@k (the expected
 k-sample vote, averaged over k-subsets of the n) for each k <= n (wmaj@k when log-probs exist), mean generated tokens, latency,
-truncation rate and no-answer rate, and the accuracies per task, subject, level or n_ops where items differ in
+truncation rate and no-answer rate (the votes and no-answer rate only where the reward judges a final answer, or an
+``extract`` is given: ``ANSWER_VERIFIERS``), and the accuracies per task, subject, level or n_ops where items differ in
 them (``breakdown``). With ``out_dir`` it writes ``samples.jsonl`` (one record per run:
 completion, extracted answer, verdict), ``config.json`` and, last, ``summary.json`` — each atomically —
 so ``ponder report DIR`` renders it and a directory with a summary.json is a finished evaluation. While it
@@ -212,6 +213,28 @@ def answer_fns(reward_fn, extract, equal) -> tuple[Callable, Callable]:
 
         return extract or extract_expression, equal or same_answer
     return extract or scale.default_extract(), equal or scale.default_equal()
+
+
+# Verifiers whose verdict is on a final answer that votes can group: math's value, countdown's expression. The
+# others (code: a program run against tests; constraints; format; a judge) have none, and the math extractor's pick
+# from a program or an essay is noise: maj@k over it came out near 0 next to a positive pass@1 ("voting hurts").
+ANSWER_VERIFIERS = ("math", "countdown")
+
+
+def unvoted_reward(reward_fn, extract, equal) -> str | None:
+    """The primary verifier of a reward with no final answer to vote on (see ``ANSWER_VERIFIERS``), unless the
+    caller gives its own ``extract`` or ``equal``; None where votes mean something (a callable reward, whose
+    answers are the caller's business, included)."""
+    primary = getattr(reward_fn, "primary", None)
+    if extract is not None or equal is not None or primary is None or primary in ANSWER_VERIFIERS:
+        return None
+    return primary
+
+
+def _refuse_vote(what: str, reward, primary: str) -> None:
+    raise PonderError(f"{what} votes on final answers, and reward {_jsonable(reward)!r} (primary verifier "
+                      f"{primary!r}) has none to vote on; pass an answer extractor to vote anyway (in Python: "
+                      "extract=..., a function completion -> answer), or use another method")
 
 
 def _check_flag(name: str, v) -> None:
@@ -690,6 +713,9 @@ def evaluate(
         mk["scorer"] = _scorer_for(recorded["scorer"], model=model, tok=tok, items=items, prompts=prompts,
                                    judge=judge, what=name.replace("_", "-"))
     reward_fn = make_reward(reward, judge)
+    unvoted = unvoted_reward(reward_fn, extract, equal)
+    if unvoted and name == "self_consistency":
+        _refuse_vote("method 'self_consistency'", reward, unvoted)
     extract, equal = answer_fns(reward_fn, extract, equal)
     fn = scale.METHODS[name]
     common = dict(temperature=temp, top_p=top_p, max_new_tokens=max_new_tokens, stop=stop, extract=extract)
@@ -826,9 +852,12 @@ def evaluate(
         per_problem.append(recs)
     from ponder.metrics import summarize
 
-    summ = summarize(per_problem, ks, equal=equal, n_boot=n_boot, seed=seed)
+    # no final answer to vote on: summarized without the math extractor's answers (no maj@k, wmaj@k, no_answer_rate)
+    scored = per_problem if not unvoted else [[{k: v for k, v in r.items() if k != "answer"} for r in recs]
+                                              for recs in per_problem]
+    summ = summarize(scored, ks, equal=equal, n_boot=n_boot, seed=seed)
     total_tokens = int(sum(r["tokens"] for r in records))
-    by = breakdown(items, per_problem, ks, equal=equal, n_boot=n_boot, seed=seed)
+    by = breakdown(items, scored, ks, equal=equal, n_boot=n_boot, seed=seed)
     summary = {
         "model": model_name,
         "method": name,
@@ -1000,6 +1029,10 @@ def sweep(
     if par and temperature <= 0:
         raise PonderError("sweep: parallel methods need temperature > 0 (greedy samples are identical)")
     reward_fn = make_reward(reward)
+    unvoted = unvoted_reward(reward_fn, extract, equal)
+    for m in par:
+        if unvoted and m in ("majority", "weighted_majority"):
+            _refuse_vote(f"sweep: method {m!r}", reward, unvoted)
     extract, equal = answer_fns(reward_fn, extract, equal)
     prompts = [_prompt_of(it, chat, None) for it in items]
     P = len(items)

@@ -782,10 +782,11 @@ def test_sweep_format_reward_counts_a_think_tag_the_prompt_opened(tokenizer):
 
     model = think_tag_model(tokenizer, [("q<think>", "z</think>\\boxed{7}")])
     items = [{"id": "a", "prompt": "q<think>", "answer": "7"}]
-    res = sweep((model, tokenizer), items, methods=["majority", "budget_forcing"], parallel_ns=[1], budgets=[8],
+    # (oracle: a format reward has no final answer for majority to vote on)
+    res = sweep((model, tokenizer), items, methods=["oracle", "budget_forcing"], parallel_ns=[1], budgets=[8],
                 max_new_tokens=16, temperature=0.05, reward="format", progress=False, n_boot=10)
     assert {c["method"]: [p["accuracy"] for p in c["points"]] for c in res["curves"]} == {
-        "majority": [1.0], "budget_forcing": [1.0]}
+        "oracle": [1.0], "budget_forcing": [1.0]}
 
 
 def test_sweep_counts_the_closing_think_tag_before_the_parallel_draw(tokenizer, capsys):
@@ -1294,3 +1295,49 @@ def test_an_item_whose_id_is_none_is_named_by_its_position_in_the_records(micro,
     evaluate(model, tok, items, method="greedy", max_new_tokens=4, progress=False, out_dir=tmp_path / "e")
     ids = [json.loads(x)["id"] for x in (tmp_path / "e" / "samples.jsonl").read_text().splitlines()]
     assert ids == ["0", "1"]
+
+
+# Code items: run against their tests, with no final answer to vote on (the micro model writes no program: every
+# completion fails them, which is not the point; maj@k over the math answers it boxes was).
+CODE_ITEMS = [{"id": f"c{i}", "prompt": p, "answer": "```python\ndef f(x):\n    return x + 1\n```",
+               "tests": ["assert f(1) == 2"], "level": i + 1} for i, p in enumerate((PA, PB))]
+
+
+@pytest.mark.parametrize("reward", ["code", "format+math"])
+def test_a_reward_without_a_final_answer_reports_no_vote(micro, tmp_path, reward):
+    """maj@k and wmaj@k voted over the answer the MATH extractor pulled out of each completion whatever the reward:
+    under code (a program run against tests), format, constraints or a judge they came out near 0 next to a
+    positive pass@1, read as "voting hurts". Such a reward's summary has pass@k and no vote, by level too; a math
+    primary, shaped by format, votes as before."""
+    model, tok = micro
+    items = CODE_ITEMS if reward == "code" else [{**it, "level": i % 2} for i, it in enumerate(ITEMS)]
+    s = evaluate(model, tok, items, n=4, ks=(1, 4), reward=reward, max_new_tokens=12, out_dir=tmp_path,
+                 progress=False, n_boot=10)
+    saved = json.loads((tmp_path / "summary.json").read_text())
+    for m in (s["metrics"], saved["metrics"], *(g["metrics"] for g in saved["by"]["level"].values())):
+        assert {"pass@1", "pass@4"} <= set(m) and not [k for k in m if k.split("@")[0] in ("maj", "wmaj")]
+    s = evaluate(model, tok, ITEMS, n=4, ks=(1, 4), reward="math+0.1*format", max_new_tokens=12, progress=False,
+                 n_boot=10)
+    assert {"maj@1", "maj@4", "wmaj@4"} <= set(s["metrics"])
+
+
+def test_voting_with_a_reward_without_a_final_answer_is_refused_unless_given_an_extractor(micro, tmp_path):
+    """self-consistency (and the sweep's majority curves) voted over the math extractor's pick from programs: the
+    method is refused, naming the reward, before anything is written; given extract= it votes on that."""
+    model, tok = micro
+    with pytest.raises(PonderError, match=r"^method 'self_consistency' votes on final answers.*reward 'code'.*"
+                                          r"extract="):
+        evaluate(model, tok, CODE_ITEMS, method="self_consistency", reward="code", out_dir=tmp_path / "e",
+                 progress=False)
+    assert not (tmp_path / "e").exists()
+    for method in ("majority", "weighted_majority"):
+        with pytest.raises(PonderError, match=rf"^sweep: method '{method}' votes on final answers.*reward 'code'"):
+            sweep((model, tok), CODE_ITEMS, methods=["oracle", method], parallel_ns=[2], reward="code",
+                  progress=False)
+    first_word = lambda t: (t.split() or [None])[0]  # noqa: E731
+    s = evaluate(model, tok, CODE_ITEMS, method="self_consistency", method_kwargs={"n_votes": 3}, n=2, ks=(1, 2),
+                 reward="code", extract=first_word, max_new_tokens=12, progress=False, n_boot=10)
+    assert {"maj@1", "maj@2"} <= set(s["metrics"])
+    res = sweep((model, tok), CODE_ITEMS, methods=["majority"], parallel_ns=[2], reward="code", extract=first_word,
+                max_new_tokens=12, progress=False, n_boot=10)
+    assert [c["method"] for c in res["curves"]] == ["majority"]
