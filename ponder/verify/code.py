@@ -2016,11 +2016,15 @@ def _decode(x, depth: int = 0):
 
 
 _CONTAINERS = (list, tuple, set, frozenset, dict)
+_SIZED = (str, bytes, *_CONTAINERS)  # what _deep_len counts by length
+_SCALARS = frozenset({int, float, complex, bool, type(None)})  # never _SIZED
 
 
 def _deep_len(v, limit: int) -> int:
     """Elements of `v` counted through nested containers, a shared one as often as it occurs (as printing or
     comparing it would visit it); stops counting past `limit`."""
+    if not isinstance(v, _SIZED):
+        return 1  # a scalar: a comprehension the caller evaluates asks this for each of ~500k items
     n, todo = 0, [v]
     while todo and n <= limit:
         x = todo.pop()
@@ -2029,8 +2033,11 @@ def _deep_len(v, limit: int) -> int:
         elif isinstance(x, _CONTAINERS):
             n += len(x)
             if n <= limit:
-                todo.extend(y for y in (itertools.chain(*x.items()) if isinstance(x, dict) else x)
-                            if isinstance(y, (str, bytes, *_CONTAINERS)))
+                # scanned at C speed, no Python frame per element: a list of a million numbers (a
+                # comprehension's item) costs milliseconds, not a second
+                items = list(itertools.chain(*x.items())) if isinstance(x, dict) else x  # iterated again
+                if not _SCALARS.issuperset(map(type, items)):
+                    todo.extend(itertools.compress(items, map(isinstance, items, itertools.repeat(_SIZED))))
         else:
             n += 1
     return n
@@ -2365,12 +2372,15 @@ class _Evaluator:
             self.spend(cost)
             scope = dict(env)
             _bind(pattern, item, scope)
-            if all(self.eval(c, values, scope) for c in conds):
+            # no generator or list built per item where none is needed: this loop may run ~500k times
+            if not conds or all(self.eval(c, values, scope) for c in conds):
                 if inner:
                     yield from self._caller_walk(levels, elt, depth + 1, values, scope, kept)
                 else:
-                    parts = [self.eval(t, values, scope) for t in elt]
-                    value = parts[0] if len(parts) == 1 else tuple(parts)
+                    if len(elt) == 1:
+                        value = self.eval(elt[0], values, scope)
+                    else:
+                        value = tuple([self.eval(t, values, scope) for t in elt])
                     kept[0] -= _deep_len(value, kept[0])
                     if kept[0] < 0:
                         raise _TestFailed("comprehension too large")
