@@ -667,11 +667,12 @@ def test_ray_session_leaves_sigterm_as_it_found_it():
     assert out.stdout.splitlines()[-2:] == ["True", "True"], out.stderr[-2000:]
 
 
+# Three scenarios on a cluster whose only CPU another job's actor holds, run one after another in one local Ray
+# instance of 1 CPU (a process of its own: the Ray tests below share one instance, whose CPUs their pool holds).
+# Each ends by starting a later pool once the CPU is free, which a pending actor it left behind would take; so each
+# scenario's leak shows in its own "later pool started" line, and the next one starts on a free cluster.
 _HELD = """
-import ray as _r
-from ponder.distributed.ray_workers import RayPool, ray_session
-from ponder.errors import PonderError
-with ray_session(num_cpus=1) as ray:
+def held(ray):
     holder = ray.remote(num_cpus=1)(type("Holder", (), {"ping": lambda self: 1})).remote()  # another job's actor
     ray.get(holder.ping.remote())
     try:
@@ -685,36 +686,8 @@ with ray_session(num_cpus=1) as ray:
 """
 
 
-def _ray_script_message(script: str) -> str:
-    """Run a Ray script in a cluster of its own (the Ray tests here share one instance, whose CPUs their pool
-    holds); it prints the error it got, then "later pool started": the error."""
-    import ast
-    import os
-    import subprocess
-    import sys
-
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
-                         env={**os.environ, "PYTHONPATH": str(Path(ponder.__file__).parents[1])})
-    lines = out.stdout.splitlines()
-    assert len(lines) == 2 and lines[1] == "later pool started", (out.stdout, out.stderr[-2000:])
-    return ast.literal_eval(lines[0])
-
-
-def test_ray_pool_whose_cpus_other_actors_hold_fails_at_its_deadline_without_leaking_actors():
-    """start() checked the workers' CPUs against the cluster's total, not against those other actors leave free: on a
-    cluster whose CPUs another job held, the actors were never placed and start() waited forever, saying nothing."""
-    pytest.importorskip("ray")
-    msg = _ray_script_message(_HELD)
-    assert "\n" not in msg
-    assert msg.startswith("Ray workers did not start within 2 s (0 of 1 running): they need 1 CPU (1 each), the Ray "
-                          "cluster has 0 of 1 free"), msg
-    assert "PONDER_RAY_START_TIMEOUT_S" in msg
-
-
 _INTERRUPTED = """
-import os, signal, threading, time
-from ponder.distributed.ray_workers import RayPool, ray_session
-with ray_session(num_cpus=1) as ray:
+def interrupted(ray):
     holder = ray.remote(num_cpus=1)(type("Holder", (), {"ping": lambda self: 1})).remote()  # another job's actor
     ray.get(holder.ping.remote())
     pool = RayPool(1, start_timeout_s=600)
@@ -737,17 +710,8 @@ with ray_session(num_cpus=1) as ray:
 """
 
 
-def test_ray_pool_start_interrupted_while_its_actors_wait_for_cpus_leaves_none_pending():
-    """Ctrl-C while start() waited for CPUs other actors held left its actor pending: once the CPUs were free it
-    took them, and held them for the rest of the session (a later pool could not start)."""
-    pytest.importorskip("ray")
-    assert _ray_script_message(_INTERRUPTED) == "interrupted, 0 actors left"
-
-
 _TAKEN = """
-from ponder.distributed.ray_workers import RayPool, ray_session
-from ponder.errors import PonderError
-with ray_session(num_cpus=1) as ray:
+def taken(ray):
     pool = RayPool(1, start_timeout_s=120).start()
     pool.start_timeout_s = 2  # the replacement's deadline, waited out below: the holder takes the only CPU
     ray.kill(pool.actors[0])
@@ -765,10 +729,76 @@ with ray_session(num_cpus=1) as ray:
 """
 
 
-def test_ray_replacement_the_cluster_has_no_cpus_for_fails_at_the_deadline():
-    """A dead actor's replacement waited forever, silently, when another job took the CPUs the dead one freed."""
+_CPU_HELD = """
+import os, signal, sys, threading, time
+from ponder.distributed.ray_workers import RayPool, ray_session
+from ponder.errors import PonderError
+""" + _HELD + _INTERRUPTED + _TAKEN + """
+with ray_session(num_cpus=1) as ray:
+    for name in sys.argv[1:]:
+        print("==", name, flush=True)
+        try:
+            globals()[name](ray)
+        except BaseException as e:  # (the next scenario still runs; this one's lines say what went wrong)
+            print(repr(f"{type(e).__name__}: {e}"), flush=True)
+"""
+
+
+@pytest.fixture(scope="module")
+def cpu_held():
+    """The lines each _CPU_HELD scenario printed, by name, and the script's stderr."""
+    import os
+    import subprocess
+    import sys
+
     pytest.importorskip("ray")
-    msg = _ray_script_message(_TAKEN)
+    try:
+        out = subprocess.run([sys.executable, "-c", _CPU_HELD, "held", "interrupted", "taken"], capture_output=True,
+                             text=True, timeout=600, env={**os.environ,
+                                                          "PYTHONPATH": str(Path(ponder.__file__).parents[1])})
+        stdout, stderr = out.stdout, out.stderr
+    except subprocess.TimeoutExpired as e:  # a scenario that hangs fails its own test, not the others' silently
+        stdout, stderr = (x.decode() if isinstance(x, bytes) else x or "" for x in (e.stdout, e.stderr))
+    lines: dict = {}
+    name = None
+    for line in stdout.splitlines():
+        if line.startswith("== "):
+            name = line[3:]
+            lines[name] = []
+        elif name is not None:
+            lines[name].append(line)
+    return lines, stderr
+
+
+def _ray_script_message(cpu_held, name: str) -> str:
+    """Scenario `name` of _CPU_HELD printed the error it got, then "later pool started": the error."""
+    import ast
+
+    lines, stderr = cpu_held
+    got = lines.get(name, [])
+    assert len(got) == 2 and got[1] == "later pool started", (got, stderr[-2000:])
+    return ast.literal_eval(got[0])
+
+
+def test_ray_pool_whose_cpus_other_actors_hold_fails_at_its_deadline_without_leaking_actors(cpu_held):
+    """start() checked the workers' CPUs against the cluster's total, not against those other actors leave free: on a
+    cluster whose CPUs another job held, the actors were never placed and start() waited forever, saying nothing."""
+    msg = _ray_script_message(cpu_held, "held")
+    assert "\n" not in msg
+    assert msg.startswith("Ray workers did not start within 2 s (0 of 1 running): they need 1 CPU (1 each), the Ray "
+                          "cluster has 0 of 1 free"), msg
+    assert "PONDER_RAY_START_TIMEOUT_S" in msg
+
+
+def test_ray_pool_start_interrupted_while_its_actors_wait_for_cpus_leaves_none_pending(cpu_held):
+    """Ctrl-C while start() waited for CPUs other actors held left its actor pending: once the CPUs were free it
+    took them, and held them for the rest of the session (a later pool could not start)."""
+    assert _ray_script_message(cpu_held, "interrupted") == "interrupted, 0 actors left"
+
+
+def test_ray_replacement_the_cluster_has_no_cpus_for_fails_at_the_deadline(cpu_held):
+    """A dead actor's replacement waited forever, silently, when another job took the CPUs the dead one freed."""
+    msg = _ray_script_message(cpu_held, "taken")
     assert re.fullmatch(r"Ray worker 0 \(pid \d+ on .+\) died mid-call, and its replacement did not start within 2 s: "
                         r"it needs 1 CPU \(1 each\), the Ray cluster has 0 of 1 free .*PONDER_RAY_START_TIMEOUT_S.*",
                         msg), msg
