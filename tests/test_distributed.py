@@ -568,36 +568,11 @@ def test_ray_workers_of_another_version_are_refused_and_stopped(tmp_path):
     assert lines[1] != "held"  # the refused actor's CPU was free for the task
 
 
+# One process, two local sessions: the first ends normally (SIGTERM's handler as it was before, the default), in the
+# second the CLI's handler is fired by a SIGTERM. ray.init sets its handler at every start, the second's included.
 _RAY_SIGTERM = """
 import os, signal, time
 import ray
-from ponder.cli import _sigterm_as_interrupt
-from ponder.distributed.ray_workers import ray_session
-with _sigterm_as_interrupt():
-    try:
-        with ray_session(num_cpus=1):
-            os.kill(os.getpid(), signal.SIGTERM)
-            time.sleep(60)
-    except KeyboardInterrupt as e:
-        print(type(e).__name__, ray.is_initialized())
-"""
-
-
-def test_sigterm_in_a_ray_session_stops_the_cli_as_ctrl_c_does():
-    """ray.init sets its own SIGTERM handler (sys.exit(15)) over the CLI's: `ponder grpo --ray` stopped by SIGTERM
-    exited 15, saying nothing of --resume. The session keeps a handler its caller set; Ray is still shut down."""
-    import os
-    import subprocess
-    import sys
-
-    pytest.importorskip("ray")
-    out = subprocess.run([sys.executable, "-c", _RAY_SIGTERM], capture_output=True, text=True, timeout=300,
-                         env={**os.environ, "PYTHONPATH": str(Path(ponder.__file__).parents[1])})
-    assert (out.stdout, out.returncode) == ("Terminated False\n", 0), out.stderr[-2000:]
-
-
-_RAY_SIGTERM_AFTER = """
-import os, signal, time
 from ponder.cli import _sigterm_as_interrupt
 from ponder.distributed.ray_workers import ray_session
 before = signal.getsignal(signal.SIGTERM)
@@ -609,9 +584,28 @@ with _sigterm_as_interrupt():
         with ray_session(num_cpus=1):
             os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(60)
-    except KeyboardInterrupt:  # the CLI's handler fired: a second SIGTERM in the cleanup is the default's
+    except KeyboardInterrupt as e:  # the CLI's handler fired: a second SIGTERM in the cleanup is the default's
         print(signal.getsignal(signal.SIGTERM) == signal.SIG_DFL)
+        print(type(e).__name__, ray.is_initialized())
 """
+
+
+@pytest.fixture(scope="module")
+def ray_sigterm():
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("ray")
+    return subprocess.run([sys.executable, "-c", _RAY_SIGTERM], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(Path(ponder.__file__).parents[1])})
+
+
+def test_sigterm_in_a_ray_session_stops_the_cli_as_ctrl_c_does(ray_sigterm):
+    """ray.init sets its own SIGTERM handler (sys.exit(15)) over the CLI's: `ponder grpo --ray` stopped by SIGTERM
+    exited 15, saying nothing of --resume. The session keeps a handler its caller set; Ray is still shut down."""
+    out = ray_sigterm
+    assert (out.stdout.splitlines()[2:], out.returncode) == (["Terminated False"], 0), out.stderr[-2000:]
 
 
 _FAILED_START = """
@@ -653,18 +647,12 @@ def test_local_ray_instance_that_fails_to_start_is_one_line_and_leaves_sigterm_t
     assert lines[1] == "True"  # the caller's handler
 
 
-def test_ray_session_leaves_sigterm_as_it_found_it():
+def test_ray_session_leaves_sigterm_as_it_found_it(ray_sigterm):
     """ray.init sets SIGTERM to sys.exit(15) and ray.shutdown leaves it there: a library caller that left SIGTERM
     at its default had it turned into SystemExit for the rest of the process, long after the session ended. A
     handler that changed during the session (the CLI's, fired: the default until the command ends) is kept."""
-    import os
-    import subprocess
-    import sys
-
-    pytest.importorskip("ray")
-    out = subprocess.run([sys.executable, "-c", _RAY_SIGTERM_AFTER], capture_output=True, text=True, timeout=300,
-                         env={**os.environ, "PYTHONPATH": str(Path(ponder.__file__).parents[1])})
-    assert out.stdout.splitlines()[-2:] == ["True", "True"], out.stderr[-2000:]
+    out = ray_sigterm
+    assert out.stdout.splitlines()[:2] == ["True", "True"], out.stderr[-2000:]
 
 
 # Three scenarios on a cluster whose only CPU another job's actor holds, run one after another in one local Ray
