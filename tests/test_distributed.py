@@ -1695,11 +1695,11 @@ def test_ddp_ranks_never_outlive_their_driver(tmp_path, sig):
     (tmp_path / "tmp").mkdir()
     driver = subprocess.Popen(
         [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import rankfns; "
-                               "from ponder.distributed import ddp; ddp._stop_ranks.__defaults__ = (2.0,); "
+                               "from ponder.distributed import ddp; ddp._stop_ranks.__defaults__ = (1.0,); "
                                f"ddp.spawn(rankfns.sleeper, 2, {str(tmp_path)!r}, threads=1)"],
         env={**os.environ, "TMPDIR": str(tmp_path / "tmp"), "PYTHONPATH": str(tmp_path)})
     # (SIGTERM: the driver gives its ranks, which sleep on, a grace to unwind that is waited out in full before
-    # it signals them; 2 s of it, not 5, take the same path: then SIGINT, then a terminate for stragglers)
+    # it signals them; 1 s of it, not 5, takes the same path: then SIGINT, then a terminate for stragglers)
     pidfiles = [tmp_path / f"pid{r}" for r in range(2)]
     deadline = time.monotonic() + 120
     while not all(f.exists() and f.read_text() for f in pidfiles) and time.monotonic() < deadline:
@@ -1729,7 +1729,7 @@ sys.path.insert(0, sys.argv[1])
 import rankfns
 from ponder.cli import _sigterm_as_interrupt
 from ponder.distributed import ddp
-ddp._stop_ranks.__defaults__ = (2.0,)  # the grace for the sleeping ranks to unwind, waited out in full: 2 s, not 5
+ddp._stop_ranks.__defaults__ = (1.0,)  # the grace for the sleeping ranks to unwind, waited out in full: 1 s, not 5
 signal.signal(signal.SIGHUP, signal.SIG_IGN)  # nohup
 with _sigterm_as_interrupt():
     try:
