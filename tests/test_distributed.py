@@ -654,7 +654,7 @@ def held(ray):
     holder = ray.remote(num_cpus=1)(type("Holder", (), {"ping": lambda self: 1})).remote()  # another job's actor
     ray.get(holder.ping.remote())
     try:
-        RayPool(1, start_timeout_s=2).start()  # (never placed while the holder lives: the deadline is waited out)
+        RayPool(1, start_timeout_s=1).start()  # (never placed while the holder lives: the deadline is waited out)
         print("started")
     except PonderError as e:
         print(repr(str(e)))
@@ -691,7 +691,7 @@ def interrupted(ray):
 _TAKEN = """
 def taken(ray):
     pool = RayPool(1, start_timeout_s=120).start()
-    pool.start_timeout_s = 2  # the replacement's deadline, waited out below: the holder takes the only CPU
+    pool.start_timeout_s = 1  # the replacement's deadline, waited out below: the holder takes the only CPU
     ray.kill(pool.actors[0])
     holder = ray.remote(num_cpus=1)(type("Holder", (), {"ping": lambda self: 1})).remote()  # takes the freed CPU
     ray.get(holder.ping.remote())
@@ -763,7 +763,7 @@ def test_ray_pool_whose_cpus_other_actors_hold_fails_at_its_deadline_without_lea
     cluster whose CPUs another job held, the actors were never placed and start() waited forever, saying nothing."""
     msg = _ray_script_message(cpu_held, "held")
     assert "\n" not in msg
-    assert msg.startswith("Ray workers did not start within 2 s (0 of 1 running): they need 1 CPU (1 each), the Ray "
+    assert msg.startswith("Ray workers did not start within 1 s (0 of 1 running): they need 1 CPU (1 each), the Ray "
                           "cluster has 0 of 1 free"), msg
     assert "PONDER_RAY_START_TIMEOUT_S" in msg
 
@@ -777,7 +777,7 @@ def test_ray_pool_start_interrupted_while_its_actors_wait_for_cpus_leaves_none_p
 def test_ray_replacement_the_cluster_has_no_cpus_for_fails_at_the_deadline(cpu_held):
     """A dead actor's replacement waited forever, silently, when another job took the CPUs the dead one freed."""
     msg = _ray_script_message(cpu_held, "taken")
-    assert re.fullmatch(r"Ray worker 0 \(pid \d+ on .+\) died mid-call, and its replacement did not start within 2 s: "
+    assert re.fullmatch(r"Ray worker 0 \(pid \d+ on .+\) died mid-call, and its replacement did not start within 1 s: "
                         r"it needs 1 CPU \(1 each\), the Ray cluster has 0 of 1 free .*PONDER_RAY_START_TIMEOUT_S.*",
                         msg), msg
 
