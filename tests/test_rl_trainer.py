@@ -166,20 +166,28 @@ def test_full_disk_while_checkpointing_keeps_the_previous_checkpoint(tmp_path, c
 def test_resume_after_kill_9_equals_uninterrupted(tmp_path, ckpt):
     args = [sys.executable, "-m", "ponder.cli", "grpo", "--model", str(ckpt), "--steps", "6", "--prompts-per-step",
             "3", "--group-size", "4", "--max-new-tokens", "12", "--eval-every", "3", "--eval-n", "6",
-            "--save-every", "3", "--lr", "1e-3", "--quiet"]
+            "--save-every", "3", "--lr", "1e-3", "--quiet", "--threads", "1"]
     straight = tmp_path / "straight"
-    subprocess.run(args + ["--out", str(straight)], check=True, timeout=300)
-    killed = tmp_path / "killed"
-    p = subprocess.Popen(args + ["--out", str(killed)])
-    deadline = time.time() + 300
-    while time.time() < deadline and not (killed / "checkpoint" / "trainer_state.pt").exists():
-        time.sleep(0.05)
-    os.kill(p.pid, signal.SIGKILL)
-    p.wait()
+    # the uninterrupted run beside the one to be killed (independent processes and run directories, one thread
+    # each, as the resumed run has): the wall time of one, not two
+    s = subprocess.Popen(args + ["--out", str(straight)])
+    try:
+        killed = tmp_path / "killed"
+        p = subprocess.Popen(args + ["--out", str(killed)])
+        deadline = time.time() + 300
+        while time.time() < deadline and not (killed / "checkpoint" / "trainer_state.pt").exists():
+            time.sleep(0.05)
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait()
+        assert s.wait(timeout=300) == 0
+    finally:
+        if s.poll() is None:
+            s.kill()
+            s.wait()
     state = torch.load(killed / "checkpoint" / "trainer_state.pt", weights_only=False)
     assert state["step"] in (3, 6)
-    subprocess.run([sys.executable, "-m", "ponder.cli", "grpo", "--resume", str(killed), "--steps", "6", "--quiet"],
-                   check=True, timeout=300)
+    subprocess.run([sys.executable, "-m", "ponder.cli", "grpo", "--resume", str(killed), "--steps", "6", "--quiet",
+                    "--threads", "1"], check=True, timeout=300)
     a, b = rows(straight), rows(killed)
     assert [x["step"] for x in b] == list(range(1, 7))
     for x, y in zip(a, b):
