@@ -2035,7 +2035,7 @@ def _deep_len(v, limit: int) -> int:
             if n <= limit:
                 # scanned at C speed, no Python frame per element: a list of a million numbers (a
                 # comprehension's item) costs milliseconds, not a second
-                items = list(itertools.chain(*x.items())) if isinstance(x, dict) else x  # iterated again
+                items = list(itertools.chain.from_iterable(x.items())) if isinstance(x, dict) else x  # read twice
                 if not _SCALARS.issuperset(map(type, items)):
                     todo.extend(itertools.compress(items, map(isinstance, items, itertools.repeat(_SIZED))))
         else:
