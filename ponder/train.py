@@ -1250,10 +1250,15 @@ def sft(
         model, tok, state, saved = load_run(run, "sft", device)
         moved = str(model.lm_head.weight.device)
         relocated = device is not None and moved != (saved.get("sft") or {}).get("device")
-        tok.template_kwargs = saved.get("chat_template_kwargs") or {}  # the run's prompts render as before
-        packing = bool(saved.get("packing"))
+        conf = str(run / "config.json")
+        # the run's prompts render as before
+        kwargs = saved.get("chat_template_kwargs")
+        tok.template_kwargs = {} if kwargs is None else check_template_kwargs(kwargs, f"{conf}: chat_template_kwargs")
+        packing = saved.get("packing", False)
+        if not isinstance(packing, bool):  # (a hand-edited "no" is truthy: the resumed run packed)
+            raise PonderError(f"{conf}: packing: expected bool, got {json.dumps(packing)[:60]}")
         # a run saved before `turns` existed trained the last assistant turn of each messages row
-        turns = check_turns(saved.get("turns", "last"), str(run / "config.json"))
+        turns = check_turns(saved.get("turns", "last"), conf)
         for name, rows in (("training", examples), ("validation", val_examples)):
             key = "data_sha256" if name == "training" else "val_data_sha256"
             if saved.get(key) != (_digest(rows) if rows else None):

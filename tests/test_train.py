@@ -416,6 +416,24 @@ def test_sft_resumes_a_run_saved_before_turns_existed_as_last(tmp_path, tiny_ran
         sft(None, None, rows, tmp_path / "b", train=TrainConfig(steps=5), resume=True, progress=False)
 
 
+@pytest.mark.parametrize("key,value,said", [("packing", "no", r"packing: expected bool, got \"no\""),
+                                             ("packing", 1, "packing: expected bool, got 1"),
+                                             ("chat_template_kwargs", "x", "chat_template_kwargs: expected a JSON object")])
+def test_sft_resume_refuses_hand_edited_top_level_settings(tmp_path, tiny_random, key, value, said):
+    """config.json's packing and chat_template_kwargs are settings the resumed run trains with: a hand-edited
+    "no" for packing was truthy (the resumed run packed its rows: another loss) and a string was taken as the
+    template's variables; each is one line naming the file and the setting, and nothing is trained."""
+    model, tok = tiny_random
+    run = tmp_path / "r"
+    sft(_copy(model), tok, SFT_EX, run, train=TrainConfig(steps=1, batch_size=4, seq_len=64), progress=False)
+    conf = run / "config.json"
+    saved = json.loads(conf.read_text())
+    conf.write_text(json.dumps({**saved, key: value}))
+    with pytest.raises(PonderError, match=f"^{re.escape(str(conf))}: {said}"):
+        sft(None, None, SFT_EX, run, train=TrainConfig(steps=2), resume=True, progress=False)
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == 1
+
+
 # ChatML that refuses a system turn, as Mistral's template does
 NO_SYSTEM_TEMPLATE = ("{% for m in messages %}{% if m['role'] == 'system' %}{{ raise_exception('no system role') }}"
                       "{% endif %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
