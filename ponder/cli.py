@@ -833,6 +833,10 @@ def cmd_probe(a):
     # (diversity samples the prompts and never reads a gold answer: a file of prompts alone is its natural input)
     items = load_items(a.data or a.task, split=a.split, n=a.limit, seed=a.seed,
                        require_answer=a.probe == "contamination")
+    if a.chat_template_kwargs and all(isinstance(it["prompt"], str) for it in items):  # (they would go unused)
+        raise PonderError("--chat-template-kwargs: these prompts are text, sampled as given through no chat "
+                          "template (prompts of chat messages, as in verl's layout, render through it); drop "
+                          "--chat-template-kwargs")
     if a.probe == "contamination":
         if a.model and len(a.model) > 1:
             raise PonderError(f"contamination probes one model; got {len(a.model)} --model values (several are "
@@ -1278,6 +1282,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--model", "-m", action="append", help="checkpoint(s); repeat for diversity across models")
     pr.add_argument("--dtype", default=None, help=_DTYPE_HELP)
     pr.add_argument("--device", default="cpu", help=_DEVICE_HELP)
+    _template_arg(pr)  # (prompts of chat messages, verl's layout, render through the chat template)
     src = pr.add_mutually_exclusive_group()
     src.add_argument("--task", default="word", help="benchmark task: arith | word | countdown (word is templated, so it can be perturbed)")
     src.add_argument("--data", default=None, help=f"{_DATA_FILE} with prompt (or problem), and answer for "

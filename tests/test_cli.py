@@ -1058,6 +1058,30 @@ def test_chat_template_kwargs_reach_the_template_and_the_eval_record(tmp_path, c
     assert out["{}"] != out['{"enable_thinking": false}']  # the pre-filled empty think block changes the prompt
 
 
+def test_probe_takes_chat_template_kwargs_for_chat_prompts(tmp_path, capsys):
+    """The probes sample prompts of chat messages (verl's layout) through the chat template, yet `ponder probe`
+    had no --chat-template-kwargs (Qwen3's thinking could not be turned off there); they now reach the template,
+    and text prompts, which render through none, refuse them in one line."""
+    from test_tokenizer import QWEN3_THINKING
+
+    model, tok = ponder.load("tiny")
+    tok.chat_template = QWEN3_THINKING
+    ponder.save(model, tok, tmp_path / "ck")
+    data = tmp_path / "chat.jsonl"
+    data.write_text("".join(json.dumps({"prompt": [{"role": "user", "content": f"What is {i} + 1?"}],
+                                        "reward_model": {"ground_truth": str(i + 1)}}) + "\n" for i in range(2)))
+    intra = {}
+    for kw in ("{}", '{"enable_thinking": false}'):
+        args = ["probe", "diversity", "--model", str(tmp_path / "ck"), "--data", str(data), "-n", "2", "--quiet",
+                "--json", "--threads", "1", "--chat-template-kwargs", kw]
+        assert main(args) == 0
+        intra[kw] = json.loads(capsys.readouterr().out)["intra"]
+    assert intra["{}"] != intra['{"enable_thinking": false}']  # the pre-filled empty think block changes the prompt
+    assert main(["probe", "diversity", "--limit", "2", "--chat-template-kwargs", '{"enable_thinking": false}']) == 2
+    err = capsys.readouterr().err
+    assert "--chat-template-kwargs: these prompts are text" in err and err.count("\n") == 1
+
+
 def test_a_reader_that_stops_early_is_not_an_error():
     """`ponder info --json | head -c 1` used to end with 'ponder info: error: Broken pipe' and exit 2."""
     import os
