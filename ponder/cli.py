@@ -522,13 +522,14 @@ def cmd_distill(a):
 
 
 def cmd_data_export(a):
-    from .fileio import check_writable
+    from .fileio import check_not_run_file, check_writable
     from .tasks import SPLITS, TASKS, generate
     from .tasks.data import check_export_path, export
 
     if a.task in TASKS and a.split in SPLITS:  # (else generate names the known ones)
         if a.output != "-":  # an output that cannot be written fails before the generation, not after it
             check_writable(a.output)
+            check_not_run_file(a.output)
         check_export_path(a.output)
     items = generate(a.task, a.split, a.n, seed=a.seed, progress=not a.quiet)
     path = export(items, a.output)

@@ -8,6 +8,7 @@ for, never the temporary file.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import stat
@@ -104,6 +105,38 @@ def check_writable(path: str | os.PathLike) -> Path:
                 raise _refused(f"{path}: cannot write into {a} ({e.strerror or e})", e) from e
             break
     return path
+
+
+# The files of a model checkpoint and of a Ponder run or result directory, which Ponder reads back (a resume, a
+# report, `ponder eval --model DIR`). Every such directory holds a config.json: a checkpoint's has no "kind",
+# a run's or result's names its kind.
+RUN_FILES = frozenset({"config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json",
+                       "model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
+                       "pytorch_model.bin.index.json", "metrics.jsonl", "alarms.jsonl", "summary.json",
+                       "samples.jsonl", "distilled.jsonl", "scaling.json"})
+_WEIGHTS = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
+
+
+def check_not_run_file(path: str | os.PathLike) -> None:
+    """Refuse an output (`verify -o`, `data export -o`) that would replace a file of a model checkpoint or of a
+    run or result: `-o runs/x/checkpoint/tokenizer.json` left a checkpoint that no longer loads, and `-o
+    runs/x/metrics.jsonl` a run whose resume and report read JSONL of another kind. Other files there (a
+    verify output next to an evaluation's samples.jsonl) are written as anywhere else."""
+    p = Path(path)
+    if p.name not in RUN_FILES or not p.is_file() or not (p.parent / "config.json").is_file():
+        return
+    if any((p.parent / w).exists() for w in _WEIGHTS):
+        what = "a model checkpoint"
+    else:
+        try:
+            kind = json.loads((p.parent / "config.json").read_text(encoding="utf-8")).get("kind")
+        except (OSError, ValueError, AttributeError):
+            return
+        if not isinstance(kind, str):
+            return
+        what = f"a Ponder {kind!r} directory"
+    raise PonderError(f"{p}: is a file of {what} ({p.parent}), which this output would replace; write it "
+                      "elsewhere")
 
 
 def cannot_create_in(folder: str | os.PathLike) -> OSError | None:

@@ -1082,6 +1082,33 @@ def test_probe_takes_chat_template_kwargs_for_chat_prompts(tmp_path, capsys):
     assert "--chat-template-kwargs: these prompts are text" in err and err.count("\n") == 1
 
 
+def test_verify_and_export_outputs_never_replace_a_checkpoints_or_runs_files(tmp_path, capsys):
+    """`ponder verify -o` and `ponder data export -o` replaced any file: a checkpoint's tokenizer.json or
+    config.json (the model then no longer loaded) or a run's metrics.jsonl. Those are refused in one line, the
+    files left as they were; a new file in such a directory, or an output of its own, is written."""
+    import shutil
+
+    ck = Path(shutil.copytree(Path(ponder.__file__).parent / "assets" / "tiny", tmp_path / "ck"))
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"kind": "grpo"}))
+    (run / "metrics.jsonl").write_text('{"step": 1}\n')
+    rows = tmp_path / "in.jsonl"
+    rows.write_text(json.dumps({"completion": "\\boxed{4}", "answer": "4"}) + "\n")
+    before = {p: p.read_bytes() for d in (ck, run) for p in d.iterdir()}
+    for out in (ck / "tokenizer.json", ck / "config.json", run / "metrics.jsonl"):
+        for args in (["verify", "math", str(rows), "-o", str(out), "--workers", "1", "--quiet"],
+                     ["data", "export", "arith", "-n", "2", "-o", str(out), "--quiet"]):
+            assert main(args) == 2
+            err = capsys.readouterr().err
+            assert f"{out}: is a file of a " in err and err.count("\n") == 1, err
+    assert {p: p.read_bytes() for d in (ck, run) for p in d.iterdir()} == before
+    for out in (run / "verified.jsonl", run / "verified.jsonl"):  # (twice: its own output is replaced)
+        assert main(["verify", "math", str(rows), "-o", str(out), "--workers", "1", "--quiet"]) == 0
+    assert main(["data", "export", "arith", "-n", "2", "-o", str(ck / "problems.jsonl"), "--quiet"]) == 0
+    capsys.readouterr()
+
+
 def test_a_reader_that_stops_early_is_not_an_error():
     """`ponder info --json | head -c 1` used to end with 'ponder info: error: Broken pipe' and exit 2."""
     import os

@@ -21,7 +21,7 @@ import time
 from collections import Counter
 
 from ponder.errors import PonderError
-from ponder.fileio import atomic_open, check_writable
+from ponder.fileio import atomic_open, check_not_run_file, check_writable
 from ponder.verify.registry import VERIFIERS, parallel_map
 
 KINDS = {"math": ("gold",), "code": ("tests",), "countdown": ("numbers", "target"), "constraints": ("constraints",),
@@ -118,6 +118,7 @@ def verify_file(kind: str, input_path: str, output_path: str | None = None, *, w
     # said now, not after the whole file is verified: a directory, a path under a file, a folder that takes no
     # files (os.access says yes to root for /proc); a missing folder is made at the write, as data export does
     check_writable(out_path)
+    check_not_run_file(out_path)
     completions = [r["completion"] for r in rows]
     if score_fn is None:
         verdicts = parallel_map(_Verify(kind), completions, rows, workers=workers, progress=progress,
