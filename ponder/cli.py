@@ -1075,7 +1075,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="which problems are drawn: the same task, split and seed give the same file, in [0, 2**32)")
     ex.add_argument("-o", "--output", "--out", required=True,
                     help="output .jsonl (.jsonl.gz: gzipped), written atomically; - for standard output")
-    ex.add_argument("--json", action="store_true", help="print what was written (task, split, n, seed, output) as JSON")
+    ex.add_argument("--json", action="store_true",
+                    help="print what was written (task, split, n, seed, output) as JSON (on standard error with "
+                         "-o -, where standard output holds the problems)")
     ex.add_argument("--quiet", action="store_true", help="no progress bar")
     ex.set_defaults(fn=cmd_data_export)
 

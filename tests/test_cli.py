@@ -1442,6 +1442,12 @@ def test_every_command_that_reports_results_takes_json(tmp_path, capsys):
     assert main(["data", "export", "arith", "--n", "3", "-o", str(out), "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"task": "arith", "split": "test", "n": 3, "seed": 0,
                                                    "output": str(out)}
+    # -o -: standard output holds the problems, so the JSON goes to standard error, as its --help says
+    assert main(["data", "export", "arith", "--n", "3", "-o", "-", "--json", "--quiet"]) == 0
+    res = capsys.readouterr()
+    assert [json.loads(x)["task"] for x in res.out.splitlines()] == ["arith"] * 3
+    assert json.loads(res.err)["output"] == "-"
+    assert "on standard error with -o -" in _help(capsys, "data", "export").split("--json ", 1)[1]
 
 
 def test_set_none_unsets_the_parts_that_take_none(capsys):
