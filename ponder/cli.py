@@ -723,9 +723,21 @@ def cmd_eval(a):
         raise PonderError("--sweep does not run on Ray yet; drop --ray")
     if not a.sweep and len(a.model or ()) > 1:  # (said before every model was loaded, not after)
         raise PonderError("several --model values are only for --sweep")
+    # An unknown --methods name or --effort level first, before any model loads: the checks of the options
+    # each method uses said "--max-new-tokens: not used by --methods foo" instead
+    from .evaluate import PARALLEL_METHODS, SEQUENTIAL_METHODS
+    from .scale import EFFORT_LEVELS
+
+    known = PARALLEL_METHODS + SEQUENTIAL_METHODS
+    unknown = [m.strip() for m in a.methods.split(",") if m.strip() and m.strip() not in known]
+    if a.sweep and unknown:
+        raise PonderError(f"--methods: unknown method {unknown[0]!r} (parallel: "
+                          f"{', '.join(PARALLEL_METHODS)}; sequential: {', '.join(SEQUENTIAL_METHODS)})")
+    if not a.sweep and a.method == "effort" and a.effort is not None and a.effort not in EFFORT_LEVELS:
+        raise PonderError(f"--effort: unknown reasoning effort {a.effort!r} "
+                          f"(known: {', '.join(EFFORT_LEVELS)})")
     models = _load_models(a, a.model or ["tiny"])
     if a.sweep:
-        from .evaluate import PARALLEL_METHODS, SEQUENTIAL_METHODS
 
         chosen = {m.strip() for m in a.methods.split(",") if m.strip()}
         # budgets are budget forcing's alone (effort's come with its levels); the sequential methods decode

@@ -302,6 +302,14 @@ def test_errors_are_one_line_and_debug_shows_traceback(tmp_path):
     (["eval", "--sweep", "--methods", "oracle", "--budgets", "4", "--waits", "3"],
      "--budgets, --waits: not used by --methods oracle"),
     (["eval", "--sweep", "--methods", "budget_forcing", "--ns", "1,2"], "--ns: not used by --methods budget_forcing"),
+    # a mistyped method or level was blamed on an option it does not use ("--max-new-tokens: not used by
+    # --methods majorty"), after every model had loaded
+    (["eval", "--sweep", "--methods", "majorty", "--max-new-tokens", "8", "-m", "no/such/model"],
+     "--methods: unknown method 'majorty' (parallel: majority,"),
+    (["eval", "--sweep", "--methods", "majority,budget_forcng", "--budgets", "16"],
+     "--methods: unknown method 'budget_forcng'"),
+    (["eval", "--method", "effort", "--effort", "hgih", "--max-new-tokens", "8", "-m", "no/such/model"],
+     "--effort: unknown reasoning effort 'hgih' (known: low, medium, high)"),
     # effort's budgets are its levels'; the sequential methods decode greedily within their budgets: --budgets,
     # --temperature and --max-new-tokens were taken, ignored and recorded in config.json as if used
     (["eval", "--sweep", "--methods", "effort", "--budgets", "4,8"], "--budgets: not used by --methods effort"),
