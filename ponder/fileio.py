@@ -114,7 +114,7 @@ RUN_FILES = frozenset({"config.json", "generation_config.json", "tokenizer.json"
                        "model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
                        "pytorch_model.bin.index.json", "metrics.jsonl", "alarms.jsonl", "summary.json",
                        "samples.jsonl", "distilled.jsonl", "scaling.json"})
-_WEIGHTS = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
+MODEL_WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
 
 
 def check_not_run_file(path: str | os.PathLike) -> None:
@@ -125,7 +125,7 @@ def check_not_run_file(path: str | os.PathLike) -> None:
     p = Path(path)
     if p.name not in RUN_FILES or not p.is_file() or not (p.parent / "config.json").is_file():
         return
-    if any((p.parent / w).exists() for w in _WEIGHTS):
+    if any((p.parent / w).exists() for w in MODEL_WEIGHT_FILES):
         what = "a model checkpoint"
     else:
         try:

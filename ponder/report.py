@@ -25,8 +25,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 from ponder.errors import PonderError
+from ponder.fileio import MODEL_WEIGHT_FILES, counted, json_safe
 from ponder.fileio import atomic_write_bytes as _atomic_write_bytes
-from ponder.fileio import counted, json_safe
 
 # ------------------------------------------------------------------------------------------ file io
 
@@ -562,6 +562,12 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
             if p.is_file() and p not in result_files:
                 result_files.append(p)
     pngs = sorted(p for p in d.glob("*.png") if p.is_file())
+    weights = next((w for w in MODEL_WEIGHT_FILES if (d / w).exists()), None)
+    if weights is not None and not (result_files or found["metrics"] or found["samples"] or found["alarms"]):
+        # (it reported the model's config.json alone, written into the checkpoint, which a resume's swap replaces)
+        run = d.parent if (d.parent / "metrics.jsonl").is_file() else None
+        raise PonderError(f"{d}: is a model checkpoint ({weights}), not a run or an evaluation; "
+                          + (f"report on its run directory, {run}" if run else f"`ponder info {d}` describes it"))
     from ponder.evaluate import PROGRESS
 
     if not any(found.values()) and not result_files and not pngs:

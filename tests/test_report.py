@@ -145,6 +145,25 @@ def test_html_report_errors(tmp_path):
         write_html_report(tmp_path)
 
 
+def test_a_model_checkpoint_is_not_reported_as_a_run(tmp_path):
+    """`ponder report RUN/checkpoint` (the model, not its run) wrote a "report" of the model's config.json alone
+    into the checkpoint; it is refused in one line pointing at the run directory, and nothing is written."""
+    import shutil
+
+    import ponder
+
+    ck = tmp_path / "run" / "checkpoint"
+    shutil.copytree(Path(ponder.__file__).parent / "assets" / "tiny", ck)
+    with pytest.raises(PonderError, match=r"checkpoint: is a model checkpoint \(model.safetensors\), not a run or an "
+                                          r"evaluation; `ponder info .*` describes it$"):
+        write_html_report(ck)
+    (tmp_path / "run" / "metrics.jsonl").write_text('{"step": 1, "loss": 1.0}\n')
+    with pytest.raises(PonderError, match=f"report on its run directory, {re.escape(str(tmp_path / 'run'))}$"):
+        write_html_report(ck)
+    assert not (ck / "report.html").exists()
+    write_html_report(tmp_path / "run")  # (the run itself: reported)
+
+
 @pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs /usr/bin/chromium")
 def test_headless_screenshot_of_report(tmp_path):
     proc = subprocess.run([sys.executable, str(ROOT / "bench" / "screenshot_report.py"), "--out", str(tmp_path),
