@@ -151,7 +151,7 @@ def _sampling(a) -> None:
     generation_config.json, field by field as transformers merges a caller's settings with the file's (a flag wins
     for its own setting only: --top-k 5 on a Qwen3 checkpoint samples at its temperature 0.6 and top_p 0.95),
     and say so once on stderr. A file without do_sample true leaves the command's defaults. Settings of the file
-    that Ponder cannot apply (a repetition_penalty) are named on stderr too."""
+    that Ponder cannot apply (a repetition_penalty) are named on stderr too. --quiet says neither."""
     from .checkpoint import SAMPLING_FIELDS, sampling_defaults, unapplied_generation_settings
 
     given = getattr(a, "given", set())
@@ -159,13 +159,13 @@ def _sampling(a) -> None:
         taken, f = sampling_defaults(a.model, given)
         for k, v in taken.items():
             setattr(a, k, v)
-        if taken and a.temperature != 0:  # (greedy: top_p, top_k and min_p change nothing)
+        if taken and a.temperature != 0 and not getattr(a, "quiet", False):  # (greedy: the others change nothing)
             print(f"sampling settings from {f}: " + ", ".join(f"{k} {v}" for k, v in taken.items())
                   + "; pass --temperature 0 for greedy", file=sys.stderr)
     # what the file sets that transformers would apply and Ponder cannot: said, not dropped silently beside the
     # note above (a user comparing with transformers read that as the whole file)
     unapplied, f = unapplied_generation_settings(a.model)
-    if unapplied:
+    if unapplied and not getattr(a, "quiet", False):
         print(f"not applied from {f} (transformers' generate() applies them; Ponder's sampling has no such "
               f"setting): {', '.join(unapplied)}", file=sys.stderr)
 
@@ -925,6 +925,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--json", action="store_true",
                    help='print {"results": [{"prompt", "samples": [{"text", "tokens", "finish_reason", '
                         '"logprob_sum"}]}]} as one JSON object, a row per prompt (one prompt too)')
+    g.add_argument("--quiet", action="store_true",
+                   help="no notes on stderr of the sampling settings taken from, or not applied from, the "
+                        "checkpoint's generation_config.json (errors are still printed)")
     _threads_arg(g)
     g.set_defaults(fn=cmd_generate)
 

@@ -210,6 +210,18 @@ def test_generate_says_which_generation_config_settings_it_does_not_apply(tmp_pa
     assert capsys.readouterr().err == ""
 
 
+def test_generate_quiet_says_no_notes_and_samples_the_same(tmp_path, tiny_random, capsys):
+    """`generate` alone of the non-interactive commands refused --quiet (a script passing it everywhere failed);
+    it silences the notes on stderr about the checkpoint's sampling settings, and the samples are unchanged."""
+    ck = _sampling_checkpoint(tmp_path / "ck", tiny_random, do_sample=True, temperature=1.3, repetition_penalty=1.05)
+    args = ["generate", "Problem: 1 + 2", "--model", str(ck), "--max-new-tokens", "6", "--seed", "3"]
+    assert main(args) == 0
+    loud = capsys.readouterr()
+    assert main([*args, "--quiet"]) == 0
+    quiet = capsys.readouterr()
+    assert loud.err.count("\n") == 2 and quiet.err == "" and quiet.out == loud.out
+
+
 def test_tiny_generate_and_chat_are_greedy_and_silent_as_before(monkeypatch, capsys):
     """The built-in model's generation_config.json has only EOS ids: its output stays the greedy one (chat's
     temperature 0.7) and nothing is printed about sampling settings."""
