@@ -328,6 +328,7 @@ def _terse_share(text: str):
 
 def cmd_pretrain(a):
     from .train import (
+        MIN_VOCAB,
         TINY_CORPUS,
         TINY_TRAIN,
         TrainConfig,
@@ -366,6 +367,9 @@ def cmd_pretrain(a):
         ("seed", a.seed), ("threads", a.threads), ("compile", a.compile or None), ("bf16", a.bf16 or None))
         if v is not None}}).validate()
     mc = tiny_model_config(a.hidden, a.layers)  # (a --hidden whose derived shape is invalid: refused here)
+    # pretrain() widens the model's vocabulary to the tokenizer's: from the smallest any tokenizer has, the model's
+    # is the tokenizer's (from the recipe's 512, --vocab 300 kept 512 rows; the recipe's tokenizer has 512 tokens)
+    mc.vocab_size = MIN_VOCAB
     check_pretrain_settings(Path(run), train, mc, a.vocab)  # before the corpus, which takes ~10 s to build
     docs, held = _pretrain_corpus(corpus)
     pretrain(run, docs, model_config=mc, train=train, vocab_size=a.vocab, heldout_docs=held,
@@ -975,7 +979,10 @@ def build_parser() -> argparse.ArgumentParser:
                          "max(1, H/64) key/value heads, MLP intermediate size 3H (default: the tiny recipe's 128)")
     pt.add_argument("--layers", type=_positive_int, default=None,
                     help="transformer layers (default: the tiny recipe's 4)")
-    pt.add_argument("--vocab", type=int, default=512, help="tokenizer vocabulary size")
+    pt.add_argument("--vocab", type=int, default=512,
+                    help="tokens the tokenizer learns at most (fewer if the corpus has fewer merges to learn); "
+                         "the model's vocabulary, its embedding and output rows, is the tokenizer's "
+                         "(default: the tiny recipe's 512)")
     pt.add_argument("--seed", type=_seed, default=None,
                     help="seeds the corpus (held-out documents: seed + 10000), the weight initialisation and "
                          "the batch drawn at each step, in [0, 2**32) (default: the tiny recipe's 0)")

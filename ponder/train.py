@@ -704,6 +704,7 @@ def check_documents(docs, what: str) -> None:
 
 
 MAX_VOCAB = 2**20  # pretrain's tokenizer: 7x Qwen3's 151,936 tokens (the trainer allocates ~72 bytes per token)
+MIN_VOCAB = 256 + len(SPECIAL_TOKENS)  # a byte-level tokenizer's smallest: every byte and the special tokens
 
 
 def check_pretrain_settings(run: Path, train: TrainConfig, model_config: ModelConfig | None, vocab_size: int):
@@ -714,9 +715,9 @@ def check_pretrain_settings(run: Path, train: TrainConfig, model_config: ModelCo
     if vocab_size > MAX_VOCAB:  # the tokenizers trainer allocates for it up front: 10**12 aborted the process
         raise PonderError(f"vocab_size={vocab_size}: at most {MAX_VOCAB:,} (2**20) tokens for a tokenizer trained "
                           "here")
-    if vocab_size < 256 + len(SPECIAL_TOKENS):
+    if vocab_size < MIN_VOCAB:
         raise PonderError(f"vocab_size={vocab_size}: a byte-level tokenizer needs at least "
-                          f"{256 + len(SPECIAL_TOKENS)} (256 bytes and {len(SPECIAL_TOKENS)} special tokens)")
+                          f"{MIN_VOCAB} (256 bytes and {len(SPECIAL_TOKENS)} special tokens)")
     ctx = (model_config or ModelConfig()).max_position_embeddings
     if train.seq_len > ctx:
         raise PonderError(f"seq_len={train.seq_len} exceeds the model's context of {ctx} positions "

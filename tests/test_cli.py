@@ -372,6 +372,19 @@ def test_bad_input_messages(args, msg, capsys):
     assert msg in err and err.strip().count("\n") == 0
 
 
+def test_pretrain_model_vocabulary_is_the_tokenizers(tmp_path, capsys):
+    """--vocab 300 trained a 300-token tokenizer under a 512-row embedding (the recipe's size was a floor): a
+    smaller --vocab never gave a smaller model. The model's vocabulary is the tokenizer's now (the recipe's
+    tokenizer has 512 tokens: its model is unchanged)."""
+    small = ["--docs", "50", "--hidden", "32", "--layers", "1", "--seq-len", "64", "--batch-size", "2", "--steps",
+             "1", "--quiet", "--json"]
+    assert main(["pretrain", "--out", str(tmp_path / "r"), "--vocab", "300", *small]) == 0
+    model, tok = ponder.load(tmp_path / "r" / "checkpoint")
+    assert tok.vocab_size == 300 and model.config.vocab_size == 300
+    assert model.embed_tokens.weight.shape[0] == 300
+    assert "the model's vocabulary, its embedding and output rows, is the tokenizer's" in _help(capsys, "pretrain")
+
+
 def test_pretrain_terse_share_given_twice_for_one_size_is_refused(tmp_path, capsys):
     """--terse-share 2:0.5,...,2:0.9 trained with 0.9 for 2-operation problems, the first share dropped silently."""
     args = ["pretrain", "--out", str(tmp_path / "r"), "--docs", "10", "--steps", "1", "--quiet",
