@@ -685,11 +685,26 @@ def cmd_verify(a):
               + f"; wrote {summary['output']}")
 
 
+def _list_arg(text: str, flag: str, example: str) -> list[str]:
+    """The items of a comma-separated option, each stripped; an empty one (1,,2) is refused, not skipped."""
+    items = [x.strip() for x in text.split(",")]
+    if "" in items:
+        raise PonderError(f"{flag} {text!r}: " + ("empty" if not text.strip() else "an empty item (a comma doubled "
+                          "or at an end)") + f"; expected comma-separated values, e.g. {example}")
+    return items
+
+
 def _ints_arg(text: str, flag: str) -> list[int]:
+    """A comma-separated option of positive integers (--k, --ns, --budgets), refused by its flag (the library
+    named --ns by its keyword, parallel_ns)."""
     try:
-        return [int(x) for x in text.split(",") if x.strip()]
+        values = [int(x) for x in _list_arg(text, flag, "1,4,16")]
     except ValueError:
         raise PonderError(f"{flag} {text!r}: expected comma-separated integers, e.g. 1,4,16") from None
+    bad = next((v for v in values if v < 1), None)
+    if bad is not None:
+        raise PonderError(f"{flag} {text!r}: {bad} is not a positive integer")
+    return values
 
 
 def _load_models(a, names) -> dict:
@@ -733,8 +748,13 @@ def cmd_eval(a):
     from .scale import EFFORT_LEVELS
 
     known = PARALLEL_METHODS + SEQUENTIAL_METHODS
-    unknown = [m.strip() for m in a.methods.split(",") if m.strip() and m.strip() not in known]
-    if a.sweep and unknown:
+    if a.sweep:  # the comma lists too, by their flags, before any model loads
+        methods = list(dict.fromkeys(_list_arg(a.methods, "--methods", "majority,best_of_n")))
+        ns, budgets = _ints_arg(a.ns, "--ns"), _ints_arg(a.budgets, "--budgets")
+    else:
+        ks = _ints_arg(a.k, "--k")
+    unknown = [m for m in methods if m not in known] if a.sweep else []
+    if unknown:
         raise PonderError(f"--methods: unknown method {unknown[0]!r} (parallel: "
                           f"{', '.join(PARALLEL_METHODS)}; sequential: {', '.join(SEQUENTIAL_METHODS)})")
     if not a.sweep and a.method == "effort" and a.effort is not None and a.effort not in EFFORT_LEVELS:
@@ -743,7 +763,7 @@ def cmd_eval(a):
     models = _load_models(a, a.model or ["tiny"])
     if a.sweep:
 
-        chosen = {m.strip() for m in a.methods.split(",") if m.strip()}
+        chosen = set(methods)
         # budgets are budget forcing's alone (effort's come with its levels); the sequential methods decode
         # greedily within their budgets, so temperature and max_new_tokens are the parallel methods' alone
         unused = [f"--{k.replace('_', '-')}" for k, kinds in (
@@ -752,8 +772,7 @@ def cmd_eval(a):
             ("max_new_tokens", PARALLEL_METHODS)) if k in getattr(a, "given", ()) and not chosen & set(kinds)]
         if unused:  # (they would be recorded in config.json as if they had been used)
             raise PonderError(f"{', '.join(unused)}: not used by --methods {a.methods}")
-        res = sweep(models, items, parallel_ns=_ints_arg(a.ns, "--ns"), budgets=_ints_arg(a.budgets, "--budgets"),
-                    methods=list(dict.fromkeys(m.strip() for m in a.methods.split(",") if m.strip())),
+        res = sweep(models, items, parallel_ns=ns, budgets=budgets, methods=methods,
                     max_new_tokens=a.max_new_tokens,
                     temperature=0.8 if a.temperature is None else a.temperature, seed=a.seed, reward=a.reward,
                     answer_tokens=a.answer_tokens or 16, waits=a.waits, chat=a.chat, out_dir=a.out, progress=not a.quiet)
@@ -790,7 +809,7 @@ def cmd_eval(a):
         # --max-new-tokens is only the default of --budget there: given both, it would cap nothing
         raise PonderError("--max-new-tokens is not used by --method budget_forcing with --budget (--budget caps "
                           "the thinking, --answer-tokens the forced answer); leave one out")
-    ekw = dict(method=a.method, n=a.n, ks=_ints_arg(a.k, "--k"), max_new_tokens=a.max_new_tokens,
+    ekw = dict(method=a.method, n=a.n, ks=ks, max_new_tokens=a.max_new_tokens,
                temperature=a.temperature, top_p=a.top_p, seed=a.seed, reward=a.reward, judge=judge,
                method_kwargs=kw, chat=a.chat, out_dir=a.out, model_name=name)
     if a.ray is not None:
