@@ -60,6 +60,27 @@ def _finite_float(text: str) -> float:
     return v
 
 
+def _temperature(text: str) -> float:
+    v = _finite_float(text)
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
+    return v
+
+
+def _top_p(text: str) -> float:  # (a range error said top_p, the keyword, and at temperature 0 only "not used")
+    v = _finite_float(text)
+    if not 0 < v <= 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
+    return v
+
+
+def _min_p(text: str) -> float:
+    v = _finite_float(text)
+    if not 0 <= v < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+    return v
+
+
 def _positive_float(text: str) -> float:
     v = _finite_float(text)
     if v <= 0:
@@ -75,14 +96,14 @@ def _add_sampling(p: argparse.ArgumentParser, max_new: int = 256, temperature: f
     transformers and vLLM (see _sampling)."""
     g = p.add_argument_group("sampling")
     g.add_argument("--max-new-tokens", type=_positive_int, default=max_new, help="tokens to generate at most")
-    g.add_argument("--temperature", type=_finite_float, default=temperature, help="sampling temperature; 0 = greedy "
+    g.add_argument("--temperature", type=_temperature, default=temperature, help="sampling temperature; 0 = greedy "
                    + _FROM_CHECKPOINT.format("temperature", f"{temperature}{' = greedy' * (temperature == 0)}; with do_sample true "
                                              "and no temperature: 1.0"))
-    g.add_argument("--top-p", type=_finite_float, default=1.0,
+    g.add_argument("--top-p", type=_top_p, default=1.0,
                    help="nucleus sampling mass, in (0, 1]; 1.0 = off " + _FROM_CHECKPOINT.format("top_p", "1.0"))
     g.add_argument("--top-k", type=_nonneg_int, default=0,
                    help="keep the k most likely tokens; 0 = off " + _FROM_CHECKPOINT.format("top_k", "0"))
-    g.add_argument("--min-p", type=_finite_float, default=0.0,
+    g.add_argument("--min-p", type=_min_p, default=0.0,
                    help="drop tokens below min_p x the top probability; 0 = off " + _FROM_CHECKPOINT.format("min_p", "0.0"))
     g.add_argument("--stop", action="append", default=None, help="stop string (repeatable)")
     g.add_argument("--seed", type=_seed, default=0, help="random seed; the same seed gives the same samples")
@@ -1078,7 +1099,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "countdown task, else math)")
     ds.add_argument("-n", "--n", type=_positive_int, default=200, help="prompts (with --data: its first N rows)")
     ds.add_argument("-k", type=_positive_int, default=4, help="teacher samples per prompt")
-    ds.add_argument("--temperature", type=_finite_float, default=0.8, help="teacher sampling temperature")
+    ds.add_argument("--temperature", type=_temperature, default=0.8, help="teacher sampling temperature")
     ds.add_argument("--max-new-tokens", type=_positive_int, default=128,
                     help="teacher tokens per sample at most; a sample cut at this length is never kept")
     ds.add_argument("--out", "-o", required=True,
@@ -1152,7 +1173,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="completion tokens per sample at most, in rollouts and held-out evaluation; also "
                          "Dr. GRPO's length normaliser and DAPO's overlong window (a fifth of it) unless --set "
                          "gives them")
-    gr.add_argument("--temperature", type=_finite_float, default=1.0,
+    gr.add_argument("--temperature", type=_temperature, default=1.0,
                     help="rollout sampling temperature (> 0); the loss's log-probs use the same temperature")
     gr.add_argument("--lr", type=_positive_float, default=2e-4,
                     help="AdamW's peak learning rate, reached by linear warmup over 5 steps, then constant")
@@ -1268,10 +1289,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="tokens generated per sample at most; budget_forcing also takes it as its thinking budget "
                          "when --budget is not given (--sweep: the parallel methods' cap; the sequential ones "
                          "keep to their budgets)")
-    ev.add_argument("--temperature", type=_finite_float, default=None,
+    ev.add_argument("--temperature", type=_temperature, default=None,
                     help="sampling temperature; 0 = greedy (default: 1.0 for sampling, 0.8 for self_consistency, "
                          "best_of_n and --sweep's parallel methods, else 0: --sweep's sequential ones decode greedily)")
-    ev.add_argument("--top-p", type=_finite_float, default=1.0, help="nucleus sampling mass, in (0, 1]; 1 = off")
+    ev.add_argument("--top-p", type=_top_p, default=1.0, help="nucleus sampling mass, in (0, 1]; 1 = off")
     ev.add_argument("--seed", type=_seed, default=0,
                     help="seeds the task's problems, the sampling and the bootstrap intervals, in [0, 2**32)")
     ev.add_argument("--reward", default=None, help="verifier/reward spec (default: countdown for the countdown "

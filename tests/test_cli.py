@@ -349,6 +349,12 @@ def test_errors_are_one_line_and_debug_shows_traceback(tmp_path):
     (["generate", "hi", "--top-p", "0.5", "--top-k", "5"],
      "--top-p 0.5, --top-k 5: not used at temperature 0, the default (greedy decoding"),
     (["chat", "--temperature", "0", "--min-p", "0.1"], "--min-p 0.1: not used at --temperature 0 (greedy"),
+    # out of range: said first by the flag (at temperature 0 --top-p 1.5 was "not used", elsewhere "top_p must")
+    (["generate", "hi", "--top-p", "1.5"], "argument --top-p: must be in (0, 1], got 1.5"),
+    (["generate", "hi", "--temperature", "1", "--min-p", "1"], "argument --min-p: must be in [0, 1), got 1"),
+    (["eval", "--top-p", "0"], "argument --top-p: must be in (0, 1], got 0"),
+    (["generate", "hi", "--temperature", "-1"], "argument --temperature: must be a number >= 0, got -1"),
+    (["grpo", "--temperature", "-0.5"], "argument --temperature: must be a number >= 0, got -0.5"),
     (["generate", "hi", "--chat-template-kwargs", "{enable_thinking: false}"],
      "argument --chat-template-kwargs: not JSON (Expecting property name enclosed in double quotes at character 1)"),
     (["eval", "--chat-template-kwargs", "[1]"], "argument --chat-template-kwargs: expected a JSON object"),
@@ -1018,7 +1024,7 @@ def test_chat_refuses_bad_sampling_settings_before_the_first_line(monkeypatch, c
     monkeypatch.setattr("builtins.input", lambda prompt="": pytest.fail("asked for input with a bad --top-p"))
     assert main(["chat", "--top-p", "3"]) == 2
     std = capsys.readouterr()
-    assert "top_p must be in (0, 1], got 3.0" in std.err and std.out == ""
+    assert "argument --top-p: must be in (0, 1], got 3" in std.err and std.out == ""
 
 
 @pytest.mark.parametrize("args,match", [
@@ -1960,7 +1966,7 @@ def test_distill_refuses_a_negative_temperature_before_loading_its_models(tmp_pa
     assert main(["distill", "--teacher", str(tmp_path / "no-such-teacher"), "--temperature", "-1", "--out",
                  str(tmp_path / "d"), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert "distill: temperature must be a finite number >= 0, got -1.0" in err and "no-such-teacher" not in err
+    assert "argument --temperature: must be a number >= 0, got -1" in err and "no-such-teacher" not in err
     assert not (tmp_path / "d").exists()
 
 
