@@ -945,7 +945,24 @@ class _Parser(argparse.ArgumentParser):
         # "argument -n/--n: ..." -> "argument --n: ...": an option by its long name, however many spellings it has
         message = re.sub(r"^argument (\S+/\S+):", lambda m: "argument " + next(
             (o for o in m.group(1).split("/") if o.startswith("--")), m.group(1)) + ":", message)
+        # argparse names a positional by its dest ("kind"), where usage shows its choices ({math,code,...}) and
+        # --help their meaning ("verifier"): named by that, as the user knows it
+        message = re.sub(r"^argument (\w+):", lambda m: f"argument {self._named(m.group(1))}:", message)
+        required = "the following arguments are required: "
+        if message.startswith(required):  # "kind, input" -> "verifier (math | code | ...), input"
+            message = "missing " + ", ".join(self._named(name, choices=True)
+                                             for name in message.removeprefix(required).split(", "))
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+    def _named(self, name: str, choices: bool = False) -> str:
+        """An argument argparse named, as the user knows it: an option by its long name; a positional of
+        choices by its help (and the choices); any other as usage shows it."""
+        for act in self._actions:
+            if act.option_strings and name == "/".join(act.option_strings):
+                return next((o for o in act.option_strings if o.startswith("--")), name)
+            if not act.option_strings and name == argparse._get_action_name(act) and act.choices:
+                return (act.help or name) + (f" ({' | '.join(map(str, act.choices))})" if choices else "")
+        return name
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -1343,7 +1360,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "n-gram overlap with a training file, then a verdict with its evidence. "
                                     "diversity: intra- and inter-model homogeneity of samples (self-BLEU, "
                                     "distinct-n, n-gram similarity) and a heatmap.")
-    pr.add_argument("probe", choices=["contamination", "diversity"], help="which probe to run")
+    pr.add_argument("probe", choices=["contamination", "diversity"], help="probe")
     pr.add_argument("--model", "-m", action="append", help="checkpoint(s); repeat for diversity across models")
     pr.add_argument("--dtype", default=None, help=_DTYPE_HELP)
     pr.add_argument("--device", default="cpu", help=_DEVICE_HELP)

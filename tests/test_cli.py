@@ -400,6 +400,20 @@ def test_pretrain_model_vocabulary_is_the_tokenizers(tmp_path, capsys):
     assert "the model's vocabulary, its embedding and output rows, is the tokenizer's" in _help(capsys, "pretrain")
 
 
+@pytest.mark.parametrize("args,msg", [
+    (["verify"], "ponder verify: error: missing verifier (math | code | countdown | constraints | format), input "),
+    (["verify", "mat", "in.jsonl"], "ponder verify: error: argument verifier: invalid choice: 'mat'"),
+    (["probe"], "ponder probe: error: missing probe (contamination | diversity) "),
+    (["data", "export"], "ponder data export: error: missing task, --output "),
+])
+def test_a_missing_argument_is_named_as_usage_and_help_show_it(args, msg, capsys):
+    """`ponder verify` alone said "required: kind, input", where its usage shows {math,code,...} and its help
+    "verifier": a positional of choices is named by its help and its choices, an option by its long name."""
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(msg) and err.count("\n") == 1
+
+
 def test_pretrain_terse_share_given_twice_for_one_size_is_refused(tmp_path, capsys):
     """--terse-share 2:0.5,...,2:0.9 trained with 0.9 for 2-operation problems, the first share dropped silently."""
     args = ["pretrain", "--out", str(tmp_path / "r"), "--docs", "10", "--steps", "1", "--quiet",
