@@ -1435,6 +1435,13 @@ def main(argv=None) -> int:
         if _resumable_eval(a):  # its options are not saved: the same command line again, with --resume
             line = [x for x in argv if x != "--debug"]
             hint = f"; continue with: ponder {shlex.join(line + ([] if a.resume else ['--resume']))}"
+        if not run and a.command in ("pretrain", "sft", "distill", "grpo") and not a.resume and getattr(a, "out", None):
+            # stopped before its first checkpoint: the line said nothing, and --resume then refused the run
+            out = Path(a.out)
+            hint = ("; nothing was saved yet, so --resume has nothing to continue: run the command again"
+                    if not (out / "config.json").is_file() else  # (the run's own: fresh_run_dir refuses another)
+                    "; nothing was saved yet (it stopped before its first checkpoint), so --resume has nothing to "
+                    f"continue: remove {shlex.quote(str(out))} and run the command again")
         if not run and a.command == "distill" and getattr(a, "out", None):
             from .train import DISTILLED
 

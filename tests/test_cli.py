@@ -1318,7 +1318,8 @@ def test_ctrl_c_in_a_training_command_says_how_to_continue(tmp_path, monkeypatch
     monkeypatch.setattr(cli, "cmd_sft", interrupted)
     run = tmp_path / "my run"
     assert main(["sft", "--data", "x.jsonl", "--out", str(run)]) == 130
-    assert capsys.readouterr().err == "interrupted\n"  # nothing saved yet: nothing to continue
+    assert capsys.readouterr().err == ("interrupted; nothing was saved yet, so --resume has nothing to continue: "
+                                       "run the command again\n")
     (run / "checkpoint").mkdir(parents=True)
     (run / "checkpoint" / STATE).write_bytes(b"")
     assert main(["sft", "--data", "x.jsonl", "--out", str(run)]) == 130
@@ -1332,6 +1333,32 @@ def test_ctrl_c_in_a_training_command_says_how_to_continue(tmp_path, monkeypatch
     kept = tmp_path / "d" / "distilled.jsonl"
     assert capsys.readouterr().err == (f"interrupted; the kept teacher samples are in {kept}: fine-tune on them "
                                        f"with ponder sft --model tiny --data {kept} --out NEW_DIR\n")
+
+
+def test_pretrain_stopped_before_its_first_checkpoint_says_to_run_it_again(tmp_path, monkeypatch, capsys):
+    """SIGTERM before the first checkpoint printed "terminated (SIGTERM)" alone, and --resume then refused the
+    run; the line says nothing was saved, so --resume has nothing to continue, and how to start again."""
+    import signal
+
+    import ponder.cli as cli
+    import ponder.train
+
+    def stopped(*args, **kwargs):
+        raise cli.Terminated(signal.SIGTERM)
+
+    monkeypatch.setattr(ponder.train, "optimizer_step", stopped)
+    run = tmp_path / "r"
+    args = ["pretrain", "--out", str(run), "--docs", "50", "--hidden", "32", "--layers", "1", "--seq-len", "64",
+            "--batch-size", "2", "--steps", "3", "--quiet"]
+    assert main(args) == 143
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"terminated (SIGTERM); nothing was saved yet (it stopped before its first checkpoint), so --resume has "
+        f"nothing to continue: remove {run} and run the command again")
+    assert main(["pretrain", "--out", str(run), "--resume"]) == 2 and "nothing to resume" in capsys.readouterr().err
+    monkeypatch.setattr(cli, "_pretrain_corpus", stopped)  # stopped before the run directory was written
+    assert main([*args[:2], str(tmp_path / "s"), *args[3:]]) == 143
+    assert capsys.readouterr().err == ("terminated (SIGTERM); nothing was saved yet, so --resume has nothing to "
+                                       "continue: run the command again\n")
 
 
 def test_a_run_stopped_under_torchrun_says_how_to_continue_once(tmp_path, monkeypatch, capsys):
