@@ -684,6 +684,7 @@ def cmd_demo(a):
     if a.json:  # every figure the text prints (the self-consistency sweep too); sample texts stay in summary.json
         print(json.dumps(json_safe({k: v for k, v in s.items() if k != "examples_after"})))
     else:
+        log("")  # (stderr: a blank line between the stage notes and the table, standard output the table alone)
         print(format_summary(s))
 
 

@@ -162,8 +162,8 @@ def _holder(config: Path) -> str:
 
 def format_summary(s: dict) -> str:
     b, a = s["accuracy_before"], s["accuracy_after"]
+    # no leading blank line: `ponder demo > table.txt` began with one (the CLI puts it on stderr, after its notes)
     lines = [
-        "",
         f"Ponder demo — {s['model']} on {s['task']} ({b['n']} held-out problems), {s['preset']} x {s['steps']} steps",
         f"{'':28}{'before RL':>22}{'after RL':>22}",
         f"{'greedy pass@1 (95% CI)':28}{_pct(b):>22}{_pct(a):>22}",

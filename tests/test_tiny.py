@@ -74,3 +74,19 @@ def test_demo_self_consistency_judges_with_the_tasks_verifier():
                          seed=0)[2][0].text
     assert extract_answer(text) == "31"  # the bare target (as the math verifier reads it)
     assert self_consistency(model, tok, items, cfg, "x")["points"][0]["accuracy"] == 0.0
+
+
+def test_demo_table_starts_with_its_title():
+    """`ponder demo > table.txt` began with a blank line (format_summary's first line, there to stand apart from
+    the stage notes, which go to stderr): the table starts with its title; the CLI puts the blank on stderr."""
+    from ponder.demo import format_summary
+
+    acc = {"accuracy": 0.375, "lo": 0.24, "hi": 0.53, "n": 40}
+    s = {"model": "tiny", "task": "arith", "preset": "grpo", "steps": 4, "accuracy_before": acc,
+         "accuracy_after": acc, "gain_points": 0.0, "self_consistency_problems": 40,
+         "step_by_step_share": {"before": 0.4, "after": 0.4}, "mean_greedy_tokens": {"before": 29.0, "after": 29.0},
+         "self_consistency": {"before": [{**acc, "budget": 1}], "after": [{**acc, "budget": 1}]},
+         "rl_seconds": 1.0, "seconds": 2.0, "run_dir": "runs/demo"}
+    lines = format_summary(s).splitlines()
+    assert lines[0] == "Ponder demo — tiny on arith (40 held-out problems), grpo x 4 steps"
+    assert all(line.strip() for line in lines)
