@@ -332,6 +332,17 @@ def cmd_info(a):
             print(f"{k:<{w}}  {v:,}" if isinstance(v, int) and not isinstance(v, bool) else f"{k:<{w}}  {v}")
 
 
+def _vocab(text: str) -> int:
+    """argparse type for --vocab: the library's range, said by the flag (it said vocab_size=100, its keyword)."""
+    from .tokenizer import SPECIAL_TOKENS
+    from .train import MAX_VOCAB, MIN_VOCAB
+
+    v = _int(text, MIN_VOCAB, f"at least {MIN_VOCAB} (256 bytes and {len(SPECIAL_TOKENS)} special tokens)")
+    if v > MAX_VOCAB:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_VOCAB:,} (2**20), got {v}")
+    return v
+
+
 def _terse_share(text: str):
     """argparse type for --terse-share: "0.7" or "2:0.15,3:0.85"."""
     try:
@@ -1037,7 +1048,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "max(1, H/64) key/value heads, MLP intermediate size 3H (default: the tiny recipe's 128)")
     pt.add_argument("--layers", type=_positive_int, default=None,
                     help="transformer layers (default: the tiny recipe's 4)")
-    pt.add_argument("--vocab", type=int, default=512,
+    pt.add_argument("--vocab", type=_vocab, default=512,
                     help="tokens the tokenizer learns at most (fewer if the corpus has fewer merges to learn); "
                          "the model's vocabulary, its embedding and output rows, is the tokenizer's "
                          "(default: the tiny recipe's 512)")

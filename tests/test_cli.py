@@ -301,6 +301,11 @@ def test_errors_are_one_line_and_debug_shows_traceback(tmp_path):
     (["generate", "\udcff"], "--prompt: not valid UTF-8 text"),
     (["grpo", "--resume", "r", "--lr", "1", "--model", "m"], "drop --model, --lr"),
     (["pretrain", "--out", "r", "--resume", "--hidden", "64"], "drop --hidden"),
+    # --vocab out of range was named vocab_size (the library's keyword), and a word "invalid int value"
+    (["pretrain", "--out", "r", "--vocab", "100"],
+     "argument --vocab: must be at least 261 (256 bytes and 5 special tokens), got 100"),
+    (["pretrain", "--out", "r", "--vocab", "9999999"], "argument --vocab: must be at most 1,048,576 (2**20), got"),
+    (["pretrain", "--out", "r", "--vocab", "x"], "argument --vocab: expected an integer, got 'x'"),
     # a kept setting given at its default value is still given (it used to pass, and be ignored)
     (["grpo", "--out", "r", "--resume", "--group-size", "8", "--model", "tiny"], "drop --model, --group-size"),
     (["grpo", "--out", "r", "--resume", "--group-s=8"], "drop --group-size"),
