@@ -1043,6 +1043,29 @@ def test_expected_values_written_with_comprehensions_map_or_filter_stay_in_the_c
         assert _fails_in_bounded_memory(good, f"assert f({n}) == len({e})"), e
 
 
+def test_comprehensions_the_caller_builds_have_pythons_scopes():
+    # Python gives a comprehension one variable per name, rebound item by item, which a generator made for an
+    # item reads when it runs (after the loop moved on, the last value); its first iterable is evaluated at
+    # once. The caller copied the variables for each item: these expected values were the other way round.
+    good = "def f(x):\n    return x"
+    cases = {"[list(g) for g in [(x for _ in range(1)) for x in range(3)]]": [[0], [1], [2]],
+             "[list(g) for g in [(y for y in range(x)) for x in range(3)]]": [[0, 1], [0, 1], [0, 1]],
+             "[list(m) for m in [map(lambda y: x + y, [0]) for x in range(3)]]": [[0], [1], [2]],
+             "[list(m) for m in [filter(lambda y: x, [5]) for x in range(3)]]": [[], [5], [5]],
+             "[g() for g in [(lambda: x) for x in range(3)]]": [0, 1, 2]}  # (lambdas run in the sandbox)
+    for e, wrong in cases.items():
+        assert eval(e) != wrong, e
+    tests = [f"assert f({eval(e)!r}) == {e}" for e in cases]
+    assert check_code(blk(good), tests).reason == f"passed {len(tests)}/{len(tests)}"
+    for e, wrong in cases.items():
+        assert check_code(blk(good), f"assert f({wrong!r}) == {e}").reason == "failed test 1", e
+    # a variable of the comprehension read before its `for` binds it is unbound, not the outer one of its name
+    unbound = "[[x for _ in range(1) for x in [x]] for x in range(2)]"
+    with pytest.raises(UnboundLocalError):
+        eval(unbound)
+    assert check_code(blk(good), f"assert f([[0], [1]]) == {unbound}").reason == "failed test 1"
+
+
 def test_expected_values_written_with_hex_repr_format_or_unbound_str_methods_stay_in_the_caller():
     # hex/bin/oct/repr/ascii/format and `map(str.upper, ...)` of the test's own values went to the sandbox as
     # code: the runner passed every one of these

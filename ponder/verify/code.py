@@ -881,6 +881,34 @@ _UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Invert: operator.i
 _MAX_BITS = 1 << 20  # caller-side arithmetic on values the program chose: keep it cheap
 _MAX_LEN = 10_000_000  # elements (characters) one caller-side operation may build
 _MAX_WORK = 1 << 26  # all the caller-side work for one run, in the same units (see _Evaluator)
+class _Scope(dict):
+    """The variables of one comprehension as the caller evaluates it. Python gives a comprehension one scope,
+    its variables rebound item by item, and what it creates (a generator expression) reads the enclosing ones
+    live, as a closure does: `[list(g) for g in [(x for _ in range(1)) for x in range(3)]]` is [[2], [2], [2]],
+    each inner generator run after the loop moved on to x = 2. So one scope per comprehension, not a copy per
+    item, and a name not bound here is looked up in the scope around it, as it stands then. A variable of this
+    comprehension read before its `for` bound it is unbound, not the outer one of that name (Python's
+    UnboundLocalError)."""
+
+    __slots__ = ("outer", "names")
+
+    def __init__(self, outer, names: frozenset[str]):
+        super().__init__()
+        self.outer, self.names = outer, names
+
+    def __missing__(self, name):
+        if name in self.names or self.outer is None:
+            raise KeyError(name)
+        return self.outer[name]
+
+
+def _pattern_names(pattern) -> set[str]:
+    """The names a `for` target pattern (see _target_pattern) binds."""
+    if pattern[0] == "name":
+        return {pattern[1]}
+    return set().union(*(_pattern_names(p) for p in pattern[1]))
+
+
 _MAX_PROJECTED = 10_000  # items of a comprehension's known iterable that are sent to the sandbox as data
 _COMP_NODE_WORK = 64  # per tree node evaluated for an item of a comprehension the caller evaluates alone
 
@@ -2207,9 +2235,10 @@ class _Evaluator:
         if kind == "const":
             return tree[1]
         if kind == "var":
-            if env is None or tree[1] not in env:
-                raise _TestFailed("unbound loop variable")
-            return env[tree[1]]
+            try:
+                return env[tree[1]]  # a _Scope reads the comprehensions around it
+            except (KeyError, TypeError):  # (TypeError: env is None)
+                raise _TestFailed("unbound loop variable") from None
         if kind == "top" and tree[1] in self.top_values:
             return self.top_values[tree[1]]  # nothing here changes a value in place, so sharing it is safe
         if kind in ("leaf", "top"):
@@ -2288,7 +2317,12 @@ class _Evaluator:
         if kind == "comp":
             return self._comp(tree, values, env)
         if kind == "caller_comp":
-            gen = self._caller_walk(tree[2], tree[3], 0, values, env or {}, [_MAX_LEN])
+            levels = tree[2]
+            scope = _Scope(env, frozenset().union(*(_pattern_names(p) for p, _, _ in levels)))
+            # the first iterable is evaluated (and iter() called on it) where the comprehension is, at once, even
+            # for a generator expression; the rest run in its own scope, item by item
+            first = _apply(iter, self.eval(levels[0][1], values, env))
+            gen = self._caller_walk(levels, tree[3], 0, values, scope, [_MAX_LEN], first)
             if tree[1] == "gen":
                 return gen  # lazy, like Python's: any() and all() stop early
             return _apply({"list": list, "set": set, "dict": dict}[tree[1]], gen)
@@ -2327,55 +2361,64 @@ class _Evaluator:
     def _comp(self, tree, values, env):
         _, kind, levels, elt, slot = tree
         items = self._record(values, slot)
-        gen = self._walk(levels, elt, 0, items, env or {})
+        # one scope for the comprehension, as _Scope says; its first iterable's items are the caller's at once
+        scope = _Scope(env, frozenset().union(*(_pattern_names(p) for p, _, _ in levels if p is not None)))
+        known = self._known(levels[0][1], env, items)
+        gen = self._walk(levels, elt, 0, items, scope, known)
         if kind == "gen":
             return gen  # lazy, like Python's: all() and any() stop early, later operands may have failed
         return _apply({"list": list, "set": set, "dict": dict}[kind], gen)
 
-    def _walk(self, levels, elt, depth, items, env):
-        """The elements of a comprehension, level `depth` on: the caller decides conditions and elements."""
+    def _known(self, iter_tree, env, items) -> list | None:
+        """The caller's own items of a comprehension's `for` over items it knows (None for the sandbox's): the
+        sandbox must have gone through exactly as many."""
         if not isinstance(items, list):
             raise _TestFailed("malformed value")
-        pattern, iter_tree, conds = levels[depth]
-        known = None
-        if iter_tree is not None:  # the sandbox must have gone through exactly the caller's items
-            known = self.items(iter_tree, env, len(items) + 1)
-            if len(known) != len(items):
-                raise _TestFailed("comprehension ran over other items")
+        if iter_tree is None:
+            return None
+        known = self.items(iter_tree, env, len(items) + 1)
+        if len(known) != len(items):
+            raise _TestFailed("comprehension ran over other items")
+        return known
+
+    def _walk(self, levels, elt, depth, items, scope, known):
+        """The elements of a comprehension, level `depth` on: the caller decides conditions and elements."""
+        pattern, _, conds = levels[depth]
         for k, item in enumerate(items):
             self.spend(1)
             if not isinstance(item, list) or len(item) != 2:
                 raise _TestFailed("malformed value")
             cond_values, inner = item
-            scope = env
             if known is not None:
-                scope = dict(env)
                 _bind(pattern, known[k], scope)
             if all(self.eval(c, cond_values, scope) for c in conds):
                 if depth + 1 < len(levels):
-                    yield from self._walk(levels, elt, depth + 1, self._payload(inner), scope)
+                    inner = self._payload(inner)
+                    yield from self._walk(levels, elt, depth + 1, inner, scope,
+                                          self._known(levels[depth + 1][1], scope, inner))
                 else:
                     parts = [self.eval(t, inner, scope) for t in elt]
                     value = parts[0] if len(parts) == 1 else tuple(parts)
                     self._charge(value)  # `[table for i in range(n)]` repeats the table n times
                     yield value
 
-    def _caller_walk(self, levels, elt, depth, values, env, kept: list):
-        """The elements of a comprehension the caller evaluates alone (see _AssertRewriter._caller_comp). Nothing
+    def _caller_walk(self, levels, elt, depth, values, scope, kept: list, items):
+        """The elements of a comprehension the caller evaluates alone (see _AssertRewriter._caller_comp), level
+        `depth` on, over `items`, that level's iterator. Nothing
         the sandbox reported bounds its items, so each costs work in proportion to the trees it evaluates
         (`[0 for i in range(10 ** 5) for j in range(10 ** 5)]` fails the test within ~500k items, not hours), and
         the elements it keeps count, nested ones too, against _MAX_LEN (`kept`, what is left of it)."""
-        pattern, iter_tree, conds = levels[depth]
+        pattern, _, conds = levels[depth]
         inner = depth + 1 < len(levels)
         cost = _COMP_NODE_WORK * (1 + _tree_size(conds) + (0 if inner else _tree_size(elt)))
-        for item in _apply(iter, self.eval(iter_tree, values, env)):
+        for item in items:
             self.spend(cost)
-            scope = dict(env)
             _bind(pattern, item, scope)
             # no generator or list built per item where none is needed: this loop may run ~500k times
             if not conds or all(self.eval(c, values, scope) for c in conds):
                 if inner:
-                    yield from self._caller_walk(levels, elt, depth + 1, values, scope, kept)
+                    nxt = _apply(iter, self.eval(levels[depth + 1][1], values, scope))
+                    yield from self._caller_walk(levels, elt, depth + 1, values, scope, kept, nxt)
                 else:
                     if len(elt) == 1:
                         value = self.eval(elt[0], values, scope)
