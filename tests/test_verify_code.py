@@ -1066,6 +1066,26 @@ def test_comprehensions_the_caller_builds_have_pythons_scopes():
     assert check_code(blk(good), f"assert f([[0], [1]]) == {unbound}").reason == "failed test 1"
 
 
+def test_a_generator_outliving_its_item_with_sandbox_values_gets_an_unsupported_verdict():
+    # the sandbox reports a comprehension's operands at once, item by item, each seeing that item's variables;
+    # Python runs a generator expression's body when it is iterated: after the loop around it moved on, with
+    # the last one. The caller used the sandbox's per-item values: this passed with [0] and failed with [2]
+    good = "def f(x):\n    return x"
+    e = "list([(f(x) for _ in range(1)) for x in range(3)][0])"
+    assert eval(e, {"f": lambda x: x}) == [2]
+    for want in ([0], [2]):
+        reason = check_code(blk(good), f"assert f({want}) == {e}").reason
+        assert reason == "unsupported generator expression reading 'x' of a comprehension around it", want
+    # iterated where it stands (by a builtin, or `in`), or run whole in the sandbox, it is decided as before
+    cases = ["[all(f(x) == x for _ in range(2)) for x in range(3)]", "[sum(f(x) for _ in range(2)) for x in range(3)]",
+             "[list(g) for g in [(f(x) for _ in range(1)) for x in range(3)]]",
+             "[x in (f(x) + i for i in range(1)) for x in range(3)]"]
+    want = [eval(c, {"f": lambda x: x}) for c in cases]
+    tests = [f"assert f({w!r}) == {c}" for w, c in zip(want, cases)]
+    assert check_code(blk(good), tests).reason == f"passed {len(tests)}/{len(tests)}"
+    assert check_code(blk(good), f"assert f([[0], [1], [2]]) == {cases[2]}").reason == "failed test 1"
+
+
 def test_expected_values_written_with_hex_repr_format_or_unbound_str_methods_stay_in_the_caller():
     # hex/bin/oct/repr/ascii/format and `map(str.upper, ...)` of the test's own values went to the sandbox as
     # code: the runner passed every one of these

@@ -168,7 +168,10 @@ program's in it (``[i * i for i in range(5)]``, ``', '.join(str(i) for i in rang
 of a lambda or such a builtin over the test's values) is an expected value: the caller builds it alone, each item
 charged as work, and the sandbox sees nothing of it. Operands are evaluated eagerly in the sandbox;
 ``and``/``or``, ``any``/``all`` and comprehension conditions short-circuit in the caller, so an operand the test
-did not need may cost time but cannot fail it.
+did not need may cost time but cannot fail it. So a generator expression that the sandbox reports values for,
+inside another comprehension whose variable that sandbox code reads, and that no builtin (or ``in``) iterates
+where it stands, gets an ``unsupported`` verdict: kept for later (``list([(f(x) for _ in 'a') for x in
+range(3)][0])``), Python would run it with the variable's last value, the sandbox ran it with its item's.
 
 A ``for`` loop of the tests over items the caller knows as above (or a dict literal's ``.items()``), where a
 top-level table of literals that the tests read only in loops' iterables, by item in loops' bodies and as
@@ -1093,6 +1096,8 @@ _FUNCS = {"abs": abs, "len": len, "sorted": sorted, "set": set, "frozenset": fro
 # math constants a test may compare with (`abs(f(x) - math.pi) < 1e-9`), taken from the real module
 _MATH_CONSTS = {f"math.{n}": getattr(math, n) for n in ("pi", "e", "tau", "inf", "nan")}
 # Those of them that iterate their first argument, as Python would a generator or a map the program returns.
+# Builtins that iterate an argument through where they are called (all/any may stop early)
+_CONSUMES = frozenset({"list", "tuple", "set", "frozenset", "sorted", "sum", "any", "all", "dict", "min", "max"})
 _ITERATES = {"list", "tuple", "set", "frozenset", "sorted", "sum", "any", "all", "enumerate", "dict"}
 # Builtin type names the caller resolves itself: `isinstance(f(x), (int, float))`, `type(f(x)) is str`.
 _TYPES = {t.__name__: t for t in (int, float, complex, str, bytes, bool, list, tuple, dict, set, frozenset)}
@@ -1480,6 +1485,10 @@ class _AssertRewriter(ast.NodeTransformer):
         self.optional: set[int] = set()  # asserts in such a body: unreached when it raised first
         self.handler_asserts: set[int] = set()  # optional too, in one of several handlers run after the check
         self.entered: dict[int, list] = {}  # such a check -> its handlers' classes and asserts (_handlers)
+        # inside a probe (_has_leaves, _caller_comp), which only asks whether an expression reads the program's
+        # values: what it finds there is found again where the expression is rewritten for the sandbox
+        self.probing = 0
+        self.consumed: set[ast.GeneratorExp] = set()  # generator expressions a builtin iterates where called
 
     def visit_FunctionDef(self, node: ast.FunctionDef):
         start, outer = self.index, self.excinfo
@@ -1742,7 +1751,11 @@ class _AssertRewriter(ast.NodeTransformer):
     def _has_leaves(self, e: ast.expr) -> bool:
         probe: list = []
         mark = len(self.top)
-        self._expr(e, probe)
+        self.probing += 1
+        try:
+            self._expr(e, probe)
+        finally:
+            self.probing -= 1
         hoisted = len(self.top) > mark
         del self.top[mark:]
         return bool(probe) or hoisted
@@ -1785,6 +1798,8 @@ class _AssertRewriter(ast.NodeTransformer):
                 or self._plain_identity(parts[i]) or self._plain_identity(parts[i + 1])
                 for i, op in enumerate(e.ops))
             if identity_ok:  # `is` on rebuilt values is only meaningful against None/True/False or a builtin type
+                # a generator compared (`y in (f(x, i) for i in ...)`) is iterated now, its value kept nowhere
+                self.consumed.update(p for p in parts if isinstance(p, ast.GeneratorExp))
                 return ("cmp", [self._expr(p, records) for p in parts], [type(op) for op in e.ops])
         if isinstance(e, (ast.Tuple, ast.List)) and not any(isinstance(x, ast.Starred) for x in e.elts):
             return ("seq", "tuple" if isinstance(e, ast.Tuple) else "list", [self._expr(x, records) for x in e.elts])
@@ -1806,6 +1821,8 @@ class _AssertRewriter(ast.NodeTransformer):
                 and not (name == "isinstance" and (len(e.args) != 2 or self._has_leaves(e.args[1])))
                 and not (name in _OWN_ARGS_ONLY and any(self._has_leaves(a) for a in e.args))):
             kwargs = {k.arg: ast.literal_eval(k.value) for k in e.keywords}
+            if name in _CONSUMES:  # `all(f(x) == y for y in ...)`: run through here and now (see _comp)
+                self.consumed.update(a for a in e.args if isinstance(a, ast.GeneratorExp))
             args = [self._expr(a, records) for a in e.args]
             for k, tree in enumerate(args):
                 if tree[0] == "leaf" and (name == "zip" or k == 0 and (name in _ITERATES or
@@ -1927,6 +1944,19 @@ class _AssertRewriter(ast.NodeTransformer):
                 target=target, iter=ast.Tuple(elts=[ast.Name("__ponder_item__", ast.Load())], ctx=ast.Load()),
                 ifs=[], is_async=0)]), slice=ast.Constant(0), ctx=ast.Load())
             inner = _call("__ponder_for__", _lambda(iterable), _lambda(per_item, "__ponder_item__"))
+        if kind == "gen" and e not in self.consumed and not self.probing:
+            # The sandbox reports a comprehension's operands item by item, at once, each with its own value of
+            # the variables of the comprehensions around it; Python runs a generator expression's body when
+            # it is iterated, reading them as they are then: after the loop around it moved on, when the
+            # generator outlives its item (`list([(f(x) for _ in 'a') for x in range(3)][0])` is [f(2)]).
+            # Unless a builtin iterates it where it stands, its sandbox code (past its first iterable, which
+            # Python also evaluates at once) may not read them: the caller could not tell which values it saw.
+            own = {n.id for g in e.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}
+            read = sorted({n.id for n in ast.walk(inner.args[1]) if isinstance(n, ast.Name)
+                           and isinstance(n.ctx, ast.Load) and n.id in outer_comp_vars - own})
+            if read:
+                self.unsupported = self.unsupported or (
+                    f"unsupported generator expression reading {read[0]!r} of a comprehension around it")
         records.append(inner)
         return ("comp", kind, levels, elt, len(records) - 1)
 
@@ -1975,6 +2005,7 @@ class _AssertRewriter(ast.NodeTransformer):
         probe: list = []
         mark = len(self.top)
         levels = []
+        self.probing += 1
         try:
             for g in e.generators:  # an iterable sees the loop variables of the `for`s before it, as in Python
                 iter_tree = self._expr(g.iter, probe)
@@ -1984,6 +2015,7 @@ class _AssertRewriter(ast.NodeTransformer):
             elt = [self._expr(p, probe) for p in ([e.key, e.value] if isinstance(e, ast.DictComp) else [e.elt])]
         finally:
             self.loop_vars, self.comp_vars = outer_vars, outer_comp_vars
+            self.probing -= 1
         if probe or len(self.top) > mark:  # it reads a value of the program's: per item, as before
             del self.top[mark:]
             return None
