@@ -1556,6 +1556,18 @@ def test_a_large_input_a_test_builds_stays_the_sandboxs_to_build():
         assert v.correct and peak < 20 << 20, (tests, v.reason, peak)
 
 
+def test_a_written_out_loops_else_reads_its_variables_as_the_last_item_left_them():
+    # the `else:` counted as the loop's inside, so the copies wrote the variable in and never bound it: the
+    # `else:` read an unbound name, and every program failed
+    good = "def f(x):\n    return x"
+    test = "def test_a():\n    for x in range(3):\n        assert f(x) == x\n    else:\n        assert f(x) == {}\n"
+    ns = {"f": lambda x: x}
+    exec(test.format(2), ns)
+    ns["test_a"]()
+    assert check_code(blk(good), test.format(2)).reason == "passed 1/1"
+    assert check_code(blk(good), test.format(1)).reason == "failed test 1 (test_a)"
+
+
 def test_a_loop_that_breaks_or_continues_on_test_values_cannot_be_cut_short():
     # `break`/`continue` under an `if` on the loop's own values (`if x == 2: break`) is decided here in each
     # written-out copy: the copies end where the loop would. Run as written (any `break` kept the loop so), the

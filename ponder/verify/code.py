@@ -2867,7 +2867,9 @@ def _unroll(loop: ast.For, scope: list[ast.AST], tables: dict, clean: set[str], 
     if size * len(items) > _MAX_UNROLL_NODES:
         return None
     names = {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
-    inside = [n for n in ast.walk(loop) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    # (the loop's `else:` runs after it, as code after the loop does: the variables as the last copy left them)
+    inside = [n for part in (loop.target, loop.iter, *loop.body) for n in ast.walk(part)
+              if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
     reads = [n for s in scope for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
     declared = {x for s in scope for n in ast.walk(s) if isinstance(n, (ast.Global, ast.Nonlocal))
                 for x in n.names}
