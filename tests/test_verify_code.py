@@ -1568,6 +1568,25 @@ def test_a_written_out_loops_else_reads_its_variables_as_the_last_item_left_them
     assert check_code(blk(good), test.format(1)).reason == "failed test 1 (test_a)"
 
 
+def test_closures_made_in_a_written_out_loop_read_its_variable_as_python_does():
+    # a lambda or generator made in each iteration and run after the loop reads the variable's last value; the
+    # copies wrote each item's value into it, so these failed with the right values and passed with the wrong
+    good = "def f(x):\n    return x"
+    tests = {"def test_a():\n    gs = []\n    for x in range(3):\n        gs.append(lambda: x)\n"
+             "        assert f(x) == x\n    assert [g() for g in gs] == {}\n": ([2, 2, 2], [0, 1, 2]),
+             "def test_b():\n    gs = []\n    for x, y in [(1, 2), (3, 4)]:\n        gs.append(f(i) + y for i in [x])\n"
+             "        assert f(x) == y - 1\n    assert [list(g) for g in gs] == {}\n": ([[5], [7]], [[3], [7]])}
+    for test, (right, wrong) in tests.items():
+        ns = {"f": lambda x: x}
+        exec(test.format(right), ns)
+        ns[test[4:10]]()
+        assert check_code(blk(good), test.format(right)).reason == "passed 1/1", test
+        assert check_code(blk(good), test.format(wrong)).reason.startswith("failed test 1"), test
+        # the copies' own asserts keep their expected values in the caller: a program that answers every call
+        # with the loop's variable as the closure holds it fails them
+        assert not check_code(blk("def f(x):\n    return 0"), test.format(right)).correct, test
+
+
 def test_a_loop_that_breaks_or_continues_on_test_values_cannot_be_cut_short():
     # `break`/`continue` under an `if` on the loop's own values (`if x == 2: break`) is decided here in each
     # written-out copy: the copies end where the loop would. Run as written (any `break` kept the loop so), the

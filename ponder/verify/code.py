@@ -2573,36 +2573,80 @@ def _loads_once(body: list[ast.stmt], name: str) -> bool:
     return count <= 1
 
 
+# code that may run after the statement that creates it, reading a variable as it is then (a closure)
+_LATER = (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.GeneratorExp)
+
+
 class _Substitute(ast.NodeTransformer):
-    def __init__(self, values: dict):
-        self.values = values
+    """Reads of the names in `values` written as those values; of those in `live`, not in code that may run
+    later (_LATER: `gs.append(lambda: x)` in a loop reads x after the loop moved on), except in an assert,
+    whose test runs where it stands."""
+
+    def __init__(self, values: dict, live: frozenset[str] = frozenset()):
+        self.values, self.live = values, live
+        self.later = False
 
     def visit_Name(self, node: ast.Name):
-        if isinstance(node.ctx, ast.Load) and node.id in self.values:
+        if (isinstance(node.ctx, ast.Load) and node.id in self.values
+                and not (self.later and node.id in self.live)):
             return ast.copy_location(copy.deepcopy(self.values[node.id]), node)
         return node
 
+    def visit_Assert(self, node: ast.Assert):
+        live = self.live
+        if not self.later:
+            self.live = frozenset()
+        node = self.generic_visit(node)
+        self.live = live
+        return node
 
-def _bind_case(body: list[ast.stmt], case: dict, keep: frozenset[str] = frozenset()) -> list[ast.stmt]:
+    def _later(self, node):
+        later, self.later = self.later, True
+        node = self.generic_visit(node)
+        self.later = later
+        return node
+
+    visit_Lambda = visit_FunctionDef = visit_AsyncFunctionDef = visit_GeneratorExp = _later
+
+
+def _late_reads(stmts: list[ast.stmt]) -> set[str]:
+    """The names read in code of `stmts` that may run later (_LATER), outside their asserts."""
+    found: set[str] = set()
+    todo: list[ast.AST] = list(stmts)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Assert):
+            continue
+        if isinstance(node, _LATER):
+            found |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        else:
+            todo.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _bind_case(body: list[ast.stmt], case: dict, keep: frozenset[str] = frozenset(),
+               live: frozenset[str] = frozenset()) -> list[ast.stmt]:
     """`body` of a test function with its parametrized arguments given `case`'s values. Written into the body
     where the argument is read (`assert add(a, b) == expected` becomes `assert add(1, 2) == 3`, whose 3 then
     stays in the caller) when that is the same as binding it: an immutable value, or one read once. Otherwise
     (a list the test mutates and reads again, an argument it rebinds, a name in `keep`) it is assigned at the
-    top of the body, and the sandbox holds that value, as it holds any value a test binds to a name."""
+    top of the body, and the sandbox holds that value, as it holds any value a test binds to a name. A name
+    in `live` (a loop's variable that a closure in the body reads, later: see _Substitute) is assigned too,
+    and written in where it is read at once only when immutable (the closure's is the same object)."""
     local = _bound_names([ast.Module(body=body, type_ignores=[])]) | keep
     local |= {n for node in ast.walk(ast.Module(body=body, type_ignores=[]))
               if isinstance(node, (ast.Global, ast.Nonlocal)) for n in node.names}
     subs, assigns = {}, []
     for name, value in case.items():
         ok, v = _literal(value)
-        if name not in local and ((ok and _immutable(v)) or _loads_once(body, name)):
+        if name not in local and ((ok and _immutable(v)) or name not in live and _loads_once(body, name)):
             subs[name] = value
-        else:
+        if name not in subs or name in live:
             assigns.append(ast.Assign(targets=[ast.Name(name, ast.Store())], value=copy.deepcopy(value)))
-    return assigns + [_Substitute(subs).visit(s) for s in body]
+    return assigns + [_Substitute(subs, live).visit(s) for s in body]
 
 
-def _bind_known(body: list[ast.stmt], bound: set[str], keep) -> list[ast.stmt]:
+def _bind_known(body: list[ast.stmt], bound: set[str], keep, live: frozenset[str] = frozenset()) -> list[ast.stmt]:
     """A written-out copy `body` (or a test function's) whose assignments at its top level of values the
     caller evaluates (`x, want = (1, 2)`, `case = {'in': 1, 'out': 2}`, as _bind_case gives them, or `want =
     case['out']` after one, `expected = [1, 2]`) are bound into the rest of it as the loop's variables are
@@ -2626,12 +2670,12 @@ def _bind_known(body: list[ast.stmt], bound: set[str], keep) -> list[ast.stmt]:
             continue
         rest = rest[1:]
         for name in list(case):
-            items = None if keep(name) else _by_item(rest, name, env[name])
+            items = None if keep(name) or name in live else _by_item(rest, name, env[name])
             if items is not None:
                 rest, more = items
                 del case[name]
                 case.update(more)
-        bound_rest = _bind_case(rest, case, frozenset(x for x in case if keep(x)))
+        bound_rest = _bind_case(rest, case, frozenset(x for x in case if keep(x)), live)
         n = len(bound_rest) - len(rest)  # what _bind_case assigned at the top: the sandbox holds it
         out += bound_rest[:n]
         rest = bound_rest[n:]
@@ -2876,6 +2920,7 @@ def _unroll(loop: ast.For, scope: list[ast.AST], tables: dict, clean: set[str], 
     def read_elsewhere(x: str) -> bool:  # outside the loop, or declared global: the copies must assign it
         return x in declared or sum(n.id == x for n in reads) > sum(n.id == x for n in inside)
     keep = frozenset(x for x in names if read_elsewhere(x))
+    late = frozenset(_late_reads(loop.body))  # one variable for every copy, as for every iteration in Python
     read = clean & {n.id for s in loop.body for n in ast.walk(s) if isinstance(n, ast.Name)}
     values = _table_values(tables, read)
     out: list[ast.stmt] = []
@@ -2884,9 +2929,9 @@ def _unroll(loop: ast.For, scope: list[ast.AST], tables: dict, clean: set[str], 
         for item in items:
             env: dict = {}
             _bind(pattern, item, env)
-            body = _bind_case(copy.deepcopy(loop.body), {k: _value_ast(v) for k, v in env.items()}, keep)
+            body = _bind_case(copy.deepcopy(loop.body), {k: _value_ast(v) for k, v in env.items()}, keep, late)
             body = _table_items(body, values, bound)
-            body = _bind_known(body, bound, lambda x: x in keep or read_elsewhere(x))
+            body = _bind_known(body, bound, lambda x: x in keep or read_elsewhere(x), late)
             cut = _until_exit(_fold_ifs(body, bound), (ast.Break, ast.Continue, ast.Return))
             # under an `if` on a value of the program's, a check, a `break` or a `return`: as written
             if cut is None or _checks(cut[0], helpers) == "sometimes":
