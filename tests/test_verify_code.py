@@ -1213,6 +1213,24 @@ def test_comprehensions_in_asserts_are_decided_by_the_caller():
     assert check_code(blk(reader), "assert all(f(x) == y for x, y in [(1, 7), (3, 9)])").reason == "failed test 1"
 
 
+def test_zip_of_the_programs_iterators_takes_their_items_in_turn():
+    # each of zip's arguments was sent whole, the first drained before the second was read: zip(it, it) of
+    # one iterator was empty, where Python's pairs its items
+    prog = "def f(n):\n    return (i for i in range(n))\ndef g(n):\n    return list(range(n))"
+    for test, holds in [("it = f(4)\nassert list(zip(it, it)) == [(0, 1), (2, 3)]", True),
+                        ("it = f(4)\nassert list(zip(it, it)) == [(0, 0), (1, 1), (2, 2), (3, 3)]", False),
+                        ("assert dict(zip(g(2), f(3))) == {0: 0, 1: 1}", True)]:
+        ns: dict = {}
+        exec(prog, ns)
+        try:
+            exec(test, ns)
+        except AssertionError:
+            assert not holds, test
+        else:
+            assert holds, test
+        assert check_code(blk(prog), test).correct == holds, test
+
+
 def test_builtin_names_in_tests_mean_the_real_builtins():
     shadow = "def isinstance(*a):\n    return True\ndef type(x):\n    return int\ndef f(x):\n    return 'nope'"
     for test in ["assert isinstance(f(2), int)", "assert isinstance(f(2), (int, float))",

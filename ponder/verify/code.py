@@ -46,7 +46,8 @@ fails, an ``int`` subclass with one is its int value; a NumPy scalar or array is
 more lenient than Python with it: ``np.bool_(True) is True`` and ``np.arange(3) == [0, 1, 2]`` hold), and the
 CALLER rebuilds the values and applies ``==``/``<``/``in``/``not``/``and``, builtins such as
 ``isinstance``/``len``/``sorted``/``all``... itself (an argument they iterate, ``list(f(x))``, goes as the items of
-the generator or map the program returned). An expected value written with operators, ``math``, pure methods,
+the generator or map the program returned; a ``zip`` of values all the program's, ``zip(it, it)``, runs whole
+there, as it takes their items in turn). An expected value written with operators, ``math``, pure methods,
 slices or f-strings of the test's own values (``2 ** 10``, ``'ab'.upper()``, ``', '.join(...)``, ``'abc'[::-1]``,
 ``f'{3}x'``; ``hex``/``repr``/``format``, methods through their type: ``map(str.upper, [...])``) is built
 by the caller too: in the sandbox the program could run that operand and return what it gives. A method,
@@ -1760,6 +1761,18 @@ class _AssertRewriter(ast.NodeTransformer):
         del self.top[mark:]
         return bool(probe) or hoisted
 
+    def _whole_leaf(self, e: ast.expr) -> bool:
+        """Whether `e` runs whole in the sandbox (its tree is one leaf)."""
+        probe: list = []
+        mark = len(self.top)
+        self.probing += 1
+        try:
+            tree = self._expr(e, probe)
+        finally:
+            self.probing -= 1
+        del self.top[mark:]
+        return tree[0] == "leaf"
+
     def _builtin(self, e: ast.expr) -> bool:
         """A name for a builtin type the caller resolves (not rebound by the test)."""
         return isinstance(e, ast.Name) and e.id in _TYPES and e.id not in self.bound and e.id not in self.loop_vars
@@ -1820,6 +1833,11 @@ class _AssertRewriter(ast.NodeTransformer):
                 # isinstance(x, Node): the class lives in the sandbox, so the whole call stays there
                 and not (name == "isinstance" and (len(e.args) != 2 or self._has_leaves(e.args[1])))
                 and not (name in _OWN_ARGS_ONLY and any(self._has_leaves(a) for a in e.args))):
+            if name == "zip" and len(e.args) > 1 and all(self._whole_leaf(a) for a in e.args):
+                # `zip(it, it)` of the program's iterators, maybe one object: Python's zip takes their items in
+                # turn, and as many as it needs; each sent whole, the first was drained before the second was
+                # read. Run whole in the sandbox, it adds only zip to what runs there.
+                return self._leaf(e, records)
             kwargs = {k.arg: ast.literal_eval(k.value) for k in e.keywords}
             if name in _CONSUMES:  # `all(f(x) == y for y in ...)`: run through here and now (see _comp)
                 self.consumed.update(a for a in e.args if isinstance(a, ast.GeneratorExp))
