@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import re
 from collections import Counter
 
@@ -14,6 +15,7 @@ import pytest
 from ponder.errors import PonderError
 from ponder.tasks import TASKS, arith, countdown, generate, word
 from ponder.tasks.data import export, load_dataset, load_items
+from ponder.verify import check_countdown
 
 # Independent formulas, one per word template, written from the story text (not from word.py's formulas).
 WORD_GOLD = {
@@ -320,7 +322,10 @@ def test_countdown_check_rejects():
     assert not countdown.check("3 * 5 + 7 + 0", [3, 5, 7], 22)  # a number not given
     assert not countdown.check("5 * 5 - 3", [3, 5, 7], 22)  # a number used twice
     assert not countdown.check("3 * 5 +", [3, 5, 7], 22)  # not an expression
-    assert not countdown.check("(7 / 2) * 4", [7, 2, 4], 14)  # inexact division
+    # a fractional intermediate counts, as the countdown reward counts it (this checker refused what it accepts)
+    assert countdown.check("(7 / 2) * 4", [7, 2, 4], 14)
+    assert check_countdown("(7 / 2) * 4", [7, 2, 4], 14).correct
+    assert not countdown.check("7 / 0 + 14", [7, 0, 14], 14)  # division by zero
     # hostile text is not a solution, never an exception: nesting past the recursive parser, a 5000-digit number
     assert not countdown.check("(" * 5000 + "3" + ")" * 5000, [3, 5, 7], 22)
     assert not countdown.check("1" * 5000, [3, 5, 7], 22)
@@ -725,7 +730,6 @@ def test_an_id_of_zero_is_kept(tmp_path):
 def test_a_split_too_small_for_n_fails_soon(monkeypatch):
     """n beyond the distinct problems of a split used to spin through 50 n + 10,000 duplicate draws before
     failing (countdown test, n=100000: about half an hour); now it stops once the missing ones are out of reach."""
-    import random
     import types
 
     import ponder.tasks as tasks
@@ -946,3 +950,35 @@ def test_n_and_limit_may_be_numpy_integers(tmp_path):
         generate("arith", n=2.0)
     with pytest.raises(PonderError, match="limit must be a positive integer"):
         load_dataset(p, limit=np.int64(0))
+
+
+def _frac(a, op, b):
+    """a op b in exact fractions (None: a division by zero, or an operand that was one)."""
+    from fractions import Fraction
+
+    if a is None or b is None or (op == "/" and b == 0):
+        return None
+    a, b = Fraction(a), Fraction(b)
+    return {"+": a + b, "-": a - b, "*": a * b, "/": a / b if b else None}[op]
+
+
+def test_countdown_check_agrees_with_the_countdown_reward():
+    """The task's checker and the countdown verifier decide alike on every expression (the checker refused
+    fractional intermediates the reward accepts): random expressions over the items' numbers, some fractional."""
+    rng = random.Random(0)
+    agree = fractional = 0
+    for it in generate("countdown", "test", 60, seed=3):
+        for _ in range(5):
+            a, b, c = rng.sample(it["numbers"], 3)
+            o1, o2 = rng.choice("+-*/"), rng.choice("+-*/")
+            left = rng.random() < 0.5
+            expr = f"({a} {o1} {b}) {o2} {c}" if left else f"{a} {o1} ({b} {o2} {c})"
+            inner = _frac(a, o1, b) if left else _frac(b, o2, c)
+            value = _frac(inner, o2, c) if left else _frac(a, o1, inner)
+            # its own exact value when that is a whole number (so fractional intermediates reach it), else another
+            target = int(value) if value is not None and value.denominator == 1 else it["target"]
+            verdict = check_countdown(expr, it["numbers"], target).correct
+            assert countdown.check(expr, it["numbers"], target) == verdict, (expr, it["numbers"], target)
+            agree += 1
+            fractional += verdict and inner.denominator != 1  # right through a fractional intermediate
+    assert agree == 300 and fractional

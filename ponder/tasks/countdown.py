@@ -19,7 +19,6 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from ponder.errors import PonderError
 from ponder.tasks import arith
 
 NUMBER_RANGE = (1, 15)
@@ -89,14 +88,16 @@ def canonical(item: dict) -> str:
 
 
 def check(expr: str, numbers: list[int], target: int) -> bool:
-    """True iff `expr` evaluates exactly to `target` using each given number at most once. Never raises:
-    hostile text (nesting deeper than the recursive parser goes, a number past int()'s 4300 digits) is
-    simply not a solution."""
+    """True iff `expr` evaluates exactly to `target` using each given number at most once: the countdown
+    verifier's own rule (`ponder.verify.countdown.evaluate`, exact fractions: "(7 / 2) * 4" reaches 14, as
+    TinyZero's countdown reward counts it), so a problem's checker and its reward never disagree. (This checker
+    refused a fractional intermediate the reward accepts: the corpus could write a "wrong" answer that scores
+    right.) Generated golds keep every intermediate a positive integer, as in the game. Never raises: hostile
+    text (too long, too deep, not arithmetic) is simply not a solution."""
+    from ponder.verify.countdown import _Bad, evaluate
+
     try:
-        tree = arith.parse(expr)
-        value = arith.evaluate(tree)
-    except (PonderError, RecursionError, ValueError):
+        value, used = evaluate(expr)
+    except _Bad:
         return False
-    if value != target:
-        return False
-    return not (Counter(arith.leaves(tree)) - Counter(numbers))
+    return value == target and not (Counter(used) - Counter(numbers))
