@@ -1925,3 +1925,28 @@ def test_ranks_stopped_by_an_alarm_stop_as_one_process_and_say_it_once(tmp_path,
     assert err.count("ALARM step 3: length_runaway") == 1
     assert rows(two)[-1]["stopped_early"]["alarm"] == "length_runaway"
     assert_rows_close(rows(one), rows(two))
+
+
+
+def test_torchrun_training_leaves_the_callers_process_group_usable(tmp_path, ckpt, data, monkeypatch):
+    """train_ddp under torchrun destroyed the process group on return even when the caller had initialised it, so
+    the caller's next collective (its own evaluation, a second training call) failed. A group it found is left
+    as found; one it made is still destroyed (test_torchrun_rank_of_a_cpu_learner_uses_gloo_where_cuda_is_available).
+    Here this process is a torchrun-style rank whose script made its own gloo group before training."""
+    import torch.distributed as dist
+
+    for k, v in dict(RANK="0", WORLD_SIZE="1", LOCAL_RANK="0", MASTER_ADDR="127.0.0.1",
+                     MASTER_PORT=str(ddp.free_port())).items():
+        monkeypatch.setenv(k, v)
+    cfg = GRPOConfig(**dict(SMALL, model=str(ckpt), data=str(data), steps=1, prompts_per_step=2, group_size=2,
+                            max_new_tokens=4))
+    dist.init_process_group("gloo")
+    try:
+        assert ddp.train_ddp(cfg, tmp_path / "r", progress=False) == tmp_path / "r"
+        assert dist.is_initialized() and len(rows(tmp_path / "r")) == 1
+        t = torch.tensor([2.0])
+        dist.all_reduce(t)  # the caller's own collective after the training
+        assert float(t) == 2.0
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()

@@ -26,7 +26,8 @@ the single process, through a resume.
 
 Launching: `ponder grpo --nproc N` spawns N local ranks (torch.multiprocessing, 127.0.0.1, meeting in a store
 the driver serves); under `torchrun` (RANK / WORLD_SIZE / MASTER_ADDR / MASTER_PORT set) the process is one rank
-already.
+already. A process group the caller initialised before `train_ddp` is used and left initialised; Ponder destroys
+only the groups it created.
 A rank waits in a collective at most PONDER_DIST_TIMEOUT_S seconds (default 1800) for the others: raise it when
 rank 0's held-out evaluation (--eval-n, long generations) or checkpoint takes longer.
 """
@@ -468,7 +469,9 @@ def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, p
     """`ponder grpo --nproc N`: the GRPO trainer with its batch sharded over N ranks. Under torchrun this
     process is one rank (nproc: None, 1 or torchrun's WORLD_SIZE); otherwise N local ranks are spawned (gloo on
     CPU). nproc=1 is the plain single-process trainer. threads: each spawned rank's torch threads (`--threads`;
-    None: the cores this process may use, shared out); torchrun's ranks and a single process keep their own."""
+    None: the cores this process may use, shared out); torchrun's ranks and a single process keep their own.
+    Under torchrun a process group this process already has (the caller's `dist.init_process_group`) is trained
+    in and left initialised on return, for the caller to use further; one created here is destroyed."""
     from ..rl.trainer import GRPOConfig, check_inputs, train
     from ..train import check_resumable, check_steps_left, config_from, read_run_config, saved_step
 
@@ -495,6 +498,10 @@ def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, p
     if launched_by_torchrun():
         if backend is None:  # the learner's device decides: NCCL cannot reduce the CPU gradients of a --device cpu
             backend = "nccl" if str(cfg.device).startswith("cuda") else "gloo"  # run on a machine with CUDA
+        # A process group the caller initialised (a script under torchrun that evaluates, or trains again, after
+        # this returns) is used and left as found: destroying it broke the caller's next collective. Only a group
+        # made here is destroyed on the way out.
+        own = not (dist.is_available() and dist.is_initialized())
         dp = init_from_env(backend)
         finished = False
         try:
@@ -502,7 +509,8 @@ def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, p
             finished = True
             return out
         finally:
-            shutdown(finished)
+            if own:
+                shutdown(finished)
     if nproc is None or nproc == 1:
         return train(cfg, run_dir, resume=resume, progress=progress)
     if backend not in (None, "gloo"):
