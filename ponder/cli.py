@@ -619,7 +619,7 @@ def _grpo_trainer(a):
         from .distributed.ray_workers import train_ray
 
         return partial(train_ray, address=None if a.ray == "local" else a.ray, workers=a.ray_workers,
-                       num_gpus_per_worker=a.ray_gpus or 0)
+                       num_gpus_per_worker=a.ray_gpus or 0, threads=a.threads)
     if a.nproc > 1 or launched_by_torchrun():
         return partial(train_ddp, nproc=a.nproc, threads=a.threads)  # (spawned ranks: their own processes)
     return train
@@ -849,7 +849,7 @@ def cmd_eval(a):
         from .distributed.ray_workers import evaluate_ray
 
         summary = evaluate_ray(model, tok, items, address=None if a.ray == "local" else a.ray,
-                               workers=a.ray_workers, **ekw)
+                               workers=a.ray_workers, threads=a.threads, **ekw)
     else:
         summary = evaluate(model, tok, items, progress=not a.quiet, resume=a.resume, **ekw)
     resumed = summary.pop("resumed", None)
@@ -1242,7 +1242,7 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--ray-workers", type=_positive_int, default=2, help=RAY_WORKERS_HELP)
     gr.add_argument("--ray-gpus", type=_positive_float, default=None, metavar="G",
                     help="GPUs per --ray actor, which then samples on CUDA (0.5: two actors share a GPU); without it "
-                         "the actors sample on 1 CPU each")
+                         "the actors sample on 1 CPU each (--threads T: T CPUs each)")
     gr.add_argument("--nproc", type=_positive_int, default=1,
                     help="data-parallel learner ranks spawned here (gloo on CPU); torchrun sets its own. The other "
                          "ranks wait for rank 0's held-out evaluation and checkpoints in a collective that fails "
@@ -1255,8 +1255,9 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--json", action="store_true",
                     help="print the run summary (steps, first and last value of each headline metric, "
                          "alarms, files) as one JSON object")
-    _threads_arg(gr, "in this process and in each rank --nproc spawns (default: torch's, one per core; a spawned "
-                     "rank's share of this process's cores)")
+    _threads_arg(gr, "in this process, in each rank --nproc spawns and in each --ray actor, which then reserves "
+                     "that many CPUs (default: torch's, one per core; a spawned rank's share of this process's "
+                     "cores; 1 for a Ray actor)")
     gr.set_defaults(fn=cmd_grpo)
 
     de = sub.add_parser("demo", help="the whole story on the tiny model: evaluate, GRPO, evaluate, scaling sweep",
@@ -1364,7 +1365,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                     help="run on Ray actors (no ADDRESS: a private local Ray instance)")
     ev.add_argument("--ray-workers", type=_positive_int, default=2, help=RAY_WORKERS_HELP)
-    _threads_arg(ev)
+    _threads_arg(ev, "in this process and in each --ray actor, which then reserves that many CPUs (default: torch's, "
+                     "one per core; 1 for a Ray actor)")
     ev.set_defaults(fn=cmd_eval)
 
     pr = sub.add_parser("probe", help="contamination and diversity probes",

@@ -1546,6 +1546,49 @@ def test_ray_verify_and_eval_equal_local(pool, tmp_path, ckpt):
         assert x == y
 
 
+
+def test_grpo_and_eval_ray_actors_run_with_the_threads_asked_for(pool, tmp_path, ckpt, data, monkeypatch, capsys):
+    """`ponder grpo --ray --threads T` (and `eval`): --threads set the learner's torch threads alone; each actor,
+    which runs the model, kept 1 thread. It runs T now and reserves T CPUs, so that Ray puts no more threads on a
+    node than it has CPUs. The actors are started as the commands start them, each reporting its threads instead
+    of working; the fixture's pool is closed meanwhile (its actors hold the session's 2 CPUs)."""
+    from ponder.cli import main
+    from ponder.distributed import ray_workers as rw
+
+    def threads(completion, item):  # (a closure: pickled by value)
+        return torch.get_num_threads()
+
+    seen = []
+
+    class Reporting(rw.RayPool):
+        def start(self, model=None, tok=None):
+            super().start(model, tok)
+            seen.append((self.options["num_cpus"], self.score(threads, [None], [None])))
+            raise PonderError("actors started")
+
+    monkeypatch.setattr(rw, "RayPool", Reporting)
+    model, tok = ponder.load(ckpt)
+    mine = torch.get_num_threads()  # (main sets this process's threads to --threads)
+    pool.close()
+    try:
+        common = ["--model", str(ckpt), "--data", str(data), "--ray", "--ray-workers", "1", "--threads", "2"]
+        assert main(["grpo", *common, "--reward", "constraints", "--steps", "1", "--quiet", "--out",
+                     str(tmp_path / "r")]) == 2
+        assert main(["eval", *common, "-n", "1", "--quiet"]) == 2
+        assert capsys.readouterr().err.count("actors started") == 2
+    finally:
+        torch.set_num_threads(mine)
+        pool.start(model, tok)
+        pool.push(model, 0)
+    assert seen == [(2, [2])] * 2
+    # T threads per actor that the cluster has no CPUs for: said with --threads, before any actor starts
+    with pytest.raises(PonderError, match=r"^1 Ray workers x 4 CPU each need 4 CPUs, but the Ray cluster has 2; use "
+                                          r"--threads 2 or fewer \(each actor reserves a CPU per thread\)"):
+        rw.train_ray(GRPOConfig(**SMALL, model=str(ckpt), data=str(data)), tmp_path / "z", workers=1, threads=4,
+                     progress=False)
+    assert not (tmp_path / "z").exists()
+
+
 def _threads(dp):
     return torch.get_num_threads()
 

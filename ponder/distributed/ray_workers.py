@@ -410,11 +410,15 @@ class RayPool:
         for res, each in (("CPU", self.options["num_cpus"]), ("GPU", self.options["num_gpus"])):
             n = have.get(res, 0)
             if each and not (local and res == "GPU") and self.num_workers * each > n + 1e-9:
+                fewer = f"--ray-workers {int(n // each)} or fewer"
+                if res == "CPU" and self.threads > 1 and each == self.threads:  # (--threads T: T CPUs an actor)
+                    fewer = (f"{fewer}, or fewer --threads" if n >= each else f"--threads {int(n)} or fewer") + \
+                        " (each actor reserves a CPU per thread)"
                 raise PonderError(
                     f"{self.num_workers} Ray workers x {each:g} {res} each need {self.num_workers * each:g} {res}s, but "
-                    + (f"a local Ray instance has {n:g} (the cores this process may use); use --ray-workers "
-                       f"{int(n // each)} or fewer, or --ray ADDRESS of a larger cluster" if local else
-                       f"the Ray cluster has {n:g}; use --ray-workers {int(n // each)} or fewer (or add nodes first)"))
+                    + (f"a local Ray instance has {n:g} (the cores this process may use); use {fewer}, or --ray "
+                       "ADDRESS of a larger cluster" if local else
+                       f"the Ray cluster has {n:g}; use {fewer} (or add nodes first)"))
 
     def _not_placed(self, ray, started: int) -> PonderError:
         """Actors not running by the deadline: kill every actor start() created (a pending one would take the CPUs
@@ -731,15 +735,25 @@ def _connect(stack: contextlib.ExitStack, address, num_cpus, pool: RayPool, own:
     return get
 
 
+def _actor_threads(threads: int | None) -> dict:
+    """RayPool's settings for actors that run the model with `threads` torch threads (`--threads`; None: 1): each
+    reserves a CPU per thread, so that Ray places no more threads on a node than it has CPUs."""
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise PonderError(f"threads must be a positive integer, got {threads!r}")
+    return {"threads": threads or 1, "num_cpus": threads or 1}
+
+
 def train_ray(cfg, run_dir, *, address: str | None = None, workers: int = 2, resume: bool = False,
               progress: bool = True, num_cpus: int | None = None, num_gpus_per_worker: float = 0,
-              pool: RayPool | None = None, **train_kw) -> Path:
+              threads: int | None = None, pool: RayPool | None = None, **train_kw) -> Path:
     """`ponder grpo --ray [ADDRESS]`: rollouts and rewards on `workers` Ray actors, the learner here.
-    `pool`: an already started pool to use (and leave running) instead of new actors."""
+    threads: each actor's torch threads (`--threads`), and the CPUs it reserves (None: 1). `pool`: an already
+    started pool to use (and leave running) instead of new actors."""
     from ..rl.trainer import train
 
     own = pool is None
-    pool = RayPool(workers, num_gpus=num_gpus_per_worker) if own else pool
+    # (--threads set the learner's threads alone: the actors, which sample, kept 1 each)
+    pool = RayPool(workers, num_gpus=num_gpus_per_worker, **_actor_threads(threads)) if own else pool
     with contextlib.ExitStack() as stack:
         get = _connect(stack, address, num_cpus, pool, own, lambda p: None)
 
@@ -778,15 +792,15 @@ def _eval_shard(model, tok, prompts, *, name, n, mk, common, seed, chunk, index_
 
 
 def evaluate_ray(model, tok, items, *, address: str | None = None, workers: int = 2, num_cpus: int | None = None,
-                 pool: RayPool | None = None, **kwargs) -> dict:
+                 threads: int | None = None, pool: RayPool | None = None, **kwargs) -> dict:
     """`ponder eval --ray [ADDRESS]`: ponder.evaluate.evaluate with the problems sharded over Ray actors and
     the verdicts computed there (`kwargs` are evaluate's, without `progress`). Every test-time method keys
     its random streams by global problem index, so samples, verdicts and metrics equal the local run's
-    (tests compare them); latencies are the actors'."""
+    (tests compare them); latencies are the actors'. threads: as train_ray's."""
     from .. import evaluate as ev
 
     own = pool is None
-    pool = RayPool(workers) if own else pool
+    pool = RayPool(workers, **_actor_threads(threads)) if own else pool
     with contextlib.ExitStack() as stack:
         get = _connect(stack, address, num_cpus, pool, own, lambda p: p.start(model, tok))
 
