@@ -267,6 +267,29 @@ def test_torchrun_rank_of_a_cpu_learner_uses_gloo_where_cuda_is_available(tmp_pa
     assert not dist.is_initialized()
 
 
+
+def test_torchrun_rank_in_a_callers_group_of_another_size_is_one_line(tmp_path, ckpt, data, monkeypatch):
+    """A process group the caller initialised is trained in as found, but each rank's share of a batch came from
+    RANK / WORLD_SIZE: in a group of another size (a script's own init_process_group arguments) the ranks split
+    the batch for ranks that do not exist, and trained on part of it. The mismatch is refused, the group left."""
+    import torch.distributed as dist
+
+    for k, v in dict(RANK="0", WORLD_SIZE="2", LOCAL_RANK="0", MASTER_ADDR="127.0.0.1",
+                     MASTER_PORT=str(ddp.free_port())).items():
+        monkeypatch.setenv(k, v)
+    cfg = GRPOConfig(**dict(SMALL, model=str(ckpt), data=str(data), steps=1, prompts_per_step=2, group_size=2,
+                            max_new_tokens=4))
+    dist.init_process_group("gloo", rank=0, world_size=1)
+    try:
+        with pytest.raises(PonderError, match=r"^distributed: the process group this process already has is rank 0 "
+                                              r"of 1, but RANK=0 WORLD_SIZE=2 say rank 0 of 2"):
+            ddp.train_ddp(cfg, tmp_path / "r", progress=False)
+        assert dist.is_initialized() and not (tmp_path / "r").exists()
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+
+
 def _collective_timeout(dp, *a):
     import torch.distributed as dist
 

@@ -222,7 +222,8 @@ def init_from_env(backend: str | None = None, timeout_s: float | None = None, st
 
     backend None: NCCL when CUDA is available, else gloo. Each NCCL rank uses cuda:LOCAL_RANK. timeout_s: how
     long a collective waits for the other ranks; None reads PONDER_DIST_TIMEOUT_S (default 1800 s). store: the
-    rendezvous store to meet in (spawn's ranks: the driver serves it), instead of one rank 0 serves."""
+    rendezvous store to meet in (spawn's ranks: the driver serves it), instead of one rank 0 serves. A process
+    group already initialised (the caller's) is used as it is, if its rank and size are RANK's and WORLD_SIZE's."""
     for k in ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"):
         if k not in os.environ:
             raise PonderError(f"distributed: environment variable {k} is not set (launch with torchrun, or "
@@ -251,6 +252,12 @@ def init_from_env(backend: str | None = None, timeout_s: float | None = None, st
     if not dist.is_initialized():
         dist.init_process_group(backend, rank=rank, world_size=world, timeout=timedelta(seconds=timeout_s),
                                 store=store)
+    elif (dist.get_rank(), dist.get_world_size()) != (rank, world):
+        # the caller's group, used as found: batches are shared out by rank and world, which must be the group's
+        # (in a smaller one the ranks waited for shares of ranks that do not exist: a bare TypeError)
+        raise PonderError(f"distributed: the process group this process already has is rank {dist.get_rank()} of "
+                          f"{dist.get_world_size()}, but RANK={rank} WORLD_SIZE={world} say rank {rank} of {world}; "
+                          "initialise it with torchrun's RANK and WORLD_SIZE (dist.init_process_group's defaults)")
     return DataParallel(rank, world, device)
 
 
