@@ -495,6 +495,7 @@ DEFAULT_THRESHOLDS = {
     "repeat_rate_min": 0.10,
     "repeat_chance": 0.02,
     "overlap_min": 0.05,
+    "alpha": 0.025,
 }
 
 
@@ -513,7 +514,22 @@ def _thresholds(thresholds: dict | None) -> dict:
         raise PonderError(f"contamination_verdict: prefix_fraction must be in (0, 1), got {th['prefix_fraction']!r}")
     if not 0 < th["repeat_chance"] < 1:
         raise PonderError(f"contamination_verdict: repeat_chance must be in (0, 1), got {th['repeat_chance']!r}")
+    if not 0 < th["alpha"] < 1:
+        raise PonderError(f"contamination_verdict: alpha must be in (0, 1), got {th['alpha']!r}")
     return th
+
+
+def holm(pvalues: dict[str, float], alpha: float) -> dict[str, dict]:
+    """Holm's step-down correction (1979) of several tests' p-values: {name: {"p", "p_holm", "rejected"}}, in the
+    order given. p_holm is the adjusted p-value, max over the j smallest p-values of min(1, (m - j + 1) * p_(j));
+    a test is rejected when p_holm < alpha, i.e. when each smaller-or-equal p_(j) is under alpha / (m - j + 1).
+    The chance that any true null hypothesis is rejected stays at most alpha whatever the tests' dependence."""
+    order = sorted(pvalues, key=lambda k: pvalues[k])
+    m, running, out = len(order), 0.0, {}
+    for j, k in enumerate(order):
+        running = max(running, min(1.0, (m - j) * pvalues[k]))
+        out[k] = {"p": pvalues[k], "p_holm": running, "rejected": running < alpha}
+    return {k: out[k] for k in pvalues}
 
 
 def contamination_verdict(
@@ -522,15 +538,18 @@ def contamination_verdict(
     overlap: dict | None = None,
     thresholds: dict | None = None,
 ) -> dict:
-    """Combine probe results into {"contaminated": bool, "evidence": {...}, "reasons": [...]}.
+    """Combine probe results into {"contaminated": bool, "evidence": {...}, "reasons": [...], "multiple_testing":
+    {...}}.
 
-    Any one tripped signal makes the verdict "contaminated"; the reasons say which. Thresholds
-    (override any via ``thresholds``) and why:
+    Any one flagged signal makes the verdict "contaminated"; the reasons say which. A signal is flagged when its
+    effect reaches its threshold and, where it has a test, the test rejects after Holm's correction (below).
+    Thresholds (override any via ``thresholds``) and why:
 
     * Prefix completion at 60% of the words: exact-match rate >= 0.2 or mean ROUGE-L >= 0.6; a calibrated
       excess (``run_contamination_probe``) also needs its one-sided sign test over the items that differ from
-      their perturbed copies at p < 0.025 (``exact_match_p``, ``rouge_l_p``: one item recited where its copy was
-      not is p = 0.5, a chance guess of a number, not evidence).
+      their perturbed copies (``exact_match_p``, ``rouge_l_p``; null: an item is as likely to do better as worse
+      than its copy) to reject (one item recited where its copy was not is p = 0.5, a chance guess of a
+      number, not evidence).
       Reproducing the remaining 40% word for word is what recitation looks like; a clean model
       can guess a formulaic ending ("How many apples does she have left?") on a few items, so we
       allow up to 1 in 5 exact hits. ROUGE-L 0.6 on held-out text means most of the remainder's
@@ -539,21 +558,33 @@ def contamination_verdict(
       perturbed (certainly unseen) copies and compare.
     * Perturbation: accuracy drop (original - perturbed) >= 0.15 with the 95% CI's lower end > 0
       (re-sampling numbers keeps difficulty, so a real drop that large is not noise) and McNemar's exact
-      one-sided p < 0.025 on the items that flipped (Newcombe's interval of two items, both right -> wrong,
-      starts just above 0; McNemar's p = 0.25 says they are not evidence), or >= 10% of
-      the perturbed items whose gold changed are answered with the ORIGINAL gold (a model that
-      computes cannot produce the old answer from new numbers except by coincidence) and that
-      count is unlikely as coincidence: binomial one-sided p < 0.025 if a wrong computation hit the old
-      gold 2% of the time (``repeat_chance``; one repeat among 5 changed items is p = 0.10, not evidence).
+      one-sided test on the items that flipped rejecting (null: right -> wrong as likely as wrong -> right;
+      Newcombe's interval of two items, both right -> wrong, starts just above 0; McNemar's p = 0.25 says they
+      are not evidence), or >= 10% of the perturbed items whose gold changed are answered with the ORIGINAL
+      gold (a model that computes cannot produce the old answer from new numbers except by coincidence) and
+      that count's binomial one-sided test rejects (null: a wrong computation hits the old gold 2% of the time,
+      ``repeat_chance``; one repeat among 5 changed items is p = 0.10, not evidence).
     * n-gram overlap: >= 5% of the benchmark items long enough to check share a non-boilerplate n-gram
       (``ngram_overlap``) with the training data (13-grams
       by default; with 8-grams the same threshold is stricter, since short stock phrases match).
+
+    Multiple testing: the verdict is an OR over up to four tests (prefix exact match, prefix ROUGE-L, the drop's
+    McNemar test, the old-gold repeats), and at 0.025 each a clean model was flagged more often than 0.025.
+    Holm's step-down correction is applied to the p-values of the tests that ran (``holm``; the repeats' test
+    runs when some gold changed), so the chance of a "contaminated" verdict from these tests for a clean model is
+    at most ``alpha`` (0.025, one-sided). The drop's p-value is McNemar's; its 95% interval stays a further
+    condition (one more condition can only lower that chance). ``multiple_testing`` records the method, alpha,
+    m, each test's p and Holm-adjusted p, and ``untested``: the signals that have no test and are judged by
+    their threshold alone, outside that guarantee (the n-gram overlap, a count of shared text; an uncalibrated
+    prefix, which has no control to test against; a drop saved with neither McNemar's counts nor its items).
     """
     th = _thresholds(thresholds)
     if prefix is None and perturbation is None and overlap is None:
         raise PonderError("contamination_verdict: no probe results given (prefix, perturbation or overlap)")
     evidence: dict = {"thresholds": th}
-    reasons: list[str] = []
+    pvals: dict[str, float] = {}  # the tests that ran, for Holm's correction
+    signals: list[tuple[str, str, str]] = []  # (signal, reason, what its p is) for each effect at its threshold
+    untested: list[str] = []
     if prefix is not None:
         key = f"{th['prefix_fraction']:g}"
         fr = prefix.get("fractions", {}).get(key)
@@ -564,16 +595,16 @@ def contamination_verdict(
         em, rl = fr["exact_match"], fr["rouge_l"]["mean"]
         evidence["prefix"] = {"fraction": th["prefix_fraction"], "exact_match": em, "rouge_l": rl, "n": fr["n"]}
         # a calibrated excess carries sign tests over its items (absent: raw rates, or results saved before them)
-        em_p, rl_p = fr.get("exact_match_p"), fr.get("rouge_l_p")
-        for name, p in (("exact_match_p", em_p), ("rouge_l_p", rl_p)):
+        for name, value, limit, what in (("exact_match", em, th["prefix_exact_min"], "exact-match rate"),
+                                         ("rouge_l", rl, th["prefix_rouge_min"], "mean ROUGE-L")):
+            p = fr.get(f"{name}_p")
             if p is not None:
-                evidence["prefix"][name] = p
-        if em >= th["prefix_exact_min"] and (em_p is None or em_p < 0.025):
-            reasons.append(f"prefix completion at {key}: exact-match rate {em:.2f} >= {th['prefix_exact_min']}"
-                           + (f" (sign test p = {em_p:.2g})" if em_p is not None else ""))
-        if rl >= th["prefix_rouge_min"] and (rl_p is None or rl_p < 0.025):
-            reasons.append(f"prefix completion at {key}: mean ROUGE-L {rl:.2f} >= {th['prefix_rouge_min']}"
-                           + (f" (sign test p = {rl_p:.2g})" if rl_p is not None else ""))
+                evidence["prefix"][f"{name}_p"] = pvals[f"prefix_{name}"] = p
+            else:
+                untested.append(f"prefix_{name}")
+            if value >= limit:
+                signals.append((f"prefix_{name}", f"prefix completion at {key}: {what} {value:.2f} >= {limit}",
+                                "sign test "))
     if perturbation is not None:
         d = perturbation["drop"]
         rr = perturbation["orig_gold_repeat_rate"]
@@ -587,37 +618,53 @@ def contamination_verdict(
         }
         if "n_old_gold_shown" in perturbation:  # (absent from results saved before it was added)
             evidence["perturbation"]["n_old_gold_shown"] = perturbation["n_old_gold_shown"]
-        flips = perturbation.get("flips")  # (absent from results saved before it was added)
+        flips = perturbation.get("flips")  # (absent from results saved before it was added: counted from the items)
+        rows = perturbation.get("items")
+        if flips is None and rows and all("orig_correct" in r and "perturbed_correct" in r for r in rows):
+            flips = _mcnemar(sum(r["orig_correct"] and not r["perturbed_correct"] for r in rows),
+                             sum(r["perturbed_correct"] and not r["orig_correct"] for r in rows))
         if flips is not None:
             evidence["perturbation"]["flips"] = flips
+            pvals["perturbation_drop"] = flips["p"]
+        else:
+            untested.append("perturbation_drop")
         # (no interval: null bounds, as a contamination.json saved before Newcombe's interval holds for one item)
         lo = d["lo"] if d["lo"] is not None else -math.inf
-        if d["mean"] >= th["drop_min"] and lo > 0 and (flips is None or flips["p"] < 0.025):
-            reasons.append(
-                f"accuracy drops {d['mean']:.2f} (95% CI {d['lo']:.2f}..{d['hi']:.2f}) on perturbed numbers"
-                f" >= {th['drop_min']}"
-            )
+        if d["mean"] >= th["drop_min"] and lo > 0:
+            signals.append(("perturbation_drop", f"accuracy drops {d['mean']:.2f} (95% CI {d['lo']:.2f}.."
+                            f"{d['hi']:.2f}) on perturbed numbers >= {th['drop_min']}", "McNemar's test "))
         reps, changed = perturbation["orig_gold_repeats"], perturbation["n_gold_changed"]
         rep_p = _binom_tail(reps, changed, th["repeat_chance"])
         evidence["perturbation"]["orig_gold_repeat_p"] = rep_p
-        if rr >= th["repeat_rate_min"] and reps > 0 and rep_p < 0.025:
-            reasons.append(
-                f"{reps} of {counted(changed, 'perturbed item')} ({rr:.0%}) answered with the original gold "
-                f">= {th['repeat_rate_min']:.0%} (p = {rep_p:.2g} as coincidence at "
-                f"{th['repeat_chance']:.0%})"
-            )
+        if changed:  # (no changed gold: nothing to test, p = 1 by construction; the count is not the model's)
+            pvals["perturbation_repeats"] = rep_p
+        if rr >= th["repeat_rate_min"] and reps > 0:
+            signals.append(("perturbation_repeats",
+                            f"{reps} of {counted(changed, 'perturbed item')} ({rr:.0%}) answered with the original "
+                            f"gold >= {th['repeat_rate_min']:.0%}", f"as coincidence at {th['repeat_chance']:.0%}: "))
     if overlap is not None:
         evidence["overlap"] = {k: overlap[k] for k in ("n", "n_items", "n_flagged", "fraction")}
         # (results saved before n_checked was added counted every item as checked)
         checked = evidence["overlap"]["n_checked"] = overlap.get("n_checked", overlap["n_items"])
         if "n_boilerplate" in overlap:
             evidence["overlap"]["n_boilerplate"] = overlap["n_boilerplate"]
+        untested.append("overlap")
         if checked and overlap["fraction"] >= th["overlap_min"]:
-            reasons.append(
-                f"{overlap['n_flagged']} of {counted(checked, 'item')} ({overlap['fraction']:.1%}) share a "
-                f"{overlap['n']}-gram with training data >= {th['overlap_min']:.0%}"
-            )
-    return {"contaminated": bool(reasons), "evidence": evidence, "reasons": reasons}
+            signals.append(("overlap",
+                            f"{overlap['n_flagged']} of {counted(checked, 'item')} ({overlap['fraction']:.1%}) share "
+                            f"a {overlap['n']}-gram with training data >= {th['overlap_min']:.0%}", ""))
+    tests = holm(pvals, th["alpha"])
+    reasons = []
+    for name, reason, what in signals:
+        t = tests.get(name)
+        if t is None:  # no test: the threshold alone
+            reasons.append(reason)
+        elif t["rejected"]:
+            reasons.append(f"{reason} ({what}p = {t['p']:.2g}, Holm-adjusted over {counted(len(tests), 'test')} "
+                           f"{t['p_holm']:.2g} < {th['alpha']:g})")
+    return {"contaminated": bool(reasons), "evidence": evidence, "reasons": reasons,
+            "multiple_testing": {"method": "holm", "alpha": th["alpha"], "m": len(tests), "tests": tests,
+                                 "untested": untested}}
 
 
 # ----------------------------------------------------------------------------------------- diversity
@@ -1130,15 +1177,20 @@ def format_contamination(res: dict) -> str:
     """``run_contamination_probe``'s result as lines for a person: the verdict, then each probe's evidence
     beside the threshold it is judged by (the evidence is shown whatever the verdict), then the reasons."""
     ev, th = res.get("evidence", {}), res.get("evidence", {}).get("thresholds", {})
+    mt = res.get("multiple_testing") or {}  # (absent from a contamination.json saved before the correction)
     lines = [f"contaminated: {res['contaminated']}"]
     if "prefix" in ev:
         p = ev["prefix"]
         cal = " (excess over perturbed copies)" if res.get("calibrated_prefix") else ""
 
         def flag(k, limit):  # a calibrated excess over its limit is flagged only when its sign test backs it
-            pk = p.get(f"{k}_p")
+            pk, t = p.get(f"{k}_p"), mt.get("tests", {}).get(f"prefix_{k}")
             over = isinstance(limit, (int, float)) and isinstance(pk, (int, float)) and p[k] >= limit
-            return f"flagged at {limit}" + (f"; sign test p = {pk:.2g}, flagged under 0.025" if over else "")
+            if not over:
+                return f"flagged at {limit}"
+            if t is None:  # (a contamination.json from before the correction: each test at 0.025)
+                return f"flagged at {limit}; sign test p = {pk:.2g}, flagged under 0.025"
+            return f"flagged at {limit}; sign test p = {pk:.2g}, Holm-adjusted {t['p_holm']:.2g}, flagged under {mt['alpha']:g}"
         lines.append(f"  prefix completion at {p['fraction']:.0%} of the words, {counted(p['n'], 'problem')}"
                      f"{cal}: exact match {p['exact_match']:.2f} ({flag('exact_match', th.get('prefix_exact_min'))}), "
                      f"ROUGE-L {p['rouge_l']:.2f} ({flag('rouge_l', th.get('prefix_rouge_min'))})")
@@ -1170,6 +1222,15 @@ def format_contamination(res: dict) -> str:
             lines.append(f"  training-file overlap: {o['n_flagged']} of {counted(checked, 'problem')} share "
                          f"a {o['n']}-gram ({o['fraction']:.1%}; flagged at {th.get('overlap_min', 0):.0%})"
                          + (f"; {short} shorter than {o['n']} words not checked" if short else ""))
+    if mt:
+        names = {"prefix_exact_match": "prefix exact match", "prefix_rouge_l": "prefix ROUGE-L",
+                 "perturbation_drop": "drop (McNemar)", "perturbation_repeats": "old-answer repeats",
+                 "overlap": "n-gram overlap"}
+        tests = "; ".join(f"{names.get(k, k)} p = {t['p']:.2g} -> {t['p_holm']:.2g}" for k, t in mt["tests"].items())
+        lines.append(f"  multiple testing: Holm's correction over {counted(mt['m'], 'test')} at family-wise alpha "
+                     f"{mt['alpha']:g}" + (f" ({tests})" if tests else "")
+                     + (f"; judged by threshold alone, no test: {', '.join(names.get(k, k) for k in mt['untested'])}"
+                        if mt.get("untested") else ""))
     lines += [f"  - {r}" for r in res.get("reasons", [])]
     return "\n".join(lines)
 

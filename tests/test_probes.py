@@ -432,7 +432,8 @@ def _fake_pert(drop, lo, repeats, changed=100):
 def test_contamination_verdict_thresholds():
     clean = contamination_verdict(prefix=_fake_prefix(0.05, 0.3), perturbation=_fake_pert(0.02, -0.03, 1),
                                   overlap={"n": 13, "n_items": 100, "n_flagged": 1, "fraction": 0.01})
-    assert clean == {"contaminated": False, "evidence": clean["evidence"], "reasons": []}
+    assert clean == {"contaminated": False, "evidence": clean["evidence"], "reasons": [],
+                     "multiple_testing": clean["multiple_testing"]}
     assert set(clean["evidence"]) == {"thresholds", "prefix", "perturbation", "overlap"}
     assert contamination_verdict(prefix=_fake_prefix(0.2, 0.3))["contaminated"]
     assert contamination_verdict(prefix=_fake_prefix(0.0, 0.6))["contaminated"]
@@ -458,6 +459,73 @@ def test_contamination_verdict_thresholds():
         contamination_verdict()
     with pytest.raises(PonderError, match="no fraction 0.6"):
         contamination_verdict(prefix={"fractions": {"0.4": {}}})
+
+
+def test_holm_rejects_what_its_step_down_levels_allow_not_each_test_at_alpha():
+    """Holm's step-down over fixed p-values: the smallest against alpha/m, the next against alpha/(m-1), ...,
+    stopping at the first that is not under its level; uncorrected, every p under alpha rejects."""
+    from ponder.probes import holm
+
+    ps = {"a": 0.01, "b": 0.02, "c": 0.03, "d": 0.004}
+    h = holm(ps, 0.025)
+    assert {k for k, p in ps.items() if p < 0.025} == {"a", "b", "d"}  # uncorrected
+    assert {k for k, t in h.items() if t["rejected"]} == {"d"}  # 0.004 < 0.025/4; then 0.01 > 0.025/3: stop
+    assert [h[k]["p_holm"] for k in "abcd"] == pytest.approx([0.03, 0.04, 0.04, 0.016])
+    assert list(h) == list(ps) and all(h[k]["p"] == ps[k] for k in ps)
+    assert {k for k, t in holm(ps, 0.05).items() if t["rejected"]} == {"a", "b", "c", "d"}  # 0.016, 0.03, 0.04, 0.04
+    assert [t["p_holm"] for t in holm({"x": 0.6, "y": 0.7}, 0.025).values()] == [1.0, 1.0]  # capped at 1
+    assert holm({}, 0.025) == {}  # no test ran
+    # invariant: Holm rejects at least what Bonferroni (alpha/m each) does, and at most what uncorrected does
+    rng = random.Random(0)
+    for _ in range(200):
+        qs = {str(i): rng.random() ** 3 for i in range(rng.randint(1, 5))}
+        rej = {k for k, t in holm(qs, 0.05).items() if t["rejected"]}
+        assert {k for k, q in qs.items() if q < 0.05 / len(qs)} <= rej <= {k for k, q in qs.items() if q < 0.05}
+
+
+def test_the_verdict_corrects_its_tests_for_multiplicity():
+    """The verdict is an OR over up to four tests (prefix exact match and ROUGE-L sign tests, McNemar's test of the
+    drop, the old-gold repeats' binomial test), each was judged at p < 0.025, so a clean model was flagged more
+    often than 0.025. A calibrated exact-match excess at p = 0.02 flagged on its own; among four tests its
+    Holm-adjusted p is 0.08. The record says how the verdict was corrected."""
+    def calibrated(em_p):
+        return {"fractions": {"0.6": {"n": 40, "exact_match": 0.3, "rouge_l": {"mean": 0.1, "lo": 0.0, "hi": 0.2},
+                                      "exact_match_p": em_p, "rouge_l_p": 0.5}}}
+
+    pert = {**_fake_pert(0.0, -0.1, 0, changed=40), "flips": {"right_to_wrong": 2, "wrong_to_right": 2, "p": 0.6875}}
+    alone = contamination_verdict(prefix=calibrated(0.02))
+    assert not alone["contaminated"] and alone["multiple_testing"]["m"] == 2  # 0.02 * 2 = 0.04
+    v = contamination_verdict(prefix=calibrated(0.02), perturbation=pert,
+                              overlap={"n": 13, "n_items": 40, "n_flagged": 0, "fraction": 0.0})
+    assert not v["contaminated"] and v["reasons"] == []
+    mt = v["multiple_testing"]
+    assert (mt["method"], mt["alpha"], mt["m"]) == ("holm", 0.025, 4)
+    assert set(mt["tests"]) == {"prefix_exact_match", "prefix_rouge_l", "perturbation_drop", "perturbation_repeats"}
+    assert mt["tests"]["prefix_exact_match"] == {"p": 0.02, "p_holm": pytest.approx(0.08), "rejected": False}
+    assert mt["untested"] == ["overlap"]
+    # a p small enough for its place in the order still flags, and the reason carries the adjusted p
+    v = contamination_verdict(prefix=calibrated(0.005), perturbation=pert)
+    assert v["contaminated"] and "Holm-adjusted over 4 tests 0.02 < 0.025" in v["reasons"][0]
+    line = format_contamination(v).splitlines()[-2]
+    assert line.startswith("  multiple testing: Holm's correction over 4 tests at family-wise alpha 0.025 "
+                           "(prefix exact match p = 0.005 -> 0.02; ")
+    # alpha is a threshold like the others
+    assert not contamination_verdict(prefix=calibrated(0.005), perturbation=pert,
+                                     thresholds={"alpha": 0.01})["contaminated"]
+    with pytest.raises(PonderError, match="alpha must be in"):
+        contamination_verdict(prefix=calibrated(0.005), thresholds={"alpha": 1})
+    # signals without a test (an uncalibrated prefix, the overlap) are judged by threshold alone, and named so
+    u = contamination_verdict(prefix=_fake_prefix(0.2, 0.3))
+    assert u["contaminated"] and u["multiple_testing"]["m"] == 0
+    assert u["multiple_testing"]["untested"] == ["prefix_exact_match", "prefix_rouge_l"]
+    assert "judged by threshold alone, no test: prefix exact match, prefix ROUGE-L" in format_contamination(u)
+    # a perturbation saved before McNemar's counts has them counted from its items, and its drop is tested
+    items = _items(6)
+    mem = perturbation_probe(_memoriser({it["id"]: it for it in items}), items, _perturb, seed=3)
+    old = contamination_verdict(perturbation={k: x for k, x in mem.items() if k != "flips"})
+    assert old["evidence"]["perturbation"]["flips"] == mem["flips"] == {"right_to_wrong": 6, "wrong_to_right": 0,
+                                                                         "p": 0.5**6}
+    assert old["multiple_testing"]["tests"]["perturbation_drop"]["p"] == 0.5**6 and old["contaminated"]
 
 
 # --------------------------------------------------------------------------------------- diversity
@@ -921,7 +989,9 @@ def test_a_calibrated_prefix_excess_on_a_few_items_is_not_evidence():
         assert v["contaminated"] is flagged, (n, v["reasons"])
         assert v["evidence"]["prefix"]["exact_match_p"] == 0.5**n
         line = format_contamination({**v, "calibrated_prefix": True}).splitlines()[1]
-        assert f"exact match 1.00 (flagged at 0.2; sign test p = {0.5**n:.2g}, flagged under 0.025)" in line
+        # two tests (exact match and ROUGE-L, the same p): each Holm-adjusted to 2p
+        assert (f"exact match 1.00 (flagged at 0.2; sign test p = {0.5**n:.2g}, Holm-adjusted "
+                f"{min(1, 2 * 0.5**n):.2g}, flagged under 0.025)") in line
     # results without the tests (uncalibrated, or saved before them) are judged by the rates as before
     assert contamination_verdict(prefix=_fake_prefix(0.2, 0.3))["contaminated"]
 
