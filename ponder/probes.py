@@ -1227,8 +1227,8 @@ def format_contamination(res: dict) -> str:
                  "perturbation_drop": "drop (McNemar)", "perturbation_repeats": "old-answer repeats",
                  "overlap": "n-gram overlap"}
         tests = "; ".join(f"{names.get(k, k)} p = {t['p']:.2g} -> {t['p_holm']:.2g}" for k, t in mt["tests"].items())
-        lines.append(f"  multiple testing: Holm's correction over {counted(mt['m'], 'test')} at family-wise alpha "
-                     f"{mt['alpha']:g}" + (f" ({tests})" if tests else "")
+        lines.append((f"  multiple testing: Holm's correction over {counted(mt['m'], 'test')} at family-wise alpha "
+                      f"{mt['alpha']:g} ({tests})" if tests else "  multiple testing: no test ran")
                      + (f"; judged by threshold alone, no test: {', '.join(names.get(k, k) for k in mt['untested'])}"
                         if mt.get("untested") else ""))
     lines += [f"  - {r}" for r in res.get("reasons", [])]

@@ -518,7 +518,8 @@ def test_the_verdict_corrects_its_tests_for_multiplicity():
     u = contamination_verdict(prefix=_fake_prefix(0.2, 0.3))
     assert u["contaminated"] and u["multiple_testing"]["m"] == 0
     assert u["multiple_testing"]["untested"] == ["prefix_exact_match", "prefix_rouge_l"]
-    assert "judged by threshold alone, no test: prefix exact match, prefix ROUGE-L" in format_contamination(u)
+    assert ("multiple testing: no test ran; judged by threshold alone, no test: prefix exact match, prefix ROUGE-L"
+            in format_contamination(u))
     # a perturbation saved before McNemar's counts has them counted from its items, and its drop is tested
     items = _items(6)
     mem = perturbation_probe(_memoriser({it["id"]: it for it in items}), items, _perturb, seed=3)
