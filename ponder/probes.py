@@ -538,8 +538,8 @@ def contamination_verdict(
     overlap: dict | None = None,
     thresholds: dict | None = None,
 ) -> dict:
-    """Combine probe results into {"contaminated": bool, "evidence": {...}, "reasons": [...], "multiple_testing":
-    {...}}.
+    """Combine probe results into {"contaminated": bool, "insufficient_evidence": bool, "too_few_items": [...],
+    "evidence": {...}, "reasons": [...], "multiple_testing": {...}}.
 
     Any one flagged signal makes the verdict "contaminated"; the reasons say which. A signal is flagged when its
     effect reaches its threshold and, where it has a test, the test rejects after Holm's correction (below).
@@ -577,6 +577,13 @@ def contamination_verdict(
     m, each test's p and Holm-adjusted p, and ``untested``: the signals that have no test and are judged by
     their threshold alone, outside that guarantee (the n-gram overlap, a count of shared text; an uncalibrated
     prefix, which has no control to test against; a drop saved with neither McNemar's counts nor its items).
+
+    Too few items: a test that Holm's correction would not reject even at the smallest p its items allow (0.5^n
+    for the sign and McNemar tests of n items, repeat_chance^n for n changed golds), and a threshold signal that
+    one item alone reaches (an uncalibrated exact-match rate under 6 problems, 1 of 5 being 0.2; a ROUGE-L mean
+    of one; an overlap of no checkable item), cannot decide: such a threshold signal is not flagged, and when
+    nothing is flagged while such a signal is over its threshold, or while no signal could decide,
+    ``insufficient_evidence`` is true (the summary says so in place of a verdict); ``too_few_items`` names them.
     """
     th = _thresholds(thresholds)
     if prefix is None and perturbation is None and overlap is None:
@@ -585,6 +592,8 @@ def contamination_verdict(
     pvals: dict[str, float] = {}  # the tests that ran, for Holm's correction
     signals: list[tuple[str, str, str]] = []  # (signal, reason, what its p is) for each effect at its threshold
     untested: list[str] = []
+    best: dict[str, float] = {}  # the smallest p each test could reach with its items: below it, no outcome counts
+    too_few: list[str] = []  # threshold signals on so few items that one item alone reaches the threshold
     if prefix is not None:
         key = f"{th['prefix_fraction']:g}"
         fr = prefix.get("fractions", {}).get(key)
@@ -600,8 +609,13 @@ def contamination_verdict(
             p = fr.get(f"{name}_p")
             if p is not None:
                 evidence["prefix"][f"{name}_p"] = pvals[f"prefix_{name}"] = p
+                best[f"prefix_{name}"] = 0.5 ** fr["n"]  # every item compared better than its copy
             else:
                 untested.append(f"prefix_{name}")
+                # an uncalibrated rate that one item makes (one guessed stock ending, which the threshold allows a
+                # clean model) tells nothing: 1 of 4 exact is 0.25 >= 0.2
+                if fr["n"] * limit <= 1:
+                    too_few.append(f"prefix_{name}")
             if value >= limit:
                 signals.append((f"prefix_{name}", f"prefix completion at {key}: {what} {value:.2f} >= {limit}",
                                 "sign test "))
@@ -626,6 +640,7 @@ def contamination_verdict(
         if flips is not None:
             evidence["perturbation"]["flips"] = flips
             pvals["perturbation_drop"] = flips["p"]
+            best["perturbation_drop"] = 0.5 ** perturbation.get("n", flips["right_to_wrong"] + flips["wrong_to_right"])
         else:
             untested.append("perturbation_drop")
         # (no interval: null bounds, as a contamination.json saved before Newcombe's interval holds for one item)
@@ -638,6 +653,7 @@ def contamination_verdict(
         evidence["perturbation"]["orig_gold_repeat_p"] = rep_p
         if changed:  # (no changed gold: nothing to test, p = 1 by construction; the count is not the model's)
             pvals["perturbation_repeats"] = rep_p
+            best["perturbation_repeats"] = th["repeat_chance"] ** changed
         if rr >= th["repeat_rate_min"] and reps > 0:
             signals.append(("perturbation_repeats",
                             f"{reps} of {counted(changed, 'perturbed item')} ({rr:.0%}) answered with the original "
@@ -649,6 +665,8 @@ def contamination_verdict(
         if "n_boilerplate" in overlap:
             evidence["overlap"]["n_boilerplate"] = overlap["n_boilerplate"]
         untested.append("overlap")
+        if not checked:
+            too_few.append("overlap")
         if checked and overlap["fraction"] >= th["overlap_min"]:
             signals.append(("overlap",
                             f"{overlap['n_flagged']} of {counted(checked, 'item')} ({overlap['fraction']:.1%}) share "
@@ -657,12 +675,23 @@ def contamination_verdict(
     reasons = []
     for name, reason, what in signals:
         t = tests.get(name)
-        if t is None:  # no test: the threshold alone
-            reasons.append(reason)
+        if t is None:  # no test: the threshold alone, on enough items
+            if name not in too_few:
+                reasons.append(reason)
         elif t["rejected"]:
             reasons.append(f"{reason} ({what}p = {t['p']:.2g}, Holm-adjusted over {counted(len(tests), 'test')} "
                            f"{t['p_holm']:.2g} < {th['alpha']:g})")
-    return {"contaminated": bool(reasons), "evidence": evidence, "reasons": reasons,
+    # Too few items: a test that Holm's correction would not reject even at its smallest reachable p (Holm's
+    # rejections only grow as p-values shrink, so no outcome of these items rejects it), or a threshold signal
+    # in too_few. With nothing flagged, a signal over its threshold that could not decide, or no signal able to
+    # decide, leaves no verdict: "insufficient_evidence", not a clean bill.
+    reachable = holm(best, th["alpha"])
+    undecided = [k for k in [*pvals, *untested] if k in too_few or (k in reachable and not reachable[k]["rejected"])]
+    over = {name for name, _, _ in signals}
+    insufficient = not reasons and bool(undecided) and (bool(over & set(undecided))
+                                                         or set(undecided) == {*pvals, *untested})
+    return {"contaminated": bool(reasons), "insufficient_evidence": insufficient, "too_few_items": undecided,
+            "evidence": evidence, "reasons": reasons,
             "multiple_testing": {"method": "holm", "alpha": th["alpha"], "m": len(tests), "tests": tests,
                                  "untested": untested}}
 
@@ -1173,12 +1202,20 @@ def run_diversity_probe(
 # ------------------------------------------------------------------------------------------ for people
 
 
+_SIGNAL_NAMES = {"prefix_exact_match": "prefix exact match", "prefix_rouge_l": "prefix ROUGE-L",
+                 "perturbation_drop": "drop (McNemar)", "perturbation_repeats": "old-answer repeats",
+                 "overlap": "n-gram overlap"}
+
+
 def format_contamination(res: dict) -> str:
     """``run_contamination_probe``'s result as lines for a person: the verdict, then each probe's evidence
     beside the threshold it is judged by (the evidence is shown whatever the verdict), then the reasons."""
     ev, th = res.get("evidence", {}), res.get("evidence", {}).get("thresholds", {})
     mt = res.get("multiple_testing") or {}  # (absent from a contamination.json saved before the correction)
     lines = [f"contaminated: {res['contaminated']}"]
+    if res.get("insufficient_evidence"):  # (absent from a contamination.json saved before it)
+        names = ", ".join(_SIGNAL_NAMES.get(k, k) for k in res.get("too_few_items", []))
+        lines = [f"contaminated: insufficient evidence (too few items to decide: {names})"]
     if "prefix" in ev:
         p = ev["prefix"]
         cal = " (excess over perturbed copies)" if res.get("calibrated_prefix") else ""
@@ -1223,9 +1260,7 @@ def format_contamination(res: dict) -> str:
                          f"a {o['n']}-gram ({o['fraction']:.1%}; flagged at {th.get('overlap_min', 0):.0%})"
                          + (f"; {short} shorter than {o['n']} words not checked" if short else ""))
     if mt:
-        names = {"prefix_exact_match": "prefix exact match", "prefix_rouge_l": "prefix ROUGE-L",
-                 "perturbation_drop": "drop (McNemar)", "perturbation_repeats": "old-answer repeats",
-                 "overlap": "n-gram overlap"}
+        names = _SIGNAL_NAMES
         tests = "; ".join(f"{names.get(k, k)} p = {t['p']:.2g} -> {t['p_holm']:.2g}" for k, t in mt["tests"].items())
         lines.append((f"  multiple testing: Holm's correction over {counted(mt['m'], 'test')} at family-wise alpha "
                       f"{mt['alpha']:g} ({tests})" if tests else "  multiple testing: no test ran")

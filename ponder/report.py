@@ -597,8 +597,11 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
         level = f"{100 * (1 - alpha):g}%" if _is_num(alpha) and 0 < alpha < 1 else "95%"
         body = _kv_table(pairs, with_ci, level)
         if isinstance(data, dict) and "contaminated" in data:
-            verdict = "CONTAMINATED" if data["contaminated"] else "no contamination signal"
-            body = f'<p><span class="badge {"bad" if data["contaminated"] else "ok"}">{_e(verdict)}</span></p>' + body
+            # too few items to decide is no clean bill (insufficient_evidence: absent from files saved before it)
+            verdict, cls = (("CONTAMINATED", "bad") if data["contaminated"] else
+                            ("insufficient evidence", "na") if data.get("insufficient_evidence") else
+                            ("no contamination signal", "ok"))
+            body = f'<p><span class="badge {cls}">{_e(verdict)}</span></p>' + body
         sections.append((f"res-{p.stem}", f"Results: {p.name}", body))
 
     if found["alarms"]:

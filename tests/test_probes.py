@@ -432,8 +432,8 @@ def _fake_pert(drop, lo, repeats, changed=100):
 def test_contamination_verdict_thresholds():
     clean = contamination_verdict(prefix=_fake_prefix(0.05, 0.3), perturbation=_fake_pert(0.02, -0.03, 1),
                                   overlap={"n": 13, "n_items": 100, "n_flagged": 1, "fraction": 0.01})
-    assert clean == {"contaminated": False, "evidence": clean["evidence"], "reasons": [],
-                     "multiple_testing": clean["multiple_testing"]}
+    assert clean == {"contaminated": False, "insufficient_evidence": False, "too_few_items": [],
+                     "evidence": clean["evidence"], "reasons": [], "multiple_testing": clean["multiple_testing"]}
     assert set(clean["evidence"]) == {"thresholds", "prefix", "perturbation", "overlap"}
     assert contamination_verdict(prefix=_fake_prefix(0.2, 0.3))["contaminated"]
     assert contamination_verdict(prefix=_fake_prefix(0.0, 0.6))["contaminated"]
@@ -527,6 +527,40 @@ def test_the_verdict_corrects_its_tests_for_multiplicity():
     assert old["evidence"]["perturbation"]["flips"] == mem["flips"] == {"right_to_wrong": 6, "wrong_to_right": 0,
                                                                          "p": 0.5**6}
     assert old["multiple_testing"]["tests"]["perturbation_drop"]["p"] == 0.5**6 and old["contaminated"]
+
+
+def test_a_handful_of_items_is_insufficient_evidence_not_a_verdict():
+    """Without a control (no perturber), one problem recited read "contaminated: True" (exact match 1.00 >= 0.2),
+    and 1 of 4 (0.25) did too: one guessed stock ending, which the threshold allows a clean model, decided it.
+    A threshold that one item alone reaches, or a test that could not reject whatever its items did, cannot
+    decide; with nothing flagged, the verdict says the evidence is insufficient instead of giving one."""
+    from ponder.probes import _paired_excess
+
+    def recite(which):
+        return lambda ps: [PROBLEMS[i][len(p):] if i in which else "" for i, p in enumerate(ps)]
+
+    one = contamination_verdict(prefix=prefix_completion_probe(recite({0}), PROBLEMS[:1]))
+    assert not one["contaminated"] and one["insufficient_evidence"] and one["reasons"] == []
+    assert one["too_few_items"] == ["prefix_exact_match", "prefix_rouge_l"]
+    assert format_contamination(one).splitlines()[0] == (
+        "contaminated: insufficient evidence (too few items to decide: prefix exact match, prefix ROUGE-L)")
+    some = contamination_verdict(prefix=prefix_completion_probe(recite({0}), PROBLEMS))
+    assert some["evidence"]["prefix"]["exact_match"] == 0.25 and not some["contaminated"]
+    assert some["insufficient_evidence"] and some["too_few_items"] == ["prefix_exact_match"]
+    # every one of 4 recited: ROUGE-L (one item cannot make a mean of 0.6 over 4) still decides
+    every = contamination_verdict(prefix=prefix_completion_probe(recite({0, 1, 2, 3}), PROBLEMS))
+    assert every["contaminated"] and not every["insufficient_evidence"] and len(every["reasons"]) == 1
+    six = contamination_verdict(prefix=prefix_completion_probe(recite(set()), PROBLEMS + PROBLEMS[:2]))
+    assert not six["contaminated"] and not six["insufficient_evidence"] and six["too_few_items"] == []
+    # tests: two items recited where their copies were not (p = 0.25), one item's perturbation
+    orig = {"items": [{"index": i, "fraction": 0.6, "exact": True, "rouge_l": 1.0} for i in range(2)]}
+    ctrl = {"items": [{"index": i, "fraction": 0.6, "exact": False, "rouge_l": 0.4} for i in range(2)]}
+    two = contamination_verdict(prefix=_paired_excess(orig, ctrl, (0.6,), seed=0))
+    assert not two["contaminated"] and two["insufficient_evidence"]
+    items = _items(1)
+    mem = contamination_verdict(perturbation=perturbation_probe(_memoriser({0: items[0]}), items, _perturb))
+    assert not mem["contaminated"] and mem["insufficient_evidence"]  # 0.5 and 0.02, over 2 tests, cannot reject
+    assert mem["too_few_items"] == ["perturbation_drop", "perturbation_repeats"]
 
 
 # --------------------------------------------------------------------------------------- diversity

@@ -122,6 +122,20 @@ def test_html_report_escapes_and_is_self_contained(tmp_path):
     assert "1 of 2 judged correct" in doc  # nested and flat verdicts both read
 
 
+def test_html_report_shows_a_contamination_verdict_of_too_few_items_as_insufficient(tmp_path):
+    """A contamination.json whose probe had too few items to decide (insufficient_evidence) was badged "no
+    contamination signal", the clean bill the verdict withholds; files saved before the key read as before."""
+    from ponder.probes import contamination_verdict, prefix_completion_probe
+
+    problem = "Mia buys 4 packs of stickers. How many stickers does Mia have now?"
+    res = contamination_verdict(prefix=prefix_completion_probe(lambda ps: [problem[len(p):] for p in ps], [problem]))
+    assert res["insufficient_evidence"] and not res["contaminated"]
+    (tmp_path / "contamination.json").write_text(json.dumps(res))
+    assert '<span class="badge na">insufficient evidence</span>' in write_html_report(tmp_path).read_text()
+    (tmp_path / "contamination.json").write_text(json.dumps({"contaminated": False, "reasons": []}))
+    assert '<span class="badge ok">no contamination signal</span>' in write_html_report(tmp_path).read_text()
+
+
 def test_html_report_embeds_existing_pngs(tmp_path):
     d = tmp_path / "eval"
     d.mkdir()
