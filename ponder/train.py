@@ -416,8 +416,10 @@ def save_run(run: Path, model, tok, opt, step: int, extra: dict | None = None, o
     `optimizer_state` replaces opt.state_dict() (FSDP2: the whole state gathered from every rank)."""
     state = {"step": step, "optimizer": opt.state_dict() if optimizer_state is None else optimizer_state,
              **rng_state(), "extra": extra or {}}
+    digest = {}  # the weights' sha256, filled in by save once they are written: the resume checks it
     try:
-        checkpoint.save(model, tok, run / "checkpoint", extra={STATE: lambda p: torch.save(state, p)})
+        checkpoint.save(model, tok, run / "checkpoint", extra={STATE: lambda p: torch.save({**state, **digest}, p)},
+                        digest=digest)
     except OSError as e:  # e.g. a full disk: checkpoint.save swaps directories only once all is written
         e = e.__cause__ if isinstance(e.__cause__, OSError) else e  # (save's own line names the path again)
         raise PonderError(f"{run / 'checkpoint'}: writing the step-{step} checkpoint failed ({e.strerror or e}); "
@@ -546,6 +548,7 @@ def load_run(run: Path, kind: str, device: str | None = None, recover: bool = Tr
     if missing:
         raise PonderError(f"{sf}: not a trainer state (missing {', '.join(missing)})")
     check_resumed_model(run, model, state, saved)
+    check_resumed_weights(run, state)
     return model, tok, state, saved
 
 
@@ -567,6 +570,22 @@ def check_resumed_model(run: Path, model: Transformer, state: dict, saved: dict)
     if have and have != want:
         raise PonderError(f"{run / 'checkpoint' / STATE}: the optimizer state is for another model "
                           f"({len(have)} tensors, not the checkpoint's {len(want)} parameters of these shapes)")
+
+
+def check_resumed_weights(run: Path, state: dict) -> None:
+    """The checkpoint's weights must be those its trainer state was saved with (the sha256 save_run records): a
+    checkpoint/ of another run of the same shapes, or weights replaced by hand, would otherwise train on with
+    another model's optimizer moments and history. A state saved before the digest was recorded is not checked."""
+    want = state.get("weights_sha256")
+    if want is None:
+        return
+    ck = Path(run) / "checkpoint"
+    have = checkpoint.weights_sha256(ck)
+    if have != want:
+        f = ck / "model.safetensors" if (ck / "model.safetensors").is_file() else ck / "model.safetensors.index.json"
+        raise PonderError(f"{f}: not the weights {STATE} was saved with (sha256 {have[:12]}, recorded "
+                          f"{str(want)[:12]}); put the run's own checkpoint back, or start a new run from these "
+                          "weights")
 
 
 def check_steps_left(run, at: int, steps: int) -> None:

@@ -720,6 +720,48 @@ def _copy(model):
 SFT_EX = [{"prompt": f"Problem: {a} + 1 = ?\nSolution:", "response": f" {a + 1}"} for a in range(11)]
 
 
+def test_resume_refuses_weights_of_the_same_shapes_its_trainer_state_was_not_saved_with(tmp_path, tiny_random):
+    """The shape checks pass a checkpoint of another run of the same model: the trainer state records the sha256 of
+    the weights saved with it, and a resume (pretrain, sft, distill, grpo: load_run) refuses others, naming the
+    weights file. The run's own weights resume, in one file or in shards, and so does a run saved before the digest
+    was recorded."""
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    from ponder.train import load_run
+
+    model, tok = tiny_random
+    a = tmp_path / "a"
+    sft(_copy(model), tok, SFT_EX, a, progress=False, train=TrainConfig(steps=1, seq_len=32, warmup=1, save_every=1))
+    weights = "checkpoint/model.safetensors"
+    swapped = shutil.copytree(a, tmp_path / "swapped")  # another model's weights, of the same shapes
+    tensors = load_file(a / weights)
+    save_file({k: v + 1e-3 * (k == "model.norm.weight") for k, v in tensors.items()}, swapped / weights,
+              metadata={"format": "pt"})
+    metrics = (swapped / "metrics.jsonl").read_bytes()
+    with pytest.raises(PonderError, match=rf"^{re.escape(str(swapped / weights))}: not the weights "
+                                          r"trainer_state.pt was saved with \(sha256 \w{12}, recorded \w{12}\)"):
+        sft(None, None, SFT_EX, swapped, train=TrainConfig(steps=2), resume=True, progress=False)
+    assert (swapped / "metrics.jsonl").read_bytes() == metrics
+
+    sharded = shutil.copytree(a, tmp_path / "sharded")  # the same weights in two shards: the same digest
+    names = sorted(tensors)
+    for i, part in enumerate((names[:2], names[2:])):
+        save_file({k: tensors[k] for k in part}, sharded / f"checkpoint/s{i}.safetensors", metadata={"format": "pt"})
+    (sharded / "checkpoint/model.safetensors.index.json").write_text(json.dumps(
+        {"weight_map": {k: f"s{int(k not in names[:2])}.safetensors" for k in names}}))
+    (sharded / weights).unlink()
+    old = shutil.copytree(swapped, tmp_path / "old")  # saved before the digest was recorded: not checked
+    state = torch.load(old / "checkpoint/trainer_state.pt", weights_only=True)
+    del state["weights_sha256"]
+    torch.save(state, old / "checkpoint/trainer_state.pt")
+    for run in (a, old):
+        assert load_run(run, "sft")[2]["step"] == 1
+    sft(None, None, SFT_EX, sharded, train=TrainConfig(steps=2), resume=True, progress=False)
+    assert json.loads((sharded / "metrics.jsonl").read_text().splitlines()[-1])["step"] == 2
+
+
 def test_sft_schedule_sees_every_example_once_per_epoch():
     from ponder.train import sft_schedule
 
@@ -1508,6 +1550,7 @@ def test_resumed_trainer_state_is_read_onto_the_cpu(tmp_path):
     loaded = load_run(b, "pretrain")[2]
     tensors = [t for t in torch.utils._pytree.tree_leaves(loaded) if isinstance(t, torch.Tensor)]
     assert len(tensors) > 2 and all(t.device.type == "cpu" for t in tensors)
+    assert loaded.pop("weights_sha256") == state.pop("weights_sha256")  # (a str: assert_close compares tensors)
     torch.testing.assert_close(loaded, state, rtol=0, atol=0)
     for run in (a, b):
         pretrain(run, DOCS, train=_train(steps=4), resume=True, progress=False)
