@@ -532,7 +532,10 @@ def recover(path: Path) -> None:
             shutil.rmtree(f, ignore_errors=True)
     for f in path.parent.glob(f".{name}.tmp-*-*"):  # a whole checkpoint's worth, left by a killed save
         pid = f.name.removeprefix(f".{path.name}.tmp-").split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        # One with this process's id is no save of ours (none runs while another begins or a run resumes): an
+        # earlier process's, given the same id (in a container the trainer is pid 1 at every restart, and its
+        # leftovers, each a checkpoint's size, were kept for good as those of a live save).
+        if pid.isdigit() and (int(pid) == os.getpid() or not _alive(int(pid))):
             shutil.rmtree(f, ignore_errors=True)
 
 

@@ -193,11 +193,32 @@ def test_a_save_killed_mid_write_leaves_no_temporary_checkpoint_behind(tmp_path,
         proc.kill()
         proc.wait()
     assert started.exists() and len(list(tmp_path.glob(".ck.tmp-*"))) == 1
-    running = tmp_path / f".ck.tmp-{os.getpid()}-abcd"  # a save of a live process: left alone
+    running = tmp_path / f".ck.tmp-{os.getppid()}-abcd"  # a save of a live process: left alone
     running.mkdir()
     recover(ck)
     assert sorted(p.name for p in tmp_path.glob(".ck*")) == [running.name]
     assert (ck / "model.safetensors").read_bytes() == before
+
+
+def test_a_temporary_checkpoint_left_under_this_processs_id_is_removed(tmp_path, tiny_random):
+    """A trainer killed mid-save and restarted in a fresh container gets the same process id (pid 1): its
+    leftover, named by that id, was taken for a live save and kept at every save and resume, a checkpoint's size
+    each time. No save of this process runs while it saves again or resumes: the leftover goes; a save under
+    another live process's id stays."""
+    import os
+
+    model, tok = tiny_random
+    ck = ponder.save(model, tok, tmp_path / "ck")
+    mine = tmp_path / f".ck.tmp-{os.getpid()}-abcd"  # what the killed earlier process of this id left
+    mine.mkdir()
+    (mine / "model.safetensors").write_bytes(b"partial")
+    running = tmp_path / f".ck.tmp-{os.getppid()}-abcd"
+    running.mkdir()
+    ponder.save(model, tok, ck)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([running.name, "ck"])
+    mine.mkdir()
+    ponder.checkpoint.recover(ck)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([running.name, "ck"])
 
 
 def test_recover_takes_a_name_with_brackets_as_it_is(tmp_path, tiny_random):
