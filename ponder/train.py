@@ -466,7 +466,9 @@ def fresh_run_dir(run: Path, model_path=None) -> None:
         src = checkpoint.resolve(model_path) if isinstance(model_path, (str, os.PathLike)) else None
         if src is not None and run.resolve() == Path(src).resolve():
             raise PonderError(f"--out {run} is the model's own directory ({model_path}); choose another --out")
-    if (run / "checkpoint").exists():
+    # (a checkpoint a save killed between its two renames set aside is the run's: --resume puts it back, where
+    # "stopped before its first checkpoint; remove the directory" below would have the run deleted)
+    if (run / "checkpoint").exists() or any(run.glob(".checkpoint.old-*")):
         raise PonderError(f"{run}: already holds a run; pass --resume to continue it or choose another --out")
     held = next((f for f in MODEL_FILES if (run / f).exists()), None)
     if held is not None:

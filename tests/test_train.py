@@ -762,6 +762,21 @@ def test_resume_refuses_weights_of_the_same_shapes_its_trainer_state_was_not_sav
     assert json.loads((sharded / "metrics.jsonl").read_text().splitlines()[-1])["step"] == 2
 
 
+def test_a_new_run_over_one_killed_mid_swap_is_told_to_resume_not_to_remove_it(tmp_path, tiny_random):
+    """A run killed between the two renames of a checkpoint save has its checkpoint set aside (.checkpoint.old-PID,
+    put back by --resume). Started again without --resume it was called a run that stopped before its first
+    checkpoint, with the advice to remove the directory: the run and its checkpoint lost."""
+    model, tok = tiny_random
+    run = tmp_path / "r"
+    cfg = TrainConfig(steps=1, seq_len=32, warmup=1, save_every=1)
+    sft(_copy(model), tok, SFT_EX, run, train=cfg, progress=False)
+    (run / "checkpoint").rename(run / ".checkpoint.old-999999999")  # what a kill -9 between the renames leaves
+    with pytest.raises(PonderError, match=r"already holds a run; pass --resume"):
+        sft(_copy(model), tok, SFT_EX, run, train=cfg, progress=False)
+    sft(None, None, SFT_EX, run, train=TrainConfig(steps=2), resume=True, progress=False)
+    assert [json.loads(r)["step"] for r in (run / "metrics.jsonl").read_text().splitlines()] == [1, 2]
+
+
 def test_sft_schedule_sees_every_example_once_per_epoch():
     from ponder.train import sft_schedule
 
