@@ -138,6 +138,9 @@ def _weight_files(path: Path) -> list[Path]:
             got = "missing" if wm is None else _json_type(wm) if not isinstance(wm, dict) else "not all names"
             raise PonderError(f"{index}: expected {{\"weight_map\": {{tensor name: shard file name}}}}; "
                               f"weight_map is {got}")
+        for f in wm.values():  # a shard is a file of this checkpoint: "../other/x.safetensors" would load another's
+            if Path(f).is_absolute() or ".." in Path(f).parts:
+                raise PonderError(f"{index}: shard {f!r} is outside the checkpoint directory")
         files = [path / f for f in dict.fromkeys(wm.values())]
         for f in files:
             if not f.is_file():

@@ -453,6 +453,8 @@ def test_sampling_defaults_of_the_wrong_type_or_range_name_the_file_and_field(tm
     ({"weight_map": {"model.norm.weight": 3}}, "weight_map is not all names"),
     ({}, "weight_map is missing"),
     ({"weight_map": "model.safetensors"}, "weight_map is a string"),
+    ({"weight_map": {"model.norm.weight": "../ck/model.safetensors"}}, "'../ck/model.safetensors' is outside"),
+    ({"weight_map": {"model.norm.weight": "/etc/passwd"}}, "'/etc/passwd' is outside"),
 ])
 def test_bad_shard_index_names_the_file(tmp_path, tiny_random, index, msg):
     def edit(ck):
