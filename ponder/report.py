@@ -242,7 +242,9 @@ def _scaling_figure(curves: list[dict], xfield: str, xlabel: str) -> Figure | No
     ax.set_ylabel("accuracy")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8, loc="best")
-    ax.set_title(f"accuracy vs {xlabel}  (solid: sequential, dashed: parallel; bars: 95% CI)", fontsize=10)
+    kinds = {c["kind"] for c in curves}  # (the key names only the line styles drawn)
+    styles = "; ".join(s for k, s in (("sequential", "solid: sequential"), ("parallel", "dashed: parallel")) if k in kinds)
+    ax.set_title(f"accuracy vs {xlabel}  ({styles}; bars: 95% CI)", fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -76,6 +76,14 @@ def test_plot_scaling_outputs(tmp_path):
     assert "NaN" not in text and json.loads(text)["curves"][0]["points"][0]["lo"] is None
 
 
+def test_scaling_title_keys_only_the_line_styles_drawn():
+    from ponder.report import _check_curves, _scaling_figure
+    title = lambda curves: _scaling_figure(_check_curves(curves), "tokens", "t").axes[0].get_title()  # noqa: E731
+    assert "solid: sequential; dashed: parallel" in title(_curves())
+    parallel = [c for c in _curves() if c["kind"] == "parallel"]
+    assert "dashed: parallel" in title(parallel) and "sequential" not in title(parallel)
+
+
 def test_plot_heatmap(tmp_path):
     p = plot_heatmap([[1.0, 0.5], [0.5, float("nan")]], ["x", "y"], tmp_path / "h.png", title="t")
     assert p.read_bytes()[:8] == PNG_MAGIC
