@@ -76,6 +76,10 @@ class Tokenizer:
         named_templates: list | None = None,
         config: dict | None = None,
     ):
+        # tokenizer.json's truncation and padding (left there by a `tokenizer(..., truncation=True, padding=...)`
+        # call before a save) apply to every encode; transformers turns them off unless a call asks for them
+        tok.no_truncation()
+        tok.no_padding()
         self.tok = tok
         # the rest of the tokenizer_config.json it was loaded from (model_max_length, add_bos_token,
         # padding_side...): save() writes it back with the fields above, so a fine-tuned checkpoint keeps them

@@ -939,3 +939,22 @@ def test_named_special_tokens_that_are_plain_vocabulary_become_special_as_in_tra
     want = ref.apply_chat_template(MSGS, tokenize=True, add_generation_prompt=True)["input_ids"]
     assert tok.encode(tok.apply_chat_template(MSGS)) == want
     assert tok.token_to_id("<|im_end|>") in tok.skipped_token_ids
+
+
+def test_truncation_and_padding_saved_in_tokenizer_json_do_not_apply_as_in_transformers(tmp_path, tokenizer):
+    """A tokenizer.json saved after a `tokenizer(..., truncation=True, padding="max_length")` call keeps those
+    settings; transformers ignores them unless a call asks for them. Ponder's encode cut text at max_length and
+    padded every encoding with pad ids, silently (a prompt truncated, a batch of pads trained on)."""
+    transformers = pytest.importorskip("transformers")
+    tokenizer.save(tmp_path)
+    d = json.loads((tmp_path / "tokenizer.json").read_text())
+    d["truncation"] = {"direction": "Right", "max_length": 4, "strategy": "LongestFirst", "stride": 0}
+    d["padding"] = {"strategy": {"Fixed": 8}, "direction": "Right", "pad_to_multiple_of": None, "pad_id": 0,
+                    "pad_type_id": 0, "pad_token": "<|endoftext|>"}
+    (tmp_path / "tokenizer.json").write_text(json.dumps(d))
+    tok, ref = Tokenizer.load(tmp_path), transformers.AutoTokenizer.from_pretrained(tmp_path)
+    texts = ["", "the", "the quick brown fox jumps over the lazy dog. 12 + 30 = 42."]
+    want = [ref(t, add_special_tokens=False)["input_ids"] for t in texts]
+    assert [tok.encode(t) for t in texts] == tok.encode_batch(texts) == want
+    assert tok.encode_continuation("the quick", " brown fox jumps") == tokenizer.encode_continuation(
+        "the quick", " brown fox jumps")
