@@ -404,18 +404,27 @@ def _add_named_special_tokens(tok: HFTokenizer, cfg: dict) -> None:
         if isinstance(cfg.get(k), dict):
             named += list(cfg[k].values())
     extra = extra if isinstance(extra, list) else []
-    have = {t.content for t in tok.get_added_tokens_decoder().values()}
+    have = {t.content: t for t in tok.get_added_tokens_decoder().values()}
     new = []
     for t, is_named in [(t, True) for t in named] + [(t, False) for t in extra]:
         content = _token_content(t)
-        if not isinstance(content, str) or content in have or tok.token_to_id(content) is None:
+        if not isinstance(content, str) or tok.token_to_id(content) is None:
+            continue
+        old = have.get(content)
+        if old is not None:
+            # an added token tokenizer.json leaves non-special, named as a special one: transformers makes it
+            # special, its flags kept (decoding skips it; split_special_tokens encodes it as text)
+            if is_named and not old.special:
+                new.append(AddedToken(content, single_word=old.single_word, lstrip=old.lstrip, rstrip=old.rstrip,
+                                      normalized=old.normalized, special=True))
+                have[content] = new[-1]
             continue
         flags = {k: v for k, v in t.items() if k in ("single_word", "lstrip", "rstrip", "normalized", "special")
                  and isinstance(v, bool)} if isinstance(t, dict) else {}
         if is_named or not isinstance(t, dict):  # (a named one is special whatever its object says)
             flags["special"] = True
         new.append(AddedToken(content, **flags))
-        have.add(content)
+        have[content] = new[-1]
     if new:
         tok.add_tokens(new)
 

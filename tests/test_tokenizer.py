@@ -958,3 +958,33 @@ def test_truncation_and_padding_saved_in_tokenizer_json_do_not_apply_as_in_trans
     assert [tok.encode(t) for t in texts] == tok.encode_batch(texts) == want
     assert tok.encode_continuation("the quick", " brown fox jumps") == tokenizer.encode_continuation(
         "the quick", " brown fox jumps")
+
+
+@pytest.mark.parametrize("config", [
+    {"eos_token": "<think>"},
+    {"eos_token": "<|im_end|>", "pad_token": "word", "unk_token": "</think>"},
+    {"eos_token": "<|im_end|>", "image_token": "<tool_call>"},
+    {"eos_token": {"__type": "AddedToken", "content": "<think>", "lstrip": True, "special": False}},
+    {"eos_token": "<|im_end|>", "extra_special_tokens": ["<think>"]},  # (a list's tokens are left as they are)
+], ids=["eos", "pad_unk", "model_specific", "eos_object", "extra_list"])
+@pytest.mark.parametrize("split", [False, True])
+def test_named_special_tokens_that_are_non_special_added_tokens_become_special_as_in_transformers(tmp_path, config,
+                                                                                                   split):
+    """A token tokenizer_config.json names as eos/pad/unk or a model-specific *_token that tokenizer.json holds as a
+    non-special added token (a ChatML "<|im_end|>" added by add_tokens before SFT): transformers makes it special,
+    keeping its lstrip/single_word flags, so decoding skips it and split_special_tokens encodes it as text. Ponder
+    left it non-special: it stayed in decoded text, and split_special_tokens still encoded it as the one token."""
+    import random
+
+    transformers = pytest.importorskip("transformers")
+    _hf_tokenizer("qwen").save(str(tmp_path / "tokenizer.json"))
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps(
+        {"tokenizer_class": "PreTrainedTokenizerFast", "split_special_tokens": split, **config}))
+    tok, ref = Tokenizer.load(tmp_path), transformers.AutoTokenizer.from_pretrained(tmp_path)
+    assert tok.vocab_size == len(ref)
+    rng = random.Random(0)
+    for _ in range(50):
+        text = _fragments(rng) + " a<think>b</think> <tool_call>c swords word<|im_end|>"
+        ids = tok.encode(text)
+        assert ids == ref(text, add_special_tokens=False)["input_ids"], text
+        assert tok.decode(ids) == ref.decode(ids, skip_special_tokens=True), text
