@@ -112,7 +112,7 @@ class Tokenizer:
         # the end of its turn into a made-up next one.
         ids = {self.eos_token_id, *extra_eos_ids, *map(tok.token_to_id, TURN_END_TOKENS)}
         self.stop_token_ids = frozenset(i for i in ids if i is not None)
-        self._jinja = None  # the compiled chat template, built at the first render
+        self._jinja = None  # (template text, compiled template), built at the first render
         self._bare = None  # the tokenizer without its dummy prefix (encode_continuation)
         self._template_file = None  # (path, text) of the chat_template.jinja it was loaded from
 
@@ -235,10 +235,12 @@ class Tokenizer:
         import jinja2
 
         try:
-            if self._jinja is None:
-                self._jinja = _compile_template(self.chat_template or CHATML)
+            # compiled again when chat_template was set since (the template that was compiled rendered on)
+            template = self.chat_template or CHATML
+            if self._jinja is None or self._jinja[0] != template:
+                self._jinja = (template, _compile_template(template))
             # as transformers renders it: tools and documents None, not undefined
-            return self._jinja.render({
+            return self._jinja[1].render({
                 "tools": None, "documents": None, **self.template_tokens, **extra,
                 "messages": [_template_message(m) for m in messages],
                 "add_generation_prompt": add_generation_prompt,

@@ -988,3 +988,14 @@ def test_named_special_tokens_that_are_non_special_added_tokens_become_special_a
         ids = tok.encode(text)
         assert ids == ref(text, add_special_tokens=False)["input_ids"], text
         assert tok.decode(ids) == ref.decode(ids, skip_special_tokens=True), text
+
+
+def test_a_chat_template_set_after_a_render_is_the_one_rendered(tokenizer):
+    """The compiled template was kept from the first render: a chat_template set afterwards (a custom template on a
+    loaded tokenizer) was ignored, and every prompt rendered the old one."""
+    tok = Tokenizer(tokenizer.tok, eos_token="<|endoftext|>")
+    assert tok.apply_chat_template(MSGS[:1], False) == "<|im_start|>system\nbe brief<|im_end|>\n"
+    tok.chat_template = "{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}"
+    assert tok.apply_chat_template(MSGS[:2], False) == "system: be brief\nuser: hi\n"
+    tok.chat_template = None  # (back to ChatML)
+    assert tok.apply_chat_template(MSGS[:1], False) == "<|im_start|>system\nbe brief<|im_end|>\n"
