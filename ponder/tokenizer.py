@@ -175,13 +175,14 @@ class Tokenizer:
         # The head reaches back to a token that starts a character: a last token that ends one (a byte-fallback
         # <0xB2> of "²", a byte-level piece of an emoji) decodes to "\ufffd" alone, and the ByteFallback decoder
         # turns every byte of a run that is not UTF-8 into one, so the text's own leading byte tokens would
-        # read as "\ufffd" too. (A character is at most 4 bytes, so at most 4 tokens.)
+        # read as "\ufffd" too. (A character is at most 4 bytes, so at most 4 tokens.) It also reaches back past
+        # tokens with no text of their own: a special token (Mistral's [/INST], a turn's end) is skipped, and the
+        # sentencepiece decoder then dropped the leading space of the text's first token; a lone "▁" (a prompt's
+        # trailing space) decodes to "" by itself. (A few of them: the bound keeps each call short.)
         k, head = 1, self.decode(context_ids[-1:])  # (head: the text of context_ids[-k:], each decoded once)
-        while k < min(len(context_ids), 4) and head.startswith("\ufffd"):
+        while k < min(len(context_ids), 8) and (not head or head.startswith("\ufffd")):
             k += 1
             head = self.decode(context_ids[-k:])
-        # (an empty head still goes behind it: a lone "▁" token, a prompt's trailing space, decodes to "" by
-        # itself, yet keeps the next token's space from being dropped)
         full = self.decode(context_ids[-k:] + list(ids))
         return full[len(head):] if full.startswith(head) else self.decode(ids)
 

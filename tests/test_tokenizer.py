@@ -999,3 +999,19 @@ def test_a_chat_template_set_after_a_render_is_the_one_rendered(tokenizer):
     assert tok.apply_chat_template(MSGS[:2], False) == "system: be brief\nuser: hi\n"
     tok.chat_template = None  # (back to ChatML)
     assert tok.apply_chat_template(MSGS[:1], False) == "<|im_start|>system\nbe brief<|im_end|>\n"
+
+
+def test_decode_continuation_after_a_special_token_keeps_the_texts_leading_space(sentencepiece_tokenizer):
+    """A context ending in a special token (Mistral's [/INST], a turn's end): decoding skips it, so the text after
+    it was decoded as if first, and the sentencepiece decoder dropped its leading space ("[/INST]" + "▁4" read "4",
+    where decode(context + ids) reads " 4"): a reply re-encoded after its prompt gained other tokens."""
+    hf = sentencepiece_tokenizer()
+    hf.add_special_tokens(["[/INST]", "<sep>"])
+    tok = Tokenizer(hf, eos_token="</s>", bos_token="<s>")
+    for context in ("[INST] 2 + 2? [/INST]", "Problem: 2 + 2 = ?[/INST]<sep>", "[/INST]", "the fox</s><sep>[/INST]"):
+        ctx = tok.encode(context, add_special_tokens=True)
+        for text in (" 4", " the answer is 4", "4"):
+            ids = tok.encode_continuation(context, text)
+            full = tok.decode(ctx + ids)
+            assert full.startswith(tok.decode(ctx)), (context, text)
+            assert tok.decode_continuation(ctx, ids) == full[len(tok.decode(ctx)):], (context, text)
