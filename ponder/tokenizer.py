@@ -294,6 +294,10 @@ class Tokenizer:
                 atomic_write_text(jt, template)
             else:
                 jt.unlink()
+        # the same for the other named templates' files (load reads them over tokenizer_config.json's list, which
+        # holds them all as written here)
+        for f in (path / "additional_chat_templates").glob("*.jinja"):
+            f.unlink()
 
     @classmethod
     def load(cls, path: str | os.PathLike, extra_eos_ids: Iterable[int] = ()) -> Tokenizer:
@@ -348,6 +352,13 @@ class Tokenizer:
                 raise PonderError(f"{jt} is empty; write the chat template into it or remove the file")
         elif isinstance(template, str) and not template.strip():  # the same, from tokenizer_config.json
             raise PonderError(f"{tc}: chat_template is empty; write the chat template or remove the field")
+        extra = sorted((path / "additional_chat_templates").glob("*.jinja"))
+        if extra:  # transformers' home for the other named templates (tool_use, rag): kept as tokenizer_config.json's
+            # list of named templates, which save() writes on (they were lost); the default one is chat_template.jinja
+            named = [{"name": "default", "template": template}] if template_file else []
+            named += [{"name": f.name.removesuffix(".jinja"), "template": read_text(f)} for f in extra]
+            cfg["chat_template"] = named
+            template = next((t["template"] for t in named if t["name"] == "default"), None)
         eos = _token_content(cfg.get("eos_token"))
         if eos is None:  # no tokenizer file names one: the model config's EOS id, as generation uses it
             eos = next((t for t in map(tok.id_to_token, extra_eos_ids) if t is not None), None)

@@ -1015,3 +1015,33 @@ def test_decode_continuation_after_a_special_token_keeps_the_texts_leading_space
             full = tok.decode(ctx + ids)
             assert full.startswith(tok.decode(ctx)), (context, text)
             assert tok.decode_continuation(ctx, ids) == full[len(tok.decode(ctx)):], (context, text)
+
+
+def test_named_templates_transformers_saves_as_files_survive_a_save(tmp_path, tokenizer):
+    """transformers saves named chat templates as chat_template.jinja (the default) and
+    additional_chat_templates/NAME.jinja; Ponder read the default alone, and a checkpoint it saved had lost the
+    others (a tool_use template). Without a default, rendering is refused as transformers refuses it."""
+    transformers = pytest.importorskip("transformers")
+    tokenizer.save(tmp_path / "src")
+    cfg = json.loads((tmp_path / "src" / "tokenizer_config.json").read_text())
+    cfg["chat_template"] = [{"name": "default", "template": "D {% for m in messages %}{{ m.content }}{% endfor %}"},
+                            {"name": "tool_use", "template": "T {% for m in messages %}{{ m.role }}{% endfor %}"}]
+    (tmp_path / "src" / "tokenizer_config.json").write_text(json.dumps(cfg))
+    transformers.AutoTokenizer.from_pretrained(tmp_path / "src").save_pretrained(tmp_path / "hf")
+    assert (tmp_path / "hf" / "additional_chat_templates" / "tool_use.jinja").is_file()
+    tok = Tokenizer.load(tmp_path / "hf")
+    assert tok.apply_chat_template(MSGS) == "D be briefhihello2 + 2?"
+    tok.save(tmp_path / "again")
+    ref = transformers.AutoTokenizer.from_pretrained(tmp_path / "again")
+    assert ref.apply_chat_template(MSGS, chat_template="tool_use", tokenize=False) == "T systemuserassistantuser"
+    assert Tokenizer.load(tmp_path / "again").apply_chat_template(MSGS) == ref.apply_chat_template(MSGS, tokenize=False)
+    tok.save(tmp_path / "hf")  # (over transformers' files: they would be read over what is written)
+    assert Tokenizer.load(tmp_path / "hf").apply_chat_template(MSGS) == "D be briefhihello2 + 2?"
+    assert transformers.AutoTokenizer.from_pretrained(tmp_path / "hf").apply_chat_template(
+        MSGS, chat_template="tool_use", tokenize=False) == "T systemuserassistantuser"
+    transformers.AutoTokenizer.from_pretrained(tmp_path / "src").save_pretrained(tmp_path / "hf")
+    (tmp_path / "hf" / "chat_template.jinja").unlink()
+    with pytest.raises(ValueError):
+        transformers.AutoTokenizer.from_pretrained(tmp_path / "hf").apply_chat_template(MSGS, tokenize=False)
+    with pytest.raises(PonderError, match=r"named templates \['tool_use'\] and none is 'default'"):
+        Tokenizer.load(tmp_path / "hf").apply_chat_template(MSGS)
