@@ -328,12 +328,13 @@ class Tokenizer:
             if v is not None and not isinstance(_token_content(v), str):
                 raise PonderError(f"{src}: {k} must be a token string (or an object with a string 'content'), "
                                   f"got {json.dumps(v)[:60]}")
-            if k == "bos_token" and v is not None and tok.token_to_id(_token_content(v)) is None:
-                # (dropped, chat templates rendered bos_token as "" and save() wrote null over the typo)
-                raise PonderError(f"{src}: bos_token={_token_content(v)!r} is not in the vocabulary of "
-                                  f"{tj.name}")
         _apply_added_tokens_decoder(tok, cfg.get("added_tokens_decoder"), tc)
         _add_named_special_tokens(tok, cfg)
+        bos = _token_content(cfg.get("bos_token"))  # (checked with added_tokens_decoder's tokens added: one may be it)
+        if bos is not None and tok.token_to_id(bos) is None:
+            # (dropped, chat templates rendered bos_token as "" and save() wrote null over the typo)
+            raise PonderError(f"{stm if 'bos_token' in special else tc}: bos_token={bos!r} is not in the vocabulary "
+                              f"of {tj.name} (nor in added_tokens_decoder)")
         if "split_special_tokens" in cfg and not isinstance(cfg["split_special_tokens"], bool):
             raise PonderError(f"{tc}: split_special_tokens must be true or false, "
                               f"got {json.dumps(cfg['split_special_tokens'])[:60]}")

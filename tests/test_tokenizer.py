@@ -1045,3 +1045,19 @@ def test_named_templates_transformers_saves_as_files_survive_a_save(tmp_path, to
         transformers.AutoTokenizer.from_pretrained(tmp_path / "hf").apply_chat_template(MSGS, tokenize=False)
     with pytest.raises(PonderError, match=r"named templates \['tool_use'\] and none is 'default'"):
         Tokenizer.load(tmp_path / "hf").apply_chat_template(MSGS)
+
+
+def test_a_bos_token_added_by_added_tokens_decoder_loads_as_in_transformers(tmp_path):
+    """A bos_token that tokenizer.json lacks but tokenizer_config.json's added_tokens_decoder adds: transformers
+    loads it (and renders it in the template); Ponder checked the vocabulary before adding them and refused it."""
+    transformers = pytest.importorskip("transformers")
+    hf = _hf_tokenizer("qwen")
+    hf.save(str(tmp_path / "tokenizer.json"))
+    decoder = {"999": {"content": "<|begin|>", "special": True, "lstrip": False, "rstrip": False, "normalized": False,
+                       "single_word": False}}
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps(
+        {"tokenizer_class": "PreTrainedTokenizerFast", "eos_token": "<|im_end|>", "bos_token": "<|begin|>",
+         "added_tokens_decoder": decoder, "chat_template": "{{ bos_token }}{{ messages[0].content }}"}))
+    tok, ref = Tokenizer.load(tmp_path), transformers.AutoTokenizer.from_pretrained(tmp_path)
+    assert (tok.bos_token, tok.bos_token_id) == (ref.bos_token, ref.bos_token_id)
+    assert tok.apply_chat_template(MSGS[1:2]) == ref.apply_chat_template(MSGS[1:2], tokenize=False)
