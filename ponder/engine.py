@@ -670,22 +670,25 @@ def stream(model: Transformer, tokenizer: Tokenizer, prompt, max_new_tokens=256,
     # sample()'s key of prompt `index`, sample 0
     keys = _mix(_mix(torch.tensor([seed], dtype=torch.int64)) + torch.tensor([int(index)]) * (1 << 32)).to(dev)
     decode = decoder(model)
-    out, shown, text = [], "", ""
+    # Only the tokens not yet shown are decoded, behind the last few shown (decode_continuation reads at most 8
+    # of its context): decoding the whole reply at every token made a 32k-token reply quadratic.
+    ctx, pending, text = list(ids[-8:]), [], ""
     for step in range(max_new_tokens):
         t, lp = choose_tokens(logits, keys, step, temperature, top_k, top_p, min_p)
         if math.isnan(float(lp)):
             raise _not_finite(step, "the prompt")
         if int(t) in tokenizer.stop_token_ids:
             break
-        out.append(int(t))
-        text = tokenizer.decode_continuation(ids, out)
+        pending.append(int(t))
+        text = tokenizer.decode_continuation(ctx, pending)
         if not text.endswith("\ufffd"):  # wait for a complete UTF-8 character
-            yield text[len(shown):]
-            shown = text
+            if text:
+                yield text
+            ctx, pending, text = (ctx + pending)[-8:], [], ""
         cache.valid[:, cache.length] = True
         logits = decode(t, cache)
-    if text != shown:  # ended inside a character: its replacement char, as sample()'s text has it
-        yield text[len(shown):]
+    if text:  # ended inside a character: its replacement char, as sample()'s text has it
+        yield text
 
 
 def stream_chat(model, tokenizer, messages, on_text=None, **kw) -> str:

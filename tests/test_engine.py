@@ -744,6 +744,31 @@ def test_rational_sampling_settings_sample_as_their_floats(tiny_random):
     assert "".join(stream(model, tok, "hi", **frac, **kw)) == ref.text
 
 
+def test_stream_decodes_only_the_tokens_not_yet_shown(tiny_random, byte_fallback_tokenizer, monkeypatch):
+    """stream() decoded the whole reply at every token (quadratic: minutes of decoding over a 32k-token thinking
+    trace); each decode now reads the unshown tokens behind at most 8 shown ones, and the pieces still join to
+    sample()'s text, sentencepiece seams and byte-token characters included."""
+    from ponder.engine import stream
+
+    model, tok = tiny_random
+    longest, lengths = [], 0
+    real = type(tok).decode
+    monkeypatch.setattr(type(tok), "decode", lambda self, ids, *a, **k: longest.append(len(ids)) or real(self, ids, *a, **k))
+    for seed in range(6):
+        kw = dict(max_new_tokens=40, temperature=1.0, seed=seed)
+        longest.clear()
+        text = "".join(stream(model, tok, "hello", **kw))
+        assert max(longest, default=0) <= 16
+        lengths += len(text)
+        assert text == ponder.sample(model, tok, ["hello"], **kw)[0][0].text
+    assert lengths > 100  # (replies long enough to matter)
+    bf = byte_fallback_tokenizer
+    reply = bf.encode("q 文😀 we 4 é")[2:]
+    m = bigram_model(bf.vocab_size + (-bf.vocab_size) % 8, bf.encode("q")[-1:] + reply, then=bf.eos_token_id)
+    pieces = list(stream(m, bf, "q", max_new_tokens=len(reply) + 1, temperature=0))
+    assert "".join(pieces) == ponder.sample(m, bf, ["q"], max_new_tokens=len(reply) + 1, temperature=0)[0][0].text
+
+
 def test_stream_projects_only_the_last_prompt_position_to_the_vocabulary(tiny_random):
     """stream() prefilled through the model's forward, which projects every prompt position to the vocabulary:
     [prompt tokens, vocab] logits of which it read one row (a chat of 8k tokens on a 152k vocabulary: 5 GB in
