@@ -19,7 +19,7 @@ from ponder.verify.judge import make_judge, parse_score
 from ponder.verify.verdict import Verdict
 
 HOSTILE = [None, 12, b"\xff\xfe", "", "\x00\xff\ud800" * 1000, "(" * 100_000, "*" * (1 << 20), "9" * (1 << 20),
-           "<think>" * 50_000, "\\boxed{" * 50_000, "[" * 300_000 + "]" * 300_000, " \n" * 500_000]
+           "<think>" * 50_000, "\\boxed{" * 50_000, "[" * 300_000 + "]" * 300_000, " \n" * 500_000, "." * 30_000 + "x"]
 
 
 # ---------------------------------------------------------------- countdown
