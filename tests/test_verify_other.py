@@ -19,7 +19,8 @@ from ponder.verify.judge import make_judge, parse_score
 from ponder.verify.verdict import Verdict
 
 HOSTILE = [None, 12, b"\xff\xfe", "", "\x00\xff\ud800" * 1000, "(" * 100_000, "*" * (1 << 20), "9" * (1 << 20),
-           "<think>" * 50_000, "\\boxed{" * 50_000, "[" * 300_000 + "]" * 300_000, " \n" * 500_000, "." * 30_000 + "x"]
+           "<think>" * 50_000, "\\boxed{" * 50_000, "[" * 300_000 + "]" * 300_000, " \n" * 500_000, "." * 30_000 + "x",
+           "```" + "a" * 30_000]
 
 
 # ---------------------------------------------------------------- countdown
@@ -197,6 +198,13 @@ def test_at_least_fifteen_constraint_types_each_checked_both_ways():
         assert check_constraints(good, [c]).correct, (c, good)
         v = check_constraints(bad, [c])
         assert not v.correct and v.score == 0.0 and c["type"] in v.reason, (c, bad)
+
+
+@pytest.mark.parametrize("text,ok", [('```json\n{"a": 1}\n```', True), ('```JSON {"a": 1}```', True), ("```\n[1]\n```", True),
+                                     ("```true```", True), ("  {}  ", True), ("```json\n{'a': 1}\n```", False),
+                                     ("```json\n```", False), ('```json\n{"a": 1}', False), ("``````", False)])
+def test_json_constraint_fences(text, ok):
+    assert check_constraints(text, [{"type": "json"}]).correct == ok
 
 
 def test_constraints_score_is_fraction_met_and_reason_lists_failures():
