@@ -351,7 +351,8 @@ def test_verify_output_that_cannot_be_written_is_refused_before_verifying(tmp_pa
             verify_file("math", str(src), str(out), workers=1, progress=False)
 
 
-@pytest.mark.parametrize("spec", ["1e400*math", "math+1e999*format", {"math": float("nan")}, {"math": float("inf")}])
+@pytest.mark.parametrize("spec", ["1e400*math", "math+1e999*format", {"math": float("nan")}, {"math": float("inf")},
+                                  {"math": 10 ** 400}])
 def test_a_weight_that_is_not_finite_is_refused(spec):
     """1e400 parses as inf: every reward would be inf or nan and every GRPO step skipped."""
     with pytest.raises(PonderError, match="not a finite number"):

@@ -234,7 +234,10 @@ def get_reward(spec, *, judge: Callable | None = None) -> Reward:
         for name, w in spec.items():
             if not isinstance(w, (int, float)) or isinstance(w, bool):
                 raise PonderError(f"reward spec: weight of {name!r} must be a number, got {w!r}")
-            terms.append((name, float(w)))
+            try:
+                terms.append((name, float(w)))
+            except OverflowError:  # an int past float's range (a JSON config's 1 followed by 400 zeros)
+                raise PonderError(f"reward spec: the weight of {name!r} is too large (not a finite number)") from None
     else:
         raise PonderError(f"reward spec: expected a name, 'a+0.1*b' or a dict of weights, got {type(spec).__name__}")
     if not terms:
