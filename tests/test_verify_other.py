@@ -207,6 +207,12 @@ def test_json_constraint_fences(text, ok):
     assert check_constraints(text, [{"type": "json"}]).correct == ok
 
 
+@pytest.mark.parametrize("text,n", [("* **Key** point\n* **Other** point", 2), ("- *a* and **b**", 2), ("2 * 3 * 4", 0),
+                                    ("*one* and * *", 1), ("***both***", 1)])
+def test_highlights_are_counted_in_bullets(text, n):
+    assert check_constraints(text, [{"type": "highlights", "n": n}]).correct
+
+
 def test_constraints_score_is_fraction_met_and_reason_lists_failures():
     cs = [{"type": "lowercase"}, {"type": "no_commas"}, {"type": "word_count", "max": 2}, {"type": "title"}]
     v = check_constraints("one, two", cs)

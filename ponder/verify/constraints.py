@@ -41,7 +41,9 @@ _SENTENCE_END = re.compile(r"(?<![.!?])[.!?]+(?=\s|$)")
 _PARAGRAPH_SPLIT = re.compile(r"\n[ \t\r]*\n|^[ \t]*\*\*\*[ \t]*$", re.MULTILINE)
 _BULLET = re.compile(r"^[ \t]*[*\-•][ \t]+\S", re.MULTILINE)
 # patterns are linear-time on hostile input: no nested quantifiers that can backtrack over the same text
-_HIGHLIGHT = re.compile(r"\*{1,2}([^\n*]+)\*{1,2}")
+# as in Markdown, emphasis neither starts nor ends with a space: "* **Key** point" is a bullet and one highlight
+# (the bullet's star paired with the bold's first one, " ", and hid the highlight)
+_HIGHLIGHT = re.compile(r"\*{1,2}([^\s*](?:[^\n*]*[^\s*])?)\*{1,2}")
 _PLACEHOLDER = re.compile(r"\[[^\[\]\n]+\]")
 _TITLE = re.compile(r"<<([^\n<>]+)>>")
 
