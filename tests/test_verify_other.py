@@ -213,6 +213,12 @@ def test_highlights_are_counted_in_bullets(text, n):
     assert check_constraints(text, [{"type": "highlights", "n": n}]).correct
 
 
+@pytest.mark.parametrize("text", ["**Section 1**\na\n**Section 2:** b", "## **SECTION 1**\na\n## _Section 2_\nb",
+                                  "Section 1\na\nSection 2\nb"])
+def test_sections_headed_in_markdown_count(text):
+    assert check_constraints(text, [{"type": "sections", "n": 2}]).correct
+
+
 def test_constraints_score_is_fraction_met_and_reason_lists_failures():
     cs = [{"type": "lowercase"}, {"type": "no_commas"}, {"type": "word_count", "max": 2}, {"type": "title"}]
     v = check_constraints("one, two", cs)

@@ -122,7 +122,8 @@ def _separated(t: str, c: dict) -> bool:
 
 
 def _sections(t: str, c: dict) -> int:
-    return len(re.findall(r"^[ \t]*(?:#+[ \t]*)?" + re.escape(c.get("splitter", "Section")) + r"\s+\d+", t,
+    # a heading's Markdown ("## ", "**" bold, "_" italic) before it: "**Section 1**" is a section header
+    return len(re.findall(r"^[ \t]*(?:#+[ \t]*)?[*_]{0,3}" + re.escape(c.get("splitter", "Section")) + r"\s+\d+", t,
                           re.MULTILINE | re.IGNORECASE))
 
 
