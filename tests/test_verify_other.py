@@ -219,6 +219,13 @@ def test_sections_headed_in_markdown_count(text):
     assert check_constraints(text, [{"type": "sections", "n": 2}]).correct
 
 
+@pytest.mark.parametrize("text,marker", [("Body.\n**P.S.** see you", "P.S."), ("Body.\nP. S. see you", "P.S."),
+                                         ("Body.\n_P.P.S_ more", "P.P.S"), ("Body.\np. p. s. more", "P.P.S")])
+def test_postscript_spaced_or_in_markdown(text, marker):
+    assert check_constraints(text, [{"type": "postscript", "marker": marker}]).correct
+    assert not check_constraints(text.replace("\n", " "), [{"type": "postscript", "marker": marker}]).correct
+
+
 def test_constraints_score_is_fraction_met_and_reason_lists_failures():
     cs = [{"type": "lowercase"}, {"type": "no_commas"}, {"type": "word_count", "max": 2}, {"type": "title"}]
     v = check_constraints("one, two", cs)

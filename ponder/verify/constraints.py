@@ -127,6 +127,11 @@ def _sections(t: str, c: dict) -> int:
                           re.MULTILINE | re.IGNORECASE))
 
 
+def _postscript(marker: str) -> str:
+    # as IFEval reads it: "P. S." spaced, and in Markdown emphasis ("**P.S.** ...", common in chat answers)
+    return r"^[ \t]*[*_]{0,3}" + re.escape(marker).replace(r"\.", r"\.[ \t]?")
+
+
 _COUNT = {"n", "min", "max"}
 # type -> (check(text, constraint) -> bool, required params, optional params)
 _TYPES: dict = {
@@ -154,8 +159,8 @@ _TYPES: dict = {
     "title": (lambda t, c: any(x.strip() for x in _TITLE.findall(t)), set(), set()),
     "starts_with": (lambda t, c: t.strip().lower().startswith(c["phrase"].strip().lower()), {"phrase"}, set()),
     "ends_with": (lambda t, c: t.strip().lower().endswith(c["phrase"].strip().lower()), {"phrase"}, set()),
-    "postscript": (lambda t, c: bool(re.search(r"^[ \t]*" + re.escape(c.get("marker", "P.S.")), t,
-                                               re.MULTILINE | re.IGNORECASE)), set(), {"marker"}),
+    "postscript": (lambda t, c: bool(re.search(_postscript(c.get("marker", "P.S.")), t, re.MULTILINE | re.IGNORECASE)),
+                   set(), {"marker"}),
     "words_start_with": (lambda t, c: bool(_words(t)) and all(w[0].lower() == c["letter"].lower()
                                                               for w in _words(t)), {"letter"}, set()),
     "separated_responses": (_separated, set(), {"n"}),
