@@ -63,6 +63,14 @@ def test_countdown_marked_equation_must_hold_throughout():
     assert check_countdown("\\boxed{25*4" + " = 100" * 30 + "}", [25, 4], 100).reason == "too long"
 
 
+def test_countdown_reads_the_answer_after_the_thinking():
+    v = check_countdown("<think>maybe \\boxed{3*5+7}? no.</think>\nAnswer: (3+5)*7", [3, 5, 7], 56)
+    assert (v.correct, v.extracted) == (True, "(3+5)*7")
+    v = check_countdown("<think>so (3 + 5) * 7 = 56 and", [3, 5, 7], 56)  # cut off while thinking
+    assert (v.correct, v.reason) == (False, "no answer")
+    assert check_countdown("(3 + 5) * 7 = 56 </think> \\boxed{(3+5)*7}", [3, 5, 7], 56).correct  # prompt opened it
+
+
 def test_countdown_exact_fractions_and_use_all():
     assert check_countdown("\\boxed{7 / 2 * 2}", [7, 2, 2], 7).correct  # floats would also pass; 1/3*3 next
     assert check_countdown("\\boxed{(1 / 3) * 3 * 5}", [1, 3, 3, 5], 5).correct

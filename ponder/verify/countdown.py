@@ -70,13 +70,20 @@ def _expression_in(line: str) -> str | None:
 
 
 def extract_expression(completion: str) -> str | None:
-    """The final expression: last \\boxed{}, else last <answer>…</answer>, else last "Answer:" line,
+    """The final expression, after the last "</think>" (none in an unclosed thinking): last \\boxed{}, else last <answer>…</answer>, else last "Answer:" line,
     else the last line (of the last 50 non-blank ones) that contains arithmetic. The side of an '=' that is an expression is kept."""
     return _extract(completion)[0]
 
 
 def _extract(completion: str) -> tuple[str | None, list[str]]:
     """The final expression and, for a marked answer that is an equation ("25*4 = 100"), all its sides."""
+    # the answer follows the thinking, as in check_math: a box tried inside it is no answer, and a completion
+    # cut off while still thinking has none (else a policy that never closed its thinking scored by a line in it)
+    k = completion.rfind("</think>")
+    if k >= 0:
+        completion = completion[k + len("</think>"):]
+    elif "<think>" in completion:
+        return None, []
     for found in (last_boxed(completion), _last_tag(completion),
                   *(m.group(1) for m in list(_ANSWER_LINE.finditer(completion))[-1:])):
         if found is not None and found.strip():
