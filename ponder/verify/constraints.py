@@ -3,7 +3,7 @@
 Each constraint is a dict `{"type": ..., **params}`. Counting constraints take any of `n` (exact), `min`, `max`.
 `check_constraints` returns `score` = fraction of constraints met and `correct` = all met; the reason names the
 failed ones. By default only the text after the last "</think>" is checked: the constraints are about the
-response, not the reasoning.
+response, not the reasoning (a "<think>" never closed leaves no response: score 0).
 
 Types (params):
     word_count, sentence_count, paragraph_count, char_count, bullet_count,
@@ -208,6 +208,9 @@ def check_constraints(completion, constraints: list[dict], *, strip_think: bool 
         _validate(k, c)
     if not isinstance(completion, str):
         return Verdict(False, None, "invalid completion", score=0.0)
+    if strip_think and "<think>" in completion and "</think>" not in completion:
+        # cut off while thinking: no response to check (the thinking met "no_commas", "max 50 words", ...)
+        return Verdict(False, None, "no response: <think> never closed", score=0.0)
     text = _visible(completion.rsplit("</think>", 1)[-1] if strip_think else completion)
     failed = []
     for k, c in enumerate(constraints):
