@@ -546,6 +546,9 @@ def test_lowercase_and_uppercase_need_a_cased_letter(text):
         assert not check_constraints(text, [{"type": kind}]).correct, kind
     assert check_constraints("résumé 中文", [{"type": "lowercase"}]).correct
     assert check_constraints("ÉTÉ 中文", [{"type": "uppercase"}]).correct
+    # capitals with no case mapping ("𝐇𝐄𝐋𝐋𝐎", math bold) are not lowercase, small ones not uppercase
+    assert not check_constraints("𝐇𝐄𝐋𝐋𝐎 world", [{"type": "lowercase"}]).correct
+    assert not check_constraints("𝐡𝐞𝐥𝐥𝐨 WORLD", [{"type": "uppercase"}]).correct
 
 
 def test_hyphens_do_not_join_words():

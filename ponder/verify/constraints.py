@@ -149,10 +149,11 @@ _TYPES: dict = {
     "keyword_frequency": (lambda t, c: _in_bounds(_occurrences(t, c["keyword"]), c), {"keyword"}, _COUNT),
     "letter_frequency": (lambda t, c: _in_bounds(_fold(t).lower().count(_fold(c["letter"]).lower()), c),
                          {"letter"}, _COUNT),
-    # a cased letter is needed, as in IFEval's str.islower/isupper: text with no case at all ("中文 123")
-    # is neither, else a response in a caseless script met both constraints without following either
-    "lowercase": (lambda t, c: t == t.lower() and any(ch.islower() for ch in t), set(), set()),
-    "uppercase": (lambda t, c: t == t.upper() and any(ch.isupper() for ch in t), set(), set()),
+    # IFEval's str.islower/isupper: a cased letter is needed (text with no case at all, "中文 123", is neither,
+    # else a caseless response met both), and a capital with no lowercase mapping (math bold "𝐇𝐄𝐋𝐋𝐎") is no
+    # lowercase letter: t == t.lower() let it pass
+    "lowercase": (lambda t, c: t.islower(), set(), set()),
+    "uppercase": (lambda t, c: t.isupper(), set(), set()),
     "no_commas": (lambda t, c: not any(ch in _COMMAS for ch in t), set(), set()),
     "quotation": (lambda t, c: len(t.strip()) >= 2 and t.strip()[0] == '"' and t.strip()[-1] == '"', set(), set()),
     "json": (lambda t, c: _is_json(t), set(), set()),
