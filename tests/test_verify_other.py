@@ -513,6 +513,9 @@ def test_check_item_accepts_good_gold_and_names_the_bad_field():
     ("one\u201a two", {"type": "no_commas"}),  # single low-9 quotation mark
     ("one\ufe50 two", {"type": "no_commas"}),
     ("one\u3001 two", {"type": "no_commas"}),
+    ("a\u034fb\ufe0fc\U000e0100d", {"type": "word_count", "min": 4}),  # invisible marks, not Cf
+    ("I like my c\u034fat", {"type": "forbidden_words", "keywords": ["cat"]}),
+    ("one\u3164two\uffa0three", {"type": "word_count", "max": 1}),  # Hangul fillers render as blanks
 ])
 def test_constraints_check_the_text_as_it_reads(text, constraint):
     """Invisible characters, full-width letters, look-alike letters and look-alike commas passed a
