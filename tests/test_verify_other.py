@@ -71,6 +71,15 @@ def test_countdown_reads_the_answer_after_the_thinking():
     assert check_countdown("(3 + 5) * 7 = 56 </think> \\boxed{(3+5)*7}", [3, 5, 7], 56).correct  # prompt opened it
 
 
+@pytest.mark.parametrize("completion", ["\\boxed{3+5+7}. No, that is 15.\nAnswer: (3+5)*7",
+                                        "\\boxed{3+5+7}? It is 15. <answer>(3+5)*7</answer>",
+                                        "<answer>3+5+7</answer> is 15, so \\boxed{(3+5)*7}",
+                                        "Answer: \\boxed{(3+5)*7}", "<answer>\\boxed{(3 + 5) * 7}</answer>"])
+def test_countdown_reads_the_answer_marked_last(completion):
+    v = check_countdown(completion, [3, 5, 7], 56)
+    assert (v.correct, v.extracted.replace(" ", "")) == (True, "(3+5)*7"), v
+
+
 def test_countdown_exact_fractions_and_use_all():
     assert check_countdown("\\boxed{7 / 2 * 2}", [7, 2, 2], 7).correct  # floats would also pass; 1/3*3 next
     assert check_countdown("\\boxed{(1 / 3) * 3 * 5}", [1, 3, 3, 5], 5).correct

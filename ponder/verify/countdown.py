@@ -70,8 +70,9 @@ def _expression_in(line: str) -> str | None:
 
 
 def extract_expression(completion: str) -> str | None:
-    """The final expression, after the last "</think>" (none in an unclosed thinking): last \\boxed{}, else last <answer>…</answer>, else last "Answer:" line,
-    else the last line (of the last 50 non-blank ones) that contains arithmetic. The side of an '=' that is an expression is kept."""
+    """The final expression, after the last "</think>" (none in an unclosed thinking): of the last \\boxed{}, the last
+    <answer>…</answer> and the last "Answer:" line, the one written last; else the last line (of the last 50
+    non-blank ones) that contains arithmetic. The side of an '=' that is an expression is kept."""
     return _extract(completion)[0]
 
 
@@ -84,8 +85,13 @@ def _extract(completion: str) -> tuple[str | None, list[str]]:
         completion = completion[k + len("</think>"):]
     elif "<think>" in completion:
         return None, []
-    for found in (last_boxed(completion), _last_tag(completion),
-                  *(m.group(1) for m in list(_ANSWER_LINE.finditer(completion))[-1:])):
+    # the marked answer written last wins (a box, then "Answer: ..." revising it); one inside another starts
+    # after it ("Answer: \\boxed{...}", "<answer>\\boxed{...}</answer>"): the box is read
+    lines = list(_ANSWER_LINE.finditer(completion))[-1:]
+    marked = [(max(completion.rfind("\\boxed{"), completion.rfind("\\fbox{")), last_boxed(completion)),
+              (completion.rfind("<answer>", 0, completion.rfind("</answer>")), _last_tag(completion)),
+              *((m.start(), m.group(1).split("</answer>")[0]) for m in lines)]
+    for _, found in sorted(marked, key=lambda x: -x[0]):
         if found is not None and found.strip():
             return _lhs(found.strip()), [s.strip() for s in found.split("=")] if "=" in found else []
     checked = 0
