@@ -153,6 +153,9 @@ def test_format_options_and_bad_inputs():
     assert not check_format("<think>x</think> \\boxed{1}", think_tags=("<reasoning>", "</reasoning>")).correct
     with pytest.raises(PonderError):
         check_format("x", think_tags=("<a>",))
+    for tags in (("<t>", "<t>"), ("think", "/think")):  # every completion would fail: a config error, said once
+        with pytest.raises(PonderError, match="must not contain one another"):
+            check_format("think x /think Answer: 5", think_tags=tags)
     for c in HOSTILE:
         t0 = time.monotonic()
         v = check_format(c)

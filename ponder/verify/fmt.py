@@ -52,6 +52,8 @@ def check_format(completion, *, think_tags=("<think>", "</think>"), require_answ
     if (not isinstance(think_tags, (tuple, list)) or len(think_tags) != 2
             or not all(isinstance(t, str) and t for t in think_tags)):
         raise PonderError(f"check_format: think_tags must be two non-empty strings, got {think_tags!r}")
+    if think_tags[0] in think_tags[1] or think_tags[1] in think_tags[0]:  # each would count the other: never met
+        raise PonderError(f"check_format: think_tags must not contain one another, got {tuple(think_tags)!r}")
     if not isinstance(completion, str):
         return Verdict(False, None, "invalid completion")
     open_tag, close_tag = think_tags
