@@ -263,6 +263,7 @@ def test_constraints_score_is_fraction_met_and_reason_lists_failures():
     ([{"type": "word_count"}], "needs 'n', 'min' or 'max'"),
     ([{"type": "keywords"}], "missing parameter 'keywords'"),
     ([{"type": "word_count", "min": -1}], "non-negative"),
+    ([{"type": "word_count", "min": 5, "max": 2}], r"constraint 1 \(word_count\): 'min' 5 > 'max' 2"),
     ([{"type": "letter_frequency", "letter": "ab", "n": 1}], "single letter"),
     ([{"type": "lowercase", "extra": 1}], "unexpected parameter 'extra'"),
     (["word_count"], "expected a dict"),

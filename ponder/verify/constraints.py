@@ -198,6 +198,9 @@ def _validate(k: int, c) -> None:
         for key in params & _COUNT:
             if type(c[key]) is not int or c[key] < 0:
                 raise PonderError(f"constraint {k + 1} ({kind}): {key!r} must be a non-negative integer, got {c[key]!r}")
+        lo, hi = c.get("min"), c.get("max")  # a range no count falls in: every response would fail it
+        if lo is not None and hi is not None and lo > hi:
+            raise PonderError(f"constraint {k + 1} ({kind}): 'min' {lo} > 'max' {hi}")
     if kind == "separated_responses" and "n" in c and (type(c["n"]) is not int or c["n"] < 1):
         raise PonderError(f"constraint {k + 1} ({kind}): 'n' must be a positive integer, got {c['n']!r}")
     for key in ("keywords",):

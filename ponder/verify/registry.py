@@ -107,10 +107,6 @@ def check_item(kind: str, item) -> None:
             check_constraints(None, cs)  # checks every constraint and stops at the missing completion
         except PonderError as e:
             raise PonderError(f"field 'constraints': {e}") from None
-        for k, c in enumerate(cs):  # a range no count can fall in is a broken spec, not a failed response
-            lo, hi = c.get("min"), c.get("max")
-            if lo is not None and hi is not None and lo > hi:
-                raise PonderError(f"field 'constraints': constraint {k + 1} ({c['type']}): 'min' {lo} > 'max' {hi}")
 
 
 def _checked(name: str, item) -> None:
