@@ -539,6 +539,9 @@ def test_constraints_check_the_text_as_it_reads(text, constraint):
 
 def test_constraints_keep_plain_unicode_text():
     assert check_constraints("Привет мир", [{"type": "word_count", "n": 2}]).correct
+    assert check_constraints("नमस्ते दुनिया", [{"type": "word_count", "n": 2}]).correct  # vowel signs are marks
+    assert check_constraints("cafe\u0301 au lait", [{"type": "word_count", "n": 3}]).correct
+    assert check_constraints("नमस्ते नदी", [{"type": "words_start_with", "letter": "न"}]).correct
     assert check_constraints("café au lait", [{"type": "keywords", "keywords": ["café"]}]).correct
     assert check_constraints("Ｈｅｌｌｏ", [{"type": "keywords", "keywords": ["hello"]}]).correct
 
