@@ -104,7 +104,13 @@ def _in_bounds(count: int, c: dict) -> bool:
 
 
 def _occurrences(t: str, word: str) -> int:
-    return len(re.findall(r"(?<!\w)" + re.escape(_fold(word)) + r"(?!\w)", _fold(t), re.IGNORECASE))
+    t = _fold(t)
+    found = re.finditer(r"(?<!\w)" + re.escape(_fold(word)) + r"(?!\w)", t, re.IGNORECASE)
+    if t.isascii():
+        return sum(1 for _ in found)
+    # a combining mark is part of its word but no \w: "नमस" was found in "नमस्ते" (its virama ends no word)
+    return sum(1 for m in found if not (m.start() and unicodedata.category(t[m.start() - 1])[0] == "M")
+               and not (m.end() < len(t) and unicodedata.category(t[m.end()])[0] == "M"))
 
 
 def _loads(t: str) -> bool:
