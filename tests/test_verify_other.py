@@ -543,6 +543,7 @@ def test_constraints_keep_plain_unicode_text():
     assert check_constraints("Привет мир", [{"type": "word_count", "n": 2}]).correct
     assert check_constraints("नमस्ते दुनिया", [{"type": "word_count", "n": 2}]).correct  # vowel signs are marks
     assert check_constraints("cafe\u0301 au lait", [{"type": "word_count", "n": 3}]).correct
+    assert check_constraints("今天下雨。我在家！你呢？", [{"type": "sentence_count", "n": 3}]).correct
     assert check_constraints("नमस्ते नदी", [{"type": "words_start_with", "letter": "न"}]).correct
     assert check_constraints("नमस्ते दुनिया", [{"type": "forbidden_words", "keywords": ["नमस"]}]).correct  # a part
     assert check_constraints("नमस्ते दुनिया", [{"type": "keywords", "keywords": ["नमस्ते"]}]).correct
