@@ -253,6 +253,9 @@ def test_constraints_score_is_fraction_met_and_reason_lists_failures():
     v = check_constraints("<think>Thinking, With Capitals.</think>ok then", cs[:3])
     assert (v.correct, v.score, v.reason) == (True, 1.0, "ok")  # only the response after </think> counts
     assert not check_constraints("<think>A, B</think>ok", cs[:2], strip_think=False).correct
+    # a second </think> hides nothing: everything after the thinking is the response
+    assert check_constraints("<think>x</think>Bad, Long, Commas.</think>ok", cs[:3]).reason == (
+        "failed: lowercase, no_commas, word_count")
     for empty in ("", "<think>Thinking, With Capitals.</think>\n\u200b \n"):  # nothing said: nothing met
         assert (check_constraints(empty, cs).score, check_constraints(empty, cs).reason) == (0.0, "empty response")
     v = check_constraints("<think>lowercase thinking cut off", cs[:3])  # no response: nothing is met

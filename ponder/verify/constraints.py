@@ -2,7 +2,7 @@
 
 Each constraint is a dict `{"type": ..., **params}`. Counting constraints take any of `n` (exact), `min`, `max`.
 `check_constraints` returns `score` = fraction of constraints met and `correct` = all met; the reason names the
-failed ones. By default only the text after the last "</think>" is checked: the constraints are about the
+failed ones. By default only the text after the (first) "</think>" is checked: the constraints are about the
 response, not the reasoning (a "<think>" never closed, or only blanks after it, is no response: score 0).
 
 Types (params):
@@ -233,7 +233,9 @@ def check_constraints(completion, constraints: list[dict], *, strip_think: bool 
     if strip_think and "<think>" in completion and "</think>" not in completion:
         # cut off while thinking: no response to check (the thinking met "no_commas", "max 50 words", ...)
         return Verdict(False, None, "no response: <think> never closed", score=0.0)
-    text = _visible(completion.rsplit("</think>", 1)[-1] if strip_think else completion)
+    # the response starts at the first "</think>": from the last, a policy wrote its answer (commas, forbidden words,
+    # 500 words under a 50-word max), then "</think>" and a compliant line, and only the line was checked
+    text = _visible(completion.split("</think>", 1)[-1] if strip_think else completion)
     if not text.strip():  # an empty response met every "no ..."/"at most" constraint: half the reward for nothing
         return Verdict(False, None, "empty response", score=0.0)
     failed = []
