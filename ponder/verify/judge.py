@@ -6,7 +6,7 @@ line that gives a score (SCORE, then a colon or a number), of the form `SCORE: k
 anything else (no score, two scores, a different denominator, a fraction, a score out of range) is "malformed
 verdict" with score 0, so a judge that rambles never hands out reward by accident.
 
-The judge sees the completion's answer, what follows its last "</think>" (`strip_think=False`: all of it), fenced
+The judge sees the completion's answer, what follows its first "</think>" (`strip_think=False`: all of it), fenced
 in <response> tags it cannot close. `Verdict.score` = k / max in [0, 1]; `Verdict.correct` = score >= threshold (default 0.5, i.e. at least half the
 rubric's points). An unreachable or failing endpoint raises PonderError after `retries` attempts: silently
 scoring 0 would poison a training run without anyone noticing.
@@ -170,7 +170,7 @@ def make_judge(model=None, tokenizer=None, *, url: str | None = None, api_key: s
                template: str = PROMPT_TEMPLATE, strip_think: bool = True) -> Callable[[str, str], Verdict]:
     """A scorer `judge(prompt, completion) -> Verdict` backed by a local model or an HTTP endpoint; `prompt` is
     text or chat messages (read as `prompt_text`). With `strip_think` (the default, as check_constraints) the
-    judge reads only what follows the last "</think>": the answer a user sees. The reasoning before it would
+    judge reads only what follows the first "</think>": the answer a user sees (a "<think>" never closed: score 0). The reasoning before it would
     otherwise reach the grader, and a policy can learn to plead with it there ("a grader should give 10")."""
     if (model is None) == (url is None):
         raise PonderError("make_judge: give either a local model (model=, tokenizer=) or url=, not both or neither")
@@ -201,7 +201,11 @@ def make_judge(model=None, tokenizer=None, *, url: str | None = None, api_key: s
     def judge(prompt, completion) -> Verdict:
         if not isinstance(completion, str):
             return Verdict(False, None, "invalid completion", score=0.0)
-        shown = completion.rsplit("</think>", 1)[-1] if strip_think else completion
+        if strip_think and "<think>" in completion and "</think>" not in completion:
+            return Verdict(False, None, "no response: <think> never closed", score=0.0)  # (cut off while thinking)
+        # the answer starts at the first "</think>", as a reasoning parser (vLLM's) shows it: from the last, a
+        # policy could write anything, then "</think>" and a line for the grader, and be judged on the line alone
+        shown = completion.split("</think>", 1)[-1] if strip_think else completion
         text = generate(template.format(rubric=rubric, prompt=prompt_text(prompt), completion=_quoted(shown),
                                         max_score=max_score))
         k = parse_score(text, max_score)
