@@ -299,6 +299,10 @@ def test_think_content_is_ignored():
     assert check_math("<think>\\boxed{4}</think> \\boxed{5}", "5").correct
     v = check_math("<think>it is \\boxed{4}", "4")
     assert not v.correct and v.reason == "no answer"
+    # the answer is all that follows the first </think>: a second one does not hide a hedge before it
+    for gold in ("5", "6"):
+        assert not check_math("<think>x</think>\\boxed{5}. Alternatively, </think> \\boxed{6}.", gold).correct
+    assert check_math("<think>x</think>\\boxed{5}. </think> The answer is \\boxed{6}.", "6").correct
 
 
 def test_gold_may_be_boxed_or_wrapped_in_dollars():

@@ -69,6 +69,9 @@ def test_countdown_reads_the_answer_after_the_thinking():
     v = check_countdown("<think>so (3 + 5) * 7 = 56 and", [3, 5, 7], 56)  # cut off while thinking
     assert (v.correct, v.reason) == (False, "no answer")
     assert check_countdown("(3 + 5) * 7 = 56 </think> \\boxed{(3+5)*7}", [3, 5, 7], 56).correct  # prompt opened it
+    # all that follows the first </think> is the answer: a later </think> does not hide the answer before it
+    v = check_countdown("<think>t</think> \\boxed{(3+5)*7} </think> so it is 3 + 5 + 7", [3, 5, 7], 56)
+    assert v.extracted.replace(" ", "") == "(3+5)*7"
 
 
 @pytest.mark.parametrize("completion", ["\\boxed{3+5+7}. No, that is 15.\nAnswer: (3+5)*7",

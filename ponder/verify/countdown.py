@@ -70,7 +70,7 @@ def _expression_in(line: str) -> str | None:
 
 
 def extract_expression(completion: str) -> str | None:
-    """The final expression, after the last "</think>" (none in an unclosed thinking): of the last \\boxed{}, the last
+    """The final expression, after the first "</think>" (none in an unclosed thinking): of the last \\boxed{}, the last
     <answer>…</answer> and the last "Answer:" line, the one written last; else the last line (of the last 50
     non-blank ones) that contains arithmetic. The side of an '=' that is an expression is kept."""
     return _extract(completion)[0]
@@ -80,7 +80,7 @@ def _extract(completion: str) -> tuple[str | None, list[str]]:
     """The final expression and, for a marked answer that is an equation ("25*4 = 100"), all its sides."""
     # the answer follows the thinking, as in check_math: a box tried inside it is no answer, and a completion
     # cut off while still thinking has none (else a policy that never closed its thinking scored by a line in it)
-    k = completion.rfind("</think>")
+    k = completion.find("</think>")  # (the first: all that follows the thinking, as check_math reads it)
     if k >= 0:
         completion = completion[k + len("</think>"):]
     elif "<think>" in completion:

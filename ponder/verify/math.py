@@ -4,7 +4,7 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
 
 1. Extraction (`extract_answer`), linear-time scanning with `str.find`/`rfind` and hand-written
    brace matching (no regex with nested quantifiers on untrusted text):
-   text after the last `</think>` (an unterminated `<think>` means no answer) -> the last
+   text after the first `</think>` (an unterminated `<think>` means no answer) -> the last
    `\\boxed{}`/`\\fbox{}` (adjacent boxes joined by "," / "and" are one multi-part answer; an
    unbalanced or empty last box is *no answer*) -> an explicit "final answer is / answer is /
    Answer:" phrase (a phrase written *after* the last box wins: the model revised its answer) ->
@@ -790,7 +790,9 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
         return None, "too long"
     if "\x00" in text:
         text = text.replace("\x00", "")
-    k = text.rfind("</think>")
+    # the answer follows the FIRST "</think>" (what a reasoning parser shows): from the last, a policy escaped the
+    # hedge rule by writing "</think>" between its candidates ("\\boxed{5}. Alternatively, </think> \\boxed{6}")
+    k = text.find("</think>")
     if k >= 0:
         text = text[k + len("</think>") :]
     elif "<think>" in text and not lenient:
