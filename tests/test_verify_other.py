@@ -142,6 +142,10 @@ def test_countdown_bad_inputs():
     ("<think>a</think><think>b</think> \\boxed{7}", False, "repeated <think>"),
     ("<think>a</think></think> \\boxed{7}", False, "repeated </think>"),
     ("<think>a</think> \\boxed{}", False, "no final answer"),
+    ("<think>3+4=7</think> <answer>7</answer>", True, "ok"),  # DeepSeek-R1-Zero's shape, read by check_countdown
+    ("<think>x</think> <answer>3 < 5</answer>", True, "ok"),
+    ("<think>x</think> <answer> \\, </answer>", False, "no final answer"),
+    ("<think>x</think> <answer>7", False, "no final answer"),
 ])
 def test_format(completion, ok, reason):
     v = check_format(completion)

@@ -53,7 +53,7 @@ def last_boxed(text: str) -> str | None:
     return None
 
 
-def _last_tag(text: str) -> str | None:
+def last_answer_tag(text: str) -> str | None:
     """Content of the last <answer>…</answer> (found with rfind: a regex would go quadratic on many opens)."""
     end = text.rfind("</answer>")
     start = text.rfind("<answer>", 0, end) if end >= 0 else -1
@@ -89,7 +89,7 @@ def _extract(completion: str) -> tuple[str | None, list[str]]:
     # after it ("Answer: \\boxed{...}", "<answer>\\boxed{...}</answer>"): the box is read
     lines = list(_ANSWER_LINE.finditer(completion))[-1:]
     marked = [(max(completion.rfind("\\boxed{"), completion.rfind("\\fbox{")), last_boxed(completion)),
-              (completion.rfind("<answer>", 0, completion.rfind("</answer>")), _last_tag(completion)),
+              (completion.rfind("<answer>", 0, completion.rfind("</answer>")), last_answer_tag(completion)),
               *((m.start(), m.group(1).split("</answer>")[0]) for m in lines)]
     for _, found in sorted(marked, key=lambda x: -x[0]):
         if found is not None and found.strip():

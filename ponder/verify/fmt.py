@@ -5,7 +5,8 @@ Shape checked (default tags)::
     <think> ... </think> ... \\boxed{...}        or        ... </think> ... Answer: ...
 
 Exactly one opening and one closing tag, the opening one first (only whitespace before it), and after the
-closing tag a final answer: a `\\boxed{...}` or a line starting with "Answer:". With `open_in_prompt=True`
+closing tag a final answer: a `\\boxed{...}`, a line starting with "Answer:" or `<answer>...</answer>`
+(DeepSeek-R1-Zero's template; the countdown verifier reads it too). With `open_in_prompt=True`
 the opening tag is part of the prompt (chat templates that prefill "<think>"), so the completion must not
 repeat it. The thinking itself may be empty: a non-thinking mode emits "<think>\\n\\n</think>".
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 import re
 
 from ponder.errors import PonderError
-from ponder.verify.countdown import last_boxed
+from ponder.verify.countdown import last_answer_tag, last_boxed
 from ponder.verify.verdict import Verdict
 
 _ANSWER_LINE = re.compile(r"^[ \t]*(?:\*\*)?(?:final[ \t]+)?answer(?:\*\*)?[ \t]*[:：][ \t]*(\S[^\n]*)",
@@ -78,6 +79,7 @@ def check_format(completion, *, think_tags=("<think>", "</think>"), require_answ
     if require_answer:
         boxed = last_boxed(after)
         if not (boxed and _substantive(boxed)) and not any(
-                _substantive(m.group(1)) for m in _ANSWER_LINE.finditer(after)):
+                _substantive(m.group(1)) for m in _ANSWER_LINE.finditer(after)) and not _substantive(
+                last_answer_tag(after) or ""):
             return Verdict(False, after[:200] or None, "no final answer")
     return Verdict(True, after[:200] or None, "ok")
