@@ -126,6 +126,8 @@ def test_countdown_bad_inputs():
         assert isinstance(v, Verdict) and not v.correct and v.reason and time.monotonic() - t0 < 2, (c[:20], v)
     with pytest.raises(PonderError, match="numbers"):
         check_countdown("\\boxed{1}", "3 5", 56)
+    with pytest.raises(PonderError, match="non-negative"):  # (no unary minus: such an item is never solved)
+        check_countdown("\\boxed{5+(-3)}", [-3, 5], 2)
     with pytest.raises(PonderError, match="target"):
         check_countdown("\\boxed{1}", [1], "56")
 

@@ -270,6 +270,7 @@ GOOD_ROWS = {
     ("countdown", {"completion": "\\boxed{1+2}", "numbers": [True, 2], "target": 3}, "field 'numbers' must be"),
     ("countdown", {"completion": "\\boxed{1+2}", "numbers": "1,2", "target": 3}, "field 'numbers' must be"),
     ("countdown", {"completion": "\\boxed{1+2}", "numbers": [], "target": 3}, "field 'numbers' must be a non-empty"),
+    ("countdown", {"completion": "\\boxed{5-3}", "numbers": [-3, 5], "target": 2}, "field 'numbers' must be non-negative"),
     ("code", {"completion": "x", "tests": 5}, "field 'tests': expected assert source"),
     ("code", {"completion": "x", "tests": {"a": 1}}, "field 'tests': expected assert source"),
     ("code", {"completion": "x", "tests": "assert f(1) ==", "timeout": 2}, "field 'tests': test 1 is not valid Python"),

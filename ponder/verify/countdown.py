@@ -172,6 +172,9 @@ def check_countdown(completion, numbers, target, *, use_all: bool = False) -> Ve
     (exactly once with `use_all=True`). Never raises on a bad completion: the reason says what was wrong."""
     if not isinstance(numbers, (list, tuple)) or not all(type(n) is int for n in numbers):
         raise PonderError(f"check_countdown: numbers must be a list of integers, got {numbers!r:.80}")
+    if any(n < 0 for n in numbers):  # (an expression has no unary minus: no answer could use one)
+        raise PonderError(f"check_countdown: numbers must be non-negative (an answer cannot write a negative "
+                          f"number), got {numbers!r:.80}")
     if type(target) is not int:
         raise PonderError(f"check_countdown: target must be an integer, got {target!r:.80}")
     if not isinstance(completion, str):

@@ -79,6 +79,9 @@ def check_item(kind: str, item) -> None:
         if (not isinstance(numbers, (list, tuple)) or not numbers
                 or not all(isinstance(x, int) and not isinstance(x, bool) for x in numbers)):
             raise PonderError(f"field 'numbers' must be a non-empty list of integers, got {_show(numbers)}")
+        if any(x < 0 for x in numbers):  # (an expression has no unary minus: the item could never be solved)
+            raise PonderError(f"field 'numbers' must be non-negative (an answer cannot write a negative number), "
+                              f"got {_show(numbers)}")
         if isinstance(target, bool) or not isinstance(target, int):
             raise PonderError(f"field 'target' must be an integer, got {_show(target)}")
     elif kind == "code":
