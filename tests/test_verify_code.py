@@ -1328,6 +1328,22 @@ def test_extract_code_takes_the_last_python_block():
     assert extract_code("```python\nx\n") is None  # unterminated
 
 
+def test_extract_code_reads_the_answer_after_the_thinking():
+    """As check_math reads answers: a block drafted in the thinking is not the answer, and a completion cut off
+    while thinking has none (its draft passed the tests: truncated output was rewarded). A "</think>" or "<think>"
+    inside a code block is code (a parser of think tags), not the thinking's end."""
+    draft, final = "```python\ndef f(): return 1\n```", "```python\ndef f(): return 2\n```"
+    assert extract_code(f"<think>try {draft}</think>\nNo code, sorry.") is None
+    assert extract_code(f"<think>try {draft}</think>\n{final}") == "def f(): return 2\n"
+    assert extract_code(f"<think>so far {draft} and") is None
+    assert extract_code(f"draft {draft}</think>\n{final}") == "def f(): return 2\n"  # the prompt opened the thinking
+    parser = '```python\ndef strip(s):\n    return s.split("</think>")[-1].replace("<think>", "")\n```'
+    assert extract_code(parser) == parser[10:-3]
+    assert extract_code(f"<think>x</think>{parser}") == parser[10:-3]
+    assert extract_code(f"<think>{parser} no") is None
+    assert extract_code(f"{draft}\n{final}") == "def f(): return 2\n"
+
+
 def test_sandbox_info_names_a_working_isolation():
     info = sandbox_info()
     assert info["isolation"] in ("namespaces", "audit")

@@ -223,6 +223,7 @@ untouched); disk use is bounded per file (RLIMIT_FSIZE), not in total.
 from __future__ import annotations
 
 import ast
+import bisect
 import builtins
 import copy
 import hashlib
@@ -266,8 +267,30 @@ _PY_LANGS = {"", "python", "py", "python3", "py3"}
 
 
 def extract_code(completion: str) -> str | None:
-    """The last fenced block tagged python (or untagged); None if there is none."""
-    blocks = [m.group(2) for m in _FENCE.finditer(completion) if m.group(1).strip().lower() in _PY_LANGS]
+    """The last fenced block tagged python (or untagged) after the thinking; None if there is none.
+
+    As check_math reads an answer: the thinking ends at the first "</think>" (one written inside a code block is
+    code, a parser of think tags), a block drafted inside it is not the answer, and a completion cut off while
+    still thinking has none (its draft passing the tests rewarded truncated output)."""
+    fences = list(_FENCE.finditer(completion))
+    starts, k = [m.start() for m in fences], 0
+
+    def in_block(i: int) -> bool:
+        j = bisect.bisect_right(starts, i) - 1
+        return j >= 0 and i < fences[j].end()
+
+    end = completion.find("</think>")
+    while end >= 0 and in_block(end):
+        end = completion.find("</think>", end + 1)
+    if end >= 0:
+        k = end
+    else:
+        i = completion.find("<think>")
+        while i >= 0 and in_block(i):
+            i = completion.find("<think>", i + 1)
+        if i >= 0:
+            return None
+    blocks = [m.group(2) for m in fences if m.start() >= k and m.group(1).strip().lower() in _PY_LANGS]
     return blocks[-1] if blocks else None
 
 
