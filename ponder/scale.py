@@ -488,7 +488,7 @@ def sequence_logprob(model, tok, prompt, completion: str, token_ids: Sequence[in
     that fit are scored instead and {"scored_tokens", "completion_tokens"} appended to it. (A sample the engine
     drew fits, but a stop string cut inside its last token has that text re-encoded, which can take more ids:
     best-of-N and self-refine score what fits and record it.)"""
-    from ponder.engine import _is_id, _model_vocab, render_prompts
+    from ponder.engine import _is_id, _model_vocab, _no_dropout, render_prompts
 
     p_ids = render_prompts(tok, [prompt])[0]
     vocab = max(tok.vocab_size, _model_vocab(model) or 0)  # (as the engine takes ids)
@@ -509,7 +509,8 @@ def sequence_logprob(model, tok, prompt, completion: str, token_ids: Sequence[in
         capped.append({"scored_tokens": limit - len(p_ids), "completion_tokens": len(c_ids)})
         c_ids = c_ids[:limit - len(p_ids)]
     ids = torch.tensor([p_ids + c_ids], device=model.device)
-    logits = model(ids)[0, len(p_ids) - 1: -1].float()
+    with _no_dropout(model):  # scoring is inference, as sampling is: a training-mode model's dropout made it random
+        logits = model(ids)[0, len(p_ids) - 1: -1].float()
     lp = torch.log_softmax(logits, -1).gather(-1, ids[0, len(p_ids):, None])[:, 0]
     return float(lp.mean())
 

@@ -732,6 +732,25 @@ def test_likelihood_scores_the_tokens_generation_produces_after_the_prompt(sente
     assert scale.sequence_logprob(model, tok, prompt, completion) == pytest.approx(want, abs=1e-5)
 
 
+def test_likelihood_of_a_model_in_training_mode_is_not_dropped_out(tiny_random):
+    """A model left in training mode with an attention_dropout (a user's training loop) was scored with dropout
+    by the "likelihood" scorer: best-of-N's choice and self-refine's accept decisions changed from call to call and
+    torch's global generator moved. Scoring is inference, as sampling is (engine._no_dropout); modes are kept."""
+    import dataclasses
+
+    model, tok = tiny_random
+    drop = ponder.Transformer(dataclasses.replace(model.config, attention_dropout=0.5))
+    drop.load_state_dict(model.state_dict())
+    drop.train()
+    prompt, completion = "Problem: 2 + 2 = ?\nSolution:", " the quick brown fox 4"
+    want = scale.sequence_logprob(model, tok, prompt, completion)
+    torch.manual_seed(0)
+    state = torch.get_rng_state()
+    for _ in range(2):
+        assert scale.sequence_logprob(drop, tok, prompt, completion) == want
+    assert torch.equal(torch.get_rng_state(), state) and all(m.training for m in drop.modules())
+
+
 def _teacher_forced_mean(model, prompt_ids, ids) -> float:
     """Mean log-prob of exactly `ids` after `prompt_ids`, temperature 1, one plain forward pass."""
     x = torch.tensor([list(prompt_ids) + list(ids)])
