@@ -178,6 +178,12 @@ def _check_prompts(prompts):
         if isinstance(p, (list, tuple)) and p and _is_id(p[0]):
             raise PonderError(f"prompt {i}: test-time methods take strings or chat-message lists, "
                               "not token ids")
+        # (budget forcing reads each prompt's text before the engine sees it: None or 5 was a bare TypeError, one
+        # chat message a message list of its keys)
+        if not isinstance(p, (str, list, tuple)):
+            raise PonderError(f"prompt {i}: test-time methods take strings or chat-message lists, got "
+                              f"{type(p).__name__}" + (" (one chat message: a prompt is a list of them)"
+                                                       if isinstance(p, dict) else ""))
 
 
 def _positive_int(name: str, v) -> int:

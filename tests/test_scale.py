@@ -1461,3 +1461,15 @@ def test_text_of_a_token_id_prompt_is_refused_as_token_ids(micro):
         with pytest.raises(PonderError, match=msg) as e:
             call()
         assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("method", ["budget_forcing", "effort", "greedy"])
+@pytest.mark.parametrize("bad", [None, 5, {"role": "user", "content": "pick B"}])
+def test_a_prompt_that_is_no_string_nor_list_is_refused_by_name(micro, method, bad):
+    """A prompt that is neither a string nor a list (None, a number, one chat message not in its list) failed in
+    budget forcing and effort as a bare TypeError ('int' object is not iterable) or as a chat message of the
+    dict's keys ("got str 'role'"): they read each prompt's text for think tags before the engine checks it."""
+    model, tok = micro
+    with pytest.raises(PonderError, match=rf"^prompt 1: test-time methods take strings or chat-message lists, "
+                                          rf"got {type(bad).__name__}"):
+        scale.METHODS[method](model, tok, [PA, bad])
