@@ -874,6 +874,11 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
     for name, text in (("wait_text", wait_text), ("answer_cue", answer_cue)):
         if not isinstance(text, str):
             raise PonderError(f"budget forcing: {name} must be a string, got {text!r}")
+    # as the engine checks it: with think tags it is spread next to think_end first (an int was a bare TypeError,
+    # a dict's keys stop strings, a bad element shown beside a "</think>" the caller never passed)
+    if not (stop is None or isinstance(stop, str)
+            or (isinstance(stop, (list, tuple)) and all(isinstance(x, str) for x in stop))):
+        raise PonderError(f"budget forcing: stop must be a string or a list of strings, got {stop!r}")
     if not wait_text.strip():  # (a wait that writes no word: a greedy model ends its thinking again, budget spent)
         raise PonderError(f"budget forcing: wait_text must be text that keeps the model thinking, got {wait_text!r}")
     ends = think_ends(tok, prompts, think_end)

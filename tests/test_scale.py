@@ -1244,6 +1244,17 @@ def test_budget_forcing_takes_one_stop_string_as_the_engine_does(think_tags):
     assert one.text == "z</think>\\boxed{7}" and one.info["thinking_tokens"] == 2
 
 
+@pytest.mark.parametrize("stop", [5, {"zz": 1}, [5], ("z", None)])
+def test_budget_forcing_with_think_tags_refuses_a_bad_stop_as_the_engine_does(think_tags, stop):
+    """With think tags, the stop strings were spread next to "</think>" unchecked: an int failed as a bare TypeError,
+    a dict's keys were taken as stop strings without a word, and a list with a non-string was refused showing a
+    "</think>" the caller never passed."""
+    model, tok = think_tags
+    with pytest.raises(PonderError, match=r"^budget forcing: stop must be a string or a list of strings, got "
+                                          + re.escape(repr(stop)) + "$"):
+        scale.budget_forcing(model, tok, ["q<think>"], budget=8, stop=stop)
+
+
 def test_budget_forcing_think_tags_count_the_closing_tag_in_the_context_check(think_tags, capsys):
     """A cut thinking is followed by </think>, the cue and the answer: a budget whose answer only fits without
     the tag is refused before thinking (by evaluate too, before its progress bar)."""
