@@ -95,6 +95,16 @@ def default_equal() -> Equal:
     return answers_equal
 
 
+def _fn(name: str, f, default: Callable) -> Callable:
+    """`f`, or the math verifier's default where None; refused before any draw when it is no callable (it was a bare
+    TypeError once every sample had been drawn: extract="math" for the math extractor)."""
+    if f is None:
+        return default()
+    if not callable(f):
+        raise PonderError(f"{name} must be a callable or None (the math verifier's), got {f!r}")
+    return f
+
+
 def derive_seed(seed: int, *parts) -> int:
     """A seed for a sub-stream (a run, a chunk, a round): a hash of the parent seed and the sub-stream's name.
 
@@ -210,7 +220,7 @@ def sampling(model, tok, prompts, *, n: int = 1, temperature: float = 1.0, top_p
     Counter-based sampling: the samples of a prompt depend only on (seed, prompt index, sample index)."""
     _check_prompts(prompts)
     n = _positive_int("sampling: n", n)
-    extract = extract or default_extract()
+    extract = _fn("extract", extract, default_extract)
     groups, lat = draw(model, tok, prompts, n=n, seed=seed, index_offset=index_offset, temperature=temperature,
                        top_p=top_p, top_k=top_k, min_p=min_p, max_new_tokens=max_new_tokens, stop=stop)
     out = []
@@ -282,8 +292,7 @@ def self_consistency(model, tok, prompts, *, n_votes: int = 8, weighted: bool = 
     # (chunks draw with seeds derived from it, so None, the engine's fresh random seed, was refused only there)
     _check_seed(seed, "self-consistency")
 
-    extract = extract or default_extract()
-    equal = equal or default_equal()
+    extract, equal = _fn("extract", extract, default_extract), _fn("equal", equal, default_equal)
     if chunk is None and early_stop:
         chunk = max(1, math.ceil(n_votes / 4))
     if chunk is not None:
@@ -586,7 +595,7 @@ def best_of_n(model, tok, prompts, *, n_candidates: int = 8, scorer="logprob", t
     elif not ((isinstance(scorer, str) and scorer == "logprob") or callable(scorer)):
         raise PonderError(f"best-of-N: unknown scorer {scorer!r}; use 'logprob', 'likelihood' or a callable")
     score = None if isinstance(scorer, str) else _sample_scorer(scorer, by_ids)  # (None: "logprob")
-    extract = extract or default_extract()
+    extract = _fn("extract", extract, default_extract)
     groups, lat = draw(model, tok, prompts, n=n_candidates, seed=seed, index_offset=index_offset,
                        temperature=temperature, top_p=top_p, top_k=top_k, min_p=min_p,
                        max_new_tokens=max_new_tokens, stop=stop)
@@ -713,7 +722,7 @@ def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", te
     elif not callable(scorer):
         raise PonderError(f"self-refine: unknown scorer {scorer!r}; use 'likelihood' or a callable")
     score = _sample_scorer(scorer, by_ids)
-    extract = extract or default_extract()
+    extract = _fn("extract", extract, default_extract)
     kw = dict(temperature=temperature, stop=stop)
     P = len(prompts)
     groups, lat = draw(model, tok, prompts, n=1, seed=seed, index_offset=index_offset,
@@ -903,7 +912,7 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
                                   index_offset=index_offset + lo, extract=extract, think_end=e)
         return out
     think_end = ends[0]
-    extract = extract or default_extract()
+    extract = _fn("extract", extract, default_extract)
     P = len(prompts)
     from ponder.engine import render_prompts
 

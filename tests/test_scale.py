@@ -1484,3 +1484,24 @@ def test_a_prompt_that_is_no_string_nor_list_is_refused_by_name(micro, method, b
     with pytest.raises(PonderError, match=rf"^prompt 1: test-time methods take strings or chat-message lists, "
                                           rf"got {type(bad).__name__}"):
         scale.METHODS[method](model, tok, [PA, bad])
+
+
+@pytest.mark.parametrize("method,kw", [("greedy", {"extract": "math"}), ("sampling", {"extract": 3}),
+                                       ("self_consistency", {"extract": "math"}), ("self_consistency", {"equal": "x"}),
+                                       ("best_of_n", {"extract": "math"}), ("self_refine", {"extract": "math"}),
+                                       ("budget_forcing", {"extract": "math"}), ("effort", {"extract": "math"})])
+def test_an_extract_or_equal_that_is_no_callable_is_refused_before_drawing(micro, monkeypatch, method, kw):
+    """extract="math" (a name, not the function) was a bare TypeError ("'str' object is not callable") once every
+    sample had been drawn; an equal that is no callable passed wherever no two answers were compared."""
+    import ponder.engine
+
+    model, tok = micro
+
+    def no_draw(*a, **k):
+        raise AssertionError("drew before refusing")
+
+    monkeypatch.setattr(ponder.engine, "sample", no_draw)
+    (name, value), = kw.items()
+    with pytest.raises(PonderError, match=rf"^{name} must be a callable or None \(the math verifier's\), "
+                                          rf"got {re.escape(repr(value))}$"):
+        scale.METHODS[method](model, tok, [PA], **kw)
