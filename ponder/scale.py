@@ -1173,8 +1173,12 @@ def effort_settings(level: str, levels: dict | None = None) -> dict:
     levels = EFFORT_LEVELS if levels is None else levels
     if not isinstance(levels, dict):  # ("in" tested a string's letters, then indexed them: a bare TypeError)
         raise PonderError(f"reasoning effort: levels must be a dict of levels, got {levels!r}")
-    if level not in levels:
-        raise PonderError(f"unknown reasoning effort {level!r} (known: {', '.join(levels)})")
+    try:
+        known = level in levels
+    except TypeError:  # (an unhashable level, a list from a settings file: a bare TypeError)
+        known = False
+    if not known:
+        raise PonderError(f"unknown reasoning effort {level!r} (known: {', '.join(map(str, levels))})")
     if not isinstance(levels[level], dict) or "budget" not in levels[level]:
         raise PonderError(f"reasoning effort {level!r}: expected a dict with a 'budget', got {levels[level]!r}")
     # the level's settings as the level's: budget forcing would name them as its own options

@@ -1505,3 +1505,11 @@ def test_an_extract_or_equal_that_is_no_callable_is_refused_before_drawing(micro
     with pytest.raises(PonderError, match=rf"^{name} must be a callable or None \(the math verifier's\), "
                                           rf"got {re.escape(repr(value))}$"):
         scale.METHODS[method](model, tok, [PA], **kw)
+
+
+@pytest.mark.parametrize("level,levels", [(["low"], None), ({"budget": 8}, None), (2, {1: {"budget": 8}})])
+def test_an_effort_level_no_level_names_is_refused_by_name(level, levels):
+    """A level that cannot be looked up (a list, a dict of settings) or levels keyed by numbers failed as a bare
+    TypeError (unhashable type; join of an int) where an unknown level is refused by name."""
+    with pytest.raises(PonderError, match=r"^unknown reasoning effort .* \(known: (low, medium, high|1)\)$"):
+        scale.effort_settings(level, levels)
