@@ -1336,7 +1336,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="self-consistency: stop drawing once the remaining samples cannot change the vote (the "
                          "same answer as all N)")
     ev.add_argument("--candidates", type=_positive_int, default=None, help="best-of-N: candidates drawn in each run (default: 8)")
-    ev.add_argument("--scorer", default=None, help="best-of-N / refine scorer: logprob | likelihood | judge | reward spec "
+    ev.add_argument("--scorer", default=None, help="best-of-N scorer: logprob | likelihood | judge | reward spec; self-refine: the same less logprob "
                          "(default: logprob for best-of-N, likelihood for self-refine)")
     ev.add_argument("--judge-model", default=None, help="checkpoint used as rubric judge (scorer judge)")
     ev.add_argument("--rubric", default="Score the correctness and clarity of the answer.",

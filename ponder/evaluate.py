@@ -298,7 +298,12 @@ def _prompt_of(item: dict, chat: bool, system: str | None):
 
 
 def _scorer_for(spec, *, model, tok, items, prompts, judge, what: str):
-    """best-of-N / self-refine scorer: 'logprob' | 'likelihood' | 'judge' | a reward spec | a callable."""
+    """best-of-N / self-refine scorer: 'logprob' (best-of-N only) | 'likelihood' | 'judge' | a reward spec | a callable."""
+    if spec == "logprob" and what == "self-refine":  # (self_refine refused it after the progress bar, as "use
+        # 'likelihood' or a callable", which the CLI cannot pass)
+        raise PonderError("self-refine: scorer 'logprob' does not compare a revision with its draft (their sampling "
+                          "log-probs are read after other contexts); use likelihood (the default), judge or a reward "
+                          "spec")
     if callable(spec) or spec in ("logprob", "likelihood"):
         return spec
     if spec == "judge":

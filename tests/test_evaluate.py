@@ -388,6 +388,20 @@ def test_self_refine_drafts_beyond_the_context_are_refused_before_the_progress_b
     assert out["n_problems"] == 2
 
 
+def test_self_refine_logprob_scorer_is_refused_before_the_progress_bar_naming_what_the_cli_takes(micro, monkeypatch):
+    """--scorer logprob (listed for "best-of-N / refine") was refused by self_refine at the first chunk, after the
+    progress bar, as "use 'likelihood' or a callable": no callable can be given on the command line, and a judge or a
+    reward spec, which it takes, went unsaid. A revision's sampling log-probs are read after its critique, a draft's
+    after the prompt: they do not compare, so it stays refused, before anything starts."""
+    import tqdm.auto
+
+    model, tok = micro
+    monkeypatch.setattr(tqdm.auto, "tqdm", _NoBar)
+    with pytest.raises(PonderError, match=r"^self-refine: scorer 'logprob' .* use likelihood \(the default\), judge "
+                                          r"or a reward spec$"):
+        evaluate(model, tok, ITEMS, method="self_refine", method_kwargs={"scorer": "logprob"}, progress=True)
+
+
 def test_a_prompt_too_long_for_max_new_tokens_names_its_item(micro):
     """On a benchmark file the error said only "prompt of N tokens": not which of its problems (grpo names
     the item). The longest prompt's item id is named, as load_dataset gives it (its id, or FILE-LINE)."""
