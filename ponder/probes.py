@@ -219,11 +219,11 @@ def _texts(p: Path) -> Iterator[str]:
         except Exception as e:  # pyarrow raises several types for a corrupt file
             raise PonderError(f"{p}: cannot read Parquet: {e}") from None
     elif fmt == ".json":
-        try:
-            data = json.loads("".join(line for _, line in _lines(p)))
-        except json.JSONDecodeError as e:
-            raise PonderError(f"{p}:{e.lineno}: invalid JSON ({e.msg})") from None
-        for rec in data if isinstance(data, list) else [data]:
+        # As load_items reads a .json: a JSON array, one object, or JSON Lines (datasets' to_json() writes those
+        # under this name; parsed as one document they failed as "invalid JSON (Extra data)")
+        from ponder.tasks.data import _read_jsonl
+
+        for _, rec in _read_jsonl(p):
             yield "\n".join(strings(rec))
     else:
         buf: list[str] = []

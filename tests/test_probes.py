@@ -206,6 +206,17 @@ def test_iter_texts_reads_what_data_export_writes(tmp_path):
         list(iter_texts(latin))
 
 
+def test_iter_texts_reads_json_lines_named_json(tmp_path):
+    """datasets' to_json() writes JSON Lines under a .json name, which load_items reads; iter_texts parsed the
+    file as one document and failed with "invalid JSON (Extra data)"."""
+    j = tmp_path / "train.json"
+    j.write_text(json.dumps({"prompt": "a b", "answer": "1"}) + "\n" + json.dumps({"prompt": "c"}) + "\n")
+    assert list(iter_texts(j)) == ["a b\n1", "c"]
+    (tmp_path / "bad.json").write_text('{"prompt": "a"}\n{oops\n')
+    with pytest.raises(PonderError, match="bad.json:2: invalid JSON"):
+        list(iter_texts(tmp_path / "bad.json"))
+
+
 # ------------------------------------------------------------------------------------ prefix probe
 
 
