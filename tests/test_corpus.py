@@ -182,6 +182,9 @@ def test_corpus_errors():
         build_corpus(10, terse_share={"two": 0.5})
     with pytest.raises(PonderError, match="at least one task"):
         build_corpus(10, tasks=())
+    for tasks in ("arith", {"arith", "word"}, None):  # "unknown task 'a'"; a set: a corpus per process; a TypeError
+        with pytest.raises(PonderError, match=f"tasks must be a list of task names, got {type(tasks).__name__}"):
+            build_corpus(10, tasks=tasks)
     # accepted silently before: one document for True, another corpus than seed 1's for 1.0, a share for 2.5
     # operations used for 2, and one of two shares for the same size dropped
     with pytest.raises(PonderError, match="n_docs must be a positive integer, got True"):

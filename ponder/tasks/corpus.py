@@ -257,6 +257,10 @@ def build_corpus_docs(n_docs: int, seed: int = 0, *, tasks=TASKS, terse_share: f
     # The seed is written into the rng's seed text (as generate's is): 1.0 or True would draw another corpus than 1.
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise PonderError(f"seed must be an integer, got {type(seed).__name__} {seed!r}")
+    # A string went through as its letters ("unknown task 'a'"), and a set's order (hash-randomized per process)
+    # drew another corpus in each process for the same seed.
+    if not isinstance(tasks, (list, tuple)):
+        raise PonderError(f"tasks must be a list of task names, got {type(tasks).__name__} {tasks!r:.60}")
     tasks = tuple(tasks)
     if not tasks:
         raise PonderError("tasks must name at least one task")
