@@ -238,6 +238,12 @@ def test_word_render_errors():
         word.render("nope", {"a": 1})
     with pytest.raises(PonderError, match="needs numbers for"):
         word.render("packs_give", {"a": 2, "b": 3})
+    # the story showed the number as given while the gold took int() of it: "2.5 packs of 4, gives away 1" -> 7
+    for bad in (2.5, "3", True):
+        with pytest.raises(PonderError, match=f"number 'a' must be an integer, got {type(bad).__name__}"):
+            word.render("packs_give", {"a": bad, "b": 4, "c": 1})
+        with pytest.raises(PonderError, match="must be an integer"):
+            word.expr_for("packs_give", {"a": bad, "b": 4, "c": 1})
 
 
 def test_word_perturb(splits):

@@ -158,23 +158,27 @@ def _template(template_id: str) -> Template:
     return BY_ID[template_id]
 
 
+def _check_numbers(t: Template, numbers: dict) -> None:
+    if set(numbers) != set(t.slots):
+        raise PonderError(f"word template {t.id!r} needs numbers for {sorted(t.slots)}, got {sorted(numbers)}")
+    # The story shows a number as given and the gold took int() of it: 2.5 packs gave the gold of 2 packs.
+    for k, v in numbers.items():
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise PonderError(f"word template {t.id!r}: number {k!r} must be an integer, got {type(v).__name__} "
+                              f"{v!r:.40}")
+
+
 def expr_for(template_id: str, numbers: dict) -> str:
     """The template formula with the numbers substituted, e.g. "4 * 6 - 5"."""
     t = _template(template_id)
-    if set(numbers) != set(t.slots):
-        raise PonderError(
-            f"word template {template_id!r} needs numbers for {sorted(t.slots)}, got {sorted(numbers)}"
-        )
+    _check_numbers(t, numbers)
     return _SLOT.sub(lambda m: str(int(numbers[m.group()])), t.formula)
 
 
 def render(template_id: str, numbers: dict, name: str = "Mia", obj: str | None = None) -> tuple[str, str]:
     """(prompt text, gold answer) for a template and its numbers."""
     t = _template(template_id)
-    if set(numbers) != set(t.slots):
-        raise PonderError(
-            f"word template {template_id!r} needs numbers for {sorted(t.slots)}, got {sorted(numbers)}"
-        )
+    _check_numbers(t, numbers)
     story = t.text.format(name=name, obj=obj or t.objs[0], **numbers)
     return f"Problem: {story}\nSolution:", str(arith.evaluate(_substitute(_formula_tree(t), numbers)))
 
