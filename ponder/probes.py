@@ -183,7 +183,7 @@ def _lines(p: Path, errors: str = "strict") -> Iterator[tuple[int, str]]:
 
 
 def _texts(p: Path) -> Iterator[str]:
-    from ponder.tasks.data import _format
+    from ponder.tasks.data import _format, _loads
 
     def strings(obj) -> list[str]:
         if isinstance(obj, str):
@@ -199,8 +199,8 @@ def _texts(p: Path) -> Iterator[str]:
         for lineno, line in _lines(p):
             if not line.strip():
                 continue
-            try:
-                rec = json.loads(line)
+            try:  # (_loads: a too-deep nesting or a too-long integer named by line, not a bare RecursionError)
+                rec = _loads(line, f"{p}:{lineno}")
             except json.JSONDecodeError as e:
                 raise PonderError(f"{p}:{lineno}: invalid JSON ({e.msg})") from None
             yield "\n".join(strings(rec))

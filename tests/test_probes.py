@@ -217,6 +217,15 @@ def test_iter_texts_reads_json_lines_named_json(tmp_path):
         list(iter_texts(tmp_path / "bad.json"))
 
 
+def test_iter_texts_names_the_line_of_a_too_deep_or_too_long_value(tmp_path):
+    """A JSON Lines row nested too deeply or holding an integer past Python's 4300 digits failed, after all the
+    probe's sampling, as a bare RecursionError or ValueError naming no file or line."""
+    for name, value in (("deep.jsonl", "[" * 100_000 + "]" * 100_000), ("long.jsonl", "9" * 5000)):
+        (tmp_path / name).write_text('{"a": "b"}\n{"a": ' + value + "}\n")
+        with pytest.raises(PonderError, match=f"{name}:2: invalid JSON"):
+            list(iter_texts(tmp_path / name))
+
+
 # ------------------------------------------------------------------------------------ prefix probe
 
 
