@@ -456,6 +456,22 @@ def test_parquet_pandas_fallback_gives_the_pyarrow_rows(tmp_path):
     assert json.dumps(got) == json.dumps(expected)  # no numpy value left for JSON to refuse
 
 
+def test_parquet_pandas_fallback_reads_without_a_warning(tmp_path):
+    """The fallback passed engine="auto" on to pandas.read_parquet, deprecated in pandas 3: a Pandas4Warning at
+    every load (an error under -W error, and in pandas 4 a failure to read any Parquet file)."""
+    import warnings
+
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    pytest.importorskip("pandas")
+    from ponder.tasks.data import _read_parquet_pandas
+
+    pq.write_table(pa.Table.from_pylist([{"prompt": "1+1?", "answer": "2"}]), tmp_path / "d.parquet")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _read_parquet_pandas(tmp_path / "d.parquet") == [{"prompt": "1+1?", "answer": "2"}]
+
+
 def test_parquet_pandas_fallback_errors_are_one_line(tmp_path):
     """The pandas fallback let a corrupt file's error (or, with neither pyarrow nor fastparquet, pandas' own
     several-line ImportError) out as a traceback; it now says what the pyarrow path says."""

@@ -207,7 +207,8 @@ def _read_parquet_pandas(path: Path, engine: str = "auto") -> list[dict]:
     except ImportError:
         raise PonderError(f"{path}: reading Parquet needs pyarrow: pip install pyarrow") from None
     try:
-        df = pd.read_parquet(path, engine=engine)
+        # (engine="auto" passed on is deprecated in pandas 3, a warning at every load, and goes in pandas 4)
+        df = pd.read_parquet(path) if engine == "auto" else pd.read_parquet(path, engine=engine)
     except ImportError:  # neither pyarrow nor fastparquet: pandas' several-line "Unable to find a usable engine"
         raise PonderError(f"{path}: reading Parquet needs pyarrow: pip install pyarrow") from None
     except Exception as e:  # a corrupt file: the engine's error, said as the pyarrow path says it
