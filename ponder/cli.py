@@ -1626,9 +1626,11 @@ def _check_args(a, parser):
                     x.encode("utf-8")
                 except UnicodeEncodeError:
                     raise PonderError(f"--{k.replace('_', '-')}: not valid UTF-8 text: {x!r:.60}") from None
-    for k in ("out", "output"):
+    # (an empty --data, as "$DATA" with the variable unset writes it, fell back on the default --task silently:
+    # eval, grpo, distill and probe ran on arith problems; an empty --eval-data, --val-data or --train-file was none)
+    for k in ("out", "output", "data", "eval_data", "val_data", "train_file"):
         if getattr(a, k, None) == "":
-            raise PonderError(f"--{k}: empty path")
+            raise PonderError(f"--{k.replace('_', '-')}: empty path")
     if a.command in ("pretrain", "sft", "distill"):  # (grpo alone shards its batch: distributed/ddp.py)
         from .distributed.ddp import env_int, launched_by_torchrun
 
