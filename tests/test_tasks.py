@@ -410,6 +410,9 @@ def test_export_round_trip_and_load_items(tmp_path):
     assert len(load_items(str(out), n=2)) == 2
     with pytest.raises(PonderError, match="neither a task"):
         load_items(str(tmp_path / "nope.jsonl"))
+    # "" (an empty --task) is Path("."), which exists: it failed as ".: is a directory"
+    with pytest.raises(PonderError, match="^'' is neither a task"):
+        load_items("")
 
 
 def test_load_parquet(tmp_path):

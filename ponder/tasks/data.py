@@ -416,6 +416,6 @@ def load_items(spec: str, split: str = "test", n: int | None = None, seed: int =
 
     if spec in TASKS:
         return generate(spec, split=split, n=DEFAULT_TASK_N if n is None else n, seed=seed)
-    if not Path(spec).exists():
+    if not spec or not Path(spec).exists():  # ("" is Path("."), which exists: ".: is a directory")
         raise PonderError(f"{spec!r} is neither a task ({', '.join(TASKS)}) nor an existing file")
     return load_dataset(spec, limit=n, require_answer=require_answer)
