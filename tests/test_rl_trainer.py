@@ -255,6 +255,14 @@ def test_a_model_given_as_a_path_trains_and_resumes(tmp_path, ckpt):
     assert json.loads((run / "config.json").read_text())["grpo"]["model"] == str(ckpt)
 
 
+def test_an_empty_or_unknown_task_is_refused_by_validate():
+    """task="" (ponder grpo --task '') passed validate and was then read as no task: the run failed with
+    "TypeError: expected str, bytes or os.PathLike object, not NoneType" opening data=None."""
+    for task in ("", "gsm"):
+        with pytest.raises(PonderError, match=f"^unknown task {task!r} \\(known: arith, word, countdown\\)"):
+            GRPOConfig(model="tiny", task=task).validate()
+
+
 def test_grad_clip_inf_measures_the_norm_and_clips_nothing():
     GRPOConfig(model="tiny", grad_clip=math.inf).validate()  # (no clipping is a setting, not bad input)
 

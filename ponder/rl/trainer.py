@@ -126,6 +126,11 @@ class GRPOConfig:
                                   f"text, got {v!r}")
         if (self.task is None) == (self.data is None):
             raise PonderError("give exactly one of --task and --data")
+        from ..tasks import TASKS
+
+        # (task="" passed the check above and then read as no task: load_items opened data=None, a TypeError)
+        if self.task is not None and self.task not in TASKS:
+            raise PonderError(f"unknown task {self.task!r} (known: {', '.join(TASKS)})")
         for k in ("steps", "prompts_per_step", "group_size", "max_new_tokens", "micro_batch", "save_every",
                   "eval_every", "eval_n"):
             v = getattr(self, k)
