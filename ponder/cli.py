@@ -115,6 +115,8 @@ _BF16_HELP = ("mixed precision: matmuls and attention in bf16 under autocast, we
               "validation losses are still measured in fp32")
 # what load_dataset reads (ponder/tasks/data.py): every --data names it
 _DATA_FILE = "JSONL (or .jsonl.gz), a JSON array or Parquet"
+# a --data of task items (eval, grpo, distill): the gold is read by the math verifier only
+_TASK_DATA = f"{_DATA_FILE} with prompt (or problem) and answer (the math reward's gold; other rewards read their own fields)"
 # what every training run directory holds (train.py, rl/trainer.py): named by each training command's --out
 _RUN_FILES = "config.json, metrics.jsonl, tensorboard/, training.png, checkpoint/ with the optimizer state"
 # a training command's --chat-template-kwargs where every prompt is text used as given: nothing renders them
@@ -499,7 +501,7 @@ def _warn_cut(cmd: str, final: dict, n: int, n_val: int = 0) -> None:
 
 def cmd_distill(a):
     from .tasks import default_reward
-    from .tasks.data import load_items
+    from .tasks.data import load_items, reward_reads_answer
     from .train import (
         DISTILLED,
         TrainConfig,
@@ -532,7 +534,8 @@ def cmd_distill(a):
         if not a.teacher:
             raise PonderError("distill: --teacher CHECKPOINT is required (except with --resume)")
         check_distill_sampling(a.k, a.temperature, a.max_new_tokens, a.seed)  # before the two models load
-        items = load_items(a.data or a.task, split="train", n=a.n, seed=a.seed)
+        items = load_items(a.data or a.task, split="train", n=a.n, seed=a.seed,
+                           require_answer=reward_reads_answer(a.reward))
         if a.chat_template_kwargs and all(isinstance(it["prompt"], str) for it in items):  # (distill has no --chat)
             raise PonderError(_TEXT_PROMPTS_KWARGS.format(a.data or f"--task {a.task}", ""))
         teacher, ttok = _load(a, a.teacher)
@@ -758,9 +761,10 @@ _EVAL_METHOD_FLAGS = {"votes": "n_votes", "weighted": "weighted", "early_stop": 
 def cmd_eval(a):
     from .evaluate import evaluate, method_options, sweep
     from .scale import METHODS
-    from .tasks.data import load_items
+    from .tasks.data import load_items, reward_reads_answer
 
-    items = load_items(a.data or a.task, split=a.split, n=a.limit, seed=a.seed)
+    items = load_items(a.data or a.task, split=a.split, n=a.limit, seed=a.seed,
+                       require_answer=reward_reads_answer(a.reward))
     if a.reward is None:  # countdown answers are expressions checked by evaluation, not compared as values
         from .tasks import default_reward
 
@@ -1123,7 +1127,7 @@ def build_parser() -> argparse.ArgumentParser:
     src = ds.add_mutually_exclusive_group()
     src.add_argument("--task", default="arith",
                      help="built-in task whose train split gives the prompts: arith | word | countdown")
-    src.add_argument("--data", default=None, help=f"{_DATA_FILE} with prompt (or problem) and answer")
+    src.add_argument("--data", default=None, help=_TASK_DATA)
     ds.add_argument("--reward", default=None, help="verifier deciding what is kept (default: countdown for the "
                                                   "countdown task, else math)")
     ds.add_argument("-n", "--n", type=_positive_int, default=200, help="prompts (with --data: its first N rows)")
@@ -1180,7 +1184,7 @@ def build_parser() -> argparse.ArgumentParser:
     _model_arg(gr)
     src = gr.add_mutually_exclusive_group()
     src.add_argument("--task", default="arith", help="built-in task (arith | word | countdown)")
-    src.add_argument("--data", default=None, help=f"{_DATA_FILE} with prompt (or problem) and answer")
+    src.add_argument("--data", default=None, help=_TASK_DATA)
     gr.add_argument("--eval-data", default=None, help="held-out file for --data runs (without it a --data run measures no held-out "
                                                              "accuracy)")
     gr.add_argument("--reward", default=None, help="reward spec, e.g. math or 'math+0.1*format' (default: countdown "
@@ -1308,7 +1312,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--device", default="cpu", help=_DEVICE_HELP)
     src = ev.add_mutually_exclusive_group()
     src.add_argument("--task", default="arith", help="built-in task: arith | word | countdown")
-    src.add_argument("--data", default=None, help=f"{_DATA_FILE} with prompt (or problem) and answer")
+    src.add_argument("--data", default=None, help=_TASK_DATA)
     ev.add_argument("--split", default="test", help="task split: train | test (not used with --data)")
     ev.add_argument("--limit", type=_positive_int, default=200, help="problems (with --data: its first N rows)")
     ev.add_argument("--method", default="sampling",

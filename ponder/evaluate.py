@@ -132,7 +132,9 @@ def _item_names(items) -> list[str]:
     return [f"item {it.get('id', i)}" for i, it in enumerate(items)]
 
 
-def _check_items(items) -> list[dict]:
+def _check_items(items, reward="math") -> list[dict]:
+    from ponder.tasks.data import reward_reads_answer
+
     if items is None or isinstance(items, (str, dict)):
         raise PonderError("items must be a list of task items (dicts with 'prompt' and 'answer')")
     items = list(items)
@@ -141,7 +143,8 @@ def _check_items(items) -> list[dict]:
     for i, it in enumerate(items):
         if not isinstance(it, dict):
             raise PonderError(f"item {i}: expected a dict, got {type(it).__name__}")
-        for f in ("prompt", "answer"):
+        # (only the math verifier reads a gold answer: code, countdown and constraints items need none)
+        for f in ("prompt", "answer") if reward_reads_answer(reward) else ("prompt",):
             if it.get(f) is None:
                 raise PonderError(f"item {i} ({it.get('id', 'no id')}): missing field {f!r}")
     # samples.jsonl names each problem by its id (an item without one by its position, as the records do): an
@@ -490,7 +493,8 @@ def _problem_fields(i: int, it: dict) -> tuple:
     evaluation's records are checked against)."""
     # (chat messages as JSON text, non-ASCII as it is: escaped, "é" read "\\u00e9" in the file)
     prompt = it["prompt"] if isinstance(it["prompt"], str) else json.dumps(it["prompt"], ensure_ascii=False)
-    return str(i) if it.get("id") is None else it["id"], prompt, str(it["answer"])  # (an id of None: none, as
+    gold = "" if it.get("answer") is None else str(it["answer"])  # (none: a code, countdown or constraints item)
+    return str(i) if it.get("id") is None else it["id"], prompt, gold  # (an id of None: none, as
     # _check_items takes it)
 
 
@@ -646,7 +650,7 @@ def evaluate(
     evaluation starts afresh. The summary returned (not the one saved) says how many problems were found kept
     there in ``"resumed"`` (0: started afresh; the CLI says so, a mistyped directory would otherwise pass).
     """
-    items = _check_items(items)
+    items = _check_items(items, reward)
     check_out_dir(out_dir, "eval")
     _check_flag("chat", chat)  # (chat="no" wrapped every prompt, recorded as "no"; resume="false" resumed)
     _check_flag("resume", resume)
@@ -1006,7 +1010,7 @@ def sweep(
     "files": {...}, "seconds": {...}}; with ``out_dir`` writes scaling_tokens.png, scaling_latency.png,
     scaling.csv, scaling.json (``report.plot_scaling``), summary.json and config.json.
     """
-    items = _check_items(items)
+    items = _check_items(items, reward)
     check_out_dir(out_dir, "sweep")
     _check_flag("chat", chat)
     for what, f in (("extract", extract), ("equal", equal)):

@@ -1355,3 +1355,15 @@ def test_voting_with_a_reward_without_a_final_answer_is_refused_unless_given_an_
     res = sweep((model, tok), CODE_ITEMS, methods=["majority"], parallel_ns=[2], reward="code", extract=first_word,
                 max_new_tokens=12, progress=False, n_boot=10)
     assert [c["method"] for c in res["curves"]] == ["majority"]
+
+
+def test_items_for_a_reward_that_reads_no_gold_need_no_answer(micro, tmp_path):
+    """Every item was refused without an 'answer' ("item 0: missing field 'answer'"), though only the math
+    verifier reads one: a code or constraints benchmark needed a dummy gold. Math still needs it."""
+    model, tok = micro
+    items = [{k: v for k, v in it.items() if k != "answer"} for it in CODE_ITEMS]
+    s = evaluate(model, tok, items, reward="code", max_new_tokens=4, out_dir=tmp_path, progress=False, n_boot=10)
+    assert s["n_problems"] == 2
+    assert {json.loads(x)["gold"] for x in (tmp_path / "samples.jsonl").read_text().splitlines()} == {""}
+    with pytest.raises(PonderError, match="item 0.*missing field 'answer'"):
+        evaluate(model, tok, items, reward="math", progress=False)

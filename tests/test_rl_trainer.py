@@ -1155,3 +1155,20 @@ def test_the_curriculums_retries_draw_from_the_runs_seed(tmp_path, ckpt, seed):
     state = torch.load(run / "checkpoint" / "trainer_state.pt", weights_only=True)
     version, internal, gauss = state["extra"]["curriculum"]["rng"]
     assert (version, tuple(internal), gauss) == random.Random(seed).getstate()
+
+
+def test_a_data_file_for_a_reward_that_reads_no_gold_needs_no_answer(tmp_path):
+    """Only the math verifier reads a gold answer, but every --data file was refused without one ("missing field
+    'answer'"): a constraints or code dataset needed a dummy answer column. The fields the reward does read are
+    still checked (check_items), and a math reward still needs the answer."""
+    from ponder.rl.trainer import load_items
+
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps({"prompt": f"Write {i} words.", "constraints": [{"type": "word_count",
+                                                                                       "min": i, "max": i}]}) + "\n"
+                            for i in range(1, 4)))
+    train_items, test_items = load_items(GRPOConfig(task=None, data=str(data), eval_data=str(data),
+                                                    reward="constraints+0.1*format"))
+    assert [it["answer"] for it in train_items] == [None] * 3 and len(test_items) == 3
+    with pytest.raises(PonderError, match="d.jsonl:1: missing field 'answer'"):
+        load_items(GRPOConfig(task=None, data=str(data), reward="math"))

@@ -195,14 +195,15 @@ def objective_for(preset: str, overrides: dict, max_new_tokens: int) -> obj.Obje
 # ---- data ----------------------------------------------------------------------------------------
 def load_items(cfg: GRPOConfig):
     from ..tasks import generate
-    from ..tasks.data import load_dataset
+    from ..tasks.data import load_dataset, reward_reads_answer
 
     if cfg.task:
         train = generate(cfg.task, "train", cfg.train_pool, seed=cfg.seed)
         test = generate(cfg.task, "test", cfg.eval_n, seed=0)
-    else:
-        train = load_dataset(cfg.data)
-        test = load_dataset(cfg.eval_data)[: cfg.eval_n] if cfg.eval_data else []
+    else:  # (check_items then checks the fields each verifier reads)
+        need = reward_reads_answer(cfg.reward)
+        train = load_dataset(cfg.data, require_answer=need)
+        test = load_dataset(cfg.eval_data, require_answer=need)[: cfg.eval_n] if cfg.eval_data else []
     return train, test
 
 

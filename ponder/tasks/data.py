@@ -407,6 +407,24 @@ def export(items: list[dict], path) -> Path:
     return atomic_write_text(path, text)
 
 
+def reward_reads_answer(reward) -> bool:
+    """Whether `reward` (a spec as --reward takes it, a Reward, a callable, or None: the default, math unless
+    every item is countdown) compares completions with a gold `answer`. Only the math verifier does: code runs
+    the item's `tests`, countdown reads `numbers` and `target`, constraints its `constraints`, format and judge
+    no gold, so a file for those needs no `answer` (it was refused as "missing field 'answer'")."""
+    from ponder.verify.registry import Reward, _parse
+
+    if isinstance(reward, Reward):
+        names = [n for n, _ in reward.terms]
+    elif isinstance(reward, str):
+        names = [n for n, _ in _parse(reward)]
+    elif isinstance(reward, dict):
+        names = list(reward)
+    else:  # None (the default reward) or a callable, which may read anything
+        return True
+    return "math" in names
+
+
 def load_items(spec: str, split: str = "test", n: int | None = None, seed: int = 0,
                require_answer: bool = True) -> list[dict]:
     """Items for the CLI's `--task T | --data FILE`: a task name is generated (`n` items, default
