@@ -534,8 +534,8 @@ def cmd_distill(a):
         if not a.teacher:
             raise PonderError("distill: --teacher CHECKPOINT is required (except with --resume)")
         check_distill_sampling(a.k, a.temperature, a.max_new_tokens, a.seed)  # before the two models load
-        items = load_items(a.data or a.task, split="train", n=a.n, seed=a.seed,
-                           require_answer=reward_reads_answer(a.reward))
+        items = load_items(a.task, split="train", n=a.n, seed=a.seed,
+                           require_answer=reward_reads_answer(a.reward), data=a.data)
         if a.chat_template_kwargs and all(isinstance(it["prompt"], str) for it in items):  # (distill has no --chat)
             raise PonderError(_TEXT_PROMPTS_KWARGS.format(a.data or f"--task {a.task}", ""))
         teacher, ttok = _load(a, a.teacher)
@@ -763,8 +763,8 @@ def cmd_eval(a):
     from .scale import METHODS
     from .tasks.data import load_items, reward_reads_answer
 
-    items = load_items(a.data or a.task, split=a.split, n=a.limit, seed=a.seed,
-                       require_answer=reward_reads_answer(a.reward))
+    items = load_items(a.task, split=a.split, n=a.limit, seed=a.seed,
+                       require_answer=reward_reads_answer(a.reward), data=a.data)
     if a.reward is None:  # countdown answers are expressions checked by evaluation, not compared as values
         from .tasks import default_reward
 
@@ -904,8 +904,8 @@ def cmd_probe(a):
     if a.out is not None and Path(a.out).exists() and not Path(a.out).is_dir():
         raise PonderError(f"--out {a.out}: is a file, not a directory")
     # (diversity samples the prompts and never reads a gold answer: a file of prompts alone is its natural input)
-    items = load_items(a.data or a.task, split=a.split, n=a.limit, seed=a.seed,
-                       require_answer=a.probe == "contamination")
+    items = load_items(a.task, split=a.split, n=a.limit, seed=a.seed,
+                       require_answer=a.probe == "contamination", data=a.data)
     if a.chat_template_kwargs and all(isinstance(it["prompt"], str) for it in items):  # (they would go unused)
         raise PonderError("--chat-template-kwargs: these prompts are text, sampled as given through no chat "
                           "template (prompts of chat messages, as in verl's layout, render through it); drop "

@@ -1011,6 +1011,17 @@ def test_eval_prints_the_breakdown_its_json_has(capsys):
             line for line in out.splitlines() if line.strip().startswith(value + " "))
 
 
+def test_data_named_like_a_task_is_read_as_the_file(tmp_path, monkeypatch, capsys):
+    """`--data arith` (a file meant, its extension forgotten) silently evaluated the arith task, a file ./arith
+    there or not. --data is a file whatever its name."""
+    monkeypatch.chdir(tmp_path)
+    args = ["eval", "--model", "tiny", "--data", "arith", "--limit", "3", "--method", "greedy", "--max-new-tokens",
+            "4", "--quiet", "--json"]
+    assert main(args) == 2 and "arith: no such file" in capsys.readouterr().err
+    (tmp_path / "arith").write_text(json.dumps({"prompt": "1 + 1 =", "answer": "2"}) + "\n")
+    assert main(args) == 2 and "arith: unsupported format '(no extension)'" in capsys.readouterr().err
+
+
 def test_eval_prints_latency_to_three_significant_digits(tmp_path, capsys):
     """Latency is seconds: a sample of the tiny model takes under a millisecond, printed at 3 decimals as
     "0.001  [0.001, 0.001]" whatever it was; now its 3 significant digits, as summary.json has them."""

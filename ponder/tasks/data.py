@@ -426,12 +426,15 @@ def reward_reads_answer(reward) -> bool:
 
 
 def load_items(spec: str, split: str = "test", n: int | None = None, seed: int = 0,
-               require_answer: bool = True) -> list[dict]:
+               require_answer: bool = True, data: str | None = None) -> list[dict]:
     """Items for the CLI's `--task T | --data FILE`: a task name is generated (`n` items, default
     DEFAULT_TASK_N, from `split`); anything else is a dataset file (first `n` rows, all if None; `split` and
-    `seed` do not apply to files; `require_answer` as load_dataset's)."""
+    `seed` do not apply to files; `require_answer` as load_dataset's). `data` (--data), when given, is read as a
+    file whatever its name: `--data arith` generated the arith task, over a file ./arith too."""
     from ponder.tasks import TASKS, generate
 
+    if data is not None:
+        return load_dataset(data, limit=n, require_answer=require_answer)
     if spec in TASKS:
         return generate(spec, split=split, n=DEFAULT_TASK_N if n is None else n, seed=seed)
     if not spec or not Path(spec).exists():  # ("" is Path("."), which exists: ".: is a directory")
