@@ -437,6 +437,8 @@ def _flatten(obj, prefix: str = "", out: list | None = None, limit: int = 900) -
     elif not isinstance(obj, (dict, list)):
         out.append((prefix or "value", obj))
     elif isinstance(obj, dict):
+        if not obj:  # (a setting of {}, chat_template_kwargs, was left out of the table, as if never set)
+            out.append((prefix or "value", "{}"))
         for k, v in obj.items():
             _flatten(v, f"{prefix}.{k}" if prefix else str(k), out, limit)
     elif all(not isinstance(v, (dict, list)) for v in obj) and len(obj) <= 12:

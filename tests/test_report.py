@@ -451,3 +451,13 @@ def test_results_beside_an_interrupted_rerun_say_they_are_the_earlier_runs(tmp_p
     (tmp_path / PROGRESS).write_text("{}\n")
     html = write_html_report(tmp_path).read_text()
     assert "interrupted evaluation" in html and "the results below are those of the run before it" in html
+
+
+def test_config_settings_of_an_empty_dict_are_rows_not_left_out(tmp_path):
+    """A config value of {} (chat_template_kwargs, a sweep's per-model kwargs) had no row at all, as if it were
+    never set, while an empty list showed as []."""
+    (tmp_path / "config.json").write_text(json.dumps({"chat_template_kwargs": {}, "per_model": {"tiny": {}},
+                                                      "stop": []}))
+    doc = write_html_report(tmp_path).read_text()
+    for key, shown in (("chat_template_kwargs", "{}"), ("per_model.tiny", "{}"), ("stop", "[]")):
+        assert f"<tr><td>{key}</td><td>{shown}</td></tr>" in doc
