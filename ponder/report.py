@@ -38,8 +38,13 @@ def _fig_png(fig: Figure) -> bytes:
 
 def _plain(text) -> str:
     """Text from the data (a metric key, a model name) as matplotlib draws it literally: between two '$' it is
-    parsed as math, which fails the whole figure on an unknown command ('$\\x$') or sets a name in italics."""
-    return str(text).replace("$", r"\$")
+    parsed as math, which fails the whole figure on an unknown command ('$\\x$') or sets a name in italics. A lone
+    surrogate (JSON's "\\ud83d", half an emoji) is drawn as that escape: the font code failed the figure on it."""
+    return _no_surrogates(str(text)).replace("$", r"\$")
+
+
+def _no_surrogates(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _is_num(v) -> bool:
@@ -666,4 +671,5 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
         f'<div class="sub">{_e(d.resolve())} &middot; generated {_e(stamp)}</div></header>'
         f"<nav>{nav}</nav><main>{banner}{note_html}{body}</main></body></html>\n"
     )
-    return _atomic_write_bytes(out, doc.encode("utf-8"))
+    # (a lone surrogate from a JSON "\\ud83d" escape, valid JSON, failed the report as a UnicodeEncodeError)
+    return _atomic_write_bytes(out, _no_surrogates(doc).encode("utf-8"))

@@ -461,3 +461,13 @@ def test_config_settings_of_an_empty_dict_are_rows_not_left_out(tmp_path):
     doc = write_html_report(tmp_path).read_text()
     for key, shown in (("chat_template_kwargs", "{}"), ("per_model.tiny", "{}"), ("stop", "[]")):
         assert f"<tr><td>{key}</td><td>{shown}</td></tr>" in doc
+
+
+def test_a_lone_surrogate_in_the_data_is_shown_escaped_not_a_crash(tmp_path):
+    """JSON may escape half an emoji ("\\ud83d"), which json reads as a lone surrogate: the report failed with a
+    UnicodeEncodeError writing the page, and a metric key so named failed the training figure in the font code."""
+    (tmp_path / "config.json").write_text('{"name": "a\\udc80b"}')
+    (tmp_path / "metrics.jsonl").write_text('{"step": 1, "odd\\ud83d": 1}\n{"step": 2, "odd\\ud83d": 2}\n')
+    doc = write_html_report(tmp_path).read_text(encoding="utf-8")
+    assert "a\\udc80b" in doc and "odd\\ud83d" in doc
+    assert "training curves" in doc and "no numeric metrics" not in doc
