@@ -517,8 +517,8 @@ def test_dapo_notes_say_its_reward_is_plus_minus_one_and_how_to_match_it():
 
 def test_dapo_token_mean_divides_by_the_batchs_tokens_and_its_notes_say_so():
     """DAPO's objective prints 1/Σ_i|o_i| over one question's G outputs, inside the expectation over questions; its
-    released verl code (loss_agg_mode=token-mean) divides by the tokens of the whole batch. Ponder does the latter;
-    the preset said only "token-level loss"."""
+    verl code (loss_agg_mode=token-mean) averages over the tokens of the batch it is given. Ponder averages over the
+    optimizer minibatch's tokens; the preset said only "token-level loss"."""
     cfg = bind(preset("dapo"), 20)
     mask = torch.tensor([[1, 0, 0], [1, 1, 1], [1, 0, 0], [1, 0, 0]], dtype=torch.bool)  # groups of 2: 1+3, 1+1
     adv = torch.tensor([1.0, -1.0, 1.0, -1.0])

@@ -197,8 +197,9 @@ PRESETS: dict[str, dict] = {
                     overlong_cache=None, minibatches=16),
         cite=("dapo", "grpo"),
         notes="Clip-Higher ε_low=0.2/ε_high=0.28, token-level loss over the minibatch's tokens (the paper prints "
-        "1/Σ_i|o_i| over one question's G outputs inside the expectation over questions; its released verl "
-        "code, loss_agg_mode=token-mean, divides by the tokens of the whole batch, as here), no KL, dynamic "
+        "1/Σ_i|o_i| over one question's G outputs inside the expectation over questions; its verl code, "
+        "loss_agg_mode=token-mean, averages over the tokens of the batch it is given; here over every token of "
+        "the optimizer minibatch, across micro-batches and ranks), no KL, dynamic "
         "sampling (drop groups whose accuracy is all 0 or all 1, judged on correctness, not the shaped "
         "reward), soft overlong punishment with L_cache = max_new_tokens // 5, the paper's proportion "
         "(L_cache 4096 of a 20480-token budget, which this reproduces exactly at max_new_tokens=20480). "
