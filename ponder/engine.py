@@ -354,6 +354,10 @@ def render_prompts(tokenizer: Tokenizer, prompts, model_vocab: int | None = None
             if tokenizer.bos_token_id is None:
                 raise PonderError(f"prompt {i} is empty (and the tokenizer has no BOS token to start from)")
             ids = [tokenizer.bos_token_id]
+        if model_vocab is not None and max(ids) >= model_vocab:  # (else a bare IndexError in the embedding)
+            j = next(j for j, x in enumerate(ids) if x >= model_vocab)
+            raise PonderError(f"prompt {i}: token id {ids[j]} at position {j} is past the model's embedding "
+                              f"(vocab_size {model_vocab}; the tokenizer has {tokenizer.vocab_size} tokens)")
         out.append(ids)
     return out
 

@@ -206,6 +206,28 @@ def test_token_id_prompts_sample_as_the_prompts_they_encode(tiny_random):
     assert render_prompts(tok, [[]]) == render_prompts(tok, [tok.apply_chat_template([])])  # an empty chat
 
 
+
+def test_prompt_ids_past_a_smaller_model_embedding_name_the_id(tokenizer):
+    """A tokenizer with more tokens than the model's embedding (a ModelConfig built with too small a vocab_size,
+    tokens added after the model was made): a prompt holding such an id failed in the embedding as a bare
+    IndexError ("index out of range in self"; on a GPU a device-side assert). Refused by id and position."""
+    from ponder.engine import stream
+
+    cfg = ponder.ModelConfig(vocab_size=64, hidden_size=32, intermediate_size=32, num_hidden_layers=1,
+                             num_attention_heads=2, num_key_value_heads=1)
+    model = ponder.Transformer(cfg).init_weights(0).eval()
+    ids = tokenizer.encode("the quick", add_special_tokens=True)
+    j = next(j for j, x in enumerate(ids) if x >= 64)
+    msg = rf"^prompt 0: token id {ids[j]} at position {j} is past the model's embedding \(vocab_size 64; the " \
+          rf"tokenizer has {tokenizer.vocab_size} tokens\)$"
+    for prompt in ("the quick", ids):
+        with pytest.raises(PonderError, match=msg):
+            ponder.sample(model, tokenizer, [prompt], max_new_tokens=2)
+        with pytest.raises(PonderError, match=msg):
+            next(stream(model, tokenizer, prompt, max_new_tokens=2))
+    ok = [x % 64 for x in ids]  # ids the embedding holds still sample
+    assert ponder.sample(model, tokenizer, [ok], max_new_tokens=2, temperature=0)[0][0].num_tokens == 2
+
 @pytest.mark.parametrize("prompt, msg", [
     ([5, 10**6], r"prompt 0: token id 1000000 at position 1 is not in the tokenizer's vocabulary \(ids 0\.\.\d+\)"),
     ([5, -1], r"prompt 0: token id -1 at position 1 is not in the tokenizer's vocabulary"),
