@@ -436,7 +436,7 @@ def _pretrain_corpus(corpus: dict) -> tuple[list[str], list[str]]:
 
 
 def cmd_sft(a):
-    from .train import TrainConfig, kind_phrase, load_sft_examples, read_run_config, sft
+    from .train import TrainConfig, fresh_run_dir, kind_phrase, load_sft_examples, read_run_config, sft
 
     val = load_sft_examples(a.val_data) if a.val_data else None
     if a.resume:
@@ -470,11 +470,12 @@ def cmd_sft(a):
         if "turns" in a.given and not any("messages" in r for r in rows):  # (it would be recorded, and unused)
             raise PonderError(f"--turns: {a.data} has no row of `messages` (a prompt/response row trains its "
                               "response); drop --turns")
-        model, tok = _load(a, a.model)
         steps = a.steps or 200
         train = TrainConfig(steps=steps, batch_size=a.batch_size, grad_accum=a.grad_accum, lr=a.lr,
                             warmup=max(1, steps // 10) if a.warmup is None else a.warmup, seq_len=a.seq_len,
                             seed=a.seed, save_every=a.save_every, eval_every=a.eval_every, bf16=a.bf16)
+        fresh_run_dir(Path(a.out), a.model)  # before the model loads (a taken --out was said only after)
+        model, tok = _load(a, a.model)
         data = {"data": str(Path(a.data).resolve()), "val_data": str(Path(a.val_data).resolve()) if val else None}
         final = sft(model, tok, rows, a.out, train=train, packing=a.packing, turns=a.turns, progress=not a.quiet,
                     model_path=a.model, val_examples=val, data=data)
@@ -505,6 +506,7 @@ def cmd_distill(a):
     from .train import (
         DISTILLED,
         TrainConfig,
+        check_distill_inputs,
         check_distill_sampling,
         distill,
         load_sft_examples,
@@ -538,12 +540,14 @@ def cmd_distill(a):
                            require_answer=reward_reads_answer(a.reward), data=a.data)
         if a.chat_template_kwargs and all(isinstance(it["prompt"], str) for it in items):  # (distill has no --chat)
             raise PonderError(_TEXT_PROMPTS_KWARGS.format(a.data or f"--task {a.task}", ""))
-        teacher, ttok = _load(a, a.teacher)
-        student, stok = _load(a, a.model)
         reward = get_reward(a.reward or default_reward(None if a.data else a.task, items))
         steps = a.steps or 100
         train = TrainConfig(steps=steps, batch_size=a.batch_size, lr=a.lr, warmup=max(1, steps // 10),
                             seq_len=a.seq_len, seed=a.seed, save_every=a.save_every)
+        # before the two models load (a taken --out, or items the reward cannot judge, were said only after)
+        check_distill_inputs(items, reward, train, a.out, a.model)
+        teacher, ttok = _load(a, a.teacher)
+        student, stok = _load(a, a.model)
         rep = distill(teacher, ttok, student, stok, items, reward, k=a.k,
                       temperature=a.temperature, max_new_tokens=a.max_new_tokens, seed=a.seed, run_dir=a.out,
                       train=train, progress=not a.quiet, model_path=a.model)

@@ -1466,34 +1466,12 @@ def check_distill_sampling(k, temperature, max_new_tokens=1, seed=0) -> None:
                           "prompt; pass a temperature > 0 or -k 1")
 
 
-def distill(
-    teacher: Transformer,
-    teacher_tok: Tokenizer,
-    student: Transformer,
-    student_tok: Tokenizer,
-    items: list[dict],
-    reward: Callable[[str, dict], bool] | Reward | str | dict,
-    *,
-    k: int = 4,
-    temperature: float = 0.8,
-    max_new_tokens: int = 256,
-    seed: int = 0,
-    run_dir=None,
-    train: TrainConfig | None = None,
-    progress: bool = True,
-    model_path=None,
-) -> dict:
-    """Distillation by rejection sampling: sample k responses per prompt from the teacher, keep those the
-    verifier accepts (one copy of each distinct response), fine-tune the student on them. With a run
-    directory the kept samples are saved as distilled.jsonl first: `sft(..., resume=True)` on them continues
-    an interrupted run. `reward` is a callable(text, item) -> bool (a RewardResult it returns is read by its
-    `correct`), or a Reward or verifier spec ("math", "math+0.1*format", {"math": 1.0}: ponder.verify.get_reward),
-    which keeps a sample when its primary verifier says correct and is told which prompts end with "<think>"
-    (the format reward then wants completions that do not open the thinking again, as GRPO's rollouts do)."""
-    from .engine import prompts_open_think, render_prompts, sample
-    from .verify.registry import Reward, RewardResult, check_item, get_reward
+def check_distill_inputs(items, reward, train: TrainConfig | None = None, run_dir=None, model_path=None):
+    """distill()'s checks that need no model: the reward (a spec resolved: the Reward is returned), the items, the
+    fine-tuning settings and the run directory. The CLI makes them before loading the teacher and the student (a
+    taken --out or a --reward the items cannot be judged by was said only once both models had loaded)."""
+    from .verify.registry import Reward, check_item, get_reward
 
-    check_distill_sampling(k, temperature, max_new_tokens, seed)
     # (a spec, as GRPOConfig.reward takes it, was called after the teacher had sampled: a bare TypeError)
     if isinstance(reward, (str, dict)):
         reward = get_reward(reward)
@@ -1521,10 +1499,42 @@ def distill(
                     check_item(name, it)
                 except PonderError as e:
                     raise PonderError(f"distill: items[{i}]: reward {name!r}: {e}") from None
-    seq_len = (train or TrainConfig()).validate().seq_len
-    check_not_compiled(train or TrainConfig())  # (before the sampling, not after it)
+    check_not_compiled((train or TrainConfig()).validate())  # (before the sampling, not after it)
     if run_dir is not None:
         fresh_run_dir(Path(run_dir), model_path)
+    return reward
+
+
+def distill(
+    teacher: Transformer,
+    teacher_tok: Tokenizer,
+    student: Transformer,
+    student_tok: Tokenizer,
+    items: list[dict],
+    reward: Callable[[str, dict], bool] | Reward | str | dict,
+    *,
+    k: int = 4,
+    temperature: float = 0.8,
+    max_new_tokens: int = 256,
+    seed: int = 0,
+    run_dir=None,
+    train: TrainConfig | None = None,
+    progress: bool = True,
+    model_path=None,
+) -> dict:
+    """Distillation by rejection sampling: sample k responses per prompt from the teacher, keep those the
+    verifier accepts (one copy of each distinct response), fine-tune the student on them. With a run
+    directory the kept samples are saved as distilled.jsonl first: `sft(..., resume=True)` on them continues
+    an interrupted run. `reward` is a callable(text, item) -> bool (a RewardResult it returns is read by its
+    `correct`), or a Reward or verifier spec ("math", "math+0.1*format", {"math": 1.0}: ponder.verify.get_reward),
+    which keeps a sample when its primary verifier says correct and is told which prompts end with "<think>"
+    (the format reward then wants completions that do not open the thinking again, as GRPO's rollouts do)."""
+    from .engine import prompts_open_think, render_prompts, sample
+    from .verify.registry import Reward, RewardResult
+
+    check_distill_sampling(k, temperature, max_new_tokens, seed)
+    reward = check_distill_inputs(items, reward, train, run_dir, model_path)
+    seq_len = (train or TrainConfig()).seq_len
     # What sft() would refuse after the sampling, refused before it: kept samples that could outgrow the
     # student's context (prompt + max_new_tokens + EOS, fed up to seq_len tokens).
     ctx = student.config.max_position_embeddings

@@ -2053,3 +2053,25 @@ def test_sft_says_when_a_cut_example_lost_all_of_its_response(tmp_path, ckpt, ca
     _warn_cut("sft", {"examples_cut": 2, "examples_dropped": 0, "val_examples_cut": 1}, 3, 1)
     err = capsys.readouterr().err.splitlines()
     assert "keeps none" not in err[0] and "validation example was cut" in err[1]
+
+
+def test_sft_and_distill_refuse_a_taken_out_or_an_unjudgeable_reward_before_loading_models(tmp_path, monkeypatch,
+                                                                                          capsys):
+    """A taken --out (and for distill, items its --reward cannot judge) was refused only once the model (the teacher
+    and the student) had loaded: minutes for a large checkpoint, to be told of a flag. Said before any loading."""
+    import ponder.cli as cli
+
+    loaded = []
+    monkeypatch.setattr(cli, "_load", lambda a, path: loaded.append(path))
+    taken = tmp_path / "taken"
+    (taken / "checkpoint").mkdir(parents=True)
+    data = tmp_path / "d.jsonl"
+    data.write_text(json.dumps({"prompt": "1 + 1 =", "response": " 2"}) + "\n")
+    for argv, said in (
+            (["sft", "--data", str(data), "--out", str(taken)], "already holds a run"),
+            (["distill", "--teacher", "tiny", "-n", "2", "--out", str(taken)], "already holds a run"),
+            (["distill", "--teacher", "tiny", "-n", "2", "--reward", "countdown", "--out", str(tmp_path / "d")],
+             "reward 'countdown'")):
+        assert main([*argv, "--quiet"]) == 2
+        assert said in capsys.readouterr().err and loaded == []
+    assert not (tmp_path / "d").exists()
