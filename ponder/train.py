@@ -1284,6 +1284,9 @@ def sft(
         for name, rows in (("training", examples), ("validation", val_examples)):
             key = "data_sha256" if name == "training" else "val_data_sha256"
             if saved.get(key) != (_digest(rows) if rows else None):
+                if saved.get(key) is None:  # ("differs from the run's own (sha256 None)": there is none to match)
+                    raise PonderError(f"{run}: the run has no {name} data (it measures no val_loss); resume "
+                                      "without it (drop --val-data), or start a new run to measure val_loss")
                 raise PonderError(f"{run}: the {name} data differs from the run's own (sha256 "
                                   f"{str(saved.get(key))[:12]}); resume with the same data")
         train = saved_train_config(run, saved, train.steps if train else None, state["step"])

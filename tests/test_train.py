@@ -1824,3 +1824,14 @@ def test_distill_refuses_bad_sampling_settings_in_one_line_before_anything(tiny_
         distill(model, tok, model, tok, [{"prompt": "1 + 1 ="}], lambda text, it: True,
                 **{"k": 1, "max_new_tokens": 4, **kw}, run_dir=tmp_path / "r", progress=True)
     assert "teacher samples" not in capsys.readouterr().err and not (tmp_path / "r").exists()
+
+
+def test_sft_resume_with_validation_data_the_run_never_had_says_so(tmp_path, tiny_random):
+    """Validation rows given to the resume of a run made without any were refused as "the validation data differs
+    from the run's own (sha256 None); resume with the same data": there is no such data to resume with."""
+    model, tok = tiny_random
+    sft(_copy(model), tok, SFT_EX, tmp_path / "r", train=TrainConfig(steps=1, batch_size=2, seq_len=32),
+        progress=False)
+    with pytest.raises(PonderError, match=r"^\S+: the run has no validation data \(it measures no val_loss\); resume "
+                                          r"without it \(drop --val-data\)"):
+        sft(None, None, SFT_EX, tmp_path / "r", resume=True, val_examples=SFT_EX[:2], progress=False)
