@@ -1366,7 +1366,8 @@ def sft(
                    "epoch": (step + 1) * per_step / ids.shape[0]}
             last = step + 1 == train.steps
             if val is not None and ((step + 1) % train.eval_every == 0 or last):
-                row["val_loss"] = evaluate_loss(model, *val, batch=32, loss_fn=response_loss)
+                # in the training's micro-batches: --grad-accum's memory bound holds for the evaluation too
+                row["val_loss"] = evaluate_loss(model, *val, batch=micro, loss_fn=response_loss)
             log_row(run, tb, "sft", row, on_log, bar)
             stop_if_diverged(row, run, saved_at)
             if run is not None and ((step + 1) % train.save_every == 0 or last):

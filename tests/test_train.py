@@ -1835,3 +1835,19 @@ def test_sft_resume_with_validation_data_the_run_never_had_says_so(tmp_path, tin
     with pytest.raises(PonderError, match=r"^\S+: the run has no validation data \(it measures no val_loss\); resume "
                                           r"without it \(drop --val-data\)"):
         sft(None, None, SFT_EX, tmp_path / "r", resume=True, val_examples=SFT_EX[:2], progress=False)
+
+
+def test_sft_measures_val_loss_in_micro_batches_no_larger_than_trainings(tiny_random, monkeypatch):
+    """--grad-accum splits a step into micro-batches to fit memory, but val_loss ran 32 rows at a time whatever the
+    split: a run that trained fine ran out of memory at its first evaluation. It runs in the training's micro-batches
+    (the same mean over every validation response token)."""
+    import ponder.train as train_mod
+
+    model, tok = tiny_random
+    want = sft(_copy(model), tok, SFT_EX, train=TrainConfig(steps=1, batch_size=4, seq_len=32), val_examples=SFT_EX,
+               progress=False)["val_loss"]
+    rows, loss = [], train_mod.response_loss
+    monkeypatch.setattr(train_mod, "response_loss", lambda m, ids, *a, **k: rows.append(ids.shape[0]) or loss(m, ids, *a, **k))
+    got = sft(_copy(model), tok, SFT_EX, train=TrainConfig(steps=1, batch_size=4, grad_accum=4, seq_len=32),
+              val_examples=SFT_EX, progress=False)["val_loss"]
+    assert max(rows) == 1 and got == pytest.approx(want, rel=1e-5)
