@@ -1008,6 +1008,18 @@ def _check_calls_rendered(msg: dict, text: str, where: str, turn: str) -> None:
                               f"{name!r} in its text); use a template with tool calling, such as Qwen3's")
 
 
+def _check_last_turn_rendered(tok: Tokenizer, msg: dict, text: str, where: str) -> None:
+    """The last assistant turn must render as more than its end of turn: a template that drops part of it
+    (DeepSeek-R1's drops everything up to "</think>") left a row that trained the end-of-turn token alone, as an
+    empty response would (check_sft_example refuses that one)."""
+    for i in tok.stop_token_ids:
+        if (t := tok.tok.id_to_token(i)) is not None:
+            text = text.replace(t, "")
+    if not text.strip() and not msg.get("tool_calls"):  # (tool calls not rendered: _check_calls_rendered says so)
+        raise PonderError(f"{where}: the chat template renders the last assistant turn as nothing but its end of "
+                          f"turn (it drops its text {msg.get('content')!r:.60}); nothing to train on")
+
+
 def encode_sft(tok: Tokenizer, ex: dict, where: str = "example", turns: str = "all") -> tuple[list[int], list[int]]:
     """(ids, loss_mask) with loss on the response tokens (and the token that ends them) only.
 
@@ -1061,6 +1073,7 @@ def encode_sft(tok: Tokenizer, ex: dict, where: str = "example", turns: str = "a
         raise PonderError(f"{where}: the chat template renders the conversation without its own prompt as a "
                           "prefix; cannot tell the response's tokens apart")
     _check_calls_rendered(msgs[-1], full[len(prompt):], where, "last assistant turn")
+    _check_last_turn_rendered(tok, msgs[-1], full[len(prompt):], where)
     prompt_ids = tok.encode(prompt)
     resp_ids = tok.encode_continuation(prompt, full[len(prompt):].rstrip("\n"))
     if not resp_ids or resp_ids[-1] not in tok.stop_token_ids:  # a template that does not end the turn
@@ -1133,6 +1146,8 @@ def _encode_every_turn(tok: Tokenizer, msgs: list, tools, where: str) -> tuple[l
             end = min(found)[1]
         _check_calls_rendered(m, full[start:end], where,
                               "last assistant turn" if i == last else f"assistant turn messages[{i}]")
+        if i == last:
+            _check_last_turn_rendered(tok, m, full[start:end], where)
         spans.append((start, end))
         prev = i
     # Each piece is encoded after the text before it (encode_continuation), from the last added token (ChatML's

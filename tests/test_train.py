@@ -1851,3 +1851,28 @@ def test_sft_measures_val_loss_in_micro_batches_no_larger_than_trainings(tiny_ra
     got = sft(_copy(model), tok, SFT_EX, train=TrainConfig(steps=1, batch_size=4, grad_accum=4, seq_len=32),
               val_examples=SFT_EX, progress=False)["val_loss"]
     assert max(rows) == 1 and got == pytest.approx(want, rel=1e-5)
+
+
+# DeepSeek-R1's template in brief: an assistant turn's content is rendered from its last "</think>" on
+DROPS_THINKING = ("{% for m in messages %}{{ '<|im_start|>' + m.role + '\n' }}{% if m.role == 'assistant' %}"
+                  "{{ m.content.split('</think>')[-1] }}{% else %}{{ m.content }}{% endif %}{{ '<|im_end|>\n' }}"
+                  "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}")
+
+
+@pytest.mark.parametrize("turns", ["all", "last"])
+@pytest.mark.parametrize("row", [
+    {"messages": [{"role": "user", "content": "2 + 3?"}, {"role": "assistant", "content": "<think>2 + 3 = 5</think>"}]},
+    {"prompt": [{"role": "user", "content": "2 + 3?"}], "response": "<think>2 + 3 = 5</think>\n"},
+])
+def test_a_last_turn_the_chat_template_renders_as_nothing_is_refused_in_one_line(tiny_random, row, turns):
+    """A template that drops part of an assistant turn (DeepSeek-R1's drops everything up to "</think>") can leave
+    the last turn with no text but its end of turn: the row trained the end-of-turn token alone, silently, as an
+    empty response would (which is refused). Refused the same way, naming the row."""
+    tok = copy.copy(tiny_random[1])
+    tok.chat_template, tok._jinja = DROPS_THINKING, None
+    with pytest.raises(PonderError, match=r"^d.jsonl:4: the chat template renders the last assistant turn as nothing "
+                                          r"but its end of turn \(it drops its text '<think>2 \+ 3 = 5</think>"):
+        encode_sft(tok, row, "d.jsonl:4", turns=turns)
+    kept = {"messages": [{"role": "user", "content": "2 + 3?"}, {"role": "assistant", "content": "<think>x</think>5"}]}
+    ids, mask = encode_sft(tok, kept, "d.jsonl:4", turns=turns)
+    assert _trained(tok, ids, mask) == ["5<|im_end|>"]
