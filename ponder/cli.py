@@ -481,8 +481,14 @@ def cmd_sft(a):
                     model_path=a.model, val_examples=val, data=data)
     if not a.json:
         _warn_cut("sft", final, len(rows), len(val or ()))
-    _print_run(a.out, a.json, examples=len(rows), examples_cut=final["examples_cut"],
-               val_examples_cut=final["val_examples_cut"])
+    _print_run(a.out, a.json, **_cut_counts(final), examples=len(rows))
+
+
+def _cut_counts(final: dict) -> dict:
+    """--json's counts of examples cut at --seq-len and of those left out whole (the warning that says them is not
+    printed under --json: a script could not tell rows had been dropped)."""
+    return {k: final.get(k, 0) for k in ("examples_cut", "examples_dropped", "val_examples_cut",
+                                          "val_examples_dropped")}
 
 
 def _warn_cut(cmd: str, final: dict, n: int, n_val: int = 0) -> None:
@@ -555,8 +561,7 @@ def cmd_distill(a):
     # summary's metrics' "last", its step "steps"); --json had it as an undocumented "final"
     final = rep.pop("final")
     if a.json:  # sft's run summary (it is an sft run: kind, steps, metrics, alarms, files), then the sampling's counts
-        _print_run(a.out, True, examples=rep["kept"], examples_cut=final["examples_cut"],
-                   val_examples_cut=final["val_examples_cut"], **rep)
+        _print_run(a.out, True, **_cut_counts(final), examples=rep["kept"], **rep)
         return
     _warn_cut("distill", final, rep["kept"])
     print(f"distill: kept {rep['kept']} of {counted(rep['sampled'], 'teacher sample')} "

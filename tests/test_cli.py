@@ -923,11 +923,13 @@ def test_distill_keeps_its_samples_and_resumes_on_them(tmp_path, ckpt, capsys):
     # alarms, examples or the curves' files
     from ponder.train import summarize_run
 
-    assert set(summarize_run(out)) | {"examples", "examples_cut", "val_examples_cut"} <= set(rep)
+    assert set(summarize_run(out)) | {"examples", "examples_cut", "val_examples_cut",
+                                                                            "examples_dropped", "val_examples_dropped"} <= set(rep)
     # and nothing else: an undocumented "final" (sft's last metrics row, which sft --json does not print) is
     # gone; the sampling's counts are the ones --json's help names
     counts = {"prompts", "sampled", "kept", "kept_fraction", "prompts_with_a_kept_sample"}
-    assert set(rep) == set(summarize_run(out)) | {"examples", "examples_cut", "val_examples_cut"} | counts
+    assert set(rep) == set(summarize_run(out)) | {"examples", "examples_cut", "val_examples_cut",
+                                                                            "examples_dropped", "val_examples_dropped"} | counts
     assert rep["kind"] == "sft" and rep["steps"] == 2 and rep["alarms"] == 0 and rep["examples"] == rep["kept"]
     assert rep["training"] == str(out / "training.png") and "loss" in rep["metrics"]
     assert main(["distill", "--out", str(out), "--resume", "--steps", "3", "--quiet", "--json"]) == 0
@@ -2048,6 +2050,11 @@ def test_sft_says_when_a_cut_example_lost_all_of_its_response(tmp_path, ckpt, ca
     err = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("sft: ")]
     assert len(err) == 1 and err[0].startswith("sft: 2 of 3 examples were cut at --seq-len (the end of their "
                                                "response is not trained on; 1 of them keeps none of it")
+    # --json prints no warning: its counts say it (a script could not tell a row had been left out)
+    assert main(["sft", "--model", str(ckpt), "--data", str(data), "--seq-len", "24", "--steps", "1", "--out",
+                 str(tmp_path / "r2"), "--quiet", "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert (rep["examples"], rep["examples_cut"], rep["examples_dropped"], rep["val_examples_dropped"]) == (3, 2, 1, 0)
     from ponder.cli import _warn_cut
 
     _warn_cut("sft", {"examples_cut": 2, "examples_dropped": 0, "val_examples_cut": 1}, 3, 1)
