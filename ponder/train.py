@@ -32,7 +32,14 @@ from .fileio import atomic_write_text, cannot_create_in, counted, json_safe, ref
 from .model import LOW_PRECISION, ModelConfig, Transformer, _json_type
 from .tasks.data import _check_text, _format, _read_jsonl, _read_parquet
 from .tensorboard import SummaryWriter
-from .tokenizer import SPECIAL_TOKENS, Tokenizer, check_template_kwargs, message_problem, train_tokenizer
+from .tokenizer import (
+    REASONING_FIELDS,
+    SPECIAL_TOKENS,
+    Tokenizer,
+    check_template_kwargs,
+    message_problem,
+    train_tokenizer,
+)
 
 if TYPE_CHECKING:
     from .verify.registry import Reward
@@ -1213,10 +1220,29 @@ def _digest(rows) -> str:
     return hashlib.sha256(json.dumps(rows, sort_keys=True, ensure_ascii=False, default=repr).encode()).hexdigest()
 
 
+def _warn_unrendered_reasoning(tok: Tokenizer, examples: list[dict], encoded: list, what: str) -> None:
+    """A last assistant turn's reasoning (reasoning_content, thinking or reasoning) that the chat template does not
+    render (ChatML, Llama 3's) is not trained on, as in TRL and transformers: said, since SFT on reasoning traces
+    then silently trains the answers alone."""
+    lost = 0
+    for ex, (ids, mask) in zip(examples, encoded):
+        msgs = ex.get("messages") if "prompt" not in ex else None
+        last = msgs[-1] if isinstance(msgs, list) and msgs and isinstance(msgs[-1], dict) else None
+        text = next((last[k] for k in REASONING_FIELDS if k in last), None) if last else None
+        if isinstance(text, str) and text.strip():
+            trained = tok.decode([i for i, m in zip(ids, mask) if m])
+            lost += text.strip() not in trained
+    if lost:
+        print(f"sft: {lost} of {counted(len(examples), what)} {'has' if lost == 1 else 'have'} reasoning in the last "
+              "assistant turn that the chat template does not render: it is not trained on (write it into the "
+              "content as <think>...</think>, or use a template that renders reasoning_content)", file=sys.stderr)
+
+
 def _encode_examples(tok: Tokenizer, examples: list[dict], seq_len: int, ctx: int, what: str, turns: str):
     where = getattr(examples, "where", None)  # FILE:LINE of rows from load_sft_examples
     where = where if where is not None and len(where) == len(examples) else None  # (unless edited since)
     encoded = [encode_sft(tok, ex, where[i] if where else f"{what} {i}", turns) for i, ex in enumerate(examples)]
+    _warn_unrendered_reasoning(tok, examples, encoded, what)
     # examples cut at seq_len + 1 tokens lose the end of their response, or all of it where the prompt fills them
     # (dropped: no target left, as sft_batches masks a row's first token)
     cut = sum(len(i) > seq_len + 1 for i, _ in encoded)

@@ -292,6 +292,20 @@ def test_sft_trains_every_assistant_turn_of_a_conversation(tiny_random, template
         assert encode_sft(tok, one) == encode_sft(tok, one, turns="last")
 
 
+def test_sft_says_when_the_template_drops_the_last_turns_reasoning(tiny_random, capsys):
+    """A last assistant turn's reasoning_content that the template does not render (ChatML) was left out of
+    training silently, as TRL and transformers leave it: SFT on reasoning traces trained the answers alone."""
+    from ponder.train import _encode_examples
+
+    tok = copy.copy(tiny_random[1])
+    rows = [{"messages": TURNS[:3]}, {"messages": TURNS[:2] + [{"role": "assistant", "content": "5"}]}]
+    _encode_examples(tok, rows, 64, 512, "example", "all")
+    assert "sft: 1 of 2 examples has reasoning in the last assistant turn" in capsys.readouterr().err
+    tok.chat_template, tok._jinja = QWEN3_LIKE, None  # renders it: trained, nothing to say
+    _encode_examples(tok, rows, 64, 512, "example", "all")
+    assert capsys.readouterr().err == ""
+
+
 # ChatML with transformers' {% generation %} markers around what an assistant turn trains
 GENERATION_CHATML = ("{% for m in messages %}{{ '<|im_start|>' + m.role + '\n' }}{% if m.role == 'assistant' %}"
                      "{% generation %}{{ m.content + '<|im_end|>' }}{% endgeneration %}{% else %}"
