@@ -256,8 +256,9 @@ def ngram_overlap(
     n_train_texts)`` distinct training texts (default: more than max(5, 1%) of them) is template or
     instruction wording ("How many ... does ... have left?"), not evidence that an item was seen, and
     is ignored; ``n_boilerplate`` counts the benchmark n-grams ignored so. A copied item's long
-    n-grams occur in one or a few training texts, so a leak is still flagged (unless the same item
-    is repeated in more texts than the limit).
+    n-grams occur in one or a few training texts, so a leak is still flagged; an item every one of whose
+    n-grams is in the training texts is flagged whatever their counts (the same problem in more texts than
+    the limit, as a distillation keeping 8 traces per prompt holds it, is a copy, not template wording).
 
     Returns ``{"n", "n_items", "n_checked", "n_train_texts", "n_flagged", "fraction", "flags": [bool],
     "too_short": [indices], "example": {item: shared n-gram text}, "max_doc_freq",
@@ -271,8 +272,10 @@ def ngram_overlap(
         raise PonderError("ngram_overlap: no benchmark items")
     index: dict[tuple[str, ...], list[int]] = defaultdict(list)
     too_short = []
+    item_grams = []
     for i, t in enumerate(bench_texts):
         grams = set(ngrams(normalize_words(t), n))
+        item_grams.append(grams)
         if not grams:
             too_short.append(i)
         for g in grams:
@@ -294,6 +297,12 @@ def ngram_overlap(
             if not flags[i] or " ".join(g) < example[i]:  # smallest shared n-gram: order-independent
                 flags[i] = True
                 example[i] = " ".join(g)
+    # Every n-gram of an item in the training texts is the item itself there, however many texts repeat it: a
+    # distillation of 8 kept traces per leaked prompt made all of its n-grams "boilerplate", and read clean.
+    for i, grams in enumerate(item_grams):
+        if grams and not flags[i] and all(g in doc_freq for g in grams):
+            flags[i] = True
+            example[i] = min(" ".join(g) for g in grams)
     n_flagged = sum(flags)
     n_checked = len(bench_texts) - len(too_short)
     return {

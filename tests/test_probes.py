@@ -108,6 +108,23 @@ def test_ngram_overlap_ignores_boilerplate_in_many_training_texts():
     assert contamination_verdict(overlap=res)["evidence"]["overlap"]["n_boilerplate"] == 2
 
 
+def test_ngram_overlap_flags_an_item_repeated_in_more_texts_than_the_boilerplate_limit():
+    """A distillation of leaked test prompts keeping 8 traces each holds every problem in 8 rows: each of its
+    n-grams was in more texts than the boilerplate limit (5), ignored, and the whole test set read "0 of 50"."""
+    from ponder.tasks import generate
+
+    test = [it["prompt"] for it in generate("word", "test", 10, seed=0)]
+    other = [" ".join(f"w{i}" for i in range(j, j + 20)) for j in range(5)]  # items not in the training texts
+    train = [f"unrelated training text number {j}" for j in range(300)]
+    distilled = [f"{p} step {j}. The answer is 1." for p in test for j in range(8)]
+    res = ngram_overlap([*train, *distilled], [*test, *other], n=13)
+    assert res["flags"] == [True] * 10 + [False] * 5 and res["n_boilerplate"] > 0
+    assert all(res["example"][i] in " ".join(normalize_words(test[i])) for i in range(10))
+    # (an item that shares only some of its n-grams, all of them boilerplate, is still not flagged)
+    partial = ngram_overlap([*train, *distilled], [test[0] + " and then eleven more unseen words follow here"])
+    assert partial["n_flagged"] == 0
+
+
 def test_ngram_overlap_rate_is_over_the_items_it_can_check():
     """Items shorter than n words cannot be checked: counting them as clean made arith (5 words a problem)
     read "0 of 50 flagged, 0.0%" against a training file holding every one of them."""
