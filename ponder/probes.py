@@ -575,16 +575,19 @@ def contamination_verdict(
       ``repeat_chance``; one repeat among 5 changed items is p = 0.10, not evidence).
     * n-gram overlap: >= 5% of the benchmark items long enough to check share a non-boilerplate n-gram
       (``ngram_overlap``) with the training data (13-grams
-      by default; with 8-grams the same threshold is stricter, since short stock phrases match).
+      by default; with 8-grams the same threshold is stricter, since short stock phrases match). Templated
+      problems share wording, a name and a number with other problems of their template, so with perturbed copies
+      (``run_contamination_probe``) the signal is the excess over them (``_paired_overlap``) and its one-sided
+      sign test (flagged where the copy is not vs the reverse) must reject as well.
 
-    Multiple testing: the verdict is an OR over up to four tests (prefix exact match, prefix ROUGE-L, the drop's
-    McNemar test, the old-gold repeats), and at 0.025 each a clean model was flagged more often than 0.025.
+    Multiple testing: the verdict is an OR over up to five tests (prefix exact match, prefix ROUGE-L, the drop's
+    McNemar test, the old-gold repeats, a calibrated overlap's sign test), and at 0.025 each a clean model was flagged more often than 0.025.
     Holm's step-down correction is applied to the p-values of the tests that ran (``holm``; the repeats' test
     runs when some gold changed), so the chance of a "contaminated" verdict from these tests for a clean model is
     at most ``alpha`` (0.025, one-sided). The drop's p-value is McNemar's; its 95% interval stays a further
     condition (one more condition can only lower that chance). ``multiple_testing`` records the method, alpha,
     m, each test's p and Holm-adjusted p, and ``untested``: the signals that have no test and are judged by
-    their threshold alone, outside that guarantee (the n-gram overlap, a count of shared text; an uncalibrated
+    their threshold alone, outside that guarantee (an uncalibrated n-gram overlap, a count of shared text; an uncalibrated
     prefix, which has no control to test against; a drop saved with neither McNemar's counts nor its items).
 
     Too few items: a test that Holm's correction would not reject even at the smallest p its items allow (0.5^n
@@ -673,13 +676,23 @@ def contamination_verdict(
         checked = evidence["overlap"]["n_checked"] = overlap.get("n_checked", overlap["n_items"])
         if "n_boilerplate" in overlap:
             evidence["overlap"]["n_boilerplate"] = overlap["n_boilerplate"]
-        untested.append("overlap")
-        if not checked:
-            too_few.append("overlap")
+        p = overlap.get("fraction_p")  # a calibrated excess over perturbed copies carries a sign test
+        if p is not None:
+            evidence["overlap"]["fraction_p"] = pvals["overlap"] = p
+            evidence["overlap"]["calibrated"] = True
+            best["overlap"] = 0.5**checked
+        else:
+            untested.append("overlap")
+            if not checked:
+                too_few.append("overlap")
         if checked and overlap["fraction"] >= th["overlap_min"]:
             signals.append(("overlap",
+                            f"{overlap['n_flagged']} of {counted(checked, 'item')} share a {overlap['n']}-gram with "
+                            f"training data where their perturbed copies do not, excess {overlap['fraction']:.1%} "
+                            f">= {th['overlap_min']:.0%}" if p is not None else
                             f"{overlap['n_flagged']} of {counted(checked, 'item')} ({overlap['fraction']:.1%}) share "
-                            f"a {overlap['n']}-gram with training data >= {th['overlap_min']:.0%}", ""))
+                            f"a {overlap['n']}-gram with training data >= {th['overlap_min']:.0%}",
+                            "sign test " if p is not None else ""))
     tests = holm(pvals, th["alpha"])
     reasons = []
     for name, reason, what in signals:
@@ -993,6 +1006,19 @@ def _paired_excess(orig: dict, control: dict, fractions: Sequence[float], seed: 
     return out
 
 
+def _paired_overlap(orig: dict, control: dict) -> dict:
+    """The n-gram overlap of the items beyond their perturbed copies', paired per item, in the shape
+    ``contamination_verdict`` reads: over the items both long enough to check, ``n_flagged`` items share an n-gram
+    where their copy does not, ``fraction`` is the flagged rate less the copies' (clamped at 0), and
+    ``fraction_p`` is the sign test of flagged-where-the-copy-is-not against the reverse."""
+    short = set(orig["too_short"]) | set(control["too_short"])
+    pairs = [(a, b) for i, (a, b) in enumerate(zip(orig["flags"], control["flags"])) if i not in short]
+    up, down = sum(a and not b for a, b in pairs), sum(b and not a for a, b in pairs)
+    return {"n": orig["n"], "n_items": orig["n_items"], "n_checked": len(pairs), "n_flagged": up,
+            "fraction": max(0.0, (up - down) / len(pairs)) if pairs else None, "fraction_p": _sign_p(up, down),
+            "n_boilerplate": orig["n_boilerplate"], "calibrated": True}
+
+
 def run_contamination_probe(
     model,
     tok,
@@ -1024,14 +1050,17 @@ def run_contamination_probe(
       around it stays), and when that message does not hold the text the re-sampler renders, skips the
       perturbation as it does for data without a re-sampler. A function passed is given chat items as they
       are. ``"perturbation_skipped"`` says why the perturbation did not run (None when it did).
-    * n-gram overlap with ``train_file`` when given (``iter_texts`` formats).
+    * n-gram overlap with ``train_file`` when given (``iter_texts`` formats); with a perturber and ``control``,
+      the perturbed copies' overlap too (the file is read twice), and the verdict is given the excess
+      (``_paired_overlap``): templated problems share wording, names and numbers with unseen ones.
 
     Calibration (``control=True`` and a perturber): templated benchmarks have predictable endings, so a
     clean model already completes much of a prefix. The prefix probe is also run on the perturbed
     copies (same templates, numbers the model cannot have seen) and the verdict is given the paired
     excess, original minus control (clamped at 0), instead of the raw rates; both raw and control
     results are kept. Returns ``{"contaminated", "reasons", "evidence", "prefix", "prefix_control",
-    "prefix_calibrated", "perturbation", "perturbation_skipped", "overlap", "n_items"}``; ``out_dir`` gets
+    "prefix_calibrated", "perturbation", "perturbation_skipped", "overlap", "overlap_control",
+    "overlap_calibrated", "n_items"}``; ``out_dir`` gets
     contamination.json. An item whose prompt is chat messages with no last user message of text is refused.
     """
     from ponder.engine import sample
@@ -1047,7 +1076,10 @@ def run_contamination_probe(
                               f"{it.get('prompt')!r:.60}: neither text nor chat messages whose last user "
                               "message has text (the probe continues the problem's raw text)")
 
-    train_texts = iter_texts(train_file) if train_file is not None else None  # a missing file: before sampling
+    if train_file is not None:
+        iter_texts(train_file)  # a missing file: before sampling
+    # (read again for the perturbed copies' overlap: a fresh stream each time)
+    train_texts = (lambda: iter_texts(train_file)) if train_file is not None else None
     if out_dir is not None:  # an output that cannot be written: before sampling too, not after every generation
         check_writable(Path(out_dir) / "contamination.json")
     # The verdict reads the prefix probe at th["prefix_fraction"]: bad thresholds or fractions without it
@@ -1126,13 +1158,19 @@ def _contamination(model_generate, items, pf, copies, train_texts, fractions, co
             control_texts = [_problem_text(c["prompt"]) for c in copies]
             control_res = prefix_completion_probe(model_generate, control_texts, fractions, seed)
             calibrated = _paired_excess(prefix, control_res, fractions, seed)
-    overlap = None
+    overlap = overlap_control = overlap_calibrated = None
     if train_texts is not None:
-        overlap = ngram_overlap(train_texts, problems, n=ngram_n)
-    verdict = contamination_verdict(calibrated or prefix, perturbation, overlap, thresholds)
+        overlap = ngram_overlap(train_texts(), problems, n=ngram_n)
+        if pf is not None and control:
+            # Templated problems share their template's wording, a name and a number or two with other problems
+            # of the same template: a clean word train split shared a 13-gram with 33-79% of the word test set,
+            # "contaminated". The perturbed copies (unseen problems of the same templates) measure that baseline.
+            overlap_control = ngram_overlap(train_texts(), [_problem_text(c["prompt"]) for c in copies], n=ngram_n)
+            overlap_calibrated = _paired_overlap(overlap, overlap_control)
+    verdict = contamination_verdict(calibrated or prefix, perturbation, overlap_calibrated or overlap, thresholds)
     result = {**verdict, "calibrated_prefix": calibrated is not None, "n_items": len(items), "prefix": prefix,
               "prefix_control": control_res, "prefix_calibrated": calibrated, "perturbation": perturbation,
-              "overlap": overlap}
+              "overlap": overlap, "overlap_control": overlap_control, "overlap_calibrated": overlap_calibrated}
     return result
 
 
@@ -1264,6 +1302,11 @@ def format_contamination(res: dict) -> str:
             which = "the one problem is" if o["n_items"] == 1 else f"all {o['n_items']} problems are"
             lines.append(f"  training-file overlap: not checked: {which} shorter than {o['n']} words (a "
                          "smaller --ngram checks them)")
+        elif o.get("calibrated"):
+            lines.append(f"  training-file overlap (excess over perturbed copies): {o['n_flagged']} of "
+                         f"{counted(checked, 'problem')} share a {o['n']}-gram where their copies do not, excess "
+                         f"{o['fraction']:.1%} (flagged at {th.get('overlap_min', 0):.0%}; sign test p = "
+                         f"{o['fraction_p']:.2g})" + (f"; {short} shorter than {o['n']} words not checked" if short else ""))
         else:
             lines.append(f"  training-file overlap: {o['n_flagged']} of {counted(checked, 'problem')} share "
                          f"a {o['n']}-gram ({o['fraction']:.1%}; flagged at {th.get('overlap_min', 0):.0%})"

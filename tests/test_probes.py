@@ -125,6 +125,32 @@ def test_ngram_overlap_flags_an_item_repeated_in_more_texts_than_the_boilerplate
     assert partial["n_flagged"] == 0
 
 
+def test_the_overlap_of_templated_problems_is_judged_against_their_perturbed_copies(tmp_path, monkeypatch):
+    """A word problem shares its template's wording, a name and a number with other problems of its template: a
+    clean word train split shared a 13-gram with 33-79% of the word test set, and the verdict read
+    "contaminated". With perturbed copies (unseen problems of the same templates) the overlap is their excess."""
+    from types import SimpleNamespace
+
+    import ponder.engine
+    from ponder.probes import run_contamination_probe
+    from ponder.tasks import generate
+
+    monkeypatch.setattr(ponder.engine, "sample", lambda model, tok, prompts, n=1, **k: [
+        [SimpleNamespace(text="zzz", finish_reason="stop")] for _ in prompts])
+    test = generate("word", "test", 40, seed=0)
+    clean = tmp_path / "clean.jsonl"
+    clean.write_text("".join(json.dumps(it) + "\n" for it in generate("word", "train", 600, seed=0)))
+    res = run_contamination_probe(None, None, test, train_file=clean, fractions=(0.6,))
+    assert res["overlap"]["fraction"] > 0.2  # raw: template wording, kept in the result
+    assert not res["contaminated"] and res["overlap_calibrated"]["fraction_p"] > 0.1, res["reasons"]
+    assert "overlap" in res["multiple_testing"]["tests"] and "overlap" not in res["multiple_testing"]["untested"]
+    assert "training-file overlap (excess over perturbed copies)" in format_contamination(res)
+    leaked = tmp_path / "leaked.jsonl"
+    leaked.write_text(clean.read_text() + "".join(json.dumps(it) + "\n" for it in test))
+    res = run_contamination_probe(None, None, test, train_file=leaked, fractions=(0.6,))
+    assert res["contaminated"] and any("where their perturbed copies do not" in r for r in res["reasons"])
+
+
 def test_ngram_overlap_rate_is_over_the_items_it_can_check():
     """Items shorter than n words cannot be checked: counting them as clean made arith (5 words a problem)
     read "0 of 50 flagged, 0.0%" against a training file holding every one of them."""
