@@ -1078,6 +1078,7 @@ def run_contamination_probe(
 
     if train_file is not None:
         iter_texts(train_file)  # a missing file: before sampling
+        _check_n("contamination probe", "ngram_n", ngram_n)  # (failed in ngram_overlap, after every generation)
     # (read again for the perturbed copies' overlap: a fresh stream each time)
     train_texts = (lambda: iter_texts(train_file)) if train_file is not None else None
     if out_dir is not None:  # an output that cannot be written: before sampling too, not after every generation
@@ -1107,6 +1108,10 @@ def run_contamination_probe(
                 raise PonderError(f"contamination probe: the perturbed copy of item {items[i].get('id', i)} is "
                                   f"{c!r:.60}: not an item whose 'prompt' is text or chat messages ending "
                                   "with text")
+    if pf is not None:  # an unknown reward failed after the whole prefix probe had been generated
+        from ponder.evaluate import make_reward
+
+        reward = make_reward(reward)
     bar = None
     if progress:  # prefix completions (again on perturbed copies for calibration), then originals + perturbed
         from tqdm.auto import tqdm

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import math
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -1151,6 +1152,13 @@ def test_bad_thresholds_or_fractions_are_refused_before_any_sampling():
         run_contamination_probe(None, None, items, fractions=(60,), thresholds={"prefix_fraction": 60})
     with pytest.raises(PonderError, match="fraction '0.6' must be a number in"):
         run_contamination_probe(None, None, items, fractions=("0.6",), thresholds={"prefix_fraction": 0.6})
+    # an n-gram length or a reward that cannot be used failed only after all the generation (an AttributeError here)
+    train = Path(__file__)  # (any readable file: the length is refused before it is read)
+    for bad in (0, 1.5):
+        with pytest.raises(PonderError, match=rf"ngram_n={bad!r} must be an integer >= 1"):
+            run_contamination_probe(None, None, items, train_file=train, ngram_n=bad)
+    with pytest.raises(PonderError, match="no-such-reward"):
+        run_contamination_probe(None, None, items, reward="no-such-reward")
 
 
 def test_items_that_cannot_be_perturbed_are_refused_before_any_sampling():
