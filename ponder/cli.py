@@ -858,6 +858,8 @@ def cmd_eval(a):
     ekw = dict(method=a.method, n=a.n, ks=ks, max_new_tokens=a.max_new_tokens,
                temperature=a.temperature, top_p=a.top_p, seed=a.seed, reward=a.reward, judge=judge,
                method_kwargs=kw, chat=a.chat, out_dir=a.out, model_name=name)
+    if judge is not None:  # recorded: a resume with another judge or rubric is refused, not mixed (config.json)
+        ekw["extra"] = {"judge_model": a.judge_model, "rubric": a.rubric}
     if a.ray is not None:
         from .distributed.ray_workers import evaluate_ray
 

@@ -1959,6 +1959,22 @@ def test_eval_resume_after_the_checkpoint_was_retrained_is_refused(tmp_path, cap
     assert len(err.strip().splitlines()) == 1, err
 
 
+def test_eval_resume_with_another_judge_rubric_is_refused(tmp_path, capsys):
+    """best-of-N chooses by the judge's scores: a resume (or a finished evaluation asked again) with another
+    --rubric or --judge-model was taken as the same evaluation, its summary returned or its chunks mixed in;
+    config.json did not say which judge scored it."""
+    args = ["eval", "--model", "tiny", "--task", "arith", "--limit", "1", "--method", "best_of_n", "--candidates",
+            "2", "--scorer", "judge", "--judge-model", "tiny", "--rubric", "be strict", "--max-new-tokens", "4",
+            "--quiet", "--out", str(tmp_path / "ev")]
+    assert main(args) == 0
+    cfg = json.loads((tmp_path / "ev" / "config.json").read_text())
+    assert (cfg["judge_model"], cfg["rubric"]) == ("tiny", "be strict")
+    capsys.readouterr()
+    assert main([*args[:-6], "be lenient", *args[-5:], "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "holds a finished evaluation: its rubric is 'be strict', this evaluation's 'be lenient'" in err, err
+
+
 @pytest.mark.parametrize("args,match", [
     (["--resume"], "--resume: needs --out DIR"),
     (["--resume", "--out", "d", "--ray"], "--resume: not with --ray"),

@@ -814,4 +814,4 @@ def evaluate_ray(model, tok, items, *, address: str | None = None, workers: int 
 
         return ev.evaluate(model, tok, items, progress=False, generate_fn=generate, setup_fn=setup,
                            score_fn=lambda fn, completions, its: get().score(fn, completions, its),
-                           extra={"ray_workers": pool.num_workers}, **kwargs)
+                           extra={**(kwargs.pop("extra", None) or {}), "ray_workers": pool.num_workers}, **kwargs)
