@@ -458,7 +458,7 @@ def _tokenizer_digest(tok) -> str | None:
 
 # Settings an older Ponder did not record: a progress header or config.json saved without one is resumed without
 # that check (not refused for lacking it).
-_ADDED_SETTINGS = ("weights_sha256", "tokenizer_sha256")
+_ADDED_SETTINGS = ("weights_sha256", "tokenizer_sha256", "dtype")  # (dtype: config.json's; headers had it)
 
 
 def _first_difference(saved: dict, wanted: dict) -> str | None:
@@ -772,7 +772,9 @@ def evaluate(
         unused = name == "effort" or (name == "budget_forcing" and "budget" in (method_kwargs or {}))
         # which weights produced it (provenance; resuming with others is refused)
         config = {"kind": "eval", "model": model_name, "weights_sha256": _weights_digest(model),
-                  "tokenizer_sha256": _tokenizer_digest(tok), "method": name,
+                  "tokenizer_sha256": _tokenizer_digest(tok),
+                  # (a finished one asked again in another dtype was refused as "retrained or replaced since")
+                  "dtype": str(getattr(model, "dtype", None)), "method": name,
                   "method_kwargs": _jsonable(recorded), "n": n, "ks": ks,
                   "max_new_tokens": None if unused else max_new_tokens, "temperature": temp, "top_p": top_p,
                   "seed": seed,
@@ -781,11 +783,11 @@ def evaluate(
                   "n_problems": len(items), **(extra or {})}
         if generate_fn is None:  # (the Ray path draws every problem in one call: no chunk to keep)
             # what the outcomes depend on besides config.json: the items themselves and how they are batched
-            # (and the weights' dtype and device type, which config.json does not record: --dtype and --device
-            # change the numerics, so chunks drawn on a GPU and on the CPU would not make one evaluation)
+            # (and the device type, which config.json does not record: --device changes the numerics, so chunks
+            # drawn on a GPU and on the CPU would not make one evaluation)
             device = getattr(model, "device", None)
             header = {**config, "items_sha256": _items_digest(items), "batch_problems": chunk,
-                      "dtype": str(getattr(model, "dtype", None)), "device": getattr(device, "type", str(device))}
+                      "device": getattr(device, "type", str(device))}
             if resume:
                 finished = _finished_summary(d, config, items)
                 if finished is not None:

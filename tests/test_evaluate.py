@@ -1123,6 +1123,22 @@ def test_resume_refuses_other_weights_for_an_interrupted_and_a_finished_eval(mic
     assert evaluate(model, tok, ITEMS, out_dir=d, resume=True, **kw)["resumed"] == "finished"
 
 
+def test_a_finished_eval_asked_again_in_another_dtype_says_so(micro, tmp_path):
+    """config.json did not record the dtype (the progress header alone did): a finished evaluation asked again with
+    the weights in another dtype (--dtype forgotten or changed) was refused as "retrained or replaced since"."""
+    import copy
+
+    import torch
+
+    model, tok = micro
+    kw = dict(method="greedy", ks=(1,), max_new_tokens=4, progress=False, n_boot=20, out_dir=tmp_path)
+    evaluate(model, tok, ITEMS[:1], **kw)
+    assert json.loads((tmp_path / "config.json").read_text())["dtype"] == "torch.float32"
+    with pytest.raises(PonderError, match="holds a finished evaluation: its dtype is 'torch.float32', this "
+                                          "evaluation's 'torch.float64'"):
+        evaluate(copy.deepcopy(model).to(torch.float64), tok, ITEMS[:1], resume=True, **kw)
+
+
 def test_an_eval_directory_without_weights_sha256_still_resumes(micro, tmp_path, monkeypatch):
     """A progress header or config.json written before weights_sha256 was recorded (here: the new files with the
     key deleted) resumes as before, the weights unchecked, to the uninterrupted run's samples."""
