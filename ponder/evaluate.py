@@ -458,7 +458,8 @@ def _tokenizer_digest(tok) -> str | None:
 
 # Settings an older Ponder did not record: a progress header or config.json saved without one is resumed without
 # that check (not refused for lacking it).
-_ADDED_SETTINGS = ("weights_sha256", "tokenizer_sha256", "dtype")  # (dtype: config.json's; headers had it)
+# (dtype, items_sha256: config.json's; progress headers had them)
+_ADDED_SETTINGS = ("weights_sha256", "tokenizer_sha256", "dtype", "items_sha256")
 
 
 def _first_difference(saved: dict, wanted: dict) -> str | None:
@@ -780,13 +781,15 @@ def evaluate(
                   "seed": seed,
                   "reward": _jsonable(reward), "stop": stop, "chat": chat, "system": system,
                   "chat_template_kwargs": getattr(tok, "template_kwargs", {}),
-                  "n_problems": len(items), **(extra or {})}
+                  # (the items whole: a finished one was checked by id, prompt and gold alone, so items whose other
+                  # fields changed since (a breakdown's level, a code item's tests) got its stale summary)
+                  "n_problems": len(items), "items_sha256": _items_digest(items), **(extra or {})}
         if generate_fn is None:  # (the Ray path draws every problem in one call: no chunk to keep)
-            # what the outcomes depend on besides config.json: the items themselves and how they are batched
+            # what the outcomes depend on besides config.json: how the items are batched
             # (and the device type, which config.json does not record: --device changes the numerics, so chunks
             # drawn on a GPU and on the CPU would not make one evaluation)
             device = getattr(model, "device", None)
-            header = {**config, "items_sha256": _items_digest(items), "batch_problems": chunk,
+            header = {**config, "batch_problems": chunk,
                       "device": getattr(device, "type", str(device))}
             if resume:
                 finished = _finished_summary(d, config, items)

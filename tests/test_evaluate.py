@@ -1080,7 +1080,7 @@ def test_resume_drops_a_torn_last_line_and_refuses_other_settings(micro, tmp_pat
     assert again["resumed"] == "finished" and again["metrics"]["pass@1"] == full["metrics"]["pass@1"]
     with pytest.raises(PonderError, match="holds a finished evaluation: its n is 2, this evaluation's 1"):
         evaluate(model, tok, ITEMS, out_dir=d, resume=True, **{**kw, "n": 1})
-    with pytest.raises(PonderError, match="holds a finished evaluation whose problem 0 is not this one's"):
+    with pytest.raises(PonderError, match="holds a finished evaluation: its items differ from these"):
         evaluate(model, tok, ITEMS[::-1], out_dir=d, resume=True, **kw)
 
 
@@ -1137,6 +1137,18 @@ def test_a_finished_eval_asked_again_in_another_dtype_says_so(micro, tmp_path):
     with pytest.raises(PonderError, match="holds a finished evaluation: its dtype is 'torch.float32', this "
                                           "evaluation's 'torch.float64'"):
         evaluate(copy.deepcopy(model).to(torch.float64), tok, ITEMS[:1], resume=True, **kw)
+
+
+def test_a_finished_eval_asked_again_on_items_changed_beyond_their_prompts_is_refused(micro, tmp_path):
+    """A finished evaluation was matched to the items by id, prompt and gold alone: items whose other fields were
+    edited since (a breakdown's level here; a code item's tests) got the stale summary back as theirs."""
+    model, tok = micro
+    kw = dict(method="greedy", ks=(1,), max_new_tokens=4, progress=False, n_boot=20, out_dir=tmp_path)
+    items = [{**it, "level": i % 2} for i, it in enumerate(ITEMS[:2])]
+    assert set(evaluate(model, tok, items, **kw)["by"]["level"]) == {"0", "1"}
+    assert evaluate(model, tok, items, resume=True, **kw)["resumed"] == "finished"
+    with pytest.raises(PonderError, match="holds a finished evaluation: its items differ from these"):
+        evaluate(model, tok, [{**it, "level": 1} for it in items], resume=True, **kw)
 
 
 def test_an_eval_directory_without_weights_sha256_still_resumes(micro, tmp_path, monkeypatch):
