@@ -768,7 +768,7 @@ _EVAL_METHOD_FLAGS = {"votes": "n_votes", "weighted": "weighted", "early_stop": 
 
 
 def cmd_eval(a):
-    from .evaluate import evaluate, method_options, sweep
+    from .evaluate import evaluate, method_options, resolve_method, sweep
     from .scale import METHODS
     from .tasks.data import load_items, reward_reads_answer
 
@@ -799,11 +799,13 @@ def cmd_eval(a):
         ns, budgets = _ints_arg(a.ns, "--ns"), _ints_arg(a.budgets, "--budgets")
     else:
         ks = _ints_arg(a.k, "--k")
+        # (by its alias, --method budget took --budget with --max-new-tokens, the latter silently unused)
+        method = resolve_method(a.method)
     unknown = [m for m in methods if m not in known] if a.sweep else []
     if unknown:
         raise PonderError(f"--methods: unknown method {unknown[0]!r} (parallel: "
                           f"{', '.join(PARALLEL_METHODS)}; sequential: {', '.join(SEQUENTIAL_METHODS)})")
-    if not a.sweep and a.method == "effort" and a.effort is not None and a.effort not in EFFORT_LEVELS:
+    if not a.sweep and method == "effort" and a.effort is not None and a.effort not in EFFORT_LEVELS:
         raise PonderError(f"--effort: unknown reasoning effort {a.effort!r} "
                           f"(known: {', '.join(EFFORT_LEVELS)})")
     models = _load_models(a, a.model or ["tiny"])
@@ -848,10 +850,10 @@ def cmd_eval(a):
             takes = [m for m in METHODS if k in method_options(m)]
             raise PonderError(f"--{flag.replace('_', '-')} is for --method {' or '.join(takes)}"
                               f"{' (or --sweep)' if flag == 'answer_tokens' else ''}, not {a.method}")
-    if a.method == "effort" and "max_new_tokens" in getattr(a, "given", ()):  # (its level sets the budget)
+    if method == "effort" and "max_new_tokens" in getattr(a, "given", ()):  # (its level sets the budget)
         raise PonderError("--max-new-tokens is not used by --method effort (its --effort level sets the thinking "
                           "budget); leave it out")
-    if a.method == "budget_forcing" and a.budget is not None and "max_new_tokens" in getattr(a, "given", ()):
+    if method == "budget_forcing" and a.budget is not None and "max_new_tokens" in getattr(a, "given", ()):
         # --max-new-tokens is only the default of --budget there: given both, it would cap nothing
         raise PonderError("--max-new-tokens is not used by --method budget_forcing with --budget (--budget caps "
                           "the thinking, --answer-tokens the forced answer); leave one out")

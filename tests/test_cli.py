@@ -324,6 +324,8 @@ def test_errors_are_one_line_and_debug_shows_traceback(tmp_path):
     # --budget replaces --max-new-tokens as budget forcing's cap: a given --max-new-tokens 16 capped nothing
     (["eval", "--method", "budget_forcing", "--budget", "30", "--max-new-tokens", "16"],
      "--max-new-tokens is not used by --method budget_forcing with --budget"),
+    (["eval", "--method", "budget", "--budget", "30", "--max-new-tokens", "16"],  # (its alias: it capped nothing)
+     "--max-new-tokens is not used by --method budget_forcing with --budget"),
     (["eval", "--sweep", "--methods", "oracle", "--budgets", "4", "--waits", "3"],
      "--budgets, --waits: not used by --methods oracle"),
     (["eval", "--sweep", "--methods", "budget_forcing", "--ns", "1,2"], "--ns: not used by --methods budget_forcing"),
