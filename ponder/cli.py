@@ -778,6 +778,13 @@ def cmd_eval(a):
         from .tasks import default_reward
 
         a.reward = default_reward(None if a.data else a.task, items)
+    if isinstance(a.reward, str) and not a.judge_model:  # (before any model loads; the library's own message
+        from .verify.registry import _parse  # named a Python call, get_reward(..., judge=make_judge(...)))
+
+        if "judge" in [t for t, _ in _parse(a.reward)]:
+            raise PonderError(f"--reward {a.reward}: the judge verifier needs a model to score with: "
+                              + ("--sweep takes none (--judge-model is for eval without --sweep)" if a.sweep
+                                 else "give --judge-model CHECKPOINT"))
     if a.chat_template_kwargs and not a.chat and not a.judge_model and all(isinstance(it["prompt"], str)
                                                                            for it in items):
         # text prompts without --chat go through no template (and no judge renders one): they were unused, and

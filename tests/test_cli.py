@@ -324,6 +324,11 @@ def test_errors_are_one_line_and_debug_shows_traceback(tmp_path):
     # --budget replaces --max-new-tokens as budget forcing's cap: a given --max-new-tokens 16 capped nothing
     (["eval", "--method", "budget_forcing", "--budget", "30", "--max-new-tokens", "16"],
      "--max-new-tokens is not used by --method budget_forcing with --budget"),
+    # a judge reward without a judge: the library's message named a Python call
+    (["eval", "--reward", "math+0.5*judge"], "--reward math+0.5*judge: the judge verifier needs a model to score "
+                                             "with: give --judge-model CHECKPOINT"),
+    (["eval", "--sweep", "--reward", "judge"], "--reward judge: the judge verifier needs a model to score with: "
+                                               "--sweep takes none"),
     (["eval", "--method", "budget", "--budget", "30", "--max-new-tokens", "16"],  # (its alias: it capped nothing)
      "--max-new-tokens is not used by --method budget_forcing with --budget"),
     (["eval", "--sweep", "--methods", "oracle", "--budgets", "4", "--waits", "3"],
