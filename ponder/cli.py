@@ -888,7 +888,7 @@ def cmd_eval(a):
         print(json.dumps(json_safe({**summary, "run_dir": _out_dir(a.out)}), default=str))
         return
     m = summary["metrics"]
-    print(f"{name} on {counted(len(items), 'problem')}, method {a.method}, n={a.n}")
+    print(f"{name} on {counted(len(items), 'problem')}, method {summary['method']}, n={a.n}")  # (JSON's name: not an alias)
     for key, v in m.items():
         if isinstance(v, dict) and "mean" in v:
             # seconds to 3 significant digits: the tiny model's ~0.7 ms a sample printed as 0.001 [0.001, 0.001]

@@ -1020,6 +1020,17 @@ def test_eval_prints_the_breakdown_its_json_has(capsys):
             line for line in out.splitlines() if line.strip().startswith(value + " "))
 
 
+def test_eval_prints_the_method_by_the_name_its_json_has(capsys):
+    """--method sc printed "method sc" while --json and summary.json said self_consistency."""
+    args = ["eval", "--model", "tiny", "--limit", "1", "--method", "sc", "--votes", "2", "--max-new-tokens", "4",
+            "--quiet"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert main([*args, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["method"] == "self_consistency"
+    assert out.splitlines()[0] == "tiny on 1 problem, method self_consistency, n=1"
+
+
 def test_data_named_like_a_task_is_read_as_the_file(tmp_path, monkeypatch, capsys):
     """`--data arith` (a file meant, its extension forgotten) silently evaluated the arith task, a file ./arith
     there or not. --data is a file whatever its name."""
