@@ -459,7 +459,7 @@ def _tokenizer_digest(tok) -> str | None:
 # Settings an older Ponder did not record: a progress header or config.json saved without one is resumed without
 # that check (not refused for lacking it).
 # (dtype, items_sha256: config.json's; progress headers had them)
-_ADDED_SETTINGS = ("weights_sha256", "tokenizer_sha256", "dtype", "items_sha256")
+_ADDED_SETTINGS = ("weights_sha256", "tokenizer_sha256", "dtype", "items_sha256", "judge_model", "rubric")
 
 
 def _first_difference(saved: dict, wanted: dict) -> str | None:

@@ -1395,3 +1395,14 @@ def test_items_for_a_reward_that_reads_no_gold_need_no_answer(micro, tmp_path):
     assert {json.loads(x)["gold"] for x in (tmp_path / "samples.jsonl").read_text().splitlines()} == {""}
     with pytest.raises(PonderError, match="item 0.*missing field 'answer'"):
         evaluate(model, tok, items, reward="math", progress=False)
+
+
+def test_an_evaluation_saved_before_judges_were_recorded_resumes():
+    """judge_model and rubric are recorded since a judge's evaluation could resume with another; one saved before
+    that, without them, was refused ("its judge_model is None") instead of resumed unchecked."""
+    from ponder.evaluate import _first_difference
+
+    saved = {"method": "best_of_n", "n": 4}
+    assert _first_difference(saved, {**saved, "judge_model": "j", "rubric": "r"}) is None
+    assert "judge_model" in _first_difference({**saved, "judge_model": "k", "rubric": "r"},
+                                              {**saved, "judge_model": "j", "rubric": "r"})
