@@ -459,6 +459,21 @@ def test_worker_pool_bounds_kills_and_reports_errors():
         pool.close()
 
 
+def test_worker_pool_replaces_a_worker_that_died_while_idle():
+    # a worker killed between calls (the OOM killer) stayed in the idle list: the next call wrote its job into
+    # the broken pipe and came back ("error", "worker failed: BrokenPipeError"), a right answer scored as wrong
+    pool = WorkerPool(max_workers=1)
+    try:
+        assert pool.warmup(1, timeout=30)
+        dead = pool._idle[0].proc
+        dead.kill()
+        dead.wait()
+        assert pool.call("math:sqrt", (16,), 30) == ("ok", 4.0)
+        assert pool._count == 1 and pool._idle[0].proc is not dead
+    finally:
+        pool.close()
+
+
 def test_worker_pool_refuses_arguments_larger_than_a_frame():
     # replies were capped at 64 MiB but arguments were not: writing them to the worker does not
     # watch the deadline, so a call with huge arguments ran past its timeout

@@ -152,8 +152,14 @@ class WorkerPool:
         with self._cond:
             self._check_fork()
             while True:
-                if self._idle:
+                while self._idle:
                     w = self._idle.pop()
+                    if w.proc.poll() is not None:
+                        # died while idle (the OOM killer, a kill by hand): its pipe is broken, and sending it
+                        # the job failed the call with an error verdict; start a fresh one instead
+                        w.kill()  # (already reaped: this only closes its pipes)
+                        self._count -= 1
+                        continue
                     self._busy.add(w)
                     return w
                 if self._count < self.max_workers:
