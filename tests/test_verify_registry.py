@@ -245,6 +245,21 @@ def test_verify_file_argument_errors(tmp_path, monkeypatch):
     assert not os.path.lexists("-")
 
 
+def test_verify_file_refuses_an_output_that_links_to_the_input(tmp_path):
+    # only the spelled paths were compared: an output that was a symlink to the input, or the input's name in a
+    # symlinked folder, went through, and the atomic write replaced the input itself
+    (tmp_path / "real").mkdir()
+    src = tmp_path / "real" / "in.jsonl"
+    write_jsonl(src, [{"completion": "x", "gold": "1"}])
+    before = src.read_text()
+    (tmp_path / "link.jsonl").symlink_to(src)
+    (tmp_path / "linkdir").symlink_to(tmp_path / "real")
+    for out in (tmp_path / "link.jsonl", tmp_path / "linkdir" / "in.jsonl"):
+        with pytest.raises(PonderError, match="overwrite the input"):
+            verify_file("math", str(src), str(out), progress=False)
+    assert src.read_text() == before
+
+
 # ---------------------------------------------------------------- gold of the wrong type
 
 GOOD_ROWS = {

@@ -113,7 +113,8 @@ def verify_file(kind: str, input_path: str, output_path: str | None = None, *, w
     t0 = time.perf_counter()
     rows = _read_rows(kind, input_path)
     out_path = output_path or default_output(input_path)
-    if os.path.abspath(out_path) == os.path.abspath(input_path):
+    # links resolved: the output written through a link to the input (or into a linked folder) replaces the input
+    if os.path.realpath(out_path) == os.path.realpath(input_path):
         raise PonderError(f"verify: output {out_path} would overwrite the input")
     # said now, not after the whole file is verified: a directory, a path under a file, a folder that takes no
     # files (os.access says yes to root for /proc); a missing folder is made at the write, as data export does
