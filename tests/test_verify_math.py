@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -472,6 +473,56 @@ def test_worker_pool_replaces_a_worker_that_died_while_idle():
         assert pool._count == 1 and pool._idle[0].proc is not dead
     finally:
         pool.close()
+
+
+def _fork_while_another_thread_holds(lock, in_child) -> int:
+    """Exit status of a forked child running `in_child()` (0: it returned True) while another thread of the
+    parent holds `lock`; a child still running after 10 s is killed (status -9)."""
+    held, done = threading.Event(), threading.Event()
+
+    def hold():
+        with lock:
+            held.set()
+            done.wait(30)
+
+    t = threading.Thread(target=hold, daemon=True)
+    t.start()
+    held.wait(10)
+    try:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os._exit(0 if in_child() else 1)
+            finally:
+                os._exit(2)
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 10:
+            got, status = os.waitpid(pid, os.WNOHANG)
+            if got:
+                return os.waitstatus_to_exitcode(status)
+            time.sleep(0.01)
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        return -9
+    finally:
+        done.set()
+        t.join()
+
+
+def test_a_fork_while_another_thread_holds_a_verifier_lock_does_not_hang_the_child():
+    # a lock held by another thread at the fork (a DataLoader or a scoring pool forking while threads verify)
+    # stayed held forever in the child: its first call hung, past any timeout
+    import ponder.verify.math as m
+
+    pool = WorkerPool(max_workers=1)
+    try:
+        assert _fork_while_another_thread_holds(pool._cond, lambda: pool.call("math:sqrt", (16,), 5) == ("ok", 4.0)) == 0
+    finally:
+        pool.close()
+    for name in ("_POOL_LOCK", "_SYM_CACHE"):
+        lock = getattr(m, name) if name == "_POOL_LOCK" else m._SYM_CACHE.lock
+        assert _fork_while_another_thread_holds(
+            lock, lambda: m._POOL_LOCK.acquire(timeout=5) and m._SYM_CACHE.lock.acquire(timeout=5)) == 0, name
 
 
 def test_worker_pool_refuses_arguments_larger_than_a_frame():

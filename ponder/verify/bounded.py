@@ -28,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+import weakref
 
 _HEADER = struct.Struct("!I")
 _MAX_FRAME = 64 * 1024 * 1024
@@ -137,6 +138,7 @@ class WorkerPool:
         self._count = 0
         self._pid = os.getpid()
         atexit.register(self.close)
+        _POOLS.add(self)
 
     def _check_fork(self) -> None:
         # A forked child inherits our pipes to the parent's workers; using them would interleave
@@ -272,6 +274,13 @@ class WorkerPool:
                 w.proc.kill()
             except OSError:
                 pass
+
+
+# A fork while another thread held a pool's lock (a call starting or ending) left that lock held forever in the
+# child: its first call hung, past any timeout. The child resets its pools as the fork returns, before it runs on.
+_POOLS: weakref.WeakSet = weakref.WeakSet()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: [p._check_fork() for p in list(_POOLS)])
 
 
 def _serve() -> None:

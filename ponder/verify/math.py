@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import math as _math
+import os
 import random
 import re
 import threading
@@ -3838,6 +3839,18 @@ class _LRU:
 
 
 _SYM_CACHE = _LRU(4096)
+
+
+def _after_fork_in_child() -> None:
+    # a lock another thread held at a fork (a DataLoader's, a scoring pool's) stays held in the child: its first
+    # check_math hung forever, past its timeout. Fresh locks; the cache's contents are whole (the GIL was held).
+    global _POOL_LOCK
+    _POOL_LOCK = threading.Lock()
+    _SYM_CACHE.lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _key_of_values(vals, clean: str) -> str:
