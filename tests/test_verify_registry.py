@@ -354,6 +354,17 @@ def test_registry_bad_gold_names_verifier_and_field(name, item, match):
         get_reward(name)("\\boxed{4}", item)
 
 
+def test_an_integer_gold_past_float_range_is_compared_not_a_crash(tmp_path):
+    # the finite-number check ran math.isfinite on ints too: a gold of 400 digits (a JSON number) failed every
+    # row, and ponder verify, with "OverflowError: int too large to convert to float"
+    big = 10**400
+    assert get_reward("math")(f"\\boxed{{{big}}}", {"answer": big}).correct
+    assert not get_reward("math")("\\boxed{1}", {"answer": 10**5000}).correct  # (past str()'s own digit limit)
+    src = tmp_path / "in.jsonl"
+    src.write_text(f'{{"completion": "\\\\boxed{{{big}}}", "gold": {big}}}\n')
+    assert verify_file("math", str(src), str(tmp_path / "o.jsonl"), workers=1, progress=False)["correct"] == 1
+
+
 def test_verify_output_that_cannot_be_written_is_refused_before_verifying(tmp_path):
     from ponder.errors import PonderError
     from ponder.verify.run import verify_file

@@ -72,7 +72,7 @@ def check_item(kind: str, item) -> None:
                 raise PonderError(f"field {key!r} is empty")
         elif isinstance(gold, bool) or not isinstance(gold, (int, float)):
             raise PonderError(f"field {key!r} must be text or a number, got {_show(gold)}")
-        elif not math.isfinite(gold):
+        elif isinstance(gold, float) and not math.isfinite(gold):  # (an int is: isfinite overflowed on 10**400)
             raise PonderError(f"field {key!r} must be a finite number, got {gold!r}")
     elif kind == "countdown":
         numbers, target = item.get("numbers"), item.get("target")
@@ -125,7 +125,10 @@ def _math(completion, item, judge=None, *, think_open=False) -> Verdict:
     gold = _field("math", item, "answer", "gold")
     _checked("math", item)
     if isinstance(gold, (int, float)) and not isinstance(gold, bool):
-        gold = str(gold)  # datasets often store numeric golds; check_math compares strings it parses
+        try:
+            gold = str(gold)  # datasets often store numeric golds; check_math compares strings it parses
+        except ValueError:  # an int past Python's 4,300-digit str limit: past check_math's length cap as well
+            return Verdict(False, None, "too long")
     return check_math(completion, gold)
 
 
