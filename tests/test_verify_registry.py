@@ -260,6 +260,17 @@ def test_verify_file_refuses_an_output_that_links_to_the_input(tmp_path):
     assert src.read_text() == before
 
 
+def test_verify_file_refuses_a_score_fn_that_returns_too_few_verdicts(tmp_path):
+    # the rows were zipped with the verdicts: one verdict short (a sharding score_fn that lost a shard) wrote an
+    # output missing its last rows, with no error
+    src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write_jsonl(src, [GOOD_ROWS["math"]] * 3)
+    with pytest.raises(PonderError, match="score_fn returned 2 verdicts for 3 rows"):
+        verify_file("math", str(src), str(dst), progress=False,
+                    score_fn=lambda fn, cs, rows: [fn(c, r) for c, r in zip(cs, rows)][:2])
+    assert not dst.exists()
+
+
 # ---------------------------------------------------------------- gold of the wrong type
 
 GOOD_ROWS = {

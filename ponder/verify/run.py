@@ -125,7 +125,9 @@ def verify_file(kind: str, input_path: str, output_path: str | None = None, *, w
         verdicts = parallel_map(_Verify(kind), completions, rows, workers=workers, progress=progress,
                                 desc=f"verify {kind}")
     else:
-        verdicts = score_fn(_Verify(kind), completions, rows)
+        verdicts = list(score_fn(_Verify(kind), completions, rows))
+        if len(verdicts) != len(rows):  # zip below would drop the rows past the shorter list from the output
+            raise PonderError(f"verify: score_fn returned {len(verdicts)} verdicts for {len(rows)} rows")
     # a temporary file beside the output, renamed into place with the usual permissions (not mkstemp's 0600);
     # an OSError names the output, not the temporary file
     with atomic_open(out_path, "w", encoding="utf-8", fsync=True) as f:
