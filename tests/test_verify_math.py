@@ -525,6 +525,18 @@ def test_a_fork_while_another_thread_holds_a_verifier_lock_does_not_hang_the_chi
             lock, lambda: m._POOL_LOCK.acquire(timeout=5) and m._SYM_CACHE.lock.acquire(timeout=5)) == 0, name
 
 
+def test_worker_pool_takes_an_unlimited_timeout():
+    # select and Condition.wait overflow past ~9.2e9 s: timeout=1e10 (or inf) failed every call with
+    # OverflowError (check_math: "error: OverflowError", a right answer scored wrong; check_math_many raised)
+    pool = WorkerPool(max_workers=1)
+    try:
+        assert pool.warmup(1, timeout=float("inf"))
+        for timeout in (1e10, float("inf")):
+            assert pool.call("math:sqrt", (16,), timeout) == ("ok", 4.0)
+    finally:
+        pool.close()
+
+
 def test_worker_pool_refuses_arguments_larger_than_a_frame():
     # replies were capped at 64 MiB but arguments were not: writing them to the worker does not
     # watch the deadline, so a call with huge arguments ran past its timeout

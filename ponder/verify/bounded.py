@@ -35,6 +35,9 @@ _MAX_FRAME = 64 * 1024 * 1024
 # Address-space cap for a worker, so a runaway big-integer computation fails with MemoryError
 # instead of pushing the machine into swap before the deadline kills it.
 _WORKER_MEMORY_BYTES = 4 * 1024**3
+# One wait's longest sleep: select and Condition.wait overflow past ~292 years (1e10 s, an "unlimited" timeout
+# failed every call with OverflowError); a longer timeout waits in turns.
+_MAX_WAIT = 86400.0
 
 
 # The child imports this module without running `ponder/__init__.py` (which imports torch and
@@ -112,9 +115,9 @@ class _Worker:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError
-            r, _, _ = select.select([self.rfd], [], [], left)
+            r, _, _ = select.select([self.rfd], [], [], min(left, _MAX_WAIT))
             if not r:
-                raise TimeoutError
+                continue  # (the deadline is checked above)
             chunk = os.read(self.rfd, 1 << 16)
             if not chunk:
                 raise EOFError("worker exited")
@@ -170,7 +173,7 @@ class WorkerPool:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return None
-                self._cond.wait(left)
+                self._cond.wait(min(left, _MAX_WAIT))
         try:
             w = _Worker(self.preload)
         except OSError:
