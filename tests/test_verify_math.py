@@ -537,6 +537,18 @@ def test_worker_pool_takes_an_unlimited_timeout():
         pool.close()
 
 
+def test_worker_pool_ignores_modules_in_the_callers_working_directory(tmp_path, monkeypatch):
+    # the worker ran `python -c`, which imports from the working directory first: a sympy.py (or any module
+    # named as one the worker imports) in the caller's folder broke every symbolic comparison
+    (tmp_path / "colorsys.py").write_text("raise ImportError('a file of the user, not the stdlib')\n")
+    monkeypatch.chdir(tmp_path)
+    pool = WorkerPool(max_workers=1)
+    try:
+        assert pool.call("colorsys:rgb_to_hsv", (1.0, 0.0, 0.0), 30) == ("ok", (0.0, 1.0, 1.0))
+    finally:
+        pool.close()
+
+
 def test_worker_pool_refuses_arguments_larger_than_a_frame():
     # replies were capped at 64 MiB but arguments were not: writing them to the worker does not
     # watch the deadline, so a call with huge arguments ran past its timeout

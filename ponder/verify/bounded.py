@@ -42,8 +42,13 @@ _MAX_WAIT = 86400.0
 
 # The child imports this module without running `ponder/__init__.py` (which imports torch and
 # would add seconds to every worker start): the two parent packages are stubbed as bare namespaces.
+# `-c` puts the caller's working directory first on the path: a sympy.py, random.py or select.py there (a
+# user's folder) broke the worker, and every symbolic comparison came back as an error. It is dropped.
 _CHILD_CODE = """
-import sys, types
+import sys
+if sys.path and sys.path[0] == "":
+    del sys.path[0]
+import types
 root = sys.argv[1]
 for name, sub in (("ponder", "ponder"), ("ponder.verify", "ponder/verify")):
     m = types.ModuleType(name)
