@@ -1857,3 +1857,26 @@ def test_a_helper_of_the_tests_called_with_test_values_cannot_be_cut_short_or_re
                   "def check(x, want):\n    assert double(x) == want\ncheck(1, double(1))\ncheck(3, 6)\n"]:
         assert check_code(blk(good), tests).correct, tests
         assert not check_code(blk(wrong), tests).correct, tests
+
+
+def test_a_fork_while_another_thread_probes_the_sandbox_does_not_hang_the_child():
+    """The isolation probe holds a lock for seconds; a fork then (a DataLoader, a scoring pool) left it held forever
+    in the child, whose first check_code hung past any timeout."""
+    import ponder.verify.code as code
+
+    held, done = threading.Event(), threading.Event()
+
+    def hold():
+        with code._iso_lock:
+            held.set()
+            done.wait(30)
+
+    threading.Thread(target=hold, daemon=True).start()
+    assert held.wait(10)
+    try:
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0 if code._iso_lock.acquire(timeout=5) else 1)
+        assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+    finally:
+        done.set()

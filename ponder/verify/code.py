@@ -823,6 +823,17 @@ _iso_lock = threading.Lock()
 _iso: dict | None = None
 
 
+def _after_fork_in_child() -> None:
+    # a fork (a DataLoader, a scoring pool) while another thread held the lock through the first sandbox probe left
+    # it held forever in the child: its first check_code hung, past any timeout
+    global _iso_lock
+    _iso_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _candidates() -> list[dict]:
     root = os.geteuid() == 0
     unshare = shutil.which("unshare")
