@@ -1880,3 +1880,46 @@ def test_a_fork_while_another_thread_probes_the_sandbox_does_not_hang_the_child(
         assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
     finally:
         done.set()
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for d in os.listdir("/proc"):
+        try:
+            status = open(f"/proc/{d}/status").read()
+        except OSError:
+            continue
+        if d.isdigit() and f"\nPPid:\t{pid}\n" in status and "\nState:\tZ" not in status:
+            out.append(int(d))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return "\nState:\tZ" not in open(f"/proc/{pid}/status").read()
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="/proc and the parent-death signal are Linux's")
+def test_a_sandbox_dies_with_the_process_that_started_it():
+    """A scoring worker SIGKILLed (Ctrl-C in a parallel reward, the OOM killer) left its sandbox running the
+    program until the program's own timeout (up to 600 s a case): the sandbox now has a parent-death signal."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    worker = ctx.Process(target=check_code, args=(blk("while True:\n    pass"), "assert True"),
+                         kwargs={"timeout": 60})
+    worker.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not (sandbox := _children(worker.pid)) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert sandbox, "no sandbox started"
+    finally:
+        worker.kill()
+        worker.join()
+    deadline = time.monotonic() + 10
+    while any(map(_alive, sandbox)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not any(map(_alive, sandbox))

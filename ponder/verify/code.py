@@ -4233,7 +4233,8 @@ def _run_plan(code: str, plan: dict, *, timeout: float, iso: dict, memory_mb: in
             os.chown(workdir, uid, uid)
         cmd = [*iso["prefix"], sys.executable, "-I", "-X", "utf8", "-c", _HARNESS]
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                env={}, cwd=workdir, start_new_session=True, close_fds=True)
+                                env={}, cwd=workdir, start_new_session=True, close_fds=True,
+                                preexec_fn=_die_with_parent)
         try:
             out, err = proc.communicate(payload, timeout=wall)
         except subprocess.TimeoutExpired:
@@ -4255,6 +4256,27 @@ def _run_plan(code: str, plan: dict, *, timeout: float, iso: dict, memory_mb: in
     if plan["mode"] == "stdio":
         return _judge_stdio(plan, result["runs"], code)
     return _judge_asserts(plan, result["runs"][0], code)
+
+
+def _parent_death_setter():
+    """prctl(PR_SET_PDEATHSIG, SIGKILL), looked up once in the parent (a library load after a fork could take a lock
+    another thread held); None off Linux."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return lambda: prctl(1, signal.SIGKILL, 0, 0, 0)
+
+
+# The sandbox (unshare, or the harness itself) is killed when the process that started it dies: a scoring worker
+# SIGKILLed at Ctrl-C or by the OOM killer left its sandbox running its program until the program's own timeout
+# (up to 600 s a case). unshare --kill-child then takes the namespace's processes with it; the harness's program
+# has its own parent-death signal.
+_die_with_parent = _parent_death_setter()
 
 
 def _run_checked(code: str, tests, *, timeout: float, iso: dict, memory_mb: int = MEMORY_MB) -> Verdict:

@@ -378,8 +378,8 @@ def _process_map(fn, chunks: list, workers: int, size: int, n: int, bar) -> list
         return results
     finally:
         # on success, an error, a dead worker or KeyboardInterrupt alike: no worker outlives the call or keeps
-        # scoring a long chunk (SIGKILL: a reward function cannot catch or ignore it; the code sandbox's own
-        # children die with their worker through their parent-death signal)
+        # scoring a long chunk (SIGKILL: a reward function cannot catch or ignore it; the code sandbox dies with its
+        # worker through its parent-death signal, code._die_with_parent)
         for p in procs:
             if p.is_alive():
                 p.kill()
