@@ -1907,6 +1907,7 @@ def test_a_sandbox_dies_with_the_process_that_started_it():
     program until the program's own timeout (up to 600 s a case): the sandbox now has a parent-death signal."""
     import multiprocessing
 
+    sandbox_info()  # (the isolation probe runs here: the worker's only child is the sandbox)
     ctx = multiprocessing.get_context("fork")
     worker = ctx.Process(target=check_code, args=(blk("while True:\n    pass"), "assert True"),
                          kwargs={"timeout": 60})
