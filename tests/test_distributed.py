@@ -368,6 +368,30 @@ def test_torchrun_rank_of_a_cuda_learner_without_a_gpu_is_one_line(tmp_path, ckp
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.parametrize("device,refused", [("cuda:0", True), ("cuda", False), ("cuda:1", False)])
+def test_nccl_rank_whose_learner_names_another_gpu_is_one_line(tmp_path, ckpt, data, monkeypatch, device, refused):
+    """Every NCCL rank reduces on cuda:LOCAL_RANK; --device cuda:0 under torchrun loaded every rank's model onto GPU
+    0, where NCCL failed after the model loaded. Rank 1 (cuda:1) now refuses it first; --device cuda (the rank's own
+    GPU) or its own index goes on to train() (here, with no GPU, no further: stopped in place of train)."""
+    from ponder.rl import trainer
+
+    monkeypatch.setattr(trainer, "train", lambda *a, **k: "trained")
+    cfg = GRPOConfig(**dict(SMALL, model=str(ckpt), data=str(data), device=device))
+    dp = ddp.DataParallel(1, 2, torch.device("cuda:1"))  # (a device object only: no GPU needed)
+    if refused:
+        with pytest.raises(PonderError, match=r"^--device cuda:0: under torchrun each rank trains on its own GPU "
+                                              r"\(rank 1: cuda:1, from LOCAL_RANK\), not all on one; use --device cuda$"):
+            ddp._train_rank(dp, cfg, str(tmp_path / "r"), False, False)
+    else:
+        assert ddp._train_rank(dp, cfg, str(tmp_path / "r"), False, False) == "trained"
+    assert not (tmp_path / "r").exists()
+    if refused:  # a resumed run's device is its config.json's (no --device to change it): resume it as one process
+        with pytest.raises(PonderError, match=r"^\S+/r/config.json: the run trains on cuda:0, but under torchrun each "
+                                              r"rank trains on its own GPU \(rank 1: cuda:1, from LOCAL_RANK\); resume "
+                                              r"it as one process$"):
+            ddp._train_rank(dp, cfg, str(tmp_path / "r"), True, False)
+
+
 @pytest.mark.parametrize("text,match", [('{"kind": "grpo", "grpo": {', r"config.json: invalid JSON"),
                                         ('{"kind": "grpo", "grpo": {"group_size": "x"}}', r"grpo.group_size: expected int"),
                                         ('[]', r"config.json: expected a JSON object")])

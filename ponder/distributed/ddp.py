@@ -462,10 +462,29 @@ def check_world(cfg, world: int) -> None:
                           f"{cfg.prompts_per_step} x group_size={cfg.group_size}); use at most {samples} ranks")
 
 
+def check_rank_device(cfg, dp: DataParallel, run_dir=None) -> None:
+    """An NCCL rank reduces on its own GPU (cuda:LOCAL_RANK): a learner on a GPU named by index (--device cuda:0)
+    put every rank's model on that one GPU, where NCCL then failed (or memory ran out) after the model loaded.
+    --device cuda is each rank's own GPU. run_dir: a resumed run's, whose config.json set the device."""
+    if dp.device.type != "cuda":
+        return
+    try:  # (a misspelt device: train() names it)
+        want = torch.device(str(cfg.device))
+    except (RuntimeError, TypeError, ValueError):
+        return
+    if want.type == "cuda" and want.index is not None and want.index != dp.device.index:
+        own = f"under torchrun each rank trains on its own GPU (rank {dp.rank}: {dp.device}, from LOCAL_RANK)"
+        if run_dir is not None:
+            raise PonderError(f"{Path(run_dir) / 'config.json'}: the run trains on {cfg.device}, but {own}; resume "
+                              "it as one process")
+        raise PonderError(f"--device {cfg.device}: {own}, not all on one; use --device cuda")
+
+
 def _train_rank(dp: DataParallel, cfg, run_dir: str, resume: bool, progress: bool) -> str:
     from ..rl.trainer import train
 
     check_world(cfg, dp.world)  # on resume, cfg is the saved one (train_ddp passes it)
+    check_rank_device(cfg, dp, run_dir if resume else None)
     run = train(cfg, run_dir, resume=resume, progress=progress and dp.rank == 0, generate_fn=dp.generate_fn(),
                 score_fn=dp.score_fn(), dp=dp)
     return str(run)
