@@ -290,6 +290,31 @@ def test_torchrun_rank_in_a_callers_group_of_another_size_is_one_line(tmp_path, 
             dist.destroy_process_group()
 
 
+def test_cpu_learner_in_a_callers_nccl_group_is_one_line(tmp_path, ckpt, data, monkeypatch):
+    """A script's own dist.init_process_group("nccl") and a CPU learner (GRPOConfig's default device): the run loaded
+    the model and generated the step's rollout, then failed at its first all-reduce of CPU tensors ("No backend type
+    associated with device type cpu"). Refused first, the group left. (No GPU here: a gloo group reporting itself as
+    NCCL stands in for one.)"""
+    import torch.distributed as dist
+
+    for k, v in dict(RANK="0", WORLD_SIZE="1", LOCAL_RANK="0", MASTER_ADDR="127.0.0.1",
+                     MASTER_PORT=str(ddp.free_port())).items():
+        monkeypatch.setenv(k, v)
+    cfg = GRPOConfig(**dict(SMALL, model=str(ckpt), data=str(data), steps=1, prompts_per_step=2, group_size=2,
+                            max_new_tokens=4))
+    dist.init_process_group("gloo", rank=0, world_size=1)
+    try:
+        monkeypatch.setattr(ddp.dist, "get_backend", lambda *a: "nccl")
+        with pytest.raises(PonderError, match=r"^distributed: the process group this process already has is NCCL, "
+                                              r"which cannot reduce the CPU learner's tensors; train on the GPU"):
+            ddp.train_ddp(cfg, tmp_path / "r", progress=False)
+        assert dist.is_initialized() and not (tmp_path / "r").exists()
+    finally:
+        monkeypatch.undo()
+        if dist.is_initialized():
+            dist.destroy_process_group()
+
+
 def _collective_timeout(dp, *a):
     import torch.distributed as dist
 

@@ -258,6 +258,12 @@ def init_from_env(backend: str | None = None, timeout_s: float | None = None, st
         raise PonderError(f"distributed: the process group this process already has is rank {dist.get_rank()} of "
                           f"{dist.get_world_size()}, but RANK={rank} WORLD_SIZE={world} say rank {rank} of {world}; "
                           "initialise it with torchrun's RANK and WORLD_SIZE (dist.init_process_group's defaults)")
+    elif device.type == "cpu" and dist.get_backend() == "nccl":
+        # (a CPU learner's counts and gradients in the caller's NCCL group: "No backend type associated with device
+        # type cpu" at the first all-reduce, after the model loaded and the step's rollout was generated)
+        raise PonderError("distributed: the process group this process already has is NCCL, which cannot reduce the "
+                          "CPU learner's tensors; train on the GPU (--device cuda), or initialise the group with "
+                          "gloo (or 'cpu:gloo,cuda:nccl')")
     return DataParallel(rank, world, device)
 
 
