@@ -1655,14 +1655,14 @@ def _check_args(a, parser):
     for k in ("out", "output", "data", "eval_data", "val_data", "train_file"):
         if getattr(a, k, None) == "":
             raise PonderError(f"--{k.replace('_', '-')}: empty path")
-    if a.command in ("pretrain", "sft", "distill"):  # (grpo alone shards its batch: distributed/ddp.py)
-        from .distributed.ddp import env_int, launched_by_torchrun
+    if a.command in ("pretrain", "sft", "distill", "eval", "demo", "probe"):  # (grpo alone shards its batch:
+        from .distributed.ddp import env_int, launched_by_torchrun  # distributed/ddp.py)
 
         world = env_int("WORLD_SIZE", 1) if launched_by_torchrun() else 1
-        if world > 1:  # every rank would train the whole run, their checkpoint swaps racing in one --out
+        if world > 1:  # every rank would run the whole job, their checkpoint swaps and files racing in one --out
             raise PonderError(f"{a.command} is not data-parallel: under torchrun (WORLD_SIZE={world}) each rank "
-                              "would run all of it into the same --out; run it as one process (only grpo shards "
-                              "its batch over ranks)")
+                              "would run all of it" + (" into the same --out" if getattr(a, "out", None) else "")
+                              + "; run it as one process (only grpo shards its batch over ranks)")
     if a.command == "eval" and a.sweep and a.resume:
         raise PonderError("--resume: not with --sweep (a sweep keeps no progress to continue from)")
     if a.command == "eval":  # options of the other mode would be silently ignored

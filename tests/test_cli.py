@@ -2016,11 +2016,13 @@ def test_probe_diversity_takes_a_file_of_prompts_alone(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("command", [["pretrain", "--resume"], ["sft", "--data", "d.jsonl"],
-                                     ["distill", "--resume"]])
+                                     ["distill", "--resume"], ["eval", "--data", "d.jsonl"],
+                                     ["demo", "--model", "missing"], ["probe", "diversity", "--data", "d.jsonl"]])
 def test_training_commands_that_are_not_data_parallel_refuse_torchruns_ranks(tmp_path, monkeypatch, capsys, command):
     """Under `torchrun --nproc_per_node 2 -m ponder.cli sft ...` (RANK and WORLD_SIZE set) only grpo shards its
-    work over the ranks: sft, pretrain and distill ran once per rank, each the whole run, all into the same --out
-    (their checkpoint swaps racing). They now refuse in one line before anything is read or written."""
+    work over the ranks: sft, pretrain, distill, eval, demo and probe ran once per rank, each the whole job, all into
+    the same --out (their checkpoint swaps and files racing). They now refuse in one line before anything is read
+    or written."""
     monkeypatch.chdir(tmp_path)
     for k, v in dict(RANK="1", WORLD_SIZE="2", LOCAL_RANK="1", MASTER_ADDR="127.0.0.1", MASTER_PORT="29500").items():
         monkeypatch.setenv(k, v)
