@@ -187,6 +187,11 @@ def test_verify_file_math(tmp_path):
     src = tmp_path / "preds.jsonl"
     rows = [{"id": i, "completion": f"so \\boxed{{{i}}}", "gold": str(i if i < 7 else 0)} for i in range(10)]
     rows.append({"id": 10, "completion": "no idea", "answer": "3"})  # `answer` works as the gold too
+    rows.append({"id": 11, "completion": "\\boxed{4}", "gold": None, "answer": "4"})  # (a null gold: the answer)
+    write_jsonl(src, rows)
+    summary = verify_file("math", str(src), workers=2, progress=False)
+    rows.pop()
+    assert summary["n"] == 12 and summary["correct"] == 8
     write_jsonl(src, rows)
     summary = verify_file("math", str(src), workers=2, progress=False)
     assert summary["n"] == 11 and summary["correct"] == 7 and summary["accuracy"] == pytest.approx(7 / 11)

@@ -63,8 +63,8 @@ def _read_rows(kind: str, path: str) -> list[dict]:
                     got = "null" if row["completion"] is None else type(row["completion"]).__name__
                     raise PonderError(f"{where}: field 'completion' must be text, got {got}")
                 need = KINDS[kind]
-                if kind == "math" and "gold" not in row and "answer" in row:
-                    need = ("answer",)
+                if kind == "math" and row.get("gold") is None and row.get("answer") is not None:
+                    need = ("answer",)  # (a null gold beside an answer: the answer, as _math_gold reads it)
                 for key in need:
                     if key not in row or row[key] is None:  # math's gold may be named either way: say so
                         raise PonderError(f"{where}: missing field {key!r}" + (" (or 'answer')" if key == "gold" else ""))
