@@ -83,7 +83,7 @@ def _read_rows(kind: str, path: str) -> list[dict]:
 
 def _item(kind: str, row: dict) -> dict:
     if kind == "math":
-        return {"answer": row["gold"] if "gold" in row else row["answer"]}
+        return {"answer": row["gold"] if row.get("gold") is not None else row["answer"]}
     return row
 
 
