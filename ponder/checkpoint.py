@@ -435,10 +435,20 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
     except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)
         recover(path)  # interrupted between the renames: the previous checkpoint goes back
-        if isinstance(e, OSError) and not isinstance(e, PonderError):
-            raise _save_error(path, e) from e
+        cause = _os_error(e)
+        if cause is not None:
+            raise _save_error(path, cause) from cause
         raise
     return path
+
+
+def _os_error(e: BaseException) -> OSError | None:
+    """The OSError behind a failed write: `e` itself, or the one a Rust writer gives as text (safetensors on a full
+    disk raises SafetensorError "Error while serializing: I/O error: No space left on device (os error 28)")."""
+    if isinstance(e, OSError):
+        return None if isinstance(e, PonderError) else e
+    m = re.search(r"\(os error (\d+)\)", str(e)) if isinstance(e, Exception) else None
+    return OSError(int(m[1]), os.strerror(int(m[1]))) if m else None
 
 
 def _tensor_digest(t: torch.Tensor) -> str:

@@ -249,6 +249,27 @@ def test_a_failed_save_names_the_checkpoint_not_its_temporary_directory(tmp_path
     assert ".tmp-" not in str(e.value).split(": ")[0] and list(tmp_path.iterdir()) == []
 
 
+def test_weights_written_to_a_full_disk_are_one_line_and_keep_the_checkpoint(tmp_path, tiny_random, monkeypatch):
+    """safetensors reports a full disk as SafetensorError, not an OSError (its message as measured on a full tmpfs):
+    it failed as that bare error, never the line naming the checkpoint that other write errors get."""
+    from safetensors import SafetensorError
+
+    from ponder.fileio import OutputError
+
+    model, tok = tiny_random
+    ck = ponder.save(model, tok, tmp_path / "ck")
+    before = (ck / "model.safetensors").read_bytes()
+
+    def full_disk(*a, **k):
+        raise SafetensorError("Error while serializing: I/O error: No space left on device (os error 28)")
+
+    monkeypatch.setattr("ponder.checkpoint.save_file", full_disk)
+    with pytest.raises(OutputError, match=r"/ck: cannot save the checkpoint \(No space left on device\)$") as e:
+        ponder.save(model, tok, ck)
+    assert e.value.errno == 28 and (ck / "model.safetensors").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["ck"]
+
+
 def test_weights_left_as_a_git_lfs_pointer_are_named_so(tmp_path, tiny_random):
     """A hub repository cloned without git-lfs has a 130-byte text file for model.safetensors: loading it said
     "header too large", nothing of the pointer."""
