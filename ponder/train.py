@@ -425,12 +425,42 @@ def save_run(run: Path, model, tok, opt, step: int, extra: dict | None = None, o
              **rng_state(), "extra": extra or {}}
     digest = {}  # the weights' sha256, filled in by save once they are written: the resume checks it
     try:
-        checkpoint.save(model, tok, run / "checkpoint", extra={STATE: lambda p: torch.save({**state, **digest}, p)},
+        checkpoint.save(model, tok, run / "checkpoint", extra={STATE: lambda p: write_state({**state, **digest}, p)},
                         digest=digest)
     except OSError as e:  # e.g. a full disk: checkpoint.save swaps directories only once all is written
         e = e.__cause__ if isinstance(e.__cause__, OSError) else e  # (save's own line names the path again)
         raise PonderError(f"{run / 'checkpoint'}: writing the step-{step} checkpoint failed ({e.strerror or e}); "
                           "the previous checkpoint is intact") from e
+
+
+class _Writes:
+    """A file whose write errors are kept: torch.save reports a failed write (a full disk) as a RuntimeError
+    ("[enforce fail at inline_container.cc] unexpected pos ..."), the OSError lost."""
+
+    def __init__(self, f):
+        self.f, self.error = f, None
+
+    def write(self, b):
+        try:
+            return self.f.write(b)
+        except OSError as e:
+            self.error = e
+            raise
+
+    def flush(self):
+        self.f.flush()
+
+
+def write_state(state: dict, path) -> None:
+    """torch.save(state, path), failing with the OSError behind a failed write."""
+    with open(path, "wb") as f:
+        w = _Writes(f)
+        try:
+            torch.save(state, w)
+        except RuntimeError:
+            if w.error is not None:
+                raise w.error from None
+            raise
 
 
 MODEL_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")

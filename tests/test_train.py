@@ -667,6 +667,30 @@ def test_full_disk_while_checkpointing_keeps_the_previous_checkpoint(tmp_path, m
     assert not [p for p in run.iterdir() if p.name.startswith(".checkpoint.tmp")]
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_trainer_state_written_to_a_full_disk_is_one_line_and_keeps_the_checkpoint(tmp_path, monkeypatch):
+    """torch.save reports a full disk as a RuntimeError ("[enforce fail at inline_container.cc:672] . unexpected
+    pos ..."), not an OSError: a run whose disk filled while checkpointing failed with that, never the line saying
+    the previous checkpoint is intact. Here the state's file in save's temporary directory links to /dev/full."""
+    import tempfile
+
+    run = pretrain(tmp_path / "r", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=2, save_every=1),
+                   vocab_size=300, progress=False)
+    before = {p.name: p.read_bytes() for p in (run / "checkpoint").iterdir()}
+    real = tempfile.mkdtemp
+
+    def mkdtemp(*a, **k):
+        d = real(*a, **k)
+        os.symlink("/dev/full", os.path.join(d, "trainer_state.pt"))
+        return d
+
+    monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
+    with pytest.raises(PonderError, match=r"writing the step-3 checkpoint failed \(No space left on device\); "
+                                          "the previous checkpoint is intact"):
+        pretrain(run, DOCS, train=_train(steps=3), resume=True, progress=False)
+    assert {p.name: p.read_bytes() for p in (run / "checkpoint").iterdir()} == before
+
+
 def test_pretraining_says_how_many_documents_it_cuts(tmp_path, capsys):
     from ponder.train import pack_documents
 
