@@ -28,7 +28,14 @@ import torch.nn.functional as F
 
 from . import checkpoint
 from .errors import PonderError
-from .fileio import atomic_write_text, cannot_create_in, counted, json_safe, refuse_git_lfs_pointer
+from .fileio import (
+    _write_error,
+    atomic_write_text,
+    cannot_create_in,
+    counted,
+    json_safe,
+    refuse_git_lfs_pointer,
+)
 from .model import LOW_PRECISION, ModelConfig, Transformer, _json_type
 from .tasks.data import _check_text, _format, _read_jsonl, _read_parquet
 from .tensorboard import SummaryWriter
@@ -373,8 +380,12 @@ STATE = "trainer_state.pt"  # optimizer, step and RNG, saved inside checkpoint/ 
 
 def append_jsonl(path: Path, row: dict):
     """One strict-JSON line (a NaN loss is logged as null)."""
-    with open(path, "a") as f:
-        f.write(json.dumps(json_safe(row), allow_nan=False) + "\n")
+    line = json.dumps(json_safe(row), allow_nan=False) + "\n"
+    try:
+        with open(path, "a") as f:
+            f.write(line)
+    except OSError as e:  # a full disk fails at the flush, with an OSError that names no file
+        raise _write_error(Path(path), e) from e
 
 
 def log_row(run: Path | None, tb, kind: str, row: dict, on_log=None, bar=None, **postfix):

@@ -691,6 +691,16 @@ def test_a_trainer_state_written_to_a_full_disk_is_one_line_and_keeps_the_checkp
     assert {p.name: p.read_bytes() for p in (run / "checkpoint").iterdir()} == before
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_metrics_row_written_to_a_full_disk_names_the_file():
+    """A full disk fails the line's write at its flush, with an OSError that names no file: the command said only
+    "error: No space left on device"."""
+    from ponder.train import append_jsonl
+
+    with pytest.raises(PonderError, match=r"^/dev/full: cannot write \(No space left on device\)$"):
+        append_jsonl("/dev/full", {"step": 1, "loss": 2.5})
+
+
 def test_pretraining_says_how_many_documents_it_cuts(tmp_path, capsys):
     from ponder.train import pack_documents
 
