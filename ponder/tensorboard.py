@@ -16,6 +16,8 @@ import struct
 import time
 from pathlib import Path
 
+from .fileio import _write_error
+
 
 def _crc32c_table():
     table = []
@@ -110,8 +112,11 @@ class SummaryWriter:
 
     def _write(self, data: bytes):
         header = struct.pack("<Q", len(data))
-        self._f.write(header + struct.pack("<I", _masked(header)) + data + struct.pack("<I", _masked(data)))
-        self._f.flush()
+        try:
+            self._f.write(header + struct.pack("<I", _masked(header)) + data + struct.pack("<I", _masked(data)))
+            self._f.flush()
+        except OSError as e:  # a full disk fails at the flush, with an OSError that names no file
+            raise _write_error(self.path, e) from e
 
     def add_scalars(self, step: int, scalars: dict):
         # numbers.Real: numpy's scalars too (an np.float32 mean is not a float); NaN and inf are logged as they are
@@ -120,4 +125,7 @@ class SummaryWriter:
             self._write(_event(time.time(), int(step), scalars=nums))
 
     def close(self):
-        self._f.close()
+        try:
+            self._f.close()
+        except OSError:  # only what a failed _write left unflushed (every write flushes): that error was raised
+            pass

@@ -1,5 +1,8 @@
 """Our hand-written event files read back with tensorboard's own reader."""
 
+import os
+import re
+
 import pytest
 
 from ponder.tensorboard import SummaryWriter, crc32c
@@ -112,3 +115,17 @@ def test_tensorboard_servers_reader_purges_the_steps_a_resumed_run_logs_again(tm
     acc.Reload()
     seen = [(e.step, float(tensor_util.make_ndarray(e.tensor_proto))) for e in acc.Tensors("loss")]
     assert seen == [(1, 1.0), (2, 2.0), (3, 13.0), (4, 14.0), (5, 15.0)]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_full_disk_is_one_line_naming_the_event_file(tmp_path):
+    """A full disk failed the flush with an OSError naming no file ("error: No space left on device"), and closing
+    the writer in a trainer's `finally` raised it again over whatever error had stopped the run."""
+    from ponder.errors import PonderError
+
+    w = SummaryWriter(tmp_path)
+    w._f.close()
+    w._f = open("/dev/full", "ab")  # the disk fills
+    with pytest.raises(PonderError, match=rf"^{re.escape(str(w.path))}: cannot write \(No space left on device\)$"):
+        w.add_scalars(1, {"train/loss": 2.5})
+    w.close()
