@@ -368,6 +368,7 @@ def cmd_pretrain(a):
         TrainConfig,
         check_pretrain_settings,
         config_from,
+        kind_phrase,
         pretrain,
         tiny_model_config,
     )
@@ -377,7 +378,9 @@ def cmd_pretrain(a):
         from .train import read_run_config
 
         saved = read_run_config(run)
-        if saved.get("kind") != "pretrain" or not isinstance(saved.get("train"), dict):
+        if saved.get("kind") != "pretrain":  # (an sft run's config.json has its "train" settings too)
+            raise PonderError(f"{run}: holds {kind_phrase(saved.get('kind'))}, not a 'pretrain' run")
+        if not isinstance(saved.get("train"), dict):
             raise PonderError(f"{run}: not a pretraining run (its config.json has no pretraining settings)")
         if not isinstance(saved.get("corpus"), dict):  # made by train.pretrain() on documents of its caller's
             raise PonderError(f"{run}: the run was made by the Python API on its own documents (its config.json "

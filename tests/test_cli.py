@@ -1352,6 +1352,15 @@ def test_sft_resume_of_another_commands_directory_says_what_it_is(tmp_path, caps
     assert f"{tmp_path}: holds a 'grpo' run, not an 'sft' run" in capsys.readouterr().err
 
 
+def test_pretrain_resume_of_another_commands_directory_says_what_it_is(tmp_path, capsys):
+    """An sft run was "not a pretraining run (its config.json has no pretraining settings)", though its config.json
+    has the same "train" settings: it says what the directory holds, as sft --resume does."""
+    for kind, said in (("sft", "an 'sft' run"), ("grpo", "a 'grpo' run"), ("eval", "an 'eval' result")):
+        (tmp_path / "config.json").write_text(json.dumps({"kind": kind, "train": {"steps": 5}}))
+        assert main(["pretrain", "--out", str(tmp_path), "--resume"]) == 2
+        assert f"{tmp_path}: holds {said}, not a 'pretrain' run" in capsys.readouterr().err
+
+
 def test_ctrl_c_in_a_training_command_says_how_to_continue(tmp_path, monkeypatch, capsys):
     """An interrupted run with a checkpoint names the command that resumes it; before, only "interrupted"."""
     import ponder.cli as cli
