@@ -638,6 +638,30 @@ def check_resumed_weights(run: Path, state: dict) -> None:
                           "weights")
 
 
+def _run_record(train: dict, data_sha256) -> dict:
+    """A pretraining run's settings as config.json holds them and its documents' digest: what its trainer states
+    record. Less the step target (a resume may raise it) and what only sets the cadence of held-out losses and
+    checkpoints or the thread count (no trajectory changes with them: a hand edit of those is fine)."""
+    keep = {k: v for k, v in train.items() if k not in ("steps", "eval_every", "save_every", "threads")}
+    return {"train": keep, "data_sha256": data_sha256}
+
+
+def check_run_record(run: Path, state: dict, want: dict) -> None:
+    """The trainer state must be the run's own: a checkpoint/ of another run of the same model (its weights and
+    state together, which check_resumed_weights passes) trained on silently under this run's settings and history.
+    A state saved before the record was kept is not checked."""
+    have = (state.get("extra") or {}).get("run") if isinstance(state.get("extra"), dict) else None
+    if not isinstance(have, dict) or have == want:
+        return
+    a, b = have.get("train") or {}, want["train"]
+    diff = [f"{k} {json.dumps(a.get(k))} vs {json.dumps(b.get(k))}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+    if have.get("data_sha256") != want["data_sha256"]:
+        diff.append("the documents' sha256")
+    raise PonderError(f"{run / 'checkpoint' / STATE}: saved by a run of other settings or documents than "
+                      f"config.json's ({'; '.join(diff)[:200]}); put the run's own checkpoint back (or the settings "
+                      "it was saved with)")
+
+
 def check_steps_left(run, at: int, steps: int) -> None:
     """A resumed run at step `at` must have steps left before its target."""
     if at >= steps:  # (a --steps behind the run is named as such: "at step 10 of 5" read as a miscount)
@@ -838,6 +862,8 @@ def pretrain(
             raise PonderError(f"{run}: the held-out documents differ from the run's own (" + (
                 f"sha256 {str(held_saved)[:12]}" if held_saved else "it had none") + "); resume with the same "
                 "held-out documents")
+        config_from(TrainConfig, saved["train"], f"{run / 'config.json'}: train")  # (its own line first)
+        check_run_record(run, state, _run_record(saved["train"], saved.get("data_sha256")))
         start = state["step"]
         train = saved_train_config(run, saved, given.steps if given else None, start)
         if train.threads:
@@ -881,6 +907,9 @@ def pretrain(
             {"kind": "pretrain", "train": asdict(train), "model": asdict(mc), "vocab_size": vocab_size,
              "corpus": corpus, "data_sha256": _digest(docs),
              "heldout_sha256": _digest(heldout_docs) if heldout_docs else None}, indent=2))
+    # what the trainer state records of its run: a checkpoint/ copied in from another run of the same model
+    # (other settings or documents) resumes only where it is the run's own
+    record = _run_record(json.loads(json.dumps(asdict(train))), _digest(docs))
     model.train()
     fwd = compiled(model) if train.compile else model
     tb = SummaryWriter(run / "tensorboard", purge_step=start + 1 if start else None)
@@ -903,7 +932,7 @@ def pretrain(
             stop_if_diverged(row, run, saved_at)
             if (step + 1) % train.save_every == 0 or step + 1 == train.steps:
                 model.eval()
-                save_run(run, model, tok, opt, step + 1)
+                save_run(run, model, tok, opt, step + 1, extra={"run": record})
                 saved_at = step + 1
                 model.train()
     finally:

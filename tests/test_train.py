@@ -1352,6 +1352,27 @@ def test_resume_refuses_a_foreign_checkpoint_or_state_and_never_runs_code_from_i
     assert not (tmp_path / "ran").exists()
 
 
+def test_resume_refuses_the_whole_checkpoint_of_another_run_of_the_same_model(tmp_path):
+    """checkpoint/ copied from another run of the same model (an lr sweep's neighbour: its weights and trainer state
+    together) passed every check and trained on silently under this run's settings and metrics. A hand edit of what
+    only sets the cadence of checkpoints and held-out losses still resumes."""
+    import shutil
+
+    runs = [pretrain(tmp_path / name, DOCS, model_config=ModelConfig(**SMALL), vocab_size=300, progress=False,
+                     train=_train(steps=1, lr=lr)) for name, lr in (("a", 3e-3), ("b", 1e-2))]
+    a, b = runs
+    shutil.rmtree(a / "checkpoint")
+    shutil.copytree(b / "checkpoint", a / "checkpoint")
+    metrics = (a / "metrics.jsonl").read_bytes()
+    with pytest.raises(PonderError, match=r"checkpoint/trainer_state.pt: saved by a run of other settings or "
+                                          r"documents than config.json's \(lr 0.01 vs 0.003\); put the run's own"):
+        pretrain(a, DOCS, train=_train(steps=2), resume=True, progress=False)
+    assert (a / "metrics.jsonl").read_bytes() == metrics
+    cfg = json.loads((b / "config.json").read_text())
+    (b / "config.json").write_text(json.dumps({**cfg, "train": {**cfg["train"], "save_every": 5, "eval_every": 5}}))
+    pretrain(b, DOCS, train=_train(steps=2), resume=True, progress=False)
+
+
 def test_resume_targets_are_written_back_and_hand_edited_settings_get_one_line(tmp_path):
     """A resume with more steps records them, so `--resume` alone after another interruption continues to the same
     target (the CLI's hint) and the library's resume with no TrainConfig keeps the run's own; a hand-edited
@@ -1614,6 +1635,7 @@ def test_resumed_trainer_state_is_read_onto_the_cpu(tmp_path):
     tensors = [t for t in torch.utils._pytree.tree_leaves(loaded) if isinstance(t, torch.Tensor)]
     assert len(tensors) > 2 and all(t.device.type == "cpu" for t in tensors)
     assert loaded.pop("weights_sha256") == state.pop("weights_sha256")  # (a str: assert_close compares tensors)
+    assert loaded.pop("extra") == state.pop("extra")  # (the run's settings and documents' digest: strs too)
     torch.testing.assert_close(loaded, state, rtol=0, atol=0)
     for run in (a, b):
         pretrain(run, DOCS, train=_train(steps=4), resume=True, progress=False)
