@@ -445,8 +445,8 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
 def _os_error(e: BaseException) -> OSError | None:
     """The OSError behind a failed write: `e` itself, or the one a Rust writer gives as text (safetensors on a full
     disk raises SafetensorError "Error while serializing: I/O error: No space left on device (os error 28)")."""
-    if isinstance(e, OSError):
-        return None if isinstance(e, PonderError) else e
+    if isinstance(e, OSError):  # (an OutputError names a file of the temporary directory: its cause is the error)
+        return (e.__cause__ if isinstance(e.__cause__, OSError) else None) if isinstance(e, PonderError) else e
     m = re.search(r"\(os error (\d+)\)", str(e)) if isinstance(e, Exception) else None
     return OSError(int(m[1]), os.strerror(int(m[1]))) if m else None
 

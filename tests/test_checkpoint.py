@@ -1,6 +1,7 @@
 """Checkpoint files: round trip, atomic save, and clear errors for broken checkpoints."""
 
 import json
+import os
 import re
 
 import pytest
@@ -268,6 +269,30 @@ def test_weights_written_to_a_full_disk_are_one_line_and_keep_the_checkpoint(tmp
         ponder.save(model, tok, ck)
     assert e.value.errno == 28 and (ck / "model.safetensors").read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["ck"]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_tokenizer_written_to_a_full_disk_names_the_checkpoint_not_its_temporary_directory(tmp_path, tiny_random,
+                                                                                               monkeypatch):
+    """The tokenizer's files are written by atomic writes whose error names the file written, one in save's
+    temporary directory (".ck.tmp-PID-XXXX/tokenizer.json"), gone by the time the line is read. Here that file
+    links to /dev/full: the disk is full."""
+    import tempfile
+
+    from ponder.fileio import OutputError
+
+    model, tok = tiny_random
+    real = tempfile.mkdtemp
+
+    def mkdtemp(*a, **k):
+        d = real(*a, **k)
+        os.symlink("/dev/full", os.path.join(d, "tokenizer.json"))
+        return d
+
+    monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
+    with pytest.raises(OutputError, match=r"^\S+/ck: cannot save the checkpoint \(No space left on device\)$"):
+        ponder.save(model, tok, tmp_path / "ck")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_weights_left_as_a_git_lfs_pointer_are_named_so(tmp_path, tiny_random):
