@@ -654,9 +654,12 @@ def check_run_record(run: Path, state: dict, want: dict) -> None:
     if not isinstance(have, dict) or have == want:
         return
     a, b = have.get("train") or {}, want["train"]
-    diff = [f"{k} {json.dumps(a.get(k))} vs {json.dumps(b.get(k))}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
-    if have.get("data_sha256") != want["data_sha256"]:
-        diff.append("the documents' sha256")
+    # (the settings both know: one that a later version adds is in neither the older record nor its run's config)
+    diff = [f"{k} {json.dumps(a[k])} vs {json.dumps(b[k])}" for k in sorted(set(a) & set(b)) if a[k] != b[k]]
+    if None not in (have.get("data_sha256"), want["data_sha256"]) and have["data_sha256"] != want["data_sha256"]:
+        diff.append("the documents' sha256")  # (None: a config.json from before the digest was recorded)
+    if not diff:
+        return
     raise PonderError(f"{run / 'checkpoint' / STATE}: saved by a run of other settings or documents than "
                       f"config.json's ({'; '.join(diff)[:200]}); put the run's own checkpoint back (or the settings "
                       "it was saved with)")
@@ -862,8 +865,10 @@ def pretrain(
             raise PonderError(f"{run}: the held-out documents differ from the run's own (" + (
                 f"sha256 {str(held_saved)[:12]}" if held_saved else "it had none") + "); resume with the same "
                 "held-out documents")
-        config_from(TrainConfig, saved["train"], f"{run / 'config.json'}: train")  # (its own line first)
-        check_run_record(run, state, _run_record(saved["train"], saved.get("data_sha256")))
+        # (a bad setting gets its own line first; and a config.json from before a setting existed has no key for
+        # it, where the record saved since has its default)
+        was = config_from(TrainConfig, saved["train"], f"{run / 'config.json'}: train")
+        check_run_record(run, state, _run_record(json.loads(json.dumps(asdict(was))), saved.get("data_sha256")))
         start = state["step"]
         train = saved_train_config(run, saved, given.steps if given else None, start)
         if train.threads:
