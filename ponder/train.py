@@ -489,10 +489,11 @@ def kind_phrase(kind) -> str:
     return f"{_article(kind)} {kind!r} {'result' if kind in ('eval', 'sweep') else 'run'}"
 
 
-def fresh_run_dir(run: Path, model_path=None) -> None:
+def fresh_run_dir(run: Path, model_path=None, kind: str | None = None) -> None:
     """Refuse a run directory that would overwrite something: an earlier run (its checkpoint, metrics or
     config), any model checkpoint (a run writes its own config.json over the model's), or the very checkpoint
-    the run starts from."""
+    the run starts from. `kind`: the run's own ("pretrain", "sft", "grpo"), so that another kind's run is not
+    met with "pass --resume", which would refuse it."""
     if str(run) in ("", "."):
         raise PonderError("--out: give a run directory (an empty path would write into the current one)")
     if run.exists() and not run.is_dir():
@@ -517,6 +518,13 @@ def fresh_run_dir(run: Path, model_path=None) -> None:
     # (a checkpoint a save killed between its two renames set aside is the run's: --resume puts it back, where
     # "stopped before its first checkpoint; remove the directory" below would have the run deleted)
     if (run / "checkpoint").exists() or any(run.glob(".checkpoint.old-*")):
+        try:
+            held = json.loads((run / "config.json").read_text(encoding="utf-8")).get("kind")
+        except (OSError, ValueError, AttributeError):
+            held = None
+        if kind is not None and isinstance(held, str) and held != kind:
+            raise PonderError(f"{run}: already holds {kind_phrase(held)}, not {_article(kind)} {kind!r} run to "
+                              "continue; choose another --out")
         raise PonderError(f"{run}: already holds a run; pass --resume to continue it or choose another --out")
     held = next((f for f in MODEL_FILES if (run / f).exists()), None)
     if held is not None:
@@ -805,7 +813,7 @@ MIN_VOCAB = 256 + len(SPECIAL_TOKENS)  # a byte-level tokenizer's smallest: ever
 
 def check_pretrain_settings(run: Path, train: TrainConfig, model_config: ModelConfig | None, vocab_size: int):
     """What a fresh pretraining run would refuse, checked before the corpus is built (the CLI's takes ~10 s)."""
-    fresh_run_dir(run)
+    fresh_run_dir(run, kind="pretrain")
     if isinstance(vocab_size, bool) or not isinstance(vocab_size, int):  # (a TypeError inside the trainer)
         raise PonderError(f"vocab_size must be an integer, got {vocab_size!r}")
     if vocab_size > MAX_VOCAB:  # the tokenizers trainer allocates for it up front: 10**12 aborted the process
@@ -1417,7 +1425,7 @@ def sft(
         train = (train or TrainConfig(steps=100, lr=1e-3, warmup=10, batch_size=16)).validate()
         check_not_compiled(train)
         if run is not None:
-            fresh_run_dir(run, model_path)
+            fresh_run_dir(run, model_path, kind="sft")
     if model is None or tok is None:
         raise PonderError("sft: give a model and its tokenizer (or resume=True with a run directory)")
     if train.threads:  # (as pretrain: it was recorded in config.json and never applied)

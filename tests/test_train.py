@@ -87,6 +87,19 @@ def test_pretrain_errors(tmp_path):
         pretrain(tmp_path / "notrun", DOCS, resume=True, progress=False)
 
 
+def test_a_new_run_over_another_commands_run_is_not_told_to_resume_it(tmp_path):
+    """`ponder pretrain --out DIR` over an sft run said "already holds a run; pass --resume to continue it", and
+    --resume then refused it as an sft run."""
+    for kind, said in (("sft", "an 'sft' run"), ("grpo", "a 'grpo' run")):
+        run = tmp_path / kind
+        (run / "checkpoint").mkdir(parents=True)
+        (run / "config.json").write_text(json.dumps({"kind": kind}))
+        with pytest.raises(PonderError, match=f"already holds {said}, not a 'pretrain' run to continue; choose "
+                                              "another --out$"):
+            pretrain(run, DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=1), vocab_size=300,
+                     progress=False)
+
+
 @pytest.mark.parametrize("docs, held, msg", [
     ("12 + 3 = 15", None, r"pretrain: docs must be a list of strings \(one per document\), got str"),
     (DOCS, "1 + 1 = 2", r"pretrain: heldout_docs must be a list of strings"),

@@ -270,7 +270,7 @@ def check_inputs(cfg: GRPOConfig, run_dir: str | Path, *, resume: bool = False) 
     if not resume:
         cfg.validate()
         resolve_data(cfg)
-        fresh_run_dir(Path(run_dir), cfg.model)
+        fresh_run_dir(Path(run_dir), cfg.model, kind="grpo")
     # checkpoint.load's checks up to the weights; the tokenizer renders the prompts
     _, path, config, _, _ = checkpoint.check_loadable(Path(run_dir) / "checkpoint" if resume else cfg.model,
                                                       dtype=cfg.dtype, device=cfg.device)
@@ -505,7 +505,7 @@ def train(
         cfg.validate()
         resolve_data(cfg)
         if dp is None or dp.rank == 0:
-            fresh_run_dir(run, cfg.model if model is None else None)
+            fresh_run_dir(run, cfg.model if model is None else None, kind="grpo")
         if model is None:
             model, tok = checkpoint.load(cfg.model, dtype=cfg.dtype, device=cfg.device)
         state, start = None, 0
