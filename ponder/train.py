@@ -860,11 +860,12 @@ def pretrain(
         check_documents(heldout_docs, "heldout_docs")
     if not resume:
         check_pretrain_settings(run, train, model_config, vocab_size)
+    docs_sha256 = _digest(docs)  # (once: config.json, the resume check and every trainer state's record)
     if resume:
         model, tok, state, saved = load_run(run, "pretrain")
         # Other documents would train on silently: the batches are drawn by row number from whatever is packed
         # (runs from before the digest was recorded have none to check).
-        if saved.get("data_sha256") not in (None, _digest(docs)):
+        if saved.get("data_sha256") not in (None, docs_sha256):
             raise PonderError(f"{run}: the documents differ from the run's own (sha256 "
                               f"{str(saved['data_sha256'])[:12]}); resume with the same documents")
         # The held-out loss too is one set's throughout (runs from before it was recorded have no key to check).
@@ -918,11 +919,11 @@ def pretrain(
         run.mkdir(parents=True, exist_ok=True)  # an empty folder)
         atomic_write_text(run / "config.json", json.dumps(
             {"kind": "pretrain", "train": asdict(train), "model": asdict(mc), "vocab_size": vocab_size,
-             "corpus": corpus, "data_sha256": _digest(docs),
+             "corpus": corpus, "data_sha256": docs_sha256,
              "heldout_sha256": _digest(heldout_docs) if heldout_docs else None}, indent=2))
     # what the trainer state records of its run: a checkpoint/ copied in from another run of the same model
     # (other settings or documents) resumes only where it is the run's own
-    record = _run_record(json.loads(json.dumps(asdict(train))), _digest(docs))
+    record = _run_record(json.loads(json.dumps(asdict(train))), docs_sha256)
     model.train()
     fwd = compiled(model) if train.compile else model
     tb = SummaryWriter(run / "tensorboard", purge_step=start + 1 if start else None)
