@@ -11,6 +11,7 @@ needs no data cursor and a resumed run reproduces the uninterrupted one.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import math
@@ -699,8 +700,13 @@ def saved_train_config(run: Path, saved: dict, steps: int | None, at: int) -> Tr
     train.steps = train.steps if steps is None else steps
     train.validate()  # the new target too: sft's was never checked (7.5 was written here, then failed in range())
     check_steps_left(run, at, train.steps)
-    if train.steps != saved["train"].get("steps"):
+    old = saved["train"].get("steps")
+    if train.steps != old:
         save_run_config(run, {**saved, "train": {**saved["train"], "steps": train.steps}})
+        if isinstance(old, int) and at >= train.warmup:  # the cosine stretches over the new target: said, as a jump
+            was = lr_at(at, dataclasses.replace(train, steps=old))  # of the lr (0.1x to 0.24x of the peak) is
+            print(f"resume: the cosine schedule now runs to step {train.steps} (was {old}): the learning rate at "
+                  f"step {at + 1} is {lr_at(at, train):.3g}, not {was:.3g}", file=sys.stderr)  # no small change
     return train
 
 

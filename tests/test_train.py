@@ -1961,3 +1961,21 @@ def test_a_last_turn_the_chat_template_renders_as_nothing_is_refused_in_one_line
     kept = {"messages": [{"role": "user", "content": "2 + 3?"}, {"role": "assistant", "content": "<think>x</think>5"}]}
     ids, mask = encode_sft(tok, kept, "d.jsonl:4", turns=turns)
     assert _trained(tok, ids, mask) == ["5<|im_end|>"]
+
+
+def test_a_resume_that_moves_the_step_target_says_the_learning_rate_jumps(tmp_path, capsys):
+    """--resume --steps N recomputes the cosine over the new target: a finished 3000-step run extended to 4000
+    went from 0.1x to 0.24x of the peak lr at once, and nothing said so."""
+    from dataclasses import asdict
+
+    from ponder.train import TrainConfig, lr_at, saved_train_config
+
+    saved = {"kind": "pretrain", "train": asdict(TrainConfig(steps=3000, warmup=100, lr=1e-3))}
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    train = saved_train_config(tmp_path, saved, 4000, 3000)
+    assert train.steps == 4000 and json.loads((tmp_path / "config.json").read_text())["train"]["steps"] == 4000
+    err = capsys.readouterr().err
+    assert (f"the cosine schedule now runs to step 4000 (was 3000): the learning rate at step 3001 is "
+            f"{lr_at(3000, train):.3g}, not 0.0001") in err
+    saved_train_config(tmp_path, {**saved, "train": {**saved["train"], "steps": 4000}}, None, 3000)
+    assert capsys.readouterr().err == ""
