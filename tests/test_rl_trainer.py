@@ -1117,6 +1117,23 @@ def test_a_generate_fn_sample_the_learner_cannot_train_on_is_refused(tmp_path, c
         train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "r", progress=False, generate_fn=generate)
 
 
+def test_a_generate_fn_s_empty_completions_train_in_a_micro_batch_of_their_own(tmp_path, ckpt):
+    """A generate_fn may return a completion with no token (a sampler that leaves the stop token out). Rows are
+    sorted by length, so with --micro-batch 1 such a row is a micro-batch alone: shared_prefix_logprobs failed on
+    it with a RuntimeError (reshape of 0 elements). It holds no loss token: the step is the one of micro-batch 8."""
+    from dataclasses import replace
+
+    def generate(model, tok, prompts, *, version, **kw):
+        return [[replace(s, token_ids=[], logprobs=[], text="") if j == 0 else s for j, s in enumerate(g)]
+                for g in ponder.sample(model, tok, prompts, **kw)]
+
+    cfg = {**SMALL, "steps": 1, "eval_every": 5}
+    whole, split = (rows(train(GRPOConfig(model=str(ckpt), **cfg, micro_batch=mb), tmp_path / str(mb),
+                               progress=False, generate_fn=generate))[0] for mb in (8, 1))
+    for k in ("loss", "entropy", "kl_mean", "grad_norm"):
+        assert split[k] == pytest.approx(whole[k], rel=1e-5, abs=1e-8), k
+
+
 def test_a_dapo_run_with_a_curriculum_resumes_equal_to_uninterrupted(tmp_path, ckpt):
     """The resume tests ran the grpo preset only; DAPO with a curriculum carries the most per-step state: dynamic
     sampling's refill rounds (their seeds and the prompts already drawn), the curriculum's statistics and its

@@ -368,13 +368,14 @@ def shared_prefix_logprobs(model, prompts: list[list[int]], owner: torch.Tensor,
         cache.valid[j, lp: lp + len(c)] = True
     ids = ids.to(dev)
     hidden = model(ids, cache=cache, return_hidden=True)  # position t predicts completion token t+1
-    hidden = torch.cat([last.index_select(0, owner)[:, None], hidden[:, :-1]], 1)
+    # ([:, :lc]: a micro-batch of empty completions, a generate_fn's, has no column, where the cat made one)
+    hidden = torch.cat([last.index_select(0, owner)[:, None], hidden[:, :-1]], 1)[:, :lc]
     # the vocabulary projection and softmax on real completion tokens only (padding columns stay 0)
     R = len(completions)
     real = (torch.arange(lc)[None] < torch.tensor(list(map(len, completions)))[:, None]).reshape(-1)
     idx = real.nonzero()[:, 0].to(dev)
-    logp, ent = head_logprobs(model.lm_head, hidden.reshape(R * lc, -1)[idx], ids.reshape(-1)[idx], temperature,
-                              with_entropy)
+    logp, ent = head_logprobs(model.lm_head, hidden.reshape(R * lc, hidden.shape[-1])[idx], ids.reshape(-1)[idx],
+                              temperature, with_entropy)
     logp = logp.new_zeros(R * lc).index_copy(0, idx, logp).view(R, lc)
     if ent is not None:
         ent = ent.new_zeros(R * lc).index_copy(0, idx, ent).view(R, lc).cpu()
