@@ -1134,6 +1134,18 @@ def test_a_generate_fn_s_empty_completions_train_in_a_micro_batch_of_their_own(t
         assert split[k] == pytest.approx(whole[k], rel=1e-5, abs=1e-8), k
 
 
+def test_train_leaves_the_callers_config_as_it_was(tmp_path, ckpt):
+    """train() filled its default reward ("math" for arith) into the caller's GRPOConfig: a second run made from it
+    with dataclasses.replace(cfg, task="countdown") trained countdown with the math verifier, which accepts a bare
+    target number without any expression."""
+    from dataclasses import replace
+
+    cfg = GRPOConfig(model=str(ckpt), **{**SMALL, "steps": 1, "eval_every": 5, "eval_n": 1, "group_size": 2})
+    before = replace(cfg)
+    train(cfg, tmp_path / "a", progress=False)
+    assert cfg == before  # (reward None: each run made from it takes its own task's default)
+
+
 def test_a_dapo_run_with_a_curriculum_resumes_equal_to_uninterrupted(tmp_path, ckpt):
     """The resume tests ran the grpo preset only; DAPO with a curriculum carries the most per-step state: dynamic
     sampling's refill rounds (their seeds and the prompts already drawn), the curriculum's statistics and its

@@ -503,6 +503,9 @@ def train(
         start = state["step"]
         check_steps_left(run, start, cfg.steps)
     else:
+        # the run's own: it fills in reward, chat_template_kwargs and data paths, which the caller's config kept,
+        # so a run made from it by dataclasses.replace(cfg, task="countdown") trained with the first one's reward
+        cfg = copy.copy(cfg)
         cfg.validate()
         resolve_data(cfg)
         if dp is None or dp.rank == 0:
