@@ -328,6 +328,26 @@ def test_a_config_that_does_not_describe_its_weights_is_named_before_anything_is
             ponder.load(ck)
 
 
+def test_a_quantized_checkpoint_is_refused_by_its_quantization_config(tmp_path, tiny_random):
+    """A hub FP8/AWQ/GPTQ checkpoint (Qwen3-*-FP8) stores its weights beside scales: loading it said "unexpected
+    tensor 'model.layers.0.mlp.down_proj.weight_scale_inv' for qwen3 config", nothing of the quantization; and
+    quantized weights under the usual names would be cast to float without their scales."""
+    model, tok = tiny_random
+    ck = ponder.save(model, tok, tmp_path / "ck")
+    sd = load_file(ck / "model.safetensors")
+    name = next(k for k in sd if k.endswith("down_proj.weight"))
+    sd[name] = sd[name].to(torch.float8_e4m3fn)
+    sd[name + "_scale_inv"] = torch.ones(1, 1)
+    save_file(sd, ck / "model.safetensors", metadata={"format": "pt"})
+    cfg = json.loads((ck / "config.json").read_text())
+    cfg["quantization_config"] = {"quant_method": "fp8", "activation_scheme": "dynamic", "weight_block_size": [128, 128]}
+    (ck / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(PonderError, match="^" + re.escape(f"{ck / 'config.json'}: quantization_config "
+                                                          "(quant_method='fp8') is not supported")) as e:
+        ponder.load(ck)
+    _one_line_naming(e, ck / "config.json")
+
+
 def _broken(tmp_path, tiny_random, edit):
     model, tok = tiny_random
     ck = ponder.save(model, tok, tmp_path / "ck")
