@@ -294,11 +294,12 @@ _UNIMPLEMENTED = {"attn_logit_softcapping": None, "final_logit_softcapping": Non
 
 def _refuse_unimplemented(d: dict, mt: str, source: str) -> None:
     """PonderError naming the file and the field for a config.json setting something this model does not do."""
-    q = d.get("quantization_config")
-    if q:  # (FP8, AWQ, GPTQ, bitsandbytes: weights in other dtypes beside scales, which were "unexpected tensors")
-        method = q.get("quant_method") if isinstance(q, dict) else q
-        raise PonderError(f"{source}: quantization_config (quant_method={_short(method)}) is not supported; "
-                          "give a checkpoint with unquantized float32, bfloat16 or float16 weights")
+    for key in ("quantization_config", "compression_config"):  # (compressed-tensors' older name for it)
+        q = d.get(key)
+        if q:  # (FP8, AWQ, GPTQ, bitsandbytes: weights in other dtypes beside scales, which were "unexpected tensors")
+            method = q.get("quant_method") if isinstance(q, dict) else q
+            raise PonderError(f"{source}: {key} (quant_method={_short(method)}) is not supported; "
+                              "give a checkpoint with unquantized float32, bfloat16 or float16 weights")
     rope = [r for r in (d.get("rope_parameters"), d.get("rope_scaling")) if isinstance(r, dict)]
     for k, neutral in _UNIMPLEMENTED.items():
         for v in [d.get(k, neutral)] + [r.get(k, neutral) for r in rope]:

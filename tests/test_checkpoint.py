@@ -346,6 +346,11 @@ def test_a_quantized_checkpoint_is_refused_by_its_quantization_config(tmp_path, 
                                                           "(quant_method='fp8') is not supported")) as e:
         ponder.load(ck)
     _one_line_naming(e, ck / "config.json")
+    del cfg["quantization_config"]  # compressed-tensors' older name for it
+    cfg["compression_config"] = {"quant_method": "compressed-tensors", "format": "float-quantized"}
+    (ck / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(PonderError, match=re.escape("compression_config (quant_method='compressed-tensors') is not")):
+        ponder.load(ck)
 
 
 def _broken(tmp_path, tiny_random, edit):
