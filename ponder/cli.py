@@ -219,6 +219,12 @@ def cmd_generate(a):
                           "pass --temperature > 0 to sample")
     model, tok = _load(a, a.model)
     prompts = list(a.prompt)
+    # an empty prompt, named as the output below numbers them (the engine said "prompt 0", its 0-based index)
+    empty = [j for j, p in enumerate(prompts) if not p]
+    if empty and not a.chat and tok.bos_token_id is None:
+        which = f"prompt {empty[0] + 1}/{len(prompts)}" if len(prompts) > 1 else "the prompt"
+        raise PonderError(f"{which} is empty: the model has nothing to continue from (its tokenizer has no BOS "
+                          "token); give some text, or pass --chat to send it as a user message")
     if a.chat:
         prompts = [[{"role": "user", "content": p}] for p in prompts]
     # a prompt too long for the context, named as the output below numbers them (the engine's index is 0-based)

@@ -1882,6 +1882,17 @@ def test_generate_names_the_prompt_too_long_for_the_context_as_its_output_does(c
     assert re.search(r"error: prompt of \d+ tokens \+ --max-new-tokens 300 exceeds", capsys.readouterr().err)
 
 
+def test_generate_names_an_empty_prompt_as_its_output_does(capsys):
+    """An empty prompt (the tiny tokenizer has no BOS) was refused as "prompt 0 is empty", the engine's 0-based
+    index: the first of one prompt, the first of two for the second one's fault never."""
+    assert main(["generate", "Problem: 1 + 2", "", "--max-new-tokens", "3"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "prompt 2/2 is empty" in err and "--chat" in err, err
+    assert main(["generate", "", "--max-new-tokens", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "the prompt is empty" in err and "prompt 0" not in err, err
+
+
 def test_chat_outgrowing_the_context_caps_or_skips_a_turn_and_goes_on(monkeypatch, capsys):
     """A conversation grows every turn: once it plus --max-new-tokens passed the model's 512 positions, `chat`
     ended the whole session with "prompt of N tokens + max_new_tokens M exceeds the model's context" (exit 2),
