@@ -264,7 +264,8 @@ def cmd_chat(a):
     while True:
         try:
             line = input("you> ")
-        except EOFError:
+        except EOFError:  # Ctrl-D: end the "you> " line (the shell's prompt went on after it)
+            print()
             break
         except KeyboardInterrupt:  # at the prompt: quit ("interrupted" on a line of its own, not after "you> ")
             print(file=sys.stderr)

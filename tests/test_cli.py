@@ -1893,6 +1893,13 @@ def test_generate_names_an_empty_prompt_as_its_output_does(capsys):
     assert "the prompt is empty" in err and "prompt 0" not in err, err
 
 
+def test_chat_ended_by_ctrl_d_ends_its_prompt_line(monkeypatch, capsys):
+    """Ctrl-D at "you> " left the line open: the shell's prompt was printed after "you> "."""
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(["chat", "--temperature", "0"]) in (0, None)
+    assert capsys.readouterr().out == "you> \n"
+
+
 def test_chat_outgrowing_the_context_caps_or_skips_a_turn_and_goes_on(monkeypatch, capsys):
     """A conversation grows every turn: once it plus --max-new-tokens passed the model's 512 positions, `chat`
     ended the whole session with "prompt of N tokens + max_new_tokens M exceeds the model's context" (exit 2),
