@@ -272,6 +272,12 @@ def cmd_chat(a):
             raise
         if not line.strip():
             break
+        try:  # a byte that is not UTF-8 (decoded as a lone surrogate) failed the render: the whole chat ended
+            line.encode("utf-8")
+        except UnicodeEncodeError as e:
+            print(f"(not sent: the line is not valid UTF-8 text at character {e.start + 1}; an empty line ends this "
+                  "chat)", file=sys.stderr)
+            continue
         messages.append({"role": "user", "content": line})
         turn = sum(m["role"] == "user" for m in messages) - 1  # each reply its own random stream (0, 1, ...)
         # The conversation grows each turn: past the context with --max-new-tokens it ended the whole session (at

@@ -1900,6 +1900,17 @@ def test_chat_ended_by_ctrl_d_ends_its_prompt_line(monkeypatch, capsys):
     assert capsys.readouterr().out == "you> \n"
 
 
+def test_chat_skips_a_line_that_is_not_utf8_and_goes_on(monkeypatch, capsys):
+    """A line with a byte that is not UTF-8 (read as a lone surrogate) ended the whole chat with an encoding error
+    (exit 2), the conversation lost; it is not sent, said in one line on stderr, and the chat goes on."""
+    monkeypatch.setattr("sys.stdin", io.StringIO("hi \udcff there\nProblem: 1 + 2 = ?\n\n"))
+    assert main(["chat", "--max-new-tokens", "4", "--temperature", "0"]) in (0, None)
+    std = capsys.readouterr()
+    assert std.out.count("model> ") == 1 and std.out.count("you> ") == 3
+    notes = [x for x in std.err.splitlines() if not x.startswith("ponder chat —")]
+    assert len(notes) == 1 and "not valid UTF-8" in notes[0] and "character 4" in notes[0], std.err
+
+
 def test_chat_outgrowing_the_context_caps_or_skips_a_turn_and_goes_on(monkeypatch, capsys):
     """A conversation grows every turn: once it plus --max-new-tokens passed the model's 512 positions, `chat`
     ended the whole session with "prompt of N tokens + max_new_tokens M exceeds the model's context" (exit 2),
