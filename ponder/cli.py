@@ -1659,13 +1659,16 @@ def _options_given(sub: argparse.ArgumentParser, argv: list[str]) -> set[str]:
 
 def _check_args(a, parser):
     """What argparse cannot check: text that is not UTF-8, an empty output path, options --resume ignores."""
+    # a positional argument by its name in usage ("prompt"): "--prompt" named a flag the command does not have
+    positional = {act.dest for act in _command_parser(parser, a)._actions if not act.option_strings}
     for k, v in vars(a).items():
         for x in v if isinstance(v, list) else [v]:
             if isinstance(x, str):
                 try:
                     x.encode("utf-8")
                 except UnicodeEncodeError:
-                    raise PonderError(f"--{k.replace('_', '-')}: not valid UTF-8 text: {x!r:.60}") from None
+                    name = k if k in positional else f"--{k.replace('_', '-')}"
+                    raise PonderError(f"{name}: not valid UTF-8 text: {x!r:.60}") from None
     # (an empty --data, as "$DATA" with the variable unset writes it, fell back on the default --task silently:
     # eval, grpo, distill and probe ran on arith problems; an empty --eval-data, --val-data or --train-file was none)
     for k in ("out", "output", "data", "eval_data", "val_data", "train_file"):

@@ -306,7 +306,7 @@ def test_errors_are_one_line_and_debug_shows_traceback(tmp_path):
     (["probe", "diversity", "--data", ""], "--data: empty path"),
     (["probe", "contamination", "--train-file", ""], "--train-file: empty path"),
     (["sft", "--data", "d.jsonl", "--val-data", "", "--out", "r"], "--val-data: empty path"),
-    (["generate", "\udcff"], "--prompt: not valid UTF-8 text"),
+    (["generate", "\udcff"], "error: prompt: not valid UTF-8 text"),
     (["grpo", "--resume", "r", "--lr", "1", "--model", "m"], "drop --model, --lr"),
     (["pretrain", "--out", "r", "--resume", "--hidden", "64"], "drop --hidden"),
     # --vocab out of range was named vocab_size (the library's keyword), and a word "invalid int value"
@@ -1909,6 +1909,16 @@ def test_chat_skips_a_line_that_is_not_utf8_and_goes_on(monkeypatch, capsys):
     assert std.out.count("model> ") == 1 and std.out.count("you> ") == 3
     notes = [x for x in std.err.splitlines() if not x.startswith("ponder chat —")]
     assert len(notes) == 1 and "not valid UTF-8" in notes[0] and "character 4" in notes[0], std.err
+
+
+def test_text_that_is_not_utf8_is_named_by_its_argument_as_usage_shows_it(capsys):
+    """A positional argument holding a byte that is not UTF-8 was named as a flag, "--prompt", that generate
+    does not have; a flag keeps its name."""
+    assert main(["generate", "a\udcffb"]) == 2
+    err = capsys.readouterr().err
+    assert "error: prompt: not valid UTF-8" in err and "--prompt" not in err, err
+    assert main(["generate", "x", "--stop", "a\udcffb"]) == 2
+    assert "error: --stop: not valid UTF-8" in capsys.readouterr().err
 
 
 def test_chat_outgrowing_the_context_caps_or_skips_a_turn_and_goes_on(monkeypatch, capsys):
