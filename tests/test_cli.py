@@ -1921,6 +1921,15 @@ def test_text_that_is_not_utf8_is_named_by_its_argument_as_usage_shows_it(capsys
     assert "error: --stop: not valid UTF-8" in capsys.readouterr().err
 
 
+def test_chat_refuses_a_system_prompt_that_leaves_no_room_for_a_message(monkeypatch, capsys):
+    """A --system prompt longer than the context started the chat, then refused every line as "not sent: the
+    conversation with it is N tokens", blaming the line; it is refused before the first line now."""
+    monkeypatch.setattr("sys.stdin", io.StringIO("hi\n\n"))
+    assert main(["chat", "--system", " ".join(["word"] * 600), "--max-new-tokens", "4"]) == 2
+    std = capsys.readouterr()
+    assert std.out == "" and std.err.count("\n") == 1 and "error: --system:" in std.err and "512" in std.err, std
+
+
 def test_chat_outgrowing_the_context_caps_or_skips_a_turn_and_goes_on(monkeypatch, capsys):
     """A conversation grows every turn: once it plus --max-new-tokens passed the model's 512 positions, `chat`
     ended the whole session with "prompt of N tokens + max_new_tokens M exceeds the model's context" (exit 2),
