@@ -261,9 +261,10 @@ def cmd_chat(a):
     model, tok = _load(a, a.model)
     messages = [{"role": "system", "content": a.system}] if a.system else []
     limit = model.config.max_position_embeddings
-    # a system prompt that fills the context with an empty message: every line was "not sent", blaming the line
-    least = len(render_prompts(tok, [messages + [{"role": "user", "content": ""}]])[0]) if a.system else 0
-    if least >= limit:
+    # rendered once before the first line: a checkpoint without a chat template failed at the first message typed
+    # (the session over), and a system prompt that fills the context refused every line, blaming the line
+    least = len(render_prompts(tok, [messages + [{"role": "user", "content": ""}]])[0])
+    if a.system and least >= limit:
         raise PonderError(f"--system: the system prompt leaves no room for a message and a reply ({least} tokens "
                           f"with an empty message, the model's context {limit})")
     print("ponder chat — empty line or Ctrl-D to quit; Ctrl-C stops a reply", file=sys.stderr)

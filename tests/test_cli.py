@@ -1930,6 +1930,22 @@ def test_chat_refuses_a_system_prompt_that_leaves_no_room_for_a_message(monkeypa
     assert std.out == "" and std.err.count("\n") == 1 and "error: --system:" in std.err and "512" in std.err, std
 
 
+def test_chat_without_a_chat_template_is_refused_before_the_first_line(monkeypatch, capsys):
+    """A checkpoint whose tokenizer renders no chat template was refused only when the first message was sent:
+    the user typed it, and the session ended. It is refused before "you> " now."""
+    from ponder.errors import PonderError
+    from ponder.tokenizer import Tokenizer
+
+    def no_template(self, messages, **kw):
+        raise PonderError("ck: no chat template")
+
+    monkeypatch.setattr(Tokenizer, "apply_chat_template", no_template)
+    monkeypatch.setattr("sys.stdin", io.StringIO("hi\n\n"))
+    assert main(["chat", "--max-new-tokens", "4"]) == 2
+    std = capsys.readouterr()
+    assert std.out == "" and "error: ck: no chat template" in std.err, std
+
+
 def test_chat_outgrowing_the_context_caps_or_skips_a_turn_and_goes_on(monkeypatch, capsys):
     """A conversation grows every turn: once it plus --max-new-tokens passed the model's 512 positions, `chat`
     ended the whole session with "prompt of N tokens + max_new_tokens M exceeds the model's context" (exit 2),
