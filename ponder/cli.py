@@ -1011,7 +1011,23 @@ class _Parser(argparse.ArgumentParser):
         if message.startswith(required):  # "kind, input" -> "verifier (math | code | ...), input"
             message = "missing " + ", ".join(self._named(name, choices=True)
                                              for name in message.removeprefix(required).split(", "))
+            # `ponder generate -x`: argparse read the prompt as an unknown option, and said only "missing prompt"
+            unknown = [t for t in _Parser.argv if self._unknown_option(t)]
+            if unknown:
+                message += (f" ({unknown[0]} is not an option of {self.prog}; an argument that starts with - goes "
+                            "after --)")
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+    argv: list[str] = []  # the command line main() parses, for error()
+
+    def _unknown_option(self, tok: str) -> bool:
+        """Whether argparse reads `tok` as an option this parser does not have (a negative number, or text with a
+        space, it reads as an argument)."""
+        if not tok.startswith("-") or tok in ("-", "--") or " " in tok or self._negative_number_matcher.match(tok):
+            return False
+        name, opts = tok.split("=", 1)[0], self._option_string_actions
+        return not (name in opts or name[:2] in opts or (name.startswith("--") and any(map(
+            lambda o: o.startswith(name), opts))))
 
     def _named(self, name: str, choices: bool = False) -> str:
         """An argument argparse named, as the user knows it: an option by its long name; a positional of
@@ -1464,6 +1480,7 @@ def main(argv=None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv  # anywhere on the line, not only before the command
+    _Parser.argv = argv[:argv.index("--")] if "--" in argv else argv  # (after --, all are arguments)
     try:
         a, extra = parser.parse_known_args([x for x in argv if x != "--debug"])
         if extra:  # named by the command they were given to (argparse would blame the top-level parser)

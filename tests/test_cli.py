@@ -1946,6 +1946,17 @@ def test_chat_without_a_chat_template_is_refused_before_the_first_line(monkeypat
     assert std.out == "" and "error: ck: no chat template" in std.err, std
 
 
+def test_a_prompt_read_as_an_unknown_option_is_named_not_only_missing(capsys):
+    """`ponder generate -x`: argparse read the prompt -x as an option and said only "missing prompt"; the message
+    names -x and how to pass it. A negative number, text with a space and a known option are not named."""
+    assert main(["generate", "-x", "--max-new-tokens", "3"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "missing prompt (-x is not an option of ponder generate" in err, err
+    assert "goes after --" in err
+    assert main(["generate", "--max-new-tokens", "3", "-n2"]) == 2
+    assert "missing prompt (see" in capsys.readouterr().err
+
+
 def test_chat_outgrowing_the_context_caps_or_skips_a_turn_and_goes_on(monkeypatch, capsys):
     """A conversation grows every turn: once it plus --max-new-tokens passed the model's 512 positions, `chat`
     ended the whole session with "prompt of N tokens + max_new_tokens M exceeds the model's context" (exit 2),
