@@ -4231,10 +4231,12 @@ def _run_plan(code: str, plan: dict, *, timeout: float, iso: dict, memory_mb: in
     try:
         if uid is not None:
             os.chown(workdir, uid, uid)
-        cmd = [*iso["prefix"], sys.executable, "-I", "-X", "utf8", "-c", _HARNESS]
+        global _death_prefix
+        if _death_prefix is None:
+            _death_prefix = _parent_death_prefix()
+        cmd = [*_death_prefix, *iso["prefix"], sys.executable, "-I", "-X", "utf8", "-c", _HARNESS]
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                env={}, cwd=workdir, start_new_session=True, close_fds=True,
-                                preexec_fn=_die_with_parent)
+                                env={}, cwd=workdir, start_new_session=True, close_fds=True)
         try:
             out, err = proc.communicate(payload, timeout=wall)
         except subprocess.TimeoutExpired:
@@ -4258,25 +4260,24 @@ def _run_plan(code: str, plan: dict, *, timeout: float, iso: dict, memory_mb: in
     return _judge_asserts(plan, result["runs"][0], code)
 
 
-def _parent_death_setter():
-    """prctl(PR_SET_PDEATHSIG, SIGKILL), looked up once in the parent (a library load after a fork could take a lock
-    another thread held); None off Linux."""
-    if not sys.platform.startswith("linux"):
-        return None
+def _parent_death_prefix() -> list[str]:
+    """`setpriv --pdeathsig KILL --` (util-linux, beside unshare) where it is there: the sandbox is killed when the
+    process that started it dies. A scoring worker SIGKILLed at Ctrl-C or by the OOM killer left its sandbox
+    running the program until the program's own timeout (up to 600 s a case); unshare --kill-child then takes the
+    namespace's processes with it, and the harness's program has its own parent-death signal. (Not a preexec_fn
+    calling prctl: that makes subprocess fork the whole caller, 60 ms more per sandbox from a 2 GB process.)"""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return []
     try:
-        import ctypes
+        ok = subprocess.run([setpriv, "--pdeathsig", "KILL", "--", "true"], capture_output=True, timeout=10,
+                            env={}).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        ok = False
+    return [setpriv, "--pdeathsig", "KILL", "--"] if ok else []
 
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-    return lambda: prctl(1, signal.SIGKILL, 0, 0, 0)
 
-
-# The sandbox (unshare, or the harness itself) is killed when the process that started it dies: a scoring worker
-# SIGKILLed at Ctrl-C or by the OOM killer left its sandbox running its program until the program's own timeout
-# (up to 600 s a case). unshare --kill-child then takes the namespace's processes with it; the harness's program
-# has its own parent-death signal.
-_die_with_parent = _parent_death_setter()
+_death_prefix: list[str] | None = None  # (found at the first sandbox, as the isolation is)
 
 
 def _run_checked(code: str, tests, *, timeout: float, iso: dict, memory_mb: int = MEMORY_MB) -> Verdict:

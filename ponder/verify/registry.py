@@ -379,7 +379,7 @@ def _process_map(fn, chunks: list, workers: int, size: int, n: int, bar) -> list
     finally:
         # on success, an error, a dead worker or KeyboardInterrupt alike: no worker outlives the call or keeps
         # scoring a long chunk (SIGKILL: a reward function cannot catch or ignore it; the code sandbox dies with its
-        # worker through its parent-death signal, code._die_with_parent)
+        # worker through its parent-death signal, code._parent_death_prefix)
         for p in procs:
             if p.is_alive():
                 p.kill()
