@@ -96,6 +96,11 @@ def run_demo(cfg: DemoConfig, out_dir: str | Path, *, progress: bool = True, log
     if (out / "grpo").exists():  # (train() would refuse it only after the first evaluations)
         raise PonderError(f"{out}: holds an interrupted demo (its grpo/ run); the demo does not resume: "
                           "remove the directory or choose another --out")
+    # a user's own file of one of the demo's names (its plots, scaling.csv/json) was written over
+    taken = [f for f in ("training.png", "scaling_tokens.png", "scaling_latency.png", "scaling.csv", "scaling.json")
+             if (out / f).exists()]
+    if taken:
+        raise PonderError(f"{out}: holds {taken[0]}, which the demo would replace; choose another --out")
     # everything checked before the first file is written or the first minute spent: the folder too (a file, or
     # one that takes no files, failed at its mkdir as a bare OSError or at train() after the first stages)
     check_writable(out / "summary.json")

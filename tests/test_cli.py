@@ -751,6 +751,11 @@ def test_demo_checks_its_settings_before_writing(tmp_path, capsys):
     (tmp_path / "d" / "grpo").mkdir(parents=True)  # an interrupted demo: refused before its first evaluation
     assert main(["demo", "--quick", "--out", str(tmp_path / "d")]) == 2
     assert "holds an interrupted demo" in capsys.readouterr().err
+    (tmp_path / "own").mkdir()  # a user's own file of one of the demo's names was written over
+    (tmp_path / "own" / "training.png").write_bytes(b"mine")
+    assert main(["demo", "--quick", "--out", str(tmp_path / "own")]) == 2
+    assert "own: holds training.png, which the demo would replace" in capsys.readouterr().err
+    assert (tmp_path / "own" / "training.png").read_bytes() == b"mine"
     # a run's or an evaluation's directory: the demo wrote its training.png, scaling files and summary.json over
     # theirs (an eval's summary.json was refused as "a finished demo")
     for kind, what in (("grpo", "a 'grpo' run"), ("eval", "an 'eval' result")):
