@@ -225,8 +225,11 @@ def cmd_generate(a):
         which = f"prompt {empty[0] + 1}/{len(prompts)}" if len(prompts) > 1 else "the prompt"
         raise PonderError(f"{which} is empty: the model has nothing to continue from (its tokenizer has no BOS "
                           "token); give some text, or pass --chat to send it as a user message")
+    if a.system is not None and not a.chat:  # (a prompt used as given has no system turn to put it in)
+        raise PonderError("--system: used only with --chat (without it the prompts are used exactly as given)")
     if a.chat:
-        prompts = [[{"role": "user", "content": p}] for p in prompts]
+        system = [{"role": "system", "content": a.system}] if a.system is not None else []
+        prompts = [[*system, {"role": "user", "content": p}] for p in prompts]
     # a prompt too long for the context, named as the output below numbers them (the engine's index is 0-based)
     engine.check_context(model, engine.render_prompts(tok, prompts), a.max_new_tokens, what="--max-new-tokens",
                          names=[f"prompt {j + 1}/{len(prompts)}" for j in range(len(prompts))] if len(prompts) > 1
@@ -1057,6 +1060,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sampling(g, max_new=128)
     g.add_argument("-n", "--n", type=_positive_int, default=1, help="samples per prompt")
     g.add_argument("--chat", action="store_true", help="render each prompt as a user chat message")
+    g.add_argument("--system", default=None, help="with --chat: a system message before each prompt")
     g.add_argument("--completion-only", action="store_true", help="print only the completion, not the prompt")
     g.add_argument("--json", action="store_true",
                    help='print {"results": [{"prompt", "samples": [{"text", "tokens", "finish_reason", '

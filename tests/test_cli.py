@@ -2207,3 +2207,16 @@ def test_sft_and_distill_refuse_a_taken_out_or_an_unjudgeable_reward_before_load
         assert main([*argv, "--quiet"]) == 2
         assert said in capsys.readouterr().err and loaded == []
     assert not (tmp_path / "d").exists()
+
+
+def test_generate_chat_takes_a_system_message(capsys):
+    """generate had no --system (chat has one): a chat prompt could not carry a system message from the command line.
+    It is rendered into each prompt (a system message longer than the context is refused as the prompt's length)."""
+    args = ["generate", "--model", "tiny", "--chat", "1 + 1 =", "--max-new-tokens", "4", "--temperature", "0",
+            "--quiet"]
+    assert main([*args, "--system", "Be brief."]) == 0
+    capsys.readouterr()
+    assert main([*args, "--system", "word " * 600]) == 2
+    assert "exceeds the model's context" in capsys.readouterr().err
+    assert main(["generate", "--model", "tiny", "1 + 1 =", "--system", "x"]) == 2
+    assert "--system: used only with --chat" in capsys.readouterr().err
