@@ -226,6 +226,7 @@ import ast
 import bisect
 import builtins
 import copy
+import functools
 import hashlib
 import itertools
 import json
@@ -4231,10 +4232,7 @@ def _run_plan(code: str, plan: dict, *, timeout: float, iso: dict, memory_mb: in
     try:
         if uid is not None:
             os.chown(workdir, uid, uid)
-        global _death_prefix
-        if _death_prefix is None:
-            _death_prefix = _parent_death_prefix()
-        cmd = [*_death_prefix, *iso["prefix"], sys.executable, "-I", "-X", "utf8", "-c", _HARNESS]
+        cmd = [*_parent_death_prefix(), *iso["prefix"], sys.executable, "-I", "-X", "utf8", "-c", _HARNESS]
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 env={}, cwd=workdir, start_new_session=True, close_fds=True)
         try:
@@ -4260,7 +4258,8 @@ def _run_plan(code: str, plan: dict, *, timeout: float, iso: dict, memory_mb: in
     return _judge_asserts(plan, result["runs"][0], code)
 
 
-def _parent_death_prefix() -> list[str]:
+@functools.cache
+def _parent_death_prefix() -> tuple[str, ...]:
     """`setpriv --pdeathsig KILL --` (util-linux, beside unshare) where it is there: the sandbox is killed when the
     process that started it dies. A scoring worker SIGKILLed at Ctrl-C or by the OOM killer left its sandbox
     running the program until the program's own timeout (up to 600 s a case); unshare --kill-child then takes the
@@ -4268,16 +4267,13 @@ def _parent_death_prefix() -> list[str]:
     calling prctl: that makes subprocess fork the whole caller, 60 ms more per sandbox from a 2 GB process.)"""
     setpriv = shutil.which("setpriv")
     if setpriv is None:
-        return []
+        return ()
     try:
         ok = subprocess.run([setpriv, "--pdeathsig", "KILL", "--", "true"], capture_output=True, timeout=10,
                             env={}).returncode == 0
     except (OSError, subprocess.SubprocessError):
         ok = False
-    return [setpriv, "--pdeathsig", "KILL", "--"] if ok else []
-
-
-_death_prefix: list[str] | None = None  # (found at the first sandbox, as the isolation is)
+    return (setpriv, "--pdeathsig", "KILL", "--") if ok else ()  # (found once, at the first sandbox)
 
 
 def _run_checked(code: str, tests, *, timeout: float, iso: dict, memory_mb: int = MEMORY_MB) -> Verdict:
