@@ -39,7 +39,7 @@ import numpy as np
 
 from ponder import scale
 from ponder.errors import PonderError
-from ponder.fileio import atomic_write_text, json_safe
+from ponder.fileio import atomic_write_text, json_safe, locks_run, release_run_lock, take_run_lock
 
 # Methods by CLI name (aliases on the right map to the same function).
 METHOD_ALIASES = {"sc": "self_consistency", "majority": "self_consistency", "bon": "best_of_n",
@@ -577,6 +577,7 @@ def _drop_progress(d: Path, made: Path | None) -> None:
     (d / PROGRESS).unlink(missing_ok=True)
     if made is None:
         return
+    release_run_lock(d)  # (its file would keep the folder from being removed)
     for a in (d, *d.parents):
         try:
             a.rmdir()
@@ -597,6 +598,7 @@ def _append_line(f, obj) -> None:
 # ---- evaluate ---------------------------------------------------------------------------------------------
 
 
+@locks_run("out_dir")
 def evaluate(
     model,
     tok,
@@ -797,6 +799,7 @@ def evaluate(
                     return finished
             made = next((a for a in reversed([d, *d.parents]) if not a.exists()), None)  # (the outermost new one)
             outcomes, saved_seconds, progress_file = _open_progress(d, header, resume)
+            take_run_lock(d)  # (a directory made just now)
             kept = len(outcomes) if resume else None  # (0: nothing to continue there, e.g. a mistyped --out)
     setup_seconds = None
     if setup_fn is not None:

@@ -8,6 +8,9 @@ for, never the temporary file.
 
 from __future__ import annotations
 
+import fcntl
+import functools
+import inspect
 import json
 import math
 import os
@@ -265,3 +268,98 @@ def json_safe(x):
     if isinstance(x, (list, tuple)):
         return [json_safe(v) for v in x]
     return x
+
+
+# ---- run-directory lock ----------------------------------------------------------------------------------
+# Two processes on one run directory (`--resume` twice, a resume while the run still trains) interleaved their
+# checkpoints and metrics.jsonl. A run holds an exclusive flock on DIR/.lock while it runs: the kernel drops it
+# when the process ends, a crash included, so there is no stale lock to clear.
+LOCK = ".lock"
+_HELD: dict[str, list] = {}  # absolute path -> [its open lock file (None: not taken yet), nesting depth]
+
+
+def _flock(run: Path):
+    path = run / LOCK
+    while True:
+        try:
+            f = open(path, "a+", encoding="ascii")
+        except OSError:  # (a directory that takes no files: the run's own first write says so)
+            return None
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            pid = f.read().strip()
+            f.close()
+            raise PonderError(f"{run} is in use by another ponder process (pid {pid if pid.isdigit() else 'unknown'}); "
+                              "wait for it or choose another --out") from None
+        try:  # the file the holder removed as it let go (locked by us, but no longer the lock): take the new one
+            st, now = os.fstat(f.fileno()), os.stat(path)
+            if (st.st_dev, st.st_ino) == (now.st_dev, now.st_ino):
+                break
+        except FileNotFoundError:
+            pass
+        f.close()
+    f.truncate(0)
+    f.write(f"{os.getpid()}\n")
+    f.flush()
+    return f
+
+
+def take_run_lock(run: str | os.PathLike) -> None:
+    """Lock `run` now that it exists, where a locks_run function (or run_lock block) of this process asked for it
+    before the directory was made; otherwise nothing."""
+    entry = _HELD.get(os.path.abspath(run))
+    if entry is not None and entry[0] is None and os.path.isdir(run):
+        entry[0] = _flock(Path(run))
+
+
+def release_run_lock(run: str | os.PathLike) -> None:
+    """Let go of `run`'s lock early (before removing the directory); the enclosing block's end then does nothing.
+    The file is removed while still locked, so a process that opened it meanwhile sees it gone and retries."""
+    entry = _HELD.get(os.path.abspath(run))
+    if entry is not None and entry[0] is not None:
+        try:
+            os.unlink(Path(run) / LOCK)
+        except OSError:
+            pass
+        entry[0].close()
+        entry[0] = None
+
+
+@contextmanager
+def run_lock(run: str | os.PathLike):
+    """Hold `run`'s lock while the block runs (PonderError at once if another process holds it). A directory
+    not there yet is locked by take_run_lock once made. Nested blocks on one directory share the lock."""
+    key = os.path.abspath(run)
+    entry = _HELD.setdefault(key, [None, 0])
+    entry[1] += 1
+    try:
+        take_run_lock(run)
+        yield
+    finally:
+        entry[1] -= 1
+        if entry[1] == 0:
+            release_run_lock(run)
+            del _HELD[key]
+
+
+def locks_run(param: str, when=None):
+    """Decorator: the function's argument `param` (a run directory; None: no lock) is locked while it runs, when
+    `when(arguments)` is true (None: always)."""
+    def deco(fn):
+        sig = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def locked(*args, **kwargs):
+            try:
+                a = sig.bind(*args, **kwargs).arguments
+            except TypeError:  # (the call's own TypeError, from the function)
+                return fn(*args, **kwargs)
+            run = a.get(param)
+            if not isinstance(run, (str, os.PathLike)) or not os.fspath(run) or (when is not None and not when(a)):
+                return fn(*args, **kwargs)
+            with run_lock(run):
+                return fn(*args, **kwargs)
+        return locked
+    return deco

@@ -35,7 +35,9 @@ from .fileio import (
     cannot_create_in,
     counted,
     json_safe,
+    locks_run,
     refuse_git_lfs_pointer,
+    take_run_lock,
 )
 from .model import LOW_PRECISION, ModelConfig, Transformer, _json_type
 from .tasks.data import _check_text, _format, _read_jsonl, _read_parquet
@@ -836,6 +838,7 @@ def check_pretrain_settings(run: Path, train: TrainConfig, model_config: ModelCo
         check_compiler("cpu")  # (a new pretraining model is built on the CPU)
 
 
+@locks_run("run_dir")
 def pretrain(
     run_dir: str | os.PathLike,
     docs: list[str] | None = None,
@@ -923,6 +926,7 @@ def pretrain(
             raise PonderError("pretrain: no held-out document has two tokens (no held-out loss to measure)")
     if not resume:  # (after the checks above: a refused corpus leaves no run that stopped before it began, nor
         run.mkdir(parents=True, exist_ok=True)  # an empty folder)
+        take_run_lock(run)
         atomic_write_text(run / "config.json", json.dumps(
             {"kind": "pretrain", "train": asdict(train), "model": asdict(mc), "vocab_size": vocab_size,
              "corpus": corpus, "data_sha256": docs_sha256,
@@ -1352,6 +1356,7 @@ def check_not_compiled(train: TrainConfig) -> None:
                           "trains without torch.compile: leave it False")
 
 
+@locks_run("run_dir")
 def sft(
     model: Transformer | None,
     tok: Tokenizer | None,
@@ -1463,6 +1468,7 @@ def sft(
         val = tuple(t.to(device) for t in val)
     if run is not None and state is None:
         run.mkdir(parents=True, exist_ok=True)
+        take_run_lock(run)
         atomic_write_text(run / "config.json", json.dumps(
             {"kind": "sft", "train": asdict(train), "examples": len(examples), "examples_cut": cut,
              "model_path": str(model_path) if isinstance(model_path, (str, os.PathLike)) else None,
@@ -1640,6 +1646,7 @@ def check_distill_inputs(items, reward, train: TrainConfig | None = None, run_di
     return reward
 
 
+@locks_run("run_dir")
 def distill(
     teacher: Transformer,
     teacher_tok: Tokenizer,
@@ -1722,6 +1729,7 @@ def distill(
     data = None
     if run_dir is not None:  # the distilled dataset is an artifact of its own (and what --resume trains on)
         Path(run_dir).mkdir(parents=True, exist_ok=True)
+        take_run_lock(run_dir)
         data = Path(run_dir) / DISTILLED
         atomic_write_text(data, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept))
         data = {"distilled": DISTILLED, "distill": report}  # (a name inside the run directory)

@@ -1406,3 +1406,27 @@ def test_an_evaluation_saved_before_judges_were_recorded_resumes():
     assert _first_difference(saved, {**saved, "judge_model": "j", "rubric": "r"}) is None
     assert "judge_model" in _first_difference({**saved, "judge_model": "k", "rubric": "r"},
                                               {**saved, "judge_model": "j", "rubric": "r"})
+
+
+def test_an_eval_directory_in_use_by_another_process_is_refused_and_left_as_it_is(micro, tmp_path, monkeypatch):
+    """A second `ponder eval --out D --resume` while the first still draws into D appended to its progress file:
+    refused in one line, D as it was; once the first has ended it resumes."""
+    import fcntl
+
+    model, tok = micro
+    kw = dict(method="sampling", n=1, ks=(1,), max_new_tokens=8, seed=1, progress=False, n_boot=20,
+              batch_problems=2)
+    d = tmp_path / "cut"
+    _evaluate_interrupted(monkeypatch, model, tok, d, "sampling", 2, **kw)
+    held = open(d / ".lock", "w")
+    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    held.write("4242\n")
+    held.flush()
+    before = sorted((f.name, f.read_bytes()) for f in d.iterdir())
+    with pytest.raises(PonderError) as e:
+        evaluate(model, tok, ITEMS, out_dir=d, resume=True, **kw)
+    assert str(e.value) == f"{d} is in use by another ponder process (pid 4242); wait for it or choose another --out"
+    assert sorted((f.name, f.read_bytes()) for f in d.iterdir()) == before
+    held.close()
+    assert evaluate(model, tok, ITEMS, out_dir=d, resume=True, **kw)["resumed"] == 2
+    assert not (d / ".lock").exists()

@@ -210,3 +210,31 @@ def test_new_files_follow_the_umask_in_force_when_they_are_written(tmp_path):
         os.umask(old)
     atomic_write_text(tmp_path / "b.txt", "x")
     assert stat.S_IMODE(os.stat(tmp_path / "b.txt").st_mode) == 0o666 & ~old
+
+
+def _hold(d):
+    """DIR/.lock flocked as another ponder process would hold it (flock: another open file conflicts too)."""
+    import fcntl
+
+    f = open(d / ".lock", "w")
+    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    f.write("4242\n")
+    f.flush()
+    return f
+
+
+def test_a_run_directory_is_held_by_one_process_at_a_time(tmp_path):
+    from ponder.fileio import run_lock
+
+    f = _hold(tmp_path)
+    with pytest.raises(PonderError) as e:
+        with run_lock(tmp_path):
+            pass
+    assert str(e.value) == (f"{tmp_path} is in use by another ponder process (pid 4242); wait for it or choose "
+                            "another --out")
+    f.close()  # (the holder ended: the kernel lets go of the lock, whatever the file says)
+    with run_lock(tmp_path):
+        with run_lock(tmp_path):  # (nested: distill's sft on its own run directory)
+            assert (tmp_path / ".lock").read_text() == f"{os.getpid()}\n"
+        assert (tmp_path / ".lock").exists()
+    assert not (tmp_path / ".lock").exists()  # nothing left behind in the run directory

@@ -1201,3 +1201,23 @@ def test_a_data_file_for_a_reward_that_reads_no_gold_needs_no_answer(tmp_path):
     assert [it["answer"] for it in train_items] == [None] * 3 and len(test_items) == 3
     with pytest.raises(PonderError, match="d.jsonl:1: missing field 'answer'"):
         load_items(GRPOConfig(task=None, data=str(data), reward="math"))
+
+
+def test_a_run_in_use_by_another_process_is_refused_and_left_as_it_is(tmp_path, ckpt):
+    """A second `ponder grpo --resume` while the run still trains interleaved checkpoints and metrics.jsonl:
+    refused in one line, the run as it was; it resumes once the first process has ended."""
+    import fcntl
+
+    run = train(GRPOConfig(model=str(ckpt), **{**SMALL, "steps": 1, "eval_every": 5}), tmp_path / "r", progress=False)
+    held = open(run / ".lock", "w")
+    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    held.write("4242\n")
+    held.flush()
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    with pytest.raises(PonderError) as e:
+        train(GRPOConfig(steps=2), run, resume=True, progress=False)
+    assert str(e.value) == f"{run} is in use by another ponder process (pid 4242); wait for it or choose another --out"
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+    held.close()
+    train(GRPOConfig(steps=2), run, resume=True, progress=False)
+    assert [x["step"] for x in rows(run)] == [1, 2] and not (run / ".lock").exists()

@@ -32,6 +32,7 @@ import torch
 from .. import checkpoint
 from ..engine import Sample, check_sampling, prompts_open_think, sample
 from ..errors import PonderError
+from ..fileio import locks_run, take_run_lock
 from ..tokenizer import check_template_kwargs
 from ..train import (
     LOW_PRECISION,
@@ -456,6 +457,8 @@ def _draw(pool, n, seed, step, attempt, curriculum, drawn=frozenset()) -> list[i
     return picked
 
 
+# only rank 0 writes the run directory: the other ranks of its run take no lock
+@locks_run("run_dir", when=lambda a: a.get("dp") is None or a["dp"].rank == 0)
 def train(
     cfg: GRPOConfig,
     run_dir: str | Path,
@@ -547,6 +550,7 @@ def train(
             save_run_config(run, {**saved, "grpo": {**saved["grpo"], "steps": cfg.steps}})
         trim_metrics(run, start)
     run.mkdir(parents=True, exist_ok=True)
+    take_run_lock(run)
     if not resume and main:
         atomic_write_text(run / "config.json", json.dumps(
             {"kind": "grpo", "grpo": asdict(cfg), "objective": asdict(ocfg), "explain": obj.explain(ocfg, cfg.max_new_tokens)},
