@@ -460,6 +460,9 @@ def _tokenizer_digest(tok) -> str | None:
 # that check (not refused for lacking it).
 # (dtype, items_sha256: config.json's; progress headers had them)
 _ADDED_SETTINGS = ("weights_sha256", "tokenizer_sha256", "dtype", "items_sha256", "judge_model", "rubric")
+# Where it ran, recorded for the reader and never compared: other threads draw the same samples, and the device
+# type, which does change the numerics, is the progress header's own "device" (checked there).
+_RECORDED_ONLY = ("ran_on",)
 
 
 def _first_difference(saved: dict, wanted: dict) -> str | None:
@@ -467,7 +470,7 @@ def _first_difference(saved: dict, wanted: dict) -> str | None:
     weights last: other dtype is said as such, not as other weights)."""
     wanted = json.loads(json.dumps(json_safe(wanted), default=str))  # (as it reads back: tuples as lists)
     keys = list(wanted) + [k for k in saved if k not in wanted]
-    for key in [k for k in keys if k != "weights_sha256"] + ["weights_sha256"]:
+    for key in [k for k in keys if k != "weights_sha256" and k not in _RECORDED_ONLY] + ["weights_sha256"]:
         if key in _ADDED_SETTINGS and key not in saved:
             continue
         if saved.get(key) != wanted.get(key):
@@ -768,6 +771,14 @@ def evaluate(
     chunk = batch_problems or max(1, 512 // rows)
     outcomes: list[list] = []
     saved_seconds, progress_file, kept = 0.0, None, None
+    ran_on = None
+    if generate_fn is None:  # (the Ray path generates on its actors: the driver's device and threads are not theirs)
+        import torch
+
+        from ponder import __version__
+
+        ran_on = {"device": str(getattr(model, "device", None)), "threads": torch.get_num_threads(),
+                  "torch": torch.__version__, "ponder": __version__}
     if out_dir is not None:
         d = Path(out_dir)
         # null where the method never used it (effort's level, or a given budget, caps budget forcing's thinking):
@@ -785,7 +796,8 @@ def evaluate(
                   "chat_template_kwargs": getattr(tok, "template_kwargs", {}),
                   # (the items whole: a finished one was checked by id, prompt and gold alone, so items whose other
                   # fields changed since (a breakdown's level, a code item's tests) got its stale summary)
-                  "n_problems": len(items), "items_sha256": _items_digest(items), **(extra or {})}
+                  "n_problems": len(items), "items_sha256": _items_digest(items),
+                  **({"ran_on": ran_on} if ran_on else {}), **(extra or {})}
         if generate_fn is None:  # (the Ray path draws every problem in one call: no chunk to keep)
             # what the outcomes depend on besides config.json: how the items are batched
             # (and the device type, which config.json does not record: --device changes the numerics, so chunks
@@ -887,6 +899,7 @@ def evaluate(
         "generated_tokens": total_tokens,
         "tokens_per_second": round(total_tokens / gen_seconds, 1) if gen_seconds > 0 else None,
         **({"setup_seconds": setup_seconds} if setup_seconds is not None else {}),
+        **({"ran_on": ran_on} if ran_on else {}),
         **(extra or {}),
     }
     if out_dir is not None:

@@ -1430,3 +1430,26 @@ def test_an_eval_directory_in_use_by_another_process_is_refused_and_left_as_it_i
     held.close()
     assert evaluate(model, tok, ITEMS, out_dir=d, resume=True, **kw)["resumed"] == 2
     assert not (d / ".lock").exists()
+
+
+def test_an_eval_records_where_it_ran_and_resumes_on_other_threads(micro, tmp_path, monkeypatch):
+    """config.json and summary.json said nothing of the device, threads or torch that drew the samples. They
+    record them now, for the reader only: a resume on other threads (which draw the same samples) is not refused."""
+    import torch
+
+    model, tok = micro
+    kw = dict(method="sampling", n=1, ks=(1,), max_new_tokens=8, seed=1, progress=False, n_boot=20,
+              batch_problems=2)
+    threads = torch.get_num_threads()
+    d = tmp_path / "cut"
+    try:
+        torch.set_num_threads(1)
+        _evaluate_interrupted(monkeypatch, model, tok, d, "sampling", 2, **kw)
+        torch.set_num_threads(2)
+        summary = evaluate(model, tok, ITEMS, out_dir=d, resume=True, **kw)
+    finally:
+        torch.set_num_threads(threads)
+    want = {"device": "cpu", "threads": 2, "torch": torch.__version__, "ponder": ponder.__version__}
+    assert summary["resumed"] == 2 and summary["ran_on"] == want
+    for f in ("config.json", "summary.json"):
+        assert json.loads((d / f).read_text())["ran_on"] == want
