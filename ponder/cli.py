@@ -553,8 +553,10 @@ def cmd_distill(a):
             raise PonderError(f"{a.out}: not a distillation run (its config.json names no {DISTILLED})")
         rows = load_sft_examples(Path(a.out) / saved["data"]["distilled"])
         from .checkpoint import recover
+        from .fileio import run_lock
 
-        recover(Path(a.out) / "checkpoint")  # (a swap cut short by a kill)
+        with run_lock(a.out):  # (a run training there may be mid-save: its checkpoint set aside is not put back)
+            recover(Path(a.out) / "checkpoint")  # (a swap cut short by a kill)
         if not (Path(a.out) / "checkpoint").exists():  # the general advice, "remove the directory", loses the samples
             model = saved.get("model_path") if isinstance(saved.get("model_path"), str) else None
             raise PonderError(f"{a.out}: the distillation stopped before its first checkpoint; its "

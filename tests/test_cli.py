@@ -2220,3 +2220,25 @@ def test_generate_chat_takes_a_system_message(capsys):
     assert "exceeds the model's context" in capsys.readouterr().err
     assert main(["generate", "--model", "tiny", "1 + 1 =", "--system", "x"]) == 2
     assert "--system: used only with --chat" in capsys.readouterr().err
+
+
+def test_distill_resume_leaves_the_checkpoint_of_a_run_saving_in_another_process_alone(tmp_path, capsys):
+    """`ponder distill --resume` put back a checkpoint set aside before it checked the run directory's lock: a run
+    training there, between the two renames of its save, had the old checkpoint moved back under its new one (its
+    save then failed). Refused first, nothing moved."""
+    import fcntl
+
+    run = tmp_path / "r"
+    (run / ".checkpoint.old-999999999").mkdir(parents=True)  # the live save's old checkpoint, set aside
+    (run / "distilled.jsonl").write_text(json.dumps({"prompt": "1 + 1 =", "response": " 2"}) + "\n")
+    (run / "config.json").write_text(json.dumps({"kind": "sft", "train": {}, "data": {"distilled": "distilled.jsonl"}}))
+    held = open(run / ".lock", "w")
+    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    held.write("4242\n")
+    held.flush()
+    try:
+        assert main(["distill", "--out", str(run), "--resume", "--quiet"]) == 2
+    finally:
+        held.close()
+    assert f"{run} is in use by another ponder process (pid 4242)" in capsys.readouterr().err
+    assert (run / ".checkpoint.old-999999999").is_dir() and not (run / "checkpoint").exists()

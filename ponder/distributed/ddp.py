@@ -554,7 +554,10 @@ def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, p
     # A missing --data file, a bad reward spec, an earlier run in --out...: one line here, as the single process
     # says it, not N ranks each loading the model to refuse it
     if resume:  # (a missing or foreign directory: its config.json was not read above)
-        check_resumable(Path(run_dir), "grpo")
+        from ..fileio import run_lock
+
+        with run_lock(run_dir):  # (a run training there may be mid-save: its checkpoint set aside is not put back)
+            check_resumable(Path(run_dir), "grpo")
         at = saved_step(Path(run_dir))
         if at is not None:  # (a finished run resumed without a higher --steps)
             check_steps_left(Path(run_dir), at, cfg.steps)
