@@ -362,6 +362,8 @@ def test_verify_file_deep_nesting_names_the_line(tmp_path):
     ("math", {"gold": True}, "reward 'math': field 'gold' must be text or a number, got bool"),
     ("countdown", {"numbers": [1, 2], "target": "3"}, "reward 'countdown': field 'target' must be an integer"),
     ("code", {"tests": "assert True", "timeout": "abc"}, "reward 'code': field 'timeout' must be a number of seconds"),
+    # an int past float's range: float() raised OverflowError before the range was checked
+    ("code", {"tests": "assert True", "timeout": 10**400}, r"reward 'code': field 'timeout' must be in \(0, 600\]"),
     ("constraints", {"constraints": [{"type": "word_count", "min": 5, "max": 1}]},
      r"reward 'constraints': field 'constraints': constraint 1 \(word_count\): 'min' 5 > 'max' 1"),
 ])

@@ -139,6 +139,8 @@ def _code(completion, item, judge=None, *, think_open=False) -> Verdict:
     timeout = item.get("timeout")
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))):
         raise PonderError(f"reward 'code': field 'timeout' must be a number of seconds, got {_show(timeout)}")
+    if timeout is not None and not 0 < timeout <= 600:  # before float(): 10**400 raised OverflowError there
+        raise PonderError(f"reward 'code': field 'timeout' must be in (0, 600] seconds, got {timeout!r:.60}")
     return check_code(completion, tests, timeout=5.0 if timeout is None else float(timeout))
 
 
