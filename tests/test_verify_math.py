@@ -537,6 +537,17 @@ def test_worker_pool_takes_an_unlimited_timeout():
         pool.close()
 
 
+def test_worker_pool_takes_an_int_timeout_past_float_range_as_unlimited():
+    # float(10**400) raised OverflowError in call and warmup; such a timeout is no limit, as inf is
+    pool = WorkerPool(max_workers=1)
+    try:
+        assert pool.warmup(1, timeout=10**400)
+        assert pool.call("math:sqrt", (16,), 10**400) == ("ok", 4.0)
+        assert pool.call("math:sqrt", (16,), -10**400) == ("timeout", None)
+    finally:
+        pool.close()
+
+
 def test_worker_pool_ignores_modules_in_the_callers_working_directory(tmp_path, monkeypatch):
     # the worker ran `python -c`, which imports from the working directory first: a sympy.py (or any module
     # named as one the worker imports) in the caller's folder broke every symbolic comparison

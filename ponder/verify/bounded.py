@@ -40,6 +40,14 @@ _WORKER_MEMORY_BYTES = 4 * 1024**3
 _MAX_WAIT = 86400.0
 
 
+def _seconds(timeout) -> float:
+    # an int past float's range (10**400) is no limit, as float("inf") is: float() raised OverflowError on it
+    try:
+        return float(timeout)
+    except OverflowError:
+        return float("inf") if timeout > 0 else float("-inf")
+
+
 # The child imports this module without running `ponder/__init__.py` (which imports torch and
 # would add seconds to every worker start): the two parent packages are stubbed as bare namespaces.
 # `-c` puts the caller's working directory first on the path: a sympy.py, random.py or select.py there (a
@@ -208,7 +216,7 @@ class WorkerPool:
     def call(self, target: str, args: tuple, timeout: float) -> tuple[str, object]:
         """Run `module:function(*args)` in a worker. Returns ("ok", result), ("timeout", None)
         or ("error", message). Never raises for worker failures; never waits past `timeout`."""
-        deadline = time.monotonic() + max(0.0, float(timeout))
+        deadline = time.monotonic() + max(0.0, _seconds(timeout))
         # Replies are capped at _MAX_FRAME; arguments are too: writing them is not bounded by the deadline
         # (the write blocks until the child has read it all), so a huge one made the call overrun its timeout.
         data = pickle.dumps((target, args), protocol=pickle.HIGHEST_PROTOCOL)
@@ -245,7 +253,7 @@ class WorkerPool:
 
     def warmup(self, n: int = 1, timeout: float = 30.0) -> bool:
         """Start up to `n` workers and wait until they have imported their preload modules."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + _seconds(timeout)
         got: list[_Worker] = []
         try:
             for _ in range(min(n, self.max_workers)):
