@@ -340,6 +340,17 @@ def test_bad_option_values_give_a_verdict():
     assert check_math("\\boxed{5}", "5", timeout="2").reason == "bad input"
 
 
+@pytest.mark.parametrize("option", ["timeout", "tolerance"])
+def test_an_int_option_past_float_range_is_bad_input_like_inf(option):
+    # math.isfinite(10**400) raised OverflowError: check_math ("never raises"), answers_equal and
+    # check_math_many crashed instead of answering as they do for float("inf")
+    for value in (float("inf"), 10**400):
+        assert check_math("\\boxed{5}", "5", **{option: value}).reason == "bad input"
+        assert answers_equal("5", "5", **{option: value}) is False
+        assert check_math_many(["\\boxed{\\int_0^1 x dx}"], ["1/2"], **{option: value}) == [
+            Verdict(False, None, "bad input")]
+
+
 PATHOLOGICAL = [
     "\\boxed{2^{2^{2^{2^{2^{100}}}}}}",
     "\\boxed{(10!)!}",

@@ -148,7 +148,13 @@ def warmup(timeout: float = 30.0) -> bool:
 
 
 def _bad_float(x) -> bool:
-    return not isinstance(x, (int, float)) or isinstance(x, bool) or not _math.isfinite(x) or x < 0
+    # an int past float's range (10**400) is no finite float either: isfinite raised OverflowError on it
+    if not isinstance(x, (int, float)) or isinstance(x, bool) or x < 0:
+        return True
+    try:
+        return not _math.isfinite(float(x))
+    except OverflowError:
+        return True
 
 
 def check_math(completion: str, gold: str, *, tolerance: float = 0.0, timeout: float = 2.0) -> Verdict:
@@ -207,7 +213,8 @@ def check_math_many(
         if n > _pool().max_workers:
             _pool().max_workers = n
         # start-up is paid once per batch here, not inside the first items' bounds
-        _pool().warmup(min(n, len(pending)), timeout=max(30.0, timeout))
+        # (a bad timeout makes every item "bad input" below; the warm-up still needs a number)
+        _pool().warmup(min(n, len(pending)), timeout=30.0 if _bad_float(timeout) else max(30.0, timeout))
         with concurrent.futures.ThreadPoolExecutor(n) as ex:
             futs = {
                 i: ex.submit(check_math, completions[i], golds[i], tolerance=tolerance, timeout=timeout)
