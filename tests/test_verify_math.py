@@ -852,6 +852,26 @@ def test_phantoms_are_blank_space(a, b, equal):
     assert check_math(f"The answer is $\\boxed{{{a}}}$.", b, timeout=10).correct is equal
 
 
+@pytest.mark.parametrize(
+    "a,b,equal",
+    [
+        ("\\large 5", "5", True),
+        ("\\Large{5}", "5", True),
+        ("\\small\\frac{1}{2}", "0.5", True),
+        ("\\scriptstyle 5", "5", True),
+        ("\\Huge 5 \\mathstrut", "5", True),
+        ("\\large 5", "6", False),
+        ("5 \\large 6", "5", False),  # a switch between two numbers joins them into no product, as a space does
+        ("5 \\large 6", "56", False),
+    ],
+)
+def test_size_and_style_switches_change_only_the_look(a, b, equal):
+    # "\\large 5" was the product large*5: a right answer in a bigger font scored wrong (math-verify takes it)
+    assert answers_equal(a, b, timeout=10) is equal
+    assert answers_equal(b, a, timeout=10) is equal
+    assert check_math(f"The answer is $\\boxed{{{a}}}$.", b, timeout=10).correct is equal
+
+
 def test_a_box_holding_only_a_phantom_is_no_answer():
     for box in ("\\boxed{\\phantom{4}}", "\\boxed{\\hphantom{4}}", "\\boxed{\\phantom{4}\\quad}"):
         v = check_math(f"The answer is $ {box} $.", "4")

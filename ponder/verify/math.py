@@ -1076,9 +1076,12 @@ _TRANSPARENT = frozenset(
     "boxed fbox overline bar hat vec overrightarrow widehat widetilde tilde underline dot ddot "
     "overleftrightarrow mathring check".split()
 )
+# (size and style switches only change how an answer looks: "\\boxed{\\large 5}" was the product large*5, wrong)
 _SKIP_CMDS = frozenset(
     "quad qquad limits nolimits angle measuredangle triangle circ displaystyle textstyle "
-    "hfill space thinspace medspace negthinspace cr".split()
+    "hfill space thinspace medspace negthinspace cr "
+    "scriptstyle scriptscriptstyle tiny scriptsize footnotesize small normalsize large Large LARGE huge Huge "
+    "strut mathstrut".split()
 )
 # dropped with their argument: a phantom renders as blank space ("\\phantom{4}3" is 3)
 _PHANTOM_CMDS = frozenset(("phantom", "hphantom", "vphantom"))
