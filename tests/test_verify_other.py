@@ -174,16 +174,21 @@ def test_format_options_and_bad_inputs():
 
 @pytest.mark.parametrize("answer", ["\\boxed{.}", "\\boxed{\\,}", "\\boxed{\\phantom{4}}", "\\boxed{\\text{ }}",
                                     "\\boxed{\\hspace{1cm}}", "\\boxed{\\color{white}}", "\\boxed{\\left.\\right.}",
-                                    "Answer: .", "ANSWER: -"])
+                                    "Answer: .", "ANSWER: -",
+                                    # a markup command's letters were letters of an answer
+                                    "\\boxed{\\large}", "\\boxed{\\mathstrut}", "\\boxed{\\ldots}", "\\boxed{\\textrm{}}",
+                                    "\\boxed{\\hat{}}", "\\boxed{\\kern1em}", "\\boxed{\\rule{1cm}{0pt}}", "Answer: \\square",
+                                    "\\boxed{\\begin{pmatrix}\\end{pmatrix}}", "\\boxed{\\foo}"])
 def test_format_rejects_final_answers_that_say_nothing(answer):
     """Only an empty box failed: "\\boxed{\\,}" or "Answer: ." after the tags collected the format reward
-    for a response that answers nothing."""
+    for a response that answers nothing; so did a command that renders nothing, "\\boxed{\\large}"."""
     v = check_format(f"<think>x</think>\n{answer}")
     assert (v.correct, v.reason) == (False, "no final answer")
 
 
 @pytest.mark.parametrize("answer", ["\\boxed{\\emptyset}", "\\boxed{∅}", "\\boxed{\\infty}", "\\boxed{-3}",
-                                    "\\boxed{\\text{(C)}}", "Answer: x", "Answer: .\nAnswer: 5"])
+                                    "\\boxed{\\text{(C)}}", "Answer: x", "Answer: .\nAnswer: 5", "\\boxed{\\pi}",
+                                    "\\boxed{\\hat{\\theta}}", "\\boxed{\\{\\}}", "\\boxed{\\large 5}", "Answer: \\varnothing"])
 def test_format_accepts_short_real_answers(answer):
     assert check_format(f"<think>x</think>\n{answer}").correct
 

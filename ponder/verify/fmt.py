@@ -27,17 +27,28 @@ from ponder.verify.verdict import Verdict
 
 _ANSWER_LINE = re.compile(r"^[ \t]*(?:\*\*)?(?:final[ \t]+)?answer(?:\*\*)?[ \t]*[:：][ \t]*(\S[^\n]*)",
                           re.IGNORECASE | re.MULTILINE)
-# What renders as nothing: phantoms, spacing and colour commands with their arguments, style switches.
-_BLANK = re.compile(r"\\(?:[hv]?phantom|hspace|vspace|kern|hskip|color|textcolor|colorbox)\*?\s*\{[^{}]*\}"
-                    r"|\\(?:quad|qquad|displaystyle|textstyle|scriptstyle|left|right|hfill|space|thinspace|medspace"
-                    r"|negthinspace|null|relax|text|mbox|mathrm|textbf|mathbf|textit|boxed|fbox)(?![A-Za-z])|\\[,;:! ]")
+# What renders as nothing: phantoms, spacing and colour commands with their arguments, environment names.
+_BLANK = re.compile(r"\\(?:[hv]?phantom|hspace|vspace|kern|hskip|color|textcolor|colorbox|begin|end)\*?\s*\{[^{}]*\}"
+                    r"|\\rule\s*(?:\[[^\]]*\])?\s*\{[^{}]*\}\s*\{[^{}]*\}"
+                    r"|\\(?:m?kern|[hvm]skip)\s*-?[\d.]+\s*[a-z]{2}|\\[,;:! ]")
+_COMMAND = re.compile(r"\\([A-Za-z]+)")
+_EMPTY_SET = re.compile(r"\\\{\s*\\\}")
+# the commands that are a symbol, so an answer alone: any other command's name (\large, \mathstrut, \ldots,
+# \textrm{}, \hat{}) is markup or a placeholder, and its letters say nothing
+_SYMBOLS = frozenset(
+    "alpha beta gamma digamma delta epsilon varepsilon zeta eta theta vartheta iota kappa varkappa lambda mu nu xi "
+    "pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma "
+    "Upsilon Phi Psi Omega infty infin infinity emptyset varnothing O aleph beth gimel hbar ell imath jmath "
+    "partial nabla top bot checkmark".split()
+)
 
 
 def _substantive(answer: str) -> bool:
     """An answer that says something: a letter, a digit, a symbol command or a non-ASCII symbol.
-    "\\boxed{\\,}", "\\boxed{.}" and "Answer: -" are formatted like answers but answer nothing, so a
-    policy that emits them would collect the format reward for an empty response."""
-    rest = _BLANK.sub(" ", answer)
+    "\\boxed{\\,}", "\\boxed{.}", "\\boxed{\\large}" and "Answer: -" are formatted like answers but answer
+    nothing, so a policy that emits them would collect the format reward for an empty response."""
+    rest = _EMPTY_SET.sub(" x ", _BLANK.sub(" ", answer))
+    rest = _COMMAND.sub(lambda m: " x " if m.group(1) in _SYMBOLS else " ", rest)
     return any(ch.isalnum() or (not ch.isascii() and not ch.isspace() and ch.isprintable()) for ch in rest)
 
 
