@@ -872,6 +872,23 @@ def test_size_and_style_switches_change_only_the_look(a, b, equal):
     assert check_math(f"The answer is $\\boxed{{{a}}}$.", b, timeout=10).correct is equal
 
 
+@pytest.mark.parametrize(
+    "box,gold,correct",
+    [
+        ("5\\text{.}", "5", True),
+        ("5\\text{ .}", "5", True),
+        ("\\text{5.}", "5", True),
+        ("5\\text{.}", "6", False),
+        ("\\text{5.}", "5.1", False),
+        ("5 \\text{.} 6", "5", False),  # no full stop ends an answer that goes on
+        ("5 \\text{.} 6", "56", False),
+    ],
+)
+def test_a_full_stop_in_text_ends_the_answer(box, gold, correct):
+    # "5\\text{.}" was 5 times the text ".": a right answer that ends its sentence scored wrong (math-verify takes it)
+    assert check_math(f"The answer is $\\boxed{{{box}}}$", gold).correct is correct
+
+
 def test_a_box_holding_only_a_phantom_is_no_answer():
     for box in ("\\boxed{\\phantom{4}}", "\\boxed{\\hphantom{4}}", "\\boxed{\\phantom{4}\\quad}"):
         v = check_math(f"The answer is $ {box} $.", "4")

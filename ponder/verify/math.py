@@ -1353,7 +1353,7 @@ def _tokenize(s: str) -> list[tuple]:
                     content = ""
                 body = content.strip()
                 low = body.lower().strip(" ,")
-                if not body:
+                if not body or body == ".":  # a full stop in text ends the sentence ("5\\text{.}" is 5)
                     continue
                 if low in ("and", "or", "", "and/or") or body in (",", ";"):
                     toks.append(("sep", "or" if low == "or" else "and", sp))
@@ -1464,7 +1464,7 @@ def _tokenize(s: str) -> list[tuple]:
     return toks
 
 
-_NUMBER_ONLY_RE = re.compile(r"\s*-?\d+(?:\.\d+)?\s*")
+_NUMBER_ONLY_RE = re.compile(r"\s*-?\d+(?:\.\d+)?\.?\s*")  # ("\\text{5.}": a number and a full stop)
 # A \text{} after a value is dropped as a unit only when it reads as one. Text that names another
 # value ("4 \text{ (or 3)}") or qualifies the value ("4 \text{ or more}", "4 \text{ at least}",
 # "4 \text{ approximately}") would otherwise be dropped and leave a bare 4: a hedge that scores.
