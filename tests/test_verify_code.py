@@ -1322,6 +1322,14 @@ def test_bad_tests_raise_ponder_error(tests):
         check_code(blk("x = 1"), tests)
 
 
+@pytest.mark.parametrize("memory_mb", [float("inf"), 10**400, 1 << 50, -1, 0, "512", True, 1.5, None])
+def test_bad_memory_limit_raises_ponder_error(memory_mb):
+    """memory_mb is the sandbox's address-space limit: inf raised OverflowError, a value past 2**63 bytes made every
+    run "crashed" (every completion scored 0), and a negative one was RLIM_INFINITY, a sandbox with no memory limit."""
+    with pytest.raises(PonderError, match=r"^check_code: memory_mb must be a whole number of MiB in \[1, "):
+        check_code(blk("x = 1"), "assert x == 1", memory_mb=memory_mb)
+
+
 def test_extract_code_takes_the_last_python_block():
     text = "```python\na = 1\n```\n```bash\nls\n```\n```py\nb = 2\n```\n```\nc = 3\n```\n```text\nd\n```"
     assert extract_code(text) == "c = 3\n"

@@ -259,6 +259,7 @@ MAX_REPORT_BYTES = 16 << 20  # assert reports from one run
 # fails output longer than 2 * expected + 64 KiB, as it can decide that itself.
 MAX_STDOUT_BYTES = 16 << 20
 MEMORY_MB = 1024
+_MAX_MEMORY_MB = 1 << 43  # (2**63 bytes: the largest address-space limit setrlimit takes)
 NPROC = 32  # processes + threads of one run (its own uid), enough for a thread pool, not for a fork bomb
 FSIZE_MB = 16
 VIOLATION_EXIT = 97
@@ -4298,6 +4299,11 @@ def check_code(completion, tests, *, timeout: float = 5.0, memory_mb: int = MEMO
     """
     if not isinstance(timeout, (int, float)) or not 0 < timeout <= 600:
         raise PonderError(f"check_code: timeout must be in (0, 600] seconds, got {timeout!r}")
+    # the sandbox's RLIMIT_AS is memory_mb << 20 bytes: inf raised OverflowError, a value past 2**63 bytes made
+    # every run crash, and a negative one read as RLIM_INFINITY (no memory limit at all)
+    if isinstance(memory_mb, bool) or not isinstance(memory_mb, int) or not 0 < memory_mb < _MAX_MEMORY_MB:
+        raise PonderError(f"check_code: memory_mb must be a whole number of MiB in [1, {_MAX_MEMORY_MB}), "
+                          f"got {memory_mb!r:.60}")
     plan = _plan(tests)
     if not isinstance(completion, str):
         return Verdict(False, None, "invalid completion")
