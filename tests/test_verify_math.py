@@ -559,6 +559,16 @@ def test_worker_pool_takes_an_int_timeout_past_float_range_as_unlimited():
         pool.close()
 
 
+def test_worker_pool_takes_a_nan_timeout_as_no_time():
+    # a NaN deadline reached select, which raised ValueError: warmup (documented to return a bool) crashed
+    pool = WorkerPool(max_workers=1)
+    try:
+        assert pool.warmup(1, timeout=float("nan")) is False
+        assert pool.call("math:sqrt", (16,), float("nan")) == ("timeout", None)
+    finally:
+        pool.close()
+
+
 def test_worker_pool_ignores_modules_in_the_callers_working_directory(tmp_path, monkeypatch):
     # the worker ran `python -c`, which imports from the working directory first: a sympy.py (or any module
     # named as one the worker imports) in the caller's folder broke every symbolic comparison

@@ -20,6 +20,7 @@ is still starting leaves that worker starting (it is not mid-job), so later call
 from __future__ import annotations
 
 import atexit
+import math
 import os
 import pickle
 import select
@@ -41,11 +42,13 @@ _MAX_WAIT = 86400.0
 
 
 def _seconds(timeout) -> float:
-    # an int past float's range (10**400) is no limit, as float("inf") is: float() raised OverflowError on it
+    # an int past float's range (10**400) is no limit, as float("inf") is: float() raised OverflowError on it;
+    # NaN is no time (select raised ValueError on a NaN deadline)
     try:
-        return float(timeout)
+        t = float(timeout)
     except OverflowError:
         return float("inf") if timeout > 0 else float("-inf")
+    return 0.0 if math.isnan(t) else t
 
 
 # The child imports this module without running `ponder/__init__.py` (which imports torch and
