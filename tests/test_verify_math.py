@@ -899,6 +899,23 @@ def test_a_full_stop_in_text_ends_the_answer(box, gold, correct):
     assert check_math(f"The answer is $\\boxed{{{box}}}$", gold).correct is correct
 
 
+@pytest.mark.parametrize(
+    "box,gold,correct",
+    [
+        ("\\text{6 ways}", "6", True),
+        ("\\text{12 cm}", "12", True),
+        ("\\text{12 square units}", "12", True),
+        ("\\text{6 ways}", "7", False),
+        ("\\text{6 or more}", "6", False),  # no unit: a qualifier, as in "6 \\text{ or more}"
+        ("\\text{6 or 7}", "6", False),
+        ("\\text{10 AM}", "\\text{10 PM}", False),  # words that are no known unit stay text
+    ],
+)
+def test_a_number_and_its_unit_in_one_text(box, gold, correct):
+    # "\\text{6 ways}" was text, unequal to 6, while "6 \\text{ ways}" was 6: a right answer scored wrong
+    assert check_math(f"The answer is $\\boxed{{{box}}}$", gold).correct is correct
+
+
 def test_a_box_holding_only_a_phantom_is_no_answer():
     for box in ("\\boxed{\\phantom{4}}", "\\boxed{\\hphantom{4}}", "\\boxed{\\phantom{4}\\quad}"):
         v = check_math(f"The answer is $ {box} $.", "4")

@@ -1367,6 +1367,11 @@ def _tokenize(s: str) -> list[tuple]:
                     toks.extend(_tokenize(body))
                 elif _NUMBER_ONLY_RE.fullmatch(body):
                     toks.extend(_tokenize(body))
+                elif (m := _NUMBER_UNIT_RE.fullmatch(body)) and _unit_body(m.group(2)):
+                    # a number and a known unit in one text ("\\text{6 ways}", "\\text{12 cm}") as in "6 \\text{ ways}"
+                    # (only known units: "\\text{10 AM}" stays text, unequal to "\\text{10 PM}")
+                    toks.extend(_tokenize(m.group(1)))
+                    toks.append(("text", m.group(2), sp))
                 else:
                     toks.append(("text", body, sp))
             elif name == "mathbb":
@@ -1465,6 +1470,7 @@ def _tokenize(s: str) -> list[tuple]:
 
 
 _NUMBER_ONLY_RE = re.compile(r"\s*-?\d+(?:\.\d+)?\.?\s*")  # ("\\text{5.}": a number and a full stop)
+_NUMBER_UNIT_RE = re.compile(r"(-?\d+(?:\.\d+)?)\s+(\S.*)", re.S)
 # A \text{} after a value is dropped as a unit only when it reads as one. Text that names another
 # value ("4 \text{ (or 3)}") or qualifies the value ("4 \text{ or more}", "4 \text{ at least}",
 # "4 \text{ approximately}") would otherwise be dropped and leave a bare 4: a hedge that scores.
