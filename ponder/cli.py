@@ -88,6 +88,15 @@ def _positive_float(text: str) -> float:
     return v
 
 
+_STOP_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"'}
+
+
+def _stop_string(text: str) -> str:
+    """A --stop value with its backslash escapes read: a shell passes '\\n' as a backslash and an n, so a stop at
+    a newline never matched (llama.cpp reads its reverse prompts so too); an unknown escape stays as typed."""
+    return re.sub(r"\\(.)", lambda m: _STOP_ESCAPES.get(m[1], m[0]), text, flags=re.S)
+
+
 _FROM_CHECKPOINT = "(default: the {} in the checkpoint's generation_config.json if it sets do_sample true, else {})"
 
 
@@ -105,7 +114,11 @@ def _add_sampling(p: argparse.ArgumentParser, max_new: int = 256, temperature: f
                    help="keep the k most likely tokens; 0 = off " + _FROM_CHECKPOINT.format("top_k", "0"))
     g.add_argument("--min-p", type=_min_p, default=0.0,
                    help="drop tokens below min_p x the top probability; 0 = off " + _FROM_CHECKPOINT.format("min_p", "0.0"))
-    g.add_argument("--stop", action="append", default=None, help="stop string (repeatable)")
+    g.add_argument("--stop", action="append", default=None, type=_stop_string,
+                   help="stop string (repeatable): the text ends before it; backslash escapes \\n (newline), "
+                        "\\t, \\r, \\\\ (a backslash), \\' and \\\" are read as in llama.cpp's reverse prompts "
+                        "(--stop '\\n' stops at a newline; '\\\\n' at a backslash and an n); any other backslash "
+                        "is kept")
     g.add_argument("--seed", type=_seed, default=0, help="random seed; the same seed gives the same samples")
 
 

@@ -2242,3 +2242,20 @@ def test_distill_resume_leaves_the_checkpoint_of_a_run_saving_in_another_process
         held.close()
     assert f"{run} is in use by another ponder process (pid 4242)" in capsys.readouterr().err
     assert (run / ".checkpoint.old-999999999").is_dir() and not (run / "checkpoint").exists()
+
+
+def test_stop_reads_backslash_escapes_as_llama_cpp_does(capsys):
+    """`--stop '\\n'` from a shell is a backslash and an n: a stop at a newline never matched. Every --stop
+    (generate's, chat's) reads \\n, \\t, \\r and \\\\ (a literal backslash-n is written '\\\\n')."""
+    def gen(*stop):
+        assert main(["generate", "Problem: 12 + 30 * 2 = ?", "--max-new-tokens", "20", "--json", *stop]) == 0
+        return json.loads(capsys.readouterr().out)["results"][0]["samples"][0]
+
+    free = gen()["text"]
+    assert free.startswith("\nSolution:") and "\\boxed" in free
+    assert gen("--stop", "\\n")["text"] == "" == gen("--stop", "\n")["text"]  # typed '\n' = a newline
+    cut = gen("--stop", "\\\\boxed")  # an escaped backslash is one backslash, matching the text's own
+    assert cut["text"] == free[: free.index("\\boxed")] and cut["finish_reason"] == "stop"
+    p = build_parser()
+    for c, args in (("generate", ["x"]), ("chat", [])):  # one parser for every --stop
+        assert p.parse_args([c, *args, "--stop", "a\\tb\\\\\\q"]).stop == ["a\tb\\\\q"]
