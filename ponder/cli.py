@@ -283,7 +283,9 @@ def cmd_chat(a):
     if a.system and least >= limit:
         raise PonderError(f"--system: the system prompt leaves no room for a message and a reply ({least} tokens "
                           f"with an empty message, the model's context {limit})")
-    print("ponder chat — empty line or Ctrl-D to quit; Ctrl-C stops a reply", file=sys.stderr)
+    print("ponder chat — empty line, Ctrl-D or /exit to quit; /reset starts the conversation over; Ctrl-C stops "
+          "a reply", file=sys.stderr)
+    turn = 0  # replies drawn this session: each its own random stream (0, 1, ...), a retry after /reset too
     while True:
         try:
             line = input("you> ")
@@ -293,8 +295,12 @@ def cmd_chat(a):
         except KeyboardInterrupt:  # at the prompt: quit ("interrupted" on a line of its own, not after "you> ")
             print(file=sys.stderr)
             raise
-        if not line.strip():
+        if not line.strip() or line.strip() in ("/exit", "/quit"):
             break
+        if line.strip() == "/reset":  # (the system prompt stays: it is the session's, not the conversation's)
+            messages = messages[:1] if a.system else []
+            print("(conversation cleared)", file=sys.stderr)
+            continue
         try:  # a byte that is not UTF-8 (decoded as a lone surrogate) failed the render: the whole chat ended
             line.encode("utf-8")
         except UnicodeEncodeError as e:
@@ -302,7 +308,6 @@ def cmd_chat(a):
                   "chat)", file=sys.stderr)
             continue
         messages.append({"role": "user", "content": line})
-        turn = sum(m["role"] == "user" for m in messages) - 1  # each reply its own random stream (0, 1, ...)
         # The conversation grows each turn: past the context with --max-new-tokens it ended the whole session (at
         # once with the default 512 on a 512-position model). A reply is capped to the room left instead (said on
         # stderr when --max-new-tokens was given), and a message that leaves no room is not sent.
@@ -311,7 +316,8 @@ def cmd_chat(a):
         if room <= 0:
             messages.pop()
             print(f"(not sent: the conversation with it is {used} tokens, the model's context "
-                  f"{model.config.max_position_embeddings}; an empty line ends this chat)", file=sys.stderr)
+                  f"{model.config.max_position_embeddings}; /reset starts the conversation over, an empty line "
+                  "ends this chat)", file=sys.stderr)
             continue
         if room < a.max_new_tokens and "max_new_tokens" in getattr(a, "given", ()):  # (the default: silently)
             print(f"(this reply is capped at {room} tokens: the conversation takes {used} of the model's "
@@ -340,6 +346,7 @@ def cmd_chat(a):
             shown = len(reply)
         print(reply[shown:])
         messages.append({"role": "assistant", "content": reply})
+        turn += 1
 
 
 def cmd_info(a):
@@ -1089,7 +1096,10 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("chat", help="interactive chat that streams tokens",
                        description="Chat with a model in the terminal; tokens stream as they are generated. A reply "
                                    "that would pass the model's context is capped to the room left, and a message "
-                                   "that leaves none is not sent (each said on stderr).")
+                                   "that leaves none is not sent (each said on stderr). A line that is exactly "
+                                   "/exit or /quit (or empty, or Ctrl-D) ends the chat; /reset clears the "
+                                   "conversation (the --system prompt stays); any other line, one starting with "
+                                   "/ included, is sent to the model as text.")
     _model_arg(c)
     _add_sampling(c, max_new=512, temperature=0.7)
     c.add_argument("--system", default=None, help="system prompt")

@@ -1976,7 +1976,7 @@ def test_chat_outgrowing_the_context_caps_or_skips_a_turn_and_goes_on(monkeypatc
     notes = [x for x in std.err.splitlines() if not x.startswith("ponder chat —")]
     assert len(notes) == 3, std.err
     assert "capped at" in notes[0] and "not sent" in notes[1] and "capped at" in notes[2]
-    assert all("512" in x for x in notes)
+    assert all("512" in x for x in notes) and "/reset" in notes[1]  # (the way on, short of leaving)
     # chat's default --max-new-tokens is 512, the tiny model's whole context: its first reply failed that way
     monkeypatch.setattr("sys.stdin", io.StringIO("Problem: 1 + 2 = ?\n\n"))
     assert main(["chat", "--temperature", "0"]) in (0, None)
@@ -2259,3 +2259,29 @@ def test_stop_reads_backslash_escapes_as_llama_cpp_does(capsys):
     p = build_parser()
     for c, args in (("generate", ["x"]), ("chat", [])):  # one parser for every --stop
         assert p.parse_args([c, *args, "--stop", "a\\tb\\\\\\q"]).stop == ["a\tb\\\\q"]
+
+
+def test_chat_reset_clears_the_conversation_and_exit_quits(monkeypatch, capsys):
+    """chat had no commands: "/reset" and "/exit" were sent to the model as messages. /reset now starts the
+    conversation over (the --system prompt kept), /exit and /quit end the chat with status 0, and any other
+    line, one starting with / too, is sent as text."""
+    import ponder.engine as engine
+
+    real, seen = engine.stream, []
+
+    def recording(model, tok, messages, **kw):
+        seen.append(([dict(m) for m in messages], kw["index"]))
+        yield from real(model, tok, messages, **kw)
+
+    monkeypatch.setattr(engine, "stream", recording)
+    system = {"role": "system", "content": "Be brief."}
+    for quit_ in ("/exit", " /quit "):
+        seen.clear()
+        monkeypatch.setattr("sys.stdin", io.StringIO(f"hello\n/reset\n/help me\n{quit_}\nnever sent\n"))
+        assert main(["chat", "--max-new-tokens", "3", "--temperature", "0", "--system", "Be brief."]) == 0
+        std = capsys.readouterr()
+        assert [m for m, _ in seen] == [[system, {"role": "user", "content": "hello"}],
+                                        [system, {"role": "user", "content": "/help me"}]]
+        assert [i for _, i in seen] == [0, 1]  # (a retry after /reset is a new draw, not the first one again)
+        assert "/reset" in std.err and "/exit" in std.err and std.out.count("model> ") == 2
+    assert "/reset" in _help(capsys, "chat") and "/exit" in _help(capsys, "chat")
