@@ -1109,7 +1109,8 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("info", help="architecture, parameter count, dtype and vocabulary of a checkpoint",
                        description="Describe a checkpoint directory (or 'tiny').")
     i.add_argument("path", nargs="?", default="tiny", help="checkpoint directory or 'tiny'")
-    i.add_argument("--dtype", default=None, help="load in this dtype")
+    i.add_argument("--dtype", default=None,
+                   help="load and report in this dtype: float32 | bfloat16 | float16 (default: the checkpoint's own)")
     i.add_argument("--json", action="store_true", help="print as one JSON object")
     i.set_defaults(fn=cmd_info)
 
@@ -1375,7 +1376,12 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Read rows with `completion` plus the gold (`gold`/`answer` for math, `tests` "
                                     "for code, `numbers`+`target` for countdown, `constraints`), add `correct`, "
                                     "`extracted`, `reason` and `score` (the graded value: the share of constraints "
-                                    "met, else 1.0 or 0.0), and print a summary.")
+                                    "met, else 1.0 or 0.0), and print a summary. Verifiers: math (the final answer "
+                                    "equals the gold), code (the program passes `tests` in a sandbox), countdown (an "
+                                    "expression of `numbers` reaching `target`), constraints (IFEval-style "
+                                    "`constraints`: correct when all are met), format (reasoning in "
+                                    "<think>...</think>, then a final answer: \\boxed{...}, an 'Answer:' line or "
+                                    "<answer>...</answer>; no gold read).")
     ve.add_argument("kind", choices=["math", "code", "countdown", "constraints", "format"], help="verifier")
     ve.add_argument("input", help="input JSONL")
     ve.add_argument("-o", "--output", "--out", default=None,

@@ -2285,3 +2285,14 @@ def test_chat_reset_clears_the_conversation_and_exit_quits(monkeypatch, capsys):
         assert [i for _, i in seen] == [0, 1]  # (a retry after /reset is a new draw, not the first one again)
         assert "/reset" in std.err and "/exit" in std.err and std.out.count("model> ") == 2
     assert "/reset" in _help(capsys, "chat") and "/exit" in _help(capsys, "chat")
+
+
+def test_info_dtype_and_verify_kind_help_say_what_they_take(capsys):
+    """`ponder info --help` said "--dtype: load in this dtype" (no dtypes named, nor that the default is the
+    checkpoint's own) and `ponder verify --help` named its verifiers without a word on each (what `format`
+    checks was nowhere)."""
+    shown = _help(capsys, "info")
+    assert "bfloat16" in shown and "the checkpoint's own" in shown
+    shown = _help(capsys, "verify")
+    for kind in ("math (", "code (", "countdown (", "constraints (", "format (", "<think>"):
+        assert kind in shown, kind
