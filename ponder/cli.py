@@ -1041,6 +1041,16 @@ class _Parser(argparse.ArgumentParser):
             if unknown:
                 message += (f" ({unknown[0]} is not an option of {self.prog}; an argument that starts with - goes "
                             "after --)")
+        # `--stop ---`: argparse read the value as an option and said the flag had none ("expected one argument")
+        flag = re.fullmatch(r"argument (-\S+): expected one argument", message)
+        if flag:
+            act = self._option_string_actions.get(flag[1])
+            names = act.option_strings if act else [flag[1]]
+            value = next((v for o, v in zip(_Parser.argv, _Parser.argv[1:]) if self._unknown_option(v) and (
+                o in names or (o.startswith("--") and len(o) > 2 and any(n.startswith(o) for n in names)))), None)
+            if value is not None:
+                message += (f" ({value} was read as an option; a value that starts with - is given as "
+                            f"{flag[1]}={shlex.quote(value)})")
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
     argv: list[str] = []  # the command line main() parses, for error()

@@ -2296,3 +2296,15 @@ def test_info_dtype_and_verify_kind_help_say_what_they_take(capsys):
     shown = _help(capsys, "verify")
     for kind in ("math (", "code (", "countdown (", "constraints (", "format (", "<think>"):
         assert kind in shown, kind
+
+
+def test_a_flag_value_starting_with_a_dash_is_refused_with_the_way_to_give_it(capsys):
+    """`--stop ---` (a Markdown rule, a stop string people use) was refused as "argument --stop: expected one
+    argument", though one was given: argparse reads "---" as an option. The line now says how to give it; a flag
+    whose value was forgotten (`--stop --seed 2`) gets no such hint."""
+    assert main(["generate", "hi", "--stop", "---"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--stop=---" in err
+    assert main(["eval", "-m", "-x"]) == 2 and "--model=-x" in capsys.readouterr().err
+    assert main(["generate", "hi", "--stop", "--seed", "2"]) == 2 and "=" not in capsys.readouterr().err
+    assert build_parser().parse_args(["generate", "hi", "--stop=---"]).stop == ["---"]  # (the way given works)
