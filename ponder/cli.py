@@ -370,7 +370,7 @@ def cmd_info(a):
         "vocab_size": c.vocab_size, "tokenizer_vocab": tok.vocab_size, "eos_token": tok.eos_token,
     }
     if a.json:
-        print(json.dumps(info))
+        print(json.dumps(json_safe(info)))  # (a NaN in rope_scaling is no JSON)
     else:
         w = max(map(len, info))
         for k, v in info.items():

@@ -2308,3 +2308,22 @@ def test_a_flag_value_starting_with_a_dash_is_refused_with_the_way_to_give_it(ca
     assert main(["eval", "-m", "-x"]) == 2 and "--model=-x" in capsys.readouterr().err
     assert main(["generate", "hi", "--stop", "--seed", "2"]) == 2 and "=" not in capsys.readouterr().err
     assert build_parser().parse_args(["generate", "hi", "--stop=---"]).stop == ["---"]  # (the way given works)
+
+
+def test_info_json_is_strict_json_for_a_config_with_a_nan(tmp_path, capsys):
+    """`ponder info --json` printed a checkpoint's rope_scaling as read: a NaN there came out as the bare token
+    NaN, which is no JSON (jq, JavaScript refuse it). Non-finite numbers print as null, as generate's do."""
+    import shutil
+
+    ck = tmp_path / "ck"
+    shutil.copytree(Path(ponder.__file__).parent / "assets" / "tiny", ck)
+    cfg = json.loads((ck / "config.json").read_text())
+    cfg["rope_scaling"] = {"rope_type": "linear", "factor": 2.0, "note": float("nan")}
+    (ck / "config.json").write_text(json.dumps(cfg))
+    assert main(["info", str(ck), "--json"]) == 0
+
+    def refuse(token):
+        raise ValueError(f"not JSON: {token}")
+
+    info = json.loads(capsys.readouterr().out, parse_constant=refuse)
+    assert info["rope_scaling"]["factor"] == 2.0 and info["rope_scaling"]["note"] is None
