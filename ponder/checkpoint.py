@@ -42,7 +42,11 @@ def resolve(path: str | os.PathLike) -> Path:
         return p
     p = Path(path)
     if not p.exists():
-        raise PonderError(f"{p}: no such checkpoint directory")
+        # "Qwen/Qwen3-0.6B", as transformers takes it: a Hub id, which is not fetched here (said, not only "no such")
+        hub = (re.fullmatch(r"[\w.-]+/[\w.-]+", str(path)) and not p.parent.exists()
+               and " (a Hugging Face Hub id is not downloaded here: fetch it first, e.g. huggingface-cli download "
+               f"{path} --local-dir DIR, and pass DIR)")
+        raise PonderError(f"{p}: no such checkpoint directory{hub or ''}")
     if (p / "checkpoint" / "config.json").is_file() and not any((p / f).exists() for f in (
             "model.safetensors", "model.safetensors.index.json")):
         raise PonderError(f"{p}: is a training run directory; its model is {p / 'checkpoint'}")

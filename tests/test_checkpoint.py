@@ -751,3 +751,18 @@ def test_a_result_or_run_directory_is_not_taken_for_an_unknown_architecture(tmp_
         (d / "config.json").write_text(json.dumps({"kind": kind, "model": "tiny", "seed": 0}))
         with pytest.raises(PonderError, match=rf"^{re.escape(str(d))}: holds {what}, not a model checkpoint"):
             ponder.load(d)
+
+
+def test_a_hub_id_that_is_not_a_local_directory_says_how_to_fetch_it(tmp_path, monkeypatch):
+    """`--model Qwen/Qwen3-0.6B`, as transformers takes it, said only "no such checkpoint directory": nothing
+    said that Ponder reads local directories and fetches nothing. A path whose folder exists is a plain miss."""
+    from ponder.checkpoint import resolve
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(PonderError, match=r"^Qwen/Qwen3-0\.6B: no such checkpoint directory \(a Hugging Face Hub id "
+                                          r"is not downloaded here: .*download Qwen/Qwen3-0\.6B --local-dir DIR"):
+        resolve("Qwen/Qwen3-0.6B")
+    (tmp_path / "runs").mkdir()
+    for miss in ("runs/typo", str(tmp_path / "x"), "nothing"):
+        with pytest.raises(PonderError, match=r"no such checkpoint directory$"):
+            resolve(miss)
