@@ -14,6 +14,7 @@ import sys
 import threading
 from pathlib import Path
 
+from . import __version__
 from .errors import PonderError
 from .fileio import counted, json_safe
 
@@ -1082,6 +1083,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "test-time scaling and honest evaluation. Every command takes --help.",
     )
     p.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    p.add_argument("--version", action="version", version=f"ponder {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     g = sub.add_parser("generate", help="sample completions from a model",

@@ -35,6 +35,10 @@ def test_every_command_has_help(capsys):
         assert len(capsys.readouterr().out) > 200, c
 
 
+def test_version_names_the_package_version(capsys):
+    assert main(["--version"]) == 0 and capsys.readouterr().out.strip() == f"ponder {ponder.__version__}"
+
+
 def _options(parser, name="ponder"):
     """(command, parser, action) for every option of every parser, nested subcommands (data export) included."""
     for a in parser._actions:
@@ -53,7 +57,7 @@ def test_every_option_has_help_and_shows_its_default():
     for name, parser, a in opts:
         shown = parser._get_formatter()._expand_help(a)
         assert shown.lower().count("(default") <= 1, (name, a.option_strings, shown)
-        if a.default is not None and a.default is not False:
+        if a.default not in (None, False, argparse.SUPPRESS):  # (SUPPRESS: --version)
             assert "default" in shown and str(a.default) in shown, (name, a.option_strings, shown)
 
 
