@@ -67,15 +67,30 @@ def pass_at_k(n: int, c: int, k: int) -> float:
 
 
 def _default_equal(a: str, b: str) -> bool:
-    return a.strip() == b.strip()
+    return str(a).strip() == str(b).strip()
 
 
-def cluster_answers(answers: Sequence[str | None], equal: Equal | None = None) -> list[int]:
+def _check_answer(a, where: str, j: int, equal: Equal | None) -> None:
+    """An answer is text, a number (read as its text by the default equality) or None (no answer); a custom
+    ``equal`` may take other objects. A NaN (pandas' missing value) voted as the answer "nan" and counted as
+    answered; a number failed majority_vote as a bare AttributeError ('strip')."""
+    if a is None or isinstance(a, str):
+        return
+    number = isinstance(a, (int, float, np.integer, np.floating))
+    if (number and not math.isfinite(a)) or (equal is None and not number):
+        raise PonderError(f"{where}: sample {j} has answer={a!r}, need text, a finite number or None (no answer)")
+
+
+def cluster_answers(answers: Sequence[str | None], equal: Equal | None = None, *,
+                    where: str = "cluster_answers") -> list[int]:
     """Cluster id per answer (-1 for None), ids numbered in order of first appearance.
 
     An answer joins the first existing cluster whose *representative* (earliest member) it equals.
     With a non-transitive ``equal`` (e.g. numeric tolerance) this is greedy, but deterministic.
     """
+    answers = list(answers)  # (a generator is read twice: checked, then clustered)
+    for j, a in enumerate(answers):
+        _check_answer(a, where, j, equal)
     ids: list[int] = []
     if equal is None:
         # Fast path: default equality is exact match after strip, so a dict is enough.
@@ -181,6 +196,7 @@ def majority_vote(
     for i, a in enumerate(answers):
         if i >= n_planned:
             raise PonderError(f"majority_vote: got more answers than n_planned={n_planned}")
+        _check_answer(a, "majority_vote", i, equal)
         used += 1
         wi = 1.0 if w is None else float(w[i])
         if a is None:
@@ -310,7 +326,7 @@ def maj_at_k_per_problem(
             raise PonderError(f"maj_at_k: k={k} > n={n} samples (problem {i})")
         w = _check_weights(None if weights is None else weights[i], n, f"maj_at_k problem {i}")
         label = _labels_for(i, answers, correct_fn_or_labels)
-        ids = np.asarray(cluster_answers(answers, equal), dtype=np.int64)
+        ids = np.asarray(cluster_answers(answers, equal, where=f"maj_at_k: problem {i}"), dtype=np.int64)
         n_clusters = int(ids.max()) + 1 if n else 0
         if n_clusters == 0:
             continue  # every answer None: the vote is "no answer", counted incorrect
@@ -569,8 +585,9 @@ def summarize(
         # Cluster once (the equivalence check may be an expensive symbolic comparison) and vote on
         # cluster ids with plain string equality for every k; None stays None.
         answers = [
-            [None if c < 0 else str(c) for c in cluster_answers([r["answer"] for r in recs], equal)]
-            for recs in records_per_problem
+            [None if c < 0 else str(c) for c in cluster_answers([r["answer"] for r in recs], equal,
+                                                                 where=f"summarize: problem {i}")]
+            for i, recs in enumerate(records_per_problem)
         ]
         for k in ks:
             per = maj_at_k_per_problem(answers, labels, k, n_subsets=n_subsets, seed=seed)

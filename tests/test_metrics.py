@@ -170,6 +170,22 @@ def test_cluster_answers_default_and_callable_agree_on_exact_strings():
     assert cluster_answers(answers, lambda a, b: a.strip() == b.strip()) == cluster_answers(answers)
 
 
+def test_answers_must_be_text_a_number_or_none():
+    """A NaN answer (pandas' missing value) was voted as the answer "nan" and counted as answered; a number failed
+    majority_vote as a bare AttributeError. Numbers vote as their text wherever the default equality is used."""
+    assert majority_vote(["1", 5, 5])[0] == 5
+    assert cluster_answers(["5", 5, None]) == [0, 0, -1]
+    assert majority_vote([("a",), ("a",)], equal=lambda x, y: x == y)[0] == ("a",)  # (a custom equal's own objects)
+    for bad in (float("nan"), np.float32("inf"), ["5"]):
+        with pytest.raises(PonderError, match=r"majority_vote: sample 1 has answer="):
+            majority_vote(["1", bad, "1"])
+        with pytest.raises(PonderError, match=r"maj_at_k: problem 0: sample 1 has answer="):
+            maj_at_k([["1", bad, "1"]], [[True, False, True]], 2)
+        with pytest.raises(PonderError, match=r"summarize: problem 1: sample 1 has answer="):
+            summarize([[{"correct": True, "answer": "1"}]] * 1
+                      + [[{"correct": True, "answer": "1"}, {"correct": False, "answer": bad}]])
+
+
 # ---------------------------------------------------------------------------------------------- maj@k
 
 
