@@ -965,6 +965,11 @@ def parallel_points(labels, answers, logprob_means, tokens, latencies, ns, *, me
     Returns {method: [{"budget": N, "tokens", "latency", "accuracy", "lo", "hi"}]}."""
     from ponder.metrics import cluster_answers, logprob_weights, majority_vote
 
+    # (any other name, or a name's letters from a string, was voted as "majority" and labelled as given)
+    bad = [m for m in ([methods] if isinstance(methods, str) else methods) if m not in PARALLEL_METHODS]
+    if isinstance(methods, str) or bad:
+        raise PonderError(f"parallel_points: methods must be a list of {', '.join(PARALLEL_METHODS)}, got "
+                          f"{methods!r}")
     P = len(labels)
     for i, lab in enumerate(labels):
         if ns and max(ns) > len(lab):  # pass@N / maj@N from fewer than N samples would be mislabelled

@@ -182,6 +182,15 @@ def test_parallel_points_hand_computed():
     assert lat[-1] == pytest.approx(1.5) and lat[0] == pytest.approx((10 / 100 * 1.0 + 5 / 20 * 2.0) / 2)
 
 
+def test_parallel_points_refuses_a_method_it_does_not_know():
+    """Any name but oracle and best_of_n was computed as a majority vote and labelled as given ("bon", "mean"), and
+    a string's letters were each a curve of majority votes."""
+    args = ([[True, False]], [["1", "2"]], [[-0.1, -0.2]], [[5, 5]], [1.0], [1, 2])
+    for methods in (["oracle", "bon"], "majority", ["mean"]):
+        with pytest.raises(PonderError, match="parallel_points: methods must be a list of majority, "):
+            parallel_points(*args, methods=methods, equal=None, n_boot=10)
+
+
 def test_sweep_curves_files_and_invariants(micro, tmp_path):
     model, tok = micro
     res = sweep({"micro": (model, tok)}, ITEMS, parallel_ns=(1, 2, 4), budgets=(2, 4, 8),
