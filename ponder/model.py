@@ -214,6 +214,14 @@ class ModelConfig:
             if not isinstance(kind, str) or kind not in ("default", "linear", "yarn", "llama3"):
                 raise PonderError(f"rope_scaling: rope type {_short(kind)} is not supported; "
                                   "supported: default, linear, yarn, llama3")
+            if kind == "yarn" and s.get("factor") is None and "factor" in s:
+                # transformers (DeepSeek-V3 style): null is the context extension, max_position_embeddings over
+                # original_max_position_embeddings (absent: max_position_embeddings, so 1); it used to be refused
+                orig = s.get("original_max_position_embeddings") or self.max_position_embeddings
+                if not _is_number(orig) or not 0 < orig < math.inf:
+                    raise PonderError(f"rope_scaling: original_max_position_embeddings must be a positive number, "
+                                      f"got {_short(orig)}")
+                s = {**s, "factor": self.max_position_embeddings / orig}
             if kind != "default" and s.get("factor") is None:  # (transformers refuses it too)
                 raise PonderError(f"rope_scaling: rope type {kind!r} needs a factor")
             for k in _ROPE_NUMBERS:

@@ -205,6 +205,33 @@ def test_hand_written_configs_read_as_transformers_reads_them(tmp_path, name, dr
         assert (hf(x).logits - model(x)).abs().max().item() < 1e-4
 
 
+@pytest.mark.parametrize("orig", [128, None])
+def test_yarn_null_factor_is_the_context_extension_as_in_transformers(tmp_path, orig):
+    """YaRN "factor": null (DeepSeek-V3 style): transformers takes max_position_embeddings over
+    original_max_position_embeddings (absent: 1). It was refused ("needs a factor"); now the logits match, and
+    the config.json saved (the factor written out) reads back in transformers as the same model."""
+    rope = {"rope_type": "yarn", "factor": 4.0, **({"original_max_position_embeddings": orig} if orig else {})}
+    torch.manual_seed(0)
+    hf = transformers.Qwen3ForCausalLM(transformers.Qwen3Config(**BASE, head_dim=16, rope_scaling=rope)).eval()
+    hf.save_pretrained(tmp_path)
+    fixed_tokenizer().save(tmp_path)
+    raw = json.loads((tmp_path / "config.json").read_text())
+    for k in ("rope_parameters", "rope_scaling"):
+        if isinstance(raw.get(k), dict):
+            raw[k]["factor"] = None
+    (tmp_path / "config.json").write_text(json.dumps(raw))
+    hf = transformers.AutoModelForCausalLM.from_pretrained(tmp_path, dtype=torch.float32).eval()
+    model, tok = ponder.load(tmp_path)
+    assert model.config.rope_scaling["factor"] == (512 / orig if orig else 1.0)
+    x = torch.randint(0, 320, (1, 300))
+    with torch.no_grad():
+        ref = hf(x).logits
+        assert (ref - model(x)).abs().max().item() < 1e-4
+        ponder.save(model, tok, tmp_path / "again")
+        back = transformers.AutoModelForCausalLM.from_pretrained(tmp_path / "again", dtype=torch.float32).eval()
+        assert (ref - back(x).logits).abs().max().item() < 1e-4
+
+
 @pytest.mark.parametrize("name", ["qwen3", "qwen2", "llama3"])
 def test_config_null_head_dim_as_transformers_reads_it(tmp_path, name):
     """"head_dim": null in config.json: Llama's config reads it as hidden / heads (logits match); Qwen3's
