@@ -150,6 +150,11 @@ def _weight_files(path: Path) -> list[Path]:
             if not f.is_file():
                 raise PonderError(f"{index}: shard {f.name} is missing")
         return files
+    for name in ("pytorch_model.bin.index.json", "pytorch_model.bin"):  # older hub repositories hold only these
+        if (path / name).is_file():
+            raise PonderError(f"{path}: holds {name} (PyTorch's pickle format, not read here: unpickling can run "
+                              f"code), no model.safetensors; convert it with transformers: "
+                              f"AutoModelForCausalLM.from_pretrained(dir).save_pretrained(dir)")
     raise PonderError(f"{path}: no model.safetensors or model.safetensors.index.json")
 
 

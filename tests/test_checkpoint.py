@@ -741,6 +741,21 @@ def test_tied_config_with_an_lm_head_in_the_file_loads_as_transformers_loads_it(
         assert (ref - ponder.load(tmp_path / "again")[0](x)).abs().max().item() < 1e-4
 
 
+@pytest.mark.parametrize("name", ["pytorch_model.bin", "pytorch_model.bin.index.json"])
+def test_pickle_weights_only_are_named_and_never_unpickled(tmp_path, tiny_random, name, monkeypatch):
+    """A checkpoint with only pytorch_model.bin (older hub repositories) said "no model.safetensors or
+    model.safetensors.index.json", as if it held no weights: it now names the file, why it is not read (a pickle
+    can run code) and how to convert it; torch.load is never called."""
+    model, tok = tiny_random
+    ponder.save(model, tok, tmp_path / "ck")
+    (tmp_path / "ck" / "model.safetensors").rename(tmp_path / "ck" / name)
+    monkeypatch.setattr(torch, "load", lambda *a, **k: pytest.fail("unpickled"))
+    with pytest.raises(PonderError) as e:
+        ponder.load(tmp_path / "ck")
+    msg = str(e.value)
+    assert "\n" not in msg and f"holds {name}" in msg and "pickle" in msg and "save_pretrained" in msg
+
+
 def test_a_result_or_run_directory_is_not_taken_for_an_unknown_architecture(tmp_path):
     """`ponder info EVAL_DIR` (or --model pointing at an eval/sweep result, or at a run stopped before its first
     checkpoint) said "config.json: unsupported architecture model_type=None []": that config.json is Ponder's own
