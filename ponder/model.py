@@ -84,7 +84,7 @@ class ModelConfig:
             )
         _refuse_unimplemented(d, mt, source)
         act = d.get("hidden_act", "silu")
-        if act != "silu":
+        if act not in ("silu", "swish"):  # (transformers' "swish" is torch's SiLU: the same function)
             raise PonderError(f"{source}: hidden_act={_short(act)} is not supported (only silu)")
         rope_theta = d.get("rope_theta")
         scaling = d.get("rope_scaling")

@@ -232,6 +232,20 @@ def test_yarn_null_factor_is_the_context_extension_as_in_transformers(tmp_path, 
         assert (ref - back(x).logits).abs().max().item() < 1e-4
 
 
+def test_hidden_act_swish_is_silu_as_in_transformers(tmp_path):
+    """"hidden_act": "swish" is transformers' name for SiLU too (its ACT2FN maps it to torch's SiLU): such a
+    config.json was refused ("only silu"); it now loads with transformers' logits."""
+    torch.manual_seed(0)
+    cfg = transformers.LlamaConfig(**BASE, hidden_act="swish")
+    transformers.LlamaForCausalLM(cfg).save_pretrained(tmp_path)
+    fixed_tokenizer().save(tmp_path)
+    hf = transformers.AutoModelForCausalLM.from_pretrained(tmp_path, dtype=torch.float32).eval()
+    model, _ = ponder.load(tmp_path)
+    x = torch.randint(0, 320, (1, 20))
+    with torch.no_grad():
+        assert (hf(x).logits - model(x)).abs().max().item() < 1e-4
+
+
 @pytest.mark.parametrize("name", ["qwen3", "qwen2", "llama3"])
 def test_config_null_head_dim_as_transformers_reads_it(tmp_path, name):
     """"head_dim": null in config.json: Llama's config reads it as hidden / heads (logits match); Qwen3's
