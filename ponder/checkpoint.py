@@ -51,8 +51,25 @@ def resolve(path: str | os.PathLike) -> Path:
             "model.safetensors", "model.safetensors.index.json")):
         raise PonderError(f"{p}: is a training run directory; its model is {p / 'checkpoint'}")
     if not p.is_dir() or not (p / "config.json").is_file():
+        snap = _hub_cache_snapshot(p)
+        if snap is not None:  # ~/.cache/huggingface/hub/models--ORG--NAME: the files are one level below
+            raise PonderError(f"{p}: is a Hugging Face cache entry, not a checkpoint; its checkpoint is {snap}")
         raise PonderError(f"{p}: not a checkpoint (expected a directory with config.json)")
     return p
+
+
+def _hub_cache_snapshot(p: Path) -> Path | None:
+    """The snapshot directory holding the checkpoint of a Hugging Face hub cache entry `p` (models--ORG--NAME):
+    the one refs/main names, else the newest with a config.json; None if `p` is no such entry."""
+    snaps = p / "snapshots"
+    if not snaps.is_dir():
+        return None
+    main = p / "refs" / "main"
+    ref = main.read_text(errors="replace").strip() if main.is_file() else ""
+    if ref and (snaps / ref / "config.json").is_file():
+        return snaps / ref
+    found = [d for d in snaps.iterdir() if (d / "config.json").is_file()]
+    return max(found, key=lambda d: d.stat().st_mtime) if found else None
 
 
 def parse_dtype(dtype) -> torch.dtype | None:

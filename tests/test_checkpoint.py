@@ -756,6 +756,20 @@ def test_pickle_weights_only_are_named_and_never_unpickled(tmp_path, tiny_random
     assert "\n" not in msg and f"holds {name}" in msg and "pickle" in msg and "save_pretrained" in msg
 
 
+def test_a_hub_cache_entry_names_its_snapshot(tmp_path, tiny_random):
+    """A model in the Hugging Face cache (models--ORG--NAME, its files in snapshots/HASH, refs/main naming the
+    hash) said only "not a checkpoint (expected a directory with config.json)": it now names the snapshot."""
+    model, tok = tiny_random
+    entry = tmp_path / "models--org--tiny"
+    ponder.save(model, tok, entry / "snapshots" / "abc123")
+    (entry / "snapshots" / "old").mkdir()
+    (entry / "refs").mkdir()
+    (entry / "refs" / "main").write_text("abc123")
+    with pytest.raises(PonderError, match=rf"^{re.escape(str(entry))}: is a Hugging Face cache entry, not a "
+                                          rf"checkpoint; its checkpoint is {re.escape(str(entry / 'snapshots' / 'abc123'))}$"):
+        ponder.load(entry)
+
+
 def test_a_result_or_run_directory_is_not_taken_for_an_unknown_architecture(tmp_path):
     """`ponder info EVAL_DIR` (or --model pointing at an eval/sweep result, or at a run stopped before its first
     checkpoint) said "config.json: unsupported architecture model_type=None []": that config.json is Ponder's own
