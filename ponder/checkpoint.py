@@ -309,6 +309,16 @@ def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.devic
     """Read an HF-format directory; returns (model, tokenizer). dtype defaults to the checkpoint's
     own on GPU and fp32 on CPU (bf16 matmuls are slow on most CPUs)."""
     device, path, cfg, gen, want = check_loadable(path, dtype, device)
+    # The tokenizer before the weights: a checkpoint without one (or with one larger than the model) failed only
+    # once every tensor had been read, minutes for a large model
+    eos_ids = list(cfg.eos_token_id) if isinstance(cfg.eos_token_id, list) else [cfg.eos_token_id]
+    if gen is not None:
+        g = gen.get("eos_token_id")
+        eos_ids += g if isinstance(g, list) else [g]
+    eos_ids = [i for i in eos_ids if isinstance(i, int) and not isinstance(i, bool)]
+    tok = Tokenizer.load(path, extra_eos_ids=eos_ids)
+    if tok.vocab_size > cfg.vocab_size:
+        raise PonderError(f"{path}: tokenizer has {tok.vocab_size} tokens but the model only {cfg.vocab_size}")
     files = _weight_files(path)
     shapes = _header_shapes(files)  # (the headers alone: nothing is allocated before they agree with the config)
     _check_layer_count(path, cfg, shapes)
@@ -380,15 +390,8 @@ def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.devic
     if cfg.tie_word_embeddings:
         model.lm_head.weight = model.embed_tokens.weight
     model.eval()
-    eos_ids = list(cfg.eos_token_id) if isinstance(cfg.eos_token_id, list) else [cfg.eos_token_id]
     if gen is not None:
         model.generation_config = gen  # written back by save()
-        g = gen.get("eos_token_id")
-        eos_ids += g if isinstance(g, list) else [g]
-    eos_ids = [i for i in eos_ids if isinstance(i, int) and not isinstance(i, bool)]
-    tok = Tokenizer.load(path, extra_eos_ids=eos_ids)
-    if tok.vocab_size > cfg.vocab_size:
-        raise PonderError(f"{path}: tokenizer has {tok.vocab_size} tokens but the model only {cfg.vocab_size}")
     return model, tok
 
 

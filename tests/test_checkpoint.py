@@ -770,6 +770,22 @@ def test_a_hub_cache_entry_names_its_snapshot(tmp_path, tiny_random):
         ponder.load(entry)
 
 
+@pytest.mark.parametrize("case", ["no_tokenizer", "tokenizer_larger"])
+def test_a_tokenizer_that_cannot_serve_is_refused_before_any_weight_is_read(tmp_path, tiny_random, monkeypatch, case):
+    """A checkpoint without tokenizer.json (a model saved alone), or whose tokenizer has more tokens than the
+    model, failed only after all its weights were read: minutes for a large model. Now before the first header."""
+    model, tok = tiny_random
+    ck = ponder.save(model, tok, tmp_path / "ck")
+    if case == "no_tokenizer":
+        (ck / "tokenizer.json").unlink()
+    else:
+        cfg = json.loads((ck / "config.json").read_text())
+        (ck / "config.json").write_text(json.dumps({**cfg, "vocab_size": tok.vocab_size - 1}))
+    monkeypatch.setattr("ponder.checkpoint.safe_open", lambda *a, **k: pytest.fail("weights read"))
+    with pytest.raises(PonderError, match="no tokenizer.json" if case == "no_tokenizer" else "tokenizer has"):
+        ponder.load(ck)
+
+
 def test_a_result_or_run_directory_is_not_taken_for_an_unknown_architecture(tmp_path):
     """`ponder info EVAL_DIR` (or --model pointing at an eval/sweep result, or at a run stopped before its first
     checkpoint) said "config.json: unsupported architecture model_type=None []": that config.json is Ponder's own
