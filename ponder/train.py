@@ -784,7 +784,9 @@ def pack_documents(docs_ids: list[list[int]], seq_len: int, pad: int) -> tuple[t
     """Greedy document-aligned packing: each row starts at a document start (as prompts do at inference).
     A document longer than a row is cut at seq_len + 1 tokens (pretrain() says how many were): carrying it
     on into the next row would train on fragments that start without their context (measured on the test
-    suite's micro model: it no longer stopped after a long solution)."""
+    suite's micro model: it no longer stopped after a long solution). Unlike SFT packing, documents in a row are
+    not isolated: they attend to the ones before them (GPT-style packing; each ends with <|endoftext|>, from which
+    the next one's first token is predicted)."""
     rows, cur = [], []
     for d in docs_ids:
         d = d[: seq_len + 1]
