@@ -1552,6 +1552,7 @@ def main(argv=None) -> int:
     except KeyboardInterrupt as e:
         signum = getattr(e, "signum", signal.SIGINT)
         said = "interrupted" if signum == signal.SIGINT else f"terminated ({signal.Signals(signum).name})"
+        said = getattr(e, "said", None) or said  # (a spawned rank interrupted alone: which one)
         if _torchrun_rank() not in (None, 0):  # rank 0 gives the hint, once, as it alone prints the run's summary
             print(said, file=sys.stderr)  # (every rank printed it: N copies of one command)
             return 128 + signum

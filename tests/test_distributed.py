@@ -2086,3 +2086,30 @@ def test_torchrun_training_leaves_the_callers_process_group_usable(tmp_path, ckp
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
+
+
+def _interrupted(dp):
+    import os
+    import signal
+
+    if dp.rank == 1:  # (kill -INT of this rank alone)
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(60)
+    dp.barrier()  # rank 0 waits for rank 1, whose exit then fails it with a gloo error of its own
+
+
+def test_ddp_rank_interrupted_alone_stops_the_run_as_an_interrupt_naming_the_rank(tmp_path, monkeypatch, capsys):
+    """torch's wrapper takes a rank's KeyboardInterrupt for the driver's stop and exits 0: a rank interrupted alone
+    was reported as rank 0's 'Connection closed by peer' (or, after the last collective, as a FileNotFoundError of
+    its missing result), not as an interrupt. Now the run stops as at Ctrl-C (130), naming the rank."""
+    import os
+
+    import ponder.cli as cli
+
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("a 2-rank group needs 2 cores")
+    monkeypatch.setattr(cli, "cmd_grpo", lambda a: ddp.spawn(_interrupted, 2, threads=1))
+    assert cli.main(["grpo", "--out", str(tmp_path / "run")]) == 130
+    err = capsys.readouterr().err
+    assert err.startswith("data-parallel rank 1 was interrupted; the other ranks were stopped"), err
+    assert err.count("\n") == 1

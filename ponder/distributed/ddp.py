@@ -41,6 +41,7 @@ import os
 import shutil
 import signal
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -297,6 +298,23 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+def _write_error(outdir, x: dict) -> None:
+    # Whole or absent: the driver stops the other ranks (SIGTERM) as soon as one fails, maybe mid-write.
+    tmp = Path(outdir) / f".rank{x['rank']}.error.tmp"
+    tmp.write_text(json.dumps(x))
+    os.replace(tmp, Path(outdir) / f"rank{x['rank']}.error")
+
+
+class RankInterrupted(KeyboardInterrupt):
+    """A spawned rank was interrupted alone (SIGINT to its pid): the run stops as at Ctrl-C, naming the rank."""
+
+    signum = signal.SIGINT
+
+    def __init__(self, said: str):
+        super().__init__(said)
+        self.said = said
+
+
 def _entry(rank, fn, args, world, port, backend, threads, outdir):
     _die_with_parent()
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
@@ -318,11 +336,14 @@ def _entry(rank, fn, args, world, port, backend, threads, outdir):
         # one line (a PonderError's message; anything else its type and first line) and when this rank failed.
         text = str(e).strip()
         msg = text if isinstance(e, PonderError) else f"{type(e).__name__}: {text.splitlines()[0] if text else ''}"
-        # Whole or absent: the driver stops the other ranks (SIGTERM) as soon as one fails, maybe mid-write.
-        tmp = Path(outdir) / f".rank{rank}.error.tmp"
-        tmp.write_text(json.dumps({"rank": rank, "message": msg, "at": time.time()}))
-        os.replace(tmp, Path(outdir) / f"rank{rank}.error")
+        _write_error(outdir, {"rank": rank, "message": msg, "at": time.time()})
         raise
+    except KeyboardInterrupt:
+        # torch's wrapper takes an interrupt for the driver's stop and exits 0: a rank interrupted alone (kill -INT)
+        # then looked like a rank that finished. Say so (before the group is destroyed, so before the errors of the
+        # ranks left in a collective with this one) and exit as an interrupted command does.
+        _write_error(outdir, {"rank": rank, "message": "interrupted", "at": time.time(), "interrupted": True})
+        sys.exit(128 + signal.SIGINT)
     finally:
         shutdown(finished)
 
@@ -375,7 +396,7 @@ def _first_failure(e: Exception, procs, outdir: Path) -> str | None:
     import torch.multiprocessing as mp
 
     died = None
-    if isinstance(e, mp.ProcessExitedException):
+    if isinstance(e, mp.ProcessExitedException) and not (outdir / f"rank{e.error_index}.error").exists():
         died = (e.error_index, e.error_pid, e.exit_code)
     else:
         for r, p in enumerate(procs):  # (SIGTERM is how join stops the ranks still running)
@@ -399,6 +420,8 @@ def _first_failure(e: Exception, procs, outdir: Path) -> str | None:
     if not errors:
         return None
     first = min(errors, key=lambda x: x["at"])
+    if first.get("interrupted"):
+        raise RankInterrupted(f"data-parallel rank {first['rank']} was interrupted; the other ranks were stopped")
     return f"data-parallel rank {first['rank']}: {first['message']}"
 
 
@@ -406,7 +429,8 @@ def spawn(fn: Callable, nproc: int, *args, backend: str = "gloo", threads: int |
     """Run fn(dp, *args) in `nproc` fresh local processes forming one process group; returns each rank's
     result, rank order. fn must be importable (a module-level function). An exception on a rank is raised
     here as a one-line PonderError naming the rank (the first to fail); Ctrl-C (SIGINT reaches every rank of
-    the terminal's process group) ends every rank, each destroying its process group on the way out."""
+    the terminal's process group) ends every rank, each destroying its process group on the way out. A rank
+    interrupted alone raises RankInterrupted (a KeyboardInterrupt) naming it."""
     import torch.multiprocessing as mp
 
     if isinstance(nproc, bool) or not isinstance(nproc, int) or nproc < 1:
