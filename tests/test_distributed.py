@@ -1068,6 +1068,52 @@ def test_ray_actor_error_is_one_line_naming_the_worker(pool, ckpt):
                         r"Transformer:", str(e.value))
 
 
+class _RejectsPush:
+    """An actor handle whose actor is given weights of another shape to load when the pool pushes (it fails part
+    way: the tensors whose shapes match are copied)."""
+
+    def __init__(self, actor, state):
+        self.actor, self.state = actor, state
+
+    def __getattr__(self, name):
+        return getattr(self.actor, name)
+
+    @property
+    def set_weights(self):
+        actor, state = self.actor, self.state
+
+        class Method:
+            @staticmethod
+            def remote(version, _):
+                return actor.set_weights.remote(version, state)
+        return Method
+
+
+def test_ray_push_one_actor_rejects_is_an_error_and_the_pool_never_calls_those_weights_current(pool, ckpt):
+    """A push that one actor refused still recorded its version as the pool's: the actors that took the new weights
+    and the one that did not (holding a half-loaded replica, under its old version) were then sampled from as if
+    they held the pushed weights."""
+    model, tok = ponder.load(ckpt)
+    other = ponder.Transformer(model.config).init_weights(5, std=0.08)
+    wider = ponder.Transformer(ponder.ModelConfig(**dict(MCFG, intermediate_size=128))).state_dict()
+    kept = pool.actors[1]
+    pool.actors[1] = _RejectsPush(kept, wider)
+    try:
+        with pytest.raises(PonderError) as e:
+            pool.push(other, 1)
+    finally:
+        pool.actors[1] = kept
+    assert re.fullmatch(r"Ray worker 1 \(pid \d+ on \S+\): RuntimeError: Error\(s\) in loading state_dict for "
+                        r"Transformer:", str(e.value))
+    assert pool.version is None
+    with pytest.raises(PonderError, match="RayPool: the last push of weights failed .*Ray worker 1.*; push them "
+                                          "again before sampling"):
+        pool.sample(PROMPTS[:2], n=1, max_new_tokens=2, seed=0)
+    pool.push(model, 0)  # (as the fixture left it) and nothing of the failed push is sampled from
+    kw = dict(n=2, max_new_tokens=8, seed=3)
+    assert ids(pool.sample(PROMPTS, **kw)) == ids(ponder.sample(model, tok, PROMPTS, **kw))
+
+
 class _DriverOnly:
     """A tokenizer stand-in of a module the actors cannot import (this test module: a custom tokenizer, or ponder
     itself, present on the driver and missing on a Ray node)."""

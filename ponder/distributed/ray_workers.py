@@ -279,6 +279,8 @@ class Worker:
         return {**versions(), "host": socket.gethostname(), "pid": os.getpid()}
 
     def set_weights(self, version: int, state: dict) -> int:
+        # a load that fails part way (weights of another shape) has copied some tensors: never the old version then
+        self.version = None
         self.model.load_state_dict(state)
         self.version = version
         return version
@@ -364,6 +366,7 @@ class RayPool:
         self.replaced = 0
         self._args = None
         self._state = None
+        self._push_failed = None  # why the last push failed, if it did (the pool then holds no current weights)
         self._where: list[str] = []  # "pid P on HOST" of each actor, for the message naming a dead one
         self._closes = 0  # close() calls so far: a call running across one (from another thread) stops
 
@@ -450,7 +453,7 @@ class RayPool:
                 ray.kill(a)
         # the weights go with the actors: kept, a pool started again (with another model, or in another session)
         # would refresh its new actors with these instead of refusing to sample before a push
-        self.actors, self._state, self.version = [], None, None
+        self.actors, self._state, self.version, self._push_failed = [], None, None, None
 
     def __enter__(self):
         return self
@@ -464,19 +467,28 @@ class RayPool:
         if not self.actors or self._args[0] is None:
             raise PonderError("RayPool.push: start the pool with a model first")
         state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-        self._state, self.version = ray.put(state), version
+        self._state, self.version = ray.put(state), version  # (a replacement started below loads these)
+        self._push_failed = None
         refs = [a.set_weights.remote(version, self._state) for a in self.actors]
         deadline = self._deadline()
-        for k, (actor, ref) in enumerate(zip(list(self.actors), refs)):
-            try:
-                ray.get(ref, timeout=self._left(deadline))
-            except ray.exceptions.GetTimeoutError:
-                raise self._hung(ray, k, actor, "loading new weights") from None
-            except _died(ray):
-                if self.actors[k] is actor:
-                    self._replace(k, "while loading new weights")  # the replacement starts with them
-            except ray.exceptions.RayTaskError as e:  # e.g. weights of another architecture than the replicas'
-                raise self._actor_error(k, e) from e
+        try:
+            for k, (actor, ref) in enumerate(zip(list(self.actors), refs)):
+                try:
+                    ray.get(ref, timeout=self._left(deadline))
+                except ray.exceptions.GetTimeoutError:
+                    raise self._hung(ray, k, actor, "loading new weights") from None
+                except _died(ray):
+                    if self.actors[k] is actor:
+                        self._replace(k, "while loading new weights")  # the replacement starts with them
+                except ray.exceptions.RayTaskError as e:  # e.g. weights of another architecture than the replicas'
+                    raise self._actor_error(k, e) from e
+        except BaseException as e:
+            # Not every actor holds them (some may hold the new ones, one half-loaded ones): the pool holds no
+            # weights it could call current, so a later call is refused until a push succeeds, instead of sampling
+            # from actors of different weights, or of weights the pool says they hold and they lack.
+            self._state, self.version = None, None
+            self._push_failed = str(e) or type(e).__name__
+            raise
 
     def _replace(self, k: int, during: str) -> None:
         """Start a new actor in place of dead actor k, with the current weights. A replacement that dies while
@@ -643,6 +655,9 @@ class RayPool:
         `halt`: an Event whose setting (from another thread) makes the call raise a PonderError at once."""
         prompts = list(prompts)
         if self.actors and self._state is None:  # the actors' replicas hold the random weights they were built with
+            if self._push_failed:
+                raise PonderError(f"RayPool: the last push of weights failed ({self._push_failed}); push them again "
+                                  "before sampling")
             raise PonderError("RayPool: no weights pushed yet; call push(model, version) before sampling")
         version = self.version
         return self._sharded(len(prompts), lambda a, lo, hi: a.run.remote(
