@@ -1774,6 +1774,7 @@ def _killed(dp):
 
 
 def test_ddp_more_ranks_than_cores_and_a_killed_rank_get_one_line():
+    import logging
     import os
 
     cores = len(os.sched_getaffinity(0))
@@ -1782,10 +1783,18 @@ def test_ddp_more_ranks_than_cores_and_a_killed_rank_get_one_line():
     if cores < 2:
         pytest.skip("a 2-rank group needs 2 cores")
     t = time.perf_counter()
-    with pytest.raises(PonderError, match=r"data-parallel rank 1 \(pid \d+\) was killed by SIGKILL; the other ranks "
-                                          "were stopped.*--resume"):
-        ddp.spawn(_killed, 2, threads=1)
+    logged = []  # (torch logged 'Terminating process N via signal SIGTERM' as it stopped rank 0, ahead of the line)
+    handler = logging.Handler()
+    handler.emit = logged.append
+    logging.getLogger("torch.multiprocessing.spawn").addHandler(handler)
+    try:
+        with pytest.raises(PonderError, match=r"data-parallel rank 1 \(pid \d+\) was killed by SIGKILL; the other "
+                                              "ranks were stopped.*--resume"):
+            ddp.spawn(_killed, 2, threads=1)
+    finally:
+        logging.getLogger("torch.multiprocessing.spawn").removeHandler(handler)
     assert time.perf_counter() - t < 50  # rank 0 was stopped, not waited for
+    assert [r.getMessage() for r in logged] == []
 
 
 def _fails(dp, kind):

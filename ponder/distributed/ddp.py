@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import os
 import shutil
@@ -389,6 +390,19 @@ def _terminate_as_interrupt():
             signal.signal(s, h)
 
 
+@contextlib.contextmanager
+def _quiet_join():
+    """torch's join logs 'Terminating process N via signal SIGTERM' for every rank it stops after one failed: a
+    line of torch's log format ahead of the one-line error that names the failure."""
+    log = logging.getLogger("torch.multiprocessing.spawn")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
 def _first_failure(e: Exception, procs, outdir: Path) -> str | None:
     """One line on the rank whose failure ended the run. A rank that died without a Python error (the OOM killer,
     kill -9, a crash) comes first: the others then fail in a collective whose peer left, and may be the ones join
@@ -451,7 +465,7 @@ def spawn(fn: Callable, nproc: int, *args, backend: str = "gloo", threads: int |
         ctx = mp.start_processes(_entry, args=(fn, args, nproc, store.port, backend, threads, outdir),
                                  nprocs=nproc, join=False, start_method="spawn")
         try:
-            with _terminate_as_interrupt():
+            with _terminate_as_interrupt(), _quiet_join():
                 while not ctx.join():
                     pass
         except KeyboardInterrupt:
