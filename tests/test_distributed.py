@@ -1834,6 +1834,27 @@ def test_ddp_rank_error_is_one_line_naming_the_rank(kind, msg):
         assert str(e.value) == f"data-parallel rank 1: {msg}"
 
 
+def _late(dp):
+    if dp.rank == 1:  # (rank 0's long held-out evaluation, say)
+        time.sleep(4)
+    dp.barrier()
+
+
+def test_ddp_collective_timeout_names_the_setting_that_raises_it(monkeypatch):
+    """A rank that waited past the collective timeout for the others said only gloo's 'Timed out waiting 1000ms for
+    recv operation to complete', not which setting allows longer."""
+    import os
+
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("a 2-rank group needs 2 cores")
+    monkeypatch.setenv("PONDER_DIST_TIMEOUT_S", "1")
+    with pytest.raises(PonderError) as e:
+        ddp.spawn(_late, 2, threads=1)
+    assert re.fullmatch(r"data-parallel rank 0: RuntimeError: .*Timed out waiting 1000ms.*; the other ranks did not "
+                        r"join a collective within PONDER_DIST_TIMEOUT_S=1 s: if rank 0's held-out evaluation "
+                        r"\(--eval-n\) or checkpoint takes longer, raise PONDER_DIST_TIMEOUT_S", str(e.value))
+
+
 def test_a_rank_error_file_cut_short_by_the_stop_does_not_hide_the_first_failure(tmp_path):
     """When one rank fails the driver stops the others, which may be writing their own error file: a file cut
     short made the driver's report a JSONDecodeError instead of the failing rank's line."""

@@ -39,6 +39,7 @@ import json
 import logging
 import math
 import os
+import re
 import shutil
 import signal
 import socket
@@ -337,6 +338,11 @@ def _entry(rank, fn, args, world, port, backend, threads, outdir):
         # one line (a PonderError's message; anything else its type and first line) and when this rank failed.
         text = str(e).strip()
         msg = text if isinstance(e, PonderError) else f"{type(e).__name__}: {text.splitlines()[0] if text else ''}"
+        if not isinstance(e, PonderError) and re.search(r"Timed out waiting \d+ms|collective operation timeout", text):
+            # (gloo's "Timed out waiting 1800000ms for recv operation to complete", NCCL's watchdog's "collective
+            # operation timeout", named neither the setting nor why)
+            msg += (f"; the other ranks did not join a collective within {TIMEOUT_ENV}={timeout_from_env():g} s: if "
+                    f"rank 0's held-out evaluation (--eval-n) or checkpoint takes longer, raise {TIMEOUT_ENV}")
         _write_error(outdir, {"rank": rank, "message": msg, "at": time.time()})
         raise
     except KeyboardInterrupt:
