@@ -1117,6 +1117,27 @@ def test_ray_push_one_actor_rejects_is_an_error_and_the_pool_never_calls_those_w
     assert ids(pool.sample(PROMPTS, **kw)) == ids(ponder.sample(model, tok, PROMPTS, **kw))
 
 
+def test_ray_stale_actor_whose_refresh_fails_is_one_line_naming_it(pool, ckpt):
+    """A stale actor that failed to load the pool's weights as it was refreshed raised Ray's wrapper (the CLI printed
+    'RayTaskError(RuntimeError): ray::Worker.set_weights() (pid=..., ...)'), not the one line naming the worker."""
+    import ray
+
+    model, tok = ponder.load(ckpt)
+    other = ponder.Transformer(model.config).init_weights(5, std=0.08)
+    wider = ponder.Transformer(ponder.ModelConfig(**dict(MCFG, intermediate_size=128))).state_dict()
+    kept = pool.actors[0]
+    ray.get(kept.set_weights.remote(pool.version - 1, other.state_dict()))  # left behind: refreshed on its next call
+    pool.actors[0] = _RejectsPush(kept, wider)
+    try:
+        with pytest.raises(PonderError, match=r"Ray worker 0 \(pid \d+ on \S+\): RuntimeError: Error\(s\) in loading "
+                                              "state_dict for Transformer: size mismatch"):
+            pool.sample(PROMPTS[:2], n=1, max_new_tokens=2, seed=0)
+    finally:
+        pool.actors[0] = kept
+    kw = dict(n=2, max_new_tokens=8, seed=3)  # its half-loaded replica is refreshed, never sampled from
+    assert ids(pool.sample(PROMPTS, **kw)) == ids(ponder.sample(model, tok, PROMPTS, **kw))
+
+
 class _DriverOnly:
     """A tokenizer stand-in of a module the actors cannot import (this test module: a custom tokenizer, or ponder
     itself, present on the driver and missing on a Ray node)."""

@@ -521,6 +521,8 @@ class RayPool:
                             self._deadline()))
                     except ray.exceptions.GetTimeoutError:  # (not the start deadline's: it is running)
                         raise self._hung(ray, k, actor, "loading the weights as a replacement") from None
+                    except ray.exceptions.RayTaskError as e:  # (an out-of-memory: Ray's whole traceback otherwise)
+                        raise self._actor_error(k, e) from e
             except _died(ray) as e:  # (its creation's error, where it raised one, is said if the pool gives up)
                 then = ", then its replacement while starting" + (
                     f" (it failed{_cause(e)})" if getattr(e, "actor_init_failed", False) else "")
@@ -639,6 +641,8 @@ class RayPool:
                         raise closed() from None
                     if self.actors[k] is actor:
                         self._replace(k, "while its stale weights were refreshed")
+                except ray.exceptions.RayTaskError as e:  # (raised in this handler: the one below never sees it)
+                    raise self._actor_error(k, e) from e
                 submit(s, k)
             except _died(ray):
                 if self._closes != closes:
