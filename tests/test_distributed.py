@@ -1886,6 +1886,28 @@ def test_a_rank_error_file_cut_short_by_the_stop_does_not_hide_the_first_failure
     assert ddp._first_failure(RuntimeError("x"), [], tmp_path) is None  # the caller re-raises the original
 
 
+def test_ddp_spawn_from_a_script_without_a_main_guard_says_so(tmp_path):
+    """Each spawned rank imports the caller's script first: one calling ddp.spawn at its top level had every rank
+    fail in multiprocessing's bootstrap check, and the run said 'rank 0 (pid N) exited with code 1; ... continue
+    with --resume', not why."""
+    import os
+    import subprocess
+    import sys
+
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("a 2-rank group needs 2 cores")
+    script = tmp_path / "train.py"
+    script.write_text("from ponder.distributed import ddp\n\ndef fn(dp):\n    return dp.rank\n\n"
+                      "ddp.spawn(fn, 2, threads=1)\n")
+    root = str(Path(ponder.__file__).resolve().parents[1])
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": root})
+    last = out.stderr.strip().splitlines()[-1]
+    assert re.fullmatch(r"ponder\.errors\.PonderError: data-parallel rank \d \(pid \d+\) exited with code 1 before it "
+                        r"started \(its error is above\); a script that starts ranks .* must do so under "
+                        r"`if __name__ == \"__main__\":`, as each rank imports the script first", last), last
+
+
 _SLEEPER = '''
 import os, sys, time
 def sleeper(dp, d):

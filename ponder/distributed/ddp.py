@@ -319,6 +319,7 @@ class RankInterrupted(KeyboardInterrupt):
 
 def _entry(rank, fn, args, world, port, backend, threads, outdir):
     _die_with_parent()
+    (Path(outdir) / f"rank{rank}.started").touch()  # (one that exits before this failed as its process started)
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
                       LOCAL_RANK=str(rank))
     if threads:
@@ -429,6 +430,12 @@ def _first_failure(e: Exception, procs, outdir: Path) -> str | None:
         with contextlib.suppress(ValueError):
             code = signal.Signals(-code).name if code < 0 else code
         how = f"was killed by {code}" if isinstance(code, str) else f"exited with code {code}"
+        if not isinstance(code, str) and not (outdir / f"rank{r}.started").exists():
+            # A spawned rank first imports the program's main module: a script calling spawn/train_ddp at its top
+            # level starts ranks again from there, which multiprocessing refuses (a rank then said only its code)
+            return (f"data-parallel rank {r} (pid {pid}) {how} before it started (its error is above); a script "
+                    "that starts ranks (ddp.spawn, train_ddp with nproc) must do so under "
+                    "`if __name__ == \"__main__\":`, as each rank imports the script first")
         return (f"data-parallel rank {r} (pid {pid}) {how}; the other ranks were stopped; a grpo run's last "
                 "checkpoint is intact: continue with --resume")
     errors = []
