@@ -338,6 +338,24 @@ def test_collective_timeout_is_set_by_the_environment(tmp_path, ckpt, data, monk
     assert ddp.train_ddp(cfg, tmp_path / "r", progress=False) == Path(str(timedelta(seconds=seconds)))
 
 
+def _timed_out(dp, *a):
+    raise RuntimeError("[/__w/pytorch/pytorch/third_party/gloo/gloo/transport/tcp/unbound_buffer.cc:78] Timed out "
+                       "waiting 1800000ms for recv operation to complete")
+
+
+def test_torchrun_rank_whose_collective_timed_out_names_the_setting(tmp_path, ckpt, data, monkeypatch):
+    """Under torchrun a rank that waited past the collective timeout printed gloo's line alone ('RuntimeError: [...]
+    Timed out waiting 1800000ms for recv operation to complete'), not which setting allows longer."""
+    monkeypatch.setattr(ddp, "_train_rank", _timed_out)
+    for k, v in dict(RANK="0", WORLD_SIZE="1", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(ddp.free_port())).items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("PONDER_DIST_TIMEOUT_S", raising=False)
+    with pytest.raises(PonderError, match=r"^data-parallel rank 0: RuntimeError: .*Timed out waiting 1800000ms .*; "
+                                          r"the other ranks did not join a collective within "
+                                          r"PONDER_DIST_TIMEOUT_S=1800 s: .*raise PONDER_DIST_TIMEOUT_S$"):
+        ddp.train_ddp(GRPOConfig(**dict(SMALL, model=str(ckpt), data=str(data))), tmp_path / "r", progress=False)
+
+
 @pytest.mark.parametrize("value", ["abc", "0", "-5", "nan", "inf", "1e12"])
 def test_malformed_collective_timeout_is_one_line_before_any_rank_starts(tmp_path, ckpt, data, monkeypatch, value):
     monkeypatch.setenv("PONDER_DIST_TIMEOUT_S", value)

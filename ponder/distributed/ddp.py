@@ -300,6 +300,15 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+def _timeout_hint(text: str) -> str:
+    """'; ...' naming PONDER_DIST_TIMEOUT_S, for a collective's timeout: gloo's "Timed out waiting 1800000ms for recv
+    operation to complete", NCCL's watchdog's "collective operation timeout", named neither the setting nor why."""
+    if not re.search(r"Timed out waiting \d+ms|collective operation timeout", text):
+        return ""
+    return (f"; the other ranks did not join a collective within {TIMEOUT_ENV}={timeout_from_env():g} s: if rank 0's "
+            f"held-out evaluation (--eval-n) or checkpoint takes longer, raise {TIMEOUT_ENV}")
+
+
 def _write_error(outdir, x: dict) -> None:
     # Whole or absent: the driver stops the other ranks (SIGTERM) as soon as one fails, maybe mid-write.
     tmp = Path(outdir) / f".rank{x['rank']}.error.tmp"
@@ -339,11 +348,8 @@ def _entry(rank, fn, args, world, port, backend, threads, outdir):
         # one line (a PonderError's message; anything else its type and first line) and when this rank failed.
         text = str(e).strip()
         msg = text if isinstance(e, PonderError) else f"{type(e).__name__}: {text.splitlines()[0] if text else ''}"
-        if not isinstance(e, PonderError) and re.search(r"Timed out waiting \d+ms|collective operation timeout", text):
-            # (gloo's "Timed out waiting 1800000ms for recv operation to complete", NCCL's watchdog's "collective
-            # operation timeout", named neither the setting nor why)
-            msg += (f"; the other ranks did not join a collective within {TIMEOUT_ENV}={timeout_from_env():g} s: if "
-                    f"rank 0's held-out evaluation (--eval-n) or checkpoint takes longer, raise {TIMEOUT_ENV}")
+        if not isinstance(e, PonderError):
+            msg += _timeout_hint(text)
         _write_error(outdir, {"rank": rank, "message": msg, "at": time.time()})
         raise
     except KeyboardInterrupt:
@@ -591,6 +597,12 @@ def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, p
             out = Path(_train_rank(dp, cfg, str(run_dir), resume, progress))
             finished = True
             return out
+        except RuntimeError as e:  # (torchrun's ranks: the CLI printed gloo's or NCCL's line alone)
+            hint = _timeout_hint(str(e))
+            if not hint:
+                raise
+            text = str(e).strip().splitlines()[0]
+            raise PonderError(f"data-parallel rank {dp.rank}: {type(e).__name__}: {text}{hint}") from e
         finally:
             if own:
                 shutdown(finished)
