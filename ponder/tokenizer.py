@@ -633,6 +633,7 @@ VISIBLE_TOKENS = ("<think>", "</think>")
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int = 512, special_tokens=SPECIAL_TOKENS) -> Tokenizer:
     """Byte-level BPE with one token per digit (as Qwen does: arithmetic sees digits, not chunks)."""
+    _check_training(texts, vocab_size, special_tokens)
     tok = HFTokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.Sequence(
         [pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.ByteLevel(add_prefix_space=False)]
@@ -649,3 +650,26 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 512, special_tokens=
     for t in d["added_tokens"]:
         t["special"] = t["content"] not in VISIBLE_TOKENS
     return Tokenizer(HFTokenizer.from_str(json.dumps(d)), eos_token=special_tokens[0], pad_token=special_tokens[0])
+
+
+def _check_training(texts, vocab_size, special_tokens) -> None:
+    """A one-line PonderError for what the tokenizers trainer would take wrongly: a vocab_size below every byte
+    and special token (it trained a larger vocabulary, silently), one past MAX_VOCAB (its allocation aborted the
+    process), special_tokens or texts given as one string (each character a special token, the first EOS; each
+    character a document)."""
+    from .train import MAX_VOCAB  # (train imports this module)
+
+    if isinstance(texts, (str, bytes)):
+        raise PonderError(f"train_tokenizer: texts must be an iterable of documents, got one string {texts!r:.40} "
+                          "(pass [text])")
+    if (isinstance(special_tokens, str) or not isinstance(special_tokens, (list, tuple)) or not special_tokens
+            or not all(isinstance(t, str) and t for t in special_tokens)):
+        raise PonderError("train_tokenizer: special_tokens must be a non-empty list of token strings (the first is "
+                          f"EOS), got {special_tokens!r:.80}")
+    least = 256 + len(set(special_tokens))
+    if isinstance(vocab_size, bool) or not isinstance(vocab_size, int):
+        raise PonderError(f"train_tokenizer: vocab_size must be an integer, got {vocab_size!r:.40}")
+    if not least <= vocab_size <= MAX_VOCAB:
+        raise PonderError(f"train_tokenizer: vocab_size={vocab_size}: a byte-level tokenizer with "
+                          f"{least - 256} special tokens needs from {least} (256 bytes and the special tokens) "
+                          f"to {MAX_VOCAB:,} (2**20)")

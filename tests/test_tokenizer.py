@@ -1061,3 +1061,30 @@ def test_a_bos_token_added_by_added_tokens_decoder_loads_as_in_transformers(tmp_
     tok, ref = Tokenizer.load(tmp_path), transformers.AutoTokenizer.from_pretrained(tmp_path)
     assert (tok.bos_token, tok.bos_token_id) == (ref.bos_token, ref.bos_token_id)
     assert tok.apply_chat_template(MSGS[1:2]) == ref.apply_chat_template(MSGS[1:2], tokenize=False)
+
+
+@pytest.mark.parametrize("kw, msg", [
+    ({"vocab_size": 100}, "vocab_size=100: a byte-level tokenizer with 5 special tokens needs from 261"),
+    ({"vocab_size": 10**12}, "to 1,048,576"),
+    ({"vocab_size": 300.5}, "vocab_size must be an integer, got 300.5"),
+    ({"special_tokens": "<eos>"}, "special_tokens must be a non-empty list of token strings"),
+    ({"special_tokens": ()}, "special_tokens must be a non-empty list of token strings"),
+    ({"texts": "the quick brown fox"}, "texts must be an iterable of documents, got one string"),
+])
+def test_train_tokenizer_refuses_what_the_trainer_takes_wrongly_in_one_line(kw, msg):
+    """vocab_size=100 trained 261 tokens without a word (every byte and special token is always there), 10**12
+    aborted the process in the trainer's allocation, special_tokens="<eos>" made "<" the EOS and texts given as
+    one string trained on its characters one by one."""
+    args = {"texts": ["the quick brown fox"] * 5, "vocab_size": 300, **kw}
+    with pytest.raises(PonderError, match=re.escape(msg)) as e:
+        ponder.train_tokenizer(args.pop("texts"), **args)
+    assert "\n" not in str(e.value)
+
+
+def test_train_tokenizer_is_deterministic_and_keeps_its_vocab_size_and_special_tokens():
+    texts = ["the quick brown fox 12 + 30 = 42 你好 😀 <think>x</think>"] * 30
+    a, b = ponder.train_tokenizer(texts, vocab_size=270), ponder.train_tokenizer(texts, vocab_size=270)
+    assert a.tok.to_str() == b.tok.to_str() and a.vocab_size == 270
+    for t in ponder.tokenizer.SPECIAL_TOKENS:
+        assert a.encode(t) == [a.token_to_id(t)]
+    assert a.decode(a.encode("a<think>b</think><|im_end|>")) == "a<think>b</think>"
