@@ -159,6 +159,9 @@ class Tokenizer:
         try:
             return [e.ids for e in self.tok.encode_batch(texts, add_special_tokens=add_special_tokens)]
         except TypeError:
+            if isinstance(texts, str):  # ("Can't extract `str` to `Vec`", a traceback naming no argument)
+                raise PonderError(f"encode_batch takes a list of texts, got one string {texts!r:.40} (use encode, "
+                                  "or pass [text])") from None
             for t in texts:
                 _check_text(t)
             raise

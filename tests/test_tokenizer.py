@@ -1088,3 +1088,10 @@ def test_train_tokenizer_is_deterministic_and_keeps_its_vocab_size_and_special_t
     for t in ponder.tokenizer.SPECIAL_TOKENS:
         assert a.encode(t) == [a.token_to_id(t)]
     assert a.decode(a.encode("a<think>b</think><|im_end|>")) == "a<think>b</think>"
+
+
+def test_encode_batch_of_one_string_is_one_line_not_a_rust_type_error(tokenizer):
+    """A string where the list of texts goes failed as "TypeError: Can't extract `str` to `Vec`"."""
+    with pytest.raises(PonderError, match="encode_batch takes a list of texts, got one string 'the fox'"):
+        tokenizer.encode_batch("the fox")
+    assert tokenizer.encode_batch(["the fox", ""]) == [tokenizer.encode("the fox"), []]
