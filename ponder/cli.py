@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 
 from . import __version__
-from .errors import PonderError
+from .errors import PonderError, headline
 from .fileio import counted, json_safe
 
 
@@ -1590,7 +1590,7 @@ def main(argv=None) -> int:
         if isinstance(e, OSError) and not isinstance(e, PonderError):  # a full disk, an unwritable path
             e = f"{e.filename}: {e.strerror}" if e.filename else (e.strerror or e)
         elif not isinstance(e, PonderError):  # a failure nobody foresaw: say what it was
-            e = f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''} (--debug shows where)"
+            e = f"{type(e).__name__}: {headline(e)} (--debug shows where)"
         print(f"{_command_parser(parser, a).prog}: error: {e}", file=sys.stderr)
         return 2
     return 0

@@ -2331,3 +2331,18 @@ def test_info_json_is_strict_json_for_a_config_with_a_nan(tmp_path, capsys):
 
     info = json.loads(capsys.readouterr().out, parse_constant=refuse)
     assert info["rope_scaling"]["factor"] == 2.0 and info["rope_scaling"]["note"] is None
+
+
+def test_an_unforeseen_error_whose_first_line_is_a_heading_keeps_its_reason(monkeypatch, capsys):
+    """A failure nobody foresaw is one line: torch's 'Error(s) in loading state_dict for X:' alone said nothing of
+    why, so a heading's reason follows it, with how many more lines were left out."""
+    def boom(a):
+        raise RuntimeError("Error(s) in loading state_dict for Transformer:\n\tsize mismatch for a: [2] vs [3].\n"
+                           "\tsize mismatch for b: [4] vs [5].")
+
+    monkeypatch.setattr("ponder.cli.cmd_info", boom)
+    assert main(["info", "tiny"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.rstrip().endswith(
+        "RuntimeError: Error(s) in loading state_dict for Transformer: size mismatch for a: [2] vs [3]. (and 1 more) "
+        "(--debug shows where)")

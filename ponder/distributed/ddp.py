@@ -55,7 +55,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from ..errors import PonderError
+from ..errors import PonderError, headline
 
 # Gradients are summed in flat buckets of at most this many elements (one all-reduce per bucket).
 BUCKET_NUMEL = 1 << 24
@@ -347,7 +347,7 @@ def _entry(rank, fn, args, world, port, backend, threads, outdir):
         # The driver sees only torch's ProcessRaisedException, whose message is this rank's whole traceback: leave it
         # one line (a PonderError's message; anything else its type and first line) and when this rank failed.
         text = str(e).strip()
-        msg = text if isinstance(e, PonderError) else f"{type(e).__name__}: {text.splitlines()[0] if text else ''}"
+        msg = text if isinstance(e, PonderError) else f"{type(e).__name__}: {headline(text)}"
         if not isinstance(e, PonderError):
             msg += _timeout_hint(text)
         _write_error(outdir, {"rank": rank, "message": msg, "at": time.time()})

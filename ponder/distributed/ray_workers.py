@@ -52,7 +52,7 @@ from pathlib import Path
 
 import torch
 
-from ..errors import PonderError
+from ..errors import PonderError, headline
 
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the directory holding the ponder package
 
@@ -570,11 +570,7 @@ class RayPool:
         text = str(cause if cause is not None else e).strip()
         what = f"{type(cause).__name__}: " if cause is not None else ""
         where = self._where[k] if k < len(self._where) else "?"
-        lines = [ln.strip() for ln in text.splitlines() if ln.strip()] or [""]
-        line = lines[0]
-        if line.endswith(":") and len(lines) > 1:  # a heading whose reason follows ("Error(s) in loading state_dict
-            line += f" {lines[1]}" + (f" (and {len(lines) - 2} more)" if len(lines) > 2 else "")  # for X:")
-        return PonderError(f"Ray worker {k} ({where}): {what}{line}")
+        return PonderError(f"Ray worker {k} ({where}): {what}{headline(text)}")
 
     # ---- sharded work -----------------------------------------------------------------------------------
     def _sharded(self, n: int, call: Callable, version=None, what: str = "sampling",
