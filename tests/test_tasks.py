@@ -1007,3 +1007,29 @@ def test_countdown_check_agrees_with_the_countdown_reward():
             agree += 1
             fractional += verdict and inner.denominator != 1  # right through a fractional intermediate
     assert agree == 300 and fractional
+
+
+def test_export_to_stdout_raises_when_the_reader_leaves_mid_write(monkeypatch):
+    """Under PYTHONUNBUFFERED=1 stdout writes straight to the raw pipe, which may take only part of the bytes
+    when the reader leaves (`ponder data export ... -o - | head -1`): the rest was dropped without an error and
+    the command said "wrote N items" and exited 0."""
+    import io
+    import sys
+
+    class Pipe(io.RawIOBase):  # a pipe whose reader reads 10 bytes, then goes away
+        got = b""
+
+        def writable(self):
+            return True
+
+        def write(self, b):
+            if self.got:
+                raise BrokenPipeError(32, "Broken pipe")
+            self.got = bytes(b[:10])
+            return 10
+
+    pipe = Pipe()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(pipe, encoding="utf-8", write_through=True))
+    with pytest.raises(BrokenPipeError):
+        export(generate("arith", "test", 5, seed=0), "-")
+    assert pipe.got == b'{"id": "ar'

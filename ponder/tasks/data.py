@@ -399,12 +399,29 @@ def export(items: list[dict], path) -> Path:
     check_export_path(path)
     text = "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items)
     if str(path) == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        _write_stdout(text)
         return Path("-")
     if _format(Path(path)).endswith(".gz"):
         return atomic_write_bytes(path, gzip.compress(text.encode("utf-8"), mtime=0))
     return atomic_write_text(path, text)
+
+
+def _write_stdout(text: str) -> None:
+    """Write text to standard output in full, or raise (BrokenPipeError for a reader that went away). Under
+    PYTHONUNBUFFERED=1 stdout's binary layer is the raw file, whose write may take only part of the bytes (a
+    pipe whose reader left mid-write), and the text layer drops the rest without a word: "wrote N items" then
+    exit 0 for a file cut short. So the bytes go out here, the rest written until all are, or the pipe fails."""
+    out = getattr(sys.stdout, "buffer", None)
+    if out is None:  # (a stream without a binary layer: io.StringIO, pytest's capture)
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    sys.stdout.flush()  # (text written before, through the text layer, goes first)
+    view = memoryview(text.encode("utf-8"))
+    while view:
+        n = out.write(view)
+        view = view[n or 0:]  # (None: a non-blocking stdout that would block; nothing was taken)
+    out.flush()
 
 
 def reward_reads_answer(reward) -> bool:
