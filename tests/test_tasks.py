@@ -1033,3 +1033,19 @@ def test_export_to_stdout_raises_when_the_reader_leaves_mid_write(monkeypatch):
     with pytest.raises(BrokenPipeError):
         export(generate("arith", "test", 5, seed=0), "-")
     assert pipe.got == b'{"id": "ar'
+
+
+def test_a_float32_parquet_answer_is_the_number_written(tmp_path):
+    """A float32 answer column gave the gold "1.100000023841858" for 1.1 (pyarrow and pandas widen it to a
+    double), which the math verifier reads as a binary float and no completion's "1.1" matched."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from ponder.tasks.data import _read_parquet_pandas
+
+    answers = pa.array(np.array([1.1, 0.3, 2.5, 1e-7], np.float32))
+    pq.write_table(pa.table({"problem": ["a", "b", "c", "d"], "answer": answers}), tmp_path / "f.parquet")
+    want = ["1.1", "0.3", "2.5", "1e-07"]
+    assert [x["answer"] for x in load_dataset(tmp_path / "f.parquet")] == want
+    assert [x["answer"] for x in load_dataset(tmp_path / "f.parquet", limit=2)] == want[:2]
+    pytest.importorskip("pandas")  # the fallback without pyarrow
+    assert [str(r["answer"]) for r in _read_parquet_pandas(tmp_path / "f.parquet")] == want

@@ -186,11 +186,11 @@ def _read_parquet(path: Path, limit: int | None = None) -> list[tuple[str, dict]
     else:
         try:
             if limit is None:
-                records = pq.read_table(path).to_pylist()
+                records = _pylist(pq.read_table(path))
             else:  # only the batches the first `limit` rows are in
                 records = []
                 for batch in pq.ParquetFile(path).iter_batches(batch_size=min(limit, 65_536)):
-                    records += batch.to_pylist()
+                    records += _pylist(batch)
                     if len(records) >= limit:
                         break
         except Exception as e:  # pyarrow raises several types for a corrupt file
@@ -198,6 +198,20 @@ def _read_parquet(path: Path, limit: int | None = None) -> list[tuple[str, dict]
     if limit is not None:
         records = records[:limit]
     return [(f"{path}:row {i + 1}", row) for i, row in enumerate(records)]
+
+
+def _pylist(table) -> list[dict]:
+    """A pyarrow table's (or batch's) rows, a float32 column's values as the numbers written: to_pylist() widens
+    float32 1.1 to 1.100000023841858, a gold answer no "1.1" matches (the verifier reads 16 digits as a binary
+    float, compared at 1e-14); the float32's shortest text, read as a float, is 1.1."""
+    import pyarrow as pa
+
+    if isinstance(table, pa.RecordBatch):
+        table = pa.Table.from_batches([table])
+    for i, field in enumerate(table.schema):
+        if pa.types.is_float32(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(pa.string()).cast(pa.float64()))
+    return table.to_pylist()
 
 
 def _read_parquet_pandas(path: Path, engine: str = "auto") -> list[dict]:
@@ -240,6 +254,9 @@ def _pandas_records(df) -> list[dict]:
             value = value.item()
         return None if isinstance(value, float) and math.isnan(value) else value
 
+    for col in df.columns:  # (as _pylist: a float32 column's 1.1 is 1.1, not 1.100000023841858)
+        if df[col].dtype in (np.float32, np.float16):
+            df[col] = df[col].astype(str).astype(np.float64)
     return [plain(row) for row in df.to_dict(orient="records")]
 
 
