@@ -5,7 +5,8 @@ times per problem, judges every final completion with a reward (default: the mat
 with 95% intervals over problems (``ponder.metrics.summarize``: Wilson where each problem is right or wrong,
 else an expanded percentile bootstrap): pass@1 (mean over the n runs), unbiased pass@k and maj@k (the expected
 k-sample vote, averaged over k-subsets of the n) for each k <= n (wmaj@k when log-probs exist), mean generated tokens, latency,
-truncation rate and no-answer rate (the votes and no-answer rate only where the reward judges a final answer, or an
+truncation rate (the final completion cut at its token limit: for budget forcing and effort the forced answer
+cut at answer_tokens; how often the budget cut the thinking is their thinking_cut_rate) and no-answer rate (the votes and no-answer rate only where the reward judges a final answer, or an
 ``extract`` is given: ``ANSWER_VERIFIERS``), and the accuracies per task, subject, level or n_ops where items differ in
 them (``breakdown``). With ``out_dir`` it writes ``samples.jsonl`` (one record per run:
 completion, extracted answer, verdict), ``config.json`` and, last, ``summary.json`` — each atomically —
@@ -885,6 +886,14 @@ def evaluate(
     scored = per_problem if not unvoted else [[{k: v for k, v in r.items() if k != "answer"} for r in recs]
                                               for recs in per_problem]
     summ = summarize(scored, ks, equal=equal, n_boot=n_boot, seed=seed)
+    if records and all("thinking_ended" in r.get("info", {}) for r in records):
+        # budget forcing: truncation_rate is the final completion's, the forced answer cut at answer_tokens; a
+        # budget that cut every thinking read as truncation 0. Its cuts are a metric of their own.
+        from ponder.metrics import _ci_dict
+
+        summ["metrics"]["thinking_cut_rate"] = _ci_dict(np.array(
+            [np.mean([r["info"]["thinking_ended"] == "length" for r in recs]) for recs in per_problem]),
+            n_boot=n_boot, alpha=summ["alpha"], seed=seed)
     total_tokens = int(sum(r["tokens"] for r in records))
     by = breakdown(items, scored, ks, equal=equal, n_boot=n_boot, seed=seed)
     summary = {

@@ -1462,3 +1462,20 @@ def test_an_eval_records_where_it_ran_and_resumes_on_other_threads(micro, tmp_pa
     assert summary["resumed"] == 2 and summary["ran_on"] == want
     for f in ("config.json", "summary.json"):
         assert json.loads((d / f).read_text())["ran_on"] == want
+
+
+@pytest.mark.parametrize("method", ["budget_forcing", "effort"])
+def test_budget_forcing_reports_how_often_its_budget_cut_the_thinking(micro, method):
+    """truncation_rate is the final completion's finish_reason: for budget forcing the forced answer's (cut at
+    answer_tokens), so a budget that cut every thinking read as truncation 0. The budget's cuts are their own
+    metric, thinking_cut_rate, from info["thinking_ended"]."""
+    model, tok = micro
+    kw = {"budget": 3} if method == "budget_forcing" else {"level": "low"}
+    s = evaluate(model, tok, ITEMS, method=method, method_kwargs={**kw, "answer_tokens": 8}, progress=False,
+                 n_boot=20)
+    outs = scale.METHODS[method](model, tok, [it["prompt"] for it in ITEMS], answer_tokens=8, **kw)
+    cut = sum(o.info["thinking_ended"] == "length" for o in outs) / len(outs)
+    assert s["metrics"]["thinking_cut_rate"]["mean"] == pytest.approx(cut)
+    assert method == "effort" or cut == 1.0  # (3 tokens cut every thinking of the micro model)
+    assert "thinking_cut_rate" not in evaluate(model, tok, ITEMS[:1], method="greedy", max_new_tokens=8,
+                                               progress=False, n_boot=20)["metrics"]
