@@ -1411,7 +1411,9 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Evaluate a model on a task split or a dataset file. Reports pass@1, unbiased "
                                     "pass@k (Chen et al. 2021) and maj@k with 95% intervals over problems (Wilson where "
                                     "each problem is right or wrong, else an expanded percentile bootstrap), "
-                                    "mean tokens, latency, truncation and no-answer rates. --sweep draws test-time "
+                                    "mean tokens, latency, truncation rate (the final completion cut at its token limit: "
+                                    "for budget forcing the forced answer's; the budget's cuts of the thinking are "
+                                    "thinking_cut_rate) and no-answer rate. --sweep draws test-time "
                                     "scaling curves (accuracy vs tokens and vs latency).")
     ev.add_argument("--model", "-m", action="append", help="checkpoint or 'tiny' (repeat to compare in --sweep)")
     ev.add_argument("--dtype", default=None, help=_DTYPE_HELP)

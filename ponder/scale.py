@@ -4,7 +4,10 @@ Every method is a plain function ``method(model, tok, prompts, *, seed, index_of
 (``sampling`` returns n Outcomes per prompt). Prompts are strings (used exactly as given) or chat-message
 lists. An ``Outcome`` carries the final completion, its extracted answer, the tokens generated for the
 problem in total (every sample, critique, revision and forced answer counts) and the latency attributed
-to it. Any model works; the answer extractor (``extract``), the equivalence used to group answers
+to it. Only generated tokens count: text a method inserts is read, not generated (the prompts, self-refine's
+templates, budget forcing's waits, "</think>" and answer cue), so it is not in ``tokens``, the x-axis of a
+compute-matched curve (budget forcing's ``info["thinking_tokens"]``, what its budget caps, does count the waits).
+Any model works; the answer extractor (``extract``), the equivalence used to group answers
 (``equal``) and the scorer are parameters, defaulting to the math verifier's ``extract_answer`` /
 ``answers_equal``.
 
@@ -858,9 +861,12 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
     off or it has no extractable answer; "always" does so for every problem. The final completion is
     thinking + cue + forced answer, and the answer is extracted from that final completion, exactly as a
     verifier reads it (an answer phrase after the last box wins, so a readable forced answer overrides the
-    thinking's). ``info``: thinking_tokens, waits_used, forced, budget, thinking_ended, and only where the
+    thinking's). ``info``: thinking_tokens, waits_used, forced, budget, thinking_ended ("length": the budget cut
+the thinking, evaluate's thinking_cut_rate; "stop": it ended by itself), and only where the
     model's context capped a draw, capped (one {"call": "thinking" | "answer", "max_new_tokens": the cap} each:
     a stop string cut inside a token leaves its text re-encoded, which may take more ids than were counted).
+    The outcome's finish_reason is its final decode's: the forced (or own) answer's where one was decoded, so
+    "length" there is an answer cut at answer_tokens (evaluate's truncation_rate), not a thinking cut.
 
     ``think_end``: the end-of-thinking delimiter of a model that thinks in think tags. "auto" (default):
     "</think>" when the vocabulary has it as one token and the prompts use think tags (a rendered prompt
