@@ -594,8 +594,10 @@ def contamination_verdict(
     for the sign and McNemar tests of n items, repeat_chance^n for n changed golds), and a threshold signal that
     one item alone reaches (an uncalibrated exact-match rate under 6 problems, 1 of 5 being 0.2; a ROUGE-L mean
     of one; an overlap of no checkable item), cannot decide: such a threshold signal is not flagged, and when
-    nothing is flagged while such a signal is over its threshold, or while no signal could decide,
-    ``insufficient_evidence`` is true (the summary says so in place of a verdict); ``too_few_items`` names them.
+    nothing is flagged while any such signal is in (an overlap with no checkable item: only while no other signal
+    could decide), ``insufficient_evidence`` is true (the summary says so in place of a verdict): "not
+    contaminated" needs every test able to reject. ``too_few_items`` names them, ``too_few_why`` their item
+    counts and why they cannot decide.
     """
     th = _thresholds(thresholds)
     if prefix is None and perturbation is None and overlap is None:
@@ -606,6 +608,7 @@ def contamination_verdict(
     untested: list[str] = []
     best: dict[str, float] = {}  # the smallest p each test could reach with its items: below it, no outcome counts
     too_few: list[str] = []  # threshold signals on so few items that one item alone reaches the threshold
+    sizes: dict[str, int] = {}  # the items each signal is judged over, to say how few they were
     if prefix is not None:
         key = f"{th['prefix_fraction']:g}"
         fr = prefix.get("fractions", {}).get(key)
@@ -618,6 +621,7 @@ def contamination_verdict(
         # a calibrated excess carries sign tests over its items (absent: raw rates, or results saved before them)
         for name, value, limit, what in (("exact_match", em, th["prefix_exact_min"], "exact-match rate"),
                                          ("rouge_l", rl, th["prefix_rouge_min"], "mean ROUGE-L")):
+            sizes[f"prefix_{name}"] = fr["n"]
             p = fr.get(f"{name}_p")
             if p is not None:
                 evidence["prefix"][f"{name}_p"] = pvals[f"prefix_{name}"] = p
@@ -652,7 +656,8 @@ def contamination_verdict(
         if flips is not None:
             evidence["perturbation"]["flips"] = flips
             pvals["perturbation_drop"] = flips["p"]
-            best["perturbation_drop"] = 0.5 ** perturbation.get("n", flips["right_to_wrong"] + flips["wrong_to_right"])
+            sizes["perturbation_drop"] = perturbation.get("n", flips["right_to_wrong"] + flips["wrong_to_right"])
+            best["perturbation_drop"] = 0.5 ** sizes["perturbation_drop"]
         else:
             untested.append("perturbation_drop")
         # (no interval: null bounds, as a contamination.json saved before Newcombe's interval holds for one item)
@@ -665,6 +670,7 @@ def contamination_verdict(
         evidence["perturbation"]["orig_gold_repeat_p"] = rep_p
         if changed:  # (no changed gold: nothing to test, p = 1 by construction; the count is not the model's)
             pvals["perturbation_repeats"] = rep_p
+            sizes["perturbation_repeats"] = changed
             best["perturbation_repeats"] = th["repeat_chance"] ** changed
         if rr >= th["repeat_rate_min"] and reps > 0:
             signals.append(("perturbation_repeats",
@@ -673,7 +679,7 @@ def contamination_verdict(
     if overlap is not None:
         evidence["overlap"] = {k: overlap[k] for k in ("n", "n_items", "n_flagged", "fraction")}
         # (results saved before n_checked was added counted every item as checked)
-        checked = evidence["overlap"]["n_checked"] = overlap.get("n_checked", overlap["n_items"])
+        checked = sizes["overlap"] = evidence["overlap"]["n_checked"] = overlap.get("n_checked", overlap["n_items"])
         if "n_boilerplate" in overlap:
             evidence["overlap"]["n_boilerplate"] = overlap["n_boilerplate"]
         p = overlap.get("fraction_p")  # a calibrated excess over perturbed copies carries a sign test
@@ -705,14 +711,24 @@ def contamination_verdict(
                            f"{t['p_holm']:.2g} < {th['alpha']:g})")
     # Too few items: a test that Holm's correction would not reject even at its smallest reachable p (Holm's
     # rejections only grow as p-values shrink, so no outcome of these items rejects it), or a threshold signal
-    # in too_few. With nothing flagged, a signal over its threshold that could not decide, or no signal able to
-    # decide, leaves no verdict: "insufficient_evidence", not a clean bill.
+    # in too_few. With nothing flagged, any signal that could not decide leaves no verdict: "insufficient_evidence",
+    # not a clean bill (3-6 word items read "contaminated: False" on the old-gold repeats' test alone, while the
+    # prefix and drop tests could not have rejected whatever the model did). An overlap with no item long enough
+    # to check is no sample size: it withholds the verdict only when no other signal could decide.
     reachable = holm(best, th["alpha"])
     undecided = [k for k in [*pvals, *untested] if k in too_few or (k in reachable and not reachable[k]["rejected"])]
-    over = {name for name, _, _ in signals}
-    insufficient = not reasons and bool(undecided) and (bool(over & set(undecided))
-                                                         or set(undecided) == {*pvals, *untested})
+    blocking = [k for k in undecided if k != "overlap" or sizes["overlap"]]
+    insufficient = not reasons and bool(undecided) and (bool(blocking) or set(undecided) == {*pvals, *untested})
+    why = {}  # how few items each undecided signal had, and why that cannot decide
+    for k in undecided:
+        n = sizes.get(k, 0)
+        if k in reachable:
+            why[k] = (f"{counted(n, 'item')}: the smallest p they allow, {best[k]:.2g}, Holm-adjusted "
+                      f"{reachable[k]['p_holm']:.2g}, is not under {th['alpha']:g}")
+        else:
+            why[k] = f"{counted(n, 'item')}: one item alone reaches its threshold" if n else "no item long enough to check"
     return {"contaminated": bool(reasons), "insufficient_evidence": insufficient, "too_few_items": undecided,
+            "too_few_why": why,
             "evidence": evidence, "reasons": reasons,
             "multiple_testing": {"method": "holm", "alpha": th["alpha"], "m": len(tests), "tests": tests,
                                  "untested": untested}}
@@ -1266,7 +1282,12 @@ def format_contamination(res: dict) -> str:
     mt = res.get("multiple_testing") or {}  # (absent from a contamination.json saved before the correction)
     lines = [f"contaminated: {res['contaminated']}"]
     if res.get("insufficient_evidence"):  # (absent from a contamination.json saved before it)
-        names = ", ".join(_SIGNAL_NAMES.get(k, k) for k in res.get("too_few_items", []))
+        why = res.get("too_few_why", {})  # (absent from a contamination.json saved before it)
+        groups: dict[str, list[str]] = {}  # signals with the same reason named together
+        for k in res.get("too_few_items", []):
+            groups.setdefault(why.get(k, ""), []).append(_SIGNAL_NAMES.get(k, k))
+        names = "; ".join(", ".join(g) + (f" on {w}" if w[:1].isdigit() else f": {w}" if w else "")
+                          for w, g in groups.items())
         lines = [f"contaminated: insufficient evidence (too few items to decide: {names})"]
     if "prefix" in ev:
         p = ev["prefix"]

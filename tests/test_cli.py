@@ -1261,7 +1261,9 @@ def test_probes_print_their_evidence_for_people(capsys):
     out, err = capsys.readouterr()
     assert "contamination probe: 100%" in err and "| 32/32 " in err  # 4 x 3 prefixes, twice; 4 + 4 answers
     lines = out.splitlines()
-    assert lines[0] == "contaminated: False" and "exact match 0.00 (flagged at 0.2)" in lines[1]
+    # 4 problems: no test could reject whatever the model did, so no clean bill
+    assert lines[0].startswith("contaminated: insufficient evidence (too few items to decide: ")
+    assert "exact match 0.00 (flagged at 0.2)" in lines[1]
     assert lines[2].startswith("  perturbed numbers: accuracy")
 
 

@@ -496,7 +496,7 @@ def _fake_pert(drop, lo, repeats, changed=100):
 def test_contamination_verdict_thresholds():
     clean = contamination_verdict(prefix=_fake_prefix(0.05, 0.3), perturbation=_fake_pert(0.02, -0.03, 1),
                                   overlap={"n": 13, "n_items": 100, "n_flagged": 1, "fraction": 0.01})
-    assert clean == {"contaminated": False, "insufficient_evidence": False, "too_few_items": [],
+    assert clean == {"contaminated": False, "insufficient_evidence": False, "too_few_items": [], "too_few_why": {},
                      "evidence": clean["evidence"], "reasons": [], "multiple_testing": clean["multiple_testing"]}
     assert set(clean["evidence"]) == {"thresholds", "prefix", "perturbation", "overlap"}
     assert contamination_verdict(prefix=_fake_prefix(0.2, 0.3))["contaminated"]
@@ -607,7 +607,8 @@ def test_a_handful_of_items_is_insufficient_evidence_not_a_verdict():
     assert not one["contaminated"] and one["insufficient_evidence"] and one["reasons"] == []
     assert one["too_few_items"] == ["prefix_exact_match", "prefix_rouge_l"]
     assert format_contamination(one).splitlines()[0] == (
-        "contaminated: insufficient evidence (too few items to decide: prefix exact match, prefix ROUGE-L)")
+        "contaminated: insufficient evidence (too few items to decide: prefix exact match, prefix ROUGE-L on 1 item: "
+        "one item alone reaches its threshold)")
     some = contamination_verdict(prefix=prefix_completion_probe(recite({0}), PROBLEMS))
     assert some["evidence"]["prefix"]["exact_match"] == 0.25 and not some["contaminated"]
     assert some["insufficient_evidence"] and some["too_few_items"] == ["prefix_exact_match"]
@@ -625,6 +626,31 @@ def test_a_handful_of_items_is_insufficient_evidence_not_a_verdict():
     mem = contamination_verdict(perturbation=perturbation_probe(_memoriser({0: items[0]}), items, _perturb))
     assert not mem["contaminated"] and mem["insufficient_evidence"]  # 0.5 and 0.02, over 2 tests, cannot reject
     assert mem["too_few_items"] == ["perturbation_drop", "perturbation_repeats"]
+
+
+def test_a_clean_verdict_needs_every_test_able_to_reject():
+    """3-6 word items (calibrated prefix + perturbation) read "contaminated: False": the old-gold repeats' test could
+    reject at 0.02^n, but the prefix sign tests and McNemar's test of the drop could not have rejected whatever the
+    model did (0.5^5 = 0.031 > 0.025, before Holm's correction). A clean bill needs every test able to reject; the
+    summary names the tests, their item count and why."""
+    from ponder.probes import _paired_excess
+
+    def run(n):
+        same = {"items": [{"index": i, "fraction": 0.6, "exact": False, "rouge_l": 0.3} for i in range(n)]}
+        pert = perturbation_probe(_computer, _items(n), _perturb, seed=3)
+        return (contamination_verdict(perturbation=pert),
+                contamination_verdict(prefix=_paired_excess(same, same, (0.6,), seed=0), perturbation=pert))
+
+    for n in range(3, 9):
+        alone, full = run(n)
+        assert not alone["contaminated"] and not full["contaminated"]
+        # invariant: an undecidable test means no verdict; McNemar alone rejects from 6 items, with 3 more tests from 7
+        assert alone["insufficient_evidence"] is (n < 6) is ("perturbation_drop" in alone["too_few_items"])
+        assert full["insufficient_evidence"] is (n < 7) is bool(full["too_few_items"])
+    first = format_contamination(run(5)[1]).splitlines()[0]
+    assert first == ("contaminated: insufficient evidence (too few items to decide: prefix exact match, prefix "
+                     "ROUGE-L, drop (McNemar) on 5 items: the smallest p they allow, 0.031, Holm-adjusted 0.094, is "
+                     "not under 0.025)")
 
 
 # --------------------------------------------------------------------------------------- diversity
