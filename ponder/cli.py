@@ -1483,7 +1483,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     pr = sub.add_parser("probe", help="contamination and diversity probes",
                         description="contamination: prefix completion, perturbation of templated problems and "
-                                    "n-gram overlap with a training file, then a verdict with its evidence. "
+                                    "n-gram overlap with a training file, then a verdict with its evidence "
+                                    "(not contaminated: no evidence at this sample size, not proof of none; too "
+                                    "few items for a test to reject: insufficient evidence). "
                                     "diversity: intra- and inter-model homogeneity of samples (self-BLEU, "
                                     "distinct-n, n-gram similarity) and a heatmap.")
     pr.add_argument("probe", choices=["contamination", "diversity"], help="probe")

@@ -628,6 +628,18 @@ def test_a_handful_of_items_is_insufficient_evidence_not_a_verdict():
     assert mem["too_few_items"] == ["perturbation_drop", "perturbation_repeats"]
 
 
+def test_a_clean_summary_says_no_evidence_not_no_contamination():
+    """A verdict without a flag printed "contaminated: False", read as a clean bill; the probes flag an effect only at
+    its threshold (a drop of 0.15, 1 in 5 recited), so a leak of a few items passes. The line says so."""
+    items = _items(40)
+    good = contamination_verdict(perturbation=perturbation_probe(_computer, items, _perturb, seed=3))
+    assert not good["contaminated"] and not good["insufficient_evidence"]
+    first = format_contamination({**good, "n_items": 40}).splitlines()[0]
+    assert first.startswith("contaminated: False (no evidence of contamination in 40 items, not proof of none: ")
+    assert "a drop of 0.15" in first and "a leak of a small share of the items can pass" in first
+    assert format_contamination(good).startswith("contaminated: False (no evidence of contamination, not proof")
+
+
 def test_a_clean_verdict_needs_every_test_able_to_reject():
     """3-6 word items (calibrated prefix + perturbation) read "contaminated: False": the old-gold repeats' test could
     reject at 0.02^n, but the prefix sign tests and McNemar's test of the drop could not have rejected whatever the
