@@ -593,7 +593,7 @@ def contamination_verdict(
     Too few items: a test that Holm's correction would not reject even at the smallest p its items allow (0.5^n
     for the sign and McNemar tests of n items, repeat_chance^n for n changed golds), and a threshold signal that
     one item alone reaches (an uncalibrated exact-match rate under 6 problems, 1 of 5 being 0.2; a ROUGE-L mean
-    of one; an overlap of no checkable item), cannot decide: such a threshold signal is not flagged, and when
+    of 1 or 2, one recited beside a clean continuation's ~0.35; an overlap of no checkable item), cannot decide: such a threshold signal is not flagged, and when
     nothing is flagged while any such signal is in (an overlap with no checkable item: only while no other signal
     could decide), ``insufficient_evidence`` is true (the summary says so in place of a verdict): "not
     contaminated" needs every test able to reject. ``too_few_items`` names them, ``too_few_why`` their item
@@ -629,8 +629,9 @@ def contamination_verdict(
             else:
                 untested.append(f"prefix_{name}")
                 # an uncalibrated rate that one item makes (one guessed stock ending, which the threshold allows a
-                # clean model) tells nothing: 1 of 4 exact is 0.25 >= 0.2
-                if fr["n"] * limit <= 1:
+                # clean model) tells nothing: 1 of 4 exact is 0.25 >= 0.2. The others count at a clean model's
+                # level (no exact match; ROUGE-L ~0.35 on templated problems): one of 2 recited made ROUGE-L 0.76.
+                if fr["n"] * limit <= 1 + (0.35 if name == "rouge_l" else 0.0) * (fr["n"] - 1):
                     too_few.append(f"prefix_{name}")
             if value >= limit:
                 signals.append((f"prefix_{name}", f"prefix completion at {key}: {what} {value:.2f} >= {limit}",

@@ -628,6 +628,23 @@ def test_a_handful_of_items_is_insufficient_evidence_not_a_verdict():
     assert mem["too_few_items"] == ["perturbation_drop", "perturbation_repeats"]
 
 
+def test_one_recited_problem_of_two_does_not_make_an_uncalibrated_rouge_verdict():
+    """Without a control, one of 2 problems recited (ROUGE-L 1.0) beside a fluent stock ending (0.53) made a mean of
+    0.76 >= 0.6: "contaminated" from one item, which the exact-match rate (1 of 2) was already kept from deciding.
+    From 3 problems one recited item beside clean ones (~0.35) no longer reaches 0.6, and the mean decides."""
+    def gen(which):
+        return lambda ps: [PROBLEMS[i][len(p):] if i in which else " more marbles. How many marbles does he have left?"
+                           for i, p in enumerate(ps)]
+
+    two = contamination_verdict(prefix=prefix_completion_probe(gen({0}), PROBLEMS[:2], (0.6,)))
+    assert two["evidence"]["prefix"]["rouge_l"] >= 0.6
+    assert not two["contaminated"] and two["insufficient_evidence"] and "prefix_rouge_l" in two["too_few_items"]
+    assert "prefix_rouge_l" not in contamination_verdict(prefix=prefix_completion_probe(gen({0}), PROBLEMS[:3], (0.6,)))[
+        "too_few_items"]
+    both = contamination_verdict(prefix=prefix_completion_probe(gen({0, 1, 2}), PROBLEMS[:3], (0.6,)))
+    assert both["contaminated"] and not both["insufficient_evidence"]
+
+
 def test_a_clean_summary_says_no_evidence_not_no_contamination():
     """A verdict without a flag printed "contaminated: False", read as a clean bill; the probes flag an effect only at
     its threshold (a drop of 0.15, 1 in 5 recited), so a leak of a few items passes. The line says so."""
