@@ -1284,9 +1284,11 @@ def format_contamination(res: dict) -> str:
     lines = [f"contaminated: {res['contaminated']}"]
     if not res["contaminated"]:  # "False" read as a clean bill; it is the absence of evidence at this size
         n = f" in {counted(res['n_items'], 'item')}" if isinstance(res.get("n_items"), int) else ""
+        eg = (f"a drop of {th.get('drop_min')}" if "perturbation" in ev else  # (a threshold of a probe that ran)
+              f"an exact-match rate of {th.get('prefix_exact_min')}" if "prefix" in ev else
+              f"an overlap of {th.get('overlap_min', 0):.0%}")
         lines = [f"contaminated: False (no evidence of contamination{n}, not proof of none: each signal is flagged "
-                 f"only at its threshold, e.g. a drop of {th.get('drop_min', 0.15)}, so a leak of a small share of "
-                 "the items can pass)"]
+                 f"only at its threshold, e.g. {eg}, so a leak of a small share of the items can pass)"]
     if res.get("insufficient_evidence"):  # (absent from a contamination.json saved before it)
         why = res.get("too_few_why", {})  # (absent from a contamination.json saved before it)
         groups: dict[str, list[str]] = {}  # signals with the same reason named together

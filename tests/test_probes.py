@@ -655,6 +655,8 @@ def test_a_clean_summary_says_no_evidence_not_no_contamination():
     assert first.startswith("contaminated: False (no evidence of contamination in 40 items, not proof of none: ")
     assert "a drop of 0.15" in first and "a leak of a small share of the items can pass" in first
     assert format_contamination(good).startswith("contaminated: False (no evidence of contamination, not proof")
+    # the example threshold is one of a probe that ran
+    assert "e.g. an exact-match rate of 0.2," in format_contamination(contamination_verdict(prefix=_fake_prefix(0, 0.3)))
 
 
 def test_a_clean_verdict_needs_every_test_able_to_reject():
