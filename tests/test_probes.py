@@ -1226,7 +1226,7 @@ def test_items_that_cannot_be_perturbed_are_refused_before_any_sampling():
     from ponder.tasks import generate
 
     item = generate("word", "test", 1, seed=0)[0]
-    with pytest.raises(PonderError, match="unknown word template 'nope'"):
+    with pytest.raises(PonderError, match=f"cannot perturb word item {item['id']!r}: unknown word template 'nope'"):
         run_contamination_probe(None, None, [dict(item, template="nope")])
     with pytest.raises(PonderError, match="its split 'dev' is not one of"):
         run_contamination_probe(None, None, [dict(item, split="dev")])

@@ -256,7 +256,10 @@ def perturb(item: dict, seed: int) -> dict:
     split (so perturbing test items never hands the probe a training problem)."""
     from ponder.tasks import SPLITS, finish, split_of  # late import: ponder.tasks imports this module
 
-    t = _template(item["template"])
+    try:
+        t = _template(item.get("template"))
+    except PonderError as e:  # (which item of a --data file: the message named the template alone)
+        raise PonderError(f"cannot perturb word item {item.get('id')!r}: {e}") from None
     nums = item.get("numbers")
     # Numbers that do not fit the template were "perturbed" into a full problem of another story, silently; a
     # text "4" compared unequal to a redrawn 4, so the same problem could come back as its own perturbed copy.
