@@ -1642,6 +1642,10 @@ def check_distill_inputs(items, reward, train: TrainConfig | None = None, run_di
                     check_item(name, it)
                 except PonderError as e:
                     raise PonderError(f"distill: items[{i}]: reward {name!r}: {e}") from None
+        # math decides a countdown item by value: a bare "\boxed{96}" (no expression) is kept and trained on
+        if isinstance(reward, Reward) and reward.primary == "math" and it.get("task") == "countdown":
+            raise PonderError(f"distill: items[{i}] is a countdown item, which the math verifier would judge by its "
+                              "target alone (a bare number with no expression is kept); use --reward countdown")
     check_not_compiled((train or TrainConfig()).validate())  # (before the sampling, not after it)
     if run_dir is not None:
         fresh_run_dir(Path(run_dir), model_path)

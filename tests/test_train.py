@@ -1894,6 +1894,30 @@ def test_distill_refuses_items_its_verifier_cannot_judge_before_sampling(tokeniz
     assert rep["kept"] == 1
 
 
+def test_distill_refuses_countdown_items_judged_by_math_before_sampling(tokenizer, tmp_path, capsys):
+    """`ponder distill --task countdown --reward math`: the math verifier compares values, so a teacher sample that
+    only wrote the target ("\\boxed{96}", no expression) was kept and the student trained on it. Refused before
+    the teacher samples; math as a secondary term (correct is the primary's) and countdown itself are fine."""
+    from test_scale import think_tag_model
+
+    from ponder.train import distill
+    from ponder.verify.registry import get_reward
+
+    tok = tokenizer
+    teacher = think_tag_model(tok, [("p", "\\boxed{96}")])
+    item = {"prompt": "p", "task": "countdown", "numbers": [3, 8, 9], "target": 96, "answer": "8 * (3 + 9)"}
+    assert get_reward("math")("\\boxed{96}", item).correct  # what would have been kept
+    train = TrainConfig(steps=1, batch_size=1, seq_len=32)
+    for reward in ("math", "math+0.1*format"):
+        with pytest.raises(PonderError, match=r"^distill: items\[0\] is a countdown item.*use --reward countdown$"):
+            distill(teacher, tok, copy.deepcopy(teacher), tok, [item], reward, k=1, temperature=0,
+                    max_new_tokens=12, run_dir=tmp_path / "r", train=train, progress=True)
+        assert "teacher samples" not in capsys.readouterr().err and not (tmp_path / "r").exists()
+    with pytest.raises(PonderError, match="kept none of 1 teacher sample: 1 rejected by the verifier"):
+        distill(teacher, tok, copy.deepcopy(teacher), tok, [item], "countdown+0.1*math", k=1, temperature=0,
+                max_new_tokens=12, train=train, progress=False)
+
+
 @pytest.mark.parametrize("kw, msg", [(dict(max_new_tokens=None), "max_new_tokens must be a positive integer, got None"),
                                      (dict(max_new_tokens="64"), "max_new_tokens must be a positive integer"),
                                      (dict(temperature=-1.0), r"temperature must be a finite number >= 0, got -1.0"),
