@@ -613,8 +613,10 @@ def cmd_distill(a):
         _print_run(a.out, True, **_cut_counts(final), examples=rep["kept"], **rep)
         return
     _warn_cut("distill", final, rep["kept"])
+    dup = rep.get("duplicates", 0)  # (a run distilled before they were counted has none recorded)
     print(f"distill: kept {rep['kept']} of {counted(rep['sampled'], 'teacher sample')} "
-          f"({rep['kept_fraction']:.1%}), {rep['prompts_with_a_kept_sample']}/"
+          f"({rep['kept_fraction']:.1%}{f'; {dup} accepted copies of a kept one left out' if dup else ''}), "
+          f"{rep['prompts_with_a_kept_sample']}/"
           f"{counted(rep['prompts'], 'prompt')}; checkpoint: {Path(a.out) / 'checkpoint'}")
 
 
@@ -1253,7 +1255,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="seeds the task's prompts, the teacher's samples and the fine-tuning batches, "
                          "in [0, 2**32)")
     ds.add_argument("--json", action="store_true", help="print sft's run summary and the sampling's counts (prompts, "
-                    "sampled, kept, kept_fraction, prompts_with_a_kept_sample) as one JSON object")
+                    "sampled, kept, kept_fraction, prompts_with_a_kept_sample, duplicates: accepted copies of a kept sample, "
+                    "left out) as one JSON object")
     ds.add_argument("--quiet", action="store_true", help="no progress bar")
     _threads_arg(ds)
     ds.set_defaults(fn=cmd_distill)

@@ -1671,9 +1671,9 @@ def distill(
     model_path=None,
 ) -> dict:
     """Distillation by rejection sampling: sample k responses per prompt from the teacher, keep those the
-    verifier accepts (one copy of each distinct response), fine-tune the student on them. With a run
-    directory the kept samples are saved as distilled.jsonl first: `sft(..., resume=True)` on them continues
-    an interrupted run. `reward` is a callable(text, item) -> bool (a RewardResult it returns is read by its
+    verifier accepts (one copy of each distinct response: `duplicates` counts the copies left out), fine-tune the
+    student on them. With a run directory the kept samples are saved as distilled.jsonl first:
+    `sft(..., resume=True)` on them continues an interrupted run. `reward` is a callable(text, item) -> bool (a RewardResult it returns is read by its
     `correct`), or a Reward or verifier spec ("math", "math+0.1*format", {"math": 1.0}: ponder.verify.get_reward),
     which keeps a sample when its primary verifier says correct and is told which prompts end with "<think>"
     (the format reward then wants completions that do not open the thinking again, as GRPO's rollouts do)."""
@@ -1707,7 +1707,7 @@ def distill(
         verdict = reward(text, it)  # (a RewardResult is truthy whatever it says: every sample was kept)
         return verdict.correct if isinstance(verdict, RewardResult) else bool(verdict)
     kept, prompts_with_any = [], 0
-    cut = empty = rejected = 0  # why samples were not kept: said when none was
+    cut = empty = rejected = copies = 0  # why samples were not kept: said when none was
     for it, group, opened in zip(items, outs, opens):
         seen, any_ok = set(), False
         for s in group:
@@ -1717,7 +1717,7 @@ def distill(
             elif not s.text.strip():
                 empty += 1
             elif s.text in seen:
-                continue
+                copies += 1
             elif correct(s.text, it, opened):
                 seen.add(s.text)
                 kept.append({"prompt": it["prompt"], "response": s.text})
@@ -1726,7 +1726,9 @@ def distill(
                 rejected += 1
         prompts_with_any += any_ok
     report = {"prompts": len(items), "sampled": len(items) * k, "kept": len(kept),
-              "kept_fraction": len(kept) / max(1, len(items) * k), "prompts_with_a_kept_sample": prompts_with_any}
+              "kept_fraction": len(kept) / max(1, len(items) * k), "prompts_with_a_kept_sample": prompts_with_any,
+              # accepted but not kept: kept_fraction alone read them as rejected (k copies of one right answer: 1/k)
+              "duplicates": copies}
     if not kept:  # "the verifier accepted none" was said of samples it never saw (all cut at max_new_tokens)
         why = [f"{cut} cut at max_new_tokens={max_new_tokens} before they ended (raise --max-new-tokens)" if cut else "",
                f"{empty} empty" if empty else "", f"{rejected} rejected by the verifier" if rejected else ""]

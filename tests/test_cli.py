@@ -943,7 +943,7 @@ def test_distill_keeps_its_samples_and_resumes_on_them(tmp_path, ckpt, capsys):
                                                                             "examples_dropped", "val_examples_dropped"} <= set(rep)
     # and nothing else: an undocumented "final" (sft's last metrics row, which sft --json does not print) is
     # gone; the sampling's counts are the ones --json's help names
-    counts = {"prompts", "sampled", "kept", "kept_fraction", "prompts_with_a_kept_sample"}
+    counts = {"prompts", "sampled", "kept", "kept_fraction", "prompts_with_a_kept_sample", "duplicates"}
     assert set(rep) == set(summarize_run(out)) | {"examples", "examples_cut", "val_examples_cut",
                                                                             "examples_dropped", "val_examples_dropped"} | counts
     assert rep["kind"] == "sft" and rep["steps"] == 2 and rep["alarms"] == 0 and rep["examples"] == rep["kept"]

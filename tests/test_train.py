@@ -1894,6 +1894,25 @@ def test_distill_refuses_items_its_verifier_cannot_judge_before_sampling(tokeniz
     assert rep["kept"] == 1
 
 
+def test_distill_counts_the_accepted_copies_it_leaves_out(tokenizer, tmp_path):
+    """k samples that all give the same right answer keep one copy: the report said "kept 1 of 3 (33.3%)", read as
+    two rejected by the verifier. Every sample is kept, cut, empty, rejected or a counted copy of a kept one; the
+    counts are in the run's config.json as --json prints them."""
+    from test_scale import think_tag_model
+
+    from ponder.train import distill
+
+    tok = tokenizer
+    teacher = think_tag_model(tok, [("p", "\\boxed{2}"), ("q", "9")])
+    items = [{"prompt": "p", "answer": "2"}, {"prompt": "q", "answer": "4"}]
+    rep = distill(teacher, tok, copy.deepcopy(teacher), tok, items, "math", k=3, temperature=0.05,
+                  max_new_tokens=12, run_dir=tmp_path / "r", train=TrainConfig(steps=1, batch_size=1, seq_len=32),
+                  progress=False)
+    assert (rep["sampled"], rep["kept"], rep["duplicates"], rep["prompts_with_a_kept_sample"]) == (6, 1, 2, 1)
+    saved = json.loads((tmp_path / "r" / "config.json").read_text())["data"]["distill"]
+    assert saved == {k: v for k, v in rep.items() if k != "final"}
+
+
 def test_distill_refuses_countdown_items_judged_by_math_before_sampling(tokenizer, tmp_path, capsys):
     """`ponder distill --task countdown --reward math`: the math verifier compares values, so a teacher sample that
     only wrote the target ("\\boxed{96}", no expression) was kept and the student trained on it. Refused before
