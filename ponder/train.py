@@ -1686,7 +1686,11 @@ def distill(
     # What sft() would refuse after the sampling, refused before it: kept samples that could outgrow the
     # student's context (prompt + max_new_tokens + EOS, fed up to seq_len tokens).
     ctx = student.config.max_position_embeddings
-    longest = max(map(len, render_prompts(student_tok, [it["prompt"] for it in items]))) + max_new_tokens
+    lengths = list(map(len, render_prompts(student_tok, [it["prompt"] for it in items])))
+    longest = max(lengths) + max_new_tokens
+    if min(lengths) > seq_len:  # every kept sample would be dropped by sft, its response past seq_len + 1 tokens
+        raise PonderError(f"distill: every prompt is {min(lengths)} or more of the student's tokens: at --seq-len "
+                          f"{seq_len} no response token would be trained on; raise --seq-len")
     if min(seq_len, longest) > ctx:
         raise PonderError(f"distill: prompts of up to {longest - max_new_tokens} tokens plus --max-new-tokens "
                           f"{max_new_tokens} can exceed the student's context of {ctx} positions; use --seq-len "

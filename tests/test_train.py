@@ -1894,6 +1894,29 @@ def test_distill_refuses_items_its_verifier_cannot_judge_before_sampling(tokeniz
     assert rep["kept"] == 1
 
 
+def test_distill_refuses_prompts_that_fill_seq_len_before_sampling(tokenizer, tmp_path, capsys):
+    """Prompts of seq_len + 1 tokens or more leave a kept sample no response token to train on: the teacher sampled
+    every prompt, then sft refused ("no response token within seq_len"). Refused before sampling when every prompt
+    does; a prompt of seq_len tokens still trains on its response's first token."""
+    from test_scale import think_tag_model
+
+    from ponder.train import distill
+
+    tok = tokenizer
+    prompt = "1 + 2 + 3 ="
+    teacher = think_tag_model(tok, [(prompt, "\\boxed{6}")])
+    n = len(tok.encode(prompt, add_special_tokens=True))
+    with pytest.raises(PonderError, match=rf"^distill: every prompt is {n} or more of the student's tokens: at "
+                                          rf"--seq-len {n - 1} no response token would be trained on"):
+        distill(teacher, tok, copy.deepcopy(teacher), tok, [{"prompt": prompt}], lambda t, it: True, k=1,
+                temperature=0, max_new_tokens=12, run_dir=tmp_path / "r",
+                train=TrainConfig(steps=1, batch_size=1, seq_len=n - 1), progress=True)
+    assert "teacher samples" not in capsys.readouterr().err and not (tmp_path / "r").exists()
+    rep = distill(teacher, tok, copy.deepcopy(teacher), tok, [{"prompt": prompt}], lambda t, it: True, k=1,
+                  temperature=0, max_new_tokens=12, train=TrainConfig(steps=1, batch_size=1, seq_len=n), progress=False)
+    assert rep["kept"] == 1 and rep["final"]["examples_dropped"] == 0
+
+
 def test_distill_counts_the_accepted_copies_it_leaves_out(tokenizer, tmp_path):
     """k samples that all give the same right answer keep one copy: the report said "kept 1 of 3 (33.3%)", read as
     two rejected by the verifier. Every sample is kept, cut, empty, rejected or a counted copy of a kept one; the
