@@ -595,6 +595,13 @@ def cmd_distill(a):
                            require_answer=reward_reads_answer(a.reward), data=a.data)
         if a.chat_template_kwargs and all(isinstance(it["prompt"], str) for it in items):  # (distill has no --chat)
             raise PonderError(_TEXT_PROMPTS_KWARGS.format(a.data or f"--task {a.task}", ""))
+        if a.reward:  # (the library's own message named a Python call, get_reward(..., judge=make_judge(...)))
+            from .verify.registry import _parse
+
+            if "judge" in [t for t, _ in _parse(a.reward)]:
+                raise PonderError(f"--reward {a.reward}: the judge verifier needs a model to score with, and "
+                                  "distill takes none; use a verifier that checks answers (math, countdown, code, "
+                                  "constraints)")
         reward = get_reward(a.reward or default_reward(None if a.data else a.task, items))
         steps = a.steps or 100
         train = TrainConfig(steps=steps, batch_size=a.batch_size, lr=a.lr, warmup=max(1, steps // 10),

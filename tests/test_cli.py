@@ -2209,7 +2209,10 @@ def test_sft_and_distill_refuse_a_taken_out_or_an_unjudgeable_reward_before_load
             (["sft", "--data", str(data), "--out", str(taken)], "already holds a run"),
             (["distill", "--teacher", "tiny", "-n", "2", "--out", str(taken)], "already holds a run"),
             (["distill", "--teacher", "tiny", "-n", "2", "--reward", "countdown", "--out", str(tmp_path / "d")],
-             "reward 'countdown'")):
+             "reward 'countdown'"),
+            # (it named a Python call: get_reward(..., judge=make_judge(...)); distill has no --judge-model)
+            (["distill", "--teacher", "tiny", "-n", "2", "--reward", "math+0.5*judge", "--out", str(tmp_path / "d")],
+             "--reward math+0.5*judge: the judge verifier needs a model to score with, and distill takes none")):
         assert main([*argv, "--quiet"]) == 2
         assert said in capsys.readouterr().err and loaded == []
     assert not (tmp_path / "d").exists()
