@@ -216,12 +216,19 @@ def _check_curves(curves: Sequence[dict]) -> list[dict]:
 def _scaling_figure(curves: list[dict], xfield: str, xlabel: str) -> Figure | None:
     fig = Figure(figsize=(8.0, 5.0))
     ax = fig.subplots()
-    models = sorted({c["model"] for c in curves})
+    # a curve of the same model, method and kind as an earlier one (two runs' scaling.json together) is that
+    # model's #2: its own colour and legend entry, where it drew the same line under the same label
+    seen: dict[tuple, int] = {}
+    owners = []
+    for c in curves:
+        n = seen[(c["model"], c["method"], c["kind"])] = seen.get((c["model"], c["method"], c["kind"]), 0) + 1
+        owners.append(c["model"] if n == 1 else f"{c['model']} #{n}")
+    models = sorted(set(owners))
     methods = sorted({c["method"] for c in curves})
     colors = [f"C{i % 10}" for i in range(len(models))]
     markers = "osD^v<>Pp*hX"
     drawn = 0
-    for c in curves:
+    for c, owner in zip(curves, owners):
         pts = [p for p in c["points"] if _is_num(p.get(xfield)) and p[xfield] > 0]
         if not pts:
             continue
@@ -231,9 +238,9 @@ def _scaling_figure(curves: list[dict], xfield: str, xlabel: str) -> Figure | No
         if all(_is_num(p.get("lo")) and _is_num(p.get("hi")) for p in pts):
             yerr = [[max(0.0, p["accuracy"] - p["lo"]) for p in pts], [max(0.0, p["hi"] - p["accuracy"]) for p in pts]]
         ax.errorbar(
-            x, y, yerr=yerr, color=colors[models.index(c["model"])], marker=markers[methods.index(c["method"]) % len(markers)],
+            x, y, yerr=yerr, color=colors[models.index(owner)], marker=markers[methods.index(c["method"]) % len(markers)],
             linestyle="-" if c["kind"] == "sequential" else "--", capsize=3, markersize=5, linewidth=1.5,
-            label=_plain(f"{c['model']} · {c['method']} ({c['kind']})"),
+            label=_plain(f"{owner} · {c['method']} ({c['kind']})"),
         )
         drawn += 1
     if not drawn:

@@ -84,6 +84,18 @@ def test_scaling_title_keys_only_the_line_styles_drawn():
     assert "dashed: parallel" in title(parallel) and "sequential" not in title(parallel)
 
 
+def test_curves_of_the_same_model_and_method_from_two_runs_are_told_apart():
+    """Two runs' scaling.json curves together, both "tiny · majority (parallel)": same label, colour, marker and
+    line style, so nothing told the two lines apart."""
+    from ponder.report import _check_curves, _scaling_figure
+    run = [c for c in _curves() if c["kind"] == "parallel"]
+    ax = _scaling_figure(_check_curves(run + run), "tokens", "t").axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert len(set(labels)) == len(labels) == 2 * len(run)
+    styles = {(c.get_label(), c.get_color()) for c in ax.get_lines()}
+    assert len({col for _, col in styles}) == 2 * len({c["model"] for c in run})
+
+
 def test_plot_heatmap(tmp_path):
     p = plot_heatmap([[1.0, 0.5], [0.5, float("nan")]], ["x", "y"], tmp_path / "h.png", title="t")
     assert p.read_bytes()[:8] == PNG_MAGIC
