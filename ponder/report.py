@@ -247,7 +247,14 @@ def _scaling_figure(curves: list[dict], xfield: str, xlabel: str) -> Figure | No
         return None
     ax.set_xscale("log")
     # Plain numbers at 1-2-5 steps instead of matplotlib's default "3x10^2" log labels.
-    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    # a range inside one 1-2-5 step (tokens of 1000 to 1900) had a single tick, 1000, and no x value to read:
+    # finer ticks until at least two are in view
+    lo, hi = ax.get_xlim()
+    for loc in (LogLocator(base=10, subs=(1.0, 2.0, 5.0)), LogLocator(base=10, subs=np.arange(1.0, 10.0)),
+                MaxNLocator(5)):
+        if sum(lo <= t <= hi for t in loc.tick_values(lo, hi)) >= 2:
+            break
+    ax.xaxis.set_major_locator(loc)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel(xlabel)

@@ -96,6 +96,22 @@ def test_curves_of_the_same_model_and_method_from_two_runs_are_told_apart():
     assert len({col for _, col in styles}) == 2 * len({c["model"] for c in run})
 
 
+@pytest.mark.parametrize("tokens", [[1000, 1500, 1900], [100, 120], [130], [64, 128, 256]])
+def test_a_scaling_plots_x_axis_has_at_least_two_labelled_ticks(tokens):
+    """Tokens of 1000 to 1900 lie inside one step of the 1-2-5 log ticks: the axis read "1000" alone."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from ponder.report import _check_curves, _scaling_figure
+    curve = [{"model": "m", "method": "x", "kind": "sequential",
+              "points": [{"tokens": t, "accuracy": 0.5} for t in tokens]}]
+    fig = _scaling_figure(_check_curves(curve), "tokens", "t")
+    FigureCanvasAgg(fig).draw()
+    ax = fig.axes[0]
+    lo, hi = ax.get_xlim()
+    labels = [t.label1.get_text() for t in ax.xaxis.get_major_ticks() if lo <= t.get_loc() <= hi]
+    assert len([s for s in labels if s]) >= 2, labels
+
+
 def test_plot_heatmap(tmp_path):
     p = plot_heatmap([[1.0, 0.5], [0.5, float("nan")]], ["x", "y"], tmp_path / "h.png", title="t")
     assert p.read_bytes()[:8] == PNG_MAGIC
