@@ -543,7 +543,7 @@ def _sample_card(i: int, s: dict) -> str:
         if k in _VERDICT_KEYS or k == "verdict":
             continue
         if isinstance(val, str) and (k in _TEXT_KEYS or "\n" in val or len(val) > 80):
-            text = f"<pre>{_e(val)}</pre>"
+            text = f"<pre>\n{_e(val)}</pre>"  # (HTML drops a newline right after <pre>: a completion's own stays)
             if k in ("prompt", "problem", "question", "input") and len(val) > 300:
                 blocks.append(f"<details><summary>{_e(k)} ({len(val)} chars)</summary>{text}</details>")
             else:

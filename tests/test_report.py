@@ -499,3 +499,13 @@ def test_a_lone_surrogate_in_the_data_is_shown_escaped_not_a_crash(tmp_path):
     doc = write_html_report(tmp_path).read_text(encoding="utf-8")
     assert "a\\udc80b" in doc and "odd\\ud83d" in doc
     assert "training curves" in doc and "no numeric metrics" not in doc
+
+
+def test_a_completion_that_opens_with_a_newline_keeps_it_in_the_html(tmp_path):
+    """HTML drops one newline right after <pre>: the tiny model's completions open with one ("\\nSolution:"),
+    which the report showed one line short. Each <pre> opens with a newline of its own."""
+    d = tmp_path / "run"
+    d.mkdir()
+    (d / "samples.jsonl").write_text(json.dumps({"prompt": "p", "completion": "\nSolution: 4", "correct": True}) + "\n")
+    doc = write_html_report(d).read_text()
+    assert "<pre>\n\nSolution: 4</pre>" in doc and "<pre>\nSolution" not in doc
