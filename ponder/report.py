@@ -525,6 +525,9 @@ def _verdict_of(s: dict) -> dict:
     for k in _VERDICT_KEYS:
         if k in s and k not in v:
             v[k] = s[k]
+    c = v.get("correct")  # 1/0 from another tool's file is a verdict too; anything else but a bool is none
+    if "correct" in v and not isinstance(c, bool):
+        v["correct"] = bool(c) if isinstance(c, (int, float)) and c in (0, 1) else None
     return v
 
 

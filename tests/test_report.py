@@ -509,3 +509,15 @@ def test_a_completion_that_opens_with_a_newline_keeps_it_in_the_html(tmp_path):
     (d / "samples.jsonl").write_text(json.dumps({"prompt": "p", "completion": "\nSolution: 4", "correct": True}) + "\n")
     doc = write_html_report(d).read_text()
     assert "<pre>\n\nSolution: 4</pre>" in doc and "<pre>\nSolution" not in doc
+
+
+def test_integer_verdicts_from_another_tool_count_as_verdicts(tmp_path):
+    """A samples.jsonl written by another tool with correct 1/0 showed every sample as 'no verdict' while counting
+    it judged: '0 of 3 judged correct'. 1/0 read as true/false; a value that is no verdict is not counted."""
+    d = tmp_path / "run"
+    d.mkdir()
+    rows = [{"completion": "a", "correct": 1}, {"completion": "b", "correct": 0}, {"completion": "c", "correct": "yes"}]
+    (d / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    doc = write_html_report(d).read_text()
+    assert "1 of 2 judged correct" in doc
+    assert doc.count('badge ok">correct') == 1 and doc.count('badge bad">wrong') == 1 and doc.count("no verdict") == 1
