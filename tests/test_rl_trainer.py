@@ -453,6 +453,43 @@ def test_monitor_loads_an_older_state_dict():
     assert [s for s, k in later if k == "reward_hacking"] == [24]
 
 
+def _slow_rise_rows():
+    """Training reward +0.02 a step, held-out flat: a rise of 0.12 over 3 evaluations, under the 0.15 threshold."""
+    for step in range(1, 31):
+        yield {"step": step, "reward_mean": 0.02 * step, **({"heldout_accuracy": 0.3} if step % 3 == 0 else {})}
+
+
+@pytest.mark.parametrize("spec", ["math", "math+0.1*format"])
+@pytest.mark.parametrize("trajectory", [_hacking_rows, _slow_rise_rows])
+def test_reward_hacking_alarm_is_invariant_to_a_positive_scale_of_the_reward(spec, trajectory):
+    """The rise threshold was absolute: under `2*math` the same run's doubled reward crossed it at half the rise
+    (the slow rise raised reward_hacking under `2*math`, not under `math`)."""
+    from ponder.rl.monitor import reward_scale
+    from ponder.verify.registry import get_reward
+
+    def scaled(c):
+        return "+".join(f"{c * w}*{n}" for n, w in get_reward(spec).terms)
+
+    def alarms(c):
+        m = Monitor(max_new_tokens=100, reward_scale=reward_scale(get_reward(scaled(c))))
+        return [(a["step"], a["alarm"]) for row in trajectory() for a in m.update(
+            {**row, "reward_mean": c * row["reward_mean"]})]
+
+    assert alarms(1) == alarms(2) == alarms(0.5)
+    assert reward_scale(get_reward(spec)) == 1  # unscaled specs alarm as they always did
+
+
+def test_the_trainer_gives_its_monitor_the_runs_reward_scale(tmp_path, ckpt, monkeypatch):
+    import ponder.rl.trainer as trainer_mod
+
+    made = []
+    monkeypatch.setattr(trainer_mod, "Monitor", lambda *a, **kw: made.append(kw) or Monitor(*a, **kw))
+    train(GRPOConfig(model=str(ckpt), **{**SMALL, "steps": 1, "eval_n": 2, "prompts_per_step": 1,
+                                         "group_size": 2, "max_new_tokens": 4, "reward": "2*math+0.2*format"}),
+          tmp_path / "r", progress=False)
+    assert made[0]["reward_scale"] == 2
+
+
 def test_micro_batches_partition_rows_sorted_within_budget():
     from ponder.rl.trainer import micro_batches
 

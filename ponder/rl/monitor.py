@@ -27,8 +27,17 @@ class MonitorConfig:
     ratio_max: float = 10.0  # any token ratio above this
     patience: int = 3  # consecutive steps a condition must hold (one bad step is noise)
     hack_window: int = 3  # held-out evaluations compared for the reward-hacking rule
-    hack_reward_rise: float = 0.15
+    hack_reward_rise: float = 0.15  # in units of the reward's scale (Monitor.reward_scale)
     hack_heldout_flat: float = 0.02
+
+
+def reward_scale(reward) -> float:
+    """A Reward's unit: its largest |weight| (every verifier's value lies in [0, 1]). 1 for `math`,
+    `math+0.1*format` and any other spec whose largest weight is 1; c times that for the spec scaled by c > 0.
+    1 for a reward without terms (a user's callable)."""
+    terms = getattr(reward, "terms", None)
+    s = max((abs(w) for _, w in terms), default=0.0) if terms else 0.0
+    return s if s > 0 else 1.0
 
 
 @dataclass
@@ -36,6 +45,8 @@ class Monitor:
     cfg: MonitorConfig = field(default_factory=MonitorConfig)
     max_new_tokens: int = 256
     hints: dict = field(default_factory=dict)  # the run's remedies not yet in use, by alarm (see update)
+    # The reward's unit (reward_scale(spec)): the rise threshold scales with it, so `2*math` alarms as `math` does
+    reward_scale: float = 1.0
     entropy_ref: float | None = None
     streaks: dict = field(default_factory=dict)
     evals: list = field(default_factory=list)  # (step, train reward mean since last eval, heldout acc)
@@ -53,7 +64,7 @@ class Monitor:
             return None
         w = evals[-c.hack_window:]
         dr, da = w[-1][1] - w[0][1], w[-1][2] - w[0][2]
-        return (dr, da) if dr > c.hack_reward_rise and da < c.hack_heldout_flat else None
+        return (dr, da) if dr > c.hack_reward_rise * self.reward_scale and da < c.hack_heldout_flat else None
 
     def update(self, row: dict) -> list[dict]:
         """Feed one step's metrics; returns the alarms raised at this step."""
@@ -109,6 +120,7 @@ class Monitor:
     def state_dict(self) -> dict:
         d = asdict(self)
         d.pop("cfg")
+        d.pop("reward_scale")  # the run's reward spec gives it (config, not state)
         return d
 
     def load_state_dict(self, d: dict):
