@@ -490,6 +490,25 @@ def test_the_trainer_gives_its_monitor_the_runs_reward_scale(tmp_path, ckpt, mon
     assert made[0]["reward_scale"] == 2
 
 
+@pytest.mark.parametrize("bad, msg", [({"preset": "nope"}, "unknown preset 'nope'"),
+                                      ({"objective": {"clip": "bogus"}}, "unknown clip 'bogus'"),
+                                      ({"objective": {"nonsense": 1}}, "unknown setting 'nonsense'"),
+                                      ({"reward": "nope"}, "unknown verifier 'nope'"),
+                                      ({"reward": "math+"}, "cannot parse"),
+                                      ({"group_size": 1}, "group_size must be >= 2")])
+def test_a_bad_preset_objective_or_reward_is_refused_before_the_model_loads(tmp_path, ckpt, monkeypatch, bad, msg):
+    """An unknown preset, --set part or reward verifier was said only after checkpoint.load (a 7B model: minutes)."""
+    import ponder.rl.trainer as trainer_mod
+
+    def no_load(*a, **kw):
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr(trainer_mod.checkpoint, "load", no_load)
+    with pytest.raises(PonderError, match=re.escape(msg)):
+        train(GRPOConfig(model=str(ckpt), **{**SMALL, **bad}), tmp_path / "r", progress=False)
+    assert not (tmp_path / "r").exists()
+
+
 def test_micro_batches_partition_rows_sorted_within_budget():
     from ponder.rl.trainer import micro_batches
 

@@ -510,6 +510,10 @@ def train(
         # so a run made from it by dataclasses.replace(cfg, task="countdown") trained with the first one's reward
         cfg = copy.copy(cfg)
         cfg.validate()
+        # an unknown preset, objective part or reward verifier: said before the model loads (a 7B one: minutes)
+        objective_config(cfg)
+        if cfg.reward is not None:
+            get_reward(cfg.reward)
         resolve_data(cfg)
         if dp is None or dp.rank == 0:
             fresh_run_dir(run, cfg.model if model is None else None, kind="grpo")
