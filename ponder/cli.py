@@ -731,6 +731,13 @@ def cmd_grpo(a):
         if a.chat_template_kwargs and not a.chat and not a.data:  # (a task's prompts are text)
             raise PonderError(_TEXT_PROMPTS_KWARGS.format(f"--task {a.task}", "; give --chat to render them "
                                                           "through the chat template"))
+        if a.reward:  # (the library's own message named a Python call, get_reward(..., judge=make_judge(...)))
+            from .verify.registry import _parse
+
+            if "judge" in [t for t, _ in _parse(a.reward)]:
+                raise PonderError(f"--reward {a.reward}: the judge verifier needs a model to score with, and "
+                                  "grpo takes none; use a verifier that checks answers (math, countdown, code, "
+                                  "constraints)")
         if a.data and not a.eval_data and unused:  # (it trained with no held-out evaluation, saying nothing)
             raise PonderError(f"{', '.join(unused)}: a --data run measures held-out accuracy only on --eval-data "
                               "FILE; give it, or drop " + ", ".join(unused))

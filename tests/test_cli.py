@@ -333,6 +333,8 @@ def test_errors_are_one_line_and_debug_shows_traceback(tmp_path):
                                              "with: give --judge-model CHECKPOINT"),
     (["eval", "--sweep", "--reward", "judge"], "--reward judge: the judge verifier needs a model to score with: "
                                                "--sweep takes none"),
+    (["grpo", "--steps", "1", "--reward", "math+0.1*judge"],
+     "--reward math+0.1*judge: the judge verifier needs a model to score with, and grpo takes none"),
     (["eval", "--method", "budget", "--budget", "30", "--max-new-tokens", "16"],  # (its alias: it capped nothing)
      "--max-new-tokens is not used by --method budget_forcing with --budget"),
     (["eval", "--sweep", "--methods", "oracle", "--budgets", "4", "--waits", "3"],
