@@ -306,6 +306,21 @@ def test_think_content_is_ignored():
     assert check_math("<think>x</think>\\boxed{5}. </think> The answer is \\boxed{6}.", "6").correct
 
 
+@pytest.mark.parametrize("body", [
+    "\\boxed{3}. XX \\boxed{4}",
+    "\\boxed{4} XX or 3",
+    "\\boxed{3}. Alternatively, XX \\boxed{4}",
+    "\\boxed{5}. XX The answer is \\boxed{4}.",
+    "The answer is 3. XX \\boxed{4}",
+])
+def test_a_second_think_end_changes_no_verdict(body):
+    """A "</think>" after the first one hid a draft or a hedge: "\\boxed{3}. </think> \\boxed{4}" scored for
+    the gold 4 and "\\boxed{4} </think> or 3" too, while each without the tag is a hedge (wrong)."""
+    with_tag = check_math("<think>x</think> " + body.replace("XX", "</think>"), "4")
+    without = check_math("<think>x</think> " + body.replace("XX", ""), "4")
+    assert (with_tag.correct, with_tag.extracted) == (without.correct, without.extracted), body
+
+
 def test_gold_may_be_boxed_or_wrapped_in_dollars():
     assert check_math("\\boxed{5}", "$5$").correct
     assert check_math("\\boxed{5}", "\\boxed{5}").correct

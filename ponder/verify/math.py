@@ -802,7 +802,9 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
     # hedge rule by writing "</think>" between its candidates ("\\boxed{5}. Alternatively, </think> \\boxed{6}")
     k = text.find("</think>")
     if k >= 0:
-        text = text[k + len("</think>") :]
+        # a later "</think>" is not part of the answer: left in, its 8 characters parted a draft box from the
+        # final one ("\\boxed{3}. </think> \\boxed{4}" read as 4 alone, while "\\boxed{3}. \\boxed{4}" is a hedge)
+        text = text[k + len("</think>") :].replace("</think>", "")
     elif "<think>" in text and not lenient:
         return None, "no answer"  # still thinking: truncated
     if "\\\\boxed" in text or "\\\\fbox" in text:
