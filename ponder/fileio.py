@@ -111,8 +111,8 @@ def check_writable(path: str | os.PathLike) -> Path:
 
 
 # The files of a model checkpoint and of a Ponder run or result directory, which Ponder reads back (a resume, a
-# report, `ponder eval --model DIR`). Every such directory holds a config.json: a checkpoint's has no "kind",
-# a run's or result's names its kind.
+# report, `ponder eval --model DIR`). Every such directory but a demo's holds a config.json: a checkpoint's has no
+# "kind", a run's or result's names its kind.
 RUN_FILES = frozenset({"config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json",
                        "model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
                        "pytorch_model.bin.index.json", "metrics.jsonl", "alarms.jsonl", "summary.json",
@@ -126,7 +126,14 @@ def check_not_run_file(path: str | os.PathLike) -> None:
     runs/x/metrics.jsonl` a run whose resume and report read JSONL of another kind. Other files there (a
     verify output next to an evaluation's samples.jsonl) are written as anywhere else."""
     p = Path(path)
-    if p.name not in RUN_FILES or not p.is_file() or not (p.parent / "config.json").is_file():
+    if p.name not in RUN_FILES or not p.is_file():
+        return
+    if not (p.parent / "config.json").is_file():
+        # a demo's directory has no config.json of its own: its summary.json (which `ponder report` reads) and
+        # scaling.json lie beside its grpo/ run, and `verify -o DEMO/summary.json` replaced them
+        if (p.parent / "summary.json").is_file() and (p.parent / "grpo" / "config.json").is_file():
+            raise PonderError(f"{p}: is a file of a Ponder demo directory ({p.parent}), which this output would "
+                              "replace; write it elsewhere")
         return
     if any((p.parent / w).exists() for w in MODEL_WEIGHT_FILES):
         what = "a model checkpoint"

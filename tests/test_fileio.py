@@ -238,3 +238,22 @@ def test_a_run_directory_is_held_by_one_process_at_a_time(tmp_path):
             assert (tmp_path / ".lock").read_text() == f"{os.getpid()}\n"
         assert (tmp_path / ".lock").exists()
     assert not (tmp_path / ".lock").exists()  # nothing left behind in the run directory
+
+
+def test_an_output_never_replaces_a_demo_directorys_files(tmp_path):
+    """A demo's directory has no config.json of its own (its run is grpo/): `ponder verify -o DEMO/summary.json`
+    and `data export -o DEMO/scaling.json` replaced the summary `ponder report DEMO` reads. Refused in one line;
+    a summary.json in a directory that is no demo's is written as anywhere else."""
+    from ponder.fileio import check_not_run_file
+
+    demo = tmp_path / "demo"
+    (demo / "grpo").mkdir(parents=True)
+    (demo / "grpo" / "config.json").write_text(json.dumps({"kind": "grpo"}))
+    for name in ("summary.json", "scaling.json"):
+        (demo / name).write_text("{}")
+        with pytest.raises(PonderError, match=f"{name}: is a file of a Ponder demo directory"):
+            check_not_run_file(demo / name)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "summary.json").write_text("{}")
+    check_not_run_file(other / "summary.json")
