@@ -608,3 +608,16 @@ def test_hyphens_do_not_join_words():
     assert check_constraints(packed, [{"type": "word_count", "n": 9}]).correct
     assert not check_constraints("s-anything-goes", [{"type": "words_start_with", "letter": "s"}]).correct
     assert check_constraints("don't stop", [{"type": "word_count", "n": 2}]).correct
+
+
+@pytest.mark.parametrize("text,constraint,ok", [
+    ("I don\u2019t know", {"type": "forbidden_words", "keywords": ["don't"]}, False),
+    ("I don\u2019t know", {"type": "keywords", "keywords": ["don't"]}, True),
+    ("I don't know", {"type": "keywords", "keywords": ["don\u2019t"]}, True),
+    ("Done. That\u2019s all.", {"type": "ends_with", "phrase": "That's all."}, True),
+    ("It\u2019s me.", {"type": "starts_with", "phrase": "it's"}, True),
+])
+def test_typographic_apostrophe_is_an_apostrophe(text, constraint, ok):
+    """Chat models write "don’t" (U+2019): a forbidden "don't" was not found in it, a required one missed, and an
+    ends_with phrase with an apostrophe failed on the typographic one."""
+    assert check_constraints(text, [constraint]).correct is ok

@@ -67,9 +67,10 @@ _IGNORABLE = frozenset("\u034f\u17b4\u17b5" + "".join(map(chr, [*range(0x180B, 0
 _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
 
 
-# Letters that look the same as Latin ones (Cyrillic, Greek): "сat" with a Cyrillic "с" reads as "cat".
+# Letters that look the same as Latin ones (Cyrillic, Greek): "сat" with a Cyrillic "с" reads as "cat". Typographic
+# apostrophes are the ASCII one: "don’t" (as chat models write it) did not hold a forbidden "don't"
 _CONFUSABLE = str.maketrans(
-    "аеорсухіјѕһԁԛԝАВЕКМНОРСТХІЈЅοΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "aeopcyxijshdqwABEKMHOPCTXIJSoABEZHIKMNOPTYX"
+    "аеорсухіјѕһԁԛԝАВЕКМНОРСТХІЈЅοΑΒΕΖΗΙΚΜΝΟΡΤΥΧ’ʼ", "aeopcyxijshdqwABEKMHOPCTXIJSoABEZHIKMNOPTYX''"
 )
 
 
@@ -176,8 +177,9 @@ _TYPES: dict = {
     "quotation": (lambda t, c: len(t.strip()) >= 2 and t.strip()[0] == '"' and t.strip()[-1] == '"', set(), set()),
     "json": (lambda t, c: _is_json(t), set(), set()),
     "title": (lambda t, c: any(x.strip() for x in _TITLE.findall(t)), set(), set()),
-    "starts_with": (lambda t, c: t.strip().lower().startswith(c["phrase"].strip().lower()), {"phrase"}, set()),
-    "ends_with": (lambda t, c: t.strip().lower().endswith(c["phrase"].strip().lower()), {"phrase"}, set()),
+    "starts_with": (lambda t, c: _fold(t).strip().lower().startswith(_fold(c["phrase"]).strip().lower()),
+                    {"phrase"}, set()),
+    "ends_with": (lambda t, c: _fold(t).strip().lower().endswith(_fold(c["phrase"]).strip().lower()), {"phrase"}, set()),
     "postscript": (lambda t, c: bool(re.search(_postscript(c.get("marker", "P.S.")), t, re.MULTILINE | re.IGNORECASE)),
                    set(), {"marker"}),
     "words_start_with": (lambda t, c: (lambda ws: bool(ws) and all(w[0].lower() == c["letter"].lower() for w in ws))(
