@@ -621,3 +621,13 @@ def test_typographic_apostrophe_is_an_apostrophe(text, constraint, ok):
     """Chat models write "don’t" (U+2019): a forbidden "don't" was not found in it, a required one missed, and an
     ends_with phrase with an apostrophe failed on the typographic one."""
     assert check_constraints(text, [constraint]).correct is ok
+
+
+@pytest.mark.parametrize("text", ["machine\nlearning rocks", "machine  learning rocks", "Machine\t learning"])
+def test_a_phrase_keyword_matches_across_any_blanks(text):
+    """A forbidden "machine learning" was hidden by a line break (which Markdown renders as a space) or a double
+    space between its words; a keyword with a stray blank around it ("cat ") was never found at a text's end."""
+    assert not check_constraints(text, [{"type": "forbidden_words", "keywords": ["machine learning"]}]).correct
+    assert check_constraints(text, [{"type": "keyword_frequency", "keyword": "machine learning", "n": 1}]).correct
+    assert check_constraints("I love my cat", [{"type": "keywords", "keywords": ["cat "]}]).correct
+    assert check_constraints("machinelearning", [{"type": "forbidden_words", "keywords": ["machine learning"]}]).correct
