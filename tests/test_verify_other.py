@@ -631,3 +631,11 @@ def test_a_phrase_keyword_matches_across_any_blanks(text):
     assert check_constraints(text, [{"type": "keyword_frequency", "keyword": "machine learning", "n": 1}]).correct
     assert check_constraints("I love my cat", [{"type": "keywords", "keywords": ["cat "]}]).correct
     assert check_constraints("machinelearning", [{"type": "forbidden_words", "keywords": ["machine learning"]}]).correct
+
+
+@pytest.mark.parametrize("text", ['He said "Stop." Then he left.', "He left (quietly.) Then he slept.",
+                                  "She asked \u201cWhy?\u201d He shrugged.", "「走吧。」他说。"])
+def test_a_sentence_ends_before_its_closing_quote(text):
+    """A sentence mark followed by a closing quote or bracket ended no sentence (no blank right after the mark), so
+    two sentences counted one; IFEval moves the quote before the mark."""
+    assert check_constraints(text, [{"type": "sentence_count", "n": 2}]).correct

@@ -37,8 +37,8 @@ from ponder.verify.verdict import Verdict
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 # only from the start of a run of marks: tried at every mark, "...." without a space after backtracked over the
 # rest of the run each time, quadratic (20,000 dots took 5 s). CJK full stops need no space after them: a Chinese
-# answer of three sentences was one
-_SENTENCE_END = re.compile(r"(?<![.!?])[.!?]+(?=\s|$)|[。！？｡]+")
+# answer of three sentences was one. Closing quotes and brackets may follow the mark: 'He said "Stop." Then' is two
+_SENTENCE_END = re.compile(r"(?<![.!?])[.!?]+[\"'”’»)\]]*(?=\s|$)|[。！？｡]+[」』”）]*")
 _PARAGRAPH_SPLIT = re.compile(r"\n[ \t\r]*\n|^[ \t]*\*\*\*[ \t]*$", re.MULTILINE)
 _BULLET = re.compile(r"^[ \t]*[*\-•][ \t]+\S", re.MULTILINE)
 # patterns are linear-time on hostile input: no nested quantifiers that can backtrack over the same text
