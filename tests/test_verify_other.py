@@ -639,3 +639,18 @@ def test_a_sentence_ends_before_its_closing_quote(text):
     """A sentence mark followed by a closing quote or bracket ended no sentence (no blank right after the mark), so
     two sentences counted one; IFEval moves the quote before the mark."""
     assert check_constraints(text, [{"type": "sentence_count", "n": 2}]).correct
+
+
+@pytest.mark.parametrize("text", ["Dr. Smith went home. He slept.", "Eat fruit, e.g. apples and pears. It helps.",
+                                  "J. K. Rowling wrote it. Yes.", "Well... maybe tomorrow. Or not?",
+                                  "Steps:\n1. Buy milk\n2. Buy eggs. Then cook.", "Mr. and Mrs. Smith left. Ms. Lee stayed."])
+def test_abbreviations_and_ellipses_end_no_sentence(text):
+    """The period of "Dr.", "e.g.", an initial, an ellipsis or a list item's number ended a sentence, so a
+    two-sentence answer failed "sentence_count n=2" (IFEval's splitter keeps them inside the sentence)."""
+    assert check_constraints(text, [{"type": "sentence_count", "n": 2}]).correct
+
+
+@pytest.mark.parametrize("text,n", [("It rains. It pours!", 2), ("Pi is 3.14 today. Yes.", 2), ("Wait...", 1),
+                                    ("I counted to 3. Then I stopped.", 2), ("Is it...? Yes.", 2)])
+def test_sentence_count_still_splits_sentences(text, n):
+    assert check_constraints(text, [{"type": "sentence_count", "n": n}]).correct

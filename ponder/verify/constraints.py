@@ -91,9 +91,31 @@ def _words(t: str) -> list[str]:
     return _WORD.findall(t)
 
 
+# A period that ends no sentence, as IFEval reads it: after a title ("Dr. Smith"), "e.g."/"i.e.", an initial
+# ("J. K. Rowling"), and an ellipsis ("Well... maybe", as "…"); and after a list item's number ("1. Buy milk")
+_ABBREVIATIONS = frozenset("mr mrs ms dr prof st vs e.g i.e".split())
+_NO_CLOSERS = str.maketrans("", "", "\"'”’»)]」』）")
+
+
+def _ends_sentence(t: str, m: re.Match) -> bool:
+    mark = m.group().translate(_NO_CLOSERS)
+    if mark != ".":
+        return mark.strip(".") != ""  # "..." (not "...?")
+    before = t[max(0, m.start() - 8):m.start()]  # the word before the period (a longer one is in no list)
+    word = before.rsplit(None, 1)[-1].lstrip("(\"'“‘") if before.strip() else ""
+    if word.lower() in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+        return False
+    _, newline, line = before.rpartition("\n")
+    return not ((newline or m.start() <= 8) and line.strip(" \t").isdigit())
+
+
 def _sentences(t: str) -> int:
-    parts = _SENTENCE_END.split(t)
-    return sum(1 for p in parts if _WORD.search(p))
+    count, start = 0, 0
+    for m in _SENTENCE_END.finditer(t):
+        if _ends_sentence(t, m):
+            count += bool(_WORD.search(t, start, m.start()))
+            start = m.end()
+    return count + bool(_WORD.search(t, start))
 
 
 def _paragraphs(t: str) -> int:
