@@ -654,3 +654,11 @@ def test_abbreviations_and_ellipses_end_no_sentence(text):
                                     ("I counted to 3. Then I stopped.", 2), ("Is it...? Yes.", 2)])
 def test_sentence_count_still_splits_sentences(text, n):
     assert check_constraints(text, [{"type": "sentence_count", "n": n}]).correct
+
+
+@pytest.mark.parametrize("text,ok", [("\u201cHello, world.\u201d", True), ('"Hello."', True), ("\u201cHi\u201d there", False),
+                                     ("Hi \u201cthere\u201d", False), ("\u2018Hi\u2019", False)])
+def test_quotation_accepts_typographic_double_quotes(text, ok):
+    """A response wrapped in typographic double quotes (“...”, as chat models and word processors write them) failed
+    'wrap your entire response with double quotation marks'."""
+    assert check_constraints(text, [{"type": "quotation"}]).correct is ok

@@ -199,7 +199,8 @@ _TYPES: dict = {
     "lowercase": (lambda t, c: t.islower(), set(), set()),
     "uppercase": (lambda t, c: t.isupper(), set(), set()),
     "no_commas": (lambda t, c: not any(ch in _COMMAS for ch in t), set(), set()),
-    "quotation": (lambda t, c: len(t.strip()) >= 2 and t.strip()[0] == '"' and t.strip()[-1] == '"', set(), set()),
+    # typographic double quotes too: a chat model's “...” is a response wrapped in double quotes
+    "quotation": (lambda t, c: len(t.strip()) >= 2 and t.strip()[0] in '"“' and t.strip()[-1] in '"”', set(), set()),
     "json": (lambda t, c: _is_json(t), set(), set()),
     "title": (lambda t, c: any(x.strip() for x in _TITLE.findall(t)), set(), set()),
     "starts_with": (lambda t, c: _fold(t).strip().lower().startswith(_fold(c["phrase"]).strip().lower()),
