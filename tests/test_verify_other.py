@@ -662,3 +662,11 @@ def test_quotation_accepts_typographic_double_quotes(text, ok):
     """A response wrapped in typographic double quotes (“...”, as chat models and word processors write them) failed
     'wrap your entire response with double quotation marks'."""
     assert check_constraints(text, [{"type": "quotation"}]).correct is ok
+
+
+@pytest.mark.parametrize("text", ["I like my c**a**t", "I like my *c*at", "I like my ca***t***", "my c*a*t"])
+def test_emphasis_inside_a_word_hides_no_keyword(text):
+    """Markdown renders "c**a**t" as "cat" with a bold "a": the forbidden word was not found, a required one missed."""
+    assert not check_constraints(text, [{"type": "forbidden_words", "keywords": ["cat"]}]).correct
+    assert check_constraints(text, [{"type": "keyword_frequency", "keyword": "cat", "n": 1}]).correct
+    assert check_constraints("2 * cat * 3 and x*y", [{"type": "keywords", "keywords": ["cat", "x"]}]).correct

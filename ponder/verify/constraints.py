@@ -45,6 +45,7 @@ _BULLET = re.compile(r"^[ \t]*[*\-•][ \t]+\S", re.MULTILINE)
 # as in Markdown, emphasis neither starts nor ends with a space: "* **Key** point" is a bullet and one highlight
 # (the bullet's star paired with the bold's first one, " ", and hid the highlight)
 _HIGHLIGHT = re.compile(r"\*{1,2}([^\s*](?:[^\n*]*[^\s*])?)\*{1,2}")
+_EMPHASIS = re.compile(r"(\*{1,3})([^\s*](?:[^\n*]*[^\s*])?)\1")
 _PLACEHOLDER = re.compile(r"\[[^\[\]\n]+\]")
 _TITLE = re.compile(r"<<([^\n<>]+)>>")
 
@@ -128,7 +129,8 @@ def _in_bounds(count: int, c: dict) -> bool:
 
 
 def _occurrences(t: str, word: str) -> int:
-    t = _fold(t)
+    # words as rendered: Markdown emphasis inside a word ("c**a**t", a bold "a") hid a forbidden "cat"
+    t = _EMPHASIS.sub(r"\2", _fold(t)) if "*" in t else _fold(t)
     # any run of blanks between a phrase's words, none around it: "machine\nlearning" (one line break renders as a
     # space) and "machine  learning" hid a forbidden "machine learning", and a keyword "cat " was never found
     phrase = r"\s+".join(map(re.escape, _fold(word).split()))
