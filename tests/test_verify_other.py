@@ -670,3 +670,11 @@ def test_emphasis_inside_a_word_hides_no_keyword(text):
     assert not check_constraints(text, [{"type": "forbidden_words", "keywords": ["cat"]}]).correct
     assert check_constraints(text, [{"type": "keyword_frequency", "keyword": "cat", "n": 1}]).correct
     assert check_constraints("2 * cat * 3 and x*y", [{"type": "keywords", "keywords": ["cat", "x"]}]).correct
+
+
+def test_capital_word_with_a_possessive_is_a_capital_word():
+    """"NASA's" (and "NASA’s") was no capital word, its "'s" being lowercase: a response naming NASA's and the FBI's
+    teams counted 0 capital words, failing capital_words min and passing a max it breaks."""
+    text = "NASA's and the FBI\u2019s teams met the CIA"
+    assert check_constraints(text, [{"type": "capital_words", "n": 3}]).correct
+    assert check_constraints("Bob's IDEAS", [{"type": "capital_words", "n": 1}]).correct

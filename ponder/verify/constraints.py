@@ -110,6 +110,11 @@ def _ends_sentence(t: str, m: re.Match) -> bool:
     return not ((newline or m.start() <= 8) and line.strip(" \t").isdigit())
 
 
+def _capital(word: str) -> bool:
+    # a possessive's "'s" is no lowercase: "NASA's" is a capital word (IFEval's tokenizer splits the "'s" off)
+    return word.isupper() or (word[-2:] in ("'s", "’s") and word[:-2].isupper())
+
+
 def _sentences(t: str) -> int:
     count, start = 0, 0
     for m in _SENTENCE_END.finditer(t):
@@ -186,7 +191,7 @@ _TYPES: dict = {
     "paragraph_count": (lambda t, c: _in_bounds(_paragraphs(t), c), set(), _COUNT),
     "char_count": (lambda t, c: _in_bounds(len(t.strip()), c), set(), _COUNT),
     "bullet_count": (lambda t, c: _in_bounds(len(_BULLET.findall(t)), c), set(), _COUNT),
-    "capital_words": (lambda t, c: _in_bounds(sum(1 for w in _words(t) if w.isupper()), c), set(), _COUNT),
+    "capital_words": (lambda t, c: _in_bounds(sum(1 for w in _words(t) if _capital(w)), c), set(), _COUNT),
     "highlights": (lambda t, c: _in_bounds(sum(1 for h in _HIGHLIGHT.findall(t) if h.strip()), c), set(), _COUNT),
     "placeholders": (lambda t, c: _in_bounds(len(_PLACEHOLDER.findall(t)), c), set(), _COUNT),
     "sections": (lambda t, c: _in_bounds(_sections(t, c), c), set(), _COUNT | {"splitter"}),
