@@ -1014,6 +1014,7 @@ def parallel_points(labels, answers, logprob_means, tokens, latencies, ns, *, me
     return out
 
 
+@locks_run("out_dir")
 def sweep(
     models,
     items: Sequence[dict],
@@ -1167,6 +1168,7 @@ def sweep(
 
         d = Path(out_dir)
         d.mkdir(parents=True, exist_ok=True)
+        take_run_lock(d)  # (a directory made just now)
         (d / "summary.json").unlink(missing_ok=True)  # marks a finished sweep: not while the other files change
         files = plot_scaling(curves, d / "scaling")
         result["files"] = {k: str(v) for k, v in files.items()}

@@ -1479,3 +1479,25 @@ def test_budget_forcing_reports_how_often_its_budget_cut_the_thinking(micro, met
     assert method == "effort" or cut == 1.0  # (3 tokens cut every thinking of the micro model)
     assert "thinking_cut_rate" not in evaluate(model, tok, ITEMS[:1], method="greedy", max_new_tokens=8,
                                                progress=False, n_boot=20)["metrics"]
+
+
+def test_a_sweep_directory_in_use_by_another_process_is_refused_before_drawing(micro, tmp_path):
+    """Two `ponder eval --sweep --out D` at once wrote each other's plots, CSV and summary into D (a mix of two
+    sweeps): the second is refused in one line, before it draws anything, and D is left as it was."""
+    import fcntl
+
+    model, tok = micro
+    d = tmp_path / "sw"
+    d.mkdir()
+    held = open(d / ".lock", "w")
+    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    held.write("4242\n")
+    held.flush()
+    try:
+        with pytest.raises(PonderError) as e:
+            sweep((model, tok), ITEMS[:1], parallel_ns=(1,), methods=("majority",), max_new_tokens=4,
+                  out_dir=d, progress=False, n_boot=10)
+    finally:
+        held.close()
+    assert str(e.value).startswith(f"{d} is in use by another ponder process (pid 4242)")
+    assert [f.name for f in d.iterdir()] == [".lock"]
