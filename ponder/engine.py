@@ -213,7 +213,10 @@ class PackedDecoder:
 
     @staticmethod
     def _version(model):
-        return tuple((id(p), p.data_ptr(), p._version) for p in model.parameters())
+        # A weight made under torch.inference_mode (a model built or loaded inside one) has no version counter
+        # (reading it raised RuntimeError) and can be written in place there unseen: such a model is repacked
+        # at every call (object() equals nothing).
+        return tuple((id(p), p.data_ptr(), object() if p.is_inference() else p._version) for p in model.parameters())
 
     @classmethod
     def for_model(cls, model: Transformer) -> PackedDecoder:

@@ -359,6 +359,21 @@ def test_packed_decoder_follows_weight_updates(tiny_random):
     assert PackedDecoder.for_model(model) is not a
 
 
+def test_a_model_made_under_inference_mode_samples_and_follows_its_updates(tiny_random):
+    """A model built or loaded inside torch.inference_mode has weights without a version counter: sample() failed
+    with "RuntimeError: Inference tensors do not track version counter". Its samples are the same model's, and
+    an in-place update made there (unseen by any counter) is decoded with."""
+    model, tok = tiny_random
+    with torch.inference_mode():
+        m = ponder.Transformer(model.config).eval()
+        m.load_state_dict(model.state_dict())
+        assert ponder.sample(m, tok, PROMPTS, max_new_tokens=8, temperature=0) == \
+            ponder.sample(model, tok, PROMPTS, max_new_tokens=8, temperature=0)
+        m.layers[0].mlp.up_proj.weight.mul_(3.0)
+        for p, o in zip(PROMPTS, ponder.sample(m, tok, PROMPTS, max_new_tokens=8, temperature=0)):
+            assert o[0].token_ids == naive_greedy(m, tok, p, 8)
+
+
 def test_ragged_prefill_equals_prompts_alone(tiny_random):
     """A left-padded ragged batch (token-wise layers unpadded) gives each prompt's logits and cache."""
     model, tok = tiny_random
