@@ -59,8 +59,9 @@ def _mix(x: torch.Tensor) -> torch.Tensor:
 
 
 def uniform(row_keys: torch.Tensor, step) -> torch.Tensor:
-    """[rows] uniform (0, 1) numbers, a pure function of (row key, step): 24 hashed bits each. `step` may
-    be a tensor that broadcasts against the keys (a whole generation's draws at once)."""
+    """[rows] uniform numbers in (0, 1], a pure function of (row key, step): 24 hashed bits each, (k + 0.5) / 2**24
+    rounded to float32 (which reaches 1.0 for the top k; harmless: 1.0 still picks the last token of positive
+    probability). `step` may be a tensor that broadcasts against the keys (a whole generation's draws at once)."""
     bits = _mix(row_keys * 1_000_003 + step)
     return ((bits >> 40) & ((1 << 24) - 1)).float().add_(0.5).mul_(1.0 / (1 << 24))
 
