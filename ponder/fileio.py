@@ -125,7 +125,10 @@ def check_not_run_file(path: str | os.PathLike) -> None:
     run or result: `-o runs/x/checkpoint/tokenizer.json` left a checkpoint that no longer loads, and `-o
     runs/x/metrics.jsonl` a run whose resume and report read JSONL of another kind. Other files there (a
     verify output next to an evaluation's samples.jsonl) are written as anywhere else."""
-    p = Path(path)
+    given = Path(path)
+    # the file a link names: atomic_open replaces the file linked to, so `-o out.jsonl` linking to a run's
+    # metrics.jsonl replaced it
+    p = Path(os.path.realpath(given)) if given.is_symlink() else given
     if p.name not in RUN_FILES or not p.is_file():
         return
     if not (p.parent / "config.json").is_file():

@@ -257,3 +257,20 @@ def test_an_output_never_replaces_a_demo_directorys_files(tmp_path):
     other.mkdir()
     (other / "summary.json").write_text("{}")
     check_not_run_file(other / "summary.json")
+
+
+def test_an_output_through_a_link_never_replaces_a_runs_files(tmp_path):
+    """atomic_open writes through a symlink to the file it links to: `ponder verify -o out.jsonl`, out.jsonl a link
+    to a run's metrics.jsonl, replaced the run's metrics. The file linked to is what is checked."""
+    from ponder.fileio import check_not_run_file
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"kind": "grpo"}))
+    (run / "metrics.jsonl").write_text("{}\n")
+    (tmp_path / "out.jsonl").symlink_to(run / "metrics.jsonl")
+    with pytest.raises(PonderError, match=r"metrics.jsonl: is a file of a Ponder 'grpo' directory"):
+        check_not_run_file(tmp_path / "out.jsonl")
+    (tmp_path / "mine.jsonl").write_text("{}\n")
+    (tmp_path / "out2.jsonl").symlink_to(tmp_path / "mine.jsonl")
+    check_not_run_file(tmp_path / "out2.jsonl")  # a link to any other file: written as before
