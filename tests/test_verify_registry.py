@@ -461,3 +461,18 @@ def test_a_scoring_worker_that_dies_is_an_error_not_a_hang(tmp_path):
         lo, hi = map(int, re.search(r"rows (\d+)-(\d+)", err).groups())
         assert lo <= 17 <= hi < 40
     assert res["children"] == []  # the other worker was stopped and every worker reaped
+
+
+def _helper_worker_pid(completion, item):
+    from ponder.verify.bounded import WorkerPool
+
+    pool = WorkerPool(max_workers=1)  # left open, as check_math's module-level pool is
+    return pool.call("os:getpid", (), 30.0)[1]
+
+
+def test_parallel_map_leaves_no_helper_process_of_its_workers_behind():
+    """A forked scoring worker was SIGKILLed at the end, so the symbolic worker processes it had started (check_math's
+    SymPy pool) outlived the call as orphans. Once parallel_map returns, none of them is left."""
+    pids = parallel_map(_helper_worker_pid, ["a", "b"], [{}, {}], workers=2)
+    assert all(isinstance(p, int) for p in pids)
+    assert [p for p in pids if os.path.exists(f"/proc/{p}")] == []

@@ -304,6 +304,7 @@ def _chunk_worker(conn, fn):
     while True:
         task = conn.recv()
         if task is None:
+            _close_helper_pools()
             return
         k, pairs = task
         try:
@@ -314,6 +315,16 @@ def _chunk_worker(conn, fn):
             conn.send(msg)
         except Exception as e:  # a result or an exception that cannot be pickled
             conn.send((k, False, PonderError(f"score: a scoring worker could not send back its result: {e}")))
+
+
+def _close_helper_pools() -> None:
+    # A forked scoring worker ends by os._exit (no atexit): the symbolic workers check_math started in it would
+    # outlive the call as orphans (until their own watchdog noticed, a second later)
+    import sys
+
+    bounded = sys.modules.get("ponder.verify.bounded")
+    for pool in list(bounded._POOLS) if bounded else ():
+        pool.close()
 
 
 def _process_map(fn, chunks: list, workers: int, size: int, n: int, bar) -> list | None:
@@ -377,6 +388,13 @@ def _process_map(fn, chunks: list, workers: int, size: int, n: int, bar) -> list
                     procs[w].join()
                     raise PonderError(_died(procs[w].exitcode, k, size, n)) from None
                 busy[w] = k
+        for c in conns:  # done: each worker closes its own helper processes and exits
+            try:
+                c.send(None)
+            except OSError:
+                pass
+        for p in procs:
+            p.join(timeout=5)
         return results
     finally:
         # on success, an error, a dead worker or KeyboardInterrupt alike: no worker outlives the call or keeps
