@@ -1646,3 +1646,27 @@ def test_a_box_offered_as_an_alternative_to_the_box_before_is_a_hedge(completion
     """Boxes far apart were read as the last alone: "\\boxed{5}. Alternatively, ... \\boxed{4}." scored for the
     gold 4 although it offers two answers, while the same hedge with the boxes close together did not."""
     assert check_math(completion, gold).correct is correct, completion
+
+
+def test_the_first_numeric_check_of_a_process_does_not_spend_its_bound_importing_mpmath(monkeypatch):
+    """The numeric comparison imports mpmath on first use, inside the call's bound: with many scoring processes
+    importing it at once on few cores (ponder verify math --workers 16 on 2 cores) it took seconds, and the
+    first numeric row of every process, a right answer, scored "timeout". Modelled by an import that takes
+    100 s of the clock."""
+    import ponder.verify.math as m
+
+    clock = [0.0]
+    real = time.monotonic
+
+    class SlowImport:
+        def find_spec(self, name, path=None, target=None):
+            if name == "mpmath":
+                clock[0] += 100.0
+            return None  # (the usual finders import it)
+
+    monkeypatch.delitem(sys.modules, "mpmath", raising=False)  # as in a fresh process
+    monkeypatch.setattr(m._TLS, "mp", None, raising=False)  # (no context made before)
+    monkeypatch.setattr(sys, "meta_path", [SlowImport(), *sys.meta_path])
+    monkeypatch.setattr(time, "monotonic", lambda: real() + clock[0])
+    v = check_math("\\boxed{\\sin^2 x + \\cos^2 x}", "1")
+    assert clock[0] == 100.0 and (v.correct, v.reason) == (True, "ok")

@@ -68,6 +68,7 @@ import math as _math
 import os
 import random
 import re
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -157,12 +158,21 @@ def _bad_float(x) -> bool:
         return True
 
 
+def _import_numeric() -> None:
+    # mpmath (the numeric comparison's) is imported before a call's bound starts, not on first use inside it: its
+    # import takes seconds with many scoring processes importing it at once on few cores, and the first numeric
+    # row of each process, a right answer, scored "timeout" (ponder verify math --workers 16 on 2 cores)
+    if "mpmath" not in sys.modules:
+        import mpmath  # noqa: F401
+
+
 def check_math(completion: str, gold: str, *, tolerance: float = 0.0, timeout: float = 2.0) -> Verdict:
     """Is the final answer in `completion` mathematically equal to `gold`? Never raises.
 
     `tolerance` > 0 accepts a relative numeric difference up to it; `timeout` bounds the call's
     wall time. Verdict.reason: "ok", "wrong", "no answer", "too long" (input, answer or value
     beyond the caps), "timeout", "bad input" (non-string or bad option), "bad gold", "error: ..."."""
+    _import_numeric()
     deadline = time.monotonic() + (timeout if not _bad_float(timeout) else 0.0)
     if not isinstance(completion, str) or not isinstance(gold, str):
         return Verdict(False, None, "bad input")
@@ -239,6 +249,7 @@ def answers_equal(a: str, b: str, *, tolerance: float = 0.0, timeout: float = 2.
     """Are two extracted answers mathematically equal? Symmetric; used to cluster votes."""
     if not isinstance(a, str) or not isinstance(b, str) or _bad_float(tolerance) or _bad_float(timeout):
         return False
+    _import_numeric()
     deadline = time.monotonic() + timeout
     if len(a) > MAX_ANSWER_CHARS or len(b) > MAX_ANSWER_CHARS:
         return False
