@@ -36,6 +36,14 @@ RAY_WORKERS_HELP = ("Ray actors for --ray; they must be running within PONDER_RA
                     "'none': no limit) is stopped, and so is the command")
 
 
+def _reward_spec(text: str) -> str:
+    # an empty --reward (an unset shell variable, --reward "$R") was taken as no --reward: distill silently used
+    # the default reward, eval loaded its model before the spec was refused
+    if not text.strip():
+        raise argparse.ArgumentTypeError("empty; name a verifier, e.g. math or 'math+0.1*format'")
+    return text
+
+
 def _positive_int(text: str) -> int:
     return _int(text, 1, "a positive integer")
 
@@ -1245,7 +1253,7 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--task", default="arith",
                      help="built-in task whose train split gives the prompts: arith | word | countdown")
     src.add_argument("--data", default=None, help=_TASK_DATA)
-    ds.add_argument("--reward", default=None, help="verifier deciding what is kept (default: countdown for the "
+    ds.add_argument("--reward", default=None, type=_reward_spec, help="verifier deciding what is kept (default: countdown for the "
                                                   "countdown task, else math)")
     ds.add_argument("-n", "--n", type=_positive_int, default=200, help="prompts (with --data: its first N rows)")
     ds.add_argument("-k", type=_positive_int, default=4, help="teacher samples per prompt")
@@ -1305,7 +1313,7 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--data", default=None, help=_TASK_DATA)
     gr.add_argument("--eval-data", default=None, help="held-out file for --data runs (without it a --data run measures no held-out "
                                                              "accuracy)")
-    gr.add_argument("--reward", default=None, help="reward spec, e.g. math or 'math+0.1*format' (default: countdown "
+    gr.add_argument("--reward", default=None, type=_reward_spec, help="reward spec, e.g. math or 'math+0.1*format' (default: countdown "
                                                   "for the countdown task, else math)")
     gr.add_argument("--preset", default="grpo", help="grpo | dr_grpo | dapo | gspo | rloo | reinforce")
     gr.add_argument("--set", action="append", metavar="PART=VALUE",
@@ -1454,7 +1462,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--top-p", type=_top_p, default=1.0, help="nucleus sampling mass, in (0, 1]; 1 = off")
     ev.add_argument("--seed", type=_seed, default=0,
                     help="seeds the task's problems, the sampling and the bootstrap intervals, in [0, 2**32)")
-    ev.add_argument("--reward", default=None, help="verifier/reward spec (default: countdown for the countdown "
+    ev.add_argument("--reward", default=None, type=_reward_spec, help="verifier/reward spec (default: countdown for the countdown "
                                                   "task, else math)")
     ev.add_argument("--chat", action="store_true", help="wrap text prompts in the chat template as a user "
                     "message (prompts given as chat messages always go through it, as they are)")

@@ -2353,3 +2353,17 @@ def test_an_unforeseen_error_whose_first_line_is_a_heading_keeps_its_reason(monk
     assert err.count("\n") == 1 and err.rstrip().endswith(
         "RuntimeError: Error(s) in loading state_dict for Transformer: size mismatch for a: [2] vs [3]. (and 1 more) "
         "(--debug shows where)")
+
+
+@pytest.mark.parametrize("cmd", [["distill", "--teacher", "tiny", "-n", "2"], ["eval", "--model", "tiny", "-n", "1"],
+                                 ["grpo", "--model", "tiny", "--steps", "1"]])
+def test_an_empty_reward_is_refused_before_anything_loads(cmd, tmp_path, monkeypatch, capsys):
+    """--reward "" (an unset shell variable) was taken as no --reward: distill silently trained on the default
+    reward, and eval loaded its model before the empty spec was refused. One line, before any loading."""
+    import ponder.cli as cli
+
+    loaded = []
+    monkeypatch.setattr(cli, "_load", lambda a, path: loaded.append(path))
+    for spec in ("", "  "):
+        assert main([*cmd, "--reward", spec, "--out", str(tmp_path / "o"), "--quiet"]) == 2
+        assert "argument --reward: empty" in capsys.readouterr().err and loaded == []
