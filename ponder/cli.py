@@ -1170,8 +1170,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="tokens per training row; documents are packed into rows and one longer than a row "
                          "is cut (default: the tiny recipe's 128)")
     pt.add_argument("--lr", type=_positive_float, default=None,
-                    help="AdamW's peak learning rate: linear warmup over the recipe's 100 steps, then cosine "
-                         "decay to 0.1x (default: the tiny recipe's 0.002)")
+                    help="AdamW's peak learning rate: linear warmup over the recipe's 100 steps (a run of fewer "
+                         "--steps never reaches the peak), then cosine decay to 0.1x (default: the tiny recipe's 0.002)")
     pt.add_argument("--hidden", type=_positive_int, default=None,
                     help="hidden size H, a multiple of 32; derived from it: H/32 attention heads of head_dim 32, "
                          "max(1, H/64) key/value heads, MLP intermediate size 3H (default: the tiny recipe's 128)")

@@ -192,6 +192,16 @@ def warn_emulated_bf16(cfg: TrainConfig, device, what: str) -> None:
               "here", file=sys.stderr)
 
 
+def warn_short_schedule(cfg: TrainConfig, what: str) -> None:
+    """A run shorter than its warmup never reaches its peak lr nor decays (`ponder pretrain --steps 50` under the
+    recipe's 100-step warmup: 0.001 of 0.002 at the last step), which nothing said: the schedule stays the recipe's
+    (its runs must not change), so it is said on stderr."""
+    if cfg.steps < cfg.warmup:
+        print(f"{what}: a run of {counted(cfg.steps, 'step')} ends inside the {cfg.warmup}-step lr warmup: the lr "
+              f"climbs only to {lr_at(cfg.steps - 1, cfg):.3g} of its {cfg.lr:g} peak and never decays (train more "
+              f"than {cfg.warmup} steps for the whole schedule)", file=sys.stderr)
+
+
 def make_optimizer(model: Transformer, cfg: TrainConfig) -> torch.optim.AdamW:
     # No weight decay on norms, biases and embeddings (GPT-style practice).
     decay, no_decay = [], []
@@ -906,6 +916,7 @@ def pretrain(
         start, state = 0, None
     opt = make_optimizer(model, train)
     warn_emulated_bf16(train, model.device, "pretrain")
+    warn_short_schedule(train, "pretrain")
     if state is not None:
         opt.load_state_dict(state["optimizer"])
         restore_rng(state)

@@ -2047,6 +2047,20 @@ def test_a_resume_that_moves_the_step_target_says_the_learning_rate_jumps(tmp_pa
     assert capsys.readouterr().err == ""
 
 
+
+def test_a_pretraining_run_shorter_than_its_warmup_says_its_lr_never_peaks(tmp_path, capsys):
+    """`ponder pretrain --steps 50` under the recipe's 100-step warmup trained at half the peak lr at most and never
+    decayed, and nothing said so (the schedule itself is the recipe's and stays)."""
+    rows = []
+    pretrain(tmp_path / "a", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=2, warmup=5),
+             vocab_size=300, progress=False, on_log=rows.append)
+    assert rows[-1]["lr"] == pytest.approx(3e-3 * 2 / 5)
+    assert ("pretrain: a run of 2 steps ends inside the 5-step lr warmup: the lr climbs only to 0.0012 of its "
+            "0.003 peak and never decays") in capsys.readouterr().err
+    pretrain(tmp_path / "b", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=2, warmup=2),
+             vocab_size=300, progress=False)
+    assert "warmup" not in capsys.readouterr().err
+
 def _hold(d):
     """DIR/.lock flocked as another ponder process running there holds it."""
     import fcntl
