@@ -66,6 +66,20 @@ def test_resume_equals_uninterrupted(tmp_path):
         assert torch.equal(p, q), n
 
 
+
+def test_evaluating_and_saving_more_often_trains_the_same_weights(tmp_path):
+    """The held-out loss and the checkpoints read the model and draw nothing: under attention dropout (which draws
+    from the RNG in training mode) runs differing only in eval_every and save_every train the same losses and
+    weights bit for bit."""
+    runs = [pretrain(tmp_path / str(i), DOCS, model_config=ModelConfig(**SMALL, attention_dropout=0.1),
+                     train=_train(steps=4, eval_every=e, save_every=s), vocab_size=300, heldout_docs=DOCS[:8],
+                     progress=False) for i, (e, s) in enumerate(((1, 1), (100, 100)))]
+    la, lb = ([json.loads(x)["loss"] for x in (r / "metrics.jsonl").read_text().splitlines()] for r in runs)
+    assert la == lb
+    ma, mb = (ponder.load(r / "checkpoint")[0] for r in runs)
+    for (n, p), q in zip(ma.state_dict().items(), mb.state_dict().values()):
+        assert torch.equal(p, q), n
+
 def test_compiled_pretraining_follows_eager(tmp_path):
     """--compile runs the same training: the same losses to float tolerance (fused kernels round differently)."""
     runs = [pretrain(tmp_path / name, DOCS, model_config=ModelConfig(**SMALL), vocab_size=300, progress=False,
