@@ -202,6 +202,24 @@ def test_corpus_errors():
         10, terse_share={2: 0.5, 3: 0.5, 4: 0.5})
 
 
+
+def test_terse_endings_are_shares_that_sum_to_one():
+    """Relative weights ((a, 3), (b, 1)) drew the first ending for every terse document, and shares short of 1 gave
+    the rest to the last, silently: refused in one line, as is an ending without its X or one opening as a worked
+    solution does (a digit first)."""
+    for endings, said in (((("The answer is X.", 3), ("= X", 1)), "share of 'The answer is X.' must be between 0 "
+                           "and 1, got 3"),
+                          ((("The answer is X.", 0.5), ("= X", 0.25)), "the shares sum to 0.75, not 1"),
+                          ((("The answer is 7.", 1.0),), "has no X"),
+                          ((("X is the answer.", 1.0),), "starts with a digit or the answer"),
+                          ((("The answer is X.", "1"),), "each must be a (text, share) pair"),
+                          ("The answer is X.", "must be a list of (text, share) pairs")):
+        with pytest.raises(PonderError, match=re.escape(said)):
+            build_corpus(10, terse_endings=endings)
+    docs = build_corpus_docs(400, seed=0, terse_share=1.0, filler_share=0.0, tasks=["arith"],
+                             terse_endings=[["The answer is X.", 0.5], ["\\boxed{X}", 0.5]])
+    assert abs(sum(_body(d).startswith(" The answer") for d in docs) / len(docs) - 0.5) < 0.1
+
 def test_corpus_and_sft_text_are_pinned():
     """The shipped tiny model was pretrained on this corpus: the text for a seed must not change."""
     import json

@@ -243,6 +243,26 @@ def _terse_shares(terse_share) -> dict[int, float] | float:
     return out
 
 
+def _terse_endings(endings) -> tuple:
+    """(text, share) pairs, each text with its X, whose shares sum to 1: the draw gives whatever share is left over
+    to the last ending, so relative weights ((a, 3), (b, 1)) drew the first ending for every document, silently."""
+    if isinstance(endings, (str, dict)) or not isinstance(endings, (list, tuple)) or not endings:
+        raise PonderError(f"terse_endings must be a list of (text, share) pairs, got {endings!r:.60}")
+    for e in endings:
+        if (not isinstance(e, (list, tuple)) or len(e) != 2 or not isinstance(e[0], str)
+                or isinstance(e[1], bool) or not isinstance(e[1], (int, float))):
+            raise PonderError(f"terse_endings: each must be a (text, share) pair, got {e!r:.60}")
+        _check_share(f"terse_endings share of {e[0]!r}", e[1])
+        if "X" not in e[0]:
+            raise PonderError(f"terse_endings: {e[0]!r} has no X where the answer goes")
+        if e[0][:1].isdigit() or e[0].startswith("X"):  # (a digit first marks a worked solution: see above)
+            raise PonderError(f"terse_endings: {e[0]!r} starts with a digit or the answer; a terse answer never does")
+    total = sum(e[1] for e in endings)
+    if abs(total - 1) > 1e-6:
+        raise PonderError(f"terse_endings: the shares sum to {total:g}, not 1")
+    return tuple(map(tuple, endings))
+
+
 def n_ops(item: dict) -> int:
     """Operations a worked solution of `item` takes (one line each)."""
     return item.get("n_ops") or len(arith.arith_steps(_expr(item)))
@@ -268,6 +288,7 @@ def build_corpus_docs(n_docs: int, seed: int = 0, *, tasks=TASKS, terse_share: f
         if t not in TASKS:
             raise PonderError(f"unknown task {t!r} (known: {', '.join(TASKS)})")
     shares = _terse_shares(terse_share)
+    terse_endings = _terse_endings(terse_endings)
     for name, v in (("wrong_step_share", wrong_step_share),
                     ("wrong_final_share", wrong_final_share), ("filler_share", filler_share)):
         _check_share(name, v)
@@ -298,7 +319,7 @@ def build_corpus_docs(n_docs: int, seed: int = 0, *, tasks=TASKS, terse_share: f
             noise = "wrong_step"
         elif u < (wrong_step_share if style == "steps" else 0.0) + wrong_final_share:
             noise = "wrong_final"
-        solution, final = _solution(rng, item, style, noise, tuple(map(tuple, terse_endings)))
+        solution, final = _solution(rng, item, style, noise, terse_endings)
         docs.append(CorpusDoc(item["prompt"] + solution + END, style, item["task"], noise, final, item))
     return docs
 
