@@ -67,6 +67,32 @@ def test_documented_shares(docs):
     assert all(classify(d.text) == (d.kind, d.task) for d in docs)
 
 
+
+def test_documented_ending_and_layout_shares(docs):
+    """The module docstring's shares of each ending (terse: 50/20/15/10/5%, steps: 60/20/10/10%) and of step docs
+    written one operation per line (70%), as drawn."""
+    from collections import Counter
+
+    terse, steps, newline, multi = Counter(), Counter(), 0, 0
+    for d in docs:
+        if d.kind == "terse" and d.task != "countdown":  # (countdown writes "The answer is X." for "= X")
+            terse[_body(d).strip().replace(d.final, "X", 1)] += 1
+        elif d.kind == "steps":
+            work, last = _body(d).strip().rsplit("\n", 1)
+            steps[last.replace(d.final, "X")] += 1
+            if work.count(".") > 1:
+                multi += 1
+                newline += "\n" in work
+    for counts, table in ((terse, (("The answer is \\boxed{X}.", 0.50), ("\\boxed{X}", 0.20), ("Answer: X", 0.15),
+                                   ("The answer is X.", 0.10), ("= X", 0.05))),
+                          (steps, (("The answer is \\boxed{X}.", 0.60), ("Answer: X", 0.20),
+                                   ("So the answer is X.", 0.10), ("\\boxed{X}", 0.10)))):
+        n = sum(counts.values())
+        assert set(counts) == {t for t, _ in table}
+        for text, share in table:
+            assert abs(counts[text] / n - share) < 0.03, (text, counts[text] / n)
+    assert abs(newline / multi - 0.7) < 0.03
+
 def test_shares_are_configurable():
     s = corpus_stats(build_corpus_docs(3000, seed=1, terse_share=0.3, filler_share=0.0, tasks=("arith",)))
     assert s["kinds"].get("drill", 0) == 0 and set(s["by_task"]) == {"arith/steps", "arith/terse"}
