@@ -222,6 +222,9 @@ def test_corpus_errors():
     for key in (2.5, True):
         with pytest.raises(PonderError, match=re.escape(f"keys must be numbers of operations, got {key!r}")):
             build_corpus(10, terse_share={key: 0.5, 3: 0.5, 4: 0.5})
+    for key in (0, -1, "0"):  # (taken, and never used: no problem has fewer than one operation)
+        with pytest.raises(PonderError, match=re.escape(f"numbers of operations (1 or more), got {key!r}")):
+            build_corpus(10, terse_share={2: 0.5, 3: 0.5, 4: 0.5, key: 0.2})
     with pytest.raises(PonderError, match="two shares for 2-operation problems"):
         build_corpus(10, terse_share={"2": 0.1, 2: 0.9, 3: 0.5, 4: 0.5})
     assert build_corpus(10, terse_share={2.0: 0.5, "3": 0.5, 4: 0.5}) == build_corpus(

@@ -234,6 +234,8 @@ def _terse_shares(terse_share) -> dict[int, float] | float:
             raise PonderError(f"terse_share keys must be numbers of operations, got {k!r}") from None
         if isinstance(k, bool) or (not isinstance(k, str) and n != k):  # int(2.5) is 2, int(True) 1: silently
             raise PonderError(f"terse_share keys must be numbers of operations, got {k!r}")
+        if n < 1:  # (no problem has one: its share was taken and never used, silently)
+            raise PonderError(f"terse_share keys must be numbers of operations (1 or more), got {k!r}")
         if n in out:  # {"2": 0.1, 2: 0.9}: one of the two shares would be dropped
             raise PonderError(f"terse_share has two shares for {n}-operation problems (keys {k!r} and another)")
         _check_share(f"terse_share[{n}]", v)
