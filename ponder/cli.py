@@ -427,7 +427,7 @@ def cmd_pretrain(a):
 
     run = a.out
     if a.resume:
-        from .train import read_run_config
+        from .train import check_steps_left, read_run_config, saved_step
 
         saved = read_run_config(run)
         if saved.get("kind") != "pretrain":  # (an sft run's config.json has its "train" settings too)
@@ -443,7 +443,10 @@ def cmd_pretrain(a):
             if k not in TINY_CORPUS or (k in ("n_docs", "seed") and (isinstance(v, bool) or not isinstance(v, int))):
                 raise PonderError(f"{Path(run) / 'config.json'}: corpus.{k}: " + (
                     "expected an integer" if k in TINY_CORPUS else "unknown setting") + f", got {json.dumps(v)[:60]}")
-        config_from(TrainConfig, saved["train"], f"{Path(run) / 'config.json'}: train")  # before the corpus
+        was = config_from(TrainConfig, saved["train"], f"{Path(run) / 'config.json'}: train")  # before the corpus
+        at = saved_step(Path(run))
+        if at is not None:  # (a finished run resumed without a higher --steps was told so after its ~10 s corpus)
+            check_steps_left(run, at, a.steps or was.steps)
         docs, held = _pretrain_corpus({**TINY_CORPUS, **corpus})
         pretrain(run, docs, train=TrainConfig(steps=a.steps) if a.steps else None, resume=True, heldout_docs=held,
                  progress=not a.quiet)

@@ -663,6 +663,21 @@ def test_pretrain_resumed_from_the_command_line_equals_uninterrupted(tmp_path):
         y.get("heldout_loss") for x, y in zip(a, b) if "heldout_loss" in x]
 
 
+
+def test_pretrain_resume_of_a_finished_run_is_refused_before_building_its_corpus(tmp_path, monkeypatch, capsys):
+    """`ponder pretrain --out DIR --resume` on a finished run built its corpus (~10 s for the recipe's 200,000
+    documents) before saying the run was at its last step."""
+    import ponder.cli as cli
+
+    small = ["--docs", "60", "--hidden", "32", "--layers", "1", "--seq-len", "32", "--batch-size", "2", "--quiet"]
+    main(["pretrain", "--out", str(tmp_path / "r"), "--steps", "1", *small])
+    built = []
+    monkeypatch.setattr(cli, "_pretrain_corpus", lambda corpus: built.append(corpus))
+    for steps in ([], ["--steps", "1"]):
+        assert main(["pretrain", "--out", str(tmp_path / "r"), "--resume", *steps]) == 2
+        assert (f"{tmp_path / 'r'}: the run is at step 1 of 1; pass --steps N (N > 1) to train further"
+                in capsys.readouterr().err) and not built
+
 def test_pretrain_and_sft_bf16_train_under_autocast_and_resume_so(tmp_path, ckpt, capsys):
     """--bf16 is recorded with the run, its loss follows fp32's, and --resume keeps it (giving it again is refused
     as every kept option is)."""
