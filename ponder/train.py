@@ -1449,6 +1449,7 @@ def sft(
             raise PonderError("sft: device= moves a resumed run; a new run trains where its model is")
         train = (train or TrainConfig(steps=100, lr=1e-3, warmup=10, batch_size=16)).validate()
         check_not_compiled(train)
+        warn_short_schedule(train, "sft")  # (TrainConfig(steps=20) keeps the 50-step default warmup)
         if run is not None:
             fresh_run_dir(run, model_path, kind="sft")
     if model is None or tok is None:

@@ -2075,6 +2075,14 @@ def test_a_pretraining_run_shorter_than_its_warmup_says_its_lr_never_peaks(tmp_p
              vocab_size=300, progress=False)
     assert "warmup" not in capsys.readouterr().err
 
+def test_an_sft_run_shorter_than_its_warmup_says_so(tiny_random, capsys):
+    """sft(train=TrainConfig(steps=2)) keeps TrainConfig's 50-step default warmup: it trained at 2/50 of its lr and
+    nothing said so (pretrain says it; the CLI's warmup is a tenth of --steps)."""
+    model, tok = tiny_random
+    sft(_copy(model), tok, SFT_EX, train=TrainConfig(steps=2, batch_size=4, seq_len=64), progress=False)
+    assert "sft: a run of 2 steps ends inside the 50-step lr warmup" in capsys.readouterr().err
+
+
 def _hold(d):
     """DIR/.lock flocked as another ponder process running there holds it."""
     import fcntl
