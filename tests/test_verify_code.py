@@ -1281,6 +1281,23 @@ def test_files_outside_the_sandbox_do_not_change_and_cwd_is_fresh():
         assert f.read() == "original"
 
 
+def test_files_the_program_writes_are_bounded_and_gone_after_the_run():
+    """Files left in /tmp, /var/tmp or /dev/shm outlived the run (16 MiB a file, any number of them: a training
+    run's disk filled by its rollouts); with namespaces each is a tmpfs of TMPFS_MB, as is the run's directory."""
+    if not sandbox_info()["pid_namespace"]:
+        pytest.skip("the bound needs a mount namespace")
+    tag = f"ponder-leftover-{os.getpid()}"
+    dirs = [d for d in ("/tmp", "/var/tmp", "/dev/shm") if os.path.isdir(d)]
+    prog = (f"import os\nfor d in {dirs!r}:\n    open(os.path.join(d, {tag!r}), 'w').write('x')\n"
+            "def fill():\n    n = 0\n    try:\n        for i in range(20):\n"
+            "            with open('f%d' % i, 'wb') as f:\n                for _ in range(16):\n"
+            "                    f.write(bytes(1 << 20))\n                    n += 1 << 20\n"
+            "    except OSError:\n        pass\n    return n")
+    v = check_code(blk(prog), "assert fill() < 320 << 20", timeout=10)  # it tries 20 files of 16 MiB
+    assert v.reason == "passed 1/1"
+    assert [d for d in dirs if os.path.exists(os.path.join(d, tag))] == []
+
+
 def test_calls_from_worker_threads():
     progs = [("def add(a, b):\n    return a + b", True), ("def add(a, b):\n    return a - b", False)] * 3
     with ThreadPoolExecutor(6) as ex:

@@ -215,9 +215,14 @@ comprehension or loop over items only the sandbox computes, whose count is then 
 forged by a program that writes reports of its own or rewrites the child's reporting code through `gc`;
 literal-expected asserts and stdio cases cannot, as the program never sees what its values are compared with.
 
+Files: with namespaces the run's directory and /tmp, /var/tmp and /dev/shm are fresh tmpfs mounts of
+`TMPFS_MB` each in the private mount namespace (one holding the interpreter's files, such as a venv under /tmp,
+is left as it is), so what the program writes there is bounded in total and gone with the run.
+
 Not covered: the child can read world-readable files (keep gold datasets out of reach, e.g. mode 0600 when
-running as root) and can create files in world-writable directories such as /tmp (existing files of others stay
-untouched); disk use is bounded per file (RLIMIT_FSIZE), not in total.
+running as root) and can create files in other world-writable directories (existing files of others stay
+untouched), which outlive the run; there, and in the audit fallback's directory, disk use is bounded per file
+(RLIMIT_FSIZE), not in total.
 """
 
 from __future__ import annotations
@@ -262,6 +267,7 @@ MEMORY_MB = 1024
 _MAX_MEMORY_MB = 1 << 43  # (2**63 bytes: the largest address-space limit setrlimit takes)
 NPROC = 32  # processes + threads of one run (its own uid), enough for a thread pool, not for a fork bomb
 FSIZE_MB = 16
+TMPFS_MB = 64  # with namespaces: all the program may write to its directory, and to each of /tmp, /var/tmp, /dev/shm
 VIOLATION_EXIT = 97
 
 _FENCE = re.compile(r"```([^\n`]*)\n(.*?)```", re.DOTALL)
@@ -692,6 +698,33 @@ def expose_python(extra):
         mount("/proc/self/fd/%d" % fd, p, None, 4096 | 16384, None)  # MS_BIND | MS_REC
         os.close(fd)
 
+def private_tmp(spec):
+    # Files the program leaves in /tmp, /var/tmp or /dev/shm outlived the run: 16 MiB a file, any number of
+    # files, a training run's disk (or RAM) filled by its rollouts. In this private mount namespace each of
+    # them, and the run's directory, is a fresh tmpfs of bounded size, gone with the namespace. A directory
+    # holding the interpreter's files (a venv under /tmp) is left as it is.
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    def mount(dst, data):
+        if libc.mount(b"tmpfs", dst.encode(), b"tmpfs", 2 | 4, data.encode()) != 0:  # MS_NOSUID | MS_NODEV
+            e = ctypes.get_errno()
+            raise OSError(e, os.strerror(e) + ": mount " + dst)
+    size = "size=%dk" % (spec["tmpfs"] >> 10)
+    own = ",uid=%d,gid=%d" % (spec["uid"], spec["uid"]) if spec["uid"] is not None else ""
+    python = [os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path)
+              if p and os.path.isabs(p)]  # (not a path hook such as "__editable__...finder")
+    for d in ("/tmp", "/var/tmp", "/dev/shm"):
+        if (not os.path.islink(d) and os.path.isdir(d) and os.stat(d).st_mode & 0o002
+                and not any(p == d or p.startswith(d + "/") for p in python)):
+            mount(d, "mode=1777," + size)
+    cwd = spec["cwd"]
+    if os.path.isdir(cwd):  # not under one of those: a tmpfs of its own
+        mount(cwd, "mode=700," + size + own)
+    else:  # under a fresh one now: made again there
+        os.makedirs(cwd, 0o700)
+        if spec["uid"] is not None:
+            os.chown(cwd, spec["uid"], spec["uid"])
+
 def kill_all(spec, pid):
     if spec["pidns"] and os.getpid() == 1:  # never kill(-1) unless we really are init of our own namespace
         try:
@@ -804,6 +837,8 @@ def main():
     os.close(null)
     if spec["uid"] is not None and spec["pidns"]:
         expose_python([spec["cwd"]])
+    if spec["pidns"]:
+        private_tmp(spec)
     os.chdir(spec["cwd"])
     runs = []
     for case in spec["cases"]:
@@ -4222,7 +4257,7 @@ def _run_plan(code: str, plan: dict, *, timeout: float, iso: dict, memory_mb: in
         cases = [{"input": None}]
     spec = {"nonce": nonce, "mode": plan["mode"], "code": code, "stmts": plan.get("stmts", []), "cases": cases,
             "timeout": float(timeout), "cpu": int(timeout) + 1, "mem": int(memory_mb) << 20, "nproc": NPROC,
-            "fsize": FSIZE_MB << 20, "uid": uid, "pidns": iso["pidns"], "audit": iso["audit"],
+            "fsize": FSIZE_MB << 20, "tmpfs": TMPFS_MB << 20, "uid": uid, "pidns": iso["pidns"], "audit": iso["audit"],
             # root keeping its uid is exempt from RLIMIT_NPROC: then the audit fence refuses fork instead
             "nofork": iso["audit"] and uid is None and os.geteuid() == 0,
             "report_cap": MAX_REPORT_BYTES, "stdout_cap": MAX_STDOUT_BYTES, "cwd": workdir}
