@@ -1298,6 +1298,20 @@ def test_files_the_program_writes_are_bounded_and_gone_after_the_run():
     assert [d for d in dirs if os.path.exists(os.path.join(d, tag))] == []
 
 
+def test_the_runs_processes_together_are_held_to_memory_mb():
+    """RLIMIT_AS bounds each process: forks of memory_mb each held NPROC times it (32 GiB at the default), and the
+    OOM killer then takes the largest process, the trainer. With namespaces the harness bounds their sum."""
+    if not sandbox_info()["pid_namespace"]:
+        pytest.skip("the sum is read from the run's own /proc")
+    prog = ("import os, time\ndef add(a, b):\n    r, w = os.pipe()\n    for _ in range(3):\n"
+            "        if os.fork() == 0:\n            x = b'x' * (150 << 20)\n            os.write(w, b'.')\n"
+            "            time.sleep(5)\n            os._exit(0)\n"
+            "    for _ in range(3):\n        os.read(r, 1)\n    return a + b")
+    v = check_code(blk(prog), "assert add(1, 2) == 3", memory_mb=256, timeout=5)
+    assert (v.correct, v.reason) == (False, "memory limit exceeded")
+    assert check_code(blk(prog.replace("range(3)", "range(1)")), "assert add(1, 2) == 3", memory_mb=256).correct
+
+
 def test_calls_from_worker_threads():
     progs = [("def add(a, b):\n    return a + b", True), ("def add(a, b):\n    return a - b", False)] * 3
     with ThreadPoolExecutor(6) as ex:

@@ -29,9 +29,13 @@ Isolation is detected at runtime (first call, cached per process) and reported b
 The choice is made by running a real probe check in each candidate, first that works wins; `isolation=` forces
 one (tests use it to exercise the fallback on machines where namespaces work).
 
-Both: RLIMIT_CPU, RLIMIT_AS, RLIMIT_NPROC, RLIMIT_FSIZE, RLIMIT_NOFILE, no core files; the harness kills every
-process of the run at the wall-clock timeout (PID 1 `kill(-1)` inside the namespace; a uid-wide kill from a helper
-with the sandbox uid in audit mode; the caller kills the whole `unshare` process group as a last resort).
+Both: RLIMIT_CPU, RLIMIT_AS, RLIMIT_NPROC, RLIMIT_FSIZE, RLIMIT_NOFILE, no core files. RLIMIT_AS bounds each
+process: with namespaces the harness also sums the resident memory of the run's processes every 10 ms and kills
+the run past `memory_mb` ("memory limit exceeded"; a fork bomb of memory_mb-sized processes may overshoot by what
+they fault in meanwhile); the audit fallback has no such bound, so a run there may hold NPROC times memory_mb.
+The harness kills every process of the run at the wall-clock timeout (PID 1 `kill(-1)` inside the namespace; a
+uid-wide kill from a helper with the sandbox uid in audit mode; the caller kills the whole `unshare` process
+group as a last resort).
 
 Why the verdict cannot be forged: the expected values never enter the sandbox. Stdin/stdout cases send only the
 input: the harness returns the size of what the program printed and a SHA-256 of its normalised text, and the
@@ -746,6 +750,20 @@ def kill_all(spec, pid):
     except OSError:
         pass
 
+def run_memory():
+    # resident memory of the run's processes together: RLIMIT_AS bounds each process, so NPROC forks of
+    # memory_mb each held 32 times it (32 GiB: the OOM killer then takes the largest process, the trainer).
+    # This namespace's /proc lists only the run's processes and us (PID 1).
+    total = 0
+    for name in os.listdir("/proc"):
+        if name.isdigit() and name != "1":
+            try:
+                with open("/proc/" + name + "/statm", "rb") as f:
+                    total += int(f.read().split()[1])
+            except (OSError, ValueError, IndexError):
+                pass  # it ended meanwhile
+    return total * resource.getpagesize()
+
 def run_case(spec, case):
     stdio = spec["mode"] == "stdio"
     r_err, w_err = os.pipe()
@@ -773,7 +791,9 @@ def run_case(spec, case):
     over = set()
     live = set(bufs)
     deadline = start + spec["timeout"]
-    status, timed_out = None, False
+    status, timed_out, over_memory = None, False, False
+    watch = spec["pidns"] and os.getpid() == 1
+    next_watch = start
 
     def drain(wait):
         ready = select.select(list(live), [], [], wait)[0] if live else []
@@ -799,9 +819,14 @@ def run_case(spec, case):
             timed_out = True
             break
         if live:
-            drain(min(deadline - now, 0.05))
+            drain(min(deadline - now, 0.01 if watch else 0.05))
         else:
             time.sleep(min(deadline - now, 0.005))
+        if watch and now >= next_watch:
+            next_watch = now + 0.01
+            if run_memory() > spec["mem"]:
+                over_memory = True
+                break
         wpid, st = os.waitpid(pid, os.WNOHANG)
         if wpid:
             status = st
@@ -826,7 +851,7 @@ def run_case(spec, case):
     overflow = bool(over - {r_err})
     # stdout goes back only as its size and the digest of its normalised text (the caller compares)
     digest = output_digest(text(r_out)) if r_out is not None and not overflow else None
-    return {"status": code, "timeout": timed_out, "seconds": round(time.monotonic() - start, 4),
+    return {"status": code, "timeout": timed_out, "memory": over_memory, "seconds": round(time.monotonic() - start, 4),
             "stdout_bytes": sizes[r_out] if r_out is not None else 0, "stdout_digest": digest,
             "stderr": text(r_err)[-2000:], "report": text(r_rep), "overflow": overflow}
 
@@ -844,7 +869,7 @@ def main():
     for case in spec["cases"]:
         r = run_case(spec, case)
         runs.append(r)
-        if r["timeout"] or r["status"] != 0 or r["overflow"]:
+        if r["timeout"] or r["status"] != 0 or r["overflow"] or r["memory"]:
             break  # a failed case decides the verdict; do not spend the time on the rest
     write_all(1, json.dumps({"nonce": spec["nonce"], "runs": runs}).encode())
 
@@ -4139,6 +4164,8 @@ def _judge_asserts(plan: dict, run: dict, code: str) -> Verdict:
         return Verdict(False, code, "sandbox violation")
     if run["overflow"]:
         return Verdict(False, code, "output limit exceeded")
+    if run.get("memory"):  # killed whatever it had reported so far
+        return Verdict(False, code, "memory limit exceeded")
     if any("crash" in r for r in records) or not any(r.get("done") is True for r in records):
         return Verdict(False, code, "crashed")
     n = len(plan["trees"])
@@ -4226,6 +4253,8 @@ def _judge_stdio(plan: dict, runs: list, code: str) -> Verdict:
             return Verdict(False, code, "sandbox violation")
         if run["overflow"]:  # past the fixed MAX_STDOUT_BYTES, which says nothing of the expected output
             return Verdict(False, code, "output limit exceeded")
+        if run.get("memory"):
+            return Verdict(False, code, "memory limit exceeded")
         if run["status"] != 0:
             return Verdict(False, code, "crashed")
         expected = case["output"]
@@ -4327,7 +4356,8 @@ def check_code(completion, tests, *, timeout: float = 5.0, memory_mb: int = MEMO
     `timeout` is wall-clock seconds per run: the whole assert program, or each stdio case. Bad completions give a
     Verdict with a reason, never an exception; bad `tests` raise PonderError. Reasons: "passed N/N",
     "failed test K", "timeout", "crashed", "sandbox violation", "no code block", "syntax error", "too long",
-    "invalid completion", "output limit exceeded", "error in test statement K" (a statement of the tests that
+    "invalid completion", "output limit exceeded", "memory limit exceeded" (the run's processes together held
+    more than `memory_mb`, with namespaces), "error in test statement K" (a statement of the tests that
     is not an assert raised), "failed test K (test_x)", "error in test_x" (a test function with no assert
     raised), "unsupported ..." (pytest- or unittest-style tests using what the verifier does not run),
     "sandbox error: ...".
