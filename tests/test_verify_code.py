@@ -63,6 +63,11 @@ def test_stdio_cases_compare_whole_output():
 def test_stdio_output_past_the_fixed_cap_is_reported_as_such():
     flood = "import sys\nsys.stdout.write('x' * (17 << 20))"  # past MAX_STDOUT_BYTES (16 MiB)
     assert check_code(blk(flood), [{"input": "", "output": "x"}]).reason == "output limit exceeded"
+    # an endless print loop (or report flood) ends at the cap, not at the timeout, and says so
+    endless = "import os\nwhile True:\n    os.write({fd}, b'x' * 65536)"
+    assert check_code(blk(endless.format(fd=1)), [{"input": "", "output": "x"}], timeout=3).reason == \
+        "output limit exceeded"
+    assert check_code(blk(endless.format(fd=3)), "assert 1 == 1", timeout=3).reason == "output limit exceeded"
     # under the cap but far longer than the expected output: a wrong answer
     assert check_code(blk("print('x' * 100000)"), [{"input": "", "output": "x"}]).reason == "failed test 1"
 

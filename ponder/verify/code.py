@@ -822,6 +822,8 @@ def run_case(spec, case):
             drain(min(deadline - now, 0.01 if watch else 0.05))
         else:
             time.sleep(min(deadline - now, 0.005))
+        if over - {r_err}:  # past the output cap it has failed: an endless print loop ends here, not at the timeout
+            break
         if watch and now >= next_watch:
             next_watch = now + 0.01
             if run_memory() > spec["mem"]:
