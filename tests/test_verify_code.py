@@ -1423,6 +1423,15 @@ def test_audit_fallback_fence(name):
     assert not os.path.exists("/tmp/ponder-audit-probe")
 
 
+def test_audit_fallback_without_a_uid_of_its_own_refuses_fork(monkeypatch):
+    """Not root (no uid drop), a forked process that left the run's session (setsid) outlived the verdict: the
+    harness's kill reached only the child's process group."""
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    prog = "import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(5)\ndef add(a, b): return a + b"
+    v = check_code(blk(prog), TESTS, isolation="audit")
+    assert (v.correct, v.reason) == (False, "sandbox violation")
+
+
 def test_audit_fallback_runs_correct_programs():
     assert check_code(blk("import collections\ndef add(a, b): return a + b"), TESTS, isolation="audit").correct
 

@@ -20,7 +20,8 @@ Isolation is detected at runtime (first call, cached per process) and reported b
 * ``audit`` (fallback when namespaces are refused): a `sys.addaudithook` hook in the child that ends the child
   (exit 97, reason "sandbox violation") on socket use, signals to other processes, ctypes, subprocess/exec/spawn,
   and writes/renames/removals outside the sandbox directory; the uid drop when root and the interpreter is
-  reachable by other uids, otherwise fork is refused too (root ignores RLIMIT_NPROC). Audit hooks are a
+  reachable by other uids, otherwise fork is refused too (root ignores RLIMIT_NPROC, and a process that left
+  the run's session would outlive it: only a uid of its own lets the harness kill them all). Audit hooks are a
   Python-level fence: weaker than the kernel one, which is why it is only the fallback, and it is chosen with a
   warning. Known ways past it (no audit event fires): a signal sent through `os.pidfd_open` +
   `signal.pidfd_send_signal`, a write through `os.open(..., dir_fd=...)`, and without the uid drop a read of the
@@ -4289,8 +4290,9 @@ def _run_plan(code: str, plan: dict, *, timeout: float, iso: dict, memory_mb: in
     spec = {"nonce": nonce, "mode": plan["mode"], "code": code, "stmts": plan.get("stmts", []), "cases": cases,
             "timeout": float(timeout), "cpu": int(timeout) + 1, "mem": int(memory_mb) << 20, "nproc": NPROC,
             "fsize": FSIZE_MB << 20, "tmpfs": TMPFS_MB << 20, "uid": uid, "pidns": iso["pidns"], "audit": iso["audit"],
-            # root keeping its uid is exempt from RLIMIT_NPROC: then the audit fence refuses fork instead
-            "nofork": iso["audit"] and uid is None and os.geteuid() == 0,
+            # without a uid of its own the audit fence refuses fork: root is exempt from RLIMIT_NPROC, and a forked
+            # process that left the run's session (setsid) outlived the verdict, as nothing kills it by uid
+            "nofork": iso["audit"] and uid is None,
             "report_cap": MAX_REPORT_BYTES, "stdout_cap": MAX_STDOUT_BYTES, "cwd": workdir}
     payload = json.dumps(spec).encode()
     # the caller's own deadline only matters if the harness itself wedges (e.g. a starved machine)
