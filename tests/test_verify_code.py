@@ -1432,6 +1432,17 @@ def test_audit_fallback_without_a_uid_of_its_own_refuses_fork(monkeypatch):
     assert (v.correct, v.reason) == (False, "sandbox violation")
 
 
+def test_audit_fallback_without_a_uid_of_its_own_keeps_the_callers_process_limit(monkeypatch):
+    """RLIMIT_NPROC counts all the processes and threads of the uid: with the caller's, a trainer's own 32 threads
+    made every program that starts a thread crash. Fork is refused there; threads are bounded by RLIMIT_AS."""
+    import resource
+
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    prog = "import resource\ndef nproc():\n    return list(resource.getrlimit(resource.RLIMIT_NPROC))"
+    want = list(resource.getrlimit(resource.RLIMIT_NPROC))
+    assert check_code(blk(prog), f"assert nproc() == {want}", isolation="audit").correct
+
+
 def test_audit_fallback_runs_correct_programs():
     assert check_code(blk("import collections\ndef add(a, b): return a + b"), TESTS, isolation="audit").correct
 

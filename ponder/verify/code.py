@@ -648,7 +648,8 @@ def child(spec, fd_in, w_out, w_err, w_rep):
     for lim, val in ((resource.RLIMIT_CPU, (cpu, cpu + 1)), (resource.RLIMIT_AS, (spec["mem"],) * 2),
                      (resource.RLIMIT_NPROC, (spec["nproc"],) * 2), (resource.RLIMIT_FSIZE, (spec["fsize"],) * 2),
                      (resource.RLIMIT_NOFILE, (256, 256)), (resource.RLIMIT_CORE, (0, 0))):
-        resource.setrlimit(lim, val)
+        if val[0] is not None:
+            resource.setrlimit(lim, val)
     uid = spec["uid"]
     if uid is not None:
         os.setgroups([])
@@ -4287,12 +4288,16 @@ def _run_plan(code: str, plan: dict, *, timeout: float, iso: dict, memory_mb: in
         cases = [{"input": c["input"]} for c in plan["cases"]]
     else:
         cases = [{"input": None}]
+    # without a uid of its own the audit fence refuses fork: root is exempt from RLIMIT_NPROC, and a forked
+    # process that left the run's session (setsid) outlived the verdict, as nothing kills it by uid
+    nofork = iso["audit"] and uid is None
     spec = {"nonce": nonce, "mode": plan["mode"], "code": code, "stmts": plan.get("stmts", []), "cases": cases,
-            "timeout": float(timeout), "cpu": int(timeout) + 1, "mem": int(memory_mb) << 20, "nproc": NPROC,
+            "timeout": float(timeout), "cpu": int(timeout) + 1, "mem": int(memory_mb) << 20,
+            # RLIMIT_NPROC counts every process and thread of the uid: with the caller's uid, a trainer's own 32
+            # threads made every program that starts a thread crash; with fork refused, RLIMIT_AS bounds threads
+            "nproc": None if nofork else NPROC,
             "fsize": FSIZE_MB << 20, "tmpfs": TMPFS_MB << 20, "uid": uid, "pidns": iso["pidns"], "audit": iso["audit"],
-            # without a uid of its own the audit fence refuses fork: root is exempt from RLIMIT_NPROC, and a forked
-            # process that left the run's session (setsid) outlived the verdict, as nothing kills it by uid
-            "nofork": iso["audit"] and uid is None,
+            "nofork": nofork,
             "report_cap": MAX_REPORT_BYTES, "stdout_cap": MAX_STDOUT_BYTES, "cwd": workdir}
     payload = json.dumps(spec).encode()
     # the caller's own deadline only matters if the harness itself wedges (e.g. a starved machine)
