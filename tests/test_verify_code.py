@@ -1317,6 +1317,26 @@ def test_the_runs_processes_together_are_held_to_memory_mb():
     assert check_code(blk(prog.replace("range(3)", "range(1)")), "assert add(1, 2) == 3", memory_mb=256).correct
 
 
+def test_through_a_user_namespace_the_program_holds_no_capabilities(monkeypatch):
+    """A caller that is not root runs the sandbox through a user namespace, whose root the child was, with all its
+    capabilities: it umounted the private /tmp and wrote to the real one (and could ptrace the harness)."""
+    from ponder.verify import code
+
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)  # as root, the same path a non-root caller takes
+    if "--user" not in code._candidates()[0]["prefix"]:
+        pytest.skip("no unshare here")
+    leftover = f"/tmp/ponder-caps-leftover-{os.getpid()}"
+    prog = (f"import ctypes\nctypes.CDLL(None).umount2(b'/tmp', 2)\nopen({leftover!r}, 'w')\n"
+            "def caps():\n    st = open('/proc/self/status').read().split('\\n')\n"
+            "    return [ln.split()[1] for ln in st if ln.startswith(('CapEff', 'CapPrm', 'CapBnd', 'CapAmb'))]")
+    try:
+        v = check_code(blk(prog), "assert caps() == ['0000000000000000'] * 4", isolation="namespaces")
+        assert (v.reason, os.path.exists(leftover)) == ("passed 1/1", False)
+    finally:
+        if os.path.exists(leftover):
+            os.remove(leftover)
+
+
 def test_calls_from_worker_threads():
     progs = [("def add(a, b):\n    return a + b", True), ("def add(a, b):\n    return a - b", False)] * 3
     with ThreadPoolExecutor(6) as ex:

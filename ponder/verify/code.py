@@ -16,7 +16,9 @@ Isolation is detected at runtime (first call, cached per process) and reported b
   dumpable), and RLIMIT_NPROC (which the kernel does not enforce for root) counts only this run's processes. When
   the interpreter lives under a directory other uids cannot traverse (e.g. /root/.pyenv under a 0700 /root), the
   harness covers that directory, in the private mount namespace only, with a tmpfs holding bind mounts of just the
-  interpreter's directories, so the child can import the stdlib and sees nothing else of /root.
+  interpreter's directories, so the child can import the stdlib and sees nothing else of /root. When the caller
+  is not root, the child is the user namespace's root with every capability dropped (bounding set too, locked
+  securebits, no_new_privs): it cannot undo the namespace's mounts or ptrace the harness.
 * ``audit`` (fallback when namespaces are refused): a `sys.addaudithook` hook in the child that ends the child
   (exit 97, reason "sandbox violation") on socket use, signals to other processes, ctypes, subprocess/exec/spawn,
   and writes/renames/removals outside the sandbox directory; the uid drop when root and the interpreter is
@@ -655,6 +657,8 @@ def child(spec, fd_in, w_out, w_err, w_rep):
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
+    elif spec["pidns"]:
+        drop_capabilities()
     if not spec["pidns"]:
         try:  # a credential change clears the parent-death signal; set it again so the child dies with us
             import ctypes
@@ -666,6 +670,23 @@ def child(spec, fd_in, w_out, w_err, w_rep):
         me = os.getpid()
         sys.addaudithook(audit_hook(root, lambda: (me, os.getpid(), 0, -me), spec["nofork"]))
     run_program(spec)
+
+def drop_capabilities():
+    # Through a user namespace (the caller not root) the child is that namespace's root, with all its
+    # capabilities: it could umount the private /tmp and write to the real one, ptrace the harness, remount what
+    # it reads. All are dropped, from the bounding set too, and root regains none at exec (securebits, locked).
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    def ok(r, what):
+        if r != 0:
+            e = ctypes.get_errno()
+            raise OSError(e, os.strerror(e) + ": " + what)
+    cap = 0
+    while libc.prctl(24, cap, 0, 0, 0) == 0:  # PR_CAPBSET_DROP, until EINVAL past the last capability
+        cap += 1
+    ok(libc.prctl(28, 0x2F, 0, 0, 0), "securebits")  # NOROOT, NO_SETUID_FIXUP, KEEP_CAPS_LOCKED, each locked
+    ok(libc.capset((ctypes.c_uint32 * 2)(0x20080522, 0), (ctypes.c_uint32 * 6)()), "capset")  # version 3: none
+    ok(libc.prctl(38, 1, 0, 0, 0), "no_new_privs")
 
 def expose_python(extra):
     # The unprivileged child must reach the interpreter's files. A directory such as /root (0700) on the way
