@@ -3,6 +3,7 @@
 import json
 import os
 import socket
+import subprocess
 import tempfile
 import threading
 import time
@@ -1335,6 +1336,22 @@ def test_through_a_user_namespace_the_program_holds_no_capabilities(monkeypatch)
     finally:
         if os.path.exists(leftover):
             os.remove(leftover)
+
+
+def test_shared_memory_the_program_makes_goes_with_the_run():
+    """A System V shared memory segment outlives its processes: made in the host's IPC namespace, a run's segments
+    (any size) held the machine's memory until reboot."""
+    if not sandbox_info()["pid_namespace"]:
+        pytest.skip("needs namespaces")
+    key = 0x50000000 + os.getpid()
+    prog = (f"import ctypes\nmade = ctypes.CDLL(None).shmget({key}, 4096, 0o1600) >= 0\n"
+            "def add(a, b): return a + b if made else 0")
+    v = check_code(blk(prog), "assert add(1, 2) == 3")
+    with open("/proc/sysvipc/shm") as f:
+        left = [ln.split()[1] for ln in f.read().splitlines()[1:] if int(ln.split()[0]) == key]
+    for shmid in left:
+        subprocess.run(["ipcrm", "-m", shmid], check=False)
+    assert (v.reason, left) == ("passed 1/1", [])
 
 
 def test_calls_from_worker_threads():

@@ -2,15 +2,16 @@
 
 Process tree (Linux only)::
 
-    caller ──► unshare --net --pid --mount-proc --fork --kill-child  (new session; the caller's process group
+    caller ──► unshare --net --ipc --pid --mount-proc --fork --kill-child  (its own session and process group)
                  └─► harness  (PID 1 of a fresh PID namespace; trusted: it never runs untrusted code)
                        └─► child per run  (rlimits, cleared env, fresh temp cwd, unprivileged uid; runs the program)
 
 Isolation is detected at runtime (first call, cached per process) and reported by `sandbox_info()`:
 
 * ``namespaces`` (used when `unshare` works; as root, or through a user namespace otherwise): a new network
-  namespace (no interfaces but a downed loopback: every connect fails), a new PID namespace with its own /proc
-  (the program cannot see, signal or ptrace the caller: `os.getppid()` is the harness, PID 1, which ignores
+  namespace (no interfaces but a downed loopback: every connect fails), a new IPC namespace (System V shared
+  memory, which outlives its processes, goes with the run), a new PID namespace with its own /proc (the
+  program cannot see, signal or ptrace the caller: `os.getppid()` is the harness, PID 1, which ignores
   signals from inside its namespace), and when the caller is root the child drops to a random unused uid/gid, so
   it cannot write files it does not own, cannot signal the harness, cannot read its own /proc/self/mem (not
   dumpable), and RLIMIT_NPROC (which the kernel does not enforce for root) counts only this run's processes. When
@@ -904,7 +905,9 @@ main()
 
 # ---------------------------------------------------------------- isolation detection
 
-_ROOT_FLAGS = ["--net", "--pid", "--mount-proc", "--fork", "--kill-child"]
+# --ipc: a System V shared memory segment outlives its processes; made in the host's IPC namespace, a run's
+# segments (any size: shmall is unlimited) held the machine's memory until reboot
+_ROOT_FLAGS = ["--net", "--ipc", "--pid", "--mount-proc", "--fork", "--kill-child"]
 _USER_FLAGS = ["--user", "--map-root-user", *_ROOT_FLAGS]
 _iso_lock = threading.Lock()
 _iso: dict | None = None
@@ -927,7 +930,7 @@ def _candidates() -> list[dict]:
     out = []
     if unshare:
         flags = _ROOT_FLAGS if root else _USER_FLAGS
-        desc = "network+PID+mount namespaces (unshare" + ("" if root else ", user namespace") + ")"
+        desc = "network+IPC+PID+mount namespaces (unshare" + ("" if root else ", user namespace") + ")"
         out.append({"name": "namespaces", "prefix": [unshare, *flags], "pidns": True, "audit": False,
                     "uid_drop": root, "description": desc})
     # without a mount namespace an unprivileged child can only run if it can reach the interpreter's files
