@@ -1354,6 +1354,19 @@ def test_shared_memory_the_program_makes_goes_with_the_run():
     assert (v.reason, left) == ("passed 1/1", [])
 
 
+def test_the_program_cannot_hold_memory_in_memfds():
+    """A memfd's memory is counted by no limit (RLIMIT_AS counts it only mapped): 256 fds of 16 MiB were 4 GiB a
+    process past memory_mb, 128 GiB a run of NPROC processes. memfd_create is refused (seccomp)."""
+    import platform
+
+    if platform.machine() not in ("x86_64", "aarch64"):
+        pytest.skip("the filter knows these architectures' syscall numbers")
+    prog = ("import os\ndef made():\n    try:\n        os.memfd_create('x')\n        return True\n"
+            "    except PermissionError:\n        return False")
+    for isolation in ("auto", "audit"):
+        assert check_code(blk(prog), "assert made() is False", isolation=isolation).correct, isolation
+
+
 def test_calls_from_worker_threads():
     progs = [("def add(a, b):\n    return a + b", True), ("def add(a, b):\n    return a - b", False)] * 3
     with ThreadPoolExecutor(6) as ex:

@@ -37,6 +37,7 @@ Both: RLIMIT_CPU, RLIMIT_AS, RLIMIT_NPROC, RLIMIT_FSIZE, RLIMIT_NOFILE, no core 
 process: with namespaces the harness also sums the resident memory of the run's processes every 10 ms and kills
 the run past `memory_mb` ("memory limit exceeded"; a fork bomb of memory_mb-sized processes may overshoot by what
 they fault in meanwhile); the audit fallback has no such bound, so a run there may hold NPROC times memory_mb.
+`memfd_create`, whose memory no limit counts, fails with EPERM (a seccomp filter, on x86-64 and aarch64).
 The harness kills every process of the run at the wall-clock timeout (PID 1 `kill(-1)` inside the namespace; a
 uid-wide kill from a helper with the sandbox uid in audit mode; the caller kills the whole `unshare` process
 group as a last resort).
@@ -666,6 +667,7 @@ def child(spec, fd_in, w_out, w_err, w_rep):
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
         except Exception:
             pass
+    deny_memfd()
     if spec["audit"]:
         root = os.path.realpath(os.getcwd())
         me = os.getpid()
@@ -688,6 +690,27 @@ def drop_capabilities():
     ok(libc.prctl(28, 0x2F, 0, 0, 0), "securebits")  # NOROOT, NO_SETUID_FIXUP, KEEP_CAPS_LOCKED, each locked
     ok(libc.capset((ctypes.c_uint32 * 2)(0x20080522, 0), (ctypes.c_uint32 * 6)()), "capset")  # version 3: none
     ok(libc.prctl(38, 1, 0, 0, 0), "no_new_privs")
+
+def deny_memfd():
+    # A memfd holds memory no limit sees: RLIMIT_AS does not count it unmapped, and 256 of 16 MiB (RLIMIT_NOFILE,
+    # RLIMIT_FSIZE) are 4 GiB a process, 128 GiB a run of NPROC processes. A seccomp filter makes memfd_create
+    # fail with EPERM (x86-64 and aarch64; elsewhere it stays open). Files in /tmp or /dev/shm are bounded instead.
+    import ctypes, platform
+    arch, nr = {"x86_64": (0xC000003E, 319), "aarch64": (0xC00000B7, 279)}.get(platform.machine(), (0, 0))
+    if not arch:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    deny, allow = 0x00050000 | 1, 0x7FFF0000  # SECCOMP_RET_ERRNO | EPERM, SECCOMP_RET_ALLOW
+    prog = [(0x20, 0, 0, 4), (0x15, 0, 4, arch), (0x20, 0, 0, 0),  # the arch (else allow), the syscall number
+            (0x15, 1, 0, nr), (0x15, 0, 1, nr | 0x40000000),  # memfd_create (or x32's) denied, all else allowed
+            (0x06, 0, 0, deny), (0x06, 0, 0, allow)]
+    filt = (ctypes.c_uint64 * len(prog))(*(c | jt << 16 | jf << 24 | k << 32 for c, jt, jf, k in prog))
+    fprog = (ctypes.c_uint64 * 2)(len(prog), ctypes.addressof(filt))
+    zero = ctypes.c_ulong(0)
+    if (libc.prctl(38, ctypes.c_ulong(1), zero, zero, zero) != 0  # PR_SET_NO_NEW_PRIVS
+            or libc.prctl(22, ctypes.c_ulong(2), fprog, zero, zero) != 0):  # PR_SET_SECCOMP, a filter
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e) + ": seccomp")
 
 def expose_python(extra):
     # The unprivileged child must reach the interpreter's files. A directory such as /root (0700) on the way
