@@ -535,6 +535,25 @@ def _finished_summary(d: Path, config: dict, items) -> dict | None:
     return summary
 
 
+def _refuse_dropping_progress(d: Path) -> None:
+    """A run without resume starts the progress file afresh: one holding kept problems (an interrupted evaluation,
+    the same command run again without --resume) would be lost, so it is refused, as a training run's --out is."""
+    f = d / PROGRESS
+    try:
+        lines = f.read_bytes().split(b"\n")[1:-1]  # (the header and a torn tail hold no problem)
+    except OSError:  # (none there)
+        return
+    kept = 0
+    for line in lines:
+        try:
+            kept += len(json.loads(line)["outcomes"])
+        except (ValueError, KeyError, TypeError):
+            break
+    if kept:
+        raise PonderError(f"--out {d}: holds an interrupted evaluation ({kept} problem{'s' * (kept != 1)} kept); "
+                          f"continue it with --resume (the same settings), or remove {f} to start afresh")
+
+
 def _open_progress(d: Path, header: dict, resume: bool):
     """(outcomes kept, their generation seconds, the progress file open for appending). Resuming, the kept
     chunks are read back and a last line cut short by a crash (no newline) is dropped from the file; otherwise,
@@ -668,6 +687,8 @@ def evaluate(
         raise PonderError(f"extra must be a dict (merged into summary.json and config.json), got {extra!r}")
     if resume and out_dir is None:
         raise PonderError("resume: needs out_dir, the directory of the interrupted evaluation")
+    if not resume and out_dir is not None:
+        _refuse_dropping_progress(Path(out_dir))
     if resume and generate_fn is not None:  # (its workers draw every problem in one call: nothing is kept between)
         raise PonderError("resume: not with generate_fn (the Ray path keeps no progress to continue from)")
     name = resolve_method(method)

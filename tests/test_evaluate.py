@@ -1329,6 +1329,20 @@ def test_resume_reports_how_many_problems_it_found_kept(micro, tmp_path, monkeyp
     assert "resumed" not in json.loads((tmp_path / "cut" / "summary.json").read_text())
 
 
+def test_a_rerun_without_resume_keeps_an_interrupted_evals_progress(micro, tmp_path, monkeypatch):
+    """The same command again without --resume (shell history, a scheduler's retry) silently wiped the problems an
+    interrupted evaluation had kept; refused now, as a training command refuses a run's --out, naming the file."""
+    model, tok = micro
+    kw = dict(method="greedy", ks=(1,), max_new_tokens=8, progress=False, n_boot=20, batch_problems=1)
+    d = tmp_path / "cut"
+    _evaluate_interrupted(monkeypatch, model, tok, d, "greedy", 1, **kw)
+    kept = (d / ".samples.partial.jsonl").read_bytes()
+    with pytest.raises(PonderError, match=r"interrupted evaluation \(1 problem kept\).*--resume.*partial"):
+        evaluate(model, tok, ITEMS, out_dir=d, **kw)
+    assert (d / ".samples.partial.jsonl").read_bytes() == kept
+    assert evaluate(model, tok, ITEMS, out_dir=d, resume=True, **kw)["resumed"] == 1
+
+
 def test_resume_needs_an_out_dir_and_not_the_ray_path(micro):
     model, tok = micro
     with pytest.raises(PonderError, match="resume: needs out_dir"):
