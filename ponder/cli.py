@@ -447,7 +447,7 @@ def cmd_pretrain(a):
         at = saved_step(Path(run))
         if at is not None:  # (a finished run resumed without a higher --steps was told so after its ~10 s corpus)
             check_steps_left(run, at, a.steps or was.steps)
-        docs, held = _pretrain_corpus({**TINY_CORPUS, **corpus})
+        docs, held = _pretrain_corpus({**TINY_CORPUS, **corpus}, a.quiet)
         pretrain(run, docs, train=TrainConfig(steps=a.steps) if a.steps else None, resume=True, heldout_docs=held,
                  progress=not a.quiet)
         _print_run(run, a.json)
@@ -463,7 +463,7 @@ def cmd_pretrain(a):
     # is the tokenizer's (from the recipe's 512, --vocab 300 kept 512 rows; the recipe's tokenizer has 512 tokens)
     mc.vocab_size = MIN_VOCAB
     check_pretrain_settings(Path(run), train, mc, a.vocab)  # before the corpus, which takes ~10 s to build
-    docs, held = _pretrain_corpus(corpus)
+    docs, held = _pretrain_corpus(corpus, a.quiet)
     pretrain(run, docs, model_config=mc, train=train, vocab_size=a.vocab, heldout_docs=held,
              progress=not a.quiet, corpus=corpus)
     _print_run(run, a.json)
@@ -482,10 +482,13 @@ def _out_dir(out) -> str | None:
     return None if out is None else str(Path(out))
 
 
-def _pretrain_corpus(corpus: dict) -> tuple[list[str], list[str]]:
+def _pretrain_corpus(corpus: dict, quiet: bool = False) -> tuple[list[str], list[str]]:
     """(training documents, held-out documents): 500 drawn with another seed, less any that is also a
     training document (short terse answers repeat: about one in eight would otherwise be seen in training)."""
     from .tasks.corpus import build_corpus
+
+    if not quiet:  # (the recipe's corpus takes seconds to tens of seconds, before any progress bar)
+        print(f"pretrain: building the corpus ({corpus['n_docs']:,} documents)", file=sys.stderr)
 
     docs = build_corpus(**corpus)
     seen = set(docs)

@@ -907,6 +907,8 @@ def pretrain(
     else:
         random.seed(train.seed)
         torch.manual_seed(train.seed)
+        if progress:  # (the recipe's 200,000 documents: tens of seconds with no bar yet)
+            print(f"pretrain: training a {vocab_size}-token tokenizer on {len(docs):,} documents", file=sys.stderr)
         tok = train_tokenizer(docs, vocab_size=vocab_size)
         # A copy: the model keeps (and checkpoint.save rewrites) its config, and the vocabulary may grow here;
         # on the caller's object that widened every later model built from it.
@@ -920,6 +922,8 @@ def pretrain(
     if state is not None:
         opt.load_state_dict(state["optimizer"])
         restore_rng(state)
+    if progress:
+        print(f"pretrain: encoding {len(docs):,} documents", file=sys.stderr)
     encoded = [tok.encode(d) for d in docs]
     cut = sum(len(d) > train.seq_len + 1 for d in encoded)
     if cut:

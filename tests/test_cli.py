@@ -1416,6 +1416,21 @@ def test_ctrl_c_in_a_training_command_says_how_to_continue(tmp_path, monkeypatch
                                        f"with ponder sft --model tiny --data {kept} --out NEW_DIR\n")
 
 
+def test_pretrain_says_it_builds_the_corpus_unless_quiet(tmp_path, monkeypatch, capsys):
+    """The corpus (the recipe's 200,000 documents) was built with nothing on stderr, before any progress bar."""
+    def built(**corpus):
+        raise SystemExit(7)  # (what comes after the corpus is another test's)
+
+    monkeypatch.setattr("ponder.tasks.corpus.build_corpus", built)
+    args = ["pretrain", "--out", str(tmp_path / "r"), "--docs", "50", "--hidden", "32", "--layers", "1"]
+    with pytest.raises(SystemExit):
+        main(args)
+    assert "pretrain: building the corpus (50 documents)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*args, "--quiet"])
+    assert capsys.readouterr().err == ""
+
+
 def test_pretrain_stopped_before_its_first_checkpoint_says_to_run_it_again(tmp_path, monkeypatch, capsys):
     """SIGTERM before the first checkpoint printed "terminated (SIGTERM)" alone, and --resume then refused the
     run; the line says nothing was saved, so --resume has nothing to continue, and how to start again."""

@@ -738,6 +738,19 @@ def test_pretraining_says_how_many_documents_it_cuts(tmp_path, capsys):
     assert f"1 of {len(DOCS) + 1} documents are longer than seq_len + 1" in capsys.readouterr().err
 
 
+def test_pretraining_says_what_it_does_before_its_first_progress_bar(tmp_path, capsys):
+    """The tokenizer's training and the documents' encoding came before the first bar with nothing on stderr: the
+    recipe's 200,000 documents sat silent for tens of seconds. With progress each stage says itself; without, not."""
+    pretrain(tmp_path / "r", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=1), vocab_size=300,
+             progress=True)
+    err = capsys.readouterr().err
+    tokenizer, encoding = err.find("training a 300-token tokenizer"), err.find(f"encoding {len(DOCS):,} documents")
+    assert -1 < tokenizer < encoding < err.find("pretrain: ", encoding + 1)  # (the bar comes after both)
+    pretrain(tmp_path / "q", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=1), vocab_size=300,
+             progress=False)
+    assert "tokenizer" not in capsys.readouterr().err
+
+
 def test_sft_says_when_no_response_fits_and_counts_cut_examples(tiny_random):
     model, tok = tiny_random
     long = {"prompt": "Problem: 1 + 1 = ?" * 20, "response": " 2"}
