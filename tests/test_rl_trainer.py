@@ -1259,6 +1259,31 @@ def test_a_data_file_for_a_reward_that_reads_no_gold_needs_no_answer(tmp_path):
         load_items(GRPOConfig(task=None, data=str(data), reward="math"))
 
 
+def test_eval_data_shared_with_the_training_data_is_said_at_the_start(tmp_path, ckpt, capsys):
+    """--eval-data naming --data's file (or problems of it) logged heldout_accuracy on problems the run trains on,
+    with nothing said; the start of the run now says how many are shared, and nothing where none is."""
+    rows = [{"id": f"p{i}", "prompt": f"Problem: {i} + 1 = ?\nSolution:", "answer": str(i + 1)} for i in range(4)]
+    data, other = tmp_path / "d.jsonl", tmp_path / "e.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    other.write_text("".join(json.dumps({**r, "id": f"e{i}", "prompt": r["prompt"].replace("+ 1", "+ 2")}) + "\n"
+                             for i, r in enumerate(rows[:3])) + json.dumps(rows[0]) + "\n")
+
+    class Checked(Exception):
+        pass
+
+    def stop(model, tok):  # (the note comes before the first step: no step is needed)
+        raise Checked
+
+    base = dict(model=str(ckpt), task=None, data=str(data), **{**SMALL, "steps": 1})
+    for f, said in ((data, "4 of the 4 held-out problems"), (other, "1 of the 4 held-out problems")):
+        with pytest.raises(Checked):
+            train(GRPOConfig(**base, eval_data=str(f)), tmp_path / f.stem, progress=False, on_checked=stop)
+        assert f"grpo: {said} (--eval-data) are also training prompts" in capsys.readouterr().err
+    with pytest.raises(Checked):
+        train(GRPOConfig(**base), tmp_path / "none", progress=False, on_checked=stop)
+    assert "held-out" not in capsys.readouterr().err
+
+
 def test_a_run_in_use_by_another_process_is_refused_and_left_as_it_is(tmp_path, ckpt):
     """A second `ponder grpo --resume` while the run still trains interleaved checkpoints and metrics.jsonl:
     refused in one line, the run as it was; it resumes once the first process has ended."""

@@ -233,6 +233,17 @@ def check_items(cfg: GRPOConfig, config, tok, reward, train_items: list[dict], t
                           names=[f"{src}: item {it.get('id')}" for it in items])
 
 
+def note_heldout_overlap(train_items: list[dict], test_items: list[dict]) -> None:
+    """--eval-data problems that are also --data training prompts (the same file given twice, a split that leaks):
+    their accuracy, logged and summarised as heldout_accuracy, is not held out. Said on stderr, once at the start.
+    (A task's splits never overlap: the split is a hash of the problem.)"""
+    seen = {json.dumps(it["prompt"], sort_keys=True) for it in train_items}
+    shared = sum(json.dumps(it["prompt"], sort_keys=True) in seen for it in test_items)
+    if shared:
+        print(f"grpo: {shared} of the {len(test_items)} held-out problems (--eval-data) are also training prompts "
+              "(--data): heldout_accuracy measures them after training on them", file=sys.stderr)
+
+
 def _check_reward_fields(reward, item: dict) -> None:
     """The fields each verifier of `reward` reads from `item`, checked without verifying anything: judging the
     item's own answer ran every reference solution of a code dataset in the sandbox (0.14 s each: 25 minutes
@@ -542,6 +553,8 @@ def train(
         cfg.reward = default_reward(cfg.task, None if cfg.task else train_items + test_items)
     reward = get_reward(cfg.reward)
     check_items(cfg, model.config, tok, reward, train_items, test_items)
+    if main and not resume:
+        note_heldout_overlap(train_items, test_items)
     if on_checked is not None:
         on_checked(model, tok)
     ahead = (state or {}).get("extra", {}).get("off_policy") if cfg.off_policy else None
