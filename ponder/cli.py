@@ -76,6 +76,13 @@ def _temperature(text: str) -> float:
     return v
 
 
+def _positive_temperature(text: str) -> float:  # (where samples are compared: greedy ones are all alike)
+    v = _finite_float(text)
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
+    return v
+
+
 def _top_p(text: str) -> float:  # (a range error said top_p, the keyword, and at temperature 0 only "not used")
     v = _finite_float(text)
     if not 0 < v <= 1:
@@ -990,7 +997,7 @@ def cmd_probe(a):
     from .probes import format_contamination, format_diversity, run_contamination_probe, run_diversity_probe
     from .tasks.data import load_items
 
-    other = ("train_file", "ngram") if a.probe == "diversity" else ("n", "method")
+    other = ("train_file", "ngram") if a.probe == "diversity" else ("n", "method", "temperature", "max_new_tokens")
     unused = ["--" + k.replace("_", "-") for k in other if k in getattr(a, "given", ())]
     if unused:  # (options of the other probe: silently ignored otherwise)
         raise PonderError(f"{', '.join(unused)}: not used by the {a.probe} probe")
@@ -1021,7 +1028,7 @@ def cmd_probe(a):
         return
     models = _load_models(a, a.model or ["tiny"])
     res = run_diversity_probe(models, items, n_samples=a.n, seed=a.seed, method=a.method, out_dir=a.out,
-                              progress=not a.quiet)
+                              temperature=a.temperature, max_new_tokens=a.max_new_tokens, progress=not a.quiet)
     print(json.dumps(json_safe({**res, "run_dir": _out_dir(a.out)}), default=str) if a.json
           else format_diversity(res))
 
@@ -1536,6 +1543,9 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("-n", "--n", type=lambda t: _int(t, 2, "an integer >= 2 (diversity compares samples)"),
                     default=8, help="diversity: samples per prompt")
     pr.add_argument("--method", default="ngram", help="diversity similarity: ngram | rouge_l")
+    pr.add_argument("--temperature", type=_positive_temperature, default=1.0,
+                    help="diversity: sampling temperature, > 0 (0 would draw n identical samples)")
+    pr.add_argument("--max-new-tokens", type=_positive_int, default=128, help="diversity: tokens per sample at most")
     pr.add_argument("--seed", type=_seed, default=0,
                     help="seeds the task's problems, the perturbed copies, the diversity samples and the bootstrap "
                          "intervals, in [0, 2**32)")

@@ -2142,6 +2142,21 @@ def test_probe_diversity_takes_a_file_of_prompts_alone(tmp_path, capsys):
     assert "missing field 'answer'" in capsys.readouterr().err
 
 
+def test_probe_diversity_takes_the_sampling_temperature_and_length(tmp_path, capsys):
+    """Diversity depends on the temperature above all, yet the probe sampled at 1.0 and 128 tokens with no flag to
+    change them (the library took both): --temperature and --max-new-tokens reach the samples and the result;
+    contamination, which samples no diversity, refuses them, and a temperature of 0 (n identical samples) is refused."""
+    data = tmp_path / "p.jsonl"
+    data.write_text("".join(json.dumps({"prompt": f"Problem: {i} + 2 =\nSolution:"}) + "\n" for i in range(2)))
+    args = ["probe", "diversity", "--data", str(data), "--n", "2", "--quiet", "--json", "--threads", "1"]
+    assert main([*args, "--temperature", "0.5", "--max-new-tokens", "4"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["temperature"] == 0.5 and res["max_new_tokens"] == 4
+    assert main([*args, "--temperature", "0"]) == 2 and "must be a number > 0" in capsys.readouterr().err
+    assert main(["probe", "contamination", "--max-new-tokens", "4", "--quiet"]) == 2
+    assert "--max-new-tokens: not used by the contamination probe" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("command", [["pretrain", "--resume"], ["sft", "--data", "d.jsonl"],
                                      ["distill", "--resume"], ["eval", "--data", "d.jsonl"],
                                      ["demo", "--model", "missing"], ["probe", "diversity", "--data", "d.jsonl"]])
