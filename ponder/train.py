@@ -1480,6 +1480,12 @@ def sft(
         if not bool(val[1][:, 1:].any()):
             raise PonderError(f"sft: no validation response token within seq_len={train.seq_len} ({val_cut} of "
                               f"{len(val_encoded)} validation examples are longer); raise --seq-len")
+        if not resume:  # (the same file given twice: val_loss is then a training loss, not a held-out one)
+            seen = {json.dumps(r, sort_keys=True, default=repr) for r in examples}
+            shared = sum(json.dumps(r, sort_keys=True, default=repr) in seen for r in val_examples)
+            if shared:
+                print(f"sft: {shared} of the {len(val_examples)} validation examples (--val-data) are also training "
+                      "examples: val_loss measures them after training on them", file=sys.stderr)
     device = model.lm_head.weight.device
     ids, lm, am = ids.to(device), lm.to(device), am.to(device)
     if val is not None:

@@ -751,6 +751,19 @@ def test_pretraining_says_what_it_does_before_its_first_progress_bar(tmp_path, c
     assert "tokenizer" not in capsys.readouterr().err
 
 
+def test_sft_says_when_its_validation_examples_are_training_examples(tiny_random, capsys):
+    """--val-data naming --data's file (or rows of it) gave a val_loss of examples the run trains on, with nothing
+    said; the start of the run says how many are shared, and nothing where none is."""
+    model, tok = tiny_random
+    other = [{"prompt": "Problem: 7 * 2 = ?\nSolution:", "response": " 14"}]
+    for val, said in ((SFT_EX[:3] + other, "3 of the 4 validation examples"), (other, None)):
+        m = ponder.Transformer(model.config)
+        m.load_state_dict(model.state_dict())
+        sft(m, tok, SFT_EX, val_examples=val, train=TrainConfig(steps=1, batch_size=2, seq_len=32), progress=False)
+        err = capsys.readouterr().err
+        assert (f"sft: {said} (--val-data) are also training examples" in err) if said else "--val-data" not in err
+
+
 def test_sft_says_when_no_response_fits_and_counts_cut_examples(tiny_random):
     model, tok = tiny_random
     long = {"prompt": "Problem: 1 + 1 = ?" * 20, "response": " 2"}
