@@ -1737,6 +1737,8 @@ def _stdout_closed() -> bool:
 _EVAL_METHOD_ONLY = ("method", "n", "k", "top_p", "votes", "weighted", "early_stop", "candidates", "scorer",
                      "judge_model", "rubric", "rounds", "budget", "waits_bf", "effort")
 _EVAL_SWEEP_ONLY = ("ns", "budgets", "methods", "waits")
+_EVAL_TWINS = {"ns": "n", "budgets": "budget", "methods": "method", "waits": "waits_bf"}
+_EVAL_TWINS.update({v: k for k, v in _EVAL_TWINS.items()})
 
 
 # Options a resumed run keeps from its saved settings: giving them again would be silently ignored.
@@ -1808,8 +1810,11 @@ def _check_args(a, parser):
             given.append("ray_workers")
         if given:
             opts = ", ".join("--" + k.replace("_", "-") for k in given)
-            raise PonderError(f"{opts}: not used with --sweep (it sets its own methods, N and budgets)" if a.sweep
-                              else f"{opts}: used only with {'--ray' if given == ['ray_workers'] else '--sweep'}")
+            # the other mode's name for the same setting (--waits-bf and --waits, --budget and --budgets...)
+            twins = [f"--{t.replace('_', '-')}" for k in given for t in [_EVAL_TWINS.get(k)] if t]
+            use = f"; {'--sweep' if a.sweep else 'a single --method'} takes {', '.join(twins)}" if twins else ""
+            raise PonderError(f"{opts}: not used with --sweep (it sets its own methods, N and budgets){use}" if a.sweep
+                              else f"{opts}: used only with {'--ray' if given == ['ray_workers'] else '--sweep'}{use}")
     if a.command == "eval" and a.resume:
         if a.out is None:
             raise PonderError("--resume: needs --out DIR, the directory of the interrupted evaluation")

@@ -1103,6 +1103,21 @@ def test_eval_refuses_options_its_mode_would_ignore(capsys, args, match):
     assert match in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("args,twin", [
+    (["--method", "budget_forcing", "--waits", "1"], "a single --method takes --waits-bf"),
+    (["--method", "budget_forcing", "--budgets", "16"], "a single --method takes --budget"),
+    (["--sweep", "--waits-bf", "1"], "--sweep takes --waits"),
+    (["--sweep", "--budget", "16", "--n", "2"], "--sweep takes --ns, --budgets"),
+])
+def test_eval_names_the_other_modes_flag_for_the_same_setting(capsys, args, twin):
+    """Budget forcing's Wait extensions are --waits-bf for one method and --waits in a sweep (its budget --budget
+    and --budgets, N --n and --ns): the refusal of one in the other mode said only "used only with --sweep", leaving
+    a user of --method budget_forcing with no flag to turn to; it names the twin."""
+    assert main(["eval", "--limit", "1", *args]) == 2
+    err = capsys.readouterr().err
+    assert twin in err and err.count("\n") == 1
+
+
 def test_chat_refuses_bad_sampling_settings_before_the_first_line(monkeypatch, capsys):
     """A bad --top-p is one error line before the conversation starts, not after the user has typed."""
     monkeypatch.setattr("builtins.input", lambda prompt="": pytest.fail("asked for input with a bad --top-p"))
