@@ -690,6 +690,16 @@ def test_explain_names_every_setting_and_citation():
     assert "1912.09729" in custom  # dual-clip cites Ye et al.
 
 
+def test_a_number_given_to_kl_points_at_beta():
+    """--set kl=0.1 (verl's kl_coef, TRL's beta, by habit) said only "unknown kl 0.1; valid: off, k1, k3", with
+    nothing on where the coefficient goes; a word given to kl is told as before."""
+    with pytest.raises(PonderError, match=r"unknown kl 0\.1; valid: off, k1, k3 \(the KL coefficient is beta: "
+                                          r"beta=0\.1\)$"):
+        preset("grpo", kl=0.1)
+    with pytest.raises(PonderError, match=r"unknown kl 'k2'; valid: off, k1, k3$"):
+        preset("grpo", kl="k2")
+
+
 def test_bad_settings_raise_one_line_errors():
     bad = [
         (lambda: preset("ppo"), "unknown preset 'ppo'; valid: grpo, dr_grpo, dapo, gspo, rloo, reinforce"),

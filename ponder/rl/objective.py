@@ -161,7 +161,10 @@ class ObjectiveConfig:
 
 def _check_choice(part: str, value, valid) -> None:
     if value not in valid:
-        raise PonderError(f"objective: unknown {part} {value!r}; valid: {', '.join(valid)}")
+        # (kl=0.1, verl's kl_coef or TRL's beta by habit: the number belongs to beta, kl names the estimator)
+        coef = part == "kl" and isinstance(value, (int, float)) and not isinstance(value, bool)
+        raise PonderError(f"objective: unknown {part} {value!r}; valid: {', '.join(valid)}"
+                          + (f" (the KL coefficient is beta: beta={value})" if coef else ""))
 
 
 # ----------------------------------------------------------------------------------------------- presets
