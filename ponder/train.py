@@ -1559,9 +1559,11 @@ def summarize_run(run: str | os.PathLike) -> dict:
     f = run / "metrics.jsonl"
     rows = [json.loads(ln) for ln in f.read_text().splitlines() if ln.strip()] if f.is_file() else []
     alarms = run / "alarms.jsonl"
+    raised = [json.loads(ln) for ln in alarms.read_text().splitlines() if ln.strip()] if alarms.is_file() else []
     out = {"run_dir": str(run), "kind": read_run_config(run).get("kind"), "steps": rows[-1]["step"] if rows else 0,
-           "checkpoint": str(run / "checkpoint"), "metrics": {},
-           "alarms": sum(1 for ln in alarms.read_text().splitlines() if ln.strip()) if alarms.is_file() else 0}
+           "checkpoint": str(run / "checkpoint"), "metrics": {}, "alarms": len(raised),
+           # which ones: the count alone sent a script (and a person whose terminal scrolled) to alarms.jsonl
+           "alarm_names": sorted({str(r.get("alarm")) for r in raised if isinstance(r, dict)})}
     for k in _HEADLINE:
         # The last value logged, even when it is not a number (NaN is written as null): a diverged run must
         # not be summarised by its last finite loss.
@@ -1587,7 +1589,8 @@ def stopped_early(run: Path, rows: list[dict]) -> dict | None:
 
 def format_run_summary(s: dict) -> str:
     """One line per headline metric: first -> last."""
-    alarms = f", {counted(s['alarms'], 'alarm')}" if s["kind"] == "grpo" else ""
+    names = f" ({', '.join(s['alarm_names'])})" if s.get("alarm_names") else ""
+    alarms = f", {counted(s['alarms'], 'alarm')}{names}" if s["kind"] == "grpo" else ""
     lines = [f"{s['kind']}: {counted(s['steps'], 'step')}{alarms}; run directory {s['run_dir']}"]
     if s.get("stopped_early"):  # said at the top: the metrics below are of a run that did not finish
         e = s["stopped_early"]

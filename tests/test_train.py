@@ -764,6 +764,24 @@ def test_sft_says_when_its_validation_examples_are_training_examples(tiny_random
         assert (f"sft: {said} (--val-data) are also training examples" in err) if said else "--val-data" not in err
 
 
+def test_a_run_summary_names_the_alarms_it_counts(tmp_path):
+    """`grpo: 60 steps, 2 alarms` (and --json's "alarms": 2) did not say which: a script, or a person whose terminal
+    had scrolled past the ALARM lines, had to read alarms.jsonl. The summary names them, each once."""
+    from ponder.train import format_run_summary, summarize_run
+
+    (tmp_path / "config.json").write_text(json.dumps({"kind": "grpo", "grpo": {"steps": 3}}))
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps({"step": i, "loss": 0.0}) + "\n" for i in (1, 2, 3)))
+    (tmp_path / "alarms.jsonl").write_text("".join(json.dumps({"step": i, "alarm": a, "message": "m"}) + "\n" for i, a in
+                                                   ((1, "zero_variance_groups"), (2, "length_runaway"),
+                                                    (3, "zero_variance_groups"))))
+    s = summarize_run(tmp_path)
+    assert s["alarms"] == 3 and s["alarm_names"] == ["length_runaway", "zero_variance_groups"]
+    assert format_run_summary(s).startswith("grpo: 3 steps, 3 alarms (length_runaway, zero_variance_groups); ")
+    (tmp_path / "alarms.jsonl").unlink()
+    s = summarize_run(tmp_path)
+    assert s["alarm_names"] == [] and format_run_summary(s).startswith("grpo: 3 steps, 0 alarms; ")
+
+
 def test_sft_says_when_no_response_fits_and_counts_cut_examples(tiny_random):
     model, tok = tiny_random
     long = {"prompt": "Problem: 1 + 1 = ?" * 20, "response": " 2"}
