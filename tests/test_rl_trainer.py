@@ -1302,3 +1302,30 @@ def test_a_run_in_use_by_another_process_is_refused_and_left_as_it_is(tmp_path, 
     held.close()
     train(GRPOConfig(steps=2), run, resume=True, progress=False)
     assert [x["step"] for x in rows(run)] == [1, 2] and not (run / ".lock").exists()
+
+
+@pytest.mark.parametrize("edit", ["copied checkpoint", "preset", "lr", "eval_every"])
+def test_a_checkpoint_of_other_settings_than_config_json_is_refused_on_resume(tmp_path, ckpt, edit):
+    """A checkpoint/ copied from another run of the same model (an lr sweep's neighbour: weights and trainer state
+    together), or a hand-edited preset or lr, resumed silently under config.json's settings with the other run's
+    optimizer state and history. Refused in one line naming what differs, the run left as it was; an edit of what
+    changes no update (the evaluation cadence) still resumes."""
+    cfg = {**SMALL, "steps": 1, "eval_every": 5, "save_every": 1}
+    run = train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "r", progress=False)
+    if edit == "copied checkpoint":
+        other = train(GRPOConfig(model=str(ckpt), **{**cfg, "lr": 1e-4}), tmp_path / "o", progress=False)
+        for p in (run / "checkpoint").iterdir():
+            p.write_bytes((other / "checkpoint" / p.name).read_bytes())
+    else:
+        saved = json.loads((run / "config.json").read_text())
+        saved["grpo"][edit] = {"preset": "dr_grpo", "lr": 1e-4, "eval_every": 1}[edit]
+        (run / "config.json").write_text(json.dumps(saved))
+    if edit == "eval_every":
+        train(GRPOConfig(steps=2), run, resume=True, progress=False)
+        assert "heldout_accuracy" in rows(run)[1]
+        return
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    with pytest.raises(PonderError, match=r"trainer_state.pt: saved by a run of other settings .*\((preset "
+                                          r"\"grpo\" vs \"dr_grpo\"|lr 0.001 vs 0.0001|lr 0.0001 vs 0.001)\)"):
+        train(GRPOConfig(steps=2), run, resume=True, progress=False)
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before

@@ -39,6 +39,7 @@ from ..train import (
     adamw,
     append_jsonl,
     atomic_write_text,
+    check_run_record,
     check_steps_left,
     config_from,
     fresh_run_dir,
@@ -191,6 +192,21 @@ def objective_for(preset: str, overrides: dict, max_new_tokens: int) -> obj.Obje
         if unread and overrides.get(key) is not None:  # (None: "derive it", no value given)
             raise PonderError(f"objective: {key}={overrides[key]!r} has no effect with {why}; drop it")
     return obj.bind(cfg, max_new_tokens)
+
+
+# Settings that change no update of the run: the step target (a resume may raise it), the cadence of evaluations and
+# checkpoints, where the run's files are or it runs, and how its batch is cut into passes; a hand edit of these
+# resumes, where one of the others (or a checkpoint/ copied from another run) is refused by check_run_record.
+UNRECORDED = ("steps", "eval_every", "eval_n", "save_every", "tensorboard", "stop_on_alarm", "device", "model", "data",
+              "eval_data", "micro_batch", "micro_batch_tokens", "fsdp")
+
+
+def run_record(cfg: GRPOConfig) -> dict:
+    """What every trainer state of the run records of its settings: a checkpoint/ copied from another GRPO run of
+    the same model (an lr sweep's neighbour), or a hand-edited preset or lr, resumed silently under the settings of
+    config.json and the other run's optimizer state and history."""
+    return {"train": {k: v for k, v in json.loads(json.dumps(asdict(cfg))).items() if k not in UNRECORDED},
+            "data_sha256": None}
 
 
 # ---- data ----------------------------------------------------------------------------------------
@@ -552,6 +568,9 @@ def train(
 
         cfg.reward = default_reward(cfg.task, None if cfg.task else train_items + test_items)
     reward = get_reward(cfg.reward)
+    record = run_record(cfg)
+    if resume:  # (before the run directory changes: a refused resume leaves it as it was)
+        check_run_record(run, state, record)
     check_items(cfg, model.config, tok, reward, train_items, test_items)
     if main and not resume:
         note_heldout_overlap(train_items, test_items)
@@ -695,7 +714,7 @@ def train(
                 if future is not None:  # the rollout running ahead updates the curriculum: let it finish
                     concurrent.futures.wait([future])
                 full.eval()
-                extra = {"monitor": monitor.state_dict(),
+                extra = {"monitor": monitor.state_dict(), "run": record,
                          "curriculum": curriculum.state_dict() if curriculum else None}
                 if behaviour is not None:  # what the next step trains on: the rollout itself, or its sampler
                     done = future is not None and future.exception() is None
