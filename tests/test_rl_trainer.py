@@ -703,12 +703,22 @@ def test_dynamic_sampling_refills_draw_new_prompts(ckpt, tokenizer):
     assert len(prompts) == 12 and ro["rounds"] < 11  # P=8: the pool ran out before max_refill
 
 
-def test_bf16_run_resumes_in_bf16_equal_to_uninterrupted(tmp_path, ckpt):
-    """The resumed run loads its checkpoint in the run's own dtype (a CPU load would otherwise widen to fp32)."""
-    cfg = {**SMALL, "steps": 2, "save_every": 1, "eval_every": 5, "dtype": "bfloat16"}
-    straight = train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "s", progress=False)
-    part = train(GRPOConfig(model=str(ckpt), **{**cfg, "steps": 1}), tmp_path / "r", progress=False)
-    train(GRPOConfig(model=str(ckpt), **cfg), part, resume=True, progress=False)
+@pytest.mark.parametrize("given", ["dtype", "model"])
+def test_bf16_run_resumes_in_bf16_equal_to_uninterrupted(tmp_path, ckpt, given):
+    """The resumed run loads its checkpoint in the run's own dtype (a CPU load would otherwise widen to fp32), also
+    where the run was given a bf16 model (and dtype None): it resumed in fp32, its master weights dropped."""
+    cfg = {**SMALL, "steps": 2, "save_every": 1, "eval_every": 5}
+
+    def run(out, steps):
+        if given == "dtype":
+            return train(GRPOConfig(model=str(ckpt), **{**cfg, "steps": steps, "dtype": "bfloat16"}), out,
+                         progress=False)
+        model, tok = ponder.load(ckpt)
+        return train(GRPOConfig(model=str(ckpt), **{**cfg, "steps": steps}), out, progress=False,
+                     model=model.to(torch.bfloat16), tok=tok)
+
+    straight, part = run(tmp_path / "s", 2), run(tmp_path / "r", 1)
+    train(GRPOConfig(steps=2), part, resume=True, progress=False)
     a, b = rows(straight), rows(part)
     assert [x["step"] for x in b] == [1, 2]
     for k in ("reward_mean", "loss", "grad_norm", "entropy", "kl_mean"):

@@ -546,6 +546,9 @@ def train(
             fresh_run_dir(run, cfg.model if model is None else None, kind="grpo")
         if model is None:
             model, tok = checkpoint.load(cfg.model, dtype=cfg.dtype, device=cfg.device)
+        else:  # the run records the dtype it trains in, which --resume loads its checkpoint in: a bf16 model handed
+            # in with dtype None resumed in fp32 (a CPU load widens it), its master weights dropped
+            cfg.dtype = next((k for k, v in checkpoint.DTYPES.items() if v == model.dtype), cfg.dtype)
         state, start = None, 0
         if not cfg.chat_template_kwargs:  # a tokenizer handed in with its own: the run records them
             cfg.chat_template_kwargs = dict(tok.template_kwargs)
