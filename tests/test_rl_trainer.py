@@ -1339,3 +1339,24 @@ def test_a_checkpoint_of_other_settings_than_config_json_is_refused_on_resume(tm
                                           r"\"grpo\" vs \"dr_grpo\"|lr 0.001 vs 0.0001|lr 0.0001 vs 0.001)\)"):
         train(GRPOConfig(steps=2), run, resume=True, progress=False)
     assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize("given", [dict(lr=1e-5), dict(preset="dr_grpo"), dict(model="other"), dict(lr=1e-3),
+                                   dict(model="ck")])
+def test_resume_refuses_settings_other_than_the_runs_own_it_would_ignore(tmp_path, ckpt, given):
+    """train(replace(cfg, lr=1e-5), run, resume=True) trained on at the run's own lr, silently (the CLI refuses
+    --lr on --resume). A setting other than its default and the run's own is refused, the run left as it was; the
+    run's own settings (or the defaults) resume, and steps raises the target."""
+    cfg = {**SMALL, "steps": 1, "eval_every": 5, "save_every": 1}
+    run = train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "r", progress=False)
+    given = {**given, "model": str(ckpt)} if given.get("model") == "ck" else given
+    if given.get("lr") == 1e-3 or given.get("model") == str(ckpt):  # the run's own
+        train(GRPOConfig(**{**cfg, **given, "steps": 2}), run, resume=True, progress=False)
+        assert [x["step"] for x in rows(run)] == [1, 2]
+        return
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    (k, v), = given.items()
+    with pytest.raises(PonderError, match=f"^train: resume continues the run with the settings of .*config.json, "
+                                          f"where {k} is .*, not {v!r}; give only steps"):
+        train(GRPOConfig(steps=2, **given), run, resume=True, progress=False)
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before

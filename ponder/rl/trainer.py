@@ -209,6 +209,21 @@ def run_record(cfg: GRPOConfig) -> dict:
             "data_sha256": None}
 
 
+def check_resumed_settings(run: Path, given: GRPOConfig, saved: GRPOConfig) -> None:
+    """A resumed run trains with its config.json's settings; only `steps` is taken from the config it is given. A
+    setting given otherwise than both its default and the run's own (train(replace(cfg, lr=1e-5), run,
+    resume=True)) was ignored silently: refused, as the command line refuses it."""
+    default = GRPOConfig()
+    for f in fields(GRPOConfig):
+        v = getattr(given, f.name)
+        if f.name in ("model", "data", "eval_data") and v is not None:  # (recorded resolved, as text)
+            v = os.fspath(v) if f.name == "model" else str(Path(v).resolve())
+        if f.name != "steps" and v != getattr(default, f.name) and v != getattr(saved, f.name):
+            raise PonderError(f"train: resume continues the run with the settings of {run / 'config.json'}, "
+                              f"where {f.name} is {getattr(saved, f.name)!r}, not {v!r}; give only steps "
+                              "(or start a new run)")
+
+
 # ---- data ----------------------------------------------------------------------------------------
 def load_items(cfg: GRPOConfig):
     from ..tasks import generate
@@ -528,7 +543,8 @@ def train(
 
             ddp.recover_checkpoint(dp, run / "checkpoint")
         model, tok, state, saved = load_run(run, "grpo", recover=dp is None)
-        cfg = config_from(GRPOConfig, saved["grpo"], f"{run / 'config.json'}: grpo")
+        given, cfg = cfg, config_from(GRPOConfig, saved["grpo"], f"{run / 'config.json'}: grpo")
+        check_resumed_settings(run, given, cfg)
         cfg.steps = steps or cfg.steps  # 0: the saved run's
         start = state["step"]
         check_steps_left(run, start, cfg.steps)
