@@ -1360,3 +1360,15 @@ def test_resume_refuses_settings_other_than_the_runs_own_it_would_ignore(tmp_pat
                                           f"where {k} is .*, not {v!r}; give only steps"):
         train(GRPOConfig(steps=2, **given), run, resume=True, progress=False)
     assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+
+
+def test_a_run_given_a_model_records_the_device_it_trains_on(tmp_path, ckpt):
+    """A model handed in trains where it is, but the run recorded cfg.device: a GPU model with the default "cpu"
+    resumed on the CPU, and (as here) a CPU model with device="cuda" left a run --resume refused on a CPU machine
+    ("the run trained on 'cuda', which is not available here")."""
+    model, tok = ponder.load(ckpt)
+    cfg = {**SMALL, "steps": 1, "eval_every": 5, "save_every": 1, "device": "cuda"}
+    run = train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "r", progress=False, model=model, tok=tok)
+    assert json.loads((run / "config.json").read_text())["grpo"]["device"] == str(model.device) == "cpu"
+    train(GRPOConfig(steps=2), run, resume=True, progress=False)
+    assert [x["step"] for x in rows(run)] == [1, 2]

@@ -565,6 +565,8 @@ def train(
         else:  # the run records the dtype it trains in, which --resume loads its checkpoint in: a bf16 model handed
             # in with dtype None resumed in fp32 (a CPU load widens it), its master weights dropped
             cfg.dtype = next((k for k, v in checkpoint.DTYPES.items() if v == model.dtype), cfg.dtype)
+            if cfg.device.split(":")[0] != model.device.type:  # and where it trains: a GPU model handed in
+                cfg.device = str(model.device)  # with the default device resumed on the CPU
         state, start = None, 0
         if not cfg.chat_template_kwargs:  # a tokenizer handed in with its own: the run records them
             cfg.chat_template_kwargs = dict(tok.template_kwargs)
