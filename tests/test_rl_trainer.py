@@ -1341,6 +1341,21 @@ def test_a_checkpoint_of_other_settings_than_config_json_is_refused_on_resume(tm
     assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
 
 
+def test_an_edit_of_the_objective_record_is_refused_on_resume(tmp_path, ckpt):
+    """config.json's top-level objective records what grpo.preset and grpo.objective make: an edit of it (beta 0.1)
+    resumed silently with the objective of the grpo section. Refused, naming the key; the run as it was."""
+    cfg = {**SMALL, "steps": 1, "eval_every": 5, "save_every": 1}
+    run = train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "r", progress=False)
+    saved = json.loads((run / "config.json").read_text())
+    saved["objective"]["beta"] = saved["objective"]["beta"] + 0.1
+    (run / "config.json").write_text(json.dumps(saved))
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    with pytest.raises(PonderError, match=r"config.json: objective.beta is .*, but the run's grpo.preset and "
+                                          r"grpo.objective make it .*: start a new run for another objective$"):
+        train(GRPOConfig(steps=2), run, resume=True, progress=False)
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+
+
 @pytest.mark.parametrize("given", [dict(lr=1e-5), dict(preset="dr_grpo"), dict(model="other"), dict(lr=1e-3),
                                    dict(model="ck")])
 def test_resume_refuses_settings_other_than_the_runs_own_it_would_ignore(tmp_path, ckpt, given):

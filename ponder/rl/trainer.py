@@ -592,6 +592,17 @@ def train(
     record = run_record(cfg)
     if resume:  # (before the run directory changes: a refused resume leaves it as it was)
         check_run_record(run, state, record)
+    if resume and isinstance(saved.get("objective"), dict):
+        # config.json's top-level objective records what grpo.preset and grpo.objective make; an edit of it (beta)
+        # was ignored silently, the run training on with the objective its grpo section gives
+        made = json.loads(json.dumps(asdict(ocfg)))
+        edited = [k for k in saved["objective"] if k in made and saved["objective"][k] != made[k]]
+        if edited:
+            k = edited[0]
+            raise PonderError(f"{run / 'config.json'}: objective.{k} is {json.dumps(saved['objective'][k])[:40]}, but "
+                              f"the run's grpo.preset and grpo.objective make it {json.dumps(made[k])[:40]}: the "
+                              "objective block only records them, and a resume trains with the run's own: start a new run for another "
+                              "objective")
     check_items(cfg, model.config, tok, reward, train_items, test_items)
     if main and not resume:
         note_heldout_overlap(train_items, test_items)
