@@ -476,3 +476,22 @@ def test_parallel_map_leaves_no_helper_process_of_its_workers_behind():
     pids = parallel_map(_helper_worker_pid, ["a", "b"], [{}, {}], workers=2)
     assert all(isinstance(p, int) for p in pids)
     assert [p for p in pids if os.path.exists(f"/proc/{p}")] == []
+
+
+def test_verify_file_reads_gzipped_input_as_the_data_loaders_do(tmp_path):
+    """`ponder verify math runs.jsonl.gz` said "not UTF-8 text" where the data loaders read gzip data through;
+    a cut gzip stream is one line naming the file."""
+    import gzip
+
+    from ponder.verify.run import verify_file
+
+    rows = [{"completion": "\\boxed{4}", "gold": "4"}, {"completion": "\\boxed{5}", "gold": "4"}]
+    src = tmp_path / "in.jsonl.gz"
+    src.write_bytes(gzip.compress("".join(json.dumps(r) + "\n" for r in rows).encode()))
+    summary = verify_file("math", src, tmp_path / "out.jsonl")
+    assert (summary["n"], summary["correct"]) == (2, 1)
+    assert verify_file("math", str(src))["output"] == str(tmp_path / "in.verified.jsonl")
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(src.read_bytes()[:-12])
+    with pytest.raises(PonderError, match=rf"^{re.escape(str(cut))}: cannot read \("):
+        verify_file("math", cut, tmp_path / "out2.jsonl")

@@ -19,6 +19,7 @@ import json
 import os
 import time
 from collections import Counter
+from pathlib import Path
 
 from ponder.errors import PonderError
 from ponder.fileio import atomic_open, check_not_run_file, check_writable
@@ -29,19 +30,25 @@ KINDS = {"math": ("gold",), "code": ("tests",), "countdown": ("numbers", "target
 
 
 def default_output(input_path: str) -> str:
-    base = input_path[:-6] if input_path.endswith(".jsonl") else input_path
+    base = str(input_path)
+    for ext in (".jsonl.gz", ".jsonl"):  # (runs.jsonl.gz: runs.verified.jsonl, not runs.jsonl.gz.verified.jsonl)
+        if base.endswith(ext):
+            return base[: -len(ext)] + ".verified.jsonl"
     return base + ".verified.jsonl"
 
 
 def _read_rows(kind: str, path: str) -> list[dict]:
     """Every row of `path`, each checked for what verifier `kind` reads (registry.check_item), so a bad row is
     one error naming FILE:LINE and the field before anything is verified or written."""
+    import io
+    import zlib
+
+    from ponder.tasks.data import _open_binary
     from ponder.verify.registry import check_item
 
-    try:
-        f = open(path, encoding="utf-8-sig")  # a BOM (Notepad, PowerShell) is dropped, as the data loaders drop it
-    except OSError as e:
-        raise PonderError(f"{path}: cannot read ({e.strerror})") from None
+    # gzip data read through (a .jsonl.gz said "not UTF-8 text"), as the data loaders read it; a BOM (Notepad,
+    # PowerShell) is dropped, as they drop it
+    f = io.TextIOWrapper(_open_binary(Path(path)), encoding="utf-8-sig")
     rows = []
     with f:
         try:
@@ -76,6 +83,8 @@ def _read_rows(kind: str, path: str) -> list[dict]:
                 rows.append(row)
         except UnicodeDecodeError as e:
             raise PonderError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+        except (EOFError, zlib.error, OSError) as e:  # a truncated or corrupt gzip stream, a read error
+            raise PonderError(f"{path}: cannot read ({getattr(e, 'strerror', None) or e})") from None
     if not rows:
         raise PonderError(f"{path}: no rows")
     return rows
