@@ -1,4 +1,6 @@
+import fcntl
 import os
+from pathlib import Path
 
 import pytest
 import torch
@@ -74,3 +76,22 @@ def byte_fallback_tokenizer():
     hf = HFTokenizer.from_str(json.dumps(d))
     hf.post_processor = TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 1)])
     return ponder.Tokenizer(hf, eos_token="</s>", bos_token="<s>")
+
+
+@pytest.fixture
+def hold_run():
+    """hold(d): DIR/.lock flocked as another ponder process (pid 4242) running in d holds it; returns the open
+    file, whose close() lets go (any still open are closed at the test's end)."""
+    held = []
+
+    def hold(d):
+        f = open(Path(d) / ".lock", "w")
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        f.write("4242\n")
+        f.flush()
+        held.append(f)
+        return f
+
+    yield hold
+    for f in held:
+        f.close()

@@ -2293,20 +2293,15 @@ def test_generate_chat_takes_a_system_message(capsys):
     assert "--system: used only with --chat" in capsys.readouterr().err
 
 
-def test_distill_resume_leaves_the_checkpoint_of_a_run_saving_in_another_process_alone(tmp_path, capsys):
+def test_distill_resume_leaves_the_checkpoint_of_a_run_saving_in_another_process_alone(tmp_path, capsys, hold_run):
     """`ponder distill --resume` put back a checkpoint set aside before it checked the run directory's lock: a run
     training there, between the two renames of its save, had the old checkpoint moved back under its new one (its
     save then failed). Refused first, nothing moved."""
-    import fcntl
-
     run = tmp_path / "r"
     (run / ".checkpoint.old-999999999").mkdir(parents=True)  # the live save's old checkpoint, set aside
     (run / "distilled.jsonl").write_text(json.dumps({"prompt": "1 + 1 =", "response": " 2"}) + "\n")
     (run / "config.json").write_text(json.dumps({"kind": "sft", "train": {}, "data": {"distilled": "distilled.jsonl"}}))
-    held = open(run / ".lock", "w")
-    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    held.write("4242\n")
-    held.flush()
+    held = hold_run(run)
     try:
         assert main(["distill", "--out", str(run), "--resume", "--quiet"]) == 2
     finally:

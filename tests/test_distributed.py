@@ -2127,19 +2127,14 @@ def test_ddp_resume_of_a_bad_run_is_refused_before_any_rank_is_spawned(tmp_path,
     assert {f: f.read_bytes() if f.is_file() else None for f in tmp_path.rglob("*")} == before
 
 
-def test_ddp_resume_leaves_the_checkpoint_of_a_run_saving_in_another_process_alone(tmp_path):
+def test_ddp_resume_leaves_the_checkpoint_of_a_run_saving_in_another_process_alone(tmp_path, hold_run):
     """`grpo --nproc 2 --resume` checked the run (putting back a checkpoint set aside) in the driver, which held
     no lock: a run training there, between the two renames of its save, had its old checkpoint moved back under its
     new one. Refused first, nothing moved."""
-    import fcntl
-
     run = tmp_path / "r"
     (run / ".checkpoint.old-999999999").mkdir(parents=True)  # the live save's old checkpoint, set aside
     (run / "config.json").write_text(json.dumps({"kind": "grpo", "grpo": {}}))
-    held = open(run / ".lock", "w")
-    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    held.write("4242\n")
-    held.flush()
+    held = hold_run(run)
     try:
         with pytest.raises(PonderError, match="is in use by another ponder process"):
             ddp.train_ddp(GRPOConfig(steps=2), run, nproc=2, resume=True, progress=False)

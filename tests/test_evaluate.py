@@ -1431,20 +1431,15 @@ def test_an_evaluation_saved_before_judges_were_recorded_resumes():
                                               {**saved, "judge_model": "j", "rubric": "r"})
 
 
-def test_an_eval_directory_in_use_by_another_process_is_refused_and_left_as_it_is(micro, tmp_path, monkeypatch):
+def test_an_eval_directory_in_use_by_another_process_is_refused_and_left_as_it_is(micro, tmp_path, monkeypatch, hold_run):
     """A second `ponder eval --out D --resume` while the first still draws into D appended to its progress file:
     refused in one line, D as it was; once the first has ended it resumes."""
-    import fcntl
-
     model, tok = micro
     kw = dict(method="sampling", n=1, ks=(1,), max_new_tokens=8, seed=1, progress=False, n_boot=20,
               batch_problems=2)
     d = tmp_path / "cut"
     _evaluate_interrupted(monkeypatch, model, tok, d, "sampling", 2, **kw)
-    held = open(d / ".lock", "w")
-    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    held.write("4242\n")
-    held.flush()
+    held = hold_run(d)
     before = sorted((f.name, f.read_bytes()) for f in d.iterdir())
     with pytest.raises(PonderError) as e:
         evaluate(model, tok, ITEMS, out_dir=d, resume=True, **kw)
@@ -1495,18 +1490,13 @@ def test_budget_forcing_reports_how_often_its_budget_cut_the_thinking(micro, met
                                                progress=False, n_boot=20)["metrics"]
 
 
-def test_a_sweep_directory_in_use_by_another_process_is_refused_before_drawing(micro, tmp_path):
+def test_a_sweep_directory_in_use_by_another_process_is_refused_before_drawing(micro, tmp_path, hold_run):
     """Two `ponder eval --sweep --out D` at once wrote each other's plots, CSV and summary into D (a mix of two
     sweeps): the second is refused in one line, before it draws anything, and D is left as it was."""
-    import fcntl
-
     model, tok = micro
     d = tmp_path / "sw"
     d.mkdir()
-    held = open(d / ".lock", "w")
-    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    held.write("4242\n")
-    held.flush()
+    held = hold_run(d)
     try:
         with pytest.raises(PonderError) as e:
             sweep((model, tok), ITEMS[:1], parallel_ns=(1,), methods=("majority",), max_new_tokens=4,

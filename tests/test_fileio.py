@@ -212,21 +212,10 @@ def test_new_files_follow_the_umask_in_force_when_they_are_written(tmp_path):
     assert stat.S_IMODE(os.stat(tmp_path / "b.txt").st_mode) == 0o666 & ~old
 
 
-def _hold(d):
-    """DIR/.lock flocked as another ponder process would hold it (flock: another open file conflicts too)."""
-    import fcntl
-
-    f = open(d / ".lock", "w")
-    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    f.write("4242\n")
-    f.flush()
-    return f
-
-
-def test_a_run_directory_is_held_by_one_process_at_a_time(tmp_path):
+def test_a_run_directory_is_held_by_one_process_at_a_time(tmp_path, hold_run):
     from ponder.fileio import run_lock
 
-    f = _hold(tmp_path)
+    f = hold_run(tmp_path)
     with pytest.raises(PonderError) as e:
         with run_lock(tmp_path):
             pass

@@ -1294,16 +1294,11 @@ def test_eval_data_shared_with_the_training_data_is_said_at_the_start(tmp_path, 
     assert "held-out" not in capsys.readouterr().err
 
 
-def test_a_run_in_use_by_another_process_is_refused_and_left_as_it_is(tmp_path, ckpt):
+def test_a_run_in_use_by_another_process_is_refused_and_left_as_it_is(tmp_path, ckpt, hold_run):
     """A second `ponder grpo --resume` while the run still trains interleaved checkpoints and metrics.jsonl:
     refused in one line, the run as it was; it resumes once the first process has ended."""
-    import fcntl
-
     run = train(GRPOConfig(model=str(ckpt), **{**SMALL, "steps": 1, "eval_every": 5}), tmp_path / "r", progress=False)
-    held = open(run / ".lock", "w")
-    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    held.write("4242\n")
-    held.flush()
+    held = hold_run(run)
     before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
     with pytest.raises(PonderError) as e:
         train(GRPOConfig(steps=2), run, resume=True, progress=False)

@@ -2127,36 +2127,25 @@ def test_an_sft_run_shorter_than_its_warmup_says_so(tiny_random, capsys):
     assert "sft: a run of 2 steps ends inside the 50-step lr warmup" in capsys.readouterr().err
 
 
-def _hold(d):
-    """DIR/.lock flocked as another ponder process running there holds it."""
-    import fcntl
-
-    f = open(d / ".lock", "w")
-    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    f.write("4242\n")
-    f.flush()
-    return f
-
-
 def _files(d):
     return {p: p.read_bytes() for p in d.rglob("*") if p.is_file()}
 
 
-def test_a_run_in_use_by_another_process_is_refused_and_left_as_it_is(tmp_path, tiny_random):
+def test_a_run_in_use_by_another_process_is_refused_and_left_as_it_is(tmp_path, tiny_random, hold_run):
     """Two processes on one run directory (a --resume while the run trains) interleaved checkpoints and
     metrics.jsonl: the second is refused in one line, writing nothing, and runs once the first has ended."""
     model, tok = tiny_random
     run = tmp_path / "r"
     cfg = TrainConfig(steps=2, batch_size=2, lr=1e-3, warmup=1, seq_len=32)
     sft(_copy(model), tok, SFT_EX, run, train=cfg, progress=False)
-    held = _hold(run)
+    held = hold_run(run)
     before = _files(run)
     said = f"{run} is in use by another ponder process (pid 4242); wait for it or choose another --out"
     with pytest.raises(PonderError) as e:
         sft(None, None, SFT_EX, run, train=TrainConfig(steps=3), resume=True, progress=False)
     assert str(e.value) == said and _files(run) == before
     (tmp_path / "p").mkdir()
-    p_held = _hold(tmp_path / "p")
+    p_held = hold_run(tmp_path / "p")
     with pytest.raises(PonderError, match="is in use by another ponder process"):  # a new run into it too
         pretrain(tmp_path / "p", DOCS[:8], model_config=ModelConfig(**SMALL), train=_train(steps=1), vocab_size=300,
                  progress=False)
