@@ -311,9 +311,9 @@ def _timeout_hint(text: str) -> str:
 
 def _write_error(outdir, x: dict) -> None:
     # Whole or absent: the driver stops the other ranks (SIGTERM) as soon as one fails, maybe mid-write.
-    tmp = Path(outdir) / f".rank{x['rank']}.error.tmp"
-    tmp.write_text(json.dumps(x))
-    os.replace(tmp, Path(outdir) / f"rank{x['rank']}.error")
+    from ..fileio import atomic_write_text
+
+    atomic_write_text(Path(outdir) / f"rank{x['rank']}.error", json.dumps(x))
 
 
 class RankInterrupted(KeyboardInterrupt):
@@ -601,8 +601,7 @@ def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, p
             hint = _timeout_hint(str(e))
             if not hint:
                 raise
-            text = str(e).strip().splitlines()[0]
-            raise PonderError(f"data-parallel rank {dp.rank}: {type(e).__name__}: {text}{hint}") from e
+            raise PonderError(f"data-parallel rank {dp.rank}: {type(e).__name__}: {headline(e)}{hint}") from e
         finally:
             if own:
                 shutdown(finished)
