@@ -458,8 +458,10 @@ def save_run(run: Path, model, tok, opt, step: int, extra: dict | None = None, o
 
 
 class _Writes:
-    """A file whose write errors are kept: torch.save reports a failed write (a full disk) as a RuntimeError
-    ("[enforce fail at inline_container.cc] unexpected pos ..."), the OSError lost."""
+    """A file whose write errors are kept: torch.save reports anything raised in a write as a RuntimeError
+    ("[enforce fail at inline_container.cc] unexpected pos ..."): a full disk's OSError lost, and a Ctrl-C or
+    SIGTERM arriving mid-write (its KeyboardInterrupt raised here) turned into a crash that exits 2 with no word
+    on resuming instead of the interrupt it was."""
 
     def __init__(self, f):
         self.f, self.error = f, None
@@ -467,7 +469,7 @@ class _Writes:
     def write(self, b):
         try:
             return self.f.write(b)
-        except OSError as e:
+        except (OSError, KeyboardInterrupt) as e:
             self.error = e
             raise
 
@@ -476,7 +478,7 @@ class _Writes:
 
 
 def write_state(state: dict, path) -> None:
-    """torch.save(state, path), failing with the OSError behind a failed write."""
+    """torch.save(state, path), failing with the OSError (or the interrupt) behind a failed write."""
     with open(path, "wb") as f:
         w = _Writes(f)
         try:

@@ -2154,3 +2154,42 @@ def test_a_run_in_use_by_another_process_is_refused_and_left_as_it_is(tmp_path, 
     held.close()
     sft(None, None, SFT_EX, run, train=TrainConfig(steps=3), resume=True, progress=False)
     assert len((run / "metrics.jsonl").read_text().splitlines()) == 3 and not (run / ".lock").exists()
+
+
+def test_an_interrupt_arriving_while_the_trainer_state_is_written_stays_an_interrupt(tmp_path, monkeypatch):
+    """A Ctrl-C or SIGTERM whose KeyboardInterrupt was raised inside torch.save's write came out as a RuntimeError
+    ("[enforce fail at inline_container.cc:672] . unexpected pos 64 vs 0"): the command crashed with exit 2 and no
+    resume hint instead of stopping as interrupted (seen in CI). It now stays the interrupt, and the previous
+    checkpoint is kept whole."""
+    import builtins
+
+    from ponder import train as train_mod
+
+    run = pretrain(tmp_path / "r", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=2, save_every=1),
+                   vocab_size=300, progress=False)
+    before = {p.name: p.read_bytes() for p in (run / "checkpoint").iterdir()}
+
+    class Interrupted:  # a file whose second write is where the signal's handler ran
+        def __init__(self, f):
+            self.f, self.n = f, 0
+
+        def write(self, b):
+            self.n += 1
+            if self.n == 2:
+                raise KeyboardInterrupt
+            return self.f.write(b)
+
+        def __getattr__(self, name):
+            return getattr(self.f, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *a):
+            self.f.close()
+
+    monkeypatch.setattr(train_mod, "open", lambda p, mode: Interrupted(builtins.open(p, mode)), raising=False)
+    with pytest.raises(KeyboardInterrupt):
+        pretrain(run, DOCS, train=_train(steps=3), resume=True, progress=False)
+    assert {p.name: p.read_bytes() for p in (run / "checkpoint").iterdir()} == before
+    assert not [p for p in run.iterdir() if p.name.startswith(".checkpoint.tmp")]
