@@ -483,10 +483,21 @@ def write_state(state: dict, path) -> None:
         w = _Writes(f)
         try:
             torch.save(state, w)
-        except RuntimeError:
-            if w.error is not None:
-                raise w.error from None
+        except RuntimeError as e:
+            # the error or interrupt it hides: raised in a write (kept there), or before its first line (a signal's
+            # handler runs between any two bytecodes), and then torch's cleanup failed while handling it
+            hidden = w.error or next((c for c in _contexts(e) if isinstance(c, (OSError, KeyboardInterrupt))), None)
+            if hidden is not None:
+                raise hidden from None
             raise
+
+
+def _contexts(e: BaseException):
+    seen = set()
+    while e.__context__ is not None and id(e.__context__) not in seen:
+        e = e.__context__
+        seen.add(id(e))
+        yield e
 
 
 MODEL_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")

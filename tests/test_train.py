@@ -2156,11 +2156,12 @@ def test_a_run_in_use_by_another_process_is_refused_and_left_as_it_is(tmp_path, 
     assert len((run / "metrics.jsonl").read_text().splitlines()) == 3 and not (run / ".lock").exists()
 
 
-def test_an_interrupt_arriving_while_the_trainer_state_is_written_stays_an_interrupt(tmp_path, monkeypatch):
+@pytest.mark.parametrize("where", ["in the file's write", "before the write's first line"])
+def test_an_interrupt_arriving_while_the_trainer_state_is_written_stays_an_interrupt(tmp_path, monkeypatch, where):
     """A Ctrl-C or SIGTERM whose KeyboardInterrupt was raised inside torch.save's write came out as a RuntimeError
     ("[enforce fail at inline_container.cc:672] . unexpected pos 64 vs 0"): the command crashed with exit 2 and no
-    resume hint instead of stopping as interrupted (seen in CI). It now stays the interrupt, and the previous
-    checkpoint is kept whole."""
+    resume hint instead of stopping as interrupted (seen in CI). It now stays the interrupt, wherever in the write
+    the signal's handler ran, and the previous checkpoint is kept whole."""
     import builtins
 
     from ponder import train as train_mod
@@ -2168,28 +2169,37 @@ def test_an_interrupt_arriving_while_the_trainer_state_is_written_stays_an_inter
     run = pretrain(tmp_path / "r", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=2, save_every=1),
                    vocab_size=300, progress=False)
     before = {p.name: p.read_bytes() for p in (run / "checkpoint").iterdir()}
+    calls = []
 
-    class Interrupted:  # a file whose second write is where the signal's handler ran
-        def __init__(self, f):
-            self.f, self.n = f, 0
-
-        def write(self, b):
-            self.n += 1
-            if self.n == 2:
+    def second_call_interrupted(write):
+        def wrapped(self, b):
+            calls.append(1)
+            if len(calls) == 2:
                 raise KeyboardInterrupt
-            return self.f.write(b)
+            return write(self, b)
+        return wrapped
 
-        def __getattr__(self, name):
-            return getattr(self.f, name)
+    if where == "in the file's write":
+        class File:
+            def __init__(self, f):
+                self.f = f
 
-        def __enter__(self):
-            return self
+            write = second_call_interrupted(lambda self, b: self.f.write(b))
 
-        def __exit__(self, *a):
-            self.f.close()
+            def __getattr__(self, name):
+                return getattr(self.f, name)
 
-    monkeypatch.setattr(train_mod, "open", lambda p, mode: Interrupted(builtins.open(p, mode)), raising=False)
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *a):
+                self.f.close()
+
+        monkeypatch.setattr(train_mod, "open", lambda p, mode: File(builtins.open(p, mode)), raising=False)
+    else:  # (a signal's handler runs between any two bytecodes: here before _Writes.write's try)
+        monkeypatch.setattr(train_mod._Writes, "write", second_call_interrupted(train_mod._Writes.write))
     with pytest.raises(KeyboardInterrupt):
         pretrain(run, DOCS, train=_train(steps=3), resume=True, progress=False)
+    assert calls
     assert {p.name: p.read_bytes() for p in (run / "checkpoint").iterdir()} == before
     assert not [p for p in run.iterdir() if p.name.startswith(".checkpoint.tmp")]
