@@ -730,8 +730,10 @@ def saved_train_config(run: Path, saved: dict, steps: int | None, at: int) -> Tr
         save_run_config(run, {**saved, "train": {**saved["train"], "steps": train.steps}})
         if isinstance(old, int) and at >= train.warmup:  # the cosine stretches over the new target: said, as a jump
             was = lr_at(at, dataclasses.replace(train, steps=old))  # of the lr (0.1x to 0.24x of the peak) is
-            print(f"resume: the cosine schedule now runs to step {train.steps} (was {old}): the learning rate at "
-                  f"step {at + 1} is {lr_at(at, train):.3g}, not {was:.3g}", file=sys.stderr)  # no small change
+            now, was = f"{lr_at(at, train):.3g}", f"{was:.3g}"  # no small change; one that rounds away is none
+            if now != was:  # ("is 0.003, not 0.003" said nothing)
+                print(f"resume: the cosine schedule now runs to step {train.steps} (was {old}): the learning rate "
+                      f"at step {at + 1} is {now}, not {was}", file=sys.stderr)
     return train
 
 

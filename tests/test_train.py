@@ -2103,6 +2103,9 @@ def test_a_resume_that_moves_the_step_target_says_the_learning_rate_jumps(tmp_pa
             f"{lr_at(3000, train):.3g}, not 0.0001") in err
     saved_train_config(tmp_path, {**saved, "train": {**saved["train"], "steps": 4000}}, None, 3000)
     assert capsys.readouterr().err == ""
+    # a move the lr does not show ("is 0.0001, not 0.0001") is no jump: nothing said
+    saved_train_config(tmp_path, {**saved, "train": {**saved["train"], "steps": 3000}}, 3001, 3000)
+    assert capsys.readouterr().err == ""
 
 
 
