@@ -801,11 +801,15 @@ def evaluate(
 
         ran_on = {"device": str(getattr(model, "device", None)), "threads": torch.get_num_threads(),
                   "torch": torch.__version__, "ponder": __version__}
+    # null where the method never used it (effort's level, or a given budget, caps budget forcing's thinking):
+    # the default recorded said a cap held that did not
+    unused = name == "effort" or (name == "budget_forcing" and "budget" in (method_kwargs or {}))
+    # the sampling settings, in the summary too: `ponder eval --json` without --out (no config.json) said which
+    # method and n, but not the temperature, top_p, token cap or seed its figures depend on
+    settings = {"max_new_tokens": None if unused else max_new_tokens, "temperature": temp, "top_p": top_p,
+                "seed": seed, "reward": _jsonable(reward), "chat": chat}
     if out_dir is not None:
         d = Path(out_dir)
-        # null where the method never used it (effort's level, or a given budget, caps budget forcing's thinking):
-        # the default recorded said a cap held that did not
-        unused = name == "effort" or (name == "budget_forcing" and "budget" in (method_kwargs or {}))
         # which weights produced it (provenance; resuming with others is refused)
         config = {"kind": "eval", "model": model_name, "weights_sha256": _weights_digest(model),
                   "tokenizer_sha256": _tokenizer_digest(tok),
@@ -921,6 +925,7 @@ def evaluate(
         "model": model_name,
         "method": name,
         "method_kwargs": _jsonable(recorded),
+        "settings": settings,
         **summ,
         "accuracy": summ["metrics"]["pass@1"],
         **({"by": by} if by else {}),

@@ -132,7 +132,12 @@ def test_sampling_eval_metrics_match_the_samples(micro, tmp_path):
     # the files a report reads
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["metrics"] == m and summary["model"] == "micro" and summary["n_samples"] == 6
-    assert json.loads((tmp_path / "config.json").read_text())["method"] == "sampling"
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["method"] == "sampling"
+    # the settings the figures depend on travel in the summary (and `ponder eval --json` without --out) too
+    assert s["settings"] == summary["settings"] == {k: config[k] for k in s["settings"]}
+    assert s["settings"] == {"max_new_tokens": 48, "temperature": 1.0, "top_p": 1.0, "seed": 3,
+                             "reward": config["reward"], "chat": config["chat"]}
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     html = write_html_report(tmp_path).read_text()
     assert "pass@4" in html and "Sample completions" in html and "no_answer_rate" in html
