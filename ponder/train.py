@@ -1530,6 +1530,9 @@ def sft(
     model.train()
     bar = _progress(train.steps, start, "sft", progress)
     per_step = min(train.batch_size, ids.shape[0])
+    if per_step < train.batch_size and state is None:  # (said once, when the run starts: not silently smaller)
+        print(f"sft: --batch-size {train.batch_size} is more than the {counted(ids.shape[0], 'example')}: each step "
+              f"trains on all {ids.shape[0]} of them", file=sys.stderr)
     micro = -(-per_step // train.grad_accum)  # ceil: at most grad_accum micro-batches (see pretrain)
     row, saved_at = {}, start
     try:

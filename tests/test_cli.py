@@ -2239,7 +2239,7 @@ def test_sft_says_when_a_cut_example_lost_all_of_its_response(tmp_path, ckpt, ca
             {"prompt": "1 + 1 = " * 20, "response": " 2"}]
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
     assert main(["sft", "--model", str(ckpt), "--data", str(data), "--seq-len", "24", "--steps", "1", "--out",
-                 str(tmp_path / "r"), "--quiet"]) == 0
+                 str(tmp_path / "r"), "--quiet", "--batch-size", "2"]) == 0
     err = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("sft: ")]
     assert len(err) == 1 and err[0].startswith("sft: 2 of 3 examples were cut at --seq-len (the end of their "
                                                "response is not trained on; 1 of them keeps none of it")

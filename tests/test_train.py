@@ -2206,3 +2206,18 @@ def test_an_interrupt_arriving_while_the_trainer_state_is_written_stays_an_inter
     assert calls
     assert {p.name: p.read_bytes() for p in (run / "checkpoint").iterdir()} == before
     assert not [p for p in run.iterdir() if p.name.startswith(".checkpoint.tmp")]
+
+
+def test_sft_says_when_its_batch_is_more_than_its_examples(tiny_random, tmp_path, capsys):
+    """--batch-size 16 on 3 examples trained batches of 3, recorded as 16, with nothing said. The start of the run
+    says it (not a resume again), and a batch the examples fill says nothing."""
+    model, tok = tiny_random
+    for batch, said in ((16, True), (3, False)):
+        m = ponder.Transformer(model.config)
+        m.load_state_dict(model.state_dict())
+        sft(m, tok, SFT_EX[:3], tmp_path / f"r{batch}", train=TrainConfig(steps=1, batch_size=batch, seq_len=32),
+            progress=False)
+        err = capsys.readouterr().err
+        assert ("sft: --batch-size 16 is more than the 3 examples: each step trains on all 3 of them" in err) == said
+    sft(None, None, SFT_EX[:3], tmp_path / "r16", train=TrainConfig(steps=2), resume=True, progress=False)
+    assert "--batch-size" not in capsys.readouterr().err
