@@ -530,217 +530,102 @@ def test_ray_address_without_a_port_takes_rays_default():
     assert _host_port("ray://head:10002") == ("head", 10002) and _host_port("[::1]:6380") == ("::1", 6380)
 
 
-_TOO_MANY = """
-import os, sys
-from ponder.distributed.ray_workers import train_ray
-from ponder.errors import PonderError
-from ponder.rl.trainer import GRPOConfig
-cores = len(os.sched_getaffinity(0))
-try:
-    train_ray(GRPOConfig(**eval(sys.argv[1])), sys.argv[2], workers=cores + 1, progress=False)
-except PonderError as e:
-    print(cores, e)
+# The Ray scenarios that need a Ray session (or a process) of their own run in one process, one after another: a
+# local Ray start costs seconds, and a process importing torch and ponder more. The sessions are those the scenarios
+# describe: a ray_session started pinned to one core ("pinned"), none ("too_many"), a caller's own ray.init that the
+# CPU-held scenarios share ("users_ray", "held", "interrupted", "taken", each leaving its CPU free), a caller's
+# ray.init whose actors import another ponder ("other_ponder"), a ray_session that SIGTERM stops ("sigterm"), and one
+# that fails to start ("failed_start"). Each scenario prints its lines after "== NAME" (on stdout and stderr); the
+# runner then shuts down a session it left, and puts back the affinity and SIGTERM's default handler.
+_PINNED = """
+def pinned():  # started pinned to one core: counts the cores the process may use, and ends normally
+    before = signal.getsignal(signal.SIGTERM)
+    with ray_session() as session:
+        print(session.cluster_resources().get("CPU"))
+        try:
+            RayPool(2).start().close()
+            print("started")
+        except PonderError as e:
+            print(e)
+    print(signal.getsignal(signal.SIGTERM) == before)
 """
 
 
-def test_more_ray_workers_than_local_cores_are_refused_before_ray_starts(tmp_path, ckpt, data):
-    """`grpo --ray --ray-workers N` with more workers than the local instance would have CPUs started Ray (seconds)
-    and only then refused them; the local instance's CPUs are known beforehand (the cores this process may use)."""
-    import os
-    import subprocess
-    import sys
-
-    pytest.importorskip("ray")
-    cfg = dict(SMALL, model=str(ckpt), data=str(data))
-    out = subprocess.run([sys.executable, "-c", _TOO_MANY, repr(cfg), str(tmp_path / "run")], capture_output=True,
-                         text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(Path(ponder.__file__).parents[1])})
-    cores, msg = out.stdout.strip().split(" ", 1)
-    n = int(cores) + 1
-    assert msg == (f"{n} Ray workers x 1 CPU each need {n} CPUs, but a local Ray instance has {cores} (the cores this "
-                   f"process may use); use --ray-workers {cores} or fewer, or --ray ADDRESS of a larger cluster")
-    assert "Ray instance" not in out.stderr and not (tmp_path / "run").exists()
+_TOO_MANY = """
+def too_many():
+    cores = len(os.sched_getaffinity(0))
+    try:
+        train_ray(GRPOConfig(**ARGS["too_many"]), ARGS["out"] + "/run", workers=cores + 1, progress=False)
+    except PonderError as e:
+        print(cores, e)
+"""
 
 
 _USERS_RAY = """
-import sys
-import ray
-from ponder.distributed.ray_workers import train_ray
-from ponder.rl.trainer import GRPOConfig
-ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)
-for run in ("a", "b"):  # b: the CPU a's actor held is free again
-    train_ray(GRPOConfig(**eval(sys.argv[1])), sys.argv[2] + "/" + run, workers=1, progress=False)
-    print(run, ray.is_initialized(), flush=True)
+def caller_init():  # a caller's own session, of 1 CPU, which the scenarios after it share
+    ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)
+
+
+def users_ray():  # in the caller's own ray.init (the runner's, of 1 CPU)
+    for run in ("a", "b"):  # b: the CPU a's actor held is free again
+        train_ray(GRPOConfig(**ARGS["users_ray"]), ARGS["out"] + "/" + run, workers=1, progress=False)
+        print(run, ray.is_initialized(), flush=True)
 """
-
-
-def test_grpo_on_a_ray_session_the_caller_started_leaves_it_running(tmp_path, ckpt, data):
-    """A caller's own ray.init: train_ray runs its actors there, closes them, and leaves the session up."""
-    import os
-    import subprocess
-    import sys
-
-    pytest.importorskip("ray")
-    cfg = dict(SMALL, model=str(ckpt), data=str(data), steps=1, prompts_per_step=2, group_size=2, max_new_tokens=6)
-    out = subprocess.run([sys.executable, "-c", _USERS_RAY, repr(cfg), str(tmp_path)], capture_output=True, text=True,
-                         timeout=300, env={**os.environ, "PYTHONPATH": str(Path(ponder.__file__).parents[1])})
-    assert out.stdout.split() == ["a", "True", "b", "True"], out.stderr[-2000:]
 
 
 _OTHER_PONDER = """
-import sys
-import ray
-from ponder.distributed.ray_workers import RayPool
-from ponder.errors import PonderError
-# the actors import another ponder (the copy in argv[1], version 9.9): a node with another install
-ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False,
-         runtime_env={"env_vars": {"PYTHONPATH": sys.argv[1]}})
-pool = RayPool(1)
-try:
-    pool.start()
-except PonderError as e:
-    print(len(pool.actors), str(e).split(":")[0], flush=True)
-print(ray.available_resources().get("CPU", 0.0) if ray.wait([ray.remote(num_cpus=1)(lambda: 1).remote()],
-                                                            timeout=60)[0] else "held", flush=True)
-"""
-
-
-def test_ray_workers_of_another_version_are_refused_and_stopped(tmp_path):
-    """Actors refused for running other package versions were left running: in the caller's own Ray session they
-    held their CPUs (a task needing one waited forever)."""
-    import os
-    import shutil
-    import subprocess
-    import sys
-
-    pytest.importorskip("ray")
-    copy = tmp_path / "other"
-    shutil.copytree(Path(ponder.__file__).parent, copy / "ponder", ignore=shutil.ignore_patterns("__pycache__"))
-    init = copy / "ponder" / "__init__.py"
-    init.write_text(init.read_text().replace(f'__version__ = "{ponder.__version__}"', '__version__ = "9.9"'))
-    # (run from tmp_path: Ray puts the driver's working directory on the actors' path, ahead of PYTHONPATH)
-    out = subprocess.run([sys.executable, "-c", _OTHER_PONDER, str(copy)], capture_output=True, text=True,
-                         timeout=300, cwd=tmp_path, env={**os.environ,
-                                                         "PYTHONPATH": str(Path(ponder.__file__).parents[1])})
-    lines = out.stdout.split("\n")
-    assert lines[0] == "0 Ray worker runs different package versions", out.stderr[-2000:]
-    assert lines[1] != "held"  # the refused actor's CPU was free for the task
-
-
-# One process, two local sessions. The first, started pinned to one core, counts the cores the process may use,
-# and ends normally (SIGTERM's handler as it was before, the default); in the second the CLI's handler is fired by a
-# SIGTERM. ray.init sets its handler at every start, the second's included.
-_RAY_SIGTERM = """
-import os, signal, time
-os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-import ray
-from ponder.cli import _sigterm_as_interrupt
-from ponder.distributed.ray_workers import RayPool, ray_session
-from ponder.errors import PonderError
-before = signal.getsignal(signal.SIGTERM)
-with ray_session() as session:
-    print(session.cluster_resources().get("CPU"))
+def other_ponder():
+    # the actors import another ponder (the copy in ARGS["other"], version 9.9): a node with another install
+    ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False,
+             runtime_env={"env_vars": {"PYTHONPATH": ARGS["other"]}})
+    pool = RayPool(1)
     try:
-        RayPool(2).start().close()
-        print("started")
+        pool.start()
     except PonderError as e:
-        print(e)
-print(signal.getsignal(signal.SIGTERM) == before)
-with _sigterm_as_interrupt():
-    try:
-        with ray_session(num_cpus=1):
-            os.kill(os.getpid(), signal.SIGTERM)
-            time.sleep(60)
-    except KeyboardInterrupt as e:  # the CLI's handler fired: a second SIGTERM in the cleanup is the default's
-        print(signal.getsignal(signal.SIGTERM) == signal.SIG_DFL)
-        print(type(e).__name__, ray.is_initialized())
+        print(len(pool.actors), str(e).split(":")[0], flush=True)
+    print(ray.available_resources().get("CPU", 0.0) if ray.wait([ray.remote(num_cpus=1)(lambda: 1).remote()],
+                                                                timeout=60)[0] else "held", flush=True)
 """
 
 
-@pytest.fixture(scope="module")
-def ray_sigterm():
-    import os
-    import subprocess
-    import sys
-
-    pytest.importorskip("ray")
-    return subprocess.run([sys.executable, "-c", _RAY_SIGTERM], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(Path(ponder.__file__).parents[1])})
-
-
-def test_local_ray_counts_the_cores_this_process_may_use(ray_sigterm):
-    """A local Ray instance counted the machine's cores (os.cpu_count), not those the process may use (taskset, a
-    scheduler's cpuset): pinned to one core, `--ray-workers 2` started two actors on it, as --nproc no longer does."""
-    import os
-
-    if (os.cpu_count() or 1) < 2:
-        pytest.skip("needs a machine with 2 cores to pin to 1")
-    # (ray_sigterm's process, pinned: the Ray tests below share one instance, started unpinned)
-    out = ray_sigterm
-    lines = out.stdout.splitlines()
-    assert lines[:1] == ["1.0"], out.stderr[-2000:]
-    assert "2 Ray workers x 1 CPU each need 2 CPUs, but the Ray cluster has 1" in lines[1]
-
-
-def test_sigterm_in_a_ray_session_stops_the_cli_as_ctrl_c_does(ray_sigterm):
-    """ray.init sets its own SIGTERM handler (sys.exit(15)) over the CLI's: `ponder grpo --ray` stopped by SIGTERM
-    exited 15, saying nothing of --resume. The session keeps a handler its caller set; Ray is still shut down."""
-    out = ray_sigterm
-    assert (out.stdout.splitlines()[-1:], out.returncode) == (["Terminated False"], 0), out.stderr[-2000:]
+# ray.init sets its handler at every start, this session's included: here the CLI's handler is fired by a SIGTERM.
+_SIGTERM = """
+def sigterm():
+    with _sigterm_as_interrupt():
+        try:
+            with ray_session(num_cpus=1):
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(60)
+        except KeyboardInterrupt as e:  # the CLI's handler fired: a second SIGTERM in the cleanup is the default's
+            print(signal.getsignal(signal.SIGTERM) == signal.SIG_DFL)
+            print(type(e).__name__, ray.is_initialized())
+"""
 
 
 _FAILED_START = """
-import signal
-from ponder.distributed.ray_workers import ray_session
-from ponder.errors import PonderError
-
 def mine(signum, frame):
     pass
 
-signal.signal(signal.SIGTERM, mine)
-try:
-    with ray_session(num_cpus=-1):
-        print("'started'")
-except PonderError as e:
-    print(repr(str(e)))
-except Exception as e:
-    print(repr("raw " + type(e).__name__))
-print(signal.getsignal(signal.SIGTERM) is mine)
+
+def failed_start():
+    signal.signal(signal.SIGTERM, mine)
+    try:
+        with ray_session(num_cpus=-1):
+            print("'started'")
+    except PonderError as e:
+        print(repr(str(e)))
+    except Exception as e:
+        print(repr("raw " + type(e).__name__))
+    print(signal.getsignal(signal.SIGTERM) is mine)
 """
 
 
-def test_local_ray_instance_that_fails_to_start_is_one_line_and_leaves_sigterm_to_the_caller():
-    """A local ray.init that failed (here: a negative num_cpus) escaped as Ray's raw error, and left Ray's SIGTERM
-    handler (sys.exit(15)) in place of the caller's (the CLI's, which says how to resume)."""
-    import ast
-    import os
-    import subprocess
-    import sys
-
-    pytest.importorskip("ray")
-    out = subprocess.run([sys.executable, "-c", _FAILED_START], capture_output=True, text=True, timeout=300,
-                         env={**os.environ, "PYTHONPATH": str(Path(ponder.__file__).parents[1])})
-    lines = out.stdout.splitlines()
-    assert len(lines) == 2, (out.stdout, out.stderr[-2000:])
-    msg = ast.literal_eval(lines[0])
-    assert msg.startswith("Ray: the local instance failed to start: ValueError: Resource quantities must be "
-                          "nonnegative") and "\n" not in msg, msg
-    assert lines[1] == "True"  # the caller's handler
-
-
-def test_ray_session_leaves_sigterm_as_it_found_it(ray_sigterm):
-    """ray.init sets SIGTERM to sys.exit(15) and ray.shutdown leaves it there: a library caller that left SIGTERM
-    at its default had it turned into SystemExit for the rest of the process, long after the session ended. A
-    handler that changed during the session (the CLI's, fired: the default until the command ends) is kept."""
-    out = ray_sigterm
-    assert out.stdout.splitlines()[-3:-1] == ["True", "True"], out.stderr[-2000:]
-
-
 # Three scenarios on a cluster whose only CPU another job's actor holds, run one after another in one local Ray
-# instance of 1 CPU (a process of its own: the Ray tests below share one instance, whose CPUs their pool holds).
-# Each ends by starting a later pool once the CPU is free, which a pending actor it left behind would take; so each
-# scenario's leak shows in its own "later pool started" line, and the next one starts on a free cluster.
+# instance of 1 CPU (not the Ray tests' shared instance below, whose CPUs their pool holds). Each ends by starting a
+# later pool once the CPU is free, which a pending actor it left behind would take; so each scenario's leak shows in
+# its own "later pool started" line, and the next one starts on a free cluster.
 _HELD = """
-def held(ray):
+def held():
     holder = ray.remote(num_cpus=1)(type("Holder", (), {"ping": lambda self: 1})).remote()  # another job's actor
     ray.get(holder.ping.remote())
     try:
@@ -755,7 +640,7 @@ def held(ray):
 
 
 _INTERRUPTED = """
-def interrupted(ray):
+def interrupted():
     holder = ray.remote(num_cpus=1)(type("Holder", (), {"ping": lambda self: 1})).remote()  # another job's actor
     ray.get(holder.ping.remote())
     pool = RayPool(1, start_timeout_s=600)
@@ -779,7 +664,7 @@ def interrupted(ray):
 
 
 _TAKEN = """
-def taken(ray):
+def taken():
     pool = RayPool(1, start_timeout_s=120).start()
     pool.start_timeout_s = 1  # the replacement's deadline, waited out below: the holder takes the only CPU
     ray.kill(pool.actors[0])
@@ -797,76 +682,186 @@ def taken(ray):
 """
 
 
-_CPU_HELD = """
+_RAY_SCENARIOS = """
 import os, signal, sys, threading, time
-from ponder.distributed.ray_workers import RayPool, ray_session
+CORES = os.sched_getaffinity(0)
+os.sched_setaffinity(0, {min(CORES)})  # (for "pinned", the first)
+import ray
+from ponder.cli import _sigterm_as_interrupt
+from ponder.distributed.ray_workers import RayPool, ray_session, train_ray
 from ponder.errors import PonderError
-""" + _HELD + _INTERRUPTED + _TAKEN + """
-with ray_session(num_cpus=1) as ray:
-    for name in sys.argv[1:]:
-        print("==", name, flush=True)
-        try:
-            globals()[name](ray)
-        except BaseException as e:  # (the next scenario still runs; this one's lines say what went wrong)
-            print(repr(f"{type(e).__name__}: {e}"), flush=True)
+from ponder.rl.trainer import GRPOConfig
+ARGS = eval(sys.argv[1])
+""" + _PINNED + _TOO_MANY + _USERS_RAY + _OTHER_PONDER + _SIGTERM + _FAILED_START + _HELD + _INTERRUPTED + _TAKEN + """
+
+def run(name):
+    for f in (sys.stdout, sys.stderr):
+        print("==", name, file=f, flush=True)
+    try:
+        globals()[name]()
+    except BaseException as e:  # (the next scenario still runs; this one's lines say what went wrong)
+        print(repr(f"{type(e).__name__}: {e}"), flush=True)
+    sys.stdout.flush()
+
+
+run("pinned")
+os.sched_setaffinity(0, CORES)
+run("too_many")
+run("caller_init")
+for name in ("users_ray", "held", "interrupted", "taken"):
+    run(name)
+ray.shutdown()
+signal.signal(signal.SIGTERM, signal.SIG_DFL)  # (ray.init's, which ray.shutdown leaves)
+for name in ("other_ponder", "sigterm", "failed_start"):
+    run(name)
+    if ray.is_initialized():
+        ray.shutdown()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 """
 
 
 @pytest.fixture(scope="module")
-def cpu_held():
-    """The lines each _CPU_HELD scenario printed, by name, and the script's stderr."""
+def ray_scenarios(tmp_path_factory, ckpt, data):
+    """The lines each _RAY_SCENARIOS scenario printed on stdout and on stderr, by name, the script's exit status
+    (None: it ran past its deadline), and the directory it wrote its runs in."""
     import os
+    import shutil
     import subprocess
     import sys
 
     pytest.importorskip("ray")
-    try:
-        out = subprocess.run([sys.executable, "-c", _CPU_HELD, "held", "interrupted", "taken"], capture_output=True,
-                             text=True, timeout=600, env={**os.environ,
-                                                          "PYTHONPATH": str(Path(ponder.__file__).parents[1])})
-        stdout, stderr = out.stdout, out.stderr
+    tmp = tmp_path_factory.mktemp("ray_scenarios")
+    copy = tmp / "other"
+    shutil.copytree(Path(ponder.__file__).parent, copy / "ponder", ignore=shutil.ignore_patterns("__pycache__"))
+    init = copy / "ponder" / "__init__.py"
+    init.write_text(init.read_text().replace(f'__version__ = "{ponder.__version__}"', '__version__ = "9.9"'))
+    args = dict(out=str(tmp), other=str(copy), too_many=dict(SMALL, model=str(ckpt), data=str(data)),
+                users_ray=dict(SMALL, model=str(ckpt), data=str(data), steps=1, prompts_per_step=2, group_size=2,
+                               max_new_tokens=6))
+    returncode = None
+    try:  # (run from tmp: Ray puts the driver's working directory on the actors' path, ahead of PYTHONPATH)
+        out = subprocess.run([sys.executable, "-c", _RAY_SCENARIOS, repr(args)], capture_output=True, text=True,
+                             timeout=600, cwd=tmp, env={**os.environ, "PYTHONPATH": str(Path(ponder.__file__).parents[1])})
+        stdout, stderr, returncode = out.stdout, out.stderr, out.returncode
     except subprocess.TimeoutExpired as e:  # a scenario that hangs fails its own test, not the others' silently
         stdout, stderr = (x.decode() if isinstance(x, bytes) else x or "" for x in (e.stdout, e.stderr))
-    lines: dict = {}
-    name = None
-    for line in stdout.splitlines():
-        if line.startswith("== "):
-            name = line[3:]
-            lines[name] = []
-        elif name is not None:
-            lines[name].append(line)
-    return lines, stderr
+
+    def split(text):
+        lines: dict = {}
+        name = None
+        for line in text.splitlines():
+            if line.startswith("== "):
+                name = line[3:]
+                lines[name] = []
+            elif name is not None:
+                lines[name].append(line)
+        return lines
+
+    return split(stdout), split(stderr), returncode, tmp
 
 
-def _ray_script_message(cpu_held, name: str) -> str:
-    """Scenario `name` of _CPU_HELD printed the error it got, then "later pool started": the error."""
+def _scenario(ray_scenarios, name: str) -> tuple[list, str]:
+    """The stdout lines of scenario `name`, and its stderr's tail (for an assertion's message)."""
+    out, err, *_ = ray_scenarios
+    return out.get(name, []), "\n".join(err.get(name, []))[-2000:]
+
+
+def test_more_ray_workers_than_local_cores_are_refused_before_ray_starts(ray_scenarios):
+    """`grpo --ray --ray-workers N` with more workers than the local instance would have CPUs started Ray (seconds)
+    and only then refused them; the local instance's CPUs are known beforehand (the cores this process may use)."""
+    lines, stderr = _scenario(ray_scenarios, "too_many")
+    assert len(lines) == 1, (lines, stderr)
+    cores, msg = lines[0].split(" ", 1)
+    n = int(cores) + 1
+    assert msg == (f"{n} Ray workers x 1 CPU each need {n} CPUs, but a local Ray instance has {cores} (the cores this "
+                   f"process may use); use --ray-workers {cores} or fewer, or --ray ADDRESS of a larger cluster")
+    assert "Ray instance" not in stderr and not (ray_scenarios[3] / "run").exists()
+
+
+def test_grpo_on_a_ray_session_the_caller_started_leaves_it_running(ray_scenarios):
+    """A caller's own ray.init: train_ray runs its actors there, closes them, and leaves the session up."""
+    lines, stderr = _scenario(ray_scenarios, "users_ray")
+    assert " ".join(lines).split() == ["a", "True", "b", "True"], stderr
+
+
+def test_ray_workers_of_another_version_are_refused_and_stopped(ray_scenarios):
+    """Actors refused for running other package versions were left running: in the caller's own Ray session they
+    held their CPUs (a task needing one waited forever)."""
+    lines, stderr = _scenario(ray_scenarios, "other_ponder")
+    assert lines[:1] == ["0 Ray worker runs different package versions"], (lines, stderr)
+    assert len(lines) == 2 and lines[1] != "held"  # the refused actor's CPU was free for the task
+
+
+def test_local_ray_counts_the_cores_this_process_may_use(ray_scenarios):
+    """A local Ray instance counted the machine's cores (os.cpu_count), not those the process may use (taskset, a
+    scheduler's cpuset): pinned to one core, `--ray-workers 2` started two actors on it, as --nproc no longer does."""
+    import os
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("needs a machine with 2 cores to pin to 1")
+    # (the scenarios' process, pinned for this one: the Ray tests below share one instance, started unpinned)
+    lines, stderr = _scenario(ray_scenarios, "pinned")
+    assert lines[:1] == ["1.0"], (lines, stderr)
+    assert "2 Ray workers x 1 CPU each need 2 CPUs, but the Ray cluster has 1" in lines[1]
+
+
+def test_sigterm_in_a_ray_session_stops_the_cli_as_ctrl_c_does(ray_scenarios):
+    """ray.init sets its own SIGTERM handler (sys.exit(15)) over the CLI's: `ponder grpo --ray` stopped by SIGTERM
+    exited 15, saying nothing of --resume. The session keeps a handler its caller set; Ray is still shut down."""
+    lines, stderr = _scenario(ray_scenarios, "sigterm")
+    assert (lines[-1:], ray_scenarios[2]) == (["Terminated False"], 0), (lines, stderr)
+
+
+def test_local_ray_instance_that_fails_to_start_is_one_line_and_leaves_sigterm_to_the_caller(ray_scenarios):
+    """A local ray.init that failed (here: a negative num_cpus) escaped as Ray's raw error, and left Ray's SIGTERM
+    handler (sys.exit(15)) in place of the caller's (the CLI's, which says how to resume)."""
     import ast
 
-    lines, stderr = cpu_held
-    got = lines.get(name, [])
-    assert len(got) == 2 and got[1] == "later pool started", (got, stderr[-2000:])
+    lines, stderr = _scenario(ray_scenarios, "failed_start")
+    assert len(lines) == 2, (lines, stderr)
+    msg = ast.literal_eval(lines[0])
+    assert msg.startswith("Ray: the local instance failed to start: ValueError: Resource quantities must be "
+                          "nonnegative") and "\n" not in msg, msg
+    assert lines[1] == "True"  # the caller's handler
+
+
+def test_ray_session_leaves_sigterm_as_it_found_it(ray_scenarios):
+    """ray.init sets SIGTERM to sys.exit(15) and ray.shutdown leaves it there: a library caller that left SIGTERM
+    at its default had it turned into SystemExit for the rest of the process, long after the session ended. A
+    handler that changed during the session (the CLI's, fired: the default until the command ends) is kept."""
+    pinned, stderr = _scenario(ray_scenarios, "pinned")
+    sigterm, stderr2 = _scenario(ray_scenarios, "sigterm")
+    assert (pinned[-1:], sigterm[:1]) == (["True"], ["True"]), (pinned, sigterm, stderr, stderr2)
+
+
+def _ray_script_message(ray_scenarios, name: str) -> str:
+    """Scenario `name` printed the error it got, then "later pool started": the error."""
+    import ast
+
+    got, stderr = _scenario(ray_scenarios, name)
+    assert len(got) == 2 and got[1] == "later pool started", (got, stderr)
     return ast.literal_eval(got[0])
 
 
-def test_ray_pool_whose_cpus_other_actors_hold_fails_at_its_deadline_without_leaking_actors(cpu_held):
+def test_ray_pool_whose_cpus_other_actors_hold_fails_at_its_deadline_without_leaking_actors(ray_scenarios):
     """start() checked the workers' CPUs against the cluster's total, not against those other actors leave free: on a
     cluster whose CPUs another job held, the actors were never placed and start() waited forever, saying nothing."""
-    msg = _ray_script_message(cpu_held, "held")
+    msg = _ray_script_message(ray_scenarios, "held")
     assert "\n" not in msg
     assert msg.startswith("Ray workers did not start within 1 s (0 of 1 running): they need 1 CPU (1 each), the Ray "
                           "cluster has 0 of 1 free"), msg
     assert "PONDER_RAY_START_TIMEOUT_S" in msg
 
 
-def test_ray_pool_start_interrupted_while_its_actors_wait_for_cpus_leaves_none_pending(cpu_held):
+def test_ray_pool_start_interrupted_while_its_actors_wait_for_cpus_leaves_none_pending(ray_scenarios):
     """Ctrl-C while start() waited for CPUs other actors held left its actor pending: once the CPUs were free it
     took them, and held them for the rest of the session (a later pool could not start)."""
-    assert _ray_script_message(cpu_held, "interrupted") == "interrupted, 0 actors left"
+    assert _ray_script_message(ray_scenarios, "interrupted") == "interrupted, 0 actors left"
 
 
-def test_ray_replacement_the_cluster_has_no_cpus_for_fails_at_the_deadline(cpu_held):
+def test_ray_replacement_the_cluster_has_no_cpus_for_fails_at_the_deadline(ray_scenarios):
     """A dead actor's replacement waited forever, silently, when another job took the CPUs the dead one freed."""
-    msg = _ray_script_message(cpu_held, "taken")
+    msg = _ray_script_message(ray_scenarios, "taken")
     assert re.fullmatch(r"Ray worker 0 \(pid \d+ on .+\) died mid-call, and its replacement did not start within 1 s: "
                         r"it needs 1 CPU \(1 each\), the Ray cluster has 0 of 1 free .*PONDER_RAY_START_TIMEOUT_S.*",
                         msg), msg
