@@ -964,7 +964,7 @@ def test_version_mismatch_names_both():
 
 
 @pytest.fixture(scope="module")
-def pool(ckpt):
+def _ray_pool(ckpt):
     pytest.importorskip("ray")
     from ponder.distributed.ray_workers import RayPool, ray_session
 
@@ -972,6 +972,17 @@ def pool(ckpt):
     with ray_session(num_cpus=2), RayPool(2, num_cpus=1).start(model, tok) as p:
         p.push(model, 0)
         yield p
+
+
+@pytest.fixture
+def pool(_ray_pool, ckpt):
+    """The module's pool of 2 actors of 1 CPU (the session's 2) holding the checkpoint's weights (version 0), started
+    again if a test before this one closed it."""
+    if not _ray_pool.actors:
+        model, tok = ponder.load(ckpt)
+        _ray_pool.start(model, tok)
+        _ray_pool.push(model, 0)
+    return _ray_pool
 
 
 def ids(groups):
@@ -1371,31 +1382,32 @@ def test_ray_replacement_running_other_versions_is_refused_naming_its_worker_and
         assert p.replaced == 2
 
 
-def test_ray_pool_refuses_to_sample_before_weights_are_pushed(pool, ckpt):
-    """start() builds each actor's replica with random weights (version None, which a call expecting version None
-    passed): sampling before push() drew from them, silently unlike the learner's model."""
+def test_ray_pool_needs_weights_pushed_after_each_start_and_has_its_whole_replacement_budget(pool, ckpt):
+    """(1) start() builds each actor's replica with random weights (version None, which a call expecting version None
+    passed): sampling before push() drew from them, silently unlike the learner's model. (2) close() kept the pushed
+    weights: started again with another model, the pool passed the 'no weights pushed' check and refreshed its new
+    actors with the old model's weights, sampling from a model it was not given. (3) max_replacements bounds the
+    deaths of one start's actors: a pool closed and started again counted the deaths of its earlier actors too, and
+    gave up at the first death of the new ones. (One pool's life: each actor start costs seconds.)"""
+    import ray
+
     from ponder.distributed.ray_workers import RayPool
 
     model, tok = ponder.load(ckpt)
-    with RayPool(1, num_cpus=0).start(model, tok) as p:
+    other = ponder.Transformer(model.config).init_weights(5, std=0.08)
+    p = RayPool(1, num_cpus=0, max_replacements=1)
+    with p.start(model, tok):
         with pytest.raises(PonderError, match=r"no weights pushed yet; call push\(model, version\)"):
             p.sample(PROMPTS[:2], n=1, max_new_tokens=4, seed=0)
         p.push(model, 0)
         kw = dict(n=1, max_new_tokens=4, seed=0)
         assert ids(p.sample(PROMPTS[:2], **kw)) == ids(ponder.sample(model, tok, PROMPTS[:2], **kw))
-
-
-def test_ray_pool_started_again_after_close_needs_new_weights(pool, ckpt):
-    """close() kept the pushed weights: started again with another model, the pool passed the 'no weights pushed'
-    check and refreshed its new actors with the old model's weights, sampling from a model it was not given."""
-    from ponder.distributed.ray_workers import RayPool
-
-    model, tok = ponder.load(ckpt)
-    other = ponder.Transformer(model.config).init_weights(5, std=0.08)
-    with RayPool(1, num_cpus=0).start(model, tok) as p:
-        p.push(model, 0)
-        p.close()
-        p.start(other, tok)
+        ray.kill(p.actors[0])
+        kw = dict(n=1, max_new_tokens=4, seed=3)
+        assert ids(p.sample(PROMPTS[:2], **kw)) == ids(ponder.sample(model, tok, PROMPTS[:2], **kw))
+        assert p.replaced == 1
+    with p.start(other, tok):
+        assert p.replaced == 0  # a death now is the new actors' first: replaced, not the pool's second (refused)
         with pytest.raises(PonderError, match=r"no weights pushed yet; call push\(model, version\)"):
             p.sample(PROMPTS[:2], n=1, max_new_tokens=4, seed=0)
         p.push(other, 0)
@@ -1523,25 +1535,6 @@ def test_ray_replacement_dying_as_it_starts_is_replaced_then_bounded_by_a_ponder
         assert "\n" not in msg and p.replaced == 4
         assert msg.startswith("Ray worker 0 (pid ") and "died while loading new weights, then its replacement " \
             "while starting; giving up after 4 actor deaths (max_replacements=3)" in msg and "--resume" in msg
-
-
-def test_ray_pool_started_again_has_its_whole_replacement_budget(pool, ckpt):
-    """max_replacements bounds the deaths of one start's actors: a pool closed and started again counted the deaths
-    of its earlier actors too, and gave up at the first death of the new ones."""
-    import ray
-
-    from ponder.distributed.ray_workers import RayPool
-
-    model, tok = ponder.load(ckpt)
-    kw = dict(n=1, max_new_tokens=4, seed=3)
-    local = ids(ponder.sample(model, tok, PROMPTS[:2], **kw))
-    p = RayPool(1, num_cpus=0, max_replacements=1)
-    with p.start(model, tok):
-        p.push(model, 0)
-        ray.kill(p.actors[0])
-        assert ids(p.sample(PROMPTS[:2], **kw)) == local and p.replaced == 1
-    with p.start(model, tok):  # a death now is the new actors' first: replaced, not the pool's second (refused)
-        assert p.replaced == 0
 
 
 def test_ray_cluster_refusing_the_connection_is_one_line(monkeypatch):
@@ -1706,7 +1699,8 @@ def test_grpo_and_eval_ray_actors_run_with_the_threads_asked_for(pool, tmp_path,
     """`ponder grpo --ray --threads T` (and `eval`): --threads set the learner's torch threads alone; each actor,
     which runs the model, kept 1 thread. It runs T now and reserves T CPUs, so that Ray puts no more threads on a
     node than it has CPUs. The actors are started as the commands start them, each reporting its threads instead
-    of working; the fixture's pool is closed meanwhile (its actors hold the session's 2 CPUs)."""
+    of working; the fixture's pool is closed meanwhile (its actors hold the session's 2 CPUs; the next test using it
+    starts it again)."""
     from ponder.cli import main
     from ponder.distributed import ray_workers as rw
 
@@ -1722,7 +1716,6 @@ def test_grpo_and_eval_ray_actors_run_with_the_threads_asked_for(pool, tmp_path,
             raise PonderError("actors started")
 
     monkeypatch.setattr(rw, "RayPool", Reporting)
-    model, tok = ponder.load(ckpt)
     mine = torch.get_num_threads()  # (main sets this process's threads to --threads)
     pool.close()
     try:
@@ -1733,8 +1726,6 @@ def test_grpo_and_eval_ray_actors_run_with_the_threads_asked_for(pool, tmp_path,
         assert capsys.readouterr().err.count("actors started") == 2
     finally:
         torch.set_num_threads(mine)
-        pool.start(model, tok)
-        pool.push(model, 0)
     assert seen == [(2, [2])] * 2
     # T threads per actor that the cluster has no CPUs for: said with --threads, before any actor starts
     with pytest.raises(PonderError, match=r"^1 Ray workers x 4 CPU each need 4 CPUs, but the Ray cluster has 2; use "
