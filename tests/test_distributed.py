@@ -621,10 +621,16 @@ def failed_start():
 
 
 # Three scenarios on a cluster whose only CPU another job's actor holds, run one after another in one local Ray
-# instance of 1 CPU (not the Ray tests' shared instance below, whose CPUs their pool holds). Each ends by starting a
-# later pool once the CPU is free, which a pending actor it left behind would take; so each scenario's leak shows in
-# its own "later pool started" line, and the next one starts on a free cluster.
+# instance of 1 CPU (not the Ray tests' shared instance below, whose CPUs their pool holds). Each ends by running a
+# later task needing that CPU once it is free, which a pending actor it left behind would take (a task, not a later
+# pool: no actor to start, importing torch); so each scenario's leak shows in its own "later task ran" line, and the
+# next one starts on a free cluster.
 _HELD = """
+def later():
+    print("later task ran" if ray.wait([ray.remote(num_cpus=1)(lambda: 1).remote()], timeout=120)[0] else
+          "later task waited 120 s for the CPU", flush=True)
+
+
 def held():
     holder = ray.remote(num_cpus=1)(type("Holder", (), {"ping": lambda self: 1})).remote()  # another job's actor
     ray.get(holder.ping.remote())
@@ -634,8 +640,7 @@ def held():
     except PonderError as e:
         print(repr(str(e)))
     ray.kill(holder)
-    RayPool(1, start_timeout_s=120).start().close()  # a pending actor left by the failed start would take the CPU
-    print("later pool started")
+    later()  # a pending actor left by the failed start would take the CPU
 """
 
 
@@ -658,8 +663,7 @@ def interrupted():
     except KeyboardInterrupt:
         print(repr(f"interrupted, {len(pool.actors)} actors left"))
     ray.kill(holder)
-    RayPool(1, start_timeout_s=30).start().close()  # a pending actor left by the interrupted start takes the CPU
-    print("later pool started")
+    later()  # a pending actor left by the interrupted start would take the CPU
 """
 
 
@@ -677,8 +681,7 @@ def taken():
         print(repr(str(e)))
     pool.close()
     ray.kill(holder)
-    RayPool(1, start_timeout_s=120).start().close()  # a pending replacement left behind would take the CPU
-    print("later pool started")
+    later()  # a pending replacement left behind would take the CPU
 """
 
 
@@ -835,11 +838,11 @@ def test_ray_session_leaves_sigterm_as_it_found_it(ray_scenarios):
 
 
 def _ray_script_message(ray_scenarios, name: str) -> str:
-    """Scenario `name` printed the error it got, then "later pool started": the error."""
+    """Scenario `name` printed the error it got, then "later task ran": the error."""
     import ast
 
     got, stderr = _scenario(ray_scenarios, name)
-    assert len(got) == 2 and got[1] == "later pool started", (got, stderr)
+    assert len(got) == 2 and got[1] == "later task ran", (got, stderr)
     return ast.literal_eval(got[0])
 
 
@@ -855,7 +858,7 @@ def test_ray_pool_whose_cpus_other_actors_hold_fails_at_its_deadline_without_lea
 
 def test_ray_pool_start_interrupted_while_its_actors_wait_for_cpus_leaves_none_pending(ray_scenarios):
     """Ctrl-C while start() waited for CPUs other actors held left its actor pending: once the CPUs were free it
-    took them, and held them for the rest of the session (a later pool could not start)."""
+    took them, and held them for the rest of the session (a later pool, or task, could not start)."""
     assert _ray_script_message(ray_scenarios, "interrupted") == "interrupted, 0 actors left"
 
 
