@@ -121,8 +121,10 @@ def _shared_prefix_grads(model, rows_):
     (logp * w[a:b, : logp.shape[1]] * mask).sum().backward()
 
 
-def _rank(dp, state, batch, cfg, run_dir):
-    """One rank: the gradient of each objective on this rank's rows, then the 2-rank GRPO run."""
+def _rank(dp, state, batch, cfg, run_dir, swapped, log_dir, alarm_cfg):
+    """One rank: the gradient of each objective on this rank's rows, then the 2-rank GRPO runs; then (the tests of
+    a resumed run and of an alarm, sharing this spawn: each rank is a process importing torch) the resume of
+    `swapped`, a run whose checkpoint a kill left set aside, and the --stop-on-alarm run."""
     model = ponder.Transformer(ponder.ModelConfig(**MCFG))
     model.load_state_dict(state)
     ids, attn, comp, adv, noise = batch
@@ -170,18 +172,57 @@ def _rank(dp, state, batch, cfg, run_dir):
     # a step skipped for one rank's reason is skipped on every rank, with that reason (the row rank 0 writes)
     assert dp.agree("non-finite loss" if dp.rank == 1 else None) == "non-finite loss"
     assert dp.agree(None) is None
-    return grads, two, fsdp, full, blocked
+    resumed = _resume_recording_recovers(dp, swapped, log_dir)
+    _with_stderr_in(Path(log_dir) / f"alarm{dp.rank}.err", lambda: ddp._train_rank(
+        dp, alarm_cfg, str(Path(run_dir).parent / "alarm"), False, False))
+    return grads, two, fsdp, full, blocked, resumed
 
 
-def test_two_ranks_equal_one_process(tmp_path, tokenizer, ckpt, data):
+def _with_stderr_in(path, fn):
+    """fn(), with this process's stderr (file descriptor 2) in the file `path` meanwhile."""
+    import os
+    import sys
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "w") as f:
+        os.dup2(f.fileno(), 2)
+    try:
+        return fn()
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+# The single-process runs the 2-rank ones of the shared spawn are compared with
+SWAP = dict(SMALL, save_every=1)
+ALARM = dict(SMALL, steps=4, max_new_tokens=1, stop_on_alarm=True, prompts_per_step=2, group_size=2)
+
+
+@pytest.fixture(scope="module")
+def two_ranks(tmp_path_factory, tokenizer, ckpt, data):
+    """One spawn of 2 gloo ranks (_rank) for the tests comparing 2 ranks with one process: the model and batch of
+    the gradient checks, and the directory of the ranks' runs ("two", "uneven", "fsdp", "swap", "alarm", and
+    "logs": what the resume recovered, each rank's stderr in the alarm run)."""
+    tmp = tmp_path_factory.mktemp("two_ranks")
+    model = ponder.Transformer(ponder.ModelConfig(**MCFG)).init_weights(3, std=0.1)
+    batch = _batch(tokenizer)
+    cfg = dict(SMALL, model=str(ckpt), data=str(data), objective={"minibatches": 2})
+    swapped = train(GRPOConfig(**dict(SWAP, model=str(ckpt), data=str(data), steps=1)), tmp / "swap", progress=False)
+    (swapped / "checkpoint").rename(swapped / ".checkpoint.old-999999999")  # a kill -9 between the swap's renames
+    (tmp / "logs").mkdir()
+    ranks = ddp.spawn(_rank, 2, model.state_dict(), batch, GRPOConfig(**cfg), str(tmp / "two"), str(swapped),
+                      str(tmp / "logs"), GRPOConfig(**dict(ALARM, model=str(ckpt), data=str(data))), threads=1)
+    return model, batch, cfg, ranks, tmp
+
+
+def test_two_ranks_equal_one_process(tmp_path, two_ranks):
     """(1) the gradient of 2 gloo ranks, each with part of a batch and the normalizers all-reduced, equals the
     whole-batch gradient for every aggregation, also sharded with FSDP2, and with FSDP2 and the vocabulary
     projection in checkpointed blocks; (2) GRPO on 2 ranks equals GRPO in one process, as does DAPO over rows
     that split unevenly, accumulated over micro-batches."""
-    model = ponder.Transformer(ponder.ModelConfig(**MCFG)).init_weights(3, std=0.1)
-    batch = _batch(tokenizer)
-    cfg = dict(SMALL, model=str(ckpt), data=str(data), objective={"minibatches": 2})
-    ranks = ddp.spawn(_rank, 2, model.state_dict(), batch, GRPOConfig(**cfg), str(tmp_path / "two"), threads=1)
+    model, batch, cfg, ranks, shared = two_ranks
     ids, attn, comp, adv, noise = batch
     for k, o in enumerate(OBJECTIVES):
         ocfg = obj.bind(obj.preset(o["preset"]), 12)
@@ -198,12 +239,12 @@ def test_two_ranks_equal_one_process(tmp_path, tokenizer, ckpt, data):
         assert total > 1e-3, o  # the comparison is not between zeros
     _shared_prefix_grads(model, (0, 5))  # one process, the head in one block
     for n, p in model.named_parameters():
-        for *_, blocked in ranks:
+        for *_, blocked, _resumed in ranks:
             torch.testing.assert_close(blocked[n], p.grad, rtol=1e-5, atol=1e-6 * float(p.grad.abs().max()),
                                        msg=f"fsdp2 head blocks {n}")
 
     one = train(GRPOConfig(**cfg), tmp_path / "one", progress=False)
-    two = tmp_path / "two"
+    two = shared / "two"
     assert ranks[0][1] == str(two) and not (two / "rank1").exists()
     a, b = rows(one), rows(two)
     assert all(x["samples"] == 12 for x in b) and all(x["grad_norm"] > 0 for x in a)
@@ -214,12 +255,12 @@ def test_two_ranks_equal_one_process(tmp_path, tokenizer, ckpt, data):
         torch.testing.assert_close(wa[n], wb[n], rtol=1e-4, atol=1e-6)
     uneven = train(GRPOConfig(**{**cfg, **UNEVEN}), tmp_path / "one_uneven", progress=False)
     assert [x["samples"] for x in rows(uneven)] == [9, 9] and all(x["grad_norm"] > 0 for x in rows(uneven))
-    assert_rows_close(rows(uneven), rows(tmp_path / "uneven"))
-    wu, wv = (ponder.load(r / "checkpoint")[0].state_dict() for r in (uneven, tmp_path / "uneven"))
+    assert_rows_close(rows(uneven), rows(shared / "uneven"))
+    wu, wv = (ponder.load(r / "checkpoint")[0].state_dict() for r in (uneven, shared / "uneven"))
     for n in wu:
         torch.testing.assert_close(wu[n], wv[n], rtol=1e-4, atol=1e-6)
     # (3) FSDP2 on 2 ranks, killed-and-resumed style (1 step, then --resume to 2), equals the one process too
-    sharded = tmp_path / "fsdp"
+    sharded = shared / "fsdp"
     assert json.loads((sharded / "config.json").read_text())["grpo"]["fsdp"]
     assert_rows_close(a, rows(sharded))
     wc = ponder.load(sharded / "checkpoint")[0].state_dict()
@@ -2143,18 +2184,15 @@ def _resume_recording_recovers(dp, run_dir, log_dir):
         checkpoint.recover = real
 
 
-def test_ranks_resuming_a_checkpoint_left_mid_swap_recover_it_once(tmp_path, ckpt, data):
+def test_ranks_resuming_a_checkpoint_left_mid_swap_recover_it_once(tmp_path, ckpt, data, two_ranks):
     """Under torchrun every rank resumed at once, each putting back the checkpoint a save killed between its two
     renames had set aside: they raced on the same renames (one's failed with FileNotFoundError, or a rank found no
     checkpoint while another had it renamed aside). Rank 0 alone now recovers it while the others wait; the 2-rank
     resume equals the uninterrupted single process."""
-    cfg = dict(SMALL, model=str(ckpt), data=str(data), save_every=1)
-    one = train(GRPOConfig(**cfg), tmp_path / "one", progress=False)
-    run = train(GRPOConfig(**{**cfg, "steps": 1}), tmp_path / "two", progress=False)
-    (run / "checkpoint").rename(run / ".checkpoint.old-999999999")  # a kill -9 between the swap's renames
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    assert ddp.spawn(_resume_recording_recovers, 2, str(run), str(logs), threads=1) == [str(run)] * 2
+    one = train(GRPOConfig(**dict(SWAP, model=str(ckpt), data=str(data))), tmp_path / "one", progress=False)
+    *_, ranks, shared = two_ranks  # (the run "swap", 1 step, its checkpoint set aside, resumed to 2 by the ranks)
+    run, logs = shared / "swap", shared / "logs"
+    assert [r[-1] for r in ranks] == [str(run)] * 2
     assert not (logs / "rank1.recover").exists()
     assert (logs / "rank0.recover").read_text().splitlines()[0] == str(run / "checkpoint")
     assert not list(run.glob(".checkpoint.*"))
@@ -2165,15 +2203,15 @@ def test_ranks_resuming_a_checkpoint_left_mid_swap_recover_it_once(tmp_path, ckp
         torch.testing.assert_close(wa[n], wb[n], rtol=1e-4, atol=1e-6)
 
 
-def test_ranks_stopped_by_an_alarm_stop_as_one_process_and_say_it_once(tmp_path, ckpt, data, capfd):
+def test_ranks_stopped_by_an_alarm_stop_as_one_process_and_say_it_once(tmp_path, ckpt, data, two_ranks, capfd):
     """--stop-on-alarm on 2 ranks: rank 0's decision (broadcast) stops both at the step the single process stops at,
-    with the same rows; the "stopping after step N" line was printed by every rank (alarms by rank 0 alone)."""
-    cfg = dict(SMALL, model=str(ckpt), data=str(data), steps=4, max_new_tokens=1, stop_on_alarm=True,
-               prompts_per_step=2, group_size=2)
-    one = train(GRPOConfig(**cfg), tmp_path / "one", progress=False)
+    with the same rows; the "stopping after step N" line was printed by every rank (alarms by rank 0 alone). (The
+    ranks run as train_ddp spawns them, _train_rank, in the shared spawn: each rank's stderr is in logs/alarmN.err.)"""
+    one = train(GRPOConfig(**dict(ALARM, model=str(ckpt), data=str(data))), tmp_path / "one", progress=False)
     assert capfd.readouterr().err.count("stopping after step 3 (--stop-on-alarm)") == 1
-    two = ddp.train_ddp(GRPOConfig(**cfg), tmp_path / "two", nproc=2, progress=False)
-    err = capfd.readouterr().err
+    shared = two_ranks[-1]
+    two = shared / "alarm"
+    err = "".join((shared / "logs" / f"alarm{r}.err").read_text() for r in range(2))
     assert err.count("stopping after step 3 (--stop-on-alarm)") == 1, err
     assert err.count("ALARM step 3: length_runaway") == 1
     assert rows(two)[-1]["stopped_early"]["alarm"] == "length_runaway"
