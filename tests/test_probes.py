@@ -923,6 +923,7 @@ def word_models(tmp_path_factory):
     with their solutions (contaminated), one 24 TRAIN problems (clean). ~5-15 s each on one thread.
     A 600-token vocabulary keeps every document (67-95 tokens) inside seq_len 96, answer included."""
     import torch
+    from test_rl_trainer import plot_each_kind_of_rows_once
 
     import ponder
     from ponder.tasks import generate
@@ -936,14 +937,16 @@ def word_models(tmp_path_factory):
     torch.set_num_threads(1)
     models = {}
     try:
-        for name, items in (("contaminated", test_items), ("clean", train_items)):
-            d = tmp_path_factory.mktemp(name)
-            docs = [_solution_doc(it) for it in items]
-            (d / "train.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in docs))
-            run = pretrain(d / "run", docs, model_config=ponder.ModelConfig(**cfg), vocab_size=600, progress=False,
-                           train=TrainConfig(steps=170, batch_size=8, seq_len=96, lr=5e-3, warmup=10,
-                                             save_every=10**6))
-            models[name] = (*ponder.load(run / "checkpoint"), d / "train.jsonl")
+        with pytest.MonkeyPatch.context() as mp:
+            plot_each_kind_of_rows_once(mp)  # (the second run's training.png, of the same kind of rows: not drawn)
+            for name, items in (("contaminated", test_items), ("clean", train_items)):
+                d = tmp_path_factory.mktemp(name)
+                docs = [_solution_doc(it) for it in items]
+                (d / "train.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in docs))
+                run = pretrain(d / "run", docs, model_config=ponder.ModelConfig(**cfg), vocab_size=600,
+                               progress=False, train=TrainConfig(steps=170, batch_size=8, seq_len=96, lr=5e-3,
+                                                                 warmup=10, save_every=10**6))
+                models[name] = (*ponder.load(run / "checkpoint"), d / "train.jsonl")
         yield test_items, models
     finally:
         torch.set_num_threads(threads)

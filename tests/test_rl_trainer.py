@@ -43,17 +43,14 @@ def _kind(v):
     return type(v).__name__
 
 
-@pytest.fixture(autouse=True)
-def _plot_each_kind_of_rows_once(request, monkeypatch):
-    """A run's training.png is ~1.5 s of matplotlib, most of an in-process run's time here. It is drawn once for
-    each kind of metric rows (each key with the kinds of value it takes, missing included; one row or several),
-    so a plot failing on some kind of row still fails the first test that makes it; a test that reads
-    training.png asks for the fixture `plots` and always gets it drawn."""
+def plot_each_kind_of_rows_once(monkeypatch):
+    """A run's training.png is ~1.5 s of matplotlib (3 s for 170 rows), most of an in-process run's time in these
+    tests. It is drawn once for each kind of metric rows (each key with the kinds of value it takes, missing
+    included; one row, several or over 30), so a plot failing on some kind of row still fails the first test
+    that makes it."""
     import ponder.rl.trainer as rl_trainer
     import ponder.train as sft_trainer
 
-    if "plots" in request.fixturenames:
-        return
     real = sft_trainer.plot_run
 
     def plot_once(run):
@@ -66,6 +63,14 @@ def _plot_each_kind_of_rows_once(request, monkeypatch):
             _PLOTTED.add(kind)
     monkeypatch.setattr(rl_trainer, "plot_run", plot_once)
     monkeypatch.setattr(sft_trainer, "plot_run", plot_once)
+
+
+@pytest.fixture(autouse=True)
+def _plot_each_kind_of_rows_once(request, monkeypatch):
+    """plot_each_kind_of_rows_once for every test; one that reads training.png asks for the fixture `plots` and
+    gets it drawn for every run."""
+    if "plots" not in request.fixturenames:
+        plot_each_kind_of_rows_once(monkeypatch)
 
 
 @pytest.fixture

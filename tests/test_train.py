@@ -6,6 +6,7 @@ import os
 import re
 
 import pytest
+import test_rl_trainer
 import torch
 
 import ponder
@@ -17,6 +18,8 @@ DOCS = [f"Problem: {a} + {b} = ?\nSolution: {a} + {b} = {a + b}. The answer is \
         for a in range(1, 13) for b in range(1, 13)]
 SMALL = dict(hidden_size=48, intermediate_size=96, num_hidden_layers=2, num_attention_heads=2,
              num_key_value_heads=1, head_dim=24, vocab_size=300)
+# training.png drawn once per kind of metric rows, in full where a test asks for `plots`
+_plot_each_kind_of_rows_once, plots = test_rl_trainer._plot_each_kind_of_rows_once, test_rl_trainer.plots
 
 
 def _train(**kw):
@@ -24,7 +27,7 @@ def _train(**kw):
                                  eval_every=6), **kw})
 
 
-def test_pretrain_lowers_loss_and_writes_run(tmp_path):
+def test_pretrain_lowers_loss_and_writes_run(tmp_path, plots):
     run = pretrain(tmp_path / "r", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=30),
                    vocab_size=300, heldout_docs=DOCS[:16], progress=False)
     rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
@@ -907,7 +910,7 @@ def test_sft_schedule_sees_every_example_once_per_epoch():
     assert torch.equal(sft_schedule(n, b, 3, 5), sft_schedule(n, b, 3, 5))  # a pure function of (seed, step)
 
 
-def test_sft_resume_equals_uninterrupted_and_checks_the_data(tmp_path, tiny_random):
+def test_sft_resume_equals_uninterrupted_and_checks_the_data(tmp_path, tiny_random, plots):
     model, tok = tiny_random
     cfg = TrainConfig(steps=8, batch_size=4, lr=1e-3, warmup=2, save_every=3, eval_every=4, seq_len=64)
     val = SFT_EX[:3]
