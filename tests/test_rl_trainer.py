@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -32,6 +33,24 @@ def ckpt(tmp_path_factory, tokenizer):
 
 def rows(run):
     return [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+ONE_STEP = {**SMALL, "steps": 1, "eval_every": 5, "save_every": 1}
+
+
+@pytest.fixture(scope="module")
+def _one_step_run(tmp_path_factory, ckpt):
+    with pytest.MonkeyPatch.context() as mp:
+        plot_each_kind_of_rows_once(mp)
+        return train(GRPOConfig(model=str(ckpt), **ONE_STEP), tmp_path_factory.mktemp("one") / "r", progress=False)
+
+
+@pytest.fixture
+def one_step_run(_one_step_run, tmp_path):
+    """A finished 1-step run of ONE_STEP, this test's own copy (one run trained for the module, not one a test)."""
+    import shutil
+
+    return Path(shutil.copytree(_one_step_run, tmp_path / "r"))
 
 
 _PLOTTED = set()  # the kinds of metric rows training.png was drawn for in this session
@@ -166,7 +185,7 @@ def test_every_preset_trains(tmp_path, ckpt, preset):
     assert rows(run)[0]["step"] == 1
 
 
-def test_non_finite_reward_skips_the_step_and_poisons_nothing(tmp_path, ckpt, monkeypatch):
+def test_non_finite_reward_skips_the_step_and_poisons_nothing(tmp_path, ckpt, _one_step_run, monkeypatch):
     """A reward of NaN or inf at step 2: that step is skipped with an alarm, the weights are those of step 1,
     and training goes on to a finite checkpoint."""
     import ponder.rl.trainer as trainer
@@ -180,7 +199,7 @@ def test_non_finite_reward_skips_the_step_and_poisons_nothing(tmp_path, ckpt, mo
         return ro
 
     cfg = {**SMALL, "steps": 2, "save_every": 1, "eval_every": 5}
-    run1 = train(GRPOConfig(model=str(ckpt), **{**cfg, "steps": 1}), tmp_path / "one", progress=False)
+    run1 = _one_step_run  # the run of step 1 alone (read only)
     monkeypatch.setattr(trainer, "_rollout", poisoned)
     run = train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "r", progress=False)
     r = rows(run)
@@ -192,9 +211,8 @@ def test_non_finite_reward_skips_the_step_and_poisons_nothing(tmp_path, ckpt, mo
     assert all(torch.isfinite(v).all() and torch.equal(v, one[k]) for k, v in after.items())
 
 
-def test_full_disk_while_checkpointing_keeps_the_previous_checkpoint(tmp_path, ckpt, monkeypatch):
-    cfg = {**SMALL, "steps": 1, "save_every": 1, "eval_every": 5}
-    run = train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "r", progress=False)
+def test_full_disk_while_checkpointing_keeps_the_previous_checkpoint(ckpt, one_step_run, monkeypatch):
+    cfg, run = ONE_STEP, one_step_run
     before = {p.name: p.read_bytes() for p in (run / "checkpoint").iterdir()}
 
     def full_disk(*a, **k):
@@ -1041,11 +1059,10 @@ def test_a_run_with_a_reward_given_as_a_dict_of_weights_resumes(tmp_path, ckpt):
 
 
 @pytest.mark.parametrize("steps", [2.5, "3", True, -1])
-def test_resume_refuses_a_bad_steps_target_before_changing_the_run(tmp_path, ckpt, steps):
+def test_resume_refuses_a_bad_steps_target_before_changing_the_run(one_step_run, steps):
     """steps=2.5 (or "3") on resume was written into the run's config.json as its new target before the loop failed
     with a TypeError; from then on --resume refused the run's own config.json (grpo.steps: expected int)."""
-    run = train(GRPOConfig(model=str(ckpt), **{**SMALL, "steps": 1, "eval_every": 5}), tmp_path / "r",
-                progress=False)
+    run = one_step_run
     before = (run / "config.json").read_text()
     with pytest.raises(PonderError, match="^steps must be"):
         train(GRPOConfig(steps=steps), run, resume=True, progress=False)
@@ -1338,10 +1355,10 @@ def test_eval_data_shared_with_the_training_data_is_said_at_the_start(tmp_path, 
     assert "held-out" not in capsys.readouterr().err
 
 
-def test_a_run_in_use_by_another_process_is_refused_and_left_as_it_is(tmp_path, ckpt, hold_run):
+def test_a_run_in_use_by_another_process_is_refused_and_left_as_it_is(one_step_run, hold_run):
     """A second `ponder grpo --resume` while the run still trains interleaved checkpoints and metrics.jsonl:
     refused in one line, the run as it was; it resumes once the first process has ended."""
-    run = train(GRPOConfig(model=str(ckpt), **{**SMALL, "steps": 1, "eval_every": 5}), tmp_path / "r", progress=False)
+    run = one_step_run
     held = hold_run(run)
     before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
     with pytest.raises(PonderError) as e:
@@ -1354,15 +1371,14 @@ def test_a_run_in_use_by_another_process_is_refused_and_left_as_it_is(tmp_path, 
 
 
 @pytest.mark.parametrize("edit", ["copied checkpoint", "preset", "lr", "eval_every"])
-def test_a_checkpoint_of_other_settings_than_config_json_is_refused_on_resume(tmp_path, ckpt, edit):
+def test_a_checkpoint_of_other_settings_than_config_json_is_refused_on_resume(tmp_path, ckpt, one_step_run, edit):
     """A checkpoint/ copied from another run of the same model (an lr sweep's neighbour: weights and trainer state
     together), or a hand-edited preset or lr, resumed silently under config.json's settings with the other run's
     optimizer state and history. Refused in one line naming what differs, the run left as it was; an edit of what
     changes no update (the evaluation cadence) still resumes."""
-    cfg = {**SMALL, "steps": 1, "eval_every": 5, "save_every": 1}
-    run = train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "r", progress=False)
+    run = one_step_run
     if edit == "copied checkpoint":
-        other = train(GRPOConfig(model=str(ckpt), **{**cfg, "lr": 1e-4}), tmp_path / "o", progress=False)
+        other = train(GRPOConfig(model=str(ckpt), **{**ONE_STEP, "lr": 1e-4}), tmp_path / "o", progress=False)
         for p in (run / "checkpoint").iterdir():
             p.write_bytes((other / "checkpoint" / p.name).read_bytes())
     else:
@@ -1380,11 +1396,10 @@ def test_a_checkpoint_of_other_settings_than_config_json_is_refused_on_resume(tm
     assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
 
 
-def test_an_edit_of_the_objective_record_is_refused_on_resume(tmp_path, ckpt):
+def test_an_edit_of_the_objective_record_is_refused_on_resume(one_step_run):
     """config.json's top-level objective records what grpo.preset and grpo.objective make: an edit of it (beta 0.1)
     resumed silently with the objective of the grpo section. Refused, naming the key; the run as it was."""
-    cfg = {**SMALL, "steps": 1, "eval_every": 5, "save_every": 1}
-    run = train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "r", progress=False)
+    run = one_step_run
     saved = json.loads((run / "config.json").read_text())
     saved["objective"]["beta"] = saved["objective"]["beta"] + 0.1
     (run / "config.json").write_text(json.dumps(saved))
@@ -1397,12 +1412,11 @@ def test_an_edit_of_the_objective_record_is_refused_on_resume(tmp_path, ckpt):
 
 @pytest.mark.parametrize("given", [dict(lr=1e-5), dict(preset="dr_grpo"), dict(model="other"), dict(lr=1e-3),
                                    dict(model="ck")])
-def test_resume_refuses_settings_other_than_the_runs_own_it_would_ignore(tmp_path, ckpt, given):
+def test_resume_refuses_settings_other_than_the_runs_own_it_would_ignore(ckpt, one_step_run, given):
     """train(replace(cfg, lr=1e-5), run, resume=True) trained on at the run's own lr, silently (the CLI refuses
     --lr on --resume). A setting other than its default and the run's own is refused, the run left as it was; the
     run's own settings (or the defaults) resume, and steps raises the target."""
-    cfg = {**SMALL, "steps": 1, "eval_every": 5, "save_every": 1}
-    run = train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "r", progress=False)
+    cfg, run = ONE_STEP, one_step_run
     given = {**given, "model": str(ckpt)} if given.get("model") == "ck" else given
     if given.get("lr") == 1e-3 or given.get("model") == str(ckpt):  # the run's own
         train(GRPOConfig(**{**cfg, **given, "steps": 2}), run, resume=True, progress=False)
