@@ -796,7 +796,7 @@ from ponder.rl.trainer import GRPOConfig, train
 
 def generate(model, tok, prompts, *, version, **kw):
     if threading.current_thread() is not threading.main_thread():
-        time.sleep(60)  # a long generation in flight when Ctrl-C comes
+        time.sleep(3600)  # a generation in flight when Ctrl-C comes that never ends: exit must not wait for it
     return ponder.sample(model, tok, prompts, **kw)
 
 def on_log(row):
@@ -809,10 +809,8 @@ try:
 except KeyboardInterrupt:
     print("interrupted")
 """
-    t = time.time()
-    p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert p.stdout.strip() == "interrupted", p.stderr[-2000:]
-    assert time.time() - t < 40
+    p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert p.stdout.strip() == "interrupted", p.stderr[-2000:]  # (waiting for the thread: TimeoutExpired)
 
 
 def test_off_policy_rollout_running_ahead_is_halted_and_joined_when_its_run_fails(tmp_path, ckpt):
