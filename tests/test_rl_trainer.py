@@ -865,13 +865,23 @@ def test_trainer_gives_batch_normalisation_the_loss_token_counts(tmp_path, ckpt,
     assert sum(n == 0 for n in lengths) == round(r["truncated_frac"] * r["samples"])
 
 
+OFF_POLICY = {**SMALL, "steps": 4, "save_every": 2, "eval_every": 2, "off_policy": True}
+
+
+@pytest.fixture(scope="module")
+def off_policy_straight(tmp_path_factory, ckpt):
+    """The uninterrupted off-policy run both cuts compare with (read only)."""
+    with pytest.MonkeyPatch.context() as mp:
+        plot_each_kind_of_rows_once(mp)
+        return train(GRPOConfig(model=str(ckpt), **OFF_POLICY), tmp_path_factory.mktemp("s") / "s", progress=False)
+
+
 @pytest.mark.parametrize("cut", ["mid_run", "last_step"])
-def test_off_policy_resume_equals_uninterrupted(tmp_path, ckpt, cut):
+def test_off_policy_resume_equals_uninterrupted(tmp_path, ckpt, off_policy_straight, cut):
     """The rollout running ahead when a checkpoint is written is saved with it (mid-run); a run that ended at its
     last step keeps the weights from before its last update, which sample the next step of a longer run. Either
     way the resumed run trains on exactly what the uninterrupted one does."""
-    cfg = {**SMALL, "steps": 4, "save_every": 2, "eval_every": 2, "off_policy": True}
-    straight = train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "s", progress=False)
+    cfg, straight = OFF_POLICY, off_policy_straight
     part = tmp_path / "r"
     if cut == "mid_run":
         def stop(row):
