@@ -2,7 +2,6 @@
 
 import json
 import math
-import os
 import re
 import signal
 import subprocess
@@ -226,26 +225,33 @@ def test_full_disk_while_checkpointing_keeps_the_previous_checkpoint(ckpt, one_s
 
 
 def test_resume_after_kill_9_equals_uninterrupted(tmp_path, ckpt):
+    import threading
+
     args = [sys.executable, "-m", "ponder.cli", "grpo", "--model", str(ckpt), "--steps", "6", "--prompts-per-step",
             "3", "--group-size", "4", "--max-new-tokens", "12", "--eval-every", "3", "--eval-n", "6",
             "--save-every", "3", "--lr", "1e-3", "--quiet", "--threads", "1"]
-    straight = tmp_path / "straight"
-    # the uninterrupted run beside the one to be killed (independent processes and run directories, one thread
-    # each, as the resumed run has): the wall time of one, not two
-    s = subprocess.Popen(args + ["--out", str(straight)])
-    try:
-        killed = tmp_path / "killed"
-        p = subprocess.Popen(args + ["--out", str(killed)])
+    killed = tmp_path / "killed"
+    p = subprocess.Popen(args + ["--out", str(killed)])
+
+    def kill_at_its_first_checkpoint():
         deadline = time.time() + 300
-        while time.time() < deadline and not (killed / "checkpoint" / "trainer_state.pt").exists():
+        while p.poll() is None and time.time() < deadline and not (killed / "checkpoint" / "trainer_state.pt").exists():
             time.sleep(0.05)
-        os.kill(p.pid, signal.SIGKILL)
-        p.wait()
-        assert s.wait(timeout=300) == 0
+        p.send_signal(signal.SIGKILL)
+
+    watcher = threading.Thread(target=kill_at_its_first_checkpoint, daemon=True)
+    watcher.start()
+    try:  # the uninterrupted run meanwhile, in this process (one thread, as the CLI's): the wall time of one run
+        straight = train(GRPOConfig(model=str(ckpt), steps=6, prompts_per_step=3, group_size=4, max_new_tokens=12,
+                                    eval_every=3, eval_n=6, save_every=3, lr=1e-3), tmp_path / "straight",
+                         progress=False)
     finally:
-        if s.poll() is None:
-            s.kill()
-            s.wait()
+        watcher.join()
+        p.wait()
+    assert torch.get_num_threads() == 1  # (conftest's)
+    # the same run as the command line's
+    assert json.loads((straight / "config.json").read_text())["grpo"] == \
+        json.loads((killed / "config.json").read_text())["grpo"]
     state = torch.load(killed / "checkpoint" / "trainer_state.pt", weights_only=False)
     assert state["step"] in (3, 6)
     subprocess.run([sys.executable, "-m", "ponder.cli", "grpo", "--resume", str(killed), "--steps", "6", "--quiet",
