@@ -1541,6 +1541,43 @@ def test_a_training_command_stopped_by_a_signal_says_how_to_continue_and_resumes
     assert [x["loss"] for x in a] == [x["loss"] for x in b]
 
 
+def test_a_ctrl_c_arriving_as_the_trainer_state_write_begins_stays_an_interrupt(tmp_path, ckpt, capsys):
+    """Python runs a signal's handler between two bytecodes: one arriving just as torch.save called the state
+    file's write (before the write's own `try`) raised its KeyboardInterrupt there, and torch.save turned it
+    into a RuntimeError: the command exited 2 with no resume hint (a race of the test above). Signals that
+    arrive during torch.save are handled once it returns: 130, the hint, and the previous checkpoint kept."""
+    import signal
+    import threading
+
+    from ponder.train import STATE, _Writes
+
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signal handlers are the main thread's")
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps({"prompt": f"{a} + 1 =", "response": f" {a + 1}"}) + "\n" for a in range(9)))
+    sft = ["sft", "--model", str(ckpt), "--data", str(data), "--seq-len", "32", "--batch-size", "4", "--steps", "3",
+           "--save-every", "1", "--quiet", "--out", str(tmp_path / "r")]
+    writes = []
+
+    def ctrl_c_as_a_write_of_step_2s_state_begins(frame, event, arg):  # (step 1's checkpoint is in place)
+        if event == "call" and frame.f_code is _Writes.write.__code__ \
+                and (tmp_path / "r" / "checkpoint" / STATE).is_file():
+            writes.append(1)
+            if len(writes) == 2:  # (torch.save's first write gave the interrupt back as it was)
+                os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+    sys.settrace(ctrl_c_as_a_write_of_step_2s_state_begins)
+    try:
+        code = main(sft)
+    finally:
+        sys.settrace(None)
+    err = capsys.readouterr().err
+    assert code == 130, err
+    assert err.splitlines()[-1].startswith("interrupted; continue with: ponder sft --out")
+    assert len(writes) >= 2 and torch.load(tmp_path / "r" / "checkpoint" / STATE, weights_only=False)["step"] == 1
+
+
 def test_sigterm_while_a_checkpoint_moves_in_keeps_the_previous_one_and_resumes_exactly(tmp_path, ckpt, monkeypatch,
                                                                                        capsys):
     """SIGTERM between the two renames of a checkpoint swap (the old one aside, the new one not yet in): the
