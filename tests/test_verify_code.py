@@ -24,6 +24,15 @@ def blk(src: str) -> str:
     return f"Let me write it.\n```python\n{src}\n```\nDone."
 
 
+def _verdicts(calls) -> list[Verdict]:
+    """check_code(completion, tests, **kw) for each (completion, tests[, kw]) of `calls`, in order. Most of a check
+    is the start of its sandboxed interpreter: run side by side, a test of dozens of checks takes a fraction of the
+    time it took one after another (check_code is thread-safe: test_calls_from_worker_threads)."""
+    calls = list(calls)
+    with ThreadPoolExecutor(4) as ex:
+        return list(ex.map(lambda c: check_code(c[0], c[1], **(c[2] if len(c) > 2 else {})), calls))
+
+
 def _fails_in_bounded_memory(program: str, tests) -> bool:
     """The program fails the tests ("failed test 1") while the caller's side stays under 100 MiB: an expected
     value past the caller's bounds is refused, never built (each case holds in Python, given gigabytes)."""
@@ -222,9 +231,9 @@ def test_an_exception_test_passes_only_when_its_body_raised_an_expected_builtin_
              "def check(candidate):\n    for x in (-1, -2):\n        try:\n            candidate(x)\n"
              "        except ValueError:\n            pass\n        else:\n            assert False\ncheck(f)\n"]
     for tests in forms:
-        assert check_code(blk(good), tests).reason == "passed 1/1", tests
-        assert check_code(blk("class E(ValueError):\n    pass\n" + good.replace("ValueError(x)", "E()")),
-                          tests).correct  # a subclass is a ValueError, as `except` sees it
+        v, w = _verdicts([(blk(good), tests),
+                          (blk("class E(ValueError):\n    pass\n" + good.replace("ValueError(x)", "E()")), tests)])
+        assert v.reason == "passed 1/1" and w.correct, tests  # a subclass is a ValueError, as `except` sees it
     tests = forms[0]
     assert check_code(blk(good), "assert f(1) == 2\n" + tests).reason == "passed 2/2"
     assert check_code(blk(good), tests, isolation="audit").correct
@@ -247,9 +256,9 @@ def test_an_exception_test_passes_only_when_its_body_raised_an_expected_builtin_
                            "        if isinstance(spec, dict) and 'ValueError' in str(spec.get('stmts')):\n"
                            "            raise ValueError(x)\n        fr = fr.f_back\n    return 0",
     }
-    for name, prog in bad.items():
-        for t in (tests, forms[3]):
-            assert not check_code(blk(prog), t).correct, name
+    vs = _verdicts((blk(prog), t) for prog in bad.values() for t in (tests, forms[3]))
+    for name, v, w in zip(bad, vs[::2], vs[1::2]):
+        assert not v.correct and not w.correct, name
 
 
 def test_an_exception_test_on_a_class_of_the_programs_is_decided_by_the_real_type_of_what_was_raised():
@@ -300,17 +309,17 @@ def test_an_exception_test_on_a_class_of_the_programs_is_decided_by_the_real_typ
     subclass = good.replace("    pass\n", "    pass\nclass Overdraft(InsufficientFunds):\n    pass\n", 1
                             ).replace("raise InsufficientFunds(", "raise Overdraft(")
     for tests in forms:
-        assert check_code(blk(good), tests).reason.startswith("passed 2/2"), tests
-        assert check_code(blk(subclass), tests).correct, tests
-        for name, prog in bad.items():
-            assert check_code(blk(prog), tests).reason.startswith("failed test 2"), (tests, name)
+        v, w, *vs = _verdicts((blk(p), tests) for p in [good, subclass, *bad.values()])
+        assert v.reason.startswith("passed 2/2") and w.correct, tests
+        for name, v in zip(bad, vs):
+            assert v.reason.startswith("failed test 2"), (tests, name)
     # a class of another module the tests import may be a builtin one (socket.timeout is TimeoutError), which
     # a program's class must not be: that test runs as written, as before
     prog = "import socket\ndef f(x):\n    if x < 0:\n        raise socket.timeout(x)\n    return 2 * x\n"
     for tests in ("import socket\nassert f(1) == 2\ntry:\n    f(-1)\n    assert False\nexcept socket.timeout:\n    pass\n",
                   "from socket import timeout\nassert f(1) == 2\ntry:\n    f(-1)\n    assert False\nexcept timeout:\n    pass\n"):
-        assert check_code(blk(prog), tests).reason == "passed 2/2"
-        assert not check_code(blk("def f(x):\n    return 2 * x\n"), tests).correct
+        v, w = _verdicts([(blk(prog), tests), (blk("def f(x):\n    return 2 * x\n"), tests)])
+        assert v.reason == "passed 2/2" and not w.correct
 
 
 def test_an_assert_in_the_body_of_an_exception_test_lets_its_operands_exception_through():
@@ -359,8 +368,7 @@ def test_pytest_raises_is_decided_by_the_caller_not_by_the_sandboxs_pytest():
     assert check_code(blk(good), "import pytest\nwith pytest.raises(ValueError):\n    f(-1)\n").correct
     # run in the sandbox, pytest.raises is the program's to replace with a context that suppresses nothing
     cheat = "import contextlib, pytest\npytest.raises = lambda *a, **k: contextlib.suppress()\ndef f(x):\n    return 2 * x"
-    for bad in (cheat, "def f(x):\n    return 2 * x", "def f(x):\n    raise TypeError(x)"):
-        assert not check_code(blk(bad), tests).correct, bad
+    _none_pass(tests, cheat, "def f(x):\n    return 2 * x", "def f(x):\n    raise TypeError(x)")
     # match= of plain text: the message must hold it
     matching = "import pytest\nassert f(1) == 2\nwith pytest.raises(ValueError, match='must be >= 0'):\n    f(-1)\n"
     assert check_code(blk(good.replace("ValueError(x)", "ValueError('x must be >= 0')")), matching).correct
@@ -464,14 +472,14 @@ def test_pytest_raises_as_excinfo_binds_the_exception_for_the_checks_after_it():
     }
     for check, sub_passes in checks.items():
         tests = base.replace("CHECK", check)
-        assert check_code(blk(good), tests).reason == "passed 2/2", check
-        assert check_code(blk(subclass), tests).correct == sub_passes, check
-        for name, prog in wrong.items():
-            if name in ("another message", "reads the tests") and ("args[1]" in check or "type" in check):
-                continue  # a ValueError(..., 5): right for the checks that do not read the message
-            if name == "reads the tests" and "pattern =" in check:
-                continue
-            assert check_code(blk(prog), tests).reason == "failed test 2 (test_overdraw)", (check, name)
+        failing = [name for name in wrong
+                   # a ValueError(..., 5): right for the checks that do not read the message
+                   if not (name in ("another message", "reads the tests") and ("args[1]" in check or "type" in check))
+                   and not (name == "reads the tests" and "pattern =" in check)]
+        v, w, *vs = _verdicts((blk(p), tests) for p in [good, subclass, *(wrong[name] for name in failing)])
+        assert v.reason == "passed 2/2" and w.correct == sub_passes, check
+        for name, v in zip(failing, vs):
+            assert v.reason == "failed test 2 (test_overdraw)", (check, name)
 
 
 # pytest-style tests (KodCode and most code-RL sets): test functions the verifier calls as pytest would
@@ -647,8 +655,8 @@ def test_unittest_testcase_methods_are_collected_each_one_test():
                  .replace("(unittest.TestCase)", "(TestCase)").replace("class TestAdd", "class AddChecks"),
                  UNITTEST_STYLE.replace("if __name__ == '__main__':\n    unittest.main()\n", "unittest.main()\n")]
     for tests in spellings:
-        assert check_code(blk(ADD_CHECKED), tests).reason == "passed 2/2", tests
-        assert not check_code(blk(ADD), tests).correct, tests
+        v, w = _verdicts([(blk(ADD_CHECKED), tests), (blk(ADD), tests)])
+        assert v.reason == "passed 2/2" and not w.correct, tests
     # setUp and tearDown run around each test, on a fresh instance per test (test_b sees no item of test_a's)
     hooks = ("import unittest\nLOG = []\n"
              "class TestStack(unittest.TestCase):\n"
@@ -744,23 +752,24 @@ def test_unittest_assertion_methods_are_decided_by_the_caller():
             f"    def test_{k}(self):\n        self.{line}\n" for k, line in enumerate(lines))
     good = [g for g, _ in UNITTEST_ASSERTS]
     identity = blk("def f(x):\n    return x")
-    assert check_code(identity, tests(good)).reason == f"passed {len(good)}/{len(good)}"
-    for k, (_, bad) in enumerate(UNITTEST_ASSERTS):
-        v = check_code(identity, tests(good[:k] + [bad] + good[k + 1:]))
+    v, *vs = _verdicts([(identity, tests(good)), *((identity, tests(good[:k] + [bad] + good[k + 1:]))
+                                                     for k, (_, bad) in enumerate(UNITTEST_ASSERTS))])
+    assert v.reason == f"passed {len(good)}/{len(good)}"
+    for k, ((_, bad), v) in enumerate(zip(UNITTEST_ASSERTS, vs)):
         assert v.reason == f"failed test {k + 1} (TestF::test_{k})", bad
     # self.fail() fails where it is reached; with an assertion before it, unreached it passes
     fail = "import unittest\nclass TestF(unittest.TestCase):\n    def test_f(self):\n" \
            "        self.assertEqual(f(1), 1)\n        if f(0):\n            self.fail('no')\n"
-    assert check_code(identity, fail).reason == "passed 1/1"
-    assert not check_code(blk("def f(x):\n    return 1"), fail).correct
     # the expected values stay in the caller, as with assert
     secret = "9876543210123"
-    for line in (f"assertEqual(add(1, 2), {secret})", f"assertAlmostEqual(add(1, 2), {secret}, delta=0.5)",
-                 f"assertIn(add(1, 2), [{secret}])"):
-        hidden = "import unittest\nclass TestAdd(unittest.TestCase):\n    def test_add(self):\n" \
-                 f"        self.{line}\n"
-        assert check_code(blk(_oracle_attacker(secret)), hidden, timeout=10).reason == (
-            "failed test 1 (TestAdd::test_add)"), line
+    lines = (f"assertEqual(add(1, 2), {secret})", f"assertAlmostEqual(add(1, 2), {secret}, delta=0.5)",
+             f"assertIn(add(1, 2), [{secret}])")
+    v, w, *vs = _verdicts([(identity, fail), (blk("def f(x):\n    return 1"), fail), *(
+        (blk(_oracle_attacker(secret)), "import unittest\nclass TestAdd(unittest.TestCase):\n    def test_add(self):\n"
+         f"        self.{line}\n", {"timeout": 10}) for line in lines)])
+    assert v.reason == "passed 1/1" and not w.correct
+    for line, v in zip(lines, vs):
+        assert v.reason == "failed test 1 (TestAdd::test_add)", line
 
 
 def test_unittest_assertraises_as_cm_and_assertraisesregex_are_decided_like_pytest_raises():
@@ -783,9 +792,10 @@ def test_unittest_assertraises_as_cm_and_assertraisesregex_are_decided_like_pyte
                               "    while fr:\n        seen.extend(consts(fr.f_code))\n        fr = fr.f_back\n"
                               "    raise ValueError(' '.join(seen))\n"}
     for check in checks:
-        assert check_code(blk(good), head + check).reason == "passed 2/2", check
-        for name, prog in bad.items():
-            assert check_code(blk(prog), head + check).reason == "failed test 2 (TestF::test_neg)", (check, name)
+        v, *vs = _verdicts((blk(p), head + check) for p in [good, *bad.values()])
+        assert v.reason == "passed 2/2", check
+        for name, v in zip(bad, vs):
+            assert v.reason == "failed test 2 (TestF::test_neg)", (check, name)
 
 
 def test_unittest_features_the_verifier_cannot_run_give_a_reason():
@@ -956,16 +966,15 @@ def f(x):
 def test_expected_values_written_with_operators_or_math_stay_in_the_caller():
     runner = OTHER_OPERAND_RUNNER
     good = "def f(x):\n    return x"
-    for expected in ["2 ** 10", "1 << 10", "~3", "6 | 1 ^ 8 & 12 >> 1", "{'a': 2 ** 3, 'b': [1]}", "{2 ** 3}"]:
-        test = f"assert f({expected}) == {expected}"
-        assert check_code(blk(runner), test).reason == "failed test 1", expected
-        assert check_code(blk(good), test).reason == "passed 1/1", expected
+    tests = [f"assert f({expected}) == {expected}"
+             for expected in ["2 ** 10", "1 << 10", "~3", "6 | 1 ^ 8 & 12 >> 1", "{'a': 2 ** 3, 'b': [1]}", "{2 ** 3}"]]
     # the same for math and builtin calls an expected value is written with (the runner passed all of these)
-    for test in ["import math\nassert f(3628800) == math.factorial(10)", "assert f((3, 1)) == divmod(7, 2)",
-                 "import math\nassert abs(f(2 ** 0.5) - math.sqrt(2)) < 1e-9", "assert f(1024) == pow(2, 10)",
-                 "import math\nassert abs(f(3.14159265) - math.pi) < 1e-6", "assert f({'a': 1}) == dict(a=1)"]:
-        assert check_code(blk(runner), test).reason == "failed test 1", test
-        assert check_code(blk(good), test).reason == "passed 1/1", test
+    tests += ["import math\nassert f(3628800) == math.factorial(10)", "assert f((3, 1)) == divmod(7, 2)",
+              "import math\nassert abs(f(2 ** 0.5) - math.sqrt(2)) < 1e-9", "assert f(1024) == pow(2, 10)",
+              "import math\nassert abs(f(3.14159265) - math.pi) < 1e-6", "assert f({'a': 1}) == dict(a=1)"]
+    vs = _verdicts((blk(p), test) for test in tests for p in (runner, good))
+    for test, v, w in zip(tests, vs[::2], vs[1::2]):
+        assert (v.reason, w.reason) == ("failed test 1", "passed 1/1"), test
     gen = "def g(n):\n    return ((i, i * i) for i in range(n))"
     assert check_code(blk(gen), "assert dict(g(3)) == {0: 0, 1: 1, 2: 4}").correct  # dict() iterates, as Python
     # control: a method call on a test's variable is still sandbox code, and the runner finds it
@@ -989,14 +998,17 @@ def test_expected_values_written_with_methods_slices_or_fstrings_stay_in_the_cal
     expected = ["'ab'.upper()", "', '.join(['a', 'b'])", "f'{3}x'", "'abc'[::-1]", "'a,b'.split(',')",
                 "'{:>5}'.format(1)", "f'{3.14159:.2f}|{\"a\"!r:>4}|{255:#x}'", "(255).to_bytes(2, 'big')",
                 "'\u00e9'.encode()", "[1, 2, 3][1:]", "'x'.center(5, '*')"]
-    for e in expected:
-        assert check_code(blk(OTHER_OPERAND_RUNNER), f"assert f({e}) == {e}").reason == "failed test 1", e
     good = "def f(x):\n    return x"
     tests = [f"assert f({e}) == {e}" for e in expected] + ["assert all(f(w) == w for w in 'a bb'.split())"]
-    assert check_code(blk(good), tests).reason == f"passed {len(tests)}/{len(tests)}"
-    for test in ["assert f('ab') == 'ab'.upper()", "assert f(3) == f'{3}x'", "assert f('abc') == 'abc'[::-1]",
-                 "assert f(['a', 'b']) == ', '.join(['a', 'b'])"]:
-        assert check_code(blk(good), test).reason == "failed test 1", test
+    wrong = ["assert f('ab') == 'ab'.upper()", "assert f(3) == f'{3}x'", "assert f('abc') == 'abc'[::-1]",
+             "assert f(['a', 'b']) == ', '.join(['a', 'b'])"]
+    vs = _verdicts([*((blk(OTHER_OPERAND_RUNNER), f"assert f({e}) == {e}") for e in expected), (blk(good), tests),
+                    *((blk(good), test) for test in wrong)])
+    for e, v in zip(expected, vs):
+        assert v.reason == "failed test 1", e
+    assert vs[len(expected)].reason == f"passed {len(tests)}/{len(tests)}"
+    for test, v in zip(wrong, vs[len(expected) + 1:]):
+        assert v.reason == "failed test 1", test
     # a method, slice or f-string of the program's value stays in the sandbox, as before: its object's own
     # upper() is called there
     own = "class S:\n    def upper(self):\n        return 'AB'\ndef g():\n    return S()\ndef h():\n    return 'ab'"
@@ -1016,8 +1028,8 @@ def test_expected_values_written_with_comprehensions_map_or_filter_stay_in_the_c
     expected = ["', '.join(str(i) for i in range(3))", "{x for x in {3, 1}}", "[x for x in range(20000)]",
                 "[i * i for i in range(5)][1:]", "f'{[i for i in range(3)]}'", "list(map(str, [1, 2]))",
                 "list(filter(None, [0, 1, 2]))", "'-'.join(map(str, range(4)))"]
-    for e in expected:
-        assert check_code(blk(OTHER_OPERAND_RUNNER), f"assert f({e}) == {e}").reason == "failed test 1", e
+    for e, v in zip(expected, _verdicts((blk(OTHER_OPERAND_RUNNER), f"assert f({e}) == {e}") for e in expected)):
+        assert v.reason == "failed test 1", e
     good = "def f(x):\n    return x"
     expected += ["[i * i for i in range(5)]", "{k: len(k) for k in ['a', 'bb']}", "sum(x for x in [1, 2, 3])",
                  "[(i, j) for i in range(3) for j in range(i) if i + j != 2]", "tuple(c.upper() for c in 'ab')",
@@ -1025,12 +1037,14 @@ def test_expected_values_written_with_comprehensions_map_or_filter_stay_in_the_c
                  "list(filter(lambda s: s.isdigit(), ['1', 'a']))", "list(map(math.sqrt, [4, 9]))",
                  "[[j for j in range(i)] for i in range(3)]"]
     tests = [f"import math\nassert f({e}) == {e}" for e in expected]
-    assert check_code(blk(good), tests).reason == f"passed {len(tests)}/{len(tests)}"
-    for test in ["assert f([0, 1]) == [i * i for i in range(3)]",
-                 "assert f('0,1') == ', '.join(str(i) for i in range(2))", "assert f({1}) == {x for x in {3, 1}}",
-                 "assert f(['1']) == list(map(str, [1, 2]))", "assert f(3) == sum(x for x in [1, 2, 3])",
-                 "assert f([1]) == [a for a, b in [1, 2]]"]:
-        assert check_code(blk(good), test).reason == "failed test 1", test
+    wrong = ["assert f([0, 1]) == [i * i for i in range(3)]",
+             "assert f('0,1') == ', '.join(str(i) for i in range(2))", "assert f({1}) == {x for x in {3, 1}}",
+             "assert f(['1']) == list(map(str, [1, 2]))", "assert f(3) == sum(x for x in [1, 2, 3])",
+             "assert f([1]) == [a for a, b in [1, 2]]"]
+    v, *vs = _verdicts((blk(good), t) for t in [tests, *wrong])
+    assert v.reason == f"passed {len(tests)}/{len(tests)}"
+    for test, v in zip(wrong, vs):
+        assert v.reason == "failed test 1", test
     # a comprehension that reads a program's value is still taken apart per item, as before: the object's own
     # upper() runs in the sandbox, the caller decides the rest
     own = ("class S:\n    def upper(self):\n        return 'AB'\ndef g(i):\n    return S()\n"
@@ -1040,8 +1054,8 @@ def test_expected_values_written_with_comprehensions_map_or_filter_stay_in_the_c
              "assert all(h(i) == [j for j in range(i)] for i in range(4))", "assert sum(x for x in h(4)) == 6",
              "assert list(map(str, h(2))) == ['0', '1']",
              "assert all(h(x) == list(range(y)) for x, y in [(1, 1), (2, 2)])"]
-    assert check_code(blk(own), tests).reason == f"passed {len(tests)}/{len(tests)}"
-    assert check_code(blk(own), "assert [h(i) for i in range(3)] == [[], [0], [1]]").reason == "failed test 1"
+    v, w = _verdicts([(blk(own), tests), (blk(own), "assert [h(i) for i in range(3)] == [[], [0], [1]]")])
+    assert v.reason == f"passed {len(tests)}/{len(tests)}" and w.reason == "failed test 1"
     # the caller's own work is bounded: past the bounds the test fails (it holds in Python, given hours and
     # gigabytes), nothing gigabytes long is built
     for e, n in [("[0 for _ in range(10 ** 9)]", 10 ** 9), ("[[0] * 10 ** 6 for _ in range(100)]", 100),
@@ -1099,20 +1113,23 @@ def test_expected_values_written_with_hex_repr_format_or_unbound_str_methods_sta
                 "format(5)", "repr([1, 'a'])", "list(map(str.upper, ['a']))",
                 "list(map(str.strip, [' a ', 'b ']))", "str.upper('ab')", "list(map(bytes.upper, [b'a']))",
                 "[hex(i) for i in range(3)]"]
-    for e in expected:
-        assert check_code(blk(OTHER_OPERAND_RUNNER), f"assert f({e}) == {e}").reason == "failed test 1", e
     good = "def f(x):\n    return x"
     tests = [f"assert f({e}) == {e}" for e in expected]
     tests += ["assert f(['a b']) == list(map(str.strip, ['a b ']))",
               "assert f(['a', 'b']) == str.split('a b', maxsplit=1)"]
-    assert check_code(blk(good), tests).reason == f"passed {len(tests)}/{len(tests)}"
     # wrong values fail, and so do calls Python refuses (a str method given bytes, a spec that is not a str)
-    for test in ["assert f('0xf') == hex(255)", "assert f('a') == repr('a')",
-                 "assert f('3.14') == format(3.14159, '.3f')",
-                 "assert f(['a']) == list(map(str.upper, ['a']))", "assert f(b'A') == str.upper(b'a')",
-                 "assert f(['A']) == list(map(str.upper, [b'a']))", "assert f('    1') == format(1, 5)",
-                 "assert f('0x1') == hex(1.0)"]:
-        assert check_code(blk(good), test).reason == "failed test 1", test
+    wrong = ["assert f('0xf') == hex(255)", "assert f('a') == repr('a')",
+             "assert f('3.14') == format(3.14159, '.3f')",
+             "assert f(['a']) == list(map(str.upper, ['a']))", "assert f(b'A') == str.upper(b'a')",
+             "assert f(['A']) == list(map(str.upper, [b'a']))", "assert f('    1') == format(1, 5)",
+             "assert f('0x1') == hex(1.0)"]
+    vs = _verdicts([*((blk(OTHER_OPERAND_RUNNER), f"assert f({e}) == {e}") for e in expected), (blk(good), tests),
+                    *((blk(good), test) for test in wrong)])
+    for e, v in zip(expected, vs):
+        assert v.reason == "failed test 1", e
+    assert vs[len(expected)].reason == f"passed {len(tests)}/{len(tests)}"
+    for test, v in zip(wrong, vs[len(expected) + 1:]):
+        assert v.reason == "failed test 1", test
     # of a program's value they run in the sandbox, as before: its object's own __repr__ or __index__
     prog = ("def g():\n    return 255\ndef h():\n    return '0xff'\ndef s():\n    return ['a', 'b']\n"
             "class P:\n    def __repr__(self):\n        return 'P()'\n"
@@ -1507,10 +1524,13 @@ def test_caller_survives_and_threads_keep_running():
     assert alive.is_set() and not v.correct
 
 
-def _none_pass(tests, *programs):
-    """Each of `programs` (wrong, or forging the end of the run, or reading the expected value) fails `tests`."""
-    for p in programs:
-        assert not check_code(blk(p), tests).correct, (tests, p)
+def _none_pass(tests, *programs, passing=None) -> Verdict | None:
+    """Each of `programs` (wrong, or forging the end of the run, or reading the expected value) fails `tests`;
+    `passing` is checked alongside, its Verdict returned for the caller to assert on."""
+    vs = _verdicts((blk(p), tests) for p in (*programs, *([passing] if passing is not None else [])))
+    for p, v in zip(programs, vs):
+        assert not v.correct, (tests, p)
+    return vs[-1] if passing is not None else None
 
 # For the reward-hacking tests of written-out loops and helpers: a right and a wrong `double`, and a wrong one
 # that forges the end of the run (the harness's done record on fd 3, then exit) at its second call.
@@ -1558,8 +1578,7 @@ def test_a_loop_over_test_data_cannot_be_cut_short_or_read():
             "        for k in ('want', 'expected'):\n            if k in f.f_locals:\n"
             "                return f.f_locals[k]\n        f = f.f_back\n    return 0\n")
     for name, tests in forms.items():
-        assert check_code(blk(good), tests).correct, name
-        _none_pass(tests, wrong, cut, peek)
+        assert _none_pass(tests, wrong, cut, peek, passing=good).correct, name
     # a loop the caller leaves as written still passes a correct program: a check under an `if` on a value
     # of the program's, a break (written out since it is on the loop's values), a loop variable read after the
     # loop or by a helper of the tests, an item the body mutates
@@ -1571,8 +1590,8 @@ def test_a_loop_over_test_data_cannot_be_cut_short_or_read():
             "        assert double(len(xs)) == 2 * len(xs)\n",
             "for x in [1, 2]:\n    assert double(x) == 2 * x\nelse:\n    assert double(5) == 10\n"]
     for tests in kept:
-        assert check_code(blk(good), tests).correct, tests
-        assert not check_code(blk(wrong.replace("x == 1", "x in (1, 4)")), tests).correct, tests
+        v, w = _verdicts([(blk(good), tests), (blk(wrong.replace("x == 1", "x in (1, 4)")), tests)])
+        assert v.correct and not w.correct, tests
 
 
 
@@ -1596,8 +1615,7 @@ def test_a_loop_over_a_table_a_test_function_binds_itself_cannot_be_cut_short_or
                          "        cases = [(1, 2), (3, 6), (5, 10)]\n        for x, want in cases:\n"
                          "            with self.subTest(x=x):\n                self.assertEqual(double(x), want)\n"}
     for name, tests in forms.items():
-        assert check_code(blk(good), tests).correct, name
-        _none_pass(tests, wrong, cut, peek)
+        assert _none_pass(tests, wrong, cut, peek, passing=good).correct, name
     # a table the test also reads otherwise, binds again, or reads before binding stays the sandbox's, as written
     kept = ["def test_d():\n    cases = [(1, 2), (3, 6)]\n    assert len(cases) == 2\n    for x, w in cases:\n"
             "        assert double(x) == w\n",
@@ -1627,27 +1645,19 @@ def test_expected_values_a_written_out_loop_unpacks_in_its_body_stay_in_the_call
              "        inp = c['in']\n        expected = c['expected']\n        result = double(inp)\n"
              "        assert result == expected, inp\n"]
     for tests in forms:
-        assert check_code(blk(good), tests).reason == "passed 1/1", tests
-        for bad in (wrong, peek):
-            assert not check_code(blk(bad), tests).correct, (tests, bad)
+        assert _none_pass(tests, wrong, peek, passing=good).reason == "passed 1/1", tests
     # a parametrized case or a helper's argument the body unpacks alike
     for tests in ["import pytest\n@pytest.mark.parametrize('case', [(1, 2), (3, 6)])\ndef test_d(case):\n"
                   "    x, want = case\n    assert double(x) == want\n",
                   "def check(case):\n    x, want = case\n    assert double(x) == want\ncheck((1, 2))\ncheck((3, 6))\n"]:
-        assert check_code(blk(good), tests).correct, tests
-        for bad in (wrong, peek):
-            assert not check_code(blk(bad), tests).correct, (tests, bad)
+        assert _none_pass(tests, wrong, peek, passing=good).correct, tests
     # an expected value a test function assigns after other statements (an import first) alike
     later = "def test_l():\n    from solution import double\n    want = 6\n    assert double(3) == want\n"
-    assert check_code(blk(good), later).correct
-    for bad in (wrong, peek):
-        assert not check_code(blk(bad), later).correct, bad
+    assert _none_pass(later, wrong, peek, passing=good).correct
     # and a module-level name the tests bind once to such a value (`expected = 6`, HumanEval-style setup), in
     # every statement that reads it: immutable, or a list read once
     module = "want = 6\nassert double(3) == want\nN = 3\nfor i in range(N):\n    assert double(i) == 2 * i\n"
-    assert check_code(blk(good), module).reason == "passed 4/4"
-    for bad in (wrong, peek):
-        assert not check_code(blk(bad), module).correct, bad
+    assert _none_pass(module, wrong, peek, passing=good).reason == "passed 4/4"
     # an item the body reads whole, mutates, or rebinds is assigned in the sandbox as before: a correct
     # program passes
     size = "def size(c):\n    return len(c['xs'])\ndef push(xs):\n    xs.append(0)\n"
@@ -1657,10 +1667,10 @@ def test_expected_values_a_written_out_loop_unpacks_in_its_body_stay_in_the_call
             "        assert double(x) == want\n    assert x == 3\n",
             "def test_c():\n    def get():\n        return want\n    want = 10\n    assert double(5) == get()\n",
             "data = [[1], []]\npush(data[0])\nassert len(data[0]) == double(1)\n"]
+    broken = size.replace("len(c['xs'])", "0").replace("xs.append(0)", "pass")
     for tests in kept:
-        assert check_code(blk(good + "\n" + size), tests).correct, tests
-        broken = size.replace("len(c['xs'])", "0").replace("xs.append(0)", "pass")
-        assert not check_code(blk(wrong + "\n" + broken), tests).correct, tests
+        v, w = _verdicts([(blk(good + "\n" + size), tests), (blk(wrong + "\n" + broken), tests)])
+        assert v.correct and not w.correct, tests
 
 
 def test_a_loop_that_indexes_tables_cannot_be_cut_short_or_read():
@@ -1679,8 +1689,7 @@ def test_a_loop_that_indexes_tables_cannot_be_cut_short_or_read():
              "def test_pairs():\n    cases = [(1, 2), (3, 6), (5, 10)]\n    for i in range(3):\n"
              "        assert double(cases[i][0]) == cases[i][1]\n"]
     for tests in forms:
-        assert check_code(blk(good), tests).reason == "passed 1/1", tests
-        _none_pass(tests, wrong, cut, peek)
+        assert _none_pass(tests, wrong, cut, peek, passing=good).reason == "passed 1/1", tests
     # an item the test mutates through the program and reads again stays the sandbox's table's
     sort = "def sort_in_place(xs):\n    xs.sort()\n"
     kept = ("def test_sort():\n    inputs = [[3, 1], [2, 1]]\n    expected = [[1, 3], [1, 2]]\n"
@@ -1747,15 +1756,13 @@ def test_a_loop_that_breaks_or_continues_on_test_values_cannot_be_cut_short():
              "inner loop's break": ("for a in [1, 3]:\n    for b in [1, 2]:\n        if b == a:\n"
                                     "            break\n    assert double(a) == 2 * a\n", 2)}
     for name, (tests, n) in forms.items():
-        v = check_code(blk(good), tests)
+        v = _none_pass(tests, wrong, cut, passing=good)
         assert (v.correct, v.reason) == (True, f"passed {n}/{n}" if "def " not in tests else "passed 1/1"), name
-        _none_pass(tests, wrong, cut)
     # a `return` that ends the test function inside the loop is decided alike: the copies end there, the
     # `return` kept (what follows the loop is not run, as in Python)
     ret = ("def test_d():\n    for x in [1, 3, 5, -1, 7]:\n        if x < 0:\n            return\n"
            "        assert double(x) == 2 * x\n")
-    assert check_code(blk(good), ret).correct
-    _none_pass(ret, wrong, cut)
+    assert _none_pass(ret, wrong, cut, passing=good).correct
     # a `break` on a value of the program's leaves the loop as written: a correct program still passes
     kept = ["for x in [1, 2, 3]:\n    y = double(x)\n    if y > 4:\n        break\n    assert y == 2 * x\n",
             "def test_d():\n    for a in [1, 2]:\n        assert double(a) == 2 * a\n        for b in [3, a]:\n"
@@ -1777,14 +1784,12 @@ def test_a_helper_that_returns_early_on_test_values_cannot_be_cut_short():
              "    else:\n        result = double(x)\n    assert result == want\n    return result\n"
              "def test_all():\n    for x, want in CASES:\n        check(x, want)\n"]
     for tests in forms:
-        assert check_code(blk(good), tests).correct, tests
-        _none_pass(tests, wrong, cut)
+        assert _none_pass(tests, wrong, cut, passing=good).correct, tests
     # a helper given the program's function by name (`run(double, 3, 6)`, a name the tests never bind) is
     # written out alike: the copy reads that name where the helper is defined, the same global. Before, such
     # a call ran as written
     by_name = "def run(fn, x, want):\n    assert fn(x) == want\nrun(double, 1, 2)\nrun(double, 3, 6)\n"
-    assert check_code(blk(good), by_name).reason == "passed 2/2"
-    _none_pass(by_name, wrong, cut)
+    assert _none_pass(by_name, wrong, cut, passing=good).reason == "passed 2/2"
     # one of its calls with a value of the program's, or a `return` on one, leaves the helper as written
     kept = ["def check(x, want):\n    if want is None:\n        return\n    assert double(x) == want\n"
             "check(1, 2)\ncheck(2, double(None) if False else None)\ncheck(3, 6)\n",
@@ -1812,8 +1817,7 @@ def test_a_helper_method_of_a_test_class_called_with_test_values_cannot_be_cut_s
              "        assert double(x) == want\n    def test_a(self):\n        self._check(1, 2)\n"
              "        self._check(2)\n        self._check(3, 6)\n"]
     for tests in forms:
-        assert check_code(blk(good), tests).correct, tests
-        _none_pass(tests, wrong, cut, peek)
+        assert _none_pass(tests, wrong, cut, peek, passing=good).correct, tests
     # a method also called with a value of the program's runs as written, and a correct program passes
     kept = ("import unittest\nclass T(unittest.TestCase):\n    def check(self, x, want):\n"
             "        if want is None:\n            return\n        self.assertEqual(double(x), want)\n"
@@ -1851,14 +1855,15 @@ def test_an_exception_test_with_handler_code_or_a_bare_except_is_decided_by_the_
                                     + good.replace("ValueError('neg')", "E('neg')"),
     }
     for name, tests in forms.items():
-        assert check_code(blk(good), tests).correct, name
-        for why, program in bad.items():
-            if name in ("logs", "bare") and why == "its message ends the run":
-                continue  # nothing reads the message: raising E('neg') is a correct program there
-            assert not check_code(blk(program), tests).correct, (name, why)
+        # (nothing reads the message in "logs" and "bare": raising E('neg') is a correct program there)
+        failing = {why: program for why, program in bad.items()
+                   if not (name in ("logs", "bare") and why == "its message ends the run")}
         if name != "bare":  # any exception passes a bare except
-            wrong_class = good.replace("ValueError('neg')", "TypeError('neg')")
-            assert not check_code(blk(wrong_class), tests).correct, name
+            failing["wrong class"] = good.replace("ValueError('neg')", "TypeError('neg')")
+        v, *vs = _verdicts((blk(p), tests) for p in [good, *failing.values()])
+        assert v.correct, name
+        for why, v in zip(failing, vs):
+            assert not v.correct, (name, why)
     wrong_message = good.replace("'neg'", "'negative'")
     assert not check_code(blk(wrong_message), forms["message"]).correct
 
@@ -1962,8 +1967,7 @@ def test_a_helper_of_the_tests_called_with_test_values_cannot_be_cut_short_or_re
              "    assert result == want, x\n    return result\ndef test_all():\n    for x, want in CASES:\n"
              "        check(x, want)\n"]
     for tests in forms:
-        assert check_code(blk(good), tests).reason == "passed 3/3", tests
-        _none_pass(tests, wrong, cut, peek)
+        assert _none_pass(tests, wrong, cut, peek, passing=good).reason == "passed 3/3", tests
     # a helper whose check runs only on some calls, or one called with a value of the program's, runs as
     # written and still passes a correct program
     for tests in ["def check(x, want):\n    if want is None:\n        return\n    assert double(x) == want\n"
