@@ -279,10 +279,10 @@ def test_info_reports_the_checkpoints_own_dtype(tmp_path, tiny_random, capsys):
     assert main(["info", str(tmp_path / "bf16"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["dtype"] == "float16"
 
-def test_errors_are_one_line_and_debug_shows_traceback(tmp_path):
-    p = run("generate", "hi", "--model", str(tmp_path / "missing"))
-    assert p.returncode == 2 and p.stderr.strip().count("\n") == 0
-    assert "no such checkpoint directory" in p.stderr
+def test_errors_are_one_line_and_debug_shows_traceback(tmp_path, capsys):
+    assert main(["generate", "hi", "--model", str(tmp_path / "missing")]) == 2  # (in-process: --debug's below runs
+    err = capsys.readouterr().err  # the command as a process, its traceback printed by the interpreter)
+    assert err.strip().count("\n") == 0 and "no such checkpoint directory" in err
     p = run("--debug", "generate", "hi", "--model", str(tmp_path / "missing"))
     assert p.returncode != 0 and "Traceback" in p.stderr
 
@@ -540,11 +540,10 @@ def test_data_export_and_verify(tmp_path, capsys):
     assert f"{comp}:2" in capsys.readouterr().err
 
 
-def test_chat_reads_stdin_and_answers(ckpt):
-    p = subprocess.run([sys.executable, "-m", "ponder.cli", "chat", "--model", str(ckpt), "--max-new-tokens", "6",
-                        "--temperature", "0"], input="hello\n\n", capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0, p.stderr
-    assert "model> " in p.stdout
+def test_chat_reads_stdin_and_answers(ckpt, monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", io.StringIO("hello\n\n"))  # (in-process: reading stdin needs no process)
+    assert main(["chat", "--model", str(ckpt), "--max-new-tokens", "6", "--temperature", "0"]) in (0, None)
+    assert "model> " in capsys.readouterr().out
 
 
 def test_chat_ctrl_c_stops_the_reply_not_the_chat(monkeypatch, capsys):
@@ -752,13 +751,12 @@ def test_an_exported_countdown_file_is_scored_by_the_countdown_verifier(tmp_path
     assert json.loads((run / "config.json").read_text())["grpo"]["reward"] == "countdown"
 
 
-def test_chat_honours_stop_strings():
-    def reply(*extra):
-        p = subprocess.run([sys.executable, "-m", "ponder.cli", "chat", "--max-new-tokens", "40", "--temperature",
-                            "1", "--seed", "5", *extra], input="Problem: 12 + 30 * 2 = ?\n\n", capture_output=True,
-                           text=True, timeout=120)
-        assert p.returncode == 0, p.stderr
-        return p.stdout.split("model> ", 1)[1].rsplit("you> ", 1)[0].strip()
+def test_chat_honours_stop_strings(monkeypatch, capsys):
+    def reply(*extra):  # (in-process: test_chat_reads_stdin_and_answers runs the command with a real stdin)
+        monkeypatch.setattr("sys.stdin", io.StringIO("Problem: 12 + 30 * 2 = ?\n\n"))
+        assert main(["chat", "--max-new-tokens", "40", "--temperature", "1", "--seed", "5", *extra]) in (0, None)
+        out = capsys.readouterr().out
+        return out.split("model> ", 1)[1].rsplit("you> ", 1)[0].strip()
 
     free, stopped = reply(), reply("--stop", "=")
     assert "=" in free and stopped == free[: free.index("=")].strip()
@@ -1497,46 +1495,77 @@ def test_a_run_stopped_under_torchrun_says_how_to_continue_once(tmp_path, monkey
         assert capsys.readouterr().err == said
 
 
-@pytest.mark.parametrize("sig, code, said", [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated (SIGTERM)"),
-                                             ("SIGHUP", 129, "terminated (SIGHUP)")])
-def test_a_training_command_stopped_by_a_signal_says_how_to_continue_and_resumes_exactly(tmp_path, ckpt, sig, code,
-                                                                                        said):
-    """SIGTERM (a scheduler's preemption, Kubernetes, `timeout`) killed a training command outright: exit -15, no
-    word on how to resume, no cleanup. It now stops the run as Ctrl-C does, exiting 128 + 15, and the run
-    directory resumes to the uninterrupted run's metrics."""
-    import os
-    import shlex
+_SIGNALS = [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated (SIGTERM)"),
+            ("SIGHUP", 129, "terminated (SIGHUP)")]
+
+
+def _sft_argv(ckpt, data):
+    # warmup past every step: the learning rate of step s does not depend on --steps, so the run stopped on its
+    # way to a million steps and resumed to step n is the run trained straight to n
+    return ["sft", "--model", str(ckpt), "--data", str(data), "--seq-len", "32", "--batch-size", "4",
+            "--warmup", "1000000", "--save-every", "1", "--threads", "1", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def signalled(tmp_path_factory, ckpt):
+    """For each signal: (its run directory, the command's exit status, its stderr), the command stopped by it once
+    its first checkpoint was in place. The three commands run side by side (each spends seconds on its imports),
+    each signalled when its own checkpoint is there: a condition, not a time."""
     import signal
     import time
 
     from ponder.train import STATE
 
-    data = tmp_path / "d.jsonl"
+    root = tmp_path_factory.mktemp("signalled")
+    data = root / "d.jsonl"
     data.write_text("".join(json.dumps({"prompt": f"{a} + 1 =", "response": f" {a + 1}"}) + "\n" for a in range(9)))
-    # warmup past every step: the learning rate of step s does not depend on --steps, so the run stopped on its
-    # way to a million steps and resumed to step n is the run trained straight to n
-    sft = ["sft", "--model", str(ckpt), "--data", str(data), "--seq-len", "32", "--batch-size", "4",
-           "--warmup", "1000000", "--save-every", "1", "--threads", "1", "--quiet"]
-    run = tmp_path / "b"
-    p = subprocess.Popen([sys.executable, "-m", "ponder", *sft, "--steps", "1000000", "--out", str(run)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    procs = {}
     try:
-        deadline = time.monotonic() + 120
-        while not (run / "checkpoint" / STATE).is_file() and p.poll() is None and time.monotonic() < deadline:
+        for sig, _, _ in _SIGNALS:
+            run = root / sig
+            procs[sig] = run, subprocess.Popen(
+                [sys.executable, "-m", "ponder", *_sft_argv(ckpt, data), "--steps", "1000000", "--out", str(run)],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        deadline = time.monotonic() + 600  # (only a wedged command meets it: the test then fails, saying so)
+        waiting = dict(procs)
+        while waiting:
+            for sig, (run, p) in list(waiting.items()):
+                if (run / "checkpoint" / STATE).is_file() or p.poll() is not None:
+                    assert p.poll() is None, p.stderr.read()[-2000:]
+                    p.send_signal(getattr(signal, sig))
+                    del waiting[sig]
+            assert time.monotonic() < deadline, f"no checkpoint from {sorted(waiting)} in 600 s"
             time.sleep(0.05)
-        assert p.poll() is None, p.stderr.read()[-2000:]
-        p.send_signal(getattr(signal, sig))
-        out, err = p.communicate(timeout=60)
+        result = {}
+        for sig, (run, p) in procs.items():
+            _, err = p.communicate(timeout=120)
+            result[sig] = run, p.returncode, err
+        return data, result
     finally:  # never leave a training run behind
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
-    assert p.returncode == code, err[-2000:]
+        for _, p in procs.values():
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+
+
+@pytest.mark.parametrize("sig, code, said", _SIGNALS)
+def test_a_training_command_stopped_by_a_signal_says_how_to_continue_and_resumes_exactly(tmp_path, ckpt, signalled,
+                                                                                        sig, code, said):
+    """SIGTERM (a scheduler's preemption, Kubernetes, `timeout`) killed a training command outright: exit -15, no
+    word on how to resume, no cleanup. It now stops the run as Ctrl-C does, exiting 128 + 15, and the run
+    directory resumes to the uninterrupted run's metrics."""
+    import shlex
+
+    from ponder.train import STATE
+
+    data, result = signalled
+    run, returncode, err = result[sig]
+    assert returncode == code, err[-2000:]
     assert err.splitlines()[-1] == f"{said}; continue with: ponder sft --out {shlex.quote(str(run))} --resume"
     at = torch.load(run / "checkpoint" / STATE, weights_only=False)["step"]
     assert main(["sft", "--out", str(run), "--resume", "--steps", str(at + 2), "--quiet"]) == 0
-    assert main([*sft, "--steps", str(at + 2), "--out", str(tmp_path / "a")]) == 0
-    a, b = ([json.loads(x) for x in (tmp_path / r / "metrics.jsonl").read_text().splitlines()] for r in "ab")
+    assert main([*_sft_argv(ckpt, data), "--steps", str(at + 2), "--out", str(tmp_path / "a")]) == 0
+    a, b = ([json.loads(x) for x in (r / "metrics.jsonl").read_text().splitlines()] for r in (tmp_path / "a", run))
     assert [x["step"] for x in b] == list(range(1, at + 3))
     assert [x["loss"] for x in a] == [x["loss"] for x in b]
 
@@ -1714,11 +1743,12 @@ def test_every_command_and_subcommand_help_says_what_it_does(capsys):
 
 def test_python_dash_m_ponder_runs_the_cli():
     """`python -m ponder` failed ("No module named ponder.__main__") where the console script is not on PATH."""
-    ok = subprocess.run([sys.executable, "-m", "ponder", "--help"], capture_output=True, text=True)
-    assert ok.returncode == 0 and ok.stdout.startswith("usage: ponder ")
-    bad = subprocess.run([sys.executable, "-m", "ponder", "data", "export", "nope", "-o", "-"], capture_output=True,
-                         text=True)
-    assert bad.returncode == 2 and "unknown task 'nope'" in bad.stderr and "Traceback" not in bad.stderr
+    ok, bad = (subprocess.Popen([sys.executable, "-m", "ponder", *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)  # (both started at once: each waits on imports)
+               for args in (["--help"], ["data", "export", "nope", "-o", "-"]))
+    (ok_out, _), (_, bad_err) = ok.communicate(timeout=120), bad.communicate(timeout=120)
+    assert ok.returncode == 0 and ok_out.startswith("usage: ponder ")
+    assert bad.returncode == 2 and "unknown task 'nope'" in bad_err and "Traceback" not in bad_err
 
 
 def test_grpo_stopped_by_an_alarm_says_which_and_where(tmp_path, ckpt, capsys):
