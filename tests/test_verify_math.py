@@ -637,10 +637,18 @@ def test_no_worker_outlives_the_interpreter_when_a_call_is_in_flight():
     env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     pid = int(out.stdout.split()[0])
+
+    def running():  # a zombie has ended: killed, left for init to reap (when it gets to it)
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
     t0 = time.monotonic()
-    while os.path.exists(f"/proc/{pid}") and time.monotonic() - t0 < 30:
+    while running() and time.monotonic() - t0 < 30:
         time.sleep(0.1)
-    alive = os.path.exists(f"/proc/{pid}")
+    alive = running()
     if alive:
         os.kill(pid, signal.SIGKILL)
     assert not alive
