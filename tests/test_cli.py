@@ -1596,11 +1596,12 @@ def test_a_ctrl_c_arriving_as_the_trainer_state_write_begins_stays_an_interrupt(
                 os.kill(os.getpid(), signal.SIGINT)
         return None
 
+    tracer = sys.gettrace()
     sys.settrace(ctrl_c_as_a_write_of_step_2s_state_begins)
     try:
         code = main(sft)
     finally:
-        sys.settrace(None)
+        sys.settrace(tracer)
     err = capsys.readouterr().err
     assert code == 130, err
     assert err.splitlines()[-1].startswith("interrupted; continue with: ponder sft --out")
