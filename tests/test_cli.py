@@ -1520,12 +1520,18 @@ def signalled(tmp_path_factory, ckpt):
     data = root / "d.jsonl"
     data.write_text("".join(json.dumps({"prompt": f"{a} + 1 =", "response": f" {a + 1}"}) + "\n" for a in range(9)))
     procs = {}
+    # the commands start as from a terminal: a test run launched in the background (`&` ignores SIGINT) or under
+    # nohup (SIGHUP) passed its ignored signals on, which the commands rightly leave ignored: they ran on
+    held = {signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
+            signal.SIGHUP: signal.signal(signal.SIGHUP, signal.SIG_DFL)}
     try:
         for sig, _, _ in _SIGNALS:
             run = root / sig
             procs[sig] = run, subprocess.Popen(
                 [sys.executable, "-m", "ponder", *_sft_argv(ckpt, data), "--steps", "1000000", "--out", str(run)],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        for s, h in held.items():
+            signal.signal(s, h)
         deadline = time.monotonic() + 600  # (only a wedged command meets it: the test then fails, saying so)
         waiting = dict(procs)
         while waiting:
@@ -1542,6 +1548,8 @@ def signalled(tmp_path_factory, ckpt):
             result[sig] = run, p.returncode, err
         return data, result
     finally:  # never leave a training run behind
+        for s, h in held.items():
+            signal.signal(s, h)
         for _, p in procs.values():
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGKILL)
@@ -1597,11 +1605,13 @@ def test_a_ctrl_c_arriving_as_the_trainer_state_write_begins_stays_an_interrupt(
         return None
 
     tracer = sys.gettrace()
+    sigint = signal.signal(signal.SIGINT, signal.default_int_handler)  # (a test run in the background ignores it)
     sys.settrace(ctrl_c_as_a_write_of_step_2s_state_begins)
     try:
         code = main(sft)
     finally:
         sys.settrace(tracer)
+        signal.signal(signal.SIGINT, sigint)
     err = capsys.readouterr().err
     assert code == 130, err
     assert err.splitlines()[-1].startswith("interrupted; continue with: ponder sft --out")
