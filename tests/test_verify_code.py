@@ -860,10 +860,9 @@ def test_a_program_cannot_pass_unittest_tests_by_tampering_with_unittest():
     cheats["patches subTest"] = ("import unittest, contextlib\n"
                                  "unittest.TestCase.subTest = lambda *a, **k: contextlib.suppress(Exception)\n"
                                  "unittest.TestCase.setUpClass = classmethod(lambda cls: None)\n" + cheats["patches TestCase"])
-    for name, prog in cheats.items():
-        for tests in (UNITTEST_STYLE, hooked):
-            v = check_code(blk(prog), tests)
-            assert not v.correct, (name, v.reason)
+    runs = [(name, blk(prog), tests) for name, prog in cheats.items() for tests in (UNITTEST_STYLE, hooked)]
+    for (name, _, _), v in zip(runs, _verdicts((prog, tests) for _, prog, tests in runs)):
+        assert not v.correct, (name, v.reason)
 
 
 def test_numpy_values_pass_as_the_plain_values_they_hold():
@@ -1917,16 +1916,13 @@ def test_an_exception_test_written_with_a_flag_is_decided_by_the_caller():
              "        raised = False\n        try:\n            f(-1)\n        except ValueError:\n"
              "            raised = True\n        self.assertTrue(raised)\n"]
     for tests in forms:
-        assert check_code(blk(good), tests).correct, tests
-        for bad in (every, rebind, "def f(x):\n    return 2 * x"):
-            assert not check_code(blk(bad), tests).correct, (tests, bad)
+        assert _none_pass(tests, every, rebind, "def f(x):\n    return 2 * x", passing=good).correct, tests
     # a flag read otherwise too, or a handler that does more, runs as written: a correct program passes
     kept = ["raised = False\ntry:\n    f(-1)\nexcept ValueError:\n    raised = True\nassert raised\n"
             "assert raised or f(1) == 3\n",
             "raised = 0\ntry:\n    f(-1)\nexcept ValueError:\n    raised = f(2)\nassert raised == 4\n"]
     for tests in kept:
-        assert check_code(blk(good), tests).correct, tests
-        assert not check_code(blk("def f(x):\n    return 2 * x"), tests).correct, tests
+        assert _none_pass(tests, "def f(x):\n    return 2 * x", passing=good).correct, tests
 
 
 def test_an_exception_of_many_unrelated_builtin_classes_fails_the_check():
