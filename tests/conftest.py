@@ -1,5 +1,6 @@
 import fcntl
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,12 @@ torch.set_num_threads(1)  # one thread: two spin against each other on a busy 2-
 # Checkpoints are not fsynced in the suite (subprocesses inherit it): thousands of saves, and an fsync behind a
 # disk's backlog of dirty pages can take seconds. test_checkpoint checks the synced saves with it unset.
 os.environ.setdefault("PONDER_FSYNC", "0")
+# A suite started in the background from a script (`pytest &`: SIGINT ignored) or under nohup (SIGHUP ignored)
+# passes those ignored signals on to every command a test starts, which then rightly keeps ignoring them: the
+# tests that stop a command with them would wait on it. The suite runs with them at their usual handling.
+for _sig, _handler in ((signal.SIGINT, signal.default_int_handler), (signal.SIGHUP, signal.SIG_DFL)):
+    if signal.getsignal(_sig) == signal.SIG_IGN:
+        signal.signal(_sig, _handler)
 
 CORPUS = [
     "Problem: 3 + 4 * 2 = ?\nSolution: 4 * 2 = 8. 3 + 8 = 11. The answer is \\boxed{11}.<|endoftext|>",
