@@ -107,6 +107,10 @@ EQUAL = [
     # named values match by name, in any order
     ("y = 2, x = 1", "(x, y) = (1, 2)"),
     ("(y, x) = (2, 1)", "(x, y) = (1, 2)"),
+    # against a bare pair, single-letter names in their alphabetical order: (x, y), (m, n)
+    ("y = 2, x = 1", "(1, 2)"),
+    ("n = 3, m = 5", "(5, 3)"),
+    ("(1, 2)", "y = 2, x = 1"),
 ]
 
 # (a, b): not equal; includes every false positive and hedge the spec lists
@@ -161,6 +165,10 @@ UNEQUAL = [
     ("y = 1, x = 2", "(x, y) = (1, 2)"),
     ("(y, x) = (1, 2)", "(x, y) = (1, 2)"),
     ("x = 1, y = 2, z = 3", "(x, y) = (1, 2)"),
+    # against a bare pair: by the order written, "y = 1, x = 2" matched (1, 2), which is x = 1, y = 2
+    ("y = 1, x = 2", "(1, 2)"),
+    ("x = 2, y = 1", "(1, 2)"),
+    ("(1, 2)", "y = 1, x = 2"),
 ]
 
 

@@ -2647,6 +2647,14 @@ def _cmp(u, v, ctx: _Ctx) -> bool:
             # a set's elements are distinct (duplicates in a set literal collapse): never such a multiset
             return ku == kv and _multiset_match(u[1], v[1], ctx)
         return _set_match(u[1], v[1], ctx)
+    if (nu is not None and kv == "tup") or (nv is not None and ku == "tup"):
+        named, tup = (nu, v) if nu is not None else (nv, u)
+        order = _alphabetical(named)
+        if order is not None:  # "y = 1, x = 2" against the pair (1, 2): the pair's order is the variables' own,
+            # (x, y), (a, b), (m, n), not the order they were written in (by position it matched (1, 2))
+            pairs = list(zip((named[k] for k in order), tup[1]))
+            return len(order) == len(tup[1]) and all(  # (each side stays the argument it was: gold second)
+                _cmp(x, y, ctx) if nu is not None else _cmp(y, x, ctx) for x, y in pairs)
     if {ku, kv} == {"list", "tup"}:
         return len(u[1]) == len(v[1]) and all(_cmp(x, y, ctx) for x, y in zip(u[1], v[1]))
     if ku == "tup" and kv == "tup":
@@ -2690,6 +2698,14 @@ def _named_values(w) -> dict | None:
         return None
     named = dict(pairs)
     return named if len(named) == len(pairs) > 1 else None
+
+
+def _alphabetical(named: dict) -> list | None:
+    """The names of _named_values in alphabetical order, where every one is a single letter; else None."""
+    letters = {k: re.fullmatch(r"\('s', '([A-Za-z])'\)", k) for k in named}
+    if not all(letters.values()):
+        return None
+    return sorted(named, key=lambda k: (letters[k][1].lower(), letters[k][1]))
 
 
 def _set_match(a, b, ctx: _Ctx) -> bool:
