@@ -21,7 +21,7 @@ COMMANDS = ["generate", "chat", "info", "pretrain", "sft", "distill", "data", "g
 
 
 def run(*args, check=False):
-    p = subprocess.run([sys.executable, "-m", "ponder.cli", *args], capture_output=True, text=True, timeout=120)
+    p = subprocess.run([sys.executable, "-m", "ponder.cli", *args], capture_output=True, text=True, timeout=300)
     if check:
         assert p.returncode == 0, p.stderr
     return p
@@ -1262,7 +1262,7 @@ def test_a_reader_that_stops_early_is_not_an_error():
     os.close(r)  # the reader is gone before the command writes
     try:
         p = subprocess.run([sys.executable, "-m", "ponder.cli", "info", "tiny", "--json"], stdout=w,
-                           stderr=subprocess.PIPE, text=True, timeout=120)
+                           stderr=subprocess.PIPE, text=True, timeout=300)
     finally:
         os.close(w)
     assert p.returncode == 141 and p.stderr == "", p.stderr
@@ -1544,7 +1544,7 @@ def signalled(tmp_path_factory, ckpt):
             time.sleep(0.05)
         result = {}
         for sig, (run, p) in procs.items():
-            _, err = p.communicate(timeout=120)
+            _, err = p.communicate(timeout=300)
             result[sig] = run, p.returncode, err
         return data, result
     finally:  # never leave a training run behind
@@ -1706,7 +1706,7 @@ def test_sigterm_handling_ends_forked_workers_and_a_second_sigterm_as_by_default
     (the child would run on as a copy of its parent); in the main process a second SIGTERM ends a slow cleanup."""
     import signal
 
-    p = subprocess.run([sys.executable, "-c", _SECOND_SIGTERM], capture_output=True, text=True, timeout=60)
+    p = subprocess.run([sys.executable, "-c", _SECOND_SIGTERM], capture_output=True, text=True, timeout=300)
     assert (p.stdout, p.returncode) == (f"{int(signal.SIGTERM)}\nTerminated\n", -signal.SIGTERM), p.stderr[-2000:]
 
 
@@ -1757,7 +1757,7 @@ def test_python_dash_m_ponder_runs_the_cli():
     ok, bad = (subprocess.Popen([sys.executable, "-m", "ponder", *args], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)  # (both started at once: each waits on imports)
                for args in (["--help"], ["data", "export", "nope", "-o", "-"]))
-    (ok_out, _), (_, bad_err) = ok.communicate(timeout=120), bad.communicate(timeout=120)
+    (ok_out, _), (_, bad_err) = ok.communicate(timeout=300), bad.communicate(timeout=300)
     assert ok.returncode == 0 and ok_out.startswith("usage: ponder ")
     assert bad.returncode == 2 and "unknown task 'nope'" in bad_err and "Traceback" not in bad_err
 
