@@ -111,6 +111,8 @@ EQUAL = [
     ("y = 2, x = 1", "(1, 2)"),
     ("n = 3, m = 5", "(5, 3)"),
     ("(1, 2)", "y = 2, x = 1"),
+    # a barred letter is one symbol, as written with \bar or \overline
+    ("\\overline{z} + z", "z + \\bar z"),
 ]
 
 # (a, b): not equal; includes every false positive and hedge the spec lists
@@ -169,6 +171,11 @@ UNEQUAL = [
     ("y = 1, x = 2", "(1, 2)"),
     ("x = 2, y = 1", "(1, 2)"),
     ("(1, 2)", "y = 1, x = 2"),
+    # the bar was dropped: a conjugate, a mean or a complement read as the bare argument
+    ("\\overline{2+i}", "2+i"),
+    ("\\bar{z} + z", "2z"),
+    ("\\bar{x}", "x"),
+    ("\\overline{A}", "A"),
 ]
 
 

@@ -1192,6 +1192,26 @@ def _skip_arg(s: str, i: int) -> int:
     return i + 1
 
 
+_IMAG_RE = re.compile(r"(?<![A-Za-z\\])i(?![A-Za-z])")
+
+
+def _bar_token(s: str, i: int, sp: bool):
+    """(token, index after) for the argument of "\\bar"/"\\overline" at s[i] when the bar changes its
+    value: a single letter becomes a name of its own; an argument with the imaginary unit is a
+    conjugate, which is not read (as the bare argument "\\overline{2+i}" equalled 2+i). None: transparent."""
+    j = _skip_ws(s, i)
+    if j < len(s) and s[j] == "{":
+        arg, k = _read_group(s, j)
+    else:
+        arg, k = s[j : j + 1], j + 1
+    arg = arg.strip()
+    if len(arg) == 1 and arg.isalpha():
+        return ("id", arg + "\u0304", sp), k
+    if _IMAG_RE.search(arg):
+        raise _ParseError("complex conjugate")
+    return None
+
+
 _REPEAT_RE = re.compile(r"\\(?:overline|bar)\s*\{\s*([0-9]+)\s*\}")
 _PAREN_REPEAT_RE = re.compile(r"\(\s*([0-9]+)\s*\)")
 
@@ -1407,6 +1427,11 @@ def _tokenize(s: str) -> list[tuple]:
                         raise _ParseError("bad colour")
                     i = k + 1
                 i = _skip_arg(s, i)
+            elif name in ("bar", "overline") and (bar := _bar_token(s, i, sp)) is not None:
+                # a barred letter is its own symbol (a conjugate, a mean, a complement): dropping the bar
+                # made "\\bar{z} + z" equal 2z; "\\overline{AB}" (a segment) and "\\bar{3}" stay transparent
+                tok, i = bar
+                toks.append(tok)
             elif name in _TRANSPARENT or name in _SKIP_CMDS:
                 continue
             elif name == "begin" or name == "end":
