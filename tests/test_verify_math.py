@@ -113,6 +113,7 @@ EQUAL = [
     ("(1, 2)", "y = 2, x = 1"),
     # a barred letter is one symbol, as written with \bar or \overline
     ("\\overline{z} + z", "z + \\bar z"),
+    ("0.5\\%", "\\frac{1}{2} \\%"),
 ]
 
 # (a, b): not equal; includes every false positive and hedge the spec lists
@@ -176,6 +177,8 @@ UNEQUAL = [
     ("\\bar{z} + z", "2z"),
     ("\\bar{x}", "x"),
     ("\\overline{A}", "A"),
+    # both in percent: each side's 1/100 reading met the other's plain one
+    ("0.05\\%", "5\\%"),
 ]
 
 

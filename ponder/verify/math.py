@@ -3802,8 +3802,13 @@ def _equal_bounded(pred: str, gold: str, tol: float, deadline: float, gold_side:
     ca, cb = _choice(a), _choice(b)
     if ca and cb and (ca[0], cb[0]) != (_SEVERAL, _SEVERAL):  # multiple choice: the option's letter decides
         return _choice_equal(ca, cb, tol, deadline, gold_side)
+    # a percent reads as a fraction too ("28%" is 0.28) only against a bare number: with both in percent
+    # "0.05%" matched "5%" (each side's 1/100 reading met the other's plain one)
+    pa, pb = _has_percent(pred), _has_percent(gold)
+    if pa and pb:
+        pa = pb = False
     try:
-        va, vb = _values(a, _has_percent(pred)), _values(b, _has_percent(gold))
+        va, vb = _values(a, pa), _values(b, pb)
         return _cmp_alts(va, vb, _Ctx(tol, symbolic=False, deadline=deadline, gold_side=gold_side))
     except _TooLarge:
         return "too long"
@@ -3811,7 +3816,7 @@ def _equal_bounded(pred: str, gold: str, tol: float, deadline: float, gold_side:
         return "timeout"
     except _NeedSymbolic:
         pass
-    key = (a, b, tol, _has_percent(pred), _has_percent(gold), gold_side)
+    key = (a, b, tol, pa, pb, gold_side)
     if b < a and not gold_side:  # symmetric
         key = (b, a, tol, key[4], key[3], gold_side)
     hit = _SYM_CACHE.get(key)
@@ -3820,7 +3825,7 @@ def _equal_bounded(pred: str, gold: str, tol: float, deadline: float, gold_side:
     left = deadline - time.monotonic()
     if left <= 0:
         return "timeout"
-    args = (a, b, tol, _has_percent(pred), _has_percent(gold), gold_side)
+    args = (a, b, tol, pa, pb, gold_side)
     tag, res = _pool().call("ponder.verify.math:_symbolic_equal", args, left)
     if tag == "timeout":
         return "timeout"
