@@ -179,6 +179,9 @@ UNEQUAL = [
     ("\\overline{A}", "A"),
     # both in percent: each side's 1/100 reading met the other's plain one
     ("0.05\\%", "5\\%"),
+    # a scale word after a number was dropped as a unit
+    ("3 \\text{ million}", "3"),
+    ("3 thousand", "3"),
 ]
 
 

@@ -1511,11 +1511,13 @@ _NUMBER_ONLY_RE = re.compile(r"\s*-?\d+(?:\.\d+)?\.?\s*")  # ("\\text{5.}": a nu
 _NUMBER_UNIT_RE = re.compile(r"(-?\d+(?:\.\d+)?)\s+(\S.*)", re.S)
 # A \text{} after a value is dropped as a unit only when it reads as one. Text that names another
 # value ("4 \text{ (or 3)}") or qualifies the value ("4 \text{ or more}", "4 \text{ at least}",
-# "4 \text{ approximately}") would otherwise be dropped and leave a bare 4: a hedge that scores.
+# "4 \text{ approximately}") would otherwise be dropped and leave a bare 4: a hedge that scores. A scale
+# word multiplies the value: dropped, "3 \text{ million}" was 3.
 _QUALIFIER_WORDS = frozenset(
     """or and not no more less fewer least most than minimum maximum max approximately approx about
     around roughly nearly almost maybe possibly perhaps probably either else otherwise unless if except
-    plus minus over under above below between to up atleast atmost""".split()
+    plus minus over under above below between to up atleast atmost dozen dozens hundred hundreds
+    thousand thousands million millions billion billions trillion trillions""".split()
 )
 _UNIT_EXP_RE = re.compile(r"\^\s*\{?\s*-?\d+\s*\}?")  # "cm^2", "m^{-1}": an exponent is part of a unit
 _ASCII_WORD_RE = re.compile(r"[A-Za-z]+")
