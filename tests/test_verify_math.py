@@ -182,6 +182,8 @@ UNEQUAL = [
     # a scale word after a number was dropped as a unit
     ("3 \\text{ million}", "3"),
     ("3 thousand", "3"),
+    # a congruence's modulus was dropped
+    ("x \\equiv 2 \\pmod{5}", "x \\equiv 2 \\pmod{6}"),
 ]
 
 

@@ -2441,7 +2441,8 @@ def _val_rel(node):
             return ("eq", keep[1], _val(keep[0]))  # "5 = x" states x = 5, as "x = 5" does
         value = _val(last)
         if name_at:
-            return ("eq", keep[name_at[-1]], value)
+            # the modulus is kept: "x \equiv 2 \pmod 6" matched "x \equiv 2 \pmod 5"
+            return ("eq", keep[name_at[-1]], value) + (() if modulus is None else (modulus,))
         if all(_is_const(q) for q in keep):
             return value
         return ("eq", keep[-2], _val(last))
@@ -2632,6 +2633,8 @@ def _cmp(u, v, ctx: _Ctx) -> bool:
     if (nu is not None and kv == "eq" and _name_like(v[1])) or (nv is not None and ku == "eq" and _name_like(u[1])):
         return False  # "x = 1, y = 2" names two variables, "x = 1, x = 2" one
     if ku == "eq" and kv == "eq":
+        if len(u) > 3 and len(v) > 3 and not ctx.scalar_eq(u[3], v[3]):  # two congruences, other moduli
+            return False
         if _name_like(u[1]) and _name_like(v[1]) and u[1] == v[1]:
             return _cmp(u[2], v[2], ctx)
         if u[2][0] == v[2][0] == "list" and _name_like(u[1]) and _name_like(v[1]):
@@ -3945,7 +3948,7 @@ def _key_of_values(vals, clean: str) -> str:
             return "".join(repr(w[1]).split())
         if k == "eq" and _name_like(w[1]):
             # the name is part of the key: "x = 5" and "y = 5" are not equal answers
-            return "".join(repr(w[1]).split()) + "=" + key(w[2])
+            return "".join(repr(w[1]).split()) + "=" + key(w[2]) + "".join(repr(w[3:]).split())
         if k == "list":  # a multiset: "1, 1, 2" and "1, 2, 2" are different answers
             return "{" + ",".join(sorted(key(x) for x in w[1])) + "}"
         if k == "set":
