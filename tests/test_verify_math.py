@@ -114,6 +114,9 @@ EQUAL = [
     # a barred letter is one symbol, as written with \bar or \overline
     ("\\overline{z} + z", "z + \\bar z"),
     ("0.5\\%", "\\frac{1}{2} \\%"),
+    # "no solution" is the empty solution set
+    ("\\text{no solution}", "\\emptyset"),
+    ("\\text{No real solutions}", "\\varnothing"),
 ]
 
 # (a, b): not equal; includes every false positive and hedge the spec lists
@@ -184,6 +187,8 @@ UNEQUAL = [
     ("3 thousand", "3"),
     # a congruence's modulus was dropped
     ("x \\equiv 2 \\pmod{5}", "x \\equiv 2 \\pmod{6}"),
+    ("\\text{no solution}", "0"),
+    ("\\text{no solution}", "\\{0\\}"),
 ]
 
 

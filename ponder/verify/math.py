@@ -1192,6 +1192,7 @@ def _skip_arg(s: str, i: int) -> int:
     return i + 1
 
 
+_NO_SOLUTION_RE = re.compile(r"no\s+(?:real\s+|integer\s+)?(?:solutions?|roots?)\.?")
 _IMAG_RE = re.compile(r"(?<![A-Za-z\\])i(?![A-Za-z])")
 
 
@@ -1405,6 +1406,8 @@ def _tokenize(s: str) -> list[tuple]:
                     # (only known units: "\\text{10 AM}" stays text, unequal to "\\text{10 PM}")
                     toks.extend(_tokenize(m.group(1)))
                     toks.append(("text", m.group(2), sp))
+                elif _NO_SOLUTION_RE.fullmatch(low):  # the empty solution set, as \\emptyset is
+                    toks.append(("empty", None, sp))
                 else:
                     toks.append(("text", body, sp))
             elif name == "mathbb":
