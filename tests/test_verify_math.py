@@ -189,6 +189,9 @@ UNEQUAL = [
     ("x \\equiv 2 \\pmod{5}", "x \\equiv 2 \\pmod{6}"),
     ("\\text{no solution}", "0"),
     ("\\text{no solution}", "\\{0\\}"),
+    # a periodic inequality solved over one period only
+    ("\\sin x > 0", "(0, \\pi)"),
+    ("\\cos x < 0", "(\\frac{\\pi}{2}, \\frac{3\\pi}{2})"),
 ]
 
 

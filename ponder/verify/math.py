@@ -2250,6 +2250,14 @@ def _has(node, kinds) -> bool:
     return any(_has(x, kinds) for x in _children(node))
 
 
+def _has_periodic(node) -> bool:
+    if node[0] == "fn" and node[1] in ("sin", "cos", "tan", "sec", "csc", "cot"):
+        return True
+    if node[0] in ("n", "s", "c", "text", "based", "sym"):
+        return False
+    return any(_has_periodic(x) for x in _children(node))
+
+
 def _name_like(node) -> bool:
     """A left-hand side that names the answer: x, a_3, f(x), |AB|, AB, NO/BO, V_1:V_2, (p, q)."""
     k = node[0]
@@ -4163,6 +4171,8 @@ def _sym_solve_ineq(ops, xs):
     if len(names) != 1:
         return None
     (var,) = names
+    if any(_has_periodic(x) for x in xs):
+        return None  # SymPy answers one period: "\\sin x > 0" came out as (0, pi) and matched it
     v = _to_sympy(("s", var))
     rel_of = {"<": sp.Lt, "<=": sp.Le, ">": sp.Gt, ">=": sp.Ge, "!=": sp.Ne}
     sol = sp.S.Reals
