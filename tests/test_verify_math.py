@@ -117,6 +117,11 @@ EQUAL = [
     # "no solution" is the empty solution set
     ("\\text{no solution}", "\\emptyset"),
     ("\\text{No real solutions}", "\\varnothing"),
+    # Unicode cube and fourth roots, floor and ceiling brackets, slanted inequalities
+    ("∛8", "2"),
+    ("2∜2", "\\sqrt[4]{32}"),
+    ("⌊2.5⌋ + ⌈2.5⌉", "5"),
+    ("x ⩽ 2", "x \\le 2"),
 ]
 
 # (a, b): not equal; includes every false positive and hedge the spec lists
