@@ -122,6 +122,9 @@ EQUAL = [
     ("2∜2", "\\sqrt[4]{32}"),
     ("⌊2.5⌋ + ⌈2.5⌉", "5"),
     ("x ⩽ 2", "x \\le 2"),
+    # one coordinate with ±: both points
+    ("(\\pm 2, 0)", "(2, 0), (-2, 0)"),
+    ("(0, 1 \\pm \\sqrt{2})", "\\{(0, 1 - \\sqrt{2}), (0, 1 + \\sqrt{2})\\}"),
 ]
 
 # (a, b): not equal; includes every false positive and hedge the spec lists
@@ -197,6 +200,8 @@ UNEQUAL = [
     # a periodic inequality solved over one period only
     ("\\sin x > 0", "(0, \\pi)"),
     ("\\cos x < 0", "(\\frac{\\pi}{2}, \\frac{3\\pi}{2})"),
+    ("(\\pm 2, 0)", "(2, 0)"),
+    ("(\\pm 2, 0)", "(0, 2), (0, -2)"),
 ]
 
 

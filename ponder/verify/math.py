@@ -2362,6 +2362,12 @@ def _val(node):
             return ("iset", ((items[0][1], items[1][1], o == "[", c == "]"),), None)
         if len(items) == 1 and (o, c) != ("(", ")"):
             return ("tup", items, False)
+        pm_at = [j for j, x in enumerate(node[1]) if _has(x, ("pm", "pmu"))]
+        if len(pm_at) == 1 and items[pm_at[0]][0] == "list" and (o, c) == ("(", ")"):
+            # one coordinate with ±: "(\\pm 2, 0)" is the points (2, 0) and (-2, 0) (a tuple holding the
+            # list matched neither); with ± in two coordinates the signs' pairing is unclear, left as is
+            j = pm_at[0]
+            return ("list", tuple(_val(("tuple", node[1][:j] + (v[1],) + node[1][j + 1 :], o, c)) for v in items[j][1]))
         return ("tup", items, len(items) == 2 and (o, c) == ("(", ")") and all(x[0] == "x" for x in items))
     if k == "set":
         return ("set", tuple(_val(x) for x in node[1]))
