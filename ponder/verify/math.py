@@ -2773,7 +2773,11 @@ def _set_match(a, b, ctx: _Ctx) -> bool:
         for x, p in zip(xs, kx):
             # a cheap 15-digit value skips pairs that are clearly different before the real test;
             # the gold stays the second argument of _cmp (its repeats decide nested lists)
-            near = [y for y, q in zip(ys, ky) if not _clearly_apart(p, q, ctx.tol)]
+            # a set among elements is no number: a one-element set is its element only at the top
+            # ("\\{1, 2\\}" matched "\\{\\{1\\}, \\{2\\}\\}")
+            near = [
+                y for y, q in zip(ys, ky) if not _clearly_apart(p, q, ctx.tol) and (x[0] == "set") == (y[0] == "set")
+            ]
             if not any(_cmp(y, x, ctx) if flip else _cmp(x, y, ctx) for y in near):
                 return False
         return True
