@@ -205,6 +205,8 @@ UNEQUAL = [
     # a one-element set inside a set is no number
     ("\\{1, 2\\}", "\\{\\{1\\}, \\{2\\}\\}"),
     ("\\{\\emptyset, \\{1\\}, \\{2\\}, \\{1, 2\\}\\}", "\\{\\emptyset, 1, 2, \\{1, 2\\}\\}"),
+    # conditions on two variables joined by "or" were a list, as if joined by "and"
+    ("x > 0 \\text{ or } y > 0", "x > 0 \\text{ and } y > 0"),
 ]
 
 

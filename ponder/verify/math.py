@@ -2341,7 +2341,8 @@ def _val(node):
         keys = {v[2] if v[0] == "iset" else None for v in vals}
         if len(keys) == 1 and None not in keys:
             return ("iset", tuple(p for v in vals for p in v[1]), vals[0][2])
-        return _val(("list", node[1]))
+        # otherwise kept as an "or": as a list it was the "and" of the same conditions ("x > 0 or y > 0")
+        return ("raw", "or" + repr(sorted(repr(x) for x in node[1])))
     if k == "list":
         items = []
         for it in node[1]:
