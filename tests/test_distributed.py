@@ -1903,8 +1903,18 @@ def test_ddp_rank_error_is_one_line_naming_the_rank(kind, msg):
 
 
 def _late(dp):
-    if dp.rank == 1:  # (rank 0's long held-out evaluation, say)
-        time.sleep(4)
+    import os
+    from datetime import timedelta
+
+    import torch.distributed as dist
+
+    # The 1 s collective timeout from here on, once both ranks have met: set from the start, it also bounded their
+    # rendezvous, and a rank that started over 1 s after the other on a loaded machine failed there instead
+    # ('DistStoreError: wait timeout after 1000ms').
+    os.environ["PONDER_DIST_TIMEOUT_S"] = "1"
+    dist.distributed_c10d._set_pg_timeout(timedelta(seconds=1))
+    if dp.rank == 1:  # (rank 0's long held-out evaluation, say: the driver stops this rank once rank 0 fails)
+        time.sleep(60)
     dp.barrier()
 
 
@@ -1915,7 +1925,7 @@ def test_ddp_collective_timeout_names_the_setting_that_raises_it(monkeypatch):
 
     if len(os.sched_getaffinity(0)) < 2:
         pytest.skip("a 2-rank group needs 2 cores")
-    monkeypatch.setenv("PONDER_DIST_TIMEOUT_S", "1")
+    monkeypatch.setenv("PONDER_DIST_TIMEOUT_S", "300")  # (the ranks' rendezvous: _late sets the 1 s)
     with pytest.raises(PonderError) as e:
         ddp.spawn(_late, 2, threads=1)
     assert re.fullmatch(r"data-parallel rank 0: RuntimeError: .*Timed out waiting 1000ms.*; the other ranks did not "
