@@ -690,19 +690,25 @@ def interrupted():
     holder = ray.remote(num_cpus=1)(type("Holder", (), {"ping": lambda self: 1})).remote()  # another job's actor
     ray.get(holder.ping.remote())
     pool = RayPool(1, start_timeout_s=600)
+    waiting, wait = threading.Event(), ray.wait
+
+    def waits(*a, **kw):  # start() waits for its actor (a second after the actor existed was assumed: on a loaded
+        waiting.set()     # machine start() could be short of its wait then, and a Ctrl-C there another case)
+        return wait(*a, **kw)
 
     def ctrl_c():  # Ctrl-C while start() waits: its actor exists, and cannot be placed while the holder lives
-        while not pool.actors:
-            time.sleep(0.05)
-        time.sleep(1)  # (start() goes from creating the actor to waiting for it in microseconds)
-        os.kill(os.getpid(), signal.SIGINT)
+        if waiting.wait(300):  # (one that lands before wait() is entered is raised in waits(), inside the same wait)
+            os.kill(os.getpid(), signal.SIGINT)
 
+    ray.wait = waits
     threading.Thread(target=ctrl_c, daemon=True).start()
     try:
         pool.start()
         print("'started'")
     except KeyboardInterrupt:
         print(repr(f"interrupted, {len(pool.actors)} actors left"))
+    finally:
+        ray.wait = wait
     ray.kill(holder)
     later()  # a pending actor left by the interrupted start would take the CPU
 """
