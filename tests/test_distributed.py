@@ -625,7 +625,7 @@ def other_ponder():
     except PonderError as e:
         print(len(pool.actors), str(e).split(":")[0], flush=True)
     print(ray.available_resources().get("CPU", 0.0) if ray.wait([ray.remote(num_cpus=1)(lambda: 1).remote()],
-                                                                timeout=60)[0] else "held", flush=True)
+                                                                timeout=120)[0] else "held", flush=True)
 """
 
 
