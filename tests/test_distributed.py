@@ -1019,7 +1019,8 @@ def _ray_pool(ckpt):
     from ponder.distributed.ray_workers import RayPool, ray_session
 
     model, tok = ponder.load(ckpt)
-    with ray_session(num_cpus=2), RayPool(2, num_cpus=1).start(model, tok) as p:
+    # (600 s to start, not the default 120: only a broken start meets it, a loaded 2-core box's slow one does not)
+    with ray_session(num_cpus=2), RayPool(2, num_cpus=1, start_timeout_s=600).start(model, tok) as p:
         p.push(model, 0)
         yield p
 
