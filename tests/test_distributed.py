@@ -1040,6 +1040,36 @@ def ids(groups):
     return [[s.token_ids for s in g] for g in groups]
 
 
+def test_ray_pool_start_interrupted_while_creating_its_actors_leaves_none_running(pool, monkeypatch):
+    """A Ctrl-C while start() created its actors (before its wait) left those made so far running: they held their
+    CPUs for the rest of the caller's Ray session. Here the second creation is where the interrupt lands."""
+    import ray
+
+    from ponder.distributed.ray_workers import RayPool
+
+    made = []
+    real = ray.remote
+
+    class Interrupted:  # the actor class, whose second .remote() is where the signal's handler ran
+        def __init__(self, cls):
+            self.cls = cls
+
+        def remote(self, *a, **k):
+            if made:
+                raise KeyboardInterrupt
+            made.append(self.cls.remote(*a, **k))
+            return made[-1]
+
+    monkeypatch.setattr(ray, "remote", lambda **kw: (lambda cls: Interrupted(real(**kw)(cls))))
+    p = RayPool(2, num_cpus=0)
+    with pytest.raises(KeyboardInterrupt):
+        p.start()
+    monkeypatch.undo()
+    assert len(made) == 1 and p.actors == []
+    with pytest.raises(ray.exceptions.RayActorError):  # killed: no answer, ever
+        ray.get(made[0].info.remote(), timeout=300)
+
+
 def test_ray_samples_equal_local(pool, ckpt):
     model, tok = ponder.load(ckpt)
     kw = dict(n=3, max_new_tokens=16, seed=7, temperature=1.0)

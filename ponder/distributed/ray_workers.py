@@ -383,26 +383,26 @@ class RayPool:
         self.check_fits(ray.cluster_resources())  # an actor never placed would make ray.get below wait forever
         self._cls = ray.remote(**self.options)(Worker)
         self.replaced = 0  # max_replacements bounds the deaths of this start's actors, not of a closed pool's
-        self.actors = [self._cls.remote(*self._args) for _ in range(self.num_workers)]
-        refs = [a.info.remote() for a in self.actors]
+        # Any way out but a start: its actors killed (a pending one left behind takes the CPUs once they free up;
+        # refused ones hold theirs for as long as the caller's Ray session lasts). The try covers their creation,
+        # one at a time, and the wait for their infos: a Ctrl-C there left the actors made so far running.
+        self.actors = []
         try:
+            for _ in range(self.num_workers):
+                self.actors.append(self._cls.remote(*self._args))
+            refs = [a.info.remote() for a in self.actors]
             ready, _ = ray.wait(refs, num_returns=len(refs), timeout=self.start_timeout_s)
-        except BaseException:  # Ctrl-C: a pending actor left behind would take the CPUs once they free up
-            self.close()
-            raise
-        if len(ready) < len(refs):
-            raise self._not_placed(ray, len(ready))
-        infos = []
-        for k, ref in enumerate(refs):
-            try:
-                infos.append(ray.get(ref))
-            except _died(ray) as e:  # its creation raised: a module the driver has and a Ray node lacks, say
-                self.close()
-                raise PonderError(f"Ray worker {k} failed to start{_cause(e)}") from None
-        try:
+            if len(ready) < len(refs):
+                raise self._not_placed(ray, len(ready))
+            infos = []
+            for k, ref in enumerate(refs):
+                try:
+                    infos.append(ray.get(ref))
+                except _died(ray) as e:  # its creation raised: a module the driver has and a Ray node lacks, say
+                    raise PonderError(f"Ray worker {k} failed to start{_cause(e)}") from None
             check_versions(versions(), infos)
-        except PonderError:
-            self.close()  # refused actors would hold their CPUs for as long as the caller's Ray session lasts
+        except BaseException:
+            self.close()
             raise
         self._where = [f"pid {i['pid']} on {i['host']}" for i in infos]
         return self
