@@ -12,6 +12,10 @@ torch.set_num_threads(1)  # one thread: two spin against each other on a busy 2-
 # Checkpoints are not fsynced in the suite (subprocesses inherit it): thousands of saves, and an fsync behind a
 # disk's backlog of dirty pages can take seconds. test_checkpoint checks the synced saves with it unset.
 os.environ.setdefault("PONDER_FSYNC", "0")
+# The suite's own deadlines, not a caller's environment's: a PONDER_DIST_TIMEOUT_S or PONDER_RAY_*_TIMEOUT_S set
+# where the tests run would change what the tests that wait on them see (the tests that read them set their own).
+for _name in ("PONDER_DIST_TIMEOUT_S", "PONDER_RAY_START_TIMEOUT_S", "PONDER_RAY_CALL_TIMEOUT_S"):
+    os.environ.pop(_name, None)
 # A suite started in the background from a script (`pytest &`: SIGINT ignored) or under nohup (SIGHUP ignored)
 # passes those ignored signals on to every command a test starts, which then rightly keeps ignoring them: the
 # tests that stop a command with them would wait on it. The suite runs with them at their usual handling.
