@@ -992,6 +992,18 @@ def test_expected_values_written_with_operators_or_math_stay_in_the_caller():
     assert check_code(blk(good), "assert f(2) ** f(-2) == 0.25 and ~f(0) == -1").correct
 
 
+def _assert_computed_by_the_caller(expected, good, tests, wrong) -> None:
+    """Each expected value is computed by the caller: OTHER_OPERAND_RUNNER (which answers by running the operand it
+    finds in the test's code) fails it; `good` passes all of `tests`; each of `wrong` fails. Checked side by side."""
+    vs = _verdicts([*((blk(OTHER_OPERAND_RUNNER), f"assert f({e}) == {e}") for e in expected), (blk(good), tests),
+                    *((blk(good), test) for test in wrong)])
+    for e, v in zip(expected, vs):
+        assert v.reason == "failed test 1", e
+    assert vs[len(expected)].reason == f"passed {len(tests)}/{len(tests)}"
+    for test, v in zip(wrong, vs[len(expected) + 1:]):
+        assert v.reason == "failed test 1", test
+
+
 def test_expected_values_written_with_methods_slices_or_fstrings_stay_in_the_caller():
     # `'ab'.upper()`, `', '.join([...])`, `f'{3}x'`, `'abc'[::-1]` went to the sandbox as a lambda: the runner
     # passed every one of these without computing anything
@@ -1002,13 +1014,7 @@ def test_expected_values_written_with_methods_slices_or_fstrings_stay_in_the_cal
     tests = [f"assert f({e}) == {e}" for e in expected] + ["assert all(f(w) == w for w in 'a bb'.split())"]
     wrong = ["assert f('ab') == 'ab'.upper()", "assert f(3) == f'{3}x'", "assert f('abc') == 'abc'[::-1]",
              "assert f(['a', 'b']) == ', '.join(['a', 'b'])"]
-    vs = _verdicts([*((blk(OTHER_OPERAND_RUNNER), f"assert f({e}) == {e}") for e in expected), (blk(good), tests),
-                    *((blk(good), test) for test in wrong)])
-    for e, v in zip(expected, vs):
-        assert v.reason == "failed test 1", e
-    assert vs[len(expected)].reason == f"passed {len(tests)}/{len(tests)}"
-    for test, v in zip(wrong, vs[len(expected) + 1:]):
-        assert v.reason == "failed test 1", test
+    _assert_computed_by_the_caller(expected, good, tests, wrong)
     # a method, slice or f-string of the program's value stays in the sandbox, as before: its object's own
     # upper() is called there
     own = "class S:\n    def upper(self):\n        return 'AB'\ndef g():\n    return S()\ndef h():\n    return 'ab'"
@@ -1123,13 +1129,7 @@ def test_expected_values_written_with_hex_repr_format_or_unbound_str_methods_sta
              "assert f(['a']) == list(map(str.upper, ['a']))", "assert f(b'A') == str.upper(b'a')",
              "assert f(['A']) == list(map(str.upper, [b'a']))", "assert f('    1') == format(1, 5)",
              "assert f('0x1') == hex(1.0)"]
-    vs = _verdicts([*((blk(OTHER_OPERAND_RUNNER), f"assert f({e}) == {e}") for e in expected), (blk(good), tests),
-                    *((blk(good), test) for test in wrong)])
-    for e, v in zip(expected, vs):
-        assert v.reason == "failed test 1", e
-    assert vs[len(expected)].reason == f"passed {len(tests)}/{len(tests)}"
-    for test, v in zip(wrong, vs[len(expected) + 1:]):
-        assert v.reason == "failed test 1", test
+    _assert_computed_by_the_caller(expected, good, tests, wrong)
     # of a program's value they run in the sandbox, as before: its object's own __repr__ or __index__
     prog = ("def g():\n    return 255\ndef h():\n    return '0xff'\ndef s():\n    return ['a', 'b']\n"
             "class P:\n    def __repr__(self):\n        return 'P()'\n"
