@@ -463,7 +463,8 @@ def cmd_pretrain(a):
                                                  ("terse_share", a.terse_share)) if v is not None}}
     train = TrainConfig(**{**TINY_TRAIN.__dict__, **{k: v for k, v in (
         ("steps", a.steps), ("batch_size", a.batch_size), ("lr", a.lr), ("seq_len", a.seq_len),
-        ("seed", a.seed), ("threads", a.threads), ("compile", a.compile or None), ("bf16", a.bf16 or None))
+        ("seed", a.seed), ("threads", a.threads), ("compile", a.compile or None), ("bf16", a.bf16 or None),
+        ("save_every", a.save_every), ("eval_every", a.eval_every))
         if v is not None}}).validate()
     mc = tiny_model_config(a.hidden, a.layers)  # (a --hidden whose derived shape is invalid: refused here)
     # pretrain() widens the model's vocabulary to the tokenizer's: from the smallest any tokenizer has, the model's
@@ -1197,6 +1198,10 @@ def build_parser() -> argparse.ArgumentParser:
     pt.add_argument("--seed", type=_seed, default=None,
                     help="seeds the corpus (held-out documents: seed + 10000), the weight initialisation and "
                          "the batch drawn at each step, in [0, 2**32) (default: the tiny recipe's 0)")
+    pt.add_argument("--save-every", type=_positive_int, default=None,
+                    help="checkpoint every N steps (and at the end) (default: the tiny recipe's 250)")
+    pt.add_argument("--eval-every", type=_positive_int, default=None,
+                    help="held-out loss every N steps (and at the end) (default: the tiny recipe's 250)")
     pt.add_argument("--threads", type=_positive_int, default=None,
                     help="torch CPU threads (default: the tiny recipe's 1)")
     pt.add_argument("--compile", action="store_true",
@@ -1748,7 +1753,7 @@ _RESUME_KEEPS = {"sft": ("model", "dtype", "batch_size", "grad_accum", "lr", "wa
                              "temperature", "max_new_tokens", "batch_size", "lr", "seq_len", "save_every", "seed",
                              "chat_template_kwargs"),
                  "pretrain": ("docs", "batch_size", "seq_len", "lr", "hidden", "layers", "vocab", "seed",
-                              "terse_share", "compile", "threads", "bf16"),
+                              "terse_share", "compile", "threads", "bf16", "save_every", "eval_every"),
                  "grpo": ("model", "task", "data", "eval_data", "reward", "preset", "set", "group_filter",
                           "prompts_per_step", "group_size", "max_new_tokens", "temperature", "lr", "seed",
                           "eval_every", "eval_n", "save_every", "curriculum", "chat", "stop_on_alarm", "device",

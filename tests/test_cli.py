@@ -87,7 +87,8 @@ def test_pretrain_help_states_the_tiny_recipe():
     expect = {"steps": TINY_TRAIN.steps, "docs": TINY_CORPUS["n_docs"], "batch_size": TINY_TRAIN.batch_size,
               "seq_len": TINY_TRAIN.seq_len, "lr": TINY_TRAIN.lr, "hidden": TINY_MODEL.hidden_size,
               "layers": TINY_MODEL.num_hidden_layers, "seed": TINY_TRAIN.seed, "threads": TINY_TRAIN.threads,
-              "terse_share": ",".join(f"{k}:{v}" for k, v in TINY_CORPUS["terse_share"].items())}
+              "terse_share": ",".join(f"{k}:{v}" for k, v in TINY_CORPUS["terse_share"].items()),
+              "save_every": TINY_TRAIN.save_every, "eval_every": TINY_TRAIN.eval_every}
     for dest, value in expect.items():
         assert f"(default: the tiny recipe's {value}" in helps[dest], dest
     assert TINY_TRAIN.seed == TINY_CORPUS["seed"]
@@ -661,6 +662,21 @@ def test_pretrain_resumed_from_the_command_line_equals_uninterrupted(tmp_path):
     assert [x.get("heldout_loss") for x in a if "heldout_loss" in x] == [
         y.get("heldout_loss") for x, y in zip(a, b) if "heldout_loss" in x]
 
+
+
+def test_pretrain_checkpoints_and_evaluates_every_n_steps_as_asked(tmp_path, capsys):
+    """pretrain had no --save-every or --eval-every: a run saved (and measured its held-out loss) only every 250
+    steps, so a stopped long run lost up to 249 steps. They are options of a new run, refused with --resume."""
+    small = ["--docs", "300", "--hidden", "32", "--layers", "1", "--seq-len", "64", "--batch-size", "4", "--quiet"]
+    run = tmp_path / "r"
+    assert main(["pretrain", "--out", str(run), "--steps", "5", "--save-every", "2", "--eval-every", "2", *small]) == 0
+    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [x["step"] for x in rows if "heldout_loss" in x] == [2, 4, 5]
+    assert {k: json.loads((run / "config.json").read_text())["train"][k] for k in ("save_every", "eval_every")} == {
+        "save_every": 2, "eval_every": 2}
+    capsys.readouterr()
+    assert main(["pretrain", "--out", str(run), "--resume", "--steps", "6", "--save-every", "3", "--quiet"]) == 2
+    assert "drop --save-every" in capsys.readouterr().err
 
 
 def test_pretrain_resume_of_a_finished_run_is_refused_before_building_its_corpus(tmp_path, monkeypatch, capsys):
