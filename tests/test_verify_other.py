@@ -685,3 +685,25 @@ def test_capital_word_with_a_possessive_is_a_capital_word():
     text = "NASA's and the FBI\u2019s teams met the CIA"
     assert check_constraints(text, [{"type": "capital_words", "n": 3}]).correct
     assert check_constraints("Bob's IDEAS", [{"type": "capital_words", "n": 1}]).correct
+
+
+def test_verifiers_parse_python_one_thread_at_a_time(monkeypatch):
+    """CPython 3.11's ast.parse is not thread-safe: two threads in it at once failed check_code with "SystemError:
+    AST constructor recursion depth mismatch" (seen in CI, check_code called from 4 threads). The code and
+    countdown verifiers parse under one lock."""
+    import ast
+
+    from ponder.verify import verdict
+    from ponder.verify.code import _plan
+
+    held = []
+    real = ast.parse
+
+    def parse(*a, **k):
+        held.append(verdict._AST_LOCK.locked())
+        return real(*a, **k)
+
+    monkeypatch.setattr(ast, "parse", parse)
+    _plan("assert f(1) == 1")
+    assert check_countdown("<answer>3 + 4</answer>", [3, 4], 7).correct
+    assert held and all(held)

@@ -264,7 +264,7 @@ except ImportError:  # Python 3.10
     import sre_parse as _sre_parse
 
 from ponder.errors import PonderError
-from ponder.verify.verdict import Verdict
+from ponder.verify.verdict import Verdict, parse_python
 
 MAX_CODE_CHARS = 256_000  # a longer "program" is a degenerate completion, not a solution
 MAX_REPORT_BYTES = 16 << 20  # assert reports from one run
@@ -4135,7 +4135,7 @@ def _make_plan(tests) -> dict:
     modules = []
     for k, chunk in enumerate(chunks):
         try:
-            modules.append(ast.parse(chunk))
+            modules.append(parse_python(chunk))
         except SyntaxError as e:
             raise PonderError(f"code tests: test {k + 1} is not valid Python ({e.msg}, line {e.lineno})") from None
     bound = _bound_names(modules)

@@ -14,7 +14,7 @@ from collections import Counter
 from fractions import Fraction
 
 from ponder.errors import PonderError
-from ponder.verify.verdict import Verdict
+from ponder.verify.verdict import Verdict, parse_python
 
 MAX_EXPR_CHARS = 500
 MAX_NODES = 200
@@ -125,7 +125,7 @@ def evaluate(expr: str) -> tuple[Fraction, list[int]]:
     if len(expr) > MAX_EXPR_CHARS:
         raise _Bad("too long")
     try:
-        tree = ast.parse(_normalise(expr), mode="eval")
+        tree = parse_python(_normalise(expr), mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         raise _Bad("invalid expression") from None
     if sum(1 for _ in ast.walk(tree)) > MAX_NODES:
