@@ -815,10 +815,7 @@ def evaluate(
                   "tokenizer_sha256": _tokenizer_digest(tok),
                   # (a finished one asked again in another dtype was refused as "retrained or replaced since")
                   "dtype": str(getattr(model, "dtype", None)), "method": name,
-                  "method_kwargs": _jsonable(recorded), "n": n, "ks": ks,
-                  "max_new_tokens": None if unused else max_new_tokens, "temperature": temp, "top_p": top_p,
-                  "seed": seed,
-                  "reward": _jsonable(reward), "stop": stop, "chat": chat, "system": system,
+                  "method_kwargs": _jsonable(recorded), "n": n, "ks": ks, **settings, "stop": stop, "system": system,
                   "chat_template_kwargs": getattr(tok, "template_kwargs", {}),
                   # (the items whole: a finished one was checked by id, prompt and gold alone, so items whose other
                   # fields changed since (a breakdown's level, a code item's tests) got its stale summary)
