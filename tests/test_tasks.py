@@ -115,9 +115,10 @@ def test_the_same_problem_written_differently_has_one_split_and_id(splits):
 
 
 # sha256 of json.dumps(generate(task, split, 300, seed=0), sort_keys=True): the shipped tiny model was trained on
-# a corpus from these generators, so what they produce for a seed must not change.
+# a corpus from these generators, so what they produce for a seed must not change. (word is not in the tiny
+# corpus; its hashes changed once on purpose, when a count of 1 took the singular: the same problems, reworded.)
 GENERATED_SHA = {("arith", "train"): "a17705191ab55fd1", ("arith", "test"): "137e0d919decb578",
-                 ("word", "train"): "ed070f6a2804274d", ("word", "test"): "f1f8c3b171bbb039",
+                 ("word", "train"): "df6200060938fbaf", ("word", "test"): "47c38712278bf02b",
                  ("countdown", "train"): "c392eb9036d9df10", ("countdown", "test"): "96c2146b10bbb525"}
 
 
@@ -231,6 +232,20 @@ def test_word_gold_independent(splits):
             assert re.search(rf"\b{v}\b", x["prompt"]), (v, x["prompt"])
         assert word.render(x["template"], n, name=x["name"], obj=x["obj"]) == (x["prompt"], x["answer"])
         assert len(arith.arith_steps(x["expr"])) in (2, 3)
+
+
+def test_word_counts_of_one_take_the_singular(splits):
+    """A slot drawn as 1 read "gives away 1 stickers", "1 people get off", "1 students are absent"."""
+    plural = re.compile(r"(?<![\w.])1 (more )?(people|[a-z]+s)\b(?! of\b)")
+    seen = set()
+    for x in splits["word"][0][:3000] + splits["word"][1]:
+        p = x["prompt"]
+        assert not plural.search(p) and " person get " not in p and " student are " not in p, p
+        seen |= {m[0] for m in re.finditer(r"(?<![\w.])1 (more )?[a-z]+( gets| is)?", p)}
+    # each kind of change was drawn (the counted noun after "more", irregular plurals, verb agreement)
+    assert {"1 sticker", "1 more tulip", "1 cookie", "1 person gets", "1 student is", "1 degree"} <= seen, seen
+    # and a larger count keeps the plural
+    assert "gives away 2 stickers" in word.render("packs_give", {"a": 2, "b": 3, "c": 2}, obj="stickers")[0]
 
 
 def test_word_render_errors():

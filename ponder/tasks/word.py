@@ -179,8 +179,29 @@ def render(template_id: str, numbers: dict, name: str = "Mia", obj: str | None =
     """(prompt text, gold answer) for a template and its numbers."""
     t = _template(template_id)
     _check_numbers(t, numbers)
-    story = t.text.format(name=name, obj=obj or t.objs[0], **numbers)
+    story = _one(t.text.format(name=name, obj=obj or t.objs[0], **numbers))
     return f"Problem: {story}\nSolution:", str(arith.evaluate(_substitute(_formula_tree(t), numbers)))
+
+
+# A count of 1 takes the singular ("gives away 1 sticker", "1 person gets off", not "1 stickers", "1 people
+# get off"). Only the counted noun (after an optional "more") and a verb right after it change: "1 of them" and
+# "in groups of 1" read right as they are.
+_ONE = re.compile(r"(?<![\w.])1 (more )?([a-z]+)\b(?: (get|are)\b)?")
+_IRREGULAR = {"people": "person", "candies": "candy"}
+_VERB = {"get": "gets", "are": "is"}
+
+
+def _singular(noun: str) -> str:
+    return _IRREGULAR.get(noun) or noun.removesuffix("s")  # (the templates' nouns: stickers, cookies, degrees)
+
+
+def _one(story: str) -> str:
+    def fix(m: re.Match) -> str:
+        noun = _singular(m[2])
+        verb = "" if m[3] is None else " " + (_VERB[m[3]] if noun != m[2] else m[3])
+        return f"1 {m[1] or ''}{noun}{verb}"
+
+    return _ONE.sub(fix, story)
 
 
 def _substitute(node, numbers: dict) -> arith.Tree:
