@@ -117,6 +117,14 @@ EQUAL = [
     # "no solution" is the empty solution set
     ("\\text{no solution}", "\\emptyset"),
     ("\\text{No real solutions}", "\\varnothing"),
+    ("no solution", "\\emptyset"),  # as words, not only in \text{}
+    # "all real numbers" is the set of the reals
+    ("\\text{all real numbers}", "\\mathbb{R}"),
+    ("all real numbers", "(-\\infty, \\infty)"),
+    ("\\text{All reals}", "x \\in \\mathbb{R}"),
+    # a residue with its modulus: the bare residue, or the same modulus
+    ("2 \\pmod{5}", "2"),
+    ("2 \\pmod 5", "x \\equiv 2 \\pmod{5}"),
     # Unicode cube and fourth roots, floor and ceiling brackets, slanted inequalities
     ("∛8", "2"),
     ("2∜2", "\\sqrt[4]{32}"),
@@ -195,6 +203,15 @@ UNEQUAL = [
     ("3 thousand", "3"),
     # a congruence's modulus was dropped
     ("x \\equiv 2 \\pmod{5}", "x \\equiv 2 \\pmod{6}"),
+    ("2 \\pmod 5", "2 \\pmod 6"),
+    ("x \\equiv 2 \\pmod{6}", "2 \\pmod{5}"),
+    # a percent and an angle: both were read as the bare number
+    ("10\\%", "10^\\circ"),
+    ("10 \\text{ percent}", "10°"),
+    # "all real numbers" is no bounded interval and no empty set
+    ("\\text{all real numbers}", "(0, \\infty)"),
+    ("\\text{all positive real numbers}", "\\mathbb{R}"),
+    ("all real numbers", "no solution"),
     ("\\text{no solution}", "0"),
     ("\\text{no solution}", "\\{0\\}"),
     # a periodic inequality solved over one period only

@@ -1201,6 +1201,8 @@ def _skip_arg(s: str, i: int) -> int:
 
 
 _NO_SOLUTION_RE = re.compile(r"no\s+(?:real\s+|integer\s+)?(?:solutions?|roots?)\.?")
+# "all real numbers" (in \text or bare) is the set of the reals, as \mathbb{R} and (-\infty, \infty) are
+_ALL_REALS_RE = re.compile(r"(?:the\s+set\s+of\s+)?(?:all|every|any)\s+real(?:s|\s+numbers?|\s+values?)?(?:\s+[a-z])?\.?")
 _IMAG_RE = re.compile(r"(?<![A-Za-z\\])i(?![A-Za-z])")
 
 
@@ -1416,6 +1418,8 @@ def _tokenize(s: str) -> list[tuple]:
                     toks.append(("text", m.group(2), sp))
                 elif _NO_SOLUTION_RE.fullmatch(low):  # the empty solution set, as \\emptyset is
                     toks.append(("empty", None, sp))
+                elif _ALL_REALS_RE.fullmatch(low):
+                    toks.append(("reals", None, sp))
                 else:
                     toks.append(("text", body, sp))
             elif name == "mathbb":
@@ -1675,6 +1679,8 @@ class _Parser:
                 modulus = self.power()
             else:
                 break
+        if not ops and modulus is not None:  # "2 \pmod{5}": 2, with the modulus kept to tell it from "2 \pmod{6}"
+            return ("modv", first, modulus)
         return first if not ops else ("rel", tuple(ops), tuple(xs), modulus)
 
     def setexpr(self):
@@ -2336,6 +2342,9 @@ def _product(lists):
 
 def _val(node):
     k = node[0]
+    if k == "modv":
+        v = _val(node[1])
+        return ("mod", v, node[2]) if v[0] == "x" else v
     if k == "orrel":  # inequalities joined by "or" in one variable are the union of their sets
         vals = [_val_rel(x) for x in node[1]]
         keys = {v[2] if v[0] == "iset" else None for v in vals}
@@ -2553,7 +2562,12 @@ def _values(clean: str, percent: bool = False) -> tuple:
         toks = _tokenize(clean)
         if toks and _is_textual(toks) and len(toks) > 0:
             words = [t[1] for t in toks if t[0] in ("word", "text", "id", "func")]
-            out.append(("text", _norm_text(" ".join(words))))
+            text = _norm_text(" ".join(words))
+            if _NO_SOLUTION_RE.fullmatch(text):  # "no solution" as words, not only in \text{}
+                out.append(("set", ()))
+            elif _ALL_REALS_RE.fullmatch(text):
+                out.append(_val(("reals",)))
+            out.append(("text", text))
         else:
             out.append(_val(_parse(clean)))
             if _words_and_numbers(toks):
@@ -2567,6 +2581,14 @@ def _values(clean: str, percent: bool = False) -> tuple:
             ("x", ("*", (v[1], ("inv", ("n", Fraction(100), False))))) for v in list(out) if v[0] == "x"
         )
     return tuple(out)
+
+
+def _is_angle(clean: str) -> bool:
+    """A degree sign outside a trig function's argument ("\\sin 30°" is the number 1/2)."""
+    return _DEG in clean and not _TRIG_RE.search(clean)
+
+
+_TRIG_RE = re.compile(r"sin|cos|tan|cot|sec|csc")
 
 
 def _has_percent(s: str) -> bool:
@@ -2649,6 +2671,13 @@ def _cmp(u, v, ctx: _Ctx) -> bool:
     ku, kv = u[0], v[0]
     if ku == "raw" or kv == "raw":
         return ku == kv and u[1] == v[1] and bool(u[1])
+    if ku == "mod" or kv == "mod":  # a residue with its modulus matches the bare residue, or one with the same modulus
+        m, w = (u, v) if ku == "mod" else (v, u)
+        if w[0] == "mod" or (w[0] == "eq" and len(w) > 3):  # "x \equiv 2 \pmod 6" is not "2 \pmod 5"
+            if not ctx.scalar_eq(m[2], w[-1]):
+                return False
+            w = w[1] if w[0] == "mod" else w
+        return _cmp(m[1], w, ctx) if m is u else _cmp(w, m[1], ctx)
     if ku == "same":  # "2+3 = 5": every side must be the other answer
         return all(_cmp(x, v, ctx) for x in u[1])
     if kv == "same":
@@ -3842,6 +3871,8 @@ def _equal_bounded(pred: str, gold: str, tol: float, deadline: float, gold_side:
     pa, pb = _has_percent(pred), _has_percent(gold)
     if pa and pb:
         pa = pb = False
+    elif (pa and _is_angle(b)) or (pb and _is_angle(a)):  # "10%" and "10°" are different quantities
+        return False
     try:
         va, vb = _values(a, pa), _values(b, pb)
         return _cmp_alts(va, vb, _Ctx(tol, symbolic=False, deadline=deadline, gold_side=gold_side))
