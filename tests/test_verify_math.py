@@ -122,6 +122,11 @@ EQUAL = [
     ("\\text{all real numbers}", "\\mathbb{R}"),
     ("all real numbers", "(-\\infty, \\infty)"),
     ("\\text{All reals}", "x \\in \\mathbb{R}"),
+    # set-builder notation is the set its condition describes
+    ("\\{x : x > 0\\}", "(0, \\infty)"),
+    ("\\{x \\mid x \\le 2\\}", "(-\\infty, 2]"),
+    ("\\{x \\in \\mathbb{R} : x < -1 \\text{ or } x > 1\\}", "(-\\infty, -1) \\cup (1, \\infty)"),
+    ("\\{t : t^2 < 1\\}", "(-1, 1)"),
     # a residue with its modulus: the bare residue, or the same modulus
     ("2 \\pmod{5}", "2"),
     ("2 \\pmod 5", "x \\equiv 2 \\pmod{5}"),
@@ -205,6 +210,11 @@ UNEQUAL = [
     ("x \\equiv 2 \\pmod{5}", "x \\equiv 2 \\pmod{6}"),
     ("2 \\pmod 5", "2 \\pmod 6"),
     ("x \\equiv 2 \\pmod{6}", "2 \\pmod{5}"),
+    # set-builder: another domain, another variable, an open end that is closed
+    ("\\{x \\in \\mathbb{Z} : x > 0\\}", "(0, \\infty)"),
+    ("\\{y : x > 0\\}", "(0, \\infty)"),
+    ("\\{x : x > 0\\}", "[0, \\infty)"),
+    ("\\{x : x^2 > 4\\}", "(2, \\infty)"),
     # a percent and an angle: both were read as the bare number
     ("10\\%", "10^\\circ"),
     ("10 \\text{ percent}", "10°"),

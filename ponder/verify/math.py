@@ -1997,6 +1997,18 @@ class _Parser:
                     self.take()
                     self.leave()
                     return ("set", ())
+                head = self.peek()
+                bar = 1 if head[0] == "id" else 0
+                if bar and self.is_op(self.peek(1), "in") and self.peek(2)[0] == "reals":
+                    bar = 3  # "\{x \in \mathbb{R} : ...\}": the reals restrict nothing (other domains stay raw)
+                if bar and self.is_op(self.peek(bar), ":", "|"):
+                    # set-builder "\{x : x > 0\}" / "\{x \mid x > 0\}" is the set its condition describes
+                    for _ in range(bar + 1):
+                        self.take()
+                    cond = self.seq(("\\}",))
+                    self.expect("\\}")
+                    self.leave()
+                    return ("setb", ("s", head[1]), cond)
                 inner = self.seq(("\\}",))
                 self.expect("\\}")
                 self.leave()
@@ -2342,6 +2354,13 @@ def _product(lists):
 
 def _val(node):
     k = node[0]
+    if k == "setb":  # a set-builder set: only a condition on its own variable that is a union of intervals
+        v = _val(node[2])
+        if v[0] == "iset" and v[2] == _key_of_name(node[1]):
+            return ("iset", v[1], None)
+        if v[0] == "ineq" and set().union(*(_free(x, set()) for x in v[2])) == {node[1][1]}:
+            return v  # "\{x : x^2 > 4\}", solved as the bare inequality is
+        return ("raw", repr(node))
     if k == "modv":
         v = _val(node[1])
         return ("mod", v, node[2]) if v[0] == "x" else v
