@@ -662,7 +662,7 @@ def cmd_data_export(a):
     items = generate(a.task, a.split, a.n, seed=a.seed, progress=not a.quiet)
     path = export(items, a.output)
     print(json.dumps({"task": a.task, "split": a.split, "n": len(items), "seed": a.seed, "output": str(path)})
-          if a.json else f"wrote {len(items)} {a.task} {a.split} items to {path}",
+          if a.json else f"wrote {len(items)} {a.task} {a.split} items to {'stdout' if a.output == '-' else path}",
           file=sys.stderr if a.output == "-" else sys.stdout)  # (stdout holds the items)
 
 

@@ -477,7 +477,7 @@ def test_data_export_names_formats_and_refuses_what_it_cannot_write_before_gener
     capsys.readouterr()
     assert main(["data", "export", "arith", "--n", "4", "-o", "-", "--quiet"]) == 0
     std = capsys.readouterr()
-    assert "wrote 4 arith test items to -" in std.err
+    assert "wrote 4 arith test items to stdout" in std.err
     assert [json.loads(x) for x in std.out.splitlines()] == load_dataset(tmp_path / "a.jsonl.gz")
 
 
