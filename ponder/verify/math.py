@@ -22,7 +22,10 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
    function they convert to radians: `\\sin 30^\\circ` = 1/2), currency and thousands separators
    are dropped here; `x = 5`-style answers keep the equation and compare by the right-hand side
    when the left is a name. A chain answers its last value (`x = 5+5+1 = 11` is 11, as graders read
-   it: one value only, so no hedge), before any `\\approx`; a congruence with `\\pmod` must hold. Two bare numbers side
+   it: one value only, so no hedge), before any `\\approx`; a congruence with `\\pmod` must hold, and a residue
+   keeps its modulus (`2 \\pmod 5` is 2, but not `2 \\pmod 6`); a percent is not an angle. Set-builder notation
+   (`\\{x : x > 0\\}`, `\\{x \\mid ...\\}`) is the set its one-variable condition describes; "all real numbers" is
+   \\mathbb{R} and "no solution" the empty set, as words or in `\\text{}`. Two bare numbers side
    by side (`3 4`, `2 \\text{ h } 30 \\text{ min}`) are no product: such an answer is unparseable.
 3. Comparison, in process, with no symbolic algebra (the fast path):
    exact `fractions.Fraction` arithmetic for numbers; a randomized exact identity test for rational
