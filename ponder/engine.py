@@ -467,12 +467,15 @@ def sample(
     index_offset: int = 0,
     stop_at_eos: bool = True,
     progress=None,
+    first_sample: int = 0,
 ) -> list[list[Sample]]:
     """Sample n completions per prompt. Returns one list of n `Sample`s per prompt, in order. Prompts are
     strings, chat-message lists or token-id lists (`render_prompts`).
 
     `index_offset` shifts the prompt indices used for the random streams, so a shard of a prompt list
-    drawn elsewhere (another process, a Ray actor) reproduces exactly what one big call would draw.
+    drawn elsewhere (another process, a Ray actor) reproduces exactly what one big call would draw;
+    `first_sample` does the same for samples: the n drawn are samples first_sample .. first_sample + n - 1 of
+    what one call with more samples per prompt would draw (chunked self-consistency).
     `progress` is an optional callable(done_rows) for progress bars.
     """
     check_sampling(n, max_new_tokens, temperature, top_p, top_k, min_p, seed)
@@ -492,6 +495,9 @@ def sample(
                               f"not UTF-8 text: {s[:60]!r}") from None
     stop = [s for s in (stop or []) if s]
     check_index_offset(index_offset)
+    if isinstance(first_sample, bool) or not isinstance(first_sample, numbers.Integral) or first_sample < 0:
+        raise PonderError(f"first_sample must be a non-negative integer, got {first_sample!r}")
+    first_sample = int(first_sample)
     if isinstance(max_batch_rows, bool) or not isinstance(max_batch_rows, numbers.Integral) or max_batch_rows <= 0:
         raise PonderError(f"max_batch_rows must be a positive integer, got {max_batch_rows!r}")
     if not isinstance(stop_at_eos, bool):  # (a truthiness test took "no" as True)
@@ -509,7 +515,7 @@ def sample(
         chunk = max_batch_rows // n
         for start in range(0, len(ids), chunk):
             results += _sample_batch(model, tokenizer, ids[start: start + chunk], n, *args, index_offset + start,
-                                     stop_at_eos, progress, start)
+                                     stop_at_eos, progress, start, first_sample=first_sample)
         return results
     # more samples per prompt than rows allowed: a prompt's samples max_batch_rows at a time (one prompt of all
     # its n fanned out at once ran past the cap), sample j on its own stream as ever (`first_sample`)
@@ -517,7 +523,7 @@ def sample(
         group = []
         for j in range(0, n, max_batch_rows):
             group += _sample_batch(model, tokenizer, ids[i: i + 1], min(max_batch_rows, n - j), *args,
-                                   index_offset + i, stop_at_eos, progress, i, first_sample=j)[0]
+                                   index_offset + i, stop_at_eos, progress, i, first_sample=first_sample + j)[0]
         results.append(group)
     return results
 

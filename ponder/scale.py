@@ -280,8 +280,10 @@ def self_consistency(model, tok, prompts, *, n_votes: int = 8, weighted: bool = 
 
     The final completion is the earliest sample of the winning cluster; with no answer at all it is the
     first sample, with answer None. ``chunk``: draw this many samples at a time (default: all at once,
-    or n_votes/4 with early_stop); chunk c of prompt i is the engine's stream (derive_seed(seed, "chunk",
-    c), prompt i), so a chunked run with and without early_stop sees the same samples.
+    or n_votes/4 with early_stop); chunk c holds samples c*chunk .. of the one draw an unchunked call makes
+    (the engine's `first_sample`), so a chunked run, with or without early_stop, sees the samples of the plain
+    run: early stopping saves tokens and never changes a vote it did not stop. (Chunks once drew from seeds of
+    their own, so `--early-stop` changed the accuracy it promised to keep.)
     ``info``: votes (answer -> count or weight), votes_used, samples_drawn.
     """
     _check_prompts(prompts)
@@ -292,7 +294,7 @@ def self_consistency(model, tok, prompts, *, n_votes: int = 8, weighted: bool = 
     check_vote_options(weighted, early_stop)
     from ponder.metrics import vote_decided
 
-    # (chunks draw with seeds derived from it, so None, the engine's fresh random seed, was refused only there)
+    # (None, the engine's fresh random seed per call, would draw each chunk from another stream)
     _check_seed(seed, "self-consistency")
 
     extract, equal = _fn("extract", extract, default_extract), _fn("equal", equal, default_equal)
@@ -316,8 +318,8 @@ def self_consistency(model, tok, prompts, *, n_votes: int = 8, weighted: bool = 
         live = list(range(P))
         while live:
             take = min(chunk, n_votes - c * chunk)
-            got = draw_subset(model, tok, prompts, live, n=take, seed=derive_seed(seed, "chunk", c),
-                              index_offset=index_offset, **kw)
+            got = draw_subset(model, tok, prompts, live, n=take, seed=seed, index_offset=index_offset,
+                              first_sample=c * chunk, **kw)
             still = []
             for i in live:
                 g, t = got[i]

@@ -67,6 +67,20 @@ def test_seed_reproduces_and_is_batch_invariant(tiny_random):
     assert len({tuple(s.token_ids) for s in a[0]}) > 1
 
 
+def test_first_sample_draws_a_slice_of_the_samples_one_call_draws(tiny_random):
+    """first_sample=j, n=m: samples j .. j+m-1 of a call drawing more per prompt (chunked self-consistency),
+    also when max_batch_rows splits a prompt's samples; a bad first_sample is named."""
+    model, tok = tiny_random
+    kw = dict(max_new_tokens=12, seed=3, temperature=1.2)
+    whole = ponder.sample(model, tok, PROMPTS[:3], n=7, **kw)
+    for j, m, cap in ((0, 3, 512), (3, 4, 512), (2, 5, 2)):
+        part = ponder.sample(model, tok, PROMPTS[:3], n=m, first_sample=j, max_batch_rows=cap, **kw)
+        assert [[s.token_ids for s in g] for g in part] == [[s.token_ids for s in g[j: j + m]] for g in whole]
+    for bad in (-1, 1.5, True, "2"):
+        with pytest.raises(PonderError, match="first_sample must be a non-negative integer"):
+            ponder.sample(model, tok, PROMPTS[:1], n=1, first_sample=bad, **kw)
+
+
 def test_max_batch_rows_bounds_the_rows_of_a_prompt_with_more_samples(tiny_random, monkeypatch):
     """n > max_batch_rows: a prompt's n samples were decoded all at once (a cap of 4 rows ran 6), its cache fanned
     out to n rows. Now its samples run max_batch_rows at a time, each on its own stream: the same draws."""

@@ -154,6 +154,25 @@ def test_early_stop_same_answer_fewer_tokens(micro, chunk):
     assert stopped >= 1
 
 
+def test_chunked_and_early_stopped_self_consistency_vote_over_the_plain_runs_samples(micro):
+    """Chunk c drew from a seed of its own (derive_seed(seed, "chunk", c)), so `--early-stop` (chunked by
+    default) voted over other samples than the plain run and changed its accuracy (tiny model, 40 arith
+    problems, 8 votes: 45% plain, 55% with --early-stop). Chunks are now slices of the plain run's one draw."""
+    model, tok = micro
+    prompts = [PB, PA, SAY, PB]
+    kw = dict(n_votes=8, temperature=1.0, max_new_tokens=24, seed=3)
+    plain = scale.self_consistency(model, tok, prompts, **kw)
+    drawn = ponder.sample(model, tok, prompts, n=8, max_new_tokens=24, temperature=1.0, seed=3)
+    for extra in (dict(chunk=1), dict(chunk=3), dict(early_stop=True), dict(chunk=5, early_stop=True)):
+        got = scale.self_consistency(model, tok, prompts, **kw, **extra)
+        for p, g, d in zip(plain, got, drawn):
+            assert (g.answer, g.text) == (p.answer, p.text), extra
+            if "early_stop" not in extra:
+                assert g.info["votes"] == p.info["votes"] and g.tokens == p.tokens, extra
+            else:  # the samples it drew are the plain run's first ones
+                assert g.tokens == sum(s.num_tokens for s in d[: g.info["samples_drawn"]]), extra
+
+
 def test_self_consistency_errors(micro):
     model, tok = micro
     with pytest.raises(PonderError, match="temperature"):
