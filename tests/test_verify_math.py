@@ -138,6 +138,7 @@ EQUAL = [
     # one coordinate with ±: both points
     ("(\\pm 2, 0)", "(2, 0), (-2, 0)"),
     ("(0, 1 \\pm \\sqrt{2})", "\\{(0, 1 - \\sqrt{2}), (0, 1 + \\sqrt{2})\\}"),
+    ("\\gcd(a, b)", "\\gcd(b, a)"),
 ]
 
 # (a, b): not equal; includes every false positive and hedge the spec lists
@@ -234,6 +235,10 @@ UNEQUAL = [
     ("\\{\\emptyset, \\{1\\}, \\{2\\}, \\{1, 2\\}\\}", "\\{\\emptyset, 1, 2, \\{1, 2\\}\\}"),
     # conditions on two variables joined by "or" were a list, as if joined by "and"
     ("x > 0 \\text{ or } y > 0", "x > 0 \\text{ and } y > 0"),
+    # SymPy's gcd/lcm of symbols is the polynomials' (gcd(a, b) = 1), no integer's
+    ("\\gcd(a, b)", "1"),
+    ("\\gcd(2a, 2b)", "2"),
+    ("\\operatorname{lcm}(n, 2)", "2n"),
 ]
 
 

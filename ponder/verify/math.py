@@ -4150,6 +4150,10 @@ def _to_sympy(node):
             return sp.Mod(args[0], args[1])
         if name == "det":
             return args[0].det()
+        if name in ("gcd", "lcm") and not all(x.is_number for x in args):
+            # SymPy's gcd/lcm of symbols is the polynomials' (gcd(a, b) = 1, lcm(a, b) = ab), no integer's:
+            # an unknown function of its arguments, in either order
+            return sp.Function(name)(*sorted(args, key=sp.default_sort_key))
         if name in table:
             return table[name](*args)
         raise _NeedSymbolic
