@@ -239,6 +239,11 @@ UNEQUAL = [
     ("\\gcd(a, b)", "1"),
     ("\\gcd(2a, 2b)", "2"),
     ("\\operatorname{lcm}(n, 2)", "2n"),
+    # every point gave all variables one sign: identities that hold only for same-sign values held
+    ("|x| + |y|", "|x + y|"),
+    ("|x| y", "x |y|"),
+    ("\\frac{|a|}{a}", "\\frac{|b|}{b}"),
+    ("|x| + |z| + y", "|x + z| + y"),
 ]
 
 

@@ -3360,10 +3360,10 @@ def _rand_points_cached(names: tuple, n: int, small: bool):
     pts = []
     for k in range(n):
         env = {}
-        for name in names:
+        for i, name in enumerate(names):
             rng = random.Random(f"{name}|{k}")
             # both signs: |x| = x and sqrt(x^2) = x hold only for positive x
-            sign = 1 if k % 2 == 0 else -1
+            sign = _sign(k, i)
             den = rng.choice((97, 101, 103, 107, 109))
             num = rng.randint(30, 250) if small else rng.randint(10_000, 99_999)
             env[name] = sign * Fraction(num, den)
@@ -3429,16 +3429,23 @@ def _fast_scalar_eq(a, b, tol: float) -> bool:
     return r and not (tol <= 0 and _residues_differ(a, b, _rand_points(names)))
 
 
+def _sign(k: int, i: int) -> int:
+    """The sign of the i-th variable at the k-th point: all positive, all negative, then mixed (bit k-2 of i
+    flips it), so that two variables also take opposite signs (|x| + |y| = |x + y| held at every point)."""
+    flip = (i >> (k - 2)) & 1 if k >= 2 else 0
+    return -1 if (k + flip) % 2 else 1
+
+
 @lru_cache(maxsize=256)
 def _wide_points(names: tuple):
     """Points of both signs from 10^-4 to 10^12 in size, for identities with |f(x)| (see _fast_scalar_eq)."""
     pts = []
     for k in range(16):
         env = {}
-        for name in names:
+        for i, name in enumerate(names):
             rng = random.Random(f"{name}|wide|{k}")
             den = rng.choice((97, 101, 103, 107, 109))
-            env[name] = (-1) ** k * Fraction(rng.randint(100, 999) * 10**k, den * 10**4)
+            env[name] = _sign(k, i) * Fraction(rng.randint(100, 999) * 10**k, den * 10**4)
         pts.append(env)
     return pts
 
