@@ -1455,6 +1455,24 @@ def test_a_qualifier_word_after_a_value_is_no_unit(pred, correct):
     assert check_math(f"\\boxed{{{pred}}}", "4").correct is correct
 
 
+@pytest.mark.parametrize("pred, correct", [
+    # a word that changes the value was dropped as a unit: "4 squared" (16) and "4 thirds" (4/3) scored for 4
+    ("4 squared", False),
+    ("4 \\text{ squared}", False),
+    ("4\\text{ thirds}", False),
+    ("4 \\text{ hundredths}", False),
+    ("4 factorial", False),
+    ("4 \\text{ reciprocal}", False),
+    # after a unit, "squared" is the unit's exponent
+    ("4 \\text{ cm squared}", True),
+    ("4 cm squared", True),
+    ("4 \\text{ quarters}", True),  # coins
+])
+def test_a_word_after_a_value_that_changes_it_is_no_unit(pred, correct):
+    assert check_math(f"\\boxed{{{pred}}}", "4").correct is correct
+    assert check_math(f"The answer is {pred}.", "4").correct is correct
+
+
 @pytest.mark.parametrize("a, b, equal", [
     ("\\sin 3x", "\\sin(3x)", True),  # it was sin(3)*x
     ("\\sin 2x", "2\\sin x\\cos x", True),

@@ -1537,6 +1537,12 @@ _QUALIFIER_WORDS = frozenset(
     plus minus over under above below between to up atleast atmost dozen dozens hundred hundreds
     thousand thousands million millions billion billions trillion trillions""".split()
 )
+# A word right after the number that changes its value is no unit either: "4 squared" is 16, "4 thirds" 4/3
+# ("cm squared" is a unit: only the first word counts)
+_VALUE_WORDS = frozenset(
+    """squared cubed factorial inverse reciprocal halves thirds fourths fifths sixths sevenths eighths ninths
+    tenths hundredths thousandths millionths""".split()
+)
 _UNIT_EXP_RE = re.compile(r"\^\s*\{?\s*-?\d+\s*\}?")  # "cm^2", "m^{-1}": an exponent is part of a unit
 _ASCII_WORD_RE = re.compile(r"[A-Za-z]+")
 
@@ -1557,7 +1563,8 @@ def _unit_text(body: str) -> bool:
         return False
     if any(ch.isdigit() for ch in _UNIT_EXP_RE.sub("", body)):
         return False
-    return not any(w.lower() in _QUALIFIER_WORDS for w in _ASCII_WORD_RE.findall(body))
+    words = [w.lower() for w in _ASCII_WORD_RE.findall(body)]
+    return not any(w in _QUALIFIER_WORDS for w in words) and not (words and words[0] in _VALUE_WORDS)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1751,6 +1758,8 @@ class _Parser:
         if tok[0] == "word":
             w = tok[1]
             if w.lower() in _QUALIFIER_WORDS:  # "4 more", "4 maybe": a qualifier, as in \text{} (no unit)
+                return False
+            if w.lower() in _VALUE_WORDS and self.t[self.i - 1][0] == "num":  # "4 squared"
                 return False
             return w.lower() in _UNITS or (tok[2] and len(w) >= 4) or not w.isascii()
         return False
