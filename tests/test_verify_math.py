@@ -139,6 +139,8 @@ EQUAL = [
     ("(\\pm 2, 0)", "(2, 0), (-2, 0)"),
     ("(0, 1 \\pm \\sqrt{2})", "\\{(0, 1 - \\sqrt{2}), (0, 1 + \\sqrt{2})\\}"),
     ("\\gcd(a, b)", "\\gcd(b, a)"),
+    ("\\hat\\vartheta + \\dot{x}", "\\dot x + \\widehat{\\theta}"),
+    ("\\vec{v}", "v"),  # the vector named v
 ]
 
 # (a, b): not equal; includes every false positive and hedge the spec lists
@@ -244,6 +246,11 @@ UNEQUAL = [
     ("|x| y", "x |y|"),
     ("\\frac{|a|}{a}", "\\frac{|b|}{b}"),
     ("|x| + |z| + y", "|x + z| + y"),
+    # an accent over a letter was dropped: a derivative, an estimate read as the bare letter
+    ("\\dot{x}", "x"),
+    ("\\ddot x", "\\dot x"),
+    ("\\hat{\\theta}", "\\theta"),
+    ("\\tilde x + 1", "x + 1"),
 ]
 
 

@@ -1209,18 +1209,36 @@ _ALL_REALS_RE = re.compile(r"(?:the\s+set\s+of\s+)?(?:all|every|any)\s+real(?:s|
 _IMAG_RE = re.compile(r"(?<![A-Za-z\\])i(?![A-Za-z])")
 
 
-def _bar_token(s: str, i: int, sp: bool):
-    """(token, index after) for the argument of "\\bar"/"\\overline" at s[i] when the bar changes its
-    value: a single letter becomes a name of its own; an argument with the imaginary unit is a
-    conjugate, which is not read (as the bare argument "\\overline{2+i}" equalled 2+i). None: transparent."""
+# an accent over one letter makes a symbol of its own, marked with the accent's combining character: "\\dot{x}"
+# (a derivative), "\\hat{x}" (an estimate), "\\tilde{x}" are not x ("\\vec{v}" is v, the vector named v)
+_ACCENT_MARKS = {
+    "bar": "\u0304", "overline": "\u0304", "hat": "\u0302", "widehat": "\u0302", "tilde": "\u0303",
+    "widetilde": "\u0303", "dot": "\u0307", "ddot": "\u0308", "check": "\u030c", "mathring": "\u030a",
+}
+
+
+def _bar_token(s: str, i: int, sp: bool, name: str = "bar"):
+    """(token, index after) for the argument of "\\bar"/"\\overline" (or another accent) at s[i] when it
+    changes its value: a single letter becomes a name of its own; an argument with the imaginary unit under
+    a bar is a conjugate, which is not read (as the bare argument "\\overline{2+i}" equalled 2+i). None:
+    transparent."""
     j = _skip_ws(s, i)
     if j < len(s) and s[j] == "{":
         arg, k = _read_group(s, j)
+    elif s[j : j + 1] == "\\":  # "\\hat\\theta": a command's name
+        k = j + 1
+        while k < len(s) and s[k].isalpha():
+            k += 1
+        arg = s[j:k]
     else:
         arg, k = s[j : j + 1], j + 1
     arg = arg.strip()
     if len(arg) == 1 and arg.isalpha():
-        return ("id", arg + "\u0304", sp), k
+        return ("id", arg + _ACCENT_MARKS[name], sp), k
+    if arg[:1] == "\\" and (arg[1:] in _GREEK or arg[1:] in _VAR_GREEK):  # "\\hat{\\theta}" is no theta
+        return ("id", _VAR_GREEK.get(arg[1:], arg[1:]) + _ACCENT_MARKS[name], sp), k
+    if name not in ("bar", "overline"):
+        return None
     if _IMAG_RE.search(arg):
         raise _ParseError("complex conjugate")
     return None
@@ -1445,7 +1463,7 @@ def _tokenize(s: str) -> list[tuple]:
                         raise _ParseError("bad colour")
                     i = k + 1
                 i = _skip_arg(s, i)
-            elif name in ("bar", "overline") and (bar := _bar_token(s, i, sp)) is not None:
+            elif name in _ACCENT_MARKS and (bar := _bar_token(s, i, sp, name)) is not None:
                 # a barred letter is its own symbol (a conjugate, a mean, a complement): dropping the bar
                 # made "\\bar{z} + z" equal 2z; "\\overline{AB}" (a segment) and "\\bar{3}" stay transparent
                 tok, i = bar
