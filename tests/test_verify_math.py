@@ -364,6 +364,12 @@ def test_extract_answer(text, expected):
         "so x \u2260 4",
         "so x \u2265 4",
         "so x <> 4",
+        # the sentence the number opens denies it
+        "4 is wrong.",
+        "4 is not the answer.",
+        "4 isn't right.",
+        "Answer: 4 is incorrect",
+        "$4$ can't be right.",
     ],
 )
 def test_a_number_the_prose_negates_is_not_the_answer(text):
@@ -381,7 +387,8 @@ def test_a_number_after_a_negation_in_another_clause_is_the_answer():
     for text in ("Since 3 is not prime, we get 4.", "I first thought 3, but we get 4.", "Thus there are 4 apples.",
                  # a negation far before the number, or after it, is about something else
                  "We cannot simplify further so the answer is 4.", "There are 4 ways, not counting duplicates.",
-                 "x is 4 and not less.", "Total: 4 apples, no more than that."):
+                 "x is 4 and not less.", "Total: 4 apples, no more than that.",
+                 "Thus 4 is the answer.", "So 4 is correct.", "The count is 4, which is not prime."):
         assert check_math(text, "4").correct, text
 
 

@@ -721,8 +721,15 @@ def _negated(before: str, after: str) -> bool:
         w = w.lower()
         if w in _NEGATING_WORDS or w.endswith(("n't", "n’t")):
             return True
-    nxt = _PROSE_WORD_RE.findall(after)[:1]
-    return bool(nxt) and nxt[0].lower() in ("or", "nor")  # a hedge: "4 or 5", "4 or more"
+    nxt = [w.lower().replace("\u2019", "'") for w in _PROSE_WORD_RE.findall(after)[:2]]
+    if nxt and nxt[0] in ("or", "nor"):
+        return True  # a hedge: "4 or 5", "4 or more"
+    # the sentence denies the number it opens with: "4 is wrong.", "4 is not the answer.", "4 can't be right."
+    return bool(nxt) and (nxt[0] in _DENIALS or (nxt[0] in ("is", "was") and nxt[1:2] and nxt[1] in _DENIED))
+
+
+_DENIALS = frozenset("isn't wasn't cannot can't couldn't".split())
+_DENIED = frozenset("not wrong incorrect false impossible invalid".split())
 
 
 # what may stand between two values of one list or hedge in prose: "3 or 4", "3, 4, and 5", "$3$ $4$", and
