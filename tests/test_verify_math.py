@@ -1461,6 +1461,9 @@ def test_an_undefined_power_or_logarithm_equals_no_number(a, b):
     ("4 approximately", False),
     ("4 minimum", False),
     ("4 atleast", False),
+    ("4 \\text{ (wrong)}", False),  # text denying the value was dropped as a unit
+    ("4 \\text{ is incorrect}", False),
+    ("4 wrong", False),
     ("4 apples", True),
     ("4 square units", True),
     ("4 hours", True),

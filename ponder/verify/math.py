@@ -1216,8 +1216,8 @@ _ALL_REALS_RE = re.compile(r"(?:the\s+set\s+of\s+)?(?:all|every|any)\s+real(?:s|
 _IMAG_RE = re.compile(r"(?<![A-Za-z\\])i(?![A-Za-z])")
 
 
-# an accent over one letter makes a symbol of its own, marked with the accent's combining character: "\\dot{x}"
-# (a derivative), "\\hat{x}" (an estimate), "\\tilde{x}" are not x ("\\vec{v}" is v, the vector named v)
+# an accent over one letter makes a symbol of its own, marked with the accent's combining character: "\dot{x}"
+# (a derivative), "\hat{x}" (an estimate), "\tilde{x}" are not x ("\vec{v}" is v, the vector named v)
 _ACCENT_MARKS = {
     "bar": "\u0304", "overline": "\u0304", "hat": "\u0302", "widehat": "\u0302", "tilde": "\u0303",
     "widetilde": "\u0303", "dot": "\u0307", "ddot": "\u0308", "check": "\u030c", "mathring": "\u030a",
@@ -1232,7 +1232,7 @@ def _bar_token(s: str, i: int, sp: bool, name: str = "bar"):
     j = _skip_ws(s, i)
     if j < len(s) and s[j] == "{":
         arg, k = _read_group(s, j)
-    elif s[j : j + 1] == "\\":  # "\\hat\\theta": a command's name
+    elif s[j : j + 1] == "\\":  # "\hat\theta": a command's name
         k = j + 1
         while k < len(s) and s[k].isalpha():
             k += 1
@@ -1242,7 +1242,7 @@ def _bar_token(s: str, i: int, sp: bool, name: str = "bar"):
     arg = arg.strip()
     if len(arg) == 1 and arg.isalpha():
         return ("id", arg + _ACCENT_MARKS[name], sp), k
-    if arg[:1] == "\\" and (arg[1:] in _GREEK or arg[1:] in _VAR_GREEK):  # "\\hat{\\theta}" is no theta
+    if arg[:1] == "\\" and (arg[1:] in _GREEK or arg[1:] in _VAR_GREEK):  # "\hat{\theta}" is no theta
         return ("id", _VAR_GREEK.get(arg[1:], arg[1:]) + _ACCENT_MARKS[name], sp), k
     if name not in ("bar", "overline"):
         return None
@@ -1555,12 +1555,14 @@ _NUMBER_UNIT_RE = re.compile(r"(-?\d+(?:\.\d+)?)\s+(\S.*)", re.S)
 # A \text{} after a value is dropped as a unit only when it reads as one. Text that names another
 # value ("4 \text{ (or 3)}") or qualifies the value ("4 \text{ or more}", "4 \text{ at least}",
 # "4 \text{ approximately}") would otherwise be dropped and leave a bare 4: a hedge that scores. A scale
-# word multiplies the value: dropped, "3 \text{ million}" was 3.
+# word multiplies the value: dropped, "3 \text{ million}" was 3. Text that denies the value ("4 \text{ (wrong)}")
+# is no unit either.
 _QUALIFIER_WORDS = frozenset(
     """or and not no more less fewer least most than minimum maximum max approximately approx about
     around roughly nearly almost maybe possibly perhaps probably either else otherwise unless if except
     plus minus over under above below between to up atleast atmost dozen dozens hundred hundreds
-    thousand thousands million millions billion billions trillion trillions""".split()
+    thousand thousands million millions billion billions trillion trillions wrong incorrect false invalid
+    impossible""".split()
 )
 # A word right after the number that changes its value is no unit either: "4 squared" is 16, "4 thirds" 4/3
 # ("cm squared" is a unit: only the first word counts)
