@@ -251,6 +251,11 @@ UNEQUAL = [
     ("\\ddot x", "\\dot x"),
     ("\\hat{\\theta}", "\\theta"),
     ("\\tilde x + 1", "x + 1"),
+    # intervals with no points were all the empty set: "[1, 0]" matched every pair (a, b) with a > b
+    ("[1, 0]", "(5, 3)"),
+    ("1 < x < 0", "(7, 2)"),
+    ("[2, 1]", "[5, 3]"),
+    ("(5, 3]", "(4, 2]"),
 ]
 
 

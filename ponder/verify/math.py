@@ -3000,7 +3000,9 @@ def _canon_realset(parts):
         if flo is None or fhi is None:
             return None
         if flo > fhi or (flo == fhi and not (lc and rc)):
-            continue  # empty
+            # an interval with no points ("[2, 1]", the pair "(5, 3)" read as an open interval) is as written:
+            # dropped as empty, every such answer matched every other ("[1, 0]" matched the point (5, 3))
+            return None
         items.append([flo, fhi, lc, rc, lo, hi])
     items.sort(key=lambda t: (t[0], not t[2]))
     merged: list[list] = []
