@@ -141,6 +141,8 @@ EQUAL = [
     ("\\gcd(a, b)", "\\gcd(b, a)"),
     ("\\hat\\vartheta + \\dot{x}", "\\dot x + \\widehat{\\theta}"),
     ("\\vec{v}", "v"),  # the vector named v
+    ("5 \\text{ cm}", "5 \\text{ centimeters}"),  # one unit, named two ways
+    ("5 \\text{ hrs}", "5 \\text{ h}"),
 ]
 
 # (a, b): not equal; includes every false positive and hedge the spec lists
@@ -256,6 +258,10 @@ UNEQUAL = [
     ("1 < x < 0", "(7, 2)"),
     ("[2, 1]", "[5, 3]"),
     ("(5, 3]", "(4, 2]"),
+    # both name units, not the same ones: units were dropped on both sides
+    ("5 \\text{ km}", "5 \\text{ m}"),
+    ("5 \\text{ hours}", "5 \\text{ minutes}"),
+    ("5\\,\\mathrm{kg}", "5\\,\\mathrm{g}"),
 ]
 
 

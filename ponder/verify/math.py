@@ -272,7 +272,9 @@ def canonical_key(ans: str) -> str:
         clean = _clean(ans)
         # a key must be cheap: exact values only up to a small size (larger ones keep their form)
         with _exact_bounds(max_bits=_KEY_EXACT_BITS):
-            return _key_of_values(_values(clean), clean)
+            key = _key_of_values(_values(clean), clean)
+        units = _units(clean)  # "5 km" and "5 m" are not equal: their keys differ
+        return key + " [" + ",".join(sorted(units)) + "]" if units else key
     except Exception:
         return _squash(ans)
 
@@ -2653,6 +2655,55 @@ def _has_percent(s: str) -> bool:
     return "%" in s or "percent" in s or "pct" in s
 
 
+# Units of measure by their names and abbreviations. Units are dropped in parsing (a bare "5" matches "5 cm"), but
+# two answers that both name units must name the same ones: "5 \text{ km}" matched "5 \text{ m}", "5 hours" matched
+# "5 minutes". ("in" is no inch here: too many texts say "in".)
+_UNIT_NAMES = {
+    w: line.split()[0]
+    for line in """mm millimeter millimeters millimetre millimetres
+    cm centimeter centimeters centimetre centimetres
+    dm decimeter decimeters
+    m meter meters metre metres
+    km kilometer kilometers kilometre kilometres
+    ft foot feet
+    yd yard yards
+    mi mile miles
+    mg milligram milligrams
+    g gram grams
+    kg kilogram kilograms
+    lb lbs pound pounds
+    oz ounce ounces
+    s sec secs second seconds
+    min mins minute minutes
+    h hr hrs hour hours
+    day days
+    week weeks
+    month months
+    year years
+    ml milliliter milliliters millilitre millilitres
+    l liter liters litre litres
+    dollar dollars usd
+    cent cents
+    euro euros
+    mph
+    kmh""".splitlines()
+    for w in line.split()
+}
+_UNIT_GROUP_RE = re.compile(r"\\(?:text|textrm|textnormal|textit|textbf|mathrm|mbox|operatorname|rm)\s*\{([^{}]*)\}")
+_UNIT_WORD_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}(?![A-Za-z])")
+
+
+@lru_cache(maxsize=4096)
+def _units(clean: str) -> frozenset:
+    """The units of measure an answer names: single letters count only inside \\text-like groups ("5 \\text{ m}")."""
+    found = set()
+    for body in _UNIT_GROUP_RE.findall(clean):
+        found.update(_UNIT_NAMES.get(w.lower()) for w in _ASCII_WORD_RE.findall(body))
+    found.update(_UNIT_NAMES.get(w.lower()) for w in _UNIT_WORD_RE.findall(_UNIT_GROUP_RE.sub(" ", clean)))
+    found.discard(None)
+    return frozenset(found)
+
+
 _DECIMAL_COMMA_RE = re.compile(r"-?\d+,\d+")
 # "1,000" / "12,500": a thousands separator and nothing else (reading it also as 1.000 would let
 # "1,000" match 1 and "3,500" match 3.5); the tokenizer groups exactly these. "0,125" has no
@@ -3930,6 +3981,9 @@ def _equal_bounded(pred: str, gold: str, tol: float, deadline: float, gold_side:
         return "too long"
     if a == b or _squash(a) == _squash(b):
         return True
+    ua, ub = _units(a), _units(b)
+    if ua and ub and ua != ub:
+        return False  # "5 km" and "5 m": both name units, not the same
     ca, cb = _choice(a), _choice(b)
     if ca and cb and (ca[0], cb[0]) != (_SEVERAL, _SEVERAL):  # multiple choice: the option's letter decides
         return _choice_equal(ca, cb, tol, deadline, gold_side)
