@@ -143,6 +143,7 @@ EQUAL = [
     ("\\vec{v}", "v"),  # the vector named v
     ("5 \\text{ cm}", "5 \\text{ centimeters}"),  # one unit, named two ways
     ("5 \\text{ hrs}", "5 \\text{ h}"),
+    ("1, 2, ..., 10", "1, 2, \\ldots, 10"),
 ]
 
 # (a, b): not equal; includes every false positive and hedge the spec lists
@@ -262,6 +263,7 @@ UNEQUAL = [
     ("5 \\text{ km}", "5 \\text{ m}"),
     ("5 \\text{ hours}", "5 \\text{ minutes}"),
     ("5\\,\\mathrm{kg}", "5\\,\\mathrm{g}"),
+    ("1, 2, ..., 10", "1, 2, 10"),  # an ASCII ellipsis was dropped, as \ldots is not
 ]
 
 

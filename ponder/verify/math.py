@@ -1545,6 +1545,10 @@ def _tokenize(s: str) -> list[tuple]:
                 toks.append(("deg", None, sp))
             i += 1
             continue
+        if s.startswith("...", i):  # an ellipsis, as \ldots: "1, 2, ..., 10" is not "1, 2, 10"
+            toks.append(("id", "...", sp))
+            i += 3
+            continue
         if c in '.?"`#':
             i += 1
             continue
