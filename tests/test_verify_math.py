@@ -1333,6 +1333,13 @@ def test_or_inside_a_group_joins_two_values_or_nothing(pred):
     ("\\boxed{3} or 4", "3, 4", True),
     ("\\boxed{3} or more precisely, three", "3", True),  # no other value
     ("\\boxed{3}. Originally 4 was my guess.", "3", True),
+    # "or" after a bracket, a dash, an ellipsis or a colon went unseen
+    ("$\\boxed{3}$ [or $4$]", "3", False),
+    ("$\\boxed{3}$ \u2014 or $4$", "3", False),
+    ("\\boxed{3} -- or 4", "3", False),
+    ("\\boxed{3}... or 4", "3", False),
+    ("\\boxed{3}: or 4", "3", False),
+    ("\\boxed{3} -- originally 4", "3", True),
 ])
 def test_or_another_value_right_after_a_box_is_a_hedge(completion, gold, correct):
     assert check_math(completion, gold).correct is correct

@@ -375,10 +375,13 @@ def _box_content(text: str, start: int, clen: int, limit: int, lenient: bool):
 
 
 # "or" (or a word that offers another answer as it does) right after a box or an answer phrase's value (its
-# math delimiters, a comma, "(" or "\text{" between): "\boxed{3} or 4", "\boxed{3}, maybe 4"; also opening the
+# math delimiters, a comma, a colon, a dash or an ellipsis, "(", "[" or "\text{" between): "\boxed{3} or 4",
+# "\boxed{3}, maybe 4", "\boxed{3} -- or 4"; also opening the
 # next sentence: "\boxed{3}. Or 4.", "The answer is 3.\n\nAlternatively, 4."
 _OR_AFTER_BOX_RE = re.compile(
-    r"(?:\s|\$|\\[\])])*[,;.!?]?\s*\(?\s*(?:\\text\s*\{\s*\(?\s*)?(or|alternatively|maybe|perhaps|possibly)\b", re.I
+    r"(?:\s|\$|\\[\])])*(?:[,;:!?]|\.{1,3}|\u2026|\u2014|\u2013|-{1,3})?\s*[(\[]?\s*(?:\\text\s*\{\s*\(?\s*)?"
+    r"(or|alternatively|maybe|perhaps|possibly)\b",
+    re.I,
 )
 # words around the other value that do not change it: "or maybe 4", "or equivalently 0.5" are "or 4", "or 0.5"
 _HEDGE_FILLER_RE = re.compile(r"\b(?:alternatively|maybe|perhaps|possibly|equivalently)\b[ \t]*,?", re.I)
