@@ -144,6 +144,7 @@ EQUAL = [
     ("5 \\text{ cm}", "5 \\text{ centimeters}"),  # one unit, named two ways
     ("5 \\text{ hrs}", "5 \\text{ h}"),
     ("1, 2, ..., 10", "1, 2, \\ldots, 10"),
+    ("\\arcsin t + \\arccos t", "\\frac{\\pi}{2}"),
 ]
 
 # (a, b): not equal; includes every false positive and hedge the spec lists
@@ -264,6 +265,10 @@ UNEQUAL = [
     ("5 \\text{ hours}", "5 \\text{ minutes}"),
     ("5\\,\\mathrm{kg}", "5\\,\\mathrm{g}"),
     ("1, 2, ..., 10", "1, 2, 10"),  # an ASCII ellipsis was dropped, as \ldots is not
+    # an inverse trig function is piecewise: at points that all lay in [-pi/2, pi/2] arcsin(sin t) was t
+    ("\\arcsin(\\sin t)", "t"),
+    ("\\arctan(\\tan s)", "s"),
+    ("\\arcsin(\\sin(x/2))", "\\frac{x}{2}"),
 ]
 
 

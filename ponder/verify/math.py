@@ -3546,11 +3546,15 @@ def _wide_points(names: tuple):
     return pts
 
 
+_INV_TRIG = frozenset("arcsin arccos arctan arcsec arccsc arccot".split())
+
+
 def _var_piecewise(node) -> bool:
-    """|f(x)|, a root of f(x) or f(x)^(p/q): each is piecewise in x (sqrt((x+100)^2) is |x+100|)."""
+    """|f(x)|, a root of f(x) or f(x)^(p/q), an inverse trig function of f(x): each is piecewise in x
+    (sqrt((x+100)^2) is |x+100|; arcsin(sin x) is x only on [-pi/2, pi/2], where the usual points may all lie)."""
     # the kind first: _free walks the whole subtree, and this runs at every node
     if (
-        (node[0] == "fn" and node[1] == "abs") or node[0] == "sqrt"
+        (node[0] == "fn" and (node[1] == "abs" or node[1] in _INV_TRIG)) or node[0] == "sqrt"
         or (node[0] == "^" and _free(node[1], set()) and not _is_integer_literal(node[2]))
     ) and _free(node, set()):
         return True
