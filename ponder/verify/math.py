@@ -48,7 +48,8 @@ hand-written parser gives hard caps on size and depth. The parser emits plain tu
 worker converts to SymPy after re-parsing the same strings.
 
 Conventions (competition grading): exact by default (0.3333 != 1/3; a decimal printed with >= 15
-significant digits is a binary float and is compared at 1e-14 relative precision), `tolerance`
+significant digits is a binary float and is compared at 1e-14 relative precision, a number past 2^53 only
+when it is a double's value), `tolerance`
 turns on a relative numeric tolerance; several values where the gold has one (a hedge: "41 or 42",
 "\\pm 3") are wrong; lists compare in any order: as multisets when the gold list repeats a value
 (roots counted with multiplicity: "1, 1, 2" is not "1, 2, 2", nor is "1, 2" or the set "\\{1, 2\\}"),
@@ -1260,6 +1261,13 @@ _REPEAT_RE = re.compile(r"\\(?:overline|bar)\s*\{\s*([0-9]+)\s*\}")
 _PAREN_REPEAT_RE = re.compile(r"\(\s*([0-9]+)\s*\)")
 
 
+def _is_double(v: Fraction) -> bool:
+    try:
+        return Fraction(float(v)) == v
+    except OverflowError:
+        return False
+
+
 def _tokenize(s: str) -> list[tuple]:
     """Tokens: (kind, value, space_before). Kinds: num (value=(Fraction, raw, float_literal)),
     id, const, op, sep, func, frac, sqrt, binom, text, word, begin, end, sum, prod, reals, empty."""
@@ -1343,6 +1351,10 @@ def _tokenize(s: str) -> list[tuple]:
                 val *= Fraction(10) ** exp
             sig = len((digits + frac_digits).lstrip("0"))
             flt = bool(frac_digits) and sig >= _FLOAT_LITERAL_DIGITS and len(frac_digits) <= 20
+            if flt and sig > 17 and abs(val) >= 2**53 and not _is_double(val):
+                # no printed double: a double past 2^53 is whole and prints ("%.1f") as its exact value, so a number
+                # there that is no double is written exactly ("2432902008176640001.0" was 20! within 1e-14)
+                flt = False
             toks.append(("num", (val, digits if not frac_digits else text, flt), sp))
             i = j
             continue
