@@ -147,6 +147,8 @@ EQUAL = [
     ("5 \\text{ hrs}", "5 \\text{ h}"),
     ("1, 2, ..., 10", "1, 2, \\ldots, 10"),
     ("\\arcsin t + \\arccos t", "\\frac{\\pi}{2}"),
+    ("x = 5 \\quad y = 6", "x = 5, y = 6"),
+    ("x = 2y = 6", "x = 6"),  # a chain, written as one
 ]
 
 # (a, b): not equal; includes every false positive and hedge the spec lists
@@ -275,6 +277,9 @@ UNEQUAL = [
     ("2432902008176640001.0", "20!"),
     ("123456789012345678.0", "123456789012345679"),
     ("18446744073709551616.8", "2^{64}"),
+    # two assignments side by side were the chain x = 5y = 6: "x = 5 \\quad y = 6" matched x = 6
+    ("x = 5 \\quad y = 6", "x = 6"),
+    ("a = 2 \\; b = 3", "a = 3"),
 ]
 
 

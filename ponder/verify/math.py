@@ -2277,10 +2277,27 @@ def _simple_key(node) -> str | None:
 def _parse(clean: str):
     if len(clean) > MAX_ANSWER_CHARS:
         raise _TooLarge("length")
-    toks = _tokenize(clean)
+    toks = _split_assignments(_tokenize(clean))
     if not toks:
         raise _ParseError("empty")
     return _Parser(toks).parse()
+
+
+def _split_assignments(toks: list[tuple]) -> list[tuple]:
+    """"x = 5 \\quad y = 6" is two assignments, as "x = 5, y = 6" is: read as the chain x = 5y = 6 it was x = 6.
+    A name after a space that follows a number and comes before "=", once an "=" came, starts another one."""
+    if sum(1 for t in toks if t[0] == "op" and t[1] == "=") < 2:
+        return toks
+    out: list[tuple] = []
+    seen_eq = False
+    for i, t in enumerate(toks):
+        if seen_eq and t[0] == "id" and t[2] and out and out[-1][0] == "num":
+            j = i + 1 if i + 1 < len(toks) and toks[i + 1][:2] != ("op", "_") else i + 3  # "y_1 = 6"
+            if j < len(toks) and toks[j][:2] == ("op", "="):
+                out.append(("op", ",", False))
+        seen_eq = seen_eq or t[:2] == ("op", "=")
+        out.append(t)
+    return out
 
 
 # ----------------------------------------------------------------------------------------------
