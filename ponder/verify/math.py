@@ -2720,11 +2720,10 @@ _UNIT_NAMES = {
     l liter liters litre litres
     dollar dollars usd
     cent cents
-    euro euros
-    mph
-    kmh""".splitlines()
+    euro euros""".splitlines()
     for w in line.split()
 }
+_UNIT_COMPOUNDS = {"mph": ("mi", "h"), "kmh": ("km", "h"), "kph": ("km", "h")}  # = "miles per hour", "km/h"
 _UNIT_GROUP_RE = re.compile(r"\\(?:text|textrm|textnormal|textit|textbf|mathrm|mbox|operatorname|rm)\s*\{([^{}]*)\}")
 _UNIT_WORD_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}(?![A-Za-z])")
 
@@ -2733,9 +2732,10 @@ _UNIT_WORD_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}(?![A-Za-z])")
 def _units(clean: str) -> frozenset:
     """The units of measure an answer names: single letters count only inside \\text-like groups ("5 \\text{ m}")."""
     found = set()
-    for body in _UNIT_GROUP_RE.findall(clean):
-        found.update(_UNIT_NAMES.get(w.lower()) for w in _ASCII_WORD_RE.findall(body))
-    found.update(_UNIT_NAMES.get(w.lower()) for w in _UNIT_WORD_RE.findall(_UNIT_GROUP_RE.sub(" ", clean)))
+    words = [*(w for body in _UNIT_GROUP_RE.findall(clean) for w in _ASCII_WORD_RE.findall(body)),
+             *_UNIT_WORD_RE.findall(_UNIT_GROUP_RE.sub(" ", clean))]
+    for w in map(str.lower, words):
+        found.update(_UNIT_COMPOUNDS.get(w) or (_UNIT_NAMES.get(w),))
     found.discard(None)
     return frozenset(found)
 
