@@ -129,8 +129,8 @@ EQUAL = [
     ("\\{x \\mid x \\le 2\\}", "(-\\infty, 2]"),
     ("\\{x \\in \\mathbb{R} : x < -1 \\text{ or } x > 1\\}", "(-\\infty, -1) \\cup (1, \\infty)"),
     ("\\{t : t^2 < 1\\}", "(-1, 1)"),
-    # a residue with its modulus: the bare residue, or the same modulus
     ("60 \\text{ mph}", "60 \\text{ miles per hour}"),  # a compound unit is its parts
+    # a residue with its modulus: the bare residue, or the same modulus
     ("2 \\pmod{5}", "2"),
     ("2 \\pmod 5", "x \\equiv 2 \\pmod{5}"),
     # Unicode cube and fourth roots, floor and ceiling brackets, slanted inequalities
