@@ -570,6 +570,16 @@ def test_constraints_check_the_text_as_it_reads(text, constraint):
     assert not check_constraints(text, [constraint]).correct
 
 
+def test_a_braille_blank_is_a_blank():
+    """U+2800 renders as a blank but is no whitespace: a response of it alone met no_commas and a word_count max
+    (no empty response), and blank paragraphs of it counted toward a paragraph_count min."""
+    for resp in ("\u2800", "\u2800\n\n\u2800 \u2800"):
+        v = check_constraints("<think>x</think>" + resp, [{"type": "no_commas"}, {"type": "word_count", "max": 9}])
+        assert (v.correct, v.reason) == (False, "empty response")
+    assert not check_constraints("Hi.\n\n\u2800\n\n\u2800", [{"type": "paragraph_count", "min": 2}]).correct
+    assert check_constraints("That's all.\u2800", [{"type": "ends_with", "phrase": "That's all."}]).correct
+
+
 def test_constraints_keep_plain_unicode_text():
     assert check_constraints("Привет мир", [{"type": "word_count", "n": 2}]).correct
     assert check_constraints("नमस्ते दुनिया", [{"type": "word_count", "n": 2}]).correct  # vowel signs are marks

@@ -62,10 +62,11 @@ def _visible(t: str) -> str:
 
 # Invisible too though not Cf (Unicode's default-ignorable marks): combining grapheme joiner, variation selectors,
 # Mongolian and Khmer ones; "one\u034ftwo" was two words and "c\u034fat" no "cat". Hangul fillers are letters
-# (Lo) that render as a blank: "one\u3164two" reads "one two", not one word.
+# (Lo) that render as a blank: "one\u3164two" reads "one two", not one word. The braille blank renders as one too
+# (a symbol str.strip keeps): a response of it alone was no empty response and met every "no ..."/"at most" constraint
 _IGNORABLE = frozenset("\u034f\u17b4\u17b5" + "".join(map(chr, [*range(0x180B, 0x1810), *range(0xFE00, 0xFE10),
                                                               *range(0xE0100, 0xE01F0)])))
-_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
 # Letters that look the same as Latin ones (Cyrillic, Greek): "сat" with a Cyrillic "с" reads as "cat". Typographic
