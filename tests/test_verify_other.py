@@ -185,7 +185,10 @@ def test_format_options_and_bad_inputs():
                                     # a markup command's letters were letters of an answer
                                     "\\boxed{\\large}", "\\boxed{\\mathstrut}", "\\boxed{\\ldots}", "\\boxed{\\textrm{}}",
                                     "\\boxed{\\hat{}}", "\\boxed{\\kern1em}", "\\boxed{\\rule{1cm}{0pt}}", "Answer: \\square",
-                                    "\\boxed{\\begin{pmatrix}\\end{pmatrix}}", "\\boxed{\\foo}"])
+                                    "\\boxed{\\begin{pmatrix}\\end{pmatrix}}", "\\boxed{\\foo}",
+                                    # non-ASCII punctuation, blanks that are no whitespace, a lone mark, □
+                                    "\\boxed{…}", "\\boxed{？}", "Answer: —", "<answer>。</answer>", "\\boxed{\u2800}",
+                                    "Answer: \u3164", "Answer: \u0301", "\\boxed{\ufe0f}", "\\boxed{□}"])
 def test_format_rejects_final_answers_that_say_nothing(answer):
     """Only an empty box failed: "\\boxed{\\,}" or "Answer: ." after the tags collected the format reward
     for a response that answers nothing; so did a command that renders nothing, "\\boxed{\\large}"."""
@@ -195,7 +198,8 @@ def test_format_rejects_final_answers_that_say_nothing(answer):
 
 @pytest.mark.parametrize("answer", ["\\boxed{\\emptyset}", "\\boxed{∅}", "\\boxed{\\infty}", "\\boxed{-3}",
                                     "\\boxed{\\text{(C)}}", "Answer: x", "Answer: .\nAnswer: 5", "\\boxed{\\pi}",
-                                    "\\boxed{\\hat{\\theta}}", "\\boxed{\\{\\}}", "\\boxed{\\large 5}", "Answer: \\varnothing"])
+                                    "\\boxed{\\hat{\\theta}}", "\\boxed{\\{\\}}", "\\boxed{\\large 5}", "Answer: \\varnothing",
+                                    "Answer: ∞", "\\boxed{½}", "\\boxed{✓}", "Answer: €", "\\boxed{x\u0301}"])
 def test_format_accepts_short_real_answers(answer):
     assert check_format(f"<think>x</think>\n{answer}").correct
 

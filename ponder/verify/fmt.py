@@ -20,6 +20,7 @@ Without it a correct completion of such a prompt never holds "<think>" and score
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from ponder.errors import PonderError
 from ponder.verify.countdown import last_answer_tag, last_boxed
@@ -49,7 +50,18 @@ def _substantive(answer: str) -> bool:
     nothing, so a policy that emits them would collect the format reward for an empty response."""
     rest = _EMPTY_SET.sub(" x ", _BLANK.sub(" ", answer))
     rest = _COMMAND.sub(lambda m: " x " if m.group(1) in _SYMBOLS else " ", rest)
-    return any(ch.isalnum() or (not ch.isascii() and not ch.isspace() and ch.isprintable()) for ch in rest)
+    return any(_says(ch) for ch in rest)
+
+
+# what renders as a blank though it is a letter or a symbol (Hangul fillers, the braille blank), and the empty square
+# (\square is refused as a placeholder)
+_NOTHING = frozenset("\u115f\u1160\u3164\uffa0\u2800\u25a1")
+
+
+def _says(ch: str) -> bool:
+    # a letter, a digit or a math/currency/other symbol; punctuation and lone marks say nothing, non-ASCII as
+    # ASCII: "\boxed{…}", "\boxed{？}", "Answer: —" and a lone combining mark earned the format reward
+    return ch not in _NOTHING and (ch.isalnum() or (not ch.isascii() and unicodedata.category(ch) in ("Sm", "Sc", "So")))
 
 
 def prompt_opens_think(prompt_text, open_tag: str = "<think>") -> bool:
