@@ -693,6 +693,14 @@ def test_emphasis_inside_a_word_hides_no_keyword(text):
     assert check_constraints("2 * cat * 3 and x*y", [{"type": "keywords", "keywords": ["cat", "x"]}]).correct
 
 
+@pytest.mark.parametrize("text", ["I like my _cat_", "I like my __cat__", "I like my ___cat___", "my cat_"])
+def test_emphasis_in_underscores_hides_no_keyword(text):
+    """"_cat_" renders as an italic "cat" (and "__cat__" bold): the underscores, \\w characters, made it no whole word."""
+    assert not check_constraints(text, [{"type": "forbidden_words", "keywords": ["cat"]}]).correct
+    assert check_constraints(text, [{"type": "keyword_frequency", "keyword": "cat", "n": 1}]).correct
+    assert not check_constraints("c_a_t concatenate", [{"type": "keywords", "keywords": ["cat"]}]).correct
+
+
 def test_capital_word_with_a_possessive_is_a_capital_word():
     """"NASA's" (and "NASA’s") was no capital word, its "'s" being lowercase: a response naming NASA's and the FBI's
     teams counted 0 capital words, failing capital_words min and passing a max it breaks."""

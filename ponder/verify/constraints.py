@@ -140,7 +140,8 @@ def _occurrences(t: str, word: str) -> int:
     # any run of blanks between a phrase's words, none around it: "machine\nlearning" (one line break renders as a
     # space) and "machine  learning" hid a forbidden "machine learning", and a keyword "cat " was never found
     phrase = r"\s+".join(map(re.escape, _fold(word).split()))
-    found = re.finditer(r"(?<!\w)" + phrase + r"(?!\w)", t, re.IGNORECASE)
+    # an underscore ends a word, as in _WORD: "_cat_" and "__cat__" (Markdown italic and bold) hid a forbidden "cat"
+    found = re.finditer(r"(?<![^\W_])" + phrase + r"(?![^\W_])", t, re.IGNORECASE)
     if t.isascii():
         return sum(1 for _ in found)
     # a combining mark is part of its word but no \w: "नमस" was found in "नमस्ते" (its virama ends no word)
