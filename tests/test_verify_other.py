@@ -584,6 +584,14 @@ def test_a_braille_blank_is_a_blank():
     assert check_constraints("That's all.\u2800", [{"type": "ends_with", "phrase": "That's all."}]).correct
 
 
+def test_every_punctuation_mark_named_a_comma_is_a_comma():
+    """No_commas passed "one︐ two" (a vertical comma, NFKC ","), Armenian, Mongolian, turned commas, ...: the marks
+    Unicode 15 names COMMA."""
+    commas = ("\u055d\u07f8\u1363\u1802\u1808\u2e32\u2e49\u2e4c\ua4fe\ua60d\ua6f5\ufe10\ufe11\U0001144d\U0001145a"
+              "\U00016e97\U0001da87,\uff0c\ufe50\u3001\ufe51\uff64\u060c\u2e34\u2e41")
+    assert not [f"U+{ord(ch):04X}" for ch in commas if check_constraints(f"one{ch} two", [{"type": "no_commas"}]).correct]
+
+
 def test_constraints_keep_plain_unicode_text():
     assert check_constraints("Привет мир", [{"type": "word_count", "n": 2}]).correct
     assert check_constraints("नमस्ते दुनिया", [{"type": "word_count", "n": 2}]).correct  # vowel signs are marks

@@ -83,8 +83,12 @@ def _fold(t: str) -> str:
     return unicodedata.normalize("NFKC", t).translate(_CONFUSABLE)
 
 
-# commas by look: ASCII, full-width, small, single low-9 quotation mark, ideographic, Arabic
-_COMMAS = frozenset(",\uff0c\ufe50\u201a\u3001\ufe51\uff64\u060c\u2e34\u2e41")
+# commas by look: ASCII, full-width, small, single low-9 quotation mark, ideographic, Arabic; and every other
+# punctuation mark Unicode names a comma (vertical forms "︐", "︑", Armenian, Mongolian, turned, ...): a response
+# written with them met no_commas
+_COMMAS = frozenset(",\uff0c\ufe50\u201a\u3001\ufe51\uff64\u060c\u2e34\u2e41" + "".join(map(chr, [
+    0x55D, 0x7F8, 0x1363, 0x1802, 0x1808, 0x2E32, 0x2E49, 0x2E4C, 0xA4FE, 0xA60D, 0xA6F5, 0xFE10, 0xFE11, 0x1144D,
+    0x1145A, 0x16E97, 0x1DA87])))
 
 
 def _words(t: str) -> list[str]:
