@@ -592,6 +592,14 @@ def test_every_punctuation_mark_named_a_comma_is_a_comma():
     assert not [f"U+{ord(ch):04X}" for ch in commas if check_constraints(f"one{ch} two", [{"type": "no_commas"}]).correct]
 
 
+@pytest.mark.parametrize("filler", ["---", "* * *", "___", ".", "**", "#", "```\n```"])
+def test_a_paragraph_needs_a_word(filler):
+    """A rule or a lone mark between blank lines was a paragraph: "A\n\n---\n\nB" met paragraph_count n=3."""
+    text = f"First one.\n\n{filler}\n\n{filler}\n\nLast one."
+    assert check_constraints(text, [{"type": "paragraph_count", "n": 2}]).correct
+    assert check_constraints("A.\n\n1\n\nÉtude\n***\nB", [{"type": "paragraph_count", "n": 4}]).correct
+
+
 def test_constraints_keep_plain_unicode_text():
     assert check_constraints("Привет мир", [{"type": "word_count", "n": 2}]).correct
     assert check_constraints("नमस्ते दुनिया", [{"type": "word_count", "n": 2}]).correct  # vowel signs are marks

@@ -130,7 +130,9 @@ def _sentences(t: str) -> int:
 
 
 def _paragraphs(t: str) -> int:
-    return sum(1 for p in _PARAGRAPH_SPLIT.split(t) if p.strip() and p.strip() != "***")
+    # a paragraph has a word, as a sentence does: "---", "* * *" (rules, as "***" is), ".", "**" between blank lines
+    # made a paragraph_count min for nothing
+    return sum(1 for p in _PARAGRAPH_SPLIT.split(t) if _WORD.search(p))
 
 
 def _in_bounds(count: int, c: dict) -> bool:
