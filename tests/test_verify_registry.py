@@ -132,6 +132,23 @@ def test_format_term_knows_a_prompt_that_opened_the_thinking():
         assert "think_open" in inspect.signature(VERIFIERS[name]).parameters, name
 
 
+def test_a_completion_still_thinking_after_a_prompt_that_opened_it_has_no_answer():
+    """think_open reached only the format term: a completion of a "<think>"-prefilled prompt cut off before its
+    "</think>" was read whole, so a box drafted in the thinking scored math 1 and a lowercase thinking met the
+    constraints, the truncated output every verifier refuses when the completion opens its own thinking."""
+    thinking = "so 6*7 is \\boxed{42} and 2*3 = 6 but wait"
+    item = {"answer": "42", "numbers": [42, 1], "target": 42, "prompt": "q",
+            "constraints": [{"type": "lowercase"}, {"type": "no_commas"}],
+            "tests": [{"input": "", "output": "1"}]}
+    for name in VERIFIERS:  # a judge that, as make_judge's, finds no response in a "<think>" never closed
+        fn = get_reward(name, judge=lambda p, c: Verdict("<think>" not in c or "</think>" in c))
+        opened = fn(thinking, item, think_open=True)
+        assert not opened.correct and opened.reward == 0, (name, opened)
+        assert fn(thinking, item).reward == (name not in ("format", "code")), name  # the same text, no prompt tag
+        assert fn(OPENED, item, think_open=True).parts[name] == fn("<think>" + OPENED, item).parts[name] or name == "format"
+    assert get_reward("math")(OPENED, ITEM, think_open=True).correct
+
+
 def test_score_split_passes_think_open_per_prompt_and_keeps_order_and_items():
     reward = get_reward("format")
     comps, items, opens = [OPENED, GOOD, OPENED, GOOD], [{"i": k} for k in range(4)], [True, False, False, True]

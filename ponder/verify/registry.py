@@ -16,8 +16,9 @@ never weighted or shaped. Every part's full verdict is kept in `parts`.
 
 `think_open=True` says the prompt the completion continues ends with the opening think tag (a chat template
 that prefills "<think>\\n"; `fmt.prompt_opens_think` on the rendered prompt): `format` then wants the
-completion without it (check_format's open_in_prompt). Whoever samples and scores passes it per prompt
-(`score_split`); the default False is the shape a completion that opens its own thinking has.
+completion without it (check_format's open_in_prompt), and the others find no answer in a completion without
+"</think>" (cut off while still thinking), as in one that opened its own thinking. Whoever samples and scores
+passes it per prompt (`score_split`); the default False is the shape a completion that opens its own thinking has.
 """
 
 from __future__ import annotations
@@ -119,6 +120,14 @@ def _checked(name: str, item) -> None:
         raise PonderError(f"reward {name!r}: {e}") from None
 
 
+def _opened(completion, think_open: bool):
+    """The completion with the "<think>" its prompt ended with: every verifier then reads the answer after its
+    first "</think>", and a completion cut off before that has none. Without it a truncated completion of such a
+    prompt (DeepSeek-R1's template) was read whole: a box drafted in the thinking scored math 1, a lowercase
+    thinking met the constraints."""
+    return "<think>" + completion if think_open and isinstance(completion, str) else completion
+
+
 def _math(completion, item, judge=None, *, think_open=False) -> Verdict:
     from ponder.verify.math import check_math  # lazy: SymPy-backed, written separately
 
@@ -129,7 +138,7 @@ def _math(completion, item, judge=None, *, think_open=False) -> Verdict:
             gold = str(gold)  # datasets often store numeric golds; check_math compares strings it parses
         except ValueError:  # an int past Python's 4,300-digit str limit: past check_math's length cap as well
             return Verdict(False, None, "too long")
-    return check_math(completion, gold)
+    return check_math(_opened(completion, think_open), gold)
 
 
 def _code(completion, item, judge=None, *, think_open=False) -> Verdict:
@@ -141,7 +150,7 @@ def _code(completion, item, judge=None, *, think_open=False) -> Verdict:
         raise PonderError(f"reward 'code': field 'timeout' must be a number of seconds, got {_show(timeout)}")
     if timeout is not None and not 0 < timeout <= 600:  # before float(): 10**400 raised OverflowError there
         raise PonderError(f"reward 'code': field 'timeout' must be in (0, 600] seconds, got {timeout!r:.60}")
-    return check_code(completion, tests, timeout=5.0 if timeout is None else float(timeout))
+    return check_code(_opened(completion, think_open), tests, timeout=5.0 if timeout is None else float(timeout))
 
 
 def _countdown(completion, item, judge=None, *, think_open=False) -> Verdict:
@@ -149,7 +158,7 @@ def _countdown(completion, item, judge=None, *, think_open=False) -> Verdict:
 
     numbers, target = _field("countdown", item, "numbers"), _field("countdown", item, "target")
     _checked("countdown", item)
-    return check_countdown(completion, numbers, target)
+    return check_countdown(_opened(completion, think_open), numbers, target)
 
 
 def _format(completion, item, judge=None, *, think_open=False) -> Verdict:
@@ -163,7 +172,7 @@ def _constraints(completion, item, judge=None, *, think_open=False) -> Verdict:
 
     cs = _field("constraints", item, "constraints")
     _checked("constraints", item)  # e.g. 'min' > 'max': a spec no response can meet, said once, not scored 0
-    return check_constraints(completion, cs)
+    return check_constraints(_opened(completion, think_open), cs)
 
 
 def _judge(completion, item, judge=None, *, think_open=False) -> Verdict:
@@ -171,7 +180,7 @@ def _judge(completion, item, judge=None, *, think_open=False) -> Verdict:
         raise PonderError("reward 'judge': no judge configured; use get_reward(..., judge=make_judge(...))")
     from .judge import prompt_text  # a chat item's messages reach any judge as the problem's text
 
-    return judge(prompt_text(_field("judge", item, "prompt")), completion)
+    return judge(prompt_text(_field("judge", item, "prompt")), _opened(completion, think_open))
 
 
 VERIFIERS: dict[str, Callable] = {"math": _math, "code": _code, "countdown": _countdown, "format": _format,
