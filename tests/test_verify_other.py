@@ -693,6 +693,14 @@ def test_sentence_count_still_splits_sentences(text, n):
     assert check_constraints(text, [{"type": "sentence_count", "n": n}]).correct
 
 
+@pytest.mark.parametrize("mark", ["\u2024", "\uff0e", "\ufe52", "\u203c", "\u2049", "\u061f", "\u06d4", "\u0964", "\u1362"])
+def test_sentences_end_at_other_scripts_marks_and_look_alikes(mark):
+    """A one dot leader (drawn as "."), a full-width "．", "‼", Arabic "؟", Hindi "।" ended no sentence: three
+    sentences met sentence_count max=1."""
+    text = f"One two{mark} Three four{mark} Five six{mark}"
+    assert check_constraints(text, [{"type": "sentence_count", "n": 3}]).correct
+
+
 @pytest.mark.parametrize("text,ok", [("\u201cHello, world.\u201d", True), ('"Hello."', True), ("\u201cHi\u201d there", False),
                                      ("Hi \u201cthere\u201d", False), ("\u2018Hi\u2019", False)])
 def test_quotation_accepts_typographic_double_quotes(text, ok):

@@ -37,8 +37,11 @@ from ponder.verify.verdict import Verdict
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 # only from the start of a run of marks: tried at every mark, "...." without a space after backtracked over the
 # rest of the run each time, quadratic (20,000 dots took 5 s). CJK full stops need no space after them: a Chinese
-# answer of three sentences was one. Closing quotes and brackets may follow the mark: 'He said "Stop." Then' is two
-_SENTENCE_END = re.compile(r"(?<![.!?])[.!?]+[\"'”’»)\]]*(?=\s|$)|[。！？｡]+[」』”）]*")
+# answer of three sentences was one. Closing quotes and brackets may follow the mark: 'He said "Stop." Then' is two.
+# Other scripts' marks and look-alikes end sentences too: with a one dot leader ("․", drawn as "."), "‼", a
+# full-width "．", Arabic "؟", Hindi "।", a response of many sentences met a sentence_count max as one
+_MARKS = ".!?\u2024\u203c\u2047\u2048\u2049\u061f\u06d4\u0964\u0965\u1362\u1367"
+_SENTENCE_END = re.compile(rf"(?<![{_MARKS}])[{_MARKS}]+[\"'”’»)\]]*(?=\s|$)|[。！？｡．﹒﹖﹗]+[」』”）]*")
 _PARAGRAPH_SPLIT = re.compile(r"\n[ \t\r]*\n|^[ \t]*\*\*\*[ \t]*$", re.MULTILINE)
 _BULLET = re.compile(r"^[ \t]*[*\-•][ \t]+\S", re.MULTILINE)
 # patterns are linear-time on hostile input: no nested quantifiers that can backtrack over the same text
@@ -104,7 +107,7 @@ _NO_CLOSERS = str.maketrans("", "", "\"'”’»)]」』）")
 
 
 def _ends_sentence(t: str, m: re.Match) -> bool:
-    mark = m.group().translate(_NO_CLOSERS)
+    mark = m.group().translate(_NO_CLOSERS).replace("\u2024", ".")  # (a one dot leader is a period)
     if mark != ".":
         return mark.strip(".") != ""  # "..." (not "...?")
     before = t[max(0, m.start() - 8):m.start()]  # the word before the period (a longer one is in no list)
