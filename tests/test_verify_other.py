@@ -252,6 +252,14 @@ def test_json_constraint_fences(text, ok):
     assert check_constraints(text, [{"type": "json"}]).correct == ok
 
 
+@pytest.mark.parametrize("marker", ["+", "◦", "‣", "▪", "●", "⁃"])
+def test_every_bullet_marker_makes_a_bullet(marker):
+    """Markdown renders "+ item" as a bullet (and "◦ item" reads as one): they were not counted, so a list of four
+    met bullet_count n=2 with two "* " items among them."""
+    text = f"* one\n* two\n{marker} three\n  {marker} four"
+    assert check_constraints(text, [{"type": "bullet_count", "n": 4}]).correct
+
+
 @pytest.mark.parametrize("text,n", [("* **Key** point\n* **Other** point", 2), ("- *a* and **b**", 2), ("2 * 3 * 4", 0),
                                     ("*one* and * *", 1), ("***both***", 1)])
 def test_highlights_are_counted_in_bullets(text, n):
