@@ -260,6 +260,11 @@ def test_every_bullet_marker_makes_a_bullet(marker):
     assert check_constraints(text, [{"type": "bullet_count", "n": 4}]).correct
 
 
+def test_a_rule_is_no_bullet():
+    """"* * *" and "- - -" are Markdown rules: each counted a bullet toward a bullet_count min."""
+    assert check_constraints("* a\n\n* * *\n\n- - -\n\n* - x", [{"type": "bullet_count", "n": 2}]).correct
+
+
 @pytest.mark.parametrize("text,n", [("* **Key** point\n* **Other** point", 2), ("- *a* and **b**", 2), ("2 * 3 * 4", 0),
                                     ("*one* and * *", 1), ("***both***", 1)])
 def test_highlights_are_counted_in_bullets(text, n):

@@ -43,8 +43,9 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _MARKS = ".!?\u2024\u203c\u2047\u2048\u2049\u061f\u06d4\u0964\u0965\u1362\u1367"
 _SENTENCE_END = re.compile(rf"(?<![{_MARKS}])[{_MARKS}]+[\"'”’»)\]]*(?=\s|$)|[。！？｡．﹒﹖﹗]+[」』”）]*")
 _PARAGRAPH_SPLIT = re.compile(r"\n[ \t\r]*\n|^[ \t]*\*\*\*[ \t]*$", re.MULTILINE)
-# Markdown's "+" is a bullet too, as are the usual Unicode ones: "* a\n+ b\n◦ c" (three bullets) met n=1
-_BULLET = re.compile(r"^[ \t]*[*\-+•◦‣▪●⁃][ \t]+\S", re.MULTILINE)
+# Markdown's "+" is a bullet too, as are the usual Unicode ones: "* a\n+ b\n◦ c" (three bullets) met n=1. A rule
+# ("* * *", "- - -") is none: each counted one
+_BULLET = re.compile(r"^[ \t]*([*\-+•◦‣▪●⁃])[ \t]+(?![*\-_][ \t]*(?:[*\-_][ \t]*)+$)\S", re.MULTILINE)
 # patterns are linear-time on hostile input: no nested quantifiers that can backtrack over the same text
 # as in Markdown, emphasis neither starts nor ends with a space: "* **Key** point" is a bullet and one highlight
 # (the bullet's star paired with the bold's first one, " ", and hid the highlight)
