@@ -347,7 +347,28 @@ def draw_chunk(fn: Callable, model, tok, part: list, *, sampling: bool, n: int, 
                kwargs: dict) -> list[list]:
     """The outcomes of one chunk of prompts, `offset` the global index of its first: per prompt, its n samples
     (`sampling`, one call), or one outcome from each of n runs of the method (run r seeded with derive_seed). Every
-    draw is keyed by global indices, so chunks (and the Ray shards, which draw through this too) equal one call."""
+    draw is keyed by global indices, so chunks (and the Ray shards, which draw through this too) equal one call.
+
+    A prompt rendered to end with "<think>" has completions inside the thinking: the method's answer extractor
+    (votes, the outcome's answer) reads them with that tag, as the rewards do (verify.registry), so a completion
+    cut off while still thinking has no answer to vote with. (Its vote counted the answer drafted in the thinking,
+    which the reward scored as no answer.)"""
+    if kwargs.get("extract") is not None and tok is not None:
+        from ponder.engine import prompts_open_think
+
+        opens = prompts_open_think(tok, part)
+        if any(opens) and not all(opens):  # each run of prompts alike on its own, at its global offset
+            out, i = [], 0
+            while i < len(part):
+                j = i
+                while j < len(part) and opens[j] == opens[i]:
+                    j += 1
+                out += draw_chunk(fn, model, tok, part[i:j], sampling=sampling, n=n, seed=seed, offset=offset + i,
+                                  kwargs=kwargs)
+                i = j
+            return out
+        if opens and opens[0]:
+            kwargs = {**kwargs, "extract": functools.partial(extract_opened, kwargs["extract"])}
     if sampling:
         return fn(model, tok, part, **_call_method(fn, {**kwargs, "n": n, "seed": seed, "index_offset": offset}))
     runs = []
@@ -355,6 +376,12 @@ def draw_chunk(fn: Callable, model, tok, part: list, *, sampling: bool, n: int, 
         s_r = seed if r == 0 else scale.derive_seed(seed, "run", r)
         runs.append(fn(model, tok, part, **_call_method(fn, {**kwargs, "seed": s_r, "index_offset": offset})))
     return [[runs[r][i] for r in range(n)] for i in range(len(part))]
+
+
+def extract_opened(extract: Callable, text: str):
+    """`extract` of a completion whose prompt ended with "<think>": read with that tag (a module-level function, so
+    it pickles to Ray actors)."""
+    return extract("<think>" + text)
 
 
 # Item fields an evaluation's accuracy is broken down by (summary.json "by"): a mixed dataset's task, MATH's subject
@@ -1137,7 +1164,8 @@ def sweep(
     curves, seconds = [], {}
     for mname, (model, tok) in mods.items():
         # a prompt rendered to end with "<think>" (a template that prefills it): its completions do not open it
-        judges = [with_think_open(reward_fn, f) for f in prompts_open_think(tok, prompts)]
+        opens = prompts_open_think(tok, prompts)  # (votes read them so too: see draw_chunk)
+        judges = [with_think_open(reward_fn, f) for f in opens]
         if par:
             N = ns[-1]
             t0 = time.perf_counter()
@@ -1154,7 +1182,8 @@ def sweep(
             if b:
                 b.close()
             labels = [[_judge_one(j, s.text, it)[0] for s in g] for g, it, j in zip(groups, items, judges)]
-            answers = [[extract(s.text) for s in g] for g in groups]
+            answers = [[(extract_opened(extract, s.text) if f else extract(s.text)) for s in g]
+                       for g, f in zip(groups, opens)]
             lps = [[scale._mean_lp(s) for s in g] for g in groups]
             toks = [[s.num_tokens for s in g] for g in groups]
             pts = parallel_points(labels, answers, lps, toks, lat, ns, methods=par, equal=equal, n_boot=n_boot,

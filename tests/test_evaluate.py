@@ -788,6 +788,32 @@ def test_format_reward_counts_a_think_tag_the_prompt_opened(micro, tmp_path, cha
         assert all(r["reward"] == 1.0 + r["correct"] for r in recs)  # math is right in every completion
 
 
+def test_votes_read_a_completion_of_a_prompt_that_opened_the_thinking_as_its_reward_does(micro):
+    """A prompt ending with "<think>": its completion cut off before "</think>" is no answer to the reward, but the
+    methods' extractor read the answer drafted in the thinking, so that draft voted (and could win self-consistency,
+    then score as wrong). draw_chunk (evaluate's chunks, the Ray shards) hands each method an extractor that reads
+    as the reward does; a chunk mixing both kinds of prompt runs each run of alike prompts at its global offset."""
+    from ponder.evaluate import draw_chunk
+    from ponder.verify.math import extract_answer
+
+    model, tok = micro
+    texts = ["drafting \\boxed{5}", "so</think> \\boxed{6}"]
+    offsets = []
+
+    def fn(model, tok, prompts, *, n, seed, index_offset, extract):
+        offsets.append(index_offset)
+        return [[scale.Outcome(t, extract(t), 1, 0.0) for t in texts] for _ in prompts]
+
+    part = ["a <think>\n", "b <think>\n", "c", "d <think>\n"]
+    outs = draw_chunk(fn, model, tok, part, sampling=True, n=2, seed=0, offset=10,
+                      kwargs={"extract": extract_answer})
+    assert [[o.answer for o in g] for g in outs] == [[None, "6"], [None, "6"], ["5", "6"], [None, "6"]]
+    assert offsets == [10, 12, 13]
+    from ponder.evaluate import extract_opened  # (the sweep's votes read through it too)
+
+    assert extract_opened(extract_answer, texts[0]) is None and extract_opened(extract_answer, texts[1]) == "6"
+
+
 def test_a_reward_spec_scorer_knows_a_prompt_that_opened_the_thinking(micro):
     """best-of-N / self-refine with a reward spec as scorer ("format"): a candidate of a prompt that ends with
     "<think>" continues the thinking, and scored 0 for lacking the tag it must not repeat."""
