@@ -586,6 +586,18 @@ def test_pytest_approx_is_decided_by_the_caller():
     assert check_code(blk(_oracle_attacker(secret)), approx, timeout=10).reason == "failed test 1 (test_add)"
 
 
+def test_functions_imported_by_another_name_are_the_callers_too():
+    # `from math import isclose`, `import math as m`, `from pytest import approx`: the caller applies them as it
+    # does math.isclose and pytest.approx; in the sandbox they were what the program had put in their modules
+    fake = ("import math, sys, types\nmath.isclose = lambda *a, **k: True\n"
+            "sys.modules['pytest'] = types.SimpleNamespace(approx=lambda *a, **k: 0)\ndef f(x):\n    return 0\n")
+    tests = ["from math import isclose\nassert isclose(f(2), 0.5)", "import math as m\nassert m.isclose(f(2), 0.5)",
+             "from pytest import approx\nassert f(2) == approx(0.5)"]
+    assert [v.reason for v in _verdicts((blk(fake), t) for t in tests)] == ["failed test 1"] * 3
+    good = "def f(x):\n    return x / 4"
+    assert [v.reason for v in _verdicts((blk(good), t) for t in tests)] == ["passed 1/1"] * 3
+
+
 def test_pytest_fixtures_of_the_tests_own_are_made_for_each_test():
     tests = ("import pytest\n"
              "@pytest.fixture\ndef test_data():\n    return [3, 1, 2]\n"  # a fixture named test* is no test

@@ -1410,29 +1410,96 @@ def _func_name(e: ast.expr) -> str | None:
     return None
 
 
+def _bindings(modules: list[ast.Module]):
+    """(name, node) for each name the tests bind themselves and the node that binds it."""
+    for mod in modules:
+        for node in ast.walk(mod):
+            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                yield node.id, node
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                yield node.name, node
+            elif isinstance(node, ast.arg):
+                yield node.arg, node
+            elif isinstance(node, ast.Import):
+                yield from ((a.asname, node) for a in node.names if a.asname and a.asname != a.name)
+            elif isinstance(node, ast.ImportFrom):
+                yield from ((a.asname or a.name, node) for a in node.names)
+            elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
+                yield node.name, node
+            elif isinstance(node, ast.MatchMapping) and node.rest:
+                yield node.rest, node
+
+
 def _bound_names(modules: list[ast.Module]) -> set[str]:
     """Names the tests bind themselves (assignments, defs, parameters, loop targets, imports...).
 
     Such a name is the test's own object, never the builtin of that name. `import math` is not counted: it binds
     the real module, so `math.isclose` stays the one the caller applies."""
-    names: set[str] = set()
+    return {name for name, _ in _bindings(modules)}
+
+
+_CANONICAL_MODULES = ("math", "pytest")  # whose functions the caller applies by their dotted names (see _FUNCS)
+
+
+class _CanonicalImports(ast.NodeTransformer):
+    """`import math as m`, `from math import isclose [as ic]`, `from pytest import approx, raises` written as
+    `import math` / `import pytest` and the names read as `math.isclose`, `pytest.approx`: the caller applies (or
+    decides) what it knows by those dotted names only. Under another name the call ran in the sandbox, where the
+    program had replaced the module's function before the import (`math.isclose = lambda *a: True`, a fake
+    `pytest` in sys.modules) and passed; and `approx(0.5)` there is no plain value, so it failed every program."""
+
+    def __init__(self, names: dict[str, ast.expr], imports: set[int]):
+        self.names, self.imports = names, imports
+
+    def visit_Name(self, node: ast.Name):
+        if isinstance(node.ctx, ast.Load) and node.id in self.names:
+            return ast.copy_location(copy.deepcopy(self.names[node.id]), node)
+        return node
+
+    def visit_Import(self, node: ast.Import):
+        if id(node) not in self.imports:
+            return node
+        return ast.copy_location(ast.Import([ast.alias(a.name) if a.asname in self.names else a
+                                             for a in node.names]), node)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom):
+        if id(node) not in self.imports:
+            return node
+        rest = [a for a in node.names if (a.asname or a.name) not in self.names]
+        out = [ast.copy_location(ast.Import([ast.alias(node.module)]), node)]
+        return out + [ast.copy_location(ast.ImportFrom(node.module, rest, 0), node)] if rest else out
+
+
+def _canonical_imports(modules: list[ast.Module]) -> list[ast.Module]:
+    """The tests with each name they bind only by importing one of `_CANONICAL_MODULES` or a name of it read
+    as the module's dotted name (see _CanonicalImports); a name bound otherwise too is left as it is."""
+    targets: dict[str, set[str]] = {}
+    imports: dict[int, ast.stmt] = {}
     for mod in modules:
         for node in ast.walk(mod):
-            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-                names.add(node.id)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names.add(node.name)
-            elif isinstance(node, ast.arg):
-                names.add(node.arg)
-            elif isinstance(node, ast.Import):
-                names.update(a.asname for a in node.names if a.asname and a.asname != a.name)
-            elif isinstance(node, ast.ImportFrom):
-                names.update(a.asname or a.name for a in node.names)
-            elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
-                names.add(node.name)
-            elif isinstance(node, ast.MatchMapping) and node.rest:
-                names.add(node.rest)
-    return names
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    if a.name in _CANONICAL_MODULES and a.asname and a.asname != a.name:
+                        targets.setdefault(a.asname, set()).add(a.name)
+                        imports[id(node)] = node
+            elif (isinstance(node, ast.ImportFrom) and node.module in _CANONICAL_MODULES and not node.level
+                  and all(a.name != "*" for a in node.names)):
+                for a in node.names:
+                    targets.setdefault(a.asname or a.name, set()).add(f"{node.module}.{a.name}")
+                imports[id(node)] = node
+    if not targets:
+        return modules
+    other = {name for name, node in _bindings(modules) if id(node) not in imports}
+    names: dict[str, ast.expr] = {}
+    for name, (target, *more) in targets.items():
+        module, _, attr = target.partition(".")
+        if not more and name not in other and module not in other:
+            names[name] = (ast.Attribute(ast.Name(module, ast.Load()), attr, ast.Load()) if attr
+                           else ast.Name(module, ast.Load()))
+    if not names:
+        return modules
+    rewriter = _CanonicalImports(names, set(imports))
+    return [ast.fix_missing_locations(rewriter.visit(mod)) for mod in modules]
 
 
 def _imported_names(modules: list[ast.Module]) -> tuple[frozenset[str], frozenset[str]]:
@@ -4138,6 +4205,7 @@ def _make_plan(tests) -> dict:
             modules.append(parse_python(chunk))
         except SyntaxError as e:
             raise PonderError(f"code tests: test {k + 1} is not valid Python ({e.msg}, line {e.lineno})") from None
+    modules = _canonical_imports(modules)
     bound = _bound_names(modules)
     imports = _imported_names(modules)
     bodies, entries, unsupported = _collect_tests(modules)
