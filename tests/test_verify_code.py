@@ -1319,12 +1319,13 @@ def test_files_outside_the_sandbox_do_not_change_and_cwd_is_fresh():
 
 
 def test_files_the_program_writes_are_bounded_and_gone_after_the_run():
-    """Files left in /tmp, /var/tmp or /dev/shm outlived the run (16 MiB a file, any number of them: a training
+    """Files left in /tmp, /var/tmp, /dev/shm or /run/lock outlived the run (16 MiB a file, any number of them: a training
     run's disk filled by its rollouts); with namespaces each is a tmpfs of TMPFS_MB, as is the run's directory."""
     if not sandbox_info()["pid_namespace"]:
         pytest.skip("the bound needs a mount namespace")
     tag = f"ponder-leftover-{os.getpid()}"
-    dirs = [d for d in ("/tmp", "/var/tmp", "/dev/shm") if os.path.isdir(d)]
+    dirs = [d for d in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/crash")
+            if os.path.isdir(d) and os.stat(d).st_mode & 0o002]
     prog = (f"import os\nfor d in {dirs!r}:\n    open(os.path.join(d, {tag!r}), 'w').write('x')\n"
             "def fill():\n    n = 0\n    try:\n        for i in range(20):\n"
             "            with open('f%d' % i, 'wb') as f:\n                for _ in range(16):\n"

@@ -224,9 +224,10 @@ comprehension or loop over items only the sandbox computes, whose count is then 
 forged by a program that writes reports of its own or rewrites the child's reporting code through `gc`;
 literal-expected asserts and stdio cases cannot, as the program never sees what its values are compared with.
 
-Files: with namespaces the run's directory and /tmp, /var/tmp and /dev/shm are fresh tmpfs mounts of
-`TMPFS_MB` each in the private mount namespace (one holding the interpreter's files, such as a venv under /tmp,
-is left as it is), so what the program writes there is bounded in total and gone with the run.
+Files: with namespaces the run's directory and /tmp, /var/tmp, /dev/shm, /run/lock and /var/crash (the
+world-writable directories a distribution makes) are fresh tmpfs mounts of `TMPFS_MB` each in the private mount
+namespace (one holding the interpreter's files, such as a venv under /tmp, is left as it is), so what the program
+writes there is bounded in total and gone with the run.
 
 Not covered: the child can read world-readable files (keep gold datasets out of reach, e.g. mode 0600 when
 running as root) and can create files in other world-writable directories (existing files of others stay
@@ -276,7 +277,7 @@ MEMORY_MB = 1024
 _MAX_MEMORY_MB = 1 << 43  # (2**63 bytes: the largest address-space limit setrlimit takes)
 NPROC = 32  # processes + threads of one run (its own uid), enough for a thread pool, not for a fork bomb
 FSIZE_MB = 16
-TMPFS_MB = 64  # with namespaces: all the program may write to its directory, and to each of /tmp, /var/tmp, /dev/shm
+TMPFS_MB = 64  # with namespaces: all the program may write to its directory, and to each of /tmp, /var/tmp...
 VIOLATION_EXIT = 97
 
 _FENCE = re.compile(r"```([^\n`]*)\n(.*?)```", re.DOTALL)
@@ -753,7 +754,8 @@ def private_tmp(spec):
     # Files the program leaves in /tmp, /var/tmp or /dev/shm outlived the run: 16 MiB a file, any number of
     # files, a training run's disk (or RAM) filled by its rollouts. In this private mount namespace each of
     # them, and the run's directory, is a fresh tmpfs of bounded size, gone with the namespace. A directory
-    # holding the interpreter's files (a venv under /tmp) is left as it is.
+    # holding the interpreter's files (a venv under /tmp) is left as it is. /run/lock (/var/lock) and /var/crash
+    # are world-writable too on Debian and Ubuntu: files there outlived the run, in RAM for /run/lock.
     import ctypes
     libc = ctypes.CDLL(None, use_errno=True)
     def mount(dst, data):
@@ -764,7 +766,7 @@ def private_tmp(spec):
     own = ",uid=%d,gid=%d" % (spec["uid"], spec["uid"]) if spec["uid"] is not None else ""
     python = [os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path)
               if p and os.path.isabs(p)]  # (not a path hook such as "__editable__...finder")
-    for d in ("/tmp", "/var/tmp", "/dev/shm"):
+    for d in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/crash"):
         if (not os.path.islink(d) and os.path.isdir(d) and os.stat(d).st_mode & 0o002
                 and not any(p == d or p.startswith(d + "/") for p in python)):
             mount(d, "mode=1777," + size)
