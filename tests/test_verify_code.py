@@ -598,6 +598,15 @@ def test_functions_imported_by_another_name_are_the_callers_too():
     assert [v.reason for v in _verdicts((blk(good), t) for t in tests)] == ["passed 1/1"] * 3
 
 
+def test_docstrings_of_the_tests_stay_out_of_the_sandbox():
+    # a docstring (or other bare string) of the tests that states the expected value was sandbox code: an oracle
+    # found it in memory; it does nothing, so it is dropped (a body of only a docstring still runs, as `pass`)
+    secret = "9876543210123"
+    tests = f'"""add(1, 2) is {secret}"""\ndef test_add():\n    """add(1, 2) is {secret}"""\n' \
+            f'    assert add(1, 2) == {secret}\ndef test_doc():\n    """only this"""\n'
+    assert check_code(blk(_oracle_attacker(secret)), tests, timeout=10).reason == "failed test 1 (test_add)"
+
+
 def test_pytest_fixtures_of_the_tests_own_are_made_for_each_test():
     tests = ("import pytest\n"
              "@pytest.fixture\ndef test_data():\n    return [3, 1, 2]\n"  # a fixture named test* is no test
