@@ -592,10 +592,10 @@ def test_functions_imported_by_another_name_are_the_callers_too():
     fake = ("import math, sys, types\nmath.isclose = lambda *a, **k: True\n"
             "sys.modules['pytest'] = types.SimpleNamespace(approx=lambda *a, **k: 0)\ndef f(x):\n    return 0\n")
     tests = ["from math import isclose\nassert isclose(f(2), 0.5)", "import math as m\nassert m.isclose(f(2), 0.5)",
-             "from pytest import approx\nassert f(2) == approx(0.5)"]
-    assert [v.reason for v in _verdicts((blk(fake), t) for t in tests)] == ["failed test 1"] * 3
+             "from pytest import approx\nassert f(2) == approx(0.5)", "from math import *\nassert isclose(f(2), 0.5)"]
+    assert [v.reason for v in _verdicts((blk(fake), t) for t in tests)] == ["failed test 1"] * 4
     good = "def f(x):\n    return x / 4"
-    assert [v.reason for v in _verdicts((blk(good), t) for t in tests)] == ["passed 1/1"] * 3
+    assert [v.reason for v in _verdicts((blk(good), t) for t in tests)] == ["passed 1/1"] * 4
 
 
 def test_docstrings_of_the_tests_stay_out_of_the_sandbox():

@@ -1463,11 +1463,12 @@ _CANONICAL_MODULES = ("math", "pytest")  # whose functions the caller applies by
 
 
 class _CanonicalImports(ast.NodeTransformer):
-    """`import math as m`, `from math import isclose [as ic]`, `from pytest import approx, raises` written as
-    `import math` / `import pytest` and the names read as `math.isclose`, `pytest.approx`: the caller applies (or
-    decides) what it knows by those dotted names only. Under another name the call ran in the sandbox, where the
-    program had replaced the module's function before the import (`math.isclose = lambda *a: True`, a fake
-    `pytest` in sys.modules) and passed; and `approx(0.5)` there is no plain value, so it failed every program."""
+    """`import math as m`, `from math import isclose [as ic]` (or `*`), `from pytest import approx, raises`
+    written as `import math` / `import pytest` and the names read as `math.isclose`, `pytest.approx`: the caller
+    applies (or decides) what it knows by those dotted names only. Under another name the call ran in the
+    sandbox, where the program had replaced the module's function before the import (`math.isclose = lambda *a:
+    True`, a fake `pytest` in sys.modules) and passed; and `approx(0.5)` there is no plain value, so it failed
+    every program."""
 
     def __init__(self, names: dict[str, ast.expr], imports: set[int]):
         self.names, self.imports = names, imports
@@ -1503,6 +1504,11 @@ def _canonical_imports(modules: list[ast.Module]) -> list[ast.Module]:
                     if a.name in _CANONICAL_MODULES and a.asname and a.asname != a.name:
                         targets.setdefault(a.asname, set()).add(a.name)
                         imports[id(node)] = node
+            elif isinstance(node, ast.ImportFrom) and node.module == "math" and node.names[0].name == "*" \
+                    and not node.level:
+                for name in (n for n in vars(math) if not n.startswith("_")):  # (`pow` too: it is math's now)
+                    targets.setdefault(name, set()).add(f"math.{name}")
+                imports[id(node)] = node
             elif (isinstance(node, ast.ImportFrom) and node.module in _CANONICAL_MODULES and not node.level
                   and all(a.name != "*" for a in node.names)):
                 for a in node.names:
