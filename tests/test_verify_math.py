@@ -1833,3 +1833,23 @@ def test_the_first_numeric_check_of_a_process_does_not_spend_its_bound_importing
     monkeypatch.setattr(time, "monotonic", lambda: real() + clock[0])
     v = check_math("\\boxed{\\sin^2 x + \\cos^2 x}", "1")
     assert clock[0] == 100.0 and (v.correct, v.reason) == (True, "ok")
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer is $$.", "The answer is ##", "The answer is ``.", "The answer is --", "The answer is ...",
+    "Answer: \\quad", "Answer: $\\,$", "\\boxed{\\text{ }}", "\\boxed{\\quad}", "\\boxed{$$}", "\\boxed{?}",
+    "\\boxed{\\hspace{1cm}}", "$$", "##", "The answer is \u200b.",
+])
+def test_marks_that_name_no_value_are_no_answer(completion):
+    # "The answer is $$." gave the answer "$$": junk counted as an answer (and agreed with other junk in a vote)
+    assert extract_answer(completion) is None
+    v = check_math(completion, "3")
+    assert (v.correct, v.extracted, v.reason) == (False, None, "no answer")
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("\\boxed{\\{\\}}", "\\emptyset"), ("\\boxed{\\varnothing}", "\\emptyset"), ("The answer is $-3$.", "-3"),
+    ("\\boxed{\\infty}", "\\infty"), ("\\boxed{\\text{(C)}}", "C"), ("\\boxed{\\,5\\,}", "5"),
+])
+def test_an_answer_made_mostly_of_marks_is_still_an_answer(completion, gold):
+    assert check_math(completion, gold).correct

@@ -15,6 +15,7 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
    after the answer, in its sentence or opening the next, boxed or not ("\\boxed{3} or 4", "The answer
    is 3. Maybe 4.", "\\boxed{3}. Alternatively, ..., \\boxed{4}."), makes the answer a hedge, a list of
    both (the same value in another form is no other value; "Or rather \\boxed{4}" is a correction).
+   An answer of marks alone ("$$", "##", "\\quad", "--") is no answer.
 2. Cleaning and parsing: a small tokenizer and recursive-descent parser for the LaTeX and plain-text
    math that answers are written in, into a tuple AST. Length (1,000 chars) and nesting (40) caps
    make it linear-time and recursion-safe. Units, `\\text{}` units (not text naming a value or a
@@ -818,6 +819,26 @@ def _mathy(s: str) -> bool:
 _EMPHASIS_RE = re.compile(r"(\*{1,3})([^*]+)\1|(__)([^_]+)__")
 
 
+# what names no value: math delimiters, Markdown marks, punctuation, operators alone, spacing, invisible characters
+# ("The answer is $$." gave the answer "$$", "The answer is ##" gave "##": junk counted as an answer, and junk
+# answers agreed with each other in a vote)
+_JUNK_CHARS = " \t\n\r\f\v$#*_`.,;:!?=+-^|/&%~<>\"'\u2026\u00a0\u200b\u200c\u200d\u2060\ufeff"
+_TEXT_WRAP_RE = re.compile(r"\\(?:text|textrm|textbf|textit|mathrm|mathbf|mbox|emph)\s*\{([^{}]*)\}")
+# spacing, and a backslash before no letter or brace ("\\,", "\\ ", "\\(", a row break): blank
+_SPACING_RE = re.compile(r"\\(?:[hv]?phantom|[hv]space\*?)\s*\{[^{}]*\}|\\(?:qquad|quad|hfill|space|thinspace|medspace|"
+                         r"thickspace|negthinspace)(?![A-Za-z])|\\(?:[^A-Za-z{}|]|$)")
+
+
+def _junk(ans: str) -> bool:
+    """Whether an extracted answer is only marks that name no value ("$$", "##", "\\quad", "\\text{ }", "--")."""
+    t = ans.strip(_JUNK_CHARS)
+    if "\\" in t:
+        for _ in range(3):
+            t = _TEXT_WRAP_RE.sub(r"\1", t)
+        t = _SPACING_RE.sub("", t).strip(_JUNK_CHARS)
+    return not t
+
+
 def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
     """(answer, reason). `lenient` is for golds: an unbalanced box takes the rest, and a short gold
     is its own answer."""
@@ -877,7 +898,7 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
     if ans is None:
         return None, why
     ans = ans.strip()
-    if not ans:
+    if not ans or _junk(ans):
         return None, "no answer"
     if len(ans) > MAX_ANSWER_CHARS:
         return None, "too long"
