@@ -1853,3 +1853,15 @@ def test_marks_that_name_no_value_are_no_answer(completion):
 ])
 def test_an_answer_made_mostly_of_marks_is_still_an_answer(completion, gold):
     assert check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{4} **or** 3", "\\boxed{4} *or* 3", "\\boxed{4} _or_ 3", "\\boxed{4} `or` 3", "\\boxed{4}. **Or** 3.",
+    "\\boxed{4} \\textbf{or} 3", "\\boxed{4} \\emph{or} 3", "\\boxed{4}\n\n> Or 3", "\\boxed{4}\n\n* Or 3",
+    "The answer is 4. *Or* 3.", "\\boxed{4}. _Alternatively_, 3.", "\\boxed{4}\n\n*Or* \\boxed{3}",
+])
+def test_an_emphasized_or_after_the_answer_is_a_hedge(completion):
+    # Markdown or \textbf around the "or" hid the hedge: "\boxed{4} **or** 3" scored for the gold 4
+    assert not check_math(completion, "4").correct
+    assert not check_math(completion, "3").correct
+    assert check_math(completion.replace("*", "").replace("_", "").replace("`", ""), "4").correct is False

@@ -14,7 +14,8 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
    outermost box around it. Another value offered with "or" (or "maybe", "alternatively", ...) right
    after the answer, in its sentence or opening the next, boxed or not ("\\boxed{3} or 4", "The answer
    is 3. Maybe 4.", "\\boxed{3}. Alternatively, ..., \\boxed{4}."), makes the answer a hedge, a list of
-   both (the same value in another form is no other value; "Or rather \\boxed{4}" is a correction).
+   both (the same value in another form is no other value; "Or rather \\boxed{4}" is a correction;
+   emphasis around the word, "**or**", "\\textbf{or}", changes nothing).
    An answer of marks alone ("$$", "##", "\\quad", "--") is no answer.
 2. Cleaning and parsing: a small tokenizer and recursive-descent parser for the LaTeX and plain-text
    math that answers are written in, into a tuple AST. Length (1,000 chars) and nesting (40) caps
@@ -381,8 +382,9 @@ def _box_content(text: str, start: int, clen: int, limit: int, lenient: bool):
 # "\boxed{3}, maybe 4", "\boxed{3} -- or 4"; also opening the
 # next sentence: "\boxed{3}. Or 4.", "The answer is 3.\n\nAlternatively, 4."
 _OR_AFTER_BOX_RE = re.compile(
-    r"(?:\s|\$|\\[\])])*(?:[,;:!?]|\.{1,3}|\u2026|\u2014|\u2013|-{1,3})?\s*[(\[]?\s*(?:\\text\s*\{\s*\(?\s*)?"
-    r"(or|alternatively|maybe|perhaps|possibly)\b",
+    r"(?:\s|\$|\\[\])])*(?:[,;:!?]|\.{1,3}|\u2026|\u2014|\u2013|-{1,3})?[\s*_`>]*[(\[]?[\s*_`]*"
+    r"(?:\\(?:text|textbf|textit|textrm|emph|mathrm|mathbf)\s*\{\s*\(?[\s*_`]*)?"
+    r"(or|alternatively|maybe|perhaps|possibly)(?![A-Za-z0-9])",
     re.I,
 )
 # words around the other value that do not change it: "or maybe 4", "or equivalently 0.5" are "or 4", "or 0.5"
@@ -473,10 +475,10 @@ def _hedge(text: str, end: int) -> str | None:
         return None  # "\boxed{3} or, in words, three"
     # the offering word reads as "or", filler goes: "\boxed{3}. Or equivalently 3.0" is "3 or 3.0", one value
     ws, we = m.start(1) - end, m.end(1) - end
-    after = _HEDGE_FILLER_RE.sub(" ", rest[we:]).strip().lstrip(",:").strip()
+    after = _HEDGE_FILLER_RE.sub(" ", rest[we:]).strip(" \t\n*_`").lstrip(",:").strip()
     if m.group(1).lower() != "or" and not _OFFERED_VALUE_RE.match(after):
         return None  # "\boxed{5}. Maybe double-check: 2 + 3 = 5." comments on the answer, offers no other
-    return f"{rest[:ws].strip().lstrip('.!?,;').strip()} or {after}".strip()
+    return f"{rest[:ws].strip().lstrip('.!?,;').strip(' *_`>')} or {after}".strip()
 
 
 _PHRASES = ("final answer is", "answer is", "final answer:", "answer:", "final answer :", "answer :")
