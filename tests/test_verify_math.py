@@ -1865,3 +1865,14 @@ def test_an_emphasized_or_after_the_answer_is_a_hedge(completion):
     assert not check_math(completion, "4").correct
     assert not check_math(completion, "3").correct
     assert check_math(completion.replace("*", "").replace("_", "").replace("`", ""), "4").correct is False
+
+
+@pytest.mark.parametrize("gap", [" " * 12, "\n" * 30, " " * 5000, "\\quad\\quad\\quad", "\\hspace{5cm}", "\n\n---\n\n",
+                                 "." * 20, "$\n\n\n\n\n\n\n\n\n\n$"])
+def test_boxes_parted_by_only_spacing_or_marks_are_one_answer(gap):
+    # a long blank gap parted two boxes: "\boxed{3}" + 12 spaces + "\boxed{4}" scored for the gold 4, while with
+    # 8 spaces it is the hedge "3, 4"
+    completion = f"\\boxed{{3}}{gap}\\boxed{{4}}"
+    assert not check_math(completion, "4").correct
+    assert check_math(completion, "3, 4").correct
+    assert check_math(completion.replace(gap, "\n\nSo the final answer is "), "4").correct

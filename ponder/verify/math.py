@@ -5,7 +5,8 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
 1. Extraction (`extract_answer`), linear-time scanning with `str.find`/`rfind` and hand-written
    brace matching (no regex with nested quantifiers on untrusted text):
    text after the first `</think>` (an unterminated `<think>` means no answer) -> the last
-   `\\boxed{}`/`\\fbox{}` (adjacent boxes joined by "," / "and" are one multi-part answer; an
+   `\\boxed{}`/`\\fbox{}` (adjacent boxes joined by "," / "and", or parted by only spacing and marks however
+   long, are one multi-part answer; an
    unbalanced or empty last box is *no answer*) -> an explicit "final answer is / answer is /
    Answer:" phrase (a phrase written *after* the last box wins: the model revised its answer) ->
    the whole completion when it is a short bare answer -> the last math span or number near the
@@ -401,7 +402,7 @@ _REVISION_RE = re.compile(r"\b(?:no|not|wait|actually|instead|but|rather|oops|co
 
 # what renders as blank space: a phantom (with its argument), spacing commands, whitespace
 _BLANK_RE = re.compile(
-    r"\\[hv]?phantom\s*\{[^{}]*\}|\\(?:qquad|quad|hfill|space|thinspace|medspace|negthinspace)"
+    r"\\(?:[hv]?phantom|[hv]space\*?)\s*\{[^{}]*\}|\\(?:qquad|quad|hfill|space|thinspace|medspace|negthinspace)"
     r"(?![A-Za-z])|\\[,;:! ]|~|\s"
 )
 
@@ -409,6 +410,17 @@ _BLANK_RE = re.compile(
 def _blank(s: str) -> bool:
     """Box content that renders as nothing ("\\boxed{\\phantom{4}}" is an empty box)."""
     return "phantom" in s and not _BLANK_RE.sub("", s)
+
+
+_ALNUM_RE = re.compile(r"[^\W_]")
+
+
+def _bare_gap(gap: str) -> bool:
+    """Whether nothing but spacing and marks stands between two boxes: they are one answer however long the gap
+    ("\\boxed{3}" + 12 spaces + "\\boxed{4}" was 4 alone, while with 8 spaces it is the hedge "3, 4")."""
+    if not _ALNUM_RE.search(gap):
+        return True
+    return "\\" in gap and len(gap) <= MAX_ANSWER_CHARS and not _ALNUM_RE.search(_BLANK_RE.sub("", gap))
 
 
 def _boxes(text: str, lenient: bool):
@@ -442,7 +454,9 @@ def _boxes(text: str, lenient: bool):
         )
         if not hedged and _REVISION_RE.search(gap):
             break  # "\boxed{3}, no wait: \boxed{4}" is a correction, not a two-part answer
-        if hedged or len(gap) < 10 or (len(gap) < 70 and c2 != parts[-1] and _SEP_WORD_RE.search(gap)):
+        if hedged or len(gap) < 10 or _bare_gap(gap) or (
+            len(gap) < 70 and c2 != parts[-1] and _SEP_WORD_RE.search(gap)
+        ):
             if c2 != parts[-1]:
                 parts.append(c2)
             total += len(c2) + 2
