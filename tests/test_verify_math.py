@@ -1876,3 +1876,13 @@ def test_boxes_parted_by_only_spacing_or_marks_are_one_answer(gap):
     assert not check_math(completion, "4").correct
     assert check_math(completion, "3, 4").correct
     assert check_math(completion.replace(gap, "\n\nSo the final answer is "), "4").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{4} or\n3", "\\boxed{4}\n\nor\n\n3", "\\boxed{4}. Or\n\n$3$.", "The answer is 4 or\n3.", "\\boxed{4}?? or 3",
+    "\\boxed{4} and/or 3",
+])
+def test_or_with_its_value_on_the_next_line_is_a_hedge(completion):
+    # the sentence after "or" ended at the line break, so "\boxed{4} or\n3" offered no other value and scored 4
+    assert not check_math(completion, "4").correct
+    assert not check_math(completion, "3").correct

@@ -383,9 +383,9 @@ def _box_content(text: str, start: int, clen: int, limit: int, lenient: bool):
 # "\boxed{3}, maybe 4", "\boxed{3} -- or 4"; also opening the
 # next sentence: "\boxed{3}. Or 4.", "The answer is 3.\n\nAlternatively, 4."
 _OR_AFTER_BOX_RE = re.compile(
-    r"(?:\s|\$|\\[\])])*(?:[,;:!?]|\.{1,3}|\u2026|\u2014|\u2013|-{1,3})?[\s*_`>]*[(\[]?[\s*_`]*"
+    r"(?:\s|\$|\\[\])])*(?:[,;:!?]{1,3}|\.{1,3}|\u2026|\u2014|\u2013|-{1,3})?[\s*_`>]*[(\[]?[\s*_`]*"
     r"(?:\\(?:text|textbf|textit|textrm|emph|mathrm|mathbf)\s*\{\s*\(?[\s*_`]*)?"
-    r"(or|alternatively|maybe|perhaps|possibly)(?![A-Za-z0-9])",
+    r"(?:and\s*/\s*)?(or|alternatively|maybe|perhaps|possibly)(?![A-Za-z0-9])",
     re.I,
 )
 # words around the other value that do not change it: "or maybe 4", "or equivalently 0.5" are "or 4", "or 0.5"
@@ -449,7 +449,7 @@ def _boxes(text: str, lenient: bool):
         m = _OR_AFTER_BOX_RE.match(gap) if len(gap) <= 300 else None
         hedged = (
             m is not None
-            and _sentence_end(gap, m.end()) == len(gap)
+            and _sentence_end(gap, _skip_space(gap, m.end())) == len(gap)
             and not _REVISION_RE.match(gap[m.end() :].lstrip(" \t\n,:;"))
         )
         if not hedged and _REVISION_RE.search(gap):
@@ -477,6 +477,12 @@ def _boxes(text: str, lenient: bool):
     return (ans, "ok") if ans else (None, "no answer")
 
 
+def _skip_space(s: str, i: int) -> int:
+    while i < len(s) and s[i] in " \t\r\n":
+        i += 1
+    return i
+
+
 def _hedge(text: str, end: int) -> str | None:
     """The other values offered with "or" (or "maybe", "alternatively", ...) right after an answer that ends
     at text[end], in its sentence or opening the next, as "or 4"; None when no other value is offered."""
@@ -484,7 +490,8 @@ def _hedge(text: str, end: int) -> str | None:
     if m is None:
         return None
     rest = text[end : end + 200]
-    rest = rest[: _sentence_end(rest, m.end() - end)].replace("$", " ")
+    # the other value may open the next line: "\boxed{4} or\n3"
+    rest = rest[: _sentence_end(rest, _skip_space(rest, m.end() - end))].replace("$", " ")
     if not any(c.isdigit() for c in rest):
         return None  # "\boxed{3} or, in words, three"
     # the offering word reads as "or", filler goes: "\boxed{3}. Or equivalently 3.0" is "3 or 3.0", one value
@@ -660,6 +667,9 @@ def _sentence_end(s: str, i: int) -> int:
     return n
 
 
+_DANGLING_OR_RE = re.compile(r"\bor[\s*_`]*$", re.I)
+
+
 def _phrase_answer(text: str) -> tuple[int, str | None]:
     """(position, answer) of the last explicit answer phrase; (-1, None) if none."""
     low = text.lower()
@@ -675,6 +685,8 @@ def _phrase_answer(text: str) -> tuple[int, str | None]:
     if rest.lower().startswith("is "):
         rest = rest[3:].lstrip(" :*")
     end = _sentence_end(rest, 0)
+    if _DANGLING_OR_RE.search(rest, 0, end):  # "The answer is 4 or\n3.": the sentence goes on after the break
+        end = _sentence_end(rest, _skip_space(rest, end))
     sent = rest[:end].strip().strip("*").strip()
     # "Final Answer: The volume of $ABCD$ is 120." -> what follows the last " is "
     k = sent.lower().rfind(" is ")
