@@ -1886,3 +1886,19 @@ def test_or_with_its_value_on_the_next_line_is_a_hedge(completion):
     # the sentence after "or" ended at the line break, so "\boxed{4} or\n3" offered no other value and scored 4
     assert not check_math(completion, "4").correct
     assert not check_math(completion, "3").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer is 4 or $3$.", "Answer: 4, $3$", "The answer is 4 and $3$.", "Answer: $3$ or 4",
+    "The answer is $x = 3$, or 4.", "The answer is 4 (or $3$).", "The answer is 4 $\\text{or}$ $3$.",
+])
+def test_a_number_outside_the_math_after_an_answer_phrase_is_part_of_the_answer(completion):
+    # only the $...$ spans were read: "The answer is 4 or $3$." was the answer 3 and scored for the gold 3
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "4").correct
+
+
+def test_a_coefficient_outside_the_math_after_an_answer_phrase_is_kept():
+    assert check_math("The answer is 2 $\\sqrt{3}$.", "2\\sqrt{3}").correct
+    assert not check_math("The answer is 2 $\\sqrt{3}$.", "\\sqrt{3}").correct
+    assert check_math("The answer is $5$ cm^2.", "5").correct

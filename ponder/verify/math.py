@@ -702,6 +702,9 @@ def _phrase_answer(text: str) -> tuple[int, str | None]:
     return best, ans
 
 
+_BARE_DIGIT_RE = re.compile(r"(?<![\^_A-Za-z\\])\d")  # a digit of a number, not of an exponent or a name
+
+
 def _phrase_value(sent: str) -> str | None:
     """The answer in the sentence after an answer phrase, or None."""
     spans = _math_spans(sent)
@@ -709,7 +712,8 @@ def _phrase_value(sent: str) -> str | None:
         outside = sent
         for s0, e0, _ in reversed(spans):
             outside = outside[:s0] + " " + outside[e0:]
-        if _unknown_words(outside) == 0:  # "$12$ and $13$"
+        # "$12$ and $13$"; a number outside the spans is part of the answer too ("4 or $3$" is no 3)
+        if _unknown_words(outside) == 0 and not _BARE_DIGIT_RE.search(outside):
             return ", ".join(c.strip() for _, _, c in spans)
     if not _is_prose(sent):
         return sent
