@@ -1902,3 +1902,18 @@ def test_a_coefficient_outside_the_math_after_an_answer_phrase_is_kept():
     assert check_math("The answer is 2 $\\sqrt{3}$.", "2\\sqrt{3}").correct
     assert not check_math("The answer is 2 $\\sqrt{3}$.", "\\sqrt{3}").correct
     assert check_math("The answer is $5$ cm^2.", "5").correct
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("\\boxed{A} or B", "A"), ("\\boxed{A}. Or (B).", "A"), ("\\boxed{(C)} or \\textbf{(D)}", "C"),
+    ("\\boxed{E}, or A.", "E"), ("\\boxed{4} or \\pi", "4"), ("\\boxed{2} or \\sqrt{5}", "2"),
+])
+def test_or_another_option_or_constant_without_a_digit_is_a_hedge(completion, gold):
+    # a hedge needed a digit after the "or": "\boxed{A} or B" scored for the gold A
+    assert not check_math(completion, gold).correct
+
+
+def test_or_the_same_answer_in_words_or_another_form_is_no_hedge():
+    assert check_math("\\boxed{3} or, in words, three", "3").correct
+    assert check_math("\\boxed{\\pi} or \\pi", "\\pi").correct
+    assert check_math("\\boxed{C}. Or I could check it again.", "C").correct

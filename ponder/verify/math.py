@@ -477,6 +477,12 @@ def _boxes(text: str, lenient: bool):
     return (ans, "ok") if ans else (None, "no answer")
 
 
+# another value with no digit: an option letter ("\boxed{A} or B", "or (B)"), a constant or a root ("or \pi")
+_VALUE_WITHOUT_DIGIT_RE = re.compile(
+    r"(?:\\text(?:bf)?\s*\{\s*)?\(?[A-E]\)?(?![A-Za-z0-9])|\\(?:pi|infty|sqrt|frac|dfrac|tfrac|varnothing|emptyset)(?![A-Za-z])"
+)
+
+
 def _skip_space(s: str, i: int) -> int:
     while i < len(s) and s[i] in " \t\r\n":
         i += 1
@@ -492,11 +498,11 @@ def _hedge(text: str, end: int) -> str | None:
     rest = text[end : end + 200]
     # the other value may open the next line: "\boxed{4} or\n3"
     rest = rest[: _sentence_end(rest, _skip_space(rest, m.end() - end))].replace("$", " ")
-    if not any(c.isdigit() for c in rest):
-        return None  # "\boxed{3} or, in words, three"
     # the offering word reads as "or", filler goes: "\boxed{3}. Or equivalently 3.0" is "3 or 3.0", one value
     ws, we = m.start(1) - end, m.end(1) - end
     after = _HEDGE_FILLER_RE.sub(" ", rest[we:]).strip(" \t\n*_`").lstrip(",:").strip()
+    if not any(c.isdigit() for c in rest) and not _VALUE_WITHOUT_DIGIT_RE.match(after):
+        return None  # "\boxed{3} or, in words, three"
     if m.group(1).lower() != "or" and not _OFFERED_VALUE_RE.match(after):
         return None  # "\boxed{5}. Maybe double-check: 2 + 3 = 5." comments on the answer, offers no other
     return f"{rest[:ws].strip().lstrip('.!?,;').strip(' *_`>')} or {after}".strip()
