@@ -1917,3 +1917,11 @@ def test_or_the_same_answer_in_words_or_another_form_is_no_hedge():
     assert check_math("\\boxed{3} or, in words, three", "3").correct
     assert check_math("\\boxed{\\pi} or \\pi", "\\pi").correct
     assert check_math("\\boxed{C}. Or I could check it again.", "C").correct
+
+
+@pytest.mark.parametrize("completion", ["It is $4$ or\n$3$.", "Thus 4 (or 3)", "It is 4.\n\nOr\n3", "We get 4 (or 3)."])
+def test_a_trailing_value_offered_on_the_next_line_or_in_parentheses_is_a_hedge(completion):
+    # "Thus 4 (or 3)" read 3 alone (4 was taken for a factor of "(or 3)"), "It is $4$ or\n$3$." read 3 alone
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "4").correct
+    assert check_math(completion, "3, 4").correct

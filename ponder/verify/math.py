@@ -616,6 +616,9 @@ _OPERATOR_CHARS = "+*/^_{(\\×·÷"  # beside a number, after it: it is an opera
 _OPERATOR_BEFORE = _OPERATOR_CHARS.replace("(", "")  # before it ("(5)" in prose is the value 5)
 
 
+_PAREN_OR_RE = re.compile(r"\(\s*(?:or|and)\s", re.I)
+
+
 def _is_operand(s: str, start: int, end: int) -> bool:
     """Whether the number s[start:end] has an operator beside it (spaces aside). A "**" is markdown bold, not
     a product; "-" counts after the number, and before it when it follows a value (binary minus)."""
@@ -624,7 +627,9 @@ def _is_operand(s: str, start: int, end: int) -> bool:
         j += 1
     if j < len(s):
         c = s[j]
-        if (c in _OPERATOR_CHARS and s[j : j + 2] != "**") or (c == "-" and s[j + 1 : j + 2].strip()[:1].isdigit()):
+        if c == "(" and _PAREN_OR_RE.match(s, j):
+            pass  # "4 (or 3)": a hedge in parentheses, no product
+        elif (c in _OPERATOR_CHARS and s[j : j + 2] != "**") or (c == "-" and s[j + 1 : j + 2].strip()[:1].isdigit()):
             return True
         if c == "-" and s[j + 1 : j + 2] == " " and s[j + 2 : j + 3].isdigit():
             return True
@@ -779,7 +784,8 @@ _DENIED = frozenset("not wrong incorrect false impossible invalid".split())
 
 # what may stand between two values of one list or hedge in prose: "3 or 4", "3, 4, and 5", "$3$ $4$", and
 # "or" opening the next sentence: "It is 3. Or 4."
-_LIST_GAP_RE = re.compile(r"[ \t]*(?:[,;/][ \t]*)?(?:(?:and/or|and|or)[ \t]+)?|[ \t]*[.!?]\s*(?i:or)[ \t]+")
+# (the other value may open the next line, or a parenthesis: "It is $4$ or\n$3$.", "Thus 4 (or 3)")
+_LIST_GAP_RE = re.compile(r"[ \t]*(?:[,;/][ \t]*)?(?:\(?[ \t]*(?:and/or|and|or)\s+)?|[ \t]*[.!?]\s*\(?(?i:or)\s+")
 
 
 def _tail_candidate(text: str) -> str | None:
