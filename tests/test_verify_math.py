@@ -1925,3 +1925,12 @@ def test_a_trailing_value_offered_on_the_next_line_or_in_parentheses_is_a_hedge(
     assert not check_math(completion, "3").correct
     assert not check_math(completion, "4").correct
     assert check_math(completion, "3, 4").correct
+
+
+@pytest.mark.parametrize("completion", ["\\boxed{4 or}", "\\boxed{4 \\text{ or}} 3", "\\boxed{4 \\text{or}}\n3",
+                                        "\\boxed{4\\text{, or}}", "\\boxed{\\text{or } 4}"])
+def test_an_or_at_either_end_of_an_answer_is_an_unfinished_hedge(completion):
+    # the dangling "or" was dropped: "\boxed{4 \text{ or}} 3" (a box around half of the hedge "4 or 3") was 4
+    assert not check_math(completion, "4").correct
+    assert not answers_equal("4 or", "4")
+    assert answers_equal("4,", "4") and check_math("\\boxed{4 \\text{ or } 4}", "4").correct

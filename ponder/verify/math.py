@@ -1761,7 +1761,13 @@ class _Parser:
                 seps.add(tok[1])
                 # inside a group "or"/"and" must join two values: dropped, "3_{\\text{or } 4}" (a hedge
                 # in small print) was 3 in base 4, and "3^{\\text{or } 1}" was 3
-                if closers and tok[0] == "sep" and (not any(groups) or self.at_closer(closers)):
+                # (an "or" at either end of the whole answer offers a value it does not give: "4 or", a box
+                # around the first half of "\\boxed{4 \\text{ or}} 3", was 4)
+                if (
+                    (closers or tok[1] == "or")
+                    and tok[0] == "sep"
+                    and (not any(groups) or self.at_closer(closers))
+                ):
                     raise _ParseError("dangling separator")
                 continue
             if self.is_op(tok, ";"):
