@@ -1934,3 +1934,12 @@ def test_an_or_at_either_end_of_an_answer_is_an_unfinished_hedge(completion):
     assert not check_math(completion, "4").correct
     assert not answers_equal("4 or", "4")
     assert answers_equal("4,", "4") and check_math("\\boxed{4 \\text{ or } 4}", "4").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{4} \\lor 3", "\\boxed{4} \\vee 3", "\\boxed{4} \u2228 3", "\\boxed{4} \\textsf{or} 3",
+    "\\boxed{4} \\operatorname{or} 3", "$$\\boxed{4}$$ $$\\text{or}$$ $$3$$", "\\boxed{4} \\\\ \\text{or } 3",
+])
+def test_a_logical_or_or_a_math_or_after_the_answer_is_a_hedge(completion):
+    # "\boxed{4} \lor 3" and "\boxed{4} \textsf{or} 3" offered another value that went unseen: they scored 4
+    assert not check_math(completion, "4").correct

@@ -383,11 +383,12 @@ def _box_content(text: str, start: int, clen: int, limit: int, lenient: bool):
 # "\boxed{3}, maybe 4", "\boxed{3} -- or 4"; also opening the
 # next sentence: "\boxed{3}. Or 4.", "The answer is 3.\n\nAlternatively, 4."
 _OR_AFTER_BOX_RE = re.compile(
-    r"(?:\s|\$|\\[\])])*(?:[,;:!?]{1,3}|\.{1,3}|\u2026|\u2014|\u2013|-{1,3})?[\s*_`>]*[(\[]?[\s*_`]*"
-    r"(?:\\(?:text|textbf|textit|textrm|emph|mathrm|mathbf)\s*\{\s*\(?[\s*_`]*)?"
-    r"(?:and\s*/\s*)?(or|alternatively|maybe|perhaps|possibly)(?![A-Za-z0-9])",
+    r"(?:\s|\$|\\[\])\[(]|\\\\)*(?:[,;:!?]{1,3}|\.{1,3}|\u2026|\u2014|\u2013|-{1,3})?(?:[\s*_`>$]|\\[\[(]|\\\\)*"
+    r"[(\[]?[\s*_`]*(?:\\(?:text|textbf|textit|textrm|textsf|textnormal|emph|mathrm|mathbf|mathsf|operatorname)"
+    r"\s*\{\s*\(?[\s*_`]*)?(?:and\s*/\s*)?(or|\\lor|\\vee|\u2228|alternatively|maybe|perhaps|possibly)(?![A-Za-z0-9])",
     re.I,
 )
+_OR_WORDS = ("or", "\\lor", "\\vee", "\u2228")
 # words around the other value that do not change it: "or maybe 4", "or equivalently 0.5" are "or 4", "or 0.5"
 _HEDGE_FILLER_RE = re.compile(r"\b(?:alternatively|maybe|perhaps|possibly|equivalently)\b[ \t]*,?", re.I)
 # what "maybe" (perhaps, possibly, alternatively) must offer to be a hedge: a value, at once or as "it's 4"; the
@@ -503,7 +504,7 @@ def _hedge(text: str, end: int) -> str | None:
     after = _HEDGE_FILLER_RE.sub(" ", rest[we:]).strip(" \t\n*_`").lstrip(",:").strip()
     if not any(c.isdigit() for c in rest) and not _VALUE_WITHOUT_DIGIT_RE.match(after):
         return None  # "\boxed{3} or, in words, three"
-    if m.group(1).lower() != "or" and not _OFFERED_VALUE_RE.match(after):
+    if m.group(1).lower() not in _OR_WORDS and not _OFFERED_VALUE_RE.match(after):
         return None  # "\boxed{5}. Maybe double-check: 2 + 3 = 5." comments on the answer, offers no other
     return f"{rest[:ws].strip().lstrip('.!?,;').strip(' *_`>')} or {after}".strip()
 
