@@ -1943,3 +1943,14 @@ def test_an_or_at_either_end_of_an_answer_is_an_unfinished_hedge(completion):
 def test_a_logical_or_or_a_math_or_after_the_answer_is_a_hedge(completion):
     # "\boxed{4} \lor 3" and "\boxed{4} \textsf{or} 3" offered another value that went unseen: they scored 4
     assert not check_math(completion, "4").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{4}" + " " * 250 + "or 3", "\\boxed{4}" + "." * 250 + " or 3", "\\boxed{4}.... or 3",
+    "\\boxed{4}. Or" + " " * 250 + "3", "\\boxed{4}. Or" + "\n" * 250 + "3", "The answer is 4." + " " * 250 + "Or 3.",
+    "\\boxed{3}. Or" + " " * 300 + "\\boxed{4}", "\\boxed{3}. Alternatively," + "\n" * 300 + "\\boxed{4}",
+])
+def test_padding_does_not_part_an_answer_from_the_or_after_it(completion):
+    # the hedge was looked for in the 200 characters after the answer: 250 spaces hid "or 3"
+    assert not check_math(completion, "4").correct
+    assert not check_math(completion, "3").correct

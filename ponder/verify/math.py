@@ -383,7 +383,7 @@ def _box_content(text: str, start: int, clen: int, limit: int, lenient: bool):
 # "\boxed{3}, maybe 4", "\boxed{3} -- or 4"; also opening the
 # next sentence: "\boxed{3}. Or 4.", "The answer is 3.\n\nAlternatively, 4."
 _OR_AFTER_BOX_RE = re.compile(
-    r"(?:\s|\$|\\[\])\[(]|\\\\)*(?:[,;:!?]{1,3}|\.{1,3}|\u2026|\u2014|\u2013|-{1,3})?(?:[\s*_`>$]|\\[\[(]|\\\\)*"
+    r"(?:\s|\$|\\[\])\[(]|\\\\)*(?:[,;:!?]{1,3}|\.+|\u2026|\u2014|\u2013|-{1,3})?(?:[\s*_`>$]|\\[\[(]|\\\\)*"
     r"[(\[]?[\s*_`]*(?:\\(?:text|textbf|textit|textrm|textsf|textnormal|emph|mathrm|mathbf|mathsf|operatorname)"
     r"\s*\{\s*\(?[\s*_`]*)?(?:and\s*/\s*)?(or|\\lor|\\vee|\u2228|alternatively|maybe|perhaps|possibly)(?![A-Za-z0-9])",
     re.I,
@@ -447,16 +447,18 @@ def _boxes(text: str, lenient: bool):
         # "\boxed{3}. Alternatively, if the ends count, we get \boxed{4}.": a box inside the sentence that offers
         # another value right after the previous box is that hedge's other value (as in "\boxed{3}. Or 4.")
         # ("Or rather \boxed{4}", "Or, no wait, \boxed{4}" correct it: a revision word right after the "or")
-        m = _OR_AFTER_BOX_RE.match(gap) if len(gap) <= 300 else None
+        # (blank runs squeezed: padding does not part a box from the "or" before it)
+        sq = _squeeze_blank(gap) if 300 < len(gap) <= 20_000 else gap
+        m = _OR_AFTER_BOX_RE.match(sq) if len(sq) <= 300 else None
         hedged = (
             m is not None
-            and _sentence_end(gap, _skip_space(gap, m.end())) == len(gap)
-            and not _REVISION_RE.match(gap[m.end() :].lstrip(" \t\n,:;"))
+            and _sentence_end(sq, _skip_space(sq, m.end())) == len(sq)
+            and not _REVISION_RE.match(sq[m.end() :].lstrip(" \t\n,:;"))
         )
         if not hedged and _REVISION_RE.search(gap):
             break  # "\boxed{3}, no wait: \boxed{4}" is a correction, not a two-part answer
-        if hedged or len(gap) < 10 or _bare_gap(gap) or (
-            len(gap) < 70 and c2 != parts[-1] and _SEP_WORD_RE.search(gap)
+        if hedged or len(sq) < 10 or _bare_gap(gap) or (
+            len(sq) < 70 and c2 != parts[-1] and _SEP_WORD_RE.search(sq)
         ):
             if c2 != parts[-1]:
                 parts.append(c2)
@@ -484,6 +486,16 @@ _VALUE_WITHOUT_DIGIT_RE = re.compile(
 )
 
 
+_BLANK_RUN_RE = re.compile(r"\s*")
+_PAD_RE = re.compile(r"[\s.]*")
+_BLANK_RUNS_RE = re.compile(r"\s{2,}")
+
+
+def _squeeze_blank(s: str) -> str:
+    """Each run of blanks as one: a newline if it holds one (it may end a sentence), else a space."""
+    return _BLANK_RUNS_RE.sub(lambda m: "\n" if "\n" in m.group() else " ", s)
+
+
 def _skip_space(s: str, i: int) -> int:
     while i < len(s) and s[i] in " \t\r\n":
         i += 1
@@ -493,10 +505,12 @@ def _skip_space(s: str, i: int) -> int:
 def _hedge(text: str, end: int) -> str | None:
     """The other values offered with "or" (or "maybe", "alternatively", ...) right after an answer that ends
     at text[end], in its sentence or opening the next, as "or 4"; None when no other value is offered."""
+    end = _PAD_RE.match(text, end).end()  # padding does not part the answer from an "or" after it
     m = _OR_AFTER_BOX_RE.match(text, end, end + 200)
     if m is None:
         return None
-    rest = text[end : end + 200]
+    j = _BLANK_RUN_RE.match(text, m.end()).end()
+    rest = text[end : m.end()] + " " + text[j : j + 200]
     # the other value may open the next line: "\boxed{4} or\n3"
     rest = rest[: _sentence_end(rest, _skip_space(rest, m.end() - end))].replace("$", " ")
     # the offering word reads as "or", filler goes: "\boxed{3}. Or equivalently 3.0" is "3 or 3.0", one value
