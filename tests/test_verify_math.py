@@ -1954,3 +1954,13 @@ def test_padding_does_not_part_an_answer_from_the_or_after_it(completion):
     # the hedge was looked for in the 200 characters after the answer: 250 spaces hid "or 3"
     assert not check_math(completion, "4").correct
     assert not check_math(completion, "3").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{4} \u043er 3", "\\boxed{4} o\u200br 3", "\\boxed{4} \uff4f\uff52 3", "\\boxed{4}. \u039fr 3.",
+    "It is 4 \u043er 3", "The answer is 4. \u041er 3.", "\\boxed{3}. \u041er \\boxed{4}", "The answer is 4 o\u200br 3.",
+])
+def test_an_or_in_look_alike_or_invisible_characters_is_a_hedge(completion):
+    # a Cyrillic "о", a Greek "Ο", fullwidth letters or a zero-width space in the "or" hid the hedge: scored 4
+    assert not check_math(completion, "4").correct
+    assert not check_math(completion, "3").correct

@@ -448,7 +448,7 @@ def _boxes(text: str, lenient: bool):
         # another value right after the previous box is that hedge's other value (as in "\boxed{3}. Or 4.")
         # ("Or rather \boxed{4}", "Or, no wait, \boxed{4}" correct it: a revision word right after the "or")
         # (blank runs squeezed: padding does not part a box from the "or" before it)
-        sq = _squeeze_blank(gap) if 300 < len(gap) <= 20_000 else gap
+        sq = _fold(_squeeze_blank(gap) if 300 < len(gap) <= 20_000 else gap)
         m = _OR_AFTER_BOX_RE.match(sq) if len(sq) <= 300 else None
         hedged = (
             m is not None
@@ -496,6 +496,20 @@ def _squeeze_blank(s: str) -> str:
     return _BLANK_RUNS_RE.sub(lambda m: "\n" if "\n" in m.group() else " ", s)
 
 
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+# letters that look like Latin ones (Cyrillic, Greek omicron, fullwidth), as those: "\u043er" reads "or" (one for
+# one, so positions keep; only where a hedge is looked for, not in answers)
+_LOOKALIKE = str.maketrans(
+    "\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u0456\u0455\u0410\u0412\u0415\u041a\u041c\u041d\u041e\u0420\u0421\u0422\u0425\u03bf\u039f"
+    + "".join(chr(c) for c in range(0xFF01, 0xFF5F)),
+    "aeopcyxisABEKMHOPCTXoO" + "".join(chr(c) for c in range(0x21, 0x7F)),
+)
+
+
+def _fold(s: str) -> str:
+    return s if s.isascii() else s.translate(_LOOKALIKE)
+
+
 def _skip_space(s: str, i: int) -> int:
     while i < len(s) and s[i] in " \t\r\n":
         i += 1
@@ -506,15 +520,17 @@ def _hedge(text: str, end: int) -> str | None:
     """The other values offered with "or" (or "maybe", "alternatively", ...) right after an answer that ends
     at text[end], in its sentence or opening the next, as "or 4"; None when no other value is offered."""
     end = _PAD_RE.match(text, end).end()  # padding does not part the answer from an "or" after it
-    m = _OR_AFTER_BOX_RE.match(text, end, end + 200)
+    win = _fold(text[end : end + 200])
+    m = _OR_AFTER_BOX_RE.match(win)
     if m is None:
         return None
-    j = _BLANK_RUN_RE.match(text, m.end()).end()
-    rest = text[end : m.end()] + " " + text[j : j + 200]
+    j = _BLANK_RUN_RE.match(text, end + m.end()).end()
+    rest = win[: m.end()] + " " + _fold(text[j : j + 200])
+    m_end = m.end()
     # the other value may open the next line: "\boxed{4} or\n3"
-    rest = rest[: _sentence_end(rest, _skip_space(rest, m.end() - end))].replace("$", " ")
+    rest = rest[: _sentence_end(rest, _skip_space(rest, m_end))].replace("$", " ")
     # the offering word reads as "or", filler goes: "\boxed{3}. Or equivalently 3.0" is "3 or 3.0", one value
-    ws, we = m.start(1) - end, m.end(1) - end
+    ws, we = m.start(1), m.end(1)
     after = _HEDGE_FILLER_RE.sub(" ", rest[we:]).strip(" \t\n*_`").lstrip(",:").strip()
     if not any(c.isdigit() for c in rest) and not _VALUE_WITHOUT_DIGIT_RE.match(after):
         return None  # "\boxed{3} or, in words, three"
@@ -829,7 +845,7 @@ def _tail_candidate(text: str) -> str | None:
     # answer alone: "It is 3 or 4." read as 4 would reward the hedge (the parts compare as a list).
     parts = [cands[-1][2]]
     k = len(cands) - 1
-    while k > 0 and len(parts) <= MAX_ITEMS and _LIST_GAP_RE.fullmatch(tail[cands[k - 1][1] : cands[k][0]]):
+    while k > 0 and len(parts) <= MAX_ITEMS and _LIST_GAP_RE.fullmatch(_fold(tail[cands[k - 1][1] : cands[k][0]])):
         k -= 1
         parts.append(cands[k][2])
     # the words since the value before ("not 10 which is 12": "not" is 10's) up to the end of the sentence
@@ -905,6 +921,8 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
         return None, "too long"
     if "\x00" in text:
         text = text.replace("\x00", "")
+    if not text.isascii():  # invisible characters: "o\u200br" is "or" ("\boxed{4} o\u200br 3" hid its hedge)
+        text = text.translate(_INVISIBLE)
     # the answer follows the FIRST "</think>" (what a reasoning parser shows): from the last, a policy escaped the
     # hedge rule by writing "</think>" between its candidates ("\\boxed{5}. Alternatively, </think> \\boxed{6}")
     k = text.find("</think>")
