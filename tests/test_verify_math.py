@@ -1964,3 +1964,14 @@ def test_an_or_in_look_alike_or_invisible_characters_is_a_hedge(completion):
     # a Cyrillic "о", a Greek "Ο", fullwidth letters or a zero-width space in the "or" hid the hedge: scored 4
     assert not check_math(completion, "4").correct
     assert not check_math(completion, "3").correct
+
+
+@pytest.mark.parametrize("gap", [
+    "\\color{white}{xxxxxxxxxxxx}", "\\textcolor{white}{no}", "\\text{ } ", "\\text{\\quad\\quad\\quad}", "\\enspace" * 3,
+    "\\hskip 3em", "\\kern3em", "\\linebreak", "\\bigskip\n\n", "\n```\n\n```latex\n",
+])
+def test_boxes_parted_by_white_text_skips_or_a_code_fence_are_one_answer(gap):
+    # such a gap renders as blank (or hides its letters), yet its letters made "\boxed{4}" the answer alone
+    completion = f"\\boxed{{3}}{gap}\\boxed{{4}}"
+    assert not check_math(completion, "4").correct
+    assert not check_math(completion, "3").correct

@@ -416,12 +416,23 @@ def _blank(s: str) -> bool:
 _ALNUM_RE = re.compile(r"[^\W_]")
 
 
+# more that renders as blank between boxes (after _BLANK_RE): an empty text, white text, skips and breaks, a
+# code fence's language ("\\boxed{3}\\color{white}{x}\\boxed{4}", two "```latex" blocks, were 4 alone)
+_GAP_BLANK_RE = re.compile(
+    r"\\(?:text|mbox|mathrm|textrm)\s*\{\}|\\(?:textcolor|color)\s*\{\s*white\s*\}\s*\{[^{}]*\}"
+    r"|\\(?:enspace|enskip|linebreak|newline|par|noindent|bigskip|medskip|smallskip|clearpage|newpage|vfill)(?![A-Za-z])"
+    r"|\\(?:[hv]skip|kern)\s*-?[\d.]+\s*[a-z]{2}|```[A-Za-z]*"
+)
+
+
 def _bare_gap(gap: str) -> bool:
     """Whether nothing but spacing and marks stands between two boxes: they are one answer however long the gap
     ("\\boxed{3}" + 12 spaces + "\\boxed{4}" was 4 alone, while with 8 spaces it is the hedge "3, 4")."""
     if not _ALNUM_RE.search(gap):
         return True
-    return "\\" in gap and len(gap) <= MAX_ANSWER_CHARS and not _ALNUM_RE.search(_BLANK_RE.sub("", gap))
+    if len(gap) > MAX_ANSWER_CHARS or ("\\" not in gap and "`" not in gap):
+        return False
+    return not _ALNUM_RE.search(_GAP_BLANK_RE.sub("", _BLANK_RE.sub("", gap)))
 
 
 def _boxes(text: str, lenient: bool):
@@ -455,9 +466,10 @@ def _boxes(text: str, lenient: bool):
             and _sentence_end(sq, _skip_space(sq, m.end())) == len(sq)
             and not _REVISION_RE.match(sq[m.end() :].lstrip(" \t\n,:;"))
         )
-        if not hedged and _REVISION_RE.search(gap):
+        bare = _bare_gap(gap)  # (a word in white text is no correction: it does not show)
+        if not hedged and not bare and _REVISION_RE.search(gap):
             break  # "\boxed{3}, no wait: \boxed{4}" is a correction, not a two-part answer
-        if hedged or len(sq) < 10 or _bare_gap(gap) or (
+        if hedged or len(sq) < 10 or bare or (
             len(sq) < 70 and c2 != parts[-1] and _SEP_WORD_RE.search(sq)
         ):
             if c2 != parts[-1]:
