@@ -1975,3 +1975,16 @@ def test_boxes_parted_by_white_text_skips_or_a_code_fence_are_one_answer(gap):
     completion = f"\\boxed{{3}}{gap}\\boxed{{4}}"
     assert not check_math(completion, "4").correct
     assert not check_math(completion, "3").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer is \\underline{\\hspace{2cm}}.", "Answer: $\\underline{\\qquad}$", "The answer is \\rule{1cm}{0.4pt}.",
+    "Answer: \\square", "Answer: \\blacksquare", "\\boxed{\\ldots}", "\\boxed{\\cdots}", "\\boxed{\\displaystyle }",
+    "\\boxed{\\left.\\right.}", "\\boxed{\\null}", "\\boxed{\\cdot}",
+])
+def test_a_blank_to_fill_or_a_symbol_alone_is_no_answer(completion):
+    # a placeholder ("\underline{\hspace{2cm}}") or a QED box, an ellipsis, a style switch alone was an answer
+    v = check_math(completion, "3")
+    assert (v.correct, v.extracted, v.reason) == (False, None, "no answer")
+    assert check_math("\\boxed{\\displaystyle \\frac{1}{2}}", "1/2").correct
+    assert check_math("\\boxed{\\underline{5}}", "5").correct

@@ -910,10 +910,13 @@ _EMPHASIS_RE = re.compile(r"(\*{1,3})([^*]+)\1|(__)([^_]+)__")
 # ("The answer is $$." gave the answer "$$", "The answer is ##" gave "##": junk counted as an answer, and junk
 # answers agreed with each other in a vote)
 _JUNK_CHARS = " \t\n\r\f\v$#*_`.,;:!?=+-^|/&%~<>\"'\u2026\u00a0\u200b\u200c\u200d\u2060\ufeff"
-_TEXT_WRAP_RE = re.compile(r"\\(?:text|textrm|textbf|textit|mathrm|mathbf|mbox|emph)\s*\{([^{}]*)\}")
+_TEXT_WRAP_RE = re.compile(r"\\(?:text|textrm|textbf|textit|mathrm|mathbf|mbox|emph|underline|mathbb)\s*\{([^{}]*)\}")
 # spacing, and a backslash before no letter or brace ("\\,", "\\ ", "\\(", a row break): blank
 _SPACING_RE = re.compile(r"\\(?:[hv]?phantom|[hv]space\*?)\s*\{[^{}]*\}|\\(?:qquad|quad|hfill|space|thinspace|medspace|"
-                         r"thickspace|negthinspace)(?![A-Za-z])|\\(?:[^A-Za-z{}|]|$)")
+                         r"thickspace|negthinspace)(?![A-Za-z])|\\(?:[^A-Za-z{}|]|$)"
+                         # a blank to fill, a QED box, an ellipsis, a dot, a style switch: no value either
+                         r"|\\rule\s*(?:\[[^\]]*\])?\{[^{}]*\}\{[^{}]*\}|\\(?:square|Box|blacksquare|ldots|dots|cdots|cdot|"
+                         r"displaystyle|textstyle|null|relax|empty|left|right)(?![A-Za-z])")
 
 
 def _junk(ans: str) -> bool:
@@ -921,8 +924,8 @@ def _junk(ans: str) -> bool:
     t = ans.strip(_JUNK_CHARS)
     if "\\" in t:
         for _ in range(3):
-            t = _TEXT_WRAP_RE.sub(r"\1", t)
-        t = _SPACING_RE.sub("", t).strip(_JUNK_CHARS)
+            t = _SPACING_RE.sub("", _TEXT_WRAP_RE.sub(r"\1", t))
+        t = t.strip(_JUNK_CHARS)
     return not t
 
 
