@@ -1988,3 +1988,17 @@ def test_a_blank_to_fill_or_a_symbol_alone_is_no_answer(completion):
     assert (v.correct, v.extracted, v.reason) == (False, None, "no answer")
     assert check_math("\\boxed{\\displaystyle \\frac{1}{2}}", "1/2").correct
     assert check_math("\\boxed{\\underline{5}}", "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer is as follows:\n\n$$5$$", "The answer is the following:\n\n$x = 5$", "The final answer is given below.\n\n5",
+    "The answer is shown below:\n\n$5$",
+])
+def test_an_answer_phrase_pointing_below_reads_the_answer_below(completion):
+    # "as follows:" was taken for the answer: a right answer written below it scored wrong
+    assert check_math(completion, "5").correct
+
+
+def test_an_answer_phrase_pointing_at_nothing_is_no_answer():
+    v = check_math("The answer is as follows.", "5")
+    assert (v.correct, v.extracted, v.reason) == (False, None, "no answer")

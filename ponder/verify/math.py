@@ -894,6 +894,8 @@ def _extract_gold(gold: str) -> tuple[str | None, str]:
 _NOT_ANSWERS = frozenset(
     "correct incorrect wrong right above below follows shown given not unknown clear simple obvious "
     "this that same".split()
+) | frozenset(  # words that point at the answer written after them ("The answer is as follows:\n\n$$5$$")
+    ("as follows", "the following", "following", "given below", "shown below", "as shown below", "see below", "as below")
 )
 
 
@@ -965,7 +967,7 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
                     ans = phr
     else:
         pos, phr = _phrase_answer(text)
-        if phr is not None and phr.strip(" .").lower() not in _NOT_ANSWERS:
+        if phr is not None and phr.strip(" .:").lower() not in _NOT_ANSWERS:
             ans, why = phr, "ok"
         else:
             stripped = text.strip()
