@@ -2002,3 +2002,10 @@ def test_an_answer_phrase_pointing_below_reads_the_answer_below(completion):
 def test_an_answer_phrase_pointing_at_nothing_is_no_answer():
     v = check_math("The answer is as follows.", "5")
     assert (v.correct, v.extracted, v.reason) == (False, None, "no answer")
+
+
+@pytest.mark.parametrize("completion", ["3,\n4", "We get $3$;\n$4$", "Result:\n- 3\n- 4", "The roots:\n  - 3\n  - 4"])
+def test_trailing_values_listed_over_lines_are_a_list(completion):
+    # a comma at the end of a line, or Markdown bullets, parted a list: "3,\n4" was 4 alone
+    assert not check_math(completion, "4").correct
+    assert check_math(completion, "3, 4").correct

@@ -828,7 +828,10 @@ _DENIED = frozenset("not wrong incorrect false impossible invalid".split())
 # what may stand between two values of one list or hedge in prose: "3 or 4", "3, 4, and 5", "$3$ $4$", and
 # "or" opening the next sentence: "It is 3. Or 4."
 # (the other value may open the next line, or a parenthesis: "It is $4$ or\n$3$.", "Thus 4 (or 3)")
-_LIST_GAP_RE = re.compile(r"[ \t]*(?:[,;/][ \t]*)?(?:\(?[ \t]*(?:and/or|and|or)\s+)?|[ \t]*[.!?]\s*\(?(?i:or)\s+")
+# (a comma or semicolon may end the line: "3,\n4"; Markdown bullets are a list: "- 3\n- 4")
+_LIST_GAP_RE = re.compile(
+    r"[ \t]*(?:[,;/]\s*)?(?:\(?[ \t]*(?:and/or|and|or)\s+)?|[ \t]*[.!?]\s*\(?(?i:or)\s+|[ \t]*\n\s*[-*+][ \t]+"
+)
 
 
 def _tail_candidate(text: str) -> str | None:
