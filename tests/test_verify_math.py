@@ -2009,3 +2009,12 @@ def test_trailing_values_listed_over_lines_are_a_list(completion):
     # a comma at the end of a line, or Markdown bullets, parted a list: "3,\n4" was 4 alone
     assert not check_math(completion, "4").correct
     assert check_math(completion, "3, 4").correct
+
+
+@pytest.mark.parametrize("empty", ["\\boxed{}", "\\boxed{ }", "\\boxed{\\phantom{x}}", "\\fbox{?}", "\\boxed{\\quad}"])
+def test_an_empty_box_between_two_boxes_does_not_part_them(empty):
+    # the chain of adjacent boxes stopped at an empty one: "\boxed{3}\boxed{ }\boxed{4}" scored for the gold 4
+    completion = f"\\boxed{{3}}{empty}\\boxed{{4}}"
+    assert not check_math(completion, "4").correct
+    assert check_math(completion, "3, 4").correct
+    assert check_math(f"\\boxed{{3}}. So the final answer is {empty}\\boxed{{4}}", "4").correct

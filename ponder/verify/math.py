@@ -452,6 +452,17 @@ def _boxes(text: str, lenient: bool):
         if s2 < 0:
             break
         c2, e2 = _box_content(text, s2, l2, prev_start, False)
+        if c2 is not None and 0 <= e2 <= prev_start and (not c2 or _blank(c2) or _junk(c2)):
+            # an empty box right before is no answer and no break between the boxes around it:
+            # "\boxed{3}\boxed{ }\boxed{4}" is "3, 4", as "\boxed{3}\boxed{4}" is
+            gap = text[e2:prev_start]
+            if len(gap) >= 10 and not _bare_gap(gap):
+                break
+            boxes += 1
+            if boxes > MAX_BOXES:
+                return (None, "too long")
+            prev_start = s2
+            continue
         if not c2 or e2 > prev_start or _blank(c2):
             break
         gap = text[e2:prev_start]
