@@ -935,10 +935,20 @@ _SPACING_RE = re.compile(r"\\(?:[hv]?phantom|[hv]space\*?)\s*\{[^{}]*\}|\\(?:qqu
                          r"displaystyle|textstyle|null|relax|empty|left|right)(?![A-Za-z])")
 
 
+_CMD_NAME_RE = re.compile(r"\\([A-Za-z]+)")
+_JUNK_CMDS = frozenset(
+    """text textrm textbf textit mathrm mathbf mbox emph underline mathbb phantom hphantom vphantom hspace vspace qquad
+    quad hfill space thinspace medspace thickspace negthinspace rule square Box blacksquare ldots dots cdots cdot
+    displaystyle textstyle null relax empty left right""".split()
+)
+
+
 def _junk(ans: str) -> bool:
     """Whether an extracted answer is only marks that name no value ("$$", "##", "\\quad", "\\text{ }", "--")."""
     t = ans.strip(_JUNK_CHARS)
     if "\\" in t:
+        if not _JUNK_CMDS.issuperset(_CMD_NAME_RE.findall(t)):
+            return False  # a command that names a value ("\\frac", "\\pi"): the common case, decided at once
         for _ in range(3):
             t = _SPACING_RE.sub("", _TEXT_WRAP_RE.sub(r"\1", t))
         t = t.strip(_JUNK_CHARS)
