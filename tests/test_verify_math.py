@@ -2018,3 +2018,11 @@ def test_an_empty_box_between_two_boxes_does_not_part_them(empty):
     assert not check_math(completion, "4").correct
     assert check_math(completion, "3, 4").correct
     assert check_math(f"\\boxed{{3}}. So the final answer is {empty}\\boxed{{4}}", "4").correct
+
+
+@pytest.mark.parametrize("gap", ["<!-- x -->", "<!-- draft, no wait -->\n", " % draft, no wait\n", "<!--\n-->"])
+def test_a_comment_between_two_boxes_does_not_part_them(gap):
+    # an HTML or LaTeX comment does not show, yet its words made the later box the answer alone
+    completion = f"\\boxed{{3}}{gap}\\boxed{{4}}"
+    assert not check_math(completion, "4").correct
+    assert check_math(completion, "3, 4").correct

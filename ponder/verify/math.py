@@ -422,6 +422,7 @@ _GAP_BLANK_RE = re.compile(
     r"\\(?:text|mbox|mathrm|textrm)\s*\{\}|\\(?:textcolor|color)\s*\{\s*white\s*\}\s*\{[^{}]*\}"
     r"|\\(?:enspace|enskip|linebreak|newline|par|noindent|bigskip|medskip|smallskip|clearpage|newpage|vfill)(?![A-Za-z])"
     r"|\\(?:[hv]skip|kern)\s*-?[\d.]+\s*[a-z]{2}|```[A-Za-z]*"
+    r"|<!--[\s\S]*?-->|(?<!\\)%[^\n]*"  # comments, HTML and LaTeX: they do not show
 )
 
 
@@ -430,7 +431,7 @@ def _bare_gap(gap: str) -> bool:
     ("\\boxed{3}" + 12 spaces + "\\boxed{4}" was 4 alone, while with 8 spaces it is the hedge "3, 4")."""
     if not _ALNUM_RE.search(gap):
         return True
-    if len(gap) > MAX_ANSWER_CHARS or ("\\" not in gap and "`" not in gap):
+    if len(gap) > MAX_ANSWER_CHARS or ("\\" not in gap and "`" not in gap and "<!--" not in gap and "%" not in gap):
         return False
     return not _ALNUM_RE.search(_GAP_BLANK_RE.sub("", _BLANK_RE.sub("", gap)))
 
