@@ -2026,3 +2026,11 @@ def test_a_comment_between_two_boxes_does_not_part_them(gap):
     completion = f"\\boxed{{3}}{gap}\\boxed{{4}}"
     assert not check_math(completion, "4").correct
     assert check_math(completion, "3, 4").correct
+
+
+@pytest.mark.parametrize("pad", [" " * 700, "\n" * 700, "." * 3 + " " * 900])
+def test_padding_after_an_answer_phrase_does_not_hide_a_hedge(pad):
+    # the hedge after an answer phrase was looked for within 600 characters of the phrase only
+    completion = f"The answer is 4{pad} or 3"
+    assert not check_math(completion, "4").correct
+    assert not check_math(completion, "3").correct

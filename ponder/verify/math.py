@@ -750,6 +750,7 @@ def _phrase_answer(text: str) -> tuple[int, str | None]:
     rest = rest.lstrip(" :*\t")
     if rest.lower().startswith("is "):
         rest = rest[3:].lstrip(" :*")
+    at = bend + 600 - len(rest) if len(text) >= bend + 600 else len(text) - len(rest)  # where rest starts
     end = _sentence_end(rest, 0)
     if _DANGLING_OR_RE.search(rest, 0, end):  # "The answer is 4 or\n3.": the sentence goes on after the break
         end = _sentence_end(rest, _skip_space(rest, end))
@@ -760,7 +761,8 @@ def _phrase_answer(text: str) -> tuple[int, str | None]:
         sent = sent[k + 4 :]
     sent = sent.strip().strip("\"'").strip()
     ans = _phrase_value(sent) if sent else None
-    hedge = _hedge(rest, end) if ans is not None else None
+    # (in the whole text: padding past the window hid "or 3" after "The answer is 4")
+    hedge = _hedge(text, at + end) if ans is not None else None
     if hedge:
         # "The answer is 3. Or 4.": another value offered right after the answer is a hedge, as after a
         # box; read as 3 alone it scored for the gold 3
