@@ -2034,3 +2034,13 @@ def test_padding_after_an_answer_phrase_does_not_hide_a_hedge(pad):
     completion = f"The answer is 4{pad} or 3"
     assert not check_math(completion, "4").correct
     assert not check_math(completion, "3").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "We get 4" + " " * 3100 + " or 3", "It is $4$" + "\n" * 3100 + "or $3$.", "We get 4," + " " * 3100 + "3",
+    "It is $4$\nor $3$.",
+])
+def test_padding_does_not_push_a_hedged_value_out_of_the_tail(completion):
+    # the fallback reads the last 3,000 characters: padding pushed the "4" of "4 or 3" out, leaving 3 alone
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "4").correct

@@ -844,12 +844,18 @@ _DENIED = frozenset("not wrong incorrect false impossible invalid".split())
 # (the other value may open the next line, or a parenthesis: "It is $4$ or\n$3$.", "Thus 4 (or 3)")
 # (a comma or semicolon may end the line: "3,\n4"; Markdown bullets are a list: "- 3\n- 4")
 _LIST_GAP_RE = re.compile(
-    r"[ \t]*(?:[,;/]\s*)?(?:\(?[ \t]*(?:and/or|and|or)\s+)?|[ \t]*[.!?]\s*\(?(?i:or)\s+|[ \t]*\n\s*[-*+][ \t]+"
+    r"[ \t]*(?:[,;/]\s*)?(?:\s*\(?[ \t]*(?:and/or|and|or)\s+)?|[ \t]*[.!?]\s*\(?(?i:or)\s+|[ \t]*\n\s*[-*+][ \t]+"
 )
+
+
+_LONG_BLANK_RE = re.compile(r"\s{64}")
 
 
 def _tail_candidate(text: str) -> str | None:
     tail = text[-_TAIL:]
+    if len(text) > _TAIL and _LONG_BLANK_RE.search(tail):
+        # padding does not push a value out of the tail: "4" + 3,000 spaces + " or 3" read 3 alone
+        tail = _squeeze_blank(text)[-_TAIL:]
     spans = _math_spans(tail)
     cands = []  # (start, end, answer) of every math span and every number outside them
     for s0, e0, c in spans:
