@@ -2044,3 +2044,9 @@ def test_padding_does_not_push_a_hedged_value_out_of_the_tail(completion):
     # the fallback reads the last 3,000 characters: padding pushed the "4" of "4 or 3" out, leaving 3 alone
     assert not check_math(completion, "3").correct
     assert not check_math(completion, "4").correct
+
+
+def test_a_capital_article_after_or_is_no_option_letter():
+    # "Or, A different approach ..." read the article "A" as an option offered with "or": the right 5 scored wrong
+    assert check_math("\\boxed{5}. Or, A different approach gives the same result.", "5").correct
+    assert not check_math("\\boxed{C}. Or B.", "C").correct

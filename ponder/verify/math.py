@@ -504,9 +504,10 @@ def _boxes(text: str, lenient: bool):
     return (ans, "ok") if ans else (None, "no answer")
 
 
-# another value with no digit: an option letter ("\boxed{A} or B", "or (B)"), a constant or a root ("or \pi")
+# another value with no digit: an option letter ("\boxed{A} or B", "or (B)"; not an article: "Or, A different
+# way ..."), a constant or a root ("or \pi")
 _VALUE_WITHOUT_DIGIT_RE = re.compile(
-    r"(?:\\text(?:bf)?\s*\{\s*)?\(?[A-E]\)?(?![A-Za-z0-9])|\\(?:pi|infty|sqrt|frac|dfrac|tfrac|varnothing|emptyset)(?![A-Za-z])"
+    r"(?:\\text(?:bf)?\s*\{\s*)?\(?[A-E]\)?(?![A-Za-z0-9])(?!,?\s+[a-z])|\\(?:pi|infty|sqrt|frac|dfrac|tfrac|varnothing|emptyset)(?![A-Za-z])"
 )
 
 
