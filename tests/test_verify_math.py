@@ -2050,3 +2050,8 @@ def test_a_capital_article_after_or_is_no_option_letter():
     # "Or, A different approach ..." read the article "A" as an option offered with "or": the right 5 scored wrong
     assert check_math("\\boxed{5}. Or, A different approach gives the same result.", "5").correct
     assert not check_math("\\boxed{C}. Or B.", "C").correct
+
+
+def test_a_percent_sign_after_a_box_opens_no_comment():
+    # a "%" right after a value is a percent sign, and the words after it are read (a revision here)
+    assert check_math("The rate is \\boxed{30}% here, no wait \\boxed{40}", "40").correct

@@ -422,7 +422,8 @@ _GAP_BLANK_RE = re.compile(
     r"\\(?:text|mbox|mathrm|textrm)\s*\{\}|\\(?:textcolor|color)\s*\{\s*white\s*\}\s*\{[^{}]*\}"
     r"|\\(?:enspace|enskip|linebreak|newline|par|noindent|bigskip|medskip|smallskip|clearpage|newpage|vfill)(?![A-Za-z])"
     r"|\\(?:[hv]skip|kern)\s*-?[\d.]+\s*[a-z]{2}|```[A-Za-z]*"
-    r"|<!--[\s\S]*?-->|(?<!\\)%[^\n]*"  # comments, HTML and LaTeX: they do not show
+    # comments, HTML and LaTeX, which do not show (a "%" right after a value is a percent sign: "\\boxed{30}% of")
+    r"|<!--[\s\S]*?-->|(?<=[ \t\n])%[^\n]*"
 )
 
 
@@ -433,7 +434,8 @@ def _bare_gap(gap: str) -> bool:
         return True
     if len(gap) > MAX_ANSWER_CHARS or ("\\" not in gap and "`" not in gap and "<!--" not in gap and "%" not in gap):
         return False
-    return not _ALNUM_RE.search(_GAP_BLANK_RE.sub("", _BLANK_RE.sub("", gap)))
+    # (comments first, while the blank before a "%" is there; empty groups once their blanks are gone)
+    return not _ALNUM_RE.search(_GAP_BLANK_RE.sub("", _BLANK_RE.sub("", _GAP_BLANK_RE.sub("", gap))))
 
 
 def _boxes(text: str, lenient: bool):
