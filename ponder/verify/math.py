@@ -523,7 +523,8 @@ def _squeeze_blank(s: str) -> str:
     return _BLANK_RUNS_RE.sub(lambda m: "\n" if "\n" in m.group() else " ", s)
 
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE_CHARS))
 # letters that look like Latin ones (Cyrillic, Greek omicron, fullwidth), as those: "\u043er" reads "or" (one for
 # one, so positions keep; only where a hedge is looked for, not in answers)
 _LOOKALIKE = str.maketrans(
@@ -974,7 +975,8 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
         return None, "too long"
     if "\x00" in text:
         text = text.replace("\x00", "")
-    if not text.isascii():  # invisible characters: "o\u200br" is "or" ("\boxed{4} o\u200br 3" hid its hedge)
+    # invisible characters: "o\u200br" is "or" ("\boxed{4} o\u200br 3" hid its hedge)
+    if not text.isascii() and any(z in text for z in _INVISIBLE_CHARS):
         text = text.translate(_INVISIBLE)
     # the answer follows the FIRST "</think>" (what a reasoning parser shows): from the last, a policy escaped the
     # hedge rule by writing "</think>" between its candidates ("\\boxed{5}. Alternatively, </think> \\boxed{6}")
