@@ -226,7 +226,8 @@ class Tokenizer:
         Text that must not end a turn has to be cleaned before."""
         extra = {**check_template_kwargs(self.template_kwargs), **check_template_kwargs(kwargs)}
         check_messages(messages)
-        if self.named_templates:
+        tool_use = self._tool_use_template(extra.get("tools"))
+        if self.named_templates and self.chat_template is None and tool_use is None:  # (none set since)
             names = [t.get("name") for t in self.named_templates]
             raise PonderError(f"{self.source}: tokenizer_config.json chat_template lists named templates {names} and "
                               "none is 'default'; add a 'default' one or a chat_template.jinja, or prompt with plain "
@@ -240,7 +241,7 @@ class Tokenizer:
 
         try:
             # compiled again when chat_template was set since (the template that was compiled rendered on)
-            template = self.chat_template or CHATML
+            template = tool_use or self.chat_template or CHATML
             if self._jinja is None or self._jinja[0] != template:
                 self._jinja = (template, _compile_template(template))
             # as transformers renders it: tools and documents None, not undefined
@@ -262,6 +263,18 @@ class Tokenizer:
             # the template's own raise_exception (PonderError, "roles must alternate") is its message alone
             kind = "" if isinstance(e, PonderError) else f"{type(e).__name__}{where}: "
             raise PonderError(f"{src}: chat template: {kind}{' '.join(str(e).split())}") from None
+
+    def _tool_use_template(self, tools) -> str | None:
+        """The checkpoint's named "tool_use" template when a render is given tools (an empty list too), as
+        transformers picks it over the default one (Hermes 2 Pro / 3, Command R: their default template leaves the
+        tools out of the prompt); None otherwise, or once another chat_template was set than the list's default."""
+        named = self.config.get("chat_template")
+        if tools is None or not isinstance(named, list):
+            return None
+        by_name = {t.get("name"): t.get("template") for t in named if isinstance(t, dict)}
+        if self.chat_template != by_name.get("default") or not isinstance(by_name.get("tool_use"), str):
+            return None
+        return by_name["tool_use"]
 
     @property
     def has_chatml_tokens(self) -> bool:

@@ -1047,6 +1047,34 @@ def test_named_templates_transformers_saves_as_files_survive_a_save(tmp_path, to
         Tokenizer.load(tmp_path / "hf").apply_chat_template(MSGS)
 
 
+@pytest.mark.parametrize("with_default", [True, False])
+def test_a_tool_use_template_renders_chats_given_tools_as_in_transformers(tmp_path, tokenizer, with_default):
+    """Named templates with a "tool_use" one (Hermes 2 Pro / 3, Command R): transformers renders it when the call
+    gives tools, the default one otherwise. Ponder rendered the default whatever the tools (which a default
+    template of such a checkpoint leaves out of the prompt), or refused a list with no default."""
+    transformers = pytest.importorskip("transformers")
+    tokenizer.save(tmp_path)
+    cfg = json.loads((tmp_path / "tokenizer_config.json").read_text())
+    cfg["chat_template"] = [{"name": "tool_use", "template": "T{{ tools | length }} {% for m in messages %}{{ m.role }}"
+                                                             "{% endfor %}"}]
+    cfg["chat_template"] += [{"name": "default", "template": "D {{ tools }}"}] if with_default else []
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps(cfg))
+    tok, ref = Tokenizer.load(tmp_path), transformers.AutoTokenizer.from_pretrained(tmp_path)
+    for tools in (TOOLS, []):
+        assert tok.apply_chat_template(MSGS, tools=tools) == ref.apply_chat_template(
+            MSGS, tools=tools, tokenize=False, add_generation_prompt=True) == f"T{len(tools)} systemuserassistantuser"
+    tok.template_kwargs = {"tools": TOOLS}
+    assert tok.apply_chat_template(MSGS).startswith("T1 ")
+    tok.template_kwargs = {}
+    if with_default:
+        assert tok.apply_chat_template(MSGS) == ref.apply_chat_template(MSGS, tokenize=False) == "D None"
+    else:
+        with pytest.raises(PonderError, match="none is 'default'"):
+            tok.apply_chat_template(MSGS)
+    tok.chat_template = "C"  # a template set since replaces the checkpoint's named ones
+    assert tok.apply_chat_template(MSGS, tools=TOOLS) == "C"
+
+
 def test_a_bos_token_added_by_added_tokens_decoder_loads_as_in_transformers(tmp_path):
     """A bos_token that tokenizer.json lacks but tokenizer_config.json's added_tokens_decoder adds: transformers
     loads it (and renders it in the template); Ponder checked the vocabulary before adding them and refused it."""
