@@ -2516,3 +2516,17 @@ def test_an_empty_reward_is_refused_before_anything_loads(cmd, tmp_path, monkeyp
     for spec in ("", "  "):
         assert main([*cmd, "--reward", spec, "--out", str(tmp_path / "o"), "--quiet"]) == 2
         assert "argument --reward: empty" in capsys.readouterr().err and loaded == []
+
+
+def test_verify_code_names_what_is_wrong_in_a_tests_field(tmp_path, capsys):
+    """A stdio case with numbers was refused as "needs string 'input' and 'output', got keys ['input',
+    'output']" (both keys there), and a list of ints or an empty list as "got list" (a list is allowed):
+    the message names the wrong value's type, or what the list holds."""
+    for tests, want in (([{"input": 5, "output": "6"}], "case 1: 'input' must be a string"),
+                        ([{"input": "5", "output": 6}], "case 1: 'output' must be a string"),
+                        ([5], "got a list holding int"), ([], "got an empty list")):
+        rows = tmp_path / "in.jsonl"
+        rows.write_text(json.dumps({"completion": "print(1)", "tests": tests}) + "\n")
+        assert main(["verify", "code", str(rows), "--workers", "1", "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert "in.jsonl:1: field 'tests': " in err and want in err and len(err.strip().splitlines()) == 1

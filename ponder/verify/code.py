@@ -4215,8 +4215,14 @@ def _make_plan(tests) -> dict:
     if isinstance(tests, list) and tests and all(isinstance(t, dict) for t in tests):
         cases = []
         for k, t in enumerate(tests):
-            if not isinstance(t.get("input"), str) or not isinstance(t.get("output"), str):
-                raise PonderError(f"code tests: case {k + 1} needs string 'input' and 'output', got keys {sorted(t)}")
+            for key in ("input", "output"):
+                if key not in t:
+                    raise PonderError(f"code tests: case {k + 1} needs string 'input' and 'output', "
+                                      f"got keys {sorted(t)}")
+                if not isinstance(t[key], str):  # (the keys are there: naming them hid the wrong value's type)
+                    raise PonderError(f"code tests: case {k + 1}: {key!r} must be a string (the program's "
+                                      f"standard {'input' if key == 'input' else 'output'} text), "
+                                      f"got {type(t[key]).__name__} {t[key]!r:.40}")
             cases.append(t)
         return {"mode": "stdio", "cases": cases}
     if isinstance(tests, str):
@@ -4224,8 +4230,11 @@ def _make_plan(tests) -> dict:
     elif isinstance(tests, list) and tests and all(isinstance(t, str) for t in tests):
         chunks = tests
     else:
+        # (a bare "got list" named a type that is allowed: say what the list holds)
+        got = (("an empty list" if not tests else "a list holding " + ", ".join(sorted({type(t).__name__ for t in tests})))
+               if isinstance(tests, list) else type(tests).__name__)
         raise PonderError(f"code tests: expected assert source (str or list of str) or a list of "
-                          f"{{'input','output'}} cases, got {type(tests).__name__}")
+                          f"{{'input','output'}} cases, got {got}")
     modules = []
     for k, chunk in enumerate(chunks):
         try:
