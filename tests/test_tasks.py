@@ -381,7 +381,8 @@ def test_load_jsonl_errors_name_file_and_line(tmp_path):
         load_dataset(p)
     with pytest.raises(PonderError, match="no such file"):
         load_dataset(tmp_path / "missing.jsonl")
-    with pytest.raises(PonderError, match="unsupported format '.csv'"):
+    with pytest.raises(PonderError, match=r"unsupported format '.csv' \(use .jsonl, .json, .ndjson, each also .gz, "
+                                          r"or .parquet\)"):
         load_dataset(_write(tmp_path / "x.csv", ["a,b"]))
 
 

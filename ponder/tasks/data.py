@@ -280,7 +280,7 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
         rows = _read_jsonl(path, limit)
     else:
         raise PonderError(f"{path}: unsupported format {fmt or '(no extension)'!r} "
-                          "(use .jsonl, .jsonl.gz or .parquet)")
+                          "(use .jsonl, .json, .ndjson, each also .gz, or .parquet)")
     stem = path.name[:len(path.name) - len(fmt)]  # "d" for d.jsonl and d.jsonl.gz alike
     items = []
     first_of: dict[str, tuple[str, str | None]] = {}  # id -> (where, field) of the row that has it
