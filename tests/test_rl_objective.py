@@ -365,6 +365,24 @@ def test_k3_near_on_policy_keeps_its_value():
         assert stats["kl_mean"] == pytest.approx(exact, rel=1e-3)
 
 
+def test_k3_of_an_extreme_log_ratio_is_finite():
+    """A token the policy has all but ruled out (log π_θ = −100, log π_ref = −1): exp(99) overflowed float32, the
+    loss was inf and the gradient NaN. The log-ratio is clamped to [−20, 20] (verl's low_var_kl); inside it the value
+    is the plain k3."""
+    k3 = ObjectiveConfig(ratio="none", clip="none", kl="k3", beta=1.0)
+    mask = torch.ones(1, 2, dtype=torch.bool)
+    lp = torch.tensor([[-100.0, -1.0]], requires_grad=True)
+    ref = torch.tensor([[-1.0, -100.0]])
+    loss, stats = policy_loss(lp, None, ref, torch.zeros(1), mask, k3)
+    loss.backward()
+    assert math.isfinite(float(loss.detach())) and torch.isfinite(lp.grad).all()
+    assert stats["kl_mean"] == pytest.approx((math.expm1(20) - 20 + 19 + math.exp(-20)) / 2, rel=1e-5)
+    for d in (-19.5, -3.0, 2.0, 19.5):  # in range: unchanged
+        lp = torch.tensor([[-30.0]])
+        _, stats = policy_loss(lp, None, lp + d, torch.zeros(1), torch.ones(1, 1, dtype=torch.bool), k3)
+        assert stats["kl_mean"] == pytest.approx(math.expm1(d) - d, rel=1e-5)
+
+
 def test_padding_values_are_never_read():
     X, tokens, mask, W0, old, ref, rewards = _problem(5)
     cfg = preset("grpo")
