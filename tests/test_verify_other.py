@@ -246,7 +246,7 @@ def test_at_least_fifteen_constraint_types_each_checked_both_ways():
 
 
 @pytest.mark.parametrize("text,ok", [('```json\n{"a": 1}\n```', True), ('```JSON {"a": 1}```', True), ("```\n[1]\n```", True),
-                                     ("```true```", True), ("  {}  ", True), ("```json\n{'a': 1}\n```", False),
+                                     ("```true```", True), ('  {"a": 1}  ', True), ("```json\n{'a': 1}\n```", False),
                                      ("```json\n```", False), ('```json\n{"a": 1}', False), ("``````", False)])
 def test_json_constraint_fences(text, ok):
     assert check_constraints(text, [{"type": "json"}]).correct == ok
@@ -585,6 +585,18 @@ def test_constraints_check_the_text_as_it_reads(text, constraint):
     constraint the rendered text breaks: zero-width spaces counted extra words, "c\u200bat" hid a
     forbidden word, "\u201a" was no comma."""
     assert not check_constraints(text, [constraint]).correct
+
+
+def test_a_response_without_a_word_meets_nothing():
+    """".", "{}", "***", "?!" say nothing, yet met every "at most"/"no ..." constraint: a forbidden_words plus a
+    word_count max (or json) was full reward for no answer."""
+    cs = [{"type": "forbidden_words", "keywords": ["cat"]}, {"type": "word_count", "max": 50}, {"type": "no_commas"},
+          {"type": "sentence_count", "max": 3}, {"type": "json"}]
+    for resp in (".", "{}", "[]", "***", "?!", "<think>a cat</think> ... ", "\u0301\u0301"):
+        for c in cs:
+            v = check_constraints(resp, [c])
+            assert (v.correct, v.score, v.reason) == (False, 0.0, "no words in response"), (resp, c)
+    assert check_constraints("0", cs).correct  # a number is a word (and valid JSON)
 
 
 def test_a_braille_blank_is_a_blank():

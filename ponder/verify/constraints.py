@@ -3,7 +3,7 @@
 Each constraint is a dict `{"type": ..., **params}`. Counting constraints take any of `n` (exact), `min`, `max`.
 `check_constraints` returns `score` = fraction of constraints met and `correct` = all met; the reason names the
 failed ones. By default only the text after the (first) "</think>" is checked: the constraints are about the
-response, not the reasoning (a "<think>" never closed, or only blanks after it, is no response: score 0).
+response, not the reasoning (a "<think>" never closed, or only blanks or no word after it, is no response: score 0).
 
 Types (params):
     word_count, sentence_count, paragraph_count, char_count, bullet_count,
@@ -286,6 +286,11 @@ def check_constraints(completion, constraints: list[dict], *, strip_think: bool 
     text = _visible(completion.split("</think>", 1)[-1] if strip_think else completion)
     if not text.strip():  # an empty response met every "no ..."/"at most" constraint: half the reward for nothing
         return Verdict(False, None, "empty response", score=0.0)
+    # nor does a response without a word: ".", "{}", "***" or "?!" met every "at most"/"no ..." constraint, a
+    # forbidden_words with a word_count max was full reward for saying nothing (IFEval, scoring a reply, not
+    # training on it, counts them met)
+    if not _WORD.search(text):
+        return Verdict(False, None, "no words in response", score=0.0)
     failed = []
     for k, c in enumerate(constraints):
         if not _TYPES[c["type"]][0](text, c):
