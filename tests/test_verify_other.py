@@ -599,6 +599,17 @@ def test_a_response_without_a_word_meets_nothing():
     assert check_constraints("0", cs).correct  # a number is a word (and valid JSON)
 
 
+def test_char_count_counts_a_letter_with_its_marks_once():
+    """Combining marks padded a char_count min: "a" under 9 stacked accents counted 10 characters; "e" + U+0301 is
+    the one character "é" (as precomposed), and Hindi vowel signs go with their consonant."""
+    stacked = " ".join(["a" + "\u0301\u0308\u0300\u0302\u0303\u0304\u0306\u0307\u030a"] * 10)  # 19 as read
+    assert not check_constraints(stacked, [{"type": "char_count", "min": 20}]).correct
+    assert check_constraints(stacked, [{"type": "char_count", "n": 19}]).correct
+    assert check_constraints("cafe\u0301", [{"type": "char_count", "max": 4}]).correct
+    for text in ("caf\u00e9", "cafe\u0301", "\u0928\u092e\u0938\u094d\u0924\u0947"):  # café twice, नमस्ते
+        assert check_constraints(text, [{"type": "char_count", "n": 4}]).correct, text
+
+
 def test_a_braille_blank_is_a_blank():
     """U+2800 renders as a blank but is no whitespace: a response of it alone met no_commas and a word_count max
     (no empty response), and blank paragraphs of it counted toward a paragraph_count min."""
