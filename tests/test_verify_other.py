@@ -610,6 +610,15 @@ def test_char_count_counts_a_letter_with_its_marks_once():
         assert check_constraints(text, [{"type": "char_count", "n": 4}]).correct, text
 
 
+@pytest.mark.parametrize("cat", ["\u1d04at", "c\u0251t", "\ua4da\ua4ee\ua4d4", "\u13df\u13aa\u13a2", "\u03f2at",
+                                 "\u2ca5\u03b1t", "CAT".replace("C", "\u03f9")])
+def test_more_look_alike_letters_hide_no_forbidden_word(cat):
+    """Latin small capitals, Latin alpha, Lisu, Cherokee, Greek lunate sigma ("ϲ", which NFKC turns into a "σ") and
+    Coptic letters drawn as Latin ones hid a forbidden "cat"."""
+    assert not check_constraints(f"I like my {cat}.", [{"type": "forbidden_words", "keywords": ["cat"]}]).correct
+    assert check_constraints(f"I like my {cat}.", [{"type": "keywords", "keywords": ["cat"]}]).correct
+
+
 def test_a_braille_blank_is_a_blank():
     """U+2800 renders as a blank but is no whitespace: a response of it alone met no_commas and a word_count max
     (no empty response), and blank paragraphs of it counted toward a paragraph_count min."""

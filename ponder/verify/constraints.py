@@ -74,18 +74,28 @@ _IGNORABLE = frozenset("\u034f\u17b4\u17b5" + "".join(map(chr, [*range(0x180B, 0
 _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
-# Letters that look the same as Latin ones (Cyrillic, Greek): "сat" with a Cyrillic "с" reads as "cat". Typographic
-# apostrophes are the ASCII one: "don’t" (as chat models write it) did not hold a forbidden "don't"
-_CONFUSABLE = str.maketrans(
-    "аеорсухіјѕһԁԛԝАВЕКМНОРСТХІЈЅοΑΒΕΖΗΙΚΜΝΟΡΤΥΧ’ʼ", "aeopcyxijshdqwABEKMHOPCTXIJSoABEZHIKMNOPTYX''"
-)
+# Letters that look the same as Latin ones: Cyrillic, Greek, Armenian, Coptic, Cherokee, Lisu letters and Latin small
+# capitals, after Unicode's confusables (UTS #39): "сat" with a Cyrillic "с" reads as "cat". With only the commonest
+# Cyrillic and Greek ones, "ᴄat", "cɑt", "ꓚAT", "ᏟAT" (small capital, Latin alpha, Lisu, Cherokee) and Greek "ι",
+# "ν" hid a forbidden word. Typographic apostrophes are the ASCII one: "don’t" (as chat models write it) did not
+# hold a forbidden "don't"
+_LOOKALIKES = {
+    "a": "аαɑ⍺", "c": "сϲᴄⲥ", "d": "ԁ", "e": "еҽ", "g": "ɡց", "h": "һհ", "i": "іıɩι", "j": "јϳ", "l": "ӏǀ", "n": "ո",
+    "o": "оοօᴏⲟ", "p": "рρⲣ", "q": "ԛզ", "r": "г", "s": "ѕꜱ", "u": "սυᴜʋ", "v": "νѵᴠ", "w": "ԝѡɯᴡ", "x": "х",
+    "y": "уүʏ", "z": "ᴢ", "A": "АΑᎪꓮ", "B": "ВΒᏴꓐ", "C": "СϹᏟꓚ", "D": "Ꭰꓓ", "E": "ЕΕᎬꓰ", "F": "Ϝꓝ", "G": "ԌᏀꓖ",
+    "H": "НΗᎻꓧҺ", "I": "ІΙӀꓲ", "J": "ЈᎫꓙ", "K": "КΚᏦꓗ", "L": "Ꮮꓡ", "M": "МΜᎷꓟ", "N": "Νꓠ", "O": "ОΟՕꓳ",
+    "P": "РΡᏢꓑ", "Q": "Ԛ", "R": "Ꭱꓣ", "S": "ЅᏚՏꓢ", "T": "ТΤᎢꓔ", "U": "Սꓴ", "V": "Ꮩꓦ", "W": "ԜᎳꓪ", "X": "ХΧꓫ",
+    "Y": "ΥҮꓬ", "Z": "ΖᏃꓜ", "'": "’ʼ",
+}
+_CONFUSABLE = str.maketrans({ch: latin for latin, chars in _LOOKALIKES.items() for ch in chars})
 
 
 def _fold(t: str) -> str:
-    """What a reader sees, for matching words and letters: NFKC (full-width "ｃａｔ" is "cat") and look-alikes."""
+    """What a reader sees, for matching words and letters: NFKC (full-width "ｃａｔ" is "cat") and look-alikes, mapped
+    before NFKC too (it turns a lunate sigma "ϲ", a look-alike "c", into a "σ")."""
     if t.isascii():
         return t
-    return unicodedata.normalize("NFKC", t).translate(_CONFUSABLE)
+    return unicodedata.normalize("NFKC", t.translate(_CONFUSABLE)).translate(_CONFUSABLE)
 
 
 # commas by look: ASCII, full-width, small, single low-9 quotation mark, ideographic, Arabic; and every other
