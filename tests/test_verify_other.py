@@ -619,6 +619,14 @@ def test_more_look_alike_letters_hide_no_forbidden_word(cat):
     assert check_constraints(f"I like my {cat}.", [{"type": "keywords", "keywords": ["cat"]}]).correct
 
 
+def test_a_greek_keyword_is_found_in_its_other_case():
+    """Look-alikes fold a Greek word apart from its other case ("ΝΑΙ" to "NAI", "ναι" to "vai"): it is looked for as
+    written too."""
+    assert not check_constraints("Η απάντηση: ναι.", [{"type": "forbidden_words", "keywords": ["ΝΑΙ"]}]).correct
+    assert check_constraints("ΝΑΙ, σίγουρα.", [{"type": "keywords", "keywords": ["ναι"]}]).correct
+    assert check_constraints("Η απάντηση: όχι.", [{"type": "forbidden_words", "keywords": ["ναι"]}]).correct
+
+
 def test_a_braille_blank_is_a_blank():
     """U+2800 renders as a blank but is no whitespace: a response of it alone met no_commas and a word_count max
     (no empty response), and blank paragraphs of it counted toward a paragraph_count min."""

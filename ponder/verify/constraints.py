@@ -165,11 +165,19 @@ def _in_bounds(count: int, c: dict) -> bool:
 
 
 def _occurrences(t: str, word: str) -> int:
+    if not word.isascii():  # a Greek or Cyrillic keyword folds apart from its other case ("ΝΑΙ" to "NAI", "ναι" to
+        # "vai"): it is looked for as written too
+        plain = unicodedata.normalize("NFKC", t)
+        return max(_count(_fold(t), _fold(word)), _count(plain, unicodedata.normalize("NFKC", word)))
+    return _count(_fold(t), word)
+
+
+def _count(t: str, word: str) -> int:
     # words as rendered: Markdown emphasis inside a word ("c**a**t", a bold "a") hid a forbidden "cat"
-    t = _EMPHASIS.sub(r"\2", _fold(t)) if "*" in t else _fold(t)
+    t = _EMPHASIS.sub(r"\2", t) if "*" in t else t
     # any run of blanks between a phrase's words, none around it: "machine\nlearning" (one line break renders as a
     # space) and "machine  learning" hid a forbidden "machine learning", and a keyword "cat " was never found
-    phrase = r"\s+".join(map(re.escape, _fold(word).split()))
+    phrase = r"\s+".join(map(re.escape, word.split()))
     # an underscore ends a word, as in _WORD: "_cat_" and "__cat__" (Markdown italic and bold) hid a forbidden "cat"
     found = re.finditer(r"(?<![^\W_])" + phrase + r"(?![^\W_])", t, re.IGNORECASE)
     if t.isascii():
