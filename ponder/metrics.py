@@ -8,8 +8,8 @@ Conventions
 * A *problem* has n sampled completions; each sample has a correctness label and (optionally) an
   extracted answer. ``None`` means "no answer could be extracted".
 * Intervals are over *problems* (the unit we want to generalise over): the Wilson score interval when
-  every problem's value is 0 or 1 (greedy accuracy), else an expanded percentile bootstrap; a metric is reported
-  as ``{"mean": m, "lo": lo, "hi": hi}``.
+  every problem's value is 0 or 1 (greedy accuracy) or all are the same, else an expanded percentile bootstrap; a
+  metric is reported as ``{"mean": m, "lo": lo, "hi": hi}``.
 * Majority-vote tie rule (fixed, used everywhere in Ponder): among the clusters with the highest vote,
   the one whose earliest member comes first in sample order wins. Sample order is the order the
   sampler produced them, so the rule is deterministic and does not favour any answer's content.
@@ -480,10 +480,13 @@ def wilson_ci(successes: int, n: int, *, alpha: float = 0.05) -> tuple[float, fl
         raise PonderError(f"wilson_ci: need 0 <= successes <= n and n >= 1, got {successes}/{n}")
     if not 0 < alpha < 1:
         raise PonderError(f"wilson_ci: alpha={alpha} must be in (0, 1)")
+    return _wilson(successes / n, n, alpha)
+
+
+def _wilson(p: float, n: int, alpha: float) -> tuple[float, float, float]:
     from statistics import NormalDist
 
     z = NormalDist().inv_cdf(1 - alpha / 2)
-    p = successes / n
     d = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / d
     half = z / d * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
@@ -495,12 +498,19 @@ def mean_ci(values: Sequence[float], *, n_boot: int = 1000, alpha: float = 0.05,
     """(mean, lo, hi) over problems: the Wilson interval when every per-problem value is 0 or 1 (greedy
     accuracy, a maj@k or pass@k that is the same for every draw), else the expanded percentile bootstrap.
     `proportion=False` (token counts, latencies) never takes Wilson: 1 token per sample is not a success rate.
-    A single problem's sampled accuracy (say 0.6 of 16 samples) has no interval over problems: [0, 1]."""
+    A single problem's sampled accuracy (say 0.6 of 16 samples) has no interval over problems: [0, 1]. Problems that
+    all score the same fraction (0.5 each) show no spread to resample, yet accuracies differ between problems:
+    the bootstrap's [0.5, 0.5] claimed the exact value from 5 problems. They take the Wilson interval of that
+    accuracy over n problems, the widest spread values in [0, 1] with that mean can have (as 0/1 values do)."""
     x = np.asarray(values, dtype=np.float64).ravel()
     if proportion and x.size and np.all((x == 0) | (x == 1)):
         return wilson_ci(int(x.sum()), int(x.size), alpha=alpha)
     if proportion and x.size == 1 and 0 <= x[0] <= 1:
         return float(x[0]), 0.0, 1.0
+    if proportion and x.size > 1 and np.all(x == x[0]) and 0 <= x[0] <= 1:
+        if not 0 < alpha < 1:
+            raise PonderError(f"mean_ci: alpha={alpha} must be in (0, 1)")
+        return _wilson(float(x[0]), int(x.size), alpha)
     return bootstrap_ci(x, n_boot=n_boot, alpha=alpha, seed=seed)
 
 

@@ -520,6 +520,21 @@ def test_accuracy_intervals_cover_at_small_n_and_extreme_accuracy():
         wilson_ci(3, 2)
 
 
+def test_identical_fractional_accuracies_get_a_non_zero_width_interval():
+    """Every problem at 0.5 (1 of 2 samples right) resampled to [0.5, 0.5]: certainty from 5 problems. Like 0/1
+    values (Wilson), identical fractions take the Wilson interval of their mean over the n problems; it narrows as
+    n grows and stays in [0, 1]; values that differ keep their bootstrap interval."""
+    from ponder.metrics import mean_ci, wilson_ci
+
+    for c, n in ((0.5, 5), (0.25, 8), (0.999, 10), (0.5, 200)):
+        m, lo, hi = mean_ci([c] * n)
+        assert m == c and 0 <= lo < c < hi <= 1, (c, n)
+    assert mean_ci([0.5] * 10) == wilson_ci(5, 10)  # the same width as half of 10 problems right
+    assert mean_ci([0.5] * 10)[2] - mean_ci([0.5] * 10)[1] > mean_ci([0.5] * 100)[2] - mean_ci([0.5] * 100)[1]
+    assert mean_ci([0.5, 0.5, 0.75]) == bootstrap_ci([0.5, 0.5, 0.75])
+    assert mean_ci([64.0] * 5, proportion=False) == (64.0, 64.0, 64.0)  # token counts: not an accuracy
+
+
 def test_wilson_bounds_solve_the_score_equation_and_counts_must_be_integers():
     """Wilson's bounds are the two p where the score statistic |phat - p| / sqrt(p (1 - p) / n) equals z, solved
     here by bisection (0 and 1 themselves at 0 and n successes). A fractional count (2.5 of 10: a sum of accuracies)
