@@ -274,6 +274,32 @@ def test_weighted_tie_in_exact_arithmetic_is_a_tie_for_the_vote_and_for_maj_at_k
         assert maj_at_k([ans], [lab], k, weights=[w]) == pytest.approx(np.mean(acc)), (ans, w, k)
 
 
+def test_maj_at_k_memory_does_not_grow_with_subsets_times_clusters():
+    """maj@k kept an (subsets x clusters) table: at k=1 every sample is a subset, so n samples of distinct answers
+    took n^2 floats (several 72 MB tables at n=3,000, 800 MB each at 10,000). Now one entry per answer voted on; the
+    vote still matches brute force where answers are mostly distinct."""
+    import tracemalloc
+
+    n = 3000
+    answers = [[None if j % 7 == 0 else str(j) for j in range(n)]]
+    labels = [[j % 3 == 0 for j in range(n)]]
+    tracemalloc.start()
+    try:
+        got = maj_at_k(answers, labels, 1)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert got == pytest.approx(sum(lab for a, lab in zip(answers[0], labels[0]) if a is not None) / n)
+    assert peak < 8 * n * n / 4, peak  # a quarter of one n x n float table
+    rng = np.random.default_rng(11)
+    for _ in range(30):
+        m = int(rng.integers(1, 9))
+        ans = [None if x == 0 else str(x) for x in rng.integers(0, 12, m)]
+        lab = [bool(x) for x in rng.integers(0, 2, m)]
+        for k in range(1, m + 1):
+            assert maj_at_k([ans], [lab], k) == pytest.approx(_brute_maj(ans, lab, k)), (ans, k)
+
+
 def test_maj_at_k_sampled_subsets_are_seeded_and_close_to_exact():
     rng = np.random.default_rng(3)
     answers = [[str(x) for x in rng.integers(0, 3, size=16)] for _ in range(5)]
