@@ -2055,3 +2055,10 @@ def test_a_capital_article_after_or_is_no_option_letter():
 def test_a_percent_sign_after_a_box_opens_no_comment():
     # a "%" right after a value is a percent sign, and the words after it are read (a revision here)
     assert check_math("The rate is \\boxed{30}% here, no wait \\boxed{40}", "40").correct
+
+
+@pytest.mark.parametrize("answer", ["\\sum_{n=1}^\\infty n", "\\sum_{n=1}^{\\infty} \\frac{1}{n}"])
+def test_sympy_failing_on_a_divergent_series_is_a_verdict_not_an_error(answer):
+    # SymPy raised "Sum diverges" in the worker: the verdict was "error: symbolic worker"
+    v = check_math(f"\\boxed{{{answer}}}", "3", timeout=10)
+    assert (v.correct, v.reason) == (False, "wrong")
