@@ -2062,3 +2062,33 @@ def test_sympy_failing_on_a_divergent_series_is_a_verdict_not_an_error(answer):
     # SymPy raised "Sum diverges" in the worker: the verdict was "error: symbolic worker"
     v = check_math(f"\\boxed{{{answer}}}", "3", timeout=10)
     assert (v.correct, v.reason) == (False, "wrong")
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3}, otherwise 5", "\\boxed{3}. Otherwise, $5$.", "\\boxed{3}, else 5",
+    "\\boxed{3} (5 also works)", "\\boxed{3}. 5 also works.", "\\boxed{3}, though 5 works too",
+    "\\boxed{3}; $5$ is also a solution.", "\\boxed{3}, but 5 is also possible",
+    "\\boxed{3}. It could also be 5.", "The answer is 3. The answer might also be 5.",
+    "\\boxed{3}, but \\boxed{5} also works", "\\boxed{3}. It could also be \\boxed{5}.",
+    "\\boxed{3}. Maybe the answer is 5.", "\\boxed{3}. Otherwise, the answer is 5.",
+    "\\boxed{3}. Perhaps, after all, the answer is 5.",
+])
+def test_two_values_offered_in_other_words_score_for_neither(completion):
+    # "otherwise", "also works", "could also be", "maybe the answer is" offered a second value: the answer read
+    # as one of them (3, or 5 when a box or an answer phrase came last) and scored for that gold
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3}, otherwise 3", "\\boxed{3}. Otherwise we would need more cases.",
+    "\\boxed{3}. It could also be written as 3.0.", "\\boxed{3}. This also works for n = 5.",
+    "\\boxed{3}. Note that 3 also works as a check.",
+])
+def test_words_after_an_answer_that_offer_no_other_value_are_no_hedge(completion):
+    assert check_math(completion, "3").correct
+
+
+def test_a_correcting_answer_phrase_after_a_box_still_wins():
+    assert check_math("\\boxed{3}. Or rather, the answer is 5.", "5").correct
+    assert check_math("\\boxed{3}. Wait, no. The answer is 5.", "5").correct

@@ -12,7 +12,8 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
    the whole completion when it is a short bare answer -> the last math span or number near the
    end (a number followed by a long tail of prose is not an answer; a run of values joined by
    "or"/"and"/"," is one list, so "It is 3 or 4." is a hedge). A box inside a box is read with the
-   outermost box around it. Another value offered with "or" (or "maybe", "alternatively", ...) right
+   outermost box around it. Another value offered with "or" (or "maybe", "alternatively", "otherwise", ..., or
+   as "5 also works", "it could also be 5", "maybe the answer is 5") right
    after the answer, in its sentence or opening the next, boxed or not ("\\boxed{3} or 4", "The answer
    is 3. Maybe 4.", "\\boxed{3}. Alternatively, ..., \\boxed{4}."), makes the answer a hedge, a list of
    both (the same value in another form is no other value; "Or rather \\boxed{4}" is a correction;
@@ -385,7 +386,7 @@ def _box_content(text: str, start: int, clen: int, limit: int, lenient: bool):
 _OR_AFTER_BOX_RE = re.compile(
     r"(?:\s|\$|\\[\])\[(]|\\\\)*(?:[,;:!?]{1,3}|\.+|\u2026|\u2014|\u2013|-{1,3})?(?:[\s*_`>$]|\\[\[(]|\\\\)*"
     r"[(\[]?[\s*_`]*(?:\\(?:text|textbf|textit|textrm|textsf|textnormal|emph|mathrm|mathbf|mathsf|operatorname)"
-    r"\s*\{\s*\(?[\s*_`]*)?(?:and\s*/\s*)?(or|\\lor|\\vee|\u2228|alternatively|maybe|perhaps|possibly)(?![A-Za-z0-9])",
+    r"\s*\{\s*\(?[\s*_`]*)?(?:and\s*/\s*)?(or|\\lor|\\vee|\u2228|alternatively|maybe|perhaps|possibly|otherwise|else)(?![A-Za-z0-9])",
     re.I,
 )
 _OR_WORDS = ("or", "\\lor", "\\vee", "\u2228")
@@ -397,6 +398,26 @@ _OFFERED_VALUE_RE = re.compile(
     r"(?:(?:it|that|the\s+answer)(?:'s|\s+is|\s+was|\s+could\s+be|\s+might\s+be)\s+)?(?:[-+]\s*)?(?:\d|\.\d|\\|\()",
     re.I,
 )
+# another value offered with "also" right after an answer, in its sentence or opening the next: "\boxed{3} (5 also
+# works)", "\boxed{3}; 5 is also a solution", "\boxed{3}. It could also be 5." (group 1 or 2: the other value)
+_ALSO_VALUE = r"(\\(?:boxed|fbox)\s*\{[^{}]*\}|\$[^$\n]{1,60}\$|[-+]?\d+(?:[.,/]\d+)*)"
+_ALSO_AFTER_RE = re.compile(
+    r"[\s$)\]]*(?:[,;:.!?]{1,3}|\u2014|\u2013|-{1,3})?[\s*_`(\[]*(?:(?:but|though|although|however|and|yet)\b[\s,]*)?"
+    r"(?:(?:it|that|this|the\s+answer|the\s+value|[a-z])\s+(?:could|might|may|can|would)\s+also\s+be\s+"
+    + _ALSO_VALUE + "|" + _ALSO_VALUE + r"\s+(?:also\s+works?|works?\s+too|works?\s+as\s+well|(?:is|are)\s+also\s+"
+    r"(?:possible|valid|correct|right|an?\s+(?:valid\s+|possible\s+|correct\s+)?(?:solution|answer|option))))(?![A-Za-z])",
+    re.I,
+)
+# the same after the last box: it is one more answer, the box before it another ("\boxed{3}, but \boxed{5} also works")
+_ALSO_TAIL_RE = re.compile(
+    r"[\s$)\]]*(?:also\s+works?|works?\s+too|works?\s+as\s+well|(?:is|are)\s+also\s+(?:possible|valid|correct|right"
+    r"|an?\s+(?:valid\s+|possible\s+|correct\s+)?(?:solution|answer|option)))(?![A-Za-z])",
+    re.I,
+)
+# ... and before it: "\boxed{3}. It could also be \boxed{5}."
+_ALSO_BEFORE_RE = re.compile(r"(?:could|might|may|can|would)\s+also\s+be[\s$(]*$", re.I)
+_HEDGE_WORD_RE = re.compile(r"\b(?:or|maybe|perhaps|possibly|alternatively|otherwise|else|also)\b", re.I)
+_CORRECTION_RE = re.compile(r"\b(?:no|wait|actually|instead|rather|oops|correction|sorry)\b", re.I)
 _SEP_WORD_RE = re.compile(r"\b(?:and|or)\b|[,;]")
 _REVISION_RE = re.compile(r"\b(?:no|not|wait|actually|instead|but|rather|oops|correction|hmm|sorry)\b", re.I)
 
@@ -447,6 +468,7 @@ def _boxes(text: str, lenient: bool):
     if not content or _blank(content):
         return (None, "no answer")
     parts = [content]
+    also_last = _ALSO_TAIL_RE.match(_fold(text[end : end + 200])) is not None
     total = len(content)
     boxes = 1  # duplicates included: 3,000 adjacent \boxed{1} is degenerate output, not "1"
     prev_start = start
@@ -479,7 +501,7 @@ def _boxes(text: str, lenient: bool):
             m is not None
             and _sentence_end(sq, _skip_space(sq, m.end())) == len(sq)
             and not _REVISION_RE.match(sq[m.end() :].lstrip(" \t\n,:;"))
-        )
+        ) or (len(sq) <= 300 and ((also_last and len(parts) == 1) or _ALSO_BEFORE_RE.search(sq) is not None))
         bare = _bare_gap(gap)  # (a word in white text is no correction: it does not show)
         if not hedged and not bare and _REVISION_RE.search(gap):
             break  # "\boxed{3}, no wait: \boxed{4}" is a correction, not a two-part answer
@@ -551,7 +573,8 @@ def _hedge(text: str, end: int) -> str | None:
     win = _fold(text[end : end + 200])
     m = _OR_AFTER_BOX_RE.match(win)
     if m is None:
-        return None
+        also = _ALSO_AFTER_RE.match(win)
+        return f"or {(also.group(1) or also.group(2)).strip('$')}" if also else None
     j = _BLANK_RUN_RE.match(text, end + m.end()).end()
     rest = win[: m.end()] + " " + _fold(text[j : j + 200])
     m_end = m.end()
@@ -1002,7 +1025,15 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
             if box_end > 0 and ("nswer" in text[box_end:] or "NSWER" in text[box_end:]):
                 pos, phr = _phrase_answer(text)
                 if pos >= box_end and phr is not None and "\\boxed" not in text[pos:] and _mathy(phr):
-                    ans = phr
+                    # "\boxed{3}. Maybe the answer is 5.", "Otherwise, the answer is 5": a phrase offered as another
+                    # answer is a hedge, not a revision (read as 5 alone, it scored for the gold 5)
+                    gap = _fold(text[box_end:pos])
+                    hedged = len(gap) <= 60 and _HEDGE_WORD_RE.search(gap) and not _CORRECTION_RE.search(gap)
+                    if hedged:
+                        h = _hedge(text, box_end)  # (the box's own hedge is this phrase: offered once)
+                        ans = f"{ans[: -len(h)].rstrip() if h and ans.endswith(h) else ans} or {phr}"
+                    else:
+                        ans = phr
     else:
         pos, phr = _phrase_answer(text)
         if phr is not None and phr.strip(" .:").lower() not in _NOT_ANSWERS:
