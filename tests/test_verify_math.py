@@ -2092,3 +2092,17 @@ def test_words_after_an_answer_that_offer_no_other_value_are_no_hedge(completion
 def test_a_correcting_answer_phrase_after_a_box_still_wins():
     assert check_math("\\boxed{3}. Or rather, the answer is 5.", "5").correct
     assert check_math("\\boxed{3}. Wait, no. The answer is 5.", "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3}. Another possible answer is 5.", "\\boxed{3}. The other answer is 5.",
+    "\\boxed{3}. Another solution is $5$.", "\\boxed{3}. 5 is another solution.", "\\boxed{3}. 5 would also work.",
+    "\\boxed{3}, 5 is also acceptable", "\\boxed{3}. Also 5.", "\\boxed{3}, and also 5", "\\boxed{3}, as well as 5",
+    "\\boxed{3} \\text{ otherwise } 5", "\\boxed{3}~\\text{(or possibly 5)}",
+    "\\boxed{3}\\quad\\text{otherwise}\\quad\\boxed{5}",
+])
+def test_another_answer_offered_after_the_answer_scores_for_neither(completion):
+    # "another answer is 5" read as a revision (5 alone), "5 is another solution", "also 5" as no other value (3
+    # alone), "\text{ otherwise } 5" hid its value behind the group's brace, "~" before "\text{(or" parted the "or"
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct

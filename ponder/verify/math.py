@@ -384,7 +384,7 @@ def _box_content(text: str, start: int, clen: int, limit: int, lenient: bool):
 # "\boxed{3}, maybe 4", "\boxed{3} -- or 4"; also opening the
 # next sentence: "\boxed{3}. Or 4.", "The answer is 3.\n\nAlternatively, 4."
 _OR_AFTER_BOX_RE = re.compile(
-    r"(?:\s|\$|\\[\])\[(]|\\\\)*(?:[,;:!?]{1,3}|\.+|\u2026|\u2014|\u2013|-{1,3})?(?:[\s*_`>$]|\\[\[(]|\\\\)*"
+    r"(?:\s|~|\$|\\[\])\[(]|\\\\)*(?:[,;:!?]{1,3}|\.+|\u2026|\u2014|\u2013|-{1,3})?(?:[\s*_`>$]|\\[\[(]|\\\\)*"
     r"[(\[]?[\s*_`]*(?:\\(?:text|textbf|textit|textrm|textsf|textnormal|emph|mathrm|mathbf|mathsf|operatorname)"
     r"\s*\{\s*\(?[\s*_`]*)?(?:and\s*/\s*)?(or|\\lor|\\vee|\u2228|alternatively|maybe|perhaps|possibly|otherwise|else)(?![A-Za-z0-9])",
     re.I,
@@ -398,27 +398,33 @@ _OFFERED_VALUE_RE = re.compile(
     r"(?:(?:it|that|the\s+answer)(?:'s|\s+is|\s+was|\s+could\s+be|\s+might\s+be)\s+)?(?:[-+]\s*)?(?:\d|\.\d|\\|\()",
     re.I,
 )
-# another value offered with "also" right after an answer, in its sentence or opening the next: "\boxed{3} (5 also
-# works)", "\boxed{3}; 5 is also a solution", "\boxed{3}. It could also be 5." (group 1 or 2: the other value)
+# another value offered with "also" (or "another answer is") right after an answer, in its sentence or opening the
+# next: "\boxed{3} (5 also works)", "\boxed{3}; 5 is another solution", "\boxed{3}. It could also be 5.",
+# "\boxed{3}, and also 5." (the first group that matched is the other value)
 _ALSO_VALUE = r"(\\(?:boxed|fbox)\s*\{[^{}]*\}|\$[^$\n]{1,60}\$|[-+]?\d+(?:[.,/]\d+)*)"
+_ALSO_GOOD = r"(?:(?:possible|valid|correct|acceptable)\s+)?(?:solution|answer|option|value)"
+_ALSO_SAYS = (  # after the other value
+    r"(?:also\s+works?|works?\s+too|works?\s+as\s+well|(?:would|could|might|may|will|should)\s+also\s+(?:work|be\s+"
+    r"(?:possible|valid|correct|right|acceptable|an?\s+" + _ALSO_GOOD + r"))|(?:is|are)\s+(?:also\s+(?:possible|valid"
+    r"|correct|right|acceptable|an?\s+" + _ALSO_GOOD + r")|another\s+" + _ALSO_GOOD + r"|an\s+alternative))(?![A-Za-z])"
+)
+_ALSO_INTRO = (  # before it
+    r"(?:(?:it|that|this|the\s+answer|the\s+value|[a-z])\s+(?:could|might|may|can|would)\s+also\s+be|(?:another|the"
+    r"\s+other|an\s+alternative)\s+" + _ALSO_GOOD + r"\s+(?:is|would\s+be|could\s+be|might\s+be)\s*:?)"
+)
 _ALSO_AFTER_RE = re.compile(
     r"[\s$)\]]*(?:[,;:.!?]{1,3}|\u2014|\u2013|-{1,3})?[\s*_`(\[]*(?:(?:but|though|although|however|and|yet)\b[\s,]*)?"
-    r"(?:(?:it|that|this|the\s+answer|the\s+value|[a-z])\s+(?:could|might|may|can|would)\s+also\s+be\s+"
-    + _ALSO_VALUE + "|" + _ALSO_VALUE + r"\s+(?:also\s+works?|works?\s+too|works?\s+as\s+well|(?:is|are)\s+also\s+"
-    r"(?:possible|valid|correct|right|an?\s+(?:valid\s+|possible\s+|correct\s+)?(?:solution|answer|option))))(?![A-Za-z])",
+    r"(?:" + _ALSO_INTRO + r"\s+" + _ALSO_VALUE + r"|(?:also|as\s+well\s+as)\s+" + _ALSO_VALUE
+    + r"(?=[\s$]*(?:[.!?;)]|$))|" + _ALSO_VALUE + r"\s+" + _ALSO_SAYS + ")",
     re.I,
 )
 # the same after the last box: it is one more answer, the box before it another ("\boxed{3}, but \boxed{5} also works")
-_ALSO_TAIL_RE = re.compile(
-    r"[\s$)\]]*(?:also\s+works?|works?\s+too|works?\s+as\s+well|(?:is|are)\s+also\s+(?:possible|valid|correct|right"
-    r"|an?\s+(?:valid\s+|possible\s+|correct\s+)?(?:solution|answer|option)))(?![A-Za-z])",
-    re.I,
-)
+_ALSO_TAIL_RE = re.compile(r"[\s$)\]]*" + _ALSO_SAYS, re.I)
 # ... and before it: "\boxed{3}. It could also be \boxed{5}."
-_ALSO_BEFORE_RE = re.compile(r"(?:could|might|may|can|would)\s+also\s+be[\s$(]*$", re.I)
-_HEDGE_WORD_RE = re.compile(r"\b(?:or|maybe|perhaps|possibly|alternatively|otherwise|else|also)\b", re.I)
+_ALSO_BEFORE_RE = re.compile(_ALSO_INTRO + r"[\s$(]*$", re.I)
+_HEDGE_WORD_RE = re.compile(r"\b(?:or|maybe|perhaps|possibly|alternatively|otherwise|else|also|another|other)\b", re.I)
 _CORRECTION_RE = re.compile(r"\b(?:no|wait|actually|instead|rather|oops|correction|sorry)\b", re.I)
-_SEP_WORD_RE = re.compile(r"\b(?:and|or)\b|[,;]")
+_SEP_WORD_RE = re.compile(r"\b(?:and|or|otherwise|else|alternatively|maybe|perhaps|possibly|also)\b|[,;]")
 _REVISION_RE = re.compile(r"\b(?:no|not|wait|actually|instead|but|rather|oops|correction|hmm|sorry)\b", re.I)
 
 
@@ -574,7 +580,7 @@ def _hedge(text: str, end: int) -> str | None:
     m = _OR_AFTER_BOX_RE.match(win)
     if m is None:
         also = _ALSO_AFTER_RE.match(win)
-        return f"or {(also.group(1) or also.group(2)).strip('$')}" if also else None
+        return f"or {next(g for g in also.groups() if g).strip('$')}" if also else None
     j = _BLANK_RUN_RE.match(text, end + m.end()).end()
     rest = win[: m.end()] + " " + _fold(text[j : j + 200])
     m_end = m.end()
@@ -582,7 +588,8 @@ def _hedge(text: str, end: int) -> str | None:
     rest = rest[: _sentence_end(rest, _skip_space(rest, m_end))].replace("$", " ")
     # the offering word reads as "or", filler goes: "\boxed{3}. Or equivalently 3.0" is "3 or 3.0", one value
     ws, we = m.start(1), m.end(1)
-    after = _HEDGE_FILLER_RE.sub(" ", rest[we:]).strip(" \t\n*_`").lstrip(",:").strip()
+    # ("\boxed{3} \text{ otherwise } 5": the group's close brace)
+    after = _HEDGE_FILLER_RE.sub(" ", rest[we:]).strip(" \t\n*_`").lstrip(",:})").strip()
     if not any(c.isdigit() for c in rest) and not _VALUE_WITHOUT_DIGIT_RE.match(after):
         return None  # "\boxed{3} or, in words, three"
     if m.group(1).lower() not in _OR_WORDS and not _OFFERED_VALUE_RE.match(after):
