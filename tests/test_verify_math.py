@@ -2106,3 +2106,13 @@ def test_another_answer_offered_after_the_answer_scores_for_neither(completion):
     # alone), "\text{ otherwise } 5" hid its value behind the group's brace, "~" before "\text{(or" parted the "or"
     assert not check_math(completion, "3").correct
     assert not check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3}. The other solution is $-2$, which is extraneous.",
+    "\\boxed{3}. The other solution is $-2$, but it is not valid.", "\\boxed{3}. Another answer is -2, which fails.",
+])
+def test_another_value_said_to_fail_is_no_hedge(completion):
+    # read as a second answer offered, the rejected root made the right 3 score wrong
+    assert check_math(completion, "3").correct
+    assert not check_math(completion, "-2").correct

@@ -418,6 +418,9 @@ _ALSO_AFTER_RE = re.compile(
     + r"(?=[\s$]*(?:[.!?;)]|$))|" + _ALSO_VALUE + r"\s+" + _ALSO_SAYS + ")",
     re.I,
 )
+_REJECTED_RE = re.compile(
+    r"\b(?:not|no|extraneous|invalid|rejected|discarded|excluded|fails|impossible|ruled\s+out)\b|n't", re.I
+)
 # the same after the last box: it is one more answer, the box before it another ("\boxed{3}, but \boxed{5} also works")
 _ALSO_TAIL_RE = re.compile(r"[\s$)\]]*" + _ALSO_SAYS, re.I)
 # ... and before it: "\boxed{3}. It could also be \boxed{5}."
@@ -580,7 +583,9 @@ def _hedge(text: str, end: int) -> str | None:
     m = _OR_AFTER_BOX_RE.match(win)
     if m is None:
         also = _ALSO_AFTER_RE.match(win)
-        return f"or {next(g for g in also.groups() if g).strip('$')}" if also else None
+        if also is None or _REJECTED_RE.search(win, also.end(), _sentence_end(win, also.end())):
+            return None  # "\boxed{3}. The other solution is $-2$, which is extraneous." offers no other answer
+        return f"or {next(g for g in also.groups() if g).strip('$')}"
     j = _BLANK_RUN_RE.match(text, end + m.end()).end()
     rest = win[: m.end()] + " " + _fold(text[j : j + 200])
     m_end = m.end()
@@ -1036,7 +1041,10 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
                     # answer is a hedge, not a revision (read as 5 alone, it scored for the gold 5)
                     gap = _fold(text[box_end:pos])
                     hedged = len(gap) <= 60 and _HEDGE_WORD_RE.search(gap) and not _CORRECTION_RE.search(gap)
-                    if hedged:
+                    sent = _fold(text[pos : pos + 300])
+                    if hedged and _REJECTED_RE.search(sent, 0, _sentence_end(sent, 0)):
+                        pass  # "Another answer is 5, which fails.": no other answer offered
+                    elif hedged:
                         h = _hedge(text, box_end)  # (the box's own hedge is this phrase: offered once)
                         ans = f"{ans[: -len(h)].rstrip() if h and ans.endswith(h) else ans} or {phr}"
                     else:
