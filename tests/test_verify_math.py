@@ -2116,3 +2116,20 @@ def test_another_value_said_to_fail_is_no_hedge(completion):
     # read as a second answer offered, the rejected root made the right 3 score wrong
     assert check_math(completion, "3").correct
     assert not check_math(completion, "-2").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer is 3. Another answer is 5.", "Final answer: 3\nAlternative answer: 5",
+    "Final answer: 3\n\nAnother possibility: 5", "\\boxed{3}\nAlternative: \\boxed{5}",
+    "\\boxed{3}\nAnother possibility: \\boxed{5}", "\\boxed{3}\n\nSecond answer: \\boxed{5}",
+])
+def test_an_answer_labelled_as_another_one_scores_for_neither(completion):
+    # the last answer phrase or box was read alone (5), though it names itself another answer beside 3
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct
+
+
+def test_a_phrase_labelled_as_another_answer_looks_back_once():
+    # a long run of "Another answer is k." is read in linear time, back to the phrase before the last only
+    completion = "The answer is 1. Another answer is 2. " * 5000
+    assert extract_answer(completion) == "1 or 2"

@@ -410,7 +410,8 @@ _ALSO_SAYS = (  # after the other value
 )
 _ALSO_INTRO = (  # before it
     r"(?:(?:it|that|this|the\s+answer|the\s+value|[a-z])\s+(?:could|might|may|can|would)\s+also\s+be|(?:another|the"
-    r"\s+other|an\s+alternative)\s+" + _ALSO_GOOD + r"\s+(?:is|would\s+be|could\s+be|might\s+be)\s*:?)"
+    r"\s+other|an?\s+alternative|alternative|second)\s+(?:" + _ALSO_GOOD + r"|possibility)\s*(?::|\s+(?:is|would\s+be"
+    r"|could\s+be|might\s+be)\s*:?)|alternative\s*:)"
 )
 _ALSO_AFTER_RE = re.compile(
     r"[\s$)\]]*(?:[,;:.!?]{1,3}|\u2014|\u2013|-{1,3})?[\s*_`(\[]*(?:(?:but|though|although|however|and|yet)\b[\s,]*)?"
@@ -775,7 +776,7 @@ def _sentence_end(s: str, i: int) -> int:
 _DANGLING_OR_RE = re.compile(r"\bor[\s*_`]*$", re.I)
 
 
-def _phrase_answer(text: str) -> tuple[int, str | None]:
+def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
     """(position, answer) of the last explicit answer phrase; (-1, None) if none."""
     low = text.lower()
     best, bend = -1, -1
@@ -785,6 +786,7 @@ def _phrase_answer(text: str) -> tuple[int, str | None]:
             best, bend = k, k + len(p)
     if best < 0:
         return -1, None
+    other = _OTHER_ANSWER_RE.search(low, max(0, best - 40), best)
     rest = text[bend : bend + 600]
     rest = rest.lstrip(" :*\t")
     if rest.lower().startswith("is "):
@@ -806,9 +808,16 @@ def _phrase_answer(text: str) -> tuple[int, str | None]:
         # "The answer is 3. Or 4.": another value offered right after the answer is a hedge, as after a
         # box; read as 3 alone it scored for the gold 3
         ans = f"{ans} {hedge}"
+    if other is not None and ans is not None and look_back:
+        # "Final answer: 3\nAlternative answer: 5", "The answer is 3. Another answer is 5.": the last phrase offers
+        # one more answer, the one before it stands (read as 5 alone, it scored for the gold 5)
+        prev = _phrase_answer(text[: other.start()], look_back=False)[1]  # (once: linear time)
+        if prev is not None:
+            ans = f"{prev} or {ans}"
     return best, ans
 
 
+_OTHER_ANSWER_RE = re.compile(r"\b(?:another|other|alternative|second|possible)\s+(?:(?:possible|valid|final)\s+)?$")
 _BARE_DIGIT_RE = re.compile(r"(?<![\^_A-Za-z\\])\d")  # a digit of a number, not of an exponent or a name
 
 
