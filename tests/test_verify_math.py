@@ -2133,3 +2133,14 @@ def test_a_phrase_labelled_as_another_answer_looks_back_once():
     # a long run of "Another answer is k." is read in linear time, back to the phrase before the last only
     completion = "The answer is 1. Another answer is 2. " * 5000
     assert extract_answer(completion) == "1 or 2"
+
+
+@pytest.mark.parametrize("completion", ["So x = 3. Or x = 5.", "So we get $3$. Also $5$ works.", "So x = 3 or x = 5."])
+def test_a_second_value_after_or_also_in_prose_scores_for_neither(completion):
+    # "Or x = 5" (a name before the value) and "Also $5$" did not join the run of values: 5 was read alone
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct
+
+
+def test_values_of_two_names_joined_by_and_are_not_a_list():
+    assert check_math("We get x = 2 and y = 3.", "3").correct

@@ -888,11 +888,12 @@ _DENIED = frozenset("not wrong incorrect false impossible invalid".split())
 
 
 # what may stand between two values of one list or hedge in prose: "3 or 4", "3, 4, and 5", "$3$ $4$", and
-# "or" opening the next sentence: "It is 3. Or 4."
+# "or" opening the next sentence: "It is 3. Or 4.", "x = 3. Or x = 4.", "We get $3$. Also $4$ works."
 # (the other value may open the next line, or a parenthesis: "It is $4$ or\n$3$.", "Thus 4 (or 3)")
 # (a comma or semicolon may end the line: "3,\n4"; Markdown bullets are a list: "- 3\n- 4")
 _LIST_GAP_RE = re.compile(
-    r"[ \t]*(?:[,;/]\s*)?(?:\s*\(?[ \t]*(?:and/or|and|or)\s+)?|[ \t]*[.!?]\s*\(?(?i:or)\s+|[ \t]*\n\s*[-*+][ \t]+"
+    r"[ \t]*(?:[,;/]\s*)?(?:\s*\(?[ \t]*(?:(?:and/or|and)\s+|or\s+(?:[A-Za-z]\s*=\s*)?))?"
+    r"|[ \t]*[.!?]\s*\(?(?i:or|also)\s+(?:[A-Za-z]\s*=\s*)?|[ \t]*\n\s*[-*+][ \t]+"
 )
 
 
