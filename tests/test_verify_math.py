@@ -2144,3 +2144,26 @@ def test_a_second_value_after_or_also_in_prose_scores_for_neither(completion):
 
 def test_values_of_two_names_joined_by_and_are_not_a_list():
     assert check_math("We get x = 2 and y = 3.", "3").correct
+
+
+@pytest.mark.parametrize("completion,first,other", [
+    ("\\boxed{x = 3}. Otherwise x = 5.", "3", "5"), ("\\boxed{3}, unless it is 5", "3", "5"),
+    ("\\boxed{3}\\text{, or } 5", "3", "5"), ("\\boxed{C}, otherwise D", "C", "D"), ("\\boxed{C}. Maybe D.", "C", "D"),
+    ("\\boxed{C}. D also works.", "C", "D"), ("\\boxed{C}. Could also be D.", "C", "D"),
+])
+def test_another_named_value_or_option_offered_after_the_answer_scores_for_neither(completion, first, other):
+    # "x = 5", an option letter, a value after "unless it is", a "," inside "\text{, or }": no other value was
+    # seen, and the first answer scored
+    assert not check_math(completion, first).correct
+    assert not check_math(completion, other).correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3} unless n = 0", "\\boxed{3}, unless 2 divides n", "\\boxed{3}. Could also be written as 3.0",
+])
+def test_a_condition_after_unless_offers_no_other_value(completion):
+    assert check_math(completion, "3").correct
+
+
+def test_maybe_before_a_named_value_is_commentary():
+    assert check_math("\\boxed{5}. Maybe x = 5 is easier to see.", "5").correct

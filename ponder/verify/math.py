@@ -386,7 +386,7 @@ def _box_content(text: str, start: int, clen: int, limit: int, lenient: bool):
 _OR_AFTER_BOX_RE = re.compile(
     r"(?:\s|~|\$|\\[\])\[(]|\\\\)*(?:[,;:!?]{1,3}|\.+|\u2026|\u2014|\u2013|-{1,3})?(?:[\s*_`>$]|\\[\[(]|\\\\)*"
     r"[(\[]?[\s*_`]*(?:\\(?:text|textbf|textit|textrm|textsf|textnormal|emph|mathrm|mathbf|mathsf|operatorname)"
-    r"\s*\{\s*\(?[\s*_`]*)?(?:and\s*/\s*)?(or|\\lor|\\vee|\u2228|alternatively|maybe|perhaps|possibly|otherwise|else)(?![A-Za-z0-9])",
+    r"\s*\{\s*[(,;]?[\s*_`]*)?(?:and\s*/\s*)?(or|\\lor|\\vee|\u2228|alternatively|maybe|perhaps|possibly|otherwise|else|unless)(?![A-Za-z0-9])",
     re.I,
 )
 _OR_WORDS = ("or", "\\lor", "\\vee", "\u2228")
@@ -398,10 +398,13 @@ _OFFERED_VALUE_RE = re.compile(
     r"(?:(?:it|that|the\s+answer)(?:'s|\s+is|\s+was|\s+could\s+be|\s+might\s+be)\s+)?(?:[-+]\s*)?(?:\d|\.\d|\\|\()",
     re.I,
 )
+# after "otherwise" a name may come first: "\boxed{x = 3}. Otherwise x = 5." ("Maybe x = 5 is easier" comments)
+_NAMED_VALUE_RE = re.compile(r"[A-Za-z]\s*=\s*(?:[-+]\s*)?(?:\d|\.\d|\\|\()")
+_UNLESS_VALUE_RE = re.compile(r"(?:it|that|the\s+answer)(?:'s|\s+is|\s+was)\s", re.I)
 # another value offered with "also" (or "another answer is") right after an answer, in its sentence or opening the
 # next: "\boxed{3} (5 also works)", "\boxed{3}; 5 is another solution", "\boxed{3}. It could also be 5.",
 # "\boxed{3}, and also 5." (the first group that matched is the other value)
-_ALSO_VALUE = r"(\\(?:boxed|fbox)\s*\{[^{}]*\}|\$[^$\n]{1,60}\$|[-+]?\d+(?:[.,/]\d+)*)"
+_ALSO_VALUE = r"(\\(?:boxed|fbox)\s*\{[^{}]*\}|\$[^$\n]{1,60}\$|[-+]?\d+(?:[.,/]\d+)*|(?-i:\(?[A-E]\)?)(?![A-Za-z0-9]))"
 _ALSO_GOOD = r"(?:(?:possible|valid|correct|acceptable)\s+)?(?:solution|answer|option|value)"
 _ALSO_SAYS = (  # after the other value
     r"(?:also\s+works?|works?\s+too|works?\s+as\s+well|(?:would|could|might|may|will|should)\s+also\s+(?:work|be\s+"
@@ -409,7 +412,7 @@ _ALSO_SAYS = (  # after the other value
     r"|correct|right|acceptable|an?\s+" + _ALSO_GOOD + r")|another\s+" + _ALSO_GOOD + r"|an\s+alternative))(?![A-Za-z])"
 )
 _ALSO_INTRO = (  # before it
-    r"(?:(?:it|that|this|the\s+answer|the\s+value|[a-z])\s+(?:could|might|may|can|would)\s+also\s+be|(?:another|the"
+    r"(?:(?:(?:it|that|this|the\s+answer|the\s+value|[a-z])\s+)?(?:could|might|may|can|would)\s+also\s+be|(?:another|the"
     r"\s+other|an?\s+alternative|alternative|second)\s+(?:" + _ALSO_GOOD + r"|possibility)\s*(?::|\s+(?:is|would\s+be"
     r"|could\s+be|might\s+be)\s*:?)|alternative\s*:)"
 )
@@ -598,7 +601,14 @@ def _hedge(text: str, end: int) -> str | None:
     after = _HEDGE_FILLER_RE.sub(" ", rest[we:]).strip(" \t\n*_`").lstrip(",:})").strip()
     if not any(c.isdigit() for c in rest) and not _VALUE_WITHOUT_DIGIT_RE.match(after):
         return None  # "\boxed{3} or, in words, three"
-    if m.group(1).lower() not in _OR_WORDS and not _OFFERED_VALUE_RE.match(after):
+    if m.group(1).lower() == "unless" and not _UNLESS_VALUE_RE.match(after):
+        return None  # "\boxed{3} unless n = 0" states a condition; "unless it's 5" offers 5
+    word = m.group(1).lower()
+    if word not in _OR_WORDS and not (
+        _OFFERED_VALUE_RE.match(after)
+        or _VALUE_WITHOUT_DIGIT_RE.match(after)
+        or (word in ("otherwise", "else") and _NAMED_VALUE_RE.match(after))
+    ):
         return None  # "\boxed{5}. Maybe double-check: 2 + 3 = 5." comments on the answer, offers no other
     return f"{rest[:ws].strip().lstrip('.!?,;').strip(' *_`>')} or {after}".strip()
 
