@@ -2206,6 +2206,17 @@ def test_ddp_resume_of_a_bad_run_is_refused_before_any_rank_is_spawned(tmp_path,
     assert {f: f.read_bytes() if f.is_file() else None for f in tmp_path.rglob("*")} == before
 
 
+def test_ddp_resume_with_another_setting_is_refused_as_one_process_refuses_it(tmp_path, ckpt, data):
+    """train_ddp(GRPOConfig(lr=..., steps=2), run, resume=True, nproc=2) handed its ranks the run's saved config, so
+    the lr given was dropped silently where train() refuses it. Refused the same way, before any rank starts."""
+    run = train(GRPOConfig(**{**SMALL, "model": str(ckpt), "data": str(data), "steps": 1}), tmp_path / "r",
+                progress=False)
+    given = GRPOConfig(steps=2, lr=1e-5)
+    one = _refusal(lambda: train(given, run, resume=True, progress=False))
+    assert "where lr is 0.001, not 1e-05" in one
+    assert _refusal(lambda: ddp.train_ddp(given, run, nproc=2, resume=True, progress=False)) == one
+
+
 def test_ddp_resume_leaves_the_checkpoint_of_a_run_saving_in_another_process_alone(tmp_path, hold_run):
     """`grpo --nproc 2 --resume` checked the run (putting back a checkpoint set aside) in the driver, which held
     no lock: a run training there, between the two renames of its save, had its old checkpoint moved back under its
