@@ -1416,6 +1416,58 @@ def test_ray_pool_closed_during_a_call_fails_it_without_restarting_actors(pool, 
     assert p.actors == [] and p.replaced == 0
 
 
+class _StallsOnPush:
+    """An actor handle whose weight load stays in flight until `flag` is removed (a large model's push)."""
+
+    def __init__(self, actor, flag):
+        self.actor, self.flag = actor, flag
+
+    def __getattr__(self, name):
+        return getattr(self.actor, name)
+
+    @property
+    def set_weights(self):
+        actor, flag = self.actor, self.flag
+
+        class Method:
+            @staticmethod
+            def remote(version, _):
+                return actor.score.remote(_score_stalling_on(flag), ["a"], ["stall"])
+        return Method
+
+
+def test_ray_pool_closed_during_a_push_fails_it_in_one_line(pool, ckpt, tmp_path):
+    """close() from another thread while push() waited for an actor to load the weights: the push took the killed
+    actor for a dead one and 'replaced' it in the emptied pool, an IndexError (list index out of range). One line
+    now, as a call's is, and nothing started."""
+    import threading
+
+    from ponder.distributed.ray_workers import RayPool
+
+    model, tok = ponder.load(ckpt)
+    flag = tmp_path / "stall"
+    flag.touch()
+    p = RayPool(1, num_cpus=0).start(model, tok)
+    real = p.actors[0]
+    p.actors[0] = _StallsOnPush(real, str(flag))
+    box = []
+    t = threading.Thread(target=lambda: box.append(_catch(lambda: p.push(model, 1))), daemon=True)
+    t.start()
+    try:
+        for _ in range(6000):  # (a guard: 300 s) until the push is in flight
+            if (tmp_path / "stall.started").exists():
+                break
+            time.sleep(0.05)
+        p.actors[0] = real  # (the handle close() can kill)
+        p.close()
+        t.join(300)  # (a guard)
+        assert not t.is_alive(), "the push hangs"
+    finally:
+        flag.unlink()
+    assert str(box[0]) == "RayPool: closed (by another thread) while a push of weights ran on it"
+    assert p.actors == [] and p.replaced == 0 and p.version is None
+
+
 def test_ray_generate_fn_called_after_its_pool_closed_does_not_restart_it(pool, ckpt):
     """A generate_fn called after its pool was closed (a late call of a run that has ended) started new actors that
     nobody closed, holding their CPUs for the rest of the Ray session."""

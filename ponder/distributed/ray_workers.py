@@ -470,7 +470,7 @@ class RayPool:
         self._state, self.version = ray.put(state), version  # (a replacement started below loads these)
         self._push_failed = None
         refs = [a.set_weights.remote(version, self._state) for a in self.actors]
-        deadline = self._deadline()
+        deadline, closes = self._deadline(), self._closes
         try:
             for k, (actor, ref) in enumerate(zip(list(self.actors), refs)):
                 try:
@@ -478,6 +478,9 @@ class RayPool:
                 except ray.exceptions.GetTimeoutError:
                     raise self._hung(ray, k, actor, "loading new weights") from None
                 except _died(ray):
+                    if self._closes != closes:  # (killed by close() in another thread: the pool is empty now)
+                        raise PonderError("RayPool: closed (by another thread) while a push of weights ran on "
+                                          "it") from None
                     if self.actors[k] is actor:
                         self._replace(k, "while loading new weights")  # the replacement starts with them
                 except ray.exceptions.RayTaskError as e:  # e.g. weights of another architecture than the replicas'
