@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -43,6 +44,23 @@ def _check_n(where: str, name: str, n) -> None:
     1.0, silently), and a float failed deep inside as a bare TypeError."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise PonderError(f"{where}: {name}={n!r} must be an integer >= 1")
+
+
+def _texts_arg(where: str, name: str, texts) -> list[str]:
+    """`texts` as a list of strings. One string (or a path) is one text, not a list of them: iterated, it was read as
+    its characters, each a text, and every score came out silently (distinct-n, self-BLEU, similarity, a training
+    "file" of one-letter texts matching nothing); an element that is not text was a bare AttributeError."""
+    if isinstance(texts, (str, bytes, os.PathLike)):
+        raise PonderError(f"{where}: {name} is one {type(texts).__name__} ({str(texts)[:40]!r}), not a list of texts"
+                          + (" (a training file: iter_texts(path))" if name == "train_texts" else ""))
+    try:
+        texts = list(texts)
+    except TypeError:
+        raise PonderError(f"{where}: {name} must be a list of texts, got {type(texts).__name__}") from None
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            raise PonderError(f"{where}: {name}[{i}] is {type(t).__name__} {t!r:.40}, not text")
+    return texts
 
 
 def _sign_p(up: int, down: int) -> float:
@@ -268,6 +286,9 @@ def ngram_overlap(
     max_doc_freq is the limit applied.
     """
     _check_n("ngram_overlap", "n", n)
+    bench_texts = _texts_arg("ngram_overlap", "bench_texts", bench_texts)
+    if isinstance(train_texts, (str, bytes, os.PathLike)):  # (streamed: its elements are checked as they come)
+        _texts_arg("ngram_overlap", "train_texts", train_texts)
     if len(bench_texts) == 0:
         raise PonderError("ngram_overlap: no benchmark items")
     index: dict[tuple[str, ...], list[int]] = defaultdict(list)
@@ -283,6 +304,8 @@ def ngram_overlap(
     doc_freq: Counter = Counter()  # benchmark n-gram -> number of training texts containing it
     n_train = 0
     for t in train_texts:
+        if not isinstance(t, str):
+            raise PonderError(f"ngram_overlap: train_texts[{n_train}] is {type(t).__name__} {t!r:.40}, not text")
         n_train += 1
         doc_freq.update({g for g in ngrams(normalize_words(t), n) if g in index})
     max_df = max(boilerplate_min_docs, boilerplate_share * n_train)
@@ -354,6 +377,7 @@ def prefix_completion_probe(
     Returns ``{"fractions": {"0.6": {"n", "exact_match", "rouge_l": {"mean", "lo", "hi"}}}, "items":
     [{"index", "fraction", "prefix", "truth", "continuation", "exact", "rouge_l"}], "n_skipped"}``.
     """
+    problems = _texts_arg("prefix_completion_probe", "problems", problems)
     if len(problems) == 0:
         raise PonderError("prefix_completion_probe: no problems")
     _check_fractions("prefix_completion_probe", fractions)
@@ -743,6 +767,7 @@ def distinct_n(texts: Sequence[str], n: int) -> float:
     metric, which divides by the number of tokens instead (the same for n = 1). Texts with no n-gram at all
     (every one shorter than n words) have no distinct-n: NaN (null in JSON), not 0.0, which read as "no
     diversity" for samples as different as "63" and "7"."""
+    texts = _texts_arg("distinct_n", "texts", texts)
     if len(texts) == 0:
         raise PonderError("distinct_n: no texts")
     _check_n("distinct_n", "n", n)
@@ -758,6 +783,7 @@ def self_bleu(texts: Sequence[str], max_n: int = 4) -> float:
     Smoothing: add-one on numerator and denominator for n >= 2 (Lin & Och 2004), so short texts
     without a 4-gram match are not all 0. Identical texts score 1.0 (empty ones too); higher = less diverse.
     """
+    texts = _texts_arg("self_bleu", "texts", texts)
     if len(texts) < 2:
         raise PonderError(f"self_bleu: need at least 2 texts, got {len(texts)}")
     _check_n("self_bleu", "max_n", max_n)
@@ -832,6 +858,7 @@ def _similarity_fn(method: str, n: int) -> Callable[[str, str], float]:
 
 def pairwise_similarity(texts: Sequence[str], method: str = "ngram", *, n: int = 2) -> float:
     """Mean similarity over all unordered pairs: Jaccard of word n-gram sets ("ngram") or ROUGE-L."""
+    texts = _texts_arg("pairwise_similarity", "texts", texts)
     if len(texts) < 2:
         raise PonderError(f"pairwise_similarity: need at least 2 texts, got {len(texts)}")
     _check_n("pairwise_similarity", "n", n)
@@ -853,6 +880,7 @@ def embedding_similarity(texts: Sequence[str], model_path: str | Path | None) ->
         raise PonderError(
             f"embedding_similarity needs a local sentence-transformers model directory; got {model_path!r}"
         )
+    texts = _texts_arg("embedding_similarity", "texts", texts)
     if len(texts) < 2:
         raise PonderError(f"embedding_similarity: need at least 2 texts, got {len(texts)}")
     from sentence_transformers import SentenceTransformer
@@ -876,6 +904,7 @@ def intra_model_homogeneity(
     """
     per = []
     for i, samples in enumerate(samples_per_prompt):
+        samples = _texts_arg("intra_model_homogeneity", f"samples_per_prompt[{i}]", samples)
         if len(samples) < 2:
             continue
         per.append(
@@ -908,6 +937,8 @@ def inter_model_homogeneity(
     models = list(samples_by_model)
     if len(models) < 1:
         raise PonderError("inter_model_homogeneity: no models")
+    samples_by_model = {m: [_texts_arg("inter_model_homogeneity", f"samples_by_model[{m!r}][{i}]", s)
+                            for i, s in enumerate(v)] for m, v in samples_by_model.items()}
     n_prompts = {m: len(v) for m, v in samples_by_model.items()}
     if len(set(n_prompts.values())) != 1:
         raise PonderError(f"inter_model_homogeneity: models have different prompt counts {n_prompts}")

@@ -851,6 +851,27 @@ def test_pairwise_similarity_and_homogeneity():
         inter_model_homogeneity({"A": collapsed, "B": collapsed[:2]})
 
 
+@pytest.mark.parametrize("call,match", [
+    (lambda: distinct_n("the cat sat on the mat", 1), r"distinct_n: texts is one str \('the cat"),
+    (lambda: self_bleu("the cat sat"), "self_bleu: texts is one str"),
+    (lambda: pairwise_similarity("ab"), "pairwise_similarity: texts is one str"),
+    (lambda: intra_model_homogeneity(["a b c", "d e f"]), r"samples_per_prompt\[0\] is one str"),
+    (lambda: inter_model_homogeneity({"A": ["a b c"], "B": ["a b c"]}), r"samples_by_model\['A'\]\[0\] is one str"),
+    (lambda: ngram_overlap("train.jsonl", [PROBLEMS[0]], n=2), r"train_texts is one str .*iter_texts\(path\)"),
+    (lambda: ngram_overlap(Path("train.jsonl"), [PROBLEMS[0]], n=2), "train_texts is one PosixPath"),
+    (lambda: ngram_overlap([{"text": PROBLEMS[0]}], [PROBLEMS[0]], n=2), r"train_texts\[0\] is dict"),
+    (lambda: ngram_overlap([PROBLEMS[0]], PROBLEMS[0], n=2), "bench_texts is one str"),
+    (lambda: prefix_completion_probe(lambda ps: ps, PROBLEMS[0]), "problems is one str"),
+    (lambda: prefix_completion_probe(lambda ps: ps, [PROBLEMS[0], None]), r"problems\[1\] is NoneType"),
+])
+def test_one_text_where_a_list_of_texts_is_expected_is_refused_not_read_as_its_characters(call, match):
+    """A string is iterable: passed where a list of texts goes, each character was a text and every score came out
+    silently (distinct-1 of one sentence 0.53, a training file's path 11 one-letter texts overlapping nothing, two
+    models' "samples" 0.1 alike); an element that is no text was a bare AttributeError."""
+    with pytest.raises(PonderError, match=match):
+        call()
+
+
 def test_similarity_scores_of_exactly_0_or_1_get_the_bootstrap_interval_not_wilsons():
     """Similarity, self-BLEU, distinct-n and ROUGE-L are scores, not success rates (the intervals are documented
     as a bootstrap over prompts). When every prompt happened to score exactly 1.0 (a collapsed model) they took
