@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import numbers
 import os
 import re
 from collections import Counter, defaultdict
@@ -1256,12 +1257,17 @@ def run_diversity_probe(
         models = {"model": tuple(models)}
     if not isinstance(models, dict) or not models:
         raise PonderError("diversity probe: models must be {name: (model, tokenizer)} with at least one model")
-    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 2:
+    # (a numpy integer, from a grid of settings, is one: it was refused as "must be an integer, got 8")
+    if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral) or n_samples < 2:
         raise PonderError(f"diversity probe: n_samples must be an integer >= 2, got {n_samples!r}")
+    n_samples = int(n_samples)
     _similarity_fn(method, ngram_n)  # an unknown method or a bad n before any sampling, not after it
     items = list(items)
     if not items:
         raise PonderError("diversity probe: no items")
+    for i, it in enumerate(items):  # (a bare KeyError)
+        if isinstance(it, dict) and "prompt" not in it:
+            raise PonderError(f"diversity probe: item {it.get('id', i)} has no 'prompt' (keys: {sorted(it)[:8]})")
     if out_dir is not None:  # an output that cannot be written: before sampling, not after every sample
         check_writable(Path(out_dir) / "diversity.json")
     prompts = [it["prompt"] if isinstance(it, dict) else it for it in items]

@@ -1104,6 +1104,17 @@ def test_diversity_probe_runs_models_and_writes_heatmap(word_models, tiny_random
         run_diversity_probe((m, tok), items, n_samples=1)
 
 
+def test_diversity_probe_takes_a_numpy_sample_count_and_names_an_item_without_a_prompt(tiny_random):
+    """A numpy n_samples (from a grid of settings) was refused as "must be an integer >= 2, got np.int64(3)", and an
+    item without a 'prompt' was a bare KeyError."""
+    from ponder.probes import run_diversity_probe
+
+    res = run_diversity_probe(tiny_random, ["1 + 2 ="], n_samples=np.int64(2), max_new_tokens=4)
+    assert res["n_samples"] == 2 and type(res["n_samples"]) is int
+    with pytest.raises(PonderError, match=r"diversity probe: item q7 has no 'prompt' \(keys: \['id', 'question'\]\)"):
+        run_diversity_probe(tiny_random, [{"id": "q7", "question": "1 + 2 ="}], n_samples=2, max_new_tokens=4)
+
+
 def test_a_model_resembles_itself_across_the_matrix_as_on_its_diagonal(tiny_random):
     """Every model samples with the same seed, so sample i of two models is drawn with the same random numbers:
     the cross-model mean took in the pairs (A_i, B_i), alike by construction. The same model twice read 0.25
