@@ -77,6 +77,9 @@ def _strict_json(x) -> str:
 
 
 def resolve_method(method: str) -> str:
+    if not isinstance(method, str):  # (a list, as sweep's methods are, was a bare "unhashable type" TypeError)
+        raise PonderError(f"method must be one method's name, got {type(method).__name__} {method!r:.60} (known: "
+                          f"{', '.join(scale.METHODS)}; curves over several: sweep)")
     name = METHOD_ALIASES.get(method, method)
     if name not in scale.METHODS:
         raise PonderError(f"unknown method {method!r} (known: {', '.join(scale.METHODS)})")

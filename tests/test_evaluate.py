@@ -54,6 +54,15 @@ def test_evaluate_errors(micro):
         evaluate(model, tok, ITEMS, method="sampling", n=3, temperature=0, progress=False)
 
 
+@pytest.mark.parametrize("method", [["sampling", "self_consistency"], {"name": "sampling"}])
+def test_a_method_that_is_no_name_is_refused_by_name_not_as_unhashable(micro, method):
+    """A list of methods (as sweep takes) or a dict was a bare "unhashable type" TypeError from the alias lookup."""
+    model, tok = micro
+    with pytest.raises(PonderError, match=r"method must be one method's name, got (list|dict) .*curves over several: "
+                                          "sweep"):
+        evaluate(model, tok, ITEMS, method=method, progress=False)
+
+
 def test_a_generate_fn_that_loses_problems_is_refused(micro):
     """Outcomes were paired with problems by zip: a hook returning fewer shrank the benchmark without a word."""
     model, tok = micro
