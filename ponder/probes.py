@@ -359,6 +359,16 @@ def _check_fractions(where: str, fractions: Sequence[float]) -> None:
             raise PonderError(f"{where}: fraction {f!r} must be a number in (0, 1)")
 
 
+def _takes_rests(fn) -> bool:
+    """Whether a prefix probe's ``model_generate`` takes ``rests=`` (each prompt's true remaining text)."""
+    import inspect
+
+    try:
+        return "rests" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def prefix_completion_probe(
     model_generate: Callable[[list[str]], list[str]],
     problems: Sequence[str],
@@ -371,7 +381,9 @@ def prefix_completion_probe(
     written up to the cut, no chat template) and produce at least as many words as the true rest (the problem's word count is
     a safe max_new_tokens budget in words; tokens are usually ~1.3x words). The continuation is
     normalised and cut to the same number of words as the normalised true rest, then compared:
-    exact match (all words equal) and ROUGE-L. Problems with fewer than 2 words are skipped; so are those
+    exact match (all words equal) and ROUGE-L. A ``model_generate`` that takes a ``rests`` keyword is given each
+    prompt's true remaining text too, to decode far enough to recite it (``run_contamination_probe``'s decodes at
+    least the tokens it takes). Problems with fewer than 2 words are skipped; so are those
     with no word after their first but punctuation, and a cut that would leave only punctuation to recite
     ("... 3 ?" before the "?") moves back to the last real word, since any continuation matches nothing.
 
@@ -398,7 +410,10 @@ def prefix_completion_probe(
                 k -= 1
             cuts.append((i, words, k))
         prompts = [problems[i][: ends[i][k - 1]].lstrip() for i, _, k in cuts]
-        conts = list(model_generate(prompts))
+        if _takes_rests(model_generate):  # (to decode far enough to recite them)
+            conts = list(model_generate(prompts, rests=[problems[i][ends[i][k - 1]:] for i, _, k in cuts]))
+        else:
+            conts = list(model_generate(prompts))
         if len(conts) != len(prompts):
             raise PonderError(
                 f"prefix_completion_probe: model_generate returned {len(conts)} texts for {len(prompts)} prompts"
@@ -1090,7 +1105,8 @@ def run_contamination_probe(
 
     * Prefix completion (greedy, from the problem's raw text, with no chat template: a text prompt as it is,
       or for a prompt of chat messages (verl's and open-r1's layouts) the content of its last user message:
-      that is the benchmark's problem, the text a model memorises; the template around it is not).
+      that is the benchmark's problem, the text a model memorises; the template around it is not), decoded up to
+      ``max_new_tokens`` or, where a problem's rest takes more tokens, that many (within the model's context).
     * Perturbation (when a number re-sampler exists: ``perturb_fn="auto"`` uses the task's, e.g.
       ``ponder.tasks.word.perturb``; pass a function for other data, None to skip): greedy answers on
       the originals and on perturbed copies, judged by ``reward`` (default: the math verifier), answers
@@ -1169,8 +1185,19 @@ def run_contamination_probe(
         total = usable * len(fractions) * (2 if pf is not None and control else 1) + (2 * len(items) if pf else 0)
         bar = tqdm(total=total, desc="contamination probe", dynamic_ncols=True)
 
-    def model_generate(prompts: list) -> list[str]:  # texts (the prefixes) or chat messages (perturbation)
-        out = sample(model, tok, prompts, n=1, max_new_tokens=max_new_tokens, temperature=0.0, seed=seed,
+    def model_generate(prompts: list, rests: list[str] | None = None) -> list[str]:  # texts (the prefixes) or chat
+        # messages (perturbation)
+        budget = max_new_tokens
+        if rests and tok is not None:  # the prefix probe: a rest longer than max_new_tokens could not be recited
+            # whole (exact match 0, ROUGE-L capped, whatever the model memorised): decoded to the tokens it takes,
+            # within the context
+            from ponder.engine import render_prompts
+
+            need = max(len(tok.encode_continuation(p, r)) for p, r in zip(prompts, rests)) + 1  # (+1: a seam merge)
+            limit = getattr(getattr(model, "config", model), "max_position_embeddings", None)
+            room = limit - max(map(len, render_prompts(tok, prompts))) if isinstance(limit, int) else need
+            budget = max(max_new_tokens, min(need, room))
+        out = sample(model, tok, prompts, n=1, max_new_tokens=budget, temperature=0.0, seed=seed,
                      progress=bar.update if bar else None)
         return [g[0].text for g in out]
 

@@ -1147,6 +1147,37 @@ def test_a_bad_train_file_is_refused_before_any_sampling(tiny_random, tmp_path, 
         iter_texts(tmp_path)
 
 
+def test_the_prefix_probe_decodes_far_enough_to_recite_a_long_problem(tiny_random, monkeypatch):
+    """Every prefix was decoded to max_new_tokens (128 from the CLI): a problem whose rest takes more tokens (a long
+    MATH or GSM8K problem at 40% of its words) could not be recited whole, so a model that memorised it scored exact
+    match 0 and a capped ROUGE-L. A verbatim reciter, cut at the budget it is given, is caught at every fraction."""
+    import types
+
+    import ponder.engine
+    from ponder.probes import run_contamination_probe
+
+    model, tok = tiny_random
+    long = " ".join(PROBLEMS)  # (60 words: a rest of 24 to 36 words, far over 16 tokens)
+    problems = [long, PROBLEMS[0]]
+    budgets = []
+
+    def reciter(model, tok, prompts, *, max_new_tokens, **kw):  # greedy recitation, max_new_tokens tokens of it
+        budgets.append(max_new_tokens)
+        out = []
+        for p in prompts:
+            rest = next(q for q in problems if q.startswith(p))[len(p):]
+            ids = tok.encode_continuation(p, rest)[:max_new_tokens]
+            out.append([types.SimpleNamespace(text=tok.decode_continuation(tok.encode(p), ids))])
+        return out
+
+    monkeypatch.setattr(ponder.engine, "sample", reciter)
+    items = [{"prompt": q, "answer": "1"} for q in problems]
+    res = run_contamination_probe(model, tok, items, perturb_fn=None, max_new_tokens=16)
+    for f, fr in res["prefix"]["fractions"].items():
+        assert fr["exact_match"] == 1.0 and fr["rouge_l"]["mean"] == 1.0, f
+    assert min(budgets) >= 16 and max(budgets) > 16
+
+
 def test_calibrated_excess_interval_is_clamped_with_its_mean():
     """An excess below 0 is no excess: the mean was clamped to 0 but its interval stayed negative, a mean
     outside its own interval."""
