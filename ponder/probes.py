@@ -64,6 +64,18 @@ def _texts_arg(where: str, name: str, texts) -> list[str]:
     return texts
 
 
+def _check_seed(where: str, seed) -> int:
+    """A probe's seed, checked before any sampling as the engine checks it, None refused: it keys the perturbed
+    copies and the intervals too (None was a bare TypeError at the copies, or refused by the bootstrap once every
+    sample had been drawn)."""
+    from ponder.engine import check_sampling
+
+    if seed is None:
+        raise PonderError(f"{where}: seed must be an integer in [0, 2**63), got None (the probe is seeded throughout)")
+    check_sampling(seed=seed)
+    return int(seed)  # (a numpy one: seed * 1_000_003 overflowed int64 for a large seed, and JSON wrote it as text)
+
+
 def _sign_p(up: int, down: int) -> float:
     """The exact sign test's one-sided p: at least `up` of the up + down items that differ going up, if either way
     were equally likely (a binomial(up + down, 1/2) tail); items that do not differ say nothing."""
@@ -1131,6 +1143,7 @@ def run_contamination_probe(
     from ponder.engine import sample
     from ponder.evaluate import atomic_write_text
 
+    seed = _check_seed("contamination probe", seed)
     items = list(items)
     if not items:
         raise PonderError("contamination probe: no items")
@@ -1289,6 +1302,7 @@ def run_diversity_probe(
         raise PonderError(f"diversity probe: n_samples must be an integer >= 2, got {n_samples!r}")
     n_samples = int(n_samples)
     _similarity_fn(method, ngram_n)  # an unknown method or a bad n before any sampling, not after it
+    seed = _check_seed("diversity probe", seed)
     items = list(items)
     if not items:
         raise PonderError("diversity probe: no items")

@@ -1178,6 +1178,28 @@ def test_the_prefix_probe_decodes_far_enough_to_recite_a_long_problem(tiny_rando
     assert min(budgets) >= 16 and max(budgets) > 16
 
 
+@pytest.mark.parametrize("probe", ["contamination", "diversity"])
+def test_a_probe_seed_of_none_is_refused_before_any_sampling(tiny_random, monkeypatch, probe):
+    """seed=None was a bare TypeError at the contamination probe's perturbed copies (seed * 1_000_003), and the
+    diversity probe drew every sample of every model (each from a fresh random stream, not one seed for all) before
+    its bootstrap refused it as "bootstrap_ci: seed=None"."""
+    import ponder.engine
+    from ponder.probes import run_contamination_probe, run_diversity_probe
+    from ponder.tasks import generate
+
+    def no_sampling(*a, **k):
+        raise AssertionError("sampled before checking the seed")
+
+    monkeypatch.setattr(ponder.engine, "sample", no_sampling)
+    items = generate("word", "test", 2, seed=0)
+    run = (lambda **kw: run_contamination_probe(*tiny_random, items, **kw)) if probe == "contamination" else (
+        lambda **kw: run_diversity_probe(tiny_random, items, n_samples=2, **kw))
+    with pytest.raises(PonderError, match=f"{probe} probe: seed must be an integer in \\[0, 2\\*\\*63\\), got None"):
+        run(seed=None)
+    with pytest.raises(PonderError, match="seed must be an integer in .*got -1"):
+        run(seed=-1)
+
+
 def test_calibrated_excess_interval_is_clamped_with_its_mean():
     """An excess below 0 is no excess: the mean was clamped to 0 but its interval stayed negative, a mean
     outside its own interval."""
