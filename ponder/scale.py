@@ -191,6 +191,9 @@ def _check_prompts(prompts):
         if isinstance(p, (list, tuple)) and p and _is_id(p[0]):
             raise PonderError(f"prompt {i}: test-time methods take strings or chat-message lists, "
                               "not token ids")
+        if isinstance(p, (list, tuple)) and not p:  # (rendered as the template's bare generation prompt: a problem
+            # of nothing evaluated, where an empty text prompt is refused, as the data loader refuses both)
+            raise PonderError(f"prompt {i}: an empty list of chat messages (no problem to solve)")
         # (budget forcing reads each prompt's text before the engine sees it: None or 5 was a bare TypeError, one
         # chat message a message list of its keys)
         if not isinstance(p, (str, list, tuple)):

@@ -480,6 +480,15 @@ def test_chat_prompts_continued_as_text_keep_one_bos(adds_bos):
 # ---- option checks ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("method", sorted(scale.METHODS))
+def test_an_empty_chat_prompt_is_refused_not_evaluated_as_nothing(micro, method):
+    """A prompt of no chat messages ([]) was rendered as the template's bare generation prompt and solved as a
+    problem of nothing (an empty text prompt is refused; the data loader refuses both)."""
+    model, tok = micro
+    with pytest.raises(PonderError, match=r"^prompt 1: an empty list of chat messages"):
+        scale.METHODS[method](model, tok, [PA, []])
+
+
 def test_zero_votes_or_candidates_name_the_option(micro):
     model, tok = micro
     with pytest.raises(PonderError, match=r"self-consistency: n_votes \(--votes\) must be an integer >= 1, got 0"):
