@@ -1168,6 +1168,10 @@ def run_contamination_probe(
     if f"{th['prefix_fraction']:g}" not in {f"{f:g}" for f in fractions}:
         raise PonderError(f"contamination probe: fractions {list(fractions)} lack the verdict's prefix_fraction "
                           f"{th['prefix_fraction']:g} (add it, or set thresholds={{'prefix_fraction': ...}})")
+    if not (perturb_fn is None or perturb_fn == "auto" or callable(perturb_fn)):  # (a bare "'str' object is not
+        # callable" TypeError: "word" or "none" for the task's re-sampler or for None)
+        raise PonderError(f"contamination probe: perturb_fn must be 'auto' (the task's number re-sampler), None (no "
+                          f"perturbation) or a function perturb_fn(item, seed) -> item, got {perturb_fn!r:.40}")
     pf = _perturber(items) if perturb_fn == "auto" else perturb_fn
     skipped = None if pf is not None else "perturb_fn is None" if perturb_fn is None else NO_PERTURBER
     # Perturbed here, before any generation: an item that cannot be perturbed (an unknown template, a bad

@@ -1200,6 +1200,17 @@ def test_a_probe_seed_of_none_is_refused_before_any_sampling(tiny_random, monkey
         run(seed=-1)
 
 
+@pytest.mark.parametrize("bad", ["word", "none", 5])
+def test_a_perturb_fn_that_is_no_function_is_refused_by_name(tiny_random, bad):
+    """perturb_fn="word" (the task's re-sampler, meant), "none" (None, meant) or a number was a bare "'str' object is
+    not callable" TypeError."""
+    from ponder.probes import run_contamination_probe
+    from ponder.tasks import generate
+
+    with pytest.raises(PonderError, match=r"perturb_fn must be 'auto' \(the task's number re-sampler\), None"):
+        run_contamination_probe(*tiny_random, generate("word", "test", 2, seed=0), perturb_fn=bad)
+
+
 def test_calibrated_excess_interval_is_clamped_with_its_mean():
     """An excess below 0 is no excess: the mean was clamped to 0 but its interval stayed negative, a mean
     outside its own interval."""
