@@ -1220,7 +1220,7 @@ def run_contamination_probe(
 
     try:
         result = _contamination(model_generate, items, pf, copies, train_texts, fractions, control, ngram_n,
-                                reward, thresholds, seed)
+                                reward, thresholds, seed, tok=tok)
         result["perturbation_skipped"] = skipped
     finally:
         if bar:
@@ -1233,7 +1233,7 @@ def run_contamination_probe(
 
 
 def _contamination(model_generate, items, pf, copies, train_texts, fractions, control, ngram_n, reward,
-                   thresholds, seed) -> dict:
+                   thresholds, seed, tok=None) -> dict:
     from ponder.evaluate import _judge_one, make_reward
 
     problems = [_problem_text(it["prompt"]) for it in items]
@@ -1245,11 +1245,20 @@ def _contamination(model_generate, items, pf, copies, train_texts, fractions, co
         reward_fn = make_reward(reward)
 
         def solve(its: list[dict]) -> list[dict]:
+            from ponder.engine import prompts_open_think
+            from ponder.evaluate import extract_opened
             from ponder.scale import default_extract
+            from ponder.verify.registry import with_think_open
 
             extract = default_extract()
-            texts = model_generate([it["prompt"] for it in its])
-            return [{"correct": _judge_one(reward_fn, t, it)[0], "answer": extract(t)} for t, it in zip(texts, its)]
+            prompts = [it["prompt"] for it in its]
+            # a prompt rendered to end with "<think>" (a template that prefills it) is judged and read as eval does:
+            # an answer drafted in thinking the budget cut off is no answer (it counted as the model's, right or
+            # the old gold, where `ponder eval` on the same items scores it wrong)
+            opens = prompts_open_think(tok, prompts) if tok is not None else [False] * len(its)
+            texts = model_generate(prompts)
+            return [{"correct": _judge_one(with_think_open(reward_fn, f), t, it)[0],
+                     "answer": extract_opened(extract, t) if f else extract(t)} for t, it, f in zip(texts, its, opens)]
 
         perturbation = perturbation_probe(solve, items, pf, seed, equal=answers_equal)
         if control:

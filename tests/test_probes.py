@@ -1041,6 +1041,36 @@ def test_contamination_probe_probes_a_chat_prompt_s_problem_text(word_models):
         [r["perturbed_gold"] for r in plain["perturbation"]["items"]]
 
 
+def test_the_perturbation_judges_a_prompt_that_opens_the_thinking_as_eval_does(tiny_random, monkeypatch):
+    """A chat template that prefills "<think>" (DeepSeek-R1 distills): a completion cut off while thinking has no
+    answer to the reward eval applies, but the probe judged and read it as plain text, so an answer drafted in the
+    thinking counted as right (and as a repeat of the old gold on the perturbed copy)."""
+    import copy
+    import types
+
+    import ponder.engine
+    from ponder.probes import run_contamination_probe
+    from ponder.tasks import generate
+
+    model, tok = tiny_random
+    tok = copy.copy(tok)
+    tok.chat_template, tok._jinja = ("{% for m in messages %}{{ m['content'] }}{% endfor %}"
+                                     "{% if add_generation_prompt %}{{ '<think>\\n' }}{% endif %}"), None
+    items = _as_chat(generate("word", "test", 3, seed=0), system=False)
+    gold = {it["prompt"][-1]["content"]: it["answer"] for it in items}
+
+    def drafts(model, tok, prompts, **kw):  # the original's gold drafted in a thinking cut off (chat prompts only)
+        return [[types.SimpleNamespace(text="zzz" if isinstance(p, str) else
+                                       f"so it is \\boxed{{{gold.get(p[-1]['content'], next(iter(gold.values())))}}} "
+                                       "and then")] for p in prompts]
+
+    monkeypatch.setattr(ponder.engine, "sample", drafts)
+    res = run_contamination_probe(model, tok, items, fractions=(0.6,), max_new_tokens=8)
+    pert = res["perturbation"]
+    assert pert["acc_original"]["mean"] == 0.0 and pert["orig_gold_repeats"] == 0
+    assert all(r["orig_answer"] is None and r["perturbed_answer"] is None for r in pert["items"])
+
+
 def test_chat_items_are_perturbed_inside_their_user_message(word_models):
     """The word re-sampler perturbs the problem's text where it stands in the last user message, keeping the
     messages around it and a wrapper around the problem; a user message that does not hold the problem's text
