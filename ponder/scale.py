@@ -1041,8 +1041,10 @@ the thinking, evaluate's thinking_cut_rate; "stop": it ended by itself), and onl
             cue = answer_cue if i in forced else ""
             text = kept[i] + head[i] + cue + a_text
             # what a verifier of the final completion reads (a forced answer it cannot read falls back to the
-            # thinking's own, as the extractor's priority rules say); think tags: the part after think_end
-            answer = extract(text if not head[i] else cue + a_text)
+            # thinking's own, as the extractor's priority rules say); think tags: the part after think_end, read
+            # with it (an extractor for a prompt that opened the thinking, evaluate's extract_opened, read the part
+            # alone as a thinking never closed: every answer None, while the reward judged the completion right)
+            answer = extract(text if not head[i] else head[i] + cue + a_text)
         info = {"thinking_tokens": used[i], "waits_used": waits_used[i], "forced": i in forced,
                 "budget": budget, "thinking_ended": ended[i]}
         if think_end is not None:

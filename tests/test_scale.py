@@ -397,6 +397,26 @@ def test_every_method_records_the_answer_its_final_completion_is_judged_by(micro
     assert [o.answer for o in outs] == [extract_answer(o.text) for o in outs]
 
 
+def test_budget_forcing_records_the_answer_of_a_prompt_that_opened_the_thinking(micro, monkeypatch):
+    """A prompt that opens the thinking (evaluate hands the methods extract_opened for it): the answer after
+    "</think>" was read alone, "<think>" + "\\nFinal Answer: 19", a thinking never closed, so every recorded answer
+    was None (maj@k 0, no-answer rate 100%) while the reward read 19 from the final completion and judged it right."""
+    from ponder.evaluate import extract_opened
+    from ponder.verify.registry import get_reward
+
+    model, tok = micro
+    monkeypatch.setattr(scale, "_forced_answers", lambda model, tok, contexts, idx, *a, **k: {
+        i: (" 19", "stop", [], [], 0.0) for i in idx})
+    extract = functools.partial(extract_opened, extract_answer)
+    outs = scale.budget_forcing(model, tok, [LONG + "<think>\n", PB + "<think>\n"], budget=4, answer_tokens=4,
+                                force="always", extract=extract)
+    reward = get_reward("math")
+    for o in outs:
+        assert o.info["think_end"] == "</think>" and o.text.endswith("</think>\nFinal Answer: 19")
+        assert o.answer == "19" == extract(o.text)
+        assert reward(o.text, {"answer": "19"}, think_open=True).correct
+
+
 def test_effort_levels_map_to_budgets(micro):
     model, tok = micro
     for level, cfg in scale.EFFORT_LEVELS.items():
