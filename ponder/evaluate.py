@@ -1203,8 +1203,13 @@ def sweep(
             for x, kw in settings:
                 outs, t1 = [], time.perf_counter()
                 for start in range(0, P, 256):
-                    outs += fn(model, tok, prompts[start:start + 256], answer_tokens=answer_tokens,
-                               temperature=0.0, stop=stop, seed=seed, index_offset=start, extract=extract, **kw)
+                    # through draw_chunk, as evaluate draws: a prompt that opens the thinking gets the extractor that
+                    # reads as its judge does (with the plain one a thinking ended without "</think>" kept the answer
+                    # drafted in it, unforced, and was judged no answer: a point below evaluate's at that budget)
+                    outs += [g[0] for g in draw_chunk(fn, model, tok, prompts[start:start + 256], sampling=False,
+                                                      n=1, seed=seed, offset=start,
+                                                      kwargs=dict(answer_tokens=answer_tokens, temperature=0.0,
+                                                                  stop=stop, extract=extract, **kw))]
                     if b:
                         b.update(min(256, P - start))
                 wall = time.perf_counter() - t1

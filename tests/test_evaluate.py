@@ -852,6 +852,21 @@ def test_sweep_format_reward_counts_a_think_tag_the_prompt_opened(tokenizer):
         "oracle": [1.0], "budget_forcing": [1.0]}
 
 
+def test_sweep_budget_forcing_point_of_a_prompt_that_opened_the_thinking_is_evaluates(tokenizer):
+    """A prompt ending with "<think>" whose thinking ends without "</think>" after drafting \\boxed{7}: evaluate's
+    budget forcing reads it as the reward does (no answer yet), forces the answer after "</think>" and scores 1;
+    sweep handed budget forcing the plain extractor, which kept the draft unforced, judged no answer: 0."""
+    from test_scale import think_tag_model
+
+    model = think_tag_model(tokenizer, [("q<think>", " \\boxed{7}"), ("Final Answer:", " \\boxed{7}")])
+    items = [{"id": "a", "prompt": "q<think>", "answer": "7"}]
+    ev = evaluate(model, tokenizer, items, method="budget_forcing", method_kwargs={"budget": 16}, progress=False,
+                  n_boot=10)
+    res = sweep((model, tokenizer), items, methods=["budget_forcing"], budgets=[16], progress=False, n_boot=10)
+    assert ev["metrics"]["pass@1"]["mean"] == 1.0
+    assert [p["accuracy"] for p in res["curves"][0]["points"]] == [1.0]
+
+
 def test_sweep_counts_the_closing_think_tag_before_the_parallel_draw(tokenizer, capsys):
     """A cut thinking is closed with "</think>" before the cue: sweep's check left the tag out, so a budget that
     fits only without it passed, the parallel draw ran, and budget forcing refused it afterwards."""
