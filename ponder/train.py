@@ -673,7 +673,7 @@ def check_resumed_weights(run: Path, state: dict) -> None:
 
 
 def _run_record(train: dict, data_sha256) -> dict:
-    """A pretraining run's settings as config.json holds them and its documents' digest: what its trainer states
+    """A pretraining or SFT run's settings as config.json holds them and its data's digest: what its trainer states
     record. Less the step target (a resume may raise it) and what only sets the cadence of held-out losses and
     checkpoints or the thread count (no trajectory changes with them: a hand edit of those is fine)."""
     keep = {k: v for k, v in train.items() if k not in ("steps", "eval_every", "save_every", "threads")}
@@ -1457,6 +1457,10 @@ def sft(
                                       "without it (drop --val-data), or start a new run to measure val_loss")
                 raise PonderError(f"{run}: the {name} data differs from the run's own (sha256 "
                                   f"{str(saved.get(key))[:12]}); resume with the same data")
+        # a checkpoint/ copied in from another sft run of the same model (an lr sweep's neighbour: weights and
+        # trainer state together) resumed silently under this run's settings, as pretrain's once did
+        was = config_from(TrainConfig, saved["train"], f"{conf}: train")
+        check_run_record(run, state, _run_record(json.loads(json.dumps(asdict(was))), saved.get("data_sha256")))
         train = saved_train_config(run, saved, train.steps if train else None, state["step"])
         if relocated:  # recorded once every check has passed: a refused resume leaves config.json as it was
             saved = {**saved, "sft": {**(saved.get("sft") or {}), "device": moved},
@@ -1519,6 +1523,8 @@ def sft(
             indent=2))
     opt = make_optimizer(model, train)
     warn_emulated_bf16(train, device, "sft")
+    # what the trainer state records of its run (check_run_record): settings as config.json holds them, and data
+    record = _run_record(json.loads(json.dumps(asdict(train))), _digest(examples))
     start = 0
     if state is not None:
         opt.load_state_dict(state["optimizer"])
@@ -1551,7 +1557,7 @@ def sft(
             stop_if_diverged(row, run, saved_at)
             if run is not None and ((step + 1) % train.save_every == 0 or last):
                 model.eval()
-                save_run(run, model, tok, opt, step + 1)
+                save_run(run, model, tok, opt, step + 1, extra={"run": record})
                 saved_at = step + 1
                 model.train()
     finally:

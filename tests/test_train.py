@@ -1449,6 +1449,26 @@ def test_resume_refuses_the_whole_checkpoint_of_another_run_of_the_same_model(tm
     pretrain(b, DOCS, train=_train(steps=2), resume=True, progress=False)
 
 
+def test_sft_resume_refuses_the_whole_checkpoint_of_another_sft_run_of_the_same_model(tmp_path, tiny_random):
+    """As pretrain's: checkpoint/ copied from another sft run of the same model (its weights and trainer state
+    together, past this run's own step target) resumed silently under this run's lr, config.json and metrics."""
+    import shutil
+
+    model, tok = tiny_random
+    for name, lr, data in (("a", 1e-3, SFT_EX), ("b", 5e-3, SFT_EX), ("c", 1e-3, SFT_EX[:-1])):
+        sft(_copy(model), tok, data, tmp_path / name, progress=False,
+            train=TrainConfig(steps=1, batch_size=4, lr=lr, warmup=1, seq_len=64))
+    for other, said in (("b", r"\(lr 0.005 vs 0.001\)"), ("c", r"\(the documents' sha256\)")):
+        shutil.rmtree(tmp_path / "a" / "checkpoint")
+        shutil.copytree(tmp_path / other / "checkpoint", tmp_path / "a" / "checkpoint")
+        config = (tmp_path / "a" / "config.json").read_bytes()
+        with pytest.raises(PonderError, match=r"checkpoint/trainer_state.pt: saved by a run of other settings or "
+                                              r"documents than config.json's " + said):
+            sft(None, None, SFT_EX, tmp_path / "a", resume=True, train=TrainConfig(steps=2), progress=False)
+        assert (tmp_path / "a" / "config.json").read_bytes() == config
+    sft(None, None, SFT_EX, tmp_path / "b", resume=True, train=TrainConfig(steps=2), progress=False)  # its own
+
+
 def test_resume_targets_are_written_back_and_hand_edited_settings_get_one_line(tmp_path):
     """A resume with more steps records them, so `--resume` alone after another interruption continues to the same
     target (the CLI's hint) and the library's resume with no TrainConfig keeps the run's own; a hand-edited
