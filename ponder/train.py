@@ -1537,8 +1537,11 @@ def sft(
     bar = _progress(train.steps, start, "sft", progress)
     per_step = min(train.batch_size, ids.shape[0])
     if per_step < train.batch_size and state is None:  # (said once, when the run starts: not silently smaller)
-        print(f"sft: --batch-size {train.batch_size} is more than the {counted(ids.shape[0], 'example')}: each step "
-              f"trains on all {ids.shape[0]} of them", file=sys.stderr)
+        # packed, a batch counts rows, not examples ("more than the 4 examples" was said of 11 packed into 4 rows)
+        what = (f"{counted(ids.shape[0], 'row')} that the {counted(len(examples), 'example')} pack into"
+                if packing else counted(ids.shape[0], 'example'))
+        print(f"sft: --batch-size {train.batch_size} is more than the {what}: each step trains on all "
+              f"{ids.shape[0]} of them", file=sys.stderr)
     micro = -(-per_step // train.grad_accum)  # ceil: at most grad_accum micro-batches (see pretrain)
     row, saved_at = {}, start
     try:

@@ -2244,3 +2244,8 @@ def test_sft_says_when_its_batch_is_more_than_its_examples(tiny_random, tmp_path
         assert ("sft: --batch-size 16 is more than the 3 examples: each step trains on all 3 of them" in err) == said
     sft(None, None, SFT_EX[:3], tmp_path / "r16", train=TrainConfig(steps=2), resume=True, progress=False)
     assert "--batch-size" not in capsys.readouterr().err
+    # packed, the batch counts rows: 11 examples packed into a few rows were "more than the N examples"
+    sft(_copy(model), tok, SFT_EX, tmp_path / "p", train=TrainConfig(steps=1, batch_size=16, seq_len=64),
+        packing=True, progress=False)
+    assert re.search(r"--batch-size 16 is more than the (\d+) rows that the 11 examples pack into: each step "
+                     r"trains on all \1 of them", capsys.readouterr().err)
