@@ -1433,6 +1433,7 @@ def sft(
     if not isinstance(packing, bool):  # ("no" is truthy: it packed, and config.json recorded "no")
         raise PonderError(f"sft: packing must be True or False, got {packing!r}")
     check_turns(turns)
+    data_sha256 = _digest(examples)  # (once: the resume check, config.json and every trainer state's record)
     state = None
     if resume:
         if run is None:
@@ -1451,7 +1452,7 @@ def sft(
         turns = check_turns(saved.get("turns", "last"), conf)
         for name, rows in (("training", examples), ("validation", val_examples)):
             key = "data_sha256" if name == "training" else "val_data_sha256"
-            if saved.get(key) != (_digest(rows) if rows else None):
+            if saved.get(key) != (data_sha256 if name == "training" else _digest(rows) if rows else None):
                 if saved.get(key) is None:  # ("differs from the run's own (sha256 None)": there is none to match)
                     raise PonderError(f"{run}: the run has no {name} data (it measures no val_loss); resume "
                                       "without it (drop --val-data), or start a new run to measure val_loss")
@@ -1516,7 +1517,7 @@ def sft(
             {"kind": "sft", "train": asdict(train), "examples": len(examples), "examples_cut": cut,
              "model_path": str(model_path) if isinstance(model_path, (str, os.PathLike)) else None,
              "val_examples_cut": val_cut,
-             "packing": packing, "turns": turns, "data": data, "data_sha256": _digest(examples),
+             "packing": packing, "turns": turns, "data": data, "data_sha256": data_sha256,
              "chat_template_kwargs": tok.template_kwargs,
              "val_data_sha256": _digest(val_examples) if val_examples else None,
              "sft": {"dtype": str(model.lm_head.weight.dtype).removeprefix("torch."), "device": str(device)}},
@@ -1524,7 +1525,7 @@ def sft(
     opt = make_optimizer(model, train)
     warn_emulated_bf16(train, device, "sft")
     # what the trainer state records of its run (check_run_record): settings as config.json holds them, and data
-    record = _run_record(json.loads(json.dumps(asdict(train))), _digest(examples))
+    record = _run_record(json.loads(json.dumps(asdict(train))), data_sha256)
     start = 0
     if state is not None:
         opt.load_state_dict(state["optimizer"])

@@ -1469,6 +1469,20 @@ def test_sft_resume_refuses_the_whole_checkpoint_of_another_sft_run_of_the_same_
     sft(None, None, SFT_EX, tmp_path / "b", resume=True, train=TrainConfig(steps=2), progress=False)  # its own
 
 
+def test_sft_hashes_its_training_data_once_per_start(tmp_path, tiny_random, monkeypatch):
+    """The data's sha256 (config.json, the resume check, the trainer states' record) is taken once: a large dataset
+    is hashed in seconds."""
+    import ponder.train as train_mod
+
+    model, tok = tiny_random
+    digest, hashed = train_mod._digest, []
+    monkeypatch.setattr(train_mod, "_digest", lambda rows: hashed.append(rows is SFT_EX) or digest(rows))
+    sft(_copy(model), tok, SFT_EX, tmp_path / "r", train=TrainConfig(steps=1, batch_size=4, seq_len=32),
+        progress=False)
+    sft(None, None, SFT_EX, tmp_path / "r", train=TrainConfig(steps=2), resume=True, progress=False)
+    assert hashed.count(True) == 2  # once per start
+
+
 def test_resume_targets_are_written_back_and_hand_edited_settings_get_one_line(tmp_path):
     """A resume with more steps records them, so `--resume` alone after another interruption continues to the same
     target (the CLI's hint) and the library's resume with no TrainConfig keeps the run's own; a hand-edited
