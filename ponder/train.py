@@ -600,6 +600,17 @@ def check_resumable(run: Path, kind: str, device: str | None = None, recover: bo
     if not isinstance(saved.get(section), dict):
         raise PonderError(f"{cfg_f}: no {section!r} settings to resume from")
     where = saved.get(kind) or {}  # a GRPO run's device and dtype (a resumed run continues where it ran)
+    if not isinstance(where, dict):  # (sft's own section, hand-edited: an AttributeError)
+        raise PonderError(f"{cfg_f}: {kind}: expected a JSON object (the run's device and dtype), got "
+                          f"{json.dumps(where)[:60]}")
+    for k in ("device", "dtype"):  # (a list failed as a TypeError, and an unknown dtype named no file)
+        v = where.get(k)
+        if v is not None and not isinstance(v, str):
+            raise PonderError(f"{cfg_f}: {kind}.{k}: expected a string, got {json.dumps(v)[:60]}")
+    try:
+        checkpoint.parse_dtype(where.get("dtype"))
+    except PonderError as e:
+        raise PonderError(f"{cfg_f}: {kind}.dtype: {e}") from None
     if device is None:  # a run that trained on a GPU, resumed where there is none: say what to do about it
         try:
             checkpoint.parse_device(where.get("device") or "cpu")

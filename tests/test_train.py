@@ -462,11 +462,16 @@ def test_sft_resumes_a_run_saved_before_turns_existed_as_last(tmp_path, tiny_ran
 
 @pytest.mark.parametrize("key,value,said", [("packing", "no", r"packing: expected bool, got \"no\""),
                                              ("packing", 1, "packing: expected bool, got 1"),
-                                             ("chat_template_kwargs", "x", "chat_template_kwargs: expected a JSON object")])
+                                             ("chat_template_kwargs", "x", "chat_template_kwargs: expected a JSON object"),
+                                             ("sft", "cuda", "sft: expected a JSON object"),
+                                             ("sft", {"dtype": ["bf16"]}, r"sft.dtype: expected a string, got \["),
+                                             ("sft", {"dtype": "int8"}, "sft.dtype: unknown dtype 'int8'")])
 def test_sft_resume_refuses_hand_edited_top_level_settings(tmp_path, tiny_random, key, value, said):
     """config.json's packing and chat_template_kwargs are settings the resumed run trains with: a hand-edited
     "no" for packing was truthy (the resumed run packed its rows: another loss) and a string was taken as the
-    template's variables; each is one line naming the file and the setting, and nothing is trained."""
+    template's variables; each is one line naming the file and the setting, and nothing is trained. The "sft"
+    section (where the run trained: device and dtype) not an object failed with an AttributeError, a dtype not a
+    string with a TypeError, and an unknown one named no file."""
     model, tok = tiny_random
     run = tmp_path / "r"
     sft(_copy(model), tok, SFT_EX, run, train=TrainConfig(steps=1, batch_size=4, seq_len=64), progress=False)
