@@ -642,6 +642,15 @@ def load_run(run: Path, kind: str, device: str | None = None, recover: bool = Tr
     missing = [k for k in ("step", "optimizer", "torch_rng", "python_rng") if not isinstance(state, dict) or k not in state]
     if missing:
         raise PonderError(f"{sf}: not a trainer state (missing {', '.join(missing)})")
+    # (each of the wrong type failed deep inside the resume with a TypeError or IndexError; a negative step trained
+    # at a negative learning rate)
+    step, py, rng = state["step"], state["python_rng"], state["torch_rng"]
+    wrong = [k for k, ok in (("step", isinstance(step, int) and not isinstance(step, bool) and step >= 0),
+                             ("optimizer", isinstance(state["optimizer"], dict)),
+                             ("torch_rng", isinstance(rng, torch.Tensor) and rng.dtype == torch.uint8),
+                             ("python_rng", py is None or isinstance(py, (list, tuple)) and len(py) == 3)) if not ok]
+    if wrong:
+        raise PonderError(f"{sf}: not a trainer state ({', '.join(wrong)} of the wrong type or value)")
     check_resumed_model(run, model, state, saved)
     check_resumed_weights(run, state)
     return model, tok, state, saved

@@ -1420,6 +1420,11 @@ def test_resume_refuses_a_foreign_checkpoint_or_state_and_never_runs_code_from_i
          r"checkpoint/ holds another model than config.json describes \(hidden_size 48 vs 64\)"),
         (lambda d: shutil.copy(b / state, d / state), "the optimizer state is for another model"),
         (lambda d: torch.save({}, d / state), "not a trainer state \\(missing step, optimizer"),
+        (lambda d: torch.save({**torch.load(d / state, weights_only=True), "step": "2", "python_rng": [1]}, d / state),
+         r"not a trainer state \(step, python_rng of the wrong type or value\)"),
+        (lambda d: torch.save({**torch.load(d / state, weights_only=True), "step": -1, "optimizer": [],
+                               "torch_rng": torch.zeros(3)}, d / state),
+         r"not a trainer state \(step, optimizer, torch_rng of the wrong type or value\)"),
         (lambda d: torch.save({**torch.load(d / state, weights_only=True), "extra": _Payload(str(tmp_path / "ran"))},
                               d / state), "cannot read the trainer state"),
     ]
