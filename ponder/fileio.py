@@ -15,6 +15,7 @@ import json
 import math
 import os
 import stat
+import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -285,7 +286,7 @@ def json_safe(x):
 # checkpoints and metrics.jsonl. A run holds an exclusive flock on DIR/.lock while it runs: the kernel drops it
 # when the process ends, a crash included, so there is no stale lock to clear.
 LOCK = ".lock"
-_HELD: dict[str, list] = {}  # absolute path -> [its open lock file (None: not taken yet), nesting depth]
+_HELD: dict[str, list] = {}  # absolute path -> [its open lock file (None: not taken yet; False: cannot be), depth]
 
 
 def _flock(run: Path):
@@ -303,6 +304,15 @@ def _flock(run: Path):
             f.close()
             raise PonderError(f"{run} is in use by another ponder process (pid {pid if pid.isdigit() else 'unknown'}); "
                               "wait for it or choose another --out") from None
+        except OSError as e:  # a filesystem without file locks (some network and FUSE mounts): every run there
+            f.close()  # failed with "[Errno 37] No locks available", naming nothing; it runs unguarded, as said
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+            print(f"note: {run}: its filesystem takes no file locks ({e.strerror or e}); nothing keeps a second "
+                  "ponder process from using this directory at the same time", file=sys.stderr)
+            return False
         try:  # the file the holder removed as it let go (locked by us, but no longer the lock): take the new one
             st, now = os.fstat(f.fileno()), os.stat(path)
             if (st.st_dev, st.st_ino) == (now.st_dev, now.st_ino):
@@ -329,11 +339,12 @@ def release_run_lock(run: str | os.PathLike) -> None:
     The file is removed while still locked, so a process that opened it meanwhile sees it gone and retries."""
     entry = _HELD.get(os.path.abspath(run))
     if entry is not None and entry[0] is not None:
-        try:
-            os.unlink(Path(run) / LOCK)
-        except OSError:
-            pass
-        entry[0].close()
+        if entry[0] is not False:  # (False: a filesystem without locks, nothing held)
+            try:
+                os.unlink(Path(run) / LOCK)
+            except OSError:
+                pass
+            entry[0].close()
         entry[0] = None
 
 

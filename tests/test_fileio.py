@@ -229,6 +229,24 @@ def test_a_run_directory_is_held_by_one_process_at_a_time(tmp_path, hold_run):
     assert not (tmp_path / ".lock").exists()  # nothing left behind in the run directory
 
 
+def test_a_run_directory_on_a_filesystem_without_locks_runs_unguarded_and_says_so(tmp_path, monkeypatch, capsys):
+    """Some network and FUSE mounts take no file locks: every run there failed with "[Errno 37] No locks
+    available", naming nothing. It runs, said once, and leaves no .lock behind."""
+    import ponder.fileio as fileio
+
+    def no_locks(f, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+    monkeypatch.setattr(fileio.fcntl, "flock", no_locks)
+    with fileio.run_lock(tmp_path):
+        fileio.take_run_lock(tmp_path)  # (as a run does once it has made its directory)
+        with fileio.run_lock(tmp_path):  # (nested: distill's sft on its own run directory)
+            pass
+    assert capsys.readouterr().err == (f"note: {tmp_path}: its filesystem takes no file locks (No locks available); "
+                                       "nothing keeps a second ponder process from using this directory at the same "
+                                       "time\n")
+    assert not (tmp_path / ".lock").exists()
+
+
 def test_an_output_never_replaces_a_demo_directorys_files(tmp_path):
     """A demo's directory has no config.json of its own (its run is grpo/): `ponder verify -o DEMO/summary.json`
     and `data export -o DEMO/scaling.json` replaced the summary `ponder report DEMO` reads. Refused in one line;
