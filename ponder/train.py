@@ -1401,6 +1401,14 @@ def _encode_examples(tok: Tokenizer, examples: list[dict], seq_len: int, ctx: in
     return encoded, cut, dropped
 
 
+def _sft_record(train: TrainConfig, packing: bool, turns: str, template_kwargs, data_sha256) -> dict:
+    """What an sft run's trainer states record of it (check_run_record): its settings as config.json holds them,
+    with those of config.json's top level that change what it trains on (a sweep over --packing or the template's
+    enable_thinking is as much a neighbour run as an lr sweep), and its data's digest."""
+    settings = {**asdict(train), "packing": packing, "turns": turns, "chat_template_kwargs": template_kwargs}
+    return _run_record(json.loads(json.dumps(settings)), data_sha256)
+
+
 def check_not_compiled(train: TrainConfig) -> None:
     """sft (and distill's fine-tuning) trains eagerly: compile=True was recorded in config.json and ignored."""
     if train.compile:
@@ -1481,7 +1489,7 @@ def sft(
         # a checkpoint/ copied in from another sft run of the same model (an lr sweep's neighbour: weights and
         # trainer state together) resumed silently under this run's settings, as pretrain's once did
         was = config_from(TrainConfig, saved["train"], f"{conf}: train")
-        check_run_record(run, state, _run_record(json.loads(json.dumps(asdict(was))), saved.get("data_sha256")))
+        check_run_record(run, state, _sft_record(was, packing, turns, tok.template_kwargs, saved.get("data_sha256")))
         train = saved_train_config(run, saved, train.steps if train else None, state["step"])
         if relocated:  # recorded once every check has passed: a refused resume leaves config.json as it was
             saved = {**saved, "sft": {**(saved.get("sft") or {}), "device": moved},
@@ -1545,7 +1553,7 @@ def sft(
     opt = make_optimizer(model, train)
     warn_emulated_bf16(train, device, "sft")
     # what the trainer state records of its run (check_run_record): settings as config.json holds them, and data
-    record = _run_record(json.loads(json.dumps(asdict(train))), data_sha256)
+    record = _sft_record(train, packing, turns, tok.template_kwargs, data_sha256)
     start = 0
     if state is not None:
         opt.load_state_dict(state["optimizer"])

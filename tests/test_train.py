@@ -1465,10 +1465,12 @@ def test_sft_resume_refuses_the_whole_checkpoint_of_another_sft_run_of_the_same_
     import shutil
 
     model, tok = tiny_random
-    for name, lr, data in (("a", 1e-3, SFT_EX), ("b", 5e-3, SFT_EX), ("c", 1e-3, SFT_EX[:-1])):
-        sft(_copy(model), tok, data, tmp_path / name, progress=False,
+    for name, lr, data, packing in (("a", 1e-3, SFT_EX, False), ("b", 5e-3, SFT_EX, False),
+                                    ("c", 1e-3, SFT_EX[:-1], False), ("d", 1e-3, SFT_EX, True)):
+        sft(_copy(model), tok, data, tmp_path / name, progress=False, packing=packing,
             train=TrainConfig(steps=1, batch_size=4, lr=lr, warmup=1, seq_len=64))
-    for other, said in (("b", r"\(lr 0.005 vs 0.001\)"), ("c", r"\(the documents' sha256\)")):
+    for other, said in (("b", r"\(lr 0.005 vs 0.001\)"), ("c", r"\(the documents' sha256\)"),
+                        ("d", r"\(packing true vs false\)")):  # (a sweep over --packing: a neighbour too)
         shutil.rmtree(tmp_path / "a" / "checkpoint")
         shutil.copytree(tmp_path / other / "checkpoint", tmp_path / "a" / "checkpoint")
         config = (tmp_path / "a" / "config.json").read_bytes()
