@@ -960,6 +960,14 @@ def pretrain(
     if progress:
         print(f"pretrain: encoding {len(docs):,} documents", file=sys.stderr)
     encoded = [tok.encode(d) for d in docs]
+    # Documents carry their own end (the corpus's end with <|endoftext|>): plain text packed several to a row ran
+    # each into the next with nothing between them, and the model never saw EOS, so it never learnt to stop
+    unended = sum(bool(d) and d[-1] != tok.eos_token_id for d in encoded)
+    if unended:
+        eos = tok.tok.id_to_token(tok.eos_token_id)
+        print(f"pretrain: {unended} of {counted(len(docs), 'document')} do not end with {eos}: packed into one row, "
+              f"each runs on into the next with nothing between them, and the model never learns to stop (end each "
+              f"document with {eos})", file=sys.stderr)
     cut = sum(len(d) > train.seq_len + 1 for d in encoded)
     if cut:
         print(f"pretrain: {cut} of {len(docs)} documents are longer than seq_len + 1 = {train.seq_len + 1} tokens "

@@ -1611,6 +1611,17 @@ def test_pretrain_leaves_the_callers_model_config_as_it_was(tmp_path):
     assert asdict(cfg) == before
 
 
+def test_pretrain_says_when_documents_do_not_end_with_eos(tmp_path, capsys):
+    """Plain-text documents (no <|endoftext|>) packed several to a row ran on into each other with nothing between
+    them, and the model never saw EOS: it never learnt to stop, with nothing said. Documents that end with it (the
+    corpus's) say nothing."""
+    for name, docs in (("plain", [d.removesuffix("<|endoftext|>") for d in DOCS[:30]] + DOCS[30:40]), ("ended", DOCS[:40])):
+        pretrain(tmp_path / name, docs, model_config=ModelConfig(**SMALL), vocab_size=300, progress=False,
+                 train=_train(steps=1))
+        said = "pretrain: 30 of 40 documents do not end with <|endoftext|>: packed into one row, each runs on"
+        assert (said in capsys.readouterr().err) == (name == "plain")
+
+
 def test_pretraining_never_steps_on_rows_without_a_target(tmp_path):
     """A one-token document alone in its row (the next document did not fit) has nothing to predict: a batch of
     only such rows divided by zero tokens. Every step trains on tokens; a corpus of empty text is one line."""
