@@ -1011,7 +1011,9 @@ def pretrain(
             row = {"step": step + 1, "loss": loss, "lr": lr_at(step, train), "grad_norm": gn,
                    "tokens_per_s": tokens / (time.perf_counter() - t0)}
             if held is not None and ((step + 1) % train.eval_every == 0 or step + 1 == train.steps):
-                row["heldout_loss"] = evaluate_loss(model, *held)
+                # split as --grad-accum splits the training batch (as sft's val_loss): 64 rows at once could exhaust
+                # the memory the split was made to fit (unsplit, as before: the recipe's figures stay as they were)
+                row["heldout_loss"] = evaluate_loss(model, *held, batch=64 if train.grad_accum == 1 else min(64, micro))
             log_row(run, tb, "pretrain", row, on_log, bar, tok_s=f"{row['tokens_per_s']:.0f}")
             stop_if_diverged(row, run, saved_at)
             if (step + 1) % train.save_every == 0 or step + 1 == train.steps:

@@ -2122,6 +2122,23 @@ def test_sft_measures_val_loss_in_micro_batches_no_larger_than_trainings(tiny_ra
     assert max(rows) == 1 and got == pytest.approx(want, rel=1e-5)
 
 
+def test_pretrain_measures_heldout_loss_in_micro_batches_no_larger_than_trainings(tmp_path, monkeypatch):
+    """As sft's val_loss: --grad-accum splits a step to fit memory, but the held-out loss ran 64 rows at a time
+    whatever the split, and could run out of the memory the split was made to fit. Split, it runs in the training's
+    micro-batches, to the same mean."""
+    loss, rows = {}, {}
+    forward = ponder.Transformer.forward
+    for ga in (1, 4):
+        out, rows[ga] = [], []
+        monkeypatch.setattr(ponder.Transformer, "forward", lambda self, ids, *a, _r=rows[ga], **k:
+                            _r.append(ids.shape[0]) or forward(self, ids, *a, **k))
+        pretrain(tmp_path / f"r{ga}", DOCS, model_config=ModelConfig(**SMALL), vocab_size=300, progress=False,
+                 heldout_docs=DOCS[:40], train=_train(steps=1, batch_size=8, grad_accum=ga), on_log=out.append)
+        loss[ga] = out[-1]["heldout_loss"]
+    assert max(rows[1]) > 8 and max(rows[4]) == 2  # (unsplit: 64 held-out rows at most at a time, as before)
+    assert loss[4] == pytest.approx(loss[1], rel=1e-5)
+
+
 # DeepSeek-R1's template in brief: an assistant turn's content is rendered from its last "</think>" on
 DROPS_THINKING = ("{% for m in messages %}{{ '<|im_start|>' + m.role + '\n' }}{% if m.role == 'assistant' %}"
                   "{{ m.content.split('</think>')[-1] }}{% else %}{{ m.content }}{% endif %}{{ '<|im_end|>\n' }}"
