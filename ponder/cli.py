@@ -543,7 +543,7 @@ def cmd_sft(a):
         train = TrainConfig(steps=steps, batch_size=a.batch_size, grad_accum=a.grad_accum, lr=a.lr,
                             warmup=max(1, steps // 10) if a.warmup is None else a.warmup, seq_len=a.seq_len,
                             seed=a.seed, save_every=a.save_every, eval_every=a.eval_every, bf16=a.bf16)
-        fresh_run_dir(Path(a.out), a.model)  # before the model loads (a taken --out was said only after)
+        fresh_run_dir(Path(a.out), a.model, kind="sft")  # before the model loads (a taken --out was said only after)
         model, tok = _load(a, a.model)
         data = {"data": str(Path(a.data).resolve()), "val_data": str(Path(a.val_data).resolve()) if val else None}
         final = sft(model, tok, rows, a.out, train=train, packing=a.packing, turns=a.turns, progress=not a.quiet,

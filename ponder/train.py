@@ -1738,8 +1738,8 @@ def check_distill_inputs(items, reward, train: TrainConfig | None = None, run_di
             raise PonderError(f"distill: items[{i}] is a countdown item, which the math verifier would judge by its "
                               "target alone (a bare number with no expression is kept); use --reward countdown")
     check_not_compiled((train or TrainConfig()).validate())  # (before the sampling, not after it)
-    if run_dir is not None:
-        fresh_run_dir(Path(run_dir), model_path)
+    if run_dir is not None:  # (a distillation run is an sft run: over another command's, not "pass --resume")
+        fresh_run_dir(Path(run_dir), model_path, kind="sft")
     return reward
 
 

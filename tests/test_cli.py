@@ -732,6 +732,13 @@ def test_runs_never_overwrite_a_run_or_their_own_model(tmp_path, ckpt, capsys):
         assert main(args) == 2
         assert "the model's own directory" in capsys.readouterr().err
     assert (model / "config.json").read_bytes() == config
+    # over another command's run: not told to pass --resume, which then refused it as that command's
+    other = tmp_path / "pretrain"
+    (other / "checkpoint").mkdir(parents=True)
+    (other / "config.json").write_text(json.dumps({"kind": "pretrain"}))
+    assert main([*sft, "--out", str(other)]) == 2
+    assert (f"{other}: already holds a 'pretrain' run, not an 'sft' run to continue; choose another --out"
+            in capsys.readouterr().err)
 
 
 def test_countdown_runs_default_to_the_countdown_verifier(tmp_path):

@@ -115,6 +115,15 @@ def test_a_new_run_over_another_commands_run_is_not_told_to_resume_it(tmp_path):
                                               "another --out$"):
             pretrain(run, DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=1), vocab_size=300,
                      progress=False)
+    # distill's run is an sft run: over a pretraining run it was told to pass --resume too, which then refused it
+    from ponder.train import check_distill_inputs
+
+    run = tmp_path / "pretrain"
+    (run / "checkpoint").mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({"kind": "pretrain"}))
+    with pytest.raises(PonderError, match="already holds a 'pretrain' run, not an 'sft' run to continue; choose "
+                                          "another --out$"):
+        check_distill_inputs([{"prompt": "1 + 1 =", "answer": "2"}], "math", run_dir=run)
 
 
 @pytest.mark.parametrize("docs, held, msg", [
