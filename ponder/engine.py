@@ -495,8 +495,10 @@ def sample(
                               f"not UTF-8 text: {s[:60]!r}") from None
     stop = [s for s in (stop or []) if s]
     check_index_offset(index_offset)
-    if isinstance(first_sample, bool) or not isinstance(first_sample, numbers.Integral) or first_sample < 0:
-        raise PonderError(f"first_sample must be a non-negative integer, got {first_sample!r}")
+    # (hashed as a signed 64-bit integer, as seeds are: one of 2**64 or more failed as 'int too big to convert')
+    if (isinstance(first_sample, bool) or not isinstance(first_sample, numbers.Integral)
+            or not 0 <= first_sample < MAX_SEED):
+        raise PonderError(f"first_sample must be a non-negative integer below 2**63, got {first_sample!r}")
     first_sample = int(first_sample)
     if isinstance(max_batch_rows, bool) or not isinstance(max_batch_rows, numbers.Integral) or max_batch_rows <= 0:
         raise PonderError(f"max_batch_rows must be a positive integer, got {max_batch_rows!r}")

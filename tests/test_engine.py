@@ -81,6 +81,15 @@ def test_first_sample_draws_a_slice_of_the_samples_one_call_draws(tiny_random):
             ponder.sample(model, tok, PROMPTS[:1], n=1, first_sample=bad, **kw)
 
 
+def test_a_first_sample_past_64_bits_is_named_not_an_overflow(tiny_random):
+    """Sample indices are hashed as signed 64-bit integers, as seeds and index_offset are: a first_sample of 2**64
+    failed after the prefill as a bare OverflowError."""
+    model, tok = tiny_random
+    for bad in (2**63, 2**64, 2**70):
+        with pytest.raises(PonderError, match=r"first_sample must be a non-negative integer below 2\*\*63, got"):
+            ponder.sample(model, tok, PROMPTS[:1], max_new_tokens=2, seed=1, first_sample=bad)
+
+
 def test_max_batch_rows_bounds_the_rows_of_a_prompt_with_more_samples(tiny_random, monkeypatch):
     """n > max_batch_rows: a prompt's n samples were decoded all at once (a cap of 4 rows ran 6), its cache fanned
     out to n rows. Now its samples run max_batch_rows at a time, each on its own stream: the same draws."""
