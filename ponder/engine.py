@@ -595,8 +595,8 @@ def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p,
                 texty[r].append(t_list[j])
             if t_list[j] in stops:
                 reason[r] = "stop"
-            elif stop and t_list[j] not in skipped and any(
-                    s in _tail_text(tok, ids[r // n], texty[r], max_stop + 2) for s in stop):
+            elif stop and t_list[j] not in skipped and _stop_ends_here(tok, ids[r // n], out_ids[r], texty[r], stop,
+                                                                         max_stop + 2):
                 reason[r] = "stop"
             elif len(out_ids[r]) >= max_new:
                 reason[r] = "length"
@@ -635,6 +635,18 @@ def _not_finite(step: int, which: str) -> PonderError:
     # vocabulary's last id, both with NaN log-probs (transformers' sampling refuses such probabilities too)
     return PonderError(f"the model's logits are not finite (NaN) at new token {step + 1} of {which}: its weights or "
                        "activations overflowed or diverged (an fp16 model? a diverged training run?)")
+
+
+def _stop_ends_here(tok: Tokenizer, prompt_ids: list[int], out: list[int], texty: list[int], stop: list[str],
+                    k: int) -> bool:
+    """Whether a stop string has appeared with the last token: looked for in the text of the last k text tokens
+    (`texty`), a hit confirmed in the whole completion's text, which is what the sample's text is cut on."""
+    # (the window alone could read what the whole text has not: the ByteFallback decoder turns every byte token of
+    # a run that is no UTF-8 as a whole into "\ufffd", and a window starting inside such a run read its tail as
+    # characters, "l" from <0xF5><0x24><0x6C>: the sample stopped on a stop string that its text lacks)
+    tail = _tail_text(tok, prompt_ids, texty, k)
+    hits = [s for s in stop if s in tail]
+    return bool(hits) and any(s in tok.decode_continuation(prompt_ids, out) for s in hits)
 
 
 def _tail_text(tok: Tokenizer, prompt_ids: list[int], out: list[int], k: int) -> str:

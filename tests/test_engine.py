@@ -476,6 +476,20 @@ def test_stop_strings_after_a_character_of_byte_tokens(byte_fallback_tokenizer, 
     assert len(s.token_ids) == len(tok.encode(text))
 
 
+def test_a_stop_string_read_inside_a_run_of_byte_tokens_that_is_no_utf8_does_not_stop(byte_fallback_tokenizer):
+    """The ByteFallback decoder turns every byte token of a run that is no UTF-8 as a whole into "\ufffd" (as an
+    untrained model writes them): the stop check's window, starting inside <0xF5><0x24><0x25><0x26><0x6C>, read
+    "%&l" and stopped on "l", a stop string the sample's text ("\ufffd" x 5) lacks. A stop is what the text shows."""
+    tok = byte_fallback_tokenizer
+    run = [tok.tok.token_to_id(f"<0x{b:02X}>") for b in (0xF5, 0x24, 0x25, 0x26, 0x6C)]
+    model = bigram_model(tok.vocab_size + (-tok.vocab_size) % 8, tok.encode("q", True)[-1:] + run,
+                         then=tok.encode("the")[0])
+    free = ponder.sample(model, tok, ["q"], max_new_tokens=8, temperature=0)[0][0]
+    s = ponder.sample(model, tok, ["q"], max_new_tokens=8, temperature=0, stop=["l"])[0][0]
+    assert free.text.startswith("\ufffd" * 5) and "l" not in free.text
+    assert (s.token_ids, s.text, s.finish_reason) == (free.token_ids, free.text, "length")
+
+
 def test_stream_after_a_prompt_ending_in_byte_tokens_shows_the_characters(byte_fallback_tokenizer):
     """A prompt ending in a character written in byte tokens ("中": <0xE4><0xB8><0xAD>) left the reply's own
     byte-token characters read as "\ufffd": decoded behind the prompt's last byte token alone, whose invalid run
