@@ -577,6 +577,8 @@ def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p,
     # between a stop string's characters. So the check reads each row's text tokens alone (the same text:
     # decoding skips the others), a window of bounded length however many specials came in between.
     skipped = tok.skipped_token_ids if stop else frozenset()
+    # (so do ids past the tokenizer's vocabulary, a padded embedding's rows (Qwen's) that a model can still draw)
+    vocab = tok.vocab_size
     texty = [[] for _ in range(B)]
     live = list(range(B))
     for step in range(max_new):
@@ -591,12 +593,12 @@ def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p,
                 raise _not_finite(step, f"prompt {first + r // n}")
             out_ids[r].append(t_list[j])
             out_lp[r].append(lp_list[j])
-            if stop and t_list[j] not in skipped:
+            has_text = bool(stop) and t_list[j] not in skipped and t_list[j] < vocab
+            if has_text:
                 texty[r].append(t_list[j])
             if t_list[j] in stops:
                 reason[r] = "stop"
-            elif stop and t_list[j] not in skipped and _stop_ends_here(tok, ids[r // n], out_ids[r], texty[r], stop,
-                                                                         max_stop + 2):
+            elif has_text and _stop_ends_here(tok, ids[r // n], out_ids[r], texty[r], stop, max_stop + 2):
                 reason[r] = "stop"
             elif len(out_ids[r]) >= max_new:
                 reason[r] = "length"

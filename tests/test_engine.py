@@ -516,6 +516,16 @@ def test_stop_strings_split_by_tokens_without_text(tokenizer, text, stop, n_toke
     assert (s.finish_reason, s.text, len(s.token_ids)) == ("stop", text[: text.find(stop[0])], n_tokens)
 
 
+def test_stop_strings_split_by_ids_past_the_tokenizers_vocabulary(tokenizer):
+    """Ids of a padded embedding past the tokenizer's vocabulary (Qwen's), which a model can draw, decode to no
+    text, as special tokens: they took the stop check's window slots, so "a", 3 of them, "b" missed the stop "ab"
+    and ran on to "length" with "ab999" uncut."""
+    V, enc = tokenizer.vocab_size, lambda s: tokenizer.encode(s)[-1]
+    model = bigram_model(V + 8 + (-V) % 8, [enc("q"), enc("a"), V, V + 1, V + 2, enc("b")], then=enc("9"))
+    s = ponder.sample(model, tokenizer, ["q"], max_new_tokens=8, temperature=0, stop=["ab"])[0][0]
+    assert (s.token_ids, s.text, s.finish_reason) == ([enc("a"), V, V + 1, V + 2, enc("b")], "", "stop")
+
+
 def test_reasoning_tags_stay_in_the_text_and_can_stop(tokenizer):
     """<think> tags are added tokens but not special ones (as in Qwen3): completions keep them, so the format
     verifier sees them, and "</think>" works as a stop string."""
