@@ -70,6 +70,18 @@ def test_countdown_marked_equation_must_hold_throughout():
     assert check_countdown("\\boxed{25*4" + " = 100" * 30 + "}", [25, 4], 100).reason == "too long"
 
 
+def test_countdown_unmarked_equation_reads_its_expression_side_and_must_hold():
+    """Without a marked answer the last arithmetic line is read. Its '=' was split and only the first side looked
+    at: "100 = 25 * 4" was skipped for an earlier line (a correct answer scored 0), and "So 25 * 4 = 101" scored
+    though the line claims a false equation (as a marked answer it is wrong)."""
+    v = check_countdown("Try 3 * 7.\n100 = 25 * 4", [25, 4, 3, 7], 100)
+    assert (v.correct, v.extracted) == (True, "25 * 4"), v
+    for c in ("So 25 * 4 = 101.", "25*4 = 100 = 7*3"):
+        assert check_countdown(c, [25, 4, 7, 3], 100).reason == "false equation", c
+    for c in ("So 25 * 4 = 100.", "(7 + 3) * 10 = 100 points", "We get 25 * 4 = 100, done"):
+        assert check_countdown(c, [25, 4, 7, 3, 10], 100).correct, c  # true, or a prose side (skipped)
+
+
 def test_countdown_reads_the_answer_after_the_thinking():
     v = check_countdown("<think>maybe \\boxed{3*5+7}? no.</think>\nAnswer: (3+5)*7", [3, 5, 7], 56)
     assert (v.correct, v.extracted) == (True, "(3+5)*7")

@@ -72,12 +72,12 @@ def _expression_in(line: str) -> str | None:
 def extract_expression(completion: str) -> str | None:
     """The final expression, after the first "</think>" (none in an unclosed thinking): of the last \\boxed{}, the last
     <answer>…</answer> and the last "Answer:" line, the one written last; else the last line (of the last 50
-    non-blank ones) that contains arithmetic. The side of an '=' that is an expression is kept."""
+    non-blank ones) that contains arithmetic. The first side of an '=' that is an expression is kept."""
     return _extract(completion)[0]
 
 
 def _extract(completion: str) -> tuple[str | None, list[str]]:
-    """The final expression and, for a marked answer that is an equation ("25*4 = 100"), all its sides."""
+    """The final expression and, for an answer that is an equation ("25*4 = 100"), all its sides."""
     # the answer follows the thinking, as in check_math: a box tried inside it is no answer, and a completion
     # cut off while still thinking has none (else a policy that never closed its thinking scored by a line in it)
     k = completion.find("</think>")  # (the first: all that follows the thinking, as check_math reads it)
@@ -101,9 +101,12 @@ def _extract(completion: str) -> tuple[str | None, list[str]]:
         checked += 1
         if checked > MAX_FALLBACK_LINES:
             break
-        expr = _expression_in(line.split("=")[0]) if "=" in line else _expression_in(line)
-        if expr is not None and re.search(r"[-+*/×÷·−–]", expr):
-            return expr, []
+        # as a marked answer: the first side that is an expression ("100 = 25*4" too), and the line's equation
+        # must hold ("So 25*4 = 101" claims a false one)
+        sides = line.split("=")
+        for expr in map(_expression_in, sides):
+            if expr is not None and re.search(r"[-+*/×÷·−–]", expr):
+                return expr, [s.strip() for s in sides] if len(sides) > 1 else []
     return None, []
 
 
@@ -186,7 +189,7 @@ def check_countdown(completion, numbers, target, *, use_all: bool = False) -> Ve
         value, used = evaluate(expr)
     except _Bad as e:
         return Verdict(False, expr, str(e))
-    # A marked answer is a claim as a whole: "25*4 = 100 = 7*3" is false even though its first side reaches 100.
+    # An answer that is an equation is a claim as a whole: "25*4 = 100 = 7*3" is false even though its first side reaches 100.
     # Sides that are not arithmetic ("56 apples") say nothing and are skipped.
     if len(sides) > MAX_SIDES:
         return Verdict(False, expr, "too long")
