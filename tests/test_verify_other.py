@@ -208,6 +208,18 @@ def test_format_rejects_final_answers_that_say_nothing(answer):
     assert (v.correct, v.reason) == (False, "no final answer")
 
 
+@pytest.mark.parametrize("answer", ["\\boxed{\\hphantom{\\text{5}}}", "\\boxed{\\phantom{{5}}}", "\\boxed{\\phantom5}",
+                                    "Answer: \\vphantom{\\frac{1}{2}}", "\\boxed{\\phantom \\pi}",
+                                    "<answer>\\color{\\detokenize{red}}</answer>"])
+def test_format_rejects_a_phantom_whose_argument_has_braces_or_none(answer):
+    """A phantom renders nothing whatever its argument, but only an argument without braces was dropped:
+    "\\boxed{\\hphantom{\\text{5}}}" and "\\boxed{\\phantom5}" (one token, no braces) read as saying "5"."""
+    v = check_format("<think>x</think> " + answer)
+    assert (v.correct, v.reason) == (False, "no final answer"), answer
+    for said in ("\\boxed{\\phantom{\\text{x}}5}", "\\boxed{\\textcolor{red}{5}}", "\\boxed{\\phantom5 7}"):
+        assert check_format("<think>x</think> " + said).correct, said
+
+
 @pytest.mark.parametrize("answer", ["\\boxed{\\emptyset}", "\\boxed{∅}", "\\boxed{\\infty}", "\\boxed{-3}",
                                     "\\boxed{\\text{(C)}}", "Answer: x", "Answer: .\nAnswer: 5", "\\boxed{\\pi}",
                                     "\\boxed{\\hat{\\theta}}", "\\boxed{\\{\\}}", "\\boxed{\\large 5}", "Answer: \\varnothing",

@@ -32,6 +32,31 @@ _ANSWER_LINE = re.compile(r"^[ \t]*(?:\*\*)?(?:final[ \t]+)?answer(?:\*\*)?[ \t]
 _BLANK = re.compile(r"\\(?:[hv]?phantom|hspace|vspace|kern|hskip|color|textcolor|colorbox|begin|end)\*?\s*\{[^{}]*\}"
                     r"|\\rule\s*(?:\[[^\]]*\])?\s*\{[^{}]*\}\s*\{[^{}]*\}"
                     r"|\\(?:m?kern|[hvm]skip)\s*-?[\d.]+\s*[a-z]{2}|\\[,;:! ]")
+# A command whose (first) argument renders nothing, and that argument: a balanced {...} (nested braces: _BLANK's
+# [^{}]* let "\\hphantom{\\text{5}}" say 5), or for a phantom one token without braces ("\\phantom5").
+_BLANK_HEAD = re.compile(r"\\(?:([hv]?phantom)|hspace|vspace|color|textcolor|colorbox|begin|end)(?![A-Za-z])\*?\s*")
+_TOKEN = re.compile(r"\\[A-Za-z]+|\\?[^\s{}]")
+_BRACE = re.compile(r"\\.|[{}]", re.DOTALL)
+
+
+def _drop_blank_arguments(text: str) -> str:
+    out, pos = [], 0
+    while m := _BLANK_HEAD.search(text, pos):
+        j = m.end()
+        if text.startswith("{", j):
+            depth, j = 0, len(text)  # (an unclosed argument runs to the end: all of it is hidden)
+            for b in _BRACE.finditer(text, m.end()):  # (an escaped brace, "\\{", is no group)
+                depth += {"{": 1, "}": -1}.get(b.group(), 0)
+                if depth == 0:
+                    j = b.end()
+                    break
+        elif m.group(1) and (t := _TOKEN.match(text, j)):
+            j = t.end()
+        out.append(text[pos:m.start()] + " ")  # (with no argument, the command's name alone, as _COMMAND would)
+        pos = j
+    return "".join(out) + text[pos:]
+
+
 _COMMAND = re.compile(r"\\([A-Za-z]+)")
 _EMPTY_SET = re.compile(r"\\\{\s*\\\}")
 # the commands that are a symbol, so an answer alone: any other command's name (\large, \mathstrut, \ldots,
@@ -48,7 +73,7 @@ def _substantive(answer: str) -> bool:
     """An answer that says something: a letter, a digit, a symbol command or a non-ASCII symbol.
     "\\boxed{\\,}", "\\boxed{.}", "\\boxed{\\large}" and "Answer: -" are formatted like answers but answer
     nothing, so a policy that emits them would collect the format reward for an empty response."""
-    rest = _EMPTY_SET.sub(" x ", _BLANK.sub(" ", answer))
+    rest = _EMPTY_SET.sub(" x ", _drop_blank_arguments(_BLANK.sub(" ", answer)))
     rest = _COMMAND.sub(lambda m: " x " if m.group(1) in _SYMBOLS else " ", rest)
     return any(_says(ch) for ch in rest)
 
