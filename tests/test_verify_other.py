@@ -70,6 +70,16 @@ def test_countdown_marked_equation_must_hold_throughout():
     assert check_countdown("\\boxed{25*4" + " = 100" * 30 + "}", [25, 4], 100).reason == "too long"
 
 
+@pytest.mark.parametrize("completion", ["Answer: 25 ⋅ 4", "\\boxed{25 \\ast 4}", "So 25 ∗ 4 = 100.", "<answer>(25⋅4)</answer>",
+                                        "\\boxed{100 = 25 \\times 4}", "Answer: 100 = 25 \\cdot 4"])
+def test_countdown_reads_the_unicode_and_latex_multiplication_signs(completion):
+    """"⋅" (U+22C5, the dot operator), "∗" (U+2217) and LaTeX's \\ast are multiplication as "×", "·" and \\cdot
+    are: a correct answer written with them was an "invalid expression" (or no answer at all) and scored 0. A
+    LaTeX sign was no operator either when choosing the side of an equation: "100 = 25 \\times 4" read "100"."""
+    v = check_countdown(completion, [25, 4, 3], 100)
+    assert (v.correct, v.reason) == (True, "ok"), v
+
+
 def test_countdown_unmarked_equation_reads_its_expression_side_and_must_hold():
     """Without a marked answer the last arithmetic line is read. Its '=' was split and only the first side looked
     at: "100 = 25 * 4" was skipped for an earlier line (a correct answer scored 0), and "So 25 * 4 = 101" scored

@@ -24,9 +24,9 @@ MAX_SIDES = 20  # sides of a marked equation checked against the answer (each co
 
 _OPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
         ast.Div: lambda a, b: a / b}
-_SYMBOLS = {"×": "*", "·": "*", "÷": "/", "−": "-", "–": "-", "\\times": "*", "\\cdot": "*", "\\div": "/",
-            "\\left": "", "\\right": "", "{": "(", "}": ")", "[": "(", "]": ")"}
-_RUN = re.compile(r"[\d\s+\-*/×÷·−–().]+")
+_SYMBOLS = {"×": "*", "·": "*", "⋅": "*", "∗": "*", "÷": "/", "−": "-", "–": "-", "\\times": "*", "\\cdot": "*",
+            "\\ast": "*", "\\div": "/", "\\left": "", "\\right": "", "{": "(", "}": ")", "[": "(", "]": ")"}
+_RUN = re.compile(r"[\d\s+\-*/×÷·⋅∗−–().]+")
 # linear-time on hostile text: no two adjacent quantifiers can share characters, nothing lazy spans lines
 _ANSWER_LINE = re.compile(r"^[ \t]*(?:\*\*)?(?:final[ \t]+)?answer(?:\*\*)?[ \t]*[:：][ \t]*(\S.*)$",
                           re.IGNORECASE | re.MULTILINE)
@@ -64,7 +64,7 @@ def _expression_in(line: str) -> str | None:
     """The last run of arithmetic characters that contains an operator (else the last with a digit)."""
     runs = [r.strip().rstrip(".").strip() for r in _RUN.findall(line)]
     runs = [r for r in runs if any(c.isdigit() for c in r)]
-    with_op = [r for r in runs if re.search(r"\d\s*[-+*/×÷·−–]\s*[\d(]", r)]
+    with_op = [r for r in runs if re.search(r"\d\s*[-+*/×÷·⋅∗−–]\s*[\d(]", r)]
     pick = (with_op or runs or [None])[-1]
     return pick
 
@@ -105,7 +105,7 @@ def _extract(completion: str) -> tuple[str | None, list[str]]:
         # must hold ("So 25*4 = 101" claims a false one)
         sides = line.split("=")
         for expr in map(_expression_in, sides):
-            if expr is not None and re.search(r"[-+*/×÷·−–]", expr):
+            if expr is not None and re.search(r"[-+*/×÷·⋅∗−–]", expr):
                 return expr, [s.strip() for s in sides] if len(sides) > 1 else []
     return None, []
 
@@ -113,7 +113,7 @@ def _extract(completion: str) -> tuple[str | None, list[str]]:
 def _lhs(text: str) -> str:
     # "(3 + 5) * 7 = 56" → "(3 + 5) * 7"; "56 = (3 + 5) * 7" → the side with an operator
     sides = [s.strip() for s in text.split("=")]
-    with_op = [s for s in sides if re.search(r"\d\s*[-+*/×÷·−–]", s)]
+    with_op = [s for s in sides if re.search(r"\d\s*[-+*/×÷·⋅∗−–]", _normalise(s))]  # ("25 \\times 4" too)
     return (with_op or sides)[0]
 
 
