@@ -44,11 +44,18 @@ SCORE: <integer from 0 to {max_score}>/{max_score}"""
 
 # The graded response cannot close its own block: a "</response>" in it (then a fake RUBRIC, or "SCORE: 10/10"
 # as the grader's own words) would read as the end of the candidate and the start of the grader's instructions.
-_RESPONSE_TAG = re.compile(r"<([\s/]*response\b)", re.IGNORECASE)  # one quantifier: linear on hostile text
+# Nor with a tag the grader still reads as one: invisible characters (zero-width, soft hyphen, bidi controls,
+# combining marks) inside it, or fullwidth forms ("＜／ｒｅｓｐｏｎｓｅ>"), went past a plain-spelling match.
+_HIDDEN = ("[\\s\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\u0300-\u036f"
+           "\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe00-\ufe0f\ufe20-\ufe2f]*")
+_RESPONSE_TAG = re.compile(  # no two adjacent quantifiers share a character: linear on hostile text
+    "[<\uff1c\ufe64](?=" + _HIDDEN + "(?:[/\uff0f]" + _HIDDEN + ")*"
+    + _HIDDEN.join(f"[{c}{c.upper()}{chr(ord(c) + 0xFF41 - 97)}{chr(ord(c) + 0xFF21 - 97)}]" for c in "response")
+    + "(?![A-Za-z]))")
 
 
 def _quoted(completion: str) -> str:
-    return _RESPONSE_TAG.sub(r"&lt;\1", completion)
+    return _RESPONSE_TAG.sub("&lt;", completion)
 
 
 # a line that gives a score ("SCORE: 7", "Score 7/10"), not one that merely uses the word: "a high score" or
