@@ -80,6 +80,20 @@ def test_countdown_reads_the_unicode_and_latex_multiplication_signs(completion):
     assert (v.correct, v.reason) == (True, "ok"), v
 
 
+def test_countdown_reads_a_latex_fraction_as_a_division():
+    """"\\boxed{\\frac{25 \\times 8}{2}}" is a correct answer in LaTeX, as "\\boxed{25 \\times 8 / 2}" is: it was an
+    invalid expression and scored 0. A fraction is exactly one division of its parts, so it uses their numbers."""
+    for c in ("\\boxed{\\frac{25 \\times 8}{2}}", "<answer>\\dfrac{25 \\cdot 8}{2}</answer>",
+              "\\boxed{\\frac{\\frac{25}{1} \\times 8}{2}}", "\\boxed{100 = \\tfrac{25 \\times 8}{2}}"):
+        v = check_countdown(c, [25, 8, 2, 1], 100)
+        assert (v.correct, v.reason) == (True, "ok"), (c, v)
+    assert check_countdown("\\boxed{\\frac{25}{2} \\times 8}", [25, 8, 2], 100).correct  # (25/2)*8, not 25/(2*8)
+    assert check_countdown("\\boxed{\\frac{25}{8}*8 * 4}", [25, 8, 4], 100).reason == "number not available"
+    assert check_countdown("\\boxed{\\frac{25}{2-2}}", [25, 2, 2], 100).reason == "division by zero"
+    for bad in ("\\boxed{\\frac{25}}", "\\boxed{\\frac 25}", "Answer: \\frac{25}{2"):
+        assert not check_countdown(bad, [25, 2], 100).correct, bad
+
+
 def test_countdown_unmarked_equation_reads_its_expression_side_and_must_hold():
     """Without a marked answer the last arithmetic line is read. Its '=' was split and only the first side looked
     at: "100 = 25 * 4" was skipped for an earlier line (a correct answer scored 0), and "So 25 * 4 = 101" scored

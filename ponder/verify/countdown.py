@@ -117,7 +117,38 @@ def _lhs(text: str) -> str:
     return (with_op or sides)[0]
 
 
+_FRAC = re.compile(r"\\[dt]?frac\s*(?=\{)")
+
+
+def _group_end(text: str, i: int) -> int:
+    """The index after the "}" that closes the "{" at text[i]; -1 if it is not closed."""
+    depth = 0
+    for j in range(i, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[j], 0)
+        if depth == 0:
+            return j + 1
+    return -1
+
+
+def _fractions(expr: str) -> str:
+    # \frac{a}{b} is one division of its parts: ((a)/(b)); the outer one first, its parts' fractions next turn.
+    # One without two braced parts is left as it is, an invalid expression. Past MAX_EXPR_CHARS (a side _lhs
+    # looks at) nothing is read: the rescans would be quadratic there, and evaluate refuses such text anyway.
+    if len(expr) > MAX_EXPR_CHARS:
+        return expr
+    pos = 0
+    while m := _FRAC.search(expr, pos):
+        a = _group_end(expr, m.end())
+        b = _group_end(expr, a) if 0 < a < len(expr) and expr[a] == "{" else -1
+        if b < 0:
+            pos = m.end()
+            continue
+        expr = f"{expr[:m.start()]}(({expr[m.end() + 1:a - 1]})/({expr[a + 1:b - 1]})){expr[b:]}"
+    return expr
+
+
 def _normalise(expr: str) -> str:
+    expr = _fractions(expr)
     for k, v in _SYMBOLS.items():
         expr = expr.replace(k, v)
     return expr.strip().rstrip(".").strip()
