@@ -536,6 +536,18 @@ def test_http_judge_errors(judge_server):
     assert judge(None, None).reason == "invalid completion"  # a bad completion never reaches the judge
 
 
+def test_http_judge_reply_without_content_is_a_malformed_verdict_not_a_crash(judge_server):
+    """An endpoint that answers with "content": null (an OpenAI-style refusal, or a reasoning judge cut off by
+    max_tokens before its answer, which vLLM's reasoning parser returns as content null) raised PonderError
+    "unexpected response", ending the training run; a response that makes its judge refuse crashed it at will.
+    It is a verdict without a score: 0, as a judge that rambles gets."""
+    judge = make_judge(url=judge_server, rubric="r", max_score=10)
+    _Handler.seen.clear()
+    _Handler.replies[:] = [(200, None)]
+    v = judge("p", "c")
+    assert (v.correct, v.score, v.reason, len(_Handler.seen)) == (False, 0.0, "malformed verdict", 1)
+
+
 def test_http_judge_gives_up_without_waiting_after_its_last_attempt(judge_server, monkeypatch):
     """Backoff waits 0.5 s, 1 s, ... between attempts; none follows the last one. Before, a judge with retries=1
     against a failing endpoint waited 0.5 + 1 s, the last second for nothing. (The waits are recorded, not timed:

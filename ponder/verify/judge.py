@@ -111,6 +111,8 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
                 with urllib.request.urlopen(req, timeout=timeout) as resp:
                     data = json.loads(resp.read())
                 content = data["choices"][0]["message"]["content"]
+                if content is None:  # a refusal, or a reasoning judge cut off before its answer: no verdict, 0
+                    return ""
                 if not isinstance(content, str):
                     raise TypeError("content is not a string")
                 return content
