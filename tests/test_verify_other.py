@@ -563,6 +563,18 @@ def test_http_judge_gives_up_without_waiting_after_its_last_attempt(judge_server
     assert waits == [0.5]  # one wait, between the two attempts
 
 
+@pytest.mark.parametrize("reasoning", ["The response gives the final score: 24-17, as the reference does.",
+                                       "It names the variable with an underscore 3 times.", "Its score = 5 is right."])
+def test_parse_score_reads_the_verdict_past_a_score_quoted_in_the_reasoning(reasoning):
+    """A "score:" inside a line of the judge's reasoning (a response about a match's score, a word ending in
+    "score") counted as a second score line: the well-formed verdict after it was "malformed" and a correct
+    response scored 0. Only a line that starts with SCORE gives a score; two such lines are still malformed."""
+    assert parse_score(f"{reasoning}\nSCORE: 9/10", 10) == 9
+    assert parse_score(f"{reasoning}\n**Score:** 9/10", 10) == 9
+    for two in ("SCORE: 9/10\nSCORE: 3/10", "Score: 9 out of 10.\nSCORE: 3/10", f"{reasoning}\nSCORE 9\nSCORE: 3/10"):
+        assert parse_score(two, 10) is None, two
+
+
 def test_parse_score_is_strict():
     assert parse_score("ok\nSCORE: 3/5", 5) == 3
     assert parse_score("SCORE:0/5", 5) == 0

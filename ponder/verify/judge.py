@@ -2,7 +2,7 @@
 
 Two backends: a local ponder model (`ponder.sample`, greedy) or any OpenAI-compatible HTTP endpoint
 (`POST {url}/chat/completions`, standard library `urllib` only). The verdict is parsed strictly: exactly one
-line that gives a score (SCORE, then a colon or a number), of the form `SCORE: k/max` with 0 <= k <= max;
+line that gives a score (starts with SCORE, then a colon or a number), of the form `SCORE: k/max` with 0 <= k <= max;
 anything else (no score, two scores, a different denominator, a fraction, a score out of range) is "malformed
 verdict" with score 0, so a judge that rambles never hands out reward by accident.
 
@@ -59,8 +59,9 @@ def _quoted(completion: str) -> str:
 
 
 # a line that gives a score ("SCORE: 7", "Score 7/10"), not one that merely uses the word: "a high score" or
-# "underscore" in the judge's reasoning made a well-formed SCORE line "malformed" and the verdict 0
-_SCORE_MENTION = re.compile(r"SCORE[\s*_`]*(?:[:=]|\d)", re.IGNORECASE)
+# "underscore" in the judge's reasoning made a well-formed SCORE line "malformed" and the verdict 0; so did a score
+# named inside a line of reasoning ("the final score: 24-17", "an underscore 3 times"): the line must start with it
+_SCORE_MENTION = re.compile(r"[\s*_`#>]*SCORE[\s*_`]*(?:[:=]|\d)", re.IGNORECASE)
 _SCORE_LINE = re.compile(r"^[\s*_`]*SCORE[\s*_`]*:[\s*_`]*(\d+)\s*/\s*(\d+)[\s*_`.]*$", re.IGNORECASE)
 
 
@@ -68,7 +69,7 @@ def parse_score(text: str, max_score: int) -> int | None:
     """The integer score, or None when the verdict is malformed (see module docstring)."""
     if not isinstance(text, str):
         return None
-    lines = [ln for ln in text.splitlines() if _SCORE_MENTION.search(ln)]
+    lines = [ln for ln in text.splitlines() if _SCORE_MENTION.match(ln)]
     if len(lines) != 1:
         return None
     m = _SCORE_LINE.match(lines[0])
