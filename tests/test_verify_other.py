@@ -94,6 +94,23 @@ def test_countdown_reads_a_latex_fraction_as_a_division():
         assert not check_countdown(bad, [25, 2], 100).correct, bad
 
 
+@pytest.mark.parametrize("completion", ["**Answer:** 25*4", "Answer: **25 * 4**", "Answer: $25 \\times 4$",
+                                        "Answer: `25*4`", "Answer: \\(25 \\cdot 4\\)", "Answer: \\[25 \\times 4 = 100\\]",
+                                        "<answer>$$25*4$$</answer>", "**Answer:** **25 * 4 = 100**."])
+def test_countdown_reads_a_marked_answer_in_markdown_or_math_delimiters(completion):
+    """A chat model's "**Answer:** 25*4" or "Answer: $25 \\times 4$" is a correct answer: the bold markers, "$",
+    "\\(", "\\[" and backticks were read as part of the expression, an invalid one, and it scored 0."""
+    v = check_countdown(completion, [25, 4, 3], 100)
+    assert (v.correct, v.reason) == (True, "ok"), v
+
+
+@pytest.mark.parametrize("completion", ["Answer: **2**3**", "Answer: $2$$5$", "Answer: `2``5`", "Answer: 2\\(5\\)"])
+def test_countdown_delimiters_never_join_or_raise_numbers(completion):
+    # a stripped delimiter neither joins two numbers into one (2, 5 -> 25) nor leaves a power
+    assert not check_countdown(completion, [2, 3, 5], 8).correct
+    assert not check_countdown(completion, [2, 3, 5], 25).correct
+
+
 def test_countdown_unmarked_equation_reads_its_expression_side_and_must_hold():
     """Without a marked answer the last arithmetic line is read. Its '=' was split and only the first side looked
     at: "100 = 25 * 4" was skipped for an earlier line (a correct answer scored 0), and "So 25 * 4 = 101" scored

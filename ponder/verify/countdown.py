@@ -24,7 +24,10 @@ MAX_SIDES = 20  # sides of a marked equation checked against the answer (each co
 
 _OPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
         ast.Div: lambda a, b: a / b}
-_SYMBOLS = {"×": "*", "·": "*", "⋅": "*", "∗": "*", "÷": "/", "−": "-", "–": "-", "\\times": "*", "\\cdot": "*",
+# math and code delimiters ("$25 \\times 4$", "\\(...\\)", `25*4`) first, before "[" is read as a bracket; a space,
+# not nothing, so that "$2$$5$" stays two numbers and is no 25
+_SYMBOLS = {"$": " ", "`": " ", "\\(": " ", "\\)": " ", "\\[": " ", "\\]": " ",
+            "×": "*", "·": "*", "⋅": "*", "∗": "*", "÷": "/", "−": "-", "–": "-", "\\times": "*", "\\cdot": "*",
             "\\ast": "*", "\\div": "/", "\\left": "", "\\right": "", "{": "(", "}": ")", "[": "(", "]": ")"}
 _RUN = re.compile(r"[\d\s+\-*/×÷·⋅∗−–().]+")
 # linear-time on hostile text: no two adjacent quantifiers can share characters, nothing lazy spans lines
@@ -117,6 +120,7 @@ def _lhs(text: str) -> str:
     return (with_op or sides)[0]
 
 
+_ENDS = re.compile(r"^[\s*]+|[\s*.]+$")  # (on at most MAX_EXPR_CHARS: _normalise)
 _FRAC = re.compile(r"\\[dt]?frac\s*(?=\{)")
 
 
@@ -132,10 +136,7 @@ def _group_end(text: str, i: int) -> int:
 
 def _fractions(expr: str) -> str:
     # \frac{a}{b} is one division of its parts: ((a)/(b)); the outer one first, its parts' fractions next turn.
-    # One without two braced parts is left as it is, an invalid expression. Past MAX_EXPR_CHARS (a side _lhs
-    # looks at) nothing is read: the rescans would be quadratic there, and evaluate refuses such text anyway.
-    if len(expr) > MAX_EXPR_CHARS:
-        return expr
+    # One without two braced parts is left as it is, an invalid expression. (At most MAX_EXPR_CHARS: _normalise.)
     pos = 0
     while m := _FRAC.search(expr, pos):
         a = _group_end(expr, m.end())
@@ -148,10 +149,13 @@ def _fractions(expr: str) -> str:
 
 
 def _normalise(expr: str) -> str:
+    if len(expr) > MAX_EXPR_CHARS:  # (evaluate refuses it anyway; _lhs looks at sides of any length)
+        return expr
     expr = _fractions(expr)
     for k, v in _SYMBOLS.items():
         expr = expr.replace(k, v)
-    return expr.strip().rstrip(".").strip()
+    # bold markers around the answer ("**Answer:** 25*4", "**25 * 4**"): no expression starts or ends with a "*"
+    return _ENDS.sub("", expr)
 
 
 def evaluate(expr: str) -> tuple[Fraction, list[int]]:
