@@ -261,6 +261,18 @@ def test_format_rejects_a_phantom_whose_argument_has_braces_or_none(answer):
         assert check_format("<think>x</think> " + said).correct, said
 
 
+@pytest.mark.parametrize("answer", ["\\boxed{\\raisebox{1pt}{}}", "\\boxed{\\mspace{1mu}}", "\\boxed{\\makebox[1cm]{}}",
+                                    "\\boxed{\\framebox[2em][l]{ }}", "Answer: \\hskip 2pt plus 1fill",
+                                    "\\boxed{\\mkern3mu minus 1mu}"])
+def test_format_rejects_spacing_whose_dimension_is_its_only_digit(answer):
+    """"\\boxed{\\raisebox{1pt}{}}" or "\\boxed{\\mspace{1mu}}" renders nothing, but the digit of the dimension
+    read as an answer and took the format reward."""
+    v = check_format("<think>x</think> " + answer)
+    assert (v.correct, v.reason) == (False, "no final answer"), answer
+    for said in ("\\boxed{\\raisebox{1pt}{5}}", "\\boxed{\\makebox[1cm]{A}}", "\\boxed{5 \\mspace{1mu} cm}"):
+        assert check_format("<think>x</think> " + said).correct, said
+
+
 @pytest.mark.parametrize("answer", ["\\boxed{\\emptyset}", "\\boxed{∅}", "\\boxed{\\infty}", "\\boxed{-3}",
                                     "\\boxed{\\text{(C)}}", "Answer: x", "Answer: .\nAnswer: 5", "\\boxed{\\pi}",
                                     "\\boxed{\\hat{\\theta}}", "\\boxed{\\{\\}}", "\\boxed{\\large 5}", "Answer: \\varnothing",

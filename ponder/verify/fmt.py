@@ -28,13 +28,17 @@ from ponder.verify.verdict import Verdict
 
 _ANSWER_LINE = re.compile(r"^[ \t]*(?:\*\*)?(?:final[ \t]+)?answer(?:\*\*)?[ \t]*[:：][ \t]*(\S[^\n]*)",
                           re.IGNORECASE | re.MULTILINE)
-# What renders as nothing: phantoms, spacing and colour commands with their arguments, environment names.
+# What renders as nothing: phantoms, spacing and colour commands with their arguments, environment names. (An
+# optional [...] argument is a dimension, at most 40 characters: unbounded, "\\rule[" repeated went quadratic.)
 _BLANK = re.compile(r"\\(?:[hv]?phantom|hspace|vspace|kern|hskip|color|textcolor|colorbox|begin|end)\*?\s*\{[^{}]*\}"
-                    r"|\\rule\s*(?:\[[^\]]*\])?\s*\{[^{}]*\}\s*\{[^{}]*\}"
-                    r"|\\(?:m?kern|[hvm]skip)\s*-?[\d.]+\s*[a-z]{2}|\\[,;:! ]")
-# A command whose (first) argument renders nothing, and that argument: a balanced {...} (nested braces: _BLANK's
-# [^{}]* let "\\hphantom{\\text{5}}" say 5), or for a phantom one token without braces ("\\phantom5").
-_BLANK_HEAD = re.compile(r"\\(?:([hv]?phantom)|hspace|vspace|color|textcolor|colorbox|begin|end)(?![A-Za-z])\*?\s*")
+                    r"|\\rule\s*(?:\[[^\]]{0,40}\])?\s*\{[^{}]*\}\s*\{[^{}]*\}"
+                    r"|\\(?:m?kern|[hvm]skip)\s*-?[\d.]+\s*[a-z]{2}(?:\s*(?:plus|minus)\s*-?[\d.]+\s*[a-z]{2,4})*"
+                    r"|\\(?:make|frame)box\s*(?:\[[^\]]{0,40}\]\s*){1,2}|\\[,;:! ]")
+# A command whose (first) argument renders nothing (a phantom, a colour, a dimension), and that argument: a
+# balanced {...} (nested braces: _BLANK's [^{}]* let "\\hphantom{\\text{5}}" say 5), or for a phantom one token
+# without braces ("\\phantom5").
+_BLANK_HEAD = re.compile(
+    r"\\(?:([hv]?phantom)|[hvm]space|raisebox|color|textcolor|colorbox|begin|end)(?![A-Za-z])\*?\s*")
 _TOKEN = re.compile(r"\\[A-Za-z]+|\\?[^\s{}]")
 _BRACE = re.compile(r"\\.|[{}]", re.DOTALL)
 
