@@ -902,6 +902,38 @@ def test_numpy_values_pass_as_the_plain_values_they_hold():
     assert not check_code(blk(fake), "assert f() == 5").correct
 
 
+def test_library_checks_and_expected_values_cannot_be_patched_by_the_program():
+    # np.allclose, np.testing's assertions, np.array, json.loads and Counter in a test are the program's to replace
+    # in the sandbox (`numpy.allclose = lambda *a, **k: True`): the caller applies them, so a patch changes nothing
+    np_tests = ("import numpy as np\nfrom numpy.testing import assert_array_equal\nimport numpy.testing as npt\n"
+                "def test_a():\n    assert np.allclose(f(1), [1.0, 2.0])\n"
+                "def test_b():\n    np.testing.assert_allclose(f(2), np.array([1, 2]) * 2)\n"
+                "def test_c():\n    assert_array_equal(f(3), np.array([3, 6]))\n"
+                "def test_d():\n    npt.assert_equal(f(1), [1, 2])\n"
+                "def test_e():\n    assert np.array_equal(f(1), np.asarray([1, 2]))\n"
+                "def test_f():\n    assert all(np.isclose(f(1), [1, 2 + 1e-12]))\n")
+    patches = ["numpy.allclose = lambda *a, **k: True", "numpy.testing.assert_allclose = lambda *a, **k: None",
+               "numpy.testing.assert_array_equal = lambda *a, **k: None",
+               "numpy.testing.assert_equal = lambda *a, **k: None", "numpy.array_equal = lambda *a, **k: True",
+               "numpy.isclose = lambda *a, **k: [True, True]"]
+    cheat = ("import numpy, numpy.testing\n" + "\n".join(patches) +
+             "\nnumpy.array = numpy.asarray = lambda *a, **k: [0]\ndef f(n):\n    return [0]")
+    honest = "import numpy as np\ndef f(n):\n    return np.array([1.0, 2.0]) * n"
+    lib_tests = "import json\nfrom collections import Counter\nassert f(1) == json.loads('[1, 2]')\n" \
+                "assert f(2) == Counter('ab')\nassert Counter(f(3)) == Counter({'a': 2})"
+    lib_cheat = ("import json, collections\njson.loads = lambda s: 0\nclass C(dict):\n"
+                 "    def __init__(self, *a): super().__init__(z=1)\ncollections.Counter = C\n"
+                 "def f(n):\n    return {1: 0, 2: {'z': 1}, 3: 'z'}[n]")
+    lib_honest = "def f(n):\n    return {1: [1, 2], 2: {'a': 1, 'b': 1}, 3: 'aa'}[n]"
+    got = [(v.correct, v.reason) for v in _verdicts([(blk(cheat), np_tests), (blk(honest), np_tests),
+                                                     (blk(lib_cheat), lib_tests), (blk(lib_honest), lib_tests)])]
+    assert got == [(False, "failed test 1 (test_a)"), (True, "passed 6/6"), (False, "failed test 1"),
+                   (True, "passed 3/3")]
+    # the caller's NumPy is bounded like its other work: a (n, 1) and a (1, n) of the program's never meet
+    square = "def f():\n    return [[0.0]] * 20000\ndef g():\n    return [[0.0] * 20000]"
+    assert check_code(blk(square), "import numpy as np\nassert np.allclose(f(), g())").reason == "failed test 1"
+
+
 def test_generators_iterated_by_the_test_pass_as_their_items():
     # `list(f(x))` and friends iterate what f returned in Python; a generator or map is not a failure there
     gen = "def evens(xs):\n    return (x for x in xs if x % 2 == 0)"

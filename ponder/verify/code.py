@@ -59,7 +59,11 @@ the generator or map the program returned; a ``zip`` of values all the program's
 there, as it takes their items in turn). An expected value written with operators, ``math``, pure methods,
 slices or f-strings of the test's own values (``2 ** 10``, ``'ab'.upper()``, ``', '.join(...)``, ``'abc'[::-1]``,
 ``f'{3}x'``; ``hex``/``repr``/``format``, methods through their type: ``map(str.upper, [...])``) is built
-by the caller too: in the sandbox the program could run that operand and return what it gives. A method,
+by the caller too: in the sandbox the program could run that operand and return what it gives. So are
+NumPy's ``allclose``/``isclose``/``array_equal``/``array_equiv``/``array``/``asarray`` and ``np.testing``'s
+``assert_allclose``/``assert_array_equal``/``assert_equal``/``assert_(array_)almost_equal`` (such a statement is
+an assert), ``json.loads`` and ``collections.Counter``, which the program could replace in the sandbox
+(``numpy.allclose = lambda *a, **k: True``); an array built here is the list it holds with NumPy's arithmetic. A method,
 slice, f-string, hex, repr or format of a program's value stays sandbox code, its object's own. A test passes
 only if it was reported at least once and every report passed. An exception test (``try: f(-1); assert False;
 except ValueError: pass``, the ``assert False`` under ``else:``, or ``with pytest.raises(ValueError[,
@@ -240,6 +244,7 @@ from __future__ import annotations
 import ast
 import bisect
 import builtins
+import collections
 import copy
 import functools
 import hashlib
@@ -1243,6 +1248,93 @@ _FUNCS = {"abs": abs, "len": len, "sorted": sorted, "set": set, "frozenset": fro
           **{f"math.{n}": getattr(math, n) for n in ("sqrt", "exp", "log", "log2", "log10", "sin", "cos", "tan",
                                                       "asin", "acos", "atan", "atan2", "hypot", "degrees",
                                                       "radians")}}
+
+
+class _Elementwise(list):
+    """An array of booleans (`np.isclose` of arrays) as a list: `all(...)` of it is decided here, but its own
+    truth value is ambiguous, as NumPy says (a list of any falses would be true)."""
+
+    def __bool__(self):
+        if len(self) != 1:
+            raise _TestFailed("the truth value of an array of more than one element is ambiguous")
+        return bool(self[0])
+
+
+def _arrays(*args):
+    """The arrays of `args`, refused when their broadcast shape is past _MAX_LEN elements (an (n, 1) and a (1, n)
+    the program returns would build n * n here)."""
+    import numpy as np
+
+    arrays = [np.asarray(a) for a in args]
+    if math.prod(np.broadcast_shapes(*(a.shape for a in arrays))) > _MAX_LEN:
+        raise _TestFailed("arrays too large")
+    return arrays
+
+
+class _Array(list):
+    """`np.array([1, 2])` built here: the list it holds, as the sandbox sends a program's array (so `==` is the
+    list's), but with NumPy's arithmetic: `np.array([1, 2]) * 2` is [2, 4], not the list repeated."""
+
+
+def _as_array(a):
+    v = a.tolist()
+    return _Array(v) if isinstance(v, list) else v  # a 0-d array is its number
+
+
+def _elementwise(op):
+    def call(*args):
+        import numpy as np
+
+        with np.errstate(all="ignore"):  # 1 / 0 is inf in NumPy, as the test meant
+            return _as_array(np.asarray(op(*_arrays(*args))))
+    return call
+
+
+for _op in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow"):
+    setattr(_Array, f"__{_op}__", _elementwise(getattr(operator, _op)))
+    setattr(_Array, f"__r{_op}__", _elementwise(lambda a, b, op=getattr(operator, _op): op(b, a)))
+for _op in ("neg", "pos", "abs"):
+    setattr(_Array, f"__{_op}__", _elementwise(getattr(operator, _op)))
+
+
+def _np(name: str, kind: str):
+    """NumPy's `name` applied here (see _FUNCS): an array is the list it holds (tolist), as the sandbox sends
+    one; a comparison is a bool; a testing assertion is whether it held."""
+
+    def call(*args, **kwargs):
+        import numpy as np
+        import numpy.testing
+
+        if kind == "array":
+            return _as_array(np.array(*_arrays(*args[:1]), *args[1:], **kwargs))
+        if kind == "testing":
+            try:
+                getattr(numpy.testing, name)(*_arrays(*args[:2]), *args[2:], **kwargs)
+            except AssertionError:
+                return False
+            return True
+        result = np.asarray(getattr(np, name)(*_arrays(*args[:2]), *args[2:], **kwargs))
+        return bool(result) if result.ndim == 0 else _Elementwise(result.tolist())
+
+    return call
+
+
+def _json_loads(s, /):
+    if not isinstance(s, (str, bytes)) or len(s) > _MAX_LEN:
+        raise _TestFailed("json.loads: not a text, or too large")
+    return json.loads(s)
+
+
+# NumPy, json and collections functions an expected value or a check is written with (`np.allclose(f(x), [..])`,
+# `json.loads('[1]')`, `Counter('ab')`): in the sandbox the program could replace them first (`numpy.allclose =
+# lambda *a, **k: True`), so the caller applies them, as math's (see _CANONICAL_MODULES)
+_FUNCS.update({"numpy.array": _np("array", "array"), "numpy.asarray": _np("asarray", "array"),
+               **{f"numpy.{n}": _np(n, "compare") for n in ("allclose", "isclose", "array_equal", "array_equiv")},
+               **{f"numpy.testing.{n}": _np(n, "testing")
+                  for n in ("assert_allclose", "assert_array_equal", "assert_equal", "assert_almost_equal",
+                            "assert_array_almost_equal")},
+               "json.loads": _json_loads, "collections.Counter": collections.Counter})
+_NP_TESTING = frozenset(n for n in _FUNCS if n.startswith("numpy.testing."))
 # math constants a test may compare with (`abs(f(x) - math.pi) < 1e-9`), taken from the real module
 _MATH_CONSTS = {f"math.{n}": getattr(math, n) for n in ("pi", "e", "tau", "inf", "nan")}
 # Those of them that iterate their first argument, as Python would a generator or a map the program returns.
@@ -1409,7 +1501,17 @@ def _func_name(e: ast.expr) -> str | None:
         return e.id
     if isinstance(e, ast.Attribute) and isinstance(e.value, ast.Name):
         return f"{e.value.id}.{e.attr}"
+    if isinstance(e, ast.Attribute) and isinstance(e.value, ast.Attribute) and isinstance(e.value.value, ast.Name):
+        return f"{e.value.value.id}.{e.value.attr}.{e.attr}"  # numpy.testing.assert_allclose
     return None
+
+
+def _dotted(name: str) -> ast.expr:
+    first, *rest = name.split(".")
+    e: ast.expr = ast.Name(first, ast.Load())
+    for attr in rest:
+        e = ast.Attribute(e, attr, ast.Load())
+    return e
 
 
 def _bindings(modules: list[ast.Module]):
@@ -1459,7 +1561,7 @@ class _DropStrings(ast.NodeTransformer):
         return node
 
 
-_CANONICAL_MODULES = ("math", "pytest")  # whose functions the caller applies by their dotted names (see _FUNCS)
+_CANONICAL_MODULES = ("math", "pytest", "numpy", "numpy.testing", "json", "collections")  # whose functions the caller applies by their dotted names (see _FUNCS)
 
 
 class _CanonicalImports(ast.NodeTransformer):
@@ -1492,6 +1594,16 @@ class _CanonicalImports(ast.NodeTransformer):
         return out + [ast.copy_location(ast.ImportFrom(node.module, rest, 0), node)] if rest else out
 
 
+class _NumpyAsserts(ast.NodeTransformer):
+    """`np.testing.assert_allclose(f(x), [..])` as the assert `assert numpy.testing.assert_allclose(...)`, which
+    the caller decides (see _FUNCS): run in the sandbox, the program could have replaced it by a no-op."""
+
+    def visit_Expr(self, node: ast.Expr):
+        if isinstance(node.value, ast.Call) and _func_name(node.value.func) in _NP_TESTING:
+            return ast.copy_location(ast.Assert(node.value), node)
+        return node
+
+
 def _canonical_imports(modules: list[ast.Module]) -> list[ast.Module]:
     """The tests with each name they bind only by importing one of `_CANONICAL_MODULES` or a name of it read
     as the module's dotted name (see _CanonicalImports); a name bound otherwise too is left as it is."""
@@ -1519,10 +1631,8 @@ def _canonical_imports(modules: list[ast.Module]) -> list[ast.Module]:
     other = {name for name, node in _bindings(modules) if id(node) not in imports}
     names: dict[str, ast.expr] = {}
     for name, (target, *more) in targets.items():
-        module, _, attr = target.partition(".")
-        if not more and name not in other and module not in other:
-            names[name] = (ast.Attribute(ast.Name(module, ast.Load()), attr, ast.Load()) if attr
-                           else ast.Name(module, ast.Load()))
+        if not more and name not in other and target.partition(".")[0] not in other:
+            names[name] = _dotted(target)
     if not names:
         return modules
     rewriter = _CanonicalImports(names, set(imports))
@@ -2484,7 +2594,7 @@ class _Evaluator:
         seqs = (str, bytes, list, tuple)
         if op is ast.Mult:
             for seq, n in ((a, b), (b, a)):
-                if isinstance(seq, seqs) and type(n) is int and n > 0:
+                if isinstance(seq, seqs) and not isinstance(seq, _Array) and type(n) is int and n > 0:
                     if n > _MAX_LEN or _deep_len(seq, _MAX_LEN // n) * n > _MAX_LEN:
                         raise _TestFailed("product too large")
                     self.spend(len(seq) * n)
@@ -4243,6 +4353,8 @@ def _make_plan(tests) -> dict:
             raise PonderError(f"code tests: test {k + 1} is not valid Python ({e.msg}, line {e.lineno})") from None
     modules = _canonical_imports([_DropStrings().visit(mod) for mod in modules])
     bound = _bound_names(modules)
+    if "numpy" not in bound:
+        modules = [ast.fix_missing_locations(_NumpyAsserts().visit(mod)) for mod in modules]
     imports = _imported_names(modules)
     bodies, entries, unsupported = _collect_tests(modules)
     if unsupported:
