@@ -1057,6 +1057,24 @@ def _assert_computed_by_the_caller(expected, good, tests, wrong) -> None:
         assert v.reason == "failed test 1", test
 
 
+def test_expected_values_computed_from_a_kept_input_stay_in_the_caller():
+    # `data` is read twice (the sandbox holds it), but `sorted(data)` right after its assignment is the caller's
+    # to compute: in the sandbox the program read it from its caller's frame (or its globals) and returned it
+    peek = ("import sys\ndef f(x):\n    fr = sys._getframe(1)\n    while fr:\n"
+            "        if 'expected' in fr.f_locals:\n            return fr.f_locals['expected']\n"
+            "        fr = fr.f_back\n    return 0")
+    honest = "def f(xs):\n    xs.sort()\n    return xs"
+    tests = ["data = [3, 1, 2]\nexpected = sorted(data)\nassert f(data) == expected",
+             "def test_a():\n    data = [3, 1, 2]\n    n = 3\n    expected = sorted(data)\n"
+             "    assert f(data) == expected and len(data) == n",
+             # a name that would share the sandbox's object stays the sandbox's: f sorts `data` in place
+             "def test_b():\n    data = [[3, 1, 2]]\n    inner = data[0]\n    f(data[0])\n    assert inner == [1, 2, 3]"]
+    runs = [(blk(prog), t) for prog in (peek, honest) for t in tests]
+    got = [v.reason for v in _verdicts(runs)]
+    assert got == ["failed test 1", "failed test 1 (test_a)", "failed test 1 (test_b)",
+                   "passed 1/1", "passed 1/1", "passed 1/1"]
+
+
 def test_expected_values_written_with_methods_slices_or_fstrings_stay_in_the_caller():
     # `'ab'.upper()`, `', '.join([...])`, `f'{3}x'`, `'abc'[::-1]` went to the sandbox as a lambda: the runner
     # passed every one of these without computing anything

@@ -132,7 +132,9 @@ such a value, in every statement that reads it, when it is immutable or read onc
 then ``assert f(3) == expected``, the name then left out of the namespace the program shares). A mutable
 value read more than once (a list the test sorts in place, then compares), or an argument the body rebinds,
 is assigned at the top of the body instead (the sandbox then holds it, as it holds any value a test binds to
-a name). A table read only by parametrize is dropped from what the sandbox runs,
+a name); a value the statements right after compute from it, before any code ran (``data = [3, 1, 2]`` then
+``expected = sorted(data)``), is still the caller's, as above, unless it shares a mutable part of it (``inner =
+data[0]``: the sandbox's object, which the program may change). A table read only by parametrize is dropped from what the sandbox runs,
 and so is ``import pytest`` when nothing of pytest's is left there. ``pytest.approx(expected[, rel=, abs=,
 nan_ok=])`` in an assert is built by the caller like the builtins above (a number, a flat list or tuple, a
 dict of numbers; pytest's tolerances), so
@@ -3027,8 +3029,9 @@ def _bind_known(body: list[ast.stmt], bound: set[str], keep, live: frozenset[str
                 for x in n.names}
     out: list[ast.stmt] = []
     rest = body
+    recent: dict = {}  # values of the names assigned just before, which the sandbox holds (see _known_assign)
     while rest:
-        env = _known_assign(rest[0], bound)
+        env = _known_assign(rest[0], bound) or (_known_assign(rest[0], bound, recent) if recent else None)
         try:
             case = {k: _value_ast(v) for k, v in (env or {}).items()}
         except ValueError:
@@ -3036,6 +3039,7 @@ def _bind_known(body: list[ast.stmt], bound: set[str], keep, live: frozenset[str
         if not case or any(_reads(out, x) or x in declared for x in case):
             out.append(rest[0])
             rest = rest[1:]
+            recent = {}
             continue
         rest = rest[1:]
         for name in list(case):
@@ -3047,6 +3051,10 @@ def _bind_known(body: list[ast.stmt], bound: set[str], keep, live: frozenset[str
         bound_rest = _bind_case(rest, case, frozenset(x for x in case if keep(x)), live)
         n = len(bound_rest) - len(rest)  # what _bind_case assigned at the top: the sandbox holds it
         out += bound_rest[:n]
+        # an expected value computed from them next (`expected = sorted(data)`) is the caller's too: in the
+        # sandbox the program could read it from its caller's frame and return it
+        recent = {k: v for k, v in recent.items() if k not in env} | {
+            a.targets[0].id: env[a.targets[0].id] for a in bound_rest[:n] if a.targets[0].id in env}
         rest = bound_rest[n:]
     return out + rest
 
@@ -3060,11 +3068,13 @@ def _bind_module_names(bodies: list, bound: set[str]) -> None:
     binds = _binding_counts(stmts)
     subs: dict[str, ast.expr] = {}
     dropped: set[int] = set()
+    recent: dict = {}  # values of the names the statement before kept assigned (see _known_assign)
     for k, stmt in enumerate(stmts):
+        known, recent = recent, {}
         if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
             continue
         name = stmt.targets[0].id
-        env = _known_assign(stmt, bound)
+        env = _known_assign(stmt, bound) or (_known_assign(stmt, bound, known) if known else None)
         if env is None or name.startswith("__") or binds.get(name) != 1 or _reads(stmts[:k], name):
             continue
         try:
@@ -3074,6 +3084,9 @@ def _bind_module_names(bodies: list, bound: set[str]) -> None:
         if _immutable(env[name]) or _loads_once(stmts[k + 1:], name):
             subs[name] = value
             dropped.add(id(stmt))
+            recent = {k: v for k, v in known.items() if k != name}  # (dropped: nothing runs there)
+        else:  # kept, the sandbox's: an expected value computed from it next is still the caller's
+            recent = {**known, name: env[name]}
     if not subs:
         return
     for groups in bodies:
@@ -3081,26 +3094,47 @@ def _bind_module_names(bodies: list, bound: set[str]) -> None:
             groups[si] = [_Substitute(subs).visit(s) for s in group if id(s) not in dropped]
 
 
-def _known_assign(stmt: ast.stmt, bound: set[str]) -> dict | None:
+def _known_assign(stmt: ast.stmt, bound: set[str], recent: dict | None = None) -> dict | None:
     """The names `stmt` binds and their values, when it is an assignment (to names, or a tuple of them) of a
-    value the caller evaluates; else None."""
+    value the caller evaluates; else None. `recent`: names the sandbox holds, with the values they were just
+    given by the tests, no code having run since (`data = [3, 1, 2]`, read again, then `expected =
+    sorted(data)`), which the value may read unless it would share one of their mutable parts (`alias = data`:
+    the sandbox's object, which the program may change in place)."""
     if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
         return None
     pattern = _target_pattern(stmt.targets[0])
-    tree = _caller_tree(stmt.value, bound) if pattern is not None else None
+    tree = _caller_tree(stmt.value, bound, frozenset(recent or ())) if pattern is not None else None
     if tree is None:
         return None
     env: dict = {}
     evaluator = _Evaluator()
     evaluator.left = _MAX_KNOWN  # `data = list(range(10 ** 6))` (a large input) stays the sandbox's to build
     try:
-        value = evaluator.eval(tree, [], {})
+        value = evaluator.eval(tree, [], dict(recent or {}))
         if _deep_len(value, _MAX_KNOWN) > _MAX_KNOWN:
+            return None
+        if recent and _mutable_ids(value) & _mutable_ids(list(recent.values())):
             return None
         _bind(pattern, value, env)
     except Exception:  # anything the caller cannot evaluate stays the sandbox's assignment
         return None
     return env
+
+
+def _mutable_ids(v, out: set | None = None) -> set[int]:
+    """The ids of the mutable containers in the plain value `v`, at any depth."""
+    out = set() if out is None else out
+    if isinstance(v, (list, dict, set)):
+        if id(v) in out:
+            return out
+        out.add(id(v))
+    if isinstance(v, (list, tuple, set, frozenset)):
+        for x in v:
+            _mutable_ids(x, out)
+    elif isinstance(v, dict):
+        for x in v.values():
+            _mutable_ids(x, out)
+    return out
 
 
 def _by_item(body: list[ast.stmt], name: str, value) -> tuple[list[ast.stmt], dict] | None:
@@ -3196,10 +3230,11 @@ def _checks(body: list[ast.stmt], helpers: dict) -> str:
     return "always" if found else "none"
 
 
-def _caller_tree(e: ast.expr, bound: set[str]):
+def _caller_tree(e: ast.expr, bound: set[str], known: frozenset[str] = frozenset()):
     """The caller's tree for `e` (see _AssertRewriter._expr) when it holds no value of the program's and
-    nothing the caller refuses, else None."""
+    nothing the caller refuses, else None. Names in `known` are read as variables the caller gives values."""
     rw = _AssertRewriter(0, bound)
+    rw.loop_vars = known
     records: list = []
     rw.top = records
     tree = rw._expr(e, records)
