@@ -1075,6 +1075,22 @@ def test_expected_values_computed_from_a_kept_input_stay_in_the_caller():
                    "passed 1/1", "passed 1/1", "passed 1/1"]
 
 
+def test_a_mutable_expected_value_read_only_by_comparisons_stays_in_the_caller():
+    # a list read more than once stayed the sandbox's, where the program read it from its caller's frame (or
+    # its globals); read only by asserts' comparisons (and messages), each read is the value written in
+    peek = ("import sys\ndef f(x):\n    fr = sys._getframe(1)\n    while fr:\n"
+            "        if 'expected' in fr.f_locals:\n            return fr.f_locals['expected']\n"
+            "        fr = fr.f_back\n    return 0")
+    honest = "def f(x):\n    return {1: [1, 2], 2: [1, 2], 'a': {'a': [1]}}.get(x, x) if x != [3] else [3]"
+    tests = ["expected = [1, 2]\nassert f(1) == expected\nassert f(2) == expected",
+             "def test_a():\n    expected = {'a': [1]}\n    got = f('a')\n    assert got == expected, f'{got} != {expected}'",
+             # read otherwise (passed to the program, which may change it), it stays the sandbox's object
+             "def test_b():\n    expected = [3]\n    assert f(expected) == expected"]
+    runs = [(blk(prog), t) for prog in (peek, honest) for t in tests]
+    got = [v.reason for v in _verdicts(runs)]
+    assert got == ["failed test 1", "failed test 1 (test_a)", "passed 1/1", "passed 2/2", "passed 1/1", "passed 1/1"]
+
+
 def test_expected_values_written_with_methods_slices_or_fstrings_stay_in_the_caller():
     # `'ab'.upper()`, `', '.join([...])`, `f'{3}x'`, `'abc'[::-1]` went to the sandbox as a lambda: the runner
     # passed every one of these without computing anything

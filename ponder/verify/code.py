@@ -132,7 +132,9 @@ such a value, in every statement that reads it, when it is immutable or read onc
 then ``assert f(3) == expected``, the name then left out of the namespace the program shares). A mutable
 value read more than once (a list the test sorts in place, then compares), or an argument the body rebinds,
 is assigned at the top of the body instead (the sandbox then holds it, as it holds any value a test binds to
-a name); a value the statements right after compute from it, before any code ran (``data = [3, 1, 2]`` then
+a name), unless each read of it is an operand of an assert's comparison (``assert f(x) == expected``, any
+number of them; or in an assert's message), where the value is written in as an immutable one is; a value
+the statements right after compute from it, before any code ran (``data = [3, 1, 2]`` then
 ``expected = sorted(data)``), is still the caller's, as above, unless it shares a mutable part of it (``inner =
 data[0]``: the sandbox's object, which the program may change). A table read only by parametrize is dropped from what the sandbox runs,
 and so is ``import pytest`` when nothing of pytest's is left there. ``pytest.approx(expected[, rel=, abs=,
@@ -2944,6 +2946,21 @@ def _loads_once(body: list[ast.stmt], name: str) -> bool:
     return count <= 1
 
 
+def _compared_only(body: list[ast.stmt], name: str) -> bool:
+    """Whether each read of `name` in `body` is an operand of an assert's comparison (`assert f(x) == expected`,
+    not `is`) or in an assert's message (dropped): the caller compares it, the object never reaches the
+    program's code, so the value written in at each read is the same test, however many."""
+    ok: set[int] = set()
+    for node in (n for s in body for n in ast.walk(s)):
+        if isinstance(node, ast.Assert):
+            if node.msg is not None:
+                ok.update(id(n) for n in ast.walk(node.msg))
+            for c in ast.walk(node.test):
+                if isinstance(c, ast.Compare) and not any(isinstance(op, (ast.Is, ast.IsNot)) for op in c.ops):
+                    ok.update(id(p) for p in (c.left, *c.comparators))
+    return all(id(n) in ok for s in body for n in ast.walk(s) if isinstance(n, ast.Name) and n.id == name)
+
+
 # code that may run after the statement that creates it, reading a variable as it is then (a closure)
 _LATER = (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.GeneratorExp)
 
@@ -3010,7 +3027,8 @@ def _bind_case(body: list[ast.stmt], case: dict, keep: frozenset[str] = frozense
     subs, assigns = {}, []
     for name, value in case.items():
         ok, v = _literal(value)
-        if name not in local and ((ok and _immutable(v)) or name not in live and _loads_once(body, name)):
+        if name not in local and ((ok and _immutable(v)) or name not in live and (
+                _loads_once(body, name) or _compared_only(body, name))):
             subs[name] = value
         if name not in subs or name in live:
             assigns.append(ast.Assign(targets=[ast.Name(name, ast.Store())], value=copy.deepcopy(value)))
@@ -3081,7 +3099,7 @@ def _bind_module_names(bodies: list, bound: set[str]) -> None:
             value = _value_ast(env[name])
         except ValueError:
             continue
-        if _immutable(env[name]) or _loads_once(stmts[k + 1:], name):
+        if _immutable(env[name]) or _loads_once(stmts[k + 1:], name) or _compared_only(stmts[k + 1:], name):
             subs[name] = value
             dropped.add(id(stmt))
             recent = {k: v for k, v in known.items() if k != name}  # (dropped: nothing runs there)
