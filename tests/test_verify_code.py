@@ -1091,6 +1091,20 @@ def test_a_mutable_expected_value_read_only_by_comparisons_stays_in_the_caller()
     assert got == ["failed test 1", "failed test 1 (test_a)", "passed 1/1", "passed 2/2", "passed 1/1", "passed 1/1"]
 
 
+def test_expected_values_a_unittest_method_assigns_stay_in_the_caller():
+    # `expected = [1, 2]` then `self.assertEqual(f(1), expected)`: as in a pytest function, the value is written
+    # in where it is read; in the sandbox the program read it from its caller's frame and returned it
+    peek = ("import sys\ndef f(x):\n    fr = sys._getframe(1)\n    while fr:\n"
+            "        if 'expected' in fr.f_locals:\n            return fr.f_locals['expected']\n"
+            "        fr = fr.f_back\n    return 0")
+    honest = "def f(x):\n    return [1, 2]"
+    tests = ("import unittest\nclass T(unittest.TestCase):\n    def test_a(self):\n        expected = [1, 2]\n"
+             "        self.assertEqual(f(1), expected)\n    def test_b(self):\n        want = [1, 2]\n"
+             "        self.assertListEqual(f(2), want, msg=f'{want}')\n        self.assertIn(1, want)")
+    got = [v.reason for v in _verdicts([(blk(peek), tests), (blk(honest), tests)])]
+    assert got == ["failed test 1 (T::test_a)", "passed 2/2"]
+
+
 def test_expected_values_written_with_methods_slices_or_fstrings_stay_in_the_caller():
     # `'ab'.upper()`, `', '.join([...])`, `f'{3}x'`, `'abc'[::-1]` went to the sandbox as a lambda: the runner
     # passed every one of these without computing anything

@@ -154,7 +154,8 @@ failure with no reason. A test defined twice is its last definition, as in pytes
 unittest-style tests: a class whose one base is ``unittest.TestCase`` (``ut.TestCase``, or ``TestCase`` imported
 from unittest; any class name, as unittest collects) is collected like a pytest class: each method ``test*`` in
 file order is one test (``TestAdd::test_pos``), called on a fresh instance, between ``setUp()`` and
-``tearDown()`` (in a ``finally:``) where the class defines them (a ``super().setUp()`` in them is dropped);
+``tearDown()`` (in a ``finally:``) where the class defines them, the values its body assigns from values
+written in the tests bound into it as a pytest test function's are (a ``super().setUp()`` in them is dropped);
 the classmethods ``setUpClass``/``tearDownClass`` are called once before/after the class's tests, and the
 functions ``setUpModule``/``tearDownModule`` once before/after all the tests, each a statement of its own in the
 sandbox whose exception fails the run (``error in TestX::setUpClass``); ``@unittest.skip`` leaves a test or class
@@ -4254,6 +4255,10 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
                 if isinstance(got, str):
                     return bodies, [], got
                 stmt.bases, (stmt.body, found) = [], got
+                for m in stmt.body:  # `expected = [1, 2]` then `self.assertEqual(f(1), expected)`: the caller's,
+                    # as in a pytest test function (see _bind_known); in the sandbox the program read it
+                    if isinstance(m, ast.FunctionDef) and m.name.startswith("test"):
+                        m.body = _bind_known(m.body, early_bound, lambda x: False)
                 entries.extend(found)
             elif isinstance(stmt, ast.ClassDef) and any(
                     (_func_name(b) or "").endswith("TestCase") and ((_func_name(b) or "").split(".")[0] in ut_mods
