@@ -1083,12 +1083,15 @@ def test_a_mutable_expected_value_read_only_by_comparisons_stays_in_the_caller()
             "        fr = fr.f_back\n    return 0")
     honest = "def f(x):\n    return {1: [1, 2], 2: [1, 2], 'a': {'a': [1]}}.get(x, x) if x != [3] else [3]"
     tests = ["expected = [1, 2]\nassert f(1) == expected\nassert f(2) == expected",
+             "def test_c():\n    expected = [1, 2]\n    assert f(1) == expected and len(expected) == 2\n"
+             "    assert all(x in expected for x in f(2)) and sorted(expected)[0] == 1",
              "def test_a():\n    expected = {'a': [1]}\n    got = f('a')\n    assert got == expected, f'{got} != {expected}'",
              # read otherwise (passed to the program, which may change it), it stays the sandbox's object
              "def test_b():\n    expected = [3]\n    assert f(expected) == expected"]
     runs = [(blk(prog), t) for prog in (peek, honest) for t in tests]
     got = [v.reason for v in _verdicts(runs)]
-    assert got == ["failed test 1", "failed test 1 (test_a)", "passed 1/1", "passed 2/2", "passed 1/1", "passed 1/1"]
+    assert got == ["failed test 1", "failed test 1 (test_c)", "failed test 1 (test_a)", "passed 1/1",
+                   "passed 2/2", "passed 1/1", "passed 1/1", "passed 1/1"]
 
 
 def test_expected_values_a_unittest_method_assigns_stay_in_the_caller():

@@ -132,8 +132,9 @@ such a value, in every statement that reads it, when it is immutable or read onc
 then ``assert f(3) == expected``, the name then left out of the namespace the program shares). A mutable
 value read more than once (a list the test sorts in place, then compares), or an argument the body rebinds,
 is assigned at the top of the body instead (the sandbox then holds it, as it holds any value a test binds to
-a name), unless each read of it is an operand of an assert's comparison (``assert f(x) == expected``, any
-number of them; or in an assert's message), where the value is written in as an immutable one is; a value
+a name), unless each read of it is in an assert's message or its test under only comparisons, operators and
+builtins the caller applies (``assert f(x) == expected and len(expected) == 2``, any number of them), where
+the value is written in as an immutable one is; a value
 the statements right after compute from it, before any code ran (``data = [3, 1, 2]`` then
 ``expected = sorted(data)``), is still the caller's, as above, unless it shares a mutable part of it (``inner =
 data[0]``: the sandbox's object, which the program may change). A table read only by parametrize is dropped from what the sandbox runs,
@@ -2947,18 +2948,40 @@ def _loads_once(body: list[ast.stmt], name: str) -> bool:
     return count <= 1
 
 
+_CALLER_SIDE = (ast.BoolOp, ast.UnaryOp, ast.BinOp, ast.Subscript, ast.Tuple, ast.List, ast.Set, ast.Dict,
+                ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp, ast.comprehension)
+
+
 def _compared_only(body: list[ast.stmt], name: str) -> bool:
-    """Whether each read of `name` in `body` is an operand of an assert's comparison (`assert f(x) == expected`,
-    not `is`) or in an assert's message (dropped): the caller compares it, the object never reaches the
-    program's code, so the value written in at each read is the same test, however many."""
+    """Whether each read of `name` in `body` is in an assert's message (dropped) or in its test under nothing
+    but comparisons (not `is`), operators, displays, subscripts, comprehensions (not as what they iterate) and
+    calls of builtins the caller applies (`assert f(x) == expected and len(expected) == 2`): the caller
+    evaluates it, the object never reaches the program's code, so the value written in at each read is the
+    same test, however many."""
     ok: set[int] = set()
+
+    def visit(node: ast.AST) -> None:
+        ok.add(id(node))
+        if isinstance(node, ast.Compare) and any(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
+            return
+        if isinstance(node, ast.Call):
+            if "." in (_func_name(node.func) or ".") or node.func.id not in _FUNCS or node.keywords:
+                return
+            children = node.args
+        elif isinstance(node, ast.comprehension):
+            children = node.ifs
+        elif isinstance(node, (ast.Compare, *_CALLER_SIDE)):
+            children = list(ast.iter_child_nodes(node))
+        else:
+            return
+        for c in children:
+            visit(c)
+
     for node in (n for s in body for n in ast.walk(s)):
         if isinstance(node, ast.Assert):
             if node.msg is not None:
                 ok.update(id(n) for n in ast.walk(node.msg))
-            for c in ast.walk(node.test):
-                if isinstance(c, ast.Compare) and not any(isinstance(op, (ast.Is, ast.IsNot)) for op in c.ops):
-                    ok.update(id(p) for p in (c.left, *c.comparators))
+            visit(node.test)
     return all(id(n) in ok for s in body for n in ast.walk(s) if isinstance(n, ast.Name) and n.id == name)
 
 
