@@ -1108,6 +1108,24 @@ def test_expected_values_a_unittest_method_assigns_stay_in_the_caller():
     assert got == ["failed test 1 (T::test_a)", "passed 2/2"]
 
 
+def test_expected_values_a_unittest_setup_stores_stay_in_the_caller():
+    # `self.expected = [1, 2]` in setUp, read only by the tests' assertions: written in there, as the sandbox's
+    # instance was the program's to read from its caller's frame (`self`)
+    peek = ("import sys\ndef f(x):\n    fr = sys._getframe(1)\n    while fr:\n"
+            "        me = fr.f_locals.get('self')\n        if hasattr(me, 'expected'):\n"
+            "            return me.expected\n        fr = fr.f_back\n    return 0")
+    honest = "def f(x):\n    return [1, 2]"
+    tests = ("import unittest\nclass T(unittest.TestCase):\n    def setUp(self):\n        self.expected = [1, 2]\n"
+             "        self.data = [3]\n    def test_a(self):\n        self.assertEqual(f(self.data), self.expected)\n"
+             "    def test_b(self):\n        self.assertEqual(len(self.expected), 2)\n        self.assertIn(1, f(2))")
+    # an attribute the tests change or hand to the program stays the instance's
+    kept = ("import unittest\nclass T(unittest.TestCase):\n    def setUp(self):\n        self.expected = [1, 2]\n"
+            "    def test_a(self):\n        self.expected.append(3)\n        self.assertEqual(f(1) + [3], self.expected)\n"
+            "    def test_b(self):\n        self.assertEqual(f(self.expected), [1, 2])")
+    got = [v.reason for v in _verdicts([(blk(peek), tests), (blk(honest), tests), (blk(honest), kept)])]
+    assert got == ["failed test 1 (T::test_a)", "passed 2/2", "passed 2/2"]
+
+
 def test_expected_values_written_with_methods_slices_or_fstrings_stay_in_the_caller():
     # `'ab'.upper()`, `', '.join([...])`, `f'{3}x'`, `'abc'[::-1]` went to the sandbox as a lambda: the runner
     # passed every one of these without computing anything

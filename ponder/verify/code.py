@@ -156,7 +156,8 @@ unittest-style tests: a class whose one base is ``unittest.TestCase`` (``ut.Test
 from unittest; any class name, as unittest collects) is collected like a pytest class: each method ``test*`` in
 file order is one test (``TestAdd::test_pos``), called on a fresh instance, between ``setUp()`` and
 ``tearDown()`` (in a ``finally:``) where the class defines them, the values its body assigns from values
-written in the tests bound into it as a pytest test function's are (a ``super().setUp()`` in them is dropped);
+written in the tests bound into it as a pytest test function's are (and an attribute ``setUp`` sets so,
+``self.expected = [1, 2]``, stored nowhere else and read only by the tests' assertions, written in there) (a ``super().setUp()`` in them is dropped);
 the classmethods ``setUpClass``/``tearDownClass`` are called once before/after the class's tests, and the
 functions ``setUpModule``/``tearDownModule`` once before/after all the tests, each a statement of its own in the
 sandbox whose exception fails the run (``error in TestX::setUpClass``); ``@unittest.skip`` leaves a test or class
@@ -2952,7 +2953,7 @@ _CALLER_SIDE = (ast.BoolOp, ast.UnaryOp, ast.BinOp, ast.Subscript, ast.Tuple, as
                 ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp, ast.comprehension)
 
 
-def _compared_only(body: list[ast.stmt], name: str) -> bool:
+def _compared_only(body: list[ast.stmt], name, read=None) -> bool:
     """Whether each read of `name` in `body` is in an assert's message (dropped) or in its test under nothing
     but comparisons (not `is`), operators, displays, subscripts, comprehensions (not as what they iterate) and
     calls of builtins the caller applies (`assert f(x) == expected and len(expected) == 2`): the caller
@@ -2982,7 +2983,8 @@ def _compared_only(body: list[ast.stmt], name: str) -> bool:
             if node.msg is not None:
                 ok.update(id(n) for n in ast.walk(node.msg))
             visit(node.test)
-    return all(id(n) in ok for s in body for n in ast.walk(s) if isinstance(n, ast.Name) and n.id == name)
+    read = read or (lambda n: isinstance(n, ast.Name) and n.id == name)
+    return all(id(n) in ok for s in body for n in ast.walk(s) if read(n))
 
 
 # code that may run after the statement that creates it, reading a variable as it is then (a closure)
@@ -4148,6 +4150,79 @@ def _unittest_method(fn, cls: str, own: set[str]):
     return new
 
 
+def _bind_setup_attrs(methods: list[ast.stmt], bound: set[str], everywhere: list[ast.Module]) -> None:
+    """Each attribute that a unittest class's `setUp` sets, at its top level, to a value the caller evaluates
+    (`self.expected = [1, 2]`), is stored nowhere else, and is read only in its tests' asserts as _compared_only
+    allows (`self.assertEqual(f(1), self.expected)`), written in at each read, its assignment dropped: the
+    sandbox held it on the instance, which the program reached from its caller's frame (`self`)."""
+    fns = [m for m in methods if isinstance(m, ast.FunctionDef) and m.args.args]
+    setup = next((m for m in fns if m.name == "setUp"), None)
+    if setup is None:
+        return
+    me = setup.args.args[0].arg
+    stored: dict[str, int] = {}
+    for n in (n for m in methods for n in ast.walk(m)):
+        if isinstance(n, ast.Attribute) and not isinstance(n.ctx, ast.Load):
+            stored[n.attr] = stored.get(n.attr, 0) + 1
+        if (isinstance(n, ast.Name) and n.id in ("setattr", "delattr", "vars", "getattr")
+                or isinstance(n, ast.Attribute) and n.attr == "__dict__"):
+            return  # reaches the attributes otherwise
+    subs: dict[str, ast.expr] = {}
+    for stmt in setup.body:
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Attribute)
+                and isinstance(stmt.targets[0].value, ast.Name) and stmt.targets[0].value.id == me):
+            continue
+        attr = stmt.targets[0].attr
+        tree = _caller_tree(stmt.value, bound)
+        if tree is None or stored.get(attr) != 1:
+            continue
+        try:
+            evaluator = _Evaluator()
+            evaluator.left = _MAX_KNOWN
+            value = evaluator.eval(tree, [], {})
+            if _deep_len(value, _MAX_KNOWN) > _MAX_KNOWN:
+                continue
+            subs[attr] = _value_ast(value)
+        except Exception:  # anything the caller cannot evaluate stays the sandbox's assignment
+            continue
+
+    def reads(node, attr):
+        return [n for n in ast.walk(node) if isinstance(n, ast.Attribute) and n.attr == attr
+                and isinstance(n.ctx, ast.Load)]
+
+    for attr in list(subs):
+        seen = 0
+        for m in (m for m in fns if m is not setup):
+            me_m = m.args.args[0].arg
+            found = reads(m, attr)
+            seen += len(found)
+            if found and not (m.name.startswith("test") and all(
+                    isinstance(n.value, ast.Name) and n.value.id == me_m for n in found) and _compared_only(
+                    m.body, None, lambda n, found=found: any(n is x for x in found))):
+                del subs[attr]
+                break
+        else:
+            if seen != sum(len(reads(mod, attr)) for mod in everywhere):  # read outside the class's methods too
+                del subs[attr]
+    if not subs:
+        return
+    setup.body = [s for s in setup.body if not (isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Attribute)
+                                                and s.targets[0].attr in subs)] or [ast.Pass()]
+
+    class Write(ast.NodeTransformer):
+        def visit_Attribute(self, node):
+            if (isinstance(node.ctx, ast.Load) and node.attr in subs and isinstance(node.value, ast.Name)
+                    and node.value.id == self.me):
+                return ast.copy_location(copy.deepcopy(subs[node.attr]), node)
+            return self.generic_visit(node)
+
+    for m in fns:
+        if m is not setup and m.name.startswith("test"):
+            w = Write()
+            w.me = m.args.args[0].arg
+            m.body = [ast.fix_missing_locations(w.visit(st)) for st in m.body]
+
+
 def _unittest_class(stmt: ast.ClassDef, ut_mods: set[str]) -> tuple[list, list] | str:
     """A unittest.TestCase class as a plain class with no base: its methods (assertion methods rewritten), and
     its tests `test*` in file order as (label, call source, def), setUp/tearDown around each; or why not."""
@@ -4278,6 +4353,7 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
                 if isinstance(got, str):
                     return bodies, [], got
                 stmt.bases, (stmt.body, found) = [], got
+                _bind_setup_attrs(stmt.body, early_bound, modules)
                 for m in stmt.body:  # `expected = [1, 2]` then `self.assertEqual(f(1), expected)`: the caller's,
                     # as in a pytest test function (see _bind_known); in the sandbox the program read it
                     if isinstance(m, ast.FunctionDef) and m.name.startswith("test"):
