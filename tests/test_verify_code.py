@@ -934,6 +934,19 @@ def test_library_checks_and_expected_values_cannot_be_patched_by_the_program():
     assert check_code(blk(square), "import numpy as np\nassert np.allclose(f(), g())").reason == "failed test 1"
 
 
+def test_numpy_reductions_of_a_tests_arrays_cannot_be_patched_by_the_program():
+    # `np.isclose(...).all()`, `np.all(...)`, `(a == b).all()` ran whole in the sandbox, whose numpy the program
+    # replaced (`numpy.isclose = lambda *a, **k: numpy.array([True])`): the caller applies them
+    cheat = ("import numpy\nnumpy.isclose = lambda *a, **k: numpy.array([True])\nnumpy.all = lambda *a, **k: True\n"
+             "def f(x):\n    return [0, 0]")
+    honest = "import numpy as np\ndef f(x):\n    return np.array([1.0, 2.0])"
+    tests = ("import numpy as np\nassert np.isclose(f(1), [1, 2]).all()\nassert np.all(np.isclose(f(1), [1, 2]))\n"
+             "assert (np.array(f(1)) == np.array([1, 2])).all()\nassert np.all(f(1) == np.array([1, 2]))\n"
+             "assert not np.isclose(f(1), [1, 3]).all() and np.isclose(f(1), [1, 3]).any()")
+    got = [v.reason for v in _verdicts([(blk(cheat), tests), (blk(honest), tests)])]
+    assert got == ["failed test 1", "passed 5/5"]
+
+
 def test_generators_iterated_by_the_test_pass_as_their_items():
     # `list(f(x))` and friends iterate what f returned in Python; a generator or map is not a failure there
     gen = "def evens(xs):\n    return (x for x in xs if x % 2 == 0)"

@@ -60,7 +60,8 @@ there, as it takes their items in turn). An expected value written with operator
 slices or f-strings of the test's own values (``2 ** 10``, ``'ab'.upper()``, ``', '.join(...)``, ``'abc'[::-1]``,
 ``f'{3}x'``; ``hex``/``repr``/``format``, methods through their type: ``map(str.upper, [...])``) is built
 by the caller too: in the sandbox the program could run that operand and return what it gives. So are
-NumPy's ``allclose``/``isclose``/``array_equal``/``array_equiv``/``array``/``asarray`` and ``np.testing``'s
+NumPy's ``allclose``/``isclose``/``array_equal``/``array_equiv``/``array``/``asarray``/``all``/``any`` (and
+``.all()``/``.any()`` of such a call or of a comparison) and ``np.testing``'s
 ``assert_allclose``/``assert_array_equal``/``assert_equal``/``assert_(array_)almost_equal`` (such a statement is
 an assert), ``json.loads`` and ``collections.Counter``, which the program could replace in the sandbox
 (``numpy.allclose = lambda *a, **k: True``); an array built here is the list it holds with NumPy's arithmetic. A method,
@@ -1464,6 +1465,21 @@ _METHODS = {
     (int, "bit_length"): int.bit_length, (int, "bit_count"): int.bit_count, (int, "to_bytes"): _to_bytes,
     (float, "is_integer"): float.is_integer,
 }
+
+
+def _reduce(name: str):
+    def call(v, /):
+        import numpy as np
+
+        return bool(getattr(np, name)(np.asarray(v)))
+    return call
+
+
+# `.all()`/`.any()` of an array a test builds with NumPy (`np.isclose(f(x), [1, 2]).all()`, `(a == b).all()`):
+# the caller's, as the array is (see _AssertRewriter._caller_method); a bool is a comparison's, as arrays
+# are compared here as the lists they hold
+_METHODS.update({(t, n): _reduce(n) for t in (_Array, _Elementwise, list, int) for n in ("all", "any")})
+_FUNCS.update({f"numpy.{n}": _reduce(n) for n in ("all", "any")})
 _METHOD_NAMES = frozenset(n for _, n in _METHODS)
 
 
@@ -2274,6 +2290,10 @@ class _AssertRewriter(ast.NodeTransformer):
         """Whether the caller applies this method call: one of _METHODS, on a receiver and with arguments that
         hold no value of the program's (a program's value may be an object with a method of that name)."""
         f = e.func
+        if isinstance(f, ast.Attribute) and f.attr in ("all", "any") and not e.args and not e.keywords:
+            return isinstance(f.value, ast.Compare) or (
+                isinstance(f.value, ast.Call) and (_func_name(f.value.func) or "").startswith("numpy.")
+                and _func_name(f.value.func) in _FUNCS and "numpy" not in self.bound)
         if not isinstance(f, ast.Attribute) or f.attr not in _METHOD_NAMES or self._builtin(f.value):
             return False  # `str.upper('ab')`: a method of a type, not of a value
         if any(isinstance(a, ast.Starred) for a in e.args) or any(k.arg is None for k in e.keywords):
