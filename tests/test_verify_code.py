@@ -947,6 +947,22 @@ def test_numpy_reductions_of_a_tests_arrays_cannot_be_patched_by_the_program():
     assert got == ["failed test 1", "passed 5/5"]
 
 
+def test_stdlib_expected_values_cannot_be_patched_by_the_program():
+    # OrderedDict, copy, statistics and string's constants in an expected value were the sandbox's, which the
+    # program patched to its answer first (`statistics.median = lambda x: 0`): the caller builds them
+    tests = ("import copy, string\nfrom collections import OrderedDict\nfrom statistics import median, mean\n"
+             "assert f(1) == OrderedDict([('a', 1)])\nassert f(2) == copy.copy([1, 2])\n"
+             "assert f(3) == median([3, 1, 2])\nassert f(4) == string.ascii_lowercase[:3]\n"
+             "assert mean(f(5)) == 2 and f(3) == mean(map(float, [1, 3]))")
+    honest = "def f(x):\n    return {1: {'a': 1}, 2: [1, 2], 3: 2.0, 4: 'abc', 5: (i for i in [1, 3])}[x]"
+    patches = ["import collections, copy, statistics, string", "collections.OrderedDict = lambda *a: 0",
+               "copy.copy = lambda x: 0", "statistics.median = statistics.mean = lambda x: 0",
+               "string.ascii_lowercase = [0, 0, 0]"]
+    cheat = "\n".join(patches) + "\ndef f(x):\n    return [0] if x == 5 else 0"
+    got = [v.reason for v in _verdicts([(blk(cheat), tests), (blk(honest), tests)])]
+    assert got == ["failed test 1", "passed 5/5"]
+
+
 def test_generators_iterated_by_the_test_pass_as_their_items():
     # `list(f(x))` and friends iterate what f returned in Python; a generator or map is not a failure there
     gen = "def evens(xs):\n    return (x for x in xs if x % 2 == 0)"

@@ -63,7 +63,8 @@ by the caller too: in the sandbox the program could run that operand and return 
 NumPy's ``allclose``/``isclose``/``array_equal``/``array_equiv``/``array``/``asarray``/``all``/``any`` (and
 ``.all()``/``.any()`` of such a call or of a comparison) and ``np.testing``'s
 ``assert_allclose``/``assert_array_equal``/``assert_equal``/``assert_(array_)almost_equal`` (such a statement is
-an assert), ``json.loads`` and ``collections.Counter``, which the program could replace in the sandbox
+an assert), ``json.loads``, ``collections.Counter``/``OrderedDict``, ``copy.copy``/``deepcopy``,
+``statistics.mean``/``median``/``fmean`` and ``string``'s constants, which the program could replace in the sandbox
 (``numpy.allclose = lambda *a, **k: True``); an array built here is the list it holds with NumPy's arithmetic. A method,
 slice, f-string, hex, repr or format of a program's value stays sandbox code, its object's own. A test passes
 only if it was reported at least once and every report passed. An exception test (``try: f(-1); assert False;
@@ -265,6 +266,7 @@ import re
 import secrets
 import shutil
 import signal
+import statistics
 import string
 import subprocess
 import sys
@@ -1327,6 +1329,17 @@ def _np(name: str, kind: str):
     return call
 
 
+def _stat(fn):
+    def call(data, /):
+        data = list(itertools.islice(data, _MAX_LEN + 1))
+        if len(data) > _MAX_LEN or not all(type(x) in (int, float, bool) for x in data):
+            raise _TestFailed(f"{fn.__name__}: not numbers, or too many")
+        if any(type(x) is int and x.bit_length() > _MAX_BITS for x in data):
+            raise _TestFailed(f"{fn.__name__}: integer too large")
+        return fn(data)
+    return call
+
+
 def _json_loads(s, /):
     if not isinstance(s, (str, bytes)) or len(s) > _MAX_LEN:
         raise _TestFailed("json.loads: not a text, or too large")
@@ -1341,14 +1354,22 @@ _FUNCS.update({"numpy.array": _np("array", "array"), "numpy.asarray": _np("asarr
                **{f"numpy.testing.{n}": _np(n, "testing")
                   for n in ("assert_allclose", "assert_array_equal", "assert_equal", "assert_almost_equal",
                             "assert_array_almost_equal")},
-               "json.loads": _json_loads, "collections.Counter": collections.Counter})
+               "json.loads": _json_loads, "collections.Counter": collections.Counter,
+               "collections.OrderedDict": collections.OrderedDict, "copy.copy": copy.copy,
+               "copy.deepcopy": copy.deepcopy, "statistics.mean": _stat(statistics.mean),
+               "statistics.median": _stat(statistics.median), "statistics.fmean": _stat(statistics.fmean)})
 _NP_TESTING = frozenset(n for n in _FUNCS if n.startswith("numpy.testing."))
 # math constants a test may compare with (`abs(f(x) - math.pi) < 1e-9`), taken from the real module
 _MATH_CONSTS = {f"math.{n}": getattr(math, n) for n in ("pi", "e", "tau", "inf", "nan")}
+# and string's (`assert f() == string.ascii_lowercase`: in the sandbox the program may have set it to its answer)
+_MATH_CONSTS.update({f"string.{n}": getattr(string, n) for n in (
+    "ascii_letters", "ascii_lowercase", "ascii_uppercase", "digits", "hexdigits", "octdigits", "punctuation",
+    "whitespace", "printable")})
 # Those of them that iterate their first argument, as Python would a generator or a map the program returns.
 # Builtins that iterate an argument through where they are called (all/any may stop early)
 _CONSUMES = frozenset({"list", "tuple", "set", "frozenset", "sorted", "sum", "any", "all", "dict", "min", "max"})
-_ITERATES = {"list", "tuple", "set", "frozenset", "sorted", "sum", "any", "all", "enumerate", "dict"}
+_ITERATES = {"list", "tuple", "set", "frozenset", "sorted", "sum", "any", "all", "enumerate", "dict",
+             "statistics.mean", "statistics.median", "statistics.fmean"}
 # Builtin type names the caller resolves itself: `isinstance(f(x), (int, float))`, `type(f(x)) is str`.
 _TYPES = {t.__name__: t for t in (int, float, complex, str, bytes, bool, list, tuple, dict, set, frozenset)}
 _SINGLETONS = (None, True, False)
@@ -1584,7 +1605,8 @@ class _DropStrings(ast.NodeTransformer):
         return node
 
 
-_CANONICAL_MODULES = ("math", "pytest", "numpy", "numpy.testing", "json", "collections")  # whose functions the caller applies by their dotted names (see _FUNCS)
+_CANONICAL_MODULES = ("math", "pytest", "numpy", "numpy.testing", "json", "collections", "copy", "statistics",
+                      "string")  # whose functions the caller applies by their dotted names (see _FUNCS)
 
 
 class _CanonicalImports(ast.NodeTransformer):
@@ -2163,8 +2185,8 @@ class _AssertRewriter(ast.NodeTransformer):
             return ("var", e.id)
         if self._builtin(e):
             return ("const", _TYPES[e.id])
-        if (isinstance(e, ast.Attribute) and _func_name(e) in _MATH_CONSTS and "math" not in self.bound
-                and "math" not in self.loop_vars):
+        if (isinstance(e, ast.Attribute) and _func_name(e) in _MATH_CONSTS and e.value.id not in self.bound
+                and e.value.id not in self.loop_vars):
             return ("const", _MATH_CONSTS[_func_name(e)])
         if isinstance(e, ast.BoolOp):
             return ("and" if isinstance(e.op, ast.And) else "or", [self._expr(v, records) for v in e.values])
