@@ -947,6 +947,21 @@ def test_numpy_reductions_of_a_tests_arrays_cannot_be_patched_by_the_program():
     assert got == ["failed test 1", "passed 5/5"]
 
 
+def test_numpy_arrays_in_a_tests_arithmetic_are_arrays_and_its_own_stay_in_the_caller():
+    # an array the sandbox holds (the program's, or one the test keeps) is NumPy's in the caller's arithmetic:
+    # `expected * 2` was the list repeated, failing a right answer
+    honest = "import numpy as np\ndef f(x):\n    return np.array([1.0, 2.0]) * x"
+    kept = ("import numpy as np\ndef test_a():\n    expected = np.array([1, 2])\n    expected[0] = 1\n"
+            "    assert np.allclose(f(2), expected * 2) and list(f(1) + 1) == [2, 3] and f(1) * 2 == [2, 4]")
+    # an expected array the test builds is the caller's: the program's numpy.array never builds it
+    own = ("import numpy as np\nexpected = np.array([1, 2])\nassert np.allclose(f(1), expected)\n"
+           "def test_b():\n    want = np.array([1, 2])\n    assert np.allclose(f(1), want)\n"
+           "    assert np.allclose(f(2), want * 2)")
+    cheat = "import numpy\nnumpy.array = lambda *a, **k: [0]\ndef f(x):\n    return [0]"
+    got = [v.reason for v in _verdicts([(blk(honest), kept), (blk(honest), own), (blk(cheat), own)])]
+    assert got == ["passed 1/1", "passed 2/2", "failed test 1"]
+
+
 def test_stdlib_expected_values_cannot_be_patched_by_the_program():
     # OrderedDict, copy, statistics and string's constants in an expected value were the sandbox's, which the
     # program patched to its answer first (`statistics.median = lambda x: 0`): the caller builds them

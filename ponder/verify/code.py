@@ -65,7 +65,8 @@ NumPy's ``allclose``/``isclose``/``array_equal``/``array_equiv``/``array``/``asa
 ``assert_allclose``/``assert_array_equal``/``assert_equal``/``assert_(array_)almost_equal`` (such a statement is
 an assert), ``json.loads``, ``collections.Counter``/``OrderedDict``, ``copy.copy``/``deepcopy``,
 ``statistics.mean``/``median``/``fmean`` and ``string``'s constants, which the program could replace in the sandbox
-(``numpy.allclose = lambda *a, **k: True``); an array built here is the list it holds with NumPy's arithmetic. A method,
+(``numpy.allclose = lambda *a, **k: True``); an array built here, or sent by the sandbox, is the list it holds with NumPy's arithmetic (``expected * 2``
+is no repetition), and one a test binds (``expected = np.array([1, 2])``) is written in as ``numpy.array(...)``. A method,
 slice, f-string, hex, repr or format of a program's value stays sandbox code, its object's own. A test passes
 only if it was reported at least once and every report passed. An exception test (``try: f(-1); assert False;
 except ValueError: pass``, the ``assert False`` under ``else:``, or ``with pytest.raises(ValueError[,
@@ -428,8 +429,10 @@ def enc(v, depth=0, _type=type, _hex=hex, _len=len, _sub=issubclass, _int=int.__
     # program's own word on its value, as any returned value is, and plain data after that.
     np = _mods.get("numpy")
     if np is not None and _type(np.__dict__.get("generic")) is type and _type(np.__dict__.get("ndarray")) is type:
-        if _sub(t, np.generic) or _sub(t, np.ndarray):
+        if _sub(t, np.generic):
             return enc(v.tolist(), depth + 1)
+        if _sub(t, np.ndarray):  # (tagged: the caller's arithmetic on it is NumPy's, `a * 2` no repetition)
+            return ["A", enc(v.tolist(), depth + 1)]
     raise TypeError("not a plain builtin value: " + str(t.__name__)[:60])
 
 def audit_hook(root, pid_ok, nofork):
@@ -1745,6 +1748,8 @@ def _ordered(tree) -> bool:
 def _value_ast(v) -> ast.expr:
     """Source for a plain value the caller computed (sent into the sandbox as test data)."""
     t = type(v)
+    if t is _Array:  # `expected = np.array([1, 2])`: built by `numpy.array` where it is read (see _FUNCS)
+        return ast.Call(func=_dotted("numpy.array"), args=[_value_ast(list(v))], keywords=[])
     if t is list or t is tuple:
         return (ast.List if t is list else ast.Tuple)(elts=[_value_ast(x) for x in v], ctx=ast.Load())
     if t is dict:
@@ -2488,6 +2493,9 @@ def _decode(x, depth: int = 0):
             return {"l": list, "t": tuple, "S": set, "F": frozenset}[tag](items)
         if tag == "d" and isinstance(x[1], list):
             return {_decode(k, depth + 1): _decode(v, depth + 1) for k, v in x[1]}
+        if tag == "A":  # a NumPy array: the list it holds (a 0-d one, its number)
+            v = _decode(x[1], depth + 1)
+            return _Array(v) if type(v) is list else v
     except (TypeError, ValueError, IndexError, OverflowError):
         pass
     raise ValueError("malformed value")
@@ -3008,7 +3016,7 @@ def _compared_only(body: list[ast.stmt], name, read=None) -> bool:
         if isinstance(node, ast.Compare) and any(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
             return
         if isinstance(node, ast.Call):
-            if "." in (_func_name(node.func) or ".") or node.func.id not in _FUNCS or node.keywords:
+            if _func_name(node.func) not in _FUNCS or not all(k.arg and _literal(k.value)[0] for k in node.keywords):
                 return
             children = node.args
         elif isinstance(node, ast.comprehension):
