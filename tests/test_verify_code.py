@@ -962,6 +962,15 @@ def test_numpy_arrays_in_a_tests_arithmetic_are_arrays_and_its_own_stay_in_the_c
     assert got == ["passed 1/1", "passed 2/2", "failed test 1"]
 
 
+def test_caller_numpy_arithmetic_refuses_arrays_of_python_ints():
+    # an array of ints past int64 holds Python ints: `f() ** g()` of the program's would build 2 ** 70 ** 10 ** 9
+    # in the caller (it hung the verifier); refused before it runs, as the caller's other unbounded work is
+    from ponder.verify.code import _Array, _TestFailed
+    with pytest.raises(_TestFailed):
+        _Array([2 ** 70, 3]) ** _Array([2, 2])
+    assert _Array([1, 2]) ** 2 == [1, 4] and 1 / _Array([1, 0]) == [1, float("inf")]
+
+
 def test_stdlib_expected_values_cannot_be_patched_by_the_program():
     # OrderedDict, copy, statistics and string's constants in an expected value were the sandbox's, which the
     # program patched to its answer first (`statistics.median = lambda x: 0`): the caller builds them
