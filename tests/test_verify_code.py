@@ -934,6 +934,17 @@ def test_library_checks_and_expected_values_cannot_be_patched_by_the_program():
     assert check_code(blk(square), "import numpy as np\nassert np.allclose(f(), g())").reason == "failed test 1"
 
 
+def test_numpy_testing_call_expected_to_fail_runs_as_written():
+    # `with pytest.raises(AssertionError): np.testing.assert_allclose(...)` (or a try/except AssertionError)
+    # expects the assertion to fail: made an assert of its own, it failed every right answer
+    honest = "import numpy as np\ndef f(x):\n    return np.array([1.0, 2.0])"
+    tests = ["import numpy as np\nimport pytest\ndef test_a():\n    with pytest.raises(AssertionError):\n"
+             "        np.testing.assert_allclose(f(1), [5, 5])\n    assert f(1)[0] == 1",
+             "import numpy as np\ndef test_a():\n    try:\n        np.testing.assert_allclose(f(1), [5, 5])\n"
+             "    except AssertionError:\n        pass\n    assert f(1)[0] == 1"]
+    assert [v.reason for v in _verdicts((blk(honest), t) for t in tests)] == ["passed 1/1", "passed 1/1"]
+
+
 def test_numpy_reductions_of_a_tests_arrays_cannot_be_patched_by_the_program():
     # `np.isclose(...).all()`, `np.all(...)`, `(a == b).all()` ran whole in the sandbox, whose numpy the program
     # replaced (`numpy.isclose = lambda *a, **k: numpy.array([True])`): the caller applies them

@@ -1654,6 +1654,15 @@ class _NumpyAsserts(ast.NodeTransformer):
             return ast.copy_location(ast.Assert(node.value), node)
         return node
 
+    def visit_Try(self, node: ast.Try):
+        return node  # its AssertionError may be expected (`except AssertionError:`): it runs as written
+
+    def visit_With(self, node: ast.With):
+        if any(isinstance(n, ast.Attribute) and n.attr in ("raises", "assertRaises", "assertRaisesRegex")
+               or isinstance(n, ast.Name) and n.id == "raises" for item in node.items for n in ast.walk(item)):
+            return node  # `with pytest.raises(AssertionError):` likewise
+        return self.generic_visit(node)
+
 
 def _canonical_imports(modules: list[ast.Module]) -> list[ast.Module]:
     """The tests with each name they bind only by importing one of `_CANONICAL_MODULES` or a name of it read
