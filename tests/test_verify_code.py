@@ -921,7 +921,7 @@ def test_library_checks_and_expected_values_cannot_be_patched_by_the_program():
     honest = "import numpy as np\ndef f(n):\n    return np.array([1.0, 2.0]) * n"
     lib_tests = "import json\nfrom collections import Counter\nassert f(1) == json.loads('[1, 2]')\n" \
                 "assert f(2) == Counter('ab')\nassert Counter(f(3)) == Counter({'a': 2})"
-    lib_cheat = ("import json, collections\njson.loads = lambda s: 0\nclass C(dict):\n"
+    lib_cheat = ("import json, collections\njson.loads = json.dumps = lambda s: 0\nclass C(dict):\n"
                  "    def __init__(self, *a): super().__init__(z=1)\ncollections.Counter = C\n"
                  "def f(n):\n    return {1: 0, 2: {'z': 1}, 3: 'z'}[n]")
     lib_honest = "def f(n):\n    return {1: [1, 2], 2: {'a': 1, 'b': 1}, 3: 'aa'}[n]"
@@ -929,6 +929,11 @@ def test_library_checks_and_expected_values_cannot_be_patched_by_the_program():
                                                      (blk(lib_cheat), lib_tests), (blk(lib_honest), lib_tests)])]
     assert got == [(False, "failed test 1 (test_a)"), (True, "passed 6/6"), (False, "failed test 1"),
                    (True, "passed 3/3")]
+    dumps = "import json\nassert f(1) == json.dumps({'a': [1, 2]}, sort_keys=True)"
+    got = [v.reason for v in _verdicts([(blk("import json\ndef f(x):\n    return json.dumps({'a': [1, 2]})"), dumps),
+                                        (blk("import json\njson.dumps = lambda *a, **k: 'x'\ndef f(x):\n"
+                                             "    return 'x'"), dumps)])]
+    assert got == ["passed 1/1", "failed test 1"]
     # the caller's NumPy is bounded like its other work: a (n, 1) and a (1, n) of the program's never meet
     square = "def f():\n    return [[0.0]] * 20000\ndef g():\n    return [[0.0] * 20000]"
     assert check_code(blk(square), "import numpy as np\nassert np.allclose(f(), g())").reason == "failed test 1"

@@ -63,7 +63,7 @@ by the caller too: in the sandbox the program could run that operand and return 
 NumPy's ``allclose``/``isclose``/``array_equal``/``array_equiv``/``array``/``asarray``/``all``/``any`` (and
 ``.all()``/``.any()`` of such a call or of a comparison) and ``np.testing``'s
 ``assert_allclose``/``assert_array_equal``/``assert_equal``/``assert_(array_)almost_equal`` (such a statement is
-an assert), ``json.loads``, ``collections.Counter``/``OrderedDict``, ``copy.copy``/``deepcopy``,
+an assert), ``json.loads``/``dumps``, ``collections.Counter``/``OrderedDict``, ``copy.copy``/``deepcopy``,
 ``statistics.mean``/``median``/``fmean`` and ``string``'s constants, which the program could replace in the sandbox
 (``numpy.allclose = lambda *a, **k: True``); an array built here, or sent by the sandbox, is the list it holds with NumPy's arithmetic (``expected * 2``
 is no repetition), and one a test binds (``expected = np.array([1, 2])``) is written in as ``numpy.array(...)``. A method,
@@ -1360,7 +1360,7 @@ _FUNCS.update({"numpy.array": _np("array", "array"), "numpy.asarray": _np("asarr
                **{f"numpy.testing.{n}": _np(n, "testing")
                   for n in ("assert_allclose", "assert_array_equal", "assert_equal", "assert_almost_equal",
                             "assert_array_almost_equal")},
-               "json.loads": _json_loads, "collections.Counter": collections.Counter,
+               "json.loads": _json_loads, "json.dumps": json.dumps, "collections.Counter": collections.Counter,
                "collections.OrderedDict": collections.OrderedDict, "copy.copy": copy.copy,
                "copy.deepcopy": copy.deepcopy, "statistics.mean": _stat(statistics.mean),
                "statistics.median": _stat(statistics.median), "statistics.fmean": _stat(statistics.fmean)})
