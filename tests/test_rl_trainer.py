@@ -563,9 +563,12 @@ def test_the_trainer_gives_its_monitor_the_runs_reward_scale(tmp_path, ckpt, mon
                                       ({"objective": {"nonsense": 1}}, "unknown setting 'nonsense'"),
                                       ({"reward": "nope"}, "unknown verifier 'nope'"),
                                       ({"reward": "math+"}, "cannot parse"),
-                                      ({"group_size": 1}, "group_size must be >= 2")])
+                                      ({"group_size": 1}, "group_size must be >= 2"),
+                                      ({"preset": "rloo", "off_policy": True}, "off_policy needs an importance"),
+                                      ({"fsdp": True}, "fsdp shards the model over data-parallel ranks")])
 def test_a_bad_preset_objective_or_reward_is_refused_before_the_model_loads(tmp_path, ckpt, monkeypatch, bad, msg):
-    """An unknown preset, --set part or reward verifier was said only after checkpoint.load (a 7B model: minutes)."""
+    """An unknown preset, --set part or reward verifier, --off-policy with a preset without a ratio, or --fsdp without
+    ranks was said only after checkpoint.load (a 7B model: minutes)."""
     import ponder.rl.trainer as trainer_mod
 
     def no_load(*a, **kw):

@@ -180,6 +180,17 @@ def objective_config(cfg: GRPOConfig) -> obj.ObjectiveConfig:
     return objective_for(cfg.preset, cfg.objective, cfg.max_new_tokens)
 
 
+def check_mode(cfg: GRPOConfig, dp=None) -> obj.ObjectiveConfig:
+    """The run's objective, and the modes it and the process can run in: checked before the model loads."""
+    ocfg = objective_config(cfg)
+    if cfg.off_policy and ocfg.ratio == "none":
+        raise PonderError(f"off_policy needs an importance ratio, but preset {cfg.preset!r} has ratio=none")
+    if cfg.fsdp and dp is None:
+        raise PonderError("fsdp shards the model over data-parallel ranks: run with --nproc N (N >= 2) or "
+                          "under torchrun")
+    return ocfg
+
+
 def objective_for(preset: str, overrides: dict, max_new_tokens: int) -> obj.ObjectiveConfig:
     cfg = obj.preset(preset, **overrides)
     # A run's override (--set) of a part the composed objective never reads trained as if it had not been given,
@@ -553,8 +564,9 @@ def train(
         # so a run made from it by dataclasses.replace(cfg, task="countdown") trained with the first one's reward
         cfg = copy.copy(cfg)
         cfg.validate()
-        # an unknown preset, objective part or reward verifier: said before the model loads (a 7B one: minutes)
-        objective_config(cfg)
+        # an unknown preset, objective part or reward verifier, or a mode the objective or the ranks cannot
+        # run: said before the model loads (a 7B one: minutes)
+        check_mode(cfg, dp)
         if cfg.reward is not None:
             get_reward(cfg.reward)
         resolve_data(cfg)
@@ -572,12 +584,7 @@ def train(
             cfg.chat_template_kwargs = dict(tok.template_kwargs)
     tok = copy.copy(tok)  # the run's own renderer: every prompt of the run, resumed ones included; not the caller's
     tok.template_kwargs = dict(cfg.chat_template_kwargs)
-    ocfg = objective_config(cfg)
-    if cfg.off_policy and ocfg.ratio == "none":
-        raise PonderError(f"off_policy needs an importance ratio, but preset {cfg.preset!r} has ratio=none")
-    if cfg.fsdp and dp is None:
-        raise PonderError("fsdp shards the model over data-parallel ranks: run with --nproc N (N >= 2) or "
-                          "under torchrun")
+    ocfg = check_mode(cfg, dp)
     if cfg.fsdp and model.dtype in LOW_PRECISION:  # MasterAdamW's masters are not FSDP2 parameters
         raise PonderError(f"fsdp: the learner's weights are {str(model.dtype).removeprefix('torch.')}, and the sharded "
                           "optimizer keeps no fp32 master copies, so small updates would be rounded away; "
