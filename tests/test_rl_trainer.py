@@ -917,10 +917,14 @@ def test_off_policy_resume_equals_uninterrupted(tmp_path, ckpt, off_policy_strai
 
 def test_a_step_without_loss_tokens_leaves_the_weights_alone(tmp_path, ckpt):
     """Every completion cut at max_new_tokens and masked (overlong_mask): nothing to learn from, so no optimizer
-    step (AdamW's decay and momentum used to move the weights on zero gradients)."""
+    step (AdamW's decay and momentum used to move the weights on zero gradients), and the row logs no loss
+    statistics of the update it did not take (it logged loss 0.0, ratio 1.0 and every group as trained)."""
     cfg = {**SMALL, "steps": 1, "eval_every": 5, "max_new_tokens": 2, "weight_decay": 0.1, "seed": 3}
     run = train(GRPOConfig(model=str(ckpt), objective={"overlong_mask": True}, **cfg), tmp_path / "r", progress=False)
-    assert rows(run)[0]["truncated_frac"] == 1.0  # (seed 3 draws no EOS in 2 tokens)
+    row = rows(run)[0]
+    assert row["truncated_frac"] == 1.0  # (seed 3 draws no EOS in 2 tokens)
+    assert not {"loss", "clip_frac", "ratio_mean", "ratio_min", "ratio_max", "kl_mean", "entropy"} & set(row)
+    assert row["groups_trained"] == 0 and row["grad_norm"] is None  # (NaN: no update measured)
     before, _ = ponder.load(ckpt)
     after, _ = ponder.load(run / "checkpoint")
     assert all(torch.equal(a, b) for a, b in zip(before.state_dict().values(), after.state_dict().values()))

@@ -1122,7 +1122,9 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
     train_s = time.perf_counter() - t1
     if dp is not None:  # every rank reports the whole step's statistics
         parts, ents = dp.gather_stats(parts, ents)
-    st = obj.merge_stats(parts) if parts else {}
+    # a step that took no optimizer step (no loss token in any minibatch: every completion masked by overlong_mask)
+    # logged a loss of 0.0 and the placeholder ratio 1.0 of its empty micro-batches, as if it had trained
+    st = obj.merge_stats(parts) if parts and updates else {}
     if "loss" in st:  # merge_stats adds micro-batches (one update's loss); report the mean over updates
         st["loss"] /= max(1, updates)
     row.update({k: v for k, v in st.items() if k in ("loss", "clip_frac", "ratio_mean", "ratio_min", "ratio_max",
@@ -1130,12 +1132,12 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
     if ents:
         row["entropy"] = sum(e for e, _ in ents) / sum(c for _, c in ents)
     row.update(grad_norm=(sum(gnorms) / len(gnorms)) if gnorms else float("nan"), train_s=train_s,
-               step_s=time.perf_counter() - t0, tokens_per_s=stats_all["gen_tokens"] / max(gen_s, 1e-9))
+               step_s=time.perf_counter() - t0, tokens_per_s=stats_all["gen_tokens"] / max(gen_s, 1e-9),
+               groups_trained=len({owner_of[r] for s in stepped for r in range(*bounds[s])}))
     if skipped:
         # An update of an earlier minibatch (or pass) of this step already changed the weights: say so.
         done = f" after {len(gnorms)} of {ocfg.mu * len(spans)} optimizer updates" if gnorms else ""
-        row.update(skipped=True, skip_reason=skipped + done, updates_applied=len(gnorms),
-                   groups_trained=len({owner_of[r] for s in stepped for r in range(*bounds[s])}))
+        row.update(skipped=True, skip_reason=skipped + done, updates_applied=len(gnorms))
     return row
 
 
