@@ -651,6 +651,13 @@ def load_run(run: Path, kind: str, device: str | None = None, recover: bool = Tr
                              ("python_rng", py is None or isinstance(py, (list, tuple)) and len(py) == 3)) if not ok]
     if wrong:
         raise PonderError(f"{sf}: not a trainer state ({', '.join(wrong)} of the wrong type or value)")
+    # the parameters the run kept frozen (a GRPO run given a model with some requires_grad=False): loaded trainable,
+    # they trained on, or their absence from the optimizer state read as another model's
+    frozen = state["extra"].get("frozen") if isinstance(state.get("extra"), dict) else None
+    if isinstance(frozen, list):
+        for n, p in model.named_parameters():
+            if n in frozen:
+                p.requires_grad_(False)
     check_resumed_model(run, model, state, saved)
     check_resumed_weights(run, state)
     return model, tok, state, saved

@@ -315,6 +315,30 @@ def test_flags_and_names_of_the_wrong_type_are_refused_in_one_line(tmp_path, ckp
     assert not (tmp_path / "r").exists()
 
 
+def test_a_model_given_with_frozen_parameters_resumes_with_them_frozen(tmp_path, ckpt):
+    """A model handed in with some parameters frozen trained them frozen, and its own --resume then loaded them all
+    trainable and refused the run ('the optimizer state is for another model'); one with every parameter frozen
+    failed as AdamW's bare ValueError after config.json was written."""
+    def given(frozen=("embed_tokens.weight",)):
+        model, tok = ponder.load(ckpt)
+        for n, p in model.named_parameters():
+            p.requires_grad_(n not in frozen)
+        return model, tok
+
+    cfg = {**SMALL, "steps": 2, "save_every": 1, "eval_every": 5}
+    straight = train(GRPOConfig(**cfg), tmp_path / "a", progress=False, **dict(zip(("model", "tok"), given())))
+    part = train(GRPOConfig(**{**cfg, "steps": 1}), tmp_path / "b", progress=False,
+                 **dict(zip(("model", "tok"), given())))
+    train(GRPOConfig(steps=2), part, resume=True, progress=False)
+    assert [r["loss"] for r in rows(straight)] == [r["loss"] for r in rows(part)]
+    start, a, b = (ponder.load(p)[0].state_dict() for p in (ckpt, straight / "checkpoint", part / "checkpoint"))
+    assert all(torch.equal(a[k], b[k]) for k in a) and torch.equal(b["embed_tokens.weight"], start["embed_tokens.weight"])
+    model, tok = given(frozen=[n for n, _ in ponder.load(ckpt)[0].named_parameters()])
+    with pytest.raises(PonderError, match="^train: every parameter of the model given has requires_grad=False"):
+        train(GRPOConfig(**cfg), tmp_path / "c", progress=False, model=model, tok=tok)
+    assert not (tmp_path / "c").exists()
+
+
 def test_a_model_given_as_a_path_trains_and_resumes(tmp_path, ckpt):
     """A pathlib.Path model failed with a TypeError writing config.json, in a run directory already made."""
     run = train(GRPOConfig(model=ckpt, **{**SMALL, "steps": 1, "eval_every": 5}), tmp_path / "r", progress=False)

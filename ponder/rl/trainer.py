@@ -545,6 +545,9 @@ def train(
         raise PonderError("train: give model and tok together (or neither: cfg.model is loaded)")
     if resume and model is not None:  # (ignored: the run's checkpoint is what a resumed run trains)
         raise PonderError("train: resume continues the run's own checkpoint; model and tok are not used with it")
+    if model is not None and not any(p.requires_grad for p in model.parameters()):  # (AdamW's bare ValueError)
+        raise PonderError("train: every parameter of the model given has requires_grad=False, so there is nothing to "
+                          "train; call model.requires_grad_(True) first")
     if resume:
         steps = cfg.steps  # (a float or text target was written into config.json, which --resume then refused)
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
@@ -637,6 +640,8 @@ def train(
 
         replica = copy.deepcopy(model).eval().requires_grad_(False)
         ddp.apply_fsdp2(model, dp)
+    # parameters a model given kept frozen stay so after a resume (load_run reads them from the trainer state)
+    frozen = [n for n, p in model.named_parameters() if not p.requires_grad]
     # bf16/fp16 weights are stepped through fp32 master copies (train.MasterAdamW): plain AdamW would round
     # RL's small updates away
     opt = adamw([p for p in model.parameters() if p.requires_grad], lr=cfg.lr, betas=(0.9, 0.99),
@@ -754,7 +759,7 @@ def train(
                     concurrent.futures.wait([future])
                 full.eval()
                 extra = {"monitor": monitor.state_dict(), "run": record,
-                         "curriculum": curriculum.state_dict() if curriculum else None}
+                         "curriculum": curriculum.state_dict() if curriculum else None, **({"frozen": frozen} if frozen else {})}
                 if behaviour is not None:  # what the next step trains on: the rollout itself, or its sampler
                     done = future is not None and future.exception() is None
                     extra["off_policy"] = ({"rollout": _pack_rollout(future.result())} if done
