@@ -1798,6 +1798,10 @@ def _check_args(a, parser):
     for k in ("out", "output", "data", "eval_data", "val_data", "train_file"):
         if getattr(a, k, None) == "":
             raise PonderError(f"--{k.replace('_', '-')}: empty path")
+    # "-" is standard output to data export: a run's or a probe's --out - made a directory named "-" (eval refuses it)
+    if a.command not in ("report", "eval") and getattr(a, "out", None) == "-":
+        raise PonderError("--out -: a run or result directory cannot be standard output; name a directory (--json "
+                          "prints the summary to standard output)")
     if a.command in ("pretrain", "sft", "distill", "eval", "demo", "probe"):  # (grpo alone shards its batch:
         from .distributed.ddp import env_int, launched_by_torchrun  # distributed/ddp.py)
 

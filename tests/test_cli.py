@@ -2537,3 +2537,15 @@ def test_verify_code_names_what_is_wrong_in_a_tests_field(tmp_path, capsys):
         assert main(["verify", "code", str(rows), "--workers", "1", "--quiet"]) == 2
         err = capsys.readouterr().err
         assert "in.jsonl:1: field 'tests': " in err and want in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", [["pretrain", "--steps", "1", "--docs", "10"], ["sft", "--data", "d.jsonl"],
+                                     ["distill", "--teacher", "tiny"], ["grpo", "--steps", "1"],
+                                     ["demo", "--quick"], ["probe", "diversity"], ["probe", "contamination"]])
+def test_a_result_directory_of_dash_is_refused_as_evals_is(command, tmp_path, monkeypatch, capsys):
+    """`--out -` is standard output elsewhere (data export): a directory named "-" was made in the cwd, silently."""
+    monkeypatch.chdir(tmp_path)
+    assert main([*command, "--out", "-", "--json", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "--out -: " in err and err.strip().count("\n") == 0
+    assert not (tmp_path / "-").exists()
