@@ -2549,3 +2549,17 @@ def test_a_result_directory_of_dash_is_refused_as_evals_is(command, tmp_path, mo
     err = capsys.readouterr().err
     assert "--out -: " in err and err.strip().count("\n") == 0
     assert not (tmp_path / "-").exists()
+
+
+def test_eval_json_has_the_same_keys_with_or_without_a_breakdown(capsys):
+    """"by" was left out where the problems take one value of each field (one problem, a file without them): a
+    script reading out["by"] failed on some runs only. It is {} there."""
+    keys = []
+    for limit in ("1", "6"):
+        assert main(["eval", "--limit", limit, "--method", "greedy", "--max-new-tokens", "4", "--json",
+                     "--quiet"]) == 0
+        s = json.loads(capsys.readouterr().out)
+        keys.append(set(s))
+    assert keys[0] == keys[1] and s["by"]
+    assert main(["eval", "--limit", "1", "--method", "greedy", "--max-new-tokens", "4", "--json", "--quiet"]) == 0
+    assert json.loads(capsys.readouterr().out)["by"] == {}
