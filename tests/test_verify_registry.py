@@ -512,3 +512,11 @@ def test_verify_file_reads_gzipped_input_as_the_data_loaders_do(tmp_path):
     cut.write_bytes(src.read_bytes()[:-12])
     with pytest.raises(PonderError, match=rf"^{re.escape(str(cut))}: cannot read \("):
         verify_file("math", cut, tmp_path / "out2.jsonl")
+
+
+def test_verify_package_lists_its_lazy_names():
+    """dir() (tab completion, help()) lists every public name of ponder.verify, the lazily imported ones too."""
+    import ponder.verify as v
+
+    assert set(v.__all__) <= set(dir(v))
+    assert all(callable(getattr(v, n)) for n in v.__all__)

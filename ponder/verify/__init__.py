@@ -23,4 +23,9 @@ def __getattr__(name):
     raise AttributeError(f"module 'ponder.verify' has no attribute {name!r}")
 
 
+def __dir__():
+    # the lazy names are not globals until first use: list them for tab completion and help()
+    return sorted({*globals(), *_LAZY})
+
+
 __all__ = ["Verdict", *_LAZY]
