@@ -263,8 +263,19 @@ def cmd_generate(a):
     engine.check_context(model, engine.render_prompts(tok, prompts), a.max_new_tokens, what="--max-new-tokens",
                          names=[f"prompt {j + 1}/{len(prompts)}" for j in range(len(prompts))] if len(prompts) > 1
                          else None)
-    out = engine.sample(model, tok, prompts, n=a.n, max_new_tokens=a.max_new_tokens, temperature=a.temperature,
-                        top_p=a.top_p, top_k=a.top_k, min_p=a.min_p, stop=a.stop, seed=a.seed)
+    # a bar only on a terminal: generate's stderr, piped, holds its notes and nothing else
+    bar = None
+    if not a.quiet and sys.stderr.isatty():
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(prompts) * a.n, desc="generate", unit="sample", dynamic_ncols=True, leave=False)
+    try:
+        out = engine.sample(model, tok, prompts, n=a.n, max_new_tokens=a.max_new_tokens, temperature=a.temperature,
+                            top_p=a.top_p, top_k=a.top_k, min_p=a.min_p, stop=a.stop, seed=a.seed,
+                            progress=bar.update if bar else None)
+    finally:
+        if bar is not None:
+            bar.close()
     if a.json:
         rows = [{"prompt": p if isinstance(p, str) else p[-1]["content"], "samples": [
             {"text": s.text, "tokens": s.num_tokens, "finish_reason": s.finish_reason,
@@ -1141,8 +1152,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help='print {"results": [{"prompt", "samples": [{"text", "tokens", "finish_reason", '
                         '"logprob_sum"}]}]} as one JSON object, a row per prompt (one prompt too)')
     g.add_argument("--quiet", action="store_true",
-                   help="no notes on stderr of the sampling settings taken from, or not applied from, the "
-                        "checkpoint's generation_config.json (errors are still printed)")
+                   help="no progress bar (shown on a terminal only) and no notes on stderr of the sampling "
+                        "settings taken from, or not applied from, the checkpoint's generation_config.json (errors "
+                        "are still printed)")
     _threads_arg(g)
     g.set_defaults(fn=cmd_generate)
 

@@ -227,6 +227,21 @@ def test_generate_quiet_says_no_notes_and_samples_the_same(tmp_path, tiny_random
     assert loud.err.count("\n") == 2 and quiet.err == "" and quiet.out == loud.out
 
 
+def test_generate_shows_a_progress_bar_on_a_terminal_only(monkeypatch, capsys):
+    """README: long work shows a progress bar on stderr; generate showed none. On a terminal it does (not with
+    --quiet); piped, its stderr stays as it was, and the samples are the same either way."""
+    args = ["generate", "Problem: 1 + 2", "Problem: 3 + 4", "--max-new-tokens", "6"]
+    assert main(args) == 0
+    piped = capsys.readouterr()
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(args) == 0
+    tty = capsys.readouterr()
+    assert main([*args, "--quiet"]) == 0
+    quiet = capsys.readouterr()
+    assert piped.err == "" and "generate" in tty.err and "sample" in tty.err and quiet.err == ""
+    assert piped.out == tty.out == quiet.out
+
+
 def test_tiny_generate_and_chat_are_greedy_and_silent_as_before(monkeypatch, capsys):
     """The built-in model's generation_config.json has only EOS ids: its output stays the greedy one (chat's
     temperature 0.7) and nothing is printed about sampling settings."""
