@@ -1229,13 +1229,19 @@ def encode_sft(tok: Tokenizer, ex: dict, where: str = "example", turns: str = "a
     check_sft_example(ex, where)
     if "messages" in ex and "prompt" not in ex:
         msgs = ex["messages"]
+        last = len(msgs) - 1
+        for i, m in enumerate(msgs):
+            if m["role"] == "assistant" and (i == last or turns == "all"):
+                _check_no_turn_end(tok, m, where, f"messages[{i}].")
         if turns == "all":
             return _encode_every_turn(tok, msgs, ex.get("tools"), where)
     elif isinstance(ex["prompt"], str):
+        _check_no_turn_end(tok, {"response": ex["response"]}, where, "")
         prompt_ids = tok.encode(ex["prompt"], add_special_tokens=True)
         resp_ids = tok.encode_continuation(ex["prompt"], ex["response"]) + [tok.eos_token_id]
         return prompt_ids + resp_ids, [0] * len(prompt_ids) + [1] * len(resp_ids)
     else:
+        _check_no_turn_end(tok, {"response": ex["response"]}, where, "")
         msgs = [*ex["prompt"], {"role": "assistant", "content": ex["response"]}]
     prompt = _render(tok, msgs[:-1], where, ex.get("tools"))
     full = _render(tok, msgs, where, ex.get("tools"), add_generation_prompt=False)
@@ -1249,6 +1255,26 @@ def encode_sft(tok: Tokenizer, ex: dict, where: str = "example", turns: str = "a
     if not resp_ids or resp_ids[-1] not in tok.stop_token_ids:  # a template that does not end the turn
         resp_ids.append(tok.eos_token_id)
     return prompt_ids + resp_ids, [0] * len(prompt_ids) + [1] * len(resp_ids)
+
+
+def _check_no_turn_end(tok: Tokenizer, m: dict, where: str, field: str) -> None:
+    """A trained turn's text (content, reasoning, tool calls) must not hold an end-of-turn token's string: text is
+    encoded with special-token strings as those tokens, so the response would hold a stop token before its end,
+    where generation stops (a turn before the last was cut there, the rest of it trained as context)."""
+    if tok.config.get("split_special_tokens") is True:  # (encoded as text, then)
+        return
+    calls = [json.dumps(c, ensure_ascii=False) for c in m.get("tool_calls") or []]
+    texts = [(k, m.get(k)) for k in ("response", "content", *REASONING_FIELDS)] + [("tool_calls", c) for c in calls]
+    for k, text in texts:
+        if not isinstance(text, str):
+            continue
+        for i in tok.stop_token_ids:
+            t = tok.tok.id_to_token(i)
+            if t and t in text and i in tok.encode(text):
+                raise PonderError(f"{where}: {f'{field}{k}' if field else repr(k)} holds {t!r}, an end-of-turn token: encoded as that token, "
+                                  "the trained response would stop there at inference and go on past it in training; "
+                                  "remove it from the data (or set split_special_tokens in tokenizer_config.json to "
+                                  "encode such text as text)")
 
 
 def _history_turn_start(tok: Tokenizer, msgs: list, i: int, full: str, prompt: str, tools, where: str) -> int:

@@ -427,6 +427,34 @@ def test_sft_every_turn_refuses_turns_it_cannot_tell_apart_in_one_line(tiny_rand
     assert _trained(tok, ids, mask) == ["It is 8.<|endoftext|>"]  # (closed with EOS, as before)
 
 
+_Q = {"role": "user", "content": "2 + 2?"}
+_ENDS = [  # a trained response that holds an end-of-turn token's text (EOS, ChatML's <|im_end|>) before its end
+    ({"prompt": "2 + 2?", "response": "4<|endoftext|>5"}, "all", r"^r:1: 'response' holds '<\|endoftext\|>'"),
+    ({"prompt": [_Q], "response": "4<|im_end|>5"}, "all", r"^r:1: 'response' holds '<\|im_end\|>'"),
+    ({"messages": [_Q, {"role": "assistant", "content": "4<|im_end|>5"}, _Q, {"role": "assistant", "content": "4"}]},
+     "all", r"^r:1: messages\[1\].content holds '<\|im_end\|>'"),
+    ({"messages": [_Q, {"role": "assistant", "content": "4"}, _Q,
+                   {"role": "assistant", "content": "4", "reasoning_content": "<|endoftext|>"}]},
+     "last", r"^r:1: messages\[3\].reasoning_content holds '<\|endoftext\|>'"),
+]
+
+
+@pytest.mark.parametrize("row,turns,said", _ENDS)
+def test_sft_refuses_a_trained_response_holding_an_end_of_turn_token(tiny_random, row, turns, said):
+    """Text is encoded with its special-token strings as those tokens (as transformers and vLLM encode a prompt),
+    so "<|im_end|>" in a response was a stop token inside the trained response: a turn before the last was cut
+    there (the rest of it trained as context), the last one trained on the stop token and on text past it,
+    which generation, stopping at it, never reaches. Refused in one line naming the row and the field; the same
+    text in a turn that is only context (turns="last") is the prompt's, encoded as it is served."""
+    tok = tiny_random[1]
+    with pytest.raises(PonderError, match=said + r".*remove it"):
+        encode_sft(tok, row, "r:1", turns)
+    if "messages" in row and turns == "all":
+        ids, mask = encode_sft(tok, row, "r:1", "last")  # (messages[1] is context there)
+        trained = [i for i, m in zip(ids, mask) if m]
+        assert [i for i in trained if i in tok.stop_token_ids] == trained[-1:]
+
+
 @pytest.mark.parametrize("turns", ["first", None, "ALL", ["all"]])
 def test_sft_turns_must_be_all_or_last(tmp_path, tiny_random, turns):
     model, tok = tiny_random
