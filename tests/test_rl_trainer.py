@@ -1485,3 +1485,61 @@ def test_a_run_given_a_model_records_the_device_it_trains_on(tmp_path, ckpt):
     assert json.loads((run / "config.json").read_text())["grpo"]["device"] == str(model.device) == "cpu"
     train(GRPOConfig(steps=2), run, resume=True, progress=False)
     assert [x["step"] for x in rows(run)] == [1, 2]
+
+
+def test_the_learner_trains_the_sampled_ids_not_a_re_encoding_of_their_text(tmp_path, ckpt, monkeypatch):
+    """A sampler may write a text in other tokens than its encoding ("Ġthe" as "Ġ" "t" "h" "e"); the learner must
+    compute log-probs and the off-policy ratio on the ids sampled, with the sampler's log-prob of each of them in
+    line, never on encode(text) (a sequence the policy never produced)."""
+    from dataclasses import replace
+
+    import ponder.rl.objective as objective
+    import ponder.rl.trainer as trainer
+
+    changed = []
+
+    def spelled(tok, ids):  # the first multi-character token written one byte-level character at a time
+        for k, t in enumerate(ids):
+            piece = tok.tok.id_to_token(t)
+            if t not in tok.tok.get_added_tokens_decoder() and piece and len(piece) > 1:
+                parts = [tok.token_to_id(c) for c in piece]
+                if None not in parts:
+                    return ids[:k] + parts + ids[k + 1:]
+        return ids
+
+    def generate(model, tok, prompts, *, version, **kw):
+        out = []
+        for g in ponder.sample(model, tok, prompts, **kw):
+            row = []
+            for s in g:
+                ids = spelled(tok, s.token_ids)
+                assert tok.decode(ids) == tok.decode(s.token_ids)
+                if ids != s.token_ids:
+                    changed.append(ids)
+                row.append(replace(s, token_ids=ids, logprobs=[-1e-3 * (1 + t) for t in ids]))
+            out.append(row)
+        return out
+
+    seen, olds = [], []
+    spl, loss = trainer.shared_prefix_logprobs, objective.policy_loss
+
+    def spy_logprobs(model, prompts, owner, comps, *a, **k):
+        seen.append([list(c) for c in comps])
+        return spl(model, prompts, owner, comps, *a, **k)
+
+    def spy_loss(logp, old, *a, **k):
+        olds.append((seen[-1], old))
+        return loss(logp, old, *a, **k)
+
+    monkeypatch.setattr(trainer, "shared_prefix_logprobs", spy_logprobs)
+    monkeypatch.setattr(trainer.obj, "policy_loss", spy_loss)
+    cfg = {**SMALL, "steps": 1, "eval_every": 5, "off_policy": True}
+    train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "r", progress=False, generate_fn=generate)
+    tok = ponder.Tokenizer.load(ckpt)
+    assert changed and all(tok.encode(tok.decode(c)) != c for c in changed[:1])  # (re-encoding differs)
+    trained = [c for comps in seen for c in comps]
+    assert all(any(c == t for t in trained) for c in changed)
+    assert olds
+    for comps, old in olds:
+        for c, row in zip(comps, old):
+            assert row[: len(c)].tolist() == pytest.approx([-1e-3 * (1 + t) for t in c])
