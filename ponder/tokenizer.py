@@ -253,8 +253,10 @@ class Tokenizer:
                 **({"bos_token": self.bos_token} if self.bos_token else {}),
                 "eos_token": self.eos_token,
             })
-        except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, PonderError) as e:
-            # (Python's own errors come through a template's expressions as they are: 'text' + 1, x / 0)
+        except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, AttributeError, LookupError,
+                RecursionError, PonderError) as e:
+            # (Python's own errors come through a template's expressions as they are: 'text' + 1, x / 0, a filter
+            # given data of another shape, '{1}'.format(x), a macro calling itself without end)
             where = f" (line {e.lineno})" if getattr(e, "lineno", None) else ""
             # a template read from chat_template.jinja names that file: its line numbers are the file's, and the
             # directory's tokenizer_config.json may hold another (unused) template to be mistaken for it

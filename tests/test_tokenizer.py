@@ -91,6 +91,10 @@ def test_chat_template_renders_as_transformers_renders_it(tokenizer, name):
     # Python's errors in a template's expressions were a bare traceback naming no checkpoint
     ("{{ messages[0].content + 1 }}", 'TypeError: can only concatenate str \\(not "int"\\) to str'),
     ("{{ (messages | length) / 0 }}", "ZeroDivisionError: division by zero"),
+    # a filter given data of another shape (a tool's properties as a list), an index, a macro without a base case
+    ("{{ messages | dictsort }}", "AttributeError: 'list' object has no attribute 'items'"),
+    ("{{ '{0} {1}'.format(messages[0].content) }}", "IndexError: "),
+    ("{% macro f(x) %}{{ f(x) }}{% endmacro %}{{ f(1) }}", "RecursionError: maximum recursion depth"),
     # a template's own raise_exception named no checkpoint, and its message's line breaks were kept
     ("{{ raise_exception('Conversation roles must\nalternate user/assistant') }}",
      "chat template: Conversation roles must alternate user/assistant$"),
