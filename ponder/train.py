@@ -1257,24 +1257,29 @@ def encode_sft(tok: Tokenizer, ex: dict, where: str = "example", turns: str = "a
     return prompt_ids + resp_ids, [0] * len(prompt_ids) + [1] * len(resp_ids)
 
 
+def _turn_end_in(tok: Tokenizer, text: str) -> str | None:
+    """The end-of-turn token (a stop token) that `text` holds as its string and encodes to, or None."""
+    if tok.config.get("split_special_tokens") is True:  # (encoded as text, then)
+        return None
+    for i in tok.stop_token_ids:
+        t = tok.tok.id_to_token(i)
+        if t and t in text and i in tok.encode(text):
+            return t
+    return None
+
+
 def _check_no_turn_end(tok: Tokenizer, m: dict, where: str, field: str) -> None:
     """A trained turn's text (content, reasoning, tool calls) must not hold an end-of-turn token's string: text is
     encoded with special-token strings as those tokens, so the response would hold a stop token before its end,
     where generation stops (a turn before the last was cut there, the rest of it trained as context)."""
-    if tok.config.get("split_special_tokens") is True:  # (encoded as text, then)
-        return
     calls = [json.dumps(c, ensure_ascii=False) for c in m.get("tool_calls") or []]
     texts = [(k, m.get(k)) for k in ("response", "content", *REASONING_FIELDS)] + [("tool_calls", c) for c in calls]
     for k, text in texts:
-        if not isinstance(text, str):
-            continue
-        for i in tok.stop_token_ids:
-            t = tok.tok.id_to_token(i)
-            if t and t in text and i in tok.encode(text):
-                raise PonderError(f"{where}: {f'{field}{k}' if field else repr(k)} holds {t!r}, an end-of-turn token: encoded as that token, "
-                                  "the trained response would stop there at inference and go on past it in training; "
-                                  "remove it from the data (or set split_special_tokens in tokenizer_config.json to "
-                                  "encode such text as text)")
+        if isinstance(text, str) and (t := _turn_end_in(tok, text)):
+            raise PonderError(f"{where}: {f'{field}{k}' if field else repr(k)} holds {t!r}, an end-of-turn token: "
+                              "encoded as that token, the trained response would stop there at inference and go on "
+                              "past it in training; remove it from the data (or set split_special_tokens in "
+                              "tokenizer_config.json to encode such text as text)")
 
 
 def _history_turn_start(tok: Tokenizer, msgs: list, i: int, full: str, prompt: str, tools, where: str) -> int:
@@ -1835,7 +1840,7 @@ def distill(
         verdict = reward(text, it)  # (a RewardResult is truthy whatever it says: every sample was kept)
         return verdict.correct if isinstance(verdict, RewardResult) else bool(verdict)
     kept, prompts_with_any = [], 0
-    cut = empty = rejected = copies = 0  # why samples were not kept: said when none was
+    cut = empty = rejected = copies = ended = 0  # why samples were not kept: said when none was
     for it, group, opened in zip(items, outs, opens):
         seen, any_ok = set(), False
         for s in group:
@@ -1844,6 +1849,8 @@ def distill(
                 cut += 1
             elif not s.text.strip():
                 empty += 1
+            elif _turn_end_in(student_tok, s.text):  # (written in pieces: sft() refuses it, after all the sampling)
+                ended += 1
             elif s.text in seen:
                 copies += 1
             elif correct(s.text, it, opened):
@@ -1859,7 +1866,8 @@ def distill(
               "duplicates": copies}
     if not kept:  # "the verifier accepted none" was said of samples it never saw (all cut at max_new_tokens)
         why = [f"{cut} cut at max_new_tokens={max_new_tokens} before they ended (raise --max-new-tokens)" if cut else "",
-               f"{empty} empty" if empty else "", f"{rejected} rejected by the verifier" if rejected else ""]
+               f"{empty} empty" if empty else "", f"{rejected} rejected by the verifier" if rejected else "",
+               f"{ended} holding an end-of-turn token's text" if ended else ""]
         raise PonderError(f"distill: kept none of {counted(len(items) * k, 'teacher sample')}: "
                           + ", ".join(w for w in why if w))
     data = None

@@ -2340,3 +2340,31 @@ def test_sft_says_when_its_batch_is_more_than_its_examples(tiny_random, tmp_path
         packing=True, progress=False)
     assert re.search(r"--batch-size 16 is more than the (\d+) rows that the 11 examples pack into: each step "
                      r"trains on all \1 of them", capsys.readouterr().err)
+
+
+def test_distill_leaves_out_teacher_samples_holding_an_end_of_turn_token_and_says_so(tokenizer, tmp_path,
+                                                                                      monkeypatch):
+    """A teacher can write "<|im_end|>" as text pieces (or in a vocabulary of its own); the student encodes it as
+    its stop token, which sft() refuses in a response: the whole distillation failed after all its sampling. Such
+    samples are left out and counted; one that keeps none says why."""
+    import ponder.engine as engine
+    from ponder.engine import Sample
+    from ponder.train import distill
+
+    texts = iter(["4<|im_end|>5", "4", "6<|endoftext|>"])
+
+    def sample(model, tok, prompts, *, n, **kw):
+        return [[Sample(next(texts), [1], [0.0], "stop") for _ in range(n)] for _ in prompts]
+
+    monkeypatch.setattr(engine, "sample", sample)
+    tok = tokenizer
+    model = ponder.Transformer(ModelConfig(vocab_size=320, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                                           num_attention_heads=2, num_key_value_heads=1)).init_weights(0)
+    train = TrainConfig(steps=1, batch_size=1, seq_len=32)
+    rep = distill(model, tok, model, tok, [{"prompt": "p"}, {"prompt": "q"}], lambda text, it: True, k=1,
+                  temperature=0, train=train, progress=False)
+    assert (rep["sampled"], rep["kept"]) == (2, 1)
+    with pytest.raises(PonderError, match=r"^distill: kept none of 1 teacher sample: 1 holding an end-of-turn "
+                                          r"token's text$"):
+        distill(model, tok, model, tok, [{"prompt": "p"}], lambda text, it: True, k=1, temperature=0, train=train,
+                progress=False)
