@@ -1144,6 +1144,8 @@ def run_contamination_probe(
     from ponder.evaluate import atomic_write_text
 
     seed = _check_seed("contamination probe", seed)
+    if not isinstance(control, (bool, np.bool_)):  # (control="no", a settings file's text, ran the control)
+        raise PonderError(f"contamination probe: control must be True or False, got {control!r}")
     items = list(items)
     if not items:
         raise PonderError("contamination probe: no items")

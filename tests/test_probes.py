@@ -1400,3 +1400,13 @@ def test_probes_refuse_an_unwritable_out_dir_before_sampling(tiny_random, capsys
         with pytest.raises(PonderError, match=rf"^/proc/ponder-x/{name}: cannot write into /proc \("):
             run("/proc/ponder-x")
         assert "probe" not in capsys.readouterr().err  # (the bar's description: no sampling began)
+
+
+def test_contamination_probe_refuses_a_control_that_is_no_bool():
+    """control="no" (a settings file's text) was truthy: the calibration control ran, as if asked for."""
+    from ponder.probes import run_contamination_probe
+
+    items = [{"id": "a", "prompt": "1 + 1 = ?", "answer": "2"}]
+    for bad in ("no", None, "false"):
+        with pytest.raises(PonderError, match=rf"^contamination probe: control must be True or False, got {bad!r}$"):
+            run_contamination_probe(None, None, items, control=bad)
