@@ -640,6 +640,18 @@ def _drop_progress(d: Path, made: Path | None) -> None:
             return
 
 
+def _check_answers(outcomes: list[list], start: int) -> None:
+    """Refuse an extracted answer the saved samples cannot hold as it is: writing it was a bare TypeError after
+    the chunk was drawn, and one stored as its text would vote apart from the same answer drawn after a resume."""
+    for i, outs in enumerate(outcomes, start):
+        for o in outs:
+            # (bool is an int; a tuple would come back a list)
+            if not (o.answer is None or isinstance(o.answer, (str, int, float))):
+                raise PonderError(f"extract returned {type(o.answer).__name__} {o.answer!r:.40} for problem {i}, "
+                                  "which the evaluation's files cannot hold as JSON and read back the same; return "
+                                  "text, a number or None")
+
+
 def _append_line(f, obj) -> None:
     """One JSON line, on disk when this returns (a crash after it keeps the line; one during it leaves a torn
     line without its newline, which resuming drops)."""
@@ -699,6 +711,8 @@ def evaluate(
     budget. ``chat``: wrap each text prompt as a user message (with ``system``) for chat models; a prompt
     given as chat messages is rendered as it is either way (``system`` is refused with it).
     ``reward``: a registry spec or callable(completion, item) returning a RewardResult/Verdict/bool.
+    ``extract``: completion -> answer; with ``out_dir`` its answers must be text, a number or None (they are saved
+    as JSON and voted on again when resumed).
     ``resume``: continue the evaluation interrupted in ``out_dir`` (``PROGRESS``, kept after each chunk of
     problems), which must have been asked with the same settings, items and weights (``weights_sha256``, also in
     config.json: a checkpoint retrained since is refused); a finished one there is not run
@@ -879,13 +893,18 @@ def evaluate(
     t_start = time.perf_counter()
     if generate_fn is not None:
         outcomes = generate_fn(fn=fn, name=name, prompts=prompts, n=n, mk=mk, common=common, seed=seed, chunk=chunk)
+        if out_dir is not None:  # (samples.jsonl)
+            _check_answers(outcomes, 0)
     try:
         # (resumed: from the first problem not kept; chunks start where an uninterrupted run's do)
         for start in range(len(outcomes), len(prompts) if generate_fn is None else 0, chunk):
             part = prompts[start:start + chunk]
             t_chunk = time.perf_counter()
-            outcomes += draw_chunk(fn, model, tok, part, sampling=name == "sampling", n=n, seed=seed,
-                                   offset=start, kwargs={**common, **mk})
+            got = draw_chunk(fn, model, tok, part, sampling=name == "sampling", n=n, seed=seed, offset=start,
+                             kwargs={**common, **mk})
+            if out_dir is not None:
+                _check_answers(got, start)
+            outcomes += got
             if progress_file is not None:  # kept before the next chunk is drawn: an interruption loses at most one
                 _append_line(progress_file, {"start": start, "seconds": time.perf_counter() - t_chunk,
                                              "outcomes": [[o.to_dict() for o in outs] for outs in outcomes[start:]]})

@@ -1560,3 +1560,23 @@ def test_a_sweep_directory_in_use_by_another_process_is_refused_before_drawing(m
         held.close()
     assert str(e.value).startswith(f"{d} is in use by another ponder process (pid 4242)")
     assert [f.name for f in d.iterdir()] == [".lock"]
+
+
+def test_an_extracted_answer_json_cannot_read_back_is_refused_and_leaves_nothing(micro, tmp_path):
+    """extract returning a Fraction crashed writing the progress file (a bare "not JSON serializable" TypeError);
+    a tuple was written as a list, which after a resume voted apart from the same tuple drawn later. Such an
+    answer is refused, naming its type, with nothing left behind; JSON's own values are kept as they are."""
+    from fractions import Fraction
+
+    model, tok = micro
+    out = tmp_path / "new" / "e"
+    for bad, kind in ((lambda t: Fraction(1, 2), "Fraction"), (lambda t: {1, 2}, "set"),
+                      (lambda t: (1, 2), "tuple")):
+        with pytest.raises(PonderError, match=rf"^extract returned {kind} .* for problem 0, which the "
+                                              "evaluation's files cannot hold as JSON"):
+            evaluate(model, tok, ITEMS[:1], extract=bad, max_new_tokens=2, out_dir=out, progress=False, n_boot=10)
+        assert not (tmp_path / "new").exists()
+    s = evaluate(model, tok, ITEMS[:1], method="self_consistency", method_kwargs={"n_votes": 2},
+                 extract=lambda t: len(t) % 2, max_new_tokens=2, out_dir=out, progress=False, n_boot=10)
+    assert "maj@1" in s["metrics"]
+    assert isinstance(json.loads((out / "samples.jsonl").read_text().splitlines()[0])["answer"], int)
