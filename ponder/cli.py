@@ -173,19 +173,24 @@ def _template_kwargs(text: str) -> dict:
         raise argparse.ArgumentTypeError(str(e).removeprefix(": ")) from None
 
 
-def _template_arg(p):
+# what --chat-template-kwargs does with --resume, where a command has it (generate, chat and probe have none)
+_TEMPLATE_TRAIN = "; the run records them and --resume reuses them"
+_TEMPLATE_EVAL = "; recorded in config.json, and --resume must be given the same"
+
+
+def _template_arg(p, resume_note=""):
     p.add_argument("--chat-template-kwargs", type=_template_kwargs, default={}, metavar="JSON",
                    help="extra variables for the checkpoint's chat template at every render, as a JSON object, "
                         "e.g. '{\"enable_thinking\": false}' for Qwen3's non-thinking mode (vLLM's and TRL's "
-                        "chat_template_kwargs); a training run records them and --resume reuses them")
+                        "chat_template_kwargs)" + resume_note)
 
 
-def _model_arg(p, default="tiny"):
+def _model_arg(p, default="tiny", resume_note=""):
     p.add_argument("--model", "-m", default=default,
                    help="checkpoint directory in HF format, or 'tiny' for the built-in model")
     p.add_argument("--dtype", default=None, help=_DTYPE_HELP)
     p.add_argument("--device", default="cpu", help=_DEVICE_HELP)
-    _template_arg(p)
+    _template_arg(p, resume_note)
 
 
 def _load(a, path):
@@ -1236,7 +1241,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "fresh order. The run directory gets config.json, metrics.jsonl, "
                                     "tensorboard/, training.png and checkpoint/ (with the optimizer state, so "
                                     "--resume continues exactly).")
-    _model_arg(sf)
+    _model_arg(sf, resume_note=_TEMPLATE_TRAIN)
     sf.add_argument("--data", default=None, help=f"{_DATA_FILE} with prompt and response fields (required, "
                                                  "except with --resume: the run's own file, checked by digest)")
     sf.add_argument("--val-data", default=None,
@@ -1280,7 +1285,7 @@ def build_parser() -> argparse.ArgumentParser:
     ds = sub.add_parser("distill", help="distillation by rejection sampling from a teacher",
                         description="Sample k responses per prompt from --teacher, keep those the verifier "
                                     "accepts, fine-tune --model on them, report how many were kept.")
-    _model_arg(ds)
+    _model_arg(ds, resume_note=_TEMPLATE_TRAIN)
     ds.add_argument("--teacher", default=None, help="teacher checkpoint (required, except with --resume)")
     src = ds.add_mutually_exclusive_group()
     src.add_argument("--task", default="arith",
@@ -1340,7 +1345,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "parts; --preset picks a published algorithm (grpo, dr_grpo, dapo, gspo, rloo, "
                                     "reinforce) and --set PART=VALUE overrides a part. --explain prints the "
                                     "objective as a formula and exits.")
-    _model_arg(gr)
+    _model_arg(gr, resume_note=_TEMPLATE_TRAIN)
     src = gr.add_mutually_exclusive_group()
     src.add_argument("--task", default="arith", help="built-in task (arith | word | countdown)")
     src.add_argument("--data", default=None, help=_TASK_DATA)
@@ -1499,7 +1504,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "task, else math)")
     ev.add_argument("--chat", action="store_true", help="wrap text prompts in the chat template as a user "
                     "message (prompts given as chat messages always go through it, as they are)")
-    _template_arg(ev)
+    _template_arg(ev, _TEMPLATE_EVAL)
     ev.add_argument("--votes", type=_positive_int, default=None, help="self-consistency: samples voted over in each run (default: 8)")
     ev.add_argument("--weighted", action="store_true", help="self-consistency: log-prob-weighted vote")
     ev.add_argument("--early-stop", action="store_true",

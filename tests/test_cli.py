@@ -78,6 +78,15 @@ def test_help_ends_with_the_default(capsys):
         assert "(default: None)" not in out and "(default: False)" not in out, command
 
 
+def test_chat_template_kwargs_help_mentions_resume_only_where_the_command_has_it():
+    """generate, chat and probe said "--resume reuses them", an option none of them has."""
+    commands = next(a for a in build_parser()._actions if a.dest == "command").choices
+    for name, sub in commands.items():
+        helps = {a.dest: a.help for a in sub._actions}
+        if "chat_template_kwargs" in helps:
+            assert ("--resume" in helps["chat_template_kwargs"]) == ("resume" in helps), name
+
+
 def test_pretrain_help_states_the_tiny_recipe():
     """pretrain's options default to None (the recipe's value); their help names the recipe's values."""
     from ponder.train import TINY_CORPUS, TINY_MODEL, TINY_TRAIN
