@@ -347,6 +347,28 @@ def test_a_model_given_as_a_path_trains_and_resumes(tmp_path, ckpt):
     assert json.loads((run / "config.json").read_text())["grpo"]["model"] == str(ckpt)
 
 
+def test_resume_with_a_default_config_keeps_the_runs_own_step_target(tmp_path, ckpt):
+    """train(GRPOConfig(), run, resume=True) took the dataclass default of 60 steps as the new target, rewriting
+    config.json: a run aiming for 70 steps was cut short. steps left at its default (None) is the run's own target,
+    as every other setting at its default is; a number given retargets it, 60 included; a new run trains 60."""
+    class Stop(Exception):
+        pass
+
+    def stop(row):
+        raise Stop
+
+    cfg = GRPOConfig()
+    cfg.validate()
+    assert cfg.steps == 60
+    run = train(GRPOConfig(model=ckpt, **{**SMALL, "steps": 1, "eval_every": 5}), tmp_path / "r", progress=False)
+    saved = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**saved, "grpo": {**saved["grpo"], "steps": 70}}))
+    for given, target in ((GRPOConfig(), 70), (GRPOConfig(steps=0), 70), (GRPOConfig(steps=60), 60)):
+        with pytest.raises(Stop):  # (stopped at its first step: the target is set before it)
+            train(given, run, resume=True, progress=False, on_log=stop)
+        assert json.loads((run / "config.json").read_text())["grpo"]["steps"] == target
+
+
 def test_an_empty_or_unknown_task_is_refused_by_validate():
     """task="" (ponder grpo --task '') passed validate and was then read as no task: the run failed with
     "TypeError: expected str, bytes or os.PathLike object, not NoneType" opening data=None."""

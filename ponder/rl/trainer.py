@@ -60,6 +60,7 @@ NO_ANSWER_REASONS = ("no answer", "no code block")
 # Dynamic sampling's extra rounds per step at most: rollout seeds are (seed * 1_000_003 + step) * 101 + round, so a
 # 101st round would repeat the next step's first.
 MAX_REFILL = 100
+DEFAULT_STEPS = 60  # a new run's target where GRPOConfig.steps is None
 
 
 @dataclass
@@ -73,7 +74,9 @@ class GRPOConfig:
     reward: str | dict | None = None
     preset: str = "grpo"
     objective: dict = field(default_factory=dict)  # overrides of the preset's parts
-    steps: int = 60
+    # None: DEFAULT_STEPS for a new run, the run's own target on resume (a default of 60 there retargeted a run
+    # that aimed for another number of steps, rewriting its config.json); a number given is the target either way
+    steps: int | None = None
     prompts_per_step: int = 8
     group_size: int = 8
     max_new_tokens: int = 96
@@ -115,6 +118,8 @@ class GRPOConfig:
     fsdp: bool = False
 
     def validate(self):
+        if self.steps is None:  # (a new run's: on resume, train() reads None as the run's own target first)
+            self.steps = DEFAULT_STEPS
         # config.json keeps them as they are and --resume reads them back by type: curriculum="no" trained WITH a
         # curriculum (a non-empty string is true) and its run was then refused by its own --resume
         for k in ("chat", "curriculum", "stop_on_alarm", "tensorboard", "off_policy", "fsdp"):
@@ -528,6 +533,10 @@ def train(
 ) -> Path:
     """Run (or resume) GRPO-family training; returns the run directory.
 
+    resume=True continues the run in run_dir with the settings of its config.json. Of ``cfg`` only ``steps`` is
+    taken: None (the default) or 0 trains to the run's own target, a number sets a new target (written to
+    config.json, to train further or stop earlier); any other setting must be its default or the run's own.
+
     Hooks for scaling out (ponder/distributed), all None for the single-process path:
     generate_fn(model, tok, prompts, *, version, **sample_kwargs) -> list[list[Sample]] replaces
     engine.sample (version = learner updates the weights have seen); score_fn(reward, completions, items)
@@ -550,8 +559,8 @@ def train(
                           "train; call model.requires_grad_(True) first")
     if resume:
         steps = cfg.steps  # (a float or text target was written into config.json, which --resume then refused)
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-            raise PonderError(f"steps must be an integer >= 0 (0: the run's own target), got {steps!r}")
+        if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 0):
+            raise PonderError(f"steps must be an integer >= 0 (None or 0: the run's own target), got {steps!r}")
         if dp is not None:  # all ranks resume at once: one of them puts back a checkpoint a killed save left
             from ..distributed import ddp
 
@@ -559,7 +568,7 @@ def train(
         model, tok, state, saved = load_run(run, "grpo", recover=dp is None)
         given, cfg = cfg, config_from(GRPOConfig, saved["grpo"], f"{run / 'config.json'}: grpo")
         check_resumed_settings(run, given, cfg)
-        cfg.steps = steps or cfg.steps  # 0: the saved run's
+        cfg.steps = steps or cfg.steps  # None or 0: the saved run's
         start = state["step"]
         check_steps_left(run, start, cfg.steps)
     else:
