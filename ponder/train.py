@@ -57,7 +57,9 @@ if TYPE_CHECKING:
 
 @dataclass
 class TrainConfig:
-    steps: int = 1000
+    # None: 1000 for a new run, the run's own target on resume (a default of 1000 there retargeted the run and
+    # rewrote its config.json); a number given is the target either way
+    steps: int | None = None
     batch_size: int = 32  # sequences per optimizer step (split into micro-batches by grad_accum)
     grad_accum: int = 1
     seq_len: int = 128
@@ -80,6 +82,8 @@ class TrainConfig:
 
     def validate(self) -> TrainConfig:
         """One line per bad setting, before anything is written."""
+        if self.steps is None:  # (a new run's; a resume reads None as the run's own target before this)
+            self.steps = 1000
         for name in ("steps", "batch_size", "grad_accum", "seq_len", "eval_every", "save_every"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -910,10 +914,11 @@ def pretrain(
 
     With resume=True the caller passes the same documents (the CLI rebuilds them from the saved corpus
     settings); the run's own settings come from its config.json, and only `train.steps` is taken from `train`
-    (None: the run's own step count).
+    (None, its default, or no `train`: the run's own step count; a number: the new target).
     """
     run = Path(run_dir)
-    given, train = train, (train or TrainConfig()).validate()
+    steps = train.steps if train else None  # (before validate makes a None the new run's 1000)
+    train = (train or TrainConfig()).validate()
     if train.threads:
         torch.set_num_threads(train.threads)
     if not docs:
@@ -942,7 +947,7 @@ def pretrain(
         was = config_from(TrainConfig, saved["train"], f"{run / 'config.json'}: train")
         check_run_record(run, state, _run_record(json.loads(json.dumps(asdict(was))), saved.get("data_sha256")))
         start = state["step"]
-        train = saved_train_config(run, saved, given.steps if given else None, start)
+        train = saved_train_config(run, saved, steps, start)
         if train.threads:
             torch.set_num_threads(train.threads)
         trim_metrics(run, start)
@@ -1499,7 +1504,7 @@ def sft(
 
     resume=True continues the run in run_dir (pass model=tok=None: both come from its checkpoint) and equals
     the uninterrupted run; `examples` (and `val_examples`) must be the run's own, checked by digest. Only
-    `train.steps` is taken from `train`, to train further. `device` (with resume): continue on that device
+    `train.steps` is taken from `train`, to train further (None, its default, or no `train`: the run's own). `device` (with resume): continue on that device
     instead of the one the run trained on (a run from a GPU on the CPU, or back); weights and optimizer state
     move with it, and config.json records it for the next resume.
     """

@@ -1532,6 +1532,34 @@ def test_sft_hashes_its_training_data_once_per_start(tmp_path, tiny_random, monk
     assert hashed.count(True) == 2  # once per start
 
 
+def test_resume_with_a_config_at_its_default_steps_keeps_the_runs_own_target(tmp_path, tiny_random):
+    """pretrain/sft(train=TrainConfig(...), resume=True) with steps left out took the dataclass default of 1000 as the
+    new target, rewriting config.json: a run aiming for 3 steps trained on to 1000. steps left at its default (None)
+    is the run's own target, as no TrainConfig is; a number given retargets it, 1000 included; a new run trains 1000."""
+    class Stop(Exception):
+        pass
+
+    def stop(row):
+        raise Stop
+
+    assert TrainConfig().validate().steps == 1000
+    model, tok = tiny_random
+    pretrain(tmp_path / "p", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=1), vocab_size=300,
+             progress=False)
+    sft(_copy(model), tok, SFT_EX, tmp_path / "s", train=TrainConfig(steps=1, batch_size=4, seq_len=32),
+        progress=False)
+    for name in ("p", "s"):  # runs at step 1 of 3 (steps is no setting the trainer state records)
+        saved = json.loads((tmp_path / name / "config.json").read_text())
+        (tmp_path / name / "config.json").write_text(json.dumps({**saved, "train": {**saved["train"], "steps": 3}}))
+    resume = {"p": lambda t: pretrain(tmp_path / "p", DOCS, train=t, resume=True, progress=False, on_log=stop),
+              "s": lambda t: sft(None, None, SFT_EX, tmp_path / "s", train=t, resume=True, progress=False, on_log=stop)}
+    for name, go in resume.items():
+        for given, target in ((TrainConfig(lr=1e-3), 3), (None, 3), (TrainConfig(steps=1000), 1000)):
+            with pytest.raises(Stop):  # (the target is set before the first step)
+                go(given)
+            assert json.loads((tmp_path / name / "config.json").read_text())["train"]["steps"] == target, name
+
+
 def test_resume_targets_are_written_back_and_hand_edited_settings_get_one_line(tmp_path):
     """A resume with more steps records them, so `--resume` alone after another interruption continues to the same
     target (the CLI's hint) and the library's resume with no TrainConfig keeps the run's own; a hand-edited
