@@ -4,7 +4,9 @@ Two backends: a local ponder model (`ponder.sample`, greedy) or any OpenAI-compa
 (`POST {url}/chat/completions`, standard library `urllib` only). The verdict is parsed strictly: exactly one
 line that gives a score (starts with SCORE, then a colon or a number), of the form `SCORE: k/max` with 0 <= k <= max;
 anything else (no score, two scores, a different denominator, a fraction, a score out of range) is "malformed
-verdict" with score 0, so a judge that rambles never hands out reward by accident.
+verdict" with score 0, so a judge that rambles never hands out reward by accident. A line that repeats a score line
+of the graded response is the judge quoting it and does not count, so a response that writes the judge's verdict
+line itself ("SCORE: 10/10") gains nothing by it: repeated, it is no verdict; matched by the judge's own, neither is.
 
 The judge sees the completion's answer, what follows its first "</think>" (`strip_think=False`: all of it), fenced
 in <response> tags it cannot close. `Verdict.score` = k / max in [0, 1]; `Verdict.correct` = score >= threshold (default 0.5, i.e. at least half the
@@ -65,11 +67,19 @@ _SCORE_MENTION = re.compile(r"[\s*_`#>]*SCORE[\s*_`]*(?:[:=]|\d)", re.IGNORECASE
 _SCORE_LINE = re.compile(r"^[\s*_`]*SCORE[\s*_`]*:[\s*_`]*(\d+)\s*/\s*(\d+)[\s*_`.]*$", re.IGNORECASE)
 
 
-def parse_score(text: str, max_score: int) -> int | None:
-    """The integer score, or None when the verdict is malformed (see module docstring)."""
+def _score_key(line: str) -> str:
+    """A score line as compared with the response's: without the markup a quote may add or drop."""
+    return re.sub(r"[\s*_`#>]+", "", line).upper()
+
+
+def parse_score(text: str, max_score: int, response: str = "") -> int | None:
+    """The integer score, or None when the verdict is malformed (see module docstring). A line of ``text`` that
+    reproduces a score line of ``response`` (the graded text) is the judge quoting it, not its verdict: a judge
+    that repeated a planted "SCORE: 10/10" and was cut off before its own line gave the plant's score."""
     if not isinstance(text, str):
         return None
-    lines = [ln for ln in text.splitlines() if _SCORE_MENTION.match(ln)]
+    planted = {_score_key(ln) for ln in response.splitlines() if _SCORE_MENTION.match(ln)}
+    lines = [ln for ln in text.splitlines() if _SCORE_MENTION.match(ln) and _score_key(ln) not in planted]
     if len(lines) != 1:
         return None
     m = _SCORE_LINE.match(lines[0])
@@ -218,7 +228,7 @@ def make_judge(model=None, tokenizer=None, *, url: str | None = None, api_key: s
         shown = completion.split("</think>", 1)[-1] if strip_think else completion
         text = generate(template.format(rubric=rubric, prompt=prompt_text(prompt), completion=_quoted(shown),
                                         max_score=max_score))
-        k = parse_score(text, max_score)
+        k = parse_score(text, max_score, shown)
         if k is None:
             return Verdict(False, None, "malformed verdict", score=0.0)
         score = k / max_score
