@@ -2167,3 +2167,20 @@ def test_a_condition_after_unless_offers_no_other_value(completion):
 
 def test_maybe_before_a_named_value_is_commentary():
     assert check_math("\\boxed{5}. Maybe x = 5 is easier to see.", "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "The final answer is \\boxed{3}. Note: the answer is not 5.", "\\boxed{3}. The answer isn't 5.",
+    "The answer is 3. Note that the answer is definitely not 5.", "Answer: 3\n\nThe answer is never 5.",
+])
+def test_an_answer_phrase_denying_another_value_leaves_the_answer(completion):
+    # the denial after the answer was read as the answer "not 5": the right 3 scored wrong
+    assert check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct
+
+
+def test_an_answer_phrase_denying_a_value_alone_is_no_answer():
+    for completion in ("The answer is not 5.", "So the answer isn't 5."):
+        assert not check_math(completion, "5").correct
+    # "not 5 but 3" corrects: not read as the 5 it denies
+    assert not check_math("\\boxed{3}. Actually, the answer is not 3 but 5.", "3").correct

@@ -803,6 +803,10 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
         rest = rest[3:].lstrip(" :*")
     at = bend + 600 - len(rest) if len(text) >= bend + 600 else len(text) - len(rest)  # where rest starts
     end = _sentence_end(rest, 0)
+    if _DENIED_ANSWER_RE.match(rest) and not _DENIAL_TURN_RE.search(rest, 0, end):
+        # "\boxed{3}. Note: the answer is not 5.": a phrase that denies a value gives none, the answer before it
+        # stands (read as "not 5", it made the right 3 score wrong); "is not 5 but 3" corrects, read as before
+        return _phrase_answer(text[:best], look_back=False) if look_back else (-1, None)
     if _DANGLING_OR_RE.search(rest, 0, end):  # "The answer is 4 or\n3.": the sentence goes on after the break
         end = _sentence_end(rest, _skip_space(rest, end))
     sent = rest[:end].strip().strip("*").strip()
@@ -827,6 +831,8 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
     return best, ans
 
 
+_DENIED_ANSWER_RE = re.compile(r"(?:n['\u2019]t|not|never|(?:definitely|certainly|surely|clearly|probably)\s+not)\b", re.I)
+_DENIAL_TURN_RE = re.compile(r"\b(?:but|rather|instead|it(?:'s|\s+is)|so|thus|hence)\b|;", re.I)
 _OTHER_ANSWER_RE = re.compile(r"\b(?:another|other|alternative|second|possible)\s+(?:(?:possible|valid|final)\s+)?$")
 _BARE_DIGIT_RE = re.compile(r"(?<![\^_A-Za-z\\])\d")  # a digit of a number, not of an exponent or a name
 
