@@ -2184,3 +2184,28 @@ def test_an_answer_phrase_denying_a_value_alone_is_no_answer():
         assert not check_math(completion, "5").correct
     # "not 5 but 3" corrects: not read as the 5 it denies
     assert not check_math("\\boxed{3}. Actually, the answer is not 3 but 5.", "3").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3}, although some might say 5", "\\boxed{3} (some sources give 5)", "\\boxed{3}\n\nP.S. 5",
+    "\\boxed{3}; if not, 5", "\\boxed{3}. If not, then 5.", "\\boxed{3} (unless n is even, in which case 5)",
+    "\\boxed{3}\\text{, unless it's } 5", "\\boxed{3}, though some say \\boxed{5}", "\\boxed{3}. Others say 5.",
+    "\\boxed{3}, unless n is even, in which case the answer is 5.", "\\boxed{3}. Some say the answer is 5.",
+    "\\boxed{3}. According to some sources, it is 5.", "The answer is 3, though some might say 5.",
+    "The answer is 3 (some sources give 5).", "The answer is 3, though 5 also works.", "The answer is 3. If not, 5.",
+])
+def test_a_value_offered_as_hearsay_or_for_another_case_scores_for_neither(completion):
+    # hearsay ("some might say 5"), a postscript, "if not, 5", "unless ..., in which case 5" offered a second value
+    # beside the answer: it read as 3 alone (or as 5, the last value or answer phrase) and scored for that gold
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3}. Note that 5 is the number of terms.", "\\boxed{3}. If not, check the arithmetic.",
+    "\\boxed{3}. Some might say this is hard.", "\\boxed{3}. Some say 5 is too many.",
+    "\\boxed{3}, unless n is even, in which case we need more care.", "\\boxed{3}\n\nP.S. I hope this helps.",
+    "\\boxed{3}. If not obvious, note 2+1 = 3.", "\\boxed{3}. Some say 3.",
+])
+def test_commentary_after_an_answer_with_hearsay_or_condition_words_is_no_hedge(completion):
+    assert check_math(completion, "3").correct

@@ -386,7 +386,7 @@ def _box_content(text: str, start: int, clen: int, limit: int, lenient: bool):
 _OR_AFTER_BOX_RE = re.compile(
     r"(?:\s|~|\$|\\[\])\[(]|\\\\)*(?:[,;:!?]{1,3}|\.+|\u2026|\u2014|\u2013|-{1,3})?(?:[\s*_`>$]|\\[\[(]|\\\\)*"
     r"[(\[]?[\s*_`]*(?:\\(?:text|textbf|textit|textrm|textsf|textnormal|emph|mathrm|mathbf|mathsf|operatorname)"
-    r"\s*\{\s*[(,;]?[\s*_`]*)?(?:and\s*/\s*)?(or|\\lor|\\vee|\u2228|alternatively|maybe|perhaps|possibly|otherwise|else|unless)(?![A-Za-z0-9])",
+    r"\s*\{\s*[(,;]?[\s*_`]*)?(?:and\s*/\s*)?(or|\\lor|\\vee|\u2228|alternatively|maybe|perhaps|possibly|otherwise|else|unless|if\s+not)(?![A-Za-z0-9])",
     re.I,
 )
 _OR_WORDS = ("or", "\\lor", "\\vee", "\u2228")
@@ -395,11 +395,13 @@ _HEDGE_FILLER_RE = re.compile(r"\b(?:alternatively|maybe|perhaps|possibly|equiva
 # what "maybe" (perhaps, possibly, alternatively) must offer to be a hedge: a value, at once or as "it's 4"; the
 # same words open commentary too ("\boxed{5}. Perhaps check it: 2 + 3 = 5."), which offers no other answer
 _OFFERED_VALUE_RE = re.compile(
-    r"(?:(?:it|that|the\s+answer)(?:'s|\s+is|\s+was|\s+could\s+be|\s+might\s+be)\s+)?(?:[-+]\s*)?(?:\d|\.\d|\\|\()",
+    r"(?:(?:it|that|the\s+answer)(?:'s|\s+is|\s+was|\s+could\s+be|\s+might\s+be)[\s}]+)?(?:[-+]\s*)?(?:\d|\.\d|\\|\()",
     re.I,
 )
 # after "otherwise" a name may come first: "\boxed{x = 3}. Otherwise x = 5." ("Maybe x = 5 is easier" comments)
 _NAMED_VALUE_RE = re.compile(r"[A-Za-z]\s*=\s*(?:[-+]\s*)?(?:\d|\.\d|\\|\()")
+_IN_WHICH_CASE_RE = re.compile(r"\bin\s+which\s+case\s*,?\s*(?:(?:it|the\s+answer)(?:'s|\s+is|\s+would\s+be)\s*)?", re.I)
+_THEN_RE = re.compile(r"^then\b[\s,]*", re.I)
 _UNLESS_VALUE_RE = re.compile(r"(?:it|that|the\s+answer)(?:'s|\s+is|\s+was)\s", re.I)
 # another value offered with "also" (or "another answer is") right after an answer, in its sentence or opening the
 # next: "\boxed{3} (5 also works)", "\boxed{3}; 5 is another solution", "\boxed{3}. It could also be 5.",
@@ -416,10 +418,21 @@ _ALSO_INTRO = (  # before it
     r"\s+other|an?\s+alternative|alternative|second)\s+(?:" + _ALSO_GOOD + r"|possibility)\s*(?::|\s+(?:is|would\s+be"
     r"|could\s+be|might\s+be)\s*:?)|alternative\s*:)"
 )
+# ... or as hearsay, or in a postscript: "\boxed{3}, although some might say 5", "\boxed{3} (some sources give 5)",
+# "\boxed{3}\n\nP.S. 5" (the value ends its clause: "Some say 5 is too many" says something of 5)
+_HEARSAY = (
+    r"(?:(?:some(?:\s+(?:people|sources|texts|books|authors|references|solutions|answer\s+keys?|graders|readers))?"
+    r"|others|many)\s+(?:(?:might|may|would|could|will|do|can)\s+)?(?:say|argue|claim|give|get|list|write|think"
+    r"|believe|suggest|prefer|quote|report|put)s?(?:\s+(?:that\s+)?(?:it(?:'s|\s+is)|the\s+answer\s+is|it\s+as))?"
+    r"|according\s+to\s+(?:some|others)(?:\s+sources)?\s*,?(?:\s*(?:it(?:'s|\s+is)|the\s+answer\s+is))?"
+    r"|it(?:'s|\s+is)\s+(?:sometimes|often)\s+(?:given|quoted|listed|stated)\s+as|p\.\s?s\.?|ps[.:])\s*:?"
+)
+_CLAUSE_END = r"(?=[\s$]*(?:[.!?;,)]|$))"
 _ALSO_AFTER_RE = re.compile(
     r"[\s$)\]]*(?:[,;:.!?]{1,3}|\u2014|\u2013|-{1,3})?[\s*_`(\[]*(?:(?:but|though|although|however|and|yet)\b[\s,]*)?"
     r"(?:" + _ALSO_INTRO + r"\s+" + _ALSO_VALUE + r"|(?:also|as\s+well\s+as)\s+" + _ALSO_VALUE
-    + r"(?=[\s$]*(?:[.!?;)]|$))|" + _ALSO_VALUE + r"\s+" + _ALSO_SAYS + ")",
+    + r"(?=[\s$]*(?:[.!?;)]|$))|" + _ALSO_VALUE + r"\s+" + _ALSO_SAYS + "|" + _HEARSAY + r"\s*" + _ALSO_VALUE
+    + _CLAUSE_END + ")",
     re.I,
 )
 _REJECTED_RE = re.compile(
@@ -428,8 +441,10 @@ _REJECTED_RE = re.compile(
 # the same after the last box: it is one more answer, the box before it another ("\boxed{3}, but \boxed{5} also works")
 _ALSO_TAIL_RE = re.compile(r"[\s$)\]]*" + _ALSO_SAYS, re.I)
 # ... and before it: "\boxed{3}. It could also be \boxed{5}."
-_ALSO_BEFORE_RE = re.compile(_ALSO_INTRO + r"[\s$(]*$", re.I)
-_HEDGE_WORD_RE = re.compile(r"\b(?:or|maybe|perhaps|possibly|alternatively|otherwise|else|also|another|other)\b", re.I)
+_ALSO_BEFORE_RE = re.compile("(?:" + _ALSO_INTRO + "|" + _HEARSAY + r")[\s$(]*$", re.I)
+_HEDGE_WORD_RE = re.compile(
+    r"\b(?:or|maybe|perhaps|possibly|alternatively|otherwise|else|also|another|other|unless|if\s+not)\b|" + _HEARSAY, re.I
+)
 _CORRECTION_RE = re.compile(r"\b(?:no|wait|actually|instead|rather|oops|correction|sorry)\b", re.I)
 _SEP_WORD_RE = re.compile(r"\b(?:and|or|otherwise|else|alternatively|maybe|perhaps|possibly|also)\b|[,;]")
 _REVISION_RE = re.compile(r"\b(?:no|not|wait|actually|instead|but|rather|oops|correction|hmm|sorry)\b", re.I)
@@ -601,13 +616,20 @@ def _hedge(text: str, end: int) -> str | None:
     after = _HEDGE_FILLER_RE.sub(" ", rest[we:]).strip(" \t\n*_`").lstrip(",:})").strip()
     if not any(c.isdigit() for c in rest) and not _VALUE_WITHOUT_DIGIT_RE.match(after):
         return None  # "\boxed{3} or, in words, three"
-    if m.group(1).lower() == "unless" and not _UNLESS_VALUE_RE.match(after):
-        return None  # "\boxed{3} unless n = 0" states a condition; "unless it's 5" offers 5
-    word = m.group(1).lower()
+    word = _squeeze_blank(m.group(1).lower())
+    if word == "unless" and not _UNLESS_VALUE_RE.match(after):
+        # "\boxed{3} unless n = 0" states a condition; "unless it's 5" offers 5, and so does a value for the case
+        # the condition names: "\boxed{3} (unless n is even, in which case 5)"
+        case = _IN_WHICH_CASE_RE.search(after)
+        if case is None or not (_OFFERED_VALUE_RE.match(after, case.end()) or _NAMED_VALUE_RE.match(after, case.end())):
+            return None
+        after = after[case.end() :]
+    elif word.startswith("if"):
+        after = _THEN_RE.sub("", after, 1)  # "\boxed{3}; if not, then 5" is "otherwise 5"
     if word not in _OR_WORDS and not (
         _OFFERED_VALUE_RE.match(after)
         or _VALUE_WITHOUT_DIGIT_RE.match(after)
-        or (word in ("otherwise", "else") and _NAMED_VALUE_RE.match(after))
+        or (word in ("otherwise", "else", "if not") and _NAMED_VALUE_RE.match(after))
     ):
         return None  # "\boxed{5}. Maybe double-check: 2 + 3 = 5." comments on the answer, offers no other
     return f"{rest[:ws].strip().lstrip('.!?,;').strip(' *_`>')} or {after}".strip()
@@ -809,13 +831,19 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
         return _phrase_answer(text[:best], look_back=False) if look_back else (-1, None)
     if _DANGLING_OR_RE.search(rest, 0, end):  # "The answer is 4 or\n3.": the sentence goes on after the break
         end = _sentence_end(rest, _skip_space(rest, end))
-    sent = rest[:end].strip().strip("*").strip()
+    sent = whole = rest[:end].strip().strip("*").strip()
     # "Final Answer: The volume of $ABCD$ is 120." -> what follows the last " is "
     k = sent.lower().rfind(" is ")
     if k >= 0:
         sent = sent[k + 4 :]
     sent = sent.strip().strip("\"'").strip()
     ans = _phrase_value(sent) if sent else None
+    lead = _LEAD_VALUE_RE.match(whole)
+    if lead is not None and (h := _hedge(whole, lead.end())):
+        # "The answer is 3, though 5 also works.", "The answer is 3 (some sources give 5).": prose with two values
+        # gave no answer or the one number not an operand, and the last value (5) was read alone; the value the
+        # phrase opens with and the one offered beside it are a hedge
+        ans = f"{lead.group(1)} {h}"
     # (in the whole text: padding past the window hid "or 3" after "The answer is 4")
     hedge = _hedge(text, at + end) if ans is not None else None
     if hedge:
@@ -831,6 +859,7 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
     return best, ans
 
 
+_LEAD_VALUE_RE = re.compile(r"\$?\s*([-+]?\d+(?:[.,/]\d+)*)\s*\$?(?![\w.]|[,/]\d)")
 _DENIED_ANSWER_RE = re.compile(r"(?:n['\u2019]t|not|never|(?:definitely|certainly|surely|clearly|probably)\s+not)\b", re.I)
 _DENIAL_TURN_RE = re.compile(r"\b(?:but|rather|instead|it(?:'s|\s+is)|so|thus|hence)\b|;", re.I)
 _OTHER_ANSWER_RE = re.compile(r"\b(?:another|other|alternative|second|possible)\s+(?:(?:possible|valid|final)\s+)?$")
