@@ -2209,3 +2209,19 @@ def test_a_value_offered_as_hearsay_or_for_another_case_scores_for_neither(compl
 ])
 def test_commentary_after_an_answer_with_hearsay_or_condition_words_is_no_hedge(completion):
     assert check_math(completion, "3").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer is 12, because 5 + 7 = 12.", "The answer is 12, which is even.", "The answer is 12 since 5+7=12.",
+    "The answer is $12$, since $5+7=12$.", "The final answer is 12, as 5 + 7 = 12.", "The answer is 12 (since 5+7=12).",
+    "Answer: 12, because 12 = 5 + 7", "The answer is 12, and it is even.", "The answer is 12 which is 3 times 4",
+])
+def test_a_reason_after_the_answer_phrase_value_is_no_part_of_it(completion):
+    # the whole sentence ("12, because 5 + 7 = 12") or what followed its last " is " ("even") was read as the answer
+    assert check_math(completion, "12").correct
+
+
+@pytest.mark.parametrize("completion", ["The answer is 3, since 5 also works.", "The answer is 3 because some say 5."])
+def test_a_reason_that_offers_another_value_still_hedges(completion):
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct

@@ -832,12 +832,17 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
     if _DANGLING_OR_RE.search(rest, 0, end):  # "The answer is 4 or\n3.": the sentence goes on after the break
         end = _sentence_end(rest, _skip_space(rest, end))
     sent = whole = rest[:end].strip().strip("*").strip()
+    head = _reason_head(whole)
     # "Final Answer: The volume of $ABCD$ is 120." -> what follows the last " is "
-    k = sent.lower().rfind(" is ")
+    k = sent.lower().rfind(" is ") if head is None else -1
     if k >= 0:
         sent = sent[k + 4 :]
     sent = sent.strip().strip("\"'").strip()
-    ans = _phrase_value(sent) if sent else None
+    if head is not None:
+        # "The answer is 12, which is even.": the value, not what the reason after it says
+        ans = head if head == whole else _phrase_value(head)
+    else:
+        ans = _phrase_value(sent) if sent else None
     lead = _LEAD_VALUE_RE.match(whole)
     if lead is not None and (h := _hedge(whole, lead.end())):
         # "The answer is 3, though 5 also works.", "The answer is 3 (some sources give 5).": prose with two values
@@ -857,6 +862,30 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
         if prev is not None:
             ans = f"{prev} or {ans}"
     return best, ans
+
+
+# a clause giving a reason for the value before it, or saying more of it: "12, because 5 + 7 = 12", "12 since ...",
+# "$12$, which is even", "12 (since ...)", "12, and it is even"
+_REASON_RE = re.compile(
+    r"(?:\s*,\s*|\s+|\s*\(\s*)(?:because|since|as(?!\s+well)|which|so|where|and\s+(?:it|this|that))\b", re.I
+)
+
+
+def _reason_head(sent: str) -> str | None:
+    """The value an answer phrase's sentence opens with when a reason follows it ("12, because 5 + 7 = 12" read
+    whole, or "12, which is even" read as "even", made the right 12 wrong); None when there is none or the rest
+    may offer another value."""
+    masked = sent
+    for s0, e0, _ in _math_spans(sent):
+        masked = masked[:s0] + "$" + " " * (e0 - s0 - 2) + "$" + masked[e0:]
+    m = _REASON_RE.search(masked)
+    if m is None:
+        return None
+    head = sent[: m.start()].strip()
+    if not head or _is_prose(head) or not _mathy(head):
+        return None
+    # "3, since 5 also works" offers 5 beside 3: read whole, as no one value (it read 5, the last value, alone)
+    return sent if _HEDGE_WORD_RE.search(masked, m.start()) else head
 
 
 _LEAD_VALUE_RE = re.compile(r"\$?\s*([-+]?\d+(?:[.,/]\d+)*)\s*\$?(?![\w.]|[,/]\d)")
