@@ -2225,3 +2225,35 @@ def test_a_reason_after_the_answer_phrase_value_is_no_part_of_it(completion):
 def test_a_reason_that_offers_another_value_still_hedges(completion):
     assert not check_math(completion, "3").correct
     assert not check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3}. It might be 5.", "\\boxed{3}. Could be 5.", "\\boxed{3}. But it could be 5.",
+    "\\boxed{3}. The answer could be 5 as well.", "\\boxed{3}. 5 is possible too.", "\\boxed{3}. 5 is also plausible.",
+    "\\boxed{3}, 5 is equally valid", "\\boxed{3}. Either 3 or 5.", "\\boxed{3}. Both 3 and 5 work.",
+    "\\boxed{3} (either 3 or 5)", "\\boxed{3}, 5", "\\boxed{3}; 5 otherwise", "\\boxed{3}, and 5 otherwise",
+    "\\boxed{3} (5 if n is even)", "\\boxed{3} if n is odd, 5 if n is even", "\\boxed{3} if n is odd; otherwise 5",
+    "\\boxed{3}. Second guess: 5", "\\boxed{3}. My second guess: 5.", "\\boxed{3}. Fallback: 5",
+    "\\boxed{3}\n\nAlso possible: 5", "\\boxed{3}. Backup answer: 5", "\\boxed{3}. It might be \\boxed{5}.",
+])
+def test_a_value_said_possible_or_given_for_another_case_scores_for_neither(completion):
+    # "it might be 5", "5 is possible too", "either 3 or 5", "5 if n is even", "second guess: 5" offered another value
+    # with no "or"/"also": read as 3 alone (or as 5 after "Backup answer:"), it scored for that gold
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3} if we count the ends.", "\\boxed{3}, when n = 2.", "\\boxed{3}. It might be easier to write it as 3.",
+    "\\boxed{3}. It could be checked with 5 = 2 + 3.", "\\boxed{3}, 3", "\\boxed{3}. Both methods give 3.",
+    "\\boxed{3}. For n = 5, the formula also holds.", "\\boxed{3} (if we count ends), which is odd.",
+    "\\boxed{3}. It might be 3.", "For part (a), \\boxed{5}. Check: \\boxed{5} when x = 2.",
+])
+def test_commentary_with_modal_or_condition_words_after_an_answer_is_no_hedge(completion):
+    gold = "5" if "part (a)" in completion else "3"
+    assert check_math(completion, gold).correct
+
+
+def test_conditions_after_an_answer_are_read_once():
+    # a hedge after one condition is looked for, not after a run of them: bounded recursion
+    assert check_math("\\boxed{3}" + " (if a)" * 20000, "3").correct

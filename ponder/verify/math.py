@@ -391,6 +391,7 @@ _OR_AFTER_BOX_RE = re.compile(
 )
 _OR_WORDS = ("or", "\\lor", "\\vee", "\u2228")
 # words around the other value that do not change it: "or maybe 4", "or equivalently 0.5" are "or 4", "or 0.5"
+_CONDITION_RE = re.compile(r"[\s$]*\(?(?:if|when|for)\s+[^.;,()\n]{1,60}?(?=[,;)])\)?", re.I)
 _HEDGE_FILLER_RE = re.compile(r"\b(?:alternatively|maybe|perhaps|possibly|equivalently)\b[ \t]*,?", re.I)
 # what "maybe" (perhaps, possibly, alternatively) must offer to be a hedge: a value, at once or as "it's 4"; the
 # same words open commentary too ("\boxed{5}. Perhaps check it: 2 + 3 = 5."), which offers no other answer
@@ -411,13 +412,21 @@ _ALSO_GOOD = r"(?:(?:possible|valid|correct|acceptable)\s+)?(?:solution|answer|o
 _ALSO_SAYS = (  # after the other value
     r"(?:also\s+works?|works?\s+too|works?\s+as\s+well|(?:would|could|might|may|will|should)\s+also\s+(?:work|be\s+"
     r"(?:possible|valid|correct|right|acceptable|an?\s+" + _ALSO_GOOD + r"))|(?:is|are)\s+(?:also\s+(?:possible|valid"
-    r"|correct|right|acceptable|an?\s+" + _ALSO_GOOD + r")|another\s+" + _ALSO_GOOD + r"|an\s+alternative))(?![A-Za-z])"
+    r"|correct|right|acceptable|an?\s+" + _ALSO_GOOD + r")|another\s+" + _ALSO_GOOD + r"|an\s+alternative"
+    # "5 is possible too", "5 is equally valid", "5 is also plausible"
+    r"|(?:also\s+|equally\s+)?(?:possible|plausible|valid|correct|acceptable|likely)\s+(?:too|as\s+well)"
+    r"|(?:also|equally)\s+(?:plausible|likely)|equally\s+(?:possible|valid|correct|right|acceptable)))(?![A-Za-z])"
 )
+_CASE_SAYS = r"(?:otherwise|if|when|in\s+case)(?![A-Za-z])"  # a value for another case: "5 otherwise", "5 if n is even"
 _ALSO_INTRO = (  # before it
     r"(?:(?:(?:it|that|this|the\s+answer|the\s+value|[a-z])\s+)?(?:could|might|may|can|would)\s+also\s+be|(?:another|the"
-    r"\s+other|an?\s+alternative|alternative|second)\s+(?:" + _ALSO_GOOD + r"|possibility)\s*(?::|\s+(?:is|would\s+be"
-    r"|could\s+be|might\s+be)\s*:?)|alternative\s*:)"
+    r"\s+other|an?\s+alternative|(?:my\s+)?(?:alternative|alternate|second|backup|fallback))\s+(?:" + _ALSO_GOOD
+    + r"|possibility|guess|choice|candidate)\s*(?::|\s+(?:is|would\s+be|could\s+be|might\s+be)\s*:?)"
+    r"|(?:alternative|fallback|backup|also\s+possible)\s*:)"
 )
+# a value said to be possible, with no "also": "\boxed{3}. It might be 5.", "Could be 5.", "The answer could be 5 too."
+_MODAL = r"(?:(?:it|that|this|the\s+answer|answer|the\s+value|[a-z])\s+)?(?:could|might|may)\s+(?:well\s+|even\s+)?be"
+# ... or both values named again: "\boxed{3}. Either 3 or 5.", "Both 3 and 5 work."
 # ... or as hearsay, or in a postscript: "\boxed{3}, although some might say 5", "\boxed{3} (some sources give 5)",
 # "\boxed{3}\n\nP.S. 5" (the value ends its clause: "Some say 5 is too many" says something of 5)
 _HEARSAY = (
@@ -431,8 +440,11 @@ _CLAUSE_END = r"(?=[\s$]*(?:[.!?;,)]|$))"
 _ALSO_AFTER_RE = re.compile(
     r"[\s$)\]]*(?:[,;:.!?]{1,3}|\u2014|\u2013|-{1,3})?[\s*_`(\[]*(?:(?:but|though|although|however|and|yet)\b[\s,]*)?"
     r"(?:" + _ALSO_INTRO + r"\s+" + _ALSO_VALUE + r"|(?:also|as\s+well\s+as)\s+" + _ALSO_VALUE
-    + r"(?=[\s$]*(?:[.!?;)]|$))|" + _ALSO_VALUE + r"\s+" + _ALSO_SAYS + "|" + _HEARSAY + r"\s*" + _ALSO_VALUE
-    + _CLAUSE_END + ")",
+    + r"(?=[\s$]*(?:[.!?;)]|$))|" + _ALSO_VALUE + r"\s+(?:" + _ALSO_SAYS + "|" + _CASE_SAYS + ")|" + _HEARSAY + r"\s*" + _ALSO_VALUE
+    + _CLAUSE_END + "|" + _MODAL + r"\s+" + _ALSO_VALUE + r"(?=[\s$]*(?:(?:too|as\s+well|instead)\b[\s$]*)?(?:[.!?;,)]|$))"
+    r"|(?:either|both)\s+" + _ALSO_VALUE + r"[\s$]*(?:or|and)\s+" + _ALSO_VALUE
+    # a value listed after the box, ending it: "\boxed{3}, 5"
+    + r"|(?:(?<=[,;])|(?<=[,;]\s))" + _ALSO_VALUE + r"(?=[\s$]*[.!?]?[\s$]*(?:\n|$)))",
     re.I,
 )
 _REJECTED_RE = re.compile(
@@ -441,9 +453,10 @@ _REJECTED_RE = re.compile(
 # the same after the last box: it is one more answer, the box before it another ("\boxed{3}, but \boxed{5} also works")
 _ALSO_TAIL_RE = re.compile(r"[\s$)\]]*" + _ALSO_SAYS, re.I)
 # ... and before it: "\boxed{3}. It could also be \boxed{5}."
-_ALSO_BEFORE_RE = re.compile("(?:" + _ALSO_INTRO + "|" + _HEARSAY + r")[\s$(]*$", re.I)
+_ALSO_BEFORE_RE = re.compile("(?:" + _ALSO_INTRO + "|" + _HEARSAY + "|" + _MODAL + r")[\s$(]*$", re.I)
 _HEDGE_WORD_RE = re.compile(
-    r"\b(?:or|maybe|perhaps|possibly|alternatively|otherwise|else|also|another|other|unless|if\s+not)\b|" + _HEARSAY, re.I
+    r"\b(?:or|maybe|perhaps|possibly|alternatively|otherwise|else|also|another|other|unless|if\s+not|backup|fallback"
+    r"|alternate)\b|" + _HEARSAY, re.I
 )
 _CORRECTION_RE = re.compile(r"\b(?:no|wait|actually|instead|rather|oops|correction|sorry)\b", re.I)
 _SEP_WORD_RE = re.compile(r"\b(?:and|or|otherwise|else|alternatively|maybe|perhaps|possibly|also)\b|[,;]")
@@ -594,17 +607,22 @@ def _skip_space(s: str, i: int) -> int:
     return i
 
 
-def _hedge(text: str, end: int) -> str | None:
+def _hedge(text: str, end: int, conditioned: bool = False) -> str | None:
     """The other values offered with "or" (or "maybe", "alternatively", ...) right after an answer that ends
     at text[end], in its sentence or opening the next, as "or 4"; None when no other value is offered."""
     end = _PAD_RE.match(text, end).end()  # padding does not part the answer from an "or" after it
     win = _fold(text[end : end + 200])
     m = _OR_AFTER_BOX_RE.match(win)
+    cond = None if conditioned or m or _ALSO_AFTER_RE.match(win) else _CONDITION_RE.match(win)
+    if cond is not None:
+        # the answer's condition first, the other case's value after it: "\boxed{3} if n is odd, 5 if n is even",
+        # "\boxed{3} if n is odd; otherwise 5"
+        return _hedge(text, end + cond.end(), conditioned=True)  # (one condition: bounded recursion)
     if m is None:
         also = _ALSO_AFTER_RE.match(win)
         if also is None or _REJECTED_RE.search(win, also.end(), _sentence_end(win, also.end())):
             return None  # "\boxed{3}. The other solution is $-2$, which is extraneous." offers no other answer
-        return f"or {next(g for g in also.groups() if g).strip('$')}"
+        return " ".join(f"or {g.strip('$')}" for g in also.groups() if g)
     j = _BLANK_RUN_RE.match(text, end + m.end()).end()
     rest = win[: m.end()] + " " + _fold(text[j : j + 200])
     m_end = m.end()
@@ -891,7 +909,7 @@ def _reason_head(sent: str) -> str | None:
 _LEAD_VALUE_RE = re.compile(r"\$?\s*([-+]?\d+(?:[.,/]\d+)*)\s*\$?(?![\w.]|[,/]\d)")
 _DENIED_ANSWER_RE = re.compile(r"(?:n['\u2019]t|not|never|(?:definitely|certainly|surely|clearly|probably)\s+not)\b", re.I)
 _DENIAL_TURN_RE = re.compile(r"\b(?:but|rather|instead|it(?:'s|\s+is)|so|thus|hence)\b|;", re.I)
-_OTHER_ANSWER_RE = re.compile(r"\b(?:another|other|alternative|second|possible)\s+(?:(?:possible|valid|final)\s+)?$")
+_OTHER_ANSWER_RE = re.compile(r"\b(?:another|other|alternative|alternate|second|secondary|backup|fallback|possible)\s+(?:(?:possible|valid|final)\s+)?$")
 _BARE_DIGIT_RE = re.compile(r"(?<![\^_A-Za-z\\])\d")  # a digit of a number, not of an exponent or a name
 
 
