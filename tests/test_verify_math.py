@@ -2257,3 +2257,11 @@ def test_commentary_with_modal_or_condition_words_after_an_answer_is_no_hedge(co
 def test_conditions_after_an_answer_are_read_once():
     # a hedge after one condition is looked for, not after a run of them: bounded recursion
     assert check_math("\\boxed{3}" + " (if a)" * 20000, "3").correct
+
+
+@pytest.mark.parametrize("pred", ["\\boxed{\\textdollar 5}", "\\boxed{\\textdollar{}5}", "\\boxed{\\text{\\textdollar}5.00}"])
+def test_a_text_mode_dollar_sign_is_dropped_as_the_math_one_is(pred):
+    # "\textdollar 5" was unparseable: the right 5 scored wrong
+    assert check_math(pred, "5").correct
+    assert check_math(pred, "\\$5").correct
+    assert not check_math(pred, "6").correct

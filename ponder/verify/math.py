@@ -1323,6 +1323,8 @@ _REPLACEMENTS = (
     ("^{\\circ", "{"),
     ("\\%", ""),
     ("%", ""),
+    ("\\textdollar{}", " "),  # the text-mode dollar sign: "\\boxed{\\textdollar 5}" was unparseable
+    ("\\textdollar", " "),
     ("\\$", " "),
     ("$", " "),
     ("\\displaystyle", " "),
