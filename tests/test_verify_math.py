@@ -2265,3 +2265,19 @@ def test_a_text_mode_dollar_sign_is_dropped_as_the_math_one_is(pred):
     assert check_math(pred, "5").correct
     assert check_math(pred, "\\$5").correct
     assert not check_math(pred, "6").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer is 3, although I think it could be 5.", "Thus the answer is 3. Could be 5 though.",
+    "It is 3. It might be 5.", "So x = 3, though x = 5 also works.", "\\boxed{3}. I think it might be 5.",
+])
+def test_a_value_said_possible_after_a_prose_answer_scores_for_neither(completion):
+    # with no box, "I think it could be 5", "It might be 5." and "x = 5 also works" were read as 5 alone (the last
+    # value), or "Could be 5 though." as no other value
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct
+
+
+def test_a_prose_answer_with_the_same_value_said_again_is_that_value():
+    for completion in ("It is 3. It might be 3.", "So x = 3, and x = 3 also works.", "The count is 3. Note 4 > 3."):
+        assert check_math(completion, "3").correct, completion

@@ -425,7 +425,10 @@ _ALSO_INTRO = (  # before it
     r"|(?:alternative|fallback|backup|also\s+possible)\s*:)"
 )
 # a value said to be possible, with no "also": "\boxed{3}. It might be 5.", "Could be 5.", "The answer could be 5 too."
-_MODAL = r"(?:(?:it|that|this|the\s+answer|answer|the\s+value|[a-z])\s+)?(?:could|might|may)\s+(?:well\s+|even\s+)?be"
+_MODAL = (
+    r"(?:i\s+(?:think|guess|suspect|believe)\s+(?:that\s+)?)?(?:(?:it|that|this|the\s+answer|answer|the\s+value|[a-z])\s+)?"
+    r"(?:could|might|may)\s+(?:well\s+|even\s+)?be"
+)
 # ... or both values named again: "\boxed{3}. Either 3 or 5.", "Both 3 and 5 work."
 # ... or as hearsay, or in a postscript: "\boxed{3}, although some might say 5", "\boxed{3} (some sources give 5)",
 # "\boxed{3}\n\nP.S. 5" (the value ends its clause: "Some say 5 is too many" says something of 5)
@@ -441,7 +444,7 @@ _ALSO_AFTER_RE = re.compile(
     r"[\s$)\]]*(?:[,;:.!?]{1,3}|\u2014|\u2013|-{1,3})?[\s*_`(\[]*(?:(?:but|though|although|however|and|yet)\b[\s,]*)?"
     r"(?:" + _ALSO_INTRO + r"\s+" + _ALSO_VALUE + r"|(?:also|as\s+well\s+as)\s+" + _ALSO_VALUE
     + r"(?=[\s$]*(?:[.!?;)]|$))|" + _ALSO_VALUE + r"\s+(?:" + _ALSO_SAYS + "|" + _CASE_SAYS + ")|" + _HEARSAY + r"\s*" + _ALSO_VALUE
-    + _CLAUSE_END + "|" + _MODAL + r"\s+" + _ALSO_VALUE + r"(?=[\s$]*(?:(?:too|as\s+well|instead)\b[\s$]*)?(?:[.!?;,)]|$))"
+    + _CLAUSE_END + "|" + _MODAL + r"\s+" + _ALSO_VALUE + r"(?=[\s$]*(?:(?:too|as\s+well|instead|though)\b[\s$]*)?(?:[.!?;,)]|$))"
     r"|(?:either|both)\s+" + _ALSO_VALUE + r"[\s$]*(?:or|and)\s+" + _ALSO_VALUE
     # a value listed after the box, ending it: "\boxed{3}, 5"
     + r"|(?:(?<=[,;])|(?<=[,;]\s))" + _ALSO_VALUE + r"(?=[\s$]*[.!?]?[\s$]*(?:\n|$)))",
@@ -986,6 +989,8 @@ _DENIED = frozenset("not wrong incorrect false impossible invalid".split())
 _LIST_GAP_RE = re.compile(
     r"[ \t]*(?:[,;/]\s*)?(?:\s*\(?[ \t]*(?:(?:and/or|and)\s+|or\s+(?:[A-Za-z]\s*=\s*)?))?"
     r"|[ \t]*[.!?]\s*\(?(?i:or|also)\s+(?:[A-Za-z]\s*=\s*)?|[ \t]*\n\s*[-*+][ \t]+"
+    # "It is 3. It might be 5.": the next sentence offers the other value
+    r"|[ \t]*[.!?,;]\s*(?i:(?:but|though)\s+)?(?i:(?:it|that|the\s+answer|answer)\s+)?(?i:could|might|may)\s+(?i:also\s+)?be\s+"
 )
 
 
@@ -1021,6 +1026,10 @@ def _tail_candidate(text: str) -> str | None:
     # answer alone: "It is 3 or 4." read as 4 would reward the hedge (the parts compare as a list).
     parts = [cands[-1][2]]
     k = len(cands) - 1
+    if k and cands[k][0] - cands[k - 1][1] <= 80 and _ALSO_TAIL_RE.match(_fold(tail[cands[k][1] : cands[k][1] + 200])):
+        # "So x = 3, though x = 5 also works.": the last value says it is one more answer, beside the one before
+        k -= 1
+        parts.append(cands[k][2])
     while k > 0 and len(parts) <= MAX_ITEMS and _LIST_GAP_RE.fullmatch(_fold(tail[cands[k - 1][1] : cands[k][0]])):
         k -= 1
         parts.append(cands[k][2])
