@@ -2281,3 +2281,26 @@ def test_a_value_said_possible_after_a_prose_answer_scores_for_neither(completio
 def test_a_prose_answer_with_the_same_value_said_again_is_that_value():
     for completion in ("It is 3. It might be 3.", "So x = 3, and x = 3 also works.", "The count is 3. Note 4 > 3."):
         assert check_math(completion, "3").correct, completion
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3}\\,\\text{or}\\,5", "\\boxed{3} \\ \\mathrm{or}\\ 5", "\\boxed{3}\\quad\\text{or}\\quad 5", "\\boxed{3} (alt. 5)",
+    "\\boxed{3} (alt: 5)", "\\boxed{3}\n5", "\\boxed{3}\n\n$5$", "\\boxed{3} \n\n **5**",
+    "\\boxed{3}. If order matters, the answer would be 5.", "\\boxed{3}. If order matters, it would be 5.",
+    "\\boxed{3}\n\n**Note:** if the problem meant ordered pairs, the answer would be 5.",
+    "\\boxed{3} (5 would be the answer if we include 0)",
+])
+def test_another_value_after_latex_spacing_on_the_next_line_or_for_another_reading_scores_for_neither(completion):
+    # "\,\text{or}\," (LaTeX spacing before the "or"), "alt. 5", a bare value on the line after the box, and "the
+    # answer would be 5" under another reading were no other value: the box's 3 scored alone
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3}\n\nThis is the answer.", "\\boxed{3}\n3", "(A) \\boxed{3}\n(B) \\boxed{3}", "\\boxed{3}. It would be 3 anyway.",
+    "\\boxed{3}. If n were larger, the count would grow.", "\\boxed{3}\n\n5 is the number of terms.",
+    "The answer is shown below:\n\n$3$",
+])
+def test_a_line_or_reading_after_the_answer_that_offers_no_other_value_is_no_hedge(completion):
+    assert check_math(completion, "3").correct

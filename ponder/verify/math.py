@@ -383,15 +383,22 @@ def _box_content(text: str, start: int, clen: int, limit: int, lenient: bool):
 # math delimiters, a comma, a colon, a dash or an ellipsis, "(", "[" or "\text{" between): "\boxed{3} or 4",
 # "\boxed{3}, maybe 4", "\boxed{3} -- or 4"; also opening the
 # next sentence: "\boxed{3}. Or 4.", "The answer is 3.\n\nAlternatively, 4."
+# LaTeX spacing, which shows as a blank: "\boxed{3}\,\text{or}\,5", "\boxed{3} \ \mathrm{or}\ 5"
+_TEX_SPACE = r"\\[,;:! ]|\\q?quad(?![A-Za-z])"
 _OR_AFTER_BOX_RE = re.compile(
-    r"(?:\s|~|\$|\\[\])\[(]|\\\\)*(?:[,;:!?]{1,3}|\.+|\u2026|\u2014|\u2013|-{1,3})?(?:[\s*_`>$]|\\[\[(]|\\\\)*"
+    r"(?:\s|~|\$|\\[\])\[(]|\\\\|" + _TEX_SPACE + r")*(?:[,;:!?]{1,3}|\.+|\u2026|\u2014|\u2013|-{1,3})?"
+    r"(?:[\s*_`>$]|\\[\[(]|\\\\|" + _TEX_SPACE + r")*"
     r"[(\[]?[\s*_`]*(?:\\(?:text|textbf|textit|textrm|textsf|textnormal|emph|mathrm|mathbf|mathsf|operatorname)"
-    r"\s*\{\s*[(,;]?[\s*_`]*)?(?:and\s*/\s*)?(or|\\lor|\\vee|\u2228|alternatively|maybe|perhaps|possibly|otherwise|else|unless|if\s+not)(?![A-Za-z0-9])",
+    r"\s*\{\s*[(,;]?[\s*_`]*)?(?:and\s*/\s*)?(or|\\lor|\\vee|\u2228|alternatively|maybe|perhaps|possibly|otherwise|else|unless"
+    r"|if\s+not|alt[.:])(?![A-Za-z0-9])",
     re.I,
 )
 _OR_WORDS = ("or", "\\lor", "\\vee", "\u2228")
 # words around the other value that do not change it: "or maybe 4", "or equivalently 0.5" are "or 4", "or 0.5"
-_CONDITION_RE = re.compile(r"[\s$]*\(?(?:if|when|for)\s+[^.;,()\n]{1,60}?(?=[,;)])\)?", re.I)
+_CONDITION_RE = re.compile(
+    r"[\s$]*(?:[.;,]\s*)?(?:[*_]{0,2}note[*_]{0,2}\s*:?[*_]{0,2}\s*)?\(?(?:if|when|for)\s+[^.;,()\n]{1,60}?(?=[,;)])\)?", re.I
+)
+_TEX_SPACE_RE = re.compile(_TEX_SPACE)
 _HEDGE_FILLER_RE = re.compile(r"\b(?:alternatively|maybe|perhaps|possibly|equivalently)\b[ \t]*,?", re.I)
 # what "maybe" (perhaps, possibly, alternatively) must offer to be a hedge: a value, at once or as "it's 4"; the
 # same words open commentary too ("\boxed{5}. Perhaps check it: 2 + 3 = 5."), which offers no other answer
@@ -415,7 +422,8 @@ _ALSO_SAYS = (  # after the other value
     r"|correct|right|acceptable|an?\s+" + _ALSO_GOOD + r")|another\s+" + _ALSO_GOOD + r"|an\s+alternative"
     # "5 is possible too", "5 is equally valid", "5 is also plausible"
     r"|(?:also\s+|equally\s+)?(?:possible|plausible|valid|correct|acceptable|likely)\s+(?:too|as\s+well)"
-    r"|(?:also|equally)\s+(?:plausible|likely)|equally\s+(?:possible|valid|correct|right|acceptable)))(?![A-Za-z])"
+    r"|(?:also|equally)\s+(?:plausible|likely)|equally\s+(?:possible|valid|correct|right|acceptable))"
+    r"|(?:would|could|might|may)\s+be\s+(?:the|an?)\s+" + _ALSO_GOOD + r")(?![A-Za-z])"
 )
 _CASE_SAYS = r"(?:otherwise|if|when|in\s+case)(?![A-Za-z])"  # a value for another case: "5 otherwise", "5 if n is even"
 _ALSO_INTRO = (  # before it
@@ -427,7 +435,7 @@ _ALSO_INTRO = (  # before it
 # a value said to be possible, with no "also": "\boxed{3}. It might be 5.", "Could be 5.", "The answer could be 5 too."
 _MODAL = (
     r"(?:i\s+(?:think|guess|suspect|believe)\s+(?:that\s+)?)?(?:(?:it|that|this|the\s+answer|answer|the\s+value|[a-z])\s+)?"
-    r"(?:could|might|may)\s+(?:well\s+|even\s+)?be"
+    r"(?:could|might|may|would)\s+(?:well\s+|even\s+|instead\s+)?be"
 )
 # ... or both values named again: "\boxed{3}. Either 3 or 5.", "Both 3 and 5 work."
 # ... or as hearsay, or in a postscript: "\boxed{3}, although some might say 5", "\boxed{3} (some sources give 5)",
@@ -449,6 +457,9 @@ _ALSO_AFTER_RE = re.compile(
     # a value listed after the box, ending it: "\boxed{3}, 5"
     + r"|(?:(?<=[,;])|(?<=[,;]\s))" + _ALSO_VALUE + r"(?=[\s$]*[.!?]?[\s$]*(?:\n|$)))",
     re.I,
+)
+_NEXT_LINE_VALUE_RE = re.compile(
+    r"[ \t$.]*\n\s*[*_`$]*\s*" + _ALSO_VALUE + r"\s*[*_`$]*[ \t]*[.!?]?[ \t*_`$]*(?:\n|$)", re.I
 )
 _REJECTED_RE = re.compile(
     r"\b(?:not|no|extraneous|invalid|rejected|discarded|excluded|fails|impossible|ruled\s+out)\b|n't", re.I
@@ -564,7 +575,7 @@ def _boxes(text: str, lenient: bool):
     parts.reverse()
     ans = ", ".join(parts)
     if not lenient and ans:
-        hedge = _hedge(text, end)
+        hedge = _hedge(text, end, box=True)
         if hedge:
             # "\boxed{3} or 4", "\boxed{3} (or 4)", "\boxed{3}. Or 4.": another value right after the box is a
             # hedge, as "3 \text{ (or 4)}" inside it is; the answer keeps both (it matches a gold "3, 4")
@@ -610,9 +621,14 @@ def _skip_space(s: str, i: int) -> int:
     return i
 
 
-def _hedge(text: str, end: int, conditioned: bool = False) -> str | None:
+def _hedge(text: str, end: int, conditioned: bool = False, box: bool = False) -> str | None:
     """The other values offered with "or" (or "maybe", "alternatively", ...) right after an answer that ends
     at text[end], in its sentence or opening the next, as "or 4"; None when no other value is offered."""
+    line = _NEXT_LINE_VALUE_RE.match(_fold(text[end : end + 200])) if box else None
+    if line is not None:
+        # "\boxed{3}\n\n$5$": a second value, alone on the line after a box (after a phrase it may be the answer
+        # the phrase points to: "The answer is shown below:\n\n$5$")
+        return f"or {line.group(1).strip('$')}"
     end = _PAD_RE.match(text, end).end()  # padding does not part the answer from an "or" after it
     win = _fold(text[end : end + 200])
     m = _OR_AFTER_BOX_RE.match(win)
@@ -634,7 +650,7 @@ def _hedge(text: str, end: int, conditioned: bool = False) -> str | None:
     # the offering word reads as "or", filler goes: "\boxed{3}. Or equivalently 3.0" is "3 or 3.0", one value
     ws, we = m.start(1), m.end(1)
     # ("\boxed{3} \text{ otherwise } 5": the group's close brace)
-    after = _HEDGE_FILLER_RE.sub(" ", rest[we:]).strip(" \t\n*_`").lstrip(",:})").strip()
+    after = _TEX_SPACE_RE.sub(" ", _HEDGE_FILLER_RE.sub(" ", rest[we:])).strip(" \t\n*_`").lstrip(",:})").strip()
     if not any(c.isdigit() for c in rest) and not _VALUE_WITHOUT_DIGIT_RE.match(after):
         return None  # "\boxed{3} or, in words, three"
     word = _squeeze_blank(m.group(1).lower())
@@ -1156,7 +1172,7 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
                     if hedged and _REJECTED_RE.search(sent, 0, _sentence_end(sent, 0)):
                         pass  # "Another answer is 5, which fails.": no other answer offered
                     elif hedged:
-                        h = _hedge(text, box_end)  # (the box's own hedge is this phrase: offered once)
+                        h = _hedge(text, box_end, box=True)  # (the box's own hedge is this phrase: offered once)
                         ans = f"{ans[: -len(h)].rstrip() if h and ans.endswith(h) else ans} or {phr}"
                     else:
                         ans = phr
