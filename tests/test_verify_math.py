@@ -2304,3 +2304,14 @@ def test_another_value_after_latex_spacing_on_the_next_line_or_for_another_readi
 ])
 def test_a_line_or_reading_after_the_answer_that_offers_no_other_value_is_no_hedge(completion):
     assert check_math(completion, "3").correct
+
+
+@pytest.mark.parametrize("pred, gold, correct", [
+    ("2 1/2", "\\frac{5}{2}", True), ("\\boxed{2 1/2}", "2.5", True), ("\\boxed{-2 1/2}", "-\\frac52", True),
+    ("The answer is 3 1/4.", "\\frac{13}{4}", True), ("\\boxed{2 1/2, 3 1/4}", "\\frac52, \\frac{13}{4}", True),
+    ("\\boxed{2 3/2}", "\\frac72", False),  # an improper fraction is no fractional part, as with \frac
+    ("\\boxed{2 1/2^2}", "\\frac94", False), ("\\boxed{2 1/2}", "1", False), ("\\boxed{3 4}", "12", False),
+])
+def test_a_whole_number_and_a_plain_proper_fraction_are_a_mixed_number(pred, gold, correct):
+    # "2 1/2" was two juxtaposed numbers, unparseable, while "2\frac{1}{2}" was 5/2
+    assert check_math(pred, gold).correct is correct

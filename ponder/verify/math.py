@@ -2190,6 +2190,13 @@ class _Parser:
                 self.take()
                 continue
             elif self.starts_atom(tok):
+                if tok[0] == "num" and after_num and len(factors) == 1 and _is_int_lit(factors[0]) and self.plain_fraction():
+                    # "2 1/2": a whole number and a proper fraction in plain text are a mixed number, as
+                    # "2\frac{1}{2}" is (it was unparseable: the right 5/2 scored wrong)
+                    a, b = self.take()[1][0], (self.take(), self.take())[1][1][0]
+                    factors[0] = ("+", (factors[0], ("*", (("n", a, False), ("inv", ("n", b, False))))))
+                    after_num = False
+                    continue
                 if tok[0] == "num" and after_num:
                     # "3 4", "3\,4", "2 3 5", "2 \text{ hours } 30 \text{ minutes}": two numbers
                     # side by side are not a product (nor 34): a list without commas, a compound
@@ -2217,6 +2224,17 @@ class _Parser:
             if len(factors) > 4 * MAX_ITEMS:
                 raise _TooLarge("factors")
         return factors[0] if len(factors) == 1 else ("*", tuple(factors))
+
+    def plain_fraction(self) -> bool:
+        """Whether the next tokens are a proper fraction of digits, "1/2", that ends the term."""
+        a, op, b, after = self.peek(), self.peek(1), self.peek(2), self.peek(3)
+        return (
+            self.is_op(op, "/")
+            and b[0] == "num"
+            and all(t[1][1].isdigit() for t in (a, b))
+            and 0 < a[1][0] < b[1][0]
+            and not (after[0] in ("num", "deg") or self.is_op(after, "^", "/", "!"))
+        )
 
     def prev_is_num(self) -> bool:
         j = self.i - 1
