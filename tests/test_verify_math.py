@@ -2315,3 +2315,23 @@ def test_a_line_or_reading_after_the_answer_that_offers_no_other_value_is_no_hed
 def test_a_whole_number_and_a_plain_proper_fraction_are_a_mixed_number(pred, gold, correct):
     # "2 1/2" was two juxtaposed numbers, unparseable, while "2\frac{1}{2}" was 5/2
     assert check_math(pred, gold).correct is correct
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer is therefore 12.", "The answer is exactly 12.", "The answer is thus $12$.", "The answer is indeed 12.",
+    "The answer is simply 12.", "The answer is 12, i.e., a dozen.", "The answer is 12; this is the count.",
+    "The answer is 12 (the number of edges).", "The answer is $12$ (twelve).",
+])
+def test_an_adverb_before_or_a_remark_after_an_answer_phrase_value_is_no_part_of_it(completion):
+    # "therefore 12", "12, i.e., a dozen", "$12$ (twelve)" were read whole, "12; this is the count" as "the count",
+    # "12 (the number of edges)" as no answer: the right 12 scored wrong
+    assert check_math(completion, "12").correct
+    assert not check_math(completion, "13").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer is therefore 3 or 5.", "The answer is 3 (or 5).", "The answer is 3; some say 5.",
+    "The answer is 3 (in lowest terms), or maybe 5.", "The answer is definitely not 5.",
+])
+def test_an_adverb_or_a_remark_does_not_hide_another_value(completion):
+    assert not check_math(completion, "5").correct

@@ -860,6 +860,8 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
     rest = rest.lstrip(" :*\t")
     if rest.lower().startswith("is "):
         rest = rest[3:].lstrip(" :*")
+    # "The answer is therefore 12.", "exactly 12", "indeed $12$": the word before the value is no part of it
+    rest = rest[_ANSWER_ADVERB_RE.match(rest).end() :]
     at = bend + 600 - len(rest) if len(text) >= bend + 600 else len(text) - len(rest)  # where rest starts
     end = _sentence_end(rest, 0)
     if _DENIED_ANSWER_RE.match(rest) and not _DENIAL_TURN_RE.search(rest, 0, end):
@@ -904,7 +906,9 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
 # a clause giving a reason for the value before it, or saying more of it: "12, because 5 + 7 = 12", "12 since ...",
 # "$12$, which is even", "12 (since ...)", "12, and it is even"
 _REASON_RE = re.compile(
-    r"(?:\s*,\s*|\s+|\s*\(\s*)(?:because|since|as(?!\s+well)|which|so|where|and\s+(?:it|this|that))\b", re.I
+    r"(?:\s*,\s*|\s+|\s*\(\s*)(?:because|since|as(?!\s+well)|which|so|where|and\s+(?:it|this|that)|i\.\s?e\b|that\s+is"
+    r"|namely)(?![A-Za-z])|\s*;\s*(?=[A-Za-z])|\s+\((?=\s*[A-Za-z]{2,})(?!\s*(?:mod|or|and)\b)",
+    re.I,
 )
 
 
@@ -926,6 +930,9 @@ def _reason_head(sent: str) -> str | None:
 
 
 _LEAD_VALUE_RE = re.compile(r"\$?\s*([-+]?\d+(?:[.,/]\d+)*)\s*\$?(?![\w.]|[,/]\d)")
+_ANSWER_ADVERB_RE = re.compile(
+    r"(?:(?:therefore|thus|hence|so|then|simply|just|exactly|precisely|indeed|clearly|obviously|now|finally)\b,?\s*)*", re.I
+)
 _DENIED_ANSWER_RE = re.compile(r"(?:n['\u2019]t|not|never|(?:definitely|certainly|surely|clearly|probably)\s+not)\b", re.I)
 _DENIAL_TURN_RE = re.compile(r"\b(?:but|rather|instead|it(?:'s|\s+is)|so|thus|hence)\b|;", re.I)
 _OTHER_ANSWER_RE = re.compile(r"\b(?:another|other|alternative|alternate|second|secondary|backup|fallback|possible)\s+(?:(?:possible|valid|final)\s+)?$")
