@@ -2335,3 +2335,13 @@ def test_an_adverb_before_or_a_remark_after_an_answer_phrase_value_is_no_part_of
 ])
 def test_an_adverb_or_a_remark_does_not_hide_another_value(completion):
     assert not check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3}\n\n\\textbf{5}", "\\boxed{3}\n\\[5\\]", "\\boxed{3}\n\n> 5", "\\boxed{3}\n\n- 5", "\\boxed{3}\n\n# 5",
+    "\\boxed{3}\n\n\\(5\\)", "\\boxed{3} \\text{ [alternatively 5]}",
+])
+def test_another_value_alone_on_the_next_line_in_markup_scores_for_neither(completion):
+    # bold, display math, a quote, a bullet or a heading around the value on the line after the box hid it
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct

@@ -389,7 +389,7 @@ _OR_AFTER_BOX_RE = re.compile(
     r"(?:\s|~|\$|\\[\])\[(]|\\\\|" + _TEX_SPACE + r")*(?:[,;:!?]{1,3}|\.+|\u2026|\u2014|\u2013|-{1,3})?"
     r"(?:[\s*_`>$]|\\[\[(]|\\\\|" + _TEX_SPACE + r")*"
     r"[(\[]?[\s*_`]*(?:\\(?:text|textbf|textit|textrm|textsf|textnormal|emph|mathrm|mathbf|mathsf|operatorname)"
-    r"\s*\{\s*[(,;]?[\s*_`]*)?(?:and\s*/\s*)?(or|\\lor|\\vee|\u2228|alternatively|maybe|perhaps|possibly|otherwise|else|unless"
+    r"\s*\{\s*[(\[,;]?[\s*_`]*)?(?:and\s*/\s*)?(or|\\lor|\\vee|\u2228|alternatively|maybe|perhaps|possibly|otherwise|else|unless"
     r"|if\s+not|alt[.:])(?![A-Za-z0-9])",
     re.I,
 )
@@ -459,7 +459,9 @@ _ALSO_AFTER_RE = re.compile(
     re.I,
 )
 _NEXT_LINE_VALUE_RE = re.compile(
-    r"[ \t$.]*\n\s*[*_`$]*\s*" + _ALSO_VALUE + r"\s*[*_`$]*[ \t]*[.!?]?[ \t*_`$]*(?:\n|$)", re.I
+    r"[ \t$.]*\n\s*(?:[>#]+\s*|[-*+]\s+)?(?:[*_`$\s]|\\[\[(]|\\(?:textbf|mathbf|text|mathrm)\s*\{)*" + _ALSO_VALUE
+    + r"(?:[*_`$}\s]|\\[\])])*?[.!?]?[ \t*_`$]*(?:\n|$)",
+    re.I,
 )
 _REJECTED_RE = re.compile(
     r"\b(?:not|no|extraneous|invalid|rejected|discarded|excluded|fails|impossible|ruled\s+out)\b|n't", re.I
