@@ -2345,3 +2345,14 @@ def test_another_value_alone_on_the_next_line_in_markup_scores_for_neither(compl
     # bold, display math, a quote, a bullet or a heading around the value on the line after the box hid it
     assert not check_math(completion, "3").correct
     assert not check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("pred, gold, correct", [
+    ("\\boxed{f^{-1}(x) = 2x+1}", "2x+1", True), ("\\boxed{g^{-1}(x)=\\frac{x-1}{2}}", "\\frac{x-1}{2}", True),
+    ("\\boxed{f^{-1}(x) = 2x+1}", "2x+2", False),
+    ("\\boxed{x^{2} = 9}", "9", False), ("\\boxed{f^{2}(x) = 9}", "9", False),  # a power is no name: only the inverse's
+])
+def test_an_inverse_function_on_the_left_names_the_answer(pred, gold, correct):
+    # "f^{-1}(x) = 2x+1" (read f^-1 * x) was no name on the left, so the equation never matched the gold 2x+1 while
+    # "f(x) = 2x+1" did
+    assert check_math(pred, gold).correct is correct

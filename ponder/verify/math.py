@@ -2722,6 +2722,9 @@ def _has_periodic(node) -> bool:
     return any(_has_periodic(x) for x in _children(node))
 
 
+_MINUS_ONE = ("neg", ("n", Fraction(1), False))
+
+
 def _name_like(node) -> bool:
     """A left-hand side that names the answer: x, a_3, f(x), |AB|, AB, NO/BO, V_1:V_2, (p, q)."""
     k = node[0]
@@ -2730,7 +2733,9 @@ def _name_like(node) -> bool:
     if k == "fn" and node[1] == "abs":
         return _name_like(node[2][0])
     if k == "*":
-        return all(_name_like(f) or (f[0] == "inv" and _name_like(f[1])) for f in node[1])
+        # ("f^{-1}(x)" reads f^-1 * x: the inverse's name, as "NO/BO" is a ratio of names)
+        return all(_name_like(f) or (f[0] in ("inv", "^") and _name_like(f[1]) and (f[0] == "inv" or f[2] == _MINUS_ONE))
+                   for f in node[1])
     if k == "ratio":
         return all(_name_like(x) for x in node[1])
     if k == "tuple":
