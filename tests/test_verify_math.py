@@ -2356,3 +2356,21 @@ def test_an_inverse_function_on_the_left_names_the_answer(pred, gold, correct):
     # "f^{-1}(x) = 2x+1" (read f^-1 * x) was no name on the left, so the equation never matched the gold 2x+1 while
     # "f(x) = 2x+1" did
     assert check_math(pred, gold).correct is correct
+
+
+@pytest.mark.parametrize("completion", [
+    "So we get 3, though some say 5.", "So we get 3. Some sources give 5.", "So we get 3. If not, 5.",
+    "So we get 3; otherwise 5.", "So we get 3.\n\nP.S. 5", "So we get 3. Second guess: 5.", "Thus $3$. Alternatively $5$.",
+    "We conclude 3. Others say 5.",
+])
+def test_another_value_offered_after_a_prose_answer_without_a_box_scores_for_neither(completion):
+    # with no box or answer phrase, the last value (5) was read alone though the words before it offer it beside 3
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "I first thought 3, but we get 4.", "Since 3 is not prime, we get 4.", "Step one gives 3. Then adding 1 we get 4.",
+])
+def test_a_prose_answer_after_an_earlier_value_is_still_the_answer(completion):
+    assert check_math(completion, "4").correct

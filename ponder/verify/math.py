@@ -1058,6 +1058,11 @@ def _tail_candidate(text: str) -> str | None:
     while k > 0 and len(parts) <= MAX_ITEMS and _LIST_GAP_RE.fullmatch(_fold(tail[cands[k - 1][1] : cands[k][0]])):
         k -= 1
         parts.append(cands[k][2])
+    if k and cands[k][0] - cands[k - 1][1] <= 80 and _hedge(tail, cands[k - 1][1]):
+        # "So we get 3, though some say 5.", "Thus $3$. Alternatively $5$.": the value before offers the last as
+        # another answer, as after a box (read alone, the last scored)
+        k -= 1
+        parts.append(cands[k][2])
     # the words since the value before ("not 10 which is 12": "not" is 10's) up to the end of the sentence
     if _negated(tail[cands[k - 1][1] if k else 0 : cands[k][0]], tail[cands[-1][1] :]):
         return None  # "Therefore x is not 4.": the last value is what the answer is not
