@@ -2374,3 +2374,20 @@ def test_another_value_offered_after_a_prose_answer_without_a_box_scores_for_nei
 ])
 def test_a_prose_answer_after_an_earlier_value_is_still_the_answer(completion):
     assert check_math(completion, "4").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3}. Under the other reading, 5.", "\\boxed{3}. (Under another interpretation: 5.)",
+    "\\boxed{3}. Under another interpretation, the answer would be 5.", "\\boxed{3} (under the other reading we get 5)",
+])
+def test_a_value_for_another_reading_of_the_problem_scores_for_neither(completion):
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3}. In the other case, 5 is impossible.", "\\boxed{3}. In the other case, 5 is the count of terms.",
+    "\\boxed{3}. In other words, 3.", "\\boxed{3}. On the other hand, 5 = 2 + 3.",
+])
+def test_another_case_named_without_offering_a_value_is_no_hedge(completion):
+    assert check_math(completion, "3").correct

@@ -445,7 +445,10 @@ _HEARSAY = (
     r"|others|many)\s+(?:(?:might|may|would|could|will|do|can)\s+)?(?:say|argue|claim|give|get|list|write|think"
     r"|believe|suggest|prefer|quote|report|put)s?(?:\s+(?:that\s+)?(?:it(?:'s|\s+is)|the\s+answer\s+is|it\s+as))?"
     r"|according\s+to\s+(?:some|others)(?:\s+sources)?\s*,?(?:\s*(?:it(?:'s|\s+is)|the\s+answer\s+is))?"
-    r"|it(?:'s|\s+is)\s+(?:sometimes|often)\s+(?:given|quoted|listed|stated)\s+as|p\.\s?s\.?|ps[.:])\s*:?"
+    r"|it(?:'s|\s+is)\s+(?:sometimes|often)\s+(?:given|quoted|listed|stated)\s+as|p\.\s?s\.?|ps[.:]"
+    # another reading of the problem: "\boxed{3}. Under the other reading, 5."
+    r"|(?:under|with|in|for|on)\s+(?:(?:the|an?)\s+)?(?:other|another|alternative|different|second)\s+(?:reading|interpretation"
+    r"|convention|assumption|case|view)\s*,?(?:\s*(?:it(?:'s|\s+is|\s+would\s+be)|the\s+answer\s+(?:is|would\s+be)|we\s+get))?)\s*:?"
 )
 _CLAUSE_END = r"(?=[\s$]*(?:[.!?;,)]|$))"
 _ALSO_AFTER_RE = re.compile(
