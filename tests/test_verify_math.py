@@ -2391,3 +2391,11 @@ def test_a_value_for_another_reading_of_the_problem_scores_for_neither(completio
 ])
 def test_another_case_named_without_offering_a_value_is_no_hedge(completion):
     assert check_math(completion, "3").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3}. Note: the answer is not 3.", "\\boxed{3}. Note: the answer is not $3$.", "The answer is 3. The answer is not 3.",
+])
+def test_an_answer_phrase_denying_the_answer_before_it_leaves_no_answer(completion):
+    # a denial after the answer leaves the answer standing, but not when it denies that very answer
+    assert not check_math(completion, "3").correct

@@ -869,10 +869,17 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
     rest = rest[_ANSWER_ADVERB_RE.match(rest).end() :]
     at = bend + 600 - len(rest) if len(text) >= bend + 600 else len(text) - len(rest)  # where rest starts
     end = _sentence_end(rest, 0)
-    if _DENIED_ANSWER_RE.match(rest) and not _DENIAL_TURN_RE.search(rest, 0, end):
+    denial = _DENIED_ANSWER_RE.match(rest)
+    if denial and not _DENIAL_TURN_RE.search(rest, 0, end):
         # "\boxed{3}. Note: the answer is not 5.": a phrase that denies a value gives none, the answer before it
         # stands (read as "not 5", it made the right 3 score wrong); "is not 5 but 3" corrects, read as before
-        return _phrase_answer(text[:best], look_back=False) if look_back else (-1, None)
+        earlier = _phrase_answer(text[:best], look_back=False) if look_back else (-1, None)
+        k, clen = _last_box(text[:best])
+        box = _box_content(text, k, clen, best, False)[0] if k >= 0 else None
+        denied = _bare(rest[denial.end() : end])
+        if not denied or denied not in (_bare(earlier[1] or ""), _bare(box or "")):
+            return earlier
+        # ... but one that denies the answer before it ("\boxed{3}. The answer is not 3.") leaves no answer
     if _DANGLING_OR_RE.search(rest, 0, end):  # "The answer is 4 or\n3.": the sentence goes on after the break
         end = _sentence_end(rest, _skip_space(rest, end))
     sent = whole = rest[:end].strip().strip("*").strip()
@@ -938,6 +945,11 @@ _LEAD_VALUE_RE = re.compile(r"\$?\s*([-+]?\d+(?:[.,/]\d+)*)\s*\$?(?![\w.]|[,/]\d
 _ANSWER_ADVERB_RE = re.compile(
     r"(?:(?:therefore|thus|hence|so|then|simply|just|exactly|precisely|indeed|clearly|obviously|now|finally)\b,?\s*)*", re.I
 )
+def _bare(s: str) -> str:
+    """A value's text without blanks, dollars and a full stop, to tell the same value written again."""
+    return re.sub(r"[\s$]+", "", s).rstrip(".")
+
+
 _DENIED_ANSWER_RE = re.compile(r"(?:n['\u2019]t|not|never|(?:definitely|certainly|surely|clearly|probably)\s+not)\b", re.I)
 _DENIAL_TURN_RE = re.compile(r"\b(?:but|rather|instead|it(?:'s|\s+is)|so|thus|hence)\b|;", re.I)
 _OTHER_ANSWER_RE = re.compile(r"\b(?:another|other|alternative|alternate|second|secondary|backup|fallback|possible)\s+(?:(?:possible|valid|final)\s+)?$")
