@@ -2399,3 +2399,10 @@ def test_another_case_named_without_offering_a_value_is_no_hedge(completion):
 def test_an_answer_phrase_denying_the_answer_before_it_leaves_no_answer(completion):
     # a denial after the answer leaves the answer standing, but not when it denies that very answer
     assert not check_math(completion, "3").correct
+
+
+@pytest.mark.parametrize("completion", ["The answer is 3, not 5.", "The answer is 3 (not 5).", "The answer is $3$, not $5$."])
+def test_an_answer_phrase_value_followed_by_the_value_it_is_not_is_that_value(completion):
+    # "3, not 5" was read whole, unparseable: the right 3 scored wrong
+    assert check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct
