@@ -17,7 +17,11 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
    after the answer, in its sentence or opening the next, boxed or not ("\\boxed{3} or 4", "The answer
    is 3. Maybe 4.", "\\boxed{3}. Alternatively, ..., \\boxed{4}."), makes the answer a hedge, a list of
    both (the same value in another form is no other value; "Or rather \\boxed{4}" is a correction;
-   emphasis around the word, "**or**", "\\textbf{or}", changes nothing).
+   emphasis around the word, "**or**", "\\textbf{or}", changes nothing). So is a value offered as hearsay
+   ("some might say 5"), as possible ("It might be 5.", "5 is possible too", "Either 3 or 5."), for another case or
+   reading ("; if not, 5", "5 if n is even", "unless ..., in which case 5", "Under the other reading, 5."), in a
+   postscript, or alone on the line after a box. An answer phrase that denies a value ("the answer is not 5")
+   gives none: the answer before it stands, unless it is the value denied.
    An answer of marks alone ("$$", "##", "\\quad", "--") is no answer.
 2. Cleaning and parsing: a small tokenizer and recursive-descent parser for the LaTeX and plain-text
    math that answers are written in, into a tuple AST. Length (1,000 chars) and nesting (40) caps
@@ -30,7 +34,8 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
    keeps its modulus (`2 \\pmod 5` is 2, but not `2 \\pmod 6`); a percent is not an angle. Set-builder notation
    (`\\{x : x > 0\\}`, `\\{x \\mid ...\\}`) is the set its one-variable condition describes; "all real numbers" is
    \\mathbb{R} and "no solution" the empty set, as words or in `\\text{}`. Two bare numbers side
-   by side (`3 4`, `2 \\text{ h } 30 \\text{ min}`) are no product: such an answer is unparseable.
+   by side (`3 4`, `2 \\text{ h } 30 \\text{ min}`) are no product: such an answer is unparseable (a whole number
+   and a proper fraction, `2 1/2` as `2\\frac{1}{2}`, are a mixed number).
 3. Comparison, in process, with no symbolic algebra (the fast path):
    exact `fractions.Fraction` arithmetic for numbers; a randomized exact identity test for rational
    functions (Schwartz-Zippel: evaluate both sides at random rational points with exact arithmetic);
