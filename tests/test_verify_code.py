@@ -194,6 +194,35 @@ def test_subclasses_of_plain_types_pass_as_their_plain_value():
     assert not check_code(blk(liar), "assert f() == ([1, 2], 3)").correct
 
 
+def test_fractions_and_decimals_pass_as_the_exact_values_they_hold():
+    # an exact answer (`Fraction(1, 3)`) was no plain value to send: every honest program failed
+    frac = "from fractions import Fraction\ndef f(a, b):\n    return Fraction(a, b)"
+    dec = "from decimal import Decimal\ndef g(s):\n    return Decimal(s)"
+    ok = [(frac, "from fractions import Fraction\nassert f(2, 6) == Fraction(1, 3)"),
+          (frac, "assert f(1, 2) == 0.5\nassert f(4, 2) == 2\nassert str(f(1, 3)) == '1/3'"),
+          (frac, "import fractions as fr\nassert f(1, 3) + fr.Fraction(2, 3) == 1"),
+          (dec, "from decimal import Decimal\nassert g('1.10') == Decimal('1.1')\nassert g('2') == 2"),
+          (dec, "assert str(g('1.10')) == '1.10'")]
+    # what the real class holds, not what a subclass or a look-alike says; the test's Fraction is the caller's
+    liars = [("from fractions import Fraction\nclass L(Fraction):\n    def __eq__(self, o): return True\n"
+              "    numerator = 1\ndef f(a, b):\n    return L(7)", "assert f(1, 3) == 1/3"),
+             ("class Fraction:\n    def __eq__(self, o): return True\n    numerator, denominator = 1, 3\n"
+              "def f(a, b):\n    return Fraction()", "from fractions import Fraction\nassert f(1, 3) == Fraction(1, 3)"),
+             ("import fractions\nfractions.Fraction = lambda *a: 'x'\ndef f(a, b):\n    return 'x'",
+              "from fractions import Fraction\nassert f(1, 3) == Fraction(1, 3)"),
+             ("from fractions import Fraction\ndef f(a, b):\n    x = Fraction(1, 3)\n    x._numerator = 'a'\n"
+              "    return x", "assert f(1, 3) == 1/3 or True and f(1, 3) is not None"),
+             ("from decimal import Decimal\nclass L(Decimal):\n    def __str__(self): return '1.1'\n"
+              "    def __eq__(self, o): return True\ndef g(s):\n    return L(7)", "assert str(g('1.1')) == '1.1'")]
+    verdicts = _verdicts([(blk(p), t) for p, t in ok + liars])
+    assert [v.correct for v in verdicts] == [True] * len(ok) + [False] * len(liars), verdicts
+    # past the caller's bounds: refused, never worked on
+    big = "from fractions import Fraction\ndef f():\n    return Fraction(3 ** 50000, 2)"
+    assert check_code(blk(big), "assert f() == 1").reason == "failed test 1"
+    assert check_code(blk(frac), "assert pow(f(3, 2), 10 ** 9) > 0").reason == "failed test 1"
+    assert check_code(blk(frac), "assert round(f(1, 3), 10 ** 8) > 0").reason == "failed test 1"
+
+
 def test_an_assert_false_after_a_call_that_must_raise_may_go_unreached():
     # an exception test whose handler does more than `pass`: rewritten like `except Negative: pass` (see the
     # tests below), the handler run after the report; a correct program raises before `assert False`

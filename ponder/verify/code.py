@@ -52,7 +52,9 @@ the sandbox; literal expected values (``assert f(2) == 4`` → the ``4``) stay i
 each operand as plain builtin data (a subclass such as ``Counter`` or ``IntEnum`` as the plain value its base type
 holds, read through the base type's methods; an object with an always-true ``__eq__`` is not serialisable and
 fails, an ``int`` subclass with one is its int value; a NumPy scalar or array is its ``tolist()``, so the sandbox is
-more lenient than Python with it: ``np.bool_(True) is True`` and ``np.arange(3) == [0, 1, 2]`` hold), and the
+more lenient than Python with it: ``np.bool_(True) is True`` and ``np.arange(3) == [0, 1, 2]`` hold; a ``Fraction``
+or ``Decimal`` is the ints of its numerator and denominator, or its text, read through the real class's methods,
+rebuilt here if small: parts of at most 65,536 bits, 4,300 digits and exponent), and the
 CALLER rebuilds the values and applies ``==``/``<``/``in``/``not``/``and``, builtins such as
 ``isinstance``/``len``/``sorted``/``all``... itself (an argument they iterate, ``list(f(x))``, goes as the items of
 the generator or map the program returned; a ``zip`` of values all the program's, ``zip(it, it)``, runs whole
@@ -64,7 +66,8 @@ NumPy's ``allclose``/``isclose``/``array_equal``/``array_equiv``/``array``/``asa
 ``.all()``/``.any()`` of such a call or of a comparison) and ``np.testing``'s
 ``assert_allclose``/``assert_array_equal``/``assert_equal``/``assert_(array_)almost_equal`` (such a statement is
 an assert), ``json.loads``/``dumps``, ``collections.Counter``/``OrderedDict``, ``copy.copy``/``deepcopy``,
-``statistics.mean``/``median``/``fmean`` and ``string``'s constants, which the program could replace in the sandbox
+``statistics.mean``/``median``/``fmean``, ``fractions.Fraction``, ``decimal.Decimal`` and ``string``'s constants,
+which the program could replace in the sandbox
 (``numpy.allclose = lambda *a, **k: True``); an array built here, or sent by the sandbox, is the list it holds with NumPy's arithmetic (``expected * 2``
 is no repetition), and one a test binds (``expected = np.array([1, 2])``) is written in as ``numpy.array(...)``. A method,
 slice, f-string, hex, repr or format of a program's value stays sandbox code, its object's own. A test passes
@@ -256,6 +259,8 @@ import bisect
 import builtins
 import collections
 import copy
+import decimal
+import fractions
 import functools
 import hashlib
 import itertools
@@ -383,7 +388,7 @@ def describe(e):
         return "error"
 
 def enc(v, depth=0, _type=type, _hex=hex, _len=len, _sub=issubclass, _int=int.__int__, _fhex=float.hex,
-        _str=str.__str__, _bhex=bytes.hex, _items=dict.items, _mods=sys.modules,
+        _str=str.__str__, _bhex=bytes.hex, _items=dict.items, _mods=sys.modules, _mro=type.__dict__["__mro__"].__get__,
         _iters=((list, "l", list.__iter__), (tuple, "t", tuple.__iter__), (set, "S", set.__iter__),
                 (frozenset, "F", frozenset.__iter__))):
     # plain builtins only; exact type checks so subclasses and user objects cannot pose as values
@@ -425,6 +430,19 @@ def enc(v, depth=0, _type=type, _hex=hex, _len=len, _sub=issubclass, _int=int.__
             return [tag, [enc(x, depth + 1) for x in it(v)]]
     if _sub(t, dict):
         return ["d", [[enc(k, depth + 1), enc(x, depth + 1)] for k, x in _items(v)]]
+    # A Fraction or Decimal (an exact answer: `Fraction(1, 3)`) goes as the exact plain data it holds, its
+    # numerator and denominator (ints), its text, read through the classes' own methods; the caller rebuilds it
+    # (by its MRO: Fraction's ABC metaclass would count a class registered with it)
+    fr, dm, mro = _mods.get("fractions"), _mods.get("decimal"), _mro(t)
+    F, D = getattr(fr, "__dict__", {}).get("Fraction"), getattr(dm, "__dict__", {}).get("Decimal")
+    if F is not None and any(c is F for c in mro):
+        n, d = F.numerator.__get__(v), F.denominator.__get__(v)
+        if _type(n) is int and _type(d) is int:
+            return ["q", _hex(n), _hex(d)]
+    if D is not None and any(c is D for c in mro):
+        text = D.__str__(v)
+        if _type(text) is str:
+            return ["D", text]
     # A NumPy scalar or array (np.int64 is no int subclass) goes as the plain value its tolist() gives: the
     # program's own word on its value, as any returned value is, and plain data after that.
     np = _mods.get("numpy")
@@ -1052,6 +1070,10 @@ _UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Invert: operator.i
 _MAX_BITS = 1 << 20  # caller-side arithmetic on values the program chose: keep it cheap
 _MAX_LEN = 10_000_000  # elements (characters) one caller-side operation may build
 _MAX_WORK = 1 << 26  # all the caller-side work for one run, in the same units (see _Evaluator)
+# a Fraction's numerator and denominator (bits), a Decimal's digits and exponent, that the caller rebuilds: an
+# exact answer is small, and arithmetic on them here (gcds, text of 10 ** exponent) stays cheap
+_EXACT_BITS = 1 << 16
+_EXACT_DIGITS = 4300
 class _Scope(dict):
     """The variables of one comprehension as the caller evaluates it. Python gives a comprehension one scope,
     its variables rebound item by item, and what it creates (a generator expression) reads the enclosing ones
@@ -1128,14 +1150,16 @@ def _str(obj="", *args, **kwargs):
 
 
 def _round(number, ndigits=None):
-    # round(int, -n) computes 10 ** n: a program-chosen n could keep the caller busy
-    if type(number) is int and type(ndigits) is int and ndigits < -4300:
+    # round(int, -n) and round(Fraction, n) compute 10 ** n: a program-chosen n could keep the caller busy
+    if type(number) is not float and type(ndigits) is int and abs(ndigits) > 4300:
         raise _TestFailed("round: too many digits")
     return round(number, ndigits)
 
 
 def _power_check(a, b, mod=None) -> None:
     """Refuse a power whose result (or, modular, whose work) is out of proportion."""
+    if type(a) is fractions.Fraction and isinstance(b, int):  # as large as the power of its larger part
+        a, b = max(abs(a.numerator), a.denominator), abs(b)
     if not (isinstance(a, int) and isinstance(b, int)):
         return
     if any(isinstance(x, int) and x.bit_length() > _MAX_BITS for x in (a, b, mod)):
@@ -1179,6 +1203,18 @@ def _digits(fn):
 def _format_builtin(value, format_spec="", /):
     # format(x, spec) is one field of str.format: the same bounds (`format(1, '>1000000000')` fails the test)
     return _Formatter().format_field(value, format_spec)
+
+
+def _exact(cls):
+    """Fraction(...) / Decimal(...) of the tests' values: ints, texts and the parts of Fractions kept small."""
+    def call(*args):
+        for x in args:
+            if (isinstance(x, (str, int)) and len(str(x) if isinstance(x, str) else "") > 2 * _EXACT_DIGITS
+                    or isinstance(x, int) and x.bit_length() > _EXACT_BITS
+                    or type(x) is fractions.Fraction and x.denominator.bit_length() > _EXACT_BITS):
+                raise _TestFailed(f"{cls.__name__}: argument too large")
+        return cls(*args)
+    return call
 
 
 def _int_args(fn, limit: int):
@@ -1252,7 +1288,8 @@ _FUNCS = {"abs": abs, "len": len, "sorted": sorted, "set": set, "frozenset": fro
           "reversed": reversed, "ord": ord, "chr": chr, "hex": _digits(hex), "oct": _digits(oct),
           "bin": _digits(bin), "repr": _text(repr), "ascii": _text(ascii), "format": _format_builtin,
           "math.isclose": math.isclose, "math.fabs": math.fabs, "math.floor": math.floor, "math.ceil": math.ceil,
-          "pytest.approx": _Approx,
+          "pytest.approx": _Approx, "fractions.Fraction": _exact(fractions.Fraction),
+          "decimal.Decimal": _exact(decimal.Decimal),
           # An expected value is often written with these (`math.factorial(10)`, `pow(2, 10)`, `dict(a=1)`): in
           # the sandbox the program could run that operand itself and return what it gives.
           "pow": _pow, "divmod": _divmod, "dict": dict, "math.trunc": math.trunc, "math.pow": math.pow,
@@ -1612,7 +1649,7 @@ class _DropStrings(ast.NodeTransformer):
 
 
 _CANONICAL_MODULES = ("math", "pytest", "numpy", "numpy.testing", "json", "collections", "copy", "statistics",
-                      "string")  # whose functions the caller applies by their dotted names (see _FUNCS)
+                      "string", "fractions", "decimal")  # whose functions the caller applies by their dotted names (see _FUNCS)
 
 
 class _CanonicalImports(ast.NodeTransformer):
@@ -2505,10 +2542,19 @@ def _decode(x, depth: int = 0):
             return {"l": list, "t": tuple, "S": set, "F": frozenset}[tag](items)
         if tag == "d" and isinstance(x[1], list):
             return {_decode(k, depth + 1): _decode(v, depth + 1) for k, v in x[1]}
+        if tag == "q" and isinstance(x[1], str) and isinstance(x[2], str):  # a Fraction: small enough to work on
+            n, d = int(x[1], 16), int(x[2], 16)
+            if d > 0 and max(n.bit_length(), d.bit_length()) <= _EXACT_BITS:
+                return fractions.Fraction(n, d)
+        if tag == "D" and isinstance(x[1], str) and len(x[1]) <= 2 * _EXACT_DIGITS:  # a Decimal, as small
+            v = decimal.Decimal(x[1])
+            if not v.is_finite() or (len(v.as_tuple().digits) <= _EXACT_DIGITS
+                                     and abs(v.as_tuple().exponent) <= _EXACT_DIGITS):
+                return v
         if tag == "A":  # a NumPy array: the list it holds (a 0-d one, its number)
             v = _decode(x[1], depth + 1)
             return _Array(v) if type(v) is list else v
-    except (TypeError, ValueError, IndexError, OverflowError):
+    except (TypeError, ValueError, IndexError, OverflowError, ArithmeticError):
         pass
     raise ValueError("malformed value")
 
@@ -2558,6 +2604,10 @@ def _text_bound(v, limit: int = _MAX_LEN) -> int:
             n += 330  # '%f' % 1e308 has 309 digits; a precision is counted separately
         elif t is complex:
             n += 700
+        elif t is fractions.Fraction:
+            n += (x.numerator.bit_length() + x.denominator.bit_length()) // 3 + 16
+        elif t is decimal.Decimal:  # '%f' of 1E+4300 has 4301 digits
+            n += 2 * _EXACT_DIGITS + 16
         elif isinstance(x, _CONTAINERS):
             n += 16 + 4 * len(x)
             if n <= limit:
@@ -2652,6 +2702,11 @@ class _Evaluator:
         for x in (a, b):
             if type(x) is int and x.bit_length() > _MAX_BITS:
                 raise _TestFailed("integer too large")
+            if type(x) is fractions.Fraction:  # each operation multiplies and reduces (a gcd) its parts
+                bits = max(x.numerator.bit_length(), x.denominator.bit_length())
+                if bits > _MAX_BITS:
+                    raise _TestFailed("fraction too large")
+                self.spend((bits // 64 + 1) ** 2)
         if type(a) is int and type(b) is int and op in (ast.Mult, ast.FloorDiv, ast.Mod):
             self.spend((a.bit_length() // 64 + 1) * (b.bit_length() // 64 + 1))  # schoolbook cost, roughly
         if op is ast.Pow and isinstance(a, int) and isinstance(b, int) and b > 0:
