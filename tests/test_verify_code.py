@@ -223,6 +223,25 @@ def test_fractions_and_decimals_pass_as_the_exact_values_they_hold():
     assert check_code(blk(frac), "assert round(f(1, 3), 10 ** 8) > 0").reason == "failed test 1"
 
 
+def test_re_match_of_a_programs_text_is_decided_by_the_caller():
+    # a match object is no plain value to send: `assert re.fullmatch(..., f(x))` failed every honest program
+    prog = "def f(n):\n    return 'ab' * n"
+    ok = ["import re\nassert re.fullmatch(r'(ab)+', f(2))", "import re\nassert re.match('ab', f(2)) is not None",
+          "from re import search\nassert search(r'b$', f(3))", "import re\nassert not re.search(r'\\d', f(2))",
+          "import re\nassert re.fullmatch(r'(ab)+', f(0)) is None"]
+    bad = ["import re\nassert re.fullmatch(r'(ab)+', f(0))", "import re\nassert re.match('b', f(2))",
+           "import re\nassert re.search(r'[', f(2)) is None",  # does not compile: fails, as in Python
+           "import re\nassert re.search(r'\\d', str(f(2)).encode()) is None"]  # no text
+    # the program cannot make the match pass: `re` patched in the sandbox is not the one the caller applies
+    patched = "import re\nre.fullmatch = lambda *a: True\ndef f(n):\n    return 'x'"
+    verdicts = _verdicts([(blk(prog), t) for t in ok + bad] + [(blk(patched), ok[0])])
+    assert [v.correct for v in verdicts] == [True] * len(ok) + [False] * (len(bad) + 1), verdicts
+    # a text too long for the pattern's bound fails, even where the test expects no match
+    long = "def f(n):\n    return 'a' * 10 ** 6"
+    assert check_code(blk(long), "import re\nassert re.search(r'a*a*a*b', f(0)) is None").reason == "failed test 1"
+    assert "unsupported" in check_code(blk(prog), "import re\nassert re.fullmatch(r'(a+)+', f(1))").reason
+
+
 def test_an_assert_false_after_a_call_that_must_raise_may_go_unreached():
     # an exception test whose handler does more than `pass`: rewritten like `except Negative: pass` (see the
     # tests below), the handler run after the report; a correct program raises before `assert False`

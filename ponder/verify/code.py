@@ -66,8 +66,9 @@ NumPy's ``allclose``/``isclose``/``array_equal``/``array_equiv``/``array``/``asa
 ``.all()``/``.any()`` of such a call or of a comparison) and ``np.testing``'s
 ``assert_allclose``/``assert_array_equal``/``assert_equal``/``assert_(array_)almost_equal`` (such a statement is
 an assert), ``json.loads``/``dumps``, ``collections.Counter``/``OrderedDict``, ``copy.copy``/``deepcopy``,
-``statistics.mean``/``median``/``fmean``, ``fractions.Fraction``, ``decimal.Decimal`` and ``string``'s constants,
-which the program could replace in the sandbox
+``statistics.mean``/``median``/``fmean``, ``fractions.Fraction``, ``decimal.Decimal``, ``string``'s constants
+and ``re.match``/``fullmatch``/``search`` of a pattern written in the tests (a match object is no plain value;
+its pattern bounded as ``match=``'s below), which the program could replace in the sandbox
 (``numpy.allclose = lambda *a, **k: True``); an array built here, or sent by the sandbox, is the list it holds with NumPy's arithmetic (``expected * 2``
 is no repetition), and one a test binds (``expected = np.array([1, 2])``) is written in as ``numpy.array(...)``. A method,
 slice, f-string, hex, repr or format of a program's value stays sandbox code, its object's own. A test passes
@@ -1649,7 +1650,7 @@ class _DropStrings(ast.NodeTransformer):
 
 
 _CANONICAL_MODULES = ("math", "pytest", "numpy", "numpy.testing", "json", "collections", "copy", "statistics",
-                      "string", "fractions", "decimal")  # whose functions the caller applies by their dotted names (see _FUNCS)
+                      "string", "fractions", "decimal", "re")  # whose functions the caller applies by their dotted names (see _FUNCS)
 
 
 class _CanonicalImports(ast.NodeTransformer):
@@ -2272,6 +2273,15 @@ class _AssertRewriter(ast.NodeTransformer):
         if isinstance(e, ast.Dict) and all(k is not None for k in e.keys):
             return ("dict", [(self._expr(k, records), self._expr(v, records)) for k, v in zip(e.keys, e.values)])
         name = _func_name(e.func) if isinstance(e, ast.Call) else None
+        if (name in ("re.match", "re.fullmatch", "re.search") and "re" not in self.bound and "re" not in self.loop_vars
+                and len(e.args) == 2 and not e.keywords and isinstance(e.args[0], ast.Constant)
+                and type(e.args[0].value) is str):
+            # `assert re.fullmatch(r'\d+', f(x))`: a match object is no plain value to send, so the caller
+            # matches the program's text itself, with a pattern whose cost it can bound, as pytest.raises' match=
+            check = _match_check(e.args[0].value)
+            if check[0] == "unsafe":
+                self.unsupported = self.unsupported or f"unsupported {name} pattern {check[1]!r}"
+            return ("regex", name[3:], check, self._expr(e.args[1], records))
         if name in ("map", "filter") and name not in self.bound and name not in self.loop_vars:
             gen = self._as_generator(e)
             tree = gen and self._caller_comp(gen, "gen")
@@ -2835,6 +2845,16 @@ class _Evaluator:
             if not self.matches(tree[2], message):
                 raise _TestFailed("excinfo.match")  # as pytest's, which raises AssertionError
             return True
+        if kind == "regex":  # re.match/fullmatch/search(pattern, text) of a _match_check, charged its cost
+            text, check = self.eval(tree[3], values, env), tree[2]
+            if type(text) is not str or check[0] not in ("text", "regex"):
+                raise _TestFailed(f"re.{tree[1]}")  # not a text, or a pattern that does not compile: as Python
+            if check[0] == "regex" and len(text) > check[2]:
+                raise _TestFailed("text too long to match")  # never None: `re.search(p, f(x)) is None` fails
+            self.spend(len(text) + len(check[1]) + 1)
+            if check[0] == "regex":
+                self.spend((len(text) + 1) ** (check[3] + 1))
+            return getattr(re, tree[1])(check[1], text)
         if kind == "exc_type":  # the builtin exception class of that name, or a class the caller does not have
             name = self.eval(tree[1], values, env)
             cls = _builtin_exception_class(name)
