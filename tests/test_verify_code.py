@@ -667,8 +667,29 @@ def test_pytest_fixtures_of_the_tests_own_are_made_for_each_test():
     assert check_code(blk("def my_sort(xs):\n    return xs"), tests).reason == "failed test 1 (test_sort)"
 
 
+def test_pytest_capsys_monkeypatch_and_tmp_path_are_provided():
+    # KodCode's tests of printing and input-reading functions request them: every program got "unsupported"
+    show = "def f():\n    print('hi')\ndef main():\n    n = int(input())\n    print(n + 1)"
+    tests = ("def test_f(capsys):\n    f()\n    out, err = capsys.readouterr()\n    assert out == 'hi\\n'\n"
+             "    f()\n    assert capsys.readouterr().out.strip() == 'hi'\n"
+             "def test_main(monkeypatch, capsys):\n    monkeypatch.setattr('builtins.input', lambda: '4')\n"
+             "    main()\n    assert capsys.readouterr().out == '5\\n'\n")
+    read = "import os, sys\ndef g():\n    return sys.stdin.readline().strip(), os.environ.get('X')"
+    # what a test patched is undone before the next: test_after reads the real (empty) stdin and no X
+    patched = ("import io, sys\ndef test_g(monkeypatch):\n    monkeypatch.setattr(sys, 'stdin', io.StringIO('a\\nb\\n'))\n"
+               "    monkeypatch.setenv('X', '1')\n    assert g() == ('a', '1')\n"
+               "def test_after():\n    assert g() == ('', None)\n")
+    files = ("import pytest\n@pytest.fixture\ndef path(tmp_path):\n    p = tmp_path / 'a.txt'\n    p.write_text('hey')\n"
+             "    return p\ndef test_read(path):\n    assert h(path) == 'hey'\n")
+    verdicts = _verdicts([(blk(show), tests), (blk(show.replace("'hi'", "'ho'")), tests), (blk(read), patched),
+                          (blk("def h(p):\n    return open(p).read()"), files),
+                          (blk("def h(p):\n    return open(p).read()"), files, {"isolation": "audit"})])
+    assert [v.reason for v in verdicts] == ["passed 2/2", "failed test 1 (test_f)", "passed 2/2", "passed 1/1",
+                                            "passed 1/1"]
+
+
 def test_pytest_features_the_verifier_cannot_run_give_a_reason():
-    cases = {"def test_x(tmp_path):\n    assert add(1, 2) == 3\n": "unsupported pytest fixture 'tmp_path' in test_x",
+    cases = {"def test_x(request):\n    assert add(1, 2) == 3\n": "unsupported pytest fixture 'request' in test_x",
              "import pytest\n@pytest.mark.xfail\ndef test_x():\n    assert add(1, 2) == 3\n":
                  "unsupported pytest mark 'xfail' on test_x",
              "import functools\n@functools.lru_cache\ndef test_x():\n    assert add(1, 2) == 3\n":

@@ -153,9 +153,12 @@ other marks are ignored, except ``skipif``/``xfail``/``usefixtures``. A ``@pytes
 that returns its value (no ``yield``, ``params=`` or ``autouse=``; it may request others of the kind) is made
 afresh for each test that requests it, whatever its scope, by the tests' code in the sandbox (``data =
 data__ponder_fixture()`` at the top of the test), so a value it returns is the sandbox's, as any value a test
-binds to a name. pytest's own fixtures (``tmp_path``, ``capsys``, ``monkeypatch``, ``request``), other
+binds to a name. pytest's ``tmp_path`` (a fresh directory in the run's), ``monkeypatch`` (``setattr``, with
+a target ``"builtins.input"`` too, ``delattr``, ``setitem``, ``delitem``, ``setenv``, ``delenv``, ``chdir``,
+``syspath_prepend``) and ``capsys`` (``readouterr()``: the program's output, a value of the program's) are
+made in the sandbox too, what they change undone before the next test. Its other fixtures (``request``...), other
 fixtures, those marks, other decorators, setup/teardown functions or methods and autouse fixtures are not run:
-every program gets a verdict saying so (``unsupported pytest fixture 'tmp_path' in test_x``) rather than a
+every program gets a verdict saying so (``unsupported pytest fixture 'request' in test_x``) rather than a
 failure with no reason. A test defined twice is its last definition, as in pytest. The program's own functions
 ``test*`` are never collected.
 
@@ -657,12 +660,111 @@ def run_program(spec):
             return ["err", describe(e)]
     def check(i, *records):
         emit({"t": i, "v": list(records)})
+    # pytest's own fixtures that tests request (see _fixture_setup), as much of them as tests use; what they
+    # change is undone before the next test statement, as pytest does after the test
+    pending = []
+    notset = object()
+    class MonkeyPatch:
+        def __init__(self):
+            self._undo = []
+            pending.append(self.undo)
+        def _record(self, undo):
+            self._undo.append(undo)
+        def setattr(self, target, name, value=notset, raising=True):
+            if value is notset:  # monkeypatch.setattr("os.getcwd", fake)
+                if _type(target) is not _str:
+                    raise TypeError("use setattr(target, name, value) or setattr(target_str, value)")
+                import importlib
+                value, (path, _, name) = name, target.rpartition(".")
+                parts = path.split(".")
+                target = importlib.import_module(parts[0])
+                for k in range(1, len(parts)):
+                    try:
+                        target = getattr(target, parts[k])
+                    except AttributeError:
+                        target = importlib.import_module(".".join(parts[:k + 1]))
+            old = getattr(target, name, notset)
+            if raising and old is notset:
+                raise AttributeError(repr(target) + " has no attribute " + repr(name))
+            if isinstance(target, type):  # a staticmethod or classmethod is put back as itself
+                old = target.__dict__.get(name, notset)
+            self._record(lambda: delattr(target, name) if old is notset else setattr(target, name, old))
+            setattr(target, name, value)
+        def delattr(self, target, name=notset, raising=True):
+            if name is notset:
+                if _type(target) is not _str:
+                    raise TypeError("use delattr(target, name) or delattr(target_str)")
+                path, _, name = target.rpartition(".")
+                import importlib
+                target = importlib.import_module(path)
+            if not hasattr(target, name):
+                if raising:
+                    raise AttributeError(name)
+                return
+            old = getattr(target, name) if not isinstance(target, type) else target.__dict__.get(name, notset)
+            self._record(lambda: setattr(target, name, old) if old is not notset else None)
+            delattr(target, name)
+        def setitem(self, dic, name, value):
+            old = dic.get(name, notset)
+            self._record(lambda: dic.pop(name, None) if old is notset else dic.__setitem__(name, old))
+            dic[name] = value
+        def delitem(self, dic, name, raising=True):
+            if name not in dic:
+                if raising:
+                    raise KeyError(name)
+                return
+            old = dic[name]
+            self._record(lambda: dic.__setitem__(name, old))
+            del dic[name]
+        def setenv(self, name, value, prepend=None):
+            value = str(value)
+            if prepend and name in os.environ:
+                value = value + prepend + os.environ[name]
+            self.setitem(os.environ, name, value)
+        def delenv(self, name, raising=True):
+            self.delitem(os.environ, name, raising)
+        def chdir(self, path):
+            old = os.getcwd()
+            self._record(lambda: os.chdir(old))
+            os.chdir(path)
+        def syspath_prepend(self, path):
+            old = list(sys.path)
+            self._record(lambda: sys.path.__setitem__(slice(None), old))
+            sys.path.insert(0, str(path))
+        def undo(self):
+            while self._undo:
+                self._undo.pop()()
+    class CapSys:
+        def __init__(self):
+            import io
+            saved = sys.stdout, sys.stderr
+            self._out, self._err = io.StringIO(), io.StringIO()
+            sys.stdout, sys.stderr = self._out, self._err
+            def undo():
+                sys.stdout, sys.stderr = saved
+            pending.append(undo)
+        def readouterr(self):
+            import collections
+            out, err = self._out.getvalue(), self._err.getvalue()
+            for f in (self._out, self._err):
+                f.seek(0)
+                f.truncate()
+            return collections.namedtuple("CaptureResult", "out err")(out, err)
+    def tmp_path():
+        import pathlib, tempfile
+        return pathlib.Path(tempfile.mkdtemp(dir=os.getcwd()))  # in the run's directory (the audit fence's too)
     helpers = {"__ponder_check__": check, "__ponder_val__": value, "__ponder_items__": items,
                "__ponder_for__": each, "__ponder_raised__": raised, "__ponder_excinfo__": ExcInfo,
                "__ponder_classes__": classes, "__ponder_val_raising__": value_raising,
                "__ponder_items_raising__": items_raising,
-               "__ponder_exc_type__": exc_type}
+               "__ponder_exc_type__": exc_type, "__ponder_monkeypatch__": MonkeyPatch,
+               "__ponder_capsys__": CapSys, "__ponder_tmp_path__": tmp_path}
     for k, src in enumerate(spec["stmts"]):
+        while pending:  # the last test's fixtures
+            try:
+                pending.pop()()
+            except BaseException:
+                pass
         # undo monkeypatching of builtins (print, AssertionError, isinstance...) before every test statement
         B.__dict__.clear()
         B.__dict__.update(saved)
@@ -4019,6 +4121,11 @@ def _fixture(fn: ast.FunctionDef) -> ast.FunctionDef | str | None:
     return new
 
 
+# pytest's own fixtures that the sandbox provides (see the harness's run_program): tmp_path, monkeypatch, capsys (its
+# captured text is the program's output, a value of the program's as any other)
+_PYTEST_FIXTURES = frozenset({"tmp_path", "monkeypatch", "capsys"})
+
+
 def _fixture_setup(names: list[str], fixtures: dict, label: str) -> list[ast.stmt] | str:
     """Statements that bind the fixtures `names` (and those they request, each once, as pytest shares them
     within a test) at the top of a test: `data = data__ponder_fixture()`. A fresh value per test, whatever the
@@ -4032,6 +4139,10 @@ def _fixture_setup(names: list[str], fixtures: dict, label: str) -> list[ast.stm
         if state.get(n) == "busy":
             return f"unsupported fixture cycle through '{n}' in {label}"
         f = fixtures.get(n)
+        if f is None and n in _PYTEST_FIXTURES:
+            state[n] = "done"
+            order.append(n)
+            return None
         if f is None:
             return f"unsupported pytest fixture '{n}' in {label}"
         if isinstance(f, str):
@@ -4049,9 +4160,9 @@ def _fixture_setup(names: list[str], fixtures: dict, label: str) -> list[ast.stm
         why = visit(n)
         if why:
             return why
-    return [ast.Assign(targets=[ast.Name(n, ast.Store())], value=_call(
-        f"{n}__ponder_fixture", *(ast.Name(dep.arg, ast.Load()) for dep in fixtures[n].args.args)))
-        for n in order]
+    return [ast.Assign(targets=[ast.Name(n, ast.Store())], value=_call(f"__ponder_{n}__") if n not in fixtures
+                       else _call(f"{n}__ponder_fixture", *(ast.Name(dep.arg, ast.Load()) for dep in fixtures[n].args.args)))
+            for n in order]
 
 
 def _expand_test(fn, owner: str | None, tables: dict, used: dict, fixtures: dict, bound: set[str]) -> list | str:
