@@ -176,10 +176,10 @@ never used, and the assertion methods are rewritten into the asserts above, thei
 ``assertEqual``/``assertListEqual``/``assertTupleEqual``/``assertDictEqual``/``assertSetEqual`` → ``==``, ``assertSequenceEqual`` → ``list(a) == list(b)``, ``assertNotEqual``,
 ``assertTrue``/``assertFalse`` → ``x``/``not x``, ``assertIs``/``IsNot``/``IsNone``/``IsNotNone``,
 ``assertIn``/``NotIn``, ``assertIsInstance``/``NotIsInstance``, ``assertGreater``/``GreaterEqual``/``Less``/
-``LessEqual``, ``assertAlmostEqual(a, b, places=7)`` → ``round(abs(a - b), places) == 0`` (``delta=``: ``abs(a -
-b) <= delta``; each operand written once, so the ``a == b`` shortcut unittest takes first is not: equal
-infinities or non-numbers fail), ``assertNotAlmostEqual`` alike, ``assertCountEqual`` → ``sorted(a) ==
-sorted(b)`` (never true for different items; unorderable items fail), ``self.fail()`` → ``assert False``, and
+``LessEqual``, ``assertAlmostEqual(a, b, places=7)``/``assertNotAlmostEqual`` and ``assertCountEqual(a, b)``
+→ an assert of a function the caller applies as unittest decides them (``a == b``, or ``round(abs(a - b),
+places) == 0``, or with ``delta=``, ``abs(a - b) <= delta``; the items counted, or matched by ``==`` where they
+are unhashable), each operand run once in the sandbox, ``self.fail()`` → ``assert False``, and
 ``with self.assertRaises(E):`` or ``self.assertRaises(E, f, *args)`` → the ``try`` form above, ``with
 self.assertRaises(E) as cm:`` (``cm.exception``) and ``with self.assertRaisesRegex(E, r'regex'):`` → ``with
 pytest.raises(E[, match=r'regex']) as cm:`` above (a class it cannot decide there: ``unsupported``), ``with
@@ -1320,6 +1320,43 @@ def _exact(cls):
     return call
 
 
+def _almost_equal(first, second, places, delta, near: bool) -> bool:
+    """unittest's assertAlmostEqual (`near`) or assertNotAlmostEqual: equal values are almost equal (infinities,
+    lists), else abs(first - second) <= delta, or round(abs(first - second), places) == 0 (places 7)."""
+    equal = first == second
+    if near and equal:
+        return True
+    diff = abs(first - second)
+    close = diff <= delta if delta is not None else _round(diff, 7 if places is None else places) == 0
+    return close if near else not equal and not close
+
+
+def _count_equal(first, second) -> bool:
+    """unittest's assertCountEqual: the same items as often, counted (hashable) or matched by == (unhashable or
+    unorderable: `[{'a': 1}, [2]]`), as unittest decides."""
+    a, b = list(first), list(second)
+    try:
+        return collections.Counter(a) == collections.Counter(b)
+    except TypeError:
+        pass
+    if len(a) != len(b):
+        return False
+    try:  # equal once sorted: the same items (a partial order, of sets, may sort equal items apart: matched below)
+        if sorted(a) == sorted(b):
+            return True
+    except TypeError:
+        pass
+    if _deep_len(a, _MAX_WORK) * max(len(b), 1) > _MAX_WORK:  # each item of a compared with those of b
+        raise _TestFailed("assertCountEqual: too costly")
+    rest = list(b)
+    for x in a:
+        k = next((k for k, y in enumerate(rest) if x == y), None)
+        if k is None:
+            return False
+        del rest[k]
+    return True
+
+
 def _int_args(fn, limit: int):
     """A math function of ints whose cost grows with their size: arguments over `limit` fail the test."""
     def call(*args):
@@ -1391,7 +1428,7 @@ _FUNCS = {"abs": abs, "len": len, "sorted": sorted, "set": set, "frozenset": fro
           "reversed": reversed, "ord": ord, "chr": chr, "hex": _digits(hex), "oct": _digits(oct),
           "bin": _digits(bin), "repr": _text(repr), "ascii": _text(ascii), "format": _format_builtin,
           "math.isclose": math.isclose, "math.fabs": math.fabs, "math.floor": math.floor, "math.ceil": math.ceil,
-          "pytest.approx": _Approx, "fractions.Fraction": _exact(fractions.Fraction),
+          "pytest.approx": _Approx, "__ponder_almost__": _almost_equal, "__ponder_count_equal__": _count_equal, "fractions.Fraction": _exact(fractions.Fraction),
           "decimal.Decimal": _exact(decimal.Decimal),
           # An expected value is often written with these (`math.factorial(10)`, `pow(2, 10)`, `dict(a=1)`): in
           # the sandbox the program could run that operand itself and return what it gives.
@@ -2405,7 +2442,7 @@ class _AssertRewriter(ast.NodeTransformer):
                 self.consumed.update(a for a in e.args if isinstance(a, ast.GeneratorExp))
             args = [self._expr(a, records) for a in e.args]
             for k, tree in enumerate(args):
-                if tree[0] == "leaf" and (name == "zip" or k == 0 and (name in _ITERATES or
+                if tree[0] == "leaf" and (name in ("zip", "__ponder_count_equal__") or k == 0 and (name in _ITERATES or
                                                                        name in ("min", "max") and len(args) == 1)):
                     records[tree[1]].func.id = "__ponder_items__"  # a generator argument is its items, not a failure
             return ("call", name, args, kwargs)
@@ -4253,8 +4290,7 @@ _UT_ASSERTS = {
     "assertIsInstance": (2, lambda a, t: _call("isinstance", a, t)),
     "assertNotIsInstance": (2, lambda a, t: _ut_not(_call("isinstance", a, t))),
     # the same items as often: sorted (a multiset compare for orderable items; never true when they differ)
-    "assertCountEqual": (2, lambda a, b: ast.Compare(left=_call("sorted", a), ops=[ast.Eq()],
-                                                     comparators=[_call("sorted", b)])),
+    "assertCountEqual": (2, lambda a, b: _call("__ponder_count_equal__", a, b)),
     "fail": (0, lambda: ast.Constant(False)),
 }
 _UT_ALMOST = ("assertAlmostEqual", "assertAlmostEquals", "assertNotAlmostEqual", "assertNotAlmostEquals")
@@ -4351,16 +4387,9 @@ class _UnittestAsserts(ast.NodeTransformer):
             got = {k: v for k, v in (dict(zip(names, args)) | kw).items() if not _literal(v) == (True, None)}
             if "first" not in got or "second" not in got or "places" in got and "delta" in got:
                 return node
-            # unittest: abs(first - second) <= delta, or round(abs(first - second), places) == 0 (places=7);
-            # each operand written once, so the sandbox runs it once (the `first == second` shortcut unittest
-            # takes first is left out: equal infinities or non-numbers fail here)
-            diff = _call("abs", ast.BinOp(left=got["first"], op=ast.Sub(), right=got["second"]))
-            near = "Not" not in name
-            if "delta" in got:
-                test = ast.Compare(left=diff, ops=[ast.LtE() if near else ast.Gt()], comparators=[got["delta"]])
-            else:
-                rounded = _call("round", diff, got.get("places", ast.Constant(7)))
-                test = ast.Compare(left=rounded, ops=[ast.Eq() if near else ast.Gt()], comparators=[ast.Constant(0)])
+            # decided by the caller as unittest does (see _almost_equal), each operand run once in the sandbox
+            test = _call("__ponder_almost__", got["first"], got["second"], got.get("places", ast.Constant(None)),
+                         got.get("delta", ast.Constant(None)), ast.Constant("Not" not in name))
             return ast.copy_location(ast.Assert(test=test), node)
         if name not in _UT_ASSERTS:
             return self.generic_visit(node)
