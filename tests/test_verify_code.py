@@ -242,6 +242,27 @@ def test_re_match_of_a_programs_text_is_decided_by_the_caller():
     assert "unsupported" in check_code(blk(prog), "import re\nassert re.fullmatch(r'(a+)+', f(1))").reason
 
 
+def test_len_str_truth_and_index_of_a_programs_object_are_its_own():
+    # class-design tasks (a Stack, a linked list's node): len(s), str(node), `assert s`, s[0] of the program's object
+    # failed every honest program, as the caller applied them and the object is no plain value
+    stack = ("class Stack:\n    def __init__(self):\n        self.items = []\n    def push(self, x):\n"
+             "        self.items.append(x)\n    def __len__(self):\n        return len(self.items)\n"
+             "    def __str__(self):\n        return str(self.items)\n    def __getitem__(self, i):\n"
+             "        return self.items[i]\n    def __bool__(self):\n        return bool(self.items)\n")
+    ok = ["s = Stack()\nassert not s\nassert len(s) == 0\ns.push(7)\nassert s\nassert len(s) == 1\n"
+          "assert str(s) == '[7]'\nassert s[0] == 7 and s[-1] == 7\nassert bool(s) is True and int(len(s)) == 1",
+          "import pytest\ndef test_empty():\n    s = Stack()\n    with pytest.raises(IndexError):\n"
+          "        assert s[0] == 0\n    assert all(len(x) == 0 for x in [s, Stack()])\n"]
+    bad = ["s = Stack()\nassert s", "s = Stack()\nassert len(s) == 1", "s = Stack()\ns.push(1)\nassert str(s) == '1'",
+           "s = Stack()\ns.push(1)\nassert s[0] == 2", "s = Stack()\nassert not not s"]
+    verdicts = _verdicts([(blk(stack), t) for t in ok + bad])
+    assert [v.correct for v in verdicts] == [True] * len(ok) + [False] * len(bad), verdicts
+    # the expected length stays in the caller: an object that searches for it never finds it
+    spy = _oracle_attacker("9876543210123").replace("def add(a, b):", "class S:\n    def __len__(self):\n"
+                                                      "        return add(1, 2)\ndef add(a, b):")
+    assert check_code(blk(spy), "assert len(S()) == 9876543210123", timeout=10).reason == "failed test 1"
+
+
 def test_an_assert_false_after_a_call_that_must_raise_may_go_unreached():
     # an exception test whose handler does more than `pass`: rewritten like `except Negative: pass` (see the
     # tests below), the handler run after the report; a correct program raises before `assert False`

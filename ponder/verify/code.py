@@ -71,7 +71,10 @@ and ``re.match``/``fullmatch``/``search`` of a pattern written in the tests (a m
 its pattern bounded as ``match=``'s below), which the program could replace in the sandbox
 (``numpy.allclose = lambda *a, **k: True``); an array built here, or sent by the sandbox, is the list it holds with NumPy's arithmetic (``expected * 2``
 is no repetition), and one a test binds (``expected = np.array([1, 2])``) is written in as ``numpy.array(...)``. A method,
-slice, f-string, hex, repr or format of a program's value stays sandbox code, its object's own. A test passes
+slice, f-string, hex, repr or format of a program's value stays sandbox code, its object's own; so do ``len``,
+``str``, ``bool``, ``int`` and ``float`` of an object of the program's that is no plain value, its truth (``assert
+stack``, ``not stack``) and an index written in the tests (``stack[0]``), applied there by the real builtin and
+checked here to be of the type it gives, which some plain value could give as well. A test passes
 only if it was reported at least once and every report passed. An exception test (``try: f(-1); assert False;
 except ValueError: pass``, the ``assert False`` under ``else:``, or ``with pytest.raises(ValueError[,
 match=r'regex']): f(-1)`` or ``pytest.raises(ValueError, f, -1)``, whose ``pytest`` in the sandbox would be the
@@ -660,6 +663,35 @@ def run_program(spec):
             return ["err", describe(e)]
     def check(i, *records):
         emit({"t": i, "v": list(records)})
+    # the builtins the caller applies to an operand, applied here to an object of the program's (see
+    # _AssertRewriter._apply_there)
+    there = {"len": saved["len"], "str": saved["str"], "bool": saved["bool"], "int": saved["int"],
+             "float": saved["float"], "sub": lambda v, i: v[i]}
+    def apply(op, fn, *args, raising=False):
+        if raising:  # in the body of an exception test: an exception of the operand's is the body's
+            v = fn()
+        else:
+            try:
+                v = fn()
+            except BaseException as e:
+                return ["err", describe(e)]
+        try:
+            return ["ok", enc(v)]  # plain: the caller applies it
+        except BaseException:
+            pass
+        if raising:
+            r = there[op](v, *args)
+        else:
+            try:
+                r = there[op](v, *args)
+            except BaseException as e:
+                return ["err", describe(e)]
+        try:
+            return ["ok", ["R", enc(r)]]
+        except BaseException as e:
+            return ["err", describe(e)]
+    def apply_raising(op, fn, *args):
+        return apply(op, fn, *args, raising=True)
     # pytest's own fixtures that tests request (see _fixture_setup), as much of them as tests use; what they
     # change is undone before the next test statement, as pytest does after the test
     pending = []
@@ -758,7 +790,8 @@ def run_program(spec):
                "__ponder_classes__": classes, "__ponder_val_raising__": value_raising,
                "__ponder_items_raising__": items_raising,
                "__ponder_exc_type__": exc_type, "__ponder_monkeypatch__": MonkeyPatch,
-               "__ponder_capsys__": CapSys, "__ponder_tmp_path__": tmp_path}
+               "__ponder_capsys__": CapSys, "__ponder_tmp_path__": tmp_path, "__ponder_apply__": apply,
+               "__ponder_apply_raising__": apply_raising}
     for k, src in enumerate(spec["stmts"]):
         while pending:  # the last test's fixtures
             try:
@@ -1712,6 +1745,14 @@ _ORDERED_CONSTS = (list, tuple, str, bytes, dict)
 _ORDERED_CALLS = {"range", "sorted", "list", "tuple", "reversed", "enumerate", "zip"}
 
 
+def _hashable(v) -> bool:
+    try:
+        hash(v)
+    except TypeError:
+        return False
+    return True
+
+
 def _literal(expr: ast.expr):
     try:
         return True, ast.literal_eval(expr)
@@ -2045,7 +2086,13 @@ def _call(name: str, *args: ast.expr) -> ast.Call:
 
 
 # in the body of an exception test, an operand's exception propagates (see _AssertRewriter.visit_Assert)
-_RAISING = {"__ponder_val__": "__ponder_val_raising__", "__ponder_items__": "__ponder_items_raising__"}
+_RAISING = {"__ponder_val__": "__ponder_val_raising__", "__ponder_items__": "__ponder_items_raising__",
+            "__ponder_apply__": "__ponder_apply_raising__"}
+# Builtins the caller applies that the sandbox applies instead to an object of the program's (`len(stack)`,
+# `str(node)`, `assert stack`, `stack[0]`), as Python would call its methods; each result must be of the type the
+# builtin gives, which a plain value could give as well (a list of that length, the str itself, True, [item]), so
+# a program gains nothing by an object that lies: it could have returned that plain value
+_APPLIED_THERE = {"len": int, "str": str, "bool": bool, "int": int, "float": float, "sub": object}
 
 
 class _AssertRewriter(ast.NodeTransformer):
@@ -2131,6 +2178,8 @@ class _AssertRewriter(ast.NodeTransformer):
         records: list[ast.expr] = []
         self.top = records
         tree = self._expr(node.test, records)
+        if tree[0] == "leaf":  # `assert stack`: its truth
+            tree = ("call", "bool", [self._apply_there(tree, records, "bool")], {})
         if self.raise_body:
             # `with pytest.raises(ZeroDivisionError): assert div(1, 0) == 0`: an operand's exception is the
             # body's, so it propagates (caught as the assert's failure, the body would end normally), and an
@@ -2385,7 +2434,10 @@ class _AssertRewriter(ast.NodeTransformer):
         if isinstance(e, ast.BoolOp):
             return ("and" if isinstance(e.op, ast.And) else "or", [self._expr(v, records) for v in e.values])
         if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.Not):
-            return ("not", self._expr(e.operand, records))
+            operand = self._expr(e.operand, records)
+            if operand[0] == "leaf":  # `not stack`: its truth
+                operand = ("call", "bool", [self._apply_there(operand, records, "bool")], {})
+            return ("not", operand)
         if isinstance(e, ast.UnaryOp) and type(e.op) in _UNARY:
             return ("unary", type(e.op), self._expr(e.operand, records))
         if isinstance(e, ast.BinOp) and type(e.op) in _BINOPS:
@@ -2441,6 +2493,8 @@ class _AssertRewriter(ast.NodeTransformer):
             if name in _CONSUMES:  # `all(f(x) == y for y in ...)`: run through here and now (see _comp)
                 self.consumed.update(a for a in e.args if isinstance(a, ast.GeneratorExp))
             args = [self._expr(a, records) for a in e.args]
+            if name in _APPLIED_THERE and len(args) == 1 and not kwargs:
+                self._apply_there(args[0], records, name)
             for k, tree in enumerate(args):
                 if tree[0] == "leaf" and (name in ("zip", "__ponder_count_equal__") or k == 0 and (name in _ITERATES or
                                                                        name in ("min", "max") and len(args) == 1)):
@@ -2461,7 +2515,12 @@ class _AssertRewriter(ast.NodeTransformer):
                 g.is_async for g in e.generators):
             return self._comp(e, records)
         if isinstance(e, ast.Subscript) and not isinstance(e.slice, ast.Slice):
-            return ("sub", self._expr(e.value, records), self._expr(e.slice, records))
+            value, index = self._expr(e.value, records), self._expr(e.slice, records)
+            # `stack[0]`: an index the program may see, as any argument of a call; hashable, so that a plain
+            # value ({index: item}) could give the item as well
+            if index[0] == "const" and _hashable(index[1]):
+                self._apply_there(value, records, "sub", copy.deepcopy(e.slice))
+            return ("sub", value, index)
         if isinstance(e, ast.Subscript) and not any(
                 self._has_leaves(x) for x in (e.value, e.slice.lower, e.slice.upper, e.slice.step) if x is not None):
             bounds = [("const", None) if x is None else self._expr(x, records)
@@ -2505,6 +2564,17 @@ class _AssertRewriter(ast.NodeTransformer):
                 and self._of_excinfo(e.args[0])):
             return self._leaf(e, records)
         return None
+
+    def _apply_there(self, tree: tuple, records: list, op: str, *args: ast.expr) -> tuple:
+        """`tree`, one of the operands of builtin `op` the caller applies (see _APPLIED_THERE), with its record, if
+        a leaf, asking the sandbox to apply `op` itself when the value is no plain one (an object of the
+        program's): ["R", result] in place of the value (see _Evaluator.applied)."""
+        if tree[0] == "leaf":
+            rec = records[tree[1]]
+            if isinstance(rec, ast.Call) and isinstance(rec.func, ast.Name) and rec.func.id == "__ponder_val__":
+                rec.func.id = "__ponder_apply__"
+                rec.args = [ast.Constant(op), *rec.args, *args]
+        return tree
 
     def _leaf(self, e: ast.expr, records: list) -> tuple:
         """`e` run whole in the sandbox: its value is a record of the assert."""
@@ -2958,6 +3028,9 @@ class _Evaluator:
             self.spend(len(pairs) + 1)
             return _apply(dict, pairs)
         if kind == "call":
+            applied = self._applied(tree[1], tree[2][0], values) if len(tree[2]) == 1 else None
+            if applied is not None:
+                return applied[0]
             args = [self.eval(a, values, env) for a in tree[2]]
             result = _apply(_FUNCS[tree[1]], *args, **tree[3])
             self._charge(result)
@@ -3011,6 +3084,9 @@ class _Evaluator:
                 return gen  # lazy, like Python's: any() and all() stop early
             return _apply({"list": list, "set": set, "dict": dict}[tree[1]], gen)
         if kind == "sub":
+            applied = self._applied("sub", tree[1], values)
+            if applied is not None:
+                return applied[0]
             value, index = self.eval(tree[1], values, env), self.eval(tree[2], values, env)
             result = _apply(operator.getitem, value, index)
             if type(index) is slice:
@@ -3041,6 +3117,23 @@ class _Evaluator:
             self._charge(result)
             return result
         raise _TestFailed("bad tree")
+
+    def _applied(self, op: str, arg: tuple, values: list) -> tuple | None:
+        """(result,) where the sandbox applied builtin `op` to the program's object `arg` (see _APPLIED_THERE),
+        else None: a plain value, to which the caller applies it."""
+        if op not in _APPLIED_THERE or arg[0] != "leaf":
+            return None
+        payload = self._record(values, arg[1])
+        if not (isinstance(payload, list) and len(payload) == 2 and payload[0] == "R"):
+            return None
+        try:
+            result = _decode(payload[1])
+        except ValueError as e:
+            raise _TestFailed(str(e)) from None
+        want = _APPLIED_THERE[op]
+        if want is not object and type(result) is not want or want is int and result < 0 and op == "len":
+            raise _TestFailed(f"{op}: not a {want.__name__}")
+        return (result,)
 
     def _comp(self, tree, values, env):
         _, kind, levels, elt, slot = tree
