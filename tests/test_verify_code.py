@@ -223,6 +223,21 @@ def test_fractions_and_decimals_pass_as_the_exact_values_they_hold():
     assert check_code(blk(frac), "assert round(f(1, 3), 10 ** 8) > 0").reason == "failed test 1"
 
 
+def test_caller_work_on_a_programs_fractions_is_bounded():
+    # an integral Fraction as exponent is an int's power (2 ** Fraction(10 ** 9) built a 10 ** 9-bit number), and a
+    # sum of 1/p over many primes grows its denominator at every step: refused, never computed
+    prog = ("from fractions import Fraction\nfrom decimal import Decimal\ndef f(k):\n    return Fraction(k)\n"
+            "def inverses(n):\n    out, k = [], 2\n    while len(out) < n:\n        if all(k % p for p in out if p * p <= k):\n"
+            "            out.append(k)\n        k += 1\n    return [Fraction(1, p) for p in out]\n"
+            "def g():\n    return Decimal('1e4000')")
+    heavy = ["assert pow(2, f(10 ** 9)) > 0", "assert 2 ** f(10 ** 9) > 0", "assert 2 ** -f(10 ** 9) > 0",
+             "assert sum(inverses(3000)) > 0", "from fractions import Fraction\nassert Fraction(g() * g() * g()) > 0",
+             "from fractions import Fraction\nassert Fraction((1, 2)) > 0"]
+    light = ["assert f(2) ** 3 == 8 and 2 ** f(3) == 8", "assert sum(inverses(3)) == f(31) / 30"]
+    verdicts = _verdicts([(blk(prog), t) for t in heavy + light])
+    assert [v.reason for v in verdicts] == ["failed test 1"] * len(heavy) + ["passed 1/1"] * len(light)
+
+
 def test_re_match_of_a_programs_text_is_decided_by_the_caller():
     # a match object is no plain value to send: `assert re.fullmatch(..., f(x))` failed every honest program
     prog = "def f(n):\n    return 'ab' * n"

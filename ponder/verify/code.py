@@ -1210,6 +1210,7 @@ _MAX_WORK = 1 << 26  # all the caller-side work for one run, in the same units (
 # exact answer is small, and arithmetic on them here (gcds, text of 10 ** exponent) stays cheap
 _EXACT_BITS = 1 << 16
 _EXACT_DIGITS = 4300
+_MAX_FRACTIONS_SUMMED, _SUM_BITS = 10_000, 1 << 12  # sum() of Fractions (H(1000)'s denominator has 1,400 bits)
 class _Scope(dict):
     """The variables of one comprehension as the caller evaluates it. Python gives a comprehension one scope,
     its variables rebound item by item, and what it creates (a generator expression) reads the enclosing ones
@@ -1275,6 +1276,17 @@ def _sum(iterable, /, start=0):
         if len(start) + sum(len(x) for x in items) > _MAX_LEN:
             raise _TestFailed("sum too large")
         return type(start)(itertools.chain(start, *items))
+    if any(type(x) is fractions.Fraction for x in items):
+        # each addition reduces by a gcd of the total so far: 1/p for 10 ** 5 distinct primes p would grow it
+        # to millions of bits, each step slower than the last
+        total = start
+        for x in itertools.islice(items, _MAX_FRACTIONS_SUMMED + 1):
+            total += x
+            if type(total) is fractions.Fraction and total.denominator.bit_length() > _SUM_BITS:
+                raise _TestFailed("sum of fractions too large")
+        if len(items) > _MAX_FRACTIONS_SUMMED:
+            raise _TestFailed("sum of fractions too long")
+        return total
     return sum(items, start)
 
 
@@ -1294,6 +1306,8 @@ def _round(number, ndigits=None):
 
 def _power_check(a, b, mod=None) -> None:
     """Refuse a power whose result (or, modular, whose work) is out of proportion."""
+    if type(b) is fractions.Fraction and b.denominator == 1:  # `2 ** Fraction(-10 ** 9)` is exact: 1 / 2 ** 10 ** 9
+        b = abs(b.numerator)
     if type(a) is fractions.Fraction and isinstance(b, int):  # as large as the power of its larger part
         a, b = max(abs(a.numerator), a.denominator), abs(b)
     if not (isinstance(a, int) and isinstance(b, int)):
@@ -1345,10 +1359,12 @@ def _exact(cls):
     """Fraction(...) / Decimal(...) of the tests' values: ints, texts and the parts of Fractions kept small."""
     def call(*args):
         for x in args:
-            if (isinstance(x, (str, int)) and len(str(x) if isinstance(x, str) else "") > 2 * _EXACT_DIGITS
-                    or isinstance(x, int) and x.bit_length() > _EXACT_BITS
-                    or type(x) is fractions.Fraction and x.denominator.bit_length() > _EXACT_BITS):
-                raise _TestFailed(f"{cls.__name__}: argument too large")
+            if (type(x) not in (str, int, bool, float, fractions.Fraction, decimal.Decimal)
+                    or type(x) is str and len(x) > 2 * _EXACT_DIGITS
+                    or type(x) is int and x.bit_length() > _EXACT_BITS
+                    or type(x) is fractions.Fraction and x.denominator.bit_length() > _EXACT_BITS
+                    or type(x) is decimal.Decimal and x.is_finite() and abs(x.adjusted()) > _EXACT_DIGITS):
+                raise _TestFailed(f"{cls.__name__}: argument too large, or no number or text")
         return cls(*args)
     return call
 
@@ -2928,6 +2944,8 @@ class _Evaluator:
                 self.spend((bits // 64 + 1) ** 2)
         if type(a) is int and type(b) is int and op in (ast.Mult, ast.FloorDiv, ast.Mod):
             self.spend((a.bit_length() // 64 + 1) * (b.bit_length() // 64 + 1))  # schoolbook cost, roughly
+        if op is ast.Pow and fractions.Fraction in (type(a), type(b)):
+            _power_check(a, b)  # of a Fraction, or by an integral one
         if op is ast.Pow and isinstance(a, int) and isinstance(b, int) and b > 0:
             _power_check(a, b)
             size = 1 if abs(a) <= 1 else (a.bit_length() * b) // 64 + 1
