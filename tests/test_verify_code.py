@@ -724,14 +724,27 @@ def test_pytest_capsys_monkeypatch_and_tmp_path_are_provided():
                                             "passed 1/1"]
 
 
+def test_pytest_class_setup_method_and_teardown_method_run_around_each_test():
+    # a fresh object per test from setup_method (KodCode's class-design tests): every program got "unsupported"
+    tests = ("import solution\nfrom solution import Stack\nclass TestStack:\n    def setup_method(self, method):\n"
+             "        self.s = Stack()\n    def teardown_method(self):\n        solution.LOG.append(1)\n"
+             "    def test_push(self):\n        self.s.push(1)\n        assert self.s.size() == 1\n"
+             "    def test_empty(self):\n        assert self.s.size() == 0\n"
+             "def test_torn_down_twice():\n    assert len(solution.LOG) == 2\n")
+    good = "LOG = []\nclass Stack:\n    def __init__(self):\n        self.items = []\n    def push(self, x):\n" \
+           "        self.items.append(x)\n    def size(self):\n        return len(self.items)\n"
+    verdicts = _verdicts([(blk(good), tests), (blk(good.replace("append(x)", "extend([x, x])")), tests)])
+    assert [v.reason for v in verdicts] == ["passed 3/3", "failed test 1 (TestStack::test_push)"]
+
+
 def test_pytest_features_the_verifier_cannot_run_give_a_reason():
     cases = {"def test_x(request):\n    assert add(1, 2) == 3\n": "unsupported pytest fixture 'request' in test_x",
              "import pytest\n@pytest.mark.xfail\ndef test_x():\n    assert add(1, 2) == 3\n":
                  "unsupported pytest mark 'xfail' on test_x",
              "import functools\n@functools.lru_cache\ndef test_x():\n    assert add(1, 2) == 3\n":
                  "unsupported decorator on test_x",
-             "class TestX:\n    def setup_method(self):\n        self.k = 1\n    def test_x(self):\n"
-             "        assert add(1, 2) == 3\n": "unsupported setup_method in TestX",
+             "class TestX:\n    def setup_class(cls):\n        cls.k = 1\n    def test_x(self):\n"
+             "        assert add(1, 2) == 3\n": "unsupported setup_class in TestX",
              "import pytest\n@pytest.fixture\ndef k():\n    yield 1\ndef test_x(k):\n    assert add(k, 2) == 3\n":
                  "unsupported yield fixture 'k' in test_x",
              "import pytest\n@pytest.fixture(autouse=True)\ndef reset():\n    return None\n"

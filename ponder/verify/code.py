@@ -160,8 +160,9 @@ binds to a name. pytest's ``tmp_path`` (a fresh directory in the run's), ``monke
 a target ``"builtins.input"`` too, ``delattr``, ``setitem``, ``delitem``, ``setenv``, ``delenv``, ``chdir``,
 ``syspath_prepend``) and ``capsys`` (``readouterr()``: the program's output, a value of the program's) are
 made in the sandbox too, what they change undone before the next test. Its other fixtures (``request``...), other
-fixtures, those marks, other decorators, setup/teardown functions or methods and autouse fixtures are not run:
-every program gets a verdict saying so (``unsupported pytest fixture 'request' in test_x``) rather than a
+fixtures, those marks, other decorators, setup/teardown functions or methods (but a test class's
+``setup_method``/``teardown_method``, called around each of its tests as pytest does) and autouse fixtures are not
+run: every program gets a verdict saying so (``unsupported pytest fixture 'request' in test_x``) rather than a
 failure with no reason. A test defined twice is its last definition, as in pytest. The program's own functions
 ``test*`` are never collected.
 
@@ -4668,6 +4669,32 @@ def _unittest_class(stmt: ast.ClassDef, ut_mods: set[str]) -> tuple[list, list] 
     return body or [ast.Pass()], entries
 
 
+_XUNIT_METHODS = ("setup_method", "teardown_method")
+
+
+def _xunit_method(m: ast.stmt) -> bool:
+    """Whether `m` is a setup_method/teardown_method pytest calls as this one: a plain method of `self` and
+    maybe the test method."""
+    a = m.args
+    return (isinstance(m, ast.FunctionDef) and not m.decorator_list and not (a.posonlyargs or a.vararg
+            or a.kwonlyargs or a.kwarg or a.defaults) and 1 <= len(a.args) <= 2)
+
+
+def _xunit_call(cls: str, name: str, methods: dict) -> str:
+    """The statement that runs test method `name` of pytest class `cls` on a fresh instance, between its
+    setup_method and teardown_method (run whatever the test's end), as pytest does."""
+    def hook(n: str) -> str:
+        arg = f"__ponder_case__.{name}" if len(methods[n].args.args) == 2 else ""
+        return f"__ponder_case__.{n}({arg})"
+    if not any(n in methods for n in _XUNIT_METHODS):
+        return f"{cls}().{name}()"
+    call = f"__ponder_case__.{name}()"
+    if "teardown_method" in methods:
+        call = f"try:\n    {call}\nfinally:\n    {hook('teardown_method')}"
+    setup = f"{hook('setup_method')}\n" if "setup_method" in methods else ""
+    return f"__ponder_case__ = {cls}()\n{setup}{call}"
+
+
 def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
     """pytest's collection, for tests that define functions `test*` (or classes `Test*` with methods `test*`)
     and do not call them: the top-level statements of each module, as a list of statement lists (one per
@@ -4772,7 +4799,8 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
                 for m in stmt.body:
                     if isinstance(m, defs) and m.name.startswith("test") and final[m.name] is not m:
                         continue  # redefined further down the class
-                    if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and m.name in _SETUP_NAMES:
+                    if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and m.name in _SETUP_NAMES and not (
+                            m.name in _XUNIT_METHODS and _xunit_method(m)):
                         return bodies, [], f"unsupported {m.name} in {stmt.name}"
                     if not (isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and m.name.startswith("test")):
                         body.append(m)
@@ -4781,7 +4809,7 @@ def _collect_tests(modules: list[ast.Module]) -> tuple[list, list, str | None]:
                     if isinstance(got, str):
                         return bodies, [], got
                     body.extend(d for d, _ in got)
-                    entries.extend((label, f"{stmt.name}().{d.name}()", d) for d, label in got)
+                    entries.extend((label, _xunit_call(stmt.name, d.name, final), d) for d, label in got)
                 stmt.body = body or [ast.Pass()]
     if entries and around:
         return bodies, [], around
