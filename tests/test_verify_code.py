@@ -737,6 +737,19 @@ def test_pytest_class_setup_method_and_teardown_method_run_around_each_test():
     assert [v.reason for v in verdicts] == ["passed 3/3", "failed test 1 (TestStack::test_push)"]
 
 
+def test_pytest_yield_fixture_gives_its_value_and_tears_down_after_the_test():
+    # a fixture with a teardown after its `yield` gave every program an "unsupported yield fixture" verdict
+    tests = ("import pytest\nimport solution\n@pytest.fixture\ndef stack():\n    s = solution.Stack()\n    yield s\n"
+             "    solution.LOG.append(s.size())\n"
+             "def test_a(stack):\n    stack.push(1)\n    assert stack.size() == 1\n"
+             "def test_b(stack):\n    assert stack.size() == 0\n"
+             "def test_log():\n    assert solution.LOG == [1, 0]\n")
+    good = "LOG = []\nclass Stack:\n    def __init__(self):\n        self.items = []\n    def push(self, x):\n" \
+           "        self.items.append(x)\n    def size(self):\n        return len(self.items)\n"
+    verdicts = _verdicts([(blk(good), tests), (blk(good.replace("append(x)", "extend([x, x])")), tests)])
+    assert [v.reason for v in verdicts] == ["passed 3/3", "failed test 1 (test_a)"]
+
+
 def test_pytest_features_the_verifier_cannot_run_give_a_reason():
     cases = {"def test_x(request):\n    assert add(1, 2) == 3\n": "unsupported pytest fixture 'request' in test_x",
              "import pytest\n@pytest.mark.xfail\ndef test_x():\n    assert add(1, 2) == 3\n":
@@ -745,7 +758,7 @@ def test_pytest_features_the_verifier_cannot_run_give_a_reason():
                  "unsupported decorator on test_x",
              "class TestX:\n    def setup_class(cls):\n        cls.k = 1\n    def test_x(self):\n"
              "        assert add(1, 2) == 3\n": "unsupported setup_class in TestX",
-             "import pytest\n@pytest.fixture\ndef k():\n    yield 1\ndef test_x(k):\n    assert add(k, 2) == 3\n":
+             "import pytest\n@pytest.fixture\ndef k():\n    yield from [1]\ndef test_x(k):\n    assert add(k, 2) == 3\n":
                  "unsupported yield fixture 'k' in test_x",
              "import pytest\n@pytest.fixture(autouse=True)\ndef reset():\n    return None\n"
              "def test_x():\n    assert add(1, 2) == 3\n": "unsupported autouse fixture reset"}

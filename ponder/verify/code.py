@@ -153,7 +153,8 @@ nan_ok=])`` in an assert is built by the caller like the builtins above (a numbe
 dict of numbers; pytest's tolerances), so
 ``assert mean(xs) == pytest.approx(0.15)`` keeps its 0.15 here. ``@pytest.mark.skip`` leaves the test out;
 other marks are ignored, except ``skipif``/``xfail``/``usefixtures``. A ``@pytest.fixture`` of the tests' own
-that returns its value (no ``yield``, ``params=`` or ``autouse=``; it may request others of the kind) is made
+that returns or yields its value (no ``yield from``, ``params=`` or ``autouse=``; it may request others of the
+kind; what follows a ``yield`` runs before the next test statement, its exception ignored) is made
 afresh for each test that requests it, whatever its scope, by the tests' code in the sandbox (``data =
 data__ponder_fixture()`` at the top of the test), so a value it returns is the sandbox's, as any value a test
 binds to a name. pytest's ``tmp_path`` (a fresh directory in the run's), ``monkeypatch`` (``setattr``, with
@@ -783,6 +784,11 @@ def run_program(spec):
                 f.seek(0)
                 f.truncate()
             return collections.namedtuple("CaptureResult", "out err")(out, err)
+    def yielded(gen):
+        # a `yield` fixture: its value, its teardown later (pytest reports an error there apart from the test)
+        value = next(gen)
+        pending.append(lambda: next(gen, None))
+        return value
     def tmp_path():
         import pathlib, tempfile
         return pathlib.Path(tempfile.mkdtemp(dir=os.getcwd()))  # in the run's directory (the audit fence's too)
@@ -792,7 +798,7 @@ def run_program(spec):
                "__ponder_items_raising__": items_raising,
                "__ponder_exc_type__": exc_type, "__ponder_monkeypatch__": MonkeyPatch,
                "__ponder_capsys__": CapSys, "__ponder_tmp_path__": tmp_path, "__ponder_apply__": apply,
-               "__ponder_apply_raising__": apply_raising}
+               "__ponder_apply_raising__": apply_raising, "__ponder_yielded__": yielded}
     for k, src in enumerate(spec["stmts"]):
         while pending:  # the last test's fixtures
             try:
@@ -808,6 +814,11 @@ def run_program(spec):
             exec(compile(src, "<test>", "exec"), g)
         except BaseException as e:
             emit({"stmt": k, "err": describe(e)})
+    while pending:  # the last test's fixtures: a teardown's checks are reported too
+        try:
+            pending.pop()()
+        except BaseException:
+            pass
     emit({"done": True})
     ex(0)
 
@@ -4244,8 +4255,8 @@ def _reads(nodes: list[ast.AST], name: str) -> int:
 def _fixture(fn: ast.FunctionDef) -> ast.FunctionDef | str | None:
     """For a `@pytest.fixture` of the tests' own: the plain function that makes its value (named
     `<name>__ponder_fixture`, its arguments the fixtures it requests), or why it cannot be run; None for any
-    other function. Only fixtures that return their value: a `yield` one has a teardown, `params=` makes more
-    tests, `autouse=` runs around every test."""
+    other function. Not `params=` (it makes more tests), `autouse=` (it runs around every test), nor a `yield
+    from` one; a `yield` one's teardown runs before the next test statement (see _fixture_setup)."""
     decs = [d for d in fn.decorator_list
             if _func_name(d.func if isinstance(d, ast.Call) else d) == "pytest.fixture"]
     if not decs:
@@ -4261,7 +4272,7 @@ def _fixture(fn: ast.FunctionDef) -> ast.FunctionDef | str | None:
     todo: list[ast.AST] = list(fn.body)
     while todo:
         node = todo.pop()
-        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+        if isinstance(node, ast.YieldFrom):
             return f"unsupported yield fixture '{fn.name}'"
         todo.extend(c for c in ast.iter_child_nodes(node) if not isinstance(c, scopes))
     new = copy.deepcopy(fn)
@@ -4309,9 +4320,24 @@ def _fixture_setup(names: list[str], fixtures: dict, label: str) -> list[ast.stm
         why = visit(n)
         if why:
             return why
-    return [ast.Assign(targets=[ast.Name(n, ast.Store())], value=_call(f"__ponder_{n}__") if n not in fixtures
-                       else _call(f"{n}__ponder_fixture", *(ast.Name(dep.arg, ast.Load()) for dep in fixtures[n].args.args)))
-            for n in order]
+    def make(n: str) -> ast.expr:
+        if n not in fixtures:
+            return _call(f"__ponder_{n}__")
+        value = _call(f"{n}__ponder_fixture", *(ast.Name(dep.arg, ast.Load()) for dep in fixtures[n].args.args))
+        # a `yield` fixture's value is what it yields; the rest of it runs as the next statement starts
+        return _call("__ponder_yielded__", value) if _yields(fixtures[n]) else value
+    return [ast.Assign(targets=[ast.Name(n, ast.Store())], value=make(n)) for n in order]
+
+
+def _yields(fn: ast.FunctionDef) -> bool:
+    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+    todo: list[ast.AST] = list(fn.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Yield):
+            return True
+        todo.extend(c for c in ast.iter_child_nodes(node) if not isinstance(c, scopes))
+    return False
 
 
 def _expand_test(fn, owner: str | None, tables: dict, used: dict, fixtures: dict, bound: set[str]) -> list | str:
