@@ -750,6 +750,20 @@ def test_pytest_yield_fixture_gives_its_value_and_tears_down_after_the_test():
     assert [v.reason for v in verdicts] == ["passed 3/3", "failed test 1 (test_a)"]
 
 
+def test_parametrize_over_a_comprehension_of_the_tests_values_is_expanded_by_the_caller():
+    # `[(i, 2 * i) for i in range(5)]` gave every program an "unsupported parametrize values" verdict
+    double = blk("def f(x):\n    return 2 * x")
+    head = "import pytest\n@pytest.mark.parametrize('x,y', {})\ndef test_f(x, y):\n    assert f(x) == y\n"
+    cases = {"[(i, 2 * i) for i in range(5)]": "passed 5/5", "[(i, 3 * i) for i in range(5)]": "failed test 2 (test_f[2])",
+             "[(i, j) for i in range(2) for j in [i * 2]]": "passed 2/2",
+             # a value of the program's, or more cases than the caller writes out: as before
+             "[(i, f(i)) for i in range(3)]": "unsupported parametrize values (not a list written in the tests) on test_f",
+             "[(i, i) for i in range(10 ** 6)]":
+                 "unsupported parametrize values (not a list written in the tests) on test_f"}
+    verdicts = _verdicts([(double, head.format(values)) for values in cases])
+    assert [v.reason for v in verdicts] == list(cases.values())
+
+
 def test_pytest_features_the_verifier_cannot_run_give_a_reason():
     cases = {"def test_x(request):\n    assert add(1, 2) == 3\n": "unsupported pytest fixture 'request' in test_x",
              "import pytest\n@pytest.mark.xfail\ndef test_x():\n    assert add(1, 2) == 3\n":

@@ -131,7 +131,8 @@ and the call raised nothing; reasons name it (``failed test 2 (test_neg)``, ``Te
 function with no assert is called, and its exception fails the run (``error in test_smoke``), but it is no
 test of its own: that it returned is no evidence the caller can trust (a program can forge the end of the
 run), so it is not counted in ``passed N/N``. ``@pytest.mark.parametrize`` with a list (or tuple) of cases
-written in the tests, or a top-level name bound once to one (``CASES = [...]``), is expanded in the caller
+written in the tests, or a top-level name bound once to one (``CASES = [...]``), or a comprehension of the
+tests' own values (``[(i, 2 * i) for i in range(5)]``, built by the caller; at most 1000), is expanded in the caller
 into one function per case (stacked decorators: every combination; ``pytest.param(..., id=)`` too), named
 ``test_add[K]`` for case K: each argument's value is written into the body where it is read, so ``assert
 add(a, b) == expected`` becomes ``assert add(1, 2) == 3`` and the 3 stays in the caller (and so is a value of
@@ -3281,7 +3282,8 @@ def _used_names(modules: list[ast.Module]) -> set[str]:
     return names
 
 
-def _parametrize(dec: ast.expr, tables: dict) -> tuple[list[str], list[dict], str | None] | str:
+def _parametrize(dec: ast.expr, tables: dict,
+                 bound: set[str] = frozenset()) -> tuple[list[str], list[dict], str | None] | str:
     """The argument names, the cases (name -> value expression) and the top-level table they were read from, if
     any, of a `@pytest.mark.parametrize`, or why not. Values stay expressions of the test's: literal ones are
     then decided by the caller like any other."""
@@ -3302,6 +3304,8 @@ def _parametrize(dec: ast.expr, tables: dict) -> tuple[list[str], list[dict], st
     table = None
     if isinstance(values_node, ast.Name) and values_node.id in tables:  # `CASES = [...]` at the top level
         table, values_node = values_node.id, tables[values_node.id]
+    if isinstance(values_node, (ast.ListComp, ast.GeneratorExp)):  # `[(i, i * i) for i in range(5)]`
+        values_node = _caller_list(values_node, bound)
     if (not isinstance(values_node, (ast.List, ast.Tuple))
             or any(isinstance(x, ast.Starred) for x in values_node.elts)):
         return "unsupported parametrize values (not a list written in the tests)"
@@ -3321,6 +3325,21 @@ def _parametrize(dec: ast.expr, tables: dict) -> tuple[list[str], list[dict], st
             return "parametrize case of the wrong length"
         cases.append(dict(zip(names, values)))
     return names, cases, table
+
+
+def _caller_list(node: ast.expr, bound: set[str]) -> ast.expr:
+    """A comprehension of the tests' own values (no name of the program's or theirs but the builtins the caller
+    applies), built here and written as the list it gives; else `node` as it is."""
+    rw = _AssertRewriter(0, set(bound))
+    records: list = []
+    try:
+        tree = rw._expr(node, records)
+        if records or rw.top or rw.unsupported or tree[0] != "caller_comp":
+            return node
+        items = list(itertools.islice(_Evaluator().eval(tree, []), _MAX_UNROLL_ITEMS + 1))
+        return node if len(items) > _MAX_UNROLL_ITEMS else _value_ast(items)
+    except (_TestFailed, ValueError, TypeError, RecursionError):
+        return node
 
 
 def _immutable(v) -> bool:
@@ -4357,7 +4376,7 @@ def _expand_test(fn, owner: str | None, tables: dict, used: dict, fixtures: dict
         if mark in _UNSUPPORTED_MARKS:
             return f"unsupported pytest mark '{mark}' on {label}"
         if mark == "parametrize":
-            got = _parametrize(dec, tables)
+            got = _parametrize(dec, tables, bound)
             if isinstance(got, str):
                 return f"{got} on {label}"
             sets.append(got[:2])
