@@ -70,6 +70,20 @@ def test_stdio_cases_compare_whole_output():
     assert check_code(blk(prog), apps).reason == "failed test 2"
 
 
+def test_apps_call_based_problems_call_the_function_or_solution_method():
+    # {"fn_name": ..., "inputs": [[args]], "outputs": [...]} (APPS/TACO's LeetCode-style problems) was refused
+    tests = {"fn_name": "add", "inputs": [[1, 2], [[1], [2]]], "outputs": [3, [[1, 2]]]}
+    ok = ["def add(a, b):\n    return a + b", "class Solution:\n    def add(self, a, b):\n        return a + b",
+          "def add(a, b):\n    return tuple(a + b) if isinstance(a, list) else a + b"]  # a tuple is its list, as APPS
+    bad = ["def add(a, b):\n    return a * 2 if isinstance(a, int) else a + b", "def add(a, b):\n    return [3]"]
+    verdicts = _verdicts([(blk(p), tests) for p in ok + bad])
+    assert [v.reason for v in verdicts] == ["passed 2/2"] * len(ok) + ["failed test 1", "failed test 1"]
+    with pytest.raises(PonderError, match="'fn_name' must be a function's name"):
+        check_code(blk(ok[0]), {**tests, "fn_name": "1x"})
+    with pytest.raises(PonderError, match="'input' must be a string"):  # an empty fn_name: stdio cases, as before
+        check_code(blk(ok[0]), {**tests, "fn_name": ""})
+
+
 def test_stdio_output_past_the_fixed_cap_is_reported_as_such():
     flood = "import sys\nsys.stdout.write('x' * (17 << 20))"  # past MAX_STDOUT_BYTES (16 MiB)
     assert check_code(blk(flood), [{"input": "", "output": "x"}]).reason == "output limit exceeded"

@@ -275,6 +275,7 @@ import functools
 import hashlib
 import itertools
 import json
+import keyword
 import math
 import operator
 import os
@@ -4934,7 +4935,36 @@ def _plan(tests) -> dict:
         raise PonderError("code tests: an expression nested too deeply to plan (Python's recursion limit)") from None
 
 
+def _call_based(tests: dict) -> str:
+    """APPS/TACO's call-based problems (`{"fn_name": "f", "inputs": [[args], ...], "outputs": [result, ...]}`) as
+    the asserts they stand for: the function, or the method of the program's `class Solution` (LeetCode-style),
+    called with each case's arguments, its result compared as APPS compares it (a tuple as a list; an output
+    written as `[result]` matches `result` too). The results stay in the caller, as any literal expected value."""
+    fn, ins, outs = tests["fn_name"], tests["inputs"], tests["outputs"]
+    if not fn.isidentifier() or keyword.iskeyword(fn):
+        raise PonderError(f"code tests: 'fn_name' must be a function's name, got {fn!r:.40}")
+    if not isinstance(ins, list) or not isinstance(outs, list) or len(ins) != len(outs):
+        raise PonderError("code tests: 'inputs' and 'outputs' must be lists of equal length")
+    call = f"(Solution().{fn} if isinstance(globals().get('Solution'), type) else {fn})"
+    lines = []
+    for k, (args, out) in enumerate(zip(ins, outs)):
+        if not isinstance(args, list):
+            raise PonderError(f"code tests: case {k + 1}: the inputs of a call-based problem must be a list of "
+                              f"arguments, got {type(args).__name__} {args!r:.40}")
+        targets = [out] + (out[:1] if isinstance(out, list) else [])
+        alts = [a for t in targets for a in ([t, tuple(t)] if isinstance(t, list) else [t])]
+        try:
+            args_src, alts_src = ast.unparse(_value_ast(args)), ast.unparse(_value_ast(tuple(alts)))
+        except (ValueError, RecursionError):
+            raise PonderError(f"code tests: case {k + 1}: inputs and outputs must be plain data") from None
+        lines.append(f"assert {call}(*{args_src}) in {alts_src}")
+    return "\n".join(lines) or "pass"
+
+
 def _make_plan(tests) -> dict:
+    if (isinstance(tests, dict) and isinstance(tests.get("fn_name"), str) and tests["fn_name"]  # (stdio: absent, "")
+            and "inputs" in tests and "outputs" in tests):
+        tests = _call_based(tests)
     if isinstance(tests, dict) and "inputs" in tests and "outputs" in tests:  # APPS-style columns
         ins, outs = tests["inputs"], tests["outputs"]
         if not isinstance(ins, list) or not isinstance(outs, list) or len(ins) != len(outs):
@@ -5242,7 +5272,8 @@ def check_code(completion, tests, *, timeout: float = 5.0, memory_mb: int = MEMO
     `tests`: assert source (a str, or a list of str, one or more statements each; every `assert` is one test, or,
     in pytest-style tests, every function `test*` the tests define and do not call, and in unittest-style ones every
     method `test*` of a TestCase class, see the module docstring) or
-    stdin/stdout cases `[{"input": ..., "output": ...}]` (or APPS-style `{"inputs": [...], "outputs": [...]}`).
+    stdin/stdout cases `[{"input": ..., "output": ...}]` (or APPS-style `{"inputs": [...], "outputs": [...]}`; with a
+    "fn_name", APPS's call-based problems: `inputs` the argument lists of calls of that function or `Solution` method).
     `timeout` is wall-clock seconds per run: the whole assert program, or each stdio case. Bad completions give a
     Verdict with a reason, never an exception; bad `tests` raise PonderError. Reasons: "passed N/N",
     "failed test K", "timeout", "crashed", "sandbox violation", "no code block", "syntax error", "too long",
