@@ -252,6 +252,22 @@ def test_caller_work_on_a_programs_fractions_is_bounded():
     assert [v.reason for v in verdicts] == ["failed test 1"] * len(heavy) + ["passed 1/1"] * len(light)
 
 
+def test_deques_pass_as_the_deques_they_are():
+    # `assert f() == deque([1, 2])` failed every honest program: a deque was no plain value, the test's deque the
+    # sandbox's to build
+    prog = "from collections import deque\ndef f(n):\n    return deque(range(n), maxlen=5)"
+    ok = ["from collections import deque\nassert f(2) == deque([0, 1])", "import collections\n"
+          "assert f(7) == collections.deque([2, 3, 4, 5, 6])\nassert f(7).maxlen == 5\nassert list(f(2)) == [0, 1]"]
+    bad = ["from collections import deque\nassert f(2) == [0, 1]",  # a deque is no list, as in Python
+           "from collections import deque\nassert f(2) * 10 ** 9 == deque()"]  # refused, never built
+    liars = [("from collections import deque\nclass L(deque):\n    def __eq__(self, o):\n        return True\n"
+              "    def __iter__(self):\n        return iter([0, 1])\ndef f(n):\n    return L([9])", ok[0]),
+             ("import collections\nreal = collections.deque\ncollections.deque = lambda *a, **k: real([7])\n"
+              "def f(n):\n    return real([7])", ok[0])]
+    verdicts = _verdicts([(blk(prog), t) for t in ok + bad] + [(blk(p), t) for p, t in liars])
+    assert [v.correct for v in verdicts] == [True] * len(ok) + [False] * (len(bad) + len(liars)), verdicts
+
+
 def test_re_match_of_a_programs_text_is_decided_by_the_caller():
     # a match object is no plain value to send: `assert re.fullmatch(..., f(x))` failed every honest program
     prog = "def f(n):\n    return 'ab' * n"

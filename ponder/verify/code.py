@@ -54,7 +54,8 @@ holds, read through the base type's methods; an object with an always-true ``__e
 fails, an ``int`` subclass with one is its int value; a NumPy scalar or array is its ``tolist()``, so the sandbox is
 more lenient than Python with it: ``np.bool_(True) is True`` and ``np.arange(3) == [0, 1, 2]`` hold; a ``Fraction``
 or ``Decimal`` is the ints of its numerator and denominator, or its text, read through the real class's methods,
-rebuilt here if small: parts of at most 65,536 bits, 4,300 digits and exponent), and the
+rebuilt here if small: parts of at most 65,536 bits, 4,300 digits and exponent; a ``deque`` its items and maxlen),
+and the
 CALLER rebuilds the values and applies ``==``/``<``/``in``/``not``/``and``, builtins such as
 ``isinstance``/``len``/``sorted``/``all``... itself (an argument they iterate, ``list(f(x))``, goes as the items of
 the generator or map the program returned; a ``zip`` of values all the program's, ``zip(it, it)``, runs whole
@@ -65,7 +66,7 @@ by the caller too: in the sandbox the program could run that operand and return 
 NumPy's ``allclose``/``isclose``/``array_equal``/``array_equiv``/``array``/``asarray``/``all``/``any`` (and
 ``.all()``/``.any()`` of such a call or of a comparison) and ``np.testing``'s
 ``assert_allclose``/``assert_array_equal``/``assert_equal``/``assert_(array_)almost_equal`` (such a statement is
-an assert), ``json.loads``/``dumps``, ``collections.Counter``/``OrderedDict``, ``copy.copy``/``deepcopy``,
+an assert), ``json.loads``/``dumps``, ``collections.Counter``/``OrderedDict``/``deque``, ``copy.copy``/``deepcopy``,
 ``statistics.mean``/``median``/``fmean``, ``fractions.Fraction``, ``decimal.Decimal``, ``string``'s constants
 and ``re.match``/``fullmatch``/``search`` of a pattern written in the tests (a match object is no plain value;
 its pattern bounded as ``match=``'s below), which the program could replace in the sandbox
@@ -450,6 +451,10 @@ def enc(v, depth=0, _type=type, _hex=hex, _len=len, _sub=issubclass, _int=int.__
         n, d = F.numerator.__get__(v), F.denominator.__get__(v)
         if _type(n) is int and _type(d) is int:
             return ["q", _hex(n), _hex(d)]
+    Q = getattr(_mods.get("collections"), "__dict__", {}).get("deque")  # a deque: its items and maxlen
+    if Q is not None and any(c is Q for c in mro):
+        n = Q.maxlen.__get__(v)
+        return ["Q", [enc(x, depth + 1) for x in Q.__iter__(v)], None if n is None else _hex(_int(n))]
     if D is not None and any(c is D for c in mro):
         text = D.__str__(v)
         if _type(text) is str:
@@ -1601,7 +1606,7 @@ _FUNCS.update({"numpy.array": _np("array", "array"), "numpy.asarray": _np("asarr
                   for n in ("assert_allclose", "assert_array_equal", "assert_equal", "assert_almost_equal",
                             "assert_array_almost_equal")},
                "json.loads": _json_loads, "json.dumps": json.dumps, "collections.Counter": collections.Counter,
-               "collections.OrderedDict": collections.OrderedDict, "copy.copy": copy.copy,
+               "collections.OrderedDict": collections.OrderedDict, "collections.deque": collections.deque, "copy.copy": copy.copy,
                "copy.deepcopy": copy.deepcopy, "statistics.mean": _stat(statistics.mean),
                "statistics.median": _stat(statistics.median), "statistics.fmean": _stat(statistics.fmean)})
 _NP_TESTING = frozenset(n for n in _FUNCS if n.startswith("numpy.testing."))
@@ -2800,6 +2805,8 @@ def _decode(x, depth: int = 0):
             if not v.is_finite() or (len(v.as_tuple().digits) <= _EXACT_DIGITS
                                      and abs(v.as_tuple().exponent) <= _EXACT_DIGITS):
                 return v
+        if tag == "Q" and isinstance(x[1], list) and (x[2] is None or isinstance(x[2], str)):  # a deque
+            return collections.deque([_decode(i, depth + 1) for i in x[1]], None if x[2] is None else int(x[2], 16))
         if tag == "A":  # a NumPy array: the list it holds (a 0-d one, its number)
             v = _decode(x[1], depth + 1)
             return _Array(v) if type(v) is list else v
@@ -2808,7 +2815,7 @@ def _decode(x, depth: int = 0):
     raise ValueError("malformed value")
 
 
-_CONTAINERS = (list, tuple, set, frozenset, dict)
+_CONTAINERS = (list, tuple, set, frozenset, dict, collections.deque)
 _SIZED = (str, bytes, *_CONTAINERS)  # what _deep_len counts by length
 _SCALARS = frozenset({int, float, complex, bool, type(None)})  # never _SIZED
 
@@ -2966,7 +2973,7 @@ class _Evaluator:
             self.spend(b.bit_length() * size)  # squarings, each at most as big as the result
         if op is ast.LShift and isinstance(a, int) and isinstance(b, int) and a and b > _MAX_BITS - a.bit_length():
             raise _TestFailed("shift too large")
-        seqs = (str, bytes, list, tuple)
+        seqs = (str, bytes, list, tuple, collections.deque)
         if op is ast.Mult:
             for seq, n in ((a, b), (b, a)):
                 if isinstance(seq, seqs) and not isinstance(seq, _Array) and type(n) is int and n > 0:
