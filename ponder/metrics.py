@@ -215,7 +215,17 @@ def majority_vote(
         raise PonderError("majority_vote: no answers to vote on")
     sizes: dict[str | None, float] = {}
     for rep, v in zip(reps, votes):
-        sizes[rep] = v
+        # a custom equal's list or dict answer is no dict key (a bare "unhashable type"): keyed by its repr, kept
+        # apart from a text cluster written the same (two clusters equal as keys are one: `rep == a` merged them)
+        try:
+            key = rep if rep not in sizes else None
+        except TypeError:
+            key = None
+        if key is None:
+            key = repr(rep)
+            while key in sizes:
+                key += "'"
+        sizes[key] = v
     if none_votes:
         sizes[None] = none_votes
     if not reps:

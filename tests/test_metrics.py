@@ -750,3 +750,12 @@ def test_accuracy_intervals_contain_the_estimate_and_are_monotone():
     for p in (0.0, 0.25, 0.5, 0.75, 1.0):
         widths = [wilson_ci(round(p * n), n)[2] - wilson_ci(round(p * n), n)[1] for n in (4, 8, 16, 32, 64, 128)]
         assert all(a > b for a, b in zip(widths, widths[1:])), (p, widths)
+
+
+def test_majority_vote_sizes_keep_every_cluster_of_unhashable_answers():
+    # a custom equal's list answers failed as a bare "unhashable type"
+    ans, used, sizes = majority_vote([[1, 2], [3], [1, 2]], equal=lambda a, b: a == b)
+    assert ans == [1, 2] and used == 3 and sizes == {"[1, 2]": 2, "[3]": 1}
+    ans, _, sizes = majority_vote(["[3]", [3], [3]], equal=lambda a, b: a == b)  # a text cluster written the same
+    assert ans == [3] and sorted(sizes.values()) == [1, 2]
+    assert majority_vote(["7", "3", "7"])[2] == {"7": 2, "3": 1}  # text answers keep their own keys
