@@ -400,6 +400,19 @@ def test_load_an_indented_json_object(tmp_path):
     assert [x["answer"] for x in load_dataset(p)] == ["1", "2", "3"]  # JSON Lines named .json: still rows
 
 
+def test_an_indented_json_object_with_an_error_names_its_line(tmp_path):
+    """A hand-edited .json object with a trailing comma failed as "FILE:1: invalid JSON ... (column 2) ... name it
+    .json", the wrong line and advice for a file so named; one opened on a line of its own and closed on the next
+    (no final newline) was refused so too, though valid."""
+    p = tmp_path / "d.json"
+    p.write_text('{\n  "problem": "p",\n  "answer": "1",\n}\n')
+    with pytest.raises(PonderError) as e:
+        load_dataset(p)
+    assert str(e.value) == f"{p}:4: invalid JSON: Expecting property name enclosed in double quotes (column 1)"
+    p.write_text('{\n"problem": "p", "answer": "1"}')
+    assert [(x["prompt"], x["answer"]) for x in load_dataset(p)] == [("p", "1")]
+
+
 def test_load_math500_layout(tmp_path):
     row = {"problem": "What is $1+1$?", "solution": "It is $2$.", "answer": "2", "subject": "Algebra",
            "level": 1, "unique_id": "test/algebra/1.json"}

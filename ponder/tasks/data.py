@@ -116,6 +116,12 @@ def _read_jsonl(path: Path, limit: int | None = None) -> list[tuple[str, dict]]:
                     one = _one_json_object(raw)
                     if one is not None:  # one object over several lines (indented): one row, not "invalid JSON"
                         return [(f"{path}:1", one)]
+                    if head and head[-1].removeprefix(_BOM).strip() == b"{":
+                        # an object opened on a line of its own, over 2 lines or with an error (a trailing comma):
+                        # read line by line it failed at line 1, column 2, with advice to name it .json, which it is
+                        one = _whole_json_object(path, raw)
+                        if one is not None:
+                            return [(f"{path}:1", one)]
                     lines = io.BytesIO(raw)
             # lines end at "\n" only (binary line iteration): str.splitlines() would also split at U+2028,
             # U+0085 and other characters that JSON strings may hold unescaped (json.dumps(...,
@@ -160,6 +166,18 @@ def _one_json_object(raw: bytes) -> dict | None:
         obj = json.loads(raw.decode("utf-8-sig"))
     except (ValueError, RecursionError):  # (UnicodeDecodeError and JSONDecodeError are ValueErrors)
         return None
+    return obj if isinstance(obj, dict) else None
+
+
+def _whole_json_object(path: Path, raw: bytes) -> dict | None:
+    """The file read as one JSON document: the object it is, else None (not an object, or not UTF-8, which the line
+    reader names by line and byte); invalid JSON is an error at its line and column in the file."""
+    try:
+        obj = _loads(raw.decode("utf-8-sig"), f"{path}:1")
+    except UnicodeDecodeError:
+        return None
+    except json.JSONDecodeError as e:
+        raise PonderError(f"{path}:{e.lineno}: invalid JSON: {e.msg} (column {e.colno})") from None
     return obj if isinstance(obj, dict) else None
 
 
