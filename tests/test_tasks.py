@@ -1078,3 +1078,22 @@ def test_a_float32_parquet_answer_is_the_number_written(tmp_path):
     assert [x["answer"] for x in load_dataset(tmp_path / "f.parquet", limit=2)] == want[:2]
     pytest.importorskip("pandas")  # the fallback without pyarrow
     assert [str(r["answer"]) for r in _read_parquet_pandas(tmp_path / "f.parquet")] == want
+
+
+def test_a_float32_nested_in_a_parquet_struct_or_list_is_the_number_written(tmp_path):
+    """verl's reward_model {"ground_truth": 1.1} as a float32 in a struct gave the gold "1.100000023841858"
+    (only a float32 column was read as the number written); lists of float32 came widened too."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+
+    f32 = pa.float32()
+    rm = pa.array([{"ground_truth": 1.1, "w": 0.3}, {"ground_truth": 3.4028234663852886e38, "w": None}],
+                  pa.struct([("ground_truth", f32), ("w", pa.float64())]))
+    nums = pa.array([[0.3, None, 2.5], []], pa.list_(f32))
+    chat = [[{"role": "user", "content": "q"}]] * 2
+    pq.write_table(pa.table({"prompt": chat, "reward_model": rm, "nums": nums, "id": ["a", "b"]}),
+                   tmp_path / "v.parquet")
+    items = load_dataset(tmp_path / "v.parquet")
+    assert [x["answer"] for x in items] == ["1.1", "3.4028235e+38"]
+    assert [x["reward_model"]["w"] for x in items] == [0.3, None]  # (float64 as it is)
+    assert [x["nums"] for x in items] == [[0.3, None, 2.5], []]

@@ -28,6 +28,7 @@ import itertools
 import json
 import math
 import numbers
+import struct
 import sys
 import zlib
 from pathlib import Path
@@ -226,10 +227,54 @@ def _pylist(table) -> list[dict]:
 
     if isinstance(table, pa.RecordBatch):
         table = pa.Table.from_batches([table])
+    nested = []  # fields holding float32 inside a struct or list: verl's reward_model {"ground_truth": 1.1}
     for i, field in enumerate(table.schema):
         if pa.types.is_float32(field.type):
             table = table.set_column(i, field.name, table.column(i).cast(pa.string()).cast(pa.float64()))
-    return table.to_pylist()
+        elif _has_float32(field.type):
+            nested.append(field)
+    rows = table.to_pylist()
+    for field in nested:
+        for row in rows:
+            row[field.name] = _float32_written(row[field.name], field.type)
+    return rows
+
+
+def _has_float32(t) -> bool:
+    import pyarrow as pa
+
+    if pa.types.is_float32(t):
+        return True
+    if pa.types.is_struct(t):
+        return any(_has_float32(t.field(j).type) for j in range(t.num_fields))
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return _has_float32(t.value_type)
+    return pa.types.is_map(t) and _has_float32(t.item_type)
+
+
+def _float32_written(value, t):
+    """`value` (of pyarrow type `t`) with each float32 in it as its shortest text read as a float (1.1, not
+    1.100000023841858), as _pylist makes a float32 column's."""
+    import pyarrow as pa
+
+    if value is None:
+        return None
+    if pa.types.is_float32(t):
+        for digits in range(1, 10):  # (9 significant digits always give a float32 back)
+            x = float(f"{value:.{digits}g}")
+            try:
+                if struct.unpack("f", struct.pack("f", x))[0] == value:
+                    return x
+            except OverflowError:  # (3.4028235e+38, float32's largest rounded up, is past its range)
+                pass
+        return value
+    if pa.types.is_struct(t):
+        return {f.name: _float32_written(value.get(f.name), f.type) for f in t}
+    if pa.types.is_map(t):
+        return [(k, _float32_written(v, t.item_type)) for k, v in value]
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return [_float32_written(v, t.value_type) for v in value]
+    return value
 
 
 def _read_parquet_pandas(path: Path, engine: str = "auto") -> list[dict]:
