@@ -227,7 +227,7 @@ def _scaling_figure(curves: list[dict], xfield: str, xlabel: str) -> Figure | No
     methods = sorted({c["method"] for c in curves})
     colors = [f"C{i % 10}" for i in range(len(models))]
     markers = "osD^v<>Pp*hX"
-    drawn = 0
+    drawn, bars = [], False
     for c, owner in zip(curves, owners):
         pts = [p for p in c["points"] if _is_num(p.get(xfield)) and p[xfield] > 0]
         if not pts:
@@ -237,12 +237,13 @@ def _scaling_figure(curves: list[dict], xfield: str, xlabel: str) -> Figure | No
         yerr = None
         if all(_is_num(p.get("lo")) and _is_num(p.get("hi")) for p in pts):
             yerr = [[max(0.0, p["accuracy"] - p["lo"]) for p in pts], [max(0.0, p["hi"] - p["accuracy"]) for p in pts]]
+            bars = True
         ax.errorbar(
             x, y, yerr=yerr, color=colors[models.index(owner)], marker=markers[methods.index(c["method"]) % len(markers)],
             linestyle="-" if c["kind"] == "sequential" else "--", capsize=3, markersize=5, linewidth=1.5,
             label=_plain(f"{owner} · {c['method']} ({c['kind']})"),
         )
-        drawn += 1
+        drawn.append(c)
     if not drawn:
         return None
     ax.set_xscale("log")
@@ -261,9 +262,11 @@ def _scaling_figure(curves: list[dict], xfield: str, xlabel: str) -> Figure | No
     ax.set_ylabel("accuracy")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8, loc="best")
-    kinds = {c["kind"] for c in curves}  # (the key names only the line styles drawn)
+    # the key names only the line styles and bars this plot draws (the latency plot leaves out curves without
+    # latencies: it keyed their dashes, and bars where no curve had an interval)
+    kinds = {c["kind"] for c in drawn}
     styles = "; ".join(s for k, s in (("sequential", "solid: sequential"), ("parallel", "dashed: parallel")) if k in kinds)
-    ax.set_title(f"accuracy vs {xlabel}  ({styles}; bars: 95% CI)", fontsize=10)
+    ax.set_title(f"accuracy vs {xlabel}  ({styles}{'; bars: 95% CI' if bars else ''})", fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -521,3 +521,18 @@ def test_integer_verdicts_from_another_tool_count_as_verdicts(tmp_path):
     doc = write_html_report(d).read_text()
     assert "1 of 2 judged correct" in doc
     assert doc.count('badge ok">correct') == 1 and doc.count('badge bad">wrong') == 1 and doc.count("no verdict") == 1
+
+
+def test_a_scaling_plots_title_keys_only_what_that_plot_draws():
+    """The latency plot of sequential curves with latencies beside parallel ones without drew solid lines only, and
+    its title keyed "dashed: parallel" too; a plot without intervals drew no bars, and its title keyed "bars"."""
+    from ponder.report import _check_curves, _scaling_figure
+    seq = {"model": "m", "method": "budget", "kind": "sequential",
+           "points": [{"tokens": t, "accuracy": 0.5, "latency": t / 100} for t in (100, 200)]}
+    par = {"model": "m", "method": "vote", "kind": "parallel",
+           "points": [{"tokens": t, "accuracy": 0.6, "lo": 0.5, "hi": 0.7} for t in (100, 200)]}
+    curves = _check_curves([seq, par])
+    latency = _scaling_figure(curves, "latency", "s").axes[0].get_title()
+    assert "solid: sequential" in latency and "parallel" not in latency and "bars" not in latency
+    tokens = _scaling_figure(curves, "tokens", "t").axes[0].get_title()
+    assert "solid: sequential; dashed: parallel" in tokens and "bars: 95% CI" in tokens
