@@ -492,17 +492,15 @@ def _kv_table(pairs: list[tuple[str, object]], with_ci: bool, level: str = "95%"
 
 
 def _rows_table(rows: list[dict], max_rows: int, cls: str = "") -> str:
-    """A table of JSON rows (union of keys as columns), evenly thinned to max_rows incl. first and last."""
+    """A table of JSON rows (union of all rows' keys as columns), evenly thinned to max_rows incl. first and last."""
     if len(rows) > max_rows:
         idx = sorted({round(i) for i in np.linspace(0, len(rows) - 1, max_rows)})
         shown = [rows[i] for i in idx]
     else:
         shown = list(rows)
-    cols: list[str] = []
-    for r in shown:
-        for k in r:
-            if k not in cols:
-                cols.append(k)
+    # every row's keys (in first-seen order): a metric logged at a few steps (evaluations) lost its column when
+    # thinned out
+    cols = list(dict.fromkeys(k for r in rows for k in r))
     head = "".join(f"<th>{_e(c)}</th>" for c in cols)
     body = []
     for r in shown:

@@ -536,3 +536,13 @@ def test_a_scaling_plots_title_keys_only_what_that_plot_draws():
     assert "solid: sequential" in latency and "parallel" not in latency and "bars" not in latency
     tokens = _scaling_figure(curves, "tokens", "t").axes[0].get_title()
     assert "solid: sequential; dashed: parallel" in tokens and "bars: 95% CI" in tokens
+
+
+def test_the_thinned_metrics_table_has_a_column_for_every_logged_key(tmp_path):
+    """A metric logged at a few steps (an evaluation every N steps) fell between the rows a long run's table shows
+    and its column was left out: neither the plot (not a known curve) nor the table said it was logged."""
+    rows = [{"step": s, "loss": 1.0 / s} for s in range(1, 101)]
+    rows[6]["eval/pass_at_8"] = 0.25
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    doc = write_html_report(tmp_path).read_text(encoding="utf-8")
+    assert "showing 15 of 100 rows" in doc and "<th>eval/pass_at_8</th>" in doc
