@@ -1097,3 +1097,24 @@ def test_a_float32_nested_in_a_parquet_struct_or_list_is_the_number_written(tmp_
     assert [x["answer"] for x in items] == ["1.1", "3.4028235e+38"]
     assert [x["reward_model"]["w"] for x in items] == [0.3, None]  # (float64 as it is)
     assert [x["nums"] for x in items] == [[0.3, None, 2.5], []]
+
+
+def test_arith_commutative_twins_across_the_split_are_as_documented():
+    """ponder/tasks/__init__.py documents the share of arith test items whose operands of a + or x, swapped, make a
+    train problem (a near-duplicate the split cannot see): measured here, so the figure stays true."""
+    from ponder.tasks import split_of
+    from ponder.tasks.arith import _acceptable, parse, render
+
+    def swaps(tree):
+        if isinstance(tree, int):
+            return
+        op, left, right = tree
+        if op in "+*":
+            yield (op, right, left)
+        yield from ((op, v, right) for v in swaps(left))
+        yield from ((op, left, v) for v in swaps(right))
+
+    items = generate("arith", "test", 1000, seed=0)
+    twins = sum(any(render(v) != it["expr"] and _acceptable(v) and split_of(render(v)) == "train"
+                    for v in swaps(parse(it["expr"]))) for it in items)
+    assert twins == 922
