@@ -496,6 +496,17 @@ def test_monitor_alarms():
     assert any(a["alarm"] == "reward_hacking" for a in out)
 
 
+def test_monitor_kl_blowup_alarm_fires_after_patience_steps_above_kl_max():
+    """No rule watched kl_mean: a policy that ran away from its KL reference (beta too small, lr too high) raised
+    nothing. Three steps in a row above kl_max raise it once; the demo's KL (<= 0.05) stays far below."""
+    m = Monitor(max_new_tokens=100)
+    kls = [0.02, 1.5, 2.0, 3.0, 4.0, 0.1, 2.0, 2.0, 2.0, float("nan")]
+    out = [(a["step"], a["alarm"]) for s, kl in enumerate(kls, 1) for a in m.update({"step": s, "kl_mean": kl})]
+    assert out == [(4, "kl_blowup"), (9, "kl_blowup")]
+    m = Monitor(max_new_tokens=100)
+    assert not [a for s in range(1, 30) for a in m.update({"step": s, "kl_mean": 0.05})]
+
+
 def _hacking_rows():
     """Held-out flat at 0.3 every 3 steps; training reward climbs (steps 1-15), drops back (16-21), climbs again."""
     for step in range(1, 34):

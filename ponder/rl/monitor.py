@@ -1,7 +1,8 @@
 """Training-health alarms for RL runs.
 
 Each rule looks at the per-step metric rows and names a failure mode the field keeps meeting:
-entropy collapse, runaway length, zero-variance groups dominating, exploding importance ratios, and the
+entropy collapse, runaway length, zero-variance groups dominating, exploding importance ratios, a policy running
+away from its KL reference, and the
 reward-hacking signature (training reward rising while held-out accuracy stays flat). Alarms are printed,
 written to `alarms.jsonl`, and with `--stop-on-alarm` end the run after a checkpoint.
 
@@ -25,6 +26,9 @@ class MonitorConfig:
     truncation_max: float = 0.5  # ... or more than half the completions truncated
     zero_var_max: float = 0.8  # more than 80% of groups carry no signal
     ratio_max: float = 10.0  # any token ratio above this
+    # mean per-token KL to the reference (nats) above this: the KL term has lost its hold (GRPO runs sit near 0.01-0.1;
+    # the tiny demo's peaks at 0.05)
+    kl_max: float = 1.0
     patience: int = 3  # consecutive steps a condition must hold (one bad step is noise)
     hack_window: int = 3  # held-out evaluations compared for the reward-hacking rule
     hack_reward_rise: float = 0.15  # in units of the reward's scale (Monitor.reward_scale)
@@ -97,6 +101,10 @@ class Monitor:
         rmax = row.get("ratio_max")
         if rmax is not None and self._streak("ratio", rmax > c.ratio_max):
             alarm("ratio_explosion", f"importance ratio reached {rmax:.1f} (> {c.ratio_max})")
+        kl = row.get("kl_mean")
+        if kl is not None and math.isfinite(kl) and self._streak("kl", kl > c.kl_max):
+            alarm("kl_blowup", f"KL to the reference {kl:.3f} nats per token (> {c.kl_max}): the policy is running "
+                               "away from it (raise beta, lower lr)")
         # A non-finite reward (a skipped step's) would make the mean NaN and hide the signature for the next
         # hack_window evaluations: NaN compares false
         if "reward_mean" in row and math.isfinite(row["reward_mean"]):
