@@ -2406,3 +2406,22 @@ def test_an_answer_phrase_value_followed_by_the_value_it_is_not_is_that_value(co
     # "3, not 5" was read whole, unparseable: the right 3 scored wrong
     assert check_math(completion, "3").correct
     assert not check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer isn't 5 but 3", "The answer is not 5; it is 3", "The answer is not 5 but 3.",
+    "The answer is not 5, but rather $3$.", "\\boxed{5}. Actually, the answer is not 5 but 3.",
+])
+def test_an_answer_phrase_denying_a_value_then_turning_to_another_is_that_value(completion):
+    # "not 5 but 3" was read whole, unparseable: the right 3 scored wrong
+    assert check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer isn't 5 but maybe 3.", "The answer is not only 5 but also 3.", "The answer is not 5 but 3 or 4.",
+    "The answer is not 5; it is 3. Or 4.",
+])
+def test_a_denial_turning_to_a_hedge_scores_for_neither(completion):
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct

@@ -875,7 +875,14 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
     at = bend + 600 - len(rest) if len(text) >= bend + 600 else len(text) - len(rest)  # where rest starts
     end = _sentence_end(rest, 0)
     denial = _DENIED_ANSWER_RE.match(rest)
-    if denial and not _DENIAL_TURN_RE.search(rest, 0, end):
+    turn = _DENIAL_TURN_RE.search(rest, 0, end) if denial else None
+    if turn is not None and not _NOT_ONLY_RE.match(rest, denial.end()):
+        # "The answer isn't 5 but 3", "is not 5; it is 3": the value after the turn is the answer (read whole, the
+        # right 3 scored wrong); "not only 5 but also 3" names both, read whole as before
+        skip = _TURN_LEAD_RE.match(rest, turn.end()).end()
+        rest, at = rest[skip:], at + skip
+        end = _sentence_end(rest, 0)
+    elif denial and turn is None:
         # "\boxed{3}. Note: the answer is not 5.": a phrase that denies a value gives none, the answer before it
         # stands (read as "not 5", it made the right 3 score wrong); "is not 5 but 3" corrects, read as before
         earlier = _phrase_answer(text[:best], look_back=False) if look_back else (-1, None)
@@ -957,6 +964,8 @@ def _bare(s: str) -> str:
 
 _DENIED_ANSWER_RE = re.compile(r"(?:n['\u2019]t|not|never|(?:definitely|certainly|surely|clearly|probably)\s+not)\b", re.I)
 _DENIAL_TURN_RE = re.compile(r"\b(?:but|rather|instead|it(?:'s|\s+is)|so|thus|hence)\b|;", re.I)
+_NOT_ONLY_RE = re.compile(r"\s+(?:only|just|merely|simply)\b", re.I)
+_TURN_LEAD_RE = re.compile(r"(?:[\s,:;]|\b(?:but|rather|instead|actually|it(?:'s|\s+is)|the\s+answer\s+is)\b)*", re.I)
 _OTHER_ANSWER_RE = re.compile(r"\b(?:another|other|alternative|alternate|second|secondary|backup|fallback|possible)\s+(?:(?:possible|valid|final)\s+)?$")
 _BARE_DIGIT_RE = re.compile(r"(?<![\^_A-Za-z\\])\d")  # a digit of a number, not of an exponent or a name
 
