@@ -2425,3 +2425,23 @@ def test_an_answer_phrase_denying_a_value_then_turning_to_another_is_that_value(
 def test_a_denial_turning_to_a_hedge_scores_for_neither(completion):
     assert not check_math(completion, "3").correct
     assert not check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3}. If instead we include 0, we get \\boxed{5}.", "\\boxed{3}. If instead we include 0, we get 5.",
+    "\\boxed{3}. If instead we include 0, the answer is 5.", "\\boxed{3}. If instead n is even, it would be $5$.",
+])
+def test_a_value_for_a_changed_problem_scores_for_neither(completion):
+    # "if instead we <change the problem>" answers another problem: a second answer offered, not a correction
+    # (read as 5 alone, or as 3 alone, it scored for that gold)
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3}. Wait, no: the answer is \\boxed{5}", "\\boxed{3}. Or rather \\boxed{5}",
+    "\\boxed{3}. Instead, the answer is \\boxed{5}.", "\\boxed{3}. Instead, the answer is 5.",
+])
+def test_a_correction_with_instead_still_scores_for_the_new_value(completion):
+    assert check_math(completion, "5").correct
+    assert not check_math(completion, "3").correct

@@ -453,7 +453,10 @@ _HEARSAY = (
     r"|it(?:'s|\s+is)\s+(?:sometimes|often)\s+(?:given|quoted|listed|stated)\s+as|p\.\s?s\.?|ps[.:]"
     # another reading of the problem: "\boxed{3}. Under the other reading, 5."
     r"|(?:under|with|in|for|on)\s+(?:(?:the|an?)\s+)?(?:other|another|alternative|different|second)\s+(?:reading|interpretation"
-    r"|convention|assumption|case|view)\s*,?(?:\s*(?:it(?:'s|\s+is|\s+would\s+be)|the\s+answer\s+(?:is|would\s+be)|we\s+get))?)\s*:?"
+    r"|convention|assumption|case|view)\s*,?(?:\s*(?:it(?:'s|\s+is|\s+would\s+be)|the\s+answer\s+(?:is|would\s+be)|we\s+get))?"
+    # ... or of a changed problem: "\boxed{3}. If instead we include 0, we get 5." answers another problem
+    r"|if\s+instead\s+[^.;,\n]{1,80},\s*(?:we(?:'d|\s+would)?\s+(?:get|have|obtain)|it(?:'s|\s+is|\s+would\s+be)"
+    r"|the\s+answer\s+(?:is|would\s+be)))\s*:?"
 )
 _CLAUSE_END = r"(?=[\s$]*(?:[.!?;,)]|$))"
 _ALSO_AFTER_RE = re.compile(
@@ -480,9 +483,10 @@ _ALSO_TAIL_RE = re.compile(r"[\s$)\]]*" + _ALSO_SAYS, re.I)
 _ALSO_BEFORE_RE = re.compile("(?:" + _ALSO_INTRO + "|" + _HEARSAY + "|" + _MODAL + r")[\s$(]*$", re.I)
 _HEDGE_WORD_RE = re.compile(
     r"\b(?:or|maybe|perhaps|possibly|alternatively|otherwise|else|also|another|other|unless|if\s+not|backup|fallback"
-    r"|alternate)\b|" + _HEARSAY, re.I
+    r"|alternate|if\s+instead)\b|" + _HEARSAY, re.I
 )
-_CORRECTION_RE = re.compile(r"\b(?:no|wait|actually|instead|rather|oops|correction|sorry)\b", re.I)
+# ("if instead" changes the problem, not the answer: "\boxed{3}. If instead we include 0, the answer is 5.")
+_CORRECTION_RE = re.compile(r"\b(?:no|wait|actually|(?<!if )instead|rather|oops|correction|sorry)\b", re.I)
 _SEP_WORD_RE = re.compile(r"\b(?:and|or|otherwise|else|alternatively|maybe|perhaps|possibly|also)\b|[,;]")
 _REVISION_RE = re.compile(r"\b(?:no|not|wait|actually|instead|but|rather|oops|correction|hmm|sorry)\b", re.I)
 
