@@ -2445,3 +2445,18 @@ def test_a_value_for_a_changed_problem_scores_for_neither(completion):
 def test_a_correction_with_instead_still_scores_for_the_new_value(completion):
     assert check_math(completion, "5").correct
     assert not check_math(completion, "3").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3} \\text{/} \\boxed{5}", "\\boxed{3}\\text{ / }\\boxed{5}", "\\boxed{3} \\textbf{/} \\boxed{5}",
+    "\\boxed{3} \\mathrm{/} \\boxed{5}",
+])
+def test_boxes_parted_by_a_slash_in_text_score_for_neither(completion):
+    # a slash in text is as long as a 10-character gap: the boxes were parted and 5 read alone
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct
+    assert check_math(completion, "3, 5").correct
+
+
+def test_a_draft_box_before_a_computation_with_a_slash_is_not_joined():
+    assert check_math("\\boxed{3}. Computing 10/2 gives \\boxed{5}", "5").correct

@@ -487,7 +487,10 @@ _HEDGE_WORD_RE = re.compile(
 )
 # ("if instead" changes the problem, not the answer: "\boxed{3}. If instead we include 0, the answer is 5.")
 _CORRECTION_RE = re.compile(r"\b(?:no|wait|actually|(?<!if )instead|rather|oops|correction|sorry)\b", re.I)
-_SEP_WORD_RE = re.compile(r"\b(?:and|or|otherwise|else|alternatively|maybe|perhaps|possibly|also)\b|[,;]")
+# (a slash in text between boxes parts them too: "\boxed{3} \text{/} \boxed{5}", as "\boxed{3} / \boxed{5}" is)
+_SEP_WORD_RE = re.compile(
+    r"\b(?:and|or|otherwise|else|alternatively|maybe|perhaps|possibly|also)\b|[,;]|\\[A-Za-z]+\s*\{\s*/\s*\}"
+)
 _REVISION_RE = re.compile(r"\b(?:no|not|wait|actually|instead|but|rather|oops|correction|hmm|sorry)\b", re.I)
 
 
