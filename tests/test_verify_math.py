@@ -2460,3 +2460,16 @@ def test_boxes_parted_by_a_slash_in_text_score_for_neither(completion):
 
 def test_a_draft_box_before_a_computation_with_a_slash_is_not_joined():
     assert check_math("\\boxed{3}. Computing 10/2 gives \\boxed{5}", "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "Thus x = 3 (5 if n is even).", "Thus x = 3(5 if n is even).", "Thus x = 3 (maybe 5).", "So x = 3 (5 also works).",
+])
+def test_a_value_offered_in_parentheses_after_a_prose_value_scores_for_neither(completion):
+    # "3 (" read as the product 3(...), so 3 was no value and the 5 inside scored alone
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct
+
+
+def test_a_product_with_a_parenthesis_in_prose_is_still_an_operand():
+    assert check_math("So we need 3 (5 - 2) = 9.", "9").correct

@@ -808,8 +808,8 @@ def _is_operand(s: str, start: int, end: int) -> bool:
         j += 1
     if j < len(s):
         c = s[j]
-        if c == "(" and _PAREN_OR_RE.match(s, j):
-            pass  # "4 (or 3)": a hedge in parentheses, no product
+        if c == "(" and (_PAREN_OR_RE.match(s, j) or _hedge(s, end)):
+            pass  # "4 (or 3)", "3 (5 if n is even)": a hedge in parentheses, no product
         elif (c in _OPERATOR_CHARS and s[j : j + 2] != "**") or (c == "-" and s[j + 1 : j + 2].strip()[:1].isdigit()):
             return True
         if c == "-" and s[j + 1 : j + 2] == " " and s[j + 2 : j + 3].isdigit():
