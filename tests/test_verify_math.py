@@ -2473,3 +2473,19 @@ def test_a_value_offered_in_parentheses_after_a_prose_value_scores_for_neither(c
 
 def test_a_product_with_a_parenthesis_in_prose_is_still_an_operand():
     assert check_math("So we need 3 (5 - 2) = 9.", "9").correct
+
+
+@pytest.mark.parametrize("completion", ["The answer is 3, when n=1.", "The answer is 3, if n = 1.", "Final answer: $3$, when $n = 1$."])
+def test_an_answer_phrase_value_with_its_condition_is_that_value(completion):
+    # "3, when n=1" was read whole, unparseable: the right 3 scored wrong
+    assert check_math(completion, "3").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer is 3, when n = 1, and 5 when n = 2.", "The answer is 3, when n is odd and 5 when n is even.",
+    "The answer is 3, when n=1. When n=2 it is 5.", "The answer is 3, when n=1 (5 when n=2).",
+    "The answer is 3, if n is odd; otherwise 5.",
+])
+def test_an_answer_phrase_value_for_one_case_beside_another_scores_for_neither(completion):
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct

@@ -902,7 +902,7 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
     if _DANGLING_OR_RE.search(rest, 0, end):  # "The answer is 4 or\n3.": the sentence goes on after the break
         end = _sentence_end(rest, _skip_space(rest, end))
     sent = whole = rest[:end].strip().strip("*").strip()
-    head = _reason_head(whole)
+    head = _reason_head(whole, rest[end : end + 200])
     # "Final Answer: The volume of $ABCD$ is 120." -> what follows the last " is "
     k = sent.lower().rfind(" is ") if head is None else -1
     if k >= 0:
@@ -938,12 +938,12 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
 # "$12$, which is even", "12 (since ...)", "12, and it is even"
 _REASON_RE = re.compile(
     r"(?:\s*,\s*|\s+|\s*\(\s*)(?:because|since|as(?!\s+well)|which|so|where|and\s+(?:it|this|that)|i\.\s?e\b|that\s+is"
-    r"|namely|not)(?![A-Za-z])|\s*;\s*(?=[A-Za-z])|\s+\((?=\s*[A-Za-z]{2,})(?!\s*(?:mod|or|and)\b)",
+    r"|namely|not|(?<=,)\s*(?:when|if))(?![A-Za-z])|\s*;\s*(?=[A-Za-z])|\s+\((?=\s*[A-Za-z]{2,})(?!\s*(?:mod|or|and)\b)",
     re.I,
 )
 
 
-def _reason_head(sent: str) -> str | None:
+def _reason_head(sent: str, after: str = "") -> str | None:
     """The value an answer phrase's sentence opens with when a reason follows it ("12, because 5 + 7 = 12" read
     whole, or "12, which is even" read as "even", made the right 12 wrong); None when there is none or the rest
     may offer another value."""
@@ -956,8 +956,21 @@ def _reason_head(sent: str) -> str | None:
     head = sent[: m.start()].strip()
     if not head or _is_prose(head) or not _mathy(head):
         return None
+    if m.group().lstrip(" ,").lower() in ("when", "if") and (
+        _CASE_TAIL_RE.search(masked, m.end()) or _NEXT_CASE_RE.match(after)
+    ):
+        # "3, when n = 1, and 5 when n = 2", "3, when n = 1. When n = 2, 5.": a value for another case too, read
+        # whole (no one value)
+        return sent
     # "3, since 5 also works" offers 5 beside 3: read whole, as no one value (it read 5, the last value, alone)
     return sent if _HEDGE_WORD_RE.search(masked, m.start()) else head
+
+
+# what may follow the condition of "3, when n = 1" and offer a value for another case
+_CASE_TAIL_RE = re.compile(r"[,;()]|\b(?:and|or|but|otherwise|else|when|if)\b", re.I)
+_NEXT_CASE_RE = re.compile(
+    r"[\s.!?*]*(?:when|if|for|in|on|with|under|otherwise|else|or|but|and|also|however|unless)\b", re.I
+)
 
 
 _LEAD_VALUE_RE = re.compile(r"\$?\s*([-+]?\d+(?:[.,/]\d+)*)\s*\$?(?![\w.]|[,/]\d)")
