@@ -2489,3 +2489,18 @@ def test_an_answer_phrase_value_with_its_condition_is_that_value(completion):
 def test_an_answer_phrase_value_for_one_case_beside_another_scores_for_neither(completion):
     assert not check_math(completion, "3").correct
     assert not check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", ["The correct option is (C).", "So the correct choice is C.", "The correct option is **(C)**."])
+def test_the_correct_option_phrase_names_the_answer(completion):
+    # no "answer is" phrase and no fallback value: the right option scored as no answer
+    assert check_math(completion, "C").correct
+    assert not check_math(completion, "D").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "The correct option is (C) or (D).", "The correct option is (C). Maybe (D).", "The correct option is not (C).",
+])
+def test_the_correct_option_phrase_with_a_hedge_or_denial_scores_for_neither(completion):
+    assert not check_math(completion, "C").correct
+    assert not check_math(completion, "D").correct

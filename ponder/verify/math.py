@@ -689,7 +689,11 @@ def _hedge(text: str, end: int, conditioned: bool = False, box: bool = False) ->
     return f"{rest[:ws].strip().lstrip('.!?,;').strip(' *_`>')} or {after}".strip()
 
 
-_PHRASES = ("final answer is", "answer is", "final answer:", "answer:", "final answer :", "answer :")
+# ("The correct option is (C).": a multiple-choice answer is named so too)
+_PHRASES = (
+    "final answer is", "answer is", "final answer:", "answer:", "final answer :", "answer :", "correct option is",
+    "correct choice is",
+)
 _BOILER_RE = re.compile(r"i hope it is correct|<\|[a-z_]+\|>|\b(?:user|assistant)\b", re.I)
 _DELIM_RE = re.compile(r"\\[$()\[\]]|\$\$|\$")
 
