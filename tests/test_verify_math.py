@@ -2504,3 +2504,19 @@ def test_the_correct_option_phrase_names_the_answer(completion):
 def test_the_correct_option_phrase_with_a_hedge_or_denial_scores_for_neither(completion):
     assert not check_math(completion, "C").correct
     assert not check_math(completion, "D").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "We need 2 1/2 cups of flour in total for the cake recipe.", "So she walks 2 1/2 miles.", "So we get 2 1/2",
+])
+def test_a_mixed_number_in_prose_is_one_value(completion):
+    # the whole number and the fraction were read as the list "2, 1/2": the right 5/2 scored wrong
+    assert check_math(completion, "5/2").correct
+    assert not check_math(completion, "1/2").correct
+    assert not check_math(completion, "2").correct
+
+
+@pytest.mark.parametrize("completion", ["So we get 2 1/2 or 3.", "It is 3 or 2 1/2.", "So we get 2, 1/2", "So we get 2 3/2"])
+def test_values_beside_a_mixed_number_in_prose_stay_a_list(completion):
+    assert not check_math(completion, "5/2").correct
+    assert not check_math(completion, "7/2").correct

@@ -1075,6 +1075,24 @@ _LIST_GAP_RE = re.compile(
 _LONG_BLANK_RE = re.compile(r"\s{64}")
 
 
+_WHOLE_RE = re.compile(r"-?\d+")
+_PROPER_RE = re.compile(r"(\d+)/(\d+)")
+
+
+def _join_mixed(tail: str, cands: list) -> list:
+    """Candidates with a whole number and a proper fraction side by side ("2 1/2 cups") joined as the mixed number
+    they are: read as the list "2, 1/2" the right 5/2 scored wrong."""
+    out = []
+    for c in cands:
+        if out and _WHOLE_RE.fullmatch(out[-1][2]) and tail[out[-1][1] : c[0]] == " ":
+            f = _PROPER_RE.fullmatch(c[2])
+            if f and 0 < int(f.group(1)) < int(f.group(2)):
+                out[-1] = (out[-1][0], c[1], f"{out[-1][2]} {c[2]}")
+                continue
+        out.append(c)
+    return out
+
+
 def _tail_candidate(text: str) -> str | None:
     tail = text[-_TAIL:]
     if len(text) > _TAIL and _LONG_BLANK_RE.search(tail):
@@ -1098,6 +1116,7 @@ def _tail_candidate(text: str) -> str | None:
     if not cands:
         return None
     cands.sort(key=lambda c: c[1])
+    cands = _join_mixed(tail, cands)
     if _trailing_words(tail[cands[-1][1] :]) > 12:
         return None
     # The last value of a run joined by "or"/"and"/"," is one part of a list or a hedge, never the
