@@ -2520,3 +2520,16 @@ def test_a_mixed_number_in_prose_is_one_value(completion):
 def test_values_beside_a_mixed_number_in_prose_stay_a_list(completion):
     assert not check_math(completion, "5/2").correct
     assert not check_math(completion, "7/2").correct
+
+
+@pytest.mark.parametrize("completion", ["\\text{A, C}", "\\boxed{\\text{A, C}}", "\\boxed{\\text{(A), (C)}}", "\\boxed{\\text{A and C}}"])
+def test_options_listed_in_text_are_that_list(completion):
+    # the text was one opaque word: the right options "A, C" scored wrong
+    assert check_math(completion, "A, C").correct
+    for gold in ("A", "C", "A, D", "A, B, C"):
+        assert not check_math(completion, gold).correct
+
+
+def test_options_offered_in_text_with_or_match_no_single_option():
+    assert not check_math("\\boxed{\\text{A or C}}", "A").correct
+    assert not check_math("\\boxed{\\text{A or C}}", "C").correct

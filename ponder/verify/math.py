@@ -1519,6 +1519,7 @@ _FUNCS = frozenset(
     "sin cos tan sec csc cot arcsin arccos arctan arcsec arccsc arccot sinh cosh tanh log ln exp lg "
     "abs det gcd lcm max min floor ceil".split()
 )
+_OPTION_LIST_RE = re.compile(r"\(?[A-E]\)?(?:\s*(?:,|;|and)\s*\(?[A-E]\)?)+")
 _TEXT_CMDS = frozenset("text textbf textit textnormal textrm textsf texttt mbox hbox emph".split())
 _FONT_CMDS = frozenset(
     "mathrm mathbf mathit mathsf mathtt operatorname boldsymbol mathnormal bm rm bf".split()
@@ -1868,7 +1869,8 @@ def _tokenize(s: str) -> list[tuple]:
                     toks.append(("text", body, sp))
                 elif name in _FONT_CMDS or (len(body) <= 3 and body.isalpha() and name != "text"):
                     toks.extend(_tokenize(body))
-                elif _NUMBER_ONLY_RE.fullmatch(body):
+                elif _NUMBER_ONLY_RE.fullmatch(body) or _OPTION_LIST_RE.fullmatch(body):
+                    # (options listed in text, "\\text{A, C}", are the list "A, C": as text they matched no gold)
                     toks.extend(_tokenize(body))
                 elif (m := _NUMBER_UNIT_RE.fullmatch(body)) and _unit_body(m.group(2)):
                     # a number and a known unit in one text ("\\text{6 ways}", "\\text{12 cm}") as in "6 \\text{ ways}"
