@@ -2533,3 +2533,16 @@ def test_options_listed_in_text_are_that_list(completion):
 def test_options_offered_in_text_with_or_match_no_single_option():
     assert not check_math("\\boxed{\\text{A or C}}", "A").correct
     assert not check_math("\\boxed{\\text{A or C}}", "C").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "So we get 3. If instead we include 0, we get 5.", "So we get 3. If instead we include 0 and 1, we get $5$.",
+])
+def test_a_prose_value_for_a_changed_problem_scores_for_neither(completion):
+    # a value inside the offering clause (0) stood between the answer and the value offered: 5 scored alone
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct
+
+
+def test_a_later_step_after_a_prose_value_is_the_answer():
+    assert check_math("First we get 3. Then adding 2, we get 5.", "5").correct

@@ -1130,6 +1130,16 @@ def _tail_candidate(text: str) -> str | None:
     while k > 0 and len(parts) <= MAX_ITEMS and _LIST_GAP_RE.fullmatch(_fold(tail[cands[k - 1][1] : cands[k][0]])):
         k -= 1
         parts.append(cands[k][2])
+    if k == len(cands) - 1 and k:
+        # "So we get 3. If instead we include 0, we get 5.": the last value's sentence offers it as another answer
+        # (a value inside the offering clause stood between, so the hedge after 3 was not seen and 5 scored alone)
+        s0 = max((m.end() for m in _SENTENCE_END_RE.finditer(tail, max(0, cands[k][0] - 200), cands[k][0])), default=-1)
+        j = k - 1
+        while j >= 0 and cands[j][1] > s0:
+            j -= 1
+        if s0 >= 0 and j >= 0 and s0 - cands[j][1] <= 80 and _ALSO_BEFORE_RE.search(_fold(tail[s0 : cands[k][0]])):
+            k = j
+            parts.append(cands[k][2])
     if k and cands[k][0] - cands[k - 1][1] <= 80 and _hedge(tail, cands[k - 1][1]):
         # "So we get 3, though some say 5.", "Thus $3$. Alternatively $5$.": the value before offers the last as
         # another answer, as after a box (read alone, the last scored)
