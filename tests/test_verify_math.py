@@ -2546,3 +2546,18 @@ def test_a_prose_value_for_a_changed_problem_scores_for_neither(completion):
 
 def test_a_later_step_after_a_prose_value_is_the_answer():
     assert check_math("First we get 3. Then adding 2, we get 5.", "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer is twelve (12).", "\\boxed{\\text{twelve (12)}}", "\\boxed{twelve (12)}", "twelve (12)",
+])
+def test_a_number_in_words_with_its_digits_is_that_number(completion):
+    # "twelve (12)" after an answer phrase or in a box was read whole, unparseable: the right 12 scored wrong
+    assert check_math(completion, "12").correct
+    assert not check_math(completion, "13").correct
+
+
+@pytest.mark.parametrize("completion", ["The answer is five (12).", "The answer is twelve (12) or 13.", "\\boxed{twelve (12)} or 13"])
+def test_a_number_in_words_naming_another_number_or_hedged_is_no_answer(completion):
+    for gold in ("5", "12", "13"):
+        assert not check_math(completion, gold).correct

@@ -1226,6 +1226,44 @@ def _junk(ans: str) -> bool:
     return not t
 
 
+_SMALL_NUMBERS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+    "eighteen nineteen"
+).split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_SPELLED_RE = re.compile(
+    r"(?:\\text\s*\{\s*)?([A-Za-z][A-Za-z -]{1,60}?)\s*\(\s*\$?\s*(\d{1,6})\s*\$?\s*\)\s*\}?\.?"
+)
+
+
+def _spelled_value(words: str) -> int | None:
+    """The value of a number in words below a million ("twelve", "forty-two", "two hundred five"), else None."""
+    total = cur = 0
+    seen = False
+    for w in words.lower().replace("-", " ").split():
+        if w in _SMALL_NUMBERS:
+            cur += _SMALL_NUMBERS.index(w)
+        elif w in _TENS:
+            cur += 20 + 10 * _TENS.index(w)
+        elif w == "hundred" and seen:
+            cur *= 100
+        elif w == "thousand" and seen:
+            total, cur = total + cur * 1000, 0
+        elif w != "and" or not seen:
+            return None
+        seen = True
+    return total + cur if seen else None
+
+
+def _spelled_with_digits(ans: str) -> str:
+    """"twelve (12)": a number in words with its digits after it is those digits (read whole, the right 12 scored
+    wrong); words that name another number ("five (12)") leave the answer as it is."""
+    m = _SPELLED_RE.fullmatch(ans) if len(ans) <= 100 else None
+    if m is None or (m.group().startswith("\\") != m.group().rstrip(".").endswith("}")):
+        return ans
+    return m.group(2) if _spelled_value(m.group(1)) == int(m.group(2)) else ans
+
+
 def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
     """(answer, reason). `lenient` is for golds: an unbalanced box takes the rest, and a short gold
     is its own answer."""
@@ -1298,7 +1336,7 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
                     ans, why = cand, "ok"
     if ans is None:
         return None, why
-    ans = ans.strip()
+    ans = _spelled_with_digits(ans.strip())
     if not ans or _junk(ans):
         return None, "no answer"
     if len(ans) > MAX_ANSWER_CHARS:
