@@ -20,8 +20,11 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
    emphasis around the word, "**or**", "\\textbf{or}", changes nothing). So is a value offered as hearsay
    ("some might say 5"), as possible ("It might be 5.", "5 is possible too", "Either 3 or 5."), for another case or
    reading ("; if not, 5", "5 if n is even", "unless ..., in which case 5", "Under the other reading, 5."), in a
-   postscript, or alone on the line after a box. An answer phrase that denies a value ("the answer is not 5")
-   gives none: the answer before it stands, unless it is the value denied.
+   postscript, alone on the line after a box, or for a changed problem ("If instead we include 0, we get 5.", no
+   correction). An answer phrase that denies a value ("the answer is not 5") gives none: the answer before it
+   stands, unless it is the value denied; one that turns to another ("isn't 5 but 3", "is not 5; it is 3") gives
+   that. "The correct option is (C)" is an answer phrase; a condition after its value ("3, when n=1") is no part of
+   it, unless another case follows. A number in words with its digits ("twelve (12)") is the digits.
    An answer of marks alone ("$$", "##", "\\quad", "--") is no answer.
 2. Cleaning and parsing: a small tokenizer and recursive-descent parser for the LaTeX and plain-text
    math that answers are written in, into a tuple AST. Length (1,000 chars) and nesting (40) caps
@@ -35,7 +38,8 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
    (`\\{x : x > 0\\}`, `\\{x \\mid ...\\}`) is the set its one-variable condition describes; "all real numbers" is
    \\mathbb{R} and "no solution" the empty set, as words or in `\\text{}`. Two bare numbers side
    by side (`3 4`, `2 \\text{ h } 30 \\text{ min}`) are no product: such an answer is unparseable (a whole number
-   and a proper fraction, `2 1/2` as `2\\frac{1}{2}`, are a mixed number).
+   and a proper fraction, `2 1/2` as `2\\frac{1}{2}`, are a mixed number, in prose too). Option letters listed in
+   one text (`\\text{A, C}`) are their list.
 3. Comparison, in process, with no symbolic algebra (the fast path):
    exact `fractions.Fraction` arithmetic for numbers; a randomized exact identity test for rational
    functions (Schwartz-Zippel: evaluate both sides at random rational points with exact arithmetic);
