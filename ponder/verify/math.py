@@ -544,7 +544,7 @@ def _boxes(text: str, lenient: bool):
     if not content or _blank(content):
         return (None, "no answer")
     parts = [content]
-    also_last = _ALSO_TAIL_RE.match(_fold(text[end : end + 200])) is not None
+    also_last = not _says_nothing(text[end : end + 401]) and _ALSO_TAIL_RE.match(_fold(text[end : end + 200])) is not None
     total = len(content)
     boxes = 1  # duplicates included: 3,000 adjacent \boxed{1} is degenerate output, not "1"
     prev_start = start
@@ -642,9 +642,20 @@ def _skip_space(s: str, i: int) -> int:
     return i
 
 
+_NO_VALUE_RE = re.compile(r"[^A-Za-z0-9]*")
+
+
+def _says_nothing(rest: str) -> bool:
+    """Whether the text after an answer holds no letter or digit (ASCII, so no look-alike either): no other value
+    or word can be offered there, and the hedge patterns need not run (most completions end "\\boxed{42}.")."""
+    return len(rest) <= 400 and rest.isascii() and _NO_VALUE_RE.fullmatch(rest) is not None
+
+
 def _hedge(text: str, end: int, conditioned: bool = False, box: bool = False) -> str | None:
     """The other values offered with "or" (or "maybe", "alternatively", ...) right after an answer that ends
     at text[end], in its sentence or opening the next, as "or 4"; None when no other value is offered."""
+    if _says_nothing(text[end : end + 401]):
+        return None
     line = _NEXT_LINE_VALUE_RE.match(_fold(text[end : end + 200])) if box else None
     if line is not None:
         # "\boxed{3}\n\n$5$": a second value, alone on the line after a box (after a phrase it may be the answer
