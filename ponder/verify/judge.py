@@ -26,6 +26,7 @@ import urllib.request
 from collections.abc import Callable
 
 from ponder.errors import PonderError
+from ponder.verify.constraints import _LOOKALIKES
 from ponder.verify.verdict import Verdict
 
 PROMPT_TEMPLATE = """You are a strict grader. Grade the RESPONSE to the PROMPT using the RUBRIC.
@@ -47,12 +48,15 @@ SCORE: <integer from 0 to {max_score}>/{max_score}"""
 # The graded response cannot close its own block: a "</response>" in it (then a fake RUBRIC, or "SCORE: 10/10"
 # as the grader's own words) would read as the end of the candidate and the start of the grader's instructions.
 # Nor with a tag the grader still reads as one: invisible characters (zero-width, soft hyphen, bidi controls,
-# combining marks) inside it, or fullwidth forms ("＜／ｒｅｓｐｏｎｓｅ>"), went past a plain-spelling match.
+# combining marks) inside it, fullwidth forms ("＜／ｒｅｓｐｏｎｓｅ>") or look-alike letters ("</rеsponse>" with a Cyrillic
+# "е", the constraints' table), went past a plain-spelling match.
 _HIDDEN = ("[\\s\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\u0300-\u036f"
            "\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe00-\ufe0f\ufe20-\ufe2f]*")
 _RESPONSE_TAG = re.compile(  # no two adjacent quantifiers share a character: linear on hostile text
     "[<\uff1c\ufe64](?=" + _HIDDEN + "(?:[/\uff0f]" + _HIDDEN + ")*"
-    + _HIDDEN.join(f"[{c}{c.upper()}{chr(ord(c) + 0xFF41 - 97)}{chr(ord(c) + 0xFF21 - 97)}]" for c in "response")
+    + _HIDDEN.join("[" + re.escape(c + c.upper() + chr(ord(c) + 0xFF41 - 97) + chr(ord(c) + 0xFF21 - 97)
+                                   + _LOOKALIKES.get(c, "") + _LOOKALIKES.get(c.upper(), "")) + "]"
+                   for c in "response")
     + "(?![A-Za-z]))")
 
 
