@@ -471,6 +471,12 @@ class _Writes:
         self.f, self.error = f, None
 
     def write(self, b):
+        # torch's archive writer, kept alive by an interrupted save's exception, finishes its archive in its
+        # destructor, after `write_state` closed the file: raised there, the ValueError ("write to closed file")
+        # ended the process in C++'s terminate (SIGABRT, exit -6, instead of SIGTERM's 143 and its resume hint). The
+        # file is abandoned already (a temp file never renamed): its late bytes are dropped
+        if self.f.closed:
+            return len(b)
         try:
             return self.f.write(b)
         except (OSError, KeyboardInterrupt) as e:
@@ -478,7 +484,8 @@ class _Writes:
             raise
 
     def flush(self):
-        self.f.flush()
+        if not self.f.closed:
+            self.f.flush()
 
 
 def write_state(state: dict, path) -> None:

@@ -2350,6 +2350,19 @@ def test_an_interrupt_arriving_while_the_trainer_state_is_written_stays_an_inter
     assert not [p for p in run.iterdir() if p.name.startswith(".checkpoint.tmp")]
 
 
+def test_a_late_write_of_an_interrupted_state_save_after_its_file_closed_is_dropped(tmp_path):
+    """torch's archive writer, kept alive by an interrupted save's exception, finishes the archive in its destructor
+    after write_state closed the file: the ValueError raised there ended `ponder sft` under SIGTERM in C++'s
+    terminate (exit -6, no resume hint; seen once in CI). A write or flush after the close is dropped."""
+    from ponder import train as train_mod
+
+    with open(tmp_path / "state.pt", "wb") as f:
+        w = train_mod._Writes(f)
+        w.write(b"ab")
+    assert w.write(b"late") == 4 and w.flush() is None and w.error is None
+    assert (tmp_path / "state.pt").read_bytes() == b"ab"
+
+
 def test_sft_says_when_its_batch_is_more_than_its_examples(tiny_random, tmp_path, capsys):
     """--batch-size 16 on 3 examples trained batches of 3, recorded as 16, with nothing said. The start of the run
     says it (not a resume again), and a batch the examples fill says nothing."""
