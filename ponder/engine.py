@@ -95,8 +95,11 @@ def choose_tokens(logits, row_keys, step, temperature, top_k, top_p, min_p, u=No
     if top_p < 1.0:  # on the distribution left by top-k, renormalised (transformers' and vLLM's order)
         pk = p if keep is None else p.masked_fill(~keep, 0.0)
         sp, idx = (pk / pk.sum(-1, keepdim=True)).sort(-1, descending=True)
-        # keep the smallest prefix whose mass reaches top_p (the token crossing the line stays)
-        drop_sorted = (sp.cumsum(-1) - sp) >= top_p
+        # keep the smallest prefix whose mass reaches top_p (the token crossing the line stays). The mass before a
+        # token is the previous cumulative sum itself: cumsum - sp rounded below it, so a prefix whose mass was
+        # exactly top_p kept one token more
+        cum = sp.cumsum(-1)
+        drop_sorted = torch.cat([torch.zeros_like(cum[:, :1]), cum[:, :-1]], -1) >= top_p
         drop = torch.zeros_like(drop_sorted).scatter_(-1, idx, drop_sorted)
         keep = ~drop if keep is None else keep & ~drop
     if min_p > 0.0:

@@ -923,3 +923,18 @@ def test_sampling_a_model_in_training_mode_is_not_dropped_out(tiny_random):
             c.valid[:, c.length] = True
         assert torch.equal(_forward_decoder(drop)(t, cache2), _forward_decoder(model)(t, cache))
     assert torch.equal(torch.get_rng_state(), state) and [m.training for m in drop.modules()] == modes
+
+
+def test_top_p_keeps_no_token_past_a_prefix_whose_mass_is_exactly_top_p():
+    """The nucleus is the smallest prefix (by probability) whose mass reaches top_p: with top_p equal to the mass
+    of the first k + 1 tokens, token k is the last one drawable. The mass before a token was cumsum - p, rounded
+    below the prefix's own sum at some ties: the next token was kept too."""
+    g = torch.Generator().manual_seed(0)
+    for _ in range(30):
+        logits = torch.randn(1, 7, generator=g).sort(-1, descending=True).values  # token order = probability order
+        p = torch.log_softmax(logits, -1).exp()
+        mass = (p / p.sum(-1, keepdim=True)).cumsum(-1)[0]  # the engine's float32 masses
+        for k in range(6):
+            # u = 1: the last token that has probability left after the cut
+            tok, _ = choose_tokens(logits, torch.tensor([0]), 0, 1.0, 0, float(mass[k]), 0.0, u=torch.tensor([1.0]))
+            assert int(tok) == k
