@@ -703,25 +703,56 @@ def stream(model: Transformer, tokenizer: Tokenizer, prompt, max_new_tokens=256,
     # sample()'s key of prompt `index`, sample 0
     keys = _mix(_mix(torch.tensor([seed], dtype=torch.int64)) + torch.tensor([int(index)]) * (1 << 32)).to(dev)
     decode = decoder(model)
-    # Only the tokens not yet shown are decoded, behind the last few shown (decode_continuation reads at most 8
-    # of its context): decoding the whole reply at every token made a 32k-token reply quadratic.
-    ctx, pending, text = list(ids[-8:]), [], ""
-    for step in range(max_new_tokens):
-        t, lp = choose_tokens(logits, keys, step, temperature, top_k, top_p, min_p)
-        if math.isnan(float(lp)):
-            raise _not_finite(step, "the prompt")
-        if int(t) in tokenizer.stop_token_ids:
-            break
-        pending.append(int(t))
+
+    def tokens():
+        nonlocal logits
+        for step in range(max_new_tokens):
+            t, lp = choose_tokens(logits, keys, step, temperature, top_k, top_p, min_p)
+            if math.isnan(float(lp)):
+                raise _not_finite(step, "the prompt")
+            if int(t) in tokenizer.stop_token_ids:
+                return
+            yield int(t)
+            cache.valid[:, cache.length] = True
+            logits = decode(t, cache)
+
+    yield from text_pieces(tokenizer, ids, tokens())
+
+
+def text_pieces(tokenizer: Tokenizer, prompt_ids: list[int], tokens):
+    """Yield the text of `tokens` (an iterable of ids, read lazily) piece by piece as it becomes final: the pieces
+    join to `decode_continuation(prompt_ids, all of them)`, sample()'s text.
+
+    Only the tokens not yet shown are decoded, behind the last few shown (decode_continuation reads at most 8 of
+    its context): decoding the whole reply at every token made a 32k-token reply quadratic. A piece is held while
+    it ends inside a character ("\ufffd"), and while it ends in a byte-fallback token (<0xE4>): the ByteFallback
+    decoder reads a run of them as one, and a run that is no UTF-8 as a whole is "\ufffd" for every byte, the
+    characters shown before its last byte included ("中" then <0xB8>: sample()'s text had four "\ufffd")."""
+    byte_ids = _byte_token_ids(tokenizer)
+    # (no text: a run of byte tokens goes on across them, as across ids past the vocabulary, a padded embedding's)
+    skipped, vocab = tokenizer.skipped_token_ids, tokenizer.vocab_size
+    ctx, pending, in_run = list(prompt_ids[-8:]), [], False
+    for t in tokens:
+        pending.append(t)
+        if t not in skipped and t < vocab:
+            in_run = t in byte_ids
+        if in_run:
+            continue  # (not decoded: its text is not final before the run ends)
         text = tokenizer.decode_continuation(ctx, pending)
         if not text.endswith("\ufffd"):  # wait for a complete UTF-8 character
             if text:
                 yield text
-            ctx, pending, text = (ctx + pending)[-8:], [], ""
-        cache.valid[:, cache.length] = True
-        logits = decode(t, cache)
-    if text:  # ended inside a character: its replacement char, as sample()'s text has it
-        yield text
+            ctx, pending = (ctx + pending)[-8:], []
+    if pending:  # ended inside a character or a run of byte tokens: its text as sample()'s has it
+        text = tokenizer.decode_continuation(ctx, pending)
+        if text:
+            yield text
+
+
+def _byte_token_ids(tokenizer: Tokenizer) -> frozenset[int]:
+    """The ids of the vocabulary's byte-fallback tokens <0x00>..<0xFF> (Llama 2, Mistral); none in byte-level BPE."""
+    ids = (tokenizer.token_to_id(f"<0x{b:02X}>") for b in range(256))
+    return frozenset(i for i in ids if i is not None)
 
 
 def stream_chat(model, tokenizer, messages, on_text=None, **kw) -> str:

@@ -938,3 +938,39 @@ def test_top_p_keeps_no_token_past_a_prefix_whose_mass_is_exactly_top_p():
             # u = 1: the last token that has probability left after the cut
             tok, _ = choose_tokens(logits, torch.tensor([0]), 0, 1.0, 0, float(mass[k]), 0.0, u=torch.tensor([1.0]))
             assert int(tok) == k
+
+
+@pytest.mark.parametrize("which", ["tokenizer", "byte_fallback_tokenizer"])
+def test_streamed_pieces_join_to_the_text_sample_returns(which, request):
+    """stream()'s pieces join to exactly sample()'s text, decode_continuation(prompt, tokens), for any tokens:
+    random ones, heavy in byte tokens (runs that are no UTF-8, runs cut inside a character) and special ones. A run
+    of byte-fallback tokens is one to the ByteFallback decoder, "\ufffd" for every byte when invalid as a whole:
+    stream() showed "中" (or "V" for <0x56>) before the byte that made its run invalid, sample() "\ufffd"s."""
+    import random
+
+    from ponder.engine import _byte_token_ids, text_pieces
+
+    tok = request.getfixturevalue(which)
+    rng = random.Random(0)
+    byte_like = sorted(_byte_token_ids(tok)) or [i for i in range(tok.vocab_size) if tok.decode([i]) == "\ufffd"]
+    special = sorted(tok.skipped_token_ids)
+    for _ in range(400):
+        prompt = tok.encode(rng.choice(["q", "q中", "the fox "]), add_special_tokens=True)
+        # (ids past the vocabulary too: a padded embedding's, which decode to nothing)
+        ids = [rng.choice(byte_like) if r < 0.6 else rng.choice(special) if r < 0.65 else tok.vocab_size + 1
+               if r < 0.68 else rng.randrange(tok.vocab_size) for r in (rng.random() for _ in range(rng.randrange(1, 12)))]
+        pieces = list(text_pieces(tok, prompt, iter(ids)))
+        assert "".join(pieces) == tok.decode_continuation(prompt, ids), (prompt, ids)
+        assert all(pieces)  # (no empty pieces)
+
+
+def test_stream_holds_a_run_of_byte_tokens_until_it_ends(byte_fallback_tokenizer):
+    """<0x56> ("V") then <0x96>: the run is no UTF-8 as a whole, and the ByteFallback decoder reads each of its bytes
+    as "\ufffd" (sample()'s text); stream() had shown "V" already."""
+    tok = byte_fallback_tokenizer
+    reply = [tok.token_to_id("<0x56>"), tok.token_to_id("<0x96>"), tok.encode("the")[-1]]
+    model = bigram_model(tok.vocab_size + (-tok.vocab_size) % 8, tok.encode("q")[-1:] + reply, then=tok.eos_token_id)
+    pieces = list(ponder.engine.stream(model, tok, "q", max_new_tokens=len(reply) + 1, temperature=0))
+    s = ponder.sample(model, tok, ["q"], max_new_tokens=len(reply) + 1, temperature=0)[0][0]
+    assert s.token_ids == reply + [tok.eos_token_id]
+    assert "".join(pieces) == s.text and s.text.startswith("\ufffd\ufffd")
