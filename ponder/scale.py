@@ -422,7 +422,9 @@ def reward_scorer(reward: Callable, items: Sequence[dict], prompts: Sequence | N
 
     def scorer(prompt, completion, index=None):
         key = _prompt_key(prompt)
-        if isinstance(index, int) and 0 <= index < len(items) and keys[index] == key:
+        # (any integer: a numpy index_offset, which the methods take, makes index_offset + i a numpy integer)
+        if (isinstance(index, numbers.Integral) and not isinstance(index, bool) and 0 <= index < len(items)
+                and keys[index] == key):
             j = index
         else:  # (an index for another prompt, or none: a caller of the plain scorer(prompt, completion))
             js = by_prompt.get(key)

@@ -1561,3 +1561,14 @@ def test_an_effort_level_no_level_names_is_refused_by_name(level, levels):
     TypeError (unhashable type; join of an int) where an unknown level is refused by name."""
     with pytest.raises(PonderError, match=r"^unknown reasoning effort .* \(known: (low, medium, high|1)\)$"):
         scale.effort_settings(level, levels)
+
+
+def test_reward_scorer_takes_a_numpy_index_as_its_int():
+    """best-of-N passes index_offset + i, a numpy integer where index_offset is one (the methods take them): the
+    index was read as none, and items sharing a prompt but differing were refused as if no index had been given."""
+    import numpy as np
+
+    items = [{"id": "a", "prompt": "p", "answer": "1"}, {"id": "b", "prompt": "p", "answer": "2"}]
+    scorer = scale.reward_scorer(lambda c, it: float(c == it["answer"]), items)
+    for j in (0, 1):
+        assert scorer("p", "2", index=np.int64(j)) == scorer("p", "2", index=j) == float(j == 1)
