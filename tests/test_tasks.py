@@ -762,6 +762,23 @@ def test_load_dataset_numbers_are_answers(tmp_path):
     assert [x["answer"] for x in load_dataset(p)] == ["2", "2.5", "-3"]
 
 
+def test_a_numeric_answer_keeps_the_digits_written(tmp_path):
+    """A float answer past 17 significant digits was read through a binary float: the gold of 0.12345678901234567890123
+    was "0.12345678901234568", of 1e3 "1000.0"; the gold is the number's text as the file writes it, in every JSON
+    layout, while the row's field stays a number equal to float() of it."""
+    nums = ["0.12345678901234567890123", "123456789012345678901", "1e3", "-2.50", "2.5"]
+    rows = [f'{{"prompt": "p{i}", "answer": {n}, "w": [{n}]}}' for i, n in enumerate(nums)]
+    files = [_write(tmp_path / "a.jsonl", rows), _write(tmp_path / "b.json", rows),  # (JSON Lines named .json)
+             _write(tmp_path / "c.json", ["[" + ",\n".join(rows) + "]"])]
+    for p in files:
+        items = load_dataset(p)
+        assert [x["answer"] for x in items] == nums, p
+        assert [x["w"] for x in items] == [[json.loads(n)] for n in nums]  # the other fields as json.loads gives
+        assert {type(x["w"][0]) for x in items} == {int, float}
+    one = _write(tmp_path / "d.json", ["{", '"prompt": "p",', '"answer": ' + nums[0], "}"])  # one object, indented
+    assert load_dataset(one)[0]["answer"] == nums[0]
+
+
 def test_export_round_trip_keeps_line_separator_characters(tmp_path):
     # json.dumps(ensure_ascii=False) writes U+2028 / U+0085 unescaped: lines end at "\n" only
     items = [{"prompt": "a\u2028b", "answer": "1", "id": "x", "task": "math"},

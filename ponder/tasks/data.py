@@ -40,11 +40,37 @@ DEFAULT_TASK_N = 500  # items `load_items` draws for a task name when n is not g
 _MISSING = object()  # a field the row does not have (None: one it has as null)
 
 
+class _WrittenFloat(float):
+    """A JSON number with a fraction or exponent, which keeps the text it was written as: float() of
+    0.12345678901234567890123 is 0.12345678901234568, a gold answer its own digits would not match."""
+
+    def __new__(cls, text: str):
+        x = super().__new__(cls, text)
+        x.text = text
+        return x
+
+
+def _plain(value):
+    """`value` with each _WrittenFloat in it a float again: the row's other fields go on (to the sandbox, to Ray,
+    to checks of type(x) is float) as json.loads gives them."""
+    if type(value) is _WrittenFloat:
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _json_loads(text: str):
+    return json.loads(text, parse_float=_WrittenFloat)
+
+
 def _loads(text: str, where: str):
     """json.loads with a nesting too deep for the decoder, or an integer past Python's 4300-digit conversion
     limit (a ValueError that is not a JSONDecodeError), as a PonderError naming `where` (FILE:LINE)."""
     try:
-        return json.loads(text)
+        return _json_loads(text)
     except RecursionError:
         raise PonderError(f"{where}: invalid JSON: nested too deeply") from None
     except json.JSONDecodeError:
@@ -164,7 +190,7 @@ def _one_json_object(raw: bytes) -> dict | None:
     if raw.count(b"\n") < 2:
         return None
     try:
-        obj = json.loads(raw.decode("utf-8-sig"))
+        obj = _json_loads(raw.decode("utf-8-sig"))
     except (ValueError, RecursionError):  # (UnicodeDecodeError and JSONDecodeError are ValueErrors)
         return None
     return obj if isinstance(obj, dict) else None
@@ -377,7 +403,7 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
                               f"{prompt!r:.60}")
         else:
             _check_text(where, pf, prompt)
-        item = dict(row)
+        item = _plain(row)
         item["prompt"] = prompt
         item["answer"] = None if values[af] in (_MISSING, None) else _answer_text(where, af, values[af])
         key = next((k for k in ("id", "unique_id") if row.get(k) not in (None, "")), None)  # (0 is an id)
@@ -459,7 +485,7 @@ def _answer_text(where: str, field: str, value) -> str:
                           f"{value!r:.60}")
     if isinstance(value, float) and not math.isfinite(value):
         raise PonderError(f"{where}: field {field!r} must be a finite number, got {value!r}")
-    return str(value)
+    return value.text if isinstance(value, _WrittenFloat) else str(value)
 
 
 EXPORT_FORMATS = (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz", ".json.gz")
