@@ -1116,6 +1116,25 @@ def test_a_float32_nested_in_a_parquet_struct_or_list_is_the_number_written(tmp_
     assert [x["nums"] for x in items] == [[0.3, None, 2.5], []]
 
 
+def test_the_pandas_fallback_reads_nested_float32_as_the_pyarrow_path_does(tmp_path):
+    """The pandas fallback (no pyarrow) widened a list<float32>'s 0.1 to 0.10000000149011612 (only a float32
+    column was read as the number written): its rows equal the pyarrow path's, float32 at any depth."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    pd = pytest.importorskip("pandas")
+    from ponder.tasks.data import _pandas_records, _read_parquet
+
+    f32 = pa.float32()
+    nums = pa.array([[0.1, None, 2.5, 1e-7], []], pa.list_(f32))
+    deep = pa.array([[[0.3]], None], pa.list_(pa.list_(f32)))
+    pq.write_table(pa.table({"nums": nums, "deep": deep}), tmp_path / "v.parquet")
+    want = [row for _, row in _read_parquet(tmp_path / "v.parquet")]
+    assert want[0]["nums"] == [0.1, None, 2.5, 1e-7]
+    assert _pandas_records(pd.read_parquet(tmp_path / "v.parquet")) == want
+    scalars = pd.DataFrame({"x": pd.Series([np.float32(0.1), np.float16(0.2)], dtype=object)})  # (fastparquet's)
+    assert _pandas_records(scalars) == [{"x": 0.1}, {"x": 0.2}]
+
+
 def test_arith_commutative_twins_across_the_split_are_as_documented():
     """ponder/tasks/__init__.py documents the share of arith test items whose operands of a + or x, swapped, make a
     train problem (a near-duplicate the split cannot see): measured here, so the figure stays true."""

@@ -330,6 +330,8 @@ def _pandas_records(df) -> list[dict]:
 
     def plain(value):
         if isinstance(value, np.ndarray):
+            if value.dtype in (np.float32, np.float16):  # (a list<float32>'s 0.1 too, not 0.10000000149011612)
+                value = value.astype(str).astype(np.float64)
             return [plain(v) for v in value.tolist()]
         if isinstance(value, list):
             return [plain(v) for v in value]
@@ -339,6 +341,8 @@ def _pandas_records(df) -> list[dict]:
             return {k: plain(v) for k, v in value.items()}
         if value is pd.NA or value is pd.NaT:
             return None
+        if isinstance(value, (np.float32, np.float16)):  # (its shortest text: item() widens it)
+            value = float(str(value))
         if isinstance(value, np.generic):
             value = value.item()
         return None if isinstance(value, float) and math.isnan(value) else value
