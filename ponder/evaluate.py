@@ -841,10 +841,7 @@ def evaluate(
     if generate_fn is None:  # (the Ray path generates on its actors: the driver's device and threads are not theirs)
         import torch
 
-        from ponder import __version__
-
-        ran_on = {"device": str(getattr(model, "device", None)), "threads": torch.get_num_threads(),
-                  "torch": torch.__version__, "ponder": __version__}
+        ran_on = ran_on_dict(str(getattr(model, "device", None)), torch.get_num_threads())
     # null where the method never used it (effort's level, or a given budget, caps budget forcing's thinking):
     # the default recorded said a cap held that did not
     unused = name == "effort" or (name == "budget_forcing" and "budget" in (method_kwargs or {}))
@@ -1000,6 +997,15 @@ def evaluate(
 
 PARALLEL_METHODS = ("majority", "weighted_majority", "best_of_n", "oracle")
 SEQUENTIAL_METHODS = ("budget_forcing", "effort")
+
+
+def ran_on_dict(device: str, threads: int) -> dict:
+    """The summary's and config.json's "ran_on": where the samples were drawn (the Ray path: its actors')."""
+    import torch
+
+    from ponder import __version__
+
+    return {"device": device, "threads": threads, "torch": torch.__version__, "ponder": __version__}
 
 
 def _models_dict(models) -> dict:

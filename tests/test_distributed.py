@@ -1800,7 +1800,24 @@ def test_off_policy_grpo_on_ray_stopped_and_resumed_equals_local_uninterrupted(p
     assert [x["policy_lag"] for x in rows(tmp_path / "local_on")] == [0, 0]
 
 
+def test_a_ray_evaluation_says_where_it_ran_as_a_local_one_does(monkeypatch):
+    """`ponder eval --ray --json` (and its config.json) had no "ran_on", which the local path's has: its actors'
+    device and threads under the same keys. (evaluate stubbed: no Ray started.)"""
+    import ponder.evaluate as ev
+    from ponder.distributed import ray_workers as rw
+
+    seen = []
+    monkeypatch.setattr(ev, "evaluate", lambda model, tok, items, **kw: seen.append(kw["extra"]) or {})
+    rw.evaluate_ray(None, None, [], pool=rw.RayPool(2, threads=3, num_cpus=3), extra={"judge_model": "j"})
+    rw.evaluate_ray(None, None, [], pool=rw.RayPool(1, num_gpus=0.5))
+    assert seen[0] == {"judge_model": "j", "ray_workers": 2, "ran_on": {
+        "device": "cpu", "threads": 3, "torch": torch.__version__, "ponder": ponder.__version__}}
+    assert seen[1]["ran_on"]["device"] == "cuda" and seen[1]["ran_on"]["threads"] == 1
+    assert seen[0]["ran_on"].keys() == ev.ran_on_dict("cpu", 1).keys()  # (the local path's keys)
+
+
 def test_ray_verify_and_eval_equal_local(pool, tmp_path, ckpt):
+
     from ponder.distributed.ray_workers import evaluate_ray, verify_file_ray
     from ponder.evaluate import evaluate
     from ponder.verify.run import verify_file
@@ -1820,6 +1837,7 @@ def test_ray_verify_and_eval_equal_local(pool, tmp_path, ckpt):
     loc = evaluate(model, tok, items, progress=False, out_dir=tmp_path / "el", **kw)
     ray_ = evaluate_ray(model, tok, items, pool=pool, out_dir=tmp_path / "er", **kw)
     assert ray_["generated_tokens"] == loc["generated_tokens"]
+    assert ray_["ran_on"].keys() == loc["ran_on"].keys()  # (--json scripts read the same keys on either path)
     assert ray_["setup_seconds"] >= 0 and "setup_seconds" not in loc  # (pushing the weights: not generation time)
     for m in ray_["metrics"]:  # latencies are the actors' own
         assert m == "mean_latency" or ray_["metrics"][m] == pytest.approx(loc["metrics"][m], rel=1e-6), m

@@ -836,4 +836,13 @@ def evaluate_ray(model, tok, items, *, address: str | None = None, workers: int 
 
         return ev.evaluate(model, tok, items, progress=False, generate_fn=generate, setup_fn=setup,
                            score_fn=lambda fn, completions, its: get().score(fn, completions, its),
-                           extra={**(kwargs.pop("extra", None) or {}), "ray_workers": pool.num_workers}, **kwargs)
+                           extra={**(kwargs.pop("extra", None) or {}), "ray_workers": pool.num_workers,
+                                  "ran_on": _ran_on(pool)}, **kwargs)
+
+
+def _ran_on(pool: RayPool) -> dict:
+    """evaluate's "ran_on" for samples drawn on `pool`'s actors (the local path's keys: --json scripts read them):
+    their device type and torch threads; their torch and ponder are the driver's (start() refuses others)."""
+    from ..evaluate import ran_on_dict
+
+    return ran_on_dict("cuda" if pool.options["num_gpus"] else "cpu", pool.threads)
