@@ -1144,8 +1144,10 @@ def run_contamination_probe(
     from ponder.evaluate import atomic_write_text
 
     seed = _check_seed("contamination probe", seed)
-    if not isinstance(control, (bool, np.bool_)):  # (control="no", a settings file's text, ran the control)
-        raise PonderError(f"contamination probe: control must be True or False, got {control!r}")
+    for name, flag in (("control", control), ("progress", progress)):  # (control="no", a settings file's text,
+        # ran the control; progress="no" drew the bar)
+        if not isinstance(flag, (bool, np.bool_)):
+            raise PonderError(f"contamination probe: {name} must be True or False, got {flag!r}")
     items = list(items)
     if not items:
         raise PonderError("contamination probe: no items")
@@ -1318,6 +1320,8 @@ def run_diversity_probe(
     n_samples = int(n_samples)
     _similarity_fn(method, ngram_n)  # an unknown method or a bad n before any sampling, not after it
     seed = _check_seed("diversity probe", seed)
+    if not isinstance(progress, (bool, np.bool_)):  # (progress="no", a settings file's text, drew the bar)
+        raise PonderError(f"diversity probe: progress must be True or False, got {progress!r}")
     items = list(items)
     if not items:
         raise PonderError("diversity probe: no items")

@@ -1410,3 +1410,17 @@ def test_contamination_probe_refuses_a_control_that_is_no_bool():
     for bad in ("no", None, "false"):
         with pytest.raises(PonderError, match=rf"^contamination probe: control must be True or False, got {bad!r}$"):
             run_contamination_probe(None, None, items, control=bad)
+
+
+def test_the_probes_refuse_a_progress_that_is_no_bool(tiny_random, capsys):
+    """progress="no" (a settings file's text) was truthy: the bar was drawn, as if asked for; now one line
+    naming the argument, as control's, before any sampling."""
+    from ponder.probes import run_contamination_probe, run_diversity_probe
+
+    items = [{"id": "a", "prompt": "1 + 1 = ?", "answer": "2"}]
+    for bad in ("no", None, "false", 0.0):
+        with pytest.raises(PonderError, match=rf"^contamination probe: progress must be True or False, got {bad!r}$"):
+            run_contamination_probe(None, None, items, progress=bad)
+        with pytest.raises(PonderError, match=rf"^diversity probe: progress must be True or False, got {bad!r}$"):
+            run_diversity_probe(tiny_random, items, n_samples=2, max_new_tokens=2, progress=bad)
+    assert capsys.readouterr().err == ""  # (no bar, no sampling)
