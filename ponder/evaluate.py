@@ -724,6 +724,7 @@ def evaluate(
     check_out_dir(out_dir, "eval")
     _check_flag("chat", chat)  # (chat="no" wrapped every prompt, recorded as "no"; resume="false" resumed)
     _check_flag("resume", resume)
+    _check_flag("progress", progress)  # (progress="no", a settings file's text, drew the bar)
     for what, f in (("extract", extract), ("equal", equal), ("judge", judge)):  # (else a bare TypeError, at the
         if f is not None and not callable(f):  # first chunk or only at judging)
             raise PonderError(f"{what} must be a callable or None, got {f!r}")
@@ -1127,6 +1128,7 @@ def sweep(
     items = _check_items(items, reward)
     check_out_dir(out_dir, "sweep")
     _check_flag("chat", chat)
+    _check_flag("progress", progress)
     for what, f in (("extract", extract), ("equal", equal)):
         if f is not None and not callable(f):
             raise PonderError(f"sweep: {what} must be a callable or None, got {f!r}")

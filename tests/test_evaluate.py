@@ -922,6 +922,19 @@ def test_a_dataset_of_chat_message_prompts_is_evaluated_as_those_messages(micro,
     assert not (tmp_path / "sys").exists()
 
 
+@pytest.mark.parametrize("bad", ["no", None, 0])
+def test_progress_must_be_true_or_false(micro, tmp_path, capsys, bad):
+    """progress="no" (a settings file's text) was taken by truthiness and drew the bar; refused before anything is
+    drawn or written, in evaluate and sweep alike."""
+    model, tok = micro
+    with pytest.raises(PonderError, match=f"^progress must be True or False, got {bad!r}$"):
+        evaluate(model, tok, ITEMS[:1], method="greedy", max_new_tokens=4, out_dir=tmp_path / "e", progress=bad)
+    with pytest.raises(PonderError, match=f"^progress must be True or False, got {bad!r}$"):
+        sweep((model, tok), ITEMS[:1], methods=["majority"], parallel_ns=[1], max_new_tokens=4, progress=bad,
+              n_boot=10)
+    assert not (tmp_path / "e").exists() and capsys.readouterr().err == ""
+
+
 def test_a_system_prompt_without_chat_is_refused(micro, tmp_path):
     """Text prompts are used as they are without chat=True: the system prompt was dropped without a word, and
     config.json recorded it as if the completions had used it."""
