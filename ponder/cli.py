@@ -591,9 +591,33 @@ def _warn_cut(cmd: str, final: dict, n: int, n_val: int = 0) -> None:
                   file=sys.stderr)
 
 
+def _load_items(a, opt: str, *, split: str, require_answer: bool) -> list[dict]:
+    """load_items for --task/--data, the first N items by option `opt` (--limit, -n). A --data file with more rows
+    than N by that option's default is said on stderr: `ponder eval --data math500.jsonl` scored its first 200
+    problems, and nothing said the other 300 were left out."""
+    from .tasks.data import load_items
+
+    n = getattr(a, opt)
+
+    def load(n):
+        return load_items(a.task, split=split, n=n, seed=a.seed, require_answer=require_answer, data=a.data)
+
+    if a.data is None or opt in getattr(a, "given", ()):
+        return load(n=n)
+    try:
+        items = load(n=n + 1)  # (one more row: whether the file has more)
+    except PonderError:  # a bad row past the first N, which is not used: not an error
+        return load(n=n)
+    if len(items) > n and not getattr(a, "quiet", False):
+        flag = "--limit" if opt == "limit" else "-n"
+        print(f"note: --data {a.data}: only its first {n} rows are used ({flag}'s default); pass {flag} N for more",
+              file=sys.stderr)
+    return items[:n]
+
+
 def cmd_distill(a):
     from .tasks import default_reward
-    from .tasks.data import load_items, reward_reads_answer
+    from .tasks.data import reward_reads_answer
     from .train import (
         DISTILLED,
         TrainConfig,
@@ -629,8 +653,7 @@ def cmd_distill(a):
         if not a.teacher:
             raise PonderError("distill: --teacher CHECKPOINT is required (except with --resume)")
         check_distill_sampling(a.k, a.temperature, a.max_new_tokens, a.seed)  # before the two models load
-        items = load_items(a.task, split="train", n=a.n, seed=a.seed,
-                           require_answer=reward_reads_answer(a.reward), data=a.data)
+        items = _load_items(a, "n", split="train", require_answer=reward_reads_answer(a.reward))
         if a.chat_template_kwargs and all(isinstance(it["prompt"], str) for it in items):  # (distill has no --chat)
             raise PonderError(_TEXT_PROMPTS_KWARGS.format(a.data or f"--task {a.task}", ""))
         if a.reward:  # (the library's own message named a Python call, get_reward(..., judge=make_judge(...)))
@@ -873,10 +896,9 @@ _EVAL_METHOD_FLAGS = {"votes": "n_votes", "weighted": "weighted", "early_stop": 
 def cmd_eval(a):
     from .evaluate import evaluate, method_options, resolve_method, sweep
     from .scale import METHODS
-    from .tasks.data import load_items, reward_reads_answer
+    from .tasks.data import reward_reads_answer
 
-    items = load_items(a.task, split=a.split, n=a.limit, seed=a.seed,
-                       require_answer=reward_reads_answer(a.reward), data=a.data)
+    items = _load_items(a, "limit", split=a.split, require_answer=reward_reads_answer(a.reward))
     if a.reward is None:  # countdown answers are expressions checked by evaluation, not compared as values
         from .tasks import default_reward
 
@@ -1015,7 +1037,6 @@ def cmd_eval(a):
 
 def cmd_probe(a):
     from .probes import format_contamination, format_diversity, run_contamination_probe, run_diversity_probe
-    from .tasks.data import load_items
 
     other = ("train_file", "ngram") if a.probe == "diversity" else ("n", "method", "temperature", "max_new_tokens")
     unused = ["--" + k.replace("_", "-") for k in other if k in getattr(a, "given", ())]
@@ -1030,8 +1051,7 @@ def cmd_probe(a):
     if a.out is not None and Path(a.out).exists() and not Path(a.out).is_dir():
         raise PonderError(f"--out {a.out}: is a file, not a directory")
     # (diversity samples the prompts and never reads a gold answer: a file of prompts alone is its natural input)
-    items = load_items(a.task, split=a.split, n=a.limit, seed=a.seed,
-                       require_answer=a.probe == "contamination", data=a.data)
+    items = _load_items(a, "limit", split=a.split, require_answer=a.probe == "contamination")
     if a.chat_template_kwargs and all(isinstance(it["prompt"], str) for it in items):  # (they would go unused)
         raise PonderError("--chat-template-kwargs: these prompts are text, sampled as given through no chat "
                           "template (prompts of chat messages, as in verl's layout, render through it); drop "

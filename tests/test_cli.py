@@ -2587,3 +2587,31 @@ def test_eval_json_has_the_same_keys_with_or_without_a_breakdown(capsys):
     assert keys[0] == keys[1] and s["by"]
     assert main(["eval", "--limit", "1", "--method", "greedy", "--max-new-tokens", "4", "--json", "--quiet"]) == 0
     assert json.loads(capsys.readouterr().out)["by"] == {}
+
+
+def test_a_data_file_cut_at_the_limits_default_is_said(tmp_path, capsys):
+    """`ponder eval --data math500.jsonl` scored the file's first 200 problems (--limit's default), and nothing
+    said the rest were left out; a note on stderr says so now. A --limit given, a file that fits, or a bad row
+    past the limit (never read) leave it as it was."""
+    from ponder.cli import _load_items
+    from ponder.errors import PonderError
+
+    rows = [json.dumps({"prompt": f"p{i}", "answer": str(i)}) for i in range(5)]
+    (tmp_path / "d.jsonl").write_text("\n".join(rows) + "\n")
+    (tmp_path / "bad.jsonl").write_text("\n".join(rows[:3]) + "\n{oops\n")
+
+    def load(data, limit, given=(), quiet=False, opt="limit"):
+        a = argparse.Namespace(task="arith", data=str(tmp_path / data), seed=0, quiet=quiet, given=set(given),
+                               **{opt: limit})
+        return [it["prompt"] for it in _load_items(a, opt, split="test", require_answer=True)]
+
+    assert load("d.jsonl", 3) == ["p0", "p1", "p2"]
+    assert capsys.readouterr().err == (f"note: --data {tmp_path / 'd.jsonl'}: only its first 3 rows are used "
+                                       "(--limit's default); pass --limit N for more\n")
+    assert load("d.jsonl", 2, opt="n") == ["p0", "p1"] and "(-n's default); pass -n N" in capsys.readouterr().err
+    for data, limit, given, quiet in (("d.jsonl", 3, {"limit"}, False), ("d.jsonl", 5, (), False),
+                                      ("d.jsonl", 3, (), True), ("bad.jsonl", 3, (), False)):
+        assert load(data, limit, given, quiet) == [f"p{i}" for i in range(3 if limit == 3 else 5)]
+        assert capsys.readouterr().err == ""
+    with pytest.raises(PonderError, match="bad.jsonl:4: invalid JSON"):
+        load("bad.jsonl", 4)
