@@ -923,6 +923,20 @@ def test_a_file_of_rows_in_two_layouts_takes_each_rows_own_fields(tmp_path):
         load_dataset(p)
 
 
+def test_a_json_array_on_one_line_names_the_column_of_its_error(tmp_path):
+    """json.dump(rows, f) writes a whole .json array on line 1: its error said "FILE:1: invalid JSON: Expecting ','
+    delimiter" and nothing of where in that line; the column is said, as for JSON Lines and indented objects."""
+    p = tmp_path / "min.json"
+    p.write_text('[{"prompt": "a", "answer": "1"}, {"prompt": "b" "answer": "2"}]')
+    with pytest.raises(PonderError) as e:
+        load_dataset(p)
+    assert str(e.value) == f"{p}:1: invalid JSON: Expecting ',' delimiter (column 49)"
+    p.write_text('[\n  {"prompt": "a", "answer": "1"},\n  {"prompt": "b",, "answer": "2"}\n]')
+    with pytest.raises(PonderError, match=re.escape(f"{p}:3: invalid JSON: Expecting property name enclosed in "
+                                                    "double quotes (column 18)")):
+        load_dataset(p)
+
+
 def test_load_jsonl_invalid_json_column_is_on_the_line(tmp_path):
     """A row cut off at its line end was reported at "column 1" (the decoder counted the newline as a line 2)."""
     for end in ("\n", "\r\n"):

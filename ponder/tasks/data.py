@@ -216,8 +216,8 @@ def _read_json_array(path: Path, raw: bytes, limit: int | None) -> list[tuple[st
         raise PonderError(f"{path}:{line}: not UTF-8 text (byte {e.start})") from None
     try:
         data = _loads(text, f"{path}:1")
-    except json.JSONDecodeError as e:
-        raise PonderError(f"{path}:{e.lineno}: invalid JSON: {e.msg}") from None
+    except json.JSONDecodeError as e:  # (the column: json.dump writes a whole array on line 1)
+        raise PonderError(f"{path}:{e.lineno}: invalid JSON: {e.msg} (column {e.colno})") from None
     if limit is not None:
         data = data[:limit]
     return [(f"{path}:row {i + 1}", row) for i, row in enumerate(data)]
