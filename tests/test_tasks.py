@@ -937,6 +937,24 @@ def test_a_json_array_on_one_line_names_the_column_of_its_error(tmp_path):
         load_dataset(p)
 
 
+def test_a_json_array_named_jsonl_says_so(tmp_path):
+    """json.dump(rows, f) into a .jsonl name (the array on one line, valid JSON) failed as "FILE:1: expected a JSON
+    object, got list", which did not say the file is fine under a .json name (the indented one has that hint)."""
+    rows = [{"prompt": "a", "answer": "1"}, {"prompt": "b", "answer": "2"}]
+    for name in ("a.jsonl", "a.ndjson"):
+        p = tmp_path / name
+        p.write_text(json.dumps(rows) + "\n")
+        with pytest.raises(PonderError, match=re.escape(f"{p}:1: expected a JSON object, got list; the file looks "
+                                                        "like a JSON array of rows, not JSON Lines")):
+            load_dataset(p)
+    p = tmp_path / "b.jsonl"  # (a later row that is a list: no such hint)
+    p.write_text(json.dumps(rows[0]) + "\n" + json.dumps(rows) + "\n")
+    with pytest.raises(PonderError, match=re.escape(f"{p}:2: expected a JSON object, got list") + "$"):
+        load_dataset(p)
+    (tmp_path / "a.json").write_text(json.dumps(rows))
+    assert [x["answer"] for x in load_dataset(tmp_path / "a.json")] == ["1", "2"]
+
+
 def test_load_jsonl_invalid_json_column_is_on_the_line(tmp_path):
     """A row cut off at its line end was reported at "column 1" (the decoder counted the newline as a line 2)."""
     for end in ("\n", "\r\n"):

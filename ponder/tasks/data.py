@@ -379,7 +379,10 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
     first_of: dict[str, tuple[str, str | None]] = {}  # id -> (where, field) of the row that has it
     for i, (where, row) in enumerate(rows):
         if not isinstance(row, dict):
-            raise PonderError(f"{where}: expected a JSON object, got {type(row).__name__}")
+            hint = ""
+            if i == 0 and isinstance(row, list) and fmt.removesuffix(".gz") != ".json":  # json.dump(rows, f)
+                hint = "; the file looks like a JSON array of rows, not JSON Lines (one object a line): name it .json"
+            raise PonderError(f"{where}: expected a JSON object, got {type(row).__name__}{hint}")
         # A null column is one this row does not have: a Parquet file (or datasets' to_json) of rows in both
         # layouts, MATH's `problem` and verl's chat `prompt`, holds both columns, each null where the other is set.
         pf = prompt_field or ("prompt" if row.get("prompt") is not None or ("prompt" in row and "problem" not in row)
