@@ -1167,6 +1167,25 @@ def test_the_pandas_fallback_reads_nested_float32_as_the_pyarrow_path_does(tmp_p
     assert _pandas_records(pd.DataFrame({"x": [scalars]})) == [{"x": [0.1, 0.2, None]}]
 
 
+def test_a_float16_parquet_value_is_the_number_written(tmp_path):
+    """A float16 answer column gave the gold "1.099609375" for 1.1 (only float32 was read as the number written),
+    and the pandas fallback read "1.1": both paths give the float16's shortest text, at any depth."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from ponder.tasks.data import _read_parquet_pandas
+
+    f16 = pa.float16()
+    answers = pa.array(np.array([1.1, 2.5, 0.1], np.float16))
+    nums = pa.array([[np.float16(0.1), None], [], None], pa.list_(f16))
+    pq.write_table(pa.table({"problem": ["a", "b", "c"], "answer": answers, "nums": nums}), tmp_path / "h.parquet")
+    items = load_dataset(tmp_path / "h.parquet")
+    assert [x["answer"] for x in items] == ["1.1", "2.5", "0.1"]
+    assert [x["nums"] for x in items] == [[0.1, None], [], None]
+    pytest.importorskip("pandas")  # the fallback without pyarrow reads the same
+    assert [[r["answer"], r["nums"]] for r in _read_parquet_pandas(tmp_path / "h.parquet")] == \
+        [[1.1, [0.1, None]], [2.5, []], [0.1, None]]
+
+
 def test_arith_commutative_twins_across_the_split_are_as_documented():
     """ponder/tasks/__init__.py documents the share of arith test items whose operands of a + or x, swapped, make a
     train problem (a near-duplicate the split cannot see): measured here, so the figure stays true."""

@@ -269,7 +269,7 @@ def _pylist(table) -> list[dict]:
 def _has_float32(t) -> bool:
     import pyarrow as pa
 
-    if pa.types.is_float32(t):
+    if pa.types.is_float32(t) or pa.types.is_float16(t):  # (float16: 1.1 came as 1.099609375)
         return True
     if pa.types.is_struct(t):
         return any(_has_float32(t.field(j).type) for j in range(t.num_fields))
@@ -294,6 +294,10 @@ def _float32_written(value, t):
             except OverflowError:  # (3.4028235e+38, float32's largest rounded up, is past its range)
                 pass
         return value
+    if pa.types.is_float16(t):
+        import numpy as np
+
+        return float(str(np.float16(value)))  # (numpy's text of a float16 is its shortest)
     if pa.types.is_struct(t):
         return {f.name: _float32_written(value.get(f.name), f.type) for f in t}
     if pa.types.is_map(t):
