@@ -864,6 +864,14 @@ def test_load_dataset_refuses_a_non_finite_number_as_id(tmp_path):
     assert load_dataset(p)[0]["id"] == "2.5"
 
 
+def test_numeric_ids_are_the_text_written(tmp_path):
+    """Ids 0.1 and 0.10, or two past a double's 17 digits, were read through one float: refused as one id used
+    twice ("ids must be unique") though the file's differ; an id is its number's text as written."""
+    ids = ["0.1", "0.10", "0.12345678901234567890123", "0.12345678901234567890124", "1e3", "7"]
+    p = _write(tmp_path / "d.jsonl", [f'{{"prompt": "a", "answer": "1", "id": {x}}}' for x in ids])
+    assert [it["id"] for it in load_dataset(p)] == ids
+
+
 @pytest.mark.parametrize("name", ["d.jsonl", "d.parquet", "d.json.gz"])
 def test_a_dataset_left_as_a_git_lfs_pointer_is_named_so(tmp_path, name):
     """A hub dataset cloned without git-lfs has small text files for its data: they failed as "invalid JSON" or

@@ -423,7 +423,8 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
                               f"{row[key]!r:.60}")
         if key is not None and isinstance(row[key], float) and not math.isfinite(row[key]):  # JSON's NaN: id "nan"
             raise PonderError(f"{where}: field {key!r} must be text or a finite number, got {row[key]!r}")
-        item["id"] = str(row[key]) if key is not None else f"{stem}-{i + 1}"
+        # (a number's text as written: ids 0.1 and 0.10, or two past a double's 17 digits, are two ids, not one)
+        item["id"] = _number_text(row[key]) if key is not None else f"{stem}-{i + 1}"
         # Ids key the RL curriculum's per-prompt statistics and name items in errors and eval records: two
         # problems under one id would share them.
         if item["id"] in first_of:
@@ -496,6 +497,11 @@ def _answer_text(where: str, field: str, value) -> str:
                           f"{value!r:.60}")
     if isinstance(value, float) and not math.isfinite(value):
         raise PonderError(f"{where}: field {field!r} must be a finite number, got {value!r}")
+    return _number_text(value)
+
+
+def _number_text(value) -> str:
+    """str(value); a JSON number with a fraction or exponent as the file writes it."""
     return value.text if isinstance(value, _WrittenFloat) else str(value)
 
 
