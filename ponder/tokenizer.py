@@ -528,6 +528,10 @@ def message_problem(m) -> str | None:
     return None
 
 
+# Template switches that are booleans: Qwen3's enable_thinking, DeepSeek-V3.1's thinking.
+_BOOL_TEMPLATE_VARS = ("enable_thinking", "thinking")
+
+
 def check_template_kwargs(kwargs, where: str = "chat template kwargs") -> dict:
     """`kwargs` if it can be extra chat-template variables (a dict with identifier keys, none the renderer's
     own), else a one-line PonderError naming `where` and the key at fault."""
@@ -539,6 +543,10 @@ def check_template_kwargs(kwargs, where: str = "chat template kwargs") -> dict:
             raise PonderError(f"{where}: {k!r} is not a template variable name")
         if k in RESERVED_TEMPLATE_VARS:
             raise PonderError(f"{where}: {k!r} is set by the renderer itself and cannot be given here")
+    for k in _BOOL_TEMPLATE_VARS:  # (Jinja reads the text "false" as true: thinking stayed on)
+        if k in kwargs and not isinstance(kwargs[k], bool):
+            raise PonderError(f"{where}: {k!r} must be true or false, got {type(kwargs[k]).__name__} "
+                              f"{kwargs[k]!r:.60}")
     tools = kwargs.get("tools")  # (the JSON schemas templates list, {"type": "function", "function": {...}})
     if tools is not None and (not isinstance(tools, list) or not all(isinstance(t, dict) for t in tools)):
         raise PonderError(f"{where}: 'tools' must be a list of tool objects (JSON schemas), got {tools!r:.80}")

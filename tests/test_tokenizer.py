@@ -255,6 +255,9 @@ def test_chat_template_kwargs_render_as_transformers_renders_them(tokenizer, kwa
     # a tool as a bare name or one schema not in a list: a template iterating it renders characters or keys
     ({"tools": ["calc"]}, r"'tools' must be a list of tool objects \(JSON schemas\), got \['calc'\]"),
     ({"tools": {"type": "function"}}, "'tools' must be a list of tool objects"),
+    # the text "false" is true to Jinja: Qwen3's template went on thinking
+    ({"enable_thinking": "false"}, "'enable_thinking' must be true or false, got str 'false'"),
+    ({"thinking": 0}, "'thinking' must be true or false, got int 0"),
 ])
 def test_bad_chat_template_kwargs_are_one_line(tokenizer, kwargs, msg):
     tok = Tokenizer(tokenizer.tok, eos_token="<|endoftext|>", chat_template=QWEN3_THINKING)
