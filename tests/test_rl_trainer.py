@@ -108,6 +108,18 @@ def test_grpo_runs_and_logs(tmp_path, ckpt, plots):
     assert (run / "training.png").read_bytes()[:4] == b"\x89PNG"
     cfg = json.loads((run / "config.json").read_text())
     assert cfg["kind"] == "grpo" and "DeepSeekMath" in cfg["explain"]
+    # the held-out accuracy is an evaluation: under eval/ in TensorBoard (it was train/heldout_accuracy), at the
+    # steps metrics.jsonl has it, with its values; every other tag is a training one
+    ea_mod = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    acc = ea_mod.EventAccumulator(str(run / "tensorboard"))
+    acc.Reload()
+    tags = set(acc.Tags()["scalars"])
+    assert "eval/heldout_accuracy" in tags and not any(t.endswith("heldout_accuracy") for t in tags - {
+        "eval/heldout_accuracy"})
+    assert all(t.startswith("train/") for t in tags - {"eval/heldout_accuracy"}) and "train/reward_mean" in tags
+    ev = acc.Scalars("eval/heldout_accuracy")
+    assert [(e.step, round(e.value, 6)) for e in ev] == [
+        (x["step"], round(x["heldout_accuracy"], 6)) for x in r if "heldout_accuracy" in x]
 
 
 # a DeepSeek-R1 distill's chat template: the generation prompt ends with "<think>\n", so the model starts inside it
