@@ -300,7 +300,7 @@ def test_bad_input(tmp_path, ckpt):
 @pytest.mark.parametrize("bad", [dict(grad_clip=-1.0), dict(grad_clip=0.0), dict(grad_clip=math.nan),
                                  dict(weight_decay=-0.1), dict(weight_decay=math.inf), dict(max_refill=-1),
                                  dict(warmup=-1), dict(train_pool=0), dict(lr="1e-3"), dict(temperature=None),
-                                 dict(seed=1.5), dict(eval_n=0), dict(objective=None),
+                                 dict(seed=1.5), dict(eval_n=0), dict(objective=None), dict(objective={1: 0.1}),
                                  dict(micro_batch_tokens=True), dict(max_refill=101)])
 def test_bad_optimisation_settings_are_refused_in_one_line(tmp_path, ckpt, bad):
     """A negative grad_clip made clip_grad_norm_ scale every gradient by a negative factor (gradient ascent), 0

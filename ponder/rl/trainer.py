@@ -143,8 +143,10 @@ class GRPOConfig:
             v = getattr(self, k)
             if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
                 raise PonderError(f"{k} must be a positive integer, got {v!r}")
-        if not isinstance(self.objective, dict):  # (None was a TypeError in objective_for)
-            raise PonderError(f"objective must be a dict of overrides of the preset, got {self.objective!r}")
+        # (None, or a key not text ({1: 0.1}), was a TypeError in objective_for's preset(**overrides))
+        if not isinstance(self.objective, dict) or not all(isinstance(k, str) for k in self.objective):
+            raise PonderError(f"objective must be a dict of overrides of the preset, by setting name, got "
+                              f"{self.objective!r}")
         # (True passed as 1, and the run's config.json was then refused by its own --resume)
         mbt = self.micro_batch_tokens
         if isinstance(mbt, bool) or not isinstance(mbt, int) or mbt < 0:
