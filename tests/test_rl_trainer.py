@@ -1588,3 +1588,30 @@ def test_the_learner_trains_the_sampled_ids_not_a_re_encoding_of_their_text(tmp_
     for comps, old in olds:
         for c, row in zip(comps, old):
             assert row[: len(c)].tolist() == pytest.approx([-1e-3 * (1 + t) for t in c])
+
+
+# The shipped demo's per-step reward (ponder demo, 60 steps): a healthy, noisy rise from 0.2 to 0.8
+DEMO_REWARDS = [0.23, 0.11, 0.33, 0.17, 0.41, 0.39, 0.42, 0.3, 0.39, 0.62, 0.45, 0.42, 0.39, 0.45, 0.44, 0.3, 0.41, 0.59,
+                0.42, 0.33, 0.64, 0.48, 0.42, 0.55, 0.64, 0.52, 0.59, 0.67, 0.5, 0.72, 0.69, 0.55, 0.86, 0.61, 0.61,
+                0.69, 0.61, 0.58, 0.75, 0.73, 0.53, 0.81, 0.81, 0.58, 0.89, 0.64, 0.67, 0.62, 0.92, 0.58, 0.7, 0.73,
+                0.73, 0.53, 0.64, 0.75, 0.83, 0.81, 0.77, 0.8]
+
+
+@pytest.mark.parametrize("scale", [1.0, 2.0])
+def test_monitor_reward_collapse_fires_on_a_run_that_learned_and_fell_apart_not_on_a_healthy_one(scale):
+    """No rule watched the reward itself: a run whose reward rose and then fell to nothing (a blown-up update) with
+    the KL term off and entropy rising raised no alarm. The 5-step mean 0.25 reward units below its best, 3 steps in a
+    row, raises it once; the demo's noisy rise (single steps 0.23 below the best) raises nothing."""
+    def alarms(rewards):
+        m = Monitor(max_new_tokens=100, reward_scale=scale)
+        return [(a["step"], a["alarm"]) for s, r in enumerate(rewards, 1)
+                for a in m.update({"step": s, "reward_mean": scale * r, "entropy": 1.0 + s / 100})
+                if a["alarm"] != "non_finite"]
+
+    assert alarms(DEMO_REWARDS) == []
+    assert alarms([0.5 + (0.1 if s % 2 else -0.1) for s in range(60)]) == []  # a noisy plateau
+    # the demo's run, then its reward gone (a NaN step between is skipped, not a reset)
+    collapsed = [*DEMO_REWARDS, 0.3, float("nan"), 0.05, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    assert alarms(collapsed) == [(66, "reward_collapse")]
+    # raised once while it holds; again after the reward recovered and fell again
+    assert alarms([*collapsed, *[0.9] * 10, *[0.0] * 10]) == [(66, "reward_collapse"), (83, "reward_collapse")]

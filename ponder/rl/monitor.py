@@ -2,7 +2,7 @@
 
 Each rule looks at the per-step metric rows and names a failure mode the field keeps meeting:
 entropy collapse, runaway length, zero-variance groups dominating, exploding importance ratios, a policy running
-away from its KL reference, and the
+away from its KL reference, a reward that rose and then collapsed, and the
 reward-hacking signature (training reward rising while held-out accuracy stays flat). Alarms are printed,
 written to `alarms.jsonl`, and with `--stop-on-alarm` end the run after a checkpoint.
 
@@ -29,6 +29,14 @@ class MonitorConfig:
     # mean per-token KL to the reference (nats) above this: the KL term has lost its hold (GRPO runs sit near 0.01-0.1;
     # the tiny demo's peaks at 0.05)
     kl_max: float = 1.0
+    # reward_collapse: the mean reward of the last `reward_window` steps this far (in units of Monitor.reward_scale)
+    # below the best such mean the run reached. A run that learned and then falls apart (a blown-up update,
+    # training-inference mismatch under low precision, the policy degenerating into repetition) loses its reward
+    # first, and can do so with no other alarm: the KL term may be off, the entropy may rise. The window mean, not one
+    # step's: a step's reward of 8 groups is noisy (the tiny demo's swings up to 0.23 step to step, its 5-step mean at most
+    # 0.09 below its best); a run stuck at a reward of 0 from the start is zero_variance_groups' case.
+    reward_window: int = 5
+    reward_drop: float = 0.25
     patience: int = 3  # consecutive steps a condition must hold (one bad step is noise)
     hack_window: int = 3  # held-out evaluations compared for the reward-hacking rule
     hack_reward_rise: float = 0.15  # in units of the reward's scale (Monitor.reward_scale)
@@ -55,6 +63,8 @@ class Monitor:
     streaks: dict = field(default_factory=dict)
     evals: list = field(default_factory=list)  # (step, train reward mean since last eval, heldout acc)
     reward_since_eval: list = field(default_factory=list)
+    reward_recent: list = field(default_factory=list)  # the last reward_window finite step rewards
+    reward_best: float | None = None  # the best mean of reward_window steps so far
     raised: list = field(default_factory=list)
 
     def _streak(self, name: str, cond: bool) -> bool:
@@ -105,6 +115,16 @@ class Monitor:
         if kl is not None and math.isfinite(kl) and self._streak("kl", kl > c.kl_max):
             alarm("kl_blowup", f"KL to the reference {kl:.3f} nats per token (> {c.kl_max}): the policy is running "
                                "away from it (raise beta, lower lr)")
+        r = row.get("reward_mean")
+        if r is not None and math.isfinite(r) and c.reward_window >= 1:  # (a NaN reward would poison the mean)
+            self.reward_recent = [*self.reward_recent, r][-c.reward_window:]
+            if len(self.reward_recent) == c.reward_window:
+                level = sum(self.reward_recent) / c.reward_window
+                self.reward_best = level if self.reward_best is None else max(self.reward_best, level)
+                if self._streak("reward", level < self.reward_best - c.reward_drop * self.reward_scale):
+                    alarm("reward_collapse", f"mean reward of the last {c.reward_window} steps {level:.3f}, down from "
+                                             f"its best {self.reward_best:.3f}: the policy is losing what it learned "
+                                             "(lower lr)")
         # A non-finite reward (a skipped step's) would make the mean NaN and hide the signature for the next
         # hack_window evaluations: NaN compares false
         if "reward_mean" in row and math.isfinite(row["reward_mean"]):
