@@ -86,6 +86,13 @@ def _event(wall_time: float, step: int, *, file_version: str | None = None, scal
     return msg
 
 
+def scalar_tags(kind: str, row: dict) -> dict:
+    """A step's metrics row as TensorBoard tags: a held-out measurement (heldout_accuracy, heldout_loss) is an
+    evaluation, under eval/ (under the run's kind it sat among the training curves, read as one); the rest under
+    `kind`/ (train, pretrain, sft)."""
+    return {f"{'eval' if k.startswith('heldout_') else kind}/{k}": v for k, v in row.items() if k != "step"}
+
+
 class SummaryWriter:
     """`add_scalars(step, {"train/reward": 0.4, ...})`; flushes every write (runs are slow, files small).
 

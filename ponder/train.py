@@ -41,7 +41,7 @@ from .fileio import (
 )
 from .model import LOW_PRECISION, ModelConfig, Transformer, _json_type
 from .tasks.data import _check_text, _format, _read_jsonl, _read_parquet
-from .tensorboard import SummaryWriter
+from .tensorboard import SummaryWriter, scalar_tags
 from .tokenizer import (
     REASONING_FIELDS,
     SPECIAL_TOKENS,
@@ -410,7 +410,7 @@ def log_row(run: Path | None, tb, kind: str, row: dict, on_log=None, bar=None, *
     callback, the progress bar's counter and its loss (plus `postfix`)."""
     if run is not None:
         append_jsonl(run / "metrics.jsonl", row)
-        tb.add_scalars(row["step"], {f"{kind}/{k}": v for k, v in row.items() if k != "step"})
+        tb.add_scalars(row["step"], scalar_tags(kind, row))  # (heldout_loss under eval/)
     if on_log:
         on_log(row)
     if bar:

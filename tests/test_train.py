@@ -39,6 +39,11 @@ def test_pretrain_lowers_loss_and_writes_run(tmp_path, plots):
     ea = EventAccumulator(str(run / "tensorboard"))
     ea.Reload()
     assert [e.value for e in ea.Scalars("pretrain/loss")] == pytest.approx([r["loss"] for r in rows])
+    # the held-out loss is an evaluation: under eval/ (it was pretrain/heldout_loss, among the training curves)
+    assert "pretrain/heldout_loss" not in ea.Tags()["scalars"]
+    held = [r for r in rows if "heldout_loss" in r]
+    assert [e.step for e in ea.Scalars("eval/heldout_loss")] == [r["step"] for r in held]
+    assert [e.value for e in ea.Scalars("eval/heldout_loss")] == pytest.approx([r["heldout_loss"] for r in held])
     model, tok = ponder.load(run / "checkpoint")
     assert tok.encode("12 + 3") and model.config.num_hidden_layers == 2
 

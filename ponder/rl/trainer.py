@@ -680,7 +680,7 @@ def train(
         checkpoint.save(ref, tok, run / "reference")
     tb = None
     if cfg.tensorboard and main:
-        from ..tensorboard import SummaryWriter
+        from ..tensorboard import SummaryWriter, scalar_tags
 
         tb = SummaryWriter(run / "tensorboard", purge_step=start + 1 if start else None)
     bar = None
@@ -751,7 +751,7 @@ def train(
                 msg = f"ALARM step {a['step']}: {a['alarm']}: {a['message']}"
                 _say(bar, msg)
             if tb:
-                tb.add_scalars(row["step"], tb_scalars(row))
+                tb.add_scalars(row["step"], scalar_tags("train", row))
             if on_log:
                 on_log(row)
             if bar:
@@ -793,12 +793,6 @@ def train(
     if main:
         plot_run(run)
     return run
-
-
-def tb_scalars(row: dict) -> dict:
-    """A step's row as TensorBoard tags: the greedy held-out accuracy is an evaluation, under eval/ (as
-    train/heldout_accuracy it sat among the training curves, read as a training metric); the rest under train/."""
-    return {f"{'eval' if k.startswith('heldout_') else 'train'}/{k}": v for k, v in row.items() if k != "step"}
 
 
 def _say(bar, msg: str):
