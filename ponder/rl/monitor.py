@@ -34,9 +34,12 @@ class MonitorConfig:
     # training-inference mismatch under low precision, the policy degenerating into repetition) loses its reward
     # first, and can do so with no other alarm: the KL term may be off, the entropy may rise. The window mean, not one
     # step's: a step's reward of 8 groups is noisy (the tiny demo's swings up to 0.23 step to step, its 5-step mean at most
-    # 0.09 below its best); a run stuck at a reward of 0 from the start is zero_variance_groups' case.
+    # 0.09 below its best); a run stuck at a reward of 0 from the start is zero_variance_groups' case. The best is of
+    # the last `reward_lookback` steps: a collapse is sudden, while a slow drift is what a curriculum does (from its
+    # second pass over the pool it skips the prompts the policy always solves, so the reward of those drawn falls).
     reward_window: int = 5
     reward_drop: float = 0.25
+    reward_lookback: int = 50
     patience: int = 3  # consecutive steps a condition must hold (one bad step is noise)
     hack_window: int = 3  # held-out evaluations compared for the reward-hacking rule
     hack_reward_rise: float = 0.15  # in units of the reward's scale (Monitor.reward_scale)
@@ -64,7 +67,7 @@ class Monitor:
     evals: list = field(default_factory=list)  # (step, train reward mean since last eval, heldout acc)
     reward_since_eval: list = field(default_factory=list)
     reward_recent: list = field(default_factory=list)  # the last reward_window finite step rewards
-    reward_best: float | None = None  # the best mean of reward_window steps so far
+    reward_levels: list = field(default_factory=list)  # those means over the last reward_lookback steps
     raised: list = field(default_factory=list)
 
     def _streak(self, name: str, cond: bool) -> bool:
@@ -120,11 +123,12 @@ class Monitor:
             self.reward_recent = [*self.reward_recent, r][-c.reward_window:]
             if len(self.reward_recent) == c.reward_window:
                 level = sum(self.reward_recent) / c.reward_window
-                self.reward_best = level if self.reward_best is None else max(self.reward_best, level)
-                if self._streak("reward", level < self.reward_best - c.reward_drop * self.reward_scale):
+                self.reward_levels = [*self.reward_levels, level][-max(1, c.reward_lookback):]
+                best = max(self.reward_levels)
+                if self._streak("reward", level < best - c.reward_drop * self.reward_scale):
                     alarm("reward_collapse", f"mean reward of the last {c.reward_window} steps {level:.3f}, down from "
-                                             f"its best {self.reward_best:.3f}: the policy is losing what it learned "
-                                             "(lower lr)")
+                                             f"{best:.3f} within the last {c.reward_lookback}: the policy is losing "
+                                             "what it learned (lower lr)")
         # A non-finite reward (a skipped step's) would make the mean NaN and hide the signature for the next
         # hack_window evaluations: NaN compares false
         if "reward_mean" in row and math.isfinite(row["reward_mean"]):
