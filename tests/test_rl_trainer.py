@@ -620,11 +620,14 @@ def test_the_trainer_gives_its_monitor_the_runs_reward_scale(tmp_path, ckpt, mon
     import ponder.rl.trainer as trainer_mod
 
     made = []
-    monkeypatch.setattr(trainer_mod, "Monitor", lambda *a, **kw: made.append(kw) or Monitor(*a, **kw))
+    monkeypatch.setattr(trainer_mod, "Monitor", lambda *a, **kw: made.append((a, kw)) or Monitor(*a, **kw))
     train(GRPOConfig(model=str(ckpt), **{**SMALL, "steps": 1, "eval_n": 2, "prompts_per_step": 1,
                                          "group_size": 2, "max_new_tokens": 4, "reward": "2*math+0.2*format"}),
           tmp_path / "r", progress=False)
-    assert made[0]["reward_scale"] == 2
+    assert made[0][1]["reward_scale"] == 2
+    # and reward_collapse's window covers 64 prompts (1 a step: 64 steps), its best of the last 10 windows
+    mcfg = made[0][0][0]
+    assert (mcfg.reward_window, mcfg.reward_lookback) == (64, 640)
 
 
 @pytest.mark.parametrize("bad, msg", [({"preset": "nope"}, "unknown preset 'nope'"),
@@ -1600,8 +1603,9 @@ DEMO_REWARDS = [0.23, 0.11, 0.33, 0.17, 0.41, 0.39, 0.42, 0.3, 0.39, 0.62, 0.45,
 @pytest.mark.parametrize("scale", [1.0, 2.0])
 def test_monitor_reward_collapse_fires_on_a_run_that_learned_and_fell_apart_not_on_a_healthy_one(scale):
     """No rule watched the reward itself: a run whose reward rose and then fell to nothing (a blown-up update) with
-    the KL term off and entropy rising raised no alarm. The 5-step mean 0.25 reward units below its best, 3 steps in a
-    row, raises it once; the demo's noisy rise (single steps 0.23 below the best) raises nothing."""
+    the KL term off and entropy rising raised no alarm. The 8-step mean (the demo's 8 prompts a step) 0.3 reward units
+    below its best, 3 steps in a row, raises it once; the demo's noisy rise (single steps 0.23 below the best) raises
+    nothing."""
     def alarms(rewards):
         m = Monitor(max_new_tokens=100, reward_scale=scale)
         return [(a["step"], a["alarm"]) for s, r in enumerate(rewards, 1)
@@ -1612,10 +1616,27 @@ def test_monitor_reward_collapse_fires_on_a_run_that_learned_and_fell_apart_not_
     assert alarms([0.5 + (0.1 if s % 2 else -0.1) for s in range(60)]) == []  # a noisy plateau
     # the demo's run, then its reward gone (a NaN step between is skipped, not a reset)
     collapsed = [*DEMO_REWARDS, 0.3, float("nan"), 0.05, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
-    assert alarms(collapsed) == [(66, "reward_collapse")]
+    assert alarms(collapsed) == [(68, "reward_collapse")]
     # raised once while it holds; again after the reward recovered and fell again
-    assert alarms([*collapsed, *[0.9] * 10, *[0.0] * 10]) == [(66, "reward_collapse"), (83, "reward_collapse")]
+    assert alarms([*collapsed, *[0.9] * 10, *[0.0] * 10]) == [(68, "reward_collapse"), (84, "reward_collapse")]
 
     # a slow drift down is not a collapse: a curriculum's second pass over its pool skips the prompts the policy always
     # solves, and the reward of the prompts drawn falls 0.4 over 200 steps
     assert alarms([*DEMO_REWARDS, *[0.8 - 0.002 * s for s in range(200)]]) == []
+
+
+@pytest.mark.parametrize("prompts", [1, 3, 8])
+def test_monitor_reward_collapse_stays_silent_on_a_healthy_run_of_few_prompts_a_step(prompts):
+    """A step's reward varies mostly by which prompts it drew: with 1 prompt a step (difficulties spread over [0, 1])
+    a healthy run's 5-step mean fell 0.25 below its best every ~20 steps. The trainer's window covers 64 prompts."""
+    import random
+
+    from ponder.rl.monitor import MonitorConfig, collapse_window
+
+    w = collapse_window(prompts)
+    assert w * prompts >= 64 and w >= 5 and collapse_window(8) == MonitorConfig().reward_window
+    m = Monitor(MonitorConfig(reward_window=w, reward_lookback=10 * w), max_new_tokens=100)
+    rng = random.Random(0)
+    rewards = [sum(sum(rng.random() < p for _ in range(8)) / 8 for p in [rng.random() for _ in range(prompts)])
+               / prompts for _ in range(400)]
+    assert not [a for s, r in enumerate(rewards, 1) for a in m.update({"step": s, "reward_mean": r})]

@@ -30,20 +30,28 @@ class MonitorConfig:
     # the tiny demo's peaks at 0.05)
     kl_max: float = 1.0
     # reward_collapse: the mean reward of the last `reward_window` steps this far (in units of Monitor.reward_scale)
-    # below the best such mean the run reached. A run that learned and then falls apart (a blown-up update,
-    # training-inference mismatch under low precision, the policy degenerating into repetition) loses its reward
-    # first, and can do so with no other alarm: the KL term may be off, the entropy may rise. The window mean, not one
-    # step's: a step's reward of 8 groups is noisy (the tiny demo's swings up to 0.23 step to step, its 5-step mean at most
-    # 0.09 below its best); a run stuck at a reward of 0 from the start is zero_variance_groups' case. The best is of
-    # the last `reward_lookback` steps: a collapse is sudden, while a slow drift is what a curriculum does (from its
-    # second pass over the pool it skips the prompts the policy always solves, so the reward of those drawn falls).
-    reward_window: int = 5
-    reward_drop: float = 0.25
-    reward_lookback: int = 50
+    # below the best such mean of the last `reward_lookback` steps. A run that learned and then falls apart (a blown-up
+    # update, training-inference mismatch under low precision, the policy degenerating into repetition) loses its
+    # reward first, and can do so with no other alarm: the KL term may be off, the entropy may rise. The window mean,
+    # not one step's: a step's reward is noisy, mostly by which prompts it drew, so the trainer sets the window to
+    # cover 64 prompts (collapse_window; the tiny demo's 8 steps of 8, whose mean falls at most 0.06 below its best,
+    # while single steps swing 0.23). The best is of a bounded past: a collapse is sudden, while a slow drift is what
+    # a curriculum does (from its second pass over the pool it skips the prompts the policy always solves). A run
+    # stuck at a reward of 0 from the start is zero_variance_groups' case.
+    reward_window: int = 8
+    reward_drop: float = 0.3
+    reward_lookback: int = 80
     patience: int = 3  # consecutive steps a condition must hold (one bad step is noise)
     hack_window: int = 3  # held-out evaluations compared for the reward-hacking rule
     hack_reward_rise: float = 0.15  # in units of the reward's scale (Monitor.reward_scale)
     hack_heldout_flat: float = 0.02
+
+
+def collapse_window(prompts_per_step: int) -> int:
+    """reward_collapse's window in steps: enough to cover 64 prompts, and at least 5 steps. Over fewer, the spread
+    of the prompts' difficulty alone (per-prompt accuracies spread evenly over [0, 1]) took a healthy run's mean
+    0.25 below its best: 1 prompt a step raised the alarm every ~20 steps over a 5-step window."""
+    return max(5, math.ceil(64 / max(1, prompts_per_step)))
 
 
 def reward_scale(reward) -> float:

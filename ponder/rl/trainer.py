@@ -52,7 +52,7 @@ from ..train import (
 )
 from ..verify.registry import score_split, with_think_open
 from . import objective as obj
-from .monitor import Monitor, MonitorConfig, reward_scale
+from .monitor import Monitor, MonitorConfig, collapse_window, reward_scale
 
 # A verifier's reason for a completion it found no answer in (math, countdown: "no answer"; code: "no code block"):
 # counted in no_answer_frac.
@@ -660,7 +660,9 @@ def train(
     # the alarm's advice names only what the run does not already do (zero_var_frac counts the groups drawn,
     # before any filter: with one, a high share is refill work; with a curriculum too, the task's difficulty)
     hint = ("try --curriculum or a harder/easier task" if not cfg.curriculum else "try a harder/easier task")
-    monitor = Monitor(MonitorConfig(), max_new_tokens=cfg.max_new_tokens, reward_scale=reward_scale(reward),
+    window = collapse_window(cfg.prompts_per_step)
+    monitor = Monitor(MonitorConfig(reward_window=window, reward_lookback=10 * window),
+                      max_new_tokens=cfg.max_new_tokens, reward_scale=reward_scale(reward),
                       hints={} if not ocfg.group_filter else {"zero_variance_groups": hint})
     # its retries draw from the run's seed (seeded 0 whatever --seed was, every seed skipped and retried the same
     # prompts); the default seed 0 draws as before
