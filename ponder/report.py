@@ -110,6 +110,14 @@ def _series(rows: Sequence[dict], key: str, xs: list[float]) -> tuple[list, list
             y.append(math.nan)
             lo.append(math.nan)
             hi.append(math.nan)
+    # A step logged again (a run resumed from an earlier checkpoint by another tool, or two logs concatenated)
+    # supersedes what was logged at it and after it: the line went back in x and drew a zig-zag over both runs.
+    keep: list[int] = []
+    for i, xv in enumerate(x):
+        while keep and x[keep[-1]] >= xv:
+            keep.pop()
+        keep.append(i)
+    x, y, lo, hi = ([s[i] for i in keep] for s in (x, y, lo, hi))
     band = None
     if x and all(_plottable(a) and _plottable(b) or math.isnan(v) for a, b, v in zip(lo, hi, y)):
         band = [lo, hi]

@@ -546,3 +546,14 @@ def test_the_thinned_metrics_table_has_a_column_for_every_logged_key(tmp_path):
     (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     doc = write_html_report(tmp_path).read_text(encoding="utf-8")
     assert "showing 15 of 100 rows" in doc and "<th>eval/pass_at_8</th>" in doc
+
+
+def test_a_step_logged_again_after_a_resume_supersedes_the_earlier_rows_not_a_zig_zag():
+    """Steps 1-5, then a resume from step 2 logging 3-7: the curve is 1, 2 of the first run and 3-7 of the second,
+    x strictly increasing (it went 1..5 then back to 3)."""
+    from ponder.report import _training_figure
+
+    rows = [{"step": s, "loss": 1.0} for s in range(1, 6)] + [{"step": s, "loss": 2.0} for s in range(3, 8)]
+    (line,) = _training_figure(rows).axes[0].lines
+    assert list(line.get_xdata()) == [1, 2, 3, 4, 5, 6, 7]
+    assert list(line.get_ydata()) == [1.0, 1.0, 2.0, 2.0, 2.0, 2.0, 2.0]
