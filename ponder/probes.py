@@ -4,7 +4,7 @@ Nothing here runs a model. The model-dependent steps come in as callables (``mod
 ``solve``), so the same scoring code serves a from-scratch checkpoint, a Hugging Face model or a
 canned list in a test.
 
-Normalisation (``normalize_words``): lowercase, every character that is not a letter, digit or
+Normalisation (``normalize_words``): NFKC, lowercase, every character that is not a letter, digit, combining mark or
 whitespace becomes a space, then split on whitespace. "Mia's 3.5 kg" -> ["mia", "s", "3", "5", "kg"].
 Replacing (not deleting) punctuation keeps "x+y=3" from collapsing into one token.
 """
@@ -17,6 +17,7 @@ import math
 import numbers
 import os
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import combinations
@@ -31,9 +32,19 @@ from ponder.metrics import bootstrap_ci, mean_ci, wilson_ci
 _NON_WORD = re.compile(r"[^\w\s]|_", re.UNICODE)
 
 
+def _non_word(m: re.Match) -> str:
+    # a combining mark belongs to its letter: as punctuation it split "cafe\u0301" into "cafe" and the Hindi
+    # "\u0939\u093f\u0928\u094d\u0926\u0940" into bare consonants
+    return m.group() if unicodedata.category(m.group())[0] == "M" else " "
+
+
 def normalize_words(text: str) -> list[str]:
-    """Lowercased word tokens with punctuation replaced by spaces (module docstring)."""
-    return _NON_WORD.sub(" ", text.lower()).split()
+    """Lowercased word tokens with punctuation replaced by spaces (module docstring). NFKC first: a text in
+    decomposed form (NFD) or with full-width digits shares no word with the same text composed, so a copy of a
+    benchmark item read as unseen."""
+    if text.isascii():  # (the common case, at the old speed: no marks, nothing to compose)
+        return _NON_WORD.sub(" ", text.lower()).split()
+    return _NON_WORD.sub(_non_word, unicodedata.normalize("NFKC", text).lower()).split()
 
 
 def ngrams(tokens: Sequence[str], n: int) -> list[tuple[str, ...]]:

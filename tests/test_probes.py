@@ -1424,3 +1424,16 @@ def test_the_probes_refuse_a_progress_that_is_no_bool(tiny_random, capsys):
         with pytest.raises(PonderError, match=rf"^diversity probe: progress must be True or False, got {bad!r}$"):
             run_diversity_probe(tiny_random, items, n_samples=2, max_new_tokens=2, progress=bad)
     assert capsys.readouterr().err == ""  # (no bar, no sampling)
+
+
+def test_words_are_the_same_whatever_the_texts_unicode_form_and_keep_their_combining_marks():
+    """A training text in decomposed form (NFD) or with full-width digits is the same words as the item; a combining
+    mark (an accent written apart, a Devanagari vowel sign) is part of its word, not a split."""
+    import unicodedata
+
+    item = "Léa a acheté douze crêpes à la crêperie près de la forêt et en a mangé cinq"
+    assert normalize_words(unicodedata.normalize("NFD", item)) == normalize_words(item)
+    assert normalize_words("Ｘ ３.5") == ["x", "3", "5"]
+    assert normalize_words("हिन्दी में लिखा") == ["हिन्दी", "में", "लिखा"]
+    res = ngram_overlap([unicodedata.normalize("NFD", item)], [unicodedata.normalize("NFC", item)], n=8)
+    assert res["n_flagged"] == 1
