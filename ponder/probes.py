@@ -522,6 +522,10 @@ def perturbation_probe(
             if not isinstance(r, dict) or "correct" not in r:
                 raise PonderError(f"perturbation_probe: solve's record {i} for the {name} items is {r!r:.60}, not "
                                   "a dict with 'correct'")
+            c = r["correct"]  # bool() counted the text "false" or a Verdict object (no __bool__) as right, None as wrong
+            if not isinstance(c, (bool, np.bool_)) and not (isinstance(c, numbers.Integral) and c in (0, 1)):
+                raise PonderError(f"perturbation_probe: solve's record {i} for the {name} items has correct={c!r:.40}, "
+                                  "need True or False")
     a0 = np.array([bool(r["correct"]) for r in orig], dtype=np.float64)
     a1 = np.array([bool(r["correct"]) for r in pert], dtype=np.float64)
     rows = []

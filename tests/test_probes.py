@@ -480,6 +480,16 @@ def test_perturbation_probe_ignores_unchanged_gold_and_checks_fields():
         perturbation_probe(lambda its: [True] * len(its), items, _perturb)
 
 
+def test_perturbation_probe_refuses_a_correct_that_is_not_true_or_false():
+    """bool() of the text "false" is True: a solve reading its labels back from text made every item right."""
+    items = _items(5)
+    with pytest.raises(PonderError, match="record 0 for the perturbed items has correct='false', need True or False"):
+        perturbation_probe(lambda its: [{"answer": "1", "correct": "false" if "perturbed" in its[0] else True}
+                                        for _ in its], items, lambda it, s: {**_perturb(it, s), "perturbed": 1})
+    ok = perturbation_probe(lambda its: [{"answer": "1", "correct": 1}] * len(its), items, _perturb)
+    assert ok["acc_original"]["mean"] == 1.0
+
+
 # ----------------------------------------------------------------------------------------- verdict
 
 
