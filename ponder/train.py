@@ -1177,8 +1177,11 @@ def check_turns(turns, where: str = "sft") -> str:
 
 
 def _render(tok: Tokenizer, msgs: list, where: str, tools, add_generation_prompt: bool = True) -> str:
+    # a row without tools renders with the run's template_kwargs' tools, as inference prompts do (tools=None
+    # replaced them: trained without the tools list that every prompt at inference shows)
+    kwargs = {} if tools is None else {"tools": tools}
     try:
-        return tok.apply_chat_template(msgs, add_generation_prompt=add_generation_prompt, tools=tools)
+        return tok.apply_chat_template(msgs, add_generation_prompt=add_generation_prompt, **kwargs)
     except PonderError as e:  # a template's raise_exception ("roles must alternate") must name the example
         raise PonderError(f"{where}: {e}") from None
 

@@ -271,6 +271,24 @@ def test_sft_trains_a_tool_call_turn_and_never_a_tools_output(tiny_random, tmp_p
         encode_sft(tok, call_turn, "example 0")
 
 
+def test_sft_row_without_tools_renders_the_template_kwargs_tools(tiny_random):
+    """Tools given for every render (chat_template_kwargs {"tools": [...]}, as vLLM takes them) are in the prompt a
+    row without its own `tools` is trained on, as they are in every prompt at inference (they were replaced by the
+    row's absent tools: trained on prompts without the tools list); a row's own tools replace them."""
+    tok = copy.copy(tiny_random[1])
+    tok.chat_template = TOOL_TEMPLATE
+    tools = [{"type": "function", "function": {"name": "add", "parameters": {"type": "object"}}}]
+    own = [{"type": "function", "function": {"name": "mul", "parameters": {"type": "object"}}}]
+    tok.template_kwargs = {"tools": tools}
+    msgs = [{"role": "user", "content": "2 + 3?"}, {"role": "assistant", "content": "5"}]
+    for row, shown in (({"messages": msgs}, tools), ({"prompt": msgs[:1], "response": "5"}, tools),
+                       ({"messages": msgs, "tools": own}, own)):
+        for turns in ("all", "last"):
+            ids, mask = encode_sft(tok, row, turns=turns)
+            n = mask.index(1)
+            assert tok.decode(ids[:n], skip_special_tokens=False) == tok.apply_chat_template(msgs[:1], tools=shown)
+
+
 def _trained(tok, ids, mask):
     """The text of each run of loss-masked tokens."""
     runs, cur = [], []
