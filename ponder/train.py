@@ -1617,6 +1617,9 @@ def sft(
     warn_emulated_bf16(train, device, "sft")
     # what the trainer state records of its run (check_run_record): settings as config.json holds them, and data
     record = _sft_record(train, packing, turns, tok.template_kwargs, data_sha256)
+    # parameters the caller froze stay frozen after a resume (load_run reads them back, as grpo's): loaded
+    # trainable, the resume was refused as "the optimizer state is for another model"
+    frozen = [n for n, p in model.named_parameters() if not p.requires_grad]
     start = 0
     if state is not None:
         opt.load_state_dict(state["optimizer"])
@@ -1652,7 +1655,7 @@ def sft(
             stop_if_diverged(row, run, saved_at)
             if run is not None and ((step + 1) % train.save_every == 0 or last):
                 model.eval()
-                save_run(run, model, tok, opt, step + 1, extra={"run": record})
+                save_run(run, model, tok, opt, step + 1, extra={"run": record, **({"frozen": frozen} if frozen else {})})
                 saved_at = step + 1
                 model.train()
     finally:

@@ -975,6 +975,31 @@ def test_sft_schedule_sees_every_example_once_per_epoch():
     assert torch.equal(sft_schedule(n, b, 3, 5), sft_schedule(n, b, 3, 5))  # a pure function of (seed, step)
 
 
+def test_sft_with_frozen_parameters_resumes_them_frozen(tmp_path, tiny_random):
+    """A model given with some parameters frozen (requires_grad=False: the first layer) trains them frozen after a
+    resume too, and the resumed run equals the uninterrupted one (the resume was refused: "the optimizer state is
+    for another model", its state having no moments for the frozen parameters the loaded model had trainable)."""
+    model, tok = tiny_random
+    cfg = TrainConfig(steps=4, batch_size=4, lr=1e-3, warmup=1, save_every=2, seq_len=64)
+
+    def frozen_copy():
+        m = _copy(model)
+        for n, p in m.named_parameters():
+            p.requires_grad_(not n.startswith("layers.0."))
+        return m
+
+    def die(row):
+        if row["step"] == 3:
+            raise KeyboardInterrupt
+    sft(frozen_copy(), tok, SFT_EX, tmp_path / "a", train=cfg, progress=False)
+    with pytest.raises(KeyboardInterrupt):
+        sft(frozen_copy(), tok, SFT_EX, tmp_path / "b", train=cfg, progress=False, on_log=die)
+    sft(None, None, SFT_EX, tmp_path / "b", resume=True, progress=False)
+    a, b = (ponder.load(tmp_path / r / "checkpoint")[0].state_dict() for r in "ab")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert all(torch.equal(b[k], v) for k, v in model.state_dict().items() if k.startswith("layers.0."))
+
+
 def test_sft_resume_equals_uninterrupted_and_checks_the_data(tmp_path, tiny_random, plots):
     model, tok = tiny_random
     cfg = TrainConfig(steps=8, batch_size=4, lr=1e-3, warmup=2, save_every=3, eval_every=4, seq_len=64)
