@@ -1569,6 +1569,10 @@ def sft(
             fresh_run_dir(run, model_path, kind="sft")
     if model is None or tok is None:
         raise PonderError("sft: give a model and its tokenizer (or resume=True with a run directory)")
+    if not any(p.requires_grad for p in model.parameters()):  # (torch's "element 0 of tensors does not require
+        # grad" at the first backward, the run directory made)
+        raise PonderError("sft: every parameter of the model is frozen (requires_grad=False): nothing to train; "
+                          "unfreeze some, e.g. model.requires_grad_(True)")
     if train.threads:  # (as pretrain: it was recorded in config.json and never applied)
         torch.set_num_threads(train.threads)
     torch.manual_seed(train.seed)

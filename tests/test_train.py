@@ -975,6 +975,15 @@ def test_sft_schedule_sees_every_example_once_per_epoch():
     assert torch.equal(sft_schedule(n, b, 3, 5), sft_schedule(n, b, 3, 5))  # a pure function of (seed, step)
 
 
+def test_sft_of_a_model_with_every_parameter_frozen_is_one_line_before_the_run_directory(tmp_path, tiny_random):
+    model, tok = tiny_random
+    m = _copy(model).requires_grad_(False)
+    with pytest.raises(PonderError, match=r"^sft: every parameter of the model is frozen \(requires_grad=False\): "
+                                          "nothing to train"):
+        sft(m, tok, SFT_EX, tmp_path / "r", train=TrainConfig(steps=1), progress=False)
+    assert not (tmp_path / "r").exists()
+
+
 def test_sft_with_frozen_parameters_resumes_them_frozen(tmp_path, tiny_random):
     """A model given with some parameters frozen (requires_grad=False: the first layer) trains them frozen after a
     resume too, and the resumed run equals the uninterrupted one (the resume was refused: "the optimizer state is
