@@ -660,6 +660,7 @@ VISIBLE_TOKENS = ("<think>", "</think>")
 def train_tokenizer(texts: Iterable[str], vocab_size: int = 512, special_tokens=SPECIAL_TOKENS) -> Tokenizer:
     """Byte-level BPE with one token per digit (as Qwen does: arithmetic sees digits, not chunks)."""
     _check_training(texts, vocab_size, special_tokens)
+    texts = _checked_documents(texts)
     tok = HFTokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.Sequence(
         [pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.ByteLevel(add_prefix_space=False)]
@@ -676,6 +677,37 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 512, special_tokens=
     for t in d["added_tokens"]:
         t["special"] = t["content"] not in VISIBLE_TOKENS
     return Tokenizer(HFTokenizer.from_str(json.dumps(d)), eos_token=special_tokens[0], pad_token=special_tokens[0])
+
+
+def _checked_documents(texts):
+    """`texts` with each document checked as the trainer reads it: a non-string (a None from a missing field) or a
+    lone surrogate failed inside the tokenizers trainer with a bare TypeError or UnicodeEncodeError, naming no
+    document. A list or tuple is checked whole and passed on as it is; another iterable one document at a time."""
+    def check(i, t):
+        if not isinstance(t, str):
+            raise PonderError(f"train_tokenizer: texts[{i}] must be a string (one document), got "
+                              f"{type(t).__name__} {t!r:.40}")
+        try:
+            t.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise PonderError(f"train_tokenizer: texts[{i}] holds a lone surrogate {t[e.start]!r} at character "
+                              f"{e.start}, not UTF-8 text") from None
+
+    if isinstance(texts, (list, tuple)):
+        for i, t in enumerate(texts):
+            check(i, t)
+        return texts
+    try:
+        it = iter(texts)
+    except TypeError:
+        what = type(texts).__name__
+        raise PonderError(f"train_tokenizer: texts must be an iterable of documents, got {what}") from None
+
+    def checked():
+        for i, t in enumerate(it):
+            check(i, t)
+            yield t
+    return checked()
 
 
 def _check_training(texts, vocab_size, special_tokens) -> None:

@@ -1105,11 +1105,16 @@ def test_a_bos_token_added_by_added_tokens_decoder_loads_as_in_transformers(tmp_
     ({"special_tokens": "<eos>"}, "special_tokens must be a non-empty list of token strings"),
     ({"special_tokens": ()}, "special_tokens must be a non-empty list of token strings"),
     ({"texts": "the quick brown fox"}, "texts must be an iterable of documents, got one string"),
+    ({"texts": ["the fox", None]}, "texts[1] must be a string (one document), got NoneType None"),
+    ({"texts": (t for t in ["the fox", 7])}, "texts[1] must be a string (one document), got int 7"),
+    ({"texts": ["the fox", "a\ud800"]}, "texts[1] holds a lone surrogate '\\ud800' at character 1, not UTF-8"),
+    ({"texts": 5}, "texts must be an iterable of documents, got int"),
 ])
 def test_train_tokenizer_refuses_what_the_trainer_takes_wrongly_in_one_line(kw, msg):
     """vocab_size=100 trained 261 tokens without a word (every byte and special token is always there), 10**12
     aborted the process in the trainer's allocation, special_tokens="<eos>" made "<" the EOS and texts given as
-    one string trained on its characters one by one."""
+    one string trained on its characters one by one. A document that is no string (a None from a missing field)
+    or holds a lone surrogate failed inside the trainer with a bare TypeError or UnicodeEncodeError."""
     args = {"texts": ["the quick brown fox"] * 5, "vocab_size": 300, **kw}
     with pytest.raises(PonderError, match=re.escape(msg)) as e:
         ponder.train_tokenizer(args.pop("texts"), **args)
