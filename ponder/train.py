@@ -1519,6 +1519,13 @@ def sft(
     move with it, and config.json records it for the next resume.
     """
     run = Path(run_dir) if run_dir is not None else None
+    for name, rows in (("examples", examples), ("val_examples", val_examples)):
+        # (a file's path, or one row, was read character by character or key by key: "example 0: expected a JSON
+        # object", as if the file's first row were broken)
+        if isinstance(rows, (str, bytes, os.PathLike, dict)):
+            raise PonderError(f"sft: {name} must be a list of rows ({{prompt, response}} or {{messages}}), got "
+                              f"{type(rows).__name__} {rows!r:.60}" + ("" if isinstance(rows, dict) else
+                                                                      " (load_sft_examples(path) reads a file)"))
     if not examples:
         raise PonderError("sft: no training examples")
     if not isinstance(packing, bool):  # ("no" is truthy: it packed, and config.json recorded "no")

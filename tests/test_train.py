@@ -4,6 +4,7 @@ import copy
 import json
 import os
 import re
+from pathlib import Path
 
 import pytest
 import test_rl_trainer
@@ -973,6 +974,21 @@ def test_sft_schedule_sees_every_example_once_per_epoch():
         assert sorted(seen[e * n : (e + 1) * n].tolist()) == list(range(n))
     assert not torch.equal(seen[:n], seen[n : 2 * n])  # each epoch its own order
     assert torch.equal(sft_schedule(n, b, 3, 5), sft_schedule(n, b, 3, 5))  # a pure function of (seed, step)
+
+
+@pytest.mark.parametrize("kw, said", [
+    ({"examples": "data.jsonl"}, "examples must be a list of rows ({prompt, response} or {messages}), got str "
+                                 "'data.jsonl' (load_sft_examples(path) reads a file)"),
+    ({"val_examples": Path("val.jsonl")}, "val_examples must be a list of rows ({prompt, response} or {messages}), "
+                                          "got PosixPath"),
+    ({"examples": SFT_EX[0]}, "examples must be a list of rows ({prompt, response} or {messages}), got dict"),
+])
+def test_sft_given_a_file_name_or_one_row_for_its_rows_says_so(tiny_random, kw, said):
+    """A data file's path (or a single row) where the rows go was read character by character (key by key): "example
+    0: expected a JSON object", as if the file's first row were broken."""
+    model, tok = tiny_random
+    with pytest.raises(PonderError, match="^sft: " + re.escape(said)):
+        sft(_copy(model), tok, **{"examples": SFT_EX, **kw}, train=TrainConfig(steps=1), progress=False)
 
 
 def test_sft_of_a_model_with_every_parameter_frozen_is_one_line_before_the_run_directory(tmp_path, tiny_random):
