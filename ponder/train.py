@@ -1120,6 +1120,9 @@ def _check_messages(msgs, where: str, field: str):
     for j, m in enumerate(msgs):
         if (problem := message_problem(m)) is not None:
             raise PonderError(f"{where}: {field}[{j}]: {problem}")
+        w = m.get("weight")  # OpenAI's fine-tuning format: an assistant turn of weight 0 is not trained on
+        if w is not None and (isinstance(w, bool) or w not in (0, 1)):
+            raise PonderError(f"{where}: {field}[{j}].weight must be 0 (not trained on) or 1, got {w!r:.40}")
         for key in ("content", "reasoning_content"):
             if isinstance(m.get(key), str):
                 _check_text(where, f"{field}[{j}].{key}", m[key])
@@ -1221,7 +1224,8 @@ def encode_sft(tok: Tokenizer, ex: dict, where: str = "example", turns: str = "a
     trains the response alone (the prompt is context, as TRL's prompt-completion rows). A `messages` row trains
     every assistant turn with turns="all" (TRL's assistant_only_loss, open-instruct), the last one only with
     turns="last" (earlier turns are context). A tool's output (a `tool` message) is always context, never a
-    target; an assistant turn of tool_calls is a target (the template must render the calls), and a row's
+    target; an assistant turn of `weight` 0 (OpenAI's fine-tuning format; 1 or absent: trained) is context; an
+    assistant turn of tool_calls is a target (the template must render the calls), and a row's
     `tools` are the template's `tools`, as TRL passes them. A response ends the way the template ends an
     assistant turn (ChatML's <|im_end|>, not EOS) — the same rendering `ponder.sample` and `ponder chat` use,
     so the model is trained on what it will be prompted with.
@@ -1244,9 +1248,15 @@ def encode_sft(tok: Tokenizer, ex: dict, where: str = "example", turns: str = "a
     check_sft_example(ex, where)
     if "messages" in ex and "prompt" not in ex:
         msgs = ex["messages"]
+        if msgs[-1].get("weight") == 0:  # (trained on regardless, as were the earlier turns of weight 0)
+            if turns == "last" or not any(_trained_turn(m, i, len(msgs) - 1) for i, m in enumerate(msgs)):
+                raise PonderError(f"{where}: the last assistant turn has weight 0 (not trained on) and no other "
+                                  "turn is trained" + (" (--turns last trains the last one only)" if turns == "last"
+                                                       else "") + ": nothing to train on")
+            msgs = msgs[:-1]  # context for no trained turn after it
         last = len(msgs) - 1
         for i, m in enumerate(msgs):
-            if m["role"] == "assistant" and (i == last or turns == "all"):
+            if m["role"] == "assistant" and m.get("weight") != 0 and (i == last or turns == "all"):
                 _check_no_turn_end(tok, m, where, f"messages[{i}].")
         if turns == "all":
             return _encode_every_turn(tok, msgs, ex.get("tools"), where)
@@ -1318,6 +1328,13 @@ def _history_turn_start(tok: Tokenizer, msgs: list, i: int, full: str, prompt: s
     return start
 
 
+def _trained_turn(m: dict, i: int, last: int) -> bool:
+    """Whether turns="all" trains message i of a row's messages: an assistant turn, not of weight 0, and not empty
+    (an empty turn before the last is only context; an empty last one check_sft_example refuses)."""
+    empty = not (m.get("content") or "").strip() and not m.get("tool_calls")
+    return m["role"] == "assistant" and m.get("weight") != 0 and not (empty and i < last)
+
+
 def _encode_every_turn(tok: Tokenizer, msgs: list, tools, where: str) -> tuple[list[int], list[int]]:
     """encode_sft's turns="all" for a `messages` row (its docstring): the loss on every assistant turn."""
     full = _render(tok, msgs, where, tools, add_generation_prompt=False)
@@ -1331,8 +1348,7 @@ def _encode_every_turn(tok: Tokenizer, msgs: list, tools, where: str) -> tuple[l
                            "tokens apart; train turns='last' (--turns last), one row per turn")
     prev = None
     for i, m in enumerate(msgs):
-        empty = not (m.get("content") or "").strip() and not m.get("tool_calls")  # (the last: check_sft_example)
-        if m["role"] != "assistant" or (empty and i < last):  # an empty turn before the last is only context
+        if not _trained_turn(m, i, last):
             continue
         prompt = _render(tok, msgs[:i], where, tools)
         start = len(prompt) if full.startswith(prompt) else _history_turn_start(tok, msgs, i, full, prompt, tools,
@@ -1437,6 +1453,7 @@ def _warn_unrendered_reasoning(tok: Tokenizer, examples: list[dict], encoded: li
     for ex, (ids, mask) in zip(examples, encoded):
         msgs = ex.get("messages") if "prompt" not in ex else None
         last = msgs[-1] if isinstance(msgs, list) and msgs and isinstance(msgs[-1], dict) else None
+        last = None if last and last.get("weight") == 0 else last  # (not trained on, reasoning or not)
         text = next((last[k] for k in REASONING_FIELDS if k in last), None) if last else None
         if isinstance(text, str) and text.strip():
             trained = tok.decode([i for i, m in zip(ids, mask) if m])

@@ -302,6 +302,28 @@ def _trained(tok, ids, mask):
     return runs
 
 
+def test_sft_assistant_turns_of_weight_0_are_context_as_in_openais_fine_tuning_format(tiny_random):
+    """OpenAI's fine-tuning rows mark the assistant turns not to learn from with "weight": 0 (a wrong answer the
+    user then corrects): they were trained on like any other. They are context now, at any place in the row; a row
+    left with no trained turn, or a weight other than 0 or 1, is one line naming the row."""
+    tok = tiny_random[1]
+    user, wrong, right = ({"role": "user", "content": "1 + 1?"}, {"role": "assistant", "content": "3", "weight": 0},
+                          {"role": "assistant", "content": "2", "weight": 1})
+    again = {"role": "user", "content": "Sure?"}
+    for msgs in ([user, wrong, again, right], [user, right, again, wrong]):
+        ids, mask = encode_sft(tok, {"messages": msgs})
+        assert _trained(tok, ids, mask) == ["2<|im_end|>"]
+        n = mask.index(1)
+        assert tok.decode(ids[:n], skip_special_tokens=False) == tok.apply_chat_template(msgs[:msgs.index(right)])
+    for msgs, turns in (([user, wrong], "all"), ([user, right, again, wrong], "last")):
+        with pytest.raises(PonderError, match=r"^r\.jsonl:3: the last assistant turn has weight 0 \(not trained on\) "
+                                              "and no other turn is trained"):
+            encode_sft(tok, {"messages": msgs}, "r.jsonl:3", turns)
+    with pytest.raises(PonderError, match=r"^r\.jsonl:3: messages\[1\]\.weight must be 0 \(not trained on\) or 1, "
+                                          "got 0.5"):
+        encode_sft(tok, {"messages": [user, {**wrong, "weight": 0.5}]}, "r.jsonl:3")
+
+
 # Qwen3's template in brief: a tool's output in a user turn, the thinking of an assistant turn shown only after the
 # last user message (on the last turn always, empty if none; before it, on a turn that has some), else dropped
 QWEN3_LIKE = (
