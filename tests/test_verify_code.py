@@ -268,6 +268,19 @@ def test_deques_pass_as_the_deques_they_are():
     assert [v.correct for v in verdicts] == [True] * len(ok) + [False] * (len(bad) + len(liars)), verdicts
 
 
+def test_a_tests_import_leaves_the_programs_names_alone():
+    # `from copy import copy` (`import copy as cp`, `from string import digits`) in the tests was run as `import
+    # copy`, rebinding the program's own `copy` (in the namespace they share) to the module: honest programs failed
+    progs = ["from copy import copy\ndef f(x):\n    return copy(x)",
+             "from copy import copy\ndef f(x):\n    return copy(x)",
+             "string = 'ab'\ndef f(x):\n    return string * x"]
+    tests = ["from copy import copy\nassert f([2]) == copy([2])",
+             "import copy as cp\nassert f([2]) == cp.deepcopy([2])",
+             "from string import digits\nassert f(1) == 'ab'\nassert f(1) != digits"]
+    verdicts = _verdicts([(blk(p), t) for p, t in zip(progs, tests)])
+    assert [v.reason for v in verdicts] == ["passed 1/1", "passed 1/1", "passed 2/2"]
+
+
 def test_re_match_of_a_programs_text_is_decided_by_the_caller():
     # a match object is no plain value to send: `assert re.fullmatch(..., f(x))` failed every honest program
     prog = "def f(n):\n    return 'ab' * n"

@@ -1803,9 +1803,10 @@ def _func_name(e: ast.expr) -> str | None:
     if isinstance(e, ast.Name):
         return e.id
     if isinstance(e, ast.Attribute) and isinstance(e.value, ast.Name):
-        return f"{e.value.id}.{e.attr}"
+        return f"{_MODULE_ALIASES.get(e.value.id, e.value.id)}.{e.attr}"
     if isinstance(e, ast.Attribute) and isinstance(e.value, ast.Attribute) and isinstance(e.value.value, ast.Name):
-        return f"{e.value.value.id}.{e.value.attr}.{e.attr}"  # numpy.testing.assert_allclose
+        root = _MODULE_ALIASES.get(e.value.value.id, e.value.value.id)
+        return f"{root}.{e.value.attr}.{e.attr}"  # numpy.testing.assert_allclose
     return None
 
 
@@ -1866,6 +1867,12 @@ class _DropStrings(ast.NodeTransformer):
 
 _CANONICAL_MODULES = ("math", "pytest", "numpy", "numpy.testing", "json", "collections", "copy", "statistics",
                       "string", "fractions", "decimal", "re")  # whose functions the caller applies by their dotted names (see _FUNCS)
+# `from copy import copy` (`from datetime import datetime`, `import copy as cp`) read as `copy.copy` would need
+# `import copy`, which rebinds the program's own `copy` (its function, or the name of anything else) in the
+# namespace the tests share with it: such a module is imported under a name of its own, which _func_name reads as
+# the module's (not pytest's or NumPy's, whose names the rewrites look for; a program binds them to nothing else)
+_MODULE_ALIASES = {f"__ponder_{m.replace('.', '_')}__": m for m in _CANONICAL_MODULES}
+_ALIAS_OF = {m: a for a, m in _MODULE_ALIASES.items()}
 
 
 class _CanonicalImports(ast.NodeTransformer):
@@ -1876,8 +1883,8 @@ class _CanonicalImports(ast.NodeTransformer):
     True`, a fake `pytest` in sys.modules) and passed; and `approx(0.5)` there is no plain value, so it failed
     every program."""
 
-    def __init__(self, names: dict[str, ast.expr], imports: set[int]):
-        self.names, self.imports = names, imports
+    def __init__(self, names: dict[str, ast.expr], imports: set[int], aliased: set[str]):
+        self.names, self.imports, self.aliased = names, imports, aliased
 
     def visit_Name(self, node: ast.Name):
         if isinstance(node.ctx, ast.Load) and node.id in self.names:
@@ -1887,14 +1894,17 @@ class _CanonicalImports(ast.NodeTransformer):
     def visit_Import(self, node: ast.Import):
         if id(node) not in self.imports:
             return node
-        return ast.copy_location(ast.Import([ast.alias(a.name) if a.asname in self.names else a
+        return ast.copy_location(ast.Import([self._alias(a.name) if a.asname in self.names else a
                                              for a in node.names]), node)
+
+    def _alias(self, module: str) -> ast.alias:
+        return ast.alias(module, _ALIAS_OF[module] if module in self.aliased else None)
 
     def visit_ImportFrom(self, node: ast.ImportFrom):
         if id(node) not in self.imports:
             return node
         rest = [a for a in node.names if (a.asname or a.name) not in self.names]
-        out = [ast.copy_location(ast.Import([ast.alias(node.module)]), node)]
+        out = [ast.copy_location(ast.Import([self._alias(node.module)]), node)]
         return out + [ast.copy_location(ast.ImportFrom(node.module, rest, 0), node)] if rest else out
 
 
@@ -1942,13 +1952,17 @@ def _canonical_imports(modules: list[ast.Module]) -> list[ast.Module]:
     if not targets:
         return modules
     other = {name for name, node in _bindings(modules) if id(node) not in imports}
-    names: dict[str, ast.expr] = {}
-    for name, (target, *more) in targets.items():
-        if not more and name not in other and target.partition(".")[0] not in other:
-            names[name] = _dotted(target)
-    if not names:
+    chosen = {name: target for name, (target, *more) in targets.items()
+              if not more and name not in other and target.partition(".")[0] not in other}
+    if not chosen:
         return modules
-    rewriter = _CanonicalImports(names, set(imports))
+    aliased = {t if t in _CANONICAL_MODULES else t.rpartition(".")[0] for t in chosen.values()
+               if not t.startswith(("pytest", "numpy"))}
+    names = {}
+    for name, target in chosen.items():
+        module = target if target in _CANONICAL_MODULES else target.rpartition(".")[0]
+        names[name] = _dotted(_ALIAS_OF[module] + target[len(module):] if module in aliased else target)
+    rewriter = _CanonicalImports(names, set(imports), aliased)
     return [ast.fix_missing_locations(rewriter.visit(mod)) for mod in modules]
 
 
