@@ -268,6 +268,37 @@ def test_deques_pass_as_the_deques_they_are():
     assert [v.correct for v in verdicts] == [True] * len(ok) + [False] * (len(bad) + len(liars)), verdicts
 
 
+def test_dates_and_durations_pass_as_the_values_they_hold():
+    # `assert f(x) == date(2020, 1, 2)` failed every honest program (a date was no plain value to send), and the
+    # test's date was the sandbox's to build: a program that replaced datetime.date passed
+    imp = "from datetime import datetime, date, time, timedelta, timezone\n"
+    prog = imp + "def f(x):\n    return date(2020, 1, x)\ndef g(x):\n    return datetime(2020, 1, x, tzinfo=timezone.utc)"
+    ok = ["from datetime import date, timedelta\nassert f(2) == date(2020, 1, 1) + timedelta(days=1)\n"
+          "assert f(2) == date.fromisoformat('2020-01-02')\nassert f(2) > date.min\nassert [f(2)] == [f(2)]",
+          "import datetime\nassert f(2) == datetime.date(2020, 1, 2)\nassert str(f(2)) == '2020-01-02'",
+          "from datetime import datetime, timezone\nassert g(2) == datetime(2020, 1, 2, tzinfo=timezone.utc)",
+          "import datetime as dt\nassert g(2) - dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc) == dt.timedelta(1)"]
+    bad = ["from datetime import date\nassert f(2) == date(2020, 1, 3)",
+           "from datetime import datetime\nassert g(2) == datetime(2020, 1, 2)"]  # aware is not naive
+    liars = [imp + "class D(date):\n    year = 2020\n    def __eq__(self, o):\n        return True\n"
+             "def f(x):\n    return D(1999, 9, 9)",
+             "import datetime\nclass Z(datetime.tzinfo):\n    def utcoffset(self, d):\n        return None\n"
+             "def g(x):\n    return datetime.datetime(2020, 1, x, tzinfo=Z())",
+             "import datetime\ndatetime.date = lambda *a: 7\ndef f(x):\n    return 7",
+             "import datetime, sys\nclass M:\n    date = staticmethod(lambda *a: 7)\nsys.modules['datetime'] = M\n"
+             "def f(x):\n    return 7"]
+    tests = "from datetime import date\nassert f(2) == date(2020, 1, 2)"
+    # the tests' `from datetime import datetime` leaves the program's own `datetime` alone
+    own = ["from datetime import datetime\nassert f(2) == 2\nassert datetime.now().year > 2000",
+           "import datetime as dt\nassert f(2) == dt.date(2020, 1, 2).day"]
+    verdicts = _verdicts([(blk(prog), t) for t in ok + bad] +
+                         [(blk(p), tests if "def f" in p else ok[2]) for p in liars] +
+                         [(blk("from datetime import datetime\ndef f(x):\n    return datetime(2020, 1, x).day"),
+                           t) for t in own])
+    want = [True] * len(ok) + [False] * (len(bad) + len(liars)) + [True] * len(own)
+    assert [v.correct for v in verdicts] == want, verdicts
+
+
 def test_a_tests_import_leaves_the_programs_names_alone():
     # `from copy import copy` (`import copy as cp`, `from string import digits`) in the tests was run as `import
     # copy`, rebinding the program's own `copy` (in the namespace they share) to the module: honest programs failed

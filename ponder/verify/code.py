@@ -54,8 +54,9 @@ holds, read through the base type's methods; an object with an always-true ``__e
 fails, an ``int`` subclass with one is its int value; a NumPy scalar or array is its ``tolist()``, so the sandbox is
 more lenient than Python with it: ``np.bool_(True) is True`` and ``np.arange(3) == [0, 1, 2]`` hold; a ``Fraction``
 or ``Decimal`` is the ints of its numerator and denominator, or its text, read through the real class's methods,
-rebuilt here if small: parts of at most 65,536 bits, 4,300 digits and exponent; a ``deque`` its items and maxlen),
-and the
+rebuilt here if small: parts of at most 65,536 bits, 4,300 digits and exponent; a ``deque`` its items and maxlen;
+a ``date``/``datetime``/``time``/``timedelta`` its fields, read through the real class's descriptors, a tzinfo
+only a ``datetime.timezone``, as its offset), and the
 CALLER rebuilds the values and applies ``==``/``<``/``in``/``not``/``and``, builtins such as
 ``isinstance``/``len``/``sorted``/``all``... itself (an argument they iterate, ``list(f(x))``, goes as the items of
 the generator or map the program returned; a ``zip`` of values all the program's, ``zip(it, it)``, runs whole
@@ -67,7 +68,8 @@ NumPy's ``allclose``/``isclose``/``array_equal``/``array_equiv``/``array``/``asa
 ``.all()``/``.any()`` of such a call or of a comparison) and ``np.testing``'s
 ``assert_allclose``/``assert_array_equal``/``assert_equal``/``assert_(array_)almost_equal`` (such a statement is
 an assert), ``json.loads``/``dumps``, ``collections.Counter``/``OrderedDict``/``deque``, ``copy.copy``/``deepcopy``,
-``statistics.mean``/``median``/``fmean``, ``fractions.Fraction``, ``decimal.Decimal``, ``string``'s constants
+``statistics.mean``/``median``/``fmean``, ``fractions.Fraction``, ``decimal.Decimal``, ``datetime``'s classes
+(and ``fromisoformat``/``strptime``, ``timezone.utc``), ``string``'s constants
 and ``re.match``/``fullmatch``/``search`` of a pattern written in the tests (a match object is no plain value;
 its pattern bounded as ``match=``'s below), which the program could replace in the sandbox
 (``numpy.allclose = lambda *a, **k: True``); an array built here, or sent by the sandbox, is the list it holds with NumPy's arithmetic (``expected * 2``
@@ -270,6 +272,7 @@ import bisect
 import builtins
 import collections
 import copy
+import datetime
 import decimal
 import fractions
 import functools
@@ -401,6 +404,7 @@ def describe(e):
 
 def enc(v, depth=0, _type=type, _hex=hex, _len=len, _sub=issubclass, _int=int.__int__, _fhex=float.hex,
         _str=str.__str__, _bhex=bytes.hex, _items=dict.items, _mods=sys.modules, _mro=type.__dict__["__mro__"].__get__,
+        _attr=type.__getattribute__,
         _iters=((list, "l", list.__iter__), (tuple, "t", tuple.__iter__), (set, "S", set.__iter__),
                 (frozenset, "F", frozenset.__iter__))):
     # plain builtins only; exact type checks so subclasses and user objects cannot pose as values
@@ -459,6 +463,23 @@ def enc(v, depth=0, _type=type, _hex=hex, _len=len, _sub=issubclass, _int=int.__
         text = D.__str__(v)
         if _type(text) is str:
             return ["D", text]
+    # A date, datetime, time or timedelta: its fields, read through the real class's descriptors (a subclass's
+    # __eq__ or properties play no part); a tzinfo only as a fixed offset (datetime.timezone), as its utcoffset
+    dtm = getattr(_mods.get("datetime"), "__dict__", {})
+    for tag, name, fields in (("T", "datetime", ("year", "month", "day", "hour", "minute", "second",
+                                                  "microsecond", "fold")),
+                              ("a", "date", ("year", "month", "day")),
+                              ("h", "time", ("hour", "minute", "second", "microsecond", "fold")),
+                              ("e", "timedelta", ("days", "seconds", "microseconds"))):
+        C = dtm.get(name)
+        if C is not None and any(c is C for c in mro):
+            out = [tag, [_hex(_attr(C, f).__get__(v)) for f in fields]]
+            if tag in "Th":
+                tz, Z = _attr(C, "tzinfo").__get__(v), dtm.get("timezone")
+                if tz is not None and (Z is None or _type(tz) is not Z):
+                    raise TypeError("not a plain builtin value: a tzinfo other than datetime.timezone")
+                out.append(None if tz is None else enc(Z.utcoffset(tz, None), depth + 1))
+            return out
     # A NumPy scalar or array (np.int64 is no int subclass) goes as the plain value its tolist() gives: the
     # program's own word on its value, as any returned value is, and plain data after that.
     np = _mods.get("numpy")
@@ -1608,6 +1629,13 @@ _FUNCS.update({"numpy.array": _np("array", "array"), "numpy.asarray": _np("asarr
                "json.loads": _json_loads, "json.dumps": json.dumps, "collections.Counter": collections.Counter,
                "collections.OrderedDict": collections.OrderedDict, "collections.deque": collections.deque, "copy.copy": copy.copy,
                "copy.deepcopy": copy.deepcopy, "statistics.mean": _stat(statistics.mean),
+               # an expected date or duration (`date(2020, 1, 2)`, `timedelta(days=2)`): the classes are C code
+               # whose arguments are bounded (years to 9999, a timedelta to 10 ** 9 days)
+               **{f"datetime.{n}": getattr(datetime, n) for n in ("date", "datetime", "time", "timedelta",
+                                                                  "timezone")},
+               **{f"datetime.{c}.{n}": getattr(getattr(datetime, c), n) for c, names in (
+                   ("date", ("fromisoformat", "fromordinal")), ("time", ("fromisoformat",)),
+                   ("datetime", ("fromisoformat", "strptime", "combine"))) for n in names},
                "statistics.median": _stat(statistics.median), "statistics.fmean": _stat(statistics.fmean)})
 _NP_TESTING = frozenset(n for n in _FUNCS if n.startswith("numpy.testing."))
 # math constants a test may compare with (`abs(f(x) - math.pi) < 1e-9`), taken from the real module
@@ -1624,6 +1652,11 @@ _ITERATES = {"list", "tuple", "set", "frozenset", "sorted", "sum", "any", "all",
 # Builtin type names the caller resolves itself: `isinstance(f(x), (int, float))`, `type(f(x)) is str`.
 _TYPES = {t.__name__: t for t in (int, float, complex, str, bytes, bool, list, tuple, dict, set, frozenset)}
 _SINGLETONS = (None, True, False)
+# and datetime's (`datetime(2020, 1, 1, tzinfo=timezone.utc)`, `date.min`)
+_MATH_CONSTS.update({f"datetime.{c}.{n}": getattr(getattr(datetime, c), n) for c, names in (
+    ("timezone", ("utc",)), ("date", ("min", "max")), ("datetime", ("min", "max")), ("timedelta", ("min", "max")),
+    ("time", ("min", "max"))) for n in names})
+_MATH_CONSTS.update({"datetime.MINYEAR": datetime.MINYEAR, "datetime.MAXYEAR": datetime.MAXYEAR})
 
 
 def _pad(method):
@@ -1866,7 +1899,7 @@ class _DropStrings(ast.NodeTransformer):
 
 
 _CANONICAL_MODULES = ("math", "pytest", "numpy", "numpy.testing", "json", "collections", "copy", "statistics",
-                      "string", "fractions", "decimal", "re")  # whose functions the caller applies by their dotted names (see _FUNCS)
+                      "string", "fractions", "decimal", "re", "datetime")  # whose functions the caller applies by their dotted names (see _FUNCS)
 # `from copy import copy` (`from datetime import datetime`, `import copy as cp`) read as `copy.copy` would need
 # `import copy`, which rebinds the program's own `copy` (its function, or the name of anything else) in the
 # namespace the tests share with it: such a module is imported under a name of its own, which _func_name reads as
@@ -2477,8 +2510,8 @@ class _AssertRewriter(ast.NodeTransformer):
             return ("var", e.id)
         if self._builtin(e):
             return ("const", _TYPES[e.id])
-        if (isinstance(e, ast.Attribute) and _func_name(e) in _MATH_CONSTS and e.value.id not in self.bound
-                and e.value.id not in self.loop_vars):
+        if (isinstance(e, ast.Attribute) and _func_name(e) in _MATH_CONSTS
+                and _func_name(e).partition(".")[0] not in (*self.bound, *self.loop_vars)):
             return ("const", _MATH_CONSTS[_func_name(e)])
         if isinstance(e, ast.BoolOp):
             return ("and" if isinstance(e.op, ast.And) else "or", [self._expr(v, records) for v in e.values])
@@ -2821,6 +2854,12 @@ def _decode(x, depth: int = 0):
                 return v
         if tag == "Q" and isinstance(x[1], list) and (x[2] is None or isinstance(x[2], str)):  # a deque
             return collections.deque([_decode(i, depth + 1) for i in x[1]], None if x[2] is None else int(x[2], 16))
+        if tag in _DATETIMES and isinstance(x[1], list) and all(isinstance(i, str) for i in x[1]):
+            cls, tz = _DATETIMES[tag], ()
+            if tag in "Th" and x[2] is not None:
+                tz = (datetime.timezone(_decode(x[2], depth + 1)),)  # a timedelta, or it fails
+            args = [int(i, 16) for i in x[1]]
+            return cls(*args[:-1], *tz, fold=args[-1]) if tag in "Th" else cls(*args)
         if tag == "A":  # a NumPy array: the list it holds (a 0-d one, its number)
             v = _decode(x[1], depth + 1)
             return _Array(v) if type(v) is list else v
@@ -2829,6 +2868,8 @@ def _decode(x, depth: int = 0):
     raise ValueError("malformed value")
 
 
+# what the sandbox's tags for dates and times stand for (see enc)
+_DATETIMES = {"T": datetime.datetime, "a": datetime.date, "h": datetime.time, "e": datetime.timedelta}
 _CONTAINERS = (list, tuple, set, frozenset, dict, collections.deque)
 _SIZED = (str, bytes, *_CONTAINERS)  # what _deep_len counts by length
 _SCALARS = frozenset({int, float, complex, bool, type(None)})  # never _SIZED
@@ -2878,6 +2919,8 @@ def _text_bound(v, limit: int = _MAX_LEN) -> int:
             n += (x.numerator.bit_length() + x.denominator.bit_length()) // 3 + 16
         elif t is decimal.Decimal:  # '%f' of 1E+4300 has 4301 digits
             n += 2 * _EXACT_DIGITS + 16
+        elif t in _DATETIMES.values() or t is datetime.timezone:  # the repr of an aware datetime
+            n += 160
         elif isinstance(x, _CONTAINERS):
             n += 16 + 4 * len(x)
             if n <= limit:
