@@ -312,6 +312,40 @@ def test_a_tests_import_leaves_the_programs_names_alone():
     assert [v.reason for v in verdicts] == ["passed 1/1", "passed 1/1", "passed 2/2"]
 
 
+def test_a_programs_objects_compare_by_type_and_fields_and_answer_in_themselves():
+    # `assert f(2) == Point(2)`, `assert [f(1)] == [Point(1)]`, `f(2) in [Point(1), Point(2)]` and `3 in stack` failed
+    # every honest program, its object being no plain value; its own __eq__ (or __contains__) saying True to
+    # anything must not pass
+    point = ("from dataclasses import dataclass\nfrom enum import Enum\n@dataclass\nclass P:\n    x: int\n"
+             "    y: int = 0\nclass C(Enum):\n    RED = 1\n    BLUE = 2\ndef f(x):\n    return P(x)\n"
+             "def c(x):\n    return C(x)\n")
+    node = ("class Node:\n    def __init__(self, v, nxt=None):\n        self.v, self.next = v, nxt\n"
+            "    def __eq__(self, o):\n        return isinstance(o, Node) and (self.v, self.next) == (o.v, o.next)\n"
+            "def f(x):\n    return Node(x, Node(x + 1))\n")
+    plain = "class P:\n    def __init__(self, x):\n        self.x = x\ndef f(x):\n    return P(x)\nq = P(1)\n"
+    stack = ("class S:\n    def __init__(self):\n        self.d = []\n    def __contains__(self, x):\n"
+             "        return x in self.d\n")
+    ok = [(point, "assert f(2) == P(2)\nassert f(2) != P(3)\nassert [f(1), f(2)] == [P(1), P(2)]\n"
+                  "assert f(2) in [P(1), P(2)]\nassert f(2) not in [P(3)]\nassert c(1) == C.RED != c(2)"),
+          (node, "assert f(1) == Node(1, Node(2))"),
+          (plain, "assert f(2) != P(2)\nassert q == q"),  # no __eq__ of its own: by identity, as Python
+          (stack, "s = S()\ns.d.append(3)\nassert 3 in s\nassert 4 not in s"),
+          (point.replace("@dataclass", "@dataclass(slots=True, frozen=True)")
+           + "def g():\n    return [{'a': P(1)}, {P(2)}]", "assert g() == [{'a': P(1)}, {P(2)}]\nassert f(1) is not None\nassert not f(1) is None")]
+    bad = [(point, "assert f(2) == P(3)"), (point, "assert f(2) == [2, 0]"), (node, "assert f(1) == Node(1, Node(3))"),
+           (plain, "assert f(2) == P(2)"), (stack, "s = S()\nassert 4 in s"),
+           # all its state hidden from the caller: no way to tell two apart
+           ("def f():\n    return bytearray(b'zz')", "assert f() == bytearray(b'ab')"),
+           (point + "def g():\n    return [P(1)]", "assert g() == [P(2)]")]
+    liar = ("class P:\n    def __init__(self, x):\n        self.x = x\n    def __eq__(self, o):\n        return True\n"
+            "    def __contains__(self, o):\n        return True\n    __hash__ = object.__hash__\n"
+            "def f(x):\n    return P(x)\n")
+    liars = [(liar, t) for t in ("assert f(2) == P(3)", "assert f(2) == [1, 2]", "assert f(2) in [P(3)]",
+                                 "assert f(2) in {P(3)}", "s = P(0)\nassert 3 in s")]
+    verdicts = _verdicts([(blk(p), t) for p, t in ok + bad + liars])
+    assert [v.correct for v in verdicts] == [True] * len(ok) + [False] * (len(bad) + len(liars)), verdicts
+
+
 def test_re_match_of_a_programs_text_is_decided_by_the_caller():
     # a match object is no plain value to send: `assert re.fullmatch(..., f(x))` failed every honest program
     prog = "def f(n):\n    return 'ab' * n"

@@ -77,7 +77,15 @@ is no repetition), and one a test binds (``expected = np.array([1, 2])``) is wri
 slice, f-string, hex, repr or format of a program's value stays sandbox code, its object's own; so do ``len``,
 ``str``, ``bool``, ``int`` and ``float`` of an object of the program's that is no plain value, its truth (``assert
 stack``, ``not stack``) and an index written in the tests (``stack[0]``), applied there by the real builtin and
-checked here to be of the type it gives, which some plain value could give as well. A test passes
+checked here to be of the type it gives, which some plain value could give as well; so is ``3 in stack`` of a
+variable the tests bound to a class's object (``stack = Stack()``; the object's own answer, unless it says it holds
+a fresh ``object()`` too: then it fails). An operand of ``==``/``!=``/``in``/``is`` that is an object of a class
+of the program's or the tests' (``f(2) == Point(2)``, ``f(2) is not None``), or a list, tuple, set or dict holding
+some (``[f(1)] == [Point(1)]``), is compared here as its type and the fields of its ``__dict__`` and slots, read
+through the real descriptors, or by identity where its class has no ``__eq__`` of its own (its own ``__eq__``, which
+could say True to anything, plays no part; a class whose constructor ignores its arguments has all its objects
+equal; an object with no fields, or of another module's class, is no value: a bytearray hides its bytes).
+A test passes
 only if it was reported at least once and every report passed. An exception test (``try: f(-1); assert False;
 except ValueError: pass``, the ``assert False`` under ``else:``, or ``with pytest.raises(ValueError[,
 match=r'regex']): f(-1)`` or ``pytest.raises(ValueError, f, -1)``, whose ``pytest`` in the sandbox would be the
@@ -695,8 +703,62 @@ def run_program(spec):
         emit({"t": i, "v": list(records)})
     # the builtins the caller applies to an operand, applied here to an object of the program's (see
     # _AssertRewriter._apply_there)
+    keep = []  # the objects compared by identity, kept alive so that no other takes their id
+    def struct(v, depth=0, _tattr=_type.__getattribute__, _field=saved["object"].__getattribute__,
+               _objeq=saved["object"].__dict__["__eq__"], _id=saved["id"], _hex=saved["hex"], _dict=saved["dict"],
+               _items=saved["dict"].items, _append=saved["list"].append, _mro=_type.__dict__["__mro__"].__get__,
+               _cdict=_type.__dict__["__dict__"].__get__, _str=saved["str"],
+               _iters=(("l", saved["list"]), ("t", saved["tuple"]), ("S", saved["set"]), ("F", saved["frozenset"]))):
+        # `f(x) == Point(1, 2)`: an object of the program's class as its type and fields, read through the real
+        # descriptors, which the caller compares (its own __eq__, which could say True to anything, plays no
+        # part); one whose class has no __eq__ of its own by identity, as Python does; a list, tuple, set or dict
+        # of them as such a container of them
+        if depth > 50:
+            raise ValueError("value nested too deeply")
+        try:
+            return ["p", enc(v)]
+        except BaseException:
+            pass
+        t = _type(v)
+        for tag, base in _iters:
+            if _sub(t, base):
+                return ["c", tag, [struct(x, depth + 1) for x in base.__iter__(v)]]
+        if _sub(t, _dict):
+            return ["m", [[struct(k, depth + 1), struct(x, depth + 1)] for k, x in _items(v)]]
+        if _tattr(t, "__module__") != "solution":  # no class of the program's or the tests' (a Fraction whose
+            raise TypeError("not a plain builtin value: " + _str(t)[:60])  # parts are no ints, a bytearray)
+        _append(keep, v)
+        if _tattr(t, "__eq__") is _objeq:
+            return ["I", _hex(_id(v))]
+        try:
+            d = _field(v, "__dict__")
+        except AttributeError:
+            d = {}
+        if _type(d) is not _dict:
+            raise TypeError("no fields")
+        fields = [[enc(k), struct(x, depth + 1)] for k, x in _items(d)]
+        for c in _mro(t):  # and its __slots__ (a dataclass(slots=True))
+            names = _cdict(c).get("__slots__", ())
+            for name in [names] if _type(names) is _str else names:
+                try:
+                    _append(fields, [enc(name), struct(_field(v, name), depth + 1)])
+                except AttributeError:
+                    pass
+        if not fields:  # all its state hidden from us (a bytearray, a range): no way to tell two apart
+            raise TypeError("not a plain builtin value: " + t.__name__[:60])
+        return ["O", _hex(_id(t)), fields]
+    def contains(v, x, _object=saved["object"]):
+        # `3 in stack`: the object's own answer, as len(stack); one that says it holds an object nothing else
+        # holds says so of anything, and no plain value would
+        try:
+            anything = _object() in v
+        except BaseException:
+            anything = False
+        if anything:
+            raise ValueError("'in' holds anything")
+        return x in v
     there = {"len": saved["len"], "str": saved["str"], "bool": saved["bool"], "int": saved["int"],
-             "float": saved["float"], "sub": lambda v, i: v[i]}
+             "float": saved["float"], "sub": lambda v, i: v[i], "in": contains, "struct": struct}
     def apply(op, fn, *args, raising=False):
         if raising:  # in the body of an exception test: an exception of the operand's is the body's
             v = fn()
@@ -2174,7 +2236,39 @@ _RAISING = {"__ponder_val__": "__ponder_val_raising__", "__ponder_items__": "__p
 # `str(node)`, `assert stack`, `stack[0]`), as Python would call its methods; each result must be of the type the
 # builtin gives, which a plain value could give as well (a list of that length, the str itself, True, [item]), so
 # a program gains nothing by an object that lies: it could have returned that plain value
-_APPLIED_THERE = {"len": int, "str": str, "bool": bool, "int": int, "float": float, "sub": object}
+_APPLIED_THERE = {"len": int, "str": str, "bool": bool, "int": int, "float": float, "sub": object, "in": bool,
+                  "struct": list}
+
+
+class _Struct:
+    """An object of a class of the program's, as the sandbox's `struct` reads it: equal to another of the same
+    class with equal fields (an always-true __eq__ of the program's plays no part), or, of a class with no
+    __eq__ of its own, only to itself; never to a plain value."""
+
+    def __init__(self, data, depth: int = 0):
+        self.key = (data[0], int(data[1], 16))
+        self.fields = {_decode(k): _unstruct(x, depth + 1) for k, x in data[2]} if data[0] == "O" else {}
+
+    def __eq__(self, other):
+        return type(other) is _Struct and (self.key, self.fields) == (other.key, other.fields)
+
+    def __hash__(self):
+        return hash(self.key)
+
+
+def _unstruct(data, depth: int = 0):
+    """The value the sandbox's `struct` describes: plain, a container of such, or a _Struct."""
+    if depth > 50 or type(data) is not list or not data:
+        raise ValueError("malformed value")
+    if data[0] == "p":
+        return _decode(data[1])
+    if data[0] == "c":
+        return {"l": list, "t": tuple, "S": set, "F": frozenset}[data[1]](_unstruct(x, depth + 1) for x in data[2])
+    if data[0] == "m":
+        return {_unstruct(k, depth + 1): _unstruct(x, depth + 1) for k, x in data[1]}
+    if data[0] in ("I", "O"):
+        return _Struct(data, depth)
+    raise ValueError("malformed value")
 
 
 class _AssertRewriter(ast.NodeTransformer):
@@ -2209,6 +2303,17 @@ class _AssertRewriter(ast.NodeTransformer):
         # values: what it finds there is found again where the expression is rewritten for the sandbox
         self.probing = 0
         self.consumed: set[ast.GeneratorExp] = set()  # generator expressions a builtin iterates where called
+        self.objects: set[str] = set()  # names last bound to a class's object (`stack = Stack()`)
+
+    def visit_Assign(self, node: ast.Assign):
+        for t in node.targets:
+            for n in ast.walk(t):
+                if isinstance(n, ast.Name):
+                    self.objects.discard(n.id)
+        if (len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Call)
+                and isinstance(node.value.func, ast.Name) and node.value.func.id[:1].isupper()):
+            self.objects.add(node.targets[0].id)
+        return self.generic_visit(node)
 
     def visit_FunctionDef(self, node: ast.FunctionDef):
         start, outer = self.index, self.excinfo
@@ -2537,7 +2642,17 @@ class _AssertRewriter(ast.NodeTransformer):
             if identity_ok:  # `is` on rebuilt values is only meaningful against None/True/False or a builtin type
                 # a generator compared (`y in (f(x, i) for i in ...)`) is iterated now, its value kept nowhere
                 self.consumed.update(p for p in parts if isinstance(p, ast.GeneratorExp))
-                return ("cmp", [self._expr(p, records) for p in parts], [type(op) for op in e.ops])
+                trees, ops = [self._expr(p, records) for p in parts], [type(op) for op in e.ops]
+                if (ops in ([ast.In], [ast.NotIn]) and trees[1][0] == "leaf" and _literal(e.left)[0]
+                        and isinstance(e.comparators[0], ast.Name) and e.comparators[0].id in self.objects):
+                    # `3 in stack` (`stack = Stack()`): the sandbox asks the program's object, as len(stack), the 3
+                    # then written in its code; only there, as in `'funds' in str(e)` or `5 in result` the 5 is an
+                    # expected value, which the program could read
+                    self._apply_there(trees[1], records, "in", copy.deepcopy(e.left))
+                elif any(op in (ast.Eq, ast.NotEq, ast.In, ast.NotIn, ast.Is, ast.IsNot) for op in ops):
+                    # `f(x) == Point(1, 2)`, `in [...]`, `is not None`
+                    trees = [self._struct(t, records) for t in trees]
+                return ("cmp", trees, ops)
         if isinstance(e, (ast.Tuple, ast.List)) and not any(isinstance(x, ast.Starred) for x in e.elts):
             return ("seq", "tuple" if isinstance(e, ast.Tuple) else "list", [self._expr(x, records) for x in e.elts])
         # a dict or set display with an expression in it (`{'a': 2 ** 3}`) is built here too, for the same reason
@@ -2646,6 +2761,15 @@ class _AssertRewriter(ast.NodeTransformer):
                 and self._of_excinfo(e.args[0])):
             return self._leaf(e, records)
         return None
+
+    def _struct(self, tree: tuple, records: list) -> tuple:
+        """An operand of ==, != or `in` that, if an object of the program's, the caller compares as its type and
+        fields (see the sandbox's `struct` and _Struct); so are the items of a display (`[f(1)] == [Point(1)]`)."""
+        if tree[0] == "seq":
+            return (*tree[:2], [self._struct(t, records) for t in tree[2]])
+        if tree[0] == "dict":
+            return ("dict", [(self._struct(k, records), self._struct(v, records)) for k, v in tree[1]])
+        return ("struct", self._apply_there(tree, records, "struct")) if tree[0] == "leaf" else tree
 
     def _apply_there(self, tree: tuple, records: list, op: str, *args: ast.expr) -> tuple:
         """`tree`, one of the operands of builtin `op` the caller applies (see _APPLIED_THERE), with its record, if
@@ -3098,8 +3222,20 @@ class _Evaluator:
                 if bool(v) != (kind == "and"):
                     return v
             return v
+        if kind == "struct":
+            applied = self._applied("struct", tree[1], values)
+            if applied is None:
+                return self.eval(tree[1], values, env)
+            try:
+                return _unstruct(applied[0])
+            except (ValueError, TypeError, KeyError) as e:
+                raise _TestFailed("malformed value") from e
         if kind == "cmp":
             operands, ops = tree[1], tree[2]
+            if ops in ([ast.In], [ast.NotIn]):
+                applied = self._applied("in", operands[1], values)
+                if applied is not None:  # `3 in stack`, asked of the program's object
+                    return applied[0] is (ops[0] is ast.In)
             left = self.eval(operands[0], values, env)
             for op, right_tree in zip(ops, operands[1:]):
                 right = self.eval(right_tree, values, env)
