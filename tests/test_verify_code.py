@@ -299,6 +299,18 @@ def test_dates_and_durations_pass_as_the_values_they_hold():
     assert [v.correct for v in verdicts] == want, verdicts
 
 
+def test_caller_work_on_a_programs_date_texts_is_bounded():
+    # datetime.strptime(f(), g()) is the caller's (see above): a format of 800,000 characters the program chose
+    # became a regex compiled here, 109 s of the caller's time; refused, as a text past the caller's bounds is
+    from ponder.verify.code import _FUNCS, _TestFailed
+
+    strptime = _FUNCS["datetime.datetime.strptime"]
+    assert strptime("2020-01-02", "%Y-%m-%d").day == 2
+    for args in [("2020" * 300, "%Y" * 300), ("2020", "%Y" + "-" * 1000), ("1" * 1001, "%Y")]:
+        with pytest.raises(_TestFailed):
+            strptime(*args)
+
+
 def test_a_tests_import_leaves_the_programs_names_alone():
     # `from copy import copy` (`import copy as cp`, `from string import digits`) in the tests was run as `import
     # copy`, rebinding the program's own `copy` (in the namespace they share) to the module: honest programs failed
