@@ -312,17 +312,23 @@ def test_caller_work_on_a_programs_date_texts_is_bounded():
 
 
 def test_caller_sets_of_a_programs_items_sharing_a_hash_are_bounded():
-    # set(f()) of ints that share a hash (i * (2 ** 61 - 1)) compared them pairwise in the caller: 20,000 took
-    # 2.8 s, a report's worth hours. Past the bound the test fails; equal items, or few per hash, are as before.
-    from ponder.verify.code import _FUNCS, _TestFailed
+    # set(f()), dict(g()), {x for x in f()} or assertCountEqual of ints that share a hash (i * (2 ** 61 - 1))
+    # compared them pairwise in the caller: 20,000 took 2.8 s, a report's worth hours. Past the bound the test
+    # fails; equal items, or few per hash, are as before.
+    from ponder.verify.code import _COLLECT, _FUNCS, _TestFailed
 
     colliding = [i * (2**61 - 1) for i in range(12_000)]
-    for name in ("set", "frozenset", "collections.Counter"):
+    builders = [_FUNCS["set"], _FUNCS["frozenset"], _FUNCS["collections.Counter"], _COLLECT["set"],
+                lambda xs: _FUNCS["dict"]((x, 0) for x in xs), lambda xs: _COLLECT["dict"]((x, 0) for x in xs)]
+    for build in builders:
         with pytest.raises(_TestFailed):
-            _FUNCS[name](iter(colliding))
-        assert len(_FUNCS[name](colliding[:60] * 100 + [1] * 10**5 + list(range(10**5)))) == 10**5 + 59
+            build(iter(colliding))
+        assert len(build(colliding[:60] * 100 + [1] * 10**5 + list(range(10**5)))) == 10**5 + 59
+    with pytest.raises(_TestFailed):
+        _FUNCS["__ponder_count_equal__"](colliding, colliding)
     assert _FUNCS["collections.Counter"]("aab", b=2) == {"a": 2, "b": 3}
-    assert _FUNCS["set"]() == set() and _FUNCS["frozenset"]({1: 2}) == {1}
+    assert _FUNCS["set"]() == set() and _FUNCS["frozenset"]({1: 2}) == {1} and _FUNCS["dict"]([(1, 2)], a=3) == {
+        1: 2, "a": 3}
 
 
 def test_a_tests_import_leaves_the_programs_names_alone():

@@ -1486,6 +1486,8 @@ def _count_equal(first, second) -> bool:
     """unittest's assertCountEqual: the same items as often, counted (hashable) or matched by == (unhashable or
     unorderable: `[{'a': 1}, [2]]`), as unittest decides."""
     a, b = list(first), list(second)
+    _hash_guard("assertCountEqual", a)
+    _hash_guard("assertCountEqual", b)
     try:
         return collections.Counter(a) == collections.Counter(b)
     except TypeError:
@@ -1572,33 +1574,58 @@ class _Approx:
 # that far, because f(x) alone must serialise as a plain value. These names mean the real builtins, whatever
 # the program binds to them (a program's `def isinstance(*a): return True` changes nothing), unless the test
 # binds the name itself.
-def _hashed(cls):
-    """set(f()), frozenset(f()), Counter(f()) of a program's items: ints (and tuples, floats of them) that share a
+def _hash_guard(name: str, keys) -> None:
+    """Before a set or dict of a program's items is built here: ints (and tuples, floats of them) that share a
     hash, which the program can choose (hash(i * (2 ** 61 - 1)) is 0), are compared pairwise as they go in: 20,000
     took the caller 2.8 s, 600,000 (a report's worth) hours. Past a bound of such work the test fails."""
-    def fingerprint(x):
-        try:
-            return (int, hex(x)) if type(x) is int else (type(x), repr(x))
-        except ValueError:  # a tuple holding an int too long for str(): as distinct as can be
-            return id(x)
+    groups = collections.defaultdict(list)
+    try:
+        for x in keys:
+            groups[hash(x)].append(x)  # the keys are the hashes themselves, which do not collide
+    except TypeError:
+        return  # unhashable: building it raises, as in Python
+    work = 0
+    for group in groups.values():
+        if len(group) > 64:  # how many distinct values (texts: their hashes are salted per process)
+            distinct = len({_fingerprint(x) for x in group})
+            work += distinct * distinct // 2
+    if work > _MAX_WORK:
+        raise _TestFailed(f"{name}: too many items of one hash")
 
+
+def _fingerprint(x):
+    try:
+        return (int, hex(x)) if type(x) is int else (type(x), repr(x))
+    except ValueError:  # a tuple holding an int too long for str(): as distinct as can be
+        return id(x)
+
+
+def _hashed(cls):
+    """set(f()), frozenset(f()), Counter(f()) of a program's items (see _hash_guard)."""
     def call(iterable=(), /, **kwargs):
-        items = list(_apply(iter, iterable)) if not isinstance(iterable, (dict, str, bytes)) else iterable
-        groups = collections.defaultdict(list)
-        try:
-            for x in items if isinstance(items, list) else ():
-                groups[hash(x)].append(x)  # the keys are the hashes themselves, which do not collide
-        except TypeError:
-            pass  # unhashable: cls raises below, as in Python
-        work = 0
-        for group in groups.values():
-            if len(group) > 64:  # how many distinct values (texts: their hashes are salted per process)
-                distinct = len({fingerprint(x) for x in group})
-                work += distinct * distinct // 2
-        if work > _MAX_WORK:
-            raise _TestFailed(f"{cls.__name__}: too many items of one hash")
+        if isinstance(iterable, (dict, str, bytes)):
+            return cls(iterable, **kwargs)
+        items = list(_apply(iter, iterable))
+        _hash_guard(cls.__name__, items)
         return cls(items, **kwargs)
     return call
+
+
+def _dict(iterable=(), /, **kwargs):
+    """dict(pairs) of a program's pairs (see _hash_guard)."""
+    if isinstance(iterable, dict):
+        return dict(iterable, **kwargs)
+    pairs = list(_apply(iter, iterable))
+    try:
+        keys = [k for k, _ in pairs]
+    except (TypeError, ValueError):
+        return dict(pairs, **kwargs)  # raises as Python would
+    _hash_guard("dict", keys)
+    return dict(pairs, **kwargs)
+
+
+# what a comprehension the caller evaluates builds
+_COLLECT = {"list": list, "set": _hashed(set), "dict": _dict}
 
 
 _FUNCS = {"abs": abs, "len": len, "sorted": sorted, "set": _hashed(set), "frozenset": _hashed(frozenset),
@@ -1613,7 +1640,7 @@ _FUNCS = {"abs": abs, "len": len, "sorted": sorted, "set": _hashed(set), "frozen
           "decimal.Decimal": _exact(decimal.Decimal),
           # An expected value is often written with these (`math.factorial(10)`, `pow(2, 10)`, `dict(a=1)`): in
           # the sandbox the program could run that operand itself and return what it gives.
-          "pow": _pow, "divmod": _divmod, "dict": dict, "math.trunc": math.trunc, "math.pow": math.pow,
+          "pow": _pow, "divmod": _divmod, "dict": _dict, "math.trunc": math.trunc, "math.pow": math.pow,
           "math.factorial": _int_args(math.factorial, 60_000), "math.comb": _int_args(math.comb, 100_000),
           "math.perm": _int_args(math.perm, 100_000), "math.gcd": _int_args(math.gcd, 1 << (1 << 18)),
           **{f"math.{n}": getattr(math, n) for n in ("sqrt", "exp", "log", "log2", "log10", "sin", "cos", "tan",
@@ -3352,7 +3379,7 @@ class _Evaluator:
             gen = self._caller_walk(levels, tree[3], 0, values, scope, [_MAX_LEN], first)
             if tree[1] == "gen":
                 return gen  # lazy, like Python's: any() and all() stop early
-            return _apply({"list": list, "set": set, "dict": dict}[tree[1]], gen)
+            return _apply(_COLLECT[tree[1]], gen)
         if kind == "sub":
             applied = self._applied("sub", tree[1], values)
             if applied is not None:
@@ -3414,7 +3441,7 @@ class _Evaluator:
         gen = self._walk(levels, elt, 0, items, scope, known)
         if kind == "gen":
             return gen  # lazy, like Python's: all() and any() stop early, later operands may have failed
-        return _apply({"list": list, "set": set, "dict": dict}[kind], gen)
+        return _apply(_COLLECT[kind], gen)
 
     def _known(self, iter_tree, env, items) -> list | None:
         """The caller's own items of a comprehension's `for` over items it knows (None for the sandbox's): the
