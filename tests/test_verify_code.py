@@ -331,6 +331,21 @@ def test_caller_sets_of_a_programs_items_sharing_a_hash_are_bounded():
         1: 2, "a": 3}
 
 
+def test_caller_sets_of_a_programs_objects_hash_by_their_fields():
+    # a set of 20,000 of one class's objects (a frozen dataclass) went into the caller's set under one hash, their
+    # type's: 2 * 10 ** 8 comparisons of their fields; and crafted fields sharing a hash must be bounded as ints are
+    from ponder.verify.code import _TestFailed, _unstruct
+
+    def objects(values):
+        return ["c", "S", [["O", "0x10", [[["s", "x"], ["p", ["i", hex(v)]]]]] for v in values]]
+
+    structs = _unstruct(objects(range(1000)))
+    assert len(structs) == 1000 and len({hash(x) for x in structs}) == 1000
+    assert _unstruct(objects([1, 1, 2])) == _unstruct(objects([2, 1]))
+    with pytest.raises(_TestFailed):
+        _unstruct(objects(i * (2**61 - 1) for i in range(12_000)))
+
+
 def test_a_tests_import_leaves_the_programs_names_alone():
     # `from copy import copy` (`import copy as cp`, `from string import digits`) in the tests was run as `import
     # copy`, rebinding the program's own `copy` (in the namespace they share) to the module: honest programs failed

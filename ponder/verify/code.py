@@ -2313,12 +2313,28 @@ class _Struct:
     def __init__(self, data, depth: int = 0):
         self.key = (data[0], int(data[1], 16))
         self.fields = {_decode(k): _unstruct(x, depth + 1) for k, x in data[2]} if data[0] == "O" else {}
+        # of its fields too: a set of thousands of one class's objects must not all share one hash
+        self.hash = hash((self.key, frozenset((k, _deep_hash(v)) for k, v in self.fields.items())))
 
     def __eq__(self, other):
         return type(other) is _Struct and (self.key, self.fields) == (other.key, other.fields)
 
     def __hash__(self):
-        return hash(self.key)
+        return self.hash
+
+
+def _deep_hash(v) -> int:
+    """A hash of a field's value, equal for equal values, a list's or dict's too."""
+    try:
+        return hash(v)
+    except TypeError:
+        pass
+    if isinstance(v, (list, tuple)):
+        return hash(tuple(_deep_hash(x) for x in v))
+    if isinstance(v, (set, dict)):
+        return hash(frozenset((_deep_hash(k), _deep_hash(x)) for k, x in v.items()) if isinstance(v, dict)
+                    else frozenset(v))
+    return 0
 
 
 def _unstruct(data, depth: int = 0):
@@ -2328,9 +2344,15 @@ def _unstruct(data, depth: int = 0):
     if data[0] == "p":
         return _decode(data[1])
     if data[0] == "c":
-        return {"l": list, "t": tuple, "S": set, "F": frozenset}[data[1]](_unstruct(x, depth + 1) for x in data[2])
+        cls = {"l": list, "t": tuple, "S": set, "F": frozenset}[data[1]]
+        items = [_unstruct(x, depth + 1) for x in data[2]]
+        if cls in (set, frozenset):
+            _hash_guard("set", items)
+        return cls(items)
     if data[0] == "m":
-        return {_unstruct(k, depth + 1): _unstruct(x, depth + 1) for k, x in data[1]}
+        pairs = [(_unstruct(k, depth + 1), _unstruct(x, depth + 1)) for k, x in data[1]]
+        _hash_guard("dict", [k for k, _ in pairs])
+        return dict(pairs)
     if data[0] in ("I", "O"):
         return _Struct(data, depth)
     raise ValueError("malformed value")
