@@ -2561,3 +2561,20 @@ def test_a_number_in_words_with_its_digits_is_that_number(completion):
 def test_a_number_in_words_naming_another_number_or_hedged_is_no_answer(completion):
     for gold in ("5", "12", "13"):
         assert not check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3} for n = 1, 2", "\\boxed{3} for n = 1, 2.", "\\boxed{3} for $n = 1, 2$", "\\boxed{3} for n = 1, 2, 3",
+])
+def test_an_answer_for_a_list_of_cases_is_that_answer(completion):
+    # the list's last item after the condition's comma ("for n = 1, 2") was read as a second answer: a hedge "3 or 2"
+    assert check_math(completion, "3").correct
+    assert not check_math(completion, "2").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3} for n = 1, 2, and 5 otherwise", "\\boxed{3} for n = 1, 2; otherwise 5", "\\boxed{3}, 5",
+])
+def test_an_answer_for_a_list_of_cases_beside_another_value_scores_for_neither(completion):
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct

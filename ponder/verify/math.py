@@ -407,6 +407,10 @@ _OR_WORDS = ("or", "\\lor", "\\vee", "\u2228")
 _CONDITION_RE = re.compile(
     r"[\s$]*(?:[.;,]\s*)?(?:[*_]{0,2}note[*_]{0,2}\s*:?[*_]{0,2}\s*)?\(?(?:if|when|for)\s+[^.;,()\n]{1,60}?(?=[,;)])\)?", re.I
 )
+# the rest of a condition's list of values: "\boxed{3} for n = 1, 2" is one answer for both (an item is followed
+# by a mark or "and", so the value of another case stays out: "for n = 1, 2, and 5 otherwise")
+_COND_LIST_RE = re.compile(r"(?:[\s$]*,[\s$]*(?:and\s+)?[-+]?\d+(?:\.\d+)?(?=[\s$]*(?:[,.;!)]|and\b|$)))+", re.I)
+_FOR_COND_RE = re.compile(r"\W*(?:note\W*)?for\s.*\d[\s$]*$", re.I | re.S)
 _TEX_SPACE_RE = re.compile(_TEX_SPACE)
 _HEDGE_FILLER_RE = re.compile(r"\b(?:alternatively|maybe|perhaps|possibly|equivalently)\b[ \t]*,?", re.I)
 # what "maybe" (perhaps, possibly, alternatively) must offer to be a hedge: a value, at once or as "it's 4"; the
@@ -668,7 +672,12 @@ def _hedge(text: str, end: int, conditioned: bool = False, box: bool = False) ->
     if cond is not None:
         # the answer's condition first, the other case's value after it: "\boxed{3} if n is odd, 5 if n is even",
         # "\boxed{3} if n is odd; otherwise 5"
-        return _hedge(text, end + cond.end(), conditioned=True)  # (one condition: bounded recursion)
+        c_end = cond.end()
+        if _FOR_COND_RE.match(cond.group()):
+            # "for n = 1, 2": the condition's list goes on, its last item no other answer
+            lst = _COND_LIST_RE.match(win, c_end)
+            c_end = lst.end() if lst else c_end
+        return _hedge(text, end + c_end, conditioned=True)  # (one condition: bounded recursion)
     if m is None:
         also = _ALSO_AFTER_RE.match(win)
         if also is None or _REJECTED_RE.search(win, also.end(), _sentence_end(win, also.end())):
