@@ -2578,3 +2578,15 @@ def test_an_answer_for_a_list_of_cases_is_that_answer(completion):
 def test_an_answer_for_a_list_of_cases_beside_another_value_scores_for_neither(completion):
     assert not check_math(completion, "3").correct
     assert not check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "So we get 3. Under the other reading with 2 colors, we get 5.", "\\boxed{3}. Under the other reading with 2 colors, we get 5.",
+    "\\boxed{3}. Under another interpretation of the word adjacent, the answer is $5$.",
+    "\\boxed{3}. With a different convention for 0, we'd get \\boxed{5}.",
+])
+def test_a_value_for_another_reading_named_by_its_words_scores_for_neither(completion):
+    # the words naming the reading ("with 2 colors") stood between "the other reading" and the value: 5 scored
+    # alone after a prose answer, 3 alone after a box
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct
