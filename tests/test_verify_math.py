@@ -2590,3 +2590,27 @@ def test_a_value_for_another_reading_named_by_its_words_scores_for_neither(compl
     # alone after a prose answer, 3 alone after a box
     assert not check_math(completion, "3").correct
     assert not check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "So we get 3. If we include 0, we get 5.", "So we get 3. If we include 0, then we get $5$.",
+    "Thus there are 3 ways. If order matters, there are 6.", "\\boxed{3}. If we include 0, we get 5.",
+    "So the answer is 3. If we include 0, we get 5.", "\\boxed{3} if n is odd; if n is even, it is 5",
+])
+def test_a_value_for_another_case_after_a_stated_answer_scores_for_neither(completion):
+    # with no "instead", the "if" clause read as the answer's own condition (after a box or phrase) or the value
+    # inside it (0) stood between: the last value (5, 6) scored alone after a prose answer, 3 alone after a box
+    gold_other = "6" if "6" in completion else "5"
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, gold_other).correct
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("If we add 2 and 3 we get 5.", "5"), ("If we add 2 and 3, we get 5.", "5"), ("We have 2. If we add 3, we get 5.", "5"),
+    ("First, 1 + 1 = 2. If we add 2 and 3, we get 5.", "5"), ("If we multiply, we get 12. So the answer is 12.", "12"),
+    ("So we get 2. If we double it, we get 4.", "4"), ("So x = 3. If we plug this into y = 2x, we get 6.", "6"),
+    ("\\boxed{2}. If we substitute back, we get 0.", "2"), ("So we get 3. If we include 0, we get 3.", "3"),
+    ("The answer is 12. If we add 1, we get 13, which is prime.", "12"),
+])
+def test_an_if_clause_in_the_steps_or_checking_the_answer_is_no_other_case(completion, gold):
+    assert check_math(completion, gold).correct

@@ -21,7 +21,7 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
    ("some might say 5"), as possible ("It might be 5.", "5 is possible too", "Either 3 or 5."), for another case or
    reading ("; if not, 5", "5 if n is even", "unless ..., in which case 5", "Under the other reading, 5."), in a
    postscript, alone on the line after a box, or for a changed problem ("If instead we include 0, we get 5.", no
-   correction). An answer phrase that denies a value ("the answer is not 5") gives none: the answer before it
+   correction; "If we include 0, we get 5." too after a box, a phrase or a concluding "So we get 3."). An answer phrase that denies a value ("the answer is not 5") gives none: the answer before it
    stands, unless it is the value denied; one that turns to another ("isn't 5 but 3", "is not 5; it is 3") gives
    that. "The correct option is (C)" is an answer phrase; a condition after its value ("3, when n=1") is no part of
    it, unless another case follows. A number in words with its digits ("twelve (12)") is the digits.
@@ -469,6 +469,20 @@ _HEARSAY = (
     r"|the\s+answer\s+(?:is|would\s+be)))\s*:?"
 )
 _CLAUSE_END = r"(?=[\s$]*(?:[.!?;,)]|$))"
+# a value for another case after a stated answer: "So we get 3. If we include 0, we get 5." (the same words after a
+# step are the next step: "We have 2. If we add 3, we get 5.", so only after a box, an answer phrase or a concluding
+# sentence; a condition about the answer itself checks it or works on with it: "If we plug it back in, we get 0.")
+_OTHER_CASE = (
+    r"if\s+(?![^.;,\n]{0,80}?\b(?:it|this|that|these|them|result|back|check\w*|verif\w*|substitut\w*|plug\w*)\b)"
+    r"[^.;,\n]{1,80},\s*(?:then\s+)?(?:we(?:'d|\s+would)?\s+(?:get|have|obtain)|it(?:'s|\s+is|\s+would\s+be)"
+    r"|the\s+answer\s+(?:is|would\s+be)|there\s+(?:are|is|would\s+be))\s*:?"
+)
+_OTHER_CASE_AFTER_RE = re.compile(
+    r"[\s$)\]]*(?:[,;:.!?]{1,3})?[\s*_`(\[]*(?:(?:but|and)\b[\s,]*)?" + _OTHER_CASE + r"\s*" + _ALSO_VALUE + r"(?=[\s$]*(?:[.!?;)]|$))", re.I  # ("we get 13, which is prime" goes on)
+)
+_OTHER_CASE_BEFORE_RE = re.compile(_OTHER_CASE + r"[\s$(]*$", re.I)
+# what marks a prose value's sentence as the answer rather than a step
+_CONCLUDING_RE = re.compile(r"\b(?:so|thus|therefore|hence|finally|answer|result|altogether|overall|in\s+(?:all|total))\b", re.I)
 _ALSO_AFTER_RE = re.compile(
     r"[\s$)\]]*(?:[,;:.!?]{1,3}|\u2014|\u2013|-{1,3})?[\s*_`(\[]*(?:(?:but|though|although|however|and|yet)\b[\s,]*)?"
     r"(?:" + _ALSO_INTRO + r"\s+" + _ALSO_VALUE + r"|(?:also|as\s+well\s+as)\s+" + _ALSO_VALUE
@@ -657,9 +671,10 @@ def _says_nothing(rest: str) -> bool:
     return len(rest) <= 400 and rest.isascii() and _NO_VALUE_RE.fullmatch(rest) is not None
 
 
-def _hedge(text: str, end: int, conditioned: bool = False, box: bool = False) -> str | None:
+def _hedge(text: str, end: int, conditioned: bool = False, box: bool = False, firm: bool = True) -> str | None:
     """The other values offered with "or" (or "maybe", "alternatively", ...) right after an answer that ends
-    at text[end], in its sentence or opening the next, as "or 4"; None when no other value is offered."""
+    at text[end], in its sentence or opening the next, as "or 4"; None when no other value is offered. `firm`: the
+    answer is stated as one (not a step of the work), so a value for another case after it is one more."""
     if _says_nothing(text[end : end + 401]):
         return None
     line = _NEXT_LINE_VALUE_RE.match(_fold(text[end : end + 200])) if box else None
@@ -670,7 +685,8 @@ def _hedge(text: str, end: int, conditioned: bool = False, box: bool = False) ->
     end = _PAD_RE.match(text, end).end()  # padding does not part the answer from an "or" after it
     win = _fold(text[end : end + 200])
     m = _OR_AFTER_BOX_RE.match(win)
-    cond = None if conditioned or m or _ALSO_AFTER_RE.match(win) else _CONDITION_RE.match(win)
+    other = _OTHER_CASE_AFTER_RE.match(win) if firm else None  # (an "if" clause, not the answer's condition)
+    cond = None if conditioned or m or other or _ALSO_AFTER_RE.match(win) else _CONDITION_RE.match(win)
     if cond is not None:
         # the answer's condition first, the other case's value after it: "\boxed{3} if n is odd, 5 if n is even",
         # "\boxed{3} if n is odd; otherwise 5"
@@ -681,7 +697,7 @@ def _hedge(text: str, end: int, conditioned: bool = False, box: bool = False) ->
             c_end = lst.end() if lst else c_end
         return _hedge(text, end + c_end, conditioned=True)  # (one condition: bounded recursion)
     if m is None:
-        also = _ALSO_AFTER_RE.match(win)
+        also = _ALSO_AFTER_RE.match(win) or other
         if also is None or _REJECTED_RE.search(win, also.end(), _sentence_end(win, also.end())):
             return None  # "\boxed{3}. The other solution is $-2$, which is extraneous." offers no other answer
         return " ".join(f"or {g.strip('$')}" for g in also.groups() if g)
@@ -1119,6 +1135,12 @@ def _join_mixed(tail: str, cands: list) -> list:
     return out
 
 
+def _concludes(text: str, at: int) -> bool:
+    """Whether the sentence of the value at text[at] states it as the answer ("So we get 3"), not as a step."""
+    s0 = max((m.end() for m in _SENTENCE_END_RE.finditer(text, max(0, at - 200), at)), default=max(0, at - 200))
+    return _CONCLUDING_RE.search(text, s0, at) is not None
+
+
 def _tail_candidate(text: str) -> str | None:
     tail = text[-_TAIL:]
     if len(text) > _TAIL and _LONG_BLANK_RE.search(tail):
@@ -1163,10 +1185,13 @@ def _tail_candidate(text: str) -> str | None:
         j = k - 1
         while j >= 0 and cands[j][1] > s0:
             j -= 1
-        if s0 >= 0 and j >= 0 and s0 - cands[j][1] <= 80 and _ALSO_BEFORE_RE.search(_fold(tail[s0 : cands[k][0]])):
+        seg = _fold(tail[s0 : cands[k][0]]) if s0 >= 0 and j >= 0 and s0 - cands[j][1] <= 80 else None
+        if seg is not None and (
+            _ALSO_BEFORE_RE.search(seg) or (_OTHER_CASE_BEFORE_RE.search(seg) and _concludes(tail, cands[j][0]))
+        ):
             k = j
             parts.append(cands[k][2])
-    if k and cands[k][0] - cands[k - 1][1] <= 80 and _hedge(tail, cands[k - 1][1]):
+    if k and cands[k][0] - cands[k - 1][1] <= 80 and _hedge(tail, cands[k - 1][1], firm=_concludes(tail, cands[k - 1][0])):
         # "So we get 3, though some say 5.", "Thus $3$. Alternatively $5$.": the value before offers the last as
         # another answer, as after a box (read alone, the last scored)
         k -= 1
