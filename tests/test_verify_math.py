@@ -2614,3 +2614,24 @@ def test_a_value_for_another_case_after_a_stated_answer_scores_for_neither(compl
 ])
 def test_an_if_clause_in_the_steps_or_checking_the_answer_is_no_other_case(completion, gold):
     assert check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer is 3. Maybe the answer is 5.", "The answer is 3. Otherwise, the answer is 5.",
+    "The answer is 3. Under the other reading, the answer is 5.", "The answer is 3. If instead we include 0, the answer is 5.",
+    "The answer is 3. If we include 0, the answer is 5.", "\\boxed{3}. If we include 0, the answer is 5.",
+    "The answer is 3. Or the answer is 5.", "Final answer: 3. Some might say the final answer is 5.",
+])
+def test_an_answer_phrase_offered_beside_an_earlier_one_scores_for_neither(completion):
+    # the last answer phrase was read alone, as a revision: a second answer offered after the first scored for 5
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer is 3. Wait, actually the answer is 5.", "The answer is 3. Hmm, no. The answer is 5.",
+    "The answer is 3. Let me recompute. The answer is 5.",
+])
+def test_an_answer_phrase_revising_an_earlier_one_is_the_new_value(completion):
+    assert check_math(completion, "5").correct
+    assert not check_math(completion, "3").correct

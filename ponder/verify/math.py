@@ -472,11 +472,16 @@ _CLAUSE_END = r"(?=[\s$]*(?:[.!?;,)]|$))"
 # a value for another case after a stated answer: "So we get 3. If we include 0, we get 5." (the same words after a
 # step are the next step: "We have 2. If we add 3, we get 5.", so only after a box, an answer phrase or a concluding
 # sentence; a condition about the answer itself checks it or works on with it: "If we plug it back in, we get 0.")
-_OTHER_CASE = (
+_OTHER_CASE_IF = (
     r"if\s+(?![^.;,\n]{0,80}?\b(?:it|this|that|these|them|result|back|check\w*|verif\w*|substitut\w*|plug\w*)\b)"
-    r"[^.;,\n]{1,80},\s*(?:then\s+)?(?:we(?:'d|\s+would)?\s+(?:get|have|obtain)|it(?:'s|\s+is|\s+would\s+be)"
+    r"[^.;,\n]{1,80},\s*(?:then\s+)?"
+)
+_OTHER_CASE = (
+    _OTHER_CASE_IF + r"(?:we(?:'d|\s+would)?\s+(?:get|have|obtain)|it(?:'s|\s+is|\s+would\s+be)"
     r"|the\s+answer\s+(?:is|would\s+be)|there\s+(?:are|is|would\s+be))\s*:?"
 )
+# ... before an answer phrase: "\boxed{3}. If we include 0, the answer is 5." (the words up to the phrase)
+_OTHER_CASE_LEAD_RE = re.compile(r"(?<![A-Za-z])" + _OTHER_CASE_IF + r"(?:the\s+)?(?:final\s+)?$", re.I)
 _OTHER_CASE_AFTER_RE = re.compile(
     r"[\s$)\]]*(?:[,;:.!?]{1,3})?[\s*_`(\[]*(?:(?:but|and)\b[\s,]*)?" + _OTHER_CASE + r"\s*" + _ALSO_VALUE + r"(?=[\s$]*(?:[.!?;)]|$))", re.I  # ("we get 13, which is prime" goes on)
 )
@@ -908,6 +913,12 @@ def _sentence_end(s: str, i: int) -> int:
 _DANGLING_OR_RE = re.compile(r"\bor[\s*_`]*$", re.I)
 
 
+def _offers_other(lead: str) -> bool:
+    """Whether the words leading to an answer phrase offer its value beside an answer before it ("Maybe ",
+    "Otherwise, ", "If we include 0, "), rather than correct it ("Wait, no: ")."""
+    return bool(_HEDGE_WORD_RE.search(lead) and not _CORRECTION_RE.search(lead)) or _OTHER_CASE_LEAD_RE.search(lead) is not None
+
+
 def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
     """(position, answer) of the last explicit answer phrase; (-1, None) if none."""
     low = text.lower()
@@ -919,6 +930,13 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
     if best < 0:
         return -1, None
     other = _OTHER_ANSWER_RE.search(low, max(0, best - 40), best)
+    other_at = other.start() if other is not None else -1
+    if other is None and look_back:
+        # "The answer is 3. Maybe the answer is 5.", "... Under the other reading, the answer is 5.": the words that
+        # lead to the last phrase offer it as one more answer (a correction, "Wait, the answer is 5", revises)
+        s0 = max((m.end() for m in _SENTENCE_END_RE.finditer(low, max(0, best - 120), best)), default=-1)
+        if s0 >= 0 and _offers_other(_fold(text[s0:best])):
+            other_at = s0
     rest = text[bend : bend + 600]
     rest = rest.lstrip(" :*\t")
     if rest.lower().startswith("is "):
@@ -971,11 +989,11 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
         # "The answer is 3. Or 4.": another value offered right after the answer is a hedge, as after a
         # box; read as 3 alone it scored for the gold 3
         ans = f"{ans} {hedge}"
-    if other is not None and ans is not None and look_back:
+    if other_at >= 0 and ans is not None and look_back:
         # "Final answer: 3\nAlternative answer: 5", "The answer is 3. Another answer is 5.": the last phrase offers
         # one more answer, the one before it stands (read as 5 alone, it scored for the gold 5)
-        prev = _phrase_answer(text[: other.start()], look_back=False)[1]  # (once: linear time)
-        if prev is not None:
+        prev_at, prev = _phrase_answer(text[:other_at], look_back=False)  # (once: linear time)
+        if prev is not None and (other is not None or other_at - prev_at <= 200):
             ans = f"{prev} or {ans}"
     return best, ans
 
@@ -1352,7 +1370,7 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
                     # "\boxed{3}. Maybe the answer is 5.", "Otherwise, the answer is 5": a phrase offered as another
                     # answer is a hedge, not a revision (read as 5 alone, it scored for the gold 5)
                     gap = _fold(text[box_end:pos])
-                    hedged = len(gap) <= 60 and _HEDGE_WORD_RE.search(gap) and not _CORRECTION_RE.search(gap)
+                    hedged = len(gap) <= 60 and _offers_other(gap)
                     sent = _fold(text[pos : pos + 300])
                     if hedged and _REJECTED_RE.search(sent, 0, _sentence_end(sent, 0)):
                         pass  # "Another answer is 5, which fails.": no other answer offered
