@@ -2635,3 +2635,23 @@ def test_an_answer_phrase_offered_beside_an_earlier_one_scores_for_neither(compl
 def test_an_answer_phrase_revising_an_earlier_one_is_the_new_value(completion):
     assert check_math(completion, "5").correct
     assert not check_math(completion, "3").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3}. When n is even, we get 5.", "So we get 3. When n is even, we get 5.", "\\boxed{3}. For even n, it is 5.",
+    "So we get 3. In case we include 0, we get 5.", "\\boxed{3}. Had we included 0, we would get 5.",
+    "\\boxed{3}. Including 0, we get 5.", "\\boxed{3}. Without the restriction, we get 5.",
+    "\\boxed{3}. If we include 0, we get 5 instead.", "\\boxed{3}. If we include 0 we get 5.", "So we get 3. If we include 0 we get 5.",
+])
+def test_a_value_for_another_case_in_other_words_scores_for_neither(completion):
+    # "when", "for", "had we", "including", no comma, a closing "instead": the other case's 5 was no other answer
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("We have 2. When we add 3, we get 5.", "5"), ("\\boxed{12}. For example, with 3 rows we get 4.", "12"),
+    ("\\boxed{2}. If we substitute back we get 0.", "2"), ("\\boxed{5}. When x = 5, we get 2x = 10.", "5"),
+])
+def test_a_step_example_or_check_after_an_answer_is_no_other_case(completion, gold):
+    assert check_math(completion, gold).correct

@@ -472,9 +472,13 @@ _CLAUSE_END = r"(?=[\s$]*(?:[.!?;,)]|$))"
 # a value for another case after a stated answer: "So we get 3. If we include 0, we get 5." (the same words after a
 # step are the next step: "We have 2. If we add 3, we get 5.", so only after a box, an answer phrase or a concluding
 # sentence; a condition about the answer itself checks it or works on with it: "If we plug it back in, we get 0.")
+# ("When n is even, ...", "Had we included 0, ...", "Without the restriction, ...", "For even n, ..."; not "For each
+# color, we get 4", which splits the answer, nor "If we include 0 the count grows", which offers no value)
+_NO_REF = r"(?![^.;,\n]{0,80}?\b(?:it|this|that|these|them|result|back|check\w*|verif\w*|substitut\w*|plug\w*)\b)"
 _OTHER_CASE_IF = (
-    r"if\s+(?![^.;,\n]{0,80}?\b(?:it|this|that|these|them|result|back|check\w*|verif\w*|substitut\w*|plug\w*)\b)"
-    r"[^.;,\n]{1,80},\s*(?:then\s+)?"
+    r"(?:(?:if|when|whenever|in\s+case|had|were|for(?!\s+(?:each|every|all|any|example|instance)\b))\s+" + _NO_REF
+    + r"[^.;,\n]{1,80}?(?:,\s*|\s+(?=we\b|it\b|the\s+answer\b|there\b))"
+    r"|(?:including|excluding|without|counting|ignoring|allowing)\s+" + _NO_REF + r"[^.;,\n]{1,60},\s*)(?:then\s+)?"
 )
 _OTHER_CASE = (
     _OTHER_CASE_IF + r"(?:we(?:'d|\s+would)?\s+(?:get|have|obtain)|it(?:'s|\s+is|\s+would\s+be)"
@@ -483,7 +487,7 @@ _OTHER_CASE = (
 # ... before an answer phrase: "\boxed{3}. If we include 0, the answer is 5." (the words up to the phrase)
 _OTHER_CASE_LEAD_RE = re.compile(r"(?<![A-Za-z])" + _OTHER_CASE_IF + r"(?:the\s+)?(?:final\s+)?$", re.I)
 _OTHER_CASE_AFTER_RE = re.compile(
-    r"[\s$)\]]*(?:[,;:.!?]{1,3})?[\s*_`(\[]*(?:(?:but|and)\b[\s,]*)?" + _OTHER_CASE + r"\s*" + _ALSO_VALUE + r"(?=[\s$]*(?:[.!?;)]|$))", re.I  # ("we get 13, which is prime" goes on)
+    r"[\s$)\]]*(?:[,;:.!?]{1,3})?[\s*_`(\[]*(?:(?:but|and)\b[\s,]*)?" + _OTHER_CASE + r"\s*" + _ALSO_VALUE + r"(?=[\s$]*(?:instead\b[\s$]*)?(?:[.!?;)]|$))", re.I  # ("we get 13, which is prime" goes on)
 )
 _OTHER_CASE_BEFORE_RE = re.compile(_OTHER_CASE + r"[\s$(]*$", re.I)
 # what marks a prose value's sentence as the answer rather than a step
