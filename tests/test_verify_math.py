@@ -2655,3 +2655,20 @@ def test_a_value_for_another_case_in_other_words_scores_for_neither(completion):
 ])
 def test_a_step_example_or_check_after_an_answer_is_no_other_case(completion, gold):
     assert check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3} for odd n and 5 for even n", "\\boxed{3} for odd n, 5 for even n", "\\boxed{3} if n is odd and 5 if n is even",
+    "\\boxed{3} when n is odd and 5 when n is even", "\\boxed{3} for n = 1, 2 and 5 for n = 3",
+])
+def test_a_box_for_one_case_and_a_value_for_another_scores_for_neither(completion):
+    # "and" after the box's condition, or "for" as the other case's word, hid the other case: 3 scored alone
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3} if n is odd and positive", "\\boxed{3} for n = 1 and 2", "\\boxed{3} (1 for each of the 3 colors)",
+])
+def test_a_box_with_a_condition_or_a_remark_joined_by_and_is_that_answer(completion):
+    assert check_math(completion, "3").correct

@@ -405,7 +405,7 @@ _OR_AFTER_BOX_RE = re.compile(
 _OR_WORDS = ("or", "\\lor", "\\vee", "\u2228")
 # words around the other value that do not change it: "or maybe 4", "or equivalently 0.5" are "or 4", "or 0.5"
 _CONDITION_RE = re.compile(
-    r"[\s$]*(?:[.;,]\s*)?(?:[*_]{0,2}note[*_]{0,2}\s*:?[*_]{0,2}\s*)?\(?(?:if|when|for)\s+[^.;,()\n]{1,60}?(?=[,;)])\)?", re.I
+    r"[\s$]*(?:[.;,]\s*)?(?:[*_]{0,2}note[*_]{0,2}\s*:?[*_]{0,2}\s*)?\(?(?:if|when|for)\s+[^.;,()\n]{1,60}?(?=[,;)]|\s+and\s)\)?", re.I
 )
 # the rest of a condition's list of values: "\boxed{3} for n = 1, 2" is one answer for both (an item is followed
 # by a mark or "and", so the value of another case stays out: "for n = 1, 2, and 5 otherwise")
@@ -438,7 +438,8 @@ _ALSO_SAYS = (  # after the other value
     r"|(?:also|equally)\s+(?:plausible|likely)|equally\s+(?:possible|valid|correct|right|acceptable))"
     r"|(?:would|could|might|may)\s+be\s+(?:the|an?)\s+" + _ALSO_GOOD + r")(?![A-Za-z])"
 )
-_CASE_SAYS = r"(?:otherwise|if|when|in\s+case)(?![A-Za-z])"  # a value for another case: "5 otherwise", "5 if n is even"
+# a value for another case: "5 otherwise", "5 if n is even", "5 for even n"
+_CASE_SAYS = r"(?:otherwise|if|when|in\s+case|for(?!\s+(?:each|every|all|any|example|instance)\b))(?![A-Za-z])"
 _ALSO_INTRO = (  # before it
     r"(?:(?:(?:it|that|this|the\s+answer|the\s+value|[a-z])\s+)?(?:could|might|may|can|would)\s+also\s+be|(?:another|the"
     r"\s+other|an?\s+alternative|(?:my\s+)?(?:alternative|alternate|second|backup|fallback))\s+(?:" + _ALSO_GOOD
