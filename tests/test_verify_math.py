@@ -2672,3 +2672,23 @@ def test_a_box_for_one_case_and_a_value_for_another_scores_for_neither(completio
 ])
 def test_a_box_with_a_condition_or_a_remark_joined_by_and_is_that_answer(completion):
     assert check_math(completion, "3").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer is 3 for n = 1.", "The answer is 3 when n = 1.", "The answer is 3 if n is odd.", "The answer is $3$ for every $n$.",
+    "The answer is 3 for n = 1, 2.", "Final answer: 3 for n = 1", "The answer is 3 (for n = 1).",
+])
+def test_an_answer_phrase_value_with_its_condition_and_no_comma_is_that_value(completion):
+    # with no comma before "when"/"if"/"for", the value and its condition were read whole ("3 for n = 1", unparseable,
+    # or "odd"): the right 3 scored wrong
+    assert check_math(completion, "3").correct
+    assert not check_math(completion, "2").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer is 3 for n = 1, 2 and 5 for n = 3.", "The answer is 3 for n = 1, 2, and 5 otherwise.",
+    "The answer is 3 (for n = 1) or 5.", "The answer is 3 for n = 1. When n = 2, it is 5.",
+])
+def test_an_answer_phrase_value_with_its_condition_and_no_comma_beside_another_case_scores_for_neither(completion):
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct

@@ -1007,7 +1007,7 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
 # "$12$, which is even", "12 (since ...)", "12, and it is even"
 _REASON_RE = re.compile(
     r"(?:\s*,\s*|\s+|\s*\(\s*)(?:because|since|as(?!\s+well)|which|so|where|and\s+(?:it|this|that)|i\.\s?e\b|that\s+is"
-    r"|namely|not|(?<=,)\s*(?:when|if))(?![A-Za-z])|\s*;\s*(?=[A-Za-z])|\s+\((?=\s*[A-Za-z]{2,})(?!\s*(?:mod|or|and)\b)",
+    r"|namely|not|(?:(?<=,)\s*)?(?:when|if|for))(?![A-Za-z])|\s*;\s*(?=[A-Za-z])|\s+\((?=\s*[A-Za-z]{2,})(?!\s*(?:mod|or|and)\b)",
     re.I,
 )
 
@@ -1025,9 +1025,13 @@ def _reason_head(sent: str, after: str = "") -> str | None:
     head = sent[: m.start()].strip()
     if not head or _is_prose(head) or not _mathy(head):
         return None
-    if m.group().lstrip(" ,").lower() in ("when", "if") and (
-        _CASE_TAIL_RE.search(masked, m.end()) or _NEXT_CASE_RE.match(after)
-    ):
+    word = m.group().lstrip(" ,(").lower()
+    cond = masked[m.end() :]
+    if "(" in m.group() and ")" in cond:
+        cond = cond[cond.find(")") + 1 :]  # "3 (for n = 1).": the condition's own parenthesis closes
+    if word == "for" and (lst := _LIST_END_RE.search(cond)):
+        cond = cond[: lst.start()]  # "3 for n = 1, 2": the condition's list, no other case
+    if word in ("when", "if", "for") and (_CASE_TAIL_RE.search(cond) or _NEXT_CASE_RE.match(after)):
         # "3, when n = 1, and 5 when n = 2", "3, when n = 1. When n = 2, 5.": a value for another case too, read
         # whole (no one value)
         return sent
@@ -1035,6 +1039,7 @@ def _reason_head(sent: str, after: str = "") -> str | None:
     return sent if _HEDGE_WORD_RE.search(masked, m.start()) else head
 
 
+_LIST_END_RE = re.compile(r"(?:\s*,\s*(?:and\s+)?[-+]?\d+(?:\.\d+)?)+[\s.!)]*$", re.I)
 # what may follow the condition of "3, when n = 1" and offer a value for another case
 _CASE_TAIL_RE = re.compile(r"[,;()]|\b(?:and|or|but|otherwise|else|when|if)\b", re.I)
 _NEXT_CASE_RE = re.compile(
