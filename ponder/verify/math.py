@@ -695,8 +695,10 @@ def _hedge(text: str, end: int, conditioned: bool = False, box: bool = False, fi
     end = _PAD_RE.match(text, end).end()  # padding does not part the answer from an "or" after it
     win = _fold(text[end : end + 200])
     m = _OR_AFTER_BOX_RE.match(win)
-    other = _OTHER_CASE_AFTER_RE.match(win) if firm else None  # (an "if" clause, not the answer's condition)
-    cond = None if conditioned or m or other or _ALSO_AFTER_RE.match(win) else _CONDITION_RE.match(win)
+    also = None if m else _ALSO_AFTER_RE.match(win)
+    if also is None and m is None and firm:
+        also = _OTHER_CASE_AFTER_RE.match(win)  # (an "if" clause, not the answer's condition)
+    cond = None if conditioned or m or also else _CONDITION_RE.match(win)
     if cond is not None:
         # the answer's condition first, the other case's value after it: "\boxed{3} if n is odd, 5 if n is even",
         # "\boxed{3} if n is odd; otherwise 5"
@@ -707,7 +709,6 @@ def _hedge(text: str, end: int, conditioned: bool = False, box: bool = False, fi
             c_end = lst.end() if lst else c_end
         return _hedge(text, end + c_end, conditioned=True)  # (one condition: bounded recursion)
     if m is None:
-        also = _ALSO_AFTER_RE.match(win) or other
         if also is None or _REJECTED_RE.search(win, also.end(), _sentence_end(win, also.end())):
             return None  # "\boxed{3}. The other solution is $-2$, which is extraneous." offers no other answer
         return " ".join(f"or {g.strip('$')}" for g in also.groups() if g)
