@@ -2692,3 +2692,17 @@ def test_an_answer_phrase_value_with_its_condition_and_no_comma_is_that_value(co
 def test_an_answer_phrase_value_with_its_condition_and_no_comma_beside_another_case_scores_for_neither(completion):
     assert not check_math(completion, "3").correct
     assert not check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3}\n\nIf n is even: \\boxed{5}", "\\boxed{3}\n\nFor n even: \\boxed{5}", "\\boxed{3}\n\nIf we include 0: \\boxed{5}",
+    "\\boxed{3}. If we include 0, \\boxed{5}.",
+])
+def test_a_box_for_another_case_after_a_box_scores_for_neither(completion):
+    # the gap between the boxes named the other case but no hedge word: the boxes were parted and 5 read alone
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct
+
+
+def test_a_box_after_a_step_on_the_box_before_is_still_read():
+    assert check_math("\\boxed{10/2}. If we simplify, we get \\boxed{5}.", "5").correct

@@ -478,7 +478,7 @@ _CLAUSE_END = r"(?=[\s$]*(?:[.!?;,)]|$))"
 _NO_REF = r"(?![^.;,\n]{0,80}?\b(?:it|this|that|these|them|result|back|check\w*|verif\w*|substitut\w*|plug\w*)\b)"
 _OTHER_CASE_IF = (
     r"(?:(?:if|when|whenever|in\s+case|had|were|for(?!\s+(?:each|every|all|any|example|instance)\b))\s+" + _NO_REF
-    + r"[^.;,\n]{1,80}?(?:,\s*|\s+(?=we\b|it\b|the\s+answer\b|there\b))"
+    + r"[^.;,\n]{1,80}?(?:[,:]\s*|\s+(?=we\b|it\b|the\s+answer\b|there\b))"
     r"|(?:including|excluding|without|counting|ignoring|allowing)\s+" + _NO_REF + r"[^.;,\n]{1,60},\s*)(?:then\s+)?"
 )
 _OTHER_CASE = (
@@ -491,6 +491,8 @@ _OTHER_CASE_AFTER_RE = re.compile(
     r"[\s$)\]]*(?:[,;:.!?]{1,3})?[\s*_`(\[]*(?:(?:but|and)\b[\s,]*)?" + _OTHER_CASE + r"\s*" + _ALSO_VALUE + r"(?=[\s$]*(?:instead\b[\s$]*)?(?:[.!?;)]|$))", re.I  # ("we get 13, which is prime" goes on)
 )
 _OTHER_CASE_BEFORE_RE = re.compile(_OTHER_CASE + r"[\s$(]*$", re.I)
+# ... between two boxes, where the box is the value: "\boxed{3}\n\nIf n is even: \boxed{5}"
+_OTHER_CASE_GAP_RE = re.compile(r"(?<![A-Za-z])(?:" + _OTHER_CASE + "|" + _OTHER_CASE_IF + r")[\s$(]*$", re.I)
 # what marks a prose value's sentence as the answer rather than a step
 _CONCLUDING_RE = re.compile(r"\b(?:so|thus|therefore|hence|finally|answer|result|altogether|overall|in\s+(?:all|total))\b", re.I)
 _ALSO_AFTER_RE = re.compile(
@@ -607,7 +609,9 @@ def _boxes(text: str, lenient: bool):
             m is not None
             and _sentence_end(sq, _skip_space(sq, m.end())) == len(sq)
             and not _REVISION_RE.match(sq[m.end() :].lstrip(" \t\n,:;"))
-        ) or (len(sq) <= 300 and ((also_last and len(parts) == 1) or _ALSO_BEFORE_RE.search(sq) is not None))
+        ) or (len(sq) <= 300 and (
+            (also_last and len(parts) == 1) or _ALSO_BEFORE_RE.search(sq) is not None or _OTHER_CASE_GAP_RE.search(sq) is not None
+        ))
         bare = _bare_gap(gap)  # (a word in white text is no correction: it does not show)
         if not hedged and not bare and _REVISION_RE.search(gap):
             break  # "\boxed{3}, no wait: \boxed{4}" is a correction, not a two-part answer
