@@ -2706,3 +2706,13 @@ def test_a_box_for_another_case_after_a_box_scores_for_neither(completion):
 
 def test_a_box_after_a_step_on_the_box_before_is_still_read():
     assert check_math("\\boxed{10/2}. If we simplify, we get \\boxed{5}.", "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "So x = 3 for odd n and x = 5 for even n.", "\\boxed{x = 3} for odd n, x = 5 for even n",
+    "\\boxed{x = 3} if n is odd and x = 5 otherwise",
+])
+def test_a_named_value_for_another_case_scores_for_neither(completion):
+    # "x = 5 for even n": the name before the other case's value hid it, so one of 3 and 5 scored alone
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct

@@ -498,7 +498,7 @@ _CONCLUDING_RE = re.compile(r"\b(?:so|thus|therefore|hence|finally|answer|result
 _ALSO_AFTER_RE = re.compile(
     r"[\s$)\]]*(?:[,;:.!?]{1,3}|\u2014|\u2013|-{1,3})?[\s*_`(\[]*(?:(?:but|though|although|however|and|yet)\b[\s,]*)?"
     r"(?:" + _ALSO_INTRO + r"\s+" + _ALSO_VALUE + r"|(?:also|as\s+well\s+as)\s+" + _ALSO_VALUE
-    + r"(?=[\s$]*(?:[.!?;)]|$))|" + _ALSO_VALUE + r"\s+(?:" + _ALSO_SAYS + "|" + _CASE_SAYS + ")|" + _HEARSAY + r"\s*" + _ALSO_VALUE
+    + r"(?=[\s$]*(?:[.!?;)]|$))|(?:[A-Za-z]\s*=\s*)?" + _ALSO_VALUE + r"\s+(?:" + _ALSO_SAYS + "|" + _CASE_SAYS + ")|" + _HEARSAY + r"\s*" + _ALSO_VALUE
     + _CLAUSE_END + "|" + _MODAL + r"\s+" + _ALSO_VALUE + r"(?=[\s$]*(?:(?:too|as\s+well|instead|though)\b[\s$]*)?(?:[.!?;,)]|$))"
     r"|(?:either|both)\s+" + _ALSO_VALUE + r"[\s$]*(?:or|and)\s+" + _ALSO_VALUE
     # a value listed after the box, ending it: "\boxed{3}, 5"
