@@ -2716,3 +2716,18 @@ def test_a_named_value_for_another_case_scores_for_neither(completion):
     # "x = 5 for even n": the name before the other case's value hid it, so one of 3 and 5 scored alone
     assert not check_math(completion, "3").correct
     assert not check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3}\n\nIf we include 0, the count is 5.", "\\boxed{3}\n\nHowever, if we include 0, the count is 5.",
+    "So we get 3. If we include 0, the count is 5.", "So the count is 3. Including 0, the number of ways is 5.",
+    "\\boxed{3}. Note: if we include 0, we get 5.",
+])
+def test_a_value_for_another_case_named_as_the_count_scores_for_neither(completion):
+    # "the count is 5" (not "we get"/"the answer is"), or "However," before the case: 5 was no other answer
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct
+
+
+def test_a_total_after_a_step_is_the_answer():
+    assert check_math("We have 2 cases. If we add 3 more, the total is 5.", "5").correct

@@ -482,13 +482,15 @@ _OTHER_CASE_IF = (
     r"|(?:including|excluding|without|counting|ignoring|allowing)\s+" + _NO_REF + r"[^.;,\n]{1,60},\s*)(?:then\s+)?"
 )
 _OTHER_CASE = (
-    _OTHER_CASE_IF + r"(?:we(?:'d|\s+would)?\s+(?:get|have|obtain)|it(?:'s|\s+is|\s+would\s+be)"
-    r"|the\s+answer\s+(?:is|would\s+be)|there\s+(?:are|is|would\s+be))\s*:?"
+    _OTHER_CASE_IF + r"(?:we(?:'d|\s+would)?\s+(?:get|have|obtain)|it(?:'s|\s+is|\s+would\s+be)|there\s+(?:are|is|would\s+be)"
+    # ("the count is 5": what the answer counts, named)
+    r"|the\s+(?:answer|count|total|result|value|number(?:\s+of\s+[a-z]+)?|sum|product|area|volume|probability|maximum"
+    r"|minimum)\s+(?:is|would\s+be|becomes))\s*:?"
 )
 # ... before an answer phrase: "\boxed{3}. If we include 0, the answer is 5." (the words up to the phrase)
 _OTHER_CASE_LEAD_RE = re.compile(r"(?<![A-Za-z])" + _OTHER_CASE_IF + r"(?:the\s+)?(?:final\s+)?$", re.I)
 _OTHER_CASE_AFTER_RE = re.compile(
-    r"[\s$)\]]*(?:[,;:.!?]{1,3})?[\s*_`(\[]*(?:(?:but|and)\b[\s,]*)?" + _OTHER_CASE + r"\s*" + _ALSO_VALUE + r"(?=[\s$]*(?:instead\b[\s$]*)?(?:[.!?;)]|$))", re.I  # ("we get 13, which is prime" goes on)
+    r"[\s$)\]]*(?:[,;:.!?]{1,3})?[\s*_`(\[]*(?:(?:but|and|however|though|although|yet|note)\b[\s,:]*)?" + _OTHER_CASE + r"\s*" + _ALSO_VALUE + r"(?=[\s$]*(?:instead\b[\s$]*)?(?:[.!?;)]|$))", re.I  # ("we get 13, which is prime" goes on)
 )
 _OTHER_CASE_BEFORE_RE = re.compile(_OTHER_CASE + r"[\s$(]*$", re.I)
 # ... between two boxes, where the box is the value: "\boxed{3}\n\nIf n is even: \boxed{5}"
