@@ -2731,3 +2731,18 @@ def test_a_value_for_another_case_named_as_the_count_scores_for_neither(completi
 
 def test_a_total_after_a_step_is_the_answer():
     assert check_math("We have 2 cases. If we add 3 more, the total is 5.", "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3}\n\nAnswer 2: \\boxed{5}", "Answer 1: \\boxed{3}\nAnswer 2: \\boxed{5}", "Case 1: \\boxed{3}\n\nCase 2: \\boxed{5}",
+    "**Case 1:** $\\boxed{3}$\n\n**Case 2:** $\\boxed{5}$",
+])
+def test_boxes_numbered_as_answers_or_cases_score_for_neither(completion):
+    # the label between the boxes parted them: the last box (5) scored alone
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct
+    assert check_math(completion, "3, 5").correct
+
+
+def test_a_total_boxed_after_boxed_cases_is_the_answer():
+    assert check_math("Case 1 gives \\boxed{3}. Case 2 gives \\boxed{5}. So the total is \\boxed{8}.", "8").correct

@@ -493,6 +493,12 @@ _OTHER_CASE_AFTER_RE = re.compile(
     r"[\s$)\]]*(?:[,;:.!?]{1,3})?[\s*_`(\[]*(?:(?:but|and|however|though|although|yet|note)\b[\s,:]*)?" + _OTHER_CASE + r"\s*" + _ALSO_VALUE + r"(?=[\s$]*(?:instead\b[\s$]*)?(?:[.!?;)]|$))", re.I  # ("we get 13, which is prime" goes on)
 )
 _OTHER_CASE_BEFORE_RE = re.compile(_OTHER_CASE + r"[\s$(]*$", re.I)
+# a label numbering the box after it as another answer or case: "\boxed{3}\n\nAnswer 2: \boxed{5}", "Case 2: \boxed{5}"
+_ALT_LABEL_GAP_RE = re.compile(
+    r"(?<![A-Za-z])(?:answer|case|possibility|interpretation|reading|scenario)\s*#?\s*(?:[2-9]|ii|iii|b|c|two|three)"
+    r"(?![A-Za-z0-9])[\s*_`]*[:.)\-]?[\s*_`$(]*$",
+    re.I,
+)
 # ... between two boxes, where the box is the value: "\boxed{3}\n\nIf n is even: \boxed{5}"
 _OTHER_CASE_GAP_RE = re.compile(r"(?<![A-Za-z])(?:" + _OTHER_CASE + "|" + _OTHER_CASE_IF + r")[\s$(]*$", re.I)
 # what marks a prose value's sentence as the answer rather than a step
@@ -613,6 +619,7 @@ def _boxes(text: str, lenient: bool):
             and not _REVISION_RE.match(sq[m.end() :].lstrip(" \t\n,:;"))
         ) or (len(sq) <= 300 and (
             (also_last and len(parts) == 1) or _ALSO_BEFORE_RE.search(sq) is not None or _OTHER_CASE_GAP_RE.search(sq) is not None
+            or _ALT_LABEL_GAP_RE.search(sq) is not None
         ))
         bare = _bare_gap(gap)  # (a word in white text is no correction: it does not show)
         if not hedged and not bare and _REVISION_RE.search(gap):
