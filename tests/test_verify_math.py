@@ -2746,3 +2746,18 @@ def test_boxes_numbered_as_answers_or_cases_score_for_neither(completion):
 
 def test_a_total_boxed_after_boxed_cases_is_the_answer():
     assert check_math("Case 1 gives \\boxed{3}. Case 2 gives \\boxed{5}. So the total is \\boxed{8}.", "8").correct
+
+
+@pytest.mark.parametrize("completion", ["\\boxed{3} when n = 1, 2", "\\boxed{3} if n = 1, 2", "\\boxed{3} for x = 1/2, 1/3"])
+def test_an_answer_for_a_list_of_cases_after_when_or_with_fractions_is_that_answer(completion):
+    # "when n = 1, 2", "for x = 1/2, 1/3": the list's last item was read as a second answer
+    assert check_math(completion, "3").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3} when n is odd, 5", "\\boxed{3} when n = 1, 5 otherwise", "\\boxed{3} when n = 1, and 5 when n = 2",
+    "\\boxed{3} if n = 1, 2; otherwise 5",
+])
+def test_an_answer_for_a_case_beside_another_case_after_when_scores_for_neither(completion):
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct

@@ -409,8 +409,9 @@ _CONDITION_RE = re.compile(
 )
 # the rest of a condition's list of values: "\boxed{3} for n = 1, 2" is one answer for both (an item is followed
 # by a mark or "and", so the value of another case stays out: "for n = 1, 2, and 5 otherwise")
-_COND_LIST_RE = re.compile(r"(?:[\s$]*,[\s$]*(?:and\s+)?[-+]?\d+(?:\.\d+)?(?=[\s$]*(?:[,.;!)]|and\b|$)))+", re.I)
-_FOR_COND_RE = re.compile(r"\W*(?:note\W*)?for\s.*\d[\s$]*$", re.I | re.S)
+_COND_LIST_RE = re.compile(r"(?:[\s$]*,[\s$]*(?:and\s+)?[-+]?\d+(?:[./]\d+)?(?=[\s$]*(?:[,.;!)]|and\b|$)))+", re.I)
+# ("when n = 1, 2" too; not "when n is odd, 5", the value of another case)
+_FOR_COND_RE = re.compile(r"\W*(?:note\W*)?(?:for\s.*\d|(?:when|if)\s.*=[\s$]*[-+]?\d[\d./]*)[\s$]*$", re.I | re.S)
 _TEX_SPACE_RE = re.compile(_TEX_SPACE)
 _HEDGE_FILLER_RE = re.compile(r"\b(?:alternatively|maybe|perhaps|possibly|equivalently)\b[ \t]*,?", re.I)
 # what "maybe" (perhaps, possibly, alternatively) must offer to be a hedge: a value, at once or as "it's 4"; the
