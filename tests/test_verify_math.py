@@ -2761,3 +2761,22 @@ def test_an_answer_for_a_list_of_cases_after_when_or_with_fractions_is_that_answ
 def test_an_answer_for_a_case_beside_another_case_after_when_scores_for_neither(completion):
     assert not check_math(completion, "3").correct
     assert not check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "Therefore 3. Assuming repetition is allowed, we get 5.", "\\boxed{3}. Assuming repetition is allowed, we get 5.",
+    "\\boxed{3}. Under the assumption that 0 is natural, we get 5.", "\\boxed{3}. If repetition is allowed, then 5.",
+    "\\boxed{3} (5 with repetition)", "\\boxed{3} without repetition and 5 with repetition",
+])
+def test_a_value_under_another_assumption_scores_for_neither(completion):
+    # "Assuming ...", "Under the assumption that ...", "then 5", "5 with repetition": one value scored alone
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("\\boxed{5}. If x = 5, then 2x = 10.", "5"), ("\\boxed{12} (4 with each color)", "12"), ("\\boxed{3} with n = 1, 2", "3"),
+    ("\\boxed{12} with 4 per row, 3 rows", "12"),
+])
+def test_a_remark_with_with_or_then_after_a_box_is_no_other_value(completion, gold):
+    assert check_math(completion, gold).correct

@@ -405,13 +405,13 @@ _OR_AFTER_BOX_RE = re.compile(
 _OR_WORDS = ("or", "\\lor", "\\vee", "\u2228")
 # words around the other value that do not change it: "or maybe 4", "or equivalently 0.5" are "or 4", "or 0.5"
 _CONDITION_RE = re.compile(
-    r"[\s$]*(?:[.;,]\s*)?(?:[*_]{0,2}note[*_]{0,2}\s*:?[*_]{0,2}\s*)?\(?(?:if|when|for)\s+[^.;,()\n]{1,60}?(?=[,;)]|\s+and\s)\)?", re.I
+    r"[\s$]*(?:[.;,]\s*)?(?:[*_]{0,2}note[*_]{0,2}\s*:?[*_]{0,2}\s*)?\(?(?:if|when|for|with|without)\s+[^.;,()\n]{1,60}?(?=[,;)]|\s+and\s)\)?", re.I
 )
 # the rest of a condition's list of values: "\boxed{3} for n = 1, 2" is one answer for both (an item is followed
 # by a mark or "and", so the value of another case stays out: "for n = 1, 2, and 5 otherwise")
 _COND_LIST_RE = re.compile(r"(?:[\s$]*,[\s$]*(?:and\s+)?[-+]?\d+(?:[./]\d+)?(?=[\s$]*(?:[,.;!)]|and\b|$)))+", re.I)
 # ("when n = 1, 2" too; not "when n is odd, 5", the value of another case)
-_FOR_COND_RE = re.compile(r"\W*(?:note\W*)?(?:for\s.*\d|(?:when|if)\s.*=[\s$]*[-+]?\d[\d./]*)[\s$]*$", re.I | re.S)
+_FOR_COND_RE = re.compile(r"\W*(?:note\W*)?(?:(?:for|with)\s.*\d|(?:when|if)\s.*=[\s$]*[-+]?\d[\d./]*)[\s$]*$", re.I | re.S)
 _TEX_SPACE_RE = re.compile(_TEX_SPACE)
 _HEDGE_FILLER_RE = re.compile(r"\b(?:alternatively|maybe|perhaps|possibly|equivalently)\b[ \t]*,?", re.I)
 # what "maybe" (perhaps, possibly, alternatively) must offer to be a hedge: a value, at once or as "it's 4"; the
@@ -440,7 +440,7 @@ _ALSO_SAYS = (  # after the other value
     r"|(?:would|could|might|may)\s+be\s+(?:the|an?)\s+" + _ALSO_GOOD + r")(?![A-Za-z])"
 )
 # a value for another case: "5 otherwise", "5 if n is even", "5 for even n"
-_CASE_SAYS = r"(?:otherwise|if|when|in\s+case|for(?!\s+(?:each|every|all|any|example|instance)\b))(?![A-Za-z])"
+_CASE_SAYS = r"(?:otherwise|if|when|in\s+case|(?:for|with|without)(?!\s+(?:each|every|all|any|example|instance)\b))(?![A-Za-z])"
 _ALSO_INTRO = (  # before it
     r"(?:(?:(?:it|that|this|the\s+answer|the\s+value|[a-z])\s+)?(?:could|might|may|can|would)\s+also\s+be|(?:another|the"
     r"\s+other|an?\s+alternative|(?:my\s+)?(?:alternative|alternate|second|backup|fallback))\s+(?:" + _ALSO_GOOD
@@ -480,10 +480,12 @@ _NO_REF = r"(?![^.;,\n]{0,80}?\b(?:it|this|that|these|them|result|back|check\w*|
 _OTHER_CASE_IF = (
     r"(?:(?:if|when|whenever|in\s+case|had|were|for(?!\s+(?:each|every|all|any|example|instance)\b))\s+" + _NO_REF
     + r"[^.;,\n]{1,80}?(?:[,:]\s*|\s+(?=we\b|it\b|the\s+answer\b|there\b))"
-    r"|(?:including|excluding|without|counting|ignoring|allowing)\s+" + _NO_REF + r"[^.;,\n]{1,60},\s*)(?:then\s+)?"
+    r"|(?:including|excluding|without|counting|ignoring|allowing|assuming|supposing|provided|under\s+the\s+assumption)"
+    r"(?:\s+that)?\s+"
+    + _NO_REF + r"[^.;,\n]{1,60},\s*)(?:then\s+)?"
 )
 _OTHER_CASE = (
-    _OTHER_CASE_IF + r"(?:we(?:'d|\s+would)?\s+(?:get|have|obtain)|it(?:'s|\s+is|\s+would\s+be)|there\s+(?:are|is|would\s+be)"
+    _OTHER_CASE_IF + r"(?:(?<=then )(?=[-+$\\\d])|we(?:'d|\s+would)?\s+(?:get|have|obtain)|it(?:'s|\s+is|\s+would\s+be)|there\s+(?:are|is|would\s+be)"
     # ("the count is 5": what the answer counts, named)
     r"|the\s+(?:answer|count|total|result|value|number(?:\s+of\s+[a-z]+)?|sum|product|area|volume|probability|maximum"
     r"|minimum)\s+(?:is|would\s+be|becomes))\s*:?"
