@@ -2780,3 +2780,14 @@ def test_a_value_under_another_assumption_scores_for_neither(completion):
 ])
 def test_a_remark_with_with_or_then_after_a_box_is_no_other_value(completion, gold):
     assert check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("So the first term is 2. If we multiply by the ratio 3, we get 6.", "6"),
+    ("So we have 4 boxes. When we put 3 balls in each box, we get 12.", "12"), ("Hence x = 2. For y, we get 7.", "7"),
+    ("So the total is 10. When we subtract the 4 broken ones, we get 6.", "6"),
+])
+def test_a_step_after_a_concluding_prose_value_is_the_answer(completion, gold):
+    # an operation in the "if"/"when" clause works on, and "For y" turns to another unknown: no other case, and the
+    # last value is the answer (read as a hedge, the right answer scored wrong)
+    assert check_math(completion, gold).correct

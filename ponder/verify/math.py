@@ -476,26 +476,45 @@ _CLAUSE_END = r"(?=[\s$]*(?:[.!?;,)]|$))"
 # sentence; a condition about the answer itself checks it or works on with it: "If we plug it back in, we get 0.")
 # ("When n is even, ...", "Had we included 0, ...", "Without the restriction, ...", "For even n, ..."; not "For each
 # color, we get 4", which splits the answer, nor "If we include 0 the count grows", which offers no value)
-_NO_REF = r"(?![^.;,\n]{0,80}?\b(?:it|this|that|these|them|result|back|check\w*|verif\w*|substitut\w*|plug\w*)\b)"
-_OTHER_CASE_IF = (
-    r"(?:(?:if|when|whenever|in\s+case|had|were|for(?!\s+(?:each|every|all|any|example|instance)\b))\s+" + _NO_REF
-    + r"[^.;,\n]{1,80}?(?:[,:]\s*|\s+(?=we\b|it\b|the\s+answer\b|there\b))"
-    r"|(?:including|excluding|without|counting|ignoring|allowing|assuming|supposing|provided|under\s+the\s+assumption)"
-    r"(?:\s+that)?\s+"
-    + _NO_REF + r"[^.;,\n]{1,60},\s*)(?:then\s+)?"
+# (nor a step of the work: "So we have 4 boxes. When we put 3 balls in each box, we get 12.")
+_NO_REF = (
+    r"(?![^.;,\n]{0,80}?\b(?:it|this|that|these|them|result|back|check\w*|verif\w*|substitut\w*|plug\w*|multipl\w*|divid\w*"
+    r"|subtract\w*|put|putting|simplif\w*|solv\w*|apply\w*|applied|combin\w*|comput\w*|calculat\w*|evaluat\w*|expand\w*"
+    r"|factor\w*|rais\w*|squar\w*|differentiat\w*|integrat\w*|rearrang\w*|cancel\w*|distribut\w*)\b)"
 )
-_OTHER_CASE = (
-    _OTHER_CASE_IF + r"(?:(?<=then )(?=[-+$\\\d])|we(?:'d|\s+would)?\s+(?:get|have|obtain)|it(?:'s|\s+is|\s+would\s+be)|there\s+(?:are|is|would\s+be)"
-    # ("the count is 5": what the answer counts, named)
-    r"|the\s+(?:answer|count|total|result|value|number(?:\s+of\s+[a-z]+)?|sum|product|area|volume|probability|maximum"
-    r"|minimum)\s+(?:is|would\s+be|becomes))\s*:?"
-)
+_FOR_OPENER = r"|for(?!\s+(?:each|every|all|any|example|instance)\b)"
+
+
+def _other_case_if(openers: str) -> str:
+    return (
+        r"(?:(?:if|when|whenever|in\s+case|had|were" + openers + r")\s+" + _NO_REF
+        + r"[^.;,\n]{1,80}?(?:[,:]\s*|\s+(?=we\b|it\b|the\s+answer\b|there\b))"
+        r"|(?:including|excluding|without|counting|ignoring|allowing|assuming|supposing|provided|under\s+the\s+assumption)"
+        r"(?:\s+that)?\s+" + _NO_REF + r"[^.;,\n]{1,60},\s*)(?:then\s+)?"
+    )
+
+
+def _other_case(openers: str) -> str:
+    return _other_case_if(openers) + (
+        r"(?:(?<=then )(?=[-+$\\\d])|we(?:'d|\s+would)?\s+(?:get|have|obtain)|it(?:'s|\s+is|\s+would\s+be)"
+        r"|there\s+(?:are|is|would\s+be)"
+        # ("the count is 5": what the answer counts, named)
+        r"|the\s+(?:answer|count|total|result|value|number(?:\s+of\s+[a-z]+)?|sum|product|area|volume|probability|maximum"
+        r"|minimum)\s+(?:is|would\s+be|becomes))\s*:?"
+    )
+
+
+_OTHER_CASE_IF = _other_case_if(_FOR_OPENER)
+_OTHER_CASE = _other_case(_FOR_OPENER)
 # ... before an answer phrase: "\boxed{3}. If we include 0, the answer is 5." (the words up to the phrase)
 _OTHER_CASE_LEAD_RE = re.compile(r"(?<![A-Za-z])" + _OTHER_CASE_IF + r"(?:the\s+)?(?:final\s+)?$", re.I)
-_OTHER_CASE_AFTER_RE = re.compile(
-    r"[\s$)\]]*(?:[,;:.!?]{1,3})?[\s*_`(\[]*(?:(?:but|and|however|though|although|yet|note)\b[\s,:]*)?" + _OTHER_CASE + r"\s*" + _ALSO_VALUE + r"(?=[\s$]*(?:instead\b[\s$]*)?(?:[.!?;)]|$))", re.I  # ("we get 13, which is prime" goes on)
-)
+_OTHER_CASE_PRE = r"[\s$)\]]*(?:[,;:.!?]{1,3})?[\s*_`(\[]*(?:(?:but|and|however|though|although|yet|note)\b[\s,:]*)?"
+_OTHER_CASE_POST = r"\s*" + _ALSO_VALUE + r"(?=[\s$]*(?:instead\b[\s$]*)?(?:[.!?;)]|$))"  # ("we get 13, which is prime" goes on)
+_OTHER_CASE_AFTER_RE = re.compile(_OTHER_CASE_PRE + _OTHER_CASE + _OTHER_CASE_POST, re.I)
 _OTHER_CASE_BEFORE_RE = re.compile(_OTHER_CASE + r"[\s$(]*$", re.I)
+# after a prose value, "For y, we get 7." may name another unknown, not another case: no "for" opener there
+_PROSE_CASE_AFTER_RE = re.compile(_OTHER_CASE_PRE + _other_case("") + _OTHER_CASE_POST, re.I)
+_PROSE_CASE_BEFORE_RE = re.compile(_other_case("") + r"[\s$(]*$", re.I)
 # a label numbering the box after it as another answer or case: "\boxed{3}\n\nAnswer 2: \boxed{5}", "Case 2: \boxed{5}"
 _ALT_LABEL_GAP_RE = re.compile(
     r"(?<![A-Za-z])(?:answer|case|possibility|interpretation|reading|scenario)\s*#?\s*(?:[2-9]|ii|iii|b|c|two|three)"
@@ -697,10 +716,12 @@ def _says_nothing(rest: str) -> bool:
     return len(rest) <= 400 and rest.isascii() and _NO_VALUE_RE.fullmatch(rest) is not None
 
 
-def _hedge(text: str, end: int, conditioned: bool = False, box: bool = False, firm: bool = True) -> str | None:
+def _hedge(
+    text: str, end: int, conditioned: bool = False, box: bool = False, other_case: re.Pattern | None = _OTHER_CASE_AFTER_RE
+) -> str | None:
     """The other values offered with "or" (or "maybe", "alternatively", ...) right after an answer that ends
-    at text[end], in its sentence or opening the next, as "or 4"; None when no other value is offered. `firm`: the
-    answer is stated as one (not a step of the work), so a value for another case after it is one more."""
+    at text[end], in its sentence or opening the next, as "or 4"; None when no other value is offered. `other_case`:
+    what offers a value for another case after the answer (None: the answer is a step of the work, not stated)."""
     if _says_nothing(text[end : end + 401]):
         return None
     line = _NEXT_LINE_VALUE_RE.match(_fold(text[end : end + 200])) if box else None
@@ -712,8 +733,8 @@ def _hedge(text: str, end: int, conditioned: bool = False, box: bool = False, fi
     win = _fold(text[end : end + 200])
     m = _OR_AFTER_BOX_RE.match(win)
     also = None if m else _ALSO_AFTER_RE.match(win)
-    if also is None and m is None and firm:
-        also = _OTHER_CASE_AFTER_RE.match(win)  # (an "if" clause, not the answer's condition)
+    if also is None and m is None and other_case is not None:
+        also = other_case.match(win)  # (an "if" clause, not the answer's condition)
     cond = None if conditioned or m or also else _CONDITION_RE.match(win)
     if cond is not None:
         # the answer's condition first, the other case's value after it: "\boxed{3} if n is odd, 5 if n is even",
@@ -723,7 +744,7 @@ def _hedge(text: str, end: int, conditioned: bool = False, box: bool = False, fi
             # "for n = 1, 2": the condition's list goes on, its last item no other answer
             lst = _COND_LIST_RE.match(win, c_end)
             c_end = lst.end() if lst else c_end
-        return _hedge(text, end + c_end, conditioned=True)  # (one condition: bounded recursion)
+        return _hedge(text, end + c_end, conditioned=True, other_case=other_case)  # (one condition: bounded recursion)
     if m is None:
         if also is None or _REJECTED_RE.search(win, also.end(), _sentence_end(win, also.end())):
             return None  # "\boxed{3}. The other solution is $-2$, which is extraneous." offers no other answer
@@ -1232,11 +1253,13 @@ def _tail_candidate(text: str) -> str | None:
             j -= 1
         seg = _fold(tail[s0 : cands[k][0]]) if s0 >= 0 and j >= 0 and s0 - cands[j][1] <= 80 else None
         if seg is not None and (
-            _ALSO_BEFORE_RE.search(seg) or (_OTHER_CASE_BEFORE_RE.search(seg) and _concludes(tail, cands[j][0]))
+            _ALSO_BEFORE_RE.search(seg) or (_PROSE_CASE_BEFORE_RE.search(seg) and _concludes(tail, cands[j][0]))
         ):
             k = j
             parts.append(cands[k][2])
-    if k and cands[k][0] - cands[k - 1][1] <= 80 and _hedge(tail, cands[k - 1][1], firm=_concludes(tail, cands[k - 1][0])):
+    if k and cands[k][0] - cands[k - 1][1] <= 80 and _hedge(
+        tail, cands[k - 1][1], other_case=_PROSE_CASE_AFTER_RE if _concludes(tail, cands[k - 1][0]) else None
+    ):
         # "So we get 3, though some say 5.", "Thus $3$. Alternatively $5$.": the value before offers the last as
         # another answer, as after a box (read alone, the last scored)
         k -= 1
