@@ -2720,7 +2720,7 @@ def test_a_named_value_for_another_case_scores_for_neither(completion):
 
 @pytest.mark.parametrize("completion", [
     "\\boxed{3}\n\nIf we include 0, the count is 5.", "\\boxed{3}\n\nHowever, if we include 0, the count is 5.",
-    "So we get 3. If we include 0, the count is 5.", "So the count is 3. Including 0, the number of ways is 5.",
+    "So we get 3. If we include 0, the count is 5.", "\\boxed{3}. Including 0, the number of ways is 5.",
     "\\boxed{3}. Note: if we include 0, we get 5.",
 ])
 def test_a_value_for_another_case_named_as_the_count_scores_for_neither(completion):
@@ -2764,7 +2764,7 @@ def test_an_answer_for_a_case_beside_another_case_after_when_scores_for_neither(
 
 
 @pytest.mark.parametrize("completion", [
-    "Therefore 3. Assuming repetition is allowed, we get 5.", "\\boxed{3}. Assuming repetition is allowed, we get 5.",
+    "Therefore 3. If repetition is allowed, we get 5.", "\\boxed{3}. Assuming repetition is allowed, we get 5.",
     "\\boxed{3}. Under the assumption that 0 is natural, we get 5.", "\\boxed{3}. If repetition is allowed, then 5.",
     "\\boxed{3} (5 with repetition)", "\\boxed{3} without repetition and 5 with repetition",
 ])
@@ -2786,6 +2786,10 @@ def test_a_remark_with_with_or_then_after_a_box_is_no_other_value(completion, go
     ("So the first term is 2. If we multiply by the ratio 3, we get 6.", "6"),
     ("So we have 4 boxes. When we put 3 balls in each box, we get 12.", "12"), ("Hence x = 2. For y, we get 7.", "7"),
     ("So the total is 10. When we subtract the 4 broken ones, we get 6.", "6"),
+    ("So there are 5 red balls. Including the 3 blue ones, there are 8.", "8"),
+    ("So we have 3 choices. Counting the empty set, we get 4.", "4"),
+    ("So far the answer is 10. When we include the last term, the answer is 12.", "12"),
+    ("The answer is 10. Hmm, when I recount, the answer is 12.", "12"),
 ])
 def test_a_step_after_a_concluding_prose_value_is_the_answer(completion, gold):
     # an operation in the "if"/"when" clause works on, and "For y" turns to another unknown: no other case, and the

@@ -480,18 +480,22 @@ _CLAUSE_END = r"(?=[\s$]*(?:[.!?;,)]|$))"
 _NO_REF = (
     r"(?![^.;,\n]{0,80}?\b(?:it|this|that|these|them|result|back|check\w*|verif\w*|substitut\w*|plug\w*|multipl\w*|divid\w*"
     r"|subtract\w*|put|putting|simplif\w*|solv\w*|apply\w*|applied|combin\w*|comput\w*|calculat\w*|evaluat\w*|expand\w*"
-    r"|factor\w*|rais\w*|squar\w*|differentiat\w*|integrat\w*|rearrang\w*|cancel\w*|distribut\w*)\b)"
+    r"|factor\w*|rais\w*|squar\w*|differentiat\w*|integrat\w*|rearrang\w*|cancel\w*|distribut\w*"
+    r"|re(?:count|check|calculat|comput|do|evaluat|examin|think|consider)\w*)\b)"
 )
-_FOR_OPENER = r"|for(?!\s+(?:each|every|all|any|example|instance)\b)"
+# (in prose, where the work goes on in the same words, only a hypothetical "if" or a "when" of a case: "So the total is
+# 10. When we include the last term, ...", "Including the 3 blue ones, there are 8." are steps)
+_CASE_OPENERS = (
+    r"(?:if|when|whenever|in\s+case|had|were|for(?!\s+(?:each|every|all|any|example|instance)\b))\s+" + _NO_REF
+    + r"[^.;,\n]{1,80}?(?:[,:]\s*|\s+(?=we\b|it\b|the\s+answer\b|there\b))"
+    r"|(?:including|excluding|without|counting|ignoring|allowing|assuming|supposing|provided|under\s+the\s+assumption)"
+    r"(?:\s+that)?\s+" + _NO_REF + r"[^.;,\n]{1,60},\s*"
+)
+_PROSE_CASE_OPENERS = r"(?:if|in\s+case|had|were|when(?!\s+(?:we|i|you)\b))\s+" + _NO_REF + r"[^.;,\n]{1,80}?(?:,\s*|\s+(?=we\b|it\b|the\s+answer\b|there\b))"
 
 
 def _other_case_if(openers: str) -> str:
-    return (
-        r"(?:(?:if|when|whenever|in\s+case|had|were" + openers + r")\s+" + _NO_REF
-        + r"[^.;,\n]{1,80}?(?:[,:]\s*|\s+(?=we\b|it\b|the\s+answer\b|there\b))"
-        r"|(?:including|excluding|without|counting|ignoring|allowing|assuming|supposing|provided|under\s+the\s+assumption)"
-        r"(?:\s+that)?\s+" + _NO_REF + r"[^.;,\n]{1,60},\s*)(?:then\s+)?"
-    )
+    return r"(?:" + openers + r")(?:then\s+)?"
 
 
 def _other_case(openers: str) -> str:
@@ -504,8 +508,8 @@ def _other_case(openers: str) -> str:
     )
 
 
-_OTHER_CASE_IF = _other_case_if(_FOR_OPENER)
-_OTHER_CASE = _other_case(_FOR_OPENER)
+_OTHER_CASE_IF = _other_case_if(_CASE_OPENERS)
+_OTHER_CASE = _other_case(_CASE_OPENERS)
 # ... before an answer phrase: "\boxed{3}. If we include 0, the answer is 5." (the words up to the phrase)
 _OTHER_CASE_LEAD_RE = re.compile(r"(?<![A-Za-z])" + _OTHER_CASE_IF + r"(?:the\s+)?(?:final\s+)?$", re.I)
 _OTHER_CASE_PRE = r"[\s$)\]]*(?:[,;:.!?]{1,3})?[\s*_`(\[]*(?:(?:but|and|however|though|although|yet|note)\b[\s,:]*)?"
@@ -513,8 +517,9 @@ _OTHER_CASE_POST = r"\s*" + _ALSO_VALUE + r"(?=[\s$]*(?:instead\b[\s$]*)?(?:[.!?
 _OTHER_CASE_AFTER_RE = re.compile(_OTHER_CASE_PRE + _OTHER_CASE + _OTHER_CASE_POST, re.I)
 _OTHER_CASE_BEFORE_RE = re.compile(_OTHER_CASE + r"[\s$(]*$", re.I)
 # after a prose value, "For y, we get 7." may name another unknown, not another case: no "for" opener there
-_PROSE_CASE_AFTER_RE = re.compile(_OTHER_CASE_PRE + _other_case("") + _OTHER_CASE_POST, re.I)
-_PROSE_CASE_BEFORE_RE = re.compile(_other_case("") + r"[\s$(]*$", re.I)
+_PROSE_CASE_AFTER_RE = re.compile(_OTHER_CASE_PRE + _other_case(_PROSE_CASE_OPENERS) + _OTHER_CASE_POST, re.I)
+_PROSE_CASE_BEFORE_RE = re.compile(_other_case(_PROSE_CASE_OPENERS) + r"[\s$(]*$", re.I)
+_PROSE_CASE_LEAD_RE = re.compile(r"(?<![A-Za-z])" + _other_case_if(_PROSE_CASE_OPENERS) + r"(?:the\s+)?(?:final\s+)?$", re.I)
 # a label numbering the box after it as another answer or case: "\boxed{3}\n\nAnswer 2: \boxed{5}", "Case 2: \boxed{5}"
 _ALT_LABEL_GAP_RE = re.compile(
     r"(?<![A-Za-z])(?:answer|case|possibility|interpretation|reading|scenario)\s*#?\s*(?:[2-9]|ii|iii|b|c|two|three)"
@@ -956,10 +961,10 @@ def _sentence_end(s: str, i: int) -> int:
 _DANGLING_OR_RE = re.compile(r"\bor[\s*_`]*$", re.I)
 
 
-def _offers_other(lead: str) -> bool:
+def _offers_other(lead: str, case_re: re.Pattern = _OTHER_CASE_LEAD_RE) -> bool:
     """Whether the words leading to an answer phrase offer its value beside an answer before it ("Maybe ",
     "Otherwise, ", "If we include 0, "), rather than correct it ("Wait, no: ")."""
-    return bool(_HEDGE_WORD_RE.search(lead) and not _CORRECTION_RE.search(lead)) or _OTHER_CASE_LEAD_RE.search(lead) is not None
+    return bool(_HEDGE_WORD_RE.search(lead) and not _CORRECTION_RE.search(lead)) or case_re.search(lead) is not None
 
 
 def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
@@ -978,7 +983,7 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
         # "The answer is 3. Maybe the answer is 5.", "... Under the other reading, the answer is 5.": the words that
         # lead to the last phrase offer it as one more answer (a correction, "Wait, the answer is 5", revises)
         s0 = max((m.end() for m in _SENTENCE_END_RE.finditer(low, max(0, best - 120), best)), default=-1)
-        if s0 >= 0 and _offers_other(_fold(text[s0:best])):
+        if s0 >= 0 and _offers_other(_fold(text[s0:best]), _PROSE_CASE_LEAD_RE):
             other_at = s0
     rest = text[bend : bend + 600]
     rest = rest.lstrip(" :*\t")
