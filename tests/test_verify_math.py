@@ -2795,3 +2795,13 @@ def test_a_step_after_a_concluding_prose_value_is_the_answer(completion, gold):
     # an operation in the "if"/"when" clause works on, and "For y" turns to another unknown: no other case, and the
     # last value is the answer (read as a hedge, the right answer scored wrong)
     assert check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion", [
+    "So the result is 3. If n were even, it'd be 5.", "\\boxed{3}. If n were even, that would be 5.",
+    "\\boxed{3}. If we include 0, one gets 5.", "So we get 3. If you include 0, you get 5.",
+])
+def test_a_value_for_another_case_in_other_pronouns_scores_for_neither(completion):
+    # "it'd be", "that would be", "one gets", "you get" were no offering words: one value scored alone
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct

@@ -500,8 +500,8 @@ def _other_case_if(openers: str) -> str:
 
 def _other_case(openers: str) -> str:
     return _other_case_if(openers) + (
-        r"(?:(?<=then )(?=[-+$\\\d])|we(?:'d|\s+would)?\s+(?:get|have|obtain)|it(?:'s|\s+is|\s+would\s+be)"
-        r"|there\s+(?:are|is|would\s+be)"
+        r"(?:(?<=then )(?=[-+$\\\d])|(?:we|you|one)(?:'d|\s+would)?\s+(?:gets?|have|has|obtains?)"
+        r"|(?:it|that)(?:'s|\s+is|'d\s+be|\s+would\s+be|\s+becomes)|there(?:'s|\s+are|\s+is|\s+would\s+be)"
         # ("the count is 5": what the answer counts, named)
         r"|the\s+(?:answer|count|total|result|value|number(?:\s+of\s+[a-z]+)?|sum|product|area|volume|probability|maximum"
         r"|minimum)\s+(?:is|would\s+be|becomes))\s*:?"
