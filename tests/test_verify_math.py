@@ -2805,3 +2805,13 @@ def test_a_value_for_another_case_in_other_pronouns_scores_for_neither(completio
     # "it'd be", "that would be", "one gets", "you get" were no offering words: one value scored alone
     assert not check_math(completion, "3").correct
     assert not check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "I thought the answer is 10. But the other terms also contribute, so the answer is 12.",
+    "The answer is 10. Since 2 or more terms cancel, the answer is 12.",
+])
+def test_an_answer_phrase_revising_an_earlier_one_with_a_hedge_word_inside_is_the_new_value(completion):
+    # "other", "also", "or" inside the revising sentence were read as offering 12 beside 10: the right 12 scored wrong
+    assert check_math(completion, "12").correct
+    assert not check_math(completion, "10").correct

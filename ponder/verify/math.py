@@ -961,6 +961,9 @@ def _sentence_end(s: str, i: int) -> int:
 _DANGLING_OR_RE = re.compile(r"\bor[\s*_`]*$", re.I)
 
 
+_LEAD_SKIP_RE = re.compile(r"[\s*_>#-]*(?:(?:but|and|though|however|yet)\b[\s,]*)?", re.I)
+
+
 def _offers_other(lead: str, case_re: re.Pattern = _OTHER_CASE_LEAD_RE) -> bool:
     """Whether the words leading to an answer phrase offer its value beside an answer before it ("Maybe ",
     "Otherwise, ", "If we include 0, "), rather than correct it ("Wait, no: ")."""
@@ -983,7 +986,10 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
         # "The answer is 3. Maybe the answer is 5.", "... Under the other reading, the answer is 5.": the words that
         # lead to the last phrase offer it as one more answer (a correction, "Wait, the answer is 5", revises)
         s0 = max((m.end() for m in _SENTENCE_END_RE.finditer(low, max(0, best - 120), best)), default=-1)
-        if s0 >= 0 and _offers_other(_fold(text[s0:best]), _PROSE_CASE_LEAD_RE):
+        # (the offering words open the sentence: "But the other terms also count, so the answer is 12" revises)
+        lead = _fold(text[s0:best])
+        lead = lead[_LEAD_SKIP_RE.match(lead).end() :]
+        if s0 >= 0 and (_HEDGE_WORD_RE.match(lead) or _PROSE_CASE_LEAD_RE.match(lead)) and _offers_other(lead, _PROSE_CASE_LEAD_RE):
             other_at = s0
     rest = text[bend : bend + 600]
     rest = rest.lstrip(" :*\t")
