@@ -520,6 +520,12 @@ _OTHER_CASE_BEFORE_RE = re.compile(_OTHER_CASE + r"[\s$(]*$", re.I)
 _PROSE_CASE_AFTER_RE = re.compile(_OTHER_CASE_PRE + _other_case(_PROSE_CASE_OPENERS) + _OTHER_CASE_POST, re.I)
 _PROSE_CASE_BEFORE_RE = re.compile(_other_case(_PROSE_CASE_OPENERS) + r"[\s$(]*$", re.I)
 _PROSE_CASE_LEAD_RE = re.compile(r"(?<![A-Za-z])" + _other_case_if(_PROSE_CASE_OPENERS) + r"(?:the\s+)?(?:final\s+)?$", re.I)
+
+
+def _case_before(rx: re.Pattern, s: str) -> bool:
+    """Whether s ends in a clause that opens another case (rx ends at $): searched only where such a clause fits,
+    as each start tries the clause's words (a gap of 300 chars of "if if ..." took milliseconds)."""
+    return rx.search(s, max(0, len(s) - 200)) is not None
 # a label numbering the box after it as another answer or case: "\boxed{3}\n\nAnswer 2: \boxed{5}", "Case 2: \boxed{5}"
 _ALT_LABEL_GAP_RE = re.compile(
     r"(?<![A-Za-z])(?:answer|case|possibility|interpretation|reading|scenario)\s*#?\s*(?:[2-9]|ii|iii|b|c|two|three)"
@@ -645,7 +651,7 @@ def _boxes(text: str, lenient: bool):
             and _sentence_end(sq, _skip_space(sq, m.end())) == len(sq)
             and not _REVISION_RE.match(sq[m.end() :].lstrip(" \t\n,:;"))
         ) or (len(sq) <= 300 and (
-            (also_last and len(parts) == 1) or _ALSO_BEFORE_RE.search(sq) is not None or _OTHER_CASE_GAP_RE.search(sq) is not None
+            (also_last and len(parts) == 1) or _ALSO_BEFORE_RE.search(sq) is not None or _case_before(_OTHER_CASE_GAP_RE, sq)
             or _ALT_LABEL_GAP_RE.search(sq) is not None
         ))
         bare = _bare_gap(gap)  # (a word in white text is no correction: it does not show)
@@ -967,7 +973,7 @@ _LEAD_SKIP_RE = re.compile(r"[\s*_>#-]*(?:(?:but|and|though|however|yet)\b[\s,]*
 def _offers_other(lead: str, case_re: re.Pattern = _OTHER_CASE_LEAD_RE) -> bool:
     """Whether the words leading to an answer phrase offer its value beside an answer before it ("Maybe ",
     "Otherwise, ", "If we include 0, "), rather than correct it ("Wait, no: ")."""
-    return bool(_HEDGE_WORD_RE.search(lead) and not _CORRECTION_RE.search(lead)) or case_re.search(lead) is not None
+    return bool(_HEDGE_WORD_RE.search(lead) and not _CORRECTION_RE.search(lead)) or _case_before(case_re, lead)
 
 
 def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
@@ -1264,7 +1270,7 @@ def _tail_candidate(text: str) -> str | None:
             j -= 1
         seg = _fold(tail[s0 : cands[k][0]]) if s0 >= 0 and j >= 0 and s0 - cands[j][1] <= 80 else None
         if seg is not None and (
-            _ALSO_BEFORE_RE.search(seg) or (_PROSE_CASE_BEFORE_RE.search(seg) and _concludes(tail, cands[j][0]))
+            _ALSO_BEFORE_RE.search(seg) or (_case_before(_PROSE_CASE_BEFORE_RE, seg) and _concludes(tail, cands[j][0]))
         ):
             k = j
             parts.append(cands[k][2])
