@@ -988,14 +988,17 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
         return -1, None
     other = _OTHER_ANSWER_RE.search(low, max(0, best - 40), best)
     other_at = other.start() if other is not None else -1
-    if other is None and look_back:
+    s0 = -1
+    if other is None and look_back and (low.find("answer", max(0, best - 330), best) >= 0 or "correct" in low[:best]):
         # "The answer is 3. Maybe the answer is 5.", "... Under the other reading, the answer is 5.": the words that
         # lead to the last phrase offer it as one more answer (a correction, "Wait, the answer is 5", revises)
+        # (only with a phrase before it: most texts have one)
         s0 = max((m.end() for m in _SENTENCE_END_RE.finditer(low, max(0, best - 120), best)), default=-1)
+    if s0 >= 0:
         # (the offering words open the sentence: "But the other terms also count, so the answer is 12" revises)
         lead = _fold(text[s0:best])
         lead = lead[_LEAD_SKIP_RE.match(lead).end() :]
-        if s0 >= 0 and (_HEDGE_WORD_RE.match(lead) or _PROSE_CASE_LEAD_RE.match(lead)) and _offers_other(lead, _PROSE_CASE_LEAD_RE):
+        if (_HEDGE_WORD_RE.match(lead) or _PROSE_CASE_LEAD_RE.match(lead)) and _offers_other(lead, _PROSE_CASE_LEAD_RE):
             other_at = s0
     rest = text[bend : bend + 600]
     rest = rest.lstrip(" :*\t")
