@@ -2815,3 +2815,11 @@ def test_an_answer_phrase_revising_an_earlier_one_with_a_hedge_word_inside_is_th
     # "other", "also", "or" inside the revising sentence were read as offering 12 beside 10: the right 12 scored wrong
     assert check_math(completion, "12").correct
     assert not check_math(completion, "10").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{6} (2 for Alice and 4 for Bob)", "\\boxed{6}, with 2 for Alice and 4 for Bob", "\\boxed{6} (2 with the first machine)",
+])
+def test_a_box_with_the_shares_of_its_value_after_it_is_that_answer(completion):
+    # "2 for Alice" read as a value for another case: a hedge, the right 6 scored wrong
+    assert check_math(completion, "6").correct

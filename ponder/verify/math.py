@@ -440,7 +440,12 @@ _ALSO_SAYS = (  # after the other value
     r"|(?:would|could|might|may)\s+be\s+(?:the|an?)\s+" + _ALSO_GOOD + r")(?![A-Za-z])"
 )
 # a value for another case: "5 otherwise", "5 if n is even", "5 for even n"
-_CASE_SAYS = r"(?:otherwise|if|when|in\s+case|(?:for|with|without)(?!\s+(?:each|every|all|any|example|instance)\b))(?![A-Za-z])"
+_CASE_SAYS = (
+    r"(?:(?:otherwise|if|when|in\s+case)(?![A-Za-z])"
+    # ("5 for even n", "5 for n = 3", "5 with repetition"; not a share of the answer: "(2 for Alice and 4 for Bob)")
+    r"|for\s+(?=(?:odd|even|positive|negative|other|larger|smaller|all\s+other)\b|[a-z]\s*(?:[=<>]|\\[lg]eq?\b|is\b|even\b"
+    r"|odd\b)|\$)|with(?:out)?\s+(?=(?:repetition|replacement|restrictions?|order|(?:the\s+)?(?:other|second))\b))"
+)
 _ALSO_INTRO = (  # before it
     r"(?:(?:(?:it|that|this|the\s+answer|the\s+value|[a-z])\s+)?(?:could|might|may|can|would)\s+also\s+be|(?:another|the"
     r"\s+other|an?\s+alternative|(?:my\s+)?(?:alternative|alternate|second|backup|fallback))\s+(?:" + _ALSO_GOOD
