@@ -2823,3 +2823,9 @@ def test_an_answer_phrase_revising_an_earlier_one_with_a_hedge_word_inside_is_th
 def test_a_box_with_the_shares_of_its_value_after_it_is_that_answer(completion):
     # "2 for Alice" read as a value for another case: a hedge, the right 6 scored wrong
     assert check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion", ["\\boxed{6}. For Alice, we get 2.", "\\boxed{6}\n\nFor the first part, we get 2."])
+def test_a_box_with_a_part_of_the_work_after_it_is_that_answer(completion):
+    # "For Alice, we get 2" read as a value for another case: a hedge, the right 6 scored wrong
+    assert check_math(completion, "6").correct

@@ -439,12 +439,15 @@ _ALSO_SAYS = (  # after the other value
     r"|(?:also|equally)\s+(?:plausible|likely)|equally\s+(?:possible|valid|correct|right|acceptable))"
     r"|(?:would|could|might|may)\s+be\s+(?:the|an?)\s+" + _ALSO_GOOD + r")(?![A-Za-z])"
 )
+_FOR_CASE = (  # "for" a condition ("for even n", "for n = 3", "for $n$ odd"), not a part or a share ("for Alice")
+    r"for\s+(?=(?:odd|even|positive|negative|other|larger|smaller|all\s+other)\b|[a-z]\s*(?:[=<>]|\\[lg]eq?\b|is\b|even\b"
+    r"|odd\b)|\$)"
+)
 # a value for another case: "5 otherwise", "5 if n is even", "5 for even n"
 _CASE_SAYS = (
     r"(?:(?:otherwise|if|when|in\s+case)(?![A-Za-z])"
     # ("5 for even n", "5 for n = 3", "5 with repetition"; not a share of the answer: "(2 for Alice and 4 for Bob)")
-    r"|for\s+(?=(?:odd|even|positive|negative|other|larger|smaller|all\s+other)\b|[a-z]\s*(?:[=<>]|\\[lg]eq?\b|is\b|even\b"
-    r"|odd\b)|\$)|with(?:out)?\s+(?=(?:repetition|replacement|restrictions?|order|(?:the\s+)?(?:other|second))\b))"
+    r"|" + _FOR_CASE + r"|with(?:out)?\s+(?=(?:repetition|replacement|restrictions?|order|(?:the\s+)?(?:other|second))\b))"
 )
 _ALSO_INTRO = (  # before it
     r"(?:(?:(?:it|that|this|the\s+answer|the\s+value|[a-z])\s+)?(?:could|might|may|can|would)\s+also\s+be|(?:another|the"
@@ -491,7 +494,7 @@ _NO_REF = (
 # (in prose, where the work goes on in the same words, only a hypothetical "if" or a "when" of a case: "So the total is
 # 10. When we include the last term, ...", "Including the 3 blue ones, there are 8." are steps)
 _CASE_OPENERS = (
-    r"(?:if|when|whenever|in\s+case|had|were|for(?!\s+(?:each|every|all|any|example|instance)\b))\s+" + _NO_REF
+    r"(?:(?:if|when|whenever|in\s+case|had|were)\s+|" + _FOR_CASE + ")" + _NO_REF
     + r"[^.;,\n]{1,80}?(?:[,:]\s*|\s+(?=we\b|it\b|the\s+answer\b|there\b))"
     r"|(?:including|excluding|without|counting|ignoring|allowing|assuming|supposing|provided|under\s+the\s+assumption)"
     r"(?:\s+that)?\s+" + _NO_REF + r"[^.;,\n]{1,60},\s*"
