@@ -329,6 +329,14 @@ def test_json_constraint_fences(text, ok):
     assert check_constraints(text, [{"type": "json"}]).correct == ok
 
 
+@pytest.mark.parametrize("text", ["NaN", "Infinity", "-Infinity", '{"a": NaN}', "```json\n[1, Infinity]\n```"])
+def test_json_constraint_refuses_python_only_constants(text):
+    """Python's json reads NaN and Infinity, which are not JSON (RFC 8259; JSON.parse and every other parser
+    refuse them): the one word "NaN" met the json constraint."""
+    assert not check_constraints(text, [{"type": "json"}]).correct
+    assert check_constraints(text.replace("NaN", "null").replace("Infinity", "1e308"), [{"type": "json"}]).correct
+
+
 @pytest.mark.parametrize("marker", ["+", "◦", "‣", "▪", "●", "⁃"])
 def test_every_bullet_marker_makes_a_bullet(marker):
     """Markdown renders "+ item" as a bullet (and "◦ item" reads as one): they were not counted, so a list of four

@@ -187,9 +187,14 @@ def _count(t: str, word: str) -> int:
                and not (m.end() < len(t) and unicodedata.category(t[m.end()])[0] == "M"))
 
 
+def _no_constant(name: str):
+    # Python's json reads NaN, Infinity and -Infinity, which no JSON parser does (RFC 8259): "NaN" met the constraint
+    raise ValueError(f"{name} is not JSON")
+
+
 def _loads(t: str) -> bool:
     try:
-        json.loads(t)
+        json.loads(t, parse_constant=_no_constant)
     except (ValueError, RecursionError):
         return False
     return True
