@@ -369,6 +369,20 @@ def test_postscript_spaced_or_in_markdown(text, marker):
     assert not check_constraints(text.replace("\n", " "), [{"type": "postscript", "marker": marker}]).correct
 
 
+@pytest.mark.parametrize("text,c", [("Hello *.* and *,*.", {"type": "highlights", "min": 1}),
+                                    ("Hello [ ] and [...].", {"type": "placeholders", "min": 1}),
+                                    ("<<**>>\nHello.", {"type": "title"}), ("<< . >>\nHello.", {"type": "title"}),
+                                    ("Hello.\nP.S.", {"type": "postscript"}), ("Hello.\nP.S. :)", {"type": "postscript"}),
+                                    ("Hello.\nP.S.\nP.S.", {"type": "postscript"})])
+def test_markup_with_nothing_in_it_meets_nothing(text, c):
+    """A highlight, placeholder, title or postscript needs a word in it, as a paragraph does: "*.*", "[ ]",
+    "<<**>>" and a bare "P.S." met their constraints for nothing. With a word each is met."""
+    assert not check_constraints(text, [c]).correct
+    filled = text.replace(".*", "a*").replace("[ ]", "[name]").replace("**", "Title").replace(" . ", "T").replace(
+        "P.S.", "P.S. hi")
+    assert check_constraints(filled, [c]).correct, filled
+
+
 def test_constraints_score_is_fraction_met_and_reason_lists_failures():
     cs = [{"type": "lowercase"}, {"type": "no_commas"}, {"type": "word_count", "max": 2}, {"type": "title"}]
     v = check_constraints("one, two", cs)

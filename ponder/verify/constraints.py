@@ -228,6 +228,13 @@ def _postscript(marker: str) -> str:
     return r"^[ \t]*[*_]{0,3}" + re.escape(marker).replace(r"\.", r"\.[ \t]?")
 
 
+def _has_postscript(t: str, marker: str) -> bool:
+    # a word after a marker (after the first, then: a word after any is after it), not a marker's own letters
+    pattern = re.compile(_postscript(marker), re.MULTILINE | re.IGNORECASE)
+    m = pattern.search(t)
+    return bool(m and _WORD.search(pattern.sub(" ", t[m.end():])))
+
+
 _COUNT = {"n", "min", "max"}
 # type -> (check(text, constraint) -> bool, required params, optional params)
 _TYPES: dict = {
@@ -237,8 +244,11 @@ _TYPES: dict = {
     "char_count": (lambda t, c: _in_bounds(_chars(t), c), set(), _COUNT),
     "bullet_count": (lambda t, c: _in_bounds(len(_BULLET.findall(t)), c), set(), _COUNT),
     "capital_words": (lambda t, c: _in_bounds(sum(1 for w in _words(t) if _capital(w)), c), set(), _COUNT),
-    "highlights": (lambda t, c: _in_bounds(sum(1 for h in _HIGHLIGHT.findall(t) if h.strip()), c), set(), _COUNT),
-    "placeholders": (lambda t, c: _in_bounds(len(_PLACEHOLDER.findall(t)), c), set(), _COUNT),
+    # a highlight, a placeholder, a title or a P.S. says something, as a paragraph does: "*.*", "[ ]", "<<**>>" and a
+    # bare "P.S." met their constraints with nothing in them
+    "highlights": (lambda t, c: _in_bounds(sum(1 for h in _HIGHLIGHT.findall(t) if _WORD.search(h)), c), set(), _COUNT),
+    "placeholders": (lambda t, c: _in_bounds(sum(1 for p in _PLACEHOLDER.findall(t) if _WORD.search(p)), c), set(),
+                     _COUNT),
     "sections": (lambda t, c: _in_bounds(_sections(t, c), c), set(), _COUNT | {"splitter"}),
     "keywords": (lambda t, c: all(_occurrences(t, k) for k in c["keywords"]), {"keywords"}, set()),
     "forbidden_words": (lambda t, c: not any(_occurrences(t, k) for k in c["keywords"]), {"keywords"}, set()),
@@ -254,12 +264,11 @@ _TYPES: dict = {
     # typographic double quotes too: a chat model's “...” is a response wrapped in double quotes
     "quotation": (lambda t, c: len(t.strip()) >= 2 and t.strip()[0] in '"“' and t.strip()[-1] in '"”', set(), set()),
     "json": (lambda t, c: _is_json(t), set(), set()),
-    "title": (lambda t, c: any(x.strip() for x in _TITLE.findall(t)), set(), set()),
+    "title": (lambda t, c: any(_WORD.search(x) for x in _TITLE.findall(t)), set(), set()),
     "starts_with": (lambda t, c: _fold(t).strip().lower().startswith(_fold(c["phrase"]).strip().lower()),
                     {"phrase"}, set()),
     "ends_with": (lambda t, c: _fold(t).strip().lower().endswith(_fold(c["phrase"]).strip().lower()), {"phrase"}, set()),
-    "postscript": (lambda t, c: bool(re.search(_postscript(c.get("marker", "P.S.")), t, re.MULTILINE | re.IGNORECASE)),
-                   set(), {"marker"}),
+    "postscript": (lambda t, c: _has_postscript(t, c.get("marker", "P.S.")), set(), {"marker"}),
     "words_start_with": (lambda t, c: (lambda ws: bool(ws) and all(w[0].lower() == c["letter"].lower() for w in ws))(
         _words(t)), {"letter"}, set()),
     "separated_responses": (_separated, set(), {"n"}),
