@@ -383,6 +383,15 @@ def test_markup_with_nothing_in_it_meets_nothing(text, c):
     assert check_constraints(filled, [c]).correct, filled
 
 
+@pytest.mark.parametrize("text", ["Yes, it is.\n******\n.", "Hi there.\n******\nhi THERE!", "A b.\n******\n**A b**",
+                                  "One.\n******\n***"])
+def test_separated_responses_must_each_say_something_different(text):
+    """Two responses are two answers: one with no word ("."), or the first again recased or repunctuated, met
+    separated_responses n=2 (only the exact strings were compared)."""
+    assert not check_constraints(text, [{"type": "separated_responses"}]).correct
+    assert check_constraints("Yes, it is.\n******\nNo, it is not.", [{"type": "separated_responses"}]).correct
+
+
 def test_constraints_score_is_fraction_met_and_reason_lists_failures():
     cs = [{"type": "lowercase"}, {"type": "no_commas"}, {"type": "word_count", "max": 2}, {"type": "title"}]
     v = check_constraints("one, two", cs)

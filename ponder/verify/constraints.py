@@ -213,8 +213,10 @@ def _is_json(t: str) -> bool:
 
 def _separated(t: str, c: dict) -> bool:
     parts = [p.strip() for p in t.split("******")]
-    parts = [p for p in parts if p]
-    return len(parts) == c.get("n", 2) and len(set(parts)) == len(parts)
+    # each response says something, and differs in its words: "Yes.\n******\n." and "Hi there.\n******\nhi there"
+    # (one answer twice, recased) were two different responses
+    parts = [tuple(w.lower() for w in _words(_fold(p))) for p in parts if p]
+    return len(parts) == c.get("n", 2) and all(parts) and len(set(parts)) == len(parts)
 
 
 def _sections(t: str, c: dict) -> int:
