@@ -673,6 +673,15 @@ def test_parse_score_reads_a_verdict_whose_reasoning_uses_the_word_score(text):
     assert parse_score(text + "\nScore: 5", 5) is None  # a second score is still ambiguous
 
 
+@pytest.mark.parametrize("line", ["## SCORE: 4/5", "### **SCORE: 4/5**", "# Score: 4 / 5"])
+def test_parse_score_reads_a_verdict_line_in_a_markdown_heading(line):
+    """A judge that writes its verdict as a Markdown heading ("## SCORE: 4/5") gave a line that counts as a score
+    line (it competes with others) but was not read as one: "malformed", a fair grade of 4/5 scored 0."""
+    assert parse_score(f"The answer is right.\n{line}", 5) == 4
+    assert parse_score(f"SCORE: 2/5\n{line}", 5) is None  # still one score line only
+    assert parse_score("It quotes:\n> SCORE: 5/5", 5) is None  # a quote is no verdict
+
+
 def test_make_judge_argument_errors():
     with pytest.raises(PonderError, match="either"):
         make_judge(rubric="r")

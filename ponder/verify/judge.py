@@ -68,7 +68,9 @@ def _quoted(completion: str) -> str:
 # "underscore" in the judge's reasoning made a well-formed SCORE line "malformed" and the verdict 0; so did a score
 # named inside a line of reasoning ("the final score: 24-17", "an underscore 3 times"): the line must start with it
 _SCORE_MENTION = re.compile(r"[\s*_`#>]*SCORE[\s*_`]*(?:[:=]|\d)", re.IGNORECASE)
-_SCORE_LINE = re.compile(r"^[\s*_`]*SCORE[\s*_`]*:[\s*_`]*(\d+)\s*/\s*(\d+)[\s*_`.]*$", re.IGNORECASE)
+# (a Markdown heading before it: "## SCORE: 8/10" was a score line, malformed; not a "> " quote, which is the
+# judge quoting a line, maybe one of the response written so that it is no plant, e.g. with a zero-width space)
+_SCORE_LINE = re.compile(r"^[\s*_`#]*SCORE[\s*_`]*:[\s*_`]*(\d+)\s*/\s*(\d+)[\s*_`.]*$", re.IGNORECASE)
 
 
 def _score_key(line: str) -> str:
