@@ -123,6 +123,16 @@ def test_countdown_unmarked_equation_reads_its_expression_side_and_must_hold():
         assert check_countdown(c, [25, 4, 7, 3, 10], 100).correct, c  # true, or a prose side (skipped)
 
 
+@pytest.mark.parametrize("completion", ["The answer is $25 \\times 4 = 100$.", "\\[ 25 \\cdot 4 = 100 \\]",
+                                        "So $\\left(7 + 3\\right) \\times 10 = 100$", "$200 \\div 2 = 100$"])
+def test_countdown_reads_latex_signs_in_an_unmarked_answer(completion):
+    """Without a marked answer the last arithmetic line is read; its LaTeX signs were no operators there (as they
+    are in a marked one), so "$25 \\times 4 = 100$" was "no answer" and a correct solution scored 0."""
+    v = check_countdown(completion, [25, 4, 7, 3, 10, 200, 2], 100)
+    assert (v.correct, v.reason) == (True, "ok"), v
+    assert check_countdown(completion.replace("100", "101"), [25, 4, 7, 3, 10, 200, 2], 100).reason == "false equation"
+
+
 def test_countdown_reads_the_answer_after_the_thinking():
     v = check_countdown("<think>maybe \\boxed{3*5+7}? no.</think>\nAnswer: (3+5)*7", [3, 5, 7], 56)
     assert (v.correct, v.extracted) == (True, "(3+5)*7")

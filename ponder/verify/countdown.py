@@ -29,6 +29,7 @@ _OPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lamb
 _SYMBOLS = {"$": " ", "`": " ", "\\(": " ", "\\)": " ", "\\[": " ", "\\]": " ",
             "×": "*", "·": "*", "⋅": "*", "∗": "*", "÷": "/", "−": "-", "–": "-", "\\times": "*", "\\cdot": "*",
             "\\ast": "*", "\\div": "/", "\\left": "", "\\right": "", "{": "(", "}": ")", "[": "(", "]": ")"}
+_LATEX_SIGNS = ("\\times", "\\cdot", "\\ast", "\\div", "\\left", "\\right")
 _RUN = re.compile(r"[\d\s+\-*/×÷·⋅∗−–().]+")
 # linear-time on hostile text: no two adjacent quantifiers can share characters, nothing lazy spans lines
 _ANSWER_LINE = re.compile(r"^[ \t]*(?:\*\*)?(?:final[ \t]+)?answer(?:\*\*)?[ \t]*[:：][ \t]*(\S.*)$",
@@ -105,7 +106,10 @@ def _extract(completion: str) -> tuple[str | None, list[str]]:
         if checked > MAX_FALLBACK_LINES:
             break
         # as a marked answer: the first side that is an expression ("100 = 25*4" too), and the line's equation
-        # must hold ("So 25*4 = 101" claims a false one)
+        # must hold ("So 25*4 = 101" claims a false one). LaTeX's signs are operators here too: "$25 \\times 4 =
+        # 100$" had no arithmetic run with an operator, and a correct answer was "no answer"
+        for k in _LATEX_SIGNS:
+            line = line.replace(k, _SYMBOLS[k])
         sides = line.split("=")
         for expr in map(_expression_in, sides):
             if expr is not None and re.search(r"[-+*/×÷·⋅∗−–]", expr):
