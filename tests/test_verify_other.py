@@ -283,6 +283,17 @@ def test_format_rejects_spacing_whose_dimension_is_its_only_digit(answer):
         assert check_format("<think>x</think> " + said).correct, said
 
 
+@pytest.mark.parametrize("answer", ["<answer><answer></answer></answer>", "Answer: <answer>", "<answer>&nbsp;</answer>",
+                                    "Answer: <b></b>", "<answer><br/></answer>", "<answer>&#8203;</answer>"])
+def test_format_rejects_an_answer_of_html_that_renders_nothing(answer):
+    """HTML renders a tag as nothing and an entity as its character: a nested or repeated answer tag (its name's
+    letters) and "&nbsp;" were read as an answer and took the format reward."""
+    v = check_format("<think>x</think> " + answer)
+    assert (v.correct, v.reason) == (False, "no final answer"), answer
+    for said in ("<answer><b>5</b></answer>", "<answer>&pi;</answer>", "<answer>x < 5</answer>", "Answer: 3 < 5 > 2"):
+        assert check_format("<think>x</think> " + said).correct, said
+
+
 @pytest.mark.parametrize("answer", ["\\boxed{\\emptyset}", "\\boxed{∅}", "\\boxed{\\infty}", "\\boxed{-3}",
                                     "\\boxed{\\text{(C)}}", "Answer: x", "Answer: .\nAnswer: 5", "\\boxed{\\pi}",
                                     "\\boxed{\\hat{\\theta}}", "\\boxed{\\{\\}}", "\\boxed{\\large 5}", "Answer: \\varnothing",

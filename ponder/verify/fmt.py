@@ -19,6 +19,7 @@ Without it a correct completion of such a prompt never holds "<think>" and score
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 
@@ -62,6 +63,7 @@ def _drop_blank_arguments(text: str) -> str:
 
 
 _COMMAND = re.compile(r"\\([A-Za-z]+)")
+_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 _EMPTY_SET = re.compile(r"\\\{\s*\\\}")
 # the commands that are a symbol, so an answer alone: any other command's name (\large, \mathstrut, \ldots,
 # \textrm{}, \hat{}) is markup or a placeholder, and its letters say nothing
@@ -77,6 +79,9 @@ def _substantive(answer: str) -> bool:
     """An answer that says something: a letter, a digit, a symbol command or a non-ASCII symbol.
     "\\boxed{\\,}", "\\boxed{.}", "\\boxed{\\large}" and "Answer: -" are formatted like answers but answer
     nothing, so a policy that emits them would collect the format reward for an empty response."""
+    # HTML renders its tags as nothing and an entity as its character: "<answer><answer></answer></answer>" (the
+    # inner tag's letters) and "<answer>&nbsp;</answer>" answered nothing
+    answer = html.unescape(_HTML_TAG.sub(" ", answer)) if "<" in answer or "&" in answer else answer
     rest = _EMPTY_SET.sub(" x ", _drop_blank_arguments(_BLANK.sub(" ", answer)))
     rest = _COMMAND.sub(lambda m: " x " if m.group(1) in _SYMBOLS else " ", rest)
     return any(_says(ch) for ch in rest)
