@@ -413,6 +413,17 @@ def test_separated_responses_must_each_say_something_different(text):
     assert check_constraints("Yes, it is.\n******\nNo, it is not.", [{"type": "separated_responses"}]).correct
 
 
+@pytest.mark.parametrize("text", ["**Dear Sir**, thank you. Any other questions?", "# Dear Sir\n\nThanks. *Any other questions?*",
+                                  "_Dear sir_, thanks. **Any other questions?**"])
+def test_start_and_end_phrases_are_read_through_markdown_emphasis(text):
+    """A response that starts with "**Dear Sir**" or ends with "*Any other questions?*" (bold or italic, as chat
+    models write them) failed starts_with / ends_with: the asterisks were read as its first and last characters."""
+    cs = [{"type": "starts_with", "phrase": "Dear Sir"}, {"type": "ends_with", "phrase": "Any other questions?"}]
+    assert check_constraints(text, cs).correct
+    assert not check_constraints(text.replace("Dear", "Hi").replace("other", "more"), cs).correct
+    assert not check_constraints("Hello there.", [{"type": "starts_with", "phrase": "##"}]).correct
+
+
 def test_constraints_score_is_fraction_met_and_reason_lists_failures():
     cs = [{"type": "lowercase"}, {"type": "no_commas"}, {"type": "word_count", "max": 2}, {"type": "title"}]
     v = check_constraints("one, two", cs)

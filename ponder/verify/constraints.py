@@ -200,6 +200,21 @@ def _loads(t: str) -> bool:
     return True
 
 
+def _plain(t: str) -> str:
+    """Text as read for starts_with/ends_with: folded, lowercased, without Markdown emphasis or a heading's "#"
+    around it: "**Dear Sir**, ..." and "... *Any other questions?*" (as chat models write them) failed."""
+    t = _fold(t)
+    t = _EMPHASIS.sub(r"\2", t) if "*" in t else t
+    return t.strip(" \t\r\n*_#>").lower()
+
+
+def _affix(t: str, phrase: str, has) -> bool:
+    # a phrase of markup alone ("**", "#") is matched as written: read plain it is "", which every text starts with
+    if not _plain(phrase):
+        return has(_fold(t).strip().lower(), _fold(phrase).strip().lower())
+    return has(_plain(t), _plain(phrase))
+
+
 def _is_json(t: str) -> bool:
     t = t.strip()
     # a ``` fence, with or without a language tag, by string operations: a regex with a lazy body after the tag
@@ -267,9 +282,8 @@ _TYPES: dict = {
     "quotation": (lambda t, c: len(t.strip()) >= 2 and t.strip()[0] in '"“' and t.strip()[-1] in '"”', set(), set()),
     "json": (lambda t, c: _is_json(t), set(), set()),
     "title": (lambda t, c: any(_WORD.search(x) for x in _TITLE.findall(t)), set(), set()),
-    "starts_with": (lambda t, c: _fold(t).strip().lower().startswith(_fold(c["phrase"]).strip().lower()),
-                    {"phrase"}, set()),
-    "ends_with": (lambda t, c: _fold(t).strip().lower().endswith(_fold(c["phrase"]).strip().lower()), {"phrase"}, set()),
+    "starts_with": (lambda t, c: _affix(t, c["phrase"], str.startswith), {"phrase"}, set()),
+    "ends_with": (lambda t, c: _affix(t, c["phrase"], str.endswith), {"phrase"}, set()),
     "postscript": (lambda t, c: _has_postscript(t, c.get("marker", "P.S.")), set(), {"marker"}),
     "words_start_with": (lambda t, c: (lambda ws: bool(ws) and all(w[0].lower() == c["letter"].lower() for w in ws))(
         _words(t)), {"letter"}, set()),
