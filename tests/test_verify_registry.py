@@ -421,6 +421,19 @@ def test_a_weight_that_is_not_finite_is_refused(spec):
         get_reward(spec)
 
 
+def test_a_numpy_weight_is_a_weight():
+    """A weight computed with NumPy (np.float32(0.1), np.int64(1)) is a number; it was refused as "must be a
+    number, got np.float32(0.1)". A NaN one is still refused, a bool still is no weight."""
+    import numpy as np
+
+    assert get_reward({"math": np.int64(1), "format": np.float32(0.25)}).terms == (("math", 1.0), ("format", 0.25))
+    with pytest.raises(PonderError, match="not a finite number"):
+        get_reward({"math": np.float32("nan")})
+    for bad in (np.bool_(True), True, "1"):
+        with pytest.raises(PonderError, match="must be a number"):
+            get_reward({"math": bad})
+
+
 DYING_SCORER = r'''
 import json, os, signal, sys
 from ponder.errors import PonderError

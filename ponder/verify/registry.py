@@ -27,6 +27,7 @@ import functools
 import math
 import multiprocessing
 import multiprocessing.connection
+import numbers
 import os
 import pickle
 import re
@@ -245,7 +246,8 @@ def get_reward(spec, *, judge: Callable | None = None) -> Reward:
     elif isinstance(spec, dict):
         terms = []
         for name, w in spec.items():
-            if not isinstance(w, (int, float)) or isinstance(w, bool):
+            # numbers.Real: a NumPy weight (np.float32(0.1), np.int64(1)) is a number, and was refused as none
+            if not isinstance(w, numbers.Real) or isinstance(w, bool):
                 raise PonderError(f"reward spec: weight of {name!r} must be a number, got {w!r}")
             try:
                 terms.append((name, float(w)))
