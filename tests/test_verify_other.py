@@ -912,6 +912,16 @@ def test_hyphens_do_not_join_words():
     assert check_constraints("don't stop", [{"type": "word_count", "n": 2}]).correct
 
 
+def test_apostrophes_join_only_a_contractions_ending():
+    """An apostrophe joined any letters: "one'two'three'four'five" was one word (a whole answer packed under a
+    word_count max, "sun'moon" met words_start_with s). It joins a contraction's ending, as in "don't"."""
+    packed = "the'whole'long'answer'goes'here"
+    assert check_constraints(packed, [{"type": "word_count", "n": 6}]).correct
+    assert not check_constraints("sun'moon", [{"type": "words_start_with", "letter": "s"}]).correct
+    honest = "I don’t think we'll go, it's NASA's call and they're sure I've seen I'm he'd"
+    assert check_constraints(honest, [{"type": "word_count", "n": 15}]).correct
+
+
 @pytest.mark.parametrize("text,constraint,ok", [
     ("I don\u2019t know", {"type": "forbidden_words", "keywords": ["don't"]}, False),
     ("I don\u2019t know", {"type": "keywords", "keywords": ["don't"]}, True),
