@@ -394,13 +394,14 @@ def test_postscript_spaced_or_in_markdown(text, marker):
                                     ("Hello [ ] and [...].", {"type": "placeholders", "min": 1}),
                                     ("<<**>>\nHello.", {"type": "title"}), ("<< . >>\nHello.", {"type": "title"}),
                                     ("Hello.\nP.S.", {"type": "postscript"}), ("Hello.\nP.S. :)", {"type": "postscript"}),
-                                    ("Hello.\nP.S.\nP.S.", {"type": "postscript"})])
+                                    ("Hello.\nP.S.\nP.S.", {"type": "postscript"}),
+                                    ("Items:\n* .\n- ?\n+ **", {"type": "bullet_count", "min": 1})])
 def test_markup_with_nothing_in_it_meets_nothing(text, c):
-    """A highlight, placeholder, title or postscript needs a word in it, as a paragraph does: "*.*", "[ ]",
-    "<<**>>" and a bare "P.S." met their constraints for nothing. With a word each is met."""
+    """A highlight, placeholder, title, postscript or bullet needs a word in it, as a paragraph does: "*.*", "[ ]",
+    "<<**>>", a bare "P.S." and "* ." met their constraints for nothing. With a word each is met."""
     assert not check_constraints(text, [c]).correct
     filled = text.replace(".*", "a*").replace("[ ]", "[name]").replace("**", "Title").replace(" . ", "T").replace(
-        "P.S.", "P.S. hi")
+        "P.S.", "P.S. hi").replace("* .", "* a")
     assert check_constraints(filled, [c]).correct, filled
 
 

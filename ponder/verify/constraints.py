@@ -161,6 +161,15 @@ def _paragraphs(t: str) -> int:
     return sum(1 for p in _PARAGRAPH_SPLIT.split(t) if _WORD.search(p))
 
 
+def _bullets(t: str) -> int:
+    # an item says something, as a paragraph does: "* .", "- ?" or "+ **" made a bullet_count min for nothing
+    count = 0
+    for m in _BULLET.finditer(t):
+        end = t.find("\n", m.end())
+        count += bool(_WORD.search(t, m.end() - 1, len(t) if end < 0 else end))
+    return count
+
+
 def _in_bounds(count: int, c: dict) -> bool:
     return (c.get("n") is None or count == c["n"]) and (c.get("min") is None or count >= c["min"]) and (
         c.get("max") is None or count <= c["max"])
@@ -261,7 +270,7 @@ _TYPES: dict = {
     "sentence_count": (lambda t, c: _in_bounds(_sentences(t), c), set(), _COUNT),
     "paragraph_count": (lambda t, c: _in_bounds(_paragraphs(t), c), set(), _COUNT),
     "char_count": (lambda t, c: _in_bounds(_chars(t), c), set(), _COUNT),
-    "bullet_count": (lambda t, c: _in_bounds(len(_BULLET.findall(t)), c), set(), _COUNT),
+    "bullet_count": (lambda t, c: _in_bounds(_bullets(t), c), set(), _COUNT),
     "capital_words": (lambda t, c: _in_bounds(sum(1 for w in _words(t) if _capital(w)), c), set(), _COUNT),
     # a highlight, a placeholder, a title or a P.S. says something, as a paragraph does: "*.*", "[ ]", "<<**>>" and a
     # bare "P.S." met their constraints with nothing in them
