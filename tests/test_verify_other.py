@@ -395,13 +395,15 @@ def test_postscript_spaced_or_in_markdown(text, marker):
                                     ("<<**>>\nHello.", {"type": "title"}), ("<< . >>\nHello.", {"type": "title"}),
                                     ("Hello.\nP.S.", {"type": "postscript"}), ("Hello.\nP.S. :)", {"type": "postscript"}),
                                     ("Hello.\nP.S.\nP.S.", {"type": "postscript"}),
-                                    ("Items:\n* .\n- ?\n+ **", {"type": "bullet_count", "min": 1})])
+                                    ("Items:\n* .\n- ?\n+ **", {"type": "bullet_count", "min": 1}),
+                                    ("Section 1\nSection 2\n.\nSection 3\nEnd", {"type": "sections", "n": 3})])
 def test_markup_with_nothing_in_it_meets_nothing(text, c):
-    """A highlight, placeholder, title, postscript or bullet needs a word in it, as a paragraph does: "*.*", "[ ]",
-    "<<**>>", a bare "P.S." and "* ." met their constraints for nothing. With a word each is met."""
+    """A highlight, placeholder, title, postscript, bullet or section needs a word in it, as a paragraph does:
+    "*.*", "[ ]", "<<**>>", a bare "P.S.", "* ." and bare section headers met their constraints for nothing. With a
+    word each is met."""
     assert not check_constraints(text, [c]).correct
     filled = text.replace(".*", "a*").replace("[ ]", "[name]").replace("**", "Title").replace(" . ", "T").replace(
-        "P.S.", "P.S. hi").replace("* .", "* a")
+        "P.S.", "P.S. hi").replace("* .", "* a").replace("\nSection 2\n.", "\nSection 2\nx").replace("1\n", "1 x\n")
     assert check_constraints(filled, [c]).correct, filled
 
 

@@ -247,8 +247,12 @@ def _separated(t: str, c: dict) -> bool:
 
 def _sections(t: str, c: dict) -> int:
     # a heading's Markdown ("## ", "**" bold, "_" italic) before it: "**Section 1**" is a section header
-    return len(re.findall(r"^[ \t]*(?:#+[ \t]*)?[*_]{0,3}" + re.escape(c.get("splitter", "Section")) + r"\s+\d+", t,
-                          re.MULTILINE | re.IGNORECASE))
+    heads = list(re.finditer(r"^[ \t]*(?:#+[ \t]*)?[*_]{0,3}" + re.escape(c.get("splitter", "Section")) + r"\s+\d+", t,
+                             re.MULTILINE | re.IGNORECASE))
+    # a section has a word under (or after) its header, as a paragraph has one: "Section 1\nSection 2\nSection 3"
+    # met sections n=3 with nothing in them
+    ends = [m.start() for m in heads[1:]] + [len(t)]
+    return sum(1 for m, end in zip(heads, ends) if _WORD.search(t, m.end(), end))
 
 
 def _postscript(marker: str) -> str:
