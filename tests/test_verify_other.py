@@ -860,6 +860,14 @@ def test_every_punctuation_mark_named_a_comma_is_a_comma():
     assert not [f"U+{ord(ch):04X}" for ch in commas if check_constraints(f"one{ch} two", [{"type": "no_commas"}]).correct]
 
 
+def test_a_comma_look_alike_is_a_comma():
+    """Unicode's confusables for "," (Arabic date and decimal separators, a spacing cedilla, the Lisu tone letter
+    "ꓹ", the low acute modifier "ˏ") are read as commas: "one\ua4f9 two" met no_commas."""
+    look_alikes = "\u060d\u066b\u00b8\ua4f9\u02cf"
+    assert not [f"U+{ord(ch):04X}" for ch in look_alikes
+                if check_constraints(f"one{ch} two", [{"type": "no_commas"}]).correct]
+
+
 @pytest.mark.parametrize("filler", ["---", "* * *", "___", ".", "**", "#", "```\n```"])
 def test_a_paragraph_needs_a_word(filler):
     """A rule or a lone mark between blank lines was a paragraph: "A\n\n---\n\nB" met paragraph_count n=3."""

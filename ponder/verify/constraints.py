@@ -102,8 +102,9 @@ def _fold(t: str) -> str:
 
 # commas by look: ASCII, full-width, small, single low-9 quotation mark, ideographic, Arabic; and every other
 # punctuation mark Unicode names a comma (vertical forms "︐", "︑", Armenian, Mongolian, turned, ...): a response
-# written with them met no_commas
-_COMMAS = frozenset(",\uff0c\ufe50\u201a\u3001\ufe51\uff64\u060c\u2e34\u2e41" + "".join(map(chr, [
+# written with them met no_commas. And the look-alikes Unicode's confusables list for ",": Arabic date and decimal
+# separators, a spacing cedilla, the Lisu tone letter, the low acute modifier ("one\ua4f9 two" met no_commas)
+_COMMAS = frozenset(",\uff0c\ufe50\u201a\u3001\ufe51\uff64\u060c\u2e34\u2e41\u060d\u066b\u00b8\ua4f9\u02cf" + "".join(map(chr, [
     0x55D, 0x7F8, 0x1363, 0x1802, 0x1808, 0x2E32, 0x2E49, 0x2E4C, 0xA4FE, 0xA60D, 0xA6F5, 0xFE10, 0xFE11, 0x1144D,
     0x1145A, 0x16E97, 0x1DA87])))
 
