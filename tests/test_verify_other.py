@@ -133,6 +133,16 @@ def test_countdown_reads_latex_signs_in_an_unmarked_answer(completion):
     assert check_countdown(completion.replace("100", "101"), [25, 4, 7, 3, 10, 200, 2], 100).reason == "false equation"
 
 
+@pytest.mark.parametrize("completion", ["Steps:\n1. 7 - 3 = 4\n2. 25 * (7 - 3) = 100", "- 25 * 4 = 100", "3) 25*4 = 100",
+                                        "  10. (7 + 3) * 10 = 100"])
+def test_countdown_reads_an_unmarked_answer_in_a_list_item(completion):
+    """The last step of a numbered or bulleted list was read with its marker: "2. 25 * (7 - 3)" (a "2." before
+    it) and "- 25 * 4" (a unary minus) were invalid expressions, and a correct solution scored 0."""
+    v = check_countdown(completion, [25, 4, 7, 3, 10], 100)
+    assert (v.correct, v.reason) == (True, "ok"), v
+    assert not check_countdown(completion.replace("= 100", "= 101"), [25, 4, 7, 3, 10], 100).correct
+
+
 def test_countdown_reads_the_answer_after_the_thinking():
     v = check_countdown("<think>maybe \\boxed{3*5+7}? no.</think>\nAnswer: (3+5)*7", [3, 5, 7], 56)
     assert (v.correct, v.extracted) == (True, "(3+5)*7")

@@ -30,6 +30,7 @@ _SYMBOLS = {"$": " ", "`": " ", "\\(": " ", "\\)": " ", "\\[": " ", "\\]": " ",
             "×": "*", "·": "*", "⋅": "*", "∗": "*", "÷": "/", "−": "-", "–": "-", "\\times": "*", "\\cdot": "*",
             "\\ast": "*", "\\div": "/", "\\left": "", "\\right": "", "{": "(", "}": ")", "[": "(", "]": ")"}
 _LATEX_SIGNS = ("\\times", "\\cdot", "\\ast", "\\div", "\\left", "\\right")
+_LIST_MARKER = re.compile(r"^[ \t>]*(?:\d{1,3}[.)]|[-+*•])[ \t]+")
 _RUN = re.compile(r"[\d\s+\-*/×÷·⋅∗−–().]+")
 # linear-time on hostile text: no two adjacent quantifiers can share characters, nothing lazy spans lines
 _ANSWER_LINE = re.compile(r"^[ \t]*(?:\*\*)?(?:final[ \t]+)?answer(?:\*\*)?[ \t]*[:：][ \t]*(\S.*)$",
@@ -110,6 +111,9 @@ def _extract(completion: str) -> tuple[str | None, list[str]]:
         # 100$" had no arithmetic run with an operator, and a correct answer was "no answer"
         for k in _LATEX_SIGNS:
             line = line.replace(k, _SYMBOLS[k])
+        # a Markdown list item's marker is no part of its arithmetic: "2. 25 * 4 = 100" read "2. 25 * 4", and
+        # "- 25 * 4 = 100" a unary minus, both invalid expressions for a correct last step
+        line = _LIST_MARKER.sub("", line, count=1)
         sides = line.split("=")
         for expr in map(_expression_in, sides):
             if expr is not None and re.search(r"[-+*/×÷·⋅∗−–]", expr):
