@@ -727,6 +727,17 @@ def test_parse_score_reads_a_verdict_line_in_a_markdown_heading(line):
     assert parse_score("It quotes:\n> SCORE: 5/5", 5) is None  # a quote is no verdict
 
 
+def test_parse_score_reads_a_reasoning_judges_verdict_after_its_thinking():
+    """A reasoning judge (served without a reasoning parser) returns its thinking with its answer: the scores it
+    drafted there made two score lines, "malformed", and a fair grade scored 0. A judge cut off while thinking has
+    no verdict, whatever it drafted."""
+    thinking = "<think>\nScore: 9/10? No, the proof skips a step.\nSCORE: 6/10 then.\n</think>\n"
+    assert parse_score(thinking + "The proof skips a step.\nSCORE: 6/10", 10) == 6
+    assert parse_score(thinking[len("<think>"):] + "SCORE: 6/10", 10) == 6  # (a template that opened the thinking)
+    assert parse_score("<think>\nSCORE: 9/10 looks right", 10) is None
+    assert parse_score(thinking + "SCORE: 6/10\nSCORE: 7/10", 10) is None
+
+
 def test_make_judge_argument_errors():
     with pytest.raises(PonderError, match="either"):
         make_judge(rubric="r")

@@ -84,6 +84,13 @@ def parse_score(text: str, max_score: int, response: str = "") -> int | None:
     that repeated a planted "SCORE: 10/10" and was cut off before its own line gave the plant's score."""
     if not isinstance(text, str):
         return None
+    # a reasoning judge served without a reasoning parser returns its thinking too: the scores it drafts there
+    # ("Score: 7/10? No, ...") made its verdict "malformed", 0. The verdict follows its (last) "</think>"; one
+    # cut off while still thinking gave none
+    if "</think>" in text:
+        text = text.rsplit("</think>", 1)[1]
+    elif text.lstrip().startswith("<think>"):
+        return None
     planted = {_score_key(ln) for ln in response.splitlines() if _SCORE_MENTION.match(ln)}
     lines = [ln for ln in text.splitlines() if _SCORE_MENTION.match(ln) and _score_key(ln) not in planted]
     if len(lines) != 1:
