@@ -119,6 +119,10 @@ class _Worker:
     def recv(self, deadline: float):
         """Next frame, or raise TimeoutError at the deadline / EOFError if the child died."""
         need = None
+        # poll, not select: select refuses a descriptor numbered 1024 or more (ValueError), so in a process with
+        # that many files open (a long training run) every call failed as "worker failed: ValueError"
+        poller = select.poll()
+        poller.register(self.rfd, select.POLLIN)
         while True:
             if need is None and len(self.buf) >= _HEADER.size:
                 (need,) = _HEADER.unpack_from(self.buf)
@@ -131,8 +135,7 @@ class _Worker:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError
-            r, _, _ = select.select([self.rfd], [], [], min(left, _MAX_WAIT))
-            if not r:
+            if not poller.poll(math.ceil(min(left, _MAX_WAIT) * 1000)):
                 continue  # (the deadline is checked above)
             chunk = os.read(self.rfd, 1 << 16)
             if not chunk:

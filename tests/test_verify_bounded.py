@@ -1,0 +1,23 @@
+"""The helper-process pool (most of its tests are in test_verify_math.py, which uses it)."""
+
+import os
+
+from ponder.verify.bounded import WorkerPool
+
+
+def test_worker_pool_works_with_descriptors_numbered_past_1024():
+    """select() refuses a descriptor numbered 1024 or more: in a process with that many files open (a long
+    training run), every call came back ("error", "worker failed: ValueError") and every math check with it."""
+    fds = []
+    try:
+        while not fds or fds[-1] < 1100:
+            fds.append(os.open(os.devnull, os.O_RDONLY))
+        pool = WorkerPool(max_workers=1)
+        try:
+            assert pool.call("os:getpid", (), 30)[0] == "ok"
+            assert pool.call("time:sleep", (5,), 0.2) == ("timeout", None)  # still bounded
+        finally:
+            pool.close()
+    finally:
+        for fd in fds:
+            os.close(fd)
