@@ -104,6 +104,16 @@ def test_countdown_reads_a_marked_answer_in_markdown_or_math_delimiters(completi
     assert (v.correct, v.reason) == (True, "ok"), v
 
 
+@pytest.mark.parametrize("completion", ["\\boxed{25\\,\\times\\,4}", "Answer: $25 \\times 4 \\quad$", "\\boxed{25\\ \\cdot\\ 4 \\;}",
+                                        "\\boxed{\\text{25} \\times 4}", "\\boxed{\\mathbf{25 \\times 4}}"])
+def test_countdown_reads_through_latex_spacing_and_text_commands(completion):
+    """LaTeX's thin spaces and quads ("25\\,\\times\\,4") and a number in \\text{} are no part of the arithmetic:
+    a correct answer written with them was an invalid expression and scored 0. The numbers are still checked."""
+    v = check_countdown(completion, [25, 4, 3], 100)
+    assert (v.correct, v.reason) == (True, "ok"), v
+    assert check_countdown(completion.replace("25", "24"), [25, 4, 3], 96).reason == "number not available"
+
+
 @pytest.mark.parametrize("completion", ["Answer: **2**3**", "Answer: $2$$5$", "Answer: `2``5`", "Answer: 2\\(5\\)"])
 def test_countdown_delimiters_never_join_or_raise_numbers(completion):
     # a stripped delimiter neither joins two numbers into one (2, 5 -> 25) nor leaves a power

@@ -28,7 +28,12 @@ _OPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lamb
 # not nothing, so that "$2$$5$" stays two numbers and is no 25
 _SYMBOLS = {"$": " ", "`": " ", "\\(": " ", "\\)": " ", "\\[": " ", "\\]": " ",
             "×": "*", "·": "*", "⋅": "*", "∗": "*", "÷": "/", "−": "-", "–": "-", "\\times": "*", "\\cdot": "*",
-            "\\ast": "*", "\\div": "/", "\\left": "", "\\right": "", "{": "(", "}": ")", "[": "(", "]": ")"}
+            "\\ast": "*", "\\div": "/", "\\left": "", "\\right": "",
+            # spacing and text commands are no part of the arithmetic: "25\\,\\times\\,4" and "\\text{25} \\times 4"
+            # were invalid expressions (the braces after a text command are parentheses, below)
+            "\\qquad": " ", "\\quad": " ", "\\,": " ", "\\;": " ", "\\:": " ", "\\!": " ", "\\ ": " ",
+            "\\text": " ", "\\mathrm": " ", "\\mathbf": " ",
+            "{": "(", "}": ")", "[": "(", "]": ")"}
 _LATEX_SIGNS = ("\\times", "\\cdot", "\\ast", "\\div", "\\left", "\\right")
 _LIST_MARKER = re.compile(r"^[ \t>]*(?:\d{1,3}[.)]|[-+*•])[ \t]+")
 _RUN = re.compile(r"[\d\s+\-*/×÷·⋅∗−–().]+")
