@@ -2,6 +2,7 @@
 
 import os
 
+from ponder.verify import bounded
 from ponder.verify.bounded import WorkerPool
 
 
@@ -21,3 +22,18 @@ def test_worker_pool_works_with_descriptors_numbered_past_1024():
     finally:
         for fd in fds:
             os.close(fd)
+
+
+def test_a_worker_that_cannot_start_is_an_error_not_a_timeout(monkeypatch):
+    """A worker the system refuses to start (out of processes or open files) was reported as a "timeout": the
+    verdicts said to raise the timeout, which could never help."""
+    def refuse(*args, **kwargs):
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(bounded.subprocess, "Popen", refuse)
+    pool = WorkerPool(max_workers=1)
+    try:
+        assert pool.call("os:getpid", (), 5) == ("error", "could not start a worker: Too many open files")
+        assert pool.warmup(1, timeout=5) is False
+    finally:
+        pool.close()

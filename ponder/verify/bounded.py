@@ -172,7 +172,8 @@ class WorkerPool:
             self._count = 0
             self._cond = threading.Condition()
 
-    def _acquire(self, deadline: float) -> _Worker | None:
+    def _acquire(self, deadline: float) -> _Worker | OSError | None:
+        """An idle or new worker; None at the deadline; the OSError when a new one could not be started."""
         with self._cond:
             self._check_fork()
             while True:
@@ -195,11 +196,11 @@ class WorkerPool:
                 self._cond.wait(min(left, _MAX_WAIT))
         try:
             w = _Worker(self.preload)
-        except OSError:
+        except OSError as e:
             with self._cond:
                 self._count -= 1
                 self._cond.notify()
-            return None
+            return e
         with self._cond:
             self._busy.add(w)
         return w
@@ -231,6 +232,8 @@ class WorkerPool:
         w = self._acquire(deadline)
         if w is None:
             return ("timeout", None)
+        if isinstance(w, OSError):  # (it was a "timeout": a user raised the timeout, not the open-files limit)
+            return ("error", f"could not start a worker: {w.strerror or w}")
         ok = False
         try:
             if not w.ready:
@@ -264,7 +267,7 @@ class WorkerPool:
         try:
             for _ in range(min(n, self.max_workers)):
                 w = self._acquire(deadline)
-                if w is None:
+                if w is None or isinstance(w, OSError):
                     return False
                 got.append(w)
             for w in got:
