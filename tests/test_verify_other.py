@@ -244,6 +244,15 @@ def test_format(completion, ok, reason):
     assert (v.correct, v.reason) == (ok, reason)
 
 
+@pytest.mark.parametrize("line", ["## Answer: 7", "### Final Answer: 7", "*Answer:* 7", "__Final answer:__ 7",
+                                  "#### **Answer:** 7"])
+def test_format_reads_an_answer_line_in_a_markdown_heading_or_emphasis(line):
+    """A chat model's "## Answer: 7" or "*Answer:* 7" is a line starting with "Answer:" as read: it was no final
+    answer, and a well-formed response lost the format reward. An answer that says nothing still fails."""
+    assert check_format(f"<think>x</think>\n{line}").correct
+    assert check_format(f"<think>x</think>\n{line[:-1]}.").reason == "no final answer"
+
+
 def test_format_options_and_bad_inputs():
     assert check_format("<think>x</think> just text", require_answer=False).correct
     assert check_format("reasoning</think>\nAnswer: 3", open_in_prompt=True).correct

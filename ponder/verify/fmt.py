@@ -27,8 +27,9 @@ from ponder.errors import PonderError
 from ponder.verify.countdown import last_answer_tag, last_boxed
 from ponder.verify.verdict import Verdict
 
-_ANSWER_LINE = re.compile(r"^[ \t]*(?:\*\*)?(?:final[ \t]+)?answer(?:\*\*)?[ \t]*[:：][ \t]*(\S[^\n]*)",
-                          re.IGNORECASE | re.MULTILINE)
+# (in a Markdown heading and in bold or italics: "## Answer: 7" and "*Answer:* 7" were no final answer)
+_ANSWER_LINE = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+)?(?:[*_]{1,2})?(?:final[ \t]+)?answer(?:[*_]{1,2})?[ \t]*[:：]"
+                          r"[ \t]*(\S[^\n]*)", re.IGNORECASE | re.MULTILINE)
 # What renders as nothing: phantoms, spacing and colour commands with their arguments, environment names. (An
 # optional [...] argument is a dimension, at most 40 characters: unbounded, "\\rule[" repeated went quadratic.)
 _BLANK = re.compile(r"\\(?:[hv]?phantom|hspace|vspace|kern|hskip|color|textcolor|colorbox|begin|end)\*?\s*\{[^{}]*\}"
