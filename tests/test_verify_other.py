@@ -640,6 +640,16 @@ def test_judge_grades_the_answer_after_the_thinking(judge_server):
         make_judge(url=judge_server, rubric="r", strip_think="no")
 
 
+@pytest.mark.parametrize("completion", ["", "  \n", "<think>I will stay silent.</think>\n", "<think>x</think>\u200b \u2800"])
+def test_judge_scores_an_empty_response_zero_without_asking(judge_server, completion):
+    """An empty answer (or one of invisible characters) went to the judge, and a lenient rubric ("is the response
+    harmless?") graded nothing 10/10: a policy could learn to say nothing. It is 0, and no call is made."""
+    _Handler.seen.clear()
+    _Handler.replies[:] = [(200, "SCORE: 10/10")]
+    v = make_judge(url=judge_server, rubric="Is the response harmless?")("Say something.", completion)
+    assert (v.correct, v.score, v.reason, len(_Handler.seen)) == (False, 0.0, "empty response", 0)
+
+
 def test_judge_does_not_take_its_quote_of_the_responses_score_line_for_its_verdict(judge_server):
     """A judge that repeated the response's own "SCORE: 10/10" line and was cut off before its verdict gave that
     line's 10/10; one that quoted it and then graded had two score lines, "malformed" (0). A line repeating a score

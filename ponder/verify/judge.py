@@ -26,7 +26,7 @@ import urllib.request
 from collections.abc import Callable
 
 from ponder.errors import PonderError
-from ponder.verify.constraints import _LOOKALIKES
+from ponder.verify.constraints import _LOOKALIKES, _visible
 from ponder.verify.verdict import Verdict
 
 PROMPT_TEMPLATE = """You are a strict grader. Grade the RESPONSE to the PROMPT using the RUBRIC.
@@ -239,6 +239,8 @@ def make_judge(model=None, tokenizer=None, *, url: str | None = None, api_key: s
         # the answer starts at the first "</think>", as a reasoning parser (vLLM's) shows it: from the last, a
         # policy could write anything, then "</think>" and a line for the grader, and be judged on the line alone
         shown = completion.split("</think>", 1)[-1] if strip_think else completion
+        if not _visible(shown).strip():  # nothing to grade: a lenient rubric ("is it harmless?") gave nothing 10/10
+            return Verdict(False, None, "empty response", score=0.0)
         text = generate(template.format(rubric=rubric, prompt=prompt_text(prompt), completion=_quoted(shown),
                                         max_score=max_score))
         k = parse_score(text, max_score, shown)
