@@ -884,6 +884,15 @@ def test_more_look_alike_letters_hide_no_forbidden_word(cat):
     assert check_constraints(f"I like my {cat}.", [{"type": "keywords", "keywords": ["cat"]}]).correct
 
 
+@pytest.mark.parametrize("text", ["I like c<b></b>at food.", "I like c<!-- -->at food.", "I like <i>c</i>at<br>food.",
+                                  "I like c<span class='x'>a</span>t."])
+def test_inline_html_hides_no_forbidden_word(text):
+    """Markdown renders inline HTML: "c<b></b>at" and "c<!-- -->at" read "cat", but hid a forbidden "cat"."""
+    assert not check_constraints(text, [{"type": "forbidden_words", "keywords": ["cat"]}]).correct
+    assert check_constraints(text.replace("c", "d", 1) if "c<" in text else text.replace("<i>c", "<i>d"),
+                             [{"type": "forbidden_words", "keywords": ["cat"]}]).correct
+
+
 def test_a_greek_keyword_is_found_in_its_other_case():
     """Look-alikes fold a Greek word apart from its other case ("ΝΑΙ" to "NAI", "ναι" to "vai"): it is looked for as
     written too."""

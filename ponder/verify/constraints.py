@@ -204,6 +204,24 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
+_HTML_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)[^<>]*>")
+# tags that break a line or a block: a space, not nothing, so that "cat<br>food" stays two words
+_HTML_BREAKS = frozenset("br p div li ul ol hr tr td th table blockquote pre h1 h2 h3 h4 h5 h6".split())
+
+
+def _renderings(t: str) -> tuple[str, ...]:
+    """The text, and without its inline HTML (Markdown renders it): "c<b></b>at" and "c<!-- -->at" read "cat" and
+    hid a forbidden "cat". (Both are searched: what looks like a tag may be text, "x <y and z> w".)"""
+    if "<" not in t:
+        return (t,)
+    plain = _HTML_TAG.sub(lambda m: " " if m.group(1).lower() in _HTML_BREAKS else "", t)
+    out, pos = [], 0
+    while (i := plain.find("<!--", pos)) >= 0 and (j := plain.find("-->", i + 4)) >= 0:
+        out.append(plain[pos:i])
+        pos = j + 3
+    return t, "".join(out) + plain[pos:]
+
+
 def _loads(t: str) -> bool:
     try:
         json.loads(t, parse_constant=_no_constant)
@@ -284,7 +302,8 @@ _TYPES: dict = {
                      _COUNT),
     "sections": (lambda t, c: _in_bounds(_sections(t, c), c), set(), _COUNT | {"splitter"}),
     "keywords": (lambda t, c: all(_occurrences(t, k) for k in c["keywords"]), {"keywords"}, set()),
-    "forbidden_words": (lambda t, c: not any(_occurrences(t, k) for k in c["keywords"]), {"keywords"}, set()),
+    "forbidden_words": (lambda t, c: not any(_occurrences(u, k) for u in _renderings(t) for k in c["keywords"]),
+                        {"keywords"}, set()),
     "keyword_frequency": (lambda t, c: _in_bounds(_occurrences(t, c["keyword"]), c), {"keyword"}, _COUNT),
     "letter_frequency": (lambda t, c: _in_bounds(_fold(t).lower().count(_fold(c["letter"]).lower()), c),
                          {"letter"}, _COUNT),
