@@ -212,9 +212,10 @@ _HTML_BREAKS = frozenset("br p div li ul ol hr tr td th table blockquote pre h1 
 def _renderings(t: str) -> tuple[str, ...]:
     """The text, and without its inline HTML (Markdown renders it): "c<b></b>at" and "c<!-- -->at" read "cat" and
     hid a forbidden "cat". (Both are searched: what looks like a tag may be text, "x <y and z> w".)"""
-    if "<" not in t:
+    if "<" not in t and "`" not in t:
         return (t,)
-    plain = _HTML_TAG.sub(lambda m: " " if m.group(1).lower() in _HTML_BREAKS else "", t)
+    # a code span's backticks render as nothing too: "c`a`t" reads "cat"
+    plain = _HTML_TAG.sub(lambda m: " " if m.group(1).lower() in _HTML_BREAKS else "", t).replace("`", "")
     out, pos = [], 0
     while (i := plain.find("<!--", pos)) >= 0 and (j := plain.find("-->", i + 4)) >= 0:
         out.append(plain[pos:i])
