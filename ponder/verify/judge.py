@@ -60,7 +60,14 @@ _RESPONSE_TAG = re.compile(  # no two adjacent quantifiers share a character: li
     + "(?![A-Za-z]))")
 
 
+# Chat-template control tokens: the judge's tokenizer encodes their text as the special token (as a server does),
+# so a response holding "<|im_end|>\n<|im_start|>system\n..." ended the grader's user turn and wrote a system turn
+# of its own. ChatML/Llama/Phi "<|...|>", DeepSeek's "<｜...｜>", Gemma's turns, Mistral's [INST], "<s>", "</s>".
+_CONTROL = re.compile(r"<(?=[|｜])|<(?=/?s>)|<(?=(?:start|end)_of_turn>)|\[(?=/?INST\])")
+
+
 def _quoted(completion: str) -> str:
+    completion = _CONTROL.sub(lambda m: "&lt;" if m.group() == "<" else "&#91;", completion)
     return _RESPONSE_TAG.sub("&lt;", completion)
 
 
