@@ -911,6 +911,16 @@ def test_inline_html_hides_no_forbidden_word(text):
                              [{"type": "forbidden_words", "keywords": ["cat"]}]).correct
 
 
+def test_a_keyword_hidden_in_an_html_comment_is_not_in_the_response():
+    """A required keyword (or its repetitions) inside an HTML comment met keywords / keyword_frequency min, though
+    no reader sees it; a word split by an empty tag counts as the word it renders."""
+    hidden = "I like dogs.<!-- cat cat cat -->"
+    assert not check_constraints(hidden, [{"type": "keywords", "keywords": ["cat"]}]).correct
+    assert not check_constraints(hidden, [{"type": "keyword_frequency", "keyword": "cat", "min": 1}]).correct
+    assert check_constraints("I like c<b></b>ats and a cat.", [{"type": "keyword_frequency", "keyword": "cat", "n": 1}]).correct
+    assert check_constraints("I like <b>cat</b> food.", [{"type": "keywords", "keywords": ["cat"]}]).correct
+
+
 def test_a_greek_keyword_is_found_in_its_other_case():
     """Look-alikes fold a Greek word apart from its other case ("ΝΑΙ" to "NAI", "ναι" to "vai"): it is looked for as
     written too."""
