@@ -319,7 +319,8 @@ def test_format_rejects_an_answer_of_html_that_renders_nothing(answer):
     letters) and "&nbsp;" were read as an answer and took the format reward."""
     v = check_format("<think>x</think> " + answer)
     assert (v.correct, v.reason) == (False, "no final answer"), answer
-    for said in ("<answer><b>5</b></answer>", "<answer>&pi;</answer>", "<answer>x < 5</answer>", "Answer: 3 < 5 > 2"):
+    for said in ("<answer><b>5</b></answer>", "<answer>&pi;</answer>", "<answer>x < 5</answer>", "Answer: 3 < 5 > 2",
+                 "Answer: <a, b>", "Answer: <x,y>"):  # (a vector in angle brackets is no tag)
         assert check_format("<think>x</think> " + said).correct, said
 
 
@@ -919,6 +920,7 @@ def test_a_keyword_hidden_in_an_html_comment_is_not_in_the_response():
     assert not check_constraints(hidden, [{"type": "keyword_frequency", "keyword": "cat", "min": 1}]).correct
     assert check_constraints("I like c<b></b>ats and a cat.", [{"type": "keyword_frequency", "keyword": "cat", "n": 1}]).correct
     assert check_constraints("I like <b>cat</b> food.", [{"type": "keywords", "keywords": ["cat"]}]).correct
+    assert check_constraints("The vector <u,v> is unit.", [{"type": "keywords", "keywords": ["u", "v"]}]).correct
 
 
 def test_a_greek_keyword_is_found_in_its_other_case():

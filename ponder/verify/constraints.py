@@ -204,7 +204,7 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
-_HTML_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)[^<>]*>")
+_HTML_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)(?:\s[^<>]*)?/?>")  # (a name, then attributes: "<a, b>" is text)
 # tags that break a line or a block: a space, not nothing, so that "cat<br>food" stays two words
 _HTML_BREAKS = frozenset("br p div li ul ol hr tr td th table blockquote pre h1 h2 h3 h4 h5 h6".split())
 

@@ -64,7 +64,7 @@ def _drop_blank_arguments(text: str) -> str:
 
 
 _COMMAND = re.compile(r"\\([A-Za-z]+)")
-_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+_HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")  # (a name, then attributes: "<a, b>" is a vector)
 _EMPTY_SET = re.compile(r"\\\{\s*\\\}")
 # the commands that are a symbol, so an answer alone: any other command's name (\large, \mathstrut, \ldots,
 # \textrm{}, \hat{}) is markup or a placeholder, and its letters say nothing
