@@ -785,7 +785,9 @@ class Transformer(nn.Module):
                 # completions a third of the grid is padding (measured on the tiny model's rollouts).
                 idx = real.reshape(-1).nonzero()[:, 0]
                 rows = (idx, B, T)
-                input_ids, positions = input_ids.reshape(-1)[idx], positions.reshape(-1)[idx]
+                # (positions of shape [T] or [1, T], as HF's position_ids often are, index the [B*T] grid too)
+                positions = positions.expand(B, T).reshape(-1)[idx]
+                input_ids = input_ids.reshape(-1)[idx]
         x = self.embed_tokens(input_ids)
         cos, sin = self.rope(positions, autocast_dtype(x) or x.dtype)  # RoPE in the dtype q and k come in
         for i, layer in enumerate(self.layers):

@@ -701,3 +701,16 @@ def test_packed_documents_are_runs_of_one_id_not_every_token_of_that_id(tiny_ran
         for a in (0, 2, 4):
             alone = model(ids[:, a:a + 2])
             assert torch.allclose(packed[:, a:a + 2], alone, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape", ["T", "1T"])
+def test_positions_shared_by_every_row_with_heavy_padding(tiny_random, shape):
+    """positions of shape [T] or [1, T] (HF's position_ids often are) broadcast over the rows; with padding heavy
+    enough that the layers run unpadded they indexed the [B*T] grid: IndexError."""
+    model, _ = tiny_random
+    x = torch.randint(0, 300, (3, 10))
+    am = torch.tensor([[1] * 10, [1] * 6 + [0] * 4, [1] * 3 + [0] * 7])  # right padding: positions 0, 1, 2, ...
+    pos = torch.arange(10) if shape == "T" else torch.arange(10)[None]
+    with torch.no_grad():
+        ref, out = model(x, attention_mask=am), model(x, attention_mask=am, positions=pos)
+    assert (ref - out)[am.bool()].abs().max().item() < 1e-6
