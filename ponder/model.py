@@ -742,6 +742,10 @@ class Transformer(nn.Module):
         mask, is_causal, real = None, True, None
         if cache is not None:
             s = cache.length
+            rows_, slots = cache.valid.shape
+            if B != rows_ or s + T > slots:  # (else a shape error from deep inside attention)
+                raise PonderError(f"KVCache of {rows_} rows and {slots} slots ({s} filled) cannot take input_ids of "
+                                  f"{B} rows x {T} tokens; make it with KVCache.empty(cfg, {B}, >= {s + T}, ...)")
             valid = cache.valid[:, : s + T]
             real = valid[:, s:]
             if positions is None:

@@ -714,3 +714,18 @@ def test_positions_shared_by_every_row_with_heavy_padding(tiny_random, shape):
     with torch.no_grad():
         ref, out = model(x, attention_mask=am), model(x, attention_mask=am, positions=pos)
     assert (ref - out)[am.bool()].abs().max().item() < 1e-6
+
+
+@pytest.mark.parametrize("rows, slots, filled, T", [(2, 8, 0, 10), (2, 6, 6, 1), (3, 20, 0, 10), (1, 20, 0, 10)])
+def test_kv_cache_too_small_or_of_other_rows_is_one_error(tiny_random, rows, slots, filled, T):
+    """Input that does not fit the cache (more tokens than free slots, another row count) failed deep inside
+    attention with a shape error ("The size of tensor a (10) must match..."); now one line naming both sizes."""
+    from ponder.model import KVCache
+    model, _ = tiny_random
+    cache = KVCache.empty(model.config, rows, slots, torch.float32, "cpu")
+    cache.valid[:] = True
+    cache.length = filled
+    with pytest.raises(PonderError) as e, torch.no_grad():
+        model(torch.randint(0, 300, (2, T)), cache=cache)
+    assert f"{rows} rows and {slots} slots" in str(e.value) and f"2 rows x {T} tokens" in str(e.value)
+    assert cache.length == filled
