@@ -741,6 +741,8 @@ class Transformer(nn.Module):
         B, T = input_ids.shape
         mask, is_causal, real = None, True, None
         if cache is not None:
+            if attention_mask is not None:  # (it was ignored: padding it marked was attended to)
+                raise PonderError("attention_mask is not read with a KVCache: mark padding slots False in cache.valid")
             s = cache.length
             rows_, slots = cache.valid.shape
             if B != rows_ or s + T > slots:  # (else a shape error from deep inside attention)

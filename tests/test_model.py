@@ -729,3 +729,15 @@ def test_kv_cache_too_small_or_of_other_rows_is_one_error(tiny_random, rows, slo
         model(torch.randint(0, 300, (2, T)), cache=cache)
     assert f"{rows} rows and {slots} slots" in str(e.value) and f"2 rows x {T} tokens" in str(e.value)
     assert cache.length == filled
+
+
+def test_attention_mask_beside_a_kv_cache_is_refused(tiny_random):
+    """With a cache, cache.valid decides what is visible; an attention_mask passed as well (as with transformers'
+    past_key_values) was ignored, so the padding it marked was attended to: different logits, no word."""
+    from ponder.model import KVCache
+    model, _ = tiny_random
+    cache = KVCache.empty(model.config, 1, 8, torch.float32, "cpu")
+    cache.valid[:] = True
+    with pytest.raises(PonderError, match="attention_mask is not read with a KVCache.*cache.valid"), torch.no_grad():
+        model(torch.randint(0, 300, (1, 8)), attention_mask=torch.tensor([[0, 0, 1, 1, 1, 1, 1, 1]]), cache=cache)
+    assert cache.length == 0
