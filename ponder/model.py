@@ -117,9 +117,13 @@ class ModelConfig:
             scaling.pop("type", None)
             if kind == "default":
                 scaling = None
-            elif kind in ("yarn", "llama3") and _is_int(d.get("original_max_position_embeddings")):
-                # a top-level original_max_position_embeddings (Phi-3 style) wins in transformers
-                scaling["original_max_position_embeddings"] = d["original_max_position_embeddings"]
+            elif kind in ("yarn", "llama3") and d.get("original_max_position_embeddings") is not None:
+                # a top-level original_max_position_embeddings (Phi-3 style) wins in transformers, 32768.0 too
+                top = d["original_max_position_embeddings"]
+                if not _is_number(top) or not 0 < top < math.inf:  # (it used to be passed over unless an int)
+                    raise PonderError(f"{source}: original_max_position_embeddings must be a positive number, "
+                                      f"got {_short(top)}")
+                scaling["original_max_position_embeddings"] = top
         required = ["vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads"]
         for k in required:
             if k not in d:

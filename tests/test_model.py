@@ -428,6 +428,8 @@ def _no_max_positions(raw):
     ("qwen2", lambda raw: raw.update(mlp_bias=True, attention_bias=False)),
     ("qwen3_untied_yarn", lambda raw: raw.update(original_max_position_embeddings=32)),
     ("llama3", lambda raw: raw.update(original_max_position_embeddings=16)),
+    ("qwen3_untied_yarn", lambda raw: raw.update(original_max_position_embeddings=32.0)),
+    ("llama3", lambda raw: raw.update(original_max_position_embeddings=16.0)),
     ("qwen3_untied_yarn", _no_max_positions),
     ("qwen2", lambda raw: raw.update(use_sliding_window=True, sliding_window=8, max_window_layers=2,
                                      layer_types=None)),
@@ -435,6 +437,7 @@ def _no_max_positions(raw):
         "rope_type": "linear", "factor": 2.0, "rope_theta": 1e6})),
     ("qwen3", lambda raw: raw.update(rope_parameters=None, rope_scaling={"rope_type": "default", "rope_theta": 50.0})),
 ], ids=["qwen3_mlp_bias", "qwen2_biases", "yarn_top_level_original", "llama3_top_level_original",
+        "yarn_top_level_original_float", "llama3_top_level_original_float",
         "yarn_no_max_positions", "sliding_window_on_no_layer", "rope_theta_in_rope_scaling",
         "rope_theta_in_default_rope_scaling"])
 def test_config_fields_read_as_transformers_reads_them(tmp_path, name, edit):
@@ -741,3 +744,14 @@ def test_attention_mask_beside_a_kv_cache_is_refused(tiny_random):
     with pytest.raises(PonderError, match="attention_mask is not read with a KVCache.*cache.valid"), torch.no_grad():
         model(torch.randint(0, 300, (1, 8)), attention_mask=torch.tensor([[0, 0, 1, 1, 1, 1, 1, 1]]), cache=cache)
     assert cache.length == 0
+
+
+def test_config_top_level_original_max_positions_of_the_wrong_type_is_named():
+    """A top-level original_max_position_embeddings that was no integer (32768.0, which transformers reads, or
+    "32768") was passed over for the one in rope_scaling; a float is now read, anything else refused."""
+    rope = {"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 64}
+    assert ModelConfig.from_hf({**HF_OK, "original_max_position_embeddings": 32.0, "rope_scaling": rope}
+                               ).rope_scaling["original_max_position_embeddings"] == 32.0
+    with pytest.raises(PonderError) as e:
+        ModelConfig.from_hf({**HF_OK, "original_max_position_embeddings": "32", "rope_scaling": rope}, source="ck/config.json")
+    assert str(e.value) == "ck/config.json: original_max_position_embeddings must be a positive number, got '32'"
