@@ -752,6 +752,10 @@ class Transformer(nn.Module):
             if B != rows_ or s + T > slots:  # (else a shape error from deep inside attention)
                 raise PonderError(f"KVCache of {rows_} rows and {slots} slots ({s} filled) cannot take input_ids of "
                                   f"{B} rows x {T} tokens; make it with KVCache.empty(cfg, {B}, >= {s + T}, ...)")
+            kv_dtype = cache.k[0].dtype
+            if kv_dtype != self.dtype and autocast_dtype(self.embed_tokens.weight) is None:  # (autocast casts)
+                raise PonderError(f"KVCache of {kv_dtype} for a model in {self.dtype} (attention would fail on the "
+                                  "mixed dtypes); make it with KVCache.empty(cfg, rows, slots, model.dtype, device)")
             valid = cache.valid[:, : s + T]
             real = valid[:, s:]
             if positions is None:

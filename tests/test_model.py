@@ -755,3 +755,19 @@ def test_config_top_level_original_max_positions_of_the_wrong_type_is_named():
     with pytest.raises(PonderError) as e:
         ModelConfig.from_hf({**HF_OK, "original_max_position_embeddings": "32", "rope_scaling": rope}, source="ck/config.json")
     assert str(e.value) == "ck/config.json: original_max_position_embeddings must be a positive number, got '32'"
+
+
+@pytest.mark.parametrize("model_dtype, cache_dtype", [(torch.bfloat16, torch.float32), (torch.float32, torch.bfloat16)])
+def test_kv_cache_of_another_dtype_than_the_model_is_one_error(tiny_random, model_dtype, cache_dtype):
+    """A cache made in another dtype than the model's (fp32 for a model ponder.load gave in bf16 on a GPU) failed
+    inside attention ("expected scalar type Float but found BFloat16"); under autocast both work and still do."""
+    from ponder.model import KVCache
+    model = Transformer(tiny_random[0].config).to(model_dtype).eval()
+    x = torch.randint(0, 300, (1, 4))
+    cache = KVCache.empty(model.config, 1, 4, cache_dtype, "cpu")
+    cache.valid[:] = True
+    with pytest.raises(PonderError, match="KVCache of torch.* for a model in torch.*model.dtype"), torch.no_grad():
+        model(x, cache=cache)
+    if model_dtype == torch.float32:
+        with torch.autocast("cpu", dtype=torch.bfloat16), torch.no_grad():
+            assert torch.isfinite(model(x, cache=cache)).all()
