@@ -762,7 +762,10 @@ class Transformer(nn.Module):
                 positions = (valid.long().cumsum(-1) - 1).clamp(min=0)[:, s:]
             if T == 1:  # decoding: one query sees every valid slot (is_causal would align top-left)
                 is_causal = False
-                mask = None if bool(valid.all()) else valid[:, None, None, :]
+                if not bool(valid.all()):  # a padding query (a left-padded prompt fed token by token) sees itself:
+                    mask = valid.clone()  # with no slot visible its row is NaN (bf16 on CPU) and so are the k/v
+                    mask[:, s] = True  # the next layers write to the cache, which masking does not undo (0 * NaN)
+                    mask = mask[:, None, None, :]
             elif s > 0 or not bool(valid.all()):
                 causal = torch.ones(T, s + T, dtype=torch.bool, device=valid.device).tril(s)
                 # A padded query sees itself so its (unused) row stays finite rather than NaN.

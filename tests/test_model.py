@@ -771,3 +771,26 @@ def test_kv_cache_of_another_dtype_than_the_model_is_one_error(tiny_random, mode
     if model_dtype == torch.float32:
         with torch.autocast("cpu", dtype=torch.bfloat16), torch.no_grad():
             assert torch.isfinite(model(x, cache=cache)).all()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_left_padded_prompt_fed_token_by_token_stays_finite(tiny_random, dtype):
+    """One-token steps over a left-padded prompt: a padding query with no visible slot got a NaN row in bf16 on CPU
+    (attention as matmuls), whose NaN keys/values later layers wrote to the cache; the row's real tokens then
+    read NaN (masked weights are 0, but 0 * NaN is NaN). Each row must give its logits alone."""
+    from ponder.model import KVCache
+    model = Transformer(tiny_random[0].config).to(dtype).eval()
+    model.load_state_dict(tiny_random[0].state_dict())
+    ids = torch.randint(0, 300, (2, 5))
+    real = torch.ones(2, 5, dtype=torch.bool)
+    real[0, :3] = False  # row 0: two real tokens after three of padding
+    cache = KVCache.empty(model.config, 2, 5, dtype, "cpu")
+    with torch.no_grad():
+        steps = []
+        for t in range(5):
+            cache.valid[:, t] = real[:, t]
+            steps.append(model(ids[:, t:t + 1], cache=cache))
+        out = torch.cat(steps, 1)
+        alone = model(ids[:1, 3:])
+    assert all(torch.isfinite(k).all() for k in cache.k + cache.v)
+    assert (out[0, 3:].float() - alone[0].float()).abs().max().item() < (1e-5 if dtype == torch.float32 else 0.1)
