@@ -97,6 +97,63 @@ def test_stdio_output_past_the_fixed_cap_is_reported_as_such():
     assert check_code(blk("print('x' * 100000)"), [{"input": "", "output": "x"}]).reason == "failed test 1"
 
 
+# (program, expected output, check_code keywords, reason): each a stdio case of its own
+_FLOAT_CASES = [
+    # within abs-or-rel 1e-6 of an expected real number: passes, as CodeContests/Codeforces checkers accept
+    ("print('0.3333333333')", "0.333333333333\n", {}, "passed 1/1"),
+    ("print(1 / 3)", "0.333333", {}, "passed 1/1"),
+    ("print('1000000.5')", "1000000.0", {}, "passed 1/1"),  # relative: 5e-7 of 1e6
+    ("print('1')", "1.0", {}, "passed 1/1"),  # an integer token for an expected real number
+    ("print('2 -1.5e-7')", "2 0.0", {}, "passed 1/1"),  # each token on its own: 2 exact, the other within 1e-6
+    ("print('0.50000001   ')\nprint()\nprint()", "0.5\n", {}, "passed 1/1"),  # trailing whitespace normalised
+    ("print('0.3334')", "0.3333", {"float_tol": 1e-3}, "passed 1/1"),  # a tolerance of the caller's choosing
+    ("print('0.5')", "0.5", {"float_tol": 0}, "passed 1/1"),  # exact output: the digest, tolerance or not
+    # outside it, or not a real number expected: fails
+    ("print('1000002.0')", "1000000.0", {}, "failed test 1"),
+    ("print('0.3334')", "0.3333", {}, "failed test 1"),
+    ("print('0.3333333333')", "0.333333333333", {"float_tol": 0}, "failed test 1"),  # 0 turns it off
+    ("print('3.0000001')", "3", {}, "failed test 1"),  # an integer answer stays exact
+    ("print('3.0')", "3", {}, "failed test 1"),
+    ("print('0.5 0.5')", "0.5", {}, "failed test 1"),  # a token count that differs
+    ("print('0.5')", "0.5 0.5", {}, "failed test 1"),
+    ("print('nan')", "0.5", {}, "failed test 1"),
+    ("print('1e999')", "1.0e308", {}, "failed test 1"),  # no finite float
+    ("print('1_0.0')", "10.0", {}, "failed test 1"),  # float() reads it, no checker does
+    ("print('\\u0661.5')", "1.5", {}, "failed test 1"),  # (an Arabic-Indic digit: float() reads it too)
+    ("print('x')", "0.5", {}, "failed test 1"),
+    # huge output still fails on its size, before any token is compared
+    ("import sys\nsys.stdout.write('0.5 ' * (5 << 20))", "0.5", {}, "output limit exceeded"),
+    ("print('0.5 ' * 100000)", "0.5", {}, "failed test 1"),  # past 2 * expected + 64 KiB
+    # within 2 * expected but past what the harness sends back for tokens (4 MiB): the digest alone decides
+    ("print('0.50000001\\n' * 400000)", "0.50000000\n" * 400000, {}, "failed test 1"),
+]
+
+
+@pytest.mark.parametrize("batch", [_FLOAT_CASES])
+def test_stdio_real_numbers_compare_within_a_tolerance(batch):
+    verdicts = _verdicts((blk(p), [{"input": "", "output": out}], kw) for p, out, kw, _ in batch)
+    assert [v.reason for v in verdicts] == [r for *_, r in batch]
+
+
+def test_stdio_tolerant_comparison_is_bounded_in_the_caller():
+    from ponder.verify import code
+    assert code._tokens_match("0.5 2", "0.5000001 2", 1e-6)
+    assert not code._tokens_match("0.5 2", "0.5000001 2", 0)
+    assert not code._tokens_match("0.5 2", None, 1e-6)  # the harness sent no tokens (past its bounds)
+    # a number past MAX_NUMBER_CHARS characters only as text; past MAX_TOKENS tokens, not at all
+    long = "0." + "0" * code.MAX_NUMBER_CHARS
+    assert code._tokens_match(long + " 0.5", long + " 0.50000001", 1e-6)
+    assert not code._tokens_match("0.0 0.5", long + " 0.5", 1e-6)
+    many = " ".join(["0.5"] * (code.MAX_TOKENS + 1))
+    assert not code._tokens_match(many, many.replace("0.5", "0.50000001"), 1e-6)
+
+
+def test_stdio_float_tolerance_is_checked():
+    for bad in (-1e-6, float("nan"), float("inf"), 2, 10**400, True, "1e-6", None):
+        with pytest.raises(PonderError, match="float_tol must be"):
+            check_code(blk("print(1)"), IO, float_tol=bad)
+
+
 def test_stdio_program_ends_as_the_interpreter_does():
     # Python waits for non-daemon threads and runs atexit functions before it exits; competitive-programming
     # solutions rely on both (`main` in a thread with a bigger stack, output buffered and written at exit)

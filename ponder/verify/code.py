@@ -46,7 +46,17 @@ Why the verdict cannot be forged: the expected values never enter the sandbox. S
 input: the harness returns the size of what the program printed and a SHA-256 of its normalised text, and the
 caller compares those with the expected output. Nothing derived from the expected output, not even its length,
 is in the harness's memory, which each child is forked from and can read; the output cap is a fixed
-`MAX_STDOUT_BYTES` (an expected output longer than that cannot pass). Assert tests are rewritten with `ast` in
+`MAX_STDOUT_BYTES` (an expected output longer than that cannot pass). Real numbers compare within a tolerance
+(``check_code(float_tol=1e-6)``, 0 for exact output), as Codeforces/CodeContests checkers: when the digests differ,
+the caller compares the outputs token by token (split on ASCII whitespace): as many tokens, each the expected
+one's text or, where the expected token is a real-number literal with a decimal point or exponent (``0.5``,
+``-1.5e-7``; an integer such as ``3`` stays exact, ``nan``/``inf`` are text), a finite number written as a
+literal (``1``, ``0.50000001``; not ``1_0`` or ``infinity``) within abs-or-rel ``float_tol`` of it:
+``|a - b| <= float_tol * max(1, |b|)``. An expected output with no real number in it is compared exactly. For
+that the harness sends back the program's output as its tokens, one space apart, when it printed at most
+`MAX_TOKENS_BYTES` (`MAX_TOKENS_RUN_BYTES` over the run's cases; fixed bounds, the same for every case); the
+caller compares at most `MAX_TOKENS` tokens, a number of at most `MAX_NUMBER_CHARS` characters (longer output,
+or a longer token, passes only exactly). Assert tests are rewritten with `ast` in
 the caller: each ``assert`` becomes ``__ponder_check__(i, <records>)`` where only the non-literal operands travel to
 the sandbox; literal expected values (``assert f(2) == 4`` → the ``4``) stay in the caller. The child serialises
 each operand as plain builtin data (a subclass such as ``Counter`` or ``IntEnum`` as the plain value its base type
@@ -317,6 +327,15 @@ MAX_REPORT_BYTES = 16 << 20  # assert reports from one run
 # cap out of the harness's memory and learn the expected length (print "YES" or "NO" by it). The caller still
 # fails output longer than 2 * expected + 64 KiB, as it can decide that itself.
 MAX_STDOUT_BYTES = 16 << 20
+# Real numbers in stdio output compare within FLOAT_TOL (abs-or-rel, as Codeforces/CodeContests checkers): the
+# harness sends the caller a case's output as tokens when it printed at most MAX_TOKENS_BYTES, MAX_TOKENS_RUN_BYTES
+# in all (fixed bounds, never the expected output's); the caller compares at most MAX_TOKENS of them, a number of
+# at most MAX_NUMBER_CHARS characters as a float (past that, as text)
+FLOAT_TOL = 1e-6
+MAX_TOKENS_BYTES = 4 << 20
+MAX_TOKENS_RUN_BYTES = 16 << 20
+MAX_TOKENS = 1 << 20
+MAX_NUMBER_CHARS = 400
 MEMORY_MB = 1024
 _MAX_MEMORY_MB = 1 << 43  # (2**63 bytes: the largest address-space limit setrlimit takes)
 NPROC = 32  # processes + threads of one run (its own uid), enough for a thread pool, not for a fork bomb
@@ -1174,10 +1193,17 @@ def run_case(spec, case):
         timed_out = True
     text = lambda fd: b"".join(bufs[fd]).decode("utf-8", "replace") if fd is not None else None
     overflow = bool(over - {r_err})
-    # stdout goes back only as its size and the digest of its normalised text (the caller compares)
+    # stdout goes back as its size and the digest of its normalised text (the caller compares), and, for the
+    # caller's tolerant comparison of real numbers, small output as its tokens (split on ASCII whitespace, one
+    # space apart): within fixed bounds per case and per run, never derived from the expected output
     digest = output_digest(text(r_out)) if r_out is not None and not overflow else None
+    tokens = None
+    if r_out is not None and not overflow and sizes[r_out] <= min(spec["tokens_cap"], spec["tokens_left"]):
+        spec["tokens_left"] -= sizes[r_out]
+        tokens = b" ".join(b"".join(bufs[r_out]).split()).decode("utf-8", "replace")
     return {"status": code, "timeout": timed_out, "memory": over_memory, "seconds": round(time.monotonic() - start, 4),
             "stdout_bytes": sizes[r_out] if r_out is not None else 0, "stdout_digest": digest,
+            "stdout_tokens": tokens,
             "stderr": text(r_err)[-2000:], "report": text(r_rep), "overflow": overflow}
 
 def main():
@@ -5443,7 +5469,40 @@ def _reads_sandbox(tree) -> bool:
     return isinstance(tree, (tuple, list)) and any(_reads_sandbox(x) for x in tree)
 
 
-def _judge_stdio(plan: dict, runs: list, code: str) -> Verdict:
+_TOKEN = re.compile(r"[^ \t\n\r\x0b\x0c]+")  # what bytes.split() splits on in the harness: ASCII whitespace
+# a real-number literal, with a decimal point or an exponent (an integer answer stays exact)
+_REAL = re.compile(r"[+-]?(?:(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+)")
+# what a program's token may be to compare as a number: a literal as checkers read it (float() also takes "1_0",
+# " 1", "١" and "infinity")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def _tokens_match(expected: str, got, tol: float) -> bool:
+    """Whether the program's output tokens `got` (the harness's, one space apart; None when it sent none) match
+    `expected` token by token, as the module docstring says: as many tokens, each the same text, or, where the
+    expected one is a real-number literal, a finite number within `tol` of it, absolute or relative
+    (|a - b| <= tol * max(1, |b|)). An expected output with no real number in it is left to the digest."""
+    if tol <= 0 or type(got) is not str or len(expected) > MAX_STDOUT_BYTES:
+        return False
+    theirs = got.split(" ") if got else []
+    if len(theirs) > MAX_TOKENS:
+        return False
+    ours = _TOKEN.findall(expected)
+    if len(ours) != len(theirs) or not any(len(e) <= MAX_NUMBER_CHARS and _REAL.fullmatch(e) for e in ours):
+        return False
+    for e, g in zip(ours, theirs):
+        if e == g:
+            continue
+        if (len(e) > MAX_NUMBER_CHARS or len(g) > MAX_NUMBER_CHARS or not _REAL.fullmatch(e)
+                or not _NUMBER.fullmatch(g)):
+            return False
+        a, b = float(g), float(e)
+        if not (math.isfinite(a) and math.isfinite(b)) or not abs(a - b) <= tol * max(1.0, abs(b)):
+            return False
+    return True
+
+
+def _judge_stdio(plan: dict, runs: list, code: str, float_tol: float = FLOAT_TOL) -> Verdict:
     n = len(plan["cases"])
     for k, case in enumerate(plan["cases"]):
         if k >= len(runs):
@@ -5462,8 +5521,11 @@ def _judge_stdio(plan: dict, runs: list, code: str) -> Verdict:
         expected = case["output"]
         # output may be padded with whitespace (normalised away), but not flooded
         limit = 2 * len(expected.encode("utf-8", "replace")) + 65536
-        if (type(run.get("stdout_bytes")) is not int or run["stdout_bytes"] > limit
-                or run.get("stdout_digest") != _output_digest(expected)):
+        if type(run.get("stdout_bytes")) is not int or run["stdout_bytes"] > limit:
+            return Verdict(False, code, f"failed test {k + 1}")
+        # the digest decides an exact match; only output that differs is compared token by token
+        if (run.get("stdout_digest") != _output_digest(expected)
+                and not _tokens_match(expected, run.get("stdout_tokens"), float_tol)):
             return Verdict(False, code, f"failed test {k + 1}")
     return Verdict(True, code, f"passed {n}/{n}")
 
@@ -5475,7 +5537,8 @@ def _sandbox_uid() -> int:
     return secrets.randbelow(1 << 29) + (1 << 20)
 
 
-def _run_plan(code: str, plan: dict, *, timeout: float, iso: dict, memory_mb: int) -> Verdict:
+def _run_plan(code: str, plan: dict, *, timeout: float, iso: dict, memory_mb: int,
+              float_tol: float = FLOAT_TOL) -> Verdict:
     if plan.get("unsupported"):  # pytest-style tests that use what the verifier cannot run (a fixture...)
         return Verdict(False, code, plan["unsupported"])
     nonce = secrets.token_hex(16)
@@ -5496,7 +5559,10 @@ def _run_plan(code: str, plan: dict, *, timeout: float, iso: dict, memory_mb: in
             "nproc": None if nofork else NPROC,
             "fsize": FSIZE_MB << 20, "tmpfs": TMPFS_MB << 20, "uid": uid, "pidns": iso["pidns"], "audit": iso["audit"],
             "nofork": nofork,
-            "report_cap": MAX_REPORT_BYTES, "stdout_cap": MAX_STDOUT_BYTES, "cwd": workdir}
+            "report_cap": MAX_REPORT_BYTES, "stdout_cap": MAX_STDOUT_BYTES, "cwd": workdir,
+            # (the caller's setting, the same for every case: no bound of it comes from an expected output)
+            "tokens_cap": MAX_TOKENS_BYTES if float_tol > 0 and plan["mode"] == "stdio" else -1,
+            "tokens_left": MAX_TOKENS_RUN_BYTES}
     payload = json.dumps(spec).encode()
     # the caller's own deadline only matters if the harness itself wedges (e.g. a starved machine)
     wall = (float(timeout) + 1.0) * len(cases) + 30.0
@@ -5526,7 +5592,7 @@ def _run_plan(code: str, plan: dict, *, timeout: float, iso: dict, memory_mb: in
         tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit {proc.returncode}"]
         return Verdict(False, code, f"sandbox error: {tail[0][:200]}")
     if plan["mode"] == "stdio":
-        return _judge_stdio(plan, result["runs"], code)
+        return _judge_stdio(plan, result["runs"], code, float_tol)
     return _judge_asserts(plan, result["runs"][0], code)
 
 
@@ -5553,7 +5619,7 @@ def _run_checked(code: str, tests, *, timeout: float, iso: dict, memory_mb: int 
 
 
 def check_code(completion, tests, *, timeout: float = 5.0, memory_mb: int = MEMORY_MB,
-               isolation: str = "auto") -> Verdict:
+               isolation: str = "auto", float_tol: float = FLOAT_TOL) -> Verdict:
     """Run the last ```python block of `completion` against `tests` in a sandbox.
 
     `tests`: assert source (a str, or a list of str, one or more statements each; every `assert` is one test, or,
@@ -5561,7 +5627,12 @@ def check_code(completion, tests, *, timeout: float = 5.0, memory_mb: int = MEMO
     method `test*` of a TestCase class, see the module docstring) or
     stdin/stdout cases `[{"input": ..., "output": ...}]` (or APPS-style `{"inputs": [...], "outputs": [...]}`; with a
     "fn_name", APPS's call-based problems: `inputs` the argument lists of calls of that function or `Solution` method).
-    `timeout` is wall-clock seconds per run: the whole assert program, or each stdio case. Bad completions give a
+    `timeout` is wall-clock seconds per run: the whole assert program, or each stdio case. `float_tol` (in [0, 1],
+    default 1e-6, 0 for exact output): a stdio output that is not the expected one after normalisation is compared token by
+    token (split on whitespace, as many tokens), a token matching the expected one's text, or, where the expected
+    token is a real number written with a decimal point or exponent ("0.5", "1e-3"; "3" stays exact, "nan"/"inf"
+    too), a finite number within `float_tol` of it, absolute or relative (|a - b| <= float_tol * max(1, |b|)), as
+    Codeforces/CodeContests checkers accept real answers (bounds: see the module docstring). Bad completions give a
     Verdict with a reason, never an exception; bad `tests` raise PonderError. Reasons: "passed N/N",
     "failed test K", "timeout", "crashed", "sandbox violation", "no code block", "syntax error", "too long",
     "invalid completion", "output limit exceeded", "memory limit exceeded" (the run's processes together held
@@ -5577,6 +5648,10 @@ def check_code(completion, tests, *, timeout: float = 5.0, memory_mb: int = MEMO
     if isinstance(memory_mb, bool) or not isinstance(memory_mb, int) or not 0 < memory_mb < _MAX_MEMORY_MB:
         raise PonderError(f"check_code: memory_mb must be a whole number of MiB in [1, {_MAX_MEMORY_MB}), "
                           f"got {memory_mb!r:.60}")
+    # (compared, not math.isfinite: 10**400 raised OverflowError there; a tolerance past 1 accepts nonsense)
+    if isinstance(float_tol, bool) or not isinstance(float_tol, (int, float)) or not 0 <= float_tol <= 1:
+        raise PonderError(f"check_code: float_tol must be a number in [0, 1] (0: exact output), "
+                          f"got {float_tol!r:.60}")
     plan = _plan(tests)
     if not isinstance(completion, str):
         return Verdict(False, None, "invalid completion")
@@ -5590,4 +5665,4 @@ def check_code(completion, tests, *, timeout: float = 5.0, memory_mb: int = MEMO
     except Exception:
         return Verdict(False, code, "syntax error")
     iso = _isolation(isolation)
-    return _run_plan(code, plan, timeout=timeout, iso=iso, memory_mb=memory_mb)
+    return _run_plan(code, plan, timeout=timeout, iso=iso, memory_mb=memory_mb, float_tol=float_tol)
