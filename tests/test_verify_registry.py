@@ -325,6 +325,8 @@ GOOD_ROWS = {
     ("code", {"completion": "x", "tests": "assert True", "timeout": "abc"},
      "field 'timeout' must be a number of seconds, got str 'abc'"),
     ("code", {"completion": "x", "tests": "assert True", "timeout": -1}, r"field 'timeout' must be in \(0, 600\]"),
+    ("code", {"completion": "x", "tests": "assert True", "float_tol": "1e-6"},
+     r"field 'float_tol' must be a number in \[0, 1\] \(0: exact output\), got str '1e-6'"),
     ("constraints", {"completion": "x", "constraints": []}, "field 'constraints' must be a non-empty list"),
     ("constraints", {"completion": "x", "constraints": "word_count"}, "field 'constraints' must be a non-empty list"),
     ("constraints", {"completion": "x", "constraints": {"type": "word_count", "n": 2}},
@@ -381,12 +383,19 @@ def test_verify_file_deep_nesting_names_the_line(tmp_path):
     ("code", {"tests": "assert True", "timeout": "abc"}, "reward 'code': field 'timeout' must be a number of seconds"),
     # an int past float's range: float() raised OverflowError before the range was checked
     ("code", {"tests": "assert True", "timeout": 10**400}, r"reward 'code': field 'timeout' must be in \(0, 600\]"),
+    ("code", {"tests": "assert True", "float_tol": -1}, r"reward 'code': field 'float_tol' must be a number in \[0, 1\]"),
     ("constraints", {"constraints": [{"type": "word_count", "min": 5, "max": 1}]},
      r"reward 'constraints': field 'constraints': constraint 1 \(word_count\): 'min' 5 > 'max' 1"),
 ])
 def test_registry_bad_gold_names_verifier_and_field(name, item, match):
     with pytest.raises(PonderError, match=match):
         get_reward(name)("\\boxed{4}", item)
+
+
+def test_code_item_sets_the_stdio_float_tolerance():
+    completion, tests = "```python\nprint(1 / 3)\n```", [{"input": "", "output": "0.333333"}]
+    reward = get_reward("code")
+    assert [reward(completion, {"tests": tests, **kw}).correct for kw in ({}, {"float_tol": 0})] == [True, False]
 
 
 def test_an_integer_gold_past_float_range_is_compared_not_a_crash(tmp_path):

@@ -4,7 +4,7 @@ Every verifier is wrapped to one signature, `reward_fn(completion: str, item: di
 think_open=False) -> Verdict`, reading its gold from the item:
 
     math         item["answer"] (or "gold")          ponder.verify.math.check_math
-    code         item["tests"] (+ optional "timeout") ponder.verify.code.check_code
+    code         item["tests"] (+ optional "timeout", "float_tol") ponder.verify.code.check_code
     countdown    item["numbers"], item["target"]      ponder.verify.countdown.check_countdown
     format       nothing (think_open: see below)      ponder.verify.fmt.check_format
     constraints  item["constraints"]                  ponder.verify.constraints.check_constraints
@@ -93,6 +93,7 @@ def check_item(kind: str, item) -> None:
                 raise PonderError(f"field 'timeout' must be a number of seconds, got {_show(timeout)}")
             if not 0 < timeout <= 600:  # also rejects NaN
                 raise PonderError(f"field 'timeout' must be in (0, 600] seconds, got {timeout!r}")
+        _float_tol(item, "")
         from ponder.verify.code import check_code
 
         tests = item.get("tests")
@@ -151,7 +152,20 @@ def _code(completion, item, judge=None, *, think_open=False) -> Verdict:
         raise PonderError(f"reward 'code': field 'timeout' must be a number of seconds, got {_show(timeout)}")
     if timeout is not None and not 0 < timeout <= 600:  # before float(): 10**400 raised OverflowError there
         raise PonderError(f"reward 'code': field 'timeout' must be in (0, 600] seconds, got {timeout!r:.60}")
-    return check_code(_opened(completion, think_open), tests, timeout=5.0 if timeout is None else float(timeout))
+    return check_code(_opened(completion, think_open), tests, timeout=5.0 if timeout is None else float(timeout),
+                      float_tol=_float_tol(item, "reward 'code': "))
+
+
+def _float_tol(item: dict, prefix: str) -> float:
+    """A code item's "float_tol": the tolerance of real numbers in stdio output (check_code's; 0 for exact)."""
+    from ponder.verify.code import FLOAT_TOL
+
+    tol = item.get("float_tol")
+    if tol is None:
+        return FLOAT_TOL
+    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 <= tol <= 1:
+        raise PonderError(f"{prefix}field 'float_tol' must be a number in [0, 1] (0: exact output), got {_show(tol)}")
+    return float(tol)
 
 
 def _countdown(completion, item, judge=None, *, think_open=False) -> Verdict:
