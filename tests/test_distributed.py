@@ -564,6 +564,17 @@ def test_malformed_ray_address_is_refused_as_such(address):
         probe(address, 1)
 
 
+@pytest.mark.parametrize("address", ["head..example.com:6379", "ray://" + "x" * 64 + ":10001"])
+def test_ray_address_whose_host_cannot_be_a_host_name_is_one_line(address):
+    """A host with an empty or over-long label (a typo's double dot) was a UnicodeError traceback from the idna
+    codec as the address was probed, and check_address, run as the arguments are checked, passed it."""
+    from ponder.distributed.ray_workers import check_address, probe
+
+    for check in (check_address, lambda a: probe(a, 1)):
+        with pytest.raises(PonderError, match=rf"^--ray '{re.escape(address)}': .*not a valid host name"):
+            check(address)
+
+
 def test_ray_address_without_a_port_takes_rays_default():
     from ponder.distributed.ray_workers import _host_port
 

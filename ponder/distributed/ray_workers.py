@@ -96,6 +96,11 @@ def _host_port(address: str) -> tuple[str, int]:
     n = int(port) if port.isascii() and port.isdigit() else -1
     if not host.strip("[]") or not 1 <= n <= 65535:
         raise PonderError(f"--ray {address!r}: expected HOST:PORT (PORT in 1..65535), ray://HOST:PORT or auto")
+    try:  # (an empty or over-long label, "head..example.com": the idna codec's UnicodeError as the probe connected)
+        host.strip("[]").encode("idna")
+    except UnicodeError:
+        raise PonderError(f"--ray {address!r}: {host!r} is not a valid host name (an empty or over-long "
+                          "label)") from None
     return host.strip("[]"), n
 
 
