@@ -575,6 +575,16 @@ def test_ray_address_whose_host_cannot_be_a_host_name_is_one_line(address):
             check(address)
 
 
+@pytest.mark.parametrize("address", ["http://127.0.0.1:8265", "https://head:443", "tcp://head:6379"])
+def test_ray_address_of_another_scheme_is_refused_as_the_arguments_are_checked(address):
+    """The dashboard's http:// address (the one `ray start --head` prints for job submission) passed check_address,
+    so the model loaded first; then ray.init refused it with a line about RAY_ADDRESS, which was never set."""
+    from ponder.distributed.ray_workers import check_address
+
+    with pytest.raises(PonderError, match=rf"^--ray '{re.escape(address)}': expected HOST:PORT.*ray://HOST:PORT"):
+        check_address(address)
+
+
 def test_ray_address_without_a_port_takes_rays_default():
     from ponder.distributed.ray_workers import _host_port
 

@@ -88,7 +88,13 @@ def check_versions(local: dict, remote: Sequence[dict], first: int = 0) -> None:
 
 # ---- connecting -------------------------------------------------------------------------------------------
 def _host_port(address: str) -> tuple[str, int]:
-    rest = address.split("://", 1)[1] if "://" in address else address
+    scheme, sep, rest = address.partition("://")
+    if not sep:
+        rest = address
+    elif scheme != "ray":  # (http://HOST:8265, the dashboard's: ray.init's refusal spoke of RAY_ADDRESS, late)
+        raise PonderError(f"--ray {address!r}: expected HOST:PORT, ray://HOST:PORT or auto, not a {scheme}:// "
+                          "address (the dashboard's http://HOST:8265 is for job submission; the head's is "
+                          "HOST:6379)")
     host, colon, port = rest.rpartition(":")
     if not colon:  # no port given: Ray's default (GCS 6379, client server 10001)
         host, port = rest, str(10001 if address.startswith("ray://") else 6379)
