@@ -585,6 +585,18 @@ def test_ray_address_of_another_scheme_is_refused_as_the_arguments_are_checked(a
         check_address(address)
 
 
+@pytest.mark.parametrize("env", ["PONDER_RAY_START_TIMEOUT_S", "PONDER_RAY_CALL_TIMEOUT_S"])
+def test_malformed_ray_timeout_is_refused_as_the_arguments_are_checked(monkeypatch, env):
+    """The CLI checks --ray as it checks its arguments (check_address); a malformed timeout was said only as the
+    pool was made: `ponder eval --ray` had loaded its model (and judge) by then."""
+    from ponder.distributed.ray_workers import check_address
+
+    monkeypatch.setenv(env, "2m")
+    for address in (None, "local", "127.0.0.1:6379"):
+        with pytest.raises(PonderError, match=rf"^Ray: environment variable {env}='2m' must be a number of seconds"):
+            check_address(address)
+
+
 def test_ray_address_without_a_port_takes_rays_default():
     from ponder.distributed.ray_workers import _host_port
 

@@ -111,10 +111,12 @@ def _host_port(address: str) -> tuple[str, int]:
 
 
 def check_address(address: str | None) -> None:
-    """Refuse a malformed --ray ADDRESS as the arguments are checked, not after a model is loaded for the run;
-    None, "local" (the CLI's bare --ray) and "auto" pass."""
+    """Refuse a malformed --ray ADDRESS, or PONDER_RAY_START_TIMEOUT_S / PONDER_RAY_CALL_TIMEOUT_S, as the arguments
+    are checked, not after a model is loaded for the run; None, "local" (the CLI's bare --ray) and "auto" pass."""
     if address not in (None, "local", "auto"):
         _host_port(address)
+    start_timeout()
+    call_timeout()
 
 
 def probe(address: str, timeout_s: float = 5.0) -> None:
