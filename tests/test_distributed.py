@@ -604,6 +604,30 @@ def test_ray_address_without_a_port_takes_rays_default():
     assert _host_port("ray://head:10002") == ("head", 10002) and _host_port("[::1]:6380") == ("::1", 6380)
 
 
+@pytest.mark.parametrize("address, joined", [("head", "head:6379"), ("ray://head", "ray://head:10001"),
+                                              ("[::1]", "[::1]:6379"), ("head:6380", "head:6380")])
+def test_ray_address_without_a_port_is_joined_at_rays_default(monkeypatch, address, joined):
+    """--ray head was probed at head:6379, then handed to ray.init as given, which refuses a GCS address without a
+    port ("Invalid address format: head"); the Ray client would take another default port than the probed one."""
+    ray = pytest.importorskip("ray")
+    from ponder.distributed import ray_workers
+
+    asked = []
+    monkeypatch.setattr(ray_workers, "probe", lambda a, t: None)
+    monkeypatch.setattr(ray_workers, "probe_gcs", lambda a, t: asked.append(a))
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+
+    def init(address=None, **kw):
+        asked.append(address)
+        raise ConnectionError("stop here")
+
+    monkeypatch.setattr(ray, "init", init)
+    with pytest.raises(PonderError, match="stop here"):
+        with ray_workers.ray_session(address):
+            pass
+    assert asked == ([joined] if "://" in address else [joined, joined])
+
+
 # The Ray scenarios that need a Ray session (or a process) of their own run in one process, one after another: a
 # local Ray start costs seconds, and a process importing torch and ponder more. The sessions are those the scenarios
 # describe: a ray_session started pinned to one core ("pinned"), none ("too_many"), a caller's own ray.init that the

@@ -96,7 +96,8 @@ def _host_port(address: str) -> tuple[str, int]:
                           "address (the dashboard's http://HOST:8265 is for job submission; the head's is "
                           "HOST:6379)")
     host, colon, port = rest.rpartition(":")
-    if not colon:  # no port given: Ray's default (GCS 6379, client server 10001)
+    if not colon or rest.endswith("]"):  # no port given ("[::1]": the IPv6 host's colons): Ray's default (GCS 6379,
+        # client server 10001)
         host, port = rest, str(10001 if address.startswith("ray://") else 6379)
     # (":6379" was probed as host ":6379"; port 99999 was "Connection refused", -1 "Servname not supported")
     n = int(port) if port.isascii() and port.isdigit() else -1
@@ -108,6 +109,14 @@ def _host_port(address: str) -> tuple[str, int]:
         raise PonderError(f"--ray {address!r}: {host!r} is not a valid host name (an empty or over-long "
                           "label)") from None
     return host.strip("[]"), n
+
+
+def _with_port(address: str) -> str:
+    """address with the port probe() takes for it: ray.init refuses a GCS address without one ("Invalid address
+    format: head"), and the Ray client's default is not the client server's 10001."""
+    host, port = _host_port(address)
+    host = f"[{host}]" if ":" in host else host
+    return ("ray://" if address.startswith("ray://") else "") + f"{host}:{port}"
 
 
 def check_address(address: str | None) -> None:
@@ -176,6 +185,7 @@ def ray_session(address: str | None = None, *, num_cpus: int | None = None, time
         address = None
     if address is not None and address != "auto":
         probe(address, timeout_s)
+        address = _with_port(address)
         if "://" not in address:  # a GCS address (ray:// is the client server: the TCP probe must do)
             probe_gcs(address, timeout_s)
     if ray.is_initialized():
