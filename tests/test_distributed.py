@@ -554,6 +554,51 @@ def test_unreachable_ray_address_fails_fast():
     assert time.perf_counter() - t < 10
 
 
+def test_ray_address_whose_host_name_lookup_hangs_fails_within_the_probe_timeout(monkeypatch):
+    """The probe's timeout bounded the TCP connect only: the name lookup before it (a DNS server that does not answer)
+    took the resolver's own time, 10 to 30 s and more, before the "fast" failure. Here the lookup answers (a listening
+    port) only after a while; the probe must have given up at its timeout by then."""
+    import socket
+    import threading
+
+    from ponder.distributed.ray_workers import probe
+
+    release, real = threading.Event(), socket.getaddrinfo
+    with socket.socket() as srv:
+        srv.bind(("127.0.0.1", 0))
+        srv.listen()
+        port = srv.getsockname()[1]
+
+        def slow(host, *a, **kw):
+            if host == "slow.invalid":
+                release.wait(5)  # (bounded: the unbounded probe waits it out, then connects)
+                host = "127.0.0.1"
+            return real(host, *a, **kw)
+
+        monkeypatch.setattr(socket, "getaddrinfo", slow)
+        try:
+            with pytest.raises(PonderError, match=rf"^--ray slow.invalid:{port}: cannot reach .*slow.invalid.* 0.1 s"):
+                probe(f"slow.invalid:{port}", 0.1)
+        finally:
+            release.set()
+
+
+def test_ray_probe_tries_each_address_of_the_host(monkeypatch):
+    """As create_connection does: "localhost" may resolve to ::1 first, where a head listening on 127.0.0.1 is not."""
+    import socket
+
+    from ponder.distributed.ray_workers import probe
+
+    real = socket.getaddrinfo
+    with socket.socket() as srv:
+        srv.bind(("127.0.0.1", 0))
+        srv.listen()
+        port = srv.getsockname()[1]
+        monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **kw: real("127.0.0.2", *a, **kw) + real(
+            "127.0.0.1", *a, **kw) if host == "two.invalid" else real(host, *a, **kw))
+        probe(f"two.invalid:{port}", 1)
+
+
 @pytest.mark.parametrize("address", ["127.0.0.1:99999", "127.0.0.1:-1", ":6379", "ray://:10001", "h:", "h:6379x"])
 def test_malformed_ray_address_is_refused_as_such(address):
     """A port out of range or a missing host was probed as given: "cannot reach a Ray cluster at 127.0.0.1:99999

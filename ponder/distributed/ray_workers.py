@@ -38,6 +38,7 @@ grpo run that ends (an error, Ctrl-C) with its rollout running ahead halts that 
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import math
 import os
@@ -128,12 +129,39 @@ def check_address(address: str | None) -> None:
     call_timeout()
 
 
+def _resolve(host: str, port: int, timeout_s: float) -> list[str]:
+    """host's addresses, looked up within timeout_s: create_connection's timeout bounds the connect, not the
+    name lookup, which a DNS server that does not answer holds for the resolver's own time (10 to 30 s and more)."""
+    result: dict = {}
+
+    def ask():
+        try:
+            result["ok"] = [a[4][0] for a in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+        except OSError as e:
+            result["error"] = e
+
+    t = threading.Thread(target=ask, daemon=True)  # daemon: a lookup that never ends cannot hold the process
+    t.start()
+    t.join(timeout_s)
+    if "error" in result:
+        raise result["error"]
+    if "ok" not in result:
+        raise OSError(errno.ETIMEDOUT, f"looking up {host} took over {timeout_s:g} s")
+    return result["ok"]
+
+
 def probe(address: str, timeout_s: float = 5.0) -> None:
     """A TCP connect to the cluster's GCS (or client) port, so an unreachable address fails fast."""
     host, port = _host_port(address)
     try:
-        with socket.create_connection((host, port), timeout=timeout_s):
-            pass
+        err = None
+        for ip in _resolve(host, port, timeout_s):  # each, as create_connection tries them ("localhost": ::1 first)
+            try:
+                with socket.create_connection((ip, port), timeout=timeout_s):
+                    return
+            except OSError as e:
+                err = e
+        raise err or OSError(errno.EADDRNOTAVAIL, f"{host} has no address")
     except OSError as e:
         raise PonderError(f"--ray {address}: cannot reach a Ray cluster at {host}:{port} "
                           f"({e.strerror or type(e).__name__}); is `ray start --head` running there?") from None
