@@ -1384,13 +1384,14 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--steps", type=_positive_int, default=None, help="train to this step (default: 60; with --resume, the run's own)")
     gr.add_argument("--prompts-per-step", type=_positive_int, default=8,
                     help="prompts per optimizer step, each sampled --group-size times")
-    gr.add_argument("--group-size", type=_positive_int, default=8,
+    gr.add_argument("--group-size", type=lambda t: _int(t, 2, "an integer >= 2 (advantages are relative within "
+                                                              "the group)"), default=8,
                     help="completions sampled per prompt; advantages are relative within the group (>= 2)")
     gr.add_argument("--max-new-tokens", type=_positive_int, default=96,
                     help="completion tokens per sample at most, in rollouts and held-out evaluation; also "
                          "Dr. GRPO's length normaliser and DAPO's overlong window (a fifth of it) unless --set "
                          "gives them")
-    gr.add_argument("--temperature", type=_temperature, default=1.0,
+    gr.add_argument("--temperature", type=_positive_temperature, default=1.0,
                     help="rollout sampling temperature (> 0); the loss's log-probs use the same temperature")
     gr.add_argument("--lr", type=_positive_float, default=2e-4,
                     help="AdamW's peak learning rate, reached by linear warmup over 5 steps, then constant")

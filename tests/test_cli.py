@@ -405,7 +405,10 @@ def test_errors_are_one_line_and_debug_shows_traceback(tmp_path, capsys):
     (["generate", "hi", "--temperature", "1", "--min-p", "1"], "argument --min-p: must be in [0, 1), got 1"),
     (["eval", "--top-p", "0"], "argument --top-p: must be in (0, 1], got 0"),
     (["generate", "hi", "--temperature", "-1"], "argument --temperature: must be a number >= 0, got -1"),
-    (["grpo", "--temperature", "-0.5"], "argument --temperature: must be a number >= 0, got -0.5"),
+    (["grpo", "--temperature", "-0.5"], "argument --temperature: must be a number > 0, got -0.5"),
+    # grpo samples its groups (help: "> 0", ">= 2"): the trainer's messages named its keywords, not the flags
+    (["grpo", "--temperature", "0"], "argument --temperature: must be a number > 0, got 0"),
+    (["grpo", "--group-size", "1"], "argument --group-size: must be an integer >= 2"),
     (["generate", "hi", "--chat-template-kwargs", "{enable_thinking: false}"],
      "argument --chat-template-kwargs: not JSON (Expecting property name enclosed in double quotes at character 1)"),
     (["eval", "--chat-template-kwargs", "[1]"], "argument --chat-template-kwargs: expected a JSON object"),
