@@ -424,7 +424,10 @@ def _terse_share(text: str):
     """argparse type for --terse-share: "0.7" or "2:0.15,3:0.85"."""
     try:
         if ":" not in text:
-            return float(text)
+            v = float(text)
+            if not 0 <= v <= 1:  # (nan too)
+                raise argparse.ArgumentTypeError(f"the share must be between 0 and 1, got {text}")
+            return v
         pairs = [(int(k), float(v)) for k, v in (part.split(":") for part in text.split(","))]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a share like 0.7 or N:SHARE pairs like 2:0.15,3:0.85, "
@@ -432,6 +435,13 @@ def _terse_share(text: str):
     twice = sorted({k for k, _ in pairs if [n for n, _ in pairs].count(k) > 1})
     if twice:  # (a dict kept the last one silently)
         raise argparse.ArgumentTypeError(f"{twice[0]} operations given two shares in {text!r}; give each once")
+    # (the corpus builder's messages named its keyword, "terse_share[2] must be between 0 and 1")
+    bad = next((f"{k}:{v:g}" for k, v in pairs if not 0 <= v <= 1), None)
+    if bad:
+        raise argparse.ArgumentTypeError(f"each share must be between 0 and 1, got {bad} in {text!r}")
+    low = next((k for k, _ in pairs if k < 1), None)
+    if low is not None:
+        raise argparse.ArgumentTypeError(f"a number of operations is 1 or more, got {low} in {text!r}")
     return dict(pairs)
 
 

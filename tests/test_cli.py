@@ -478,6 +478,19 @@ def test_pretrain_terse_share_given_twice_for_one_size_is_refused(tmp_path, caps
     assert err.count("\n") == 1 and not (tmp_path / "r").exists()
 
 
+@pytest.mark.parametrize("share, said", [("2", "the share must be between 0 and 1, got 2"),
+                                         ("nan", "the share must be between 0 and 1, got nan"),
+                                         ("2:0.5,3:1.5", "each share must be between 0 and 1, got 3:1.5"),
+                                         ("0:0.5", "a number of operations is 1 or more, got 0")])
+def test_pretrain_terse_share_out_of_range_is_named_by_its_flag(tmp_path, share, said, capsys):
+    """A share outside [0, 1] was refused by the corpus builder by its keyword ("terse_share[3] must be between
+    0 and 1"), after the note that the corpus was being built."""
+    assert main(["pretrain", "--out", str(tmp_path / "r"), "--docs", "10", "--steps", "1", "--terse-share", share]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"ponder pretrain: error: argument --terse-share: {said}") and err.count("\n") == 1
+    assert not (tmp_path / "r").exists()
+
+
 def test_os_errors_are_one_line_naming_the_file(tmp_path, capsys):
     """A write the OS refuses (here: a directory path through a regular file) is one line, not a traceback."""
     (tmp_path / "plain").write_text("")
