@@ -1060,6 +1060,11 @@ def cmd_probe(a):
         _similarity_fn(a.method, 2)  # an unknown method before any sampling, not after it
     if a.out is not None and Path(a.out).exists() and not Path(a.out).is_dir():
         raise PonderError(f"--out {a.out}: is a file, not a directory")
+    if a.train_file is not None:  # (an empty file was compared with: "0 of N problems share a 13-gram", as if clean)
+        from .probes import iter_texts
+
+        if not any(t.strip() for t in iter_texts(a.train_file)):  # (stops at the first text)
+            raise PonderError(f"--train-file {a.train_file}: holds no text to look for the problems' n-grams in")
     # (diversity samples the prompts and never reads a gold answer: a file of prompts alone is its natural input)
     items = _load_items(a, "limit", split=a.split, require_answer=a.probe == "contamination")
     if a.chat_template_kwargs and all(isinstance(it["prompt"], str) for it in items):  # (they would go unused)

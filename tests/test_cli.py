@@ -491,6 +491,19 @@ def test_pretrain_terse_share_out_of_range_is_named_by_its_flag(tmp_path, share,
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.parametrize("name, text", [("empty.jsonl", ""), ("blank.txt", "\n\n"), ("nostrings.jsonl", '{"a": 1}\n')])
+def test_probe_contamination_refuses_a_train_file_with_no_text(tmp_path, name, text, capsys):
+    """An empty --train-file was compared with all the same: '0 of N problems share a 13-gram where their copies do
+    not', read as no sign of contamination, when the file (a wrong path, a failed export) held nothing."""
+    f = tmp_path / name
+    f.write_text(text)
+    out = tmp_path / "o"
+    assert main(["probe", "contamination", "--limit", "2", "--quiet", "--train-file", str(f), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"ponder probe: error: --train-file {f}: holds no text") and err.count("\n") == 1
+    assert not out.exists()
+
+
 def test_os_errors_are_one_line_naming_the_file(tmp_path, capsys):
     """A write the OS refuses (here: a directory path through a regular file) is one line, not a traceback."""
     (tmp_path / "plain").write_text("")
