@@ -1632,10 +1632,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in argv  # anywhere on the line, not only before the command
-    _Parser.argv = argv[:argv.index("--")] if "--" in argv else argv  # (after --, all are arguments)
+    # After --, all are arguments: a prompt "--debug" was dropped (and turned --debug on), a prompt "--top-k" counted
+    # as the flag given (the checkpoint's own top_k then went unused)
+    head = argv[:argv.index("--")] if "--" in argv else argv
+    debug = "--debug" in head  # anywhere before --, not only before the command
+    _Parser.argv = head
+    opts = [x for x in head if x != "--debug"]
+    line = opts + argv[len(head):]  # the command line less --debug
     try:
-        a, extra = parser.parse_known_args([x for x in argv if x != "--debug"])
+        a, extra = parser.parse_known_args(line)
         if extra:  # named by the command they were given to (argparse would blame the top-level parser)
             _command_parser(parser, a).error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as e:  # --help (0) or a usage error (2, its one line already printed)
@@ -1646,7 +1651,7 @@ def main(argv=None) -> int:
         return 0
     try:
         # the options written on the command line, whatever their value (one equal to the default is given too)
-        a.given = _options_given(_command_parser(parser, a), [x for x in argv if x != "--debug"])
+        a.given = _options_given(_command_parser(parser, a), opts)
         _check_args(a, parser)
         if getattr(a, "threads", None) and a.command != "pretrain":  # (pretrain: a setting of its recipe)
             import torch
@@ -1665,7 +1670,6 @@ def main(argv=None) -> int:
         run = _resumable_run(a)
         hint = f"; continue with: ponder {a.command} --out {shlex.quote(run)} --resume" if run else ""
         if _resumable_eval(a):  # its options are not saved: the same command line again, with --resume
-            line = [x for x in argv if x != "--debug"]
             hint = f"; continue with: ponder {shlex.join(line + ([] if a.resume else ['--resume']))}"
         if not run and a.command in ("pretrain", "sft", "distill", "grpo") and not a.resume and getattr(a, "out", None):
             # stopped before its first checkpoint: the line said nothing, and --resume then refused the run

@@ -176,6 +176,16 @@ def _sampling_checkpoint(path, tiny_random, **gen):
     return ck
 
 
+def test_arguments_after_double_dash_are_prompts_not_flags(tmp_path, tiny_random, capsys):
+    """After --, every token is a prompt: "--debug" there was dropped (missing prompt) and turned --debug on, and a
+    prompt "--top-k" counted as the flag given, so the checkpoint's own top_k went unused without a word."""
+    assert main(["generate", "--max-new-tokens", "1", "--json", "--", "--debug"]) == 0
+    assert [r["prompt"] for r in json.loads(capsys.readouterr().out)["results"]] == ["--debug"]
+    ck = _sampling_checkpoint(tmp_path / "ck", tiny_random, do_sample=True, temperature=1.3, top_k=40)
+    assert main(["generate", "--model", str(ck), "--max-new-tokens", "1", "--json", "--", "--top-k"]) == 0
+    assert "temperature 1.3, top_k 40" in capsys.readouterr().err
+
+
 def test_generate_samples_with_the_checkpoints_generation_config(tmp_path, tiny_random, ckpt, capsys):
     """With no --temperature/--top-p/--top-k/--min-p, `generate` decoded greedily whatever the checkpoint's
     generation_config.json said (Qwen3's thinking then repeats); it samples with the file's settings now, as
