@@ -578,8 +578,9 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
     Raises PonderError if the directory has none of these.
     """
     d = Path(run_dir)
-    if not d.is_dir():
-        raise PonderError(f"{d}: not a directory")
+    if not d.is_dir():  # (a mistyped path was "not a directory", as if a file stood there)
+        raise PonderError(f"{d}: " + ("is a file, not a run or evaluation directory" if d.exists() else
+                                      "no such directory"))
     out = Path(out_path) if out_path is not None else d / "report.html"
     if out.suffix.lower() not in (".html", ".htm"):  # never one of the run's own files (summary.json, ...)
         raise PonderError(f"{out}: the report is an HTML file; give a path ending in .html")

@@ -188,8 +188,12 @@ def test_html_report_embeds_existing_pngs(tmp_path):
 def test_html_report_errors(tmp_path):
     with pytest.raises(PonderError, match="nothing to report"):
         write_html_report(tmp_path)
-    with pytest.raises(PonderError, match="not a directory"):
+    # a mistyped path said "not a directory", as if a file stood there
+    with pytest.raises(PonderError, match=r"missing: no such directory$"):
         write_html_report(tmp_path / "missing")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(PonderError, match=r"file: is a file, not a run or evaluation directory$"):
+        write_html_report(tmp_path / "file")
     (tmp_path / "samples.jsonl").write_text('{"a": 1}\nnot json\n{"a": 2}\n')
     with pytest.raises(PonderError, match=r"samples.jsonl:2"):
         write_html_report(tmp_path)
