@@ -950,9 +950,7 @@ def cmd_eval(a):
     if not a.sweep and method == "effort" and a.effort is not None and a.effort not in EFFORT_LEVELS:
         raise PonderError(f"--effort: unknown reasoning effort {a.effort!r} "
                           f"(known: {', '.join(EFFORT_LEVELS)})")
-    models = _load_models(a, a.model or ["tiny"])
-    if a.sweep:
-
+    if a.sweep:  # (before the models load: these were said once every model given had loaded)
         chosen = set(methods)
         # budgets are budget forcing's alone (effort's come with its levels); the sequential methods decode
         # greedily within their budgets, so temperature and max_new_tokens are the parallel methods' alone
@@ -962,6 +960,12 @@ def cmd_eval(a):
             ("max_new_tokens", PARALLEL_METHODS)) if k in getattr(a, "given", ()) and not chosen & set(kinds)]
         if unused:  # (they would be recorded in config.json as if they had been used)
             raise PonderError(f"{', '.join(unused)}: not used by --methods {a.methods}")
+        parallel = [m for m in methods if m in PARALLEL_METHODS]
+        if a.temperature == 0 and parallel:  # (sweep() said "parallel methods need temperature > 0", no flag)
+            raise PonderError(f"--temperature 0: the parallel methods ({', '.join(parallel)}) draw N samples per "
+                              "problem, all alike when greedy; give --temperature > 0")
+    models = _load_models(a, a.model or ["tiny"])
+    if a.sweep:
         res = sweep(models, items, parallel_ns=ns, budgets=budgets, methods=methods,
                     max_new_tokens=a.max_new_tokens,
                     temperature=0.8 if a.temperature is None else a.temperature, seed=a.seed, reward=a.reward,

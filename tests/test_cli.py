@@ -514,6 +514,20 @@ def test_probe_contamination_refuses_a_train_file_with_no_text(tmp_path, name, t
     assert not out.exists()
 
 
+@pytest.mark.parametrize("flags, said", [
+    (["--methods", "majority", "--temperature", "0"],
+     "--temperature 0: the parallel methods (majority) draw N samples per problem"),
+    (["--methods", "budget_forcing", "--ns", "1,2"], "--ns: not used by --methods budget_forcing"),
+])
+def test_eval_sweep_option_errors_come_before_any_model_loads(flags, said, capsys):
+    """--sweep's checks of its options ran once every --model had loaded (minutes for large ones); a model that
+    does not load is the error only after them now. --temperature 0 was 'sweep: parallel methods need
+    temperature > 0', no flag named."""
+    assert main(["eval", "--sweep", "--model", "no/such/model", "--limit", "1", *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"ponder eval: error: {said}") and err.count("\n") == 1
+
+
 def test_os_errors_are_one_line_naming_the_file(tmp_path, capsys):
     """A write the OS refuses (here: a directory path through a regular file) is one line, not a traceback."""
     (tmp_path / "plain").write_text("")
