@@ -964,6 +964,24 @@ def cmd_eval(a):
         if a.temperature == 0 and parallel:  # (sweep() said "parallel methods need temperature > 0", no flag)
             raise PonderError(f"--temperature 0: the parallel methods ({', '.join(parallel)}) draw N samples per "
                               "problem, all alike when greedy; give --temperature > 0")
+    if not a.sweep:  # (before any model loads: these were said once the model, and a judge, had loaded)
+        uses_judge = a.scorer == "judge" or "judge" in str(a.reward or "")
+        if a.judge_model and not uses_judge:  # a second model loaded for nothing
+            raise PonderError("--judge-model is used only by --scorer judge or a reward with the judge verifier")
+        kw = {k: getattr(a, flag) for flag, k in _EVAL_METHOD_FLAGS.items()
+              if getattr(a, flag) not in (None, False)}
+        for flag, k in _EVAL_METHOD_FLAGS.items():  # an option of another method, by its flag, not its keyword
+            if k in kw and k not in method_options(a.method):
+                takes = [m for m in METHODS if k in method_options(m)]
+                raise PonderError(f"--{flag.replace('_', '-')} is for --method {' or '.join(takes)}"
+                                  f"{' (or --sweep)' if flag == 'answer_tokens' else ''}, not {a.method}")
+        if method == "effort" and "max_new_tokens" in getattr(a, "given", ()):  # (its level sets the budget)
+            raise PonderError("--max-new-tokens is not used by --method effort (its --effort level sets the "
+                              "thinking budget); leave it out")
+        if method == "budget_forcing" and a.budget is not None and "max_new_tokens" in getattr(a, "given", ()):
+            # --max-new-tokens is only the default of --budget there: given both, it would cap nothing
+            raise PonderError("--max-new-tokens is not used by --method budget_forcing with --budget (--budget "
+                              "caps the thinking, --answer-tokens the forced answer); leave one out")
     models = _load_models(a, a.model or ["tiny"])
     if a.sweep:
         res = sweep(models, items, parallel_ns=ns, budgets=budgets, methods=methods,
@@ -982,27 +1000,11 @@ def cmd_eval(a):
         return
     (name, (model, tok)), = models.items()
     judge = None
-    uses_judge = a.scorer == "judge" or "judge" in str(a.reward or "")
-    if a.judge_model and not uses_judge:  # a second model loaded for nothing
-        raise PonderError("--judge-model is used only by --scorer judge or a reward with the judge verifier")
     if a.judge_model:
         from .verify.judge import make_judge
 
         jm, jt = _load_models(a, [a.judge_model])[a.judge_model]
         judge = make_judge(jm, jt, rubric=a.rubric)
-    kw = {k: getattr(a, flag) for flag, k in _EVAL_METHOD_FLAGS.items() if getattr(a, flag) not in (None, False)}
-    for flag, k in _EVAL_METHOD_FLAGS.items():  # an option of another method, by its flag, not its keyword
-        if k in kw and k not in method_options(a.method):
-            takes = [m for m in METHODS if k in method_options(m)]
-            raise PonderError(f"--{flag.replace('_', '-')} is for --method {' or '.join(takes)}"
-                              f"{' (or --sweep)' if flag == 'answer_tokens' else ''}, not {a.method}")
-    if method == "effort" and "max_new_tokens" in getattr(a, "given", ()):  # (its level sets the budget)
-        raise PonderError("--max-new-tokens is not used by --method effort (its --effort level sets the thinking "
-                          "budget); leave it out")
-    if method == "budget_forcing" and a.budget is not None and "max_new_tokens" in getattr(a, "given", ()):
-        # --max-new-tokens is only the default of --budget there: given both, it would cap nothing
-        raise PonderError("--max-new-tokens is not used by --method budget_forcing with --budget (--budget caps "
-                          "the thinking, --answer-tokens the forced answer); leave one out")
     ekw = dict(method=a.method, n=a.n, ks=ks, max_new_tokens=a.max_new_tokens,
                temperature=a.temperature, top_p=a.top_p, seed=a.seed, reward=a.reward, judge=judge,
                method_kwargs=kw, chat=a.chat, out_dir=a.out, model_name=name)

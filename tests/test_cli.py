@@ -528,6 +528,19 @@ def test_eval_sweep_option_errors_come_before_any_model_loads(flags, said, capsy
     assert err.startswith(f"ponder eval: error: {said}") and err.count("\n") == 1
 
 
+@pytest.mark.parametrize("flags, said", [
+    (["--effort", "high"], "--effort is for --method effort, not sampling"),
+    (["--judge-model", "tiny"], "--judge-model is used only by --scorer judge"),
+    (["--method", "effort", "--max-new-tokens", "8"], "--max-new-tokens is not used by --method effort"),
+])
+def test_eval_method_option_errors_come_before_the_model_loads(flags, said, capsys):
+    """An option of another method (or a --judge-model nothing uses) was said only once the model, minutes for a
+    large one, had loaded: a model that does not load was the error first, then, fixed, this one."""
+    assert main(["eval", "--model", "no/such/model", "--limit", "1", *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"ponder eval: error: {said}") and err.count("\n") == 1
+
+
 def test_os_errors_are_one_line_naming_the_file(tmp_path, capsys):
     """A write the OS refuses (here: a directory path through a regular file) is one line, not a traceback."""
     (tmp_path / "plain").write_text("")
