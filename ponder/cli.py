@@ -245,6 +245,9 @@ def cmd_generate(a):
     if a.chat_template_kwargs and not a.chat:  # (a prompt used as given renders no template: they went unused)
         raise PonderError("--chat-template-kwargs: used only with --chat (without it the prompts are used exactly "
                           "as given, through no chat template)")
+    if a.system is not None and not a.chat:  # (a prompt used as given has no system turn to put it in; said
+        # before the model loads, not after)
+        raise PonderError("--system: used only with --chat (without it the prompts are used exactly as given)")
     _sampling(a)
     _check_greedy_unused(a)
     if a.n > 1 and a.temperature == 0:  # (eval refuses it too) greedy draws are all the same
@@ -259,8 +262,6 @@ def cmd_generate(a):
         which = f"prompt {empty[0] + 1}/{len(prompts)}" if len(prompts) > 1 else "the prompt"
         raise PonderError(f"{which} is empty: the model has nothing to continue from (its tokenizer has no BOS "
                           "token); give some text, or pass --chat to send it as a user message")
-    if a.system is not None and not a.chat:  # (a prompt used as given has no system turn to put it in)
-        raise PonderError("--system: used only with --chat (without it the prompts are used exactly as given)")
     if a.chat:
         system = [{"role": "system", "content": a.system}] if a.system is not None else []
         prompts = [[*system, {"role": "user", "content": p}] for p in prompts]

@@ -541,6 +541,14 @@ def test_eval_method_option_errors_come_before_the_model_loads(flags, said, caps
     assert err.startswith(f"ponder eval: error: {said}") and err.count("\n") == 1
 
 
+def test_generate_system_without_chat_is_refused_before_the_model_loads(capsys):
+    """--system without --chat was refused only once the model had loaded (a model that does not load was the
+    error first)."""
+    assert main(["generate", "hi", "--system", "be brief", "--model", "no/such/model"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ponder generate: error: --system: used only with --chat") and err.count("\n") == 1
+
+
 def test_os_errors_are_one_line_naming_the_file(tmp_path, capsys):
     """A write the OS refuses (here: a directory path through a regular file) is one line, not a traceback."""
     (tmp_path / "plain").write_text("")
