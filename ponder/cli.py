@@ -976,6 +976,9 @@ def cmd_eval(a):
                 takes = [m for m in METHODS if k in method_options(m)]
                 raise PonderError(f"--{flag.replace('_', '-')} is for --method {' or '.join(takes)}"
                                   f"{' (or --sweep)' if flag == 'answer_tokens' else ''}, not {a.method}")
+        if a.weighted and a.early_stop:  # (the library's message, after the model loaded, named its keywords)
+            raise PonderError("--early-stop and --weighted: an early stop needs unweighted votes (the weights of "
+                              "the samples not yet drawn are unknown); give one")
         if method == "effort" and "max_new_tokens" in getattr(a, "given", ()):  # (its level sets the budget)
             raise PonderError("--max-new-tokens is not used by --method effort (its --effort level sets the "
                               "thinking budget); leave it out")

@@ -532,6 +532,8 @@ def test_eval_sweep_option_errors_come_before_any_model_loads(flags, said, capsy
     (["--effort", "high"], "--effort is for --method effort, not sampling"),
     (["--judge-model", "tiny"], "--judge-model is used only by --scorer judge"),
     (["--method", "effort", "--max-new-tokens", "8"], "--max-new-tokens is not used by --method effort"),
+    # (said by the library's keywords: "early_stop needs unweighted votes")
+    (["--method", "self_consistency", "--weighted", "--early-stop"], "--early-stop and --weighted: "),
 ])
 def test_eval_method_option_errors_come_before_the_model_loads(flags, said, capsys):
     """An option of another method (or a --judge-model nothing uses) was said only once the model, minutes for a
