@@ -976,6 +976,13 @@ def cmd_eval(a):
                 takes = [m for m in METHODS if k in method_options(m)]
                 raise PonderError(f"--{flag.replace('_', '-')} is for --method {' or '.join(takes)}"
                                   f"{' (or --sweep)' if flag == 'answer_tokens' else ''}, not {a.method}")
+        from .evaluate import DEFAULT_TEMPERATURE
+
+        # (the library's "method 'greedy' does not use top_p", after the model loaded, named its keywords)
+        for k, off in (("temperature", DEFAULT_TEMPERATURE[method]), ("top_p", 1.0)):
+            if getattr(a, k) is not None and getattr(a, k) != off and k not in method_options(method):
+                raise PonderError(f"--{k.replace('_', '-')} {getattr(a, k):g}: not used by --method {a.method}; "
+                                  "leave it out")
         if a.weighted and a.early_stop:  # (the library's message, after the model loaded, named its keywords)
             raise PonderError("--early-stop and --weighted: an early stop needs unweighted votes (the weights of "
                               "the samples not yet drawn are unknown); give one")

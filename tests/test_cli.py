@@ -534,6 +534,9 @@ def test_eval_sweep_option_errors_come_before_any_model_loads(flags, said, capsy
     (["--method", "effort", "--max-new-tokens", "8"], "--max-new-tokens is not used by --method effort"),
     # (said by the library's keywords: "early_stop needs unweighted votes")
     (["--method", "self_consistency", "--weighted", "--early-stop"], "--early-stop and --weighted: "),
+    (["--method", "greedy", "--top-p", "0.5"], "--top-p 0.5: not used by --method greedy"),
+    (["--method", "greedy", "--temperature", "0.7"], "--temperature 0.7: not used by --method greedy"),
+    (["--method", "self_refine", "--top-p", "0.9"], "--top-p 0.9: not used by --method self_refine"),
 ])
 def test_eval_method_option_errors_come_before_the_model_loads(flags, said, capsys):
     """An option of another method (or a --judge-model nothing uses) was said only once the model, minutes for a
