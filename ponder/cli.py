@@ -983,6 +983,11 @@ def cmd_eval(a):
             if getattr(a, k) is not None and getattr(a, k) != off and k not in method_options(method):
                 raise PonderError(f"--{k.replace('_', '-')} {getattr(a, k):g}: not used by --method {a.method}; "
                                   "leave it out")
+        temp = DEFAULT_TEMPERATURE[method] if a.temperature is None else a.temperature
+        if temp == 0 and a.top_p != 1.0:  # (greedy takes the most likely token: a nucleus filters nothing)
+            why = "--temperature 0" if a.temperature is not None else f"temperature 0, --method {a.method}'s default"
+            raise PonderError(f"--top-p {a.top_p:g}: not used at {why} (greedy decoding takes the most likely "
+                              "token); give --temperature > 0 to sample, or leave --top-p out")
         if a.weighted and a.early_stop:  # (the library's message, after the model loaded, named its keywords)
             raise PonderError("--early-stop and --weighted: an early stop needs unweighted votes (the weights of "
                               "the samples not yet drawn are unknown); give one")

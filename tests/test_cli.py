@@ -537,6 +537,9 @@ def test_eval_sweep_option_errors_come_before_any_model_loads(flags, said, capsy
     (["--method", "greedy", "--top-p", "0.5"], "--top-p 0.5: not used by --method greedy"),
     (["--method", "greedy", "--temperature", "0.7"], "--temperature 0.7: not used by --method greedy"),
     (["--method", "self_refine", "--top-p", "0.9"], "--top-p 0.9: not used by --method self_refine"),
+    (["--method", "budget_forcing", "--top-p", "0.9"],
+     "--top-p 0.9: not used at temperature 0, --method budget_forcing's default (greedy"),
+    (["--temperature", "0", "--top-p", "0.9"], "--top-p 0.9: not used at --temperature 0 (greedy"),
 ])
 def test_eval_method_option_errors_come_before_the_model_loads(flags, said, capsys):
     """An option of another method (or a --judge-model nothing uses) was said only once the model, minutes for a
