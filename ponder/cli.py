@@ -988,6 +988,14 @@ def cmd_eval(a):
             why = "--temperature 0" if a.temperature is not None else f"temperature 0, --method {a.method}'s default"
             raise PonderError(f"--top-p {a.top_p:g}: not used at {why} (greedy decoding takes the most likely "
                               "token); give --temperature > 0 to sample, or leave --top-p out")
+        # (the library said these once the model had loaded: "method 'greedy' is deterministic: n must be 1")
+        if a.n > 1 and (method == "greedy" or temp == 0):
+            why = "--method greedy is deterministic" if method == "greedy" else "greedy decoding (temperature 0)"
+            raise PonderError(f"-n {a.n}: {why} gives {a.n} identical runs; give -n 1"
+                              + ("" if method == "greedy" else " or --temperature > 0"))
+        if max(ks) > a.n:
+            raise PonderError(f"--k {a.k}: {max(ks)} is more than -n {a.n} (samples or runs per problem); pass@k "
+                              "and maj@k need at least k, so raise -n")
         if a.weighted and a.early_stop:  # (the library's message, after the model loaded, named its keywords)
             raise PonderError("--early-stop and --weighted: an early stop needs unweighted votes (the weights of "
                               "the samples not yet drawn are unknown); give one")
