@@ -1324,7 +1324,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="split each step's rows into this many micro-batches (less memory, the same step)")
     sf.add_argument("--lr", type=_positive_float, default=1e-3,
                     help="AdamW's peak learning rate: linear warmup (--warmup), then cosine decay to 0.1x")
-    sf.add_argument("--warmup", type=_nonneg_int, default=None, help="warmup steps (default: steps/10)")
+    sf.add_argument("--warmup", type=_nonneg_int, default=None, help="warmup steps (default: steps/10 rounded down, at least 1)")
     sf.add_argument("--seq-len", type=_positive_int, default=256,
                     help="tokens per row (prompt + response); a longer example is cut and loses the end of "
                          "its response")
