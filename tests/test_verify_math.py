@@ -2557,6 +2557,21 @@ def test_a_number_in_words_with_its_digits_is_that_number(completion):
     assert not check_math(completion, "13").correct
 
 
+@pytest.mark.parametrize("completion", [
+    "The answer is 10. Or, in other words, the answer is ten.", "The answer is 10, i.e., the answer is ten.",
+    "The answer is 10; that is, the answer is ten.", "The answer is ten.", "\\boxed{\\text{ten}}", "\\boxed{10} or ten",
+])
+def test_a_value_restated_in_words_is_one_answer(completion):
+    # read as the hedge "10 or ten" or as "ten" alone (unparseable), the right 10 scored wrong
+    assert check_math(completion, "10").correct
+    assert not check_math(completion, "11").correct
+
+
+def test_a_value_and_another_in_words_stay_a_hedge():
+    for gold in ("10", "11"):
+        assert not check_math("The answer is 10. Or, in other words, the answer is eleven.", gold).correct
+
+
 @pytest.mark.parametrize("completion", ["The answer is five (12).", "The answer is twelve (12) or 13.", "\\boxed{twelve (12)} or 13"])
 def test_a_number_in_words_naming_another_number_or_hedged_is_no_answer(completion):
     for gold in ("5", "12", "13"):

@@ -24,7 +24,8 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
    correction; "If we include 0, we get 5." too after a box, a phrase or a concluding "So we get 3."). An answer phrase that denies a value ("the answer is not 5") gives none: the answer before it
    stands, unless it is the value denied; one that turns to another ("isn't 5 but 3", "is not 5; it is 3") gives
    that. "The correct option is (C)" is an answer phrase; a condition after its value ("3, when n=1") is no part of
-   it, unless another case follows. A number in words with its digits ("twelve (12)") is the digits.
+   it, unless another case follows. A number in words with its digits ("twelve (12)") is the digits; so is one
+   alone ("ten") or restating the value ("10 or ten").
    An answer of marks alone ("$$", "##", "\\quad", "--") is no answer.
 2. Cleaning and parsing: a small tokenizer and recursive-descent parser for the LaTeX and plain-text
    math that answers are written in, into a tuple AST. Length (1,000 chars) and nesting (40) caps
@@ -1411,6 +1412,25 @@ def _spelled_with_digits(ans: str) -> str:
     return m.group(2) if _spelled_value(m.group(1)) == int(m.group(2)) else ans
 
 
+_SPELLED_ALONE_RE = re.compile(r"(?:\\text\s*\{\s*)?([A-Za-z][A-Za-z -]{1,60}?)\s*\}?\.?")
+
+
+def _spelled_alone(ans: str) -> str:
+    """"ten", or "10 or ten" (the value restated in words: "The answer is 10. Or, in other words, the answer is
+    ten."): one number, read as its digits (read as "ten" or the hedge "10 or ten", the right 10 scored wrong);
+    anything else, "3 or five" included, is left as it is."""
+    if len(ans) > 200 or _WORD_RE.search(ans) is None:
+        return ans
+    vals, spelled = set(), False
+    for part in ans.split(" or "):
+        part = part.strip()
+        m = _SPELLED_ALONE_RE.fullmatch(part)
+        v = _spelled_value(m.group(1)) if m and m.group().startswith("\\") == m.group().rstrip(".").endswith("}") else None
+        spelled |= v is not None
+        vals.add(part if v is None else str(v))
+    return vals.pop() if spelled and len(vals) == 1 and next(iter(vals)).isdigit() else ans
+
+
 def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
     """(answer, reason). `lenient` is for golds: an unbalanced box takes the rest, and a short gold
     is its own answer."""
@@ -1483,7 +1503,7 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
                     ans, why = cand, "ok"
     if ans is None:
         return None, why
-    ans = _spelled_with_digits(ans.strip())
+    ans = _spelled_alone(_spelled_with_digits(ans.strip()))
     if not ans or _junk(ans):
         return None, "no answer"
     if len(ans) > MAX_ANSWER_CHARS:
