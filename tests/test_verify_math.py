@@ -2844,3 +2844,21 @@ def test_a_box_with_the_shares_of_its_value_after_it_is_that_answer(completion):
 def test_a_box_with_a_part_of_the_work_after_it_is_that_answer(completion):
     # "For Alice, we get 2" read as a value for another case: a hedge, the right 6 scored wrong
     assert check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3}. If n is even: 5.", "\\boxed{3}\n\nIf n is even: 5", "The answer is 3. If n is even: 5.",
+    "\\boxed{3}. Excluding 0 gives 5.", "\\boxed{3}. Allowing repetition yields 5.",
+])
+def test_a_value_for_another_case_after_a_colon_or_given_by_its_words_scores_for_neither(completion):
+    # a colon instead of "we get", or "Excluding 0 gives", was no offering: the box's 3 scored alone
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3}. Check: 3 + 4 = 7.", "\\boxed{3}. For x = 3: 2x + 1 = 7.", "\\boxed{3}. Including the endpoints gives the same count.",
+    "\\boxed{3}. Counting each pair twice gives 6, so we halve it.", "\\boxed{3}. If we check: 3 = 3.",
+])
+def test_a_check_after_a_colon_or_a_step_that_gives_is_no_other_case(completion):
+    assert check_math(completion, "3").correct

@@ -498,7 +498,8 @@ _CASE_OPENERS = (
     r"(?:(?:if|when|whenever|in\s+case|had|were)\s+|" + _FOR_CASE + ")" + _NO_REF
     + r"[^.;,\n]{1,80}?(?:[,:]\s*|\s+(?=we\b|it\b|the\s+answer\b|there\b))"
     r"|(?:including|excluding|without|counting|ignoring|allowing|assuming|supposing|provided|under\s+the\s+assumption)"
-    r"(?:\s+that)?\s+" + _NO_REF + r"[^.;,\n]{1,60},\s*"
+    # ("Excluding 0 gives 2.": the case's words may give the value themselves)
+    r"(?:\s+that)?\s+" + _NO_REF + r"[^.;,\n]{1,60}?(?:,\s*|\s+(?=(?:gives|yields|leaves)\s))"
 )
 _PROSE_CASE_OPENERS = r"(?:if|in\s+case|had|were|when(?!\s+(?:we|i|you)\b))\s+" + _NO_REF + r"[^.;,\n]{1,80}?(?:,\s*|\s+(?=we\b|it\b|the\s+answer\b|there\b))"
 
@@ -509,7 +510,8 @@ def _other_case_if(openers: str) -> str:
 
 def _other_case(openers: str) -> str:
     return _other_case_if(openers) + (
-        r"(?:(?<=then )(?=[-+$\\\d])|(?:we|you|one)(?:'d|\s+would)?\s+(?:gets?|have|has|obtains?)"
+        # ("If n is even: 5.": a colon gives the value at once, as "then" does)
+        r"(?:(?:(?<=then )|(?<=:)|(?<=: ))(?=[-+$\\\d])|(?:gives|yields|leaves)(?=\s)|(?:we|you|one)(?:'d|\s+would)?\s+(?:gets?|have|has|obtains?)"
         r"|(?:it|that)(?:'s|\s+is|'d\s+be|\s+would\s+be|\s+becomes)|there(?:'s|\s+are|\s+is|\s+would\s+be)"
         # ("the count is 5": what the answer counts, named)
         r"|the\s+(?:answer|count|total|result|value|number(?:\s+of\s+[a-z]+)?|sum|product|area|volume|probability|maximum"
