@@ -2862,3 +2862,20 @@ def test_a_value_for_another_case_after_a_colon_or_given_by_its_words_scores_for
 ])
 def test_a_check_after_a_colon_or_a_step_that_gives_is_no_other_case(completion):
     assert check_math(completion, "3").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer is 3. If n were 2, the answer would be 5, but n = 1 here.",
+    "\\boxed{3}. If n were 2, the answer would be 5, but n = 1 here.",
+    "\\boxed{3}. If n were 2, it would be 5, but in our problem n = 1.", "\\boxed{3}. If n were 2, we'd get 5; but n = 1 here.",
+])
+def test_a_value_for_another_case_dismissed_at_once_is_no_other_answer(completion):
+    # "but n = 1 here" names the problem's own case: read as the hedge "3 or 5", the right 3 scored wrong
+    assert check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct
+
+
+def test_a_value_for_another_case_not_dismissed_stays_a_hedge():
+    for completion in ("The answer is 3. If n were 2, the answer would be 5.",
+                       "The answer is 3. If n were 2, the answer would be 5, but n could also be 2."):
+        assert not check_math(completion, "3").correct

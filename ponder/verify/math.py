@@ -562,6 +562,13 @@ _NEXT_LINE_VALUE_RE = re.compile(
     + r"(?:[*_`$}\s]|\\[\])])*?[.!?]?[ \t*_`$]*(?:\n|$)",
     re.I,
 )
+# the other case's value dismissed at once, the problem's own case named: "..., but n = 1 here", "; but here n = 1"
+_HERE = r"(?:here|actually|in\s+(?:this|our|the\s+given)\s+(?:problem|case|question))"
+_DISMISSED_RE = re.compile(
+    r"[\s$]*[,;]?\s*(?:but|yet|however)\s*,?\s*(?:" + _HERE + r"\s*,?\s*[a-z]\s*(?:=|is)\s*[-+]?\d+(?:[./]\d+)?"
+    r"|[a-z]\s*(?:=|is)\s*[-+]?\d+(?:[./]\d+)?\s+" + _HERE + r")[\s$]*(?:[.!?)]|$)",
+    re.I,
+)
 _REJECTED_RE = re.compile(
     r"\b(?:not|no|extraneous|invalid|rejected|discarded|excluded|fails|impossible|ruled\s+out)\b|n't", re.I
 )
@@ -770,6 +777,8 @@ def _hedge(
     if m is None:
         if also is None or _REJECTED_RE.search(win, also.end(), _sentence_end(win, also.end())):
             return None  # "\boxed{3}. The other solution is $-2$, which is extraneous." offers no other answer
+        if _DISMISSED_RE.match(win, also.end()):
+            return None  # "If n were 2, the answer would be 5, but n = 1 here.": that case is not this problem's
         return " ".join(f"or {g.strip('$')}" for g in also.groups() if g)
     j = _BLANK_RUN_RE.match(text, end + m.end()).end()
     rest = win[: m.end()] + " " + _fold(text[j : j + 200])
