@@ -2879,3 +2879,16 @@ def test_a_value_for_another_case_not_dismissed_stays_a_hedge():
     for completion in ("The answer is 3. If n were 2, the answer would be 5.",
                        "The answer is 3. If n were 2, the answer would be 5, but n could also be 2."):
         assert not check_math(completion, "3").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3} for part (a) and 5 for part (b)", "\\boxed{3} for (a) and 5 for (b).",
+    "The answer is 3 for part (a) and 5 for part (b).", "\\boxed{(a) 3, (b) 5}",
+])
+def test_answers_for_two_parts_are_both_parts(completion):
+    # the first part's 3 was read alone (it scored for the gold 3), and a gold "(a) 3, (b) 5" matched no response
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct
+    for gold in ("3, 5", "(a) 3, (b) 5", "(a) 3 (b) 5"):
+        assert check_math(completion, gold).correct
+    assert not check_math(completion, "(a) 5, (b) 3").correct  # the parts keep their order

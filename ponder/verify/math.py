@@ -25,7 +25,8 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
    stands, unless it is the value denied; one that turns to another ("isn't 5 but 3", "is not 5; it is 3") gives
    that. "The correct option is (C)" is an answer phrase; a condition after its value ("3, when n=1") is no part of
    it, unless another case follows. A number in words with its digits ("twelve (12)") is the digits; so is one
-   alone ("ten") or restating the value ("10 or ten").
+   alone ("ten") or restating the value ("10 or ten"). Values for the parts of a question ("\\boxed{3} for part (a)
+   and 5 for part (b)", "(a) 3, (b) 5") are the parts, in order.
    An answer of marks alone ("$$", "##", "\\quad", "--") is no answer.
 2. Cleaning and parsing: a small tokenizer and recursive-descent parser for the LaTeX and plain-text
    math that answers are written in, into a tuple AST. Length (1,000 chars) and nesting (40) caps
@@ -739,6 +740,24 @@ def _skip_space(s: str, i: int) -> int:
 _NO_VALUE_RE = re.compile(r"[^A-Za-z0-9]*")
 
 
+# the box or value answers one part, the values after it the others: "\boxed{3} for part (a) and 5 for part (b)" is
+# the list "3, 5" (read as 3 alone, it scored for the gold 3)
+_PART = r"\(?\s*for\s+(?:part\s*\(\s*(?:[a-h]|i{1,3}|iv|\d)\s*\)|part\s+(?:[a-h]|i{1,3}|iv|\d)(?![A-Za-z0-9])|\(\s*[a-h]\s*\))\s*\)?"
+_PART_FIRST_RE = re.compile(r"[\s$]*" + _PART, re.I)
+_PART_NEXT_RE = re.compile(r"[\s$]*(?:[,;]\s*)?(?:and\s+)?" + _ALSO_VALUE + r"[\s$]*" + _PART, re.I)
+
+
+def _other_parts(win: str) -> str | None:
+    """The values for the other parts after an answer for one part ("and 5" of "for part (a) and 5 for part (b)")."""
+    m = _PART_FIRST_RE.match(win)
+    if m is None:
+        return None
+    vals = []
+    while (m := _PART_NEXT_RE.match(win, m.end())) is not None:
+        vals.append(m.group(1).strip("$"))
+    return " ".join(f"and {v}" for v in vals) or None
+
+
 def _says_nothing(rest: str) -> bool:
     """Whether the text after an answer holds no letter or digit (ASCII, so no look-alike either): no other value
     or word can be offered there, and the hedge patterns need not run (most completions end "\\boxed{42}.")."""
@@ -760,6 +779,9 @@ def _hedge(
         return f"or {line.group(1).strip('$')}"
     end = _PAD_RE.match(text, end).end()  # padding does not part the answer from an "or" after it
     win = _fold(text[end : end + 200])
+    parts = _other_parts(win)
+    if parts is not None:
+        return parts
     m = _OR_AFTER_BOX_RE.match(win)
     also = None if m else _ALSO_AFTER_RE.match(win)
     if also is None and m is None and other_case is not None:
@@ -1442,6 +1464,21 @@ def _spelled_alone(ans: str) -> str:
     return vals.pop() if spelled and len(vals) == 1 and next(iter(vals)).isdigit() else ans
 
 
+_PART_LABEL_RE = re.compile(r"[\s,;]*(?:and\s+)?\(([a-h])\)\s*")
+
+
+def _unlabeled_parts(ans: str) -> str:
+    """"(a) 3, (b) 5": the answers of the parts in order, as "3, 5" (a gold written so matched no response, not
+    even "\\boxed{3} for part (a) and 5 for part (b)")."""
+    if not ans.startswith("(a)"):
+        return ans
+    bits = _PART_LABEL_RE.split(ans)  # ["", "a", "3", "b", "5"]
+    labels, vals = bits[1::2], [v.strip() for v in bits[2::2]]
+    if bits[0] or len(labels) < 2 or labels != list("abcdefgh"[: len(labels)]) or not all(vals):
+        return ans
+    return f"({', '.join(vals)})"  # (in order: a tuple, not a list matched as a set)
+
+
 def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
     """(answer, reason). `lenient` is for golds: an unbalanced box takes the rest, and a short gold
     is its own answer."""
@@ -1514,7 +1551,7 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
                     ans, why = cand, "ok"
     if ans is None:
         return None, why
-    ans = _spelled_alone(_spelled_with_digits(ans.strip()))
+    ans = _unlabeled_parts(_spelled_alone(_spelled_with_digits(ans.strip())))
     if not ans or _junk(ans):
         return None, "no answer"
     if len(ans) > MAX_ANSWER_CHARS:
