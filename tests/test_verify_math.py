@@ -2892,3 +2892,19 @@ def test_answers_for_two_parts_are_both_parts(completion):
     for gold in ("3, 5", "(a) 3, (b) 5", "(a) 3 (b) 5"):
         assert check_math(completion, gold).correct
     assert not check_math(completion, "(a) 5, (b) 3").correct  # the parts keep their order
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{0.5} (or $\\frac{1}{2}$)", "\\boxed{\\frac{1}{2}} [or 0.5]", "\\boxed{0.5} (or 1/2).",
+    "The answer is 0.5 (or $\\frac{1}{2}$).",
+])
+def test_the_same_value_restated_in_parentheses_is_one_answer(completion):
+    # the "(" before "or" was kept in the answer, "0.5 ( or \frac{1}{2} )": unparseable, the right 0.5 scored wrong
+    assert check_math(completion, "0.5").correct
+    assert not check_math(completion, "0.6").correct
+
+
+@pytest.mark.parametrize("completion", ["\\boxed{3} (or 4)", "\\boxed{3} [or 4].", "The answer is 3 (or 4)."])
+def test_another_value_in_parentheses_stays_a_hedge(completion):
+    for gold in ("3", "4"):
+        assert not check_math(completion, gold).correct

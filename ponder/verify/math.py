@@ -829,7 +829,14 @@ def _hedge(
         or (word in ("otherwise", "else", "if not") and _NAMED_VALUE_RE.match(after))
     ):
         return None  # "\boxed{5}. Maybe double-check: 2 + 3 = 5." comments on the answer, offers no other
-    return f"{rest[:ws].strip().lstrip('.!?,;').strip(' *_`>')} or {after}".strip()
+    pre = rest[:ws].strip().lstrip(".!?,;").strip(" *_`>")
+    closer = {"(": ")", "[": "]"}.get(pre)
+    body = after.rstrip(" .")[:-1].rstrip()
+    if closer and after.rstrip(" .").endswith(closer) and body.count(pre) == body.count(closer):
+        # "\boxed{0.5} (or $\frac{1}{2}$)": the parentheses around the other value are no part of it (left in, the
+        # answer "0.5 ( or \frac{1}{2} )" was unparseable, and the same value restated scored wrong)
+        pre, after = "", body
+    return f"{pre} or {after}".strip()
 
 
 # ("The correct option is (C).": a multiple-choice answer is named so too)
