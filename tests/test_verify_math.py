@@ -2908,3 +2908,18 @@ def test_the_same_value_restated_in_parentheses_is_one_answer(completion):
 def test_another_value_in_parentheses_stays_a_hedge(completion):
     for gold in ("3", "4"):
         assert not check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{\\frac{\\pi}{3}} or approximately 1.047", "\\boxed{\\frac{\\pi}{3}}, or approximately $1.05$.",
+    "\\boxed{\\frac{\\pi}{3}} or roughly 1.05",
+])
+def test_the_value_rounded_after_or_is_no_other_answer(completion):
+    # "or approximately 1.047" rounds the answer, as "\approx 1.047" does: read as a hedge, the right pi/3 scored wrong
+    assert check_math(completion, "\\frac{\\pi}{3}").correct
+    assert not check_math(completion, "1.047").correct
+
+
+def test_another_value_said_approximately_without_decimals_stays_a_hedge():
+    for gold in ("3", "4"):
+        assert not check_math("\\boxed{3} or approximately 4", gold).correct

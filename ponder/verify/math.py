@@ -758,6 +758,9 @@ def _other_parts(win: str) -> str | None:
     return " ".join(f"and {v}" for v in vals) or None
 
 
+_APPROX_AFTER_RE = re.compile(r"(?:approximately|approx\.?|roughly|about|around|\\approx|\u2248)\s*\$?\s*[-+]?\d*\.\d", re.I)
+
+
 def _says_nothing(rest: str) -> bool:
     """Whether the text after an answer holds no letter or digit (ASCII, so no look-alike either): no other value
     or word can be offered there, and the hedge patterns need not run (most completions end "\\boxed{42}.")."""
@@ -813,6 +816,8 @@ def _hedge(
     after = _TEX_SPACE_RE.sub(" ", _HEDGE_FILLER_RE.sub(" ", rest[we:])).strip(" \t\n*_`").lstrip(",:})").strip()
     if not any(c.isdigit() for c in rest) and not _VALUE_WITHOUT_DIGIT_RE.match(after):
         return None  # "\boxed{3} or, in words, three"
+    if _APPROX_AFTER_RE.match(after):
+        return None  # "\boxed{\frac{\pi}{3}} or approximately 1.047" rounds the value, as "\approx 1.047" does
     word = _squeeze_blank(m.group(1).lower())
     if word == "unless" and not _UNLESS_VALUE_RE.match(after):
         # "\boxed{3} unless n = 0" states a condition; "unless it's 5" offers 5, and so does a value for the case
