@@ -2923,3 +2923,18 @@ def test_the_value_rounded_after_or_is_no_other_answer(completion):
 def test_another_value_said_approximately_without_decimals_stays_a_hedge():
     for gold in ("3", "4"):
         assert not check_math("\\boxed{3} or approximately 4", gold).correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{5}\n\nHmm, but it could be 6 too.", "\\boxed{5}. Well, it could also be 6.", "\\boxed{5}\n\nNote: some might argue 6.",
+    "So the answer is 5. Hmm, but it could be 6 too.",
+])
+def test_another_value_offered_after_an_interjection_or_note_scores_for_neither(completion):
+    # "Hmm,", "Well,", "Note:" before the offering words hid them: the box's 5 scored alone
+    assert not check_math(completion, "5").correct
+    assert not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion", ["\\boxed{5}. Hmm, 5 works.", "\\boxed{5}. Note: 5 is prime.", "\\boxed{5}. Well, 5 also works."])
+def test_an_interjection_or_note_on_the_answer_itself_is_no_hedge(completion):
+    assert check_math(completion, "5").correct

@@ -549,7 +549,9 @@ _OTHER_CASE_GAP_RE = re.compile(r"(?<![A-Za-z])(?:" + _OTHER_CASE + "|" + _OTHER
 # what marks a prose value's sentence as the answer rather than a step
 _CONCLUDING_RE = re.compile(r"\b(?:so|thus|therefore|hence|finally|answer|result|altogether|overall|in\s+(?:all|total))\b", re.I)
 _ALSO_AFTER_RE = re.compile(
-    r"[\s$)\]]*(?:[,;:.!?]{1,3}|\u2014|\u2013|-{1,3})?[\s*_`(\[]*(?:(?:but|though|although|however|and|yet)\b[\s,]*)?"
+    r"[\s$)\]]*(?:[,;:.!?]{1,3}|\u2014|\u2013|-{1,3})?[\s*_`(\[]*"
+    # ("Hmm, but it could be 6 too.", "Note: some might argue 6.": a word to open the sentence first)
+    r"(?:(?:hmm+|well|oh|ah|note)\b[\s,.:!*_]*)?(?:(?:but|though|although|however|and|yet)\b[\s,]*)?"
     r"(?:" + _ALSO_INTRO + r"\s+" + _ALSO_VALUE + r"|(?:also|as\s+well\s+as)\s+" + _ALSO_VALUE
     + r"(?=[\s$]*(?:[.!?;)]|$))|(?:[A-Za-z]\s*=\s*)?" + _ALSO_VALUE + r"\s+(?:" + _ALSO_SAYS + "|" + _CASE_SAYS + ")|" + _HEARSAY + r"\s*" + _ALSO_VALUE
     + _CLAUSE_END + "|" + _MODAL + r"\s+" + _ALSO_VALUE + r"(?=[\s$]*(?:(?:too|as\s+well|instead|though)\b[\s$]*)?(?:[.!?;,)]|$))"
