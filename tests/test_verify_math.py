@@ -2938,3 +2938,14 @@ def test_another_value_offered_after_an_interjection_or_note_scores_for_neither(
 @pytest.mark.parametrize("completion", ["\\boxed{5}. Hmm, 5 works.", "\\boxed{5}. Note: 5 is prime.", "\\boxed{5}. Well, 5 also works."])
 def test_an_interjection_or_note_on_the_answer_itself_is_no_hedge(completion):
     assert check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "The probability is 0.75 (75%).", "So the probability is 75%.", "So the chance is 0.75, that is 75 percent.",
+    "The percentage is 75\\%.",
+])
+def test_a_percent_in_prose_is_the_fraction_too(completion):
+    # the "%" after a number in prose was dropped ("75\%" gave no value): 0.75 (75%) scored wrong against 0.75
+    assert check_math(completion, "0.75").correct
+    assert check_math(completion, "75").correct
+    assert not check_math(completion, "0.7").correct

@@ -971,7 +971,7 @@ def _is_operand(s: str, start: int, end: int) -> bool:
         c = s[j]
         if c == "(" and (_PAREN_OR_RE.match(s, j) or _hedge(s, end)):
             pass  # "4 (or 3)", "3 (5 if n is even)": a hedge in parentheses, no product
-        elif (c in _OPERATOR_CHARS and s[j : j + 2] != "**") or (c == "-" and s[j + 1 : j + 2].strip()[:1].isdigit()):
+        elif (c in _OPERATOR_CHARS and s[j : j + 2] not in ("**", "\\%")) or (c == "-" and s[j + 1 : j + 2].strip()[:1].isdigit()):
             return True
         if c == "-" and s[j + 1 : j + 2] == " " and s[j + 2 : j + 3].isdigit():
             return True
@@ -1283,6 +1283,9 @@ def _concludes(text: str, at: int) -> bool:
     return _CONCLUDING_RE.search(text, s0, at) is not None
 
 
+_PCT_AFTER_RE = re.compile(r"[ \t]?(?:\\?%|percent(?![A-Za-z]))")
+
+
 def _tail_candidate(text: str) -> str | None:
     tail = text[-_TAIL:]
     if len(text) > _TAIL and _LONG_BLANK_RE.search(tail):
@@ -1302,7 +1305,9 @@ def _tail_candidate(text: str) -> str | None:
             masked[q] = " "
     masked_s = "".join(masked)
     for m in _numbers_in(masked_s):
-        cands.append((m.start(), m.end(), m.group()))
+        # ("The probability is 0.75 (75%).": the percent sign is the value's, 75% is 0.75; read as 75 it scored wrong)
+        pct = _PCT_AFTER_RE.match(masked_s, m.end()) if "%" in masked_s or "percent" in masked_s else None
+        cands.append((m.start(), m.end(), m.group()) if pct is None else (m.start(), pct.end(), m.group() + "%"))
     if not cands:
         return None
     cands.sort(key=lambda c: c[1])
