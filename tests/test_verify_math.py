@@ -2949,3 +2949,18 @@ def test_a_percent_in_prose_is_the_fraction_too(completion):
     assert check_math(completion, "0.75").correct
     assert check_math(completion, "75").correct
     assert not check_math(completion, "0.7").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer is \\boxed{12}. For example, for n = 2, we get 6.", "\\boxed{12}. For instance, if n = 2, we get 6.",
+    "\\boxed{12}. For reference, when n = 2, it is 6.",
+])
+def test_an_example_case_after_an_answer_is_no_other_case(completion):
+    # "For example" was read as the box's condition and the example's value as another case's: "12 or 6"
+    assert check_math(completion, "12").correct
+    assert not check_math(completion, "6").correct
+
+
+def test_a_value_offered_after_for_example_stays_a_hedge():
+    for completion in ("\\boxed{3}. For example, 5 also works.", "\\boxed{3}. For instance, it could also be 5."):
+        assert not check_math(completion, "3").correct

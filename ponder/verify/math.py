@@ -414,6 +414,7 @@ _CONDITION_RE = re.compile(
 _COND_LIST_RE = re.compile(r"(?:[\s$]*,[\s$]*(?:and\s+)?[-+]?\d+(?:[./]\d+)?(?=[\s$]*(?:[,.;!)]|and\b|$)))+", re.I)
 # ("when n = 1, 2" too; not "when n is odd, 5", the value of another case)
 _FOR_COND_RE = re.compile(r"\W*(?:note\W*)?(?:(?:for|with)\s.*\d|(?:when|if)\s.*=[\s$]*[-+]?\d[\d./]*)[\s$]*$", re.I | re.S)
+_EXAMPLE_RE = re.compile(r"\W*for\s+(?:example|instance|comparison|reference|verification|checking)\b", re.I)
 _TEX_SPACE_RE = re.compile(_TEX_SPACE)
 _HEDGE_FILLER_RE = re.compile(r"\b(?:alternatively|maybe|perhaps|possibly|equivalently)\b[ \t]*,?", re.I)
 # what "maybe" (perhaps, possibly, alternatively) must offer to be a hedge: a value, at once or as "it's 4"; the
@@ -800,6 +801,10 @@ def _hedge(
             # "for n = 1, 2": the condition's list goes on, its last item no other answer
             lst = _COND_LIST_RE.match(win, c_end)
             c_end = lst.end() if lst else c_end
+        if _EXAMPLE_RE.match(cond.group()):
+            # "\boxed{12}. For example, for n = 2, we get 6." works an example, no other case (a value offered
+            # still is one: "For example, 5 also works.")
+            other_case = None
         return _hedge(text, end + c_end, conditioned=True, other_case=other_case)  # (one condition: bounded recursion)
     if m is None:
         if also is None or _REJECTED_RE.search(win, also.end(), _sentence_end(win, also.end())):
