@@ -2964,3 +2964,17 @@ def test_an_example_case_after_an_answer_is_no_other_case(completion):
 def test_a_value_offered_after_for_example_stays_a_hedge():
     for completion in ("\\boxed{3}. For example, 5 also works.", "\\boxed{3}. For instance, it could also be 5."):
         assert not check_math(completion, "3").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{12}\n\nNote: if we had double-counted, we'd get 24. But we didn't.",
+    "\\boxed{12}. If order mattered, it would be 24. But it does not.",
+])
+def test_a_counterfactual_value_denied_in_the_next_sentence_is_no_other_answer(completion):
+    # "But we didn't." dismisses the case: read as the hedge "12 or 24", the right 12 scored wrong
+    assert check_math(completion, "12").correct
+    assert not check_math(completion, "24").correct
+
+
+def test_a_counterfactual_value_not_denied_stays_a_hedge():
+    assert not check_math("\\boxed{12}. If order mattered, it would be 24. But we don't know.", "12").correct

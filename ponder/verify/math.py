@@ -570,7 +570,9 @@ _NEXT_LINE_VALUE_RE = re.compile(
 _HERE = r"(?:here|actually|in\s+(?:this|our|the\s+given)\s+(?:problem|case|question))"
 _DISMISSED_RE = re.compile(
     r"[\s$]*[,;]?\s*(?:but|yet|however)\s*,?\s*(?:" + _HERE + r"\s*,?\s*[a-z]\s*(?:=|is)\s*[-+]?\d+(?:[./]\d+)?"
-    r"|[a-z]\s*(?:=|is)\s*[-+]?\d+(?:[./]\d+)?\s+" + _HERE + r")[\s$]*(?:[.!?)]|$)",
+    r"|[a-z]\s*(?:=|is)\s*[-+]?\d+(?:[./]\d+)?\s+" + _HERE + r")[\s$]*(?:[.!?)]|$)"
+    # ("If we had double-counted, we'd get 24. But we didn't.")
+    r"|[\s$]*[,;.]?\s*but\s+(?:we|it|that|they|you|n)\s+(?:did|do|does|is|was|are|were)(?:n't|\s+not)[\s.!)]*(?:$|\n)",
     re.I,
 )
 _REJECTED_RE = re.compile(
