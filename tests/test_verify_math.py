@@ -2978,3 +2978,12 @@ def test_a_counterfactual_value_denied_in_the_next_sentence_is_no_other_answer(c
 
 def test_a_counterfactual_value_not_denied_stays_a_hedge():
     assert not check_math("\\boxed{12}. If order mattered, it would be 24. But we don't know.", "12").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer is $\\frac{1}{3}$, approximately 0.333.", "The answer is $\\frac{1}{3}$, roughly 0.33.",
+])
+def test_an_answer_phrase_value_with_its_rounding_after_a_comma_is_that_value(completion):
+    # ", approximately 0.333" was read as part of the value, unparseable: the right 1/3 scored wrong
+    assert check_math(completion, "\\frac{1}{3}").correct
+    assert not check_math(completion, "0.333").correct
