@@ -2987,3 +2987,17 @@ def test_an_answer_phrase_value_with_its_rounding_after_a_comma_is_that_value(co
     # ", approximately 0.333" was read as part of the value, unparseable: the right 1/3 scored wrong
     assert check_math(completion, "\\frac{1}{3}").correct
     assert not check_math(completion, "0.333").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{5}\n\nIf x = 5: $5 + 1 = 6$.", "\\boxed{5}\n\nWhen x = 5: $2x = 10$.", "\\boxed{3}. For x = 3: 2x + 1 = 7.",
+])
+def test_a_computation_after_a_cases_colon_checks_the_answer(completion):
+    # after "If x = 5:" the equation "5 + 1 = 6" was read as another case's value: the right answer scored wrong
+    gold = "3" if "boxed{3}" in completion else "5"
+    assert check_math(completion, gold).correct
+
+
+def test_a_named_value_after_a_cases_colon_stays_another_case():
+    for gold in ("3", "5"):
+        assert not check_math("\\boxed{3}. If n is even: $x = 5$.", gold).correct

@@ -575,6 +575,7 @@ _DISMISSED_RE = re.compile(
     r"|[\s$]*[,;.]?\s*but\s+(?:we|it|that|they|you|n)\s+(?:did|do|does|is|was|are|were)(?:n't|\s+not)[\s.!)]*(?:$|\n)",
     re.I,
 )
+_COMPUTATION_RE = re.compile(r"(?!\$?\s*[A-Za-z]\s*=)[^=]+=")  # an equation, not a name's value ("x = 5")
 _REJECTED_RE = re.compile(
     r"\b(?:not|no|extraneous|invalid|rejected|discarded|excluded|fails|impossible|ruled\s+out)\b|n't", re.I
 )
@@ -811,6 +812,10 @@ def _hedge(
     if m is None:
         if also is None or _REJECTED_RE.search(win, also.end(), _sentence_end(win, also.end())):
             return None  # "\boxed{3}. The other solution is $-2$, which is extraneous." offers no other answer
+        if any(g and _COMPUTATION_RE.match(g) and win[: also.start(i)].rstrip().endswith(":") for i, g in enumerate(also.groups(), 1)):
+            # "\boxed{5}\n\nIf x = 5: $5 + 1 = 6$." checks the answer: a computation after a case's colon is no value
+            # offered ("If n is even, we get $2 + 3 = 5$" offers 5)
+            return None
         if _DISMISSED_RE.match(win, also.end()):
             return None  # "If n were 2, the answer would be 5, but n = 1 here.": that case is not this problem's
         return " ".join(f"or {g.strip('$')}" for g in also.groups() if g)
