@@ -3001,3 +3001,15 @@ def test_a_computation_after_a_cases_colon_checks_the_answer(completion):
 def test_a_named_value_after_a_cases_colon_stays_another_case():
     for gold in ("3", "5"):
         assert not check_math("\\boxed{3}. If n is even: $x = 5$.", gold).correct
+
+
+@pytest.mark.parametrize("completion", ["\\boxed{3} or five", "\\boxed{3}. Or maybe five."])
+def test_another_value_offered_in_words_scores_for_neither(completion):
+    # a value in words after "or" offered nothing (no digit): the box's 3 scored alone
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", ["\\boxed{3} or three", "\\boxed{3} or, in words, three"])
+def test_the_same_value_offered_in_words_is_one_answer(completion):
+    assert check_math(completion, "3").correct

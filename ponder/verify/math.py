@@ -829,6 +829,8 @@ def _hedge(
     # ("\boxed{3} \text{ otherwise } 5": the group's close brace)
     after = _TEX_SPACE_RE.sub(" ", _HEDGE_FILLER_RE.sub(" ", rest[we:])).strip(" \t\n*_`").lstrip(",:})").strip()
     if not any(c.isdigit() for c in rest) and not _VALUE_WITHOUT_DIGIT_RE.match(after):
+        if len(after) <= 60 and _spelled_value(after.rstrip(" .")) is not None:
+            return f"or {after.rstrip(' .')}"  # "\boxed{3} or five" offers 5 ("or three" is the same 3: one answer)
         return None  # "\boxed{3} or, in words, three"
     if _APPROX_AFTER_RE.match(after):
         return None  # "\boxed{\frac{\pi}{3}} or approximately 1.047" rounds the value, as "\approx 1.047" does
