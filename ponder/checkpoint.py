@@ -42,6 +42,8 @@ def resolve(path: str | os.PathLike) -> Path:
         return p
     p = Path(path)
     if not p.exists():
+        _put_back(p)
+    if not p.exists():
         # "Qwen/Qwen3-0.6B", as transformers takes it: a Hub id, which is not fetched here (said, not only "no such")
         hub = (re.fullmatch(r"[\w.-]+/[\w.-]+", str(path)) and not p.parent.exists()
                and " (a Hugging Face Hub id is not downloaded here: fetch it first, e.g. huggingface-cli download "
@@ -56,6 +58,23 @@ def resolve(path: str | os.PathLike) -> Path:
             raise PonderError(f"{p}: is a Hugging Face cache entry, not a checkpoint; its checkpoint is {snap}")
         raise PonderError(f"{p}: not a checkpoint (expected a directory with config.json)")
     return p
+
+
+def _put_back(p: Path) -> None:
+    """A checkpoint missing because a save was killed between its two renames (the previous one set aside as
+    .NAME.old-PID) is put back, as the next save would: loading it said "no such checkpoint directory"."""
+    real = Path(os.path.realpath(p))
+    olds = list(real.parent.glob(f".{glob.escape(real.name)}.old-*")) if real.parent.is_dir() else []
+    live = [pid for o in olds if (pid := o.name.rsplit("-", 1)[-1]).isdigit() and int(pid) != os.getpid()
+            and _alive(int(pid))]
+    if live:  # that process is between its renames this instant: moving its old one back would fail its save
+        raise PonderError(f"{p}: is being replaced by a save in progress (pid {live[0]}); try again")
+    if olds:
+        try:
+            recover(p)
+        except OSError as e:
+            raise PonderError(f"{p}: missing after an interrupted save; the previous checkpoint is {olds[0]}, "
+                              f"which could not be put back ({e.strerror or e})") from None
 
 
 def _hub_cache_snapshot(p: Path) -> Path | None:

@@ -810,3 +810,22 @@ def test_a_hub_id_that_is_not_a_local_directory_says_how_to_fetch_it(tmp_path, m
     for miss in ("runs/typo", str(tmp_path / "x"), "nothing"):
         with pytest.raises(PonderError, match=r"no such checkpoint directory$"):
             resolve(miss)
+
+
+def test_a_checkpoint_whose_save_was_killed_between_its_renames_still_loads(tmp_path, tiny_random, monkeypatch):
+    """kill -9 between save's two renames leaves the previous checkpoint aside as .NAME.old-PID: loading it said
+    "no such checkpoint directory" until a save or a resume put it back. Loading puts it back; while that save's
+    process still runs (between its renames this instant) it is left alone and the load says so."""
+    from ponder import checkpoint
+
+    model, tok = tiny_random
+    ck = ponder.save(model, tok, tmp_path / "ck")
+    before = (ck / "model.safetensors").read_bytes()
+    os.replace(ck, tmp_path / ".ck.old-4242")
+    monkeypatch.setattr(checkpoint, "_alive", lambda pid: pid == 4242)
+    with pytest.raises(PonderError, match=r"ck: is being replaced by a save in progress \(pid 4242\)"):
+        ponder.load(ck)
+    assert [p.name for p in tmp_path.iterdir()] == [".ck.old-4242"]
+    monkeypatch.setattr(checkpoint, "_alive", lambda pid: False)
+    ponder.load(ck)
+    assert (ck / "model.safetensors").read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["ck"]
