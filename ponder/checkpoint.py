@@ -178,6 +178,8 @@ def _weight_files(path: Path) -> list[Path]:
             got = "missing" if wm is None else _json_type(wm) if not isinstance(wm, dict) else "not all names"
             raise PonderError(f"{index}: expected {{\"weight_map\": {{tensor name: shard file name}}}}; "
                               f"weight_map is {got}")
+        if not wm:  # (the dtype of "the first shard" and a resume's weights digest read nothing: an IndexError)
+            raise PonderError(f"{index}: weight_map names no tensor")
         for f in wm.values():  # a shard is a file of this checkpoint: "../other/x.safetensors" would load another's
             if Path(f).is_absolute() or ".." in Path(f).parts:
                 raise PonderError(f"{index}: shard {f!r} is outside the checkpoint directory")

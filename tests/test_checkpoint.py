@@ -829,3 +829,22 @@ def test_a_checkpoint_whose_save_was_killed_between_its_renames_still_loads(tmp_
     monkeypatch.setattr(checkpoint, "_alive", lambda pid: False)
     ponder.load(ck)
     assert (ck / "model.safetensors").read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["ck"]
+
+
+def test_a_shard_index_naming_no_tensor_is_named(tmp_path, tiny_random):
+    """An index with an empty weight_map: `ponder info` (and a GPU load) of a config naming no dtype failed with an
+    IndexError traceback looking for the first shard's dtype; the weights digest was that of no tensor."""
+    from ponder import checkpoint
+
+    def edit(ck):
+        (ck / "model.safetensors").unlink()
+        (ck / "model.safetensors.index.json").write_text(json.dumps({"metadata": {}, "weight_map": {}}))
+        cfg = json.loads((ck / "config.json").read_text())
+        del cfg["torch_dtype"]
+        (ck / "config.json").write_text(json.dumps(cfg))
+    ck = _broken(tmp_path, tiny_random, edit)
+    for read in (lambda: checkpoint.checkpoint_dtype(checkpoint.load_config(ck), ck), lambda: ponder.load(ck),
+                 lambda: checkpoint.weights_sha256(ck)):
+        with pytest.raises(PonderError, match="weight_map names no tensor") as e:
+            read()
+        _one_line_naming(e, ck / "model.safetensors.index.json")
