@@ -203,14 +203,15 @@ def _unreadable(f: Path, e: Exception) -> PonderError:
     return PonderError(f"{f}: not a readable safetensors file ({why})")
 
 
-def _header_shapes(files: list[Path]) -> dict[str, tuple[Path, tuple[int, ...]]]:
-    """Every tensor's file and shape, from the safetensors headers alone (no tensor is read)."""
+def _header_shapes(files: list[Path]) -> dict[str, tuple[Path, tuple[int, ...], str]]:
+    """Every tensor's file, shape and safetensors dtype ("BF16"), from the headers alone (no tensor is read)."""
     out = {}
     for f in files:
         try:  # a truncated, empty or foreign file: SafetensorError at open (the header)
             with safe_open(str(f), framework="pt") as sf:
                 for name in sf.keys():
-                    out[name] = (f, tuple(sf.get_slice(name).get_shape()))
+                    sl = sf.get_slice(name)
+                    out[name] = (f, tuple(sl.get_shape()), sl.get_dtype())
         except (SafetensorError, OSError) as e:
             raise _unreadable(f, e) from None
     return out
@@ -356,7 +357,7 @@ def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.devic
         expected.pop("lm_head.weight", None)
     # Names and shapes checked before the model's memory is allocated: a config.json that does not describe its
     # weights (a vocab_size of 10**12) failed in the allocator ("can't allocate memory: 512000000000000 bytes").
-    for name, (f, shape) in shapes.items():
+    for name, (f, shape, kind) in shapes.items():
         if name in expected:
             implied = expected[name]
         elif name == "lm_head.weight" and cfg.tie_word_embeddings:  # some exporters write the tied head anyway
@@ -367,6 +368,9 @@ def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.devic
             raise PonderError(f"{f}: unexpected tensor {name!r} for {cfg.model_type} config")
         if shape != implied:
             raise PonderError(f"{f}: tensor {name!r} has shape {shape}, config implies {implied}")
+        if not kind.startswith(("F", "BF")):  # I8, I32, BOOL: copied into a float parameter, cast silently
+            raise PonderError(f"{f}: tensor {name!r} is stored as {kind}, not a floating-point dtype (F32, BF16, "
+                              f"F16); a model's weights are floating-point")
     tied_head = cfg.tie_word_embeddings and "lm_head.weight" in shapes  # (the embedding, when the file has none)
     missing = [k for k in expected if k not in shapes and not (k == "model.embed_tokens.weight" and tied_head)]
     if missing:

@@ -848,3 +848,16 @@ def test_a_shard_index_naming_no_tensor_is_named(tmp_path, tiny_random):
         with pytest.raises(PonderError, match="weight_map names no tensor") as e:
             read()
         _one_line_naming(e, ck / "model.safetensors.index.json")
+
+
+@pytest.mark.parametrize("dtype", [torch.int8, torch.int32, torch.bool])
+def test_a_weight_stored_in_an_integer_dtype_is_named(tmp_path, tiny_random, dtype):
+    """A weight of an integer or bool dtype (quantized by hand, an export gone wrong) was cast into the float
+    parameter silently: a model of rounded or 0/1 weights. One line naming the file, tensor and dtype."""
+    def edit(ck):
+        s = load_file(ck / "model.safetensors")
+        s["model.norm.weight"] = s["model.norm.weight"].to(dtype)
+        save_file(s, ck / "model.safetensors", metadata={"format": "pt"})
+    ck = _broken(tmp_path, tiny_random, edit)
+    with pytest.raises(PonderError, match=r"tensor 'model.norm.weight' is stored as (I8|I32|BOOL), not a floating"):
+        ponder.load(ck)
