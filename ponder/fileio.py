@@ -192,8 +192,11 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", *, encoding: str | No
         perms = stat.S_IMODE(os.stat(real).st_mode) if real.is_file() else file_mode()
     except OSError:
         perms = file_mode()
-    try:  # (the prefix is cut so a long, valid name does not make the temporary name too long)
-        fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name[:80]}.", suffix=".tmp")
+    # (the prefix is cut so a long, valid name does not make the temporary name too long: in bytes, the limit's
+    # unit, as 80 characters of emoji are 320 bytes)
+    cut = os.fsencode(real.name)[:80].decode("utf-8", "ignore")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{cut}.", suffix=".tmp")
     except OSError as e:
         raise _write_error(path, e) from e
     try:

@@ -82,6 +82,13 @@ def test_a_long_valid_name_is_written(tmp_path):
     assert atomic_write_text(tmp_path / name, "x").read_text() == "x"
 
 
+def test_a_long_valid_name_of_multibyte_characters_is_written(tmp_path):
+    """The limit is 255 bytes: a name of 63 four-byte characters (252 bytes) fits, but its temporary name was cut
+    at 80 characters (320 bytes) and refused as 'File name too long'."""
+    name = "\N{GRINNING FACE}" * 63
+    assert atomic_write_text(tmp_path / name, "x").read_text() == "x"
+
+
 # ---- verify's own output ---------------------------------------------------------------------------------
 def _completions(tmp_path):
     src = tmp_path / "c.jsonl"
