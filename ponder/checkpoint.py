@@ -210,6 +210,9 @@ def _header_shapes(files: list[Path]) -> dict[str, tuple[Path, tuple[int, ...], 
         try:  # a truncated, empty or foreign file: SafetensorError at open (the header)
             with safe_open(str(f), framework="pt") as sf:
                 for name in sf.keys():
+                    if name in out:  # which of two copies is the weight? (the last read won, silently)
+                        raise PonderError(f"{f}: tensor {name!r} is also in {out[name][0].name}; a tensor must be "
+                                          "in one shard")
                     sl = sf.get_slice(name)
                     out[name] = (f, tuple(sl.get_shape()), sl.get_dtype())
         except (SafetensorError, OSError) as e:

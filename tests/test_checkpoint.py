@@ -861,3 +861,21 @@ def test_a_weight_stored_in_an_integer_dtype_is_named(tmp_path, tiny_random, dty
     ck = _broken(tmp_path, tiny_random, edit)
     with pytest.raises(PonderError, match=r"tensor 'model.norm.weight' is stored as (I8|I32|BOOL), not a floating"):
         ponder.load(ck)
+
+
+def test_a_tensor_in_two_shards_is_named(tmp_path, tiny_random):
+    """The same tensor in two shards (a hand-merged or re-sharded checkpoint): whichever shard was read last won
+    silently, whatever the other copy held. One line naming both shards."""
+    def edit(ck):
+        s = load_file(ck / "model.safetensors")
+        a = {k: v for i, (k, v) in enumerate(s.items()) if i % 2 == 0}
+        b = {k: v for k, v in s.items() if k not in a} | {"model.norm.weight": torch.zeros_like(s["model.norm.weight"])}
+        save_file(a | {"model.norm.weight": s["model.norm.weight"]}, ck / "a.safetensors", metadata={"format": "pt"})
+        save_file(b, ck / "b.safetensors", metadata={"format": "pt"})
+        (ck / "model.safetensors").unlink()
+        wm = {k: "a.safetensors" if k in a or k == "model.norm.weight" else "b.safetensors" for k in s}
+        (ck / "model.safetensors.index.json").write_text(json.dumps({"weight_map": wm}))
+    ck = _broken(tmp_path, tiny_random, edit)
+    with pytest.raises(PonderError, match=r"b.safetensors: tensor 'model.norm.weight' is also in a.safetensors") as e:
+        ponder.load(ck)
+    _one_line_naming(e, ck / "b.safetensors")
