@@ -73,6 +73,8 @@ def _put_back(p: Path) -> None:
         try:
             recover(p)
         except OSError as e:
+            if p.exists():  # another process put it back first
+                return
             raise PonderError(f"{p}: missing after an interrupted save; the previous checkpoint is {olds[0]}, "
                               f"which could not be put back ({e.strerror or e})") from None
 

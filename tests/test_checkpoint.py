@@ -879,3 +879,21 @@ def test_a_tensor_in_two_shards_is_named(tmp_path, tiny_random):
     with pytest.raises(PonderError, match=r"b.safetensors: tensor 'model.norm.weight' is also in a.safetensors") as e:
         ponder.load(ck)
     _one_line_naming(e, ck / "b.safetensors")
+
+
+def test_two_loads_putting_back_an_interrupted_save_at_once_both_load(tmp_path, tiny_random, monkeypatch):
+    """Two processes loading the checkpoint a killed save left aside: the one whose rename lost the race found the
+    old directory gone, and must load the checkpoint the other put back, not say it 'could not be put back'."""
+    from ponder import checkpoint
+
+    model, tok = tiny_random
+    ck = ponder.save(model, tok, tmp_path / "ck")
+    os.replace(ck, tmp_path / ".ck.old-4242")
+    monkeypatch.setattr(checkpoint, "_alive", lambda pid: False)
+    real = checkpoint.recover
+
+    def raced(path):  # the other process's rename lands first
+        real(path)
+        raise FileNotFoundError(2, "No such file or directory")
+    monkeypatch.setattr(checkpoint, "recover", raced)
+    ponder.load(ck)
