@@ -173,6 +173,8 @@ def _weight_files(path: Path) -> list[Path]:
     single = path / "model.safetensors"
     if single.is_file():
         return [single]
+    if single.is_symlink():  # (a hub cache snapshot whose blob is gone was "no model.safetensors")
+        raise PonderError(f"{single}: {_dangling(single)}")
     index = path / "model.safetensors.index.json"
     if index.is_file():
         wm = read_json_object(index).get("weight_map")
@@ -188,7 +190,8 @@ def _weight_files(path: Path) -> list[Path]:
         files = [path / f for f in dict.fromkeys(wm.values())]
         for f in files:
             if not f.is_file():
-                raise PonderError(f"{index}: shard {f.name} is missing")
+                link = f" ({_dangling(f)})" if f.is_symlink() else ""
+                raise PonderError(f"{index}: shard {f.name} is missing{link}")
         return files
     for name in ("pytorch_model.bin.index.json", "pytorch_model.bin"):  # older hub repositories hold only these
         if (path / name).is_file():
@@ -196,6 +199,10 @@ def _weight_files(path: Path) -> list[Path]:
                               f"code), no model.safetensors; convert it with transformers: "
                               f"AutoModelForCausalLM.from_pretrained(dir).save_pretrained(dir)")
     raise PonderError(f"{path}: no model.safetensors or model.safetensors.index.json")
+
+
+def _dangling(f: Path) -> str:
+    return f"a link to {os.readlink(f)}, which does not exist (a download cut short, or a copy without its target)"
 
 
 def _unreadable(f: Path, e: Exception) -> PonderError:

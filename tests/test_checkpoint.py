@@ -897,3 +897,22 @@ def test_two_loads_putting_back_an_interrupted_save_at_once_both_load(tmp_path, 
         raise FileNotFoundError(2, "No such file or directory")
     monkeypatch.setattr(checkpoint, "recover", raced)
     ponder.load(ck)
+
+
+@pytest.mark.parametrize("sharded", [False, True])
+def test_weights_left_as_a_broken_link_are_named_so(tmp_path, tiny_random, sharded):
+    """A hub cache snapshot links its files to ../../blobs; a blob deleted or never fetched left a weights file
+    there, shown by ls, yet the load said "no model.safetensors or model.safetensors.index.json" (or the shard is
+    "missing"). One line naming the link and where it points."""
+    def edit(ck):
+        name = "model.safetensors"
+        if sharded:
+            name = "model-00001-of-00001.safetensors"
+            (ck / "model.safetensors.index.json").write_text(json.dumps({"weight_map": {
+                k: name for k in load_file(ck / "model.safetensors")}}))
+        (ck / "model.safetensors").unlink()
+        (ck / name).symlink_to("../../blobs/0123abcd")
+    ck = _broken(tmp_path, tiny_random, edit)
+    with pytest.raises(PonderError, match=r"a link to \.\./\.\./blobs/0123abcd, which does not exist") as e:
+        ponder.load(ck)
+    _one_line_naming(e, ck)
