@@ -187,7 +187,7 @@ def _weight_files(path: Path) -> list[Path]:
         for f in wm.values():  # a shard is a file of this checkpoint: "../other/x.safetensors" would load another's
             if Path(f).is_absolute() or ".." in Path(f).parts:
                 raise PonderError(f"{index}: shard {f!r} is outside the checkpoint directory")
-        files = [path / f for f in dict.fromkeys(wm.values())]
+        files = [path / f for f in dict.fromkeys(map(os.path.normpath, wm.values()))]  # (./a and a: one shard)
         for f in files:
             if not f.is_file():
                 link = f" ({_dangling(f)})" if f.is_symlink() else ""

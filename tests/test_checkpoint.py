@@ -916,3 +916,14 @@ def test_weights_left_as_a_broken_link_are_named_so(tmp_path, tiny_random, shard
     with pytest.raises(PonderError, match=r"a link to \.\./\.\./blobs/0123abcd, which does not exist") as e:
         ponder.load(ck)
     _one_line_naming(e, ck)
+
+
+def test_a_shard_named_two_ways_in_the_index_is_one_shard(tmp_path, tiny_random):
+    """weight_map naming one shard as "a.safetensors" and "./a.safetensors": read once, not taken for two shards
+    holding the same tensors."""
+    def edit(ck):
+        names = list(load_file(ck / "model.safetensors"))
+        os.replace(ck / "model.safetensors", ck / "a.safetensors")
+        wm = {k: ("./" if i % 2 else "") + "a.safetensors" for i, k in enumerate(names)}
+        (ck / "model.safetensors.index.json").write_text(json.dumps({"weight_map": wm}))
+    ponder.load(_broken(tmp_path, tiny_random, edit))
