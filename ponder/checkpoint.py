@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
@@ -458,7 +459,9 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
     except OSError as e:
         raise _save_error(path, e) from e
     try:
-        os.chmod(tmp, dir_mode())  # mkdtemp makes 0700; a checkpoint gets the usual permissions
+        # mkdtemp makes 0700; a new checkpoint gets the usual permissions, a replaced one keeps its own (one made
+        # private with chmod 700 was world-readable after the next save)
+        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode) if path.is_dir() else dir_mode())
         cfg = model.config
         cfg.torch_dtype = str(model.dtype).removeprefix("torch.")
         if tokenizer is not None:  # the tokenizer's ids, without dropping what the config knows beyond them

@@ -578,6 +578,8 @@ def test_saved_checkpoint_has_the_usual_permissions(tmp_path, tiny_random):
     assert stat.S_IMODE(ck.stat().st_mode) == 0o777 & ~old
     for f in ck.iterdir():
         assert stat.S_IMODE(f.stat().st_mode) == 0o666 & ~old, f.name
+    os.chmod(ck, 0o700)  # a checkpoint made private stays private when it is saved again
+    assert stat.S_IMODE(ponder.save(model, tok, ck).stat().st_mode) == 0o700
 
 
 def test_save_under_a_file_or_over_a_file_is_refused(tmp_path, tiny_random):
