@@ -225,7 +225,10 @@ def _special(path: Path) -> bool:
         st = os.stat(path)
     except OSError:  # (not there yet, or a dangling link: a file is created)
         return False
-    return not stat.S_ISREG(st.st_mode) or Path(os.path.abspath(path)).parts[1:2] in (("dev",), ("proc",))
+    parts = Path(os.path.abspath(path)).parts
+    # (a descriptor's name only: a regular file elsewhere in /dev, /dev/shm/out.json, is a file to keep atomic)
+    return not stat.S_ISREG(st.st_mode) or parts[1:3] in (("dev", "stdout"), ("dev", "stderr"), ("dev", "fd")) or (
+        parts[1:2] == ("proc",) and parts[3:4] == ("fd",))
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:

@@ -288,3 +288,19 @@ def test_an_output_through_a_link_never_replaces_a_runs_files(tmp_path):
     (tmp_path / "mine.jsonl").write_text("{}\n")
     (tmp_path / "out2.jsonl").symlink_to(tmp_path / "mine.jsonl")
     check_not_run_file(tmp_path / "out2.jsonl")  # a link to any other file: written as before
+
+
+@pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="needs /dev/shm")
+def test_a_file_in_dev_shm_is_replaced_atomically():
+    """/dev/shm (a common scratch folder) holds regular files: one there was truncated and written in place, as a
+    descriptor path is, so a crash mid-write left half a file. It is replaced by a rename, as anywhere else."""
+    import tempfile
+
+    fd, name = tempfile.mkstemp(dir="/dev/shm", prefix="ponder-test-")
+    os.close(fd)
+    try:
+        before = os.stat(name).st_ino
+        atomic_write_text(name, "new\n")
+        assert os.stat(name).st_ino != before and open(name).read() == "new\n"
+    finally:
+        os.unlink(name)
