@@ -17,6 +17,7 @@ import re
 import shutil
 import stat
 import tempfile
+import time
 from pathlib import Path
 
 import torch
@@ -66,8 +67,10 @@ def _put_back(p: Path) -> None:
     .NAME.old-PID) is put back, as the next save would: loading it said "no such checkpoint directory"."""
     real = Path(os.path.realpath(p))
     olds = list(real.parent.glob(f".{glob.escape(real.name)}.old-*")) if real.parent.is_dir() else []
+    # A save is between its renames for an instant: one set aside a minute ago (the rename set its ctime) is a
+    # killed save's, whatever process has its id now (a container's pid 1 is alive at every restart)
     live = [pid for o in olds if (pid := o.name.rsplit("-", 1)[-1]).isdigit() and int(pid) != os.getpid()
-            and _alive(int(pid))]
+            and _alive(int(pid)) and time.time() - o.stat().st_ctime < 60]
     if live:  # that process is between its renames this instant: moving its old one back would fail its save
         raise PonderError(f"{p}: is being replaced by a save in progress (pid {live[0]}); try again")
     if olds:

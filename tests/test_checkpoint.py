@@ -833,6 +833,24 @@ def test_a_checkpoint_whose_save_was_killed_between_its_renames_still_loads(tmp_
     assert (ck / "model.safetensors").read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["ck"]
 
 
+def test_a_save_killed_between_its_renames_under_a_pid_alive_again_still_loads(tmp_path, tiny_random, monkeypatch):
+    """The killed save's pid belongs to a live process again (a container's pid 1 after a restart): the old
+    checkpoint, set aside long before, is no save in progress. It was 'being replaced by a save in progress'
+    for good; put back."""
+    import time
+
+    from ponder import checkpoint
+
+    model, tok = tiny_random
+    ck = ponder.save(model, tok, tmp_path / "ck")
+    os.replace(ck, tmp_path / ".ck.old-1")
+    monkeypatch.setattr(checkpoint, "_alive", lambda pid: True)
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 3600)  # an hour after the kill
+    ponder.load(ck)
+    assert [p.name for p in tmp_path.iterdir()] == ["ck"]
+
+
 def test_a_shard_index_naming_no_tensor_is_named(tmp_path, tiny_random):
     """An index with an empty weight_map: `ponder info` (and a GPU load) of a config naming no dtype failed with an
     IndexError traceback looking for the first shard's dtype; the weights digest was that of no tensor."""
