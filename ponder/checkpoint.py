@@ -55,6 +55,8 @@ def resolve(path: str | os.PathLike) -> Path:
             "model.safetensors", "model.safetensors.index.json")):
         raise PonderError(f"{p}: is a training run directory; its model is {p / 'checkpoint'}")
     if not p.is_dir() or not (p / "config.json").is_file():
+        if (p / "config.json").is_symlink():  # (said "expected a directory with config.json", one in ls)
+            raise PonderError(f"{p / 'config.json'}: {_dangling(p / 'config.json')}")
         snap = _hub_cache_snapshot(p)
         if snap is not None:  # ~/.cache/huggingface/hub/models--ORG--NAME: the files are one level below
             raise PonderError(f"{p}: is a Hugging Face cache entry, not a checkpoint; its checkpoint is {snap}")
@@ -247,6 +249,8 @@ def read_generation_config(path: Path) -> dict | None:
     file is an error naming it, as in transformers."""
     f = path / "generation_config.json"
     if not f.is_file():
+        if f.is_symlink():  # taken as absent: the authors' sampling settings dropped silently
+            raise PonderError(f"{f}: {_dangling(f)}")
         return None
     gen = read_json_object(f)
     g = gen.get("eos_token_id")  # ids not integers were dropped: generation ran past the stop meant

@@ -947,3 +947,17 @@ def test_a_shard_named_two_ways_in_the_index_is_one_shard(tmp_path, tiny_random)
         wm = {k: ("./" if i % 2 else "") + "a.safetensors" for i, k in enumerate(names)}
         (ck / "model.safetensors.index.json").write_text(json.dumps({"weight_map": wm}))
     ponder.load(_broken(tmp_path, tiny_random, edit))
+
+
+@pytest.mark.parametrize("name", ["config.json", "generation_config.json"])
+def test_a_config_left_as_a_broken_link_is_named_so(tmp_path, tiny_random, name):
+    """A hub cache snapshot's config.json linking to a blob that is gone was "not a checkpoint (expected a directory
+    with config.json)", with config.json there in ls; such a generation_config.json was taken as absent, the
+    authors' sampling settings dropped silently. One line naming the link and where it points."""
+    def edit(ck):
+        (ck / name).unlink()
+        (ck / name).symlink_to("../../blobs/0123abcd")
+    ck = _broken(tmp_path, tiny_random, edit)
+    with pytest.raises(PonderError, match=r"a link to \.\./\.\./blobs/0123abcd, which does not exist") as e:
+        ponder.load(ck)
+    _one_line_naming(e, ck / name)
