@@ -492,7 +492,9 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
             tokenizer.save(tmp)
         # the loaded checkpoint's sampling defaults (temperature, top_p, ...) travel on; EOS ids updated
         gen = dict(getattr(model, "generation_config", None) or {})
-        gen["eos_token_id"] = sorted(tokenizer.stop_token_ids) if tokenizer else cfg.eos_token_id
+        # (without a tokenizer, the file's own ids stay: config.json's one id dropped the rest, Qwen's <|im_end|>)
+        gen["eos_token_id"] = sorted(tokenizer.stop_token_ids) if tokenizer else gen.get("eos_token_id",
+                                                                                         cfg.eos_token_id)
         (tmp / "generation_config.json").write_text(json.dumps(gen))
         for name, write in (extra or {}).items():
             write(tmp / name)

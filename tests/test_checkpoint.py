@@ -961,3 +961,15 @@ def test_a_config_left_as_a_broken_link_is_named_so(tmp_path, tiny_random, name)
     with pytest.raises(PonderError, match=r"a link to \.\./\.\./blobs/0123abcd, which does not exist") as e:
         ponder.load(ck)
     _one_line_naming(e, ck / name)
+
+
+def test_a_save_without_a_tokenizer_keeps_the_generation_configs_stop_ids(tmp_path, tiny_random):
+    """save(model, None, path): generation_config.json's eos_token_id was replaced by config.json's one id, so the
+    other stop ids (Qwen2.5-Instruct's [<|im_end|>, <|endoftext|>]) were lost and generation ran past them."""
+    model, tok = tiny_random
+    ck = ponder.save(model, tok, tmp_path / "ck")
+    gen = json.loads((ck / "generation_config.json").read_text())
+    (ck / "generation_config.json").write_text(json.dumps({**gen, "eos_token_id": [tok.eos_token_id, 7]}))
+    m, _ = ponder.load(ck)
+    again = ponder.save(m, None, tmp_path / "again")
+    assert json.loads((again / "generation_config.json").read_text())["eos_token_id"] == [tok.eos_token_id, 7]
