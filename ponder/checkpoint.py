@@ -72,7 +72,7 @@ def _put_back(p: Path) -> None:
     # A save is between its renames for an instant: one set aside a minute ago (the rename set its ctime) is a
     # killed save's, whatever process has its id now (a container's pid 1 is alive at every restart)
     live = [pid for o in olds if (pid := o.name.rsplit("-", 1)[-1]).isdigit() and int(pid) != os.getpid()
-            and _alive(int(pid)) and time.time() - o.stat().st_ctime < 60]
+            and _alive(int(pid)) and time.time() - _ctime(o) < 60]
     if live:  # that process is between its renames this instant: moving its old one back would fail its save
         raise PonderError(f"{p}: is being replaced by a save in progress (pid {live[0]}); try again")
     if olds:
@@ -83,6 +83,13 @@ def _put_back(p: Path) -> None:
                 return
             raise PonderError(f"{p}: missing after an interrupted save; the previous checkpoint is {olds[0]}, "
                               f"which could not be put back ({e.strerror or e})") from None
+
+
+def _ctime(f: Path) -> float:
+    try:
+        return f.stat().st_ctime
+    except OSError:  # (another process put it back just now)
+        return 0.0
 
 
 def _hub_cache_snapshot(p: Path) -> Path | None:

@@ -973,3 +973,20 @@ def test_a_save_without_a_tokenizer_keeps_the_generation_configs_stop_ids(tmp_pa
     m, _ = ponder.load(ck)
     again = ponder.save(m, None, tmp_path / "again")
     assert json.loads((again / "generation_config.json").read_text())["eos_token_id"] == [tok.eos_token_id, 7]
+
+
+def test_a_load_racing_another_that_puts_the_checkpoint_back_loads_it(tmp_path, tiny_random, monkeypatch):
+    """The old checkpoint put back by another loader while this one looks at it: its ctime was read from a
+    directory gone by then, a FileNotFoundError traceback."""
+    from ponder import checkpoint
+
+    model, tok = tiny_random
+    ck = ponder.save(model, tok, tmp_path / "ck")
+    os.replace(ck, tmp_path / ".ck.old-4242")
+
+    def other_loader_first(pid):  # (the other loader's rename lands as this one checks the pid)
+        if not ck.exists():
+            os.replace(tmp_path / ".ck.old-4242", ck)
+        return True
+    monkeypatch.setattr(checkpoint, "_alive", other_loader_first)
+    ponder.load(ck)
