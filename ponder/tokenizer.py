@@ -322,6 +322,10 @@ class Tokenizer:
         path = Path(path)
         tj = path / "tokenizer.json"
         if not tj.is_file():
+            if tj.is_symlink():  # a hub cache snapshot whose blob is gone: "no tokenizer.json" hid the link
+                from .checkpoint import _dangling  # (checkpoint imports this module)
+
+                raise PonderError(f"{tj}: {_dangling(tj)}")
             raise PonderError(f"{path}: no tokenizer.json")
         try:
             tok = HFTokenizer.from_file(str(tj))

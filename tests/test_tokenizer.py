@@ -1135,3 +1135,13 @@ def test_encode_batch_of_one_string_is_one_line_not_a_rust_type_error(tokenizer)
     with pytest.raises(PonderError, match="encode_batch takes a list of texts, got one string 'the fox'"):
         tokenizer.encode_batch("the fox")
     assert tokenizer.encode_batch(["the fox", ""]) == [tokenizer.encode("the fox"), []]
+
+
+def test_tokenizer_json_left_as_a_broken_link_is_named_as_one(tmp_path, tokenizer):
+    # a hub cache snapshot whose blob is gone: the file is there, as a link to nothing ("no tokenizer.json" hid it)
+    tokenizer.save(tmp_path)
+    (tmp_path / "tokenizer.json").unlink()
+    (tmp_path / "tokenizer.json").symlink_to("../../blobs/abc123")
+    with pytest.raises(PonderError) as e:
+        Tokenizer.load(tmp_path)
+    assert str(e.value).startswith(f"{tmp_path / 'tokenizer.json'}: a link to ../../blobs/abc123, which does not exist")
