@@ -36,6 +36,15 @@ RAY_WORKERS_HELP = ("Ray actors for --ray; they must be running within PONDER_RA
                     "'none': no limit) is stopped, and so is the command")
 
 
+def _dtype(text: str) -> str:
+    # checked at parsing (it said "unknown dtype", the keyword, after the command had started)
+    from .checkpoint import DTYPES
+
+    if text not in DTYPES:
+        raise argparse.ArgumentTypeError(f"unknown dtype {text!r}; choose from {', '.join(DTYPES)}")
+    return text
+
+
 def _reward_spec(text: str) -> str:
     # an empty --reward (an unset shell variable, --reward "$R") was taken as no --reward: distill silently used
     # the default reward, eval loaded its model before the spec was refused
@@ -188,7 +197,7 @@ def _template_arg(p, resume_note=""):
 def _model_arg(p, default="tiny", resume_note=""):
     p.add_argument("--model", "-m", default=default,
                    help="checkpoint directory in HF format, or 'tiny' for the built-in model")
-    p.add_argument("--dtype", default=None, help=_DTYPE_HELP)
+    p.add_argument("--dtype", type=_dtype, default=None, help=_DTYPE_HELP)
     p.add_argument("--device", default="cpu", help=_DEVICE_HELP)
     _template_arg(p, resume_note)
 
@@ -1244,7 +1253,7 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("info", help="architecture, parameter count, dtype and vocabulary of a checkpoint",
                        description="Describe a checkpoint directory (or 'tiny').")
     i.add_argument("path", nargs="?", default="tiny", help="checkpoint directory or 'tiny'")
-    i.add_argument("--dtype", default=None,
+    i.add_argument("--dtype", type=_dtype, default=None,
                    help="load and report in this dtype: float32 | bfloat16 | float16 (default: the checkpoint's own)")
     i.add_argument("--json", action="store_true", help="print as one JSON object")
     i.set_defaults(fn=cmd_info)
@@ -1545,7 +1554,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "thinking_cut_rate) and no-answer rate. --sweep draws test-time "
                                     "scaling curves (accuracy vs tokens and vs latency).")
     ev.add_argument("--model", "-m", action="append", help="checkpoint or 'tiny' (repeat to compare in --sweep)")
-    ev.add_argument("--dtype", default=None, help=_DTYPE_HELP)
+    ev.add_argument("--dtype", type=_dtype, default=None, help=_DTYPE_HELP)
     ev.add_argument("--device", default="cpu", help=_DEVICE_HELP)
     src = ev.add_mutually_exclusive_group()
     src.add_argument("--task", default="arith", help="built-in task: arith | word | countdown")
@@ -1619,7 +1628,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "distinct-n, n-gram similarity) and a heatmap.")
     pr.add_argument("probe", choices=["contamination", "diversity"], help="probe")
     pr.add_argument("--model", "-m", action="append", help="checkpoint(s); repeat for diversity across models")
-    pr.add_argument("--dtype", default=None, help=_DTYPE_HELP)
+    pr.add_argument("--dtype", type=_dtype, default=None, help=_DTYPE_HELP)
     pr.add_argument("--device", default="cpu", help=_DEVICE_HELP)
     _template_arg(pr)  # (prompts of chat messages, verl's layout, render through the chat template)
     src = pr.add_mutually_exclusive_group()

@@ -2700,3 +2700,16 @@ def test_a_data_file_cut_at_the_limits_default_is_said(tmp_path, capsys):
         assert capsys.readouterr().err == ""
     with pytest.raises(PonderError, match="bad.jsonl:4: invalid JSON"):
         load("bad.jsonl", 4)
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["generate", "hi", "--dtype", "int8"], "argument --dtype: unknown dtype 'int8'"),
+    (["info", "--dtype", "int8"], "argument --dtype: unknown dtype 'int8'"),
+])
+def test_bad_values_are_named_by_the_flag_given_not_the_library_keyword(args, msg, tmp_path, capsys):
+    # "unknown dtype 'int8'", "max_new_tokens 600 exceeds", "off_policy needs": keywords the user never typed
+    out = tmp_path / "run"
+    assert main([x.format(out=out) for x in args]) == 2
+    err = capsys.readouterr().err
+    assert msg in err and "\n" not in err.strip(), err
+    assert "Traceback" not in err and not out.exists()
