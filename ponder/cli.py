@@ -952,7 +952,10 @@ def cmd_eval(a):
     else:
         ks = _ints_arg(a.k, "--k")
         # (by its alias, --method budget took --budget with --max-new-tokens, the latter silently unused)
-        method = resolve_method(a.method)
+        try:  # (named the keyword: "unknown method 'foo'")
+            method = resolve_method(a.method)
+        except PonderError as e:
+            raise PonderError(f"--method: {e}") from None
     unknown = [m for m in methods if m not in known] if a.sweep else []
     if unknown:
         raise PonderError(f"--methods: unknown method {unknown[0]!r} (parallel: "

@@ -2705,6 +2705,7 @@ def test_a_data_file_cut_at_the_limits_default_is_said(tmp_path, capsys):
 @pytest.mark.parametrize("args,msg", [
     (["generate", "hi", "--dtype", "int8"], "argument --dtype: unknown dtype 'int8'"),
     (["info", "--dtype", "int8"], "argument --dtype: unknown dtype 'int8'"),
+    (["eval", "--method", "foo"], "--method: unknown method 'foo'"),
 ])
 def test_bad_values_are_named_by_the_flag_given_not_the_library_keyword(args, msg, tmp_path, capsys):
     # "unknown dtype 'int8'", "max_new_tokens 600 exceeds", "off_policy needs": keywords the user never typed
