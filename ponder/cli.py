@@ -1912,6 +1912,14 @@ def _check_args(a, parser):
             raise PonderError(f"{a.command} is not data-parallel: under torchrun (WORLD_SIZE={world}) each rank "
                               "would run all of it" + (" into the same --out" if getattr(a, "out", None) else "")
                               + "; run it as one process (only grpo shards its batch over ranks)")
+    task = getattr(a, "task", None)  # (named the keyword: "'foo' is neither a task...", "unknown task 'foo'")
+    if a.command in ("eval", "distill", "probe", "grpo") and task is not None and not getattr(a, "data", None) \
+            and not getattr(a, "resume", None):
+        from .tasks import TASKS
+
+        if task not in TASKS and (a.command == "grpo" or not task or not Path(task).exists()):
+            raise PonderError(f"--task {task!r}: " + (f"unknown task (known: {', '.join(TASKS)})" if a.command == "grpo"
+                              else f"neither a task ({', '.join(TASKS)}) nor an existing file"))
     if a.command == "eval" and a.sweep and a.resume:
         raise PonderError("--resume: not with --sweep (a sweep keeps no progress to continue from)")
     if a.command == "eval":  # options of the other mode would be silently ignored
