@@ -822,6 +822,10 @@ def cmd_grpo(a):
         if a.data and not a.eval_data and unused:  # (it trained with no held-out evaluation, saying nothing)
             raise PonderError(f"{', '.join(unused)}: a --data run measures held-out accuracy only on --eval-data "
                               "FILE; give it, or drop " + ", ".join(unused))
+        if a.off_policy and over.get("ratio") != "none" and objective_for(a.preset, over, a.max_new_tokens).ratio == "none":
+            # (said "off_policy needs an importance ratio, but preset ...", the keywords)
+            raise PonderError(f"--off-policy: needs an importance ratio, but --preset {a.preset} has ratio=none "
+                              "(an on-policy objective); drop --off-policy or choose a preset with a ratio")
         cfg = GRPOConfig(model=a.model, task=None if a.data else a.task, data=a.data, eval_data=a.eval_data,
                          reward=a.reward, preset=a.preset, objective=over, steps=60 if a.steps is None else a.steps,
                          prompts_per_step=a.prompts_per_step, group_size=a.group_size,
