@@ -1056,7 +1056,10 @@ def cmd_eval(a):
         summary = evaluate_ray(model, tok, items, address=None if a.ray == "local" else a.ray,
                                workers=a.ray_workers, threads=a.threads, **ekw)
     else:
-        summary = evaluate(model, tok, items, progress=not a.quiet, resume=a.resume, **ekw)
+        try:
+            summary = evaluate(model, tok, items, progress=not a.quiet, resume=a.resume, **ekw)
+        except PonderError as e:  # the context check names the keyword: name the flag given
+            raise PonderError(str(e).replace(" + max_new_tokens ", " + --max-new-tokens ", 1)) from None
     resumed = summary.pop("resumed", None)
     if resumed == "finished":  # (stderr: --json's standard output stays the summary alone)
         print(f"{a.out}: this evaluation had finished; its saved summary:", file=sys.stderr)
