@@ -3013,3 +3013,22 @@ def test_another_value_offered_in_words_scores_for_neither(completion):
 @pytest.mark.parametrize("completion", ["\\boxed{3} or three", "\\boxed{3} or, in words, three"])
 def test_the_same_value_offered_in_words_is_one_answer(completion):
     assert check_math(completion, "3").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3} or about 7.0", "\\boxed{3} or approximately 4.5", "\\boxed{3} \\approx 4.5",
+    "The answer is 3, approximately 4.5.",
+])
+def test_an_approximate_value_far_from_the_answer_is_another_value(completion):
+    # an "approximately" value was always read as the answer's rounding: 4.5 is none of 3's, the hedge scored for 3
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "4.5").correct
+
+
+@pytest.mark.parametrize("completion,gold", [
+    ("\\boxed{\\frac{\\pi}{3}} or approximately 1.047", "\\frac{\\pi}{3}"), ("\\boxed{\\frac{1}{3}} \\approx 0.333", "\\frac13"),
+    ("The answer is $\\frac{1}{3}$, approximately 0.333.", "\\frac13"), ("\\boxed{3} \\approx 3.0", "3"),
+    ("\\boxed{\\frac{2}{3}} \\approx 0.67", "\\frac23"), ("\\boxed{250} or about 249.9", "250"),
+])
+def test_an_approximate_value_close_to_the_answer_rounds_it(completion, gold):
+    assert check_math(completion, gold).correct

@@ -697,7 +697,7 @@ def _boxes(text: str, lenient: bool):
     parts.reverse()
     ans = ", ".join(parts)
     if not lenient and ans:
-        hedge = _hedge(text, end, box=True)
+        hedge = _hedge(text, end, box=True, ans=content)
         if hedge:
             # "\boxed{3} or 4", "\boxed{3} (or 4)", "\boxed{3}. Or 4.": another value right after the box is a
             # hedge, as "3 \text{ (or 4)}" inside it is; the answer keeps both (it matches a gold "3, 4")
@@ -764,7 +764,40 @@ def _other_parts(win: str) -> str | None:
     return " ".join(f"and {v}" for v in vals) or None
 
 
-_APPROX_AFTER_RE = re.compile(r"(?:approximately|approx\.?|roughly|about|around|\\approx|\u2248)\s*\$?\s*[-+]?\d*\.\d", re.I)
+_APPROX_AFTER_RE = re.compile(
+    r"(?:approximately|approx\.?|roughly|about|around|\\approx|\u2248)\s*\$?\s*([-+]?\d*\.\d+)", re.I
+)
+# a simple value whose float is cheap to read: "3", "-0.5", "\frac{1}{3}", "\frac34", "1/3"
+_SIMPLE_VALUE_RE = re.compile(
+    r"[\s$]*([-+]?)\s*(?:(\d+(?:\.\d+)?)|\\[dt]?frac\s*(?:\{\s*(\d+)\s*\}\s*\{\s*(\d+)\s*\}|(\d)\s*(\d))"
+    r"|(\d+)\s*/\s*(\d+))[\s$.]*"
+)
+# what makes the approximate value more than a plain number: "\approx 3.3 \times 10^2", "\approx 33.3\%", "2.1\pi"
+_APPROX_MORE_RE = re.compile(r"\s*\$?\s*(?:\\times|\\cdot|\\?%|\\pi|pi\b|\\sqrt|[*^/\u00d7]|[eE][-+]?\d|\d)")
+
+
+def _simple_float(s: str) -> float | None:
+    """The value of a simple number or fraction (see _SIMPLE_VALUE_RE), else None."""
+    m = _SIMPLE_VALUE_RE.fullmatch(s) if len(s) <= 40 else None
+    if m is None:
+        return None
+    sign, num, a, b, c, d, e, f = m.groups()
+    x, y = (num, "1") if num else (a, b) if a else (c, d) if c else (e, f)
+    if float(y) == 0:
+        return None
+    return (-1 if sign == "-" else 1) * float(x) / float(y)
+
+
+def _far_approx(ans: str | None, m: re.Match) -> bool:
+    """Whether the approximate value of `m` (_APPROX_AFTER_RE) after the answer `ans` is another value, not a
+    rounding of it: "\\boxed{3} \\approx 4.5" offers 4.5 beside 3 (read as 3 alone, the hedge scored). Only for a
+    simple answer and a plain number (anything else, "\\frac{\\pi}{3} \\approx 1.047", stays a rounding)."""
+    v = _simple_float(ans) if ans else None
+    if v is None or _APPROX_MORE_RE.match(m.string, m.end()):
+        return False
+    a = m.group(1)
+    # (within 1%, or half a unit of the last written decimal place with some slack: "\frac{1}{3} \approx 0.33")
+    return abs(float(a) - v) > max(0.01 * abs(v), 0.6 * 10.0 ** -(len(a) - a.index(".") - 1))
 
 
 def _says_nothing(rest: str) -> bool:
@@ -774,11 +807,17 @@ def _says_nothing(rest: str) -> bool:
 
 
 def _hedge(
-    text: str, end: int, conditioned: bool = False, box: bool = False, other_case: re.Pattern | None = _OTHER_CASE_AFTER_RE
+    text: str,
+    end: int,
+    conditioned: bool = False,
+    box: bool = False,
+    other_case: re.Pattern | None = _OTHER_CASE_AFTER_RE,
+    ans: str | None = None,
 ) -> str | None:
     """The other values offered with "or" (or "maybe", "alternatively", ...) right after an answer that ends
     at text[end], in its sentence or opening the next, as "or 4"; None when no other value is offered. `other_case`:
-    what offers a value for another case after the answer (None: the answer is a step of the work, not stated)."""
+    what offers a value for another case after the answer (None: the answer is a step of the work, not stated).
+    `ans`: the answer, when known (an approximate value far from it is another value)."""
     if _says_nothing(text[end : end + 401]):
         return None
     line = _NEXT_LINE_VALUE_RE.match(_fold(text[end : end + 200])) if box else None
@@ -788,6 +827,8 @@ def _hedge(
         return f"or {line.group(1).strip('$')}"
     end = _PAD_RE.match(text, end).end()  # padding does not part the answer from an "or" after it
     win = _fold(text[end : end + 200])
+    if ans is not None and (am := _APPROX_AFTER_RE.match(win)) and _far_approx(ans, am):
+        return f"or {am.group(1)}"  # "\boxed{3} \approx 4.5"
     parts = _other_parts(win)
     if parts is not None:
         return parts
@@ -808,7 +849,7 @@ def _hedge(
             # "\boxed{12}. For example, for n = 2, we get 6." works an example, no other case (a value offered
             # still is one: "For example, 5 also works.")
             other_case = None
-        return _hedge(text, end + c_end, conditioned=True, other_case=other_case)  # (one condition: bounded recursion)
+        return _hedge(text, end + c_end, conditioned=True, other_case=other_case, ans=ans)  # (one condition: bounded recursion)
     if m is None:
         if also is None or _REJECTED_RE.search(win, also.end(), _sentence_end(win, also.end())):
             return None  # "\boxed{3}. The other solution is $-2$, which is extraneous." offers no other answer
@@ -832,8 +873,10 @@ def _hedge(
         if len(after) <= 60 and _spelled_value(after.rstrip(" .")) is not None:
             return f"or {after.rstrip(' .')}"  # "\boxed{3} or five" offers 5 ("or three" is the same 3: one answer)
         return None  # "\boxed{3} or, in words, three"
-    if _APPROX_AFTER_RE.match(after):
-        return None  # "\boxed{\frac{\pi}{3}} or approximately 1.047" rounds the value, as "\approx 1.047" does
+    if am := _APPROX_AFTER_RE.match(after):
+        # "\boxed{\frac{\pi}{3}} or approximately 1.047" rounds the value, as "\approx 1.047" does ("\boxed{3} or
+        # approximately 4.5" offers another)
+        return f"or {am.group(1)}" if _far_approx(ans, am) else None
     word = _squeeze_blank(m.group(1).lower())
     if word == "unless" and not _UNLESS_VALUE_RE.match(after):
         # "\boxed{3} unless n = 0" states a condition; "unless it's 5" offers 5, and so does a value for the case
@@ -1117,7 +1160,7 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
         # phrase opens with and the one offered beside it are a hedge
         ans = f"{lead.group(1)} {h}"
     # (in the whole text: padding past the window hid "or 3" after "The answer is 4")
-    hedge = _hedge(text, at + end) if ans is not None else None
+    hedge = _hedge(text, at + end, ans=ans) if ans is not None else None
     if hedge:
         # "The answer is 3. Or 4.": another value offered right after the answer is a hedge, as after a
         # box; read as 3 alone it scored for the gold 3
@@ -1154,6 +1197,9 @@ def _reason_head(sent: str, after: str = "") -> str | None:
     if not head or _is_prose(head) or not _mathy(head):
         return None
     word = m.group().lstrip(" ,(").lower()
+    am = _APPROX_AFTER_RE.match(sent, m.end() - len(word.split()[-1])) if word.strip() else None
+    if am is not None and _far_approx(head, am):
+        return f"{head} or {am.group(1)}"  # "3, approximately 4.5" offers 4.5 beside 3: a hedge, no rounding of 3
     cond = masked[m.end() :]
     if "(" in m.group() and ")" in cond:
         cond = cond[cond.find(")") + 1 :]  # "3 (for n = 1).": the condition's own parenthesis closes
