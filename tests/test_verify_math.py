@@ -3032,3 +3032,10 @@ def test_an_approximate_value_far_from_the_answer_is_another_value(completion):
 ])
 def test_an_approximate_value_close_to_the_answer_rounds_it(completion, gold):
     assert check_math(completion, gold).correct
+
+
+def test_a_value_restated_in_words_in_parentheses_after_an_answer_phrase_is_that_value():
+    # "12 (or twelve)" was split as "12 (" and "twelve)": no value read, the right 12 scored wrong
+    assert check_math("The answer is 12 (or twelve).", "12").correct
+    assert not check_math("The answer is 12 (or twelve).", "13").correct
+    assert not check_math("The answer is 12 (or thirteen).", "12").correct

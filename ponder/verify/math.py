@@ -1527,6 +1527,9 @@ def _spelled_with_digits(ans: str) -> str:
 _SPELLED_ALONE_RE = re.compile(r"(?:\\text\s*\{\s*)?([A-Za-z][A-Za-z -]{1,60}?)\s*\}?\.?")
 
 
+_PAREN_OR_ALT_RE = re.compile(r"\s*\(\s*or\s+([^()]*?)\s*\)")
+
+
 def _spelled_alone(ans: str) -> str:
     """"ten", or "10 or ten" (the value restated in words: "The answer is 10. Or, in other words, the answer is
     ten."): one number, read as its digits (read as "ten" or the hedge "10 or ten", the right 10 scored wrong);
@@ -1534,7 +1537,8 @@ def _spelled_alone(ans: str) -> str:
     if len(ans) > 200 or _WORD_RE.search(ans) is None:
         return ans
     vals, spelled = set(), False
-    for part in ans.split(" or "):
+    # "12 (or twelve)": the parentheses are no part of either value (split as "12 (" and "twelve)", no value read)
+    for part in _PAREN_OR_ALT_RE.sub(r" or \1", ans).split(" or "):
         part = part.strip()
         m = _SPELLED_ALONE_RE.fullmatch(part)
         v = _spelled_value(m.group(1)) if m and m.group().startswith("\\") == m.group().rstrip(".").endswith("}") else None
