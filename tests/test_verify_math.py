@@ -3039,3 +3039,11 @@ def test_a_value_restated_in_words_in_parentheses_after_an_answer_phrase_is_that
     assert check_math("The answer is 12 (or twelve).", "12").correct
     assert not check_math("The answer is 12 (or twelve).", "13").correct
     assert not check_math("The answer is 12 (or thirteen).", "12").correct
+
+
+@pytest.mark.parametrize("completion", ["\\boxed{12} (or thirteen)", "\\boxed{12} [or thirteen]."])
+def test_another_value_in_words_in_parentheses_after_a_box_stays_a_hedge(completion):
+    # the ")" after "thirteen" hid the word's value: the box's 12 scored alone
+    assert not check_math(completion, "12").correct
+    assert not check_math(completion, "13").correct
+    assert check_math("\\boxed{12} (or twelve)", "12").correct

@@ -870,8 +870,11 @@ def _hedge(
     # ("\boxed{3} \text{ otherwise } 5": the group's close brace)
     after = _TEX_SPACE_RE.sub(" ", _HEDGE_FILLER_RE.sub(" ", rest[we:])).strip(" \t\n*_`").lstrip(",:})").strip()
     if not any(c.isdigit() for c in rest) and not _VALUE_WITHOUT_DIGIT_RE.match(after):
-        if len(after) <= 60 and _spelled_value(after.rstrip(" .")) is not None:
-            return f"or {after.rstrip(' .')}"  # "\boxed{3} or five" offers 5 ("or three" is the same 3: one answer)
+        # ("\boxed{3} (or five)": the closing parenthesis is no part of the word; left on, no value was read and 3
+        # scored alone)
+        words = after.rstrip(" .)]").rstrip()
+        if len(after) <= 60 and _spelled_value(words) is not None:
+            return f"or {words}"  # "\boxed{3} or five" offers 5 ("or three" is the same 3: one answer)
         return None  # "\boxed{3} or, in words, three"
     if am := _APPROX_AFTER_RE.match(after):
         # "\boxed{\frac{\pi}{3}} or approximately 1.047" rounds the value, as "\approx 1.047" does ("\boxed{3} or
