@@ -3047,3 +3047,20 @@ def test_another_value_in_words_in_parentheses_after_a_box_stays_a_hedge(complet
     assert not check_math(completion, "12").correct
     assert not check_math(completion, "13").correct
     assert check_math("\\boxed{12} (or twelve)", "12").correct
+
+
+@pytest.mark.parametrize("completion,golds", [
+    ("\\boxed{50\\%} (or 0.5)", ("50\\%", "0.5", "\\frac12")), ("$\\frac34$, or 75%", ("\\frac34", "0.75", "75\\%")),
+    ("The answer is $\\frac34$, or 75%.", ("\\frac34", "0.75")), ("\\boxed{0.5} (or 50\\%)", ("0.5", "50\\%")),
+])
+def test_a_value_restated_as_a_percent_is_one_answer(completion, golds):
+    # read as a list, the percent reading scaled both parts ("50 or 0.5" / 100): the same value, restated, scored wrong
+    for gold in golds:
+        assert check_math(completion, gold).correct
+    assert not check_math(completion, "0.4").correct
+
+
+@pytest.mark.parametrize("completion", ["\\boxed{50\\%} (or 0.4)", "$\\frac34$, or 70%"])
+def test_a_different_value_as_a_percent_stays_a_hedge(completion):
+    for gold in ("0.5", "0.4", "\\frac34", "70\\%", "0.7"):
+        assert not check_math(completion, gold).correct

@@ -1550,6 +1550,29 @@ def _spelled_alone(ans: str) -> str:
     return vals.pop() if spelled and len(vals) == 1 and next(iter(vals)).isdigit() else ans
 
 
+_OR_ALT_SPLIT_RE = re.compile(r"\s*,?\s*\(?\s*\bor\s+")
+
+
+def _percent_restated(ans: str) -> str:
+    """"50\\% or 0.5", "\\frac34, or 75\\%": a simple value and the same value as a percent are one answer, read as the
+    first (read as a list, the percent reading scaled both parts: the right value scored wrong); else `ans`."""
+    if "%" not in ans or len(ans) > 100:
+        return ans
+    parts = _OR_ALT_SPLIT_RE.split(ans)
+    if len(parts) != 2:
+        return ans
+    vals = []
+    for part in parts:
+        part = part.strip(" $().,")
+        pct = part.endswith("%")
+        v = _simple_float(part.rstrip("%").rstrip("\\") if pct else part)
+        if v is None:
+            return ans
+        vals.append((v / 100 if pct else v, pct))
+    (a, pa), (b, pb) = vals
+    return parts[0].strip(" $().,") if pa != pb and abs(a - b) <= 1e-12 * max(1.0, abs(a)) else ans
+
+
 _PART_LABEL_RE = re.compile(r"[\s,;]*(?:and\s+)?\(([a-h])\)\s*")
 
 
@@ -1637,7 +1660,7 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
                     ans, why = cand, "ok"
     if ans is None:
         return None, why
-    ans = _unlabeled_parts(_spelled_alone(_spelled_with_digits(ans.strip())))
+    ans = _unlabeled_parts(_percent_restated(_spelled_alone(_spelled_with_digits(ans.strip()))))
     if not ans or _junk(ans):
         return None, "no answer"
     if len(ans) > MAX_ANSWER_CHARS:
