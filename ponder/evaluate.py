@@ -490,7 +490,8 @@ def _tokenizer_digest(tok) -> str | None:
 # Settings an older Ponder did not record: a progress header or config.json saved without one is resumed without
 # that check (not refused for lacking it).
 # (dtype, items_sha256: config.json's; progress headers had them)
-_ADDED_SETTINGS = ("weights_sha256", "tokenizer_sha256", "dtype", "items_sha256", "judge_model", "rubric")
+_ADDED_SETTINGS = ("weights_sha256", "tokenizer_sha256", "dtype", "items_sha256", "judge_model", "rubric",
+                   "n_boot")
 # Where it ran, recorded for the reader and never compared: other threads draw the same samples, and the device
 # type, which does change the numerics, is the progress header's own "device" (checked there).
 _RECORDED_ONLY = ("ran_on",)
@@ -857,7 +858,9 @@ def evaluate(
                   "tokenizer_sha256": _tokenizer_digest(tok),
                   # (a finished one asked again in another dtype was refused as "retrained or replaced since")
                   "dtype": str(getattr(model, "dtype", None)), "method": name,
-                  "method_kwargs": _jsonable(recorded), "n": n, "ks": ks, **settings, "stop": stop, "system": system,
+                  "method_kwargs": _jsonable(recorded), "n": n, "ks": ks,
+                  # (the intervals' resamples: a finished one asked again with more returned its old intervals)
+                  "n_boot": int(n_boot), **settings, "stop": stop, "system": system,
                   "chat_template_kwargs": getattr(tok, "template_kwargs", {}),
                   # (the items whole: a finished one was checked by id, prompt and gold alone, so items whose other
                   # fields changed since (a breakdown's level, a code item's tests) got its stale summary)
@@ -868,7 +871,8 @@ def evaluate(
             # (and the device type, which config.json does not record: --device changes the numerics, so chunks
             # drawn on a GPU and on the CPU would not make one evaluation)
             device = getattr(model, "device", None)
-            header = {**config, "batch_problems": chunk,
+            # (not n_boot: it changes no draw, and the resumed run's intervals are computed with the one given)
+            header = {**{k: v for k, v in config.items() if k != "n_boot"}, "batch_problems": chunk,
                       "device": getattr(device, "type", str(device))}
             if resume:
                 finished = _finished_summary(d, config, items)

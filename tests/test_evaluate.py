@@ -1216,6 +1216,24 @@ def test_a_finished_eval_asked_again_in_another_dtype_says_so(micro, tmp_path):
         evaluate(copy.deepcopy(model).to(torch.float64), tok, ITEMS[:1], resume=True, **kw)
 
 
+def test_a_finished_eval_asked_again_with_another_n_boot_is_refused_not_given_its_old_intervals(micro, tmp_path,
+                                                                                                  monkeypatch):
+    """config.json did not record n_boot: a finished evaluation asked again with more bootstrap resamples (for
+    tighter interval estimates) silently got the old run's intervals back. An interrupted one still resumes with
+    another n_boot (it changes no draw), to the files of an uninterrupted run with that n_boot."""
+    model, tok = micro
+    kw = dict(method="greedy", ks=(1,), max_new_tokens=4, progress=False, out_dir=tmp_path)
+    evaluate(model, tok, ITEMS[:1], n_boot=20, **kw)
+    assert json.loads((tmp_path / "config.json").read_text())["n_boot"] == 20
+    with pytest.raises(PonderError, match="holds a finished evaluation: its n_boot is 20, this evaluation's 50"):
+        evaluate(model, tok, ITEMS[:1], n_boot=50, resume=True, **kw)
+    kw = {**kw, "batch_problems": 1, "out_dir": tmp_path / "cut"}
+    _evaluate_interrupted(monkeypatch, model, tok, tmp_path / "cut", "greedy", 1,
+                          **{k: v for k, v in kw.items() if k != "out_dir"}, n_boot=20)
+    assert evaluate(model, tok, ITEMS, n_boot=50, resume=True, **kw)["resumed"] == 1
+    assert json.loads((tmp_path / "cut" / "config.json").read_text())["n_boot"] == 50
+
+
 def test_a_finished_eval_asked_again_on_items_changed_beyond_their_prompts_is_refused(micro, tmp_path):
     """A finished evaluation was matched to the items by id, prompt and gold alone: items whose other fields were
     edited since (a breakdown's level here; a code item's tests) got the stale summary back as theirs."""
