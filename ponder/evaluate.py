@@ -491,7 +491,7 @@ def _tokenizer_digest(tok) -> str | None:
 # that check (not refused for lacking it).
 # (dtype, items_sha256: config.json's; progress headers had them)
 _ADDED_SETTINGS = ("weights_sha256", "tokenizer_sha256", "dtype", "items_sha256", "judge_model", "rubric",
-                   "n_boot")
+                   "n_boot", "extract", "equal")
 # Where it ran, recorded for the reader and never compared: other threads draw the same samples, and the device
 # type, which does change the numerics, is the progress header's own "device" (checked there).
 _RECORDED_ONLY = ("ran_on",)
@@ -799,6 +799,9 @@ def evaluate(
     unvoted = unvoted_reward(reward_fn, extract, equal)
     if unvoted and name == "self_consistency":
         _refuse_vote("method 'self_consistency'", reward, unvoted)
+    # by name, as a callable reward is: another extractor resumed votes its kept problems one way and the rest
+    # another (and a finished one's votes were returned as this one's)
+    answers_by = {"extract": _jsonable(extract), "equal": _jsonable(equal)}
     extract, equal = answer_fns(reward_fn, extract, equal)
     fn = scale.METHODS[name]
     common = dict(temperature=temp, top_p=top_p, max_new_tokens=max_new_tokens, stop=stop, extract=extract)
@@ -861,6 +864,7 @@ def evaluate(
                   "method_kwargs": _jsonable(recorded), "n": n, "ks": ks,
                   # (the intervals' resamples: a finished one asked again with more returned its old intervals)
                   "n_boot": int(n_boot), **settings, "stop": stop, "system": system,
+                  **answers_by,
                   "chat_template_kwargs": getattr(tok, "template_kwargs", {}),
                   # (the items whole: a finished one was checked by id, prompt and gold alone, so items whose other
                   # fields changed since (a breakdown's level, a code item's tests) got its stale summary)

@@ -1234,6 +1234,31 @@ def test_a_finished_eval_asked_again_with_another_n_boot_is_refused_not_given_it
     assert json.loads((tmp_path / "cut" / "config.json").read_text())["n_boot"] == 50
 
 
+def test_an_eval_asked_again_with_another_extract_or_equal_is_refused_not_mixed(micro, tmp_path, monkeypatch):
+    """config.json did not record extract or equal: a finished evaluation asked again with another extractor got
+    the old one's votes (maj@k, no_answer_rate) back, and an interrupted one resumed with it voted its kept problems
+    with one extractor and the rest with the other (both by name, as a callable reward is)."""
+    model, tok = micro
+
+    def boxed(text):
+        return extract_answer(text)
+
+    def last_word(text):
+        return text.split()[-1] if text.split() else None
+
+    kw = dict(method="greedy", ks=(1,), max_new_tokens=8, progress=False, n_boot=20, batch_problems=1)
+    evaluate(model, tok, ITEMS[:1], extract=boxed, out_dir=tmp_path / "done", **kw)
+    assert json.loads((tmp_path / "done" / "config.json").read_text())["extract"] == "boxed"
+    with pytest.raises(PonderError, match="holds a finished evaluation: its extract is 'boxed', this "
+                                          "evaluation's 'last_word'"):
+        evaluate(model, tok, ITEMS[:1], extract=last_word, out_dir=tmp_path / "done", resume=True, **kw)
+    _evaluate_interrupted(monkeypatch, model, tok, tmp_path / "cut", "greedy", 1, extract=boxed, **kw)
+    with pytest.raises(PonderError, match="holds an interrupted evaluation: its equal is None, this "
+                                          "evaluation's 'answers_equal'"):
+        evaluate(model, tok, ITEMS, extract=boxed, equal=answers_equal, out_dir=tmp_path / "cut", resume=True, **kw)
+    assert evaluate(model, tok, ITEMS, extract=boxed, out_dir=tmp_path / "cut", resume=True, **kw)["resumed"] == 1
+
+
 def test_a_finished_eval_asked_again_on_items_changed_beyond_their_prompts_is_refused(micro, tmp_path):
     """A finished evaluation was matched to the items by id, prompt and gold alone: items whose other fields were
     edited since (a breakdown's level here; a code item's tests) got the stale summary back as theirs."""
