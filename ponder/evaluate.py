@@ -32,6 +32,7 @@ import functools
 import inspect
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -393,6 +394,16 @@ def extract_opened(extract: Callable, text: str):
 BREAKDOWN_FIELDS = ("task", "subject", "level", "n_ops")
 
 
+def _natural_key(v) -> tuple:
+    """Numbers (and their text) first in numeric order, then text with its digit runs read as numbers: level "10"
+    after "2", "Level 10" after "Level 2" (as text, a field mixing 2 and 10 with words put "10" first)."""
+    s = str(v)
+    if re.fullmatch(r"-?\d+", s):
+        return (0, int(s), [], s)
+    parts = re.split(r"(\d+)", s.casefold())  # (text, digits, text, ...: like kinds compared position by position)
+    return (1, 0, [int(p) if i % 2 else p for i, p in enumerate(parts)], s)
+
+
 def breakdown(items, records_per_problem, ks, *, equal=None, n_boot: int = 1000, seed: int = 0) -> dict:
     """{field: {value: {"n_problems", "metrics"}}} for each of ``BREAKDOWN_FIELDS`` that every item has as text
     or an integer, taking two values or more: pass@k, maj@k and wmaj@k (``metrics.summarize``, intervals over
@@ -421,7 +432,7 @@ def breakdown(items, records_per_problem, ks, *, equal=None, n_boot: int = 1000,
         for v, rs in zip(vals, recs):
             groups.setdefault(v, []).append(rs)
         out[f] = {}
-        for v in sorted(groups):
+        for v in sorted(groups, key=_natural_key):
             m = summarize(groups[v], ks, n_boot=n_boot, seed=seed)["metrics"]
             out[f][str(v)] = {"n_problems": len(groups[v]),
                               "metrics": {k: x for k, x in m.items() if k.split("@")[0] in ("pass", "maj", "wmaj")}}

@@ -1066,6 +1066,17 @@ def test_accuracy_is_broken_down_by_task_subject_level_and_n_ops(micro, tmp_path
         "level"].items()} == {"1": 2, "10": 1}
 
 
+def test_breakdown_orders_mixed_and_numbered_values_naturally_not_as_text():
+    """A field mixing numbers and text (level 2, 10 and "hard") was ordered as text, "10" before "2", and numbered
+    text ("Level 10", "Level 2") so too. Numbers come first in numeric order, then text, its numbers read as such."""
+    from ponder.evaluate import breakdown
+
+    levels = [10, "hard", 2, "Level 10", "Level 2", "1", "easy"]
+    per = [[{"correct": True, "answer": "1"}] for _ in levels]
+    got = list(breakdown([{"level": v} for v in levels], per, [1], n_boot=2)["level"])
+    assert got == ["1", "2", "10", "easy", "hard", "Level 2", "Level 10"]
+
+
 def _interrupt_at_chunk(monkeypatch, name, start):
     """scale.METHODS[name], raising KeyboardInterrupt (Ctrl-C) when asked for the chunk at problem ``start``."""
     import functools
