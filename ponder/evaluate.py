@@ -1177,6 +1177,7 @@ def sweep(
     for m in par:
         if unvoted and m in ("majority", "weighted_majority"):
             _refuse_vote(f"sweep: method {m!r}", reward, unvoted)
+    answers_by = {"extract": _jsonable(extract), "equal": _jsonable(equal)}  # (by name, as evaluate's config.json)
     extract, equal = answer_fns(reward_fn, extract, equal)
     prompts = [_prompt_of(it, chat, None) for it in items]
     P = len(items)
@@ -1284,7 +1285,7 @@ def sweep(
         config = {"kind": "sweep", "models": list(mods), "parallel_ns": ns, "budgets": bs, "methods": methods,
                   "max_new_tokens": max_new_tokens, "temperature": temperature, "top_p": top_p, "seed": seed,
                   "reward": _jsonable(reward), "answer_tokens": answer_tokens, "waits": waits, "stop": stop,
-                  "chat": chat, "chat_template_kwargs": {m: getattr(t, "template_kwargs", {}) for m, (_, t) in
+                  "n_boot": int(n_boot), **answers_by, "chat": chat, "chat_template_kwargs": {m: getattr(t, "template_kwargs", {}) for m, (_, t) in
                                                          mods.items()},
                   "n_problems": P}
         atomic_write_text(d / "config.json", _strict_json(config))

@@ -243,6 +243,24 @@ def test_sweep_subsampled_point_equals_a_separate_self_consistency_run(micro):
         assert p["accuracy"] == float(answers_equal(o.answer or "", "7")) and p["tokens"] == o.tokens
 
 
+def test_sweep_config_records_n_boot_extract_and_equal(micro, tmp_path):
+    """sweep's config.json left out n_boot, extract and equal (evaluate's records them): the file did not say how
+    its intervals were resampled or its votes read. Recorded as evaluate's are, a callable by its name."""
+    model, tok = micro
+
+    def boxed(text):
+        return extract_answer(text)
+
+    kw = dict(methods=["majority"], parallel_ns=[1], max_new_tokens=4, progress=False, n_boot=7)
+    sweep((model, tok), ITEMS[:1], extract=boxed, equal=answers_equal, out_dir=tmp_path / "a", **kw)
+    sweep((model, tok), ITEMS[:1], out_dir=tmp_path / "b", **kw)
+    config = {d: json.loads((tmp_path / d / "config.json").read_text()) for d in ("a", "b")}
+    assert {k: config["a"][k] for k in ("n_boot", "extract", "equal")} == {"n_boot": 7, "extract": "boxed",
+                                                                           "equal": "answers_equal"}
+    assert {k: config["b"][k] for k in ("n_boot", "extract", "equal")} == {"n_boot": 7, "extract": None,
+                                                                           "equal": None}
+
+
 def test_sweep_runs_a_method_named_twice_once(micro):
     """methods=("majority", "majority") gave two majority curves, each with every N's point twice (a zig-zag plot,
     repeated scaling.csv rows), and ran a sequential method twice; `ponder eval --sweep` de-duplicated, the API
