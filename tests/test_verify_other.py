@@ -923,6 +923,28 @@ def test_a_keyword_hidden_in_an_html_comment_is_not_in_the_response():
     assert check_constraints("The vector <u,v> is unit.", [{"type": "keywords", "keywords": ["u", "v"]}]).correct
 
 
+@pytest.mark.parametrize("kind, params, padding", [
+    ("word_count", {}, "word " * 30), ("sentence_count", {}, "One. Two. Three. Four. Five."),
+    ("paragraph_count", {}, "a\n\nb\n\nc\n\nd"), ("char_count", {}, "x" * 200),
+    ("bullet_count", {}, "\n* a\n* b\n* c\n"), ("capital_words", {}, "NASA ESA JAXA"),
+    ("highlights", {}, "*a* *b* *c*"), ("placeholders", {}, "[a] [b] [c]"),
+    ("sections", {}, "\nSection 1\na\nSection 2\nb\nSection 3\nc\n"), ("letter_frequency", {"letter": "z"}, "zzzzz"),
+    ("keyword_frequency", {"keyword": "cat"}, "cat cat cat")])
+def test_an_html_comment_pads_no_count(kind, params, padding):
+    """Text inside an HTML comment, which no reader sees, met a count's min ("at least 300 words" with 10 shown and
+    500 hidden): a min counts the rendered text, a max counts the hidden text too (what hides helps meet neither)."""
+    lo, hi = (100, 3) if kind == "char_count" else (3, 1)
+    hidden = f"Hi.<!-- {padding} -->"
+    for bound in ("min", "n"):
+        c = {"type": kind, **params, bound: lo}
+        assert not check_constraints("Hi.", [c]).correct
+        assert not check_constraints(hidden, [c]).correct
+    assert check_constraints(f"Hi.\n{padding}", [{"type": kind, **params, "min": lo}]).correct  # shown, it counts
+    c = {"type": kind, **params, "max": hi}
+    assert check_constraints("Hi.", [c]).correct
+    assert not check_constraints(hidden, [c]).correct
+
+
 def test_a_greek_keyword_is_found_in_its_other_case():
     """Look-alikes fold a Greek word apart from its other case ("ΝΑΙ" to "NAI", "ναι" to "vai"): it is looked for as
     written too."""

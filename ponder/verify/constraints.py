@@ -176,6 +176,17 @@ def _in_bounds(count: int, c: dict) -> bool:
         c.get("max") is None or count <= c["max"])
 
 
+def _counted(t: str, c: dict, count) -> bool:
+    """A count's bounds, read so that text no reader sees (an HTML comment: 10 words shown, "<!-- 500 words -->")
+    helps meet neither. A min counts the rendered text only: hidden text cannot pad it. A max counts the larger of
+    the text as written and as rendered: hidden text is still in the response (as forbidden_words reads it), a
+    comment can join words ("one<!-- -->two"), and what looks like a tag may be text. An exact n is both."""
+    views = _renderings(t)
+    seen, most = count(views[-1]), max(map(count, views))
+    n, lo, hi = c.get("n"), c.get("min"), c.get("max")
+    return (n is None or seen == n >= most) and (lo is None or seen >= lo) and (hi is None or most <= hi)
+
+
 def _occurrences(t: str, word: str) -> int:
     if not word.isascii():  # a Greek or Cyrillic keyword folds apart from its other case ("ΝΑΙ" to "NAI", "ναι" to
         # "vai"): it is looked for as written too
@@ -290,25 +301,25 @@ def _has_postscript(t: str, marker: str) -> bool:
 _COUNT = {"n", "min", "max"}
 # type -> (check(text, constraint) -> bool, required params, optional params)
 _TYPES: dict = {
-    "word_count": (lambda t, c: _in_bounds(len(_words(t)), c), set(), _COUNT),
-    "sentence_count": (lambda t, c: _in_bounds(_sentences(t), c), set(), _COUNT),
-    "paragraph_count": (lambda t, c: _in_bounds(_paragraphs(t), c), set(), _COUNT),
-    "char_count": (lambda t, c: _in_bounds(_chars(t), c), set(), _COUNT),
-    "bullet_count": (lambda t, c: _in_bounds(_bullets(t), c), set(), _COUNT),
-    "capital_words": (lambda t, c: _in_bounds(sum(1 for w in _words(t) if _capital(w)), c), set(), _COUNT),
+    "word_count": (lambda t, c: _counted(t, c, lambda u: len(_words(u))), set(), _COUNT),
+    "sentence_count": (lambda t, c: _counted(t, c, _sentences), set(), _COUNT),
+    "paragraph_count": (lambda t, c: _counted(t, c, _paragraphs), set(), _COUNT),
+    "char_count": (lambda t, c: _counted(t, c, _chars), set(), _COUNT),
+    "bullet_count": (lambda t, c: _counted(t, c, _bullets), set(), _COUNT),
+    "capital_words": (lambda t, c: _counted(t, c, lambda u: sum(1 for w in _words(u) if _capital(w))), set(), _COUNT),
     # a highlight, a placeholder, a title or a P.S. says something, as a paragraph does: "*.*", "[ ]", "<<**>>" and a
     # bare "P.S." met their constraints with nothing in them
-    "highlights": (lambda t, c: _in_bounds(sum(1 for h in _HIGHLIGHT.findall(t) if _WORD.search(h)), c), set(), _COUNT),
-    "placeholders": (lambda t, c: _in_bounds(sum(1 for p in _PLACEHOLDER.findall(t) if _WORD.search(p)), c), set(),
-                     _COUNT),
-    "sections": (lambda t, c: _in_bounds(_sections(t, c), c), set(), _COUNT | {"splitter"}),
+    "highlights": (lambda t, c: _counted(t, c, lambda u: sum(1 for h in _HIGHLIGHT.findall(u) if _WORD.search(h))),
+                   set(), _COUNT),
+    "placeholders": (lambda t, c: _counted(t, c, lambda u: sum(1 for p in _PLACEHOLDER.findall(u) if _WORD.search(p))),
+                     set(), _COUNT),
+    "sections": (lambda t, c: _counted(t, c, lambda u: _sections(u, c)), set(), _COUNT | {"splitter"}),
     # the text as rendered: a keyword inside an HTML comment ("<!-- cat -->") is not in the response a reader sees
     "keywords": (lambda t, c: all(_occurrences(_renderings(t)[-1], k) for k in c["keywords"]), {"keywords"}, set()),
     "forbidden_words": (lambda t, c: not any(_occurrences(u, k) for u in _renderings(t) for k in c["keywords"]),
                         {"keywords"}, set()),
-    "keyword_frequency": (lambda t, c: _in_bounds(_occurrences(_renderings(t)[-1], c["keyword"]), c), {"keyword"},
-                          _COUNT),
-    "letter_frequency": (lambda t, c: _in_bounds(_fold(t).lower().count(_fold(c["letter"]).lower()), c),
+    "keyword_frequency": (lambda t, c: _counted(t, c, lambda u: _occurrences(u, c["keyword"])), {"keyword"}, _COUNT),
+    "letter_frequency": (lambda t, c: _counted(t, c, lambda u: _fold(u).lower().count(_fold(c["letter"]).lower())),
                          {"letter"}, _COUNT),
     # IFEval's str.islower/isupper: a cased letter is needed (text with no case at all, "中文 123", is neither,
     # else a caseless response met both), and a capital with no lowercase mapping (math bold "𝐇𝐄𝐋𝐋𝐎") is no
