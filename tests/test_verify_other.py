@@ -881,6 +881,17 @@ def test_a_response_without_a_word_meets_nothing():
     assert check_constraints("0", cs).correct  # a number is a word (and valid JSON)
 
 
+def test_a_response_of_hidden_words_meets_nothing():
+    """A response that shows no word (only an HTML comment, or bare tags, whose names read as words) met every
+    "at most"/"no ..." constraint, as a response of no word did."""
+    cs = [{"type": "word_count", "max": 50}, {"type": "no_commas"}, {"type": "lowercase"}]
+    for resp in ("<!-- i like dogs -->", "<br>", "<b></b>", "<!-- a --> <p>\n<!-- b -->"):
+        for c in cs:
+            v = check_constraints(resp, [c])
+            assert (v.correct, v.score, v.reason) == (False, 0.0, "no words in response"), (resp, c)
+    assert check_constraints("<b>yes</b> <!-- a -->", cs).correct
+
+
 def test_char_count_counts_a_letter_with_its_marks_once():
     """Combining marks padded a char_count min: "a" under 9 stacked accents counted 10 characters; "e" + U+0301 is
     the one character "é" (as precomposed), and Hindi vowel signs go with their consonant."""

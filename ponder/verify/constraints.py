@@ -395,7 +395,8 @@ def check_constraints(completion, constraints: list[dict], *, strip_think: bool 
     # nor does a response without a word: ".", "{}", "***" or "?!" met every "at most"/"no ..." constraint, a
     # forbidden_words with a word_count max was full reward for saying nothing (IFEval, scoring a reply, not
     # training on it, counts them met)
-    if not _WORD.search(text):
+    # ... nor one whose words are all hidden: "<!-- a b -->" or a bare "<br>" (read as the word "br") shows nothing
+    if not _WORD.search(text) or not _WORD.search(_renderings(text)[-1]):
         return Verdict(False, None, "no words in response", score=0.0)
     failed = []
     for k, c in enumerate(constraints):
