@@ -956,6 +956,24 @@ def test_an_html_comment_pads_no_count(kind, params, padding):
     assert not check_constraints(hidden, [c]).correct
 
 
+@pytest.mark.parametrize("c, hidden, shown", [
+    ({"type": "postscript"}, "Hello there.\n<!--\nP.S. see you\n-->", "Hello there.\n<!-- x -->\nP.S. see you"),
+    ({"type": "postscript"}, "Hello there.\nP.S. <!-- see you -->", "Hello there.\nP.S. see you <!-- x -->"),
+    ({"type": "title"}, "Hello there.\n<!-- <<My Title>> -->", "<<My Title>>\nHello there.<!-- x -->"),
+    ({"type": "title"}, "Hello there. <<<!-- My Title -->>>", "<<My <!-- x -->Title>>\nHello there."),
+    ({"type": "highlights", "min": 1}, "Hello there.<!-- *key* -->", "Hello *key* there.<!-- x -->"),
+    ({"type": "placeholders", "min": 1}, "Hello there.<!-- [name] -->", "Hello [name].<!-- x -->"),
+    ({"type": "keywords", "keywords": ["cat"]}, "Hello there.<!-- cat -->", "Hello cat.<!-- x -->"),
+    ({"type": "starts_with", "phrase": "Dear Sir"}, "<!-- Dear Sir --> Hello.", "Dear Sir, hello.<!-- x -->"),
+    ({"type": "ends_with", "phrase": "any questions?"}, "Hello.<!-- any questions? -->", "Hello. Any questions?"),
+    ({"type": "json"}, "<!-- {\"a\": 1} -->", "{\"a\": 1}")])
+def test_a_presence_constraint_is_not_met_inside_an_html_comment(c, hidden, shown):
+    """What must be present is present as a reader sees it: a P.S. or a <<title>> inside an HTML comment (or a P.S.
+    whose words are) met postscript / title. A comment elsewhere in an honest response changes nothing."""
+    assert not check_constraints(hidden, [c]).correct
+    assert check_constraints(shown, [c]).correct
+
+
 def test_a_greek_keyword_is_found_in_its_other_case():
     """Look-alikes fold a Greek word apart from its other case ("ΝΑΙ" to "NAI", "ναι" to "vai"): it is looked for as
     written too."""

@@ -227,11 +227,16 @@ def _renderings(t: str) -> tuple[str, ...]:
         return (t,)
     # a code span's backticks render as nothing too: "c`a`t" reads "cat"
     plain = _HTML_TAG.sub(lambda m: " " if m.group(1).lower() in _HTML_BREAKS else "", t).replace("`", "")
+    return t, _uncommented(plain)
+
+
+def _uncommented(t: str) -> str:
+    """The text without its HTML comments, which no reader sees; tags are kept ("<<Title>>" looks like one)."""
     out, pos = [], 0
-    while (i := plain.find("<!--", pos)) >= 0 and (j := plain.find("-->", i + 4)) >= 0:
-        out.append(plain[pos:i])
+    while (i := t.find("<!--", pos)) >= 0 and (j := t.find("-->", i + 4)) >= 0:
+        out.append(t[pos:i])
         pos = j + 3
-    return t, "".join(out) + plain[pos:]
+    return "".join(out) + t[pos:]
 
 
 def _loads(t: str) -> bool:
@@ -330,10 +335,12 @@ _TYPES: dict = {
     # typographic double quotes too: a chat model's “...” is a response wrapped in double quotes
     "quotation": (lambda t, c: len(t.strip()) >= 2 and t.strip()[0] in '"“' and t.strip()[-1] in '"”', set(), set()),
     "json": (lambda t, c: _is_json(t), set(), set()),
-    "title": (lambda t, c: any(_WORD.search(x) for x in _TITLE.findall(t)), set(), set()),
+    # a title or a P.S. a reader sees: "<!-- <<Title>> -->", a P.S. on a line of a comment ("<!--\nP.S. hi\n-->")
+    # or its words in one ("P.S. <!-- hi -->") met them
+    "title": (lambda t, c: any(_WORD.search(x) for x in _TITLE.findall(_uncommented(t))), set(), set()),
     "starts_with": (lambda t, c: _affix(t, c["phrase"], str.startswith), {"phrase"}, set()),
     "ends_with": (lambda t, c: _affix(t, c["phrase"], str.endswith), {"phrase"}, set()),
-    "postscript": (lambda t, c: _has_postscript(t, c.get("marker", "P.S.")), set(), {"marker"}),
+    "postscript": (lambda t, c: _has_postscript(_uncommented(t), c.get("marker", "P.S.")), set(), {"marker"}),
     "words_start_with": (lambda t, c: (lambda ws: bool(ws) and all(w[0].lower() == c["letter"].lower() for w in ws))(
         _words(t)), {"letter"}, set()),
     "separated_responses": (_separated, set(), {"n"}),
