@@ -2095,6 +2095,32 @@ def test_a_correcting_answer_phrase_after_a_box_still_wins():
 
 
 @pytest.mark.parametrize("completion", [
+    "\\boxed{5}. Wait, let me recompute. Actually it's 6.", "\\boxed{5}. Correction: 6.",
+    "\\boxed{5}. I made an error; it should be 6.", "\\boxed{5}\n\nWait, no, it's $6$.",
+    "So \\boxed{5}. Mistake: it should be 6.", "\\boxed{5}. Actually it is 6!",
+])
+def test_a_revision_in_prose_to_another_value_after_a_box_is_a_hedge(completion):
+    # read as 5, the model's own correction was ignored; read as 6, a policy could box one value and revise freely
+    assert not check_math(completion, "5").correct
+    assert not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{5}. Actually it's 5, as checked.", "\\boxed{5}. Wait, let me check: 2 + 3 = 5.",
+    "\\boxed{5}. Actually, 6 is too many, so 5.", "\\boxed{5}. Actually it's not 6.",
+    "\\boxed{5}. Actually it's easy to verify: 2 + 3 = 5.", "\\boxed{5}. Wait, actually it's $5.0$.",
+])
+def test_a_revision_word_after_a_box_that_offers_no_other_value_keeps_the_box(completion):
+    assert check_math(completion, "5").correct
+    assert not check_math(completion, "6").correct
+
+
+def test_a_revision_after_a_box_that_boxes_again_reads_the_new_box():
+    assert check_math("\\boxed{5}. Wait, actually it's \\boxed{6}.", "6").correct
+    assert not check_math("\\boxed{5}. Wait, actually it's \\boxed{6}.", "5").correct
+
+
+@pytest.mark.parametrize("completion", [
     "\\boxed{3}. Another possible answer is 5.", "\\boxed{3}. The other answer is 5.",
     "\\boxed{3}. Another solution is $5$.", "\\boxed{3}. 5 is another solution.", "\\boxed{3}. 5 would also work.",
     "\\boxed{3}, 5 is also acceptable", "\\boxed{3}. Also 5.", "\\boxed{3}, and also 5", "\\boxed{3}, as well as 5",

@@ -8,7 +8,8 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
    `\\boxed{}`/`\\fbox{}` (adjacent boxes joined by "," / "and", or parted by only spacing and marks however
    long, are one multi-part answer; an
    unbalanced or empty last box is *no answer*) -> an explicit "final answer is / answer is /
-   Answer:" phrase (a phrase written *after* the last box wins: the model revised its answer) ->
+   Answer:" phrase (a phrase written *after* the last box wins: the model revised its answer; a revision in
+   prose with no phrase or box, "\\boxed{5}. Actually it's 6.", "Correction: 6", is a hedge of both) ->
    the whole completion when it is a short bare answer -> the last math span or number near the
    end (a number followed by a long tail of prose is not an answer; a run of values joined by
    "or"/"and"/"," is one list, so "It is 3 or 4." is a hedge). A box inside a box is read with the
@@ -594,6 +595,28 @@ _SEP_WORD_RE = re.compile(
     r"\b(?:and|or|otherwise|else|alternatively|maybe|perhaps|possibly|also)\b|[,;]|\\[A-Za-z]+\s*\{\s*/\s*\}"
 )
 _REVISION_RE = re.compile(r"\b(?:no|not|wait|actually|instead|but|rather|oops|correction|hmm|sorry)\b", re.I)
+# a sentence after the last box that revises its value in prose, with no phrase or box of its own: "Actually it's 6.",
+# "Wait, no, it's 6.", "Correction: 6.", "I made an error; it should be 6." (the value ends its clause: "Actually,
+# 6 is too many" and "Wait, check: 2 + 3 = 5" offer none)
+_PROSE_REVISION_RE = re.compile(
+    r"(?:^|(?<=[.!?;:\n]))[\s*_>]*(?:actually|wait|correction|oops|i\s+made\s+an?\s+(?:error|mistake)|mistake"
+    r"|it\s+should\s+be)\b(?:[\s,.:;!\-]*(?:actually|wait|no|oops|sorry|correction|i\s+made\s+an?\s+(?:error|mistake)"
+    r"|mistake)\b)*[\s,.:;!\-]*(?:(?:it|that|this|the\s+(?:correct\s+|right\s+|final\s+)?(?:value|result))(?:'s|\s+is"
+    r"|\s+should\s+be|\s+must\s+be)\s+|(?:it\s+)?should\s+be\s+)?\$?\s*([-+]?\d+(?:[./]\d+)?)\s*\$?(?=[\s*_]*(?:[.!?,;)]|$))",
+    re.I,
+)
+_PROSE_REVISION_WORD_RE = re.compile(r"actually|wait|correction|oops|error|mistake|should\s+be", re.I)
+
+
+def _prose_revision(rest: str, ans: str) -> str | None:
+    """The value a sentence after the last box revises it to, when it differs from the box's answer `ans`."""
+    rest = rest[:2000]
+    if not _PROSE_REVISION_WORD_RE.search(rest):
+        return None  # (most completions end at their box: the pattern need not run)
+    for m in _PROSE_REVISION_RE.finditer(rest):
+        if _bare(m.group(1)) != _bare(ans):
+            return m.group(1)
+    return None
 
 
 # what renders as blank space: a phantom (with its argument), spacing commands, whitespace
@@ -1619,9 +1642,11 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
             # (after the box's end: "\\boxed{\\text{The answer is } 4}" gave the answer "} 4}")
             last_box, clen = _last_box(text)
             box_end = _box_content(text, last_box, clen, len(text), lenient)[1]
+            phrased = False
             if box_end > 0 and ("nswer" in text[box_end:] or "NSWER" in text[box_end:]):
                 pos, phr = _phrase_answer(text)
                 if pos >= box_end and phr is not None and "\\boxed" not in text[pos:] and _mathy(phr):
+                    phrased = True
                     # "\boxed{3}. Maybe the answer is 5.", "Otherwise, the answer is 5": a phrase offered as another
                     # answer is a hedge, not a revision (read as 5 alone, it scored for the gold 5)
                     gap = _fold(text[box_end:pos])
@@ -1634,6 +1659,10 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
                         ans = f"{ans[: -len(h)].rstrip() if h and ans.endswith(h) else ans} or {phr}"
                     else:
                         ans = phr
+            if not phrased and not lenient and box_end > 0 and (rev := _prose_revision(text[box_end:], ans)) is not None:
+                # "\boxed{5}. Actually it's 6.": the model's own correction offers another final value; read as 5 it
+                # was ignored, read as 6 a policy could box one value and revise to another: a hedge, scored for neither
+                ans = f"{ans} or {rev}"
     else:
         pos, phr = _phrase_answer(text)
         if phr is not None and phr.strip(" .:").lower() not in _NOT_ANSWERS:
