@@ -616,6 +616,21 @@ def test_reward_hacking_alarm_is_invariant_to_a_positive_scale_of_the_reward(spe
     assert reward_scale(get_reward(spec)) == 1  # unscaled specs alarm as they always did
 
 
+def test_zero_variance_alarm_under_a_group_filter_does_not_claim_no_learning_signal():
+    """With dynamic sampling, zero_var_frac counts the groups drawn before the filter: an easy task raised "no
+    learning signal" while every training batch was full of refilled groups. The message says what happened."""
+    m = Monitor(max_new_tokens=100, group_filter=True, hints={"zero_variance_groups": "try a harder/easier task"})
+    msgs = [a["message"] for s in range(1, 4)
+            for a in m.update({"step": s, "zero_var_frac": 0.9, "gen_rounds": 3, "groups_trained": 8})]
+    assert len(msgs) == 1 and "no learning signal" not in msgs[0]
+    assert "90% of the groups drawn" in msgs[0] and "3 generation rounds, 8 groups trained" in msgs[0]
+    assert "group_filter" not in m.state_dict()  # (the run's objective gives it, as reward_scale)
+    # without a filter the drawn groups are the trained ones: no signal is what the alarm means
+    m = Monitor(max_new_tokens=100)
+    assert "no learning signal" in [a["message"] for s in range(1, 4) for a in m.update(
+        {"step": s, "zero_var_frac": 0.9})][0]
+
+
 def test_the_trainer_gives_its_monitor_the_runs_reward_scale(tmp_path, ckpt, monkeypatch):
     import ponder.rl.trainer as trainer_mod
 
@@ -625,6 +640,7 @@ def test_the_trainer_gives_its_monitor_the_runs_reward_scale(tmp_path, ckpt, mon
                                          "group_size": 2, "max_new_tokens": 4, "reward": "2*math+0.2*format"}),
           tmp_path / "r", progress=False)
     assert made[0][1]["reward_scale"] == 2
+    assert made[0][1]["group_filter"] is False  # (grpo draws the groups it trains on: see the zero_variance alarm)
     # and reward_collapse's window covers 64 prompts (1 a step: 64 steps), its best of the last 10 windows
     mcfg = made[0][0][0]
     assert (mcfg.reward_window, mcfg.reward_lookback) == (64, 640)

@@ -70,6 +70,9 @@ class Monitor:
     hints: dict = field(default_factory=dict)  # the run's remedies not yet in use, by alarm (see update)
     # The reward's unit (reward_scale(spec)): the rise threshold scales with it, so `2*math` alarms as `math` does
     reward_scale: float = 1.0
+    # The run drops groups whose answers are all right or all wrong and draws more (DAPO's dynamic sampling): its
+    # zero_var_frac counts the groups drawn, so a high one means refill work, not a batch without signal
+    group_filter: bool = False
     entropy_ref: float | None = None
     streaks: dict = field(default_factory=dict)
     evals: list = field(default_factory=list)  # (step, train reward mean since last eval, heldout acc)
@@ -118,7 +121,12 @@ class Monitor:
         zv = row.get("zero_var_frac")
         if zv is not None and self._streak("zero_var", zv > c.zero_var_max):
             hint = self.hints.get("zero_variance_groups", "try --group-filter or a harder/easier task")
-            alarm("zero_variance_groups", f"{zv:.0%} of groups have equal rewards: no learning signal ({hint})")
+            if not self.group_filter:
+                alarm("zero_variance_groups", f"{zv:.0%} of groups have equal rewards: no learning signal ({hint})")
+            else:
+                alarm("zero_variance_groups", f"{zv:.0%} of the groups drawn had equal rewards: dynamic sampling "
+                                              f"dropped them and drew more ({row.get('gen_rounds', '?')} generation "
+                                              f"rounds, {row.get('groups_trained', '?')} groups trained) ({hint})")
         rmax = row.get("ratio_max")
         if rmax is not None and self._streak("ratio", rmax > c.ratio_max):
             alarm("ratio_explosion", f"importance ratio reached {rmax:.1f} (> {c.ratio_max})")
@@ -161,6 +169,7 @@ class Monitor:
         d = asdict(self)
         d.pop("cfg")
         d.pop("reward_scale")  # the run's reward spec gives it (config, not state)
+        d.pop("group_filter")  # and its objective this
         return d
 
     def load_state_dict(self, d: dict):

@@ -663,7 +663,8 @@ def train(
     window = collapse_window(cfg.prompts_per_step)
     monitor = Monitor(MonitorConfig(reward_window=window, reward_lookback=10 * window),
                       max_new_tokens=cfg.max_new_tokens, reward_scale=reward_scale(reward),
-                      hints={} if not ocfg.group_filter else {"zero_variance_groups": hint})
+                      hints={} if not ocfg.group_filter else {"zero_variance_groups": hint},
+                      group_filter=ocfg.group_filter)
     # its retries draw from the run's seed (seeded 0 whatever --seed was, every seed skipped and retried the same
     # prompts); the default seed 0 draws as before
     curriculum = obj.Curriculum(seed=cfg.seed) if cfg.curriculum else None
