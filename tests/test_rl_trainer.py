@@ -653,10 +653,12 @@ def test_the_trainer_gives_its_monitor_the_runs_reward_scale(tmp_path, ckpt, mon
                                       ({"reward": "math+"}, "cannot parse"),
                                       ({"group_size": 1}, "group_size must be >= 2"),
                                       ({"preset": "rloo", "off_policy": True}, "off_policy needs an importance"),
-                                      ({"fsdp": True}, "fsdp shards the model over data-parallel ranks")])
+                                      ({"fsdp": True}, "fsdp shards the model over data-parallel ranks"),
+                                      ({"max_refill": 2}, "max_refill=2 has no effect with preset 'grpo'")])
 def test_a_bad_preset_objective_or_reward_is_refused_before_the_model_loads(tmp_path, ckpt, monkeypatch, bad, msg):
     """An unknown preset, --set part or reward verifier, --off-policy with a preset without a ratio, or --fsdp without
-    ranks was said only after checkpoint.load (a 7B model: minutes)."""
+    ranks was said only after checkpoint.load (a 7B model: minutes); max_refill with a preset that drops no group
+    (nothing to refill) was not said at all."""
     import ponder.rl.trainer as trainer_mod
 
     def no_load(*a, **kw):

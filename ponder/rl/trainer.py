@@ -580,7 +580,11 @@ def train(
         cfg.validate()
         # an unknown preset, objective part or reward verifier, or a mode the objective or the ranks cannot
         # run: said before the model loads (a 7B one: minutes)
-        check_mode(cfg, dp)
+        ocfg = check_mode(cfg, dp)
+        # only dynamic sampling refills: it was silently unused (new runs only: a recorded one would brick a resume)
+        if not ocfg.group_filter and cfg.max_refill != GRPOConfig.max_refill:
+            raise PonderError(f"max_refill={cfg.max_refill} has no effect with preset {cfg.preset!r}, which does not "
+                              "filter groups (group_filter off); drop it, or set objective group_filter=True")
         if cfg.reward is not None:
             get_reward(cfg.reward)
         resolve_data(cfg)
