@@ -219,6 +219,24 @@ def test_verify_file_math(tmp_path):
     assert out[0]["extracted"] == "0" and out[0]["reason"] == "ok"
 
 
+def test_verify_file_keeps_numbers_as_written(tmp_path, monkeypatch):
+    # a JSON number read through a float: the gold 0.12345678901234567890123 reached the verifier as
+    # "0.12345678901234568" and 1e3 as 1000.0, and the output rows rewrote both
+    lines = ['{"completion": "\\\\boxed{1}", "gold": 0.12345678901234567890123, "extra": [1E3, {"x": -0.0e-0}]}',
+             '{"completion": "\\\\boxed{1}", "answer": 1e3, "gold": null, "w": 2.50}']
+    src = tmp_path / "preds.jsonl"
+    src.write_text("\n".join(lines) + "\n")
+    seen = []
+    monkeypatch.setitem(VERIFIERS, "math", lambda completion, item, **kw: seen.append(item["answer"]) or Verdict(False))
+    s = verify_file("math", str(src), str(tmp_path / "o.jsonl"), progress=False,
+                    score_fn=lambda verify, completions, rows: [verify(c, r) for c, r in zip(completions, rows)])
+    assert seen == ["0.12345678901234567890123", "1e3"]
+    out = (tmp_path / "o.jsonl").read_text().splitlines()
+    for line, written in zip(out, lines):  # each input field's text as written, then the verdict's fields
+        assert line.startswith(written[:-1] + ", ") and json.loads(line)["correct"] is False
+    assert s["n"] == 2
+
+
 def test_verify_file_other_kinds(tmp_path):
     src = tmp_path / "c.jsonl"
     write_jsonl(src, [{"completion": "\\boxed{3 * 4}", "numbers": [3, 4], "target": 12},

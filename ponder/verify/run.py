@@ -37,19 +37,19 @@ def default_output(input_path: str) -> str:
     return base + ".verified.jsonl"
 
 
-def _read_rows(kind: str, path: str) -> list[dict]:
-    """Every row of `path`, each checked for what verifier `kind` reads (registry.check_item), so a bad row is
+def _read_rows(kind: str, path: str) -> tuple[list[dict], list[dict]]:
+    """Every row of `path` (numbers as written) and the item its verifier reads (_for_verifier), each checked for what verifier `kind` reads (registry.check_item), so a bad row is
     one error naming FILE:LINE and the field before anything is verified or written."""
     import io
     import zlib
 
-    from ponder.tasks.data import _open_binary
+    from ponder.tasks.data import _json_loads, _open_binary
     from ponder.verify.registry import check_item
 
     # gzip data read through (a .jsonl.gz said "not UTF-8 text"), as the data loaders read it; a BOM (Notepad,
     # PowerShell) is dropped, as they drop it
     f = io.TextIOWrapper(_open_binary(Path(path)), encoding="utf-8-sig")
-    rows = []
+    rows, items = [], []
     with f:
         try:
             for lineno, line in enumerate(f, 1):
@@ -57,7 +57,7 @@ def _read_rows(kind: str, path: str) -> list[dict]:
                     continue
                 where = f"{path}:{lineno}"
                 try:
-                    row = json.loads(line)
+                    row = _json_loads(line)  # each fraction's text kept: the gold as written, the output as read
                 except ValueError as e:
                     raise PonderError(f"{where}: invalid JSON ({e})") from None
                 except RecursionError:
@@ -80,6 +80,11 @@ def _read_rows(kind: str, path: str) -> list[dict]:
                     check_item(kind, gold)
                 except PonderError as e:
                     raise PonderError(f"{where}: {e}") from None
+                try:  # said now, not after verifying: a row too deeply nested to convert or write back
+                    items.append(_for_verifier(kind, row))
+                    _dumps(row)
+                except RecursionError:
+                    raise PonderError(f"{where}: invalid JSON (nested too deeply)") from None
                 rows.append(row)
         except UnicodeDecodeError as e:
             raise PonderError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
@@ -87,13 +92,40 @@ def _read_rows(kind: str, path: str) -> list[dict]:
             raise PonderError(f"{path}: cannot read ({getattr(e, 'strerror', None) or e})") from None
     if not rows:
         raise PonderError(f"{path}: no rows")
-    return rows
+    return rows, items
 
 
 def _item(kind: str, row: dict) -> dict:
     if kind == "math":
         return {"answer": row["gold"] if row.get("gold") is not None else row["answer"]}
     return row
+
+
+def _for_verifier(kind: str, row: dict) -> dict:
+    """`row` as json.loads gives it, but a math gold written as a fraction is its text: float() of
+    0.12345678901234567890123 is 0.12345678901234568, and of 1e3 is 1000.0."""
+    from ponder.tasks.data import _plain, _WrittenFloat
+
+    out = _plain(row)
+    if kind == "math":
+        for key in ("gold", "answer"):
+            if isinstance(row.get(key), _WrittenFloat):
+                out[key] = row[key].text
+    return out
+
+
+def _dumps(value) -> str:
+    """json.dumps, but each number read with a fraction or exponent as its text in the input (json.dumps writes
+    a float subclass as the float's repr)."""
+    from ponder.tasks.data import _WrittenFloat
+
+    if type(value) is _WrittenFloat:
+        return value.text
+    if isinstance(value, dict):
+        return "{" + ", ".join(json.dumps(str(k)) + ": " + _dumps(v) for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_dumps(v) for v in value) + "]"
+    return json.dumps(value)
 
 
 class _Verify:
@@ -120,7 +152,7 @@ def verify_file(kind: str, input_path: str, output_path: str | None = None, *, w
     if output_path == "-":  # data export's "-" is standard output; here it made a file named "-" in the cwd
         raise PonderError("verify: -o - (standard output) is not supported; give the output file a name")
     t0 = time.perf_counter()
-    rows = _read_rows(kind, input_path)
+    rows, items = _read_rows(kind, input_path)
     out_path = output_path or default_output(input_path)
     # links resolved: the output written through a link to the input (or into a linked folder) replaces the input
     if os.path.realpath(out_path) == os.path.realpath(input_path):
@@ -131,10 +163,10 @@ def verify_file(kind: str, input_path: str, output_path: str | None = None, *, w
     check_not_run_file(out_path)
     completions = [r["completion"] for r in rows]
     if score_fn is None:
-        verdicts = parallel_map(_Verify(kind), completions, rows, workers=workers, progress=progress,
+        verdicts = parallel_map(_Verify(kind), completions, items, workers=workers, progress=progress,
                                 desc=f"verify {kind}")
     else:
-        verdicts = list(score_fn(_Verify(kind), completions, rows))
+        verdicts = list(score_fn(_Verify(kind), completions, items))
         if len(verdicts) != len(rows):  # zip below would drop the rows past the shorter list from the output
             raise PonderError(f"verify: score_fn returned {len(verdicts)} verdicts for {len(rows)} rows")
     # a temporary file beside the output, renamed into place with the usual permissions (not mkstemp's 0600);
@@ -143,7 +175,7 @@ def verify_file(kind: str, input_path: str, output_path: str | None = None, *, w
         for row, v in zip(rows, verdicts):
             out = dict(row)
             out.update(correct=v.correct, extracted=v.extracted, reason=v.reason, score=v.value)
-            f.write(json.dumps(out) + "\n")  # ASCII: lone surrogates in input survive
+            f.write(_dumps(out) + "\n")  # ASCII: lone surrogates in input survive
     n = len(rows)
     correct = sum(v.correct for v in verdicts)
     return {"n": n, "correct": correct, "accuracy": correct / n if n else 0.0,
