@@ -38,8 +38,9 @@ def default_output(input_path: str) -> str:
 
 
 def _read_rows(kind: str, path: str) -> tuple[list[dict], list[dict]]:
-    """Every row of `path` (numbers as written) and the item its verifier reads (_for_verifier), each checked for what verifier `kind` reads (registry.check_item), so a bad row is
-    one error naming FILE:LINE and the field before anything is verified or written."""
+    """Every row of `path` (numbers as written) and the item its verifier reads (_for_verifier), each checked for
+    what verifier `kind` reads (registry.check_item), so a bad row is one error naming FILE:LINE and the field
+    before anything is verified or written."""
     import io
     import zlib
 
