@@ -974,6 +974,22 @@ def test_a_presence_constraint_is_not_met_inside_an_html_comment(c, hidden, show
     assert check_constraints(shown, [c]).correct
 
 
+@pytest.mark.parametrize("c, hidden, shown", [
+    ({"type": "postscript"}, "Hello there.\n<!--\nP.S. see you", "Use `<!--` to open a comment.\nP.S. see you"),
+    ({"type": "title"}, "Hello there.\n<!-- <<My Title>>", "```html\n<!-- x\n```\n<<My Title>>"),
+    ({"type": "keywords", "keywords": ["cat"]}, "Hello there. <!-- cat", "Hello there. `<!--` cat"),
+    ({"type": "word_count", "min": 5}, "Hi.\n<!--\none two three four five", "Hi, ``<!--`` one two three four."),
+    ({"type": "sentence_count", "min": 3}, "Hi.\n<!-- One. Two. Three.", "Hi. `<!--` is one. Two. Three."),
+    ({"type": "ends_with", "phrase": "any questions?"}, "Hello.\n<!--\nAny questions?", "Hello. Any questions?<!---->")])
+def test_an_html_comment_never_closed_hides_the_rest(c, hidden, shown):
+    """A "<!--" never closed hides the rest of the text from a reader (a browser reads it to the end), but it met
+    postscript, title, keywords, ends_with and padded count minimums. A "<!--" in code is shown as written."""
+    assert not check_constraints(hidden, [c]).correct
+    assert check_constraints(shown, [c]).correct
+    if "min" in c:  # a max still counts the hidden words
+        assert not check_constraints(hidden, [{"type": c["type"], "max": 1}]).correct
+
+
 def test_a_greek_keyword_is_found_in_its_other_case():
     """Look-alikes fold a Greek word apart from its other case ("ΝΑΙ" to "NAI", "ναι" to "vai"): it is looked for as
     written too."""

@@ -24,6 +24,7 @@ Paragraphs are separated by blank lines or a *** line.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import string
@@ -226,16 +227,37 @@ def _renderings(t: str) -> tuple[str, ...]:
     if "<" not in t and "`" not in t:
         return (t,)
     # a code span's backticks render as nothing too: "c`a`t" reads "cat"
-    plain = _HTML_TAG.sub(lambda m: " " if m.group(1).lower() in _HTML_BREAKS else "", t).replace("`", "")
-    return t, _uncommented(plain)
+    plain = _HTML_TAG.sub(lambda m: " " if m.group(1).lower() in _HTML_BREAKS else "", _uncommented(t))
+    return t, plain.replace("`", "")
+
+
+# what hides text (a comment) or shows it as written (a fenced code block, a code span), whichever comes first
+_COMMENT_OR_CODE = re.compile(r"<!--|^ {0,3}(`{3,}|~{3,})|`+", re.MULTILINE)
 
 
 def _uncommented(t: str) -> str:
-    """The text without its HTML comments, which no reader sees; tags are kept ("<<Title>>" looks like one)."""
-    out, pos = [], 0
-    while (i := t.find("<!--", pos)) >= 0 and (j := t.find("-->", i + 4)) >= 0:
-        out.append(t[pos:i])
-        pos = j + 3
+    """The text without its HTML comments, which no reader sees; tags are kept ("<<Title>>" looks like one). A
+    comment never closed hides the rest of the text (a browser reads it so): "Hi.\n<!--\nP.S. hi" shows no P.S.
+    A "<!--" in code is shown as written: "Write `<!--` to open one." hides nothing."""
+    out, pos, i, runs = [], 0, 0, {}
+    for r in re.finditer(r"`+", t):  # where each length of backtick run starts, to find a span's end in one step
+        runs.setdefault(len(r.group()), []).append(r.start())
+    while m := _COMMENT_OR_CODE.search(t, i):
+        run = m.group()
+        if run == "<!--":
+            out.append(t[pos:m.start()])
+            j = t.find("-->", m.start() + 2)  # "<!-->" and "<!--->" are empty comments
+            if j < 0:
+                return "".join(out)
+            pos = i = j + 3
+        elif fence := m.group(1):  # to a closing fence on a later line, or to the end
+            close = re.compile(rf"^ {{0,3}}{fence[0]}{{{len(fence)},}}[ \t]*$", re.MULTILINE).search(
+                t, t.find("\n", m.end()) + 1 or len(t))
+            i = close.end() if close else len(t)
+        else:  # a code span ends at the next run of as many backticks; with none, the backticks are text
+            starts = runs.get(len(run), [])
+            k = bisect.bisect_left(starts, m.end())
+            i = starts[k] + len(run) if k < len(starts) else m.end()
     return "".join(out) + t[pos:]
 
 
@@ -338,8 +360,9 @@ _TYPES: dict = {
     # a title or a P.S. a reader sees: "<!-- <<Title>> -->", a P.S. on a line of a comment ("<!--\nP.S. hi\n-->")
     # or its words in one ("P.S. <!-- hi -->") met them
     "title": (lambda t, c: any(_WORD.search(x) for x in _TITLE.findall(_uncommented(t))), set(), set()),
-    "starts_with": (lambda t, c: _affix(t, c["phrase"], str.startswith), {"phrase"}, set()),
-    "ends_with": (lambda t, c: _affix(t, c["phrase"], str.endswith), {"phrase"}, set()),
+    # as a reader sees them too: "Hi.\n<!--\nAny questions?" (a comment never closed) ends with no question
+    "starts_with": (lambda t, c: _affix(_uncommented(t), c["phrase"], str.startswith), {"phrase"}, set()),
+    "ends_with": (lambda t, c: _affix(_uncommented(t), c["phrase"], str.endswith), {"phrase"}, set()),
     "postscript": (lambda t, c: _has_postscript(_uncommented(t), c.get("marker", "P.S.")), set(), {"marker"}),
     "words_start_with": (lambda t, c: (lambda ws: bool(ws) and all(w[0].lower() == c["letter"].lower() for w in ws))(
         _words(t)), {"letter"}, set()),
