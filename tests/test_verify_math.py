@@ -2395,6 +2395,14 @@ def test_another_value_offered_after_a_prose_answer_without_a_box_scores_for_nei
     assert not check_math(completion, "5").correct
 
 
+@pytest.mark.parametrize("completion", ["So we get 3.\n\n5", "Thus $3$.\n\n$5$", "Therefore x = 3\n5."])
+def test_a_value_alone_on_the_line_after_a_concluding_prose_value_scores_for_neither(completion):
+    # the line's 5 was read alone, as if the concluding 3 before it were a step (after a box it is a hedge)
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "5").correct
+    assert check_math("Step one: 3 + 2.\n\n5", "5").correct  # (no conclusion before: 5 is the answer)
+
+
 @pytest.mark.parametrize("completion", [
     "I first thought 3, but we get 4.", "Since 3 is not prime, we get 4.", "Step one gives 3. Then adding 1 we get 4.",
 ])

@@ -1424,8 +1424,11 @@ def _tail_candidate(text: str) -> str | None:
         ):
             k = j
             parts.append(cands[k][2])
+    concl = k > 0 and _concludes(tail, cands[k - 1][0])
     if k and cands[k][0] - cands[k - 1][1] <= 80 and _hedge(
-        tail, cands[k - 1][1], other_case=_PROSE_CASE_AFTER_RE if _concludes(tail, cands[k - 1][0]) else None
+        tail, cands[k - 1][1], other_case=_PROSE_CASE_AFTER_RE if concl else None,
+        # ("So we get 3.\n\n5": a value alone on the line after a concluding one is a second value, as after a box)
+        box=concl and not _is_operand(tail, cands[k - 1][0], cands[k - 1][1]),
     ):
         # "So we get 3, though some say 5.", "Thus $3$. Alternatively $5$.": the value before offers the last as
         # another answer, as after a box (read alone, the last scored)
