@@ -3098,3 +3098,17 @@ def test_a_value_restated_as_a_percent_is_one_answer(completion, golds):
 def test_a_different_value_as_a_percent_stays_a_hedge(completion):
     for gold in ("0.5", "0.4", "\\frac34", "70\\%", "0.7"):
         assert not check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion", ["\\boxed{\\frac{1}{3}} (or 33.3\\%)", "$\\frac{2}{3}$, or 66.67%", "\\boxed{0.125} (or 12.5\\%)"])
+def test_a_percent_restatement_that_rounds_the_answer_is_one_answer(completion):
+    # "33.3%" rounds 1/3 within its written digits: it restates the answer, yet the pair was read as a hedge
+    ans = extract_answer(completion)
+    assert "%" not in ans and "or" not in ans
+    assert check_math("\\boxed{\\frac{1}{3}} (or 33.3\\%)", "\\frac13").correct
+    assert not check_math("\\boxed{\\frac{1}{3}} (or 33.3\\%)", "0.3").correct
+
+
+@pytest.mark.parametrize("completion", ["\\boxed{\\frac{1}{3}} (or 40\\%)", "\\boxed{\\frac{1}{3}} (or 34.3\\%)"])
+def test_a_percent_beyond_the_rounding_of_the_answer_stays_a_hedge(completion):
+    assert not check_math(completion, "\\frac13").correct

@@ -818,9 +818,14 @@ def _far_approx(ans: str | None, m: re.Match) -> bool:
     v = _simple_float(ans) if ans else None
     if v is None or _APPROX_MORE_RE.match(m.string, m.end()):
         return False
-    a = m.group(1)
-    # (within 1%, or half a unit of the last written decimal place with some slack: "\frac{1}{3} \approx 0.33")
-    return abs(float(a) - v) > max(0.01 * abs(v), 0.6 * 10.0 ** -(len(a) - a.index(".") - 1))
+    return not _rounds_to(m.group(1), v)
+
+
+def _rounds_to(a: str, v: float) -> bool:
+    """Whether the written decimal `a` is a rounding of `v`: within 1%, or half a unit of its last written place
+    with some slack ("\\frac{1}{3} \\approx 0.33")."""
+    places = len(a) - a.index(".") - 1 if "." in a else 0
+    return abs(float(a) - v) <= max(0.01 * abs(v), 0.6 * 10.0**-places)
 
 
 def _says_nothing(rest: str) -> bool:
@@ -1576,6 +1581,7 @@ def _spelled_alone(ans: str) -> str:
     return vals.pop() if spelled and len(vals) == 1 and next(iter(vals)).isdigit() else ans
 
 
+_PLAIN_DECIMAL_RE = re.compile(r"\d+(?:\.\d+)?")
 _OR_ALT_SPLIT_RE = re.compile(r"\s*,?\s*\(?\s*\bor\s+")
 
 
@@ -1591,12 +1597,21 @@ def _percent_restated(ans: str) -> str:
     for part in parts:
         part = part.strip(" $().,")
         pct = part.endswith("%")
-        v = _simple_float(part.rstrip("%").rstrip("\\") if pct else part)
+        num = part.rstrip("%").rstrip("\\") if pct else part
+        v = _simple_float(num)
         if v is None:
             return ans
-        vals.append((v / 100 if pct else v, pct))
-    (a, pa), (b, pb) = vals
-    return parts[0].strip(" $().,") if pa != pb and abs(a - b) <= 1e-12 * max(1.0, abs(a)) else ans
+        vals.append((v / 100 if pct else v, pct, num))
+    (a, pa, _), (b, pb, _) = vals
+    if pa == pb:
+        return ans
+    if abs(a - b) <= 1e-12 * max(1.0, abs(a)):
+        return parts[0].strip(" $().,")
+    # "\frac{1}{3} (or 33.3\%)": a percent of plain digits that rounds the other value restates it, the exact
+    # other value is the answer (a percent beyond that rounding, "\frac{1}{3} or 40\%", stays a hedge)
+    (x, _, _), (_, _, num) = vals if pb else vals[::-1]
+    exact = parts[0] if pb else parts[1]
+    return exact.strip(" $().,") if _PLAIN_DECIMAL_RE.fullmatch(num) and _rounds_to(num, 100 * x) else ans
 
 
 _PART_LABEL_RE = re.compile(r"[\s,;]*(?:and\s+)?\(([a-h])\)\s*")
