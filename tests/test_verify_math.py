@@ -3112,3 +3112,14 @@ def test_a_percent_restatement_that_rounds_the_answer_is_one_answer(completion):
 @pytest.mark.parametrize("completion", ["\\boxed{\\frac{1}{3}} (or 40\\%)", "\\boxed{\\frac{1}{3}} (or 34.3\\%)"])
 def test_a_percent_beyond_the_rounding_of_the_answer_stays_a_hedge(completion):
     assert not check_math(completion, "\\frac13").correct
+
+
+@pytest.mark.parametrize("completion,value", [
+    ("\\boxed{5} thousand", "5000"), ("\\boxed{5} thousand.", "5000"), ("$\\boxed{2.5}$ million", "2500000"),
+    ("\\boxed{2.5} \\text{ million}", "2500000"), ("\\boxed{-1.25} hundred thousand", "-125000"),
+    ("\\boxed{3} billion dollars", "3000000000"),
+])
+def test_a_scale_word_after_a_box_scales_its_value(completion, value):
+    # the word after the box was dropped: "\boxed{5} thousand" read as 5 scored for the gold 5
+    assert check_math(completion, value).correct
+    assert not check_math(completion, completion.split("{")[1].split("}")[0]).correct

@@ -656,6 +656,27 @@ def _bare_gap(gap: str) -> bool:
     return not _ALNUM_RE.search(_GAP_BLANK_RE.sub("", _BLANK_RE.sub("", _GAP_BLANK_RE.sub("", gap))))
 
 
+# a scale word right after a box, on its line: "\boxed{5} thousand", "$\boxed{2.5}$ \text{ million}"
+_SCALE_AFTER_RE = re.compile(
+    r"(?:[ \t$~}]|\\[,;! ]|\\(?:text|mathrm|textrm|mbox)\s*\{)*((?:(?:thousand|million|billion|hundred)(?![A-Za-z])[ \t]*)+)",
+    re.I,
+)
+_SCALES = {"hundred": 2, "thousand": 3, "million": 6, "billion": 9}
+
+
+def _scaled(content: str, words: str) -> str:
+    """The box's value times its scale words: "5", "thousand" -> "5000" (an exact product for a plain number)."""
+    k = sum(_SCALES[w] for w in words.lower().split())
+    m = re.fullmatch(r"\s*([-+]?)(\d+)(?:\.(\d+))?\s*", content)
+    if m is None:
+        return f"({content}) \\times 10^{{{k}}}"
+    sign, whole, frac = m.group(1), m.group(2), m.group(3) or ""
+    digits = (whole + frac + "0" * k)
+    point = len(whole) + k
+    val = (digits[:point].lstrip("0") or "0") + ("." + digits[point:].rstrip("0") if digits[point:].rstrip("0") else "")
+    return ("-" if sign == "-" else "") + val
+
+
 def _boxes(text: str, lenient: bool):
     """The final answer from boxes: (answer|None, reason) or None if there is no box at all."""
     start, clen = _last_box(text)
@@ -719,6 +740,10 @@ def _boxes(text: str, lenient: bool):
         break
     parts.reverse()
     ans = ", ".join(parts)
+    if len(parts) == 1 and (scale := _SCALE_AFTER_RE.match(text, end)) is not None:
+        # "\boxed{5} thousand" is 5000: read as 5 it scored for the gold 5
+        ans = content = _scaled(content, scale.group(1))
+        end = scale.end()
     if not lenient and ans:
         hedge = _hedge(text, end, box=True, ans=content)
         if hedge:
