@@ -936,6 +936,11 @@ def test_pytest_capsys_monkeypatch_and_tmp_path_are_provided():
                                             "passed 1/1"]
 
 
+# a Stack whose module holds a LOG the tests' teardowns append to (setup/teardown and yield-fixture tests)
+_LOGGED_STACK = ("LOG = []\nclass Stack:\n    def __init__(self):\n        self.items = []\n    def push(self, x):\n"
+                 "        self.items.append(x)\n    def size(self):\n        return len(self.items)\n")
+
+
 def test_pytest_class_setup_method_and_teardown_method_run_around_each_test():
     # a fresh object per test from setup_method (KodCode's class-design tests): every program got "unsupported"
     tests = ("import solution\nfrom solution import Stack\nclass TestStack:\n    def setup_method(self, method):\n"
@@ -943,8 +948,7 @@ def test_pytest_class_setup_method_and_teardown_method_run_around_each_test():
              "    def test_push(self):\n        self.s.push(1)\n        assert self.s.size() == 1\n"
              "    def test_empty(self):\n        assert self.s.size() == 0\n"
              "def test_torn_down_twice():\n    assert len(solution.LOG) == 2\n")
-    good = "LOG = []\nclass Stack:\n    def __init__(self):\n        self.items = []\n    def push(self, x):\n" \
-           "        self.items.append(x)\n    def size(self):\n        return len(self.items)\n"
+    good = _LOGGED_STACK
     verdicts = _verdicts([(blk(good), tests), (blk(good.replace("append(x)", "extend([x, x])")), tests)])
     assert [v.reason for v in verdicts] == ["passed 3/3", "failed test 1 (TestStack::test_push)"]
 
@@ -956,8 +960,7 @@ def test_pytest_yield_fixture_gives_its_value_and_tears_down_after_the_test():
              "def test_a(stack):\n    stack.push(1)\n    assert stack.size() == 1\n"
              "def test_b(stack):\n    assert stack.size() == 0\n"
              "def test_log():\n    assert solution.LOG == [1, 0]\n")
-    good = "LOG = []\nclass Stack:\n    def __init__(self):\n        self.items = []\n    def push(self, x):\n" \
-           "        self.items.append(x)\n    def size(self):\n        return len(self.items)\n"
+    good = _LOGGED_STACK
     verdicts = _verdicts([(blk(good), tests), (blk(good.replace("append(x)", "extend([x, x])")), tests)])
     assert [v.reason for v in verdicts] == ["passed 3/3", "failed test 1 (test_a)"]
 
