@@ -751,15 +751,26 @@ def mine(signum, frame):
 
 
 def failed_start():
+    import psutil  # (Ray's copy, on the path once ray is imported)
+
+    def children():
+        return {(p.pid, p.name()) for p in psutil.Process().children(recursive=True) if p.status() != "zombie"}
+
     signal.signal(signal.SIGTERM, mine)
+    before, init = children(), ray.init
+    # Ray's own refusal of -1 CPUs, which comes after its GCS has started (ray_session refuses -1 before Ray starts)
+    ray.init = lambda **kw: init(**{**kw, "num_cpus": -1})
     try:
-        with ray_session(num_cpus=-1):
+        with ray_session(num_cpus=1):
             print("'started'")
     except PonderError as e:
         print(repr(str(e)))
     except Exception as e:
         print(repr("raw " + type(e).__name__))
+    finally:
+        ray.init = init
     print(signal.getsignal(signal.SIGTERM) is mine)
+    print(sorted(name for _, name in children() - before))  # what the failed start left running
 """
 
 
@@ -966,11 +977,13 @@ def test_sigterm_in_a_ray_session_stops_the_cli_as_ctrl_c_does(ray_scenarios):
 
 def test_local_ray_instance_that_fails_to_start_is_one_line_and_leaves_sigterm_to_the_caller(ray_scenarios):
     """A local ray.init that failed (here: a negative num_cpus) escaped as Ray's raw error, and left Ray's SIGTERM
-    handler (sys.exit(15)) in place of the caller's (the CLI's, which says how to resume)."""
+    handler (sys.exit(15)) in place of the caller's (the CLI's, which says how to resume). It also left the GCS and
+    Ray's agents it had started running until the caller's process exited (no ray.shutdown reaches them)."""
     import ast
 
     lines, stderr = _scenario(ray_scenarios, "failed_start")
-    assert len(lines) == 2, (lines, stderr)
+    assert len(lines) == 3, (lines, stderr)
+    assert lines[2] == "[]", (lines, stderr)  # no process of the failed start left
     msg = ast.literal_eval(lines[0])
     assert msg.startswith("Ray: the local instance failed to start: ValueError: Resource quantities must be "
                           "nonnegative") and "\n" not in msg, msg
@@ -1043,6 +1056,24 @@ def test_ray_pool_settings_are_checked_as_it_is_made(field, value, match):
 
     with pytest.raises(PonderError, match=rf"^RayPool: {match}$"):
         RayPool(1, **{field: value})
+
+
+@pytest.mark.parametrize("value", [-1, 0, 1.5, True, "2"])
+def test_ray_session_refuses_bad_num_cpus_before_ray_starts(monkeypatch, value):
+    """ray_session(num_cpus=-1) (or 1.5, True) was refused by Ray only after its GCS had started, which then ran until
+    the caller's process exited; 0 started an instance on which no actor runs. One line, before ray.init."""
+    ray = pytest.importorskip("ray")
+    from ponder.distributed.ray_workers import local_cpus, ray_session
+
+    def init(**kw):
+        raise AssertionError("ray.init called")
+
+    monkeypatch.setattr(ray, "init", init)
+    msg = rf"^Ray: num_cpus of the local instance must be a positive integer, got {value!r}$"
+    with pytest.raises(PonderError, match=msg), ray_session(num_cpus=value):
+        pass
+    with pytest.raises(PonderError, match=msg):  # (train_ray's check that its workers fit, made before the session)
+        local_cpus(value)
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "abc", "nan"])

@@ -199,8 +199,47 @@ def local_cpus(num_cpus: int | None = None) -> int:
     """The most CPUs ray_session's local instance has: num_cpus, else the cores this process may use (Ray's own
     detection, which ray_session leaves to it when those are the machine's, may count fewer: a docker CPU quota)."""
     if num_cpus is not None:
+        check_num_cpus(num_cpus)
         return num_cpus
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def check_num_cpus(num_cpus) -> None:
+    """A local instance's CPUs: a positive integer (Ray refused -1 or 1.5 only after its GCS had started, and left
+    that process running until the caller's process exited; 0 CPUs runs no actor)."""
+    if isinstance(num_cpus, bool) or not isinstance(num_cpus, int) or num_cpus < 1:
+        raise PonderError(f"Ray: num_cpus of the local instance must be a positive integer, got {num_cpus!r}")
+
+
+def _children() -> set:
+    """This process's child processes (psutil, which Ray ships); empty if it cannot be had."""
+    try:
+        import psutil
+
+        return set(psutil.Process().children(recursive=True))
+    except Exception:
+        return set()
+
+
+def _rays(procs: set) -> set:
+    """Those of `procs` that are Ray's (gcs_server, raylet, its python agents), not what another thread started."""
+    out = set()
+    for p in procs:
+        with contextlib.suppress(Exception):
+            if "ray" in " ".join(p.cmdline()):
+                out.add(p)
+    return out
+
+
+def _stop(procs: set) -> None:
+    """Stop what a failed local ray.init left running: it raises from inside the constructor of its node, whose
+    processes (gcs_server, raylet, ...) no ray.shutdown() reaches, and they ran until the caller's process exited."""
+    import psutil
+
+    for p in procs:  # (killed, not terminated: one of them ignores SIGTERM, and they hold nothing worth a wait)
+        with contextlib.suppress(psutil.Error):
+            p.kill()
+    psutil.wait_procs(procs, timeout=5)  # reaped: not left as zombies
 
 
 @contextlib.contextmanager
@@ -209,6 +248,8 @@ def ray_session(address: str | None = None, *, num_cpus: int | None = None, time
     disconnect (local: shut it down) on exit. Inside an existing session (ray.is_initialized()) it is a
     no-op, so callers compose."""
     ray = _ray()
+    if num_cpus is not None:
+        check_num_cpus(num_cpus)
     if address == "local":  # Ray's own name for a new local instance (the CLI's bare --ray), not a host to probe
         address = None
     if address is not None and address != "auto":
@@ -234,10 +275,13 @@ def ray_session(address: str | None = None, *, num_cpus: int | None = None, time
         path = os.pathsep.join(p for p in (PACKAGE_ROOT, os.environ.get("PYTHONPATH")) if p)
         # address="local": always a new instance of our own; a bare ray.init() would attach to whatever
         # cluster /tmp/ray/ray_current_cluster names (another user's test run, say) and share its CPUs.
+        before = _children()
         try:
             ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
                      runtime_env={"env_vars": {"PYTHONPATH": path}})
         except Exception as e:  # (a failed start left Ray's SIGTERM handler in place of the caller's)
+            ray.shutdown()
+            _stop(_rays(_children() - before))
             if sigterm is not None:
                 signal.signal(signal.SIGTERM, sigterm)
             line = (str(e).strip().splitlines() or [""])[0]
