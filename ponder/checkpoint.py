@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import stat
 import tempfile
 import time
@@ -469,7 +470,7 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
         raise PonderError(f"{path}: exists and is not a checkpoint (no config.json with model weights); saving "
                           "would delete its files: give a new or empty directory")
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-{os.getpid()}-", dir=path.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=_tmp_prefix(path), dir=path.parent))
     except OSError as e:
         raise _save_error(path, e) from e
     try:
@@ -597,7 +598,7 @@ def _save_error(path: Path, e: OSError) -> OutputError:
     why = e.strerror or str(e)
     if e.errno == errno.ENAMETOOLONG:  # the name fits, its temporary sibling ".NAME.tmp-PID-XXXXXXXX" does not
         why += (f": save first writes a temporary directory beside it, a name of "
-                f"{len(f'.{path.name}.tmp-{os.getpid()}-') + 8} characters; give a shorter name")
+                f"{len(_tmp_prefix(path)) + 8} characters; give a shorter name")
     err = OutputError(f"{path}: cannot save the checkpoint ({why})")
     err.errno = e.errno
     return err
@@ -629,12 +630,48 @@ def recover(path: Path) -> None:
         for f in olds:  # a save killed while removing the replaced checkpoint
             shutil.rmtree(f, ignore_errors=True)
     for f in path.parent.glob(f".{name}.tmp-*-*"):  # a whole checkpoint's worth, left by a killed save
-        pid = f.name.removeprefix(f".{path.name}.tmp-").split("-", 1)[0]
+        # .NAME.tmp-PID@HOST-XXXXXXXX, or .NAME.tmp-PID-XXXXXXXX as earlier versions named it (taken for this host's)
+        pid, _, host = f.name.removeprefix(f".{path.name}.tmp-").rpartition("-")[0].partition("@")
+        if not pid.isdigit():
+            continue
+        if host and host != _host():
+            # Another node's (a run directory on shared storage, a job requeued elsewhere): its process id means
+            # nothing here (judged here, a live save of that node was deleted, or a dead one's kept for good). A save
+            # writes its files until it renames them in: one whose files no write touched for a day is a dead one.
+            if time.time() - _newest_mtime(f) > FOREIGN_TMP_STALE_S:
+                shutil.rmtree(f, ignore_errors=True)
+            continue
         # One with this process's id is no save of ours (none runs while another begins or a run resumes): an
         # earlier process's, given the same id (in a container the trainer is pid 1 at every restart, and its
         # leftovers, each a checkpoint's size, were kept for good as those of a live save).
-        if pid.isdigit() and (int(pid) == os.getpid() or not _alive(int(pid))):
+        if int(pid) == os.getpid() or not _alive(int(pid)):
             shutil.rmtree(f, ignore_errors=True)
+
+
+FOREIGN_TMP_STALE_S = 86400.0  # (a day: far beyond any pause in a live save's writes, its final fsyncs included)
+
+
+def _host() -> str:
+    """This machine's short name as save's temporary directories carry it (no "-", which ends the field)."""
+    return re.sub(r"[^A-Za-z0-9]", "_", socket.gethostname().split(".")[0])[:40] or "_"
+
+
+def _tmp_prefix(path: Path) -> str:
+    """The name of save's temporary directory before mkdtemp's 8 random characters: the process id means something
+    only on its host, which the name carries (recover() judges the saves of this host's processes alone)."""
+    return f".{path.name}.tmp-{os.getpid()}@{_host()}-"
+
+
+def _newest_mtime(d: Path) -> float:
+    """When anything under `d` (the directory, its files) was last written; now if it cannot be read."""
+    try:
+        newest = d.stat().st_mtime
+        for root, _dirs, files in os.walk(d):
+            for name in files:
+                newest = max(newest, os.stat(os.path.join(root, name)).st_mtime)
+        return newest
+    except OSError:  # (removed as it was read: its save finished or was cleaned up)
+        return time.time()
 
 
 def _alive(pid: int) -> bool:

@@ -221,6 +221,33 @@ def test_a_temporary_checkpoint_left_under_this_processs_id_is_removed(tmp_path,
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([running.name, "ck"])
 
 
+def test_a_temporary_checkpoint_of_another_host_is_judged_by_its_age_not_by_a_process_id_here(tmp_path, tiny_random):
+    """A run directory on shared storage, the job requeued on another node: a killed save's leftover was judged by
+    whether its process id was alive on this machine, so it was kept for good when some process here had that id,
+    and a live save of another node was deleted when none had. save's temporary directory now names its host: this
+    host's are judged by their process, another's only by age (no write for a day: a dead save's)."""
+    import os
+    import time
+
+    from ponder.checkpoint import _host, recover
+
+    model, tok = tiny_random
+    seen = []
+    ck = ponder.save(model, tok, tmp_path / "ck", extra={"s": lambda p: (seen.append(p.parent.name), p.touch())})
+    assert seen[0].startswith(f".ck.tmp-{os.getpid()}@{_host()}-")
+    running = tmp_path / ".ck.tmp-999999999@othernode-abcd1234"  # writing on another node; no such process here
+    dead = tmp_path / f".ck.tmp-{os.getppid()}@othernode-efgh5678"  # killed there a week ago; its id is alive here
+    mine = tmp_path / f".ck.tmp-999999999@{_host()}-ijkl9012"  # killed here, no such process any more
+    for d in (running, dead, mine):
+        d.mkdir()
+        (d / "model.safetensors").write_bytes(b"partial")
+    week_ago = time.time() - 7 * 86400
+    for f in (dead / "model.safetensors", dead):
+        os.utime(f, (week_ago, week_ago))
+    recover(ck)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["ck", running.name])
+
+
 def test_recover_takes_a_name_with_brackets_as_it_is(tmp_path, tiny_random):
     """recover() found a killed save's leftovers by a glob of the checkpoint's name: "ck[1]" was a pattern
     matching "ck1", so the checkpoint set aside was never put back (and a dead save's temporary not removed)."""
