@@ -594,9 +594,9 @@ def _sync_tree(d: Path) -> None:
 
 def _save_error(path: Path, e: OSError) -> OutputError:
     """A failed save as one line naming the checkpoint asked for: the OS names the temporary directory or a file
-    in it (".ck.tmp-PID-XXXX/model.safetensors"), which is gone by the time the user reads it."""
+    in it (".ck.tmp-PID@HOST-XXXX/model.safetensors"), which is gone by the time the user reads it."""
     why = e.strerror or str(e)
-    if e.errno == errno.ENAMETOOLONG:  # the name fits, its temporary sibling ".NAME.tmp-PID-XXXXXXXX" does not
+    if e.errno == errno.ENAMETOOLONG:  # the name fits, its temporary sibling ".NAME.tmp-PID@HOST-XXXXXXXX" does not
         why += (f": save first writes a temporary directory beside it, a name of "
                 f"{len(_tmp_prefix(path)) + 8} characters; give a shorter name")
     err = OutputError(f"{path}: cannot save the checkpoint ({why})")
@@ -617,8 +617,8 @@ def _replaceable(path: Path) -> bool:
 
 def recover(path: Path) -> None:
     """Put back the previous checkpoint if a save was killed between its two renames (`path` missing, the
-    old one set aside as .NAME.old-PID), and remove what saves killed mid-write left (.NAME.tmp-PID-*, of
-    processes gone); save() and resuming a run call this first."""
+    old one set aside as .NAME.old-PID), and remove what saves killed mid-write left (.NAME.tmp-PID@HOST-*: of this
+    host's processes gone, or of another host's untouched for a day); save() and resuming a run call this first."""
     path = Path(path)
     if path.is_symlink():  # save() swapped the directory linked to, beside it: its leftovers are there
         path = Path(os.path.realpath(path))
@@ -668,7 +668,7 @@ def _newest_mtime(d: Path) -> float:
         newest = d.stat().st_mtime
         for root, _dirs, files in os.walk(d):
             for name in files:
-                newest = max(newest, os.stat(os.path.join(root, name)).st_mtime)
+                newest = max(newest, os.lstat(os.path.join(root, name)).st_mtime)
         return newest
     except OSError:  # (removed as it was read: its save finished or was cleaned up)
         return time.time()

@@ -241,9 +241,10 @@ def test_a_temporary_checkpoint_of_another_host_is_judged_by_its_age_not_by_a_pr
     for d in (running, dead, mine):
         d.mkdir()
         (d / "model.safetensors").write_bytes(b"partial")
+    (dead / "tokenizer.json").symlink_to(tmp_path / "gone")  # (a dangling link's own time is the one to read)
     week_ago = time.time() - 7 * 86400
-    for f in (dead / "model.safetensors", dead):
-        os.utime(f, (week_ago, week_ago))
+    for f in (dead / "model.safetensors", dead / "tokenizer.json", dead):
+        os.utime(f, (week_ago, week_ago), follow_symlinks=False)
     recover(ck)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["ck", running.name])
 
