@@ -652,8 +652,10 @@ FOREIGN_TMP_STALE_S = 86400.0  # (a day: far beyond any pause in a live save's w
 
 
 def _host() -> str:
-    """This machine's short name as save's temporary directories carry it (no "-", which ends the field)."""
-    return re.sub(r"[^A-Za-z0-9]", "_", socket.gethostname().split(".")[0])[:40] or "_"
+    """This machine's short name as save's temporary directories carry it (no "-", which ends the field); a long one
+    cut to 32 characters with a digest of the whole (nodes differ in their last characters: node-0001, node-0002)."""
+    name = re.sub(r"[^A-Za-z0-9]", "_", socket.gethostname().split(".")[0]) or "_"
+    return name if len(name) <= 32 else name[:23] + "_" + hashlib.sha256(name.encode()).hexdigest()[:8]
 
 
 def _tmp_prefix(path: Path) -> str:

@@ -249,6 +249,23 @@ def test_a_temporary_checkpoint_of_another_host_is_judged_by_its_age_not_by_a_pr
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["ck", running.name])
 
 
+def test_hosts_with_long_names_differing_at_the_end_are_told_apart(monkeypatch):
+    """A long host name was cut to fit a temporary directory's name: cluster nodes whose names differ only in their
+    last characters (...-node-0001, ...-node-0002) read as one host, and one judged the other's save by a process id
+    of its own. Each name stays distinct, short, and free of the "-" that ends the field."""
+    import socket
+
+    from ponder.checkpoint import _host
+
+    names = ["gpu-" + "x" * 40 + f"-node-{i:04d}.cluster.example.com" for i in range(3)] + ["vm", "my-box.lan"]
+    seen = []
+    for name in names:
+        monkeypatch.setattr(socket, "gethostname", lambda name=name: name)
+        seen.append(_host())
+    assert len(set(seen)) == len(names) and all(0 < len(h) <= 32 and "-" not in h for h in seen), seen
+    assert seen[-2:] == ["vm", "my_box"]
+
+
 def test_recover_takes_a_name_with_brackets_as_it_is(tmp_path, tiny_random):
     """recover() found a killed save's leftovers by a glob of the checkpoint's name: "ck[1]" was a pattern
     matching "ck1", so the checkpoint set aside was never put back (and a dead save's temporary not removed)."""
