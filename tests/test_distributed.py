@@ -1076,6 +1076,30 @@ def test_ray_session_refuses_bad_num_cpus_before_ray_starts(monkeypatch, value):
         local_cpus(value)
 
 
+def test_a_failed_local_ray_start_is_one_line_whatever_its_cleanup_meets(monkeypatch):
+    """The cleanup of a failed local ray.init (ray.shutdown, then the processes it left) must not replace its one line
+    with a traceback of its own: a shutdown that raises, or no psutil to list the processes with."""
+    import sys
+
+    from ponder.distributed import ray_workers
+
+    class FakeRay:
+        def is_initialized(self):
+            return False
+
+        def init(self, **kw):
+            raise ValueError("no CPUs\n(details)")
+
+        def shutdown(self):
+            raise RuntimeError("nothing to shut down")
+
+    monkeypatch.setattr(ray_workers, "_ray", lambda: FakeRay())
+    monkeypatch.setitem(sys.modules, "psutil", None)  # (import psutil: ImportError)
+    with pytest.raises(PonderError, match=r"^Ray: the local instance failed to start: ValueError: no CPUs$"):
+        with ray_workers.ray_session(num_cpus=1):
+            pass
+
+
 @pytest.mark.parametrize("value", ["0", "-3", "abc", "nan"])
 def test_ray_call_timeout_from_the_environment_is_checked(monkeypatch, value):
     import math

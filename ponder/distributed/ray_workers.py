@@ -234,6 +234,8 @@ def _rays(procs: set) -> set:
 def _stop(procs: set) -> None:
     """Stop what a failed local ray.init left running: it raises from inside the constructor of its node, whose
     processes (gcs_server, raylet, ...) no ray.shutdown() reaches, and they ran until the caller's process exited."""
+    if not procs:  # (none found: psutil missing too, maybe)
+        return
     import psutil
 
     for p in procs:  # (killed, not terminated: one of them ignores SIGTERM, and they hold nothing worth a wait)
@@ -280,7 +282,8 @@ def ray_session(address: str | None = None, *, num_cpus: int | None = None, time
             ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
                      runtime_env={"env_vars": {"PYTHONPATH": path}})
         except Exception as e:  # (a failed start left Ray's SIGTERM handler in place of the caller's)
-            ray.shutdown()
+            with contextlib.suppress(Exception):  # (the cleanup's own failure must not hide why the start failed)
+                ray.shutdown()
             _stop(_rays(_children() - before))
             if sigterm is not None:
                 signal.signal(signal.SIGTERM, sigterm)
