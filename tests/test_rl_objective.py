@@ -367,8 +367,8 @@ def test_k3_near_on_policy_keeps_its_value():
 
 def test_k3_of_an_extreme_log_ratio_is_finite():
     """A token the policy has all but ruled out (log π_θ = −100, log π_ref = −1): exp(99) overflowed float32, the
-    loss was inf and the gradient NaN. The log-ratio is clamped to [−20, 20] (verl's low_var_kl); inside it the value
-    is the plain k3."""
+    loss was inf and the gradient NaN. The log-ratio is capped at 20 (verl's low_var_kl); below it the value is the
+    plain k3."""
     k3 = ObjectiveConfig(ratio="none", clip="none", kl="k3", beta=1.0)
     mask = torch.ones(1, 2, dtype=torch.bool)
     lp = torch.tensor([[-100.0, -1.0]], requires_grad=True)
@@ -376,11 +376,26 @@ def test_k3_of_an_extreme_log_ratio_is_finite():
     loss, stats = policy_loss(lp, None, ref, torch.zeros(1), mask, k3)
     loss.backward()
     assert math.isfinite(float(loss.detach())) and torch.isfinite(lp.grad).all()
-    assert stats["kl_mean"] == pytest.approx((math.expm1(20) - 20 + 19 + math.exp(-20)) / 2, rel=1e-5)
+    assert stats["kl_mean"] == pytest.approx((math.expm1(20) - 20 + 98 + math.exp(-99)) / 2, rel=1e-5)
     for d in (-19.5, -3.0, 2.0, 19.5):  # in range: unchanged
         lp = torch.tensor([[-30.0]])
         _, stats = policy_loss(lp, None, lp + d, torch.zeros(1), torch.ones(1, 1, dtype=torch.bool), k3)
         assert stats["kl_mean"] == pytest.approx(math.expm1(d) - d, rel=1e-5)
+
+
+def test_k3_keeps_its_value_and_pull_where_the_policy_far_exceeds_the_reference():
+    """DeepSeekMath's k3 = π_ref/π_θ − log(π_ref/π_θ) − 1 has no floor: a token the policy gives e^-1 and the
+    reference e^-31 has KL 29 and loss gradient 1 − π_ref/π_θ ≈ 1 (pull log π_θ down). The log-ratio was clamped
+    below at −20 too: the KL read 19 and its gradient was 0, so the KL term let go of exactly the tokens that
+    drifted furthest from the reference."""
+    k3 = ObjectiveConfig(ratio="none", clip="none", kl="k3", beta=1.0)
+    lp = torch.tensor([[-1.0]], requires_grad=True)
+    ref = torch.tensor([[-31.0]])
+    loss, stats = policy_loss(lp, None, ref, torch.zeros(1), torch.ones(1, 1, dtype=torch.bool), k3)
+    loss.backward()
+    d = -31.0 - -1.0  # log(π_ref/π_θ)
+    assert stats["kl_mean"] == pytest.approx(math.exp(d) - d - 1, rel=1e-6)
+    assert float(lp.grad) == pytest.approx(1 - math.exp(d), rel=1e-6)  # ∂/∂log π_θ of e^d − d − 1
 
 
 def test_padding_values_are_never_read():

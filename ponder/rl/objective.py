@@ -570,11 +570,12 @@ def policy_loss(
         if cfg.kl == "k1":
             kl_tok = lp - ref
         else:  # k3 = π_ref/π_θ − log(π_ref/π_θ) − 1  (≥ 0, unbiased for KL(π_θ‖π_ref) on samples from π_θ)
-            # the log-ratio clamped to [-20, 20] as verl's low_var_kl does: one token the policy has all but ruled out
-            # (lp = -100, the reference's -1) made exp(d) inf, the loss inf and every gradient NaN. Within the clamp
-            # the value is unchanged (verl's further cap of the estimate at 10 is not taken: TRL and DeepSeekMath's
-            # k3 have none, and it zeroes the KL pull on drifted tokens from π_ref/π_θ = 13.5 on)
-            d = (ref - lp).clamp(-20.0, 20.0)
+            # the log-ratio capped at 20 as verl's low_var_kl does: one token the policy has all but ruled out
+            # (lp = -100, the reference's -1) made exp(d) inf, the loss inf and every gradient NaN. Below, exp(d) only
+            # underflows to 0, so d is left as it is: verl's floor at -20 (and its cap of the estimate at 10) zeroed
+            # the KL pull, gradient 1 - e^d ≈ 1, on exactly the tokens the policy made e^20 times likelier than π_ref
+            # (TRL and DeepSeekMath's k3 have neither)
+            d = (ref - lp).clamp(max=20.0)
             kl_tok = torch.expm1(d) - d  # exp(d) - 1 - d cancels to 0 in float32 for |d| < ~1e-4, the on-policy case
         tok = pg + cfg.beta * kl_tok
     tok = torch.where(m, tok, zero)
@@ -692,7 +693,7 @@ def _formula(cfg: ObjectiveConfig) -> tuple[list[str], list[str]]:
                          "(value s_i, gradient s_i·∇log π_θ per token)")
             cites.append("gspo")
     if cfg.kl == "k3":
-        lines.append("  KL_i,t = π_ref/π_θ − log(π_ref/π_θ) − 1   (k3 estimator, as in DeepSeekMath; log(π_ref/π_θ) clamped to ±20 as in verl)")
+        lines.append("  KL_i,t = π_ref/π_θ − log(π_ref/π_θ) − 1   (k3 estimator, as in DeepSeekMath; log(π_ref/π_θ) capped at 20 as in verl)")
         cites += ["k3", "grpo"]
     elif cfg.kl == "k1":
         lines.append("  KL_i,t = log π_θ − log π_ref   (k1 estimator; as a loss its gradient is ∇log π_θ, "
