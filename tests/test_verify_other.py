@@ -1089,6 +1089,20 @@ def test_apostrophes_join_only_a_contractions_ending():
     assert check_constraints(honest, [{"type": "word_count", "n": 15}]).correct
 
 
+@pytest.mark.parametrize("text,constraint", [
+    ("O'Brien met D\u2019Angelo at L'Oréal.", {"type": "capital_words", "max": 0}),
+    ("O'Brien met D\u2019Angelo at L'Oréal.", {"type": "word_count", "n": 5}),
+    ("O'BRIEN AND O'NEILL", {"type": "capital_words", "n": 3}),
+    ("O'Brien's own oath", {"type": "words_start_with", "letter": "o"}),
+])
+def test_a_names_elided_prefix_is_part_of_the_name(text, constraint):
+    """"O'Brien" is one word, as "don't" is: split at the apostrophe, its "O" was a capital word (a response with no
+    all-caps word failed capital_words max 0) and each such name counted two words."""
+    assert check_constraints(text, [constraint]).correct
+    # still no packing: one-letter words only join a capitalised word, and never each other
+    assert check_constraints("A'B'C'D'E", [{"type": "word_count", "min": 4}]).correct
+
+
 @pytest.mark.parametrize("text,constraint,ok", [
     ("I don\u2019t know", {"type": "forbidden_words", "keywords": ["don't"]}, False),
     ("I don\u2019t know", {"type": "keywords", "keywords": ["don't"]}, True),

@@ -37,7 +37,10 @@ from ponder.verify.verdict import Verdict
 # a whole answer packed under a word_count max and "s-anything" met words_start_with (IFEval counts \w+ runs)
 # An apostrophe joins a contraction's ending only ("don't", "we'll", "NASA's", "rock'n'roll" is two): joining any
 # letters, "one'two'three'four" was one word, packed under a word_count max as the hyphen's was
-_WORD = re.compile(r"[^\W_]+(?:['’](?:[stdmn]|re|ve|ll|em)(?![^\W_]))*", re.IGNORECASE)
+# A name's one-letter elided prefix joins too ("O'Brien", "D'Angelo", "L'Oréal", "O'NEILL"): split, "O" counted a
+# capital word and a name two words. Only before a capital and a letter: one one-letter word at most packs into one.
+_WORD = re.compile(r"(?:[^\W\d_]['’](?=(?-i:[A-Z])[^\W\d_]))?[^\W_]+(?:['’](?:[stdmn]|re|ve|ll|em)(?![^\W_]))*",
+                   re.IGNORECASE)
 # only from the start of a run of marks: tried at every mark, "...." without a space after backtracked over the
 # rest of the run each time, quadratic (20,000 dots took 5 s). CJK full stops need no space after them: a Chinese
 # answer of three sentences was one. Closing quotes and brackets may follow the mark: 'He said "Stop." Then' is two.
