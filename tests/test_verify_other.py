@@ -977,7 +977,7 @@ def test_a_presence_constraint_is_not_met_inside_an_html_comment(c, hidden, show
 @pytest.mark.parametrize("c, hidden, shown", [
     ({"type": "postscript"}, "Hello there.\n<!--\nP.S. see you", "Use `<!--` to open a comment.\nP.S. see you"),
     ({"type": "title"}, "Hello there.\n<!-- <<My Title>>", "```html\n<!-- x\n```\n<<My Title>>"),
-    ({"type": "keywords", "keywords": ["cat"]}, "Hello there. <!-- cat", "Hello there. `<!--` cat"),
+    ({"type": "keywords", "keywords": ["cat"]}, "Hello there.\n<!-- cat", "Hello there. `<!--` cat"),
     ({"type": "word_count", "min": 5}, "Hi.\n<!--\none two three four five", "Hi, ``<!--`` one two three four."),
     ({"type": "sentence_count", "min": 3}, "Hi.\n<!-- One. Two. Three.", "Hi. `<!--` is one. Two. Three."),
     ({"type": "ends_with", "phrase": "any questions?"}, "Hello.\n<!--\nAny questions?", "Hello. Any questions?<!---->")])
@@ -988,6 +988,17 @@ def test_an_html_comment_never_closed_hides_the_rest(c, hidden, shown):
     assert check_constraints(shown, [c]).correct
     if "min" in c:  # a max still counts the hidden words
         assert not check_constraints(hidden, [{"type": c["type"], "max": 1}]).correct
+
+
+@pytest.mark.parametrize("c", [{"type": "postscript"}, {"type": "keywords", "keywords": ["cat"]},
+                               {"type": "word_count", "min": 12}, {"type": "ends_with", "phrase": "P.S. my cat"}])
+def test_an_unclosed_comment_in_a_line_is_text(c):
+    """Markdown shows a "<!--" in a line that no "-->" closes as written (only one at a line's start opens an HTML
+    block, to the end): an honest "Write <!-- to open a comment." hid the rest of the answer from every minimum and
+    presence check, as if it were hidden."""
+    text = "Write <!-- to open an HTML comment and close it.\nP.S. my cat"
+    assert check_constraints(text, [c]).correct
+    assert not check_constraints(text.replace("Write <!--", "Write\n<!--"), [c]).correct  # a block hides it
 
 
 def test_a_greek_keyword_is_found_in_its_other_case():

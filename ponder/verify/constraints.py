@@ -240,17 +240,24 @@ _COMMENT_OR_CODE = re.compile(r"<!--|^ {0,3}(`{3,}|~{3,})|`+", re.MULTILINE)
 
 def _uncommented(t: str) -> str:
     """The text without its HTML comments, which no reader sees; tags are kept ("<<Title>>" looks like one). A
-    comment never closed hides the rest of the text (a browser reads it so): "Hi.\n<!--\nP.S. hi" shows no P.S.
-    A "<!--" in code is shown as written: "Write `<!--` to open one." hides nothing."""
-    out, pos, i, runs = [], 0, 0, {}
+    comment never closed at a line's start hides the rest of the text (Markdown's HTML block, read by a browser to
+    the end): "Hi.\n<!--\nP.S. hi" shows no P.S. One in a line, or in code, is shown as written: "Write <!-- (or
+    `<!--`) to open one." hides nothing."""
+    out, pos, i, runs, closes = [], 0, 0, {}, True
     for r in re.finditer(r"`+", t):  # where each length of backtick run starts, to find a span's end in one step
         runs.setdefault(len(r.group()), []).append(r.start())
     while m := _COMMENT_OR_CODE.search(t, i):
         run = m.group()
         if run == "<!--":
+            # "<!-->" and "<!--->" are empty comments; none closes once one "<!--" found no "-->" after it
+            j = t.find("-->", m.start() + 2) if closes else -1
+            closes = j >= 0
+            _, newline, indent = t[max(0, m.start() - 4):m.start()].rpartition("\n")  # (4 back: linear time)
+            if j < 0 and not ((newline or m.start() < 4) and indent.strip(" ") == ""):
+                i = m.end()  # in a line it is text, as Markdown renders it: "Write <!-- to open one." hides nothing
+                continue
             out.append(t[pos:m.start()])
-            j = t.find("-->", m.start() + 2)  # "<!-->" and "<!--->" are empty comments
-            if j < 0:
+            if j < 0:  # an HTML block (Markdown's "<!--" at a line's start) runs to the end
                 return "".join(out)
             pos = i = j + 3
         elif fence := m.group(1):  # to a closing fence on a later line, or to the end
