@@ -70,6 +70,25 @@ def test_countdown_marked_equation_must_hold_throughout():
     assert check_countdown("\\boxed{25*4" + " = 100" * 30 + "}", [25, 4], 100).reason == "too long"
 
 
+@pytest.mark.parametrize("completion,expr", [("Answer: 25*4 (using 25 and 4)", "25*4"),
+                                             ("\\boxed{25 * 4 (which is 100)}", "25 * 4"),
+                                             ("<answer>(25*4) (uses 25, 4)</answer>", "(25*4)"),
+                                             ("So 25 * 4 (i.e. 100).", "25 * 4"), ("Answer: 25*4 = 100 (using both)", "25*4")])
+def test_countdown_reads_an_answer_before_a_closing_remark(completion, expr):
+    """A closing remark in parentheses is prose, not arithmetic: "Answer: 25*4 (using 25 and 4)" was an invalid
+    expression, a right answer scored 0."""
+    v = check_countdown(completion, [25, 4, 3], 100)
+    assert (v.correct, v.extracted) == (True, expr), v
+
+
+@pytest.mark.parametrize("completion", ["Answer: 25*4 (+1)", "Answer: 25*4 (or 25+75)", "\\boxed{25*4 (or 7 times 3)}",
+                                        "Answer: 25*4 (x 4)", "Answer: 25*4 (squared)", "Answer: 25*4 (which is 101)",
+                                        "Answer: 25*4 (using 25 and 3)", "Answer: 25 (times 4)", "Answer: 25*4 (- 3)"])
+def test_countdown_a_remark_with_arithmetic_or_a_hedge_is_no_remark(completion):
+    # a second expression, an operation on the answer, a hedge, or a number the answer does not have
+    assert not check_countdown(completion, [25, 4, 3, 7, 75], 100).correct
+
+
 @pytest.mark.parametrize("completion", ["Answer: 25 ⋅ 4", "\\boxed{25 \\ast 4}", "So 25 ∗ 4 = 100.", "<answer>(25⋅4)</answer>",
                                         "\\boxed{100 = 25 \\times 4}", "Answer: 100 = 25 \\cdot 4"])
 def test_countdown_reads_the_unicode_and_latex_multiplication_signs(completion):

@@ -103,7 +103,8 @@ def _extract(completion: str) -> tuple[str | None, list[str]]:
               *((m.start(), m.group(1).split("</answer>")[0]) for m in lines)]
     for _, found in sorted(marked, key=lambda x: -x[0]):
         if found is not None and found.strip():
-            return _lhs(found.strip()), [s.strip() for s in found.split("=")] if "=" in found else []
+            found = _drop_remark(found.strip())
+            return _lhs(found), [s.strip() for s in found.split("=")] if "=" in found else []
     checked = 0
     for line in reversed(completion.splitlines()):
         if not line.strip():
@@ -118,12 +119,36 @@ def _extract(completion: str) -> tuple[str | None, list[str]]:
             line = line.replace(k, _SYMBOLS[k])
         # a Markdown list item's marker is no part of its arithmetic: "2. 25 * 4 = 100" read "2. 25 * 4", and
         # "- 25 * 4 = 100" a unary minus, both invalid expressions for a correct last step
-        line = _LIST_MARKER.sub("", line, count=1)
+        line = _drop_remark(_LIST_MARKER.sub("", line, count=1))
         sides = line.split("=")
         for expr in map(_expression_in, sides):
             if expr is not None and re.search(r"[-+*/×÷·⋅∗−–]", expr):
                 return expr, [s.strip() for s in sides] if len(sides) > 1 else []
     return None, []
+
+
+# a closing remark in parentheses ("25*4 (using 25 and 4)"): words, no arithmetic sign, no word for one, no "or"
+_REMARK = re.compile(r"\(([^()\n]*)\)[\s.]*$")
+_NOT_PROSE = re.compile(r"[+*/×÷·⋅∗−=\\]|\d\s*[-–]|[-–]\s*\d|\b(?:or|plus|minus|times|x|by|divided|over|multiplied|"
+                        r"add|added|subtract|subtracted|squared|cubed|power|root|twice|double|half|else|alternatively|"
+                        r"instead)\b", re.IGNORECASE)
+
+
+def _drop_remark(text: str) -> str:
+    """The text without a closing remark that is prose, not arithmetic: "25*4 (using 25 and 4)" was an invalid
+    expression. Its numbers must be in the text before it or be that arithmetic's value ("(which is 100)"): a remark
+    with other numbers, an operator or an "or" ("(+1)", "(or 25+75)") is kept, and the answer stays invalid."""
+    m = _REMARK.search(text) if len(text) <= MAX_EXPR_CHARS else None
+    if not m or not re.search(r"[^\W\d_]", m.group(1)) or _NOT_PROSE.search(m.group(1)):
+        return text
+    head = text[:m.start()].rstrip()
+    known = set(re.findall(r"\d+", head))
+    try:
+        value = evaluate(_expression_in(head.split("=")[0]) or head)[0]
+        known.add(str(value))
+    except _Bad:
+        pass
+    return head if head and set(re.findall(r"\d+", m.group(1))) <= known else text
 
 
 def _lhs(text: str) -> str:
