@@ -1020,6 +1020,23 @@ def test_an_unclosed_comment_in_a_line_is_text(c):
     assert not check_constraints(text.replace("Write <!--", "Write\n<!--"), [c]).correct  # a block hides it
 
 
+@pytest.mark.parametrize("hidden", ["I like [ca](https://x.org)t food.", "I like c&#97;t food.", "I like &#x63;&#97;&#116;.",
+                                    "I like c&#8203;at food.", "I like ![c](a.png)at food."])
+def test_a_forbidden_word_is_found_through_links_and_entities(hidden):
+    """Markdown shows a link's text and an entity's character: "[ca](x)t" and "&#99;&#97;t" read "cat" but hid a
+    forbidden "cat"."""
+    assert not check_constraints(hidden, [{"type": "forbidden_words", "keywords": ["cat"]}]).correct
+
+
+def test_a_links_address_is_not_shown_text():
+    """A required keyword only in a link's address ("[dog](https://cat.com)") is nowhere a reader sees it; as its
+    text, or written as an entity, it is."""
+    kw = [{"type": "keywords", "keywords": ["cat"]}]
+    assert not check_constraints("I like [dog](https://cat.com).", kw).correct
+    assert check_constraints("I like [my cat](https://dog.com).", kw).correct
+    assert check_constraints("I like &#99;at &amp; dog.", kw).correct
+
+
 def test_a_greek_keyword_is_found_in_its_other_case():
     """Look-alikes fold a Greek word apart from its other case ("ΝΑΙ" to "NAI", "ναι" to "vai"): it is looked for as
     written too."""

@@ -25,6 +25,7 @@ Paragraphs are separated by blank lines or a *** line.
 from __future__ import annotations
 
 import bisect
+import html
 import json
 import re
 import string
@@ -219,6 +220,7 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
+_LINK = re.compile(r"!?\[([^\[\]\n]*)\]\([^()\s]*(?:[ \t]+\"[^\"\n]*\")?\)")  # (an image's alt text is its text)
 _HTML_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)(?:\s[^<>]*)?/?>")  # (a name, then attributes: "<a, b>" is text)
 # tags that break a line or a block: a space, not nothing, so that "cat<br>food" stays two words
 _HTML_BREAKS = frozenset("br p div li ul ol hr tr td th table blockquote pre h1 h2 h3 h4 h5 h6".split())
@@ -227,11 +229,14 @@ _HTML_BREAKS = frozenset("br p div li ul ol hr tr td th table blockquote pre h1 
 def _renderings(t: str) -> tuple[str, ...]:
     """The text, and without its inline HTML (Markdown renders it): "c<b></b>at" and "c<!-- -->at" read "cat" and
     hid a forbidden "cat". (Both are searched: what looks like a tag may be text, "x <y and z> w".)"""
-    if "<" not in t and "`" not in t:
+    if "<" not in t and "`" not in t and "&" not in t and "](" not in t:
         return (t,)
     # a code span's backticks render as nothing too: "c`a`t" reads "cat"
-    plain = _HTML_TAG.sub(lambda m: " " if m.group(1).lower() in _HTML_BREAKS else "", _uncommented(t))
-    return t, plain.replace("`", "")
+    plain = _HTML_TAG.sub(lambda m: " " if m.group(1).lower() in _HTML_BREAKS else "", _uncommented(t)).replace("`", "")
+    # a link shows its text, not its address, and an entity its character: "[ca](x)t" and "&#99;&#97;t" read "cat"
+    # and hid a forbidden "cat"; "[dog](https://cat.com)" showed no keyword "cat"
+    plain = _LINK.sub(r"\1", plain) if "](" in plain else plain
+    return t, _visible(html.unescape(plain)) if "&" in plain else plain
 
 
 # what hides text (a comment) or shows it as written (a fenced code block, a code span), whichever comes first
