@@ -89,6 +89,17 @@ def test_countdown_a_remark_with_arithmetic_or_a_hedge_is_no_remark(completion):
     assert not check_countdown(completion, [25, 4, 3, 7, 75], 100).correct
 
 
+@pytest.mark.parametrize("completion", ["Answer: 25 x 4", "\\boxed{25 X 4 = 100}", "<answer>(3 + 22)x4</answer>",
+                                        "Answer: 25x(7 - 3)"])
+def test_countdown_reads_x_between_numbers_as_times(completion):
+    """"Answer: 25 x 4" (a letter x for the times sign, as chat models write it) was an invalid expression, a right
+    answer scored 0. Only between numbers or parentheses: a hex literal's "0x" is no way to write another number."""
+    v = check_countdown(completion, [25, 4, 7, 3, 22], 100)
+    assert (v.correct, v.reason) == (True, "ok"), v
+    assert check_countdown("Answer: 0x19 * 4", [0, 4, 19], 100).reason == "wrong"  # (0 * 19 * 4)
+    assert not check_countdown("Answer: 25 xx 4", [25, 4], 100).correct
+
+
 @pytest.mark.parametrize("completion", ["Answer: 25 ⋅ 4", "\\boxed{25 \\ast 4}", "So 25 ∗ 4 = 100.", "<answer>(25⋅4)</answer>",
                                         "\\boxed{100 = 25 \\times 4}", "Answer: 100 = 25 \\cdot 4"])
 def test_countdown_reads_the_unicode_and_latex_multiplication_signs(completion):

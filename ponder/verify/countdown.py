@@ -143,11 +143,11 @@ def _drop_remark(text: str) -> str:
         return text
     head = text[:m.start()].rstrip()
     known = set(re.findall(r"\d+", head))
-    try:
-        value = evaluate(_expression_in(head.split("=")[0]) or head)[0]
-        known.add(str(value))
-    except _Bad:
-        pass
+    for side in (head.split("=")[0], _expression_in(head.split("=")[0]) or head):
+        try:
+            known.add(str(evaluate(side)[0]))
+        except _Bad:
+            pass
     return head if head and set(re.findall(r"\d+", m.group(1))) <= known else text
 
 
@@ -158,6 +158,7 @@ def _lhs(text: str) -> str:
     return (with_op or sides)[0]
 
 
+_TIMES_X = re.compile(r"(?<=[\d)])[ \t]*[xX][ \t]*(?=[\d(])")
 _ENDS = re.compile(r"^[\s*]+|[\s*.]+$")  # (on at most MAX_EXPR_CHARS: _normalise)
 _FRAC = re.compile(r"\\[dt]?frac\s*(?=\{)")
 
@@ -192,6 +193,8 @@ def _normalise(expr: str) -> str:
     expr = _fractions(expr)
     for k, v in _SYMBOLS.items():
         expr = expr.replace(k, v)
+    # "25 x 4" is a product, as chat models write one (only between numbers or parentheses: "x" is no number)
+    expr = _TIMES_X.sub("*", expr) if "x" in expr or "X" in expr else expr
     # bold markers around the answer ("**Answer:** 25*4", "**25 * 4**"): no expression starts or ends with a "*"
     return _ENDS.sub("", expr)
 
