@@ -100,6 +100,16 @@ def test_countdown_reads_x_between_numbers_as_times(completion):
     assert not check_countdown("Answer: 25 xx 4", [25, 4], 100).correct
 
 
+@pytest.mark.parametrize("completion", ["Answer: 2\u200b5 * 4", "\\boxed{25 * 4\u200b}", "Answer: ２５＊４",
+                                        "<answer>\ufeff25 * 4</answer>"])
+def test_countdown_reads_through_invisible_and_full_width_characters(completion):
+    """A zero-width space or a BOM (which render as nothing) and full-width digits and signs ("２５＊４") made a right
+    answer an invalid expression."""
+    v = check_countdown(completion, [25, 4, 3], 100)
+    assert (v.correct, v.reason) == (True, "ok"), v
+    assert check_countdown(completion, [2, 5, 4], 100).reason == "number not available"  # it is 25, no 2 and 5
+
+
 @pytest.mark.parametrize("completion", ["Answer: 25 ⋅ 4", "\\boxed{25 \\ast 4}", "So 25 ∗ 4 = 100.", "<answer>(25⋅4)</answer>",
                                         "\\boxed{100 = 25 \\times 4}", "Answer: 100 = 25 \\cdot 4"])
 def test_countdown_reads_the_unicode_and_latex_multiplication_signs(completion):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import functools
 import re
+import unicodedata
 from collections import Counter
 from fractions import Fraction
 
@@ -159,6 +160,7 @@ def _lhs(text: str) -> str:
 
 
 _TIMES_X = re.compile(r"(?<=[\d)])[ \t]*[xX][ \t]*(?=[\d(])")
+_FULL_WIDTH = str.maketrans({chr(0xFF10 + d): str(d) for d in range(10)} | dict(zip("＋－＊／（）", "+-*/()")))
 _ENDS = re.compile(r"^[\s*]+|[\s*.]+$")  # (on at most MAX_EXPR_CHARS: _normalise)
 _FRAC = re.compile(r"\\[dt]?frac\s*(?=\{)")
 
@@ -193,6 +195,9 @@ def _normalise(expr: str) -> str:
     expr = _fractions(expr)
     for k, v in _SYMBOLS.items():
         expr = expr.replace(k, v)
+    if not expr.isascii():  # a zero-width space (Unicode Cf) is nothing and full-width digits are digits: "2\u200b5*4"
+        # and "２５*４" were invalid expressions
+        expr = "".join(ch for ch in expr if unicodedata.category(ch) != "Cf").translate(_FULL_WIDTH)
     # "25 x 4" is a product, as chat models write one (only between numbers or parentheses: "x" is no number)
     expr = _TIMES_X.sub("*", expr) if "x" in expr or "X" in expr else expr
     # bold markers around the answer ("**Answer:** 25*4", "**25 * 4**"): no expression starts or ends with a "*"
