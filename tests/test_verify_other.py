@@ -110,6 +110,18 @@ def test_countdown_reads_through_invisible_and_full_width_characters(completion)
     assert check_countdown(completion, [2, 5, 4], 100).reason == "number not available"  # it is 25, no 2 and 5
 
 
+@pytest.mark.parametrize("completion,expr", [
+    ("**Answer:**\n\n25 * 4\n\nCheck: 25 * 4 = 100; 7 + 3 = 10 is not needed.", "25 * 4"),
+    ("Answer:\n$25 \\times 4 = 100$\n\nI also tried 7*3+4.", "25 * 4"), ("**Final Answer:**\n25*4", "25*4")])
+def test_countdown_reads_the_answer_under_an_answer_heading(completion, expr):
+    """"**Answer:**" on its own line, the expression under it (as chat models write it): the "**" was read as the
+    answer (an invalid expression), or a plain "Answer:" was no mark and a later line of arithmetic was read."""
+    v = check_countdown(completion, [25, 4, 7, 3], 100)
+    assert (v.correct, v.extracted) == (True, expr), v
+    assert check_countdown("**Answer:**\n25*4 = 101", [25, 4], 100).reason == "false equation"
+    assert check_countdown("**Answer:**", [25, 4], 100).reason == "no answer"
+
+
 @pytest.mark.parametrize("completion", ["Answer: 25 ⋅ 4", "\\boxed{25 \\ast 4}", "So 25 ∗ 4 = 100.", "<answer>(25⋅4)</answer>",
                                         "\\boxed{100 = 25 \\times 4}", "Answer: 100 = 25 \\cdot 4"])
 def test_countdown_reads_the_unicode_and_latex_multiplication_signs(completion):

@@ -39,7 +39,7 @@ _LATEX_SIGNS = ("\\times", "\\cdot", "\\ast", "\\div", "\\left", "\\right")
 _LIST_MARKER = re.compile(r"^[ \t>]*(?:\d{1,3}[.)]|[-+*•])[ \t]+")
 _RUN = re.compile(r"[\d\s+\-*/×÷·⋅∗−–().]+")
 # linear-time on hostile text: no two adjacent quantifiers can share characters, nothing lazy spans lines
-_ANSWER_LINE = re.compile(r"^[ \t]*(?:\*\*)?(?:final[ \t]+)?answer(?:\*\*)?[ \t]*[:：][ \t]*(\S.*)$",
+_ANSWER_LINE = re.compile(r"^[ \t]*(?:\*\*)?(?:final[ \t]+)?answer(?:\*\*)?[ \t]*[:：][ \t]*(.*)$",
                           re.IGNORECASE | re.MULTILINE)
 
 
@@ -82,7 +82,7 @@ def _expression_in(line: str) -> str | None:
 
 def extract_expression(completion: str) -> str | None:
     """The final expression, after the first "</think>" (none in an unclosed thinking): of the last \\boxed{}, the last
-    <answer>…</answer> and the last "Answer:" line, the one written last; else the last line (of the last 50
+    <answer>…</answer> and the last "Answer:" line (or the line under an "Answer:" alone), the one written last; else the last line (of the last 50
     non-blank ones) that contains arithmetic. The first side of an '=' that is an expression is kept."""
     return _extract(completion)[0]
 
@@ -101,8 +101,11 @@ def _extract(completion: str) -> tuple[str | None, list[str]]:
     lines = list(_ANSWER_LINE.finditer(completion))[-1:]
     marked = [(max(completion.rfind("\\boxed{"), completion.rfind("\\fbox{")), last_boxed(completion)),
               (completion.rfind("<answer>", 0, completion.rfind("</answer>")), last_answer_tag(completion)),
-              *((m.start(), m.group(1).split("</answer>")[0]) for m in lines)]
+              *((m.start(), _under(completion, m) if not m.group(1).strip(" \t*") else m.group(1).split("</answer>")[0])
+                for m in lines)]
     for _, found in sorted(marked, key=lambda x: -x[0]):
+        if isinstance(found, tuple):
+            return found
         if found is not None and found.strip():
             found = _drop_remark(found.strip())
             return _lhs(found), [s.strip() for s in found.split("=")] if "=" in found else []
@@ -113,18 +116,9 @@ def _extract(completion: str) -> tuple[str | None, list[str]]:
         checked += 1
         if checked > MAX_FALLBACK_LINES:
             break
-        # as a marked answer: the first side that is an expression ("100 = 25*4" too), and the line's equation
-        # must hold ("So 25*4 = 101" claims a false one). LaTeX's signs are operators here too: "$25 \\times 4 =
-        # 100$" had no arithmetic run with an operator, and a correct answer was "no answer"
-        for k in _LATEX_SIGNS:
-            line = line.replace(k, _SYMBOLS[k])
-        # a Markdown list item's marker is no part of its arithmetic: "2. 25 * 4 = 100" read "2. 25 * 4", and
-        # "- 25 * 4 = 100" a unary minus, both invalid expressions for a correct last step
-        line = _drop_remark(_LIST_MARKER.sub("", line, count=1))
-        sides = line.split("=")
-        for expr in map(_expression_in, sides):
-            if expr is not None and re.search(r"[-+*/×÷·⋅∗−–]", expr):
-                return expr, [s.strip() for s in sides] if len(sides) > 1 else []
+        found = _line_expression(line)
+        if found:
+            return found
     return None, []
 
 
@@ -150,6 +144,31 @@ def _drop_remark(text: str) -> str:
         except _Bad:
             pass
     return head if head and set(re.findall(r"\d+", m.group(1))) <= known else text
+
+
+def _under(completion: str, m: re.Match) -> tuple[str, list[str]] | None:
+    """The answer under a "**Answer:**" line with nothing after it: its next non-blank line, read as a last line is.
+    The "**" was read as the answer, an invalid expression, and a right answer under it scored 0."""
+    for line in completion[m.end():].lstrip(" \t\r\n").split("\n", 1)[:1]:
+        return _line_expression(line)
+    return None
+
+
+def _line_expression(line: str) -> tuple[str, list[str]] | None:
+    """A line's expression, read as a marked answer is: the first side that is an expression ("100 = 25*4" too), and
+    the line's equation must hold ("So 25*4 = 101" claims a false one)."""
+    # LaTeX's signs are operators here too: "$25 \\times 4 = 100$" had no arithmetic run with an operator, and a
+    # correct answer was "no answer"
+    for k in _LATEX_SIGNS:
+        line = line.replace(k, _SYMBOLS[k])
+    # a Markdown list item's marker is no part of its arithmetic: "2. 25 * 4 = 100" read "2. 25 * 4", and
+    # "- 25 * 4 = 100" a unary minus, both invalid expressions for a correct last step
+    line = _drop_remark(_LIST_MARKER.sub("", line, count=1))
+    sides = line.split("=")
+    for expr in map(_expression_in, sides):
+        if expr is not None and re.search(r"[-+*/×÷·⋅∗−–]", expr):
+            return expr, [s.strip() for s in sides] if len(sides) > 1 else []
+    return None
 
 
 def _lhs(text: str) -> str:
