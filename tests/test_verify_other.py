@@ -122,6 +122,15 @@ def test_countdown_reads_the_answer_under_an_answer_heading(completion, expr):
     assert check_countdown("**Answer:**", [25, 4], 100).reason == "no answer"
 
 
+@pytest.mark.parametrize("completion", ["So 7*3 or 25*4", "Maybe 7 * 3, maybe 25 * 4.", "**Answer:**\n7*3 or 25*4",
+                                        "Either 7 * 3 (if wrong) or 25*4"])
+def test_countdown_a_last_line_with_two_expressions_is_a_hedge(completion):
+    """The last line of arithmetic was read by its last expression: "So 7*3 or 25*4" scored as 25*4, a hedge between
+    two answers rewarded. Its text is the answer then, no valid expression; one expression said twice is fine."""
+    assert check_countdown(completion, [25, 4, 7, 3], 100).reason == "invalid expression"
+    assert check_countdown("So 25 * 4 = 100, i.e. 25 * 4.", [25, 4, 7, 3], 100).correct
+
+
 @pytest.mark.parametrize("completion", ["Answer: 25 ⋅ 4", "\\boxed{25 \\ast 4}", "So 25 ∗ 4 = 100.", "<answer>(25⋅4)</answer>",
                                         "\\boxed{100 = 25 \\times 4}", "Answer: 100 = 25 \\cdot 4"])
 def test_countdown_reads_the_unicode_and_latex_multiplication_signs(completion):

@@ -76,6 +76,8 @@ def _expression_in(line: str) -> str | None:
     runs = [r.strip().rstrip(".").strip() for r in _RUN.findall(line)]
     runs = [r for r in runs if any(c.isdigit() for c in r)]
     with_op = [r for r in runs if re.search(r"\d\s*[-+*/×÷·⋅∗−–]\s*[\d(]", r)]
+    if len(set(with_op)) > 1:  # two expressions, a hedge ("So 7*3 or 25*4" read 25*4): the text, no valid expression
+        return line.strip()
     pick = (with_op or runs or [None])[-1]
     return pick
 
