@@ -131,6 +131,18 @@ def test_countdown_a_last_line_with_two_expressions_is_a_hedge(completion):
     assert check_countdown("So 25 * 4 = 100, i.e. 25 * 4.", [25, 4, 7, 3], 100).correct
 
 
+@pytest.mark.parametrize("completion", ["\\boxed{7*3} or \\boxed{25*4}", "It is \\boxed{7*3} or maybe \\boxed{25*4}.",
+                                        "$\\boxed{7*3}$, $\\boxed{25*4}$", "\\boxed{7*3}\n\n\\fbox{25*4}",
+                                        "\\boxed{7*3}. Alternatively, \\boxed{25*4}"])
+def test_countdown_two_boxed_answers_offered_together_are_a_hedge(completion):
+    """The last box was the answer however the box before it was offered: "\\boxed{7*3} or \\boxed{25*4}" scored
+    as 25*4. Both are the answer then, no expression; a correction in words between them is a revision."""
+    assert check_countdown(completion, [25, 4, 7, 3], 100).reason == "invalid expression"
+    for fine in ("\\boxed{7*3}\nWait, that is wrong: 7*3 = 21. \\boxed{25*4}", "\\boxed{25*4} or \\boxed{4 * 25}",
+                 "\\boxed{} \\boxed{25*4}"):
+        assert check_countdown(fine, [25, 4, 7, 3], 100).correct, fine
+
+
 @pytest.mark.parametrize("completion", ["Answer: 25 ⋅ 4", "\\boxed{25 \\ast 4}", "So 25 ∗ 4 = 100.", "<answer>(25⋅4)</answer>",
                                         "\\boxed{100 = 25 \\times 4}", "Answer: 100 = 25 \\cdot 4"])
 def test_countdown_reads_the_unicode_and_latex_multiplication_signs(completion):

@@ -64,6 +64,26 @@ def last_boxed(text: str) -> str | None:
     return None
 
 
+# what parts two boxes that offer two answers: nothing but marks, or a word that offers the other as well
+_HEDGE_GAP = re.compile(r"[\s,;.$]*(?:(?:or|maybe|perhaps|possibly|alternatively|and|also)\b[\s,;.:$]*){0,3}",
+                        re.IGNORECASE)
+
+
+def _last_box_answer(text: str) -> str | None:
+    """The last box's content; with another answer boxed right before it ("\\boxed{7*3} or \\boxed{25*4}"), both, which
+    is no expression: the last box alone scored a hedge between two answers."""
+    last = last_boxed(text)
+    start = max(text.rfind("\\boxed{"), text.rfind("\\fbox{"))
+    before = last_boxed(text[:start]) if last is not None and start > 0 else None
+    if before is None or not before.strip():  # (an empty box is no answer)
+        return last
+    end = text.index("{", max(text.rfind("\\boxed{", 0, start), text.rfind("\\fbox{", 0, start))) + len(before) + 2
+    gap = text[end:start]
+    if len(gap) <= 40 and _HEDGE_GAP.fullmatch(gap) and answer_key(before) != answer_key(last):
+        return f"{before} or {last}"
+    return last
+
+
 def last_answer_tag(text: str) -> str | None:
     """Content of the last <answer>…</answer> (found with rfind: a regex would go quadratic on many opens)."""
     end = text.rfind("</answer>")
@@ -101,7 +121,7 @@ def _extract(completion: str) -> tuple[str | None, list[str]]:
     # the marked answer written last wins (a box, then "Answer: ..." revising it); one inside another starts
     # after it ("Answer: \\boxed{...}", "<answer>\\boxed{...}</answer>"): the box is read
     lines = list(_ANSWER_LINE.finditer(completion))[-1:]
-    marked = [(max(completion.rfind("\\boxed{"), completion.rfind("\\fbox{")), last_boxed(completion)),
+    marked = [(max(completion.rfind("\\boxed{"), completion.rfind("\\fbox{")), _last_box_answer(completion)),
               (completion.rfind("<answer>", 0, completion.rfind("</answer>")), last_answer_tag(completion)),
               *((m.start(), _under(completion, m) if not m.group(1).strip(" \t*") else m.group(1).split("</answer>")[0])
                 for m in lines)]
