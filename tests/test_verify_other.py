@@ -143,6 +143,16 @@ def test_countdown_two_boxed_answers_offered_together_are_a_hedge(completion):
         assert check_countdown(fine, [25, 4, 7, 3], 100).correct, fine
 
 
+def test_countdown_reads_a_boxed_equation_of_two_boxes():
+    """"\\boxed{25 \\times 4} = \\boxed{100}" (the expression and its value, each boxed) read the last box, "100":
+    a number not given, and a right answer scored 0. The two boxes are one equation, which must hold."""
+    for c in ("\\boxed{25 \\times 4} = \\boxed{100}", "$\\boxed{25*4}$ = $\\boxed{100}$", "\\boxed{100} = \\boxed{25*4}"):
+        v = check_countdown(c, [25, 4, 7, 3], 100)
+        assert (v.correct, v.reason) == (True, "ok"), (c, v)
+    for c in ("\\boxed{25*4} = \\boxed{101}", "\\boxed{7*3} = \\boxed{25*4}"):
+        assert check_countdown(c, [25, 4, 7, 3], 100).reason == "false equation", c
+
+
 @pytest.mark.parametrize("completion", ["Answer: 25 ⋅ 4", "\\boxed{25 \\ast 4}", "So 25 ∗ 4 = 100.", "<answer>(25⋅4)</answer>",
                                         "\\boxed{100 = 25 \\times 4}", "Answer: 100 = 25 \\cdot 4"])
 def test_countdown_reads_the_unicode_and_latex_multiplication_signs(completion):

@@ -79,6 +79,8 @@ def _last_box_answer(text: str) -> str | None:
         return last
     end = text.index("{", max(text.rfind("\\boxed{", 0, start), text.rfind("\\fbox{", 0, start))) + len(before) + 2
     gap = text[end:start]
+    if gap.strip(" \t$") == "=":  # "\\boxed{25 \\times 4} = \\boxed{100}" boxes an equation: 100 was read, no expression
+        return f"{before} = {last}"
     if len(gap) <= 40 and _HEDGE_GAP.fullmatch(gap) and answer_key(before) != answer_key(last):
         return f"{before} or {last}"
     return last
