@@ -1101,6 +1101,16 @@ def test_a_links_address_is_not_shown_text():
     assert check_constraints("I like &#99;at &amp; dog.", kw).correct
 
 
+@pytest.mark.parametrize("text,c", [("one&#44; two&comma; three", "no_commas"), ("hello &#87;orld", "lowercase"),
+                                    ("HELLO &#119;ORLD", "uppercase")])
+def test_an_html_entity_is_the_character_it_shows(text, c):
+    """"&#44;" renders a comma and "&#87;" a "W": written so, a response with commas met no_commas and one with a
+    capital met lowercase."""
+    assert not check_constraints(text, [{"type": c}]).correct
+    assert check_constraints(text.replace("&#44;", "").replace("&comma;", "").replace("&#87;", "w").replace(
+        "&#119;", "W"), [{"type": c}]).correct
+
+
 def test_a_greek_keyword_is_found_in_its_other_case():
     """Look-alikes fold a Greek word apart from its other case ("ΝΑΙ" to "NAI", "ναι" to "vai"): it is looked for as
     written too."""

@@ -366,9 +366,10 @@ _TYPES: dict = {
     # IFEval's str.islower/isupper: a cased letter is needed (text with no case at all, "中文 123", is neither,
     # else a caseless response met both), and a capital with no lowercase mapping (math bold "𝐇𝐄𝐋𝐋𝐎") is no
     # lowercase letter: t == t.lower() let it pass
-    "lowercase": (lambda t, c: t.islower(), set(), set()),
-    "uppercase": (lambda t, c: t.isupper(), set(), set()),
-    "no_commas": (lambda t, c: not any(ch in _COMMAS for ch in t), set(), set()),
+    # as written and as rendered: an entity shows its character ("&#44;" a comma, "&#87;" a "W")
+    "lowercase": (lambda t, c: all(u.islower() for u in _renderings(t)), set(), set()),
+    "uppercase": (lambda t, c: all(u.isupper() for u in _renderings(t)), set(), set()),
+    "no_commas": (lambda t, c: not any(ch in _COMMAS for u in _renderings(t) for ch in u), set(), set()),
     # typographic double quotes too: a chat model's “...” is a response wrapped in double quotes
     "quotation": (lambda t, c: len(t.strip()) >= 2 and t.strip()[0] in '"“' and t.strip()[-1] in '"”', set(), set()),
     "json": (lambda t, c: _is_json(t), set(), set()),
