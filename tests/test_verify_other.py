@@ -153,6 +153,16 @@ def test_countdown_reads_a_boxed_equation_of_two_boxes():
         assert check_countdown(c, [25, 4, 7, 3], 100).reason == "false equation", c
 
 
+@pytest.mark.parametrize("completion", ["Final Answer: The final answer is $25 \\cdot 4$. I hope it is correct.",
+                                        "Answer: the answer is 25*4", "**Final Answer:** The final answer is: 25 * 4 = 100."])
+def test_countdown_reads_the_stated_final_answer_format(completion):
+    """"Final Answer: The final answer is $X$. I hope it is correct." (the format models prompted with it write) was
+    read whole, an invalid expression, and a right answer scored 0. Any other sentence after it is kept."""
+    v = check_countdown(completion, [25, 4, 7, 3], 100)
+    assert (v.correct, v.reason) == (True, "ok"), v
+    assert check_countdown("Answer: The answer is 25*4. Or 7*3.", [25, 4, 7, 3], 100).reason == "invalid expression"
+
+
 @pytest.mark.parametrize("completion", ["Answer: 25 ⋅ 4", "\\boxed{25 \\ast 4}", "So 25 ∗ 4 = 100.", "<answer>(25⋅4)</answer>",
                                         "\\boxed{100 = 25 \\times 4}", "Answer: 100 = 25 \\cdot 4"])
 def test_countdown_reads_the_unicode_and_latex_multiplication_signs(completion):

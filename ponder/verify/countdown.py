@@ -125,7 +125,7 @@ def _extract(completion: str) -> tuple[str | None, list[str]]:
     lines = list(_ANSWER_LINE.finditer(completion))[-1:]
     marked = [(max(completion.rfind("\\boxed{"), completion.rfind("\\fbox{")), _last_box_answer(completion)),
               (completion.rfind("<answer>", 0, completion.rfind("</answer>")), last_answer_tag(completion)),
-              *((m.start(), _under(completion, m) if not m.group(1).strip(" \t*") else m.group(1).split("</answer>")[0])
+              *((m.start(), _under(completion, m) if not m.group(1).strip(" \t*") else _stated(m.group(1)))
                 for m in lines)]
     for _, found in sorted(marked, key=lambda x: -x[0]):
         if isinstance(found, tuple):
@@ -168,6 +168,21 @@ def _drop_remark(text: str) -> str:
         except _Bad:
             pass
     return head if head and set(re.findall(r"\d+", m.group(1))) <= known else text
+
+
+_STATED = re.compile(r"[ \t*]*the[ \t]+(?:final[ \t]+)?answer[ \t]+is[ \t]*:?", re.IGNORECASE)
+
+
+def _stated(answer: str) -> str:
+    """An "Answer:" line's answer, without the phrase around it in the format "Final Answer: The final answer is $X$.
+    I hope it is correct." (as models prompted with it write): the whole sentence was read, an invalid expression."""
+    answer = answer.split("</answer>")[0]
+    m = _STATED.match(answer)
+    if not m:
+        return answer
+    # only that closing sentence goes: "The answer is 25*4. Or 7*3." is a hedge, kept whole (no expression)
+    stated, _, tail = (answer[m.end():] + " ").partition(". ")
+    return stated if re.fullmatch(r"\s*(?:I hope it is correct\.?)?\s*", tail, re.IGNORECASE) else answer
 
 
 def _under(completion: str, m: re.Match) -> tuple[str, list[str]] | None:
