@@ -143,6 +143,15 @@ def test_countdown_two_boxed_answers_offered_together_are_a_hedge(completion):
         assert check_countdown(fine, [25, 4, 7, 3], 100).correct, fine
 
 
+@pytest.mark.parametrize("completion", ["<answer>7*3</answer> or <answer>25*4</answer>",
+                                        "<answer>7 * 3</answer>\n<answer>25 * 4</answer>"])
+def test_countdown_two_answer_tags_offered_together_are_a_hedge(completion):
+    """As for boxes: "<answer>7*3</answer> or <answer>25*4</answer>" read the last tag, a hedge scored correct."""
+    assert check_countdown(completion, [25, 4, 7, 3], 100).reason == "invalid expression"
+    for fine in ("<answer>7*3</answer>\nNo wait, 7*3 = 21. <answer>25*4</answer>", "<answer></answer> <answer>25*4</answer>"):
+        assert check_countdown(fine, [25, 4, 7, 3], 100).correct, fine
+
+
 def test_countdown_reads_a_boxed_equation_of_two_boxes():
     """"\\boxed{25 \\times 4} = \\boxed{100}" (the expression and its value, each boxed) read the last box, "100":
     a number not given, and a right answer scored 0. The two boxes are one equation, which must hold."""

@@ -81,9 +81,25 @@ def _last_box_answer(text: str) -> str | None:
     gap = text[end:start]
     if gap.strip(" \t$") == "=":  # "\\boxed{25 \\times 4} = \\boxed{100}" boxes an equation: 100 was read, no expression
         return f"{before} = {last}"
+    return _one_of(before, gap, last)
+
+
+def _one_of(before: str, gap: str, last: str) -> str:
+    # the last answer, or both when the one before is offered with it (no expression then)
     if len(gap) <= 40 and _HEDGE_GAP.fullmatch(gap) and answer_key(before) != answer_key(last):
         return f"{before} or {last}"
     return last
+
+
+def _last_tag_answer(text: str) -> str | None:
+    """The last <answer>…</answer>'s content; with another offered right before it ("<answer>7*3</answer> or
+    <answer>25*4</answer>"), both, as for boxes."""
+    last = last_answer_tag(text)
+    start = text.rfind("<answer>", 0, text.rfind("</answer>"))
+    before = last_answer_tag(text[:start]) if last is not None and start > 0 else None
+    if before is None or not before.strip():
+        return last
+    return _one_of(before, text[text.rfind("</answer>", 0, start) + len("</answer>"):start], last)
 
 
 def last_answer_tag(text: str) -> str | None:
@@ -106,8 +122,9 @@ def _expression_in(line: str) -> str | None:
 
 def extract_expression(completion: str) -> str | None:
     """The final expression, after the first "</think>" (none in an unclosed thinking): of the last \\boxed{}, the last
-    <answer>…</answer> and the last "Answer:" line (or the line under an "Answer:" alone), the one written last; else the last line (of the last 50
-    non-blank ones) that contains arithmetic. The first side of an '=' that is an expression is kept."""
+    <answer>…</answer> and the last "Answer:" line (or the line under an "Answer:" alone), the one written last;
+    else the last line (of the last 50 non-blank ones) that contains arithmetic. The first side of an '=' that is an
+    expression is kept."""
     return _extract(completion)[0]
 
 
@@ -124,7 +141,7 @@ def _extract(completion: str) -> tuple[str | None, list[str]]:
     # after it ("Answer: \\boxed{...}", "<answer>\\boxed{...}</answer>"): the box is read
     lines = list(_ANSWER_LINE.finditer(completion))[-1:]
     marked = [(max(completion.rfind("\\boxed{"), completion.rfind("\\fbox{")), _last_box_answer(completion)),
-              (completion.rfind("<answer>", 0, completion.rfind("</answer>")), last_answer_tag(completion)),
+              (completion.rfind("<answer>", 0, completion.rfind("</answer>")), _last_tag_answer(completion)),
               *((m.start(), _under(completion, m) if not m.group(1).strip(" \t*") else _stated(m.group(1)))
                 for m in lines)]
     for _, found in sorted(marked, key=lambda x: -x[0]):
