@@ -100,6 +100,15 @@ def test_countdown_reads_x_between_numbers_as_times(completion):
     assert not check_countdown("Answer: 25 xx 4", [25, 4], 100).correct
 
 
+def test_countdown_reads_a_spaced_x_in_a_last_line_as_times():
+    """Unmarked, "So 25 x 4 = 100." was no answer (or an earlier line of arithmetic was read): a spaced "x" between
+    numbers is the times sign there as in a marked answer. Unspaced, "a 4x4 grid" is prose, no expression."""
+    for c in ("So 25 x 4 = 100.", "Try 7*3.\nSo 25 x 4 = 100.", "We get (7 - 3) x 25 = 100"):
+        v = check_countdown(c, [25, 4, 7, 3], 100)
+        assert (v.correct, v.reason) == (True, "ok"), (c, v)
+    assert check_countdown("25 * 4 = 100\nLike a 4x4 grid.", [25, 4], 100).correct
+
+
 @pytest.mark.parametrize("completion", ["Answer: 2\u200b5 * 4", "\\boxed{25 * 4\u200b}", "Answer: ２５＊４",
                                         "<answer>\ufeff25 * 4</answer>"])
 def test_countdown_reads_through_invisible_and_full_width_characters(completion):

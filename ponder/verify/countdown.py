@@ -217,6 +217,8 @@ def _line_expression(line: str) -> tuple[str, list[str]] | None:
     # correct answer was "no answer"
     for k in _LATEX_SIGNS:
         line = line.replace(k, _SYMBOLS[k])
+    # a spaced "x" between numbers is times here too ("So 25 x 4 = 100." was no answer); "a 4x4 grid" stays prose
+    line = _SPACED_X.sub(" * ", line) if "x" in line or "X" in line else line
     # a Markdown list item's marker is no part of its arithmetic: "2. 25 * 4 = 100" read "2. 25 * 4", and
     # "- 25 * 4 = 100" a unary minus, both invalid expressions for a correct last step
     line = _drop_remark(_LIST_MARKER.sub("", line, count=1))
@@ -234,6 +236,7 @@ def _lhs(text: str) -> str:
     return (with_op or sides)[0]
 
 
+_SPACED_X = re.compile(r"(?<=[\d)])[ \t]+[xX][ \t]+(?=[\d(])")
 _TIMES_X = re.compile(r"(?<=[\d)])[ \t]*[xX][ \t]*(?=[\d(])")
 _FULL_WIDTH = str.maketrans({chr(0xFF10 + d): str(d) for d in range(10)} | dict(zip("＋－＊／（）", "+-*/()")))
 _ENDS = re.compile(r"^[\s*]+|[\s*.]+$")  # (on at most MAX_EXPR_CHARS: _normalise)
