@@ -1328,6 +1328,14 @@ def _history_turn_start(tok: Tokenizer, msgs: list, i: int, full: str, prompt: s
     return start
 
 
+def _text_end(full: str, text, start: int, bound: int) -> int:
+    """Where `text` (as it is, or stripped as templates trim it) ends in full[start:bound]; `start` if not found."""
+    for t in (text, text.strip()) if isinstance(text, str) else ():
+        if t and (k := full.find(t, start, bound)) >= 0:
+            return k + len(t)
+    return start
+
+
 def _trained_turn(m: dict, i: int, last: int) -> bool:
     """Whether turns="all" trains message i of a row's messages: an assistant turn, not of weight 0, and not empty
     (an empty turn before the last is only context; an empty last one check_sft_example refuses)."""
@@ -1372,7 +1380,10 @@ def _encode_every_turn(tok: Tokenizer, msgs: list, tools, where: str) -> tuple[l
                     raise PonderError(f"{where}: messages[{i}]: the chat template renders this assistant turn "
                                       "differently with another next message; cannot tell where the turn ends; "
                                       "train turns='last' (--turns last), one row per turn")
-            found = [(k, k + len(s)) for s in stops if (k := full.find(s, start, bound)) >= 0]
+            # searched after the turn's own text: text holding an end-of-turn string (encoded as text with
+            # split_special_tokens) is not where the template ends the turn (the rest of it was cut to context)
+            after = max(_text_end(full, m.get(k), start, bound) for k in ("content", *REASONING_FIELDS))
+            found = [(k, k + len(s)) for s in stops if (k := full.find(s, after, bound)) >= 0]
             if not found:
                 raise no_end(i)
             end = min(found)[1]

@@ -377,6 +377,27 @@ def test_sft_trains_every_assistant_turn_of_a_conversation(tiny_random, template
         assert encode_sft(tok, one) == encode_sft(tok, one, turns="last")
 
 
+def test_sft_split_special_tokens_trains_a_turn_holding_end_of_turn_text_whole(tiny_random):
+    """With split_special_tokens (the fix the end-of-turn refusal names), "<|im_end|>" in an assistant turn's text
+    is text: turns="all" ended the turn there, the rest of it (" to close<|im_end|>") silently made context."""
+    tok = copy.deepcopy(tiny_random[1])
+    tok.config = {**tok.config, "split_special_tokens": True}
+    tok._split_special()
+    turn = "use <|im_end|> to close"
+    msgs = [{"role": "user", "content": "q"}, {"role": "assistant", "content": turn},
+            {"role": "user", "content": "q2"}, {"role": "assistant", "content": "A2"}]
+    ids, mask = encode_sft(tok, {"messages": msgs})
+    assert _trained(tok, ids, mask)[0] == turn + "<|im_end|>"
+    assert ids[:-1] == tok.encode(tok.apply_chat_template(msgs, add_generation_prompt=False).rstrip("\n"))
+    # the reasoning a template renders in the turn, before its text (here a turn of a tool call alone)
+    tok.chat_template, tok._jinja = QWEN3_LIKE, None
+    msgs = [msgs[0], {"role": "assistant", "content": "", "reasoning_content": turn, "tool_calls": [CALL]},
+            {"role": "tool", "content": "8"}, msgs[3]]
+    ids, mask = encode_sft(tok, {"messages": msgs})
+    assert _trained(tok, ids, mask)[0].startswith(f"<think>\n{turn}\n</think>") and "<tool_call>" in \
+        _trained(tok, ids, mask)[0]
+
+
 def test_sft_says_when_the_template_drops_the_last_turns_reasoning(tiny_random, capsys):
     """A last assistant turn's reasoning_content that the template does not render (ChatML) was left out of
     training silently, as TRL and transformers leave it: SFT on reasoning traces trained the answers alone."""
