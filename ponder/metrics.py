@@ -142,6 +142,10 @@ def logprob_weights(logprob_means: Sequence[float]) -> list[float]:
 def _check_weights(weights: Sequence[float] | None, n: int, where: str) -> np.ndarray:
     if weights is None:
         return np.ones(n)
+    weights = list(weights)
+    for j, v in enumerate(weights):  # (text or a list was a bare numpy ValueError, "0.5" and True taken as numbers)
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise PonderError(f"{where}: weight {j} is {v!r}, need a number")
     w = np.asarray(weights, dtype=np.float64)
     if w.shape != (n,):
         raise PonderError(f"{where}: weights has {w.size} entries for {n} answers")

@@ -759,3 +759,13 @@ def test_majority_vote_sizes_keep_every_cluster_of_unhashable_answers():
     ans, _, sizes = majority_vote(["[3]", [3], [3]], equal=lambda a, b: a == b)  # a text cluster written the same
     assert ans == [3] and sorted(sizes.values()) == [1, 2]
     assert majority_vote(["7", "3", "7"])[2] == {"7": 2, "3": 1}  # text answers keep their own keys
+
+
+@pytest.mark.parametrize("w", [["x", 1.0], [[1.0], [1.0, 2.0]], [True, 1.0], ["0.5", 1.0]])
+def test_a_weight_that_is_no_number_is_named(w):
+    """Weights that are no numbers were a bare numpy ValueError (text, a ragged list) or read as numbers ("0.5",
+    True as 1.0), as logprob_weights refuses them."""
+    with pytest.raises(PonderError, match=r"^majority_vote: weight 0 is .*, need a number$"):
+        majority_vote(["a", "b"], weights=w)
+    with pytest.raises(PonderError, match=r"^maj_at_k problem 0: weight 0 is .*, need a number$"):
+        maj_at_k([["a", "b"]], [[True, False]], 2, weights=[w])
