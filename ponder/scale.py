@@ -1067,7 +1067,7 @@ def resolve_think_end(tok, prompts, think_end="auto") -> str | None:
     """budget_forcing's ``think_end``: "auto" -> "</think>" when the vocabulary has it as one token and the
     prompts use think tags (a rendered prompt contains "<think>", or chat prompts are rendered by a template
     that mentions "</think>": Qwen3, DeepSeek-R1 distills) and none closes it already (Qwen3's non-thinking
-    mode renders "<think></think>"), else None. Having the token is not enough: ponder's
+    mode renders "<think></think>"; a chat prompt is read from its generation prompt on), else None. Having the token is not enough: ponder's
     own tokenizers (the tiny model) carry it for the format verifier, yet their models never think in tags."""
     if think_end is None:
         return None
@@ -1081,6 +1081,11 @@ def resolve_think_end(tok, prompts, think_end="auto") -> str | None:
     template = getattr(tok, "chat_template", None) or ""
     for p in prompts:
         text = _render_text(tok, p)
+        if not isinstance(p, str):
+            # a chat prompt is read where its generation prompt starts: an earlier turn's closed thinking (Qwen3
+            # renders it after a tool call) does not close the thinking of the turn the model writes
+            full, hist = tok.apply_chat_template(list(p)), tok.apply_chat_template(list(p), add_generation_prompt=False)
+            text = full[len(hist):] if full.startswith(hist) and len(full) > len(hist) else text  # (else: as before)
         if text.rfind("</think>") > text.rfind("<think>"):
             continue  # the prompt closes its thinking itself (Qwen3 with enable_thinking=False): no thinking
         if "<think>" in text or (not isinstance(p, str) and "</think>" in template):

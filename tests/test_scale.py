@@ -9,6 +9,7 @@ The micro model is trained in a few seconds on four prompts with known answer di
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 import tempfile
@@ -1572,3 +1573,21 @@ def test_reward_scorer_takes_a_numpy_index_as_its_int():
     scorer = scale.reward_scorer(lambda c, it: float(c == it["answer"]), items)
     for j in (0, 1):
         assert scorer("p", "2", index=np.int64(j)) == scorer("p", "2", index=j) == float(j == 1)
+
+
+def test_budget_forcing_think_tags_of_a_chat_prompt_with_an_earlier_turns_thinking(tokenizer):
+    """Qwen3 renders the thinking of an assistant turn after the last user message (a tool call's): the prompt's
+    last think tag was that turn's "</think>", read as the prompt closing the thinking itself, so the turn the
+    model writes, thinking in tags, got no think_end. Only the generation prompt's own empty block closes it."""
+    tok = copy.copy(tokenizer)
+    tok.chat_template = ("{% for m in messages %}{{ '<|im_start|>' + m.role + '\\n' }}{% if m.reasoning_content %}"
+                         "{{ '<think>\\n' + m.reasoning_content + '\\n</think>\\n\\n' }}{% endif %}"
+                         "{{ m.content + '<|im_end|>\\n' }}{% endfor %}{% if add_generation_prompt %}"
+                         "{{ '<|im_start|>assistant\\n' }}{% if enable_thinking is defined and not enable_thinking %}"
+                         "{{ '<think>\\n\\n</think>\\n\\n' }}{% endif %}{% endif %}")
+    tok._jinja = None
+    prompt = [{"role": "user", "content": "q"}, {"role": "assistant", "content": "", "reasoning_content": "r"},
+              {"role": "tool", "content": "8"}]
+    assert scale.resolve_think_end(tok, [prompt]) == "</think>"
+    tok.template_kwargs = {"enable_thinking": False}
+    assert scale.resolve_think_end(tok, [prompt]) is None
