@@ -1328,9 +1328,9 @@ def _history_turn_start(tok: Tokenizer, msgs: list, i: int, full: str, prompt: s
     return start
 
 
-def _text_end(full: str, text, start: int, bound: int) -> int:
+def _text_end(full: str, text: str, start: int, bound: int) -> int:
     """Where `text` (as it is, or stripped as templates trim it) ends in full[start:bound]; `start` if not found."""
-    for t in (text, text.strip()) if isinstance(text, str) else ():
+    for t in (text, text.strip()):
         if t and (k := full.find(t, start, bound)) >= 0:
             return k + len(t)
     return start
@@ -1382,7 +1382,9 @@ def _encode_every_turn(tok: Tokenizer, msgs: list, tools, where: str) -> tuple[l
                                       "train turns='last' (--turns last), one row per turn")
             # searched after the turn's own text: text holding an end-of-turn string (encoded as text with
             # split_special_tokens) is not where the template ends the turn (the rest of it was cut to context)
-            after = max(_text_end(full, m.get(k), start, bound) for k in ("content", *REASONING_FIELDS))
+            texts = [t for k in ("content", *REASONING_FIELDS) if isinstance(t := m.get(k), str) and
+                     any(s in t for s in stops)]
+            after = max([start, *(_text_end(full, t, start, bound) for t in texts)])
             found = [(k, k + len(s)) for s in stops if (k := full.find(s, after, bound)) >= 0]
             if not found:
                 raise no_end(i)

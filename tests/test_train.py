@@ -396,6 +396,12 @@ def test_sft_split_special_tokens_trains_a_turn_holding_end_of_turn_text_whole(t
     ids, mask = encode_sft(tok, {"messages": msgs})
     assert _trained(tok, ids, mask)[0].startswith(f"<think>\n{turn}\n</think>") and "<tool_call>" in \
         _trained(tok, ids, mask)[0]
+    # a text with no end-of-turn string is not looked for (a blank reasoning the template drops was found past
+    # the turn's end, at the newline after it: "does not end this assistant turn")
+    msgs = [msgs[0], {"role": "assistant", "content": "It is 5.", "reasoning_content": "\n"}, *msgs[2:]]
+    msgs[2] = {"role": "user", "content": "q2"}
+    ids, mask = encode_sft(tok, {"messages": msgs})
+    assert _trained(tok, ids, mask)[0] == "It is 5.<|im_end|>"
 
 
 def test_sft_says_when_the_template_drops_the_last_turns_reasoning(tiny_random, capsys):
