@@ -188,6 +188,8 @@ def majority_vote(
         if not hasattr(answers, "__len__"):
             raise PonderError("majority_vote: answers has no len(); pass n_planned= for a lazy iterator")
         n_planned = len(answers)  # type: ignore[arg-type]
+    elif isinstance(n_planned, bool) or not isinstance(n_planned, (int, np.integer)):  # (True voted on 1 answer)
+        raise PonderError(f"majority_vote: n_planned={n_planned!r} must be an integer")
     if n_planned < 1:
         raise PonderError("majority_vote: no answers to vote on")
     w = _check_weights(weights, n_planned, "majority_vote") if weights is not None else None

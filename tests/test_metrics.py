@@ -769,3 +769,10 @@ def test_a_weight_that_is_no_number_is_named(w):
         majority_vote(["a", "b"], weights=w)
     with pytest.raises(PonderError, match=r"^maj_at_k problem 0: weight 0 is .*, need a number$"):
         maj_at_k([["a", "b"]], [[True, False]], 2, weights=[w])
+
+
+@pytest.mark.parametrize("n", ["3", 2.5, True])
+def test_n_planned_that_is_no_integer_is_named(n):
+    """n_planned="3" was a bare TypeError, True voted on the first answer alone and 2.5 on three."""
+    with pytest.raises(PonderError, match=r"^majority_vote: n_planned=.* must be an integer$"):
+        majority_vote(iter(["a", "b", "a"]), early_stop=True, n_planned=n)
