@@ -1084,7 +1084,11 @@ def resolve_think_end(tok, prompts, think_end="auto") -> str | None:
         if not isinstance(p, str):
             # a chat prompt is read where its generation prompt starts: an earlier turn's closed thinking (Qwen3
             # renders it after a tool call) does not close the thinking of the turn the model writes
-            full, hist = tok.apply_chat_template(list(p)), tok.apply_chat_template(list(p), add_generation_prompt=False)
+            try:
+                full, hist = tok.apply_chat_template(list(p)), tok.apply_chat_template(list(p),
+                                                                                      add_generation_prompt=False)
+            except PonderError:  # (a template that renders no prompt without the generation prompt: as before)
+                full = hist = ""
             text = full[len(hist):] if full.startswith(hist) and len(full) > len(hist) else text  # (else: as before)
         if text.rfind("</think>") > text.rfind("<think>"):
             continue  # the prompt closes its thinking itself (Qwen3 with enable_thinking=False): no thinking

@@ -1591,3 +1591,8 @@ def test_budget_forcing_think_tags_of_a_chat_prompt_with_an_earlier_turns_thinki
     assert scale.resolve_think_end(tok, [prompt]) == "</think>"
     tok.template_kwargs = {"enable_thinking": False}
     assert scale.resolve_think_end(tok, [prompt]) is None
+    # a template that renders nothing without the generation prompt (it raises) is read whole, as before
+    tok.template_kwargs = {}
+    tok.chat_template = "{% if not add_generation_prompt %}{{ raise_exception('no') }}{% endif %}" + tok.chat_template
+    tok._jinja = None
+    assert scale.resolve_think_end(tok, [prompt]) is None
