@@ -405,6 +405,11 @@ def reward_scorer(reward: Callable, items: Sequence[dict], prompts: Sequence | N
     that do not open it)."""
     from ponder.verify.registry import with_think_open
 
+    if prompts is None:  # (an item without one was a bare KeyError 'prompt')
+        for j, it in enumerate(items):
+            if not isinstance(it, dict) or "prompt" not in it:
+                raise PonderError(f"reward_scorer: item {j} has no 'prompt' to find it by; pass prompts= (one per "
+                                  "item, in order)")
     keys = [it["prompt"] for it in items] if prompts is None else list(prompts)
     opens = [False] * len(items) if think_open is None else list(think_open)
     # zip would pair them silently: the items past the shorter list unscorable, a shifted list scored wrong

@@ -1596,3 +1596,11 @@ def test_budget_forcing_think_tags_of_a_chat_prompt_with_an_earlier_turns_thinki
     tok.chat_template = "{% if not add_generation_prompt %}{{ raise_exception('no') }}{% endif %}" + tok.chat_template
     tok._jinja = None
     assert scale.resolve_think_end(tok, [prompt]) is None
+
+
+@pytest.mark.parametrize("item", [{"question": "q", "answer": "1"}, "q"])
+def test_reward_scorer_names_an_item_without_a_prompt(item):
+    """Items found by their prompt must have one: an item without it was a bare KeyError (a string a TypeError)."""
+    with pytest.raises(PonderError, match=r"^reward_scorer: item 1 has no 'prompt' to find it by; pass prompts="):
+        scale.reward_scorer(lambda c, it: 1.0, [{"prompt": "p"}, item])
+    scale.reward_scorer(lambda c, it: 1.0, [{"prompt": "p"}, item], prompts=["p", "q"])  # (found by prompts=)
