@@ -438,7 +438,6 @@ def test_a_programs_objects_compare_by_type_and_fields_and_answer_in_themselves(
            + "def g():\n    return [{'a': P(1)}, {P(2)}]", "assert g() == [{'a': P(1)}, {P(2)}]\nassert f(1) is not None\nassert not f(1) is None")]
     bad = [(point, "assert f(2) == P(3)"), (point, "assert f(2) == [2, 0]"), (node, "assert f(1) == Node(1, Node(3))"),
            (plain, "assert f(2) == P(2)"), (stack, "s = S()\nassert 4 in s"),
-           # all its state hidden from the caller: no way to tell two apart
            ("def f():\n    return bytearray(b'zz')", "assert f() == bytearray(b'ab')"),
            (point + "def g():\n    return [P(1)]", "assert g() == [P(2)]")]
     liar = ("class P:\n    def __init__(self, x):\n        self.x = x\n    def __eq__(self, o):\n        return True\n"
@@ -448,6 +447,26 @@ def test_a_programs_objects_compare_by_type_and_fields_and_answer_in_themselves(
                                  "assert f(2) in {P(3)}", "s = P(0)\nassert 3 in s")]
     verdicts = _verdicts([(blk(p), t) for p, t in ok + bad + liars])
     assert [v.correct for v in verdicts] == [True] * len(ok) + [False] * (len(bad) + len(liars)), verdicts
+
+
+def test_bytearrays_and_ranges_travel_as_their_values():
+    # a bytearray or range was "not a plain builtin value": an honest program returning one failed every test
+    ba, rg = "def f():\n    return bytearray(b'ab')", "def f(n=3):\n    return range(n)"
+    ok = [(ba, "assert f() == bytearray(b'ab')\nassert f() == b'ab'\nassert isinstance(f(), bytearray)\n"
+               "assert list(f()) == [97, 98]\nassert [f()] == [bytearray(b'ab')]"),
+          (rg, "assert f() == range(3)\nassert f() == range(0, 3, 1)\nassert isinstance(f(), range)\n"
+               "assert list(f()) == [0, 1, 2]\nassert sum(f()) == 3 and 2 in f()\nassert {f(): 1} == {range(3): 1}")]
+    bad = [(ba, "assert f() == bytearray(b'ac')"), (rg, "assert f() == range(4)"), (rg, "assert f() == [0, 1, 2]"),
+           # the caller builds the expected bytearray, not the program's rebound builtin
+           ("import builtins\nbuiltins.bytearray = lambda *a: 'x'\ndef f():\n    return 'x'",
+            "assert f() == bytearray(b'ab')"),
+           ("class B(bytearray):\n    def __eq__(self, o):\n        return True\ndef f():\n    return B(b'z')",
+            "assert f() == bytearray(b'ab')"),
+           # a few bytes standing for more items than the caller may iterate, or a bytearray repeated past its bounds
+           (rg, "assert len(list(f(10 ** 18))) == 10 ** 18"), (ba, "assert len(f() * 10 ** 9) == 2 * 10 ** 9"),
+           ("def f():\n    return bytearray(b'%999999999d')", "assert len(f() % 1) == 999999999")]
+    verdicts = _verdicts([(blk(p), t) for p, t in ok + bad])
+    assert [v.correct for v in verdicts] == [True] * len(ok) + [False] * len(bad), verdicts
 
 
 def test_re_match_of_a_programs_text_is_decided_by_the_caller():

@@ -94,7 +94,8 @@ of the program's or the tests' (``f(2) == Point(2)``, ``f(2) is not None``), or 
 some (``[f(1)] == [Point(1)]``), is compared here as its type and the fields of its ``__dict__`` and slots, read
 through the real descriptors, or by identity where its class has no ``__eq__`` of its own (its own ``__eq__``, which
 could say True to anything, plays no part; a class whose constructor ignores its arguments has all its objects
-equal; an object with no fields, or of another module's class, is no value: a bytearray hides its bytes).
+equal; an object with no fields, or of another module's class, is no value). A ``bytearray`` is its bytes, a
+``range`` its start, stop and step (one of at most ``MAX_REPORT_BYTES // 16`` items: the caller may iterate it).
 A test passes
 only if it was reported at least once and every report passed. An exception test (``try: f(-1); assert False;
 except ValueError: pass``, the ``assert False`` under ``else:``, or ``with pytest.raises(ValueError[,
@@ -431,7 +432,7 @@ def describe(e):
 
 def enc(v, depth=0, _type=type, _hex=hex, _len=len, _sub=issubclass, _int=int.__int__, _fhex=float.hex,
         _str=str.__str__, _bhex=bytes.hex, _items=dict.items, _mods=sys.modules, _mro=type.__dict__["__mro__"].__get__,
-        _attr=type.__getattribute__,
+        _attr=type.__getattribute__, _bahex=bytearray.hex,
         _iters=((list, "l", list.__iter__), (tuple, "t", tuple.__iter__), (set, "S", set.__iter__),
                 (frozenset, "F", frozenset.__iter__))):
     # plain builtins only; exact type checks so subclasses and user objects cannot pose as values
@@ -452,6 +453,10 @@ def enc(v, depth=0, _type=type, _hex=hex, _len=len, _sub=issubclass, _int=int.__
         return ["s", v]
     if t is bytes:
         return ["y", v.hex()]
+    if _sub(t, bytearray):  # its bytes, read through bytearray's own method (a subclass's play no part)
+        return ["Y", _bahex(v)]
+    if t is range:  # (no subclass can exist) its three ints: the caller bounds how many items it stands for
+        return ["r", _hex(v.start), _hex(v.stop), _hex(v.step)]
     if t is list or t is tuple or t is set or t is frozenset:
         tag = {list: "l", tuple: "t", set: "S", frozenset: "F"}[t]
         return [tag, [enc(x, depth + 1) for x in v]]
@@ -745,7 +750,7 @@ def run_program(spec):
         if _sub(t, _dict):
             return ["m", [[struct(k, depth + 1), struct(x, depth + 1)] for k, x in _items(v)]]
         if _tattr(t, "__module__") != "solution":  # no class of the program's or the tests' (a Fraction whose
-            raise TypeError("not a plain builtin value: " + _str(t)[:60])  # parts are no ints, a bytearray)
+            raise TypeError("not a plain builtin value: " + _str(t)[:60])  # parts are no ints)
         _append(keep, v)
         if _tattr(t, "__eq__") is _objeq:
             return ["I", _hex(_id(v))]
@@ -763,7 +768,7 @@ def run_program(spec):
                     _append(fields, [enc(name), struct(_field(v, name), depth + 1)])
                 except AttributeError:
                     pass
-        if not fields:  # all its state hidden from us (a bytearray, a range): no way to tell two apart
+        if not fields:  # all its state hidden from us: no way to tell two apart
             raise TypeError("not a plain builtin value: " + t.__name__[:60])
         return ["O", _hex(_id(t)), fields]
     def contains(v, x, _object=saved["object"]):
@@ -1395,6 +1400,13 @@ def _range(*args):
     return r
 
 
+def _bytearray(*args):
+    # bytearray(n) of a program's n is n zero bytes
+    if args and type(args[0]) is int and args[0] > _MAX_LEN:
+        raise _TestFailed("bytearray too large")
+    return bytearray(*args)
+
+
 def _sum(iterable, /, start=0):
     """sum(), except that adding up lists or tuples (`sum(rows, [])`) is linear and capped, not quadratic."""
     items = list(iterable)
@@ -1629,7 +1641,7 @@ def _fingerprint(x):
 def _hashed(cls):
     """set(f()), frozenset(f()), Counter(f()) of a program's items (see _hash_guard)."""
     def call(iterable=(), /, **kwargs):
-        if isinstance(iterable, (dict, str, bytes)):
+        if isinstance(iterable, (dict, str, bytes, bytearray)):
             return cls(iterable, **kwargs)
         items = list(_apply(iter, iterable))
         _hash_guard(cls.__name__, items)
@@ -1658,7 +1670,7 @@ _FUNCS = {"abs": abs, "len": len, "sorted": sorted, "set": _hashed(set), "frozen
           "list": list,
           "tuple": tuple, "min": min, "max": max, "sum": _sum, "round": _round, "int": int, "float": float,
           "str": _str, "bool": bool, "any": any, "all": all, "isinstance": isinstance,
-          "type": lambda obj, /: type(obj), "range": _range, "enumerate": enumerate, "zip": zip,
+          "type": lambda obj, /: type(obj), "range": _range, "bytearray": _bytearray, "enumerate": enumerate, "zip": zip,
           "reversed": reversed, "ord": ord, "chr": chr, "hex": _digits(hex), "oct": _digits(oct),
           "bin": _digits(bin), "repr": _text(repr), "ascii": _text(ascii), "format": _format_builtin,
           "math.isclose": math.isclose, "math.fabs": math.fabs, "math.floor": math.floor, "math.ceil": math.ceil,
@@ -1803,7 +1815,8 @@ _CONSUMES = frozenset({"list", "tuple", "set", "frozenset", "sorted", "sum", "an
 _ITERATES = {"list", "tuple", "set", "frozenset", "sorted", "sum", "any", "all", "enumerate", "dict",
              "statistics.mean", "statistics.median", "statistics.fmean"}
 # Builtin type names the caller resolves itself: `isinstance(f(x), (int, float))`, `type(f(x)) is str`.
-_TYPES = {t.__name__: t for t in (int, float, complex, str, bytes, bool, list, tuple, dict, set, frozenset)}
+_TYPES = {t.__name__: t for t in (int, float, complex, str, bytes, bytearray, range, bool, list, tuple, dict, set,
+                                    frozenset)}
 _SINGLETONS = (None, True, False)
 # and datetime's (`datetime(2020, 1, 1, tzinfo=timezone.utc)`, `date.min`)
 _MATH_CONSTS.update({f"datetime.{c}.{n}": getattr(getattr(datetime, c), n) for c, names in (
@@ -1824,14 +1837,14 @@ def _pad(method):
 def _strip(method):
     def call(s, chars=None, /):
         # each stripped character is looked up in `chars`: two long strings would be quadratic
-        if isinstance(chars, (str, bytes)) and len(s) * len(chars) > _MAX_WORK:
+        if isinstance(chars, (str, bytes, bytearray)) and len(s) * len(chars) > _MAX_WORK:
             raise _TestFailed(f"{method.__name__}: too costly")
         return method(s, chars)
     return call
 
 
 def _replace(s, old, new, count=-1, /):
-    if isinstance(old, (str, bytes)) and isinstance(new, (str, bytes)) and type(count) is int:
+    if isinstance(old, (str, bytes, bytearray)) and isinstance(new, (str, bytes, bytearray)) and type(count) is int:
         hits = len(s) + 1 if not old else len(s) // len(old)
         if len(s) + (hits if count < 0 else min(hits, count)) * len(new) > _MAX_LEN:
             raise _TestFailed("replace: result too large")
@@ -1841,7 +1854,7 @@ def _replace(s, old, new, count=-1, /):
 def _join(sep, iterable, /):
     items, size = [], 0
     for x in _apply(iter, iterable):  # an item that is not a str fails in join() below, as in Python
-        size += len(sep) + (len(x) if isinstance(x, (str, bytes)) else 0) + 1
+        size += len(sep) + (len(x) if isinstance(x, (str, bytes, bytearray)) else 0) + 1
         if size > _MAX_LEN:
             raise _TestFailed("join: result too large")
         items.append(x)
@@ -3075,6 +3088,14 @@ def _decode(x, depth: int = 0):
             return x[1]
         if tag == "y" and isinstance(x[1], str):
             return bytes.fromhex(x[1])
+        if tag == "Y" and isinstance(x[1], str):
+            return bytearray.fromhex(x[1])
+        if tag == "r" and all(isinstance(i, str) for i in x[1:4]) and len(x) == 4:
+            r = range(*(int(i, 16) for i in x[1:]))
+            # a range stands for its items, which the caller may iterate: no more than a report could have
+            # carried as a list (range(10 ** 18) is a few bytes)
+            if len(r) <= _MAX_RANGE:  # (OverflowError past sys.maxsize: malformed)
+                return r
         if tag in ("l", "t", "S", "F") and isinstance(x[1], list):
             items = [_decode(i, depth + 1) for i in x[1]]
             return {"l": list, "t": tuple, "S": set, "F": frozenset}[tag](items)
@@ -3108,7 +3129,8 @@ def _decode(x, depth: int = 0):
 # what the sandbox's tags for dates and times stand for (see enc)
 _DATETIMES = {"T": datetime.datetime, "a": datetime.date, "h": datetime.time, "e": datetime.timedelta}
 _CONTAINERS = (list, tuple, set, frozenset, dict, collections.deque)
-_SIZED = (str, bytes, *_CONTAINERS)  # what _deep_len counts by length
+_MAX_RANGE = MAX_REPORT_BYTES // 16  # items of a range the sandbox sends (a list's item takes over 12 bytes)
+_SIZED = (str, bytes, bytearray, *_CONTAINERS)  # what _deep_len counts by length
 _SCALARS = frozenset({int, float, complex, bool, type(None)})  # never _SIZED
 
 
@@ -3120,7 +3142,7 @@ def _deep_len(v, limit: int) -> int:
     n, todo = 0, [v]
     while todo and n <= limit:
         x = todo.pop()
-        if isinstance(x, (str, bytes)):
+        if isinstance(x, (str, bytes, bytearray)):
             n += len(x)
         elif isinstance(x, _CONTAINERS):
             n += len(x)
@@ -3144,8 +3166,8 @@ def _text_bound(v, limit: int = _MAX_LEN) -> int:
         t = type(x)
         if t is str:
             n += 10 * len(x) + 2  # ascii('\U0001f600') is 12 characters
-        elif t is bytes:
-            n += 4 * len(x) + 3
+        elif t is bytes or t is bytearray:
+            n += 4 * len(x) + 14  # bytearray(b'...')
         elif t is int:
             n += x.bit_length() // 3 + 3  # octal digits, sign and prefix
         elif t is float:
@@ -3170,10 +3192,10 @@ def _text_bound(v, limit: int = _MAX_LEN) -> int:
 _FORMAT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d*)(?:\.(\*|\d*))?[hlL]?.", re.DOTALL)
 
 
-def _format_size(fmt: str | bytes, args) -> int:
+def _format_size(fmt: str | bytes | bytearray, args) -> int:
     """An upper bound on len(fmt % args): the format, every width and precision (also those given by `*`), and
     for each conversion the longest text of any argument. `'%2000000000d' % 7` is refused before it is built."""
-    text = fmt.decode("latin-1") if isinstance(fmt, bytes) else fmt
+    text = fmt.decode("latin-1") if isinstance(fmt, (bytes, bytearray)) else fmt
     values = [*args.values(), args] if isinstance(args, dict) else list(args) if type(args) is tuple else [args]
     specs = _FORMAT_SPEC.findall(text)
     size = len(text)
@@ -3240,7 +3262,7 @@ class _Evaluator:
             raise _TestFailed("too much work for the caller")
 
     def _charge(self, v) -> None:
-        if isinstance(v, (str, bytes, range, *_CONTAINERS)):
+        if isinstance(v, (str, bytes, bytearray, range, *_CONTAINERS)):
             self.spend(len(v) + 1)
         elif type(v) is int:
             self.spend(v.bit_length() // 64 + 1)
@@ -3267,7 +3289,7 @@ class _Evaluator:
             self.spend(b.bit_length() * size)  # squarings, each at most as big as the result
         if op is ast.LShift and isinstance(a, int) and isinstance(b, int) and a and b > _MAX_BITS - a.bit_length():
             raise _TestFailed("shift too large")
-        seqs = (str, bytes, list, tuple, collections.deque)
+        seqs = (str, bytes, bytearray, list, tuple, collections.deque)
         if op is ast.Mult:
             for seq, n in ((a, b), (b, a)):
                 if isinstance(seq, seqs) and not isinstance(seq, _Array) and type(n) is int and n > 0:
@@ -3278,7 +3300,7 @@ class _Evaluator:
             if len(a) + len(b) > _MAX_LEN:
                 raise _TestFailed("sum too large")
             self.spend(len(a) + len(b))
-        elif op is ast.Mod and isinstance(a, (str, bytes)):  # string formatting
+        elif op is ast.Mod and isinstance(a, (str, bytes, bytearray)):  # string formatting
             size = _format_size(a, b)
             if size > _MAX_LEN:
                 raise _TestFailed("formatted string too large")
