@@ -469,6 +469,28 @@ def test_bytearrays_and_ranges_travel_as_their_values():
     assert [v.correct for v in verdicts] == [True] * len(ok) + [False] * len(bad), verdicts
 
 
+def test_deep_values_and_long_linked_lists_compare():
+    # past 50 (plain: 100) levels a value was "nested too deeply": a linked list of 100 nodes failed every test
+    node = ("from dataclasses import dataclass\n@dataclass\nclass Node:\n    val: int\n    next: 'Node' = None\n"
+            "def build(xs):\n    head = None\n    for x in reversed(xs):\n        head = Node(x, head)\n    return head\n"
+            "def rev(h):\n    p = None\n    while h:\n        h.next, p, h = p, h, h.next\n    return p\n")
+    nested = "def nest(n, x=1):\n    for _ in range(n):\n        x = [x, {n: (n,)}]\n    return x\n"
+    deep = "[" * 60 + "1" + "]" * 60
+    ok = [(node, "assert rev(build(list(range(1000)))) == build(list(range(999, -1, -1)))\n"
+                 "assert [rev(build([1, 2]))] == [build([2, 1])]"),
+          (nested, f"assert nest(300) == nest(300)\nx = 1\nfor _ in range(60):\n    x = [x]\nassert x == {deep}"),
+          ("def f(n):\n    x = 1\n    for _ in range(n):\n        x = [x]\n    return x", f"assert f(60) == {deep}")]
+    bad = [(node, "assert rev(build(list(range(1000)))) == build(list(range(1000)))"),
+           (nested, "assert nest(300) == nest(300, 2)"),
+           # a value that holds itself fails, as Python's == of it does
+           ("class D:\n    def __init__(self):\n        self.prev = self.next = None\n    def __eq__(self, o):\n"
+            "        return self is o\ndef f():\n    a, b = D(), D()\n    a.next, b.prev = b, a\n    return a",
+            "assert f() == f()"),
+           ("def f():\n    a = []\n    a.append(a)\n    return a", "assert f() == [[]]")]
+    verdicts = _verdicts([(blk(p), t) for p, t in ok + bad])
+    assert [v.correct for v in verdicts] == [True] * len(ok) + [False] * len(bad), verdicts
+
+
 def test_re_match_of_a_programs_text_is_decided_by_the_caller():
     # a match object is no plain value to send: `assert re.fullmatch(..., f(x))` failed every honest program
     prog = "def f(n):\n    return 'ab' * n"

@@ -96,6 +96,9 @@ through the real descriptors, or by identity where its class has no ``__eq__`` o
 could say True to anything, plays no part; a class whose constructor ignores its arguments has all its objects
 equal; an object with no fields, or of another module's class, is no value). A ``bytearray`` is its bytes, a
 ``range`` its start, stop and step (one of at most ``MAX_REPORT_BYTES // 16`` items: the caller may iterate it).
+A value nested deeper than 25 levels travels in pieces of 25 levels, with no recursion deeper than a piece on
+either side, so a linked list of 1,000 (up to 100,000) nodes compares with ``==`` (field by field, without
+recursion either; a plain nested list as deep as Python's own ``==`` allows); one that holds itself fails.
 A test passes
 only if it was reported at least once and every report passed. An exception test (``try: f(-1); assert False;
 except ValueError: pass``, the ``assert False`` under ``else:``, or ``with pytest.raises(ValueError[,
@@ -430,15 +433,70 @@ def describe(e):
     except BaseException:
         return "error"
 
-def enc(v, depth=0, _type=type, _hex=hex, _len=len, _sub=issubclass, _int=int.__int__, _fhex=float.hex,
+# A value nested deeper than CHUNK levels (a linked list of 1,000 nodes) goes in pieces of CHUNK levels each: a
+# part CHUNK levels down is ["@", k], k its piece's index in the report's "g" (always above the index of the piece
+# that holds it), encoded after the part that holds it, at depth 0. No recursion, here, in json or in the caller,
+# goes deeper than one piece; MAX_CHUNKS bounds the pieces of one report (a cycle: a doubly linked list).
+CHUNK = 25
+MAX_CHUNKS = 4096
+chunks = []  # the pieces of the report being built, each ["e", enc1's] or ["s", struct1's]
+pending = []  # (index, kind, fn, value, index of the piece that holds it)
+busy = [False]
+here = [-1]  # the piece being encoded (-1: the top)
+
+def deeper(kind, fn, v):
+    if len(chunks) >= MAX_CHUNKS:
+        raise ValueError("value nested too deeply")
+    chunks.append(None)
+    pending.append((len(chunks) - 1, kind, fn, v, here[0]))
+    return ["@", len(chunks) - 1]
+
+def whole(fn, v):
+    # fn(v, 0), the pieces it deferred encoded too; what a failed encoding deferred is dropped with it (struct
+    # tries enc first)
+    n, m = len(chunks), len(pending)
+    if busy[0]:  # inside another encoding: its loop below encodes them
+        try:
+            return fn(v, 0)
+        except BaseException:
+            del chunks[n:], pending[m:]
+            raise
+    busy[0] = True
+    # the pieces above the one being encoded, with the ids of their values: a value that holds itself (a doubly
+    # linked list) shows as a piece whose value is one of those above it, a few pieces down (as Python's == of
+    # it, it fails, but at once rather than MAX_CHUNKS pieces down)
+    above, ids = [], set()
+    try:
+        root = fn(v, 0)
+        while pending:
+            k, kind, f, x, parent = pending.pop()
+            while above and above[-1][0] != parent:  # depth first: the ones above it are a prefix
+                ids.discard(above.pop()[1])
+            if id(x) in ids:
+                raise ValueError("value holds itself")
+            above.append((k, id(x)))
+            ids.add(id(x))
+            here[0] = k
+            chunks[k] = [kind, f(x, 0)]
+        return root
+    except BaseException:
+        del chunks[n:]
+        raise
+    finally:
+        busy[0] = False
+        here[0] = -1
+        del pending[:]
+
+def enc(v):
+    return whole(enc1, v)
+
+def enc1(v, depth, _type=type, _hex=hex, _len=len, _sub=issubclass, _int=int.__int__, _fhex=float.hex,
         _str=str.__str__, _bhex=bytes.hex, _items=dict.items, _mods=sys.modules, _mro=type.__dict__["__mro__"].__get__,
         _attr=type.__getattribute__, _bahex=bytearray.hex,
         _iters=((list, "l", list.__iter__), (tuple, "t", tuple.__iter__), (set, "S", set.__iter__),
                 (frozenset, "F", frozenset.__iter__))):
     # plain builtins only; exact type checks so subclasses and user objects cannot pose as values
     t = _type(v)
-    if depth > 100:
-        raise ValueError("value nested too deeply")
     if v is None:
         return ["N"]
     if t is bool:
@@ -457,11 +515,13 @@ def enc(v, depth=0, _type=type, _hex=hex, _len=len, _sub=issubclass, _int=int.__
         return ["Y", _bahex(v)]
     if t is range:  # (no subclass can exist) its three ints: the caller bounds how many items it stands for
         return ["r", _hex(v.start), _hex(v.stop), _hex(v.step)]
+    if depth >= CHUNK:
+        return deeper("e", enc1, v)
     if t is list or t is tuple or t is set or t is frozenset:
         tag = {list: "l", tuple: "t", set: "S", frozenset: "F"}[t]
-        return [tag, [enc(x, depth + 1) for x in v]]
+        return [tag, [enc1(x, depth + 1) for x in v]]
     if t is dict:
-        return ["d", [[enc(k, depth + 1), enc(x, depth + 1)] for k, x in v.items()]]
+        return ["d", [[enc1(k, depth + 1), enc1(x, depth + 1)] for k, x in v.items()]]
     # A subclass of a plain type (Counter, defaultdict, namedtuple, IntEnum: MBPP's own solutions return them)
     # goes as the plain value its base type holds, read through the base type's methods captured above: an
     # overridden __eq__, __iter__ or __str__ plays no part, so it still cannot pose as another value.
@@ -475,9 +535,9 @@ def enc(v, depth=0, _type=type, _hex=hex, _len=len, _sub=issubclass, _int=int.__
         return ["y", _bhex(v)]
     for base, tag, it in _iters:
         if _sub(t, base):
-            return [tag, [enc(x, depth + 1) for x in it(v)]]
+            return [tag, [enc1(x, depth + 1) for x in it(v)]]
     if _sub(t, dict):
-        return ["d", [[enc(k, depth + 1), enc(x, depth + 1)] for k, x in _items(v)]]
+        return ["d", [[enc1(k, depth + 1), enc1(x, depth + 1)] for k, x in _items(v)]]
     # A Fraction or Decimal (an exact answer: `Fraction(1, 3)`) goes as the exact plain data it holds, its
     # numerator and denominator (ints), its text, read through the classes' own methods; the caller rebuilds it
     # (by its MRO: Fraction's ABC metaclass would count a class registered with it)
@@ -490,7 +550,7 @@ def enc(v, depth=0, _type=type, _hex=hex, _len=len, _sub=issubclass, _int=int.__
     Q = getattr(_mods.get("collections"), "__dict__", {}).get("deque")  # a deque: its items and maxlen
     if Q is not None and any(c is Q for c in mro):
         n = Q.maxlen.__get__(v)
-        return ["Q", [enc(x, depth + 1) for x in Q.__iter__(v)], None if n is None else _hex(_int(n))]
+        return ["Q", [enc1(x, depth + 1) for x in Q.__iter__(v)], None if n is None else _hex(_int(n))]
     if D is not None and any(c is D for c in mro):
         text = D.__str__(v)
         if _type(text) is str:
@@ -510,16 +570,16 @@ def enc(v, depth=0, _type=type, _hex=hex, _len=len, _sub=issubclass, _int=int.__
                 tz, Z = _attr(C, "tzinfo").__get__(v), dtm.get("timezone")
                 if tz is not None and (Z is None or _type(tz) is not Z):
                     raise TypeError("not a plain builtin value: a tzinfo other than datetime.timezone")
-                out.append(None if tz is None else enc(Z.utcoffset(tz, None), depth + 1))
+                out.append(None if tz is None else enc1(Z.utcoffset(tz, None), depth + 1))
             return out
     # A NumPy scalar or array (np.int64 is no int subclass) goes as the plain value its tolist() gives: the
     # program's own word on its value, as any returned value is, and plain data after that.
     np = _mods.get("numpy")
     if np is not None and _type(np.__dict__.get("generic")) is type and _type(np.__dict__.get("ndarray")) is type:
         if _sub(t, np.generic):
-            return enc(v.tolist(), depth + 1)
+            return enc1(v.tolist(), depth + 1)
         if _sub(t, np.ndarray):  # (tagged: the caller's arithmetic on it is NumPy's, `a * 2` no repetition)
-            return ["A", enc(v.tolist(), depth + 1)]
+            return ["A", enc1(v.tolist(), depth + 1)]
     raise TypeError("not a plain builtin value: " + str(t.__name__)[:60])
 
 def audit_hook(root, pid_ok, nofork):
@@ -724,11 +784,13 @@ def run_program(spec):
         except BaseException as e:
             return ["err", describe(e)]
     def check(i, *records):
-        emit({"t": i, "v": list(records)})
+        # the pieces of its deep values (see deeper), which go with the report that refers to them
+        emit({"t": i, "v": list(records), "g": chunks[:]})
+        del chunks[:]
     # the builtins the caller applies to an operand, applied here to an object of the program's (see
     # _AssertRewriter._apply_there)
     keep = []  # the objects compared by identity, kept alive so that no other takes their id
-    def struct(v, depth=0, _tattr=_type.__getattribute__, _field=saved["object"].__getattribute__,
+    def struct1(v, depth, _tattr=_type.__getattribute__, _field=saved["object"].__getattribute__,
                _objeq=saved["object"].__dict__["__eq__"], _id=saved["id"], _hex=saved["hex"], _dict=saved["dict"],
                _items=saved["dict"].items, _append=saved["list"].append, _mro=_type.__dict__["__mro__"].__get__,
                _cdict=_type.__dict__["__dict__"].__get__, _str=saved["str"],
@@ -737,18 +799,18 @@ def run_program(spec):
         # descriptors, which the caller compares (its own __eq__, which could say True to anything, plays no
         # part); one whose class has no __eq__ of its own by identity, as Python does; a list, tuple, set or dict
         # of them as such a container of them
-        if depth > 50:
-            raise ValueError("value nested too deeply")
         try:
             return ["p", enc(v)]
         except BaseException:
             pass
+        if depth >= CHUNK:
+            return deeper("s", struct1, v)
         t = _type(v)
         for tag, base in _iters:
             if _sub(t, base):
-                return ["c", tag, [struct(x, depth + 1) for x in base.__iter__(v)]]
+                return ["c", tag, [struct1(x, depth + 1) for x in base.__iter__(v)]]
         if _sub(t, _dict):
-            return ["m", [[struct(k, depth + 1), struct(x, depth + 1)] for k, x in _items(v)]]
+            return ["m", [[struct1(k, depth + 1), struct1(x, depth + 1)] for k, x in _items(v)]]
         if _tattr(t, "__module__") != "solution":  # no class of the program's or the tests' (a Fraction whose
             raise TypeError("not a plain builtin value: " + _str(t)[:60])  # parts are no ints)
         _append(keep, v)
@@ -760,17 +822,19 @@ def run_program(spec):
             d = {}
         if _type(d) is not _dict:
             raise TypeError("no fields")
-        fields = [[enc(k), struct(x, depth + 1)] for k, x in _items(d)]
+        fields = [[enc(k), struct1(x, depth + 1)] for k, x in _items(d)]
         for c in _mro(t):  # and its __slots__ (a dataclass(slots=True))
             names = _cdict(c).get("__slots__", ())
             for name in [names] if _type(names) is _str else names:
                 try:
-                    _append(fields, [enc(name), struct(_field(v, name), depth + 1)])
+                    _append(fields, [enc(name), struct1(_field(v, name), depth + 1)])
                 except AttributeError:
                     pass
         if not fields:  # all its state hidden from us: no way to tell two apart
             raise TypeError("not a plain builtin value: " + t.__name__[:60])
         return ["O", _hex(_id(t)), fields]
+    def struct(v):
+        return whole(struct1, v)
     def contains(v, x, _object=saved["object"]):
         # `3 in stack`: the object's own answer, as len(stack); one that says it holds an object nothing else
         # holds says so of anything, and no plain value would
@@ -802,6 +866,8 @@ def run_program(spec):
                 r = there[op](v, *args)
             except BaseException as e:
                 return ["err", describe(e)]
+        if op == "struct":  # JSON already, with its pieces in the report's (see deeper)
+            return ["ok", ["R", r]]
         try:
             return ["ok", ["R", enc(r)]]
         except BaseException as e:
@@ -2356,7 +2422,20 @@ class _Struct:
         self.hash = hash((self.key, frozenset((k, _deep_hash(v)) for k, v in self.fields.items())))
 
     def __eq__(self, other):
-        return type(other) is _Struct and (self.key, self.fields) == (other.key, other.fields)
+        # field by field, a field that is an object of its own compared in this loop, not by recursion: a linked
+        # list of 1,000 nodes
+        todo = [(self, other)]
+        while todo:
+            a, b = todo.pop()
+            if type(b) is not _Struct or a.key != b.key or a.fields.keys() != b.fields.keys():
+                return False
+            for k, x in a.fields.items():
+                y = b.fields[k]
+                if type(x) is _Struct and type(y) is _Struct:
+                    todo.append((x, y))
+                elif not (x is y or x == y):
+                    return False
+        return True
 
     def __hash__(self):
         return self.hash
@@ -2378,6 +2457,10 @@ def _deep_hash(v) -> int:
 
 def _unstruct(data, depth: int = 0):
     """The value the sandbox's `struct` describes: plain, a container of such, or a _Struct."""
+    if type(data) is _Piece:
+        if data.kind != "s" or not data.ok:
+            raise ValueError("malformed value")
+        return data.value
     if depth > 50 or type(data) is not list or not data:
         raise ValueError("malformed value")
     if data[0] == "p":
@@ -3068,8 +3151,65 @@ class _AssertRewriter(ast.NodeTransformer):
         return ast.Tuple(elts=[ast.Name(n, ast.Store()) for n in used], ctx=ast.Store()), data
 
 
+class _Piece:
+    """A part of a deep value that the sandbox sent as a piece of its own (see the harness's `deeper`), decoded
+    already: by _decode ("e") or _unstruct ("s"); None if it was malformed."""
+
+    def __init__(self, kind: str, value, ok: bool = True):
+        self.kind, self.value, self.ok = kind, value, ok
+
+
+_BAD_PIECE = _Piece("", None, False)
+
+
+def _swap_refs(data, pieces: dict, used: set, above: int):
+    """`data` (a report's JSON) with each ["@", k] replaced by piece k, which must be decoded, past index `above`
+    (so no piece holds itself) and used once; a bad reference becomes a bad piece. Iterative: pieces are shallow,
+    a report's top is not bounded in width."""
+    def swap(x):
+        if type(x) is list and len(x) == 2 and x[0] == "@":
+            k = x[1]
+            if type(k) is int and k > above and k not in used and k in pieces:
+                used.add(k)
+                return pieces[k]
+            return _BAD_PIECE
+        if type(x) is list:
+            todo.append(x)
+        return x
+    todo: list = []
+    root = swap(data)
+    while todo:
+        x = todo.pop()
+        x[:] = [swap(i) for i in x]
+    return root
+
+
+def _with_pieces(values, table):
+    """A report's values with the pieces of its deep values (its "g") put in place, decoded, deepest first."""
+    if not table:
+        return values
+    if type(table) is not list:
+        raise _TestFailed("malformed value")
+    pieces: dict = {}
+    used: set = set()
+    for k in range(len(table) - 1, -1, -1):
+        entry = table[k]
+        if type(entry) is not list or len(entry) != 2 or entry[0] not in ("e", "s"):
+            continue
+        data = _swap_refs(entry[1], pieces, used, k)
+        try:
+            pieces[k] = _Piece(entry[0], _decode(data) if entry[0] == "e" else _unstruct(data))
+        except (ValueError, TypeError, KeyError, RecursionError):
+            pieces[k] = _BAD_PIECE
+    return _swap_refs(values, pieces, used, -1)
+
+
 def _decode(x, depth: int = 0):
     """Rebuild a value the child serialised; anything malformed raises ValueError (the test fails)."""
+    if type(x) is _Piece:
+        if x.kind != "e" or not x.ok:
+            raise ValueError("malformed value")
+        return x.value
     if depth > 100 or not isinstance(x, list) or not x or not isinstance(x[0], str):
         raise ValueError("malformed value")
     tag = x[0]
@@ -3494,7 +3634,8 @@ class _Evaluator:
         if not (isinstance(payload, list) and len(payload) == 2 and payload[0] == "R"):
             return None
         try:
-            result = _decode(payload[1])
+            # struct's description as it is (its deep parts pieces already), which _unstruct reads
+            result = payload[1] if op == "struct" else _decode(payload[1])
         except ValueError as e:
             raise _TestFailed(str(e)) from None
         want = _APPLIED_THERE[op]
@@ -5430,10 +5571,11 @@ def _judge_asserts(plan: dict, run: dict, code: str) -> Verdict:
             continue
         seen[i] += 1
         try:
-            passed = evaluator.judge(plan["trees"][i], r["v"])
+            values = _with_pieces(r["v"], r.get("g"))
+            passed = evaluator.judge(plan["trees"][i], values)
             ok[i] = ok[i] and passed
             if passed and i in entered:
-                required.update(_entered_handler(entered[i], evaluator.eval(plan["trees"][i][1], r["v"])))
+                required.update(_entered_handler(entered[i], evaluator.eval(plan["trees"][i][1], values)))
         except (_TestFailed, RecursionError):
             ok[i] = False
     # A test must be reported: a program that ends the run early (forging the "done" record) must not pass the
