@@ -491,6 +491,17 @@ def test_deep_values_and_long_linked_lists_compare():
     assert [v.correct for v in verdicts] == [True] * len(ok) + [False] * len(bad), verdicts
 
 
+def test_dict_keys_and_items_views_travel_set_like_and_in_order():
+    # `return d.keys()` was "not a plain builtin value": `f() == {'a', 'b'}`, true in Python, failed
+    prog = "def f():\n    return {'b': 1, 'a': [2]}.keys()\ndef g():\n    return {'b': 1, 'a': 2}.items()\n"
+    ok = ["assert f() == {'a', 'b'}", "assert g() == {('a', 2), ('b', 1)}", "assert f() | {'c'} == {'a', 'b', 'c'}",
+          "assert list(f()) == ['b', 'a'] and list(g()) == [('b', 1), ('a', 2)]"]
+    bad = ["assert f() == ['b', 'a']", "assert f() == {'a'}", "assert g() == {('a', 2)}",
+           "assert list(f()) == ['a', 'b']"]
+    verdicts = _verdicts([(blk(prog), t) for t in ok + bad])
+    assert [v.correct for v in verdicts] == [True] * len(ok) + [False] * len(bad), verdicts
+
+
 def test_re_match_of_a_programs_text_is_decided_by_the_caller():
     # a match object is no plain value to send: `assert re.fullmatch(..., f(x))` failed every honest program
     prog = "def f(n):\n    return 'ab' * n"

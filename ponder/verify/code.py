@@ -95,7 +95,8 @@ some (``[f(1)] == [Point(1)]``), is compared here as its type and the fields of 
 through the real descriptors, or by identity where its class has no ``__eq__`` of its own (its own ``__eq__``, which
 could say True to anything, plays no part; a class whose constructor ignores its arguments has all its objects
 equal; an object with no fields, or of another module's class, is no value). A ``bytearray`` is its bytes, a
-``range`` its start, stop and step (one of at most ``MAX_REPORT_BYTES // 16`` items: the caller may iterate it).
+``range`` its start, stop and step (one of at most ``MAX_REPORT_BYTES // 16`` items: the caller may iterate it), a
+dict's ``keys()``/``items()`` such a view (set-like, in order) of its keys/items.
 A value nested deeper than 25 levels travels in pieces of 25 levels, with no recursion deeper than a piece on
 either side, so a linked list of 1,000 (up to 100,000) nodes compares with ``==`` (field by field, without
 recursion either; a plain nested list as deep as Python's own ``==`` allows); one that holds itself fails.
@@ -492,7 +493,7 @@ def enc(v):
 
 def enc1(v, depth, _type=type, _hex=hex, _len=len, _sub=issubclass, _int=int.__int__, _fhex=float.hex,
         _str=str.__str__, _bhex=bytes.hex, _items=dict.items, _mods=sys.modules, _mro=type.__dict__["__mro__"].__get__,
-        _attr=type.__getattribute__, _bahex=bytearray.hex,
+        _attr=type.__getattribute__, _bahex=bytearray.hex, _keys=type({}.keys()), _pairs=type({}.items()),
         _iters=((list, "l", list.__iter__), (tuple, "t", tuple.__iter__), (set, "S", set.__iter__),
                 (frozenset, "F", frozenset.__iter__))):
     # plain builtins only; exact type checks so subclasses and user objects cannot pose as values
@@ -522,6 +523,12 @@ def enc1(v, depth, _type=type, _hex=hex, _len=len, _sub=issubclass, _int=int.__i
         return [tag, [enc1(x, depth + 1) for x in v]]
     if t is dict:
         return ["d", [[enc1(k, depth + 1), enc1(x, depth + 1)] for k, x in v.items()]]
+    # a dict's keys or items (`return d.keys()`): set-like, in order (`== {1, 2}` holds, `list(...)` keeps it);
+    # read through the view's own iterator, not the dict subclass's
+    if t is _keys:
+        return ["K", [enc1(k, depth + 1) for k in _keys.__iter__(v)]]
+    if t is _pairs:
+        return ["J", [[enc1(k, depth + 1), enc1(x, depth + 1)] for k, x in _pairs.__iter__(v)]]
     # A subclass of a plain type (Counter, defaultdict, namedtuple, IntEnum: MBPP's own solutions return them)
     # goes as the plain value its base type holds, read through the base type's methods captured above: an
     # overridden __eq__, __iter__ or __str__ plays no part, so it still cannot pose as another value.
@@ -3241,6 +3248,10 @@ def _decode(x, depth: int = 0):
             return {"l": list, "t": tuple, "S": set, "F": frozenset}[tag](items)
         if tag == "d" and isinstance(x[1], list):
             return {_decode(k, depth + 1): _decode(v, depth + 1) for k, v in x[1]}
+        if tag == "K" and isinstance(x[1], list):  # a dict's keys: set-like, in order, as the sandbox's
+            return dict.fromkeys([_decode(k, depth + 1) for k in x[1]]).keys()
+        if tag == "J" and isinstance(x[1], list):  # its items
+            return dict([(_decode(k, depth + 1), _decode(v, depth + 1)) for k, v in x[1]]).items()
         if tag == "q" and isinstance(x[1], str) and isinstance(x[2], str):  # a Fraction: small enough to work on
             n, d = int(x[1], 16), int(x[2], 16)
             if d > 0 and max(n.bit_length(), d.bit_length()) <= _EXACT_BITS:
@@ -3268,7 +3279,7 @@ def _decode(x, depth: int = 0):
 
 # what the sandbox's tags for dates and times stand for (see enc)
 _DATETIMES = {"T": datetime.datetime, "a": datetime.date, "h": datetime.time, "e": datetime.timedelta}
-_CONTAINERS = (list, tuple, set, frozenset, dict, collections.deque)
+_CONTAINERS = (list, tuple, set, frozenset, dict, collections.deque, type({}.keys()), type({}.items()))
 _MAX_RANGE = MAX_REPORT_BYTES // 16  # items of a range the sandbox sends (a list's item takes over 12 bytes)
 _SIZED = (str, bytes, bytearray, *_CONTAINERS)  # what _deep_len counts by length
 _SCALARS = frozenset({int, float, complex, bool, type(None)})  # never _SIZED
