@@ -491,6 +491,20 @@ def test_deep_values_and_long_linked_lists_compare():
     assert [v.correct for v in verdicts] == [True] * len(ok) + [False] * len(bad), verdicts
 
 
+def test_a_forged_chain_of_pieces_is_refused_before_it_nests_deeper_than_the_callers_stack():
+    # the program can write reports (fd 3): a chain of pieces, one tuple level each, rebuilt as one tuple
+    # millions deep, would crash the caller in hash(), which recurses in C with no limit
+    from ponder.verify.code import _MAX_PIECE_CHAIN, _decode, _with_pieces
+
+    def chain(n):
+        table = [["e", ["t", [["@", k + 1]]]] for k in range(n)] + [["e", ["N"]]]
+        return _with_pieces([["ok", ["@", 0]]], table)[0][1]
+
+    assert type(_decode(chain(_MAX_PIECE_CHAIN - 1))) is tuple  # as deep as an honest report may go
+    with pytest.raises(ValueError):
+        _decode(chain(_MAX_PIECE_CHAIN))
+
+
 def test_dict_keys_and_items_views_travel_set_like_and_in_order():
     # `return d.keys()` was "not a plain builtin value": `f() == {'a', 'b'}`, true in Python, failed
     prog = "def f():\n    return {'b': 1, 'a': [2]}.keys()\ndef g():\n    return {'b': 1, 'a': 2}.items()\n"

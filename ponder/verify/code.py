@@ -98,7 +98,7 @@ equal; an object with no fields, or of another module's class, is no value). A `
 ``range`` its start, stop and step (one of at most ``MAX_REPORT_BYTES // 16`` items: the caller may iterate it), a
 dict's ``keys()``/``items()`` such a view (set-like, in order) of its keys/items.
 A value nested deeper than 25 levels travels in pieces of 25 levels, with no recursion deeper than a piece on
-either side, so a linked list of 1,000 (up to 100,000) nodes compares with ``==`` (field by field, without
+either side, so a linked list of 1,000 (up to 5,000) nodes compares with ``==`` (field by field, without
 recursion either; a plain nested list as deep as Python's own ``==`` allows); one that holds itself fails.
 A test passes
 only if it was reported at least once and every report passed. An exception test (``try: f(-1); assert False;
@@ -3169,15 +3169,24 @@ class _Piece:
 _BAD_PIECE = _Piece("", None, False)
 
 
-def _swap_refs(data, pieces: dict, used: set, above: int):
+# Pieces one inside another at most (a linked list of 5,000 nodes at 25 a piece): a forged report's chain of
+# pieces, each up to 150 levels deep, must not nest a tuple so deep that hash(), which C recurses through with no
+# limit, overflows the caller's stack (200,000 levels do in a thread with 8 MiB of it)
+_MAX_PIECE_CHAIN = 200
+
+
+def _swap_refs(data, pieces: dict, used: set, above: int, chain: dict):
     """`data` (a report's JSON) with each ["@", k] replaced by piece k, which must be decoded, past index `above`
     (so no piece holds itself) and used once; a bad reference becomes a bad piece. Iterative: pieces are shallow,
-    a report's top is not bounded in width."""
+    a report's top is not bounded in width. Also the longest chain (see `chain`) of the pieces it holds."""
+    deepest = [0]
+
     def swap(x):
         if type(x) is list and len(x) == 2 and x[0] == "@":
             k = x[1]
             if type(k) is int and k > above and k not in used and k in pieces:
                 used.add(k)
+                deepest[0] = max(deepest[0], chain[k])
                 return pieces[k]
             return _BAD_PIECE
         if type(x) is list:
@@ -3188,7 +3197,7 @@ def _swap_refs(data, pieces: dict, used: set, above: int):
     while todo:
         x = todo.pop()
         x[:] = [swap(i) for i in x]
-    return root
+    return root, deepest[0]
 
 
 def _with_pieces(values, table):
@@ -3199,16 +3208,20 @@ def _with_pieces(values, table):
         raise _TestFailed("malformed value")
     pieces: dict = {}
     used: set = set()
+    chain: dict = {}  # k: how many pieces deep piece k goes, itself included
     for k in range(len(table) - 1, -1, -1):
         entry = table[k]
         if type(entry) is not list or len(entry) != 2 or entry[0] not in ("e", "s"):
             continue
-        data = _swap_refs(entry[1], pieces, used, k)
+        data, below = _swap_refs(entry[1], pieces, used, k, chain)
+        chain[k] = below + 1
         try:
+            if chain[k] > _MAX_PIECE_CHAIN:
+                raise ValueError("value nested too deeply")
             pieces[k] = _Piece(entry[0], _decode(data) if entry[0] == "e" else _unstruct(data))
         except (ValueError, TypeError, KeyError, RecursionError):
             pieces[k] = _BAD_PIECE
-    return _swap_refs(values, pieces, used, -1)
+    return _swap_refs(values, pieces, used, -1, chain)[0]
 
 
 def _decode(x, depth: int = 0):
