@@ -95,7 +95,8 @@ some (``[f(1)] == [Point(1)]``), is compared here as its type and the fields of 
 through the real descriptors, or by identity where its class has no ``__eq__`` of its own (its own ``__eq__``, which
 could say True to anything, plays no part; a class whose constructor ignores its arguments has all its objects
 equal; an object with no fields, or of another module's class, is no value). A ``bytearray`` is its bytes, a
-``range`` its start, stop and step (one of at most ``MAX_REPORT_BYTES // 16`` items: the caller may iterate it), a
+``range`` its start, stop and step (one of at most 2 ** 20 items: the caller may iterate it; ``len`` of a longer one
+is applied there), a
 dict's ``keys()``/``items()`` such a view (set-like, in order) of its keys/items.
 A value nested deeper than 25 levels travels in pieces of 25 levels, with no recursion deeper than a piece on
 either side, so a linked list of 1,000 (up to 5,000) nodes compares with ``==`` (field by field, without
@@ -440,6 +441,7 @@ def describe(e):
 # goes deeper than one piece; MAX_CHUNKS bounds the pieces of one report (a cycle: a doubly linked list).
 CHUNK = 25
 MAX_CHUNKS = 4096
+MAX_RANGE = 1 << 20  # the caller's _MAX_RANGE
 chunks = []  # the pieces of the report being built, each ["e", enc1's] or ["s", struct1's]
 pending = []  # (index, kind, fn, value, index of the piece that holds it)
 busy = [False]
@@ -514,8 +516,13 @@ def enc1(v, depth, _type=type, _hex=hex, _len=len, _sub=issubclass, _int=int.__i
         return ["y", v.hex()]
     if _sub(t, bytearray):  # its bytes, read through bytearray's own method (a subclass's play no part)
         return ["Y", _bahex(v)]
-    if t is range:  # (no subclass can exist) its three ints: the caller bounds how many items it stands for
-        return ["r", _hex(v.start), _hex(v.stop), _hex(v.step)]
+    if t is range:  # (no subclass can exist) its three ints
+        try:
+            n = _len(v)
+        except OverflowError:
+            n = MAX_RANGE + 1
+        if n <= MAX_RANGE:  # the caller may iterate it; a longer one is no value (len() of it is applied here)
+            return ["r", _hex(v.start), _hex(v.stop), _hex(v.step)]
     if depth >= CHUNK:
         return deeper("e", enc1, v)
     if t is list or t is tuple or t is set or t is frozenset:
@@ -3293,7 +3300,7 @@ def _decode(x, depth: int = 0):
 # what the sandbox's tags for dates and times stand for (see enc)
 _DATETIMES = {"T": datetime.datetime, "a": datetime.date, "h": datetime.time, "e": datetime.timedelta}
 _CONTAINERS = (list, tuple, set, frozenset, dict, collections.deque, type({}.keys()), type({}.items()))
-_MAX_RANGE = MAX_REPORT_BYTES // 16  # items of a range the sandbox sends (a list's item takes over 12 bytes)
+_MAX_RANGE = 1 << 20  # items of a range the sandbox sends (as many as a report could carry as a list)
 _SIZED = (str, bytes, bytearray, *_CONTAINERS)  # what _deep_len counts by length
 _SCALARS = frozenset({int, float, complex, bool, type(None)})  # never _SIZED
 
