@@ -481,7 +481,10 @@ def test_deep_values_and_long_linked_lists_compare():
     ok = [(node, "assert rev(build(list(range(1000)))) == build(list(range(999, -1, -1)))\n"
                  "assert [rev(build([1, 2]))] == [build([2, 1])]"),
           (nested, f"assert nest(300) == nest(300)\nx = 1\nfor _ in range(60):\n    x = [x]\nassert x == {deep}"),
-          ("def f(n):\n    x = 1\n    for _ in range(n):\n        x = [x]\n    return x", f"assert f(60) == {deep}")]
+          ("def f(n):\n    x = 1\n    for _ in range(n):\n        x = [x]\n    return x", f"assert f(60) == {deep}"),
+          # a plain list deep enough to go in pieces, an object at its bottom: compared as the object it holds
+          (node + "def g(n, x=1):\n    v = [Node(x)]\n    for _ in range(n):\n        v = [v, {'k': 1}]\n    return v",
+           "assert g(30) == g(30)\nassert g(80) != g(80, 2)")]
     bad = [(node, "assert rev(build(list(range(1000)))) == build(list(range(1000)))"),
            (nested, "assert nest(300) == nest(300, 2)"),
            # a value that holds itself fails, as Python's == of it does

@@ -454,41 +454,43 @@ def deeper(kind, fn, v):
     pending.append((len(chunks) - 1, kind, fn, v, here[0]))
     return ["@", len(chunks) - 1]
 
+# the pieces above the one being encoded, with their values (kept alive, so no other object takes their ids): a
+# value that holds itself (a doubly linked list) shows as a piece whose value is one above it, a few pieces down
+# (as Python's == of it, it fails, but at once rather than MAX_CHUNKS pieces down)
+above = []
+ids = set()
+
+def drain(m):
+    # encode the pieces deferred past pending[m], depth first (each holds only pieces deferred after it)
+    while len(pending) > m:
+        k, kind, f, x, parent = pending.pop()
+        while above and above[-1][0] != parent:  # depth first: the ones above it are a prefix
+            ids.discard(above.pop()[1])
+        if id(x) in ids:
+            raise ValueError("value holds itself")
+        above.append((k, id(x), x))
+        ids.add(id(x))
+        here[0] = k
+        chunks[k] = [kind, f(x, 0)]
+
 def whole(fn, v):
-    # fn(v, 0), the pieces it deferred encoded too; what a failed encoding deferred is dropped with it (struct
-    # tries enc first)
-    n, m = len(chunks), len(pending)
-    if busy[0]:  # inside another encoding: its loop below encodes them
-        try:
-            return fn(v, 0)
-        except BaseException:
-            del chunks[n:], pending[m:]
-            raise
+    # fn(v, 0) with the pieces it deferred encoded too, before it returns: struct tries enc first, and a value
+    # enc cannot send must fail there, not in a piece later; what a failed encoding deferred is dropped with it
+    n, m, at, top = len(chunks), len(pending), here[0], not busy[0]
     busy[0] = True
-    # the pieces above the one being encoded, with the ids of their values: a value that holds itself (a doubly
-    # linked list) shows as a piece whose value is one of those above it, a few pieces down (as Python's == of
-    # it, it fails, but at once rather than MAX_CHUNKS pieces down)
-    above, ids = [], set()
     try:
         root = fn(v, 0)
-        while pending:
-            k, kind, f, x, parent = pending.pop()
-            while above and above[-1][0] != parent:  # depth first: the ones above it are a prefix
-                ids.discard(above.pop()[1])
-            if id(x) in ids:
-                raise ValueError("value holds itself")
-            above.append((k, id(x)))
-            ids.add(id(x))
-            here[0] = k
-            chunks[k] = [kind, f(x, 0)]
+        drain(m)
         return root
     except BaseException:
-        del chunks[n:]
+        del chunks[n:], pending[m:]
         raise
     finally:
-        busy[0] = False
-        here[0] = -1
-        del pending[:]
+        here[0] = at
+        if top:
+            busy[0] = False
+            del pending[:], above[:]
+            ids.clear()
 
 def enc(v):
     return whole(enc1, v)
