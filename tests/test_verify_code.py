@@ -510,6 +510,16 @@ def test_a_forged_chain_of_pieces_is_refused_before_it_nests_deeper_than_the_cal
         _decode(chain(_MAX_PIECE_CHAIN))
 
 
+def test_reports_without_deep_values_carry_no_pieces(monkeypatch):
+    # every report carried an empty "g" (the pieces of deep values): 9 bytes each, 20% more for small asserts,
+    # so a loop of many of them reached MAX_REPORT_BYTES sooner. 200 of them fit in 9,000 bytes, as before.
+    import ponder.verify.code as code
+
+    monkeypatch.setattr(code, "MAX_REPORT_BYTES", 9000)
+    v = check_code(blk("def f(x):\n    return x"), "for i in range(200):\n    assert f(i) == i")
+    assert v.reason == "passed 200/200"
+
+
 def test_dict_keys_and_items_views_travel_set_like_and_in_order():
     # `return d.keys()` was "not a plain builtin value": `f() == {'a', 'b'}`, true in Python, failed
     prog = "def f():\n    return {'b': 1, 'a': [2]}.keys()\ndef g():\n    return {'b': 1, 'a': 2}.items()\n"

@@ -800,8 +800,9 @@ def run_program(spec):
         except BaseException as e:
             return ["err", describe(e)]
     def check(i, *records):
-        # the pieces of its deep values (see deeper), which go with the report that refers to them
-        emit({"t": i, "v": list(records), "g": chunks[:]})
+        # the pieces of its deep values (see deeper), which go with the report that refers to them (none: no
+        # "g", as reports of a loop of many asserts must not grow toward MAX_REPORT_BYTES)
+        emit({"t": i, "v": list(records), "g": chunks[:]} if chunks else {"t": i, "v": list(records)})
         del chunks[:]
     # the builtins the caller applies to an operand, applied here to an object of the program's (see
     # _AssertRewriter._apply_there)
