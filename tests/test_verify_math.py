@@ -3123,3 +3123,18 @@ def test_a_scale_word_after_a_box_scales_its_value(completion, value):
     # the word after the box was dropped: "\boxed{5} thousand" read as 5 scored for the gold 5
     assert check_math(completion, value).correct
     assert not check_math(completion, completion.split("{")[1].split("}")[0]).correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{5}\n\nIf x = 5, then 6.", "\\boxed{5}\n\nWhen $x=5$, we get 11.", "\\boxed{x = 5}\n\nIf x = 5, then 6.",
+])
+def test_a_case_that_sets_the_unknown_to_the_boxed_answer_checks_it(completion):
+    # "If x = 5, then 6." after \boxed{5} was read as another case's value, a hedge: the right 5 scored wrong
+    assert check_math(completion, "5").correct
+    assert not check_math(completion, "6").correct and not check_math(completion, "11").correct
+
+
+@pytest.mark.parametrize("completion", ["\\boxed{5}\n\nIf x = 7, then 6.", "\\boxed{5}\n\nIf x = 5 and y = 2, then 6."])
+def test_a_case_that_sets_the_unknown_to_another_value_stays_a_hedge(completion):
+    for gold in ("5", "6"):
+        assert not check_math(completion, gold).correct

@@ -576,6 +576,11 @@ _DISMISSED_RE = re.compile(
     r"|[\s$]*[,;.]?\s*but\s+(?:we|it|that|they|you|n)\s+(?:did|do|does|is|was|are|were)(?:n't|\s+not)[\s.!)]*(?:$|\n)",
     re.I,
 )
+# a case whose one condition sets a name to a value: "If x = 5, then ...", "When $x=5$, ..." (the value in group 1)
+_CHECK_COND_RE = re.compile(
+    r"[\s$)\]]*[,;:.!?]*[\s*_`]*(?:if|when|with|for)\s+\$?\s*[A-Za-z]\s*=\s*([^,;:$\n]{1,40}?)\s*\$?\s*,", re.I
+)
+_NAME_EQ_RE = re.compile(r"^\s*[A-Za-z]\s*=\s*")
 _COMPUTATION_RE = re.compile(r"(?!\$?\s*[A-Za-z]\s*=)[^=]+=")  # an equation, not a name's value ("x = 5")
 _REJECTED_RE = re.compile(
     r"\b(?:not|no|extraneous|invalid|rejected|discarded|excluded|fails|impossible|ruled\s+out)\b|n't", re.I
@@ -887,8 +892,10 @@ def _hedge(
         return parts
     m = _OR_AFTER_BOX_RE.match(win)
     also = None if m else _ALSO_AFTER_RE.match(win)
+    by_case = False
     if also is None and m is None and other_case is not None:
         also = other_case.match(win)  # (an "if" clause, not the answer's condition)
+        by_case = also is not None
     cond = None if conditioned or m or also else _CONDITION_RE.match(win)
     if cond is not None:
         # the answer's condition first, the other case's value after it: "\boxed{3} if n is odd, 5 if n is even",
@@ -912,6 +919,10 @@ def _hedge(
             return None
         if _DISMISSED_RE.match(win, also.end()):
             return None  # "If n were 2, the answer would be 5, but n = 1 here.": that case is not this problem's
+        if by_case and ans is not None and (chk := _CHECK_COND_RE.match(win)) and chk.end() <= also.end() and (
+            _bare(chk.group(1)) == _bare(_NAME_EQ_RE.sub("", ans, 1))
+        ):
+            return None  # "\boxed{5}\n\nIf x = 5, then 6.": a case that sets the unknown to the answer checks it
         return " ".join(f"or {g.strip('$')}" for g in also.groups() if g)
     j = _BLANK_RUN_RE.match(text, end + m.end()).end()
     rest = win[: m.end()] + " " + _fold(text[j : j + 200])
