@@ -3138,3 +3138,20 @@ def test_a_case_that_sets_the_unknown_to_the_boxed_answer_checks_it(completion):
 def test_a_case_that_sets_the_unknown_to_another_value_stays_a_hedge(completion):
     for gold in ("5", "6"):
         assert not check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("The answer is one hundred and five.", "105"), ("The answer is two hundred thirty-four.", "234"),
+    ("Final answer: one thousand and one", "1001"), ("one hundred and five", "105"),
+    ("The answer is twelve, which is even.", "12"), ("The answer is one hundred and five, which is odd.", "105"),
+])
+def test_a_number_in_words_with_hundred_or_thousand_is_its_value(completion, gold):
+    # three or more number words read as prose: no answer, the right value scored wrong
+    assert check_math(completion, gold).correct
+    assert not check_math(completion, str(int(gold) + 1)).correct
+
+
+@pytest.mark.parametrize("completion", ["The answer is one hundred and five or six.", "one hundred and five or six"])
+def test_numbers_in_words_offered_with_or_are_a_hedge(completion):
+    for gold in ("105", "6"):
+        assert not check_math(completion, gold).correct

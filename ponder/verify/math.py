@@ -1261,8 +1261,8 @@ def _reason_head(sent: str, after: str = "") -> str | None:
     if m is None:
         return None
     head = sent[: m.start()].strip()
-    if not head or _is_prose(head) or not _mathy(head):
-        return None
+    if not head or ((_is_prose(head) or not _mathy(head)) and not _all_spelled(head)):
+        return None  # ("twelve, which is even" opens with its value too)
     word = m.group().lstrip(" ,(").lower()
     am = _APPROX_AFTER_RE.match(sent, m.end() - len(word.split()[-1])) if word.strip() else None
     if am is not None and _far_approx(head, am):
@@ -1315,7 +1315,7 @@ def _phrase_value(sent: str) -> str | None:
         # "$12$ and $13$"; a number outside the spans is part of the answer too ("4 or $3$" is no 3)
         if _unknown_words(outside) == 0 and not _BARE_DIGIT_RE.search(outside):
             return ", ".join(c.strip() for _, _, c in spans)
-    if not _is_prose(sent):
+    if not _is_prose(sent) or _all_spelled(sent):
         return sent
     # "Final Answer: Jane started growing it 3 hours ago." -> the one number of a short sentence
     nums = _numbers_in(sent)
@@ -1585,6 +1585,12 @@ def _spelled_value(words: str) -> int | None:
     return total + cur if seen else None
 
 
+def _all_spelled(s: str) -> bool:
+    """Whether s is numbers in words alone, one or several parted by "or" ("one hundred and five", three words, is
+    no prose; the hedge "one hundred and five or six" is read whole, as the hedge it is)."""
+    return len(s) <= 200 and all(_spelled_value(p.strip(" .")) is not None for p in re.split(r"\s+or\s+", s.strip()))
+
+
 def _spelled_with_digits(ans: str) -> str:
     """"twelve (12)": a number in words with its digits after it is those digits (read whole, the right 12 scored
     wrong); words that name another number ("five (12)") leave the answer as it is."""
@@ -1732,7 +1738,7 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
                 stripped
                 and len(stripped) <= 300
                 and ("\n" not in stripped or lenient)
-                and (_unknown_words(stripped) == 0 or (lenient and not _is_prose(stripped)))
+                and (_unknown_words(stripped) == 0 or _all_spelled(stripped) or (lenient and not _is_prose(stripped)))
             ):
                 ans, why = stripped, "ok"
             elif lenient and stripped and len(stripped) <= MAX_ANSWER_CHARS and not _is_prose(stripped):
