@@ -3155,3 +3155,12 @@ def test_a_number_in_words_with_hundred_or_thousand_is_its_value(completion, gol
 def test_numbers_in_words_offered_with_or_are_a_hedge(completion):
     for gold in ("105", "6"):
         assert not check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion, summed", [
+    ("The answer is five five.", "10"), ("The answer is ten five.", "15"), ("The answer is five and six.", "11"),
+    ("The answer is one one.", "2"), ("The answer is one hundred and five and six.", "111"),
+])
+def test_number_words_that_are_no_one_number_are_not_summed(completion, summed):
+    # each number word was added on: "five and six" read as 11, "five five" as 10 (and the right 55 scored wrong)
+    assert not check_math(completion, summed).correct

@@ -937,7 +937,7 @@ def _hedge(
         # ("\boxed{3} (or five)": the closing parenthesis is no part of the word; left on, no value was read and 3
         # scored alone)
         words = after.rstrip(" .)]").rstrip()
-        if len(after) <= 60 and _spelled_value(words) is not None:
+        if len(after) <= 60 and _spelled_value(words, strict=False) is not None:
             return f"or {words}"  # "\boxed{3} or five" offers 5 ("or three" is the same 3: one answer)
         return None  # "\boxed{3} or, in words, three"
     if am := _APPROX_AFTER_RE.match(after):
@@ -1566,23 +1566,36 @@ _SPELLED_RE = re.compile(
 )
 
 
-def _spelled_value(words: str) -> int | None:
-    """The value of a number in words below a million ("twelve", "forty-two", "two hundred five"), else None."""
+def _spelled_value(words: str, strict: bool = True) -> int | None:
+    """The value of a number in words below a million ("twelve", "forty-two", "two hundred five", "one thousand and
+    one"), else None. `strict`: the words must be one number as written ("five five", "ten five", "five and six" are
+    none: summed, they read as 10, 15 and 11); not strict, any run of number words is read (what "or" offers)."""
     total = cur = 0
-    seen = False
+    last = ""  # the kind of the word before: "", "unit", "tens", "hundred", "thousand", "and"
+    opens = ("", "hundred", "thousand", "and")  # where a units or tens word may stand
     for w in words.lower().replace("-", " ").split():
         if w in _SMALL_NUMBERS:
-            cur += _SMALL_NUMBERS.index(w)
+            v = _SMALL_NUMBERS.index(w)
+            if strict and ((last not in opens and not (last == "tens" and 0 < v < 10)) or (v == 0 and last)):
+                return None
+            cur, last = cur + v, "unit"
         elif w in _TENS:
-            cur += 20 + 10 * _TENS.index(w)
-        elif w == "hundred" and seen:
-            cur *= 100
-        elif w == "thousand" and seen:
-            total, cur = total + cur * 1000, 0
-        elif w != "and" or not seen:
+            if strict and last not in opens:
+                return None
+            cur, last = cur + 20 + 10 * _TENS.index(w), "tens"
+        elif w == "hundred" and last:
+            if strict and not (last == "unit" and 0 < cur < 20):
+                return None
+            cur, last = cur * 100, "hundred"
+        elif w == "thousand" and last:
+            if strict and (last == "and" or total or not cur):
+                return None
+            total, cur, last = total + cur * 1000, 0, "thousand"
+        elif w == "and" and last and (not strict or last in ("hundred", "thousand")):
+            last = "and"
+        else:
             return None
-        seen = True
-    return total + cur if seen else None
+    return total + cur if last and not (strict and last == "and") else None
 
 
 def _all_spelled(s: str) -> bool:
