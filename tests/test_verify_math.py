@@ -3164,3 +3164,13 @@ def test_numbers_in_words_offered_with_or_are_a_hedge(completion):
 def test_number_words_that_are_no_one_number_are_not_summed(completion, summed):
     # each number word was added on: "five and six" read as 11, "five five" as 10 (and the right 55 scored wrong)
     assert not check_math(completion, summed).correct
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer is twelve, though 13 also works.", "The answer is twelve, but some say 13.",
+    "The answer is one hundred and five (or 106).",
+])
+def test_a_value_offered_beside_an_answer_in_words_is_a_hedge(completion):
+    # the answer in words read as prose, its one number was the value offered beside it: 13 (106) scored alone
+    for gold in ("12", "13", "105", "106"):
+        assert not check_math(completion, gold).correct

@@ -1226,6 +1226,10 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
         # gave no answer or the one number not an operand, and the last value (5) was read alone; the value the
         # phrase opens with and the one offered beside it are a hedge
         ans = f"{lead.group(1)} {h}"
+    elif lead is None and (wl := _LEAD_WORDS_RE.match(whole)) and _spelled_value(wl.group(1)) is not None and (
+        h := _hedge(whole, wl.end())
+    ):
+        ans = f"{wl.group(1)} {h}"  # the same in words: "The answer is twelve, though 13 also works." (read as 13)
     # (in the whole text: padding past the window hid "or 3" after "The answer is 4")
     hedge = _hedge(text, at + end, ans=ans) if ans is not None else None
     if hedge:
@@ -1561,6 +1565,9 @@ _SMALL_NUMBERS = (
     "eighteen nineteen"
 ).split()
 _TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+# number words opening a sentence: "twelve, though 13 also works" (the value ahead of what is offered beside it)
+_NUMBER_WORD = r"(?:" + "|".join(_SMALL_NUMBERS + _TENS + ["hundred", "thousand"]) + r")(?![A-Za-z])"
+_LEAD_WORDS_RE = re.compile(r"(" + _NUMBER_WORD + r"(?:[\s-]+(?:and\s+)?" + _NUMBER_WORD + r")*)", re.I)
 _SPELLED_RE = re.compile(
     r"(?:\\text\s*\{\s*)?([A-Za-z][A-Za-z -]{1,60}?)\s*\(\s*\$?\s*(\d{1,6})\s*\$?\s*\)\s*\}?\.?"
 )
