@@ -3174,3 +3174,16 @@ def test_a_value_offered_beside_an_answer_in_words_is_a_hedge(completion):
     # the answer in words read as prose, its one number was the value offered beside it: 13 (106) scored alone
     for gold in ("12", "13", "105", "106"):
         assert not check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("\\boxed{m+n=17}", "17"), ("So $a + b = 17$.", "17"), ("\\boxed{a - b = 3}", "3"), ("\\boxed{17}", "m+n=17"),
+])
+def test_a_sum_of_names_equal_to_the_value_answers_it(completion, gold):
+    # "find m + n" answered "\boxed{m+n=17}": the equation was no value, the right 17 scored wrong
+    assert check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion", ["\\boxed{2x=17}", "\\boxed{x+1=17}"])
+def test_an_equation_to_solve_answers_no_value(completion):
+    assert not check_math(completion, "17").correct

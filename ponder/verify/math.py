@@ -35,7 +35,7 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
    qualifier: `4 \\text{ (or 3)}`, `4 \\text{ or more}`), `%`, degrees (inside a trig
    function they convert to radians: `\\sin 30^\\circ` = 1/2), currency and thousands separators
    are dropped here; `x = 5`-style answers keep the equation and compare by the right-hand side
-   when the left is a name. A chain answers its last value (`x = 5+5+1 = 11` is 11, as graders read
+   when the left is a name or a sum of names (`m + n = 17`, what "find m + n" asks). A chain answers its last value (`x = 5+5+1 = 11` is 11, as graders read
    it: one value only, so no hedge), before any `\\approx`; a congruence with `\\pmod` must hold, and a residue
    keeps its modulus (`2 \\pmod 5` is 2, but not `2 \\pmod 6`); a percent is not an angle. Set-builder notation
    (`\\{x : x > 0\\}`, `\\{x \\mid ...\\}`) is the set its one-variable condition describes; "all real numbers" is
@@ -3305,6 +3305,14 @@ def _name_like(node) -> bool:
     return False
 
 
+def _name_sum(node) -> bool:
+    """A sum of names, what a question asks for ("find m + n"): "m+n = 17" answers 17 ("2x = 17", "x + 1 = 17" solve
+    for x, and answer no value)."""
+    return node[0] == "+" and len(node[1]) <= 4 and all(
+        t[0] == "s" or (t[0] == "neg" and t[1][0] == "s") for t in node[1]
+    )
+
+
 def _pure_name(node) -> bool:
     return node[0] in ("s", "app")
 
@@ -3771,9 +3779,9 @@ def _cmp(u, v, ctx: _Ctx) -> bool:
             return ctx.eq_equiv(u[1], u[2][1], v[1], v[2][1])
         return False
     if ku == "eq":
-        return _name_like(u[1]) and _cmp(u[2], v, ctx)
+        return (_name_like(u[1]) or _name_sum(u[1])) and _cmp(u[2], v, ctx)
     if kv == "eq":
-        return _name_like(v[1]) and _cmp(u, v[2], ctx)
+        return (_name_like(v[1]) or _name_sum(v[1])) and _cmp(u, v[2], ctx)
     if ku in ("list", "set") and len(u[1]) == 1 and kv not in ("list", "set"):
         return _cmp(u[1][0], v, ctx)
     if ku == "list" and kv == "x" and ctx.gold_side and all(x[0] == "x" for x in u[1]):
