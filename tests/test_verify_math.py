@@ -3187,3 +3187,19 @@ def test_a_sum_of_names_equal_to_the_value_answers_it(completion, gold):
 @pytest.mark.parametrize("completion", ["\\boxed{2x=17}", "\\boxed{x+1=17}"])
 def test_an_equation_to_solve_answers_no_value(completion):
     assert not check_math(completion, "17").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer is $\\frac{3}{8}$, or $37.5\\%$.", "The probability is $\\frac{3}{8}$ or $37.5\\%$.",
+])
+def test_a_value_restated_as_a_percent_in_its_own_span_is_that_value(completion):
+    # the two spans were joined as the list "\frac{3}{8}, 37.5\%", the "or" lost: the right 3/8 scored wrong
+    assert check_math(completion, "\\frac{3}{8}").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer is $\\frac{3}{8}$, or $40\\%$.", "The probability is $\\frac{3}{8}$ or $40\\%$.",
+])
+def test_another_percent_in_its_own_span_stays_a_hedge(completion):
+    for gold in ("\\frac{3}{8}", "0.4"):
+        assert not check_math(completion, gold).correct

@@ -1309,6 +1309,9 @@ _OTHER_ANSWER_RE = re.compile(r"\b(?:another|other|alternative|alternate|second|
 _BARE_DIGIT_RE = re.compile(r"(?<![\^_A-Za-z\\])\d")  # a digit of a number, not of an exponent or a name
 
 
+_OR_WORD_RE = re.compile(r"\bor\b", re.I)
+
+
 def _phrase_value(sent: str) -> str | None:
     """The answer in the sentence after an answer phrase, or None."""
     spans = _math_spans(sent)
@@ -1318,7 +1321,9 @@ def _phrase_value(sent: str) -> str | None:
             outside = outside[:s0] + " " + outside[e0:]
         # "$12$ and $13$"; a number outside the spans is part of the answer too ("4 or $3$" is no 3)
         if _unknown_words(outside) == 0 and not _BARE_DIGIT_RE.search(outside):
-            return ", ".join(c.strip() for _, _, c in spans)
+            # ("$\frac{3}{8}$, or $37.5\%$": the "or" is kept, to tell a value restated from a list)
+            sep = " or " if _OR_WORD_RE.search(outside) else ", "
+            return sep.join(c.strip() for _, _, c in spans)
     if not _is_prose(sent) or _all_spelled(sent):
         return sent
     # "Final Answer: Jane started growing it 3 hours ago." -> the one number of a short sentence
@@ -1482,7 +1487,8 @@ def _tail_candidate(text: str) -> str | None:
     # the words since the value before ("not 10 which is 12": "not" is 10's) up to the end of the sentence
     if _negated(tail[cands[k - 1][1] if k else 0 : cands[k][0]], tail[cands[-1][1] :]):
         return None  # "Therefore x is not 4.": the last value is what the answer is not
-    return ", ".join(reversed(parts))
+    # ("So it is $\frac{3}{8}$ or $37.5\%$.": the "or" is kept, to tell a value restated from a list)
+    return (" or " if len(parts) == 2 and _OR_WORD_RE.search(tail, cands[k][1], cands[-1][0]) else ", ").join(reversed(parts))
 
 
 def _collapse_double_escapes(s: str) -> str:
