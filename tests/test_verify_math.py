@@ -3203,3 +3203,18 @@ def test_a_value_restated_as_a_percent_in_its_own_span_is_that_value(completion)
 def test_another_percent_in_its_own_span_stays_a_hedge(completion):
     for gold in ("\\frac{3}{8}", "0.4"):
         assert not check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{5}. Note that 6 also works.", "\\boxed{5}. By symmetry, 6 also works.", "\\boxed{5}. Of course, 6 works too.",
+    "\\boxed{5}. In fact 6 is also a valid answer.", "The answer is 5. Note that 6 also works.",
+])
+def test_another_value_offered_after_a_discourse_word_is_a_hedge(completion):
+    # "Note that" / "By symmetry," before "6 also works" hid the offer: the box's 5 scored alone
+    for gold in ("5", "6"):
+        assert not check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion", ["\\boxed{5}. Indeed, 5 works: 2 + 3 = 5.", "\\boxed{5}. Of course, 2 also divides 10."])
+def test_a_discourse_word_before_a_check_offers_no_value(completion):
+    assert check_math(completion, "5").correct

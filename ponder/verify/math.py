@@ -553,7 +553,9 @@ _CONCLUDING_RE = re.compile(r"\b(?:so|thus|therefore|hence|finally|answer|result
 _ALSO_AFTER_RE = re.compile(
     r"[\s$)\]]*(?:[,;:.!?]{1,3}|\u2014|\u2013|-{1,3})?[\s*_`(\[]*"
     # ("Hmm, but it could be 6 too.", "Note: some might argue 6.": a word to open the sentence first)
-    r"(?:(?:hmm+|well|oh|ah|note)\b[\s,.:!*_]*)?(?:(?:but|though|although|however|and|yet)\b[\s,]*)?"
+    # ("Note that 6 also works.", "By symmetry, 6 also works.": a discourse word first)
+    r"(?:(?:hmm+|well|oh|ah|(?:note|notice)(?:\s+that)?|of\s+course|in\s+fact|indeed|similarly|likewise|by\s+symmetry"
+    r"|then\s+again|actually|clearly|additionally)\b[\s,.:!*_]*)?(?:(?:but|though|although|however|and|yet)\b[\s,]*)?"
     r"(?:" + _ALSO_INTRO + r"\s+" + _ALSO_VALUE + r"|(?:also|as\s+well\s+as)\s+" + _ALSO_VALUE
     + r"(?=[\s$]*(?:[.!?;)]|$))|(?:[A-Za-z]\s*=\s*)?" + _ALSO_VALUE + r"\s+(?:" + _ALSO_SAYS + "|" + _CASE_SAYS + ")|" + _HEARSAY + r"\s*" + _ALSO_VALUE
     + _CLAUSE_END + "|" + _MODAL + r"\s+" + _ALSO_VALUE + r"(?=[\s$]*(?:(?:too|as\s+well|instead|though)\b[\s$]*)?(?:[.!?;,)]|$))"
