@@ -3218,3 +3218,13 @@ def test_another_value_offered_after_a_discourse_word_is_a_hedge(completion):
 @pytest.mark.parametrize("completion", ["\\boxed{5}. Indeed, 5 works: 2 + 3 = 5.", "\\boxed{5}. Of course, 2 also divides 10."])
 def test_a_discourse_word_before_a_check_offers_no_value(completion):
     assert check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{5}\n\nIf n is even, 6 also works.", "\\boxed{5}. If repetition is allowed, 6 works too.",
+    "\\boxed{5}\n\nIf x = 5, then 6 also works.", "\\boxed{5}\n\nIf x = 7, then 6 also works.",
+])
+def test_a_value_said_to_work_too_for_another_case_is_a_hedge(completion):
+    # after "then" the other case's value had to end its clause: "6 also works" went on, and the box's 5 scored alone
+    for gold in ("5", "6"):
+        assert not check_math(completion, gold).correct

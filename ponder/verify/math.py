@@ -527,7 +527,7 @@ _OTHER_CASE = _other_case(_CASE_OPENERS)
 # ... before an answer phrase: "\boxed{3}. If we include 0, the answer is 5." (the words up to the phrase)
 _OTHER_CASE_LEAD_RE = re.compile(r"(?<![A-Za-z])" + _OTHER_CASE_IF + r"(?:the\s+)?(?:final\s+)?$", re.I)
 _OTHER_CASE_PRE = r"[\s$)\]]*(?:[,;:.!?]{1,3})?[\s*_`(\[]*(?:(?:but|and|however|though|although|yet|note)\b[\s,:]*)?"
-_OTHER_CASE_POST = r"\s*" + _ALSO_VALUE + r"(?=[\s$]*(?:instead\b[\s$]*)?(?:[.!?;)]|$))"  # ("we get 13, which is prime" goes on)
+_OTHER_CASE_POST = r"\s*" + _ALSO_VALUE + r"(?=[\s$]*(?:instead\b[\s$]*)?(?:[.!?;)]|$)|\s+" + _ALSO_SAYS + ")"  # ("we get 13, which is prime" goes on)
 _OTHER_CASE_AFTER_RE = re.compile(_OTHER_CASE_PRE + _OTHER_CASE + _OTHER_CASE_POST, re.I)
 _OTHER_CASE_BEFORE_RE = re.compile(_OTHER_CASE + r"[\s$(]*$", re.I)
 # after a prose value, "For y, we get 7." may name another unknown, not another case: no "for" opener there
@@ -923,7 +923,7 @@ def _hedge(
             return None  # "If n were 2, the answer would be 5, but n = 1 here.": that case is not this problem's
         if by_case and ans is not None and (chk := _CHECK_COND_RE.match(win)) and chk.end() <= also.end() and (
             _bare(chk.group(1)) == _bare(_NAME_EQ_RE.sub("", ans, 1))
-        ):
+        ) and not _ALSO_TAIL_RE.match(win, also.end()):
             return None  # "\boxed{5}\n\nIf x = 5, then 6.": a case that sets the unknown to the answer checks it
         return " ".join(f"or {g.strip('$')}" for g in also.groups() if g)
     j = _BLANK_RUN_RE.match(text, end + m.end()).end()
