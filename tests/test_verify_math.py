@@ -3228,3 +3228,15 @@ def test_a_value_said_to_work_too_for_another_case_is_a_hedge(completion):
     # after "then" the other case's value had to end its clause: "6 also works" went on, and the box's 5 scored alone
     for gold in ("5", "6"):
         assert not check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion", ["\\boxed{5} / 6", "\\boxed{5}/6"])
+def test_a_value_after_a_slash_after_a_box_is_a_hedge(completion):
+    # "\boxed{5} / 6" offers 6 beside the box (as "\boxed{5} \text{ / } \boxed{6}" does): the 5 scored alone
+    for gold in ("5", "6", "\\frac{5}{6}"):
+        assert not check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion, gold", [("\\boxed{60}/\\text{h}", "60"), ("The answer is 5 / 6.", "\\frac{5}{6}")])
+def test_a_slash_before_a_unit_or_in_prose_is_no_hedge(completion, gold):
+    assert check_math(completion, gold).correct

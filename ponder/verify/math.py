@@ -397,14 +397,17 @@ def _box_content(text: str, start: int, clen: int, limit: int, lenient: bool):
 # next sentence: "\boxed{3}. Or 4.", "The answer is 3.\n\nAlternatively, 4."
 # LaTeX spacing, which shows as a blank: "\boxed{3}\,\text{or}\,5", "\boxed{3} \ \mathrm{or}\ 5"
 _TEX_SPACE = r"\\[,;:! ]|\\q?quad(?![A-Za-z])"
-_OR_AFTER_BOX_RE = re.compile(
+_OR_AFTER = (
     r"(?:\s|~|\$|\\[\])\[(]|\\\\|" + _TEX_SPACE + r")*(?:[,;:!?]{1,3}|\.+|\u2026|\u2014|\u2013|-{1,3})?"
     r"(?:[\s*_`>$]|\\[\[(]|\\\\|" + _TEX_SPACE + r")*"
     r"[(\[]?[\s*_`]*(?:\\(?:text|textbf|textit|textrm|textsf|textnormal|emph|mathrm|mathbf|mathsf|operatorname)"
-    r"\s*\{\s*[(\[,;]?[\s*_`]*)?(?:and\s*/\s*)?(or|\\lor|\\vee|\u2228|alternatively|maybe|perhaps|possibly|otherwise|else|unless"
-    r"|if\s+not|alt[.:])(?![A-Za-z0-9])",
-    re.I,
+    r"\s*\{\s*[(\[,;]?[\s*_`]*)?(?:and\s*/\s*)?((?:or|\\lor|\\vee|\u2228|alternatively|maybe|perhaps|possibly|otherwise|else|unless"
+    r"|if\s+not|alt[.:])(?![A-Za-z0-9])"
 )
+_OR_AFTER_RE = re.compile(_OR_AFTER + ")", re.I)
+# after a box a slash before a number parts two values too: "\boxed{5} / 6" ("\boxed{60}/\text{h}" is a unit; in
+# prose "5 / 6" is a fraction)
+_OR_AFTER_BOX_RE = re.compile(_OR_AFTER + r"|/(?=[\s$]*[-+]?\d))", re.I)
 _OR_WORDS = ("or", "\\lor", "\\vee", "\u2228")
 # words around the other value that do not change it: "or maybe 4", "or equivalently 0.5" are "or 4", "or 0.5"
 _CONDITION_RE = re.compile(
@@ -892,7 +895,7 @@ def _hedge(
     parts = _other_parts(win)
     if parts is not None:
         return parts
-    m = _OR_AFTER_BOX_RE.match(win)
+    m = (_OR_AFTER_BOX_RE if box else _OR_AFTER_RE).match(win)
     also = None if m else _ALSO_AFTER_RE.match(win)
     by_case = False
     if also is None and m is None and other_case is not None:
