@@ -3240,3 +3240,13 @@ def test_a_value_after_a_slash_after_a_box_is_a_hedge(completion):
 @pytest.mark.parametrize("completion, gold", [("\\boxed{60}/\\text{h}", "60"), ("The answer is 5 / 6.", "\\frac{5}{6}")])
 def test_a_slash_before_a_unit_or_in_prose_is_no_hedge(completion, gold):
     assert check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{5}, though 6 is plausible", "\\boxed{5}; 6 is the other candidate", "\\boxed{5}. 6 is a possibility.",
+    "The answer is 5, though 6 is plausible.",
+])
+def test_a_value_called_plausible_or_a_candidate_is_a_hedge(completion):
+    # "6 is plausible" / "the other candidate" / "a possibility" offered nothing to the hedge rules: 5 scored alone
+    for gold in ("5", "6"):
+        assert not check_math(completion, gold).correct

@@ -441,6 +441,8 @@ _ALSO_SAYS = (  # after the other value
     r"(?:also\s+works?|works?\s+too|works?\s+as\s+well|(?:would|could|might|may|will|should)\s+also\s+(?:work|be\s+"
     r"(?:possible|valid|correct|right|acceptable|an?\s+" + _ALSO_GOOD + r"))|(?:is|are)\s+(?:also\s+(?:possible|valid"
     r"|correct|right|acceptable|an?\s+" + _ALSO_GOOD + r")|another\s+" + _ALSO_GOOD + r"|an\s+alternative"
+    # "6 is plausible", "6 is the other candidate", "6 is a possibility"
+    r"|plausible|(?:the\s+)?other\s+(?:candidate|possibility|" + _ALSO_GOOD + r")|(?:a|another)\s+(?:candidate|possibility)"
     # "5 is possible too", "5 is equally valid", "5 is also plausible"
     r"|(?:also\s+|equally\s+)?(?:possible|plausible|valid|correct|acceptable|likely)\s+(?:too|as\s+well)"
     r"|(?:also|equally)\s+(?:plausible|likely)|equally\s+(?:possible|valid|correct|right|acceptable))"
