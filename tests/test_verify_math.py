@@ -3250,3 +3250,19 @@ def test_a_value_called_plausible_or_a_candidate_is_a_hedge(completion):
     # "6 is plausible" / "the other candidate" / "a possibility" offered nothing to the hedge rules: 5 scored alone
     for gold in ("5", "6"):
         assert not check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("The answer is five dollars.", "5"), ("The answer is twenty-five percent.", "0.25"),
+    ("<think>so</think>\n\nThe answer is one hundred and five ways.", "105"), ("\\boxed{\\text{five dollars}}", "5"),
+])
+def test_a_number_in_words_with_a_unit_is_its_value(completion, gold):
+    # "five dollars" read as words, no value (as "5 dollars" is 5): the right answer scored wrong
+    assert check_math(completion, gold).correct
+    assert not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion", ["The answer is five dollars or six dollars.", "The answer is twenty-five percent or 25."])
+def test_numbers_in_words_with_units_offered_with_or_stay_a_hedge(completion):
+    for gold in ("5", "6", "25", "0.25"):
+        assert not check_math(completion, gold).correct

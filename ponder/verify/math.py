@@ -1618,10 +1618,22 @@ def _spelled_value(words: str, strict: bool = True) -> int | None:
     return total + cur if last and not (strict and last == "and") else None
 
 
+def _spelled_unit(words: str) -> str | None:
+    """A number in words with up to two unit words after it, as digits: "five dollars" -> "5 dollars",
+    "twenty-five percent" -> "25 percent", "twelve" -> "12"; else None."""
+    ws = words.split()
+    k = len(ws)
+    while k > max(1, len(ws) - 2) and ws[k - 1].lower() in _UNITS:
+        k -= 1
+    v = _spelled_value(" ".join(ws[:k]))
+    return None if v is None else " ".join([str(v), *ws[k:]])
+
+
 def _all_spelled(s: str) -> bool:
-    """Whether s is numbers in words alone, one or several parted by "or" ("one hundred and five", three words, is
-    no prose; the hedge "one hundred and five or six" is read whole, as the hedge it is)."""
-    return len(s) <= 200 and all(_spelled_value(p.strip(" .")) is not None for p in re.split(r"\s+or\s+", s.strip()))
+    """Whether s is numbers in words alone (a unit after each allowed), one or several parted by "or" ("one hundred
+    and five ways", three words, is no prose; the hedge "one hundred and five or six" is read whole, as the hedge it
+    is)."""
+    return len(s) <= 200 and all(_spelled_unit(p.strip(" .")) is not None for p in re.split(r"\s+or\s+", s.strip()))
 
 
 def _spelled_with_digits(ans: str) -> str:
@@ -1650,10 +1662,12 @@ def _spelled_alone(ans: str) -> str:
     for part in _PAREN_OR_ALT_RE.sub(r" or \1", ans).split(" or "):
         part = part.strip()
         m = _SPELLED_ALONE_RE.fullmatch(part)
-        v = _spelled_value(m.group(1)) if m and m.group().startswith("\\") == m.group().rstrip(".").endswith("}") else None
+        v = _spelled_unit(m.group(1)) if m and m.group().startswith("\\") == m.group().rstrip(".").endswith("}") else None
         spelled |= v is not None
-        vals.add(part if v is None else str(v))
-    return vals.pop() if spelled and len(vals) == 1 and next(iter(vals)).isdigit() else ans
+        vals.add(part if v is None else v)
+    # ("five dollars" is "5 dollars": a unit after the words stays, and "twenty-five percent or 25" is two values)
+    one = next(iter(vals))
+    return one if spelled and len(vals) == 1 and one.split(" ", 1)[0].isdigit() else ans
 
 
 _PLAIN_DECIMAL_RE = re.compile(r"\d+(?:\.\d+)?")
