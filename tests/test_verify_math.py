@@ -3266,3 +3266,17 @@ def test_a_number_in_words_with_a_unit_is_its_value(completion, gold):
 def test_numbers_in_words_with_units_offered_with_or_stay_a_hedge(completion):
     for gold in ("5", "6", "25", "0.25"):
         assert not check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{5} (six also works)", "\\boxed{5}. Six is also a solution.", "The answer is 5; six also works.",
+])
+def test_another_value_in_words_said_to_work_too_is_a_hedge(completion):
+    # only digits were read as the value that "also works": the box's 5 scored alone
+    for gold in ("5", "6"):
+        assert not check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion", ["\\boxed{5}. Five also works.", "\\boxed{5}. These six also work."])
+def test_the_same_value_in_words_or_a_count_is_no_other_value(completion):
+    assert check_math(completion, "5").correct

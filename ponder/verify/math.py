@@ -436,6 +436,11 @@ _UNLESS_VALUE_RE = re.compile(r"(?:it|that|the\s+answer)(?:'s|\s+is|\s+was)\s", 
 # next: "\boxed{3} (5 also works)", "\boxed{3}; 5 is another solution", "\boxed{3}. It could also be 5.",
 # "\boxed{3}, and also 5." (the first group that matched is the other value)
 _ALSO_VALUE = r"(\\(?:boxed|fbox)\s*\{[^{}]*\}|\$[^$\n]{1,60}\$|[-+]?\d+(?:[.,/]\d+)*|(?-i:\(?[A-E]\)?)(?![A-Za-z0-9]))"
+_WORD_VALUE = (
+    r"(?<![A-Za-z])(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[\s-]+(?:one|two|three|four|five|six"
+    r"|seven|eight|nine))?|zero|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen"
+    r"|sixteen|seventeen|eighteen|nineteen)(?![A-Za-z])"
+)
 _ALSO_GOOD = r"(?:(?:possible|valid|correct|acceptable)\s+)?(?:solution|answer|option|value)"
 _ALSO_SAYS = (  # after the other value
     r"(?:also\s+works?|works?\s+too|works?\s+as\s+well|(?:would|could|might|may|will|should)\s+also\s+(?:work|be\s+"
@@ -562,7 +567,9 @@ _ALSO_AFTER_RE = re.compile(
     r"(?:(?:hmm+|well|oh|ah|(?:note|notice)(?:\s+that)?|of\s+course|in\s+fact|indeed|similarly|likewise|by\s+symmetry"
     r"|then\s+again|actually|clearly|additionally)\b[\s,.:!*_]*)?(?:(?:but|though|although|however|and|yet)\b[\s,]*)?"
     r"(?:" + _ALSO_INTRO + r"\s+" + _ALSO_VALUE + r"|(?:also|as\s+well\s+as)\s+" + _ALSO_VALUE
-    + r"(?=[\s$]*(?:[.!?;)]|$))|(?:[A-Za-z]\s*=\s*)?" + _ALSO_VALUE + r"\s+(?:" + _ALSO_SAYS + "|" + _CASE_SAYS + ")|" + _HEARSAY + r"\s*" + _ALSO_VALUE
+    + r"(?=[\s$]*(?:[.!?;)]|$))|(?:[A-Za-z]\s*=\s*)?" + _ALSO_VALUE + r"\s+(?:" + _ALSO_SAYS + "|" + _CASE_SAYS + ")"
+    # ("Six also works.": a number in words said to work too; not "one", a pronoun as often)
+    + r"|(" + _WORD_VALUE + r")\s+" + _ALSO_SAYS + "|" + _HEARSAY + r"\s*" + _ALSO_VALUE
     + _CLAUSE_END + "|" + _MODAL + r"\s+" + _ALSO_VALUE + r"(?=[\s$]*(?:(?:too|as\s+well|instead|though)\b[\s$]*)?(?:[.!?;,)]|$))"
     r"|(?:either|both)\s+" + _ALSO_VALUE + r"[\s$]*(?:or|and)\s+" + _ALSO_VALUE
     # a value listed after the box, ending it: "\boxed{3}, 5"
