@@ -3280,3 +3280,18 @@ def test_another_value_in_words_said_to_work_too_is_a_hedge(completion):
 @pytest.mark.parametrize("completion", ["\\boxed{5}. Five also works.", "\\boxed{5}. These six also work."])
 def test_the_same_value_in_words_or_a_count_is_no_other_value(completion):
     assert check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", ["\\boxed{5} \\approx 6", "\\boxed{5} \u2248 6"])
+def test_a_far_whole_number_after_approx_is_a_hedge(completion):
+    # only a decimal after "\approx" was read: "\approx 6" beside \boxed{5} offered nothing, and 5 scored alone
+    for gold in ("5", "6"):
+        assert not check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("\\boxed{1024} \\approx 1000", "1024"), ("\\boxed{47} \\approx 50", "47"), ("\\boxed{\\frac{11}{2}} \\approx 6", "5.5"),
+    ("\\boxed{100} (around 2 per day)", "100"),
+])
+def test_a_whole_number_rounding_the_answer_is_no_other_value(completion, gold):
+    assert check_math(completion, gold).correct

@@ -832,7 +832,10 @@ def _other_parts(win: str) -> str | None:
 
 
 _APPROX_AFTER_RE = re.compile(
-    r"(?:approximately|approx\.?|roughly|about|around|\\approx|\u2248)\s*\$?\s*([-+]?\d*\.\d+)", re.I
+    # (a whole number only after the sign: "\boxed{5} \approx 6"; "about 10" may count something else)
+    r"(?:(?:approximately|approx\.?|roughly|about|around)\s*\$?\s*(?=[-+]?\d*\.\d)|(?:\\approx|\u2248)\s*\$?\s*)"
+    r"([-+]?\d*\.\d+|[-+]?\d+(?![\d.,/]))",
+    re.I,
 )
 # a simple value whose float is cheap to read: "3", "-0.5", "\frac{1}{3}", "\frac34", "1/3"
 _SIMPLE_VALUE_RE = re.compile(
@@ -862,13 +865,16 @@ def _far_approx(ans: str | None, m: re.Match) -> bool:
     v = _simple_float(ans) if ans else None
     if v is None or _APPROX_MORE_RE.match(m.string, m.end()):
         return False
-    return not _rounds_to(m.group(1), v)
+    return not _rounds_to(m.group(1), v, zeros=True)
 
 
-def _rounds_to(a: str, v: float) -> bool:
+def _rounds_to(a: str, v: float, zeros: bool = False) -> bool:
     """Whether the written decimal `a` is a rounding of `v`: within 1%, or half a unit of its last written place
-    with some slack ("\\frac{1}{3} \\approx 0.33")."""
+    with some slack ("\\frac{1}{3} \\approx 0.33"). `zeros`: a whole number's trailing zeros are rounding (after
+    "\\approx", not in a percent: "70%" is no rounding of 3/4)."""
     places = len(a) - a.index(".") - 1 if "." in a else 0
+    if zeros and not places and a.strip("+-0"):
+        places = len(a.rstrip("0")) - len(a)  # "1024 \approx 1000": a whole number rounds to its last nonzero place
     return abs(float(a) - v) <= max(0.01 * abs(v), 0.6 * 10.0**-places)
 
 
