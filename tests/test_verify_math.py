@@ -3295,3 +3295,14 @@ def test_a_far_whole_number_after_approx_is_a_hedge(completion):
 ])
 def test_a_whole_number_rounding_the_answer_is_no_other_value(completion, gold):
     assert check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion", ["\\boxed{5} and 6", "The solutions are \\boxed{5} and 6.", "\\boxed{5} and $6$"])
+def test_a_value_after_and_ending_the_line_after_a_box_is_offered_beside_it(completion):
+    # "\boxed{5} and 6" read 5 alone (", 6" was read): it scored for the gold 5, and the right "5, 6" scored wrong
+    assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
+    assert check_math(completion, "5, 6").correct
+
+
+def test_a_value_after_and_that_goes_on_is_no_other_answer():
+    assert check_math("\\boxed{5} and 6 is the next.", "5").correct

@@ -573,7 +573,8 @@ _ALSO_AFTER_RE = re.compile(
     + _CLAUSE_END + "|" + _MODAL + r"\s+" + _ALSO_VALUE + r"(?=[\s$]*(?:(?:too|as\s+well|instead|though)\b[\s$]*)?(?:[.!?;,)]|$))"
     r"|(?:either|both)\s+" + _ALSO_VALUE + r"[\s$]*(?:or|and)\s+" + _ALSO_VALUE
     # a value listed after the box, ending it: "\boxed{3}, 5"
-    + r"|(?:(?<=[,;])|(?<=[,;]\s))" + _ALSO_VALUE + r"(?=[\s$]*[.!?]?[\s$]*(?:\n|$)))",
+    # ... or with "and": "The solutions are \boxed{2} and 3." (the value ends the line)
+    + r"|(?:(?<=[,;])|(?<=[,;]\s)|(?<=\band\s))" + _ALSO_VALUE + r"(?=[\s$]*[.!?]?[\s$]*(?:\n|$)))",
     re.I,
 )
 _NEXT_LINE_VALUE_RE = re.compile(
@@ -912,6 +913,9 @@ def _hedge(
         return parts
     m = (_OR_AFTER_BOX_RE if box else _OR_AFTER_RE).match(win)
     also = None if m else _ALSO_AFTER_RE.match(win)
+    n = _ALSO_AFTER_RE.groups
+    if also is not None and conditioned and also.group(n) and win[: also.start(n)].rstrip().lower().endswith("and"):
+        also = None  # "\boxed{3} for n = 1 and 2": the value after "and" is the condition's, no other answer
     by_case = False
     if also is None and m is None and other_case is not None:
         also = other_case.match(win)  # (an "if" clause, not the answer's condition)
