@@ -1048,13 +1048,14 @@ def _perturb_word_chat(item: dict, seed: int) -> dict | None:
     the problem's text (the item rendered, or its story alone) replaced by the perturbed problem's inside the
     last user message, so a wrapper around it ("Solve: ... Put the answer in \\boxed{}") stays. None when
     that message holds neither: the perturber does not know this text."""
-    from ponder.tasks.word import perturb, render
+    from ponder.tasks.word import NAMES, perturb, render
 
     msgs = [dict(m) for m in item["prompt"]]
     last = max(j for j, m in enumerate(msgs) if m.get("role") == "user")
     text = msgs[last]["content"]
     new = perturb({**item, "prompt": text}, seed)  # (its own errors first: numbers that fit no template...)
-    old = render(item["template"], item["numbers"], item.get("name", "Mia"), item.get("obj"))[0]
+    # a null name is the default one, as perturb reads it: rendered as "None buys ...", it was never found
+    old = render(item["template"], item["numbers"], item.get("name") or NAMES[0], item.get("obj"))[0]
     for a, b in ((old, new["prompt"]), (_word_story(old), _word_story(new["prompt"]))):
         if a in text:
             msgs[last]["content"] = text.replace(a, b, 1)

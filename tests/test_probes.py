@@ -1447,3 +1447,19 @@ def test_words_are_the_same_whatever_the_texts_unicode_form_and_keep_their_combi
     assert normalize_words("हिन्दी में लिखा") == ["हिन्दी", "में", "लिखा"]
     res = ngram_overlap([unicodedata.normalize("NFD", item)], [unicodedata.normalize("NFC", item)], n=8)
     assert res["n_flagged"] == 1
+
+
+def test_chat_word_item_with_a_null_name_is_perturbed_as_its_text_is():
+    """A null name is the default one for the text re-sampler (word.perturb); the chat re-sampler must find the
+    same story in the user message, not skip the perturbation (it looked for "None buys ...")."""
+    from ponder.probes import _perturber
+    from ponder.tasks import generate
+    from ponder.tasks.word import NAMES, perturb, render
+
+    it = generate("word", "test", 1, seed=0)[0]
+    prompt = render(it["template"], it["numbers"], NAMES[0], it["obj"])[0]
+    row = {**it, "name": None, "prompt": [{"role": "user", "content": "Solve: " + prompt}]}
+    copy = _perturber([row])(row, 0)
+    want = perturb({**row, "prompt": prompt}, 0)
+    assert copy is not None and copy["prompt"][0]["content"] == "Solve: " + want["prompt"]
+    assert copy["answer"] == want["answer"]
