@@ -1055,7 +1055,8 @@ def _perturb_word_chat(item: dict, seed: int) -> dict | None:
     text = msgs[last]["content"]
     new = perturb({**item, "prompt": text}, seed)  # (its own errors first: numbers that fit no template...)
     # a null name is the default one, as perturb reads it: rendered as "None buys ...", it was never found
-    old = render(item["template"], item["numbers"], item.get("name") or NAMES[0], item.get("obj"))[0]
+    numbers = {k: v for k, v in item["numbers"].items() if v is not None}  # (a Parquet struct's other slots)
+    old = render(item["template"], numbers, item.get("name") or NAMES[0], item.get("obj"))[0]
     for a, b in ((old, new["prompt"]), (_word_story(old), _word_story(new["prompt"]))):
         if a in text:
             msgs[last]["content"] = text.replace(a, b, 1)

@@ -1463,3 +1463,17 @@ def test_chat_word_item_with_a_null_name_is_perturbed_as_its_text_is():
     want = perturb({**row, "prompt": prompt}, 0)
     assert copy is not None and copy["prompt"][0]["content"] == "Solve: " + want["prompt"]
     assert copy["answer"] == want["answer"]
+
+
+def test_chat_word_item_from_parquet_with_null_slots_is_perturbed():
+    """A Parquet struct's null slots of other templates (`numbers` {"a": 7, "b": 9, "c": 15, "d": None}) are not
+    the story's: the chat re-sampler perturbs the item as word.perturb does the text one."""
+    from ponder.probes import _perturber
+    from ponder.tasks import generate
+    from ponder.tasks.word import perturb
+
+    for it in generate("word", "test", 30, seed=0):
+        row = {**it, "numbers": {s: it["numbers"].get(s) for s in "abcd"},
+               "prompt": [{"role": "user", "content": it["prompt"]}]}
+        copy = _perturber([row])(row, 3)
+        assert copy is not None and copy["prompt"][0]["content"] == perturb(it, 3)["prompt"]

@@ -1213,3 +1213,13 @@ def test_arith_commutative_twins_across_the_split_are_as_documented():
     twins = sum(any(render(v) != it["expr"] and _acceptable(v) and split_of(render(v)) == "train"
                     for v in swaps(parse(it["expr"]))) for it in items)
     assert twins == 922
+
+
+def test_word_perturb_takes_a_parquet_struct_s_null_slots_of_other_templates():
+    """Word items written to Parquet (pyarrow, datasets) get one `numbers` struct of every template's slots, null
+    where the item's template has none: the item is the same problem, perturbed as the JSON Lines one is."""
+    from ponder.tasks.word import perturb
+
+    for it in generate("word", "test", 30, seed=0):
+        union = {s: it["numbers"].get(s) for s in "abcd"}
+        assert perturb({**it, "numbers": union}, 5) == perturb(it, 5)

@@ -282,6 +282,9 @@ def perturb(item: dict, seed: int) -> dict:
     except PonderError as e:  # (which item of a --data file: the message named the template alone)
         raise PonderError(f"cannot perturb word item {item.get('id')!r}: {e}") from None
     nums = item.get("numbers")
+    if isinstance(nums, dict):  # a Parquet struct holds every template's slots, null where a template has none
+        nums = {k: v for k, v in nums.items() if v is not None or k in t.slots}
+        item = {**item, "numbers": nums}
     # Numbers that do not fit the template were "perturbed" into a full problem of another story, silently; a
     # text "4" compared unequal to a redrawn 4, so the same problem could come back as its own perturbed copy.
     if (not isinstance(nums, dict) or set(nums) != set(t.slots)
