@@ -1211,6 +1211,15 @@ def run_contamination_probe(
                 raise PonderError(f"contamination probe: the perturbed copy of item {items[i].get('id', i)} is "
                                   f"{c!r:.60}: not an item whose 'prompt' is text or chat messages ending "
                                   "with text")
+        # A copy whose problem is the original's (a problem with no numbers to re-sample) is no control: the
+        # excess over it and the drop are 0 by construction, and a benchmark recited word for word read clean.
+        same = [i for i, c in enumerate(copies) if isinstance(c, dict)
+                and _problem_text(c.get("prompt")) == _problem_text(items[i]["prompt"])]
+        if same:
+            pf = copies = None
+            skipped = (f"perturb_fn returned {counted(len(same), 'problem')} unchanged (first: item "
+                       f"{items[same[0]].get('id', same[0])}), no numbers re-sampled, so no unseen copy to compare "
+                       "with")
     if pf is not None:  # an unknown reward failed after the whole prefix probe had been generated
         from ponder.evaluate import make_reward
 

@@ -1477,3 +1477,21 @@ def test_chat_word_item_from_parquet_with_null_slots_is_perturbed():
                "prompt": [{"role": "user", "content": it["prompt"]}]}
         copy = _perturber([row])(row, 3)
         assert copy is not None and copy["prompt"][0]["content"] == perturb(it, 3)["prompt"]
+
+
+def test_a_perturb_fn_that_returns_the_problem_unchanged_gives_no_control(tiny_random):
+    """A copy whose problem is the original's (no numbers to re-sample) is no unseen control: the calibrated excess
+    and the drop over it are 0 by construction, and a benchmark recited word for word read "no evidence of
+    contamination". Such a perturbation is skipped, said why, and the prefix rates stay uncalibrated."""
+    from ponder.probes import run_contamination_probe
+    from ponder.tasks import generate
+    from ponder.tasks.word import perturb
+
+    items = generate("word", "test", 3, seed=0)
+    same_second = lambda it, seed: dict(it) if it is items[1] else perturb(it, seed)  # noqa: E731
+
+    res = run_contamination_probe(*tiny_random, items, fractions=(0.6,), max_new_tokens=4, perturb_fn=same_second)
+    assert res["perturbation"] is None and res["prefix_control"] is None and not res["calibrated_prefix"]
+    assert res["perturbation_skipped"].startswith(f"perturb_fn returned 1 problem unchanged (first: item "
+                                                  f"{items[1]['id']})")
+    assert "perturbed numbers: not run (perturb_fn returned 1 problem unchanged" in format_contamination(res)
