@@ -1658,3 +1658,16 @@ def test_monitor_reward_collapse_stays_silent_on_a_healthy_run_of_few_prompts_a_
     rewards = [sum(sum(rng.random() < p for _ in range(8)) / 8 for p in [rng.random() for _ in range(prompts)])
                / prompts for _ in range(400)]
     assert not [a for s, r in enumerate(rewards, 1) for a in m.update({"step": s, "reward_mean": r})]
+
+
+def test_monitor_reward_hacking_stays_silent_while_heldout_accuracy_is_at_its_ceiling():
+    """A healthy run of an easy task: greedy held-out accuracy 1.0 from the start (it cannot rise), the sampled
+    training reward sharpening 0.5 -> 0.95. The rule read the flat 1.0 as 'held-out did not follow' and raised
+    reward_hacking; a held-out accuracy with room to rise still raises it."""
+    def alarms(acc):
+        m = Monitor(max_new_tokens=100)
+        return [a["alarm"] for s in range(1, 31) for a in m.update(
+            {"step": s, "reward_mean": 0.5 + 0.015 * s, **({"heldout_accuracy": acc} if s % 5 == 0 else {})})]
+
+    assert "reward_hacking" not in alarms(1.0)
+    assert "reward_hacking" in alarms(0.9)
