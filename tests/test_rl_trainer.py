@@ -1671,3 +1671,22 @@ def test_monitor_reward_hacking_stays_silent_while_heldout_accuracy_is_at_its_ce
 
     assert "reward_hacking" not in alarms(1.0)
     assert "reward_hacking" in alarms(0.9)
+
+
+def test_a_data_file_edited_before_resume_is_refused(tmp_path, ckpt):
+    """Steps draw prompts by index into the --data items: a file edited between a kill and --resume (rows
+    reordered, added) trained on other prompts than the uninterrupted run, silently. The trainer state records the
+    items' digest; a resume with other items is refused, the run left as it was; the same items resume."""
+    data = tmp_path / "d.jsonl"
+    items = [{"id": f"p{i}", "prompt": f"Problem: {i} + 1 = ?\nSolution:", "answer": str(i + 1)} for i in range(5)]
+    data.write_text("".join(json.dumps(r) + "\n" for r in items))
+    run = train(GRPOConfig(model=str(ckpt), task=None, data=str(data), **ONE_STEP), tmp_path / "r", progress=False)
+    data.write_text("".join(json.dumps(r) + "\n" for r in items[::-1]))
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    with pytest.raises(PonderError, match=r"trainer_state.pt: saved by a run of other settings or documents .*"
+                                          r"the documents' sha256"):
+        train(GRPOConfig(steps=2), run, resume=True, progress=False)
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+    data.write_text("".join(json.dumps(r) + "\n" for r in items))
+    train(GRPOConfig(steps=2), run, resume=True, progress=False)
+    assert [r["step"] for r in rows(run)] == [1, 2]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import concurrent.futures
 import copy
 import functools
+import hashlib
 import json
 import math
 import os
@@ -219,12 +220,18 @@ UNRECORDED = ("steps", "eval_every", "eval_n", "save_every", "tensorboard", "sto
               "eval_data", "micro_batch", "micro_batch_tokens", "fsdp")
 
 
-def run_record(cfg: GRPOConfig) -> dict:
+def run_record(cfg: GRPOConfig, train_items: list[dict] | None = None) -> dict:
     """What every trainer state of the run records of its settings: a checkpoint/ copied from another GRPO run of
     the same model (an lr sweep's neighbour), or a hand-edited preset or lr, resumed silently under the settings of
-    config.json and the other run's optimizer state and history."""
+    config.json and the other run's optimizer state and history. With --data, the digest of its training items:
+    steps draw prompts by index into them, so a file edited (rows added, reordered) between a kill and --resume
+    trained on other prompts than the uninterrupted run, silently (a task's items follow from the settings)."""
+    digest = None
+    if cfg.data is not None and train_items is not None:
+        digest = hashlib.sha256(json.dumps(train_items, sort_keys=True, ensure_ascii=False,
+                                           default=repr).encode()).hexdigest()
     return {"train": {k: v for k, v in json.loads(json.dumps(asdict(cfg))).items() if k not in UNRECORDED},
-            "data_sha256": None}
+            "data_sha256": digest}
 
 
 def check_resumed_settings(run: Path, given: GRPOConfig, saved: GRPOConfig) -> None:
@@ -614,7 +621,7 @@ def train(
 
         cfg.reward = default_reward(cfg.task, None if cfg.task else train_items + test_items)
     reward = get_reward(cfg.reward)
-    record = run_record(cfg)
+    record = run_record(cfg, train_items)
     if resume:  # (before the run directory changes: a refused resume leaves it as it was)
         check_run_record(run, state, record)
     if resume and isinstance(saved.get("objective"), dict):
