@@ -1667,10 +1667,20 @@ def test_monitor_reward_hacking_stays_silent_while_heldout_accuracy_is_at_its_ce
     def alarms(acc):
         m = Monitor(max_new_tokens=100)
         return [a["alarm"] for s in range(1, 31) for a in m.update(
-            {"step": s, "reward_mean": 0.5 + 0.015 * s, **({"heldout_accuracy": acc} if s % 5 == 0 else {})})]
+            {"step": s, "reward_mean": 0.5 + 0.015 * s, **({"heldout_accuracy": acc(s)} if s % 5 == 0 else {})})]
 
-    assert "reward_hacking" not in alarms(1.0)
-    assert "reward_hacking" in alarms(0.9)
+    assert "reward_hacking" not in alarms(lambda s: 1.0)
+    assert "reward_hacking" in alarms(lambda s: 0.9)
+
+
+def test_monitor_reward_hacking_fires_when_heldout_accuracy_falls_from_its_ceiling():
+    """The ceiling exemption (above) is for a held-out accuracy that stays at 1.0: one that falls from there while
+    the training reward climbs is the signature, and was let through."""
+    m = Monitor(max_new_tokens=100)
+    acc = {5: 1.0, 10: 0.9, 15: 0.8}
+    out = [(a["step"], a["alarm"]) for s in range(1, 16) for a in m.update(
+        {"step": s, "reward_mean": 0.5 + 0.015 * s, **({"heldout_accuracy": acc[s]} if s in acc else {})})]
+    assert out == [(15, "reward_hacking")]
 
 
 def test_a_data_file_edited_before_resume_is_refused(tmp_path, ckpt):

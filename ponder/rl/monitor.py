@@ -91,11 +91,11 @@ class Monitor:
         if c.hack_window < 2 or len(evals) < c.hack_window:
             return None
         w = evals[-c.hack_window:]
-        # held-out accuracy already at its ceiling cannot rise: a healthy run of an easy task (greedy answers all
-        # right, sampled ones sharpening) read as hacking
-        if w[0][2] > 1 - c.hack_heldout_flat:
-            return None
         dr, da = w[-1][1] - w[0][1], w[-1][2] - w[0][2]
+        # held-out accuracy staying at its ceiling cannot rise: a healthy run of an easy task (greedy answers all
+        # right, sampled ones sharpening) read as hacking. One that falls from there still can be.
+        if w[0][2] > 1 - c.hack_heldout_flat and da > -c.hack_heldout_flat:
+            return None
         return (dr, da) if dr > c.hack_reward_rise * self.reward_scale and da < c.hack_heldout_flat else None
 
     def update(self, row: dict) -> list[dict]:
