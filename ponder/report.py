@@ -233,7 +233,10 @@ def _scaling_figure(curves: list[dict], xfield: str, xlabel: str) -> Figure | No
         owners.append(c["model"] if n == 1 else f"{c['model']} #{n}")
     models = sorted(set(owners))
     methods = sorted({c["method"] for c in curves})
-    colors = [f"C{i % 10}" for i in range(len(models))]
+    # colour tells the models apart; with one model it tells the methods apart (every line was the same blue, the
+    # curves told apart by their small markers alone)
+    hues = methods if len(models) == 1 else models
+    colors = [f"C{i % 10}" for i in range(len(hues))]
     markers = "osD^v<>Pp*hX"
     drawn, bars = [], False
     for c, owner in zip(curves, owners):
@@ -247,7 +250,7 @@ def _scaling_figure(curves: list[dict], xfield: str, xlabel: str) -> Figure | No
             yerr = [[max(0.0, p["accuracy"] - p["lo"]) for p in pts], [max(0.0, p["hi"] - p["accuracy"]) for p in pts]]
             bars = True
         ax.errorbar(
-            x, y, yerr=yerr, color=colors[models.index(owner)], marker=markers[methods.index(c["method"]) % len(markers)],
+            x, y, yerr=yerr, color=colors[hues.index(c["method"] if len(models) == 1 else owner)], marker=markers[methods.index(c["method"]) % len(markers)],
             linestyle="-" if c["kind"] == "sequential" else "--", capsize=3, markersize=5, linewidth=1.5,
             label=_plain(f"{owner} · {c['method']} ({c['kind']})"),
         )

@@ -561,3 +561,12 @@ def test_a_step_logged_again_after_a_resume_supersedes_the_earlier_rows_not_a_zi
     (line,) = _training_figure(rows).axes[0].lines
     assert list(line.get_xdata()) == [1, 2, 3, 4, 5, 6, 7]
     assert list(line.get_ydata()) == [1.0, 1.0, 2.0, 2.0, 2.0, 2.0, 2.0]
+
+
+def test_a_scaling_plot_of_one_model_colours_its_methods_apart():
+    """With one model (the usual `ponder eval --sweep`) colour was by model alone: every curve the same blue, the
+    methods told apart only by their small markers where they overlap."""
+    from ponder.report import _check_curves, _scaling_figure
+    curves = [c for c in _curves() if c["model"] == "a"]
+    ax = _scaling_figure(_check_curves(curves), "tokens", "t").axes[0]
+    assert len({line.get_color() for line in ax.get_lines()}) == len(curves)
