@@ -179,6 +179,10 @@ def check_out_dir(out_dir, kind: str) -> Path | None:
                           "the summary to standard output)")
     if d.exists() and not d.is_dir():
         raise PonderError(f"--out {d}: is a file, not a directory")
+    if kind != "eval" and (d / PROGRESS).is_file():  # (its config.json there made that evaluation's --resume
+        # refuse the directory as a sweep's: the problems it kept were lost)
+        raise PonderError(f"--out {d}: holds an interrupted evaluation ({d / PROGRESS}), which this {kind} would "
+                          "leave unresumable; choose another --out")
     cfg = d / "config.json"
     if cfg.exists():
         try:

@@ -1665,3 +1665,16 @@ def test_an_extracted_answer_json_cannot_read_back_is_refused_and_leaves_nothing
                  extract=lambda t: len(t) % 2, max_new_tokens=2, out_dir=out, progress=False, n_boot=10)
     assert "maj@1" in s["metrics"]
     assert isinstance(json.loads((out / "samples.jsonl").read_text().splitlines()[0])["answer"], int)
+
+
+def test_a_sweep_into_an_interrupted_evals_directory_is_refused(micro, tmp_path, monkeypatch):
+    """A sweep given the --out of an interrupted evaluation wrote its config.json there, after which that
+    evaluation's --resume was refused ("holds a sweep"): its kept problems were lost. Refused, naming the file."""
+    model, tok = micro
+    kw = dict(method="greedy", ks=(1,), max_new_tokens=8, progress=False, n_boot=20, batch_problems=1)
+    d = tmp_path / "cut"
+    _evaluate_interrupted(monkeypatch, model, tok, d, "greedy", 1, **kw)
+    with pytest.raises(PonderError, match=r"interrupted evaluation.*partial"):
+        sweep((model, tok), ITEMS, methods=["budget_forcing"], budgets=[4], out_dir=d, progress=False)
+    assert not (d / "config.json").exists()
+    assert evaluate(model, tok, ITEMS, out_dir=d, resume=True, **kw)["resumed"] == 1
