@@ -520,6 +520,11 @@ def _first_difference(saved: dict, wanted: dict) -> str | None:
     for key in [k for k in keys if k != "weights_sha256" and k not in _RECORDED_ONLY] + ["weights_sha256"]:
         if key in _ADDED_SETTINGS and key not in saved:
             continue
+        # the model is named as it was given: the same checkpoint as runs/x/ or by its absolute path, its weights and
+        # tokenizer the same, was refused as another model
+        if key == "model" and saved.get("weights_sha256") is not None and all(
+                saved.get(k) == wanted.get(k) for k in ("weights_sha256", "tokenizer_sha256")):
+            continue
         if saved.get(key) != wanted.get(key):
             if key == "items_sha256":
                 return "its items differ from these (another task, split, --limit or data file)"

@@ -1678,3 +1678,16 @@ def test_a_sweep_into_an_interrupted_evals_directory_is_refused(micro, tmp_path,
         sweep((model, tok), ITEMS, methods=["budget_forcing"], budgets=[4], out_dir=d, progress=False)
     assert not (d / "config.json").exists()
     assert evaluate(model, tok, ITEMS, out_dir=d, resume=True, **kw)["resumed"] == 1
+
+
+def test_resume_takes_the_same_weights_under_another_spelling_of_the_model(micro, tmp_path, monkeypatch):
+    """The model is recorded as given: the same checkpoint resumed as runs/x/ (tab completion) or by its absolute
+    path, same weights and tokenizer, was refused as "its model is 'runs/x'"; other weights still are refused."""
+    model, tok = micro
+    kw = dict(method="greedy", ks=(1,), max_new_tokens=8, progress=False, n_boot=20, batch_problems=1)
+    d = tmp_path / "cut"
+    _evaluate_interrupted(monkeypatch, model, tok, d, "greedy", 1, model_name="runs/x", **kw)
+    with pytest.raises(PonderError, match="its model is 'runs/x', this evaluation's 'runs/y'"):
+        evaluate(_retrained(model), tok, ITEMS, out_dir=d, resume=True, model_name="runs/y", **kw)
+    assert evaluate(model, tok, ITEMS, out_dir=d, resume=True, model_name="runs/x/", **kw)["resumed"] == 1
+    assert evaluate(model, tok, ITEMS, out_dir=d, resume=True, model_name="/abs/runs/x", **kw)["resumed"] == "finished"
