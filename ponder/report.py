@@ -240,7 +240,9 @@ def _scaling_figure(curves: list[dict], xfield: str, xlabel: str) -> Figure | No
     markers = "osD^v<>Pp*hX"
     drawn, bars = [], False
     for c, owner in zip(curves, owners):
-        pts = [p for p in c["points"] if _is_num(p.get(xfield)) and p[xfield] > 0]
+        # in order along this plot's axis: latency need not grow with tokens (a warm-up, a busy machine), and a line
+        # through the points in token order went back and forth across the latency plot
+        pts = sorted((p for p in c["points"] if _is_num(p.get(xfield)) and p[xfield] > 0), key=lambda p: p[xfield])
         if not pts:
             continue
         x = [p[xfield] for p in pts]

@@ -570,3 +570,15 @@ def test_a_scaling_plot_of_one_model_colours_its_methods_apart():
     curves = [c for c in _curves() if c["model"] == "a"]
     ax = _scaling_figure(_check_curves(curves), "tokens", "t").axes[0]
     assert len({line.get_color() for line in ax.get_lines()}) == len(curves)
+
+
+def test_a_scaling_plots_lines_run_along_its_own_axis():
+    """Points were kept in token order on the latency plot too: a budget measured slower than a larger one (warm-up,
+    a busy machine) drew the line back and forth across the axis."""
+    from ponder.report import _check_curves, _scaling_figure
+    curve = [{"model": "a", "method": "bf", "kind": "sequential",
+              "points": [{"budget": b, "tokens": t, "latency": s, "accuracy": 0.1 * b}
+                         for b, t, s in ((1, 10, 0.9), (2, 20, 0.5), (4, 40, 1.3))]}]
+    for field in ("tokens", "latency"):
+        xs = [list(line.get_xdata()) for line in _scaling_figure(_check_curves(curve), field, "x").axes[0].get_lines()]
+        assert all(x == sorted(x) for x in xs) and any(len(x) == 3 for x in xs)
