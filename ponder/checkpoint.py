@@ -243,6 +243,15 @@ def _header_shapes(files: list[Path]) -> dict[str, tuple[Path, tuple[int, ...], 
     return out
 
 
+def _model_names(shapes: dict) -> dict[str, str]:
+    """Each tensor's name in the model's layout, by its name in the file. A checkpoint saved from the base model
+    (AutoModel, Qwen3-Embedding) names its tensors without the "model." prefix; transformers adds it on loading,
+    here they were "unexpected tensor 'embed_tokens.weight'"."""
+    if any(n.startswith("model.") for n in shapes) or not any(n.startswith(("embed_tokens.", "layers.")) for n in shapes):
+        return {n: n for n in shapes}
+    return {n: n if n.startswith("lm_head.") else f"model.{n}" for n in shapes}
+
+
 def _check_layer_count(path: Path, cfg, shapes: dict) -> None:
     """num_hidden_layers against the layers the weights hold, before the model is built: a config that says
     10**6 layers spent minutes building them before any tensor was compared."""
@@ -371,6 +380,8 @@ def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.devic
         raise PonderError(f"{path}: tokenizer has {tok.vocab_size} tokens but the model only {cfg.vocab_size}")
     files = _weight_files(path)
     shapes = _header_shapes(files)  # (the headers alone: nothing is allocated before they agree with the config)
+    names = _model_names(shapes)
+    shapes = {names[n]: v for n, v in shapes.items()}
     _check_layer_count(path, cfg, shapes)
     try:
         with torch.device("meta"):
@@ -412,12 +423,13 @@ def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.devic
     for f in files:
         try:  # a tensor cut off or corrupt: SafetensorError when it is read
             with safe_open(str(f), framework="pt") as sf:
-                for name in sf.keys():
+                for key in sf.keys():
+                    name = names[key]
                     if name not in expected:
                         if name == "lm_head.weight" and cfg.tie_word_embeddings:
-                            head = sf.get_tensor(name)
+                            head = sf.get_tensor(key)
                         continue  # (rotary_emb buffers: the model computes its own)
-                    t = sf.get_tensor(name)
+                    t = sf.get_tensor(key)
                     with torch.no_grad():
                         params[name.removeprefix("model.")].copy_(t)
                     loaded.add(name.removeprefix("model."))

@@ -787,6 +787,26 @@ def test_tied_config_with_an_lm_head_in_the_file_loads_as_transformers_loads_it(
         assert (ref - ponder.load(tmp_path / "again")[0](x)).abs().max().item() < 1e-4
 
 
+@pytest.mark.parametrize("tied", [True, False])
+def test_base_model_tensor_names_without_the_model_prefix_load_as_transformers_loads_them(tmp_path, tiny_random, tied):
+    """A checkpoint saved from the base model (AutoModel; Qwen3-Embedding's files) names its tensors
+    "embed_tokens.weight", "layers.0...", without "model.": transformers adds the prefix, here it was refused as
+    "unexpected tensor 'embed_tokens.weight'". An lm_head beside them keeps its name."""
+    model, tok = tiny_random
+    m = ponder.Transformer(model.config).init_weights(1, std=0.2).eval()
+    if not tied:
+        m.config = ponder.ModelConfig(**{**vars(model.config), "tie_word_embeddings": False})
+        m.lm_head = torch.nn.Linear(64, 320, bias=False)
+    ck = ponder.save(m, tok, tmp_path / "ck")
+    f = ck / "model.safetensors"
+    save_file({k.removeprefix("model."): v for k, v in load_file(f).items()}, f, metadata={"format": "pt"})
+    back, _ = ponder.load(ck)
+    assert (back.lm_head.weight is back.embed_tokens.weight) == tied
+    x = torch.randint(0, 300, (1, 12))
+    with torch.no_grad():
+        assert torch.equal(back(x), m(x))
+
+
 @pytest.mark.parametrize("name", ["pytorch_model.bin", "pytorch_model.bin.index.json"])
 def test_pickle_weights_only_are_named_and_never_unpickled(tmp_path, tiny_random, name, monkeypatch):
     """A checkpoint with only pytorch_model.bin (older hub repositories) said "no model.safetensors or
