@@ -223,7 +223,31 @@ def _unreadable(f: Path, e: Exception) -> PonderError:
     why = " ".join(str(e).split()) if isinstance(e, SafetensorError) else (e.strerror or str(e))
     if git_lfs_pointer(f):  # a hub repository cloned without git-lfs: "header too large" said nothing of that
         why = "a Git LFS pointer, not the weights: fetch them with `git lfs pull` in the checkpoint's repository"
+    elif (want := _safetensors_size(f)) and want[0] > f.stat().st_size:  # safetensors: "incomplete metadata"
+        of = f"of the {want[0]} its header describes" if want[1] else f"where its header alone is {want[0]}"
+        why = f"cut short: {f.stat().st_size} bytes {of}; a download or copy that did not finish"
     return PonderError(f"{f}: not a readable safetensors file ({why})")
+
+
+def _safetensors_size(f: Path) -> tuple[int, bool] | None:
+    """(size, whole): the size in bytes a safetensors file's header says the file has (8-byte header length, the
+    JSON header, then the tensors' data), or with whole False only the header's end when the file stops inside
+    it; None if the header cannot be read. A file cut short, a download that stopped, was "Error while
+    deserializing header: incomplete metadata, file not fully covered" (or "invalid header length")."""
+    try:
+        with open(f, "rb") as fh:
+            head = fh.read(8)
+            n = int.from_bytes(head, "little")
+            if len(head) < 8 or not 2 <= n <= 100 << 20:  # (safetensors' own limit on a header: 100 MB)
+                return None
+            text = fh.read(n)
+            if len(text) < n and text.startswith(b"{"):
+                return 8 + n, False
+            header = json.loads(text)
+        ends = [v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"]
+        return 8 + n + max(ends, default=0), True
+    except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
+        return None
 
 
 def _header_shapes(files: list[Path]) -> dict[str, tuple[Path, tuple[int, ...], str]]:

@@ -473,6 +473,22 @@ def test_weights_cut_after_the_header_name_the_file(tmp_path, tiny_random):
     _one_line_naming(e, f)
 
 
+@pytest.mark.parametrize("in_header", [False, True])
+def test_weights_cut_short_say_so_with_the_sizes(tmp_path, tiny_random, in_header):
+    """A model.safetensors whose download stopped said "Error while deserializing header: incomplete metadata, file
+    not fully covered" (or "invalid header length", cut inside the header): a broken header, not a partial file."""
+    ck = _broken(tmp_path, tiny_random, lambda ck: None)
+    f = ck / "model.safetensors"
+    data = f.read_bytes()
+    header_end = 8 + int.from_bytes(data[:8], "little")
+    keep = 100 if in_header else len(data) - 100
+    f.write_bytes(data[:keep])
+    want = f"where its header alone is {header_end}" if in_header else f"of the {len(data)} its header describes"
+    with pytest.raises(PonderError, match=f"cut short: {keep} bytes {want}; a download") as e:
+        ponder.load(ck)
+    _one_line_naming(e, f)
+
+
 @pytest.mark.parametrize("content, msg", [
     (b"[1, 2]", "expected a JSON object, got an array"),
     (b"17", "expected a JSON object, got a number"),
