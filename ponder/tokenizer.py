@@ -167,7 +167,11 @@ class Tokenizer:
             raise
 
     def decode(self, ids, skip_special_tokens: bool = True) -> str:
-        return self.tok.decode(list(ids), skip_special_tokens=skip_special_tokens)
+        try:
+            return self.tok.decode(list(ids), skip_special_tokens=skip_special_tokens)
+        except (OverflowError, TypeError):
+            _check_decode_ids(ids)
+            raise
 
     def decode_continuation(self, context_ids, ids) -> str:
         """The text of `ids` as it reads after `context_ids` (a prompt, or the tokens before them): decoded
@@ -476,6 +480,25 @@ def _check_text(text) -> None:
     except UnicodeEncodeError as e:
         raise PonderError(f"text to encode holds a lone surrogate {text[e.start]!r} at character {e.start}, not "
                           f"UTF-8 text: {text[max(0, e.start - 30):e.start + 30]!r}") from None
+
+
+def _check_decode_ids(ids) -> None:
+    """A one-line PonderError for ids the tokenizers library fails on as a bare OverflowError or TypeError ("number
+    too small to fit in target type" for SFT labels' -100 ignore index, naming no id)."""
+    import operator
+
+    if isinstance(ids, (str, bytes)) or not hasattr(ids, "__iter__"):
+        raise PonderError(f"decode takes a list of token ids, got {type(ids).__name__} {ids!r:.40}")
+    for j, x in enumerate(ids):
+        try:
+            i = operator.index(x)  # (numpy and 0-d torch integers too, as the library takes them)
+        except TypeError:
+            raise PonderError(f"decode: token ids must be integers, got {x!r:.40} at position {j}") from None
+        if i < 0:
+            raise PonderError(f"decode: token id {i} at position {j} is negative (a label's -100 ignore index is no "
+                              "token: mask it out before decoding)")
+        if i >= 2**32:  # (the library's ids are 32-bit)
+            raise PonderError(f"decode: token id {i} at position {j} is past any vocabulary")
 
 
 def _template_message(m: dict) -> dict:

@@ -1145,3 +1145,24 @@ def test_tokenizer_json_left_as_a_broken_link_is_named_as_one(tmp_path, tokenize
     with pytest.raises(PonderError) as e:
         Tokenizer.load(tmp_path)
     assert str(e.value).startswith(f"{tmp_path / 'tokenizer.json'}: a link to ../../blobs/abc123, which does not exist")
+
+
+@pytest.mark.parametrize("ids,msg", [
+    ([5, -100], r"token id -100 at position 1 is negative \(a label's -100 ignore index"),
+    ([2**40], r"token id 1099511627776 at position 0 is past any vocabulary"),
+    ([5, 1.0], r"token ids must be integers, got 1.0 at position 1"),
+    ([None], r"token ids must be integers, got None at position 0"),
+    (5, r"decode takes a list of token ids, got int 5"),
+])
+def test_decode_names_an_id_that_is_no_token_id(tokenizer, ids, msg):
+    """SFT labels hold -100 (the loss's ignore index): decoding them failed as a bare OverflowError ('number too small
+    to fit in target type'), naming no id; a float or None as a bare TypeError. Good ids still decode."""
+    import numpy as np
+    import torch
+
+    with pytest.raises(PonderError, match=rf"^(decode: )?{msg}"):
+        tokenizer.decode(ids)
+    with pytest.raises(PonderError, match=r"^decode: token id -100 at position 1 is negative"):
+        tokenizer.decode(torch.tensor([5, -100]))
+    good = tokenizer.encode("hello world")
+    assert tokenizer.decode(np.array(good)) == tokenizer.decode(torch.tensor(good)) == "hello world"
