@@ -156,6 +156,10 @@ class Tokenizer:
             raise
 
     def encode_batch(self, texts: list[str], add_special_tokens: bool = False) -> list[list[int]]:
+        # the library takes only a list or tuple: a generator (`x["text"] for x in rows`) failed as a bare
+        # TypeError ("'generator' object is not an instance of 'Sequence'"); any other iterable is read into a list
+        if not isinstance(texts, (list, tuple, str)) and hasattr(texts, "__iter__"):
+            texts = list(texts)
         try:
             return [e.ids for e in self.tok.encode_batch(texts, add_special_tokens=add_special_tokens)]
         except TypeError:

@@ -1166,3 +1166,14 @@ def test_decode_names_an_id_that_is_no_token_id(tokenizer, ids, msg):
         tokenizer.decode(torch.tensor([5, -100]))
     good = tokenizer.encode("hello world")
     assert tokenizer.decode(np.array(good)) == tokenizer.decode(torch.tensor(good)) == "hello world"
+
+
+def test_encode_batch_takes_any_iterable_of_texts(tokenizer):
+    """A generator of texts (`x["text"] for x in rows`) failed as a bare TypeError ("'generator' object is not an
+    instance of 'Sequence'"): the library takes lists and tuples alone. Any iterable encodes as its list does."""
+    texts = ["hello world", "12 + 30", ""]
+    want = [tokenizer.encode(t) for t in texts]
+    assert tokenizer.encode_batch(t for t in texts) == tokenizer.encode_batch(iter(texts)) == want
+    assert tokenizer.encode_batch(dict.fromkeys(texts)) == want
+    with pytest.raises(PonderError, match="must be a string, got NoneType"):
+        tokenizer.encode_batch(t for t in ["a", None])
