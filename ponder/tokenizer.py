@@ -517,6 +517,12 @@ def _template_message(m: dict) -> dict:
 def check_messages(messages) -> None:
     """Each chat message one `message_problem` accepts (one PonderError line naming the first that is not, and
     its field)."""
+    # (one message, a string or None was read as a list: "chat message 0: ... got str 'role'" named a key of the
+    # one message, or a bare TypeError)
+    if isinstance(messages, (str, bytes, dict)) or not hasattr(messages, "__iter__"):  # (a numpy array of them is fine)
+        hint = " (one message: pass [message])" if isinstance(messages, dict) else ""
+        raise PonderError(f"chat messages must be a list of {{'role', 'content'}} objects{hint}, got "
+                          f"{type(messages).__name__} {messages!r:.60}")
     for i, m in enumerate(messages):
         if (problem := message_problem(m)) is not None:
             raise PonderError(f"chat message {i}: {problem}")

@@ -1177,3 +1177,18 @@ def test_encode_batch_takes_any_iterable_of_texts(tokenizer):
     assert tokenizer.encode_batch(dict.fromkeys(texts)) == want
     with pytest.raises(PonderError, match="must be a string, got NoneType"):
         tokenizer.encode_batch(t for t in ["a", None])
+
+
+@pytest.mark.parametrize("messages,msg", [
+    ({"role": "user", "content": "hi"}, r"chat messages must be a list of \{'role', 'content'\} objects \(one message: "
+                                        r"pass \[message\]\), got dict \{'role': 'user'"),
+    ("hi", r"chat messages must be a list of \{'role', 'content'\} objects, got str 'hi'"),
+    (None, r"chat messages must be a list of \{'role', 'content'\} objects, got NoneType None"),
+])
+def test_chat_messages_that_are_no_list_are_named_as_such(tokenizer, messages, msg):
+    """One message passed without its list was read as a list of its keys ("chat message 0: ... got str 'role'"),
+    a string as its characters ("got str 'h'"), None failed as a bare TypeError."""
+    with pytest.raises(PonderError, match=rf"^{msg}"):
+        tokenizer.apply_chat_template(messages)
+    one = [{"role": "user", "content": "hi"}]
+    assert tokenizer.apply_chat_template(tuple(one)) == tokenizer.apply_chat_template(one)
