@@ -364,6 +364,19 @@ def test_format_reads_an_answer_line_in_a_markdown_heading_or_emphasis(line):
     assert check_format(f"<think>x</think>\n{line[:-1]}.").reason == "no final answer"
 
 
+@pytest.mark.parametrize("answer", ["Answer:\n42", "**Answer:**\n\n42", "**Final Answer:**\n$x = 5$", "Answer: **\n  42"])
+def test_format_reads_the_answer_under_an_answer_label_alone(answer):
+    """The line under a label alone ("**Answer:**", then the answer) is the final answer, as check_countdown and
+    check_math read it: they scored such a response correct and check_format said "no final answer"."""
+    from ponder.verify.registry import get_reward
+
+    assert check_format(f"<think>x</think>\n{answer}").correct
+    r = get_reward("countdown+0.5*format")("<think>x</think>\n**Answer:**\n\n25*4", {"numbers": [25, 4], "target": 100})
+    assert r.correct and r.reward == 1.5
+    for empty in ("**Answer:**", "Answer:\n\n", "**Answer:**\n.", "Answer: -\n42", "Answer:\n**Answer:**"):  # nothing under it, or a dash said
+        assert check_format(f"<think>x</think>\n{empty}").reason == "no final answer", empty
+
+
 def test_format_options_and_bad_inputs():
     assert check_format("<think>x</think> just text", require_answer=False).correct
     assert check_format("reasoning</think>\nAnswer: 3", open_in_prompt=True).correct

@@ -5,7 +5,8 @@ Shape checked (default tags)::
     <think> ... </think> ... \\boxed{...}        or        ... </think> ... Answer: ...
 
 Exactly one opening and one closing tag, the opening one first (only whitespace before it), and after the
-closing tag a final answer: a `\\boxed{...}`, a line starting with "Answer:" or `<answer>...</answer>`
+closing tag a final answer: a `\\boxed{...}`, a line starting with "Answer:" (or the line under an "Answer:"
+alone) or `<answer>...</answer>`
 (DeepSeek-R1-Zero's template; the countdown verifier reads it too). With `open_in_prompt=True`
 the opening tag is part of the prompt (chat templates that prefill "<think>"), so the completion must not
 repeat it. The thinking itself may be empty: a non-thinking mode emits "<think>\\n\\n</think>".
@@ -29,7 +30,8 @@ from ponder.verify.verdict import Verdict
 
 # (in a Markdown heading and in bold or italics: "## Answer: 7" and "*Answer:* 7" were no final answer)
 _ANSWER_LINE = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+)?(?:[*_]{1,2})?(?:final[ \t]+)?answer(?:[*_]{1,2})?[ \t]*[:：]"
-                          r"[ \t]*(\S[^\n]*)", re.IGNORECASE | re.MULTILINE)
+                          r"([^\n]*)", re.IGNORECASE | re.MULTILINE)
+_NEXT_LINE = re.compile(r"\s*([^\n]*)")
 # What renders as nothing: phantoms, spacing and colour commands with their arguments, environment names. (An
 # optional [...] argument is a dimension, at most 40 characters: unbounded, "\\rule[" repeated went quadratic.)
 _BLANK = re.compile(r"\\(?:[hv]?phantom|hspace|vspace|kern|hskip|color|textcolor|colorbox|begin|end)\*?\s*\{[^{}]*\}"
@@ -99,6 +101,18 @@ def _says(ch: str) -> bool:
     return ch not in _NOTHING and (ch.isalnum() or (not ch.isascii() and unicodedata.category(ch) in ("Sm", "Sc", "So")))
 
 
+def _line_answers(text: str):
+    """Each "Answer:" line's answer; under a label alone ("**Answer:**", "Final Answer:"), its next non-blank line,
+    as check_countdown and check_math read it: such a response scored correct there and "no final answer" here."""
+    for m in _ANSWER_LINE.finditer(text):
+        answer = m.group(1)
+        if not answer.strip(" \t\r*_"):  # (matched in place, not sliced off: many labels stay linear)
+            answer = _NEXT_LINE.match(text, m.end()).group(1)
+            if _ANSWER_LINE.match(answer):  # another label ("**Answer:**" twice): its own turn reads it
+                continue
+        yield answer
+
+
 def prompt_opens_think(prompt_text, open_tag: str = "<think>") -> bool:
     """Whether a prompt, as the text fed to the model (after any chat template), ends with the opening think
     tag, trailing whitespace aside: its completions start inside the thinking (check_format's open_in_prompt).
@@ -137,7 +151,6 @@ def check_format(completion, *, think_tags=("<think>", "</think>"), require_answ
     if require_answer:
         boxed = last_boxed(after)
         if not (boxed and _substantive(boxed)) and not any(
-                _substantive(m.group(1)) for m in _ANSWER_LINE.finditer(after)) and not _substantive(
-                last_answer_tag(after) or ""):
+                _substantive(a) for a in _line_answers(after)) and not _substantive(last_answer_tag(after) or ""):
             return Verdict(False, after[:200] or None, "no final answer")
     return Verdict(True, after[:200] or None, "ok")
