@@ -200,6 +200,23 @@ def read_jsonl(path):
         return [json.loads(line) for line in f]
 
 
+@pytest.mark.parametrize("gz", [False, True])
+def test_verify_file_reads_a_pipe(tmp_path, gz):
+    """A pipe as the input (/dev/stdin, bash's <(zcat f.gz)): its first bytes were read to sniff gzip and the file
+    opened again, but a pipe is read once, so its rows were gone and the run said "no rows"."""
+    import gzip
+
+    data = (json.dumps({"completion": "\\boxed{3}", "gold": "3"}) + "\n").encode() * 2
+    r, w = os.pipe()
+    try:
+        os.write(w, gzip.compress(data) if gz else data)  # (smaller than a pipe's buffer: no writer thread)
+        os.close(w)
+        s = verify_file("math", f"/dev/fd/{r}", str(tmp_path / "o.jsonl"), workers=1, progress=False)
+    finally:
+        os.close(r)
+    assert (s["n"], s["correct"]) == (2, 2)
+
+
 def test_verify_file_math(tmp_path):
     src = tmp_path / "preds.jsonl"
     rows = [{"id": i, "completion": f"so \\boxed{{{i}}}", "gold": str(i if i < 7 else 0)} for i in range(10)]

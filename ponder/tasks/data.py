@@ -95,9 +95,19 @@ def _format(path: Path) -> str:
 def _open_binary(path: Path):
     """The file's bytes as a stream, gunzipped when it is gzip data (by its magic bytes, whatever its name)."""
     try:
-        with open(path, "rb") as f:
-            magic = f.read(2)
-        return gzip.open(path, "rb") if magic == _GZIP_MAGIC else open(path, "rb")
+        f = open(path, "rb")
+        try:
+            # peeked, not read and the file opened again: a pipe (ponder verify ... /dev/stdin, <(zcat ...)) is
+            # read once, and the first read took its whole first chunk: a file of rows was "no rows"
+            magic = f.peek(2)[:2]
+        except BaseException:
+            f.close()
+            raise
+        if magic != _GZIP_MAGIC:
+            return f
+        g = gzip.GzipFile(fileobj=f, mode="rb")
+        g.myfileobj = f  # closed with it, as gzip.open(path) does
+        return g
     except IsADirectoryError:
         raise PonderError(f"{path}: is a directory") from None
     except OSError as e:
