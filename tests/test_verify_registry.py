@@ -217,6 +217,19 @@ def test_verify_file_reads_a_pipe(tmp_path, gz):
     assert (s["n"], s["correct"]) == (2, 2)
 
 
+def test_verify_file_refuses_a_default_output_beside_a_pipe(tmp_path):
+    """With no -o, the output went beside the input: for /dev/stdin, /dev/stdin.verified.jsonl, written into /dev as
+    root. A pipe's input needs -o, said before anything is read."""
+    r, w = os.pipe()
+    try:
+        os.write(w, b'{"completion": "3", "gold": "3"}\n')
+        os.close(w)
+        with pytest.raises(PonderError, match=r"^verify: /dev/fd/\d+ is not a regular file.*-o$"):
+            verify_file("math", f"/dev/fd/{r}", None, workers=1, progress=False)
+    finally:
+        os.close(r)
+
+
 def test_verify_file_math(tmp_path):
     src = tmp_path / "preds.jsonl"
     rows = [{"id": i, "completion": f"so \\boxed{{{i}}}", "gold": str(i if i < 7 else 0)} for i in range(10)]
