@@ -1545,7 +1545,7 @@ def build_parser() -> argparse.ArgumentParser:
     ve.add_argument("kind", choices=["math", "code", "countdown", "constraints", "format"], help="verifier")
     ve.add_argument("input", help="input JSONL (gzip data, .jsonl.gz, read through)")
     ve.add_argument("-o", "--output", "--out", default=None,
-                    help="output JSONL: the input rows plus the verdicts, written atomically (default: the "
+                    help="output JSONL (.jsonl.gz: gzipped): the input rows plus the verdicts, written atomically (default: the "
                          "input's name with .jsonl or .jsonl.gz replaced by .verified.jsonl, next to it)")
     ve.add_argument("--workers", type=_positive_int, default=None, help="processes (default: all cores)")
     ve.add_argument("--json", action="store_true", help="print the summary as JSON")

@@ -217,6 +217,21 @@ def test_verify_file_reads_a_pipe(tmp_path, gz):
     assert (s["n"], s["correct"]) == (2, 2)
 
 
+def test_verify_file_gzips_a_gz_output(tmp_path):
+    """-o out.jsonl.gz wrote plain text under a .gz name (zcat: "not in gzip format"); it is gzip, as data export
+    writes it, holding the rows a plain output holds, and the same bytes for the same rows."""
+    import gzip
+
+    src = tmp_path / "in.jsonl"
+    write_jsonl(src, [{"completion": "\\boxed{3}", "gold": "3"}, {"completion": "4", "gold": "3", "x": [1.50]}])
+    plain = verify_file("math", str(src), str(tmp_path / "o.jsonl"), workers=1, progress=False)["output"]
+    gz = verify_file("math", str(src), str(tmp_path / "o.jsonl.gz"), workers=1, progress=False)["output"]
+    data = (tmp_path / "o.jsonl.gz").read_bytes()
+    assert gzip.decompress(data) == (tmp_path / "o.jsonl").read_bytes() and plain != gz
+    verify_file("math", str(src), str(tmp_path / "o.jsonl.gz"), workers=1, progress=False)
+    assert (tmp_path / "o.jsonl.gz").read_bytes() == data
+
+
 def test_verify_file_refuses_a_default_output_beside_a_pipe(tmp_path):
     """With no -o, the output went beside the input: for /dev/stdin, /dev/stdin.verified.jsonl, written into /dev as
     root. A pipe's input needs -o, said before anything is read."""

@@ -9,12 +9,14 @@ Input rows: `completion` plus the gold for the kind:
                  opening tag was prefilled, so the completion must not repeat it (fmt.prompt_opens_think)
 Every row is read and checked before any verification starts, so a broken file fails fast with
 `FILE:LINE: ...`; the output is written to a temporary file in the same directory and renamed into place at
-the end, so an error never leaves a half-written file. Output rows are the input rows plus `correct`,
+the end, so an error never leaves a half-written file (gzipped for a .gz name). Output rows are the input rows plus `correct`,
 `extracted`, `reason`, `score` (the verdict's value: graded for constraints, 0/1 otherwise).
 """
 
 from __future__ import annotations
 
+import contextlib
+import gzip
 import json
 import os
 import time
@@ -176,11 +178,15 @@ def verify_file(kind: str, input_path: str, output_path: str | None = None, *, w
             raise PonderError(f"verify: score_fn returned {len(verdicts)} verdicts for {len(rows)} rows")
     # a temporary file beside the output, renamed into place with the usual permissions (not mkstemp's 0600);
     # an OSError names the output, not the temporary file
-    with atomic_open(out_path, "w", encoding="utf-8", fsync=True) as f:
-        for row, v in zip(rows, verdicts):
-            out = dict(row)
-            out.update(correct=v.correct, extracted=v.extracted, reason=v.reason, score=v.value)
-            f.write(_dumps(out) + "\n")  # ASCII: lone surrogates in input survive
+    # gzipped for a .gz name, as data export writes it (mtime 0, no name: the same rows give the same bytes); it
+    # was text under a .gz name, which zcat and pandas refuse
+    gz = str(out_path).lower().endswith(".gz")
+    with atomic_open(out_path, "wb", fsync=True) as raw:
+        with gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) if gz else contextlib.nullcontext(raw) as f:
+            for row, v in zip(rows, verdicts):
+                out = dict(row)
+                out.update(correct=v.correct, extracted=v.extracted, reason=v.reason, score=v.value)
+                f.write((_dumps(out) + "\n").encode("ascii"))  # ASCII: lone surrogates in input survive
     n = len(rows)
     correct = sum(v.correct for v in verdicts)
     return {"n": n, "correct": correct, "accuracy": correct / n if n else 0.0,
