@@ -375,6 +375,14 @@ def test_extract_answer(text, expected):
     assert extract_answer(text) == expected
 
 
+@pytest.mark.parametrize("text", ["__Answer:__ 42", "_Answer:_ 42", "__Final answer:__\n42", "The answer is __42__.",
+                                  "**Answer:** **42**"])
+def test_extract_answer_reads_underscore_emphasis_as_asterisks(text):
+    """Markdown's other emphasis mark: "__Answer:__ 42" read "__ 42" (scored wrong) and "__Final answer:__" over the
+    answer read none, where "**Answer:** 42" and check_format read 42."""
+    assert extract_answer("So we try 7 and 3, giving 21.\n" + text) == "42"
+
+
 @pytest.mark.parametrize(
     "text",
     [

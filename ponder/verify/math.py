@@ -1205,9 +1205,9 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
         if (_HEDGE_WORD_RE.match(lead) or _PROSE_CASE_LEAD_RE.match(lead)) and _offers_other(lead, _PROSE_CASE_LEAD_RE):
             other_at = s0
     rest = text[bend : bend + 600]
-    rest = rest.lstrip(" :*\t")
+    rest = rest.lstrip(" :*_\t")  # (Markdown emphasis in either mark: "**Answer:** 5", "__Answer:__ 5" read "__ 5")
     if rest.lower().startswith("is "):
-        rest = rest[3:].lstrip(" :*")
+        rest = rest[3:].lstrip(" :*_")
     # "The answer is therefore 12.", "exactly 12", "indeed $12$": the word before the value is no part of it
     rest = rest[_ANSWER_ADVERB_RE.match(rest).end() :]
     at = bend + 600 - len(rest) if len(text) >= bend + 600 else len(text) - len(rest)  # where rest starts
@@ -1232,7 +1232,7 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
         # ... but one that denies the answer before it ("\boxed{3}. The answer is not 3.") leaves no answer
     if _DANGLING_OR_RE.search(rest, 0, end):  # "The answer is 4 or\n3.": the sentence goes on after the break
         end = _sentence_end(rest, _skip_space(rest, end))
-    sent = whole = rest[:end].strip().strip("*").strip()
+    sent = whole = rest[:end].strip().strip("*_").strip()
     head = _reason_head(whole, rest[end : end + 200])
     # "Final Answer: The volume of $ABCD$ is 120." -> what follows the last " is "
     k = sent.lower().rfind(" is ") if head is None else -1
