@@ -131,6 +131,16 @@ def test_countdown_reads_the_answer_under_an_answer_heading(completion, expr):
     assert check_countdown("**Answer:**", [25, 4], 100).reason == "no answer"
 
 
+@pytest.mark.parametrize("line", ["## Answer: 25*4", "__Answer:__ 25*4", "### **Final Answer:** 25*4", "__Answer:__\n25*4",
+                                  "_Final answer:_ __25 * 4__"])
+def test_countdown_reads_an_answer_line_in_a_markdown_heading_or_underscore_emphasis(line):
+    """The answer lines check_format accepts: "## Answer: 25*4" or "__Answer:__ 25*4" was no mark, and the check
+    line after it was read as the answer (scored wrong)."""
+    completion = f"<think>x</think>\n{line}\n\nCheck: 7 + 3 = 10."
+    assert check_format(completion).correct
+    assert check_countdown(completion, [25, 4, 7, 3], 100).correct
+
+
 @pytest.mark.parametrize("completion", ["So 7*3 or 25*4", "Maybe 7 * 3, maybe 25 * 4.", "**Answer:**\n7*3 or 25*4",
                                         "Either 7 * 3 (if wrong) or 25*4"])
 def test_countdown_a_last_line_with_two_expressions_is_a_hedge(completion):

@@ -39,7 +39,9 @@ _LATEX_SIGNS = ("\\times", "\\cdot", "\\ast", "\\div", "\\left", "\\right")
 _LIST_MARKER = re.compile(r"^[ \t>]*(?:\d{1,3}[.)]|[-+*•])[ \t]+")
 _RUN = re.compile(r"[\d\s+\-*/×÷·⋅∗−–().]+")
 # linear-time on hostile text: no two adjacent quantifiers can share characters, nothing lazy spans lines
-_ANSWER_LINE = re.compile(r"^[ \t]*(?:\*\*)?(?:final[ \t]+)?answer(?:\*\*)?[ \t]*[:：][ \t]*(.*)$",
+# (in a Markdown heading and either emphasis, as check_format reads it: "## Answer: 25*4" or "__Answer:__ 25*4" was
+# no mark, and a check line after it, "7 + 3 = 10", was read as the answer)
+_ANSWER_LINE = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+)?(?:[*_]{1,2})?(?:final[ \t]+)?answer(?:[*_]{1,2})?[ \t]*[:：][ \t]*(.*)$",
                           re.IGNORECASE | re.MULTILINE)
 
 
@@ -142,7 +144,7 @@ def _extract(completion: str) -> tuple[str | None, list[str]]:
     lines = list(_ANSWER_LINE.finditer(completion))[-1:]
     marked = [(max(completion.rfind("\\boxed{"), completion.rfind("\\fbox{")), _last_box_answer(completion)),
               (completion.rfind("<answer>", 0, completion.rfind("</answer>")), _last_tag_answer(completion)),
-              *((m.start(), _under(completion, m) if not m.group(1).strip(" \t*") else _stated(m.group(1)))
+              *((m.start(), _under(completion, m) if not m.group(1).strip(" \t*_") else _stated(m.group(1)))
                 for m in lines)]
     for _, found in sorted(marked, key=lambda x: -x[0]):
         if isinstance(found, tuple):
@@ -239,7 +241,7 @@ def _lhs(text: str) -> str:
 _SPACED_X = re.compile(r"(?<=[\d)])[ \t]+[xX][ \t]+(?=[\d(])")
 _TIMES_X = re.compile(r"(?<=[\d)])[ \t]*[xX][ \t]*(?=[\d(])")
 _FULL_WIDTH = str.maketrans({chr(0xFF10 + d): str(d) for d in range(10)} | dict(zip("＋－＊／（）", "+-*/()")))
-_ENDS = re.compile(r"^[\s*]+|[\s*.]+$")  # (on at most MAX_EXPR_CHARS: _normalise)
+_ENDS = re.compile(r"^[\s*_]+|[\s*._]+$")  # (on at most MAX_EXPR_CHARS: _normalise)
 _FRAC = re.compile(r"\\[dt]?frac\s*(?=\{)")
 
 
@@ -278,7 +280,8 @@ def _normalise(expr: str) -> str:
         expr = "".join(ch for ch in expr if unicodedata.category(ch) != "Cf").translate(_FULL_WIDTH)
     # "25 x 4" is a product, as chat models write one (only between numbers or parentheses: "x" is no number)
     expr = _TIMES_X.sub("*", expr) if "x" in expr or "X" in expr else expr
-    # bold markers around the answer ("**Answer:** 25*4", "**25 * 4**"): no expression starts or ends with a "*"
+    # bold markers around the answer ("**Answer:** 25*4", "__25 * 4__"): no expression starts or ends with a "*"
+    # (or a "_": it would be a name)
     return _ENDS.sub("", expr)
 
 
