@@ -243,6 +243,8 @@ def test_verify_file_refuses_a_default_output_beside_a_pipe(tmp_path):
             verify_file("math", f"/dev/fd/{r}", None, workers=1, progress=False)
     finally:
         os.close(r)
+    with pytest.raises(PonderError, match=r": is a directory$"):  # (said as before: no pipe)
+        verify_file("math", str(tmp_path), None, workers=1, progress=False)
 
 
 def test_verify_file_math(tmp_path):

@@ -155,7 +155,7 @@ def verify_file(kind: str, input_path: str, output_path: str | None = None, *, w
     if output_path == "-":  # data export's "-" is standard output; here it made a file named "-" in the cwd
         raise PonderError("verify: -o - (standard output) is not supported; give the output file a name")
     t0 = time.perf_counter()
-    if not output_path and os.path.exists(input_path) and not os.path.isfile(input_path):
+    if not output_path and os.path.exists(input_path) and not os.path.isfile(input_path) and not os.path.isdir(input_path):
         # a pipe (/dev/stdin, <(zcat f.gz)): the default name beside it was /dev/stdin.verified.jsonl, a file
         # written into /dev as root
         raise PonderError(f"verify: {input_path} is not a regular file (a pipe?): name the output file with -o")
