@@ -1099,6 +1099,9 @@ def load_sft_examples(path) -> list[dict]:
     # "FILE:1: invalid JSON", which says nothing of the format.
     parquet = _format(p) == ".parquet"
     for where, row in (_read_parquet if parquet else _read_jsonl)(p):
+        if isinstance(row, list) and not rows and _format(p).removesuffix(".gz") != ".json":  # json.dump(rows, f)
+            raise PonderError(f"{where}: expected a JSON object, got an array; the file looks like a JSON array "
+                              "of rows, not JSON Lines (one object a line): name it .json")
         if parquet and isinstance(row, dict):  # a column another row format fills is null in this row
             row = {k: v for k, v in row.items() if v is not None}
         elif isinstance(row, dict):  # JSONL of both formats (datasets' and pandas' to_json) writes those nulls too
@@ -1134,7 +1137,7 @@ def check_sft_example(ex, where: str = "example"):
     last assistant turn) would train only the end-of-turn token, and an empty prompt leaves the response's
     first token with nothing to be predicted from (packed, the previous example's last token would)."""
     if not isinstance(ex, dict):
-        raise PonderError(f"{where}: expected a JSON object")
+        raise PonderError(f"{where}: expected a JSON object, got {_json_type(ex)}")
     if "messages" in ex and ("prompt" in ex or "response" in ex):  # which one to train on? (one was ignored)
         both = "prompt" if "prompt" in ex else "response"
         raise PonderError(f"{where}: has both 'messages' and {both!r}; give one format per row (messages, or "

@@ -2531,3 +2531,18 @@ def test_distill_leaves_out_teacher_samples_holding_an_end_of_turn_token_and_say
                                           r"token's text$"):
         distill(model, tok, model, tok, [{"prompt": "p"}], lambda text, it: True, k=1, temperature=0, train=train,
                 progress=False)
+
+
+def test_sft_data_of_a_json_array_in_a_jsonl_file_says_what_it_is(tmp_path):
+    """json.dump(rows, f) into train.jsonl was "train.jsonl:1: expected a JSON object", naming no cause."""
+    from ponder.train import load_sft_examples
+    rows = [{"prompt": "1 + 1 = ", "response": "2"}]
+    (tmp_path / "d.jsonl").write_text(json.dumps(rows) + "\n")
+    with pytest.raises(PonderError, match=r"d.jsonl:1: expected a JSON object, got an array; the file looks like a "
+                                          r"JSON array of rows, not JSON Lines .*name it \.json$"):
+        load_sft_examples(tmp_path / "d.jsonl")
+    (tmp_path / "d.json").write_text(json.dumps(rows))
+    assert load_sft_examples(tmp_path / "d.json") == rows
+    (tmp_path / "n.jsonl").write_text(json.dumps(rows[0]) + "\n5\n")
+    with pytest.raises(PonderError, match=r"n.jsonl:2: expected a JSON object, got a number$"):
+        load_sft_examples(tmp_path / "n.jsonl")
