@@ -305,6 +305,11 @@ def test_verify_file_other_kinds(tmp_path):
     (['{"completion": "a", "gold": "1"}', '{"completion": "b"}'], r"in\.jsonl:2: missing field 'gold' \(or 'answer'\)"),
     (['{"gold": "1"}'], r"in\.jsonl:1: missing field 'completion'"),
     (['[1, 2]'], r"in\.jsonl:1: expected a JSON object"),
+    # json.dump(rows, f) (indented or not) said only "expected a JSON object, got list" or "invalid JSON"
+    (['[{"completion": "a", "gold": "1"}]'], r"in\.jsonl:1: expected a JSON object, got list; the file looks like "
+                                             r"a JSON array of rows: verify reads JSON Lines \(one object a line\)$"),
+    (['[', '  {"completion": "a", "gold": "1"}', ']'], r"in\.jsonl:1: invalid JSON \(.*\); the file looks like one "
+                                                      "JSON document over several lines: verify reads JSON Lines$"),
 ])
 def test_verify_file_bad_input_leaves_nothing_half_written(tmp_path, lines, match):
     src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"

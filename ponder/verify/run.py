@@ -62,11 +62,17 @@ def _read_rows(kind: str, path: str) -> tuple[list[dict], list[dict]]:
                 try:
                     row = _json_loads(line)  # each fraction's text kept: the gold as written, the output as read
                 except ValueError as e:
-                    raise PonderError(f"{where}: invalid JSON ({e})") from None
+                    hint = ""
+                    if not rows and line.strip() in ("[", "{", "[{"):  # json.dump(rows, f, indent=2)
+                        hint = "; the file looks like one JSON document over several lines: verify reads JSON Lines"
+                    raise PonderError(f"{where}: invalid JSON ({e}){hint}") from None
                 except RecursionError:
                     raise PonderError(f"{where}: invalid JSON (nested too deeply)") from None
                 if not isinstance(row, dict):
-                    raise PonderError(f"{where}: expected a JSON object, got {type(row).__name__}")
+                    hint = ""
+                    if not rows and isinstance(row, list):  # json.dump(rows, f): a JSON array, not JSON Lines
+                        hint = "; the file looks like a JSON array of rows: verify reads JSON Lines (one object a line)"
+                    raise PonderError(f"{where}: expected a JSON object, got {type(row).__name__}{hint}")
                 if "completion" not in row:
                     raise PonderError(f"{where}: missing field 'completion'")
                 if not isinstance(row["completion"], str):
