@@ -99,6 +99,9 @@ class TrainConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= lo:
                 raise PonderError(f"{name} must be a positive finite number, got {v!r}")
+            if name == "lr" and v > torch.finfo(torch.float32).max:  # (AdamW's fp32 step failed: "cannot be converted to type float")
+                raise PonderError(f"{name} must be at most {torch.finfo(torch.float32).max:.4g} (fp32's largest "
+                                  f"number), got {v!r}")
         for name in ("min_lr_ratio", "weight_decay"):  # (an infinite weight decay trained to NaN)
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):

@@ -2546,3 +2546,11 @@ def test_sft_data_of_a_json_array_in_a_jsonl_file_says_what_it_is(tmp_path):
     (tmp_path / "n.jsonl").write_text(json.dumps(rows[0]) + "\n5\n")
     with pytest.raises(PonderError, match=r"n.jsonl:2: expected a JSON object, got a number$"):
         load_sft_examples(tmp_path / "n.jsonl")
+
+
+def test_train_config_lr_beyond_fp32_range_is_one_line():
+    """--lr 1e300 passed every check, made the run directory, then failed in AdamW's step with torch's
+    "RuntimeError: value cannot be converted to type float without overflow"."""
+    with pytest.raises(PonderError, match=r"^lr must be at most 3\.403e\+38 \(fp32's largest number\), got 1e\+300$"):
+        TrainConfig(steps=1, lr=1e300).validate()
+    assert TrainConfig(steps=1, lr=1e30).validate().lr == 1e30  # (diverges, and says so, as any lr too large)
