@@ -578,6 +578,14 @@ def fresh_run_dir(run: Path, model_path=None, kind: str | None = None) -> None:
         raise PonderError(f"--out {run}: holds a summary.json with no config.json beside it (a demo's results), "
                           "whose training.png the run would overwrite; choose another --out")
     if (run / "metrics.jsonl").exists() or (run / "config.json").exists():
+        try:
+            held = json.loads((run / "config.json").read_text(encoding="utf-8")).get("kind")
+        except (OSError, ValueError, AttributeError):
+            held = None
+        if not isinstance(held, str):  # a folder of the user's own files: "remove the directory" would lose them
+            names = " and ".join(f for f in ("config.json", "metrics.jsonl") if (run / f).exists())
+            raise PonderError(f"--out {run}: holds a {names} of no Ponder run, which the run would overwrite; "
+                              "choose another --out")
         raise PonderError(f"{run}: holds a run that stopped before its first checkpoint (nothing to resume); "
                           "remove the directory or choose another --out")
 

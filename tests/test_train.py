@@ -2554,3 +2554,20 @@ def test_train_config_lr_beyond_fp32_range_is_one_line():
     with pytest.raises(PonderError, match=r"^lr must be at most 3\.403e\+38 \(fp32's largest number\), got 1e\+300$"):
         TrainConfig(steps=1, lr=1e300).validate()
     assert TrainConfig(steps=1, lr=1e30).validate().lr == 1e30  # (diverges, and says so, as any lr too large)
+
+
+@pytest.mark.parametrize("files", [{"metrics.jsonl": "my notes\n"}, {"config.json": '{"lr": 1}'},
+                                   {"config.json": "[1]", "metrics.jsonl": ""}])
+def test_out_holding_someone_elses_config_or_metrics_is_not_called_a_dead_run(tmp_path, files):
+    """A folder of the user's own files with a metrics.jsonl (or a config.json of no Ponder run) was refused as
+    "holds a run that stopped before its first checkpoint; remove the directory": advice that deletes them."""
+    from ponder.train import fresh_run_dir
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    with pytest.raises(PonderError, match=rf"^--out {re.escape(str(tmp_path))}: holds a .* of no Ponder run, which "
+                                          "the run would overwrite; choose another --out$"):
+        fresh_run_dir(tmp_path, kind="sft")
+    assert {f.name: f.read_text() for f in tmp_path.iterdir()} == files
+    (tmp_path / "config.json").write_text('{"kind": "sft"}')  # a run's own, stopped early: it may be removed
+    with pytest.raises(PonderError, match="holds a run that stopped before its first checkpoint"):
+        fresh_run_dir(tmp_path, kind="sft")
