@@ -612,3 +612,12 @@ def test_verify_package_lists_its_lazy_names():
 
     assert set(v.__all__) <= set(dir(v))
     assert all(callable(getattr(v, n)) for n in v.__all__)
+
+
+def test_verify_file_names_a_fractional_target_as_a_float(tmp_path):
+    """A number written with a fraction is read as a float subclass that keeps its text: the error named that
+    internal class ("field 'target' must be an integer, got _WrittenFloat 6.0")."""
+    src = tmp_path / "in.jsonl"
+    write_jsonl(src, [], ['{"completion": "1+2+3", "numbers": [1, 2, 3], "target": 6.0}'])
+    with pytest.raises(PonderError, match=r"in\.jsonl:1: field 'target' must be an integer, got float 6\.0$"):
+        verify_file("countdown", str(src), str(tmp_path / "o.jsonl"), progress=False)

@@ -49,7 +49,9 @@ def _field(name: str, item, key: str, *aliases: str):
 
 
 def _show(value) -> str:
-    return "null" if value is None else f"{type(value).__name__} {value!r:.60}"
+    # the builtin type: a number read from a file with a fraction is a float subclass ("got _WrittenFloat 6.0")
+    name = next(t.__name__ for t in type(value).__mro__ if t.__module__ == "builtins")
+    return "null" if value is None else f"{name} {value!r:.60}"
 
 
 def _math_gold(item) -> tuple[str, object]:
