@@ -1223,3 +1223,16 @@ def test_word_perturb_takes_a_parquet_struct_s_null_slots_of_other_templates():
     for it in generate("word", "test", 30, seed=0):
         union = {s: it["numbers"].get(s) for s in "abcd"}
         assert perturb({**it, "numbers": union}, 5) == perturb(it, 5)
+
+
+@pytest.mark.parametrize("line,said", [
+    ("6.5", "expected a JSON object, got float"),
+    ('{"prompt": "a", "answer": "1", "task": 2.5}', "field 'task' must be a task name, got float 2.5"),
+    ('{"prompt": [1.5], "answer": "1"}', "expected an object with 'role' and 'content', got float 1.5"),
+])
+def test_load_dataset_names_a_fractional_number_as_a_float(tmp_path, line, said):
+    """A number written with a fraction reads as a float subclass keeping its text: errors named that internal
+    class ("expected a JSON object, got _WrittenFloat")."""
+    p = _write(tmp_path / "d.jsonl", ['{"prompt": "a", "answer": "1"}', line])
+    with pytest.raises(PonderError, match=re.escape(f"{p}:2: ") + r".*" + re.escape(said)):
+        load_dataset(p)

@@ -621,3 +621,12 @@ def test_verify_file_names_a_fractional_target_as_a_float(tmp_path):
     write_jsonl(src, [], ['{"completion": "1+2+3", "numbers": [1, 2, 3], "target": 6.0}'])
     with pytest.raises(PonderError, match=r"in\.jsonl:1: field 'target' must be an integer, got float 6\.0$"):
         verify_file("countdown", str(src), str(tmp_path / "o.jsonl"), progress=False)
+
+
+@pytest.mark.parametrize("line,said", [("6.5", "expected a JSON object, got float"),
+                                       ('{"completion": 6.5, "gold": "1"}', "field 'completion' must be text, got float")])
+def test_verify_file_names_a_fractional_row_or_completion_as_a_float(tmp_path, line, said):
+    src = tmp_path / "in.jsonl"
+    write_jsonl(src, [], [line])
+    with pytest.raises(PonderError, match=rf"in\.jsonl:1: {said}$"):
+        verify_file("math", str(src), str(tmp_path / "o.jsonl"), progress=False)

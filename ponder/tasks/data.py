@@ -50,6 +50,11 @@ class _WrittenFloat(float):
         return x
 
 
+def _type_name(value) -> str:
+    """The builtin type's name, for messages: a number written with a fraction reads as a _WrittenFloat."""
+    return next(t.__name__ for t in type(value).__mro__ if t.__module__ == "builtins")
+
+
 def _plain(value):
     """`value` with each _WrittenFloat in it a float again: the row's other fields go on (to the sandbox, to Ray,
     to checks of type(x) is float) as json.loads gives them."""
@@ -396,7 +401,7 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
             hint = ""
             if i == 0 and isinstance(row, list) and fmt.removesuffix(".gz") != ".json":  # json.dump(rows, f)
                 hint = "; the file looks like a JSON array of rows, not JSON Lines (one object a line): name it .json"
-            raise PonderError(f"{where}: expected a JSON object, got {type(row).__name__}{hint}")
+            raise PonderError(f"{where}: expected a JSON object, got {_type_name(row)}{hint}")
         # A null column is one this row does not have: a Parquet file (or datasets' to_json) of rows in both
         # layouts, MATH's `problem` and verl's chat `prompt`, holds both columns, each null where the other is set.
         pf = prompt_field or ("prompt" if row.get("prompt") is not None or ("prompt" in row and "problem" not in row)
@@ -446,7 +451,7 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
         first_of[item["id"]] = (where, key)
         task = row.get("task")
         if task not in (None, "") and not isinstance(task, str):
-            raise PonderError(f"{where}: field 'task' must be a task name, got {type(task).__name__} {task!r:.60}")
+            raise PonderError(f"{where}: field 'task' must be a task name, got {_type_name(task)} {task!r:.60}")
         item["task"] = task or "math"
         items.append(item)
     if not items:
@@ -467,7 +472,7 @@ def check_prompt_messages(where: str, field: str, msgs: list) -> None:
     for j, m in enumerate(msgs):
         at = f"{where}: field {field!r} message {j}"
         if not isinstance(m, dict):
-            raise PonderError(f"{at}: expected an object with 'role' and 'content', got {type(m).__name__} {m!r:.60}")
+            raise PonderError(f"{at}: expected an object with 'role' and 'content', got {_type_name(m)} {m!r:.60}")
         for key in ("role", "content"):  # (an assistant's tool calls may come without a content)
             if key not in m and not (key == "content" and m.get("tool_calls")):
                 raise PonderError(f"{at}: missing {key!r} (have: {', '.join(map(str, m)) or 'nothing'})")

@@ -46,7 +46,7 @@ def _read_rows(kind: str, path: str) -> tuple[list[dict], list[dict]]:
     import io
     import zlib
 
-    from ponder.tasks.data import _json_loads, _open_binary
+    from ponder.tasks.data import _json_loads, _open_binary, _type_name
     from ponder.verify.registry import check_item
 
     # gzip data read through (a .jsonl.gz said "not UTF-8 text"), as the data loaders read it; a BOM (Notepad,
@@ -72,11 +72,11 @@ def _read_rows(kind: str, path: str) -> tuple[list[dict], list[dict]]:
                     hint = ""
                     if not rows and isinstance(row, list):  # json.dump(rows, f): a JSON array, not JSON Lines
                         hint = "; the file looks like a JSON array of rows: verify reads JSON Lines (one object a line)"
-                    raise PonderError(f"{where}: expected a JSON object, got {type(row).__name__}{hint}")
+                    raise PonderError(f"{where}: expected a JSON object, got {_type_name(row)}{hint}")
                 if "completion" not in row:
                     raise PonderError(f"{where}: missing field 'completion'")
                 if not isinstance(row["completion"], str):
-                    got = "null" if row["completion"] is None else type(row["completion"]).__name__
+                    got = "null" if row["completion"] is None else _type_name(row["completion"])
                     raise PonderError(f"{where}: field 'completion' must be text, got {got}")
                 need = KINDS[kind]
                 if kind == "math" and row.get("gold") is None and row.get("answer") is not None:
