@@ -323,7 +323,13 @@ def prompts_open_think(tokenizer: Tokenizer, prompts) -> list[bool]:
     the chat template) ends with "<think>": its completions start inside the thinking, and the format reward
     must not ask them to open it (ponder.verify.fmt.prompt_opens_think). A token-id prompt is read as the text
     its ids decode to, special tokens kept (they are what the model reads: a template's "<think>" may be one)."""
-    from ponder.verify.fmt import prompt_opens_think
+    return [s is True for s in prompts_think_state(tokenizer, prompts)]
+
+
+def prompts_think_state(tokenizer: Tokenizer, prompts) -> list:
+    """prompts_open_think, but "closed" for a prompt whose text ends with a whole think block (Qwen3's template
+    with enable_thinking=False): the reward's think_open (ponder.verify.fmt.prompt_think_state)."""
+    from ponder.verify.fmt import prompt_think_state
 
     def text(i, p):
         if isinstance(p, str):
@@ -332,7 +338,7 @@ def prompts_open_think(tokenizer: Tokenizer, prompts) -> list[bool]:
             return tokenizer.decode(_check_ids(tokenizer, i, p), skip_special_tokens=False)
         return tokenizer.apply_chat_template(list(p))
 
-    return [prompt_opens_think(text(i, p)) for i, p in enumerate(prompts)]
+    return [prompt_think_state(text(i, p)) for i, p in enumerate(prompts)]
 
 
 def render_prompts(tokenizer: Tokenizer, prompts, model_vocab: int | None = None) -> list[list[int]]:

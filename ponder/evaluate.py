@@ -336,10 +336,10 @@ def _scorer_for(spec, *, model, tok, items, prompts, judge, what: str):
         except PonderError as e:  # a typo of 'logprob' must not be answered with the verifiers' names alone
             raise PonderError(f"{what}: unknown scorer {spec!r}: neither logprob, likelihood, judge nor a reward "
                               f"spec ({e})") from None
-        from ponder.engine import prompts_open_think
+        from ponder.engine import prompts_think_state
 
-        # a template that prefills "<think>": see the format reward
-        return scale.reward_scorer(reward_fn, items, prompts, prompts_open_think(tok, prompts))
+        # a template that prefills "<think>" (or a closed think block): see the format reward
+        return scale.reward_scorer(reward_fn, items, prompts, prompts_think_state(tok, prompts))
     raise PonderError(f"{what}: unknown scorer {spec!r} (use logprob, likelihood, judge, a reward name or a callable)")
 
 
@@ -955,10 +955,10 @@ def evaluate(
         raise PonderError(f"evaluate: generation returned outcomes for {len(outcomes)} of {len(items)} problems")
     flat = [(i, o) for i, outs in enumerate(outcomes) for o in outs]
     # a prompt rendered to end with "<think>" (a template that prefills it): its completions do not open it
-    from ponder.engine import prompts_open_think
+    from ponder.engine import prompts_think_state
     from ponder.verify.registry import score_split, with_think_open
 
-    opens = prompts_open_think(tok, prompts)
+    opens = prompts_think_state(tok, prompts)  # (a closed think block too: Qwen3 without thinking)
     verdicts = iter(score_split(score_fn or _judge_here, lambda f: functools.partial(
         _judge_one, with_think_open(reward_fn, f)), [o.text for _, o in flat], [items[i] for i, _ in flat],
         [opens[i] for i, _ in flat]))
@@ -1217,13 +1217,13 @@ def sweep(
 
         return tqdm(total=total, desc=desc, dynamic_ncols=True)
 
-    from ponder.engine import prompts_open_think
+    from ponder.engine import prompts_think_state
     from ponder.verify.registry import with_think_open
 
     curves, seconds = [], {}
     for mname, (model, tok) in mods.items():
         # a prompt rendered to end with "<think>" (a template that prefills it): its completions do not open it
-        opens = prompts_open_think(tok, prompts)  # (votes read them so too: see draw_chunk)
+        opens = prompts_think_state(tok, prompts)  # (votes read them so too: see draw_chunk; "closed" as False)
         judges = [with_think_open(reward_fn, f) for f in opens]
         if par:
             N = ns[-1]
@@ -1241,7 +1241,7 @@ def sweep(
             if b:
                 b.close()
             labels = [[_judge_one(j, s.text, it)[0] for s in g] for g, it, j in zip(groups, items, judges)]
-            answers = [[(extract_opened(extract, s.text) if f else extract(s.text)) for s in g]
+            answers = [[(extract_opened(extract, s.text) if f is True else extract(s.text)) for s in g]
                        for g, f in zip(groups, opens)]
             lps = [[scale._mean_lp(s) for s in g] for g in groups]
             toks = [[s.num_tokens for s in g] for g in groups]

@@ -1275,7 +1275,7 @@ def _contamination(model_generate, items, pf, copies, train_texts, fractions, co
         reward_fn = make_reward(reward)
 
         def solve(its: list[dict]) -> list[dict]:
-            from ponder.engine import prompts_open_think
+            from ponder.engine import prompts_think_state
             from ponder.evaluate import extract_opened
             from ponder.scale import default_extract
             from ponder.verify.registry import with_think_open
@@ -1285,10 +1285,10 @@ def _contamination(model_generate, items, pf, copies, train_texts, fractions, co
             # a prompt rendered to end with "<think>" (a template that prefills it) is judged and read as eval does:
             # an answer drafted in thinking the budget cut off is no answer (it counted as the model's, right or
             # the old gold, where `ponder eval` on the same items scores it wrong)
-            opens = prompts_open_think(tok, prompts) if tok is not None else [False] * len(its)
+            opens = prompts_think_state(tok, prompts) if tok is not None else [False] * len(its)
             texts = model_generate(prompts)
             return [{"correct": _judge_one(with_think_open(reward_fn, f), t, it)[0],
-                     "answer": extract_opened(extract, t) if f else extract(t)} for t, it, f in zip(texts, its, opens)]
+                     "answer": extract_opened(extract, t) if f is True else extract(t)} for t, it, f in zip(texts, its, opens)]
 
         perturbation = perturbation_probe(solve, items, pf, seed, equal=answers_equal)
         if control:

@@ -402,7 +402,7 @@ def reward_scorer(reward: Callable, items: Sequence[dict], prompts: Sequence | N
     (the chat messages an evaluation with chat=True wraps it in). Items may share a prompt (one question with two
     gold answers, duplicates); a prompt alone cannot tell such items apart, and is refused if they differ.
     ``think_open[i]``: prompt i, as rendered, ends with "<think>" (a Reward's format term then wants completions
-    that do not open it)."""
+    that do not open it), or "closed": with a whole think block (engine.prompts_think_state)."""
     from ponder.verify.registry import with_think_open
 
     if prompts is None:  # (an item without one was a bare KeyError 'prompt')

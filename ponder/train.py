@@ -1879,7 +1879,7 @@ def distill(
     `correct`), or a Reward or verifier spec ("math", "math+0.1*format", {"math": 1.0}: ponder.verify.get_reward),
     which keeps a sample when its primary verifier says correct and is told which prompts end with "<think>"
     (the format reward then wants completions that do not open the thinking again, as GRPO's rollouts do)."""
-    from .engine import prompts_open_think, render_prompts, sample
+    from .engine import prompts_think_state, render_prompts, sample
     from .verify.registry import Reward, RewardResult
 
     check_distill_sampling(k, temperature, max_new_tokens, seed)
@@ -1905,7 +1905,7 @@ def distill(
         if bar:
             bar.close()
     is_reward = isinstance(reward, Reward)  # a user's callable takes no think_open keyword
-    opens = prompts_open_think(teacher_tok, [it["prompt"] for it in items]) if is_reward else [False] * len(items)
+    opens = prompts_think_state(teacher_tok, [it["prompt"] for it in items]) if is_reward else [False] * len(items)
 
     def correct(text, it, opened) -> bool:
         if is_reward:

@@ -870,6 +870,21 @@ def test_sweep_format_reward_counts_a_think_tag_the_prompt_opened(tokenizer):
         "oracle": [1.0], "budget_forcing": [1.0]}
 
 
+def test_format_reward_lends_a_closed_think_block_of_the_prompt_to_the_completion(tokenizer):
+    """A prompt ending with an empty think block (Qwen3's template with enable_thinking=False): the completion
+    answers directly, and evaluate and sweep scored every such answer 0 under a format reward ("missing <think>")."""
+    from test_scale import think_tag_model
+
+    prompt = "q<think>\n\n</think>\n\n"
+    model = think_tag_model(tokenizer, [(prompt, "Answer: 7")])
+    items = [{"id": "a", "prompt": prompt, "answer": "7"}]
+    ev = evaluate(model, tokenizer, items, reward="format", max_new_tokens=8, progress=False, n_boot=10)
+    assert ev["metrics"]["pass@1"]["mean"] == 1.0
+    res = sweep((model, tokenizer), items, methods=["oracle"], parallel_ns=[1], max_new_tokens=8, temperature=0.05,
+                reward="format", progress=False, n_boot=10)
+    assert [p["accuracy"] for p in res["curves"][0]["points"]] == [1.0]
+
+
 def test_sweep_budget_forcing_point_of_a_prompt_that_opened_the_thinking_is_evaluates(tokenizer):
     """A prompt ending with "<think>" whose thinking ends without "</think>" after drafting \\boxed{7}: evaluate's
     budget forcing reads it as the reward does (no answer yet), forces the answer after "</think>" and scores 1;

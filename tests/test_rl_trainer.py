@@ -158,6 +158,39 @@ def test_format_reward_counts_a_think_tag_the_chat_template_prefilled(tmp_path, 
     assert r["reward_mean"] == 0.75 and r["accuracy"] == 0.75  # before: 0.25, the repeated tag's alone
 
 
+@pytest.mark.parametrize("scorer", ["here", "score_fn"])
+def test_format_reward_lends_the_closed_think_block_of_qwen3_non_thinking_to_the_completion(tmp_path, ckpt, scorer):
+    """Qwen3's template with enable_thinking=False ends the prompt with "<think>\n\n</think>\n\n": a completion
+    that answers directly is well formed, and the format reward was 0 for every sample ("missing <think>"). A
+    completion that closes the thinking again is still not."""
+    import shutil
+
+    from test_tokenizer import QWEN3_THINKING
+
+    from ponder.engine import Sample, render_prompts
+    from ponder.verify.registry import parallel_map
+
+    path = tmp_path / "ck"
+    shutil.copytree(ckpt, path)
+    tc = path / "tokenizer_config.json"
+    tc.write_text(json.dumps({**json.loads(tc.read_text()), "chat_template": QWEN3_THINKING}))
+    seen = []
+
+    def generate(model, tok, prompts, *, version, n, **kw):  # one completion of 4 closes the thinking again
+        seen.extend(tok.apply_chat_template(p) for p in prompts)
+        texts = ["Answer: 5"] * 3 + ["add them</think>\nAnswer: 5"]
+        return [[Sample(texts[j % 4], ids := tok.encode(texts[j % 4]), [-1.0] * len(ids), "stop", p_ids)
+                 for j in range(n)] for p_ids in render_prompts(tok, prompts)]
+
+    score = (lambda reward, texts, items: parallel_map(reward, texts, items, workers=2)) if scorer == "score_fn" \
+        else None
+    cfg = GRPOConfig(model=str(path), **{**SMALL, "steps": 1, "eval_every": 5}, chat=True, reward="format",
+                     chat_template_kwargs={"enable_thinking": False})
+    r = rows(train(cfg, tmp_path / "r", progress=False, generate_fn=generate, score_fn=score))[0]
+    assert seen and all(p.endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n") for p in seen)
+    assert r["reward_mean"] == 0.75 and r["accuracy"] == 0.75  # before: 0
+
+
 def test_chat_template_kwargs_render_every_rollout_and_survive_resume(tmp_path, ckpt):
     """GRPOConfig.chat_template_kwargs (Qwen3's enable_thinking) reach every rollout prompt, are recorded in
     config.json and render the resumed steps too; the tokenizer handed in is left as it was."""

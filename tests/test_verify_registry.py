@@ -185,6 +185,56 @@ def test_verify_file_format_reads_a_string_prompt_that_opened_the_thinking(tmp_p
     assert [r["reason"] for r in out][2:] == ["unexpected <think>", "missing <think>"]
 
 
+CLOSED = "<think>\n\n</think>\n\n"  # what Qwen3's template with enable_thinking=False ends the prompt with
+COMPLETIONS = ["6*7 is 42.\n\nAnswer: 42", "\\boxed{42}", "So 42.", "", "6*7</think>\nAnswer: 42", GOOD, BARE,
+               "<think>6*7\nAnswer: 42", "Answer: 41", "42</think>", "Answer: -"]
+
+
+def test_format_term_lends_a_closed_think_block_of_the_prompt_to_the_completion(tokenizer, tmp_path):
+    """Qwen3 without thinking renders the prompt ending with an empty think block: its completions answer
+    directly, and every one scored format 0 ("missing <think>") though the conversation is well formed.
+    think_open="closed" (prompt_think_state of the rendered prompt) judges a completion as the prompt's block
+    followed by it; the other verifiers read the completion as without a flag."""
+    from test_tokenizer import QWEN3_THINKING
+
+    from ponder.engine import prompts_open_think, prompts_think_state
+    from ponder.tokenizer import Tokenizer
+    from ponder.verify.fmt import check_format, prompt_think_state
+
+    tok = Tokenizer(tokenizer.tok, eos_token="<|endoftext|>", chat_template=QWEN3_THINKING)
+    msgs = [{"role": "user", "content": "What is 6*7?"}]
+    rendered = tok.apply_chat_template(msgs, enable_thinking=False)
+    assert prompt_think_state(rendered) == "closed" and prompt_think_state(tok.apply_chat_template(msgs)) is False
+    assert prompt_think_state("q<think>\n") is True and prompt_think_state("q </think>") is False  # closes nothing
+    tok.template_kwargs = {"enable_thinking": False}
+    assert prompts_think_state(tok, [msgs, "q<think>", "q"]) == ["closed", True, False]
+    assert prompts_open_think(tok, [msgs, "q<think>", "q"]) == [False, True, False]  # as before
+
+    reward = get_reward("math+0.1*format")
+    r = reward(COMPLETIONS[0], ITEM, think_open="closed")
+    assert r.correct and r.parts["format"]["correct"] and r.reward == pytest.approx(1.1)
+    assert reward(COMPLETIONS[0], ITEM).parts["format"]["reason"] == "missing <think>"  # without the flag: as before
+    reasons = {c: reward(c, ITEM, think_open="closed").parts["format"]["reason"] for c in COMPLETIONS[2:5]}
+    assert reasons == {"So 42.": "no final answer", "": "no final answer", COMPLETIONS[4]: "repeated </think>"}
+    assert reward(GOOD, ITEM, think_open="closed").parts["format"]["reason"] == "repeated <think>"
+    item = {"answer": "42", "numbers": [6, 7], "target": 42, "constraints": [{"type": "no_commas"}]}
+    for c in COMPLETIONS:  # the invariant: the rendered text, judged with no flag
+        assert VERIFIERS["format"](c, item, think_open="closed") == check_format(CLOSED + c), c
+        for name in ("math", "countdown", "constraints"):  # these scores do not change
+            assert VERIFIERS[name](c, item, think_open="closed") == VERIFIERS[name](c, item), (name, c)
+    comps = [COMPLETIONS[0], COMPLETIONS[0], OPENED, GOOD]
+    got = score_split(lambda fn, cs, its: [fn(c, it) for c, it in zip(cs, its)],
+                      functools.partial(with_think_open, reward), comps, [ITEM] * 4, ["closed", False, True, False])
+    assert [x.parts["format"]["correct"] for x in got] == [True, False, True, True]
+    with pytest.raises(PonderError, match="think_open must be True, False or 'closed', got 'open'"):
+        reward(GOOD, ITEM, think_open="open")
+
+    src = tmp_path / "f.jsonl"  # ponder verify format: a row's string prompt says so
+    write_jsonl(src, [{"prompt": rendered, "completion": c} for c in COMPLETIONS[:5]])
+    out = read_jsonl(verify_file("format", str(src), str(tmp_path / "o.jsonl"), workers=1, progress=False)["output"])
+    assert [r["correct"] for r in out] == [True, True, False, False, False]
+
+
 # ---------------------------------------------------------------- verify_file
 
 def write_jsonl(path, rows, raw_lines=()):

@@ -31,7 +31,7 @@ from pathlib import Path
 import torch
 
 from .. import checkpoint
-from ..engine import Sample, check_sampling, prompts_open_think, sample
+from ..engine import Sample, check_sampling, prompts_think_state, sample
 from ..errors import PonderError
 from ..fileio import locks_run, take_run_lock
 from ..tokenizer import check_template_kwargs
@@ -51,7 +51,7 @@ from ..train import (
     save_run_config,
     trim_metrics,
 )
-from ..verify.registry import score_split, with_think_open
+from ..verify.registry import Reward, score_split, with_think_open
 from . import objective as obj
 from .monitor import Monitor, MonitorConfig, collapse_window, reward_scale
 
@@ -507,7 +507,9 @@ def greedy_accuracy(model, tok, items, reward, cfg: GRPOConfig) -> float:
     prompts = [render(cfg, it) for it in items]
     outs = sample(model, tok, prompts, n=1, max_new_tokens=cfg.max_new_tokens, temperature=0.0)
     model.train(was)
-    opens = prompts_open_think(tok, prompts)  # a template that prefills "<think>": see the format reward
+    opens = prompts_think_state(tok, prompts)  # a template that prefills "<think>" (or a closed block): see format
+    if not isinstance(reward, Reward):  # a caller's own callable gets the True/False it always got
+        opens = [f is True for f in opens]
     return sum(reward(o[0].text, it, think_open=f).correct for o, it, f in zip(outs, items, opens)) / len(items)
 
 
@@ -931,7 +933,7 @@ def _rollout(model, *, tok, cfg, ocfg, reward, pool, step, curriculum, generate_
         rounds += 1
         texts, flat_items = [s.text for g in outs for s in g], [it for it in items for _ in range(G)]
         # a prompt rendered to end with "<think>" (DeepSeek-R1's template) has completions that must not open it
-        opens = [f for f in prompts_open_think(tok, prompts) for _ in range(G)]
+        opens = [f for f in prompts_think_state(tok, prompts) for _ in range(G)]  # (or a closed block: Qwen3)
         halted()
         results = score_split(score_fn or _score_here, functools.partial(with_think_open, reward), texts,
                               flat_items, opens)

@@ -9,12 +9,15 @@ closing tag a final answer: a `\\boxed{...}`, a line starting with "Answer:" (or
 alone) or `<answer>...</answer>`
 (DeepSeek-R1-Zero's template; the countdown verifier reads it too). With `open_in_prompt=True`
 the opening tag is part of the prompt (chat templates that prefill "<think>"), so the completion must not
-repeat it. The thinking itself may be empty: a non-thinking mode emits "<think>\\n\\n</think>".
+repeat it. The thinking itself may be empty: a non-thinking mode emits "<think>\\n\\n</think>". With
+`closed_in_prompt=True` the prompt ends with that whole block (Qwen3's template with enable_thinking=False), so
+the completion is judged as if it began with it: a final answer and no think tag of its own.
 
 Who samples and then scores decides `open_in_prompt` from the prompt as fed to the model (`prompt_opens_think`
 on the rendered text: a DeepSeek-R1 distill's chat template ends the generation prompt with "<think>\\n", a
 string prompt may end with "<think>"): `ponder grpo` (rollouts and held-out accuracy), `ponder eval` (--sweep
-and reward-spec scorers too), and `ponder verify` from a row's string `prompt`. Through the registry: `reward(completion, item, think_open=True)`.
+and reward-spec scorers too), and `ponder verify` from a row's string `prompt`. Through the registry: `reward(completion, item, think_open=True)`
+(`think_open="closed"` for `closed_in_prompt`, from `prompt_think_state`).
 Without it a correct completion of such a prompt never holds "<think>" and scores 0 (open-r1 hit this).
 """
 
@@ -120,8 +123,21 @@ def prompt_opens_think(prompt_text, open_tag: str = "<think>") -> bool:
     return isinstance(prompt_text, str) and prompt_text.rstrip().endswith(open_tag)
 
 
+def prompt_think_state(prompt_text, think_tags=("<think>", "</think>")):
+    """True where the prompt opens the thinking (prompt_opens_think); "closed" where it ends with a whole think
+    block, trailing whitespace aside (Qwen3's template with enable_thinking=False prefills "<think>\\n\\n</think>\\n\\n":
+    its completions answer directly, the block the prompt's, check_format's closed_in_prompt); else False."""
+    open_tag, close_tag = think_tags
+    if prompt_opens_think(prompt_text, open_tag):
+        return True
+    text = prompt_text.rstrip() if isinstance(prompt_text, str) else ""
+    # (the block's own opening tag, after any earlier block's closing one: a stray "</think>" closes nothing)
+    return "closed" if text.endswith(close_tag) and text.rfind(open_tag) > text.rfind(
+        close_tag, 0, len(text) - len(close_tag)) else False
+
+
 def check_format(completion, *, think_tags=("<think>", "</think>"), require_answer: bool = True,
-                 open_in_prompt: bool = False) -> Verdict:
+                 open_in_prompt: bool = False, closed_in_prompt: bool = False) -> Verdict:
     if (not isinstance(think_tags, (tuple, list)) or len(think_tags) != 2
             or not all(isinstance(t, str) and t for t in think_tags)):
         raise PonderError(f"check_format: think_tags must be two non-empty strings, got {think_tags!r}")
@@ -130,6 +146,10 @@ def check_format(completion, *, think_tags=("<think>", "</think>"), require_answ
     if not isinstance(completion, str):
         return Verdict(False, None, "invalid completion")
     open_tag, close_tag = think_tags
+    if open_in_prompt and closed_in_prompt:
+        raise PonderError("check_format: open_in_prompt and closed_in_prompt both set (a prompt ends one way)")
+    if closed_in_prompt:  # the prompt's (empty) block is the completion's thinking: judged as the rendered text
+        completion = f"{open_tag}\n\n{close_tag}\n\n" + completion
     n_open, n_close = completion.count(open_tag), completion.count(close_tag)
     if open_in_prompt:
         if n_open:

@@ -19,6 +19,9 @@ that prefills "<think>\\n"; `fmt.prompt_opens_think` on the rendered prompt): `f
 completion without it (check_format's open_in_prompt), and the others find no answer in a completion without
 "</think>" (cut off while still thinking), as in one that opened its own thinking. Whoever samples and scores
 passes it per prompt (`score_split`); the default False is the shape a completion that opens its own thinking has.
+`think_open="closed"` says the prompt ends with a whole think block (`fmt.prompt_think_state`: Qwen3's template with
+enable_thinking=False): `format` then judges the completion as if it began with that block (closed_in_prompt), the
+others read it as with False.
 """
 
 from __future__ import annotations
@@ -129,7 +132,16 @@ def _opened(completion, think_open: bool):
     first "</think>", and a completion cut off before that has none. Without it a truncated completion of such a
     prompt (DeepSeek-R1's template) was read whole: a box drafted in the thinking scored math 1, a lowercase
     thinking met the constraints."""
-    return "<think>" + completion if think_open and isinstance(completion, str) else completion
+    return "<think>" + completion if _state(think_open) is True and isinstance(completion, str) else completion
+
+
+def _state(think_open):
+    """True (the prompt opened the thinking), "closed" (it ends with a whole think block) or False."""
+    if isinstance(think_open, str):  # ("closed" is truthy: read as True it prefixed "<think>")
+        if think_open != "closed":
+            raise PonderError(f"think_open must be True, False or 'closed', got {think_open!r:.60}")
+        return "closed"
+    return bool(think_open)
 
 
 def _math(completion, item, judge=None, *, think_open=False) -> Verdict:
@@ -181,7 +193,8 @@ def _countdown(completion, item, judge=None, *, think_open=False) -> Verdict:
 def _format(completion, item, judge=None, *, think_open=False) -> Verdict:
     from ponder.verify.fmt import check_format
 
-    return check_format(completion, open_in_prompt=bool(think_open))
+    state = _state(think_open)
+    return check_format(completion, open_in_prompt=state is True, closed_in_prompt=state == "closed")
 
 
 def _constraints(completion, item, judge=None, *, think_open=False) -> Verdict:
@@ -224,7 +237,8 @@ class Reward:
         return self.terms[0][0]
 
     def __call__(self, completion, item, *, think_open: bool = False) -> RewardResult:
-        """`think_open`: the completion's prompt ends with the opening think tag (see the module's docstring)."""
+        """`think_open`: the completion's prompt ends with the opening think tag, or "closed": with a whole think
+        block (see the module's docstring)."""
         parts: dict[str, dict] = {}
         total = 0.0
         for name, weight in self.terms:
@@ -287,12 +301,13 @@ def get_reward(spec, *, judge: Callable | None = None) -> Reward:
     return Reward(tuple(terms), judge)
 
 
-def with_think_open(reward: Callable, think_open: bool) -> Callable:
+def with_think_open(reward: Callable, think_open) -> Callable:
     """`reward` for completions of a prompt that does (or does not) end with the opening think tag: a Reward
-    bound to think_open=True (picklable, for process and Ray pools); anything else, or False, as given (a
+    bound to think_open=True, or "closed" (picklable, for process and Ray pools); anything else, or False, as given (a
     user's callable(completion, item) takes no such keyword)."""
-    if think_open and isinstance(reward, Reward):
-        return functools.partial(reward, think_open=True)
+    state = _state(think_open)
+    if state and isinstance(reward, Reward):
+        return functools.partial(reward, think_open=state)
     return reward
 
 
@@ -300,15 +315,16 @@ def score_split(score: Callable, fn_for: Callable, completions: Sequence, items:
                 think_open: Sequence[bool]) -> list:
     """`score(fn, completions, items) -> results` (a local loop, parallel_map, a Ray or DataParallel score_fn)
     with fn = fn_for(flag), once for the completions whose prompt ends with the opening think tag (flag True)
-    and once for the others, merged back in input order. The items reach `score` unchanged (no marker key a
+    and once for the others (and once for flag "closed"), merged back in input order. The items reach `score` unchanged (no marker key a
     user's reward could trip on; a sharding score_fn still sees plain lists), and when no prompt opens the
     thinking it is the single call it always was."""
     n = len(completions)
     if len(items) != n or len(think_open) != n:
         raise PonderError(f"score: {n} completions, {len(items)} items, {len(think_open)} think_open flags")
     out: list = [None] * n
-    for flag in (False, True):
-        idx = [i for i in range(n) if bool(think_open[i]) == flag]
+    states = [_state(f) for f in think_open]
+    for flag in (False, True, "closed"):
+        idx = [i for i in range(n) if states[i] == flag]
         if not idx:
             continue
         res = list(score(fn_for(flag), [completions[i] for i in idx], [items[i] for i in idx]))

@@ -6,7 +6,9 @@ Input rows: `completion` plus the gold for the kind:
     countdown    numbers, target
     constraints  constraints
     format       nothing; a string `prompt` that ends with "<think>" (trailing whitespace aside) means the
-                 opening tag was prefilled, so the completion must not repeat it (fmt.prompt_opens_think)
+                 opening tag was prefilled, so the completion must not repeat it (fmt.prompt_opens_think); one
+                 that ends with a whole think block ("<think>\n\n</think>\n\n", Qwen3 without thinking) lends it
+                 to the completion (fmt.prompt_think_state)
 Every row is read and checked before any verification starts, so a broken file fails fast with
 `FILE:LINE: ...`; the output is written to a temporary file in the same directory and renamed into place at
 the end, so an error never leaves a half-written file (gzipped for a .gz name). Output rows are the input rows plus `correct`,
@@ -144,10 +146,10 @@ class _Verify:
         self.kind = kind
 
     def __call__(self, completion, row):
-        from ponder.verify.fmt import prompt_opens_think
+        from ponder.verify.fmt import prompt_think_state
 
         return VERIFIERS[self.kind](completion, _item(self.kind, row),
-                                    think_open=prompt_opens_think(row.get("prompt")))
+                                    think_open=prompt_think_state(row.get("prompt")))
 
 
 def verify_file(kind: str, input_path: str, output_path: str | None = None, *, workers: int | None = None,
