@@ -66,6 +66,11 @@ def uniform(row_keys: torch.Tensor, step) -> torch.Tensor:
     return ((bits >> 40) & ((1 << 24) - 1)).float().add_(0.5).mul_(1.0 / (1 << 24))
 
 
+# Below this temperature the sampler divides the logits' gaps to their max in float64 (logits / T overflows float32);
+# the GRPO learner divides logits / T directly, so it refuses a temperature below it.
+TINY_TEMPERATURE = 1e-20
+
+
 def choose_tokens(logits, row_keys, step, temperature, top_k, top_p, min_p, u=None):
     """Pick one token per row; returns (tokens [rows], logprobs [rows]). `u`: the rows' uniforms for this
     step when drawn ahead (`uniform(keys[:, None], arange(steps))[:, step]`, the same numbers).
@@ -81,7 +86,7 @@ def choose_tokens(logits, row_keys, step, temperature, top_k, top_p, min_p, u=No
         tok = logits.argmax(-1)
         return tok, torch.log_softmax(logits, -1).gather(-1, tok[:, None])[:, 0]
     if temperature != 1.0:
-        if temperature < 1e-20:  # logits / T would overflow to inf (NaN probabilities): divide the gaps to the
+        if temperature < TINY_TEMPERATURE:  # logits / T would overflow to inf (NaN probabilities): divide the gaps to the
             # max instead (softmax ignores shifts), in float64, where a T that rounds to 0 in float32 does not
             logits = ((logits - logits.max(-1, keepdim=True).values).double() / temperature).float()
         else:

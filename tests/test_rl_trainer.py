@@ -1733,3 +1733,21 @@ def test_a_data_file_edited_before_resume_is_refused(tmp_path, ckpt):
     data.write_text("".join(json.dumps(r) + "\n" for r in items))
     train(GRPOConfig(steps=2), run, resume=True, progress=False)
     assert [r["step"] for r in rows(run)] == [1, 2]
+
+
+def test_a_temperature_the_learner_would_overflow_on_is_refused():
+    """temperature=1e-38 passed validation: the sampler divides the logits' gaps in float64 below 1e-20 (its
+    samples and log-probs were fine) but the learner's logits / T overflowed float32 to inf, and every log-prob,
+    loss and weight became NaN. The smallest accepted temperature gives the learner the sampler's log-probs."""
+    from ponder.engine import TINY_TEMPERATURE, choose_tokens
+    from ponder.rl.trainer import head_logprobs
+
+    with pytest.raises(PonderError, match=r"^temperature must be at least 1e-20 .*got 1e-38$"):
+        GRPOConfig(temperature=1e-38).validate()
+    GRPOConfig(temperature=TINY_TEMPERATURE).validate()
+    head = torch.nn.Linear(8, 16, bias=False)
+    with torch.no_grad():
+        head.weight.copy_(torch.linspace(-30, 30, 128).view(16, 8))  # logits of up to ~1000
+    h = torch.linspace(-1, 1, 24).view(3, 8)
+    t, lp = choose_tokens(head(h).detach(), torch.arange(3), 0, TINY_TEMPERATURE, 0, 1.0, 0.0)
+    assert torch.equal(head_logprobs(head, h, t, TINY_TEMPERATURE)[0].detach(), lp)

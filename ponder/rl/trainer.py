@@ -31,7 +31,7 @@ from pathlib import Path
 import torch
 
 from .. import checkpoint
-from ..engine import Sample, check_sampling, prompts_think_state, sample
+from ..engine import TINY_TEMPERATURE, Sample, check_sampling, prompts_think_state, sample
 from ..errors import PonderError
 from ..fileio import locks_run, take_run_lock
 from ..tokenizer import check_template_kwargs
@@ -168,6 +168,9 @@ class GRPOConfig:
             if (isinstance(v, bool) or not isinstance(v, (int, float))
                     or not (v > 0 and (math.isfinite(v) or (k == "grad_clip" and v == math.inf)))):
                 raise PonderError(f"{k} must be a finite number > 0, got {v!r}")
+        if self.temperature < TINY_TEMPERATURE:  # (the learner's logits / T overflowed: NaN log-probs and weights)
+            raise PonderError(f"temperature must be at least {TINY_TEMPERATURE:g} (the learner's logits / T "
+                              f"overflow below it), got {self.temperature!r}")
         wd = self.weight_decay  # (a negative decay grows every weight)
         if isinstance(wd, bool) or not isinstance(wd, (int, float)) or not (wd >= 0 and math.isfinite(wd)):
             raise PonderError(f"weight_decay must be a finite number >= 0, got {wd!r}")
