@@ -1346,7 +1346,7 @@ def build_parser() -> argparse.ArgumentParser:
     sf.add_argument("--warmup", type=_nonneg_int, default=None, help="warmup steps (default: steps/10 rounded down, at least 1)")
     sf.add_argument("--seq-len", type=_positive_int, default=256,
                     help="tokens per row (prompt + response); a longer example is cut and loses the end of "
-                         "its response")
+                         "its response, and one whose prompt alone fills it is left out (both are warned of)")
     sf.add_argument("--bf16", action="store_true", help=_BF16_HELP)
     sf.add_argument("--packing", action="store_true", help="pack several examples into each row (each attends only to itself, positions from 0: "
                          "the same loss as unpacked, less padding)")
@@ -1393,7 +1393,8 @@ def build_parser() -> argparse.ArgumentParser:
     ds.add_argument("--lr", type=_positive_float, default=1e-3,
                     help="AdamW's peak learning rate: linear warmup over steps/10, then cosine decay to 0.1x")
     ds.add_argument("--seq-len", type=_positive_int, default=256,
-                    help="tokens per fine-tuning row (prompt + response); longer ones are cut")
+                    help="tokens per fine-tuning row (prompt + response); longer ones are cut, and one whose "
+                         "prompt alone fills it is left out (both are warned of)")
     ds.add_argument("--save-every", type=_positive_int, default=50, help="checkpoint every N steps (and at the end)")
     ds.add_argument("--seed", type=_seed, default=0,
                     help="seeds the task's prompts, the teacher's samples and the fine-tuning batches, "

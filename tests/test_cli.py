@@ -2719,3 +2719,13 @@ def test_bad_values_are_named_by_the_flag_given_not_the_library_keyword(args, ms
     err = capsys.readouterr().err
     assert msg in err and "\n" not in err.strip(), err
     assert "Traceback" not in err and not out.exists()
+
+
+def test_seq_len_help_says_an_example_whose_prompt_fills_it_is_left_out():
+    """sft's and distill's --seq-len help said a longer example "is cut", not that one whose prompt alone fills
+    --seq-len is left out whole (as the run's warning then says)."""
+    helps = {name: parser._get_formatter()._expand_help(a) for name, parser, a in _options(build_parser())
+             if a.dest == "seq_len" and name in ("ponder sft", "ponder distill")}
+    assert set(helps) == {"ponder sft", "ponder distill"}
+    for name, h in helps.items():
+        assert "cut" in h and "prompt alone fills it is left out" in h, (name, h)
