@@ -127,68 +127,49 @@ R1_TEMPLATE = ("{{ bos_token }}{% for m in messages %}{% if m['role'] == 'user' 
                "{% endif %}{% endfor %}{% if add_generation_prompt %}{{ '<|Assistant|><think>\n' }}{% endif %}")
 
 
+# (the template, its kwargs, the rendered prompt's end, three well-formed completions and one that is not)
+THINK_PREFILLS = {
+    # a template that prefills "<think>\n" (DeepSeek-R1's): a completion that opens the thinking again is not formed
+    "open": (lambda: R1_TEMPLATE, None, "<|Assistant|><think>\n", "add them</think>\nAnswer: 5",
+             "<think>add them</think>\nAnswer: 5"),
+    # Qwen3's with enable_thinking=False ends the prompt with a closed block: one that closes it again is not formed
+    "closed": (lambda: __import__("test_tokenizer").QWEN3_THINKING, {"enable_thinking": False},
+               "<|im_start|>assistant\n<think>\n\n</think>\n\n", "Answer: 5", "add them</think>\nAnswer: 5"),
+}
+
+
 @pytest.mark.parametrize("scorer", ["here", "score_fn"])
-def test_format_reward_counts_a_think_tag_the_chat_template_prefilled(tmp_path, ckpt, scorer):
-    """A template that prefills "<think>\n" leaves a well-formed completion ("...</think> Answer: ...") without
-    the opening tag: the format reward was 0 for every sample, so RL had no format signal. The rollout now
-    scores it as formatted, in the trainer's own loop and through a score_fn (the Ray / DataParallel path);
-    a completion that opens the thinking again is not."""
+@pytest.mark.parametrize("prefill", list(THINK_PREFILLS))
+def test_format_reward_counts_the_think_tags_the_chat_template_prefilled(tmp_path, ckpt, scorer, prefill):
+    """A template that prefills "<think>\n", or a whole closed block (Qwen3 without thinking), leaves a well-formed
+    completion without the opening tag: the format reward was 0 for every sample, so RL had no format signal.
+    The rollout now scores it as formatted, in the trainer's own loop and through a score_fn (the Ray /
+    DataParallel path); a completion that repeats the prefilled tag is not."""
     import shutil
 
     from ponder.engine import Sample, render_prompts
     from ponder.verify.registry import parallel_map
 
+    template, kwargs, prompt_end, good, bad = THINK_PREFILLS[prefill]
     path = tmp_path / "ck"
     shutil.copytree(ckpt, path)
     tc = path / "tokenizer_config.json"
-    tc.write_text(json.dumps({**json.loads(tc.read_text()), "chat_template": R1_TEMPLATE}))
+    tc.write_text(json.dumps({**json.loads(tc.read_text()), "chat_template": template()}))
     seen = []
 
     def generate(model, tok, prompts, *, version, n, **kw):  # one completion of 4 repeats the prefilled tag
         seen.extend(tok.apply_chat_template(p) for p in prompts)
-        texts = ["add them</think>\nAnswer: 5"] * 3 + ["<think>add them</think>\nAnswer: 5"]
-        return [[Sample(texts[j % 4], ids := tok.encode(texts[j % 4]), [-1.0] * len(ids), "stop", p_ids)
-                 for j in range(n)] for p_ids in render_prompts(tok, prompts)]
-
-    score = (lambda reward, texts, items: parallel_map(reward, texts, items, workers=2)) if scorer == "score_fn" \
-        else None
-    cfg = GRPOConfig(model=str(path), **{**SMALL, "steps": 1, "eval_every": 5}, chat=True, reward="format")
-    r = rows(train(cfg, tmp_path / "r", progress=False, generate_fn=generate, score_fn=score))[0]
-    assert seen and all(p.endswith("<|Assistant|><think>\n") for p in seen)
-    assert r["reward_mean"] == 0.75 and r["accuracy"] == 0.75  # before: 0.25, the repeated tag's alone
-
-
-@pytest.mark.parametrize("scorer", ["here", "score_fn"])
-def test_format_reward_lends_the_closed_think_block_of_qwen3_non_thinking_to_the_completion(tmp_path, ckpt, scorer):
-    """Qwen3's template with enable_thinking=False ends the prompt with "<think>\n\n</think>\n\n": a completion
-    that answers directly is well formed, and the format reward was 0 for every sample ("missing <think>"). A
-    completion that closes the thinking again is still not."""
-    import shutil
-
-    from test_tokenizer import QWEN3_THINKING
-
-    from ponder.engine import Sample, render_prompts
-    from ponder.verify.registry import parallel_map
-
-    path = tmp_path / "ck"
-    shutil.copytree(ckpt, path)
-    tc = path / "tokenizer_config.json"
-    tc.write_text(json.dumps({**json.loads(tc.read_text()), "chat_template": QWEN3_THINKING}))
-    seen = []
-
-    def generate(model, tok, prompts, *, version, n, **kw):  # one completion of 4 closes the thinking again
-        seen.extend(tok.apply_chat_template(p) for p in prompts)
-        texts = ["Answer: 5"] * 3 + ["add them</think>\nAnswer: 5"]
+        texts = [good] * 3 + [bad]
         return [[Sample(texts[j % 4], ids := tok.encode(texts[j % 4]), [-1.0] * len(ids), "stop", p_ids)
                  for j in range(n)] for p_ids in render_prompts(tok, prompts)]
 
     score = (lambda reward, texts, items: parallel_map(reward, texts, items, workers=2)) if scorer == "score_fn" \
         else None
     cfg = GRPOConfig(model=str(path), **{**SMALL, "steps": 1, "eval_every": 5}, chat=True, reward="format",
-                     chat_template_kwargs={"enable_thinking": False})
+                     **({"chat_template_kwargs": kwargs} if kwargs else {}))
     r = rows(train(cfg, tmp_path / "r", progress=False, generate_fn=generate, score_fn=score))[0]
-    assert seen and all(p.endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n") for p in seen)
-    assert r["reward_mean"] == 0.75 and r["accuracy"] == 0.75  # before: 0
+    assert seen and all(p.endswith(prompt_end) for p in seen)
+    assert r["reward_mean"] == 0.75 and r["accuracy"] == 0.75  # before: 0.25 (open: the repeated tag's alone), 0
 
 
 def test_chat_template_kwargs_render_every_rollout_and_survive_resume(tmp_path, ckpt):
