@@ -87,10 +87,11 @@ def _event(wall_time: float, step: int, *, file_version: str | None = None, scal
 
 
 def scalar_tags(kind: str, row: dict) -> dict:
-    """A step's metrics row as TensorBoard tags: a held-out measurement (heldout_accuracy, heldout_loss) is an
-    evaluation, under eval/ (under the run's kind it sat among the training curves, read as one); the rest under
-    `kind`/ (train, pretrain, sft)."""
-    return {f"{'eval' if k.startswith('heldout_') else kind}/{k}": v for k, v in row.items() if k != "step"}
+    """A step's metrics row as TensorBoard tags: a held-out measurement (heldout_accuracy, heldout_loss, sft's
+    val_loss) is an evaluation, under eval/ (under the run's kind it sat among the training curves, read as one);
+    the rest under `kind`/ (train, pretrain, sft)."""
+    return {f"{'eval' if k.startswith('heldout_') or k == 'val_loss' else kind}/{k}": v
+            for k, v in row.items() if k != "step"}
 
 
 class SummaryWriter:

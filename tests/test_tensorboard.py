@@ -5,11 +5,21 @@ import re
 
 import pytest
 
-from ponder.tensorboard import SummaryWriter, crc32c
+from ponder.tensorboard import SummaryWriter, crc32c, scalar_tags
 
 
 def test_crc32c_known_value():
     assert crc32c(b"123456789") == 0xE3069283  # the standard CRC-32C check value
+
+
+def test_every_held_out_measurement_is_filed_under_eval():
+    # sft's held-out loss is val_loss: it sat at sft/val_loss, among the training curves
+    for kind, row in (("sft", {"step": 2, "loss": 1.0, "lr": 0.1, "val_loss": 2.0}),
+                      ("pretrain", {"step": 2, "loss": 1.0, "heldout_loss": 2.0}),
+                      ("train", {"step": 2, "loss": 1.0, "heldout_accuracy": 0.5})):
+        tags = scalar_tags(kind, row)
+        assert {t for t in tags if t.startswith("eval/")} == {f"eval/{k}" for k in row if "val" in k or "heldout" in k}
+        assert {t for t in tags if t.startswith(f"{kind}/")} == {f"{kind}/{k}" for k in ("loss", "lr") if k in row}
 
 
 def test_tensorboard_reads_our_scalars(tmp_path):
