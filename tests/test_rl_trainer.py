@@ -684,6 +684,17 @@ def test_a_bad_preset_objective_or_reward_is_refused_before_the_model_loads(tmp_
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.parametrize("objective, msg", [({"clipp": "dual"}, "unknown setting 'clipp'"),
+                                           ({"beta": 0.0}, "kl=k3 needs beta > 0")])
+def test_a_hand_edited_objective_in_config_json_is_refused_naming_the_file(objective, msg):
+    """--resume of a run whose config.json objective was mistyped said "objective: unknown setting 'clipp'",
+    read as a --set error, naming no file."""
+    from ponder.train import config_from
+
+    with pytest.raises(PonderError, match=re.escape("run/config.json: grpo: objective: ") + ".*" + re.escape(msg)):
+        config_from(GRPOConfig, {"objective": objective}, "run/config.json: grpo")
+
+
 def test_micro_batches_partition_rows_sorted_within_budget():
     from ponder.rl.trainer import micro_batches
 

@@ -185,6 +185,9 @@ class GRPOConfig:
         check_template_kwargs(self.chat_template_kwargs, "chat_template_kwargs")
         if self.system and not self.chat:  # (text prompts are used as they are: it was silently dropped)
             raise PonderError("system is the system message of chat prompts: set chat=True (--chat), or drop system")
+        # composed here, not first in the trainer: a hand-edited objective in config.json failed a --resume (and
+        # --explain --resume) with "objective: unknown setting ..." naming no file (config_from names it)
+        objective_config(self)
 
 
 def objective_config(cfg: GRPOConfig) -> obj.ObjectiveConfig:
