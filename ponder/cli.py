@@ -1378,7 +1378,7 @@ def build_parser() -> argparse.ArgumentParser:
     ds.add_argument("--reward", default=None, type=_reward_spec, help="verifier deciding what is kept (default: countdown for the "
                                                   "countdown task, else math)")
     ds.add_argument("-n", "--n", type=_positive_int, default=200, help="prompts (with --data: its first N rows)")
-    ds.add_argument("-k", type=_positive_int, default=4, help="teacher samples per prompt")
+    ds.add_argument("-k", "--k", type=_positive_int, default=4, help="teacher samples per prompt")
     ds.add_argument("--temperature", type=_temperature, default=0.8, help="teacher sampling temperature")
     ds.add_argument("--max-new-tokens", type=_positive_int, default=128,
                     help="teacher tokens per sample at most; a sample cut at this length is never kept")

@@ -61,6 +61,14 @@ def test_every_option_has_help_and_shows_its_default():
             assert "default" in shown and str(a.default) in shown, (name, a.option_strings, shown)
 
 
+def test_every_option_is_accepted_as_the_errors_name_it():
+    """Errors name an option by its setting, as --<dest> (--resume's "drop --k"): each must be an option the
+    command takes (distill's -k had no --k, so its resume refusal named an option that does not exist)."""
+    opts = list(_options(build_parser()))
+    assert not [f"{name} --{a.dest.replace('_', '-')}" for name, _, a in opts
+                if f"--{a.dest.replace('_', '-')}" not in a.option_strings]
+
+
 def _help(capsys, *command):
     assert main([*command, "--help"]) == 0
     return " ".join(capsys.readouterr().out.split())  # (argparse wraps help to the terminal's width)
