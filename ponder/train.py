@@ -172,7 +172,9 @@ def tiny_model_config(hidden: int | None = None, layers: int | None = None) -> M
 
 # ---- optimisation pieces -------------------------------------------------------------------------
 def lr_at(step: int, cfg: TrainConfig) -> float:
-    """Linear warmup, then cosine decay to min_lr_ratio * lr."""
+    """The lr of 0-based `step`: linear warmup from lr / warmup at step 0 to lr at step warmup - 1 (never 0: no
+    step is spent at lr 0), then cosine decay from lr at step warmup towards min_lr_ratio * lr, which it would
+    reach at step `steps`, one past the last (the last step trains just above it)."""
     if step < cfg.warmup:
         return cfg.lr * (step + 1) / cfg.warmup
     t = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)

@@ -2,6 +2,7 @@
 
 import copy
 import json
+import math
 import os
 import re
 from pathlib import Path
@@ -2061,7 +2062,7 @@ def test_sft_with_attention_dropout_on_a_gpu_resumes_bit_exactly(tmp_path, token
     sft(None, None, SFT_EX, tmp_path / "b", resume=True, progress=False)
     rows = [[{k: v for k, v in json.loads(x).items() if not k.endswith("_per_s")}
              for x in (tmp_path / d / "metrics.jsonl").read_text().splitlines()] for d in "ab"]
-    assert len(rows[0]) == 6 and rows[0] == rows[1]
+    assert len(rows[0]) == 5 and rows[0] == rows[1]
 
 
 def test_a_resume_to_a_step_already_passed_says_so():
@@ -2571,3 +2572,151 @@ def test_out_holding_someone_elses_config_or_metrics_is_not_called_a_dead_run(tm
     (tmp_path / "config.json").write_text('{"kind": "sft"}')  # a run's own, stopped early: it may be removed
     with pytest.raises(PonderError, match="holds a run that stopped before its first checkpoint"):
         fresh_run_dir(tmp_path, kind="sft")
+
+
+def _hand_sft_grads(model, tok, examples, keep=None):
+    """The full-batch SFT gradient computed independently of the trainer: each example alone (its first `keep`
+    tokens), one unpadded row, the full logits, cross-entropy on its response tokens, summed over the batch and
+    divided by the batch's response-token count."""
+    model.zero_grad()
+    total, loss = 0, 0.0
+    for ex in examples:
+        ids, mask = encode_sft(tok, ex)
+        ids, mask = torch.tensor(ids[:keep]), mask[:keep]
+        tgt, m = ids[1:], torch.tensor(mask[1:], dtype=torch.bool)
+        logits = model(ids[None, :-1])[0]
+        loss = loss + torch.nn.functional.cross_entropy(logits[m], tgt[m], reduction="sum")
+        total += int(m.sum())
+    (loss / total).backward()
+    grads = {n: p.grad.clone() for n, p in model.named_parameters()}
+    model.zero_grad()
+    return grads, loss.item() / total
+
+
+@pytest.mark.parametrize("packing", [False, True])
+def test_one_sft_step_of_any_grad_accum_takes_the_hand_computed_full_batch_gradient_clipped_globally(
+        tiny_random, monkeypatch, packing):
+    """Checked against a computation that shares nothing with the trainer: one step of grad_accum 1, 3 or 5 (of
+    examples of very different response lengths, so a mean of micro-batch means would differ) hands the optimizer
+    the gradient of the whole batch's summed response-token loss over its token count, clipped once, after
+    accumulation, by the global norm over every parameter."""
+    model, tok = tiny_random
+    ex = [{"prompt": f"Problem: {a} + 1 = ?\nSolution:", "response": " ok" * (1 + 3 * (a % 3))} for a in range(5)]
+    want, want_loss = _hand_sft_grads(_copy(model).train(), tok, ex)
+    norm = torch.cat([g.flatten() for g in want.values()]).norm().item()
+    clip = norm / 3
+    seen = []
+    real_clip = torch.nn.utils.clip_grad_norm_
+
+    def spy(params, max_norm, *a, **kw):
+        params = list(params)
+        before = {id(p): p.grad.clone() for p in params}
+        gn = real_clip(params, max_norm, *a, **kw)
+        seen.append((before, {id(p): p.grad.clone() for p in params}, float(gn)))
+        return gn
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", spy)
+    for ga in (1, 3, 5):
+        seen.clear()
+        m = _copy(model)
+        row = sft(m, tok, ex, train=TrainConfig(steps=1, batch_size=5, grad_accum=ga, seq_len=64, warmup=0,
+                                                grad_clip=clip), packing=packing, progress=False)
+        (before, after, gn), = seen
+        assert row["loss"] == pytest.approx(want_loss, rel=1e-5) and gn == pytest.approx(norm, rel=1e-5)
+        assert row["grad_norm"] == pytest.approx(norm, rel=1e-5)
+        for n, p in m.named_parameters():
+            assert torch.allclose(before[id(p)], want[n], atol=1e-6), (ga, n)
+            assert torch.allclose(after[id(p)], want[n] * clip / norm, atol=1e-6), (ga, n)
+
+
+def test_packed_sft_is_each_example_alone_and_an_example_past_seq_len_is_cut_not_split(tiny_random):
+    """Packing checked by hand: the loss and gradient of one packed step are those of each example alone in its own
+    row, positions from 0. An example longer than seq_len + 1 tokens is cut there (its tail is dropped, never
+    carried into the next row), and one that does not fit in a row's room starts the next row whole."""
+    from ponder.train import sft_batches
+
+    model, tok = tiny_random
+    ex = [{"prompt": f"Problem: {a} + 1 = ?\nSolution:", "response": " ok" * n} for a, n in enumerate((1, 1, 14, 6, 1))]
+    seq_len = 40
+    enc = [encode_sft(tok, e) for e in ex]
+    assert max(len(i) for i, _ in enc) > seq_len + 1 and min(len(i) for i, _ in enc) < seq_len // 2
+    ids, lm, am = sft_batches(enc, seq_len, tok.pad_token_id, packing=True)
+    assert ids.shape[0] < len(ex) and am.max() > 1  # packed, some rows hold two examples
+    # every example is in one row, whole up to seq_len + 1 tokens
+    got = sorted(tuple(ids[r][am[r] == d].tolist()) for r in range(ids.shape[0]) for d in am[r].unique().tolist() if d)
+    assert got == sorted(tuple(i[: seq_len + 1]) for i, _ in enc)
+    want, want_loss = _hand_sft_grads(_copy(model).train(), tok, ex, keep=seq_len + 1)
+    m = _copy(model).train()
+    loss, n = response_loss(m, ids, lm, am)
+    (loss / n).backward()
+    assert (loss / n).item() == pytest.approx(want_loss, rel=1e-5)
+    assert all(torch.allclose(p.grad, want[k], atol=1e-6) for k, p in m.named_parameters())
+
+
+def test_packed_accumulated_sft_with_dropout_resumes_bit_exactly_and_its_val_loss_is_the_eval_mode_token_mean(
+        tmp_path, tiny_random):
+    """A packed, grad-accumulated sft run with attention dropout, killed at a step boundary after a checkpoint
+    and resumed, logs and saves exactly what the uninterrupted run does (data order across epochs, dropout draws).
+    Its val_loss is checked by hand: dropout off (eval mode), every validation example, weighted by tokens."""
+    model, tok = tiny_random
+    cfg = model.config.__class__(**{**model.config.__dict__, "attention_dropout": 0.3})
+    base = ponder.Transformer(cfg)
+    base.load_state_dict(model.state_dict())
+    ex = [{"prompt": f"Problem: {a} + 1 = ?\nSolution:", "response": " ok" * (1 + a % 4)} for a in range(7)]
+    val = [{"prompt": f"Problem: {a} * 2 = ?\nSolution:", "response": " 2" * (1 + 3 * a)} for a in range(3)]
+    train = TrainConfig(steps=5, batch_size=3, grad_accum=2, seq_len=40, lr=1e-2, warmup=2, save_every=3,
+                        eval_every=5)
+    sft(_copy(base), tok, ex, tmp_path / "a", train=train, packing=True, val_examples=val, progress=False)
+
+    def die(row):  # killed in step 4, after the step-3 checkpoint
+        if row["step"] == 4:
+            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        sft(_copy(base), tok, ex, tmp_path / "b", train=train, packing=True, val_examples=val, progress=False,
+            on_log=die)
+    last = sft(None, None, ex, tmp_path / "b", resume=True, val_examples=val, progress=False)
+    rows = [(tmp_path / d / "metrics.jsonl").read_text().splitlines() for d in "ab"]
+    assert len(rows[0]) == 5 and rows[0] == rows[1]
+    (a, _), (b, _) = (ponder.load(tmp_path / d / "checkpoint") for d in "ab")
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+    # the logged val_loss: the trained model in eval mode over every validation example, per response token
+    a.config.attention_dropout = 0.3
+    with torch.no_grad():
+        s = n = 0
+        for e in val:
+            ids, mask = encode_sft(tok, e)
+            ids, m = torch.tensor(ids), torch.tensor(mask[1:], dtype=torch.bool)
+            logits = a.eval()(ids[None, :-1])[0]
+            s += torch.nn.functional.cross_entropy(logits[m], ids[1:][m], reduction="sum").item()
+            n += int(m.sum())
+    assert last["val_loss"] == pytest.approx(s / n, rel=1e-5)
+
+
+def test_the_lr_each_step_trains_at_is_the_documented_schedule_through_a_resume_mid_warmup(tmp_path, tiny_random,
+                                                                                          monkeypatch):
+    """Written out by hand: step k (1-based) of a warmup of W steps trains at lr * k / W (lr / W first, the peak at
+    step W, never 0), then step k > W at min + (lr - min) * (1 + cos(pi * (k - 1 - W) / (T - W))) / 2 with min =
+    min_lr_ratio * lr, the cosine's end (min itself) falling one step past the last of the T steps. What AdamW
+    steps with is what metrics.jsonl logs, and a run resumed inside its warmup continues the same schedule."""
+    model, tok = tiny_random
+    T, W, lr, ratio = 9, 4, 1e-2, 0.2
+    train = TrainConfig(steps=T, batch_size=2, seq_len=32, lr=lr, warmup=W, min_lr_ratio=ratio, save_every=2)
+    want = [lr * k / W if k <= W else
+            ratio * lr + (lr - ratio * lr) * (1 + math.cos(math.pi * (k - 1 - W) / (T - W))) / 2 for k in range(1, T + 1)]
+    used = []
+    real_step = torch.optim.AdamW.step
+
+    def spy(self, *a, **kw):
+        used.append([g["lr"] for g in self.param_groups])
+        return real_step(self, *a, **kw)
+    monkeypatch.setattr(torch.optim.AdamW, "step", spy)
+
+    def die(row):  # killed inside the warmup, after the step-2 checkpoint
+        if row["step"] == 3:
+            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        sft(_copy(model), tok, SFT_EX, tmp_path / "r", train=train, progress=False, on_log=die)
+    sft(None, None, SFT_EX, tmp_path / "r", resume=True, progress=False)
+    logged = [json.loads(r)["lr"] for r in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()]
+    assert logged == pytest.approx(want, rel=1e-12, abs=0)
+    assert [u[0] for u in used[:2] + used[3:]] == pytest.approx(want, rel=1e-12, abs=0)  # (step 3 ran twice)
+    assert all(len(set(u)) == 1 for u in used)  # every parameter group at the step's lr
