@@ -2720,3 +2720,40 @@ def test_the_lr_each_step_trains_at_is_the_documented_schedule_through_a_resume_
     assert logged == pytest.approx(want, rel=1e-12, abs=0)
     assert [u[0] for u in used[:2] + used[3:]] == pytest.approx(want, rel=1e-12, abs=0)  # (step 3 ran twice)
     assert all(len(set(u)) == 1 for u in used)  # every parameter group at the step's lr
+
+
+def test_one_pretraining_step_of_grad_accum_3_takes_the_hand_computed_gradient_of_its_packed_rows(tmp_path,
+                                                                                                 monkeypatch):
+    """Pretraining checked by hand: documents packed greedily (each cut at seq_len + 1 tokens, one that does not
+    fit starting the next row), rows drawn as a function of (seed, step), every row attending across its documents
+    (GPT-style) with positions running on, and the step's gradient that of the summed next-token loss over the
+    drawn rows' token count, whatever the micro-batches (7 rows by 3)."""
+    seen = []
+    real_clip = torch.nn.utils.clip_grad_norm_
+
+    def spy(params, *a, **kw):
+        params = list(params)
+        seen.append([p.grad.clone() for p in params])
+        return real_clip(params, *a, **kw)
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", spy)
+    rows, seq = [], 48
+    run = pretrain(tmp_path / "r", DOCS, model_config=ModelConfig(**SMALL), vocab_size=300, progress=False,
+                   train=TrainConfig(steps=1, batch_size=7, grad_accum=3, seq_len=seq, warmup=0), on_log=rows.append)
+    tok = ponder.load(run / "checkpoint")[1]
+    mc = ModelConfig(**{**SMALL, "vocab_size": max(SMALL["vocab_size"], tok.vocab_size)})
+    model = ponder.Transformer(mc).init_weights(0).train()
+    packed = [[]]
+    for d in DOCS:
+        e = tok.encode(d)[: seq + 1]
+        if packed[-1] and len(packed[-1]) + len(e) > seq + 1:
+            packed.append([])
+        packed[-1] += e
+    drawn = torch.randint(0, len(packed), (7,), generator=torch.Generator().manual_seed(0))
+    loss, n = 0.0, 0
+    for i in drawn.tolist():
+        r = torch.tensor(packed[i])
+        loss = loss + torch.nn.functional.cross_entropy(model(r[None, :-1])[0], r[1:], reduction="sum")
+        n += len(r) - 1
+    (loss / n).backward()
+    assert rows[0]["loss"] == pytest.approx((loss / n).item(), rel=1e-6)
+    assert all(torch.allclose(p.grad, g, atol=1e-6) for p, g in zip(model.parameters(), seen[0]))
