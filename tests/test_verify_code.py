@@ -55,7 +55,7 @@ def test_correct_program_scores_one_and_wrong_scores_zero():
 def test_stdio_cases_compare_whole_output():
     prog = "a, b = map(int, input().split())\nprint(a + b)"
     assert check_code(blk(prog), IO).reason == "passed 2/2"
-    # trailing whitespace per line and trailing blank lines are normalised; anything else is compared exactly
+    # trailing whitespace per line and trailing blank lines are normalised (and spacing, see below)
     assert check_code(blk("print('3   ')\nprint()\nprint()"), [{"input": "", "output": "3"}]).correct
     assert check_code(blk("print(1)"), [{"input": "", "output": "1\n2"}]).reason == "failed test 1"  # prefix
     assert check_code(blk("print(1)\nprint(2)"), [{"input": "", "output": "1"}]).reason == "failed test 1"
@@ -68,6 +68,18 @@ def test_stdio_cases_compare_whole_output():
     assert check_code(blk("import sys\nprint(3)\nsys.stdout.close()"), [{"input": "", "output": "3"}]).correct
     apps = {"inputs": ["2 2", "1 1"], "outputs": ["4", "3"]}
     assert check_code(blk(prog), apps).reason == "failed test 2"
+
+
+def test_stdio_whitespace_between_tokens_is_normalised_line_by_line():
+    # as LiveCodeBench (each line stripped, then its whitespace tokens) and Codeforces/CodeContests checkers
+    # (whitespace-separated tokens): spacing within a line is no part of the answer; line structure is
+    ok = [("print('1  2')", "1 2\n"), ("print('  1 2')", "1 2"), ("print('1\\t2\\t')", "1 2"),
+          ("import sys\nsys.stdout.write('1 2\\r\\n3\\r\\n')", "1 2\n3\n"), ("print('1 2')", "1\t 2\r\n"),
+          ("print()\nprint(' 3')", "3"), ("print('a  b')", "a b")]
+    bad = [("print('12')", "1 2"), ("print('1 2')", "12"), ("print('1')\nprint('2')", "1 2"),
+           ("print('1 2')", "1\n2"), ("print('1\\n\\n2')", "1\n2")]
+    verdicts = _verdicts((blk(p), [{"input": "", "output": out}]) for p, out in ok + bad)
+    assert [v.reason for v in verdicts] == ["passed 1/1"] * len(ok) + ["failed test 1"] * len(bad)
 
 
 def test_apps_call_based_problems_call_the_function_or_solution_method():

@@ -44,7 +44,12 @@ group as a last resort).
 
 Why the verdict cannot be forged: the expected values never enter the sandbox. Stdin/stdout cases send only the
 input: the harness returns the size of what the program printed and a SHA-256 of its normalised text, and the
-caller compares those with the expected output. Nothing derived from the expected output, not even its length,
+caller compares those with the expected output. Normalised line by line, as LiveCodeBench's checker compares
+stripped lines (then their whitespace tokens) and Codeforces/CodeContests checkers whitespace-separated tokens:
+lines split on ``"\n"``, each line its tokens split on ASCII whitespace (``"\r"`` and tabs too) one space apart,
+leading and trailing blank lines dropped; so ``"1  2"``, ``" 1\t2 \r"`` and ``"1 2"`` are one answer, while
+``"12"``, ``"1\n2"`` or a blank line between two lines differ from it (line structure counts, as in LiveCodeBench;
+Codeforces' wcmp would ignore it). Nothing derived from the expected output, not even its length,
 is in the harness's memory, which each child is forked from and can read; the output cap is a fixed
 `MAX_STDOUT_BYTES` (an expected output longer than that cannot pass). Real numbers compare within a tolerance
 (``check_code(float_tol=1e-6)``, 0 for exact output), as Codeforces/CodeContests checkers: when the digests differ,
@@ -52,7 +57,7 @@ the caller compares the outputs token by token (split on ASCII whitespace): as m
 one's text or, where the expected token is a real-number literal with a decimal point or exponent (``0.5``,
 ``-1.5e-7``; an integer such as ``3`` stays exact, ``nan``/``inf`` are text), a finite number written as a
 literal (``1``, ``0.50000001``; not ``1_0`` or ``infinity``) within abs-or-rel ``float_tol`` of it:
-``|a - b| <= float_tol * max(1, |b|)``. An expected output with no real number in it is compared exactly. For
+``|a - b| <= float_tol * max(1, |b|)``. An expected output with no real number in it is compared as normalised. For
 that the harness sends back the program's output as its tokens, one space apart, when it printed at most
 `MAX_TOKENS_BYTES` (`MAX_TOKENS_RUN_BYTES` over the run's cases; fixed bounds, the same for every case); the
 caller compares at most `MAX_TOKENS` tokens, a number of at most `MAX_NUMBER_CHARS` characters (longer output,
@@ -385,22 +390,32 @@ def extract_code(completion: str) -> str | None:
 
 # One source for both sides of a stdio comparison: the harness digests what the program printed, the caller
 # digests the expected output, and the case passes when the digests are equal, so the expected text never has to
-# enter the sandbox. Normalised: "\r\n" -> "\n", trailing whitespace of every line and trailing blank lines
-# dropped. Worked through in chunks of lines so that a flood of newlines costs the harness little memory.
+# enter the sandbox. Normalised line by line (lines split on "\n"), as LiveCodeBench compares stripped lines and
+# Codeforces/CodeContests checkers compare whitespace-separated tokens: each line is its tokens (split on ASCII
+# whitespace, "\r" included) one space apart, and leading and trailing blank lines are dropped. Worked through in
+# chunks of lines so that a flood of newlines costs the harness little memory.
 _DIGEST_SOURCE = r'''
+_BLANKS = bytes.maketrans(b"\t\r\x0b\x0c", b"    ")  # ASCII whitespace but "\n", as bytes.split() splits on
+
 def output_digest(text):
-    text = text.replace("\r\n", "\n")
     h = hashlib.sha256()
     held = 0  # newlines not hashed yet: dropped if nothing but blank lines follows them
+    started = False  # blank lines before the first token are dropped too
     start = 0
     while True:
         end = text.find("\n", start + (1 << 20))
-        piece = text[start:] if end < 0 else text[start:end]
-        piece = "\n".join(map(str.rstrip, piece.split("\n")))
-        body = piece.rstrip("\n")
+        piece = (text[start:] if end < 0 else text[start:end]).encode("utf-8", "surrogatepass")  # whole lines
+        # (bytes methods, not a per-line loop or a regex: a 16 MiB flood of any kind costs well under a second)
+        piece = piece.translate(_BLANKS)
+        while b"  " in piece:
+            piece = piece.replace(b"  ", b" ")
+        piece = piece.replace(b" \n", b"\n").replace(b"\n ", b"\n").strip(b" ")
+        body = piece.rstrip(b"\n")
+        if body and not started:
+            body, held, started = body.lstrip(b"\n"), 0, True
         if body:
-            h.update(("\n" * held + body).encode("utf-8", "surrogatepass"))
-            held = len(piece) - len(body)
+            h.update(b"\n" * held + body)
+            held = len(piece) - len(piece.rstrip(b"\n"))
         else:
             held += len(piece)
         if end < 0:
