@@ -128,6 +128,11 @@ _FLOAT_CASES = [
     ("print('3.0')", "3", {}, "failed test 1"),
     ("print('0.5 0.5')", "0.5", {}, "failed test 1"),  # a token count that differs
     ("print('0.5')", "0.5 0.5", {}, "failed test 1"),
+    # line structure counts here too, as for an answer of integers: "1 2" on two lines is not "1 2"
+    ("print('0.5')\nprint('2')", "0.5 2", {}, "failed test 1"),
+    ("print('0.5 2')", "0.5\n2", {}, "failed test 1"),
+    ("print('0.5\\n\\n2')", "0.50000001\n2", {}, "failed test 1"),
+    ("print(' 0.50000001\\t 2\\r')\nprint('3')", "\n0.5 2\n3\n", {}, "passed 1/1"),
     ("print('nan')", "0.5", {}, "failed test 1"),
     ("print('1e999')", "1.0e308", {}, "failed test 1"),  # no finite float
     ("print('1_0.0')", "10.0", {}, "failed test 1"),  # float() reads it, no checker does
@@ -152,6 +157,9 @@ def test_stdio_tolerant_comparison_is_bounded_in_the_caller():
     assert code._tokens_match("0.5 2", "0.5000001 2", 1e-6)
     assert not code._tokens_match("0.5 2", "0.5000001 2", 0)
     assert not code._tokens_match("0.5 2", None, 1e-6)  # the harness sent no tokens (past its bounds)
+    assert not code._tokens_match("0.5\n2", "0.5000001 2", 1e-6)  # lines of tokens, as the digest
+    assert not code._tokens_match("0.5 2", "0.5000001\n2", 1e-6)
+    assert code._tokens_match(" 0.5\t2\r\n\n3\n", "0.5000001 2\n\n3", 1e-6)
     # a number past MAX_NUMBER_CHARS characters only as text; past MAX_TOKENS tokens, not at all
     long = "0." + "0" * code.MAX_NUMBER_CHARS
     assert code._tokens_match(long + " 0.5", long + " 0.50000001", 1e-6)

@@ -53,12 +53,12 @@ Codeforces' wcmp would ignore it). Nothing derived from the expected output, not
 is in the harness's memory, which each child is forked from and can read; the output cap is a fixed
 `MAX_STDOUT_BYTES` (an expected output longer than that cannot pass). Real numbers compare within a tolerance
 (``check_code(float_tol=1e-6)``, 0 for exact output), as Codeforces/CodeContests checkers: when the digests differ,
-the caller compares the outputs token by token (split on ASCII whitespace): as many tokens, each the expected
-one's text or, where the expected token is a real-number literal with a decimal point or exponent (``0.5``,
+the caller compares the normalised outputs line by line, token by token: as many lines of as many tokens, each
+the expected one's text or, where the expected token is a real-number literal with a decimal point or exponent (``0.5``,
 ``-1.5e-7``; an integer such as ``3`` stays exact, ``nan``/``inf`` are text), a finite number written as a
 literal (``1``, ``0.50000001``; not ``1_0`` or ``infinity``) within abs-or-rel ``float_tol`` of it:
-``|a - b| <= float_tol * max(1, |b|)``. An expected output with no real number in it is compared as normalised. For
-that the harness sends back the program's output as its tokens, one space apart, when it printed at most
+``|a - b| <= float_tol * max(1, |b|)``. An expected output with no real number in it is compared as normalised.
+For that the harness sends back the program's normalised output (lines of tokens) when it printed at most
 `MAX_TOKENS_BYTES` (`MAX_TOKENS_RUN_BYTES` over the run's cases; fixed bounds, the same for every case); the
 caller compares at most `MAX_TOKENS` tokens, a number of at most `MAX_NUMBER_CHARS` characters (longer output,
 or a longer token, passes only exactly). Assert tests are rewritten with `ast` in
@@ -397,7 +397,8 @@ def extract_code(completion: str) -> str | None:
 _DIGEST_SOURCE = r'''
 _BLANKS = bytes.maketrans(b"\t\r\x0b\x0c", b"    ")  # ASCII whitespace but "\n", as bytes.split() splits on
 
-def output_digest(text):
+def output_digest(text, kept=None):
+    # (`kept`, a list: the normalised text's pieces are appended to it, in bytes)
     h = hashlib.sha256()
     held = 0  # newlines not hashed yet: dropped if nothing but blank lines follows them
     started = False  # blank lines before the first token are dropped too
@@ -415,6 +416,8 @@ def output_digest(text):
             body, held, started = body.lstrip(b"\n"), 0, True
         if body:
             h.update(b"\n" * held + body)
+            if kept is not None:
+                kept.append(b"\n" * held + body)
             held = len(piece) - len(piece.rstrip(b"\n"))
         else:
             held += len(piece)
@@ -1297,13 +1300,15 @@ def run_case(spec, case):
     text = lambda fd: b"".join(bufs[fd]).decode("utf-8", "replace") if fd is not None else None
     overflow = bool(over - {r_err})
     # stdout goes back as its size and the digest of its normalised text (the caller compares), and, for the
-    # caller's tolerant comparison of real numbers, small output as its tokens (split on ASCII whitespace, one
-    # space apart): within fixed bounds per case and per run, never derived from the expected output
-    digest = output_digest(text(r_out)) if r_out is not None and not overflow else None
-    tokens = None
-    if r_out is not None and not overflow and sizes[r_out] <= min(spec["tokens_cap"], spec["tokens_left"]):
-        spec["tokens_left"] -= sizes[r_out]
-        tokens = b" ".join(b"".join(bufs[r_out]).split()).decode("utf-8", "replace")
+    # caller's tolerant comparison of real numbers, small output as that normalised text (lines of tokens):
+    # within fixed bounds per case and per run, never derived from the expected output
+    digest = tokens = None
+    if r_out is not None and not overflow:
+        kept = [] if sizes[r_out] <= min(spec["tokens_cap"], spec["tokens_left"]) else None
+        digest = output_digest(text(r_out), kept)
+        if kept is not None:
+            spec["tokens_left"] -= sizes[r_out]
+            tokens = b"".join(kept).decode("utf-8", "replace")
     return {"status": code, "timeout": timed_out, "memory": over_memory, "seconds": round(time.monotonic() - start, 4),
             "stdout_bytes": sizes[r_out] if r_out is not None else 0, "stdout_digest": digest,
             "stdout_tokens": tokens,
@@ -5682,7 +5687,6 @@ def _reads_sandbox(tree) -> bool:
     return isinstance(tree, (tuple, list)) and any(_reads_sandbox(x) for x in tree)
 
 
-_TOKEN = re.compile(r"[^ \t\n\r\x0b\x0c]+")  # what bytes.split() splits on in the harness: ASCII whitespace
 # a real-number literal, with a decimal point or an exponent (an integer answer stays exact)
 _REAL = re.compile(r"[+-]?(?:(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+)")
 # what a program's token may be to compare as a number: a literal as checkers read it (float() also takes "1_0",
@@ -5690,17 +5694,25 @@ _REAL = re.compile(r"[+-]?(?:(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[0-
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
+def _line_tokens(normalised: str) -> list:
+    # a line break is a token of its own, so that lines of tokens match only line for line, as the digest
+    return normalised.replace("\n", " \n ").split(" ") if normalised else []
+
+
 def _tokens_match(expected: str, got, tol: float) -> bool:
-    """Whether the program's output tokens `got` (the harness's, one space apart; None when it sent none) match
-    `expected` token by token, as the module docstring says: as many tokens, each the same text, or, where the
-    expected one is a real-number literal, a finite number within `tol` of it, absolute or relative
-    (|a - b| <= tol * max(1, |b|)). An expected output with no real number in it is left to the digest."""
+    """Whether the program's output `got` (the harness's normalised text, lines of tokens one space apart; None
+    when it sent none) matches `expected` token by token, as the module docstring says: the same lines of as many
+    tokens, each the same text, or, where the expected one is a real-number literal, a finite number within `tol`
+    of it, absolute or relative (|a - b| <= tol * max(1, |b|)). An expected output with no real number in it is
+    left to the digest."""
     if tol <= 0 or type(got) is not str or len(expected) > MAX_STDOUT_BYTES:
         return False
-    theirs = got.split(" ") if got else []
+    theirs = _line_tokens(got)
     if len(theirs) > MAX_TOKENS:
         return False
-    ours = _TOKEN.findall(expected)
+    kept: list = []
+    _output_digest(expected, kept)
+    ours = _line_tokens(b"".join(kept).decode("utf-8", "surrogatepass"))
     if len(ours) != len(theirs) or not any(len(e) <= MAX_NUMBER_CHARS and _REAL.fullmatch(e) for e in ours):
         return False
     for e, g in zip(ours, theirs):
@@ -5841,12 +5853,13 @@ def check_code(completion, tests, *, timeout: float = 5.0, memory_mb: int = MEMO
     stdin/stdout cases `[{"input": ..., "output": ...}]` (or APPS-style `{"inputs": [...], "outputs": [...]}`; with a
     "fn_name", APPS's call-based problems: `inputs` the argument lists of calls of that function or `Solution` method).
     `timeout` is wall-clock seconds per run: the whole assert program, or each stdio case. `float_tol` (in [0, 1],
-    default 1e-6, 0 for exact output): a stdio output that is not the expected one after normalisation is compared token by
-    token (split on whitespace, as many tokens), a token matching the expected one's text, or, where the expected
-    token is a real number written with a decimal point or exponent ("0.5", "1e-3"; "3" stays exact, "nan"/"inf"
-    too), a finite number within `float_tol` of it, absolute or relative (|a - b| <= float_tol * max(1, |b|)), as
-    Codeforces/CodeContests checkers accept real answers (bounds: see the module docstring). Bad completions give a
-    Verdict with a reason, never an exception; bad `tests` raise PonderError. Reasons: "passed N/N",
+    default 1e-6, 0 for exact output): a stdio output that is not the expected one after normalisation is compared
+    line by line, token by token (split on whitespace, as many lines of as many tokens), a token matching the
+    expected one's text, or, where the expected token is a real number written with a decimal point or exponent
+    ("0.5", "1e-3"; "3" stays exact, "nan"/"inf" too), a finite number within `float_tol` of it, absolute or
+    relative (|a - b| <= float_tol * max(1, |b|)), as Codeforces/CodeContests checkers accept real answers
+    (bounds: see the module docstring). Bad completions give a Verdict with a reason, never an exception; bad
+    `tests` raise PonderError. Reasons: "passed N/N",
     "failed test K", "timeout", "crashed", "sandbox violation", "no code block", "syntax error", "too long",
     "invalid completion", "output limit exceeded", "memory limit exceeded" (the run's processes together held
     more than `memory_mb`, with namespaces), "error in test statement K" (a statement of the tests that
