@@ -74,6 +74,9 @@ OBJECTIVES = [
 # A run whose rows split unevenly over 2 ranks, under an objective other than GRPO's, with gradient accumulation
 UNEVEN = dict(preset="dapo", objective={"group_filter": False, "minibatches": 2}, prompts_per_step=3, group_size=3,
               micro_batch=2, micro_batch_tokens=15)
+# DAPO's dynamic sampling (groups all right or all wrong dropped, refilled over rounds) and its 16 minibatches: each
+# minibatch is one of the few kept rows, so rank 1 holds no row of any minibatch and sums in zeros
+FILTERED = dict(preset="dapo", objective={}, steps=1, prompts_per_step=3, group_size=3, micro_batch=1)
 
 
 def _batch(tokenizer):
@@ -154,6 +157,8 @@ def _rank(dp, state, batch, cfg, run_dir, swapped, log_dir, alarm_cfg):
     # DAPO's token-mean over 9 rows (shares 5/4, minibatches of 5 and 4 rows: 3/2 and 2/2), accumulated over
     # micro-batches of at most 2 rows and 15 tokens
     ddp._train_rank(dp, GRPOConfig(**{**asdict(cfg), **UNEVEN}), str(Path(run_dir).parent / "uneven"), False, False)
+    ddp._train_rank(dp, GRPOConfig(**{**asdict(cfg), **FILTERED}), str(Path(run_dir).parent / "filtered"), False,
+                    False)
     # The same run with FSDP2 (sharded learner, full replica generating), stopped after step 1 and resumed
     sharded_run = str(Path(run_dir).parent / "fsdp")
     ddp._train_rank(dp, GRPOConfig(**{**asdict(cfg), "fsdp": True, "steps": 1, "save_every": 1}), sharded_run,
@@ -259,6 +264,13 @@ def test_two_ranks_equal_one_process(tmp_path, two_ranks):
     wu, wv = (ponder.load(r / "checkpoint")[0].state_dict() for r in (uneven, shared / "uneven"))
     for n in wu:
         torch.testing.assert_close(wu[n], wv[n], rtol=1e-4, atol=1e-6)
+    filtered = train(GRPOConfig(**{**cfg, **FILTERED}), tmp_path / "one_filtered", progress=False)
+    (x,) = rows(filtered)
+    assert x["gen_rounds"] > 1 and 0 < x["groups_trained"] < 3 and x["grad_norm"] > 0, x  # refilled, filtered
+    assert_rows_close(rows(filtered), rows(shared / "filtered"))
+    wf, wg = (ponder.load(r / "checkpoint")[0].state_dict() for r in (filtered, shared / "filtered"))
+    for n in wf:
+        torch.testing.assert_close(wf[n], wg[n], rtol=1e-4, atol=1e-6)
     # (3) FSDP2 on 2 ranks, killed-and-resumed style (1 step, then --resume to 2), equals the one process too
     sharded = shared / "fsdp"
     assert json.loads((sharded / "config.json").read_text())["grpo"]["fsdp"]
