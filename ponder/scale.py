@@ -591,7 +591,8 @@ def best_of_n(model, tok, prompts, *, n_candidates: int = 8, scorer="logprob", t
               seed: int = 0, index_offset: int = 0, extract: Extract | None = None) -> list[Outcome]:
     """Draw n_candidates samples per prompt and keep the highest-scoring one (ties: the earliest sample).
 
-    ``scorer``: "logprob" (the sample's mean token log-prob under the sampling temperature, free),
+    ``scorer``: "logprob" (the sample's mean token log-prob under the sampling temperature, free; an empty
+    completion scores -inf, as under "likelihood", so it is kept only when every candidate is empty),
     "likelihood" (the model's own mean log-prob of the completion given the prompt, recomputed by teacher
     forcing on the ids it sampled, as self-refine scores) or a callable (module docstring).
     ``info``: scores (per sample), chosen (index), and only where the "likelihood" scorer scored a candidate's
@@ -619,7 +620,9 @@ def best_of_n(model, tok, prompts, *, n_candidates: int = 8, scorer="logprob", t
         t0 = time.perf_counter()
         caps: list[dict] = []  # candidates the likelihood scorer scored only in part (what fits the context)
         if score is None:  # "logprob"
-            scores = [_mean_lp(s) if s.logprobs else float("-inf") for s in g]
+            # an empty completion (EOS or a stop string first) scores -inf, as "likelihood" scores it: its mean
+            # was the log-prob of stopping at once, and an EOS likelier than a worked answer's tokens won with no text
+            scores = [_mean_lp(s) if s.logprobs and s.text else float("-inf") for s in g]
         else:
             scores = []
             for k, s in enumerate(g):

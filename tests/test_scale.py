@@ -1604,3 +1604,22 @@ def test_reward_scorer_names_an_item_without_a_prompt(item):
     with pytest.raises(PonderError, match=r"^reward_scorer: item 1 has no 'prompt' to find it by; pass prompts="):
         scale.reward_scorer(lambda c, it: 1.0, [{"prompt": "p"}, item])
     scale.reward_scorer(lambda c, it: 1.0, [{"prompt": "p"}, item], prompts=["p", "q"])  # (found by prompts=)
+
+
+def test_best_of_n_logprob_never_prefers_an_empty_completion(monkeypatch):
+    """An EOS-only sample's mean log-prob is the log-prob of stopping at once: higher than a worked answer's, it was
+    chosen, with no text and no answer. Empty completions score -inf (as "likelihood" scores them): any text wins,
+    and all empty keeps sample 0."""
+    import ponder.engine
+    from ponder.engine import Sample
+
+    def fake(model, tok, prompts, *, n, **kw):
+        return [[Sample("", [0], [-0.1], "stop"), Sample(" \\boxed{3}", [5, 6], [-0.7, -0.5], "stop"),
+                 Sample("", [0], [-0.05], "stop")][:n] for _ in prompts]
+
+    monkeypatch.setattr(ponder.engine, "sample", fake)
+    o = scale.best_of_n(None, None, ["q"], n_candidates=3, temperature=1.0, extract=extract_answer)[0]
+    assert o.info["chosen"] == 1 and o.answer == "3" and o.info["scores"][0] == float("-inf")
+    monkeypatch.setattr(ponder.engine, "sample", lambda m, t, ps, *, n, **kw: [[Sample("", [0], [-0.1], "stop")] * n
+                                                                               for _ in ps])
+    assert scale.best_of_n(None, None, ["q"], n_candidates=2, temperature=1.0)[0].info["chosen"] == 0
