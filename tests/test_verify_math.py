@@ -3314,3 +3314,15 @@ def test_a_value_after_and_ending_the_line_after_a_box_is_offered_beside_it(comp
 
 def test_a_value_after_and_that_goes_on_is_no_other_answer():
     assert check_math("\\boxed{5} and 6 is the next.", "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "It takes 2 hours and 30 minutes.", "So it takes 2 hours 30 minutes.", "It takes $2$ hours and $30$ minutes.",
+    "It takes 1 hour, 30 minutes.", "It takes 2h 30min.", "He is 5 feet 6 inches tall.",
+])
+def test_a_quantity_in_two_units_in_prose_is_not_its_last_number(completion):
+    # read as the last number, "2 hours and 30 minutes" scored for the gold 30; it reads as the box
+    # "\boxed{2 \text{ hours } 30 \text{ minutes}}" does, unreadable as one number
+    for gold in ("30", "6", "2", "5"):
+        assert not check_math(completion, gold).correct
+    assert check_math("It takes 2 hours. That is 120 minutes.", "120").correct

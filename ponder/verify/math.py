@@ -1444,6 +1444,31 @@ def _concludes(text: str, at: int) -> bool:
 
 
 _PCT_AFTER_RE = re.compile(r"[ \t]?(?:\\?%|percent(?![A-Za-z]))")
+# units a quantity may be written in two of ("2 hours and 30 minutes", "5 ft 6 in" aside: "in" is too common)
+_COMPOUND_UNITS = frozenset(
+    """s sec secs second seconds min mins minute minutes h hr hrs hour hours day days week weeks month months year
+    years cm m mm km ft feet foot inch inches yd yard yards mi mile miles meter meters metre metres centimeter
+    centimeters millimeter millimeters kilometer kilometers kg g gram grams lb lbs pound pounds oz ounce ounces
+    dollar dollars cent cents degree degrees""".split()
+)
+_UNIT_WORD = r"\$?[ \t]*(?:\\(?:text|mathrm|textrm|mbox)\s*\{\s*)?([A-Za-z]+)\.?\s*\}?\$?"
+_COMPOUND_GAP_RE = re.compile(_UNIT_WORD + r"[ \t]*,?[ \t]*(?:and[ \t]+)?\$?[ \t]*")
+_UNIT_AFTER_RE = re.compile(_UNIT_WORD + r"(?![A-Za-z])")
+
+
+def _compound_quantity(tail: str, cands: list) -> str | None:
+    """"2 hours and 30 minutes": the last two values in two different units are one quantity, not the last number
+    (read as 30 it scored for the gold 30); returned whole, unreadable as in a box, else None."""
+    if len(cands) < 2:
+        return None
+    gap = _COMPOUND_GAP_RE.fullmatch(tail, cands[-2][1], cands[-1][0])
+    after = _UNIT_AFTER_RE.match(tail, cands[-1][1], cands[-1][1] + 40)
+    if gap is None or after is None:
+        return None
+    u1, u2 = gap.group(1).lower(), after.group(1).lower()
+    if u1 == u2 or u1 not in _COMPOUND_UNITS or u2 not in _COMPOUND_UNITS:
+        return None
+    return tail[cands[-2][0] : after.end()].replace("$", "").strip(" \t.")
 
 
 def _tail_candidate(text: str) -> str | None:
@@ -1474,6 +1499,8 @@ def _tail_candidate(text: str) -> str | None:
     cands = _join_mixed(tail, cands)
     if _trailing_words(tail[cands[-1][1] :]) > 12:
         return None
+    if (whole := _compound_quantity(tail, cands)) is not None:
+        return whole
     # The last value of a run joined by "or"/"and"/"," is one part of a list or a hedge, never the
     # answer alone: "It is 3 or 4." read as 4 would reward the hedge (the parts compare as a list).
     parts = [cands[-1][2]]
