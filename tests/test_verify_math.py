@@ -3326,3 +3326,13 @@ def test_a_quantity_in_two_units_in_prose_is_not_its_last_number(completion):
     for gold in ("30", "6", "2", "5"):
         assert not check_math(completion, gold).correct
     assert check_math("It takes 2 hours. That is 120 minutes.", "120").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{5} \\pm 1", "$\\boxed{5} \\pm 1$.", "$\\boxed{5}\\pm 1$", "\\boxed{5} \u00b1 1", "\\boxed{5} \\pm \\sqrt{2}",
+])
+def test_a_plus_minus_after_a_box_is_part_of_the_answer(completion):
+    # "\boxed{5} \pm 1" read 5 alone: two values scored for the gold 5 ("\boxed{5 \pm 1}" did not)
+    assert not check_math(completion, "5").correct
+    assert check_math(completion, "4, 6").correct == ("sqrt" not in completion)
+    assert check_math("\\boxed{\\pm 5}", "5, -5").correct and check_math("\\boxed{\\pm 5}", "\\pm 5").correct

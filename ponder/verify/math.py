@@ -697,6 +697,12 @@ def _scaled(content: str, words: str) -> str:
     return ("-" if sign == "-" else "") + val
 
 
+_PM_AFTER_RE = re.compile(
+    r"[ \t$]*(?:\\pm(?![A-Za-z])|\\mp(?![A-Za-z])|\u00b1|\u2213)[ \t$]*(?:(\d+(?:\.\d+)?|\\pi(?![A-Za-z])"
+    r"|\\sqrt\s*\{[^{}$]{1,40}\}|\\[dt]?frac\s*\{[^{}$]{1,40}\}\s*\{[^{}$]{1,40}\})(?![\d^_{\\]|\.\d|[ \t]*[-+*/]))?"
+)
+
+
 def _boxes(text: str, lenient: bool):
     """The final answer from boxes: (answer|None, reason) or None if there is no box at all."""
     start, clen = _last_box(text)
@@ -764,6 +770,11 @@ def _boxes(text: str, lenient: bool):
         # "\boxed{5} thousand" is 5000: read as 5 it scored for the gold 5
         ans = content = _scaled(content, scale.group(1))
         end = scale.end()
+    if (pm := _PM_AFTER_RE.match(text, end)) is not None:
+        # "\boxed{5} \pm 1" is two values, as "\boxed{5 \pm 1}" is: read as 5 it scored for the gold 5
+        if pm.group(1) is None:
+            return (None, "no answer")  # a term not read here: the box alone is still not the answer
+        ans, end = f"{ans} \\pm {pm.group(1)}", pm.end()
     if not lenient and ans:
         hedge = _hedge(text, end, box=True, ans=content)
         if hedge:
