@@ -3336,3 +3336,10 @@ def test_a_plus_minus_after_a_box_is_part_of_the_answer(completion):
     assert not check_math(completion, "5").correct
     assert check_math(completion, "4, 6").correct == ("sqrt" not in completion)
     assert check_math("\\boxed{\\pm 5}", "5, -5").correct and check_math("\\boxed{\\pm 5}", "\\pm 5").correct
+
+
+@pytest.mark.parametrize("completion", ["It is \u00b15.", "So x = \u00b15.", "It is 5 \u00b1 1.", "It is 5 \u2213 1."])
+def test_a_unicode_plus_minus_in_prose_is_an_operator(completion):
+    # "It is 5 ± 1." read 1 and "It is ±5." read 5 (as "\pm 5" in prose is not read): one of two values scored
+    for gold in ("5", "1", "-5"):
+        assert not check_math(completion, gold).correct

@@ -1113,8 +1113,8 @@ def _numbers_in(s: str) -> list:
     return out
 
 
-_OPERATOR_CHARS = "+*/^_{(\\×·÷"  # beside a number, after it: it is an operand
-_OPERATOR_BEFORE = _OPERATOR_CHARS.replace("(", "")  # before it ("(5)" in prose is the value 5)
+_OPERATOR_CHARS = "+*/^_{(\\×·÷±∓"  # beside a number, after it: it is an operand
+_OPERATOR_BEFORE = _OPERATOR_CHARS.replace("(", "")  # before it ("(5)" in prose is the value 5; "±5" is two)
 
 
 _PAREN_OR_RE = re.compile(r"\(\s*(?:or|and)\s", re.I)
