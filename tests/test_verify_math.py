@@ -3343,3 +3343,19 @@ def test_a_unicode_plus_minus_in_prose_is_an_operator(completion):
     # "It is 5 ± 1." read 1 and "It is ±5." read 5 (as "\pm 5" in prose is not read): one of two values scored
     for gold in ("5", "1", "-5"):
         assert not check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("The answer is one half.", "1/2"), ("The answer is a half.", "1/2"), ("The answer is three-fourths.", "3/4"),
+    ("The answer is two thirds.", "2/3"), ("Final Answer: three quarters", "0.75"), ("\\boxed{\\text{one third}}", "1/3"),
+])
+def test_a_fraction_in_words_is_its_value(completion, gold):
+    # a number in words was read ("ten" is 10), a fraction in words not: the right "one half" scored wrong
+    assert check_math(completion, gold).correct
+    assert not check_math(completion, "1").correct
+
+
+@pytest.mark.parametrize("completion", ["The answer is a half or a third.", "The answer is two third.", "The answer is one halves."])
+def test_fractions_in_words_hedged_or_misworded_are_no_value(completion):
+    for gold in ("1/2", "1/3", "2/3"):
+        assert not check_math(completion, gold).correct

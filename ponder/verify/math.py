@@ -1673,6 +1673,22 @@ def _spelled_value(words: str, strict: bool = True) -> int | None:
     return total + cur if last and not (strict and last == "and") else None
 
 
+_DENOMINATORS = dict(half=2, third=3, fourth=4, quarter=4, fifth=5, sixth=6, seventh=7, eighth=8, ninth=9, tenth=10)
+_DENOMINATORS_PLURAL = {("halves" if w == "half" else w + "s"): d for w, d in _DENOMINATORS.items()}
+
+
+def _spelled_fraction(words: str) -> str | None:
+    """A fraction in words ("one half", "a third", "three-fourths", "two thirds") as "n/d", else None: a numerator
+    of one takes the singular, any other the plural ("two third" is none)."""
+    ws = words.lower().replace("-", " ").split()
+    if not 2 <= len(ws) <= 6:
+        return None
+    one = ws[:-1] in (["a"], ["an"], ["one"])
+    d = (_DENOMINATORS if one else _DENOMINATORS_PLURAL).get(ws[-1])
+    n = 1 if one else _spelled_value(" ".join(ws[:-1]))
+    return f"{n}/{d}" if d is not None and n else None
+
+
 def _spelled_unit(words: str) -> str | None:
     """A number in words with up to two unit words after it, as digits: "five dollars" -> "5 dollars",
     "twenty-five percent" -> "25 percent", "twelve" -> "12"; else None."""
@@ -1681,7 +1697,9 @@ def _spelled_unit(words: str) -> str | None:
     while k > max(1, len(ws) - 2) and ws[k - 1].lower() in _UNITS:
         k -= 1
     v = _spelled_value(" ".join(ws[:k]))
-    return None if v is None else " ".join([str(v), *ws[k:]])
+    if v is None:
+        return _spelled_fraction(words)  # ("one half": a fraction takes no unit here)
+    return " ".join([str(v), *ws[k:]])
 
 
 def _all_spelled(s: str) -> bool:
@@ -1722,7 +1740,7 @@ def _spelled_alone(ans: str) -> str:
         vals.add(part if v is None else v)
     # ("five dollars" is "5 dollars": a unit after the words stays, and "twenty-five percent or 25" is two values)
     one = next(iter(vals))
-    return one if spelled and len(vals) == 1 and one.split(" ", 1)[0].isdigit() else ans
+    return one if spelled and len(vals) == 1 and one.split(" ", 1)[0].replace("/", "", 1).isdigit() else ans
 
 
 _PLAIN_DECIMAL_RE = re.compile(r"\d+(?:\.\d+)?")
