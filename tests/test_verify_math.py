@@ -3359,3 +3359,16 @@ def test_a_fraction_in_words_is_its_value(completion, gold):
 def test_fractions_in_words_hedged_or_misworded_are_no_value(completion):
     for gold in ("1/2", "1/3", "2/3"):
         assert not check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{5}. Wait, maybe it's 6.", "\\boxed{5}\n\nWait, maybe it's 6.", "\\boxed{5}. But maybe it's 6.",
+    "\\boxed{5}. Hmm, perhaps 6.", "\\boxed{5}. Wait, it might be 6.", "\\boxed{5}. Hmm, actually 6.",
+    "The answer is 5. Wait, maybe it's 6.", "\\boxed{5}. Maybe it's 6.",
+])
+def test_a_value_offered_after_an_opener_word_is_a_hedge(completion):
+    # "Wait, maybe it's 6." after the box (an opener before "maybe", "might be", "actually") offered nothing: 5
+    # scored alone; as "Maybe 6." it is both values ("it's" no part of the other one)
+    assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
+    assert check_math(completion, "5, 6").correct
+    assert check_math("\\boxed{5}. Wait, let me double-check: 2 + 3 = 5. Yes.", "5").correct

@@ -401,9 +401,9 @@ _OR_AFTER = (
     r"(?:\s|~|\$|\\[\])\[(]|\\\\|" + _TEX_SPACE + r")*(?:[,;:!?]{1,3}|\.+|\u2026|\u2014|\u2013|-{1,3})?"
     r"(?:[\s*_`>$]|\\[\[(]|\\\\|" + _TEX_SPACE + r")*"
     r"[(\[]?[\s*_`]*(?:\\(?:text|textbf|textit|textrm|textsf|textnormal|emph|mathrm|mathbf|mathsf|operatorname)"
-    r"\s*\{\s*[(\[,;]?[\s*_`]*)?(?:and\s*/\s*)?((?:or|\\lor|\\vee|\u2228|alternatively|maybe|perhaps|possibly|otherwise|else|unless"
+    r"\s*\{\s*[(\[,;]?[\s*_`]*)?(?:and\s*/\s*)?(?:(?:but|wait|hmm+|well|though)\b[\s,.:!*_]*(?=[a-z]))?((?:or|\\lor|\\vee|\u2228|alternatively|maybe|perhaps|possibly|otherwise|else|unless"
     r"|if\s+not|alt[.:])(?![A-Za-z0-9])"
-)
+)  # (an opener first: "\\boxed{5}. Wait, maybe it's 6.", "But perhaps 6.")
 _OR_AFTER_RE = re.compile(_OR_AFTER + ")", re.I)
 # after a box a slash before a number parts two values too: "\boxed{5} / 6" ("\boxed{60}/\text{h}" is a unit; in
 # prose "5 / 6" is a fraction)
@@ -420,6 +420,8 @@ _COND_LIST_RE = re.compile(r"(?:[\s$]*,[\s$]*(?:and\s+)?[-+]?\d+(?:[./]\d+)?(?=[
 _FOR_COND_RE = re.compile(r"\W*(?:note\W*)?(?:(?:for|with)\s.*\d|(?:when|if)\s.*=[\s$]*[-+]?\d[\d./]*)[\s$]*$", re.I | re.S)
 _EXAMPLE_RE = re.compile(r"\W*for\s+(?:example|instance|comparison|reference|verification|checking)\b", re.I)
 _TEX_SPACE_RE = re.compile(_TEX_SPACE)
+_OPENER_END_RE = re.compile(r"(?:but|wait|hmm+|well|though)[\s,.:!*_]*$", re.I)
+_IT_IS_LEAD_RE = re.compile(r"^(?:it|that|the\s+answer)(?:'s|\s+is|\s+could\s+be|\s+might\s+be)\s+(?=[-+\d.\\(])", re.I)
 _HEDGE_FILLER_RE = re.compile(r"\b(?:alternatively|maybe|perhaps|possibly|equivalently)\b[ \t]*,?", re.I)
 # what "maybe" (perhaps, possibly, alternatively) must offer to be a hedge: a value, at once or as "it's 4"; the
 # same words open commentary too ("\boxed{5}. Perhaps check it: 2 + 3 = 5."), which offers no other answer
@@ -564,7 +566,7 @@ _ALSO_AFTER_RE = re.compile(
     r"[\s$)\]]*(?:[,;:.!?]{1,3}|\u2014|\u2013|-{1,3})?[\s*_`(\[]*"
     # ("Hmm, but it could be 6 too.", "Note: some might argue 6.": a word to open the sentence first)
     # ("Note that 6 also works.", "By symmetry, 6 also works.": a discourse word first)
-    r"(?:(?:hmm+|well|oh|ah|(?:note|notice)(?:\s+that)?|of\s+course|in\s+fact|indeed|similarly|likewise|by\s+symmetry"
+    r"(?:(?:hmm+|wait|well|oh|ah|(?:note|notice)(?:\s+that)?|of\s+course|in\s+fact|indeed|similarly|likewise|by\s+symmetry"
     r"|then\s+again|actually|clearly|additionally)\b[\s,.:!*_]*)?(?:(?:but|though|although|however|and|yet)\b[\s,]*)?"
     r"(?:" + _ALSO_INTRO + r"\s+" + _ALSO_VALUE + r"|(?:also|as\s+well\s+as)\s+" + _ALSO_VALUE
     + r"(?=[\s$]*(?:[.!?;)]|$))|(?:[A-Za-z]\s*=\s*)?" + _ALSO_VALUE + r"\s+(?:" + _ALSO_SAYS + "|" + _CASE_SAYS + ")"
@@ -619,7 +621,7 @@ _REVISION_RE = re.compile(r"\b(?:no|not|wait|actually|instead|but|rather|oops|co
 # "Wait, no, it's 6.", "Correction: 6.", "I made an error; it should be 6." (the value ends its clause: "Actually,
 # 6 is too many" and "Wait, check: 2 + 3 = 5" offer none)
 _PROSE_REVISION_RE = re.compile(
-    r"(?:^|(?<=[.!?;:\n]))[\s*_>]*(?:actually|wait|correction|oops|i\s+made\s+an?\s+(?:error|mistake)|mistake"
+    r"(?:^|(?<=[.!?;:\n]))[\s*_>]*(?:(?:hmm+|well|oh|but)\b[\s,.:!]*)?(?:actually|wait|correction|oops|i\s+made\s+an?\s+(?:error|mistake)|mistake"
     r"|it\s+should\s+be)\b(?:[\s,.:;!\-]*(?:actually|wait|no|oops|sorry|correction|i\s+made\s+an?\s+(?:error|mistake)"
     r"|mistake)\b)*[\s,.:;!\-]*(?:(?:it|that|this|the\s+(?:correct\s+|right\s+|final\s+)?(?:value|result))(?:'s|\s+is"
     r"|\s+should\s+be|\s+must\s+be)\s+|(?:it\s+)?should\s+be\s+)?\$?\s*([-+]?\d+(?:[./]\d+)?)\s*\$?(?=[\s*_]*(?:[.!?,;)]|$))",
@@ -995,7 +997,8 @@ def _hedge(
         or (word in ("otherwise", "else", "if not") and _NAMED_VALUE_RE.match(after))
     ):
         return None  # "\boxed{5}. Maybe double-check: 2 + 3 = 5." comments on the answer, offers no other
-    pre = rest[:ws].strip().lstrip(".!?,;").strip(" *_`>")
+    pre = _OPENER_END_RE.sub("", rest[:ws].strip().lstrip(".!?,;").strip(" *_`>")).rstrip()
+    after = _IT_IS_LEAD_RE.sub("", after, 1)  # "Maybe it's 6" offers 6
     closer = {"(": ")", "[": "]"}.get(pre)
     body = after.rstrip(" .")[:-1].rstrip()
     if closer and after.rstrip(" .").endswith(closer) and body.count(pre) == body.count(closer):
