@@ -3372,3 +3372,15 @@ def test_a_value_offered_after_an_opener_word_is_a_hedge(completion):
     assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
     assert check_math(completion, "5, 6").correct
     assert check_math("\\boxed{5}. Wait, let me double-check: 2 + 3 = 5. Yes.", "5").correct
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("The lengths are 10 cm and 5 cm.", "10, 5"), ("The sides are 3 cm, 4 cm and 5 cm.", "3, 4, 5"),
+    ("It is 10 cm or 5 cm.", "10, 5"),
+])
+def test_values_with_the_same_unit_in_prose_are_a_list(completion, gold):
+    # the unit after each value hid the list: the last value was read alone and scored for the gold 5
+    assert check_math(completion, gold).correct
+    for one in gold.split(", "):
+        assert not check_math(completion, one).correct
+    assert check_math("So it is 5 cm.", "5").correct

@@ -1470,6 +1470,16 @@ _COMPOUND_GAP_RE = re.compile(_UNIT_WORD + r"[ \t]*,?[ \t]*(?:and[ \t]+)?\$?[ \t
 _UNIT_AFTER_RE = re.compile(_UNIT_WORD + r"(?![A-Za-z])")
 
 
+_UNIT_GAP_RE = re.compile(r"\$?[ \t]*(?:\\(?:text|mathrm|textrm|mbox)\s*\{\s*)?([A-Za-z]+)\s*\}?\$?")
+
+
+def _unit_list_gap(tail: str, start: int, end: int, unit: str | None) -> bool:
+    """Whether tail[start:end] is the unit the last value has, then a list gap: "10 cm and 5 cm" is a list, as
+    "10 and 5" is (read as the last value 5, it scored for the gold 5)."""
+    g = _UNIT_GAP_RE.match(tail, start, end) if unit else None
+    return g is not None and g.group(1).lower() == unit and _LIST_GAP_RE.fullmatch(_fold(tail[g.end() : end])) is not None
+
+
 def _compound_quantity(tail: str, cands: list) -> str | None:
     """"2 hours and 30 minutes": the last two values in two different units are one quantity, not the last number
     (read as 30 it scored for the gold 30); returned whole, unreadable as in a box, else None."""
@@ -1523,7 +1533,11 @@ def _tail_candidate(text: str) -> str | None:
         # "So x = 3, though x = 5 also works.": the last value says it is one more answer, beside the one before
         k -= 1
         parts.append(cands[k][2])
-    while k > 0 and len(parts) <= MAX_ITEMS and _LIST_GAP_RE.fullmatch(_fold(tail[cands[k - 1][1] : cands[k][0]])):
+    unit = _UNIT_AFTER_RE.match(tail, cands[-1][1], cands[-1][1] + 40)
+    unit = unit.group(1).lower() if unit and unit.group(1).lower() in _UNITS and unit.group(1) != "in" else None
+    while k > 0 and len(parts) <= MAX_ITEMS and (
+        _LIST_GAP_RE.fullmatch(_fold(tail[cands[k - 1][1] : cands[k][0]])) or _unit_list_gap(tail, cands[k - 1][1], cands[k][0], unit)
+    ):
         k -= 1
         parts.append(cands[k][2])
     if k == len(cands) - 1 and k:
