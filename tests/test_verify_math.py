@@ -3384,3 +3384,14 @@ def test_values_with_the_same_unit_in_prose_are_a_list(completion, gold):
     for one in gold.split(", "):
         assert not check_math(completion, one).correct
     assert check_math("So it is 5 cm.", "5").correct
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("\\boxed{\\text{The answer is } 5}", "5"), ("\\boxed{\\text{The answer is 5}}", "5"), ("\\boxed{Answer: 5}", "5"),
+    ("\\boxed{\\text{Final answer: } \\frac{1}{2}}", "1/2"), ("\\boxed{\\text{Answer: (C)}}", "C"),
+])
+def test_an_answer_phrase_opening_the_box_is_no_part_of_the_answer(completion, gold):
+    # read whole, "\text{The answer is } 5" was unparseable: the right 5 scored wrong
+    assert check_math(completion, gold).correct
+    for other in ("\\boxed{\\text{The answer is not } 5}", "\\boxed{\\text{The answer is } 5 \\text{ or } 6}"):
+        assert not check_math(other, "5").correct

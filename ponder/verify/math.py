@@ -705,6 +705,20 @@ _PM_AFTER_RE = re.compile(
 )
 
 
+_BOX_PHRASE_RE = re.compile(
+    r"\s*(\\(?:text|textbf|textrm|mathrm|mbox)\s*\{\s*)?(?:the\s+)?(?:final\s+)?answer(?:\s+is|\s*:)[\s:]*(\})?\s*", re.I
+)
+
+
+def _unphrased(content: str) -> str:
+    """An answer without an answer phrase opening it: "\\text{The answer is } 5" (in a box), "Answer: 5" are 5 (read
+    whole, unparseable, the right 5 scored wrong); "\\text{The answer is 5}" is "\\text{5}"."""
+    m = _BOX_PHRASE_RE.match(content) if len(content) <= MAX_ANSWER_CHARS else None
+    if m is None or m.end() == len(content) or (m.group(2) and not m.group(1)):
+        return content
+    return content[m.end() :] if m.group(1) is None or m.group(2) else m.group(1) + content[m.end() :]
+
+
 def _boxes(text: str, lenient: bool):
     """The final answer from boxes: (answer|None, reason) or None if there is no box at all."""
     start, clen = _last_box(text)
@@ -2089,6 +2103,8 @@ _DEG_GROUP_RE = re.compile(r"(?:\^\s*|\\(?:text|textrm|textnormal|mbox|mathrm)\s
 
 def _clean(s: str) -> str:
     s = _collapse_double_escapes(s)
+    if "nswer" in s or "NSWER" in s:
+        s = _unphrased(s)
     if not s.isascii():
         s = _SUPERSCRIPT_RE.sub(lambda m: "^{" + m.group().translate(_SUPERSCRIPT_TABLE) + "}", s)
         s = s.translate(_VULGAR_TABLE).translate(_UNICODE_TABLE)
