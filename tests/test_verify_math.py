@@ -3395,3 +3395,14 @@ def test_an_answer_phrase_opening_the_box_is_no_part_of_the_answer(completion, g
     assert check_math(completion, gold).correct
     for other in ("\\boxed{\\text{The answer is not } 5}", "\\boxed{\\text{The answer is } 5 \\text{ or } 6}"):
         assert not check_math(other, "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{5}\n\nEdit: 6.", "\\boxed{5}\n\nEDIT: it's 6", "\\boxed{5}\n\nScratch that, 6.", "\\boxed{5}\n\nNever mind, it's 6.",
+    "\\boxed{5}\n\nOn second thought, 6.", "\\boxed{5}\n\nLet me reconsider... it's 6.",
+])
+def test_more_revision_words_after_the_box_revise_it_in_prose(completion):
+    # as "Actually it's 6." does, these revise the box in prose: a hedge of both (5 scored alone)
+    assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
+    assert check_math("\\boxed{5}\n\nEdit: fixed a typo in step 2.", "5").correct
+    assert check_math("\\boxed{5}\n\nOn second thought, 5 is right.", "5").correct

@@ -622,12 +622,14 @@ _REVISION_RE = re.compile(r"\b(?:no|not|wait|actually|instead|but|rather|oops|co
 # 6 is too many" and "Wait, check: 2 + 3 = 5" offer none)
 _PROSE_REVISION_RE = re.compile(
     r"(?:^|(?<=[.!?;:\n]))[\s*_>]*(?:(?:hmm+|well|oh|but)\b[\s,.:!]*)?(?:actually|wait|correction|oops|i\s+made\s+an?\s+(?:error|mistake)|mistake"
-    r"|it\s+should\s+be)\b(?:[\s,.:;!\-]*(?:actually|wait|no|oops|sorry|correction|i\s+made\s+an?\s+(?:error|mistake)"
+    r"|it\s+should\s+be|edit|scratch\s+that|never\s*mind|on\s+second\s+thoughts?|let\s+me\s+reconsider)\b(?:[\s,.:;!\-]*(?:actually|wait|no|oops|sorry|correction|i\s+made\s+an?\s+(?:error|mistake)"
     r"|mistake)\b)*[\s,.:;!\-]*(?:(?:it|that|this|the\s+(?:correct\s+|right\s+|final\s+)?(?:value|result))(?:'s|\s+is"
     r"|\s+should\s+be|\s+must\s+be)\s+|(?:it\s+)?should\s+be\s+)?\$?\s*([-+]?\d+(?:[./]\d+)?)\s*\$?(?=[\s*_]*(?:[.!?,;)]|$))",
     re.I,
 )
-_PROSE_REVISION_WORD_RE = re.compile(r"actually|wait|correction|oops|error|mistake|should\s+be", re.I)
+_PROSE_REVISION_WORD_RE = re.compile(
+    r"actually|wait|correction|oops|error|mistake|should\s+be|edit|scratch|never\s*mind|second\s+thought|reconsider", re.I
+)
 
 
 def _prose_revision(rest: str, ans: str) -> str | None:
