@@ -3406,3 +3406,12 @@ def test_more_revision_words_after_the_box_revise_it_in_prose(completion):
     assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
     assert check_math("\\boxed{5}\n\nEdit: fixed a typo in step 2.", "5").correct
     assert check_math("\\boxed{5}\n\nOn second thought, 5 is right.", "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{5} \\quad \\text{(if } n \\text{ odd)}\\quad \\boxed{6}\\quad\\text{(if even)}",
+    "\\boxed{5} (when n is odd) \\boxed{6} (when n is even)",
+])
+def test_boxes_parted_only_by_a_case_condition_are_both_answers(completion):
+    # with no comma or "and" between them, the last box was read alone: 6 scored for the gold 6
+    assert not check_math(completion, "6").correct and not check_math(completion, "5").correct

@@ -614,8 +614,8 @@ _HEDGE_WORD_RE = re.compile(
 _CORRECTION_RE = re.compile(r"\b(?:no|wait|actually|(?<!if )instead|rather|oops|correction|sorry)\b", re.I)
 # (a slash in text between boxes parts them too: "\boxed{3} \text{/} \boxed{5}", as "\boxed{3} / \boxed{5}" is)
 _SEP_WORD_RE = re.compile(
-    r"\b(?:and|or|otherwise|else|alternatively|maybe|perhaps|possibly|also)\b|[,;]|\\[A-Za-z]+\s*\{\s*/\s*\}"
-)
+    r"\b(?:and|or|otherwise|else|alternatively|maybe|perhaps|possibly|also|if|when|unless)\b|[,;]|\\[A-Za-z]+\s*\{\s*/\s*\}"
+)  # (a case's condition parts its box from the next: "\\boxed{5} \\quad \\text{(if } n \\text{ odd)} \\quad \\boxed{6}")
 _REVISION_RE = re.compile(r"\b(?:no|not|wait|actually|instead|but|rather|oops|correction|hmm|sorry)\b", re.I)
 # a sentence after the last box that revises its value in prose, with no phrase or box of its own: "Actually it's 6.",
 # "Wait, no, it's 6.", "Correction: 6.", "I made an error; it should be 6." (the value ends its clause: "Actually,
