@@ -3415,3 +3415,13 @@ def test_more_revision_words_after_the_box_revise_it_in_prose(completion):
 def test_boxes_parted_only_by_a_case_condition_are_both_answers(completion):
     # with no comma or "and" between them, the last box was read alone: 6 scored for the gold 6
     assert not check_math(completion, "6").correct and not check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("The answer is one half (1/2).", "1/2"), ("The answer is two thirds (2/3).", "2/3"),
+    ("\\boxed{\\text{three quarters (3/4)}}", "3/4"),
+])
+def test_a_fraction_in_words_with_its_digits_is_the_digits(completion, gold):
+    # "twelve (12)" was read as 12, "one half (1/2)" whole, unparseable: the right 1/2 scored wrong
+    assert check_math(completion, gold).correct
+    assert not check_math("The answer is one half (1/3).", "1/3").correct

@@ -1670,7 +1670,7 @@ _TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
 _NUMBER_WORD = r"(?:" + "|".join(_SMALL_NUMBERS + _TENS + ["hundred", "thousand"]) + r")(?![A-Za-z])"
 _LEAD_WORDS_RE = re.compile(r"(" + _NUMBER_WORD + r"(?:[\s-]+(?:and\s+)?" + _NUMBER_WORD + r")*)", re.I)
 _SPELLED_RE = re.compile(
-    r"(?:\\text\s*\{\s*)?([A-Za-z][A-Za-z -]{1,60}?)\s*\(\s*\$?\s*(\d{1,6})\s*\$?\s*\)\s*\}?\.?"
+    r"(?:\\text\s*\{\s*)?([A-Za-z][A-Za-z -]{1,60}?)\s*\(\s*\$?\s*(\d{1,6}(?:\s*/\s*\d{1,6})?)\s*\$?\s*\)\s*\}?\.?"
 )
 
 
@@ -1748,7 +1748,10 @@ def _spelled_with_digits(ans: str) -> str:
     m = _SPELLED_RE.fullmatch(ans) if len(ans) <= 100 else None
     if m is None or (m.group().startswith("\\") != m.group().rstrip(".").endswith("}")):
         return ans
-    return m.group(2) if _spelled_value(m.group(1)) == int(m.group(2)) else ans
+    digits = m.group(2).replace(" ", "")
+    if "/" in digits:  # "one half (1/2)"
+        return digits if _spelled_fraction(m.group(1)) == digits else ans
+    return digits if _spelled_value(m.group(1)) == int(digits) else ans
 
 
 _SPELLED_ALONE_RE = re.compile(r"(?:\\text\s*\{\s*)?([A-Za-z][A-Za-z -]{1,60}?)\s*\}?\.?")
