@@ -3425,3 +3425,14 @@ def test_a_fraction_in_words_with_its_digits_is_the_digits(completion, gold):
     # "twelve (12)" was read as 12, "one half (1/2)" whole, unparseable: the right 1/2 scored wrong
     assert check_math(completion, gold).correct
     assert not check_math("The answer is one half (1/3).", "1/3").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer is 5. Actually it's 6.", "The answer is 5.\n\nWait, it's 6.", "Answer: 5. Correction: 6.",
+    "The answer is 5. Oops, 6.",
+])
+def test_a_prose_revision_after_an_answer_phrase_is_a_hedge(completion):
+    # after a box "Actually it's 6." made a hedge of both; after an answer phrase it was ignored and 5 scored
+    assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
+    assert check_math("The answer is 5. Actually, 5 is right.", "5").correct
+    assert check_math("The answer is 1/2. Actually it's 0.5.", "1/2").correct

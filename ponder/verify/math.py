@@ -1883,6 +1883,8 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
         pos, phr = _phrase_answer(text)
         if phr is not None and phr.strip(" .:").lower() not in _NOT_ANSWERS:
             ans, why = phr, "ok"
+            if not lenient and pos >= 0 and (rev := _prose_revision(text[pos:], phr)) is not None:
+                ans = f"{ans} or {rev}"  # "The answer is 5. Actually it's 6.": a hedge, as after a box
         else:
             stripped = text.strip()
             m = _EMPHASIS_RE.fullmatch(stripped)
