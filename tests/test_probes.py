@@ -75,6 +75,44 @@ def test_lcs_against_brute_force():
         assert lcs_length(a, b) == brute(a, b) == lcs_length(b, a)
 
 
+def test_lcs_matches_plain_dp():
+    # lcs_length is bit-parallel; this is the textbook DP it must equal exactly, on every input
+    def dp(a, b):
+        prev = [0] * (len(b) + 1)
+        for x in a:
+            cur = [0]
+            for j, y in enumerate(b):
+                cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
+            prev = cur
+        return prev[-1]
+
+    rng = random.Random(0)
+    cases = [([], []), ([], ["a"]), (["a"] * 60, ["a"] * 60), (["a"] * 60, ["b"] * 60), (["a"] * 3, ["a"] * 60),
+             (list("abcab" * 12), list("abcab" * 12)), (list("abab"), list("cdcd"))]
+    for _ in range(300):
+        alphabet = "abcdefgh"[: rng.randint(1, 8)]
+        a = [rng.choice(alphabet) for _ in range(rng.randint(0, 60))]
+        b = [rng.choice(alphabet) for _ in range(rng.randint(0, 60))]
+        cases.append((a, b))
+        cases.append((a, a[rng.randint(0, len(a)):] + b))  # shared material: long LCS
+    for a, b in cases:
+        assert lcs_length(a, b) == dp(a, b) == lcs_length(b, a), (a, b)
+        assert lcs_length(a, a) == len(a)
+
+
+def test_rouge_l_values_pinned():
+    # values from the former O(n*m) DP implementation
+    ex = [("the quick brown fox jumps over the lazy dog and the cat",
+           "a quick brown dog jumps over the lazy fox while the cat sleeps", 0.64, 0.625),
+          ("so x = 3, then 2x = 6. so the answer is 6.", "we have x = 3 so 2x = 6 and the answer is 6",
+           0.6956521739130435, 0.6779661016949153),
+          ("a a a b b b a a", "b a b a b a b a a b", 0.6666666666666665, 0.625),
+          ("first let us compute the sum step by step then check the sum again",
+           "let us check the sum first then compute it step by step", 0.5384615384615384, 0.5645161290322581)]
+    for c, r, f1, f2 in ex:
+        assert rouge_l(c, r) == f1 and rouge_l(c, r, beta=2.0) == f2
+
+
 # ------------------------------------------------------------------------------------ n-gram overlap
 
 
