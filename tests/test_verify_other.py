@@ -637,14 +637,16 @@ def test_constraints_hostile_inputs_are_fast():
 # ---------------------------------------------------------------- judge
 
 class _Handler(BaseHTTPRequestHandler):
-    replies: list = []  # (status, content) popped per request
+    replies: list = []  # (status, content) popped per request; a dict content is the whole reply body
     seen: list = []
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         _Handler.seen.append((self.path, dict(self.headers), body))
         status, content = _Handler.replies.pop(0) if _Handler.replies else (200, "SCORE: 0/10")
-        payload = json.dumps({"choices": [{"message": {"role": "assistant", "content": content}}]}).encode()
+        reply = content if isinstance(content, dict) else {"choices": [{"message": {"role": "assistant",
+                                                                               "content": content}}]}
+        payload = json.dumps(reply).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
@@ -850,6 +852,35 @@ def test_http_judge_reply_without_content_is_a_malformed_verdict_not_a_crash(jud
     _Handler.replies[:] = [(200, None)]
     v = judge("p", "c")
     assert (v.correct, v.score, v.reason, len(_Handler.seen)) == (False, 0.0, "malformed verdict", 1)
+
+
+def test_http_judge_content_filter_refusal_is_the_items_verdict_not_an_error(judge_server, monkeypatch):
+    """Azure OpenAI refuses one prompt by content policy with HTTP 400 and error code "content_filter"; OpenAI may
+    answer 200 with finish_reason "content_filter". Either is this item's outcome (score 0), not a failing endpoint:
+    before, the 400 raised PonderError and stopped a run of thousands of items. Not retried (it is deterministic);
+    any other 400 still raises."""
+    import ponder.verify.judge as judge_mod
+
+    monkeypatch.setattr(judge_mod.time, "sleep", lambda s: None)
+    judge = make_judge(url=judge_server, rubric="r", max_score=10, retries=2)
+    filtered = {"error": {"message": "The response was filtered", "type": None, "param": "prompt",
+                          "code": "content_filter", "status": 400}}
+    refused_200 = {"choices": [{"finish_reason": "content_filter", "message": {"role": "assistant", "content": None}}]}
+    _Handler.seen.clear()
+    _Handler.replies[:] = [(400, filtered), (200, "SCORE: 8/10"), (200, refused_200)]
+    verdicts = [judge("p", "c") for _ in range(3)]
+    refused = (False, None, "judge refused (content filter)", 0.0)
+    assert [(v.correct, v.extracted, v.reason, v.score) for v in verdicts] == [refused, (True, "8/10", "score 8/10", 0.8),
+                                                                             refused]
+    assert len(_Handler.seen) == 3  # one request per item: no retry of a refusal
+    bad_model = {"error": {"message": "The model does not exist", "code": "model_not_found"}}
+    for body in (bad_model, {"error": {"code": "invalid_request_error"}}, "x"):
+        _Handler.replies[:] = [(400, body)]
+        with pytest.raises(PonderError, match="HTTP 400"):
+            judge("p", "c")
+    _Handler.replies[:] = [(200, {"choices": ["SCORE: 8/10"]})]  # a reply of no such shape is still one line
+    with pytest.raises(PonderError, match="unexpected response"):
+        judge("p", "c")
 
 
 def test_http_judge_gives_up_without_waiting_after_its_last_attempt(judge_server, monkeypatch):

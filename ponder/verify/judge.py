@@ -11,7 +11,9 @@ line itself ("SCORE: 10/10") gains nothing by it: repeated, it is no verdict; ma
 The judge sees the completion's answer, what follows its first "</think>" (`strip_think=False`: all of it), fenced
 in <response> tags it cannot close. `Verdict.score` = k / max in [0, 1]; `Verdict.correct` = score >= threshold (default 0.5, i.e. at least half the
 rubric's points). An unreachable or failing endpoint raises PonderError after `retries` attempts: silently
-scoring 0 would poison a training run without anyone noticing.
+scoring 0 would poison a training run without anyone noticing. A content-filter refusal of one item (Azure's HTTP
+400 with error code "content_filter", or a reply whose finish_reason is "content_filter") is that item's verdict,
+"judge refused (content filter)" with score 0, not an error: the endpoint works, it declined to grade this response.
 """
 
 from __future__ import annotations
@@ -125,14 +127,28 @@ def prompt_text(prompt) -> str:
     return users[-1] if users else "\n".join(m["content"] for m in prompt if isinstance(m.get("content"), str))
 
 
+_REFUSED = "judge refused (content filter)"
+
+
+def _filtered_400(e: urllib.error.HTTPError) -> bool:
+    """Azure OpenAI's refusal of one prompt by content policy: HTTP 400, JSON body with error.code "content_filter"."""
+    if e.code != 400:
+        return False
+    try:
+        err = json.loads(e.read()).get("error")
+    except (ValueError, AttributeError, OSError):
+        return False
+    return isinstance(err, dict) and err.get("code") == "content_filter"
+
+
 def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new_tokens: int, timeout: float,
-                  retries: int) -> Callable[[str], str]:
+                  retries: int) -> Callable[[str], str | None]:
     endpoint = url.rstrip("/") + "/chat/completions"
     headers = {"Content-Type": "application/json"}
     if api_key:
         headers["Authorization"] = f"Bearer {api_key}"
 
-    def generate(prompt: str) -> str:
+    def generate(prompt: str) -> str | None:  # None: the endpoint refused this prompt by content policy
         body = json.dumps({"model": model_name or "default", "temperature": 0.0, "max_tokens": max_new_tokens,
                            "messages": [{"role": "user", "content": prompt}]}).encode()
         last = ""
@@ -141,6 +157,9 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
             try:
                 with urllib.request.urlopen(req, timeout=timeout) as resp:
                     data = json.loads(resp.read())
+                # a per-item refusal, deterministic: one such response stopped the whole run with an error
+                if data["choices"][0].get("finish_reason") == "content_filter":
+                    return None
                 content = data["choices"][0]["message"]["content"]
                 if content is None:  # a refusal, or a reasoning judge cut off before its answer: no verdict, 0
                     return ""
@@ -148,12 +167,14 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
                     raise TypeError("content is not a string")
                 return content
             except urllib.error.HTTPError as e:
+                if _filtered_400(e):
+                    return None
                 last = f"HTTP {e.code}"
                 if e.code < 500 and e.code != 429:  # a client error will not fix itself
                     break
             except (urllib.error.URLError, OSError) as e:
                 last = str(getattr(e, "reason", e))
-            except (ValueError, KeyError, IndexError, TypeError) as e:
+            except (ValueError, KeyError, IndexError, TypeError, AttributeError) as e:
                 last = f"unexpected response ({type(e).__name__}: {e})"
                 break
             if attempt < retries:  # back off before the next try; after the last one there is none to wait for
@@ -250,6 +271,8 @@ def make_judge(model=None, tokenizer=None, *, url: str | None = None, api_key: s
             return Verdict(False, None, "empty response", score=0.0)
         text = generate(template.format(rubric=rubric, prompt=prompt_text(prompt), completion=_quoted(shown),
                                         max_score=max_score))
+        if text is None:
+            return Verdict(False, None, _REFUSED, score=0.0)
         k = parse_score(text, max_score, shown)
         if k is None:
             return Verdict(False, None, "malformed verdict", score=0.0)
