@@ -637,7 +637,7 @@ def test_constraints_hostile_inputs_are_fast():
 # ---------------------------------------------------------------- judge
 
 class _Handler(BaseHTTPRequestHandler):
-    replies: list = []  # (status, content) popped per request; a dict content is the whole reply body
+    replies: list = []  # (status, content) popped per request; a dict content is the whole reply body, bytes raw
     seen: list = []
 
     def do_POST(self):
@@ -646,7 +646,7 @@ class _Handler(BaseHTTPRequestHandler):
         status, content = _Handler.replies.pop(0) if _Handler.replies else (200, "SCORE: 0/10")
         reply = content if isinstance(content, dict) else {"choices": [{"message": {"role": "assistant",
                                                                                "content": content}}]}
-        payload = json.dumps(reply).encode()
+        payload = content if isinstance(content, bytes) else json.dumps(reply).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
@@ -881,6 +881,17 @@ def test_http_judge_content_filter_refusal_is_the_items_verdict_not_an_error(jud
     _Handler.replies[:] = [(200, {"choices": ["SCORE: 8/10"]})]  # a reply of no such shape is still one line
     with pytest.raises(PonderError, match="unexpected response"):
         judge("p", "c")
+
+
+def test_http_judge_deeply_nested_reply_is_a_one_line_error(judge_server):
+    """json.loads raises RecursionError (not ValueError) on a deeply nested body: a 200 reply or a 400 error body
+    of that shape was a traceback, not the one-line PonderError of any other malformed reply."""
+    judge = make_judge(url=judge_server, rubric="r", max_score=10, retries=0)
+    deep = b"[" * 100000 + b"]" * 100000
+    for status, match in ((200, "unexpected response"), (400, "HTTP 400")):
+        _Handler.replies[:] = [(status, deep)]
+        with pytest.raises(PonderError, match=match):
+            judge("p", "c")
 
 
 def test_http_judge_gives_up_without_waiting_after_its_last_attempt(judge_server, monkeypatch):

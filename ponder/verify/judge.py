@@ -136,7 +136,7 @@ def _filtered_400(e: urllib.error.HTTPError) -> bool:
         return False
     try:
         err = json.loads(e.read()).get("error")
-    except (ValueError, AttributeError, OSError):
+    except (ValueError, AttributeError, OSError, RecursionError):  # RecursionError: a deeply nested body
         return False
     return isinstance(err, dict) and err.get("code") == "content_filter"
 
@@ -174,7 +174,8 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
                     break
             except (urllib.error.URLError, OSError) as e:
                 last = str(getattr(e, "reason", e))
-            except (ValueError, KeyError, IndexError, TypeError, AttributeError) as e:
+            # RecursionError: json.loads of a deeply nested body, a traceback before
+            except (ValueError, KeyError, IndexError, TypeError, AttributeError, RecursionError) as e:
                 last = f"unexpected response ({type(e).__name__}: {e})"
                 break
             if attempt < retries:  # back off before the next try; after the last one there is none to wait for
