@@ -180,7 +180,30 @@ def _rank(dp, state, batch, cfg, run_dir, swapped, log_dir, alarm_cfg):
     resumed = _resume_recording_recovers(dp, swapped, log_dir)
     _with_stderr_in(Path(log_dir) / f"alarm{dp.rank}.err", lambda: ddp._train_rank(
         dp, alarm_cfg, str(Path(run_dir).parent / "alarm"), False, False))
-    return grads, two, fsdp, full, blocked, resumed
+    partly_used = _partly_used_step((2 * dp.rank, 2 * dp.rank + 2), dp.sync_grads)
+    return grads, two, fsdp, full, blocked, resumed, partly_used
+
+
+def _partly_used_layers():
+    torch.manual_seed(2)
+    return torch.nn.ModuleDict({k: torch.nn.Linear(3, 2) for k in "abc"})
+
+
+def _partly_used_step(rows_, sync=None):
+    """One AdamW step (weight decay on) of three linear layers over rows rows_ of 4: "a" used by every row, "b" by
+    rows 0-1 only (rank 1 has no gradient for it), "c" by none; -> the weights after the step."""
+    m = _partly_used_layers()
+    x = torch.randn(4, 3, generator=torch.Generator().manual_seed(3))
+    opt = torch.optim.AdamW(m.parameters(), lr=0.1, weight_decay=0.5)
+    a, b = rows_
+    loss = m["a"](x[a:b]).square().sum()
+    if a < 2:
+        loss = loss + m["b"](x[a:min(b, 2)]).sum()
+    loss.backward()
+    if sync:
+        sync(m)
+    opt.step()
+    return {n: p.detach().clone() for n, p in m.named_parameters()}
 
 
 def _with_stderr_in(path, fn):
@@ -244,7 +267,7 @@ def test_two_ranks_equal_one_process(tmp_path, two_ranks):
         assert total > 1e-3, o  # the comparison is not between zeros
     _shared_prefix_grads(model, (0, 5))  # one process, the head in one block
     for n, p in model.named_parameters():
-        for *_, blocked, _resumed in ranks:
+        for *_, blocked, _resumed, _partly in ranks:
             torch.testing.assert_close(blocked[n], p.grad, rtol=1e-5, atol=1e-6 * float(p.grad.abs().max()),
                                        msg=f"fsdp2 head blocks {n}")
 
@@ -2490,6 +2513,19 @@ def _resume_recording_recovers(dp, run_dir, log_dir):
         checkpoint.recover = real
 
 
+def test_parameter_no_rank_has_a_gradient_for_is_left_to_adamw_as_in_one_process(two_ranks):
+    """A parameter unused in the forward has no gradient in one process, and AdamW skips it (no decay, no moments);
+    on 2 ranks sync_grads gave it a zero gradient, and AdamW's weight decay shrank it. A parameter only one rank
+    has a gradient for still gets the other rank's zeros."""
+    *_, ranks, _ = two_ranks
+    one = _partly_used_step((0, 4))
+    start = {n: p.detach() for n, p in _partly_used_layers().named_parameters()}
+    assert torch.equal(one["c.weight"], start["c.weight"]) and not torch.equal(one["b.weight"], start["b.weight"])
+    for r in ranks:
+        for n in one:
+            torch.testing.assert_close(r[6][n], one[n], rtol=1e-5, atol=1e-7, msg=n)
+
+
 def test_ranks_resuming_a_checkpoint_left_mid_swap_recover_it_once(tmp_path, ckpt, data, two_ranks):
     """Under torchrun every rank resumed at once, each putting back the checkpoint a save killed between its two
     renames had set aside: they raced on the same renames (one's failed with FileNotFoundError, or a rank found no
@@ -2498,7 +2534,7 @@ def test_ranks_resuming_a_checkpoint_left_mid_swap_recover_it_once(tmp_path, ckp
     one = train(GRPOConfig(**dict(SWAP, model=str(ckpt), data=str(data))), tmp_path / "one", progress=False)
     *_, ranks, shared = two_ranks  # (the run "swap", 1 step, its checkpoint set aside, resumed to 2 by the ranks)
     run, logs = shared / "swap", shared / "logs"
-    assert [r[-1] for r in ranks] == [str(run)] * 2
+    assert [r[5] for r in ranks] == [str(run)] * 2
     assert not (logs / "rank1.recover").exists()
     assert (logs / "rank0.recover").read_text().splitlines()[0] == str(run / "checkpoint")
     assert not list(run.glob(".checkpoint.*"))

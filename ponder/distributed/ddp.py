@@ -105,8 +105,11 @@ class DataParallel:
     def sync_grads(self, model) -> None:
         """Sum the gradients over ranks. Each rank's loss is already its share of the global loss (global
         divisors), so the sum, not the mean, is the whole-batch gradient. A rank with no rows this minibatch
-        contributes zeros."""
+        contributes zeros. A parameter no rank has a gradient for (unused in the forward) keeps .grad None, as in
+        one process: a zero gradient had AdamW decay it and move its moments."""
         params = [p for p in model.parameters() if p.requires_grad]
+        had = self.reduce_ints([int(p.grad is not None) for p in params], "max")
+        params = [p for p, h in zip(params, had) if h]
         for p in params:
             if p.grad is None:
                 p.grad = torch.zeros_like(p)
