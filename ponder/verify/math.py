@@ -1481,12 +1481,13 @@ _COMPOUND_UNITS = frozenset(
     centimeters millimeter millimeters kilometer kilometers kg g gram grams lb lbs pound pounds oz ounce ounces
     dollar dollars cent cents degree degrees""".split()
 )
-_UNIT_WORD = r"\$?[ \t]*(?:\\(?:text|mathrm|textrm|mbox)\s*\{\s*)?([A-Za-z]+)\.?\s*\}?\$?"
+_UNIT_NAME = r"\$?[ \t]*(?:\\(?:text|mathrm|textrm|mbox)\s*\{\s*)?([A-Za-z]+)"  # a unit word, bare or in \text{}
+_UNIT_WORD = _UNIT_NAME + r"\.?\s*\}?\$?"
 _COMPOUND_GAP_RE = re.compile(_UNIT_WORD + r"[ \t]*,?[ \t]*(?:and[ \t]+)?\$?[ \t]*")
 _UNIT_AFTER_RE = re.compile(_UNIT_WORD + r"(?![A-Za-z])")
 
 
-_UNIT_GAP_RE = re.compile(r"\$?[ \t]*(?:\\(?:text|mathrm|textrm|mbox)\s*\{\s*)?([A-Za-z]+)\s*\}?\$?")
+_UNIT_GAP_RE = re.compile(_UNIT_NAME + r"\s*\}?\$?")
 
 
 def _unit_list_gap(tail: str, start: int, end: int, unit: str | None) -> bool:
