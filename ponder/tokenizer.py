@@ -195,7 +195,13 @@ class Tokenizer:
             k += 1
             head = self.decode(context_ids[-k:])
         full = self.decode(context_ids[-k:] + list(ids))
-        return full[len(head):] if full.startswith(head) else self.decode(ids)
+        if full.startswith(head):
+            return full[len(head):]
+        # A context cut inside a character (a token-id prompt ending at a length cut: "中" as <E4><B8> | <AD>) reads
+        # "\ufffd" there, and the ids complete the character: it is theirs ("中文", not "\ufffd\ufffd文" from ids
+        # decoded alone, nor one "\ufffd" streamed)
+        whole = head.rstrip("\ufffd")
+        return full[len(whole):] if whole != head and full.startswith(whole) else self.decode(ids)
 
     def encode_continuation(self, context: str, text: str) -> list[int]:
         """The tokens of `text` as they follow the tokens of `context` (`encode(context)`): what a model

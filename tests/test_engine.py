@@ -974,3 +974,24 @@ def test_stream_holds_a_run_of_byte_tokens_until_it_ends(byte_fallback_tokenizer
     s = ponder.sample(model, tok, ["q"], max_new_tokens=len(reply) + 1, temperature=0)[0][0]
     assert s.token_ids == reply + [tok.eos_token_id]
     assert "".join(pieces) == s.text and s.text.startswith("\ufffd\ufffd")
+
+
+@pytest.mark.parametrize("which", ["tokenizer", "byte_fallback_tokenizer"])
+def test_a_token_id_prompt_cut_inside_a_character_gives_the_reply_the_character(which, request):
+    """A token-id prompt ending inside a character (a length-cut sample continued: "中" as <E4><B8> | <AD>) decodes
+    to "\ufffd" there; the reply that completes it read "\ufffd\ufffd文x" in sample() and "\ufffd文x" in stream().
+    The character is the reply's: the prompt's text less its "\ufffd" + the reply's is the whole text."""
+    tok = request.getfixturevalue(which)
+    full = tok.encode("q中文x", add_special_tokens=True)
+    for cut in range(1, len(full)):
+        prompt, reply = full[:cut], full[cut:]
+        head = tok.decode(prompt)
+        if not head.endswith("\ufffd"):
+            continue
+        model = bigram_model(tok.vocab_size + (-tok.vocab_size) % 8, prompt[-1:] + reply, then=tok.eos_token_id)
+        if len(set(prompt[-1:] + reply)) < len(reply) + 1:  # (a bigram chain needs distinct tokens)
+            continue
+        s = ponder.sample(model, tok, [prompt], max_new_tokens=len(reply) + 1, temperature=0)[0][0]
+        pieces = list(ponder.engine.stream(model, tok, prompt, max_new_tokens=len(reply) + 1, temperature=0))
+        assert s.token_ids == reply + [tok.eos_token_id]
+        assert head.rstrip("\ufffd") + s.text == tok.decode(full) and "".join(pieces) == s.text, (cut, s.text, pieces)
