@@ -1518,6 +1518,14 @@ def _sft_record(train: TrainConfig, packing: bool, turns: str, template_kwargs, 
     return _run_record(json.loads(json.dumps(settings)), data_sha256)
 
 
+def check_not_fp16(model: Transformer, what: str) -> None:
+    """fp16 weights train here without loss scaling: gradients below fp16's smallest number (6e-8) flush to zero,
+    more of them the more tokens a batch holds (its loss is a mean over them), so such a run silently learnt less."""
+    if any(p.requires_grad and p.dtype == torch.float16 for p in model.parameters()):
+        raise PonderError(f"{what}: the model's weights are float16, which trains without loss scaling here (its "
+                          "small gradients underflow to zero); load it with --dtype bfloat16 (or float32)")
+
+
 def check_not_compiled(train: TrainConfig) -> None:
     """sft (and distill's fine-tuning) trains eagerly: compile=True was recorded in config.json and ignored."""
     if train.compile:
@@ -1626,6 +1634,7 @@ def sft(
         # grad" at the first backward, the run directory made)
         raise PonderError("sft: every parameter of the model is frozen (requires_grad=False): nothing to train; "
                           "unfreeze some, e.g. model.requires_grad_(True)")
+    check_not_fp16(model, "sft")
     if train.threads:  # (as pretrain: it was recorded in config.json and never applied)
         torch.set_num_threads(train.threads)
     torch.manual_seed(train.seed)
@@ -1885,6 +1894,7 @@ def distill(
     from .verify.registry import Reward, RewardResult
 
     check_distill_sampling(k, temperature, max_new_tokens, seed)
+    check_not_fp16(student, "distill")  # (before the teacher samples, not after)
     reward = check_distill_inputs(items, reward, train, run_dir, model_path)
     seq_len = (train or TrainConfig()).seq_len
     # What sft() would refuse after the sampling, refused before it: kept samples that could outgrow the
