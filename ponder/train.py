@@ -303,10 +303,25 @@ def optimizer_step(model: Transformer, opt, train: TrainConfig, step: int, total
     for s in micro_losses:  # a generator: each micro-batch's graph is freed before the next is built
         (s / total).backward()
         loss_sum += s.item()
-    gn = torch.nn.utils.clip_grad_norm_(model.parameters(), train.grad_clip)
+    gn = clip_grad_norm(model.parameters(), train.grad_clip)
     opt.step()
     opt.zero_grad(set_to_none=True)
     return loss_sum / total, float(gn)
+
+
+def clip_grad_norm(params, max_norm: float) -> torch.Tensor:
+    """torch's clip_grad_norm_, with the norm of bf16/fp16 gradients taken in fp32: torch returns it in their own
+    dtype (bf16: 3 significant digits, 27.375 logged for 27.43; fp16: inf above 65504, read as divergence), and
+    scales by a clip coefficient computed from that. fp32 gradients take torch's own path, unchanged."""
+    params = [p for p in params if p.grad is not None]
+    if all(p.grad.dtype not in LOW_PRECISION for p in params):
+        return torch.nn.utils.clip_grad_norm_(params, max_norm)
+    norms = [torch.linalg.vector_norm(p.grad, dtype=torch.float32) for p in params]
+    total = torch.linalg.vector_norm(torch.stack([n.to(norms[0].device) for n in norms]))
+    coef = torch.clamp(max_norm / (total + 1e-6), max=1.0)
+    for p in params:
+        p.grad.mul_(coef.to(p.grad.device))
+    return total
 
 
 def token_loss(model: Transformer, ids: torch.Tensor, loss_mask: torch.Tensor, attn: torch.Tensor | None,

@@ -2771,3 +2771,26 @@ def test_sft_and_distill_refuse_fp16_weights_they_would_train_without_loss_scali
     with pytest.raises(PonderError, match=r"^distill: the model's weights are float16"):
         ponder.train.distill(model, tok, half, tok, [{"prompt": "1+1?", "answer": "2"}], "math", k=1,
                              temperature=0.0, max_new_tokens=4, progress=False)
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float32])
+def test_the_logged_grad_norm_of_low_precision_weights_is_their_gradients_norm_in_fp32(tiny_random, dtype):
+    """optimizer_step's grad_norm is the norm of the gradients as they are, taken in fp32: for bf16 weights torch's
+    clip_grad_norm_ returned it rounded to bf16 (3 significant digits), and clipped by that; fp32 is torch's own."""
+    from ponder.train import make_optimizer, optimizer_step
+
+    model, tok = tiny_random
+    ids, lm, am = ponder.train.sft_batches([encode_sft(tok, ex) for ex in SFT_EX[:4]], 64, tok.pad_token_id, False)
+    m = _copy(model).to(dtype).train()
+    ref = copy.deepcopy(m)
+    response_loss(ref, ids, lm, am)[0].backward()
+    grads = [p.grad.double() for p in ref.parameters()]
+    exact = float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])))
+    cfg = TrainConfig(steps=1, warmup=0, grad_clip=0.5)
+    captured = []
+    opt = make_optimizer(m, cfg)
+    opt.step = lambda: captured.extend(p.grad.double() for p in m.parameters())  # the gradients stepped on
+    _, gn = optimizer_step(m, opt, cfg, 0, 1, iter([response_loss(m, ids, lm, am)[0]]))
+    assert gn == pytest.approx(exact, rel=1e-6) and exact > 1
+    clipped = float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in captured])))
+    assert clipped == pytest.approx(0.5, rel=1e-2 if dtype == torch.bfloat16 else 1e-5)
