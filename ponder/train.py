@@ -1533,12 +1533,15 @@ def _sft_record(train: TrainConfig, packing: bool, turns: str, template_kwargs, 
     return _run_record(json.loads(json.dumps(settings)), data_sha256)
 
 
-def check_not_fp16(model: Transformer, what: str) -> None:
+def check_not_fp16(model: Transformer, what: str, run: Path | None = None) -> None:
     """fp16 weights train here without loss scaling: gradients below fp16's smallest number (6e-8) flush to zero,
-    more of them the more tokens a batch holds (its loss is a mean over them), so such a run silently learnt less."""
+    more of them the more tokens a batch holds (its loss is a mean over them), so such a run silently learnt less.
+    `run`: a resumed run's directory (its dtype is config.json's, which --dtype cannot change)."""
     if any(p.requires_grad and p.dtype == torch.float16 for p in model.parameters()):
+        how = (f"start a new run from {run / 'checkpoint'} with --dtype bfloat16 (or float32)" if run is not None
+               else "load it with --dtype bfloat16 (or float32)")
         raise PonderError(f"{what}: the model's weights are float16, which trains without loss scaling here (its "
-                          "small gradients underflow to zero); load it with --dtype bfloat16 (or float32)")
+                          f"small gradients underflow to zero); {how}")
 
 
 def check_not_compiled(train: TrainConfig) -> None:
@@ -1606,6 +1609,7 @@ def sft(
         if run is None:
             raise PonderError("sft: resume needs the run directory")
         model, tok, state, saved = load_run(run, "sft", device)
+        check_not_fp16(model, "sft", run)  # (before config.json is rewritten for a new step target)
         moved = str(model.lm_head.weight.device)
         relocated = device is not None and moved != (saved.get("sft") or {}).get("device")
         conf = str(run / "config.json")
@@ -1649,7 +1653,8 @@ def sft(
         # grad" at the first backward, the run directory made)
         raise PonderError("sft: every parameter of the model is frozen (requires_grad=False): nothing to train; "
                           "unfreeze some, e.g. model.requires_grad_(True)")
-    check_not_fp16(model, "sft")
+    if not resume:
+        check_not_fp16(model, "sft")
     if train.threads:  # (as pretrain: it was recorded in config.json and never applied)
         torch.set_num_threads(train.threads)
     torch.manual_seed(train.seed)

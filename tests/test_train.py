@@ -2771,6 +2771,15 @@ def test_sft_and_distill_refuse_fp16_weights_they_would_train_without_loss_scali
     with pytest.raises(PonderError, match=r"^distill: the model's weights are float16"):
         ponder.train.distill(model, tok, half, tok, [{"prompt": "1+1?", "answer": "2"}], "math", k=1,
                              temperature=0.0, max_new_tokens=4, progress=False)
+    # a run trained in float16 before this was refused: its resume names what --dtype cannot do there
+    sft(_copy(model).to(torch.bfloat16), tok, SFT_EX, tmp_path / "r", train=TrainConfig(steps=1), progress=False)
+    conf = json.loads((tmp_path / "r" / "config.json").read_text())
+    (tmp_path / "r" / "config.json").write_text(json.dumps({**conf, "sft": {**conf["sft"], "dtype": "float16"}}))
+    before = (tmp_path / "r" / "config.json").read_text()
+    with pytest.raises(PonderError, match=r"^sft: the model's weights are float16, .*; start a new run from "
+                                          + re.escape(str(tmp_path / "r" / "checkpoint")) + " with --dtype bfloat16"):
+        sft(None, None, SFT_EX, tmp_path / "r", train=TrainConfig(steps=2), resume=True, progress=False)
+    assert (tmp_path / "r" / "config.json").read_text() == before  # (its step target is not rewritten)
 
 
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float32])
