@@ -141,6 +141,10 @@ _FLOAT_CASES = [
     # huge output still fails on its size, before any token is compared
     ("import sys\nsys.stdout.write('0.5 ' * (5 << 20))", "0.5", {}, "output limit exceeded"),
     ("print('0.5 ' * 100000)", "0.5", {}, "failed test 1"),  # past 2 * expected + 64 KiB
+    ("print('0.50000001' + ' ' * 200000)", "0.5", {}, "failed test 1"),  # padded past 2 * its own tokens too
+    # a long answer of real numbers written with more digits than the expected ones (13 bytes a line for 4):
+    # past 2 * expected + 64 KiB, yet all answer, no padding; it failed on its size
+    ("print('\\n'.join(['0.5000000000'] * 30000))", "0.5\n" * 30000, {}, "passed 1/1"),
     # within 2 * expected but past what the harness sends back for tokens (4 MiB): the digest alone decides
     ("print('0.50000001\\n' * 400000)", "0.50000000\n" * 400000, {}, "failed test 1"),
 ]
