@@ -96,6 +96,16 @@ def test_apps_call_based_problems_call_the_function_or_solution_method():
         check_code(blk(ok[0]), {**tests, "fn_name": ""})
 
 
+def test_livecodebench_functional_cases_are_refused_not_run_as_stdio():
+    # LiveCodeBench's test cases carry a "testtype": a "functional" one's input is the call's arguments (JSON
+    # lines); run as stdin, a correct `class Solution` printed nothing and every such problem scored 0, silently
+    lcb = [{"input": "[2, 7, 11, 15]\n9", "output": "[0, 1]", "testtype": "functional"}]
+    with pytest.raises(PonderError, match="case 1 is a LiveCodeBench functional case"):
+        check_code(blk("class Solution:\n    def twoSum(self, a, t):\n        return [0, 1]"), lcb)
+    stdin = [{"input": "2 3\n", "output": "5\n", "testtype": "stdin"}]  # its stdin cases run as before
+    assert check_code(blk("print(sum(map(int, input().split())))"), stdin).reason == "passed 1/1"
+
+
 def test_stdio_output_past_the_fixed_cap_is_reported_as_such():
     flood = "import sys\nsys.stdout.write('x' * (17 << 20))"  # past MAX_STDOUT_BYTES (16 MiB)
     assert check_code(blk(flood), [{"input": "", "output": "x"}]).reason == "output limit exceeded"

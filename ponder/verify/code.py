@@ -5503,6 +5503,12 @@ def _make_plan(tests) -> dict:
     if isinstance(tests, list) and tests and all(isinstance(t, dict) for t in tests):
         cases = []
         for k, t in enumerate(tests):
+            if t.get("testtype") == "functional":
+                # LiveCodeBench's call-based case: its input is the call's arguments (JSON lines), not standard
+                # input; run as stdio, a correct `class Solution` printed nothing and failed every case
+                raise PonderError(f"code tests: case {k + 1} is a LiveCodeBench functional case (testtype "
+                                  f"'functional'), not stdin/stdout: pass {{'fn_name': ..., 'inputs': [[args], ...], "
+                                  f"'outputs': [...]}} instead")
             for key in ("input", "output"):
                 if key not in t:
                     raise PonderError(f"code tests: case {k + 1} needs string 'input' and 'output', "
@@ -5856,7 +5862,8 @@ def check_code(completion, tests, *, timeout: float = 5.0, memory_mb: int = MEMO
     in pytest-style tests, every function `test*` the tests define and do not call, and in unittest-style ones every
     method `test*` of a TestCase class, see the module docstring) or
     stdin/stdout cases `[{"input": ..., "output": ...}]` (or APPS-style `{"inputs": [...], "outputs": [...]}`; with a
-    "fn_name", APPS's call-based problems: `inputs` the argument lists of calls of that function or `Solution` method).
+    "fn_name", APPS's call-based problems: `inputs` the argument lists of calls of that function or `Solution` method;
+    LiveCodeBench's "functional" cases, which lack the name, are given that way).
     `timeout` is wall-clock seconds per run: the whole assert program, or each stdio case. `float_tol` (in [0, 1],
     default 1e-6, 0 for exact output): a stdio output that is not the expected one after normalisation is compared
     line by line, token by token (split on whitespace, as many lines of as many tokens), a token matching the
