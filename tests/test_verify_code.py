@@ -96,6 +96,17 @@ def test_apps_call_based_problems_call_the_function_or_solution_method():
         check_code(blk(ok[0]), {**tests, "fn_name": ""})
 
 
+def test_apps_stdio_cases_written_as_lists_of_lines_are_joined():
+    # APPS's testing_util joins a stdio case's input (and output) given as a list of lines with "\n"; such
+    # problems were refused with "'input' must be a string"
+    prog = "a = int(input())\nb = int(input())\nprint(a + b)\nprint(a * b)"
+    apps = {"inputs": [["2", "3"], "4\n5\n"], "outputs": [["5", "6"], "9\n20\n"]}
+    assert check_code(blk(prog), apps).reason == "passed 2/2"
+    assert check_code(blk(prog), {**apps, "outputs": [["5", "7"], "9\n20\n"]}).reason == "failed test 1"
+    with pytest.raises(PonderError, match="'input' must be a string"):  # a list of other things is still refused
+        check_code(blk(prog), {"inputs": [[2, 3]], "outputs": ["5"]})
+
+
 def test_livecodebench_functional_cases_are_refused_not_run_as_stdio():
     # LiveCodeBench's test cases carry a "testtype": a "functional" one's input is the call's arguments (JSON
     # lines); run as stdin, a correct `class Solution` printed nothing and every such problem scored 0, silently

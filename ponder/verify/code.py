@@ -5491,6 +5491,12 @@ def _call_based(tests: dict) -> str:
     return "\n".join(lines) or "pass"
 
 
+def _apps_text(x):
+    # an APPS stdio case written as a list of lines is those lines joined, as APPS's own testing_util reads it
+    # (some of its problems are stored so: they were refused as not strings)
+    return "\n".join(x) if isinstance(x, list) and all(isinstance(s, str) for s in x) else x
+
+
 def _make_plan(tests) -> dict:
     if (isinstance(tests, dict) and isinstance(tests.get("fn_name"), str) and tests["fn_name"]  # (stdio: absent, "")
             and "inputs" in tests and "outputs" in tests):
@@ -5499,7 +5505,7 @@ def _make_plan(tests) -> dict:
         ins, outs = tests["inputs"], tests["outputs"]
         if not isinstance(ins, list) or not isinstance(outs, list) or len(ins) != len(outs):
             raise PonderError("code tests: 'inputs' and 'outputs' must be lists of equal length")
-        tests = [{"input": i, "output": o} for i, o in zip(ins, outs)]
+        tests = [{"input": _apps_text(i), "output": _apps_text(o)} for i, o in zip(ins, outs)]
     if isinstance(tests, list) and tests and all(isinstance(t, dict) for t in tests):
         cases = []
         for k, t in enumerate(tests):
