@@ -96,6 +96,17 @@ def test_apps_call_based_problems_call_the_function_or_solution_method():
         check_code(blk(ok[0]), {**tests, "fn_name": ""})
 
 
+def test_apps_call_based_result_of_tuples_matches_json_lists_as_in_apps():
+    # JSON has no tuples: APPS compares `[list(x) for x in result]` with the (wrapped) expected list of lists, so
+    # a function returning a list of pairs as tuples passes there; it failed here
+    tests = {"fn_name": "pairs", "inputs": [["ab"], [""]], "outputs": [[[["a", 0], ["b", 1]]], [[]]]}
+    ok = ["def pairs(s):\n    return list(zip(s, range(len(s))))", "def pairs(s):\n    return [[c, i] for i, c in enumerate(s)]",
+          "def pairs(s):\n    return tuple(zip(s, range(len(s))))"]
+    bad = ["def pairs(s):\n    return [(c, i + 1) for i, c in enumerate(s)]", "def pairs(s):\n    return [tuple(s)]"]
+    verdicts = _verdicts([(blk(p), tests) for p in ok + bad])
+    assert [v.reason for v in verdicts] == ["passed 2/2"] * len(ok) + ["failed test 1"] * len(bad)
+
+
 def test_apps_stdio_cases_written_as_lists_of_lines_are_joined():
     # APPS's testing_util joins a stdio case's input (and output) given as a list of lines with "\n"; such
     # problems were refused with "'input' must be a string"
