@@ -1423,3 +1423,12 @@ def test_verifiers_parse_python_one_thread_at_a_time(monkeypatch):
     _plan("assert f(1) == 1")
     assert check_countdown("<answer>3 + 4</answer>", [3, 4], 7).correct
     assert held and all(held)
+
+
+@pytest.mark.parametrize("text,c", [("TOM &amp; JERRY", "uppercase"), ("tom &AMP; jerry", "lowercase"),
+                                    ("R&amp;D &lt;3", "uppercase"), ("r&AMP;d &GT; x", "lowercase")])
+def test_an_entity_name_is_no_cased_letter(text, c):
+    """"&amp;" shows "&": its letters are no lowercase in an uppercase response (nor "&AMP;"'s capitals in a lowercase
+    one); the response as shown met the constraint and failed it as written."""
+    assert check_constraints(text, [{"type": c}]).correct
+    assert not check_constraints(text + (" x" if c == "uppercase" else " X"), [{"type": c}]).correct

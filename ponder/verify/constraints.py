@@ -276,6 +276,12 @@ def _uncommented(t: str) -> str:
     return "".join(out) + t[pos:]
 
 
+def _cased(t: str) -> tuple[str, ...]:
+    # an entity's name is no letter of the text: "TOM &amp; JERRY" (it shows "TOM & JERRY") failed uppercase and
+    # "tom &AMP; jerry" lowercase. The written view is read with its entities as the characters they show
+    return tuple(html.unescape(u) if "&" in u else u for u in _renderings(t))
+
+
 def _loads(t: str) -> bool:
     try:
         json.loads(t, parse_constant=_no_constant)
@@ -367,8 +373,8 @@ _TYPES: dict = {
     # else a caseless response met both), and a capital with no lowercase mapping (math bold "𝐇𝐄𝐋𝐋𝐎") is no
     # lowercase letter: t == t.lower() let it pass
     # as written and as rendered: an entity shows its character ("&#44;" a comma, "&#87;" a "W")
-    "lowercase": (lambda t, c: all(u.islower() for u in _renderings(t)), set(), set()),
-    "uppercase": (lambda t, c: all(u.isupper() for u in _renderings(t)), set(), set()),
+    "lowercase": (lambda t, c: all(u.islower() for u in _cased(t)), set(), set()),
+    "uppercase": (lambda t, c: all(u.isupper() for u in _cased(t)), set(), set()),
     "no_commas": (lambda t, c: not any(ch in _COMMAS for u in _renderings(t) for ch in u), set(), set()),
     # typographic double quotes too: a chat model's “...” is a response wrapped in double quotes
     "quotation": (lambda t, c: len(t.strip()) >= 2 and t.strip()[0] in '"“' and t.strip()[-1] in '"”', set(), set()),
