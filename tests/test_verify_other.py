@@ -1432,3 +1432,22 @@ def test_an_entity_name_is_no_cased_letter(text, c):
     one); the response as shown met the constraint and failed it as written."""
     assert check_constraints(text, [{"type": c}]).correct
     assert not check_constraints(text + (" x" if c == "uppercase" else " X"), [{"type": c}]).correct
+
+
+@pytest.mark.parametrize("code", ["```\n- a\n- b\n```", "```yaml\n  - a\n  - b\n```", "~~~\n* a\n* b\n~~~",
+                                  "````\n- a\n```\n- b\n````", "```\n- a\n- b"])
+def test_a_line_in_a_fenced_code_block_is_no_bullet(code):
+    """A fenced code block is shown as written (a YAML list, a diff): its "- a" lines made bullets toward a
+    bullet_count min, and a response with one bullet and a code example failed bullet_count n=1."""
+    text = f"* one point\n\nUse this:\n\n{code}"
+    assert check_constraints(text, [{"type": "bullet_count", "n": 1}]).correct
+    assert not check_constraints(text, [{"type": "bullet_count", "min": 2}]).correct
+    if code.endswith(code[:3]):  # (closed: the bullets after it count)
+        assert check_constraints(f"{text}\n\n* two\n+ three", [{"type": "bullet_count", "n": 3}]).correct
+
+
+def test_a_fence_in_a_comment_hides_no_bullets():
+    # a "```" in an HTML comment opens no code block: the bullets after it are shown
+    text = "<!--\n```\n-->\n* a\n* b\n* c"
+    assert not check_constraints(text, [{"type": "bullet_count", "max": 1}]).correct
+    assert check_constraints(text, [{"type": "bullet_count", "n": 3}]).correct

@@ -243,7 +243,7 @@ def _renderings(t: str) -> tuple[str, ...]:
 _COMMENT_OR_CODE = re.compile(r"<!--|^ {0,3}(`{3,}|~{3,})|`+", re.MULTILINE)
 
 
-def _uncommented(t: str) -> str:
+def _uncommented(t: str, blocks: list | None = None) -> str:
     """The text without its HTML comments, which no reader sees; tags are kept ("<<Title>>" looks like one). A
     comment never closed at a line's start hides the rest of the text (Markdown's HTML block, read by a browser to
     the end): "Hi.\n<!--\nP.S. hi" shows no P.S. One in a line, or in code, is shown as written: "Write <!-- (or
@@ -269,6 +269,8 @@ def _uncommented(t: str) -> str:
             close = re.compile(rf"^ {{0,3}}{fence[0]}{{{len(fence)},}}[ \t]*$", re.MULTILINE).search(
                 t, t.find("\n", m.end()) + 1 or len(t))
             i = close.end() if close else len(t)
+            if blocks is not None:  # (where it is, for _without_code_blocks)
+                blocks.append((m.start(), i))
         else:  # a code span ends at the next run of as many backticks; with none, the backticks are text
             starts = runs.get(len(run), [])
             k = bisect.bisect_left(starts, m.end())
@@ -280,6 +282,15 @@ def _cased(t: str) -> tuple[str, ...]:
     # an entity's name is no letter of the text: "TOM &amp; JERRY" (it shows "TOM & JERRY") failed uppercase and
     # "tom &AMP; jerry" lowercase. The written view is read with its entities as the characters they show
     return tuple(html.unescape(u) if "&" in u else u for u in _renderings(t))
+
+
+def _without_code_blocks(t: str) -> str:
+    """The text without its fenced code blocks (found as _uncommented finds them: a fence in a comment opens none)."""
+    if "```" not in t and "~~~" not in t:
+        return t
+    blocks: list = []
+    _uncommented(t, blocks)
+    return "".join(t[a:b] for a, b in zip([0] + [e for _, e in blocks], [s for s, _ in blocks] + [len(t)]))
 
 
 def _loads(t: str) -> bool:
@@ -353,7 +364,9 @@ _TYPES: dict = {
     "sentence_count": (lambda t, c: _counted(t, c, _sentences), set(), _COUNT),
     "paragraph_count": (lambda t, c: _counted(t, c, _paragraphs), set(), _COUNT),
     "char_count": (lambda t, c: _counted(t, c, _chars), set(), _COUNT),
-    "bullet_count": (lambda t, c: _counted(t, c, _bullets), set(), _COUNT),
+    # a line in a fenced code block is code, shown as written (a YAML list, a diff): "```\n- a\n- b\n```" made two
+    # bullets toward a min, and a response with one bullet and such an example failed an exact count
+    "bullet_count": (lambda t, c: _counted(_without_code_blocks(t), c, _bullets), set(), _COUNT),
     "capital_words": (lambda t, c: _counted(t, c, lambda u: sum(1 for w in _words(u) if _capital(w))), set(), _COUNT),
     # a highlight, a placeholder, a title or a P.S. says something, as a paragraph does: "*.*", "[ ]", "<<**>>" and a
     # bare "P.S." met their constraints with nothing in them
