@@ -81,6 +81,18 @@ def test_countdown_reads_an_answer_before_a_closing_remark(completion, expr):
     assert (v.correct, v.extracted) == (True, expr), v
 
 
+@pytest.mark.parametrize("completion", ["Answer: (25 - 5) * 4 (7 unused)", "(25 - 5) * 4 (and 7 unused)",
+                                        "\\boxed{(25-5)*4 (the 7 is not needed)}", "<answer>(25-5)*4 (without 7)</answer>",
+                                        "So (25 - 5) * 4 (leaving 7 unused)."])
+def test_countdown_reads_an_answer_before_a_remark_on_an_unused_number(completion):
+    """"Answer: (25 - 5) * 4 (7 unused)" was an invalid expression (the remark's 7 is in no answer, so it was kept),
+    a right answer scored 0; with "= 80" before the remark it was read."""
+    v = check_countdown(completion, [25, 5, 4, 7], 80)
+    assert (v.correct, v.reason) == (True, "ok"), v
+    assert not check_countdown(completion.replace("unused", "used").replace("not needed", "needed").replace(
+        "without", "with"), [25, 5, 4, 7], 80).correct
+
+
 @pytest.mark.parametrize("completion", ["Answer: 25*4 (+1)", "Answer: 25*4 (or 25+75)", "\\boxed{25*4 (or 7 times 3)}",
                                         "Answer: 25*4 (x 4)", "Answer: 25*4 (squared)", "Answer: 25*4 (which is 101)",
                                         "Answer: 25*4 (using 25 and 3)", "Answer: 25 (times 4)", "Answer: 25*4 (- 3)"])

@@ -170,12 +170,16 @@ _REMARK = re.compile(r"\(([^()\n]*)\)[\s.]*$")
 _NOT_PROSE = re.compile(r"[+*/×÷·⋅∗−=\\]|\d\s*[-–]|[-–]\s*\d|\b(?:or|plus|minus|times|x|by|divided|over|multiplied|"
                         r"add|added|subtract|subtracted|squared|cubed|power|root|twice|double|half|else|alternatively|"
                         r"instead)\b", re.IGNORECASE)
+# a remark that a given number is left out ("(7 unused)", "(the 7 is not needed)"): its number is in no answer
+_UNUSED = re.compile(r"\b(?:unused|not used|not needed|left over|leftover|left out|not using|without|no need)\b",
+                     re.IGNORECASE)
 
 
 def _drop_remark(text: str) -> str:
     """The text without a closing remark that is prose, not arithmetic: "25*4 (using 25 and 4)" was an invalid
     expression. Its numbers must be in the text before it or be that arithmetic's value ("(which is 100)"): a remark
-    with other numbers, an operator or an "or" ("(+1)", "(or 25+75)") is kept, and the answer stays invalid."""
+    with other numbers, an operator or an "or" ("(+1)", "(or 25+75)") is kept, and the answer stays invalid; one that
+    says its numbers are unused ("(7 unused)") goes."""
     m = _REMARK.search(text) if len(text) <= MAX_EXPR_CHARS else None
     if not m or not re.search(r"[^\W\d_]", m.group(1)) or _NOT_PROSE.search(m.group(1)):
         return text
@@ -186,7 +190,8 @@ def _drop_remark(text: str) -> str:
             known.add(str(evaluate(side)[0]))
         except _Bad:
             pass
-    return head if head and set(re.findall(r"\d+", m.group(1))) <= known else text
+    ok = set(re.findall(r"\d+", m.group(1))) <= known or _UNUSED.search(m.group(1))
+    return head if head and ok else text
 
 
 _STATED = re.compile(r"[ \t*]*the[ \t]+(?:final[ \t]+)?answer[ \t]+is[ \t]*:?", re.IGNORECASE)
