@@ -1463,3 +1463,13 @@ def test_a_fence_in_a_comment_hides_no_bullets():
     text = "<!--\n```\n-->\n* a\n* b\n* c"
     assert not check_constraints(text, [{"type": "bullet_count", "max": 1}]).correct
     assert check_constraints(text, [{"type": "bullet_count", "n": 3}]).correct
+
+
+@pytest.mark.parametrize("text,n", [("The U.S. economy grew. Jobs rose.", 2), ("Meet at 5 p.m. tomorrow. Bring food.", 2),
+                                    ("She has a Ph.D. in math. He does not.", 2), ("Fruit, a.k.a. candy. Yes.", 2),
+                                    ("I live in the U.S. It is big.", 2), ("We met at 5 p.m.", 1)])
+def test_a_dotted_abbreviation_ends_no_sentence(text, n):
+    """"U.S.", "p.m.", "Ph.D." ended a sentence (only "e.g." and "i.e." were known), so a two-sentence answer failed
+    sentence_count n=2. As IFEval's splitter: inside the sentence, unless a capital one is followed by a word that
+    starts a sentence ("the U.S. It is big" is two)."""
+    assert check_constraints(text, [{"type": "sentence_count", "n": n}]).correct

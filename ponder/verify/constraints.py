@@ -133,6 +133,11 @@ def _chars(t: str) -> int:
 # ("J. K. Rowling"), and an ellipsis ("Well... maybe", as "…"); and after a list item's number ("1. Buy milk")
 _ABBREVIATIONS = frozenset("mr mrs ms dr prof st vs e.g i.e".split())
 _NO_CLOSERS = str.maketrans("", "", "\"'”’»)]」』）")
+# a dotted abbreviation ("U.S.", "p.m.", "Ph.D."): IFEval's splitter keeps it inside its sentence, unless a capital
+# one is followed by a word that starts one ("in the U.S. It is big" is two)
+_DOTTED = re.compile(r"(?:[^\W\d_]{1,2}\.)+[^\W\d_]{1,2}")
+_STARTER = re.compile(r"\s+(?:Mr|Mrs|Ms|Dr|Prof|Capt|Cpt|Lt|He|She|It|They|Their|Our|We|But|However|That|This|"
+                      r"Wherever)\b")
 
 
 def _ends_sentence(t: str, m: re.Match) -> bool:
@@ -143,6 +148,8 @@ def _ends_sentence(t: str, m: re.Match) -> bool:
     word = before.rsplit(None, 1)[-1].lstrip("(\"'“‘") if before.strip() else ""
     if word.lower() in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
         return False
+    if _DOTTED.fullmatch(word):
+        return word.isupper() and bool(_STARTER.match(t, m.end()))
     _, newline, line = before.rpartition("\n")
     return not ((newline or m.start() <= 8) and line.strip(" \t").isdigit())
 
