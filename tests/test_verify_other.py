@@ -1473,3 +1473,12 @@ def test_a_dotted_abbreviation_ends_no_sentence(text, n):
     sentence_count n=2. As IFEval's splitter: inside the sentence, unless a capital one is followed by a word that
     starts a sentence ("the U.S. It is big" is two)."""
     assert check_constraints(text, [{"type": "sentence_count", "n": n}]).correct
+
+
+def test_stars_in_a_fenced_code_block_are_no_highlight():
+    """"x = a*b*c" in a fenced code block is shown as written, no emphasis: it counted a highlight, so a response
+    with one highlight and such code failed highlights n=1, and code met a highlights min."""
+    text = "Some *key* point.\n\n```python\nx = a*b*c\ny = *args*\n```"
+    assert check_constraints(text, [{"type": "highlights", "n": 1}]).correct
+    assert not check_constraints(text, [{"type": "highlights", "min": 2}]).correct
+    assert check_constraints(text + "\n\nA *second* one.", [{"type": "highlights", "n": 2}]).correct

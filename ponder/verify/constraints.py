@@ -377,8 +377,9 @@ _TYPES: dict = {
     "capital_words": (lambda t, c: _counted(t, c, lambda u: sum(1 for w in _words(u) if _capital(w))), set(), _COUNT),
     # a highlight, a placeholder, a title or a P.S. says something, as a paragraph does: "*.*", "[ ]", "<<**>>" and a
     # bare "P.S." met their constraints with nothing in them
-    "highlights": (lambda t, c: _counted(t, c, lambda u: sum(1 for h in _HIGHLIGHT.findall(u) if _WORD.search(h))),
-                   set(), _COUNT),
+    # (nor is a product in a code block one: "x = a*b*c" there is shown as written)
+    "highlights": (lambda t, c: _counted(_without_code_blocks(t), c,
+                                         lambda u: sum(1 for h in _HIGHLIGHT.findall(u) if _WORD.search(h))), set(), _COUNT),
     "placeholders": (lambda t, c: _counted(t, c, lambda u: sum(1 for p in _PLACEHOLDER.findall(u) if _WORD.search(p))),
                      set(), _COUNT),
     "sections": (lambda t, c: _counted(t, c, lambda u: _sections(u, c)), set(), _COUNT | {"splitter"}),
