@@ -101,6 +101,19 @@ def test_countdown_a_remark_with_arithmetic_or_a_hedge_is_no_remark(completion):
     assert not check_countdown(completion, [25, 4, 3, 7, 75], 100).correct
 
 
+@pytest.mark.parametrize("completion", ["Answer: 25*4 = 100 or 7*3", "\\boxed{25 * 4 = 100 or 7 * 3}",
+                                        "So 25*4 = 100 or (7+3)*10.", "Answer: 25*4 = 100 (or 7*3)",
+                                        "<answer>25 \\times 4 = 100, alternatively 7 \\times 3</answer>"])
+def test_countdown_a_hedge_after_an_equation_is_no_answer(completion):
+    """"25*4 = 100 or 7*3" offers two answers, as "\\boxed{25*4} or \\boxed{7*3}" does: its second side is no
+    arithmetic, so it was skipped and the hedge scored correct."""
+    v = check_countdown(completion, [25, 4, 7, 3, 10], 100)
+    assert (v.correct, v.reason) == (False, "invalid expression"), v
+    # the same answer again, or prose with an "or", is no second answer
+    for ok in ("Answer: 25*4 = 100 or 4*25", "So 25 * 4 = 100 or so.", "Answer: (7 + 3) * 10 = 10 * 10 = 100 points"):
+        assert check_countdown(ok, [25, 4, 7, 3, 10], 100).correct, ok
+
+
 @pytest.mark.parametrize("completion", ["Answer: 25 x 4", "\\boxed{25 X 4 = 100}", "<answer>(3 + 22)x4</answer>",
                                         "Answer: 25x(7 - 3)"])
 def test_countdown_reads_x_between_numbers_as_times(completion):

@@ -151,7 +151,8 @@ def _extract(completion: str) -> tuple[str | None, list[str]]:
             return found
         if found is not None and found.strip():
             found = _drop_remark(found.strip())
-            return _lhs(found), [s.strip() for s in found.split("=")] if "=" in found else []
+            sides = [s.strip() for s in found.split("=")] if "=" in found else []
+            return (found, []) if _hedged(_lhs(found), sides) else (_lhs(found), sides)
     checked = 0
     for line in reversed(completion.splitlines()):
         if not line.strip():
@@ -232,8 +233,36 @@ def _line_expression(line: str) -> tuple[str, list[str]] | None:
     sides = line.split("=")
     for expr in map(_expression_in, sides):
         if expr is not None and re.search(r"[-+*/×÷·⋅∗−–]", expr):
+            if _hedged(expr, sides):
+                return line.strip(), []
             return expr, [s.strip() for s in sides] if len(sides) > 1 else []
     return None
+
+
+_OFFERS = re.compile(r"\b(?:or|alternatively|instead)\b", re.IGNORECASE)
+
+
+def _hedged(expr: str, sides: list[str]) -> bool:
+    """Whether a side of the answer's equation offers another expression ("25*4 = 100 or 7*3"): two answers, as
+    "\\boxed{25*4} or \\boxed{7*3}" is. Such a side is no arithmetic, so it was skipped and the hedge scored."""
+    if len(sides) > MAX_SIDES:  # (refused as too long anyway)
+        return False
+    key = answer_key(expr)
+    for side in sides:
+        if not _OFFERS.search(side):
+            continue
+        for run in _RUN.findall(_normalise(side)):
+            if len(run) > MAX_EXPR_CHARS or not re.search(r"\d\s*[-+*/]\s*[\d(]", run):  # (too long: no answer)
+                continue
+            # (a run may take a parenthesis of the prose around it: "(or 7*3)" has "7*3)")
+            run = run.strip()
+            while run.endswith(")") and run.count(")") > run.count("("):
+                run = run[:-1].rstrip()
+            while run.startswith("(") and run.count("(") > run.count(")"):
+                run = run[1:].lstrip()
+            if isinstance(k := answer_key(run), tuple) and k != key:
+                return True
+    return False
 
 
 def _lhs(text: str) -> str:
