@@ -93,6 +93,18 @@ def test_countdown_reads_an_answer_before_a_remark_on_an_unused_number(completio
         "without", "with"), [25, 5, 4, 7], 80).correct
 
 
+@pytest.mark.parametrize("completion", ["Answer: 25*4, which equals 100", "Answer: 25 * 4, using 25 and 4.",
+                                        "<answer>25*4, with 7 unused</answer>", "Answer: $25 \\times 4$, which is 100."])
+def test_countdown_reads_an_answer_before_a_closing_clause(completion):
+    """"Answer: 25*4, which equals 100" was an invalid expression, a right answer scored 0 (read whole; with "= 100"
+    before the clause it was read). A clause with arithmetic, a hedge or a number the answer lacks stays."""
+    v = check_countdown(completion, [25, 4, 7, 3], 100)
+    assert (v.correct, v.reason) == (True, "ok"), v
+    for bad in ("Answer: 25*4, 7*3", "Answer: 25*4, or 7*3", "Answer: 25*4, then 3 more", "Answer: 25*4, which is 101",
+                "Answer: 25, 4", "Answer: 25*4, plus 3"):
+        assert not check_countdown(bad, [25, 4, 7, 3], 100).correct, bad
+
+
 @pytest.mark.parametrize("completion", ["Answer: 25*4 (+1)", "Answer: 25*4 (or 25+75)", "\\boxed{25*4 (or 7 times 3)}",
                                         "Answer: 25*4 (x 4)", "Answer: 25*4 (squared)", "Answer: 25*4 (which is 101)",
                                         "Answer: 25*4 (using 25 and 3)", "Answer: 25 (times 4)", "Answer: 25*4 (- 3)"])

@@ -166,8 +166,9 @@ def _extract(completion: str) -> tuple[str | None, list[str]]:
     return None, []
 
 
-# a closing remark in parentheses ("25*4 (using 25 and 4)"): words, no arithmetic sign, no word for one, no "or"
-_REMARK = re.compile(r"\(([^()\n]*)\)[\s.]*$")
+# a closing remark in parentheses ("25*4 (using 25 and 4)") or after a comma ("25*4, which is 100"): words, no
+# arithmetic sign, no word for one, no "or"
+_REMARK = re.compile(r"(?:\(([^()\n]*)\)|,[ \t]*([^,()\n]*?))[\s.]*$")
 _NOT_PROSE = re.compile(r"[+*/×÷·⋅∗−=\\]|\d\s*[-–]|[-–]\s*\d|\b(?:or|plus|minus|times|x|by|divided|over|multiplied|"
                         r"add|added|subtract|subtracted|squared|cubed|power|root|twice|double|half|else|alternatively|"
                         r"instead)\b", re.IGNORECASE)
@@ -177,12 +178,13 @@ _UNUSED = re.compile(r"\b(?:unused|not used|not needed|left over|leftover|left o
 
 
 def _drop_remark(text: str) -> str:
-    """The text without a closing remark that is prose, not arithmetic: "25*4 (using 25 and 4)" was an invalid
-    expression. Its numbers must be in the text before it or be that arithmetic's value ("(which is 100)"): a remark
-    with other numbers, an operator or an "or" ("(+1)", "(or 25+75)") is kept, and the answer stays invalid; one that
-    says its numbers are unused ("(7 unused)") goes."""
+    """The text without a closing remark that is prose, not arithmetic: "25*4 (using 25 and 4)" and "25*4, which is
+    100" were invalid expressions. Its numbers must be in the text before it or be that arithmetic's value ("(which
+    is 100)"): a remark with other numbers, an operator or an "or" ("(+1)", "(or 25+75)") is kept, and the answer
+    stays invalid; one that says its numbers are unused ("(7 unused)") goes."""
     m = _REMARK.search(text) if len(text) <= MAX_EXPR_CHARS else None
-    if not m or not re.search(r"[^\W\d_]", m.group(1)) or _NOT_PROSE.search(m.group(1)):
+    remark = m and (m.group(1) if m.group(1) is not None else m.group(2))
+    if not m or not re.search(r"[^\W\d_]", remark) or _NOT_PROSE.search(remark):
         return text
     head = text[:m.start()].rstrip()
     known = set(re.findall(r"\d+", head))
@@ -191,7 +193,7 @@ def _drop_remark(text: str) -> str:
             known.add(str(evaluate(side)[0]))
         except _Bad:
             pass
-    ok = set(re.findall(r"\d+", m.group(1))) <= known or _UNUSED.search(m.group(1))
+    ok = set(re.findall(r"\d+", remark)) <= known or _UNUSED.search(remark)
     return head if head and ok else text
 
 
