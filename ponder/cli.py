@@ -1027,7 +1027,7 @@ def cmd_eval(a):
         res = sweep(models, items, parallel_ns=ns, budgets=budgets, methods=methods,
                     max_new_tokens=a.max_new_tokens,
                     temperature=0.8 if a.temperature is None else a.temperature, seed=a.seed, reward=a.reward,
-                    answer_tokens=a.answer_tokens or 16, waits=a.waits, chat=a.chat, out_dir=a.out, progress=not a.quiet)
+                    answer_tokens=a.answer_tokens, waits=a.waits, chat=a.chat, out_dir=a.out, progress=not a.quiet)
         if a.json:
             # sweep()'s whole result (n_problems too, as eval's summary has it; files' paths are strings)
             print(json.dumps(json_safe({**res, "run_dir": _out_dir(a.out)}), default=str))
@@ -1612,7 +1612,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="--sweep: budget forcing's thinking budgets (effort takes its levels' own)")
     ev.add_argument("--methods", default="majority,best_of_n,budget_forcing", help="--sweep: methods")
     ev.add_argument("--answer-tokens", type=_positive_int, default=None,
-                    help="forced-answer tokens of budget forcing and effort, in --sweep too (default: 16)")
+                    help="answer tokens of budget forcing and effort, in --sweep too (default: 16; after "
+                         "a </think> the model's own solution: 512, or the context's room)")
     ev.add_argument("--waits", type=_nonneg_int, default=0, help="--sweep: Wait extensions for budget forcing")
     ev.add_argument("--out", "-o", default=None,
                     help="directory for config.json, summary.json and samples.jsonl (--sweep: config.json, "

@@ -1134,7 +1134,7 @@ def sweep(
     top_p: float = 1.0,
     seed: int = 0,
     reward="math",
-    answer_tokens: int = 16,
+    answer_tokens: int | None = None,
     waits: int = 0,
     stop=None,
     chat: bool = False,
@@ -1149,7 +1149,7 @@ def sweep(
     ``models``: (model, tok) or {name: (model, tok)}. ``methods``: parallel ones (``PARALLEL_METHODS``,
     x = N in ``parallel_ns``, sampled at ``temperature`` with ``max_new_tokens`` each) and sequential
     ones (``budget_forcing`` at each B in ``budgets``, greedy, ``waits`` Wait-extensions and up to
-    ``answer_tokens`` forced-answer tokens; ``effort`` at its three levels). Returns {"curves": [...],
+    ``answer_tokens`` answer tokens, None: budget_forcing's default; ``effort`` at its three levels). Returns {"curves": [...],
     "files": {...}, "seconds": {...}}; with ``out_dir`` writes scaling_tokens.png, scaling_latency.png,
     scaling.csv, scaling.json (``report.plot_scaling``), summary.json and config.json.
     """

@@ -840,16 +840,34 @@ def _answer_room(model, ids, want: int, problem: int, capped: list | None) -> in
     return min(want, room)
 
 
-def check_budget_context(model, tok, prompts, budget: int, answer_cue: str, answer_tokens: int,
+# budget forcing's answer allowance where answer_tokens is None: a short forced answer ("Final Answer: 5") without
+# think tags; after a think_end the model's own answer is a whole written solution with its box at the end (Qwen3,
+# R1 distills: often hundreds of tokens), which 16 tokens cut before the box, scored as no answer
+ANSWER_TOKENS, THINK_ANSWER_TOKENS = 16, 512
+
+
+def _answer_allowance(answer_tokens: int | None, think_end: str | None) -> tuple[int, int]:
+    """(the answer's max tokens, the tokens the context must keep for it). The default after a think_end takes what
+    room the context has up to THINK_ANSWER_TOKENS, and needs only ANSWER_TOKENS of it: the thinking budget is
+    not cut to make room for an answer that long."""
+    if answer_tokens is not None:
+        return answer_tokens, answer_tokens
+    return (ANSWER_TOKENS if think_end is None else THINK_ANSWER_TOKENS), ANSWER_TOKENS
+
+
+def check_budget_context(model, tok, prompts, budget: int, answer_cue: str, answer_tokens: int | None,
                          name: str = "budget forcing", think_end: str | None = None, names=None) -> None:
     """The forced answer is decoded after prompt + thinking + cue: a budget whose forced answer cannot fit the
     context is refused before any thinking is drawn (not by the engine once it all has been). ``think_end`` as
-    budget_forcing takes it ("auto": each prompt's own, ``think_ends``): a cut thinking is closed with it."""
+    budget_forcing takes it ("auto": each prompt's own, ``think_ends``): a cut thinking is closed with it.
+    ``answer_tokens`` None: budget_forcing's default, which needs ANSWER_TOKENS of room."""
     from ponder.engine import check_context, render_prompts
 
     # evaluate calls this before budget_forcing sees them: a bad one would be a TypeError in the sum below
     _positive_int(f"{name}: budget", budget)
-    _positive_int(f"{name}: answer_tokens", answer_tokens)
+    if answer_tokens is not None:
+        _positive_int(f"{name}: answer_tokens", answer_tokens)
+    answer_tokens = _answer_allowance(answer_tokens, None)[1]
     ends, ids = think_ends(tok, prompts, think_end), render_prompts(tok, prompts)
     for end in dict.fromkeys(ends):  # ("auto": a cut thinking is closed with its prompt's own delimiter)
         idx = [i for i, e in enumerate(ends) if e == end]
@@ -860,7 +878,7 @@ def check_budget_context(model, tok, prompts, budget: int, answer_cue: str, answ
 
 
 def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wait_text: str = "\nWait",
-                   answer_cue: str = "\nFinal Answer:", answer_tokens: int = 16, force: str = "auto",
+                   answer_cue: str = "\nFinal Answer:", answer_tokens: int | None = None, force: str = "auto",
                    temperature: float = 0.0, top_p: float = 1.0, stop=None, seed: int = 0,
                    index_offset: int = 0, extract: Extract | None = None,
                    think_end: str | None = "auto") -> list[Outcome]:
@@ -868,6 +886,10 @@ def budget_forcing(model, tok, prompts, *, budget: int = 128, waits: int = 0, wa
 
         thinking tokens (generated, including a suppressed EOS) + inserted wait tokens <= budget
         forced-answer tokens <= answer_tokens, so total generated tokens <= budget + answer_tokens.
+
+    ``answer_tokens`` None (default): 16 (``ANSWER_TOKENS``) without think tags; after a ``think_end``, 512
+    (``THINK_ANSWER_TOKENS``) or the room the context leaves, whichever is less (at least 16 must fit, as the
+    context check counts): a think-tag model writes a whole solution after "</think>" with its box at the end.
 
     ``waits`` (K): how many times an early end of thinking is suppressed: the end token is dropped,
     ``wait_text`` appended and thinking continues with the remaining budget (only if at least one token
@@ -897,7 +919,8 @@ the thinking, evaluate's thinking_cut_rate; "stop": it ended by itself), and onl
     """
     _check_prompts(prompts)
     budget = _positive_int("budget forcing: budget", budget)
-    answer_tokens = _positive_int("budget forcing: answer_tokens", answer_tokens)
+    if answer_tokens is not None:
+        answer_tokens = _positive_int("budget forcing: answer_tokens", answer_tokens)
     waits = _nonnegative_int("budget forcing: waits", waits)
     if force not in ("auto", "always"):
         raise PonderError(f"budget forcing: force={force!r}, expected 'auto' or 'always'")
@@ -953,7 +976,8 @@ the thinking, evaluate's thinking_cut_rate; "stop": it ended by itself), and onl
     closed = [False] * P  # think tags: the model wrote think_end itself
     lp_sum, lp_n = [0.0] * P, [0] * P
     capped: list[list[dict]] = [[] for _ in range(P)]  # draws the context's room capped (info["capped"])
-    reserve = _cue_tokens(tok, answer_cue, think_end) + answer_tokens  # check_budget_context's count
+    answer_tokens, answer_reserve = _answer_allowance(answer_tokens, think_end)
+    reserve = _cue_tokens(tok, answer_cue, think_end) + answer_reserve  # check_budget_context's count
     # (one stop string, as the engine takes it, is one: spread into the list it was its characters)
     think_stop = stop if think_end is None else [*([stop] if isinstance(stop, str) else stop or []), think_end]
     live = list(range(P))

@@ -671,7 +671,7 @@ def test_method_kwargs_that_evaluate_sets_itself_are_refused(micro, method, kw):
 
 @pytest.mark.parametrize("method,kw,bad", [("budget_forcing", {"budget": "64"}, "budget"),
                                            ("budget_forcing", {"budget": None}, "budget"),
-                                           ("budget_forcing", {"answer_tokens": None}, "answer_tokens"),
+                                           ("budget_forcing", {"answer_tokens": "16"}, "answer_tokens"),
                                            ("effort", {"answer_tokens": 2.5}, "answer_tokens"),
                                            ("effort", {"levels": {"medium": {"budget": "8"}}}, "budget")])
 def test_a_bad_budget_or_answer_tokens_is_named_not_a_type_error(micro, method, kw, bad):

@@ -1623,3 +1623,33 @@ def test_best_of_n_logprob_never_prefers_an_empty_completion(monkeypatch):
     monkeypatch.setattr(ponder.engine, "sample", lambda m, t, ps, *, n, **kw: [[Sample("", [0], [-0.1], "stop")] * n
                                                                                for _ in ps])
     assert scale.best_of_n(None, None, ["q"], n_candidates=2, temperature=1.0)[0].info["chosen"] == 0
+
+
+def test_budget_forcing_default_answer_after_think_end_is_a_whole_solution(tokenizer):
+    """A think-tag model (Qwen3, R1 distills) writes a whole solution after "</think>", its box at the end: the
+    default answer_tokens, 16, cut it before the box and it was scored as no answer. The default after a think_end
+    is THINK_ANSWER_TOKENS or the context's room (the context check keeps 16 for it); without think tags, and where
+    answer_tokens is given, the cap is as before."""
+    answer = "ABCDEFGHIJKLMNOPQRSTUVWXY\\boxed{7}"
+    model = think_tag_model(tokenizer, [("r<think>", "z</think>" + answer)])
+    n = len(tokenizer.encode_continuation("r<think>z</think>", answer))
+    assert scale.ANSWER_TOKENS < n < scale.THINK_ANSWER_TOKENS
+    o = scale.budget_forcing(model, tokenizer, ["r<think>"], budget=20)[0]
+    assert (o.text, o.answer, o.finish_reason, o.tokens) == ("z</think>" + answer, "7", "stop", 2 + n + 1)
+    assert "capped" not in o.info
+    o = scale.budget_forcing(model, tokenizer, ["r<think>"], budget=20, answer_tokens=16)[0]
+    assert (o.answer, o.finish_reason, o.tokens) == (None, "length", 2 + 16)
+    # a context that holds the budget and 16 answer tokens but not the whole answer: the answer takes the room left
+    cue = len(tokenizer.encode("\nFinal Answer:")) + 1  # (+ the "</think>" that closes a cut thinking)
+    prompt_len = len(tokenizer.encode("r<think>"))
+    model.config.max_position_embeddings = prompt_len + 2 + cue + 16
+    scale.check_budget_context(model, tokenizer, ["r<think>"], 2, "\nFinal Answer:", None, think_end="auto")
+    with pytest.raises(PonderError, match=f"budget 3 \\+ answer cue {cue} \\+ answer tokens 16 ="):
+        scale.check_budget_context(model, tokenizer, ["r<think>"], 3, "\nFinal Answer:", None, think_end="auto")
+    o = scale.budget_forcing(model, tokenizer, ["r<think>"], budget=2)[0]
+    assert o.tokens == 2 + cue + 16 and o.finish_reason == "length"
+    assert o.info["capped"] == [{"call": "answer", "max_new_tokens": cue + 16}]
+    # no think tags: the forced answer's default is 16, as before
+    plain = think_tag_model(tokenizer, [("r", "z"), ("Final Answer:", " " + answer)])
+    o = scale.budget_forcing(plain, tokenizer, ["r"], budget=1)[0]
+    assert o.tokens == 1 + 16 and o.finish_reason == "length" and o.info["forced"]
