@@ -380,9 +380,20 @@ def ngram_overlap(
 # ---------------------------------------------------------------------------------- prefix completion
 
 
+# the answer cue ending a ponder task's prompt ("Problem: 3 + 4 = ?\nSolution:"): frame, not problem
+_ANSWER_CUE = re.compile(r"\s*\nSolution:\s*\Z")
+
+
+def _recitable(problem: str) -> str:
+    """The part of a problem the prefix probe asks a model to recite: the text less a trailing "\nSolution:" cue.
+    Every prompt of the format ends with it, so a clean model "recited" it: the rest of "Problem: 3 + 4 = ?
+    \nSolution:" cut after "4" was the word "solution" alone, an exact match for any model of the format."""
+    return _ANSWER_CUE.sub("", problem)
+
+
 def _probe_words(problem: str) -> bool:
     """Whether the prefix probe can use a problem: 2 or more words, and a real word after the first."""
-    words = problem.split()
+    words = _recitable(problem).split()
     return len(words) >= 2 and bool(normalize_words(" ".join(words[1:])))
 
 
@@ -419,6 +430,7 @@ def prefix_completion_probe(
     least the tokens it takes). Problems with fewer than 2 words are skipped; so are those
     with no word after their first but punctuation, and a cut that would leave only punctuation to recite
     ("... 3 ?" before the "?") moves back to the last real word, since any continuation matches nothing.
+    A trailing "\nSolution:" (the answer cue of ponder's task prompts) is frame, not problem: it is not recited.
 
     Returns ``{"fractions": {"0.6": {"n", "exact_match", "rouge_l": {"mean", "lo", "hi"}}}, "items":
     [{"index", "fraction", "prefix", "truth", "continuation", "exact", "rouge_l"}], "n_skipped"}``.
@@ -427,6 +439,7 @@ def prefix_completion_probe(
     if len(problems) == 0:
         raise PonderError("prefix_completion_probe: no problems")
     _check_fractions("prefix_completion_probe", fractions)
+    problems = [_recitable(p) for p in problems]
     usable = [(i, p.split()) for i, p in enumerate(problems) if _probe_words(p)]
     if not usable:
         raise PonderError("prefix_completion_probe: every problem has fewer than 2 words")

@@ -339,6 +339,23 @@ def test_prefix_probe_reciting_vs_clean_model():
     assert not contamination_verdict(prefix=clean)["contaminated"]
 
 
+def test_prefix_probe_does_not_ask_to_recite_the_answer_cue():
+    """ponder's task prompts end with "\\nSolution:", the format's cue, not the problem: it was part of every rest
+    to recite, so a model that knows only the format "recited" it ("Problem: 3 + 4 = ?\\nSolution:" cut after
+    "4" left the word "solution" alone): arith read exact match 1.0 at 0.8 on the clean tiny model."""
+    from ponder.tasks import generate
+
+    problems = [it["prompt"] for it in generate("arith", "test", 20, seed=0)]
+    assert all(p.endswith("\nSolution:") for p in problems)
+    framer = prefix_completion_probe(lambda ps: ["\nSolution: The answer is 0." for _ in ps], problems)
+    for fr in framer["fractions"].values():
+        assert fr["exact_match"] == 0.0 and fr["rouge_l"]["mean"] == 0.0 and fr["n"] == len(problems)
+    assert all("Solution" not in it["truth"] and it["truth"] for it in framer["items"])
+    for p in problems[:5]:  # (one at a time: arith prefixes are shared, "Problem: 3 *")
+        rec = prefix_completion_probe(_reciter([p]), [p])
+        assert all(fr["exact_match"] == 1.0 for fr in rec["fractions"].values())
+
+
 def test_prefix_probe_shows_the_problem_as_written():
     """The prefix was the problem's words joined by single spaces: a problem on several lines (MATH's, a table,
     a list of options) was shown with its newlines as spaces, not the text a model memorised, and a model reciting
