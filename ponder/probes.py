@@ -494,6 +494,28 @@ def _shows(gold: str, prompt) -> bool:
     return any(words[j : j + len(want)] == want for j in range(len(words) - len(want) + 1))
 
 
+def _items_arg(where: str, items) -> list[dict]:
+    """`items` as a list of dicts, else refused by name."""
+    if isinstance(items, (str, bytes, dict, os.PathLike)):
+        raise PonderError(f"{where}: items is one {type(items).__name__} ({str(items)[:40]!r}), not a list of items")
+    try:
+        items = list(items)
+    except TypeError:
+        raise PonderError(f"{where}: items must be a list of items (dicts), got {type(items).__name__}") from None
+    for i, it in enumerate(items):
+        if not isinstance(it, dict):
+            raise PonderError(f"{where}: item {i} is {type(it).__name__} {it!r:.40}, not an item (a dict)")
+    return items
+
+
+def _records(recs, name: str) -> list:
+    """What solve returned, as a list (None or a number was a bare TypeError)."""
+    if isinstance(recs, (str, bytes, dict)) or not hasattr(recs, "__iter__"):
+        raise PonderError(f"perturbation_probe: solve returned {type(recs).__name__} {recs!r:.40} for the {name} "
+                          "items, not a list of records")
+    return list(recs)
+
+
 def _default_equal(a, b) -> bool:
     return str(a).strip() == str(b).strip()
 
@@ -524,6 +546,13 @@ def perturbation_probe(
     "n_gold_changed", "n_old_gold_shown", "orig_gold_repeats",
     "orig_gold_repeat_rate", "items": [...]}``.
     """
+    # the arguments checked before any solving (each was a bare TypeError deep inside, a None seed at the copies'
+    # seeds; a text of items was read as its characters and "answer" found in one as a substring)
+    seed = _check_seed("perturbation_probe", seed)
+    for name, f in (("solve", solve), ("perturb_fn", perturb_fn), ("equal", equal)):
+        if not callable(f) and not (name == "equal" and f is None):
+            raise PonderError(f"perturbation_probe: {name} must be a function, got {f!r:.40}")
+    items = _items_arg("perturbation_probe", items)
     if len(items) == 0:
         raise PonderError("perturbation_probe: no items")
     eq = equal or _default_equal
@@ -536,8 +565,7 @@ def perturbation_probe(
             raise PonderError(f"perturbation_probe: perturb_fn returned {type(it).__name__} for item {i}, not an item")
         if gold_key not in it:
             raise PonderError(f"perturbation_probe: perturbed item {i} has no {gold_key!r} field")
-    orig = list(solve(list(items)))
-    pert = list(solve(perturbed))
+    orig, pert = (_records(solve(its), name) for its, name in ((list(items), "original"), (perturbed, "perturbed")))
     for name, recs in (("original", orig), ("perturbed", pert)):
         if len(recs) != len(items):
             raise PonderError(f"perturbation_probe: solve returned {len(recs)} records for {len(items)} {name} items")

@@ -535,6 +535,25 @@ def test_perturbation_probe_ignores_unchanged_gold_and_checks_fields():
         perturbation_probe(lambda its: [True] * len(its), items, _perturb)
 
 
+@pytest.mark.parametrize("kw,match", [
+    (dict(items=None), "items must be a list of items \\(dicts\\), got NoneType"),
+    (dict(items="abc answer"), "items is one str \\('abc answer'\\), not a list of items"),
+    (dict(items=["an answer"]), "item 0 is str 'an answer', not an item \\(a dict\\)"),
+    (dict(perturb_fn="word"), "perturb_fn must be a function, got 'word'"),
+    (dict(solve="tiny"), "solve must be a function, got 'tiny'"),
+    (dict(equal="math"), "equal must be a function, got 'math'"),
+    (dict(solve=lambda its: None), "solve returned NoneType None for the original items, not a list of records"),
+    (dict(seed=None), "seed must be an integer in \\[0, 2\\*\\*63\\), got None"),
+])
+def test_perturbation_probe_refuses_bad_arguments_by_name(kw, match):
+    """The direct API took its arguments unchecked: None items, a non-callable solve / perturb_fn / equal, a
+    solve returning None and a None seed were bare TypeErrors from deep inside, a text of items was read as its
+    characters ("answer" found in one as a substring). Each is now one line naming the argument."""
+    args = dict(solve=_computer, items=_items(3), perturb_fn=_perturb, seed=0) | kw
+    with pytest.raises(PonderError, match="^perturbation_probe: " + match):
+        perturbation_probe(args.pop("solve"), args.pop("items"), args.pop("perturb_fn"), **args)
+
+
 def test_perturbation_probe_refuses_a_correct_that_is_not_true_or_false():
     """bool() of the text "false" is True: a solve reading its labels back from text made every item right."""
     items = _items(5)
