@@ -397,10 +397,18 @@ def _probe_words(problem: str) -> bool:
     return len(words) >= 2 and bool(normalize_words(" ".join(words[1:])))
 
 
-def _check_fractions(where: str, fractions: Sequence[float]) -> None:
+def _check_fractions(where: str, fractions: Sequence[float]) -> list[float]:
+    """`fractions` as a list, checked (one number was a bare "not iterable" TypeError; none at all ran no probe and
+    returned empty results)."""
+    if isinstance(fractions, (str, bytes)) or not hasattr(fractions, "__iter__"):
+        raise PonderError(f"{where}: fractions must be a list of numbers in (0, 1), got {fractions!r:.40}")
+    fractions = list(fractions)
+    if not fractions:
+        raise PonderError(f"{where}: no fractions (give numbers in (0, 1), e.g. 0.4, 0.6, 0.8)")
     for f in fractions:
         if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f < 1:
             raise PonderError(f"{where}: fraction {f!r} must be a number in (0, 1)")
+    return fractions
 
 
 def _takes_rests(fn) -> bool:
@@ -435,10 +443,15 @@ def prefix_completion_probe(
     Returns ``{"fractions": {"0.6": {"n", "exact_match", "rouge_l": {"mean", "lo", "hi"}}}, "items":
     [{"index", "fraction", "prefix", "truth", "continuation", "exact", "rouge_l"}], "n_skipped"}``.
     """
+    # the arguments checked before any generation (a None seed was refused by the intervals once it had all run;
+    # a model_generate that is no function, or returns no list of texts, was a bare TypeError or AttributeError)
+    seed = _check_seed("prefix_completion_probe", seed)
+    if not callable(model_generate):
+        raise PonderError(f"prefix_completion_probe: model_generate must be a function, got {model_generate!r:.40}")
     problems = _texts_arg("prefix_completion_probe", "problems", problems)
     if len(problems) == 0:
         raise PonderError("prefix_completion_probe: no problems")
-    _check_fractions("prefix_completion_probe", fractions)
+    fractions = _check_fractions("prefix_completion_probe", fractions)
     problems = [_recitable(p) for p in problems]
     usable = [(i, p.split()) for i, p in enumerate(problems) if _probe_words(p)]
     if not usable:
@@ -457,9 +470,13 @@ def prefix_completion_probe(
             cuts.append((i, words, k))
         prompts = [problems[i][: ends[i][k - 1]].lstrip() for i, _, k in cuts]
         if _takes_rests(model_generate):  # (to decode far enough to recite them)
-            conts = list(model_generate(prompts, rests=[problems[i][ends[i][k - 1]:] for i, _, k in cuts]))
+            conts = model_generate(prompts, rests=[problems[i][ends[i][k - 1]:] for i, _, k in cuts])
         else:
-            conts = list(model_generate(prompts))
+            conts = model_generate(prompts)
+        if not isinstance(conts, (str, bytes)) and not hasattr(conts, "__iter__"):
+            raise PonderError(f"prefix_completion_probe: model_generate returned {type(conts).__name__} "
+                              f"{conts!r:.40}, not a list of texts")
+        conts = _texts_arg("prefix_completion_probe", "model_generate's output", conts)
         if len(conts) != len(prompts):
             raise PonderError(
                 f"prefix_completion_probe: model_generate returned {len(conts)} texts for {len(prompts)} prompts"
@@ -1236,7 +1253,7 @@ def run_contamination_probe(
     # The verdict reads the prefix probe at th["prefix_fraction"]: bad thresholds or fractions without it
     # failed only in contamination_verdict, after every generation, and no result was kept.
     th = _thresholds(thresholds)
-    _check_fractions("contamination probe", fractions)
+    fractions = _check_fractions("contamination probe", fractions)
     if f"{th['prefix_fraction']:g}" not in {f"{f:g}" for f in fractions}:
         raise PonderError(f"contamination probe: fractions {list(fractions)} lack the verdict's prefix_fraction "
                           f"{th['prefix_fraction']:g} (add it, or set thresholds={{'prefix_fraction': ...}})")

@@ -339,6 +339,28 @@ def test_prefix_probe_reciting_vs_clean_model():
     assert not contamination_verdict(prefix=clean)["contaminated"]
 
 
+@pytest.mark.parametrize("kw,match", [
+    (dict(model_generate="tiny"), "model_generate must be a function, got 'tiny'"),
+    (dict(model_generate=lambda ps: None), "model_generate returned NoneType None, not a list of texts"),
+    (dict(model_generate=lambda ps: [None] * len(ps)), "model_generate's output\\[0\\] is NoneType None, not text"),
+    (dict(fractions=0.6), "fractions must be a list of numbers in \\(0, 1\\), got 0.6"),
+    (dict(fractions=()), "no fractions"),
+    (dict(seed=None), "seed must be an integer in \\[0, 2\\*\\*63\\), got None"),
+])
+def test_prefix_probe_refuses_bad_arguments_before_generating(kw, match):
+    """A model_generate that is no function or returns no list of texts, and one fraction given as a number, were
+    bare TypeErrors / AttributeErrors; no fractions ran nothing and returned empty results; a None seed was refused
+    by the intervals once every prefix had been generated. Each is one line naming the argument."""
+    calls = []
+    args = dict(model_generate=lambda ps: calls.append(1) or ["x"] * len(ps), problems=PROBLEMS) | kw
+    with pytest.raises(PonderError, match="^prefix_completion_probe: " + match):
+        prefix_completion_probe(args.pop("model_generate"), args.pop("problems"), **args)
+    assert not calls
+    # fractions from a generator are read once: every one is probed
+    res = prefix_completion_probe(lambda ps: ["x"] * len(ps), PROBLEMS, fractions=(f for f in (0.4, 0.6)))
+    assert set(res["fractions"]) == {"0.4", "0.6"}
+
+
 def test_prefix_probe_does_not_ask_to_recite_the_answer_cue():
     """ponder's task prompts end with "\\nSolution:", the format's cue, not the problem: it was part of every rest
     to recite, so a model that knows only the format "recited" it ("Problem: 3 + 4 = ?\\nSolution:" cut after
