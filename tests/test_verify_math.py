@@ -963,7 +963,8 @@ def test_bmod_is_the_remainder():
     [
         ("4 = 3", "3", True),  # a chain answers its last value (graders' and math-verify's reading) ...
         ("4 = 3", "4", False),  # ... and only that one: a false step is no hedge
-        ("3 \\approx 4", "3", True),  # the exact value before "≈" is the answer
+        ("3 \\approx 3.0", "3", True),  # the exact value before "≈" is the answer ...
+        ("3 \\approx 4", "3", False),  # ... when "≈" rounds it: 4 is no rounding of 3 (two values, as "\\boxed{3} \\approx 4")
         ("3 \\approx 4", "4", False),
         ("7 \\equiv 2 \\pmod{4}", "2", False),  # a congruence is checked when it has a modulus
         ("2^{10} \\equiv 1 \\pmod{3}", "1", True),  # ... and then answers its right-hand side
@@ -3073,6 +3074,23 @@ def test_an_approximate_value_far_from_the_answer_is_another_value(completion):
     ("\\boxed{\\frac{2}{3}} \\approx 0.67", "\\frac23"), ("\\boxed{250} or about 249.9", "250"),
 ])
 def test_an_approximate_value_close_to_the_answer_rounds_it(completion, gold):
+    assert check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3 \\approx 4.5}", "\\boxed{5 \\sim 6}", "\\boxed{x = 3 \\approx 4.5}", "\\boxed{-3 \\approx -4}",
+])
+def test_an_approximate_value_far_from_the_value_in_the_same_box_is_another_value(completion):
+    # inside the box the value before "\approx" was read alone, while "\boxed{3} \approx 4.5" is a hedge: 3 scored
+    a, b = completion.removeprefix("\\boxed{").removeprefix("x = ").rstrip("}").replace("\\sim", "\\approx").split(" \\approx ")
+    assert not check_math(completion, a).correct and not check_math(completion, b).correct
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("\\boxed{\\frac{1}{3} \\approx 0.333}", "1/3"), ("\\boxed{\\sqrt{2} \\approx 1.414}", "\\sqrt{2}"),
+    ("\\boxed{x = \\pi \\approx 3}", "\\pi"), ("\\boxed{1024 \\approx 1000}", "1024"), ("\\boxed{-3 \\approx -3.0}", "-3"),
+])
+def test_a_rounding_of_the_value_in_the_same_box_keeps_the_value(completion, gold):
     assert check_math(completion, gold).correct
 
 
