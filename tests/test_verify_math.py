@@ -3094,6 +3094,25 @@ def test_a_rounding_of_the_value_in_the_same_box_keeps_the_value(completion, gol
     assert check_math(completion, gold).correct
 
 
+@pytest.mark.parametrize("completion", [
+    "\\boxed{5} (i.e., 6)", "\\boxed{5}, that is, 6.", "\\boxed{5} versus 6", "\\boxed{5} vs. $6$", "\\boxed{5} (resp. 6)",
+    "The answer is 5, i.e. 6.", "The answer is 5 (resp. 6).", "\\boxed{0.5} (i.e., 1/3)",
+])
+def test_another_value_after_i_e_resp_or_versus_is_a_hedge(completion):
+    # the answer was read alone: "(i.e., 6)" restating 5 as 6, or "(resp. 6)" giving another case's value, scored 5
+    a, b = ("0.5", "1/3") if "0.5" in completion else ("5", "6")
+    assert not check_math(completion, a).correct and not check_math(completion, b).correct
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("\\boxed{5} (i.e., 5)", "5"), ("\\boxed{0.5} (i.e., 1/2)", "1/2"), ("\\boxed{\\frac13} (i.e., 0.333)", "1/3"),
+    ("\\boxed{1000} (i.e., 1,000)", "1000"), ("\\boxed{5}, that is, 5 apples.", "5"), ("The answer is 5, i.e. 5.", "5"),
+    ("\\boxed{5} (resp. 6)", "5, 6"), ("\\boxed{12} versus 10 last year.", "12"),
+])
+def test_the_same_value_after_i_e_or_a_second_part_after_resp_keeps_scoring(completion, gold):
+    assert check_math(completion, gold).correct
+
+
 def test_a_value_restated_in_words_in_parentheses_after_an_answer_phrase_is_that_value():
     # "12 (or twelve)" was split as "12 (" and "twelve)": no value read, the right 12 scored wrong
     assert check_math("The answer is 12 (or twelve).", "12").correct

@@ -898,6 +898,24 @@ def _far_approx(ans: str | None, m: re.Match) -> bool:
     return not _rounds_to(m.group(1), v, zeros=True)
 
 
+# a plain number after the answer that restates it ("i.e."), gives another case's value ("resp.") or sets
+# another beside it ("versus"); the number ends its clause ("(i.e., 6 apples)" is left alone)
+_RESTATED_RE = re.compile(
+    r"[\s$]*(?:[,;(]\s*|[-\u2014\u2013]{1,3}\s*)?(i\.\s?e\.|that\s+is|resp\.|respectively|versus|vs\.?)(?![A-Za-z])"
+    r"[\s,:]*\$?\s*([-+]?\d*\.?\d+(?:/\d+)?)\s*\$?(?=[\s$]*(?:[.;,)!?](?!\d)|$))",
+    re.I,
+)
+
+
+def _other_restated(ans: str, m: re.Match) -> bool:
+    """Whether the number of `m` (_RESTATED_RE) offers another value than the answer `ans`: what "i.e." restates
+    must be the answer (or a rounding of it); "resp." and "versus" offer another unless it is the same value."""
+    v, w, num = _simple_float(ans), _simple_float(m.group(2)), m.group(2)
+    if m.group(1)[0] in "iItT":
+        return v is not None and w is not None and w != v and ("/" in num or not _rounds_to(num, v))
+    return v is None or w != v
+
+
 def _rounds_to(a: str, v: float, zeros: bool = False) -> bool:
     """Whether the written decimal `a` is a rounding of `v`: within 1%, or half a unit of its last written place
     with some slack ("\\frac{1}{3} \\approx 0.33"). `zeros`: a whole number's trailing zeros are rounding (after
@@ -937,6 +955,8 @@ def _hedge(
     win = _fold(text[end : end + 200])
     if ans is not None and (am := _APPROX_AFTER_RE.match(win)) and _far_approx(ans, am):
         return f"or {am.group(1)}"  # "\boxed{3} \approx 4.5"
+    if ans is not None and (rm := _RESTATED_RE.match(win)) and _other_restated(ans, rm):
+        return f"or {rm.group(2)}"  # "\boxed{5} (i.e., 6)", "\boxed{5} (resp. 6)", "\boxed{5} versus 6"
     parts = _other_parts(win)
     if parts is not None:
         return parts
@@ -1192,10 +1212,14 @@ def _sentence_end(s: str, i: int) -> int:
         elif not in_math and depth == 0:
             if c == "\n":
                 return j
-            if c in ".!?" and (j + 1 >= n or s[j + 1] in " \n\t\"'*"):
+            if c in ".!?" and (j + 1 >= n or s[j + 1] in " \n\t\"'*") and not _ABBREV_RE.search(s, max(i, j - 5), j + 1):
                 return j
         j += 1
     return n
+
+
+# a period that ends an abbreviation, not the sentence: "5, i.e. 6" (cut there, the 6 it restates 5 as went unseen)
+_ABBREV_RE = re.compile(r"(?<![A-Za-z])(?:i\.\s?e|e\.\s?g|resp|vs|cf)\.$", re.I)
 
 
 _DANGLING_OR_RE = re.compile(r"\bor[\s*_`]*$", re.I)
@@ -1325,6 +1349,8 @@ def _reason_head(sent: str, after: str = "") -> str | None:
     am = _APPROX_AFTER_RE.match(sent, m.end() - len(word.split()[-1])) if word.strip() else None
     if am is not None and _far_approx(head, am):
         return f"{head} or {am.group(1)}"  # "3, approximately 4.5" offers 4.5 beside 3: a hedge, no rounding of 3
+    if (rm := _RESTATED_RE.match(sent, m.start())) and _other_restated(head, rm):
+        return f"{head} or {rm.group(2)}"  # "5, i.e. 6" restates 5 as another value: a hedge
     cond = masked[m.end() :]
     if "(" in m.group() and ")" in cond:
         cond = cond[cond.find(")") + 1 :]  # "3 (for n = 1).": the condition's own parenthesis closes
