@@ -3446,6 +3446,17 @@ def test_more_revision_words_after_the_box_revise_it_in_prose(completion):
 
 
 @pytest.mark.parametrize("completion", [
+    "\\boxed{5}\n\nP.S. Could be 6.", "\\boxed{5}. P.S. It might be 6.", "\\boxed{5}. I think it's actually 6.",
+    "\\boxed{5}. It's actually 6.", "The answer is 5. I believe it is actually 6.",
+])
+def test_a_postscript_or_an_it_is_actually_revision_offering_another_value_is_a_hedge(completion):
+    # "P.S." before "could be", and "I think it's actually 6" (the revision word after "it's"), offered nothing: 5
+    assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
+    for same in ("\\boxed{5}\n\nP.S. It could be 5.", "\\boxed{5}. I think it's actually 5.", "\\boxed{5}. It's actually easy: 2 + 3 = 5."):
+        assert check_math(same, "5").correct
+
+
+@pytest.mark.parametrize("completion", [
     "\\boxed{5} \\quad \\text{(if } n \\text{ odd)}\\quad \\boxed{6}\\quad\\text{(if even)}",
     "\\boxed{5} (when n is odd) \\boxed{6} (when n is even)",
 ])

@@ -567,7 +567,7 @@ _ALSO_AFTER_RE = re.compile(
     # ("Hmm, but it could be 6 too.", "Note: some might argue 6.": a word to open the sentence first)
     # ("Note that 6 also works.", "By symmetry, 6 also works.": a discourse word first)
     r"(?:(?:hmm+|wait|well|oh|ah|(?:note|notice)(?:\s+that)?|of\s+course|in\s+fact|indeed|similarly|likewise|by\s+symmetry"
-    r"|then\s+again|actually|clearly|additionally)\b[\s,.:!*_]*)?(?:(?:but|though|although|however|and|yet)\b[\s,]*)?"
+    r"|then\s+again|actually|clearly|additionally)\b[\s,.:!*_]*|p\.\s?s\.[\s,:]*)?(?:(?:but|though|although|however|and|yet)\b[\s,]*)?"
     r"(?:" + _ALSO_INTRO + r"\s+" + _ALSO_VALUE + r"|(?:also|as\s+well\s+as)\s+" + _ALSO_VALUE
     + r"(?=[\s$]*(?:[.!?;)]|$))|(?:[A-Za-z]\s*=\s*)?" + _ALSO_VALUE + r"\s+(?:" + _ALSO_SAYS + "|" + _CASE_SAYS + ")"
     # ("Six also works.": a number in words said to work too; not "one", a pronoun as often)
@@ -622,7 +622,9 @@ _REVISION_RE = re.compile(r"\b(?:no|not|wait|actually|instead|but|rather|oops|co
 # 6 is too many" and "Wait, check: 2 + 3 = 5" offer none)
 _PROSE_REVISION_RE = re.compile(
     r"(?:^|(?<=[.!?;:\n]))[\s*_>]*(?:(?:hmm+|well|oh|but)\b[\s,.:!]*)?(?:actually|wait|correction|oops|i\s+made\s+an?\s+(?:error|mistake)|mistake"
-    r"|it\s+should\s+be|edit|scratch\s+that|never\s*mind|on\s+second\s+thoughts?|let\s+me\s+reconsider)\b(?:[\s,.:;!\-]*(?:actually|wait|no|oops|sorry|correction|i\s+made\s+an?\s+(?:error|mistake)"
+    r"|it\s+should\s+be|edit|scratch\s+that|never\s*mind|on\s+second\s+thoughts?|let\s+me\s+reconsider"
+    # ("I think it's actually 6.")
+    r"|(?:i\s+(?:think|guess|believe)\s+)?(?:it|that)(?:'s|\s+is)\s+actually)\b(?:[\s,.:;!\-]*(?:actually|wait|no|oops|sorry|correction|i\s+made\s+an?\s+(?:error|mistake)"
     r"|mistake)\b)*[\s,.:;!\-]*(?:(?:it|that|this|the\s+(?:correct\s+|right\s+|final\s+)?(?:value|result))(?:'s|\s+is"
     r"|\s+should\s+be|\s+must\s+be)\s+|(?:it\s+)?should\s+be\s+)?\$?\s*([-+]?\d+(?:[./]\d+)?)\s*\$?(?=[\s*_]*(?:[.!?,;)]|$))",
     re.I,
