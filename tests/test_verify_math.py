@@ -3457,6 +3457,16 @@ def test_a_postscript_or_an_it_is_actually_revision_offering_another_value_is_a_
 
 
 @pytest.mark.parametrize("completion", [
+    "So we get 5. Actually it's 6.", "Thus the total is 5.\n\nWait, no, it's $6$.", "Therefore 5. Correction: 6.",
+])
+def test_a_prose_revision_after_a_concluded_value_without_a_box_is_a_hedge(completion):
+    # "The answer is 5. Actually it's 6." is a hedge, while "So we get 5. Actually it's 6." read 6 alone and scored
+    assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
+    assert check_math("So we get 5. Actually it's 5.", "5").correct
+    assert check_math("We have 5. Actually it's 6.", "6").correct  # a step revised, then the answer
+
+
+@pytest.mark.parametrize("completion", [
     "\\boxed{5} \\quad \\text{(if } n \\text{ odd)}\\quad \\boxed{6}\\quad\\text{(if even)}",
     "\\boxed{5} (when n is odd) \\boxed{6} (when n is even)",
 ])

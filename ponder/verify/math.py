@@ -1599,11 +1599,13 @@ def _tail_candidate(text: str) -> str | None:
             k = j
             parts.append(cands[k][2])
     concl = k > 0 and _concludes(tail, cands[k - 1][0])
-    if k and cands[k][0] - cands[k - 1][1] <= 80 and _hedge(
+    if k and cands[k][0] - cands[k - 1][1] <= 80 and (_hedge(
         tail, cands[k - 1][1], other_case=_PROSE_CASE_AFTER_RE if concl else None,
         # ("So we get 3.\n\n5": a value alone on the line after a concluding one is a second value, as after a box)
         box=concl and not _is_operand(tail, cands[k - 1][0], cands[k - 1][1]),
-    ):
+    ) or (concl and _prose_revision(tail[cands[k - 1][1] :], cands[k - 1][2]) is not None)):
+        # ("So we get 5. Actually it's 6.": a prose revision of a concluded value is a hedge, as after a box or an
+        # answer phrase; read as 6, a policy could conclude one value and revise to another)
         # "So we get 3, though some say 5.", "Thus $3$. Alternatively $5$.": the value before offers the last as
         # another answer, as after a box (read alone, the last scored)
         k -= 1
