@@ -3086,6 +3086,14 @@ def test_an_approximate_value_far_from_the_value_in_the_same_box_is_another_valu
     assert not check_math(completion, a).correct and not check_math(completion, b).correct
 
 
+@pytest.mark.parametrize("completion", ["\\boxed{3} \\sim 4.5", "\\boxed{3} \\simeq 4.5", "\\boxed{3} (\\approx 4.5)", "\\boxed{3} ∼ 4.5"])
+def test_sim_or_a_parenthesized_approx_far_from_the_answer_after_it_is_another_value(completion):
+    # only a bare "\approx" was seen: "\boxed{3} \sim 4.5" read 3 alone and scored, "\boxed{3} \approx 4.5" did not
+    assert not check_math(completion, "3").correct and not check_math(completion, "4.5").correct
+    assert check_math("\\boxed{\\frac{1}{3}} (\\approx 0.333)", "1/3").correct
+    assert check_math("\\boxed{3} \\simeq 3.0", "3").correct
+
+
 @pytest.mark.parametrize("completion, gold", [
     ("\\boxed{\\frac{1}{3} \\approx 0.333}", "1/3"), ("\\boxed{\\sqrt{2} \\approx 1.414}", "\\sqrt{2}"),
     ("\\boxed{x = \\pi \\approx 3}", "\\pi"), ("\\boxed{1024 \\approx 1000}", "1024"), ("\\boxed{-3 \\approx -3.0}", "-3"),

@@ -864,8 +864,9 @@ def _other_parts(win: str) -> str | None:
 
 
 _APPROX_AFTER_RE = re.compile(
-    # (a whole number only after the sign: "\boxed{5} \approx 6"; "about 10" may count something else)
-    r"(?:(?:approximately|approx\.?|roughly|about|around)\s*\$?\s*(?=[-+]?\d*\.\d)|(?:\\approx|\u2248)\s*\$?\s*)"
+    # (a whole number only after the sign: "\boxed{5} \approx 6"; "about 10" may count something else; "\sim" and
+    # "(\approx 6)" say the same as "\approx 6", as they do inside a box)
+    r"(?:(?:approximately|approx\.?|roughly|about|around)\s*\$?\s*(?=[-+]?\d*\.\d)|\(?\s*(?:\\(?:approx|sim|simeq|approxeq|thickapprox)(?![A-Za-z])|[\u2248\u223c\u2243])\s*\$?\s*)"
     r"([-+]?\d*\.\d+|[-+]?\d+(?![\d.,/]))",
     re.I,
 )
