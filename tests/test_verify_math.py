@@ -3454,6 +3454,17 @@ def test_more_revision_words_after_the_box_revise_it_in_prose(completion):
 
 
 @pytest.mark.parametrize("completion", [
+    "\\boxed{5}. Second answer: 6.", "\\boxed{5}. Alternative answer: 6.", "\\boxed{5}. 2nd answer: 6.",
+    "\\boxed{5}. Second possible answer: 6.",
+])
+def test_a_second_or_alternative_answer_phrase_after_a_box_is_a_hedge(completion):
+    # read as a revision, the phrase's 6 scored alone ("Another answer: 6" was already a hedge)
+    assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
+    assert check_math("\\boxed{5}. The only possible answer is 6.", "6").correct  # a revision still
+    assert check_math("\\boxed{5}. Second answer: 5.", "5").correct
+
+
+@pytest.mark.parametrize("completion", [
     "\\boxed{5}\n\nP.S. Could be 6.", "\\boxed{5}. P.S. It might be 6.", "\\boxed{5}. I think it's actually 6.",
     "\\boxed{5}. It's actually 6.", "The answer is 5. I believe it is actually 6.",
 ])

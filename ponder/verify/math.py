@@ -1388,7 +1388,9 @@ _DENIED_ANSWER_RE = re.compile(r"(?:n['\u2019]t|not|never|(?:definitely|certainl
 _DENIAL_TURN_RE = re.compile(r"\b(?:but|rather|instead|it(?:'s|\s+is)|so|thus|hence)\b|;", re.I)
 _NOT_ONLY_RE = re.compile(r"\s+(?:only|just|merely|simply)\b", re.I)
 _TURN_LEAD_RE = re.compile(r"(?:[\s,:;]|\b(?:but|rather|instead|actually|it(?:'s|\s+is)|the\s+answer\s+is)\b)*", re.I)
-_OTHER_ANSWER_RE = re.compile(r"\b(?:another|other|alternative|alternate|second|secondary|backup|fallback|possible)\s+(?:(?:possible|valid|final)\s+)?$")
+_OTHER_ANSWER_RE = re.compile(r"\b(?:another|other|alternative|alternate|second|secondary|2nd|backup|fallback|possible)\s+(?:(?:possible|valid|final)\s+)?$")
+# ... before a phrase after a box, the words _HEDGE_WORD_RE lacks ("The only possible answer is 5" still revises)
+_SECOND_ANSWER_RE = re.compile(r"\b(?:alternative|second|secondary|2nd)\s+(?:(?:possible|valid|final)\s+)?$", re.I)
 _BARE_DIGIT_RE = re.compile(r"(?<![\^_A-Za-z\\])\d")  # a digit of a number, not of an exponent or a name
 
 
@@ -1898,7 +1900,8 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
                     # "\boxed{3}. Maybe the answer is 5.", "Otherwise, the answer is 5": a phrase offered as another
                     # answer is a hedge, not a revision (read as 5 alone, it scored for the gold 5)
                     gap = _fold(text[box_end:pos])
-                    hedged = len(gap) <= 60 and _offers_other(gap)
+                    # ("\boxed{3}. Second answer: 5." offers one more: read as 5 alone, it scored for the gold 5)
+                    hedged = len(gap) <= 60 and (_offers_other(gap) or _SECOND_ANSWER_RE.search(gap) is not None)
                     sent = _fold(text[pos : pos + 300])
                     if hedged and _REJECTED_RE.search(sent, 0, _sentence_end(sent, 0)):
                         pass  # "Another answer is 5, which fails.": no other answer offered
