@@ -3454,6 +3454,23 @@ def test_more_revision_words_after_the_box_revise_it_in_prose(completion):
 
 
 @pytest.mark.parametrize("completion", [
+    "\\boxed{5}. Also, 6.", "\\boxed{5}. Also 6 works.", "\\boxed{5}, and 6 too.", "\\boxed{5} (and 6)", "\\boxed{5}. 6 as well.",
+    "The answer is 5, and 6 too.",
+])
+def test_one_more_value_offered_with_also_too_or_and_after_the_answer_is_a_hedge(completion):
+    # "Also 6." was seen, not "Also, 6." nor "Also 6 works."; "and 6 too" and "(and 6)" not at all: 5 scored alone
+    assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
+    assert check_math(completion, "5, 6").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{5}. Also, 6 is even.", "\\boxed{5}. Also, 5 works.", "\\boxed{5} (and 5)", "\\boxed{5} for n = 1 and 2 too.",
+])
+def test_also_too_or_and_after_the_answer_with_no_other_value_keeps_it(completion):
+    assert check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", [
     "\\boxed{5}. Second answer: 6.", "\\boxed{5}. Alternative answer: 6.", "\\boxed{5}. 2nd answer: 6.",
     "\\boxed{5}. Second possible answer: 6.",
 ])

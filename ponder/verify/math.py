@@ -568,12 +568,14 @@ _ALSO_AFTER_RE = re.compile(
     # ("Note that 6 also works.", "By symmetry, 6 also works.": a discourse word first)
     r"(?:(?:hmm+|wait|well|oh|ah|(?:note|notice)(?:\s+that)?|of\s+course|in\s+fact|indeed|similarly|likewise|by\s+symmetry"
     r"|then\s+again|actually|clearly|additionally)\b[\s,.:!*_]*|p\.\s?s\.[\s,:]*)?(?:(?:but|though|although|however|and|yet)\b[\s,]*)?"
-    r"(?:" + _ALSO_INTRO + r"\s+" + _ALSO_VALUE + r"|(?:also|as\s+well\s+as)\s+" + _ALSO_VALUE
-    + r"(?=[\s$]*(?:[.!?;)]|$))|(?:[A-Za-z]\s*=\s*)?" + _ALSO_VALUE + r"\s+(?:" + _ALSO_SAYS + "|" + _CASE_SAYS + ")"
+    r"(?:" + _ALSO_INTRO + r"\s+" + _ALSO_VALUE + r"|(?:also|as\s+well\s+as)[\s,]+" + _ALSO_VALUE
+    + r"(?=[\s$]*(?:works?\b[\s$]*)?(?:[.!?;)]|$))|(?:[A-Za-z]\s*=\s*)?" + _ALSO_VALUE + r"\s+(?:" + _ALSO_SAYS + "|" + _CASE_SAYS + ")"
     # ("Six also works.": a number in words said to work too; not "one", a pronoun as often)
     + r"|(" + _WORD_VALUE + r")\s+" + _ALSO_SAYS + "|" + _HEARSAY + r"\s*" + _ALSO_VALUE
     + _CLAUSE_END + "|" + _MODAL + r"\s+" + _ALSO_VALUE + r"(?=[\s$]*(?:(?:too|as\s+well|instead|though)\b[\s$]*)?(?:[.!?;,)]|$))"
     r"|(?:either|both)\s+" + _ALSO_VALUE + r"[\s$]*(?:or|and)\s+" + _ALSO_VALUE
+    # ("Also, 6.", "Also 6 works.", "and 6 too.", "(and 6)": one more value offered)
+    + r"|" + _ALSO_VALUE + r"[\s$]*(?:too|as\s+well)\b" + _CLAUSE_END + r"|(?<=\(and\s)" + _ALSO_VALUE + r"(?=[\s$]*\))"
     # a value listed after the box, ending it: "\boxed{3}, 5"
     # ... or with "and": "The solutions are \boxed{2} and 3." (the value ends the line)
     + r"|(?:(?<=[,;])|(?<=[,;]\s)|(?<=\band\s))" + _ALSO_VALUE + r"(?=[\s$]*[.!?]?[\s$]*(?:\n|$)))",
@@ -966,8 +968,10 @@ def _hedge(
     m = (_OR_AFTER_BOX_RE if box else _OR_AFTER_RE).match(win)
     also = None if m else _ALSO_AFTER_RE.match(win)
     n = _ALSO_AFTER_RE.groups
-    if also is not None and conditioned and also.group(n) and win[: also.start(n)].rstrip().lower().endswith("and"):
-        also = None  # "\boxed{3} for n = 1 and 2": the value after "and" is the condition's, no other answer
+    i = next((i for i in (n, n - 1, n - 2) if also is not None and also.group(i)), 0)  # (the three "and" forms)
+    if i and conditioned and win[: also.start(i)].rstrip().lower().endswith("and"):
+        # "\boxed{3} for n = 1 and 2", "... and 2 too": the value after "and" is the condition's, no other answer
+        also = None
     by_case = False
     if also is None and m is None and other_case is not None:
         also = other_case.match(win)  # (an "if" clause, not the answer's condition)
