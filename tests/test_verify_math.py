@@ -3471,6 +3471,16 @@ def test_also_too_or_and_after_the_answer_with_no_other_value_keeps_it(completio
 
 
 @pytest.mark.parametrize("completion", [
+    "\\boxed{5}\n\nAnswer 2: 6", "\\boxed{5}. Answer #2: $6$.", "\\boxed{5}\n\nCase 2: 6.", "The answer is 5. Answer 2: 6.",
+])
+def test_a_numbered_second_answer_with_a_plain_value_after_the_answer_is_a_hedge(completion):
+    # "Answer 2: \boxed{6}" after the box was a hedge, "Answer 2: 6" was unseen: 5 scored alone
+    assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
+    assert check_math("\\boxed{5}\n\nAnswer 2: 5", "5").correct
+    assert check_math("\\boxed{5}\n\nCase 2: 6 balls are red, so 11.", "5").correct
+
+
+@pytest.mark.parametrize("completion", [
     "\\boxed{5}. Second answer: 6.", "\\boxed{5}. Alternative answer: 6.", "\\boxed{5}. 2nd answer: 6.",
     "\\boxed{5}. Second possible answer: 6.",
 ])

@@ -558,6 +558,12 @@ _ALT_LABEL_GAP_RE = re.compile(
     r"(?![A-Za-z0-9])[\s*_`]*[:.)\-]?[\s*_`$(]*$",
     re.I,
 )
+# ... before a plain value after the box: "\boxed{3}\n\nAnswer 2: 5"
+_ALT_LABEL_VALUE_RE = re.compile(
+    r"[\s$.;,)]*(?:answer|case|possibility|interpretation|reading|scenario)\s*#?\s*(?:[2-9]|ii|iii|b|c|two|three)"
+    r"(?![A-Za-z0-9])[\s*_`]*[:.)\-]?[\s*_`]*" + _ALSO_VALUE + _CLAUSE_END,
+    re.I,
+)
 # ... between two boxes, where the box is the value: "\boxed{3}\n\nIf n is even: \boxed{5}"
 _OTHER_CASE_GAP_RE = re.compile(r"(?<![A-Za-z])(?:" + _OTHER_CASE + "|" + _OTHER_CASE_IF + r")[\s$(]*$", re.I)
 # what marks a prose value's sentence as the answer rather than a step
@@ -962,6 +968,8 @@ def _hedge(
         return f"or {am.group(1)}"  # "\boxed{3} \approx 4.5"
     if ans is not None and (rm := _RESTATED_RE.match(win)) and _other_restated(ans, rm):
         return f"or {rm.group(2)}"  # "\boxed{5} (i.e., 6)", "\boxed{5} (resp. 6)", "\boxed{5} versus 6"
+    if (lab := _ALT_LABEL_VALUE_RE.match(win)) is not None:
+        return f"or {lab.group(1).strip('$')}"  # "\boxed{5}\n\nAnswer 2: 6", as "Answer 2: \boxed{6}" is
     parts = _other_parts(win)
     if parts is not None:
         return parts
