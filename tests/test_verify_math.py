@@ -3470,6 +3470,13 @@ def test_also_too_or_and_after_the_answer_with_no_other_value_keeps_it(completio
     assert check_math(completion, "5").correct
 
 
+@pytest.mark.parametrize("completion", ["So we get 5, i.e. 6.", "So we get 5 versus 6.", "Thus $5$, that is, 6."])
+def test_another_value_said_of_a_concluded_value_without_a_box_is_a_hedge(completion):
+    # after a box these are hedges; after "So we get 5" the last value 6 was read alone and scored
+    assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
+    assert check_math("So we get 5, i.e., 5.", "5").correct
+
+
 @pytest.mark.parametrize("completion", [
     "\\boxed{5}\n\nAnswer 2: 6", "\\boxed{5}. Answer #2: $6$.", "\\boxed{5}\n\nCase 2: 6.", "The answer is 5. Answer 2: 6.",
 ])

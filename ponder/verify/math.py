@@ -1618,6 +1618,8 @@ def _tail_candidate(text: str) -> str | None:
         tail, cands[k - 1][1], other_case=_PROSE_CASE_AFTER_RE if concl else None,
         # ("So we get 3.\n\n5": a value alone on the line after a concluding one is a second value, as after a box)
         box=concl and not _is_operand(tail, cands[k - 1][0], cands[k - 1][1]),
+        # ("So we get 5, i.e. 6.", "Thus 3 (\approx 4.5).": what is said of a concluded value, as of a box's)
+        ans=cands[k - 1][2] if concl else None,
     ) or (concl and _prose_revision(tail[cands[k - 1][1] :], cands[k - 1][2]) is not None)):
         # ("So we get 5. Actually it's 6.": a prose revision of a concluded value is a hedge, as after a box or an
         # answer phrase; read as 6, a policy could conclude one value and revise to another)
