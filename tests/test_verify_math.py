@@ -3470,6 +3470,18 @@ def test_also_too_or_and_after_the_answer_with_no_other_value_keeps_it(completio
     assert check_math(completion, "5").correct
 
 
+@pytest.mark.parametrize("completion, gold", [
+    ("So we get $\\frac{1}{3}$, approximately 0.333.", "1/3"), ("The probability is 1/3, approximately 0.333.", "1/3"),
+    ("So we get $\\frac{\\pi}{3}$ (approximately 1.047).", "\\pi/3"), ("So we get 3 or approximately 3.0.", "3"),
+])
+def test_a_prose_value_with_its_rounding_after_it_and_no_box_is_the_value(completion, gold):
+    # the rounding was read as the last value, its "approximately" refused it: no answer, while after a box or an
+    # answer phrase the value scores
+    assert check_math(completion, gold).correct
+    assert not check_math("So we get 3, approximately 4.5.", "3").correct  # no rounding: two values
+    assert not check_math("So x is not 3, approximately 3.0.", "3").correct
+
+
 @pytest.mark.parametrize("completion", ["So we get 5, i.e. 6.", "So we get 5 versus 6.", "Thus $5$, that is, 6."])
 def test_another_value_said_of_a_concluded_value_without_a_box_is_a_hedge(completion):
     # after a box these are hedges; after "So we get 5" the last value 6 was read alone and scored

@@ -878,6 +878,8 @@ _APPROX_AFTER_RE = re.compile(
     r"([-+]?\d*\.\d+|[-+]?\d+(?![\d.,/]))",
     re.I,
 )
+# the gap from a value to its approximation, that number included: "$\frac{1}{3}$, approximately 0.333"
+_ROUNDING_GAP_RE = re.compile(r"[\s$]*(?:[,(]\s*)?(?:or\s+)?" + _APPROX_AFTER_RE.pattern, re.I)
 # a simple value whose float is cheap to read: "3", "-0.5", "\frac{1}{3}", "\frac34", "1/3"
 _SIMPLE_VALUE_RE = re.compile(
     r"[\s$]*([-+]?)\s*(?:(\d+(?:\.\d+)?)|\\[dt]?frac\s*(?:\{\s*(\d+)\s*\}\s*\{\s*(\d+)\s*\}|(\d)\s*(\d))"
@@ -1581,6 +1583,11 @@ def _tail_candidate(text: str) -> str | None:
         return None
     cands.sort(key=lambda c: c[1])
     cands = _join_mixed(tail, cands)
+    end_at = cands[-1][1]  # (the words after the last value, its rounding dropped below, may negate it)
+    if len(cands) > 1 and (am := _ROUNDING_GAP_RE.fullmatch(tail, cands[-2][1], cands[-1][1])) and not _far_approx(cands[-2][2], am):
+        # "So we get $\frac{1}{3}$, approximately 0.333.": the rounding of the value before is no answer of its own
+        # (read last, its "approximately" refused it: no answer, while after a box or an answer phrase 1/3 scores)
+        cands.pop()
     if _trailing_words(tail[cands[-1][1] :]) > 12:
         return None
     if (whole := _compound_quantity(tail, cands)) is not None:
@@ -1628,7 +1635,7 @@ def _tail_candidate(text: str) -> str | None:
         k -= 1
         parts.append(cands[k][2])
     # the words since the value before ("not 10 which is 12": "not" is 10's) up to the end of the sentence
-    if _negated(tail[cands[k - 1][1] if k else 0 : cands[k][0]], tail[cands[-1][1] :]):
+    if _negated(tail[cands[k - 1][1] if k else 0 : cands[k][0]], tail[end_at:]):
         return None  # "Therefore x is not 4.": the last value is what the answer is not
     # ("So it is $\frac{3}{8}$ or $37.5\%$.": the "or" is kept, to tell a value restated from a list)
     return (" or " if len(parts) == 2 and _OR_WORD_RE.search(tail, cands[k][1], cands[-1][0]) else ", ").join(reversed(parts))
