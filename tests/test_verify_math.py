@@ -3482,6 +3482,14 @@ def test_a_prose_value_with_its_rounding_after_it_and_no_box_is_the_value(comple
     assert not check_math("So x is not 3, approximately 3.0.", "3").correct
 
 
+@pytest.mark.parametrize("completion", ["Work.\n#### 5\n#### 6", "#### 5. Actually it's 6.", "Work.\n#### 5\n\n6"])
+def test_a_second_value_after_a_gsm8k_answer_mark_is_a_hedge(completion):
+    # the value after "####" states the answer, as "So we get 5" does; the last value 6 was read alone and scored
+    assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
+    assert check_math("She has 5 left.\n#### 42", "42").correct
+    assert check_math("#### Step 2\nWe get 5.\n#### Step 3\nThen 6.", "6").correct  # Markdown headings: steps
+
+
 @pytest.mark.parametrize("completion", ["So we get 5, i.e. 6.", "So we get 5 versus 6.", "Thus $5$, that is, 6."])
 def test_another_value_said_of_a_concluded_value_without_a_box_is_a_hedge(completion):
     # after a box these are hedges; after "So we get 5" the last value 6 was read alone and scored

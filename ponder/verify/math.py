@@ -567,7 +567,10 @@ _ALT_LABEL_VALUE_RE = re.compile(
 # ... between two boxes, where the box is the value: "\boxed{3}\n\nIf n is even: \boxed{5}"
 _OTHER_CASE_GAP_RE = re.compile(r"(?<![A-Za-z])(?:" + _OTHER_CASE + "|" + _OTHER_CASE_IF + r")[\s$(]*$", re.I)
 # what marks a prose value's sentence as the answer rather than a step
-_CONCLUDING_RE = re.compile(r"\b(?:so|thus|therefore|hence|finally|answer|result|altogether|overall|in\s+(?:all|total))\b", re.I)
+# (and GSM8K's answer mark right before the value: "#### 72")
+_CONCLUDING_RE = re.compile(
+    r"\b(?:so|thus|therefore|hence|finally|answer|result|altogether|overall|in\s+(?:all|total))\b|####[ \t]*\$?[ \t]*[-+]?$", re.I
+)
 _ALSO_AFTER_RE = re.compile(
     r"[\s$)\]]*(?:[,;:.!?]{1,3}|\u2014|\u2013|-{1,3})?[\s*_`(\[]*"
     # ("Hmm, but it could be 6 too.", "Note: some might argue 6.": a word to open the sentence first)
