@@ -3112,6 +3112,15 @@ def test_another_value_after_i_e_resp_or_versus_is_a_hedge(completion):
     assert not check_math(completion, a).correct and not check_math(completion, b).correct
 
 
+@pytest.mark.parametrize("completion", [
+    "\\boxed{5}\\,(\\text{resp. }6)", "\\boxed{5} \\text{ i.e. } 6", "\\boxed{5} \\text{ versus } 6",
+])
+def test_i_e_resp_or_versus_in_text_after_the_box_is_a_hedge_too(completion):
+    # the bare words were seen, not in \text{} or after a TeX space: 5 scored alone
+    assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
+    assert check_math("\\boxed{5}\\quad\\text{i.e., } 5", "5").correct
+
+
 @pytest.mark.parametrize("completion, gold", [
     ("\\boxed{5} (i.e., 5)", "5"), ("\\boxed{0.5} (i.e., 1/2)", "1/2"), ("\\boxed{\\frac13} (i.e., 0.333)", "1/3"),
     ("\\boxed{1000} (i.e., 1,000)", "1000"), ("\\boxed{5}, that is, 5 apples.", "5"), ("The answer is 5, i.e. 5.", "5"),

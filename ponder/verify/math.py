@@ -917,8 +917,10 @@ def _far_approx(ans: str | None, m: re.Match) -> bool:
 # a plain number after the answer that restates it ("i.e."), gives another case's value ("resp.") or sets
 # another beside it ("versus"); the number ends its clause ("(i.e., 6 apples)" is left alone)
 _RESTATED_RE = re.compile(
-    r"[\s$]*(?:[,;(]\s*|[-\u2014\u2013]{1,3}\s*)?(i\.\s?e\.|that\s+is|resp\.|respectively|versus|vs\.?)(?![A-Za-z])"
-    r"[\s,:]*\$?\s*([-+]?\d*\.?\d+(?:/\d+)?)\s*\$?(?=[\s$]*(?:[.;,)!?](?!\d)|$))",
+    r"(?:[\s$]|" + _TEX_SPACE + r")*(?:[,;(]\s*|[-\u2014\u2013]{1,3}\s*)?(?:\\(?:text|textit|textrm|mathrm|emph)\s*\{\s*)?"
+    r"(i\.\s?e\.|that\s+is|resp\.|respectively|versus|vs\.?)(?![A-Za-z])"
+    # ("\boxed{5}\,(\text{resp. }6)": the word in text, its close brace before the number)
+    r"[\s,:]*\}?[\s,:]*\$?\s*([-+]?\d*\.?\d+(?:/\d+)?)\s*\$?(?=[\s$]*(?:[.;,)!?](?!\d)|$))",
     re.I,
 )
 
