@@ -3517,6 +3517,17 @@ def test_a_numbered_second_answer_with_a_plain_value_after_the_answer_is_a_hedge
 
 
 @pytest.mark.parametrize("completion", [
+    "\\boxed{x=5} or 5", "\\boxed{x = 5}. Or equivalently, 5.", "\\boxed{x=5}. Actually it's 5.",
+])
+def test_a_named_value_restated_bare_is_one_answer(completion):
+    # "x=5 or 5" was two answers, an equation and a value: the right value restated scored wrong ("5 or 5.0" is one)
+    assert check_math(completion, "5").correct and check_math(completion, "x = 5").correct
+    assert not check_math(completion, "6").correct
+    assert not check_math("\\boxed{x=5} or 6", "5").correct
+    assert not check_math("\\boxed{x=5, y=5}", "5").correct  # two names: no one value
+
+
+@pytest.mark.parametrize("completion", [
     "\\boxed{5}. Second answer: 6.", "\\boxed{5}. Alternative answer: 6.", "\\boxed{5}. 2nd answer: 6.",
     "\\boxed{5}. Second possible answer: 6.",
 ])

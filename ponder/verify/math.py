@@ -3971,6 +3971,12 @@ class _Ctx:
         return not _fast_scalar_eq(a, ("n", Fraction(0), False), 0.0)
 
 
+def _one_value_restated(items) -> bool:
+    """Whether list items are bare values, or values of one name ("x = 5 or 5"; not "x = 5, y = 5")."""
+    names = {x[1] for x in items if x[0] == "eq" and len(x) == 3 and _name_like(x[1]) and x[2][0] == "x"}
+    return len(names) <= 1 and all(x[0] == "x" or (x[0] == "eq" and x[1] in names) for x in items)
+
+
 def _cmp(u, v, ctx: _Ctx) -> bool:
     ku, kv = u[0], v[0]
     if ku == "raw" or kv == "raw":
@@ -4009,9 +4015,10 @@ def _cmp(u, v, ctx: _Ctx) -> bool:
         return (_name_like(v[1]) or _name_sum(v[1])) and _cmp(u, v[2], ctx)
     if ku in ("list", "set") and len(u[1]) == 1 and kv not in ("list", "set"):
         return _cmp(u[1][0], v, ctx)
-    if ku == "list" and kv == "x" and ctx.gold_side and all(x[0] == "x" for x in u[1]):
+    if ku == "list" and kv == "x" and ctx.gold_side and _one_value_restated(u[1]):
         # a gold of one value is a gold of distinct values (see above): a list that repeats that value is
-        # that value, as "1, 2, 2" is the gold "1, 2" ("\\pm 0" is 0; "5, or 5.0" names one value)
+        # that value, as "1, 2, 2" is the gold "1, 2" ("\\pm 0" is 0; "5, or 5.0" names one value, and so does
+        # "x = 5 or 5": read as two answers, the right one restated scored wrong)
         return all(_cmp(x, v, ctx) for x in u[1])
     if kv in ("list", "set") and len(v[1]) == 1 and ku not in ("list", "set"):
         return _cmp(u, v[1][0], ctx)
