@@ -1743,3 +1743,32 @@ def test_a_temperature_the_learner_would_overflow_on_is_refused():
     h = torch.linspace(-1, 1, 24).view(3, 8)
     t, lp = choose_tokens(head(h).detach(), torch.arange(3), 0, TINY_TEMPERATURE, 0, 1.0, 0.0)
     assert torch.equal(head_logprobs(head, h, t, TINY_TEMPERATURE)[0].detach(), lp)
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float32"])
+def test_the_logged_grad_norm_of_low_precision_weights_is_their_gradients_norm_in_fp32(tmp_path, ckpt, monkeypatch,
+                                                                                        dtype):
+    """grad_norm is the norm of the gradients the optimizer steps on (grad_clip=inf: unclipped), taken in fp32: for
+    bf16 weights torch's clip_grad_norm_ returned it rounded to bf16 (3 significant digits), and clipped by that."""
+    from ponder.train import MasterAdamW
+
+    model, tok = ponder.load(ckpt)
+    seen = []
+    cls = MasterAdamW if dtype == "bfloat16" else torch.optim.AdamW
+    real = cls.step
+
+    def step(self, *a, **k):  # the norm of the model's gradients as they are stepped on
+        grads = [p.grad.double() for p in model.parameters()]
+        seen.append(float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))))
+        return real(self, *a, **k)
+    monkeypatch.setattr(cls, "step", step)
+    from ponder.verify.registry import RewardResult
+
+    def score(reward, texts, items):  # rewards that differ inside groups: a gradient that is not zero
+        return [RewardResult(reward=float(len(t) % 3), correct=len(t) % 3 == 0) for t in texts]
+
+    run = train(GRPOConfig(model=str(ckpt), grad_clip=math.inf, **ONE_STEP), tmp_path / "r", progress=False,
+                model=model.to(getattr(torch, dtype)), tok=tok, score_fn=score)
+    assert len(seen) == 1 and seen[0] > 0
+    assert rows(run)[0]["grad_norm"] == pytest.approx(seen[0], rel=1e-6)
+

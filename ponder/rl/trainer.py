@@ -42,6 +42,7 @@ from ..train import (
     atomic_write_text,
     check_run_record,
     check_steps_left,
+    clip_grad_norm,
     config_from,
     fresh_run_dir,
     load_run,
@@ -1143,7 +1144,8 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
             if norms["total_tokens"] == 0:  # every row masked (overlong_mask): no loss token on any rank, and
                 opt.zero_grad(set_to_none=True)  # AdamW's momentum and decay would still move the weights
                 continue
-            gn = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            # (bf16 gradients' norm taken in fp32: torch's was rounded to bf16, and clipped by that)
+            gn = clip_grad_norm(model.parameters(), cfg.grad_clip)
             if hasattr(gn, "full_tensor"):  # FSDP2: a DTensor (already the norm over every shard)
                 gn = gn.full_tensor()
             if not torch.isfinite(gn):
