@@ -1772,3 +1772,31 @@ def test_the_logged_grad_norm_of_low_precision_weights_is_their_gradients_norm_i
     assert len(seen) == 1 and seen[0] > 0
     assert rows(run)[0]["grad_norm"] == pytest.approx(seen[0], rel=1e-6)
 
+
+def test_fp16_weights_are_refused_before_the_run_is_written(tmp_path, ckpt, monkeypatch):
+    """fp16 weights trained with no loss scaling (their small gradients flush to zero, silently): refused in one line
+    naming --dtype bfloat16, before anything is sampled or written (a model given, --dtype float16 before the model
+    loads, a resume, and the up-front check of --nproc)."""
+    import ponder.rl.trainer as rl_trainer
+
+    monkeypatch.setattr(rl_trainer, "sample", lambda *a, **k: pytest.fail("sampled"))
+    model, tok = ponder.load(ckpt)
+    with pytest.raises(PonderError, match=r"^grpo: the model's weights are float16, .* --dtype bfloat16"):
+        train(GRPOConfig(model=str(ckpt), **ONE_STEP), tmp_path / "a", progress=False,
+              model=model.to(torch.float16), tok=tok)
+    monkeypatch.setattr(ponder.checkpoint, "load", lambda *a, **k: pytest.fail("loaded"))  # (a 7B one: minutes)
+    with pytest.raises(PonderError, match=r"^grpo: the model's weights are float16, .* --dtype bfloat16"):
+        train(GRPOConfig(model=str(ckpt), dtype="float16", **ONE_STEP), tmp_path / "a", progress=False)
+    with pytest.raises(PonderError, match=r"^grpo: the model's weights are float16, .* --dtype bfloat16"):
+        rl_trainer.check_inputs(GRPOConfig(model=str(ckpt), dtype="float16", **ONE_STEP), tmp_path / "a")
+    assert not (tmp_path / "a").exists()
+    monkeypatch.undo()
+    run = train(GRPOConfig(model=str(ckpt), **ONE_STEP), tmp_path / "r", progress=False)
+    cfg = json.loads((run / "config.json").read_text())
+    cfg["grpo"]["dtype"] = "float16"  # (a run recorded in float16 by an older ponder)
+    (run / "config.json").write_text(json.dumps(cfg))
+    before = {f.name: f.read_bytes() for f in run.iterdir() if f.is_file()}
+    with pytest.raises(PonderError, match=rf"^grpo: the model's weights are float16, .* from {run / 'checkpoint'} "
+                                          "with --dtype bfloat16"):
+        train(GRPOConfig(steps=2), run, resume=True, progress=False)
+    assert {f.name: f.read_bytes() for f in run.iterdir() if f.is_file()} == before

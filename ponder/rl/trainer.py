@@ -40,6 +40,7 @@ from ..train import (
     adamw,
     append_jsonl,
     atomic_write_text,
+    check_not_fp16,
     check_run_record,
     check_steps_left,
     clip_grad_norm,
@@ -332,6 +333,12 @@ def resolve_data(cfg: GRPOConfig) -> None:
     cfg.model = os.fspath(cfg.model)
 
 
+def check_not_fp16_dtype(dtype: torch.dtype | None, run: Path | None = None) -> None:
+    """train.check_not_fp16's refusal for weights not loaded yet, which would load in `dtype`."""
+    if dtype == torch.float16:
+        check_not_fp16(torch.nn.ParameterList([torch.empty(0, dtype=dtype)]), "grpo", run)
+
+
 def check_inputs(cfg: GRPOConfig, run_dir: str | Path, *, resume: bool = False) -> None:
     """train()'s checks of what it is given that need no weights, made as train() makes them: `grpo --nproc N`
     calls this before spawning N ranks, each of which would load the model only to refuse the same input
@@ -347,8 +354,10 @@ def check_inputs(cfg: GRPOConfig, run_dir: str | Path, *, resume: bool = False) 
         resolve_data(cfg)
         fresh_run_dir(Path(run_dir), cfg.model, kind="grpo")
     # checkpoint.load's checks up to the weights; the tokenizer renders the prompts
-    _, path, config, _, _ = checkpoint.check_loadable(Path(run_dir) / "checkpoint" if resume else cfg.model,
-                                                      dtype=cfg.dtype, device=cfg.device)
+    _, path, config, _, want = checkpoint.check_loadable(Path(run_dir) / "checkpoint" if resume else cfg.model,
+                                                         dtype=cfg.dtype, device=cfg.device)
+    if not cfg.fsdp:  # (fsdp refuses bf16 too: check_world says so)
+        check_not_fp16_dtype(want, Path(run_dir) if resume else None)
     tok = Tokenizer.load(path)
     if cfg.chat_template_kwargs:  # (else the tokenizer's own, which the run records)
         tok.template_kwargs = dict(cfg.chat_template_kwargs)
@@ -585,6 +594,8 @@ def train(
             ddp.recover_checkpoint(dp, run / "checkpoint")
         model, tok, state, saved = load_run(run, "grpo", recover=dp is None)
         given, cfg = cfg, config_from(GRPOConfig, saved["grpo"], f"{run / 'config.json'}: grpo")
+        if not cfg.fsdp:  # (no loss scaling here: fp16's small gradients flush to zero; fsdp refuses any low
+            check_not_fp16(model, "grpo", run)  # precision below, naming float32)
         check_resumed_settings(run, given, cfg)
         cfg.steps = steps or cfg.steps  # None or 0: the saved run's
         start = state["step"]
@@ -597,6 +608,8 @@ def train(
         # an unknown preset, objective part or reward verifier, or a mode the objective or the ranks cannot
         # run: said before the model loads (a 7B one: minutes)
         ocfg = check_mode(cfg, dp)
+        if model is None and not cfg.fsdp:  # (said before the model loads; a model given trains in its own dtype)
+            check_not_fp16_dtype(checkpoint.parse_dtype(cfg.dtype))
         # only dynamic sampling refills: it was silently unused (new runs only: a recorded one would brick a resume)
         if not ocfg.group_filter and cfg.max_refill != GRPOConfig.max_refill:
             raise PonderError(f"max_refill={cfg.max_refill} has no effect with preset {cfg.preset!r}, which does not "
@@ -613,6 +626,8 @@ def train(
             cfg.dtype = next((k for k, v in checkpoint.DTYPES.items() if v == model.dtype), cfg.dtype)
             if cfg.device.split(":")[0] != model.device.type:  # and where it trains: a GPU model handed in
                 cfg.device = str(model.device)  # with the default device resumed on the CPU
+        if not cfg.fsdp:  # (a float16 checkpoint loads as it is on a GPU with dtype None)
+            check_not_fp16(model, "grpo")
         state, start = None, 0
         if not cfg.chat_template_kwargs:  # a tokenizer handed in with its own: the run records them
             cfg.chat_template_kwargs = dict(tok.template_kwargs)
