@@ -963,8 +963,8 @@ def test_bmod_is_the_remainder():
     [
         ("4 = 3", "3", True),  # a chain answers its last value (graders' and math-verify's reading) ...
         ("4 = 3", "4", False),  # ... and only that one: a false step is no hedge
-        ("3 \\approx 3.0", "3", True),  # the exact value before "≈" is the answer ...
-        ("3 \\approx 4", "3", False),  # ... when "≈" rounds it: 4 is no rounding of 3 (two values, as "\\boxed{3} \\approx 4")
+        ("3 \\approx 4", "3", True),  # the exact value before "≈" is the answer, however careless the rounding
+        # (math-verify's public cases: "$x=1/3\\approx1.3$" answers 1/3; one value is read, so nothing to hedge)
         ("3 \\approx 4", "4", False),
         ("7 \\equiv 2 \\pmod{4}", "2", False),  # a congruence is checked when it has a modulus
         ("2^{10} \\equiv 1 \\pmod{3}", "1", True),  # ... and then answers its right-hand side
@@ -3075,15 +3075,6 @@ def test_an_approximate_value_far_from_the_answer_is_another_value(completion):
 ])
 def test_an_approximate_value_close_to_the_answer_rounds_it(completion, gold):
     assert check_math(completion, gold).correct
-
-
-@pytest.mark.parametrize("completion", [
-    "\\boxed{3 \\approx 4.5}", "\\boxed{5 \\sim 6}", "\\boxed{x = 3 \\approx 4.5}", "\\boxed{-3 \\approx -4}",
-])
-def test_an_approximate_value_far_from_the_value_in_the_same_box_is_another_value(completion):
-    # inside the box the value before "\approx" was read alone, while "\boxed{3} \approx 4.5" is a hedge: 3 scored
-    a, b = completion.removeprefix("\\boxed{").removeprefix("x = ").rstrip("}").replace("\\sim", "\\approx").split(" \\approx ")
-    assert not check_math(completion, a).correct and not check_math(completion, b).correct
 
 
 @pytest.mark.parametrize("completion", ["\\boxed{3} \\sim 4.5", "\\boxed{3} \\simeq 4.5", "\\boxed{3} (\\approx 4.5)", "\\boxed{3} ∼ 4.5"])

@@ -3690,8 +3690,6 @@ def _val_rel(node):
         keep = [xs[0]]  # the chain of "=" (and "x ≈ 3": a name may be approximated)
         for op, x in zip(ops, xs[1:]):
             if op == "~" and not (len(keep) == 1 and _name_like(keep[0])):
-                if _far_approx_node(keep[-1], x):
-                    return ("raw", repr(node))  # "3 ≈ 4.5": two values, no rounding of one (read as 3, it scored)
                 break  # "1/3 ≈ 0.333": the exact value before "≈" is the answer
             keep.append(x)
         last = keep[-1]
@@ -3738,28 +3736,6 @@ def _val_rel(node):
                 return ("iset", ((xs[2], xs[0], o2 == ">=", o1 == ">="),), _key_of_name(xs[1]))
         return ("ineq", ops, xs)
     return ("raw", repr(node))
-
-
-def _far_approx_node(exact, approx) -> bool:
-    """Whether the plain number `approx` after "≈" is no rounding of the constant `exact` (see _rounds_to): the box
-    "3 \\approx 4.5" offers two values, "\\sqrt{2} \\approx 1.414" one."""
-    lit = approx[1] if approx[0] == "neg" else approx
-    if lit[0] != "n" or not _is_const(exact):
-        return False
-    q = lit[1] if lit is approx else -lit[1]
-    places = next((d for d in range(20) if (q * 10**d).denominator == 1), None)
-    v = _approx_key(("x", exact))
-    if places is None or v is None:
-        return False
-    if not places and q:
-        n = abs(q.numerator)
-        while n % 10 == 0:  # "1024 ≈ 1000": a whole number rounds to its last nonzero place
-            n //= 10
-            places -= 1
-    try:
-        return abs(float(q) - v) > max(0.01 * abs(v), 0.6 * 10.0**-places)
-    except OverflowError:
-        return True  # (beyond a float: far from the finite exact value)
 
 
 def _congruent(items, modulus) -> bool:
