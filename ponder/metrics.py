@@ -209,7 +209,9 @@ def majority_vote(
             none_votes += wi
         else:
             for cid, rep in enumerate(reps):
-                if rep == a or eq(rep, a):  # identical strings vote together (cluster_answers)
+                # identical answers vote together (cluster_answers); under the default equality by their text alone:
+                # 2 == 2.0 (and 1 == True) merged two answers that maj_at_k and summarize count apart
+                if (equal is not None and rep == a) or eq(rep, a):
                     votes[cid] += wi
                     break
             else:

@@ -164,6 +164,17 @@ def test_majority_vote_early_stop_must_be_true_or_false(bad):
         majority_vote(["5"] * 3 + ["1"] * 2, early_stop=bad)
 
 
+def test_numbers_vote_as_their_text_in_majority_vote_as_in_maj_at_k():
+    """majority_vote merged 2 and 2.0 (Python's 2 == 2.0) where cluster_answers, and so maj@k and summarize, count
+    them apart by their text: the vote over all n answers disagreed with maj@n."""
+    answers = [2, 2.0, 3, 3]
+    win, _, sizes = majority_vote(answers)
+    assert win == 3 and list(sizes.values()) == [1.0, 1.0, 2.0]  # (2.0 is keyed by its repr: 2.0 == 2 as a key)
+    assert cluster_answers(answers) == [0, 1, 2, 2]
+    assert maj_at_k([answers], [[a == 3 for a in answers]], 4) == 1.0
+    assert list(majority_vote([1, True, "x"])[2].values()) == [1.0, 1.0, 1.0]
+
+
 def test_cluster_answers_default_and_callable_agree_on_exact_strings():
     answers = ["1", None, " 2", "1 ", "3", None, "2"]
     assert cluster_answers(answers) == [0, -1, 1, 0, 2, -1, 1]
