@@ -424,6 +424,8 @@ def _read_json(path: Path):
         raise PonderError(f"{path}: not UTF-8 text") from None
     except RecursionError:  # (the parser's own limit: a bare RecursionError named no file)
         raise PonderError(f"{path}: invalid JSON (nested too deeply to read)") from None
+    except ValueError as e:  # an integer past Python's 4300-digit conversion limit: a bare ValueError, no file
+        raise PonderError(f"{path}: invalid JSON ({str(e).split(';')[0]})") from None
 
 
 def _read_jsonl(path: Path) -> tuple[list[dict], str | None]:
@@ -449,6 +451,8 @@ def _read_jsonl(path: Path) -> tuple[list[dict], str | None]:
             raise PonderError(f"{path}:{i + 1}: invalid JSON ({e.msg})") from None
         except RecursionError:
             raise PonderError(f"{path}:{i + 1}: invalid JSON (nested too deeply to read)") from None
+        except ValueError as e:  # (an integer past Python's 4300-digit limit, not a line cut short)
+            raise PonderError(f"{path}:{i + 1}: invalid JSON ({str(e).split(';')[0]})") from None
         if not isinstance(row, dict):
             raise PonderError(f"{path}:{i + 1}: expected a JSON object, got {type(row).__name__}")
         rows.append(row)

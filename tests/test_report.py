@@ -447,6 +447,15 @@ def test_json_nested_past_the_parsers_depth_is_an_error_naming_the_file(tmp_path
         write_html_report(tmp_path)
 
 
+@pytest.mark.parametrize("name", ["summary.json", "metrics.jsonl", "samples.jsonl", "config.json"])
+def test_an_integer_past_pythons_digit_limit_is_an_error_naming_the_file(tmp_path, name):
+    """An integer of over 4300 digits failed the report with a bare ValueError ("Exceeds the limit ... for integer
+    string conversion"), naming no file or line, as the data loaders and probes no longer do."""
+    (tmp_path / name).write_text('{"a": ' + "9" * 5000 + "}\n" + ('{"a": 1}\n' if name.endswith("l") else ""))
+    with pytest.raises(PonderError, match=rf"{name}(:1)?: invalid JSON \(Exceeds the limit"):
+        write_html_report(tmp_path)
+
+
 def test_report_draws_the_curves_of_every_logged_step_not_a_stale_training_png(tmp_path):
     """training.png is written when a run ends: a run resumed to more steps (in progress, or killed) has one of
     its earlier end, and the report showed those curves only, 3 steps beside a table of 5 rows."""
