@@ -521,16 +521,21 @@ def mean_ci(values: Sequence[float], *, n_boot: int = 1000, alpha: float = 0.05,
     all score the same fraction (0.5 each) show no spread to resample, yet accuracies differ between problems:
     the bootstrap's [0.5, 0.5] claimed the exact value from 5 problems. They take the Wilson interval of that
     accuracy over n problems, the widest spread values in [0, 1] with that mean can have (as 0/1 values do)."""
+    # (checked before every branch: one problem's [0, 1] took alpha=1.5 or 95 without a word)
+    _check_alpha(alpha, "mean_ci")
     x = np.asarray(values, dtype=np.float64).ravel()
     if proportion and x.size and np.all((x == 0) | (x == 1)):
         return wilson_ci(int(x.sum()), int(x.size), alpha=alpha)
     if proportion and x.size == 1 and 0 <= x[0] <= 1:
         return float(x[0]), 0.0, 1.0
     if proportion and x.size > 1 and np.all(x == x[0]) and 0 <= x[0] <= 1:
-        if not 0 < alpha < 1:
-            raise PonderError(f"mean_ci: alpha={alpha} must be in (0, 1)")
         return _wilson(float(x[0]), int(x.size), alpha)
     return bootstrap_ci(x, n_boot=n_boot, alpha=alpha, seed=seed)
+
+
+def _check_alpha(alpha, where: str) -> None:
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer, np.floating)) or not 0 < alpha < 1:
+        raise PonderError(f"{where}: alpha={alpha!r} must be a number in (0, 1) (0.05 for 95% intervals)")
 
 
 def _ci_dict(values, n_boot: int, alpha: float, seed: int, proportion: bool = True) -> dict[str, float]:
@@ -568,6 +573,7 @@ def summarize(
     if len(records_per_problem) == 0:
         raise PonderError("summarize: empty benchmark (0 problems)")
     _check_seed(seed, "summarize")  # (before any metric: the intervals and maj@k's subsets are keyed by it)
+    _check_alpha(alpha, "summarize")  # (a single problem's intervals never read it: alpha=95 was written as given)
     ks = list(ks)  # iterated twice below: a generator's second pass would be empty and drop its k's silently
     for k in ks:  # int() would quietly report k=2.5 as pass@2
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:

@@ -164,6 +164,16 @@ def test_majority_vote_early_stop_must_be_true_or_false(bad):
         majority_vote(["5"] * 3 + ["1"] * 2, early_stop=bad)
 
 
+@pytest.mark.parametrize("alpha", [1.5, 95, 0, "0.05", None])
+def test_an_alpha_outside_0_1_is_refused_also_where_the_interval_does_not_read_it(alpha):
+    """One problem's sampled accuracy has the interval [0, 1] whatever alpha is: mean_ci and summarize took
+    alpha=95 (a confidence level for a tail probability) and wrote it in the summary, where the report labels it."""
+    with pytest.raises(PonderError, match=r"^mean_ci: alpha=.* must be a number in \(0, 1\)"):
+        mean_ci([0.5], alpha=alpha)
+    with pytest.raises(PonderError, match=r"^summarize: alpha=.* must be a number in \(0, 1\)"):
+        summarize([[{"correct": True}, {"correct": False}]], alpha=alpha)
+
+
 def test_numbers_vote_as_their_text_in_majority_vote_as_in_maj_at_k():
     """majority_vote merged 2 and 2.0 (Python's 2 == 2.0) where cluster_answers, and so maj@k and summarize, count
     them apart by their text: the vote over all n answers disagreed with maj@n."""
