@@ -41,11 +41,16 @@ _TIE_TOL = 1e-9
 # ----------------------------------------------------------------------------------------------- pass@k
 
 
+_EXACT_FACTORS = 256  # pass_at_k in integers up to this many factors (under 0.2 ms a call at n = 10**6)
+
+
 def pass_at_k(n: int, c: int, k: int) -> float:
     """Unbiased pass@k estimator of Chen et al. (2021): 1 - C(n-c, k) / C(n, k).
 
-    Computed as 1 - prod_{i=n-c+1}^{n} (1 - k / i), which never forms the huge binomials and so is
-    exact to float precision for any n.
+    C(n-c, k) / C(n, k) is prod_{i<c} (n-k-i)/(n-i), also prod_{i<k} (n-c-i)/(n-i): with the shorter one at most
+    _EXACT_FACTORS factors, it is taken in integers and the result rounded once (in floats, 1 - (1 - 1/5) made
+    pass@1 of 1 correct in 5 0.19999999999999996, not the mean 0.2, and pass@1 no longer equal to maj@1); past
+    that, as 1 - prod_{i=n-c+1}^{n} (1 - k / i) in floats, which never forms the huge binomials.
     """
     for name, v in (("n", n), ("c", c), ("k", k)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
@@ -60,6 +65,13 @@ def pass_at_k(n: int, c: int, k: int) -> float:
         raise PonderError(f"pass_at_k: k={k} > n={n} samples")
     if n - c < k:
         return 1.0  # every k-subset contains a correct sample
+    n, c, k = int(n), int(c), int(k)
+    if min(c, k) <= _EXACT_FACTORS:
+        if c <= k:
+            fail, total = math.prod(range(n - k - c + 1, n - k + 1)), math.prod(range(n - c + 1, n + 1))
+        else:
+            fail, total = math.prod(range(n - c - k + 1, n - c + 1)), math.prod(range(n - k + 1, n + 1))
+        return (total - fail) / total  # (int / int: correctly rounded)
     return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1, dtype=np.float64)))
 
 

@@ -42,6 +42,20 @@ def test_pass_at_k_large_n_is_stable_and_monotone():
     assert pass_at_k(1000, 0, 1000) == 0.0
 
 
+def test_pass_at_k_is_the_exact_ratio_correctly_rounded():
+    # 1 - C(n-c, k) / C(n, k) rounded once: pass@1 is the mean label (1 of 5 right: 0.2, not 0.19999999999999996)
+    from fractions import Fraction
+    from math import comb
+
+    for n in (3, 5, 7, 16, 100, 10**6):
+        for c in {0, 1, 2, 3, n // 3, n - 1, n}:  # (all <= n: n >= 3)
+            for k in {k for k in (1, 2, 3, 8, 50) if k <= n}:
+                assert pass_at_k(n, c, k) == float(1 - Fraction(comb(n - c, k), comb(n, k))), (n, c, k)
+    recs = [[{"correct": j == 0, "answer": str(j)} for j in range(5)]]
+    m = summarize(recs, ks=[1])["metrics"]
+    assert m["pass@1"]["mean"] == m["maj@1"]["mean"] == 0.2
+
+
 @pytest.mark.parametrize("args", [(8, 2, 16), (4, 5, 1), (4, 1, 0), (0, 0, 1), (4.0, 1, 1)])
 def test_pass_at_k_rejects_bad_arguments(args):
     with pytest.raises(PonderError):
