@@ -571,7 +571,9 @@ def _finished_summary(d: Path, config: dict, items) -> dict | None:
     if why:
         _refuse_resume(d, f"holds a finished evaluation: {why}")
     seen: dict[int, tuple] = {}
-    for ln, line in enumerate(read_text(d / "samples.jsonl").splitlines(), 1):
+    # (lines end at "\n" only: splitlines() also split at U+2028 or U+0085, which a JSON string written with
+    # ensure_ascii=False holds unescaped)
+    for ln, line in enumerate(read_text(d / "samples.jsonl").rstrip("\n").split("\n"), 1):
         try:
             r = json.loads(line)
             seen.setdefault(int(r["problem"]), (str(r["id"]), r["prompt"], r["gold"]))

@@ -1315,6 +1315,18 @@ def test_a_finished_eval_asked_again_on_items_changed_beyond_their_prompts_is_re
         evaluate(model, tok, [{**it, "level": 1} for it in items], resume=True, **kw)
 
 
+def test_a_finished_eval_whose_records_hold_line_separators_is_returned(micro, tmp_path):
+    """samples.jsonl is JSON written with ensure_ascii=False: a prompt or completion holding U+2028 or U+0085 keeps it
+    unescaped inside its line, which str.splitlines() split there: the finished evaluation was refused as "not a
+    sample record" instead of returned."""
+    model, tok = micro
+    kw = dict(method="greedy", ks=(1,), max_new_tokens=4, progress=False, n_boot=20, out_dir=tmp_path)
+    items = [{**ITEMS[0], "prompt": ITEMS[0]["prompt"] + "\u2028\x85"}, ITEMS[1]]
+    evaluate(model, tok, items, **kw)
+    assert "\u2028" in (tmp_path / "samples.jsonl").read_text(encoding="utf-8")
+    assert evaluate(model, tok, items, resume=True, **kw)["resumed"] == "finished"
+
+
 def test_an_eval_directory_without_weights_sha256_still_resumes(micro, tmp_path, monkeypatch):
     """A progress header or config.json written before weights_sha256 was recorded (here: the new files with the
     key deleted) resumes as before, the weights unchecked, to the uninterrupted run's samples."""
