@@ -137,6 +137,23 @@ def _item_names(items) -> list[str]:
     return [f"item {it.get('id', i)}" for i, it in enumerate(items)]
 
 
+def _check_reward_fields(reward_fn, items) -> None:
+    """The fields the reward's verifiers read from each item, checked without verifying anything (as grpo and distill
+    check them): a bad one was refused only when judging, once every sample had been drawn."""
+    from ponder.verify.registry import Reward, check_item
+
+    if not isinstance(reward_fn, Reward):  # (a callable reads what it reads)
+        return
+    # (format and judge read no gold)
+    names = [n for n, _ in reward_fn.terms if n in ("math", "code", "countdown", "constraints")]
+    for where, it in zip(_item_names(items), items):
+        for name in names:
+            try:
+                check_item(name, it)
+            except PonderError as e:
+                raise PonderError(f"{where}: reward {name!r}: {e}") from None
+
+
 def _check_items(items, reward="math") -> list[dict]:
     from ponder.tasks.data import reward_reads_answer
 
@@ -818,6 +835,7 @@ def evaluate(
         mk["scorer"] = _scorer_for(recorded["scorer"], model=model, tok=tok, items=items, prompts=prompts,
                                    judge=judge, what=name.replace("_", "-"))
     reward_fn = make_reward(reward, judge)
+    _check_reward_fields(reward_fn, items)
     unvoted = unvoted_reward(reward_fn, extract, equal)
     if unvoted and name == "self_consistency":
         _refuse_vote("method 'self_consistency'", reward, unvoted)
@@ -1184,6 +1202,7 @@ def sweep(
     if par and temperature <= 0:
         raise PonderError("sweep: parallel methods need temperature > 0 (greedy samples are identical)")
     reward_fn = make_reward(reward)
+    _check_reward_fields(reward_fn, items)
     unvoted = unvoted_reward(reward_fn, extract, equal)
     for m in par:
         if unvoted and m in ("majority", "weighted_majority"):

@@ -63,6 +63,26 @@ def test_a_method_that_is_no_name_is_refused_by_name_not_as_unhashable(micro, me
         evaluate(model, tok, ITEMS, method=method, progress=False)
 
 
+@pytest.mark.parametrize("reward, item, msg", [
+    ("math", {"id": "x", "prompt": PA, "answer": ["1/2", "0.5"]}, "field 'answer' must be text or a number"),
+    ("math", {"id": "x", "prompt": PA, "answer": " "}, "field 'answer' is empty"),
+    ("countdown", {"id": "x", "prompt": PA, "numbers": [1, 2], "target": "3"}, "field 'target' must be an integer"),
+])
+def test_an_item_its_reward_cannot_judge_is_refused_before_anything_is_drawn(micro, monkeypatch, reward, item, msg):
+    """The fields the reward's verifiers read were checked only when judging, once every sample had been drawn (hours
+    on a benchmark): refused first, naming the item, as grpo and distill check them."""
+    model, tok = micro
+
+    def drew(*a, **kw):
+        raise AssertionError("drew samples")
+
+    monkeypatch.setattr(scale, "draw", drew)
+    with pytest.raises(PonderError, match=rf"item x: reward '{reward}': {msg}"):
+        evaluate(model, tok, [item], reward=reward, generate_fn=drew, progress=False)
+    with pytest.raises(PonderError, match=rf"item x: reward '{reward}': {msg}"):
+        sweep((model, tok), [item], reward=reward, parallel_ns=(1,), methods=("oracle",), progress=False)
+
+
 def test_a_generate_fn_that_loses_problems_is_refused(micro):
     """Outcomes were paired with problems by zip: a hook returning fewer shrank the benchmark without a word."""
     model, tok = micro
