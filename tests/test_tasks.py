@@ -317,6 +317,16 @@ def test_word_perturb_names_an_unknown_split(splits):
         word.perturb(x, seed=1)
 
 
+def test_word_perturb_of_another_task_s_item_says_it_is_not_a_word_item(splits):
+    """An arith or countdown item given to word.perturb was called a "word item" with template None."""
+    for task in ("arith", "countdown"):
+        x = splits[task][1][0]
+        with pytest.raises(PonderError, match=f"cannot perturb item '{x['id']}': it is a '{task}' item, not a word "
+                                              "item") as e:
+            word.perturb(x, seed=1)
+        assert "word item '" not in str(e.value)
+
+
 # ---------------------------------------------------------------------------------------------- countdown
 
 

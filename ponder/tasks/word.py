@@ -280,6 +280,10 @@ def perturb(item: dict, seed: int) -> dict:
     try:
         t = _template(item.get("template"))
     except PonderError as e:  # (which item of a --data file: the message named the template alone)
+        task = item.get("task")
+        if task is not None and task != "word":  # an arith item was called a "word item" with an unknown template
+            raise PonderError(f"cannot perturb item {item.get('id')!r}: it is a {task!r} item, not a word item "
+                              "(only word problems have a template whose numbers can be re-sampled)") from None
         raise PonderError(f"cannot perturb word item {item.get('id')!r}: {e}") from None
     nums = item.get("numbers")
     if isinstance(nums, dict):  # a Parquet struct holds every template's slots, null where a template has none
