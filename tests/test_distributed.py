@@ -2230,9 +2230,22 @@ def test_ddp_collective_timeout_names_the_setting_that_raises_it(monkeypatch):
     monkeypatch.setenv("PONDER_DIST_TIMEOUT_S", "300")  # (the ranks' rendezvous: _late sets the 1 s)
     with pytest.raises(PonderError) as e:
         ddp.spawn(_late, 2, threads=1)
+    # (rank 0 waited for rank 1: it was told to raise the setting if its own held-out evaluation takes longer)
     assert re.fullmatch(r"data-parallel rank 0: RuntimeError: .*Timed out waiting 1000ms.*; the other ranks did not "
-                        r"join a collective within PONDER_DIST_TIMEOUT_S=1 s: if rank 0's held-out evaluation "
-                        r"\(--eval-n\) or checkpoint takes longer, raise PONDER_DIST_TIMEOUT_S", str(e.value))
+                        r"join a collective within PONDER_DIST_TIMEOUT_S=1 s: another rank is slower, stuck or gone "
+                        r"\(see its error\); if it is only slower, raise PONDER_DIST_TIMEOUT_S", str(e.value))
+
+
+def test_collective_timeout_hint_blames_rank_0_s_evaluation_only_on_the_ranks_that_wait_for_it(monkeypatch):
+    """Rank 0 timing out in a collective was told 'if rank 0's held-out evaluation (--eval-n) or checkpoint takes
+    longer': rank 0 was the one waiting, so its own evaluation was not what it waited for."""
+    monkeypatch.setenv("PONDER_DIST_TIMEOUT_S", "5")
+    text = "[gloo/transport/tcp/unbound_buffer.cc:78] Timed out waiting 5000ms for recv operation to complete"
+    assert "rank 0's held-out evaluation" in ddp._timeout_hint(text, 1)
+    hint0 = ddp._timeout_hint(text, 0)
+    assert "rank 0's" not in hint0 and "another rank is slower, stuck or gone" in hint0
+    assert hint0.endswith("raise PONDER_DIST_TIMEOUT_S") and "PONDER_DIST_TIMEOUT_S=5 s" in hint0
+    assert ddp._timeout_hint("Connection closed by peer", 0) == ""
 
 
 def test_a_rank_error_file_cut_short_by_the_stop_does_not_hide_the_first_failure(tmp_path):

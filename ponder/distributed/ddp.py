@@ -303,13 +303,15 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def _timeout_hint(text: str) -> str:
+def _timeout_hint(text: str, rank: int) -> str:
     """'; ...' naming PONDER_DIST_TIMEOUT_S, for a collective's timeout: gloo's "Timed out waiting 1800000ms for recv
     operation to complete", NCCL's watchdog's "collective operation timeout", named neither the setting nor why."""
     if not re.search(r"Timed out waiting \d+ms|collective operation timeout", text):
         return ""
-    return (f"; the other ranks did not join a collective within {TIMEOUT_ENV}={timeout_from_env():g} s: if rank 0's "
-            f"held-out evaluation (--eval-n) or checkpoint takes longer, raise {TIMEOUT_ENV}")
+    head = f"; the other ranks did not join a collective within {TIMEOUT_ENV}={timeout_from_env():g} s: "
+    if rank == 0:  # rank 0 was the one waiting, so not evaluating: it was told to raise it for its own evaluation
+        return head + f"another rank is slower, stuck or gone (see its error); if it is only slower, raise {TIMEOUT_ENV}"
+    return head + f"if rank 0's held-out evaluation (--eval-n) or checkpoint takes longer, raise {TIMEOUT_ENV}"
 
 
 def _write_error(outdir, x: dict) -> None:
@@ -352,7 +354,7 @@ def _entry(rank, fn, args, world, port, backend, threads, outdir):
         text = str(e).strip()
         msg = text if isinstance(e, PonderError) else f"{type(e).__name__}: {headline(text)}"
         if not isinstance(e, PonderError):
-            msg += _timeout_hint(text)
+            msg += _timeout_hint(text, rank)
         _write_error(outdir, {"rank": rank, "message": msg, "at": time.time()})
         raise
     except KeyboardInterrupt:
@@ -603,7 +605,7 @@ def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, p
             finished = True
             return out
         except RuntimeError as e:  # (torchrun's ranks: the CLI printed gloo's or NCCL's line alone)
-            hint = _timeout_hint(str(e))
+            hint = _timeout_hint(str(e), dp.rank)
             if not hint:
                 raise
             raise PonderError(f"data-parallel rank {dp.rank}: {type(e).__name__}: {headline(e)}{hint}") from e
