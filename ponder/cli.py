@@ -693,7 +693,7 @@ def cmd_distill(a):
         student, stok = _load(a, a.model)
         rep = distill(teacher, ttok, student, stok, items, reward, k=a.k,
                       temperature=a.temperature, max_new_tokens=a.max_new_tokens, seed=a.seed, run_dir=a.out,
-                      train=train, progress=not a.quiet, model_path=a.model)
+                      train=train, progress=not a.quiet, model_path=a.model, teacher_path=a.teacher)
     # sft's last metrics row: not printed, as sft --json does not print it (its headline values are the
     # summary's metrics' "last", its step "steps"); --json had it as an undocumented "final"
     final = rep.pop("final")

@@ -1902,6 +1902,7 @@ def distill(
     train: TrainConfig | None = None,
     progress: bool = True,
     model_path=None,
+    teacher_path=None,
 ) -> dict:
     """Distillation by rejection sampling: sample k responses per prompt from the teacher, keep those the
     verifier accepts (one copy of each distinct response: `duplicates` counts the copies left out), fine-tune the
@@ -1909,7 +1910,9 @@ def distill(
     `sft(..., resume=True)` on them continues an interrupted run. `reward` is a callable(text, item) -> bool (a RewardResult it returns is read by its
     `correct`), or a Reward or verifier spec ("math", "math+0.1*format", {"math": 1.0}: ponder.verify.get_reward),
     which keeps a sample when its primary verifier says correct and is told which prompts end with "<think>"
-    (the format reward then wants completions that do not open the thinking again, as GRPO's rollouts do)."""
+    (the format reward then wants completions that do not open the thinking again, as GRPO's rollouts do).
+    config.json records how distilled.jsonl was made (`sampling`: the teacher, `teacher_path` where it was loaded
+    from, the verifier's terms, k, temperature, max_new_tokens, seed and the items' digest)."""
     from .engine import prompts_think_state, render_prompts, sample
     from .verify.registry import Reward, RewardResult
 
@@ -1981,7 +1984,15 @@ def distill(
         take_run_lock(run_dir)
         data = Path(run_dir) / DISTILLED
         atomic_write_text(data, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept))
-        data = {"distilled": DISTILLED, "distill": report}  # (a name inside the run directory)
+        # (a name inside the run directory) and how its samples were made: the run directory held the kept counts
+        # and the student, not which teacher, verifier or sampling settings produced them
+        terms = [[n, w] for n, w in reward.terms] if isinstance(reward, Reward) else getattr(reward, "__name__", None)
+        items_sha256 = hashlib.sha256(json.dumps([[it["prompt"], it.get("answer")] for it in items],
+                                                 sort_keys=True, default=str).encode()).hexdigest()
+        data = {"distilled": DISTILLED, "distill": report,
+                "sampling": {"teacher": None if teacher_path is None else str(teacher_path), "reward": terms,
+                             "k": k, "temperature": temperature, "max_new_tokens": max_new_tokens, "seed": seed,
+                             "items": len(items), "items_sha256": items_sha256}}
     try:
         report["final"] = sft(student, student_tok, kept, run_dir, train=train, progress=progress,
                               model_path=model_path, data=data)

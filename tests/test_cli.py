@@ -1103,7 +1103,10 @@ def test_distill_keeps_its_samples_and_resumes_on_them(tmp_path, ckpt, capsys):
                                                                             "examples_dropped", "val_examples_dropped"} | counts
     assert rep["kind"] == "sft" and rep["steps"] == 2 and rep["alarms"] == 0 and rep["examples"] == rep["kept"]
     assert rep["training"] == str(out / "training.png") and "loss" in rep["metrics"]
+    made = json.loads((out / "config.json").read_text())["data"]["sampling"]  # (which teacher made the samples)
+    assert (made["teacher"], made["k"], made["items"]) == ("tiny", 2, 8)
     assert main(["distill", "--out", str(out), "--resume", "--steps", "3", "--quiet", "--json"]) == 0
+    assert json.loads((out / "config.json").read_text())["data"]["sampling"] == made  # (kept by the resume)
     again = json.loads(capsys.readouterr().out)
     assert again["kept"] == rep["kept"] and again["steps"] == 3
     assert set(again) == set(rep)

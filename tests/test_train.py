@@ -2238,8 +2238,14 @@ def test_distill_counts_the_accepted_copies_it_leaves_out(tokenizer, tmp_path):
                   max_new_tokens=12, run_dir=tmp_path / "r", train=TrainConfig(steps=1, batch_size=1, seq_len=32),
                   progress=False)
     assert (rep["sampled"], rep["kept"], rep["duplicates"], rep["prompts_with_a_kept_sample"]) == (6, 1, 2, 1)
-    saved = json.loads((tmp_path / "r" / "config.json").read_text())["data"]["distill"]
-    assert saved == {k: v for k, v in rep.items() if k != "final"}
+    data = json.loads((tmp_path / "r" / "config.json").read_text())["data"]
+    assert data["distill"] == {k: v for k, v in rep.items() if k != "final"}
+    # and how distilled.jsonl was made: the run directory named neither the verifier nor the sampling settings
+    made = data["sampling"]
+    assert {k: made[k] for k in ("teacher", "reward", "k", "temperature", "max_new_tokens", "seed", "items")} == {
+        "teacher": None, "reward": [["math", 1.0]], "k": 3, "temperature": 0.05, "max_new_tokens": 12, "seed": 0,
+        "items": 2}
+    assert len(made["items_sha256"]) == 64
 
 
 def test_distill_refuses_countdown_items_judged_by_math_before_sampling(tokenizer, tmp_path, capsys):
