@@ -1031,6 +1031,12 @@ def pretrain(
         held = pack_documents([tok.encode(d) for d in heldout_docs], train.seq_len, tok.pad_token_id)
         if not bool(held[1][:, 1:].any()):
             raise PonderError("pretrain: no held-out document has two tokens (no held-out loss to measure)")
+        if not resume:  # (a slice of docs given as heldout_docs: heldout_loss is then a training loss, said by sft)
+            seen = set(docs)
+            shared = sum(d in seen for d in heldout_docs)
+            if shared:
+                print(f"pretrain: {shared} of the {len(heldout_docs)} held-out documents are also training documents: "
+                      "heldout_loss measures them after training on them (hold them out of docs)", file=sys.stderr)
     if not resume:  # (after the checks above: a refused corpus leaves no run that stopped before it began, nor
         run.mkdir(parents=True, exist_ok=True)  # an empty folder)
         take_run_lock(run)

@@ -1810,6 +1810,18 @@ def test_pretrain_says_when_documents_do_not_end_with_eos(tmp_path, capsys):
         assert (said in capsys.readouterr().err) == (name == "plain")
 
 
+def test_pretrain_says_when_heldout_documents_are_training_documents(tmp_path, capsys):
+    """heldout_docs=docs[:16] (a slice of the training documents) logged a heldout_loss of documents the run trains
+    on, with nothing said (sft says so of its validation examples); held-out documents of their own say nothing."""
+    for name, held, said in (("shared", DOCS[:16] + ["Problem: 99 + 1 = ?<|endoftext|>"], "16 of the 17"),
+                             ("own", ["Problem: 99 + 1 = ?<|endoftext|>"], None)):
+        pretrain(tmp_path / name, DOCS[16:] if said is None else DOCS, model_config=ModelConfig(**SMALL),
+                 vocab_size=300, heldout_docs=held, progress=False, train=_train(steps=1))
+        err = capsys.readouterr().err
+        assert (f"pretrain: {said} held-out documents are also training documents" in err) if said else \
+            "held-out" not in err
+
+
 def test_pretraining_never_steps_on_rows_without_a_target(tmp_path):
     """A one-token document alone in its row (the next document did not fit) has nothing to predict: a batch of
     only such rows divided by zero tokens. Every step trains on tokens; a corpus of empty text is one line."""
