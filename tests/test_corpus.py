@@ -262,3 +262,15 @@ def test_corpus_and_sft_text_are_pinned():
     assert hashlib.sha256("".join(build_corpus(3000, seed=0)).encode()).hexdigest()[:16] == "bae65af72f0d2ce8"
     sft = [sft_examples(t, 100, seed=0) for t in ("arith", "word", "countdown")]
     assert hashlib.sha256(json.dumps(sft).encode()).hexdigest()[:16] == "e37525be58fd2e5b"
+
+
+def test_shares_are_any_real_number_in_range_and_never_a_bool():
+    """A numpy float32 share (0.5) was refused as "must be between 0 and 1, got np.float32(0.5)", and True was read
+    as 1.0 (filler_share=True made every document filler, silently). A share is drawn against as the float it is."""
+    plain = dict(terse_share=0.5, filler_share=0.25, wrong_step_share=0.125)  # (each exact in float32)
+    f32 = {k: np.float32(v) for k, v in plain.items()}
+    assert build_corpus(40, 3, **f32, terse_endings=(("The answer is X.", np.float32(1)),)) == build_corpus(
+        40, 3, **plain, terse_endings=(("The answer is X.", 1.0),))
+    for kw in (dict(filler_share=True), dict(terse_share=True), dict(wrong_final_share="0.1")):
+        with pytest.raises(PonderError, match=r"_share must be a number between 0 and 1, got (bool True|str '0.1')$"):
+            build_corpus(5, **kw)

@@ -215,9 +215,14 @@ def _text(rng: random.Random) -> str:
     return " ".join(s.format(name=rng.choice(_NAMES)) for s in picks)
 
 
-def _check_share(name: str, value: float) -> None:
-    if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+def _check_share(name: str, value: float) -> float:
+    """`value` as a float, or one line: a numpy float32 share (0.5) was refused as "must be between 0 and 1", and
+    True was taken as 1.0 (filler_share=True: every document filler, silently)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise PonderError(f"{name} must be a number between 0 and 1, got {type(value).__name__} {value!r:.40}")
+    if not 0.0 <= value <= 1.0:
         raise PonderError(f"{name} must be between 0 and 1, got {value!r}")
+    return float(value)
 
 
 def _terse_shares(terse_share) -> dict[int, float] | float:
@@ -252,7 +257,7 @@ def _terse_endings(endings) -> tuple:
         raise PonderError(f"terse_endings must be a list of (text, share) pairs, got {endings!r:.60}")
     for e in endings:
         if (not isinstance(e, (list, tuple)) or len(e) != 2 or not isinstance(e[0], str)
-                or isinstance(e[1], bool) or not isinstance(e[1], (int, float))):
+                or isinstance(e[1], bool) or not isinstance(e[1], numbers.Real)):
             raise PonderError(f"terse_endings: each must be a (text, share) pair, got {e!r:.60}")
         _check_share(f"terse_endings share of {e[0]!r}", e[1])
         if "X" not in e[0]:
@@ -262,7 +267,7 @@ def _terse_endings(endings) -> tuple:
     total = sum(e[1] for e in endings)
     if abs(total - 1) > 1e-6:
         raise PonderError(f"terse_endings: the shares sum to {total:g}, not 1")
-    return tuple(map(tuple, endings))
+    return tuple((text, float(share)) for text, share in endings)
 
 
 def n_ops(item: dict) -> int:
@@ -291,9 +296,9 @@ def build_corpus_docs(n_docs: int, seed: int = 0, *, tasks=TASKS, terse_share: f
             raise PonderError(f"unknown task {t!r} (known: {', '.join(TASKS)})")
     shares = _terse_shares(terse_share)
     terse_endings = _terse_endings(terse_endings)
-    for name, v in (("wrong_step_share", wrong_step_share),
-                    ("wrong_final_share", wrong_final_share), ("filler_share", filler_share)):
-        _check_share(name, v)
+    wrong_step_share, wrong_final_share, filler_share = (_check_share(name, v) for name, v in (
+        ("wrong_step_share", wrong_step_share), ("wrong_final_share", wrong_final_share),
+        ("filler_share", filler_share)))
     if wrong_step_share + wrong_final_share > 1:
         raise PonderError("wrong_step_share + wrong_final_share must be at most 1")
     rng = random.Random(f"corpus:{seed}")
