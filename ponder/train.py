@@ -1028,7 +1028,13 @@ def pretrain(
     ids, mask = ids[has_target], mask[has_target]
     held = None
     if heldout_docs:
-        held = pack_documents([tok.encode(d) for d in heldout_docs], train.seq_len, tok.pad_token_id)
+        held_encoded = [tok.encode(d) for d in heldout_docs]
+        held_cut = sum(len(d) > train.seq_len + 1 for d in held_encoded)
+        if held_cut:  # (as the training documents' cut is said: heldout_loss reads only their first tokens)
+            print(f"pretrain: {held_cut} of {len(heldout_docs)} held-out documents are longer than seq_len + 1 = "
+                  f"{train.seq_len + 1} tokens and are cut there: heldout_loss measures their first "
+                  f"{train.seq_len + 1} tokens only", file=sys.stderr)
+        held = pack_documents(held_encoded, train.seq_len, tok.pad_token_id)
         if not bool(held[1][:, 1:].any()):
             raise PonderError("pretrain: no held-out document has two tokens (no held-out loss to measure)")
         if not resume:  # (a slice of docs given as heldout_docs: heldout_loss is then a training loss, said by sft)

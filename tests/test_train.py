@@ -855,6 +855,12 @@ def test_pretraining_says_how_many_documents_it_cuts(tmp_path, capsys):
     pretrain(tmp_path / "r", DOCS + ["word " * 80], model_config=ModelConfig(**SMALL), train=_train(steps=1),
              vocab_size=300, progress=False)
     assert f"1 of {len(DOCS) + 1} documents are longer than seq_len + 1" in capsys.readouterr().err
+    # held-out documents are cut as training ones are (their loss read only their first tokens, with nothing said)
+    pretrain(tmp_path / "h", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=1), vocab_size=300,
+             heldout_docs=["word " * 80, "w " * 80, "word"], progress=False)
+    err = capsys.readouterr().err
+    assert "pretrain: 2 of 3 held-out documents are longer than seq_len + 1 = 65 tokens and are cut there" in err
+    assert " documents are longer" not in err.replace("held-out documents are longer", "")
 
 
 def test_pretraining_says_what_it_does_before_its_first_progress_bar(tmp_path, capsys):
