@@ -1246,3 +1246,37 @@ def test_load_dataset_names_a_fractional_number_as_a_float(tmp_path, line, said)
     p = _write(tmp_path / "d.jsonl", ['{"prompt": "a", "answer": "1"}', line])
     with pytest.raises(PonderError, match=re.escape(f"{p}:2: ") + r".*" + re.escape(said)):
         load_dataset(p)
+
+
+def test_tinyzero_countdown_rows_load_as_countdown_items(tmp_path):
+    """TinyZero's countdown Parquet (verl's layout, the gold reward_model.ground_truth = {"target", "numbers"}) was
+    refused: "field 'reward_model.ground_truth' must be text or a number, got dict"."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ponder.tasks import default_reward
+    from ponder.verify.registry import get_reward
+
+    rows = [{"data_source": "countdown", "prompt": [{"role": "user", "content": f"Use {nums} to make {t}."}],
+             "ability": "math", "reward_model": {"style": "rule", "ground_truth": {"target": t, "numbers": nums}},
+             "extra_info": {"split": "train", "index": i}}
+            for i, (t, nums) in enumerate([(24, [1, 2, 3, 4]), (98, [44, 19, 35])])]
+    p = tmp_path / "countdown.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), p)
+    q = tmp_path / "countdown.jsonl"
+    q.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    for f in (p, q):
+        items = load_dataset(f)
+        assert [(it["task"], it["target"], it["numbers"]) for it in items] == [
+            ("countdown", 24, [1, 2, 3, 4]), ("countdown", 98, [44, 19, 35])]
+        assert default_reward(None, items) == "countdown"
+        reward = get_reward("countdown")
+        assert reward("Answer: (1 + 2 + 3) * 4", items[0]).reward == 1.0
+        assert reward("Answer: 24", items[0]).reward == 0.0  # the bare target is no expression
+
+
+def test_a_countdown_ground_truth_without_its_fields_is_one_line(tmp_path):
+    p = tmp_path / "d.jsonl"
+    p.write_text(json.dumps({"prompt": "x", "reward_model": {"ground_truth": {"target": 24}}}) + "\n")
+    with pytest.raises(PonderError, match=re.escape(f"{p}:1: field 'reward_model.ground_truth'")):
+        load_dataset(p)

@@ -6,7 +6,9 @@ their fields kept, plus:
     a list of chat messages [{"role": "system"|"user"|"assistant"|"tool", "content": text}, ...] (an
     assistant's `tool_calls` too, its content then null) ending with the user's turn (verl's Parquet layout, open-r1's): rendered through the chat template as it is, with or
     without --chat (no user message wraps it, and a `system` setting is refused rather than added on top),
-  - `answer`: the gold as a string (from `answer`, else verl's `reward_model.ground_truth`),
+  - `answer`: the gold as a string (from `answer`, else verl's `reward_model.ground_truth`); TinyZero's countdown
+    ground truth {"target": 24, "numbers": [...]} gives the item `target` and `numbers` (the countdown
+    verifier's fields), task "countdown", and the target as `answer`,
   - `id`: the row's `id`, else its `unique_id` (text or a number), else "<file stem>-<row number>"; ids must
     be unique in the file (the RL curriculum keeps its statistics per id),
   - `task`: the row's `task` (text), else "math" (a free-form answer for the math verifier to compare).
@@ -431,7 +433,21 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
             _check_text(where, pf, prompt)
         item = _plain(row)
         item["prompt"] = prompt
-        item["answer"] = None if values[af] in (_MISSING, None) else _answer_text(where, af, values[af])
+        gold = values[af]
+        if af == "reward_model.ground_truth" and isinstance(gold, dict):
+            # TinyZero's countdown (verl's layout): {"target": 24, "numbers": [...]}, the countdown verifier's fields
+            lacking = [k for k in ("target", "numbers") if gold.get(k) is None]
+            if lacking:
+                raise PonderError(f"{where}: field {af!r} is an object without {' or '.join(map(repr, lacking))} "
+                                  f"(a gold is text or a number, or a countdown's {{\"target\", \"numbers\"}}), got "
+                                  f"{gold!r:.60}")
+            for k, v in (("target", _plain(gold["target"])), ("numbers", _plain(gold["numbers"])),
+                         ("task", "countdown")):
+                if item.get(k) in (None, ""):  # (the row's own, unless null: a Parquet column of another layout)
+                    item[k] = v
+            gold = gold["target"]  # (the answer shown as gold; the countdown verifier reads target and numbers)
+            af += ".target"
+        item["answer"] = None if gold in (_MISSING, None) else _answer_text(where, af, gold)
         key = next((k for k in ("id", "unique_id") if row.get(k) not in (None, "")), None)  # (0 is an id)
         if key is not None and (isinstance(row[key], bool) or not isinstance(row[key], (str, int, float))):
             raise PonderError(f"{where}: field {key!r} must be text or a number, got {type(row[key]).__name__} "
@@ -449,7 +465,7 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
             raise PonderError(f"{where}: id {item['id']!r} ({ours}) is already the id of {first} ({theirs}); "
                               "ids must be unique")
         first_of[item["id"]] = (where, key)
-        task = row.get("task")
+        task = item.get("task")
         if task not in (None, "") and not isinstance(task, str):
             raise PonderError(f"{where}: field 'task' must be a task name, got {_type_name(task)} {task!r:.60}")
         item["task"] = task or "math"
