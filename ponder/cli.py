@@ -155,6 +155,20 @@ _BF16_HELP = ("mixed precision: matmuls and attention in bf16 under autocast, we
 _DATA_FILE = "JSONL (or .jsonl.gz), a JSON array or Parquet"
 # a --data of task items (eval, grpo, distill): the gold is read by the math verifier only
 _TASK_DATA = f"{_DATA_FILE} with prompt (or problem) and answer (the math reward's gold; other rewards read their own fields)"
+
+
+def _data_fields_args(p, files="--data"):
+    """--prompt-field/--answer-field: the rows' own field names (load_dataset's prompt_field/answer_field), for a
+    dataset in another layout than prompt/answer, which was otherwise loaded only after editing the file."""
+    p.add_argument("--prompt-field", default=None,
+                   help=f"the field of the {files} rows holding the prompt (default: prompt, else problem), e.g. "
+                        "question (GSM8K), Problem (AIME)")
+    p.add_argument("--answer-field", default=None,
+                   help=f"the field of the {files} rows holding the gold answer (default: answer, else verl's "
+                        "reward_model.ground_truth), e.g. Answer (AIME) or solution (MATH: the math verifier reads "
+                        "a worked solution's last \\boxed{}, and GSM8K's '#### 72' as 72)")
+
+
 # what every training run directory holds (train.py, rl/trainer.py): named by each training command's --out
 _RUN_FILES = "config.json, metrics.jsonl, tensorboard/, training.png, checkpoint/ with the optimizer state"
 # a training command's --chat-template-kwargs where every prompt is text used as given: nothing renders them
@@ -620,7 +634,8 @@ def _load_items(a, opt: str, *, split: str, require_answer: bool) -> list[dict]:
     n = getattr(a, opt)
 
     def load(n):
-        return load_items(a.task, split=split, n=n, seed=a.seed, require_answer=require_answer, data=a.data)
+        return load_items(a.task, split=split, n=n, seed=a.seed, require_answer=require_answer, data=a.data,
+                          prompt_field=getattr(a, "prompt_field", None), answer_field=getattr(a, "answer_field", None))
 
     if a.data is None or opt in getattr(a, "given", ()):
         return load(n=n)
@@ -827,6 +842,7 @@ def cmd_grpo(a):
             raise PonderError(f"--off-policy: needs an importance ratio, but --preset {a.preset} has ratio=none "
                               "(an on-policy objective); drop --off-policy or choose a preset with a ratio")
         cfg = GRPOConfig(model=a.model, task=None if a.data else a.task, data=a.data, eval_data=a.eval_data,
+                         prompt_field=a.prompt_field, answer_field=a.answer_field,
                          reward=a.reward, preset=a.preset, objective=over, steps=60 if a.steps is None else a.steps,
                          prompts_per_step=a.prompts_per_step, group_size=a.group_size,
                          max_new_tokens=a.max_new_tokens, temperature=a.temperature, lr=a.lr, seed=a.seed,
@@ -1375,6 +1391,7 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--task", default="arith",
                      help="built-in task whose train split gives the prompts: arith | word | countdown")
     src.add_argument("--data", default=None, help=_TASK_DATA)
+    _data_fields_args(ds)
     ds.add_argument("--reward", default=None, type=_reward_spec, help="verifier deciding what is kept (default: countdown for the "
                                                   "countdown task, else math)")
     ds.add_argument("-n", "--n", type=_positive_int, default=200, help="prompts (with --data: its first N rows)")
@@ -1434,6 +1451,7 @@ def build_parser() -> argparse.ArgumentParser:
     src = gr.add_mutually_exclusive_group()
     src.add_argument("--task", default="arith", help="built-in task (arith | word | countdown)")
     src.add_argument("--data", default=None, help=_TASK_DATA)
+    _data_fields_args(gr, "--data and --eval-data")
     gr.add_argument("--eval-data", default=None, help="held-out file for --data runs (without it a --data run measures no held-out "
                                                              "accuracy)")
     gr.add_argument("--reward", default=None, type=_reward_spec, help="reward spec, e.g. math or 'math+0.1*format' (default: countdown "
@@ -1570,6 +1588,7 @@ def build_parser() -> argparse.ArgumentParser:
     src = ev.add_mutually_exclusive_group()
     src.add_argument("--task", default="arith", help="built-in task: arith | word | countdown")
     src.add_argument("--data", default=None, help=_TASK_DATA)
+    _data_fields_args(ev)
     ev.add_argument("--split", default="test", help="task split: train | test (not used with --data)")
     ev.add_argument("--limit", type=_positive_int, default=200, help="problems (with --data: its first N rows)")
     ev.add_argument("--method", default="sampling",
@@ -1647,6 +1666,7 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--task", default="word", help="benchmark task: arith | word | countdown (word is templated, so it can be perturbed)")
     src.add_argument("--data", default=None, help=f"{_DATA_FILE} with prompt (or problem), and answer for "
                                                    "contamination (diversity reads the prompts alone)")
+    _data_fields_args(pr)
     pr.add_argument("--split", default="test", help="task split: train | test (not used with --data)")
     pr.add_argument("--limit", type=_positive_int, default=100, help="problems (with --data: its first N rows)")
     pr.add_argument("--train-file", default=None, help="contamination: training text file for n-gram overlap")
@@ -1860,12 +1880,13 @@ _EVAL_TWINS.update({v: k for k, v in _EVAL_TWINS.items()})
 # Options a resumed run keeps from its saved settings: giving them again would be silently ignored.
 _RESUME_KEEPS = {"sft": ("model", "dtype", "batch_size", "grad_accum", "lr", "warmup", "seq_len",
                          "packing", "turns", "save_every", "eval_every", "seed", "chat_template_kwargs", "bf16"),
-                 "distill": ("model", "teacher", "dtype", "task", "data", "reward", "n", "k",
+                 "distill": ("model", "teacher", "dtype", "task", "data", "prompt_field", "answer_field", "reward",
+                             "n", "k",
                              "temperature", "max_new_tokens", "batch_size", "lr", "seq_len", "save_every", "seed",
                              "chat_template_kwargs"),
                  "pretrain": ("docs", "batch_size", "seq_len", "lr", "hidden", "layers", "vocab", "seed",
                               "terse_share", "compile", "threads", "bf16", "save_every", "eval_every"),
-                 "grpo": ("model", "task", "data", "eval_data", "reward", "preset", "set", "group_filter",
+                 "grpo": ("model", "task", "data", "eval_data", "prompt_field", "answer_field", "reward", "preset", "set", "group_filter",
                           "prompts_per_step", "group_size", "max_new_tokens", "temperature", "lr", "seed",
                           "eval_every", "eval_n", "save_every", "curriculum", "chat", "stop_on_alarm", "device",
                           "dtype", "micro_batch", "micro_batch_tokens", "off_policy", "fsdp",
@@ -1929,6 +1950,15 @@ def _check_args(a, parser):
         if task not in TASKS and (a.command == "grpo" or not task or not Path(task).exists()):
             raise PonderError(f"--task {task!r}: " + (f"unknown task (known: {', '.join(TASKS)})" if a.command == "grpo"
                               else f"neither a task ({', '.join(TASKS)}) nor an existing file"))
+    for k in ("prompt_field", "answer_field"):  # (load_dataset reads "" as no field given: the default one)
+        if getattr(a, k, None) == "":
+            raise PonderError(f"--{k.replace('_', '-')}: empty field name")
+    if a.command in ("eval", "distill", "probe", "grpo") and not getattr(a, "data", None) \
+            and not getattr(a, "resume", None):  # (a task's items have their own fields; --resume says its own)
+        for k in ("prompt_field", "answer_field"):
+            if getattr(a, k) is not None:
+                raise PonderError(f"--{k.replace('_', '-')}: used only with --data (a task's items have their own "
+                                  "fields)")
     if a.command == "eval" and a.sweep and a.resume:
         raise PonderError("--resume: not with --sweep (a sweep keeps no progress to continue from)")
     if a.command == "eval":  # options of the other mode would be silently ignored

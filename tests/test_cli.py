@@ -2740,3 +2740,59 @@ def test_seq_len_help_says_an_example_whose_prompt_fills_it_is_left_out():
     assert set(helps) == {"ponder sft", "ponder distill"}
     for name, h in helps.items():
         assert "cut" in h and "prompt alone fills it is left out" in h, (name, h)
+
+
+def _gsm8k(tmp_path):
+    """Rows in GSM8K's layout: the problem in `question`, the gold a worked solution ending "#### 72"."""
+    data = tmp_path / "gsm8k.jsonl"
+    data.write_text(json.dumps({"question": "Natalia sold 48 clips in April and half as many in May. How many in all?",
+                                "answer": "She sold 48/2 = <<48/2=24>>24 in May.\n48+24 = <<48+24=72>>72\n#### 72"})
+                    + "\n")
+    return data
+
+
+def test_eval_reads_a_dataset_s_own_prompt_and_answer_fields(tmp_path, capsys):
+    """GSM8K (question), AIME (Problem, Answer), MATH (problem, solution) could not be given to eval, grpo, distill
+    or probe without editing the file: load_dataset's prompt_field/answer_field had no option. --prompt-field and
+    --answer-field name them; the gold is read as the math verifier reads it (GSM8K's "#### 72" is 72)."""
+    from ponder.verify.math import check_math
+
+    data = _gsm8k(tmp_path)
+    assert main(["eval", "--model", "tiny", "--data", str(data), "--prompt-field", "question", "--limit", "1",
+                 "--method", "greedy", "--max-new-tokens", "4", "--quiet", "--out", str(tmp_path / "ev")]) == 0
+    rec = json.loads((tmp_path / "ev" / "samples.jsonl").read_text().split("\n")[0])
+    assert rec["prompt"].startswith("Natalia sold") and check_math("\\boxed{72}", rec["gold"]).correct
+    aime = tmp_path / "aime.jsonl"
+    aime.write_text(json.dumps({"ID": "2024-I-1", "Problem": "Find x.", "Answer": 204}) + "\n")
+    for cmd in (["eval", "--model", "tiny", "--limit", "1"], ["probe", "contamination", "--limit", "1"],
+                ["distill", "--teacher", "tiny", "--out", str(tmp_path / "r")],
+                ["grpo", "--model", "tiny", "--out", str(tmp_path / "r")]):
+        # a field the rows do not have is named, with the fields they do have
+        assert main([*cmd, "--data", str(aime), "--prompt-field", "problem", "--quiet"]) == 2
+        assert f"{aime}:1: missing field 'problem' (have: ID, Problem, Answer)" in capsys.readouterr().err
+        assert main([*cmd, "--data", str(aime), "--prompt-field", "Problem", "--answer-field", "answer",
+                     "--quiet"]) == 2
+        assert f"{aime}:1: missing field 'answer' (have: ID, Problem, Answer)" in capsys.readouterr().err
+        assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("cmd", [["eval"], ["grpo"], ["distill", "--teacher", "t"], ["probe", "diversity"]])
+def test_field_options_need_data(tmp_path, capsys, cmd):
+    assert main([*cmd, "--prompt-field", "question", "--out", str(tmp_path / "r")]) == 2
+    assert "--prompt-field: used only with --data" in capsys.readouterr().err
+    sub = next(a for a in build_parser()._actions if a.dest == "command").choices[cmd[0]]
+    assert "--answer-field" in sub.format_help() and "--prompt-field" in sub.format_help()
+
+
+def test_grpo_loads_its_data_and_eval_data_by_the_field_options(tmp_path):
+    from ponder.errors import PonderError
+    from ponder.rl.trainer import GRPOConfig, load_items
+
+    data = _gsm8k(tmp_path)
+    cfg = GRPOConfig(task=None, data=str(data), eval_data=str(data), prompt_field="question")
+    train, test = load_items(cfg)
+    assert [it["prompt"][:7] for it in train + test] == ["Natalia", "Natalia"]
+    with pytest.raises(PonderError, match="prompt_field must be text"):
+        GRPOConfig(task=None, data=str(data), prompt_field=1).validate()
+    with pytest.raises(PonderError, match="prompt_field .*needs --data"):
+        GRPOConfig(prompt_field="question").validate()

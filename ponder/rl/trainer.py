@@ -119,6 +119,9 @@ class GRPOConfig:
     # gradients and optimizer state are sharded; each rank keeps an unsharded replica, refreshed after every
     # update by an all-gather, that generates, evaluates and is saved. Needs --nproc N or torchrun.
     fsdp: bool = False
+    # The --data (and eval_data) rows' fields of the prompt and the gold (load_dataset's): GSM8K's "question"
+    prompt_field: str | None = None
+    answer_field: str | None = None
 
     def validate(self):
         if self.steps is None:  # (a new run's: on resume, train() reads None as the run's own target first)
@@ -128,7 +131,8 @@ class GRPOConfig:
         for k in ("chat", "curriculum", "stop_on_alarm", "tensorboard", "off_policy", "fsdp"):
             if not isinstance(getattr(self, k), bool):
                 raise PonderError(f"{k} must be true or false, got {getattr(self, k)!r}")
-        for k in ("model", "preset", "device", "task", "data", "eval_data", "system", "dtype"):
+        for k in ("model", "preset", "device", "task", "data", "eval_data", "system", "dtype", "prompt_field",
+                  "answer_field"):
             v = getattr(self, k)  # (paths may be os.PathLike: resolve_data makes them text)
             if not (isinstance(v, str) or (v is None and k not in ("model", "preset", "device"))
                     or (isinstance(v, os.PathLike) and k in ("model", "data", "eval_data"))):
@@ -180,6 +184,9 @@ class GRPOConfig:
                        top_p=self.top_p)
         if self.eval_data is not None and self.data is None:
             raise PonderError("eval_data (--eval-data) needs --data: a task is evaluated on its own test split")
+        for k in ("prompt_field", "answer_field"):
+            if getattr(self, k) is not None and self.data is None:
+                raise PonderError(f"{k} (--{k.replace('_', '-')}) needs --data: a task's items have their own fields")
         # (mixed with step numbers into 64-bit seeds; a float one failed in torch.manual_seed after config.json and
         # reference/ were written)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
@@ -225,7 +232,8 @@ def objective_for(preset: str, overrides: dict, max_new_tokens: int) -> obj.Obje
 # checkpoints, where the run's files are or it runs, and how its batch is cut into passes; a hand edit of these
 # resumes, where one of the others (or a checkpoint/ copied from another run) is refused by check_run_record.
 UNRECORDED = ("steps", "eval_every", "eval_n", "save_every", "tensorboard", "stop_on_alarm", "device", "model", "data",
-              "eval_data", "micro_batch", "micro_batch_tokens", "fsdp")
+              "eval_data", "micro_batch", "micro_batch_tokens", "fsdp",
+              "prompt_field", "answer_field")  # (what they read is in the data's digest, and runs before them resume)
 
 
 def run_record(cfg: GRPOConfig, train_items: list[dict] | None = None) -> dict:
@@ -267,8 +275,9 @@ def load_items(cfg: GRPOConfig):
         test = generate(cfg.task, "test", cfg.eval_n, seed=0)
     else:  # (check_items then checks the fields each verifier reads)
         need = reward_reads_answer(cfg.reward)
-        train = load_dataset(cfg.data, require_answer=need)
-        test = load_dataset(cfg.eval_data, require_answer=need)[: cfg.eval_n] if cfg.eval_data else []
+        kw = {"require_answer": need, "prompt_field": cfg.prompt_field, "answer_field": cfg.answer_field}
+        train = load_dataset(cfg.data, **kw)
+        test = load_dataset(cfg.eval_data, **kw)[: cfg.eval_n] if cfg.eval_data else []
     return train, test
 
 

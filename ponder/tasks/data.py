@@ -597,17 +597,22 @@ def reward_reads_answer(reward) -> bool:
 
 
 def load_items(spec: str, split: str = "test", n: int | None = None, seed: int = 0,
-               require_answer: bool = True, data: str | None = None) -> list[dict]:
+               require_answer: bool = True, data: str | None = None, *, prompt_field: str | None = None,
+               answer_field: str | None = None) -> list[dict]:
     """Items for the CLI's `--task T | --data FILE`: a task name is generated (`n` items, default
     DEFAULT_TASK_N, from `split`); anything else is a dataset file (first `n` rows, all if None; `split` and
     `seed` do not apply to files; `require_answer` as load_dataset's). `data` (--data), when given, is read as a
-    file whatever its name: `--data arith` generated the arith task, over a file ./arith too."""
+    file whatever its name: `--data arith` generated the arith task, over a file ./arith too. `prompt_field` and
+    `answer_field` (--prompt-field, --answer-field) are load_dataset's, for a file only."""
     from ponder.tasks import TASKS, generate
 
+    fields = {"prompt_field": prompt_field, "answer_field": answer_field}
     if data is not None:
-        return load_dataset(data, limit=n, require_answer=require_answer)
+        return load_dataset(data, limit=n, require_answer=require_answer, **fields)
     if spec in TASKS:
+        if prompt_field is not None or answer_field is not None:  # (a task's items have their own fields)
+            raise PonderError(f"prompt_field and answer_field are for a dataset file, not the task {spec!r}")
         return generate(spec, split=split, n=DEFAULT_TASK_N if n is None else n, seed=seed)
     if not spec or not Path(spec).exists():  # ("" is Path("."), which exists: ".: is a directory")
         raise PonderError(f"{spec!r} is neither a task ({', '.join(TASKS)}) nor an existing file")
-    return load_dataset(spec, limit=n, require_answer=require_answer)
+    return load_dataset(spec, limit=n, require_answer=require_answer, **fields)
