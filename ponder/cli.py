@@ -1913,6 +1913,12 @@ def _options_given(sub: argparse.ArgumentParser, argv: list[str]) -> set[str]:
     return out
 
 
+def _task_names() -> tuple:
+    from .tasks import TASKS
+
+    return tuple(TASKS)
+
+
 def _check_args(a, parser):
     """What argparse cannot check: text that is not UTF-8, an empty output path, options --resume ignores."""
     # a positional argument by its name in usage ("prompt"): "--prompt" named a flag the command does not have
@@ -1954,7 +1960,8 @@ def _check_args(a, parser):
         if getattr(a, k, None) == "":
             raise PonderError(f"--{k.replace('_', '-')}: empty field name")
     if a.command in ("eval", "distill", "probe", "grpo") and not getattr(a, "data", None) \
-            and not getattr(a, "resume", None):  # (a task's items have their own fields; --resume says its own)
+            and not getattr(a, "resume", None) and (a.command == "grpo" or task in _task_names()):
+        # (a task's items have their own fields; --resume says its own; eval's --task FILE is a file too)
         for k in ("prompt_field", "answer_field"):
             if getattr(a, k) is not None:
                 raise PonderError(f"--{k.replace('_', '-')}: used only with --data (a task's items have their own "

@@ -2762,6 +2762,9 @@ def test_eval_reads_a_dataset_s_own_prompt_and_answer_fields(tmp_path, capsys):
                  "--method", "greedy", "--max-new-tokens", "4", "--quiet", "--out", str(tmp_path / "ev")]) == 0
     rec = json.loads((tmp_path / "ev" / "samples.jsonl").read_text().split("\n")[0])
     assert rec["prompt"].startswith("Natalia sold") and check_math("\\boxed{72}", rec["gold"]).correct
+    # (a file given as --task, as eval has always taken it, too)
+    assert main(["eval", "--model", "tiny", "--task", str(data), "--prompt-field", "question", "--limit", "1",
+                 "--method", "greedy", "--max-new-tokens", "4", "--quiet", "--json"]) == 0
     aime = tmp_path / "aime.jsonl"
     aime.write_text(json.dumps({"ID": "2024-I-1", "Problem": "Find x.", "Answer": 204}) + "\n")
     for cmd in (["eval", "--model", "tiny", "--limit", "1"], ["probe", "contamination", "--limit", "1"],
