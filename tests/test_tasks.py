@@ -1280,3 +1280,21 @@ def test_a_countdown_ground_truth_without_its_fields_is_one_line(tmp_path):
     p.write_text(json.dumps({"prompt": "x", "reward_model": {"ground_truth": {"target": 24}}}) + "\n")
     with pytest.raises(PonderError, match=re.escape(f"{p}:1: field 'reward_model.ground_truth'")):
         load_dataset(p)
+
+
+def test_a_gsm8k_solution_s_final_answer_is_the_gold(tmp_path):
+    """GSM8K's `answer` is a worked solution ending "#### 72"; the math verifier read the whole text as the gold
+    (its "####" mark only after a few phrases, "altogether"), so the right answer 72 scored 0 on most rows."""
+    from ponder.verify.math import check_math
+
+    sols = {"1000": "She has 10*100 = <<10*100=1000>>1000 dollars.\n#### 1,000",
+            "-5": "a - b = <<3-8=-5>>-5\n#### -5",
+            "0.5": "1/2 = <<1/2=0.5>>.5 per minute.\r\n#### .5",
+            "72": "Natalia sold 48/2 = <<48/2=24>>24 clips in May.\nShe sold 48+24 = <<48+24=72>>72 clips.\n#### 72 "}
+    p = tmp_path / "gsm8k.jsonl"
+    p.write_text("".join(json.dumps({"question": f"q{i}", "answer": s}) + "\n" for i, s in enumerate(sols.values())))
+    items = load_dataset(p, prompt_field="question")
+    for want, it in zip(sols, items):
+        assert check_math(f"\\boxed{{{want}}}", it["answer"]).correct, (want, it["answer"])
+    assert not check_math("\\boxed{24}", items[3]["answer"]).correct  # (the step's value is no answer)
+    assert [it["answer"] for it in items] == ["1,000", "-5", ".5", "72"]

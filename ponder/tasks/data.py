@@ -8,7 +8,9 @@ their fields kept, plus:
     without --chat (no user message wraps it, and a `system` setting is refused rather than added on top),
   - `answer`: the gold as a string (from `answer`, else verl's `reward_model.ground_truth`); TinyZero's countdown
     ground truth {"target": 24, "numbers": [...]} gives the item `target` and `numbers` (the countdown
-    verifier's fields), task "countdown", and the target as `answer`,
+    verifier's fields), task "countdown", and the target as `answer`; a GSM8K solution ending "#### 72" gives
+    the gold "72", its final answer (--answer-field solution of MATH needs nothing: the verifier reads its last
+    \\boxed{}),
   - `id`: the row's `id`, else its `unique_id` (text or a number), else "<file stem>-<row number>"; ids must
     be unique in the file (the RL curriculum keeps its statistics per id),
   - `task`: the row's `task` (text), else "math" (a free-form answer for the math verifier to compare).
@@ -520,7 +522,10 @@ def _answer_text(where: str, field: str, value) -> str:
         if not value.strip():
             raise PonderError(f"{where}: field {field!r} is empty")
         _check_text(where, field, value)
-        return value
+        # GSM8K's gold is a worked solution ending "#### 72": the math verifier read the whole text, whose values
+        # along the way hid the final one (72 scored wrong)
+        last = value.rstrip().rsplit("\n", 1)[-1].strip()
+        return last[4:].strip() if last.startswith("####") and last[4:].strip() else value
     if isinstance(value, decimal.Decimal) and value.is_finite():  # a Parquet decimal column: "1.50" as stored
         return str(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
