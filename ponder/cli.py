@@ -1518,7 +1518,7 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--nproc", type=_positive_int, default=1,
                     help="data-parallel learner ranks spawned here (gloo on CPU); torchrun sets its own. The other "
                          "ranks wait for rank 0's held-out evaluation and checkpoints in a collective that fails "
-                         "after PONDER_DIST_TIMEOUT_S seconds (environment variable, default 1800): raise it for a "
+                         "after PONDER_DIST_TIMEOUT_S seconds (environment variable; 1800 if unset): raise it for a "
                          "long evaluation")
     gr.add_argument("--fsdp", action="store_true",
                     help="with --nproc/torchrun: shard parameters, gradients and optimizer state (FSDP2); each "
