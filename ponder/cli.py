@@ -1956,6 +1956,14 @@ def _check_args(a, parser):
         if task not in TASKS and (a.command == "grpo" or not task or not Path(task).exists()):
             raise PonderError(f"--task {task!r}: " + (f"unknown task (known: {', '.join(TASKS)})" if a.command == "grpo"
                               else f"neither a task ({', '.join(TASKS)}) nor an existing file"))
+    if a.command in ("eval", "distill", "probe") and task is not None and not getattr(a, "data", None) \
+            and not (a.command == "distill" and a.resume):  # (eval's --resume is the same command line again)
+        from .tasks import TASKS
+
+        if task not in TASKS:  # a file given as --task is read as --data: its rows' own `task` picks the default
+            # reward (math judged an exported countdown file, accepting a bare target), --split is refused, not
+            # ignored, and a --limit cutting the file short is said
+            a.data = task
     for k in ("prompt_field", "answer_field"):  # (load_dataset reads "" as no field given: the default one)
         if getattr(a, k, None) == "":
             raise PonderError(f"--{k.replace('_', '-')}: empty field name")

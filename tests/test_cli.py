@@ -1210,6 +1210,19 @@ def test_data_named_like_a_task_is_read_as_the_file(tmp_path, monkeypatch, capsy
     assert main(args) == 2 and "arith: unsupported format '(no extension)'" in capsys.readouterr().err
 
 
+def test_a_file_given_as_task_is_read_as_data(tmp_path, capsys):
+    """`--task FILE` (accepted: "neither a task nor an existing file") judged an exported countdown file with the
+    math verifier, which accepts a bare target, where `--data FILE` judged it by countdown; --split was ignored."""
+    f = str(tmp_path / "cd.jsonl")
+    assert main(["data", "export", "countdown", "-n", "2", "-o", f, "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["eval", "--task", f, "--limit", "1", "--method", "greedy", "--max-new-tokens", "2", "--quiet",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["settings"]["reward"] == "countdown"
+    assert main(["eval", "--task", f, "--split", "train", "--limit", "1"]) == 2
+    assert "--split: not used with --data" in capsys.readouterr().err
+
+
 def test_eval_prints_latency_to_three_significant_digits(tmp_path, capsys):
     """Latency is seconds: a sample of the tiny model takes under a millisecond, printed at 3 decimals as
     "0.001  [0.001, 0.001]" whatever it was; now its 3 significant digits, as summary.json has them."""
