@@ -1936,6 +1936,13 @@ def _check_args(a, parser):
     for k in ("out", "output", "data", "eval_data", "val_data", "train_file"):
         if getattr(a, k, None) == "":
             raise PonderError(f"--{k.replace('_', '-')}: empty path")
+    # an empty checkpoint ("$CKPT" unset) is Path("."): "not a checkpoint" named ".", and a run started in a
+    # checkpoint directory silently loaded it
+    for k in ("model", "teacher", "judge_model", "path"):
+        v = getattr(a, k, None)
+        if "" in (v if isinstance(v, list) else [v]):
+            raise PonderError(f"{'--' + k.replace('_', '-') if k != 'path' else 'path'}: empty; name a checkpoint "
+                              "directory or 'tiny'")
     # "-" is standard output to data export: a run's or a probe's --out - made a directory named "-" (eval refuses it)
     if a.command not in ("report", "eval") and getattr(a, "out", None) == "-":
         raise PonderError("--out -: a run or result directory cannot be standard output; name a directory (--json "

@@ -1210,6 +1210,18 @@ def test_data_named_like_a_task_is_read_as_the_file(tmp_path, monkeypatch, capsy
     assert main(args) == 2 and "arith: unsupported format '(no extension)'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("args", [["generate", "hi", "--model", "", "--max-new-tokens", "1"], ["info", ""],
+                                  ["eval", "--model", "tiny", "--model", "", "--sweep"],
+                                  ["distill", "--teacher", "", "--out", "r"]])
+def test_an_empty_checkpoint_path_is_refused_not_read_as_the_current_directory(args, monkeypatch, capsys):
+    """`--model "$CKPT"` with the variable unset is Path("."): in a checkpoint directory it loaded that one
+    silently, elsewhere it said ".: not a checkpoint"."""
+    monkeypatch.chdir(Path(ponder.__file__).parent / "assets" / "tiny")
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and ": empty; name a checkpoint directory or 'tiny'" in err, err
+
+
 def test_a_file_given_as_task_is_read_as_data(tmp_path, capsys):
     """`--task FILE` (accepted: "neither a task nor an existing file") judged an exported countdown file with the
     math verifier, which accepts a bare target, where `--data FILE` judged it by countdown; --split was ignored."""
