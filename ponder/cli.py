@@ -1936,6 +1936,9 @@ def _check_args(a, parser):
     for k in ("out", "output", "data", "eval_data", "val_data", "train_file"):
         if getattr(a, k, None) == "":
             raise PonderError(f"--{k.replace('_', '-')}: empty path")
+    for k in ("run_dir", "input"):  # report's and verify's (Path("") is ".": report wrote the current directory's)
+        if getattr(a, k, None) == "":
+            raise PonderError(f"{k}: empty path")
     # an empty checkpoint ("$CKPT" unset) is Path("."): "not a checkpoint" named ".", and a run started in a
     # checkpoint directory silently loaded it
     for k in ("model", "teacher", "judge_model", "path"):

@@ -1222,6 +1222,16 @@ def test_an_empty_checkpoint_path_is_refused_not_read_as_the_current_directory(a
     assert err.count("\n") == 1 and ": empty; name a checkpoint directory or 'tiny'" in err, err
 
 
+def test_an_empty_run_dir_or_input_is_refused_not_read_as_the_current_directory(tmp_path, monkeypatch, capsys):
+    """`ponder report "$RUN"` with the variable unset reported on the current directory (a run there: its
+    report.html written); `ponder verify math ""` said ".: is a directory"."""
+    (tmp_path / "metrics.jsonl").write_text(json.dumps({"step": 1, "loss": 1.0}) + "\n")
+    monkeypatch.chdir(tmp_path)
+    for args, said in ((["report", ""], "run_dir: empty path"), (["verify", "math", ""], "input: empty path")):
+        assert main(args) == 2 and said in capsys.readouterr().err
+    assert not (tmp_path / "report.html").exists()
+
+
 def test_a_file_given_as_task_is_read_as_data(tmp_path, capsys):
     """`--task FILE` (accepted: "neither a task nor an existing file") judged an exported countdown file with the
     math verifier, which accepts a bare target, where `--data FILE` judged it by countdown; --split was ignored."""
