@@ -1933,7 +1933,8 @@ def _check_args(a, parser):
                     raise PonderError(f"{name}: not valid UTF-8 text: {x!r:.60}") from None
     # (an empty --data, as "$DATA" with the variable unset writes it, fell back on the default --task silently:
     # eval, grpo, distill and probe ran on arith problems; an empty --eval-data, --val-data or --train-file was none)
-    for k in ("out", "output", "data", "eval_data", "val_data", "train_file"):
+    # (grpo --resume "" was no --resume: a fresh run started in the default --out)
+    for k in ("out", "output", "data", "eval_data", "val_data", "train_file", "resume"):
         if getattr(a, k, None) == "":
             raise PonderError(f"--{k.replace('_', '-')}: empty path")
     for k in ("run_dir", "input"):  # report's and verify's (Path("") is ".": report wrote the current directory's)

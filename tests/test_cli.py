@@ -349,6 +349,8 @@ def test_errors_are_one_line_and_debug_shows_traceback(tmp_path, capsys):
     # an empty --data ("$DATA" unset) ran on the default task, arith, silently; an empty --eval-data was none
     (["eval", "--data", ""], "--data: empty path"),
     (["grpo", "--data", "", "--explain"], "--data: empty path"),
+    # (--resume "$RUN", unset, was no --resume: --explain explained the default preset, a run started afresh)
+    (["grpo", "--resume", "", "--explain"], "--resume: empty path"),
     (["grpo", "--data", "d.jsonl", "--eval-data", ""], "--eval-data: empty path"),
     (["distill", "--teacher", "t", "--data", "", "--out", "r"], "--data: empty path"),
     (["probe", "diversity", "--data", ""], "--data: empty path"),
