@@ -3578,3 +3578,14 @@ def test_a_prose_revision_after_an_answer_phrase_is_a_hedge(completion):
     assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
     assert check_math("The answer is 5. Actually, 5 is right.", "5").correct
     assert check_math("The answer is 1/2. Actually it's 0.5.", "1/2").correct
+
+
+@pytest.mark.parametrize("completion", [r"\boxed{5} (6?)", r"$\boxed{5}$ [6?]", r"So we get 5 (6?)."])
+def test_another_value_queried_in_parentheses_after_the_answer_is_a_hedge(completion):
+    # read as 5 alone, "(6?)" offered a second value for free
+    assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
+
+
+def test_the_same_value_queried_after_the_answer_is_no_hedge():
+    assert check_math(r"\boxed{5} (5?)", "5").correct
+

@@ -925,6 +925,10 @@ _RESTATED_RE = re.compile(
 )
 
 
+# another value queried in brackets right after the answer: "\boxed{5} (6?)" offers 6 beside 5
+_QUERIED_RE = re.compile(r"[\s$]*[(\[]\s*\$?\s*([-+]?\d*\.?\d+(?:/\d+)?)\s*\$?\s*\?+\s*[)\]]")
+
+
 def _other_restated(ans: str, m: re.Match) -> bool:
     """Whether the number of `m` (_RESTATED_RE) offers another value than the answer `ans`: what "i.e." restates
     must be the answer (or a rounding of it); "resp." and "versus" offer another unless it is the same value."""
@@ -975,6 +979,8 @@ def _hedge(
         return f"or {am.group(1)}"  # "\boxed{3} \approx 4.5"
     if ans is not None and (rm := _RESTATED_RE.match(win)) and _other_restated(ans, rm):
         return f"or {rm.group(2)}"  # "\boxed{5} (i.e., 6)", "\boxed{5} (resp. 6)", "\boxed{5} versus 6"
+    if (qm := _QUERIED_RE.match(win)) is not None:
+        return f"or {qm.group(1)}"  # (the same value queried, "(5?)", is one answer: "5 or 5" is 5)
     if (lab := _ALT_LABEL_VALUE_RE.match(win)) is not None:
         return f"or {lab.group(1).strip('$')}"  # "\boxed{5}\n\nAnswer 2: 6", as "Answer 2: \boxed{6}" is
     parts = _other_parts(win)
