@@ -3589,3 +3589,16 @@ def test_another_value_queried_in_parentheses_after_the_answer_is_a_hedge(comple
 def test_the_same_value_queried_after_the_answer_is_no_hedge():
     assert check_math(r"\boxed{5} (5?)", "5").correct
 
+
+@pytest.mark.parametrize(
+    "completion",
+    [r"\boxed{5}. Not sure, could be 6.", r"\boxed{5}. I'm not sure; maybe 6.", r"\boxed{5}. Unsure, it might be 6.",
+     r"\boxed{5}. Not sure, maybe 6.", r"The answer is 5. I am not certain, but perhaps 6."],
+)
+def test_another_value_after_an_avowed_doubt_is_a_hedge(completion):
+    assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion", [r"\boxed{5}. Not sure, could be 5.", r"\boxed{5}. Not sure, maybe it is 5.", r"\boxed{5}. Not sure this is the neatest way."])
+def test_a_doubt_that_offers_no_other_value_is_no_hedge(completion):
+    assert check_math(completion, "5").correct

@@ -397,11 +397,13 @@ def _box_content(text: str, start: int, clen: int, limit: int, lenient: bool):
 # next sentence: "\boxed{3}. Or 4.", "The answer is 3.\n\nAlternatively, 4."
 # LaTeX spacing, which shows as a blank: "\boxed{3}\,\text{or}\,5", "\boxed{3} \ \mathrm{or}\ 5"
 _TEX_SPACE = r"\\[,;:! ]|\\q?quad(?![A-Za-z])"
+# a doubt avowed before another value: "\boxed{5}. Not sure, could be 6." offers 6 as "Maybe 6." does
+_DOUBT = r"(?:i(?:'m|\s+am)\s+)?(?:not\s+(?:(?:so|too|entirely|completely|100%)\s+)?(?:sure|certain)|unsure|uncertain)"
 _OR_AFTER = (
     r"(?:\s|~|\$|\\[\])\[(]|\\\\|" + _TEX_SPACE + r")*(?:[,;:!?]{1,3}|\.+|\u2026|\u2014|\u2013|-{1,3})?"
     r"(?:[\s*_`>$]|\\[\[(]|\\\\|" + _TEX_SPACE + r")*"
     r"[(\[]?[\s*_`]*(?:\\(?:text|textbf|textit|textrm|textsf|textnormal|emph|mathrm|mathbf|mathsf|operatorname)"
-    r"\s*\{\s*[(\[,;]?[\s*_`]*)?(?:and\s*/\s*)?(?:(?:but|wait|hmm+|well|though)\b[\s,.:!*_]*(?=[a-z]))?((?:or|\\lor|\\vee|\u2228|alternatively|maybe|perhaps|possibly|otherwise|else|unless"
+    r"\s*\{\s*[(\[,;]?[\s*_`]*)?(?:and\s*/\s*)?(?:(?:but|wait|hmm+|well|though|" + _DOUBT + r")\b[\s,.:;!*_]*(?=[a-z])){0,2}((?:or|\\lor|\\vee|\u2228|alternatively|maybe|perhaps|possibly|otherwise|else|unless"
     r"|if\s+not|alt[.:])(?![A-Za-z0-9])"
 )  # (an opener first: "\\boxed{5}. Wait, maybe it's 6.", "But perhaps 6.")
 _OR_AFTER_RE = re.compile(_OR_AFTER + ")", re.I)
@@ -420,7 +422,7 @@ _COND_LIST_RE = re.compile(r"(?:[\s$]*,[\s$]*(?:and\s+)?[-+]?\d+(?:[./]\d+)?(?=[
 _FOR_COND_RE = re.compile(r"\W*(?:note\W*)?(?:(?:for|with)\s.*\d|(?:when|if)\s.*=[\s$]*[-+]?\d[\d./]*)[\s$]*$", re.I | re.S)
 _EXAMPLE_RE = re.compile(r"\W*for\s+(?:example|instance|comparison|reference|verification|checking)\b", re.I)
 _TEX_SPACE_RE = re.compile(_TEX_SPACE)
-_OPENER_END_RE = re.compile(r"(?:but|wait|hmm+|well|though)[\s,.:!*_]*$", re.I)
+_OPENER_END_RE = re.compile(r"(?:(?:but|wait|hmm+|well|though|" + _DOUBT + r")[\s,.:;!*_]*){1,2}$", re.I)
 _IT_IS_LEAD_RE = re.compile(r"^(?:it|that|the\s+answer)(?:'s|\s+is|\s+could\s+be|\s+might\s+be)\s+(?=[-+\d.\\(])", re.I)
 _HEDGE_FILLER_RE = re.compile(r"\b(?:alternatively|maybe|perhaps|possibly|equivalently)\b[ \t]*,?", re.I)
 # what "maybe" (perhaps, possibly, alternatively) must offer to be a hedge: a value, at once or as "it's 4"; the
@@ -576,7 +578,7 @@ _ALSO_AFTER_RE = re.compile(
     # ("Hmm, but it could be 6 too.", "Note: some might argue 6.": a word to open the sentence first)
     # ("Note that 6 also works.", "By symmetry, 6 also works.": a discourse word first)
     r"(?:(?:hmm+|wait|well|oh|ah|(?:note|notice)(?:\s+that)?|of\s+course|in\s+fact|indeed|similarly|likewise|by\s+symmetry"
-    r"|then\s+again|actually|clearly|additionally)\b[\s,.:!*_]*|p\.\s?s\.[\s,:]*)?(?:(?:but|though|although|however|and|yet)\b[\s,]*)?"
+    r"|then\s+again|actually|clearly|additionally|" + _DOUBT + r")\b[\s,.:;!*_]*|p\.\s?s\.[\s,:]*)?(?:(?:but|though|although|however|and|yet)\b[\s,]*)?"
     r"(?:" + _ALSO_INTRO + r"\s+" + _ALSO_VALUE + r"|(?:also|as\s+well\s+as)[\s,]+" + _ALSO_VALUE
     + r"(?=[\s$]*(?:works?\b[\s$]*)?(?:[.!?;)]|$))|(?:[A-Za-z]\s*=\s*)?" + _ALSO_VALUE + r"\s+(?:" + _ALSO_SAYS + "|" + _CASE_SAYS + ")"
     # ("Six also works.": a number in words said to work too; not "one", a pronoun as often)
