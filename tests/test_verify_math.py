@@ -3602,3 +3602,20 @@ def test_another_value_after_an_avowed_doubt_is_a_hedge(completion):
 @pytest.mark.parametrize("completion", [r"\boxed{5}. Not sure, could be 5.", r"\boxed{5}. Not sure, maybe it is 5.", r"\boxed{5}. Not sure this is the neatest way."])
 def test_a_doubt_that_offers_no_other_value_is_no_hedge(completion):
     assert check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize(
+    "completion",
+    ["\\boxed{5}\n\nOn the other hand, 6.", r"\boxed{5}. On the other hand, it could be 6.", r"The answer is 5. On the other hand, 6."],
+)
+def test_another_value_on_the_other_hand_is_a_hedge(completion):
+    assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize(
+    "completion",
+    ["\\boxed{5}\n\nOn the other hand, the method generalises.", "\\boxed{5}\n\nOn the other hand, 5.",
+     r"\boxed{5}. On the other hand, 12 is too big."],
+)
+def test_on_the_other_hand_without_another_value_is_no_hedge(completion):
+    assert check_math(completion, "5").correct

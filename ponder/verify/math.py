@@ -404,7 +404,7 @@ _OR_AFTER = (
     r"(?:[\s*_`>$]|\\[\[(]|\\\\|" + _TEX_SPACE + r")*"
     r"[(\[]?[\s*_`]*(?:\\(?:text|textbf|textit|textrm|textsf|textnormal|emph|mathrm|mathbf|mathsf|operatorname)"
     r"\s*\{\s*[(\[,;]?[\s*_`]*)?(?:and\s*/\s*)?(?:(?:but|wait|hmm+|well|though|" + _DOUBT + r")\b[\s,.:;!*_]*(?=[a-z])){0,2}((?:or|\\lor|\\vee|\u2228|alternatively|maybe|perhaps|possibly|otherwise|else|unless"
-    r"|if\s+not|alt[.:])(?![A-Za-z0-9])"
+    r"|if\s+not|alt[.:]|on\s+the\s+other\s+hand)(?![A-Za-z0-9])"
 )  # (an opener first: "\\boxed{5}. Wait, maybe it's 6.", "But perhaps 6.")
 _OR_AFTER_RE = re.compile(_OR_AFTER + ")", re.I)
 # after a box a slash before a number parts two values too: "\boxed{5} / 6" ("\boxed{60}/\text{h}" is a unit; in
@@ -434,6 +434,13 @@ _OFFERED_VALUE_RE = re.compile(
 # after "otherwise" a name may come first: "\boxed{x = 3}. Otherwise x = 5." ("Maybe x = 5 is easier" comments)
 _NAMED_VALUE_RE = re.compile(r"[A-Za-z]\s*=\s*(?:[-+]\s*)?(?:\d|\.\d|\\|\()")
 _IN_WHICH_CASE_RE = re.compile(r"\bin\s+which\s+case\s*,?\s*(?:(?:it|the\s+answer)(?:'s|\s+is|\s+would\s+be)\s*)?", re.I)
+# "on the other hand" opens commentary as often ("On the other hand, 12 is too big."): only a value ending its
+# sentence is offered ("On the other hand, 6.", "On the other hand, it could be 6.")
+_OTHER_HAND_VALUE_RE = re.compile(
+    r"(?:(?:it|that|the\s+answer)(?:'s|\s+is|\s+(?:could|might|may|would)\s+(?:also\s+)?be)\s+|(?:we|you)\s+(?:would\s+)?get\s+)?"
+    r"[-+]?\s*(?:\d+(?:[.,/]\d+)*|\\[dt]?frac\s*\{[^{}]{1,20}\}\s*\{[^{}]{1,20}\})\s*(?:too|instead)?[\s.!?)]*",
+    re.I,
+)
 _THEN_RE = re.compile(r"^then\b[\s,]*", re.I)
 _UNLESS_VALUE_RE = re.compile(r"(?:it|that|the\s+answer)(?:'s|\s+is|\s+was)\s", re.I)
 # another value offered with "also" (or "another answer is") right after an answer, in its sentence or opening the
@@ -1063,6 +1070,8 @@ def _hedge(
         or (word in ("otherwise", "else", "if not") and _NAMED_VALUE_RE.match(after))
     ):
         return None  # "\boxed{5}. Maybe double-check: 2 + 3 = 5." comments on the answer, offers no other
+    if word == "on the other hand" and not _OTHER_HAND_VALUE_RE.fullmatch(after):
+        return None
     pre = _OPENER_END_RE.sub("", rest[:ws].strip().lstrip(".!?,;").strip(" *_`>")).rstrip()
     after = _IT_IS_LEAD_RE.sub("", after, 1)  # "Maybe it's 6" offers 6
     closer = {"(": ")", "[": "]"}.get(pre)
