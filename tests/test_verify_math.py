@@ -3619,3 +3619,28 @@ def test_another_value_on_the_other_hand_is_a_hedge(completion):
 )
 def test_on_the_other_hand_without_another_value_is_no_hedge(completion):
     assert check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize(
+    "completion",
+    [
+        "\\boxed{5}\n\nAlternatively, if counting differently, 6.",
+        r"\boxed{5}. Maybe, with repetition allowed, we get 6.",
+        r"\boxed{5}. Alternatively, if the ends count, the answer is $6$.",
+        r"So the answer is 5. Alternatively, if counting differently, 6.",
+    ],
+)
+def test_another_value_after_a_condition_opened_by_alternatively_is_a_hedge(completion):
+    assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize(
+    "completion",
+    [
+        "\\boxed{5}\n\nAlternatively, if counting differently, we also get 5.",
+        r"\boxed{5}. Alternatively, if we plug it back in, we get 10.",
+        r"\boxed{5}. Alternatively, if you prefer, draw a table.",
+    ],
+)
+def test_a_condition_after_alternatively_offering_no_other_value_is_no_hedge(completion):
+    assert check_math(completion, "5").correct

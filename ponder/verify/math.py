@@ -526,6 +526,15 @@ _CASE_OPENERS = (
     r"(?:\s+that)?\s+" + _NO_REF + r"[^.;,\n]{1,60}?(?:,\s*|\s+(?=(?:gives|yields|leaves)\s))"
 )
 _PROSE_CASE_OPENERS = r"(?:if|in\s+case|had|were|when(?!\s+(?:we|i|you)\b))\s+" + _NO_REF + r"[^.;,\n]{1,80}?(?:,\s*|\s+(?=we\b|it\b|the\s+answer\b|there\b))"
+# a condition between the offering word and its value: "\boxed{5}. Alternatively, if counting differently, 6."
+# (a condition about the answer itself checks it: "Alternatively, if we plug it back in, we get 10.")
+_COND_THEN_VALUE_RE = re.compile(
+    r"(?:if|when|with|without|under|counting|assuming|including|excluding|allowing)\s+" + _NO_REF + r"[^.;,\n]{1,80}?,\s*"
+    r"(?:then\s+)?(?:(?:we|you|one)(?:'d|\s+would)?\s+(?:also\s+)?(?:get|have|obtain)\s+|it(?:'s|\s+is|\s+would\s+be)\s+"
+    r"|the\s+answer\s+(?:is|would\s+be)\s+)?([-+]?\s*(?:\d+(?:[.,/]\d+)*|\\[dt]?frac\s*\{[^{}]{1,20}\}\s*\{[^{}]{1,20}\}))"
+    r"\s*(?:too|instead)?[\s.!?)]*",
+    re.I,
+)
 
 
 def _other_case_if(openers: str) -> str:
@@ -1064,6 +1073,8 @@ def _hedge(
         after = after[case.end() :]
     elif word.startswith("if"):
         after = _THEN_RE.sub("", after, 1)  # "\boxed{3}; if not, then 5" is "otherwise 5"
+    if word not in _OR_WORDS and (cv := _COND_THEN_VALUE_RE.fullmatch(after)) is not None:
+        after = cv.group(1)  # "Alternatively, if counting differently, 6." offers 6
     if word not in _OR_WORDS and not (
         _OFFERED_VALUE_RE.match(after)
         or _VALUE_WITHOUT_DIGIT_RE.match(after)
