@@ -3644,3 +3644,19 @@ def test_another_value_after_a_condition_opened_by_alternatively_is_a_hedge(comp
 )
 def test_a_condition_after_alternatively_offering_no_other_value_is_no_hedge(completion):
     assert check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", [r"\boxed{5} = 6", r"$\boxed{5} = 6$.", r"\boxed{\frac{1}{2}} = 0.6", r"\boxed{5}=6, done."])
+def test_a_box_equated_to_another_value_is_a_hedge(completion):
+    # two values (read as the box alone, "= 6" was a free second guess; inside a box a chain reads its last value)
+    gold, other = ("1/2", "0.6") if "frac" in completion else ("5", "6")
+    assert not check_math(completion, gold).correct and not check_math(completion, other).correct
+
+
+@pytest.mark.parametrize(
+    "completion, gold",
+    [(r"\boxed{\frac{1}{2}} = 0.5", "1/2"), (r"\boxed{5} = 5.0", "5"), (r"\boxed{\frac{1}{3}} = 0.333", "1/3"),
+     (r"\boxed{120} = 5!", "120"), (r"\boxed{x} = 5", "x")],
+)
+def test_a_box_equated_to_its_own_value_is_no_hedge(completion, gold):
+    assert check_math(completion, gold).correct

@@ -947,6 +947,22 @@ _RESTATED_RE = re.compile(
 _QUERIED_RE = re.compile(r"[\s$]*[(\[]\s*\$?\s*([-+]?\d*\.?\d+(?:/\d+)?)\s*\$?\s*\?+\s*[)\]]")
 
 
+# a plain number a box is equated to, ending its clause: "\boxed{5} = 6" ("= 5!" and "= 6 - 1" go on)
+_EQ_AFTER_RE = re.compile(r"[ \t$]*=[ \t$]*([-+]?\d*\.?\d+(?:/\d+)?)(?=[ \t$]*(?:[.;,)?](?!\d)|\n|$))")
+
+
+def _other_equated(ans: str, num: str) -> bool:
+    """Whether `num`, written "= num" after the box `ans`, is another value than the box's: "\boxed{5} = 6" offers
+    two (read as 5 alone, the 6 was a free guess); "\boxed{\frac{1}{2}} = 0.5" and "\boxed{\frac{1}{3}} = 0.333"
+    (a rounding in its last place) restate one. Only for a simple box: "\boxed{x} = 5" is left as it is."""
+    v, w = _simple_float(ans), _simple_float(num)
+    if v is None or w is None:
+        return False
+    if "." not in num:
+        return w != v
+    return abs(w - v) > 0.6 * 10.0 ** -(len(num) - num.index(".") - 1)
+
+
 def _other_restated(ans: str, m: re.Match) -> bool:
     """Whether the number of `m` (_RESTATED_RE) offers another value than the answer `ans`: what "i.e." restates
     must be the answer (or a rounding of it); "resp." and "versus" offer another unless it is the same value."""
@@ -997,6 +1013,8 @@ def _hedge(
         return f"or {am.group(1)}"  # "\boxed{3} \approx 4.5"
     if ans is not None and (rm := _RESTATED_RE.match(win)) and _other_restated(ans, rm):
         return f"or {rm.group(2)}"  # "\boxed{5} (i.e., 6)", "\boxed{5} (resp. 6)", "\boxed{5} versus 6"
+    if box and ans is not None and (em := _EQ_AFTER_RE.match(win)) and _other_equated(ans, em.group(1)):
+        return f"or {em.group(1)}"  # "\boxed{5} = 6"
     if (qm := _QUERIED_RE.match(win)) is not None:
         return f"or {qm.group(1)}"  # (the same value queried, "(5?)", is one answer: "5 or 5" is 5)
     if (lab := _ALT_LABEL_VALUE_RE.match(win)) is not None:
