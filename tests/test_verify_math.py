@@ -3660,3 +3660,14 @@ def test_a_box_equated_to_another_value_is_a_hedge(completion):
 )
 def test_a_box_equated_to_its_own_value_is_no_hedge(completion, gold):
     assert check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion", ["So we get 5 (resp. 6).", "We get 5 (resp. 6).", "Thus the count is 5 (versus 6).", "So we get 5 (i.e. 6)."])
+def test_another_value_restated_in_brackets_after_a_prose_answer_is_a_hedge(completion):
+    # "5 (" read as a product left 6 alone, while after a box "(resp. 6)" is a hedge
+    assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion, gold", [("So we get 5 (resp. 5).", "5"), ("We get 5 (resp. 5).", "5"), ("So we get 1/2 (i.e. 0.5).", "1/2")])
+def test_the_same_value_restated_in_brackets_after_a_prose_answer_is_no_hedge(completion, gold):
+    assert check_math(completion, gold).correct

@@ -1011,7 +1011,8 @@ def _hedge(
     win = _fold(text[end : end + 200])
     if ans is not None and (am := _APPROX_AFTER_RE.match(win)) and _far_approx(ans, am):
         return f"or {am.group(1)}"  # "\boxed{3} \approx 4.5"
-    if ans is not None and (rm := _RESTATED_RE.match(win)) and _other_restated(ans, rm):
+    # (with no answer known, a step's value: "resp." and "versus" still set another value beside it)
+    if (rm := _RESTATED_RE.match(win)) and _other_restated(ans or "", rm):
         return f"or {rm.group(2)}"  # "\boxed{5} (i.e., 6)", "\boxed{5} (resp. 6)", "\boxed{5} versus 6"
     if box and ans is not None and (em := _EQ_AFTER_RE.match(win)) and _other_equated(ans, em.group(1)):
         return f"or {em.group(1)}"  # "\boxed{5} = 6"
@@ -1235,8 +1236,8 @@ def _is_operand(s: str, start: int, end: int) -> bool:
         j += 1
     if j < len(s):
         c = s[j]
-        if c == "(" and (_PAREN_OR_RE.match(s, j) or _hedge(s, end)):
-            pass  # "4 (or 3)", "3 (5 if n is even)": a hedge in parentheses, no product
+        if c == "(" and (_PAREN_OR_RE.match(s, j) or _RESTATED_RE.match(s, end) or _hedge(s, end)):
+            pass  # "4 (or 3)", "3 (5 if n is even)", "5 (resp. 6)": a hedge or a restatement in parentheses, no product
         elif (c in _OPERATOR_CHARS and s[j : j + 2] not in ("**", "\\%")) or (c == "-" and s[j + 1 : j + 2].strip()[:1].isdigit()):
             return True
         if c == "-" and s[j + 1 : j + 2] == " " and s[j + 2 : j + 3].isdigit():
