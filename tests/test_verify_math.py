@@ -3671,3 +3671,13 @@ def test_another_value_restated_in_brackets_after_a_prose_answer_is_a_hedge(comp
 @pytest.mark.parametrize("completion, gold", [("So we get 5 (resp. 5).", "5"), ("We get 5 (resp. 5).", "5"), ("So we get 1/2 (i.e. 0.5).", "1/2")])
 def test_the_same_value_restated_in_brackets_after_a_prose_answer_is_no_hedge(completion, gold):
     assert check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion", [r"\boxed{5}. 6?", r"\boxed{5}? 6?", r"\boxed{5} \text{ (6?)}", r"\boxed{5}\ (6?)"])
+def test_another_value_queried_in_text_or_its_own_sentence_after_a_box_is_a_hedge(completion):
+    assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion", [r"\boxed{5}. 5?", r"\boxed{5}. Is 6 prime? No.", r"\boxed{5}. Why 5? Because 2+3."])
+def test_a_question_offering_no_other_value_after_a_box_is_no_hedge(completion):
+    assert check_math(completion, "5").correct

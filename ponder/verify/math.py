@@ -944,7 +944,12 @@ _RESTATED_RE = re.compile(
 
 
 # another value queried in brackets right after the answer: "\boxed{5} (6?)" offers 6 beside 5
-_QUERIED_RE = re.compile(r"[\s$]*[(\[]\s*\$?\s*([-+]?\d*\.?\d+(?:/\d+)?)\s*\$?\s*\?+\s*[)\]]")
+# (or in "\text{}" after a space, "\boxed{5}\ \text{(6?)}", or as a sentence of its own: "\boxed{5}. 6?")
+_QUERIED_VALUE = r"\s*\$?\s*([-+]?\d*\.?\d+(?:/\d+)?)\s*\$?\s*\?"
+_QUERIED_RE = re.compile(
+    r"(?:[\s$]|" + _TEX_SPACE + r")*(?:\\text\s*\{\s*)?(?:[(\[]" + _QUERIED_VALUE + r"+\s*[)\]]|[.!?;]?" + _QUERIED_VALUE
+    + r"(?=[\s$]*$|\s))"
+)
 
 
 # a plain number a box is equated to, ending its clause: "\boxed{5} = 6" ("= 5!" and "= 6 - 1" go on)
@@ -1017,7 +1022,7 @@ def _hedge(
     if box and ans is not None and (em := _EQ_AFTER_RE.match(win)) and _other_equated(ans, em.group(1)):
         return f"or {em.group(1)}"  # "\boxed{5} = 6"
     if (qm := _QUERIED_RE.match(win)) is not None:
-        return f"or {qm.group(1)}"  # (the same value queried, "(5?)", is one answer: "5 or 5" is 5)
+        return f"or {qm.group(1) or qm.group(2)}"  # (the same value queried, "(5?)", is one answer: "5 or 5" is 5)
     if (lab := _ALT_LABEL_VALUE_RE.match(win)) is not None:
         return f"or {lab.group(1).strip('$')}"  # "\boxed{5}\n\nAnswer 2: 6", as "Answer 2: \boxed{6}" is
     parts = _other_parts(win)
