@@ -3681,3 +3681,21 @@ def test_another_value_queried_in_text_or_its_own_sentence_after_a_box_is_a_hedg
 @pytest.mark.parametrize("completion", [r"\boxed{5}. 5?", r"\boxed{5}. Is 6 prime? No.", r"\boxed{5}. Why 5? Because 2+3."])
 def test_a_question_offering_no_other_value_after_a_box_is_no_hedge(completion):
     assert check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize(
+    "completion",
+    [r"\boxed{5}. Probably 6.", r"\boxed{5}. Likely 6.", r"\boxed{5}. It's probably 6.", r"\boxed{5} (though 6 is likely)",
+     r"The answer is 5. It is probably 6.", r"So we get 5. Most likely 6."],
+)
+def test_another_value_said_to_be_likely_is_a_hedge(completion):
+    assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize(
+    "completion",
+    [r"\boxed{5}. Probably 5.", r"\boxed{5}. It is most likely 5.", r"\boxed{5}. Likely correct.",
+     r"\boxed{5}. Probably 2 + 3 = 5 is quicker.", r"\boxed{5} (most likely)"],
+)
+def test_likely_said_of_the_answer_itself_is_no_hedge(completion):
+    assert check_math(completion, "5").correct

@@ -404,7 +404,7 @@ _OR_AFTER = (
     r"(?:[\s*_`>$]|\\[\[(]|\\\\|" + _TEX_SPACE + r")*"
     r"[(\[]?[\s*_`]*(?:\\(?:text|textbf|textit|textrm|textsf|textnormal|emph|mathrm|mathbf|mathsf|operatorname)"
     r"\s*\{\s*[(\[,;]?[\s*_`]*)?(?:and\s*/\s*)?(?:(?:but|wait|hmm+|well|though|" + _DOUBT + r")\b[\s,.:;!*_]*(?=[a-z])){0,2}((?:or|\\lor|\\vee|\u2228|alternatively|maybe|perhaps|possibly|otherwise|else|unless"
-    r"|if\s+not|alt[.:]|on\s+the\s+other\s+hand)(?![A-Za-z0-9])"
+    r"|if\s+not|alt[.:]|on\s+the\s+other\s+hand|(?:more\s+|most\s+)?(?:probably|likely))(?![A-Za-z0-9])"
 )  # (an opener first: "\\boxed{5}. Wait, maybe it's 6.", "But perhaps 6.")
 _OR_AFTER_RE = re.compile(_OR_AFTER + ")", re.I)
 # after a box a slash before a number parts two values too: "\boxed{5} / 6" ("\boxed{60}/\text{h}" is a unit; in
@@ -434,8 +434,8 @@ _OFFERED_VALUE_RE = re.compile(
 # after "otherwise" a name may come first: "\boxed{x = 3}. Otherwise x = 5." ("Maybe x = 5 is easier" comments)
 _NAMED_VALUE_RE = re.compile(r"[A-Za-z]\s*=\s*(?:[-+]\s*)?(?:\d|\.\d|\\|\()")
 _IN_WHICH_CASE_RE = re.compile(r"\bin\s+which\s+case\s*,?\s*(?:(?:it|the\s+answer)(?:'s|\s+is|\s+would\s+be)\s*)?", re.I)
-# "on the other hand" opens commentary as often ("On the other hand, 12 is too big."): only a value ending its
-# sentence is offered ("On the other hand, 6.", "On the other hand, it could be 6.")
+# "on the other hand" and "probably" open commentary as often ("On the other hand, 12 is too big.", "Probably 2 + 3
+# = 5 is quicker."): only a value ending its sentence is offered ("On the other hand, 6.", "Probably 6.")
 _OTHER_HAND_VALUE_RE = re.compile(
     r"(?:(?:it|that|the\s+answer)(?:'s|\s+is|\s+(?:could|might|may|would)\s+(?:also\s+)?be)\s+|(?:we|you)\s+(?:would\s+)?get\s+)?"
     r"[-+]?\s*(?:\d+(?:[.,/]\d+)*|\\[dt]?frac\s*\{[^{}]{1,20}\}\s*\{[^{}]{1,20}\})\s*(?:too|instead)?[\s.!?)]*",
@@ -458,7 +458,7 @@ _ALSO_SAYS = (  # after the other value
     r"(?:possible|valid|correct|right|acceptable|an?\s+" + _ALSO_GOOD + r"))|(?:is|are)\s+(?:also\s+(?:possible|valid"
     r"|correct|right|acceptable|an?\s+" + _ALSO_GOOD + r")|another\s+" + _ALSO_GOOD + r"|an\s+alternative"
     # "6 is plausible", "6 is the other candidate", "6 is a possibility"
-    r"|plausible|(?:the\s+)?other\s+(?:candidate|possibility|" + _ALSO_GOOD + r")|(?:a|another)\s+(?:candidate|possibility)"
+    r"|plausible|(?:more\s+|quite\s+|very\s+)?likely(?=[\s$]*(?:[.!?;,)]|$))|(?:the\s+)?other\s+(?:candidate|possibility|" + _ALSO_GOOD + r")|(?:a|another)\s+(?:candidate|possibility)"
     # "5 is possible too", "5 is equally valid", "5 is also plausible"
     r"|(?:also\s+|equally\s+)?(?:possible|plausible|valid|correct|acceptable|likely)\s+(?:too|as\s+well)"
     r"|(?:also|equally)\s+(?:plausible|likely)|equally\s+(?:possible|valid|correct|right|acceptable))"
@@ -482,8 +482,10 @@ _ALSO_INTRO = (  # before it
 )
 # a value said to be possible, with no "also": "\boxed{3}. It might be 5.", "Could be 5.", "The answer could be 5 too."
 _MODAL = (
-    r"(?:i\s+(?:think|guess|suspect|believe)\s+(?:that\s+)?)?(?:(?:it|that|this|the\s+answer|answer|the\s+value|[a-z])\s+)?"
+    r"(?:(?:i\s+(?:think|guess|suspect|believe)\s+(?:that\s+)?)?(?:(?:it|that|this|the\s+answer|answer|the\s+value|[a-z])\s+)?"
     r"(?:could|might|may|would)\s+(?:well\s+|even\s+|instead\s+)?be"
+    # ("It's probably 6.")
+    r"|(?:it|that|this|the\s+answer|the\s+value)(?:'s|\s+is)\s+(?:more\s+|most\s+)?(?:probably|likely))"
 )
 # ... or both values named again: "\boxed{3}. Either 3 or 5.", "Both 3 and 5 work."
 # ... or as hearsay, or in a postscript: "\boxed{3}, although some might say 5", "\boxed{3} (some sources give 5)",
@@ -1105,7 +1107,7 @@ def _hedge(
         or (word in ("otherwise", "else", "if not") and _NAMED_VALUE_RE.match(after))
     ):
         return None  # "\boxed{5}. Maybe double-check: 2 + 3 = 5." comments on the answer, offers no other
-    if word == "on the other hand" and not _OTHER_HAND_VALUE_RE.fullmatch(after):
+    if (word == "on the other hand" or word.endswith(("probably", "likely"))) and not _OTHER_HAND_VALUE_RE.fullmatch(after):
         return None
     pre = _OPENER_END_RE.sub("", rest[:ws].strip().lstrip(".!?,;").strip(" *_`>")).rstrip()
     after = _IT_IS_LEAD_RE.sub("", after, 1)  # "Maybe it's 6" offers 6
