@@ -3699,3 +3699,13 @@ def test_another_value_said_to_be_likely_is_a_hedge(completion):
 )
 def test_likely_said_of_the_answer_itself_is_no_hedge(completion):
     assert check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", [r"\boxed{5} = 6 = 7", r"\boxed{5} = 5 = 6", r"\boxed{5} \to 6", r"\boxed{5} -> 6", r"\boxed{5} \Rightarrow 6"])
+def test_a_box_chained_or_led_by_an_arrow_to_another_value_is_a_hedge(completion):
+    assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion", [r"\boxed{5} = 5 = 5.0", r"\boxed{5} \to 5", r"\boxed{5} = 6 - 1 = 5"])
+def test_a_box_chained_to_its_own_value_is_no_hedge(completion):
+    assert check_math(completion, "5").correct

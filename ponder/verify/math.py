@@ -954,8 +954,12 @@ _QUERIED_RE = re.compile(
 )
 
 
-# a plain number a box is equated to, ending its clause: "\boxed{5} = 6" ("= 5!" and "= 6 - 1" go on)
-_EQ_AFTER_RE = re.compile(r"[ \t$]*=[ \t$]*([-+]?\d*\.?\d+(?:/\d+)?)(?=[ \t$]*(?:[.;,)?](?!\d)|\n|$))")
+# a plain number a box is equated (or led by an arrow) to, ending its clause or going on to the next: "\boxed{5} = 6",
+# "\boxed{5} \to 6", "\boxed{5} = 5 = 6" ("= 5!" and "= 6 - 1" go on)
+_EQ_OP = r"(?:=|->|\\(?:to|rightarrow|Rightarrow|implies|longrightarrow)(?![A-Za-z])|\u2192|\u21d2)"
+_EQ_AFTER_RE = re.compile(
+    r"[ \t$]*" + _EQ_OP + r"[ \t$]*([-+]?\d*\.?\d+(?:/\d+)?)(?=[ \t$]*(?:[.;,)?](?!\d)|\n|$|" + _EQ_OP + "))"
+)
 
 
 def _other_equated(ans: str, num: str) -> bool:
@@ -1021,8 +1025,11 @@ def _hedge(
     # (with no answer known, a step's value: "resp." and "versus" still set another value beside it)
     if (rm := _RESTATED_RE.match(win)) and _other_restated(ans or "", rm):
         return f"or {rm.group(2)}"  # "\boxed{5} (i.e., 6)", "\boxed{5} (resp. 6)", "\boxed{5} versus 6"
-    if box and ans is not None and (em := _EQ_AFTER_RE.match(win)) and _other_equated(ans, em.group(1)):
-        return f"or {em.group(1)}"  # "\boxed{5} = 6"
+    em = _EQ_AFTER_RE.match(win) if box and ans is not None else None
+    while em is not None:
+        if _other_equated(ans, em.group(1)):
+            return f"or {em.group(1)}"  # "\boxed{5} = 6"
+        em = _EQ_AFTER_RE.match(win, em.end())
     if (qm := _QUERIED_RE.match(win)) is not None:
         return f"or {qm.group(1) or qm.group(2)}"  # (the same value queried, "(5?)", is one answer: "5 or 5" is 5)
     if (lab := _ALT_LABEL_VALUE_RE.match(win)) is not None:
