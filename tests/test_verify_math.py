@@ -3709,3 +3709,17 @@ def test_a_box_chained_or_led_by_an_arrow_to_another_value_is_a_hedge(completion
 @pytest.mark.parametrize("completion", [r"\boxed{5} = 5 = 5.0", r"\boxed{5} \to 5", r"\boxed{5} = 6 - 1 = 5"])
 def test_a_box_chained_to_its_own_value_is_no_hedge(completion):
     assert check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize(
+    "completion",
+    [r"\boxed{5}. Depending on convention, 6.", r"\boxed{5}. Depending on the convention, it could be 6.",
+     r"\boxed{5}. By another convention, 6.", r"So we get 5. Depending on convention, 6."],
+)
+def test_another_value_for_another_convention_is_a_hedge(completion):
+    assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion", [r"\boxed{5}. Depending on the convention, 5.", r"\boxed{5}. Depending on convention, this may differ."])
+def test_a_convention_remark_offering_no_other_value_is_no_hedge(completion):
+    assert check_math(completion, "5").correct

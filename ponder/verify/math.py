@@ -498,9 +498,12 @@ _HEARSAY = (
     r"|it(?:'s|\s+is)\s+(?:sometimes|often)\s+(?:given|quoted|listed|stated)\s+as|p\.\s?s\.?|ps[.:]"
     # another reading of the problem: "\boxed{3}. Under the other reading, 5."
     # (its words may say which: "Under the other reading with 2 colors, we get 5.")
-    r"|(?:under|with|in|for|on)\s+(?:(?:the|an?)\s+)?(?:other|another|alternative|different|second)\s+(?:reading|interpretation"
+    r"|(?:under|with|in|for|on|by)\s+(?:(?:the|an?)\s+)?(?:other|another|alternative|different|second)\s+(?:reading|interpretation"
     r"|convention|assumption|case|view)(?:\s*,?|\s[^.;,\n]{1,60}?,)(?:\s*(?:it(?:'s|\s+is|\s+would\s+be)|the\s+answer\s+"
     r"(?:is|would\s+be)|we(?:'d|\s+would)?\s+(?:get|have|obtain)))?"
+    # ("\boxed{3}. Depending on convention, 5.")
+    r"|depending\s+on\s+(?:the\s+)?(?:convention|interpretation|reading|definition)s?\s*,?(?:\s*(?:it(?:'s|\s+is|\s+could\s+be)"
+    r"|the\s+answer\s+(?:is|could\s+be)))?"
     # ... or of a changed problem: "\boxed{3}. If instead we include 0, we get 5." answers another problem
     r"|if\s+instead\s+[^.;,\n]{1,80},\s*(?:we(?:'d|\s+would)?\s+(?:get|have|obtain)|it(?:'s|\s+is|\s+would\s+be)"
     r"|the\s+answer\s+(?:is|would\s+be)))\s*:?"
