@@ -3723,3 +3723,18 @@ def test_another_value_for_another_convention_is_a_hedge(completion):
 @pytest.mark.parametrize("completion", [r"\boxed{5}. Depending on the convention, 5.", r"\boxed{5}. Depending on convention, this may differ."])
 def test_a_convention_remark_offering_no_other_value_is_no_hedge(completion):
     assert check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize(
+    "completion",
+    [r"\boxed{5}. I'd also accept 6.", r"\boxed{5} (6 is also fine)", r"\boxed{5} (6 also fine)", r"\boxed{5}. 6 also acceptable."],
+)
+def test_another_value_said_acceptable_too_is_a_hedge(completion):
+    assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize(
+    "completion", [r"\boxed{5}. I accept 5 as final.", r"\boxed{5}. This is fine.", r"There are 3 red and 2 blue. I think 5 is the answer."]
+)
+def test_acceptance_of_the_answer_itself_is_no_hedge(completion):
+    assert check_math(completion, "5").correct

@@ -454,7 +454,8 @@ _WORD_VALUE = (
 )
 _ALSO_GOOD = r"(?:(?:possible|valid|correct|acceptable)\s+)?(?:solution|answer|option|value)"
 _ALSO_SAYS = (  # after the other value
-    r"(?:also\s+works?|works?\s+too|works?\s+as\s+well|(?:would|could|might|may|will|should)\s+also\s+(?:work|be\s+"
+    r"(?:also\s+works?|works?\s+too|works?\s+as\s+well|(?:is\s+|are\s+)?(?:also\s+fine|fine\s+too)|also\s+(?:acceptable|valid"
+    r"|correct|possible)(?=[\s$]*(?:[.!?;,)]|$))|(?:would|could|might|may|will|should)\s+also\s+(?:work|be\s+"
     r"(?:possible|valid|correct|right|acceptable|an?\s+" + _ALSO_GOOD + r"))|(?:is|are)\s+(?:also\s+(?:possible|valid"
     r"|correct|right|acceptable|an?\s+" + _ALSO_GOOD + r")|another\s+" + _ALSO_GOOD + r"|an\s+alternative"
     # "6 is plausible", "6 is the other candidate", "6 is a possibility"
@@ -478,7 +479,7 @@ _ALSO_INTRO = (  # before it
     r"(?:(?:(?:it|that|this|the\s+answer|the\s+value|[a-z])\s+)?(?:could|might|may|can|would)\s+also\s+be|(?:another|the"
     r"\s+other|an?\s+alternative|(?:my\s+)?(?:alternative|alternate|second|backup|fallback))\s+(?:" + _ALSO_GOOD
     + r"|possibility|guess|choice|candidate)\s*(?::|\s+(?:is|would\s+be|could\s+be|might\s+be)\s*:?)"
-    r"|(?:alternative|fallback|backup|also\s+possible)\s*:)"
+    r"|(?:alternative|fallback|backup|also\s+possible)\s*:|i(?:'d|\s+would)\s+(?:also\s+)?accept|i\s+(?:could\s+|can\s+)?also\s+accept)"
 )
 # a value said to be possible, with no "also": "\boxed{3}. It might be 5.", "Could be 5.", "The answer could be 5 too."
 _MODAL = (
