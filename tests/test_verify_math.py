@@ -3738,3 +3738,14 @@ def test_another_value_said_acceptable_too_is_a_hedge(completion):
 )
 def test_acceptance_of_the_answer_itself_is_no_hedge(completion):
     assert check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize(
+    "completion", ["\\boxed{5}\n\nGuess 2: 6", "\\boxed{5}\n\nGuess 2: \\boxed{6}", "\\boxed{5}\n\nAlternative 2: 6."]
+)
+def test_a_value_labelled_as_a_second_guess_after_a_box_is_a_hedge(completion):
+    assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
+
+
+def test_a_second_guess_label_with_the_same_value_is_no_hedge():
+    assert check_math("\\boxed{5}\n\nGuess 2: 5", "5").correct

@@ -578,13 +578,13 @@ def _case_before(rx: re.Pattern, s: str) -> bool:
     return rx.search(s, max(0, len(s) - 200)) is not None
 # a label numbering the box after it as another answer or case: "\boxed{3}\n\nAnswer 2: \boxed{5}", "Case 2: \boxed{5}"
 _ALT_LABEL_GAP_RE = re.compile(
-    r"(?<![A-Za-z])(?:answer|case|possibility|interpretation|reading|scenario)\s*#?\s*(?:[2-9]|ii|iii|b|c|two|three)"
+    r"(?<![A-Za-z])(?:answer|case|possibility|interpretation|reading|scenario|guess|alternative)\s*#?\s*(?:[2-9]|ii|iii|b|c|two|three)"
     r"(?![A-Za-z0-9])[\s*_`]*[:.)\-]?[\s*_`$(]*$",
     re.I,
 )
 # ... before a plain value after the box: "\boxed{3}\n\nAnswer 2: 5"
 _ALT_LABEL_VALUE_RE = re.compile(
-    r"[\s$.;,)]*(?:answer|case|possibility|interpretation|reading|scenario)\s*#?\s*(?:[2-9]|ii|iii|b|c|two|three)"
+    r"[\s$.;,)]*(?:answer|case|possibility|interpretation|reading|scenario|guess|alternative)\s*#?\s*(?:[2-9]|ii|iii|b|c|two|three)"
     r"(?![A-Za-z0-9])[\s*_`]*[:.)\-]?[\s*_`]*" + _ALSO_VALUE + _CLAUSE_END,
     re.I,
 )
