@@ -3749,3 +3749,15 @@ def test_a_value_labelled_as_a_second_guess_after_a_box_is_a_hedge(completion):
 
 def test_a_second_guess_label_with_the_same_value_is_no_hedge():
     assert check_math("\\boxed{5}\n\nGuess 2: 5", "5").correct
+
+
+@pytest.mark.parametrize(
+    "completion", [r"\boxed{5}. Actually, maybe 6.", r"\boxed{5}. Actually, perhaps it is 6.", r"\boxed{5}. Actually, maybe \boxed{6}."]
+)
+def test_actually_maybe_another_value_is_a_hedge_as_wait_maybe_is(completion):
+    assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion, gold", [(r"\boxed{5}. Actually, maybe 5.", "5"), (r"\boxed{5}. Actually, \boxed{6}.", "6")])
+def test_actually_with_the_same_value_or_a_plain_correction_keeps_one_answer(completion, gold):
+    assert check_math(completion, gold).correct
