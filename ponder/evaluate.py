@@ -1195,6 +1195,10 @@ def sweep(
     ns = _ints("parallel_ns", parallel_ns) if par else []
     bs = _ints("budgets", budgets) if "budget_forcing" in seq else []
     _check_sampling(temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed)
+    # (as evaluate checks it: with 0/1 accuracies no bootstrap reads it, so 0 or 2.5 was recorded as 0 or 2, and
+    # None failed int() for config.json once every sample had been drawn and the plots written)
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
+        raise PonderError(f"n_boot={n_boot!r} must be an integer >= 1")
     # (numpy ones, from a grid of settings, passed the checks, then failed config.json's JSON once all had run)
     seed, temperature, top_p, max_new_tokens = int(seed), float(temperature), float(top_p), int(max_new_tokens)
     if isinstance(answer_tokens, np.integer):  # (checked where used: by budget forcing's context check)

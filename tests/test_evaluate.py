@@ -1738,3 +1738,16 @@ def test_resume_takes_the_same_weights_under_another_spelling_of_the_model(micro
         evaluate(_retrained(model), tok, ITEMS, out_dir=d, resume=True, model_name="runs/y", **kw)
     assert evaluate(model, tok, ITEMS, out_dir=d, resume=True, model_name="runs/x/", **kw)["resumed"] == 1
     assert evaluate(model, tok, ITEMS, out_dir=d, resume=True, model_name="/abs/runs/x", **kw)["resumed"] == "finished"
+
+
+@pytest.mark.parametrize("n_boot", [None, 0, 2.5, "many"])
+def test_sweep_refuses_a_bad_n_boot_before_drawing_or_writing(micro, tmp_path, n_boot):
+    """sweep never checked n_boot (evaluate does): with 0/1 accuracies no bootstrap runs, so n_boot=0 or 2.5 was
+    recorded in config.json as 0 or 2, and None was a bare TypeError from int(None) once every sample had been
+    drawn and the plots written, in a directory with no config.json saying what produced them."""
+    model, tok = micro
+    d = tmp_path / "out"
+    with pytest.raises(PonderError, match=f"n_boot={n_boot!r} must be an integer >= 1"):
+        sweep((model, tok), ITEMS[:1], methods=["majority"], parallel_ns=[1], max_new_tokens=4, out_dir=d,
+              progress=False, n_boot=n_boot)
+    assert not d.exists() or not any(d.iterdir())
