@@ -1235,6 +1235,16 @@ def sweep(
         for model, tok in mods.values():
             check_context(model, render_prompts(tok, prompts), max_new_tokens, names=_item_names(items))
 
+    # config.json's text, made before any draw: a value JSON cannot take (a numpy waits that only budget forcing
+    # checks, unused by a parallel sweep) failed once every sample had been drawn and the plots written
+    config = {"kind": "sweep", "models": list(mods), "parallel_ns": ns, "budgets": bs, "methods": methods,
+              "max_new_tokens": max_new_tokens, "temperature": temperature, "top_p": top_p, "seed": seed,
+              "reward": _jsonable(reward), "answer_tokens": _jsonable(answer_tokens), "waits": _jsonable(waits),
+              "stop": _jsonable(stop), "n_boot": int(n_boot), **answers_by, "chat": chat,
+              "chat_template_kwargs": {m: _jsonable(getattr(t, "template_kwargs", {})) for m, (_, t) in mods.items()},
+              "n_problems": P}
+    config_text = _strict_json(config) if out_dir is not None else None
+
     def bar(total, desc):
         if not progress:
             return None
@@ -1311,18 +1321,12 @@ def sweep(
         d.mkdir(parents=True, exist_ok=True)
         take_run_lock(d)  # (a directory made just now)
         (d / "summary.json").unlink(missing_ok=True)  # marks a finished sweep: not while the other files change
+        atomic_write_text(d / "config.json", config_text)  # before the plots: none without what produced them
         files = plot_scaling(curves, d / "scaling")
         result["files"] = {k: str(v) for k, v in files.items()}
         table = {f"{c['model']}/{c['method']}@{p['budget']}": {"mean": p["accuracy"], "lo": p["lo"], "hi": p["hi"],
                                                                "tokens": p["tokens"], "latency": p["latency"]}
                  for c in curves for p in c["points"]}
-        config = {"kind": "sweep", "models": list(mods), "parallel_ns": ns, "budgets": bs, "methods": methods,
-                  "max_new_tokens": max_new_tokens, "temperature": temperature, "top_p": top_p, "seed": seed,
-                  "reward": _jsonable(reward), "answer_tokens": answer_tokens, "waits": waits, "stop": stop,
-                  "n_boot": int(n_boot), **answers_by, "chat": chat, "chat_template_kwargs": {m: getattr(t, "template_kwargs", {}) for m, (_, t) in
-                                                         mods.items()},
-                  "n_problems": P}
-        atomic_write_text(d / "config.json", _strict_json(config))
         atomic_write_text(d / "summary.json", _strict_json({"kind": "sweep", "n_problems": P, "seconds": seconds,
                                                             "accuracy": table}))
     return result

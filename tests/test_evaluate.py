@@ -1751,3 +1751,28 @@ def test_sweep_refuses_a_bad_n_boot_before_drawing_or_writing(micro, tmp_path, n
         sweep((model, tok), ITEMS[:1], methods=["majority"], parallel_ns=[1], max_new_tokens=4, out_dir=d,
               progress=False, n_boot=n_boot)
     assert not d.exists() or not any(d.iterdir())
+
+
+def test_sweep_writes_its_config_before_its_plots_and_checks_it_before_drawing(micro, tmp_path, monkeypatch):
+    """config.json was made and written last: a value JSON cannot take (a numpy waits, which only budget forcing
+    checks, in a parallel sweep) was a bare TypeError once every sample had been drawn and the plots written, and
+    the plots were in the directory with no config.json saying what produced them."""
+    import numpy as np
+
+    import ponder.report
+
+    model, tok = micro
+    kw = dict(methods=["majority"], parallel_ns=[1], max_new_tokens=4, progress=False, n_boot=10)
+    d = tmp_path / "a"
+    sweep((model, tok), ITEMS[:1], out_dir=d, waits=np.int64(1), **kw)
+    assert json.loads((d / "config.json").read_text())["waits"] == 1
+    seen = []
+    real = ponder.report.plot_scaling
+
+    def plot(curves, prefix):
+        seen.append(json.loads((prefix.parent / "config.json").read_text())["seed"])
+        return real(curves, prefix)
+
+    monkeypatch.setattr(ponder.report, "plot_scaling", plot)
+    sweep((model, tok), ITEMS[:1], out_dir=tmp_path / "b", seed=3, **kw)
+    assert seen == [3]
