@@ -1091,13 +1091,14 @@ def _ci(values, n_boot, seed) -> tuple[float, float, float]:
 
 
 def parallel_points(labels, answers, logprob_means, tokens, latencies, ns, *, methods, equal,
-                    n_boot=1000, seed=0) -> dict[str, list[dict]]:
+                    n_boot=1000, seed=0, bon_scores=None) -> dict[str, list[dict]]:
     """Scaling points of the parallel methods from ONE draw of max(ns) samples per problem.
 
     labels/answers/logprob_means/tokens: per problem, per sample (in sample order); latencies: per
     problem, the seconds attributed to its whole draw. For each N the first N samples are used:
     majority (self-consistency vote, the metrics tie rule), weighted_majority (exp(mean log-prob)
-    weights), best_of_n (highest mean log-prob, ties to the earliest), oracle (pass@N: any correct).
+    weights), best_of_n (highest mean log-prob, ties to the earliest; or highest of ``bon_scores``, per problem
+    per sample, where given: sweep's are best_of_n's "logprob" scores), oracle (pass@N: any correct).
     Returns {method: [{"budget": N, "tokens", "latency", "accuracy", "lo", "hi"}]}."""
     from ponder.metrics import cluster_answers, logprob_weights, majority_vote
 
@@ -1125,7 +1126,8 @@ def parallel_points(labels, answers, logprob_means, tokens, latencies, ns, *, me
                 if m == "oracle":
                     acc[i] = float(any(lab))
                 elif m == "best_of_n":
-                    lps = [(-np.inf if v is None else v) for v in logprob_means[i][:N]]
+                    lps = [(-np.inf if v is None else v) for v in (logprob_means if bon_scores is None
+                                                                    else bon_scores)[i][:N]]
                     j = max(range(N), key=lambda k: (lps[k], -k))
                     acc[i] = float(lab[j])
                 else:
@@ -1279,9 +1281,12 @@ def sweep(
             answers = [[(extract_opened(extract, s.text) if f is True else extract(s.text)) for s in g]
                        for g, f in zip(groups, opens)]
             lps = [[scale._mean_lp(s) for s in g] for g in groups]
+            # best_of_n's "logprob" scores: an empty completion (EOS first) -inf, as scale.best_of_n scores it (its
+            # mean log-prob, a likely EOS, beat worked answers here: a curve below best_of_n on the same samples)
+            bon = [[v if s.text else None for s, v in zip(g, lp)] for g, lp in zip(groups, lps)]
             toks = [[s.num_tokens for s in g] for g in groups]
             pts = parallel_points(labels, answers, lps, toks, lat, ns, methods=par, equal=equal, n_boot=n_boot,
-                                  seed=seed)
+                                  seed=seed, bon_scores=bon)
             seconds[f"{mname}/parallel"] = round(time.perf_counter() - t0, 3)
             curves += [{"model": mname, "method": m, "kind": "parallel", "points": pts[m]} for m in par]
         for m in seq:

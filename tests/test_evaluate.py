@@ -1776,3 +1776,25 @@ def test_sweep_writes_its_config_before_its_plots_and_checks_it_before_drawing(m
     monkeypatch.setattr(ponder.report, "plot_scaling", plot)
     sweep((model, tok), ITEMS[:1], out_dir=tmp_path / "b", seed=3, **kw)
     assert seen == [3]
+
+
+def test_sweep_best_of_n_scores_an_empty_completion_as_best_of_n_does(micro, monkeypatch):
+    """best_of_n's "logprob" scorer scores an empty completion (EOS first) -inf, so a likely EOS does not beat a
+    worked answer; sweep's best_of_n curve ranked it by its mean log-prob and chose it: a point below what
+    best_of_n gives on the same samples."""
+    from ponder.engine import Sample
+
+    model, tok = micro
+    eos = min(tok.stop_token_ids)
+    empty = Sample("", [eos], [-0.01], "stop")
+    worked = Sample(" The answer is \\boxed{7}.", [5] * 8 + [eos], [-0.5] * 9, "stop")
+
+    def draw(model, tok, prompts, *, n, seed, index_offset=0, **kw):
+        return [[empty, worked][:n] for _ in prompts], [0.1] * len(prompts)
+
+    monkeypatch.setattr(scale, "draw", draw)
+    item = [{"id": "b", "prompt": PB, "answer": "7"}]
+    o = scale.best_of_n(model, tok, [PB], n_candidates=2, seed=0)[0]
+    assert o.answer == "7"
+    res = sweep((model, tok), item, parallel_ns=(2,), methods=("best_of_n",), progress=False, n_boot=10)
+    assert res["curves"][0]["points"][0]["accuracy"] == 1.0
