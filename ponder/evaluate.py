@@ -1061,6 +1061,10 @@ def _models_dict(models) -> dict:
     if isinstance(models, dict):
         if not models:
             raise PonderError("sweep: no models")
+        for name, v in models.items():  # (a model without its tokenizer was a bare "cannot unpack" TypeError)
+            if not isinstance(v, (tuple, list)) or len(v) != 2:
+                raise PonderError(f"sweep: models[{name!r}] must be a (model, tokenizer) pair, got "
+                                  f"{type(v).__name__}" + (f" of {len(v)}" if isinstance(v, (tuple, list)) else ""))
         return dict(models)
     if isinstance(models, (tuple, list)) and len(models) == 2 and not isinstance(models[0], (tuple, list)):
         return {"model": tuple(models)}

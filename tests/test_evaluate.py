@@ -1798,3 +1798,12 @@ def test_sweep_best_of_n_scores_an_empty_completion_as_best_of_n_does(micro, mon
     assert o.answer == "7"
     res = sweep((model, tok), item, parallel_ns=(2,), methods=("best_of_n",), progress=False, n_boot=10)
     assert res["curves"][0]["points"][0]["accuracy"] == 1.0
+
+
+def test_sweep_refuses_a_model_entry_that_is_no_model_tokenizer_pair(micro):
+    """{name: model} (the tokenizer left out) was a bare "cannot unpack" TypeError from the context checks."""
+    model, tok = micro
+    for bad in (model, (model,), (model, tok, tok)):
+        with pytest.raises(PonderError, match="sweep: models\\['micro'\\] must be a \\(model, tokenizer\\) pair"):
+            sweep({"micro": bad}, ITEMS[:1], methods=["majority"], parallel_ns=[1], max_new_tokens=4,
+                  progress=False)
