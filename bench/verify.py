@@ -492,6 +492,9 @@ def main(argv=None) -> int:
     ap.add_argument("--easy", type=int, default=2000, help="number of easy boxed-integer cases")
     ap.add_argument("--skip-mv", action="store_true", help="run Ponder only")
     args = ap.parse_args(argv)
+    if not (args.data / "mathverify_cases.json").is_file():  # (checked first: a clone has no ../shared beside it)
+        ap.error(f"--data {args.data}: no mathverify_cases.json there (pass the directory that holds Math-Verify's "
+                 "public cases, e.g. --data ../shared/bench-data)")
 
     warmup(timeout=60)
     _count_worker_calls()
