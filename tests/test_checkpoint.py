@@ -447,6 +447,12 @@ def test_errors(tmp_path, tiny_random):
 
 
 # ---- corrupt checkpoints: one PonderError naming the file ------------------------------------------------
+def _same_weights(loaded, model):
+    """What load gave back is the saved model, every tensor (not merely a load that did not raise)."""
+    want, got = model.state_dict(), loaded.state_dict()
+    assert got.keys() == want.keys() and all(torch.equal(got[k], want[k]) for k in want)
+
+
 def _one_line_naming(e, f):
     msg = str(e.value)
     assert str(f) in msg and "\n" not in msg, msg
@@ -997,7 +1003,7 @@ def test_two_loads_putting_back_an_interrupted_save_at_once_both_load(tmp_path, 
         real(path)
         raise FileNotFoundError(2, "No such file or directory")
     monkeypatch.setattr(checkpoint, "recover", raced)
-    ponder.load(ck)
+    _same_weights(ponder.load(ck)[0], model)
 
 
 @pytest.mark.parametrize("sharded", [False, True])
@@ -1027,7 +1033,7 @@ def test_a_shard_named_two_ways_in_the_index_is_one_shard(tmp_path, tiny_random)
         os.replace(ck / "model.safetensors", ck / "a.safetensors")
         wm = {k: ("./" if i % 2 else "") + "a.safetensors" for i, k in enumerate(names)}
         (ck / "model.safetensors.index.json").write_text(json.dumps({"weight_map": wm}))
-    ponder.load(_broken(tmp_path, tiny_random, edit))
+    _same_weights(ponder.load(_broken(tmp_path, tiny_random, edit))[0], tiny_random[0])
 
 
 @pytest.mark.parametrize("name", ["config.json", "generation_config.json"])
@@ -1070,4 +1076,5 @@ def test_a_load_racing_another_that_puts_the_checkpoint_back_loads_it(tmp_path, 
             os.replace(tmp_path / ".ck.old-4242", ck)
         return True
     monkeypatch.setattr(checkpoint, "_alive", other_loader_first)
-    ponder.load(ck)
+    _same_weights(ponder.load(ck)[0], model)
+    assert not (tmp_path / ".ck.old-4242").exists()
