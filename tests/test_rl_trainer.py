@@ -404,7 +404,14 @@ def test_an_empty_or_unknown_task_is_refused_by_validate():
 
 
 def test_grad_clip_inf_measures_the_norm_and_clips_nothing():
+    from ponder.rl.trainer import clip_grad_norm
+
     GRPOConfig(model="tiny", grad_clip=math.inf).validate()  # (no clipping is a setting, not bad input)
+    for dtype in (torch.float32, torch.bfloat16):  # (torch's path and the low-precision one)
+        p = torch.nn.Parameter(torch.zeros(2, dtype=dtype))
+        p.grad = torch.tensor([30.0, 40.0], dtype=dtype)
+        assert clip_grad_norm([p], math.inf).item() == 50.0, dtype
+        assert p.grad.tolist() == [30.0, 40.0], dtype
 
 
 def test_what_would_fail_mid_run_is_refused_before_the_run_directory_is_written(tmp_path, ckpt):
