@@ -84,7 +84,7 @@ def test_self_consistency_is_the_vote_over_the_same_samples(micro, seed):
     prompts = [PA, PB, SAY, PA]
     got = scale.self_consistency(model, tok, prompts, n_votes=9, temperature=1.0, max_new_tokens=24, seed=seed)
     ref = ponder.sample(model, tok, prompts, n=9, max_new_tokens=24, temperature=1.0, seed=seed)
-    for o, g in zip(got, ref):
+    for o, g in zip(got, ref, strict=True):
         answers = [extract_answer(s.text) for s in g]
         want, used, sizes = majority_vote(answers, equal=answers_equal)
         assert o.answer == want
@@ -126,7 +126,7 @@ def test_weighted_self_consistency_uses_logprob_weights(micro):
     got = scale.self_consistency(model, tok, [PA, PB], n_votes=8, weighted=True, temperature=1.0,
                                  max_new_tokens=24, seed=5)
     ref = ponder.sample(model, tok, [PA, PB], n=8, max_new_tokens=24, temperature=1.0, seed=5)
-    for o, g in zip(got, ref):
+    for o, g in zip(got, ref, strict=True):
         w = logprob_weights([sum(s.logprobs) / len(s.logprobs) for s in g])
         want = majority_vote([extract_answer(s.text) for s in g], equal=answers_equal, weights=w)[0]
         assert o.answer == want
@@ -141,7 +141,7 @@ def test_early_stop_same_answer_fewer_tokens(micro, chunk):
     full = scale.self_consistency(model, tok, prompts, early_stop=False, **kw)
     early = scale.self_consistency(model, tok, prompts, early_stop=True, **kw)
     stopped = 0
-    for f, e in zip(full, early):
+    for f, e in zip(full, early, strict=True):
         assert e.answer == f.answer  # a settled vote cannot be overturned
         assert e.tokens <= f.tokens
         drawn = e.info["samples_drawn"]
@@ -166,7 +166,7 @@ def test_chunked_and_early_stopped_self_consistency_vote_over_the_plain_runs_sam
     drawn = ponder.sample(model, tok, prompts, n=8, max_new_tokens=24, temperature=1.0, seed=3)
     for extra in (dict(chunk=1), dict(chunk=3), dict(early_stop=True), dict(chunk=5, early_stop=True)):
         got = scale.self_consistency(model, tok, prompts, **kw, **extra)
-        for p, g, d in zip(plain, got, drawn):
+        for p, g, d in zip(plain, got, drawn, strict=True):
             assert (g.answer, g.text) == (p.answer, p.text), extra
             if "early_stop" not in extra:
                 assert g.info["votes"] == p.info["votes"] and g.tokens == p.tokens, extra
@@ -221,7 +221,7 @@ def test_best_of_n_logprob_picks_highest_mean_logprob(micro):
     model, tok = micro
     got = scale.best_of_n(model, tok, [PA, PB, LONG], n_candidates=6, temperature=1.0, max_new_tokens=48, seed=2)
     ref = ponder.sample(model, tok, [PA, PB, LONG], n=6, max_new_tokens=48, temperature=1.0, seed=2)
-    for o, g in zip(got, ref):
+    for o, g in zip(got, ref, strict=True):
         lps = [sum(s.logprobs) / len(s.logprobs) for s in g]
         j = max(range(6), key=lambda k: (lps[k], -k))
         assert o.info["chosen"] == j and o.text == g[j].text
@@ -245,7 +245,7 @@ def test_best_of_n_with_judge_like_and_reward_scorers(micro):
     outs = scale.best_of_n(model, tok, [PB, PA], n_candidates=8, scorer=scorer, temperature=1.0,
                            max_new_tokens=24, seed=1)
     ref = ponder.sample(model, tok, [PB, PA], n=8, max_new_tokens=24, temperature=1.0, seed=1)
-    for o, it, g in zip(outs, items, ref):
+    for o, it, g in zip(outs, items, ref, strict=True):
         if any(answers_equal(extract_answer(s.text) or "", it["answer"]) for s in g):
             assert answers_equal(o.answer, it["answer"])
     with pytest.raises(PonderError, match="scorer"):
@@ -293,7 +293,7 @@ def test_reward_scorer_scores_items_that_share_a_prompt_against_their_own(micro)
     assert same(PB, seven) == same(PB, seven, index=1) == scorer(PB, seven, index=0)
     for o, (i, it) in zip(scale.self_refine(model, tok, [PB, PB], rounds=1, scorer=scorer, temperature=1.0,
                                             max_new_tokens=24, critique_tokens=4, seed=1, index_offset=0),
-                          enumerate(items)):
+                          enumerate(items), strict=True):
         kept = max(v for v, ok in zip(o.info["scores"], [True] + o.info["accepted"]) if ok)
         assert kept == scorer(PB, o.text, index=i) == float(answers_equal(o.answer or "", it["answer"]))
 
@@ -309,7 +309,7 @@ def test_self_refine_never_lowers_the_score(micro, monkeypatch):
         seen = _seen_samples(monkeypatch)
         outs = scale.self_refine(model, tok, prompts, rounds=2, scorer=scorer, temperature=1.0, seed=4,
                                  max_new_tokens=40, critique_tokens=12)
-        for p, o in zip(prompts, outs):
+        for p, o in zip(prompts, outs, strict=True):
             sc = o.info["scores"]
             assert len(sc) == 3 and len(o.info["accepted"]) == 2
             kept = max(s for s, ok in zip(sc, [True] + o.info["accepted"]) if ok)
@@ -365,7 +365,7 @@ def test_budget_forcing_with_a_large_budget_is_the_natural_answer(micro):
     prompts = [PB, LONG]
     bf = scale.budget_forcing(model, tok, prompts, budget=200)
     g = scale.greedy(model, tok, prompts, max_new_tokens=200)
-    for a, b in zip(bf, g):
+    for a, b in zip(bf, g, strict=True):
         assert not a.info["forced"] and a.text == b.text and a.tokens == b.tokens
     # the long solution cut short is forced to answer after the cue
     cut = scale.budget_forcing(model, tok, [LONG], budget=6, answer_tokens=8)[0]
@@ -423,7 +423,7 @@ def test_effort_levels_map_to_budgets(micro):
     for level, cfg in scale.EFFORT_LEVELS.items():
         outs = scale.effort(model, tok, [LONG, PB], level=level, answer_tokens=4)
         bf = scale.budget_forcing(model, tok, [LONG, PB], budget=cfg["budget"], waits=cfg["waits"], answer_tokens=4)
-        for o, b in zip(outs, bf):
+        for o, b in zip(outs, bf, strict=True):
             assert o.info["budget"] == cfg["budget"] and o.info["effort"] == level
             assert o.text == b.text  # plain-text prompts: no system line, only the budget
             assert o.tokens <= cfg["budget"] + 4
@@ -660,7 +660,7 @@ def test_best_of_n_takes_the_likelihood_scorer_the_cli_lists(micro):
     kw = dict(n_candidates=4, temperature=1.0, max_new_tokens=16, seed=3)
     got = scale.best_of_n(model, tok, [PB, PA], scorer="likelihood", **kw)
     ref = ponder.sample(model, tok, [PB, PA], n=4, max_new_tokens=16, temperature=1.0, seed=3)
-    for o, p, g in zip(got, [PB, PA], ref):
+    for o, p, g in zip(got, [PB, PA], ref, strict=True):
         scores = [scale.sequence_logprob(model, tok, p, s.text) for s in g]
         j = max(range(4), key=lambda k: (scores[k], -k))
         assert o.info["chosen"] == j and o.text == g[j].text
@@ -820,7 +820,7 @@ def test_likelihood_scores_the_ids_the_model_sampled():
     got = scale.best_of_n(model, tok, prompts, n_candidates=5, scorer="likelihood", **kw)
     ref = ponder.sample(model, tok, prompts, n=5, **kw)
     differs = 0
-    for p, o, g in zip(prompts, got, ref):
+    for p, o, g in zip(prompts, got, ref, strict=True):
         want = []
         for s in g:
             ids = s.token_ids[:-1] if s.token_ids[-1:] and s.token_ids[-1] in tok.stop_token_ids else s.token_ids
@@ -873,7 +873,7 @@ def test_likelihood_scores_only_what_fits_the_context_and_says_so(tokenizer):
     kw["seed"] = 5  # (a seed whose drafts include such a cut)
     refined = scale.self_refine(model, tokenizer, [prompt] * 32, rounds=0, **kw)
     drafts = ponder.sample(model, tokenizer, [prompt] * 32, n=1, **kw)
-    for r, (d,) in zip(refined, drafts):
+    for r, (d,) in zip(refined, drafts, strict=True):
         ids = scale._written_ids(tokenizer, p_ids, d.token_ids, d.text, prompt)
         over = len(p_ids) + len(ids) > limit
         assert r.info.get("capped") == ([{"round": 0, "call": "score", "scored_tokens": 6,
@@ -1003,7 +1003,7 @@ def test_self_refine_likelihood_scores_the_ids_the_model_sampled(micro, monkeypa
     drafts, revisions = seen[:4], seen[8:]  # drafts, critiques, revisions: one call each, every problem live
     assert len(seen) == 12
     differs = 0
-    for p, o, d, v in zip(prompts, outs, drafts, revisions):
+    for p, o, d, v in zip(prompts, outs, drafts, revisions, strict=True):
         p_ids = d.prompt_ids
         want = []
         for s in (d, v):
@@ -1071,7 +1071,7 @@ def test_greedy_self_refine_stops_at_a_rejected_revision(micro):
     one = scale.self_refine(model, tok, prompts, rounds=1, **kw)
     three = scale.self_refine(model, tok, prompts, rounds=3, **kw)
     rejected = 0
-    for a, b in zip(one, three):
+    for a, b in zip(one, three, strict=True):
         assert b.info["accepted"][:1] == a.info["accepted"]
         if not a.info["accepted"][0]:
             rejected += 1
@@ -1117,7 +1117,7 @@ def test_self_refine_that_fits_draws_as_a_direct_reconstruction(micro, monkeypat
     templates = (scale.CRITIQUE_TEMPLATE, scale.REFINE_TEMPLATE, scale.CRITIQUE_REQUEST, scale.REFINE_REQUEST)
     r_ctx = [scale._refine_context(tok, p, cc, d, c, templates) for p, cc, d, c in zip(prompts, c_ctx, drafts, crit)]
     rev = [g[0] for g in sample(model, tok, r_ctx, max_new_tokens=40, seed=scale.derive_seed(seed, "refine", 0), **kw)]
-    for o, d, c, v in zip(outs, drafts, crit, rev):
+    for o, d, c, v in zip(outs, drafts, crit, rev, strict=True):
         final = v if len(v.text) >= len(d.text) else d
         assert (o.text, o.tokens, o.finish_reason) == (final.text, d.num_tokens + c.num_tokens + v.num_tokens,
                                                        final.finish_reason)
