@@ -15,7 +15,7 @@ PROMPTS = ["Problem: 3 + 4", "hello", "the quick brown fox jumps over", "12 + 30
 def test_cached_greedy_equals_naive_recompute(tiny_random):
     model, tok = tiny_random
     out = ponder.sample(model, tok, PROMPTS, max_new_tokens=24, temperature=0)
-    for p, o in zip(PROMPTS, out):
+    for p, o in zip(PROMPTS, out, strict=True):
         assert o[0].token_ids == naive_greedy(model, tok, p, 24)
 
 
@@ -28,7 +28,8 @@ def test_cached_sampling_equals_naive_recompute(tiny_random):
     model, tok = tiny_random
     kw = dict(temperature=0.8, top_k=20, top_p=0.9, min_p=0.02)
     out = ponder.sample(model, tok, PROMPTS[1:3], n=2, max_new_tokens=10, seed=5, index_offset=1, **kw)
-    for i, (p, group) in enumerate(zip(PROMPTS[1:3], out), start=1):
+    assert [len(g) for g in out] == [2, 2]
+    for i, (p, group) in enumerate(zip(PROMPTS[1:3], out, strict=True), start=1):
         ids = tok.encode(p, add_special_tokens=True)
         for j, s in enumerate(group):
             key = _mix(_mix(torch.tensor(5)) + i * (1 << 32) + j).view(1)
@@ -393,7 +394,7 @@ def test_a_model_made_under_inference_mode_samples_and_follows_its_updates(tiny_
         assert ponder.sample(m, tok, PROMPTS, max_new_tokens=8, temperature=0) == \
             ponder.sample(model, tok, PROMPTS, max_new_tokens=8, temperature=0)
         m.layers[0].mlp.up_proj.weight.mul_(3.0)
-        for p, o in zip(PROMPTS, ponder.sample(m, tok, PROMPTS, max_new_tokens=8, temperature=0)):
+        for p, o in zip(PROMPTS, ponder.sample(m, tok, PROMPTS, max_new_tokens=8, temperature=0), strict=True):
             assert o[0].token_ids == naive_greedy(m, tok, p, 8)
 
 
