@@ -252,6 +252,7 @@ def test_sweep_subsampled_point_equals_a_separate_self_consistency_run(micro):
     res = sweep((model, tok), item, parallel_ns=(1, 3, 8), methods=("majority", "best_of_n"), max_new_tokens=24,
                 temperature=1.0, seed=11, progress=False, n_boot=20)
     pts = {c["method"]: c["points"] for c in res["curves"]}
+    assert {m: [p["budget"] for p in ps] for m, ps in pts.items()} == {"majority": [1, 3, 8], "best_of_n": [1, 3, 8]}
     for p in pts["majority"]:
         o = scale.self_consistency(model, tok, [PB], n_votes=p["budget"], temperature=1.0, max_new_tokens=24,
                                    seed=11)[0]
@@ -631,6 +632,7 @@ def test_sweep_weighted_majority_point_equals_a_separate_weighted_self_consisten
     item = [{"id": "a", "prompt": PA, "answer": "1/2"}, {"id": "b", "prompt": PB, "answer": "7"}]
     res = sweep((model, tok), item, parallel_ns=(1, 3, 6), methods=("weighted_majority",), max_new_tokens=24,
                 temperature=1.0, seed=5, progress=False, n_boot=20)
+    assert [p["budget"] for p in res["curves"][0]["points"]] == [1, 3, 6]
     for p in res["curves"][0]["points"]:
         outs = scale.self_consistency(model, tok, [PA, PB], n_votes=p["budget"], weighted=True, temperature=1.0,
                                       max_new_tokens=24, seed=5)
