@@ -468,6 +468,7 @@ def test_draw_subset_matches_the_full_call(micro):
     full, _ = scale.draw(model, tok, prompts, n=3, seed=4, temperature=1.0, max_new_tokens=20, index_offset=7)
     part = scale.draw_subset(model, tok, prompts, [0, 2, 3, 5], n=3, seed=4, temperature=1.0, max_new_tokens=20,
                              index_offset=7)
+    assert sorted(part) == [0, 2, 3, 5]
     for i, (g, lat) in part.items():
         assert [s.token_ids for s in g] == [s.token_ids for s in full[i]] and lat >= 0
 
