@@ -1309,6 +1309,8 @@ def test_the_prefix_probe_decodes_far_enough_to_recite_a_long_problem(tiny_rando
     monkeypatch.setattr(ponder.engine, "sample", reciter)
     items = [{"prompt": q, "answer": "1"} for q in problems]
     res = run_contamination_probe(model, tok, items, perturb_fn=None, max_new_tokens=16)
+    assert {f: fr["n"] for f, fr in res["prefix"]["fractions"].items()} == dict.fromkeys(("0.4", "0.6", "0.8"),
+                                                                                          len(problems))
     for f, fr in res["prefix"]["fractions"].items():
         assert fr["exact_match"] == 1.0 and fr["rouge_l"]["mean"] == 1.0, f
     assert min(budgets) >= 16 and max(budgets) > 16
