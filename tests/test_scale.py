@@ -412,6 +412,7 @@ def test_budget_forcing_records_the_answer_of_a_prompt_that_opened_the_thinking(
     outs = scale.budget_forcing(model, tok, [LONG + "<think>\n", PB + "<think>\n"], budget=4, answer_tokens=4,
                                 force="always", extract=extract)
     reward = get_reward("math")
+    assert len(outs) == 2
     for o in outs:
         assert o.info["think_end"] == "</think>" and o.text.endswith("</think>\nFinal Answer: 19")
         assert o.answer == "19" == extract(o.text)
