@@ -344,6 +344,7 @@ def test_budget_forcing_never_exceeds_its_cap(micro, tiny_random):
                                                 answer_tokens=answer_tokens, temperature=temperature, seed=budget,
                                                 wait_text=" Wait")
                     wait_len = len(tok.encode(" Wait"))
+                    assert len(outs) == len(prompts)
                     for o in outs:
                         i = o.info
                         assert i["thinking_tokens"] <= budget
