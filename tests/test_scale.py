@@ -396,7 +396,7 @@ def test_every_method_records_the_answer_its_final_completion_is_judged_by(micro
     kw = {"budget_forcing": {"budget": 5, "answer_tokens": 3, "force": "always"}}.get(method,
                                                                                     {"max_new_tokens": 40})
     outs = getattr(scale, method)(model, tok, [PA, PB, SAY, LONG] * 2, **kw)
-    assert [o.answer for o in outs] == [extract_answer(o.text) for o in outs]
+    assert len(outs) == 8 and [o.answer for o in outs] == [extract_answer(o.text) for o in outs]
 
 
 def test_budget_forcing_records_the_answer_of_a_prompt_that_opened_the_thinking(micro, monkeypatch):
