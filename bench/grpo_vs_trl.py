@@ -53,7 +53,9 @@ def heldout(model, tok, items, reward, max_new_tokens: int) -> float:
 
 def step_prompts(pool, a) -> list[list[dict]]:
     """The prompts Ponder's trainer draws at each step (no curriculum, no dynamic sampling: one round)."""
-    return [ponder_rl._draw(pool, a.prompts_per_step, a.seed, step, 0, None) for step in range(a.steps)]
+    # (_draw returns indices into the pool; it returned the items themselves before dynamic-sampling refills)
+    return [[pool[i] for i in ponder_rl._draw(pool, a.prompts_per_step, a.seed, step, 0, None)]
+            for step in range(a.steps)]
 
 
 class Trajectory:
