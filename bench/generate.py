@@ -34,7 +34,11 @@ def main():
     ap.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    import transformers
+    try:
+        import transformers
+    except ImportError as e:  # an optional opponent (`pip install -e '.[bench]'`): one line, not a traceback
+        raise SystemExit(f"{Path(__file__).name}: the side compared against cannot be imported ({e}); "
+                         "install it with: pip install -e '.[bench]'") from None
 
     words = "the cat sat on a mat while numbers like 12 and 345 add up to more than you think".split()
     texts = [" ".join(words[i % len(words):] + words[: i % len(words)]) for i in range(200)]

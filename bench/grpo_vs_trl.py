@@ -397,8 +397,12 @@ def main(argv=None):
         print(json.dumps(result), flush=True)
         return result
     torch.set_num_threads(a.threads)
-    import transformers
-    import trl
+    try:
+        import transformers
+        import trl
+    except ImportError as e:  # an optional opponent (`pip install -e '.[bench]'`): one line, not a traceback
+        raise SystemExit(f"{Path(__file__).name}: the side compared against cannot be imported ({e}); "
+                         "install it with: pip install -e '.[bench]'") from None
 
     reward = get_reward("math")
     out = sys.stdout

@@ -50,7 +50,11 @@ def main():
     ap.add_argument("--no-compile", action="store_true", help="skip the torch.compile sides")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    import transformers
+    try:
+        import transformers
+    except ImportError as e:  # an optional opponent (`pip install -e '.[bench]'`): one line, not a traceback
+        raise SystemExit(f"{Path(__file__).name}: the side compared against cannot be imported ({e}); "
+                         "install it with: pip install -e '.[bench]'") from None
 
     cfg = ModelConfig(**{**TINY_MODEL.__dict__})
     ours = Transformer(cfg).init_weights(0)
