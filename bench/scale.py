@@ -100,7 +100,9 @@ def main():
                    tensorboard=False, micro_batch=16)
         step = {}
         for name, run in (("one_process", lambda c, o: train(c, o, progress=False)),
-                          ("two_ranks", lambda c, o: ddp.train_ddp(c, o, nproc=2, progress=False))):
+                          # 1 thread per rank, as documented (train_ddp's default shares out all the cores: on a
+                          # 16-core machine, 8 threads per rank against the single process's --threads)
+                          ("two_ranks", lambda c, o: ddp.train_ddp(c, o, nproc=2, progress=False, threads=1))):
             t = time.perf_counter()
             out = run(GRPOConfig(**cfg), d / name)
             wall = time.perf_counter() - t
