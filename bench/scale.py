@@ -56,6 +56,8 @@ def main():
     ap.add_argument("--steps", type=int, default=4)
     ap.add_argument("--threads", type=int, default=1, help="torch threads of the single process")
     a = ap.parse_args()
+    if a.prompts < 8:  # the GRPO steps below train 8 of these prompts each (the trainer refused fewer, after Ray)
+        ap.error(f"--prompts {a.prompts}: at least 8 (the GRPO step time trains 8 prompts per step)")
     torch.set_num_threads(a.threads)
 
     texts = [" ".join(WORDS[i % len(WORDS):] + WORDS[: i % len(WORDS)]) for i in range(200)]
