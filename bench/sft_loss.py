@@ -9,6 +9,7 @@ max RSS; time is the median of `--repeats`. Prints one JSON object.
 import argparse
 import json
 import multiprocessing as mp
+import queue
 import resource
 import statistics
 import sys
@@ -46,6 +47,21 @@ def side(name: str, a, out):
              "peak_rss_mb": round(peak / 1024), "rss_growth_mb": round((peak - base) / 1024)})
 
 
+def result(name: str, p, q) -> dict:
+    """The side's result; a side that died (an exception, or killed: out of memory at a large vocabulary) put
+    none, and a bare q.get() waited for it forever."""
+    while True:
+        try:
+            return q.get(timeout=5)
+        except queue.Empty:
+            if not p.is_alive():
+                try:
+                    return q.get(timeout=5)  # put just before it exited
+                except queue.Empty:
+                    raise SystemExit(f"sft_loss.py: the {name} side's process ended with exit code {p.exitcode} "
+                                     "and no result (-9: killed, e.g. out of memory; else its error is above)") from None
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--vocab", type=int, default=151936, help="Qwen3's vocabulary size by default")
@@ -62,7 +78,7 @@ def main():
         q = ctx.Queue()
         p = ctx.Process(target=side, args=(name, a, q))
         p.start()
-        res[name] = q.get()
+        res[name] = result(name, p, q)
         p.join()
     full, ours = res["token_loss"], res["response_loss"]
     print(json.dumps({
