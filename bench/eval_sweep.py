@@ -44,6 +44,7 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     from ponder.evaluate import sweep
+    from ponder.tasks import default_reward
     from ponder.tasks.data import load_items
 
     try:
@@ -57,10 +58,12 @@ def main():
     check_math("1", "1")  # import and first-call costs outside the timed region, as a warm CLI would not pay twice
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(a.out) if a.out else Path(tmp)
+        # the CLI's verifier for the task: sweep()'s own default, math, takes a countdown answer's bare target
+        reward = default_reward(a.task, items)
         t0 = time.perf_counter()
         res = sweep({Path(str(a.model)).name: (model, tok)}, items, parallel_ns=_ints(a.ns), budgets=_ints(a.budgets),
                     methods=a.methods.split(","), max_new_tokens=a.max_new_tokens, temperature=a.temperature,
-                    out_dir=out, progress=False)
+                    reward=reward, out_dir=out, progress=False)
         seconds = time.perf_counter() - t0
     best = {f"{c['method']}": {str(p["budget"]): round(p["accuracy"], 3) for p in c["points"]} for c in res["curves"]}
     print(json.dumps({
