@@ -1807,3 +1807,23 @@ def test_fp16_weights_are_refused_before_the_run_is_written(tmp_path, ckpt, monk
                                           "with --dtype bfloat16"):
         train(GRPOConfig(steps=2), run, resume=True, progress=False)
     assert {f.name: f.read_bytes() for f in run.iterdir() if f.is_file()} == before
+
+
+def test_the_grpo_vs_trl_bench_draws_the_prompts_the_trainer_draws():
+    """bench/grpo_vs_trl.py feeds TRL the prompts Ponder's trainer draws at each step; when _draw began returning
+    positions in the pool, the bench crashed before TRL's run ('int' object is not subscriptable)."""
+    import importlib.util
+    import types
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "grpo_vs_trl.py"
+    spec = importlib.util.spec_from_file_location("bench_grpo_vs_trl", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    pool = [{"id": f"p{i}", "prompt": f"q{i}", "answer": str(i)} for i in range(10)]
+    a = types.SimpleNamespace(prompts_per_step=3, seed=0, steps=2)
+    steps = bench.step_prompts(pool, a)
+    from ponder.rl.trainer import _draw
+
+    assert steps == [[pool[i] for i in _draw(pool, 3, 0, s, 0, None)] for s in range(2)]
+    assert all(len(s) == 3 and all(isinstance(it, dict) for it in s) for s in steps)
