@@ -3761,3 +3761,19 @@ def test_actually_maybe_another_value_is_a_hedge_as_wait_maybe_is(completion):
 @pytest.mark.parametrize("completion, gold", [(r"\boxed{5}. Actually, maybe 5.", "5"), (r"\boxed{5}. Actually, \boxed{6}.", "6")])
 def test_actually_with_the_same_value_or_a_plain_correction_keeps_one_answer(completion, gold):
     assert check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize(
+    "completion",
+    [r"\boxed{5}. Wait, maybe 5 is easier seen as 2+3.", r"\boxed{5}. Actually, maybe it is 5 after all.",
+     r"\boxed{5}. Wait, maybe it is 5 after all.", r"The answer is 5. Maybe 5 is easier seen as 2+3."],
+)
+def test_a_revision_word_restating_the_same_value_with_prose_is_no_hedge(completion):
+    assert check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize(
+    "completion", [r"\boxed{5}. Maybe 5 or 6.", r"\boxed{5}. Wait, maybe 5 is too small; 6.", r"\boxed{5}. Maybe 5 is wrong, 6 is right."]
+)
+def test_the_same_value_restated_beside_another_value_is_still_a_hedge(completion):
+    assert not check_math(completion, "5").correct and not check_math(completion, "6").correct

@@ -997,6 +997,18 @@ def _rounds_to(a: str, v: float, zeros: bool = False) -> bool:
     return abs(float(a) - v) <= max(0.01 * abs(v), 0.6 * 10.0**-places)
 
 
+def _restates_answer(after: str, ans: str) -> bool:
+    """Whether the words an offering word opens ("maybe 5 is easier seen as 2+3", "5 after all") go on from the
+    answer's own value with prose and name no other value: one answer (read whole, the words made a second value
+    and the right answer scored 0). "5 or 6", "5 is too small; 6" still offer 6."""
+    lv = _LEAD_VALUE_RE.match(after)
+    if lv is None or _bare(lv.group(1)) != _bare(ans) or not re.match(r"\s+[A-Za-z]", after[lv.end() :]):
+        return False
+    if _OR_WORD_RE.search(after, lv.end()):
+        return False
+    return all(_bare(n.group()) == _bare(lv.group(1)) for n in _numbers_in(after))
+
+
 def _says_nothing(rest: str) -> bool:
     """Whether the text after an answer holds no letter or digit (ASCII, so no look-alike either): no other value
     or word can be offered there, and the hedge patterns need not run (most completions end "\\boxed{42}.")."""
@@ -1122,6 +1134,8 @@ def _hedge(
         return None
     pre = _OPENER_END_RE.sub("", rest[:ws].strip().lstrip(".!?,;").strip(" *_`>")).rstrip()
     after = _IT_IS_LEAD_RE.sub("", after, 1)  # "Maybe it's 6" offers 6
+    if ans is not None and _restates_answer(after, ans):
+        return None  # "\boxed{5}. Wait, maybe it is 5 after all.": the answer's own value said again, no other
     closer = {"(": ")", "[": "]"}.get(pre)
     body = after.rstrip(" .")[:-1].rstrip()
     if closer and after.rstrip(" .").endswith(closer) and body.count(pre) == body.count(closer):
