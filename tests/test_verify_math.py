@@ -3777,3 +3777,19 @@ def test_a_revision_word_restating_the_same_value_with_prose_is_no_hedge(complet
 )
 def test_the_same_value_restated_beside_another_value_is_still_a_hedge(completion):
     assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize(
+    "completion",
+    [r"\boxed{9}. 6 is likely too big.", r"\boxed{9}. 6 is likely too small.", r"\boxed{9}. 6 is possible too large.",
+     r"\boxed{9}. 6 is also likely wrong.", r"\boxed{9}. 6 is equally likely to be wrong."],
+)
+def test_another_value_said_likely_too_big_or_wrong_is_rejected_not_offered(completion):
+    assert check_math(completion, "9").correct
+
+
+@pytest.mark.parametrize(
+    "completion", [r"\boxed{9}. 6 is likely too.", r"\boxed{9}. 6 is possible too, but less so.", r"\boxed{9}. 6 is also likely."]
+)
+def test_another_value_said_likely_or_possible_too_is_still_a_hedge(completion):
+    assert not check_math(completion, "9").correct and not check_math(completion, "6").correct

@@ -453,6 +453,9 @@ _WORD_VALUE = (
     r"|sixteen|seventeen|eighteen|nineteen)(?![A-Za-z])"
 )
 _ALSO_GOOD = r"(?:(?:possible|valid|correct|acceptable)\s+)?(?:solution|answer|option|value)"
+# "too" ending its clause (or before a conjunction), not of an excess: "6 is possible too." vs "6 is likely too big."
+_TOO_END = r"(?=[\s$*_]*(?:[.!?;,:)]|$|(?:but|and|though|although|yet|if|when|for|since|because|as|in|under|so)(?![A-Za-z])))"
+_NOT_WRONG = r"(?![\s$]+(?:to\s+be\s+)?(?:wrong|incorrect|false|invalid|mistaken|too|an?\s+(?:error|mistake|trap|distractor))(?![A-Za-z]))"
 _ALSO_SAYS = (  # after the other value
     r"(?:also\s+works?|works?\s+too|works?\s+as\s+well|(?:is\s+|are\s+)?(?:also\s+fine|fine\s+too)|also\s+(?:acceptable|valid"
     r"|correct|possible)(?=[\s$]*(?:[.!?;,)]|$))|(?:would|could|might|may|will|should)\s+also\s+(?:work|be\s+"
@@ -461,8 +464,9 @@ _ALSO_SAYS = (  # after the other value
     # "6 is plausible", "6 is the other candidate", "6 is a possibility"
     r"|plausible|(?:more\s+|quite\s+|very\s+)?likely(?=[\s$]*(?:[.!?;,)]|$))|(?:the\s+)?other\s+(?:candidate|possibility|" + _ALSO_GOOD + r")|(?:a|another)\s+(?:candidate|possibility)"
     # "5 is possible too", "5 is equally valid", "5 is also plausible"
-    r"|(?:also\s+|equally\s+)?(?:possible|plausible|valid|correct|acceptable|likely)\s+(?:too|as\s+well)"
-    r"|(?:also|equally)\s+(?:plausible|likely)|equally\s+(?:possible|valid|correct|right|acceptable))"
+    # (not "6 is likely too big": "too" before a word rejects 6; "6 is also likely wrong" rejects it too)
+    r"|(?:also\s+|equally\s+)?(?:possible|plausible|valid|correct|acceptable|likely)\s+(?:too" + _TOO_END + r"|as\s+well)"
+    r"|(?:also|equally)\s+(?:plausible|likely)" + _NOT_WRONG + r"|equally\s+(?:possible|valid|correct|right|acceptable))"
     r"|(?:would|could|might|may)\s+be\s+(?:the|an?)\s+" + _ALSO_GOOD + r")(?![A-Za-z])"
 )
 _FOR_CASE = (  # "for" a condition ("for even n", "for n = 3", "for $n$ odd"), not a part or a share ("for Alice")
