@@ -3793,3 +3793,17 @@ def test_another_value_said_likely_too_big_or_wrong_is_rejected_not_offered(comp
 )
 def test_another_value_said_likely_or_possible_too_is_still_a_hedge(completion):
     assert not check_math(completion, "9").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize(
+    "gold",
+    ["Natalia sold 48/2 = 24 clips in May.\nNatalia sold 48+24 = 72 clips altogether in April and May.\n#### 72",
+     "The answer is 5 apples per box.\nThere are 72 in all.\n#### 72",
+     "She pays 3 * $24 = $<<3*24=72>>72\n#### 72",
+     "Thus x = 70 and then 2 more is 72.\n#### 72\n",
+     "Therefore the answer is 70.\nOops, plus 2: 72.\n#### 72"],
+)
+def test_a_gsm8k_worked_solution_gold_is_its_final_mark_line(gold):
+    # as the dataset loader reads it (ponder.tasks.data._answer_text): only the value after "####"
+    assert check_math(r"\boxed{72}", gold).correct
+    assert not check_math(r"\boxed{70}", gold).correct and not check_math(r"\boxed{5}", gold).correct
