@@ -3807,3 +3807,17 @@ def test_a_gsm8k_worked_solution_gold_is_its_final_mark_line(gold):
     # as the dataset loader reads it (ponder.tasks.data._answer_text): only the value after "####"
     assert check_math(r"\boxed{72}", gold).correct
     assert not check_math(r"\boxed{70}", gold).correct and not check_math(r"\boxed{5}", gold).correct
+
+
+@pytest.mark.parametrize(
+    "completion",
+    [r"\boxed{9}. Alternatively, 6 + 3 = 9 confirms it.", r"\boxed{9}. Perhaps 3^2 = 9 is quicker.",
+     r"\boxed{9}. Maybe 3 \cdot 3 = 9 is simpler.", r"The answer is 9. Alternatively, 6 + 3 = 9 confirms it."],
+)
+def test_a_computation_ending_in_the_answer_after_maybe_is_no_hedge(completion):
+    assert check_math(completion, "9").correct
+
+
+@pytest.mark.parametrize("completion", [r"\boxed{9}. Maybe 2 \cdot 3 = 6 is simpler.", r"\boxed{9}. Maybe 2 \cdot 3 is simpler.", r"\boxed{9}. Maybe 6 = 9 - 3, or 6."])
+def test_a_computation_ending_in_another_value_after_maybe_is_still_a_hedge(completion):
+    assert not check_math(completion, "9").correct

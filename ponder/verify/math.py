@@ -1003,15 +1003,19 @@ def _rounds_to(a: str, v: float, zeros: bool = False) -> bool:
 
 
 def _restates_answer(after: str, ans: str) -> bool:
-    """Whether the words an offering word opens ("maybe 5 is easier seen as 2+3", "5 after all") go on from the
-    answer's own value with prose and name no other value: one answer (read whole, the words made a second value
-    and the right answer scored 0). "5 or 6", "5 is too small; 6" still offer 6."""
+    """Whether the words an offering word opens name the answer's own value again and no other: that value going
+    on in prose ("maybe 5 is easier seen as 2+3", "5 after all") or a computation ending in it ("6 + 3 = 9
+    confirms it", "3^2 = 9 is quicker"). One answer (read whole, the words made a second value and the right
+    answer scored 0); "5 or 6", "5 is too small; 6" still offer 6."""
+    if _OR_WORD_RE.search(after):
+        return False
+    nums = _numbers_in(after)
+    if not nums or any(_bare(n.group()) != _bare(ans) for n in nums):
+        return False
     lv = _LEAD_VALUE_RE.match(after)
-    if lv is None or _bare(lv.group(1)) != _bare(ans) or not re.match(r"\s+[A-Za-z]", after[lv.end() :]):
-        return False
-    if _OR_WORD_RE.search(after, lv.end()):
-        return False
-    return all(_bare(n.group()) == _bare(lv.group(1)) for n in _numbers_in(after))
+    if lv is not None and _bare(lv.group(1)) == _bare(ans):
+        return re.match(r"\s+[A-Za-z]", after[lv.end() :]) is not None
+    return "=" in after[: nums[0].start()]
 
 
 def _says_nothing(rest: str) -> bool:
