@@ -3821,3 +3821,22 @@ def test_a_computation_ending_in_the_answer_after_maybe_is_no_hedge(completion):
 @pytest.mark.parametrize("completion", [r"\boxed{9}. Maybe 2 \cdot 3 = 6 is simpler.", r"\boxed{9}. Maybe 2 \cdot 3 is simpler.", r"\boxed{9}. Maybe 6 = 9 - 3, or 6."])
 def test_a_computation_ending_in_another_value_after_maybe_is_still_a_hedge(completion):
     assert not check_math(completion, "9").correct
+
+
+@pytest.mark.parametrize(
+    "completion",
+    [r"\boxed{9}. Maybe 6 is wrong.", r"\boxed{9}. Perhaps 6 fails.", r"\boxed{9}. Possibly 6 is not allowed.",
+     r"\boxed{9}. Otherwise 6 would be too small.", r"\boxed{9}. Else 6, which fails.",
+     r"\boxed{9}. Alternatively, 6 is impossible.", r"\boxed{9}. Maybe 6 is tempting, but it fails."],
+)
+def test_another_value_after_maybe_named_only_to_be_rejected_is_no_hedge(completion):
+    assert check_math(completion, "9").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize(
+    "completion",
+    [r"\boxed{9}. Maybe 6 is not wrong.", r"\boxed{9}. Maybe 6, not 9.", r"\boxed{9}. Maybe 6 is right, unless I am wrong.",
+     r"\boxed{9}. Maybe 6 is the answer."],
+)
+def test_another_value_after_maybe_not_rejected_is_still_a_hedge(completion):
+    assert not check_math(completion, "9").correct and not check_math(completion, "6").correct

@@ -1018,6 +1018,26 @@ def _restates_answer(after: str, ans: str) -> bool:
     return "=" in after[: nums[0].start()]
 
 
+# what rejects the value a "maybe" opens with: "Maybe 6 is wrong.", "Otherwise 6 would be too small."
+_REJECTS_RE = re.compile(
+    r"\b(?:wrong|incorrect|false|mistaken|too\s+(?:big|small|large|high|low|many|few|much|little))\b", re.I
+)
+
+
+def _rejects_other(after: str, ans: str) -> bool:
+    """Whether the words an offering word opens give another value only to reject it ("6 is tempting, but it
+    fails", "6, which fails", "6 would be too small"): no value offered. Not with the answer's value or a third
+    one beside it ("6, not 9" offers 6), nor under a condition ("6 is right, unless I'm wrong")."""
+    lv = _LEAD_VALUE_RE.match(after)
+    if lv is None or _bare(lv.group(1)) == _bare(ans) or not re.match(r",?\s+[A-Za-z]", after[lv.end() :]):
+        return False
+    rest = after[lv.end() :]
+    if _numbers_in(rest) or re.search(r"\b(?:unless|if|or)\b", rest, re.I):
+        return False
+    # (one rejecting word: two may cancel, "6 is not wrong" offers 6)
+    return len(_REJECTED_RE.findall(rest)) + len(_REJECTS_RE.findall(rest)) == 1
+
+
 def _says_nothing(rest: str) -> bool:
     """Whether the text after an answer holds no letter or digit (ASCII, so no look-alike either): no other value
     or word can be offered there, and the hedge patterns need not run (most completions end "\\boxed{42}.")."""
@@ -1145,6 +1165,8 @@ def _hedge(
     after = _IT_IS_LEAD_RE.sub("", after, 1)  # "Maybe it's 6" offers 6
     if ans is not None and _restates_answer(after, ans):
         return None  # "\boxed{5}. Wait, maybe it is 5 after all.": the answer's own value said again, no other
+    if ans is not None and word not in _OR_WORDS and _rejects_other(after, ans):
+        return None  # "\boxed{9}. Maybe 6 is wrong.": 6 named to be rejected, not offered
     closer = {"(": ")", "[": "]"}.get(pre)
     body = after.rstrip(" .")[:-1].rstrip()
     if closer and after.rstrip(" .").endswith(closer) and body.count(pre) == body.count(closer):
