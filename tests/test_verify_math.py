@@ -3840,3 +3840,17 @@ def test_another_value_after_maybe_named_only_to_be_rejected_is_no_hedge(complet
 )
 def test_another_value_after_maybe_not_rejected_is_still_a_hedge(completion):
     assert not check_math(completion, "9").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize(
+    "completion",
+    [r"\boxed{9}. Some might say 6, but that is wrong.", r"\boxed{9}. 6 is plausible but wrong.",
+     r"\boxed{9}. Either 6 or 7 would be too small."],
+)
+def test_another_value_said_wrong_or_too_small_in_its_sentence_is_no_hedge(completion):
+    assert check_math(completion, "9").correct
+
+
+@pytest.mark.parametrize("completion", [r"\boxed{9}. 6 also works, unless I am wrong.", r"\boxed{9}. Either 6 or 7.", r"\boxed{9}. 6 is plausible."])
+def test_another_value_offered_with_no_rejection_in_its_sentence_is_still_a_hedge(completion):
+    assert not check_math(completion, "9").correct and not check_math(completion, "6").correct

@@ -1108,7 +1108,10 @@ def _hedge(
             other_case = None
         return _hedge(text, end + c_end, conditioned=True, other_case=other_case, ans=ans)  # (one condition: bounded recursion)
     if m is None:
-        if also is None or _REJECTED_RE.search(win, also.end(), _sentence_end(win, also.end())):
+        if also is None or _REJECTED_RE.search(win, also.end(), _sentence_end(win, also.end())) or (
+            (rj := _REJECTS_RE.search(win, also.end(), _sentence_end(win, also.end()))) is not None
+            and not re.search(r"\b(?:unless|if)\b", win[also.end() : rj.start()], re.I)  # ("6 works, unless I'm wrong")
+        ):
             return None  # "\boxed{3}. The other solution is $-2$, which is extraneous." offers no other answer
         if any(g and _COMPUTATION_RE.match(g) and win[: also.start(i)].rstrip().endswith(":") for i, g in enumerate(also.groups(), 1)):
             # "\boxed{5}\n\nIf x = 5: $5 + 1 = 6$." checks the answer: a computation after a case's colon is no value
