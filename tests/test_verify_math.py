@@ -3854,3 +3854,15 @@ def test_another_value_said_wrong_or_too_small_in_its_sentence_is_no_hedge(compl
 @pytest.mark.parametrize("completion", [r"\boxed{9}. 6 also works, unless I am wrong.", r"\boxed{9}. Either 6 or 7.", r"\boxed{9}. 6 is plausible."])
 def test_another_value_offered_with_no_rejection_in_its_sentence_is_still_a_hedge(completion):
     assert not check_math(completion, "9").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize(
+    "completion", [r"\boxed{9}. 6? No.", r"\boxed{9}. 6? No, 6 is too small.", r"\boxed{9}. 6? No, 9.", r"\boxed{9}. 6? Not quite: 9."]
+)
+def test_another_value_queried_and_turned_down_at_once_is_no_hedge(completion):
+    assert check_math(completion, "9").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion", [r"\boxed{9}. 6? No, 7.", r"\boxed{9}. 6? Yes.", r"\boxed{9}. 6? No idea."])
+def test_another_value_queried_and_not_turned_down_is_still_a_hedge(completion):
+    assert not check_math(completion, "9").correct and not check_math(completion, "6").correct

@@ -1038,6 +1038,19 @@ def _rejects_other(after: str, ans: str) -> bool:
     return len(_REJECTED_RE.findall(rest)) + len(_REJECTS_RE.findall(rest)) == 1
 
 
+_NO_RE = re.compile(r"[\s$*_]*(?:no|nope|not\s+quite)\b(?!\s+(?:idea|clue)\b)", re.I)
+
+
+def _answered_no(win: str, at: int, q: str, ans: str | None) -> bool:
+    """Whether a value queried after the answer ("6?") is answered "No" right after it, in a sentence that names
+    no value but it and the answer ("6? No, 9." keeps 9; "6? No, 7." offers 7)."""
+    no = _NO_RE.match(win, at)
+    if no is None or ans is None:
+        return False
+    sent = win[no.end() : _sentence_end(win, no.end())]
+    return all(_bare(n.group()) in (_bare(q), _bare(ans)) for n in _numbers_in(sent))
+
+
 def _says_nothing(rest: str) -> bool:
     """Whether the text after an answer holds no letter or digit (ASCII, so no look-alike either): no other value
     or word can be offered there, and the hedge patterns need not run (most completions end "\\boxed{42}.")."""
@@ -1076,7 +1089,10 @@ def _hedge(
             return f"or {em.group(1)}"  # "\boxed{5} = 6"
         em = _EQ_AFTER_RE.match(win, em.end())
     if (qm := _QUERIED_RE.match(win)) is not None:
-        return f"or {qm.group(1) or qm.group(2)}"  # (the same value queried, "(5?)", is one answer: "5 or 5" is 5)
+        q = qm.group(1) or qm.group(2)
+        if _answered_no(win, qm.end(), q, ans):
+            return None  # "\boxed{9}. 6? No, 6 is too small.": the queried value is turned down at once
+        return f"or {q}"  # (the same value queried, "(5?)", is one answer: "5 or 5" is 5)
     if (lab := _ALT_LABEL_VALUE_RE.match(win)) is not None:
         return f"or {lab.group(1).strip('$')}"  # "\boxed{5}\n\nAnswer 2: 6", as "Answer 2: \boxed{6}" is
     parts = _other_parts(win)
