@@ -3866,3 +3866,15 @@ def test_another_value_queried_and_turned_down_at_once_is_no_hedge(completion):
 @pytest.mark.parametrize("completion", [r"\boxed{9}. 6? No, 7.", r"\boxed{9}. 6? Yes.", r"\boxed{9}. 6? No idea."])
 def test_another_value_queried_and_not_turned_down_is_still_a_hedge(completion):
     assert not check_math(completion, "9").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize(
+    "completion", [r"\boxed{9}. Wait, 6? No, 9.", r"\boxed{9}. Wait, 6? No.", r"The answer is 9. Wait, 6? No, 9.", r"The answer is 9. Actually, 6? No."]
+)
+def test_a_revision_word_querying_another_value_turned_down_at_once_is_no_hedge(completion):
+    assert check_math(completion, "9").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion", [r"\boxed{9}. Wait, 6?", r"\boxed{9}. Wait, 6? No, 7.", r"\boxed{9}. Wait, 6. No, 9."])
+def test_a_revision_word_querying_another_value_not_turned_down_is_still_a_hedge(completion):
+    assert not check_math(completion, "9").correct and not check_math(completion, "6").correct

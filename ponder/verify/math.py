@@ -681,6 +681,9 @@ def _prose_revision(rest: str, ans: str) -> str | None:
         return None  # (most completions end at their box: the pattern need not run)
     for m in _PROSE_REVISION_RE.finditer(rest):
         if _bare(m.group(1)) != _bare(ans):
+            q = re.compile(r"[\s$*_]*\?").match(rest, m.end())
+            if q is not None and _answered_no(rest, q.end(), m.group(1), ans):
+                continue  # "Wait, 6? No, 9.": the value queried and turned down at once, no revision
             return m.group(1)
     return None
 
