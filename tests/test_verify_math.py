@@ -3878,3 +3878,13 @@ def test_a_revision_word_querying_another_value_turned_down_at_once_is_no_hedge(
 @pytest.mark.parametrize("completion", [r"\boxed{9}. Wait, 6?", r"\boxed{9}. Wait, 6? No, 7.", r"\boxed{9}. Wait, 6. No, 9."])
 def test_a_revision_word_querying_another_value_not_turned_down_is_still_a_hedge(completion):
     assert not check_math(completion, "9").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion", [r"\boxed{9}. Or rather, 9.", r"The answer is 9, or rather 9.", r"\boxed{9}, or rather 9.0."])
+def test_or_rather_with_the_same_value_is_no_hedge(completion):
+    assert check_math(completion, "9").correct
+
+
+@pytest.mark.parametrize("completion", [r"\boxed{9}. Or rather 6.", r"The answer is 9, or rather 6."])
+def test_or_rather_with_another_value_is_still_a_hedge(completion):
+    assert not check_math(completion, "9").correct and not check_math(completion, "6").correct

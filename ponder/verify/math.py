@@ -412,7 +412,7 @@ _OR_AFTER_RE = re.compile(_OR_AFTER + ")", re.I)
 # prose "5 / 6" is a fraction)
 _OR_AFTER_BOX_RE = re.compile(_OR_AFTER + r"|/(?=[\s$]*[-+]?\d))", re.I)
 _OR_WORDS = ("or", "\\lor", "\\vee", "\u2228")
-# words around the other value that do not change it: "or maybe 4", "or equivalently 0.5" are "or 4", "or 0.5"
+# words around the other value that do not change it: "or maybe 4", "or rather 4", "or equivalently 0.5" are "or 4", "or 0.5"
 _CONDITION_RE = re.compile(
     r"[\s$]*(?:[.;,]\s*)?(?:[*_]{0,2}note[*_]{0,2}\s*:?[*_]{0,2}\s*)?\(?(?:if|when|for|with|without)\s+[^.;,()\n]{1,60}?(?=[,;)]|\s+and\s)\)?", re.I
 )
@@ -425,7 +425,7 @@ _EXAMPLE_RE = re.compile(r"\W*for\s+(?:example|instance|comparison|reference|ver
 _TEX_SPACE_RE = re.compile(_TEX_SPACE)
 _OPENER_END_RE = re.compile(r"(?:(?:but|wait|hmm+|well|though|actually|" + _DOUBT + r")[\s,.:;!*_]*){1,2}$", re.I)
 _IT_IS_LEAD_RE = re.compile(r"^(?:it|that|the\s+answer)(?:'s|\s+is|\s+could\s+be|\s+might\s+be)\s+(?=[-+\d.\\(])", re.I)
-_HEDGE_FILLER_RE = re.compile(r"\b(?:alternatively|maybe|perhaps|possibly|equivalently)\b[ \t]*,?", re.I)
+_HEDGE_FILLER_RE = re.compile(r"\b(?:alternatively|maybe|perhaps|possibly|equivalently|rather)\b[ \t]*,?", re.I)
 # what "maybe" (perhaps, possibly, alternatively) must offer to be a hedge: a value, at once or as "it's 4"; the
 # same words open commentary too ("\boxed{5}. Perhaps check it: 2 + 3 = 5."), which offers no other answer
 _OFFERED_VALUE_RE = re.compile(
