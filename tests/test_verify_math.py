@@ -3888,3 +3888,12 @@ def test_or_rather_with_the_same_value_is_no_hedge(completion):
 @pytest.mark.parametrize("completion", [r"\boxed{9}. Or rather 6.", r"The answer is 9, or rather 6."])
 def test_or_rather_with_another_value_is_still_a_hedge(completion):
     assert not check_math(completion, "9").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize(
+    "completion, gold",
+    [(r"\boxed{0.5}. Maybe 0.5 is easier seen as 1/2.", "0.5"), (r"\boxed{\frac{1}{2}}. Wait, maybe 1/2 is right after all.", "1/2"),
+     (r"\boxed{0.5}. 1/3? No, 1/2.", "1/2")],
+)
+def test_the_same_value_written_another_way_after_maybe_is_no_hedge(completion, gold):
+    assert check_math(completion, gold).correct

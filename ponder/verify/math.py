@@ -1005,6 +1005,11 @@ def _rounds_to(a: str, v: float, zeros: bool = False) -> bool:
     return abs(float(a) - v) <= max(0.01 * abs(v), 0.6 * 10.0**-places)
 
 
+def _same_value(a: str, b: str) -> bool:
+    """Whether two simple values are written alike or have one value ("0.5" and "1/2", "\\frac{1}{2}" and "1/2")."""
+    return _bare(a) == _bare(b) or ((x := _simple_float(a)) is not None and x == _simple_float(b))
+
+
 def _restates_answer(after: str, ans: str) -> bool:
     """Whether the words an offering word opens name the answer's own value again and no other: that value going
     on in prose ("maybe 5 is easier seen as 2+3", "5 after all") or a computation ending in it ("6 + 3 = 9
@@ -1013,10 +1018,10 @@ def _restates_answer(after: str, ans: str) -> bool:
     if _OR_WORD_RE.search(after):
         return False
     nums = _numbers_in(after)
-    if not nums or any(_bare(n.group()) != _bare(ans) for n in nums):
+    if not nums or not all(_same_value(n.group(), ans) for n in nums):
         return False
     lv = _LEAD_VALUE_RE.match(after)
-    if lv is not None and _bare(lv.group(1)) == _bare(ans):
+    if lv is not None and _same_value(lv.group(1), ans):
         return re.match(r"\s+[A-Za-z]", after[lv.end() :]) is not None
     return "=" in after[: nums[0].start()]
 
@@ -1032,7 +1037,7 @@ def _rejects_other(after: str, ans: str) -> bool:
     fails", "6, which fails", "6 would be too small"): no value offered. Not with the answer's value or a third
     one beside it ("6, not 9" offers 6), nor under a condition ("6 is right, unless I'm wrong")."""
     lv = _LEAD_VALUE_RE.match(after)
-    if lv is None or _bare(lv.group(1)) == _bare(ans) or not re.match(r",?\s+[A-Za-z]", after[lv.end() :]):
+    if lv is None or _same_value(lv.group(1), ans) or not re.match(r",?\s+[A-Za-z]", after[lv.end() :]):
         return False
     rest = after[lv.end() :]
     if _numbers_in(rest) or re.search(r"\b(?:unless|if|or)\b", rest, re.I):
@@ -1051,7 +1056,7 @@ def _answered_no(win: str, at: int, q: str, ans: str | None) -> bool:
     if no is None or ans is None:
         return False
     sent = win[no.end() : _sentence_end(win, no.end())]
-    return all(_bare(n.group()) in (_bare(q), _bare(ans)) for n in _numbers_in(sent))
+    return all(_same_value(n.group(), q) or _same_value(n.group(), ans) for n in _numbers_in(sent))
 
 
 def _says_nothing(rest: str) -> bool:
