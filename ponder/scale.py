@@ -1177,6 +1177,8 @@ def _forced_answers(model, tok, contexts, idx, temperature, *, seed, index_offse
             r[0] += written[:lead] + line
             if not line and len(r[2]) < answer_tokens and _room(model, contexts[i] + r[2]) >= 1:
                 again.append(i)
+            elif not line:  # blank lines to the allowance (or the context's end): the answer was cut, not ended
+                r[1] = "length"
         todo, k = again, k + 1
     return {i: tuple(r) for i, r in res.items()}
 

@@ -1354,9 +1354,23 @@ def test_budget_forcing_forced_answer_on_the_line_after_the_cue(think_tags):
     o = scale.budget_forcing(model, tok, ["q"], budget=1, answer_tokens=4)[0]  # no think tags
     assert o.text == "z\nFinal Answer:\n8" and o.answer == "8" and o.tokens == 1 + 3
     assert scale.budget_forcing(model, tok, ["q<think>"], budget=1, answer_tokens=4, think_end=None)[0].text == o.text
-    # the allowance still caps it: one token, the newline, and no answer
+    # the allowance still caps it: one token, the newline, and no answer (cut at answer_tokens: "length")
     o = scale.budget_forcing(model, tok, ["q"], budget=1, answer_tokens=1)[0]
-    assert o.text == "z\nFinal Answer:\n" and o.tokens == 2 and o.finish_reason == "stop"
+    assert o.text == "z\nFinal Answer:\n" and o.tokens == 2 and o.finish_reason == "length"
+
+
+def test_budget_forcing_forced_answer_of_blank_lines_to_the_allowance_is_truncated(think_tags):
+    """A forced answer that was only blank lines up to answer_tokens (a degenerate model: Qwen3-style runs early
+    in RL wrote 512 newlines after the cue) reported finish_reason "stop", the stop string of its last blank line:
+    evaluate's truncation_rate read 0 for answers that every one ran out of tokens. It is "length" now."""
+    model, tok = think_tags
+    for prompt, think_end in (("q", None), ("q<think>", "</think>")):
+        o = scale.budget_forcing(model, tok, [prompt], budget=1, answer_tokens=1, think_end=think_end)[0]
+        assert o.info["forced"] and o.text.endswith("Final Answer:\n") and o.answer is None
+        assert o.finish_reason == "length"
+        # one more token reaches the answer's line: that answer ended by itself
+        o = scale.budget_forcing(model, tok, [prompt], budget=1, answer_tokens=3, think_end=think_end)[0]
+        assert o.text.endswith("Final Answer:\n8") and o.finish_reason == "stop"
 
 
 def test_written_ids_of_a_thinking_cut_far_back_bisect(monkeypatch):
