@@ -450,16 +450,19 @@ def check_index_offset(index_offset) -> None:
 
 
 def check_context(model, ids: list[list[int]], max_new_tokens: int, what: str = "max_new_tokens",
-                  names=None) -> None:
+                  names=None, parts: str | None = None) -> None:
     """The longest prompt plus max_new_tokens must fit the model's positions (checked before any cache is
     allocated: a cache of prompt + max_new_tokens slots is what the call would allocate). `what` names the
-    new tokens in the message; `names` (one per prompt, e.g. item ids) the prompt at fault. `model` may be the
+    new tokens in the message; `parts` instead spells them as a sum ("budget 8 + answer cue 3"), shown with the
+    whole total; `names` (one per prompt, e.g. item ids) the prompt at fault. `model` may be the
     model's config itself (checks made before the weights are loaded)."""
     limit = getattr(getattr(model, "config", model), "max_position_embeddings", None)
     i = max(range(len(ids)), key=lambda j: len(ids[j]))
     longest = len(ids[i])
     if isinstance(limit, int) and longest + max_new_tokens > limit:
-        raise PonderError(f"{f'{names[i]}: ' if names else ''}prompt of {longest} tokens + {what} {max_new_tokens} "
+        # (a sum's "=" gives prompt + parts: "41 + 60 + 12 + 16 = 88" left the prompt out, 88 fitting 128)
+        new = f"{parts} = {longest + max_new_tokens}" if parts else f"{what} {max_new_tokens}"
+        raise PonderError(f"{f'{names[i]}: ' if names else ''}prompt of {longest} tokens + {new} "
                           f"exceeds the model's context of {limit} positions")
 
 

@@ -873,7 +873,7 @@ def check_budget_context(model, tok, prompts, budget: int, answer_cue: str, answ
         idx = [i for i, e in enumerate(ends) if e == end]
         cue = _cue_tokens(tok, answer_cue, end)
         check_context(model, [ids[i] for i in idx], budget + cue + answer_tokens,
-                      what=f"{name}'s thinking budget {budget} + answer cue {cue} + answer tokens {answer_tokens} =",
+                      parts=f"{name}'s thinking budget {budget} + answer cue {cue} + answer tokens {answer_tokens}",
                       names=None if names is None else [names[i] for i in idx])
 
 

@@ -654,8 +654,9 @@ def test_budget_forcing_beyond_the_context_is_refused_before_the_progress_bar(mi
     model, tok = micro
     limit = model.config.max_position_embeddings
     cue = len(tok.encode("\nFinal Answer:"))
+    prompt = len(tok.encode(ITEMS[0]["prompt"], add_special_tokens=True))
     with pytest.raises(PonderError, match=rf"budget forcing's thinking budget {limit} \+ answer cue {cue} \+ answer "
-                                          rf"tokens 16 = {limit + cue + 16} exceeds the model's context of {limit} "
+                                          rf"tokens 16 = {prompt + limit + cue + 16} exceeds the model's context of {limit} "
                                           "positions"):
         evaluate(model, tok, ITEMS[:1], method="budget_forcing", method_kwargs={"budget": limit}, progress=True)
     assert "eval budget_forcing" not in capsys.readouterr().err

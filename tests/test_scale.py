@@ -530,6 +530,22 @@ def test_budget_forcing_names_a_bad_temperature(micro, method, temperature, msg)
         scale.METHODS[method](model, tok, [PA], temperature=temperature)
 
 
+def test_budget_forcing_context_refusal_adds_up(micro):
+    """The refusal wrote "prompt of 41 tokens + thinking budget 60 + answer cue 12 + answer tokens 16 = 88 exceeds
+    the model's context of 128 positions": the total left the prompt out, and 88 fits 128. The total shown is the
+    sum of the numbers before it, and exceeds the context."""
+    model, tok = micro
+    limit = model.config.max_position_embeddings
+    with pytest.raises(PonderError) as e:
+        scale.budget_forcing(model, tok, [PA], budget=limit // 2, answer_tokens=limit // 2)
+    msg = str(e.value)
+    m = re.fullmatch(r"prompt of (\d+) tokens \+ budget forcing's thinking budget (\d+) \+ answer cue (\d+) \+ answer "
+                     r"tokens (\d+) = (\d+) exceeds the model's context of (\d+) positions", msg)
+    assert m, msg
+    *terms, total, ctx = map(int, m.groups())
+    assert sum(terms) == total > ctx == limit
+
+
 @pytest.mark.parametrize("method", ["budget_forcing", "effort"])
 def test_budget_forcing_refuses_a_forced_answer_beyond_the_context_before_thinking(micro, monkeypatch, method):
     """The forced answer follows prompt + thinking + cue: a budget that left no room for the cue passed, drew
@@ -541,7 +557,7 @@ def test_budget_forcing_refuses_a_forced_answer_beyond_the_context_before_thinki
     monkeypatch.setattr(scale, "draw", lambda *a, **k: pytest.fail("drew before refusing"))
     kw = dict(budget=budget) if method == "budget_forcing" else dict(level="x", levels={"x": {"budget": budget}})
     with pytest.raises(PonderError, match=rf"thinking budget {budget} \+ answer cue {cue} \+ answer tokens 16 = "
-                                          rf"{limit - prompt + 1} exceeds the model's context of {limit}"):
+                                          rf"{limit + 1} exceeds the model's context of {limit}"):
         scale.METHODS[method](model, tok, [PA], answer_tokens=16, **kw)
     with pytest.raises(PonderError, match="budget forcing: answer_cue must be a string, got None"):
         scale.budget_forcing(model, tok, [PA], answer_cue=None)
