@@ -1209,6 +1209,13 @@ class _Parser(argparse.ArgumentParser):
             if value is not None:
                 message += (f" ({value} was read as an option; a value that starts with - is given as "
                             f"{flag[1]}={shlex.quote(value)})")
+            else:
+                # `ponder sft --chat`: argparse took the flag this command lacks for the option it abbreviates
+                # and named that one, which the user never wrote
+                short = next((o for o in _Parser.argv if o.startswith("--") and o not in names
+                              and any(n.startswith(o) for n in names)), None)
+                if short is not None:
+                    message += f" ({short} was read as {flag[1]}, which it abbreviates; {self.prog} has no {short})"
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
     argv: list[str] = []  # the command line main() parses, for error()

@@ -2635,6 +2635,18 @@ def test_a_flag_value_starting_with_a_dash_is_refused_with_the_way_to_give_it(ca
     assert build_parser().parse_args(["generate", "hi", "--stop=---"]).stop == ["---"]  # (the way given works)
 
 
+def test_a_flag_the_command_lacks_read_as_the_option_it_abbreviates_is_named(capsys):
+    """`ponder sft --chat` (TRL's habit; generate, eval and grpo have --chat) said only "argument
+    --chat-template-kwargs: expected one argument", an option the user never wrote: argparse took --chat as its
+    abbreviation. The line now names what was written and that the command has no such flag."""
+    for cmd in (["sft", "--chat", "--out", "x"], ["probe", "diversity", "--chat"]):
+        assert main(cmd) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "expected one argument" in err
+        assert f"--chat was read as --chat-template-kwargs, which it abbreviates; ponder {cmd[0]} has no --chat" in err
+    assert main(["generate", "hi", "--stop", "--seed", "2"]) == 2 and "abbreviates" not in capsys.readouterr().err
+
+
 def test_info_json_is_strict_json_for_a_config_with_a_nan(tmp_path, capsys):
     """`ponder info --json` printed a checkpoint's rope_scaling as read: a NaN there came out as the bare token
     NaN, which is no JSON (jq, JavaScript refuse it). Non-finite numbers print as null, as generate's do."""
