@@ -74,7 +74,8 @@ a ``date``/``datetime``/``time``/``timedelta`` its fields, read through the real
 only a ``datetime.timezone``, as its offset), and the
 CALLER rebuilds the values and applies ``==``/``<``/``in``/``not``/``and``, builtins such as
 ``isinstance``/``len``/``sorted``/``all``... itself (an argument they iterate, ``list(f(x))``, goes as the items of
-the generator or map the program returned; a ``zip`` of values all the program's, ``zip(it, it)``, runs whole
+the generator or map the program returned, and so does an iterator it returned that ``in`` looks through,
+``2 in f(x)``, drained whole; a ``zip`` of values all the program's, ``zip(it, it)``, runs whole
 there, as it takes their items in turn). An expected value written with operators, ``math``, pure methods,
 slices or f-strings of the test's own values (``2 ** 10``, ``'ab'.upper()``, ``', '.join(...)``, ``'abc'[::-1]``,
 ``f'{3}x'``; ``hex``/``repr``/``format``, methods through their type: ``map(str.upper, [...])``) is built
@@ -870,6 +871,19 @@ def run_program(spec):
         return ["O", _hex(_id(t)), fields]
     def struct(v):
         return whole(struct1, v)
+    def struct_in(v, _tattr=_type.__getattribute__):
+        # `2 in f()`: an iterator the program returned (a generator, map, filter) has no __contains__, so Python
+        # looks through its items; it goes as they are, as `list(f())` sends them (an object of another kind as
+        # `==` compares it)
+        t = _type(v)
+        try:
+            _tattr(t, "__next__")
+            iterator = True
+            _tattr(t, "__contains__")
+            iterator = False
+        except AttributeError:
+            pass
+        return struct([x for x in v] if iterator else v)
     def contains(v, x, _object=saved["object"]):
         # `3 in stack`: the object's own answer, as len(stack); one that says it holds an object nothing else
         # holds says so of anything, and no plain value would
@@ -881,7 +895,8 @@ def run_program(spec):
             raise ValueError("'in' holds anything")
         return x in v
     there = {"len": saved["len"], "str": saved["str"], "bool": saved["bool"], "int": saved["int"],
-             "float": saved["float"], "sub": lambda v, i: v[i], "in": contains, "struct": struct}
+             "float": saved["float"], "sub": lambda v, i: v[i], "in": contains, "struct": struct,
+             "struct_in": struct_in}
     def apply(op, fn, *args, raising=False):
         if raising:  # in the body of an exception test: an exception of the operand's is the body's
             v = fn()
@@ -901,7 +916,7 @@ def run_program(spec):
                 r = there[op](v, *args)
             except BaseException as e:
                 return ["err", describe(e)]
-        if op == "struct":  # JSON already, with its pieces in the report's (see deeper)
+        if op in ("struct", "struct_in"):  # JSON already, with its pieces in the report's (see deeper)
             return ["ok", ["R", r]]
         try:
             return ["ok", ["R", enc(r)]]
@@ -2897,7 +2912,9 @@ class _AssertRewriter(ast.NodeTransformer):
                     self._apply_there(trees[1], records, "in", copy.deepcopy(e.left))
                 elif any(op in (ast.Eq, ast.NotEq, ast.In, ast.NotIn, ast.Is, ast.IsNot) for op in ops):
                     # `f(x) == Point(1, 2)`, `in [...]`, `is not None`
-                    trees = [self._struct(t, records) for t in trees]
+                    # the container of a last `in` as the items an iterator of the program's holds (see struct_in)
+                    trees = [self._struct(t, records, k == len(ops) and ops[-1] in (ast.In, ast.NotIn))
+                             for k, t in enumerate(trees)]
                 return ("cmp", trees, ops)
         if isinstance(e, (ast.Tuple, ast.List)) and not any(isinstance(x, ast.Starred) for x in e.elts):
             return ("seq", "tuple" if isinstance(e, ast.Tuple) else "list", [self._expr(x, records) for x in e.elts])
@@ -3008,14 +3025,18 @@ class _AssertRewriter(ast.NodeTransformer):
             return self._leaf(e, records)
         return None
 
-    def _struct(self, tree: tuple, records: list) -> tuple:
+    def _struct(self, tree: tuple, records: list, container: bool = False) -> tuple:
         """An operand of ==, != or `in` that, if an object of the program's, the caller compares as its type and
-        fields (see the sandbox's `struct` and _Struct); so are the items of a display (`[f(1)] == [Point(1)]`)."""
+        fields (see the sandbox's `struct` and _Struct); so are the items of a display (`[f(1)] == [Point(1)]`).
+        A `container` (the right operand of `in`) that is an iterator goes as its items (the sandbox's
+        `struct_in`)."""
         if tree[0] == "seq":
             return (*tree[:2], [self._struct(t, records) for t in tree[2]])
         if tree[0] == "dict":
             return ("dict", [(self._struct(k, records), self._struct(v, records)) for k, v in tree[1]])
-        return ("struct", self._apply_there(tree, records, "struct")) if tree[0] == "leaf" else tree
+        if tree[0] != "leaf":
+            return tree
+        return ("struct", self._apply_there(tree, records, "struct_in" if container else "struct"))
 
     def _apply_there(self, tree: tuple, records: list, op: str, *args: ast.expr) -> tuple:
         """`tree`, one of the operands of builtin `op` the caller applies (see _APPLIED_THERE), with its record, if
