@@ -107,6 +107,18 @@ def test_apps_call_based_result_of_tuples_matches_json_lists_as_in_apps():
     assert [v.reason for v in verdicts] == ["passed 2/2"] * len(ok) + ["failed test 1"] * len(bad)
 
 
+def test_apps_call_based_dicts_get_back_the_int_keys_json_made_strings_as_in_apps():
+    # JSON keeps only string keys: APPS gives a dict argument or result whose keys all read as ints int keys again
+    # (a Codewars problem over {1: 'a'}); a correct solution indexing d[1] failed here, and one returning {1: ...}
+    tests = {"fn_name": "inverse", "inputs": [[{"1": "a", "2": "b"}], [{}]],
+             "outputs": [[{"1": "a", "2": "b"}], {}]}
+    ok = "def inverse(d):\n    return {k: d[k] for k in (1, 2) if k in d}"
+    as_text = "def inverse(d):\n    return {str(k): v for k, v in d.items()}"  # the JSON text, not APPS's value
+    named = {"fn_name": "f", "inputs": [[{"a": 1}, 2]], "outputs": [{"a": 3}]}  # not ints: kept as they are
+    calls = [(blk(ok), tests), (blk(as_text), tests), (blk("def f(d, x):\n    return {'a': d['a'] + x}"), named)]
+    assert [v.reason for v in _verdicts(calls)] == ["passed 2/2", "failed test 1", "passed 1/1"]
+
+
 def test_apps_stdio_cases_written_as_lists_of_lines_are_joined():
     # APPS's testing_util joins a stdio case's input (and output) given as a list of lines with "\n"; such
     # problems were refused with "'input' must be a string"

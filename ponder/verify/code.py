@@ -5486,11 +5486,21 @@ def _plan(tests) -> dict:
         raise PonderError("code tests: an expression nested too deeply to plan (Python's recursion limit)") from None
 
 
+def _int_keys(d: dict) -> dict | None:
+    # JSON keeps only string keys: APPS reads a dict argument or result back with int keys when every key is one
+    try:
+        return {int(k): v for k, v in d.items()}
+    except (TypeError, ValueError):
+        return None
+
+
 def _call_based(tests: dict) -> str:
     """APPS/TACO's call-based problems (`{"fn_name": "f", "inputs": [[args], ...], "outputs": [result, ...]}`) as
     the asserts they stand for: the function, or the method of the program's `class Solution` (LeetCode-style),
     called with each case's arguments, its result compared as APPS compares it (a tuple as a list; an output
-    written as `[result]` matches `result` too). The results stay in the caller, as any literal expected value."""
+    written as `[result]` matches `result` too; a dict first argument or result whose keys all read as ints has int
+    keys, as APPS restores the keys JSON made strings). The results stay in the caller, as any literal expected
+    value."""
     fn, ins, outs = tests["fn_name"], tests["inputs"], tests["outputs"]
     if not fn.isidentifier() or keyword.iskeyword(fn):
         raise PonderError(f"code tests: 'fn_name' must be a function's name, got {fn!r:.40}")
@@ -5502,6 +5512,13 @@ def _call_based(tests: dict) -> str:
         if not isinstance(args, list):
             raise PonderError(f"code tests: case {k + 1}: the inputs of a call-based problem must be a list of "
                               f"arguments, got {type(args).__name__} {args!r:.40}")
+        # (APPS keeps only the dict of such inputs, "assuming a singleton list"; other arguments are kept here)
+        if args and isinstance(args[0], dict) and _int_keys(args[0]) is not None:
+            args = [_int_keys(args[0]), *args[1:]]
+        if isinstance(out, dict) and _int_keys(out) is not None:
+            out = [_int_keys(out)]
+        if isinstance(out, list) and out and isinstance(out[0], dict) and _int_keys(out[0]) is not None:
+            out = [_int_keys(out[0])]
         targets = [out] + (out[:1] if isinstance(out, list) else [])
         alts = [a for t in targets for a in ([t, tuple(t)] if isinstance(t, list) else [t])]
         first = out[0] if isinstance(out, list) and out else None
