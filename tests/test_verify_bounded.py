@@ -37,3 +37,16 @@ def test_a_worker_that_cannot_start_is_an_error_not_a_timeout(monkeypatch):
         assert pool.warmup(1, timeout=5) is False
     finally:
         pool.close()
+
+
+def test_a_reply_the_caller_cannot_unpickle_is_an_error_not_an_exception():
+    """`call` never raises for worker failures, yet a reply of a class only the worker has (a version or module
+    that differs between the two interpreters) raised AttributeError out of pickle.loads into the caller."""
+    only_in_worker = ("[setattr(__import__('__main__'), 'OnlyInWorker', type('OnlyInWorker', (), "
+                      "{'__module__': '__main__'})), __import__('__main__').OnlyInWorker()][1]")
+    pool = WorkerPool(max_workers=1)
+    try:
+        assert pool.call("builtins:eval", (only_in_worker,), 30) == ("error", "worker failed: AttributeError")
+        assert pool.call("operator:add", (1, 2), 30) == ("ok", 3)  # and the pool goes on
+    finally:
+        pool.close()

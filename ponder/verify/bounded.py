@@ -253,7 +253,7 @@ class WorkerPool:
             return (tag, value)
         except TimeoutError:
             return ("timeout", None)
-        except (EOFError, OSError, pickle.UnpicklingError, ValueError) as e:
+        except Exception as e:  # unpickling a reply can raise anything (a class the caller lacks: AttributeError)
             return ("error", f"worker failed: {type(e).__name__}")
         finally:
             # Any exit without a complete answer (timeout, crash, KeyboardInterrupt) leaves the
