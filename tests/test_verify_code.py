@@ -1535,18 +1535,20 @@ def test_generators_iterated_by_the_test_pass_as_their_items():
 
 
 def test_membership_in_a_returned_generator_is_decided_on_its_items():
-    # `x in gen` holds in Python when iterating the generator (or map) reaches x; it failed as "no plain value"
+    # `x in gen` holds in Python when iterating the generator (map, dict values) reaches x; it failed as no plain
+    # value
     gen = "def squares(n):\n    return (i * i for i in range(n))"
     calls = [(blk(gen), "assert 9 in squares(4)"), (blk(gen), "assert 5 not in squares(4)"),
              (blk(gen), "assert all(k in squares(4) for k in [0, 1, 4, 9])"),
              (blk("def f():\n    return map(int, '123')"), "assert 2 in f()"),
+             (blk("def f():\n    return {'a': 2}.values()"), "assert 2 in f()"),
              (blk(gen), "assert 5 in squares(4)"), (blk(gen), "assert 4 not in squares(4)"),
              # the items are compared as any values of the program's: their own __eq__ plays no part
              (blk("class A:\n    def __init__(self, x): self.x = x\n    def __eq__(self, o): return True\n"
                   "def f():\n    return (A(i) for i in range(3))"), "assert A(1) in f() and A(7) not in f()"),
              (blk("class A:\n    def __eq__(self, o): return True\n"
                   "def f():\n    return (A() for i in range(3))"), "assert 5 in f()")]
-    assert [v.correct for v in _verdicts(calls)] == [True] * 4 + [False] * 2 + [True, False]
+    assert [v.correct for v in _verdicts(calls)] == [True] * 5 + [False] * 2 + [True, False]
 
 
 def _oracle_attacker(secret: str) -> str:

@@ -74,9 +74,9 @@ a ``date``/``datetime``/``time``/``timedelta`` its fields, read through the real
 only a ``datetime.timezone``, as its offset), and the
 CALLER rebuilds the values and applies ``==``/``<``/``in``/``not``/``and``, builtins such as
 ``isinstance``/``len``/``sorted``/``all``... itself (an argument they iterate, ``list(f(x))``, goes as the items of
-the generator or map the program returned, and so does an iterator it returned that ``in`` looks through,
-``2 in f(x)``, drained whole; a ``zip`` of values all the program's, ``zip(it, it)``, runs whole
-there, as it takes their items in turn). An expected value written with operators, ``math``, pure methods,
+the generator or map the program returned, and so does a value of the program's with no ``__contains__``
+that ``in`` looks through, ``2 in f(x)`` of a generator or of dict values, drained whole; a ``zip`` of values
+all the program's, ``zip(it, it)``, runs whole there, as it takes their items in turn). An expected value written with operators, ``math``, pure methods,
 slices or f-strings of the test's own values (``2 ** 10``, ``'ab'.upper()``, ``', '.join(...)``, ``'abc'[::-1]``,
 ``f'{3}x'``; ``hex``/``repr``/``format``, methods through their type: ``map(str.upper, [...])``) is built
 by the caller too: in the sandbox the program could run that operand and return what it gives. So are
@@ -872,18 +872,19 @@ def run_program(spec):
     def struct(v):
         return whole(struct1, v)
     def struct_in(v, _tattr=_type.__getattribute__):
-        # `2 in f()`: an iterator the program returned (a generator, map, filter) has no __contains__, so Python
-        # looks through its items; it goes as they are, as `list(f())` sends them (an object of another kind as
-        # `==` compares it)
+        # `2 in f()`: what the program returned with no __contains__ (a generator, map, dict's values(), a class
+        # of its own with only __iter__) Python looks through by iterating it; it goes as its items, as
+        # `list(f())` sends them (one with a __contains__ as `==` compares it)
         t = _type(v)
+        iterated = False
         try:
-            _tattr(t, "__next__")
-            iterator = True
+            _tattr(t, "__iter__")
+            iterated = True
             _tattr(t, "__contains__")
-            iterator = False
+            iterated = False
         except AttributeError:
             pass
-        return struct([x for x in v] if iterator else v)
+        return struct([x for x in v] if iterated else v)
     def contains(v, x, _object=saved["object"]):
         # `3 in stack`: the object's own answer, as len(stack); one that says it holds an object nothing else
         # holds says so of anything, and no plain value would
@@ -3028,8 +3029,8 @@ class _AssertRewriter(ast.NodeTransformer):
     def _struct(self, tree: tuple, records: list, container: bool = False) -> tuple:
         """An operand of ==, != or `in` that, if an object of the program's, the caller compares as its type and
         fields (see the sandbox's `struct` and _Struct); so are the items of a display (`[f(1)] == [Point(1)]`).
-        A `container` (the right operand of `in`) that is an iterator goes as its items (the sandbox's
-        `struct_in`)."""
+        A `container` (the right operand of `in`) with no __contains__ goes as its items, as `in` iterates it (the
+        sandbox's `struct_in`)."""
         if tree[0] == "seq":
             return (*tree[:2], [self._struct(t, records) for t in tree[2]])
         if tree[0] == "dict":
