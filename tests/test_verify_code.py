@@ -115,8 +115,10 @@ def test_apps_call_based_dicts_get_back_the_int_keys_json_made_strings_as_in_app
     ok = "def inverse(d):\n    return {k: d[k] for k in (1, 2) if k in d}"
     as_text = "def inverse(d):\n    return {str(k): v for k, v in d.items()}"  # the JSON text, not APPS's value
     named = {"fn_name": "f", "inputs": [[{"a": 1}, 2]], "outputs": [{"a": 3}]}  # not ints: kept as they are
-    calls = [(blk(ok), tests), (blk(as_text), tests), (blk("def f(d, x):\n    return {'a': d['a'] + x}"), named)]
-    assert [v.reason for v in _verdicts(calls)] == ["passed 2/2", "failed test 1", "passed 1/1"]
+    real = {"fn_name": "g", "inputs": [[{1.5: 1}]], "outputs": [1.5]}  # no JSON text: a 1.5 is no 1
+    calls = [(blk(ok), tests), (blk(as_text), tests), (blk("def f(d, x):\n    return {'a': d['a'] + x}"), named),
+             (blk("def g(d):\n    return min(d)"), real)]
+    assert [v.reason for v in _verdicts(calls)] == ["passed 2/2", "failed test 1", "passed 1/1", "passed 1/1"]
 
 
 def test_apps_stdio_cases_written_as_lists_of_lines_are_joined():

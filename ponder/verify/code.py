@@ -5489,6 +5489,9 @@ def _plan(tests) -> dict:
 
 def _int_keys(d: dict) -> dict | None:
     # JSON keeps only string keys: APPS reads a dict argument or result back with int keys when every key is one
+    # (keys given as Python values, a 1.5, are no JSON text to read back: kept)
+    if not all(type(k) is str for k in d):
+        return None
     try:
         return {int(k): v for k, v in d.items()}
     except (TypeError, ValueError):
