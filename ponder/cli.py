@@ -331,7 +331,9 @@ def cmd_chat(a):
     check_sampling(max_new_tokens=a.max_new_tokens, temperature=a.temperature, top_p=a.top_p, top_k=a.top_k,
                    min_p=a.min_p, seed=a.seed)
     model, tok = _load(a, a.model)
-    messages = [{"role": "system", "content": a.system}] if a.system else []
+    # an empty --system is sent as given, as generate --chat does: a template renders an empty system turn
+    # differently from none (Qwen's puts its default system prompt in where there is none)
+    messages = [{"role": "system", "content": a.system}] if a.system is not None else []
     limit = model.config.max_position_embeddings
     # rendered once before the first line: a checkpoint without a chat template failed at the first message typed
     # (the session over), and a system prompt that fills the context refused every line, blaming the line
@@ -354,7 +356,7 @@ def cmd_chat(a):
         if not line.strip() or line.strip() in ("/exit", "/quit"):
             break
         if line.strip() == "/reset":  # (the system prompt stays: it is the session's, not the conversation's)
-            messages = messages[:1] if a.system else []
+            messages = messages[:1] if a.system is not None else []
             print("(conversation cleared)", file=sys.stderr)
             continue
         try:  # a byte that is not UTF-8 (decoded as a lone surrogate) failed the render: the whole chat ended

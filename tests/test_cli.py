@@ -2849,3 +2849,21 @@ def test_grpo_loads_its_data_and_eval_data_by_the_field_options(tmp_path):
         GRPOConfig(task=None, data=str(data), prompt_field=1).validate()
     with pytest.raises(PonderError, match="prompt_field .*needs --data"):
         GRPOConfig(prompt_field="question").validate()
+
+
+def test_chat_sends_an_empty_system_prompt_as_given_as_generate_does(monkeypatch, capsys):
+    """`ponder chat --system ""` dropped the system turn (`generate --chat --system ""` sends it): templates render
+    an empty system turn differently from none (Qwen's puts its default system prompt in where there is none)."""
+    import ponder.engine as engine
+
+    real, seen = engine.stream, []
+
+    def recording(model, tok, messages, **kw):
+        seen.append([dict(m) for m in messages])
+        yield from real(model, tok, messages, **kw)
+
+    monkeypatch.setattr(engine, "stream", recording)
+    monkeypatch.setattr("sys.stdin", io.StringIO("hello\n/reset\nagain\n\n"))
+    assert main(["chat", "--max-new-tokens", "2", "--temperature", "0", "--system", ""]) == 0
+    system = {"role": "system", "content": ""}
+    assert seen == [[system, {"role": "user", "content": "hello"}], [system, {"role": "user", "content": "again"}]]
