@@ -747,20 +747,29 @@ _OPTIONAL_PARTS = ("overlong_cache", "max_len_norm")
 
 
 def _objective_overrides(a) -> dict:
-    over = {}
+    from dataclasses import fields
+
+    from .rl.objective import ObjectiveConfig
+
+    # Each value is read as its part's kind (kl=true read as True was refused as "unknown kl True", not the
+    # text typed): a choice (clip, kl, ...) stays text, true/false is read for a switch, a number for the rest
+    kinds = {f.name: type(f.default) for f in fields(ObjectiveConfig)}
+    over, typed = {}, {}
     for kv in a.set or []:
         if "=" not in kv:
             raise PonderError(f"--set {kv!r}: expected PART=VALUE (e.g. --set clip=dual)")
         k, v = kv.split("=", 1)
         if k in over:  # (the last one was taken, the first dropped silently)
-            raise PonderError(f"--set {k}: given twice ({k}={over[k]!r} and {kv}); give each part once")
-        for conv in (int, float):
+            raise PonderError(f"--set {k}: given twice ({typed[k]} and {kv}); give each part once")
+        typed[k] = kv
+        kind = kinds.get(k)
+        for conv in (int, float) if kind not in (str, bool) else ():
             try:
                 v = conv(v)
                 break
             except ValueError:
                 pass
-        if v in ("true", "false"):
+        if v in ("true", "false") and kind is bool:
             v = v == "true"
         elif v in ("none", "null") and k in _OPTIONAL_PARTS:  # "none" is a value of clip/ratio, None of these
             v = None
@@ -768,7 +777,7 @@ def _objective_overrides(a) -> dict:
     for flag, key in (("group_filter", "group_filter"),):
         if getattr(a, flag):
             if key in over:  # (the flag replaced what --set said)
-                raise PonderError(f"--{flag.replace('_', '-')} and --set {key}={over[key]!r}: give one")
+                raise PonderError(f"--{flag.replace('_', '-')} and --set {typed[key]}: give one")
             over[key] = True
     return over
 

@@ -416,7 +416,7 @@ def test_errors_are_one_line_and_debug_shows_traceback(tmp_path, capsys):
     (["grpo", "--explain", "--set", "beta=0.1", "--set", "clip=dual", "--set", "beta=0.2"],
      "--set beta: given twice (beta=0.1 and beta=0.2)"),
     (["grpo", "--explain", "--set", "group_filter=false", "--group-filter"],
-     "--group-filter and --set group_filter=False: give one"),
+     "--group-filter and --set group_filter=false: give one"),
     # greedy decoding takes the most likely token: a nucleus or top-k filter changed nothing, silently
     (["generate", "hi", "--top-p", "0.5", "--top-k", "5"],
      "--top-p 0.5, --top-k 5: not used at temperature 0, the default (greedy decoding"),
@@ -2867,3 +2867,18 @@ def test_chat_sends_an_empty_system_prompt_as_given_as_generate_does(monkeypatch
     assert main(["chat", "--max-new-tokens", "2", "--temperature", "0", "--system", ""]) == 0
     system = {"role": "system", "content": ""}
     assert seen == [[system, {"role": "user", "content": "hello"}], [system, {"role": "user", "content": "again"}]]
+
+
+def test_set_errors_quote_the_value_as_typed(capsys):
+    """`--set kl=true` was refused as "unknown kl True" (the value read as a bool before the objective saw it), and
+    `--set mu=true` as "mu=True": an error quotes the text given; a number given to kl still points at beta."""
+    for kv, said in (("kl=true", "unknown kl 'true'; valid: off, k1, k3\n"), ("mu=true", "mu='true' must be"),
+                     ("clip=1", "unknown clip '1'"), ("group_filter=1", "group_filter='1' must be true or false"),
+                     ("kl=0.1", "unknown kl '0.1'; valid: off, k1, k3 (the KL coefficient is beta: beta=0.1)")):
+        assert main(["grpo", "--explain", "--set", kv]) == 2
+        err = capsys.readouterr().err
+        assert said in err and "True" not in err, (kv, err)
+    assert main(["grpo", "--explain", "--set", "group_filter=true", "--set", "eps_low=0.1", "--set",
+                 "clip=clip_higher", "--set", "mu=2", "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)["objective"]
+    assert (got["group_filter"], got["eps_low"], got["clip"], got["mu"]) == (True, 0.1, "clip_higher", 2)

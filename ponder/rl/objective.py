@@ -162,9 +162,19 @@ class ObjectiveConfig:
 def _check_choice(part: str, value, valid) -> None:
     if value not in valid:
         # (kl=0.1, verl's kl_coef or TRL's beta by habit: the number belongs to beta, kl names the estimator)
-        coef = part == "kl" and isinstance(value, (int, float)) and not isinstance(value, bool)
+        coef = part == "kl" and _number(value)
         raise PonderError(f"objective: unknown {part} {value!r}; valid: {', '.join(valid)}"
                           + (f" (the KL coefficient is beta: beta={value})" if coef else ""))
+
+
+def _number(value) -> bool:
+    """A number, or text that reads as one (--set kl=0.1 reaches the objective as typed)."""
+    if isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
 
 
 # ----------------------------------------------------------------------------------------------- presets
