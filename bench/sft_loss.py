@@ -23,15 +23,28 @@ from ponder.model import ModelConfig, Transformer  # noqa: E402
 from ponder.train import response_loss, token_loss  # noqa: E402
 
 
+def inputs(a):
+    """The batch both sides train on: ids (batch, seq + 1) and the loss mask, of the targets ids[:, 1:]."""
+    g = torch.Generator().manual_seed(0)
+    ids = torch.randint(0, a.vocab, (a.batch, a.seq + 1), generator=g)
+    mask = torch.zeros_like(ids)
+    mask[:, int(a.seq * (1 - a.response_share)) :] = 1  # prompt, then response: loss on the response only
+    return ids, mask
+
+
+def response_tokens(a) -> int:
+    """The targets the loss covers: the mask's ones past the first id (batch * (seq + 1 - start); one more per
+    row than seq - start, which the label said)."""
+    start = max(1, int(a.seq * (1 - a.response_share)))
+    return a.batch * (a.seq + 1 - start)
+
+
 def side(name: str, a, out):
     torch.set_num_threads(a.threads)
     cfg = ModelConfig(vocab_size=a.vocab, hidden_size=a.hidden, intermediate_size=3 * a.hidden,
                       num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2)
     model = Transformer(cfg).init_weights(0)
-    g = torch.Generator().manual_seed(0)
-    ids = torch.randint(0, a.vocab, (a.batch, a.seq + 1), generator=g)
-    mask = torch.zeros_like(ids)
-    mask[:, int(a.seq * (1 - a.response_share)) :] = 1  # prompt, then response: loss on the response only
+    ids, mask = inputs(a)
     fn = {"response_loss": response_loss, "token_loss": token_loss}[name]
     times, grads = [], None
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -83,7 +96,7 @@ def main():
     full, ours = res["token_loss"], res["response_loss"]
     print(json.dumps({
         "bench": "sft_loss", "device": "cpu", "threads": a.threads, "vocab": a.vocab, "hidden": a.hidden,
-        "tokens": a.batch * a.seq, "response_tokens": a.batch * (a.seq - int(a.seq * (1 - a.response_share))),
+        "tokens": a.batch * a.seq, "response_tokens": response_tokens(a),
         "token_loss": full, "response_loss": ours,
         "rss_growth_ratio": round(full["rss_growth_mb"] / max(1, ours["rss_growth_mb"]), 2),
         "speedup": round(full["s_per_step"] / ours["s_per_step"], 2),

@@ -2827,3 +2827,22 @@ def test_the_logged_grad_norm_of_low_precision_weights_is_their_gradients_norm_i
     assert gn == pytest.approx(exact, rel=1e-6) and exact > 1
     clipped = float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in captured])))
     assert clipped == pytest.approx(0.5, rel=1e-2 if dtype == torch.bfloat16 else 1e-5)
+
+
+def test_the_sft_loss_bench_reports_the_response_tokens_its_loss_covers():
+    """bench/sft_loss.py printed response_tokens 1,024 at its defaults while both losses covered 1,028 (each row's
+    mask, over seq + 1 ids, holds one more response target than seq - prompt): the label is the loss's count."""
+    import importlib.util
+    import types
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "sft_loss.py"
+    spec = importlib.util.spec_from_file_location("bench_sft_loss", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    model = ponder.model.Transformer(ModelConfig(**SMALL)).init_weights(0)
+    for batch, seq, share in ((2, 16, 0.5), (3, 10, 1.0), (2, 9, 0.3), (1, 8, 0.0)):
+        a = types.SimpleNamespace(vocab=SMALL["vocab_size"], batch=batch, seq=seq, response_share=share)
+        ids, mask = bench.inputs(a)
+        _, n = token_loss(model, ids, mask, None)
+        assert bench.response_tokens(a) == n, (batch, seq, share)
+    assert bench.response_tokens(types.SimpleNamespace(vocab=151936, batch=4, seq=512, response_share=0.5)) == 1028
