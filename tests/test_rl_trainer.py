@@ -540,6 +540,16 @@ def test_monitor_kl_blowup_alarm_fires_after_patience_steps_above_kl_max():
     assert not [a for s in range(1, 30) for a in m.update({"step": s, "kl_mean": 0.05})]
 
 
+def test_monitor_a_skipped_step_neither_extends_nor_breaks_a_run_of_bad_steps():
+    """The documented reading of "patience steps in a row": steps that measured the metric. A step skipped for a
+    non-finite loss (a blown-up ratio's, often) logs no ratio_max: the explosion around it is still raised."""
+    m = Monitor(max_new_tokens=100)
+    rows = [{"step": 1, "ratio_max": 50.0}, {"step": 2, "skipped": True, "skip_reason": "non-finite loss"},
+            {"step": 3, "ratio_max": 50.0}, {"step": 4, "ratio_max": 50.0}]
+    out = [(a["step"], a["alarm"]) for row in rows for a in m.update(row)]
+    assert out == [(2, "skipped_step"), (4, "ratio_explosion")]
+
+
 def _hacking_rows():
     """Held-out flat at 0.3 every 3 steps; training reward climbs (steps 1-15), drops back (16-21), climbs again."""
     for step in range(1, 34):

@@ -8,9 +8,12 @@ written to `alarms.jsonl`, and with `--stop-on-alarm` end the run after a checkp
 
 A condition's alarm is raised once, when the condition starts holding (for the step rules: when it has held
 `patience` steps in a row), and again only after it has cleared and come back; a run stuck in one failure mode
-logs it once, not at every step or evaluation. `non_finite` and `skipped_step` are events, not conditions: each
-names a step whose update was discarded, so each is raised. The state (streaks, evaluations) is checkpointed, so
-a resumed run raises exactly the alarms the uninterrupted one does.
+logs it once, not at every step or evaluation. "In a row" counts the steps that measured the rule's metric: a step
+that logs none (a skipped step's statistics are discarded with its update) neither extends nor breaks the run, as
+a ratio that blew up the loss skips its step, and breaking the run there would hide the explosion. `non_finite`
+and `skipped_step` are events, not conditions: each names a step whose update was discarded, so each is raised.
+The state (streaks, evaluations) is checkpointed, so a resumed run raises exactly the alarms the uninterrupted one
+does.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ class MonitorConfig:
     reward_window: int = 8
     reward_drop: float = 0.3
     reward_lookback: int = 80
-    patience: int = 3  # consecutive steps a condition must hold (one bad step is noise)
+    patience: int = 3  # consecutive measured steps a condition must hold (one bad step is noise)
     hack_window: int = 3  # held-out evaluations compared for the reward-hacking rule
     hack_reward_rise: float = 0.15  # in units of the reward's scale (Monitor.reward_scale)
     hack_heldout_flat: float = 0.02
