@@ -1137,6 +1137,12 @@ def parallel_points(labels, answers, logprob_means, tokens, latencies, ns, *, me
                 else:
                     w = None
                     if m == "weighted_majority":
+                        # a sample without an answer casts no vote, so its weight is no matter; one with an answer
+                        # and no log-prob took weight 1, the most any sample gets, outvoting the measured ones
+                        miss = [k for k in range(N) if cid[k] is not None and logprob_means[i][k] is None]
+                        if miss:
+                            raise PonderError(f"parallel_points: problem {i} sample {miss[0]} has an answer but no "
+                                              "log-prob mean (None): weighted_majority cannot weigh its vote")
                         w = logprob_weights([0.0 if v is None else v for v in logprob_means[i][:N]])
                     win, _, _ = majority_vote(cid, weights=w)
                     # the winner is a cluster id; its earliest member in the first N is the chosen sample

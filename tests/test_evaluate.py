@@ -649,6 +649,20 @@ def test_parallel_points_latency_of_a_problem_with_only_empty_samples():
     assert lat == pytest.approx([(0.5 + 0.25) / 2, (1.0 + 0.5) / 2, (2.0 + 1.0) / 2])  # was [0.125, 0.25, 0.5]
 
 
+def test_parallel_points_refuses_to_weigh_an_answer_without_a_log_prob():
+    """weighted_majority gave a sample with an answer but no log-prob (None: completions from elsewhere) weight 1,
+    the most any sample gets (exp(mean log-prob) <= 1), while best_of_n ranks it last: its answer outvoted the
+    samples that were measured. It is refused, naming the sample; a sample without an answer casts no vote."""
+    args = ([[False, True, False]], [["1", "2", None]], [[None, -0.5, None]], [[5, 5, 0]], [1.0], [1, 2, 3])
+    with pytest.raises(PonderError, match=r"^parallel_points: problem 0 sample 0 has an answer but no log-prob"):
+        parallel_points(*args, methods=["weighted_majority"], equal=None, n_boot=10)
+    pts = parallel_points(*args, methods=["majority", "best_of_n"], equal=None, n_boot=10)
+    assert [p["accuracy"] for p in pts["best_of_n"]] == [0.0, 1.0, 1.0]
+    args[2][0][0] = -0.1  # measured: the answers are weighed, the empty sample's missing log-prob is no matter
+    pts = parallel_points(*args, methods=["weighted_majority"], equal=None, n_boot=10)
+    assert [p["accuracy"] for p in pts["weighted_majority"]] == [0.0, 0.0, 0.0]
+
+
 def test_budget_forcing_beyond_the_context_is_refused_before_the_progress_bar(micro, capsys):
     """It used to start, then fail inside sampling naming a max_new_tokens the user never gave."""
     model, tok = micro
