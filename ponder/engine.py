@@ -485,6 +485,7 @@ def sample(
     stop_at_eos: bool = True,
     progress=None,
     first_sample: int = 0,
+    on_stop=None,
 ) -> list[list[Sample]]:
     """Sample n completions per prompt. Returns one list of n `Sample`s per prompt, in order. Prompts are
     strings, chat-message lists or token-id lists (`render_prompts`).
@@ -494,6 +495,10 @@ def sample(
     `first_sample` does the same for samples: the n drawn are samples first_sample .. first_sample + n - 1 of
     what one call with more samples per prompt would draw (chunked self-consistency).
     `progress` is an optional callable(done_rows) for progress bars.
+    `on_stop(prompt_index, sample_index, sample)`, optional, is called when a sample stops on a stop string with
+    tokens left: returning a seed goes on as a new sample of the prompt + the tokens so far, on that seed's stream
+    from its first step (what a fresh call on that context would draw, without its prefill), up to max_new_tokens
+    in all; None ends it. The sample returned is the last one (its prompt_ids: the prompt + earlier tokens).
     """
     check_sampling(n, max_new_tokens, temperature, top_p, top_k, min_p, seed)
     n, max_new_tokens = int(n), int(max_new_tokens)
@@ -523,6 +528,8 @@ def sample(
         raise PonderError(f"stop_at_eos must be True or False, got {stop_at_eos!r}")
     if progress is not None and not callable(progress):  # (else a TypeError after the prefill)
         raise PonderError(f"progress must be a callable(done_rows) or None, got {progress!r}")
+    if on_stop is not None and not callable(on_stop):
+        raise PonderError(f"on_stop must be a callable(prompt_index, sample_index, sample) or None, got {on_stop!r}")
     ids = render_prompts(tokenizer, prompts, _model_vocab(model))
     # of several prompts, the one at fault by its index (as render_prompts names one)
     check_context(model, ids, max_new_tokens, names=[f"prompt {i}" for i in range(len(ids))] if len(ids) > 1 else None)
@@ -534,7 +541,7 @@ def sample(
         chunk = max_batch_rows // n
         for start in range(0, len(ids), chunk):
             results += _sample_batch(model, tokenizer, ids[start: start + chunk], n, *args, index_offset + start,
-                                     stop_at_eos, progress, start, first_sample=first_sample)
+                                     stop_at_eos, progress, start, first_sample=first_sample, on_stop=on_stop)
         return results
     # more samples per prompt than rows allowed: a prompt's samples max_batch_rows at a time (one prompt of all
     # its n fanned out at once ran past the cap), sample j on its own stream as ever (`first_sample`)
@@ -542,7 +549,9 @@ def sample(
         group = []
         for j in range(0, n, max_batch_rows):
             group += _sample_batch(model, tokenizer, ids[i: i + 1], min(max_batch_rows, n - j), *args,
-                                   index_offset + i, stop_at_eos, progress, i, first_sample=first_sample + j)[0]
+                                   index_offset + i, stop_at_eos, progress, i, first_sample=first_sample + j,
+                                   on_stop=None if on_stop is None else
+                                   lambda pi, k, smp, j=j: on_stop(pi, j + k, smp))[0]
         results.append(group)
     return results
 
@@ -567,7 +576,7 @@ def prefill(model: Transformer, ids: list[list[int]], pad: int, max_len: int) ->
 
 
 def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p, stop, seed, offset,
-                  stop_at_eos, progress, first=0, first_sample=0):
+                  stop_at_eos, progress, first=0, first_sample=0, on_stop=None):
     # offset: the first prompt's index for the random streams (index_offset included); first: in the caller's list;
     # first_sample: the index of each prompt's first sample here (its samples first_sample .. first_sample + n - 1)
     dev = model.device
@@ -581,7 +590,11 @@ def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p,
     # one stream per (seed, global prompt index, sample index): independent of n, batch and shard
     rows = torch.arange(B, dtype=torch.int64)
     sample_ix = first_sample + rows % n
-    keys = _mix(_mix(torch.tensor(seed, dtype=torch.int64)) + (offset + rows // n) * (1 << 32) + sample_ix).to(dev)
+
+    def key(seed, rows):
+        return _mix(_mix(torch.tensor(seed, dtype=torch.int64)) + (offset + rows // n) * (1 << 32) + sample_ix[rows])
+
+    keys = key(seed, rows).to(dev)
     u = uniform(keys[:, None], torch.arange(max_new, device=dev)[None])  # every step's draw, hashed at once
     out_ids = [[] for _ in range(B)]
     out_lp = [[] for _ in range(B)]
@@ -597,7 +610,12 @@ def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p,
     # (so do ids past the tokenizer's vocabulary, a padded embedding's rows (Qwen's) that a model can still draw)
     vocab = tok.vocab_size
     texty = [[] for _ in range(B)]
+    seg = [0] * B  # where each row's current sample starts in out_ids (on_stop goes on after a stop)
     live = list(range(B))
+
+    def prompt_of(r):  # the context of row r's current sample
+        return ids[r // n] + out_ids[r][:seg[r]] if seg[r] else ids[r // n]
+
     for step in range(max_new):
         t, lp = choose_tokens(logits, keys, step, temperature, top_k, top_p, min_p, u[:, step])
         t_list, lp_list = t.tolist(), lp.tolist()
@@ -615,8 +633,18 @@ def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p,
                 texty[r].append(t_list[j])
             if t_list[j] in stops:
                 reason[r] = "stop"
-            elif has_text and _stop_ends_here(tok, ids[r // n], out_ids[r], texty[r], stop, max_stop + 2):
+            elif has_text and _stop_ends_here(tok, prompt_of(r), out_ids[r][seg[r]:], texty[r], stop, max_stop + 2):
                 reason[r] = "stop"
+                if on_stop is not None and len(out_ids[r]) < max_new:
+                    nxt = on_stop(first + r // n, r % n, _finished(tok, prompt_of(r), out_ids[r][seg[r]:],
+                                                                  out_lp[r][seg[r]:], "stop", stops, stop))
+                    if nxt is not None:  # a new sample from here: its own stream, from its first step
+                        check_sampling(seed=nxt)
+                        keys[j] = key(int(nxt), torch.tensor(r)).to(dev)
+                        u[j, step + 1:] = uniform(keys[j], torch.arange(max_new - step - 1, device=dev))
+                        reason[r], seg[r], texty[r] = None, len(out_ids[r]), []
+                        still.append(j)
+                        done -= 1
             elif len(out_ids[r]) >= max_new:
                 reason[r] = "length"
             else:
@@ -635,18 +663,22 @@ def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p,
             # rows kept but finished are ignored above (reason set); they cost compute until dropped
         cache.valid[:, cache.length] = True
         logits = decode(t, cache)
-    samples = []
-    for r in range(B):
-        ended_by_token = reason[r] == "stop" and out_ids[r][-1] in stops
-        # the stop token stays in token_ids but not in the text (as stream() and vLLM do): decoding skips a
-        # special EOS anyway, but a non-special one (a generation_config EOS id of a plain token) would show
-        text = tok.decode_continuation(ids[r // n], out_ids[r][:-1] if ended_by_token else out_ids[r])
-        if stop and reason[r] == "stop" and not ended_by_token:
-            cut = min((text.find(s) for s in stop if s in text), default=-1)
-            if cut >= 0:
-                text = text[:cut]
-        samples.append(Sample(text, out_ids[r], out_lp[r], reason[r] or "length", ids[r // n]))
+    samples = [_finished(tok, prompt_of(r), out_ids[r][seg[r]:], out_lp[r][seg[r]:], reason[r] or "length", stops,
+                         stop) for r in range(B)]
     return [samples[i * n:(i + 1) * n] for i in range(P)]
+
+
+def _finished(tok, prompt_ids, out, lps, reason, stops, stop) -> Sample:
+    """The Sample of tokens `out` drawn after `prompt_ids`."""
+    ended_by_token = reason == "stop" and out[-1] in stops
+    # the stop token stays in token_ids but not in the text (as stream() and vLLM do): decoding skips a
+    # special EOS anyway, but a non-special one (a generation_config EOS id of a plain token) would show
+    text = tok.decode_continuation(prompt_ids, out[:-1] if ended_by_token else out)
+    if stop and reason == "stop" and not ended_by_token:
+        cut = min((text.find(s) for s in stop if s in text), default=-1)
+        if cut >= 0:
+            text = text[:cut]
+    return Sample(text, out, lps, reason, prompt_ids)
 
 
 def _not_finite(step: int, which: str) -> PonderError:

@@ -806,14 +806,25 @@ def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", te
 # ---- budget forcing -------------------------------------------------------------------------------------
 
 
-def _draw_some(model, tok, prompts, indices, temperature, **kw) -> dict:
+def _draw_some(model, tok, prompts, indices, temperature, on_stop=None, **kw) -> dict:
     """One sample for each of prompts[indices]: {index: (samples, latency)}. Greedy decoding has no
-    random stream to keep aligned, so it is one batched call; sampling goes through draw_subset."""
+    random stream to keep aligned, so it is one batched call; sampling goes through draw_subset.
+    ``on_stop(index, sample)``: the engine's on_stop, by index into prompts."""
     if temperature > 0:
-        return draw_subset(model, tok, prompts, indices, n=1, temperature=temperature, **kw)
+        out = {}
+        for run in _runs(sorted(indices)):  # (draw_subset's calls, each with its own prompt positions)
+            out |= draw_subset(model, tok, prompts, run, n=1, temperature=temperature, **kw,
+                               **_on_stop_kw(on_stop, run))
+        return out
     kw.pop("index_offset", None)
-    groups, lat = draw(model, tok, [prompts[i] for i in indices], n=1, temperature=0.0, **kw)
+    groups, lat = draw(model, tok, [prompts[i] for i in indices], n=1, temperature=0.0, **kw,
+                       **_on_stop_kw(on_stop, indices))
     return {i: (g, t) for i, g, t in zip(indices, groups, lat)}
+
+
+def _on_stop_kw(on_stop, indices) -> dict:
+    """The engine's on_stop for a call on prompts[indices] (none passed where there is none: as before)."""
+    return {} if on_stop is None else {"on_stop": lambda j, _, s: on_stop(indices[j], s)}
 
 
 def _cue_tokens(tok, answer_cue: str, think_end: str | None) -> int:
@@ -1146,40 +1157,53 @@ def _forced_answers(model, tok, contexts, idx, temperature, *, seed, index_offse
     them read.
     {index: (text, finish_reason, token_ids, logprobs, latency)}."""
     res = {i: ["", "stop", [], [], 0.0] for i in idx}
-    todo, k = list(idx), 0
-    while todo:
-        got = {}
-        # one engine call per remaining allowance (the first round: one call, as before this loop existed)
-        by_rem: dict[int, list[int]] = {}
-        ctx = {i: contexts[i] + res[i][2] for i in todo}  # (after blank lines: the ids that wrote them)
-        for i in todo:
-            by_rem.setdefault(_answer_room(model, ctx[i], answer_tokens - len(res[i][2]), index_offset + i,
-                                           None if capped is None else capped[i]), []).append(i)
-        for rem, group in sorted(by_rem.items()):
-            got |= _draw_some(model, tok, ctx, group, temperature,
-                              seed=derive_seed(seed, "answer", *([k] if k else [])), index_offset=index_offset,
-                              max_new_tokens=rem, top_p=top_p, stop=["\n"])
-        again = []
-        for i in todo:
-            (s,), t = got[i]
-            r = res[i]
-            r[2], r[3], r[4], r[1] = r[2] + s.token_ids, r[3] + s.logprobs, r[4] + t, s.finish_reason
-            # ended by EOS: the model's answer is over (decoding on after it, blank as its text is, re-asked
-            # a model that had stopped, answer_tokens times over at temperature 0)
-            if s.text.strip() or s.finish_reason != "stop" or not s.token_ids or s.token_ids[-1] in tok.stop_token_ids:
-                r[0] += s.text
-                continue
-            # only blank text before a newline: keep the newline the model wrote and read on (the newline
-            # token may carry text after it: then that text up to its own line end is the answer)
-            written = tok.decode_continuation(s.prompt_ids, s.token_ids)  # (decode() drops a leading space)
-            lead = len(written) - len(written.lstrip())
-            line = written[lead:].split("\n")[0]
-            r[0] += written[:lead] + line
-            if not line and len(r[2]) < answer_tokens and _room(model, contexts[i] + r[2]) >= 1:
-                again.append(i)
-            elif not line:  # blank lines to the allowance (or the context's end): the answer was cut, not ended
-                r[1] = "length"
-        todo, k = again, k + 1
+    rounds = dict.fromkeys(idx, 0)
+
+    def blank_line(s):  # (text written, whether s is a blank line to read on after): s stopped at a newline
+        written = tok.decode_continuation(s.prompt_ids, s.token_ids)  # (decode() drops a leading space)
+        lead = len(written) - len(written.lstrip())
+        line = written[lead:].split("\n")[0]
+        return written[:lead] + line, not line
+
+    def on_stop(i, s):
+        # only blank text before a newline: keep the newline the model wrote and read on (the newline token may
+        # carry text after it: then that text up to its own line end is the answer, and the sample ends here). The
+        # engine goes on from its cache: a new call per blank line re-read the whole context (512 calls, after a
+        # "</think>", for a model that writes blank lines), on the stream that call would have drawn from
+        if s.text.strip():
+            return None
+        text, blank = blank_line(s)
+        if not blank:
+            return None
+        r = res[i]
+        r[0], r[2], r[3] = r[0] + text, r[2] + s.token_ids, r[3] + s.logprobs
+        rounds[i] += 1
+        # (as the call it replaces: its allowance capped by the room left, noted where that is less)
+        _answer_room(model, contexts[i] + r[2], answer_tokens - len(r[2]), index_offset + i,
+                     None if capped is None else capped[i])
+        return derive_seed(seed, "answer", rounds[i])
+
+    by_rem: dict[int, list[int]] = {}
+    for i in idx:
+        by_rem.setdefault(_answer_room(model, contexts[i], answer_tokens, index_offset + i,
+                                       None if capped is None else capped[i]), []).append(i)
+    got = {}
+    for rem, group in sorted(by_rem.items()):
+        got |= _draw_some(model, tok, contexts, group, temperature, seed=derive_seed(seed, "answer"),
+                          index_offset=index_offset, max_new_tokens=rem, top_p=top_p, stop=["\n"], on_stop=on_stop)
+    for i in idx:
+        (s,), t = got[i]
+        r = res[i]
+        r[2], r[3], r[4], r[1] = r[2] + s.token_ids, r[3] + s.logprobs, r[4] + t, s.finish_reason
+        # ended by EOS: the model's answer is over (decoding on after it, blank as its text is, re-asked
+        # a model that had stopped, answer_tokens times over at temperature 0)
+        if s.text.strip() or s.finish_reason != "stop" or not s.token_ids or s.token_ids[-1] in tok.stop_token_ids:
+            r[0] += s.text
+            continue
+        text, blank = blank_line(s)
+        r[0] += text
+        if blank:  # blank lines to the allowance (or the context's end): the answer was cut, not ended
+            r[1] = "length"
     return {i: tuple(r) for i, r in res.items()}
 
 

@@ -996,3 +996,39 @@ def test_a_token_id_prompt_cut_inside_a_character_gives_the_reply_the_character(
         pieces = list(ponder.engine.stream(model, tok, prompt, max_new_tokens=len(reply) + 1, temperature=0))
         assert s.token_ids == reply + [tok.eos_token_id]
         assert head.rstrip("\ufffd") + s.text == tok.decode(full) and "".join(pieces) == s.text, (cut, s.text, pieces)
+
+
+def test_on_stop_goes_on_as_a_fresh_call_on_the_context_would(tokenizer):
+    """on_stop's seed continues a sample stopped on a stop string from the cache: the same ids, log-probs, text and
+    finish reason as a new call on the prompt + the ids so far with that seed (its stream from its first step), for
+    each sample of n, with the rows capped per call or not; a seed that is no seed is refused by name."""
+    tok = tokenizer
+    nl, eight, eos = tok.encode("\n")[0], tok.encode("8")[0], tok.encode("<|endoftext|>")[0]
+    vocab = tok.vocab_size + (-tok.vocab_size) % 8
+    m = bigram_model(vocab, [], eos)
+    with torch.no_grad():  # after a newline: another or "8" (one as likely as the other); after "8" a newline
+        m.lm_head.weight[:, nl] = 0.0
+        m.lm_head.weight[nl, nl] = m.lm_head.weight[eight, nl] = m.lm_head.weight[nl, eight] = 10.0
+    prompt = tok.encode("q\n")
+    kw = dict(n=3, temperature=1.0, stop="\n", max_new_tokens=12, index_offset=2)
+
+    def go_on(p, j, s):  # three more samples at most, each on a seed of its own
+        seen.append((p, j, s))
+        return 40 + sum(x[1] == j for x in seen) if sum(x[1] == j for x in seen) <= 3 else None
+
+    for rows in (512, 1):
+        seen = []
+        got = ponder.sample(m, tok, [prompt], seed=7, on_stop=go_on, max_batch_rows=rows, **kw)[0]
+        for j in range(3):  # the same samples, one call each
+            mine = [(p, s) for p, k, s in seen if k == j]
+            ctx, seed, left = prompt, 7, 12
+            for k in range(min(len(mine), 3) + 1):
+                s = ponder.sample(m, tok, [ctx], seed=seed, **{**kw, "n": j + 1, "max_new_tokens": left})[0][j]
+                assert k == len(mine) or mine[k] == (0, s)
+                ctx, seed, left = ctx + s.token_ids, 41 + k, left - s.num_tokens
+            assert got[j] == s and got[j].prompt_ids == ctx[:len(ctx) - s.num_tokens]
+        assert len(seen) > 3
+    with pytest.raises(PonderError, match="seed must be an integer"):
+        ponder.sample(m, tok, [prompt], seed=7, on_stop=lambda *a: -1, **kw)
+    with pytest.raises(PonderError, match="on_stop must be a callable"):
+        ponder.sample(m, tok, [prompt], seed=7, on_stop=3, **kw)

@@ -1686,3 +1686,100 @@ def test_budget_forcing_default_answer_after_think_end_is_a_whole_solution(token
     plain = think_tag_model(tokenizer, [("r", "z"), ("Final Answer:", " " + answer)])
     o = scale.budget_forcing(plain, tokenizer, ["r"], budget=1)[0]
     assert o.tokens == 1 + 16 and o.finish_reason == "length" and o.info["forced"]
+
+
+def _forced_answers_call_per_line(model, tok, contexts, idx, temperature, *, seed, index_offset, answer_tokens,
+                                  top_p, capped=None) -> dict:
+    """_forced_answers as it was: a new engine call (and prefill) per blank line, the reference its one call from
+    the cache must equal."""
+    res = {i: ["", "stop", [], [], 0.0] for i in idx}
+    todo, k = list(idx), 0
+    while todo:
+        got, by_rem = {}, {}
+        ctx = {i: contexts[i] + res[i][2] for i in todo}
+        for i in todo:
+            by_rem.setdefault(scale._answer_room(model, ctx[i], answer_tokens - len(res[i][2]), index_offset + i,
+                                                 None if capped is None else capped[i]), []).append(i)
+        for rem, group in sorted(by_rem.items()):
+            got |= scale._draw_some(model, tok, ctx, group, temperature,
+                                    seed=scale.derive_seed(seed, "answer", *([k] if k else [])),
+                                    index_offset=index_offset, max_new_tokens=rem, top_p=top_p, stop=["\n"])
+        again = []
+        for i in todo:
+            (s,), t = got[i]
+            r = res[i]
+            r[2], r[3], r[4], r[1] = r[2] + s.token_ids, r[3] + s.logprobs, r[4] + t, s.finish_reason
+            if s.text.strip() or s.finish_reason != "stop" or not s.token_ids or s.token_ids[-1] in tok.stop_token_ids:
+                r[0] += s.text
+                continue
+            written = tok.decode_continuation(s.prompt_ids, s.token_ids)
+            lead = len(written) - len(written.lstrip())
+            line = written[lead:].split("\n")[0]
+            r[0] += written[:lead] + line
+            if not line and len(r[2]) < answer_tokens and scale._room(model, contexts[i] + r[2]) >= 1:
+                again.append(i)
+            elif not line:
+                r[1] = "length"
+        todo, k = again, k + 1
+    return {i: tuple(r) for i, r in res.items()}
+
+
+def _blank_line_model(tok, after_newline: dict, positions: int = 56):
+    """A bigram model (test_engine's) with `positions` positions: after the cue's ":" a newline; after a newline
+    the tokens of `after_newline` ({text: logit}); "8" then writes a newline, anything else EOS."""
+    eos, nl, colon, eight = (tok.encode(x)[0] for x in (END, "\n", ":", "8"))
+    vocab = tok.vocab_size + (-tok.vocab_size) % 8
+    cfg = ponder.ModelConfig(vocab_size=vocab, hidden_size=vocab, intermediate_size=16, num_hidden_layers=1,
+                             num_attention_heads=2, num_key_value_heads=1, tie_word_embeddings=False,
+                             max_position_embeddings=positions)
+    m = ponder.Transformer(cfg).init_weights(0).eval()
+    with torch.no_grad():
+        m.layers[0].self_attn.o_proj.weight.zero_()
+        m.layers[0].mlp.down_proj.weight.zero_()
+        m.embed_tokens.weight.copy_(torch.eye(vocab))
+        m.lm_head.weight.zero_()
+        m.lm_head.weight[eos, :] = 10.0
+        for a in (colon, nl, eight):
+            m.lm_head.weight[:, a] = 0.0
+        m.lm_head.weight[nl, colon] = m.lm_head.weight[nl, eight] = 10.0
+        for text, logit in after_newline.items():
+            m.lm_head.weight[tok.encode(text)[0], nl] = logit
+    return m
+
+
+def test_forced_answer_reads_blank_lines_in_one_engine_call(tokenizer, monkeypatch):
+    """The forced answer's leading blank lines were read one engine call per line, each re-reading (prefilling) the
+    whole prompt + thinking: with 512 tokens allowed after a "</think>", a model that writes blank lines made 512
+    calls per problem. The engine now goes on from its cache, on the stream each line's call drew from: the same
+    texts, ids, log-probs, finish reasons and caps as the call per line (greedy and sampled, capped by the context's
+    room or not), from one call per allowance."""
+    from ponder import engine
+
+    tok = tokenizer
+    cue = tok.encode("q\nFinal Answer:")
+    contexts = {0: cue, 2: tok.encode("q z z\nFinal Answer:"), 3: tok.encode("z" * 40 + "\nFinal Answer:"),
+                5: cue}
+    idx = sorted(contexts)
+    calls, real = [], engine.sample
+    monkeypatch.setattr(engine, "sample", lambda *a, **k: calls.append(1) or real(*a, **k))
+    # (the logits are these times sqrt(vocab), the one-hot's RMS norm: 9.95 is e^-0.9 as likely as 10 at T=1)
+    for after in ({"\n": 10.0}, {"\n": 10.0, "8": 10.0}, {"\n": 10.0, "8": 9.95, " ": 9.95}):
+        model = _blank_line_model(tok, after)
+        for temperature, seed in ((0.0, 0), (1.0, 5), (0.7, 11)):
+            for answer_tokens in (2, 12):
+                kw = dict(seed=seed, index_offset=4, answer_tokens=answer_tokens, top_p=1.0)
+                caps_old, caps_new = [[] for _ in range(6)], [[] for _ in range(6)]
+                calls.clear()
+                old = _forced_answers_call_per_line(model, tok, contexts, idx, temperature, capped=caps_old, **kw)
+                old_calls = len(calls)
+                calls.clear()
+                new = scale._forced_answers(model, tok, contexts, idx, temperature, capped=caps_new, **kw)
+                assert {i: r[:4] for i, r in new.items()} == {i: r[:4] for i, r in old.items()}
+                assert caps_new == caps_old
+                # greedy: one call per allowance (2: the long context's room caps problem 3 to 7); sampled: one
+                # per run of consecutive problems in it too ([0], [2, 3], [5]; or [0], [2], [5] and [3])
+                assert len(calls) == {0.0: 1, 1.0: 3, 0.7: 3}[temperature] + (answer_tokens == 12)
+                if after == {"\n": 10.0} and temperature == 0 and answer_tokens == 12:
+                    assert old_calls >= 12 and new[0][:3] == ("\n" * 12, "length", [tok.encode("\n")[0]] * 12)
+                    assert new[3][:2] == ("\n" * 7, "length") and caps_new[3] == [
+                        {"call": "answer", "max_new_tokens": 7 - k} for k in range(7)]
