@@ -3897,3 +3897,32 @@ def test_or_rather_with_another_value_is_still_a_hedge(completion):
 )
 def test_the_same_value_written_another_way_after_maybe_is_no_hedge(completion, gold):
     assert check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize(
+    "completion",
+    ["So we get 9. 6 is likely too big.", "So we get 9. Actually, 6? No.", "Thus 9. Note that 6 does not work.",
+     "So the total is 9; 6 would be too small.", "So we get 9. 6 is wrong.", "So we get 9. Maybe 6 is wrong.",
+     "So we get 9. 6? No, 6 is too small.", "Therefore $9$. But $6$ fails.", "So x = 9. x = 6 does not work.",
+     "So we get 9. 6 is too small, and 12 is too big."],
+)
+def test_unboxed_a_concluded_value_then_a_sentence_only_rejecting_another_reads_the_concluded_one(completion):
+    # as after a box or an answer phrase: the rejected value is no answer
+    assert check_math(completion, "9").correct and not check_math(completion, "6").correct
+    assert check_math(completion.replace("So we get 9", r"\boxed{9}"), "9").correct
+
+
+@pytest.mark.parametrize(
+    "completion", ["So we get 9. 6 also works.", "So we get 9, or 6.", "So we get 9. 6? Yes.", "So we get 9. 6 is not wrong."]
+)
+def test_unboxed_a_value_offered_after_a_concluded_one_is_still_no_single_answer(completion):
+    assert not check_math(completion, "9").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize(
+    "completion, gold",
+    [("So there are 9 pairs. 6 of them are not red.", "6"), ("So we get 9. Then 6 more.", "6"),
+     ("We have 9 apples; 6 is too small a share.", "6")],
+)
+def test_unboxed_a_last_value_not_only_rejected_after_a_concluded_one_is_read_as_before(completion, gold):
+    assert check_math(completion, gold).correct

@@ -1699,6 +1699,53 @@ def _compound_quantity(tail: str, cands: list) -> str | None:
     return tail[cands[-2][0] : after.end()].replace("$", "").strip(" \t.")
 
 
+# what may part a concluded prose value from the next sentence, which opens with the value it rejects: "So we get 9.
+# Note that 6 does not work.", "So the total is 9; 6 would be too small.", "Thus 9. Actually, 6? No."
+_REJECT_GAP_RE = re.compile(
+    r"[\s$)\]]*(?:[.!;]|\n)[\s*_`]*(?:(?:hmm+|wait|well|oh|but|however|actually|(?:note|notice)(?:\s+that)?|clearly"
+    r"|obviously|of\s+course|indeed|maybe|perhaps)\b[\s,:]*)*(?:[A-Za-z]\s*=\s*)?",  # ("So x = 9. x = 6 fails.")
+    re.I,
+)
+# the verb a rejected value is the subject of ("6 is too big", "6 does not work"; not "6 of them are not red": a count
+# of the answer's, which may be the answer)
+_REJECT_VERB_RE = re.compile(
+    r"[\s$]*,?\s*(?:is|isn't|was|wasn't|would|wouldn't|will|won't|does|doesn't|did|didn't|fails|can't|could|couldn't"
+    r"|must|might|may|should|shouldn't|seems|looks|also)\b",
+    re.I,
+)
+_QUERY_MARK_RE = re.compile(r"[\s$*_]*\?")
+# what joins two rejecting clauses: "6 is too small, and 12 is too big", "6 is too small; 12 is too big"
+_CLAUSE_JOIN_RE = re.compile(r"(?:[,;]|\.(?=\s))\s*(?:(?:and|but|while|whereas)\s+)?$|\s+(?:and|while|whereas)\s+$", re.I)
+
+
+def _rejected_last(tail: str, cands: list) -> int | None:
+    """The index of the concluded value the last value's sentence only rejects ("So we get 9. 6 is likely too big.",
+    "Thus 9. Actually, 6? No.", "So 9. 6 is too small, and 12 is too big."), as the words after a box or an answer
+    phrase do; else None (read last, the rejected 6 scored and the right 9 scored 0)."""
+    n = len(cands)
+    for j in range(n - 2, max(-1, n - 4), -1):  # ("Thus 9. 6? No, 6 is too small.": the value restated after "No")
+        p, v = cands[j], cands[j + 1]
+        q = _QUERY_MARK_RE.match(tail, v[1])
+        if q is None or _REJECT_GAP_RE.fullmatch(tail, p[1], v[0]) is None or _same_value(v[2], p[2]) or not _concludes(tail, p[0]):
+            continue
+        no = _NO_RE.match(tail, q.end())
+        if no is not None and _answered_no(tail, q.end(), v[2], p[2]) and cands[-1][1] <= _sentence_end(tail, no.end()):
+            return j
+    # the last value's clause, and each clause before it joined to it, rejects its value
+    i, end = n - 1, _sentence_end(tail, cands[-1][1])
+    while i > 0:
+        p, v = cands[i - 1], cands[i]
+        if _REJECT_VERB_RE.match(tail, v[1]) is None or not _rejects_other(tail[v[0] : end], ""):
+            return None
+        if _REJECT_GAP_RE.fullmatch(tail, p[1], v[0]) and _concludes(tail, p[0]):
+            return i - 1 if not any(_same_value(c[2], p[2]) for c in cands[i:]) else None
+        join = _CLAUSE_JOIN_RE.search(tail, p[1], v[0])
+        if join is None:
+            return None
+        i, end = i - 1, join.start()
+    return None
+
+
 def _tail_candidate(text: str) -> str | None:
     tail = text[-_TAIL:]
     if len(text) > _TAIL and _LONG_BLANK_RE.search(tail):
@@ -1732,6 +1779,8 @@ def _tail_candidate(text: str) -> str | None:
         cands.pop()
     if _trailing_words(tail[cands[-1][1] :]) > 12:
         return None
+    if (j := _rejected_last(tail, cands)) is not None:
+        cands, end_at = cands[: j + 1], cands[j][1]  # the concluded value, read as if it were last
     if (whole := _compound_quantity(tail, cands)) is not None:
         return whole
     # The last value of a run joined by "or"/"and"/"," is one part of a list or a hedge, never the
