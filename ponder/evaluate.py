@@ -9,7 +9,8 @@ truncation rate (the final completion cut at its token limit: for budget forcing
 cut at answer_tokens; how often the budget cut the thinking is their thinking_cut_rate) and no-answer rate (the votes and no-answer rate only where the reward judges a final answer, or an
 ``extract`` is given: ``ANSWER_VERIFIERS``), and the accuracies per task, subject, level or n_ops where items differ in
 them (``breakdown``). With ``out_dir`` it writes ``samples.jsonl`` (one record per run:
-completion, extracted answer, verdict), ``config.json`` and, last, ``summary.json`` — each atomically —
+completion, extracted answer, verdict, and ``think_open``: true, false or "closed", the prompt as fed to the model
+opened the thinking or ended with a closed think block, as ``ponder verify`` reads it), ``config.json`` and, last, ``summary.json`` — each atomically —
 so ``ponder report DIR`` renders it and a directory with a summary.json is a finished evaluation. While it
 runs, each chunk of problems drawn is kept in ``PROGRESS`` there, which ``resume=True`` (``ponder eval --resume``)
 continues from after an interruption, to the same files.
@@ -991,7 +992,10 @@ def evaluate(
             rec = {"problem": i, "id": pid, "sample": r, "prompt": prompt,
                    "completion": o.text, "answer": o.answer, "gold": gold, "correct": correct,
                    "reward": rew, "verdict": verdict, "tokens": o.tokens, "latency": o.latency,
-                   "finish_reason": o.finish_reason, "logprob_mean": o.logprob_mean}
+                   "finish_reason": o.finish_reason, "logprob_mean": o.logprob_mean,
+                   # the rendered prompt's think state, which "prompt" (the item's) does not show: `ponder verify
+                   # format` of this file judges as eval did
+                   "think_open": opens[i]}
             if o.info:
                 rec["info"] = o.info
             recs.append(rec)

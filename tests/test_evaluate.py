@@ -852,6 +852,34 @@ def test_format_reward_counts_a_think_tag_the_prompt_opened(micro, tmp_path, cha
         assert all(r["reward"] == 1.0 + r["correct"] for r in recs)  # math is right in every completion
 
 
+def test_verify_format_of_evals_samples_gives_evals_verdicts(micro, tmp_path):
+    """`ponder verify format DIR/samples.jsonl` re-scores eval's own output: a record's prompt is the item's, not
+    the rendered one, so a chat template that prefills "<think>\\n" (or Qwen3's closed block) was lost and every
+    well-formed completion read "missing <think>". Each record keeps the prompt's think_open, which verify reads."""
+    import copy
+
+    from ponder.verify.run import verify_file
+
+    model, tok = micro
+    opened, own = "add them</think>\nAnswer: 5", "<think>add them</think>\nAnswer: 5"
+    tok = copy.copy(tok)
+    tok.chat_template, tok._jinja = ("{% for m in messages %}{{ m['content'] }}{% endfor %}"
+                                     "{% if add_generation_prompt %}{{ '<think>\\n' }}{% endif %}"), None
+    items = [{"id": "a", "prompt": "2+3=", "answer": "5"}, {"id": "b", "prompt": [{"role": "user", "content": "1+4="}],
+                                                          "answer": "5"}]
+
+    def generate_fn(*, common, prompts, **kw):
+        return [[scale.Outcome(t, common["extract"](t), 5, 0.0) for t in (opened, own)] for _ in prompts]
+
+    evaluate(model, tok, items, n=2, ks=(1,), reward="format", chat=True, generate_fn=generate_fn,
+             progress=False, n_boot=10, out_dir=tmp_path / "ev")
+    recs = [json.loads(x) for x in (tmp_path / "ev" / "samples.jsonl").read_text().splitlines()]
+    assert [r["correct"] for r in recs] == [True, False, True, False]
+    out = verify_file("format", str(tmp_path / "ev" / "samples.jsonl"), str(tmp_path / "v.jsonl"), workers=1,
+                      progress=False)["output"]
+    assert [json.loads(x)["correct"] for x in open(out)] == [r["correct"] for r in recs]
+
+
 def test_votes_read_a_completion_of_a_prompt_that_opened_the_thinking_as_its_reward_does(micro):
     """A prompt ending with "<think>": its completion cut off before "</think>" is no answer to the reward, but the
     methods' extractor read the answer drafted in the thinking, so that draft voted (and could win self-consistency,

@@ -185,6 +185,23 @@ def test_verify_file_format_reads_a_string_prompt_that_opened_the_thinking(tmp_p
     assert [r["reason"] for r in out][2:] == ["unexpected <think>", "missing <think>"]
 
 
+def test_verify_file_reads_a_rows_think_open_in_place_of_its_prompt(tmp_path):
+    """`ponder eval`'s samples.jsonl writes the item's prompt, not the rendered one (a chat template's prefilled
+    "<think>" is not in it), and the rendered prompt's state as think_open: verify judges by it where present."""
+    src = tmp_path / "f.jsonl"
+    write_jsonl(src, [{"prompt": "Q: 6*7?", "think_open": True, "completion": OPENED},
+                      {"prompt": "Q: 6*7?\n<think>", "think_open": False, "completion": GOOD},
+                      {"prompt": "Q", "think_open": "closed", "completion": "Answer: 42"},
+                      {"prompt": "Q: 6*7?\n<think>", "completion": OPENED}])  # (no field: the prompt, as before)
+    out = read_jsonl(verify_file("format", str(src), str(tmp_path / "o.jsonl"), workers=1, progress=False)["output"])
+    assert [r["correct"] for r in out] == [True, True, True, True]
+    for bad, shown in ((1, "1"), ("open", '"open"'), (None, "null")):
+        write_jsonl(src, [{"completion": GOOD}, {"completion": GOOD, "think_open": bad}])
+        with pytest.raises(PonderError, match=f"f.jsonl:2: field 'think_open' must be true, false or \"closed\", "
+                                              f"got {re.escape(shown)}$"):
+            verify_file("format", str(src), str(tmp_path / "o.jsonl"), workers=1, progress=False)
+
+
 CLOSED = "<think>\n\n</think>\n\n"  # what Qwen3's template with enable_thinking=False ends the prompt with
 COMPLETIONS = ["6*7 is 42.\n\nAnswer: 42", "\\boxed{42}", "So 42.", "", "6*7</think>\nAnswer: 42", GOOD, BARE,
                "<think>6*7\nAnswer: 42", "Answer: 41", "42</think>", "Answer: -"]

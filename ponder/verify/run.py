@@ -8,7 +8,9 @@ Input rows: `completion` plus the gold for the kind:
     format       nothing; a string `prompt` that ends with "<think>" (trailing whitespace aside) means the
                  opening tag was prefilled, so the completion must not repeat it (fmt.prompt_opens_think); one
                  that ends with a whole think block ("<think>\n\n</think>\n\n", Qwen3 without thinking) lends it
-                 to the completion (fmt.prompt_think_state)
+                 to the completion (fmt.prompt_think_state); a field `think_open` (true, false or "closed", as
+                 `ponder eval` writes in samples.jsonl: its "prompt" is the item's, not the rendered one) says so
+                 in place of the prompt
 Every row is read and checked before any verification starts, so a broken file fails fast with
 `FILE:LINE: ...`; the output is written to a temporary file in the same directory and renamed into place at
 the end, so an error never leaves a half-written file (gzipped for a .gz name). Output rows are the input rows plus `correct`,
@@ -96,6 +98,10 @@ def _read_rows(kind: str, path: str) -> tuple[list[dict], list[dict]]:
                     _dumps(row)
                 except RecursionError:
                     raise PonderError(f"{where}: invalid JSON (nested too deeply)") from None
+                state = row.get("think_open", False)
+                if not (state is True or state is False or state == "closed"):  # (1 == True: a bool only)
+                    raise PonderError(f"{where}: field 'think_open' must be true, false or \"closed\", "
+                                      f"got {_dumps(state)[:60]}")
                 rows.append(row)
         except UnicodeDecodeError as e:
             raise PonderError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
@@ -148,8 +154,9 @@ class _Verify:
     def __call__(self, completion, row):
         from ponder.verify.fmt import prompt_think_state
 
-        return VERIFIERS[self.kind](completion, _item(self.kind, row),
-                                    think_open=prompt_think_state(row.get("prompt")))
+        # (eval's samples.jsonl: the rendered prompt's state, its "prompt" being the item's)
+        state = row["think_open"] if "think_open" in row else prompt_think_state(row.get("prompt"))
+        return VERIFIERS[self.kind](completion, _item(self.kind, row), think_open=state)
 
 
 def verify_file(kind: str, input_path: str, output_path: str | None = None, *, workers: int | None = None,
