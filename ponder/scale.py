@@ -144,10 +144,24 @@ def draw(model, tok, prompts, *, n: int, seed: int, index_offset: int = 0, **kw)
     """engine.sample plus per-prompt latency: (groups, latencies). See the module docstring."""
     from ponder.engine import sample
 
+    # the samples an on_stop went on from were generated too: their tokens count toward the split (the samples
+    # returned are the last ones only)
+    prompts = list(prompts)
+    earlier = [0] * len(prompts)
+    if kw.get("on_stop") is not None:
+        user = kw["on_stop"]
+
+        def on_stop(p, j, s):
+            nxt = user(p, j, s)
+            if nxt is not None:
+                earlier[p] += s.num_tokens
+            return nxt
+
+        kw["on_stop"] = on_stop
     t0 = time.perf_counter()
-    out = sample(model, tok, list(prompts), n=n, seed=seed, index_offset=index_offset, **kw)
+    out = sample(model, tok, prompts, n=n, seed=seed, index_offset=index_offset, **kw)
     dt = time.perf_counter() - t0
-    per = [sum(s.num_tokens for s in g) for g in out]
+    per = [sum(s.num_tokens for s in g) + e for g, e in zip(out, earlier)]
     total = sum(per)
     lat = [dt * t / total if total else dt / len(out) for t in per]
     return out, lat

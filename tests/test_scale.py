@@ -1783,3 +1783,16 @@ def test_forced_answer_reads_blank_lines_in_one_engine_call(tokenizer, monkeypat
                     assert old_calls >= 12 and new[0][:3] == ("\n" * 12, "length", [tok.encode("\n")[0]] * 12)
                     assert new[3][:2] == ("\n" * 7, "length") and caps_new[3] == [
                         {"call": "answer", "max_new_tokens": 7 - k} for k in range(7)]
+
+
+def test_forced_answer_latency_counts_the_blank_lines_read_from_the_cache(tokenizer):
+    """A batch's time is split over its problems by the tokens each generated (module docstring): a forced answer
+    whose blank lines the engine read on from its cache (on_stop) generated them too. Only the last line's tokens
+    were counted: 12 blank-line tokens and 1 EOS got equal shares of the call's time."""
+    tok = tokenizer
+    model = _blank_line_model(tok, {"\n": 10.0})  # after the cue: blank lines to the allowance
+    contexts = {0: tok.encode("q\nFinal Answer:"), 1: tok.encode("q z")}  # (after "z": EOS)
+    got = scale._forced_answers(model, tok, contexts, [0, 1], 0.0, seed=0, index_offset=0, answer_tokens=12,
+                                top_p=1.0)
+    assert [len(got[i][2]) for i in (0, 1)] == [12, 1]
+    assert got[0][4] == pytest.approx(12 * got[1][4])
