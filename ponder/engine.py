@@ -530,6 +530,8 @@ def sample(
         raise PonderError(f"progress must be a callable(done_rows) or None, got {progress!r}")
     if on_stop is not None and not callable(on_stop):
         raise PonderError(f"on_stop must be a callable(prompt_index, sample_index, sample) or None, got {on_stop!r}")
+    if on_stop is not None:
+        on_stop = _checked_on_stop(on_stop)
     ids = render_prompts(tokenizer, prompts, _model_vocab(model))
     # of several prompts, the one at fault by its index (as render_prompts names one)
     check_context(model, ids, max_new_tokens, names=[f"prompt {i}" for i in range(len(ids))] if len(ids) > 1 else None)
@@ -554,6 +556,19 @@ def sample(
                                    lambda pi, k, smp, j=j: on_stop(pi, j + k, smp))[0]
         results.append(group)
     return results
+
+
+def _checked_on_stop(on_stop):
+    """on_stop, its seeds refused naming it ('seed must be an integer, got -1' read as the call's own seed)."""
+    def checked(p, j, s):
+        nxt = on_stop(p, j, s)
+        try:
+            check_sampling(seed=nxt)
+        except PonderError:
+            raise PonderError(f"on_stop returned {nxt!r} for prompt {p}, sample {j}: seed must be an integer in "
+                              "[0, 2**63)") from None
+        return nxt
+    return checked
 
 
 def prefill(model: Transformer, ids: list[list[int]], pad: int, max_len: int) -> tuple[KVCache, torch.Tensor]:
@@ -639,7 +654,6 @@ def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p,
                     nxt = on_stop(first + r // n, r % n, _finished(tok, prompt_of(r), out_ids[r][seg[r]:],
                                                                   out_lp[r][seg[r]:], "stop", stops, stop))
                     if nxt is not None:  # a new sample from here: its own stream, from its first step
-                        check_sampling(seed=nxt)
                         keys[j] = key(int(nxt), torch.tensor(r)).to(dev)
                         u[j, step + 1:] = uniform(keys[j], torch.arange(max_new - step - 1, device=dev))
                         reason[r], seg[r], texty[r] = None, len(out_ids[r]), []

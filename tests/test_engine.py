@@ -1032,3 +1032,20 @@ def test_on_stop_goes_on_as_a_fresh_call_on_the_context_would(tokenizer):
         ponder.sample(m, tok, [prompt], seed=7, on_stop=lambda *a: -1, **kw)
     with pytest.raises(PonderError, match="on_stop must be a callable"):
         ponder.sample(m, tok, [prompt], seed=7, on_stop=3, **kw)
+
+
+def test_on_stop_returning_no_seed_is_named_as_on_stops(tokenizer):
+    """A value on_stop returns that is no seed is refused naming on_stop, the prompt and the sample (as the sample
+    index the caller sees, split calls too): 'seed must be an integer ..., got -1' read as the call's own seed=7."""
+    tok = tokenizer
+    nl, eos = tok.encode("\n")[0], tok.encode("<|endoftext|>")[0]
+    m = bigram_model(tok.vocab_size + (-tok.vocab_size) % 8, [], eos)
+    with torch.no_grad():  # newlines only
+        m.lm_head.weight[:, nl] = 0.0
+        m.lm_head.weight[nl, nl] = 10.0
+    for rows in (512, 1):
+        for bad in (-1, 1.5, "3", True):
+            with pytest.raises(PonderError, match=rf"on_stop returned {re.escape(repr(bad))} for prompt 1, sample 2: "
+                                                  r"seed must be an integer in \[0, 2\*\*63\)$"):
+                ponder.sample(m, tok, ["q", "q\n"], n=3, seed=7, stop="\n", max_new_tokens=4, max_batch_rows=rows,
+                              on_stop=lambda p, j, s, bad=bad: bad if (p, j) == (1, 2) else 5)
