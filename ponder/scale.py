@@ -148,7 +148,7 @@ def draw(model, tok, prompts, *, n: int, seed: int, index_offset: int = 0, **kw)
     # returned are the last ones only)
     prompts = list(prompts)
     earlier = [0] * len(prompts)
-    if kw.get("on_stop") is not None:
+    if callable(kw.get("on_stop")):  # (anything else: the engine refuses it by name)
         user = kw["on_stop"]
 
         def on_stop(p, j, s):

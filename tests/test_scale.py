@@ -1796,3 +1796,5 @@ def test_forced_answer_latency_counts_the_blank_lines_read_from_the_cache(tokeni
                                 top_p=1.0)
     assert [len(got[i][2]) for i in (0, 1)] == [12, 1]
     assert got[0][4] == pytest.approx(12 * got[1][4])
+    with pytest.raises(PonderError, match="on_stop must be a callable"):  # (not wrapped into one by draw)
+        scale.draw(model, tok, [contexts[0]], n=1, seed=0, temperature=0.0, stop="\n", on_stop=3)
