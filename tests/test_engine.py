@@ -1049,3 +1049,39 @@ def test_on_stop_returning_no_seed_is_named_as_on_stops(tokenizer):
                                                   r"seed must be an integer in \[0, 2\*\*63\)$"):
                 ponder.sample(m, tok, ["q", "q\n"], n=3, seed=7, stop="\n", max_new_tokens=4, max_batch_rows=rows,
                               on_stop=lambda p, j, s, bad=bad: bad if (p, j) == (1, 2) else 5)
+
+
+def test_on_stop_rows_keep_their_streams_as_others_finish_and_leave_the_batch(tokenizer):
+    """Several prompts, n of each, some rows ending at once (EOS) so the batch drops them while others go on after
+    stops (their keys and draws move to other batch positions): each sample still equals the chain of fresh calls
+    on its context, with the rows capped per call or not."""
+    tok = tokenizer
+    nl, eight, eos = tok.encode("\n")[0], tok.encode("8")[0], tok.encode("<|endoftext|>")[0]
+    m = bigram_model(tok.vocab_size + (-tok.vocab_size) % 8, [], eos)
+    with torch.no_grad():  # after a newline: another or "8"; after "8" a newline; anything else EOS
+        m.lm_head.weight[:, nl] = 0.0
+        m.lm_head.weight[nl, nl] = m.lm_head.weight[eight, nl] = m.lm_head.weight[nl, eight] = 10.0
+    prompts = [tok.encode(p) for p in ("z", "q\n", "z", "q\n", "q\n")]
+    kw = dict(n=2, temperature=1.0, stop="\n", max_new_tokens=10, index_offset=3)
+
+    def seed_of(p, j, k):  # the k-th sample after the first of (p, j); prompt 1's sample 0 never goes on
+        return None if (p, j) == (1, 0) or k > 2 + p else 100 * p + 10 * j + k
+
+    for rows in (512, 3, 1):
+        went_on = {}
+
+        def on_stop(p, j, s, went_on=went_on):
+            nxt = seed_of(p, j, len(went_on.get((p, j), [])) + 1)
+            if nxt is not None:
+                went_on.setdefault((p, j), []).append(s)
+            return nxt
+
+        got = ponder.sample(m, tok, prompts, seed=7, on_stop=on_stop, max_batch_rows=rows, **kw)
+        for p, j in [(p, j) for p in range(5) for j in range(2)]:
+            ctx, seed, left = prompts[p], 7, 10
+            for k, s_then in enumerate(went_on.get((p, j), []) + [got[p][j]]):
+                s = ponder.sample(m, tok, [ctx], seed=seed, **{**kw, "n": j + 1, "max_new_tokens": left,
+                                                               "index_offset": 3 + p})[0][j]
+                assert s == s_then and s.prompt_ids == s_then.prompt_ids, (rows, p, j, k)
+                ctx, seed, left = ctx + s.token_ids, seed_of(p, j, k + 1), left - s.num_tokens
+        assert sum(map(len, went_on.values())) >= 6
