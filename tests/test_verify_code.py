@@ -1553,6 +1553,24 @@ def test_membership_in_a_returned_generator_is_decided_on_its_items():
     assert [v.correct for v in _verdicts(calls)] == [True] * 5 + [False] * 2 + [True, False]
 
 
+
+def test_membership_does_not_drain_an_iterator_the_tests_hold():
+    # `in` consumes an iterator only up to its match: drained whole, a generator of [1, 1] held by the tests passed
+    # `1 in it` then `1 not in it` (Python fails it); one the tests cannot see again (a call's) is still drained
+    gen = "def f(xs):\n    return (x for x in xs)"
+    it_class = ("class C:\n    def __init__(self): self.i = 0\n    def __iter__(self): return self\n"
+                "    def __next__(self):\n        self.i += 1\n        if self.i > 2: raise StopIteration\n"
+                "        return 1")
+    held = [(gen, "it = f([1, 1])\nassert 1 in it\nassert 1 not in it"),
+            (gen, "it = f([1, 2])\nassert 1 in it\nassert list(it) == []"),
+            (gen, "it = f([1, 1])\nassert '1' in map(str, it)\nassert 1 not in it"),
+            (gen, "def h(x):\n    return x\nit = f([1, 1])\nassert 1 in h(it)\nassert 1 not in it"),
+            (it_class, "c = C()\nassert 1 in c\nassert 1 not in c")]
+    fresh = [(gen, "assert '1' in map(str, f([1, 2]))"), (gen, "def check(g):\n    assert 2 in g([1, 2])\ncheck(f)"),
+             ("class C:\n    def __iter__(self): return iter([1, 2])", "c = C()\nassert 2 in c\nassert 3 not in c")]
+    verdicts = _verdicts([(blk(p), t) for p, t in held + fresh])
+    assert [v.correct for v in verdicts] == [False] * len(held) + [True] * len(fresh)
+
 def _oracle_attacker(secret: str) -> str:
     """A program whose add() returns `secret` if it can find it anywhere in reach, else a + b."""
     return f"""

@@ -75,7 +75,8 @@ only a ``datetime.timezone``, as its offset), and the
 CALLER rebuilds the values and applies ``==``/``<``/``in``/``not``/``and``, builtins such as
 ``isinstance``/``len``/``sorted``/``all``... itself (an argument they iterate, ``list(f(x))``, goes as the items of
 the generator or map the program returned, and so does a value of the program's with no ``__contains__``
-that ``in`` looks through, ``2 in f(x)`` of a generator or of dict values, drained whole; a ``zip`` of values
+that ``in`` looks through, ``2 in f(x)`` of a generator or of dict values, drained whole, though not an iterator
+the tests hold, ``it = f(x); 2 in it``, which ``in`` consumes only up to its match; a ``zip`` of values
 all the program's, ``zip(it, it)``, runs whole there, as it takes their items in turn). An expected value written with operators, ``math``, pure methods,
 slices or f-strings of the test's own values (``2 ** 10``, ``'ab'.upper()``, ``', '.join(...)``, ``'abc'[::-1]``,
 ``f'{3}x'``; ``hex``/``repr``/``format``, methods through their type: ``map(str.upper, [...])``) is built
@@ -871,7 +872,7 @@ def run_program(spec):
         return ["O", _hex(_id(t)), fields]
     def struct(v):
         return whole(struct1, v)
-    def struct_in(v, _tattr=_type.__getattribute__):
+    def struct_in(v, fresh, _tattr=_type.__getattribute__):
         # `2 in f()`: what the program returned with no __contains__ (a generator, map, dict's values(), a class
         # of its own with only __iter__) Python looks through by iterating it; it goes as its items, as
         # `list(f())` sends them (one with a __contains__ as `==` compares it)
@@ -882,6 +883,12 @@ def run_program(spec):
             iterated = True
             _tattr(t, "__contains__")
             iterated = False
+        except AttributeError:
+            pass
+        try:  # an iterator the tests may hold, which `in` consumes only up to its match: not drained
+            if iterated and not fresh:
+                _tattr(t, "__next__")
+                iterated = False
         except AttributeError:
             pass
         return struct([x for x in v] if iterated else v)
@@ -2914,7 +2921,8 @@ class _AssertRewriter(ast.NodeTransformer):
                 elif any(op in (ast.Eq, ast.NotEq, ast.In, ast.NotIn, ast.Is, ast.IsNot) for op in ops):
                     # `f(x) == Point(1, 2)`, `in [...]`, `is not None`
                     # the container of a last `in` as the items an iterator of the program's holds (see struct_in)
-                    trees = [self._struct(t, records, k == len(ops) and ops[-1] in (ast.In, ast.NotIn))
+                    last_in = ops[-1] in (ast.In, ast.NotIn)
+                    trees = [self._struct(t, records, k == len(ops) and last_in, self._fresh(parts[k]))
                              for k, t in enumerate(trees)]
                 return ("cmp", trees, ops)
         if isinstance(e, (ast.Tuple, ast.List)) and not any(isinstance(x, ast.Starred) for x in e.elts):
@@ -3026,7 +3034,7 @@ class _AssertRewriter(ast.NodeTransformer):
             return self._leaf(e, records)
         return None
 
-    def _struct(self, tree: tuple, records: list, container: bool = False) -> tuple:
+    def _struct(self, tree: tuple, records: list, container: bool = False, fresh: bool = False) -> tuple:
         """An operand of ==, != or `in` that, if an object of the program's, the caller compares as its type and
         fields (see the sandbox's `struct` and _Struct); so are the items of a display (`[f(1)] == [Point(1)]`).
         A `container` (the right operand of `in`) with no __contains__ goes as its items, as `in` iterates it (the
@@ -3037,7 +3045,33 @@ class _AssertRewriter(ast.NodeTransformer):
             return ("dict", [(self._struct(k, records), self._struct(v, records)) for k, v in tree[1]])
         if tree[0] != "leaf":
             return tree
-        return ("struct", self._apply_there(tree, records, "struct_in" if container else "struct"))
+        if container:  # (an iterator itself only if `fresh`: no name of the tests can see it drained, see _fresh)
+            return ("struct", self._apply_there(tree, records, "struct_in", ast.Constant(fresh)))
+        return ("struct", self._apply_there(tree, records, "struct"))
+
+    def _fresh(self, e: ast.expr) -> bool:
+        """Whether `e` gives a value no name of the tests can see again, an iterator struct_in may drain whole:
+        Python's `in` stops at the first match, so `it = f(); assert 1 in it; assert 1 not in it` passed a
+        generator of [1, 1] once drained. A call of the program's function or method is one (the program could
+        drain what it returns itself); a builtin's, an imported function's or a test helper's (`map(str, it)`,
+        `iter(it)`) only when its arguments are such calls or plain values."""
+        if not isinstance(e, ast.Call):
+            return False
+        root = e.func
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if isinstance(root, ast.Name) and not (
+                root.id in self.imported or root.id in self.loop_vars
+                or (root is e.func and (root.id in self.bound or hasattr(builtins, root.id))
+                    and root.id not in self.program_names)):
+            return True
+        return all(_literal(a)[0] or isinstance(a, ast.Lambda) or self._fresh(a) or self._builtin_name(a)
+                   or (isinstance(a, ast.Attribute) and self._builtin_name(a.value))
+                   for a in [*e.args, *(k.value for k in e.keywords)])
+
+    def _builtin_name(self, e: ast.expr) -> bool:
+        return (isinstance(e, ast.Name) and hasattr(builtins, e.id) and e.id not in self.bound
+                and e.id not in self.loop_vars)
 
     def _apply_there(self, tree: tuple, records: list, op: str, *args: ast.expr) -> tuple:
         """`tree`, one of the operands of builtin `op` the caller applies (see _APPLIED_THERE), with its record, if
