@@ -129,7 +129,7 @@ def test_ngram_overlap_flags_only_copied_items():
     train12 = [" ".join(words[25:37])]
     assert ngram_overlap(train12, bench, n=13)["n_flagged"] == 0
     assert ngram_overlap(train12, bench, n=8)["flags"] == [False, True, False]
-    with pytest.raises(PonderError):
+    with pytest.raises(PonderError, match="no benchmark items"):
         ngram_overlap(train, [], n=13)
 
 
@@ -394,7 +394,7 @@ def test_prefix_probe_shows_the_problem_as_written():
 def test_prefix_probe_errors():
     with pytest.raises(PonderError, match="returned 1 texts"):
         prefix_completion_probe(lambda ps: ["x"], PROBLEMS)
-    with pytest.raises(PonderError):
+    with pytest.raises(PonderError, match=r"fraction 1\.2 must be a number in \(0, 1\)"):
         prefix_completion_probe(lambda ps: ps, PROBLEMS, fractions=(1.2,))
     r = prefix_completion_probe(lambda ps: ["" for _ in ps], PROBLEMS + ["one"])
     assert r["n_skipped"] == 1
@@ -806,9 +806,9 @@ def test_distinct_and_self_bleu_identical_vs_diverse():
     vocab = [f"v{i}" for i in range(50)]
     texts = [" ".join(rng.choice(vocab) for _ in range(30)) for _ in range(8)]
     assert 0 <= self_bleu(texts) < 0.3
-    with pytest.raises(PonderError):
+    with pytest.raises(PonderError, match="need at least 2 texts, got 1"):
         self_bleu(["only one"])
-    with pytest.raises(PonderError):
+    with pytest.raises(PonderError, match="no texts"):
         distinct_n([], 1)
 
 
