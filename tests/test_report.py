@@ -37,7 +37,7 @@ def test_plot_training_writes_png_and_rejects_empty(tmp_path):
     assert not list((tmp_path / "sub").glob("*.tmp"))  # atomic write leaves no temp file
     # Unknown keys still plot (generic fallback); no numbers at all is an error.
     plot_training([{"step": 1, "foo": 2.0}, {"step": 2, "foo": 3.0}], tmp_path / "generic.png")
-    with pytest.raises(PonderError):
+    with pytest.raises(PonderError, match="no metric rows"):
         plot_training([], tmp_path / "x.png")
     with pytest.raises(PonderError, match="no numeric metrics"):
         plot_training([{"step": 1, "name": "a"}], tmp_path / "x.png")
