@@ -206,8 +206,10 @@ def test_arith_parse_round_trip_and_errors():
     for e in ["1 + 2 * 3", "(1 + 2) * 3", "3 - (4 - 5)", "3 - 4 - 5", "8 / 2 / 2", "8 / (4 / 2)", "-3 + 4"]:
         assert eval(arith.render(arith.parse(e))) == eval(e)
     assert arith.render(arith.parse("3 + (4 + 5)")) == "3 + (4 + 5)"  # the tree, not just the value
-    for bad in ["", "3 +", "(3 + 4", "3 + x", "3 4", "7 / 2", "1 / 0"]:
-        with pytest.raises(PonderError):
+    for bad, why in [("", "empty expression"), ("3 +", "unexpected end"), ("(3 + 4", "unexpected end"),
+                     ("3 + x", "unexpected 'x'"), ("3 4", "unexpected '4'"), ("7 / 2", "not an integer division"),
+                     ("1 / 0", "division by zero")]:
+        with pytest.raises(PonderError, match=why):
             arith.evaluate(arith.parse(bad))
 
 
