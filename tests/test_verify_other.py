@@ -430,7 +430,7 @@ def test_format_options_and_bad_inputs():
     assert check_format("<think>reasoning</think>\nAnswer: 3", open_in_prompt=True).reason == "unexpected <think>"
     assert check_format("<reasoning>x</reasoning> \\boxed{1}", think_tags=("<reasoning>", "</reasoning>")).correct
     assert not check_format("<think>x</think> \\boxed{1}", think_tags=("<reasoning>", "</reasoning>")).correct
-    with pytest.raises(PonderError):
+    with pytest.raises(PonderError, match="think_tags must be two non-empty strings"):
         check_format("x", think_tags=("<a>",))
     for tags in (("<t>", "<t>"), ("think", "/think")):  # every completion would fail: a config error, said once
         with pytest.raises(PonderError, match="must not contain one another"):
