@@ -98,7 +98,7 @@ def test_save_is_atomic(tmp_path, tiny_random, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr("ponder.checkpoint.save_file", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="disk full"):
         ponder.save(model, tok, tmp_path / "ck")
     assert (ck / "model.safetensors").read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["ck"]  # no temporary directory left behind
