@@ -578,7 +578,7 @@ def test_os_errors_are_one_line_naming_the_file(tmp_path, capsys):
     assert main(["data", "export", "countdown", "--n", "1000000", "-o", str(tmp_path / "plain" / "x.jsonl")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("ponder data export: error: ") and str(tmp_path / "plain") in err and err.strip().count("\n") == 0
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="plain is not a directory"):
         main(["--debug", "data", "export", "arith", "--n", "2", "-o", str(tmp_path / "plain" / "x.jsonl")])
 
 
