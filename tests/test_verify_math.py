@@ -3926,3 +3926,21 @@ def test_unboxed_a_value_offered_after_a_concluded_one_is_still_no_single_answer
 )
 def test_unboxed_a_last_value_not_only_rejected_after_a_concluded_one_is_read_as_before(completion, gold):
     assert check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize(
+    "completion", ["We get 9. 6 is too small.", "That gives 9. 6 would be too small.", "The total is 9. 6 is wrong.",
+                   "Adding, we get 9. Note that 6 does not work."],
+)
+def test_unboxed_a_result_verb_before_a_sentence_only_rejecting_another_value_concludes(completion):
+    assert check_math(completion, "9").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize(
+    "completion, gold",
+    [("We get 9. 6 also works.", None), ("We get 9, or 6.", None), ("We get 9. Then 6 more.", "6"),
+     ("We have 9 apples; 6 is too small a share.", "6"), ("We get 9 apples. Then 6 of them are not red.", "6")],
+)
+def test_unboxed_a_result_verb_concludes_only_before_a_rejection(completion, gold):
+    # a hedge stays no single answer; a value not only rejected is read as before
+    assert check_math(completion, gold).correct if gold else not check_math(completion, "9").correct

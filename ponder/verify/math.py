@@ -1654,10 +1654,15 @@ def _join_mixed(tail: str, cands: list) -> list:
     return out
 
 
-def _concludes(text: str, at: int) -> bool:
+# (before a sentence only rejecting another value a result's verb concludes too: "We get 9. 6 is too small."; not
+# "we have", which restates a given: "We have 9 apples; 6 is too small a share.")
+_RESULT_VERB_RE = re.compile(r"\b(?:we\s+get|that\s+gives|the\s+total\s+is)\b", re.I)
+
+
+def _concludes(text: str, at: int, result_verb: bool = False) -> bool:
     """Whether the sentence of the value at text[at] states it as the answer ("So we get 3"), not as a step."""
     s0 = max((m.end() for m in _SENTENCE_END_RE.finditer(text, max(0, at - 200), at)), default=max(0, at - 200))
-    return _CONCLUDING_RE.search(text, s0, at) is not None
+    return _CONCLUDING_RE.search(text, s0, at) is not None or (result_verb and _RESULT_VERB_RE.search(text, s0, at) is not None)
 
 
 _PCT_AFTER_RE = re.compile(r"[ \t]?(?:\\?%|percent(?![A-Za-z]))")
@@ -1726,7 +1731,7 @@ def _rejected_last(tail: str, cands: list) -> int | None:
     for j in range(n - 2, max(-1, n - 4), -1):  # ("Thus 9. 6? No, 6 is too small.": the value restated after "No")
         p, v = cands[j], cands[j + 1]
         q = _QUERY_MARK_RE.match(tail, v[1])
-        if q is None or _REJECT_GAP_RE.fullmatch(tail, p[1], v[0]) is None or _same_value(v[2], p[2]) or not _concludes(tail, p[0]):
+        if q is None or _REJECT_GAP_RE.fullmatch(tail, p[1], v[0]) is None or _same_value(v[2], p[2]) or not _concludes(tail, p[0], True):
             continue
         no = _NO_RE.match(tail, q.end())
         if no is not None and _answered_no(tail, q.end(), v[2], p[2]) and cands[-1][1] <= _sentence_end(tail, no.end()):
@@ -1737,7 +1742,7 @@ def _rejected_last(tail: str, cands: list) -> int | None:
         p, v = cands[i - 1], cands[i]
         if _REJECT_VERB_RE.match(tail, v[1]) is None or not _rejects_other(tail[v[0] : end], ""):
             return None
-        if _REJECT_GAP_RE.fullmatch(tail, p[1], v[0]) and _concludes(tail, p[0]):
+        if _REJECT_GAP_RE.fullmatch(tail, p[1], v[0]) and _concludes(tail, p[0], True):
             return i - 1 if not any(_same_value(c[2], p[2]) for c in cands[i:]) else None
         join = _CLAUSE_JOIN_RE.search(tail, p[1], v[0])
         if join is None:
