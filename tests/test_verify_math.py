@@ -3944,3 +3944,20 @@ def test_unboxed_a_result_verb_before_a_sentence_only_rejecting_another_value_co
 def test_unboxed_a_result_verb_concludes_only_before_a_rejection(completion, gold):
     # a hedge stays no single answer; a value not only rejected is read as before
     assert check_math(completion, gold).correct if gold else not check_math(completion, "9").correct
+
+
+@pytest.mark.parametrize(
+    "completion", ["So we get 9 apples. 6 apples is too few.", "So we get 9 apples. 6 is too few.",
+                   "So we get 9. 6 apples would be too few.", "Thus 9 cm. Note that 6 cm does not work."],
+)
+def test_unboxed_a_unit_word_does_not_hide_a_sentence_only_rejecting_another_value(completion):
+    assert check_math(completion, "9").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize(
+    "completion, gold",
+    [("So there are 9 pairs. 6 of them are not red.", "6"), ("So we get 9 apples. 6 apples also work.", None),
+     ("So we get 9 apples. Then 6 apples more.", "6")],
+)
+def test_unboxed_a_unit_word_keeps_a_value_not_only_rejected(completion, gold):
+    assert check_math(completion, gold).correct if gold else not check_math(completion, "9").correct

@@ -1705,16 +1705,17 @@ def _compound_quantity(tail: str, cands: list) -> str | None:
 
 
 # what may part a concluded prose value from the next sentence, which opens with the value it rejects: "So we get 9.
-# Note that 6 does not work.", "So the total is 9; 6 would be too small.", "Thus 9. Actually, 6? No."
+# Note that 6 does not work.", "So the total is 9; 6 would be too small.", "Thus 9. Actually, 6? No." (a unit word after
+# the value first: "So we get 9 apples. 6 apples is too few.")
 _REJECT_GAP_RE = re.compile(
-    r"[\s$)\]]*(?:[.!;]|\n)[\s*_`]*(?:(?:hmm+|wait|well|oh|but|however|actually|(?:note|notice)(?:\s+that)?|clearly"
+    r"(?:[ \t]+[A-Za-z]+)?[\s$)\]]*(?:[.!;]|\n)[\s*_`]*(?:(?:hmm+|wait|well|oh|but|however|actually|(?:note|notice)(?:\s+that)?|clearly"
     r"|obviously|of\s+course|indeed|maybe|perhaps)\b[\s,:]*)*(?:[A-Za-z]\s*=\s*)?",  # ("So x = 9. x = 6 fails.")
     re.I,
 )
-# the verb a rejected value is the subject of ("6 is too big", "6 does not work"; not "6 of them are not red": a count
-# of the answer's, which may be the answer)
+# the verb a rejected value is the subject of ("6 is too big", "6 apples is too few", "6 does not work"; not "6 of them
+# are not red": a count of the answer's, which may be the answer)
 _REJECT_VERB_RE = re.compile(
-    r"[\s$]*,?\s*(?:is|isn't|was|wasn't|would|wouldn't|will|won't|does|doesn't|did|didn't|fails|can't|could|couldn't"
+    r"[\s$]*(?:[A-Za-z]+\s+)?,?\s*(?:is|isn't|was|wasn't|would|wouldn't|will|won't|does|doesn't|did|didn't|fails|can't|could|couldn't"
     r"|must|might|may|should|shouldn't|seems|looks|also)\b",
     re.I,
 )
