@@ -3961,3 +3961,15 @@ def test_unboxed_a_unit_word_does_not_hide_a_sentence_only_rejecting_another_val
 )
 def test_unboxed_a_unit_word_keeps_a_value_not_only_rejected(completion, gold):
     assert check_math(completion, gold).correct if gold else not check_math(completion, "9").correct
+
+
+@pytest.mark.parametrize(
+    "completion", ["So we get 9. (6 is too small.)", "So we get 9. (6 is too small).", "Thus 9.\n(Note: 6 does not work.)"],
+)
+def test_unboxed_a_sentence_only_rejecting_another_value_in_parentheses_keeps_the_concluded_one(completion):
+    assert check_math(completion, "9").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion", ["So we get 9. (6 also works.)", "So we get 9. (Or 6.)"])
+def test_unboxed_a_value_offered_in_parentheses_after_a_concluded_one_is_still_no_single_answer(completion):
+    assert not check_math(completion, "9").correct and not check_math(completion, "6").correct

@@ -1706,9 +1706,9 @@ def _compound_quantity(tail: str, cands: list) -> str | None:
 
 # what may part a concluded prose value from the next sentence, which opens with the value it rejects: "So we get 9.
 # Note that 6 does not work.", "So the total is 9; 6 would be too small.", "Thus 9. Actually, 6? No." (a unit word after
-# the value first: "So we get 9 apples. 6 apples is too few.")
+# the value first: "So we get 9 apples. 6 apples is too few."; the sentence in parentheses: "So we get 9. (6 is too small.)")
 _REJECT_GAP_RE = re.compile(
-    r"(?:[ \t]+[A-Za-z]+)?[\s$)\]]*(?:[.!;]|\n)[\s*_`]*(?:(?:hmm+|wait|well|oh|but|however|actually|(?:note|notice)(?:\s+that)?|clearly"
+    r"(?:[ \t]+[A-Za-z]+)?[\s$)\]]*(?:[.!;]|\n)[\s*_`(]*(?:(?:hmm+|wait|well|oh|but|however|actually|(?:note|notice)(?:\s+that)?|clearly"
     r"|obviously|of\s+course|indeed|maybe|perhaps)\b[\s,:]*)*(?:[A-Za-z]\s*=\s*)?",  # ("So x = 9. x = 6 fails.")
     re.I,
 )
