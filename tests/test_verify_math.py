@@ -3973,3 +3973,17 @@ def test_unboxed_a_sentence_only_rejecting_another_value_in_parentheses_keeps_th
 @pytest.mark.parametrize("completion", ["So we get 9. (6 also works.)", "So we get 9. (Or 6.)"])
 def test_unboxed_a_value_offered_in_parentheses_after_a_concluded_one_is_still_no_single_answer(completion):
     assert not check_math(completion, "9").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize(
+    "completion", ["So $x = 9$. $x = 6$ fails.", "So $x=9$.\n\n$x=6$ does not work.",
+                   "So $x = 9$. $x = 6$ is too small, and $x = 12$ is too big."],
+)
+def test_unboxed_a_name_in_the_rejected_value_math_span_keeps_the_concluded_one(completion):
+    # as "So x = 9. x = 6 fails." in prose
+    assert check_math(completion, "9").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion", ["So $x = 9$. $x = 6$ also works.", "So $x = 9$. $x = 6$ is not wrong."])
+def test_unboxed_a_named_value_offered_after_a_concluded_one_is_still_no_single_answer(completion):
+    assert not check_math(completion, "9").correct and not check_math(completion, "6").correct

@@ -1719,6 +1719,7 @@ _REJECT_VERB_RE = re.compile(
     r"|must|might|may|should|shouldn't|seems|looks|also)\b",
     re.I,
 )
+_SPAN_NAME_RE = re.compile(r"^\$+\s*[A-Za-z]\s*=\s*")
 _QUERY_MARK_RE = re.compile(r"[\s$*_]*\?")
 # what joins two rejecting clauses: "6 is too small, and 12 is too big", "6 is too small; 12 is too big"
 _CLAUSE_JOIN_RE = re.compile(r"(?:[,;]|\.(?=\s))\s*(?:(?:and|but|while|whereas)\s+)?$|\s+(?:and|while|whereas)\s+$", re.I)
@@ -1741,7 +1742,9 @@ def _rejected_last(tail: str, cands: list) -> int | None:
     i, end = n - 1, _sentence_end(tail, cands[-1][1])
     while i > 0:
         p, v = cands[i - 1], cands[i]
-        if _REJECT_VERB_RE.match(tail, v[1]) is None or not _rejects_other(tail[v[0] : end], ""):
+        # (a name in the value's math span, as before a prose value: "So $x = 9$. $x = 6$ fails.")
+        clause = _SPAN_NAME_RE.sub("$", tail[v[0] : end], count=1)
+        if _REJECT_VERB_RE.match(tail, v[1]) is None or not _rejects_other(clause, ""):
             return None
         if _REJECT_GAP_RE.fullmatch(tail, p[1], v[0]) and _concludes(tail, p[0], True):
             return i - 1 if not any(_same_value(c[2], p[2]) for c in cands[i:]) else None
