@@ -3987,3 +3987,22 @@ def test_unboxed_a_name_in_the_rejected_value_math_span_keeps_the_concluded_one(
 @pytest.mark.parametrize("completion", ["So $x = 9$. $x = 6$ also works.", "So $x = 9$. $x = 6$ is not wrong."])
 def test_unboxed_a_named_value_offered_after_a_concluded_one_is_still_no_single_answer(completion):
     assert not check_math(completion, "9").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize(
+    "completion", ["So we get 9. 6 and 12 are too big.", "So we get 9. 6, 12 and 15 are too big.",
+                   "So we get 9. $6$ and $12$ would be too big.", "So we get 9. 6 and 12 do not work.",
+                   "So we get 9. 3 is too small, and 6 and 12 are too big."],
+)
+def test_unboxed_a_sentence_only_rejecting_a_list_of_values_keeps_the_concluded_one(completion):
+    assert check_math(completion, "9").correct
+    assert not any(check_math(completion, g).correct for g in ("6", "12", "[6, 12]"))
+
+
+@pytest.mark.parametrize(
+    "completion, gold",
+    [("So we get 9. 6 and 12 also work.", None), ("So we get 9. 6 and 9 are too big.", None),
+     ("So there are 9 pairs. 6 of them are not red.", "6"), ("So we get 9. 3 is too small, and 12 would be too big.", "9")],
+)
+def test_unboxed_a_list_after_a_concluded_value_is_read_as_before(completion, gold):
+    assert check_math(completion, gold).correct if gold else not check_math(completion, "9").correct

@@ -1719,6 +1719,13 @@ _REJECT_VERB_RE = re.compile(
     r"|must|might|may|should|shouldn't|seems|looks|also)\b",
     re.I,
 )
+# a verb a list of rejected values may have: "6 and 12 are too big", "6 and 12 would be too big"
+_PLURAL_VERB_RE = re.compile(
+    r"[\s$]*(?:[A-Za-z]+\s+)?(?:are|aren't|were|weren't|would|wouldn't|could|couldn't|might|must|may|should|shouldn't"
+    r"|do|don't|did|didn't|fail)\b",
+    re.I,
+)
+_SUBJECTS_GAP_RE = re.compile(r"[\s$]*(?:,[\s$]*(?:and[\s$]+)?|[\s$]+and[\s$]+)", re.I)
 _SPAN_NAME_RE = re.compile(r"^\$+\s*[A-Za-z]\s*=\s*")
 _QUERY_MARK_RE = re.compile(r"[\s$*_]*\?")
 # what joins two rejecting clauses: "6 is too small, and 12 is too big", "6 is too small; 12 is too big"
@@ -1744,8 +1751,16 @@ def _rejected_last(tail: str, cands: list) -> int | None:
         p, v = cands[i - 1], cands[i]
         # (a name in the value's math span, as before a prose value: "So $x = 9$. $x = 6$ fails.")
         clause = _SPAN_NAME_RE.sub("$", tail[v[0] : end], count=1)
-        if _REJECT_VERB_RE.match(tail, v[1]) is None or not _rejects_other(clause, ""):
+        plural = _PLURAL_VERB_RE.match(tail, v[1])
+        if (_REJECT_VERB_RE.match(tail, v[1]) is None and plural is None) or not _rejects_other(clause, ""):
             return None
+        # ("6 and 12 are too big": the values listed before share the verb; a lone "6 are not red" is a count)
+        k = i
+        while plural is not None and i > 0 and _SUBJECTS_GAP_RE.fullmatch(tail, cands[i - 1][1], cands[i][0]):
+            i -= 1
+        if i == 0 or (i == k and _REJECT_VERB_RE.match(tail, v[1]) is None):
+            return None
+        p, v = cands[i - 1], cands[i]
         if _REJECT_GAP_RE.fullmatch(tail, p[1], v[0]) and _concludes(tail, p[0], True):
             return i - 1 if not any(_same_value(c[2], p[2]) for c in cands[i:]) else None
         join = _CLAUSE_JOIN_RE.search(tail, p[1], v[0])
