@@ -4006,3 +4006,19 @@ def test_unboxed_a_sentence_only_rejecting_a_list_of_values_keeps_the_concluded_
 )
 def test_unboxed_a_list_after_a_concluded_value_is_read_as_before(completion, gold):
     assert check_math(completion, gold).correct if gold else not check_math(completion, "9").correct
+
+
+@pytest.mark.parametrize(
+    "completion",
+    # the first is the shipped tiny model's own sample (arith/word prompt, seed 2-4 sweep)
+    [" The sum of two even numbers is - 1.", "So we get - 1.", "We get x = - 1.", "The result is - 1 apples."],
+)
+def test_unphrased_a_minus_set_apart_by_a_space_is_the_values_sign(completion):
+    # the answer phrase already read "The answer is - 1." as -1; the unphrased path dropped the sign
+    assert check_math(completion, "-1").correct
+    assert not check_math(completion, "1").correct
+
+
+@pytest.mark.parametrize("completion, gold", [("So we get n - 1.", "-1"), ("Steps:\n- 1", "-1"), ("3 - 4 = - 1.", "1")])
+def test_unphrased_a_binary_minus_or_a_bullet_is_no_sign(completion, gold):
+    assert not check_math(completion, gold).correct

@@ -1770,6 +1770,11 @@ def _rejected_last(tail: str, cands: list) -> int | None:
     return None
 
 
+# a minus with spaces before a number, after "=" or a word ("is - 1"): a sign, no binary minus (a one-letter name
+# before it, "n - 1", and a bullet "- 1" opening a line are not matched)
+_SPACED_SIGN_RE = re.compile(r"(?:=|(?<![A-Za-z])[A-Za-z]{2,})[ \t]*(-)[ \t]+\Z")
+
+
 def _tail_candidate(text: str) -> str | None:
     tail = text[-_TAIL:]
     if len(text) > _TAIL and _LONG_BLANK_RE.search(tail):
@@ -1791,7 +1796,10 @@ def _tail_candidate(text: str) -> str | None:
     for m in _numbers_in(masked_s):
         # ("The probability is 0.75 (75%).": the percent sign is the value's, 75% is 0.75; read as 75 it scored wrong)
         pct = _PCT_AFTER_RE.match(masked_s, m.end()) if "%" in masked_s or "percent" in masked_s else None
-        cands.append((m.start(), m.end(), m.group()) if pct is None else (m.start(), pct.end(), m.group() + "%"))
+        start, num = m.start(), m.group()
+        if (sign := _SPACED_SIGN_RE.search(masked_s, max(0, start - 40), start)) is not None:
+            start, num = sign.start(1), "-" + num  # "is - 1", "x = - 1": a unary minus set apart (read as 1 it scored 1)
+        cands.append((start, m.end(), num) if pct is None else (start, pct.end(), num + "%"))
     if not cands:
         return None
     cands.sort(key=lambda c: c[1])
