@@ -1223,8 +1223,9 @@ class _Parser(argparse.ArgumentParser):
             else:
                 # `ponder sft --chat`: argparse took the flag this command lacks for the option it abbreviates
                 # and named that one, which the user never wrote
+                # (only a flag of another command: `eval --answer-tok` with its value forgotten abbreviates rightly)
                 short = next((o for o in _Parser.argv if o.startswith("--") and o not in names
-                              and any(n.startswith(o) for n in names)), None)
+                              and any(n.startswith(o) for n in names) and o in _all_options()), None)
                 if short is not None:
                     message += f" ({short} was read as {flag[1]}, which it abbreviates; {self.prog} has no {short})"
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -1249,6 +1250,24 @@ class _Parser(argparse.ArgumentParser):
             if not act.option_strings and name == argparse._get_action_name(act) and act.choices:
                 return (act.help or name) + (f" ({' | '.join(map(str, act.choices))})" if choices else "")
         return name
+
+
+_ALL_OPTIONS: frozenset | None = None
+
+
+def _all_options() -> frozenset:
+    """Every option string of every ponder command (and subcommand)."""
+    global _ALL_OPTIONS
+    if _ALL_OPTIONS is None:
+        out, todo = set(), [build_parser()]
+        while todo:
+            p = todo.pop()
+            for act in p._actions:
+                out.update(act.option_strings)
+                if isinstance(act, argparse._SubParsersAction):
+                    todo += act.choices.values()
+        _ALL_OPTIONS = frozenset(out)
+    return _ALL_OPTIONS
 
 
 def build_parser() -> argparse.ArgumentParser:

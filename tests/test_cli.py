@@ -2647,6 +2647,15 @@ def test_a_flag_the_command_lacks_read_as_the_option_it_abbreviates_is_named(cap
     assert main(["generate", "hi", "--stop", "--seed", "2"]) == 2 and "abbreviates" not in capsys.readouterr().err
 
 
+def test_an_abbreviated_option_missing_its_value_is_not_said_to_be_missing_from_the_command(capsys):
+    """`ponder eval --answer-tok` (a valid abbreviation of --answer-tokens, its value forgotten) was told "ponder eval
+    has no --answer-tok", as if the flag were wrong: the note is for a flag of another command (sft --chat) only."""
+    assert main(["eval", "--answer-tok"]) == 2
+    err = capsys.readouterr().err
+    assert "expected one argument" in err and "has no" not in err and "abbreviates" not in err
+    assert main(["sft", "--chat", "--out", "x"]) == 2 and "ponder sft has no --chat" in capsys.readouterr().err
+
+
 def test_info_json_is_strict_json_for_a_config_with_a_nan(tmp_path, capsys):
     """`ponder info --json` printed a checkpoint's rope_scaling as read: a NaN there came out as the bare token
     NaN, which is no JSON (jq, JavaScript refuse it). Non-finite numbers print as null, as generate's do."""
