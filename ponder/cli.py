@@ -647,7 +647,8 @@ def _load_items(a, opt: str, *, split: str, require_answer: bool) -> list[dict]:
         return load(n=n)
     if len(items) > n and not getattr(a, "quiet", False):
         flag = "--limit" if opt == "limit" else "-n"
-        print(f"note: --data {a.data}: only its first {n} rows are used ({flag}'s default); pass {flag} N for more",
+        given = "--task" if a.data == a.task else "--data"  # (a file given as --task is read as --data)
+        print(f"note: {given} {a.data}: only its first {n} rows are used ({flag}'s default); pass {flag} N for more",
               file=sys.stderr)
     return items[:n]
 
@@ -2045,7 +2046,9 @@ def _check_args(a, parser):
     if a.command == "eval" and "rubric" in a.given and not a.judge_model:  # (no judge, no rubric to score by)
         raise PonderError("--rubric: used only with --judge-model (the judge scores answers against it)")
     if a.command in ("eval", "probe") and a.data and "split" in a.given:  # (a file's rows are taken as they are)
-        raise PonderError("--split: not used with --data (its rows are used as they are; --limit takes the first N)")
+        given = "--task FILE" if a.data == a.task else "--data"  # (as written: a --task FILE is read as --data)
+        raise PonderError(f"--split: not used with {given} (its rows are used as they are; --limit takes the first "
+                          "N)")
     if a.command == "sft" and not a.resume and not a.val_data and "eval_every" in a.given:
         raise PonderError("--eval-every: used only with --val-data (it sets how often val_loss is measured)")
     if a.command in ("verify", "grpo") and a.ray is None and "ray_workers" in a.given:  # (eval: checked above)

@@ -2319,6 +2319,22 @@ def test_split_with_data_is_refused_not_ignored(tmp_path, capsys):
         assert "--split: not used with --data" in err and err.strip().count("\n") == 0, err
 
 
+def test_a_file_given_as_task_is_named_by_task_in_the_data_messages(tmp_path, capsys):
+    """A file given as `--task FILE` is read as --data, and its --split refusal and row-limit note said "--data",
+    a flag never written: they name --task, as given."""
+    data = tmp_path / "d.jsonl"
+    assert main(["data", "export", "arith", "--n", "3", "-o", str(data), "--quiet"]) == 0
+    for cmd in (["eval"], ["probe", "diversity"]):
+        assert main([*cmd, "--task", str(data), "--split", "train", "--limit", "1", "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert "--split: not used with --task FILE" in err and "--data" not in err, err
+    from ponder.cli import _load_items
+
+    a = argparse.Namespace(task=str(data), data=str(data), seed=0, quiet=False, given=set(), limit=2)
+    assert len(_load_items(a, "limit", split="test", require_answer=True)) == 2
+    assert capsys.readouterr().err.startswith(f"note: --task {data}: only its first 2 rows are used")
+
+
 def test_eval_interrupted_prints_the_resume_line_which_finishes_it(tmp_path, capsys, monkeypatch):
     """Ctrl-C during `ponder eval --out DIR` says how to continue (the same line with --resume); that line
     writes what the uninterrupted command writes (latencies aside, being measured), and run again once finished
