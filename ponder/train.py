@@ -2003,7 +2003,9 @@ def distill(
                                                  sort_keys=True, default=str).encode()).hexdigest()
         data = {"distilled": DISTILLED, "distill": report,
                 "sampling": {"teacher": None if teacher_path is None else str(teacher_path), "reward": terms,
-                             "k": k, "temperature": temperature, "max_new_tokens": max_new_tokens, "seed": seed,
+                             # (numbers as JSON takes them: a numpy one, from a grid, passed the sampling checks)
+                             "k": k, "temperature": float(temperature), "max_new_tokens": int(max_new_tokens),
+                             "seed": None if seed is None else int(seed),
                              "items": len(items), "items_sha256": items_sha256}}
     try:
         report["final"] = sft(student, student_tok, kept, run_dir, train=train, progress=progress,

@@ -2266,6 +2266,22 @@ def test_distill_counts_the_accepted_copies_it_leaves_out(tokenizer, tmp_path):
     assert len(made["items_sha256"]) == 64
 
 
+def test_distill_records_numpy_sampling_settings_it_accepted(tokenizer, tmp_path):
+    """A numpy temperature, max_new_tokens or seed (a grid of settings) passes the sampling checks; the run's record
+    of them failed json.dumps with a bare TypeError once the teacher had sampled: they are recorded as numbers."""
+    import numpy as np
+    from test_scale import think_tag_model
+
+    from ponder.train import distill
+
+    teacher = think_tag_model(tokenizer, [("p", "\\boxed{2}")])
+    distill(teacher, tokenizer, copy.deepcopy(teacher), tokenizer, [{"prompt": "p", "answer": "2"}], "math", k=2,
+            temperature=np.float32(0.5), max_new_tokens=np.int64(12), seed=np.int64(1), run_dir=tmp_path / "r",
+            train=TrainConfig(steps=1, batch_size=1, seq_len=32), progress=False)
+    made = json.loads((tmp_path / "r" / "config.json").read_text())["data"]["sampling"]
+    assert (made["temperature"], made["max_new_tokens"], made["seed"]) == (0.5, 12, 1)
+
+
 def test_distill_refuses_countdown_items_judged_by_math_before_sampling(tokenizer, tmp_path, capsys):
     """`ponder distill --task countdown --reward math`: the math verifier compares values, so a teacher sample that
     only wrote the target ("\\boxed{96}", no expression) was kept and the student trained on it. Refused before
