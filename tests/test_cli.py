@@ -1244,7 +1244,7 @@ def test_a_file_given_as_task_is_read_as_data(tmp_path, capsys):
                  "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["settings"]["reward"] == "countdown"
     assert main(["eval", "--task", f, "--split", "train", "--limit", "1"]) == 2
-    assert "--split: not used with --data" in capsys.readouterr().err
+    assert "--split: not used with --task FILE" in capsys.readouterr().err
 
 
 def test_eval_prints_latency_to_three_significant_digits(tmp_path, capsys):
