@@ -206,9 +206,13 @@ def test_arith_parse_round_trip_and_errors():
     for e in ["1 + 2 * 3", "(1 + 2) * 3", "3 - (4 - 5)", "3 - 4 - 5", "8 / 2 / 2", "8 / (4 / 2)", "-3 + 4"]:
         assert eval(arith.render(arith.parse(e))) == eval(e)
     assert arith.render(arith.parse("3 + (4 + 5)")) == "3 + (4 + 5)"  # the tree, not just the value
-    for bad, why in [("", "empty expression"), ("3 +", "unexpected end"), ("(3 + 4", "unexpected end"),
-                     ("3 + x", "unexpected 'x'"), ("3 4", "unexpected '4'"), ("7 / 2", "not an integer division"),
-                     ("1 / 0", "division by zero")]:
+    for bad, why in [("", "empty expression"), ("3 +", "unexpected end after '\\+' at position 2"),
+                     ("(3 + 4", "missing '\\)' for the '\\(' at position 0: found the end at position 6"),
+                     ("(3 + 4 5)", "missing '\\)' for the '\\(' at position 0: found '5' at position 7"),
+                     ("3 + x", "unexpected 'x' at position 4"), ("3 $ 4", "unexpected '\\$' at position 2"),
+                     ("3 4", "unexpected '4' at position 2: expected an operator"),
+                     (")(", "unexpected '\\)' at position 0"), ("3 + 4)", "unexpected '\\)' at position 5: no '\\('"),
+                     ("7 / 2", "not an integer division"), ("1 / 0", "division by zero")]:
         with pytest.raises(PonderError, match=why):
             arith.evaluate(arith.parse(bad))
 

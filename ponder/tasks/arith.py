@@ -45,14 +45,16 @@ VALUE_RANGE = (-99, 99)  # the final value; intermediates stay in [0, 99]
 _TOKEN = re.compile(r"\s*(?:(\d+)|([-+*/()]))")
 
 
-def _tokens(expr: str) -> list[str]:
-    out, pos = [], 0
-    expr = expr.rstrip()
-    while pos < len(expr):
+def _tokens(expr: str) -> list[tuple[str, int]]:
+    """(token, position of its first character in `expr`) pairs: errors name where the problem is."""
+    out, pos, end = [], 0, len(expr.rstrip())
+    while pos < end:
         m = _TOKEN.match(expr, pos)
         if not m:
-            raise PonderError(f"cannot parse arithmetic {expr!r}: unexpected {expr[pos:].lstrip()[:1]!r} at {pos}")
-        out.append(m.group(1) or m.group(2))
+            at = len(expr) - len(expr[pos:].lstrip())  # the bad character, not the whitespace before it
+            raise PonderError(f"cannot parse arithmetic {expr!r}: unexpected {expr[at]!r} at position {at}")
+        tok = m.group(1) or m.group(2)
+        out.append((tok, m.end() - len(tok)))
         pos = m.end()
     return out
 
@@ -62,30 +64,38 @@ def parse(expr: str) -> Tree:
     toks = _tokens(expr)
     if not toks:
         raise PonderError(f"cannot parse arithmetic {expr!r}: empty expression")
+    end = len(expr.rstrip())
     pos = 0
 
+    def fail(what: str) -> PonderError:
+        return PonderError(f"cannot parse arithmetic {expr!r}: {what}")
+
     def peek() -> str | None:
-        return toks[pos] if pos < len(toks) else None
+        return toks[pos][0] if pos < len(toks) else None
 
     def take() -> str:
         nonlocal pos
         if pos >= len(toks):
-            raise PonderError(f"cannot parse arithmetic {expr!r}: unexpected end")
+            after = f" after {toks[-1][0]!r} at position {toks[-1][1]}"
+            raise fail(f"unexpected end{after}: expected a number or '('")
         pos += 1
-        return toks[pos - 1]
+        return toks[pos - 1][0]
 
     def primary() -> Tree:
         t = take()
+        at = toks[pos - 1][1]
         if t == "(":
             node = additive()
-            if take() != ")":
-                raise PonderError(f"cannot parse arithmetic {expr!r}: missing ')'")
+            if peek() != ")":
+                got = f"the end at position {end}" if peek() is None else f"{peek()!r} at position {toks[pos][1]}"
+                raise fail(f"missing ')' for the '(' at position {at}: found {got}")
+            take()
             return node
         if t == "-" and peek() is not None and peek().isdigit():
             return -int(take())
         if t.isdigit():
             return int(t)
-        raise PonderError(f"cannot parse arithmetic {expr!r}: unexpected {t!r}")
+        raise fail(f"unexpected {t!r} at position {at}: expected a number or '('")
 
     def multiplicative() -> Tree:
         node = primary()
@@ -103,7 +113,9 @@ def parse(expr: str) -> Tree:
 
     tree = additive()
     if pos != len(toks):
-        raise PonderError(f"cannot parse arithmetic {expr!r}: unexpected {toks[pos]!r}")
+        t, at = toks[pos]
+        why = "no '(' to close" if t == ")" else "expected an operator"
+        raise fail(f"unexpected {t!r} at position {at}: {why}")
     return tree
 
 
