@@ -544,6 +544,31 @@ def test_parquet_pandas_fallback_errors_are_one_line(tmp_path):
 # ---- bad dataset files: one PonderError naming FILE[:LINE] and the field --------------------------------
 
 
+def test_load_dataset_cr_only_line_ends(tmp_path):
+    """Old Mac line ends ("\r" only) used to read as one line 1: "invalid JSON: Extra data"; "\r" is a line end,
+    as in Python's universal newlines, and errors name the record's line and byte. A row that is valid JSON with
+    a "\r" between its tokens stays one row."""
+    a, b = b'{"prompt": "a", "answer": "1"}', b'{"prompt": "b", "answer": "2"}'
+    for name in ("mac.jsonl", "mac.json"):
+        p = tmp_path / name
+        p.write_bytes(_BOM_BYTES + a + b"\r" + b + b"\r")
+        assert [(x["prompt"], x["answer"], x["id"]) for x in load_dataset(p)] == [("a", "1", "mac-1"), ("b", "2", "mac-2")]
+    p.write_bytes(a + b"\r\r" + b'{"prompt": "b"}\r')
+    with pytest.raises(PonderError, match=re.escape(f"{p}:3: missing field 'answer'")):
+        load_dataset(p)
+    p.write_bytes(a + b"\r" + b'{"prompt": "b",}\r')
+    with pytest.raises(PonderError, match=re.escape(f"{p}:2: invalid JSON: Expecting property name")):
+        load_dataset(p)
+    p.write_bytes(a + b"\r" + b'{"prompt": "caf\xe9", "answer": "2"}')
+    with pytest.raises(PonderError, match=re.escape(f"{p}:2: not UTF-8 text (byte {len(a) + 1 + 15})")):
+        load_dataset(p)
+    p.write_bytes(b'{"prompt": "a",\r "answer": "1"}\n' + b + b"\r\r\n")  # CR as whitespace; a doubled CRLF
+    assert [x["prompt"] for x in load_dataset(p)] == ["a", "b"]
+
+
+_BOM_BYTES = b"\xef\xbb\xbf"
+
+
 def test_load_dataset_not_utf8_names_the_line_and_byte(tmp_path):
     """A non-UTF-8 byte used to be reported as "FILE: not UTF-8 text (byte N)", with no line to look at; now
     the message names FILE:LINE (and still the byte offset), in JSONL, JSON arrays and SFT files alike."""

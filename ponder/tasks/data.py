@@ -14,7 +14,7 @@ their fields kept, plus:
   - `id`: the row's `id`, else its `unique_id` (text or a number), else "<file stem>-<row number>"; ids must
     be unique in the file (the RL curriculum keeps its statistics per id),
   - `task`: the row's `task` (text), else "math" (a free-form answer for the math verifier to compare).
-Files: .jsonl/.ndjson (one object a line; "\n" or "\r\n" line ends, blank lines skipped, a UTF-8 byte-order
+Files: .jsonl/.ndjson (one object a line; "\n", "\r\n" or "\r" line ends, blank lines skipped, a UTF-8 byte-order
 mark allowed), .json (the same, one array of rows, or one object over several lines), any of these
 gzip-compressed (.jsonl.gz, ...), and .parquet. JSONL is streamed (under a .json name too): only the rows are
 held, and with `limit` reading stops after that many rows.
@@ -171,9 +171,9 @@ def _read_jsonl(path: Path, limit: int | None = None) -> list[tuple[str, dict]]:
                     lines = io.BytesIO(raw)
             # lines end at "\n" only (binary line iteration): str.splitlines() would also split at U+2028,
             # U+0085 and other characters that JSON strings may hold unescaped (json.dumps(...,
-            # ensure_ascii=False) writes them as they are)
+            # ensure_ascii=False) writes them as they are); a lone "\r" (old Mac line ends) is split by _cr_lines
             offset = 0
-            for lineno, raw_line in enumerate(lines, 1):
+            for lineno, raw_line in enumerate(_cr_lines(lines), 1):
                 if limit is not None and len(rows) >= limit:
                     break
                 line = _decode(path, raw_line, lineno, offset, lineno == 1)
@@ -193,6 +193,27 @@ def _read_jsonl(path: Path, limit: int | None = None) -> list[tuple[str, dict]]:
         what = "gzip data " if isinstance(f, gzip.GzipFile) else ""
         raise PonderError(f"{path}: cannot read {what}({getattr(e, 'strerror', None) or e})") from None
     return rows
+
+
+def _cr_lines(lines):
+    """`lines` with a line that holds a lone "\r" split there, when it is not valid JSON as a whole: a file with
+    old Mac line ends ("\r" only) is one "\n" line, which read as "invalid JSON: Extra data" at line 1. JSON
+    strings cannot hold a raw "\r", so it only ever separates tokens; a row that is valid JSON with one stays
+    whole. The pieces keep their "\r", so byte offsets still add up."""
+    for raw_line in lines:
+        body = raw_line.rstrip(b"\r\n")
+        if b"\r" not in body:
+            yield raw_line
+            continue
+        try:
+            json.loads(body)
+            yield raw_line
+            continue
+        except (ValueError, RecursionError):  # (UnicodeDecodeError and JSONDecodeError are ValueErrors)
+            pass
+        *pieces, last = body.split(b"\r")
+        yield from (piece + b"\r" for piece in pieces)
+        yield last + raw_line[len(body):]
 
 
 def _is_json_object(line: bytes) -> bool:
