@@ -2200,6 +2200,25 @@ def test_a_condition_after_unless_offers_no_other_value(completion):
     assert check_math(completion, "3").correct
 
 
+@pytest.mark.parametrize("completion", [
+    "\\boxed{5}. Unless n is even, then 6.", "\\boxed{5} unless n is even, it is 6.",
+    "\\boxed{5} (unless n is even, we get 6)",
+])
+def test_unless_a_condition_then_another_value_is_a_hedge(completion):
+    # the value of the case "unless" names was dropped with its condition: 5 scored alone
+    assert not check_math(completion, "5").correct
+    assert not check_math(completion, "6").correct
+    assert check_math(completion, "5, 6").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{5}. Unless n is even, the same argument gives 5.", "\\boxed{5} unless n is even, then 5.",
+    "\\boxed{5}. Unless we plug it back in, we get 6.",
+])
+def test_unless_a_condition_without_another_value_keeps_the_answer(completion):
+    assert check_math(completion, "5").correct
+
+
 def test_maybe_before_a_named_value_is_commentary():
     assert check_math("\\boxed{5}. Maybe x = 5 is easier to see.", "5").correct
 

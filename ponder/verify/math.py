@@ -539,13 +539,19 @@ _CASE_OPENERS = (
 _PROSE_CASE_OPENERS = r"(?:if|in\s+case|had|were|when(?!\s+(?:we|i|you)\b))\s+" + _NO_REF + r"[^.;,\n]{1,80}?(?:,\s*|\s+(?=we\b|it\b|the\s+answer\b|there\b))"
 # a condition between the offering word and its value: "\boxed{5}. Alternatively, if counting differently, 6."
 # (a condition about the answer itself checks it: "Alternatively, if we plug it back in, we get 10.")
-_COND_THEN_VALUE_RE = re.compile(
-    r"(?:if|when|with|without|under|counting|assuming|including|excluding|allowing)\s+" + _NO_REF + r"[^.;,\n]{1,80}?,\s*"
+_THEN_VALUE = (
     r"(?:then\s+)?(?:(?:we|you|one)(?:'d|\s+would)?\s+(?:also\s+)?(?:get|have|obtain)\s+|it(?:'s|\s+is|\s+would\s+be)\s+"
     r"|the\s+answer\s+(?:is|would\s+be)\s+)?([-+]?\s*(?:\d+(?:[.,/]\d+)*|\\[dt]?frac\s*\{[^{}]{1,20}\}\s*\{[^{}]{1,20}\}))"
-    r"\s*(?:too|instead)?[\s.!?)]*",
+    r"\s*(?:too|instead)?[\s.!?)]*"
+)
+_COND_THEN_VALUE_RE = re.compile(
+    r"(?:if|when|with|without|under|counting|assuming|including|excluding|allowing)\s+" + _NO_REF + r"[^.;,\n]{1,80}?,\s*"
+    + _THEN_VALUE,
     re.I,
 )
+# after "unless" its condition, then the other case's value: "\boxed{5}. Unless n is even, then 6." offers 6 ("Unless
+# n is even, the same argument gives 5." offers none)
+_UNLESS_THEN_VALUE_RE = re.compile(_NO_REF + r"[^.;,\n]{1,80}?,\s*" + _THEN_VALUE, re.I)
 
 
 def _other_case_if(openers: str) -> str:
@@ -1173,9 +1179,14 @@ def _hedge(
         # "\boxed{3} unless n = 0" states a condition; "unless it's 5" offers 5, and so does a value for the case
         # the condition names: "\boxed{3} (unless n is even, in which case 5)"
         case = _IN_WHICH_CASE_RE.search(after)
-        if case is None or not (_OFFERED_VALUE_RE.match(after, case.end()) or _NAMED_VALUE_RE.match(after, case.end())):
+        if case is not None and (_OFFERED_VALUE_RE.match(after, case.end()) or _NAMED_VALUE_RE.match(after, case.end())):
+            after = after[case.end() :]
+        elif (cv := _UNLESS_THEN_VALUE_RE.fullmatch(after)) is not None:
+            # (read as a condition alone, "Unless n is even, then 6." let 5 score alone; a closing parenthesis
+            # stays, to be stripped with its opening one)
+            after = cv.group(1) + (")" if after.rstrip(" .").endswith(")") else "")
+        else:
             return None
-        after = after[case.end() :]
     elif word.startswith("if"):
         after = _THEN_RE.sub("", after, 1)  # "\boxed{3}; if not, then 5" is "otherwise 5"
     if word not in _OR_WORDS and (cv := _COND_THEN_VALUE_RE.fullmatch(after)) is not None:
