@@ -2219,6 +2219,23 @@ def test_unless_a_condition_without_another_value_keeps_the_answer(completion):
     assert check_math(completion, "5").correct
 
 
+@pytest.mark.parametrize("completion", ["\\boxed{5} | 6", "\\boxed{5} & 6", "\\boxed{5}, | $6$", "$\\boxed{5}$ & $6$"])
+def test_a_bar_or_ampersand_before_another_value_after_the_box_is_a_hedge(completion):
+    # read as 5 alone, as "\boxed{5} / 6" is not: the bar or ampersand parts two values
+    assert not check_math(completion, "5").correct
+    assert not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "$\\begin{aligned} x &= \\boxed{5} & y &= 2 \\end{aligned}$", "\\boxed{5} & 6 \\\\",
+    "| 1 | \\boxed{5} | 6 |", "\\boxed{5} | 6 |", "|\\boxed{-5}| 5",
+    "\\begin{array}{cc} \\boxed{5} & 6 \\end{array}", "|x| = \\boxed{5}", "\\boxed{5} || 6",
+    "| n | answer |\n|---|---|\n| 1 | \\boxed{5} |",
+])
+def test_a_column_mark_or_absolute_value_after_the_box_offers_no_other_value(completion):
+    assert check_math(completion, "5" if "-5" not in completion else "-5").correct
+
+
 def test_maybe_before_a_named_value_is_commentary():
     assert check_math("\\boxed{5}. Maybe x = 5 is easier to see.", "5").correct
 

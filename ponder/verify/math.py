@@ -410,7 +410,9 @@ _OR_AFTER = (
 _OR_AFTER_RE = re.compile(_OR_AFTER + ")", re.I)
 # after a box a slash before a number parts two values too: "\boxed{5} / 6" ("\boxed{60}/\text{h}" is a unit; in
 # prose "5 / 6" is a fraction)
-_OR_AFTER_BOX_RE = re.compile(_OR_AFTER + r"|/(?=[\s$]*[-+]?\d))", re.I)
+# A bar or an ampersand parts two values as well: "\boxed{5} | 6", "\boxed{5} & 6" (not as a table's or an
+# alignment's column mark, nor around an absolute value: see _column_mark)
+_OR_AFTER_BOX_RE = re.compile(_OR_AFTER + r"|/(?=[\s$]*[-+]?\d)|\|(?!\|)(?=[\s$]*[-+]?\d)|&(?=[\s$]*[-+]?\d))", re.I)
 _OR_WORDS = ("or", "\\lor", "\\vee", "\u2228")
 # words around the other value that do not change it: "or maybe 4", "or rather 4", "or equivalently 0.5" are "or 4", "or 0.5"
 _CONDITION_RE = re.compile(
@@ -810,6 +812,8 @@ def _boxes(text: str, lenient: bool):
         # (blank runs squeezed: padding does not part a box from the "or" before it)
         sq = _fold(_squeeze_blank(gap) if 300 < len(gap) <= 20_000 else gap)
         m = _OR_AFTER_BOX_RE.match(sq) if len(sq) <= 300 else None
+        if m is not None and m.group(1) in ("|", "&"):
+            m = None  # (a bar or ampersand between two boxes may mark a table's columns: not read as "or" here)
         hedged = (
             m is not None
             and _sentence_end(sq, _skip_space(sq, m.end())) == len(sq)
@@ -1071,6 +1075,16 @@ def _says_nothing(rest: str) -> bool:
     return len(rest) <= 400 and rest.isascii() and _NO_VALUE_RE.fullmatch(rest) is not None
 
 
+def _column_mark(text: str, start: int, end: int) -> bool:
+    """Whether the "|" or "&" at text[start:end] after a box marks a column ("| 1 | \\boxed{5} | 6 |", "x &= \\boxed{5}
+    & y &= 6 \\\\" in an aligned environment) or closes an absolute value ("|\\boxed{-5}| 5"): another bar,
+    ampersand or row break on its line, or an environment still open before it."""
+    ls = text.rfind("\n", 0, start) + 1
+    le = text.find("\n", end)
+    line = text[ls:start] + text[end : len(text) if le < 0 else le]
+    return any(t in line for t in ("|", "&", "\\\\")) or text.count("\\begin", 0, start) > text.count("\\end", 0, start)
+
+
 def _hedge(
     text: str,
     end: int,
@@ -1113,6 +1127,8 @@ def _hedge(
     if parts is not None:
         return parts
     m = (_OR_AFTER_BOX_RE if box else _OR_AFTER_RE).match(win)
+    if m is not None and m.group(1) in ("|", "&") and _column_mark(text, end, end + m.end()):
+        m = None
     also = None if m else _ALSO_AFTER_RE.match(win)
     n = _ALSO_AFTER_RE.groups
     i = next((i for i in (n, n - 1, n - 2) if also is not None and also.group(i)), 0)  # (the three "and" forms)
