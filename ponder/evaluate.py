@@ -10,7 +10,9 @@ cut at answer_tokens; how often the budget cut the thinking is their thinking_cu
 ``extract`` is given: ``ANSWER_VERIFIERS``), and the accuracies per task, subject, level or n_ops where items differ in
 them (``breakdown``). With ``out_dir`` it writes ``samples.jsonl`` (one record per run:
 completion, extracted answer, verdict, and ``think_open``: true, false or "closed", the prompt as fed to the model
-opened the thinking or ended with a closed think block, as ``ponder verify`` reads it), ``config.json`` and, last, ``summary.json`` — each atomically —
+opened the thinking or ended with a closed think block, as ``ponder verify`` reads it; and the item's
+countdown ``numbers``/``target`` or ``constraints``, so ``ponder verify countdown|constraints`` re-scores it; not a code
+item's ``tests``, too large to repeat per sample), ``config.json`` and, last, ``summary.json`` — each atomically —
 so ``ponder report DIR`` renders it and a directory with a summary.json is a finished evaluation. While it
 runs, each chunk of problems drawn is kept in ``PROGRESS`` there, which ``resume=True`` (``ponder eval --resume``)
 continues from after an interruption, to the same files.
@@ -558,6 +560,9 @@ def _first_difference(saved: dict, wanted: dict) -> str | None:
     return None
 
 
+RECORD_GOLD_FIELDS = ("numbers", "target", "constraints")  # (registry.check_item: countdown's, constraints')
+
+
 def _refuse_resume(d: Path, why: str):
     raise PonderError(f"--resume {d}: {why}; give the same settings, or another --out for a new evaluation")
 
@@ -987,6 +992,9 @@ def evaluate(
     for i, (it, outs) in enumerate(zip(items, outcomes)):
         recs = []
         pid, prompt, gold = _problem_fields(i, it)
+        # the gold the countdown and constraints verifiers read, so `ponder verify KIND` of this file judges as
+        # eval did (not code's tests: up to megabytes per problem, written again for each of its n samples)
+        gold_fields = {k: it[k] for k in RECORD_GOLD_FIELDS if it.get(k) is not None}
         for r, o in enumerate(outs):
             correct, rew, verdict = next(verdicts)
             rec = {"problem": i, "id": pid, "sample": r, "prompt": prompt,
@@ -995,7 +1003,7 @@ def evaluate(
                    "finish_reason": o.finish_reason, "logprob_mean": o.logprob_mean,
                    # the rendered prompt's think state, which "prompt" (the item's) does not show: `ponder verify
                    # format` of this file judges as eval did
-                   "think_open": opens[i]}
+                   "think_open": opens[i], **gold_fields}
             if o.info:
                 rec["info"] = o.info
             recs.append(rec)

@@ -1852,3 +1852,31 @@ def test_sweep_refuses_a_model_entry_that_is_no_model_tokenizer_pair(micro):
         with pytest.raises(PonderError, match="sweep: models\\['micro'\\] must be a \\(model, tokenizer\\) pair"):
             sweep({"micro": bad}, ITEMS[:1], methods=["majority"], parallel_ns=[1], max_new_tokens=4,
                   progress=False)
+
+
+def test_verify_of_evals_samples_reads_the_items_countdown_and_constraints_fields(micro, tmp_path):
+    """`ponder verify countdown|constraints DIR/samples.jsonl` re-scores eval's own output: the records held no
+    numbers, target or constraints, so verify refused every row ("missing field 'numbers'"). Each record carries
+    the fields those verifiers read, and verify's verdicts are eval's."""
+    from ponder.verify.run import verify_file
+
+    model, tok = micro
+    cd = [{"id": "c0", "prompt": "use 2 3 to make 5", "answer": "2+3", "numbers": [2, 3], "target": 5, "expr": "2+3"},
+          {"id": "c1", "prompt": "use 4 1 to make 3", "answer": "4-1", "numbers": [4, 1], "target": 3}]
+    cs = [{"id": "k0", "prompt": "say hi", "constraints": [{"type": "lowercase"}], "note": "not copied"}]
+    texts = ("<think>x</think>\n<answer>2+3</answer>", "<think>x</think>\n<answer>4-1</answer>",
+             "<think>x</think>\nhi there", "<think>x</think>\nHI THERE")
+
+    def generate_fn(*, common, prompts, **kw):
+        return [[scale.Outcome(t, None, 5, 0.0) for t in texts] for _ in prompts]
+
+    for kind, items in (("countdown", cd), ("constraints", cs)):
+        d = tmp_path / kind
+        evaluate(model, tok, items, n=len(texts), ks=(1,), reward=kind, generate_fn=generate_fn, progress=False,
+                 n_boot=10, out_dir=d)
+        recs = [json.loads(x) for x in (d / "samples.jsonl").read_text().splitlines()]
+        assert len({r["correct"] for r in recs}) == 2  # both verdicts occur
+        assert all("expr" not in r and "note" not in r for r in recs)  # not the whole item
+        out = verify_file(kind, str(d / "samples.jsonl"), str(tmp_path / f"{kind}.v.jsonl"), workers=1,
+                          progress=False)["output"]
+        assert [json.loads(x)["correct"] for x in open(out)] == [r["correct"] for r in recs]

@@ -11,6 +11,8 @@ Input rows: `completion` plus the gold for the kind:
                  to the completion (fmt.prompt_think_state); a field `think_open` (true, false or "closed", as
                  `ponder eval` writes in samples.jsonl: its "prompt" is the item's, not the rendered one) says so
                  in place of the prompt
+`ponder eval`'s samples.jsonl carries math's gold and countdown's and constraints' fields; not code's tests
+(join them from the items by "id").
 Every row is read and checked before any verification starts, so a broken file fails fast with
 `FILE:LINE: ...`; the output is written to a temporary file in the same directory and renamed into place at
 the end, so an error never leaves a half-written file (gzipped for a .gz name). Output rows are the input rows plus `correct`,
