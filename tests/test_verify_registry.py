@@ -202,6 +202,19 @@ def test_verify_file_reads_a_rows_think_open_in_place_of_its_prompt(tmp_path):
             verify_file("format", str(src), str(tmp_path / "o.jsonl"), workers=1, progress=False)
 
 
+def test_verify_code_of_an_eval_samples_file_says_its_tests_are_not_carried(tmp_path):
+    """`ponder verify code` of eval's samples.jsonl (whose records do not repeat a code item's tests per sample)
+    said only "missing field 'tests'": it says where they are."""
+    src = tmp_path / "samples.jsonl"
+    write_jsonl(src, [{"problem": 0, "id": "a", "completion": GOOD, "gold": "", "think_open": False}])
+    with pytest.raises(PonderError, match=r"samples.jsonl:1: missing field 'tests'; ponder eval's samples.jsonl "
+                                          r"does not carry code tests: join them from the items by 'id'$"):
+        verify_file("code", str(src), str(tmp_path / "o.jsonl"), workers=1, progress=False)
+    write_jsonl(src, [{"completion": GOOD}])  # (any other file: the field alone)
+    with pytest.raises(PonderError, match=r"samples.jsonl:1: missing field 'tests'$"):
+        verify_file("code", str(src), str(tmp_path / "o.jsonl"), workers=1, progress=False)
+
+
 CLOSED = "<think>\n\n</think>\n\n"  # what Qwen3's template with enable_thinking=False ends the prompt with
 COMPLETIONS = ["6*7 is 42.\n\nAnswer: 42", "\\boxed{42}", "So 42.", "", "6*7</think>\nAnswer: 42", GOOD, BARE,
                "<think>6*7\nAnswer: 42", "Answer: 41", "42</think>", "Answer: -"]

@@ -89,7 +89,10 @@ def _read_rows(kind: str, path: str) -> tuple[list[dict], list[dict]]:
                     need = ("answer",)  # (a null gold beside an answer: the answer, as _math_gold reads it)
                 for key in need:
                     if key not in row or row[key] is None:  # math's gold may be named either way: say so
-                        raise PonderError(f"{where}: missing field {key!r}" + (" (or 'answer')" if key == "gold" else ""))
+                        hint = " (or 'answer')" if key == "gold" else ""
+                        if key == "tests" and "problem" in row and "think_open" in row:  # ponder eval's record
+                            hint = "; ponder eval's samples.jsonl does not carry code tests: join them from the items by 'id'"
+                        raise PonderError(f"{where}: missing field {key!r}{hint}")
                 gold = {need[0]: row[need[0]]} if kind == "math" else row  # the gold _item passes on
                 try:
                     check_item(kind, gold)
