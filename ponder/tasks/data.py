@@ -543,10 +543,10 @@ def _answer_text(where: str, field: str, value) -> str:
         if not value.strip():
             raise PonderError(f"{where}: field {field!r} is empty")
         _check_text(where, field, value)
-        # GSM8K's gold is a worked solution ending "#### 72": the math verifier read the whole text, whose values
-        # along the way hid the final one (72 scored wrong)
-        last = value.rstrip().rsplit("\n", 1)[-1].strip()
-        return last[4:].strip() if last.startswith("####") and last[4:].strip() else value
+        from ponder.verify.math import final_mark
+
+        # GSM8K's gold is a worked solution ending "#### 72": the item's answer is 72, as the verifier reads it
+        return final_mark(value)
     if isinstance(value, decimal.Decimal) and value.is_finite():  # a Parquet decimal column: "1.50" as stored
         return str(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -202,7 +202,7 @@ def check_math(completion: str, gold: str, *, tolerance: float = 0.0, timeout: f
         pred, why = _extract(completion, lenient=False)
         if pred is None:
             return Verdict(False, None, why)
-        gold = _final_mark(gold)
+        gold = final_mark(gold)
         ref, gwhy = _extract_gold(gold) if len(gold) <= 2_000 else _extract(gold, lenient=True)
         if ref is None:
             return Verdict(False, pred, "bad gold" if gwhy == "no answer" else gwhy)
@@ -1909,9 +1909,9 @@ _DOUBLE_ESC_RE = re.compile(
 )
 
 
-def _final_mark(gold: str) -> str:
-    """A GSM8K worked solution's final line "#### 72" is its gold, as the dataset loader reads it (_answer_text in
-    ponder/tasks/data.py): read whole, a value or "so" along the way was taken ("There are 72 in all" after "The
+def final_mark(gold: str) -> str:
+    """A GSM8K worked solution's final line "#### 72" is its gold (the dataset loader's _answer_text reads golds
+    through it too, so a loaded item's answer and the verifier agree): read whole, a value or "so" along the way was taken ("There are 72 in all" after "The
     answer is 5 apples per box" gave 5, and "$<<3*24=72>>72" no value)."""
     last = gold.rstrip().rsplit("\n", 1)[-1].strip()
     return last[4:].strip() if last.startswith("####") and last[4:].strip() else gold
