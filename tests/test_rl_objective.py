@@ -995,3 +995,18 @@ def test_explain_with_a_budget_binds_an_unbound_config():
         assert text == explain(bind(preset(name), 96), 96)
     assert "L_norm = 96" in explain(preset("dr_grpo"), 96)
     assert explain(preset("dr_grpo", max_len_norm=7), 96).startswith("Objective: custom")
+
+
+def test_the_helpers_refuse_a_mask_or_rewards_that_is_not_a_tensor_of_their_shape_in_one_line():
+    """normalizers, loss_mask and shape_rewards are the trainer's steps a hand-written loop calls too. A list was an
+    AttributeError ('list' object has no attribute 'bool'); one row's 1-D mask counted its T tokens as T rows and
+    one sequence (Dr. GRPO's divisor T x max_len_norm), and under overlong_mask broadcast to a [T, T] mask."""
+    cfg = bind(preset("dapo", overlong_cache=4, overlong_mask=True), 20)
+    row = torch.tensor([True, True, False])
+    for call in (lambda m: normalizers(m), lambda m: loss_mask(m, torch.tensor([False, True, False]), cfg)):
+        for bad in ([[True, False]], row):
+            with pytest.raises(PonderError, match=r"^objective: mask must be a \[B, T\] tensor, got "):
+                call(bad)
+    with pytest.raises(PonderError, match=r"^objective: rewards must be a 1-D tensor, got list$"):
+        shape_rewards([1.0, 0.0], torch.tensor([5, 20]), 20, cfg)
+    assert normalizers(row[None]) == {"total_tokens": 2, "total_seqs": 1, "total_rows": 1}

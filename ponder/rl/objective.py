@@ -423,6 +423,8 @@ def shape_rewards(rewards: Tensor, lengths: Tensor, max_len: int, cfg: Objective
     """Rewards with the overlong penalty added when cfg.overlong_penalty is on (unchanged otherwise)."""
     if not cfg.overlong_penalty:
         return rewards
+    if not isinstance(rewards, Tensor):  # (a list was an AttributeError from is_floating_point)
+        raise PonderError(f"objective: rewards must be a 1-D tensor, got {type(rewards).__name__}")
     if cfg.overlong_cache is None:
         raise PonderError("objective: overlong_cache is unset; call bind(cfg, max_new_tokens) first")
     if not rewards.is_floating_point():  # 0/1 correctness as int or bool: the ramp's fractions would truncate
@@ -435,6 +437,7 @@ def shape_rewards(rewards: Tensor, lengths: Tensor, max_len: int, cfg: Objective
 
 def loss_mask(mask: Tensor, truncated: Tensor, cfg: ObjectiveConfig) -> Tensor:
     """The loss mask with truncated completions zeroed when cfg.overlong_mask is on (DAPO overlong filtering)."""
+    _check_mask(mask)
     mask = mask.bool()
     if not cfg.overlong_mask:
         return mask
@@ -457,8 +460,16 @@ def normalizers(mask: Tensor) -> dict[str, int]:
     GRPO's constant counts them all: it must not depend on which completions were masked). All are counts,
     hence additive: over several data-parallel ranks, all-reduce their SUM and pass the sums.
     """
+    _check_mask(mask)
     m = mask.bool()
     return {"total_tokens": int(m.sum()), "total_seqs": int(m.any(-1).sum()), "total_rows": int(m.shape[0])}
+
+
+def _check_mask(mask) -> None:
+    # (one row's 1-D mask counted its tokens as rows, and a list was an AttributeError)
+    if not isinstance(mask, Tensor) or mask.dim() != 2:
+        got = tuple(mask.shape) if isinstance(mask, Tensor) else type(mask).__name__
+        raise PonderError(f"objective: mask must be a [B, T] tensor, got {got}")
 
 
 def _divisor(cfg: ObjectiveConfig, total_tokens: int, total_seqs: int, total_rows: int) -> float:
@@ -506,8 +517,7 @@ def policy_loss(
     `normalizers`; left None they are taken from this call's mask, which is right only when this call sees
     the whole optimizer-step batch. Computed in float32 whatever logp's dtype.
     """
-    if not isinstance(mask, Tensor) or mask.dim() != 2:
-        raise PonderError(f"objective: mask must be a [B, T] tensor, got {getattr(mask, 'shape', mask)!r}")
+    _check_mask(mask)
     shape = mask.shape
     _check_bt("logp", logp, shape)
     if cfg.ratio != "none":
