@@ -1571,6 +1571,26 @@ def test_membership_does_not_drain_an_iterator_the_tests_hold():
     verdicts = _verdicts([(blk(p), t) for p, t in held + fresh])
     assert [v.correct for v in verdicts] == [False] * len(held) + [True] * len(fresh)
 
+def test_membership_stops_at_its_match_as_python_does():
+    # `in` stops at its first match: an endless iterator (itertools.count) or one that raises after the match
+    # holds in Python; drained whole, it failed. An object with only __getitem__ (the old sequence protocol) is
+    # looked through as Python does; it failed as no plain value
+    big = "def f():\n    i = 0\n    while True:\n        yield 'x' * 100000 + str(i)\n        i += 1"
+    raises = "def f():\n    yield 1\n    yield 2\n    raise ValueError('done')"
+    seq = ("class S:\n    def __getitem__(self, i):\n        if i < 3:\n            return i * i\n"
+           "        raise IndexError(i)\ndef f():\n    return S()")
+    endless = "class S:\n    def __getitem__(self, i):\n        return 'y' * 100000 + str(i)\ndef f():\n    return S()"
+    holds = [(big, "assert 'x' * 100000 + '3' in f()"), (raises, "assert 2 in f()"), (seq, "assert 4 in f()"),
+             (seq, "assert 5 not in f()"), (seq, "s = f()\nassert 1 in s\nassert 0 in s"),
+             (endless, "assert 'y' * 100000 + '7' in f()"),
+             (raises, "import pytest\nwith pytest.raises(ValueError):\n    assert 3 in f()")]
+    # past the match Python raises or never ends: those fail, as ever
+    fails = [(raises, "assert 3 in f()"), (raises, "assert 3 not in f()"), (big, "assert 'x' not in f()"),
+             (seq, "assert 5 in f()"), (seq, "assert 4 not in f()"), (endless, "assert 'z' in f()")]
+    verdicts = _verdicts([(blk(p), t) for p, t in holds + fails])
+    assert [v.correct for v in verdicts] == [True] * len(holds) + [False] * len(fails), verdicts
+
+
 def _oracle_attacker(secret: str) -> str:
     """A program whose add() returns `secret` if it can find it anywhere in reach, else a + b."""
     return f"""

@@ -75,8 +75,10 @@ only a ``datetime.timezone``, as its offset), and the
 CALLER rebuilds the values and applies ``==``/``<``/``in``/``not``/``and``, builtins such as
 ``isinstance``/``len``/``sorted``/``all``... itself (an argument they iterate, ``list(f(x))``, goes as the items of
 the generator or map the program returned, and so does a value of the program's with no ``__contains__``
-that ``in`` looks through, ``2 in f(x)`` of a generator or of dict values, drained whole, though not an iterator
-the tests hold, ``it = f(x); 2 in it``, which ``in`` consumes only up to its match; a ``zip`` of values
+that ``in`` looks through, ``2 in f(x)`` of a generator, of dict values or of a class with only ``__getitem__``,
+its items up to its end, an exception or about what the report's cap has room for, the test passing if its match
+is among them, as ``in`` stops there (``5 in itertools.count()`` holds), though not an iterator the tests hold,
+``it = f(x); 2 in it``, which ``in`` consumes only up to its match (the match stays here); a ``zip`` of values
 all the program's, ``zip(it, it)``, runs whole there, as it takes their items in turn). An expected value written with operators, ``math``, pure methods,
 slices or f-strings of the test's own values (``2 ** 10``, ``'ab'.upper()``, ``', '.join(...)``, ``'abc'[::-1]``,
 ``f'{3}x'``; ``hex``/``repr``/``format``, methods through their type: ``map(str.upper, [...])``) is built
@@ -706,9 +708,11 @@ def run_program(spec):
                 status = status or 1
         os._exit(status)
     # assert mode: reports go to fd 3, whose reader is the harness
-    wr, dumps, ex = os.write, json.dumps, os._exit
+    wr, dumps, ex, _len = os.write, json.dumps, os._exit, len
+    sent = [0]  # report bytes so far
     def emit(obj):
         data = (dumps(obj) + "\n").encode()
+        sent[0] += _len(data)
         while data:
             data = data[wr(3, data):]
     saved = dict(B.__dict__)
@@ -872,26 +876,60 @@ def run_program(spec):
         return ["O", _hex(_id(t)), fields]
     def struct(v):
         return whole(struct1, v)
-    def struct_in(v, fresh, _tattr=_type.__getattribute__):
+    def struct_in(v, fresh, raising=False, _tattr=_type.__getattribute__, _iter=saved["iter"],
+                  _next=saved["next"]):
         # `2 in f()`: what the program returned with no __contains__ (a generator, map, dict's values(), a class
-        # of its own with only __iter__) Python looks through by iterating it; it goes as its items, as
-        # `list(f())` sends them (one with a __contains__ as `==` compares it)
+        # of its own with only __iter__, or only __getitem__: Python's old sequence protocol) Python looks
+        # through by iterating it; it goes as its items, as `list(f())` sends them (one with a __contains__ as
+        # `==` compares it)
+        def has(name):
+            try:
+                _tattr(t, name)
+                return True
+            except AttributeError:
+                return False
         t = _type(v)
-        iterated = False
-        try:
-            _tattr(t, "__iter__")
-            iterated = True
-            _tattr(t, "__contains__")
-            iterated = False
-        except AttributeError:
-            pass
-        try:  # an iterator the tests may hold, which `in` consumes only up to its match: not drained
-            if iterated and not fresh:
-                _tattr(t, "__next__")
-                iterated = False
-        except AttributeError:
-            pass
-        return struct([x for x in v] if iterated else v)
+        if has("__contains__"):
+            return struct(v)
+        # an iterator the tests may hold, which `in` consumes only up to its match: not drained
+        if not ((fresh or not has("__next__")) if has("__iter__") else has("__getitem__")):
+            return struct(v)
+        # `in` stops at its first match, which the caller decides: an iterator that never ends
+        # (`5 in itertools.count()`) or raises after its match passes there; so its items go, in batches as
+        # struct sends a list, until it ends, raises or they would overfill the report cap, with how it stopped
+        # ("P"; the caller fails the test unless the match is among them, or it ended)
+        batches, end, n = [], None, 16
+        left = spec["report_cap"] - sent[0] - (1 << 20)  # (room for the other reports)
+        it = _iter(v)
+        while end is None:
+            batch = []
+            while _len(batch) < n:
+                try:
+                    batch.append(_next(it))
+                except StopIteration:
+                    end = ""
+                    break
+                except BaseException as e:
+                    if raising:  # in the body of an exception test: an exception of the operand's is the body's
+                        raise
+                    end = describe(e)
+                    break
+            while True:
+                pieces = _len(chunks)
+                r = struct(batch)
+                cost = _len(dumps([r, chunks[pieces:]]))
+                if cost <= left:
+                    break
+                # the items past the bound are dropped, their pieces too (no match among them can pass)
+                del chunks[pieces:]
+                end, batch, r = "too many items", batch[:_len(batch) // 2], None
+                if not batch:
+                    break
+            if r is not None:
+                left -= cost
+                batches.append(r)
+            n = min(2 * n, 1 << 16)
+        return ["P", batches, end]
     def contains(v, x, _object=saved["object"]):
         # `3 in stack`: the object's own answer, as len(stack); one that says it holds an object nothing else
         # holds says so of anything, and no plain value would
@@ -918,7 +956,7 @@ def run_program(spec):
         except BaseException:
             pass
         if raising:
-            r = there[op](v, *args)
+            r = there[op](v, *args, raising=True) if op == "struct_in" else there[op](v, *args)
         else:
             try:
                 r = there[op](v, *args)
@@ -2515,6 +2553,36 @@ def _deep_hash(v) -> int:
     return 0
 
 
+class _Prefix(list):
+    """The items the sandbox took from an iterator of the program's, the right operand of `in`, before it raised
+    or passed the bound (`why`): `in` holds if its match is among them, as Python's stops there; else Python
+    would have raised or gone on (maybe forever, `5 in itertools.count()`), and the test fails."""
+
+    def __init__(self, items, why: str):
+        super().__init__(items)
+        self.why = why
+
+    def __contains__(self, x):
+        if list.__contains__(self, x):
+            return True
+        raise _TestFailed(f"'in' found no match before the iterator stopped: {self.why}"[:300])
+
+
+def _unstruct_top(data):
+    """_unstruct of a struct record, or of struct_in's ["P", batches, how it stopped ("": it ended)]."""
+    if not (type(data) is list and len(data) == 3 and data[0] == "P"):
+        return _unstruct(data)
+    if type(data[1]) is not list or type(data[2]) is not str:
+        raise ValueError("malformed value")
+    items = []
+    for batch in data[1]:
+        part = _unstruct(batch, 1)
+        if type(part) is not list:
+            raise ValueError("malformed value")
+        items += part
+    return _Prefix(items, data[2]) if data[2] else items
+
+
 def _unstruct(data, depth: int = 0):
     """The value the sandbox's `struct` describes: plain, a container of such, or a _Struct."""
     if type(data) is _Piece:
@@ -3612,7 +3680,7 @@ class _Evaluator:
             if applied is None:
                 return self.eval(tree[1], values, env)
             try:
-                return _unstruct(applied[0])
+                return _unstruct_top(applied[0])
             except (ValueError, TypeError, KeyError) as e:
                 raise _TestFailed("malformed value") from e
         if kind == "cmp":
