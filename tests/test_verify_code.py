@@ -2242,6 +2242,37 @@ def test_the_audit_fallback_is_chosen_with_a_warning(monkeypatch, capsys):
     assert capsys.readouterr().err == ""
 
 
+def test_a_sandbox_that_cannot_start_is_a_verdict_not_an_exception(monkeypatch, capsys):
+    """fork refused (EAGAIN: out of processes), a full disk: the machine's failure, not the program's. It raised
+    OSError out of check_code, ending a long RL run at one transient failure; it is a verdict whose reason says so
+    (and stderr), and the isolation probe meeting it does not fall back to the weaker audit fence for good."""
+    import errno
+
+    from ponder.verify import code
+
+    sandbox_info()
+    code._parent_death_prefix()  # (cached before Popen fails)
+
+    def refused(*args, **kwargs):
+        raise OSError(errno.EAGAIN, os.strerror(errno.EAGAIN))
+
+    with monkeypatch.context() as m:
+        m.setattr(code.subprocess, "Popen", refused)
+        v = check_code(blk("def add(a, b):\n    return a + b"), TESTS)
+        assert (v.correct, v.reason) == (False, "sandbox error: could not start the sandbox: "
+                                                + os.strerror(errno.EAGAIN))
+        assert "could not start the sandbox" in capsys.readouterr().err
+        m.setattr(code, "_iso", None)  # the first check of a process probes the isolation
+        v = check_code(blk("def add(a, b):\n    return a + b"), TESTS)
+        assert v.reason.startswith("sandbox error: could not start the sandbox") and code._iso is None
+        with pytest.raises(PonderError, match="could not start the sandbox"):
+            sandbox_info()
+        m.setattr(code.tempfile, "mkdtemp", lambda **k: refused())
+        m.setattr(code, "_iso", code._candidates()[0])
+        assert check_code(blk("def add(a, b):\n    return a + b"), TESTS).reason.startswith("sandbox error: could")
+    assert check_code(blk("def add(a, b):\n    return a + b"), TESTS).correct  # and it starts again
+
+
 AUDIT_ATTACKS = {
     "network": "import socket\nsocket.socket()",
     "kill the parent": "import os\nos.kill(os.getppid(), 9)",

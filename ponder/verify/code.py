@@ -1450,6 +1450,14 @@ def _python_reachable() -> bool:
     return True
 
 
+class _NoStart(PonderError):
+    """The isolation probe's sandbox could not start (see _no_start); `reason` is the verdict's."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
 def _isolation(name: str = "auto") -> dict:
     """The isolation to use: probed once per process by running a tiny real check in each candidate."""
     global _iso
@@ -1466,6 +1474,10 @@ def _isolation(name: str = "auto") -> dict:
                 # a real run, including an import the harness has not made: it proves the child reaches the stdlib
                 v = _run_checked("import fractions\nx = int(fractions.Fraction(41))\n", "assert x + 1 == 42",
                                  timeout=10.0, iso=c)
+                if v.reason.startswith(_NO_START):
+                    # no sandbox could start at all (fork refused...): nothing is learnt of this candidate, and
+                    # falling back to the next, the weaker audit fence, for good on a transient failure is wrong
+                    raise _NoStart(f"code sandbox: {v.reason[len('sandbox error: '):]}", v.reason)
                 if v.correct:
                     _iso = c
                     break
@@ -5935,7 +5947,10 @@ def _run_plan(code: str, plan: dict, *, timeout: float, iso: dict, memory_mb: in
         return Verdict(False, code, plan["unsupported"])
     nonce = secrets.token_hex(16)
     uid = _sandbox_uid() if iso["uid_drop"] else None
-    workdir = tempfile.mkdtemp(prefix="ponder-sbx-")
+    try:
+        workdir = tempfile.mkdtemp(prefix="ponder-sbx-")
+    except OSError as e:  # a full disk, a read-only /tmp: as a failed start below
+        return _no_start(code, e)
     if plan["mode"] == "stdio":
         # the inputs only: nothing derived from an expected output (not even its length) enters the sandbox
         cases = [{"input": c["input"]} for c in plan["cases"]]
@@ -5969,6 +5984,10 @@ def _run_plan(code: str, plan: dict, *, timeout: float, iso: dict, memory_mb: in
             out, err = proc.communicate(payload, timeout=wall)
         except subprocess.TimeoutExpired:
             return Verdict(False, code, "timeout")
+    except OSError as e:
+        if proc is not None:  # (it started: not a failed start)
+            raise
+        return _no_start(code, e)
     finally:
         if proc is not None:
             try:
@@ -5986,6 +6005,19 @@ def _run_plan(code: str, plan: dict, *, timeout: float, iso: dict, memory_mb: in
     if plan["mode"] == "stdio":
         return _judge_stdio(plan, result["runs"], code, float_tol)
     return _judge_asserts(plan, result["runs"][0], code)
+
+
+_NO_START = "sandbox error: could not start the sandbox"
+
+
+def _no_start(code: str, e: OSError) -> Verdict:
+    """The verdict of a run whose sandbox could not start (fork refused for want of processes or memory, the
+    interpreter or `unshare` gone, a full disk): a failure of the machine, not of the program. Raising it ended a
+    long RL run at one transient failure; it is a verdict, said on stderr too, so that it is not taken silently
+    for a wrong program."""
+    why = f"{_NO_START}: {e.strerror or type(e).__name__}"
+    print(f"ponder: code sandbox: {why[len('sandbox error: '):]}; the program is scored incorrect", file=sys.stderr)
+    return Verdict(False, code, why)
 
 
 @functools.cache
@@ -6033,7 +6065,9 @@ def check_code(completion, tests, *, timeout: float = 5.0, memory_mb: int = MEMO
     more than `memory_mb`, with namespaces), "error in test statement K" (a statement of the tests that
     is not an assert raised), "failed test K (test_x)", "error in test_x" (a test function with no assert
     raised), "unsupported ..." (pytest- or unittest-style tests using what the verifier does not run),
-    "sandbox error: ...".
+    "sandbox error: ..." (the sandbox failed; "sandbox error: could not start the sandbox: ..." when the machine
+    refused to start it, fork failing for want of processes or memory, also said on stderr: not the program's
+    failure, and no exception, so that one transient failure does not end a long RL run)
     """
     if not isinstance(timeout, (int, float)) or not 0 < timeout <= 600:
         raise PonderError(f"check_code: timeout must be in (0, 600] seconds, got {timeout!r}")
@@ -6058,5 +6092,8 @@ def check_code(completion, tests, *, timeout: float = 5.0, memory_mb: int = MEMO
         compile(code, "<solution>", "exec", dont_inherit=True)
     except Exception:
         return Verdict(False, code, "syntax error")
-    iso = _isolation(isolation)
+    try:
+        iso = _isolation(isolation)
+    except _NoStart as e:  # a failure to start, as in _run_plan: a verdict, not the end of an RL run
+        return Verdict(False, code, e.reason)
     return _run_plan(code, plan, timeout=timeout, iso=iso, memory_mb=memory_mb, float_tol=float_tol)
