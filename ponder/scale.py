@@ -1192,9 +1192,8 @@ def _forced_answers(model, tok, contexts, idx, temperature, *, seed, index_offse
         r = res[i]
         r[0], r[2], r[3] = r[0] + text, r[2] + s.token_ids, r[3] + s.logprobs
         rounds[i] += 1
-        # (as the call it replaces: its allowance capped by the room left, noted where that is less)
-        _answer_room(model, contexts[i] + r[2], answer_tokens - len(r[2]), index_offset + i,
-                     None if capped is None else capped[i])
+        # (the engine goes on within the one call's allowance, capped below where the room is less and noted there
+        # once: a cap noted again per blank line listed one capped draw as many)
         return derive_seed(seed, "answer", rounds[i])
 
     by_rem: dict[int, list[int]] = {}

@@ -1751,8 +1751,8 @@ def test_forced_answer_reads_blank_lines_in_one_engine_call(tokenizer, monkeypat
     """The forced answer's leading blank lines were read one engine call per line, each re-reading (prefilling) the
     whole prompt + thinking: with 512 tokens allowed after a "</think>", a model that writes blank lines made 512
     calls per problem. The engine now goes on from its cache, on the stream each line's call drew from: the same
-    texts, ids, log-probs, finish reasons and caps as the call per line (greedy and sampled, capped by the context's
-    room or not), from one call per allowance."""
+    texts, ids, log-probs and finish reasons as the call per line, and its first call's cap, once (greedy and
+    sampled, capped by the context's room or not), from one call per allowance."""
     from ponder import engine
 
     tok = tokenizer
@@ -1775,14 +1775,14 @@ def test_forced_answer_reads_blank_lines_in_one_engine_call(tokenizer, monkeypat
                 calls.clear()
                 new = scale._forced_answers(model, tok, contexts, idx, temperature, capped=caps_new, **kw)
                 assert {i: r[:4] for i, r in new.items()} == {i: r[:4] for i, r in old.items()}
-                assert caps_new == caps_old
+                assert caps_new == [c[:1] for c in caps_old]  # (one per answer: the call per line noted one per line)
                 # greedy: one call per allowance (2: the long context's room caps problem 3 to 7); sampled: one
                 # per run of consecutive problems in it too ([0], [2, 3], [5]; or [0], [2], [5] and [3])
                 assert len(calls) == {0.0: 1, 1.0: 3, 0.7: 3}[temperature] + (answer_tokens == 12)
                 if after == {"\n": 10.0} and temperature == 0 and answer_tokens == 12:
                     assert old_calls >= 12 and new[0][:3] == ("\n" * 12, "length", [tok.encode("\n")[0]] * 12)
                     assert new[3][:2] == ("\n" * 7, "length") and caps_new[3] == [
-                        {"call": "answer", "max_new_tokens": 7 - k} for k in range(7)]
+                        {"call": "answer", "max_new_tokens": 7}]
 
 
 def test_forced_answer_latency_counts_the_blank_lines_read_from_the_cache(tokenizer):
@@ -1798,3 +1798,19 @@ def test_forced_answer_latency_counts_the_blank_lines_read_from_the_cache(tokeni
     assert got[0][4] == pytest.approx(12 * got[1][4])
     with pytest.raises(PonderError, match="on_stop must be a callable"):  # (not wrapped into one by draw)
         scale.draw(model, tok, [contexts[0]], n=1, seed=0, temperature=0.0, stop="\n", on_stop=3)
+
+
+def test_forced_answer_capped_once_per_answer_not_per_blank_line(tokenizer):
+    """info["capped"] holds one entry per capped draw (budget_forcing's docstring): a forced answer capped by the
+    context's room and read on through blank lines is one draw, from one engine call. It listed one entry per blank
+    line (7 for 7 newlines), each with a smaller max_new_tokens, so a count of capped draws read 7 and the last
+    entry's cap read 1 token."""
+    tok = tokenizer
+    model = _blank_line_model(tok, {"\n": 10.0})  # after the cue: blank lines to the allowance
+    contexts = {0: tok.encode("q\nFinal Answer:"), 1: tok.encode("z" * 40 + "\nFinal Answer:")}
+    caps = [[], []]
+    got = scale._forced_answers(model, tok, contexts, [0, 1], 0.0, seed=0, index_offset=0, answer_tokens=12,
+                                top_p=1.0, capped=caps)
+    room = model.config.max_position_embeddings - len(contexts[1])
+    assert 1 < room < 12 and got[1][:2] == ("\n" * room, "length")
+    assert caps == [[], [{"call": "answer", "max_new_tokens": room}]]
