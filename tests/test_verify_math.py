@@ -3670,6 +3670,15 @@ def test_another_value_after_a_condition_opened_by_alternatively_is_a_hedge(comp
     assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
 
 
+@pytest.mark.parametrize("completion", [r"\boxed{5} (alternatively, if n is even, 6)", r"\boxed{5} (maybe, if n is even, 6)."])
+def test_a_conditioned_alternative_in_parentheses_reads_as_the_two_values(completion):
+    # the closing parenthesis was dropped with the condition and the opening one kept: "5 ( or 6" parsed as
+    # nothing, so the hedge did not match the list "5, 6" it names, as the same words without parentheses do
+    assert extract_answer(completion) == "5 or 6"
+    assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
+    assert check_math(completion, "5, 6").correct
+
+
 @pytest.mark.parametrize(
     "completion",
     [

@@ -1206,7 +1206,9 @@ def _hedge(
     elif word.startswith("if"):
         after = _THEN_RE.sub("", after, 1)  # "\boxed{3}; if not, then 5" is "otherwise 5"
     if word not in _OR_WORDS and (cv := _COND_THEN_VALUE_RE.fullmatch(after)) is not None:
-        after = cv.group(1)  # "Alternatively, if counting differently, 6." offers 6
+        # "Alternatively, if counting differently, 6." offers 6 (a closing parenthesis stays, to be stripped with its
+        # opening one: "\boxed{5} (alternatively, if n is even, 6)" read "5 ( or 6")
+        after = cv.group(1) + (")" if after.rstrip(" .").endswith(")") else "")
     if word not in _OR_WORDS and not (
         _OFFERED_VALUE_RE.match(after)
         or _VALUE_WITHOUT_DIGIT_RE.match(after)
