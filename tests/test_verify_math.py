@@ -2203,6 +2203,8 @@ def test_a_condition_after_unless_offers_no_other_value(completion):
 @pytest.mark.parametrize("completion", [
     "\\boxed{5}. Unless n is even, then 6.", "\\boxed{5} unless n is even, it is 6.",
     "\\boxed{5} (unless n is even, we get 6)",
+    # (a colon after the condition gives the value as a comma does: read as a bare condition, 5 scored alone)
+    "\\boxed{5}. Unless n is even: 6.", "\\boxed{5} (unless n is even: 6)",
 ])
 def test_unless_a_condition_then_another_value_is_a_hedge(completion):
     # the value of the case "unless" names was dropped with its condition: 5 scored alone

@@ -551,9 +551,9 @@ _COND_THEN_VALUE_RE = re.compile(
     + _THEN_VALUE,
     re.I,
 )
-# after "unless" its condition, then the other case's value: "\boxed{5}. Unless n is even, then 6." offers 6 ("Unless
-# n is even, the same argument gives 5." offers none)
-_UNLESS_THEN_VALUE_RE = re.compile(_NO_REF + r"[^.;,\n]{1,80}?,\s*" + _THEN_VALUE, re.I)
+# after "unless" its condition, then the other case's value: "\boxed{5}. Unless n is even, then 6." offers 6, and so
+# does "Unless n is even: 6." ("Unless n is even, the same argument gives 5." offers none)
+_UNLESS_THEN_VALUE_RE = re.compile(_NO_REF + r"[^.;,:\n]{1,80}?[,:]\s*" + _THEN_VALUE, re.I)
 
 
 def _other_case_if(openers: str) -> str:
