@@ -3794,6 +3794,25 @@ def test_a_value_labelled_as_a_second_guess_after_a_box_is_a_hedge(completion):
     assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
 
 
+@pytest.mark.parametrize(
+    "completion",
+    [
+        "\\boxed{5}\n\nAnswer: 6 (alternative)", "\\boxed{5}\n\nThe answer is 6 (other answer).",
+        "\\boxed{5}\n\nAnswer: 6 [backup]", "The answer is 5.\n\nAnswer: 6 (alternative)",
+    ],
+)
+def test_an_answer_tagged_alternative_after_an_answer_is_a_hedge(completion):
+    # the tag after the value offers it as "Alternative answer: 6" does; read as 6 alone, it scored for the gold 6
+    assert extract_answer(completion) == "5 or 6"
+    assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion, gold", [("Answer: 6 (alternative)", "6"), ("\\boxed{5}\n\nAnswer: 6 (final)", "6"),
+                                              ("\\boxed{5}\n\nAnswer: 6 (second)", "6")])
+def test_a_tag_with_no_answer_before_it_or_no_alternative_keeps_one_answer(completion, gold):
+    assert check_math(completion, gold).correct
+
+
 def test_a_second_guess_label_with_the_same_value_is_no_hedge():
     assert check_math("\\boxed{5}\n\nGuess 2: 5", "5").correct
 

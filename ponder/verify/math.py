@@ -1475,6 +1475,10 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
     if _DANGLING_OR_RE.search(rest, 0, end):  # "The answer is 4 or\n3.": the sentence goes on after the break
         end = _sentence_end(rest, _skip_space(rest, end))
     sent = whole = rest[:end].strip().strip("*_").strip()
+    if other_at < 0 and look_back and _ALT_TAG_RE.search(whole):
+        # "The answer is 5. Answer: 6 (alternative)" offers 6 as "Alternative answer: 6" does
+        other_at = best
+        sent = whole = _ALT_TAG_RE.sub("", whole).strip()
     head = _reason_head(whole, rest[end : end + 200])
     # "Final Answer: The volume of $ABCD$ is 120." -> what follows the last " is "
     k = sent.lower().rfind(" is ") if head is None else -1
@@ -1576,6 +1580,14 @@ _TURN_LEAD_RE = re.compile(r"(?:[\s,:;]|\b(?:but|rather|instead|actually|it(?:'s
 _OTHER_ANSWER_RE = re.compile(r"\b(?:another|other|alternative|alternate|second|secondary|2nd|backup|fallback|possible)\s+(?:(?:possible|valid|final)\s+)?$")
 # ... before a phrase after a box, the words _HEDGE_WORD_RE lacks ("The only possible answer is 5" still revises)
 _SECOND_ANSWER_RE = re.compile(r"\b(?:alternative|second|secondary|2nd)\s+(?:(?:possible|valid|final)\s+)?$", re.I)
+# ... or after the phrase's value, as its tag: "Answer: 6 (alternative)" is "Alternative answer: 6" ("6 (second)" may
+# be a unit: a bare ordinal is no tag)
+_ALT_TAG_RE = re.compile(
+    r"[(\[]\s*(?:an?\s+|the\s+)?(?:(?:alternative|alternate|alternatively|backup|fallback)(?:\s+(?:possible\s+|valid\s+)?"
+    r"(?:answer|solution|option|value|guess|choice|candidate))?|(?:second|secondary|2nd|other|another)\s+(?:possible\s+|valid\s+)?"
+    r"(?:answer|solution|option|value|guess|choice|candidate))\s*[)\]]",
+    re.I,
+)
 _BARE_DIGIT_RE = re.compile(r"(?<![\^_A-Za-z\\])\d")  # a digit of a number, not of an exponent or a name
 
 
@@ -2182,8 +2194,10 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
                     # answer is a hedge, not a revision (read as 5 alone, it scored for the gold 5)
                     gap = _fold(text[box_end:pos])
                     # ("\boxed{3}. Second answer: 5." offers one more: read as 5 alone, it scored for the gold 5)
-                    hedged = len(gap) <= 60 and (_offers_other(gap) or _SECOND_ANSWER_RE.search(gap) is not None)
                     sent = _fold(text[pos : pos + 300])
+                    tagged = _ALT_TAG_RE.search(sent, 0, _sentence_end(sent, 0)) is not None  # "Answer: 6 (alternative)"
+                    hedged = tagged or (len(gap) <= 60 and (_offers_other(gap) or _SECOND_ANSWER_RE.search(gap) is not None))
+                    phr = _ALT_TAG_RE.sub("", phr).strip() if tagged else phr
                     if hedged and _REJECTED_RE.search(sent, 0, _sentence_end(sent, 0)):
                         pass  # "Another answer is 5, which fails.": no other answer offered
                     elif hedged:
