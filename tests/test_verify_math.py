@@ -4088,3 +4088,18 @@ def test_unphrased_a_minus_set_apart_by_a_space_is_the_values_sign(completion):
 @pytest.mark.parametrize("completion, gold", [("So we get n - 1.", "-1"), ("Steps:\n- 1", "-1"), ("3 - 4 = - 1.", "1")])
 def test_unphrased_a_binary_minus_or_a_bullet_is_no_sign(completion, gold):
     assert not check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize(
+    "completion, gold",
+    [("The answer is 31}.", "31"), ("The answer is $31}$.", "31"), ("Final answer: \\frac{1}{2}}", "1/2"),
+     ("The answer is \\{1, 2\\}}.", "\\{1, 2\\}")],
+)
+def test_a_stray_close_brace_after_a_phrase_answer_is_no_part_of_it(completion, gold):
+    # read "31}", the right 31 parsed as nothing and scored wrong (after a box, "\boxed{5}}", the brace was already ignored)
+    assert check_math(completion, gold).correct
+
+
+def test_braces_that_close_a_group_or_an_escaped_set_stay():
+    assert extract_answer("The answer is \\{1, 2\\}.") == "\\{1, 2\\}"
+    assert extract_answer("The answer is {31}.") == "{31}"

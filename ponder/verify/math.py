@@ -2154,6 +2154,15 @@ def _unlabeled_parts(ans: str) -> str:
     return f"({', '.join(vals)})"  # (in order: a tuple, not a list matched as a set)
 
 
+def _drop_stray_braces(ans: str) -> str:
+    """The answer without close braces at its end that close no group ("The answer is 31}." read "31}", which parsed
+    as nothing: the right 31 scored wrong)."""
+    excess = ans.count("}") - ans.count("{")
+    while excess > 0 and ans.endswith("}") and not ans.endswith("\\}"):
+        ans, excess = ans[:-1].rstrip(), excess - 1
+    return ans
+
+
 def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
     """(answer, reason). `lenient` is for golds: an unbalanced box takes the rest, and a short gold
     is its own answer."""
@@ -2237,7 +2246,7 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
                     ans, why = cand, "ok"
     if ans is None:
         return None, why
-    ans = _unlabeled_parts(_percent_restated(_spelled_alone(_spelled_with_digits(ans.strip()))))
+    ans = _unlabeled_parts(_percent_restated(_spelled_alone(_spelled_with_digits(_drop_stray_braces(ans.strip())))))
     if not ans or _junk(ans):
         return None, "no answer"
     if len(ans) > MAX_ANSWER_CHARS:
