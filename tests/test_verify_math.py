@@ -4103,3 +4103,18 @@ def test_a_stray_close_brace_after_a_phrase_answer_is_no_part_of_it(completion, 
 def test_braces_that_close_a_group_or_an_escaped_set_stay():
     assert extract_answer("The answer is \\{1, 2\\}.") == "\\{1, 2\\}"
     assert extract_answer("The answer is {31}.") == "{31}"
+
+
+@pytest.mark.parametrize(
+    "completion, gold",
+    [("2 + 3 = 5. 5 + 1 = 6.", "6"), ("48/2 = 24. 48 + 24 = 72", "72"), ("2 + 3 = 5; 5 + 1 = 6.", "6")],
+)
+def test_a_one_line_chain_of_computations_reads_its_last_value_as_on_several_lines(completion, gold):
+    # read whole, the steps were no value and the right answer scored wrong; one step a line read the last value
+    assert check_math(completion, gold).correct
+    assert check_math(completion.replace(". ", ".\n").replace("; ", ";\n"), gold).correct
+
+
+def test_one_line_of_named_values_is_still_read_whole():
+    assert extract_answer("x = 5. y = 6.") == "x = 5. y = 6."
+    assert check_math("2 + 3 = 5.", "5").correct

@@ -2154,6 +2154,17 @@ def _unlabeled_parts(ans: str) -> str:
     return f"({', '.join(vals)})"  # (in order: a tuple, not a list matched as a set)
 
 
+_SENTENCE_BREAK_RE = re.compile(r"(?<=[.;])\s+")
+_COMPUTED_RE = re.compile(r"[-+(\s$]*\d[^=]*?[-+*/^\u00d7\u00f7][^=]*=")  # "2 + 3 =": a computation, not a name's value
+
+
+def _one_line_chain(s: str) -> bool:
+    """Whether one line is a derivation of several sentences, each a computation: "2 + 3 = 5. 5 + 1 = 6." (read whole
+    it was no value, while the same steps on two lines read their last value)."""
+    parts = [p for p in _SENTENCE_BREAK_RE.split(s) if p]
+    return len(parts) >= 2 and all(_COMPUTED_RE.match(p) for p in parts)
+
+
 def _drop_stray_braces(ans: str) -> str:
     """The answer without close braces at its end that close no group ("The answer is 31}." read "31}", which parsed
     as nothing: the right 31 scored wrong)."""
@@ -2235,6 +2246,7 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
                 stripped
                 and len(stripped) <= 300
                 and ("\n" not in stripped or lenient)
+                and (lenient or not _one_line_chain(stripped))
                 and (_unknown_words(stripped) == 0 or _all_spelled(stripped) or (lenient and not _is_prose(stripped)))
             ):
                 ans, why = stripped, "ok"
