@@ -3995,6 +3995,18 @@ def test_unboxed_a_last_value_not_only_rejected_after_a_concluded_one_is_read_as
 
 
 @pytest.mark.parametrize(
+    "completion",
+    ["So we get 9. 6 or 12 is too big.", "So we get 9. Both 6 and 12 are too big.", "So we get 9. Either 6 or 12 would be too big.",
+     "So we get 9 apples (6 is too small)."],
+)
+def test_unboxed_values_rejected_in_turn_or_as_a_pair_after_a_concluded_one_leave_it(completion):
+    # "6 or 12 is", "Both 6 and 12 are" and a rejection in parentheses were not seen as rejecting: "6 or 12", "6, 12"
+    # or 6 was read, and the concluded 9 scored wrong
+    assert extract_answer(completion) == "9"
+    assert check_math(completion, "9").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize(
     "completion", ["We get 9. 6 is too small.", "That gives 9. 6 would be too small.", "The total is 9. 6 is wrong.",
                    "Adding, we get 9. Note that 6 does not work."],
 )

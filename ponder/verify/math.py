@@ -1747,10 +1747,11 @@ def _compound_quantity(tail: str, cands: list) -> str | None:
 
 # what may part a concluded prose value from the next sentence, which opens with the value it rejects: "So we get 9.
 # Note that 6 does not work.", "So the total is 9; 6 would be too small.", "Thus 9. Actually, 6? No." (a unit word after
-# the value first: "So we get 9 apples. 6 apples is too few."; the sentence in parentheses: "So we get 9. (6 is too small.)")
+# the value first: "So we get 9 apples. 6 apples is too few."; the sentence in parentheses: "So we get 9. (6 is too small.)",
+# "So we get 9 (6 is too small)."; the values it rejects named as a pair: "So we get 9. Both 6 and 12 are too big.")
 _REJECT_GAP_RE = re.compile(
-    r"(?:[ \t]+[A-Za-z]+)?[\s$)\]]*(?:[.!;]|\n)[\s*_`(]*(?:(?:hmm+|wait|well|oh|but|however|actually|(?:note|notice)(?:\s+that)?|clearly"
-    r"|obviously|of\s+course|indeed|maybe|perhaps)\b[\s,:]*)*(?:[A-Za-z]\s*=\s*)?",  # ("So x = 9. x = 6 fails.")
+    r"(?:[ \t]+[A-Za-z]+)?[\s$)\]]*(?:[.!;]|\n|(?=\())[\s*_`(]*(?:(?:hmm+|wait|well|oh|but|however|actually|(?:note|notice)(?:\s+that)?|clearly"
+    r"|obviously|of\s+course|indeed|maybe|perhaps)\b[\s,:]*)*(?:(?:both|either)\s+)?(?:[A-Za-z]\s*=\s*)?",  # ("So x = 9. x = 6 fails.")
     re.I,
 )
 # the verb a rejected value is the subject of ("6 is too big", "6 apples is too few", "6 does not work"; not "6 of them
@@ -1766,7 +1767,9 @@ _PLURAL_VERB_RE = re.compile(
     r"|do|don't|did|didn't|fail)\b",
     re.I,
 )
-_SUBJECTS_GAP_RE = re.compile(r"[\s$]*(?:,[\s$]*(?:and[\s$]+)?|[\s$]+and[\s$]+)", re.I)
+_SUBJECTS_GAP_RE = re.compile(r"[\s$]*(?:,[\s$]*(?:(?:and|or)[\s$]+)?|[\s$]+(?:and|or)[\s$]+)", re.I)
+# ... or values offered in turn, which share a singular verb: "6 or 12 is too big"
+_OR_SUBJECTS_GAP_RE = re.compile(r"[\s$]*(?:,[\s$]*)?or[\s$]+", re.I)
 _SPAN_NAME_RE = re.compile(r"^\$+\s*[A-Za-z]\s*=\s*")
 _QUERY_MARK_RE = re.compile(r"[\s$*_]*\?")
 # what joins two rejecting clauses: "6 is too small, and 12 is too big", "6 is too small; 12 is too big"
@@ -1797,7 +1800,10 @@ def _rejected_last(tail: str, cands: list) -> int | None:
             return None
         # ("6 and 12 are too big": the values listed before share the verb; a lone "6 are not red" is a count)
         k = i
-        while plural is not None and i > 0 and _SUBJECTS_GAP_RE.fullmatch(tail, cands[i - 1][1], cands[i][0]):
+        while i > 0 and (
+            (plural is not None and _SUBJECTS_GAP_RE.fullmatch(tail, cands[i - 1][1], cands[i][0]))
+            or _OR_SUBJECTS_GAP_RE.fullmatch(tail, cands[i - 1][1], cands[i][0])
+        ):
             i -= 1
         if i == 0 or (i == k and _REJECT_VERB_RE.match(tail, v[1]) is None):
             return None
