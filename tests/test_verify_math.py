@@ -3781,6 +3781,25 @@ def test_another_value_said_acceptable_too_is_a_hedge(completion):
 
 
 @pytest.mark.parametrize(
+    "completion",
+    ["\\boxed{5}. I think 6 though.", "\\boxed{5}\n\nI believe it is 6.", "\\boxed{5}. I think 6 instead.",
+     "The answer is 5. I think 6 though."],
+)
+def test_another_value_the_model_says_it_thinks_after_its_answer_is_a_hedge(completion):
+    # read as 5 alone, the model's own doubt in favour of 6 was ignored (as "I think it's actually 6." is not)
+    assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize(
+    "completion",
+    ["\\boxed{5}. I think 5 though.", "\\boxed{5}. I think 6 is too small.", "\\boxed{5}. I think that 6, 7 are wrong.",
+     "\\boxed{5}. I guess 6 of them are red.", "\\boxed{5}. I think 6? No, 5."],
+)
+def test_i_think_of_the_same_value_or_of_a_rejected_one_keeps_the_answer(completion):
+    assert check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize(
     "completion", [r"\boxed{5}. I accept 5 as final.", r"\boxed{5}. This is fine.", r"There are 3 red and 2 blue. I think 5 is the answer."]
 )
 def test_acceptance_of_the_answer_itself_is_no_hedge(completion):

@@ -84,6 +84,7 @@ option, and a bare value ("12" for gold "C") is no option.
 from __future__ import annotations
 
 import concurrent.futures
+import itertools
 import math as _math
 import os
 import random
@@ -677,8 +678,18 @@ _PROSE_REVISION_RE = re.compile(
     r"|\s+should\s+be|\s+must\s+be)\s+|(?:it\s+)?should\s+be\s+)?\$?\s*([-+]?\d+(?:[./]\d+)?)\s*\$?(?=[\s*_]*(?:[.!?,;)]|$))",
     re.I,
 )
+# ... or a sentence that holds to another value: "I think 6 though.", "I believe it's 6." (the value ends the sentence:
+# "I think 6 is too small." and "I think that 6, 7 are wrong." offer none)
+_THINK_VALUE_RE = re.compile(
+    r"(?:^|(?<=[.!?;:\n]))[\s*_>]*(?:(?:but|well|hmm+)\b[\s,]*)?i\s+(?:think|believe|guess|suspect)(?:\s+that)?\s+"
+    r"(?:(?:it|that|the\s+answer)(?:'s|\s+is)\s+)?\$?\s*([-+]?\d+(?:[./]\d+)?)\s*\$?(?:[\s,]+(?:though|instead|after\s+all))?"
+    r"[\s*_]*(?=[.!?\n]|$)",
+    re.I,
+)
 _PROSE_REVISION_WORD_RE = re.compile(
-    r"actually|wait|correction|oops|error|mistake|should\s+be|edit|scratch|never\s*mind|second\s+thought|reconsider", re.I
+    r"actually|wait|correction|oops|error|mistake|should\s+be|edit|scratch|never\s*mind|second\s+thought|reconsider"
+    r"|think|guess|believe|suspect",
+    re.I,
 )
 
 
@@ -687,7 +698,7 @@ def _prose_revision(rest: str, ans: str) -> str | None:
     rest = rest[:2000]
     if not _PROSE_REVISION_WORD_RE.search(rest):
         return None  # (most completions end at their box: the pattern need not run)
-    for m in _PROSE_REVISION_RE.finditer(rest):
+    for m in itertools.chain(_PROSE_REVISION_RE.finditer(rest), _THINK_VALUE_RE.finditer(rest)):
         if _bare(m.group(1)) != _bare(ans):
             q = re.compile(r"[\s$*_]*\?").match(rest, m.end())
             if q is not None and _answered_no(rest, q.end(), m.group(1), ans):
