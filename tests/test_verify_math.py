@@ -1166,6 +1166,12 @@ def test_repeating_decimals_with_overline(a, b, equal):
         ("(C) 13", "(C) 12", False),
         ("(D) 12", "(C) 12", False),
         ("(C) or (D)", "(C) 12", False),
+        # the word naming the option is no part of it (read whole, "option C" matched no "C")
+        ("\\text{option C}", "C", True),
+        ("\\text{Option (C)}", "(C) 12", True),
+        ("\\text{choice C}", "C", True),
+        ("\\text{option D}", "C", False),
+        ("\\text{option C or D}", "C", False),
         # a capital C elsewhere is still a variable or constant, as before
         ("x^2 + C", "x^2+C", True),
         ("C + 0", "C", True),
@@ -2572,7 +2578,8 @@ def test_an_answer_phrase_value_for_one_case_beside_another_scores_for_neither(c
     assert not check_math(completion, "5").correct
 
 
-@pytest.mark.parametrize("completion", ["The correct option is (C).", "So the correct choice is C.", "The correct option is **(C)**."])
+@pytest.mark.parametrize("completion", ["The correct option is (C).", "So the correct choice is C.", "The correct option is **(C)**.",
+                                        "The answer is option C.", "Answer: Option (C)", "The answer is choice C."])
 def test_the_correct_option_phrase_names_the_answer(completion):
     # no "answer is" phrase and no fallback value: the right option scored as no answer
     assert check_math(completion, "C").correct

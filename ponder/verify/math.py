@@ -75,7 +75,7 @@ else as sets (against a gold of distinct values, or of one value, a repeated val
 intervals match the equivalent inequality in either direction; a comma before exactly three digits
 groups thousands ("1,000" is 1000, never 1.000), other digits after a comma may be a decimal comma
 ("1,5" may be 1.5).
-Multiple choice: when both answers name an option (a capital A-E alone, "(C)", "\\text{(C)}", or a
+Multiple choice: when both answers name an option (a capital A-E alone, "(C)", "\\text{(C)}", "option C", or a
 label with the option's value, "(C) 12", "C) 12", "\\textbf{(C)}\\ 12"), the letters decide, and the
 values too where both give one; a label followed by another option ("(C) or (D)") matches no single
 option, and a bare value ("12" for gold "C") is no option.
@@ -5517,7 +5517,11 @@ def _equal_bounded(pred: str, gold: str, tol: float, deadline: float, gold_side:
 # and a bare letter followed by a value ("C 12") stays a product. A label followed by text naming another
 # option ("(C) or (D)", "(C) 12, (D) 13") names several options: equal to no single option.
 _CHOICE_WRAP_RE = re.compile(r"\\(?:text|textbf|textrm|textnormal|textit|mathrm|mathbf|mathit|mbox)\s*\{([^{}]*)\}")
-_CHOICE_LABEL_RE = re.compile(r"(?:\(\s*([A-E])\s*\)|([A-E])\s*\))\s*:?\s*(.*)|([A-E])", re.S)
+# ("option C", "Choice (C)": the word naming an option is no part of it; read whole, the right "option C" matched no "C")
+_CHOICE_WORD = r"(?:[Oo]ption|[Cc]hoice|OPTION|CHOICE)"
+_CHOICE_LABEL_RE = re.compile(
+    r"(?:" + _CHOICE_WORD + r"\s*)?(?:\(\s*([A-E])\s*\)|([A-E])\s*\))\s*:?\s*(.*)|(?:" + _CHOICE_WORD + r"\s+)?([A-E])", re.S
+)
 _CHOICE_ANY_RE = re.compile(r"[A-E]")
 _CHOICE_OTHER_RE = re.compile(r"(?<![A-Za-z\\])[A-E](?![A-Za-z])")
 _SEVERAL = "several"
