@@ -3223,6 +3223,18 @@ def test_a_scale_word_after_a_box_scales_its_value(completion, value):
     assert not check_math(completion, completion.split("{")[1].split("}")[0]).correct
 
 
+@pytest.mark.parametrize("completion,value,unscaled", [
+    ("The answer is 3 million.", "3000000", "3"), ("The answer is $3 million dollars.", "3000000", "3"),
+    ("\\boxed{3 \\text{ million}}", "3000000", "3"), ("\\boxed{2.5 thousand}", "2500", "2.5"),
+    ("So we get 2.5 million.", "2500000", "2.5"), ("So we get 5 hundred thousand apples.", "500000", "5"),
+])
+def test_a_scale_word_after_a_number_scales_it_outside_a_box_too(completion, value, unscaled):
+    # after an answer phrase or inside a box the scale word was a unit (the right 3000000 scored wrong); with no phrase
+    # the number was read alone (the gold 2.5 scored for "2.5 million")
+    assert check_math(completion, value).correct
+    assert not check_math(completion, unscaled).correct
+
+
 @pytest.mark.parametrize("completion", [
     "\\boxed{5}\n\nIf x = 5, then 6.", "\\boxed{5}\n\nWhen $x=5$, we get 11.", "\\boxed{x = 5}\n\nIf x = 5, then 6.",
 ])

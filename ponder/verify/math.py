@@ -1918,6 +1918,8 @@ def _tail_candidate(text: str) -> str | None:
     # the words since the value before ("not 10 which is 12": "not" is 10's) up to the end of the sentence
     if _negated(tail[cands[k - 1][1] if k else 0 : cands[k][0]], tail[end_at:]):
         return None  # "Therefore x is not 4.": the last value is what the answer is not
+    if len(parts) == 1 and (scale := _SCALE_AFTER_RE.match(tail, cands[k][1])) is not None:
+        return _scaled(parts[0], scale.group(1))  # "So we get 2.5 million." (read as 2.5, it scored for the gold 2.5)
     # ("So it is $\frac{3}{8}$ or $37.5\%$.": the "or" is kept, to tell a value restated from a list)
     return (" or " if len(parts) == 2 and _OR_WORD_RE.search(tail, cands[k][1], cands[-1][0]) else ", ").join(reversed(parts))
 
@@ -2476,6 +2478,15 @@ _GLUED_SEP_RE = re.compile(r"(?<=[0-9)\]])(or|and)(?=[A-Z(\[0-9\\])")
 _DEG_GROUP_RE = re.compile(r"(?:\^\s*|\\(?:text|textrm|textnormal|mbox|mathrm)\s*)\{\s*\x05\s*\}|\^\s*\x05")
 
 
+_SCALE_WORDS = r"((?:(?:thousand|million|billion|hundred)(?![A-Za-z])\s*)+)"
+# a plain number with scale words, bare or in text, and what follows them ("3 million dollars", "3 \text{ million}")
+_SCALED_NUMBER_RE = re.compile(
+    r"\$?\s*([-+]?\d+(?:\.\d+)?)\$?(?:[ \t~$]|\\[,;! ])*(?:\\(?:text|mathrm|textrm|mbox)\s*\{\s*" + _SCALE_WORDS + r"\}|"
+    + _SCALE_WORDS + r")(.*)",
+    re.I | re.S,
+)
+
+
 def _clean(s: str) -> str:
     s = _collapse_double_escapes(s)
     if "nswer" in s or "NSWER" in s:
@@ -2497,6 +2508,9 @@ def _clean(s: str) -> str:
     s = s.strip()
     while s and s[-1] in ".;,:" and not s.endswith("\\:"):
         s = s[:-1].rstrip()
+    if ("illion" in s or "housand" in s or "undred" in s) and (m := _SCALED_NUMBER_RE.fullmatch(s)) is not None:
+        # "3 million" is 3000000, as "\boxed{3} million" is (read as 3 and a unit, it matched no 3000000)
+        s = (_scaled(m.group(1), m.group(2) or m.group(3)) + " " + m.group(4)).rstrip()
     return s
 
 
