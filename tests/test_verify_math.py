@@ -3223,6 +3223,21 @@ def test_a_scale_word_after_a_box_scales_its_value(completion, value):
     assert not check_math(completion, completion.split("{")[1].split("}")[0]).correct
 
 
+@pytest.mark.parametrize("completion,value", [
+    ("\\boxed{5} \\times 10^3", "5000"), ("\\boxed{1.5} \\cdot 10^{-3}", "0.0015"), ("\\boxed{5}\\sqrt{2}", "5\\sqrt{2}"),
+    ("$\\boxed{5}\\pi$.", "5\\pi"), ("\\boxed{5} \\times 10^3 dollars", "5000"),
+])
+def test_a_factor_written_after_a_boxed_number_multiplies_it(completion, value):
+    # the box was read alone: "\boxed{5}\sqrt{2}" scored for the gold 5 and wrong for the 5 sqrt(2) it shows
+    assert check_math(completion, value).correct
+    assert not check_math(completion, completion.split("{")[1].split("}")[0]).correct
+
+
+@pytest.mark.parametrize("completion", ["\\boxed{5} \\times 10^3 + 1", "\\boxed{5}\\pi r^2"])
+def test_a_term_after_a_box_that_goes_on_is_not_taken_as_its_factor(completion):
+    assert extract_answer(completion) == "5"
+
+
 @pytest.mark.parametrize("completion,value,unscaled", [
     ("The answer is 3 million.", "3000000", "3"), ("The answer is $3 million dollars.", "3000000", "3"),
     ("\\boxed{3 \\text{ million}}", "3000000", "3"), ("\\boxed{2.5 thousand}", "2500", "2.5"),

@@ -771,6 +771,15 @@ _PM_AFTER_RE = re.compile(
 )
 
 
+_PLAIN_NUMBER_RE = re.compile(r"\s*[-+]?\d+(?:\.\d+)?\s*")
+# a factor glued to a box's number, which it multiplies: a power of ten, a root, pi (not an operand of more, nor of a
+# name: "\boxed{5} \times 10 + 1", "\boxed{5}\pi r^2" are left as they were)
+_FACTOR_AFTER_RE = re.compile(
+    r"(?:[ \t]*((?:\\times|\\cdot)[ \t]*10[ \t]*\^[ \t]*(?:\{[ \t]*[-+]?\d{1,3}[ \t]*\}|\d)|\\sqrt[ \t]*\{[ \t]*\d{1,6}[ \t]*\}"
+    r"|\\pi(?![A-Za-z])))(?![ \t]*(?:[-+*/^_{(\d\\]|\.\d)|[A-Za-z]|[ \t]+[A-Za-z](?![A-Za-z]))"
+)
+
+
 _BOX_PHRASE_RE = re.compile(
     r"\s*(\\(?:text|textbf|textrm|mathrm|mbox)\s*\{\s*)?(?:the\s+)?(?:final\s+)?answer(?:\s+is|\s*:)[\s:]*(\})?\s*", re.I
 )
@@ -854,6 +863,11 @@ def _boxes(text: str, lenient: bool):
         # "\boxed{5} thousand" is 5000: read as 5 it scored for the gold 5
         ans = content = _scaled(content, scale.group(1))
         end = scale.end()
+    elif len(parts) == 1 and _PLAIN_NUMBER_RE.fullmatch(content) and (fac := _FACTOR_AFTER_RE.match(text, end)) is not None:
+        # "\boxed{5} \times 10^3", "\boxed{5}\sqrt{2}", "\boxed{5}\pi": the number's factor written after the box is
+        # part of its value (read as 5, it scored for the gold 5)
+        ans = content = f"{content.strip()} {fac.group(1)}"
+        end = fac.end()
     if (pm := _PM_AFTER_RE.match(text, end)) is not None:
         # "\boxed{5} \pm 1" is two values, as "\boxed{5 \pm 1}" is: read as 5 it scored for the gold 5
         if pm.group(1) is None:
