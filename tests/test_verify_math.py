@@ -3028,6 +3028,14 @@ def test_an_interjection_or_note_on_the_answer_itself_is_no_hedge(completion):
     assert check_math(completion, "5").correct
 
 
+@pytest.mark.parametrize("pct, value", [("100\\%", "1"), ("200\\%", "2"), ("100%", "1"), ("0\\%", "0")])
+def test_a_whole_percent_is_the_whole_fraction_too(pct, value):
+    # the percent sign dropped in cleaning, "100" met "1" as two integers: 100% matched 1.0 but not 1
+    assert answers_equal(pct, value) and answers_equal(value, pct)
+    assert check_math(f"\\boxed{{{pct}}}", value).correct
+    assert not answers_equal(pct, str(int(value) + 1))
+
+
 @pytest.mark.parametrize("completion", [
     "The probability is 0.75 (75%).", "So the probability is 75%.", "So the chance is 0.75, that is 75 percent.",
     "The percentage is 75\\%.",

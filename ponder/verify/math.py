@@ -5492,7 +5492,8 @@ def _equal(pred: str, gold: str, tol: float, deadline: float, gold_side: bool):
 def _equal_bounded(pred: str, gold: str, tol: float, deadline: float, gold_side: bool):
     a = _clean(pred)
     b = _clean_cached(gold)
-    if _INT_RE.fullmatch(a) and _INT_RE.fullmatch(b):
+    # (cleaning drops a percent sign: "100\%" and "1" compare below, where a percent reads as a fraction too)
+    if _INT_RE.fullmatch(a) and _INT_RE.fullmatch(b) and not (_has_percent(pred) or _has_percent(gold)):
         return int(a) == int(b)
     if len(a) > MAX_ANSWER_CHARS or len(b) > MAX_ANSWER_CHARS:
         return "too long"
