@@ -4191,3 +4191,10 @@ def test_a_one_line_chain_of_computations_reads_its_last_value_as_on_several_lin
 def test_one_line_of_named_values_is_still_read_whole():
     assert extract_answer("x = 5. y = 6.") == "x = 5. y = 6."
     assert check_math("2 + 3 = 5.", "5").correct
+
+
+@pytest.mark.parametrize("completion, value, part", [("So the ratio is 3:4.", "3/4", "4"), ("The meeting ends at 12:30.", "12:30", "30")])
+def test_a_ratio_or_time_in_prose_is_one_value(completion, value, part):
+    # the number after the colon was read alone: "3:4" scored for the gold 4 and wrong for 3/4
+    assert check_math(completion, value).correct
+    assert not check_math(completion, part).correct

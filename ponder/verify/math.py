@@ -1343,7 +1343,8 @@ def _trailing_words(s: str) -> int:
 
 
 # possessive quantifiers: no backtracking into a shorter number ("1,000.99m" is not "1,000")
-_NUM_IN_TEXT_RE = re.compile(r"(?<![A-Za-z0-9_.\\])-?\d++(?:[.,]\d++)*+(?:/\d++)?+(?![0-9_])")
+# (a ratio or a time is one value: "3:4", "12:30"; its last part read alone scored for the gold 4)
+_NUM_IN_TEXT_RE = re.compile(r"(?<![A-Za-z0-9_.\\])(?<!\d:)-?\d++(?:[.,]\d++)*+(?:/\d++|(?::\d++)++)?+(?![0-9_])")
 
 
 def _numbers_in(s: str) -> list:
