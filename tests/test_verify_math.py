@@ -4198,3 +4198,16 @@ def test_a_ratio_or_time_in_prose_is_one_value(completion, value, part):
     # the number after the colon was read alone: "3:4" scored for the gold 4 and wrong for 3/4
     assert check_math(completion, value).correct
     assert not check_math(completion, part).correct
+
+
+@pytest.mark.parametrize(
+    "completion", ["(Answer: 5)", "\\boxed{5}\n\n(Answer: 5)", "So we get 5 (answer: 5).", "(The final answer is 5)", "(**Answer:** 5)"]
+)
+def test_an_answer_phrase_in_parentheses_ends_at_its_close(completion):
+    # its closing parenthesis was read with the value: "5)" parsed as nothing and the right 5 scored wrong
+    assert check_math(completion, "5").correct
+
+
+def test_a_parenthesized_answer_phrase_keeps_an_interval_and_a_hedge_after_it():
+    assert check_math("(Answer: [1, 2))", "[1, 2)").correct
+    assert not check_math("(Answer: 5) or 6", "5").correct and not check_math("(Answer: 5) or 6", "6").correct

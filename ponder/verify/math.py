@@ -1448,6 +1448,24 @@ def _offers_other(lead: str, case_re: re.Pattern = _OTHER_CASE_LEAD_RE) -> bool:
     return bool(_HEDGE_WORD_RE.search(lead) and not _CORRECTION_RE.search(lead)) or _case_before(case_re, lead)
 
 
+_PAREN_LEAD_RE = re.compile(r"\([\s*_]*(?:the\s+)?(?:final\s+)?$", re.I)
+
+
+def _paren_close(s: str, end: int) -> int:
+    """Where in s[:end] a close parenthesis or bracket closes none opened in it (an interval's "[1, 2)" closes its
+    own); end if none does."""
+    depth = 0
+    for i in range(end):
+        c = s[i]
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            depth -= 1
+            if depth < 0:
+                return i
+    return end
+
+
 def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
     """(position, answer) of the last explicit answer phrase; (-1, None) if none."""
     low = text.lower()
@@ -1500,7 +1518,10 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
         # ... but one that denies the answer before it ("\boxed{3}. The answer is not 3.") leaves no answer
     if _DANGLING_OR_RE.search(rest, 0, end):  # "The answer is 4 or\n3.": the sentence goes on after the break
         end = _sentence_end(rest, _skip_space(rest, end))
-    sent = whole = rest[:end].strip().strip("*_").strip()
+    close = _paren_close(rest, end) if _PAREN_LEAD_RE.search(low, max(0, best - 20), best) else end
+    # "(Answer: 5)": the phrase's own parenthesis closes it (read "5)", no value), and what follows it is after the answer
+    sent = whole = rest[:close].strip().strip("*_").strip()
+    end = close + 1 if close < end else end
     if other_at < 0 and look_back and _ALT_TAG_RE.search(whole):
         # "The answer is 5. Answer: 6 (alternative)" offers 6 as "Alternative answer: 6" does
         other_at = best
