@@ -3868,6 +3868,12 @@ def test_an_answer_tagged_alternative_after_an_answer_is_a_hedge(completion):
     assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
 
 
+@pytest.mark.parametrize("completion", ["\\boxed{5}. 6 (alternative).", "\\boxed{5}\n\n6 (alternative)", "\\boxed{5}. 6 [backup]"])
+def test_a_value_tagged_alternative_after_a_box_is_a_hedge(completion):
+    # "6 (alternative)" after the box offers 6 as "6 is an alternative" does: read as 5 alone, it scored for the gold 5
+    assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
+
+
 @pytest.mark.parametrize("completion, gold", [("Answer: 6 (alternative)", "6"), ("\\boxed{5}\n\nAnswer: 6 (final)", "6"),
                                               ("\\boxed{5}\n\nAnswer: 6 (second)", "6")])
 def test_a_tag_with_no_answer_before_it_or_no_alternative_keeps_one_answer(completion, gold):

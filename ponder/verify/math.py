@@ -471,7 +471,9 @@ _ALSO_SAYS = (  # after the other value
     # (not "6 is likely too big": "too" before a word rejects 6; "6 is also likely wrong" rejects it too)
     r"|(?:also\s+|equally\s+)?(?:possible|plausible|valid|correct|acceptable|likely)\s+(?:too" + _TOO_END + r"|as\s+well)"
     r"|(?:also|equally)\s+(?:plausible|likely)" + _NOT_WRONG + r"|equally\s+(?:possible|valid|correct|right|acceptable))"
-    r"|(?:would|could|might|may)\s+be\s+(?:the|an?)\s+" + _ALSO_GOOD + r")(?![A-Za-z])"
+    r"|(?:would|could|might|may)\s+be\s+(?:the|an?)\s+" + _ALSO_GOOD
+    # ("6 (alternative)": a tag offers it so too)
+    + r"|[(\[]\s*(?:an?\s+)?(?:alternative|alternate|backup|fallback)(?:\s+" + _ALSO_GOOD + r")?\s*[)\]])(?![A-Za-z])"
 )
 _FOR_CASE = (  # "for" a condition ("for even n", "for n = 3", "for $n$ odd"), not a part or a share ("for Alice")
     r"for\s+(?=(?:odd|even|positive|negative|other|larger|smaller|all\s+other)\b|[a-z]\s*(?:[=<>]|\\[lg]eq?\b|is\b|even\b"
