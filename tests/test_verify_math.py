@@ -4217,3 +4217,17 @@ def test_an_answer_phrase_in_parentheses_ends_at_its_close(completion):
 def test_a_parenthesized_answer_phrase_keeps_an_interval_and_a_hedge_after_it():
     assert check_math("(Answer: [1, 2))", "[1, 2)").correct
     assert not check_math("(Answer: 5) or 6", "5").correct and not check_math("(Answer: 5) or 6", "6").correct
+
+
+@pytest.mark.parametrize(
+    "completion", ["So we get 9 (apples).", "Thus she has 9 (counting both).", "So we get 9 (6 is too small).", "So we get 9 (nine)."]
+)
+def test_unboxed_a_value_before_words_in_parentheses_is_no_factor(completion):
+    # "9 (" was read as a product with what the parenthesis holds: no answer, or the rejected 6 read alone
+    assert extract_answer(completion) == "9"
+    assert check_math(completion, "9").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion", ["So we get 3 (x + 1).", "So we get 3(ab).", "So we get 2 (sin x)"])
+def test_unboxed_a_value_before_a_parenthesized_factor_is_still_an_operand(completion):
+    assert extract_answer(completion) is None

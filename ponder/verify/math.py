@@ -1375,6 +1375,16 @@ _OPERATOR_BEFORE = _OPERATOR_CHARS.replace("(", "")  # before it ("(5)" in prose
 _PAREN_OR_RE = re.compile(r"\(\s*(?:or|and)\s", re.I)
 
 
+_PAREN_WORD_RE = re.compile(r"\(\s*(?:[-+]?\d+(?:\.\d+)?\s+([A-Za-z]{2,})|([A-Za-z]{3,}))(?![A-Za-z(])")
+
+
+def _paren_prose(s: str, j: int) -> bool:
+    """Whether the parenthesis at s[j] opens words, not a factor: "9 (apples)", "9 (6 is too small)" ("3 (x + 1)",
+    "3(ab)", "2 (\\sin x)", "2 (log 3)" are products)."""
+    m = _PAREN_WORD_RE.match(s, j)
+    return m is not None and (m.group(1) or m.group(2)).lower() not in _FUNCS
+
+
 def _is_operand(s: str, start: int, end: int) -> bool:
     """Whether the number s[start:end] has an operator beside it (spaces aside). A "**" is markdown bold, not
     a product; "-" counts after the number, and before it when it follows a value (binary minus)."""
@@ -1383,7 +1393,7 @@ def _is_operand(s: str, start: int, end: int) -> bool:
         j += 1
     if j < len(s):
         c = s[j]
-        if c == "(" and (_PAREN_OR_RE.match(s, j) or _RESTATED_RE.match(s, end) or _hedge(s, end)):
+        if c == "(" and (_PAREN_OR_RE.match(s, j) or _RESTATED_RE.match(s, end) or _hedge(s, end) or _paren_prose(s, j)):
             pass  # "4 (or 3)", "3 (5 if n is even)", "5 (resp. 6)": a hedge or a restatement in parentheses, no product
         elif (c in _OPERATOR_CHARS and s[j : j + 2] not in ("**", "\\%")) or (c == "-" and s[j + 1 : j + 2].strip()[:1].isdigit()):
             return True
