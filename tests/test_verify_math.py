@@ -3875,7 +3875,8 @@ def test_a_value_tagged_alternative_after_a_box_is_a_hedge(completion):
 
 
 @pytest.mark.parametrize("completion, gold", [("Answer: 6 (alternative)", "6"), ("\\boxed{5}\n\nAnswer: 6 (final)", "6"),
-                                              ("\\boxed{5}\n\nAnswer: 6 (second)", "6")])
+                                              ("\\boxed{5}\n\nAnswer: 6 (second)", "6"),
+                                              ("The answer is 12.\n\nFinal answer: B (the second option)", "B")])
 def test_a_tag_with_no_answer_before_it_or_no_alternative_keeps_one_answer(completion, gold):
     assert check_math(completion, gold).correct
 

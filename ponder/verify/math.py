@@ -1644,7 +1644,7 @@ _SECOND_ANSWER_RE = re.compile(r"\b(?:alternative|second|secondary|2nd)\s+(?:(?:
 _ALT_TAG_RE = re.compile(
     r"[(\[]\s*(?:an?\s+|the\s+)?(?:(?:alternative|alternate|alternatively|backup|fallback)(?:\s+(?:possible\s+|valid\s+)?"
     r"(?:answer|solution|option|value|guess|choice|candidate))?|(?:second|secondary|2nd|other|another)\s+(?:possible\s+|valid\s+)?"
-    r"(?:answer|solution|option|value|guess|choice|candidate))\s*[)\]]",
+    r"(?:answer|solution|value|guess|candidate))\s*[)\]]",  # ("12 (the second option)" names a choice's place)
     re.I,
 )
 _BARE_DIGIT_RE = re.compile(r"(?<![\^_A-Za-z\\])\d")  # a digit of a number, not of an exponent or a name
