@@ -105,6 +105,9 @@ def choose_tokens(logits, row_keys, step, temperature, top_k, top_p, min_p, u=No
         # exactly top_p kept one token more
         cum = sp.cumsum(-1)
         drop_sorted = torch.cat([torch.zeros_like(cum[:, :1]), cum[:, :-1]], -1) >= top_p
+        # the most likely token always stays: a top_p below float32's smallest number compared as 0 (0 >= 0), and
+        # with every token cut the draw fell on token 0
+        drop_sorted[:, 0] = False
         drop = torch.zeros_like(drop_sorted).scatter_(-1, idx, drop_sorted)
         keep = ~drop if keep is None else keep & ~drop
     if min_p > 0.0:

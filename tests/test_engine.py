@@ -941,6 +941,17 @@ def test_top_p_keeps_no_token_past_a_prefix_whose_mass_is_exactly_top_p():
             assert int(tok) == k
 
 
+@pytest.mark.parametrize("top_p", [1e-46, 1e-300, 5e-324])
+def test_a_top_p_below_float32s_smallest_keeps_the_most_likely_token(top_p):
+    """top_p in (0, 1) always leaves the most likely token drawable (the nucleus is never empty). A top_p below
+    float32's smallest number (a valid setting: check_sampling takes any top_p in (0, 1]) rounded to 0 against the
+    float32 masses, every token was cut, and the draw fell on token 0, of probability ~0, at every step."""
+    logits = torch.tensor([[-30.0, 1.0, 3.0, 2.0], [5.0, -1.0, 0.0, 4.0]])
+    for u in (1e-6, 0.5, 1.0):
+        tok, _ = choose_tokens(logits, torch.tensor([0, 1]), 0, 1.0, 0, top_p, 0.0, u=torch.tensor([u, u]))
+        assert tok.tolist() == logits.argmax(-1).tolist()
+
+
 @pytest.mark.parametrize("which", ["tokenizer", "byte_fallback_tokenizer"])
 def test_streamed_pieces_join_to_the_text_sample_returns(which, request):
     """stream()'s pieces join to exactly sample()'s text, decode_continuation(prompt, tokens), for any tokens:
