@@ -1837,3 +1837,43 @@ def test_the_grpo_vs_trl_bench_draws_the_prompts_the_trainer_draws():
 
     assert steps == [[pool[i] for i in _draw(pool, 3, 0, s, 0, None)] for s in range(2)]
     assert all(len(s) == 3 and all(isinstance(it, dict) for it in s) for s in steps)
+
+
+def test_rewards_lost_to_sandbox_errors_are_counted_and_raise_an_alarm_that_stops_nothing(tmp_path, ckpt, monkeypatch):
+    """The code verifier scores a program whose sandbox failed (could not start: fork refused, a full disk) 0 with
+    the reason "sandbox error: ...". The step's row counted only "no answer" reasons, so a run whose rewards were
+    the machine's failures read as a model that was wrong. Counted in sandbox_errors, raised once as an alarm;
+    --stop-on-alarm goes on (the verifier returns it so that one transient failure does not end a run)."""
+    from ponder.verify import code
+    from ponder.verify.verdict import Verdict
+
+    real = code.check_code
+    calls = []
+
+    def no_start(c, *a, **k):
+        if c is None:  # check_items parses the tests
+            return real(c, *a, **k)
+        calls.append(c)
+        return Verdict(False, c, "sandbox error: could not start the sandbox: Resource temporarily unavailable")
+
+    monkeypatch.setattr(code, "check_code", no_start)
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps({"id": f"c{i}", "prompt": f"Write f(x) = x + {i}.", "answer": "-",
+                                        "tests": [f"assert f(1) == {i + 1}"]}) + "\n" for i in range(4)))
+    cfg = GRPOConfig(model=str(ckpt), task=None, data=str(data), reward="code", stop_on_alarm=True,
+                     **{**SMALL, "steps": 2, "eval_every": 5, "save_every": 2, "prompts_per_step": 2})
+    run = train(cfg, tmp_path / "r", progress=False)
+    r = rows(run)
+    assert [x["step"] for x in r] == [1, 2] and "stopped_early" not in r[0]
+    assert r[0]["sandbox_errors"] == r[0]["samples"] == 8 and r[1]["sandbox_errors"] == 8
+    alarms = [json.loads(x) for x in (run / "alarms.jsonl").read_text().splitlines()]
+    assert [(a["step"], a["alarm"]) for a in alarms if a["alarm"] == "sandbox_error"] == [(1, "sandbox_error")]
+
+
+def test_monitor_raises_sandbox_errors_when_they_start_and_again_after_they_clear():
+    m = Monitor(max_new_tokens=100)
+    counts = [0, 3, 5, 0, 0, 1]
+    out = [(a["step"], a["alarm"]) for s, n in enumerate(counts, 1)
+           for a in m.update({"step": s, "sandbox_errors": n, "samples": 8})]
+    assert out == [(2, "sandbox_error"), (6, "sandbox_error")]
+    assert "3 of 8 completions" in m.raised[0]["message"]

@@ -2,7 +2,8 @@
 
 Each rule looks at the per-step metric rows and names a failure mode the field keeps meeting:
 entropy collapse, runaway length, zero-variance groups dominating, exploding importance ratios, a policy running
-away from its KL reference, a reward that rose and then collapsed, and the
+away from its KL reference, a reward that rose and then collapsed, rewards the code sandbox failed to give
+(scored 0: a machine failure read as a wrong model), and the
 reward-hacking signature (training reward rising while held-out accuracy stays flat). Alarms are printed,
 written to `alarms.jsonl`, and with `--stop-on-alarm` end the run after a checkpoint.
 
@@ -113,6 +114,16 @@ class Monitor:
                 alarm("non_finite", f"{k} is {row[k]}; the step was skipped")
         if row.get("skipped"):
             alarm("skipped_step", row.get("skip_reason", "step skipped"))
+        # Rewards the sandbox failed to give (scored 0): the machine's failure, not the model's. A condition raised
+        # when it starts, with no patience (one step of them already biases the update): a sandbox that stays
+        # broken logs it once, not at every step.
+        se = row.get("sandbox_errors")
+        if se is not None:
+            self.streaks["sandbox"] = self.streaks.get("sandbox", 0) + 1 if se > 0 else 0
+            if self.streaks["sandbox"] == 1:
+                alarm("sandbox_error", f"{se} of {row.get('samples', '?')} completions were scored 0 for a sandbox "
+                                       "error (the machine, not the program: see the verifier's message on "
+                                       "stderr, e.g. fork refused or a full disk)")
         ent = row.get("entropy")
         if ent is not None and math.isfinite(ent):
             if self.entropy_ref is None:

@@ -60,6 +60,12 @@ from .monitor import Monitor, MonitorConfig, collapse_window, reward_scale
 # A verifier's reason for a completion it found no answer in (math, countdown: "no answer"; code: "no code block"):
 # counted in no_answer_frac.
 NO_ANSWER_REASONS = ("no answer", "no code block")
+# A verdict of a sandbox that failed (could not start: fork refused, a full disk; or broke), scored 0: counted in
+# sandbox_errors, so that a run whose rewards were the machine's failures does not read as a model that was wrong
+SANDBOX_ERROR = "sandbox error"
+# alarms that end no run under --stop-on-alarm: the step already dealt with what they name (a skipped update; a
+# machine failure scored 0, as the code verifier returns it so that one transient failure does not end a long run)
+NON_STOPPING_ALARMS = ("skipped_step", "sandbox_error")
 # Dynamic sampling's extra rounds per step at most: rollout seeds are (seed * 1_000_003 + step) * 101 + round, so a
 # 101st round would repeat the next step's first.
 MAX_REFILL = 100
@@ -780,14 +786,15 @@ def train(
             alarms = monitor.update(row)
             row["alarms"] = [a["alarm"] for a in alarms]
             # (an alarm at the last step ends nothing early: the run is complete)
-            stop = cfg.stop_on_alarm and step + 1 < cfg.steps and any(a["alarm"] != "skipped_step" for a in alarms)
+            stop = (cfg.stop_on_alarm and step + 1 < cfg.steps
+                    and any(a["alarm"] not in NON_STOPPING_ALARMS for a in alarms))
             if dp is not None:  # rank 0 alone saw the held-out accuracy: its decision binds every rank
                 stop = dp.broadcast_flag(stop)
             if stop and main:
                 # The stop step's row says which alarm ended the run (summarize_run and `ponder report` read it),
                 # and the run's last held-out accuracy is measured on the weights it stops with. That evaluation
                 # is not fed to the monitor: a resumed run raises the alarms it would have without the stop.
-                first = next(a for a in alarms if a["alarm"] != "skipped_step")
+                first = next(a for a in alarms if a["alarm"] not in NON_STOPPING_ALARMS)
                 row["stopped_early"] = {"alarm": first["alarm"], "message": first["message"]}
                 if "heldout_accuracy" not in row and cfg.eval_every and test_items:
                     row["heldout_accuracy"] = greedy_accuracy(full, tok, test_items, reward, cfg)
@@ -939,8 +946,8 @@ def _rollout(model, *, tok, cfg, ocfg, reward, pool, step, curriculum, generate_
     version = step if version is None else version  # on-policy: the weights have seen the `step` updates so far
     G, P = cfg.group_size, cfg.prompts_per_step
     kept_groups, kept_rewards, rounds, drawn = [], [], 0, set()
-    stats_all = {"zero_var": 0, "groups": 0, "samples": 0, "no_answer": 0, "gen_tokens": 0, "truncated": 0,
-                 "correct": 0, "reward": 0.0}
+    stats_all = {"zero_var": 0, "groups": 0, "samples": 0, "no_answer": 0, "sandbox_error": 0, "gen_tokens": 0,
+                 "truncated": 0, "correct": 0, "reward": 0.0}
     while len(kept_groups) < P and rounds <= (cfg.max_refill if ocfg.group_filter else 0):
         picked = _draw(pool, P - len(kept_groups) if ocfg.group_filter else P, cfg.seed, step, rounds, curriculum,
                        drawn)
@@ -987,6 +994,8 @@ def _rollout(model, *, tok, cfg, ocfg, reward, pool, step, curriculum, generate_
             stats_all["reward"] += float(r.sum())
             stats_all["no_answer"] += sum(
                 1 for x in res if any(p.get("reason") in NO_ANSWER_REASONS for p in x.parts.values()))
+            stats_all["sandbox_error"] += sum(1 for x in res if any(
+                str(p.get("reason", "")).startswith(SANDBOX_ERROR) for p in x.parts.values()))
             stats_all["gen_tokens"] += sum(s.num_tokens for s in group)
             stats_all["truncated"] += sum(s.finish_reason == "length" for s in group)
             # no learning signal: the rewards tie as the advantage reads them, DAPO's overlong penalty included
@@ -1018,6 +1027,8 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
     row = {"step": step + 1, "reward_mean": stats_all["reward"] / n, "accuracy": stats_all["correct"] / n,
            "response_length": stats_all["gen_tokens"] / n, "truncated_frac": stats_all["truncated"] / n,
            "no_answer_frac": stats_all["no_answer"] / n,
+           # (a rollout an older ponder saved with its checkpoint did not count them)
+           **({"sandbox_errors": stats_all["sandbox_error"]} if "sandbox_error" in stats_all else {}),
            "zero_var_frac": stats_all["zero_var"] / max(1, stats_all["groups"]), "gen_rounds": rounds,
            "groups_trained": len(kept_groups), "samples": stats_all["samples"], "gen_s": gen_s}
     # how many updates the weights that sampled this step are behind the learner's: 0 on-policy, 1 off-policy (after
