@@ -1610,6 +1610,10 @@ def sft(
             raise PonderError(f"sft: {name} must be a list of rows ({{prompt, response}} or {{messages}}), got "
                               f"{type(rows).__name__} {rows!r:.60}" + ("" if isinstance(rows, dict) else
                                                                       " (load_sft_examples(path) reads a file)"))
+    # Rows given as a datasets.Dataset (or another iterable of them) are read as a list: the digest the resume
+    # checks was their repr's ("Dataset({features: ..., num_rows: N})"), so other rows of that shape resumed
+    examples = examples if examples is None or isinstance(examples, list) else list(examples)
+    val_examples = val_examples if val_examples is None or isinstance(val_examples, list) else list(val_examples)
     if not examples:
         raise PonderError("sft: no training examples")
     if not isinstance(packing, bool):  # ("no" is truthy: it packed, and config.json recorded "no")

@@ -2862,3 +2862,37 @@ def test_the_sft_loss_bench_reports_the_response_tokens_its_loss_covers():
         _, n = token_loss(model, ids, mask, None)
         assert bench.response_tokens(a) == n, (batch, seq, share)
     assert bench.response_tokens(types.SimpleNamespace(vocab=151936, batch=4, seq=512, response_share=0.5)) == 1028
+
+
+class _DatasetLike:
+    """Rows as a datasets.Dataset holds them: a sequence of dicts whose repr names its shape, not its rows."""
+
+    def __init__(self, rows):
+        self.rows = list(rows)
+
+    def __len__(self):
+        return len(self.rows)
+
+    def __getitem__(self, i):
+        return self.rows[i]
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __repr__(self):
+        return f"Dataset({{features: ['prompt', 'response'], num_rows: {len(self.rows)}}})"
+
+
+def test_sft_rows_given_as_a_dataset_are_digested_by_their_rows_not_their_repr(tmp_path, tiny_random):
+    """A datasets.Dataset (or any sequence of rows other than a list) was digested by its repr, which names only
+    its columns and length: a resume with other rows of the same shape passed the data check and trained on them,
+    and config.json's data_sha256 said nothing of the data. It is the digest of its rows, as a list's."""
+    model, tok = tiny_random
+    cfg = TrainConfig(steps=1, batch_size=4, lr=1e-3, warmup=1, seq_len=64)
+    sft(_copy(model), tok, _DatasetLike(SFT_EX[:4]), tmp_path / "r", train=cfg, progress=False)
+    saved = json.loads((tmp_path / "r" / "config.json").read_text())
+    sft(_copy(model), tok, SFT_EX[:4], tmp_path / "l", train=cfg, progress=False)
+    assert saved["data_sha256"] == json.loads((tmp_path / "l" / "config.json").read_text())["data_sha256"]
+    with pytest.raises(PonderError, match="training data differs"):
+        sft(None, None, _DatasetLike(SFT_EX[4:8]), tmp_path / "r", resume=True, progress=False,
+            train=TrainConfig(steps=2))
