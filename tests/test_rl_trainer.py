@@ -116,7 +116,8 @@ def test_grpo_runs_and_logs(tmp_path, ckpt, plots):
     tags = set(acc.Tags()["scalars"])
     assert "eval/heldout_accuracy" in tags and not any(t.endswith("heldout_accuracy") for t in tags - {
         "eval/heldout_accuracy"})
-    assert all(t.startswith("train/") for t in tags - {"eval/heldout_accuracy"}) and "train/reward_mean" in tags
+    evals = {"eval/heldout_accuracy", "eval/heldout_sandbox_errors"}  # (the evaluation's, as its accuracy)
+    assert all(t.startswith("train/") for t in tags - evals) and "train/reward_mean" in tags
     ev = acc.Scalars("eval/heldout_accuracy")
     assert [(e.step, round(e.value, 6)) for e in ev] == [
         (x["step"], round(x["heldout_accuracy"], 6)) for x in r if "heldout_accuracy" in x]
@@ -1087,8 +1088,8 @@ def test_a_run_stopped_by_an_alarm_says_so_evaluates_there_and_resumes_past_it(t
                        progress=False))
     timing = ("gen_s", "train_s", "step_s", "tokens_per_s")
     assert [{k: v for k, v in x.items() if k not in timing} for x in plain] == [
-        {k: v for k, v in x.items() if k not in timing and not (x["step"] == 3 and k in ("stopped_early",
-                                                                                            "heldout_accuracy"))}
+        {k: v for k, v in x.items() if k not in timing and not (x["step"] == 3 and k in (
+            "stopped_early", "heldout_accuracy", "heldout_sandbox_errors"))}
         for x in r]
 
 
@@ -1860,12 +1861,15 @@ def test_rewards_lost_to_sandbox_errors_are_counted_and_raise_an_alarm_that_stop
     data = tmp_path / "d.jsonl"
     data.write_text("".join(json.dumps({"id": f"c{i}", "prompt": f"Write f(x) = x + {i}.", "answer": "-",
                                         "tests": [f"assert f(1) == {i + 1}"]}) + "\n" for i in range(4)))
-    cfg = GRPOConfig(model=str(ckpt), task=None, data=str(data), reward="code", stop_on_alarm=True,
-                     **{**SMALL, "steps": 2, "eval_every": 5, "save_every": 2, "prompts_per_step": 2})
+    cfg = GRPOConfig(model=str(ckpt), task=None, data=str(data), eval_data=str(data), reward="code",
+                     stop_on_alarm=True, **{**SMALL, "steps": 2, "eval_every": 2, "save_every": 2,
+                                            "prompts_per_step": 2})
     run = train(cfg, tmp_path / "r", progress=False)
     r = rows(run)
     assert [x["step"] for x in r] == [1, 2] and "stopped_early" not in r[0]
     assert r[0]["sandbox_errors"] == r[0]["samples"] == 8 and r[1]["sandbox_errors"] == 8
+    # the held-out accuracy (0) says how much of it the machine took: every one of its 4 completions
+    assert "heldout_sandbox_errors" not in r[0] and r[1]["heldout_sandbox_errors"] == 4
     alarms = [json.loads(x) for x in (run / "alarms.jsonl").read_text().splitlines()]
     assert [(a["step"], a["alarm"]) for a in alarms if a["alarm"] == "sandbox_error"] == [(1, "sandbox_error")]
 
@@ -1877,3 +1881,8 @@ def test_monitor_raises_sandbox_errors_when_they_start_and_again_after_they_clea
            for a in m.update({"step": s, "sandbox_errors": n, "samples": 8})]
     assert out == [(2, "sandbox_error"), (6, "sandbox_error")]
     assert "3 of 8 completions" in m.raised[0]["message"]
+    # an evaluation's alone counts too (its held-out accuracy is what reward_hacking compares)
+    m = Monitor(max_new_tokens=100)
+    out = m.update({"step": 1, "sandbox_errors": 0, "samples": 8, "heldout_sandbox_errors": 2,
+                    "heldout_accuracy": 0.0})
+    assert [a["alarm"] for a in out] == ["sandbox_error"] and out[0]["message"].startswith("2 held-out completions")

@@ -117,13 +117,16 @@ class Monitor:
         # Rewards the sandbox failed to give (scored 0): the machine's failure, not the model's. A condition raised
         # when it starts, with no patience (one step of them already biases the update): a sandbox that stays
         # broken logs it once, not at every step.
-        se = row.get("sandbox_errors")
-        if se is not None:
-            self.streaks["sandbox"] = self.streaks.get("sandbox", 0) + 1 if se > 0 else 0
+        # (the held-out evaluation's too: its accuracy, lowered by them, is what reward_hacking compares)
+        se, hse = row.get("sandbox_errors"), row.get("heldout_sandbox_errors")
+        if se is not None or hse is not None:
+            self.streaks["sandbox"] = self.streaks.get("sandbox", 0) + 1 if (se or 0) + (hse or 0) > 0 else 0
             if self.streaks["sandbox"] == 1:
-                alarm("sandbox_error", f"{se} of {row.get('samples', '?')} completions were scored 0 for a sandbox "
-                                       "error (the machine, not the program: see the verifier's message on "
-                                       "stderr, e.g. fork refused or a full disk)")
+                what = [f"{se} of {row.get('samples', '?')} completions" if se else "",
+                        f"{hse} held-out completions" if hse else ""]
+                alarm("sandbox_error", f"{' and '.join(w for w in what if w)} were scored 0 for a sandbox error (the "
+                                       "machine, not the program: see the verifier's message on stderr, e.g. fork "
+                                       "refused or a full disk)")
         ent = row.get("entropy")
         if ent is not None and math.isfinite(ent):
             if self.entropy_ref is None:

@@ -530,7 +530,16 @@ def token_logprobs(model, ids, attn, temperature: float, with_entropy: bool = Fa
 
 
 # ---- evaluation used during training -------------------------------------------------------------
-def greedy_accuracy(model, tok, items, reward, cfg: GRPOConfig) -> float:
+def _sandbox_error(result) -> bool:
+    """Whether a score (a RewardResult's parts, or a caller's Verdict) holds a verdict of a sandbox that failed."""
+    parts = getattr(result, "parts", None)
+    reasons = [p.get("reason") for p in parts.values()] if parts else [getattr(result, "reason", None)]
+    return any(str(r).startswith(SANDBOX_ERROR) for r in reasons if r is not None)
+
+
+def greedy_accuracy(model, tok, items, reward, cfg: GRPOConfig, counts: dict | None = None) -> float:
+    """Greedy accuracy on `items`; `counts`, when given, gets "sandbox_errors": the completions scored 0 for a
+    sandbox that failed (a held-out accuracy lowered by the machine, not the model)."""
     if not items:
         return float("nan")
     was = model.training
@@ -541,7 +550,10 @@ def greedy_accuracy(model, tok, items, reward, cfg: GRPOConfig) -> float:
     opens = prompts_think_state(tok, prompts)  # a template that prefills "<think>" (or a closed block): see format
     if not isinstance(reward, Reward):  # a caller's own callable gets the True/False it always got
         opens = [f is True for f in opens]
-    return sum(reward(o[0].text, it, think_open=f).correct for o, it, f in zip(outs, items, opens)) / len(items)
+    res = [reward(o[0].text, it, think_open=f) for o, it, f in zip(outs, items, opens)]
+    if counts is not None:
+        counts["sandbox_errors"] = sum(map(_sandbox_error, res))
+    return sum(r.correct for r in res) / len(items)
 
 
 # ---- the loop ------------------------------------------------------------------------------------
@@ -782,7 +794,9 @@ def train(
             full = replica if replica is not None else model  # the whole current weights
             if main and cfg.eval_every and ((step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps) \
                     and test_items:
-                row["heldout_accuracy"] = greedy_accuracy(full, tok, test_items, reward, cfg)
+                held = {}
+                row["heldout_accuracy"] = greedy_accuracy(full, tok, test_items, reward, cfg, held)
+                row["heldout_sandbox_errors"] = held["sandbox_errors"]
             alarms = monitor.update(row)
             row["alarms"] = [a["alarm"] for a in alarms]
             # (an alarm at the last step ends nothing early: the run is complete)
@@ -797,7 +811,9 @@ def train(
                 first = next(a for a in alarms if a["alarm"] not in NON_STOPPING_ALARMS)
                 row["stopped_early"] = {"alarm": first["alarm"], "message": first["message"]}
                 if "heldout_accuracy" not in row and cfg.eval_every and test_items:
-                    row["heldout_accuracy"] = greedy_accuracy(full, tok, test_items, reward, cfg)
+                    held = {}
+                    row["heldout_accuracy"] = greedy_accuracy(full, tok, test_items, reward, cfg, held)
+                    row["heldout_sandbox_errors"] = held["sandbox_errors"]
             if main:
                 append_jsonl(run / "metrics.jsonl", row)
             for a in alarms if main else ():
@@ -994,8 +1010,7 @@ def _rollout(model, *, tok, cfg, ocfg, reward, pool, step, curriculum, generate_
             stats_all["reward"] += float(r.sum())
             stats_all["no_answer"] += sum(
                 1 for x in res if any(p.get("reason") in NO_ANSWER_REASONS for p in x.parts.values()))
-            stats_all["sandbox_error"] += sum(1 for x in res if any(
-                str(p.get("reason", "")).startswith(SANDBOX_ERROR) for p in x.parts.values()))
+            stats_all["sandbox_error"] += sum(map(_sandbox_error, res))
             stats_all["gen_tokens"] += sum(s.num_tokens for s in group)
             stats_all["truncated"] += sum(s.finish_reason == "length" for s in group)
             # no learning signal: the rewards tie as the advantage reads them, DAPO's overlong penalty included
