@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import torch
 
 from .errors import PonderError
-from .model import KVCache, Transformer, rms_norm
+from .model import KVCache, Transformer, model_context, rms_norm
 from .tokenizer import Tokenizer
 
 
@@ -459,14 +459,14 @@ def check_context(model, ids: list[list[int]], max_new_tokens: int, what: str = 
     new tokens in the message; `parts` instead spells them as a sum ("budget 8 + answer cue 3"), shown with the
     whole total; `names` (one per prompt, e.g. item ids) the prompt at fault. `model` may be the
     model's config itself (checks made before the weights are loaded)."""
-    limit = getattr(getattr(model, "config", model), "max_position_embeddings", None)
+    limit, how = model_context(model)
     i = max(range(len(ids)), key=lambda j: len(ids[j]))
     longest = len(ids[i])
     if isinstance(limit, int) and longest + max_new_tokens > limit:
         # (a sum's "=" gives prompt + parts: "41 + 60 + 12 + 16 = 88" left the prompt out, 88 fitting 128)
         new = f"{parts} = {longest + max_new_tokens}" if parts else f"{what} {max_new_tokens}"
         raise PonderError(f"{f'{names[i]}: ' if names else ''}prompt of {longest} tokens + {new} "
-                          f"exceeds the model's context of {limit} positions")
+                          f"exceeds the model's context of {limit} positions{f' ({how})' if how else ''}")
 
 
 @torch.inference_mode()

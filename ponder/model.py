@@ -276,6 +276,13 @@ class ModelConfig:
             out.pop("rope_scaling")
         return out
 
+    @property
+    def context_length(self) -> int:
+        """The positions the model takes (prompt plus new tokens), as vLLM derives its max_model_len: with YaRN
+        original_max_position_embeddings x factor (Qwen3's model cards leave max_position_embeddings at 40960
+        under a 4 x 32768 YaRN), with linear RoPE max_position_embeddings x factor; else max_position_embeddings."""
+        return model_context(self)[0]
+
     def num_params(self) -> int:
         h, i, L, v = self.hidden_size, self.intermediate_size, self.num_hidden_layers, self.vocab_size
         q = self.num_attention_heads * self.head_dim
@@ -343,6 +350,36 @@ def _rope_key(r: dict, d: dict) -> tuple:
     r.pop("type", None)
     theta = r.pop("rope_theta", d.get("rope_theta", 10000.0))
     return kind, theta, sorted(r.items()) if kind != "default" else []
+
+
+def model_context(model) -> tuple[int | None, str]:
+    """(context length, where it comes from) of a model or its config: the length as
+    `ModelConfig.context_length`, and "64 = original_max_position_embeddings 16 x yarn factor 4" where RoPE
+    scaling makes it other than max_position_embeddings ("" where it is that); (None, "") where no
+    max_position_embeddings is known (nothing to refuse)."""
+    cfg = getattr(model, "config", model)
+    n = getattr(cfg, "max_position_embeddings", None)
+    s = getattr(cfg, "rope_scaling", None)
+    if not _is_int(n) or not isinstance(s, dict):
+        return (n, "") if _is_int(n) else (None, "")
+    kind, factor = s.get("rope_type", s.get("type")), s.get("factor")
+    if kind not in ("linear", "yarn") or not _is_number(factor):  # (llama3 RoPE keeps max_position_embeddings)
+        return n, ""
+    base, name = n, "max_position_embeddings"
+    orig = s.get("original_max_position_embeddings")
+    if kind == "yarn" and _is_number(orig):  # vLLM's base for YaRN, whatever max_position_embeddings says
+        base, name = orig, "original_max_position_embeddings"
+    length = base * factor
+    # (a null YaRN factor is max_position_embeddings / original: their product may round just below it)
+    length = round(length) if abs(length - round(length)) < 1e-6 else math.floor(length)
+    if length == n:
+        return n, ""
+    return length, f"{length} = {name} {_num(base)} x {kind} factor {_num(factor)}"
+
+
+def _num(v) -> str:
+    """A config number as written by a person: 4.0 as 4, 2.5 as 2.5."""
+    return str(int(v)) if float(v).is_integer() else repr(v)
 
 
 def _is_int(v) -> bool:

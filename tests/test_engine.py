@@ -1096,3 +1096,22 @@ def test_on_stop_rows_keep_their_streams_as_others_finish_and_leave_the_batch(to
                 assert s == s_then and s.prompt_ids == s_then.prompt_ids, (rows, p, j, k)
                 ctx, seed, left = ctx + s.token_ids, seed_of(p, j, k + 1), left - s.num_tokens
         assert sum(map(len, went_on.values())) >= 6
+
+
+def test_a_yarn_model_takes_original_max_position_embeddings_times_factor(tokenizer):
+    """Qwen3 with YaRN as its model cards enable it (factor 4 over original_max_position_embeddings, with
+    max_position_embeddings left as it was) takes original x factor positions, as vLLM does: prompts past
+    max_position_embeddings were refused as past "the model's context"; the limit named says where it comes from."""
+    from ponder.engine import check_context
+
+    cfg = ponder.ModelConfig(vocab_size=320, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                             num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=20,
+                             rope_scaling={"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 16})
+    model = ponder.Transformer(cfg).init_weights(0, std=0.2).eval()
+    check_context(model, [[1] * 50], 14)  # 64 positions: fits
+    out = ponder.sample(model, tokenizer, [[5] * 50], max_new_tokens=14, temperature=0, stop_at_eos=False)
+    assert out[0][0].num_tokens == 14
+    with pytest.raises(PonderError, match="^" + re.escape(
+            "prompt of 50 tokens + max_new_tokens 15 exceeds the model's context of 64 positions "
+            "(64 = original_max_position_embeddings 16 x yarn factor 4)") + "$"):
+        check_context(model, [[1] * 50], 15)

@@ -794,3 +794,43 @@ def test_left_padded_prompt_fed_token_by_token_stays_finite(tiny_random, dtype):
         alone = model(ids[:1, 3:])
     assert all(torch.isfinite(k).all() for k in cache.k + cache.v)
     assert (out[0, 3:].float() - alone[0].float()).abs().max().item() < (1e-5 if dtype == torch.float32 else 0.1)
+
+
+@pytest.mark.parametrize("rope,ctx,how", [
+    (None, 20, ""),
+    ({"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 16}, 64,
+     "64 = original_max_position_embeddings 16 x yarn factor 4"),
+    ({"rope_type": "yarn", "factor": 2.5}, 50, "50 = max_position_embeddings 20 x yarn factor 2.5"),
+    ({"rope_type": "linear", "factor": 2.0}, 40, "40 = max_position_embeddings 20 x linear factor 2"),
+    ({"rope_type": "llama3", "factor": 8.0, "original_max_position_embeddings": 4}, 20, ""),
+])
+def test_context_length_is_what_vllm_derives(rope, ctx, how):
+    """The usable context is vLLM's max_model_len: a YaRN model (Qwen3's model cards: factor 4 over
+    original_max_position_embeddings 32768, max_position_embeddings left at 40960) takes original x factor
+    positions, a linear one max_position_embeddings x factor; llama3 RoPE keeps max_position_embeddings. It was
+    max_position_embeddings everywhere, refusing Qwen3's 131072-token YaRN context past 40960."""
+    from ponder.model import model_context
+
+    cfg = ModelConfig(**{**BASE, "max_position_embeddings": 20}, head_dim=16, rope_scaling=rope)
+    assert cfg.context_length == ctx
+    assert model_context(Transformer(cfg)) == model_context(cfg) == (ctx, how)
+    assert model_context(object()) == (None, "")  # (no limit known: nothing refused)
+    # DeepSeek-V3's null factor: max_position_embeddings over original, so the context stays max_position_embeddings
+    null = ModelConfig(**{**BASE, "max_position_embeddings": 30}, rope_scaling={
+        "rope_type": "yarn", "factor": None, "original_max_position_embeddings": 7})
+    assert null.context_length == 30
+
+
+def test_yarn_logits_past_max_position_embeddings_match_transformers():
+    """Positions past max_position_embeddings (within YaRN's original x factor) are the model's own: the logits
+    there match transformers' (RoPE is computed per position, with no table sized to max_position_embeddings)."""
+    rope = {"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 16}
+    torch.manual_seed(0)
+    hf = transformers.Qwen3ForCausalLM(transformers.Qwen3Config(
+        **{**BASE, "max_position_embeddings": 20}, head_dim=16, rope_scaling=rope)).eval()
+    model = Transformer(ModelConfig.from_hf(hf.config.to_dict())).eval()
+    model.load_state_dict({k.removeprefix("model."): v for k, v in hf.state_dict().items()})
+    assert model.config.context_length == 64
+    x = torch.randint(0, 320, (1, 60))
+    with torch.no_grad():
+        assert (hf(x).logits - model(x)).abs().max().item() < 1e-4
