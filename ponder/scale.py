@@ -61,6 +61,7 @@ import numpy as np
 import torch
 
 from ponder.errors import PonderError
+from ponder.model import model_context
 
 Extract = Callable[[str], "str | None"]
 Equal = Callable[[str, str], bool]
@@ -545,11 +546,12 @@ def sequence_logprob(model, tok, prompt, completion: str, token_ids: Sequence[in
         c_ids = _written_ids(tok, p_ids, token_ids, completion, _render_text(tok, prompt))
     if not c_ids:
         return float("-inf")
-    limit = getattr(getattr(model, "config", model), "max_position_embeddings", None)
+    limit, how = model_context(model)
     if isinstance(limit, int) and len(p_ids) + len(c_ids) > limit:  # (positions past it were scored silently)
         if capped is None or len(p_ids) >= limit:
             raise PonderError(f"likelihood scorer (sequence_logprob): prompt of {len(p_ids)} tokens + completion of "
-                              f"{len(c_ids)} tokens exceeds the model's context of {limit} positions")
+                              f"{len(c_ids)} tokens exceeds the model's context of {limit} positions"
+                              f"{f' ({how})' if how else ''}")
         capped.append({"scored_tokens": limit - len(p_ids), "completion_tokens": len(c_ids)})
         c_ids = c_ids[:limit - len(p_ids)]
     ids = torch.tensor([p_ids + c_ids], device=model.device)
@@ -699,7 +701,7 @@ def _draw_in_room(model, tok, ctx: dict, live, *, max_new_tokens: int, call: str
     latency)}, {index: cap})."""
     from ponder.engine import _model_vocab, render_prompts
 
-    limit = getattr(getattr(model, "config", model), "max_position_embeddings", None)
+    limit, how = model_context(model)
     caps = {}
     if isinstance(limit, int):
         for i, ids in zip(live, render_prompts(tok, [ctx[i] for i in live], _model_vocab(model))):
@@ -708,7 +710,8 @@ def _draw_in_room(model, tok, ctx: dict, live, *, max_new_tokens: int, call: str
             # critique or revision is still scored as any other and recorded as capped in the outcome's info
             if room < 1:
                 raise PonderError(f"self-refine: problem {index_offset + i}: the {call} context of round {r + 1} "
-                                  f"holds {len(ids)} tokens and the model's context is {limit} positions: no room "
+                                  f"holds {len(ids)} tokens and the model's context is {limit} positions"
+                                  f"{f' ({how})' if how else ''}: no room "
                                   f"left to decode the {call} (shorter drafts: a lower max_new_tokens, or shorter "
                                   f"templates)")
             if room < max_new_tokens:
@@ -848,7 +851,7 @@ def _cue_tokens(tok, answer_cue: str, think_end: str | None) -> int:
 
 def _room(model, ids) -> int | float:
     """Positions left in the model's context after `ids` (inf for a model without a limit)."""
-    limit = getattr(getattr(model, "config", model), "max_position_embeddings", None)
+    limit = model_context(model)[0]
     return limit - len(ids) if isinstance(limit, int) else math.inf
 
 

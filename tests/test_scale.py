@@ -1814,3 +1814,23 @@ def test_forced_answer_capped_once_per_answer_not_per_blank_line(tokenizer):
     room = model.config.max_position_embeddings - len(contexts[1])
     assert 1 < room < 12 and got[1][:2] == ("\n" * room, "length")
     assert caps == [[], [{"call": "answer", "max_new_tokens": room}]]
+
+
+def test_a_yarn_model_scores_and_decodes_past_max_position_embeddings(micro):
+    """A YaRN model takes original_max_position_embeddings x factor positions (as vLLM and check_context do):
+    scoring and budget forcing's room still stopped at max_position_embeddings, refusing a completion that fits
+    and capping a thinking that fits."""
+    import dataclasses
+
+    _, tok = micro
+    cfg = dataclasses.replace(micro[0].config, max_position_embeddings=20, rope_scaling={
+        "rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 16})
+    model = ponder.Transformer(cfg).init_weights(0).eval()
+    text = " 2 + 3 = 5.\n5 * 4 = 20.\n20 - 1 = 19."
+    assert 20 < len(tok.encode(PA + text, add_special_tokens=True)) <= 64
+    capped = []
+    assert scale.sequence_logprob(model, tok, PA, text, capped=capped) > float("-inf") and not capped
+    assert scale.sequence_logprob(model, tok, PA, text) > float("-inf")  # (it was refused)
+    assert scale._room(model, [0] * 30) == 34
+    out = scale.budget_forcing(model, tok, [PA], budget=20, answer_tokens=8)[0]
+    assert not out.info.get("capped"), out.info
