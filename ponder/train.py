@@ -39,7 +39,7 @@ from .fileio import (
     refuse_git_lfs_pointer,
     take_run_lock,
 )
-from .model import LOW_PRECISION, ModelConfig, Transformer, _json_type
+from .model import LOW_PRECISION, ModelConfig, Transformer, _json_type, model_context
 from .tasks.data import _check_text, _format, _read_jsonl, _read_parquet
 from .tensorboard import SummaryWriter, scalar_tags
 from .tokenizer import (
@@ -923,10 +923,10 @@ def check_pretrain_settings(run: Path, train: TrainConfig, model_config: ModelCo
     if vocab_size < MIN_VOCAB:
         raise PonderError(f"vocab_size={vocab_size}: a byte-level tokenizer needs at least "
                           f"{MIN_VOCAB} (256 bytes and {len(SPECIAL_TOKENS)} special tokens)")
-    ctx = (model_config or ModelConfig()).max_position_embeddings
+    ctx, how = model_context(model_config or ModelConfig())
     if train.seq_len > ctx:
         raise PonderError(f"seq_len={train.seq_len} exceeds the model's context of {ctx} positions "
-                          f"(max_position_embeddings); use --seq-len {ctx} or less")
+                          f"({how or 'max_position_embeddings'}); use --seq-len {ctx} or less")
     if train.compile:  # (found missing only after config.json was written: a run that stopped before it began)
         check_compiler("cpu")  # (a new pretraining model is built on the CPU)
 
@@ -1520,7 +1520,8 @@ def _warn_unrendered_reasoning(tok: Tokenizer, examples: list[dict], encoded: li
               "content as <think>...</think>, or use a template that renders reasoning_content)", file=sys.stderr)
 
 
-def _encode_examples(tok: Tokenizer, examples: list[dict], seq_len: int, ctx: int, what: str, turns: str):
+def _encode_examples(tok: Tokenizer, examples: list[dict], seq_len: int, ctx: int, what: str, turns: str,
+                     how: str = ""):
     where = getattr(examples, "where", None)  # FILE:LINE of rows from load_sft_examples
     where = where if where is not None and len(where) == len(examples) else None  # (unless edited since)
     encoded = [encode_sft(tok, ex, where[i] if where else f"{what} {i}", turns) for i, ex in enumerate(examples)]
@@ -1533,7 +1534,7 @@ def _encode_examples(tok: Tokenizer, examples: list[dict], seq_len: int, ctx: in
     longest = min(seq_len, max(len(i) for i, _ in encoded) - 1)
     if longest > ctx:
         raise PonderError(f"sft: {what}s of up to {longest + 1} tokens exceed the model's context of {ctx} positions "
-                          f"(one more token than the context, the last only a target); use --seq-len {ctx} or less")
+                          f"{f'({how}; ' if how else '('}one more token than the context, the last only a target); use --seq-len {ctx} or less")
     return encoded, cut, dropped
 
 
@@ -1674,8 +1675,8 @@ def sft(
     if train.threads:  # (as pretrain: it was recorded in config.json and never applied)
         torch.set_num_threads(train.threads)
     torch.manual_seed(train.seed)
-    ctx = model.config.max_position_embeddings
-    encoded, cut, dropped = _encode_examples(tok, examples, train.seq_len, ctx, "example", turns)
+    ctx, how = model_context(model)
+    encoded, cut, dropped = _encode_examples(tok, examples, train.seq_len, ctx, "example", turns, how)
     ids, lm, am = sft_batches(encoded, train.seq_len, tok.pad_token_id, packing)
     # Rows whose response was cut away entirely (a prompt of seq_len + 1 tokens or more) have no target: a
     # step drawing only such rows logged loss 0.0 and still stepped AdamW (momentum and weight decay moved
@@ -1688,7 +1689,7 @@ def sft(
     val, val_cut, val_dropped = None, 0, 0
     if val_examples:
         val_encoded, val_cut, val_dropped = _encode_examples(tok, val_examples, train.seq_len, ctx,
-                                                             "validation example", turns)
+                                                             "validation example", turns, how)
         val = sft_batches(val_encoded, train.seq_len, tok.pad_token_id, False)
         if not bool(val[1][:, 1:].any()):
             raise PonderError(f"sft: no validation response token within seq_len={train.seq_len} ({val_cut} of "
@@ -1938,7 +1939,7 @@ def distill(
     seq_len = (train or TrainConfig()).seq_len
     # What sft() would refuse after the sampling, refused before it: kept samples that could outgrow the
     # student's context (prompt + max_new_tokens + EOS, fed up to seq_len tokens).
-    ctx = student.config.max_position_embeddings
+    ctx, how = model_context(student)
     lengths = list(map(len, render_prompts(student_tok, [it["prompt"] for it in items])))
     longest = max(lengths) + max_new_tokens
     if min(lengths) > seq_len:  # every kept sample would be dropped by sft, its response past seq_len + 1 tokens
@@ -1946,7 +1947,8 @@ def distill(
                           f"{seq_len} no response token would be trained on; raise --seq-len")
     if min(seq_len, longest) > ctx:
         raise PonderError(f"distill: prompts of up to {longest - max_new_tokens} tokens plus --max-new-tokens "
-                          f"{max_new_tokens} can exceed the student's context of {ctx} positions; use --seq-len "
+                          f"{max_new_tokens} can exceed the student's context of {ctx} positions"
+                          f"{f' ({how})' if how else ''}; use --seq-len "
                           f"{ctx} or less, or lower --max-new-tokens")
     bar = _progress(len(items) * k, 0, "distill: teacher samples", progress)
     try:

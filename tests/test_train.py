@@ -2896,3 +2896,38 @@ def test_sft_rows_given_as_a_dataset_are_digested_by_their_rows_not_their_repr(t
     with pytest.raises(PonderError, match="training data differs"):
         sft(None, None, _DatasetLike(SFT_EX[4:8]), tmp_path / "r", resume=True, progress=False,
             train=TrainConfig(steps=2))
+
+
+def test_a_yarn_model_trains_past_max_position_embeddings(tiny_random, tmp_path):
+    """A YaRN model takes original_max_position_embeddings x factor positions (as vLLM and sampling do): sft
+    refused examples past max_position_embeddings, and pretraining a --seq-len past it; a refusal says where its
+    context comes from."""
+    from dataclasses import asdict
+
+    from ponder.train import check_pretrain_settings
+
+    yarn = {"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 8}
+    model, tok = tiny_random
+    small = ponder.Transformer(ModelConfig(**{**asdict(model.config), "max_position_embeddings": 12,
+                                              "rope_scaling": yarn}))
+    small.load_state_dict(model.state_dict())
+    ex = next(e for e in ({"prompt": "1 + 1 =" + " +" * k, "response": " 2"} for k in range(20))
+              if len(encode_sft(tok, e)[0]) == 21)
+    out = sft(small, tok, [ex], train=TrainConfig(steps=1, seq_len=20, warmup=1), progress=False)
+    assert out["examples_cut"] == 0
+    big = {**ex, "prompt": ex["prompt"] + " +" * 20}
+    with pytest.raises(PonderError, match=re.escape("exceed the model's context of 32 positions (32 = "
+                                                    "original_max_position_embeddings 8 x yarn factor 4; one more")):
+        sft(small, tok, [big], train=TrainConfig(steps=1, seq_len=40, warmup=1), progress=False)
+    cfg = ModelConfig(**{**SMALL, "max_position_embeddings": 12, "rope_scaling": yarn})
+    check_pretrain_settings(tmp_path / "r", _train(seq_len=32), cfg, 300)
+    with pytest.raises(PonderError, match=re.escape("seq_len=33 exceeds the model's context of 32 positions (32 = "
+                                                    "original_max_position_embeddings 8 x yarn factor 4); use")):
+        check_pretrain_settings(tmp_path / "r", _train(seq_len=33), cfg, 300)
+    from ponder.train import distill  # the student's context, checked before the teacher samples
+
+    items = [{"prompt": "1 + 1 =", "answer": "2"}]
+    with pytest.raises(PonderError, match=re.escape("--max-new-tokens 40 can exceed the student's context of 32 "
+                                                    "positions (32 = original_max_position_embeddings 8 x yarn")):
+        distill(model, tok, small, tok, items, lambda text, it: True, k=2, max_new_tokens=40, progress=False,
+                train=TrainConfig(steps=1, seq_len=64), run_dir=tmp_path / "d")
