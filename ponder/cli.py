@@ -324,6 +324,7 @@ def cmd_generate(a):
 
 def cmd_chat(a):
     from .engine import check_sampling, render_prompts, stream
+    from .model import model_context
 
     # bad settings before the model loads and the first line is typed, not after it
     _sampling(a)
@@ -334,13 +335,14 @@ def cmd_chat(a):
     # an empty --system is sent as given, as generate --chat does: a template renders an empty system turn
     # differently from none (Qwen's puts its default system prompt in where there is none)
     messages = [{"role": "system", "content": a.system}] if a.system is not None else []
-    limit = model.config.max_position_embeddings
+    limit, how = model_context(model)
+    how = f" ({how})" if how else ""  # where a context other than max_position_embeddings comes from
     # rendered once before the first line: a checkpoint without a chat template failed at the first message typed
     # (the session over), and a system prompt that fills the context refused every line, blaming the line
     least = len(render_prompts(tok, [messages + [{"role": "user", "content": ""}]])[0])
     if a.system and least >= limit:
         raise PonderError(f"--system: the system prompt leaves no room for a message and a reply ({least} tokens "
-                          f"with an empty message, the model's context {limit})")
+                          f"with an empty message, the model's context {limit}{how})")
     print("ponder chat — empty line, Ctrl-D or /exit to quit; /reset starts the conversation over; Ctrl-C stops "
           "a reply", file=sys.stderr)
     turn = 0  # replies drawn this session: each its own random stream (0, 1, ...), a retry after /reset too
@@ -370,16 +372,16 @@ def cmd_chat(a):
         # once with the default 512 on a 512-position model). A reply is capped to the room left instead (said on
         # stderr when --max-new-tokens was given), and a message that leaves no room is not sent.
         used = len(render_prompts(tok, [messages])[0])
-        room = min(a.max_new_tokens, model.config.max_position_embeddings - used)
+        room = min(a.max_new_tokens, limit - used)
         if room <= 0:
             messages.pop()
             print(f"(not sent: the conversation with it is {used} tokens, the model's context "
-                  f"{model.config.max_position_embeddings}; /reset starts the conversation over, an empty line "
+                  f"{limit}{how}; /reset starts the conversation over, an empty line "
                   "ends this chat)", file=sys.stderr)
             continue
         if room < a.max_new_tokens and "max_new_tokens" in getattr(a, "given", ()):  # (the default: silently)
             print(f"(this reply is capped at {room} tokens: the conversation takes {used} of the model's "
-                  f"{model.config.max_position_embeddings} positions)", file=sys.stderr)
+                  f"{limit} positions{how})", file=sys.stderr)
         print("model> ", end="", flush=True)
         reply, shown = "", 0  # shown: characters of the reply printed so far
         stops = [x for x in a.stop or [] if x]

@@ -2907,3 +2907,29 @@ def test_set_errors_quote_the_value_as_typed(capsys):
                  "clip=clip_higher", "--set", "mu=2", "--json"]) == 0
     got = json.loads(capsys.readouterr().out)["objective"]
     assert (got["group_filter"], got["eps_low"], got["clip"], got["mu"]) == (True, 0.1, "clip_higher", 2)
+
+
+def test_chat_gives_a_yarn_model_its_whole_context(monkeypatch, capsys):
+    """A YaRN model takes original_max_position_embeddings x factor positions (as vLLM and sample() do): chat
+    capped replies, and skipped messages, at max_position_embeddings; a note names the context's source."""
+    import dataclasses
+
+    import ponder.cli as cli
+    import ponder.engine as engine
+    from ponder.engine import render_prompts
+
+    model, tok = ponder.load("tiny")
+    cfg = dataclasses.replace(model.config, max_position_embeddings=24, rope_scaling={
+        "rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 16})
+    yarn = ponder.Transformer(cfg).init_weights(0).eval()
+    monkeypatch.setattr(cli, "_load", lambda a, path: (yarn, tok))
+    used = len(render_prompts(tok, [[{"role": "user", "content": "Problem: 1 + 2 = ?"}]])[0])
+    assert 24 - 10 < used < 64 - 10
+    real, seen = engine.stream, []
+    monkeypatch.setattr(engine, "stream", lambda *a, **kw: seen.append(kw["max_new_tokens"]) or real(*a, **kw))
+    monkeypatch.setattr("sys.stdin", io.StringIO("Problem: 1 + 2 = ?\n" + "word " * 70 + "\n\n"))
+    assert main(["chat", "--max-new-tokens", "10", "--temperature", "0"]) in (0, None)
+    assert seen == [10]
+    notes = [x for x in capsys.readouterr().err.splitlines() if not x.startswith("ponder chat —")]
+    assert len(notes) == 1 and "the model's context 64 (64 = original_max_position_embeddings 16 x yarn factor 4)" \
+        in notes[0], notes
