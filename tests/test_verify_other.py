@@ -1507,3 +1507,20 @@ def test_stars_in_a_fenced_code_block_are_no_highlight():
     assert check_constraints(text, [{"type": "highlights", "n": 1}]).correct
     assert not check_constraints(text, [{"type": "highlights", "min": 2}]).correct
     assert check_constraints(text + "\n\nA *second* one.", [{"type": "highlights", "n": 2}]).correct
+
+
+def test_local_judge_gives_a_yarn_model_its_whole_context():
+    """A YaRN judge takes original_max_position_embeddings x factor positions (as vLLM and sample() do): a grading
+    prompt past max_position_embeddings was refused as filling the judge's context; the refusal names the source."""
+    import dataclasses
+
+    from ponder.verify.judge import _local_backend
+
+    model, tok = ponder.load("tiny")
+    cfg = dataclasses.replace(model.config, max_position_embeddings=24, rope_scaling={
+        "rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 16})
+    generate = _local_backend(ponder.Transformer(cfg).init_weights(0).eval(), tok, 8)
+    assert isinstance(generate("x " * 30), str)
+    with pytest.raises(PonderError, match=re.escape("fills the judge model's context of 64 positions (64 = "
+                                                    "original_max_position_embeddings 16 x yarn factor 4)")):
+        generate("x " * 80)

@@ -189,16 +189,17 @@ def _local_backend(model, tokenizer, max_new_tokens: int) -> Callable[[str], str
     def generate(prompt: str) -> str:
         import ponder  # lazy: the HTTP judge must not need torch
         from ponder.engine import render_prompts
+        from ponder.model import model_context
 
         # max_new_tokens caps the verdict; a model cannot write past its context anyway, so the cap is cut to
         # the room the grading prompt leaves (else the default 512 refused every call on a 512-position judge)
         n = max_new_tokens
-        limit = getattr(getattr(model, "config", None), "max_position_embeddings", None)
+        limit, how = model_context(model)
         if isinstance(limit, int):
             used = len(render_prompts(tokenizer, [prompt])[0])
             if used >= limit:
                 raise PonderError(f"judge: the grading prompt of {used} tokens fills the judge model's context of "
-                                  f"{limit} positions: no room for a verdict")
+                                  f"{limit} positions{f' ({how})' if how else ''}: no room for a verdict")
             n = min(n, limit - used)
         out = ponder.sample(model, tokenizer, [prompt], n=1, max_new_tokens=n, temperature=0.0)
         return out[0][0].text
