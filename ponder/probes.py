@@ -1307,9 +1307,10 @@ def run_contamination_probe(
             # whole (exact match 0, ROUGE-L capped, whatever the model memorised): decoded to the tokens it takes,
             # within the context
             from ponder.engine import render_prompts
+            from ponder.model import model_context
 
             need = max(len(tok.encode_continuation(p, r)) for p, r in zip(prompts, rests)) + 1  # (+1: a seam merge)
-            limit = getattr(getattr(model, "config", model), "max_position_embeddings", None)
+            limit = model_context(model)[0]
             room = limit - max(map(len, render_prompts(tok, prompts))) if isinstance(limit, int) else need
             budget = max(max_new_tokens, min(need, room))
         out = sample(model, tok, prompts, n=1, max_new_tokens=budget, temperature=0.0, seed=seed,

@@ -1593,3 +1593,26 @@ def test_a_perturb_fn_that_returns_the_problem_unchanged_gives_no_control(tiny_r
     assert res["perturbation_skipped"].startswith(f"perturb_fn returned 1 problem unchanged (first: item "
                                                   f"{items[1]['id']})")
     assert "perturbed numbers: not run (perturb_fn returned 1 problem unchanged" in format_contamination(res)
+
+
+def test_prefix_probe_decodes_a_rest_within_a_yarn_models_whole_context(monkeypatch):
+    """The prefix probe decodes a problem's rest whole where the model's context has room: a YaRN model takes
+    original_max_position_embeddings x factor positions (as vLLM and sample() do), but the room was counted
+    to max_position_embeddings, so a rest that fits was cut short (its exact match 0 whatever was memorised)."""
+    import dataclasses
+
+    import ponder
+    import ponder.engine as engine
+    from ponder.probes import run_contamination_probe
+
+    model, tok = ponder.load("tiny")
+    cfg = dataclasses.replace(model.config, max_position_embeddings=24, rope_scaling={
+        "rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 16})
+    yarn = ponder.Transformer(cfg).init_weights(0).eval()
+    real, budgets = engine.sample, []
+    monkeypatch.setattr(engine, "sample", lambda *a, **kw: budgets.append(kw["max_new_tokens"]) or real(*a, **kw))
+    text = "Problem: " + " ".join(f"{i} apples" for i in range(12))
+    run_contamination_probe(yarn, tok, [{"prompt": text, "answer": "1"}], fractions=(0.6,), perturb_fn=None,
+                            control=False, max_new_tokens=2)
+    prefix = len(tok.encode(text[:int(len(text) * 0.6)]))
+    assert budgets == [64 - prefix], (budgets, prefix)  # (the rest takes more: decoded to the context's end)
