@@ -2000,8 +2000,11 @@ def _check_args(a, parser):
                               "would run all of it" + (" into the same --out" if getattr(a, "out", None) else "")
                               + "; run it as one process (only grpo shards its batch over ranks)")
     task = getattr(a, "task", None)  # (named the keyword: "'foo' is neither a task...", "unknown task 'foo'")
+    # a --resume that continues with the run's saved settings (grpo, distill); eval's is the same command line
+    # again, checked as without it (a mistyped --task said "arithh: no such file")
+    saved = getattr(a, "resume", None) and a.command != "eval"
     if a.command in ("eval", "distill", "probe", "grpo") and task is not None and not getattr(a, "data", None) \
-            and not getattr(a, "resume", None):
+            and not saved:
         from .tasks import TASKS
 
         if task not in TASKS and (a.command == "grpo" or not task or not Path(task).exists()):
@@ -2019,7 +2022,7 @@ def _check_args(a, parser):
         if getattr(a, k, None) == "":
             raise PonderError(f"--{k.replace('_', '-')}: empty field name")
     if a.command in ("eval", "distill", "probe", "grpo") and not getattr(a, "data", None) \
-            and not getattr(a, "resume", None) and (a.command == "grpo" or task in _task_names()):
+            and not saved and (a.command == "grpo" or task in _task_names()):
         # (a task's items have their own fields; --resume says its own; eval's --task FILE is a file too)
         for k in ("prompt_field", "answer_field"):
             if getattr(a, k) is not None:

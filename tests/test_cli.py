@@ -2421,6 +2421,20 @@ def test_eval_resume_is_refused_where_it_cannot_apply(capsys, args, match):
     assert match in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("args,said", [
+    (["--task", "arithh"], "--task 'arithh': neither a task (arith, word, countdown) nor an existing file"),
+    (["--prompt-field", "question"], "--prompt-field: used only with --data"),
+])
+def test_eval_resume_checks_its_options_as_the_first_run_does(tmp_path, capsys, args, said):
+    """eval's --resume is the same command line again, so its --task and field options are checked as they are
+    without it (they were taken for a training run's saved settings: a mistyped task was "arithh: no such file",
+    a field option the library's "prompt_field and answer_field are for a dataset file")."""
+    for resume in ([], ["--resume"]):
+        assert main(["eval", "--limit", "1", *args, "--out", str(tmp_path / "ev"), *resume]) == 2
+        err = capsys.readouterr().err
+        assert said in err and len(err.strip().splitlines()) == 1, (resume, err)
+
+
 def test_probe_diversity_takes_a_file_of_prompts_alone(tmp_path, capsys):
     """The diversity probe never reads a gold answer, but its --data was refused without one ("missing field
     'answer'"), though a prompts-only file is its natural input; contamination still needs the answers."""
