@@ -1651,6 +1651,7 @@ def sft(
         was = config_from(TrainConfig, saved["train"], f"{conf}: train")
         check_run_record(run, state, _sft_record(was, packing, turns, tok.template_kwargs, saved.get("data_sha256")))
         train = saved_train_config(run, saved, train.steps if train else None, state["step"])
+        warn_short_schedule(train, "sft")  # (the run's warmup stays: a shorter --steps could end inside it)
         if relocated:  # recorded once every check has passed: a refused resume leaves config.json as it was
             saved = {**saved, "sft": {**(saved.get("sft") or {}), "device": moved},
                      "train": {**saved["train"], "steps": train.steps}}

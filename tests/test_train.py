@@ -2435,6 +2435,25 @@ def test_an_sft_run_shorter_than_its_warmup_says_so(tiny_random, capsys):
     assert "sft: a run of 2 steps ends inside the 50-step lr warmup" in capsys.readouterr().err
 
 
+def test_a_resumed_sft_run_whose_target_ends_inside_its_warmup_says_so(tiny_random, tmp_path, capsys):
+    """A resume keeps the run's warmup (the CLI's is a tenth of the first --steps): `ponder sft --steps 100000`
+    resumed with --steps 5000 never left its 10000-step warmup, and nothing said so (a new run says it, and so
+    does a resumed pretraining run)."""
+    model, tok = tiny_random
+    run = tmp_path / "run"
+    sft(_copy(model), tok, SFT_EX, run, train=TrainConfig(steps=2, batch_size=4, seq_len=64, warmup=2),
+        progress=False)
+    capsys.readouterr()
+    sft(None, None, SFT_EX, run, train=TrainConfig(steps=3), resume=True, progress=False)
+    assert "sft: a run of 3 steps ends inside the 2-step lr warmup" not in capsys.readouterr().err
+    run2 = tmp_path / "run2"
+    sft(_copy(model), tok, SFT_EX, run2, train=TrainConfig(steps=2, batch_size=4, seq_len=64, warmup=10),
+        progress=False)
+    assert "sft: a run of 2 steps ends inside the 10-step lr warmup" in capsys.readouterr().err
+    sft(None, None, SFT_EX, run2, train=TrainConfig(steps=3), resume=True, progress=False)
+    assert "sft: a run of 3 steps ends inside the 10-step lr warmup" in capsys.readouterr().err
+
+
 def _files(d):
     return {p: p.read_bytes() for p in d.rglob("*") if p.is_file()}
 
