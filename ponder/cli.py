@@ -1012,7 +1012,9 @@ def cmd_eval(a):
             raise PonderError(f"--temperature 0: the parallel methods ({', '.join(parallel)}) draw N samples per "
                               "problem, all alike when greedy; give --temperature > 0")
     if not a.sweep:  # (before any model loads: these were said once the model, and a judge, had loaded)
-        uses_judge = a.scorer == "judge" or "judge" in str(a.reward or "")
+        # --scorer judge, or a reward spec with the judge verifier ('math+0.5*judge'), as --reward may be one
+        scorer_judges = "judge" in str(a.scorer or "")
+        uses_judge = scorer_judges or "judge" in str(a.reward or "")
         if a.judge_model and not uses_judge:  # a second model loaded for nothing
             raise PonderError("--judge-model is used only by --scorer judge or a reward with the judge verifier")
         kw = {k: getattr(a, flag) for flag, k in _EVAL_METHOD_FLAGS.items()
@@ -1022,6 +1024,9 @@ def cmd_eval(a):
                 takes = [m for m in METHODS if k in method_options(m)]
                 raise PonderError(f"--{flag.replace('_', '-')} is for --method {' or '.join(takes)}"
                                   f"{' (or --sweep)' if flag == 'answer_tokens' else ''}, not {a.method}")
+        if scorer_judges and not a.judge_model:  # (the library's message, after the model loaded, named a Python call)
+            raise PonderError(f"--scorer {a.scorer}: the judge verifier needs a model to score with: give "
+                              "--judge-model CHECKPOINT")
         from .evaluate import DEFAULT_TEMPERATURE
 
         # (the library's "method 'greedy' does not use top_p", after the model loaded, named its keywords)
@@ -1658,7 +1663,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--candidates", type=_positive_int, default=None, help="best-of-N: candidates drawn in each run (default: 8)")
     ev.add_argument("--scorer", default=None, help="best-of-N scorer: logprob | likelihood | judge | reward spec; self-refine: the same less logprob "
                          "(default: logprob for best-of-N, likelihood for self-refine)")
-    ev.add_argument("--judge-model", default=None, help="checkpoint used as rubric judge (scorer judge)")
+    ev.add_argument("--judge-model", default=None, help="checkpoint used as rubric judge (--scorer judge, or a --scorer or --reward spec "
+                    "with the judge verifier)")
     ev.add_argument("--rubric", default="Score the correctness and clarity of the answer.",
                     help="scorer judge: the rubric --judge-model scores each answer against")
     ev.add_argument("--rounds", type=_positive_int, default=None, help="self-refine rounds (default: 2)")

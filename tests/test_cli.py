@@ -563,6 +563,21 @@ def test_eval_method_option_errors_come_before_the_model_loads(flags, said, caps
     assert err.startswith(f"ponder eval: error: {said}") and err.count("\n") == 1
 
 
+def test_eval_scorer_spec_with_the_judge_verifier_takes_judge_model(capsys):
+    """--scorer takes a reward spec, and one with the judge verifier ('math+0.5*judge') scores with --judge-model
+    as --reward does: --judge-model was refused ("used only by --scorer judge or a reward with the judge
+    verifier"), and without it the library's "use get_reward(..., judge=make_judge(...))" came after the model
+    loaded, so such a scorer could not be used from the command line at all."""
+    base = ["eval", "--limit", "1", "--method", "best_of_n", "--candidates", "2", "--max-new-tokens", "4", "--quiet"]
+    assert main([*base, "--scorer", "math+0.5*judge", "--judge-model", "tiny", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["method_kwargs"]["scorer"] == "math+0.5*judge"
+    for scorer in ("math+0.5*judge", "judge"):  # said before any model loads, by the flag to give
+        assert main([*base, "--model", "no/such/model", "--scorer", scorer]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"ponder eval: error: --scorer {scorer}: ") and "give --judge-model" in err, err
+        assert err.count("\n") == 1
+
+
 def test_generate_system_without_chat_is_refused_before_the_model_loads(capsys):
     """--system without --chat was refused only once the model had loaded (a model that does not load was the
     error first)."""
