@@ -1044,6 +1044,11 @@ def cmd_eval(a):
             why = "--method greedy is deterministic" if method == "greedy" else "greedy decoding (temperature 0)"
             raise PonderError(f"-n {a.n}: {why} gives {a.n} identical runs; give -n 1"
                               + ("" if method == "greedy" else " or --temperature > 0"))
+        # (the library said it once the model had loaded and the first problem was drawn, naming no flag)
+        flag = {"self_consistency": "votes", "best_of_n": "candidates"}.get(method)
+        if flag and temp == 0 and (getattr(a, flag) is None or getattr(a, flag) > 1):  # (None: its default, 8)
+            raise PonderError(f"--temperature 0: --method {a.method} draws {getattr(a, flag) or 8} samples per run "
+                              f"(--{flag}), all alike when greedy; give --temperature > 0")
         if max(ks) > a.n:
             raise PonderError(f"--k {a.k}: {max(ks)} is more than -n {a.n} (samples or runs per problem); pass@k "
                               "and maj@k need at least k, so raise -n")

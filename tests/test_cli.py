@@ -554,6 +554,10 @@ def test_eval_sweep_option_errors_come_before_any_model_loads(flags, said, capsy
     (["--method", "greedy", "-n", "2", "--k", "2"], "-n 2: --method greedy is deterministic"),
     (["--temperature", "0", "-n", "2"], "-n 2: greedy decoding (temperature 0) gives 2 identical runs"),
     (["-n", "2", "--k", "1,4"], "--k 1,4: 4 is more than -n 2 (samples or runs per problem)"),
+    (["--method", "self_consistency", "--temperature", "0"],
+     "--temperature 0: --method self_consistency draws 8 samples per run (--votes), all alike when greedy"),
+    (["--method", "best_of_n", "--candidates", "3", "--temperature", "0"],
+     "--temperature 0: --method best_of_n draws 3 samples per run (--candidates)"),
 ])
 def test_eval_method_option_errors_come_before_the_model_loads(flags, said, capsys):
     """An option of another method (or a --judge-model nothing uses) was said only once the model, minutes for a
