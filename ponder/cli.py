@@ -964,6 +964,12 @@ def cmd_eval(a):
             raise PonderError(f"--reward {a.reward}: the judge verifier needs a model to score with: "
                               + ("--sweep takes none (--judge-model is for eval without --sweep)" if a.sweep
                                  else "give --judge-model CHECKPOINT"))
+    if isinstance(a.reward, str):  # its names and the fields its verifiers read, before any model loads (said
+        # once every model had loaded; grpo and distill say them first). The stand-in judge is never called.
+        from .evaluate import _check_reward_fields
+        from .verify.registry import get_reward
+
+        _check_reward_fields(get_reward(a.reward, judge=lambda *_: 0.0), items)
     if a.chat_template_kwargs and not a.chat and not a.judge_model and all(isinstance(it["prompt"], str)
                                                                            for it in items):
         # text prompts without --chat go through no template (and no judge renders one): they were unused, and

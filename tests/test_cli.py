@@ -582,6 +582,19 @@ def test_eval_scorer_spec_with_the_judge_verifier_takes_judge_model(capsys):
         assert err.count("\n") == 1
 
 
+@pytest.mark.parametrize("flags, said", [
+    (["--reward", "nosuch"], "reward spec 'nosuch': unknown verifier 'nosuch'"),
+    (["--reward", "code"], "item arith-"),  # (arith items carry no tests)
+    (["--sweep", "--reward", "countdown"], "item arith-"),
+])
+def test_eval_reward_errors_come_before_the_model_loads(flags, said, capsys):
+    """An unknown verifier in --reward, or items without the fields its verifiers read, were said only once every
+    --model had loaded (grpo and distill say them first)."""
+    assert main(["eval", "--model", "no/such/model", "--limit", "1", *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"ponder eval: error: {said}") and err.count("\n") == 1, err
+
+
 def test_generate_system_without_chat_is_refused_before_the_model_loads(capsys):
     """--system without --chat was refused only once the model had loaded (a model that does not load was the
     error first)."""
