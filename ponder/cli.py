@@ -1033,6 +1033,19 @@ def cmd_eval(a):
         if scorer_judges and not a.judge_model:  # (the library's message, after the model loaded, named a Python call)
             raise PonderError(f"--scorer {a.scorer}: the judge verifier needs a model to score with: give "
                               "--judge-model CHECKPOINT")
+        # (said by the library once the model had loaded)
+        if a.scorer == "logprob" and method == "self_refine":
+            raise PonderError("--scorer logprob: not for --method self_refine (a revision's and its draft's sampling "
+                              "log-probs are read after other contexts); use likelihood (the default), judge or a "
+                              "reward spec")
+        if a.scorer is not None and a.scorer not in ("logprob", "likelihood", "judge"):
+            from .verify.registry import get_reward
+
+            try:  # (the stand-in judge is never called: --judge-model's scores)
+                get_reward(a.scorer, judge=lambda *_: 0.0)
+            except PonderError as e:
+                raise PonderError(f"--scorer {a.scorer}: neither logprob, likelihood, judge nor a reward spec "
+                                  f"({e})") from None
         from .evaluate import DEFAULT_TEMPERATURE
 
         # (the library's "method 'greedy' does not use top_p", after the model loaded, named its keywords)

@@ -556,6 +556,9 @@ def test_eval_sweep_option_errors_come_before_any_model_loads(flags, said, capsy
     (["-n", "2", "--k", "1,4"], "--k 1,4: 4 is more than -n 2 (samples or runs per problem)"),
     (["--method", "self_consistency", "--temperature", "0"],
      "--temperature 0: --method self_consistency draws 8 samples per run (--votes), all alike when greedy"),
+    (["--method", "best_of_n", "--scorer", "logprb"],
+     "--scorer logprb: neither logprob, likelihood, judge nor a reward spec (reward spec 'logprb': unknown"),
+    (["--method", "self_refine", "--scorer", "logprob"], "--scorer logprob: not for --method self_refine"),
     (["--method", "best_of_n", "--candidates", "3", "--temperature", "0"],
      "--temperature 0: --method best_of_n draws 3 samples per run (--candidates)"),
 ])
