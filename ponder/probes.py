@@ -1222,7 +1222,8 @@ def run_contamination_probe(
     excess, original minus control (clamped at 0), instead of the raw rates; both raw and control
     results are kept. Returns ``{"contaminated", "reasons", "evidence", "prefix", "prefix_control",
     "prefix_calibrated", "perturbation", "perturbation_skipped", "overlap", "overlap_control",
-    "overlap_calibrated", "n_items"}``; ``out_dir`` gets
+    "overlap_calibrated", "n_items", "settings"}`` (``settings``: seed, max_new_tokens, fractions, control,
+    ngram_n, train_file and reward, what the probe ran with); ``out_dir`` gets
     contamination.json. An item whose prompt is chat messages with no last user message of text is refused.
     """
     from ponder.engine import sample
@@ -1288,6 +1289,12 @@ def run_contamination_probe(
             skipped = (f"perturb_fn returned {counted(len(same), 'problem')} unchanged (first: item "
                        f"{items[same[0]].get('id', same[0])}), no numbers re-sampled, so no unseen copy to compare "
                        "with")
+    # what the generations were made with, saved beside the verdict: the file alone re-runs it (the seed was kept
+    # only inside a perturbation that ran; max_new_tokens, the reward and the training file nowhere)
+    settings = {"seed": seed, "max_new_tokens": max_new_tokens, "fractions": list(fractions), "control": bool(control),
+                "ngram_n": ngram_n if train_file is not None else None,
+                "train_file": str(train_file) if train_file is not None else None,
+                "reward": reward if isinstance(reward, str) else getattr(reward, "__name__", repr(reward))}
     if pf is not None:  # an unknown reward failed after the whole prefix probe had been generated
         from ponder.evaluate import make_reward
 
@@ -1321,6 +1328,7 @@ def run_contamination_probe(
         result = _contamination(model_generate, items, pf, copies, train_texts, fractions, control, ngram_n,
                                 reward, thresholds, seed, tok=tok)
         result["perturbation_skipped"] = skipped
+        result["settings"] = settings
     finally:
         if bar:
             bar.close()

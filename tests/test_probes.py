@@ -1616,3 +1616,21 @@ def test_prefix_probe_decodes_a_rest_within_a_yarn_models_whole_context(monkeypa
                             control=False, max_new_tokens=2)
     prefix = len(tok.encode(text[:int(len(text) * 0.6)]))
     assert budgets == [64 - prefix], (budgets, prefix)  # (the rest takes more: decoded to the context's end)
+
+
+def test_contamination_json_records_the_settings_that_produced_it(tiny_random, tmp_path):
+    """contamination.json kept the verdict's evidence but not what the generations were made with: with no
+    perturbation the seed was nowhere, and max_new_tokens, the reward and the training file never were, so a
+    verdict read from the file could not be re-run (diversity.json records its own)."""
+    from ponder.probes import run_contamination_probe
+    from ponder.tasks import generate
+
+    train = tmp_path / "train.txt"
+    train.write_text("some training text\n")
+    items = generate("arith", "test", 2, seed=0)  # (no number re-sampler: no perturbation, so no seed there)
+    res = run_contamination_probe(*tiny_random, items, max_new_tokens=8, seed=7, fractions=(0.6,),
+                                  train_file=train, ngram_n=3, out_dir=tmp_path / "out")
+    saved = json.loads((tmp_path / "out" / "contamination.json").read_text())
+    want = {"seed": 7, "max_new_tokens": 8, "fractions": [0.6], "control": True, "ngram_n": 3,
+            "train_file": str(train), "reward": "math"}
+    assert res["settings"] == saved["settings"] == want
