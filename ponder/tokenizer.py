@@ -253,9 +253,11 @@ class Tokenizer:
                               "on; add a chat template, or prompt with plain text")
         import jinja2
 
+        template = tool_use or self.chat_template or CHATML
+        if template != CHATML:  # (Ponder's own template is no untrusted code)
+            _check_jinja_version(jinja2.__version__, self.source)
         try:
             # compiled again when chat_template was set since (the template that was compiled rendered on)
-            template = tool_use or self.chat_template or CHATML
             if self._jinja is None or self._jinja[0] != template:
                 self._jinja = (template, _compile_template(template))
             # as transformers renders it: tools and documents None, not undefined
@@ -634,6 +636,22 @@ def _without_dummy_prefix(tok: HFTokenizer) -> HFTokenizer:
     d["normalizer"] = normalizer(d.get("normalizer"))
     pre_tokenizer(d.get("pre_tokenizer"))
     return HFTokenizer.from_str(json.dumps(d)) if changed else tok
+
+
+# A checkpoint's chat template is untrusted code. Older jinja2 sandboxes leak: under 3.1.5 a template's
+# `'{0.__init__.__globals__[os].environ}'|attr('format')` reads the environment (an HF_TOKEN) into the prompt
+# (CVE-2025-27516; CVE-2024-56326 before it). transformers refuses them too.
+MIN_JINJA2 = (3, 1, 6)
+
+
+def _check_jinja_version(version: str, source: str) -> None:
+    import re
+
+    m = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", version)
+    if m and tuple(int(x or 0) for x in m.groups()) < MIN_JINJA2:
+        raise PonderError(f"{source}: its chat template needs jinja2>={'.'.join(map(str, MIN_JINJA2))} to render (jinja2 "
+                          f"{version} has known sandbox escapes, and a checkpoint's template is untrusted code): pip "
+                          "install -U jinja2")
 
 
 def _compile_template(template: str):

@@ -81,6 +81,28 @@ def test_chat_template_renders_as_transformers_renders_it(tokenizer, name):
                                                                              add_generation_prompt=gen)
 
 
+@pytest.mark.parametrize("version, refused", [("3.1.5", True), ("3.0.3", True), ("2.11.3", True), ("3.1.6", False),
+                                              ("3.2.0.dev0", False), ("4.0", False)])
+def test_a_checkpoint_s_chat_template_is_not_rendered_by_a_jinja2_whose_sandbox_leaks(monkeypatch, tokenizer, version,
+                                                                                     refused):
+    """jinja2 3.1.5's sandbox lets a template read the environment (CVE-2025-27516: the plain str.format through
+    |attr: "{0.__init__.__globals__[os].environ[HF_TOKEN]}" rendered the token into the prompt); 3.1.4 and older
+    have CVE-2024-56326. pyproject allowed any jinja2>=3, and a checkpoint's template rendered under it."""
+    import jinja2
+
+    monkeypatch.setattr(jinja2, "__version__", version)
+    tok = Tokenizer(tokenizer.tok, eos_token="<|endoftext|>", chat_template="{{ messages[0].content }}", source="ckpt")
+    if refused:
+        with pytest.raises(PonderError, match=re.escape(f"ckpt: its chat template needs jinja2>=3.1.6 to render "
+                                                        f"(jinja2 {version} has known sandbox escapes")):
+            tok.apply_chat_template(MSGS)
+    else:
+        assert tok.apply_chat_template(MSGS) == "be brief"
+    # Ponder's own ChatML (no checkpoint's code) renders whatever the version
+    assert Tokenizer(tokenizer.tok, eos_token="<|endoftext|>").apply_chat_template(MSGS[:1], False) == (
+        "<|im_start|>system\nbe brief<|im_end|>\n")
+
+
 @pytest.mark.parametrize("template, msg", [
     ("{% for m in messages %}{{ m.content }", "TemplateSyntaxError \\(line 1\\): unexpected '}'"),
     # transformers refuses these (its namespace, for the sandbox); they rendered here, "" for ns._x
