@@ -386,6 +386,12 @@ def test_load_jsonl_errors_name_file_and_line(tmp_path):
     p = _write(tmp_path / "q.jsonl", ['{"question": "a", "answer": "1"}'])
     with pytest.raises(PonderError, match=re.escape(f"{p}:1: missing field 'prompt' (or 'problem')")):
         load_dataset(p)
+    # GSM8K's layout: the message says how to name its field (and not when a field was named)
+    with pytest.raises(PonderError, match=re.escape("(have: question, answer); --prompt-field F (prompt_field= in "
+                                                    "Python) reads another")):
+        load_dataset(p)
+    with pytest.raises(PonderError, match=r"missing field 'query' \(have: question, answer\)$"):
+        load_dataset(p, prompt_field="query")
     p = _write(tmp_path / "n.jsonl", ['{"prompt": "a", "answer": null}'])
     with pytest.raises(PonderError, match=re.escape(f"{p}:1: field 'answer' is null")):
         load_dataset(p)

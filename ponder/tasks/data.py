@@ -443,7 +443,11 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
                 continue
             if values[field] is _MISSING:
                 name = "'prompt' (or 'problem')" if field == "problem" and prompt_field is None else repr(field)
-                raise PonderError(f"{where}: missing field {name} (have: {', '.join(row) or 'nothing'})")
+                # GSM8K's "question", Alpaca's "instruction"...: say how to name the field the file does have
+                other = ("" if (prompt_field if field == pf else answer_field) is not None else
+                         f"; --{'prompt' if field == pf else 'answer'}-field F ({'prompt' if field == pf else 'answer'}"
+                         "_field= in Python) reads another")
+                raise PonderError(f"{where}: missing field {name} (have: {', '.join(row) or 'nothing'}){other}")
             if values[field] is None:
                 raise PonderError(f"{where}: field {field!r} is null")
         prompt = row[pf]
