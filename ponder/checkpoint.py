@@ -494,6 +494,9 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
     a run's trainer state records it, and a resume refuses other weights."""
     if not os.fspath(path) or Path(path).name in ("", ".", ".."):
         raise PonderError(f"checkpoint path {os.fspath(path)!r}: give a directory name")
+    # torch.compile(model): its state_dict names every tensor "_orig_mod.*" (a tied model failed in safetensors,
+    # an untied one wrote a checkpoint that nothing loads); the weights are the wrapped model's
+    model = getattr(model, "_orig_mod", model)
     model.config.to_hf()  # a layout transformers cannot read is refused before anything is written
     path = make_parent(path)
     if path.is_symlink():  # a link to a checkpoint kept elsewhere: that one is replaced and the link stays

@@ -1078,3 +1078,33 @@ def test_a_load_racing_another_that_puts_the_checkpoint_back_loads_it(tmp_path, 
     monkeypatch.setattr(checkpoint, "_alive", other_loader_first)
     _same_weights(ponder.load(ck)[0], model)
     assert not (tmp_path / ".ck.old-4242").exists()
+
+
+class _Compiled(torch.nn.Module):
+    """What torch.compile(model) gives (an OptimizedModule: the model as its _orig_mod, attributes forwarded),
+    without importing torch._dynamo (seconds)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self._orig_mod = model
+
+    def __getattr__(self, name):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(self._orig_mod, name)
+
+
+@pytest.mark.parametrize("tied", [True, False])
+def test_a_compiled_model_saves_as_the_model_it_wraps(tmp_path, tiny_random, tied):
+    """`model = torch.compile(model)` then save: its state_dict names every tensor "_orig_mod.*", so a tied model
+    failed in safetensors ("Some tensors share memory", a multi-line RuntimeError) and an untied one wrote
+    "model._orig_mod.embed_tokens.weight", a checkpoint that neither load nor transformers reads."""
+    model, tok = tiny_random
+    if not tied:
+        model = ponder.Transformer(ponder.ModelConfig(**{**model.config.__dict__, "tie_word_embeddings": False}))
+        model.init_weights(1)
+    ck = ponder.save(_Compiled(model), tok, tmp_path / "ck")
+    assert set(load_file(ck / "model.safetensors")) == set(load_file(ponder.save(model, tok, tmp_path / "plain")
+                                                                     / "model.safetensors"))
+    _same_weights(ponder.load(ck)[0], model)
