@@ -498,6 +498,9 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
     # an untied one wrote a checkpoint that nothing loads); the weights are the wrapped model's
     model = getattr(model, "_orig_mod", model)
     model.config.to_hf()  # a layout transformers cannot read is refused before anything is written
+    if tokenizer is not None and tokenizer.vocab_size > model.config.vocab_size:  # (load refuses it: see load)
+        raise PonderError(f"{path}: tokenizer has {tokenizer.vocab_size} tokens but the model only "
+                          f"{model.config.vocab_size} (a checkpoint that would not load); not saved")
     path = make_parent(path)
     if path.is_symlink():  # a link to a checkpoint kept elsewhere: that one is replaced and the link stays
         # (renaming the link itself aside failed the next save on the leftover and never updated the target)

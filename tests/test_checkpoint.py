@@ -1108,3 +1108,16 @@ def test_a_compiled_model_saves_as_the_model_it_wraps(tmp_path, tiny_random, tie
     assert set(load_file(ck / "model.safetensors")) == set(load_file(ponder.save(model, tok, tmp_path / "plain")
                                                                      / "model.safetensors"))
     _same_weights(ponder.load(ck)[0], model)
+
+
+def test_a_tokenizer_larger_than_the_model_is_refused_before_the_save_not_at_the_load(tmp_path, tiny_random):
+    """A tokenizer with tokens past the model's embedding (tokens added, the model not resized) was saved with it
+    without a word: the checkpoint, possibly a run's final one, then failed every load ("tokenizer has N tokens but
+    the model only M"). The save refuses it in that line, before anything is written."""
+    model, tok = tiny_random
+    small = ponder.Transformer(ponder.ModelConfig(**{**model.config.__dict__, "vocab_size": tok.vocab_size - 1}))
+    with pytest.raises(PonderError, match=rf"^{re.escape(str(tmp_path / 'ck'))}: tokenizer has {tok.vocab_size} "
+                                          rf"tokens but the model only {tok.vocab_size - 1}\b[^\n]*$"):
+        ponder.save(small, tok, tmp_path / "ck")
+    assert list(tmp_path.iterdir()) == []
+    ponder.save(small, None, tmp_path / "ck")  # (without a tokenizer there is nothing to disagree)
