@@ -108,7 +108,12 @@ def _hub_cache_snapshot(p: Path) -> Path | None:
 
 
 def parse_dtype(dtype) -> torch.dtype | None:
-    if dtype is None or isinstance(dtype, torch.dtype):
+    if dtype is None:
+        return dtype
+    if isinstance(dtype, torch.dtype):  # (int8 failed in nn.Module.to; float8 loaded a model no forward runs in)
+        if dtype not in (*DTYPES.values(), torch.float64):
+            raise PonderError(f"dtype {dtype}: not a dtype a model loads in; choose from float32, bfloat16, "
+                              "float16, float64")
         return dtype
     if dtype not in DTYPES:
         raise PonderError(f"unknown dtype {dtype!r}; choose from {', '.join(DTYPES)}")

@@ -1121,3 +1121,16 @@ def test_a_tokenizer_larger_than_the_model_is_refused_before_the_save_not_at_the
         ponder.save(small, tok, tmp_path / "ck")
     assert list(tmp_path.iterdir()) == []
     ponder.save(small, None, tmp_path / "ck")  # (without a tokenizer there is nothing to disagree)
+
+
+@pytest.mark.parametrize("dtype", [torch.int8, torch.float8_e4m3fn, torch.complex64])
+def test_a_torch_dtype_a_model_cannot_run_in_is_named(dtype):
+    """load(dtype=torch.int8) failed in nn.Module.to with a TypeError traceback, and torch.float8_e4m3fn loaded a
+    model whose first forward failed ('"neg_cpu" not implemented'): refused in one line, as an unknown name is."""
+    from ponder.checkpoint import parse_dtype
+
+    with pytest.raises(PonderError, match=rf"^dtype {re.escape(str(dtype))}: not a dtype a model loads in; "
+                                          r"choose from float32, .*float64$"):
+        parse_dtype(dtype)
+    assert [parse_dtype(d) for d in (torch.float32, torch.bfloat16, torch.float16, torch.float64, "bf16")] == [
+        torch.float32, torch.bfloat16, torch.float16, torch.float64, torch.bfloat16]
