@@ -1524,3 +1524,23 @@ def test_local_judge_gives_a_yarn_model_its_whole_context():
     with pytest.raises(PonderError, match=re.escape("fills the judge model's context of 64 positions (64 = "
                                                     "original_max_position_embeddings 16 x yarn factor 4)")):
         generate("x " * 80)
+
+
+@pytest.mark.parametrize("item,indent", [("1. Install it:", "    "), ("- Install it:", "  "), ("  - Nested:", "      "),
+                                         ("- Tab:", "\t")])
+def test_a_fenced_code_block_in_a_list_item_is_code(item, indent):
+    """A fence nested in a list item is indented to the item's content (4+ spaces under "1. " or a nested item): it
+    was not found, so its "- a" lines counted bullets and "a*b*c" a highlight; a response with one highlight and
+    two items failed highlights n=1 and bullet_count n=2."""
+    code = "".join(f"{indent}{ln}\n" for ln in ["```python", "- a", "- b", "x = a*b*c", "```"])
+    text = f"{item}\n\n{code}\n- Run it with *care*."
+    assert check_constraints(text, [{"type": "highlights", "n": 1}]).correct
+    assert check_constraints(text, [{"type": "bullet_count", "max": 2}]).correct
+    # closed at its own indent: what follows is read again
+    assert check_constraints(text + "\n- and *again*", [{"type": "highlights", "n": 2}]).correct
+
+
+def test_an_indented_fence_line_in_a_fenced_block_closes_nothing():
+    # "    ```" in a top-level fence is a line of code in it (CommonMark): the block goes on to its own close
+    text = "- one\n\n```\n    ```\n- a\n- b\n```\n"
+    assert check_constraints(text, [{"type": "bullet_count", "n": 1}]).correct

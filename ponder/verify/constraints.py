@@ -246,8 +246,11 @@ def _renderings(t: str) -> tuple[str, ...]:
     return t, _visible(html.unescape(plain)) if "&" in plain else plain
 
 
-# what hides text (a comment) or shows it as written (a fenced code block, a code span), whichever comes first
-_COMMENT_OR_CODE = re.compile(r"<!--|^ {0,3}(`{3,}|~{3,})|`+", re.MULTILINE)
+# what hides text (a comment) or shows it as written (a fenced code block, a code span), whichever comes first.
+# A fence may be indented any amount: in a list item (as chat models nest code under "1. Install:") it sits at the
+# item's indent, 4+ spaces in a nested list; not found, its lines counted bullets and highlights. Elsewhere, 4+
+# spaces make an indented code block, code as well.
+_COMMENT_OR_CODE = re.compile(r"<!--|^([ \t]*)(`{3,}|~{3,})|`+", re.MULTILINE)
 
 
 def _uncommented(t: str, blocks: list | None = None) -> str:
@@ -272,9 +275,12 @@ def _uncommented(t: str, blocks: list | None = None) -> str:
             if j < 0:  # an HTML block (Markdown's "<!--" at a line's start) runs to the end
                 return "".join(out)
             pos = i = j + 3
-        elif fence := m.group(1):  # to a closing fence on a later line, or to the end
-            close = re.compile(rf"^ {{0,3}}{fence[0]}{{{len(fence)},}}[ \t]*$", re.MULTILINE).search(
-                t, t.find("\n", m.end()) + 1 or len(t))
+        elif fence := m.group(2):  # to a closing fence on a later line, or to the end
+            # (indented up to 3 columns past the opening one's list item: a 4+ space "```" in a top-level block
+            # is a line of code in it, as CommonMark reads it)
+            indent = len(m.group(1).expandtabs(4))
+            close = re.compile(rf"^[ \t]{{0,{indent + 3 if indent > 3 else 3}}}{fence[0]}{{{len(fence)},}}[ \t]*$",
+                               re.MULTILINE).search(t, t.find("\n", m.end()) + 1 or len(t))
             i = close.end() if close else len(t)
             if blocks is not None:  # (where it is, for _without_code_blocks)
                 blocks.append((m.start(), i))
