@@ -1544,3 +1544,17 @@ def test_an_indented_fence_line_in_a_fenced_block_closes_nothing():
     # "    ```" in a top-level fence is a line of code in it (CommonMark): the block goes on to its own close
     text = "- one\n\n```\n    ```\n- a\n- b\n```\n"
     assert check_constraints(text, [{"type": "bullet_count", "n": 1}]).correct
+
+
+@pytest.mark.parametrize("text,c", [
+    ("One.\n***\nTwo.", {"type": "paragraph_count", "n": 2}),
+    ("* one\n\n```\n- a\n```\n* two\n* three", {"type": "bullet_count", "n": 3}),
+    ("Some *key* point.\n\n```\nx = a*b\n```\nA *second* one.", {"type": "highlights", "n": 2}),
+    ("ab\ncd", {"type": "char_count", "n": 5}),
+    ("Hi.\nP.S. bye", {"type": "postscript"}),
+])
+def test_windows_line_endings_read_as_line_breaks(text, c):
+    """A response with "\\r\\n" line breaks (a data file written on Windows) is the same response: the "\\r" kept a
+    "***" line from splitting paragraphs and a "```" line from closing its code block, hiding the bullets after it."""
+    assert check_constraints(text, [c]).correct
+    assert check_constraints(text.replace("\n", "\r\n"), [c]).correct

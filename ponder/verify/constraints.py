@@ -469,6 +469,9 @@ def check_constraints(completion, constraints: list[dict], *, strip_think: bool 
     # the response starts at the first "</think>": from the last, a policy wrote its answer (commas, forbidden words,
     # 500 words under a 50-word max), then "</think>" and a compliant line, and only the line was checked
     text = _visible(completion.split("</think>", 1)[-1] if strip_think else completion)
+    # a Windows line break is a line break: the "\r" before "\n" kept a "***" line from splitting paragraphs and a
+    # "```\r" line from closing its code block (every bullet after it hidden), and counted a character more
+    text = text.replace("\r\n", "\n") if "\r" in text else text
     if not text.strip():  # an empty response met every "no ..."/"at most" constraint: half the reward for nothing
         return Verdict(False, None, "empty response", score=0.0)
     # nor does a response without a word: ".", "{}", "***" or "?!" met every "at most"/"no ..." constraint, a
