@@ -1558,3 +1558,13 @@ def test_windows_line_endings_read_as_line_breaks(text, c):
     "***" line from splitting paragraphs and a "```" line from closing its code block, hiding the bullets after it."""
     assert check_constraints(text, [c]).correct
     assert check_constraints(text.replace("\n", "\r\n"), [c]).correct
+
+
+def test_a_code_span_at_a_line_start_opens_no_code_block():
+    """A line that starts with a three-backtick code span ("```print(1)``` prints one") is no fence (a backtick
+    fence's line has no other backtick): read as one never closed, it hid every bullet and highlight after it."""
+    text = "```print(1)``` prints one:\n\n- a *b*\n- c"
+    assert check_constraints(text, [{"type": "bullet_count", "n": 2}]).correct
+    assert check_constraints(text, [{"type": "highlights", "n": 1}]).correct
+    # a real fence with a language tag still hides its lines
+    assert check_constraints("```python\n- x *y*\n```\n- a", [{"type": "bullet_count", "n": 1}]).correct

@@ -249,8 +249,9 @@ def _renderings(t: str) -> tuple[str, ...]:
 # what hides text (a comment) or shows it as written (a fenced code block, a code span), whichever comes first.
 # A fence may be indented any amount: in a list item (as chat models nest code under "1. Install:") it sits at the
 # item's indent, 4+ spaces in a nested list; not found, its lines counted bullets and highlights. Elsewhere, 4+
-# spaces make an indented code block, code as well.
-_COMMENT_OR_CODE = re.compile(r"<!--|^([ \t]*)(`{3,}|~{3,})|`+", re.MULTILINE)
+# spaces make an indented code block, code as well. A backtick fence's line has no other backtick (CommonMark):
+# "```x = 1``` sets x" at a line's start is a code span, and read as a fence never closed it hid all that followed.
+_COMMENT_OR_CODE = re.compile(r"<!--|^([ \t]*)(`{3,}(?=[^`\n]*$)|~{3,})|`+", re.MULTILINE)
 
 
 def _uncommented(t: str, blocks: list | None = None) -> str:
