@@ -1568,3 +1568,12 @@ def test_a_code_span_at_a_line_start_opens_no_code_block():
     assert check_constraints(text, [{"type": "highlights", "n": 1}]).correct
     # a real fence with a language tag still hides its lines
     assert check_constraints("```python\n- x *y*\n```\n- a", [{"type": "bullet_count", "n": 1}]).correct
+
+
+@pytest.mark.parametrize("text,n", [("Use `*args` and `**kwargs` to forward arguments.", 0), ("Compute `a*b*c` first.", 0),
+                                    ("The *key* is `x*y*z`.", 1), ("*See `f(x)`* for more.", 1),
+                                    ("``a`*b*`c`` and *d*", 1)])
+def test_stars_in_a_code_span_are_no_highlight(text, n):
+    """A code span is shown as written, as a fenced block is: "`*args` and `**kwargs`" (common in Python answers)
+    held a highlight, so a response with none failed highlights max 0, and "`a*b*c`" met a highlights min."""
+    assert check_constraints(text, [{"type": "highlights", "n": n}]).correct

@@ -254,7 +254,7 @@ def _renderings(t: str) -> tuple[str, ...]:
 _COMMENT_OR_CODE = re.compile(r"<!--|^([ \t]*)(`{3,}(?=[^`\n]*$)|~{3,})|`+", re.MULTILINE)
 
 
-def _uncommented(t: str, blocks: list | None = None) -> str:
+def _uncommented(t: str, blocks: list | None = None, spans: bool = False) -> str:
     """The text without its HTML comments, which no reader sees; tags are kept ("<<Title>>" looks like one). A
     comment never closed at a line's start hides the rest of the text (Markdown's HTML block, read by a browser to
     the end): "Hi.\n<!--\nP.S. hi" shows no P.S. One in a line, or in code, is shown as written: "Write <!-- (or
@@ -283,12 +283,14 @@ def _uncommented(t: str, blocks: list | None = None) -> str:
             close = re.compile(rf"^[ \t]{{0,{indent + 3 if indent > 3 else 3}}}{fence[0]}{{{len(fence)},}}[ \t]*$",
                                re.MULTILINE).search(t, t.find("\n", m.end()) + 1 or len(t))
             i = close.end() if close else len(t)
-            if blocks is not None:  # (where it is, for _without_code_blocks)
-                blocks.append((m.start(), i))
+            if blocks is not None:  # (where it is, for _without_code)
+                blocks.append((m.start(), i, ""))
         else:  # a code span ends at the next run of as many backticks; with none, the backticks are text
             starts = runs.get(len(run), [])
             k = bisect.bisect_left(starts, m.end())
             i = starts[k] + len(run) if k < len(starts) else m.end()
+            if spans and blocks is not None and k < len(starts):
+                blocks.append((m.start(), i, "x"))  # (a word in its place: "*see `f`*" stays one highlight)
     return "".join(out) + t[pos:]
 
 
@@ -298,13 +300,18 @@ def _cased(t: str) -> tuple[str, ...]:
     return tuple(html.unescape(u) if "&" in u else u for u in _renderings(t))
 
 
-def _without_code_blocks(t: str) -> str:
-    """The text without its fenced code blocks (found as _uncommented finds them: a fence in a comment opens none)."""
-    if "```" not in t and "~~~" not in t:
+def _without_code(t: str, spans: bool = False) -> str:
+    """The text without its fenced code blocks (found as _uncommented finds them: a fence in a comment opens none),
+    and with `spans` its code spans each as one word."""
+    if "```" not in t and "~~~" not in t and not (spans and "`" in t):
         return t
     blocks: list = []
-    _uncommented(t, blocks)
-    return "".join(t[a:b] for a, b in zip([0] + [e for _, e in blocks], [s for s, _ in blocks] + [len(t)]))
+    _uncommented(t, blocks, spans)
+    out, pos = [], 0
+    for a, b, word in blocks:
+        out += [t[pos:a], word]
+        pos = b
+    return "".join(out) + t[pos:]
 
 
 def _loads(t: str) -> bool:
@@ -380,12 +387,13 @@ _TYPES: dict = {
     "char_count": (lambda t, c: _counted(t, c, _chars), set(), _COUNT),
     # a line in a fenced code block is code, shown as written (a YAML list, a diff): "```\n- a\n- b\n```" made two
     # bullets toward a min, and a response with one bullet and such an example failed an exact count
-    "bullet_count": (lambda t, c: _counted(_without_code_blocks(t), c, _bullets), set(), _COUNT),
+    "bullet_count": (lambda t, c: _counted(_without_code(t), c, _bullets), set(), _COUNT),
     "capital_words": (lambda t, c: _counted(t, c, lambda u: sum(1 for w in _words(u) if _capital(w))), set(), _COUNT),
     # a highlight, a placeholder, a title or a P.S. says something, as a paragraph does: "*.*", "[ ]", "<<**>>" and a
     # bare "P.S." met their constraints with nothing in them
-    # (nor is a product in a code block one: "x = a*b*c" there is shown as written)
-    "highlights": (lambda t, c: _counted(_without_code_blocks(t), c,
+    # (nor is a product in a code block or span one: "x = a*b*c" there is shown as written, and "`*args` and
+    # `**kwargs`" held a highlight "args` and `")
+    "highlights": (lambda t, c: _counted(_without_code(t, spans=True), c,
                                          lambda u: sum(1 for h in _HIGHLIGHT.findall(u) if _WORD.search(h))), set(), _COUNT),
     "placeholders": (lambda t, c: _counted(t, c, lambda u: sum(1 for p in _PLACEHOLDER.findall(u) if _WORD.search(p))),
                      set(), _COUNT),
