@@ -1414,6 +1414,32 @@ def test_ray_push_one_actor_rejects_is_an_error_and_the_pool_never_calls_those_w
     assert ids(pool.sample(PROMPTS, **kw)) == ids(ponder.sample(model, tok, PROMPTS, **kw))
 
 
+@pytest.mark.parametrize("change, said", [(dict(dtype=torch.bfloat16), "dtype float32 vs bfloat16"),
+                                           (dict(rope_theta=1e6), "rope_theta 10000.0 vs 1000000.0"),
+                                           (dict(rms_norm_eps=1e-5), "rms_norm_eps 1e-06 vs 1e-05")])
+def test_ray_push_of_a_model_the_replicas_cannot_hold_is_refused(change, said):
+    """The actors' replicas are built at start() in the started model's config and dtype; a push of another model of
+    the same shapes loaded into them (weights cast: bf16 into fp32 replicas; another rope_theta or rms_norm_eps kept
+    the replicas') and the pool sampled from another policy than the learner's, silently. (No actor is called: the
+    push is refused before anything is shipped.)"""
+    pytest.importorskip("ray")
+    from ponder.distributed.ray_workers import RayPool
+
+    started = ponder.Transformer(ponder.ModelConfig(**MCFG))
+    cfg = dict(MCFG, **{k: v for k, v in change.items() if k != "dtype"})
+    pushed = ponder.Transformer(ponder.ModelConfig(**cfg)).to(change.get("dtype", torch.float32))
+    p = RayPool(1)
+    p.actors, p._args = ["an actor"], (started.config, None, "cpu", 1, "float32")  # as start(started) leaves them
+    with pytest.raises(PonderError, match=f"RayPool.push: the pool's actors hold replicas of another model than the "
+                                          f"one pushed \\({re.escape(said)}: started with vs pushed\\)"):
+        p.push(pushed, 1)
+    assert p.version is None and p._state is None  # nothing was shipped, no version claimed
+    same = ponder.Transformer(ponder.ModelConfig(**dict(MCFG, eos_token_id=7)))  # (the sampler reads the tokenizer's)
+    from ponder.distributed import ray_workers
+
+    ray_workers._check_replica(started.config, "float32", same)
+
+
 def test_ray_stale_actor_whose_refresh_fails_is_one_line_naming_it(pool, ckpt):
     """A stale actor that failed to load the pool's weights as it was refreshed raised Ray's wrapper (the CLI printed
     'RayTaskError(RuntimeError): ray::Worker.set_weights() (pid=..., ...)'), not the one line naming the worker."""

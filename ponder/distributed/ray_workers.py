@@ -49,6 +49,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -424,6 +425,25 @@ def _sample(model, tok, prompts, **kw):
     return sample(model, tok, prompts, **kw)
 
 
+# ModelConfig fields the forward does not read (the sampler stops on the tokenizer's EOS, not the config's)
+_NOT_FORWARD = ("bos_token_id", "eos_token_id", "pad_token_id", "torch_dtype", "extra")
+
+
+def _check_replica(config, dtype: str, model) -> None:
+    """The actors' replicas (built at start() from `config` in `dtype`) must compute what `model` computes: its
+    weights loaded into another dtype were cast silently (a bf16 replica rounding an fp32 learner's update), and into
+    a config of the same shapes (another rope_theta, rms_norm_eps, rope_scaling) sampled from another policy."""
+    have, want = asdict(config), asdict(model.config)
+    diff = [f"{k} {have[k]!r} vs {want[k]!r}" for k in have if k not in _NOT_FORWARD and have[k] != want.get(k)]
+    given = str(model.dtype).removeprefix("torch.")
+    if given != dtype:
+        diff.append(f"dtype {dtype} vs {given}")
+    if diff:
+        raise PonderError(f"RayPool.push: the pool's actors hold replicas of another model than the one pushed "
+                          f"({'; '.join(diff[:3])}: started with vs pushed), which would sample from another policy "
+                          "than the learner's; close() the pool and start() it with this model")
+
+
 def _bounds(n: int, parts: int) -> list[tuple[int, int]]:
     q, r = divmod(n, parts)
     out, lo = [], 0
@@ -564,6 +584,7 @@ class RayPool:
         ray = _ray()
         if not self.actors or self._args[0] is None:
             raise PonderError("RayPool.push: start the pool with a model first")
+        _check_replica(self._args[0], self._args[4], model)
         state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
         self._state, self.version = ray.put(state), version  # (a replacement started below loads these)
         self._push_failed = None
