@@ -2419,6 +2419,20 @@ def test_fsdp_with_a_low_precision_dtype_is_refused_before_ranks_are_spawned(dty
     ddp.check_world(GRPOConfig(dtype=dtype), 2)  # (without fsdp, MasterAdamW keeps the masters)
 
 
+@pytest.mark.parametrize("bad,match", [
+    (dict(prompts_per_step=0), r"^prompts_per_step must be a positive integer, got 0$"),
+    (dict(group_size="4"), r"^group_size must be a positive integer, got '4'$"),
+    (dict(prompts_per_step=1, group_size=1), r"^group_size must be >= 2: "),
+])
+def test_ddp_bad_batch_size_is_refused_as_one_process_refuses_it(tmp_path, bad, match):
+    """The world-size check read the batch before it was validated: prompts_per_step=0 was "2 ranks but only 0 samples
+    per step ...; use at most 0 ranks", group_size="4" a TypeError, group_size=1 "use at most 1 ranks". Now the
+    single process's own line, before any rank is spawned (nothing written)."""
+    with pytest.raises(PonderError, match=match):
+        ddp.train_ddp(GRPOConfig(**bad), tmp_path / "r", nproc=2)
+    assert not (tmp_path / "r").exists()
+
+
 def _refusal(fn) -> str:
     with pytest.raises(PonderError) as e:
         fn()

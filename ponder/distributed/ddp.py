@@ -524,7 +524,12 @@ def check_world(cfg, world: int) -> None:
             raise PonderError(f"fsdp: the learner's weights are {str(dtype).removeprefix('torch.')}, and the "
                               "sharded optimizer keeps no fp32 master copies, so small updates would be rounded "
                               "away; use --dtype float32")
-    samples = cfg.prompts_per_step * cfg.group_size
+    P, G = cfg.prompts_per_step, cfg.group_size
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= least for v, least in ((P, 1), (G, 2))):
+        # GRPOConfig.validate says what is wrong, as one process does (prompts_per_step=0 was "use at most 0
+        # ranks", group_size="4" a TypeError)
+        return
+    samples = P * G
     if world > samples:
         raise PonderError(f"{world} ranks but only {samples} samples per step (prompts_per_step="
                           f"{cfg.prompts_per_step} x group_size={cfg.group_size}); use at most {samples} ranks")
