@@ -1440,6 +1440,30 @@ def test_ray_push_of_a_model_the_replicas_cannot_hold_is_refused(change, said):
     ray_workers._check_replica(started.config, "float32", same)
 
 
+def test_ray_pool_whose_actors_render_prompts_otherwise_than_the_run_is_refused(tokenizer):
+    """The actors render chat prompts with the tokenizer the pool was started with; a run given that pool (train_ray's
+    pool=) with its own chat_template_kwargs ({"enable_thinking": False}) sampled from prompts rendered without them,
+    its config.json saying otherwise, silently. (No actor is called: it is refused before the first push.)"""
+    import copy
+
+    pytest.importorskip("ray")
+    from ponder.distributed.ray_workers import RayPool
+
+    model = ponder.Transformer(ponder.ModelConfig(**MCFG))
+    run_tok = copy.copy(tokenizer)  # as train() makes the run's renderer
+    run_tok.template_kwargs = {"enable_thinking": False}
+    p = RayPool(1)
+    p.actors, p._args = ["an actor"], (model.config, tokenizer, "cpu", 1, "float32")  # as start(model, tokenizer)
+    with pytest.raises(PonderError, match=r"^RayPool: the pool's actors render chat prompts with template variables "
+                                          r"\{\}, the caller's \{'enable_thinking': False\}; close\(\) the pool"):
+        p.generate_fn()(model, run_tok, [[{"role": "user", "content": "hi"}]], version=0, n=2)
+    assert p.version is None and p._state is None
+    other = copy.copy(tokenizer)
+    other.chat_template = "{{ messages[0]['content'] }}"
+    with pytest.raises(PonderError, match="with another chat template than the caller's"):
+        p.generate_fn()(model, other, ["hi"], version=0, n=2)
+
+
 def test_ray_stale_actor_whose_refresh_fails_is_one_line_naming_it(pool, ckpt):
     """A stale actor that failed to load the pool's weights as it was refreshed raised Ray's wrapper (the CLI printed
     'RayTaskError(RuntimeError): ray::Worker.set_weights() (pid=..., ...)'), not the one line naming the worker."""

@@ -444,6 +444,23 @@ def _check_replica(config, dtype: str, model) -> None:
                           "than the learner's; close() the pool and start() it with this model")
 
 
+def _check_renderer(have, tok) -> None:
+    """The actors render chat prompts with the tokenizer the pool started with: one of another chat template or
+    other template variables than the caller's (a run's chat_template_kwargs, {"enable_thinking": False}) sampled
+    from prompts the run's config.json does not describe, while the caller read their think state its own way."""
+    if have is None or tok is None or have is tok:
+        return
+    a, b = getattr(have, "template_kwargs", None), getattr(tok, "template_kwargs", None)
+    if a != b:
+        what = f"template variables {a!r:.60}, the caller's {b!r:.60}"
+    elif getattr(have, "chat_template", None) != getattr(tok, "chat_template", None):
+        what = "another chat template than the caller's"
+    else:
+        return
+    raise PonderError(f"RayPool: the pool's actors render chat prompts with {what}; close() the pool and start() it "
+                      "with the caller's tokenizer")
+
+
 def _bounds(n: int, parts: int) -> list[tuple[int, int]]:
     q, r = divmod(n, parts)
     out, lo = [], 0
@@ -826,6 +843,7 @@ class RayPool:
                 self.start(model, tok)
             seen[:] = [self._closes]
             if pushed[0] != (id(model), version) or self.version != version:  # new weights since the last push
+                _check_renderer(self._args[1], tok)  # (the run's tokenizer: the same each call)
                 self.push(model, version)
                 pushed[0] = (id(model), version)
             return self.sample(prompts, halt=halt, **kw)
@@ -947,6 +965,7 @@ def evaluate_ray(model, tok, items, *, address: str | None = None, workers: int 
 
         def setup():  # after evaluate's checks (bad input is refused before Ray starts), before its clock
             p = get()
+            _check_renderer(p._args[1] if p._args else None, tok)  # (a pool never started: push says so)
             p.push(model, (p.version or 0) + 1)  # a version no earlier push used: these weights
 
         def generate(*, fn, name, prompts, n, mk, common, seed, chunk):
