@@ -1359,8 +1359,16 @@ def test_ray_actor_error_is_one_line_naming_the_worker(pool, ckpt):
     model, tok = ponder.load(ckpt)
     wider = ponder.Transformer(ponder.ModelConfig(**dict(MCFG, hidden_size=64, head_dim=32)))
     with RayPool(1, num_cpus=0).start(model, tok) as p:
-        with pytest.raises(PonderError) as e:
-            p.push(wider, 0)
+        with pytest.raises(PonderError, match=r"^RayPool.push: the pool's actors hold replicas of another model than "
+                                              r"the one pushed \(hidden_size 48 vs 64; "):
+            p.push(wider, 0)  # (refused before anything is shipped)
+        actor = p.actors[0]
+        p.actors[0] = _RejectsPush(actor, wider.state_dict())  # the actor given weights of that shape all the same
+        try:
+            with pytest.raises(PonderError) as e:
+                p.push(model, 0)
+        finally:
+            p.actors[0] = actor
     # (with the reason, which Ray's message holds on the heading's next line)
     assert re.fullmatch(r"Ray worker 0 \(pid \d+ on \S+\): RuntimeError: Error\(s\) in loading state_dict for "
                         r"Transformer: size mismatch for \S+: copying a param with shape torch.Size\(\[\d+(, \d+)*\]\) "
