@@ -1037,6 +1037,51 @@ def test_local_model_judge_runs_through_ponder_sample(tiny_random):
     assert 0.0 <= v.value <= 1.0
 
 
+def _judge_model(context):
+    cfg = ponder.ModelConfig(vocab_size=320, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                             num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=context)
+    return ponder.Transformer(cfg).init_weights(0, std=0.2).eval()
+
+
+def _grading_tokens(tok, prompt, completion, max_score=10):
+    from ponder.engine import render_prompts
+    from ponder.verify.judge import PROMPT_TEMPLATE, _quoted
+
+    text = PROMPT_TEMPLATE.format(rubric="r", prompt=prompt, completion=_quoted(completion), max_score=max_score)
+    return len(render_prompts(tok, [text])[0])
+
+
+def test_local_judge_scores_a_response_past_its_context_zero_as_the_items_verdict(tokenizer, monkeypatch, capsys):
+    """A response too long for a local judge's context raised PonderError, ending the whole RL run (or eval) at
+    one long completion; one that left 1-2 tokens of room was a "malformed verdict", a silent 0. Both are the
+    item's verdict, decided before generating, with the numbers; said once on stderr; a short response is judged."""
+    from ponder.verify.judge import JUDGE_OVERFLOW
+
+    need = len(tokenizer.encode("SCORE: 10/10", add_special_tokens=False))
+    short = _grading_tokens(tokenizer, "1+1?", "2")
+    judge = make_judge(_judge_model(short + need), tokenizer, rubric="r", max_new_tokens=64)
+    calls = []
+    real = ponder.sample
+    monkeypatch.setattr(ponder, "sample", lambda *a, **k: calls.append(k["max_new_tokens"]) or real(*a, **k))
+    assert not judge("1+1?", "2").reason.startswith(JUDGE_OVERFLOW) and calls == [need]
+    long = "2 " * 200
+    for completion in (long, "2 + 0"):  # past the context; inside it, but short of a verdict's room
+        used = _grading_tokens(tokenizer, "1+1?", completion)
+        v = judge("1+1?", completion)
+        assert (v.correct, v.score) == (False, 0.0) and v.reason.startswith(JUDGE_OVERFLOW)
+        assert f"{used} tokens" in v.reason and f"{used + need}" in v.reason and f"{short + need} positions" in v.reason
+    assert calls == [need]  # no generation for them
+    assert capsys.readouterr().err.count(JUDGE_OVERFLOW) == 1
+
+
+def test_local_judge_whose_template_leaves_no_room_is_refused_by_make_judge(tokenizer):
+    """A grading template with its rubric that alone fills the judge's context is a configuration error: said by
+    make_judge, before any sampling (not as a per-item 0 at every call of a whole run)."""
+    empty = _grading_tokens(tokenizer, "", "")
+    with pytest.raises(PonderError, match=f"make_judge: the grading template with its rubric is {empty} tokens"):
+        make_judge(_judge_model(empty + 4), tokenizer, rubric="r")
+
+
 def test_check_item_accepts_good_gold_and_names_the_bad_field():
     from ponder.verify.registry import check_item
 
@@ -1303,8 +1348,8 @@ def test_local_judge_with_default_settings_fits_its_context():
     judge = make_judge(model, tok, rubric="The final answer is correct.")
     v = judge("Problem: 2 + 3 = ?\nSolution:", "2 + 3 = 5. The answer is \\boxed{5}.")
     assert isinstance(v, Verdict) and 0.0 <= v.value <= 1.0
-    with pytest.raises(PonderError, match="fills the judge model's context of 512"):
-        judge("p", "x " * 600)
+    # a response past it is that item's 0, not an error (see test_local_judge_scores_a_response_past_its_context...)
+    assert "the judge model's context is 512 positions" in judge("p", "x " * 600).reason
 
 
 @pytest.mark.parametrize("text", ["中文回答 123", "答案是 42！", "123 456"])
@@ -1514,15 +1559,15 @@ def test_local_judge_gives_a_yarn_model_its_whole_context():
     prompt past max_position_embeddings was refused as filling the judge's context; the refusal names the source."""
     import dataclasses
 
-    from ponder.verify.judge import _local_backend
+    from ponder.verify.judge import _local_backend, _Overflow
 
     model, tok = ponder.load("tiny")
     cfg = dataclasses.replace(model.config, max_position_embeddings=24, rope_scaling={
         "rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 16})
     generate = _local_backend(ponder.Transformer(cfg).init_weights(0).eval(), tok, 8)
-    assert isinstance(generate("x " * 30), str)
-    with pytest.raises(PonderError, match=re.escape("fills the judge model's context of 64 positions (64 = "
-                                                    "original_max_position_embeddings 16 x yarn factor 4)")):
+    assert isinstance(generate("x " * 20), str)  # (41 tokens and a verdict of 12: past 24, within 64)
+    with pytest.raises(_Overflow, match=re.escape("the judge model's context is 64 positions (64 = "
+                                                  "original_max_position_embeddings 16 x yarn factor 4)")):
         generate("x " * 80)
 
 

@@ -14,6 +14,9 @@ rubric's points). An unreachable or failing endpoint raises PonderError after `r
 scoring 0 would poison a training run without anyone noticing. A content-filter refusal of one item (Azure's HTTP
 400 with error code "content_filter", or a reply whose finish_reason is "content_filter") is that item's verdict,
 "judge refused (content filter)" with score 0, not an error: the endpoint works, it declined to grade this response.
+So is a grading prompt too long for a local judge's context to leave room for a verdict line (JUDGE_OVERFLOW, score
+0, decided without generating; said once on stderr): RL samples long completions, one must not end the run. A
+template and rubric that alone leave no room is a configuration error, raised by make_judge.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import json
 import numbers
 import re
 import string
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -185,26 +189,63 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
     return generate
 
 
-def _local_backend(model, tokenizer, max_new_tokens: int) -> Callable[[str], str]:
+# The reason of a response the local judge had no room to grade (the trainer counts them: judge_overflow).
+JUDGE_OVERFLOW = "response does not fit the judge's context"
+
+
+class _Overflow(Exception):
+    """The grading prompt leaves the local judge less room than a verdict line needs: the item's verdict, not an
+    error (RL samples long completions; one of them must not end the run)."""
+
+
+def _verdict_tokens(tokenizer, max_score: int) -> int:
+    """The fewest tokens a verdict takes: its longest score line alone, with no reasoning before it."""
+    return len(tokenizer.encode(f"SCORE: {max_score}/{max_score}", add_special_tokens=False))
+
+
+def _local_backend(model, tokenizer, max_new_tokens: int, max_score: int = 10) -> Callable[[str], str]:
+    need = _verdict_tokens(tokenizer, max_score)
+
     def generate(prompt: str) -> str:
         import ponder  # lazy: the HTTP judge must not need torch
         from ponder.engine import render_prompts
         from ponder.model import model_context
 
         # max_new_tokens caps the verdict; a model cannot write past its context anyway, so the cap is cut to
-        # the room the grading prompt leaves (else the default 512 refused every call on a 512-position judge)
+        # the room the grading prompt leaves (else the default 512 refused every call on a 512-position judge).
+        # Less room than a score line takes is decided here, without generating: a cut-off verdict was a silent
+        # "malformed verdict", and a prompt past the context an error that ended the whole run.
         n = max_new_tokens
         limit, how = model_context(model)
         if isinstance(limit, int):
             used = len(render_prompts(tokenizer, [prompt])[0])
-            if used >= limit:
-                raise PonderError(f"judge: the grading prompt of {used} tokens fills the judge model's context of "
-                                  f"{limit} positions{f' ({how})' if how else ''}: no room for a verdict")
+            if used + need > limit:
+                raise _Overflow(f"{JUDGE_OVERFLOW}: the grading prompt of {used} tokens and a verdict of {need} "
+                                f"need {used + need}, the judge model's context is {limit} positions"
+                                f"{f' ({how})' if how else ''}")
             n = min(n, limit - used)
         out = ponder.sample(model, tokenizer, [prompt], n=1, max_new_tokens=n, temperature=0.0)
         return out[0][0].text
 
     return generate
+
+
+def _check_template_fits(model, tokenizer, template: str, rubric: str, max_score: int) -> None:
+    """A grading template (with its rubric) that leaves no room for a response and a verdict in the local judge's
+    context is a configuration error, said before any sampling: every verdict would be an overflow."""
+    from ponder.engine import render_prompts
+    from ponder.model import model_context
+
+    limit, how = model_context(model)
+    if not isinstance(limit, int):
+        return
+    used = len(render_prompts(tokenizer, [template.format(rubric=rubric, prompt="", completion="",
+                                                          max_score=max_score)])[0])
+    need = _verdict_tokens(tokenizer, max_score)
+    if used + need >= limit:
+        raise PonderError(f"make_judge: the grading template with its rubric is {used} tokens and a verdict needs "
+                          f"{need}: the judge model's context of {limit} positions{f' ({how})' if how else ''} "
+                          "leaves no room for a prompt and a response")
 
 
 _TEMPLATE_FIELDS = ("rubric", "prompt", "completion", "max_score")
@@ -258,8 +299,11 @@ def make_judge(model=None, tokenizer=None, *, url: str | None = None, api_key: s
         raise PonderError(f"make_judge: strip_think must be true or false, got {strip_think!r}")
     if url is not None and not url.startswith(("http://", "https://")):
         raise PonderError(f"make_judge: url must start with http:// or https://, got {url!r}")
+    if model is not None:
+        _check_template_fits(model, tokenizer, template, rubric, max_score)
     generate = (_http_backend(url, api_key, model_name, max_new_tokens, timeout, retries) if url is not None
-                else _local_backend(model, tokenizer, max_new_tokens))
+                else _local_backend(model, tokenizer, max_new_tokens, max_score))
+    noted = []  # the first overflow is said on stderr, once per judge (a run's): the rest are counted, not said
 
     def judge(prompt, completion) -> Verdict:
         if not isinstance(completion, str):
@@ -271,8 +315,15 @@ def make_judge(model=None, tokenizer=None, *, url: str | None = None, api_key: s
         shown = completion.split("</think>", 1)[-1] if strip_think else completion
         if not _visible(shown).strip():  # nothing to grade: a lenient rubric ("is it harmless?") gave nothing 10/10
             return Verdict(False, None, "empty response", score=0.0)
-        text = generate(template.format(rubric=rubric, prompt=prompt_text(prompt), completion=_quoted(shown),
-                                        max_score=max_score))
+        try:
+            text = generate(template.format(rubric=rubric, prompt=prompt_text(prompt), completion=_quoted(shown),
+                                            max_score=max_score))
+        except _Overflow as e:
+            if not noted:
+                noted.append(True)
+                print(f"ponder: judge: {e}; scored 0 without asking the judge (said once; GRPO counts them in "
+                      "judge_overflow)", file=sys.stderr)
+            return Verdict(False, None, str(e), score=0.0)
         if text is None:
             return Verdict(False, None, _REFUSED, score=0.0)
         k = parse_score(text, max_score, shown)
