@@ -1886,3 +1886,27 @@ def test_monitor_raises_sandbox_errors_when_they_start_and_again_after_they_clea
     out = m.update({"step": 1, "sandbox_errors": 0, "samples": 8, "heldout_sandbox_errors": 2,
                     "heldout_accuracy": 0.0})
     assert [a["alarm"] for a in out] == ["sandbox_error"] and out[0]["message"].startswith("2 held-out completions")
+
+
+def test_judge_verdicts_on_responses_past_its_context_are_counted_per_step(tmp_path, ckpt, tokenizer):
+    """A local judge scores a response too long for its context 0 (the item's verdict, not an error that ends the
+    run): the step's row counts them in judge_overflow, so that a reward lowered by the judge's context does not
+    read as a policy that was wrong."""
+    from ponder.engine import render_prompts
+    from ponder.verify.judge import JUDGE_OVERFLOW, PROMPT_TEMPLATE, make_judge
+    from ponder.verify.registry import get_reward
+
+    empty = len(render_prompts(tokenizer, [PROMPT_TEMPLATE.format(rubric="r", prompt="", completion="",
+                                                                  max_score=10)])[0])
+    mcfg = ponder.ModelConfig(vocab_size=320, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                              num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=empty + 13)
+    judge = make_judge(ponder.Transformer(mcfg).init_weights(0).eval(), tokenizer, rubric="r")
+    graded, overflows = get_reward("judge", judge=judge), []
+
+    def score(reward, texts, items):
+        res = [graded(t, it) for t, it in zip(texts, items)]
+        overflows.extend(r.parts["judge"]["reason"].startswith(JUDGE_OVERFLOW) for r in res)
+        return res
+
+    r = rows(train(GRPOConfig(model=str(ckpt), **ONE_STEP), tmp_path / "r", progress=False, score_fn=score))
+    assert r[0]["judge_overflow"] == sum(overflows) > 0 and r[0]["sandbox_errors"] == 0

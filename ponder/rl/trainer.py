@@ -53,6 +53,7 @@ from ..train import (
     save_run_config,
     trim_metrics,
 )
+from ..verify.judge import JUDGE_OVERFLOW
 from ..verify.registry import Reward, score_split, with_think_open
 from . import objective as obj
 from .monitor import Monitor, MonitorConfig, collapse_window, reward_scale
@@ -537,6 +538,14 @@ def _sandbox_error(result) -> bool:
     return any(str(r).startswith(SANDBOX_ERROR) for r in reasons if r is not None)
 
 
+def _judge_overflow(result) -> bool:
+    """Whether a score holds a judge's verdict on a response too long for its context (scored 0, not graded): a
+    count of them (judge_overflow) says how much of a step's reward the judge's context took, not the policy."""
+    parts = getattr(result, "parts", None)
+    reasons = [p.get("reason") for p in parts.values()] if parts else [getattr(result, "reason", None)]
+    return any(str(r).startswith(JUDGE_OVERFLOW) for r in reasons if r is not None)
+
+
 def greedy_accuracy(model, tok, items, reward, cfg: GRPOConfig, counts: dict | None = None) -> float:
     """Greedy accuracy on `items`; `counts`, when given, gets "sandbox_errors": the completions scored 0 for a
     sandbox that failed (a held-out accuracy lowered by the machine, not the model)."""
@@ -962,7 +971,8 @@ def _rollout(model, *, tok, cfg, ocfg, reward, pool, step, curriculum, generate_
     version = step if version is None else version  # on-policy: the weights have seen the `step` updates so far
     G, P = cfg.group_size, cfg.prompts_per_step
     kept_groups, kept_rewards, rounds, drawn = [], [], 0, set()
-    stats_all = {"zero_var": 0, "groups": 0, "samples": 0, "no_answer": 0, "sandbox_error": 0, "gen_tokens": 0,
+    stats_all = {"zero_var": 0, "groups": 0, "samples": 0, "no_answer": 0, "sandbox_error": 0, "judge_overflow": 0,
+                 "gen_tokens": 0,
                  "truncated": 0, "correct": 0, "reward": 0.0}
     while len(kept_groups) < P and rounds <= (cfg.max_refill if ocfg.group_filter else 0):
         picked = _draw(pool, P - len(kept_groups) if ocfg.group_filter else P, cfg.seed, step, rounds, curriculum,
@@ -1011,6 +1021,7 @@ def _rollout(model, *, tok, cfg, ocfg, reward, pool, step, curriculum, generate_
             stats_all["no_answer"] += sum(
                 1 for x in res if any(p.get("reason") in NO_ANSWER_REASONS for p in x.parts.values()))
             stats_all["sandbox_error"] += sum(map(_sandbox_error, res))
+            stats_all["judge_overflow"] += sum(map(_judge_overflow, res))
             stats_all["gen_tokens"] += sum(s.num_tokens for s in group)
             stats_all["truncated"] += sum(s.finish_reason == "length" for s in group)
             # no learning signal: the rewards tie as the advantage reads them, DAPO's overlong penalty included
@@ -1044,6 +1055,7 @@ def _step(model, tok, ref, opt, cfg, ocfg, reward, pool, step, curriculum, *, ro
            "no_answer_frac": stats_all["no_answer"] / n,
            # (a rollout an older ponder saved with its checkpoint did not count them)
            **({"sandbox_errors": stats_all["sandbox_error"]} if "sandbox_error" in stats_all else {}),
+           **({"judge_overflow": stats_all["judge_overflow"]} if "judge_overflow" in stats_all else {}),
            "zero_var_frac": stats_all["zero_var"] / max(1, stats_all["groups"]), "gen_rounds": rounds,
            "groups_trained": len(kept_groups), "samples": stats_all["samples"], "gen_s": gen_s}
     # how many updates the weights that sampled this step are behind the learner's: 0 on-policy, 1 off-policy (after
