@@ -920,6 +920,29 @@ def test_http_judge_content_filter_refusal_is_the_items_verdict_not_an_error(jud
         judge("p", "c")
 
 
+def test_http_judge_context_overflow_of_one_response_is_the_items_verdict_not_an_error(judge_server, capsys):
+    """An endpoint refuses a grading prompt past its model's context (with max_tokens) with HTTP 400: OpenAI's code
+    "context_length_exceeded", vLLM's "This model's maximum context length is ..." (its own body shape). Before,
+    it raised PonderError: one long completion, which RL samples, ended the whole run. It is that item's 0, with
+    the endpoint's numbers, said once on stderr; not retried."""
+    from ponder.verify.judge import JUDGE_OVERFLOW
+
+    judge = make_judge(url=judge_server, rubric="r", max_score=10, retries=2)
+    vllm = {"object": "error", "message": "This model's maximum context length is 4096 tokens. However, you "
+            "requested 5000 tokens (4488 in the messages, 512 in the completion).", "type": "BadRequestError",
+            "param": None, "code": 400}
+    openai = {"error": {"message": "Your input exceeds the context window of this model.", "type":
+                        "invalid_request_error", "param": "messages", "code": "context_length_exceeded"}}
+    _Handler.seen.clear()
+    _Handler.replies[:] = [(400, vllm), (200, "SCORE: 8/10"), (400, openai)]
+    verdicts = [judge("p", "c") for _ in range(3)]
+    assert len(_Handler.seen) == 3 and verdicts[1].score == 0.8
+    for v in (verdicts[0], verdicts[2]):
+        assert (v.correct, v.score) == (False, 0.0) and v.reason.startswith(JUDGE_OVERFLOW)
+    assert "maximum context length is 4096 tokens" in verdicts[0].reason
+    assert capsys.readouterr().err.count(JUDGE_OVERFLOW) == 1
+
+
 def test_http_judge_deeply_nested_reply_is_a_one_line_error(judge_server):
     """json.loads raises RecursionError (not ValueError) on a deeply nested body: a 200 reply or a 400 error body
     of that shape was a traceback, not the one-line PonderError of any other malformed reply."""

@@ -15,12 +15,14 @@ scoring 0 would poison a training run without anyone noticing. A content-filter 
 400 with error code "content_filter", or a reply whose finish_reason is "content_filter") is that item's verdict,
 "judge refused (content filter)" with score 0, not an error: the endpoint works, it declined to grade this response.
 So is a grading prompt too long for a local judge's context to leave room for a verdict line (JUDGE_OVERFLOW, score
-0, decided without generating; said once on stderr): RL samples long completions, one must not end the run. A
-template and rubric that alone leave no room is a configuration error, raised by make_judge.
+0, decided without generating; said once on stderr), or an endpoint's HTTP 400 saying it is past its model's context:
+RL samples long completions, one must not end the run. A template and rubric that alone leave a local judge no room
+is a configuration error, raised by make_judge.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import numbers
 import re
@@ -132,17 +134,36 @@ def prompt_text(prompt) -> str:
 
 
 _REFUSED = "judge refused (content filter)"
+# The reason of a response the judge had no room to grade (the trainer counts them: judge_overflow).
+JUDGE_OVERFLOW = "response does not fit the judge's context"
 
 
-def _filtered_400(e: urllib.error.HTTPError) -> bool:
-    """Azure OpenAI's refusal of one prompt by content policy: HTTP 400, JSON body with error.code "content_filter"."""
+class _Overflow(Exception):
+    """The grading prompt leaves the judge less room than a verdict needs: the item's verdict, not an
+    error (RL samples long completions; one of them must not end the run)."""
+
+
+def _error_400(e: urllib.error.HTTPError) -> dict:
+    """The error object of an HTTP 400's JSON body ({} where there is none): OpenAI's and Azure's {"error": {...}},
+    or vLLM's own at the top level ({"object": "error", "message": ...})."""
     if e.code != 400:
-        return False
+        return {}
     try:
-        err = json.loads(e.read()).get("error")
-    except (ValueError, AttributeError, OSError, RecursionError):  # RecursionError: a deeply nested body
-        return False
-    return isinstance(err, dict) and err.get("code") == "content_filter"
+        body = json.loads(e.read())
+    except (ValueError, OSError, RecursionError):  # RecursionError: a deeply nested body
+        return {}
+    err = body.get("error", body) if isinstance(body, dict) else None
+    return err if isinstance(err, dict) else {}
+
+
+def _overflow_400(err: dict) -> str | None:
+    """The endpoint's message where a 400 says the grading prompt (with max_tokens) is past the judge's context:
+    OpenAI's code "context_length_exceeded", or the "maximum context length" message OpenAI and vLLM give."""
+    msg = err.get("message")
+    msg = msg if isinstance(msg, str) else ""
+    if err.get("code") == "context_length_exceeded" or "maximum context length" in msg.lower():
+        return " ".join(msg.split())[:300] or "context_length_exceeded"
+    return None
 
 
 def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new_tokens: int, timeout: float,
@@ -171,8 +192,12 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
                     raise TypeError("content is not a string")
                 return content
             except urllib.error.HTTPError as e:
-                if _filtered_400(e):
+                err = _error_400(e)  # Azure's refusal of one prompt by content policy (error code "content_filter")
+                if err.get("code") == "content_filter":
                     return None
+                # one long response: that item's verdict (RL samples long ones), not an error that ends the run
+                if (why := _overflow_400(err)) is not None:
+                    raise _Overflow(f"{JUDGE_OVERFLOW}: POST {endpoint} answered HTTP 400: {why}") from None
                 last = f"HTTP {e.code}"
                 if e.code < 500 and e.code != 429:  # a client error will not fix itself
                     break
@@ -187,15 +212,6 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
         raise PonderError(f"judge: POST {endpoint} failed: {last}")
 
     return generate
-
-
-# The reason of a response the local judge had no room to grade (the trainer counts them: judge_overflow).
-JUDGE_OVERFLOW = "response does not fit the judge's context"
-
-
-class _Overflow(Exception):
-    """The grading prompt leaves the local judge less room than a verdict line needs: the item's verdict, not an
-    error (RL samples long completions; one of them must not end the run)."""
 
 
 def _verdict_tokens(tokenizer, max_score: int) -> int:
@@ -303,7 +319,9 @@ def make_judge(model=None, tokenizer=None, *, url: str | None = None, api_key: s
         _check_template_fits(model, tokenizer, template, rubric, max_score)
     generate = (_http_backend(url, api_key, model_name, max_new_tokens, timeout, retries) if url is not None
                 else _local_backend(model, tokenizer, max_new_tokens, max_score))
-    noted = []  # the first overflow is said on stderr, once per judge (a run's): the rest are counted, not said
+    # the first overflow is said on stderr, once per judge (a run's): the rest are counted, not said. (next() of a
+    # count is atomic: the judge scores in threads)
+    overflows = itertools.count()
 
     def judge(prompt, completion) -> Verdict:
         if not isinstance(completion, str):
@@ -319,8 +337,7 @@ def make_judge(model=None, tokenizer=None, *, url: str | None = None, api_key: s
             text = generate(template.format(rubric=rubric, prompt=prompt_text(prompt), completion=_quoted(shown),
                                             max_score=max_score))
         except _Overflow as e:
-            if not noted:
-                noted.append(True)
+            if next(overflows) == 0:
                 print(f"ponder: judge: {e}; scored 0 without asking the judge (said once; GRPO counts them in "
                       "judge_overflow)", file=sys.stderr)
             return Verdict(False, None, str(e), score=0.0)
