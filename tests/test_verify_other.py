@@ -943,6 +943,21 @@ def test_http_judge_context_overflow_of_one_response_is_the_items_verdict_not_an
     assert capsys.readouterr().err.count(JUDGE_OVERFLOW) == 1
 
 
+def test_http_judge_error_names_the_endpoints_reason(judge_server):
+    """A refused request said only "HTTP 404" or "HTTP 401": the endpoint's own message (a model name it does not
+    serve, a bad API key), in vLLM's or OpenAI's body, is what tells which of url, model_name and api_key is wrong."""
+    judge = make_judge(url=judge_server, model_name="grader", rubric="r", retries=0)
+    vllm = {"object": "error", "message": "The model `grader` does not exist.", "type": "NotFoundError",
+            "param": None, "code": 404}
+    openai = {"error": {"message": "Incorrect API key provided: sk-te**st.", "type": "invalid_request_error",
+                        "code": "invalid_api_key"}}
+    for status, body, msg in [(404, vllm, "HTTP 404: The model `grader` does not exist."),
+                              (401, openai, "HTTP 401: Incorrect API key provided: sk-te**st.")]:
+        _Handler.replies[:] = [(status, body)]
+        with pytest.raises(PonderError, match=re.escape(f"failed: {msg}")):
+            judge("p", "c")
+
+
 def test_http_judge_deeply_nested_reply_is_a_one_line_error(judge_server):
     """json.loads raises RecursionError (not ValueError) on a deeply nested body: a 200 reply or a 400 error body
     of that shape was a traceback, not the one-line PonderError of any other malformed reply."""

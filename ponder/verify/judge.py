@@ -143,11 +143,9 @@ class _Overflow(Exception):
     error (RL samples long completions; one of them must not end the run)."""
 
 
-def _error_400(e: urllib.error.HTTPError) -> dict:
-    """The error object of an HTTP 400's JSON body ({} where there is none): OpenAI's and Azure's {"error": {...}},
+def _error_body(e: urllib.error.HTTPError) -> dict:
+    """The error object of an HTTP error's JSON body ({} where there is none): OpenAI's and Azure's {"error": {...}},
     or vLLM's own at the top level ({"object": "error", "message": ...})."""
-    if e.code != 400:
-        return {}
     try:
         body = json.loads(e.read())
     except (ValueError, OSError, RecursionError):  # RecursionError: a deeply nested body
@@ -192,13 +190,17 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
                     raise TypeError("content is not a string")
                 return content
             except urllib.error.HTTPError as e:
-                err = _error_400(e)  # Azure's refusal of one prompt by content policy (error code "content_filter")
-                if err.get("code") == "content_filter":
+                err = _error_body(e)  # Azure's refusal of one prompt by content policy (error code "content_filter")
+                if e.code == 400 and err.get("code") == "content_filter":
                     return None
                 # one long response: that item's verdict (RL samples long ones), not an error that ends the run
-                if (why := _overflow_400(err)) is not None:
+                if e.code == 400 and (why := _overflow_400(err)) is not None:
                     raise _Overflow(f"{JUDGE_OVERFLOW}: POST {endpoint} answered HTTP 400: {why}") from None
-                last = f"HTTP {e.code}"
+                # the endpoint's reason ("The model `grader` does not exist", "Incorrect API key"): a bare "HTTP 404"
+                # left the user to guess which of url, model_name and api_key was wrong
+                msg = err.get("message")
+                last = f"HTTP {e.code}" + (f": {' '.join(msg.split())[:300]}" if isinstance(msg, str) and msg.strip()
+                                           else "")
                 if e.code < 500 and e.code != 429:  # a client error will not fix itself
                     break
             except (urllib.error.URLError, OSError) as e:
