@@ -1068,7 +1068,7 @@ def test_make_judge_refuses_a_template_that_cannot_show_the_response(template, m
 
 def test_local_model_judge_runs_through_ponder_sample(tiny_random):
     model, tok = tiny_random
-    judge = make_judge(model, tok, rubric="Is it correct?", max_score=5, max_new_tokens=8)
+    judge = make_judge(model, tok, rubric="Is it correct?", max_score=5, max_new_tokens=16)
     v = judge("1+1?", "2")
     # a random tiny model does not write a SCORE line: the strict parser must give 0, never crash
     assert isinstance(v, Verdict) and (v.reason == "malformed verdict" or v.reason.startswith("score "))
@@ -1118,6 +1118,16 @@ def test_local_judge_whose_template_leaves_no_room_is_refused_by_make_judge(toke
     empty = _grading_tokens(tokenizer, "", "")
     with pytest.raises(PonderError, match=f"make_judge: the grading template with its rubric is {empty} tokens"):
         make_judge(_judge_model(empty + 4), tokenizer, rubric="r")
+
+
+def test_local_judge_whose_verdict_cap_cannot_hold_a_verdict_is_refused_by_make_judge(tokenizer):
+    """max_new_tokens shorter than the verdict line ("SCORE: 10/10") cut every verdict: all "malformed verdict",
+    a reward of 0 for every response, silently. The judge's tokenizer says how many the line takes."""
+    need = len(tokenizer.encode("SCORE: 10/10", add_special_tokens=False))
+    with pytest.raises(PonderError, match=f"make_judge: max_new_tokens={need - 1} cannot hold a verdict: "
+                                          f"'SCORE: 10/10' is {need} tokens"):
+        make_judge(_judge_model(2048), tokenizer, rubric="r", max_new_tokens=need - 1)
+    make_judge(_judge_model(2048), tokenizer, rubric="r", max_new_tokens=need)
 
 
 def test_check_item_accepts_good_gold_and_names_the_bad_field():

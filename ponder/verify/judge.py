@@ -318,6 +318,10 @@ def make_judge(model=None, tokenizer=None, *, url: str | None = None, api_key: s
     if url is not None and not url.startswith(("http://", "https://")):
         raise PonderError(f"make_judge: url must start with http:// or https://, got {url!r}")
     if model is not None:
+        # a cap short of the verdict line cut every verdict: all "malformed", a reward of 0 for every response
+        if max_new_tokens < (need := _verdict_tokens(tokenizer, max_score)):
+            raise PonderError(f"make_judge: max_new_tokens={max_new_tokens} cannot hold a verdict: "
+                              f"'SCORE: {max_score}/{max_score}' is {need} tokens for the judge's tokenizer")
         _check_template_fits(model, tokenizer, template, rubric, max_score)
     generate = (_http_backend(url, api_key, model_name, max_new_tokens, timeout, retries) if url is not None
                 else _local_backend(model, tokenizer, max_new_tokens, max_score))
