@@ -933,13 +933,15 @@ def test_http_judge_context_overflow_of_one_response_is_the_items_verdict_not_an
             "param": None, "code": 400}
     openai = {"error": {"message": "Your input exceeds the context window of this model.", "type":
                         "invalid_request_error", "param": "messages", "code": "context_length_exceeded"}}
+    tgi = {"error": "Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096. Given: 4000 "
+                    "`inputs` tokens and 512 `max_new_tokens`", "error_type": "validation"}
     _Handler.seen.clear()
-    _Handler.replies[:] = [(400, vllm), (200, "SCORE: 8/10"), (400, openai)]
-    verdicts = [judge("p", "c") for _ in range(3)]
-    assert len(_Handler.seen) == 3 and verdicts[1].score == 0.8
-    for v in (verdicts[0], verdicts[2]):
+    _Handler.replies[:] = [(400, vllm), (200, "SCORE: 8/10"), (400, openai), (422, tgi)]
+    verdicts = [judge("p", "c") for _ in range(4)]
+    assert len(_Handler.seen) == 4 and verdicts[1].score == 0.8
+    for v in (verdicts[0], *verdicts[2:]):
         assert (v.correct, v.score) == (False, 0.0) and v.reason.startswith(JUDGE_OVERFLOW)
-    assert "maximum context length is 4096 tokens" in verdicts[0].reason
+    assert "maximum context length is 4096 tokens" in verdicts[0].reason and "HTTP 422" in verdicts[3].reason
     assert capsys.readouterr().err.count(JUDGE_OVERFLOW) == 1
 
 
@@ -951,8 +953,10 @@ def test_http_judge_error_names_the_endpoints_reason(judge_server):
             "param": None, "code": 404}
     openai = {"error": {"message": "Incorrect API key provided: sk-te**st.", "type": "invalid_request_error",
                         "code": "invalid_api_key"}}
+    tgi = {"error": "Input validation error: `temperature` must be strictly positive", "error_type": "validation"}
     for status, body, msg in [(404, vllm, "HTTP 404: The model `grader` does not exist."),
-                              (401, openai, "HTTP 401: Incorrect API key provided: sk-te**st.")]:
+                              (401, openai, "HTTP 401: Incorrect API key provided: sk-te**st."),
+                              (422, tgi, "HTTP 422: Input validation error: `temperature` must be strictly positive")]:
         _Handler.replies[:] = [(status, body)]
         with pytest.raises(PonderError, match=re.escape(f"failed: {msg}")):
             judge("p", "c")

@@ -151,15 +151,20 @@ def _error_body(e: urllib.error.HTTPError) -> dict:
     except (ValueError, OSError, RecursionError):  # RecursionError: a deeply nested body
         return {}
     err = body.get("error", body) if isinstance(body, dict) else None
+    if isinstance(err, str):  # TGI: {"error": "Input validation error: ...", "error_type": "validation"}
+        return {"message": err}
     return err if isinstance(err, dict) else {}
 
 
-def _overflow_400(err: dict) -> str | None:
-    """The endpoint's message where a 400 says the grading prompt (with max_tokens) is past the judge's context:
-    OpenAI's code "context_length_exceeded", or the "maximum context length" message OpenAI and vLLM give."""
+def _overflow(status: int, err: dict) -> str | None:
+    """The endpoint's message where it says the grading prompt (with max_tokens) is past the judge's context: HTTP
+    400 with OpenAI's code "context_length_exceeded" or the "maximum context length" message OpenAI and vLLM give;
+    TGI's 422 "`inputs` tokens + `max_new_tokens` must be <= 4096" (or "`inputs` must have less than")."""
     msg = err.get("message")
     msg = msg if isinstance(msg, str) else ""
-    if err.get("code") == "context_length_exceeded" or "maximum context length" in msg.lower():
+    if (status == 400 and (err.get("code") == "context_length_exceeded" or "maximum context length" in msg.lower())
+            or status == 422 and ("`inputs` tokens + `max_new_tokens` must be" in msg
+                                  or "`inputs` must have less than" in msg)):
         return " ".join(msg.split())[:300] or "context_length_exceeded"
     return None
 
@@ -194,8 +199,8 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
                 if e.code == 400 and err.get("code") == "content_filter":
                     return None
                 # one long response: that item's verdict (RL samples long ones), not an error that ends the run
-                if e.code == 400 and (why := _overflow_400(err)) is not None:
-                    raise _Overflow(f"{JUDGE_OVERFLOW}: POST {endpoint} answered HTTP 400: {why}") from None
+                if (why := _overflow(e.code, err)) is not None:
+                    raise _Overflow(f"{JUDGE_OVERFLOW}: POST {endpoint} answered HTTP {e.code}: {why}") from None
                 # the endpoint's reason ("The model `grader` does not exist", "Incorrect API key"): a bare "HTTP 404"
                 # left the user to guess which of url, model_name and api_key was wrong
                 msg = err.get("message")
