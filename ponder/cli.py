@@ -2063,7 +2063,7 @@ def _check_args(a, parser):
     if a.command == "eval":  # options of the other mode would be silently ignored
         sub = parser._subparsers._group_actions[0].choices["eval"]
         given = [k for k in (_EVAL_METHOD_ONLY if a.sweep else _EVAL_SWEEP_ONLY) if getattr(a, k) != sub.get_default(k)]
-        if a.ray is None and a.ray_workers != sub.get_default("ray_workers"):
+        if a.ray is None and "ray_workers" in a.given:  # (given at its default, 2, it is given all the same)
             given.append("ray_workers")
         if given:
             opts = ", ".join("--" + k.replace("_", "-") for k in given)

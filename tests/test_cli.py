@@ -1311,6 +1311,8 @@ def test_eval_resume_says_what_it_found_kept(tmp_path, capsys):
     (["--ns", "1,2"], "--ns: used only with --sweep"),
     (["--method", "budget_forcing", "--waits", "1"], "--waits: used only with --sweep"),
     (["--ray-workers", "4"], "--ray-workers: used only with --ray"),
+    # given at its default value it is given all the same (verify and grpo refused it; eval let it pass)
+    (["--ray-workers", "2"], "--ray-workers: used only with --ray"),
 ])
 def test_eval_refuses_options_its_mode_would_ignore(capsys, args, match):
     assert main(["eval", "--limit", "1", *args]) == 2
