@@ -722,8 +722,9 @@ def cmd_distill(a):
         return
     _warn_cut("distill", final, rep["kept"])
     dup = rep.get("duplicates", 0)  # (a run distilled before they were counted has none recorded)
+    copies = counted(dup, "accepted copy", "accepted copies")  # (it read "1 accepted copies")
     print(f"distill: kept {rep['kept']} of {counted(rep['sampled'], 'teacher sample')} "
-          f"({rep['kept_fraction']:.1%}{f'; {dup} accepted copies of a kept one left out' if dup else ''}), "
+          f"({rep['kept_fraction']:.1%}{f'; {copies} of a kept one left out' if dup else ''}), "
           f"{rep['prompts_with_a_kept_sample']}/"
           f"{counted(rep['prompts'], 'prompt')}; checkpoint: {Path(a.out) / 'checkpoint'}")
 

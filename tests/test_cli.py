@@ -2984,3 +2984,17 @@ def test_chat_gives_a_yarn_model_its_whole_context(monkeypatch, capsys):
     notes = [x for x in capsys.readouterr().err.splitlines() if not x.startswith("ponder chat —")]
     assert len(notes) == 1 and "the model's context 64 (64 = original_max_position_embeddings 16 x yarn factor 4)" \
         in notes[0], notes
+
+
+def test_distill_summary_counts_one_duplicate_in_the_singular(tmp_path, monkeypatch, capsys):
+    """distill's summary line read "1 accepted copies of a kept one left out"."""
+    import ponder.cli as cli
+    import ponder.train as train
+
+    monkeypatch.setattr(cli, "_load", lambda a, path: (None, None))
+    rep = {"kept": 3, "sampled": 8, "kept_fraction": 3 / 8, "prompts_with_a_kept_sample": 2, "prompts": 2,
+           "final": {"examples_cut": 0}}
+    for dup, said in ((1, "1 accepted copy of a kept one left out"), (2, "2 accepted copies of a kept one left out")):
+        monkeypatch.setattr(train, "distill", lambda *x, dup=dup, **k: {**rep, "duplicates": dup})
+        assert main(["distill", "--teacher", "tiny", "-n", "2", "--quiet", "--out", str(tmp_path / f"d{dup}")]) == 0
+        assert said in capsys.readouterr().out
