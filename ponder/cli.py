@@ -766,6 +766,8 @@ def _objective_overrides(a) -> dict:
         if k in over:  # (the last one was taken, the first dropped silently)
             raise PonderError(f"--set {k}: given twice ({typed[k]} and {kv}); give each part once")
         typed[k] = kv
+        if k not in kinds:  # (the library's "objective: unknown setting" named no flag)
+            raise PonderError(f"--set {kv}: unknown part {k!r}; valid: {', '.join(kinds)}")
         kind = kinds.get(k)
         for conv in (int, float) if kind not in (str, bool) else ():
             try:
@@ -2030,6 +2032,11 @@ def _check_args(a, parser):
             raise PonderError(f"{a.command} is not data-parallel: under torchrun (WORLD_SIZE={world}) each rank "
                               "would run all of it" + (" into the same --out" if getattr(a, "out", None) else "")
                               + "; run it as one process (only grpo shards its batch over ranks)")
+    if a.command in ("grpo", "demo") and getattr(a, "preset", None) is not None:  # (the library's message,
+        from .rl.objective import PRESETS  # "objective: unknown preset", named no flag)
+
+        if a.preset not in PRESETS:
+            raise PonderError(f"--preset {a.preset!r}: unknown preset (known: {', '.join(PRESETS)})")
     task = getattr(a, "task", None)  # (named the keyword: "'foo' is neither a task...", "unknown task 'foo'")
     # a --resume that continues with the run's saved settings (grpo, distill); eval's is the same command line
     # again, checked as without it (a mistyped --task said "arithh: no such file")

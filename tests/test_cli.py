@@ -2998,3 +2998,18 @@ def test_distill_summary_counts_one_duplicate_in_the_singular(tmp_path, monkeypa
         monkeypatch.setattr(train, "distill", lambda *x, dup=dup, **k: {**rep, "duplicates": dup})
         assert main(["distill", "--teacher", "tiny", "-n", "2", "--quiet", "--out", str(tmp_path / f"d{dup}")]) == 0
         assert said in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, said", [
+    (["grpo", "--preset", "ppo2", "--explain"], "--preset 'ppo2': unknown preset (known: grpo, dr_grpo, dapo"),
+    (["grpo", "--preset", "ppo2", "--out", "r"], "--preset 'ppo2': unknown preset (known: grpo, dr_grpo, dapo"),
+    (["demo", "--quick", "--preset", "ppo2", "--out", "r"], "--preset 'ppo2': unknown preset (known: grpo"),
+    (["grpo", "--set", "betta=0.1", "--explain"], "--set betta=0.1: unknown part 'betta'; valid: advantage, "),
+])
+def test_an_unknown_preset_or_objective_part_is_named_by_its_flag(tmp_path, monkeypatch, capsys, args, said):
+    """They said "objective: unknown preset 'ppo2'" and "objective: unknown setting 'betta'", the library's words
+    (ObjectiveConfig's), where the user typed --preset and --set."""
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert said in err and err.count("\n") == 1 and not (tmp_path / "r").exists()
