@@ -548,6 +548,9 @@ def _first_difference(saved: dict, wanted: dict) -> str | None:
         if saved.get(key) != wanted.get(key):
             if key == "items_sha256":
                 return "its items differ from these (another task, split, --limit or data file)"
+            if key == "n_problems":  # (config.json's field name named no flag: --limit, or another task's 200)
+                return (f"it has {saved.get(key)!r} problems, this evaluation {wanted.get(key)!r} (another --limit, "
+                        "task, split or data file)")
             if key == "tokenizer_sha256":
                 model = "the model" if wanted.get("model") is None else f"model {wanted['model']!r}"
                 return (f"the tokenizer or chat template of {model} differs from the one it was started with "

@@ -3013,3 +3013,14 @@ def test_an_unknown_preset_or_objective_part_is_named_by_its_flag(tmp_path, monk
     assert main(args) == 2
     err = capsys.readouterr().err
     assert said in err and err.count("\n") == 1 and not (tmp_path / "r").exists()
+
+
+def test_eval_resume_names_the_limit_where_the_number_of_problems_differs(tmp_path, capsys):
+    """A finished evaluation resumed with another --limit said "its n_problems is 2, this evaluation's 1", a field
+    of config.json; with another --task (the default --limit, 200) the same, pointing at no flag the user changed."""
+    args = ["eval", "--limit", "2", "--max-new-tokens", "2", "--quiet", "--json", "--out", str(tmp_path / "e")]
+    assert main(args) == 0
+    capsys.readouterr()
+    assert main([*args[:2], "1", *args[3:], "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "n_problems" not in err and "it has 2 problems, this evaluation 1 (another --limit, task, split" in err
