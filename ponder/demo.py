@@ -110,7 +110,10 @@ def run_demo(cfg: DemoConfig, out_dir: str | Path, *, progress: bool = True, log
                       group_size=cfg.group_size, max_new_tokens=cfg.max_new_tokens, lr=cfg.lr, seed=cfg.seed,
                       eval_every=10**9, eval_n=cfg.eval_n, save_every=max(1, cfg.steps), tensorboard=True)
     gcfg.validate()
-    objective_config(gcfg)  # an unknown preset or --set part fails here
+    filtered = objective_config(gcfg).group_filter  # (an unknown preset fails here)
+    # the trainer's advice names grpo's --group-filter and --curriculum, which the demo does not have
+    hints = {"zero_variance_groups": "try a harder/easier --task" if filtered else
+             "try --preset dapo (it drops such groups and draws more) or a harder/easier --task"}
     model, tok = checkpoint.load(cfg.model)
     test = generate(cfg.task, "test", max(cfg.eval_n, cfg.sweep_n), seed=0)
     eval_items, sweep_items = test[: cfg.eval_n], test[: cfg.sweep_n]
@@ -123,7 +126,7 @@ def run_demo(cfg: DemoConfig, out_dir: str | Path, *, progress: bool = True, log
 
     log(f"[2/4] GRPO ({cfg.preset}) for {cfg.steps} steps, {cfg.prompts_per_step} prompts x {cfg.group_size}")
     t_rl = time.perf_counter()
-    run = train(gcfg, out / "grpo", progress=progress, model=model, tok=tok)
+    run = train(gcfg, out / "grpo", progress=progress, model=model, tok=tok, hints=hints)
     rl_seconds = time.perf_counter() - t_rl
 
     log("[3/4] held-out greedy pass@1 after RL")

@@ -3024,3 +3024,28 @@ def test_eval_resume_names_the_limit_where_the_number_of_problems_differs(tmp_pa
     assert main([*args[:2], "1", *args[3:], "--resume"]) == 2
     err = capsys.readouterr().err
     assert "n_problems" not in err and "it has 2 problems, this evaluation 1 (another --limit, task, split" in err
+
+
+@pytest.mark.parametrize("preset, advice", [("grpo", "try --preset dapo"), ("dapo", "try a harder/easier --task")])
+def test_demo_alarm_advice_names_the_demos_own_options(tmp_path, monkeypatch, capsys, preset, advice):
+    """The demo's zero_variance_groups alarm said "try --group-filter" (or "try --curriculum"), grpo's flags, which
+    `ponder demo` does not have: its advice names what the demo offers."""
+    import ponder.demo as demo
+    import ponder.rl.trainer as trainer
+    from ponder.rl.monitor import Monitor
+
+    given = {}
+
+    def fake_train(cfg, run_dir, **kw):
+        given.update(kw)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo, "greedy_eval", lambda *x, **k: {"accuracy": 0.0, "lo": 0.0, "hi": 0.0})
+    monkeypatch.setattr(demo, "self_consistency", lambda *x, **k: {})
+    monkeypatch.setattr(trainer, "train", fake_train)
+    assert main(["demo", "--quick", "--quiet", "--preset", preset, "--out", str(tmp_path / "d")]) != 0
+    capsys.readouterr()
+    m = Monitor(max_new_tokens=64, hints=given.get("hints") or {}, group_filter=preset == "dapo")
+    said = [a["message"] for step in range(3) for a in m.update({"step": step, "zero_var_frac": 1.0})]
+    assert len(said) == 1 and advice in said[0]
+    assert "--group-filter" not in said[0] and "--curriculum" not in said[0]

@@ -593,6 +593,7 @@ def train(
     score_fn: Callable | None = None,
     dp=None,
     on_checked: Callable | None = None,
+    hints: dict | None = None,
 ) -> Path:
     """Run (or resume) GRPO-family training; returns the run directory.
 
@@ -609,7 +610,9 @@ def train(
     directory is written (the Ray path connects and starts its actors there). A generate_fn or score_fn with a
     `halt()` method (RayPool's) can be stopped mid-call: a run that ends (an exception, Ctrl-C) with an off-policy
     rollout running ahead halts it and joins its thread before returning, so nothing of the run is left calling
-    the functions (or a pool the caller closes next); without one, the rollout's thread is left to end on its own."""
+    the functions (or a pool the caller closes next); without one, the rollout's thread is left to end on its own.
+    hints: the alarms' advice by alarm name (Monitor.hints), for a front end whose options are not grpo's (the
+    demo has no --group-filter or --curriculum, which the run's own advice names)."""
     from ..verify.registry import get_reward
 
     run = Path(run_dir)
@@ -734,7 +737,7 @@ def train(
     window = collapse_window(cfg.prompts_per_step)
     monitor = Monitor(MonitorConfig(reward_window=window, reward_lookback=10 * window),
                       max_new_tokens=cfg.max_new_tokens, reward_scale=reward_scale(reward),
-                      hints={} if not ocfg.group_filter else {"zero_variance_groups": hint},
+                      hints={**({} if not ocfg.group_filter else {"zero_variance_groups": hint}), **(hints or {})},
                       group_filter=ocfg.group_filter)
     # its retries draw from the run's seed (seeded 0 whatever --seed was, every seed skipped and retried the same
     # prompts); the default seed 0 draws as before
