@@ -404,6 +404,14 @@ def test_an_empty_or_unknown_task_is_refused_by_validate():
             GRPOConfig(model="tiny", task=task).validate()
 
 
+def test_an_lr_beyond_float32_is_refused_by_validate(tmp_path):
+    """lr=1e40 (ponder grpo --lr 1e40) passed validate; the run wrote config.json and reference/, then failed at
+    its first AdamW step with "RuntimeError: value cannot be converted to type float without overflow" (sft's
+    TrainConfig refuses it)."""
+    with pytest.raises(PonderError, match=r"^lr must be at most 3.403e\+38 \(fp32's largest number\), got 1e\+40"):
+        GRPOConfig(model="tiny", task="arith", lr=1e40).validate()
+
+
 def test_grad_clip_inf_measures_the_norm_and_clips_nothing():
     from ponder.rl.trainer import clip_grad_norm
 

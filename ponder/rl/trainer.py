@@ -181,6 +181,9 @@ class GRPOConfig:
             if (isinstance(v, bool) or not isinstance(v, (int, float))
                     or not (v > 0 and (math.isfinite(v) or (k == "grad_clip" and v == math.inf)))):
                 raise PonderError(f"{k} must be a finite number > 0, got {v!r}")
+        if self.lr > torch.finfo(torch.float32).max:  # (AdamW's fp32 step failed: "cannot be converted to type float")
+            raise PonderError(f"lr must be at most {torch.finfo(torch.float32).max:.4g} (fp32's largest number), "
+                              f"got {self.lr!r}")
         if self.temperature < TINY_TEMPERATURE:  # (the learner's logits / T overflowed: NaN log-probs and weights)
             raise PonderError(f"temperature must be at least {TINY_TEMPERATURE:g} (the learner's logits / T "
                               f"overflow below it), got {self.temperature!r}")
