@@ -113,6 +113,16 @@ def _positive_float(text: str) -> float:
     return v
 
 
+FP32_MAX = 3.4028234663852886e38  # torch.finfo(torch.float32).max, without importing torch to parse a line
+
+
+def _lr(text: str) -> float:  # (the configs' own check said "lr must be at most", the field, not the flag)
+    v = _positive_float(text)
+    if v > FP32_MAX:
+        raise argparse.ArgumentTypeError(f"must be at most {FP32_MAX:.4g} (fp32's largest number), got {text}")
+    return v
+
+
 _STOP_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"'}
 
 
@@ -1375,7 +1385,7 @@ def build_parser() -> argparse.ArgumentParser:
     pt.add_argument("--seq-len", type=_positive_int, default=None,
                     help="tokens per training row; documents are packed into rows and one longer than a row "
                          "is cut (default: the tiny recipe's 128)")
-    pt.add_argument("--lr", type=_positive_float, default=None,
+    pt.add_argument("--lr", type=_lr, default=None,
                     help="AdamW's peak learning rate: linear warmup over the recipe's 100 steps (a run of fewer "
                          "--steps never reaches the peak), then cosine decay to 0.1x (default: the tiny recipe's 0.002)")
     pt.add_argument("--hidden", type=_positive_int, default=None,
@@ -1429,7 +1439,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="rows per optimizer step (with --packing a row holds several examples)")
     sf.add_argument("--grad-accum", type=_positive_int, default=1,
                     help="split each step's rows into this many micro-batches (less memory, the same step)")
-    sf.add_argument("--lr", type=_positive_float, default=1e-3,
+    sf.add_argument("--lr", type=_lr, default=1e-3,
                     help="AdamW's peak learning rate: linear warmup (--warmup), then cosine decay to 0.1x")
     sf.add_argument("--warmup", type=_nonneg_int, default=None, help="warmup steps (default: steps/10 rounded down, at least 1)")
     sf.add_argument("--seq-len", type=_positive_int, default=256,
@@ -1479,7 +1489,7 @@ def build_parser() -> argparse.ArgumentParser:
     ds.add_argument("--steps", type=_positive_int, default=None,
                     help="fine-tuning optimizer steps (default: 100; with --resume the run's own, or more)")
     ds.add_argument("--batch-size", type=_positive_int, default=16, help="kept samples per optimizer step")
-    ds.add_argument("--lr", type=_positive_float, default=1e-3,
+    ds.add_argument("--lr", type=_lr, default=1e-3,
                     help="AdamW's peak learning rate: linear warmup over steps/10, then cosine decay to 0.1x")
     ds.add_argument("--seq-len", type=_positive_int, default=256,
                     help="tokens per fine-tuning row (prompt + response); longer ones are cut, and one whose "
@@ -1548,7 +1558,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "gives them")
     gr.add_argument("--temperature", type=_positive_temperature, default=1.0,
                     help="rollout sampling temperature (> 0); the loss's log-probs use the same temperature")
-    gr.add_argument("--lr", type=_positive_float, default=2e-4,
+    gr.add_argument("--lr", type=_lr, default=2e-4,
                     help="AdamW's peak learning rate, reached by linear warmup over 5 steps, then constant")
     gr.add_argument("--micro-batch", type=_positive_int, default=64, help="sequences per forward/backward at most")
     gr.add_argument("--micro-batch-tokens", type=_nonneg_int, default=8192,

@@ -3049,3 +3049,13 @@ def test_demo_alarm_advice_names_the_demos_own_options(tmp_path, monkeypatch, ca
     said = [a["message"] for step in range(3) for a in m.update({"step": step, "zero_var_frac": 1.0})]
     assert len(said) == 1 and advice in said[0]
     assert "--group-filter" not in said[0] and "--curriculum" not in said[0]
+
+
+@pytest.mark.parametrize("cmd", [["pretrain"], ["sft", "--data", "x.jsonl"], ["distill", "--teacher", "tiny"],
+                                 ["grpo"]])
+def test_an_lr_beyond_float32_is_named_by_its_flag(tmp_path, capsys, cmd):
+    """--lr 1e40 said "lr must be at most 3.403e+38", the config's field (grpo's ran into a RuntimeError)."""
+    assert main([*cmd, "--lr", "1e40", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "argument --lr: must be at most 3.403e+38 (fp32's largest number), got 1e40" in err, err
+    assert err.count("\n") == 1 and not (tmp_path / "r").exists()
