@@ -2079,8 +2079,8 @@ def _check_args(a, parser):
     if a.command == "eval" and a.sweep and a.resume:
         raise PonderError("--resume: not with --sweep (a sweep keeps no progress to continue from)")
     if a.command == "eval":  # options of the other mode would be silently ignored
-        sub = parser._subparsers._group_actions[0].choices["eval"]
-        given = [k for k in (_EVAL_METHOD_ONLY if a.sweep else _EVAL_SWEEP_ONLY) if getattr(a, k) != sub.get_default(k)]
+        # (by whether it was written, not by its value: one given at its default was silently ignored)
+        given = [k for k in (_EVAL_METHOD_ONLY if a.sweep else _EVAL_SWEEP_ONLY) if k in a.given]
         if a.ray is None and "ray_workers" in a.given:  # (given at its default, 2, it is given all the same)
             given.append("ray_workers")
         if given:

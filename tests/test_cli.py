@@ -1313,6 +1313,9 @@ def test_eval_resume_says_what_it_found_kept(tmp_path, capsys):
     (["--ray-workers", "4"], "--ray-workers: used only with --ray"),
     # given at its default value it is given all the same (verify and grpo refused it; eval let it pass)
     (["--ray-workers", "2"], "--ray-workers: used only with --ray"),
+    # (so is the other mode's option at its default: --method sampling, --ns 1,2,4,8,16 were silently ignored)
+    (["--sweep", "--method", "sampling", "--max-new-tokens", "2"], "--method: not used with --sweep"),
+    (["--ns", "1,2,4,8,16", "--max-new-tokens", "2"], "--ns: used only with --sweep"),
 ])
 def test_eval_refuses_options_its_mode_would_ignore(capsys, args, match):
     assert main(["eval", "--limit", "1", *args]) == 2
