@@ -864,8 +864,11 @@ def cmd_grpo(a):
         if a.data and not a.eval_data and unused:  # (it trained with no held-out evaluation, saying nothing)
             raise PonderError(f"{', '.join(unused)}: a --data run measures held-out accuracy only on --eval-data "
                               "FILE; give it, or drop " + ", ".join(unused))
-        if a.off_policy and over.get("ratio") != "none" and objective_for(a.preset, over, a.max_new_tokens).ratio == "none":
+        if a.off_policy and objective_for(a.preset, over, a.max_new_tokens).ratio == "none":
             # (said "off_policy needs an importance ratio, but preset ...", the keywords)
+            if obj.PRESETS[a.preset]["config"]["ratio"] != "none":  # --set's none, not the preset's (it was blamed)
+                raise PonderError("--off-policy: needs an importance ratio, but --set ratio=none makes the objective "
+                                  "on-policy; drop one of them")
             raise PonderError(f"--off-policy: needs an importance ratio, but --preset {a.preset} has ratio=none "
                               "(an on-policy objective); drop --off-policy or choose a preset with a ratio")
         cfg = GRPOConfig(model=a.model, task=None if a.data else a.task, data=a.data, eval_data=a.eval_data,

@@ -2850,6 +2850,9 @@ def test_a_data_file_cut_at_the_limits_default_is_said(tmp_path, capsys):
     (["distill", "--task", "foo", "--teacher", "tiny", "--out", "{out}"], "--task 'foo': neither a task"),
     (["grpo", "--task", "foo", "--out", "{out}"], "--task 'foo': unknown task"),
     (["grpo", "--preset", "rloo", "--off-policy", "--out", "{out}"], "--off-policy: needs an importance ratio"),
+    # (said "off_policy needs an importance ratio, but preset 'grpo' has ratio=none": grpo's is token, --set's none)
+    (["grpo", "--off-policy", "--set", "ratio=none", "--set", "clip=none", "--out", "{out}"],
+     "--off-policy: needs an importance ratio, but --set ratio=none makes the objective on-policy"),
     (["eval", "--max-new-tokens", "600", "--limit", "1"], "+ --max-new-tokens 600 exceeds the model's context"),
 ])
 def test_bad_values_are_named_by_the_flag_given_not_the_library_keyword(args, msg, tmp_path, capsys):

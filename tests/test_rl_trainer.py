@@ -412,6 +412,16 @@ def test_an_lr_beyond_float32_is_refused_by_validate(tmp_path):
         GRPOConfig(model="tiny", task="arith", lr=1e40).validate()
 
 
+def test_off_policy_with_an_overridden_ratio_none_blames_the_override_not_the_preset():
+    """It said "but preset 'grpo' has ratio=none", false: grpo's ratio is token, the override made it none."""
+    from ponder.rl.trainer import check_mode
+
+    with pytest.raises(PonderError, match=r"^off_policy needs an importance ratio, but objective ratio='none' "
+                                          r"\(overriding preset 'grpo''s 'token'\)"):
+        check_mode(GRPOConfig(model="tiny", task="arith", off_policy=True,
+                              objective={"ratio": "none", "clip": "none"}))
+
+
 def test_grad_clip_inf_measures_the_norm_and_clips_nothing():
     from ponder.rl.trainer import clip_grad_norm
 

@@ -216,8 +216,11 @@ def objective_config(cfg: GRPOConfig) -> obj.ObjectiveConfig:
 def check_mode(cfg: GRPOConfig, dp=None) -> obj.ObjectiveConfig:
     """The run's objective, and the modes it and the process can run in: checked before the model loads."""
     ocfg = objective_config(cfg)
-    if cfg.off_policy and ocfg.ratio == "none":
-        raise PonderError(f"off_policy needs an importance ratio, but preset {cfg.preset!r} has ratio=none")
+    if cfg.off_policy and ocfg.ratio == "none":  # (an override's none was blamed on the preset, whose ratio is token)
+        base = obj.PRESETS[cfg.preset]["config"]["ratio"]
+        why = (f"objective ratio='none' (overriding preset {cfg.preset!r}'s {base!r})" if base != "none"
+               else f"preset {cfg.preset!r} has ratio=none")
+        raise PonderError(f"off_policy needs an importance ratio, but {why}")
     if cfg.fsdp and dp is None:
         raise PonderError("fsdp shards the model over data-parallel ranks: run with --nproc N (N >= 2) or "
                           "under torchrun")
