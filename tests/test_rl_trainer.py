@@ -422,6 +422,15 @@ def test_off_policy_with_an_overridden_ratio_none_blames_the_override_not_the_pr
                               objective={"ratio": "none", "clip": "none"}))
 
 
+def test_max_refill_with_group_filter_turned_off_blames_the_override_not_the_preset(tmp_path):
+    """It said "no effect with preset 'dapo', which does not filter groups", false: dapo's does; the override not."""
+    cfg = GRPOConfig(model="tiny", task="arith", preset="dapo", objective={"group_filter": False}, max_refill=2)
+    with pytest.raises(PonderError, match=r"^max_refill=2 has no effect with objective group_filter=False "
+                                          r"\(overriding preset 'dapo''s True\)"):
+        train(cfg, tmp_path / "r", progress=False)
+    assert not (tmp_path / "r").exists()
+
+
 def test_grad_clip_inf_measures_the_norm_and_clips_nothing():
     from ponder.rl.trainer import clip_grad_norm
 

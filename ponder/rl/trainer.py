@@ -657,8 +657,12 @@ def train(
             check_not_fp16_dtype(checkpoint.parse_dtype(cfg.dtype))
         # only dynamic sampling refills: it was silently unused (new runs only: a recorded one would brick a resume)
         if not ocfg.group_filter and cfg.max_refill != GRPOConfig.max_refill:
-            raise PonderError(f"max_refill={cfg.max_refill} has no effect with preset {cfg.preset!r}, which does not "
-                              "filter groups (group_filter off); drop it, or set objective group_filter=True")
+            # (an override's off was blamed on the preset: "preset 'dapo', which does not filter groups")
+            why = (f"objective group_filter=False (overriding preset {cfg.preset!r}'s True)"
+                   if obj.PRESETS[cfg.preset]["config"]["group_filter"] else
+                   f"preset {cfg.preset!r}, which does not filter groups (group_filter off)")
+            raise PonderError(f"max_refill={cfg.max_refill} has no effect with {why}; drop it, or set objective "
+                              "group_filter=True")
         if cfg.reward is not None:
             get_reward(cfg.reward)
         resolve_data(cfg)
