@@ -532,6 +532,12 @@ _ADDED_SETTINGS = ("weights_sha256", "tokenizer_sha256", "dtype", "items_sha256"
 _RECORDED_ONLY = ("ran_on",)
 
 
+# a method keyword -> its `ponder eval` flag, for messages (cli._EVAL_METHOD_FLAGS the other way round)
+_KWARG_FLAGS = {"n_votes": "--votes", "weighted": "--weighted", "early_stop": "--early-stop",
+                "n_candidates": "--candidates", "scorer": "--scorer", "rounds": "--rounds", "budget": "--budget",
+                "waits": "--waits-bf", "level": "--effort", "answer_tokens": "--answer-tokens"}
+
+
 def _first_difference(saved: dict, wanted: dict) -> str | None:
     """The first setting in which a saved header or config.json differs from this evaluation's, described (the
     weights last: other dtype is said as such, not as other weights)."""
@@ -548,6 +554,13 @@ def _first_difference(saved: dict, wanted: dict) -> str | None:
         if saved.get(key) != wanted.get(key):
             if key == "items_sha256":
                 return "its items differ from these (another task, split, --limit or data file)"
+            if key == "method_kwargs" and isinstance(saved.get(key), dict) and isinstance(wanted.get(key), dict):
+                # (the whole dict named no option: "its method_kwargs is {'n_votes': 2}, ...'s {'n_votes': 3}")
+                s_kw, w_kw, none = saved[key], wanted[key], object()
+                k = next((k for k in [*w_kw, *s_kw] if s_kw.get(k, none) != w_kw.get(k, none)), None)
+                if k in s_kw and k in w_kw:
+                    flag = f" ({_KWARG_FLAGS[k]})" if k in _KWARG_FLAGS else ""
+                    return f"its {k}{flag} is {s_kw[k]!r}, this evaluation's {w_kw[k]!r}"
             if key == "n_problems":  # (config.json's field name named no flag: --limit, or another task's 200)
                 return (f"it has {saved.get(key)!r} problems, this evaluation {wanted.get(key)!r} (another --limit, "
                         "task, split or data file)")

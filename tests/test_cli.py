@@ -3065,3 +3065,15 @@ def test_an_lr_beyond_float32_is_named_by_its_flag(tmp_path, capsys, cmd):
     err = capsys.readouterr().err
     assert "argument --lr: must be at most 3.403e+38 (fp32's largest number), got 1e40" in err, err
     assert err.count("\n") == 1 and not (tmp_path / "r").exists()
+
+
+def test_eval_resume_names_the_method_option_that_differs_by_its_flag(tmp_path, capsys):
+    """Another --votes said "its method_kwargs is {'n_votes': 2}, this evaluation's {'n_votes': 3}", the library's
+    keyword inside a dict; it names the option and its flag."""
+    args = ["eval", "--limit", "1", "--max-new-tokens", "2", "--method", "self_consistency", "--quiet", "--json",
+            "--out", str(tmp_path / "e"), "--votes"]
+    assert main([*args, "2"]) == 0
+    capsys.readouterr()
+    assert main([*args, "3", "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "its n_votes (--votes) is 2, this evaluation's 3" in err and "method_kwargs" not in err, err
