@@ -721,9 +721,12 @@ def cmd_distill(a):
         check_distill_inputs(items, reward, train, a.out, a.model)
         teacher, ttok = _load(a, a.teacher)
         student, stok = _load(a, a.model)
-        rep = distill(teacher, ttok, student, stok, items, reward, k=a.k,
-                      temperature=a.temperature, max_new_tokens=a.max_new_tokens, seed=a.seed, run_dir=a.out,
-                      train=train, progress=not a.quiet, model_path=a.model, teacher_path=a.teacher)
+        try:
+            rep = distill(teacher, ttok, student, stok, items, reward, k=a.k,
+                          temperature=a.temperature, max_new_tokens=a.max_new_tokens, seed=a.seed, run_dir=a.out,
+                          train=train, progress=not a.quiet, model_path=a.model, teacher_path=a.teacher)
+        except PonderError as e:
+            raise _max_new_tokens_flag(e) from None
     # sft's last metrics row: not printed, as sft --json does not print it (its headline values are the
     # summary's metrics' "last", its step "steps"); --json had it as an undocumented "final"
     final = rep.pop("final")
@@ -818,6 +821,11 @@ def _grpo_trainer(a):
     return train
 
 
+def _max_new_tokens_flag(e: PonderError) -> PonderError:
+    """The context check's error ("prompt of N tokens + max_new_tokens M exceeds") naming the flag given."""
+    return PonderError(str(e).replace(" + max_new_tokens ", " + --max-new-tokens ", 1))
+
+
 def cmd_grpo(a):
     from .rl import objective as obj
     from .rl.trainer import GRPOConfig, objective_for
@@ -881,7 +889,10 @@ def cmd_grpo(a):
                          stop_on_alarm=a.stop_on_alarm,
                          device=a.device, dtype=a.dtype, micro_batch=a.micro_batch,
                          micro_batch_tokens=a.micro_batch_tokens, off_policy=a.off_policy, fsdp=a.fsdp)
-        run = train(cfg, a.out, progress=not a.quiet)
+        try:
+            run = train(cfg, a.out, progress=not a.quiet)
+        except PonderError as e:
+            raise _max_new_tokens_flag(e) from None
     from .distributed.ddp import env_int, launched_by_torchrun
 
     if launched_by_torchrun() and env_int("RANK") != 0:  # rank 0 wrote the run (on its own machine, maybe) and
@@ -1133,8 +1144,8 @@ def cmd_eval(a):
     else:
         try:
             summary = evaluate(model, tok, items, progress=not a.quiet, resume=a.resume, **ekw)
-        except PonderError as e:  # the context check names the keyword: name the flag given
-            raise PonderError(str(e).replace(" + max_new_tokens ", " + --max-new-tokens ", 1)) from None
+        except PonderError as e:
+            raise _max_new_tokens_flag(e) from None
     resumed = summary.pop("resumed", None)
     if resumed == "finished":  # (stderr: --json's standard output stays the summary alone)
         print(f"{a.out}: this evaluation had finished; its saved summary:", file=sys.stderr)

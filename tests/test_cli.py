@@ -2854,6 +2854,10 @@ def test_a_data_file_cut_at_the_limits_default_is_said(tmp_path, capsys):
     (["grpo", "--off-policy", "--set", "ratio=none", "--set", "clip=none", "--out", "{out}"],
      "--off-policy: needs an importance ratio, but --set ratio=none makes the objective on-policy"),
     (["eval", "--max-new-tokens", "600", "--limit", "1"], "+ --max-new-tokens 600 exceeds the model's context"),
+    # (grpo's and distill's said "+ max_new_tokens 600 exceeds", the keyword, as eval's did)
+    (["grpo", "--max-new-tokens", "600", "--quiet", "--out", "{out}"], "+ --max-new-tokens 600 exceeds the model's"),
+    (["distill", "--teacher", "tiny", "-n", "2", "--max-new-tokens", "600", "--quiet", "--out", "{out}"],
+     "+ --max-new-tokens 600 exceeds the model's context"),
 ])
 def test_bad_values_are_named_by_the_flag_given_not_the_library_keyword(args, msg, tmp_path, capsys):
     # "unknown dtype 'int8'", "max_new_tokens 600 exceeds", "off_policy needs": keywords the user never typed
