@@ -1134,6 +1134,80 @@ def test_local_judge_whose_verdict_cap_cannot_hold_a_verdict_is_refused_by_make_
     make_judge(_judge_model(2048), tokenizer, rubric="r", max_new_tokens=need)
 
 
+# Qwen3's template in brief: a user turn, the assistant's, and with enable_thinking=false an empty think block
+_QWEN3ISH = ("{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+             "{% if add_generation_prompt %}<|im_start|>assistant\n{% if enable_thinking is defined and "
+             "not enable_thinking %}<think>\n\n</think>\n\n{% endif %}{% endif %}")
+
+
+def _with_template(tok, template, **template_kwargs):
+    import copy
+
+    tok = copy.copy(tok)
+    tok.chat_template, tok._jinja, tok.template_kwargs = template, None, template_kwargs
+    return tok
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"enable_thinking": False}])
+def test_local_judge_prompts_a_model_with_a_chat_template_through_it(tokenizer, monkeypatch, kwargs):
+    """An instruct judge (Qwen3, Llama-3-Instruct) was given the grading prompt as raw text, while the same model
+    behind vLLM (the HTTP judge) got it as a user message formatted by its chat template: graded otherwise, and
+    poorly. It reads the rendered message, with the tokenizer's template_kwargs; its context is measured on it."""
+    from ponder.engine import render_prompts
+    from ponder.verify.judge import PROMPT_TEMPLATE, _quoted
+
+    tok = _with_template(tokenizer, _QWEN3ISH, **kwargs)
+    text = PROMPT_TEMPLATE.format(rubric="r", prompt="1+1?", completion=_quoted("2"), max_score=10)
+    want = render_prompts(tok, [[{"role": "user", "content": text}]])[0]
+    assert want != render_prompts(tok, [text])[0]
+    got, real = [], ponder.sample
+    monkeypatch.setattr(ponder, "sample", lambda *a, **k: got.extend(s.prompt_ids for s in real(*a, **k)[0]) or
+                        [[ponder.engine.Sample("SCORE: 7/10", [], [], "stop")]])
+    need = len(tok.encode("SCORE: 10/10", add_special_tokens=False))
+    v = make_judge(_judge_model(len(want) + need), tok, rubric="r", max_new_tokens=64)("1+1?", "2")
+    assert got == [want] and v.score == 0.7
+    assert v.reason == "score 7/10"
+    tail = tok.encode("<think>\n\n</think>\n\n", add_special_tokens=False)
+    assert (want[-len(tail):] == tail) == (kwargs == {"enable_thinking": False})
+    # one token fewer: the rendered prompt (template tokens included) leaves no room for the verdict
+    v = make_judge(_judge_model(len(want) + need - 1), tok, rubric="r", max_new_tokens=64)("1+1?", "2")
+    assert v.reason.startswith("response does not fit") and f"grading prompt of {len(want)} tokens" in v.reason
+
+
+@pytest.mark.parametrize("reply,score", [
+    ("Draft: SCORE: 10/10? Too generous.", None),  # cut off while thinking: its draft is no verdict
+    ("Draft: SCORE: 10/10? Too generous.\n</think>\n\nSCORE: 3/10", 0.3),
+    ("</think>\nSCORE: 3/10", 0.3),
+])
+def test_local_judge_whose_template_opens_the_thinking_reads_the_verdict_after_it(tokenizer, monkeypatch, reply,
+                                                                                  score):
+    """A judge template that opens "<think>" in the prompt (DeepSeek-R1's, Qwen3-Thinking's): the model's output
+    starts inside the thinking; a draft score there, cut off before "</think>", was taken for the verdict."""
+    tok = _with_template(tokenizer, "{% for m in messages %}{{ m.content }}{% endfor %}<think>\n")
+    monkeypatch.setattr(ponder, "sample", lambda *a, **k: [[ponder.engine.Sample(reply, [], [], "length")]])
+    v = make_judge(_judge_model(2048), tok, rubric="r", max_new_tokens=64)("1+1?", "2")
+    assert (v.score, v.reason) == ((0.0, "malformed verdict") if score is None else (score, "score 3/10"))
+    # its verdict takes "</think>" too: a cap that holds only the score line is refused
+    need = len(tok.encode("</think>\n\nSCORE: 10/10", add_special_tokens=False))
+    with pytest.raises(PonderError, match=f"max_new_tokens={need - 1} cannot hold a verdict: '</think>' and "
+                                          f"'SCORE: 10/10' are {need} tokens"):
+        make_judge(_judge_model(2048), tok, rubric="r", max_new_tokens=need - 1)
+
+
+def test_local_judge_without_a_chat_template_reads_the_raw_text(tokenizer, monkeypatch):
+    """A tokenizer without a checkpoint template (Ponder's ChatML fallback) keeps the grading prompt as text."""
+    from ponder.engine import render_prompts
+    from ponder.verify.judge import PROMPT_TEMPLATE, _quoted
+
+    assert tokenizer.chat_template is None
+    got, real = [], ponder.sample
+    monkeypatch.setattr(ponder, "sample", lambda *a, **k: got.extend(s.prompt_ids for s in real(*a, **k)[0]) or
+                        [[ponder.engine.Sample("SCORE: 7/10", [], [], "stop")]])
+    make_judge(_judge_model(2048), tokenizer, rubric="r", max_new_tokens=16)("1+1?", "2")
+    text = PROMPT_TEMPLATE.format(rubric="r", prompt="1+1?", completion=_quoted("2"), max_score=10)
+    assert got == render_prompts(tokenizer, [text])
+
+
 def test_check_item_accepts_good_gold_and_names_the_bad_field():
     from ponder.verify.registry import check_item
 
@@ -1617,7 +1691,8 @@ def test_local_judge_gives_a_yarn_model_its_whole_context():
     cfg = dataclasses.replace(model.config, max_position_embeddings=24, rope_scaling={
         "rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 16})
     generate = _local_backend(ponder.Transformer(cfg).init_weights(0).eval(), tok, 8)
-    assert isinstance(generate("x " * 20), str)  # (41 tokens and a verdict of 12: past 24, within 64)
+    # (44 tokens, its chat template's included, and a verdict of 12: past 24, within 64)
+    assert isinstance(generate("x " * 14), str)
     with pytest.raises(_Overflow, match=re.escape("the judge model's context is 64 positions (64 = "
                                                   "original_max_position_embeddings 16 x yarn factor 4)")):
         generate("x " * 80)

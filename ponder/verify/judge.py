@@ -221,19 +221,32 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
     return generate
 
 
-def _verdict_tokens(tokenizer, max_score: int) -> int:
-    """The fewest tokens a verdict takes: its longest score line alone, with no reasoning before it."""
-    return len(tokenizer.encode(f"SCORE: {max_score}/{max_score}", add_special_tokens=False))
+def _verdict_tokens(tokenizer, max_score: int, opens_think: bool = False) -> int:
+    """The fewest tokens a verdict takes: its longest score line alone, with no reasoning before it (after the
+    "</think>" that ends the thinking a judge's chat template opened)."""
+    line = f"SCORE: {max_score}/{max_score}"
+    return len(tokenizer.encode(f"</think>\n\n{line}" if opens_think else line, add_special_tokens=False))
+
+
+def _judge_ids(tokenizer, text: str) -> tuple[list[int], bool]:
+    """The ids a local judge model reads for grading prompt `text`, and whether they open its thinking. A tokenizer
+    with a chat template (a checkpoint's own) gets `text` as a user message through it, with its template_kwargs
+    (e.g. {"enable_thinking": False}), as an OpenAI-compatible server formats the HTTP judge's message: an
+    instruct judge prompted with raw text graded poorly. Without one (Ponder's ChatML fallback), the raw text."""
+    from ponder.engine import prompts_open_think, render_prompts
+
+    prompt = [{"role": "user", "content": text}] if isinstance(tokenizer.chat_template, str) else text
+    return render_prompts(tokenizer, [prompt])[0], prompts_open_think(tokenizer, [prompt])[0]
 
 
 def _local_backend(model, tokenizer, max_new_tokens: int, max_score: int = 10) -> Callable[[str], str]:
-    need = _verdict_tokens(tokenizer, max_score)
-
     def generate(prompt: str) -> str:
         import ponder  # lazy: the HTTP judge must not need torch
-        from ponder.engine import render_prompts
         from ponder.model import model_context
 
+        # the ids measured are the ids the judge reads (its chat template's tokens included)
+        ids, opens_think = _judge_ids(tokenizer, prompt)
+        need = _verdict_tokens(tokenizer, max_score, opens_think)
         # max_new_tokens caps the verdict; a model cannot write past its context anyway, so the cap is cut to
         # the room the grading prompt leaves (else the default 512 refused every call on a 512-position judge).
         # Less room than a score line takes is decided here, without generating: a cut-off verdict was a silent
@@ -241,14 +254,16 @@ def _local_backend(model, tokenizer, max_new_tokens: int, max_score: int = 10) -
         n = max_new_tokens
         limit, how = model_context(model)
         if isinstance(limit, int):
-            used = len(render_prompts(tokenizer, [prompt])[0])
+            used = len(ids)
             if used + need > limit:
                 raise _Overflow(f"{JUDGE_OVERFLOW}: the grading prompt of {used} tokens and a verdict of {need} "
                                 f"need {used + need}, the judge model's context is {limit} positions"
                                 f"{f' ({how})' if how else ''}")
             n = min(n, limit - used)
-        out = ponder.sample(model, tokenizer, [prompt], n=1, max_new_tokens=n, temperature=0.0)
-        return out[0][0].text
+        text = ponder.sample(model, tokenizer, [ids], n=1, max_new_tokens=n, temperature=0.0)[0][0].text
+        # a template that opened the thinking (DeepSeek-R1's, Qwen3-Thinking's): the verdict follows "</think>"
+        # (parse_score reads after it); a judge cut off still thinking gave none, whatever score it drafted there
+        return text if not opens_think or "</think>" in text else ""
 
     return generate
 
@@ -256,15 +271,14 @@ def _local_backend(model, tokenizer, max_new_tokens: int, max_score: int = 10) -
 def _check_template_fits(model, tokenizer, template: str, rubric: str, max_score: int) -> None:
     """A grading template (with its rubric) that leaves no room for a response and a verdict in the local judge's
     context is a configuration error, said before any sampling: every verdict would be an overflow."""
-    from ponder.engine import render_prompts
     from ponder.model import model_context
 
     limit, how = model_context(model)
     if not isinstance(limit, int):
         return
-    used = len(render_prompts(tokenizer, [template.format(rubric=rubric, prompt="", completion="",
-                                                          max_score=max_score)])[0])
-    need = _verdict_tokens(tokenizer, max_score)
+    ids, opens_think = _judge_ids(tokenizer, template.format(rubric=rubric, prompt="", completion="",
+                                                             max_score=max_score))
+    used, need = len(ids), _verdict_tokens(tokenizer, max_score, opens_think)
     if used + need >= limit:
         raise PonderError(f"make_judge: the grading template with its rubric is {used} tokens and a verdict needs "
                           f"{need}: the judge model's context of {limit} positions{f' ({how})' if how else ''} "
@@ -298,7 +312,13 @@ def make_judge(model=None, tokenizer=None, *, url: str | None = None, api_key: s
     """A scorer `judge(prompt, completion) -> Verdict` backed by a local model or an HTTP endpoint; `prompt` is
     text or chat messages (read as `prompt_text`). With `strip_think` (the default, as check_constraints) the
     judge reads only what follows the first "</think>": the answer a user sees (a "<think>" never closed: score 0). The reasoning before it would
-    otherwise reach the grader, and a policy can learn to plead with it there ("a grader should give 10")."""
+    otherwise reach the grader, and a policy can learn to plead with it there ("a grader should give 10").
+
+    A local judge whose tokenizer has a chat template (a checkpoint's own, e.g. an instruct model's) reads the
+    grading prompt as a user message through it, with the tokenizer's `template_kwargs` (e.g. {"enable_thinking":
+    False}), as an OpenAI-compatible server formats the HTTP judge's; without one, the raw text. Its verdict is read
+    after its thinking's "</think>" (a judge cut off while thinking gives none: score 0), and its context room is
+    measured on the prompt as rendered."""
     if (model is None) == (url is None):
         raise PonderError("make_judge: give either a local model (model=, tokenizer=) or url=, not both or neither")
     if model is not None and tokenizer is None:
@@ -324,9 +344,13 @@ def make_judge(model=None, tokenizer=None, *, url: str | None = None, api_key: s
         raise PonderError(f"make_judge: url must start with http:// or https://, got {url!r}")
     if model is not None:
         # a cap short of the verdict line cut every verdict: all "malformed", a reward of 0 for every response
-        if max_new_tokens < (need := _verdict_tokens(tokenizer, max_score)):
+        # (with the "</think>" before it where the judge's chat template opens the thinking)
+        opens_think = _judge_ids(tokenizer, template.format(rubric=rubric, prompt="", completion="",
+                                                            max_score=max_score))[1]
+        if max_new_tokens < (need := _verdict_tokens(tokenizer, max_score, opens_think)):
+            line = ("'</think>' and " if opens_think else "") + f"'SCORE: {max_score}/{max_score}'"
             raise PonderError(f"make_judge: max_new_tokens={max_new_tokens} cannot hold a verdict: "
-                              f"'SCORE: {max_score}/{max_score}' is {need} tokens for the judge's tokenizer")
+                              f"{line} {'are' if opens_think else 'is'} {need} tokens for the judge's tokenizer")
         _check_template_fits(model, tokenizer, template, rubric, max_score)
     generate = (_http_backend(url, api_key, model_name, max_new_tokens, timeout, retries) if url is not None
                 else _local_backend(model, tokenizer, max_new_tokens, max_score))
