@@ -4232,3 +4232,24 @@ def test_unboxed_a_value_before_words_in_parentheses_is_no_factor(completion):
 @pytest.mark.parametrize("completion", ["So we get 3 (x + 1).", "So we get 3(ab).", "So we get 2 (sin x)"])
 def test_unboxed_a_value_before_a_parenthesized_factor_is_still_an_operand(completion):
     assert extract_answer(completion) is None
+
+
+@pytest.mark.parametrize(
+    "completion",
+    ["The answer is 12 (3 boxes of 4).", "The answer is 12 (3 apples).", "The answer is 12 (3 boxes, 4 each).",
+     "The answer is 12 (4 boxes of 3 each).", "Final answer: $12$ (3 boxes of 4)."],
+)
+def test_an_answer_phrase_value_before_numbers_and_words_in_parentheses_is_that_value(completion):
+    # "12 (3 boxes of 4)" was read whole, unparseable (or as the 3 inside): the right 12 scored wrong
+    assert extract_answer(completion) == "12"
+    assert check_math(completion, "12").correct and not check_math(completion, "4").correct
+
+
+@pytest.mark.parametrize(
+    "completion",
+    ["The answer is 12 (or 13).", "The answer is 12 (maybe 13).", "The answer is 12 (13?).", "The answer is 12 (i.e., 13).",
+     "The answer is 12 (resp. 13).", "The answer is 12 (alternatively 13).", "The answer is 12 (13 is also fine).",
+     "The answer is 12 (13 also works)."],
+)
+def test_an_answer_phrase_value_with_another_offered_in_parentheses_scores_for_neither(completion):
+    assert not check_math(completion, "12").correct and not check_math(completion, "13").correct

@@ -1578,7 +1578,7 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
 # "$12$, which is even", "12 (since ...)", "12, and it is even"
 _REASON_RE = re.compile(
     r"(?:\s*,\s*|\s+|\s*\(\s*)(?:because|since|as(?!\s+well)|which|so|where|and\s+(?:it|this|that)|i\.\s?e\b|that\s+is"
-    r"|namely|not|(?:(?<=,)\s*)?(?:when|if|for)|(?:or\s+)?(?:approximately|approx\.?|roughly|about)(?=\s*\$?\s*[-+]?\d*\.\d))(?![A-Za-z])|\s*;\s*(?=[A-Za-z])|\s+\((?=\s*[A-Za-z]{2,})(?!\s*(?:mod|or|and)\b)",
+    r"|namely|not|(?:(?<=,)\s*)?(?:when|if|for)|(?:or\s+)?(?:approximately|approx\.?|roughly|about)(?=\s*\$?\s*[-+]?\d*\.\d))(?![A-Za-z])|\s*;\s*(?=[A-Za-z])|\s+\((?=\s*(?:[-+]?\d+(?:\.\d+)?\s+)?[A-Za-z]{2,})(?!\s*(?:[-+]?\d+(?:\.\d+)?\s+)?(?:mod|or|and)\b)",
     re.I,
 )
 
@@ -1593,6 +1593,9 @@ def _reason_head(sent: str, after: str = "") -> str | None:
     m = _REASON_RE.search(masked)
     if m is None:
         return None
+    pw = _PAREN_WORD_RE.match(masked, m.end() - 1) if m.group().endswith("(") else None
+    if pw is not None and pw.group(1) and pw.group(1).lower() in _FUNCS:
+        return None  # "3 (2 log 2)" is a product, as in prose; "12 (3 boxes of 4)" says more of 12
     head = sent[: m.start()].strip()
     if not head or ((_is_prose(head) or not _mathy(head)) and not _all_spelled(head)):
         return None  # ("twelve, which is even" opens with its value too)
