@@ -4253,3 +4253,30 @@ def test_an_answer_phrase_value_before_numbers_and_words_in_parentheses_is_that_
 )
 def test_an_answer_phrase_value_with_another_offered_in_parentheses_scores_for_neither(completion):
     assert not check_math(completion, "12").correct and not check_math(completion, "13").correct
+
+
+@pytest.mark.parametrize(
+    "completion",
+    ["So the total is 12 (3 boxes of 4).", "So the total is 12 (3 boxes, 4 each).", "Thus she has 12 (4 from each of 3 friends).",
+     "So we get $12$ (3 rows of 4).", "Therefore 12 (3 boxes of 4)"],
+)
+def test_unboxed_numbers_in_words_in_parentheses_after_the_concluded_value_are_no_candidates(completion):
+    # the last number inside the parenthesis (4) was read as the answer: it scored for 4, the concluded 12 scored 0
+    assert extract_answer(completion) == "12"
+    assert check_math(completion, "12").correct and not check_math(completion, "4").correct
+
+
+@pytest.mark.parametrize(
+    "completion",
+    ["So the total is 12 (or 13).", "So the total is 12 (maybe 13).", "So the total is 12 (13?).", "So the total is 12 (i.e., 13).",
+     "So the total is 12 (resp. 13).", "So the total is 12 (alternatively 13).", "So the total is 12 (13 is also fine).",
+     "So the total is 12 (13 also works).", "So the total is 12 (3 boxes of 4, or maybe 13).",
+     "So the total is 12 (3 boxes of 4; 13 also works)."],
+)
+def test_unboxed_a_value_offered_in_parentheses_after_the_concluded_value_is_still_a_hedge(completion):
+    assert not check_math(completion, "12").correct and not check_math(completion, "13").correct
+
+
+def test_unboxed_numbers_in_parentheses_after_a_step_value_are_still_read():
+    # no conclusion before the parenthesis: the value it works out may be the answer
+    assert extract_answer("Each box holds 4 (so 3 boxes hold 12).") == "12"

@@ -1879,6 +1879,25 @@ def _rejected_last(tail: str, cands: list) -> int | None:
     return None
 
 
+def _explained_last(tail: str, cands: list) -> int | None:
+    """The index of the concluded value a parenthesis of words right after it says more of, when the last values
+    lie inside it ("So the total is 12 (3 boxes of 4)."): its numbers are no answer (read last, the 4 scored and the
+    right 12 scored 0); None when there is none, or the parenthesis offers another value ("12 (maybe 13)")."""
+    j = tail.rfind("(", 0, cands[-1][0])
+    i = len(cands) - 1
+    while i >= 0 and cands[i][1] > j:
+        i -= 1
+    if j < 0 or i < 0 or tail[cands[i][1] : j].strip() or not _paren_prose(tail, j):
+        return None
+    close = j + 1 + _paren_close(tail[j + 1 :], len(tail) - j - 1)
+    p = cands[i]
+    if close >= len(tail) or close < cands[-1][1] or not _concludes(tail, p[0], True):
+        return None
+    if _hedge(tail, p[1], ans=p[2]) or _hedge(tail, close + 1, ans=p[2]) or _HEDGE_WORD_RE.search(tail, j, close):
+        return None  # ("12 (3 boxes of 4, or maybe 13)" offers 13 after the words)
+    return i
+
+
 # a minus with spaces before a number, after "=" or a word ("is - 1"): a sign, no binary minus (a one-letter name
 # before it, "n - 1", and a bullet "- 1" opening a line are not matched)
 _SPACED_SIGN_RE = re.compile(r"(?:=|(?<![A-Za-z])[A-Za-z]{2,})[ \t]*(-)[ \t]+\Z")
@@ -1920,7 +1939,7 @@ def _tail_candidate(text: str) -> str | None:
         cands.pop()
     if _trailing_words(tail[cands[-1][1] :]) > 12:
         return None
-    if (j := _rejected_last(tail, cands)) is not None:
+    if (j := _rejected_last(tail, cands)) is not None or (j := _explained_last(tail, cands)) is not None:
         cands, end_at = cands[: j + 1], cands[j][1]  # the concluded value, read as if it were last
     if (whole := _compound_quantity(tail, cands)) is not None:
         return whole
