@@ -4280,3 +4280,18 @@ def test_unboxed_a_value_offered_in_parentheses_after_the_concluded_value_is_sti
 def test_unboxed_numbers_in_parentheses_after_a_step_value_are_still_read():
     # no conclusion before the parenthesis: the value it works out may be the answer
     assert extract_answer("Each box holds 4 (so 3 boxes hold 12).") == "12"
+
+
+@pytest.mark.parametrize(
+    "completion", ["So the total is 3 x 4 = 12.", "So the total is 3 X 4 = 12.", "Thus we need 2 x 6 = 12 tiles."]
+)
+def test_unboxed_numbers_beside_a_spaced_x_are_operands(completion):
+    # "3 x 4" in prose is a product (or a size), the 4 no value of its own: "4, 12" was read, the right 12 scored 0
+    assert extract_answer(completion) == "12"
+    assert check_math(completion, "12").correct and not check_math(completion, "4").correct
+
+
+@pytest.mark.parametrize("completion", ["So the dimensions are 3 x 4.", "So the total is 12 (3 x 4)."])
+def test_unboxed_the_last_factor_of_a_spaced_x_product_is_no_answer(completion):
+    # read as the 4 alone, it scored for the gold 4
+    assert not check_math(completion, "4").correct

@@ -1385,6 +1385,10 @@ def _paren_prose(s: str, j: int) -> bool:
     return m is not None and (m.group(1) or m.group(2)).lower() not in _FUNCS
 
 
+# a spaced letter x between numbers in prose: "3 x 4" (a product or a size)
+_TIMES_X_RE = re.compile(r"(?:(?<=\d)|(?<=\d\$))[ \t]+[xX][ \t]+(?=\$?[-+]?\d)")
+
+
 def _is_operand(s: str, start: int, end: int) -> bool:
     """Whether the number s[start:end] has an operator beside it (spaces aside). A "**" is markdown bold, not
     a product; "-" counts after the number, and before it when it follows a value (binary minus)."""
@@ -1399,12 +1403,20 @@ def _is_operand(s: str, start: int, end: int) -> bool:
             return True
         if c == "-" and s[j + 1 : j + 2] == " " and s[j + 2 : j + 3].isdigit():
             return True
+        if _TIMES_X_RE.match(s, end) is not None:
+            return True  # "3 x 4" in prose: a product or a size, the 3 no value alone
     i = start - 1
     while i >= 0 and s[i] in " \t":
         i -= 1
     if i < 0:
         return False
     c = s[i]
+    if c in "xX":
+        k = i - 1
+        while k >= 0 and s[k] in " \t":
+            k -= 1
+        if k >= 0 and _TIMES_X_RE.match(s, k + 1) is not None:
+            return True  # ... nor the 4
     if c in _OPERATOR_BEFORE and s[max(0, i - 1) : i + 1] != "**":
         return True
     if c == "-":
