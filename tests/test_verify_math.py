@@ -4295,3 +4295,21 @@ def test_unboxed_numbers_beside_a_spaced_x_are_operands(completion):
 def test_unboxed_the_last_factor_of_a_spaced_x_product_is_no_answer(completion):
     # read as the 4 alone, it scored for the gold 4
     assert not check_math(completion, "4").correct
+
+
+@pytest.mark.parametrize(
+    "completion",
+    ["So the total is 12 apples (3 boxes of 4).", "So she has 12 cookies (4 from each of 3 friends).",
+     "So the total is $12$ \\text{ apples} (3 boxes of 4)."],
+)
+def test_unboxed_a_unit_between_the_concluded_value_and_its_parenthesis_of_words(completion):
+    # the 4 inside was read as the answer, as with no unit before the parenthesis
+    assert extract_answer(completion) == "12"
+    assert check_math(completion, "12").correct and not check_math(completion, "4").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "So the total is 12 or (maybe 13).", "So the total is 12, or (3 boxes of 4) 13.", "So the total is 12 apples (13 if we count the spare).",
+])
+def test_unboxed_a_word_before_a_parenthesis_that_offers_another_value_keeps_the_hedge(completion):
+    assert not check_math(completion, "12").correct

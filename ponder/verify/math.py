@@ -1899,13 +1899,18 @@ def _explained_last(tail: str, cands: list) -> int | None:
     i = len(cands) - 1
     while i >= 0 and cands[i][1] > j:
         i -= 1
-    if j < 0 or i < 0 or tail[cands[i][1] : j].strip() or not _paren_prose(tail, j):
+    if j < 0 or i < 0 or not _paren_prose(tail, j):
         return None
+    unit = None
+    if tail[cands[i][1] : j].strip():  # ("12 apples (3 boxes of 4)": the value's unit between)
+        unit = _UNIT_GAP_RE.match(tail, cands[i][1], j)
+        if unit is None or tail[unit.end() : j].strip() or _HEDGE_WORD_RE.fullmatch(unit.group(1)) or unit.group(1).lower() in _NEGATING_WORDS:
+            return None
     close = j + 1 + _paren_close(tail[j + 1 :], len(tail) - j - 1)
     p = cands[i]
     if close >= len(tail) or close < cands[-1][1] or not _concludes(tail, p[0], True):
         return None
-    if _hedge(tail, p[1], ans=p[2]) or _hedge(tail, close + 1, ans=p[2]) or _HEDGE_WORD_RE.search(tail, j, close):
+    if _hedge(tail, unit.end() if unit else p[1], ans=p[2]) or _hedge(tail, close + 1, ans=p[2]) or _HEDGE_WORD_RE.search(tail, j, close):
         return None  # ("12 (3 boxes of 4, or maybe 13)" offers 13 after the words)
     return i
 
