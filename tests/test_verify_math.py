@@ -4313,3 +4313,11 @@ def test_unboxed_a_unit_between_the_concluded_value_and_its_parenthesis_of_words
 ])
 def test_unboxed_a_word_before_a_parenthesis_that_offers_another_value_keeps_the_hedge(completion):
     assert not check_math(completion, "12").correct
+
+
+@pytest.mark.parametrize(
+    "completion", ["So it takes 5 minutes or 6.", "So it takes 5 min, or 6.", "So the total is $5$ apples or $6$."]
+)
+def test_unboxed_a_value_with_its_unit_or_another_bare_value_is_a_hedge(completion):
+    # the bare 6 after "5 minutes or" was read alone and scored (as "5 minutes or 6 minutes" and "5 or 6" do not)
+    assert not check_math(completion, "5").correct and not check_math(completion, "6").correct

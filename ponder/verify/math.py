@@ -1797,6 +1797,10 @@ _UNIT_AFTER_RE = re.compile(_UNIT_WORD + r"(?![A-Za-z])")
 _UNIT_GAP_RE = re.compile(_UNIT_NAME + r"\s*\}?\$?")
 
 
+_UNIT_OR_GAP_RE = re.compile(_UNIT_WORD + r"[ \t]*,?[ \t]*or[ \t]+\$?[ \t]*", re.I)
+_BARE_END_RE = re.compile(r"[ \t$]*(?:[.!?;,)\n]|\Z)")  # no unit or words after a value
+
+
 def _unit_list_gap(tail: str, start: int, end: int, unit: str | None) -> bool:
     """Whether tail[start:end] is the unit the last value has, then a list gap: "10 cm and 5 cm" is a list, as
     "10 and 5" is (read as the last value 5, it scored for the gold 5)."""
@@ -1970,6 +1974,12 @@ def _tail_candidate(text: str) -> str | None:
         parts.append(cands[k][2])
     unit = _UNIT_AFTER_RE.match(tail, cands[-1][1], cands[-1][1] + 40)
     unit = unit.group(1).lower() if unit and unit.group(1).lower() in _UNITS and unit.group(1) != "in" else None
+    if k == len(cands) - 1 and k and (g := _UNIT_OR_GAP_RE.fullmatch(tail, cands[k - 1][1], cands[k][0])) and (
+        _BARE_END_RE.match(tail, cands[k][1]) and not _HEDGE_WORD_RE.fullmatch(g.group(1)) and g.group(1).lower() not in _NEGATING_WORDS
+    ):
+        # "So it takes 5 minutes or 6.": a bare value after a value with its unit and "or" is a hedge, as "5 or 6" is
+        k -= 1
+        parts.append(cands[k][2])
     while k > 0 and len(parts) <= MAX_ITEMS and (
         _LIST_GAP_RE.fullmatch(_fold(tail[cands[k - 1][1] : cands[k][0]])) or _unit_list_gap(tail, cands[k - 1][1], cands[k][0], unit)
     ):
