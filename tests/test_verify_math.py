@@ -4321,3 +4321,13 @@ def test_unboxed_a_word_before_a_parenthesis_that_offers_another_value_keeps_the
 def test_unboxed_a_value_with_its_unit_or_another_bare_value_is_a_hedge(completion):
     # the bare 6 after "5 minutes or" was read alone and scored (as "5 minutes or 6 minutes" and "5 or 6" do not)
     assert not check_math(completion, "5").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize(
+    "completion",
+    ["\\boxed{12} (apples) or 13.", "\\boxed{12} (3 boxes of 4), or maybe 13.", "So the total is 12 (apples) or 13.",
+     "So the total is 12 (3 boxes of 4) or 13."],
+)
+def test_a_value_offered_after_a_parenthesis_of_words_after_the_answer_is_a_hedge(completion):
+    # the aside hid the "or": the box's 12 scored alone, or in prose the 13 did
+    assert not check_math(completion, "12").correct and not check_math(completion, "13").correct

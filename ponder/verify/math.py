@@ -1112,7 +1112,26 @@ def _column_mark(text: str, start: int, end: int) -> bool:
     return any(t in line for t in ("|", "&", "\\\\")) or text.count("\\begin", 0, start) > text.count("\\end", 0, start)
 
 
+_ASIDE_RE = re.compile(r"[ \t]*(\()[^()\n]{0,80}\)")
+
+
 def _hedge(
+    text: str,
+    end: int,
+    conditioned: bool = False,
+    box: bool = False,
+    other_case: re.Pattern | None = _OTHER_CASE_AFTER_RE,
+    ans: str | None = None,
+) -> str | None:
+    """_hedge_here, or, past a parenthesis of words right after the answer, what follows it: "\boxed{12} (apples)
+    or 13" offers 13 (the aside hid the "or": 12 scored alone, or in prose 13 did)."""
+    h = _hedge_here(text, end, conditioned, box, other_case, ans)
+    if h is None and (aside := _ASIDE_RE.match(text, end)) is not None and _paren_prose(text, aside.start(1)):
+        h = _hedge_here(text, aside.end(), conditioned, box, other_case, ans)
+    return h
+
+
+def _hedge_here(
     text: str,
     end: int,
     conditioned: bool = False,
@@ -1895,10 +1914,11 @@ def _rejected_last(tail: str, cands: list) -> int | None:
     return None
 
 
-def _explained_last(tail: str, cands: list) -> int | None:
-    """The index of the concluded value a parenthesis of words right after it says more of, when the last values
-    lie inside it ("So the total is 12 (3 boxes of 4)."): its numbers are no answer (read last, the 4 scored and the
-    right 12 scored 0); None when there is none, or the parenthesis offers another value ("12 (maybe 13)")."""
+def _explained(tail: str, cands: list) -> tuple[list, int] | None:
+    """The values read, and where the last one's words start, with the numbers of a parenthesis of words right after
+    a concluded value left out: it says more of that value ("So the total is 12 (3 boxes of 4)."; read last, the 4
+    scored and the right 12 scored 0; "12 (3 boxes of 4) or 13" offers 13 beside 12, not beside 4); None when
+    there is none, or the parenthesis offers another value ("12 (maybe 13)")."""
     j = tail.rfind("(", 0, cands[-1][0])
     i = len(cands) - 1
     while i >= 0 and cands[i][1] > j:
@@ -1912,11 +1932,14 @@ def _explained_last(tail: str, cands: list) -> int | None:
             return None
     close = j + 1 + _paren_close(tail[j + 1 :], len(tail) - j - 1)
     p = cands[i]
-    if close >= len(tail) or close < cands[-1][1] or not _concludes(tail, p[0], True):
-        return None
-    if _hedge(tail, unit.end() if unit else p[1], ans=p[2]) or _hedge(tail, close + 1, ans=p[2]) or _HEDGE_WORD_RE.search(tail, j, close):
+    if close >= len(tail) or not _concludes(tail, p[0], True) or _HEDGE_WORD_RE.search(tail, j, close):
         return None  # ("12 (3 boxes of 4, or maybe 13)" offers 13 after the words)
-    return i
+    if close < cands[-1][0]:  # values after the parenthesis: what they are to 12 is read as if it were not there
+        after = [c for c in cands[i + 1 :] if c[0] > close]
+        return (cands[: i + 1] + after, cands[-1][1]) if len(after) < len(cands) - i - 1 else None
+    if close < cands[-1][1] or _hedge(tail, unit.end() if unit else p[1], ans=p[2]) or _hedge(tail, close + 1, ans=p[2]):
+        return None
+    return cands[: i + 1], p[1]
 
 
 # a minus with spaces before a number, after "=" or a word ("is - 1"): a sign, no binary minus (a one-letter name
@@ -1960,8 +1983,10 @@ def _tail_candidate(text: str) -> str | None:
         cands.pop()
     if _trailing_words(tail[cands[-1][1] :]) > 12:
         return None
-    if (j := _rejected_last(tail, cands)) is not None or (j := _explained_last(tail, cands)) is not None:
+    if (j := _rejected_last(tail, cands)) is not None:
         cands, end_at = cands[: j + 1], cands[j][1]  # the concluded value, read as if it were last
+    elif (read := _explained(tail, cands)) is not None:
+        cands, end_at = read
     if (whole := _compound_quantity(tail, cands)) is not None:
         return whole
     # The last value of a run joined by "or"/"and"/"," is one part of a list or a hedge, never the
