@@ -4331,3 +4331,16 @@ def test_unboxed_a_value_with_its_unit_or_another_bare_value_is_a_hedge(completi
 def test_a_value_offered_after_a_parenthesis_of_words_after_the_answer_is_a_hedge(completion):
     # the aside hid the "or": the box's 12 scored alone, or in prose the 13 did
     assert not check_math(completion, "12").correct and not check_math(completion, "13").correct
+
+
+@pytest.mark.parametrize("completion", ["\\boxed{12} (= 13)", "So the total is 12 (= 13).", "So the total is $12$ (= 13)."])
+def test_another_value_equated_in_parentheses_after_the_answer_is_a_hedge(completion):
+    # "\boxed{12} = 13" offers two values; in parentheses 12 scored alone, or in prose 13 did
+    assert not check_math(completion, "12").correct and not check_math(completion, "13").correct
+
+
+@pytest.mark.parametrize("completion", ["So the total is 12 (= 3 x 4).", "So we get 12 (= 4 + 8).", "So we get 12 (=4+8)."])
+def test_unboxed_a_value_restated_as_its_computation_in_parentheses_is_that_value(completion):
+    # "12 (" was read as a product with "= 4 + 8": no answer, the right 12 scored 0
+    assert extract_answer(completion) == "12"
+    assert check_math(completion, "12").correct and not check_math(completion, "4").correct

@@ -1007,7 +1007,7 @@ _QUERIED_RE = re.compile(
 # "\boxed{5} \to 6", "\boxed{5} = 5 = 6" ("= 5!" and "= 6 - 1" go on)
 _EQ_OP = r"(?:=|->|\\(?:to|rightarrow|Rightarrow|implies|longrightarrow)(?![A-Za-z])|\u2192|\u21d2)"
 _EQ_AFTER_RE = re.compile(
-    r"[ \t$]*" + _EQ_OP + r"[ \t$]*([-+]?\d*\.?\d+(?:/\d+)?)(?=[ \t$]*(?:[.;,)?](?!\d)|\n|$|" + _EQ_OP + "))"
+    r"[ \t$]*\(?[ \t$]*" + _EQ_OP + r"[ \t$]*([-+]?\d*\.?\d+(?:/\d+)?)(?=[ \t$]*(?:[.;,)?](?!\d)|\n|$|" + _EQ_OP + "))"
 )
 
 
@@ -1392,6 +1392,7 @@ _OPERATOR_BEFORE = _OPERATOR_CHARS.replace("(", "")  # before it ("(5)" in prose
 
 
 _PAREN_OR_RE = re.compile(r"\(\s*(?:or|and)\s", re.I)
+_PAREN_EQ_RE = re.compile(r"\(\s*=(?!=)")
 
 
 _PAREN_WORD_RE = re.compile(r"\(\s*(?:[-+]?\d+(?:\.\d+)?\s+([A-Za-z]{2,})|([A-Za-z]{3,}))(?![A-Za-z(])")
@@ -1416,8 +1417,10 @@ def _is_operand(s: str, start: int, end: int) -> bool:
         j += 1
     if j < len(s):
         c = s[j]
-        if c == "(" and (_PAREN_OR_RE.match(s, j) or _RESTATED_RE.match(s, end) or _hedge(s, end) or _paren_prose(s, j)):
-            pass  # "4 (or 3)", "3 (5 if n is even)", "5 (resp. 6)": a hedge or a restatement in parentheses, no product
+        if c == "(" and (
+            _PAREN_OR_RE.match(s, j) or _PAREN_EQ_RE.match(s, j) or _RESTATED_RE.match(s, end) or _hedge(s, end) or _paren_prose(s, j)
+        ):
+            pass  # "4 (or 3)", "3 (5 if n is even)", "5 (resp. 6)", "12 (= 3 x 4)": a hedge or a restatement, no product
         elif (c in _OPERATOR_CHARS and s[j : j + 2] not in ("**", "\\%")) or (c == "-" and s[j + 1 : j + 2].strip()[:1].isdigit()):
             return True
         if c == "-" and s[j + 1 : j + 2] == " " and s[j + 2 : j + 3].isdigit():
