@@ -4344,3 +4344,14 @@ def test_unboxed_a_value_restated_as_its_computation_in_parentheses_is_that_valu
     # "12 (" was read as a product with "= 4 + 8": no answer, the right 12 scored 0
     assert extract_answer(completion) == "12"
     assert check_math(completion, "12").correct and not check_math(completion, "4").correct
+
+
+@pytest.mark.parametrize("completion", ["The answer is 12 (= 3 x 4).", "The answer is 12 (= 4 + 8).", "Final answer: $12$ (= 3 \\cdot 4)"])
+def test_an_answer_phrase_value_restated_as_its_computation_in_parentheses_is_that_value(completion):
+    # "12 (= 4 + 8)" was read whole, unparseable: the right 12 scored wrong
+    assert check_math(completion, "12").correct and not check_math(completion, "4").correct
+
+
+def test_an_answer_phrase_value_equated_to_another_in_parentheses_is_a_hedge():
+    assert not check_math("The answer is 12 (= 13).", "12").correct and not check_math("The answer is 12 (= 13).", "13").correct
+    assert extract_answer("The answer is x (= 5).") != "x"  # a name equated to its value is no value alone

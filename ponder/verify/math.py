@@ -1612,7 +1612,7 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
 # "$12$, which is even", "12 (since ...)", "12, and it is even"
 _REASON_RE = re.compile(
     r"(?:\s*,\s*|\s+|\s*\(\s*)(?:because|since|as(?!\s+well)|which|so|where|and\s+(?:it|this|that)|i\.\s?e\b|that\s+is"
-    r"|namely|not|(?:(?<=,)\s*)?(?:when|if|for)|(?:or\s+)?(?:approximately|approx\.?|roughly|about)(?=\s*\$?\s*[-+]?\d*\.\d))(?![A-Za-z])|\s*;\s*(?=[A-Za-z])|\s+\((?=\s*(?:[-+]?\d+(?:\.\d+)?\s+)?[A-Za-z]{2,})(?!\s*(?:[-+]?\d+(?:\.\d+)?\s+)?(?:mod|or|and)\b)",
+    r"|namely|not|(?:(?<=,)\s*)?(?:when|if|for)|(?:or\s+)?(?:approximately|approx\.?|roughly|about)(?=\s*\$?\s*[-+]?\d*\.\d))(?![A-Za-z])|\s*;\s*(?=[A-Za-z])|\s*\(\s*=(?!=)|\s+\((?=\s*(?:[-+]?\d+(?:\.\d+)?\s+)?[A-Za-z]{2,})(?!\s*(?:[-+]?\d+(?:\.\d+)?\s+)?(?:mod|or|and)\b)",
     re.I,
 )
 
@@ -1633,12 +1633,16 @@ def _reason_head(sent: str, after: str = "") -> str | None:
     head = sent[: m.start()].strip()
     if not head or ((_is_prose(head) or not _mathy(head)) and not _all_spelled(head)):
         return None  # ("twelve, which is even" opens with its value too)
+    if m.group().endswith("=") and not any(ch.isdigit() for ch in head):
+        return None  # "x (= 5)" names the value it is equal to
     word = m.group().lstrip(" ,(").lower()
     am = _APPROX_AFTER_RE.match(sent, m.end() - len(word.split()[-1])) if word.strip() else None
     if am is not None and _far_approx(head, am):
         return f"{head} or {am.group(1)}"  # "3, approximately 4.5" offers 4.5 beside 3: a hedge, no rounding of 3
     if (rm := _RESTATED_RE.match(sent, m.start())) and _other_restated(head, rm):
         return f"{head} or {rm.group(2)}"  # "5, i.e. 6" restates 5 as another value: a hedge
+    if m.group().endswith("=") and (em := _EQ_AFTER_RE.match(sent, m.start())) and _other_equated(head, em.group(1)):
+        return f"{head} or {em.group(1)}"  # "12 (= 13)", as "\boxed{12} = 13"; "12 (= 3 x 4)" restates 12
     cond = masked[m.end() :]
     if "(" in m.group() and ")" in cond:
         cond = cond[cond.find(")") + 1 :]  # "3 (for n = 1).": the condition's own parenthesis closes
