@@ -4355,3 +4355,9 @@ def test_an_answer_phrase_value_restated_as_its_computation_in_parentheses_is_th
 def test_an_answer_phrase_value_equated_to_another_in_parentheses_is_a_hedge():
     assert not check_math("The answer is 12 (= 13).", "12").correct and not check_math("The answer is 12 (= 13).", "13").correct
     assert extract_answer("The answer is x (= 5).") != "x"  # a name equated to its value is no value alone
+
+
+@pytest.mark.parametrize(("completion", "value"), [("So we get 60 (= 1 hour).", "60"), ("So the total is 12 (= 3 boxes of 4).", "12")])
+def test_unboxed_numbers_equated_in_words_after_the_concluded_value_are_no_candidates(completion, value):
+    # the number inside was read alone (1, 4), the concluded value scored 0
+    assert extract_answer(completion) == value and check_math(completion, value).correct

@@ -1930,8 +1930,8 @@ def _explained(tail: str, cands: list) -> tuple[list, int] | None:
     i = len(cands) - 1
     while i >= 0 and cands[i][1] > j:
         i -= 1
-    if j < 0 or i < 0 or not _paren_prose(tail, j):
-        return None
+    if j < 0 or i < 0 or not (_paren_prose(tail, j) or _PAREN_EQ_RE.match(tail, j)):
+        return None  # (words, or "=": "60 (= 1 hour)")
     unit = None
     if tail[cands[i][1] : j].strip():  # ("12 apples (3 boxes of 4)": the value's unit between)
         unit = _UNIT_GAP_RE.match(tail, cands[i][1], j)
@@ -1939,6 +1939,8 @@ def _explained(tail: str, cands: list) -> tuple[list, int] | None:
             return None
     close = j + 1 + _paren_close(tail[j + 1 :], len(tail) - j - 1)
     p = cands[i]
+    if (em := _EQ_AFTER_RE.match(tail, unit.end() if unit else p[1])) and _other_equated(p[2], em.group(1)):
+        return None  # "12 (= 13)" offers 13
     if close >= len(tail) or not _concludes(tail, p[0], True) or _HEDGE_WORD_RE.search(tail, j, close):
         return None  # ("12 (3 boxes of 4, or maybe 13)" offers 13 after the words)
     if close < cands[-1][0]:  # values after the parenthesis: what they are to 12 is read as if it were not there
