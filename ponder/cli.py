@@ -176,7 +176,7 @@ def _data_fields_args(p, files="--data"):
     p.add_argument("--answer-field", default=None,
                    help=f"the field of the {files} rows holding the gold answer (default: answer, else verl's "
                         "reward_model.ground_truth), e.g. Answer (AIME) or solution (MATH: the math verifier reads "
-                        "a worked solution's last \\boxed{}, and GSM8K's '#### 72' as 72)")
+                        "a worked solution's last \\boxed{} (adjacent boxes as one list), and GSM8K's '#### 72' as 72)")
 
 
 # what every training run directory holds (train.py, rl/trainer.py): named by each training command's --out
@@ -191,8 +191,8 @@ _DEVICE_HELP = "cpu | cuda | cuda:1 ..."
 def _threads_arg(p, where="in this process (default: torch's, one per core)"):
     p.add_argument("--threads", type=_positive_int, default=None,
                    help=f"torch CPU threads {where}; on a machine busy "
-                        "with other work fewer threads than cores avoid OpenMP spin-waits (measured 20-50x "
-                        "faster with 1 thread on a loaded 2-core machine)")
+                        "with other work fewer threads than cores avoid OpenMP spin-waits (20 SFT steps of "
+                        "the tiny model on a loaded 2-core machine: 19.8 s with 2 threads, 1.0 s with 1; README)")
 
 
 def _template_kwargs(text: str) -> dict:
