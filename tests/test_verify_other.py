@@ -1755,14 +1755,19 @@ def test_stars_in_a_code_span_are_no_highlight(text, n):
     "The decoder prompt (length 5000) is longer than the maximum model length of 4096. Make sure that "
     "`max_model_len` is no smaller than the number of text tokens.",  # vLLM's engine check
     "The input (5000 tokens) is longer than the model's context length (4096 tokens).",  # SGLang, Together
+    {"code": 400, "type": "exceed_context_size_error",  # llama.cpp's server (its own error type)
+     "message": "request (5000 tokens) exceeds the available context size (4096 tokens), try increasing it"},
 ])
 def test_http_judge_overflow_in_vllm_engine_and_sglang_words_is_the_items_verdict(judge_server, message):
     """A grading prompt past the model's context is refused by vLLM's engine ("... is longer than the maximum model
     length of N") and by SGLang ("... is longer than the model's context length"), HTTP 400, not only in the words
-    of vLLM's OpenAI layer: those ended the whole RL run with PonderError at one long completion."""
+    of vLLM's OpenAI layer, and by llama.cpp's server (error type "exceed_context_size_error"): those ended the whole
+    RL run with PonderError at one long completion."""
     from ponder.verify.judge import JUDGE_OVERFLOW
 
     judge = make_judge(url=judge_server, rubric="r", max_score=10, retries=0)
-    _Handler.replies[:] = [(400, {"object": "error", "message": message, "type": "BadRequestError", "code": 400})]
+    body = message if isinstance(message, dict) else {"object": "error", "message": message,
+                                                      "type": "BadRequestError", "code": 400}
+    _Handler.replies[:] = [(400, {"error": body} if isinstance(message, dict) else body)]
     v = judge("p", "c")
     assert (v.correct, v.score) == (False, 0.0) and v.reason.startswith(JUDGE_OVERFLOW) and "4096" in v.reason

@@ -160,12 +160,13 @@ def _overflow(status: int, err: dict) -> str | None:
     """The endpoint's message where it says the grading prompt (with max_tokens) is past the judge's context: HTTP
     400 with OpenAI's code "context_length_exceeded" or the "maximum context length" message OpenAI and vLLM give,
     vLLM's engine's "prompt (length N) is longer than the maximum model length", SGLang's "is longer than the model's
-    context length"; TGI's 422 "`inputs` tokens + `max_new_tokens` must be <= 4096" (or "`inputs` must have less
-    than")."""
+    context length", llama.cpp's error type "exceed_context_size_error"; TGI's 422 "`inputs` tokens +
+    `max_new_tokens` must be <= 4096" (or "`inputs` must have less than")."""
     msg = err.get("message")
     msg = msg if isinstance(msg, str) else ""
     low = msg.lower()
     if (status == 400 and (err.get("code") == "context_length_exceeded"
+                           or err.get("type") == "exceed_context_size_error"
                            or any(w in low for w in ("maximum context length", "longer than the maximum model length",
                                                      "longer than the model's context length")))
             or status == 422 and ("`inputs` tokens + `max_new_tokens` must be" in msg
