@@ -1712,6 +1712,13 @@ def test_a_fenced_code_block_in_a_list_item_is_code(item, indent):
     assert check_constraints(text + "\n- and *again*", [{"type": "highlights", "n": 2}]).correct
 
 
+def test_an_indented_fence_never_closed_hides_nothing_after_it():
+    # a 4+ space "```" that no fence closes is a line of an indented code block (CommonMark), not a fence running to
+    # the end: read as one, it hid the bullets after the block (2 before indented fences were read, 0 since)
+    text = "Example:\n\n    ```python\n    print(1)\n\n- a\n- b"
+    assert check_constraints(text, [{"type": "bullet_count", "n": 2}]).correct
+
+
 def test_an_indented_fence_line_in_a_fenced_block_closes_nothing():
     # "    ```" in a top-level fence is a line of code in it (CommonMark): the block goes on to its own close
     text = "- one\n\n```\n    ```\n- a\n- b\n```\n"

@@ -282,6 +282,9 @@ def _uncommented(t: str, blocks: list | None = None, spans: bool = False) -> str
             indent = len(m.group(1).expandtabs(4))
             close = re.compile(rf"^[ \t]{{0,{indent + 3 if indent > 3 else 3}}}{fence[0]}{{{len(fence)},}}[ \t]*$",
                                re.MULTILINE).search(t, t.find("\n", m.end()) + 1 or len(t))
+            if close is None and indent > 3:  # never closed, 4+ spaces in: a line of an indented code block
+                i = m.end()
+                continue
             i = close.end() if close else len(t)
             if blocks is not None:  # (where it is, for _without_code)
                 blocks.append((m.start(), i, ""))
