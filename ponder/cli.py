@@ -726,6 +726,8 @@ def cmd_distill(a):
                           temperature=a.temperature, max_new_tokens=a.max_new_tokens, seed=a.seed, run_dir=a.out,
                           train=train, progress=not a.quiet, model_path=a.model, teacher_path=a.teacher)
         except PonderError as e:
+            if " + max_new_tokens " not in str(e):  # (any other error as raised: --debug shows where)
+                raise
             raise _max_new_tokens_flag(e) from None
     # sft's last metrics row: not printed, as sft --json does not print it (its headline values are the
     # summary's metrics' "last", its step "steps"); --json had it as an undocumented "final"
@@ -892,6 +894,8 @@ def cmd_grpo(a):
         try:
             run = train(cfg, a.out, progress=not a.quiet)
         except PonderError as e:
+            if " + max_new_tokens " not in str(e):  # (any other error as raised: --debug shows where)
+                raise
             raise _max_new_tokens_flag(e) from None
     from .distributed.ddp import env_int, launched_by_torchrun
 
@@ -1145,6 +1149,8 @@ def cmd_eval(a):
         try:
             summary = evaluate(model, tok, items, progress=not a.quiet, resume=a.resume, **ekw)
         except PonderError as e:
+            if " + max_new_tokens " not in str(e):  # (any other error as raised: --debug shows where)
+                raise
             raise _max_new_tokens_flag(e) from None
     resumed = summary.pop("resumed", None)
     if resumed == "finished":  # (stderr: --json's standard output stays the summary alone)

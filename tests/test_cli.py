@@ -3081,3 +3081,21 @@ def test_eval_resume_names_the_method_option_that_differs_by_its_flag(tmp_path, 
     assert main([*args, "3", "--resume"]) == 2
     err = capsys.readouterr().err
     assert "its n_votes (--votes) is 2, this evaluation's 3" in err and "method_kwargs" not in err, err
+
+
+def test_grpo_errors_other_than_the_context_check_propagate_as_raised(tmp_path, monkeypatch):
+    """grpo (as eval and distill) rewords the context check's "+ max_new_tokens" as the flag; every other error of
+    the run was rebuilt as a plain PonderError `from None`, so --debug showed the CLI's line, not where it came from."""
+    import ponder.rl.trainer as trainer
+    from ponder.errors import PonderError
+
+    class Deep(PonderError):
+        pass
+
+    def boom(*args, **kwargs):
+        raise Deep("from deep inside the run")
+
+    monkeypatch.setattr(trainer, "train", boom)
+    with pytest.raises(Deep, match="from deep inside the run"):
+        main(["--debug", "grpo", "--model", "tiny", "--task", "arith", "--steps", "1", "--threads", "1",
+              "--out", str(tmp_path / "r")])
