@@ -4361,3 +4361,15 @@ def test_an_answer_phrase_value_equated_to_another_in_parentheses_is_a_hedge():
 def test_unboxed_numbers_equated_in_words_after_the_concluded_value_are_no_candidates(completion, value):
     # the number inside was read alone (1, 4), the concluded value scored 0
     assert extract_answer(completion) == value and check_math(completion, value).correct
+
+
+@pytest.mark.parametrize("completion", ["The answer is 3 x 4 = 12.", "Final answer: 2 X 3 X 2 = 12", "\\boxed{3 x 4 = 12}"])
+def test_a_spaced_x_product_equated_to_the_answer_is_a_product(completion):
+    # the x was read as a variable: an equation in x, the right 12 scored 0
+    assert check_math(completion, "12").correct and not check_math(completion, "13").correct
+
+
+def test_a_spaced_x_size_alone_and_a_wrong_product_chain_are_unchanged():
+    assert extract_answer("The answer is 3 x 4.") == "3 x 4" and check_math("The answer is 3 x 4.", "3 x 4").correct
+    assert not check_math("The answer is 3 x 4 = 13.", "12").correct  # the chain answers its last value only
+    assert not check_math("\\boxed{12}", "2 x 6").correct  # a gold size is not rewritten as a product

@@ -2324,6 +2324,18 @@ def _drop_stray_braces(ans: str) -> str:
     return ans
 
 
+# a product written with a spaced letter x that an "=" goes on from: "3 x 4 = 12" (read with x a variable, the
+# equation in x scored 0 for the gold 12; "3 x 4" alone, a size, is left as written)
+_TIMES_X_CHAIN_RE = re.compile(r"-?\d+(?:\.\d+)?(?:[ \t]+[xX][ \t]+-?\d+(?:\.\d+)?)+(?=[ \t]*=)")
+_SPACED_X_RE = re.compile(r"[ \t]+[xX][ \t]+")
+
+
+def _times_x_chain(ans: str) -> str:
+    if (m := _TIMES_X_CHAIN_RE.match(ans)) is None:
+        return ans
+    return _SPACED_X_RE.sub(r" \\times ", m.group()) + ans[m.end() :]
+
+
 def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
     """(answer, reason). `lenient` is for golds: an unbalanced box takes the rest, and a short gold
     is its own answer."""
@@ -2409,6 +2421,8 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
     if ans is None:
         return None, why
     ans = _unlabeled_parts(_percent_restated(_spelled_alone(_spelled_with_digits(_drop_stray_braces(ans.strip())))))
+    if not lenient:
+        ans = _times_x_chain(ans)
     if not ans or _junk(ans):
         return None, "no answer"
     if len(ans) > MAX_ANSWER_CHARS:
