@@ -4373,3 +4373,19 @@ def test_a_spaced_x_size_alone_and_a_wrong_product_chain_are_unchanged():
     assert extract_answer("The answer is 3 x 4.") == "3 x 4" and check_math("The answer is 3 x 4.", "3 x 4").correct
     assert not check_math("The answer is 3 x 4 = 13.", "12").correct  # the chain answers its last value only
     assert not check_math("\\boxed{12}", "2 x 6").correct  # a gold size is not rewritten as a product
+
+
+@pytest.mark.parametrize(
+    "completion",
+    ["So the total is 12 (in cm).", "So the total is 12 (cm).", "So she pays 12 (to the nearest dollar).",
+     "So we get 12 (to 2 decimal places).", "So the length is 12 (in base 10)."],
+)
+def test_unboxed_a_value_before_short_words_in_parentheses_is_no_factor(completion):
+    # a two-letter first word ("in", "to", "cm") read as factors: no answer, or the 2 or 10 inside read alone
+    assert extract_answer(completion) == "12"
+    assert check_math(completion, "12").correct and not check_math(completion, "2").correct
+
+
+@pytest.mark.parametrize("completion", ["So we get 3 (ab).", "So we get 2 (ln x).", "So we get 2 (pi 3)."])
+def test_unboxed_a_value_before_a_parenthesized_two_letter_factor_is_still_an_operand(completion):
+    assert not check_math(completion, completion.split()[3]).correct

@@ -1395,14 +1395,20 @@ _PAREN_OR_RE = re.compile(r"\(\s*(?:or|and)\s", re.I)
 _PAREN_EQ_RE = re.compile(r"\(\s*=(?!=)")
 
 
-_PAREN_WORD_RE = re.compile(r"\(\s*(?:[-+]?\d+(?:\.\d+)?\s+([A-Za-z]{2,})|([A-Za-z]{3,}))(?![A-Za-z(])")
+# (a two-letter word opens words when a word or number follows it, "(in cm)", "(to 2 decimal places)", or when it is a
+# unit alone, "(cm)": read as factors, the value before was an operand, no answer)
+_PAREN_WORD_RE = re.compile(
+    r"\(\s*(?:[-+]?\d+(?:\.\d+)?\s+([A-Za-z]{2,})|([A-Za-z]{3,}|(?!pi\b)[A-Za-z]{2}(?=[ \t]+(?:[A-Za-z]{2,}|\d))|([A-Za-z]{2})(?=[ \t]*\))))(?![A-Za-z(])"
+)
 
 
 def _paren_prose(s: str, j: int) -> bool:
-    """Whether the parenthesis at s[j] opens words, not a factor: "9 (apples)", "9 (6 is too small)" ("3 (x + 1)",
-    "3(ab)", "2 (\\sin x)", "2 (log 3)" are products)."""
+    """Whether the parenthesis at s[j] opens words, not a factor: "9 (apples)", "9 (6 is too small)", "12 (in cm)",
+    "12 (cm)" ("3 (x + 1)", "3(ab)", "2 (\\sin x)", "2 (log 3)", "2 (ln x)" are products)."""
     m = _PAREN_WORD_RE.match(s, j)
-    return m is not None and (m.group(1) or m.group(2)).lower() not in _FUNCS
+    if m is None or (m.group(3) and m.group(3).lower() not in _UNITS):
+        return False
+    return (m.group(1) or m.group(2)).lower() not in _FUNCS
 
 
 # a spaced letter x between numbers in prose: "3 x 4" (a product or a size)
