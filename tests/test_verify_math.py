@@ -4389,3 +4389,12 @@ def test_unboxed_a_value_before_short_words_in_parentheses_is_no_factor(completi
 @pytest.mark.parametrize("completion", ["So we get 3 (ab).", "So we get 2 (ln x).", "So we get 2 (pi 3)."])
 def test_unboxed_a_value_before_a_parenthesized_two_letter_factor_is_still_an_operand(completion):
     assert not check_math(completion, completion.split()[3]).correct
+
+
+@pytest.mark.parametrize(
+    ("completion", "gold"),
+    [("3 \\times 4 = 12. 12 / 2 = 6.", "6"), ("3 \\cdot 4 = 12. 12 - 2 = 10.", "10"), ("$3 \\times 4 = 12$. $12 \\div 2 = 6$.", "6")],
+)
+def test_a_one_line_chain_with_latex_operators_reads_its_last_value(completion, gold):
+    # "3 \times 4 = 12" was no computation (only ASCII operators were): the line was read whole, unparseable
+    assert check_math(completion, gold).correct and not check_math(completion, "12").correct

@@ -2311,7 +2311,8 @@ def _unlabeled_parts(ans: str) -> str:
 
 
 _SENTENCE_BREAK_RE = re.compile(r"(?<=[.;])\s+")
-_COMPUTED_RE = re.compile(r"[-+(\s$]*\d[^=]*?[-+*/^\u00d7\u00f7][^=]*=")  # "2 + 3 =": a computation, not a name's value
+# "2 + 3 =", "3 \\times 4 =": a computation, not a name's value
+_COMPUTED_RE = re.compile(r"[-+(\s$]*\d[^=]*?(?:[-+*/^\u00d7\u00f7\u22c5]|\\(?:times|cdot|div)(?![A-Za-z]))[^=]*=")
 
 
 def _one_line_chain(s: str) -> bool:
