@@ -4398,3 +4398,14 @@ def test_unboxed_a_value_before_a_parenthesized_two_letter_factor_is_still_an_op
 def test_a_one_line_chain_with_latex_operators_reads_its_last_value(completion, gold):
     # "3 \times 4 = 12" was no computation (only ASCII operators were): the line was read whole, unparseable
     assert check_math(completion, gold).correct and not check_math(completion, "12").correct
+
+
+@pytest.mark.parametrize(
+    ("completion", "value"),
+    [("\\boxed{3} \\times 10^8 \\text{ m/s}", "3 \\times 10^8"), ("\\boxed{5}\\times 10^3 \\text{ meters}.", "5000"),
+     ("\\boxed{5}\\sqrt{2} \\text{ cm}", "5\\sqrt{2}")],
+)
+def test_a_factor_after_a_box_followed_by_its_unit_still_multiplies_the_number(completion, value):
+    # the unit after the factor made it "go on": the box's number was read alone, scored for the gold 3 or 5
+    number = completion[7]
+    assert check_math(completion, value).correct and not check_math(completion, number).correct

@@ -778,7 +778,8 @@ _PLAIN_NUMBER_RE = re.compile(r"\s*[-+]?\d+(?:\.\d+)?\s*")
 # name: "\boxed{5} \times 10 + 1", "\boxed{5}\pi r^2" are left as they were)
 _FACTOR_AFTER_RE = re.compile(
     r"(?:[ \t]*((?:\\times|\\cdot)[ \t]*10[ \t]*\^[ \t]*(?:\{[ \t]*[-+]?\d{1,3}[ \t]*\}|\d)|\\sqrt[ \t]*\{[ \t]*\d{1,6}[ \t]*\}"
-    r"|\\pi(?![A-Za-z])))(?![ \t]*(?:[-+*/^_{(\d\\]|\.\d)|[A-Za-z]|[ \t]+[A-Za-z](?![A-Za-z]))"
+    r"|\\pi(?![A-Za-z]))(?:[ \t]*\\(?:text|mathrm)[ \t]*\{[^{}\\]{1,20}\})?)"  # (its unit: "\times 10^8 \text{ m/s}")
+    r"(?![ \t]*(?:[-+*/^_{(\d\\]|\.\d)|[A-Za-z]|[ \t]+[A-Za-z](?![A-Za-z]))"
 )
 
 
