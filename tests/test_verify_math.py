@@ -4409,3 +4409,14 @@ def test_a_factor_after_a_box_followed_by_its_unit_still_multiplies_the_number(c
     # the unit after the factor made it "go on": the box's number was read alone, scored for the gold 3 or 5
     number = completion[7]
     assert check_math(completion, value).correct and not check_math(completion, number).correct
+
+
+@pytest.mark.parametrize(
+    "completion",
+    ["So the total is 12 (i.e., 3 boxes of 4).", "So the total is 12 (e.g. 5 apples, 7 pears).", "\\boxed{12} (i.e., 3 boxes of 4) or 13"],
+)
+def test_words_in_parentheses_opened_by_ie_or_eg_say_more_of_the_value(completion):
+    # "(i.e." was no parenthesis of words: the 4 or 7 inside was read alone, or the "or 13" after it was missed
+    hedged = completion.endswith("13")
+    assert check_math(completion, "12").correct is not hedged
+    assert not check_math(completion, "4").correct and not check_math(completion, "7").correct and not check_math(completion, "13").correct

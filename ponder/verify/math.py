@@ -1397,9 +1397,9 @@ _PAREN_EQ_RE = re.compile(r"\(\s*=(?!=)")
 
 
 # (a two-letter word opens words when a word or number follows it, "(in cm)", "(to 2 decimal places)", or when it is a
-# unit alone, "(cm)": read as factors, the value before was an operand, no answer)
+# unit alone, "(cm)": read as factors, the value before was an operand, no answer; "i.e." or "e.g." may open them)
 _PAREN_WORD_RE = re.compile(
-    r"\(\s*(?:[-+]?\d+(?:\.\d+)?\s+([A-Za-z]{2,})|([A-Za-z]{3,}|(?!pi\b)[A-Za-z]{2}(?=[ \t]+(?:[A-Za-z]{2,}|\d))|([A-Za-z]{2})(?=[ \t]*\))))(?![A-Za-z(])"
+    r"\(\s*(?:(?:i\.\s?e|e\.\s?g)\.[\s,:]*)?(?:[-+]?\d+(?:\.\d+)?\s+([A-Za-z]{2,})|([A-Za-z]{3,}|(?!pi\b)[A-Za-z]{2}(?=[ \t]+(?:[A-Za-z]{2,}|\d))|([A-Za-z]{2})(?=[ \t]*\))))(?![A-Za-z(])"
 )
 
 
