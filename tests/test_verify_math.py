@@ -4420,3 +4420,15 @@ def test_words_in_parentheses_opened_by_ie_or_eg_say_more_of_the_value(completio
     hedged = completion.endswith("13")
     assert check_math(completion, "12").correct is not hedged
     assert not check_math(completion, "4").correct and not check_math(completion, "7").correct and not check_math(completion, "13").correct
+
+
+@pytest.mark.parametrize("completion", ["The answer is 12 (3 x 4).", "The answer is 12 (3 \\times 4).", "Answer: 12 (4 + 8)", "The answer is 12 (24 / 2)."])
+def test_an_answer_phrase_value_followed_by_its_computation_in_parentheses_is_that_value(completion):
+    # read whole, "12 (3 \times 4)" was the product 144 (or unparseable): the right 12 scored 0
+    assert extract_answer(completion) == "12"
+    assert check_math(completion, "12").correct and not check_math(completion, "144").correct
+
+
+@pytest.mark.parametrize("completion", ["The answer is 12 (3 \\times 5).", "The answer is 2(1 + 1).", "\\boxed{2 (1 + 1)}"])
+def test_a_parenthesized_computation_of_another_value_or_unspaced_stays_a_product(completion):
+    assert extract_answer(completion) not in ("12", "2")

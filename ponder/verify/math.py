@@ -2344,6 +2344,37 @@ def _times_x_chain(ans: str) -> str:
     return _SPACED_X_RE.sub(r" \\times ", m.group()) + ans[m.end() :]
 
 
+# an answer phrase's value followed by the computation that gives it in parentheses: "12 (3 \\times 4)", "12 (4 + 8)"
+# (read whole, the product 12 (12) or an unparseable text, the right 12 scored 0); one kind of operator, read left to
+# right (in a box, or unspaced, "2(1 + 1)" stays a product)
+_NUM = r"\d+(?:\.\d+)?"
+_MUL_OP = r"(?:[*\u00d7\u22c5/]|\\(?:times|cdot|div)(?![A-Za-z])|(?<=[ \t])[xX](?=[ \t]))"
+_RESTATED_COMPUTATION_RE = re.compile(
+    r"(" + _NUM + r")[ \t]+\([ \t]*(" + _NUM + r"(?:(?:[ \t]*[-+][ \t]*" + _NUM + r")+|(?:[ \t]*" + _MUL_OP + r"[ \t]*" + _NUM
+    + r")+))[ \t]*\)"
+)
+_COMPUTATION_STEP_RE = re.compile(r"([-+*/\u00d7\u22c5xX]|\\times|\\cdot|\\div)[ \t]*(" + _NUM + ")")
+
+
+def _restated_computation(ans: str) -> str:
+    m = _RESTATED_COMPUTATION_RE.fullmatch(ans) if len(ans) <= 120 else None
+    if m is None:
+        return ans
+    first = re.match(_NUM, m.group(2))
+    acc = Fraction(first.group())
+    for op, num in _COMPUTATION_STEP_RE.findall(m.group(2), first.end()):
+        v = Fraction(num)
+        if op in "+-":
+            acc = acc + v if op == "+" else acc - v
+        elif op in ("/", "\\div"):
+            if v == 0:
+                return ans
+            acc /= v
+        else:
+            acc *= v
+    return m.group(1) if acc == Fraction(m.group(1)) else ans
+
+
 def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
     """(answer, reason). `lenient` is for golds: an unbalanced box takes the rest, and a short gold
     is its own answer."""
@@ -2402,7 +2433,7 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
     else:
         pos, phr = _phrase_answer(text)
         if phr is not None and phr.strip(" .:").lower() not in _NOT_ANSWERS:
-            ans, why = phr, "ok"
+            ans, why = (phr if lenient else _restated_computation(phr.strip())), "ok"
             if not lenient and pos >= 0 and (rev := _prose_revision(text[pos:], phr)) is not None:
                 ans = f"{ans} or {rev}"  # "The answer is 5. Actually it's 6.": a hedge, as after a box
         else:
