@@ -4432,3 +4432,14 @@ def test_an_answer_phrase_value_followed_by_its_computation_in_parentheses_is_th
 @pytest.mark.parametrize("completion", ["The answer is 12 (3 \\times 5).", "The answer is 2(1 + 1).", "\\boxed{2 (1 + 1)}"])
 def test_a_parenthesized_computation_of_another_value_or_unspaced_stays_a_product(completion):
     assert extract_answer(completion) not in ("12", "2")
+
+
+@pytest.mark.parametrize("completion", ["So the total is 12 (3 x 4).", "So the total is 12 (3 \\times 4).", "So she has 12 apples (4 + 8)."])
+def test_unboxed_a_concluded_value_followed_by_its_computation_in_parentheses_is_that_value(completion):
+    # "12 (" was a product with the parenthesis: no answer, the right 12 scored 0
+    assert extract_answer(completion) == "12" and check_math(completion, "12").correct
+
+
+@pytest.mark.parametrize("completion", ["So the total is 12 (3 x 4) or 13.", "\\boxed{12} (3 \\times 4) or 13"])
+def test_a_value_offered_after_a_parenthesized_computation_is_a_hedge(completion):
+    assert not check_math(completion, "12").correct and not check_math(completion, "13").correct

@@ -1127,7 +1127,9 @@ def _hedge(
     """_hedge_here, or, past a parenthesis of words right after the answer, what follows it: "\boxed{12} (apples)
     or 13" offers 13 (the aside hid the "or": 12 scored alone, or in prose 13 did)."""
     h = _hedge_here(text, end, conditioned, box, other_case, ans)
-    if h is None and (aside := _ASIDE_RE.match(text, end)) is not None and _paren_prose(text, aside.start(1)):
+    if h is None and (aside := _ASIDE_RE.match(text, end)) is not None and (
+        _paren_prose(text, aside.start(1)) or _PAREN_COMPUTATION_RE.match(text, aside.start(1))  # ("12 (3 x 4) or 13")
+    ):
         h = _hedge_here(text, aside.end(), conditioned, box, other_case, ans)
     return h
 
@@ -1426,6 +1428,7 @@ def _is_operand(s: str, start: int, end: int) -> bool:
         c = s[j]
         if c == "(" and (
             _PAREN_OR_RE.match(s, j) or _PAREN_EQ_RE.match(s, j) or _RESTATED_RE.match(s, end) or _hedge(s, end) or _paren_prose(s, j)
+            or (j > end and _paren_computes(s, j, s[start:end]))  # "12 (3 x 4)": how 12 is computed ("2(1 + 1)" a product)
         ):
             pass  # "4 (or 3)", "3 (5 if n is even)", "5 (resp. 6)", "12 (= 3 x 4)": a hedge or a restatement, no product
         elif (c in _OPERATOR_CHARS and s[j : j + 2] not in ("**", "\\%")) or (c == "-" and s[j + 1 : j + 2].strip()[:1].isdigit()):
@@ -1937,8 +1940,8 @@ def _explained(tail: str, cands: list) -> tuple[list, int] | None:
     i = len(cands) - 1
     while i >= 0 and cands[i][1] > j:
         i -= 1
-    if j < 0 or i < 0 or not (_paren_prose(tail, j) or _PAREN_EQ_RE.match(tail, j)):
-        return None  # (words, or "=": "60 (= 1 hour)")
+    if j < 0 or i < 0 or not (_paren_prose(tail, j) or _PAREN_EQ_RE.match(tail, j) or _paren_computes(tail, j, cands[i][2])):
+        return None  # (words, or "=": "60 (= 1 hour)", or its computation: "12 (3 x 4)")
     unit = None
     if tail[cands[i][1] : j].strip():  # ("12 apples (3 boxes of 4)": the value's unit between)
         unit = _UNIT_GAP_RE.match(tail, cands[i][1], j)
@@ -2349,30 +2352,39 @@ def _times_x_chain(ans: str) -> str:
 # right (in a box, or unspaced, "2(1 + 1)" stays a product)
 _NUM = r"\d+(?:\.\d+)?"
 _MUL_OP = r"(?:[*\u00d7\u22c5/]|\\(?:times|cdot|div)(?![A-Za-z])|(?<=[ \t])[xX](?=[ \t]))"
-_RESTATED_COMPUTATION_RE = re.compile(
-    r"(" + _NUM + r")[ \t]+\([ \t]*(" + _NUM + r"(?:(?:[ \t]*[-+][ \t]*" + _NUM + r")+|(?:[ \t]*" + _MUL_OP + r"[ \t]*" + _NUM
-    + r")+))[ \t]*\)"
-)
+_COMPUTATION = _NUM + r"(?:(?:[ \t]*[-+][ \t]*" + _NUM + r")+|(?:[ \t]*" + _MUL_OP + r"[ \t]*" + _NUM + r")+)"
+_RESTATED_COMPUTATION_RE = re.compile(r"(" + _NUM + r")[ \t]+\([ \t]*(" + _COMPUTATION + r")[ \t]*\)")
+# (what goes on after it is computed with it: "3 (5 - 2) = 9" is a product)
+_PAREN_COMPUTATION_RE = re.compile(r"\([ \t]*(" + _COMPUTATION + r")[ \t]*\)(?![ \t]*(?:[-+*/^=\d\\(\u00d7\u22c5]|[xX][ \t]))")
 _COMPUTATION_STEP_RE = re.compile(r"([-+*/\u00d7\u22c5xX]|\\times|\\cdot|\\div)[ \t]*(" + _NUM + ")")
+
+
+def _computed(expr: str) -> Fraction | None:
+    """The value of a _COMPUTATION (one kind of operator, left to right), None on a division by zero."""
+    first = re.match(_NUM, expr)
+    acc = Fraction(first.group())
+    for op, num in _COMPUTATION_STEP_RE.findall(expr, first.end()):
+        v = Fraction(num)
+        if op in ("+", "-"):
+            acc = acc + v if op == "+" else acc - v
+        elif op in ("/", "\\div"):
+            if v == 0:
+                return None
+            acc /= v
+        else:
+            acc *= v
+    return acc
 
 
 def _restated_computation(ans: str) -> str:
     m = _RESTATED_COMPUTATION_RE.fullmatch(ans) if len(ans) <= 120 else None
-    if m is None:
-        return ans
-    first = re.match(_NUM, m.group(2))
-    acc = Fraction(first.group())
-    for op, num in _COMPUTATION_STEP_RE.findall(m.group(2), first.end()):
-        v = Fraction(num)
-        if op in "+-":
-            acc = acc + v if op == "+" else acc - v
-        elif op in ("/", "\\div"):
-            if v == 0:
-                return ans
-            acc /= v
-        else:
-            acc *= v
-    return m.group(1) if acc == Fraction(m.group(1)) else ans
+    return m.group(1) if m is not None and _computed(m.group(2)) == Fraction(m.group(1)) else ans
+
+
+def _paren_computes(s: str, j: int, num: str) -> bool:
+    """Whether the parenthesis at s[j] holds a computation equal to the number `num` before it: "12 (3 x 4)"."""
+    m = _PAREN_COMPUTATION_RE.match(s, j)
+    return m is not None and re.fullmatch(r"-?" + _NUM, num) is not None and _computed(m.group(1)) == Fraction(num)
 
 
 def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
