@@ -537,19 +537,13 @@ def token_logprobs(model, ids, attn, temperature: float, with_entropy: bool = Fa
 
 
 # ---- evaluation used during training -------------------------------------------------------------
-def _sandbox_error(result) -> bool:
-    """Whether a score (a RewardResult's parts, or a caller's Verdict) holds a verdict of a sandbox that failed."""
+def _reason_starts(result, prefix: str) -> bool:
+    """Whether a score (a RewardResult's parts, or a caller's Verdict) holds a verdict whose reason starts with
+    `prefix`: SANDBOX_ERROR (a sandbox that failed) or JUDGE_OVERFLOW (a response too long for the judge's context,
+    scored 0 ungraded), each counted per step so that a reward they lowered does not read as the policy's."""
     parts = getattr(result, "parts", None)
     reasons = [p.get("reason") for p in parts.values()] if parts else [getattr(result, "reason", None)]
-    return any(str(r).startswith(SANDBOX_ERROR) for r in reasons if r is not None)
-
-
-def _judge_overflow(result) -> bool:
-    """Whether a score holds a judge's verdict on a response too long for its context (scored 0, not graded): a
-    count of them (judge_overflow) says how much of a step's reward the judge's context took, not the policy."""
-    parts = getattr(result, "parts", None)
-    reasons = [p.get("reason") for p in parts.values()] if parts else [getattr(result, "reason", None)]
-    return any(str(r).startswith(JUDGE_OVERFLOW) for r in reasons if r is not None)
+    return any(str(r).startswith(prefix) for r in reasons if r is not None)
 
 
 def greedy_accuracy(model, tok, items, reward, cfg: GRPOConfig, counts: dict | None = None) -> float:
@@ -567,7 +561,7 @@ def greedy_accuracy(model, tok, items, reward, cfg: GRPOConfig, counts: dict | N
         opens = [f is True for f in opens]
     res = [reward(o[0].text, it, think_open=f) for o, it, f in zip(outs, items, opens)]
     if counts is not None:
-        counts["sandbox_errors"] = sum(map(_sandbox_error, res))
+        counts["sandbox_errors"] = sum(_reason_starts(r, SANDBOX_ERROR) for r in res)
     return sum(r.correct for r in res) / len(items)
 
 
@@ -1033,8 +1027,8 @@ def _rollout(model, *, tok, cfg, ocfg, reward, pool, step, curriculum, generate_
             stats_all["reward"] += float(r.sum())
             stats_all["no_answer"] += sum(
                 1 for x in res if any(p.get("reason") in NO_ANSWER_REASONS for p in x.parts.values()))
-            stats_all["sandbox_error"] += sum(map(_sandbox_error, res))
-            stats_all["judge_overflow"] += sum(map(_judge_overflow, res))
+            stats_all["sandbox_error"] += sum(_reason_starts(r, SANDBOX_ERROR) for r in res)
+            stats_all["judge_overflow"] += sum(_reason_starts(r, JUDGE_OVERFLOW) for r in res)
             stats_all["gen_tokens"] += sum(s.num_tokens for s in group)
             stats_all["truncated"] += sum(s.finish_reason == "length" for s in group)
             # no learning signal: the rewards tie as the advantage reads them, DAPO's overlong penalty included
