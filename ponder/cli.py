@@ -1599,7 +1599,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Exit status 0: the stop is what was asked for (as Keras' and Lightning's early stopping end normally); a
     # script reads the summary's stopped_early, as it reads the metrics, rather than an error status.
     gr.add_argument("--stop-on-alarm", action="store_true",
-                    help="when an alarm (other than skipped_step and sandbox_error) fires before the last step: "
+                    help="when an alarm (other than skipped_step, sandbox_error and judge_overflow) fires before the last step: "
                          "measure held-out accuracy, checkpoint and stop, with exit status 0 as a finished run; the summary says "
                          "'stopped at step N of M by alarm KIND' (--json: stopped_early, null for a run that went "
                          "to its last step) and --resume continues past it")

@@ -116,7 +116,8 @@ def test_grpo_runs_and_logs(tmp_path, ckpt, plots):
     tags = set(acc.Tags()["scalars"])
     assert "eval/heldout_accuracy" in tags and not any(t.endswith("heldout_accuracy") for t in tags - {
         "eval/heldout_accuracy"})
-    evals = {"eval/heldout_accuracy", "eval/heldout_sandbox_errors"}  # (the evaluation's, as its accuracy)
+    # (the evaluation's, as its accuracy)
+    evals = {"eval/heldout_accuracy", "eval/heldout_sandbox_errors", "eval/heldout_judge_overflow"}
     assert all(t.startswith("train/") for t in tags - evals) and "train/reward_mean" in tags
     ev = acc.Scalars("eval/heldout_accuracy")
     assert [(e.step, round(e.value, 6)) for e in ev] == [
@@ -1116,7 +1117,7 @@ def test_a_run_stopped_by_an_alarm_says_so_evaluates_there_and_resumes_past_it(t
     timing = ("gen_s", "train_s", "step_s", "tokens_per_s")
     assert [{k: v for k, v in x.items() if k not in timing} for x in plain] == [
         {k: v for k, v in x.items() if k not in timing and not (x["step"] == 3 and k in (
-            "stopped_early", "heldout_accuracy", "heldout_sandbox_errors"))}
+            "stopped_early", "heldout_accuracy", "heldout_sandbox_errors", "heldout_judge_overflow"))}
         for x in r]
 
 
@@ -1935,5 +1936,31 @@ def test_judge_verdicts_on_responses_past_its_context_are_counted_per_step(tmp_p
         overflows.extend(r.parts["judge"]["reason"].startswith(JUDGE_OVERFLOW) for r in res)
         return res
 
-    r = rows(train(GRPOConfig(model=str(ckpt), **ONE_STEP), tmp_path / "r", progress=False, score_fn=score))
+    run = train(GRPOConfig(model=str(ckpt), **ONE_STEP), tmp_path / "r", progress=False, score_fn=score)
+    r = rows(run)
     assert r[0]["judge_overflow"] == sum(overflows) > 0 and r[0]["sandbox_errors"] == 0
+    # raised as an alarm too, as rewards lost to a sandbox are (the held-out evaluation's reward has no judge: 0)
+    assert r[0]["heldout_judge_overflow"] == 0 and "judge_overflow" in r[0]["alarms"]
+    alarms = [json.loads(x) for x in (run / "alarms.jsonl").read_text().splitlines()]
+    msg = next(a["message"] for a in alarms if a["alarm"] == "judge_overflow")
+    assert msg.startswith(f"{sum(overflows)} of {r[0]['samples']} completions were scored 0 as too long for the judge")
+
+    # the held-out evaluation counts its own (its accuracy, lowered by them, is what reward_hacking compares)
+    from ponder.rl.trainer import greedy_accuracy
+    model, tok = ponder.load(ckpt)
+    items = ponder.tasks.generate("arith", "test", n=3)
+    counts = {}
+    acc = greedy_accuracy(model, tok, items, graded, GRPOConfig(model=str(ckpt), **ONE_STEP), counts)
+    assert acc == 0 and counts == {"sandbox_errors": 0, "judge_overflow": 3}
+
+
+def test_monitor_raises_judge_overflow_when_it_starts_and_again_after_it_clears():
+    m = Monitor(max_new_tokens=100)
+    counts = [0, 2, 4, 0, 1]
+    out = [(a["step"], a["alarm"]) for s, n in enumerate(counts, 1)
+           for a in m.update({"step": s, "judge_overflow": n, "sandbox_errors": 0, "samples": 8})]
+    assert out == [(2, "judge_overflow"), (5, "judge_overflow")]
+    assert m.raised[0]["message"].startswith("2 of 8 completions were scored 0 as too long for the judge's context")
+    m = Monitor(max_new_tokens=100)
+    out = m.update({"step": 1, "judge_overflow": 0, "heldout_judge_overflow": 3, "heldout_accuracy": 0.0})
+    assert [a["alarm"] for a in out] == ["judge_overflow"] and out[0]["message"].startswith("3 held-out completions")

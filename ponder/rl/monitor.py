@@ -114,19 +114,24 @@ class Monitor:
                 alarm("non_finite", f"{k} is {row[k]}; the step was skipped")
         if row.get("skipped"):
             alarm("skipped_step", row.get("skip_reason", "step skipped"))
-        # Rewards the sandbox failed to give (scored 0): the machine's failure, not the model's. A condition raised
-        # when it starts, with no patience (one step of them already biases the update): a sandbox that stays
-        # broken logs it once, not at every step.
-        # (the held-out evaluation's too: its accuracy, lowered by them, is what reward_hacking compares)
-        se, hse = row.get("sandbox_errors"), row.get("heldout_sandbox_errors")
-        if se is not None or hse is not None:
-            self.streaks["sandbox"] = self.streaks.get("sandbox", 0) + 1 if (se or 0) + (hse or 0) > 0 else 0
-            if self.streaks["sandbox"] == 1:
-                what = [f"{se} of {row.get('samples', '?')} completions" if se else "",
-                        f"{hse} held-out completions" if hse else ""]
-                alarm("sandbox_error", f"{' and '.join(w for w in what if w)} were scored 0 for a sandbox error (the "
-                                       "machine, not the program: see the verifier's message on stderr, e.g. fork "
-                                       "refused or a full disk)")
+        # Rewards the grader failed to give (scored 0): a sandbox that failed (the machine's failure, not the
+        # model's), or a response too long for the judge's context (ungraded). A condition raised when it starts,
+        # with no patience (one step of them already biases the update): a sandbox that stays broken logs it once,
+        # not at every step. (The held-out evaluation's too: its accuracy, lowered by them, is what reward_hacking
+        # compares.)
+        for kind, key, why in (
+                ("sandbox_error", "sandbox_errors", "for a sandbox error (the machine, not the program: see the "
+                                                    "verifier's message on stderr, e.g. fork refused or a full disk)"),
+                ("judge_overflow", "judge_overflow", "as too long for the judge's context (ungraded: a judge with a "
+                                                     "longer context, or a smaller max_new_tokens)")):
+            n, held = row.get(key), row.get(f"heldout_{key}")
+            if n is None and held is None:
+                continue
+            self.streaks[kind] = self.streaks.get(kind, 0) + 1 if (n or 0) + (held or 0) > 0 else 0
+            if self.streaks[kind] == 1:
+                what = [f"{n} of {row.get('samples', '?')} completions" if n else "",
+                        f"{held} held-out completions" if held else ""]
+                alarm(kind, f"{' and '.join(w for w in what if w)} were scored 0 {why}")
         ent = row.get("entropy")
         if ent is not None and math.isfinite(ent):
             if self.entropy_ref is None:

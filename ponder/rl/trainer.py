@@ -65,8 +65,9 @@ NO_ANSWER_REASONS = ("no answer", "no code block")
 # sandbox_errors, so that a run whose rewards were the machine's failures does not read as a model that was wrong
 SANDBOX_ERROR = "sandbox error"
 # alarms that end no run under --stop-on-alarm: the step already dealt with what they name (a skipped update; a
-# machine failure scored 0, as the code verifier returns it so that one transient failure does not end a long run)
-NON_STOPPING_ALARMS = ("skipped_step", "sandbox_error")
+# machine failure scored 0, as the code verifier returns it so that one transient failure does not end a long run;
+# a response too long for the judge, scored 0 as the judge returns it, so that a few long responses end no run)
+NON_STOPPING_ALARMS = ("skipped_step", "sandbox_error", "judge_overflow")
 # Dynamic sampling's extra rounds per step at most: rollout seeds are (seed * 1_000_003 + step) * 101 + round, so a
 # 101st round would repeat the next step's first.
 MAX_REFILL = 100
@@ -547,8 +548,9 @@ def _reason_starts(result, prefix: str) -> bool:
 
 
 def greedy_accuracy(model, tok, items, reward, cfg: GRPOConfig, counts: dict | None = None) -> float:
-    """Greedy accuracy on `items`; `counts`, when given, gets "sandbox_errors": the completions scored 0 for a
-    sandbox that failed (a held-out accuracy lowered by the machine, not the model)."""
+    """Greedy accuracy on `items`; `counts`, when given, gets "sandbox_errors" and "judge_overflow": the completions
+    scored 0 for a sandbox that failed or as too long for the judge (a held-out accuracy lowered by the grader, not
+    the model)."""
     if not items:
         return float("nan")
     was = model.training
@@ -562,6 +564,7 @@ def greedy_accuracy(model, tok, items, reward, cfg: GRPOConfig, counts: dict | N
     res = [reward(o[0].text, it, think_open=f) for o, it, f in zip(outs, items, opens)]
     if counts is not None:
         counts["sandbox_errors"] = sum(_reason_starts(r, SANDBOX_ERROR) for r in res)
+        counts["judge_overflow"] = sum(_reason_starts(r, JUDGE_OVERFLOW) for r in res)
     return sum(r.correct for r in res) / len(items)
 
 
@@ -813,6 +816,7 @@ def train(
                 held = {}
                 row["heldout_accuracy"] = greedy_accuracy(full, tok, test_items, reward, cfg, held)
                 row["heldout_sandbox_errors"] = held["sandbox_errors"]
+                row["heldout_judge_overflow"] = held["judge_overflow"]
             alarms = monitor.update(row)
             row["alarms"] = [a["alarm"] for a in alarms]
             # (an alarm at the last step ends nothing early: the run is complete)
@@ -830,6 +834,8 @@ def train(
                     held = {}
                     row["heldout_accuracy"] = greedy_accuracy(full, tok, test_items, reward, cfg, held)
                     row["heldout_sandbox_errors"] = held["sandbox_errors"]
+                    row["heldout_judge_overflow"] = held["judge_overflow"]
+                row["heldout_judge_overflow"] = held["judge_overflow"]
             if main:
                 append_jsonl(run / "metrics.jsonl", row)
             for a in alarms if main else ():
