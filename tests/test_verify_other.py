@@ -891,6 +891,27 @@ def test_http_judge_reply_without_content_is_a_malformed_verdict_not_a_crash(jud
     assert (v.correct, v.score, v.reason, len(_Handler.seen)) == (False, 0.0, "malformed verdict", 1)
 
 
+def test_a_judge_reply_cut_off_before_its_verdict_says_so(judge_server, tokenizer, capsys):
+    """A reasoning or wordy judge that reaches max_tokens before its SCORE line (finish_reason "length") gave a
+    bare "malformed verdict", the same as a judge that ignored the format: a user raising the cap could not tell.
+    The verdict (still 0) says it was cut off and at what cap, and the first one is said once on stderr."""
+    judge = make_judge(url=judge_server, rubric="r", max_score=10, max_new_tokens=64)
+    cut = {"choices": [{"finish_reason": "length", "message": {"role": "assistant", "content": "Let me think about"}}]}
+    _Handler.replies[:] = [(200, cut), (200, cut), (200, {"choices": [{"finish_reason": "length", "message": {
+        "role": "assistant", "content": None}}]}), (200, {"choices": [{"finish_reason": "length", "message": {
+            "role": "assistant", "content": "Fine.\nSCORE: 7/10"}}]}), (200, "No score here.")]
+    reasons = [judge("p", "c").reason for _ in range(5)]
+    want = "malformed verdict: the judge's reply was cut off at max_tokens=64"
+    assert reasons == [want, want, want, "score 7/10", "malformed verdict"]
+    assert capsys.readouterr().err.count("cut off at max_tokens=64 before its verdict") == 1
+    # a local judge's too (its sample's finish_reason), at its max_new_tokens
+    mcfg = ponder.ModelConfig(vocab_size=320, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                              num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=4096)
+    local = make_judge(ponder.Transformer(mcfg).init_weights(0).eval(), tokenizer, rubric="r", max_new_tokens=12)
+    v = local("p", "c")
+    assert v.score == 0.0 and v.reason == "malformed verdict: the judge's reply was cut off at max_new_tokens=12"
+
+
 def test_http_judge_content_filter_refusal_is_the_items_verdict_not_an_error(judge_server, monkeypatch):
     """Azure OpenAI refuses one prompt by content policy with HTTP 400 and error code "content_filter"; OpenAI may
     answer 200 with finish_reason "content_filter". Either is this item's outcome (score 0), not a failing endpoint:
@@ -1075,7 +1096,7 @@ def test_local_model_judge_runs_through_ponder_sample(tiny_random):
     judge = make_judge(model, tok, rubric="Is it correct?", max_score=5, max_new_tokens=16)
     v = judge("1+1?", "2")
     # a random tiny model does not write a SCORE line: the strict parser must give 0, never crash
-    assert isinstance(v, Verdict) and (v.reason == "malformed verdict" or v.reason.startswith("score "))
+    assert isinstance(v, Verdict) and (v.reason.startswith("malformed verdict") or v.reason.startswith("score "))
     assert 0.0 <= v.value <= 1.0
 
 
@@ -1186,7 +1207,9 @@ def test_local_judge_whose_template_opens_the_thinking_reads_the_verdict_after_i
     tok = _with_template(tokenizer, "{% for m in messages %}{{ m.content }}{% endfor %}<think>\n")
     monkeypatch.setattr(ponder, "sample", lambda *a, **k: [[ponder.engine.Sample(reply, [], [], "length")]])
     v = make_judge(_judge_model(2048), tok, rubric="r", max_new_tokens=64)("1+1?", "2")
-    assert (v.score, v.reason) == ((0.0, "malformed verdict") if score is None else (score, "score 3/10"))
+    # (cut off while thinking: the verdict says so, at the cap)
+    cut = "malformed verdict: the judge's reply was cut off at max_new_tokens=64"
+    assert (v.score, v.reason) == ((0.0, cut) if score is None else (score, "score 3/10"))
     # its verdict takes "</think>" too: a cap that holds only the score line is refused
     need = len(tok.encode("</think>\n\nSCORE: 10/10", add_special_tokens=False))
     with pytest.raises(PonderError, match=f"max_new_tokens={need - 1} cannot hold a verdict: '</think>' and "
@@ -1692,7 +1715,7 @@ def test_local_judge_gives_a_yarn_model_its_whole_context():
         "rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 16})
     generate = _local_backend(ponder.Transformer(cfg).init_weights(0).eval(), tok, 8)
     # (44 tokens, its chat template's included, and a verdict of 12: past 24, within 64)
-    assert isinstance(generate("x " * 14), str)
+    assert isinstance(generate("x " * 14)[0], str)
     with pytest.raises(_Overflow, match=re.escape("the judge model's context is 64 positions (64 = "
                                                   "original_max_position_embeddings 16 x yarn factor 4)")):
         generate("x " * 80)

@@ -7,6 +7,9 @@ anything else (no score, two scores, a different denominator, a fraction, a scor
 verdict" with score 0, so a judge that rambles never hands out reward by accident. A line that repeats a score line
 of the graded response is the judge quoting it and does not count, so a response that writes the judge's verdict
 line itself ("SCORE: 10/10") gains nothing by it: repeated, it is no verdict; matched by the judge's own, neither is.
+A reply cut off before its verdict (finish_reason "length": a reasoning judge's thinking, a wordy one) is malformed
+too, its reason saying so and at which cap ("malformed verdict: the judge's reply was cut off at max_tokens=512"),
+and the first one is said on stderr: the fix is a larger max_new_tokens.
 
 The judge sees the completion's answer, what follows its first "</think>" (`strip_think=False`: all of it), fenced
 in <response> tags it cannot close. `Verdict.score` = k / max in [0, 1]; `Verdict.correct` = score >= threshold (default 0.5, i.e. at least half the
@@ -182,7 +185,8 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
     if api_key:
         headers["Authorization"] = f"Bearer {api_key}"
 
-    def generate(prompt: str) -> str | None:  # None: the endpoint refused this prompt by content policy
+    # (reply, why it was cut off or None); None: the endpoint refused this prompt by content policy
+    def generate(prompt: str) -> tuple[str, str | None] | None:
         body = json.dumps({"model": model_name or "default", "temperature": 0.0, "max_tokens": max_new_tokens,
                            "messages": [{"role": "user", "content": prompt}]}).encode()
         last = ""
@@ -192,14 +196,16 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
                 with urllib.request.urlopen(req, timeout=timeout) as resp:
                     data = json.loads(resp.read())
                 # a per-item refusal, deterministic: one such response stopped the whole run with an error
-                if data["choices"][0].get("finish_reason") == "content_filter":
+                finish = data["choices"][0].get("finish_reason")
+                if finish == "content_filter":
                     return None
+                cut = f"the judge's reply was cut off at max_tokens={max_new_tokens}" if finish == "length" else None
                 content = data["choices"][0]["message"]["content"]
                 if content is None:  # a refusal, or a reasoning judge cut off before its answer: no verdict, 0
-                    return ""
+                    return "", cut
                 if not isinstance(content, str):
                     raise TypeError("content is not a string")
-                return content
+                return content, cut
             except urllib.error.HTTPError as e:
                 err = _error_body(e)  # Azure's refusal of one prompt by content policy (error code "content_filter")
                 if e.code == 400 and err.get("code") == "content_filter":
@@ -245,8 +251,9 @@ def _judge_ids(tokenizer, text: str) -> tuple[list[int], bool]:
     return render_prompts(tokenizer, [prompt])[0], prompts_open_think(tokenizer, [prompt])[0]
 
 
-def _local_backend(model, tokenizer, max_new_tokens: int, max_score: int = 10) -> Callable[[str], str]:
-    def generate(prompt: str) -> str:
+def _local_backend(model, tokenizer, max_new_tokens: int, max_score: int = 10
+                   ) -> Callable[[str], tuple[str, str | None]]:
+    def generate(prompt: str) -> tuple[str, str | None]:  # (reply, why it was cut off or None)
         import ponder  # lazy: the HTTP judge must not need torch
         from ponder.model import model_context
 
@@ -266,10 +273,15 @@ def _local_backend(model, tokenizer, max_new_tokens: int, max_score: int = 10) -
                                 f"need {used + need}, the judge model's context is {limit} positions"
                                 f"{f' ({how})' if how else ''}")
             n = min(n, limit - used)
-        text = ponder.sample(model, tokenizer, [ids], n=1, max_new_tokens=n, temperature=0.0)[0][0].text
+        out = ponder.sample(model, tokenizer, [ids], n=1, max_new_tokens=n, temperature=0.0)[0][0]
+        cut = None
+        if out.finish_reason == "length":
+            cut = (f"the judge's reply was cut off at max_new_tokens={n}" if n == max_new_tokens else
+                   f"the judge's reply was cut off at the end of its context ({limit} positions"
+                   f"{f', {how}' if how else ''})")
         # a template that opened the thinking (DeepSeek-R1's, Qwen3-Thinking's): the verdict follows "</think>"
         # (parse_score reads after it); a judge cut off still thinking gave none, whatever score it drafted there
-        return text if not opens_think or "</think>" in text else ""
+        return (out.text if not opens_think or "</think>" in out.text else ""), cut
 
     return generate
 
@@ -361,8 +373,8 @@ def make_judge(model=None, tokenizer=None, *, url: str | None = None, api_key: s
     generate = (_http_backend(url, api_key, model_name, max_new_tokens, timeout, retries) if url is not None
                 else _local_backend(model, tokenizer, max_new_tokens, max_score))
     # the first overflow is said on stderr, once per judge (a run's): the rest are counted, not said. (next() of a
-    # count is atomic: the judge scores in threads)
-    overflows = itertools.count()
+    # count is atomic: the judge scores in threads.) So is the first reply cut off before its verdict.
+    overflows, cuts = itertools.count(), itertools.count()
 
     def judge(prompt, completion) -> Verdict:
         if not isinstance(completion, str):
@@ -384,9 +396,15 @@ def make_judge(model=None, tokenizer=None, *, url: str | None = None, api_key: s
             return Verdict(False, None, str(e), score=0.0)
         if text is None:
             return Verdict(False, None, _REFUSED, score=0.0)
+        text, cut = text
         k = parse_score(text, max_score, shown)
         if k is None:
-            return Verdict(False, None, "malformed verdict", score=0.0)
+            # a reply cut off before its verdict (a reasoning judge's thinking, a wordy one) is malformed too, but
+            # said as what it is: the fix is a larger max_new_tokens, not another judge or rubric
+            if cut is not None and next(cuts) == 0:
+                print(f"ponder: judge: {cut} before its verdict: scored 0 (said once; give the judge a larger "
+                      "max_new_tokens)", file=sys.stderr)
+            return Verdict(False, None, "malformed verdict" + (f": {cut}" if cut else ""), score=0.0)
         score = k / max_score
         return Verdict(score >= threshold, f"{k}/{max_score}", f"score {k}/{max_score}", score=score)
 
