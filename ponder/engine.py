@@ -442,13 +442,14 @@ def check_sampling(n=1, max_new_tokens=1, temperature=1.0, top_p=1.0, top_k=0, m
         raise PonderError(f"seed must be an integer in [0, 2**63), got {seed!r}")
 
 
-def check_index_offset(index_offset) -> None:
-    """A bad index_offset as one PonderError line (also used by methods whose greedy draws pass none)."""
+def check_index_offset(index_offset, name: str = "index_offset") -> None:
+    """A bad index_offset as one PonderError line (also used by methods whose greedy draws pass none); `name`: the
+    argument as the caller spells it (stream()'s `index`)."""
     # (a float here failed deep in the key hashing or the chunking with a bare torch/Python error)
     # (and hashed as a signed 64-bit integer, as seeds are: one past that failed as 'int too big to convert')
     if (isinstance(index_offset, bool) or not isinstance(index_offset, numbers.Integral)
             or not 0 <= index_offset < MAX_SEED):
-        raise PonderError(f"index_offset must be an integer >= 0 and < 2**63 (the first prompt's global index), "
+        raise PonderError(f"{name} must be an integer >= 0 and < 2**63 (the first prompt's global index), "
                           f"got {index_offset!r}")
 
 
@@ -752,7 +753,7 @@ def stream(model: Transformer, tokenizer: Tokenizer, prompt, max_new_tokens=256,
     index_offset=index)`. `index` numbers the prompts of a session (`ponder chat`'s turns), so that each draws
     its own random stream: with one seed for all, every reply read the same uniforms step by step."""
     check_sampling(1, max_new_tokens, temperature, top_p, top_k, min_p, seed)
-    check_index_offset(index)
+    check_index_offset(index, "index")  # (named as stream() takes it: it has no index_offset)
     max_new_tokens = int(max_new_tokens)
     temperature, top_p, min_p = float(temperature), float(top_p), float(min_p)  # (as sample() takes them)
     ids = render_prompts(tokenizer, [prompt], _model_vocab(model))[0]  # (sample()'s prompts, padded ids too)
