@@ -585,6 +585,10 @@ def prefill(model: Transformer, ids: list[list[int]], pad: int, max_len: int) ->
     of 5-29 tokens.)
     """
     dev, L = model.device, max(len(x) for x in ids)
+    if not 0 <= pad < model.config.vocab_size:  # padding slots are masked, never read: any id the embedding holds
+        # (a pad token added to the tokenizer after the model was made is past it: each prompt alone sampled, a
+        # ragged batch of them failed in the embedding as a bare IndexError)
+        pad = 0
     cache = KVCache.empty(model.config, len(ids), max_len, model.dtype, dev)
     inp = torch.full((len(ids), L), pad, dtype=torch.long)
     for i, x in enumerate(ids):

@@ -252,6 +252,25 @@ def test_prompt_ids_past_a_smaller_model_embedding_name_the_id(tokenizer):
     ok = [x % 64 for x in ids]  # ids the embedding holds still sample
     assert ponder.sample(model, tokenizer, [ok], max_new_tokens=2, temperature=0)[0][0].num_tokens == 2
 
+def test_a_pad_token_past_the_model_embedding_still_pads_a_ragged_batch(tokenizer):
+    """A pad token added to the tokenizer after the model was made (tokenizer.add_special_tokens) has an id past
+    the embedding: each prompt sampled alone, but a ragged batch of them failed in the embedding as a bare
+    IndexError. Padding slots are never read: the batch samples what each prompt does alone."""
+    from tokenizers import Tokenizer as HFTokenizer
+
+    hf = HFTokenizer.from_str(tokenizer.tok.to_str())
+    hf.add_special_tokens(["<pad>"])
+    tok = ponder.Tokenizer(hf, eos_token=tokenizer.eos_token, pad_token="<pad>")
+    cfg = ponder.ModelConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, intermediate_size=32,
+                             num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1)
+    model = ponder.Transformer(cfg).init_weights(0, std=0.2).eval()
+    assert tok.pad_token_id >= cfg.vocab_size
+    prompts = ["the quick brown fox jumps over", "the quick brown fox jumps"]  # little padding: the padded grid
+    batch = ponder.sample(model, tok, prompts, max_new_tokens=3, temperature=0)
+    assert [g[0].token_ids for g in batch] == \
+        [ponder.sample(model, tok, [p], max_new_tokens=3, temperature=0)[0][0].token_ids for p in prompts]
+
+
 @pytest.mark.parametrize("prompt, msg", [
     ([5, 10**6], r"prompt 0: token id 1000000 at position 1 is not in the tokenizer's vocabulary \(ids 0\.\.\d+\)"),
     ([5, -1], r"prompt 0: token id -1 at position 1 is not in the tokenizer's vocabulary"),
