@@ -435,6 +435,16 @@ def test_an_indented_json_object_with_an_error_names_its_line(tmp_path):
     assert [(x["prompt"], x["answer"]) for x in load_dataset(p)] == [("p", "1")]
 
 
+def test_a_json_object_over_two_lines_loads_with_or_without_a_final_newline(tmp_path):
+    """An object written over 2 lines with its first field on the first line loaded with a final newline and was
+    refused without one ("invalid JSON: Expecting property name ... (column 16)" at line 1, which is fine): the
+    file's newline count decided whether it was read as one document."""
+    p = tmp_path / "two.json"
+    for end in ("", "\n", "\r\n"):
+        p.write_text('{"problem": "p",\n "answer": 5}' + end)
+        assert [(x["prompt"], x["answer"]) for x in load_dataset(p)] == [("p", "5")], repr(end)
+
+
 def test_load_math500_layout(tmp_path):
     row = {"problem": "What is $1+1$?", "solution": "It is $2$.", "answer": "2", "subject": "Algebra",
            "level": 1, "unique_id": "test/algebra/1.json"}

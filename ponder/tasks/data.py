@@ -226,9 +226,8 @@ def _is_json_object(line: bytes) -> bool:
 
 def _one_json_object(raw: bytes) -> dict | None:
     """The file as one JSON object when it is one spread over several lines, else None (JSON Lines, or bad
-    JSON that the line reader then names by line)."""
-    if raw.count(b"\n") < 2:
-        return None
+    JSON that the line reader then names by line). (Any number of line ends: it is called only when the first line
+    is not a whole object, and a count of 2 refused `{"a": 1,\n"b": 2}` without a final newline.)"""
     try:
         obj = _json_loads(raw.decode("utf-8-sig"))
     except (ValueError, RecursionError):  # (UnicodeDecodeError and JSONDecodeError are ValueErrors)
