@@ -633,6 +633,22 @@ def test_load_dataset_with_a_byte_order_mark(tmp_path):
     assert load_sft_examples(tmp_path / "s.jsonl") == [{"prompt": "a", "response": "b"}]
 
 
+def test_a_byte_order_mark_on_a_later_line_is_named_as_such(tmp_path):
+    """Only a file's first line may start with a byte-order mark; one on a later line (BOM'd files joined with cat)
+    failed as "invalid JSON: Unexpected UTF-8 BOM (decode using utf-8-sig)", advice for Python code, not a file."""
+    import gzip
+
+    row = b'{"prompt": "1+1=", "answer": "2"}\n'
+    for name in ("c.jsonl", "c.json", "c.jsonl.gz"):
+        p = tmp_path / name
+        data = _BOM_BYTES + row + b"\n" + _BOM_BYTES + row
+        p.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+        with pytest.raises(PonderError) as e:
+            load_dataset(p)
+        assert str(e.value).startswith(f"{p}:3: a UTF-8 byte-order mark starts this line"), str(e.value)
+        assert "utf-8-sig" not in str(e.value)
+
+
 def test_load_dataset_crlf_blank_lines_and_trailing_whitespace(tmp_path):
     row = b'{"prompt": "1+1=", "answer": "2"}'
     p = tmp_path / "w.jsonl"

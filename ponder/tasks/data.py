@@ -127,6 +127,9 @@ def _decode(path: Path, raw: bytes, lineno: int, offset: int, first: bool) -> st
     """One line's bytes as text; a UTF-8 byte-order mark at the start of the file is dropped."""
     if first and raw.startswith(_BOM):
         raw, offset = raw[len(_BOM):], offset + len(_BOM)
+    elif raw.startswith(_BOM):  # (json's own message advised "decode using utf-8-sig", which is for Python code)
+        raise PonderError(f"{path}:{lineno}: a UTF-8 byte-order mark starts this line; only the file's first line may "
+                          "have one (files joined with cat?): remove it")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:
