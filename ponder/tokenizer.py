@@ -11,6 +11,7 @@ prompts, its training targets and its evaluation all render the same way.
 from __future__ import annotations
 
 import json
+import operator
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -182,7 +183,38 @@ class Tokenizer:
         behind the context's last token, whose own text is then cut. A sentencepiece decoder (Llama 2, Mistral)
         drops the leading space of the first token it decodes, so `decode(ids)` alone turns "4 we" into
         "4we" at the seam."""
-        context_ids = list(context_ids)
+        context_ids, ids = list(context_ids), list(ids)
+        # A context cut inside a character written in byte-fallback tokens (a token-id prompt cut at a length,
+        # "😀€" as ...<0x80><0xE2><0x82> | <0xAC>): the ByteFallback decoder reads every byte of the run as "\ufffd"
+        # when it is not UTF-8 as a whole, so no head below reached the start of a character in a run over 8 tokens
+        # ("\ufffd12" for "€12"), and a shorter run's own characters were the ids' too. The cut character is the
+        # ids' (as below), read from its first byte; unless the ids do not complete it.
+        m = self._cut_char_tokens(context_ids) if ids else 0
+        if m:
+            text = self._continuation(context_ids[:-m], context_ids[-m:] + ids)
+            if not text.startswith("\ufffd"):
+                return text
+        return self._continuation(context_ids, ids)
+
+    def _cut_char_tokens(self, context_ids: list) -> int:
+        """How many of the last tokens of `context_ids` (0 to 3) are byte-fallback tokens (<0xE2>) that begin a
+        character without its last byte."""
+        values = getattr(self, "_byte_values", None)
+        if values is None:  # (built once: 256 look-ups)
+            values = {i: b for b in range(256) if (i := self.tok.token_to_id(f"<0x{b:02X}>")) is not None}
+            self._byte_values = values
+        for n in range(1, min(3, len(context_ids)) + 1):
+            try:  # (a 0-d torch integer hashes by identity: as an int)
+                b = values.get(operator.index(context_ids[-n]))
+            except TypeError:  # (decode names what is not an id)
+                return 0
+            if b is None or b < 0x80:  # (not a byte token, or ASCII: a whole character)
+                return 0
+            if b >= 0xC0:  # the first byte of a character of 2, 3 or 4 bytes
+                return n if (2 if b < 0xE0 else 3 if b < 0xF0 else 4) > n else 0
+        return 0
+
+    def _continuation(self, context_ids: list, ids: list) -> str:
         # The head reaches back to a token that starts a character: a last token that ends one (a byte-fallback
         # <0xB2> of "²", a byte-level piece of an emoji) decodes to "\ufffd" alone, and the ByteFallback decoder
         # turns every byte of a run that is not UTF-8 into one, so the text's own leading byte tokens would
@@ -194,7 +226,7 @@ class Tokenizer:
         while k < min(len(context_ids), 8) and (not head or head.startswith("\ufffd")):
             k += 1
             head = self.decode(context_ids[-k:])
-        full = self.decode(context_ids[-k:] + list(ids))
+        full = self.decode(context_ids[-k:] + ids)
         if full.startswith(head):
             return full[len(head):]
         # A context cut inside a character (a token-id prompt ending at a length cut: "中" as <E4><B8> | <AD>) reads
