@@ -435,6 +435,21 @@ def test_an_indented_json_object_with_an_error_names_its_line(tmp_path):
     assert [(x["prompt"], x["answer"]) for x in load_dataset(p)] == [("p", "1")]
 
 
+def test_a_json_object_with_a_field_on_its_first_line_names_the_line_of_its_error(tmp_path):
+    """An object whose first line holds a field too ({"problem": "p",) with an error lines below (a trailing
+    comma) failed at line 1, column 17, a line with nothing wrong; JSON Lines named .json, its first row broken,
+    is still named at that row."""
+    p = tmp_path / "d.json"
+    p.write_text('{"problem": "p",\n "answer": "1",\n}\n')
+    with pytest.raises(PonderError) as e:
+        load_dataset(p)
+    assert str(e.value) == f"{p}:3: invalid JSON: Expecting property name enclosed in double quotes (column 1)"
+    p.write_text('{"problem": "p", "answer": "1"\n{"problem": "q", "answer": "2"}\n')
+    with pytest.raises(PonderError) as e:
+        load_dataset(p)
+    assert str(e.value) == f"{p}:1: invalid JSON: Expecting ',' delimiter (column 31)"
+
+
 def test_a_json_object_over_two_lines_loads_with_or_without_a_final_newline(tmp_path):
     """An object written over 2 lines with its first field on the first line loaded with a final newline and was
     refused without one ("invalid JSON: Expecting property name ... (column 16)" at line 1, which is fine): the

@@ -165,9 +165,11 @@ def _read_jsonl(path: Path, limit: int | None = None) -> list[tuple[str, dict]]:
                     one = _one_json_object(raw)
                     if one is not None:  # one object over several lines (indented): one row, not "invalid JSON"
                         return [(f"{path}:1", one)]
-                    if head and head[-1].removeprefix(_BOM).strip() == b"{":
+                    if _one_document(raw):
                         # an object opened on a line of its own, over 2 lines or with an error (a trailing comma):
-                        # read line by line it failed at line 1, column 2, with advice to name it .json, which it is
+                        # read line by line it failed at line 1, column 2, with advice to name it .json, which it is;
+                        # one whose first line holds a field too failed at line 1 for an error lines below (unless
+                        # a whole object follows it: JSON Lines, its first row broken, named by line)
                         one = _whole_json_object(path, raw)
                         if one is not None:
                             return [(f"{path}:1", one)]
@@ -225,6 +227,20 @@ def _is_json_object(line: bytes) -> bool:
         return isinstance(json.loads(line.decode("utf-8")), dict)
     except (ValueError, RecursionError):  # (UnicodeDecodeError and JSONDecodeError are ValueErrors)
         return False
+
+
+def _one_document(raw: bytes) -> bool:
+    """Whether a file whose first line is no whole object reads as one JSON document: its first line that is not
+    blank opens an object ("{" alone, or with a field) and the next one is no whole object either (JSON Lines, its
+    first row broken, is read line by line: its error is that row's). Lines end at "\r" too."""
+    lines = (line.strip() for line in _cr_lines(io.BytesIO(raw.removeprefix(_BOM))) if line.strip())
+    first = next(lines, b"")
+    if first == b"{":
+        return True
+    if not first.startswith(b"{") or _is_json_object(first):
+        return False
+    second = next(lines, None)
+    return second is None or not _is_json_object(second)
 
 
 def _one_json_object(raw: bytes) -> dict | None:
