@@ -643,7 +643,10 @@ def best_of_n(model, tok, prompts, *, n_candidates: int = 8, scorer="logprob", t
             scores = []
             for k, s in enumerate(g):
                 cap: list[dict] = []
-                scores.append(score(p, s, index_offset + i, cap))
+                try:
+                    scores.append(score(p, s, index_offset + i, cap))
+                except PonderError as e:  # (a NaN or a wrong type from one of a benchmark's candidates said not which)
+                    raise PonderError(f"best-of-N: problem {index_offset + i} candidate {k}: {e}") from None
                 caps += [{"candidate": k, **c} for c in cap]
         j = max(range(len(g)), key=lambda k: (scores[k], -k))
         s = g[j]
@@ -774,7 +777,11 @@ def self_refine(model, tok, prompts, *, rounds: int = 2, scorer="likelihood", te
         sc = []
         for i, x in zip(idx, samples):
             cap: list[dict] = []  # the likelihood scorer scored what fits the context: noted as a cap
-            sc.append(score(prompts[i], x, index_offset + i, cap))
+            try:
+                sc.append(score(prompts[i], x, index_offset + i, cap))
+            except PonderError as e:  # (as best-of-N: which problem's draft or revision)
+                raise PonderError(f"self-refine: problem {index_offset + i} "
+                                  f"{'draft' if r == 0 else f'round {r} revision'}: {e}") from None
             for c in cap:
                 info[i].setdefault("capped", []).append({"round": r, "call": "score", **c})
         per = (time.perf_counter() - t0) / len(idx)

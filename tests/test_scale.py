@@ -781,6 +781,22 @@ def test_best_of_n_ties_and_minus_inf_scores(monkeypatch):
         assert o.info["chosen"] == want and o.text == texts[want] and o.tokens == 12
 
 
+def test_a_bad_score_names_its_problem_and_candidate(monkeypatch, micro):
+    """A scorer's NaN (a reward model's) or wrong type for one candidate of a benchmark was "scorer returned NaN",
+    naming no problem or candidate to look at; best-of-N and self-refine now say which."""
+    texts = [" \\boxed{1}", " \\boxed{2}", " \\boxed{3}"]
+    _scripted_engine(monkeypatch, {"q": texts, "r": texts})
+    nan_at_3 = lambda p, c: float("nan") if (p, c) == ("r", texts[2]) else 1.0  # noqa: E731
+    with pytest.raises(PonderError, match=r"best-of-N: problem 6 candidate 2: scorer returned NaN"):
+        scale.best_of_n(None, None, ["q", "r"], n_candidates=3, scorer=nan_at_3, extract=extract_answer,
+                        index_offset=5)
+    monkeypatch.undo()
+    model, tok = micro
+    with pytest.raises(PonderError, match=r"self-refine: problem 1 draft: scorer returned list"):
+        scale.self_refine(model, tok, [PA, PB], rounds=1, max_new_tokens=4, critique_tokens=2,
+                          scorer=lambda p, c: [1.0] if p == PB else 1.0)
+
+
 def test_likelihood_scores_the_tokens_generation_produces_after_the_prompt(sentencepiece_tokenizer, tiny_random):
     """sequence_logprob (the "likelihood" scorer of best-of-N and self-refine) encoded the completion on its
     own: a sentencepiece tokenizer (Llama 2, Mistral) then scores " 4" after "Solution:" as "▁▁4" (a dummy
