@@ -199,14 +199,23 @@ def _check_curves(curves: Sequence[dict]) -> list[dict]:
         raise PonderError("plot_scaling: no curves")
     out = []
     for i, c in enumerate(curves):
+        if not isinstance(c, dict):
+            raise PonderError(f"plot_scaling: curve {i} is a {type(c).__name__}, expected a dict with model, method "
+                              "and points")
         for f in ("model", "method", "points"):
             if f not in c:
                 raise PonderError(f"plot_scaling: curve {i} has no {f!r} field")
+        if not isinstance(c["points"], (list, tuple)):  # (a dict of one point iterated its keys: an AttributeError)
+            raise PonderError(f"plot_scaling: curve {i} ({c['model']}/{c['method']}) points is a "
+                              f"{type(c['points']).__name__}, expected a list of dicts")
         kind = c.get("kind", "parallel")
         if kind not in ("sequential", "parallel"):
             raise PonderError(f"plot_scaling: curve {i} kind={kind!r}, expected 'sequential' or 'parallel'")
         pts = []
         for j, p in enumerate(c["points"]):
+            if not isinstance(p, dict):
+                raise PonderError(f"plot_scaling: curve {i} ({c['model']}/{c['method']}) point {j} is a "
+                                  f"{type(p).__name__}, expected a dict with tokens and accuracy")
             for f in ("tokens", "accuracy"):
                 if not _is_num(p.get(f)):
                     raise PonderError(f"plot_scaling: curve {i} ({c['model']}/{c['method']}) point {j} "

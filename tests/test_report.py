@@ -591,3 +591,18 @@ def test_a_scaling_plots_lines_run_along_its_own_axis():
     for field in ("tokens", "latency"):
         xs = [list(line.get_xdata()) for line in _scaling_figure(_check_curves(curve), field, "x").axes[0].get_lines()]
         assert all(x == sorted(x) for x in xs) and any(len(x) == 3 for x in xs)
+
+
+@pytest.mark.parametrize("curve", [
+    {"model": "m", "method": "sc", "points": [(1, 100, 0.5)]},  # a point as a tuple, not a dict
+    {"model": "m", "method": "sc", "points": {"tokens": 100, "accuracy": 0.5}},  # one point, not a list of them
+    {"model": "m", "method": "sc", "points": None},
+    "m/sc",  # a curve that is not a dict
+])
+def test_malformed_scaling_curves_are_one_line_errors_naming_the_curve(tmp_path, curve):
+    """plot_scaling names a missing field or a bad kind in one line; a point that was no dict (AttributeError: 'tuple'
+    object has no attribute 'get'), points that were no list, or a curve that was no dict failed with a traceback."""
+    with pytest.raises(PonderError, match=r"^plot_scaling: curve 0 "):
+        plot_scaling([curve], tmp_path / "s")
+    assert not list(tmp_path.iterdir())
+
