@@ -16,6 +16,7 @@ import html
 import io
 import json
 import math
+import numbers
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -602,8 +603,10 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
     out = Path(out_path) if out_path is not None else d / "report.html"
     if out.suffix.lower() not in (".html", ".htm"):  # never one of the run's own files (summary.json, ...)
         raise PonderError(f"{out}: the report is an HTML file; give a path ending in .html")
-    if isinstance(max_samples, bool) or not isinstance(max_samples, int) or max_samples < 0:
+    # (numbers.Integral: a numpy integer, a count computed with numpy, was refused as "must be an integer")
+    if isinstance(max_samples, bool) or not isinstance(max_samples, numbers.Integral) or max_samples < 0:
         raise PonderError(f"max_samples must be an integer >= 0, got {max_samples!r}")
+    max_samples = int(max_samples)
     found = {
         "config": d / "config.json" if (d / "config.json").is_file() else None,
         "metrics": d / "metrics.jsonl" if (d / "metrics.jsonl").is_file() else None,

@@ -606,3 +606,12 @@ def test_malformed_scaling_curves_are_one_line_errors_naming_the_curve(tmp_path,
         plot_scaling([curve], tmp_path / "s")
     assert not list(tmp_path.iterdir())
 
+
+
+def test_a_numpy_integer_is_a_valid_max_samples(tmp_path):
+    """max_samples=np.int64(1) (a count computed with numpy) was refused as "must be an integer"."""
+    (tmp_path / "samples.jsonl").write_text('{"completion": "a"}\n{"completion": "b"}\n')
+    doc = write_html_report(tmp_path, max_samples=np.int64(1)).read_text()
+    assert "showing the first 1<" in doc
+    with pytest.raises(PonderError, match="max_samples must be an integer >= 0"):
+        write_html_report(tmp_path, max_samples=np.int64(-1))
