@@ -559,6 +559,11 @@ def _verdict_of(s: dict) -> dict:
     return v
 
 
+def _is_block(val) -> bool:
+    """Text shown as a <pre> block rather than inline: several lines, or too long for one."""
+    return isinstance(val, str) and ("\n" in val or len(val) > 80)
+
+
 def _sample_card(i: int, s: dict) -> str:
     v = _verdict_of(s)
     correct = v.get("correct")
@@ -568,12 +573,19 @@ def _sample_card(i: int, s: dict) -> str:
         badge, cls = '<span class="badge bad">wrong</span>', "bad"
     else:
         badge, cls = '<span class="badge na">no verdict</span>', ""
-    kv = [f"<span><b>{_e(k)}:</b> {_e(_fmt(v[k]))}</span>" for k in _VERDICT_KEYS if k != "correct" and k in v]
+    kv, tail = [], []
+    for k in _VERDICT_KEYS:
+        if k == "correct" or k not in v:
+            continue
+        if _is_block(v[k]):  # (the code verifier's `extracted` is the program: inline, its lines folded into one)
+            tail.append(f'<div class="kv"><b>{_e(k)}</b></div><pre>\n{_e(v[k])}</pre>')
+        else:
+            kv.append(f"<span><b>{_e(k)}:</b> {_e(_fmt(v[k]))}</span>")
     blocks = []
     for k, val in s.items():
         if k in _VERDICT_KEYS or k == "verdict":
             continue
-        if isinstance(val, str) and (k in _TEXT_KEYS or "\n" in val or len(val) > 80):
+        if isinstance(val, str) and (k in _TEXT_KEYS or _is_block(val)):
             text = f"<pre>\n{_e(val)}</pre>"  # (HTML drops a newline right after <pre>: a completion's own stays)
             if k in ("prompt", "problem", "question", "input") and len(val) > 300:
                 blocks.append(f"<details><summary>{_e(k)} ({len(val)} chars)</summary>{text}</details>")
@@ -582,7 +594,7 @@ def _sample_card(i: int, s: dict) -> str:
         elif not isinstance(val, (dict, list)):
             kv.append(f"<span><b>{_e(k)}:</b> {_e(_fmt(val))}</span>")
     return (f'<div class="sample {cls}"><div class="kv">#{i} {badge}{"".join(kv)}</div>'
-            f'{"".join(blocks)}</div>')
+            f'{"".join(blocks + tail)}</div>')
 
 
 def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *, max_samples: int = 50) -> Path:

@@ -615,3 +615,18 @@ def test_a_numpy_integer_is_a_valid_max_samples(tmp_path):
     assert "showing the first 1<" in doc
     with pytest.raises(PonderError, match="max_samples must be an integer >= 0"):
         write_html_report(tmp_path, max_samples=np.int64(-1))
+
+
+def test_a_multiline_verdict_field_keeps_its_lines(tmp_path):
+    """The code verifier's `extracted` is the program it ran: shown inline beside the badge, HTML folded its lines
+    and indentation into one line of text. A verdict field of several lines (or a long one) is a block, as the
+    record's own text fields are."""
+    program = "def f(x):\n    if x:\n        return 1\n    return 0"
+    rec = {"completion": "```python\n" + program + "\n```", "correct": False,
+           "verdict": {"correct": False, "extracted": program, "reason": "failed test 1", "score": None}}
+    (tmp_path / "samples.jsonl").write_text(json.dumps(rec) + "\n")
+    doc = write_html_report(tmp_path).read_text()
+    shown = re.findall(r"<pre>\n(.*?)</pre>", doc, re.S)
+    assert program in shown  # its own block, lines and indentation as they are
+    assert "<b>reason:</b> failed test 1</span>" in doc  # (a one-line field stays beside the badge)
+    assert not re.search(r"<span><b>extracted:</b>", doc)
