@@ -585,13 +585,15 @@ def _sample_card(i: int, s: dict) -> str:
     for k, val in s.items():
         if k in _VERDICT_KEYS or k == "verdict":
             continue
+        if isinstance(val, (dict, list)):  # (dropped: a countdown card showed its target but not its numbers)
+            val = json.dumps(val, ensure_ascii=False)
         if isinstance(val, str) and (k in _TEXT_KEYS or _is_block(val)):
             text = f"<pre>\n{_e(val)}</pre>"  # (HTML drops a newline right after <pre>: a completion's own stays)
             if k in ("prompt", "problem", "question", "input") and len(val) > 300:
                 blocks.append(f"<details><summary>{_e(k)} ({len(val)} chars)</summary>{text}</details>")
             else:
                 blocks.append(f'<div class="kv"><b>{_e(k)}</b></div>{text}')
-        elif not isinstance(val, (dict, list)):
+        else:
             kv.append(f"<span><b>{_e(k)}:</b> {_e(_fmt(val))}</span>")
     return (f'<div class="sample {cls}"><div class="kv">#{i} {badge}{"".join(kv)}</div>'
             f'{"".join(blocks + tail)}</div>')

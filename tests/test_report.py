@@ -630,3 +630,15 @@ def test_a_multiline_verdict_field_keeps_its_lines(tmp_path):
     assert program in shown  # its own block, lines and indentation as they are
     assert "<b>reason:</b> failed test 1</span>" in doc  # (a one-line field stays beside the badge)
     assert not re.search(r"<span><b>extracted:</b>", doc)
+
+
+def test_a_sample_cards_list_and_dict_fields_are_shown_not_dropped(tmp_path):
+    """A countdown record's card showed its target but not its numbers (a list: dropped, with the constraints items'
+    constraints and a record's info), so the completion could not be checked by eye."""
+    rec = {"completion": "(8 / (3 - 8 / 3))", "correct": True, "numbers": [3, 3, 8, 8], "target": 24,
+           "info": {"thinking_ended": "length"}, "constraints": [{"type": "max_words", "n": 50}] * 4}
+    (tmp_path / "samples.jsonl").write_text(json.dumps(rec) + "\n")
+    doc = write_html_report(tmp_path).read_text()
+    assert "<b>numbers:</b> [3, 3, 8, 8]</span>" in doc
+    assert "<b>info:</b> {&quot;thinking_ended&quot;: &quot;length&quot;}</span>" in doc
+    assert re.search(r"<b>constraints</b></div><pre>\n\[\{&quot;type&quot;: &quot;max_words&quot;", doc)  # (long: a block)
