@@ -491,7 +491,10 @@ def _flatten(obj, prefix: str = "", out: list | None = None, limit: int = 900) -
         for k, v in obj.items():
             _flatten(v, f"{prefix}.{k}" if prefix else str(k), out, limit)
     elif all(not isinstance(v, (dict, list)) for v in obj) and len(obj) <= 12:
-        out.append((prefix, ", ".join(_fmt(v) for v in obj) if obj else "[]"))
+        # strings quoted, escapes shown: a stop list ["\n", "\n\n"] read " , " (HTML folds newlines), and a comma
+        # inside a string read as two items
+        out.append((prefix, ", ".join(json.dumps(v, ensure_ascii=False) if isinstance(v, str) else _fmt(v)
+                                      for v in obj) if obj else "[]"))
     else:
         out.append((prefix, f"[list of {len(obj)}]"))
     return out

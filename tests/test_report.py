@@ -642,3 +642,14 @@ def test_a_sample_cards_list_and_dict_fields_are_shown_not_dropped(tmp_path):
     assert "<b>numbers:</b> [3, 3, 8, 8]</span>" in doc
     assert "<b>info:</b> {&quot;thinking_ended&quot;: &quot;length&quot;}</span>" in doc
     assert re.search(r"<b>constraints</b></div><pre>\n\[\{&quot;type&quot;: &quot;max_words&quot;", doc)  # (long: a block)
+
+
+def test_strings_in_a_listed_setting_are_shown_quoted_and_escaped(tmp_path):
+    """`--stop '\\n' --stop '\\n\\n'` is config.json's "stop": ["\\n", "\\n\\n"]: the table joined the raw strings and
+    HTML folded the newlines into spaces, a row reading " , " (which stops? none?). A comma inside a string read as
+    two items, too."""
+    (tmp_path / "config.json").write_text(json.dumps({"stop": ["\n", "\n\n"], "tags": ["a, b", "c"], "ks": [1, 4]}))
+    text = re.sub(r"<[^>]+>", " ", write_html_report(tmp_path).read_text())
+    assert re.search(r'stop\s+&quot;\\n&quot;, &quot;\\n\\n&quot;', text)
+    assert re.search(r'tags\s+&quot;a, b&quot;, &quot;c&quot;', text)
+    assert re.search(r"ks\s+1, 4\s", text)  # (numbers as they were)
