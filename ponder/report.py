@@ -588,12 +588,16 @@ def _sample_card(i: int, s: dict) -> str:
     for k, val in s.items():
         if k in _VERDICT_KEYS or k == "verdict":
             continue
-        if isinstance(val, (dict, list)):  # (dropped: a countdown card showed its target but not its numbers)
+        data = isinstance(val, (dict, list))
+        if data:  # (dropped: a countdown card showed its target but not its numbers)
             val = json.dumps(val, ensure_ascii=False)
         if isinstance(val, str) and (k in _TEXT_KEYS or _is_block(val)):
+            n = len(val)
+            if data and n > 2000:  # (another tool's per-token logprobs or ids: megabytes over 50 cards)
+                val = f"{val[:2000]} ... ({n} characters in all)"
             text = f"<pre>\n{_e(val)}</pre>"  # (HTML drops a newline right after <pre>: a completion's own stays)
-            if k in ("prompt", "problem", "question", "input") and len(val) > 300:
-                blocks.append(f"<details><summary>{_e(k)} ({len(val)} chars)</summary>{text}</details>")
+            if (data or k in ("prompt", "problem", "question", "input")) and n > 300:
+                blocks.append(f"<details><summary>{_e(k)} ({n} chars)</summary>{text}</details>")
             else:
                 blocks.append(f'<div class="kv"><b>{_e(k)}</b></div>{text}')
         else:

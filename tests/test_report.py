@@ -642,6 +642,10 @@ def test_a_sample_cards_list_and_dict_fields_are_shown_not_dropped(tmp_path):
     assert "<b>numbers:</b> [3, 3, 8, 8]</span>" in doc
     assert "<b>info:</b> {&quot;thinking_ended&quot;: &quot;length&quot;}</span>" in doc
     assert re.search(r"<b>constraints</b></div><pre>\n\[\{&quot;type&quot;: &quot;max_words&quot;", doc)  # (long: a block)
+    # another tool's per-token data: collapsed, and cut (50 cards of it were megabytes of HTML)
+    (tmp_path / "samples.jsonl").write_text(json.dumps({"completion": "x", "logprobs": [-0.123456] * 5000}) + "\n")
+    doc = write_html_report(tmp_path).read_text()
+    assert "<details><summary>logprobs (55000 chars)</summary><pre>" in doc and len(doc) < 30_000
 
 
 def test_strings_in_a_listed_setting_are_shown_quoted_and_escaped(tmp_path):
