@@ -1678,7 +1678,10 @@ def sft(
     torch.manual_seed(train.seed)
     ctx, how = model_context(model)
     encoded, cut, dropped = _encode_examples(tok, examples, train.seq_len, ctx, "example", turns, how)
-    ids, lm, am = sft_batches(encoded, train.seq_len, tok.pad_token_id, packing)
+    # Padding is masked out of attention and loss, so any id the embedding holds pads: a pad token added to the
+    # tokenizer after the model was made (add_special_tokens) is past it and failed in the embedding (IndexError)
+    pad = tok.pad_token_id if 0 <= tok.pad_token_id < model.config.vocab_size else 0
+    ids, lm, am = sft_batches(encoded, train.seq_len, pad, packing)
     # Rows whose response was cut away entirely (a prompt of seq_len + 1 tokens or more) have no target: a
     # step drawing only such rows logged loss 0.0 and still stepped AdamW (momentum and weight decay moved
     # the weights on no data). They are left out of the schedule (examples_cut still counts them).
@@ -1691,7 +1694,7 @@ def sft(
     if val_examples:
         val_encoded, val_cut, val_dropped = _encode_examples(tok, val_examples, train.seq_len, ctx,
                                                              "validation example", turns, how)
-        val = sft_batches(val_encoded, train.seq_len, tok.pad_token_id, False)
+        val = sft_batches(val_encoded, train.seq_len, pad, False)
         if not bool(val[1][:, 1:].any()):
             raise PonderError(f"sft: no validation response token within seq_len={train.seq_len} ({val_cut} of "
                               f"{len(val_encoded)} validation examples are longer); raise --seq-len")

@@ -214,6 +214,28 @@ def test_packed_examples_train_exactly_as_alone(tiny_random):
     model.zero_grad()
 
 
+def test_sft_with_a_pad_token_past_the_model_embedding_trains_as_with_an_in_range_one(tokenizer):
+    """A pad token added to the tokenizer after the model was made (add_special_tokens) has an id past the
+    embedding: an unpacked batch of near-equal lengths (too little padding to unpad) failed in the embedding as a
+    bare IndexError. Padding is masked out of attention and loss: training and val_loss are those of an in-range
+    pad id."""
+    from tokenizers import Tokenizer as HFTokenizer
+
+    hf = HFTokenizer.from_str(tokenizer.tok.to_str())
+    hf.add_special_tokens(["<pad>"])
+    tok = ponder.Tokenizer(hf, eos_token=tokenizer.eos_token, pad_token="<pad>")
+    cfg = ponder.ModelConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, intermediate_size=32,
+                             num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1)
+    assert tok.pad_token_id >= cfg.vocab_size
+    ex = [{"prompt": f"Problem: {a} + 1 = ?", "response": f" {a + 1}"} for a in range(6, 12)]
+    out = []
+    for t in (tok, tokenizer):
+        m = ponder.Transformer(cfg).init_weights(0, std=0.2)
+        out.append(sft(m, t, ex, val_examples=ex[:3], train=TrainConfig(steps=2, lr=1e-3, warmup=1, batch_size=6,
+                                                                         eval_every=2), progress=False))
+    assert out[0]["loss"] == pytest.approx(out[1]["loss"]) and out[0]["val_loss"] == pytest.approx(out[1]["val_loss"])
+
+
 def test_chat_examples_end_the_turn_as_the_template_does(tiny_random):
     """A chat example trains the assistant turn the template renders (ChatML: `<|im_end|>`, what `ponder chat`
     feeds back in the history), not EOS; a string prompt's response still closes with EOS."""
