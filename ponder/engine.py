@@ -349,19 +349,20 @@ def prompts_think_state(tokenizer: Tokenizer, prompts) -> list:
     return [prompt_think_state(text(i, p)) for i, p in enumerate(prompts)]
 
 
-def render_prompts(tokenizer: Tokenizer, prompts, model_vocab: int | None = None) -> list[list[int]]:
+def render_prompts(tokenizer: Tokenizer, prompts, model_vocab: int | None = None, first: int = 0) -> list[list[int]]:
     """Strings are encoded with special tokens (a BOS the tokenizer adds); lists of chat messages go through
     the chat template, encoded without (the template writes its own); lists of token ids are used as they
     are — a continuation of a chat prompt (test-time scaling) is built as ids, since as a string it would
     gain a BOS the chat prompt never had. An empty list is an empty conversation, not empty ids. `model_vocab`:
     the model's embedding rows, when more than the tokenizer's vocabulary (padded, as Qwen's): ids up to it
-    are taken too, for a model that generated one is continued on what it wrote."""
+    are taken too, for a model that generated one is continued on what it wrote. `first`: the first prompt's
+    index in messages (sample()'s index_offset: a shard names a prompt by its index in the whole list)."""
     if isinstance(prompts, (str, dict)) or not isinstance(prompts, (list, tuple)):
         raise PonderError("prompts must be a list of strings, of chat-message lists or of token-id lists")
     if len(prompts) == 0:
         raise PonderError("prompts is empty: nothing to sample")
     out = []
-    for i, p in enumerate(prompts):
+    for i, p in enumerate(prompts, start=first):
         if isinstance(p, str):
             ids = tokenizer.encode(p, add_special_tokens=True)
         elif isinstance(p, (list, tuple)) and p and _is_id(p[0]):
@@ -536,9 +537,12 @@ def sample(
         raise PonderError(f"on_stop must be a callable(prompt_index, sample_index, sample) or None, got {on_stop!r}")
     if on_stop is not None:
         on_stop = _checked_on_stop(on_stop)
-    ids = render_prompts(tokenizer, prompts, _model_vocab(model))
+    # (a bad prompt of a shard (RayPool, DataParallel, scale's draw_subset) is named by its index in the whole
+    # list, index_offset + i: "prompt 0" named the first of every shard)
+    ids = render_prompts(tokenizer, prompts, _model_vocab(model), index_offset)
     # of several prompts, the one at fault by its index (as render_prompts names one)
-    check_context(model, ids, max_new_tokens, names=[f"prompt {i}" for i in range(len(ids))] if len(ids) > 1 else None)
+    names = [f"prompt {index_offset + i}" for i in range(len(ids))] if len(ids) > 1 or index_offset else None
+    check_context(model, ids, max_new_tokens, names=names)
     if seed is None:  # greedy draws nothing: leave torch's generator alone (evaluations inside a run)
         seed = 0 if temperature == 0 else int(torch.randint(0, 2**62, (1,)).item())
     results: list[list[Sample]] = []
@@ -648,7 +652,7 @@ def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p,
                 continue
             done += 1  # finishes now unless kept below
             if math.isnan(lp_list[j]):  # (NaN log-probs: NaN logits, their argmax and inverse CDF meaningless)
-                raise _not_finite(step, f"prompt {first + r // n}")
+                raise _not_finite(step, f"prompt {offset + r // n}")  # (its global index, as render_prompts')
             out_ids[r].append(t_list[j])
             out_lp[r].append(lp_list[j])
             has_text = bool(stop) and t_list[j] not in skipped and t_list[j] < vocab

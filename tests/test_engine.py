@@ -285,6 +285,22 @@ def test_bad_token_ids_name_the_id_and_position(tiny_random, prompt, msg):
     assert "\n" not in str(e.value)
 
 
+def test_a_shard_names_a_bad_prompt_by_its_global_index(tiny_random):
+    """index_offset is the first prompt's index in the whole list (RayPool and DataParallel shard a step's prompts,
+    scale's draw_subset a run of problems): a bad prompt of a shard was named by its index in the shard ("prompt
+    0" for the caller's prompt 40). Every message names index_offset + i; index_offset=0 names i as before."""
+    model, tok = tiny_random
+    bad_id, long = [5, 10**6], "the quick brown fox jumps over"
+    for offset, shard, at in ((40, ["hello", bad_id], 41), (40, [bad_id], 40), (0, ["hello", bad_id], 1)):
+        with pytest.raises(PonderError, match=rf"^prompt {at}: token id 1000000 at position 1 "):
+            ponder.sample(model, tok, shard, max_new_tokens=2, index_offset=offset)
+    for offset, shard, at in ((40, ["hello", long], 41), (40, [long], 40), (0, ["hello", long], 1)):
+        with pytest.raises(PonderError, match=rf"^prompt {at}: prompt of \d+ tokens \+ max_new_tokens 1000000 "):
+            ponder.sample(model, tok, shard, max_new_tokens=10**6, index_offset=offset)
+    with pytest.raises(PonderError, match=r"^prompt of \d+ tokens \+ max_new_tokens"):  # one prompt: no index to give
+        ponder.sample(model, tok, [long], max_new_tokens=10**6)
+
+
 def test_token_ids_the_model_generated_past_the_tokenizer_are_a_valid_prompt(tiny_random):
     """A model whose embedding is padded past the tokenizer's vocabulary (Qwen's; here 320 rows for 300 tokens)
     can generate a padding id; continuing it on the ids it wrote (budget forcing) was refused as "not in the
@@ -905,10 +921,10 @@ def test_logits_that_are_not_finite_are_an_error_not_samples(tiny_random, temper
     bad = copy.deepcopy(model)
     with torch.no_grad():
         bad.layers[1].mlp.down_proj.weight[0, 0] = float("nan")
-    msg = r"^the model's logits are not finite \(NaN\) at new token 1 of prompt 0: "
+    msg = r"^the model's logits are not finite \(NaN\) at new token 1 of prompt 1: "  # (index_offset + 0)
     with pytest.raises(PonderError, match=msg):
         ponder.sample(bad, tok, PROMPTS[:2], max_new_tokens=4, temperature=temperature, seed=0, index_offset=1)
-    with pytest.raises(PonderError, match=msg.replace("prompt 0", "the prompt")):
+    with pytest.raises(PonderError, match=msg.replace("prompt 1", "the prompt")):
         list(stream(bad, tok, PROMPTS[0], max_new_tokens=4, temperature=temperature, seed=0))
 
 
