@@ -1557,6 +1557,17 @@ def check_not_fp16(model: Transformer, what: str, run: Path | None = None) -> No
                           f"small gradients underflow to zero); {how}")
 
 
+def check_savable(model: Transformer, tok: Tokenizer, what: str) -> None:
+    """A run's checkpoints hold the model with its tokenizer, and checkpoint.save refuses a tokenizer with more
+    tokens than the model's embedding rows (one added after the model was made: it would not load). Said before
+    training: the run trained to its first checkpoint (--save-every steps) and then failed, nothing saved."""
+    if tok.vocab_size > model.config.vocab_size:
+        raise PonderError(f"{what}: the tokenizer has {tok.vocab_size} tokens but the model's embedding only "
+                          f"{model.config.vocab_size} rows (tokens added to the tokenizer after the model was made): "
+                          f"its checkpoints would not load; give the model an embedding of {tok.vocab_size} rows or "
+                          "more, or use the model's own tokenizer")
+
+
 def check_not_compiled(train: TrainConfig) -> None:
     """sft (and distill's fine-tuning) trains eagerly: compile=True was recorded in config.json and ignored."""
     if train.compile:
@@ -1673,6 +1684,8 @@ def sft(
                           "unfreeze some, e.g. model.requires_grad_(True)")
     if not resume:
         check_not_fp16(model, "sft")
+        if run is not None:
+            check_savable(model, tok, "sft")
     if train.threads:  # (as pretrain: it was recorded in config.json and never applied)
         torch.set_num_threads(train.threads)
     torch.manual_seed(train.seed)
@@ -1939,6 +1952,8 @@ def distill(
 
     check_distill_sampling(k, temperature, max_new_tokens, seed)
     check_not_fp16(student, "distill")  # (before the teacher samples, not after)
+    if run_dir is not None:
+        check_savable(student, student_tok, "distill")
     reward = check_distill_inputs(items, reward, train, run_dir, model_path)
     seq_len = (train or TrainConfig()).seq_len
     # What sft() would refuse after the sampling, refused before it: kept samples that could outgrow the

@@ -214,11 +214,8 @@ def test_packed_examples_train_exactly_as_alone(tiny_random):
     model.zero_grad()
 
 
-def test_sft_with_a_pad_token_past_the_model_embedding_trains_as_with_an_in_range_one(tokenizer):
-    """A pad token added to the tokenizer after the model was made (add_special_tokens) has an id past the
-    embedding: an unpacked batch of near-equal lengths (too little padding to unpad) failed in the embedding as a
-    bare IndexError. Padding is masked out of attention and loss: training and val_loss are those of an in-range
-    pad id."""
+def _pad_added_after_the_model(tokenizer):
+    """A tokenizer with a "<pad>" added (add_special_tokens) past the embedding of a model made for `tokenizer`."""
     from tokenizers import Tokenizer as HFTokenizer
 
     hf = HFTokenizer.from_str(tokenizer.tok.to_str())
@@ -227,6 +224,15 @@ def test_sft_with_a_pad_token_past_the_model_embedding_trains_as_with_an_in_rang
     cfg = ponder.ModelConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, intermediate_size=32,
                              num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1)
     assert tok.pad_token_id >= cfg.vocab_size
+    return tok, cfg
+
+
+def test_sft_with_a_pad_token_past_the_model_embedding_trains_as_with_an_in_range_one(tokenizer):
+    """A pad token added to the tokenizer after the model was made (add_special_tokens) has an id past the
+    embedding: an unpacked batch of near-equal lengths (too little padding to unpad) failed in the embedding as a
+    bare IndexError. Padding is masked out of attention and loss: training and val_loss are those of an in-range
+    pad id."""
+    tok, cfg = _pad_added_after_the_model(tokenizer)
     ex = [{"prompt": f"Problem: {a} + 1 = ?", "response": f" {a + 1}"} for a in range(6, 12)]
     out = []
     for t in (tok, tokenizer):
@@ -234,6 +240,23 @@ def test_sft_with_a_pad_token_past_the_model_embedding_trains_as_with_an_in_rang
         out.append(sft(m, t, ex, val_examples=ex[:3], train=TrainConfig(steps=2, lr=1e-3, warmup=1, batch_size=6,
                                                                          eval_every=2), progress=False))
     assert out[0]["loss"] == pytest.approx(out[1]["loss"]) and out[0]["val_loss"] == pytest.approx(out[1]["val_loss"])
+
+
+def test_sft_and_distill_with_a_run_refuse_a_tokenizer_past_the_embedding_before_training(tokenizer, tmp_path):
+    """checkpoint.save refuses a tokenizer with more tokens than the model's embedding (its checkpoint would not
+    load): a run trained --save-every steps, then failed with nothing saved. Refused before any step (and before
+    the teacher samples), the run directory not made."""
+    tok, cfg = _pad_added_after_the_model(tokenizer)
+    model = ponder.Transformer(cfg).init_weights(0, std=0.2)
+    ex = [{"prompt": f"Problem: {a} + 1 = ?", "response": f" {a + 1}"} for a in range(6, 12)]
+    said = rf"the tokenizer has {tok.vocab_size} tokens but the model's embedding only {cfg.vocab_size} rows"
+    with pytest.raises(PonderError, match=f"^sft: {said}"):
+        sft(model, tok, ex, tmp_path / "r", train=TrainConfig(steps=4, lr=1e-3, warmup=1, batch_size=6, save_every=2),
+            progress=False, on_log=lambda row: pytest.fail("trained a step"))
+    with pytest.raises(PonderError, match=f"^distill: {said}"):
+        ponder.train.distill(model, tokenizer, model, tok, [{"prompt": "1 + 1 =", "answer": "2"}], lambda t, it: True,
+                             k=1, max_new_tokens=2, run_dir=tmp_path / "d", progress=False)
+    assert not (tmp_path / "r").exists() and not (tmp_path / "d").exists()
 
 
 def test_chat_examples_end_the_turn_as_the_template_does(tiny_random):
