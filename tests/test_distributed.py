@@ -2695,3 +2695,13 @@ def test_ddp_rank_interrupted_alone_stops_the_run_as_an_interrupt_naming_the_ran
     err = capsys.readouterr().err
     assert err.startswith("data-parallel rank 1 was interrupted; the other ranks were stopped"), err
     assert err.count("\n") == 1
+
+
+def test_a_ranks_bad_prompt_is_named_by_its_index_in_the_steps_prompts(tiny_random):
+    """Each rank samples its share of the step's prompts with index_offset = the share's start: rank 1's bad prompt
+    (the caller's prompt 3) was named "prompt 1", its index in the share. No process group needed: the sample
+    raises before the gather."""
+    model, tok = tiny_random
+    generate = ddp.DataParallel(1, 2).generate_fn()
+    with pytest.raises(PonderError, match=r"^prompt 3: token id 1000000 at position 1 "):
+        generate(model, tok, ["hello", "hi", "one", [5, 10**6]], version=0, max_new_tokens=2)
