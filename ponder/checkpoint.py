@@ -526,6 +526,11 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
         os.chmod(tmp, stat.S_IMODE(path.stat().st_mode) if path.is_dir() else dir_mode())
         cfg = model.config
         cfg.torch_dtype = str(model.dtype).removeprefix("torch.")
+        head, embed = model.lm_head.weight, model.embed_tokens.weight
+        if cfg.tie_word_embeddings and head is not embed and not torch.equal(head.to(embed.device), embed):
+            # a head untied in code (model.lm_head replaced) under a tied config: written, not dropped, as load
+            # reads a head that differs from the embedding
+            cfg.tie_word_embeddings = False
         if tokenizer is not None:  # the tokenizer's ids, without dropping what the config knows beyond them
             eos = cfg.eos_token_id if isinstance(cfg.eos_token_id, list) else [cfg.eos_token_id]
             if tokenizer.eos_token_id not in eos:
@@ -535,10 +540,14 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
                 cfg.bos_token_id = tokenizer.bos_token_id
         (tmp / "config.json").write_text(json.dumps(cfg.to_hf(), indent=2))
         state = {}
+        shared = embed.untyped_storage().data_ptr() == head.untyped_storage().data_ptr()
         for k, v in model.state_dict().items():
             if k == "lm_head.weight" and cfg.tie_word_embeddings:
                 continue
-            state[k if k.startswith("lm_head") else f"model.{k}"] = v.detach().contiguous().cpu()
+            v = v.detach().contiguous().cpu()
+            if k == "lm_head.weight" and shared and v.device == embed.device:
+                v = v.clone()  # a head tied in code under an untied config: safetensors refuses shared tensors
+            state[k if k.startswith("lm_head") else f"model.{k}"] = v
         save_file(state, str(tmp / "model.safetensors"), metadata={"format": "pt"})
         if digest is not None:  # (the CPU tensors just written: no copy from a GPU again)
             digest["weights_sha256"] = _combine_digests({k: _tensor_digest(v) for k, v in state.items()})

@@ -1134,3 +1134,23 @@ def test_a_torch_dtype_a_model_cannot_run_in_is_named(dtype):
         parse_dtype(dtype)
     assert [parse_dtype(d) for d in (torch.float32, torch.bfloat16, torch.float16, torch.float64, "bf16")] == [
         torch.float32, torch.bfloat16, torch.float16, torch.float64, torch.bfloat16]
+
+
+@pytest.mark.parametrize("config_tied", [True, False])
+def test_the_head_is_saved_as_the_model_holds_it_whatever_the_config_says(tmp_path, tiny_random, config_tied):
+    """A head untied in code (model.lm_head = nn.Linear(...) before fine-tuning) under a config still saying
+    tie_word_embeddings=true was dropped by save without a word: the checkpoint loaded with the embedding as its
+    head (logits off by 2). A head tied in code under an untied config failed in safetensors ("Some tensors share
+    memory", a multi-line RuntimeError). Both now load back with the model's own logits."""
+    model, tok = tiny_random
+    m = ponder.Transformer(ponder.ModelConfig(**{**model.config.__dict__, "tie_word_embeddings": config_tied}))
+    m.init_weights(1, std=0.2).eval()
+    if config_tied:
+        m.lm_head = torch.nn.Linear(64, 320, bias=False)
+    else:
+        m.lm_head.weight = m.embed_tokens.weight
+    x = torch.randint(0, 300, (1, 12))
+    with torch.no_grad():
+        want = m(x)
+        back = ponder.load(ponder.save(m, tok, tmp_path / "ck"))[0]
+        assert torch.equal(back(x), want)
