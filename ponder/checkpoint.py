@@ -503,6 +503,7 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
     # an untied one wrote a checkpoint that nothing loads); the weights are the wrapped model's
     model = getattr(model, "_orig_mod", model)
     model.config.to_hf()  # a layout transformers cannot read is refused before anything is written
+    _check_sizes(model, path)
     if tokenizer is not None and tokenizer.vocab_size > model.config.vocab_size:  # (load refuses it: see load)
         raise PonderError(f"{path}: tokenizer has {tokenizer.vocab_size} tokens but the model only "
                           f"{model.config.vocab_size} (a checkpoint that would not load); not saved")
@@ -582,6 +583,20 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
             raise _save_error(path, cause) from cause
         raise
     return path
+
+
+def _check_sizes(model: Transformer, path) -> None:
+    """PonderError if a tensor's shape is not what model.config implies (embedding and head grown for added tokens,
+    vocab_size left as it was): the config.json written would not describe the weights, and no load would read them."""
+    cfg = model.config
+    with torch.device("meta"):  # (shapes only: nothing allocated)
+        want = {k: tuple(v.shape) for k, v in Transformer(cfg).state_dict().items()}
+    for k, v in model.state_dict().items():
+        if k in want and tuple(v.shape) != want[k]:
+            sizes = ", ".join(f"{f}={getattr(cfg, f)}" for f in ("vocab_size", "hidden_size", "intermediate_size",
+                                                                 "num_attention_heads", "num_key_value_heads", "head_dim"))
+            raise PonderError(f"{path}: tensor {k!r} has shape {tuple(v.shape)}, but model.config ({sizes}) implies "
+                              f"{want[k]}; set the config to the model's sizes (a checkpoint that would not load); not saved")
 
 
 def _os_error(e: BaseException) -> OSError | None:

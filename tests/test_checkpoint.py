@@ -1154,3 +1154,18 @@ def test_the_head_is_saved_as_the_model_holds_it_whatever_the_config_says(tmp_pa
         want = m(x)
         back = ponder.load(ponder.save(m, tok, tmp_path / "ck"))[0]
         assert torch.equal(back(x), want)
+
+
+def test_a_model_resized_without_its_config_is_refused_before_the_save_not_at_the_load(tmp_path, tiny_random):
+    """Embedding and head grown for added tokens (model.embed_tokens = nn.Embedding(400, 64), ...) with
+    config.vocab_size left at 320: the save wrote a config.json that does not describe its weights, and every load
+    of the checkpoint then failed ("tensor ... has shape (400, 64), config implies (320, 64)"). The save refuses it
+    in one line naming the tensor, before anything is written."""
+    model, tok = tiny_random
+    m = ponder.Transformer(ponder.ModelConfig(**model.config.__dict__))
+    m.embed_tokens = torch.nn.Embedding(400, 64)
+    m.lm_head = torch.nn.Linear(64, 400, bias=False)
+    m.lm_head.weight = m.embed_tokens.weight
+    with pytest.raises(PonderError, match=r"^[^\n]*'embed_tokens.weight' has shape \(400, 64\)[^\n]*vocab_size[^\n]*$"):
+        ponder.save(m, tok, tmp_path / "ck")
+    assert list(tmp_path.iterdir()) == []
