@@ -591,10 +591,17 @@ def _check_sizes(model: Transformer, path) -> None:
     cfg = model.config
     with torch.device("meta"):  # (shapes only: nothing allocated)
         want = {k: tuple(v.shape) for k, v in Transformer(cfg).state_dict().items()}
-    for k, v in model.state_dict().items():
+    state = model.state_dict()
+    sizes = ", ".join(f"{f}={getattr(cfg, f)}" for f in ("vocab_size", "hidden_size", "intermediate_size",
+                                                         "num_attention_heads", "num_key_value_heads", "head_dim"))
+    missing = [k for k in want if k not in state]
+    if missing:  # (layers removed, num_hidden_layers left as it was; tensors beyond the config's, a value head, are
+        # written: transformers loads the model past them)
+        raise PonderError(f"{path}: the model has no tensor {missing[0]!r}, which model.config (num_hidden_layers="
+                          f"{cfg.num_hidden_layers}, {sizes}) implies; set the config to the model's layout (a "
+                          "checkpoint that would not load); not saved")
+    for k, v in state.items():
         if k in want and tuple(v.shape) != want[k]:
-            sizes = ", ".join(f"{f}={getattr(cfg, f)}" for f in ("vocab_size", "hidden_size", "intermediate_size",
-                                                                 "num_attention_heads", "num_key_value_heads", "head_dim"))
             raise PonderError(f"{path}: tensor {k!r} has shape {tuple(v.shape)}, but model.config ({sizes}) implies "
                               f"{want[k]}; set the config to the model's sizes (a checkpoint that would not load); not saved")
 

@@ -1169,3 +1169,15 @@ def test_a_model_resized_without_its_config_is_refused_before_the_save_not_at_th
     with pytest.raises(PonderError, match=r"^[^\n]*'embed_tokens.weight' has shape \(400, 64\)[^\n]*vocab_size[^\n]*$"):
         ponder.save(m, tok, tmp_path / "ck")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_model_with_layers_removed_without_its_config_is_refused_before_the_save(tmp_path, tiny_random):
+    """Layers pruned (model.layers = model.layers[:1]) with num_hidden_layers left at 2: the save wrote it, and every
+    load then failed ("num_hidden_layers is 2, but the weights hold 1 layers"; transformers would fill the missing
+    layer with random weights). Refused in one line naming a missing tensor and the field, nothing written."""
+    model, tok = tiny_random
+    m = ponder.Transformer(ponder.ModelConfig(**model.config.__dict__))
+    m.layers = m.layers[:1]
+    with pytest.raises(PonderError, match=r"^[^\n]*'layers\.1\.[^\n]*num_hidden_layers=2[^\n]*$"):
+        ponder.save(m, tok, tmp_path / "ck")
+    assert list(tmp_path.iterdir()) == []
