@@ -1801,3 +1801,17 @@ def test_http_judge_overflow_in_vllm_engine_and_sglang_words_is_the_items_verdic
     _Handler.replies[:] = [(400, {"error": body} if isinstance(message, dict) else body)]
     v = judge("p", "c")
     assert (v.correct, v.score) == (False, 0.0) and v.reason.startswith(JUDGE_OVERFLOW) and "4096" in v.reason
+
+
+@pytest.mark.parametrize("item", ["- ```yaml", "* ```", "1. ```python", "10) ~~~"])
+def test_a_fence_opened_on_a_list_items_line_is_code(item):
+    """A list item may open a fenced code block on its own line ("- ```yaml", content indented under the item): the
+    fence was not found, so its "- a" lines counted bullets and "a*b*c" a highlight. The item itself is one bullet."""
+    pad = " " * item.index(item.split()[-1][0])  # (the item's content column)
+    body = "".join(f"{pad}{ln}\n" for ln in ["- a", "- b", "x = a*b*c", item.split()[-1][:3]])
+    text = f"{item}\n{body}- Run it with *care*."
+    bullets = 2 if item[0] in "-*" else 1
+    assert check_constraints(text, [{"type": "bullet_count", "n": bullets}]).correct
+    assert check_constraints(text, [{"type": "highlights", "n": 1}]).correct
+    # closed at the item's indent: what follows is read again
+    assert check_constraints(text + "\n- and *again*", [{"type": "highlights", "n": 2}]).correct

@@ -251,7 +251,9 @@ def _renderings(t: str) -> tuple[str, ...]:
 # item's indent, 4+ spaces in a nested list; not found, its lines counted bullets and highlights. Elsewhere, 4+
 # spaces make an indented code block, code as well. A backtick fence's line has no other backtick (CommonMark):
 # "```x = 1``` sets x" at a line's start is a code span, and read as a fence never closed it hid all that followed.
-_COMMENT_OR_CODE = re.compile(r"<!--|^([ \t]*)(`{3,}(?=[^`\n]*$)|~{3,})|`+", re.MULTILINE)
+# A fence may open on a list item's own line too ("- ```yaml", its lines indented under the item's content).
+_COMMENT_OR_CODE = re.compile(r"<!--|^([ \t]*)((?:[-*+]|\d{1,9}[.)])[ \t]+)?(`{3,}(?=[^`\n]*$)|~{3,})|`+",
+                              re.MULTILINE)
 
 
 def _uncommented(t: str, blocks: list | None = None, spans: bool = False) -> str:
@@ -276,18 +278,20 @@ def _uncommented(t: str, blocks: list | None = None, spans: bool = False) -> str
             if j < 0:  # an HTML block (Markdown's "<!--" at a line's start) runs to the end
                 return "".join(out)
             pos = i = j + 3
-        elif fence := m.group(2):  # to a closing fence on a later line, or to the end
-            # (indented up to 3 columns past the opening one's list item: a 4+ space "```" in a top-level block
-            # is a line of code in it, as CommonMark reads it)
-            indent = len(m.group(1).expandtabs(4))
+        elif fence := m.group(3):  # to a closing fence on a later line, or to the end
+            # (indented up to 3 columns past the opening one's list item, its marker's width included: a 4+ space
+            # "```" in a top-level block is a line of code in it, as CommonMark reads it)
+            lead = len(m.group(1).expandtabs(4))
+            indent = len((m.group(1) + (m.group(2) or "")).expandtabs(4))
             close = re.compile(rf"^[ \t]{{0,{indent + 3 if indent > 3 else 3}}}{fence[0]}{{{len(fence)},}}[ \t]*$",
                                re.MULTILINE).search(t, t.find("\n", m.end()) + 1 or len(t))
-            if close is None and indent > 3:  # never closed, 4+ spaces in: a line of an indented code block
+            if close is None and lead > 3:  # never closed, 4+ spaces in: a line of an indented code block
                 i = m.end()
                 continue
             i = close.end() if close else len(t)
-            if blocks is not None:  # (where it is, for _without_code)
-                blocks.append((m.start(), i, ""))
+            if blocks is not None:  # (where it is, for _without_code; an item's marker stays, with a word for its
+                # content: "- ```" is a bullet)
+                blocks.append((m.start(3), i, "x" if m.group(2) else ""))
         else:  # a code span ends at the next run of as many backticks; with none, the backticks are text
             starts = runs.get(len(run), [])
             k = bisect.bisect_left(starts, m.end())
