@@ -1815,3 +1815,15 @@ def test_a_fence_opened_on_a_list_items_line_is_code(item):
     assert check_constraints(text, [{"type": "highlights", "n": 1}]).correct
     # closed at the item's indent: what follows is read again
     assert check_constraints(text + "\n- and *again*", [{"type": "highlights", "n": 2}]).correct
+
+
+@pytest.mark.parametrize("code", ["```python\ndef f():\n    pass\n\n\ndef g():\n    pass\n```",
+                                  "~~~\nrow one\n\n***\n\nrow two\n~~~", "- ```yaml\n  a: 1\n\n  b: 2\n  ```"])
+def test_a_blank_line_in_a_fenced_code_block_splits_no_paragraph(code):
+    """A fenced code block is one block, shown as written: the blank lines between a Python answer's functions (or a
+    "***" line in it) split it into paragraphs, so a 3-paragraph answer with such code failed paragraph_count n=3."""
+    text = f"First, the idea.\n\n{code}\n\nLast, the result."
+    assert check_constraints(text, [{"type": "paragraph_count", "n": 3}]).correct
+    # the same lines outside a code block are paragraphs
+    plain = text.replace("```python", "").replace("```", "").replace("~~~", "").replace("- ", "")
+    assert not check_constraints(plain, [{"type": "paragraph_count", "n": 3}]).correct

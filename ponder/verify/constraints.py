@@ -289,15 +289,16 @@ def _uncommented(t: str, blocks: list | None = None, spans: bool = False) -> str
                 i = m.end()
                 continue
             i = close.end() if close else len(t)
-            if blocks is not None:  # (where it is, for _without_code; an item's marker stays, with a word for its
-                # content: "- ```" is a bullet)
-                blocks.append((m.start(3), i, "x" if m.group(2) else ""))
+            if blocks is not None:  # (where it is, for _without_code, and whether its lines say something; an
+                # item's marker stays, with a word for its content: "- ```" with code under it is a bullet)
+                said = bool(_WORD.search(t, t.find("\n", m.end()) + 1 or len(t), close.start() if close else len(t)))
+                blocks.append((m.start(3), i, "x" if m.group(2) and said else "", said))
         else:  # a code span ends at the next run of as many backticks; with none, the backticks are text
             starts = runs.get(len(run), [])
             k = bisect.bisect_left(starts, m.end())
             i = starts[k] + len(run) if k < len(starts) else m.end()
             if spans and blocks is not None and k < len(starts):
-                blocks.append((m.start(), i, "x"))  # (a word in its place: "*see `f`*" stays one highlight)
+                blocks.append((m.start(), i, "x", True))  # (a word in its place: "*see `f`*" stays one highlight)
     return "".join(out) + t[pos:]
 
 
@@ -307,16 +308,16 @@ def _cased(t: str) -> tuple[str, ...]:
     return tuple(html.unescape(u) if "&" in u else u for u in _renderings(t))
 
 
-def _without_code(t: str, spans: bool = False) -> str:
+def _without_code(t: str, spans: bool = False, whole: bool = False) -> str:
     """The text without its fenced code blocks (found as _uncommented finds them: a fence in a comment opens none),
-    and with `spans` its code spans each as one word."""
+    with `whole` each as one word, and with `spans` its code spans each as one word."""
     if "```" not in t and "~~~" not in t and not (spans and "`" in t):
         return t
     blocks: list = []
     _uncommented(t, blocks, spans)
     out, pos = [], 0
-    for a, b, word in blocks:
-        out += [t[pos:a], word]
+    for a, b, word, said in blocks:
+        out += [t[pos:a], word or ("x" if whole and said else "")]
         pos = b
     return "".join(out) + t[pos:]
 
@@ -390,7 +391,8 @@ _COUNT = {"n", "min", "max"}
 _TYPES: dict = {
     "word_count": (lambda t, c: _counted(t, c, lambda u: len(_words(u))), set(), _COUNT),
     "sentence_count": (lambda t, c: _counted(t, c, _sentences), set(), _COUNT),
-    "paragraph_count": (lambda t, c: _counted(t, c, _paragraphs), set(), _COUNT),
+    # a fenced code block is one block: the blank lines between a Python answer's functions split no paragraphs
+    "paragraph_count": (lambda t, c: _counted(_without_code(t, whole=True), c, _paragraphs), set(), _COUNT),
     "char_count": (lambda t, c: _counted(t, c, _chars), set(), _COUNT),
     # a line in a fenced code block is code, shown as written (a YAML list, a diff): "```\n- a\n- b\n```" made two
     # bullets toward a min, and a response with one bullet and such an example failed an exact count
