@@ -1827,3 +1827,12 @@ def test_a_blank_line_in_a_fenced_code_block_splits_no_paragraph(code):
     # the same lines outside a code block are paragraphs
     plain = text.replace("```python", "").replace("```", "").replace("~~~", "").replace("- ", "")
     assert not check_constraints(plain, [{"type": "paragraph_count", "n": 3}]).correct
+
+
+def test_many_indented_fences_never_closed_are_read_in_linear_time():
+    """A 4+ space fence that nothing closes is a line of an indented code block: each one searched the rest of the
+    text for its close, so a degenerate answer repeating an indented "```python" line (72 KB) took minutes."""
+    text = "Code:\n\n" + "    ```python\n    x = 1\n" * 3000
+    t0 = time.monotonic()
+    assert check_constraints(text, [{"type": "bullet_count", "max": 0}, {"type": "title"}]).score == 0.5
+    assert time.monotonic() - t0 < _seconds_for(text, 2)

@@ -262,6 +262,7 @@ def _uncommented(t: str, blocks: list | None = None, spans: bool = False) -> str
     the end): "Hi.\n<!--\nP.S. hi" shows no P.S. One in a line, or in code, is shown as written: "Write <!-- (or
     `<!--`) to open one." hides nothing."""
     out, pos, i, runs, closes = [], 0, 0, {}, True
+    unclosed: dict = {}  # (fence character, length, indent limit) -> a start no line after closes it from
     for r in re.finditer(r"`+", t):  # where each length of backtick run starts, to find a span's end in one step
         runs.setdefault(len(r.group()), []).append(r.start())
     while m := _COMMENT_OR_CODE.search(t, i):
@@ -283,8 +284,13 @@ def _uncommented(t: str, blocks: list | None = None, spans: bool = False) -> str
             # "```" in a top-level block is a line of code in it, as CommonMark reads it)
             lead = len(m.group(1).expandtabs(4))
             indent = len((m.group(1) + (m.group(2) or "")).expandtabs(4))
-            close = re.compile(rf"^[ \t]{{0,{indent + 3 if indent > 3 else 3}}}{fence[0]}{{{len(fence)},}}[ \t]*$",
-                               re.MULTILINE).search(t, t.find("\n", m.end()) + 1 or len(t))
+            key, start = (fence[0], len(fence), indent + 3 if indent > 3 else 3), t.find("\n", m.end()) + 1 or len(t)
+            # (what found no close from a start finds none from a later one: a thousand indented "```python" lines
+            # never closed each searched the rest of the text, quadratic)
+            close = None if unclosed.get(key, len(t) + 1) <= start else re.compile(
+                rf"^[ \t]{{0,{key[2]}}}{fence[0]}{{{len(fence)},}}[ \t]*$", re.MULTILINE).search(t, start)
+            if close is None:
+                unclosed[key] = min(start, unclosed.get(key, start))
             if close is None and lead > 3:  # never closed, 4+ spaces in: a line of an indented code block
                 i = m.end()
                 continue
