@@ -1836,3 +1836,14 @@ def test_many_indented_fences_never_closed_are_read_in_linear_time():
     t0 = time.monotonic()
     assert check_constraints(text, [{"type": "bullet_count", "max": 0}, {"type": "title"}]).score == 0.5
     assert time.monotonic() - t0 < _seconds_for(text, 2)
+
+
+@pytest.mark.parametrize("link", ["[the docs](https://example.com)", "![a cat](cat.png)", '[here](x.html "Title")'])
+def test_a_links_text_is_no_placeholder(link):
+    """A Markdown link shows its text: "[the docs](...)" was a placeholder as written and none as shown, so a response
+    with one placeholder and a link met no exact count (n=1 saw 2 written, n=2 saw 1 shown) and failed max 1."""
+    text = f"Dear [name], please see {link} for more."
+    for c in ({"n": 1}, {"max": 1}, {"min": 1}):
+        assert check_constraints(text, [{"type": "placeholders", **c}]).correct
+    assert not check_constraints(text, [{"type": "placeholders", "min": 2}]).correct
+    assert check_constraints(f"{text} [Sign here]", [{"type": "placeholders", "n": 2}]).correct

@@ -380,6 +380,13 @@ def _sections(t: str, c: dict) -> int:
     return sum(1 for m, end in zip(heads, ends) if _WORD.search(t, m.end(), end))
 
 
+def _placeholders(t: str) -> int:
+    # a link's text is no placeholder, as written either: "[the docs](https://...)" counted one in the written view
+    # only, so a response with a link and a placeholder met no exact placeholders count (1 shown, 2 written)
+    t = _LINK.sub(r"\1", t) if "](" in t else t
+    return sum(1 for p in _PLACEHOLDER.findall(t) if _WORD.search(p))
+
+
 def _postscript(marker: str) -> str:
     # as IFEval reads it: "P. S." spaced, and in Markdown emphasis ("**P.S.** ...", common in chat answers)
     return r"^[ \t]*[*_]{0,3}" + re.escape(marker).replace(r"\.", r"\.[ \t]?")
@@ -410,8 +417,7 @@ _TYPES: dict = {
     # `**kwargs`" held a highlight "args` and `")
     "highlights": (lambda t, c: _counted(_without_code(t, spans=True), c,
                                          lambda u: sum(1 for h in _HIGHLIGHT.findall(u) if _WORD.search(h))), set(), _COUNT),
-    "placeholders": (lambda t, c: _counted(t, c, lambda u: sum(1 for p in _PLACEHOLDER.findall(u) if _WORD.search(p))),
-                     set(), _COUNT),
+    "placeholders": (lambda t, c: _counted(t, c, _placeholders), set(), _COUNT),
     "sections": (lambda t, c: _counted(t, c, lambda u: _sections(u, c)), set(), _COUNT | {"splitter"}),
     # the text as rendered: a keyword inside an HTML comment ("<!-- cat -->") is not in the response a reader sees
     "keywords": (lambda t, c: all(_occurrences(_renderings(t)[-1], k) for k in c["keywords"]), {"keywords"}, set()),
