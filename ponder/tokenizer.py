@@ -186,32 +186,40 @@ class Tokenizer:
         context_ids, ids = list(context_ids), list(ids)
         # A context cut inside a character written in byte-fallback tokens (a token-id prompt cut at a length,
         # "😀€" as ...<0x80><0xE2><0x82> | <0xAC>): the ByteFallback decoder reads every byte of the run as "\ufffd"
-        # when it is not UTF-8 as a whole, so no head below reached the start of a character in a run over 8 tokens
-        # ("\ufffd12" for "€12"), and a shorter run's own characters were the ids' too. The cut character is the
-        # ids' (as below), read from its first byte; unless the ids do not complete it.
-        m = self._cut_char_tokens(context_ids) if ids else 0
+        # when it is not UTF-8 as a whole, so the context's text shows the whole run as "\ufffd", and no head below
+        # reached the run's start past 8 tokens ("\ufffd12" for "😀😀😀€12"). The run is the ids' text, as below:
+        # the context's text less its "\ufffd" and the ids' text make the whole text; unless the ids do not
+        # complete the character.
+        m = self._cut_run_tokens(context_ids) if ids else 0
         if m:
             text = self._continuation(context_ids[:-m], context_ids[-m:] + ids)
             if not text.startswith("\ufffd"):
                 return text
         return self._continuation(context_ids, ids)
 
-    def _cut_char_tokens(self, context_ids: list) -> int:
-        """How many of the last tokens of `context_ids` (0 to 3) are byte-fallback tokens (<0xE2>) that begin a
-        character without its last byte."""
+    def _cut_run_tokens(self, context_ids: list, most: int = 4096) -> int:
+        """How many of the last tokens of `context_ids` are a run of byte-fallback tokens (<0xE2>) that ends inside
+        a character: its length (up to `most`: past it, 0), or 0 when the run ends a character (or there is none)."""
         values = getattr(self, "_byte_values", None)
         if values is None:  # (built once: 256 look-ups)
             values = {i: b for b in range(256) if (i := self.tok.token_to_id(f"<0x{b:02X}>")) is not None}
             self._byte_values = values
-        for n in range(1, min(3, len(context_ids)) + 1):
+        run = []  # the run's bytes, last first
+        for t in reversed(context_ids[-most - 1:]):
             try:  # (a 0-d torch integer hashes by identity: as an int)
-                b = values.get(operator.index(context_ids[-n]))
+                b = values.get(operator.index(t))
             except TypeError:  # (decode names what is not an id)
                 return 0
-            if b is None or b < 0x80:  # (not a byte token, or ASCII: a whole character)
+            if b is None:
+                break
+            run.append(b)
+        if len(run) > most:
+            return 0
+        for n, b in enumerate(run[:3], 1):
+            if b < 0x80:  # ASCII: a whole character
                 return 0
             if b >= 0xC0:  # the first byte of a character of 2, 3 or 4 bytes
-                return n if (2 if b < 0xE0 else 3 if b < 0xF0 else 4) > n else 0
+                return len(run) if (2 if b < 0xE0 else 3 if b < 0xF0 else 4) > n else 0
         return 0
 
     def _continuation(self, context_ids: list, ids: list) -> str:
