@@ -1772,7 +1772,9 @@ def build_parser() -> argparse.ArgumentParser:
     _data_fields_args(pr)
     pr.add_argument("--split", default="test", help="task split: train | test (not used with --data)")
     pr.add_argument("--limit", type=_positive_int, default=100, help="problems (with --data: its first N rows)")
-    pr.add_argument("--train-file", default=None, help="contamination: training text file for n-gram overlap")
+    pr.add_argument("--train-file", default=None,
+                    help="contamination: training file for the n-gram overlap: .jsonl, .json or .parquet (a text a "
+                         "record) or plain text (a text per blank-line-separated paragraph), gzipped or not")
     pr.add_argument("--ngram", type=_positive_int, default=13,
                     help="contamination: words per n-gram in the --train-file overlap (GPT-3's analysis used 13)")
     pr.add_argument("-n", "--n", type=lambda t: _int(t, 2, "an integer >= 2 (diversity compares samples)"),

@@ -816,8 +816,9 @@ def contamination_verdict(
         evidence["overlap"] = {k: overlap[k] for k in ("n", "n_items", "n_flagged", "fraction")}
         # (results saved before n_checked was added counted every item as checked)
         checked = sizes["overlap"] = evidence["overlap"]["n_checked"] = overlap.get("n_checked", overlap["n_items"])
-        if "n_boilerplate" in overlap:
-            evidence["overlap"]["n_boilerplate"] = overlap["n_boilerplate"]
+        for k in ("n_boilerplate", "n_train_texts", "max_doc_freq"):  # (absent from results saved before them)
+            if k in overlap:
+                evidence["overlap"][k] = overlap[k]
         p = overlap.get("fraction_p")  # a calibrated excess over perturbed copies carries a sign test
         if p is not None:
             evidence["overlap"]["fraction_p"] = pvals["overlap"] = p
@@ -1177,7 +1178,8 @@ def _paired_overlap(orig: dict, control: dict) -> dict:
     up, down = sum(a and not b for a, b in pairs), sum(b and not a for a, b in pairs)
     return {"n": orig["n"], "n_items": orig["n_items"], "n_checked": len(pairs), "n_flagged": up,
             "fraction": max(0.0, (up - down) / len(pairs)) if pairs else None, "fraction_p": _sign_p(up, down),
-            "n_boilerplate": orig["n_boilerplate"], "calibrated": True}
+            "n_boilerplate": orig["n_boilerplate"], "n_train_texts": orig["n_train_texts"],
+            "max_doc_freq": orig["max_doc_freq"], "calibrated": True}
 
 
 def run_contamination_probe(
@@ -1545,6 +1547,13 @@ def format_contamination(res: dict) -> str:
             lines.append(f"  training-file overlap: {o['n_flagged']} of {counted(checked, 'problem')} share "
                          f"a {o['n']}-gram ({o['fraction']:.1%}; flagged at {th.get('overlap_min', 0):.0%})"
                          + (f"; {short} shorter than {o['n']} words not checked" if short else ""))
+        few = o.get("n_train_texts")
+        if checked and isinstance(few, int) and few <= o.get("max_doc_freq", 5):
+            # no n-gram can be in more texts than the limit, so template wording counts as a copy: a plain-text file
+            # of one document a line is one paragraph, one text (46 of 100 word test problems flagged against 600
+            # train problems so, 40 against the same problems as JSONL), and nothing said how the file was read
+            lines.append(f"  (the training file was read as {counted(few, 'text')}, too few for the boilerplate rule "
+                         "to ignore template wording; plain text is one text per blank-line-separated paragraph)")
     if mt:
         names = _SIGNAL_NAMES
         tests = "; ".join(f"{names.get(k, k)} p = {t['p']:.2g} -> {t['p_holm']:.2g}" for k, t in mt["tests"].items())

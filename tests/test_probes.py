@@ -222,6 +222,25 @@ def test_ngram_overlap_flags_a_leaked_word_item(tmp_path):
     assert res["flags"][7] and res["n_train_texts"] == 301
 
 
+def test_a_training_file_read_as_too_few_texts_for_the_boilerplate_rule_says_so(tmp_path):
+    """A plain-text file of one document a line is one paragraph, one text: no n-gram can then be in more texts
+    than the boilerplate limit, so template wording shared by every line counts as a copy (the item below is
+    flagged against the .txt, not against the same lines as JSONL), and nothing said how the file was read."""
+    from ponder.probes import _paired_overlap
+
+    docs = [f"Ann has {i + 3} apples. How many apples are there now in the big basket that sits on the old kitchen "
+            "table?" for i in range(300)]
+    (tmp_path / "c.txt").write_text("\n".join(docs) + "\n")
+    (tmp_path / "c.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in docs))
+    bench = ["Zed has 910 apples. How many apples are there now in the big basket that sits on the old kitchen table?"]
+    txt, jsonl = (ngram_overlap(iter_texts(tmp_path / f), bench) for f in ("c.txt", "c.jsonl"))
+    assert (txt["n_train_texts"], txt["n_flagged"], jsonl["n_flagged"]) == (1, 1, 0)
+    shown = format_contamination(contamination_verdict(overlap=txt))
+    assert "the training file was read as 1 text, too few for the boilerplate rule" in shown
+    assert "read as" not in format_contamination(contamination_verdict(overlap=jsonl))
+    assert "read as 1 text," in format_contamination(contamination_verdict(overlap=_paired_overlap(txt, txt)))
+
+
 def test_iter_texts_reads_jsonl_json_and_plain(tmp_path):
     p = tmp_path / "train.jsonl"
     p.write_text(json.dumps({"prompt": "a b", "completion": "c d", "n": 3}) + "\n\n" + json.dumps({"text": "e"}) + "\n")
