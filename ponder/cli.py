@@ -1216,9 +1216,9 @@ def cmd_probe(a):
         if a.model and len(a.model) > 1:
             raise PonderError(f"contamination probes one model; got {len(a.model)} --model values (several are "
                               "for diversity)")
-        model, tok = _load_models(a, [a.model[0] if a.model else "tiny"]).popitem()[1]
+        name, (model, tok) = _load_models(a, [a.model[0] if a.model else "tiny"]).popitem()
         res = run_contamination_probe(model, tok, items, train_file=a.train_file, ngram_n=a.ngram,
-                                      seed=a.seed, out_dir=a.out, progress=not a.quiet)
+                                      seed=a.seed, out_dir=a.out, progress=not a.quiet, model_name=name)
         print(json.dumps(json_safe({**res, "run_dir": _out_dir(a.out)}), default=str) if a.json
               else format_contamination(res))
         return

@@ -1198,6 +1198,7 @@ def run_contamination_probe(
     seed: int = 0,
     out_dir: str | Path | None = None,
     progress: bool = False,
+    model_name: str | None = None,
 ) -> dict:
     """Run the contamination probes with a model and combine them into a verdict (``progress``: a bar on
     stderr over every greedy generation the probes make).
@@ -1225,13 +1226,16 @@ def run_contamination_probe(
     results are kept. Returns ``{"contaminated", "reasons", "evidence", "prefix", "prefix_control",
     "prefix_calibrated", "perturbation", "perturbation_skipped", "overlap", "overlap_control",
     "overlap_calibrated", "n_items", "settings"}`` (``settings``: seed, max_new_tokens, fractions, control,
-    ngram_n, train_file and reward, what the probe ran with); ``out_dir`` gets
+    ngram_n, train_file and reward, what the probe ran with, and which model (``model_name``, the sha256 of its
+    weights) and items (their sha256) it probed); ``out_dir`` gets
     contamination.json. An item whose prompt is chat messages with no last user message of text is refused.
     """
     from ponder.engine import sample
-    from ponder.evaluate import atomic_write_text
+    from ponder.evaluate import _items_digest, _weights_digest, atomic_write_text
 
     seed = _check_seed("contamination probe", seed)
+    if model_name is not None and not isinstance(model_name, str):
+        raise PonderError(f"contamination probe: model_name must be text, got {model_name!r:.40}")
     for name, flag in (("control", control), ("progress", progress)):  # (control="no", a settings file's text,
         # ran the control; progress="no" drew the bar)
         if not isinstance(flag, (bool, np.bool_)):
@@ -1296,7 +1300,10 @@ def run_contamination_probe(
     settings = {"seed": seed, "max_new_tokens": max_new_tokens, "fractions": list(fractions), "control": bool(control),
                 "ngram_n": ngram_n if train_file is not None else None,
                 "train_file": str(train_file) if train_file is not None else None,
-                "reward": reward if isinstance(reward, str) else getattr(reward, "__name__", repr(reward))}
+                "reward": reward if isinstance(reward, str) else getattr(reward, "__name__", repr(reward)),
+                # and what was probed: the verdicts of several checkpoints, each in its own directory, did not say
+                # which was which (eval's config.json records these)
+                "model": model_name, "weights_sha256": _weights_digest(model), "items_sha256": _items_digest(items)}
     if pf is not None:  # an unknown reward failed after the whole prefix probe had been generated
         from ponder.evaluate import make_reward
 

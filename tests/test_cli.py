@@ -1547,6 +1547,7 @@ def test_probe_contamination_reads_a_chat_message_data_file(tmp_path, capsys):
     assert len(res["prefix"]["items"]) == 6 and all(
         items[r["index"]]["prompt"].startswith(r["prefix"] + " ") for r in res["prefix"]["items"])
     assert res["perturbation"] is None and "no number re-sampler" in res["perturbation_skipped"]
+    assert res["settings"]["model"] == "tiny"  # (which model was probed: it was nowhere in the result)
     assert main(["probe", "contamination", "--data", str(data), "--quiet", "--threads", "1"]) == 0
     assert "perturbed numbers: not run (no number re-sampler" in capsys.readouterr().out
 

@@ -1641,6 +1641,7 @@ def test_contamination_json_records_the_settings_that_produced_it(tiny_random, t
     """contamination.json kept the verdict's evidence but not what the generations were made with: with no
     perturbation the seed was nowhere, and max_new_tokens, the reward and the training file never were, so a
     verdict read from the file could not be re-run (diversity.json records its own)."""
+    from ponder.evaluate import _items_digest, _weights_digest
     from ponder.probes import run_contamination_probe
     from ponder.tasks import generate
 
@@ -1651,5 +1652,24 @@ def test_contamination_json_records_the_settings_that_produced_it(tiny_random, t
                                   train_file=train, ngram_n=3, out_dir=tmp_path / "out")
     saved = json.loads((tmp_path / "out" / "contamination.json").read_text())
     want = {"seed": 7, "max_new_tokens": 8, "fractions": [0.6], "control": True, "ngram_n": 3,
-            "train_file": str(train), "reward": "math"}
+            "train_file": str(train), "reward": "math", "model": None,
+            "weights_sha256": _weights_digest(tiny_random[0]), "items_sha256": _items_digest(items)}
     assert res["settings"] == saved["settings"] == want
+
+
+def test_contamination_json_says_which_model_and_items_it_probed(tiny_random, tmp_path):
+    """contamination.json did not name the model it probed, nor its weights or items (eval's config.json does):
+    the verdicts of several checkpoints, each in its own --out, could not be told apart."""
+    from ponder.evaluate import _items_digest, _weights_digest
+    from ponder.probes import run_contamination_probe
+    from ponder.tasks import generate
+
+    items = generate("arith", "test", 2, seed=0)
+    run_contamination_probe(*tiny_random, items, max_new_tokens=2, fractions=(0.6,), out_dir=tmp_path / "out",
+                            model_name="runs/ckpt-7")
+    saved = json.loads((tmp_path / "out" / "contamination.json").read_text())["settings"]
+    assert saved["model"] == "runs/ckpt-7"
+    assert saved["weights_sha256"] == _weights_digest(tiny_random[0]) is not None
+    assert saved["items_sha256"] == _items_digest(items) != _items_digest(items[:1])
+    with pytest.raises(PonderError, match="model_name must be text"):
+        run_contamination_probe(*tiny_random, items, fractions=(0.6,), model_name=7)
