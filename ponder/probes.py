@@ -218,14 +218,18 @@ def _open_binary(p: Path):
     return gzip.open(p, "rb") if gz else p.open("rb")
 
 
-def _lines(p: Path, errors: str = "strict") -> Iterator[tuple[int, str]]:
+def _lines(p: Path, errors: str = "strict", json_lines: bool = False) -> Iterator[tuple[int, str]]:
     """(line number, text) of a training file, gunzipped if it is gzip data; a UTF-8 byte-order mark is dropped,
-    and a line that is not UTF-8 is named (``errors="replace"``: replaced), not a traceback."""
+    and a line that is not UTF-8 is named (``errors="replace"``: replaced), not a traceback. ``json_lines``: a
+    lone "\r" ends a line too where the line is not JSON whole, as ``load_items`` reads JSON Lines."""
     import zlib
+
+    from ponder.tasks.data import _cr_lines
 
     try:
         with _open_binary(p) as f:
-            for lineno, raw in enumerate(f, 1):
+            # (old Mac line ends: a file load_items reads was "invalid JSON (Extra data)" at line 1 here)
+            for lineno, raw in enumerate(_cr_lines(f) if json_lines else f, 1):
                 try:
                     yield lineno, raw.decode("utf-8-sig" if lineno == 1 else "utf-8", errors)
                 except UnicodeDecodeError as e:
@@ -248,7 +252,7 @@ def _texts(p: Path) -> Iterator[str]:
 
     fmt = _format(p).removesuffix(".gz")  # lower-cased, looking through a final .gz (as load_items)
     if fmt in (".jsonl", ".ndjson"):
-        for lineno, line in _lines(p):
+        for lineno, line in _lines(p, json_lines=True):
             if not line.strip():
                 continue
             try:  # (_loads: a too-deep nesting or a too-long integer named by line, not a bare RecursionError)

@@ -307,6 +307,21 @@ def test_iter_texts_reads_what_data_export_writes(tmp_path):
         list(iter_texts(latin))
 
 
+def test_iter_texts_reads_json_lines_with_old_mac_line_ends_as_load_items_does(tmp_path):
+    """A JSON Lines file with "\r" line ends, which load_items (and so --data) reads, was refused as a --train-file:
+    "invalid JSON (Extra data)" at line 1."""
+    from ponder.tasks.data import load_items
+
+    rows = [{"prompt": "a b", "answer": "1"}, {"prompt": "c\rd", "answer": "2"}]  # (a "\r" in a string: escaped)
+    for name, end in (("lf.jsonl", "\n"), ("cr.jsonl", "\r"), ("crlf.jsonl", "\r\n")):
+        (tmp_path / name).write_text("".join(json.dumps(r) + end for r in rows), newline="")
+        assert [it["prompt"] for it in load_items(tmp_path / name)] == ["a b", "c\rd"]
+        assert list(iter_texts(tmp_path / name)) == ["a b\n1", "c\rd\n2"], name
+    (tmp_path / "bad.jsonl").write_text('{"a": "x"}\r{"b": \r', newline="")
+    with pytest.raises(PonderError, match=r"bad.jsonl:2: invalid JSON"):
+        list(iter_texts(tmp_path / "bad.jsonl"))
+
+
 def test_iter_texts_reads_json_lines_named_json(tmp_path):
     """datasets' to_json() writes JSON Lines under a .json name, which load_items reads; iter_texts parsed the
     file as one document and failed with "invalid JSON (Extra data)"."""
