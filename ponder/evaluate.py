@@ -527,6 +527,10 @@ def _tokenizer_digest(tok) -> str | None:
 # (dtype, items_sha256: config.json's; progress headers had them)
 _ADDED_SETTINGS = ("weights_sha256", "tokenizer_sha256", "dtype", "items_sha256", "judge_model", "rubric",
                    "n_boot", "extract", "equal")
+# Settings that change no draw, only what is computed from the samples (which pass@k / maj@k, the intervals'
+# resamples): left out of the progress header, so an interrupted evaluation resumes with others (a progress file of an
+# older Ponder, whose header has ks, too). A finished one's config.json still compares them: its summary has the old.
+_SUMMARY_ONLY = ("n_boot", "ks")
 # Where it ran, recorded for the reader and never compared: other threads draw the same samples, and the device
 # type, which does change the numerics, is the progress header's own "device" (checked there).
 _RECORDED_ONLY = ("ran_on",)
@@ -538,11 +542,11 @@ _KWARG_FLAGS = {"n_votes": "--votes", "weighted": "--weighted", "early_stop": "-
                 "waits": "--waits-bf", "level": "--effort", "answer_tokens": "--answer-tokens"}
 
 
-def _first_difference(saved: dict, wanted: dict) -> str | None:
+def _first_difference(saved: dict, wanted: dict, ignore=()) -> str | None:
     """The first setting in which a saved header or config.json differs from this evaluation's, described (the
-    weights last: other dtype is said as such, not as other weights)."""
+    weights last: other dtype is said as such, not as other weights); settings in ``ignore`` are not compared."""
     wanted = json.loads(json.dumps(json_safe(wanted), default=str))  # (as it reads back: tuples as lists)
-    keys = list(wanted) + [k for k in saved if k not in wanted]
+    keys = [k for k in list(wanted) + [k for k in saved if k not in wanted] if k not in ignore]
     for key in [k for k in keys if k != "weights_sha256" and k not in _RECORDED_ONLY] + ["weights_sha256"]:
         if key in _ADDED_SETTINGS and key not in saved:
             continue
@@ -664,7 +668,8 @@ def _open_progress(d: Path, header: dict, resume: bool):
             saved = json.loads(lines[0])
         except ValueError:
             raise PonderError(f"{f}:1: not JSON; remove the file to start the evaluation afresh") from None
-        why = _first_difference(saved, header) if isinstance(saved, dict) else "its header is not a settings object"
+        why = (_first_difference(saved, header, ignore=_SUMMARY_ONLY) if isinstance(saved, dict) else
+               "its header is not a settings object")
         if why:
             _refuse_resume(d, f"holds an interrupted evaluation: {why}")
         for ln, line in enumerate(lines[1:], 2):
@@ -937,8 +942,8 @@ def evaluate(
             # (and the device type, which config.json does not record: --device changes the numerics, so chunks
             # drawn on a GPU and on the CPU would not make one evaluation)
             device = getattr(model, "device", None)
-            # (not n_boot: it changes no draw, and the resumed run's intervals are computed with the one given)
-            header = {**{k: v for k, v in config.items() if k != "n_boot"}, "batch_problems": chunk,
+            # (not n_boot nor ks: they change no draw, and the resumed run's metrics are computed with those given)
+            header = {**{k: v for k, v in config.items() if k not in _SUMMARY_ONLY}, "batch_problems": chunk,
                       "device": getattr(device, "type", str(device))}
             if resume:
                 finished = _finished_summary(d, config, items)

@@ -1343,6 +1343,26 @@ def test_a_finished_eval_asked_again_with_another_n_boot_is_refused_not_given_it
     assert json.loads((tmp_path / "cut" / "config.json").read_text())["n_boot"] == 50
 
 
+def test_an_interrupted_eval_resumes_with_other_ks_as_an_uninterrupted_run_with_them(micro, tmp_path, monkeypatch):
+    """ks (--k) changes no draw (only which pass@k and maj@k are computed from the samples), as n_boot: resuming an
+    interrupted evaluation to add a k was refused ("its ks is [1, 2], this evaluation's [1, 2, 3]"), the kept
+    problems to be drawn again. It resumes, to the files and metrics of an uninterrupted run with those ks."""
+    model, tok = micro
+    kw = dict(method="sampling", n=3, max_new_tokens=8, seed=3, progress=False, n_boot=20, batch_problems=1)
+    full = evaluate(model, tok, ITEMS, ks=(1, 2, 3), out_dir=tmp_path / "full", **kw)
+    _evaluate_interrupted(monkeypatch, model, tok, tmp_path / "cut", "sampling", 2, ks=(1, 2), **kw)
+    resumed = evaluate(model, tok, ITEMS, ks=(1, 2, 3), out_dir=tmp_path / "cut", resume=True, **kw)
+    assert resumed["resumed"] == 2 and resumed["ks"] == [1, 2, 3]
+    assert {k: v for k, v in resumed["metrics"].items() if k != "mean_latency"} == \
+        {k: v for k, v in full["metrics"].items() if k != "mean_latency"}
+    assert _without_latency(tmp_path / "cut" / "samples.jsonl") == _without_latency(tmp_path / "full" / "samples.jsonl")
+    assert (tmp_path / "cut" / "config.json").read_bytes() == (tmp_path / "full" / "config.json").read_bytes()
+    # a finished one asked with other ks is still refused: its saved summary has the old ones
+    with pytest.raises(PonderError, match=r"holds a finished evaluation: its ks is \[1, 2, 3\], this evaluation's "
+                                          r"\[1, 2\]"):
+        evaluate(model, tok, ITEMS, ks=(1, 2), out_dir=tmp_path / "cut", resume=True, **kw)
+
+
 def test_an_eval_asked_again_with_another_extract_or_equal_is_refused_not_mixed(micro, tmp_path, monkeypatch):
     """config.json did not record extract or equal: a finished evaluation asked again with another extractor got
     the old one's votes (maj@k, no_answer_rate) back, and an interrupted one resumed with it voted its kept problems
