@@ -855,6 +855,8 @@ def evaluate(
     scale._check_prompts(prompts)
     if name == "budget_forcing":
         mk.setdefault("budget", max_new_tokens)
+    if name == "effort":  # recorded: the level sets the thinking budget the accuracy is for
+        mk.setdefault("level", inspect.signature(scale.effort).parameters["level"].default)
     recorded = dict(mk)  # what config.json and summary.json say: the scorer's spec, not its function
     if name in ("best_of_n", "self_refine"):
         default = "logprob" if name == "best_of_n" else "likelihood"

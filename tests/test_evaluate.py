@@ -520,6 +520,18 @@ def test_config_records_no_max_new_tokens_where_the_method_never_used_it(micro, 
         assert json.loads((d / "config.json").read_text())["max_new_tokens"] == (16 if not mk else None), name
 
 
+def test_effort_records_its_default_level_and_resumes_with_it_named(micro, tmp_path, monkeypatch):
+    """Without a level, effort's summary and config.json said method_kwargs {}: nothing said which effort (and so which
+    thinking budget) the accuracy was for, and an interrupted run resumed with --effort medium, the same runs, was
+    refused as "its method_kwargs is {}". The default level is recorded, as budget forcing's budget and the votes."""
+    model, tok = micro
+    kw = dict(method="effort", progress=False, n_boot=10, batch_problems=1)
+    assert evaluate(model, tok, ITEMS[:1], **kw)["method_kwargs"] == {"level": "medium"}
+    _evaluate_interrupted(monkeypatch, model, tok, tmp_path, "effort", 1, **kw)
+    assert evaluate(model, tok, ITEMS, out_dir=tmp_path, resume=True, method_kwargs={"level": "medium"},
+                    **kw)["resumed"] == 1
+
+
 def test_evaluate_ks_as_text(micro):
     model, tok = micro
     s = evaluate(model, tok, ITEMS[:2], n=2, ks="1,2", max_new_tokens=8, progress=False, n_boot=10)
