@@ -855,8 +855,10 @@ def evaluate(
     scale._check_prompts(prompts)
     if name == "budget_forcing":
         mk.setdefault("budget", max_new_tokens)
-    if name == "effort":  # recorded: the level sets the thinking budget the accuracy is for
-        mk.setdefault("level", inspect.signature(scale.effort).parameters["level"].default)
+    # recorded where not given: the level sets the thinking budget the accuracy is for, rounds the revisions drawn
+    default_opt = {"effort": "level", "self_refine": "rounds"}.get(name)
+    if default_opt:
+        mk.setdefault(default_opt, inspect.signature(scale.METHODS[name]).parameters[default_opt].default)
     recorded = dict(mk)  # what config.json and summary.json say: the scorer's spec, not its function
     if name in ("best_of_n", "self_refine"):
         default = "logprob" if name == "best_of_n" else "likelihood"

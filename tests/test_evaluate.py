@@ -532,6 +532,15 @@ def test_effort_records_its_default_level_and_resumes_with_it_named(micro, tmp_p
                     **kw)["resumed"] == 1
 
 
+def test_self_refine_records_its_default_rounds(micro, tmp_path):
+    """As effort's level: self-refine without rounds said method_kwargs {"scorer": "likelihood"}, not how many
+    critique-revision rounds were drawn, and a finished run asked again with rounds=2 (the default) was refused."""
+    model, tok = micro
+    kw = dict(method="self_refine", max_new_tokens=6, progress=False, n_boot=10, out_dir=tmp_path)
+    assert evaluate(model, tok, ITEMS[:1], **kw)["method_kwargs"] == {"rounds": 2, "scorer": "likelihood"}
+    assert evaluate(model, tok, ITEMS[:1], method_kwargs={"rounds": 2}, resume=True, **kw)["resumed"] == "finished"
+
+
 def test_evaluate_ks_as_text(micro):
     model, tok = micro
     s = evaluate(model, tok, ITEMS[:2], n=2, ks="1,2", max_new_tokens=8, progress=False, n_boot=10)
