@@ -4208,6 +4208,18 @@ def test_a_ratio_or_time_in_prose_is_one_value(completion, value, part):
 
 
 @pytest.mark.parametrize(
+    "completion, gold",
+    [("The answer is 3:45 pm.", "3:45"), ("The answer is 5 pm.", "5"), ("The answer is \\boxed{5 pm}.", "5"),
+     ("The answer is 3:45 pm", "3:45 \\text{ pm}"), ("The answer is 9:30 AM.", "9:30")],
+)
+def test_a_clock_time_with_am_or_pm_is_the_time(completion, gold):
+    # "pm" after the time was read as the product p*m: the right 3:45 scored 0
+    assert check_math(completion, gold).correct
+    assert not check_math(completion.replace("pm", "am").replace("AM", "PM"), "3:45 \\text{ pm}").correct
+    assert not check_math("The answer is 3:45 pm.", "3:45 \\text{ am}").correct  # am and pm differ
+
+
+@pytest.mark.parametrize(
     "completion", ["(Answer: 5)", "\\boxed{5}\n\n(Answer: 5)", "So we get 5 (answer: 5).", "(The final answer is 5)", "(**Answer:** 5)"]
 )
 def test_an_answer_phrase_in_parentheses_ends_at_its_close(completion):

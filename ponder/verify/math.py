@@ -3430,6 +3430,8 @@ class _Parser:
                 return False
             if w.lower() in _VALUE_WORDS and self.t[self.i - 1][0] == "num":  # "4 squared"
                 return False
+            if w.lower() in ("am", "pm") and self.t[self.i - 1][0] == "num":  # a clock time: "3:45 pm" is 3:45
+                return True
             return w.lower() in _UNITS or (tok[2] and len(w) >= 4) or not w.isascii()
         return False
 
@@ -4372,7 +4374,9 @@ _UNIT_NAMES = {
     l liter liters litre litres
     dollar dollars usd
     cent cents
-    euro euros""".splitlines()
+    euro euros
+    am
+    pm""".splitlines()
     for w in line.split()
 }
 _UNIT_COMPOUNDS = {"mph": ("mi", "h"), "kmh": ("km", "h"), "kph": ("km", "h")}  # = "miles per hour", "km/h"
