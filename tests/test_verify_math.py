@@ -1166,6 +1166,14 @@ def test_repeating_decimals_with_overline(a, b, equal):
         ("(C) 13", "(C) 12", False),
         ("(D) 12", "(C) 12", False),
         ("(C) or (D)", "(C) 12", False),
+        # a label with its value against a plain value: the values decide (read whole, "(C) 12" was C*12)
+        ("(C) 12", "12", True),
+        ("\\text{Option C: }12", "12", True),
+        ("\\text{Option C: }12", "C", True),
+        ("\\text{Option C: }12", "D", False),
+        ("(C) 12", "13", False),
+        ("C) 12 or D", "12", False),
+        ("(C) 12, (D) 13", "12", False),
         # the word naming the option is no part of it (read whole, "option C" matched no "C")
         ("\\text{option C}", "C", True),
         ("\\text{Option (C)}", "(C) 12", True),
@@ -1185,6 +1193,13 @@ def test_multiple_choice_letters(pred, gold, correct):
     assert check_math(f"The answer is $\\boxed{{{pred}}}$.", gold, timeout=10).correct is correct, (pred, gold)
     assert answers_equal(pred, gold, timeout=10) is correct
     assert answers_equal(gold, pred, timeout=10) is correct  # symmetric: votes group the same way
+
+
+@pytest.mark.parametrize("gold", ["12", "C", "(C) 12"])
+def test_an_option_with_a_colon_and_its_value_is_that_option(gold):
+    # "Option C: 12" was read whole as a product: neither the gold 12 nor the gold C scored
+    assert check_math("The answer is Option C: 12", gold).correct
+    assert not check_math("The answer is Option D: 13", gold).correct
 
 
 @pytest.mark.parametrize(

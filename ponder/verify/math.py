@@ -76,9 +76,10 @@ intervals match the equivalent inequality in either direction; a comma before ex
 groups thousands ("1,000" is 1000, never 1.000), other digits after a comma may be a decimal comma
 ("1,5" may be 1.5).
 Multiple choice: when both answers name an option (a capital A-E alone, "(C)", "\\text{(C)}", "option C", or a
-label with the option's value, "(C) 12", "C) 12", "\\textbf{(C)}\\ 12"), the letters decide, and the
-values too where both give one; a label followed by another option ("(C) or (D)") matches no single
-option, and a bare value ("12" for gold "C") is no option.
+label with the option's value, "(C) 12", "C) 12", "Option C: 12", "\\textbf{(C)}\\ 12"), the letters decide,
+and the values too where both give one; a label followed by another option ("(C) or (D)") matches no single
+option, and a bare value ("12" for gold "C") is no option. Against an answer naming no option, a label
+with its value is that value ("(C) 12" is the gold 12).
 """
 
 from __future__ import annotations
@@ -5691,6 +5692,10 @@ def _equal_bounded(pred: str, gold: str, tol: float, deadline: float, gold_side:
     ca, cb = _choice(a), _choice(b)
     if ca and cb and (ca[0], cb[0]) != (_SEVERAL, _SEVERAL):  # multiple choice: the option's letter decides
         return _choice_equal(ca, cb, tol, deadline, gold_side)
+    if bool(ca) != bool(cb) and (c := ca or cb)[0] != _SEVERAL and c[1]:
+        # one option with its value against a plain answer: the value decides ("(C) 12" read whole was the
+        # product C*12, so the right 12 scored 0 against the gold 12)
+        return _equal_bounded(c[1], gold, tol, deadline, gold_side) if ca else _equal_bounded(pred, c[1], tol, deadline, gold_side)
     # a percent reads as a fraction too ("28%" is 0.28) only against a bare number: with both in percent
     # "0.05%" matched "5%" (each side's 1/100 reading met the other's plain one)
     pa, pb = _has_percent(pred), _has_percent(gold)
@@ -5738,6 +5743,7 @@ _CHOICE_LABEL_RE = re.compile(
     r"(?:" + _CHOICE_WORD + r"\s*)?(?:\(\s*([A-E])\s*\)|([A-E])\s*\))\s*:?\s*(.*)|(?:" + _CHOICE_WORD + r"\s+)?([A-E])", re.S
 )
 _CHOICE_ANY_RE = re.compile(r"[A-E]")
+_CHOICE_COLON_RE = re.compile(r"^" + _CHOICE_WORD + r"\s+([A-E])\s*:")  # "Option C: 12" is "(C) 12"
 _CHOICE_OTHER_RE = re.compile(r"(?<![A-Za-z\\])[A-E](?![A-Za-z])")
 _SEVERAL = "several"
 
@@ -5752,7 +5758,7 @@ def _choice(clean: str) -> tuple[str, str] | None:
         if t == s:
             break
         s = t
-    m = _CHOICE_LABEL_RE.fullmatch(s.strip())
+    m = _CHOICE_LABEL_RE.fullmatch(_CHOICE_COLON_RE.sub(r"(\1) ", s.strip(), 1))
     if m is None:
         return None
     if m.group(4):
