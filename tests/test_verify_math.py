@@ -1195,6 +1195,17 @@ def test_multiple_choice_letters(pred, gold, correct):
     assert answers_equal(gold, pred, timeout=10) is correct  # symmetric: votes group the same way
 
 
+@pytest.mark.parametrize(
+    "completion, correct",
+    [("Answer: 6 [verified]", True), ("The answer is 6 [verified].", True), ("**Answer:** 6 [check: 2*3=6]", True),
+     ("Answer: 6 [backup] 7", False), ("Answer: 6 [or 7]", False), ("Answer: 6 [maybe 7]", False),
+     ("Answer: 6 [see note] 7", False)],
+)
+def test_a_bracketed_remark_after_the_answer_is_no_part_of_it(completion, correct):
+    # "6 [verified]" was read whole and the right 6 scored 0; a bracket offering another value stays a hedge
+    assert check_math(completion, "6").correct is correct
+
+
 @pytest.mark.parametrize("gold", ["12", "C", "(C) 12"])
 def test_an_option_with_a_colon_and_its_value_is_that_option(gold):
     # "Option C: 12" was read whole as a product: neither the gold 12 nor the gold C scored
