@@ -1196,6 +1196,17 @@ def test_multiple_choice_letters(pred, gold, correct):
 
 
 @pytest.mark.parametrize(
+    "completion, gold",
+    [("We find 9. 6 is too large.", "9"), ("We obtain 9. 6 is too small.", "9"), ("Total: 12 (3 boxes of 4).", "12"),
+     ("Total = 12 (3 boxes of 4).", "12"), ("We find 9 apples. 6 is the answer.", "6")],
+)
+def test_a_result_stated_with_we_find_or_total_is_concluded(completion, gold):
+    # "We find 9" / "Total: 12" concluded nothing, so the value rejected or explained after it (6, 4) was read last
+    # and the right value scored 0; a value after it that is not rejected is still the answer
+    assert check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize(
     "completion, correct",
     [("Answer: 6 [verified]", True), ("The answer is 6 [verified].", True), ("**Answer:** 6 [check: 2*3=6]", True),
      ("Answer: 6 [backup] 7", False), ("Answer: 6 [or 7]", False), ("Answer: 6 [maybe 7]", False),

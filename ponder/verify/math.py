@@ -1809,7 +1809,9 @@ def _join_mixed(tail: str, cands: list) -> list:
 
 # (before a sentence only rejecting another value a result's verb concludes too: "We get 9. 6 is too small."; not
 # "we have", which restates a given: "We have 9 apples; 6 is too small a share.")
-_RESULT_VERB_RE = re.compile(r"\b(?:we\s+get|that\s+gives|the\s+total\s+is)\b", re.I)
+# ("We find 9. 6 is too small.", "Total: 12 (3 boxes of 4).": a result stated, then another value rejected or
+# explained; "we have" often states a given: "We have 9 apples; 6 is too small a share.")
+_RESULT_VERB_RE = re.compile(r"\b(?:we\s+(?:get|obtain|find)|that\s+gives|total(?:\s+is\b|\s*[:=]))", re.I)
 
 
 def _concludes(text: str, at: int, result_verb: bool = False) -> bool:
