@@ -1196,6 +1196,16 @@ def test_multiple_choice_letters(pred, gold, correct):
 
 
 @pytest.mark.parametrize(
+    "completion", ["$2\\sqrt{2}$ (= 2.83)", "2\\sqrt{2} (= 2.83)", "The diagonal is $2\\sqrt{2}$ (= 2.83).",
+                   "Diagonal: $2\\sqrt{2}$ (= 2.83)"],
+)
+def test_a_value_with_its_decimal_in_parentheses_is_that_value(completion):
+    # read whole (or the decimal read last), the exact 2\sqrt{2} scored 0, as it scored after an answer phrase
+    assert check_math(completion, "2\\sqrt{2}").correct
+    assert not check_math(completion.replace("2\\sqrt{2}", "12").replace("2.83", "13"), "12").correct  # "(= 13)": a hedge
+
+
+@pytest.mark.parametrize(
     "completion, gold",
     [("We find 9. 6 is too large.", "9"), ("We obtain 9. 6 is too small.", "9"), ("Total: 12 (3 boxes of 4).", "12"),
      ("Total = 12 (3 boxes of 4).", "12"), ("We find 9 apples. 6 is the answer.", "6")],

@@ -954,6 +954,8 @@ _APPROX_AFTER_RE = re.compile(
 )
 # the gap from a value to its approximation, that number included: "$\frac{1}{3}$, approximately 0.333"
 _ROUNDING_GAP_RE = re.compile(r"[\s$]*(?:[,(]\s*)?(?:or\s+)?" + _APPROX_AFTER_RE.pattern, re.I)
+# ... or its decimal in parentheses: "The diagonal is $2\sqrt{2}$ (= 2.83)." (read last, 2.83 scored and 2\sqrt{2} not)
+_EQ_ROUNDING_GAP_RE = re.compile(r"[\s$]*\(\s*=\s*\$?\s*([-+]?\d*\.\d+)")
 # a simple value whose float is cheap to read: "3", "-0.5", "\frac{1}{3}", "\frac34", "1/3"
 _SIMPLE_VALUE_RE = re.compile(
     r"[\s$]*([-+]?)\s*(?:(\d+(?:\.\d+)?)|\\[dt]?frac\s*(?:\{\s*(\d+)\s*\}\s*\{\s*(\d+)\s*\}|(\d)\s*(\d))"
@@ -2000,7 +2002,9 @@ def _tail_candidate(text: str) -> str | None:
     cands.sort(key=lambda c: c[1])
     cands = _join_mixed(tail, cands)
     end_at = cands[-1][1]  # (the words after the last value, its rounding dropped below, may negate it)
-    if len(cands) > 1 and (am := _ROUNDING_GAP_RE.fullmatch(tail, cands[-2][1], cands[-1][1])) and not _far_approx(cands[-2][2], am):
+    if len(cands) > 1 and (
+        am := _ROUNDING_GAP_RE.fullmatch(tail, cands[-2][1], cands[-1][1]) or _EQ_ROUNDING_GAP_RE.fullmatch(tail, cands[-2][1], cands[-1][1])
+    ) and not _far_approx(cands[-2][2], am):
         # "So we get $\frac{1}{3}$, approximately 0.333.": the rounding of the value before is no answer of its own
         # (read last, its "approximately" refused it: no answer, while after a box or an answer phrase 1/3 scores)
         cands.pop()
@@ -2467,6 +2471,8 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
                 and (_unknown_words(stripped) == 0 or _all_spelled(stripped) or (lenient and not _is_prose(stripped)))
             ):
                 ans, why = stripped, "ok"
+                if not lenient and _PAREN_EQ_RE.search(stripped) and (head := _reason_head(stripped)) is not None:
+                    ans = head  # "$2\sqrt{2}$ (= 2.83)" is 2\sqrt{2}, as after an answer phrase ("12 (= 13)" a hedge)
             elif lenient and stripped and len(stripped) <= MAX_ANSWER_CHARS and not _is_prose(stripped):
                 ans, why = stripped, "ok"
             else:
