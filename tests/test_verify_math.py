@@ -1196,6 +1196,17 @@ def test_multiple_choice_letters(pred, gold, correct):
 
 
 @pytest.mark.parametrize(
+    "completion", ["The answer is 60 km/h.", "The answer is 60 miles per hour.", "The answer is 60 dollars/hour.",
+                   "The answer is \\boxed{60 km/h}.", "The answer is 60 kph."],
+)
+def test_a_value_with_a_unit_per_unit_is_the_value(completion):
+    # the "/ h" or "per hour" after the unit was read as a division by a variable: the right 60 scored 0
+    assert check_math(completion, "60").correct
+    assert check_math(completion, "60 \\text{ km/h}").correct is ("mile" not in completion and "dollar" not in completion)
+    assert not check_math(completion, "60 \\text{ m/s}").correct  # a unit named on both sides still decides
+
+
+@pytest.mark.parametrize(
     "completion", ["$2\\sqrt{2}$ (= 2.83)", "2\\sqrt{2} (= 2.83)", "The diagonal is $2\\sqrt{2}$ (= 2.83).",
                    "Diagonal: $2\\sqrt{2}$ (= 2.83)"],
 )

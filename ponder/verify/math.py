@@ -1326,7 +1326,7 @@ _UNITS = frozenset(
     pounds oz ounce ounces s sec secs second seconds min mins minute minutes h hr hrs hour hours day
     days week weeks month months year years dollar dollars cent cents yuan euro euros rupee rupees
     yen usd unit units sq square cubic degree degrees deg rad radian radians percent percentage pct
-    mph kmh liter liters litre litres ml l people students ways times dm""".split()
+    mph kmh kph liter liters litre litres ml l people students ways times dm""".split()
 )
 _WORD_RE = re.compile(r"[A-Za-z]{2,}")
 _CMD_RE = re.compile(r"\\[A-Za-z]+")
@@ -3218,6 +3218,7 @@ _VALUE_WORDS = frozenset(
 )
 _UNIT_EXP_RE = re.compile(r"\^\s*\{?\s*-?\d+\s*\}?")  # "cm^2", "m^{-1}": an exponent is part of a unit
 _ASCII_WORD_RE = re.compile(r"[A-Za-z]+")
+_PER_UNIT_LETTERS = frozenset("shmgl")  # a one-letter unit after "km/": "km/h", "m/s" ("x/y" after no unit)
 
 
 _UNIT_PART_RE = re.compile(r"[A-Za-z]+|\^\s*\{?\s*-?\d+\s*\}?|[\s/.*]|\\cdot")
@@ -3484,6 +3485,12 @@ class _Parser:
                 if self.is_op(self.peek(), "^"):
                     self.take()
                     self.exponent()
+                while self.per_unit():  # "5 km/h", "5 miles per hour": the unit's denominator (read as / h, a variable)
+                    self.take()
+                    self.take()
+                    if self.is_op(self.peek(), "^"):
+                        self.take()
+                        self.exponent()
                 continue
             elif tok[0] == "deg":  # "x^2°": a degree sign not right after an atom is dropped
                 self.take()
@@ -3534,6 +3541,15 @@ class _Parser:
             and 0 < a[1][0] < b[1][0]
             and not (after[0] in ("num", "deg") or self.is_op(after, "^", "/", "!"))
         )
+
+    def per_unit(self) -> bool:
+        """Whether "/" or "per" and a unit come next (after a unit)."""
+        sep, tok = self.peek(), self.peek(1)
+        if not (self.is_op(sep, "/") or (sep[0] == "word" and sep[1].lower() == "per")):
+            return False
+        if tok[0] == "id":
+            return tok[1] in _PER_UNIT_LETTERS
+        return tok[0] in ("word", "text") and self.is_unit(tok)
 
     def prev_is_num(self) -> bool:
         j = self.i - 1
@@ -4392,14 +4408,18 @@ _UNIT_NAMES = {
 _UNIT_COMPOUNDS = {"mph": ("mi", "h"), "kmh": ("km", "h"), "kph": ("km", "h")}  # = "miles per hour", "km/h"
 _UNIT_GROUP_RE = re.compile(r"\\(?:text|textrm|textnormal|textit|textbf|mathrm|mbox|operatorname|rm)\s*\{([^{}]*)\}")
 _UNIT_WORD_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}(?![A-Za-z])")
+_PER_LETTER_RE = re.compile(r"(?<![\\A-Za-z])([A-Za-z]{2,})\s*/\s*([A-Za-z])(?![A-Za-z])")
 
 
 @lru_cache(maxsize=4096)
 def _units(clean: str) -> frozenset:
     """The units of measure an answer names: single letters count only inside \\text-like groups ("5 \\text{ m}")."""
     found = set()
+    bare = _UNIT_GROUP_RE.sub(" ", clean)
     words = [*(w for body in _UNIT_GROUP_RE.findall(clean) for w in _ASCII_WORD_RE.findall(body)),
-             *_UNIT_WORD_RE.findall(_UNIT_GROUP_RE.sub(" ", clean))]
+             *_UNIT_WORD_RE.findall(bare)]
+    if "/" in bare:  # "5 km/h": its h is a unit, as in "5 \text{ km/h}"
+        words += [m.group(2) for m in _PER_LETTER_RE.finditer(bare) if m.group(1).lower() in _UNIT_NAMES]
     for w in map(str.lower, words):
         found.update(_UNIT_COMPOUNDS.get(w) or (_UNIT_NAMES.get(w),))
     found.discard(None)
