@@ -1195,6 +1195,14 @@ def test_multiple_choice_letters(pred, gold, correct):
     assert answers_equal(gold, pred, timeout=10) is correct  # symmetric: votes group the same way
 
 
+@pytest.mark.parametrize("completion", ["The answer is 7 years old.", "\\boxed{7 years old}", "Answer: 7 months old"])
+def test_an_age_in_years_old_is_the_value(completion):
+    # "old" after the unit was read as a variable (7 * old): the right age scored 0
+    assert check_math(completion, "7").correct
+    assert not check_math(completion, "8").correct
+    assert not check_math(completion, "7 \\text{ days}").correct  # the unit still counts
+
+
 @pytest.mark.parametrize(
     "completion", ["The answer is 60 km/h.", "The answer is 60 miles per hour.", "The answer is 60 dollars/hour.",
                    "The answer is \\boxed{60 km/h}.", "The answer is 60 kph."],

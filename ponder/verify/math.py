@@ -3218,6 +3218,7 @@ _VALUE_WORDS = frozenset(
 )
 _UNIT_EXP_RE = re.compile(r"\^\s*\{?\s*-?\d+\s*\}?")  # "cm^2", "m^{-1}": an exponent is part of a unit
 _ASCII_WORD_RE = re.compile(r"[A-Za-z]+")
+_AGE_UNITS = frozenset("year years month months week weeks day days".split())
 _PER_UNIT_LETTERS = frozenset("shmgl")  # a one-letter unit after "km/": "km/h", "m/s" ("x/y" after no unit)
 
 
@@ -3443,6 +3444,8 @@ class _Parser:
                 return False
             if w.lower() in ("am", "pm") and self.t[self.i - 1][0] == "num":  # a clock time: "3:45 pm" is 3:45
                 return True
+            if w.lower() == "old" and self.t[self.i - 1][0] == "word" and self.t[self.i - 1][1].lower() in _AGE_UNITS:
+                return True  # an age: "7 years old" is 7 years
             return w.lower() in _UNITS or (tok[2] and len(w) >= 4) or not w.isascii()
         return False
 
