@@ -1195,6 +1195,13 @@ def test_multiple_choice_letters(pred, gold, correct):
     assert answers_equal(gold, pred, timeout=10) is correct  # symmetric: votes group the same way
 
 
+@pytest.mark.parametrize("completion", ["The answer is 2:30 p.m.", "The answer is 2:30 P.M.", "\\boxed{2:30 \\text{ p.m.}}"])
+def test_a_clock_time_with_dotted_pm_is_the_time(completion):
+    # "p.m." was read as the product p*m: the right 2:30 scored 0
+    assert check_math(completion, "2:30").correct
+    assert check_math(completion, "2:30 \\text{ pm}").correct and not check_math(completion, "2:30 \\text{ am}").correct
+
+
 @pytest.mark.parametrize("completion", ["The answer is 7 years old.", "\\boxed{7 years old}", "Answer: 7 months old"])
 def test_an_age_in_years_old_is_the_value(completion):
     # "old" after the unit was read as a variable (7 * old): the right age scored 0

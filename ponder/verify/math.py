@@ -2693,6 +2693,9 @@ _SCALED_NUMBER_RE = re.compile(
 )
 
 
+_AM_PM_DOTS_RE = re.compile(r"(\d[ \t]*(?:\\(?:text|mathrm|mbox)\s*\{\s*)?[AaPp])\.[ \t]?([Mm])\.?(?![A-Za-z])")
+
+
 def _clean(s: str) -> str:
     s = _collapse_double_escapes(s)
     if "nswer" in s or "NSWER" in s:
@@ -2714,6 +2717,8 @@ def _clean(s: str) -> str:
     s = s.strip()
     while s and s[-1] in ".;,:" and not s.endswith("\\:"):
         s = s[:-1].rstrip()
+    if ".m" in s or ".M" in s:
+        s = _AM_PM_DOTS_RE.sub(r"\1\2", s)  # "2:30 p.m." is "2:30 pm" (read as p*m, the right time scored 0)
     if ("illion" in s or "housand" in s or "undred" in s) and (m := _SCALED_NUMBER_RE.fullmatch(s)) is not None:
         # "3 million" is 3000000, as "\boxed{3} million" is (read as 3 and a unit, it matched no 3000000)
         s = (_scaled(m.group(1), m.group(2) or m.group(3)) + " " + m.group(4)).rstrip()
