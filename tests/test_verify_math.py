@@ -1202,6 +1202,13 @@ def test_a_clock_time_with_dotted_pm_is_the_time(completion):
     assert check_math(completion, "2:30 \\text{ pm}").correct and not check_math(completion, "2:30 \\text{ am}").correct
 
 
+@pytest.mark.parametrize("completion", ["The answer is $5 per hour.", "The answer is $5/hour.", "The answer is 5 per hour."])
+def test_a_rate_after_a_bare_number_is_the_number(completion):
+    # "per hour" / "/hour" right after the number was a product with "per" or a division by the variable "hour"
+    assert check_math(completion, "5").correct
+    assert not check_math(completion.replace("hour", "x"), "5").correct  # "5/x" stays a quotient
+
+
 @pytest.mark.parametrize("completion", ["The answer is 7 years old.", "\\boxed{7 years old}", "Answer: 7 months old"])
 def test_an_age_in_years_old_is_the_value(completion):
     # "old" after the unit was read as a variable (7 * old): the right age scored 0

@@ -3481,6 +3481,9 @@ class _Parser:
             if self.is_op(tok, "*"):
                 self.take()
                 factors.append(self.signed_power())
+            elif after_num and self.per_unit(letters=False):  # "$5 per hour", "$5/hour": a rate's unit
+                self.take()
+                self.take()
             elif self.is_op(tok, "/"):
                 self.take()
                 factors.append(("inv", self.signed_power()))
@@ -3550,13 +3553,15 @@ class _Parser:
             and not (after[0] in ("num", "deg") or self.is_op(after, "^", "/", "!"))
         )
 
-    def per_unit(self) -> bool:
-        """Whether "/" or "per" and a unit come next (after a unit)."""
+    def per_unit(self, letters: bool = True) -> bool:
+        """Whether "/" or "per" and a unit come next (after a unit; after a number, no one-letter unit: "5/s")."""
         sep, tok = self.peek(), self.peek(1)
         if not (self.is_op(sep, "/") or (sep[0] == "word" and sep[1].lower() == "per")):
             return False
         if tok[0] == "id":
-            return tok[1] in _PER_UNIT_LETTERS
+            return letters and tok[1] in _PER_UNIT_LETTERS
+        if not letters:
+            return tok[0] == "word" and tok[1].lower() in _UNITS
         return tok[0] in ("word", "text") and self.is_unit(tok)
 
     def prev_is_num(self) -> bool:
