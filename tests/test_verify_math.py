@@ -1209,6 +1209,18 @@ def test_a_rate_after_a_bare_number_is_the_number(completion):
     assert not check_math(completion.replace("hour", "x"), "5").correct  # "5/x" stays a quotient
 
 
+@pytest.mark.parametrize(
+    "completion, gold",
+    [("The answer is 1.8 x 10^3.", "1800"), ("The answer is \\boxed{3 X 10^{-5}}.", "0.00003"),
+     ("Answer: 3 x 10^5 meters", "300000")],
+)
+def test_scientific_notation_with_a_letter_x_is_the_number(completion, gold):
+    # the "x" was a variable (x * 10^3): the right value scored 0; a plain "3 x 4" (a size) stays as written
+    assert check_math(completion, gold).correct
+    assert extract_answer(completion).count("\\times") == 1
+    assert not check_math("The answer is 2 x 3.", "6").correct
+
+
 @pytest.mark.parametrize("completion", ["The answer is 7 years old.", "\\boxed{7 years old}", "Answer: 7 months old"])
 def test_an_age_in_years_old_is_the_value(completion):
     # "old" after the unit was read as a variable (7 * old): the right age scored 0

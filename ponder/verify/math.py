@@ -2347,10 +2347,14 @@ def _drop_stray_braces(ans: str) -> str:
 # equation in x scored 0 for the gold 12; "3 x 4" alone, a size, is left as written)
 _TIMES_X_CHAIN_RE = re.compile(r"-?\d+(?:\.\d+)?(?:[ \t]+[xX][ \t]+-?\d+(?:\.\d+)?)+(?=[ \t]*=)")
 _SPACED_X_RE = re.compile(r"[ \t]+[xX][ \t]+")
+# ... and scientific notation, a number times a power of ten: "1.8 x 10^3", "3 x 10^{-5}"
+_SCI_X_RE = re.compile(r"(-?\d+(?:\.\d+)?)[ \t]+[xX][ \t]+10[ \t]*\^[ \t]*(?:-?\d+|\{[ \t]*-?\d+[ \t]*\})(?![\d^])")
 
 
 def _times_x_chain(ans: str) -> str:
     if (m := _TIMES_X_CHAIN_RE.match(ans)) is None:
+        if (m := _SCI_X_RE.match(ans)) is not None:  # "1.8 x 10^3" is 1800 (read as x * 10^3, it scored 0)
+            return m.group(1) + _SPACED_X_RE.sub(r" \\times ", ans[m.end(1) :], count=1)
         return ans
     return _SPACED_X_RE.sub(r" \\times ", m.group()) + ans[m.end() :]
 
