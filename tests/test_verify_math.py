@@ -1221,6 +1221,14 @@ def test_scientific_notation_with_a_letter_x_is_the_number(completion, gold):
     assert not check_math("The answer is 2 x 3.", "6").correct
 
 
+@pytest.mark.parametrize("completion", ["Answer: 18 \u2713", "Answer: 18 \u2705", "The answer is 18 \u2714\ufe0f."])
+def test_a_check_mark_after_the_answer_is_no_part_of_it(completion):
+    # read with the mark, the right 18 scored 0
+    assert check_math(completion, "18").correct
+    assert not check_math(completion, "19").correct
+    assert not check_math(completion.replace("18", "18 or 19"), "18").correct
+
+
 @pytest.mark.parametrize("completion", ["The answer is 7 years old.", "\\boxed{7 years old}", "Answer: 7 months old"])
 def test_an_age_in_years_old_is_the_value(completion):
     # "old" after the unit was read as a variable (7 * old): the right age scored 0

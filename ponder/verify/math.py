@@ -2505,6 +2505,12 @@ _DEG = "\x05"
 _TRIG = frozenset("sin cos tan sec csc cot".split())
 
 _UNICODE = {
+    # a check mark after the answer marks it checked ("18 \u2713" read as a product scored 0)
+    "\u2713": " ",
+    "\u2714": " ",
+    "\u2705": " ",
+    "\u2611": " ",
+    "\ufe0f": "",
     "\u2212": "-",
     "\u2013": "-",
     "\u2014": "-",
