@@ -1229,6 +1229,16 @@ def test_a_check_mark_after_the_answer_is_no_part_of_it(completion):
     assert not check_math(completion.replace("18", "18 or 19"), "18").correct
 
 
+@pytest.mark.parametrize(
+    "completion, correct",
+    [("The answer is $\\frac{1}{6}$, or about 16.7%.", True), ("The answer is $\\frac{1}{6}$, or approximately 0.167.", True),
+     ("The answer is $\\frac{1}{6}$, or about 0.5.", False), ("The answer is $\\frac{1}{6}$, or about 0.167, or maybe 1/5.", False)],
+)
+def test_an_answer_phrase_value_with_or_about_its_rounding_is_the_value(completion, correct):
+    # the "or" of "or about 0.167" was taken for a hedge: read whole, the right 1/6 scored 0 (as after a box it scored)
+    assert check_math(completion, "1/6").correct is correct
+
+
 @pytest.mark.parametrize("completion", ["The answer is 7 years old.", "\\boxed{7 years old}", "Answer: 7 months old"])
 def test_an_age_in_years_old_is_the_value(completion):
     # "old" after the unit was read as a variable (7 * old): the right age scored 0

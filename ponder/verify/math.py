@@ -1667,7 +1667,8 @@ def _reason_head(sent: str, after: str = "") -> str | None:
         # whole (no one value)
         return sent
     # "3, since 5 also works" offers 5 beside 3: read whole, as no one value (it read 5, the last value, alone)
-    return sent if _HEDGE_WORD_RE.search(masked, m.start()) else head
+    # ("12, or about 12.0": the "or" of a rounding offers no other value; a hedge after the rounding still counts)
+    return sent if _HEDGE_WORD_RE.search(masked, am.end() if am is not None else m.start()) else head
 
 
 _LIST_END_RE = re.compile(r"(?:\s*,\s*(?:and\s+)?[-+]?\d+(?:\.\d+)?)+[\s.!)]*$", re.I)
