@@ -792,7 +792,8 @@ def _objective_overrides(a) -> dict:
                 pass
         if v in ("true", "false") and kind is bool:
             v = v == "true"
-        elif v in ("none", "null") and k in _OPTIONAL_PARTS:  # "none" is a value of clip/ratio, None of these
+        # "none" is a value of clip/ratio, None of these; any case, as the library's messages write None
+        elif isinstance(v, str) and v.lower() in ("none", "null") and k in _OPTIONAL_PARTS:
             v = None
         over[k] = v
     for flag, key in (("group_filter", "group_filter"),):

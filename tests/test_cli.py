@@ -1959,6 +1959,16 @@ def test_set_none_unsets_the_parts_that_take_none(capsys):
     assert "clip='none'" in capsys.readouterr().out
 
 
+def test_set_none_as_the_objective_error_writes_it(capsys):
+    """The objective's own message says "overlong_cache >= 1 ..., or None for max_new_tokens // 5"; --set
+    overlong_cache=None, as it reads, was then refused as "overlong_cache='None' must be an integer"."""
+    assert main(["grpo", "--set", "overlong_penalty=true", "--explain"]) == 2
+    assert "or None for max_new_tokens // 5" in capsys.readouterr().err
+    assert main(["grpo", "--set", "overlong_penalty=true", "--set", "overlong_cache=None", "--max-new-tokens", "40",
+                 "--explain"]) == 0
+    assert "L_cache = 8" in capsys.readouterr().out
+
+
 def test_every_command_and_subcommand_help_says_what_it_does(capsys):
     """`ponder data export --help` showed only its usage and options, without a sentence saying what it does."""
     def parsers(p, name):
