@@ -766,6 +766,15 @@ def test_bad_settings_raise_one_line_errors():
         assert "\n" not in str(err.value)
 
 
+def test_a_symmetric_clip_given_one_eps_says_to_give_both():
+    """--set eps_low=0.1 on grpo (one ε, as TRL's epsilon or verl's clip_ratio sets both) was told only to use
+    clip=clip_higher, an asymmetric range, not how to get the symmetric ε=0.1 asked for."""
+    for one in ({"eps_low": 0.1}, {"eps_high": 0.1}):
+        with pytest.raises(PonderError, match=r"give both the same value, or use clip=clip_higher"):
+            preset("grpo", **one)
+    assert preset("grpo", eps_low=0.1, eps_high=0.1).eps_high == 0.1
+
+
 def test_policy_loss_rejects_bad_inputs():
     X, tokens, mask, W0, old, ref, rewards = _problem()
     lp = _logp(W0, X, tokens)

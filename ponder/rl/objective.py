@@ -131,9 +131,10 @@ class ObjectiveConfig:
             if self.eps_low >= 1:
                 raise PonderError(f"objective: eps_low={self.eps_low} must be < 1 (the lower bound 1-eps_low > 0)")
         if self.clip == "symmetric" and self.eps_low != self.eps_high:
+            # (one ε changed, as TRL's epsilon or verl's clip_ratio set both, was pointed at clip_higher only)
             raise PonderError(
                 f"objective: clip=symmetric but eps_low={self.eps_low} != eps_high={self.eps_high}; "
-                "use clip=clip_higher for asymmetric ranges"
+                "give both the same value, or use clip=clip_higher for asymmetric ranges"
             )
         if self.clip == "clip_higher" and not self.eps_high > self.eps_low:
             raise PonderError(
