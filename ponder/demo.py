@@ -1,7 +1,7 @@
 """`ponder demo`: the whole story on the built-in tiny model in a few CPU minutes.
 
 1. measure held-out greedy pass@1 (with a bootstrap interval) on the task's test split;
-2. run GRPO with live progress;
+2. run RL (GRPO, or the objective preset given) with live progress;
 3. measure again;
 4. sweep self-consistency (majority vote, answers grouped by the math verifier's equivalence) at
    N = 1, 2, 4, 8, 16 before and after: accuracy vs generated tokens;
@@ -124,7 +124,11 @@ def run_demo(cfg: DemoConfig, out_dir: str | Path, *, progress: bool = True, log
     sweep_before = self_consistency(model, tok, sweep_items, cfg, "before RL")
     log(f"      {before['accuracy']:.1%} [{before['lo']:.1%}, {before['hi']:.1%}]")
 
-    log(f"[2/4] GRPO ({cfg.preset}) for {cfg.steps} steps, {cfg.prompts_per_step} prompts x {cfg.group_size}")
+    # (the method by its name: RLOO and REINFORCE are no GRPO, "GRPO (rloo)" said they were)
+    method = {"grpo": "GRPO", "dr_grpo": "Dr. GRPO", "dapo": "DAPO", "gspo": "GSPO", "rloo": "RLOO",
+              "reinforce": "REINFORCE"}.get(cfg.preset, cfg.preset)
+    log(f"[2/4] RL, {method} (preset {cfg.preset}), for {cfg.steps} steps, {cfg.prompts_per_step} prompts x "
+        f"{cfg.group_size}")
     t_rl = time.perf_counter()
     run = train(gcfg, out / "grpo", progress=progress, model=model, tok=tok, hints=hints)
     rl_seconds = time.perf_counter() - t_rl

@@ -3072,6 +3072,24 @@ def test_demo_alarm_advice_names_the_demos_own_options(tmp_path, monkeypatch, ca
     assert "--group-filter" not in said[0] and "--curriculum" not in said[0]
 
 
+@pytest.mark.parametrize("preset, name", [("grpo", "GRPO"), ("rloo", "RLOO"), ("reinforce", "REINFORCE")])
+def test_demo_names_its_rl_method_truthfully(tmp_path, monkeypatch, capsys, preset, name):
+    """The demo's RL step said "GRPO (rloo)" and "GRPO (reinforce)": RLOO and REINFORCE are no GRPO."""
+    import ponder.demo as demo
+    import ponder.rl.trainer as trainer
+
+    def fake_train(cfg, run_dir, **kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo, "greedy_eval", lambda *x, **k: {"accuracy": 0.0, "lo": 0.0, "hi": 0.0})
+    monkeypatch.setattr(demo, "self_consistency", lambda *x, **k: {})
+    monkeypatch.setattr(trainer, "train", fake_train)
+    assert main(["demo", "--quick", "--preset", preset, "--out", str(tmp_path / "d")]) != 0
+    out = capsys.readouterr()
+    line = next(x for x in (out.out + out.err).splitlines() if x.startswith("[2/4]"))
+    assert line.startswith(f"[2/4] RL, {name} (preset {preset}),") and ("GRPO" in line) == (preset == "grpo")
+
+
 @pytest.mark.parametrize("cmd", [["pretrain"], ["sft", "--data", "x.jsonl"], ["distill", "--teacher", "tiny"],
                                  ["grpo"]])
 def test_an_lr_beyond_float32_is_named_by_its_flag(tmp_path, capsys, cmd):
