@@ -156,6 +156,16 @@ def test_countdown_reads_through_invisible_and_full_width_characters(completion)
     assert check_countdown(completion, [2, 5, 4], 100).reason == "number not available"  # it is 25, no 2 and 5
 
 
+@pytest.mark.parametrize("completion", ["\\boxed{25\u00a0*\u00a04}", "25\u202f×\u202f4 = 100", "Answer: 25\u2009\\times\u20094",
+                                        "<answer>２５\u3000×\u3000４</answer>"])
+def test_countdown_reads_unicode_spaces_as_spaces(completion):
+    """A no-break, narrow, thin or ideographic space around a sign (as chat models and CJK text write them) made a
+    right answer an invalid expression: Python's parser knows only ASCII whitespace."""
+    v = check_countdown(completion, [25, 4, 3], 100)
+    assert (v.correct, v.reason) == (True, "ok"), v
+    assert not check_countdown("\\boxed{2\u00a05*4}", [25, 4], 100).correct  # spaced digits are no 25
+
+
 @pytest.mark.parametrize("completion,expr", [
     ("**Answer:**\n\n25 * 4\n\nCheck: 25 * 4 = 100; 7 + 3 = 10 is not needed.", "25 * 4"),
     ("Answer:\n$25 \\times 4 = 100$\n\nI also tried 7*3+4.", "25 * 4"), ("**Final Answer:**\n25*4", "25*4")])

@@ -276,6 +276,7 @@ def _lhs(text: str) -> str:
 
 _SPACED_X = re.compile(r"(?<=[\d)])[ \t]+[xX][ \t]+(?=[\d(])")
 _TIMES_X = re.compile(r"(?<=[\d)])[ \t]*[xX][ \t]*(?=[\d(])")
+_UNICODE_SPACE = {"Cf": "", "Zs": " ", "Zl": " ", "Zp": " "}
 _FULL_WIDTH = str.maketrans({chr(0xFF10 + d): str(d) for d in range(10)} | dict(zip("＋－＊／（）", "+-*/()")))
 _ENDS = re.compile(r"^[\s*_]+|[\s*._]+$")  # (on at most MAX_EXPR_CHARS: _normalise)
 _FRAC = re.compile(r"\\[dt]?frac\s*(?=\{)")
@@ -312,8 +313,8 @@ def _normalise(expr: str) -> str:
     for k, v in _SYMBOLS.items():
         expr = expr.replace(k, v)
     if not expr.isascii():  # a zero-width space (Unicode Cf) is nothing and full-width digits are digits: "2\u200b5*4"
-        # and "２５*４" were invalid expressions
-        expr = "".join(ch for ch in expr if unicodedata.category(ch) != "Cf").translate(_FULL_WIDTH)
+        # and "２５*４" were invalid expressions; a no-break or thin space (Zs) is a space ("25\u00a0*\u00a04" was one)
+        expr = "".join(_UNICODE_SPACE.get(unicodedata.category(ch), ch) for ch in expr).translate(_FULL_WIDTH)
     # "25 x 4" is a product, as chat models write one (only between numbers or parentheses: "x" is no number)
     expr = _TIMES_X.sub("*", expr) if "x" in expr or "X" in expr else expr
     # bold markers around the answer ("**Answer:** 25*4", "__25 * 4__"): no expression starts or ends with a "*"
