@@ -593,6 +593,24 @@ def test_a_numpy_weight_is_a_weight():
             get_reward({"math": bad})
 
 
+def test_numpy_integers_in_an_item_are_integers():
+    """An item built from a pandas row holds NumPy scalars (np.int64): countdown refused them as "must be an
+    integer, got object np.int64(100)", math as "must be text or a number". A bool is still no number."""
+    import numpy as np
+
+    countdown = {"numbers": [np.int64(25), np.int64(4)], "target": np.int64(100)}
+    assert get_reward("countdown")("\\boxed{25*4}", countdown).correct
+    from ponder.verify.countdown import check_countdown
+
+    assert check_countdown("\\boxed{25*4}", countdown["numbers"], countdown["target"]).correct
+    assert get_reward("math")("\\boxed{100}", {"answer": np.int64(100)}).correct
+    assert get_reward("math")("\\boxed{0.5}", {"answer": np.float32(0.5)}).correct
+    with pytest.raises(PonderError, match="must be an integer, got bool True"):
+        get_reward("countdown")("\\boxed{25*4}", {"numbers": [25, 4], "target": True})
+    with pytest.raises(PonderError, match=r"must be a non-empty list of integers, got ndarray array"):
+        get_reward("countdown")("\\boxed{25*4}", {"numbers": np.array([25, 4]), "target": 100})
+
+
 DYING_SCORER = r'''
 import json, os, signal, sys
 from ponder.errors import PonderError

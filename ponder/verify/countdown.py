@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections import Counter
 from fractions import Fraction
+from numbers import Integral
 
 from ponder.errors import PonderError
 from ponder.verify.verdict import Verdict, parse_python
@@ -369,16 +370,22 @@ def same_answer(a: str, b: str) -> bool:
     return answer_key(a) == answer_key(b)
 
 
+def _is_int(x) -> bool:
+    return isinstance(x, Integral) and not isinstance(x, bool)
+
+
 def check_countdown(completion, numbers, target, *, use_all: bool = False) -> Verdict:
     """Correct iff the final expression equals `target` and uses each of `numbers` at most once
     (exactly once with `use_all=True`). Never raises on a bad completion: the reason says what was wrong."""
-    if not isinstance(numbers, (list, tuple)) or not all(type(n) is int for n in numbers):
+    if not isinstance(numbers, (list, tuple)) or not all(_is_int(n) for n in numbers):
         raise PonderError(f"check_countdown: numbers must be a list of integers, got {numbers!r:.80}")
+    numbers = [int(n) for n in numbers]  # (NumPy's integers too: an item from a pandas row holds np.int64)
     if any(n < 0 for n in numbers):  # (an expression has no unary minus: no answer could use one)
         raise PonderError(f"check_countdown: numbers must be non-negative (an answer cannot write a negative "
                           f"number), got {numbers!r:.80}")
-    if type(target) is not int:
+    if not _is_int(target):
         raise PonderError(f"check_countdown: target must be an integer, got {target!r:.80}")
+    target = int(target)
     if not isinstance(completion, str):
         return Verdict(False, None, "invalid completion")
     expr, sides = _extract(completion)

@@ -53,8 +53,15 @@ def _field(name: str, item, key: str, *aliases: str):
 
 def _show(value) -> str:
     # the builtin type: a number read from a file with a fraction is a float subclass ("got _WrittenFloat 6.0")
-    name = next(t.__name__ for t in type(value).__mro__ if t.__module__ == "builtins")
+    # (a type of another library's, a NumPy array, by its own name: "got object array([25, 4])" read as no type)
+    name = next((t for t in type(value).__mro__ if t.__module__ == "builtins" and t is not object), type(value)).__name__
     return "null" if value is None else f"{name} {value!r:.60}"
+
+
+def _is_number(x, kind) -> bool:
+    # numbers.Integral/Real: NumPy's scalars (an item built from a pandas row: np.int64(100)) are numbers, and were
+    # refused as "must be an integer, got object np.int64(100)"; a bool is none
+    return isinstance(x, kind) and not isinstance(x, bool)
 
 
 def _math_gold(item) -> tuple[str, object]:
@@ -77,19 +84,19 @@ def check_item(kind: str, item) -> None:
         if isinstance(gold, str):
             if not gold.strip():
                 raise PonderError(f"field {key!r} is empty")
-        elif isinstance(gold, bool) or not isinstance(gold, (int, float)):
+        elif not _is_number(gold, numbers.Real):
             raise PonderError(f"field {key!r} must be text or a number, got {_show(gold)}")
-        elif isinstance(gold, float) and not math.isfinite(gold):  # (an int is: isfinite overflowed on 10**400)
+        elif not _is_number(gold, numbers.Integral) and not math.isfinite(gold):  # (an int is: isfinite overflowed on 10**400)
             raise PonderError(f"field {key!r} must be a finite number, got {gold!r}")
     elif kind == "countdown":
-        numbers, target = item.get("numbers"), item.get("target")
-        if (not isinstance(numbers, (list, tuple)) or not numbers
-                or not all(isinstance(x, int) and not isinstance(x, bool) for x in numbers)):
-            raise PonderError(f"field 'numbers' must be a non-empty list of integers, got {_show(numbers)}")
-        if any(x < 0 for x in numbers):  # (an expression has no unary minus: the item could never be solved)
+        nums, target = item.get("numbers"), item.get("target")
+        if (not isinstance(nums, (list, tuple)) or not nums
+                or not all(_is_number(x, numbers.Integral) for x in nums)):
+            raise PonderError(f"field 'numbers' must be a non-empty list of integers, got {_show(nums)}")
+        if any(x < 0 for x in nums):  # (an expression has no unary minus: the item could never be solved)
             raise PonderError(f"field 'numbers' must be non-negative (an answer cannot write a negative number), "
-                              f"got {_show(numbers)}")
-        if isinstance(target, bool) or not isinstance(target, int):
+                              f"got {_show(nums)}")
+        if not _is_number(target, numbers.Integral):
             raise PonderError(f"field 'target' must be an integer, got {_show(target)}")
     elif kind == "code":
         timeout = item.get("timeout")
@@ -149,7 +156,7 @@ def _math(completion, item, judge=None, *, think_open=False) -> Verdict:
 
     gold = _field("math", item, "answer", "gold")
     _checked("math", item)
-    if isinstance(gold, (int, float)) and not isinstance(gold, bool):
+    if _is_number(gold, numbers.Real):
         try:
             gold = str(gold)  # datasets often store numeric golds; check_math compares strings it parses
         except ValueError:  # an int past Python's 4,300-digit str limit: past check_math's length cap as well
@@ -187,7 +194,7 @@ def _countdown(completion, item, judge=None, *, think_open=False) -> Verdict:
 
     numbers, target = _field("countdown", item, "numbers"), _field("countdown", item, "target")
     _checked("countdown", item)
-    return check_countdown(_opened(completion, think_open), numbers, target)
+    return check_countdown(_opened(completion, think_open), [int(x) for x in numbers], int(target))
 
 
 def _format(completion, item, judge=None, *, think_open=False) -> Verdict:
