@@ -61,6 +61,17 @@ def test_countdown_rejects(completion, reason):
     assert (v.correct, v.reason) == (False, reason), v
 
 
+@pytest.mark.parametrize("completion", ["\\boxed{7 * (3 + 5) # or 7 * 3}", "<answer>7 * (3 + 5) # 7 * 3</answer>",
+                                        "\\boxed{7 * (0b11 + 5)}", "\\boxed{7 * (0o3 + 5)}",
+                                        "\\boxed{7 * (3 + \\\n5)}"])
+def test_countdown_reads_no_python_beyond_its_arithmetic(completion):
+    """A Python comment, a 0b/0o literal, a digit separator or a line continuation is no countdown arithmetic, yet
+    the parser took them: "7 * (3 + 5) # or 7 * 3" (a hedge, refused as two boxes) scored correct, and "0b11" was 3."""
+    v = check_countdown(completion, [3, 5, 7], 56)
+    assert (v.correct, v.reason) == (False, "invalid expression"), v
+    assert check_countdown("\\boxed{2_5 * 4}", [25, 4], 100).reason == "invalid expression"
+
+
 def test_countdown_marked_equation_must_hold_throughout():
     # the first side reaches the target, but the answer as written claims 100 = 21: a false statement is wrong
     for c in ("\\boxed{25 * 4 = 100 = 7 * 3}", "Answer: 25*4 = 7*3", "<answer>100 = 25 * 4 = 21</answer>"):

@@ -38,6 +38,7 @@ _SYMBOLS = {"$": " ", "`": " ", "\\(": " ", "\\)": " ", "\\[": " ", "\\]": " ",
             "{": "(", "}": ")", "[": "(", "]": ")"}
 _LATEX_SIGNS = ("\\times", "\\cdot", "\\ast", "\\div", "\\left", "\\right")
 _LIST_MARKER = re.compile(r"^[ \t>]*(?:\d{1,3}[.)]|[-+*•])[ \t]+")
+_ARITHMETIC = re.compile(r"[0-9+\-*/()\s]*")
 _RUN = re.compile(r"[\d\s+\-*/×÷·⋅∗−–().]+")
 # linear-time on hostile text: no two adjacent quantifiers can share characters, nothing lazy spans lines
 # (in a Markdown heading and either emphasis, as check_format reads it: "## Answer: 25*4" or "__Answer:__ 25*4" was
@@ -327,8 +328,13 @@ def evaluate(expr: str) -> tuple[Fraction, list[int]]:
     """Exact value and the integer literals used. Raises _Bad with a reason for anything else."""
     if len(expr) > MAX_EXPR_CHARS:
         raise _Bad("too long")
+    text = _normalise(expr)
+    # only digits, signs, parentheses and spaces: Python's parser also reads a comment ("7*8 # or 7*3", a hedge),
+    # 0x/0b literals, digit separators and line continuations, none of them countdown arithmetic
+    if not _ARITHMETIC.fullmatch(text):
+        raise _Bad("invalid expression")
     try:
-        tree = parse_python(_normalise(expr), mode="eval")
+        tree = parse_python(text, mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         raise _Bad("invalid expression") from None
     if sum(1 for _ in ast.walk(tree)) > MAX_NODES:
