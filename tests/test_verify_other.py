@@ -126,7 +126,9 @@ def test_countdown_a_remark_with_arithmetic_or_a_hedge_is_no_remark(completion):
 
 @pytest.mark.parametrize("completion", ["Answer: 25*4 = 100 or 7*3", "\\boxed{25 * 4 = 100 or 7 * 3}",
                                         "So 25*4 = 100 or (7+3)*10.", "Answer: 25*4 = 100 (or 7*3)",
-                                        "<answer>25 \\times 4 = 100, alternatively 7 \\times 3</answer>"])
+                                        "<answer>25 \\times 4 = 100, alternatively 7 \\times 3</answer>",
+                                        "\\boxed{25 \\times 4 = 100 \\text{ or } 7 \\times 3}",
+                                        "\\boxed{25 \\times 4 = 100 \\quad \\text{or} \\quad (7 + 3) \\times 10}"])
 def test_countdown_a_hedge_after_an_equation_is_no_answer(completion):
     """"25*4 = 100 or 7*3" offers two answers, as "\\boxed{25*4} or \\boxed{7*3}" does: its second side is no
     arithmetic, so it was skipped and the hedge scored correct."""

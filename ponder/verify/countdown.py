@@ -258,8 +258,9 @@ def _hedged(expr: str, sides: list[str]) -> bool:
         for run in _RUN.findall(_normalise(side)):
             if len(run) > MAX_EXPR_CHARS or not re.search(r"\d\s*[-+*/]\s*[\d(]", run):  # (too long: no answer)
                 continue
-            # (a run may take a parenthesis of the prose around it: "(or 7*3)" has "7*3)")
-            run = run.strip()
+            # (a run may take a parenthesis of the prose around it: "(or 7*3)" has "7*3)", and "\\text{ or } 7*3",
+            # braces read as parentheses, ") 7*3")
+            run = run.strip().lstrip(") \t\r\n").rstrip("( \t\r\n")
             while run.endswith(")") and run.count(")") > run.count("("):
                 run = run[:-1].rstrip()
             while run.startswith("(") and run.count("(") > run.count(")"):
