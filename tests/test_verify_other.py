@@ -222,6 +222,16 @@ def test_countdown_two_boxed_answers_offered_together_are_a_hedge(completion):
         assert check_countdown(fine, [25, 4, 7, 3], 100).correct, fine
 
 
+@pytest.mark.parametrize("completion", ["\\boxed{7*3} \\text{ or } \\boxed{25*4}", "$\\boxed{7*3} \\quad\\text{or}\\quad \\boxed{25*4}$",
+                                        "**\\boxed{7*3}** or **\\boxed{25*4}**", "\\(\\boxed{7*3}\\) or \\(\\boxed{25*4}\\)",
+                                        "\\boxed{7*3} (or \\boxed{25*4})", "\\boxed{7*3} \\quad \\boxed{25*4}"])
+def test_countdown_two_boxed_answers_offered_in_markup_are_a_hedge(completion):
+    """Two boxes offered together with LaTeX or Markdown around the "or" ("\\text{ or }", "\\quad", "**", "\\(...\\)")
+    read the last box: the hedge scored correct, as the plain "\\boxed{7*3} or \\boxed{25*4}" does not."""
+    assert check_countdown(completion, [25, 4, 7, 3], 100).reason == "invalid expression"
+    assert check_countdown("\\boxed{7*3} \\text{is wrong, so} \\boxed{25*4}", [25, 4, 7, 3], 100).correct
+
+
 @pytest.mark.parametrize("completion", ["<answer>7*3</answer> or <answer>25*4</answer>",
                                         "<answer>7 * 3</answer>\n<answer>25 * 4</answer>"])
 def test_countdown_two_answer_tags_offered_together_are_a_hedge(completion):

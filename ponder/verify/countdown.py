@@ -88,9 +88,13 @@ def _last_box_answer(text: str) -> str | None:
     return _one_of(before, gap, last)
 
 
+# markup in such a gap, read as a space: "\\boxed{7*3} \\text{ or } \\boxed{25*4}", "**\\boxed{7*3}** or ..." were no hedge
+_GAP_MARKUP = re.compile(r"\\(?:textbf|textit|text|mathrm|mathbf|qquad|quad|[,;:! ()\[\]])|[{}()*_]")
+
+
 def _one_of(before: str, gap: str, last: str) -> str:
     # the last answer, or both when the one before is offered with it (no expression then)
-    if len(gap) <= 40 and _HEDGE_GAP.fullmatch(gap) and answer_key(before) != answer_key(last):
+    if len(gap) <= 40 and _HEDGE_GAP.fullmatch(_GAP_MARKUP.sub(" ", gap)) and answer_key(before) != answer_key(last):
         return f"{before} or {last}"
     return last
 
