@@ -50,3 +50,16 @@ def test_a_reply_the_caller_cannot_unpickle_is_an_error_not_an_exception():
         assert pool.call("operator:add", (1, 2), 30) == ("ok", 3)  # and the pool goes on
     finally:
         pool.close()
+
+
+def test_a_call_out_of_time_before_its_job_is_sent_keeps_the_worker():
+    """A call whose deadline had passed by the time it got a worker (a zero timeout, or a long wait for a busy pool)
+    still sent the job and killed the idle worker as "mid-job": under contention every late caller killed a worker,
+    and each restart (seconds of SymPy import) made more calls time out."""
+    pool = WorkerPool(max_workers=1)
+    try:
+        pid = pool.call("os:getpid", (), 30)[1]
+        assert pool.call("os:getpid", (), 0) == ("timeout", None)
+        assert pool.call("os:getpid", (), 30) == ("ok", pid)  # the same worker, not a restarted one
+    finally:
+        pool.close()

@@ -247,6 +247,9 @@ class WorkerPool:
                 if tag != "ready":
                     return ("error", "worker did not start")
                 w.ready = True
+            if deadline <= time.monotonic():  # out of time before the job is sent: the worker stays idle, kept
+                ok = True
+                return ("timeout", None)
             w.send(data)
             tag, value = w.recv(deadline)
             ok = True
