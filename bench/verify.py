@@ -9,8 +9,8 @@ single-process wall clock per call (extraction + comparison, both systems). Pond
 worker is started before timing, as math-verify's parsers are warmed by one call; how many calls
 went to that worker process is reported per set (`symbolic_worker_calls`).
 
-Math-verify runs with its default options (as the data README's 263/270), Ponder with a relative
-tolerance only where the upstream case allows rounding. The mixed set's truth follows competition
+Math-verify runs with its default options (as the data README's 263/270) except that, where the upstream case
+allows rounding to p decimals, it gets that rounding (float_rounding=p) as Ponder gets a relative tolerance. The mixed set's truth follows competition
 grading; two of its conventions differ from math-verify's defaults and show up as disagreements:
 an inequality matches the equivalent interval in either direction, and a column vector matches the
 tuple of its entries.
@@ -93,6 +93,7 @@ def public_cases(data_dir: Path) -> list[dict]:
                 "truth": truth,
                 "upstream": bool(c["expected"]),
                 "tolerance": _tolerance(int(c["options"].get("precision", 6))),
+                "precision": int(c["options"].get("precision", 6)),
             }
         )
     return out
@@ -368,7 +369,8 @@ def run_mv(cases: list[dict]) -> tuple[list[bool], list[float], list[str]]:
     for c in cases:
         t0 = time.perf_counter()
         try:
-            r = bool(verify(parse(c["gold"]), parse(c["completion"])))
+            # the upstream case's rounding, as Ponder gets its tolerance (6: math-verify's default)
+            r = bool(verify(parse(c["gold"]), parse(c["completion"]), float_rounding=c.get("precision", 6)))
             why = "ok"
         except Exception as e:  # a crash is a miss, like a timeout
             r, why = False, f"error: {type(e).__name__}"
