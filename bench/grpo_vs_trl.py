@@ -220,6 +220,12 @@ def run_trl(base_dir: Path, per_step: list[list[dict]], work: Path, reward, a, t
     return out, final
 
 
+def worst_of(diffs: list[float]) -> float:
+    """The largest difference, NaN if any is NaN: max() keeps its first argument over a NaN, so a NaN gradient
+    on one side passed the parity check."""
+    return max(diffs, key=lambda d: (math.isnan(d), d))
+
+
 def objective_parity(base_dir: Path, work: Path, reward, a) -> dict:
     """Both sides' loss and gradient on one identical batch: the side-by-side is void unless they agree.
 
@@ -283,12 +289,12 @@ def objective_parity(base_dir: Path, work: Path, reward, a) -> dict:
                                             num_items_in_batch=mask.sum()))
     t_loss.backward()
     hf_params = dict(hf.named_parameters())
-    worst = 0.0
+    diffs = []
     for n, p in model.named_parameters():
         h = hf_params.get(n if n.startswith("lm_head") else "model." + n)
         h = h if h is not None and h.grad is not None else hf_params["model.embed_tokens.weight"]  # tied head
-        worst = max(worst, float((p.grad - h.grad).norm() / p.grad.norm().clamp(min=1e-12)))
-    return {"loss_ponder": float(loss), "loss_trl": float(t_loss), "max_rel_grad_diff": worst,
+        diffs.append(float((p.grad - h.grad).norm() / p.grad.norm().clamp(min=1e-12)))
+    return {"loss_ponder": float(loss), "loss_trl": float(t_loss), "max_rel_grad_diff": worst_of(diffs),
             "rows": len(comps), "completion_tokens": int(mask.sum())}
 
 

@@ -31,3 +31,14 @@ def test_verify_public_rounding_cases_give_math_verify_the_rounding_ponder_gets(
     ponder_got = bv.run_ponder(cases)[0]
     mv_got = bv.run_mv(cases)[0]
     assert ponder_got == mv_got == [True, False]
+
+
+def test_grpo_vs_trl_parity_check_fails_on_a_nan_gradient():
+    """max(worst, nan) is worst: a NaN relative gradient difference (one side's loss NaN) was dropped, so the
+    objective parity check, `not worst < 1e-3`, passed and the run went on to time two different objectives."""
+    g = bench_module("grpo_vs_trl")
+    nan = float("nan")
+    assert g.worst_of([1e-7, 2e-6]) == 2e-6
+    for diffs in ([0.0, nan, 1e-6], [nan, 1e-6], [1e-6, nan]):
+        worst = g.worst_of(diffs)
+        assert not worst < 1e-3  # what main() checks
