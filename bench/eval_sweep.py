@@ -29,17 +29,25 @@ def _ints(s: str) -> list[int]:
     return [int(x) for x in s.split(",") if x.strip()]
 
 
+def positive(s: str) -> int:
+    """An argparse type: a count of 1 or more (0 failed with a traceback, some after minutes of setup)."""
+    n = int(s)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{s}: must be 1 or more")
+    return n
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="tiny", help="checkpoint directory or 'tiny' (default)")
     ap.add_argument("--task", default="arith")
-    ap.add_argument("--problems", type=int, default=200)
+    ap.add_argument("--problems", type=positive, default=200)
     ap.add_argument("--ns", default="1,2,4,8,16")
     ap.add_argument("--budgets", default="16,32,64,128")
     ap.add_argument("--methods", default="majority,weighted_majority,best_of_n,oracle,budget_forcing")
-    ap.add_argument("--max-new-tokens", type=int, default=128)
+    ap.add_argument("--max-new-tokens", type=positive, default=128)
     ap.add_argument("--temperature", type=float, default=0.8)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=positive, default=2)
     ap.add_argument("--out", default=None, help="keep the sweep's files here (default: a temporary directory)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)

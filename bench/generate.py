@@ -23,14 +23,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import ponder  # noqa: E402
 
 
+def positive(s: str) -> int:
+    """An argparse type: a count of 1 or more (0 failed with a traceback, some after minutes of setup)."""
+    n = int(s)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{s}: must be 1 or more")
+    return n
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--prompts", type=int, default=32)
-    ap.add_argument("--new", type=int, default=64)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--hidden", type=int, default=256)
-    ap.add_argument("--layers", type=int, default=4)
+    ap.add_argument("--prompts", type=positive, default=32)
+    ap.add_argument("--new", type=positive, default=64)
+    ap.add_argument("--repeats", type=positive, default=3)
+    ap.add_argument("--threads", type=positive, default=2)
+    ap.add_argument("--hidden", type=positive, default=256)
+    ap.add_argument("--layers", type=positive, default=4)
     ap.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)

@@ -376,21 +376,29 @@ def combine(files: list[str]) -> dict:
             "objective_parity": [o["objective_parity"] for o in outs], **summarize(runs), "runs": runs}
 
 
+def positive(s: str) -> int:
+    """An argparse type: a count of 1 or more (0 failed with a traceback, some after minutes of setup)."""
+    n = int(s)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{s}: must be 1 or more")
+    return n
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="tiny", help="Ponder checkpoint (directory or 'tiny')")
-    ap.add_argument("--steps", type=int, default=30)
-    ap.add_argument("--prompts-per-step", type=int, default=8)
-    ap.add_argument("--group-size", type=int, default=8)
+    ap.add_argument("--steps", type=positive, default=30)
+    ap.add_argument("--prompts-per-step", type=positive, default=8)
+    ap.add_argument("--group-size", type=positive, default=8)
     ap.add_argument("--lr", type=float, default=2e-4)
     ap.add_argument("--warmup", type=int, default=5, help="linear warmup steps (Ponder's default schedule)")
-    ap.add_argument("--max-new-tokens", type=int, default=96)
-    ap.add_argument("--eval-n", type=int, default=200, help="held-out problems (arith test split)")
-    ap.add_argument("--train-pool", type=int, default=5000)
+    ap.add_argument("--max-new-tokens", type=positive, default=96)
+    ap.add_argument("--eval-n", type=positive, default=200, help="held-out problems (arith test split)")
+    ap.add_argument("--train-pool", type=positive, default=5000)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--seeds", type=int, default=1,
+    ap.add_argument("--seeds", type=positive, default=1,
                     help="independent runs per side (seed, seed+1, ...); gains and times are averaged over them")
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--threads", type=positive, default=1)
     ap.add_argument("--eval-every", type=int, default=0,
                     help="also measure held-out accuracy every K steps on both sides (`trajectory` in each run; "
                          "evaluation time is left out of seconds per step)")

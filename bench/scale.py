@@ -47,14 +47,22 @@ def timed(fn, repeats):
     return out, min(times)
 
 
+def positive(s: str) -> int:
+    """An argparse type: a count of 1 or more (0 failed with a traceback, some after minutes of setup)."""
+    n = int(s)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{s}: must be 1 or more")
+    return n
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--prompts", type=int, default=16)
-    ap.add_argument("--n", type=int, default=4)
-    ap.add_argument("--new", type=int, default=48)
-    ap.add_argument("--repeats", type=int, default=2)
-    ap.add_argument("--steps", type=int, default=4)
-    ap.add_argument("--threads", type=int, default=1, help="torch threads of the single process")
+    ap.add_argument("--prompts", type=positive, default=16)
+    ap.add_argument("--n", type=positive, default=4)
+    ap.add_argument("--new", type=positive, default=48)
+    ap.add_argument("--repeats", type=positive, default=2)
+    ap.add_argument("--steps", type=positive, default=4)
+    ap.add_argument("--threads", type=positive, default=1, help="torch threads of the single process")
     a = ap.parse_args()
     if a.prompts < 8:  # the GRPO steps below train 8 of these prompts each (the trainer refused fewer, after Ray)
         ap.error(f"--prompts {a.prompts}: at least 8 (the GRPO step time trains 8 prompts per step)")

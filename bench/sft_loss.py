@@ -75,16 +75,26 @@ def result(name: str, p, q) -> dict:
                                      "and no result (-9: killed, e.g. out of memory; else its error is above)") from None
 
 
+def positive(s: str) -> int:
+    """An argparse type: a count of 1 or more (0 failed with a traceback, some after minutes of setup)."""
+    n = int(s)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{s}: must be 1 or more")
+    return n
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--vocab", type=int, default=151936, help="Qwen3's vocabulary size by default")
-    ap.add_argument("--hidden", type=int, default=256)
-    ap.add_argument("--batch", type=int, default=4)
-    ap.add_argument("--seq", type=int, default=512)
+    ap.add_argument("--vocab", type=positive, default=151936, help="Qwen3's vocabulary size by default")
+    ap.add_argument("--hidden", type=positive, default=256)
+    ap.add_argument("--batch", type=positive, default=4)
+    ap.add_argument("--seq", type=positive, default=512)
     ap.add_argument("--response-share", type=float, default=0.5)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeats", type=positive, default=3)
+    ap.add_argument("--threads", type=positive, default=2)
     a = ap.parse_args()
+    if not 0 < a.response_share <= 1:  # (a negative share masked a different share than the JSON reported)
+        ap.error(f"--response-share {a.response_share}: the response's share of the sequence, in (0, 1]")
     ctx = mp.get_context("spawn")  # a fresh process per side: max RSS is each side's own
     res = {}
     for name in ("token_loss", "response_loss"):

@@ -45,12 +45,20 @@ def table(items, outs, score) -> dict:
     return out
 
 
+def positive(s: str) -> int:
+    """An argparse type: a count of 1 or more (0 failed with a traceback, some after minutes of setup)."""
+    n = int(s)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{s}: must be 1 or more")
+    return n
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="tiny")
-    ap.add_argument("--n-problems", type=int, default=200)
-    ap.add_argument("--samples", type=int, default=16)
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--n-problems", type=positive, default=200)
+    ap.add_argument("--samples", type=positive, default=16)
+    ap.add_argument("--threads", type=positive, default=1)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     model, tok = ponder.load(a.model)

@@ -40,13 +40,21 @@ from ponder.model import ModelConfig, Transformer  # noqa: E402
 from ponder.train import TINY_MODEL  # noqa: E402
 
 
+def positive(s: str) -> int:
+    """An argparse type: a count of 1 or more (0 failed with a traceback, some after minutes of setup)."""
+    n = int(s)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{s}: must be 1 or more")
+    return n
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--seq", type=int, default=128)
-    ap.add_argument("--steps", type=int, default=3, help="optimizer steps per side per round")
-    ap.add_argument("--rounds", type=int, default=12)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--batch", type=positive, default=32)
+    ap.add_argument("--seq", type=positive, default=128)
+    ap.add_argument("--steps", type=positive, default=3, help="optimizer steps per side per round")
+    ap.add_argument("--rounds", type=positive, default=12)
+    ap.add_argument("--threads", type=positive, default=2)
     ap.add_argument("--no-compile", action="store_true", help="skip the torch.compile sides")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)

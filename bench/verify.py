@@ -488,10 +488,18 @@ def bounds(timeout: float = 1.0) -> dict:
     return out
 
 
+def positive(s: str) -> int:
+    """An argparse type: a count of 1 or more (0 failed with a traceback, some after minutes of setup)."""
+    n = int(s)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{s}: must be 1 or more")
+    return n
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DATA_DIR, help="directory holding mathverify_cases.json")
-    ap.add_argument("--easy", type=int, default=2000, help="number of easy boxed-integer cases")
+    ap.add_argument("--easy", type=positive, default=2000, help="number of easy boxed-integer cases")
     ap.add_argument("--skip-mv", action="store_true", help="run Ponder only")
     args = ap.parse_args(argv)
     if not (args.data / "mathverify_cases.json").is_file():  # (checked first: a clone has no ../shared beside it)

@@ -42,3 +42,32 @@ def test_grpo_vs_trl_parity_check_fails_on_a_nan_gradient():
     for diffs in ([0.0, nan, 1e-6], [nan, 1e-6], [1e-6, nan]):
         worst = g.worst_of(diffs)
         assert not worst < 1e-3  # what main() checks
+
+
+@pytest.mark.parametrize("script,argv", [
+    ("train", ["--rounds", "0"]), ("train", ["--steps", "0"]), ("generate", ["--repeats", "0"]),
+    ("grpo_vs_trl", ["--seeds", "0"]), ("eval_sweep", ["--problems", "0"]), ("tiny_styles", ["--n-problems", "0"]),
+    ("scale", ["--repeats", "0"]), ("sft_loss", ["--repeats", "0"]), ("sft_loss", ["--response-share", "-0.5"]),
+    ("verify", ["--easy", "0"]),
+])
+def test_bench_refuses_a_zero_count_before_any_work(script, argv, tmp_path, monkeypatch, capsys):
+    """A zero count (--rounds 0, --repeats 0, ...) ran the setup and warm-up, minutes for bench/train.py, then
+    ended in a traceback (no median for empty data, division by zero): now argparse's one-line error."""
+    import multiprocessing
+
+    import torch
+
+    def started(*_, **__):
+        raise AssertionError(f"{script}.py {' '.join(argv)}: started working instead of refusing the argument")
+
+    mod = bench_module(script)
+    monkeypatch.setattr(torch, "set_num_threads", started)  # the first thing every bench does after parsing
+    monkeypatch.setattr(multiprocessing, "get_context", started)  # sft_loss's sides
+    monkeypatch.setattr(mod, "warmup", started, raising=False)  # verify's
+    (tmp_path / "mathverify_cases.json").write_text("[]")
+    extra = ["--data", str(tmp_path)] if script == "verify" else []
+    monkeypatch.setattr("sys.argv", [f"{script}.py", *argv, *extra])
+    with pytest.raises(SystemExit) as e:
+        mod.main(argv + extra) if script == "verify" else mod.main()
+    assert e.value.code == 2
+    assert argv[0] in capsys.readouterr().err
