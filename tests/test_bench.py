@@ -71,3 +71,32 @@ def test_bench_refuses_a_zero_count_before_any_work(script, argv, tmp_path, monk
         mod.main(argv + extra) if script == "verify" else mod.main()
     assert e.value.code == 2
     assert argv[0] in capsys.readouterr().err
+
+
+def test_grpo_vs_trl_ponder_seconds_per_step_leave_out_the_run_plot(monkeypatch, tmp_path):
+    """Ponder's seconds per step counted the metrics plot train() draws after its last step (2-3 s of matplotlib
+    per run, ~0.1 s a step over 30 steps), which TRL's side has no counterpart of."""
+    import argparse
+
+    g = bench_module("grpo_vs_trl")
+    clock = [0.0]
+    monkeypatch.setattr(g.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(g.time, "process_time", lambda: clock[0])
+    monkeypatch.setattr(g.ponder, "load", lambda d: (None, None))
+
+    def plot(run):
+        clock[0] += 100.0
+
+    def train(cfg, run, *, on_log, **_):
+        for s in range(cfg.steps):
+            clock[0] += 1.0
+            on_log({"step": s + 1, "step_s": 1.0, "gen_s": 0.5, "train_s": 0.5, "reward_mean": 0.0})
+        g.ponder_rl.plot_run(run)
+
+    monkeypatch.setattr(g.ponder_rl, "plot_run", plot)
+    monkeypatch.setattr(g.ponder_rl, "train", train)
+    a = argparse.Namespace(steps=3, prompts_per_step=2, group_size=2, max_new_tokens=8, lr=1e-4, warmup=1, seed=0,
+                           train_pool=10, eval_every=0)
+    out, _, _ = g.run_ponder(tmp_path, tmp_path / "pool.jsonl", tmp_path, a, g.Trajectory(a, [], None))
+    assert out["sec_per_step"] == out["cpu_s_per_step"] == out["step_s_mean"] == 1.0
+    assert g.ponder_rl.plot_run is plot  # put back
