@@ -780,6 +780,13 @@ class Transformer(nn.Module):
         decides what is visible.
         """
         B, T = input_ids.shape
+        # (a [1, T] mask unpadded by row 0's tokens only: the other rows' logits were zeros; others failed deep inside)
+        if attention_mask is not None and attention_mask.shape != (B, T):
+            raise PonderError(f"attention_mask of shape {list(attention_mask.shape)} does not match input_ids of "
+                              f"shape [{B}, {T}]")
+        if positions is not None and (positions.shape[-1:] != (T,) or positions.shape[:-1] not in ((), (1,), (B,))):
+            raise PonderError(f"positions of shape {list(positions.shape)} does not match input_ids of shape "
+                              f"[{B}, {T}] (give [{B}, {T}], [1, {T}] or [{T}])")
         mask, is_causal, real = None, True, None
         if cache is not None:
             if attention_mask is not None:  # (it was ignored: padding it marked was attended to)

@@ -834,3 +834,20 @@ def test_yarn_logits_past_max_position_embeddings_match_transformers():
     x = torch.randint(0, 320, (1, 60))
     with torch.no_grad():
         assert (hf(x).logits - model(x)).abs().max().item() < 1e-4
+
+
+@pytest.mark.parametrize("what, shape", [("attention_mask", (1, 10)), ("attention_mask", (4, 11)),
+                                         ("attention_mask", (10,)), ("positions", (4, 9)), ("positions", (2, 10))])
+def test_attention_mask_or_positions_of_another_shape_than_input_ids_is_one_error(tiny_random, what, shape):
+    """A mask of shape [1, T] for [B, T] input_ids (padding heavy enough to unpad) gave rows 1.. all-zero logits,
+    silently; other shapes failed deep inside attention ("The size of tensor a (10) must match ..."). Now one
+    line naming both shapes."""
+    model, _ = tiny_random
+    x = torch.randint(0, 300, (4, 10))
+    arg = torch.ones(shape, dtype=torch.long)
+    if what == "attention_mask":
+        arg[..., :2] = 0  # shared left padding
+    else:
+        arg = arg.cumsum(-1) - 1
+    with pytest.raises(PonderError, match=rf"{what} of shape \[{', '.join(map(str, shape))}\] .*input_ids of shape \[4, 10\]"), torch.no_grad():
+        model(x, **{what: arg})
