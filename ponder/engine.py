@@ -803,7 +803,9 @@ def text_pieces(tokenizer: Tokenizer, prompt_ids: list[int], tokens):
     byte_ids = _byte_token_ids(tokenizer)
     # (no text: a run of byte tokens goes on across them, as across ids past the vocabulary, a padded embedding's)
     skipped, vocab = tokenizer.skipped_token_ids, tokenizer.vocab_size
-    ctx, pending, in_run = list(prompt_ids[-8:]), [], False
+    # (and the prompt's last run of byte tokens when it ends inside a character: decode_continuation gives the reply
+    # that whole run, past 8 tokens too)
+    ctx, pending, in_run = list(prompt_ids[-8 - tokenizer._cut_run_tokens(list(prompt_ids)):]), [], False
     for t in tokens:
         pending.append(t)
         if t not in skipped and t < vocab:

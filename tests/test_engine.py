@@ -1151,3 +1151,17 @@ def test_a_yarn_model_takes_original_max_position_embeddings_times_factor(tokeni
             "prompt of 50 tokens + max_new_tokens 15 exceeds the model's context of 64 positions "
             "(64 = original_max_position_embeddings 16 x yarn factor 4)") + "$"):
         check_context(model, [[1] * 50], 15)
+
+
+def test_streamed_pieces_after_a_prompt_cut_inside_a_long_byte_token_run(byte_fallback_tokenizer):
+    """A token-id prompt cut inside a character that ends a run of byte-fallback tokens longer than 8 ("😀😀😀€" cut
+    inside "€"): sample()'s text takes the whole run (decode_continuation of the whole prompt), and stream() read
+    the prompt's last 8 tokens only, a run cut at its start: "\ufffd\ufffd12 fox" for "😀😀😀€12 fox"."""
+    from ponder.engine import text_pieces
+
+    tok = byte_fallback_tokenizer
+    for text in ("😀😀😀€12 fox", "中文中文中文中文 fox"):
+        ids = tok.encode(text, add_special_tokens=True)
+        for cut in range(1, len(ids)):
+            prompt, reply = ids[:cut], ids[cut:]
+            assert "".join(text_pieces(tok, prompt, iter(reply))) == tok.decode_continuation(prompt, reply), cut
