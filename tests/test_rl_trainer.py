@@ -1964,3 +1964,25 @@ def test_monitor_raises_judge_overflow_when_it_starts_and_again_after_it_clears(
     m = Monitor(max_new_tokens=100)
     out = m.update({"step": 1, "judge_overflow": 0, "heldout_judge_overflow": 3, "heldout_accuracy": 0.0})
     assert [a["alarm"] for a in out] == ["judge_overflow"] and out[0]["message"].startswith("3 held-out completions")
+
+
+def test_a_tokenizer_past_the_model_embedding_is_refused_before_the_run_is_written(tmp_path, tokenizer, monkeypatch):
+    """checkpoint.save refuses a tokenizer with more tokens than the model's embedding (a "<pad>" added after the
+    model was made: its checkpoint would not load). A model given with one sampled and trained to its first save
+    (kl off) or failed saving the reference, its run directory half written; refused first, as sft and distill."""
+    from tokenizers import Tokenizer as HFTokenizer
+
+    import ponder.rl.trainer as rl_trainer
+
+    hf = HFTokenizer.from_str(tokenizer.tok.to_str())
+    hf.add_special_tokens(["<pad>"])
+    tok = ponder.Tokenizer(hf, eos_token=tokenizer.eos_token, pad_token="<pad>")
+    cfg = ponder.ModelConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, intermediate_size=32,
+                             num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1)
+    monkeypatch.setattr(rl_trainer, "sample", lambda *a, **k: pytest.fail("sampled"))
+    for preset in ("grpo", "dapo"):
+        with pytest.raises(PonderError, match=rf"^grpo: the tokenizer has {tok.vocab_size} tokens but the model's "
+                                              rf"embedding only {cfg.vocab_size} rows"):
+            train(GRPOConfig(model="given", preset=preset, **ONE_STEP), tmp_path / "r", progress=False,
+                  model=ponder.Transformer(cfg).init_weights(0), tok=tok)
+        assert not (tmp_path / "r").exists()

@@ -42,6 +42,7 @@ from ..train import (
     atomic_write_text,
     check_not_fp16,
     check_run_record,
+    check_savable,
     check_steps_left,
     clip_grad_norm,
     config_from,
@@ -663,6 +664,8 @@ def train(
         if cfg.reward is not None:
             get_reward(cfg.reward)
         resolve_data(cfg)
+        if model is not None:  # (a checkpoint loaded has its own tokenizer, which load checks): save would refuse
+            check_savable(model, tok, "grpo")  # the reference or the first checkpoint, the run half written
         if dp is None or dp.rank == 0:
             fresh_run_dir(run, cfg.model if model is None else None, kind="grpo")
         if model is None:
