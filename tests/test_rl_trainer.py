@@ -1121,6 +1121,18 @@ def test_a_run_stopped_by_an_alarm_says_so_evaluates_there_and_resumes_past_it(t
         for x in r]
 
 
+def test_stop_on_alarm_without_a_heldout_evaluation_stops_with_its_row(tmp_path, ckpt):
+    """--stop-on-alarm with --data and no --eval-data (no held-out evaluation): the stop step read the held-out
+    counts of an evaluation that never ran, an UnboundLocalError on `held` in place of the run's stop; it stops as
+    with one."""
+    data = tmp_path / "d.jsonl"
+    data.write_text((json.dumps({"prompt": "Problem: 1 + 1 = ?\nSolution:", "answer": "2"}) + "\n") * 3)
+    cfg = {**SMALL, "steps": 6, "max_new_tokens": 1, "save_every": 5, "stop_on_alarm": True}
+    r = rows(train(GRPOConfig(model=str(ckpt), task=None, data=str(data), **cfg), tmp_path / "r", progress=False))
+    assert [x["step"] for x in r] == [1, 2, 3] and r[-1]["stopped_early"]["alarm"] == "length_runaway"
+    assert not any(k.startswith("heldout_") for x in r for k in x)
+
+
 def test_an_alarm_at_the_last_step_ends_nothing_early(tmp_path, ckpt):
     """length_runaway fires at step 3 of 3: the run went to its last step, so it is not called stopped early."""
     from ponder.train import summarize_run

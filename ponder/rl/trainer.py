@@ -838,7 +838,6 @@ def train(
                     row["heldout_accuracy"] = greedy_accuracy(full, tok, test_items, reward, cfg, held)
                     row["heldout_sandbox_errors"] = held["sandbox_errors"]
                     row["heldout_judge_overflow"] = held["judge_overflow"]
-                row["heldout_judge_overflow"] = held["judge_overflow"]
             if main:
                 append_jsonl(run / "metrics.jsonl", row)
             for a in alarms if main else ():
