@@ -790,8 +790,8 @@ def _objective_overrides(a) -> dict:
                 break
             except ValueError:
                 pass
-        if v in ("true", "false") and kind is bool:
-            v = v == "true"
+        if kind is bool and v.lower() in ("true", "false"):  # (any case, as the library's messages write True)
+            v = v.lower() == "true"
         # "none" is a value of clip/ratio, None of these; any case, as the library's messages write None
         elif isinstance(v, str) and v.lower() in ("none", "null") and k in _OPTIONAL_PARTS:
             v = None

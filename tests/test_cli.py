@@ -1969,6 +1969,14 @@ def test_set_none_as_the_objective_error_writes_it(capsys):
     assert "L_cache = 8" in capsys.readouterr().out
 
 
+def test_set_a_switch_as_the_trainer_error_writes_it(capsys):
+    """grpo's message for max_refill without a group filter says "set objective group_filter=True"; --set
+    group_filter=True, as it reads, was refused as "group_filter='True' must be true or false"."""
+    assert main(["grpo", "--set", "group_filter=True", "--explain"]) == 0
+    assert "group_filter=on" in capsys.readouterr().out
+    assert main(["grpo", "--preset", "dapo", "--set", "group_filter=False", "--explain"]) == 0
+
+
 def test_every_command_and_subcommand_help_says_what_it_does(capsys):
     """`ponder data export --help` showed only its usage and options, without a sentence saying what it does."""
     def parsers(p, name):
