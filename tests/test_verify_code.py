@@ -107,6 +107,21 @@ def test_apps_call_based_result_of_tuples_matches_json_lists_as_in_apps():
     assert [v.reason for v in verdicts] == ["passed 2/2"] * len(ok) + ["failed test 1"] * len(bad)
 
 
+def test_apps_call_based_only_a_one_element_list_is_the_wrapper_of_a_result():
+    # APPS wraps a result as `[result]`; a longer expected list is the result itself: returning its first item
+    # passed (`[1, 2, 3]` accepted 1), and one whose first item is a dict was cut to that dict (`[{}, {'a': 1}]`
+    # failed the right answer and accepted `{}`)
+    tests = {"fn_name": "f", "inputs": [[3]], "outputs": [[1, 2, 3]]}
+    dicts = {"fn_name": "g", "inputs": [[0]], "outputs": [[{}, {"a": 1}]]}
+    pairs = {"fn_name": "h", "inputs": [[0]], "outputs": [[[[1]], [[2]]]]}
+    calls = [(blk("def f(n):\n    return [1, 2, 3]"), tests), (blk("def f(n):\n    return (1, 2, 3)"), tests),
+             (blk("def f(n):\n    return 1"), tests),
+             (blk("def g(n):\n    return [{}, {'a': 1}]"), dicts), (blk("def g(n):\n    return {}"), dicts),
+             (blk("def h(n):\n    return [[[1]], [[2]]]"), pairs), (blk("def h(n):\n    return [(1,)]"), pairs)]
+    assert [v.reason for v in _verdicts(calls)] == ["passed 1/1", "passed 1/1", "failed test 1",
+                                                    "passed 1/1", "failed test 1", "passed 1/1", "failed test 1"]
+
+
 def test_apps_call_based_dicts_get_back_the_int_keys_json_made_strings_as_in_apps():
     # JSON keeps only string keys: APPS gives a dict argument or result whose keys all read as ints int keys again
     # (a Codewars problem over {1: 'a'}); a correct solution indexing d[1] failed here, and one returning {1: ...}

@@ -5616,9 +5616,9 @@ def _call_based(tests: dict) -> str:
     """APPS/TACO's call-based problems (`{"fn_name": "f", "inputs": [[args], ...], "outputs": [result, ...]}`) as
     the asserts they stand for: the function, or the method of the program's `class Solution` (LeetCode-style),
     called with each case's arguments, its result compared as APPS compares it (a tuple as a list; an output
-    written as `[result]` matches `result` too; a dict first argument or result whose keys all read as ints has int
-    keys, as APPS restores the keys JSON made strings). The results stay in the caller, as any literal expected
-    value."""
+    written as `[result]` matches `result` too, while a longer list is the result itself; a dict first argument or
+    result whose keys all read as ints has int keys, as APPS restores the keys JSON made strings). The results stay
+    in the caller, as any literal expected value."""
     fn, ins, outs = tests["fn_name"], tests["inputs"], tests["outputs"]
     if not fn.isidentifier() or keyword.iskeyword(fn):
         raise PonderError(f"code tests: 'fn_name' must be a function's name, got {fn!r:.40}")
@@ -5635,11 +5635,14 @@ def _call_based(tests: dict) -> str:
             args = [_int_keys(args[0]), *args[1:]]
         if isinstance(out, dict) and _int_keys(out) is not None:
             out = [_int_keys(out)]
-        if isinstance(out, list) and out and isinstance(out[0], dict) and _int_keys(out[0]) is not None:
+        # (only a one-element list is APPS's wrapper: its `outputs[i][0]` also took the first item of a longer
+        # list, the result itself, so `[1, 2, 3]` accepted 1)
+        wrapped = isinstance(out, list) and len(out) == 1
+        if wrapped and isinstance(out[0], dict) and _int_keys(out[0]) is not None:
             out = [_int_keys(out[0])]
-        targets = [out] + (out[:1] if isinstance(out, list) else [])
+        targets = [out] + (out[:1] if wrapped else [])
         alts = [a for t in targets for a in ([t, tuple(t)] if isinstance(t, list) else [t])]
-        first = out[0] if isinstance(out, list) and out else None
+        first = out[0] if wrapped else None
         if isinstance(first, list) and first and all(isinstance(x, list) for x in first):
             # APPS also compares `[list(x) for x in result]` with it: JSON has no tuples, so a result that is a
             # list of tuples (`[('a', 1)]` for `[['a', 1]]`) matches, as there
