@@ -283,6 +283,26 @@ def test_assert_mode_runs_the_program_as_a_module_not_main():
     assert check_code(blk(main_only), [{"input": "21\n", "output": "42"}]).reason == "passed 1/1"
 
 
+def test_asserts_in_a_function_the_tests_never_call_are_refused_not_failed():
+    # HumanEval's `test` field defines check(candidate) and leaves the call `check(entry_point)` to the harness:
+    # passed as it is, its asserts never ran and every program, right or wrong, got "failed test 1"
+    prog = blk("def add(a, b):\n    return a + b")
+    for tests in ["def check(candidate):\n    assert candidate(1, 2) == 3\n",
+                  "def check(candidate):\n    assert candidate(1, 2) == 3\n"
+                  "if __name__ == '__main__':\n    check(add)\n",  # (the tests run in the module solution)
+                  ["def helper(x):\n    assert add(x, 0) == x", "assert add(1, 2) == 3"]]:
+        with pytest.raises(PonderError, match=r"function '(check|helper)' .*never call"):
+            check_code(prog, tests)
+    # a function they call, by name or through another name, a fixture or a test function are run
+    ok = ["def check(candidate):\n    assert candidate(1, 2) == 3\ncheck(add)",
+          "def check(candidate):\n    assert candidate(1, 2) == 3\nfor c in [check]:\n    c(add)",
+          "def test_add():\n    assert add(1, 2) == 3",
+          "import pytest\n@pytest.fixture\ndef two():\n    assert add(1, 1) == 2\n    return 2\n"
+          "def test_two(two):\n    assert add(two, 1) == 3"]
+    assert [v.reason for v in _verdicts([(prog, t) for t in ok])] == ["passed 1/1", "passed 1/1", "passed 1/1",
+                                                                      "passed 2/2"]
+
+
 def test_humaneval_style_check_function_and_tolerance_asserts():
     tests = ("import math\n"
              "def check(candidate):\n"

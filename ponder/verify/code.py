@@ -5612,6 +5612,22 @@ def _int_keys(d: dict) -> dict | None:
         return None
 
 
+def _uncalled_checks(modules: list[ast.Module]) -> str | None:
+    """The name of a top-level function of the tests that holds asserts and that nothing runs: no test, fixture
+    or hook pytest would call, its name read nowhere (HumanEval's `check`, whose call its harness appends). Its
+    asserts would go unreported, failing every program."""
+    used = _used_names(modules)
+    texts = {n.value for mod in modules for n in ast.walk(mod) if isinstance(n, ast.Constant)}  # globals()['f']
+    for mod in modules:
+        for stmt in mod.body:
+            if (isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and not stmt.decorator_list
+                    and not stmt.name.startswith("test") and stmt.name not in used and stmt.name not in texts
+                    and stmt.name not in _SETUP_NAMES and stmt.name not in ("setUpModule", "tearDownModule")
+                    and any(isinstance(n, ast.Assert) for n in ast.walk(stmt))):
+                return stmt.name
+    return None
+
+
 def _call_based(tests: dict) -> str:
     """APPS/TACO's call-based problems (`{"fn_name": "f", "inputs": [[args], ...], "outputs": [result, ...]}`) as
     the asserts they stand for: the function, or the method of the program's `class Solution` (LeetCode-style),
@@ -5710,6 +5726,11 @@ def _make_plan(tests) -> dict:
     bound = _bound_names(modules)
     if "numpy" not in bound:
         modules = [ast.fix_missing_locations(_NumpyAsserts().visit(mod)) for mod in modules]
+    uncalled = _uncalled_checks(modules)
+    if uncalled:
+        raise PonderError(f"code tests: function {uncalled!r} holds asserts but the tests never call it (a call "
+                          f"under `if __name__ == '__main__':` does not run), so no program could pass: HumanEval's "
+                          f"test needs `{uncalled}(<entry_point>)` after it")
     imports = _imported_names(modules)
     bodies, entries, unsupported = _collect_tests(modules)
     if unsupported:
