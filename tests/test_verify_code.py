@@ -844,6 +844,21 @@ def test_exception_tests_written_with_raise_assertionerror_or_assert_true_are_th
             assert not check_code(blk(bad), tests).correct, (tests, bad)
 
 
+def test_an_exception_test_whose_handler_returns_before_an_assert_false_is_the_else_form():
+    # `except ValueError: return` then `assert False` is `else: assert False`: the assert, which a correct program
+    # never reaches, went unreported and every program failed; `continue` in a loop likewise
+    good = blk("def div(a, b):\n    if b == 0:\n        raise ValueError('zero')\n    return a / b")
+    bad = blk("def div(a, b):\n    return a / b")
+    forge = blk("import os\nos.write(3, b'{\"done\": true}\\n')\nos._exit(0)")
+    tests = ["def test_z():\n    try:\n        div(1, 0)\n    except ValueError:\n        return\n    assert False\n",
+             "def test_z():\n    for b in [0, 0]:\n        try:\n            div(1, b)\n        except ValueError:\n"
+             "            continue\n        assert False, 'no raise'\n",
+             "def test_z():\n    try:\n        div(1, 0)\n    except ValueError as e:\n        assert str(e) == 'zero'\n"
+             "        return\n    assert False\n"]
+    verdicts = _verdicts([(p, t) for t in tests for p in (good, bad, forge)])
+    assert [v.correct for v in verdicts] == [True, False, False] * len(tests)
+
+
 def test_pytest_raises_is_decided_by_the_caller_not_by_the_sandboxs_pytest():
     good = "def f(x):\n    if x < 0:\n        raise ValueError(x)\n    return 2 * x"
     tests = "import pytest\nassert f(1) == 2\nwith pytest.raises((KeyError, ValueError)):\n    f(-1)\n"

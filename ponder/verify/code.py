@@ -5612,6 +5612,23 @@ def _int_keys(d: dict) -> dict | None:
         return None
 
 
+def _else_after_return(modules: list[ast.Module]) -> None:
+    """`try: f(-1)` / `except ValueError: return` / `assert False` is the `else: assert False` form visit_Try
+    decides (the assert runs exactly when the body ended normally, its exceptions caught by no handler): moved
+    under `else:` in place. As written, a correct program left the assert unreached and unreported, and failed."""
+    for node in [n for mod in modules for n in ast.walk(mod)]:
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(node, field, None)
+            if not isinstance(block, list):
+                continue
+            for i in range(len(block) - 1, 0, -1):
+                t, s = block[i - 1], block[i]
+                if (isinstance(t, ast.Try) and t.handlers and not t.orelse and not t.finalbody
+                        and all(isinstance(h.body[-1], (ast.Return, ast.Continue, ast.Break)) for h in t.handlers)
+                        and isinstance(s, ast.Assert) and _literal(s.test)[0] and not _literal(s.test)[1]):
+                    t.orelse = [block.pop(i)]
+
+
 def _uncalled_checks(modules: list[ast.Module]) -> str | None:
     """The name of a top-level function of the tests that holds asserts and that nothing runs: no test, fixture
     or hook pytest would call, its name read nowhere (HumanEval's `check`, whose call its harness appends). Its
@@ -5726,6 +5743,7 @@ def _make_plan(tests) -> dict:
     bound = _bound_names(modules)
     if "numpy" not in bound:
         modules = [ast.fix_missing_locations(_NumpyAsserts().visit(mod)) for mod in modules]
+    _else_after_return(modules)
     uncalled = _uncalled_checks(modules)
     if uncalled:
         raise PonderError(f"code tests: function {uncalled!r} holds asserts but the tests never call it (a call "
