@@ -107,6 +107,15 @@ def test_apps_call_based_result_of_tuples_matches_json_lists_as_in_apps():
     assert [v.reason for v in verdicts] == ["passed 2/2"] * len(ok) + ["failed test 1"] * len(bad)
 
 
+def test_apps_call_based_a_solution_class_without_the_method_leaves_the_function():
+    # a program with its own helper `class Solution` (no method of that name) and the top-level function: the
+    # call went to Solution().add, an AttributeError, and the right program failed
+    tests = {"fn_name": "add", "inputs": [[1, 2]], "outputs": [3]}
+    helper = "class Solution:\n    pass\ndef add(a, b):\n    return a + b"
+    both = "class Solution:\n    def add(self, a, b):\n        return a + b\ndef add(a, b):\n    return 0"
+    assert [v.reason for v in _verdicts([(blk(helper), tests), (blk(both), tests)])] == ["passed 1/1"] * 2
+
+
 def test_apps_call_based_only_a_one_element_list_is_the_wrapper_of_a_result():
     # APPS wraps a result as `[result]`; a longer expected list is the result itself: returning its first item
     # passed (`[1, 2, 3]` accepted 1), and one whose first item is a dict was cut to that dict (`[{}, {'a': 1}]`

@@ -5647,8 +5647,8 @@ def _uncalled_checks(modules: list[ast.Module]) -> str | None:
 
 def _call_based(tests: dict) -> str:
     """APPS/TACO's call-based problems (`{"fn_name": "f", "inputs": [[args], ...], "outputs": [result, ...]}`) as
-    the asserts they stand for: the function, or the method of the program's `class Solution` (LeetCode-style),
-    called with each case's arguments, its result compared as APPS compares it (a tuple as a list; an output
+    the asserts they stand for: the function, or the method of the program's `class Solution` that has it,
+    LeetCode-style, called with each case's arguments, its result compared as APPS compares it (a tuple as a list; an output
     written as `[result]` matches `result` too, while a longer list is the result itself; a dict first argument or
     result whose keys all read as ints has int keys, as APPS restores the keys JSON made strings). The results stay
     in the caller, as any literal expected value."""
@@ -5657,7 +5657,8 @@ def _call_based(tests: dict) -> str:
         raise PonderError(f"code tests: 'fn_name' must be a function's name, got {fn!r:.40}")
     if not isinstance(ins, list) or not isinstance(outs, list) or len(ins) != len(outs):
         raise PonderError("code tests: 'inputs' and 'outputs' must be lists of equal length")
-    call = f"(Solution().{fn} if isinstance(globals().get('Solution'), type) else {fn})"
+    # (a `class Solution` of the program's without that method, a helper, leaves the function)
+    call = f"(Solution().{fn} if isinstance(globals().get('Solution'), type) and hasattr(Solution, {fn!r}) else {fn})"
     lines = []
     for k, (args, out) in enumerate(zip(ins, outs)):
         if not isinstance(args, list):
