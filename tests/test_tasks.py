@@ -254,6 +254,14 @@ def test_word_counts_of_one_take_the_singular(splits):
     assert "gives away 2 stickers" in word.render("packs_give", {"a": 2, "b": 3, "c": 2}, obj="stickers")[0]
 
 
+def test_word_render_of_a_count_of_one_outside_the_drawn_ranges_reads_right():
+    """render() takes any integers: a count of 1 made "1 classe" of "classes" and "1 time as old" of "times"."""
+    story = word.render("classroom_groups", {"a": 1, "b": 10, "c": 2, "d": 2})[0]
+    assert "has 1 class with 10 students" in story, story
+    assert "found 1 times as many" in word.render("lost_found", {"a": 10, "b": 2, "c": 1})[0]
+    assert "is 1 times as old" in word.render("age_times", {"a": 10, "b": 1, "c": 2})[0]
+
+
 def test_word_render_errors():
     with pytest.raises(PonderError, match="unknown word template"):
         word.render("nope", {"a": 1})

@@ -187,7 +187,8 @@ def render(template_id: str, numbers: dict, name: str = "Mia", obj: str | None =
 # get off"). Only the counted noun (after an optional "more") and a verb right after it change: "1 of them" and
 # "in groups of 1" read right as they are.
 _ONE = re.compile(r"(?<![\w.])1 (more )?([a-z]+)\b(?: (get|are)\b)?")
-_IRREGULAR = {"people": "person", "candies": "candy"}
+# ("1 times as old" is right as it is; "classes" loses "es": neither is drawn, render() takes any numbers)
+_IRREGULAR = {"people": "person", "candies": "candy", "classes": "class", "times": "times"}
 _VERB = {"get": "gets", "are": "is"}
 
 
