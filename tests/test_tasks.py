@@ -273,6 +273,11 @@ def test_word_render_errors():
             word.render("packs_give", {"a": bad, "b": 4, "c": 1})
         with pytest.raises(PonderError, match="must be an integer"):
             word.expr_for("packs_give", {"a": bad, "b": 4, "c": 1})
+    # numbers whose formula has no integer value: the message names the template and the numbers
+    with pytest.raises(PonderError, match=r"template 'classroom_groups' with numbers .*'c': 1.*: 9 / 2 is not an int"):
+        word.render("classroom_groups", {"a": 1, "b": 10, "c": 1, "d": 2})
+    with pytest.raises(PonderError, match=r"template 'book_days' with numbers .*: division by zero"):
+        word.render("book_days", {"a": 50, "b": 10, "c": 0})
 
 
 def test_word_perturb(splits):

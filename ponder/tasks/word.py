@@ -180,7 +180,11 @@ def render(template_id: str, numbers: dict, name: str = "Mia", obj: str | None =
     t = _template(template_id)
     _check_numbers(t, numbers)
     story = _one(t.text.format(name=name, obj=obj or t.objs[0], **numbers))
-    return f"Problem: {story}\nSolution:", str(arith.evaluate(_substitute(_formula_tree(t), numbers)))
+    try:
+        answer = arith.evaluate(_substitute(_formula_tree(t), numbers))
+    except PonderError as e:  # (it read "9 / 2 is not an integer division", naming neither story nor numbers)
+        raise PonderError(f"word template {t.id!r} with numbers {numbers}: {e}") from None
+    return f"Problem: {story}\nSolution:", str(answer)
 
 
 # A count of 1 takes the singular ("gives away 1 sticker", "1 person gets off", not "1 stickers", "1 people
