@@ -280,6 +280,16 @@ def test_word_render_errors():
         word.render("book_days", {"a": 50, "b": 10, "c": 0})
 
 
+def test_word_numbers_may_be_numpy_integers(splits):
+    """A numpy integer is an integer (as generate's n and seed may be one): render, expr_for and perturb refused
+    it as "number 'a' must be an integer, got int64 2"."""
+    x = splits["word"][1][0]
+    as_np = {k: np.int64(v) for k, v in x["numbers"].items()}
+    assert word.render(x["template"], as_np, name=x["name"], obj=x["obj"]) == (x["prompt"], x["answer"])
+    assert word.expr_for(x["template"], as_np) == x["expr"]
+    assert word.perturb({**x, "numbers": as_np}, 3) == word.perturb(x, 3)
+
+
 def test_word_perturb(splits):
     for x in splits["word"][1][:200]:
         p = word.perturb(x, seed=1)

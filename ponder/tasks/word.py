@@ -17,6 +17,7 @@ unless every intermediate value is a positive integer <= MAX_VALUE (exact divisi
 
 from __future__ import annotations
 
+import numbers as _numbers
 import random
 import re
 from dataclasses import dataclass
@@ -162,8 +163,9 @@ def _check_numbers(t: Template, numbers: dict) -> None:
     if set(numbers) != set(t.slots):
         raise PonderError(f"word template {t.id!r} needs numbers for {sorted(t.slots)}, got {sorted(numbers)}")
     # The story shows a number as given and the gold took int() of it: 2.5 packs gave the gold of 2 packs.
+    # (A numpy integer is an integer: it was refused as "must be an integer, got int64 2".)
     for k, v in numbers.items():
-        if isinstance(v, bool) or not isinstance(v, int):
+        if isinstance(v, bool) or not isinstance(v, _numbers.Integral):
             raise PonderError(f"word template {t.id!r}: number {k!r} must be an integer, got {type(v).__name__} "
                               f"{v!r:.40}")
 
@@ -179,6 +181,7 @@ def render(template_id: str, numbers: dict, name: str = "Mia", obj: str | None =
     """(prompt text, gold answer) for a template and its numbers."""
     t = _template(template_id)
     _check_numbers(t, numbers)
+    numbers = {k: int(v) for k, v in numbers.items()}
     story = _one(t.text.format(name=name, obj=obj or t.objs[0], **numbers))
     try:
         answer = arith.evaluate(_substitute(_formula_tree(t), numbers))
@@ -297,9 +300,10 @@ def perturb(item: dict, seed: int) -> dict:
     # Numbers that do not fit the template were "perturbed" into a full problem of another story, silently; a
     # text "4" compared unequal to a redrawn 4, so the same problem could come back as its own perturbed copy.
     if (not isinstance(nums, dict) or set(nums) != set(t.slots)
-            or any(isinstance(v, bool) or not isinstance(v, int) for v in nums.values())):
+            or any(isinstance(v, bool) or not isinstance(v, _numbers.Integral) for v in nums.values())):
         raise PonderError(f"cannot perturb word item {item.get('id')!r}: its numbers {nums!r:.80} are not integers "
                           f"for the slots {', '.join(t.slots)} of template {t.id!r}")
+    item = {**item, "numbers": {k: int(v) for k, v in nums.items()}}  # (numpy integers as the ints they are)
     for key in ("name", "obj"):  # the story's decoration, written into it as it is: 5 made "5 packs of 5"
         if item.get(key) is not None and not isinstance(item[key], str):
             raise PonderError(f"cannot perturb word item {item.get('id')!r}: its {key} {item[key]!r:.40} is not text")
