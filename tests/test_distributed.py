@@ -1328,6 +1328,19 @@ def test_stale_actor_refused_then_refreshed(pool, ckpt):
     assert ids(pool.sample(PROMPTS, **kw)) == ids(ponder.sample(model, tok, PROMPTS, **kw))  # refreshed
 
 
+def test_ray_sampling_on_a_verifier_only_pool_says_it_holds_no_model(pool):
+    """A pool started without a model (scoring only) asked to sample said "call push(model, version)", which push
+    then refused ("start the pool with a model first"): the message names what is missing."""
+    from ponder.distributed.ray_workers import RayPool
+
+    p = RayPool(1, num_cpus=0).start()
+    try:
+        with pytest.raises(PonderError, match="started without a model"):
+            p.sample(["Problem: x"], max_new_tokens=2)
+    finally:
+        p.close()
+
+
 def test_ray_ponder_error_on_an_actor_is_the_local_one_line_error(pool):
     """A PonderError raised on an actor (a bad item, a scorer's NaN) used to surface as Ray's wrapper, whose message
     is the actor's whole traceback (with terminal colour codes): the CLI printed that instead of one line."""

@@ -797,6 +797,9 @@ class RayPool:
         """fn(model, tok, shard, index_offset=global start, **kw) over the actors, results in prompt order.
         `halt`: an Event whose setting (from another thread) makes the call raise a PonderError at once."""
         prompts = list(prompts)
+        if self.actors and self._args[0] is None:  # (it said "call push(model, version)", which push then refused)
+            raise PonderError("RayPool: the pool was started without a model (a verifier-only pool: score() only); "
+                              "close() it and start(model, tok) to sample")
         if self.actors and self._state is None:  # the actors' replicas hold the random weights they were built with
             if self._push_failed:
                 raise PonderError(f"RayPool: the last push of weights failed ({self._push_failed}); push them again "
