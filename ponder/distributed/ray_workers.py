@@ -959,7 +959,7 @@ def evaluate_ray(model, tok, items, *, address: str | None = None, workers: int 
     the verdicts computed there (`kwargs` are evaluate's, without `progress`). Every test-time method keys
     its random streams by global problem index, so samples, verdicts and metrics equal the local run's
     (tests compare them) up to float differences from batch composition: each actor batches its own share from
-    its start, as the local run batches from problem 0 (in fp32 on CPU the same tokens; in bf16 on a GPU a greedy
+    its start, as the local run batches from problem 0 (the tests, fp32 on CPU, find the same tokens; in bf16 a greedy
     token can differ where two logits tie within rounding); latencies are the actors'. threads: as train_ray's."""
     from .. import evaluate as ev
 
