@@ -4330,6 +4330,19 @@ def test_a_clock_time_with_am_or_pm_is_the_time(completion, gold):
 
 
 @pytest.mark.parametrize(
+    "completion, gold, correct",
+    [("\\boxed{2am}", "2ma", True), ("\\boxed{2am}", "2", False), ("\\boxed{3pm}", "3", False),
+     ("\\boxed{3pm + 2}", "5", False), ("\\boxed{3 pm + 2}", "5", False), ("\\boxed{3pm + 2}", "2 + 3mp", True),
+     ("The answer is 3:45pm.", "3:45", True), ("\\boxed{4p.m.}", "4", True)],
+)
+def test_am_or_pm_glued_to_a_number_in_algebra_stays_a_product(completion, gold, correct):
+    # "2am" (2*a*m) was read as 2 o'clock: it matched the gold 2 and missed the equal 2ma, and "3pm + 2" matched 5;
+    # a clock's am/pm has a space before it ("5 pm"), follows h:mm ("3:45pm") or has dots ("4p.m."), and ends the value
+    assert check_math(completion, gold).correct is correct
+    assert not check_math("\\boxed{3}", "3pm").correct  # a gold 3pm is no 3 either
+
+
+@pytest.mark.parametrize(
     "completion", ["(Answer: 5)", "\\boxed{5}\n\n(Answer: 5)", "So we get 5 (answer: 5).", "(The final answer is 5)", "(**Answer:** 5)"]
 )
 def test_an_answer_phrase_in_parentheses_ends_at_its_close(completion):

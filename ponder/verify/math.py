@@ -2704,7 +2704,7 @@ _SCALED_NUMBER_RE = re.compile(
 )
 
 
-_AM_PM_DOTS_RE = re.compile(r"(\d[ \t]*(?:\\(?:text|mathrm|mbox)\s*\{\s*)?[AaPp])\.[ \t]?([Mm])\.?(?![A-Za-z])")
+_AM_PM_DOTS_RE = re.compile(r"(\d[ \t]*(?:\\(?:text|mathrm|mbox)\s*\{\s*)?)([AaPp])\.[ \t]?([Mm])\.?(?![A-Za-z])")
 
 
 def _clean(s: str) -> str:
@@ -2729,7 +2729,7 @@ def _clean(s: str) -> str:
     while s and s[-1] in ".;,:" and not s.endswith("\\:"):
         s = s[:-1].rstrip()
     if ".m" in s or ".M" in s:
-        s = _AM_PM_DOTS_RE.sub(r"\1\2", s)  # "2:30 p.m." is "2:30 pm" (read as p*m, the right time scored 0)
+        s = _AM_PM_DOTS_RE.sub(r"\1 \2\3", s)  # "2:30 p.m." is "2:30 pm", "4p.m." "4 pm" (read as p*m, the right time scored 0)
     if ("illion" in s or "housand" in s or "undred" in s) and (m := _SCALED_NUMBER_RE.fullmatch(s)) is not None:
         # "3 million" is 3000000, as "\boxed{3} million" is (read as 3 and a unit, it matched no 3000000)
         s = (_scaled(m.group(1), m.group(2) or m.group(3)) + " " + m.group(4)).rstrip()
@@ -3458,8 +3458,13 @@ class _Parser:
                 return False
             if w.lower() in _VALUE_WORDS and self.t[self.i - 1][0] == "num":  # "4 squared"
                 return False
-            if w.lower() in ("am", "pm") and self.t[self.i - 1][0] == "num":  # a clock time: "3:45 pm" is 3:45
-                return True
+            if w.lower() in ("am", "pm") and self.t[self.i - 1][0] == "num" and tok is self.peek():
+                # a clock time: "3:45 pm", "5 pm", "3:45pm" ending the value; glued to a number it is algebra:
+                # "2am" is 2*a*m (read as 2 o'clock it matched the gold 2, and "3pm + 2" matched 5)
+                after = self.peek(1)
+                return (tok[2] or (self.i >= 3 and self.is_op(self.t[self.i - 2], ":"))) and (
+                    after[0] in ("eof", "sep") or self.is_op(after, ",", ";")
+                )
             if w.lower() == "old" and self.t[self.i - 1][0] == "word" and self.t[self.i - 1][1].lower() in _AGE_UNITS:
                 return True  # an age: "7 years old" is 7 years
             return w.lower() in _UNITS or (tok[2] and len(w) >= 4) or not w.isascii()
