@@ -1290,6 +1290,14 @@ def test_a_bracketed_remark_after_the_answer_is_no_part_of_it(completion, correc
     assert check_math(completion, "6").correct is correct
 
 
+@pytest.mark.parametrize("remark", ["could be 7", "it might be 7", "might be 7", "likely 7", "probably 7"])
+def test_a_bracketed_remark_offering_another_value_is_a_hedge(remark):
+    # "6 [could be 7]" scored right for the gold 6, while "6 (could be 7)" is a hedge: the bracket ended no clause
+    assert not check_math(f"Answer: 6 [{remark}]", "6").correct
+    assert not check_math(f"Answer: 6 ({remark})", "6").correct
+    assert not check_math(f"\\boxed{{6}} [{remark}]", "6").correct
+
+
 @pytest.mark.parametrize("gold", ["12", "C", "(C) 12"])
 def test_an_option_with_a_colon_and_its_value_is_that_option(gold):
     # "Option C: 12" was read whole as a product: neither the gold 12 nor the gold C scored

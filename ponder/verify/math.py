@@ -443,7 +443,7 @@ _IN_WHICH_CASE_RE = re.compile(r"\bin\s+which\s+case\s*,?\s*(?:(?:it|the\s+answe
 # = 5 is quicker."): only a value ending its sentence is offered ("On the other hand, 6.", "Probably 6.")
 _OTHER_HAND_VALUE_RE = re.compile(
     r"(?:(?:it|that|the\s+answer)(?:'s|\s+is|\s+(?:could|might|may|would)\s+(?:also\s+)?be)\s+|(?:we|you)\s+(?:would\s+)?get\s+)?"
-    r"[-+]?\s*(?:\d+(?:[.,/]\d+)*|\\[dt]?frac\s*\{[^{}]{1,20}\}\s*\{[^{}]{1,20}\})\s*(?:too|instead)?[\s.!?)]*",
+    r"[-+]?\s*(?:\d+(?:[.,/]\d+)*|\\[dt]?frac\s*\{[^{}]{1,20}\}\s*\{[^{}]{1,20}\})\s*(?:too|instead)?[\s.!?)\]]*",
     re.I,
 )
 _THEN_RE = re.compile(r"^then\b[\s,]*", re.I)
@@ -622,7 +622,7 @@ _ALSO_AFTER_RE = re.compile(
     + r"(?=[\s$]*(?:works?\b[\s$]*)?(?:[.!?;)]|$))|(?:[A-Za-z]\s*=\s*)?" + _ALSO_VALUE + r"\s+(?:" + _ALSO_SAYS + "|" + _CASE_SAYS + ")"
     # ("Six also works.": a number in words said to work too; not "one", a pronoun as often)
     + r"|(" + _WORD_VALUE + r")\s+" + _ALSO_SAYS + "|" + _HEARSAY + r"\s*" + _ALSO_VALUE
-    + _CLAUSE_END + "|" + _MODAL + r"\s+" + _ALSO_VALUE + r"(?=[\s$]*(?:(?:too|as\s+well|instead|though)\b[\s$]*)?(?:[.!?;,)]|$))"
+    + _CLAUSE_END + "|" + _MODAL + r"\s+" + _ALSO_VALUE + r"(?=[\s$]*(?:(?:too|as\s+well|instead|though)\b[\s$]*)?(?:[.!?;,)\]]|$))"
     r"|(?:either|both)\s+" + _ALSO_VALUE + r"[\s$]*(?:or|and)\s+" + _ALSO_VALUE
     # ("Also, 6.", "Also 6 works.", "and 6 too.", "(and 6)": one more value offered)
     + r"|" + _ALSO_VALUE + r"[\s$]*(?:too|as\s+well)\b" + _CLAUSE_END + r"|(?<=\(and\s)" + _ALSO_VALUE + r"(?=[\s$]*\))"
