@@ -1270,6 +1270,17 @@ def test_a_value_with_its_decimal_in_parentheses_is_that_value(completion):
 
 @pytest.mark.parametrize(
     "completion, gold",
+    [("$10$ (= 2 x 5) - 3 = $7$", "10"), ("$\\frac{1}{6}$ (= 0.167) and $\\frac{1}{3}$ (= 0.333)", "1/6"),
+     ("$\\frac{1}{6}$ (= 0.167) and $\\frac{1}{3}$ (= 0.333)", "1/3")],
+)
+def test_a_value_with_its_decimal_in_parentheses_then_more_is_not_that_value(completion, gold):
+    # the line's head before "(= ...)" was read even when the line went on: a step of a computation ("10 (= 2 x 5)
+    # - 3 = 7") or the first of two values scored as the answer
+    assert not check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize(
+    "completion, gold",
     [("We find 9. 6 is too large.", "9"), ("We obtain 9. 6 is too small.", "9"), ("Total: 12 (3 boxes of 4).", "12"),
      ("Total = 12 (3 boxes of 4).", "12"), ("We find 9 apples. 6 is the answer.", "6")],
 )

@@ -1399,6 +1399,7 @@ _OPERATOR_BEFORE = _OPERATOR_CHARS.replace("(", "")  # before it ("(5)" in prose
 
 _PAREN_OR_RE = re.compile(r"\(\s*(?:or|and)\s", re.I)
 _PAREN_EQ_RE = re.compile(r"\(\s*=(?!=)")
+_PAREN_EQ_END_RE = re.compile(r"\(\s*=(?!=)[^()]*\)[\s.!]*$")  # "... (= 2.83)." ending the line
 
 
 # (a two-letter word opens words when a word or number follows it, "(in cm)", "(to 2 decimal places)", or when it is a
@@ -2476,8 +2477,15 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
                 and (_unknown_words(stripped) == 0 or _all_spelled(stripped) or (lenient and not _is_prose(stripped)))
             ):
                 ans, why = stripped, "ok"
-                if not lenient and _PAREN_EQ_RE.search(stripped) and (head := _reason_head(stripped)) is not None:
-                    ans = head  # "$2\sqrt{2}$ (= 2.83)" is 2\sqrt{2}, as after an answer phrase ("12 (= 13)" a hedge)
+                if (
+                    not lenient
+                    and (em := _PAREN_EQ_END_RE.search(stripped))
+                    and (head := _reason_head(stripped)) is not None
+                    and stripped[: em.start()].strip() == head
+                ):
+                    # "$2\sqrt{2}$ (= 2.83)" is 2\sqrt{2}, as after an answer phrase ("12 (= 13)" a hedge); only where
+                    # the parenthesis ends the line ("10 (= 2 x 5) - 3 = 7" goes on to 7)
+                    ans = head
             elif lenient and stripped and len(stripped) <= MAX_ANSWER_CHARS and not _is_prose(stripped):
                 ans, why = stripped, "ok"
             else:
