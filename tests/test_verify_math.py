@@ -2259,6 +2259,17 @@ def test_a_revision_word_after_a_box_that_offers_no_other_value_keeps_the_box(co
     assert not check_math(completion, "6").correct
 
 
+@pytest.mark.parametrize("completion", [
+    "\\boxed{5} (actually 6)", "\\boxed{5} [wait, it's 6]", "Answer: 5 (actually it's 6)", "Answer: 5 [correction: 6]",
+    "The answer is 5 (oops, 6).",
+])
+def test_a_revision_in_brackets_after_the_answer_is_a_hedge(completion):
+    # "\boxed{5} (actually 6)" scored 5 while "\boxed{5}. Actually 6." is a hedge: the revision had to open a sentence
+    assert not check_math(completion, "5").correct
+    assert not check_math(completion, "6").correct
+    assert check_math(completion.replace("6", "5"), "5").correct  # "(actually 5)" revises nothing
+
+
 def test_a_revision_after_a_box_that_boxes_again_reads_the_new_box():
     assert check_math("\\boxed{5}. Wait, actually it's \\boxed{6}.", "6").correct
     assert not check_math("\\boxed{5}. Wait, actually it's \\boxed{6}.", "5").correct

@@ -673,12 +673,12 @@ _REVISION_RE = re.compile(r"\b(?:no|not|wait|actually|instead|but|rather|oops|co
 # "Wait, no, it's 6.", "Correction: 6.", "I made an error; it should be 6." (the value ends its clause: "Actually,
 # 6 is too many" and "Wait, check: 2 + 3 = 5" offer none)
 _PROSE_REVISION_RE = re.compile(
-    r"(?:^|(?<=[.!?;:\n]))[\s*_>]*(?:(?:hmm+|well|oh|but)\b[\s,.:!]*)?(?:actually|wait|correction|oops|i\s+made\s+an?\s+(?:error|mistake)|mistake"
+    r"(?:^|(?<=[.!?;:\n(\[]))[\s*_>]*(?:(?:hmm+|well|oh|but)\b[\s,.:!]*)?(?:actually|wait|correction|oops|i\s+made\s+an?\s+(?:error|mistake)|mistake"
     r"|it\s+should\s+be|edit|scratch\s+that|never\s*mind|on\s+second\s+thoughts?|let\s+me\s+reconsider"
     # ("I think it's actually 6.")
     r"|(?:i\s+(?:think|guess|believe)\s+)?(?:it|that)(?:'s|\s+is)\s+actually)\b(?:[\s,.:;!\-]*(?:actually|wait|no|oops|sorry|correction|i\s+made\s+an?\s+(?:error|mistake)"
     r"|mistake)\b)*[\s,.:;!\-]*(?:(?:it|that|this|the\s+(?:correct\s+|right\s+|final\s+)?(?:value|result))(?:'s|\s+is"
-    r"|\s+should\s+be|\s+must\s+be)\s+|(?:it\s+)?should\s+be\s+)?\$?\s*([-+]?\d+(?:[./]\d+)?)\s*\$?(?=[\s*_]*(?:[.!?,;)]|$))",
+    r"|\s+should\s+be|\s+must\s+be)\s+|(?:it\s+)?should\s+be\s+)?\$?\s*([-+]?\d+(?:[./]\d+)?)\s*\$?(?=[\s*_]*(?:[.!?,;)\]]|$))",
     re.I,
 )
 # ... or a sentence that holds to another value: "I think 6 though.", "I believe it's 6." (the value ends the sentence:
