@@ -4363,7 +4363,7 @@ def test_a_clock_time_with_am_or_pm_is_the_time(completion, gold):
     "completion, gold, correct",
     [("\\boxed{2am}", "2ma", True), ("\\boxed{2am}", "2", False), ("\\boxed{3pm}", "3", False),
      ("\\boxed{3pm + 2}", "5", False), ("\\boxed{3 pm + 2}", "5", False), ("\\boxed{3pm + 2}", "2 + 3mp", True),
-     ("The answer is 3:45pm.", "3:45", True), ("\\boxed{4p.m.}", "4", True)],
+     ("The answer is 3:45pm.", "3:45", True), ("\\boxed{4p.m.}", "4", True), ("The answer is 5 pm tomorrow.", "5", True)],
 )
 def test_am_or_pm_glued_to_a_number_in_algebra_stays_a_product(completion, gold, correct):
     # "2am" (2*a*m) was read as 2 o'clock: it matched the gold 2 and missed the equal 2ma, and "3pm + 2" matched 5;

@@ -3467,11 +3467,11 @@ class _Parser:
             if w.lower() in _VALUE_WORDS and self.t[self.i - 1][0] == "num":  # "4 squared"
                 return False
             if w.lower() in ("am", "pm") and self.t[self.i - 1][0] == "num" and tok is self.peek():
-                # a clock time: "3:45 pm", "5 pm", "3:45pm" ending the value; glued to a number it is algebra:
-                # "2am" is 2*a*m (read as 2 o'clock it matched the gold 2, and "3pm + 2" matched 5)
+                # a clock time: "3:45 pm", "5 pm tomorrow", "3:45pm", with no math going on after it; glued to a
+                # number it is algebra: "2am" is 2*a*m (read as 2 o'clock it matched the gold 2, "3pm + 2" matched 5)
                 after = self.peek(1)
                 return (tok[2] or (self.i >= 3 and self.is_op(self.t[self.i - 2], ":"))) and (
-                    after[0] in ("eof", "sep") or self.is_op(after, ",", ";")
+                    after[0] in ("eof", "sep", "word", "text") or self.is_op(after, ",", ";", ")")
                 )
             if w.lower() == "old" and self.t[self.i - 1][0] == "word" and self.t[self.i - 1][1].lower() in _AGE_UNITS:
                 return True  # an age: "7 years old" is 7 years
