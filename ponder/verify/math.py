@@ -990,10 +990,10 @@ def _far_approx(ans: str | None, m: re.Match) -> bool:
 # a plain number after the answer that restates it ("i.e."), gives another case's value ("resp.") or sets
 # another beside it ("versus"); the number ends its clause ("(i.e., 6 apples)" is left alone)
 _RESTATED_RE = re.compile(
-    r"(?:[\s$]|" + _TEX_SPACE + r")*(?:[,;(]\s*|[-\u2014\u2013]{1,3}\s*)?(?:\\(?:text|textit|textrm|mathrm|emph)\s*\{\s*)?"
+    r"(?:[\s$]|" + _TEX_SPACE + r")*(?:[,;(\[]\s*|[-\u2014\u2013]{1,3}\s*)?(?:\\(?:text|textit|textrm|mathrm|emph)\s*\{\s*)?"
     r"(i\.\s?e\.|that\s+is|resp\.|respectively|versus|vs\.?)(?![A-Za-z])"
     # ("\boxed{5}\,(\text{resp. }6)": the word in text, its close brace before the number)
-    r"[\s,:]*\}?[\s,:]*\$?\s*([-+]?\d*\.?\d+(?:/\d+)?)\s*\$?(?=[\s$]*(?:[.;,)!?](?!\d)|$))",
+    r"[\s,:]*\}?[\s,:]*\$?\s*([-+]?\d*\.?\d+(?:/\d+)?)\s*\$?(?=[\s$]*(?:[.;,)\]!?](?!\d)|$))",
     re.I,
 )
 
@@ -1642,6 +1642,10 @@ def _reason_head(sent: str, after: str = "") -> str | None:
     m = _REASON_RE.search(masked)
     if m is None:
         return None
+    if m.group().endswith("["):  # "6 [verified]" reads as "6 (verified)", and "6 [vs 7]" as the hedge "6 (vs 7)"
+        j = m.end() - 1
+        k = sent.index("]", j)
+        return _reason_head(sent[:j] + "(" + sent[j + 1 : k] + ")" + sent[k + 1 :], after)
     pw = _PAREN_WORD_RE.match(masked, m.end() - 1) if m.group().endswith("(") else None
     if pw is not None and pw.group(1) and pw.group(1).lower() in _FUNCS:
         return None  # "3 (2 log 2)" is a product, as in prose; "12 (3 boxes of 4)" says more of 12
