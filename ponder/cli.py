@@ -332,6 +332,11 @@ def cmd_generate(a):
             print(p + s.text if not a.chat and not a.completion_only else s.text)
 
 
+def _to_end(gen, end: dict):
+    """The items of generator `gen`; its return value is put in end["value"] once it has run out."""
+    end["value"] = yield from gen
+
+
 def cmd_chat(a):
     from .engine import check_sampling, render_prompts, stream
     from .model import model_context
@@ -395,9 +400,10 @@ def cmd_chat(a):
         print("model> ", end="", flush=True)
         reply, shown = "", 0  # shown: characters of the reply printed so far
         stops = [x for x in a.stop or [] if x]
+        end = {}  # stream()'s finish reason, once it has run to its end
         try:
-            for piece in stream(model, tok, messages, max_new_tokens=room, temperature=a.temperature,
-                                top_p=a.top_p, top_k=a.top_k, min_p=a.min_p, seed=a.seed, index=turn):
+            for piece in _to_end(stream(model, tok, messages, max_new_tokens=room, temperature=a.temperature,
+                                        top_p=a.top_p, top_k=a.top_k, min_p=a.min_p, seed=a.seed, index=turn), end):
                 reply += piece
                 cut = min((i for i in (reply.find(x) for x in stops) if i >= 0), default=-1)
                 if cut >= 0:  # a --stop string: the reply ends before it
@@ -415,6 +421,10 @@ def cmd_chat(a):
             print(reply[shown:] + " [stopped]", end="", flush=True)
             shown = len(reply)
         print(reply[shown:])
+        if end.get("value") == "length":  # (a reply cut mid-sentence read as the model's whole answer)
+            why = (f"--max-new-tokens {room}" if room == a.max_new_tokens else
+                   f"the conversation fills the model's {limit} positions{how}")
+            print(f"(this reply was cut at {room} tokens: {why})", file=sys.stderr)
         messages.append({"role": "assistant", "content": reply})
         turn += 1
 

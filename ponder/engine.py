@@ -759,7 +759,9 @@ def stream(model: Transformer, tokenizer: Tokenizer, prompt, max_new_tokens=256,
            top_k=0, min_p=0.0, seed=None, index=0):
     """Yield text pieces for one prompt as tokens are generated: the draws of `sample([prompt], seed=seed,
     index_offset=index)`. `index` numbers the prompts of a session (`ponder chat`'s turns), so that each draws
-    its own random stream: with one seed for all, every reply read the same uniforms step by step."""
+    its own random stream: with one seed for all, every reply read the same uniforms step by step. The generator
+    returns (StopIteration.value, `x = yield from stream(...)`) sample()'s finish_reason: "stop" at EOS, "length"
+    after max_new_tokens."""
     check_sampling(1, max_new_tokens, temperature, top_p, top_k, min_p, seed)
     check_index_offset(index, "index")  # (named as stream() takes it: it has no index_offset)
     max_new_tokens = int(max_new_tokens)
@@ -775,20 +777,23 @@ def stream(model: Transformer, tokenizer: Tokenizer, prompt, max_new_tokens=256,
     # sample()'s key of prompt `index`, sample 0
     keys = _mix(_mix(torch.tensor([seed], dtype=torch.int64)) + torch.tensor([int(index)]) * (1 << 32)).to(dev)
     decode = decoder(model)
+    finish = "length"
 
     def tokens():
-        nonlocal logits
+        nonlocal logits, finish
         for step in range(max_new_tokens):
             t, lp = choose_tokens(logits, keys, step, temperature, top_k, top_p, min_p)
             if math.isnan(float(lp)):
                 raise _not_finite(step, "the prompt")
             if int(t) in tokenizer.stop_token_ids:
+                finish = "stop"
                 return
             yield int(t)
             cache.valid[:, cache.length] = True
             logits = decode(t, cache)
 
     yield from text_pieces(tokenizer, ids, tokens())
+    return finish
 
 
 def text_pieces(tokenizer: Tokenizer, prompt_ids: list[int], tokens):

@@ -3011,6 +3011,7 @@ def test_chat_gives_a_yarn_model_its_whole_context(monkeypatch, capsys):
     assert main(["chat", "--max-new-tokens", "10", "--temperature", "0"]) in (0, None)
     assert seen == [10]
     notes = [x for x in capsys.readouterr().err.splitlines() if not x.startswith("ponder chat —")]
+    notes = [x for x in notes if "was cut at 10 tokens" not in x]  # (random weights: the reply runs to its 10)
     assert len(notes) == 1 and "the model's context 64 (64 = original_max_position_embeddings 16 x yarn factor 4)" \
         in notes[0], notes
 
@@ -3136,3 +3137,16 @@ def test_grpo_errors_other_than_the_context_check_propagate_as_raised(tmp_path, 
     with pytest.raises(Deep, match="from deep inside the run"):
         main(["--debug", "grpo", "--model", "tiny", "--task", "arith", "--steps", "1", "--threads", "1",
               "--out", str(tmp_path / "r")])
+
+
+def test_chat_says_when_a_reply_is_cut_by_max_new_tokens(monkeypatch, capsys):
+    """A reply that ran out of --max-new-tokens ended mid-sentence with nothing said: it read as the model's whole
+    answer (and went into the conversation so). Now one line on stderr says it was cut; a reply the model ended
+    itself says nothing."""
+    monkeypatch.setattr("sys.stdin", io.StringIO("hello\n\n"))
+    assert main(["chat", "--max-new-tokens", "3", "--temperature", "0"]) == 0
+    cut = [x for x in capsys.readouterr().err.splitlines() if not x.startswith("ponder chat —")]
+    assert len(cut) == 1 and "cut at 3 tokens" in cut[0] and "--max-new-tokens" in cut[0], cut
+    monkeypatch.setattr("sys.stdin", io.StringIO("hello\n\n"))
+    assert main(["chat", "--max-new-tokens", "200", "--temperature", "0"]) == 0  # (24 tokens, then EOS)
+    assert "cut" not in capsys.readouterr().err
