@@ -933,6 +933,9 @@ def cmd_demo(a):
         print(format_summary(s))
 
 
+VERIFY_REASONS_SHOWN = 5  # reasons on verify's summary line
+
+
 def cmd_verify(a):
     from .verify.run import verify_file
 
@@ -946,7 +949,12 @@ def cmd_verify(a):
     if a.json:
         print(json.dumps(json_safe(summary)))
     else:
-        reasons = ", ".join(f"{k}: {v}" for k, v in sorted(summary.get("reasons", {}).items()))
+        # the most common few, most common first (summary's order): every distinct one in name order (code's
+        # "failed test 7", constraints' "failed: json, title") made a line of kilobytes
+        top = list(summary.get("reasons", {}).items())
+        reasons = ", ".join(f"{k}: {v}" for k, v in top[:VERIFY_REASONS_SHOWN])
+        if len(top) > VERIFY_REASONS_SHOWN:
+            reasons += f" and {len(top) - VERIFY_REASONS_SHOWN} more (--json lists them all)"
         print(f"{summary['correct']}/{summary['n']} correct ({summary['accuracy']:.1%}) in "
               f"{summary['seconds']:.1f} s" + (f"; reasons: {reasons}" if reasons else "")
               + f"; wrote {summary['output']}")

@@ -3150,3 +3150,22 @@ def test_chat_says_when_a_reply_is_cut_by_max_new_tokens(monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("hello\n\n"))
     assert main(["chat", "--max-new-tokens", "200", "--temperature", "0"]) == 0  # (24 tokens, then EOS)
     assert "cut" not in capsys.readouterr().err
+
+
+def test_verify_summary_names_the_most_common_reasons_not_every_one(tmp_path, capsys):
+    """verify's summary line listed every distinct reason in name order: code's "failed test 7" / "error in f(3)"
+    and constraints' "failed: json, title" make hundreds on a real file, a line of kilobytes with the common
+    reasons lost in it. It lists the most common few, most common first, and says how many more --json has."""
+    import itertools
+
+    kinds = ["lowercase", "uppercase", "no_commas", "quotation", "json", "title"]  # (all fail on "Hi, there")
+    sets = [*itertools.combinations(kinds, 1), *itertools.combinations(kinds, 2), ("title",), ("title",)]
+    data = tmp_path / "c.jsonl"
+    data.write_text("".join(json.dumps({"completion": "Hi, there", "constraints": [{"type": t} for t in s]}) + "\n"
+                            for s in sets))
+    assert main(["verify", "constraints", str(data), "--quiet", "--workers", "1", "--json"]) == 0
+    reasons = json.loads(capsys.readouterr().out)["reasons"]
+    assert len(reasons) == 21 and reasons["failed: title"] == 3
+    assert main(["verify", "constraints", str(data), "--quiet", "--workers", "1"]) == 0
+    line = capsys.readouterr().out
+    assert "; reasons: failed: title: 3, " in line and line.count(": 1") <= 4 and "16 more" in line, line
