@@ -312,6 +312,20 @@ def test_asserts_in_a_function_the_tests_never_call_are_refused_not_failed():
                                                                       "passed 2/2"]
 
 
+def test_asserts_in_a_function_the_tests_call_by_lookup_are_run_not_refused():
+    # a call that names its function nowhere as code (through globals(), sys.modules, inspect or an eval'd string)
+    # was taken for no call: tests that graded right and wrong programs were refused as "never call it"
+    check = "def check_add():\n    assert add(1, 2) == 3\n"
+    tests = [check + "for name, f in list(globals().items()):\n    if name.startswith('check_'):\n        f()\n",
+             "import sys\n" + check + "sys.modules[__name__].check_add()\n",
+             check + "eval('check_add()')\n",
+             "import inspect, sys\n" + check + "for n, f in inspect.getmembers(sys.modules[__name__], "
+             "inspect.isfunction):\n    if n.startswith('check'):\n        f()\n"]
+    right, wrong = blk("def add(a, b):\n    return a + b"), blk("def add(a, b):\n    return a - b")
+    assert [v.reason for v in _verdicts([(p, t) for t in tests for p in (right, wrong)])] == [
+        "passed 1/1", "failed test 1"] * len(tests)
+
+
 def test_humaneval_style_check_function_and_tolerance_asserts():
     tests = ("import math\n"
              "def check(candidate):\n"
