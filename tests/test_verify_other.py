@@ -285,6 +285,16 @@ def test_countdown_reads_a_latex_fraction_as_a_division():
         assert not check_countdown(bad, [25, 2], 100).correct, bad
 
 
+def test_countdown_reads_a_latex_fraction_in_an_unmarked_last_line():
+    """Unmarked, "So $\\frac{25 \\times 8}{2} = 100$." read the numerator alone (25*8, "false equation"), and a bare
+    "\\frac{25 \\times 8}{2}" scored "wrong": a last line reads a fraction as one division, as a marked answer does."""
+    for c in ("So $\\frac{25 \\times 8}{2} = 100$.", "$$\\dfrac{25*8}{2}$$",
+              "Try 7*3.\nThus \\frac{25 \\cdot 8}{2} = 100"):
+        v = check_countdown(c, [25, 8, 2, 7, 3], 100)
+        assert (v.correct, v.reason) == (True, "ok"), (c, v)
+    assert not check_countdown("So $\\frac{25 \\times 8}{8} = 25$.", [25, 8, 2], 100).correct
+
+
 @pytest.mark.parametrize("completion", ["**Answer:** 25*4", "Answer: **25 * 4**", "Answer: $25 \\times 4$",
                                         "Answer: `25*4`", "Answer: \\(25 \\cdot 4\\)", "Answer: \\[25 \\times 4 = 100\\]",
                                         "<answer>$$25*4$$</answer>", "**Answer:** **25 * 4 = 100**."])

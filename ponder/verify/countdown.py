@@ -229,6 +229,8 @@ def _under(completion: str, m: re.Match) -> tuple[str, list[str]] | None:
 def _line_expression(line: str) -> tuple[str, list[str]] | None:
     """A line's expression, read as a marked answer is: the first side that is an expression ("100 = 25*4" too), and
     the line's equation must hold ("So 25*4 = 101" claims a false one)."""
+    # a fraction is one division here too: "So $\\frac{25 \\times 8}{2} = 100$." read its numerator alone, 25*8
+    line = _fractions(line) if "frac" in line and len(line) <= MAX_EXPR_CHARS else line
     # LaTeX's signs are operators here too: "$25 \\times 4 = 100$" had no arithmetic run with an operator, and a
     # correct answer was "no answer"
     for k in _LATEX_SIGNS:
