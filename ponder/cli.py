@@ -1703,7 +1703,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "for budget forcing the forced answer's; the budget's cuts of the thinking are "
                                     "thinking_cut_rate) and no-answer rate. --sweep draws test-time "
                                     "scaling curves (accuracy vs tokens and vs latency).")
-    ev.add_argument("--model", "-m", action="append", help="checkpoint or 'tiny' (repeat to compare in --sweep)")
+    ev.add_argument("--model", "-m", action="append", help="checkpoint or 'tiny' (repeat to compare in --sweep) (default: tiny)")
     ev.add_argument("--dtype", type=_dtype, default=None, help=_DTYPE_HELP)
     ev.add_argument("--device", default="cpu", help=_DEVICE_HELP)
     src = ev.add_mutually_exclusive_group()
@@ -1780,7 +1780,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "diversity: intra- and inter-model homogeneity of samples (self-BLEU, "
                                     "distinct-n, n-gram similarity) and a heatmap.")
     pr.add_argument("probe", choices=["contamination", "diversity"], help="probe")
-    pr.add_argument("--model", "-m", action="append", help="checkpoint(s); repeat for diversity across models")
+    pr.add_argument("--model", "-m", action="append", help="checkpoint(s) or 'tiny'; repeat for diversity across models (default: tiny)")
     pr.add_argument("--dtype", type=_dtype, default=None, help=_DTYPE_HELP)
     pr.add_argument("--device", default="cpu", help=_DEVICE_HELP)
     _template_arg(pr)  # (prompts of chat messages, verl's layout, render through the chat template)

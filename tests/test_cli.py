@@ -3169,3 +3169,13 @@ def test_verify_summary_names_the_most_common_reasons_not_every_one(tmp_path, ca
     assert main(["verify", "constraints", str(data), "--quiet", "--workers", "1"]) == 0
     line = capsys.readouterr().out
     assert "; reasons: failed: title: 3, " in line and line.count(": 1") <= 4 and "16 more" in line, line
+
+
+def test_every_model_option_help_names_the_model_used_without_it():
+    """eval's and probe's --model (append, so its argparse default is None) said "checkpoint or 'tiny'" with no
+    default, while both ran the built-in tiny model without it (generate's and sft's say "(default: tiny)")."""
+    opts = [(name, parser, a) for name, parser, a in _options(build_parser()) if "--model" in a.option_strings]
+    assert {"ponder eval", "ponder probe", "ponder generate"} <= {name for name, _, _ in opts}
+    for name, parser, a in opts:
+        shown = parser._get_formatter()._expand_help(a)
+        assert re.search(r"\(default: (tiny|the built-in tiny model)\)", shown), (name, shown)
