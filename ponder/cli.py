@@ -1751,7 +1751,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--ns", default="1,2,4,8,16", help="--sweep: N values for parallel methods")
     ev.add_argument("--budgets", default="16,32,64,128",
                     help="--sweep: budget forcing's thinking budgets (effort takes its levels' own)")
-    ev.add_argument("--methods", default="majority,best_of_n,budget_forcing", help="--sweep: methods")
+    ev.add_argument("--methods", default="majority,best_of_n,budget_forcing", help="--sweep: comma-separated methods, parallel (a point per --ns N): majority | "
+                         "weighted_majority | best_of_n | oracle; sequential: budget_forcing (a point per --budgets "
+                         "B) | effort (a point per level)")
     ev.add_argument("--answer-tokens", type=_positive_int, default=None,
                     help="answer tokens of budget forcing and effort, in --sweep too (default: 16; after "
                          "a </think> the model's own solution: 512, or the context's room)")

@@ -3179,3 +3179,12 @@ def test_every_model_option_help_names_the_model_used_without_it():
     for name, parser, a in opts:
         shown = parser._get_formatter()._expand_help(a)
         assert re.search(r"\(default: (tiny|the built-in tiny model)\)", shown), (name, shown)
+
+
+def test_eval_methods_help_names_every_method_sweep_takes(capsys):
+    """--methods' help said only "--sweep: methods": nothing named weighted_majority, oracle or effort, and
+    --method's list (self_consistency, ...) is not what --sweep takes (majority)."""
+    from ponder.evaluate import PARALLEL_METHODS, SEQUENTIAL_METHODS
+
+    shown = _help(capsys, "eval").split("--methods METHODS ", 1)[1].split(" --answer-tokens", 1)[0]
+    assert not [m for m in PARALLEL_METHODS + SEQUENTIAL_METHODS if m not in shown.replace("- ", "-")]
