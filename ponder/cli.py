@@ -1579,7 +1579,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "for the countdown task, else math)")
     gr.add_argument("--preset", default="grpo", help="grpo | dr_grpo | dapo | gspo | rloo | reinforce")
     gr.add_argument("--set", action="append", metavar="PART=VALUE",
-                    help="override an objective part, e.g. --set clip=dual --set beta=0.01 (repeatable)")
+                    help="override an objective part, e.g. --set clip=dual --set beta=0.01 (repeatable); the "
+                         "parts (ponder.rl.ObjectiveConfig's fields): advantage, ratio, clip, eps_low, eps_high, "
+                         "dual_clip_c, aggregation, kl, beta, group_filter, overlong_mask, overlong_penalty, "
+                         "overlong_cache, mu, minibatches, max_len_norm; --explain prints the objective they make")
     gr.add_argument("--group-filter", action="store_true",
                     help="DAPO dynamic sampling: drop groups all correct or all wrong (judged on correctness, not "
                          "the shaped reward) and draw more prompts")

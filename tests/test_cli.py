@@ -3188,3 +3188,14 @@ def test_eval_methods_help_names_every_method_sweep_takes(capsys):
 
     shown = _help(capsys, "eval").split("--methods METHODS ", 1)[1].split(" --answer-tokens", 1)[0]
     assert not [m for m in PARALLEL_METHODS + SEQUENTIAL_METHODS if m not in shown.replace("- ", "-")]
+
+
+def test_grpo_set_help_names_every_part_it_overrides(capsys):
+    """--set PART=VALUE's help named two parts by example (clip, beta) and no others: which parts exist was
+    learned only from the error a wrong one gives."""
+    from dataclasses import fields
+
+    from ponder.rl.objective import ObjectiveConfig
+
+    shown = _help(capsys, "grpo").split("--set PART=VALUE ", 1)[1].split(" --group-filter", 1)[0]
+    assert not [f.name for f in fields(ObjectiveConfig) if not re.search(rf"\b{f.name}\b", shown)]
