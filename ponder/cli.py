@@ -1529,7 +1529,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="fine-tuning optimizer steps (default: 100; with --resume the run's own, or more)")
     ds.add_argument("--batch-size", type=_positive_int, default=16, help="kept samples per optimizer step")
     ds.add_argument("--lr", type=_lr, default=1e-3,
-                    help="AdamW's peak learning rate: linear warmup over steps/10, then cosine decay to 0.1x")
+                    help="AdamW's peak learning rate: linear warmup over steps/10 rounded down, at least 1, then "
+                         "cosine decay to 0.1x")
     ds.add_argument("--seq-len", type=_positive_int, default=256,
                     help="tokens per fine-tuning row (prompt + response); longer ones are cut, and one whose "
                          "prompt alone fills it is left out (both are warned of)")

@@ -3199,3 +3199,11 @@ def test_grpo_set_help_names_every_part_it_overrides(capsys):
 
     shown = _help(capsys, "grpo").split("--set PART=VALUE ", 1)[1].split(" --group-filter", 1)[0]
     assert not [f.name for f in fields(ObjectiveConfig) if not re.search(rf"\b{f.name}\b", shown)]
+
+
+def test_distill_lr_help_states_the_warmup_it_trains_with(capsys):
+    """distill warms up over max(1, steps // 10) steps; its --lr help said "steps/10" (0.5 steps at --steps 5,
+    where it warms up over 1), where sft's --warmup states the rule whole."""
+    sft = _help(capsys, "sft").split("--warmup WARMUP ", 1)[1].split(" --", 1)[0]
+    distill = _help(capsys, "distill").split("--lr LR ", 1)[1].split(" --", 1)[0]
+    assert "steps/10 rounded down, at least 1" in sft and "steps/10 rounded down, at least 1" in distill
