@@ -8,10 +8,12 @@ renames it into place, so an interrupted save never leaves a half-written checkp
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import glob
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
@@ -393,9 +395,10 @@ def check_loadable(path: str | os.PathLike, dtype=None, device: str | torch.devi
     return device, path, cfg, gen, want
 
 
-def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.device = "cpu"):
-    """Read an HF-format directory; returns (model, tokenizer). dtype defaults to the checkpoint's
-    own on GPU and fp32 on CPU (bf16 matmuls are slow on most CPUs)."""
+def _check_weights(path, dtype, device):
+    """load()'s checks on everything but the tensors' data (config, tokenizer, the headers' names, shapes and dtypes
+    against the model the config describes): (device, path, config, generation config, dtype, tokenizer, weight
+    files, {file's tensor name: model's name}, the model on the meta device, {model's name: shape})."""
     device, path, cfg, gen, want = check_loadable(path, dtype, device)
     # The tokenizer before the weights: a checkpoint without one (or with one larger than the model) failed only
     # once every tensor had been read, minutes for a large model
@@ -443,6 +446,13 @@ def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.devic
     missing = [k for k in expected if k not in shapes and not (k == "model.embed_tokens.weight" and tied_head)]
     if missing:
         raise PonderError(f"{path}: missing tensors {missing[:3]}{' ...' if len(missing) > 3 else ''}")
+    return device, path, cfg, gen, want, tok, files, names, model, expected
+
+
+def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.device = "cpu"):
+    """Read an HF-format directory; returns (model, tokenizer). dtype defaults to the checkpoint's
+    own on GPU and fp32 on CPU (bf16 matmuls are slow on most CPUs)."""
+    device, path, cfg, gen, want, tok, files, names, model, expected = _check_weights(path, dtype, device)
     # Weights stream from the file into the model's own storage one tensor at a time (cast on meta first:
     # never a float32 copy of bf16 weights), so peak memory is the model plus one tensor, not two models.
     model = model.to(want).to_empty(device=device)
@@ -487,6 +497,48 @@ def load(path: str | os.PathLike = "tiny", dtype=None, device: str | torch.devic
     if gen is not None:
         model.generation_config = gen  # written back by save()
     return model, tok
+
+
+def describe(path: str | os.PathLike = "tiny", dtype=None):
+    """(model config, tokenizer, parameter count, dtype): what load(path, dtype) gives as model.config, its tokenizer,
+    sum(p.numel() for p in model.parameters()) and model.dtype, with load's own checks but no weights read (`ponder
+    info` loaded them all: minutes and the checkpoint's size in memory for a 70B model). Only a tied config whose
+    file holds a head as well reads those two tensors, a block of rows at a time: load unties a head that differs."""
+    _, path, cfg, _, want, tok, files, names, model, _ = _check_weights(path, dtype, "cpu")
+    key = {v: k for k, v in names.items()}  # the file's name of each tensor
+    if cfg.tie_word_embeddings and "lm_head.weight" in key and "model.embed_tokens.weight" in key and _differ(
+            files, key["model.embed_tokens.weight"], key["lm_head.weight"], want):
+        cfg.tie_word_embeddings = False
+        model.lm_head.weight = torch.nn.Parameter(torch.empty_like(model.embed_tokens.weight))  # (on meta)
+    return cfg, tok, sum(p.numel() for p in model.parameters()), want
+
+
+def _differ(files: list[Path], a: str, b: str, dtype: torch.dtype) -> bool:
+    """Whether tensors `a` and `b` of the weight files differ once cast to `dtype` (as load compares them), read a
+    block of rows at a time."""
+    with contextlib.ExitStack() as stack:
+        slices = {}
+        for f in files:
+            try:
+                sf = stack.enter_context(safe_open(str(f), framework="pt"))
+                slices.update({k: (f, sf.get_slice(k)) for k in sf.keys() if k in (a, b)})
+            except (SafetensorError, OSError) as e:
+                raise _unreadable(f, e) from None
+        (fa, sa), (fb, sb) = slices[a], slices[b]
+        shape = sa.get_shape()
+        rows = max(1, (1 << 24) // max(1, math.prod(shape[1:])))
+        for i in range(0, shape[0], rows):
+            try:
+                x = sa[i:i + rows].to(dtype)
+            except (SafetensorError, OSError) as e:
+                raise _unreadable(fa, e) from None
+            try:
+                y = sb[i:i + rows].to(dtype)
+            except (SafetensorError, OSError) as e:
+                raise _unreadable(fb, e) from None
+            if not torch.equal(x, y):
+                return True
+    return False
 
 
 def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLike, extra=None,

@@ -430,18 +430,19 @@ def cmd_chat(a):
 
 
 def cmd_info(a):
-    from .checkpoint import checkpoint_dtype, load, load_config, resolve
+    from .checkpoint import checkpoint_dtype, describe, load_config, resolve
 
     # the checkpoint's own dtype unless --dtype says otherwise (load()'s CPU default, fp32, reported float32
     # for a bf16 checkpoint, and took twice its memory to say so)
     dtype = a.dtype or checkpoint_dtype(load_config(resolve(a.path)), resolve(a.path))
-    model, tok = load(a.path, dtype=dtype)
-    c = model.config
+    # what load() would give, from the config and the weights' headers: loading a 70B model's weights to count
+    # them took minutes and its size in memory
+    c, tok, parameters, dtype = describe(a.path, dtype=dtype)
     info = {
         "path": str(resolve(a.path)),
         "architecture": c.model_type,
-        "parameters": sum(p.numel() for p in model.parameters()),
-        "dtype": str(model.dtype).removeprefix("torch."),
+        "parameters": parameters,
+        "dtype": str(dtype).removeprefix("torch."),
         "layers": c.num_hidden_layers, "hidden_size": c.hidden_size, "intermediate_size": c.intermediate_size,
         "heads": c.num_attention_heads, "kv_heads": c.num_key_value_heads, "head_dim": c.head_dim,
         "qk_norm": c.qk_norm, "attention_bias": c.attention_bias, "tied_embeddings": c.tie_word_embeddings,

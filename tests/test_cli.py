@@ -3207,3 +3207,146 @@ def test_distill_lr_help_states_the_warmup_it_trains_with(capsys):
     sft = _help(capsys, "sft").split("--warmup WARMUP ", 1)[1].split(" --", 1)[0]
     distill = _help(capsys, "distill").split("--lr LR ", 1)[1].split(" --", 1)[0]
     assert "steps/10 rounded down, at least 1" in sft and "steps/10 rounded down, at least 1" in distill
+
+
+def _info_by_loading(path, dtype=None):
+    """What `ponder info` reported when it loaded the weights (its code before it read only the headers)."""
+    from ponder.checkpoint import checkpoint_dtype, load_config, resolve
+
+    model, tok = ponder.load(path, dtype=dtype or checkpoint_dtype(load_config(resolve(path)), resolve(path)))
+    c = model.config
+    return {"parameters": sum(p.numel() for p in model.parameters()), "dtype": str(model.dtype).removeprefix("torch."),
+            "tied_embeddings": c.tie_word_embeddings, "vocab_size": c.vocab_size, "layers": c.num_hidden_layers,
+            "tokenizer_vocab": tok.vocab_size, "eos_token": tok.eos_token, "architecture": c.model_type}
+
+
+def _no_tensor_reads(monkeypatch):
+    """Headers may be read, tensor data not: safe_open's get_tensor and a slice's rows fail the test."""
+    import safetensors.torch
+
+    import ponder.checkpoint as ck
+
+    real = ck.safe_open
+
+    class Slice:
+        def __init__(self, sl):
+            self.get_shape, self.get_dtype = sl.get_shape, sl.get_dtype
+
+        def __getitem__(self, i):
+            pytest.fail("tensor data read")
+
+    class Opened:
+        def __init__(self, *a, **k):
+            self.f = real(*a, **k)
+
+        def __enter__(self):
+            self.f.__enter__()
+            return self
+
+        def __exit__(self, *exc):
+            return self.f.__exit__(*exc)
+
+        def keys(self):
+            return self.f.keys()
+
+        def get_slice(self, name):
+            return Slice(self.f.get_slice(name))
+
+        def get_tensor(self, name):
+            pytest.fail("tensor data read")
+
+    monkeypatch.setattr(ck, "safe_open", Opened)
+    monkeypatch.setattr(safetensors.torch, "load_file", lambda *a, **k: pytest.fail("tensor data read"))
+
+
+@pytest.mark.parametrize("case", ["tiny", "tied", "untied", "sharded", "bf16", "bf16_as_fp16", "unprefixed",
+                                  "tied_equal_head", "tied_different_head", "head_without_embedding"])
+def test_info_reads_the_headers_not_the_weights_and_reports_what_loading_does(tmp_path, tiny_random, monkeypatch,
+                                                                              capsys, case):
+    """`ponder info` loaded every weight to report the architecture, parameter count and dtype: for a 70B checkpoint
+    minutes and ~140 GB of memory. It reads the config and the safetensors headers now, and reports what loading
+    does (a tied head counted once; a tied config's head in the file that differs from the embedding is untied, as
+    load unties it: the one case that reads tensors, those two)."""
+    from safetensors.torch import load_file, save_file
+
+    model, tok = tiny_random
+    m = copy.deepcopy(model)
+    if case == "untied":
+        m = ponder.Transformer(ponder.ModelConfig(**{**vars(model.config), "tie_word_embeddings": False}))
+        m.init_weights(1)
+    ck = tmp_path / "ck" if case != "tiny" else "tiny"
+    dtype = None
+    if case != "tiny":
+        ponder.save(m.to(torch.bfloat16) if case.startswith("bf16") else m, tok, ck)
+        dtype = "float16" if case == "bf16_as_fp16" else None
+        s = load_file(ck / "model.safetensors")
+        if case == "sharded":
+            names = sorted(s)
+            (ck / "model.safetensors").unlink()
+            wm = {k: f"model-{i % 2}.safetensors" for i, k in enumerate(names)}
+            for f in set(wm.values()):
+                save_file({k: s[k] for k in names if wm[k] == f}, ck / f)
+            (ck / "model.safetensors.index.json").write_text(json.dumps({"weight_map": wm}))
+        elif case == "unprefixed":
+            save_file({k.removeprefix("model."): v for k, v in s.items()}, ck / "model.safetensors")
+        elif case.startswith(("tied_", "head_")):
+            s["lm_head.weight"] = s["model.embed_tokens.weight"].clone()
+            if case == "tied_different_head":
+                s["lm_head.weight"][-1, 0] += 1
+            if case == "head_without_embedding":
+                del s["model.embed_tokens.weight"]
+            save_file(s, ck / "model.safetensors")
+    want = _info_by_loading(ck, dtype)
+    if case not in ("tied_equal_head", "tied_different_head"):  # (whether load unties the head is in their data)
+        _no_tensor_reads(monkeypatch)
+    assert main(["info", str(ck), "--json"] + (["--dtype", dtype] if dtype else [])) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert {k: info[k] for k in want} == want
+    assert info["tied_embeddings"] == (case not in ("untied", "tied_different_head"))
+
+
+def _break(ck: Path, case: str, tok) -> None:
+    from safetensors.torch import load_file, save_file
+
+    cfg = json.loads((ck / "config.json").read_text())
+    s = load_file(ck / "model.safetensors")
+    if case == "config_field":
+        cfg["hidden_act"] = "gelu"
+    elif case == "layers":
+        cfg["num_hidden_layers"] = 3
+    elif case == "shape":
+        cfg["intermediate_size"] = 96
+    elif case == "vocab":
+        cfg["vocab_size"] = tok.vocab_size - 1
+    elif case == "missing_tensor":
+        del s["model.norm.weight"]
+    elif case == "unexpected_tensor":
+        s["model.extra.weight"] = torch.zeros(2)
+    elif case == "int_tensor":
+        s["model.norm.weight"] = s["model.norm.weight"].to(torch.int32)
+    elif case == "missing_shard":
+        (ck / "model.safetensors").unlink()
+        (ck / "model.safetensors.index.json").write_text(json.dumps({"weight_map": {k: "a.safetensors" for k in s}}))
+    elif case == "no_tokenizer":
+        (ck / "tokenizer.json").unlink()
+    elif case == "huge_vocab":
+        cfg["vocab_size"] = 10**12
+    (ck / "config.json").write_text(json.dumps(cfg))
+    if case in ("missing_tensor", "unexpected_tensor", "int_tensor"):
+        save_file(s, ck / "model.safetensors")
+
+
+@pytest.mark.parametrize("case", ["config_field", "layers", "shape", "vocab", "missing_tensor", "unexpected_tensor",
+                                  "int_tensor", "missing_shard", "no_tokenizer", "huge_vocab"])
+def test_info_refuses_what_loading_refuses_in_the_same_words(tmp_path, tiny_random, capsys, case):
+    """Reading the headers alone, `ponder info` still refuses every checkpoint that load() refuses before reading a
+    tensor, with load's own one line."""
+    from ponder.checkpoint import checkpoint_dtype, load_config, resolve
+
+    model, tok = tiny_random
+    ck = ponder.save(model, tok, tmp_path / "ck")
+    _break(ck, case, tok)
+    with pytest.raises(ponder.PonderError) as e:
+        ponder.load(ck, dtype=checkpoint_dtype(load_config(resolve(ck)), resolve(ck)))
+    assert main(["info", str(ck)]) == 2
+    assert capsys.readouterr().err == f"ponder info: error: {e.value}\n"
