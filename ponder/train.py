@@ -296,17 +296,20 @@ class MasterAdamW(torch.optim.AdamW):
 def optimizer_step(model: Transformer, opt, train: TrainConfig, step: int, total: int, micro_losses) -> tuple:
     """One AdamW step at step's learning rate over summed micro-batch losses, each divided by the whole
     batch's token count `total` before backward, so the gradient does not depend on the split. Returns
-    (mean loss per token, gradient norm before clipping)."""
+    (mean loss per token, gradient norm before clipping). A non-finite loss or gradient norm takes no step
+    (stop_if_diverged then stops the run): AdamW stepped on a NaN gradient made every weight NaN, the caller's
+    model passed to sft() included, where the last finite weights could have been kept."""
     for group in opt.param_groups:
         group["lr"] = lr_at(step, train)
     loss_sum = 0.0
     for s in micro_losses:  # a generator: each micro-batch's graph is freed before the next is built
         (s / total).backward()
         loss_sum += s.item()
-    gn = clip_grad_norm(model.parameters(), train.grad_clip)
-    opt.step()
+    gn = float(clip_grad_norm(model.parameters(), train.grad_clip))
+    if math.isfinite(loss_sum) and math.isfinite(gn):
+        opt.step()
     opt.zero_grad(set_to_none=True)
-    return loss_sum / total, float(gn)
+    return loss_sum / total, gn
 
 
 def clip_grad_norm(params, max_norm: float) -> torch.Tensor:
@@ -1090,8 +1093,8 @@ def pretrain(
 
 
 def stop_if_diverged(row: dict, run: Path | None, saved_at: int) -> None:
-    """A non-finite loss or gradient norm poisons the weights for good (AdamW spreads the NaN into every
-    moment): stop at once, before a checkpoint of it is written; the row stays in metrics.jsonl."""
+    """A non-finite loss or gradient norm would poison the weights for good (AdamW spreads the NaN into every
+    moment; optimizer_step has not stepped on it): stop at once; the row stays in metrics.jsonl."""
     if math.isfinite(row["loss"]) and math.isfinite(row["grad_norm"]):
         return
     kept = f"; the step-{saved_at} checkpoint in {run} is kept" if run is not None and saved_at else ""

@@ -1781,6 +1781,19 @@ def test_a_diverging_run_stops_before_checkpointing_nan_and_its_summary_says_nan
     assert last["first"] == 2.5 and last["last"] != last["last"]  # NaN, not the last finite loss
 
 
+def test_a_diverging_sft_step_leaves_the_callers_model_at_its_last_finite_weights(tiny_random):
+    """A step whose gradient is not finite was taken: AdamW made every weight of the model sft() was given NaN
+    (its optimizer moments too), then the run stopped. It stops without the step: the weights stay finite."""
+    model = copy.deepcopy(tiny_random[0])
+    with torch.no_grad():
+        model.lm_head.weight.mul_(1e37)  # finite weights whose gradient overflows to a NaN norm
+    before = [p.detach().clone() for p in model.parameters()]
+    ex = [{"prompt": f"What is {a} + {a}?", "response": f" {2 * a}"} for a in range(1, 5)]
+    with pytest.raises(PonderError, match=r"^step 1: training diverged \(loss \S+, gradient norm nan\)"):
+        sft(model, tiny_random[1], ex, train=TrainConfig(steps=3, batch_size=2, warmup=0), progress=False)
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), before))
+
+
 def test_pretrain_refuses_a_seq_len_beyond_the_models_context_before_writing(tmp_path):
     with pytest.raises(PonderError, match="seq_len=600 exceeds the model's context of 512 positions"):
         pretrain(tmp_path / "r", DOCS, model_config=ModelConfig(**{**SMALL, "max_position_embeddings": 512}),
