@@ -1068,6 +1068,7 @@ def evaluate(
     }
     if out_dir is not None:
         (d / "summary.json").unlink(missing_ok=True)  # marks a finished eval: not while the others are replaced
+        (d / "report.html").unlink(missing_ok=True)  # `ponder report`'s of the old results would show their figures
         atomic_write_text(d / "samples.jsonl", "".join(json.dumps(json_safe(r), ensure_ascii=False, allow_nan=False)
                                                        + "\n" for r in records))
         atomic_write_text(d / "config.json", _strict_json(config))
@@ -1373,6 +1374,7 @@ def sweep(
         d.mkdir(parents=True, exist_ok=True)
         take_run_lock(d)  # (a directory made just now)
         (d / "summary.json").unlink(missing_ok=True)  # marks a finished sweep: not while the other files change
+        (d / "report.html").unlink(missing_ok=True)  # `ponder report`'s of the old results would show their figures
         atomic_write_text(d / "config.json", config_text)  # before the plots: none without what produced them
         files = plot_scaling(curves, d / "scaling")
         result["files"] = {k: str(v) for k, v in files.items()}

@@ -123,6 +123,22 @@ def test_a_rerun_into_an_eval_directory_drops_the_old_summary_first(micro, tmp_p
     assert not (tmp_path / "e" / "summary.json").exists()
 
 
+def test_a_rerun_into_an_eval_or_sweep_directory_leaves_no_stale_report(micro, tmp_path):
+    """An eval or sweep run again into its directory replaced every result file but kept the report.html that
+    `ponder report` had written from the old ones: the directory's report showed figures of another run."""
+    model, tok = micro
+    runs = {"e": lambda: evaluate(model, tok, ITEMS[:1], method="greedy", max_new_tokens=4, progress=False,
+                                  out_dir=tmp_path / "e"),
+            "s": lambda: sweep((model, tok), ITEMS[:1], methods=["majority"], parallel_ns=[1], max_new_tokens=4,
+                               progress=False, n_boot=7, out_dir=tmp_path / "s")}
+    for name, run in runs.items():
+        run()
+        report = write_html_report(tmp_path / name)
+        assert report == tmp_path / name / "report.html" and report.is_file()
+        run()
+        assert not report.exists(), name
+
+
 def test_never_answering_model_scores_zero_with_full_no_answer_rate(micro):
     model, tok = micro
     items = [{"id": f"s{i}", "prompt": SAY, "answer": str(i)} for i in range(5)]
