@@ -1347,6 +1347,7 @@ def run_contamination_probe(
             bar.close()
     if out_dir is not None:
         # strict JSON (``fileio.json_safe``): one item's drop has the interval (-inf, inf), written as null
+        (Path(out_dir) / "report.html").unlink(missing_ok=True)  # `ponder report`'s of an older result: stale
         atomic_write_text(Path(out_dir) / "contamination.json",
                           json.dumps(json_safe(result), indent=1, default=str, allow_nan=False))
     return result
@@ -1475,6 +1476,7 @@ def run_diversity_probe(
         from ponder.report import plot_heatmap
 
         d = Path(out_dir)
+        (d / "report.html").unlink(missing_ok=True)  # `ponder report`'s of an older result: stale
         atomic_write_text(d / "diversity.json", json.dumps(json_safe(result), indent=1, allow_nan=False))
         plot_heatmap(result["inter"]["matrix"], result["models"], d / "diversity_heatmap.png",
                      title=f"cross-model similarity ({method})", vmin=0.0, vmax=1.0)

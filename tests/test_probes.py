@@ -1688,3 +1688,24 @@ def test_contamination_json_says_which_model_and_items_it_probed(tiny_random, tm
     assert saved["items_sha256"] == _items_digest(items) != _items_digest(items[:1])
     with pytest.raises(PonderError, match="model_name must be text"):
         run_contamination_probe(*tiny_random, items, fractions=(0.6,), model_name=7)
+
+
+def test_a_probe_run_again_into_its_out_dir_leaves_no_stale_report(tiny_random, tmp_path):
+    """A probe run again into its --out (other settings, another model) replaced diversity.json or
+    contamination.json but kept the report.html `ponder report` had rendered from the old one: the directory's
+    report showed another run's figures."""
+    from ponder.probes import run_contamination_probe, run_diversity_probe
+    from ponder.report import write_html_report
+
+    model, tok = tiny_random
+    items = [{"id": "w0", "prompt": "Problem: 3 + 4 = ?\nSolution:", "answer": "7"}]
+    runs = {"diversity": lambda d: run_diversity_probe(tiny_random, items, n_samples=2, max_new_tokens=4,
+                                                       out_dir=d, progress=False),
+            "contamination": lambda d: run_contamination_probe(model, tok, items, perturb_fn=None, max_new_tokens=4,
+                                                               fractions=(0.6,), out_dir=d, progress=False)}
+    for name, run in runs.items():
+        run(tmp_path / name)
+        report = write_html_report(tmp_path / name)
+        assert report == tmp_path / name / "report.html" and report.is_file()
+        run(tmp_path / name)
+        assert not report.exists(), name
