@@ -384,6 +384,11 @@ def test_verify_file_other_kinds(tmp_path):
     # the math gold may be 'answer' too (--help says so): the message names both
     (['{"completion": "a", "gold": "1"}', '{"completion": "b"}'], r"in\.jsonl:2: missing field 'gold' \(or 'answer'\)"),
     (['{"gold": "1"}'], r"in\.jsonl:1: missing field 'completion'"),
+    # a null gold (pandas' to_json of a missing value) was reported as a "missing field" the row plainly has
+    (['{"completion": "b", "gold": null}'], r"in\.jsonl:1: field 'gold' is null \(give the gold, or an 'answer'\)$"),
+    (['{"completion": "b", "answer": null}'], r"in\.jsonl:1: field 'answer' is null$"),
+    (['{"completion": "b", "gold": null, "answer": null}'], r"in\.jsonl:1: field 'gold' is null \(give the gold, or "
+                                                          r"an 'answer'\)$"),
     (['[1, 2]'], r"in\.jsonl:1: expected a JSON object"),
     # json.dump(rows, f) (indented or not) said only "expected a JSON object, got list" or "invalid JSON"
     (['[{"completion": "a", "gold": "1"}]'], r"in\.jsonl:1: expected a JSON object, got list; the file looks like "

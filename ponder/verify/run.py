@@ -87,8 +87,13 @@ def _read_rows(kind: str, path: str) -> tuple[list[dict], list[dict]]:
                 need = KINDS[kind]
                 if kind == "math" and row.get("gold") is None and row.get("answer") is not None:
                     need = ("answer",)  # (a null gold beside an answer: the answer, as _math_gold reads it)
+                if kind == "math" and "gold" not in row and "answer" in row:
+                    need = ("answer",)  # (its null is what to say)
                 for key in need:
-                    if key not in row or row[key] is None:  # math's gold may be named either way: say so
+                    if key in row and row[key] is None:  # (said "missing field", of a field the row plainly has)
+                        or_answer = " (give the gold, or an 'answer')" if key == "gold" else ""
+                        raise PonderError(f"{where}: field {key!r} is null{or_answer}")
+                    if key not in row:  # math's gold may be named either way: say so
                         hint = " (or 'answer')" if key == "gold" else ""
                         if key == "tests" and "problem" in row and "think_open" in row:  # ponder eval's record
                             hint = "; ponder eval's samples.jsonl does not carry code tests: join them from the items by 'id'"
