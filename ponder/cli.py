@@ -330,6 +330,10 @@ def cmd_generate(a):
                                   + ([f"sample {i + 1}/{len(group)}"] if a.n > 1 else []))
                 print(f"--- {which} ({counted(s.num_tokens, 'token')}, {s.finish_reason})")
             print(p + s.text if not a.chat and not a.completion_only else s.text)
+            if s.finish_reason == "length" and not (a.n > 1 or several or a.quiet):  # (no header says it: a text
+                # cut mid-sentence read as the model's whole answer, as chat's did)
+                print(f"(this completion was cut at {counted(s.num_tokens, 'token')}: --max-new-tokens "
+                      f"{a.max_new_tokens})", file=sys.stderr)
 
 
 def _to_end(gen, end: dict):

@@ -159,6 +159,22 @@ def test_generate_names_the_prompt_of_each_completion_when_given_several(ckpt, c
     assert "---" not in capsys.readouterr().out
 
 
+def test_generate_says_on_stderr_when_its_one_completion_was_cut(ckpt, capsys):
+    """One prompt at n=1 prints its text alone, with no header saying its finish reason: a completion cut by
+    --max-new-tokens mid-sentence read as the model's whole answer (chat says so on stderr). A note says it now,
+    --quiet silences it, and stdout is unchanged."""
+    args = ["generate", "Problem: 1 + 2", "--model", str(ckpt), "--max-new-tokens", "3", "--seed", "1"]
+    assert main([*args, "--json"]) == 0
+    (s,) = json.loads(capsys.readouterr().out)["results"][0]["samples"]
+    assert s["finish_reason"] == "length"  # (random weights: no EOS in 3 tokens)
+    assert main(args) == 0
+    loud = capsys.readouterr()
+    assert loud.err == "(this completion was cut at 3 tokens: --max-new-tokens 3)\n"
+    assert main([*args, "--quiet"]) == 0
+    quiet = capsys.readouterr()
+    assert quiet.err == "" and quiet.out == loud.out
+
+
 def test_generate_and_info_json(ckpt, capsys):
     assert main(["generate", "Problem: 1 + 2", "--model", str(ckpt), "-n", "2", "--temperature", "1",
                  "--max-new-tokens", "5", "--json"]) == 0
@@ -252,7 +268,8 @@ def test_generate_quiet_says_no_notes_and_samples_the_same(tmp_path, tiny_random
     loud = capsys.readouterr()
     assert main([*args, "--quiet"]) == 0
     quiet = capsys.readouterr()
-    assert loud.err.count("\n") == 2 and quiet.err == "" and quiet.out == loud.out
+    notes = [x for x in loud.err.splitlines() if "was cut at 6 tokens" not in x]  # (random weights: 6 tokens)
+    assert len(notes) == 2 and quiet.err == "" and quiet.out == loud.out
 
 
 def test_generate_shows_a_progress_bar_on_a_terminal_only(monkeypatch, capsys):
@@ -278,7 +295,8 @@ def test_tiny_generate_and_chat_are_greedy_and_silent_as_before(monkeypatch, cap
     plain = capsys.readouterr()
     assert main(["generate", "Problem: 1 + 2", *flags, "--temperature", "0", "--top-p", "1", "--top-k", "0",
                  "--min-p", "0"]) == 0
-    assert capsys.readouterr() == plain and plain.err == ""
+    assert capsys.readouterr() == plain and plain.err in ("", "(this completion was cut at 6 tokens: "
+                                                          "--max-new-tokens 6)\n")
     outs = []
     for extra in ([], ["--temperature", "0.7", "--top-p", "1", "--top-k", "0", "--min-p", "0"]):
         monkeypatch.setattr("sys.stdin", io.StringIO("Problem: 1 + 2 = ?\n\n"))
