@@ -4611,3 +4611,19 @@ def test_unboxed_a_concluded_value_followed_by_its_computation_in_parentheses_is
 @pytest.mark.parametrize("completion", ["So the total is 12 (3 x 4) or 13.", "\\boxed{12} (3 \\times 4) or 13"])
 def test_a_value_offered_after_a_parenthesized_computation_is_a_hedge(completion):
     assert not check_math(completion, "12").correct and not check_math(completion, "13").correct
+
+
+@pytest.mark.parametrize("fmt", ["Answer: 6 {}", "\\boxed{{6}} {}", "The answer is 6 {}", "\\boxed{{6}}. {}"])
+@pytest.mark.parametrize("remark", ["(no, 7)", "(rather 7)", "(sorry, 7)", "(sorry, it's 7)", "(no: 7)"])
+def test_a_remark_after_the_answer_revising_it_with_no_sorry_or_rather_is_a_hedge(fmt, remark):
+    # "(no, 7)" read as an aside: the revised 6 scored alone, as "(actually 7)" does not
+    completion = fmt.format(remark)
+    assert not check_math(completion, "6").correct and not check_math(completion, "7").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "Answer: 6 (no, 6)", "\\boxed{6} (rather than 7)", "\\boxed{6}. No 7s are used.", "\\boxed{6}\n\nNo. 7", "Answer: 6 (no 7s)",
+    "\\boxed{6} (sorry, 7 was a typo; 6 is right)",
+])
+def test_a_no_sorry_or_rather_remark_without_another_value_keeps_the_answer(completion):
+    assert check_math(completion, "6").correct
