@@ -4627,3 +4627,20 @@ def test_a_remark_after_the_answer_revising_it_with_no_sorry_or_rather_is_a_hedg
 ])
 def test_a_no_sorry_or_rather_remark_without_another_value_keeps_the_answer(completion):
     assert check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("fmt", ["Answer: 6 {}", "\\boxed{{6}} {}", "The answer is 6 {}", "\\boxed{{6}}{}"])
+@pytest.mark.parametrize("remark", ["(so 7)", "(which is 7)", ", which is 7.", ", so 7."])
+def test_a_restatement_with_so_or_which_is_of_another_value_is_a_hedge(fmt, remark):
+    # as "(i.e., 7)": read as an aside, the 6 scored alone though the line restates it as 7
+    completion = fmt.format(remark)
+    assert not check_math(completion, "6").correct and not check_math(completion, "7").correct
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("Answer: 6 (so 6 in total)", "6"), ("\\boxed{6} (which is 3 + 3)", "6"), ("Answer: 6 (so 6)", "6"),
+    ("\\boxed{\\frac{1}{2}} (which is 0.5)", "1/2"), ("\\boxed{1/3} (so about 0.333)", "1/3"), ("\\boxed{1/3}, which is 0.33.", "1/3"),
+    ("Answer: 25% (which is 0.25)", "25%"), ("\\boxed{6} (so 6.0)", "6"), ("\\boxed{2} (which is 10 in binary)", "2"),
+])
+def test_a_restatement_with_so_or_which_is_of_the_same_value_keeps_the_answer(completion, gold):
+    assert check_math(completion, gold).correct
