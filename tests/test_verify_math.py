@@ -4644,3 +4644,17 @@ def test_a_restatement_with_so_or_which_is_of_another_value_is_a_hedge(fmt, rema
 ])
 def test_a_restatement_with_so_or_which_is_of_the_same_value_keeps_the_answer(completion, gold):
     assert check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion", ["\\boxed{6} (about 7.5)", "\\boxed{6} (approximately 7.5).", "\\boxed{6}, roughly 7.5", "\\boxed{6} (around 7.5)"])
+def test_a_far_approximation_in_parentheses_or_after_a_comma_after_a_box_is_a_hedge(completion):
+    # only a bare "about 7.5" after the box was seen, as after "Answer: 6 (about 7.5)": the box read alone scored
+    assert not check_math(completion, "6").correct and not check_math(completion, "7.5").correct
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("\\boxed{\\frac{1}{3}} (about 0.33)", "1/3"), ("\\boxed{6} (roughly 6.0)", "6"), ("\\boxed{2\\sqrt{2}}, approximately 2.83", "2\\sqrt{2}"),
+    ("\\boxed{1024} (about 1000.)", "1024"),
+])
+def test_a_rounding_in_parentheses_or_after_a_comma_after_a_box_keeps_the_answer(completion, gold):
+    assert check_math(completion, gold).correct

@@ -1161,7 +1161,8 @@ def _hedge_here(
         return f"or {line.group(1).strip('$')}"
     end = _PAD_RE.match(text, end).end()  # padding does not part the answer from an "or" after it
     win = _fold(text[end : end + 200])
-    if ans is not None and (am := _APPROX_AFTER_RE.match(win)) and _far_approx(ans, am):
+    # (or in parentheses, or after a comma: "\boxed{3} (about 4.5)", as after "Answer: 3 (about 4.5)")
+    if ans is not None and (am := _ROUNDING_GAP_RE.match(win)) and _far_approx(ans, am):
         return f"or {am.group(1)}"  # "\boxed{3} \approx 4.5"
     # (with no answer known, a step's value: "resp." and "versus" still set another value beside it)
     if (rm := _RESTATED_RE.match(win)) and _other_restated(ans or "", rm):
