@@ -4658,3 +4658,15 @@ def test_a_far_approximation_in_parentheses_or_after_a_comma_after_a_box_is_a_he
 ])
 def test_a_rounding_in_parentheses_or_after_a_comma_after_a_box_keeps_the_answer(completion, gold):
     assert check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion", ["17 ✓\n18 ✗", "Try 17: ✓\nTry 18: ✗", "Checking: 17 ✔, 18 ✘", "We try each.\n$17$ ✓\n$18$ ✗", "17 ✅\n18 ❌\n19 ❌"])
+def test_values_marked_wrong_after_one_marked_right_leave_the_checked_one_as_the_answer(completion):
+    # read last, the value marked wrong scored and the checked one did not
+    assert check_math(completion, "17").correct
+    assert not check_math(completion, "18").correct and not check_math(completion, "19").correct
+
+
+@pytest.mark.parametrize("completion, gold", [("17 ✓\n18 ✗\n\nSo the answer is 18.", "18"), ("17 ✗\n18 ✓", "18"), ("16 ✓\n17 ✓", "17")])
+def test_check_marks_elsewhere_leave_the_answer_as_read(completion, gold):
+    assert check_math(completion, gold).correct

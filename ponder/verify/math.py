@@ -1906,6 +1906,19 @@ _QUERY_MARK_RE = re.compile(r"[\s$*_]*\?")
 _CLAUSE_JOIN_RE = re.compile(r"(?:[,;]|\.(?=\s))\s*(?:(?:and|but|while|whereas)\s+)?$|\s+(?:and|while|whereas)\s+$", re.I)
 
 
+_CROSS_MARK_RE = re.compile("[ \t$:*_]*[\u2717\u2718\u274c\u274e]")
+_CHECK_MARK_RE = re.compile("[ \t$:*_]*[\u2713\u2714\u2705]")
+
+
+def _checked_before_crossed(tail: str, cands: list) -> int | None:
+    """The index of the value marked right (a check mark) before the last values, each marked wrong (a cross); else
+    None. Read last, a value crossed out in a list of tries scored."""
+    i = len(cands) - 1
+    while i >= 0 and _CROSS_MARK_RE.match(tail, cands[i][1]):
+        i -= 1
+    return i if 0 <= i < len(cands) - 1 and _CHECK_MARK_RE.match(tail, cands[i][1]) else None
+
+
 def _rejected_last(tail: str, cands: list) -> int | None:
     """The index of the concluded value the last value's sentence only rejects ("So we get 9. 6 is likely too big.",
     "Thus 9. Actually, 6? No.", "So 9. 6 is too small, and 12 is too big."), as the words after a box or an answer
@@ -2020,7 +2033,9 @@ def _tail_candidate(text: str) -> str | None:
         cands.pop()
     if _trailing_words(tail[cands[-1][1] :]) > 12:
         return None
-    if (j := _rejected_last(tail, cands)) is not None:
+    if (j := _checked_before_crossed(tail, cands)) is not None:
+        cands, end_at = cands[: j + 1], cands[j][1]  # "17 \u2713\n18 \u2717": the checked value, not the crossed one
+    elif (j := _rejected_last(tail, cands)) is not None:
         cands, end_at = cands[: j + 1], cands[j][1]  # the concluded value, read as if it were last
     elif (read := _explained(tail, cands)) is not None:
         cands, end_at = read
