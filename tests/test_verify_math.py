@@ -4670,3 +4670,14 @@ def test_values_marked_wrong_after_one_marked_right_leave_the_checked_one_as_the
 @pytest.mark.parametrize("completion, gold", [("17 ✓\n18 ✗\n\nSo the answer is 18.", "18"), ("17 ✗\n18 ✓", "18"), ("16 ✓\n17 ✓", "17")])
 def test_check_marks_elsewhere_leave_the_answer_as_read(completion, gold):
     assert check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion", ["Answer: 6 (or so)", "Answer: 6 or so", "The answer is $6$ or so.", "The answer is 6 or so hours."])
+def test_an_answer_phrase_value_followed_by_or_so_is_that_value(completion):
+    # "so" opened a reason: "6 or" was read, unparseable, and the right 6 scored 0 ("\boxed{6} or so" scored)
+    assert extract_answer(completion) == "6" and check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion", ["The answer is 6 or so, or 7.", "Answer: 6 (or so) or 7"])
+def test_a_value_offered_after_or_so_is_still_a_hedge(completion):
+    assert not check_math(completion, "6").correct and not check_math(completion, "7").correct

@@ -1629,7 +1629,7 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
 # a clause giving a reason for the value before it, or saying more of it: "12, because 5 + 7 = 12", "12 since ...",
 # "$12$, which is even", "12 (since ...)", "12, and it is even"
 _REASON_RE = re.compile(
-    r"(?:\s*,\s*|\s+|\s*\(\s*)(?:because|since|as(?!\s+well)|which|so|where|and\s+(?:it|this|that)|i\.\s?e\b|that\s+is"
+    r"(?:\s*,\s*|\s+|\s*\(\s*)(?:or\s+so|because|since|as(?!\s+well)|which|so|where|and\s+(?:it|this|that)|i\.\s?e\b|that\s+is"
     r"|namely|not|(?:(?<=,)\s*)?(?:when|if|for)|(?:or\s+)?(?:approximately|approx\.?|roughly|about)(?=\s*\$?\s*[-+]?\d*\.\d))(?![A-Za-z])|\s*;\s*(?=[A-Za-z])|\s*\(\s*=(?!=)|\s+\((?=\s*(?:[-+]?\d+(?:\.\d+)?\s+)?[A-Za-z]{2,})(?!\s*(?:[-+]?\d+(?:\.\d+)?\s+)?(?:mod|or|and)\b)"
     r"|\s+\[(?=\s*[A-Za-z]{2,}[^\[\]\n]*\][\s.!*_]*$)(?!\s*(?:mod|or|and)\b)",  # "6 [verified]" ends with a remark
     re.I,
@@ -1677,7 +1677,9 @@ def _reason_head(sent: str, after: str = "") -> str | None:
         return sent
     # "3, since 5 also works" offers 5 beside 3: read whole, as no one value (it read 5, the last value, alone)
     # ("12, or about 12.0": the "or" of a rounding offers no other value; a hedge after the rounding still counts)
-    return sent if _HEDGE_WORD_RE.search(masked, am.end() if am is not None else m.start()) else head
+    # ("6 or so" says about 6: its "or" offers no other value)
+    at = am.end() if am is not None else m.end() if word.startswith("or") else m.start()
+    return sent if _HEDGE_WORD_RE.search(masked, at) else head
 
 
 _LIST_END_RE = re.compile(r"(?:\s*,\s*(?:and\s+)?[-+]?\d+(?:\.\d+)?)+[\s.!)]*$", re.I)
