@@ -4614,7 +4614,7 @@ def test_a_value_offered_after_a_parenthesized_computation_is_a_hedge(completion
 
 
 @pytest.mark.parametrize("fmt", ["Answer: 6 {}", "\\boxed{{6}} {}", "The answer is 6 {}", "\\boxed{{6}}. {}"])
-@pytest.mark.parametrize("remark", ["(no, 7)", "(rather 7)", "(sorry, 7)", "(sorry, it's 7)", "(no: 7)"])
+@pytest.mark.parametrize("remark", ["(no, 7)", "(rather 7)", "(sorry, 7)", "(sorry, it's 7)", "(no: 7)", "(nope, 7)", "(nah, 7)", "(make that 7)"])
 def test_a_remark_after_the_answer_revising_it_with_no_sorry_or_rather_is_a_hedge(fmt, remark):
     # "(no, 7)" read as an aside: the revised 6 scored alone, as "(actually 7)" does not
     completion = fmt.format(remark)
@@ -4623,7 +4623,7 @@ def test_a_remark_after_the_answer_revising_it_with_no_sorry_or_rather_is_a_hedg
 
 @pytest.mark.parametrize("completion", [
     "Answer: 6 (no, 6)", "\\boxed{6} (rather than 7)", "\\boxed{6}. No 7s are used.", "\\boxed{6}\n\nNo. 7", "Answer: 6 (no 7s)",
-    "\\boxed{6} (sorry, 7 was a typo; 6 is right)",
+    "\\boxed{6} (sorry, 7 was a typo; 6 is right)", "Answer: 6 (make that 6.0)", "\\boxed{6}. Nope, 7 fails.",
 ])
 def test_a_no_sorry_or_rather_remark_without_another_value_keeps_the_answer(completion):
     assert check_math(completion, "6").correct

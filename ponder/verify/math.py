@@ -677,7 +677,7 @@ _PROSE_REVISION_RE = re.compile(
     r"|it\s+should\s+be|edit|scratch\s+that|never\s*mind|on\s+second\s+thoughts?|let\s+me\s+reconsider"
     # ("I think it's actually 6.")
     # ("(no, 7)", "(sorry, 7)", "(rather 7)"; not "No. 7", a numbering)
-    r"|no(?!\.)|sorry|rather|(?:i\s+(?:think|guess|believe)\s+)?(?:it|that)(?:'s|\s+is)\s+actually)\b(?:[\s,.:;!\-]*(?:actually|wait|no|oops|sorry|correction|i\s+made\s+an?\s+(?:error|mistake)"
+    r"|no(?!\.)|nope|nah|make\s+that|sorry|rather|(?:i\s+(?:think|guess|believe)\s+)?(?:it|that)(?:'s|\s+is)\s+actually)\b(?:[\s,.:;!\-]*(?:actually|wait|no|oops|sorry|correction|i\s+made\s+an?\s+(?:error|mistake)"
     r"|mistake)\b)*[\s,.:;!\-]*(?:(?:it|that|this|the\s+(?:correct\s+|right\s+|final\s+)?(?:value|result))(?:'s|\s+is"
     r"|\s+should\s+be|\s+must\s+be)\s+|(?:it\s+)?should\s+be\s+)?\$?\s*([-+]?\d+(?:[./]\d+)?)\s*\$?(?=[\s*_]*(?:[.!?,;)\]]|$))",
     re.I,
@@ -692,7 +692,7 @@ _THINK_VALUE_RE = re.compile(
 )
 _PROSE_REVISION_WORD_RE = re.compile(
     r"actually|wait|correction|oops|error|mistake|should\s+be|edit|scratch|never\s*mind|second\s+thought|reconsider"
-    r"|think|guess|believe|suspect|\bno\b|sorry|rather",
+    r"|think|guess|believe|suspect|\bno\b|nope|nah|make\s+that|sorry|rather",
     re.I,
 )
 
