@@ -4681,3 +4681,23 @@ def test_an_answer_phrase_value_followed_by_or_so_is_that_value(completion):
 @pytest.mark.parametrize("completion", ["The answer is 6 or so, or 7.", "Answer: 6 (or so) or 7"])
 def test_a_value_offered_after_or_so_is_still_a_hedge(completion):
     assert not check_math(completion, "6").correct and not check_math(completion, "7").correct
+
+
+@pytest.mark.parametrize("fmt", ["Answer: 6 {}", "\\boxed{{6}} {}", "The answer is 6 {}."])
+@pytest.mark.parametrize("remark", [
+    "(that's 7)", "(namely 7)", "(more precisely 6.5)", "(exactly 7)", "(hence 7)", "(thus 7)", "(therefore 7)",
+    "(giving 7)", "(meaning 7)", "(which gives 7)", "(which equals 7)", "(equals 7)", "(corrected: 7)", "(revised: 7)",
+])
+def test_a_restating_or_correcting_remark_with_another_value_is_a_hedge(fmt, remark):
+    # as "(i.e., 7)": the parenthesis was read as an aside and the 6 scored alone
+    completion = fmt.format(remark)
+    assert not check_math(completion, "6").correct and not check_math(completion, "7").correct
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("Answer: 6 (exactly 6)", "6"), ("\\boxed{6} (that's 6.0)", "6"), ("\\boxed{0.5} (exactly 1/2)", "1/2"),
+    ("Answer: 6 (giving 12 in total)", "6"), ("\\boxed{6} (namely 3 + 3)", "6"), ("The answer is 6 boxes (giving 12).", "6"),
+    ("\\boxed{1/3} (more precisely 0.3333)", "1/3"), ("Answer: 6 (hence 6 groups)", "6"),
+])
+def test_a_restating_remark_with_the_same_value_keeps_the_answer(completion, gold):
+    assert check_math(completion, gold).correct

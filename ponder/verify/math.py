@@ -992,8 +992,9 @@ def _far_approx(ans: str | None, m: re.Match) -> bool:
 # another beside it ("versus"); the number ends its clause ("(i.e., 6 apples)" is left alone)
 _RESTATED_RE = re.compile(
     r"(?:[\s$]|" + _TEX_SPACE + r")*(?:[,;(\[]\s*|[-\u2014\u2013]{1,3}\s*)?(?:\\(?:text|textit|textrm|mathrm|emph)\s*\{\s*)?"
-    # ("(which is 7)" and "(so 7)" restate it as "i.e." does)
-    r"(i\.\s?e\.|that\s+is|which\s+is|so|resp\.|respectively|versus|vs\.?)(?![A-Za-z])"
+    # ("(which is 7)", "(so 7)", "(namely 7)", "(hence 7)", "(corrected: 7)" restate it as "i.e." does)
+    r"(i\.\s?e\.|that(?:'s|\s+is)|which\s+(?:is|gives|equals|means)|so|namely|(?:more\s+)?precisely|exactly|hence|thus"
+    r"|therefore|giving|meaning|equals|corrected|updated|revised|resp\.|respectively|versus|vs\.?)(?![A-Za-z])"
     # ("\boxed{5}\,(\text{resp. }6)": the word in text, its close brace before the number)
     r"[\s,:]*\}?[\s,:]*\$?\s*([-+]?\d*\.?\d+(?:/\d+)?)\s*\$?(?=[\s$]*(?:[.;,)\]!?](?!\d)|$))",
     re.I,
@@ -1031,10 +1032,10 @@ def _other_equated(ans: str, num: str) -> bool:
 
 def _other_restated(ans: str, m: re.Match) -> bool:
     """Whether the number of `m` (_RESTATED_RE) offers another value than the answer `ans`: what "i.e." (or "which
-    is", "so") restates must be the answer (or a rounding of it); "resp." and "versus" offer another unless it is
-    the same value."""
+    is", "so", "namely", ...) restates must be the answer (or a rounding of it); "resp." and "versus" offer another
+    unless it is the same value."""
     v, w, num = _simple_float(ans), _simple_float(m.group(2)), m.group(2)
-    if m.group(1)[0] in "iItTwWsS":
+    if not m.group(1).lower().startswith(("resp", "v")):
         return v is not None and w is not None and w != v and ("/" in num or not _rounds_to(num, v))
     return v is None or w != v
 
