@@ -4701,3 +4701,9 @@ def test_a_restating_or_correcting_remark_with_another_value_is_a_hedge(fmt, rem
 ])
 def test_a_restating_remark_with_the_same_value_keeps_the_answer(completion, gold):
     assert check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion", ["Answer: 6 (alt. 7)", "The answer is 6 (alt. 7).", "\\boxed{6} (alt. 7)"])
+def test_an_alternative_after_alt_period_is_a_hedge_after_an_answer_phrase_too(completion):
+    # the period of "alt." ended the phrase's sentence: the 7 went unseen and 6 scored alone (after a box it is a hedge)
+    assert not check_math(completion, "6").correct and not check_math(completion, "7").correct

@@ -1497,8 +1497,9 @@ def _sentence_end(s: str, i: int) -> int:
     return n
 
 
-# a period that ends an abbreviation, not the sentence: "5, i.e. 6" (cut there, the 6 it restates 5 as went unseen)
-_ABBREV_RE = re.compile(r"(?<![A-Za-z])(?:i\.\s?e|e\.\s?g|resp|vs|cf)\.$", re.I)
+# a period that ends an abbreviation, not the sentence: "5, i.e. 6" (cut there, the 6 it restates 5 as went unseen;
+# "Answer: 6 (alt. 7)" read 6 alone)
+_ABBREV_RE = re.compile(r"(?<![A-Za-z])(?:i\.\s?e|e\.\s?g|resp|vs|cf|alt)\.$", re.I)
 
 
 _DANGLING_OR_RE = re.compile(r"\bor[\s*_`]*$", re.I)
