@@ -4707,3 +4707,14 @@ def test_a_restating_remark_with_the_same_value_keeps_the_answer(completion, gol
 def test_an_alternative_after_alt_period_is_a_hedge_after_an_answer_phrase_too(completion):
     # the period of "alt." ended the phrase's sentence: the 7 went unseen and 6 scored alone (after a box it is a hedge)
     assert not check_math(completion, "6").correct and not check_math(completion, "7").correct
+
+
+@pytest.mark.parametrize("completion", ["Answer: 6 (6 = 2 x 3)", "The answer is 6 (6 = 2 x 3).", "The answer is $6$ (6 = 3 + 3)."])
+def test_an_answer_phrase_value_followed_by_its_own_equation_in_parentheses_is_that_value(completion):
+    # read whole, "6 (6 = 2 x 3)" was unparseable and the right 6 scored 0 ("\boxed{6} (6 = 2 x 3)" scored)
+    assert extract_answer(completion) == "6" and check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion", ["Answer: 6 (7 = 2 x 3.5)", "Answer: 6 (6 = 2 x 3) or 7"])
+def test_a_parenthesized_equation_of_another_value_or_a_hedge_after_it_is_no_answer(completion):
+    assert not check_math(completion, "6").correct and not check_math(completion, "7").correct

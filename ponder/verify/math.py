@@ -1633,9 +1633,13 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
 _REASON_RE = re.compile(
     r"(?:\s*,\s*|\s+|\s*\(\s*)(?:or\s+so|because|since|as(?!\s+well)|which|so|where|and\s+(?:it|this|that)|i\.\s?e\b|that\s+is"
     r"|namely|not|(?:(?<=,)\s*)?(?:when|if|for)|(?:or\s+)?(?:approximately|approx\.?|roughly|about)(?=\s*\$?\s*[-+]?\d*\.\d))(?![A-Za-z])|\s*;\s*(?=[A-Za-z])|\s*\(\s*=(?!=)|\s+\((?=\s*(?:[-+]?\d+(?:\.\d+)?\s+)?[A-Za-z]{2,})(?!\s*(?:[-+]?\d+(?:\.\d+)?\s+)?(?:mod|or|and)\b)"
-    r"|\s+\[(?=\s*[A-Za-z]{2,}[^\[\]\n]*\][\s.!*_]*$)(?!\s*(?:mod|or|and)\b)",  # "6 [verified]" ends with a remark
+    r"|\s+\[(?=\s*[A-Za-z]{2,}[^\[\]\n]*\][\s.!*_]*$)(?!\s*(?:mod|or|and)\b)"  # "6 [verified]" ends with a remark
+    r"|\s+\((?=\s*[-+]?\d+(?:\.\d+)?\s*=(?!=))",  # "6 (6 = 2 x 3)": the value computed (see _reason_head)
     re.I,
 )
+
+
+_PAREN_NUM_EQ_RE = re.compile(r"\s*([-+]?\d+(?:\.\d+)?)\s*=(?!=)")
 
 
 def _reason_head(sent: str, after: str = "") -> str | None:
@@ -1660,6 +1664,8 @@ def _reason_head(sent: str, after: str = "") -> str | None:
         return None  # ("twelve, which is even" opens with its value too)
     if m.group().endswith("=") and not any(ch.isdigit() for ch in head):
         return None  # "x (= 5)" names the value it is equal to
+    if (pe := _PAREN_NUM_EQ_RE.match(masked, m.end())) is not None and not _same_value(pe.group(1), head):
+        return None  # "2 (3 = 1 + 2)" computes another value: read whole, as before
     word = m.group().lstrip(" ,(").lower()
     am = _APPROX_AFTER_RE.match(sent, m.end() - len(word.split()[-1])) if word.strip() else None
     if am is not None and _far_approx(head, am):
