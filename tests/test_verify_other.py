@@ -546,6 +546,19 @@ def test_format_accepts_short_real_answers(answer):
     assert check_format(f"<think>x</think>\n{answer}").correct
 
 
+@pytest.mark.parametrize("answer", ["\\boxed {7}", "\\boxed\n{7}", "\\boxed 7", "\\fbox {7}", "$\\boxed 7$."])
+def test_format_reads_a_box_written_with_a_space_as_check_math_does(answer):
+    """LaTeX renders "\\boxed {7}" and "\\boxed 7" as a boxed 7 and check_math reads 7 from them, but check_format
+    read no box: under "math+format" a correct, well-formed answer lost the format reward."""
+    from ponder.verify.math import check_math
+
+    completion = f"<think>x</think>\n{answer}"
+    assert check_math(completion, "7").correct
+    assert check_format(completion).correct
+    for empty in ("\\boxed {}", "\\boxed {\\,}", "\\boxed", "\\boxed .", "\\boxed{7} \\boxed {}"):  # the last box says nothing
+        assert check_format(f"<think>x</think>\n{empty}").reason == "no final answer", empty
+
+
 # ---------------------------------------------------------------- constraints
 
 CASES = [  # (constraint, a response that meets it, one that does not)

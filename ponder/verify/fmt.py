@@ -5,8 +5,8 @@ Shape checked (default tags)::
     <think> ... </think> ... \\boxed{...}        or        ... </think> ... Answer: ...
 
 Exactly one opening and one closing tag, the opening one first (only whitespace before it), and after the
-closing tag a final answer: a `\\boxed{...}`, a line starting with "Answer:" (or the line under an "Answer:"
-alone) or `<answer>...</answer>`
+closing tag a final answer: a `\\boxed{...}` (or `\\boxed {...}`, `\\boxed 5`, as check_math reads them), a line
+starting with "Answer:" (or the line under an "Answer:" alone) or `<answer>...</answer>`
 (DeepSeek-R1-Zero's template; the countdown verifier reads it too). With `open_in_prompt=True`
 the opening tag is part of the prompt (chat templates that prefill "<think>"), so the completion must not
 repeat it. The thinking itself may be empty: a non-thinking mode emits "<think>\\n\\n</think>". With
@@ -23,6 +23,7 @@ Without it a correct completion of such a prompt never holds "<think>" and score
 
 from __future__ import annotations
 
+import collections
 import html
 import re
 import unicodedata
@@ -104,6 +105,23 @@ def _says(ch: str) -> bool:
     return ch not in _NOTHING and (ch.isalnum() or (not ch.isascii() and unicodedata.category(ch) in ("Sm", "Sc", "So")))
 
 
+# a box command, then as LaTeX and check_math read it a "{" after any blank, or one token ("\\boxed 5")
+_BOX = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])[ \t\n]*")
+_BOX_TOKEN = re.compile(r"[^\s$]*")
+
+
+def _last_box(text: str) -> str | None:
+    """The last box's content: "\\boxed {5}" and "\\boxed 5" box 5 as "\\boxed{5}" does (check_math scored them
+    correct and they were no final answer here)."""
+    found = collections.deque(_BOX.finditer(text), maxlen=1)  # (the last match, in one pass)
+    if not found:
+        return None
+    end = found[0].end()
+    if text.startswith("{", end):
+        return last_boxed("\\boxed" + text[end:])  # (the last box: no other one follows)
+    return _BOX_TOKEN.match(text, end).group()
+
+
 def _line_answers(text: str):
     """Each "Answer:" line's answer; under a label alone ("**Answer:**", "Final Answer:"), its next non-blank line,
     as check_countdown and check_math read it: such a response scored correct there and "no final answer" here."""
@@ -169,7 +187,7 @@ def check_format(completion, *, think_tags=("<think>", "</think>"), require_answ
         return Verdict(False, None, "tags out of order")
     after = completion[close_at + len(close_tag):].strip()
     if require_answer:
-        boxed = last_boxed(after)
+        boxed = _last_box(after)
         if not (boxed and _substantive(boxed)) and not any(
                 _substantive(a) for a in _line_answers(after)) and not _substantive(last_answer_tag(after) or ""):
             return Verdict(False, after[:200] or None, "no final answer")
