@@ -675,6 +675,22 @@ def test_a_scoring_worker_that_dies_is_an_error_not_a_hang(tmp_path):
     assert res["children"] == []  # the other worker was stopped and every worker reaped
 
 
+def _fails_on_row_17(completion, item):
+    if completion == 17:
+        return {}["no such key"]
+    return completion
+
+
+def test_an_exception_in_a_scoring_worker_names_its_row_and_its_traceback_there():
+    """An exception raised by a verifier or reward function in a worker process came back as a bare
+    `raise value` in parallel_map: no row, no frame of the function that raised (workers=1 showed both)."""
+    with pytest.raises(KeyError) as info:
+        parallel_map(_fails_on_row_17, list(range(40)), [{}] * 40, workers=2)
+    cause = str(info.value.__cause__)
+    assert "row 17 (0-based) of 40" in cause
+    assert "_fails_on_row_17" in cause and 'return {}["no such key"]' in cause
+
+
 def _helper_worker_pid(completion, item):
     from ponder.verify.bounded import WorkerPool
 

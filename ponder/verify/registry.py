@@ -34,9 +34,11 @@ import numbers
 import os
 import pickle
 import re
+import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from multiprocessing.pool import RemoteTraceback
 
 from ponder.errors import PonderError
 from ponder.verify.verdict import Verdict
@@ -357,14 +359,18 @@ def _chunk_worker(conn, fn):
             _close_helper_pools()
             return
         k, pairs = task
+        out = []
         try:
-            msg = (k, True, _score_chunk((fn, pairs)))
-        except Exception as e:  # the parent re-raises it, as multiprocessing.Pool did
-            msg = (k, False, e)
+            for c, it in pairs:
+                out.append(fn(c, it))
+            msg = (k, True, out)
+        except Exception as e:  # the parent re-raises it, with the row and the traceback here (pickling drops it)
+            msg = (k, False, (e, len(out), traceback.format_exc()))
         try:
             conn.send(msg)
         except Exception as e:  # a result or an exception that cannot be pickled
-            conn.send((k, False, PonderError(f"score: a scoring worker could not send back its result: {e}")))
+            err = PonderError(f"score: a scoring worker could not send back its result: {e}")
+            conn.send((k, False, (err, len(out), None)))
 
 
 def _close_helper_pools() -> None:
@@ -424,7 +430,11 @@ def _process_map(fn, chunks: list, workers: int, size: int, n: int, bar) -> list
                     raise PonderError(_died(procs[w].exitcode, busy[w], size, n))
                 k, ok, value = msg
                 if not ok:
-                    raise value
+                    err, i, tb = value
+                    if tb:  # (as multiprocessing.Pool shows a worker's traceback: the cause)
+                        err.__cause__ = RemoteTraceback(
+                            f"row {k * size + i} (0-based) of {n} raised it in a scoring worker:\n{tb}")
+                    raise err
                 results[k] = value
                 if bar:
                     bar.update(len(value))
