@@ -691,6 +691,19 @@ def test_an_exception_in_a_scoring_worker_names_its_row_and_its_traceback_there(
     assert "_fails_on_row_17" in cause and 'return {}["no such key"]' in cause
 
 
+def _item_check(completion, item):
+    return item["check"](completion)
+
+
+def test_parallel_map_scores_items_that_cannot_be_pickled_as_workers_1_does():
+    """The forked workers were sent each chunk through a pipe: an item holding a lambda (a custom reward's own
+    checker) was a PicklingError with workers > 1, where workers=1 scored it (the workers inherit the items)."""
+    items = [{"check": lambda c, k=k: c == k % 3} for k in range(40)]
+    want = [c == k % 3 for k, c in enumerate([0, 1, 2, 3] * 10)]
+    assert parallel_map(_item_check, [0, 1, 2, 3] * 10, items, workers=2) == want
+    assert parallel_map(_item_check, [0, 1, 2, 3] * 10, items, workers=1) == want
+
+
 def _helper_worker_pid(completion, item):
     from ponder.verify.bounded import WorkerPool
 

@@ -351,14 +351,16 @@ def _score_chunk(args):
     return [fn(c, it) for c, it in pairs]
 
 
-def _chunk_worker(conn, fn):
-    """A forked scoring process: score each (k, pairs) chunk the parent sends until it sends None."""
+def _chunk_worker(conn, fn, chunks):
+    """A forked scoring process: score each chunk whose index k the parent sends until it sends None. The chunks
+    are inherited at the fork, not sent: items that cannot be pickled (a lambda in a custom reward's item) score as
+    with workers=1."""
     while True:
         task = conn.recv()
         if task is None:
             _close_helper_pools()
             return
-        k, pairs = task
+        k, pairs = task, chunks[task]
         out = []
         try:
             for c, it in pairs:
@@ -395,7 +397,7 @@ def _process_map(fn, chunks: list, workers: int, size: int, n: int, bar) -> list
         for _ in range(workers):
             parent, child = ctx.Pipe()
             try:
-                p = ctx.Process(target=_chunk_worker, args=(child, fn), daemon=True)
+                p = ctx.Process(target=_chunk_worker, args=(child, fn, chunks), daemon=True)
                 p.start()
             except (AssertionError, OSError, ValueError):
                 parent.close()
@@ -410,7 +412,7 @@ def _process_map(fn, chunks: list, workers: int, size: int, n: int, bar) -> list
         for w, conn in enumerate(conns):
             k = next(todo, None)
             if k is not None:
-                conn.send((k, chunks[k]))
+                conn.send(k)
                 busy[w] = k
         while busy:
             ready = set(multiprocessing.connection.wait([conns[w] for w in busy] + [procs[w].sentinel for w in busy]))
@@ -443,7 +445,7 @@ def _process_map(fn, chunks: list, workers: int, size: int, n: int, bar) -> list
                     del busy[w]
                     continue
                 try:
-                    conns[w].send((k, chunks[k]))
+                    conns[w].send(k)
                 except OSError:  # killed between two chunks (the OOM killer): its pipe is gone
                     procs[w].join()
                     raise PonderError(_died(procs[w].exitcode, k, size, n)) from None
