@@ -736,13 +736,16 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         _Handler.seen.append((self.path, dict(self.headers), body))
-        status, content = _Handler.replies.pop(0) if _Handler.replies else (200, "SCORE: 0/10")
+        # (status, content) or (status, content, {header: value})
+        status, content, *extra = _Handler.replies.pop(0) if _Handler.replies else (200, "SCORE: 0/10")
         reply = content if isinstance(content, dict) else {"choices": [{"message": {"role": "assistant",
                                                                                "content": content}}]}
         payload = content if isinstance(content, bytes) else json.dumps(reply).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
+        for k, v in (extra[0] if extra else {}).items():
+            self.send_header(k, v)
         self.end_headers()
         self.wfile.write(payload)
 
@@ -1063,6 +1066,23 @@ def test_http_judge_gives_up_without_waiting_after_its_last_attempt(judge_server
     with pytest.raises(PonderError, match="HTTP 500"):
         judge("p", "c")
     assert waits == [0.5]  # one wait, between the two attempts
+
+
+def test_http_judge_waits_as_long_as_a_rate_limit_asks(judge_server, monkeypatch):
+    """A rate-limited endpoint (HTTP 429, or 503) says how long to wait in Retry-After (seconds) or OpenAI's and
+    Azure's retry-after-ms. The judge retried after its own 0.5 s, 1 s backoff and, still limited, ended the run
+    with an error after 1.5 s where the server had asked for 20. The wait is the longer of the two, capped at 60 s;
+    a header that is no number of seconds (an HTTP date) leaves the backoff."""
+    import ponder.verify.judge as judge_mod
+
+    waits = []
+    monkeypatch.setattr(judge_mod.time, "sleep", waits.append)
+    judge = make_judge(url=judge_server, rubric="r", retries=5)
+    _Handler.replies[:] = [(429, "x", {"Retry-After": "20"}), (503, "x", {"retry-after-ms": "2500"}),
+                           (429, "x", {"Retry-After": "0"}), (429, "x", {"Retry-After": "3600"}),
+                           (429, "x", {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}), (200, "SCORE: 7/10")]
+    assert judge("p", "c").score == 0.7
+    assert waits == [20.0, 2.5, 2.0, 60.0, 8.0]
 
 
 @pytest.mark.parametrize("reasoning", ["The response gives the final score: 24-17, as the reference does.",

@@ -13,7 +13,8 @@ and the first one is said on stderr: the fix is a larger max_new_tokens.
 
 The judge sees the completion's answer, what follows its first "</think>" (`strip_think=False`: all of it), fenced
 in <response> tags it cannot close. `Verdict.score` = k / max in [0, 1]; `Verdict.correct` = score >= threshold (default 0.5, i.e. at least half the
-rubric's points). An unreachable or failing endpoint raises PonderError after `retries` attempts: silently
+rubric's points). An unreachable or failing endpoint raises PonderError after `retries` attempts (backing off 0.5 s, 1 s, ...,
+or as long as a rate limit's Retry-After asks, up to 60 s): silently
 scoring 0 would poison a training run without anyone noticing. A content-filter refusal of one item (Azure's HTTP
 400 with error code "content_filter", or a reply whose finish_reason is "content_filter") is that item's verdict,
 "judge refused (content filter)" with score 0, not an error: the endpoint works, it declined to grade this response.
@@ -178,6 +179,22 @@ def _overflow(status: int, err: dict) -> str | None:
     return None
 
 
+def _retry_after(e: urllib.error.HTTPError) -> float:
+    """The seconds a rate-limited endpoint (HTTP 429 or 503) asks the client to wait: Retry-After in seconds, or
+    OpenAI's and Azure's retry-after-ms; 0 where it says none (or gives an HTTP date). At most 60 s: a longer wait
+    would stall the run more than one more failed attempt costs."""
+    if e.code not in (429, 503) or e.headers is None:
+        return 0.0
+    for name, scale in (("retry-after-ms", 1e-3), ("retry-after", 1.0)):
+        try:
+            wait = float(e.headers.get(name, "")) * scale
+        except ValueError:
+            continue
+        if 0 <= wait < float("inf"):
+            return min(wait, 60.0)
+    return 0.0
+
+
 def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new_tokens: int, timeout: float,
                   retries: int) -> Callable[[str], str | None]:
     endpoint = url.rstrip("/") + "/chat/completions"
@@ -189,7 +206,7 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
     def generate(prompt: str) -> tuple[str, str | None] | None:
         body = json.dumps({"model": model_name or "default", "temperature": 0.0, "max_tokens": max_new_tokens,
                            "messages": [{"role": "user", "content": prompt}]}).encode()
-        last = ""
+        last, asked = "", 0.0
         for attempt in range(retries + 1):
             req = urllib.request.Request(endpoint, data=body, headers=headers, method="POST")
             try:
@@ -220,6 +237,8 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
                                            else "")
                 if e.code < 500 and e.code != 429:  # a client error will not fix itself
                     break
+                # a rate limit's own wait: the backoff alone retried too soon and ended the run while still limited
+                asked = _retry_after(e)
             except (urllib.error.URLError, OSError) as e:
                 last = str(getattr(e, "reason", e))
             # RecursionError: json.loads of a deeply nested body, a traceback before
@@ -227,7 +246,8 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
                 last = f"unexpected response ({type(e).__name__}: {e})"
                 break
             if attempt < retries:  # back off before the next try; after the last one there is none to wait for
-                time.sleep(min(2.0**attempt * 0.5, 8.0))
+                time.sleep(max(min(2.0**attempt * 0.5, 8.0), asked))
+                asked = 0.0
         raise PonderError(f"judge: POST {endpoint} failed: {last}")
 
     return generate
