@@ -1068,6 +1068,39 @@ def test_http_judge_gives_up_without_waiting_after_its_last_attempt(judge_server
     assert waits == [0.5]  # one wait, between the two attempts
 
 
+def test_http_judge_retries_a_reply_cut_off_in_transit(monkeypatch):
+    """A connection dropped mid-body (a proxy, a restarting server: fewer bytes than Content-Length) or a garbled
+    status line raise http.client's IncompleteRead / BadStatusLine, neither an OSError: a traceback that ended the
+    RL run at once (an HTTP 500's error body cut off too). They are network failures, retried, and the last one is the one-line PonderError."""
+    import socket
+
+    import ponder.verify.judge as judge_mod
+
+    monkeypatch.setattr(judge_mod.time, "sleep", lambda s: None)
+    ok = json.dumps({"choices": [{"message": {"role": "assistant", "content": "SCORE: 7/10"}}]}).encode()
+    heads = b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+    replies = [b"HTTP/1.1 200 OK\r\n" + heads % 100 + b'{"choi', b"garbage\r\n\r\n",
+               b"HTTP/1.1 500 Oops\r\n" + heads % 100 + b'{"err',
+               b"HTTP/1.1 200 OK\r\n" + heads % len(ok) + ok, b"HTTP/1.1 200 OK\r\n" + heads % 100 + b"{"]
+    srv = socket.create_server(("127.0.0.1", 0))
+
+    def serve():
+        for raw in replies:
+            conn, _ = srv.accept()
+            with conn:
+                conn.recv(65536)
+                conn.sendall(raw)
+
+    threading.Thread(target=serve, daemon=True).start()
+    url = f"http://127.0.0.1:{srv.getsockname()[1]}/v1"
+    try:
+        assert make_judge(url=url, rubric="r", retries=3)("p", "c").score == 0.7
+        with pytest.raises(PonderError, match=r"^judge: POST .*/v1/chat/completions failed: IncompleteRead"):
+            make_judge(url=url, rubric="r", retries=0)("p", "c")
+    finally:
+        srv.close()
+
+
 def test_http_judge_waits_as_long_as_a_rate_limit_asks(judge_server, monkeypatch):
     """A rate-limited endpoint (HTTP 429, or 503) says how long to wait in Retry-After (seconds) or OpenAI's and
     Azure's retry-after-ms. The judge retried after its own 0.5 s, 1 s backoff and, still limited, ended the run

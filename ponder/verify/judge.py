@@ -26,6 +26,7 @@ is a configuration error, raised by make_judge.
 
 from __future__ import annotations
 
+import http.client
 import itertools
 import json
 import numbers
@@ -152,7 +153,8 @@ def _error_body(e: urllib.error.HTTPError) -> dict:
     or vLLM's own at the top level ({"object": "error", "message": ...})."""
     try:
         body = json.loads(e.read())
-    except (ValueError, OSError, RecursionError):  # RecursionError: a deeply nested body
+    # RecursionError: a deeply nested body; HTTPException: one cut off in transit (IncompleteRead)
+    except (ValueError, OSError, RecursionError, http.client.HTTPException):
         return {}
     err = body.get("error", body) if isinstance(body, dict) else None
     if isinstance(err, str):  # TGI: {"error": "Input validation error: ...", "error_type": "validation"}
@@ -239,8 +241,9 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
                     break
                 # a rate limit's own wait: the backoff alone retried too soon and ended the run while still limited
                 asked = _retry_after(e)
-            except (urllib.error.URLError, OSError) as e:
-                last = str(getattr(e, "reason", e))
+            # (http.client's IncompleteRead, BadStatusLine: a connection dropped mid-reply, not an OSError)
+            except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
+                last = str(getattr(e, "reason", e)) if not isinstance(e, http.client.HTTPException) else repr(e)
             # RecursionError: json.loads of a deeply nested body, a traceback before
             except (ValueError, KeyError, IndexError, TypeError, AttributeError, RecursionError) as e:
                 last = f"unexpected response ({type(e).__name__}: {e})"
