@@ -1087,8 +1087,14 @@ def test_http_judge_retries_a_reply_cut_off_in_transit(monkeypatch):
     def serve():
         for raw in replies:
             conn, _ = srv.accept()
-            with conn:
-                conn.recv(65536)
+            with conn:  # the whole request read first: closing on unread bytes resets the connection
+                got = b""
+                while b"\r\n\r\n" not in got:
+                    got += conn.recv(65536)
+                head, body = got.split(b"\r\n\r\n", 1)
+                size = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+                while len(body) < size:
+                    body += conn.recv(65536)
                 conn.sendall(raw)
 
     threading.Thread(target=serve, daemon=True).start()
