@@ -1107,6 +1107,25 @@ def test_http_judge_retries_a_reply_cut_off_in_transit(monkeypatch):
         srv.close()
 
 
+def test_http_judge_reply_of_200_with_an_error_object_names_it_and_is_retried(judge_server, monkeypatch):
+    """Some servers and routers (OpenRouter, a proxy in front of a provider) answer HTTP 200 with an error object
+    and no choices. That was "unexpected response (KeyError: 'choices')" at once, the server's reason lost and no
+    retry, though it is the upstream's failure (often transient). It is retried, and its message is the error."""
+    import ponder.verify.judge as judge_mod
+
+    monkeypatch.setattr(judge_mod.time, "sleep", lambda s: None)
+    judge = make_judge(url=judge_server, rubric="r", retries=1)
+    upstream = {"error": {"message": "Provider returned error", "code": 502}}
+    _Handler.replies[:] = [(200, upstream), (200, "SCORE: 7/10")]
+    assert judge("p", "c").score == 0.7
+    for body, why in ((upstream, "Provider returned error"), ({"error": "rate limited\nupstream"},
+                                                              "rate limited upstream")):
+        _Handler.replies[:] = [(200, body), (200, body)]
+        with pytest.raises(PonderError, match=f"^judge: POST .*/v1/chat/completions failed: HTTP 200 with an "
+                                              f"error: {why}$"):
+            judge("p", "c")
+
+
 def test_http_judge_waits_as_long_as_a_rate_limit_asks(judge_server, monkeypatch):
     """A rate-limited endpoint (HTTP 429, or 503) says how long to wait in Retry-After (seconds) or OpenAI's and
     Azure's retry-after-ms. The judge retried after its own 0.5 s, 1 s backoff and, still limited, ended the run

@@ -148,6 +148,10 @@ class _Overflow(Exception):
     error (RL samples long completions; one of them must not end the run)."""
 
 
+class _ErrorReply(Exception):
+    """An HTTP 200 reply that holds an error object instead of choices (its message)."""
+
+
 def _error_body(e: urllib.error.HTTPError) -> dict:
     """The error object of an HTTP error's JSON body ({} where there is none): OpenAI's and Azure's {"error": {...}},
     or vLLM's own at the top level ({"object": "error", "message": ...})."""
@@ -214,6 +218,12 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
             try:
                 with urllib.request.urlopen(req, timeout=timeout) as resp:
                     data = json.loads(resp.read())
+                # some servers and routers (OpenRouter, proxies) answer HTTP 200 with an error object and no choices:
+                # their message, retried as a server error, was a bare "unexpected response (KeyError: 'choices')"
+                if isinstance(data, dict) and "choices" not in data and "error" in data:
+                    err = data["error"]
+                    msg = err.get("message") if isinstance(err, dict) else err
+                    raise _ErrorReply(" ".join(str(msg if msg is not None else err).split())[:300])
                 # a per-item refusal, deterministic: one such response stopped the whole run with an error
                 finish = data["choices"][0].get("finish_reason")
                 if finish == "content_filter":
@@ -241,6 +251,8 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
                     break
                 # a rate limit's own wait: the backoff alone retried too soon and ended the run while still limited
                 asked = _retry_after(e)
+            except _ErrorReply as e:
+                last = f"HTTP 200 with an error: {e}"
             # (http.client's IncompleteRead, BadStatusLine: a connection dropped mid-reply, not an OSError)
             except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
                 last = str(getattr(e, "reason", e)) if not isinstance(e, http.client.HTTPException) else repr(e)
