@@ -1126,6 +1126,23 @@ def test_http_judge_reply_of_200_with_an_error_object_names_it_and_is_retried(ju
             judge("p", "c")
 
 
+def test_http_judge_retries_a_request_timeout_and_a_conflict(judge_server, monkeypatch):
+    """HTTP 408 (a proxy's or load balancer's request timeout) and 409 (a conflict, e.g. a lock) are transient, as
+    OpenAI's own client retries them; the judge gave up at once ("a client error will not fix itself") and ended the
+    run on one slow request. Other 4xx still end it without a retry."""
+    import ponder.verify.judge as judge_mod
+
+    monkeypatch.setattr(judge_mod.time, "sleep", lambda s: None)
+    judge = make_judge(url=judge_server, rubric="r", retries=2)
+    _Handler.seen.clear()
+    _Handler.replies[:] = [(408, "x"), (409, "x"), (200, "SCORE: 7/10")]
+    assert judge("p", "c").score == 0.7 and len(_Handler.seen) == 3
+    _Handler.replies[:] = [(404, "x"), (200, "SCORE: 7/10")]
+    with pytest.raises(PonderError, match="HTTP 404"):
+        judge("p", "c")
+    assert len(_Handler.seen) == 4
+
+
 def test_http_judge_waits_as_long_as_a_rate_limit_asks(judge_server, monkeypatch):
     """A rate-limited endpoint (HTTP 429, or 503) says how long to wait in Retry-After (seconds) or OpenAI's and
     Azure's retry-after-ms. The judge retried after its own 0.5 s, 1 s backoff and, still limited, ended the run

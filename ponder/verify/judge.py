@@ -247,7 +247,9 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
                 msg = err.get("message")
                 last = f"HTTP {e.code}" + (f": {' '.join(msg.split())[:300]}" if isinstance(msg, str) and msg.strip()
                                            else "")
-                if e.code < 500 and e.code != 429:  # a client error will not fix itself
+                # a client error will not fix itself; a rate limit, a proxy's request timeout (408) or a conflict
+                # (409) may, as OpenAI's own client retries them
+                if e.code < 500 and e.code not in (408, 409, 429):
                     break
                 # a rate limit's own wait: the backoff alone retried too soon and ended the run while still limited
                 asked = _retry_after(e)
