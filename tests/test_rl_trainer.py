@@ -1928,6 +1928,19 @@ def test_monitor_raises_sandbox_errors_when_they_start_and_again_after_they_clea
     assert [a["alarm"] for a in out] == ["sandbox_error"] and out[0]["message"].startswith("2 held-out completions")
 
 
+def test_monitor_resumed_from_a_checkpoint_before_the_streak_rename_raises_no_second_sandbox_alarm():
+    """The sandbox errors' streak was saved as streaks["sandbox"] before judge_overflow joined it (now
+    streaks["sandbox_error"]): a run resumed from such a checkpoint while its sandbox still failed raised
+    sandbox_error a second time, where the uninterrupted run raises it once."""
+    m = Monitor(max_new_tokens=100)
+    m.update({"step": 1, "sandbox_errors": 3, "samples": 8})
+    old = m.state_dict()
+    old["streaks"] = {("sandbox" if k == "sandbox_error" else k): v for k, v in old["streaks"].items()}
+    resumed = Monitor(max_new_tokens=100)
+    resumed.load_state_dict(old)
+    assert [a["alarm"] for a in resumed.update({"step": 2, "sandbox_errors": 2, "samples": 8})] == []
+
+
 def test_judge_verdicts_on_responses_past_its_context_are_counted_per_step(tmp_path, ckpt, tokenizer):
     """A local judge scores a response too long for its context 0 (the item's verdict, not an error that ends the
     run): the step's row counts them in judge_overflow, so that a reward lowered by the judge's context does not

@@ -201,3 +201,8 @@ class Monitor:
     def load_state_dict(self, d: dict):
         for k, v in d.items():
             setattr(self, k, v)
+        # (a checkpoint from before judge_overflow named the sandbox errors' streak "sandbox": a resumed run whose
+        # sandbox still failed raised sandbox_error again)
+        if isinstance(self.streaks, dict) and "sandbox" in self.streaks:
+            self.streaks = dict(self.streaks)
+            self.streaks.setdefault("sandbox_error", self.streaks.pop("sandbox"))
