@@ -1786,7 +1786,9 @@ def sft(
             bar.close()
         if tb:
             tb.close()
-    model.eval()
+        # (the caller's model, in eval mode as a finished run leaves it: a failed run left it training, its dropout
+        # on in whatever the caller did next)
+        model.eval()
     if run is not None:
         plot_run(run)
     return {**row, "examples_cut": cut, "val_examples_cut": val_cut, "examples_dropped": dropped,

@@ -1792,6 +1792,7 @@ def test_a_diverging_sft_step_leaves_the_callers_model_at_its_last_finite_weight
     with pytest.raises(PonderError, match=r"^step 1: training diverged \(loss \S+, gradient norm nan\)"):
         sft(model, tiny_random[1], ex, train=TrainConfig(steps=3, batch_size=2, warmup=0), progress=False)
     assert all(torch.equal(p, q) for p, q in zip(model.parameters(), before))
+    assert not model.training  # (left in eval mode, as a finished run leaves it: it was left training)
 
 
 def test_pretrain_refuses_a_seq_len_beyond_the_models_context_before_writing(tmp_path):
