@@ -880,6 +880,14 @@ def cmd_grpo(a):
         if a.chat_template_kwargs and not a.chat and not a.data:  # (a task's prompts are text)
             raise PonderError(_TEXT_PROMPTS_KWARGS.format(f"--task {a.task}", "; give --chat to render them "
                                                           "through the chat template"))
+        if a.chat_template_kwargs and not a.chat and a.data:  # as sft and distill: a file of text prompts alone
+            from .tasks.data import load_dataset  # (the trainer's rows: --eval-data's first --eval-n)
+
+            kw = {"prompt_field": a.prompt_field, "answer_field": a.answer_field, "require_answer": False}
+            items = load_dataset(a.data, **kw) + (load_dataset(a.eval_data, **kw)[: a.eval_n] if a.eval_data else [])
+            if all(isinstance(it["prompt"], str) for it in items):
+                raise PonderError(_TEXT_PROMPTS_KWARGS.format(a.data, "; give --chat to render them through the "
+                                                              "chat template"))
         if a.reward:  # (the library's own message named a Python call, get_reward(..., judge=make_judge(...)))
             from .verify.registry import _parse
 

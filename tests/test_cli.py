@@ -996,6 +996,24 @@ def test_sft_and_distill_refuse_chat_template_kwargs_that_no_prompt_renders(tmp_
         assert err.count("\n") == 1 and not (tmp_path / "r").exists()
 
 
+def test_grpo_refuses_chat_template_kwargs_that_no_prompt_of_its_data_renders(tmp_path, capsys):
+    """grpo --data of text prompts without --chat uses them as they are, through no chat template:
+    --chat-template-kwargs was unused and recorded in config.json as applied (only a --task was refused). A file
+    with a row of chat messages, or --chat, renders them."""
+    text, chat = tmp_path / "t.jsonl", tmp_path / "c.jsonl"
+    text.write_text(json.dumps({"prompt": "1 + 1 =", "answer": "2"}) + "\n")
+    chat.write_text(json.dumps({"prompt": [{"role": "user", "content": "1 + 1 ="}], "answer": "2"}) + "\n")
+    kw = ["--chat-template-kwargs", '{"enable_thinking": false}', "--model", str(tmp_path / "no-model")]
+    assert main(["grpo", "--data", str(text), "--out", str(tmp_path / "r"), *kw]) == 2
+    err = capsys.readouterr().err
+    assert f"the prompts of {text} are text, used as given through no chat template" in err
+    assert err.count("\n") == 1 and not (tmp_path / "r").exists()
+    for extra in (["--data", str(chat)], ["--data", str(text), "--chat"],  # (rendered: refused for the model alone)
+                  ["--data", str(text), "--eval-data", str(chat)]):
+        assert main(["grpo", *extra, "--out", str(tmp_path / "r"), *kw]) == 2
+        assert "no chat template" not in capsys.readouterr().err, extra
+
+
 def test_sft_from_the_command_line_resumes_and_keeps_its_settings(tmp_path, ckpt, capsys):
     """`ponder sft --resume` reads the run's own data file again (checked by digest) and continues to the
     uninterrupted run's weights; options the run keeps are refused; a changed data file is refused."""
