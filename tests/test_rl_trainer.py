@@ -730,6 +730,19 @@ def test_a_bad_preset_objective_or_reward_is_refused_before_the_model_loads(tmp_
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.parametrize("over, msg", [({"max_refill": 2}, "max_refill=2 has no effect with preset 'grpo'"),
+                                       ({"preset": "dapo", "objective": {"group_filter": False}, "max_refill": 2},
+                                        "max_refill=2 has no effect with objective group_filter=False")])
+def test_check_inputs_refuses_a_max_refill_without_dynamic_sampling_as_train_does(tmp_path, ckpt, over, msg):
+    """check_inputs (what `grpo --nproc N` checks before spawning N ranks) passed a max_refill that train() refuses:
+    each rank loaded the model and the run failed as "data-parallel rank 0: max_refill=2 has no effect"."""
+    import ponder.rl.trainer as rl_trainer
+
+    with pytest.raises(PonderError, match="^" + re.escape(msg)):
+        rl_trainer.check_inputs(GRPOConfig(model=str(ckpt), **{**ONE_STEP, **over}), tmp_path / "r")
+    assert not (tmp_path / "r").exists()
+
+
 @pytest.mark.parametrize("objective, msg", [({"clipp": "dual"}, "unknown setting 'clipp'"),
                                            ({"beta": 0.0}, "kl=k3 needs beta > 0")])
 def test_a_hand_edited_objective_in_config_json_is_refused_naming_the_file(objective, msg):

@@ -229,6 +229,18 @@ def check_mode(cfg: GRPOConfig, dp=None) -> obj.ObjectiveConfig:
     return ocfg
 
 
+def check_refill(cfg: GRPOConfig, ocfg: obj.ObjectiveConfig) -> None:
+    """Only dynamic sampling refills: a max_refill without it was silently unused (checked for new runs only: a
+    recorded one would brick a resume)."""
+    if not ocfg.group_filter and cfg.max_refill != GRPOConfig.max_refill:
+        # (an override's off was blamed on the preset: "preset 'dapo', which does not filter groups")
+        why = (f"objective group_filter=False (overriding preset {cfg.preset!r}'s True)"
+               if obj.PRESETS[cfg.preset]["config"]["group_filter"] else
+               f"preset {cfg.preset!r}, which does not filter groups (group_filter off)")
+        raise PonderError(f"max_refill={cfg.max_refill} has no effect with {why}; drop it, or set objective "
+                          "group_filter=True")
+
+
 def objective_for(preset: str, overrides: dict, max_new_tokens: int) -> obj.ObjectiveConfig:
     cfg = obj.preset(preset, **overrides)
     # A run's override (--set) of a part the composed objective never reads trained as if it had not been given,
@@ -385,7 +397,9 @@ def check_inputs(cfg: GRPOConfig, run_dir: str | Path, *, resume: bool = False) 
     tok = Tokenizer.load(path)
     if cfg.chat_template_kwargs:  # (else the tokenizer's own, which the run records)
         tok.template_kwargs = dict(cfg.chat_template_kwargs)
-    objective_config(cfg)
+    ocfg = objective_config(cfg)
+    if not resume:  # (as train() checks it: `grpo --nproc N` failed on each rank, once it had loaded the model)
+        check_refill(cfg, ocfg)
     train_items, test_items = load_items(cfg)
     reward = get_reward(cfg.reward if cfg.reward is not None
                         else default_reward(cfg.task, None if cfg.task else train_items + test_items))
@@ -653,14 +667,7 @@ def train(
         ocfg = check_mode(cfg, dp)
         if model is None and not cfg.fsdp:  # (said before the model loads; a model given trains in its own dtype)
             check_not_fp16_dtype(checkpoint.parse_dtype(cfg.dtype))
-        # only dynamic sampling refills: it was silently unused (new runs only: a recorded one would brick a resume)
-        if not ocfg.group_filter and cfg.max_refill != GRPOConfig.max_refill:
-            # (an override's off was blamed on the preset: "preset 'dapo', which does not filter groups")
-            why = (f"objective group_filter=False (overriding preset {cfg.preset!r}'s True)"
-                   if obj.PRESETS[cfg.preset]["config"]["group_filter"] else
-                   f"preset {cfg.preset!r}, which does not filter groups (group_filter off)")
-            raise PonderError(f"max_refill={cfg.max_refill} has no effect with {why}; drop it, or set objective "
-                              "group_filter=True")
+        check_refill(cfg, ocfg)
         if cfg.reward is not None:
             get_reward(cfg.reward)
         resolve_data(cfg)
