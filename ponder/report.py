@@ -469,10 +469,12 @@ def _read_jsonl(path: Path) -> tuple[list[dict], str | None]:
     return rows, note
 
 
-def _flatten(obj, prefix: str = "", out: list | None = None, limit: int = 900) -> list[tuple[str, object]]:
+def _flatten(obj, prefix: str = "", out: list | None = None, limit: int = 900,
+             lists: list | None = None) -> list[tuple[str, object]]:
     """(dotted key, value) pairs; interval dicts stay whole (their other keys, such as a sweep point's tokens
     and latency, follow as their own rows), long lists are summarised. Past ``limit`` pairs one last row
-    says so, rather than the table silently ending."""
+    says so, rather than the table silently ending. Given ``lists``, a list of dicts (a demo's maj@N points, its
+    example completions) is appended to it as (dotted key, rows) to be shown below the table, and its row says so."""
     out = [] if out is None else out
     if len(out) >= limit:
         if len(out) == limit:
@@ -482,22 +484,46 @@ def _flatten(obj, prefix: str = "", out: list | None = None, limit: int = 900) -
         out.append((prefix or "value", obj))
         for k, v in obj.items():
             if k not in ("mean", "lo", "hi"):
-                _flatten(v, f"{prefix}.{k}" if prefix else str(k), out, limit)
+                _flatten(v, f"{prefix}.{k}" if prefix else str(k), out, limit, lists)
     elif not isinstance(obj, (dict, list)):
         out.append((prefix or "value", obj))
     elif isinstance(obj, dict):
         if not obj:  # (a setting of {}, chat_template_kwargs, was left out of the table, as if never set)
             out.append((prefix or "value", "{}"))
         for k, v in obj.items():
-            _flatten(v, f"{prefix}.{k}" if prefix else str(k), out, limit)
+            _flatten(v, f"{prefix}.{k}" if prefix else str(k), out, limit, lists)
     elif all(not isinstance(v, (dict, list)) for v in obj) and len(obj) <= 12:
         # strings quoted, escapes shown: a stop list ["\n", "\n\n"] read " , " (HTML folds newlines), and a comma
         # inside a string read as two items
         out.append((prefix, ", ".join(json.dumps(v, ensure_ascii=False) if isinstance(v, str) else _fmt(v)
                                       for v in obj) if obj else "[]"))
+    elif lists is not None and _shown_below(obj):
+        lists.append((prefix or "value", obj))
+        out.append((prefix or "value", f"{counted(len(obj), 'sample' if _is_samples(obj) else 'row')}, shown below the table"))
     else:
         out.append((prefix, f"[list of {len(obj)}]"))
     return out
+
+
+def _shown_below(rows: list) -> bool:
+    """A list of dicts shown as a table (scalar fields) or as sample cards (a text field): not a dict nested in."""
+    if not rows or not all(isinstance(r, dict) and r for r in rows):
+        return False
+    return _is_samples(rows) or all(not isinstance(v, (dict, list)) for r in rows for v in r.values())
+
+
+def _is_samples(rows: list[dict]) -> bool:
+    return any(isinstance(r.get(k), str) for r in rows for k in _TEXT_KEYS)
+
+
+def _list_block(key: str, rows: list[dict], max_samples: int) -> str:
+    if _is_samples(rows):
+        shown = rows[:max_samples]
+        head = f"<h3>{_e(key)} ({counted(len(rows), 'sample')}" + (
+            f", showing the first {len(shown)})</h3>" if len(shown) < len(rows) else ")</h3>")
+        return head + "".join(_sample_card(i, r) for i, r in enumerate(shown))
+    # (null: a value undefined for that row, a NaN written by json_safe, as the interval rows above show it)
+    return f"<h3>{_e(key)} ({counted(len(rows), 'row')})</h3>" + _rows_table(rows, 50, null="—")
 
 
 def _value_cell(v) -> str:
@@ -521,8 +547,9 @@ def _kv_table(pairs: list[tuple[str, object]], with_ci: bool, level: str = "95%"
     return f'<div class="scroll"><table>{head}{"".join(rows)}</table></div>'
 
 
-def _rows_table(rows: list[dict], max_rows: int, cls: str = "") -> str:
-    """A table of JSON rows (union of all rows' keys as columns), evenly thinned to max_rows incl. first and last."""
+def _rows_table(rows: list[dict], max_rows: int, cls: str = "", null: str = "None") -> str:
+    """A table of JSON rows (union of all rows' keys as columns), evenly thinned to max_rows incl. first and last.
+    A null value is shown as ``null``."""
     if len(rows) > max_rows:
         idx = sorted({round(i) for i in np.linspace(0, len(rows) - 1, max_rows)})
         shown = [rows[i] for i in idx]
@@ -537,7 +564,9 @@ def _rows_table(rows: list[dict], max_rows: int, cls: str = "") -> str:
         cells = []
         for c in cols:
             v = r.get(c, "")
-            if isinstance(v, (dict, list)):
+            if v is None:
+                v = null
+            elif isinstance(v, (dict, list)):
                 v = json.dumps(v)[:200]
             cells.append(f'<td class="{"num" if _is_num(v) else ""}">{_e(_fmt(v))}</td>')
         body.append(f'<tr class="{cls}">{"".join(cells)}</tr>')
@@ -668,7 +697,8 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
 
     for p in result_files:
         data = _read_json(p)
-        pairs = _flatten(data)
+        lists: list[tuple[str, list]] = []
+        pairs = _flatten(data, lists=lists)
         pairs = [(k.replace("metrics.", "", 1) if k.startswith("metrics.") else k, v) for k, v in pairs]
         with_ci = any(_is_interval(v) for _, v in pairs)
         alpha = data.get("alpha") if isinstance(data, dict) else None  # a summary's own level (summarize(alpha=))
@@ -680,6 +710,8 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
                             ("insufficient evidence", "na") if data.get("insufficient_evidence") else
                             ("no contamination signal", "ok"))
             body = f'<p><span class="badge {cls}">{_e(verdict)}</span></p>' + body
+        body += "".join(_list_block(k.replace("metrics.", "", 1) if k.startswith("metrics.") else k, rows,
+                                    max_samples) for k, rows in lists)
         sections.append((f"res-{p.stem}", f"Results: {p.name}", body))
 
     if found["alarms"]:

@@ -657,3 +657,37 @@ def test_strings_in_a_listed_setting_are_shown_quoted_and_escaped(tmp_path):
     assert re.search(r'stop\s+&quot;\\n&quot;, &quot;\\n\\n&quot;', text)
     assert re.search(r'tags\s+&quot;a, b&quot;, &quot;c&quot;', text)
     assert re.search(r"ks\s+1, 4\s", text)  # (numbers as they were)
+
+
+def test_a_demo_runs_self_consistency_points_and_examples_are_shown_not_counted(tmp_path):
+    """A demo's summary.json holds its maj@N points before and after and its example completions as lists of
+    dicts: the report showed "[list of 3]" for each, the demo's main results in its PNG alone."""
+    def pts(accs):
+        return [{"budget": n, "tokens": 10.5 * n, "latency": 0.01 * n, "accuracy": a, "lo": a - 0.1, "hi": a + 0.1}
+                for n, a in zip((1, 2, 4), accs)]
+
+    examples = [{"prompt": "What is 3 < 4 & 2?", "completion": "3 + 4 = 7. <b>answer</b> 7", "gold": "7",
+                 "correct": True},
+                {"prompt": "What is 9 - 2?", "completion": "The answer is 6.", "gold": "7", "correct": False}]
+    summary = {"model": "tiny", "task": "arith", "preset": "grpo", "steps": 4,
+               "accuracy_before": {"accuracy": 0.25, "lo": 0.125, "hi": 0.375, "n": 40},
+               "accuracy_after": {"accuracy": 0.5, "lo": 0.375, "hi": 0.625, "n": 40},
+               "gain_points": 25.0, "self_consistency_problems": 16,
+               "step_by_step_share": {"before": 0.1, "after": 0.9},
+               "mean_greedy_tokens": {"before": 12.0, "after": 20.0},
+               "self_consistency": {"before": pts((0.2, 0.3, 0.35)), "after": pts((0.55, 0.6, 0.65))},
+               "rl_seconds": 3.0, "seconds": 9.0, "run_dir": str(tmp_path), "checkpoint": "c",
+               "plots": {"training": "training.png"}, "examples_after": examples}
+    (tmp_path / "summary.json").write_text(json.dumps(summary, indent=2))
+    doc = write_html_report(tmp_path).read_text()
+    assert "list of 3" not in doc and "list of 2" not in doc
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", doc))
+    # every point's N, tokens and accuracy with its interval, in a row of its own, before and after
+    for label, accs in (("before", (0.2, 0.3, 0.35)), ("after", (0.55, 0.6, 0.65))):
+        part = text[text.index(f"self_consistency.{label} ("):]
+        for n, tokens, a in zip((1, 2, 4), ("10.5", "21.0", "42.0"), accs):
+            assert f" {n} {tokens} {0.01 * n:.4f} {a:.4f} {a - 0.1:.4f} {a + 0.1:.4f} " in part[:600], (label, n)
+    # the examples as sample cards, their text escaped
+    assert "3 + 4 = 7. &lt;b&gt;answer&lt;/b&gt; 7" in doc and "<b>answer</b>" not in doc
+    assert "What is 3 &lt; 4 &amp; 2?" in doc and "The answer is 6." in doc
+    assert doc.count('<div class="sample ok">') == 1 and doc.count('<div class="sample bad">') == 1
