@@ -1035,9 +1035,20 @@ def _other_restated(ans: str, m: re.Match) -> bool:
     is", "so", "namely", ...) restates must be the answer (or a rounding of it); "resp." and "versus" offer another
     unless it is the same value."""
     v, w, num = _simple_float(ans), _simple_float(m.group(2)), m.group(2)
+    if v is not None and _restated_factorial(m) == v:
+        return False  # "\boxed{720} (i.e., 6!)" restates 720 as 6!, no second value 6 ("(i.e., 5!)" still offers 120)
     if not m.group(1).lower().startswith(("resp", "v")):
         return v is not None and w is not None and w != v and ("/" in num or not _rounds_to(num, v))
     return v is None or w != v
+
+
+def _restated_factorial(m: re.Match) -> int | None:
+    """The factorial a restated number of `m` (_RESTATED_RE) is written as, "6!" (a whole number up to 20, one "!"
+    that is no "!="), else None. Its "!" may also end the clause ("so 6!"), so both readings are tried."""
+    num, s, j = m.group(2), m.string, m.end(2)
+    if not num.isdigit() or int(num) > 20 or s[j : j + 1] != "!" or s[j + 1 : j + 2] in ("!", "="):
+        return None
+    return _math.factorial(int(num))
 
 
 def _rounds_to(a: str, v: float, zeros: bool = False) -> bool:
@@ -1670,7 +1681,9 @@ def _reason_head(sent: str, after: str = "") -> str | None:
     am = _APPROX_AFTER_RE.match(sent, m.end() - len(word.split()[-1])) if word.strip() else None
     if am is not None and _far_approx(head, am):
         return f"{head} or {am.group(1)}"  # "3, approximately 4.5" offers 4.5 beside 3: a hedge, no rounding of 3
-    if (rm := _RESTATED_RE.match(sent, m.start())) and _other_restated(head, rm):
+    # (the "!" of "i.e. 6!" ended the sentence: given back, it makes 6! the factorial, as in "\boxed{720} (i.e., 6!)")
+    said = sent + after[:2] if after[:1] == "!" else sent
+    if (rm := _RESTATED_RE.match(said, m.start())) and _other_restated(head, rm):
         return f"{head} or {rm.group(2)}"  # "5, i.e. 6" restates 5 as another value: a hedge
     if m.group().endswith("=") and (em := _EQ_AFTER_RE.match(sent, m.start())) and _other_equated(head, em.group(1)):
         return f"{head} or {em.group(1)}"  # "12 (= 13)", as "\boxed{12} = 13"; "12 (= 3 x 4)" restates 12
