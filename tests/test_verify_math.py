@@ -4737,3 +4737,21 @@ def test_a_restatement_as_a_factorial_of_the_same_value_keeps_the_answer(complet
 ])
 def test_a_restatement_as_a_factorial_of_another_value_is_a_hedge(completion, gold, other):
     assert not check_math(completion, gold).correct and not check_math(completion, other).correct
+
+
+@pytest.mark.parametrize("completion, gold, other", [
+    ("\\boxed{0.5} (i.e., \\frac{1}{3})", "0.5", "1/3"), ("\\boxed{8} (which is $2^4$)", "8", "16"),
+    ("The answer is 1000, i.e. 10^{4}.", "1000", "10000"), ("\\boxed{10} (i.e., \\binom{5}{1})", "10", "5"),
+])
+def test_a_restatement_as_an_exact_form_of_another_value_is_a_hedge(completion, gold, other):
+    # as "(i.e., 1/3)" after 0.5: the exact form was no plain number, so the second value went unseen
+    assert not check_math(completion, gold).correct and not check_math(completion, other).correct
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("\\boxed{0.5} (which is \\frac{1}{2})", "0.5"), ("\\boxed{8} (which is 2^3)", "8"), ("\\boxed{1000} (i.e., 10^3)", "1000"),
+    ("\\boxed{1024} (i.e., $2^{10}$)", "1024"), ("\\boxed{10} (i.e., \\binom{5}{2})", "10"), ("\\boxed{0.01} (i.e., 0.1^2)", "0.01"),
+    ("The answer is 8, i.e. 2^3.", "8"),
+])
+def test_a_restatement_as_an_exact_form_of_the_same_value_keeps_the_answer(completion, gold):
+    assert check_math(completion, gold).correct

@@ -990,13 +990,20 @@ def _far_approx(ans: str | None, m: re.Match) -> bool:
 
 # a plain number after the answer that restates it ("i.e."), gives another case's value ("resp.") or sets
 # another beside it ("versus"); the number ends its clause ("(i.e., 6 apples)" is left alone)
+_EXACT_FORM = (
+    r"\d{1,3}(?:\.\d{1,6})?\s*\^\s*(?:\d|\{\s*\d{1,2}\s*\})(?!\d)|\\[dt]?frac\s*\{\s*\d+\s*\}\s*\{\s*\d+\s*\}"
+    r"|\\binom\s*\{\s*\d{1,3}\s*\}\s*\{\s*\d{1,3}\s*\}"
+)
+_POWER_RE = re.compile(r"([-+]?)(\d+(?:\.\d+)?)\s*\^\s*\{?\s*(\d+)\s*\}?")
+_BINOM_RE = re.compile(r"([-+]?)\\binom\s*\{\s*(\d+)\s*\}\s*\{\s*(\d+)\s*\}")
 _RESTATED_RE = re.compile(
     r"(?:[\s$]|" + _TEX_SPACE + r")*(?:[,;(\[]\s*|[-\u2014\u2013]{1,3}\s*)?(?:\\(?:text|textit|textrm|mathrm|emph)\s*\{\s*)?"
     # ("(which is 7)", "(so 7)", "(namely 7)", "(hence 7)", "(corrected: 7)" restate it as "i.e." does)
     r"(i\.\s?e\.|that(?:'s|\s+is)|which\s+(?:is|gives|equals|means)|so|namely|(?:more\s+)?precisely|exactly|hence|thus"
     r"|therefore|giving|meaning|equals|corrected|updated|revised|resp\.|respectively|versus|vs\.?)(?![A-Za-z])"
     # ("\boxed{5}\,(\text{resp. }6)": the word in text, its close brace before the number)
-    r"[\s,:]*\}?[\s,:]*\$?\s*([-+]?\d*\.?\d+(?:/\d+)?)\s*\$?(?=[\s$]*(?:[.;,)\]!?](?!\d)|$))",
+    # (or an exact form of one: "(i.e., 2^4)", "(which is \frac{1}{3})", "(i.e., \binom{5}{3})")
+    r"[\s,:]*\}?[\s,:]*\$?\s*([-+]?(?:" + _EXACT_FORM + r"|\d*\.?\d+(?:/\d+)?))\s*\$?(?=[\s$]*(?:[.;,)\]!?](?!\d)|$))",
     re.I,
 )
 
@@ -1037,9 +1044,20 @@ def _other_restated(ans: str, m: re.Match) -> bool:
     v, w, num = _simple_float(ans), _simple_float(m.group(2)), m.group(2)
     if v is not None and _restated_factorial(m) == v:
         return False  # "\boxed{720} (i.e., 6!)" restates 720 as 6!, no second value 6 ("(i.e., 5!)" still offers 120)
+    if w is None and (w := _exact_form_float(num)) is not None and v is not None:
+        return not _math.isclose(w, v, rel_tol=1e-12)  # "\boxed{8} (i.e., 2^4)": exact, no rounding of 8
     if not m.group(1).lower().startswith(("resp", "v")):
-        return v is not None and w is not None and w != v and ("/" in num or not _rounds_to(num, v))
+        return v is not None and w is not None and w != v and ("/" in num or "frac" in num or not _rounds_to(num, v))
     return v is None or w != v
+
+
+def _exact_form_float(s: str) -> float | None:
+    """The value of a power "2^4" ("2^{10}") or a binomial "\\binom{5}{2}" (_EXACT_FORM), else None."""
+    if pm := _POWER_RE.fullmatch(s):
+        return (-1 if pm.group(1) == "-" else 1) * float(pm.group(2)) ** int(pm.group(3))
+    if bm := _BINOM_RE.fullmatch(s):
+        return (-1 if bm.group(1) == "-" else 1) * float(_math.comb(int(bm.group(2)), int(bm.group(3))))
+    return None
 
 
 def _restated_factorial(m: re.Match) -> int | None:
