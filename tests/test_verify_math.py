@@ -4755,3 +4755,17 @@ def test_a_restatement_as_an_exact_form_of_another_value_is_a_hedge(completion, 
 ])
 def test_a_restatement_as_an_exact_form_of_the_same_value_keeps_the_answer(completion, gold):
     assert check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("Answer: 720 [i.e. 720]", "720"), ("The answer is 720 [i.e., 720].", "720"), ("Answer: 0.5 [i.e. 1/2]", "1/2"),
+    ("Answer: 720 [i.e. 6!]", "720"),
+])
+def test_an_answer_phrase_value_with_i_e_in_brackets_reads_as_in_parentheses(completion, gold):
+    # "[i.e. ...]" was not a remark (its "i.e." has no two letters in a row): read whole and scored 0
+    assert check_math(completion, gold).correct and check_math(completion.replace("[", "(").replace("]", ")"), gold).correct
+
+
+@pytest.mark.parametrize("completion", ["Answer: 6 [i.e. 7]", "The answer is 6 [i.e., 7]."])
+def test_an_answer_phrase_value_with_another_value_after_i_e_in_brackets_is_a_hedge(completion):
+    assert not check_math(completion, "6").correct and not check_math(completion, "7").correct
