@@ -4769,3 +4769,16 @@ def test_an_answer_phrase_value_with_i_e_in_brackets_reads_as_in_parentheses(com
 @pytest.mark.parametrize("completion", ["Answer: 6 [i.e. 7]", "The answer is 6 [i.e., 7]."])
 def test_an_answer_phrase_value_with_another_value_after_i_e_in_brackets_is_a_hedge(completion):
     assert not check_math(completion, "6").correct and not check_math(completion, "7").correct
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("Answer: 6! = 720", "720"), ("The answer is 5! = 120 ways.", "120"), ("Answer: 5! + 1 = 121", "121"),
+    ("Answer: 6! \\cdot 2", "1440"),
+])
+def test_an_answer_phrase_computation_from_a_factorial_is_read_whole(completion, gold):
+    # the "!" of "6! = 720" ended the sentence and the answer read as 6
+    assert check_math(completion, gold).correct and not check_math(completion, "6" if "6!" in completion else "5").correct
+
+
+def test_an_exclamation_after_an_answer_phrase_value_still_ends_it():
+    assert check_math("Answer: 6! Great.", "6").correct and check_math("The answer is 6! We are done.", "6").correct

@@ -1521,7 +1521,8 @@ def _sentence_end(s: str, i: int) -> int:
             if c == "\n":
                 return j
             if c in ".!?" and (j + 1 >= n or s[j + 1] in " \n\t\"'*") and not _ABBREV_RE.search(s, max(i, j - 5), j + 1):
-                return j
+                if not (c == "!" and _FACTORIAL_OP_RE.match(s, j - 1 if j > i else j)):
+                    return j
         j += 1
     return n
 
@@ -1529,6 +1530,10 @@ def _sentence_end(s: str, i: int) -> int:
 # a period that ends an abbreviation, not the sentence: "5, i.e. 6" (cut there, the 6 it restates 5 as went unseen;
 # "Answer: 6 (alt. 7)" read 6 alone)
 _ABBREV_RE = re.compile(r"(?<![A-Za-z])(?:i\.\s?e|e\.\s?g|resp|vs|cf|alt)\.$", re.I)
+
+
+# a factorial a computation goes on from: "6! = 720", "5! + 1" (its "!" ends no sentence)
+_FACTORIAL_OP_RE = re.compile(r"\d! +(?:[=+*/\u00d7\u00b7]|-\s*\d|\\(?:cdot|times)(?![A-Za-z]))")
 
 
 _DANGLING_OR_RE = re.compile(r"\bor[\s*_`]*$", re.I)
