@@ -4782,3 +4782,14 @@ def test_an_answer_phrase_computation_from_a_factorial_is_read_whole(completion,
 
 def test_an_exclamation_after_an_answer_phrase_value_still_ends_it():
     assert check_math("Answer: 6! Great.", "6").correct and check_math("The answer is 6! We are done.", "6").correct
+
+
+@pytest.mark.parametrize("completion", ["Answer: 720 = 6!", "Answer: 720 = 6! ways", "The answer is 720 = 6!. Done."])
+def test_an_answer_phrase_value_equated_to_its_factorial_keeps_the_factorial(completion):
+    # the "!" ended the sentence and "720 = 6" scored 0 for the gold 720
+    assert check_math(completion, "720").correct and not check_math(completion, "6").correct
+
+
+def test_an_exclamation_after_an_equation_to_another_value_still_ends_the_sentence():
+    assert check_math("Answer: x = 5!", "5").correct and check_math("Answer: 6 = 3! Nice.", "6").correct
+    assert not check_math("Answer: 720 = 5!", "720").correct

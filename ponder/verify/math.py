@@ -1521,7 +1521,7 @@ def _sentence_end(s: str, i: int) -> int:
             if c == "\n":
                 return j
             if c in ".!?" and (j + 1 >= n or s[j + 1] in " \n\t\"'*") and not _ABBREV_RE.search(s, max(i, j - 5), j + 1):
-                if not (c == "!" and _FACTORIAL_OP_RE.match(s, j - 1 if j > i else j)):
+                if not (c == "!" and (_FACTORIAL_OP_RE.match(s, j - 1 if j > i else j) or _equals_factorial(s[max(i, j - 40) : j]))):
                     return j
         j += 1
     return n
@@ -1534,6 +1534,15 @@ _ABBREV_RE = re.compile(r"(?<![A-Za-z])(?:i\.\s?e|e\.\s?g|resp|vs|cf|alt)\.$", r
 
 # a factorial a computation goes on from: "6! = 720", "5! + 1" (its "!" ends no sentence)
 _FACTORIAL_OP_RE = re.compile(r"\d! +(?:[=+*/\u00d7\u00b7]|-\s*\d|\\(?:cdot|times)(?![A-Za-z]))")
+
+
+_EQ_FACTORIAL_RE = re.compile(r"(?<![\d.])(\d{1,19})\s*=\s*(\d{1,2})$")
+
+
+def _equals_factorial(s: str) -> bool:
+    """Whether `s` ends "720 = 6", whose "!" after it is the factorial the value equals, no exclamation."""
+    m = _EQ_FACTORIAL_RE.search(s)
+    return m is not None and int(m.group(2)) <= 20 and int(m.group(1)) == _math.factorial(int(m.group(2)))
 
 
 _DANGLING_OR_RE = re.compile(r"\bor[\s*_`]*$", re.I)
