@@ -4724,6 +4724,7 @@ def test_a_parenthesized_equation_of_another_value_or_a_hedge_after_it_is_no_ans
     ("\\boxed{720} (i.e., 6!)", "720"), ("The answer is \\boxed{120}, i.e. 5!", "120"), ("\\boxed{6} (which is 3!)", "6"),
     ("\\boxed{120}, namely 5!", "120"), ("Answer: 720 (i.e. $6!$)", "720"), ("The answer is 720, i.e. 6!", "720"),
     ("The answer is 720, which is 6! Done.", "720"), ("\\boxed{720} (resp. 6!)", "720"), ("\\boxed{6}. So 6!", "6"),
+    ("\\boxed{720} (i.e., 6 !)", "720"),
 ])
 def test_a_restatement_as_a_factorial_of_the_same_value_keeps_the_answer(completion, gold):
     # the "!" ended the clause and "6!" was read as 6, a second value beside 720: the right answer scored 0
@@ -4733,7 +4734,7 @@ def test_a_restatement_as_a_factorial_of_the_same_value_keeps_the_answer(complet
 @pytest.mark.parametrize("completion, gold, other", [
     ("\\boxed{720} (i.e., 5!)", "720", "120"), ("\\boxed{6} (i.e., 5!)", "6", "120"),
     ("The answer is 720, which is 5!", "720", "120"), ("\\boxed{48} (i.e., 6!!)", "48", "720"),
-    ("\\boxed{6} (which is 7)", "6", "7"),
+    ("\\boxed{6} (which is 7)", "6", "7"), ("\\boxed{720} (i.e., 5 !)", "720", "120"),
 ])
 def test_a_restatement_as_a_factorial_of_another_value_is_a_hedge(completion, gold, other):
     assert not check_math(completion, gold).correct and not check_math(completion, other).correct

@@ -1064,6 +1064,7 @@ def _restated_factorial(m: re.Match) -> int | None:
     """The factorial a restated number of `m` (_RESTATED_RE) is written as, "6!" (a whole number up to 20, one "!"
     that is no "!="), else None. Its "!" may also end the clause ("so 6!"), so both readings are tried."""
     num, s, j = m.group(2), m.string, m.end(2)
+    j += len(s[j : j + 3]) - len(s[j : j + 3].lstrip(" "))  # ("6 !" in TeX is the factorial too)
     if not num.isdigit() or int(num) > 20 or s[j : j + 1] != "!" or s[j + 1 : j + 2] in ("!", "="):
         return None
     return _math.factorial(int(num))
