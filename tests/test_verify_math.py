@@ -4660,6 +4660,17 @@ def test_a_rounding_in_parentheses_or_after_a_comma_after_a_box_keeps_the_answer
     assert check_math(completion, gold).correct
 
 
+@pytest.mark.parametrize("completion, gold", [
+    ("\\boxed{90} (about 1.5 hours)", "90"), ("\\boxed{90}, roughly 1.5 hours.", "90"), ("Answer: 90 (about 1.5 hours)", "90"),
+    ("\\boxed{1500000} (about 1.5 million)", "1500000"), ("\\boxed{150}, approximately 4.9 \\text{ feet}", "150"),
+    ("\\boxed{90} or about 1.5 hours", "90"),
+])
+def test_an_approximation_in_another_unit_after_the_answer_is_a_conversion_not_a_hedge(completion, gold):
+    # "(about 1.5 hours)" was read as a far approximation of 90, a second answer: the right 90 scored 0
+    assert check_math(completion, gold).correct
+    assert not check_math("\\boxed{90} (about 1.5 or 2)", "90").correct
+
+
 @pytest.mark.parametrize("completion", ["17 ✓\n18 ✗", "Try 17: ✓\nTry 18: ✗", "Checking: 17 ✔, 18 ✘", "We try each.\n$17$ ✓\n$18$ ✗", "17 ✅\n18 ❌\n19 ❌"])
 def test_values_marked_wrong_after_one_marked_right_leave_the_checked_one_as_the_answer(completion):
     # read last, the value marked wrong scored and the checked one did not

@@ -964,6 +964,11 @@ _SIMPLE_VALUE_RE = re.compile(
 )
 # what makes the approximate value more than a plain number: "\approx 3.3 \times 10^2", "\approx 33.3\%", "2.1\pi"
 _APPROX_MORE_RE = re.compile(r"\s*\$?\s*(?:\\times|\\cdot|\\?%|\\pi|pi\b|\\sqrt|[*^/\u00d7]|[eE][-+]?\d|\d)")
+# ... or in another unit or scale: "\boxed{90} (about 1.5 hours)", "\boxed{1500000}, roughly 1.5 million" (a conversion)
+_APPROX_UNIT_RE = re.compile(
+    r"[\s$]*(?:\\(?:text|mathrm|textrm)\s*\{\s*)?(?!(?:or|and|to|if|when|for|unless|maybe|perhaps|possibly|probably)\b)[A-Za-z]{2}",
+    re.I,
+)
 
 
 def _simple_float(s: str) -> float | None:
@@ -983,7 +988,7 @@ def _far_approx(ans: str | None, m: re.Match) -> bool:
     rounding of it: "\\boxed{3} \\approx 4.5" offers 4.5 beside 3 (read as 3 alone, the hedge scored). Only for a
     simple answer and a plain number (anything else, "\\frac{\\pi}{3} \\approx 1.047", stays a rounding)."""
     v = _simple_float(ans) if ans else None
-    if v is None or _APPROX_MORE_RE.match(m.string, m.end()):
+    if v is None or _APPROX_MORE_RE.match(m.string, m.end()) or _APPROX_UNIT_RE.match(m.string, m.end()):
         return False
     return not _rounds_to(m.group(1), v, zeros=True)
 
