@@ -4714,6 +4714,17 @@ def test_a_restating_remark_with_the_same_value_keeps_the_answer(completion, gol
     assert check_math(completion, gold).correct
 
 
+@pytest.mark.parametrize("completion, gold", [
+    ("\\boxed{6} (namely 1, 2 and 3)", "6"), ("\\boxed{3} divisors, namely 1, 3, and 9.", "3"), ("Answer: 3 (namely 1, 3, 9)", "3"),
+    ("\\boxed{6}, so 7, 8, 9 fail.", "6"), ("\\boxed{6}. Hence 1, 2, 3.", "6"), ("\\boxed{6} (i.e., 1, 2, 3)", "6"),
+    ("\\boxed{6}. No, 7, 8 and 9 are too large.", "6"), ("\\boxed{6}. Sorry, 7, 8 were wrong.", "6"),
+])
+def test_a_list_after_a_restating_or_revising_word_is_no_second_answer(completion, gold):
+    # its first number was read as the answer restated or revised ("6 or 1"): the right answer scored 0
+    assert check_math(completion, gold).correct
+    assert not check_math("\\boxed{5} (resp. 6, 7)", "5").correct
+
+
 @pytest.mark.parametrize("completion", ["Answer: 6 (alt. 7)", "The answer is 6 (alt. 7).", "\\boxed{6} (alt. 7)"])
 def test_an_alternative_after_alt_period_is_a_hedge_after_an_answer_phrase_too(completion):
     # the period of "alt." ended the phrase's sentence: the 7 went unseen and 6 scored alone (after a box it is a hedge)

@@ -679,7 +679,7 @@ _PROSE_REVISION_RE = re.compile(
     # ("(no, 7)", "(sorry, 7)", "(rather 7)"; not "No. 7", a numbering)
     r"|no(?!\.)|nope|nah|make\s+that|sorry|rather|(?:i\s+(?:think|guess|believe)\s+)?(?:it|that)(?:'s|\s+is)\s+actually)\b(?:[\s,.:;!\-]*(?:actually|wait|no|oops|sorry|correction|i\s+made\s+an?\s+(?:error|mistake)"
     r"|mistake)\b)*[\s,.:;!\-]*(?:(?:it|that|this|the\s+(?:correct\s+|right\s+|final\s+)?(?:value|result))(?:'s|\s+is"
-    r"|\s+should\s+be|\s+must\s+be)\s+|(?:it\s+)?should\s+be\s+)?\$?\s*([-+]?\d+(?:[./]\d+)?)\s*\$?(?=[\s*_]*(?:[.!?,;)\]]|$))",
+    r"|\s+should\s+be|\s+must\s+be)\s+|(?:it\s+)?should\s+be\s+)?\$?\s*([-+]?\d+(?:[./]\d+)?)\s*\$?(?=[\s*_]*(?:[.!?;)\]]|,(?!\s*\$?\s*[-+]?\d)|$))",
     re.I,
 )
 # ... or a sentence that holds to another value: "I think 6 though.", "I believe it's 6." (the value ends the sentence:
@@ -1042,6 +1042,9 @@ def _other_equated(ans: str, num: str) -> bool:
     return abs(w - v) > 0.6 * 10.0 ** -(len(num) - num.index(".") - 1)
 
 
+_LIST_GOES_ON_RE = re.compile(r"[\s$]*(?:[,;]\s*(?:and\s+)?|\s+and\s+)\$?\s*[-+]?\d", re.I)
+
+
 def _other_restated(ans: str, m: re.Match) -> bool:
     """Whether the number of `m` (_RESTATED_RE) offers another value than the answer `ans`: what "i.e." (or "which
     is", "so", "namely", ...) restates must be the answer (or a rounding of it); "resp." and "versus" offer another
@@ -1052,6 +1055,8 @@ def _other_restated(ans: str, m: re.Match) -> bool:
     if w is None and (w := _exact_form_float(num)) is not None and v is not None:
         return not _math.isclose(w, v, rel_tol=1e-12)  # "\boxed{8} (i.e., 2^4)": exact, no rounding of 8
     if not m.group(1).lower().startswith(("resp", "v")):
+        if _LIST_GOES_ON_RE.match(m.string, m.end()):
+            return False  # "\boxed{6} (namely 1, 2 and 3)", "\boxed{6}, so 7, 8, 9 fail": a list, not the answer again
         return v is not None and w is not None and w != v and ("/" in num or "frac" in num or not _rounds_to(num, v))
     return v is None or w != v
 
