@@ -4725,6 +4725,15 @@ def test_a_list_after_a_restating_or_revising_word_is_no_second_answer(completio
     assert not check_math("\\boxed{5} (resp. 6, 7)", "5").correct
 
 
+@pytest.mark.parametrize("completion", [
+    "Answer: 10, giving 5 each.", "Answer: 10, hence 5 each.", "Answer: 10, thus 5 each.", "The answer is 10, therefore 5 each.",
+    "Answer: 10, meaning each gets 5.",
+])
+def test_an_answer_phrase_value_followed_by_a_consequence_is_that_value(completion):
+    # read whole ("10, giving 5 each") or its last value (5), the right 10 scored 0 while "\\boxed{10}, giving 5 each." scores
+    assert extract_answer(completion) == "10" and check_math(completion, "10").correct
+
+
 @pytest.mark.parametrize("completion", ["Answer: 6 (alt. 7)", "The answer is 6 (alt. 7).", "\\boxed{6} (alt. 7)"])
 def test_an_alternative_after_alt_period_is_a_hedge_after_an_answer_phrase_too(completion):
     # the period of "alt." ended the phrase's sentence: the 7 went unseen and 6 scored alone (after a box it is a hedge)
