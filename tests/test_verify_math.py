@@ -4746,6 +4746,13 @@ def test_an_answer_phrase_value_followed_by_its_own_equation_in_parentheses_is_t
     assert extract_answer(completion) == "6" and check_math(completion, "6").correct
 
 
+@pytest.mark.parametrize("completion", ["Answer: 6 (3 + 3 = 6)", "The answer is 6 (2 x 3 = 6).", "Answer: 6 (12 / 2 = 6)", "Answer: 6 (3+3=6)"])
+def test_an_answer_phrase_value_followed_by_a_sum_equal_to_it_in_parentheses_is_that_value(completion):
+    # read whole, "6 (3 + 3 = 6)" was unparseable and the right 6 scored 0 ("\\boxed{6} (3 + 3 = 6)" scored)
+    assert extract_answer(completion) == "6" and check_math(completion, "6").correct
+    assert not check_math("Answer: 6 (3 + 3 = 7)", "6").correct
+
+
 @pytest.mark.parametrize("completion", ["Answer: 6 (7 = 2 x 3.5)", "Answer: 6 (6 = 2 x 3) or 7"])
 def test_a_parenthesized_equation_of_another_value_or_a_hedge_after_it_is_no_answer(completion):
     assert not check_math(completion, "6").correct and not check_math(completion, "7").correct

@@ -1682,6 +1682,11 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
     return best, ans
 
 
+# a parenthesis computing a value: "(3 + 3 = 6)", "(2 \times 3 = 6)"
+_PAREN_CALC_EQ = r"\s*[-+]?\d+(?:\.\d+)?(?:\s*(?:[-+*/\u00d7x]|\\times|\\cdot)\s*\d+(?:\.\d+)?)+\s*=\s*([-+]?\d+(?:\.\d+)?)\s*\)"
+_PAREN_CALC_EQ_RE = re.compile(_PAREN_CALC_EQ)
+
+
 # a clause giving a reason for the value before it, or saying more of it: "12, because 5 + 7 = 12", "12 since ...",
 # "$12$, which is even", "12 (since ...)", "12, and it is even"
 _REASON_RE = re.compile(
@@ -1689,7 +1694,8 @@ _REASON_RE = re.compile(
     r"|namely|hence|thus|therefore|giving|meaning|not|(?:(?<=,)\s*)?(?:when|if|for)|(?:or\s+)?(?:approximately|approx\.?|roughly|about)(?=\s*\$?\s*[-+]?\d*\.\d))(?![A-Za-z])|\s*;\s*(?=[A-Za-z])|\s*\(\s*=(?!=)|\s+\((?=\s*(?:[-+]?\d+(?:\.\d+)?\s+)?[A-Za-z]{2,})(?!\s*(?:[-+]?\d+(?:\.\d+)?\s+)?(?:mod|or|and)\b)"
     # "6 [verified]" ends with a remark ("6 [i.e. 6]" too, as "6 (i.e. 6)")
     r"|\s+\[(?=\s*(?:[A-Za-z]{2,}|i\.\s?e\.)[^\[\]\n]*\][\s.!*_]*$)(?!\s*(?:mod|or|and)\b)"
-    r"|\s+\((?=\s*[-+]?\d+(?:\.\d+)?\s*=(?!=))",  # "6 (6 = 2 x 3)": the value computed (see _reason_head)
+    r"|\s+\((?=\s*[-+]?\d+(?:\.\d+)?\s*=(?!=))"  # "6 (6 = 2 x 3)": the value computed (see _reason_head)
+    r"|\s+\((?=" + _PAREN_CALC_EQ + ")",  # "6 (3 + 3 = 6)", as computed
     re.I,
 )
 
@@ -1721,6 +1727,8 @@ def _reason_head(sent: str, after: str = "") -> str | None:
         return None  # "x (= 5)" names the value it is equal to
     if (pe := _PAREN_NUM_EQ_RE.match(masked, m.end())) is not None and not _same_value(pe.group(1), head):
         return None  # "2 (3 = 1 + 2)" computes another value: read whole, as before
+    if (pc := _PAREN_CALC_EQ_RE.match(masked, m.end())) is not None and not _same_value(pc.group(1), head):
+        return None  # "6 (3 + 3 = 7)" computes another value: read whole
     word = m.group().lstrip(" ,(").lower()
     am = _APPROX_AFTER_RE.match(sent, m.end() - len(word.split()[-1])) if word.strip() else None
     if am is not None and _far_approx(head, am):
