@@ -950,6 +950,24 @@ def test_http_judge_reply_without_content_is_a_malformed_verdict_not_a_crash(jud
     assert (v.correct, v.score, v.reason, len(_Handler.seen)) == (False, 0.0, "malformed verdict", 1)
 
 
+def test_http_judge_reads_a_reply_given_as_content_blocks(judge_server):
+    """Mistral's reasoning models (Magistral) answer with content as a list of blocks, a "thinking" one and then
+    a "text" one: that was "unexpected response (TypeError: content is not a string)", ending the run at the first
+    call. The text blocks are the reply (the thinking set aside, as vLLM's reasoning parser does); a list that is
+    no blocks is still an unexpected response."""
+    judge = make_judge(url=judge_server, rubric="r", max_score=10)
+    think = {"type": "thinking", "thinking": [{"type": "text", "text": "Draft: SCORE: 2/10"}]}
+    blocks = [think, {"type": "text", "text": "Fine.\n"}, {"type": "text", "text": "SCORE: 7/10"}]
+    _Handler.replies[:] = [(200, {"choices": [{"message": {"role": "assistant", "content": blocks}}]}),
+                           (200, {"choices": [{"finish_reason": "length", "message": {"role": "assistant",
+                                                                                       "content": [think]}}]})]
+    assert judge("p", "c").reason == "score 7/10"
+    assert judge("p", "c").reason.startswith("malformed verdict: the judge's reply was cut off")
+    _Handler.replies[:] = [(200, {"choices": [{"message": {"role": "assistant", "content": ["SCORE: 7/10"]}}]})]
+    with pytest.raises(PonderError, match="unexpected response"):
+        judge("p", "c")
+
+
 def test_a_judge_reply_cut_off_before_its_verdict_says_so(judge_server, tokenizer, capsys):
     """A reasoning or wordy judge that reaches max_tokens before its SCORE line (finish_reason "length") gave a
     bare "malformed verdict", the same as a judge that ignored the format: a user raising the cap could not tell.

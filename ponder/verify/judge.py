@@ -232,6 +232,9 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
                 content = data["choices"][0]["message"]["content"]
                 if content is None:  # a refusal, or a reasoning judge cut off before its answer: no verdict, 0
                     return "", cut
+                # Mistral's reasoning models answer in blocks, "thinking" then "text": the text ones are the reply
+                if isinstance(content, list) and all(isinstance(b, dict) and "type" in b for b in content):
+                    content = "".join(b.get("text") or "" for b in content if b["type"] == "text")
                 if not isinstance(content, str):
                     raise TypeError("content is not a string")
                 return content, cut
