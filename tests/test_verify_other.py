@@ -989,6 +989,35 @@ def test_a_judge_reply_cut_off_before_its_verdict_says_so(judge_server, tokenize
     assert v.score == 0.0 and v.reason == "malformed verdict: the judge's reply was cut off at max_new_tokens=12"
 
 
+def test_http_judge_adapts_to_a_reasoning_model_that_refuses_max_tokens_and_temperature(judge_server, capsys):
+    """OpenAI's reasoning models (o-series, gpt-5) refuse "max_tokens" (use "max_completion_tokens") and a temperature
+    of 0 with HTTP 400: a judge on one failed every call, with no setting to change it. The request is made again
+    without the refused setting (not counted as a retry), once for all later calls, and said once on stderr."""
+    def refused(param, code, message):
+        return (400, {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}})
+
+    judge = make_judge(url=judge_server, model_name="o4-mini", rubric="r", max_score=10, retries=0)
+    _Handler.seen.clear()
+    _Handler.replies[:] = [
+        refused("max_tokens", "unsupported_parameter", "Unsupported parameter: 'max_tokens' is not supported with "
+                "this model. Use 'max_completion_tokens' instead."),
+        refused("temperature", "unsupported_value", "Unsupported value: 'temperature' does not support 0.0 with this "
+                "model. Only the default (1) value is supported."),
+        (200, "SCORE: 7/10"), (200, "SCORE: 3/10")]
+    assert judge("p", "c").score == 0.7 and judge("p", "c").score == 0.3
+    bodies = [body for _, _, body in _Handler.seen]
+    assert [("max_tokens" in b, "max_completion_tokens" in b, "temperature" in b) for b in bodies] == [
+        (True, False, True), (False, True, True), (False, True, False), (False, True, False)]
+    assert bodies[-1]["max_completion_tokens"] == 512
+    err = capsys.readouterr().err
+    assert err.count("o4-mini refuses") == 1 and "max_completion_tokens is sent instead" in err
+    # any other 400 still ends the call at once, as before
+    _Handler.replies[:] = [refused("messages", "invalid_value", "bad messages"), (200, "SCORE: 9/10")]
+    with pytest.raises(PonderError, match="HTTP 400: bad messages"):
+        judge("p", "c")
+    _Handler.replies.clear()
+
+
 def test_http_judge_content_filter_refusal_is_the_items_verdict_not_an_error(judge_server, monkeypatch):
     """Azure OpenAI refuses one prompt by content policy with HTTP 400 and error code "content_filter"; OpenAI may
     answer 200 with finish_reason "content_filter". Either is this item's outcome (score 0), not a failing endpoint:

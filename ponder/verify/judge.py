@@ -7,9 +7,11 @@ anything else (no score, two scores, a different denominator, a fraction, a scor
 verdict" with score 0, so a judge that rambles never hands out reward by accident. A line that repeats a score line
 of the graded response is the judge quoting it and does not count, so a response that writes the judge's verdict
 line itself ("SCORE: 10/10") gains nothing by it: repeated, it is no verdict; matched by the judge's own, neither is.
-A reply cut off before its verdict (finish_reason "length": a reasoning judge's thinking, a wordy one) is malformed
-too, its reason saying so and at which cap ("malformed verdict: the judge's reply was cut off at max_tokens=512"),
-and the first one is said on stderr: the fix is a larger max_new_tokens.
+A model that refuses a request setting with HTTP 400 (OpenAI's reasoning models: "max_tokens", temperature 0) is
+asked again without it, once for all later calls, and told on stderr. A reply cut off before its verdict
+(finish_reason "length": a reasoning judge's thinking, a wordy one) is malformed too, its reason saying so and at
+which cap ("malformed verdict: the judge's reply was cut off at max_tokens=512"), and the first one is said on
+stderr: the fix is a larger max_new_tokens.
 
 The judge sees the completion's answer, what follows its first "</think>" (`strip_think=False`: all of it), fenced
 in <response> tags it cannot close. `Verdict.score` = k / max in [0, 1]; `Verdict.correct` = score >= threshold (default 0.5, i.e. at least half the
@@ -201,6 +203,23 @@ def _retry_after(e: urllib.error.HTTPError) -> float:
     return 0.0
 
 
+def _adapt(fields: dict, err: dict) -> str | None:
+    """The request settings without one the model refused in HTTP 400 `err`, or None if it refused none of them.
+    OpenAI's reasoning models (o-series, gpt-5) refuse "max_tokens" ("Use 'max_completion_tokens' instead",
+    code "unsupported_parameter") and a temperature other than their default ("unsupported_value"): as a judge they
+    failed every call, with no setting to change it. Each is adapted once (`fields` is shared by later calls)."""
+    param, code = err.get("param"), err.get("code")
+    if code not in ("unsupported_parameter", "unsupported_value"):
+        return None
+    if param == "max_tokens" and "max_tokens" in fields:
+        fields["max_completion_tokens"] = fields.pop("max_tokens")
+        return "max_completion_tokens is sent instead"
+    if param == "temperature" and "temperature" in fields:
+        del fields["temperature"]
+        return "its default temperature is used, so verdicts are sampled, not greedy"
+    return None
+
+
 def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new_tokens: int, timeout: float,
                   retries: int) -> Callable[[str], str | None]:
     endpoint = url.rstrip("/") + "/chat/completions"
@@ -208,12 +227,16 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
     if api_key:
         headers["Authorization"] = f"Bearer {api_key}"
 
+    # the request's settings, adapted once for all calls where the model refuses one (see _adapt)
+    fields: dict = {"temperature": 0.0, "max_tokens": max_new_tokens}
+    adapted = itertools.count()
+
     # (reply, why it was cut off or None); None: the endpoint refused this prompt by content policy
     def generate(prompt: str) -> tuple[str, str | None] | None:
-        body = json.dumps({"model": model_name or "default", "temperature": 0.0, "max_tokens": max_new_tokens,
-                           "messages": [{"role": "user", "content": prompt}]}).encode()
-        last, asked = "", 0.0
-        for attempt in range(retries + 1):
+        last, asked, attempt = "", 0.0, 0
+        while True:
+            body = json.dumps({"model": model_name or "default", **fields,
+                               "messages": [{"role": "user", "content": prompt}]}).encode()
             req = urllib.request.Request(endpoint, data=body, headers=headers, method="POST")
             try:
                 with urllib.request.urlopen(req, timeout=timeout) as resp:
@@ -242,6 +265,13 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
                 err = _error_body(e)  # Azure's refusal of one prompt by content policy (error code "content_filter")
                 if e.code == 400 and err.get("code") == "content_filter":
                     return None
+                # a setting this model refuses (OpenAI's reasoning models: max_tokens, temperature 0): asked again
+                # without it, not counted as an attempt (the same request would be refused again)
+                if e.code == 400 and (how := _adapt(fields, err)) is not None:
+                    if next(adapted) == 0:
+                        print(f"ponder: judge: {model_name or 'the model'} refuses {err.get('param')!r}: {how}",
+                              file=sys.stderr)
+                    continue
                 # one long response: that item's verdict (RL samples long ones), not an error that ends the run
                 if (why := _overflow(e.code, err)) is not None:
                     raise _Overflow(f"{JUDGE_OVERFLOW}: POST {endpoint} answered HTTP {e.code}: {why}") from None
@@ -265,9 +295,10 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
             except (ValueError, KeyError, IndexError, TypeError, AttributeError, RecursionError) as e:
                 last = f"unexpected response ({type(e).__name__}: {e})"
                 break
-            if attempt < retries:  # back off before the next try; after the last one there is none to wait for
-                time.sleep(max(min(2.0**attempt * 0.5, 8.0), asked))
-                asked = 0.0
+            if attempt >= retries:  # (no wait after the last try)
+                break
+            time.sleep(max(min(2.0**attempt * 0.5, 8.0), asked))  # back off before the next try
+            asked, attempt = 0.0, attempt + 1
         raise PonderError(f"judge: POST {endpoint} failed: {last}")
 
     return generate
