@@ -4671,6 +4671,17 @@ def test_an_approximation_in_another_unit_after_the_answer_is_a_conversion_not_a
     assert not check_math("\\boxed{90} (about 1.5 or 2)", "90").correct
 
 
+@pytest.mark.parametrize("completion", [
+    "\\boxed{3} (roughly 4.5 instead)", "\\boxed{3} \\approx 4.5 is also possible", "\\boxed{3}, roughly 4.5 though",
+    "Answer: 3 (about 4.5 instead)", "\\boxed{3} (roughly 4.5 in total)", "\\boxed{3} (about 4.5 apples)",
+    "\\boxed{3} \\approx 4.5 \\text{ instead}",
+])
+def test_a_far_approximation_followed_by_a_word_that_is_no_unit_stays_a_hedge(completion):
+    # any two letters after the approximate value made it a "conversion": "(roughly 4.5 instead)" offered 4.5 and 3
+    # scored
+    assert not check_math(completion, "3").correct
+
+
 @pytest.mark.parametrize("completion", ["17 ✓\n18 ✗", "Try 17: ✓\nTry 18: ✗", "Checking: 17 ✔, 18 ✘", "We try each.\n$17$ ✓\n$18$ ✗", "17 ✅\n18 ❌\n19 ❌"])
 def test_values_marked_wrong_after_one_marked_right_leave_the_checked_one_as_the_answer(completion):
     # read last, the value marked wrong scored and the checked one did not

@@ -965,9 +965,17 @@ _SIMPLE_VALUE_RE = re.compile(
 # what makes the approximate value more than a plain number: "\approx 3.3 \times 10^2", "\approx 33.3\%", "2.1\pi"
 _APPROX_MORE_RE = re.compile(r"\s*\$?\s*(?:\\times|\\cdot|\\?%|\\pi|pi\b|\\sqrt|[*^/\u00d7]|[eE][-+]?\d|\d)")
 # ... or in another unit or scale: "\boxed{90} (about 1.5 hours)", "\boxed{1500000}, roughly 1.5 million" (a conversion)
-_APPROX_UNIT_RE = re.compile(
-    r"[\s$]*(?:\\(?:text|mathrm|textrm)\s*\{\s*)?(?!(?:or|and|to|if|when|for|unless|maybe|perhaps|possibly|probably)\b)[A-Za-z]{2}",
-    re.I,
+_APPROX_UNIT_RE = re.compile(r"[\s$]*(?:\\(?:text|mathrm|textrm)\s*\{\s*)?([A-Za-z]+)(?![A-Za-z])")
+# (a unit or scale by name: any word there, "(roughly 4.5 instead)", "(about 4.5 is also possible)", offers 4.5; a
+# count noun, "(about 4.5 people)", converts nothing, nor does "in" of "(about 4.5 in total)")
+_CONVERSION_WORDS = frozenset(
+    """mm millimeter millimeters millimetre millimetres cm centimeter centimeters centimetre centimetres dm decimeter
+    decimeters m meter meters metre metres km kilometer kilometers kilometre kilometres ft foot feet inch inches yd
+    yard yards mi mile miles mg milligram milligrams g gram grams kg kilogram kilograms lb lbs pound pounds oz ounce
+    ounces ton tons tonne tonnes sec secs second seconds min mins minute minutes hr hrs hour hours day days week weeks
+    month months year years decade decades century centuries ml milliliter milliliters millilitre millilitres liter
+    liters litre litres gallon gallons dollar dollars usd cent cents euro euros percent degree degrees rad radian
+    radians mph kmh kph sq square cubic acre acres hectare hectares hundred thousand million billion trillion""".split()
 )
 
 
@@ -988,7 +996,8 @@ def _far_approx(ans: str | None, m: re.Match) -> bool:
     rounding of it: "\\boxed{3} \\approx 4.5" offers 4.5 beside 3 (read as 3 alone, the hedge scored). Only for a
     simple answer and a plain number (anything else, "\\frac{\\pi}{3} \\approx 1.047", stays a rounding)."""
     v = _simple_float(ans) if ans else None
-    if v is None or _APPROX_MORE_RE.match(m.string, m.end()) or _APPROX_UNIT_RE.match(m.string, m.end()):
+    um = _APPROX_UNIT_RE.match(m.string, m.end())
+    if v is None or _APPROX_MORE_RE.match(m.string, m.end()) or (um and um.group(1).lower() in _CONVERSION_WORDS):
         return False
     return not _rounds_to(m.group(1), v, zeros=True)
 
