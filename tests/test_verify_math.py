@@ -4737,6 +4737,16 @@ def test_a_list_after_a_restating_or_revising_word_is_no_second_answer(completio
 
 
 @pytest.mark.parametrize("completion", [
+    "\\boxed{6}. No wait, 7, 8.", "\\boxed{6}. Actually, 7, 8.", "\\boxed{6}. Actually 7, 8 and 9.", "\\boxed{6} (no, 7, 8)",
+    "\\boxed{6}. Sorry, 7, 8.",
+])
+def test_a_revision_to_a_list_that_ends_the_sentence_still_revises_the_answer(completion):
+    # a list after the revised value was read as no revision at all: the revised-away 6 scored alone
+    assert not check_math(completion, "6").correct
+    assert check_math("\\boxed{6}. No, 7, 8 and 9 are too large.", "6").correct
+
+
+@pytest.mark.parametrize("completion", [
     "Answer: 10, giving 5 each.", "Answer: 10, hence 5 each.", "Answer: 10, thus 5 each.", "The answer is 10, therefore 5 each.",
     "Answer: 10, meaning each gets 5.",
 ])

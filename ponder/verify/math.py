@@ -669,6 +669,7 @@ _SEP_WORD_RE = re.compile(
     r"\b(?:and|or|otherwise|else|alternatively|maybe|perhaps|possibly|also|if|when|unless)\b|[,;]|\\[A-Za-z]+\s*\{\s*/\s*\}"
 )  # (a case's condition parts its box from the next: "\\boxed{5} \\quad \\text{(if } n \\text{ odd)} \\quad \\boxed{6}")
 _REVISION_RE = re.compile(r"\b(?:no|not|wait|actually|instead|but|rather|oops|correction|hmm|sorry)\b", re.I)
+_REVISED_ITEM = r"\$?\s*[-+]?\d+(?:[./]\d+)?\s*\$?"
 # a sentence after the last box that revises its value in prose, with no phrase or box of its own: "Actually it's 6.",
 # "Wait, no, it's 6.", "Correction: 6.", "I made an error; it should be 6." (the value ends its clause: "Actually,
 # 6 is too many" and "Wait, check: 2 + 3 = 5" offer none)
@@ -679,7 +680,9 @@ _PROSE_REVISION_RE = re.compile(
     # ("(no, 7)", "(sorry, 7)", "(rather 7)"; not "No. 7", a numbering)
     r"|no(?!\.)|nope|nah|make\s+that|sorry|rather|(?:i\s+(?:think|guess|believe)\s+)?(?:it|that)(?:'s|\s+is)\s+actually)\b(?:[\s,.:;!\-]*(?:actually|wait|no|oops|sorry|correction|i\s+made\s+an?\s+(?:error|mistake)"
     r"|mistake)\b)*[\s,.:;!\-]*(?:(?:it|that|this|the\s+(?:correct\s+|right\s+|final\s+)?(?:value|result))(?:'s|\s+is"
-    r"|\s+should\s+be|\s+must\s+be)\s+|(?:it\s+)?should\s+be\s+)?\$?\s*([-+]?\d+(?:[./]\d+)?)\s*\$?(?=[\s*_]*(?:[.!?;)\]]|,(?!\s*\$?\s*[-+]?\d)|$))",
+    r"|\s+should\s+be|\s+must\s+be)\s+|(?:it\s+)?should\s+be\s+)?\$?\s*([-+]?\d+(?:[./]\d+)?)\s*\$?(?=[\s*_]*(?:[.!?;)\]]|,(?!\s*\$?\s*[-+]?\d)|$)|"
+    # (a list the revised value opens revises too when it ends the sentence: "No wait, 7, 8."; "No, 7, 8 fail" not)
+    r",\s*" + _REVISED_ITEM + r"(?:\s*(?:,\s*(?:and\s+)?|and\s+)" + _REVISED_ITEM + r")*[\s*_]*(?:[.!?;)\]]|$))",
     re.I,
 )
 # ... or a sentence that holds to another value: "I think 6 though.", "I believe it's 6." (the value ends the sentence:
