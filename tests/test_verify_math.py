@@ -4853,3 +4853,15 @@ def test_an_answer_phrase_value_equated_to_its_factorial_keeps_the_factorial(com
 def test_an_exclamation_after_an_equation_to_another_value_still_ends_the_sentence():
     assert check_math("Answer: x = 5!", "5").correct and check_math("Answer: 6 = 3! Nice.", "6").correct
     assert not check_math("Answer: 720 = 5!", "720").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{6}. 7 is the answer.", "\\boxed{6}. So 7 is correct.", "\\boxed{6}. Thus 7 is the final answer.",
+    "\\boxed{6}, so 7 is the answer.", "Answer: 6, so 7 is the answer.",
+])
+def test_a_sentence_naming_another_value_the_answer_after_it_revises_the_answer(completion):
+    # "7 is the answer" after the box went unread: the revised-away 6 scored alone
+    assert not check_math(completion, "6").correct
+    assert check_math("\\boxed{6}. 6 is the answer.", "6").correct
+    assert check_math("\\boxed{\\frac{1}{2}}. 0.5 is the answer.", "1/2").correct
+    assert check_math("\\boxed{6}. Check: b = 4, so 4 is correct.", "6").correct

@@ -693,9 +693,17 @@ _THINK_VALUE_RE = re.compile(
     r"[\s*_]*(?=[.!?\n]|$)",
     re.I,
 )
+# ... or a sentence that names another value the answer: "\boxed{6}. 7 is the answer.", "\boxed{6}, so 7 is correct."
+# (after a comma only "the answer": "..., b = 4, so 4 is correct" may check a step)
+_VALUE_IS_ANSWER_RE = re.compile(
+    r"(?:(?:^|(?<=[.!?;\n]))|(?<=,)(?=[^.!?;\n]*?\bthe\s+(?:(?:final|correct|right|true)\s+)?answer\b))"
+    r"[\s*_>]*(?:(?:so|thus|hence|therefore|i\.\s?e\.)[\s,]+)?\$?\s*([-+]?\d+(?:[./]\d+)?)\s*\$?"
+    r"\s+(?:is|must\s+be|should\s+be)\s+(?:the\s+(?:(?:final|correct|right|true)\s+)?answer|correct|right)\b",
+    re.I,
+)
 _PROSE_REVISION_WORD_RE = re.compile(
     r"actually|wait|correction|oops|error|mistake|should\s+be|edit|scratch|never\s*mind|second\s+thought|reconsider"
-    r"|think|guess|believe|suspect|\bno\b|nope|nah|make\s+that|sorry|rather",
+    r"|think|guess|believe|suspect|\bno\b|nope|nah|make\s+that|sorry|rather|answer|correct|right",
     re.I,
 )
 
@@ -705,8 +713,10 @@ def _prose_revision(rest: str, ans: str) -> str | None:
     rest = rest[:2000]
     if not _PROSE_REVISION_WORD_RE.search(rest):
         return None  # (most completions end at their box: the pattern need not run)
-    for m in itertools.chain(_PROSE_REVISION_RE.finditer(rest), _THINK_VALUE_RE.finditer(rest)):
-        if _bare(m.group(1)) != _bare(ans):
+    for m in itertools.chain(
+        _PROSE_REVISION_RE.finditer(rest), _THINK_VALUE_RE.finditer(rest), _VALUE_IS_ANSWER_RE.finditer(rest)
+    ):
+        if _bare(m.group(1)) != _bare(ans) and not (m.re is _VALUE_IS_ANSWER_RE and _same_value(m.group(1), ans)):
             q = re.compile(r"[\s$*_]*\?").match(rest, m.end())
             if q is not None and _answered_no(rest, q.end(), m.group(1), ans):
                 continue  # "Wait, 6? No, 9.": the value queried and turned down at once, no revision
