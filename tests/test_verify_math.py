@@ -4865,3 +4865,13 @@ def test_a_sentence_naming_another_value_the_answer_after_it_revises_the_answer(
     assert check_math("\\boxed{6}. 6 is the answer.", "6").correct
     assert check_math("\\boxed{\\frac{1}{2}}. 0.5 is the answer.", "1/2").correct
     assert check_math("\\boxed{6}. Check: b = 4, so 4 is correct.", "6").correct
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("\\boxed{6} (i.e., 6) or 7", "6"), ("Answer: 6 (i.e., 6) or 7", "6"), ("\\boxed{720} (i.e., 6!) or 7", "720"),
+    ("\\boxed{8} (which is 2^3) or 9", "8"),
+])
+def test_an_or_after_a_parenthesis_restating_the_answer_is_a_hedge(completion, gold):
+    # the restating parenthesis hid the "or" after it: the hedge scored
+    assert not check_math(completion, gold).correct
+    assert check_math(completion.rsplit(" or ", 1)[0], gold).correct

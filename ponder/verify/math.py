@@ -1198,6 +1198,8 @@ def _hedge(
     h = _hedge_here(text, end, conditioned, box, other_case, ans)
     if h is None and (aside := _ASIDE_RE.match(text, end)) is not None and (
         _paren_prose(text, aside.start(1)) or _PAREN_COMPUTATION_RE.match(text, aside.start(1))  # ("12 (3 x 4) or 13")
+        # ("6 (i.e., 6) or 7": the answer restated, read as no other value above, hid the "or" too)
+        or ((rm := _RESTATED_RE.match(text, end)) is not None and text[rm.end() : aside.end()].strip(" !") == ")")
     ):
         h = _hedge_here(text, aside.end(), conditioned, box, other_case, ans)
     return h
