@@ -4875,3 +4875,13 @@ def test_an_or_after_a_parenthesis_restating_the_answer_is_a_hedge(completion, g
     # the restating parenthesis hid the "or" after it: the hedge scored
     assert not check_math(completion, gold).correct
     assert check_math(completion.rsplit(" or ", 1)[0], gold).correct
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("\\boxed{6} (i.e., 6, or 7)", "6"), ("\\boxed{6} (so 6, or maybe 7)", "6"), ("\\boxed{6}, i.e. 6, or 7", "6"),
+    ("\\boxed{720} (i.e., 6!, or 7)", "720"),
+])
+def test_an_or_after_the_answer_restated_in_its_clause_is_a_hedge(completion, gold):
+    # the restated answer hid the "or" after it: the hedge scored
+    assert not check_math(completion, gold).correct
+    assert check_math("\\boxed{6} (i.e., 6, as computed)", "6").correct

@@ -1202,6 +1202,9 @@ def _hedge(
         or ((rm := _RESTATED_RE.match(text, end)) is not None and text[rm.end() : aside.end()].strip(" !") == ")")
     ):
         h = _hedge_here(text, aside.end(), conditioned, box, other_case, ans)
+    if h is None and (rm := _RESTATED_RE.match(text, end)) is not None and rm.end() > end:
+        # "\boxed{6} (i.e., 6, or 7)": the answer restated, read as no other value above, hid the "or" after it
+        h = _hedge_here(text, rm.end(), conditioned, box, other_case, ans)
     return h
 
 
