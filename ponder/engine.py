@@ -344,7 +344,7 @@ def prompts_think_state(tokenizer: Tokenizer, prompts) -> list:
             return p
         if isinstance(p, (list, tuple)) and p and _is_id(p[0]):
             return tokenizer.decode(_check_ids(tokenizer, i, p), skip_special_tokens=False)
-        return tokenizer.apply_chat_template(list(p))
+        return _chat_text(tokenizer, p, i)
 
     return [prompt_think_state(text(i, p)) for i, p in enumerate(prompts)]
 
@@ -368,7 +368,8 @@ def render_prompts(tokenizer: Tokenizer, prompts, model_vocab: int | None = None
         elif isinstance(p, (list, tuple)) and p and _is_id(p[0]):
             ids = _check_ids(tokenizer, i, p, model_vocab)
         elif isinstance(p, (list, tuple)):
-            ids = tokenizer.encode(tokenizer.apply_chat_template(list(p)), add_special_tokens=False)
+            ids = tokenizer.encode(_chat_text(tokenizer, p, i if len(prompts) > 1 or first else None),
+                                   add_special_tokens=False)
         else:
             raise PonderError(f"prompt {i}: expected a string, a list of chat messages or a list of token "
                               f"ids, got {type(p).__name__}")
@@ -382,6 +383,16 @@ def render_prompts(tokenizer: Tokenizer, prompts, model_vocab: int | None = None
                               f"(vocab_size {model_vocab}; the tokenizer has {tokenizer.vocab_size} tokens)")
         out.append(ids)
     return out
+
+
+def _chat_text(tokenizer: Tokenizer, p, i: int | None) -> str:
+    # a malformed message or a template's raise_exception ("chat message 2: unknown role", "only supports single
+    # tool-calls") named no prompt: which of a thousand was at fault? (one alone has no index to give, as in
+    # check_context: `ponder chat`'s conversation)
+    try:
+        return tokenizer.apply_chat_template(list(p))
+    except PonderError as e:
+        raise PonderError(f"prompt {i}: {e}" if i is not None else str(e)) from None
 
 
 def _model_vocab(model) -> int | None:

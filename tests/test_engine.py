@@ -211,6 +211,26 @@ def test_bad_input(tiny_random, kw, msg):
         ponder.sample(model, tok, **args)
 
 
+def test_a_chat_prompt_that_cannot_render_is_named_by_its_index(tokenizer):
+    """Of several chat prompts, a malformed message or a template's own raise_exception ("only supports single
+    tool-calls") said "chat message 0: ..." or "tokenizer: chat template: ..." and named no prompt; render_prompts
+    and prompts_think_state name it by its index (index_offset + i for a shard), as their other errors do."""
+    from ponder.engine import prompts_think_state, render_prompts
+    from ponder.tokenizer import Tokenizer
+
+    ok, bad = [{"role": "user", "content": "hi"}], [{"role": "robot", "content": "x"}]
+    for call in (lambda ps: render_prompts(tokenizer, ps), lambda ps: prompts_think_state(tokenizer, ps),
+                 lambda ps: render_prompts(tokenizer, ps[1:], first=40)):
+        with pytest.raises(PonderError, match=r"^prompt (2|41): chat message 0: unknown role 'robot'"):
+            call([ok, "text", bad])
+    tok = Tokenizer(tokenizer.tok, eos_token="<|endoftext|>",
+                    chat_template="{% if messages | length > 1 %}{{ raise_exception('one message only') }}{% endif %}x")
+    with pytest.raises(PonderError, match=r"^prompt 1: tokenizer: chat template: one message only$"):
+        render_prompts(tok, [ok, ok + ok])
+    with pytest.raises(PonderError, match=r"^tokenizer: chat template: one message only$"):  # one: no index to give
+        render_prompts(tok, [ok + ok])
+
+
 def test_token_id_prompts_sample_as_the_prompts_they_encode(tiny_random):
     """A prompt given as token ids (how test-time scaling continues a chat prompt: as a string it would be
     encoded with special tokens) is used as it is: it samples exactly as the string or chat prompt whose ids
