@@ -1169,9 +1169,24 @@ def _check_messages(msgs, where: str, field: str):
         w = m.get("weight")  # OpenAI's fine-tuning format: an assistant turn of weight 0 is not trained on
         if w is not None and (isinstance(w, bool) or w not in (0, 1)):
             raise PonderError(f"{where}: {field}[{j}].weight must be 0 (not trained on) or 1, got {w!r:.40}")
-        for key in ("content", "reasoning_content"):
-            if isinstance(m.get(key), str):
-                _check_text(where, f"{field}[{j}].{key}", m[key])
+        # every text the template may render (reasoning under any of its names, a tool's name, the calls' names
+        # and arguments): a lone surrogate in one failed at encoding, naming no row of the file
+        for path, text in _texts(m, f"{field}[{j}]"):
+            _check_text(where, path, text)
+
+
+def _texts(x, path: str):
+    """(path, text) of each string in `x` (a message, a tool's schema), dict keys too (tojson renders them)."""
+    if isinstance(x, str):
+        yield path, x
+    elif isinstance(x, dict):
+        for k, v in x.items():
+            if isinstance(k, str):
+                yield f"{path} key", k
+            yield from _texts(v, f"{path}.{k}")
+    elif isinstance(x, list):
+        for i, v in enumerate(x):
+            yield from _texts(v, f"{path}[{i}]")
 
 
 def check_sft_example(ex, where: str = "example"):
@@ -1187,6 +1202,8 @@ def check_sft_example(ex, where: str = "example"):
                           "prompt and response)")
     if ex.get("tools") is not None:  # the tools a tool-calling row's template lists (TRL passes them the same)
         check_template_kwargs({"tools": ex["tools"]}, f"{where}: field 'tools'")
+        for path, text in _texts(ex["tools"], "tools"):
+            _check_text(where, path, text)
     if "messages" in ex and "prompt" not in ex:
         _check_messages(ex["messages"], where, "messages")
         last = ex["messages"][-1]

@@ -699,6 +699,17 @@ def test_an_example_the_chat_template_refuses_is_named_by_file_and_line(tiny_ran
     ({"prompt": "x", "response": "y\udc80"}, "field 'response' holds a lone surrogate"),
     ({"messages": [{"role": "user", "content": "\ud800"}, {"role": "assistant", "content": "y"}]},
      r"field 'messages\[0\].content' holds a lone surrogate"),
+    # every text the template renders: these failed at encoding as "text to encode holds a lone surrogate", no row
+    ({"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y", "reasoning": "\ud800"}]},
+     r"field 'messages\[1\].reasoning' holds a lone surrogate"),
+    ({"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": None, "tool_calls": [
+        {"type": "function", "function": {"name": "f", "arguments": {"q": ["\udc80"]}}}]}]},
+     r"field 'messages\[1\].tool_calls\[0\].function.arguments.q\[0\]' holds a lone surrogate"),
+    ({"messages": [{"role": "user", "content": "x"}, {"role": "tool", "content": "1", "name": "f\ud800"},
+                   {"role": "assistant", "content": "y"}]}, r"field 'messages\[1\].name' holds a lone surrogate"),
+    ({"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}],
+      "tools": [{"type": "function", "function": {"name": "f", "description": "\ud800"}}]},
+     r"field 'tools\[0\].function.description' holds a lone surrogate"),
 ])
 def test_bad_sft_rows_name_file_and_line(tmp_path, row, msg):
     from ponder.train import load_sft_examples
