@@ -40,7 +40,7 @@ from .fileio import (
     take_run_lock,
 )
 from .model import LOW_PRECISION, ModelConfig, Transformer, _json_type, model_context
-from .tasks.data import _check_text, _format, _read_jsonl, _read_parquet
+from .tasks.data import _check_text, _format, _read_jsonl, _read_parquet, _texts
 from .tensorboard import SummaryWriter, scalar_tags
 from .tokenizer import (
     REASONING_FIELDS,
@@ -1173,20 +1173,6 @@ def _check_messages(msgs, where: str, field: str):
         # and arguments): a lone surrogate in one failed at encoding, naming no row of the file
         for path, text in _texts(m, f"{field}[{j}]"):
             _check_text(where, path, text)
-
-
-def _texts(x, path: str):
-    """(path, text) of each string in `x` (a message, a tool's schema), dict keys too (tojson renders them)."""
-    if isinstance(x, str):
-        yield path, x
-    elif isinstance(x, dict):
-        for k, v in x.items():
-            if isinstance(k, str):
-                yield f"{path} key", k
-            yield from _texts(v, f"{path}.{k}")
-    elif isinstance(x, list):
-        for i, v in enumerate(x):
-            yield from _texts(v, f"{path}[{i}]")
 
 
 def check_sft_example(ex, where: str = "example"):

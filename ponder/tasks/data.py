@@ -539,14 +539,29 @@ def check_prompt_messages(where: str, field: str, msgs: list) -> None:
                 raise PonderError(f"{at}: missing {key!r} (have: {', '.join(map(str, m)) or 'nothing'})")
         if (problem := message_problem(m)) is not None:  # tool messages and calls as the chat template takes them
             raise PonderError(f"{at}: {problem}")
-        for key in ("content", "reasoning_content"):
-            if isinstance(m.get(key), str):
-                _check_text(where, f"{field}[{j}].{key}", m[key])
+        # every text the template may render (reasoning under any of its names, a tool's name, the calls' names
+        # and arguments): a lone surrogate in one failed at encoding, naming no row
+        for path, text in _texts(m, f"{field}[{j}]"):
+            _check_text(where, path, text)
     if msgs[-1]["role"] != "user":
         raise PonderError(f"{where}: field {field!r}: the last message is the {msgs[-1]['role']}'s; a prompt ends with "
                           "the user's turn (the one the model answers)")
     if not msgs[-1]["content"].strip():
         raise PonderError(f"{where}: field {field!r}: the last (user) message is empty")
+
+
+def _texts(x, path: str):
+    """(path, text) of each string in `x` (a message, a tool's schema), dict keys too (tojson renders them)."""
+    if isinstance(x, str):
+        yield path, x
+    elif isinstance(x, dict):
+        for k, v in x.items():
+            if isinstance(k, str):
+                yield f"{path} key", k
+            yield from _texts(v, f"{path}.{k}")
+    elif isinstance(x, list):
+        for i, v in enumerate(x):
+            yield from _texts(v, f"{path}[{i}]")
 
 
 def _check_text(where: str, field: str, text: str) -> None:
