@@ -344,7 +344,7 @@ def prompts_think_state(tokenizer: Tokenizer, prompts) -> list:
             return p
         if isinstance(p, (list, tuple)) and p and _is_id(p[0]):
             return tokenizer.decode(_check_ids(tokenizer, i, p), skip_special_tokens=False)
-        return _chat_text(tokenizer, p, i)
+        return _named(i, tokenizer.apply_chat_template, list(p))
 
     return [prompt_think_state(text(i, p)) for i, p in enumerate(prompts)]
 
@@ -363,13 +363,14 @@ def render_prompts(tokenizer: Tokenizer, prompts, model_vocab: int | None = None
         raise PonderError("prompts is empty: nothing to sample")
     out = []
     for i, p in enumerate(prompts, start=first):
+        name = i if len(prompts) > 1 or first else None
         if isinstance(p, str):
-            ids = tokenizer.encode(p, add_special_tokens=True)
+            ids = _named(name, tokenizer.encode, p, add_special_tokens=True)
         elif isinstance(p, (list, tuple)) and p and _is_id(p[0]):
             ids = _check_ids(tokenizer, i, p, model_vocab)
         elif isinstance(p, (list, tuple)):
-            ids = tokenizer.encode(_chat_text(tokenizer, p, i if len(prompts) > 1 or first else None),
-                                   add_special_tokens=False)
+            text = _named(name, tokenizer.apply_chat_template, list(p))
+            ids = _named(name, tokenizer.encode, text, add_special_tokens=False)
         else:
             raise PonderError(f"prompt {i}: expected a string, a list of chat messages or a list of token "
                               f"ids, got {type(p).__name__}")
@@ -385,12 +386,12 @@ def render_prompts(tokenizer: Tokenizer, prompts, model_vocab: int | None = None
     return out
 
 
-def _chat_text(tokenizer: Tokenizer, p, i: int | None) -> str:
-    # a malformed message or a template's raise_exception ("chat message 2: unknown role", "only supports single
-    # tool-calls") named no prompt: which of a thousand was at fault? (one alone has no index to give, as in
-    # check_context: `ponder chat`'s conversation)
+def _named(i: int | None, render, *args, **kwargs):
+    # a malformed message, a template's raise_exception ("chat message 2: unknown role", "only supports single
+    # tool-calls") or a lone surrogate in the text named no prompt: which of a thousand was at fault? (one alone
+    # has no index to give, as in check_context: `ponder chat`'s conversation)
     try:
-        return tokenizer.apply_chat_template(list(p))
+        return render(*args, **kwargs)
     except PonderError as e:
         raise PonderError(f"prompt {i}: {e}" if i is not None else str(e)) from None
 

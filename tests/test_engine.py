@@ -229,6 +229,9 @@ def test_a_chat_prompt_that_cannot_render_is_named_by_its_index(tokenizer):
         render_prompts(tok, [ok, ok + ok])
     with pytest.raises(PonderError, match=r"^tokenizer: chat template: one message only$"):  # one: no index to give
         render_prompts(tok, [ok + ok])
+    for bad in ("a\ud800", [{"role": "user", "content": "a\ud800"}]):  # text that is no UTF-8 (not checked at load)
+        with pytest.raises(PonderError, match=r"^prompt 1: text to encode holds a lone surrogate"):
+            render_prompts(tokenizer, [ok, bad])
 
 
 def test_token_id_prompts_sample_as_the_prompts_they_encode(tiny_random):
