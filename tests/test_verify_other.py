@@ -5,7 +5,7 @@ import random
 import re
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 
 import pytest
 
@@ -1016,6 +1016,54 @@ def test_http_judge_adapts_to_a_reasoning_model_that_refuses_max_tokens_and_temp
     with pytest.raises(PonderError, match="HTTP 400: bad messages"):
         judge("p", "c")
     _Handler.replies.clear()
+
+
+def test_http_judge_adapts_when_calls_in_flight_on_several_threads_are_refused_at_once(capsys):
+    """Calls scored on several threads (a ThreadPoolExecutor over an HTTP judge) were all sent with "max_tokens"
+    before the first refusal came back: the first adapted the shared settings, and the others, refused for a
+    setting no longer sent, ended the run with "HTTP 400: Unsupported parameter". Each asks again without it."""
+    gate = threading.Barrier(2, timeout=5)  # both requests are in flight before either is refused
+
+    class Refuses(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            status, reply = 200, {"choices": [{"message": {"role": "assistant", "content": "SCORE: 7/10"}}]}
+            if "max_tokens" in body:
+                gate.wait()
+                status, reply = 400, {"error": {"message": "Unsupported parameter: 'max_tokens'", "param":
+                                                "max_tokens", "code": "unsupported_parameter"}}
+            payload = json.dumps(reply).encode()
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args):
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Refuses)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        judge = make_judge(url=f"http://127.0.0.1:{srv.server_address[1]}/v1", model_name="o4-mini", rubric="r",
+                           max_score=10, retries=0)
+        out: list = [None, None]
+
+        def score(i):
+            try:
+                out[i] = judge("p", "c").reason
+            except PonderError as e:
+                out[i] = str(e)
+
+        threads = [threading.Thread(target=score, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        assert out == ["score 7/10", "score 7/10"]
+        assert capsys.readouterr().err.count("o4-mini refuses") == 1
+    finally:
+        srv.shutdown()
+        srv.server_close()
 
 
 def test_http_judge_content_filter_refusal_is_the_items_verdict_not_an_error(judge_server, monkeypatch):

@@ -35,6 +35,7 @@ import numbers
 import re
 import string
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -203,11 +204,12 @@ def _retry_after(e: urllib.error.HTTPError) -> float:
     return 0.0
 
 
-def _adapt(fields: dict, err: dict) -> str | None:
+def _adapt(fields: dict, sent: dict, err: dict) -> str | None:
     """The request settings without one the model refused in HTTP 400 `err`, or None if it refused none of them.
     OpenAI's reasoning models (o-series, gpt-5) refuse "max_tokens" ("Use 'max_completion_tokens' instead",
     code "unsupported_parameter") and a temperature other than their default ("unsupported_value"): as a judge they
-    failed every call, with no setting to change it. Each is adapted once (`fields` is shared by later calls)."""
+    failed every call, with no setting to change it. Each is adapted once (`fields` is shared by later calls); ""
+    where a call on another thread already adapted the setting this one `sent`."""
     param, code = err.get("param"), err.get("code")
     if code not in ("unsupported_parameter", "unsupported_value"):
         return None
@@ -217,6 +219,9 @@ def _adapt(fields: dict, err: dict) -> str | None:
     if param == "temperature" and "temperature" in fields:
         del fields["temperature"]
         return "its default temperature is used, so verdicts are sampled, not greedy"
+    # (refused for a setting no longer sent: asked again, no loop since the next request lacks it)
+    if param in ("max_tokens", "temperature") and param in sent:
+        return ""
     return None
 
 
@@ -230,12 +235,15 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
     # the request's settings, adapted once for all calls where the model refuses one (see _adapt)
     fields: dict = {"temperature": 0.0, "max_tokens": max_new_tokens}
     adapted = itertools.count()
+    lock = threading.Lock()  # calls scored on several threads share `fields`
 
     # (reply, why it was cut off or None); None: the endpoint refused this prompt by content policy
     def generate(prompt: str) -> tuple[str, str | None] | None:
         last, asked, attempt = "", 0.0, 0
         while True:
-            body = json.dumps({"model": model_name or "default", **fields,
+            with lock:
+                sent = dict(fields)
+            body = json.dumps({"model": model_name or "default", **sent,
                                "messages": [{"role": "user", "content": prompt}]}).encode()
             req = urllib.request.Request(endpoint, data=body, headers=headers, method="POST")
             try:
@@ -267,11 +275,14 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
                     return None
                 # a setting this model refuses (OpenAI's reasoning models: max_tokens, temperature 0): asked again
                 # without it, not counted as an attempt (the same request would be refused again)
-                if e.code == 400 and (how := _adapt(fields, err)) is not None:
-                    if next(adapted) == 0:
-                        print(f"ponder: judge: {model_name or 'the model'} refuses {err.get('param')!r}: {how}",
-                              file=sys.stderr)
-                    continue
+                if e.code == 400:
+                    with lock:
+                        how = _adapt(fields, sent, err)
+                    if how is not None:
+                        if how and next(adapted) == 0:
+                            print(f"ponder: judge: {model_name or 'the model'} refuses {err.get('param')!r}: {how}",
+                                  file=sys.stderr)
+                        continue
                 # one long response: that item's verdict (RL samples long ones), not an error that ends the run
                 if (why := _overflow(e.code, err)) is not None:
                     raise _Overflow(f"{JUDGE_OVERFLOW}: POST {endpoint} answered HTTP {e.code}: {why}") from None
