@@ -176,7 +176,12 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", *, encoding: str | No
     renamed onto `path` (with the usual permissions) when the block ends without an error and removed when
     it raises. An OSError comes out as OutputError naming `path`. Over an existing file the new one keeps its
     permissions; over a symlink it replaces the file linked to, and the link stays. A path that is not a regular
-    file (/dev/null, /dev/stdout, a named pipe) is written as it is: there is no file to swap."""
+    file (/dev/null, /dev/stdout, a named pipe) is written as it is: there is no file to swap. Only a write
+    mode ("w", "wb", "wt", "w+"): the temporary file starts empty, so an append ("a"), an update ("r+") or an
+    exclusive create ("x") would replace the file with only what the block wrote."""
+    if not isinstance(mode, str) or mode.count("w") != 1 or set(mode) - set("wbt+") or len(set(mode)) != len(mode):
+        raise PonderError(f"atomic_open: mode {mode!r} is not a write mode ('w', 'wb', 'wt'): the file is "
+                          "replaced whole, so an append or update would lose its content")
     path = _target(path)
     if _special(path):  # /dev/null, /dev/stdout, a named pipe: a file renamed over it would replace the device
         try:  # itself (as root: /dev/null a plain file for every program), and there is nothing to keep atomic

@@ -9,7 +9,7 @@ import stat
 import pytest
 
 from ponder.errors import PonderError
-from ponder.fileio import atomic_write_bytes, atomic_write_text
+from ponder.fileio import atomic_open, atomic_write_bytes, atomic_write_text
 from ponder.verify.run import verify_file
 
 
@@ -304,3 +304,25 @@ def test_a_file_in_dev_shm_is_replaced_atomically():
         assert os.stat(name).st_ino != before and open(name).read() == "new\n"
     finally:
         os.unlink(name)
+
+
+@pytest.mark.parametrize("mode", ["a", "ab", "a+", "r+", "rb+", "x", "xb", "r"])
+def test_a_mode_other_than_a_plain_write_is_refused_and_the_file_kept(tmp_path, mode):
+    """atomic_open writes a new file and renames it over the old one: an append ("a"), an update ("r+") or an
+    exclusive create ("x") silently replaced the file's content with only what the block wrote."""
+    f = tmp_path / "log.txt"
+    f.write_bytes(b"old\n")
+    with pytest.raises(PonderError, match=repr(mode).replace("+", r"\+")):
+        with atomic_open(f, mode) as fh:
+            fh.write(b"new\n" if "b" in mode else "new\n")
+    assert f.read_bytes() == b"old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.txt"]
+
+
+@pytest.mark.parametrize("mode", ["w", "wb", "wt", "w+", "wb+"])
+def test_a_plain_write_mode_replaces_the_file(tmp_path, mode):
+    f = tmp_path / "out.txt"
+    f.write_bytes(b"old\n")
+    with atomic_open(f, mode, encoding=None if "b" in mode else "utf-8") as fh:
+        fh.write(b"new\n" if "b" in mode else "new\n")
+    assert f.read_bytes() == b"new\n"
