@@ -361,6 +361,13 @@ class Tokenizer:
         cfg.update({k: v for k, v in self.config.items() if k not in ("eos_token", "pad_token", "bos_token",
                                                                           "chat_template")})
         atomic_write_text(path / "tokenizer_config.json", json.dumps(cfg, indent=2, ensure_ascii=False))
+        stm = path / "special_tokens_map.json"
+        if stm.is_file():  # (another checkpoint's, left in the directory): load lets its tokens win over
+            # tokenizer_config.json's, so it is rewritten with the tokens just saved, as transformers writes it
+            keys = ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token",
+                    "additional_special_tokens", "extra_special_tokens")
+            atomic_write_text(stm, json.dumps({k: cfg[k] for k in keys if cfg.get(k) is not None}, indent=2,
+                                              ensure_ascii=False))
         jt = path / "chat_template.jinja"
         if jt.is_file():  # a directory's chat_template.jinja wins over tokenizer_config.json's (load, transformers):
             # a stale one would replace the template just written, so it gets the same one (or goes, for none)

@@ -28,6 +28,21 @@ def test_special_tokens_map_names_the_tokens_tokenizer_config_does_not(tmp_path,
 
 
 
+def test_save_over_a_stale_special_tokens_map_round_trips_the_special_tokens(tmp_path, tokenizer):
+    """A directory that held another checkpoint's special_tokens_map.json: its eos/bos/pad won over the ones save()
+    had just written to tokenizer_config.json (which has no added_tokens_decoder) when the tokenizer was loaded."""
+    (tmp_path / "special_tokens_map.json").write_text(json.dumps(
+        {"eos_token": "<|im_end|>", "bos_token": "<|im_start|>", "pad_token": "<think>", "unk_token": "</think>"}))
+    tokenizer.save(tmp_path)
+    tok = Tokenizer.load(tmp_path)
+    assert (tok.eos_token, tok.bos_token, tok.pad_token) == (tokenizer.eos_token, tokenizer.bos_token,
+                                                              tokenizer.pad_token)
+    assert "unk_token" not in tok.config
+    tok.save(tmp_path)  # (and a tokenizer that came from such a directory saves and loads as itself)
+    again = Tokenizer.load(tmp_path)
+    assert (again.eos_token, again.bos_token, again.pad_token) == (tok.eos_token, tok.bos_token, tok.pad_token)
+
+
 @pytest.mark.parametrize("decoder", [False, True])
 def test_special_tokens_map_is_read_when_and_as_transformers_reads_it(tmp_path, decoder):
     """transformers reads special_tokens_map.json only beside a tokenizer_config.json without added_tokens_decoder
