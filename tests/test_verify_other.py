@@ -1011,6 +1011,9 @@ def test_http_judge_adapts_to_a_reasoning_model_that_refuses_max_tokens_and_temp
     assert bodies[-1]["max_completion_tokens"] == 512
     err = capsys.readouterr().err
     assert err.count("o4-mini refuses") == 1 and "max_completion_tokens is sent instead" in err
+    # a reply cut at the cap names the cap as sent (it said max_tokens, which this model refuses)
+    _Handler.replies[:] = [(200, {"choices": [{"finish_reason": "length", "message": {"content": "Let me"}}]})]
+    assert judge("p", "c").reason == "malformed verdict: the judge's reply was cut off at max_completion_tokens=512"
     # any other 400 still ends the call at once, as before
     _Handler.replies[:] = [refused("messages", "invalid_value", "bad messages"), (200, "SCORE: 9/10")]
     with pytest.raises(PonderError, match="HTTP 400: bad messages"):

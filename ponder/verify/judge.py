@@ -259,7 +259,9 @@ def _http_backend(url: str, api_key: str | None, model_name: str | None, max_new
                 finish = data["choices"][0].get("finish_reason")
                 if finish == "content_filter":
                     return None
-                cut = f"the judge's reply was cut off at max_tokens={max_new_tokens}" if finish == "length" else None
+                # (named as sent: max_completion_tokens to a model that refused max_tokens)
+                cap = "max_completion_tokens" if "max_completion_tokens" in sent else "max_tokens"
+                cut = f"the judge's reply was cut off at {cap}={max_new_tokens}" if finish == "length" else None
                 content = data["choices"][0]["message"]["content"]
                 if content is None:  # a refusal, or a reasoning judge cut off before its answer: no verdict, 0
                     return "", cut
