@@ -4885,3 +4885,15 @@ def test_an_or_after_the_answer_restated_in_its_clause_is_a_hedge(completion, go
     # the restated answer hid the "or" after it: the hedge scored
     assert not check_math(completion, gold).correct
     assert check_math("\\boxed{6} (i.e., 6, as computed)", "6").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{6} (i.e., 6 or 7)", "\\boxed{6} (so 6 or 7)", "\\boxed{6} (namely 6 or maybe 7)",
+    "\\boxed{6} (which is 6 or 7)", "\\boxed{6}, i.e. 6 or 7.", "$\\boxed{6}$ (that is, $6$ or $7$)",
+])
+def test_an_or_going_on_from_the_answer_restated_is_a_hedge(completion):
+    # no comma after the restated 6: the restatement was not read and the "or 7" it goes on to went unseen
+    assert not check_math(completion, "6").correct
+    for kept in ("(i.e., 6)", "(i.e., 6 apples)", "(i.e., 6 or so)", "(i.e., six)", "(i.e., 3 + 3)",
+                 "(so 6 in total)", "(i.e., 6 or more)", ", so 6 or more people fail."):
+        assert check_math(f"\\boxed{{6}} {kept}", "6").correct, kept

@@ -1023,16 +1023,18 @@ _EXACT_FORM = (
 )
 _POWER_RE = re.compile(r"([-+]?)(\d+(?:\.\d+)?)\s*\^\s*\{?\s*(\d+)\s*\}?")
 _BINOM_RE = re.compile(r"([-+]?)\\binom\s*\{\s*(\d+)\s*\}\s*\{\s*(\d+)\s*\}")
-_RESTATED_RE = re.compile(
+_RESTATED = (
     r"(?:[\s$]|" + _TEX_SPACE + r")*(?:[,;(\[]\s*|[-\u2014\u2013]{1,3}\s*)?(?:\\(?:text|textit|textrm|mathrm|emph)\s*\{\s*)?"
     # ("(which is 7)", "(so 7)", "(namely 7)", "(hence 7)", "(corrected: 7)" restate it as "i.e." does)
     r"(i\.\s?e\.|that(?:'s|\s+is)|which\s+(?:is|gives|equals|means)|so|namely|(?:more\s+)?precisely|exactly|hence|thus"
     r"|therefore|giving|meaning|equals|corrected|updated|revised|resp\.|respectively|versus|vs\.?)(?![A-Za-z])"
     # ("\boxed{5}\,(\text{resp. }6)": the word in text, its close brace before the number)
     # (or an exact form of one: "(i.e., 2^4)", "(which is \frac{1}{3})", "(i.e., \binom{5}{3})")
-    r"[\s,:]*\}?[\s,:]*\$?\s*([-+]?(?:" + _EXACT_FORM + r"|\d*\.?\d+(?:/\d+)?))\s*\$?(?=[\s$]*(?:[.;,)\]!?](?!\d)|$))",
-    re.I,
+    r"[\s,:]*\}?[\s,:]*\$?\s*([-+]?(?:" + _EXACT_FORM + r"|\d*\.?\d+(?:/\d+)?))\s*\$?"
 )
+_RESTATED_RE = re.compile(_RESTATED + r"(?=[\s$]*(?:[.;,)\]!?](?!\d)|$))", re.I)
+# (the number going on, as _RESTATED_RE leaves alone: "\boxed{6} (i.e., 6 or 7)" restates 6, then offers 7)
+_RESTATED_LEAD_RE = re.compile(_RESTATED + r"(?![\d.])", re.I)
 
 
 # another value queried in brackets right after the answer: "\boxed{5} (6?)" offers 6 beside 5
@@ -1205,6 +1207,9 @@ def _hedge(
     if h is None and (rm := _RESTATED_RE.match(text, end)) is not None and rm.end() > end:
         # "\boxed{6} (i.e., 6, or 7)": the answer restated, read as no other value above, hid the "or" after it
         h = _hedge_here(text, rm.end(), conditioned, box, other_case, ans)
+    if h is None and ans is not None and (rl := _RESTATED_LEAD_RE.match(text, end)) and _same_value(rl.group(2), ans):
+        # "\boxed{6} (i.e., 6 or 7)": the answer restated, no clause end after it, with "or 7" going on
+        h = _hedge_here(text, rl.end(), conditioned, box, other_case, ans)
     return h
 
 
