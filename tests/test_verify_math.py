@@ -4897,3 +4897,10 @@ def test_an_or_going_on_from_the_answer_restated_is_a_hedge(completion):
     for kept in ("(i.e., 6)", "(i.e., 6 apples)", "(i.e., 6 or so)", "(i.e., six)", "(i.e., 3 + 3)",
                  "(so 6 in total)", "(i.e., 6 or more)", ", so 6 or more people fail."):
         assert check_math(f"\\boxed{{6}} {kept}", "6").correct, kept
+
+
+@pytest.mark.parametrize("completion", ["\\boxed{6} (i.e., 6 or 7)", "\\boxed{6} (i.e., 6, or 7)", "\\boxed{6} (or 7)"])
+def test_a_hedge_inside_a_restating_parenthesis_keeps_both_values(completion):
+    # the parenthesis' close was read into the hedge ("6 or 7)"): no gold "6, 7" matched, as it does for "(or 7)"
+    assert check_math(completion, "6, 7").correct
+    assert not check_math(completion, "6").correct

@@ -1210,6 +1210,10 @@ def _hedge(
     if h is None and ans is not None and (rl := _RESTATED_LEAD_RE.match(text, end)) and _same_value(rl.group(2), ans):
         # "\boxed{6} (i.e., 6 or 7)": the answer restated, no clause end after it, with "or 7" going on
         h = _hedge_here(text, rl.end(), conditioned, box, other_case, ans)
+    if h and h.endswith(")") and h.count(")") > h.count("("):
+        # (looked for inside the restating parenthesis, its close is no part of the value: "6 or 7)" matched no
+        # gold "6, 7" while "\boxed{6} (or 7)" does)
+        h = h[:-1].rstrip()
     return h
 
 
