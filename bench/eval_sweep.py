@@ -20,6 +20,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import ponder  # noqa: E402
+from ponder.cli import _positive_int as positive  # noqa: E402  (argparse's type for a count >= 1)
 from ponder.errors import PonderError  # noqa: E402
 
 TARGET_SECONDS = 300.0
@@ -28,13 +29,6 @@ TARGET_SECONDS = 300.0
 def _ints(s: str) -> list[int]:
     return [int(x) for x in s.split(",") if x.strip()]
 
-
-def positive(s: str) -> int:
-    """An argparse type: a count of 1 or more (0 failed with a traceback, some after minutes of setup)."""
-    n = int(s)
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{s}: must be 1 or more")
-    return n
 
 
 def main():

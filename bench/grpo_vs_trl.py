@@ -35,6 +35,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import ponder  # noqa: E402
+from ponder.cli import _positive_int as positive  # noqa: E402  (argparse's type for a count >= 1)
 from ponder.rl import trainer as ponder_rl  # noqa: E402
 from ponder.tasks import generate  # noqa: E402
 from ponder.tasks.data import load_dataset  # noqa: E402
@@ -392,13 +393,6 @@ def combine(files: list[str]) -> dict:
     return {**{k: outs[0][k] for k in _SETTINGS}, "files": list(files), "seeds": seeds,
             "objective_parity": [o["objective_parity"] for o in outs], **summarize(runs), "runs": runs}
 
-
-def positive(s: str) -> int:
-    """An argparse type: a count of 1 or more (0 failed with a traceback, some after minutes of setup)."""
-    n = int(s)
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{s}: must be 1 or more")
-    return n
 
 
 def main(argv=None):

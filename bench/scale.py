@@ -27,6 +27,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import ponder  # noqa: E402
+from ponder.cli import _positive_int as positive  # noqa: E402  (argparse's type for a count >= 1)
 from ponder.distributed import ddp  # noqa: E402
 from ponder.distributed.ray_workers import RayPool, ray_session  # noqa: E402
 from ponder.rl.trainer import GRPOConfig, train  # noqa: E402
@@ -46,13 +47,6 @@ def timed(fn, repeats):
         times.append(time.perf_counter() - t)
     return out, min(times)
 
-
-def positive(s: str) -> int:
-    """An argparse type: a count of 1 or more (0 failed with a traceback, some after minutes of setup)."""
-    n = int(s)
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{s}: must be 1 or more")
-    return n
 
 
 def main():

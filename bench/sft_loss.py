@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from ponder.cli import _positive_int as positive  # noqa: E402  (argparse's type for a count >= 1)
 from ponder.model import ModelConfig, Transformer  # noqa: E402
 from ponder.train import response_loss, token_loss  # noqa: E402
 
@@ -74,13 +75,6 @@ def result(name: str, p, q) -> dict:
                     raise SystemExit(f"sft_loss.py: the {name} side's process ended with exit code {p.exitcode} "
                                      "and no result (-9: killed, e.g. out of memory; else its error is above)") from None
 
-
-def positive(s: str) -> int:
-    """An argparse type: a count of 1 or more (0 failed with a traceback, some after minutes of setup)."""
-    n = int(s)
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{s}: must be 1 or more")
-    return n
 
 
 def main():

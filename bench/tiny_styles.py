@@ -17,6 +17,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import ponder  # noqa: E402
+from ponder.cli import _positive_int as positive  # noqa: E402  (argparse's type for a count >= 1)
 from ponder.tasks import generate  # noqa: E402
 from ponder.verify.registry import get_reward  # noqa: E402
 
@@ -44,13 +45,6 @@ def table(items, outs, score) -> dict:
                                         / sum(c[1] for c in cells.values()), 3)}
     return out
 
-
-def positive(s: str) -> int:
-    """An argparse type: a count of 1 or more (0 failed with a traceback, some after minutes of setup)."""
-    n = int(s)
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{s}: must be 1 or more")
-    return n
 
 
 def main():

@@ -36,16 +36,9 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from ponder.cli import _positive_int as positive  # noqa: E402  (argparse's type for a count >= 1)
 from ponder.model import ModelConfig, Transformer  # noqa: E402
 from ponder.train import TINY_MODEL  # noqa: E402
-
-
-def positive(s: str) -> int:
-    """An argparse type: a count of 1 or more (0 failed with a traceback, some after minutes of setup)."""
-    n = int(s)
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{s}: must be 1 or more")
-    return n
 
 
 def main():

@@ -30,6 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import ponder.verify.math as pmath  # noqa: E402
+from ponder.cli import _positive_int as positive  # noqa: E402  (argparse's type for a count >= 1)
 from ponder.verify.math import check_math, warmup  # noqa: E402
 
 _WORKER_CALLS = [0]
@@ -487,13 +488,6 @@ def bounds(timeout: float = 1.0) -> dict:
     out["processes_reasons"] = sorted({r[1] for r in res})
     return out
 
-
-def positive(s: str) -> int:
-    """An argparse type: a count of 1 or more (0 failed with a traceback, some after minutes of setup)."""
-    n = int(s)
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{s}: must be 1 or more")
-    return n
 
 
 def main(argv=None) -> int:
