@@ -96,6 +96,12 @@ _SCORE_MENTION = re.compile(r"[\s*_`#>]*SCORE[\s*_`]*(?:[:=]|\d)", re.IGNORECASE
 _SCORE_LINE = re.compile(r"^[\s*_`#]*SCORE[\s*_`]*:[\s*_`]*(\d+)\s*/\s*(\d+)[\s*_`.]*$", re.IGNORECASE)
 
 
+# a judge writing CJK punctuation ("SCORE：7/10", full-width colon; or "７／１０") gave no score line at all, "malformed",
+# 0: the full-width forms of ASCII (U+FF01..U+FF5E) read as the ASCII they stand for, and the ideographic full stop
+# ("SCORE：7/10。") as "."
+_FULL_WIDTH = {**{c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}, 0x3002: ord(".")}
+
+
 def _score_key(line: str) -> str:
     """A score line as compared with the response's: without the markup a quote may add or drop."""
     return re.sub(r"[\s*_`#>]+", "", line).upper()
@@ -107,6 +113,7 @@ def parse_score(text: str, max_score: int, response: str = "") -> int | None:
     that repeated a planted "SCORE: 10/10" and was cut off before its own line gave the plant's score."""
     if not isinstance(text, str):
         return None
+    text, response = text.translate(_FULL_WIDTH), response.translate(_FULL_WIDTH)
     # a reasoning judge served without a reasoning parser returns its thinking too: the scores it drafts there
     # ("Score: 7/10? No, ...") made its verdict "malformed", 0. The verdict follows its (last) "</think>"; one
     # cut off while still thinking gave none
