@@ -1298,6 +1298,14 @@ def test_parse_score_reads_a_verdict_line_in_a_markdown_heading(line):
     assert parse_score("It quotes:\n> SCORE: 5/5", 5) is None  # a quote is no verdict
 
 
+@pytest.mark.parametrize("line", ["SCORE: **7**/10", "SCORE: *7* / *10*", "SCORE: `7`/`10`", "**SCORE:** __7__/10"])
+def test_parse_score_reads_a_verdict_whose_number_alone_is_marked_up(line):
+    """A judge bolding only its number ("SCORE: **7**/10") gave "malformed verdict", a fair 7/10 scored 0, while
+    "SCORE: **7/10**" was read: markup around either number reads like markup around the pair."""
+    assert parse_score(f"The answer is right.\n{line}", 10) == 7
+    assert parse_score(f"SCORE: 2/10\n{line}", 10) is None
+
+
 @pytest.mark.parametrize("line", ["SCORE：7/10", "SCORE： 7／10", "ＳＣＯＲＥ：７／１０", "**Score：** 7/10", "SCORE：7/10。"])
 def test_parse_score_reads_a_verdict_written_with_full_width_forms(line):
     """A judge writing CJK punctuation ("SCORE：7/10", a full-width colon, or full-width digits and slash) gave a

@@ -93,7 +93,8 @@ def _quoted(completion: str) -> str:
 _SCORE_MENTION = re.compile(r"[\s*_`#>]*SCORE[\s*_`]*(?:[:=]|\d)", re.IGNORECASE)
 # (a Markdown heading before it: "## SCORE: 8/10" was a score line, malformed; not a "> " quote, which is the
 # judge quoting a line, maybe one of the response written so that it is no plant, e.g. with a zero-width space)
-_SCORE_LINE = re.compile(r"^[\s*_`#]*SCORE[\s*_`]*:[\s*_`]*(\d+)\s*/\s*(\d+)[\s*_`.]*$", re.IGNORECASE)
+# markup may wrap the score alone ("SCORE: **7**/10"): a judge bolding its number gave "malformed", 0
+_SCORE_LINE = re.compile(r"^[\s*_`#]*SCORE[\s*_`]*:[\s*_`]*(\d+)[\s*_`]*/[\s*_`]*(\d+)[\s*_`.]*$", re.IGNORECASE)
 
 
 # a judge writing CJK punctuation ("SCORE：7/10", full-width colon; or "７／１０") gave no score line at all, "malformed",
