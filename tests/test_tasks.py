@@ -534,6 +534,29 @@ def test_load_parquet(tmp_path):
         load_dataset(tmp_path / "d.parquet", limit=True)
 
 
+def test_load_parquet_chat_prompt_tool_call_arguments_as_written(tmp_path):
+    """verl's chat prompt in Parquet with tool calls: each call's `arguments` struct has the union of the file's
+    keys, so {"a": 1} read back as {"a": 1, "b": null} (rendered into the prompt); it reads as written, in the
+    pandas fallback too."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+
+    def row(args):
+        call = {"type": "function", "function": {"name": "g", "arguments": args}}
+        return {"prompt": [{"role": "assistant", "content": None, "tool_calls": [call]},
+                           {"role": "tool", "content": "2"}, {"role": "user", "content": "So?"}], "answer": "2"}
+
+    args = [{"a": 1, "opts": {"x": "y"}}, {"b": 2, "opts": {"z": [1, None]}}]
+    pq.write_table(pa.Table.from_pylist([row(a) for a in args]), tmp_path / "d.parquet")
+    got = [x["prompt"][0]["tool_calls"][0]["function"]["arguments"] for x in load_dataset(tmp_path / "d.parquet")]
+    assert got == args
+    pytest.importorskip("pandas")
+    from ponder.tasks.data import _read_parquet_pandas, _without_struct_union_nulls
+
+    rows = [_without_struct_union_nulls(r) for r in _read_parquet_pandas(tmp_path / "d.parquet")]
+    assert [r["prompt"][0]["tool_calls"][0]["function"]["arguments"] for r in rows] == args
+
+
 def test_parquet_pandas_fallback_gives_the_pyarrow_rows(tmp_path):
     """Without pyarrow, Parquet is read through pandas, which holds list columns as numpy arrays (a verl chat
     prompt was refused as "not a list"), numbers as numpy scalars and nulls as NaN: its rows are the same

@@ -318,6 +318,42 @@ def test_sft_trains_a_tool_call_turn_and_never_a_tools_output(tiny_random, tmp_p
         encode_sft(tok, call_turn, "example 0")
 
 
+def test_sft_parquet_tool_call_arguments_and_tools_render_as_written(tiny_random, tmp_path):
+    """A Parquet struct column has the union of every row's keys: a call's arguments {"city": "Paris"} in a file
+    where another call also passes "unit" read back as {"city": "Paris", "unit": null}, and that null was in the
+    trained text; a tool's schema got the other tools' properties as nulls in the prompt the same way. They
+    render as the JSONL twin of the file does."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow as pa
+
+    from ponder.train import load_sft_examples
+
+    tok = copy.copy(tiny_random[1])
+    tok.chat_template = TOOL_TEMPLATE
+
+    def row(args, props):
+        call = {"type": "function", "function": {"name": "weather", "arguments": args}}
+        tools = [{"type": "function", "function": {"name": "weather", "parameters": {"type": "object",
+                                                                                      "properties": props}}}]
+        return {"messages": [{"role": "user", "content": "Weather?"},
+                             {"role": "assistant", "content": None, "tool_calls": [call]}], "tools": tools}
+
+    rows = [row({"city": "Paris"}, {"city": {"type": "string"}}),
+            row({"city": "Rome", "unit": "F", "days": [1, 2]}, {"city": {"type": "string"},
+                                                                 "unit": {"type": "string", "enum": ["C", "F"]}})]
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "d.parquet")
+    (tmp_path / "d.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    texts = [[tok.decode(encode_sft(tok, r)[0], skip_special_tokens=False) for r in load_sft_examples(tmp_path / f)]
+             for f in ("d.parquet", "d.jsonl")]
+    assert texts[0] == texts[1]
+    assert "null" not in texts[0][0] and '"arguments": {"city": "Paris"}' in texts[0][0]
+    assert '"arguments": {"city": "Rome", "unit": "F", "days": [1, 2]}' in texts[0][1]
+    # a null argument written in JSON Lines is kept (Parquet cannot tell one from an absent key)
+    (tmp_path / "n.jsonl").write_text(json.dumps(row({"city": "Oslo", "unit": None}, {})) + "\n")
+    text = tok.decode(encode_sft(tok, load_sft_examples(tmp_path / "n.jsonl")[0])[0], skip_special_tokens=False)
+    assert '"arguments": {"city": "Oslo", "unit": null}' in text
+
+
 def test_sft_row_without_tools_renders_the_template_kwargs_tools(tiny_random):
     """Tools given for every render (chat_template_kwargs {"tools": [...]}, as vLLM takes them) are in the prompt a
     row without its own `tools` is trained on, as they are in every prompt at inference (they were replaced by the

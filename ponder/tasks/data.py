@@ -300,7 +300,47 @@ def _read_parquet(path: Path, limit: int | None = None) -> list[tuple[str, dict]
             raise PonderError(f"{path}: cannot read Parquet: {e}") from None
     if limit is not None:
         records = records[:limit]
-    return [(f"{path}:row {i + 1}", row) for i, row in enumerate(records)]
+    return [(f"{path}:row {i + 1}", _without_struct_union_nulls(row)) for i, row in enumerate(records)]
+
+
+def _without_struct_union_nulls(row):
+    """A Parquet row with the null-valued keys of the objects the chat template renders as JSON (a tool call's
+    `arguments`, the `tools` schemas) left out. A Parquet struct column has one set of keys for the whole file,
+    the union of every row's: a call get_weather({"city": "Paris"}) in a file where another call also passes
+    "unit" read back as {"city": "Paris", "unit": null}, and that null was trained on. Parquet stores a key a
+    row lacks and one it set to null alike, so a null argument cannot be told from an absent one there; an
+    `arguments` stored as a JSON string (OpenAI's format) keeps its nulls, and JSON Lines keeps them as written."""
+    if not isinstance(row, dict):
+        return row
+    row = dict(row)
+    if isinstance(row.get("tools"), list):
+        row["tools"] = [_drop_nulls(t) for t in row["tools"]]
+    for k, v in row.items():
+        if isinstance(v, list) and any(isinstance(m, dict) and m.get("tool_calls") for m in v):
+            row[k] = [_message_without_union_nulls(m) for m in v]
+    return row
+
+
+def _message_without_union_nulls(m):
+    if not isinstance(m, dict) or not isinstance(m.get("tool_calls"), list):
+        return m
+    calls = []
+    for call in m["tool_calls"]:
+        f = call.get("function") if isinstance(call, dict) else None
+        if isinstance(f, dict) and isinstance(f.get("arguments"), dict):
+            call = {**call, "function": {**f, "arguments": _drop_nulls(f["arguments"])}}
+        calls.append(call)
+    return {**m, "tool_calls": calls}
+
+
+def _drop_nulls(x):
+    """`x` without the null-valued keys of its objects, at any depth (a list's null items stay: a list has no
+    union of keys)."""
+    if isinstance(x, dict):
+        return {k: _drop_nulls(v) for k, v in x.items() if v is not None}
+    if isinstance(x, list):
+        return [_drop_nulls(v) for v in x]
+    return x
 
 
 def _pylist(table) -> list[dict]:
