@@ -514,6 +514,28 @@ def test_export_round_trip_and_load_items(tmp_path):
         load_items("")
 
 
+@pytest.mark.parametrize("name", ["d.jsonl", "d.jsonl.gz", "-"])
+def test_export_refuses_what_strict_json_cannot_hold_before_writing(tmp_path, capsys, name):
+    """A NaN (or an infinity) was written as `NaN`, which no strict JSON reader takes (jq, JavaScript, load_dataset
+    of another tool), and a lone surrogate failed with a bare UnicodeEncodeError: each is one line naming the item
+    and the field, and nothing is written (an existing file is kept as it was)."""
+    out = "-" if name == "-" else tmp_path / name
+    good = generate("arith", "test", 2, seed=0)
+    if out != "-":
+        export(good, out)
+        before = out.read_bytes()
+    bad = [(float("nan"), "answer", "is nan"), ({"x": [1, float("inf")]}, "meta.x[1]", "is inf"),
+            ("b\ud800", "prompt", "holds a lone surrogate '\\ud800' at character 1"),
+            ({1, 2}, "meta", "is a set")]
+    for value, field, what in bad:
+        item = {**good[1], field.split(".")[0]: value}
+        with pytest.raises(PonderError, match=r"^export: items\[1\] \(id '[^']+'\): field " + re.escape(f"'{field}' {what}")):
+            export([good[0], item], out)
+        assert capsys.readouterr().out == ""
+        if out != "-":
+            assert out.read_bytes() == before and os.listdir(tmp_path) == [name]
+
+
 def test_load_parquet(tmp_path):
     pa = pytest.importorskip("pyarrow")
     pq = pytest.importorskip("pyarrow.parquet")

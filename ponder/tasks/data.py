@@ -654,13 +654,73 @@ def export(items: list[dict], path) -> Path:
     """Write items as JSONL, atomically (temp file in the same folder, then os.replace); gzipped when the name
     ends in .gz (mtime 0: the same items give the same bytes); `-` writes to standard output."""
     check_export_path(path)
-    text = "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items)
+    # (each line checked before anything is written: a lone surrogate failed at the write with a bare
+    # UnicodeEncodeError, and a NaN was written as `NaN`, which is no JSON: strict readers, jq, JavaScript refuse it)
+    text = "".join(_export_line(i, item) + "\n" for i, item in enumerate(items))
     if str(path) == "-":
         _write_stdout(text)
         return Path("-")
     if _format(Path(path)).endswith(".gz"):
         return atomic_write_bytes(path, gzip.compress(text.encode("utf-8"), mtime=0))
     return atomic_write_text(path, text)
+
+
+def _export_line(i: int, item) -> str:
+    """Item `i` as one line of strict JSON (UTF-8 text), or a PonderError naming the item and the field that
+    cannot be written: a NaN or infinite number, a lone surrogate ("\\ud800"), a value JSON has no type for."""
+    where = f"export: items[{i}]" + (f" (id {item.get('id')!r:.40})" if isinstance(item, dict) and "id" in item else "")
+    if not isinstance(item, dict):
+        raise PonderError(f"{where}: expected an object (a dict), got {type(item).__name__} {item!r:.60}")
+    try:
+        line = json.dumps(item, ensure_ascii=False, allow_nan=False)
+    except (ValueError, TypeError, RecursionError):
+        line = None
+    field, problem = _unwritable(item, "") if line is None else (None, None)
+    if line is not None:
+        try:
+            line.encode("utf-8")
+            return line
+        except UnicodeEncodeError:
+            field, problem = _unwritable(item, "")
+    if field is None:  # (nested too deeply for json, or a cycle)
+        raise PonderError(f"{where}: cannot be written as JSON (nested too deeply, or it contains itself)")
+    raise PonderError(f"{where}: field {field!r} {problem}")
+
+
+def _unwritable(x, path: str, depth: int = 0):
+    """(field path, what is wrong) of the first value in `x` that strict UTF-8 JSON cannot hold, else (None, None)."""
+    if depth > 500:
+        return None, None
+    if isinstance(x, str):
+        try:
+            x.encode("utf-8")
+        except UnicodeEncodeError as e:
+            return path, f"holds a lone surrogate {x[e.start]!r} at character {e.start} (not valid Unicode text)"
+        return None, None
+    if isinstance(x, float) and not math.isfinite(x):
+        return path, f"is {x!r}, which JSON cannot hold (a finite number or null is)"
+    if x is None or isinstance(x, (bool, int, float)):
+        return None, None
+    if isinstance(x, dict):
+        for k, v in x.items():
+            key = f"{path}.{k}" if path else str(k)
+            if isinstance(k, str):
+                found = _unwritable(k, f"{key} (key)", depth + 1)
+                if found[0] is not None:
+                    return found
+            elif k is not None and not isinstance(k, (int, float, bool)):
+                return key, f"has a key of type {type(k).__name__}, which JSON cannot hold (its keys are text)"
+            found = _unwritable(v, key, depth + 1)
+            if found[0] is not None:
+                return found
+        return None, None
+    if isinstance(x, (list, tuple)):
+        for j, v in enumerate(x):
+            found = _unwritable(v, f"{path}[{j}]", depth + 1)
+            if found[0] is not None:
+                return found
+        return None, None
+    return path, f"is a {type(x).__name__} ({x!r:.40}), which JSON cannot hold"
 
 
 def _write_stdout(text: str) -> None:
