@@ -352,6 +352,13 @@ def test_sft_parquet_tool_call_arguments_and_tools_render_as_written(tiny_random
     (tmp_path / "n.jsonl").write_text(json.dumps(row({"city": "Oslo", "unit": None}, {})) + "\n")
     text = tok.decode(encode_sft(tok, load_sft_examples(tmp_path / "n.jsonl")[0])[0], skip_special_tokens=False)
     assert '"arguments": {"city": "Oslo", "unit": null}' in text
+    # a call without "type" (optional) or "id" beside one with them: read back as "type": null, it was refused
+    calls = [{"type": "function", "id": "call_1", "function": {"name": "f", "arguments": "{}"}},
+             {"function": {"name": "g", "arguments": "{}"}}]
+    rows = [{"messages": [{"role": "user", "content": "Weather?"},
+                          {"role": "assistant", "content": None, "tool_calls": [c]}]} for c in calls]
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "c.parquet")
+    assert [r["messages"][1]["tool_calls"] for r in load_sft_examples(tmp_path / "c.parquet")] == [[c] for c in calls]
 
 
 def test_sft_row_without_tools_renders_the_template_kwargs_tools(tiny_random):

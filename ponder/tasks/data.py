@@ -304,8 +304,8 @@ def _read_parquet(path: Path, limit: int | None = None) -> list[tuple[str, dict]
 
 
 def _without_struct_union_nulls(row):
-    """A Parquet row with the null-valued keys of the objects the chat template renders as JSON (a tool call's
-    `arguments`, the `tools` schemas) left out. A Parquet struct column has one set of keys for the whole file,
+    """A Parquet row with the null-valued keys of the objects the chat template renders as JSON (a tool call,
+    its `arguments` included, and the `tools` schemas) left out. A Parquet struct column has one set of keys for the whole file,
     the union of every row's: a call get_weather({"city": "Paris"}) in a file where another call also passes
     "unit" read back as {"city": "Paris", "unit": null}, and that null was trained on. Parquet stores a key a
     row lacks and one it set to null alike, so a null argument cannot be told from an absent one there; an
@@ -324,13 +324,9 @@ def _without_struct_union_nulls(row):
 def _message_without_union_nulls(m):
     if not isinstance(m, dict) or not isinstance(m.get("tool_calls"), list):
         return m
-    calls = []
-    for call in m["tool_calls"]:
-        f = call.get("function") if isinstance(call, dict) else None
-        if isinstance(f, dict) and isinstance(f.get("arguments"), dict):
-            call = {**call, "function": {**f, "arguments": _drop_nulls(f["arguments"])}}
-        calls.append(call)
-    return {**m, "tool_calls": calls}
+    # (the whole call: a call without a "type" (or "id") in a file where another has one read back with
+    # "type": null, refused as not a function call)
+    return {**m, "tool_calls": [_drop_nulls(call) for call in m["tool_calls"]]}
 
 
 def _drop_nulls(x):
