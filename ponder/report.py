@@ -548,16 +548,25 @@ def _kv_table(pairs: list[tuple[str, object]], with_ci: bool, level: str = "95%"
 
 
 def _rows_table(rows: list[dict], max_rows: int, cls: str = "", null: str = "None") -> str:
-    """A table of JSON rows (union of all rows' keys as columns), evenly thinned to max_rows incl. first and last.
-    A null value is shown as ``null``."""
-    if len(rows) > max_rows:
-        idx = sorted({round(i) for i in np.linspace(0, len(rows) - 1, max_rows)})
-        shown = [rows[i] for i in idx]
-    else:
-        shown = list(rows)
+    """A table of JSON rows (union of all rows' keys as columns), evenly thinned to max_rows incl. first and last,
+    plus, for a column logged in a few rows only, rows of its own (its first and last, up to ``max_rows // 3``
+    evenly spaced). A null value is shown as ``null``."""
     # every row's keys (in first-seen order): a metric logged at a few steps (evaluations) lost its column when
     # thinned out
     cols = list(dict.fromkeys(k for r in rows for k in r))
+    if len(rows) > max_rows:
+        idx = {round(i) for i in np.linspace(0, len(rows) - 1, max_rows)}
+        # a metric logged at a few steps (a held-out evaluation every 50 steps, a pass@k once) fell between the
+        # evenly spaced rows: its column was there, no value of it in any row shown
+        per_col = max(2, max_rows // 3)
+        for c in cols:
+            logged = [i for i, r in enumerate(rows) if c in r]
+            want = min(len(logged), per_col)
+            if sum(i in idx for i in logged) < want:
+                idx.update(logged[round(j)] for j in np.linspace(0, len(logged) - 1, want))
+        shown = [rows[i] for i in sorted(idx)]
+    else:
+        shown = list(rows)
     head = "".join(f"<th>{_e(c)}</th>" for c in cols)
     body = []
     for r in shown:

@@ -558,7 +558,8 @@ def test_the_thinned_metrics_table_has_a_column_for_every_logged_key(tmp_path):
     rows[6]["eval/pass_at_8"] = 0.25
     (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     doc = write_html_report(tmp_path).read_text(encoding="utf-8")
-    assert "showing 15 of 100 rows" in doc and "<th>eval/pass_at_8</th>" in doc
+    # (its one row is shown beside the 15 evenly spaced ones)
+    assert "showing 16 of 100 rows" in doc and "<th>eval/pass_at_8</th>" in doc and ">0.2500</td>" in doc
 
 
 def test_a_step_logged_again_after_a_resume_supersedes_the_earlier_rows_not_a_zig_zag():
@@ -691,3 +692,24 @@ def test_a_demo_runs_self_consistency_points_and_examples_are_shown_not_counted(
     assert "3 + 4 = 7. &lt;b&gt;answer&lt;/b&gt; 7" in doc and "<b>answer</b>" not in doc
     assert "What is 3 &lt; 4 &amp; 2?" in doc and "The answer is 6." in doc
     assert doc.count('<div class="sample ok">') == 1 and doc.count('<div class="sample bad">') == 1
+
+
+def test_a_metric_logged_at_a_few_steps_of_a_long_run_shows_its_values_in_the_table(tmp_path):
+    """The table thinned a long run to evenly spaced rows: a metric logged at a few steps between them (a held-out
+    evaluation every 50 steps, a pass@k at one step) kept its column but no row showed a value of it."""
+    import html as _html
+
+    rows = [{"step": s, "loss": 1.0 / s} for s in range(1, 1001)]
+    rows[6]["eval/pass_at_8"] = 0.123456  # one step only, between kept rows
+    for s in range(49, 1000, 50):  # every 50 steps, off the evenly spaced rows
+        rows[s]["heldout_accuracy"] = s / 1000 + 1e-4
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    doc = write_html_report(tmp_path).read_text(encoding="utf-8")
+    table = doc[doc.index('id="training"'):]
+    table = table[:table.index("</table>")]
+    cells = [_html.unescape(c) for c in re.findall(r"<td[^>]*>([^<]*)</td>", table)]
+    assert "0.1235" in cells
+    held = [s for s in range(49, 1000, 50) if f"{s / 1000 + 1e-4:.4f}" in cells]
+    assert 49 in held and 999 in held and len(held) >= 5, held
+    m = re.search(r"showing (\d+) of 1000 rows", doc)
+    assert m and int(m.group(1)) <= 25  # still a thinned table
