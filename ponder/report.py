@@ -125,10 +125,43 @@ def _series(rows: Sequence[dict], key: str, xs: list[float]) -> tuple[list, list
     return x, y, band
 
 
+def _x_key(rows: Sequence[dict]) -> str | None:
+    return next((k for k in _X_KEYS if all(_is_num(r.get(k)) for r in rows)), None)
+
+
+def _latest_rows(rows: list[dict]) -> list[dict]:
+    """The rows with each value logged again later at the same or an earlier step (a run resumed from an earlier
+    checkpoint by another tool, two logs concatenated) taken out, as the curves take it (``_series``): the later
+    value wins. Per key, so that two rows of one step logging different keys (a trainer's train row and its eval
+    row) both stay; a row left with no value is dropped."""
+    xkey = _x_key(rows)
+    if xkey is None:
+        return list(rows)
+    stacks: dict[str, list[int]] = {}
+    gone: dict[int, set[str]] = {}
+    for j, r in enumerate(rows):
+        x = float(r[xkey])
+        for k in r:
+            if k == xkey:
+                continue
+            st = stacks.setdefault(k, [])
+            while st and float(rows[st[-1]][xkey]) >= x:
+                gone.setdefault(st.pop(), set()).add(k)
+            st.append(j)
+    out = []
+    for j, r in enumerate(rows):
+        if j in gone:
+            r = {k: v for k, v in r.items() if k not in gone[j]}
+            if not set(r) - {xkey}:
+                continue
+        out.append(r)
+    return out
+
+
 def _training_figure(rows: Sequence[dict]) -> Figure:
     if not rows:
         raise PonderError("plot_training: no metric rows")
-    xkey = next((k for k in _X_KEYS if all(_is_num(r.get(k)) for r in rows)), None)
+    xkey = _x_key(rows)
     xs = [float(r[xkey]) for r in rows] if xkey else list(range(len(rows)))
     panels = []
     for title, series in TRAINING_PANELS:
@@ -734,6 +767,14 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
         rows, note = _read_jsonl(found["metrics"])
         if note:
             notes.append(note)
+        # a step logged again (a resumed run's log after the abandoned one's): the table showed both, the abandoned
+        # values first, where the curves take the later ones
+        stop = rows[-1].get("stopped_early") if rows else None
+        latest = _latest_rows(rows)
+        if len(latest) < len(rows):
+            notes.append(f"{found['metrics'].name}: {counted(len(rows) - len(latest), 'row')} of steps logged again "
+                         "later (a resumed run) left out; the later values are shown")
+        rows = latest
         parts = []
         if rows:  # training.png is these curves as of the run's last end: a resumed run's is of an earlier one
             pngs = [p for p in pngs if p.name != "training.png"]
@@ -744,7 +785,6 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
                 parts.append(f'<p class="note">{_e(e)}</p>')
         parts.append(_rows_table(rows, 15) if rows else '<p class="note">metrics.jsonl is empty</p>')
         # --stop-on-alarm marks the step it stopped at; a run resumed past it logged later rows and is not stopped
-        stop = rows[-1].get("stopped_early") if rows else None
         if isinstance(stop, dict):
             why = f"at step {rows[-1].get('step')} by alarm {stop.get('alarm')}: {stop.get('message')} (--stop-on-alarm)"
             banner += f'<p><span class="badge bad">stopped early</span>{_e(why)}</p>'

@@ -713,3 +713,28 @@ def test_a_metric_logged_at_a_few_steps_of_a_long_run_shows_its_values_in_the_ta
     assert 49 in held and 999 in held and len(held) >= 5, held
     m = re.search(r"showing (\d+) of 1000 rows", doc)
     assert m and int(m.group(1)) <= 25  # still a thinned table
+
+
+def _metrics_table_cells(doc):
+    import html as _html
+
+    t = doc[doc.index('id="training"'):]
+    t = t[t.index("<table"):t.index("</table>")]
+    head = [_html.unescape(c) for c in re.findall(r"<th>([^<]*)</th>", t)]
+    return [dict(zip(head, (_html.unescape(c) for c in re.findall(r"<td[^>]*>([^<]*)</td>", r))))
+            for r in re.findall(r"<tr class=[^>]*>(.*?)</tr>", t)]
+
+
+def test_the_metrics_table_shows_a_resumed_runs_values_for_the_steps_it_logged_again(tmp_path):
+    """Steps 1-5 logged, then a resume from step 2 logging 3-7 (two logs concatenated, another tool's resume): the
+    table showed steps 3-5 twice, the abandoned run's values first, where the curve (and TensorBoard's purge) took
+    the later ones. Two rows of one step logging different keys (a trainer's train and eval rows) both stay."""
+    rows = [{"step": s, "loss": 1.0} for s in range(1, 6)] + [{"step": s, "loss": 2.0} for s in range(3, 8)]
+    rows.insert(2, {"step": 2, "eval_loss": 0.5})
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    doc = write_html_report(tmp_path).read_text(encoding="utf-8")
+    cells = _metrics_table_cells(doc)
+    assert [(c["step"], c["loss"], c["eval_loss"]) for c in cells] == [
+        ("1", "1.0000", ""), ("2", "1.0000", ""), ("2", "", "0.5000"), ("3", "2.0000", ""), ("4", "2.0000", ""),
+        ("5", "2.0000", ""), ("6", "2.0000", ""), ("7", "2.0000", "")]
+    assert "Training metrics (8 rows)" in doc and "3 rows" in doc  # and it says it left out the 3 logged again
