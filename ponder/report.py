@@ -593,7 +593,8 @@ def _rows_table(rows: list[dict], max_rows: int, cls: str = "", null: str = "Non
         # evenly spaced rows: its column was there, no value of it in any row shown
         per_col = max(2, max_rows // 3)
         for c in cols:
-            logged = [i for i, r in enumerate(rows) if c in r]
+            # (a null is no value: a column written in every row, null but every N rows, is pandas' to_json's)
+            logged = [i for i, r in enumerate(rows) if r.get(c) is not None]
             want = min(len(logged), per_col)
             if sum(i in idx for i in logged) < want:
                 idx.update(logged[round(j)] for j in np.linspace(0, len(logged) - 1, want))

@@ -703,6 +703,8 @@ def test_a_metric_logged_at_a_few_steps_of_a_long_run_shows_its_values_in_the_ta
     rows[6]["eval/pass_at_8"] = 0.123456  # one step only, between kept rows
     for s in range(49, 1000, 50):  # every 50 steps, off the evenly spaced rows
         rows[s]["heldout_accuracy"] = s / 1000 + 1e-4
+    for s, r in enumerate(rows):  # in every row, null but every 100 steps (pandas' to_json of a sparse column)
+        r["eval_loss"] = s / 1000 + 2e-4 if s % 100 == 17 else None
     (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     doc = write_html_report(tmp_path).read_text(encoding="utf-8")
     table = doc[doc.index('id="training"'):]
@@ -711,6 +713,8 @@ def test_a_metric_logged_at_a_few_steps_of_a_long_run_shows_its_values_in_the_ta
     assert "0.1235" in cells
     held = [s for s in range(49, 1000, 50) if f"{s / 1000 + 1e-4:.4f}" in cells]
     assert 49 in held and 999 in held and len(held) >= 5, held
+    evals = [s for s in range(17, 1000, 100) if f"{s / 1000 + 2e-4:.4f}" in cells]
+    assert 17 in evals and 917 in evals and len(evals) >= 5, evals
     m = re.search(r"showing (\d+) of 1000 rows", doc)
     assert m and int(m.group(1)) <= 25  # still a thinned table
 
