@@ -2114,3 +2114,18 @@ def test_a_links_text_is_no_placeholder(link):
         assert check_constraints(text, [{"type": "placeholders", **c}]).correct
     assert not check_constraints(text, [{"type": "placeholders", "min": 2}]).correct
     assert check_constraints(f"{text} [Sign here]", [{"type": "placeholders", "n": 2}]).correct
+
+
+@pytest.mark.parametrize("completion", ["Let me try.\nSo the answer is \\boxed{25*4",  # cut inside the box: its start
+                                        "So 25*4 = 100.\nThe answer: \\boxed{(25",  # a line before the open box
+                                        "Answer: 25*4\nOr better \\fbox{25*4 - 7 +",
+                                        "\\boxed{3+5+7} is wrong. \\boxed{25*4"])
+def test_countdown_answer_cut_inside_its_box_is_no_answer(completion):
+    """A completion cut at the token limit inside its last \\boxed{ was scored by its last line (the line before the
+    box, or the box's own first part): an answer cut short is no final answer, as check_math reads an unclosed box."""
+    from ponder.verify.countdown import extract_expression
+
+    v = check_countdown(completion, [25, 4, 7, 3, 5], 100)
+    assert (v.correct, v.reason) == (False, "no answer"), v
+    assert extract_expression(completion) is None
+    assert check_countdown(completion + "}", [25, 4, 7, 3, 5], 100).reason != "no answer"  # closed: read

@@ -129,10 +129,10 @@ def _expression_in(line: str) -> str | None:
 
 
 def extract_expression(completion: str) -> str | None:
-    """The final expression, after the first "</think>" (none in an unclosed thinking): of the last \\boxed{}, the last
-    <answer>…</answer> and the last "Answer:" line (or the line under an "Answer:" alone), the one written last;
-    else the last line (of the last 50 non-blank ones) that contains arithmetic. The first side of an '=' that is an
-    expression is kept."""
+    """The final expression, after the first "</think>" (none in an unclosed thinking, nor where the last \\boxed{ is
+    left open: cut off inside it): of the last \\boxed{}, the last <answer>…</answer> and the last "Answer:" line (or
+    the line under an "Answer:" alone), the one written last; else the last line (of the last 50 non-blank ones)
+    that contains arithmetic. The first side of an '=' that is an expression is kept."""
     return _extract(completion)[0]
 
 
@@ -144,6 +144,11 @@ def _extract(completion: str) -> tuple[str | None, list[str]]:
     if k >= 0:
         completion = completion[k + len("</think>"):]
     elif "<think>" in completion:
+        return None, []
+    # a last box left open is an answer cut off by the token limit, as check_math reads it: all that follows its
+    # "{" is inside it, so a line before it ("25*4 = 100", then "\\boxed{(25") or the box's own first part
+    # ("\\boxed{25*4" of "25*4 - 7") was read as the final answer
+    if ("\\boxed{" in completion or "\\fbox{" in completion) and last_boxed(completion) is None:
         return None, []
     # the marked answer written last wins (a box, then "Answer: ..." revising it); one inside another starts
     # after it ("Answer: \\boxed{...}", "<answer>\\boxed{...}</answer>"): the box is read
