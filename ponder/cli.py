@@ -1193,10 +1193,8 @@ def cmd_eval(a):
         print(f"{a.out}: resumed with {counted(resumed, 'problem')} of {len(items)} kept from before", file=sys.stderr)
     if a.json:  # (evaluate() names it out_dir, after its parameter)
         summary.pop("out_dir", None)
-        # "by" is {} where there is no breakdown (one problem, a file without the fields): left out, a script
-        # reading out["by"] failed on some runs only
-        print(json.dumps(json_safe({**summary, "by": summary.get("by", {}), "run_dir": _out_dir(a.out)}),
-                         default=str))
+        # ("by" is {} where there is no breakdown: evaluate() writes it so, in summary.json too)
+        print(json.dumps(json_safe({**summary, "run_dir": _out_dir(a.out)}), default=str))
         return
     m = summary["metrics"]
     print(f"{name} on {counted(len(items), 'problem')}, method {summary['method']}, n={a.n}")  # (JSON's name: not an alias)

@@ -626,6 +626,7 @@ def _finished_summary(d: Path, config: dict, items) -> dict | None:
         pid, prompt, gold = _problem_fields(i, it)
         if seen.get(i) != (str(pid), prompt, gold):
             _refuse_resume(d, f"holds a finished evaluation whose problem {i} is not this one's")
+    summary.setdefault("by", {})  # (a summary an older Ponder saved without it where there was no breakdown)
     summary["out_dir"] = str(d)
     summary["resumed"] = "finished"  # (nothing was run: the CLI says so)
     return summary
@@ -1057,7 +1058,9 @@ def evaluate(
         "settings": settings,
         **summ,
         "accuracy": summ["metrics"]["pass@1"],
-        **({"by": by} if by else {}),
+        # {} where no field takes two values (one problem, items without the fields): left out, a script reading
+        # summary["by"] failed on some runs only
+        "by": by,
         "wall_seconds": round(time.perf_counter() - t_start + saved_seconds, 3),
         "generation_seconds": round(gen_seconds, 3),
         "generated_tokens": total_tokens,
