@@ -1039,6 +1039,14 @@ def cmd_eval(a):
         # recorded in config.json as if they had been applied
         raise PonderError("--chat-template-kwargs: these prompts are text, used as given without --chat: give "
                           "--chat to render them through the chat template, or drop --chat-template-kwargs")
+    if a.system is not None and not a.chat:  # (said before the model loads; the library's message named no flag)
+        raise PonderError("--system: used only with --chat (without it the prompts are used exactly as given)")
+    if a.system is not None:  # (a system message added on top of a chat-message item's own would be a second one)
+        listed = next((it for it in items if not isinstance(it["prompt"], str)), None)
+        if listed is not None:
+            raise PonderError(f"--system: item {listed.get('id', '(no id)')}'s prompt is a list of chat messages, "
+                              "which --system would be added on top of; put the system message in the data, or "
+                              "drop --system")
     if a.sweep and a.ray is not None:
         raise PonderError("--sweep does not run on Ray yet; drop --ray")
     if not a.sweep and len(a.model or ()) > 1:  # (said before every model was loaded, not after)
@@ -1149,7 +1157,8 @@ def cmd_eval(a):
         res = sweep(models, items, parallel_ns=ns, budgets=budgets, methods=methods,
                     max_new_tokens=a.max_new_tokens,
                     temperature=0.8 if a.temperature is None else a.temperature, seed=a.seed, reward=a.reward,
-                    answer_tokens=a.answer_tokens, waits=a.waits, chat=a.chat, out_dir=a.out, progress=not a.quiet)
+                    answer_tokens=a.answer_tokens, waits=a.waits, chat=a.chat, system=a.system, out_dir=a.out,
+                    progress=not a.quiet)
         if a.json:
             # sweep()'s whole result (n_problems too, as eval's summary has it; files' paths are strings)
             print(json.dumps(json_safe({**res, "run_dir": _out_dir(a.out)}), default=str))
@@ -1169,7 +1178,7 @@ def cmd_eval(a):
         judge = make_judge(jm, jt, rubric=a.rubric)
     ekw = dict(method=a.method, n=a.n, ks=ks, max_new_tokens=a.max_new_tokens,
                temperature=a.temperature, top_p=a.top_p, seed=a.seed, reward=a.reward, judge=judge,
-               method_kwargs=kw, chat=a.chat, out_dir=a.out, model_name=name)
+               method_kwargs=kw, chat=a.chat, system=a.system, out_dir=a.out, model_name=name)
     if judge is not None:  # recorded: a resume with another judge or rubric is refused, not mixed (config.json)
         ekw["extra"] = {"judge_model": a.judge_model, "rubric": a.rubric}
     if a.ray is not None:
@@ -1745,6 +1754,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "task, else math)")
     ev.add_argument("--chat", action="store_true", help="wrap text prompts in the chat template as a user "
                     "message (prompts given as chat messages always go through it, as they are)")
+    ev.add_argument("--system", default=None,
+                    help="with --chat: a system message before each text prompt (recorded in config.json and "
+                         "summary.json, and --resume must be given the same)")
     _template_arg(ev, _TEMPLATE_EVAL)
     ev.add_argument("--votes", type=_positive_int, default=None, help="self-consistency: samples voted over in each run (default: 8)")
     ev.add_argument("--weighted", action="store_true", help="self-consistency: log-prob-weighted vote")

@@ -318,14 +318,18 @@ def _prompt_of(item: dict, chat: bool, system: str | None):
     """What the methods are given: a text prompt as it is, or with `chat` as a user message (after `system`);
     a prompt of chat messages as it is, `chat` or not (a message list has no other meaning)."""
     p = item["prompt"]
-    if system and not isinstance(p, str):  # added on top, it would be a second system message, or silently lost
+    # (an empty system is one, as `ponder generate --system ""` sends it: a template renders an empty system turn
+    # differently from none, Qwen's putting its default system prompt where there is none)
+    if system is not None and not isinstance(system, str):  # (a list of messages, or a number, went into content)
+        raise PonderError(f"system must be text (the system message), got {type(system).__name__} {system!r:.60}")
+    if system is not None and not isinstance(p, str):  # added on top, it would be a second system message, or silently lost
         raise PonderError(f"item {item.get('id', '(no id)')}: the prompt is a list of chat messages, which "
                           "`system` would be added on top of; put the system message in the prompt, or drop system")
-    if system and not chat:  # (a text prompt is used as it is: the system prompt was silently dropped)
+    if system is not None and not chat:  # (a text prompt is used as it is: the system prompt was silently dropped)
         raise PonderError("system is the system message of chat prompts: set chat=True (--chat), or drop system")
     if not chat or not isinstance(p, str):
         return p
-    msgs = [{"role": "system", "content": system}] if system else []
+    msgs = [{"role": "system", "content": system}] if system is not None else []
     return msgs + [{"role": "user", "content": p}]
 
 
@@ -925,7 +929,7 @@ def evaluate(
     # the sampling settings, in the summary too: `ponder eval --json` without --out (no config.json) said which
     # method and n, but not the temperature, top_p, token cap or seed its figures depend on
     settings = {"max_new_tokens": None if unused else max_new_tokens, "temperature": temp, "top_p": top_p,
-                "seed": seed, "reward": _jsonable(reward), "chat": chat}
+                "seed": seed, "reward": _jsonable(reward), "chat": chat, "system": system}
     if out_dir is not None:
         d = Path(out_dir)
         # which weights produced it (provenance; resuming with others is refused)
@@ -935,7 +939,7 @@ def evaluate(
                   "dtype": str(getattr(model, "dtype", None)), "method": name,
                   "method_kwargs": _jsonable(recorded), "n": n, "ks": ks,
                   # (the intervals' resamples: a finished one asked again with more returned its old intervals)
-                  "n_boot": int(n_boot), **settings, "stop": stop, "system": system,
+                  "n_boot": int(n_boot), **settings, "stop": stop,
                   **answers_by,
                   "chat_template_kwargs": getattr(tok, "template_kwargs", {}),
                   # (the items whole: a finished one was checked by id, prompt and gold alone, so items whose other
@@ -1211,6 +1215,7 @@ def sweep(
     waits: int = 0,
     stop=None,
     chat: bool = False,
+    system: str | None = None,
     equal: Callable | None = None,
     extract: Callable | None = None,
     out_dir: str | os.PathLike | None = None,
@@ -1224,7 +1229,8 @@ def sweep(
     ones (``budget_forcing`` at each B in ``budgets``, greedy, ``waits`` Wait-extensions and up to
     ``answer_tokens`` answer tokens, None: budget_forcing's default; ``effort`` at its three levels). Returns {"curves": [...],
     "files": {...}, "seconds": {...}}; with ``out_dir`` writes scaling_tokens.png, scaling_latency.png,
-    scaling.csv, scaling.json (``report.plot_scaling``), summary.json and config.json.
+    scaling.csv, scaling.json (``report.plot_scaling``), summary.json and config.json. ``chat`` and ``system``: as
+    ``evaluate``'s.
     """
     items = _check_items(items, reward)
     check_out_dir(out_dir, "sweep")
@@ -1266,7 +1272,7 @@ def sweep(
             _refuse_vote(f"sweep: method {m!r}", reward, unvoted)
     answers_by = {"extract": _jsonable(extract), "equal": _jsonable(equal)}  # (by name, as evaluate's config.json)
     extract, equal = answer_fns(reward_fn, extract, equal)
-    prompts = [_prompt_of(it, chat, None) for it in items]
+    prompts = [_prompt_of(it, chat, system) for it in items]
     P = len(items)
     # The sequential settings, checked before any model draws: else a bad one fails after the parallel draw.
     if "budget_forcing" in seq:  # (a numpy one, from a grid of settings, is one: config.json records its int)
@@ -1293,7 +1299,7 @@ def sweep(
     config = {"kind": "sweep", "models": list(mods), "parallel_ns": ns, "budgets": bs, "methods": methods,
               "max_new_tokens": max_new_tokens, "temperature": temperature, "top_p": top_p, "seed": seed,
               "reward": _jsonable(reward), "answer_tokens": _jsonable(answer_tokens), "waits": _jsonable(waits),
-              "stop": _jsonable(stop), "n_boot": int(n_boot), **answers_by, "chat": chat,
+              "stop": _jsonable(stop), "n_boot": int(n_boot), **answers_by, "chat": chat, "system": system,
               "chat_template_kwargs": {m: _jsonable(getattr(t, "template_kwargs", {})) for m, (_, t) in mods.items()},
               "n_problems": P}
     config_text = _strict_json(config) if out_dir is not None else None

@@ -3386,3 +3386,43 @@ def test_info_refuses_what_loading_refuses_in_the_same_words(tmp_path, tiny_rand
         ponder.load(ck, dtype=checkpoint_dtype(load_config(resolve(ck)), resolve(ck)))
     assert main(["info", str(ck)]) == 2
     assert capsys.readouterr().err == f"ponder info: error: {e.value}\n"
+
+
+def test_eval_takes_a_system_prompt_recorded_and_kept_on_resume(tmp_path, capsys):
+    """`ponder eval` had no --system (generate and chat have one): a chat model could not be evaluated under the
+    system prompt it is used with. With --chat it goes before each prompt, as evaluate(system=...) puts it, is
+    recorded in config.json and summary.json, and --resume with another one is refused."""
+    from ponder.checkpoint import load
+    from ponder.cli import _load_items
+    from ponder.evaluate import evaluate
+
+    base = ["eval", "--model", "tiny", "--task", "arith", "--limit", "3", "--method", "greedy", "--max-new-tokens",
+            "12", "--chat", "--quiet"]
+    out = tmp_path / "sys"
+    assert main([*base, "--system", "Answer briefly.", "--out", str(out)]) == 0
+    assert json.loads((out / "config.json").read_text())["system"] == "Answer briefly."
+    assert json.loads((out / "summary.json").read_text())["settings"]["system"] == "Answer briefly."
+    got = [json.loads(line)["completion"] for line in (out / "samples.jsonl").read_text().splitlines()]
+    items = _load_items(build_parser().parse_args([*base, "--out", str(out)]), "limit", split="test",
+                        require_answer=True)
+    model, tok = load("tiny")
+    lib = evaluate(model, tok, items, method="greedy", max_new_tokens=12, chat=True, system="Answer briefly.",
+                   out_dir=tmp_path / "lib", progress=False)
+    assert lib["settings"]["system"] == "Answer briefly."
+    assert got == [json.loads(line)["completion"] for line in (tmp_path / "lib" / "samples.jsonl").read_text()
+                   .splitlines()]
+    plain = evaluate(model, tok, items, method="greedy", max_new_tokens=12, chat=True, out_dir=tmp_path / "plain",
+                     progress=False)  # (the system turn reached the model: greedy completions without it differ)
+    assert plain["settings"]["system"] is None
+    assert got != [json.loads(line)["completion"] for line in (tmp_path / "plain" / "samples.jsonl").read_text()
+                   .splitlines()]
+    capsys.readouterr()
+    for other in (["--system", "Think hard."], []):  # another system prompt, or none: not this evaluation
+        assert main([*base, *other, "--out", str(out), "--resume"]) == 2
+        assert "its system is 'Answer briefly.'" in capsys.readouterr().err
+    assert main([*base[:-2], "--quiet", "--system", "x"]) == 2  # without --chat a text prompt has no system turn
+    assert "--system: used only with --chat" in capsys.readouterr().err
+    data = tmp_path / "msgs.jsonl"
+    data.write_text(json.dumps({"id": "q1", "prompt": [{"role": "user", "content": "1+1?"}], "answer": "2"}) + "\n")
+    assert main(["eval", "--data", str(data), "--chat", "--system", "x", "--method", "greedy", "--quiet"]) == 2
+    assert "--system: item q1's prompt is a list of chat messages" in capsys.readouterr().err

@@ -182,7 +182,7 @@ def test_sampling_eval_metrics_match_the_samples(micro, tmp_path):
     # the settings the figures depend on travel in the summary (and `ponder eval --json` without --out) too
     assert s["settings"] == summary["settings"] == {k: config[k] for k in s["settings"]}
     assert s["settings"] == {"max_new_tokens": 48, "temperature": 1.0, "top_p": 1.0, "seed": 3,
-                             "reward": config["reward"], "chat": config["chat"]}
+                             "reward": config["reward"], "chat": config["chat"], "system": None}
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     html = write_html_report(tmp_path).read_text()
     assert "pass@4" in html and "Sample completions" in html and "no_answer_rate" in html
@@ -1945,3 +1945,20 @@ def test_verify_of_evals_samples_reads_the_items_countdown_and_constraints_field
         out = verify_file(kind, str(d / "samples.jsonl"), str(tmp_path / f"{kind}.v.jsonl"), workers=1,
                           progress=False)["output"]
         assert [json.loads(x)["correct"] for x in open(out)] == [r["correct"] for r in recs]
+
+
+def test_an_empty_system_prompt_is_one_and_a_system_that_is_no_text_is_refused(micro):
+    """system="" was dropped (chat) or let through (no chat), recorded as "" either way, while `ponder generate
+    --system ""` sends an empty system turn, which a template renders differently from none; a system that is no
+    text (a list of messages) went into the message's content."""
+    from ponder.evaluate import _prompt_of
+
+    item = {"prompt": "1+1?", "answer": "2"}
+    assert _prompt_of(item, True, "") == [{"role": "system", "content": ""}, {"role": "user", "content": "1+1?"}]
+    assert _prompt_of(item, True, None) == [{"role": "user", "content": "1+1?"}]
+    model, tok = micro
+    with pytest.raises(PonderError, match="system is the system message of chat prompts"):
+        evaluate(model, tok, [item], method="greedy", max_new_tokens=4, system="", progress=False)
+    with pytest.raises(PonderError, match="system must be text"):
+        evaluate(model, tok, [item], method="greedy", max_new_tokens=4, chat=True,
+                 system=[{"role": "system", "content": "x"}], progress=False)
