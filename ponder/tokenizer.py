@@ -134,7 +134,16 @@ class Tokenizer:
     # ---- basics ----------------------------------------------------------------------------
     @property
     def vocab_size(self) -> int:
-        return self.tok.get_vocab_size(with_added_tokens=True)
+        """The bound of the token ids (every id is below it): 1 + the largest id, added tokens included. The token
+        count where the ids have no holes; a vocabulary with unused ids (a tiktoken conversion's) has fewer tokens
+        than that, and an id at or past the count was taken for no token: its text was left out of the stop-string
+        check (a stop string on it never stopped the sample) and a token-id prompt holding it was refused."""
+        n = self.tok.get_vocab_size(with_added_tokens=True)  # (cheap; the vocabulary itself is a copy: cached)
+        cached = self.__dict__.get("_id_bound")
+        if cached is None or cached[0] != n:
+            cached = self._id_bound = (n, max(n, 1 + max(self.tok.get_vocab(with_added_tokens=True).values(),
+                                                         default=-1)))
+        return cached[1]
 
     @property
     def pad_token_id(self) -> int:

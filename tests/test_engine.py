@@ -1188,3 +1188,27 @@ def test_streamed_pieces_after_a_prompt_cut_inside_a_long_byte_token_run(byte_fa
         for cut in range(1, len(ids)):
             prompt, reply = ids[:cut], ids[cut:]
             assert "".join(text_pieces(tok, prompt, iter(reply))) == tok.decode_continuation(prompt, reply), cut
+
+
+def test_a_stop_string_on_a_token_past_a_hole_in_the_vocabulary_stops():
+    """A vocabulary with unused ids (a tiktoken conversion's) has fewer tokens than its largest id + 1: vocab_size
+    was the token count, and an id at or past it was taken for one past the vocabulary, with no text. A stop
+    string written by such a token never stopped the sample ("length", the text uncut), and a token-id prompt
+    holding it was refused as not in the vocabulary."""
+    from tokenizers import Tokenizer as HFTokenizer
+    from tokenizers import decoders, models, pre_tokenizers
+
+    from ponder.tokenizer import Tokenizer
+
+    vocab = {"<unk>": 0, "</s>": 1, "▁a": 2, "▁b": 3, "▁q": 4, "▁z": 9}  # ids 5..8 unused
+    hf = HFTokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    hf.pre_tokenizer, hf.decoder = pre_tokenizers.Metaspace(), decoders.Metaspace()
+    hf.add_special_tokens(["<unk>", "</s>"])
+    tok = Tokenizer(hf, eos_token="</s>")
+    assert tok.vocab_size == 10
+    model = bigram_model(16, [4, 2, 9, 3], then=2)
+    s = ponder.sample(model, tok, ["q"], max_new_tokens=6, temperature=0, stop=["z"])[0][0]
+    assert (s.finish_reason, s.text, s.token_ids) == ("stop", " a ", [2, 9])
+    s = ponder.sample(model, tok, [[4, 2, 9]], max_new_tokens=1, temperature=0)[0][0]
+    assert s.token_ids == [3]
+    assert "".join(ponder.engine.stream(model, tok, "q", max_new_tokens=3, temperature=0)) == " a z b"
