@@ -262,6 +262,14 @@ class ModelConfig:
             if self.head_dim == self.hidden_size // self.num_attention_heads:
                 d.pop("head_dim")
         out = dict(extra)
+        types = out.get("layer_types")
+        if isinstance(types, list) and len(types) != self.num_hidden_layers:
+            # one per layer, read back from the checkpoint this config came from: a config with other layer counts
+            # (a model pruned or grown, num_hidden_layers set to it) wrote the old list, which transformers refuses
+            if len(set(map(str, types))) != 1:
+                raise PonderError(f"layer_types lists {len(types)} layers ({_short(types)}) but num_hidden_layers="
+                                  f"{self.num_hidden_layers}; set config.extra['layer_types'] to one per layer")
+            out["layer_types"] = [types[0]] * self.num_hidden_layers
         out.update(d)
         out["architectures"] = [ARCHITECTURES[self.model_type]]
         out["hidden_act"] = "silu"

@@ -517,6 +517,30 @@ def test_save_refuses_layouts_transformers_cannot_hold(tmp_path, kw, field):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("name", ["qwen3", "qwen2"])
+def test_a_config_from_a_checkpoint_with_other_layer_counts_saves_a_config_transformers_reads(tmp_path, name):
+    """A Qwen config.json saved by transformers lists layer_types, one per layer, which ModelConfig keeps in extra
+    and writes back. A model made from that config with num_hidden_layers changed (pruned, or a smaller draft
+    model) saved the old list, and transformers refused the checkpoint ("num_hidden_layers (1) must be equal to the
+    number of layer_types (2)"). The list now follows num_hidden_layers; one mixing layer types is refused at save."""
+    hf_model(name).save_pretrained(tmp_path / "src")
+    fixed_tokenizer().save(tmp_path / "src")
+    cfg = ponder.load(tmp_path / "src")[0].config
+    assert len(cfg.extra["layer_types"]) == 2
+    for n in (1, 3):
+        model = Transformer(ModelConfig(**{**cfg.__dict__, "num_hidden_layers": n})).init_weights(seed=3, std=0.05)
+        ponder.save(model.eval(), fixed_tokenizer(), tmp_path / f"ck{n}")
+        hf = transformers.AutoModelForCausalLM.from_pretrained(tmp_path / f"ck{n}", dtype=torch.float32).eval()
+        x = torch.randint(0, 320, (1, 30))
+        with torch.no_grad():
+            assert (hf(x).logits - model(x)).abs().max().item() < 1e-4
+    mixed = ModelConfig(**{**cfg.__dict__, "num_hidden_layers": 1,
+                           "extra": {**cfg.extra, "layer_types": ["full_attention", "sliding_attention"]}})
+    with pytest.raises(PonderError, match=r"^layer_types lists 2 layers [^\n]*num_hidden_layers=1"):
+        ponder.save(Transformer(mixed), fixed_tokenizer(), tmp_path / "mixed")
+    assert not (tmp_path / "mixed").exists()
+
+
 # ---- low-precision training paths (bf16/fp16 weights or autocast) ----------------------------------------
 @pytest.mark.parametrize("H, KV, Tq, Tk, kind", [
     (4, 2, 7, 7, "causal"), (4, 4, 5, 9, "causal"), (4, 2, 7, 7, "mask"), (4, 1, 1, 9, "decode"),
