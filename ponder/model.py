@@ -112,7 +112,11 @@ class ModelConfig:
             rope_theta = scaling.pop("rope_theta", rope_theta)
             kind = scaling.get("rope_type", scaling.get("type", "default"))
             if kind not in ("default", "linear", "yarn", "llama3"):
-                raise PonderError(f"{source}: rope scaling type {_short(kind)} is not supported")
+                # (name the field and the choices: "rope scaling type 'dynamic'" alone left a user guessing which
+                # object to edit and to what; dynamic NTK changes with the batch's length, longrope per position)
+                field = "rope_scaling" if d.get("rope_scaling") else "rope_parameters"
+                raise PonderError(f"{source}: {field}.rope_type {_short(kind)} is not supported; "
+                                  "supported: default, linear, yarn, llama3")
             scaling["rope_type"] = kind
             scaling.pop("type", None)
             if kind == "default":

@@ -875,3 +875,13 @@ def test_attention_mask_or_positions_of_another_shape_than_input_ids_is_one_erro
         arg = arg.cumsum(-1) - 1
     with pytest.raises(PonderError, match=rf"{what} of shape \[{', '.join(map(str, shape))}\] .*input_ids of shape \[4, 10\]"), torch.no_grad():
         model(x, **{what: arg})
+
+
+@pytest.mark.parametrize("field", ["rope_scaling", "rope_parameters"])
+@pytest.mark.parametrize("kind", ["dynamic", "longrope"])
+def test_an_unsupported_rope_type_is_refused_naming_its_field_and_the_supported_ones(field, kind):
+    """"rope scaling type 'dynamic' is not supported" named neither the object to edit nor what it may hold."""
+    raw = {**BASE, "model_type": "qwen3", field: {"rope_type": kind, "factor": 2.0, "rope_theta": 10000.0}}
+    with pytest.raises(PonderError, match=rf"ck/config.json: {field}.rope_type '{kind}' is not supported; "
+                                          "supported: default, linear, yarn, llama3"):
+        ModelConfig.from_hf(raw, source="ck/config.json")
