@@ -652,6 +652,13 @@ def _check_sizes(model: Transformer, path) -> None:
         raise PonderError(f"{path}: the model has no tensor {missing[0]!r}, which model.config (num_hidden_layers="
                           f"{cfg.num_hidden_layers}, {sizes}) implies; set the config to the model's layout (a "
                           "checkpoint that would not load); not saved")
+    # layers appended with num_hidden_layers left as it was: written, they made a checkpoint every load refused
+    # ("the weights hold 3 layers") and transformers silently dropped the extra one (a value head's tensors stay)
+    extra = [k for k in state if (m := re.match(r"layers\.(\d+)\.", k)) and int(m.group(1)) >= cfg.num_hidden_layers]
+    if extra:
+        raise PonderError(f"{path}: the model has tensor {extra[0]!r}, beyond the num_hidden_layers={cfg.num_hidden_layers} "
+                          "of model.config; set the config to the model's layout (a checkpoint that would not load); "
+                          "not saved")
     for k, v in state.items():
         if k in want and tuple(v.shape) != want[k]:
             raise PonderError(f"{path}: tensor {k!r} has shape {tuple(v.shape)}, but model.config ({sizes}) implies "

@@ -1171,6 +1171,18 @@ def test_a_model_resized_without_its_config_is_refused_before_the_save_not_at_th
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_model_with_layers_added_without_its_config_is_refused_before_the_save(tmp_path, tiny_random):
+    """A layer appended (model.layers.append(...)) with num_hidden_layers left at 2: the save wrote it, every load
+    then refused it ("the weights hold 3 layers") and transformers silently dropped the layer. Refused in one line
+    naming the extra tensor and the field, nothing written."""
+    model, tok = tiny_random
+    m = ponder.Transformer(ponder.ModelConfig(**model.config.__dict__))
+    m.layers.append(ponder.Transformer(m.config).layers[0])
+    with pytest.raises(PonderError, match=r"^[^\n]*'layers\.2\.[^\n]*num_hidden_layers=2[^\n]*$"):
+        ponder.save(m, tok, tmp_path / "ck")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_model_with_layers_removed_without_its_config_is_refused_before_the_save(tmp_path, tiny_random):
     """Layers pruned (model.layers = model.layers[:1]) with num_hidden_layers left at 2: the save wrote it, and every
     load then failed ("num_hidden_layers is 2, but the weights hold 1 layers"; transformers would fill the missing
