@@ -1367,7 +1367,18 @@ def test_ray_actor_error_is_one_line_naming_the_worker(pool, ckpt):
 
     with pytest.raises(PonderError) as e:
         pool.score(chokes_on_item_2, ["a", "b", "c"], [0, 1, 2])  # item 2 is worker 1's shard
-    assert re.fullmatch(r"Ray worker 1 \(pid \d+ on \S+\): ValueError: could not convert string to float: 'x'",
+    # (the input it raised on, by its index in the call: the worker alone named none of thousands of completions)
+    assert re.fullmatch(r"Ray worker 1 \(pid \d+ on \S+\): scoring input 2 of 3: ValueError: could not convert "
+                        r"string to float: 'x'", str(e.value))
+
+    def needs_answer(completion, item):
+        return item["answer"] == completion
+
+    items = [{"id": f"q{i}", "answer": "a"} for i in range(5)]
+    del items[3]["answer"]
+    with pytest.raises(PonderError) as e:  # input 3 is worker 1's second: its index in the call, and its item's id
+        pool.score(needs_answer, ["a"] * 5, items)
+    assert re.fullmatch(r"Ray worker 1 \(pid \d+ on \S+\): scoring input 3 of 5 \(item q3\): KeyError: 'answer'",
                         str(e.value))
     model, tok = ponder.load(ckpt)
     wider = ponder.Transformer(ponder.ModelConfig(**dict(MCFG, hidden_size=64, head_dim=32)))

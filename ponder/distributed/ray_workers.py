@@ -397,7 +397,33 @@ class Worker:
         return fn(self.model, self.tok, prompts, **kwargs)
 
     def score(self, fn: Callable, completions: list, items: list) -> list:
-        return [fn(c, it) for c, it in zip(completions, items)]
+        out = []
+        for i, (c, it) in enumerate(zip(completions, items)):
+            try:
+                out.append(fn(c, it))
+            except PonderError:  # (the local path's own line: a bad item names itself)
+                raise
+            except Exception as e:  # which input of the shard raised, said by the pool with the whole call's index
+                raise ScoringFailed(i, _item_id(it), type(e).__name__, headline(str(e).strip())) from None
+        return out
+
+
+class ScoringFailed(Exception):
+    """A scorer raised on input `index` of an actor's shard (strings only: pickled back to the driver whatever the
+    scorer's exception holds)."""
+
+    def __init__(self, index: int, item_id, kind: str, message: str):
+        super().__init__(index, item_id, kind, message)
+        self.index, self.item_id, self.kind, self.message = index, item_id, kind, message
+
+    def __str__(self):
+        return f"input {self.index}: {self.kind}: {self.message}"
+
+
+def _item_id(item) -> str | None:
+    """An item's own id (a file's, or eval's FILE-LINE), to name it by; None if it has none."""
+    v = item.get("id") if isinstance(item, dict) else None
+    return None if v is None else str(v)[:80]
 
 
 def _died(ray) -> tuple:
@@ -699,17 +725,24 @@ class RayPool:
             "(RayPool's call_timeout_s; 'none': no limit); a grpo run continues from its last checkpoint with "
             "--resume RUN_DIR")
 
-    def _actor_error(self, k: int, e) -> PonderError:
+    def _actor_error(self, k: int, e, lo: int = 0, n: int | None = None, what: str = "") -> PonderError:
         """An exception raised on actor k as one line: Ray's wrapper's message is the actor's whole traceback (in
         terminal colours), which the CLI would cut to its first line, 'ray::Worker.score() (pid=..., ...)'. A
-        PonderError (a bad item, a scorer's NaN) stays the local path's own line; anything else names the worker."""
+        PonderError (a bad item, a scorer's NaN) stays the local path's own line; anything else names the worker,
+        and a scorer's error the input it raised on (its index in the call, lo the shard's start, of n; its item's
+        id): 'Ray worker 1 (...): ValueError: ...' named none of the call's thousands of completions."""
         cause = getattr(e, "cause", None)
         if isinstance(cause, PonderError):
             return cause
-        text = str(cause if cause is not None else e).strip()
-        what = f"{type(cause).__name__}: " if cause is not None else ""
         where = self._where[k] if k < len(self._where) else "?"
-        return PonderError(f"Ray worker {k} ({where}): {what}{headline(text)}")
+        if isinstance(cause, ScoringFailed):
+            item = f" (item {cause.item_id})" if cause.item_id is not None else ""
+            of = f" of {n}" if n is not None else ""
+            return PonderError(f"Ray worker {k} ({where}): {what or 'scoring'} input {lo + cause.index}{of}{item}: "
+                               f"{cause.kind}: {cause.message}")
+        text = str(cause if cause is not None else e).strip()
+        kind = f"{type(cause).__name__}: " if cause is not None else ""
+        return PonderError(f"Ray worker {k} ({where}): {kind}{headline(text)}")
 
     # ---- sharded work -----------------------------------------------------------------------------------
     def _sharded(self, n: int, call: Callable, version=None, what: str = "sampling",
@@ -786,7 +819,7 @@ class RayPool:
                     self._replace(k, "mid-call")
                 submit(s, k)
             except ray.exceptions.RayTaskError as e:
-                raise self._actor_error(k, e) from e
+                raise self._actor_error(k, e, shards[s][0], n, what) from e
         out = [x for part in results for x in part]
         if len(out) != n:  # never hand back fewer (or more) results than asked for
             raise PonderError(f"Ray pool returned {len(out)} results for {n} inputs")
