@@ -2729,3 +2729,16 @@ def test_a_ranks_bad_prompt_is_named_by_its_index_in_the_steps_prompts(tiny_rand
     generate = ddp.DataParallel(1, 2).generate_fn()
     with pytest.raises(PonderError, match=r"^prompt 3: token id 1000000 at position 1 "):
         generate(model, tok, ["hello", "hi", "one", [5, 10**6]], version=0, max_new_tokens=2)
+
+
+def test_a_ranks_scorer_error_names_the_input_and_its_item():
+    """A reward raising on rank 1's share of a step's completions reached the driver as 'data-parallel rank 1:
+    KeyError: ...', naming none of them: the input's index among the step's and its item's id are said, as on Ray.
+    No process group needed: the scorer raises before the gather."""
+    score = ddp.DataParallel(1, 2).score_fn()
+    items = [{"id": f"q{i}", "answer": "a"} for i in range(5)]
+    del items[4]["answer"]
+    with pytest.raises(PonderError, match=r"^scoring input 4 of 5 \(item q4\): KeyError: 'answer'$"):
+        score(lambda c, it: it["answer"] == c, ["a"] * 5, items)
+    with pytest.raises(PonderError, match=r"^item 3: bad$"):  # a PonderError is the single process's own line
+        score(lambda c, it: (_ for _ in ()).throw(PonderError("item 3: bad")), ["a"] * 5, items)
