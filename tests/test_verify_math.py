@@ -4904,3 +4904,16 @@ def test_a_hedge_inside_a_restating_parenthesis_keeps_both_values(completion):
     # the parenthesis' close was read into the hedge ("6 or 7)"): no gold "6, 7" matched, as it does for "(or 7)"
     assert check_math(completion, "6, 7").correct
     assert not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{6} (i.e., 5 or 7)", "\\boxed{6} (namely 5 or maybe 7)", "\\boxed{6}, i.e. 5 or 7.",
+    "$\\boxed{6}$ (that is, $5$ or $7$)", "\\boxed{6} (so 5, or 7)",
+])
+def test_an_answer_restated_as_another_value_with_a_hedge_offers_both(completion):
+    # only a restatement of the answer's own value was read on to its "or": restated as 5, the hedge "5 or 7" went
+    # unseen and the boxed 6 scored alone
+    assert not check_math(completion, "6").correct
+    assert not check_math(completion, "7").correct and not check_math(completion, "5, 7").correct
+    for kept in ("(i.e., 5 + 1)", "(i.e., 6 or so)", "(i.e., 5 or more)", "(i.e., 5 apples)"):
+        assert check_math(f"\\boxed{{6}} {kept}", "6").correct, kept

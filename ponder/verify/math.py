@@ -1207,9 +1207,13 @@ def _hedge(
     if h is None and (rm := _RESTATED_RE.match(text, end)) is not None and rm.end() > end:
         # "\boxed{6} (i.e., 6, or 7)": the answer restated, read as no other value above, hid the "or" after it
         h = _hedge_here(text, rm.end(), conditioned, box, other_case, ans)
-    if h is None and ans is not None and (rl := _RESTATED_LEAD_RE.match(text, end)) and _same_value(rl.group(2), ans):
-        # "\boxed{6} (i.e., 6 or 7)": the answer restated, no clause end after it, with "or 7" going on
+    if h is None and ans is not None and (rl := _RESTATED_LEAD_RE.match(text, end)):
+        # "\boxed{6} (i.e., 6 or 7)": the answer restated, no clause end after it, with "or 7" going on; restated as
+        # another value, that value is offered too: "\boxed{6} (i.e., 5 or 7)" hedges between 5 and 7 (read as 6
+        # alone, it scored) while "(i.e., 5 + 1)", no hedge after it, still restates 6
         h = _hedge_here(text, rl.end(), conditioned, box, other_case, ans)
+        if h and not _same_value(rl.group(2), ans):
+            h = f"or {rl.group(2)} {h}"
     if h and h.endswith(")") and h.count(")") > h.count("("):
         # (looked for inside the restating parenthesis, its close is no part of the value: "6 or 7)" matched no
         # gold "6, 7" while "\boxed{6} (or 7)" does)
