@@ -4917,3 +4917,15 @@ def test_an_answer_restated_as_another_value_with_a_hedge_offers_both(completion
     assert not check_math(completion, "7").correct and not check_math(completion, "5, 7").correct
     for kept in ("(i.e., 5 + 1)", "(i.e., 6 or so)", "(i.e., 5 or more)", "(i.e., 5 apples)"):
         assert check_math(f"\\boxed{{6}} {kept}", "6").correct, kept
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{6} and maybe 7", "\\boxed{6}, and perhaps 7", "\\boxed{6} (and maybe 7)", "\\boxed{6} and possibly 7.",
+    "\\boxed{6} and probably 7", "\\boxed{6}. And maybe 7.",
+])
+def test_and_before_a_hedging_word_is_a_hedge(completion):
+    # "and" before "maybe" hid the hedge: the boxed 6 scored alone, as "\boxed{6}, maybe 7" does not
+    assert not check_math(completion, "6").correct and not check_math(completion, "7").correct
+    assert check_math(completion, "6, 7").correct
+    for kept in ("and maybe 6", "and maybe check n = 2", "and possibly more", "and maybe 6 after all"):
+        assert check_math(f"\\boxed{{6}} {kept}", "6").correct, kept

@@ -396,7 +396,8 @@ def _box_content(text: str, start: int, clen: int, limit: int, lenient: bool):
 
 # "or" (or a word that offers another answer as it does) right after a box or an answer phrase's value (its
 # math delimiters, a comma, a colon, a dash or an ellipsis, "(", "[" or "\text{" between): "\boxed{3} or 4",
-# "\boxed{3}, maybe 4", "\boxed{3} -- or 4"; also opening the
+# "\boxed{3}, maybe 4", "\boxed{3} -- or 4", "\boxed{3} and maybe 4" (an "and" before a hedging word adds no
+# value, it hedges: read as 3 alone it scored); also opening the
 # next sentence: "\boxed{3}. Or 4.", "The answer is 3.\n\nAlternatively, 4."
 # LaTeX spacing, which shows as a blank: "\boxed{3}\,\text{or}\,5", "\boxed{3} \ \mathrm{or}\ 5"
 _TEX_SPACE = r"\\[,;:! ]|\\q?quad(?![A-Za-z])"
@@ -406,7 +407,7 @@ _OR_AFTER = (
     r"(?:\s|~|\$|\\[\])\[(]|\\\\|" + _TEX_SPACE + r")*(?:[,;:!?]{1,3}|\.+|\u2026|\u2014|\u2013|-{1,3})?"
     r"(?:[\s*_`>$]|\\[\[(]|\\\\|" + _TEX_SPACE + r")*"
     r"[(\[]?[\s*_`]*(?:\\(?:text|textbf|textit|textrm|textsf|textnormal|emph|mathrm|mathbf|mathsf|operatorname)"
-    r"\s*\{\s*[(\[,;]?[\s*_`]*)?(?:and\s*/\s*)?(?:(?:but|wait|hmm+|well|though|actually|" + _DOUBT + r")\b[\s,.:;!*_]*(?=[a-z])){0,2}((?:or|\\lor|\\vee|\u2228|alternatively|maybe|perhaps|possibly|otherwise|else|unless"
+    r"\s*\{\s*[(\[,;]?[\s*_`]*)?(?:and\s*/\s*|and\s+(?=(?:maybe|perhaps|possibly|probably|likely|alternatively)\b))?(?:(?:but|wait|hmm+|well|though|actually|" + _DOUBT + r")\b[\s,.:;!*_]*(?=[a-z])){0,2}((?:or|\\lor|\\vee|\u2228|alternatively|maybe|perhaps|possibly|otherwise|else|unless"
     r"|if\s+not|alt[.:]|on\s+the\s+other\s+hand|(?:more\s+|most\s+)?(?:probably|likely))(?![A-Za-z0-9])"
 )  # (an opener first: "\\boxed{5}. Wait, maybe it's 6.", "But perhaps 6.")
 _OR_AFTER_RE = re.compile(_OR_AFTER + ")", re.I)
@@ -427,7 +428,8 @@ _COND_LIST_RE = re.compile(r"(?:[\s$]*,[\s$]*(?:and\s+)?[-+]?\d+(?:[./]\d+)?(?=[
 _FOR_COND_RE = re.compile(r"\W*(?:note\W*)?(?:(?:for|with)\s.*\d|(?:when|if)\s.*=[\s$]*[-+]?\d[\d./]*)[\s$]*$", re.I | re.S)
 _EXAMPLE_RE = re.compile(r"\W*for\s+(?:example|instance|comparison|reference|verification|checking)\b", re.I)
 _TEX_SPACE_RE = re.compile(_TEX_SPACE)
-_OPENER_END_RE = re.compile(r"(?:(?:but|wait|hmm+|well|though|actually|" + _DOUBT + r")[\s,.:;!*_]*){1,2}$", re.I)
+# (an "and" before the hedging word goes too: "\boxed{6} and maybe 7" is "6 or 7")
+_OPENER_END_RE = re.compile(r"(?:(?:\band|but|wait|hmm+|well|though|actually|" + _DOUBT + r")[\s,.:;!*_]*){1,2}$", re.I)
 _IT_IS_LEAD_RE = re.compile(r"^(?:it|that|the\s+answer)(?:'s|\s+is|\s+could\s+be|\s+might\s+be)\s+(?=[-+\d.\\(])", re.I)
 _HEDGE_FILLER_RE = re.compile(r"\b(?:alternatively|maybe|perhaps|possibly|equivalently|rather)\b[ \t]*,?", re.I)
 # what "maybe" (perhaps, possibly, alternatively) must offer to be a hedge: a value, at once or as "it's 4"; the
