@@ -4929,3 +4929,23 @@ def test_and_before_a_hedging_word_is_a_hedge(completion):
     assert check_math(completion, "6, 7").correct
     for kept in ("and maybe 6", "and maybe check n = 2", "and possibly more", "and maybe 6 after all"):
         assert check_math(f"\\boxed{{6}} {kept}", "6").correct, kept
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("\\boxed{720} = 5!", "720"), ("\\boxed{720} = 5!.", "720"), ("\\boxed{720} = 5! = 120", "720"),
+    ("\\boxed{720} \\to 5!", "720"), ("The answer is 720 (= 5!).", "720"), ("\\boxed{8} = 2^4", "8"),
+    ("\\boxed{12} = \\binom{5}{2}", "12"), ("\\boxed{0.4} = \\frac{1}{2}", "0.4"), ("\\boxed{720} = 5!", "120"),
+])
+def test_a_box_equated_to_an_exact_form_of_another_value_is_a_hedge(completion, gold):
+    # "= 5!" (and "= 2^4", "= \binom{5}{2}", "= \frac{1}{2}") was read as no number: the box scored alone though
+    # what it is equated to is another value (5! = 120)
+    assert not check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("\\boxed{120} = 5!", "120"), ("\\boxed{720} = 6!.", "720"), ("\\boxed{5} = 5!", "5"), ("\\boxed{16} = 2^4", "16"),
+    ("\\boxed{1024} = 2^{10}.", "1024"), ("\\boxed{10} = \\binom{5}{2}", "10"), ("\\boxed{0.5} = \\frac{1}{2}", "0.5"),
+    ("\\boxed{720} = 6! = 720", "720"), ("The answer is 120 (= 5!).", "120"), ("\\boxed{5} = 5^2 - 20", "5"),
+])
+def test_a_box_equated_to_an_exact_form_of_its_own_value_stays_right(completion, gold):
+    assert check_math(completion, gold).correct

@@ -1049,18 +1049,29 @@ _QUERIED_RE = re.compile(
 
 
 # a plain number a box is equated (or led by an arrow) to, ending its clause or going on to the next: "\boxed{5} = 6",
-# "\boxed{5} \to 6", "\boxed{5} = 5 = 6" ("= 5!" and "= 6 - 1" go on)
+# "\boxed{5} \to 6", "\boxed{5} = 5 = 6" ("= 6 - 1" goes on); or an exact form of one, a factorial, a power or a
+# binomial: "\boxed{720} = 5!" (5! is 120), "\boxed{8} = 2^4" (read as no number, the other value passed unseen)
 _EQ_OP = r"(?:=|->|\\(?:to|rightarrow|Rightarrow|implies|longrightarrow)(?![A-Za-z])|\u2192|\u21d2)"
 _EQ_AFTER_RE = re.compile(
-    r"[ \t$]*\(?[ \t$]*" + _EQ_OP + r"[ \t$]*([-+]?\d*\.?\d+(?:/\d+)?)(?=[ \t$]*(?:[.;,)?](?!\d)|\n|$|" + _EQ_OP + "))"
+    r"[ \t$]*\(?[ \t$]*" + _EQ_OP + r"[ \t$]*([-+]?(?:" + _EXACT_FORM + r"|\d*\.?\d+(?:/\d+)?)(?:[ \t]*!(?![!=]))?)"
+    r"(?=[ \t$]*(?:[.;,)?](?!\d)|\n|$|" + _EQ_OP + "))"
 )
 
 
 def _other_equated(ans: str, num: str) -> bool:
     """Whether `num`, written "= num" after the box `ans`, is another value than the box's: "\boxed{5} = 6" offers
     two (read as 5 alone, the 6 was a free guess); "\boxed{\frac{1}{2}} = 0.5" and "\boxed{\frac{1}{3}} = 0.333"
-    (a rounding in its last place) restate one. Only for a simple box: "\boxed{x} = 5" is left as it is."""
+    (a rounding in its last place) restate one. Only for a simple box: "\boxed{x} = 5" is left as it is. A factorial
+    "5!" is read both ways, as the factorial and as the number before an exclamation mark: another value only when
+    neither is the box's ("\boxed{120} = 5!" and "\boxed{5} = 5!" restate one, "\boxed{720} = 5!" offers 120)."""
+    if num.endswith("!"):
+        base = num[:-1].rstrip()
+        if base.isdigit() and int(base) <= 20 and _simple_float(ans) == _math.factorial(int(base)):
+            return False
+        num = base
     v, w = _simple_float(ans), _simple_float(num)
+    if w is None and v is not None and (w := _exact_form_float(num)) is not None:
+        return not _math.isclose(w, v, rel_tol=1e-12)  # "\boxed{8} = 2^4": exact, no rounding of 8
     if v is None or w is None:
         return False
     if "." not in num:
