@@ -4949,3 +4949,24 @@ def test_a_box_equated_to_an_exact_form_of_another_value_is_a_hedge(completion, 
 ])
 def test_a_box_equated_to_an_exact_form_of_its_own_value_stays_right(completion, gold):
     assert check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("\\boxed{720} (i.e. 725)", "720"), ("\\boxed{720}, i.e. 725.", "720"), ("\\boxed{720}, which is 725", "720"),
+    ("The answer is 720, i.e. 725.", "720"), ("\\boxed{2.83} (i.e. 2.9)", "2.83"), ("\\boxed{100} (i.e. 99)", "100"),
+    ("\\boxed{720} (i.e. 720.3)", "720"), ("\\boxed{100} (i.e. 99.5)", "100"),  # (finer than the answer: another value)
+])
+def test_a_restatement_within_one_percent_but_no_rounding_is_another_value(completion, gold):
+    # within 1% of the answer, the restated value was taken for a rounding of it: "(i.e. 725)" scored for the gold
+    # 720 though it says the answer is 725
+    assert not check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("\\boxed{720} (i.e. 720)", "720"), ("\\boxed{2.828} (i.e. 2.83)", "2.828"), ("\\boxed{2.83} (i.e. 2\\sqrt{2})", "2.83"),
+    ("\\boxed{\\frac{1}{3}} (i.e. 0.33)", "1/3"), ("\\boxed{\\frac{22}{7}} (i.e. 3.14)", "22/7"), ("\\boxed{33.3} (i.e. 33)", "33.3"),
+    ("\\boxed{99.5} (i.e. 100)", "99.5"), ("\\boxed{1000} (i.e. 1000.0)", "1000"), ("\\boxed{720} (about 720.3)", "720"),
+])
+def test_a_restated_rounding_stays_one_value(completion, gold):
+    # the restated number rounds the answer in its last written place ("about" and "\approx" keep their 1% slack)
+    assert check_math(completion, gold).correct

@@ -1094,7 +1094,10 @@ def _other_restated(ans: str, m: re.Match) -> bool:
     if not m.group(1).lower().startswith(("resp", "v")):
         if _LIST_GOES_ON_RE.match(m.string, m.end()):
             return False  # "\boxed{6} (namely 1, 2 and 3)", "\boxed{6}, so 7, 8, 9 fail": a list, not the answer again
-        return v is not None and w is not None and w != v and ("/" in num or "frac" in num or not _rounds_to(num, v))
+        # (a rounding of the answer in the restated number's last place, "\boxed{\frac{1}{3}} (i.e., 0.33)", with no
+        # 1% slack as after "\approx": "\boxed{720} (i.e. 725)" says the answer is 725, and scored for the gold 720;
+        # a restatement finer than the answer is another value too, "\boxed{6} (more precisely 6.5)")
+        return v is not None and w is not None and w != v and ("/" in num or "frac" in num or not _rounds_to(num, v, slack=False))
     return v is None or w != v
 
 
@@ -1117,14 +1120,14 @@ def _restated_factorial(m: re.Match) -> int | None:
     return _math.factorial(int(num))
 
 
-def _rounds_to(a: str, v: float, zeros: bool = False) -> bool:
+def _rounds_to(a: str, v: float, zeros: bool = False, slack: bool = True) -> bool:
     """Whether the written decimal `a` is a rounding of `v`: within 1%, or half a unit of its last written place
     with some slack ("\\frac{1}{3} \\approx 0.33"). `zeros`: a whole number's trailing zeros are rounding (after
-    "\\approx", not in a percent: "70%" is no rounding of 3/4)."""
+    "\\approx", not in a percent: "70%" is no rounding of 3/4). `slack`: the 1% (without it, only the place)."""
     places = len(a) - a.index(".") - 1 if "." in a else 0
     if zeros and not places and a.strip("+-0"):
         places = len(a.rstrip("0")) - len(a)  # "1024 \approx 1000": a whole number rounds to its last nonzero place
-    return abs(float(a) - v) <= max(0.01 * abs(v), 0.6 * 10.0**-places)
+    return abs(float(a) - v) <= max(0.01 * abs(v) if slack else 0.0, 0.6 * 10.0**-places)
 
 
 def _same_value(a: str, b: str) -> bool:
