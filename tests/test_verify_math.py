@@ -4970,3 +4970,22 @@ def test_a_restatement_within_one_percent_but_no_rounding_is_another_value(compl
 def test_a_restated_rounding_stays_one_value(completion, gold):
     # the restated number rounds the answer in its last written place ("about" and "\approx" keep their 1% slack)
     assert check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{6} (7 by another method)", "\\boxed{6} (7 using the other formula)", "\\boxed{6} (7 via a different approach)",
+    "\\boxed{6}; by another method, 7", "\\boxed{6}. By another method, 7.", "\\boxed{6}. By another method we get 7.",
+    "\\boxed{6}, 7 by another method",
+])
+def test_another_value_by_another_method_is_a_hedge(completion):
+    # the value another method gives was read as a remark: the boxed 6 scored alone
+    assert not check_math(completion, "6").correct and not check_math(completion, "7").correct
+    assert check_math(completion, "6, 7").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{6} (6 by another method)", "\\boxed{6}. By another method we get 6.", "\\boxed{6}. Using another approach, we also get 6.",
+    "\\boxed{6} (7 apples by another method)", "\\boxed{6}. By another method, 7 - 1 = 6.", "\\boxed{6} (checked by another method)",
+])
+def test_the_same_value_or_a_check_by_another_method_keeps_the_answer(completion):
+    assert check_math(completion, "6").correct

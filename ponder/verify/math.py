@@ -1039,6 +1039,23 @@ _RESTATED_RE = re.compile(_RESTATED + r"(?=[\s$]*(?:[.;,)\]!?](?!\d)|$))", re.I)
 _RESTATED_LEAD_RE = re.compile(_RESTATED + r"(?![\d.])", re.I)
 
 
+# another value the work gets by another method, right after the answer: "\boxed{6} (7 by another method)", "\boxed{6};
+# by the other formula, 7", "\boxed{6}. Using another approach we get 7." (a hedge between two results: read as 6
+# alone, it scored; the same value again, "(6 by another method)", confirms it)
+_OTHER_METHOD = (
+    r"(?:by|via|using|with|from|under|in|per|according\s+to)\s+(?:the\s+|an?\s+)?(?:other|another|alternative|alternate"
+    r"|different|second)\s+(?:method|approach|way|formula|reading|interpretation|count(?:ing)?|calculation|computation"
+    r"|solution|route|technique)s?"
+)
+_METHOD_VALUE = r"\$?\s*([-+]?\d*\.?\d+(?:/\d+)?)\s*\$?"
+_OTHER_METHOD_RE = re.compile(
+    r"(?:[\s$]|" + _TEX_SPACE + r")*(?:[(\[,;]\s*|[.!]\s+)?(?:" + _METHOD_VALUE + r"\s+" + _OTHER_METHOD
+    + r"|" + _OTHER_METHOD + r"\s*[,:]?\s*(?:(?:we|i|you)\s+(?:get|got|obtain|find|found)\s+|it(?:'s|\s+is)\s+"
+    r"|(?:this\s+|that\s+)?(?:gives|yields)\s+)?" + _METHOD_VALUE + r"(?=[\s$]*(?:[.;,)\]!?](?!\d)|$)))",
+    re.I,
+)
+
+
 # another value queried in brackets right after the answer: "\boxed{5} (6?)" offers 6 beside 5
 # (or in "\text{}" after a space, "\boxed{5}\ \text{(6?)}", or as a sentence of its own: "\boxed{5}. 6?")
 _QUERIED_VALUE = r"\s*\$?\s*([-+]?\d*\.?\d+(?:/\d+)?)\s*\$?\s*\?"
@@ -1264,6 +1281,8 @@ def _hedge_here(
     # (with no answer known, a step's value: "resp." and "versus" still set another value beside it)
     if (rm := _RESTATED_RE.match(win)) and _other_restated(ans or "", rm):
         return f"or {rm.group(2)}"  # "\boxed{5} (i.e., 6)", "\boxed{5} (resp. 6)", "\boxed{5} versus 6"
+    if ans is not None and (om := _OTHER_METHOD_RE.match(win)) and not _same_value(om.group(1) or om.group(2), ans):
+        return f"or {om.group(1) or om.group(2)}"  # "\boxed{6} (7 by another method)"
     em = _EQ_AFTER_RE.match(win) if box and ans is not None else None
     while em is not None:
         if _other_equated(ans, em.group(1)):
