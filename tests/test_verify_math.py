@@ -4989,3 +4989,14 @@ def test_another_value_by_another_method_is_a_hedge(completion):
 ])
 def test_the_same_value_or_a_check_by_another_method_keeps_the_answer(completion):
     assert check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "We have 9. 6 is too small.", "We have 9. 6 is wrong.", "I get 9. 6 is too small.", "We found 9. 6 would be too small.",
+    "We have 9. 6 is too small, and 12 is too big.", "We have $9$. $6$ is too small.",
+])
+def test_a_value_stated_with_we_have_before_a_rejected_one_is_the_answer(completion):
+    # only "So"/"we get" sentences counted as stating a value: after "We have 9." the rejected 6 was read as the answer
+    assert check_math(completion, "9").correct and not check_math(completion, "6").correct
+    assert check_math("We have 9. 6 works.", "6").correct  # a value not rejected is still read last
+    assert check_math("We have 9 apples; 6 is too small a share.", "6").correct  # a count, no result

@@ -1973,13 +1973,25 @@ def _join_mixed(tail: str, cands: list) -> list:
 # "we have", which restates a given: "We have 9 apples; 6 is too small a share.")
 # ("We find 9. 6 is too small.", "Total: 12 (3 boxes of 4).": a result stated, then another value rejected or
 # explained; "we have" often states a given: "We have 9 apples; 6 is too small a share.")
-_RESULT_VERB_RE = re.compile(r"\b(?:we\s+(?:get|obtain|find)|that\s+gives|total(?:\s+is\b|\s*[:=]))", re.I)
+_RESULT_VERB_RE = re.compile(
+    r"\b(?:(?:we|i)\s+(?:get|got|obtain|obtained|find|found)|that\s+gives|total(?:\s+is\b|\s*[:=]))", re.I
+)
+# "We have 9." states a result when the value ends its clause at once ("We have 9. 6 is too small." rejects 6 beside
+# it); "We have 9 apples; 6 is too small a share." counts a step
+_HAVE_BEFORE_RE = re.compile(r"\b(?:we|i)\s+have[ \t]+$", re.I)
+_HAVE_VALUE_RE = re.compile(r"\$?[ \t]*[-+]?\d+(?:[.,/]\d+)*[ \t]*\$?[ \t]*(?:[.!;](?!\d)|$)")
 
 
 def _concludes(text: str, at: int, result_verb: bool = False) -> bool:
     """Whether the sentence of the value at text[at] states it as the answer ("So we get 3"), not as a step."""
     s0 = max((m.end() for m in _SENTENCE_END_RE.finditer(text, max(0, at - 200), at)), default=max(0, at - 200))
-    return _CONCLUDING_RE.search(text, s0, at) is not None or (result_verb and _RESULT_VERB_RE.search(text, s0, at) is not None)
+    return _CONCLUDING_RE.search(text, s0, at) is not None or (
+        result_verb
+        and (
+            _RESULT_VERB_RE.search(text, s0, at) is not None
+            or (_HAVE_BEFORE_RE.search(text, s0, at) is not None and _HAVE_VALUE_RE.match(text, at) is not None)
+        )
+    )
 
 
 _PCT_AFTER_RE = re.compile(r"[ \t]?(?:\\?%|percent(?![A-Za-z]))")
