@@ -5000,3 +5000,22 @@ def test_a_value_stated_with_we_have_before_a_rejected_one_is_the_answer(complet
     assert check_math(completion, "9").correct and not check_math(completion, "6").correct
     assert check_math("We have 9. 6 works.", "6").correct  # a value not rejected is still read last
     assert check_math("We have 9 apples; 6 is too small a share.", "6").correct  # a count, no result
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("The answer is 5pm", "17:00"), ("The answer is 5 pm", "17:00"), ("\\boxed{5pm}", "17:00"), ("\\boxed{5 p.m.}", "17:00"),
+    ("The answer is 3:45 pm.", "15:45"), ("The answer is 3:45pm.", "15:45"), ("The answer is 12 am.", "0:00"),
+    ("The answer is 12 pm.", "12:00"), ("The answer is 17:00", "5pm"), ("The answer is 17:00", "5 \\text{ pm}"),
+    ("The answer is 5:00 pm.", "5 pm"), ("\\boxed{5pm}", "5 pm"),
+])
+def test_a_twelve_hour_clock_time_equals_its_24_hour_form(completion, gold):
+    # "5 pm" was 5 with a unit (and the glued "5pm" the product 5*p*m): no 24-hour gold "17:00" matched either
+    assert check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("The answer is 5 am.", "17:00"), ("\\boxed{5pm}", "5 am"), ("The answer is 13 pm.", "1:00"), ("\\boxed{3pm}", "3"),
+    ("The answer is 5pm", "18:00"), ("The answer is 12 am.", "12:00"),
+])
+def test_a_twelve_hour_clock_time_is_no_other_time(completion, gold):
+    assert not check_math(completion, gold).correct

@@ -5927,6 +5927,30 @@ def _equal(pred: str, gold: str, tol: float, deadline: float, gold_side: bool):
         return _equal_bounded(pred, gold, tol, deadline, gold_side)
 
 
+# a clock time, in 12-hour form with am/pm ("5 pm", "5pm", "3:45 p.m.", "\text{5 pm}") or as a 24-hour "17:00"
+_CLOCK_RE = re.compile(r"(\d{1,2})(?::(\d{2}))?(am|pm)?", re.I)
+_CLOCK_WRAP_RE = re.compile(r"\\(?:text|mathrm|textrm|mbox)\s*\{|[{}\s.]")
+
+
+def _clock_minutes(s: str) -> tuple[int, bool] | None:
+    """The minutes after midnight of a clock time `s` (cleaned) and whether it names am/pm, else None."""
+    m = _CLOCK_RE.fullmatch(_CLOCK_WRAP_RE.sub("", s)) if len(s) <= 40 else None
+    if m is None or (m.group(2) is None and m.group(3) is None):
+        return None
+    h, mins, half = int(m.group(1)), int(m.group(2) or 0), (m.group(3) or "").lower()
+    if mins > 59 or (half and not 1 <= h <= 12) or h > 23:
+        return None
+    return (h % 12 + (12 if half == "pm" else 0) if half else h) * 60 + mins, bool(half)
+
+
+def _same_clock(a: str, b: str) -> bool:
+    """Whether `a` and `b` are one clock time, at least one in 12-hour form: "5 pm" (or the glued "5pm") is "17:00",
+    "12 am" is "0:00" (read as 5 and a unit, or as 5*p*m, no 24-hour gold matched). Only ever True: a 12-hour time
+    against an ambiguous "3:45" is left to the comparison after it (the gold "3:45" accepts "3:45 pm")."""
+    ca, cb = _clock_minutes(a), _clock_minutes(b)
+    return ca is not None and cb is not None and (ca[1] or cb[1]) and ca[0] == cb[0]
+
+
 def _equal_bounded(pred: str, gold: str, tol: float, deadline: float, gold_side: bool):
     a = _clean(pred)
     b = _clean_cached(gold)
@@ -5936,6 +5960,8 @@ def _equal_bounded(pred: str, gold: str, tol: float, deadline: float, gold_side:
     if len(a) > MAX_ANSWER_CHARS or len(b) > MAX_ANSWER_CHARS:
         return "too long"
     if a == b or _squash(a) == _squash(b):
+        return True
+    if (":" in a or ":" in b) and ("m" in a or "m" in b or "M" in a or "M" in b) and _same_clock(a, b):
         return True
     ua, ub = _units(a), _units(b)
     if ua and ub and ua != ub:
