@@ -5019,3 +5019,10 @@ def test_a_twelve_hour_clock_time_equals_its_24_hour_form(completion, gold):
 ])
 def test_a_twelve_hour_clock_time_is_no_other_time(completion, gold):
     assert not check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion", ["So we get 9, not 6.", "So we get 9. Not 6.", "We have 9. Not 6.", "So we get $9$, not $6$.", "So x = 9, not 6."])
+def test_unboxed_a_value_after_not_is_no_answer_the_concluded_one_is(completion):
+    # the last value, the one the answer is not, was found negated and nothing was read: the right 9 scored 0
+    assert check_math(completion, "9").correct and not check_math(completion, "6").correct
+    assert not check_math("Therefore x is not 4.", "4").correct and not check_math("We try 9, not 6.", "6").correct

@@ -2081,11 +2081,18 @@ def _checked_before_crossed(tail: str, cands: list) -> int | None:
     return i if 0 <= i < len(cands) - 1 and _CHECK_MARK_RE.match(tail, cands[i][1]) else None
 
 
+_NOT_GAP_RE = re.compile(r"[ \t$]*(?:[,;.!]|--|\u2014)?\s*(?:and\s+|but\s+)?(?:not|never)[ \t]+\$?[ \t]*", re.I)
+
+
 def _rejected_last(tail: str, cands: list) -> int | None:
     """The index of the concluded value the last value's sentence only rejects ("So we get 9. 6 is likely too big.",
     "Thus 9. Actually, 6? No.", "So 9. 6 is too small, and 12 is too big."), as the words after a box or an answer
     phrase do; else None (read last, the rejected 6 scored and the right 9 scored 0)."""
     n = len(cands)
+    if n >= 2 and _NOT_GAP_RE.fullmatch(tail, cands[-2][1], cands[-1][0]) and _BARE_END_RE.match(tail, cands[-1][1]) and (
+        not _same_value(cands[-1][2], cands[-2][2]) and _concludes(tail, cands[-2][0], True)
+    ):
+        return n - 2  # "So we get 9, not 6.", "We have 9. Not 6.": the last value is the one the answer is not
     for j in range(n - 2, max(-1, n - 4), -1):  # ("Thus 9. 6? No, 6 is too small.": the value restated after "No")
         p, v = cands[j], cands[j + 1]
         q = _QUERY_MARK_RE.match(tail, v[1])
