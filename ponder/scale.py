@@ -1085,7 +1085,7 @@ the thinking, evaluate's thinking_cut_rate; "stop": it ended by itself), and onl
     if force_idx:
         forced = _forced_answers(model, tok, {i: context(i, head[i] + answer_cue) for i in force_idx},
                                  force_idx, temperature, seed=seed, index_offset=index_offset,
-                                 answer_tokens=answer_tokens, top_p=top_p, capped=capped)
+                                 answer_tokens=answer_tokens, top_p=top_p, capped=capped, stop=stop)
     if own_idx:
         ctx = {i: context(i, head[i]) for i in own_idx}
         by_rem = {}
@@ -1174,11 +1174,12 @@ def _stopped_at(tok, s, delim: str) -> bool:
 
 
 def _forced_answers(model, tok, contexts, idx, temperature, *, seed, index_offset, answer_tokens,
-                    top_p, capped=None) -> dict:
+                    top_p, capped=None, stop=None) -> dict:
     """The forced answer after the ids contexts[i] (prompt + thinking + cue): up to answer_tokens, ending at the
-    first newline after non-blank text. A plain stop=["\\n"] gave an empty answer to a model that writes it on
-    the line after the cue ("Final Answer:\\n5"), so leading blank lines are decoded through and the line after
-    them read.
+    first newline after non-blank text, or at a stop string of the caller's (``stop``, as budget_forcing's other
+    draws end: run past, "Final Answer: 8 Q: 9" was read as the answer "8 Q: 9"). A plain stop=["\\n"] gave an
+    empty answer to a model that writes it on the line after the cue ("Final Answer:\\n5"), so leading blank
+    lines are decoded through and the line after them read.
     {index: (text, finish_reason, token_ids, logprobs, latency)}."""
     res = {i: ["", "stop", [], [], 0.0] for i in idx}
     rounds = dict.fromkeys(idx, 0)
@@ -1189,12 +1190,18 @@ def _forced_answers(model, tok, contexts, idx, temperature, *, seed, index_offse
         line = written[lead:].split("\n")[0]
         return written[:lead] + line, not line
 
+    def at_callers_stop(s):  # s stopped at a stop string of the caller's, not at the newline (nor at EOS)
+        if s.finish_reason != "stop" or not s.token_ids or s.token_ids[-1] in tok.stop_token_ids:
+            return False
+        written = tok.decode_continuation(s.prompt_ids, s.token_ids)
+        return written.startswith(s.text) and not written[len(s.text):].startswith("\n")
+
     def on_stop(i, s):
         # only blank text before a newline: keep the newline the model wrote and read on (the newline token may
         # carry text after it: then that text up to its own line end is the answer, and the sample ends here). The
         # engine goes on from its cache: a new call per blank line re-read the whole context (512 calls, after a
         # "</think>", for a model that writes blank lines), on the stream that call would have drawn from
-        if s.text.strip():
+        if s.text.strip() or at_callers_stop(s):  # (the answer, possibly empty, is over)
             return None
         text, blank = blank_line(s)
         if not blank:
@@ -1206,6 +1213,7 @@ def _forced_answers(model, tok, contexts, idx, temperature, *, seed, index_offse
         # once: a cap noted again per blank line listed one capped draw as many)
         return derive_seed(seed, "answer", rounds[i])
 
+    stops = ["\n", *([stop] if isinstance(stop, str) else stop or [])]
     by_rem: dict[int, list[int]] = {}
     for i in idx:
         by_rem.setdefault(_answer_room(model, contexts[i], answer_tokens, index_offset + i,
@@ -1213,14 +1221,15 @@ def _forced_answers(model, tok, contexts, idx, temperature, *, seed, index_offse
     got = {}
     for rem, group in sorted(by_rem.items()):
         got |= _draw_some(model, tok, contexts, group, temperature, seed=derive_seed(seed, "answer"),
-                          index_offset=index_offset, max_new_tokens=rem, top_p=top_p, stop=["\n"], on_stop=on_stop)
+                          index_offset=index_offset, max_new_tokens=rem, top_p=top_p, stop=stops, on_stop=on_stop)
     for i in idx:
         (s,), t = got[i]
         r = res[i]
         r[2], r[3], r[4], r[1] = r[2] + s.token_ids, r[3] + s.logprobs, r[4] + t, s.finish_reason
         # ended by EOS: the model's answer is over (decoding on after it, blank as its text is, re-asked
         # a model that had stopped, answer_tokens times over at temperature 0)
-        if s.text.strip() or s.finish_reason != "stop" or not s.token_ids or s.token_ids[-1] in tok.stop_token_ids:
+        if (s.text.strip() or s.finish_reason != "stop" or not s.token_ids or s.token_ids[-1] in tok.stop_token_ids
+                or at_callers_stop(s)):
             r[0] += s.text
             continue
         text, blank = blank_line(s)

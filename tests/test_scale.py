@@ -1850,3 +1850,21 @@ def test_a_yarn_model_scores_and_decodes_past_max_position_embeddings(micro):
     assert scale._room(model, [0] * 30) == 34
     out = scale.budget_forcing(model, tok, [PA], budget=20, answer_tokens=8)[0]
     assert not out.info.get("capped"), out.info
+
+
+def test_budget_forcing_forced_answer_ends_at_the_callers_stop_string(tokenizer):
+    """The forced answer was decoded with stop=["\\n"] alone: a stop string the caller gave (a base model's next
+    "Q") was run past, "Final Answer:8Q9" recorded and read as the answer "8Q9", judged wrong. It ends
+    at the caller's stop strings too, as every other draw of the method does."""
+    tok = tokenizer
+    model = think_tag_model(tok, [("q", "z"), ("Final Answer:", "8Q9")])
+    o = scale.budget_forcing(model, tok, ["q"], budget=1, answer_tokens=8, stop=["Q"])[0]
+    assert o.info["forced"] and o.text == "z\nFinal Answer:8" and o.answer == "8"
+    assert o.finish_reason == "stop"
+    # a stop string right after the cue: an empty answer, not the stop string's text
+    model = think_tag_model(tok, [("q", "z"), ("Final Answer:", "Q9")])
+    o = scale.budget_forcing(model, tok, ["q"], budget=1, answer_tokens=8, stop=["Q"])[0]
+    assert o.text == "z\nFinal Answer:" and o.answer is None and o.finish_reason == "stop"
+    # without a stop string the answer line is read as before
+    o = scale.budget_forcing(model, tok, ["q"], budget=1, answer_tokens=8)[0]
+    assert o.text == "z\nFinal Answer:Q9"
