@@ -133,7 +133,9 @@ def _latest_rows(rows: list[dict]) -> list[dict]:
     """The rows with each value logged again later at the same or an earlier step (a run resumed from an earlier
     checkpoint by another tool, two logs concatenated) taken out, as the curves take it (``_series``): the later
     value wins. Per key, so that two rows of one step logging different keys (a trainer's train row and its eval
-    row) both stay; a row left with no value is dropped."""
+    row) both stay; a row left with no value is dropped. A null is no value logged again at its own step (a log
+    written by pandas' to_json has every key in every row, the eval row's "loss" null): it supersedes only the
+    values logged at later steps, else each train row of an eval step lost its loss, "left out" as if resumed."""
     xkey = _x_key(rows)
     if xkey is None:
         return list(rows)
@@ -141,18 +143,19 @@ def _latest_rows(rows: list[dict]) -> list[dict]:
     gone: dict[int, set[str]] = {}
     for j, r in enumerate(rows):
         x = float(r[xkey])
-        for k in r:
+        for k, v in r.items():
             if k == xkey:
                 continue
             st = stacks.setdefault(k, [])
-            while st and float(rows[st[-1]][xkey]) >= x:
+            while st and (float(rows[st[-1]][xkey]) >= x if v is not None else float(rows[st[-1]][xkey]) > x):
                 gone.setdefault(st.pop(), set()).add(k)
-            st.append(j)
+            if v is not None:
+                st.append(j)
     out = []
     for j, r in enumerate(rows):
         if j in gone:
             r = {k: v for k, v in r.items() if k not in gone[j]}
-            if not set(r) - {xkey}:
+            if all(v is None for k, v in r.items() if k != xkey):  # (nothing left but nulls)
                 continue
         out.append(r)
     return out

@@ -742,3 +742,27 @@ def test_the_metrics_table_shows_a_resumed_runs_values_for_the_steps_it_logged_a
         ("1", "1.0000", ""), ("2", "1.0000", ""), ("2", "", "0.5000"), ("3", "2.0000", ""), ("4", "2.0000", ""),
         ("5", "2.0000", ""), ("6", "2.0000", ""), ("7", "2.0000", "")]
     assert "Training metrics (8 rows)" in doc and "3 rows" in doc  # and it says it left out the 3 logged again
+
+
+def test_a_null_at_a_step_logged_twice_does_not_supersede_the_value_logged_there(tmp_path):
+    """A log written by pandas' to_json (every key in every row, null where a row has none): a trainer's train row
+    and its eval row of one step, the eval row's loss null. The null superseded the train row's loss, the row was
+    left out as "logged again later (a resumed run)", so the table had no training loss at any eval step. A resume
+    in that form still drops the abandoned run's rows."""
+    rows = [{"step": 1, "loss": 1.5, "eval_loss": None}, {"step": 2, "loss": 1.25, "eval_loss": None},
+            {"step": 2, "loss": None, "eval_loss": 0.5}, {"step": 3, "loss": 1.0, "eval_loss": None}]
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    doc = write_html_report(tmp_path).read_text(encoding="utf-8")
+    cells = _metrics_table_cells(doc)
+    assert [(c["step"], c["loss"], c["eval_loss"]) for c in cells] == [
+        ("1", "1.5000", "None"), ("2", "1.2500", "None"), ("2", "None", "0.5000"), ("3", "1.0000", "None")]
+    assert "logged again" not in doc
+    # steps 1-3 then a resume from step 1 (pandas' form): the abandoned steps 2-3 are left out, eval row and all
+    resumed = rows + [{"step": 2, "loss": 2.25, "eval_loss": None}, {"step": 2, "loss": None, "eval_loss": 0.75},
+                      {"step": 3, "loss": 2.0, "eval_loss": None}]
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in resumed))
+    doc = write_html_report(tmp_path).read_text(encoding="utf-8")
+    cells = _metrics_table_cells(doc)
+    assert [(c["step"], c["loss"], c["eval_loss"]) for c in cells] == [
+        ("1", "1.5000", "None"), ("2", "2.2500", "None"), ("2", "None", "0.7500"), ("3", "2.0000", "None")]
+    assert "3 rows of steps logged again" in doc
