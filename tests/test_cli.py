@@ -3426,3 +3426,18 @@ def test_eval_takes_a_system_prompt_recorded_and_kept_on_resume(tmp_path, capsys
     data.write_text(json.dumps({"id": "q1", "prompt": [{"role": "user", "content": "1+1?"}], "answer": "2"}) + "\n")
     assert main(["eval", "--data", str(data), "--chat", "--system", "x", "--method", "greedy", "--quiet"]) == 2
     assert "--system: item q1's prompt is a list of chat messages" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("scorer, said", [("math", "gold answer"), ("format+math", "gold answer"), ("likelihood", None),
+                                          ("format", None)])
+def test_eval_best_of_n_scored_by_the_gold_answer_is_noted_as_an_oracle(scorer, said, capsys):
+    """--method best_of_n --scorer math picks a candidate by reading each problem's gold answer: its accuracy is an
+    oracle bound (near pass@N; 0.80 where the likelihood scorer got 0.40 on the tiny model), and was reported as a
+    method's with no word. Said on stderr before the model loads (not with --quiet)."""
+    base = ["eval", "--model", "no/such/model", "--limit", "1", "--method", "best_of_n", "--scorer", scorer]
+    assert main(base) == 2
+    err = capsys.readouterr().err
+    assert (f"note: --scorer {scorer} reads each problem's {said}: best_of_n then picks a right candidate" in err) \
+        == (said is not None), err
+    assert main([*base, "--quiet"]) == 2
+    assert "note:" not in capsys.readouterr().err
