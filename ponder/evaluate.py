@@ -131,10 +131,6 @@ def _judge_one(reward_fn, completion: str, item: dict) -> tuple[bool, float, dic
     raise PonderError(f"reward returned {type(r).__name__}; expected a RewardResult, a Verdict or a bool")
 
 
-def _judge_here(judge, completions, items) -> list:
-    return [judge(c, it) for c, it in zip(completions, items)]
-
-
 def _item_names(items) -> list[str]:
     """How errors name an item: by its id (a file's own, or FILE-LINE from load_dataset)."""
     return [f"item {it.get('id', i)}" for i, it in enumerate(items)]
@@ -1012,10 +1008,10 @@ def evaluate(
     flat = [(i, o) for i, outs in enumerate(outcomes) for o in outs]
     # a prompt rendered to end with "<think>" (a template that prefills it): its completions do not open it
     from ponder.engine import prompts_think_state
-    from ponder.verify.registry import score_split, with_think_open
+    from ponder.verify.registry import score_here, score_split, with_think_open
 
     opens = prompts_think_state(tok, prompts)  # (a closed think block too: Qwen3 without thinking)
-    verdicts = iter(score_split(score_fn or _judge_here, lambda f: functools.partial(
+    verdicts = iter(score_split(score_fn or score_here, lambda f: functools.partial(
         _judge_one, with_think_open(reward_fn, f)), [o.text for _, o in flat], [items[i] for i, _ in flat],
         [opens[i] for i, _ in flat]))
     records, per_problem = [], []

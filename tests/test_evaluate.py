@@ -1962,3 +1962,27 @@ def test_an_empty_system_prompt_is_one_and_a_system_that_is_no_text_is_refused(m
     with pytest.raises(PonderError, match="system must be text"):
         evaluate(model, tok, [item], method="greedy", max_new_tokens=4, chat=True,
                  system=[{"role": "system", "content": "x"}], progress=False)
+
+
+def test_a_custom_reward_raising_names_the_input_and_its_item(micro):
+    """A reward raising on one item (a custom reward reading a field the item lacks) was a bare "KeyError:
+    'rubric'", naming none of the completions, where the Ray and data-parallel paths say which input and item; a
+    PonderError of the reward's stays its own line."""
+    model, tok = micro
+    items = [{**it, "rubric": "x"} for it in ITEMS]
+    del items[2]["rubric"]
+
+    def needs_rubric(completion, item):
+        return item["rubric"] == completion
+
+    with pytest.raises(PonderError, match=r"^scoring input 2 of 4 \(item s\): KeyError: 'rubric'$"):
+        evaluate(model, tok, items, method="greedy", max_new_tokens=4, reward=needs_rubric, progress=False)
+
+    def refuses(completion, item):
+        raise PonderError("item s: no gold")
+
+    with pytest.raises(PonderError, match=r"^item s: no gold$"):
+        evaluate(model, tok, items, method="greedy", max_new_tokens=4, reward=refuses, progress=False)
+    # (several samples per problem: the input counts samples, the item names the problem)
+    with pytest.raises(PonderError, match=r"^scoring input 4 of 8 \(item s\): KeyError: 'rubric'$"):
+        evaluate(model, tok, items, method="sampling", n=2, max_new_tokens=4, reward=needs_rubric, progress=False)

@@ -2024,3 +2024,23 @@ def test_a_tokenizer_past_the_model_embedding_is_refused_before_the_run_is_writt
             train(GRPOConfig(model="given", preset=preset, **ONE_STEP), tmp_path / "r", progress=False,
                   model=ponder.Transformer(cfg).init_weights(0), tok=tok)
         assert not (tmp_path / "r").exists()
+
+
+def test_a_custom_verifier_raising_in_the_single_process_names_the_input_and_its_item(tmp_path, ckpt, monkeypatch):
+    """A custom verifier raising on one completion was a bare "KeyError: 'gold'" in the single process (the Ray and
+    data-parallel paths name the input and its item): the rollouts' scoring and the held-out accuracy name them."""
+    from ponder.rl.trainer import greedy_accuracy
+    from ponder.verify.registry import VERIFIERS, get_reward
+    from ponder.verify.verdict import Verdict
+
+    def needs_gold(completion, item, judge=None, think_open=False):
+        return Verdict(item["gold"] == completion, None, "")
+
+    monkeypatch.setitem(VERIFIERS, "needs_gold", needs_gold)
+    with pytest.raises(PonderError, match=r"^scoring input 0 of 12 \(item \S+\): KeyError: 'gold'$"):
+        train(GRPOConfig(model=str(ckpt), **{**SMALL, "steps": 1, "eval_every": 5}, reward="needs_gold"),
+              tmp_path / "r", progress=False)
+    model, tok = ponder.load(ckpt)
+    items = [{"id": "h0", "prompt": "1+1=", "answer": "2", "gold": "x"}, {"id": "h1", "prompt": "2+2=", "answer": "4"}]
+    with pytest.raises(PonderError, match=r"^scoring input 1 of 2 \(item h1\): KeyError: 'gold'$"):
+        greedy_accuracy(model, tok, items, get_reward("needs_gold"), GRPOConfig(max_new_tokens=4))

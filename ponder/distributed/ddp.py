@@ -56,6 +56,7 @@ import torch
 import torch.distributed as dist
 
 from ..errors import PonderError, headline
+from ..verify.registry import score_input
 
 # Gradients are summed in flat buckets of at most this many elements (one all-reduce per bucket).
 BUCKET_NUMEL = 1 << 24
@@ -157,26 +158,11 @@ class DataParallel:
 
         def score(reward, completions, items):
             a, b = self.share(0, len(completions))
-            mine = [_scored(reward, completions[i], items[i], i, len(completions)) for i in range(a, b)]
+            # (a scorer's error names the input among the step's completions and its item, as on Ray)
+            mine = [score_input(reward, completions[i], items[i], i, len(completions)) for i in range(a, b)]
             return [r for part in self.gather(mine) for r in part]
 
         return score
-
-
-def _scored(reward, completion, item, i: int, n: int):
-    """reward(completion, item), input i of the n the step scores: a scorer's error (a custom reward's bug) names
-    the input and its item's id, as the Ray path's does ("data-parallel rank 1: ValueError: ..." named none of
-    them); a PonderError (a bad item names itself) is the single process's own line."""
-    try:
-        return reward(completion, item)
-    except PonderError:
-        raise
-    except Exception as e:
-        from .ray_workers import _item_id
-
-        name = _item_id(item)
-        raise PonderError(f"scoring input {i} of {n}{f' (item {name})' if name is not None else ''}: "
-                          f"{type(e).__name__}: {headline(str(e).strip())}") from e
 
 
 def recover_checkpoint(dp: DataParallel, path: Path) -> None:

@@ -55,6 +55,7 @@ from pathlib import Path
 import torch
 
 from ..errors import PonderError, headline
+from ..verify.registry import item_id
 
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the directory holding the ponder package
 
@@ -404,7 +405,7 @@ class Worker:
             except PonderError:  # (the local path's own line: a bad item names itself)
                 raise
             except Exception as e:  # which input of the shard raised, said by the pool with the whole call's index
-                raise ScoringFailed(i, _item_id(it), type(e).__name__, headline(str(e).strip())) from None
+                raise ScoringFailed(i, item_id(it), type(e).__name__, headline(str(e).strip())) from None
         return out
 
 
@@ -418,12 +419,6 @@ class ScoringFailed(Exception):
 
     def __str__(self):
         return f"input {self.index}: {self.kind}: {self.message}"
-
-
-def _item_id(item) -> str | None:
-    """An item's own id (a file's, or eval's FILE-LINE), to name it by; None if it has none."""
-    v = item.get("id") if isinstance(item, dict) else None
-    return None if v is None else str(v)[:80]
 
 
 def _died(ray) -> tuple:

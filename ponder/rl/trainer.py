@@ -55,7 +55,7 @@ from ..train import (
     trim_metrics,
 )
 from ..verify.judge import JUDGE_OVERFLOW
-from ..verify.registry import Reward, score_split, with_think_open
+from ..verify.registry import Reward, score_here, score_input, score_split, with_think_open
 from . import objective as obj
 from .monitor import Monitor, MonitorConfig, collapse_window, reward_scale
 
@@ -576,7 +576,9 @@ def greedy_accuracy(model, tok, items, reward, cfg: GRPOConfig, counts: dict | N
     opens = prompts_think_state(tok, prompts)  # a template that prefills "<think>" (or a closed block): see format
     if not isinstance(reward, Reward):  # a caller's own callable gets the True/False it always got
         opens = [f is True for f in opens]
-    res = [reward(o[0].text, it, think_open=f) for o, it, f in zip(outs, items, opens)]
+    # (a custom reward's error names the held-out input and its item, as the rollouts' scoring does)
+    res = [score_input(functools.partial(reward, think_open=f), o[0].text, it, i, len(items))
+           for i, (o, it, f) in enumerate(zip(outs, items, opens))]
     if counts is not None:
         counts["sandbox_errors"] = sum(_reason_starts(r, SANDBOX_ERROR) for r in res)
         counts["judge_overflow"] = sum(_reason_starts(r, JUDGE_OVERFLOW) for r in res)
@@ -975,10 +977,6 @@ def _check_samples(outs, items, step: int, off_policy: bool) -> None:
                                   "ratio needs the sampler's log-prob of every completion token)")
 
 
-def _score_here(reward, completions, items) -> list:
-    return [reward(c, it) for c, it in zip(completions, items)]
-
-
 def _rollout(model, *, tok, cfg, ocfg, reward, pool, step, curriculum, generate_fn=None, score_fn=None,
              version=None, halt: threading.Event | None = None) -> dict:
     """Generate and score one step's groups (with dynamic-sampling refills); `model` is the behaviour policy,
@@ -1021,7 +1019,7 @@ def _rollout(model, *, tok, cfg, ocfg, reward, pool, step, curriculum, generate_
         # a prompt rendered to end with "<think>" (DeepSeek-R1's template) has completions that must not open it
         opens = [f for f in prompts_think_state(tok, prompts) for _ in range(G)]  # (or a closed block: Qwen3)
         halted()
-        results = score_split(score_fn or _score_here, functools.partial(with_think_open, reward), texts,
+        results = score_split(score_fn or score_here, functools.partial(with_think_open, reward), texts,
                               flat_items, opens)
         for k, x in enumerate(results):  # (a score_fn's None was a bare TypeError from torch.tensor, naming nothing)
             for name in ("reward", "correct"):

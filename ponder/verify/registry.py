@@ -40,7 +40,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from multiprocessing.pool import RemoteTraceback
 
-from ponder.errors import PonderError
+from ponder.errors import PonderError, headline
 from ponder.verify.verdict import Verdict
 
 
@@ -318,6 +318,34 @@ def with_think_open(reward: Callable, think_open) -> Callable:
     if state and isinstance(reward, Reward):
         return functools.partial(reward, think_open=state)
     return reward
+
+
+def item_id(item) -> str | None:
+    """An item's own id (a file's, or eval's FILE-LINE), to name it by; None if it has none."""
+    v = item.get("id") if isinstance(item, dict) else None
+    return None if v is None else str(v)[:80]
+
+
+def score_input(fn: Callable, completion, item, i: int, n: int):
+    """fn(completion, item), input i of the n a call scores: a scorer's error (a custom reward's or verifier's bug)
+    names the input and its item's id, 'scoring input 4 of 5 (item q4): KeyError: 'answer'', as the Ray and
+    data-parallel paths say it (a bare "KeyError: 'answer'" named none of thousands of completions); a PonderError
+    (a bad item names itself) stays as it is."""
+    try:
+        return fn(completion, item)
+    except PonderError:
+        raise
+    except Exception as e:
+        name = item_id(item)
+        raise PonderError(f"scoring input {i} of {n}{f' (item {name})' if name is not None else ''}: "
+                          f"{type(e).__name__}: {headline(str(e).strip())}") from e
+
+
+def score_here(fn: Callable, completions: Sequence, items: Sequence) -> list:
+    """[fn(c, item) ...] in this process, a scorer's error naming its input (score_input): the single-process
+    score of evaluate and grpo."""
+    n = len(completions)
+    return [score_input(fn, c, it, i, n) for i, (c, it) in enumerate(zip(completions, items))]
 
 
 def score_split(score: Callable, fn_for: Callable, completions: Sequence, items: Sequence,
