@@ -559,7 +559,7 @@ def _list_block(key: str, rows: list[dict], max_samples: int) -> str:
             f", showing the first {len(shown)})</h3>" if len(shown) < len(rows) else ")</h3>")
         return head + "".join(_sample_card(i, r) for i, r in enumerate(shown))
     # (null: a value undefined for that row, a NaN written by json_safe, as the interval rows above show it)
-    return f"<h3>{_e(key)} ({counted(len(rows), 'row')})</h3>" + _rows_table(rows, 50, null="—")
+    return f"<h3>{_e(key)} ({counted(len(rows), 'row')})</h3>" + _rows_table(rows, 50)
 
 
 def _value_cell(v) -> str:
@@ -583,10 +583,11 @@ def _kv_table(pairs: list[tuple[str, object]], with_ci: bool, level: str = "95%"
     return f'<div class="scroll"><table>{head}{"".join(rows)}</table></div>'
 
 
-def _rows_table(rows: list[dict], max_rows: int, cls: str = "", null: str = "None") -> str:
+def _rows_table(rows: list[dict], max_rows: int, cls: str = "") -> str:
     """A table of JSON rows (union of all rows' keys as columns), evenly thinned to max_rows incl. first and last,
     plus, for a column logged in a few rows only, rows of its own (its first and last, up to ``max_rows // 3``
-    evenly spaced). A null value is shown as ``null``."""
+    evenly spaced). A null value is shown as a dash, said in a note below the table: Ponder writes a NaN or an
+    infinity as null (fileio.json_safe), so a diverged loss read "None"."""
     # every row's keys (in first-seen order): a metric logged at a few steps (evaluations) lost its column when
     # thinned out
     cols = list(dict.fromkeys(k for r in rows for k in r))
@@ -605,18 +606,20 @@ def _rows_table(rows: list[dict], max_rows: int, cls: str = "", null: str = "Non
     else:
         shown = list(rows)
     head = "".join(f"<th>{_e(c)}</th>" for c in cols)
-    body = []
+    body, nulls = [], False
     for r in shown:
         cells = []
         for c in cols:
             v = r.get(c, "")
             if v is None:
-                v = null
+                v, nulls = "—", True
             elif isinstance(v, (dict, list)):
                 v = json.dumps(v)[:200]
             cells.append(f'<td class="{"num" if _is_num(v) else ""}">{_e(_fmt(v))}</td>')
         body.append(f'<tr class="{cls}">{"".join(cells)}</tr>')
     note = f'<p class="note">showing {len(shown)} of {len(rows)} rows</p>' if len(shown) < len(rows) else ""
+    if nulls:
+        note += '<p class="note">— : null in the file, a value that was not a finite number (NaN or infinite)</p>'
     return f'<div class="scroll"><table><tr>{head}</tr>{"".join(body)}</table></div>{note}'
 
 

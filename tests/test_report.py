@@ -3,6 +3,7 @@ from __future__ import annotations
 import base64
 import csv
 import json
+import math
 import re
 import subprocess
 import sys
@@ -755,7 +756,7 @@ def test_a_null_at_a_step_logged_twice_does_not_supersede_the_value_logged_there
     doc = write_html_report(tmp_path).read_text(encoding="utf-8")
     cells = _metrics_table_cells(doc)
     assert [(c["step"], c["loss"], c["eval_loss"]) for c in cells] == [
-        ("1", "1.5000", "None"), ("2", "1.2500", "None"), ("2", "None", "0.5000"), ("3", "1.0000", "None")]
+        ("1", "1.5000", "—"), ("2", "1.2500", "—"), ("2", "—", "0.5000"), ("3", "1.0000", "—")]
     assert "logged again" not in doc
     # steps 1-3 then a resume from step 1 (pandas' form): the abandoned steps 2-3 are left out, eval row and all
     resumed = rows + [{"step": 2, "loss": 2.25, "eval_loss": None}, {"step": 2, "loss": None, "eval_loss": 0.75},
@@ -764,5 +765,19 @@ def test_a_null_at_a_step_logged_twice_does_not_supersede_the_value_logged_there
     doc = write_html_report(tmp_path).read_text(encoding="utf-8")
     cells = _metrics_table_cells(doc)
     assert [(c["step"], c["loss"], c["eval_loss"]) for c in cells] == [
-        ("1", "1.5000", "None"), ("2", "2.2500", "None"), ("2", "None", "0.7500"), ("3", "2.0000", "None")]
+        ("1", "1.5000", "—"), ("2", "2.2500", "—"), ("2", "—", "0.7500"), ("3", "2.0000", "—")]
     assert "3 rows of steps logged again" in doc
+
+
+def test_report_shows_a_nan_metric_as_a_dash_said_below_the_table(tmp_path):
+    """Ponder writes a NaN (a diverged loss) or an infinity as null: the metrics and alarms tables showed it as
+    "None", as if nothing had been logged by a Python bug."""
+    from ponder.train import append_jsonl
+
+    for step, loss in ((1, 2.5), (2, math.nan)):
+        append_jsonl(tmp_path / "metrics.jsonl", {"step": step, "loss": loss, "grad_norm": 1.0})
+    append_jsonl(tmp_path / "alarms.jsonl", {"step": 2, "alarm": "nan_loss", "value": math.inf})
+    doc = write_html_report(tmp_path).read_text()
+    assert "None" not in doc
+    assert doc.count('<td class="">—</td>') == 2  # the loss, the alarm's value
+    assert doc.count("— : null in the file, a value that was not a finite number (NaN or infinite)") == 2
