@@ -807,7 +807,7 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
         verdicts = [_verdict_of(r).get("correct") for r in rows]
         n_ok = sum(v is True for v in verdicts)
         n_judged = sum(v is not None for v in verdicts)
-        head = (f'<p class="note">{len(rows)} samples, {n_ok} of {n_judged} judged correct; '
+        head = (f'<p class="note">{counted(len(rows), "sample")}, {n_ok} of {n_judged} judged correct; '
                 f"showing the first {min(len(rows), max_samples)}</p>")
         cards = "".join(_sample_card(i, r) for i, r in enumerate(rows[:max_samples]))
         sections.append(("samples", "Sample completions", head + cards))

@@ -351,7 +351,7 @@ def test_report_reads_files_that_start_with_a_byte_order_mark(tmp_path):
     (tmp_path / "summary.json").write_text(bom + json.dumps({"accuracy": {"mean": 0.5, "lo": 0.25, "hi": 0.75}}),
                                            encoding="utf-8")
     doc = write_html_report(tmp_path).read_text(encoding="utf-8")
-    assert "1 samples, 1 of 1 judged correct" in doc and "incomplete" not in doc
+    assert "1 sample, 1 of 1 judged correct" in doc and "incomplete" not in doc
     assert "[0.2500, 0.7500]" in doc
 
 
