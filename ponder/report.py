@@ -475,15 +475,18 @@ def _read_json(path: Path):
 
 
 def _read_jsonl(path: Path) -> tuple[list[dict], str | None]:
-    """Rows of a JSONL file. A broken LAST line is skipped with a note (a run may be mid-write);
-    a broken line elsewhere is an error."""
+    """Rows of a JSONL file. A broken last line with no newline after it is skipped with a note (a run may be
+    mid-write, or was killed in one: train.trim_metrics's rule); a broken line ending with a newline was written
+    whole, so it is corrupt, an error naming it, wherever it is."""
     rows: list[dict] = []
     # lines end at "\n" only: splitlines() also splits at U+2028, U+0085 ..., which a JSON string written with
     # ensure_ascii=False (evaluate's samples.jsonl) holds as they are
     # (utf-8-sig: a BOM before the first row is dropped; it made that row invalid JSON, skipped as cut short when
     # it was the only one)
     lines = path.read_text(encoding="utf-8-sig", errors="replace").split("\n")
-    last = max((i for i, ln in enumerate(lines) if ln.strip()), default=-1)
+    # (the line after the final newline: "" once the last write finished, else the row it was cutting short; a
+    # broken line followed by a newline was written whole, and skipping it as "incomplete" hid a corrupt row)
+    last = len(lines) - 1
     note = None
     for i, line in enumerate(lines):
         if not line.strip():

@@ -781,3 +781,16 @@ def test_report_shows_a_nan_metric_as_a_dash_said_below_the_table(tmp_path):
     assert "None" not in doc
     assert doc.count('<td class="">—</td>') == 2  # the loss, the alarm's value
     assert doc.count("— : null in the file, a value that was not a finite number (NaN or infinite)") == 2
+
+
+def test_report_refuses_a_corrupt_last_line_that_was_written_whole(tmp_path):
+    """A last line ending with a newline was written completely: corrupt, it was skipped as 'an incomplete last
+    line' (a row silently lost); it is refused naming the file and line, as a corrupt line elsewhere is. A last line
+    with no newline after it (a write cut short) is still skipped with a note."""
+    good = json.dumps({"prompt": "p", "completion": "c", "correct": True}) + "\n"
+    (tmp_path / "samples.jsonl").write_text(good + '{"prompt": "p", "completion": c}\n\n')
+    with pytest.raises(PonderError, match=rf"^{re.escape(str(tmp_path / 'samples.jsonl'))}:2: invalid JSON "):
+        write_html_report(tmp_path)
+    (tmp_path / "samples.jsonl").write_text(good + '{"prompt": "p", "compl')
+    doc = write_html_report(tmp_path).read_text()
+    assert "samples.jsonl: skipped an incomplete last line (2)" in doc and "1 sample, 1 of 1 judged correct" in doc
