@@ -622,7 +622,7 @@ def _rows_table(rows: list[dict], max_rows: int, cls: str = "") -> str:
         body.append(f'<tr class="{cls}">{"".join(cells)}</tr>')
     note = f'<p class="note">showing {len(shown)} of {len(rows)} rows</p>' if len(shown) < len(rows) else ""
     if nulls:
-        note += '<p class="note">— : null in the file, a value that was not a finite number (NaN or infinite)</p>'
+        note += '<p class="note">— : null in the file (Ponder logs a NaN or infinite value as null; other tools, a key a row lacks)</p>'
     return f'<div class="scroll"><table><tr>{head}</tr>{"".join(body)}</table></div>{note}'
 
 

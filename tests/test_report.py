@@ -780,7 +780,7 @@ def test_report_shows_a_nan_metric_as_a_dash_said_below_the_table(tmp_path):
     doc = write_html_report(tmp_path).read_text()
     assert "None" not in doc
     assert doc.count('<td class="">—</td>') == 2  # the loss, the alarm's value
-    assert doc.count("— : null in the file, a value that was not a finite number (NaN or infinite)") == 2
+    assert doc.count("— : null in the file (Ponder logs a NaN or infinite value as null; other tools, a key a row lacks)") == 2
 
 
 def test_report_refuses_a_corrupt_last_line_that_was_written_whole(tmp_path):
