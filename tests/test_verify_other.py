@@ -1861,6 +1861,19 @@ def test_sentence_count_still_splits_sentences(text, n):
     assert check_constraints(text, [{"type": "sentence_count", "n": n}]).correct
 
 
+@pytest.mark.parametrize("text,n", [("**Important.** Read this. Then that.", 3), ("*This is italic.* Then more.", 2),
+                                    ("_Note._ This matters.", 2), ("**Why?** Because. **How?** Like so.", 4),
+                                    ("**Step 1.** Mix. **Step 2.** Bake.", 4),
+                                    # (a number, title or initial in emphasis still ends none)
+                                    ("**1.** Buy milk.\n**2.** Eat eggs.", 2), ("**Dr.** Smith came. He sat.", 2),
+                                    ("*e.g.* apples. Yes.", 2), ("_J._ K. Rowling wrote. Yes.", 2)])
+def test_a_sentence_ends_before_closing_emphasis(text, n):
+    """A sentence mark followed by Markdown emphasis closing ("**Important.** Read this.", as chat models write
+    headings) ended no sentence: three sentences counted two, and failed sentence_count n=3 (IFEval ends one at
+    every period)."""
+    assert check_constraints(text, [{"type": "sentence_count", "n": n}]).correct
+
+
 @pytest.mark.parametrize("mark", ["\u2024", "\uff0e", "\ufe52", "\u203c", "\u2049", "\u061f", "\u06d4", "\u0964", "\u1362"])
 def test_sentences_end_at_other_scripts_marks_and_look_alikes(mark):
     """A one dot leader (drawn as "."), a full-width "．", "‼", Arabic "؟", Hindi "।" ended no sentence: three

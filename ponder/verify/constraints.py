@@ -48,7 +48,8 @@ _WORD = re.compile(r"(?:[^\W\d_]['’](?=(?-i:[A-Z])[^\W\d_]))?[^\W_]+(?:['’](
 # Other scripts' marks and look-alikes end sentences too: with a one dot leader ("․", drawn as "."), "‼", a
 # full-width "．", Arabic "؟", Hindi "।", a response of many sentences met a sentence_count max as one
 _MARKS = ".!?\u2024\u203c\u2047\u2048\u2049\u061f\u06d4\u0964\u0965\u1362\u1367"
-_SENTENCE_END = re.compile(rf"(?<![{_MARKS}])[{_MARKS}]+[\"'”’»)\]]*(?=\s|$)|[。！？｡．﹒﹖﹗]+[」』”）]*")
+# Markdown emphasis may close after the mark too: "**Important.** Read this." is two (IFEval ends one at every ".")
+_SENTENCE_END = re.compile(rf"(?<![{_MARKS}])[{_MARKS}]+[\"'”’»)\]*_]*(?=\s|$)|[。！？｡．﹒﹖﹗]+[」』”）*_]*")
 _PARAGRAPH_SPLIT = re.compile(r"\n[ \t\r]*\n|^[ \t]*\*\*\*[ \t]*$", re.MULTILINE)
 # Markdown's "+" is a bullet too, as are the usual Unicode ones: "* a\n+ b\n◦ c" (three bullets) met n=1. A rule
 # ("* * *", "- - -") is none: each counted one
@@ -132,7 +133,7 @@ def _chars(t: str) -> int:
 # A period that ends no sentence, as IFEval reads it: after a title ("Dr. Smith"), "e.g."/"i.e.", an initial
 # ("J. K. Rowling"), and an ellipsis ("Well... maybe", as "…"); and after a list item's number ("1. Buy milk")
 _ABBREVIATIONS = frozenset("mr mrs ms dr prof st vs e.g i.e".split())
-_NO_CLOSERS = str.maketrans("", "", "\"'”’»)]」』）")
+_NO_CLOSERS = str.maketrans("", "", "\"'”’»)]」』）*_")
 # a dotted abbreviation ("U.S.", "p.m.", "Ph.D."): IFEval's splitter keeps it inside its sentence, unless a capital
 # one is followed by a word that starts one ("in the U.S. It is big" is two)
 _DOTTED = re.compile(r"(?:[^\W\d_]{1,2}\.)+[^\W\d_]{1,2}")
@@ -145,13 +146,14 @@ def _ends_sentence(t: str, m: re.Match) -> bool:
     if mark != ".":
         return mark.strip(".") != ""  # "..." (not "...?")
     before = t[max(0, m.start() - 8):m.start()]  # the word before the period (a longer one is in no list)
-    word = before.rsplit(None, 1)[-1].lstrip("(\"'“‘") if before.strip() else ""
+    # (in emphasis too: "**Dr.** Smith", "**1.** Buy milk")
+    word = before.rsplit(None, 1)[-1].lstrip("(\"'“‘*_") if before.strip() else ""
     if word.lower() in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
         return False
     if _DOTTED.fullmatch(word):
         return word.isupper() and bool(_STARTER.match(t, m.end()))
     _, newline, line = before.rpartition("\n")
-    return not ((newline or m.start() <= 8) and line.strip(" \t").isdigit())
+    return not ((newline or m.start() <= 8) and line.strip(" \t*_").isdigit())
 
 
 def _capital(word: str) -> bool:
