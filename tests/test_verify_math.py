@@ -5026,3 +5026,23 @@ def test_unboxed_a_value_after_not_is_no_answer_the_concluded_one_is(completion)
     # the last value, the one the answer is not, was found negated and nothing was read: the right 9 scored 0
     assert check_math(completion, "9").correct and not check_math(completion, "6").correct
     assert not check_math("Therefore x is not 4.", "4").correct and not check_math("We try 9, not 6.", "6").correct
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("\\boxed{\\frac{2}{3}} (i.e. 0.666)", "2/3"), ("\\boxed{\\frac{2}{3}}, which is 0.666", "2/3"),
+    ("\\boxed{\\frac{1}{6}}, which is 0.166", "1/6"), ("\\boxed{\\frac{1}{7}} (i.e. 0.142)", "1/7"),
+    ("\\boxed{-\\frac{2}{3}} (i.e. -0.666)", "-2/3"), ("\\boxed{\\frac{5}{9}}, i.e. 0.5555", "5/9"),
+    ("\\boxed{\\frac{1}{3}} (0.333 by another method)", "1/3"), ("\\boxed{\\frac{2}{3}} (0.666 by another method)", "2/3"),
+])
+def test_a_restated_decimal_cut_at_its_last_place_stays_one_value(completion, gold):
+    # a repeating decimal written as far as it goes (cut, not rounded) was held to rounding alone: the right
+    # answer was offered beside "0.666" and scored 0 (the 1% slack had accepted it before)
+    assert check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("\\boxed{\\frac{2}{3}} (i.e. 0.665)", "2/3"), ("\\boxed{8} (i.e. 7.9)", "8"), ("\\boxed{\\frac{1}{6}}, which is 0.165", "1/6"),
+    ("\\boxed{\\frac{1}{3}} (0.34 by another method)", "1/3"), ("\\boxed{720} (i.e. 725)", "720"),
+])
+def test_a_restated_decimal_neither_cut_nor_rounded_is_another_value(completion, gold):
+    assert not check_math(completion, gold).correct

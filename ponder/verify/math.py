@@ -1118,6 +1118,15 @@ def _other_restated(ans: str, m: re.Match) -> bool:
     return v is None or w != v
 
 
+def _method_agrees(num: str, ans: str) -> bool:
+    """Whether the value `num` another method gives is the answer `ans` again: the same value, or a decimal of it
+    rounded or cut in its last place ("\\boxed{\\frac{1}{3}} (0.333 by another method)" confirms 1/3)."""
+    if _same_value(num, ans):
+        return True
+    v = _simple_float(ans)
+    return v is not None and "." in num and _simple_float(num) is not None and _rounds_to(num, v, slack=False)
+
+
 def _exact_form_float(s: str) -> float | None:
     """The value of a power "2^4" ("2^{10}") or a binomial "\\binom{5}{2}" (_EXACT_FORM), else None."""
     if pm := _POWER_RE.fullmatch(s):
@@ -1144,7 +1153,19 @@ def _rounds_to(a: str, v: float, zeros: bool = False, slack: bool = True) -> boo
     places = len(a) - a.index(".") - 1 if "." in a else 0
     if zeros and not places and a.strip("+-0"):
         places = len(a.rstrip("0")) - len(a)  # "1024 \approx 1000": a whole number rounds to its last nonzero place
-    return abs(float(a) - v) <= max(0.01 * abs(v) if slack else 0.0, 0.6 * 10.0**-places)
+    return abs(float(a) - v) <= max(0.01 * abs(v) if slack else 0.0, 0.6 * 10.0**-places) or (
+        not slack and _cut_to(a, v)
+    )
+
+
+def _cut_to(a: str, v: float) -> bool:
+    """Whether the written decimal `a` (two places or more) is `v` cut, not rounded, at its last written place: a
+    repeating decimal written as far as it goes, "\\frac{2}{3} (i.e., 0.666)", "\\frac{1}{6}, which is 0.166" (held
+    to rounding alone, the right answer was offered beside 0.666 and scored 0)."""
+    places = len(a) - a.index(".") - 1 if "." in a else 0
+    if places < 2 or places > 12:
+        return False
+    return _math.isclose(_math.trunc(v * 10**places) / 10**places, float(a), rel_tol=1e-12, abs_tol=1e-15)
 
 
 def _same_value(a: str, b: str) -> bool:
@@ -1281,7 +1302,7 @@ def _hedge_here(
     # (with no answer known, a step's value: "resp." and "versus" still set another value beside it)
     if (rm := _RESTATED_RE.match(win)) and _other_restated(ans or "", rm):
         return f"or {rm.group(2)}"  # "\boxed{5} (i.e., 6)", "\boxed{5} (resp. 6)", "\boxed{5} versus 6"
-    if ans is not None and (om := _OTHER_METHOD_RE.match(win)) and not _same_value(om.group(1) or om.group(2), ans):
+    if ans is not None and (om := _OTHER_METHOD_RE.match(win)) and not _method_agrees(om.group(1) or om.group(2), ans):
         return f"or {om.group(1) or om.group(2)}"  # "\boxed{6} (7 by another method)"
     em = _EQ_AFTER_RE.match(win) if box and ans is not None else None
     while em is not None:
