@@ -1196,12 +1196,23 @@ def _forced_answers(model, tok, contexts, idx, temperature, *, seed, index_offse
         written = tok.decode_continuation(s.prompt_ids, s.token_ids)
         return written.startswith(s.text) and not written[len(s.text):].startswith("\n")
 
+    callers = [*([stop] if isinstance(stop, str) else stop or [])]
+
+    def spanning_stop(i, s):
+        # where a stop string of the caller's starts in the blank lines read through so far (res[i]'s text), ending
+        # in s's: the engine looks for stop strings within one sample, and "\n" ends each sample first, so "\nQ:"
+        # after the cue was never seen whole ("Final Answer:\nQ: 9" recorded the next question as the answer).
+        # None: none does (one starting in s's own text the engine found itself)
+        prev = res[i][0]
+        full = prev + tok.decode_continuation(s.prompt_ids, s.token_ids)
+        return min((k for k in (full.find(x) for x in callers if x) if 0 <= k < len(prev)), default=None)
+
     def on_stop(i, s):
         # only blank text before a newline: keep the newline the model wrote and read on (the newline token may
         # carry text after it: then that text up to its own line end is the answer, and the sample ends here). The
         # engine goes on from its cache: a new call per blank line re-read the whole context (512 calls, after a
         # "</think>", for a model that writes blank lines), on the stream that call would have drawn from
-        if s.text.strip() or at_callers_stop(s):  # (the answer, possibly empty, is over)
+        if s.text.strip() or at_callers_stop(s) or spanning_stop(i, s) is not None:  # (the answer is over)
             return None
         text, blank = blank_line(s)
         if not blank:
@@ -1213,7 +1224,7 @@ def _forced_answers(model, tok, contexts, idx, temperature, *, seed, index_offse
         # once: a cap noted again per blank line listed one capped draw as many)
         return derive_seed(seed, "answer", rounds[i])
 
-    stops = ["\n", *([stop] if isinstance(stop, str) else stop or [])]
+    stops = ["\n", *callers]
     by_rem: dict[int, list[int]] = {}
     for i in idx:
         by_rem.setdefault(_answer_room(model, contexts[i], answer_tokens, index_offset + i,
@@ -1226,6 +1237,10 @@ def _forced_answers(model, tok, contexts, idx, temperature, *, seed, index_offse
         (s,), t = got[i]
         r = res[i]
         r[2], r[3], r[4], r[1] = r[2] + s.token_ids, r[3] + s.logprobs, r[4] + t, s.finish_reason
+        cut = spanning_stop(i, s)
+        if cut is not None:  # the answer ended at the caller's stop string, begun in the blank lines read through
+            r[0], r[1] = r[0][:cut], "stop"
+            continue
         # ended by EOS: the model's answer is over (decoding on after it, blank as its text is, re-asked
         # a model that had stopped, answer_tokens times over at temperature 0)
         if (s.text.strip() or s.finish_reason != "stop" or not s.token_ids or s.token_ids[-1] in tok.stop_token_ids

@@ -1868,3 +1868,20 @@ def test_budget_forcing_forced_answer_ends_at_the_callers_stop_string(tokenizer)
     # without a stop string the answer line is read as before
     o = scale.budget_forcing(model, tok, ["q"], budget=1, answer_tokens=8)[0]
     assert o.text == "z\nFinal Answer:Q9"
+
+
+def test_budget_forcing_forced_answer_ends_at_a_callers_stop_string_that_starts_with_a_newline(tokenizer):
+    """A stop string of the caller's that starts with a newline ("\\nQ") was never seen whole: "\\n" ends each
+    piece of the forced answer first, a blank one is read through, and the next line ("Q9", the next question)
+    was recorded as the answer. The stop string now ends the answer where it starts, in the blank lines too."""
+    tok = tokenizer
+    model = think_tag_model(tok, [("q", "z"), ("Final Answer:", "\nQ9")])
+    o = scale.budget_forcing(model, tok, ["q"], budget=1, answer_tokens=8, stop=["\nQ"])[0]
+    assert o.info["forced"] and o.text == "z\nFinal Answer:" and o.answer is None and o.finish_reason == "stop"
+    o = scale.budget_forcing(model, tok, ["q"], budget=1, answer_tokens=8, stop="\n\n")[0]
+    assert o.text == "z\nFinal Answer:\nQ9"  # (one newline: no "\n\n", the line after it is read as before)
+    model = think_tag_model(tok, [("q", "z"), ("Final Answer:", "\n 8")])
+    o = scale.budget_forcing(model, tok, ["q"], budget=1, answer_tokens=8, stop=["\n 8"])[0]
+    assert o.text == "z\nFinal Answer:" and o.finish_reason == "stop"
+    o = scale.budget_forcing(model, tok, ["q"], budget=1, answer_tokens=8, stop=["Q"])[0]
+    assert o.text == "z\nFinal Answer:\n 8" and o.answer == "8"
