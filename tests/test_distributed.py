@@ -1380,6 +1380,15 @@ def test_ray_actor_error_is_one_line_naming_the_worker(pool, ckpt):
         pool.score(needs_answer, ["a"] * 5, items)
     assert re.fullmatch(r"Ray worker 1 \(pid \d+ on \S+\): scoring input 3 of 5 \(item q3\): KeyError: 'answer'",
                         str(e.value))
+    # scored in parts (prompts that open the thinking apart): the index in the whole call, not in the part
+    from ponder.verify.registry import score_split
+
+    items = [{"id": f"q{i}", "answer": "a"} for i in range(6)]
+    del items[5]["answer"]
+    with pytest.raises(PonderError) as e:
+        score_split(pool.score, lambda f: needs_answer, ["a"] * 6, items, [True, False] * 3)
+    assert re.fullmatch(r"Ray worker \d \(pid \d+ on \S+\): scoring input 5 of 6 \(item q5\): KeyError: 'answer'",
+                        str(e.value))
     model, tok = ponder.load(ckpt)
     wider = ponder.Transformer(ponder.ModelConfig(**dict(MCFG, hidden_size=64, head_dim=32)))
     with RayPool(1, num_cpus=0).start(model, tok) as p:

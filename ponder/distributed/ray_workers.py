@@ -730,11 +730,11 @@ class RayPool:
         if isinstance(cause, PonderError):
             return cause
         where = self._where[k] if k < len(self._where) else "?"
-        if isinstance(cause, ScoringFailed):
-            item = f" (item {cause.item_id})" if cause.item_id is not None else ""
-            of = f" of {n}" if n is not None else ""
-            return PonderError(f"Ray worker {k} ({where}): {what or 'scoring'} input {lo + cause.index}{of}{item}: "
-                               f"{cause.kind}: {cause.message}")
+        if isinstance(cause, ScoringFailed):  # (in parts: score_split says the index in the whole call)
+            from ..verify.registry import ScoringError
+
+            return ScoringError(lo + cause.index, n, cause.item_id, cause.kind, cause.message,
+                                f"Ray worker {k} ({where}): ", what or "scoring")
         text = str(cause if cause is not None else e).strip()
         kind = f"{type(cause).__name__}: " if cause is not None else ""
         return PonderError(f"Ray worker {k} ({where}): {kind}{headline(text)}")

@@ -55,7 +55,7 @@ from ..train import (
     trim_metrics,
 )
 from ..verify.judge import JUDGE_OVERFLOW
-from ..verify.registry import Reward, score_here, score_input, score_split, with_think_open
+from ..verify.registry import Reward, ScoringError, score_here, score_input, score_split, with_think_open
 from . import objective as obj
 from .monitor import Monitor, MonitorConfig, collapse_window, reward_scale
 
@@ -1019,8 +1019,15 @@ def _rollout(model, *, tok, cfg, ocfg, reward, pool, step, curriculum, generate_
         # a prompt rendered to end with "<think>" (DeepSeek-R1's template) has completions that must not open it
         opens = [f for f in prompts_think_state(tok, prompts) for _ in range(G)]  # (or a closed block: Qwen3)
         halted()
-        results = score_split(score_fn or score_here, functools.partial(with_think_open, reward), texts,
-                              flat_items, opens)
+        try:
+            results = score_split(score_fn or score_here, functools.partial(with_think_open, reward), texts,
+                                  flat_items, opens)
+        except ScoringError as e:  # a refill's inputs are counted in its own round, not from the step's first
+            if rounds == 1:
+                raise
+            raise ScoringError(e.index, e.n, e.item, e.kind, e.message,
+                               f"step {step + 1}, dynamic-sampling refill {rounds - 1}: {e.prefix}",
+                               e.what).with_traceback(e.__traceback__) from e.__cause__
         for k, x in enumerate(results):  # (a score_fn's None was a bare TypeError from torch.tensor, naming nothing)
             for name in ("reward", "correct"):
                 if not _is_scalar(v := getattr(x, name, None)):

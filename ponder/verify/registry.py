@@ -326,6 +326,22 @@ def item_id(item) -> str | None:
     return None if v is None else str(v)[:80]
 
 
+class ScoringError(PonderError):
+    """A scorer's error on input `index` (from 0) of the `n` a call scores, item id `item` (or None): '{prefix}{what}
+    input {index} of {n} (item {item}): {kind}: {message}'. Kept in parts so that score_split, which scores a call
+    in parts, can say the input's index in the whole call (a part's index named another completion)."""
+
+    def __init__(self, index: int, n: int | None, item, kind: str, message: str, prefix: str = "",
+                 what: str = "scoring"):
+        super().__init__(index, n, item, kind, message, prefix, what)  # (all of them: pickled as they are)
+        self.index, self.n, self.item, self.kind, self.message = index, n, item, kind, message
+        self.prefix, self.what = prefix, what
+
+    def __str__(self):
+        return (f"{self.prefix}{self.what} input {self.index}{f' of {self.n}' if self.n is not None else ''}"
+                f"{f' (item {self.item})' if self.item is not None else ''}: {self.kind}: {self.message}")
+
+
 def score_input(fn: Callable, completion, item, i: int, n: int):
     """fn(completion, item), input i of the n a call scores: a scorer's error (a custom reward's or verifier's bug)
     names the input and its item's id, 'scoring input 4 of 5 (item q4): KeyError: 'answer'', as the Ray and
@@ -336,9 +352,7 @@ def score_input(fn: Callable, completion, item, i: int, n: int):
     except PonderError:
         raise
     except Exception as e:
-        name = item_id(item)
-        raise PonderError(f"scoring input {i} of {n}{f' (item {name})' if name is not None else ''}: "
-                          f"{type(e).__name__}: {headline(str(e).strip())}") from e
+        raise ScoringError(i, n, item_id(item), type(e).__name__, headline(str(e).strip())) from e
 
 
 def score_here(fn: Callable, completions: Sequence, items: Sequence) -> list:
@@ -364,7 +378,13 @@ def score_split(score: Callable, fn_for: Callable, completions: Sequence, items:
         idx = [i for i in range(n) if states[i] == flag]
         if not idx:
             continue
-        res = list(score(fn_for(flag), [completions[i] for i in idx], [items[i] for i in idx]))
+        try:
+            res = list(score(fn_for(flag), [completions[i] for i in idx], [items[i] for i in idx]))
+        except ScoringError as e:  # the input's index in the whole call, not in this part
+            if len(idx) == n or not (isinstance(e.index, int) and 0 <= e.index < len(idx)):
+                raise
+            raise ScoringError(idx[e.index], n if e.n is not None else None, e.item, e.kind, e.message, e.prefix,
+                               e.what).with_traceback(e.__traceback__) from e.__cause__
         if len(res) != len(idx):
             raise PonderError(f"score: {len(res)} results for {len(idx)} completions")
         for i, r in zip(idx, res):
