@@ -409,7 +409,8 @@ def _check_weights(path, dtype, device):
     eos_ids = [i for i in eos_ids if isinstance(i, int) and not isinstance(i, bool)]
     tok = Tokenizer.load(path, extra_eos_ids=eos_ids)
     if tok.vocab_size > cfg.vocab_size:
-        raise PonderError(f"{path}: tokenizer has {tok.vocab_size} tokens but the model only {cfg.vocab_size}")
+        raise PonderError(f"{path}: tokenizer has token ids up to {tok.vocab_size - 1} but the model only "
+                          f"{cfg.vocab_size} ids (vocab_size {cfg.vocab_size})")
     files = _weight_files(path)
     shapes = _header_shapes(files)  # (the headers alone: nothing is allocated before they agree with the config)
     names = _model_names(shapes)
@@ -557,8 +558,9 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
     model.config.to_hf()  # a layout transformers cannot read is refused before anything is written
     _check_sizes(model, path)
     if tokenizer is not None and tokenizer.vocab_size > model.config.vocab_size:  # (load refuses it: see load)
-        raise PonderError(f"{path}: tokenizer has {tokenizer.vocab_size} tokens but the model only "
-                          f"{model.config.vocab_size} (a checkpoint that would not load); not saved")
+        raise PonderError(f"{path}: tokenizer has token ids up to {tokenizer.vocab_size - 1} but the model only "
+                          f"{model.config.vocab_size} ids (vocab_size {model.config.vocab_size}; a checkpoint that "
+                          "would not load); not saved")
     path = make_parent(path)
     if path.is_symlink():  # a link to a checkpoint kept elsewhere: that one is replaced and the link stays
         # (renaming the link itself aside failed the next save on the leftover and never updated the target)

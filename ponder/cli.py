@@ -452,7 +452,10 @@ def cmd_info(a):
         "qk_norm": c.qk_norm, "attention_bias": c.attention_bias, "tied_embeddings": c.tie_word_embeddings,
         "rope_theta": c.rope_theta, "rope_scaling": c.rope_scaling,
         "max_position_embeddings": c.max_position_embeddings,
-        "vocab_size": c.vocab_size, "tokenizer_vocab": tok.vocab_size, "eos_token": tok.eos_token,
+        # tokenizer_vocab: the bound of its ids (1 + the largest), as the model's vocab_size is; tokenizer_tokens:
+        # how many it has (fewer where ids are unused, a tiktoken conversion's)
+        "vocab_size": c.vocab_size, "tokenizer_vocab": tok.vocab_size, "tokenizer_tokens": tok.num_tokens,
+        "eos_token": tok.eos_token,
     }
     if a.json:
         print(json.dumps(json_safe(info)))  # (a NaN in rope_scaling is no JSON)

@@ -381,7 +381,7 @@ def render_prompts(tokenizer: Tokenizer, prompts, model_vocab: int | None = None
         if model_vocab is not None and max(ids) >= model_vocab:  # (else a bare IndexError in the embedding)
             j = next(j for j, x in enumerate(ids) if x >= model_vocab)
             raise PonderError(f"prompt {i}: token id {ids[j]} at position {j} is past the model's embedding "
-                              f"(vocab_size {model_vocab}; the tokenizer has {tokenizer.vocab_size} tokens)")
+                              f"(vocab_size {model_vocab}; the tokenizer's ids go up to {tokenizer.vocab_size - 1})")
         out.append(ids)
     return out
 

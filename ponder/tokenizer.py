@@ -146,6 +146,11 @@ class Tokenizer:
         return cached[1]
 
     @property
+    def num_tokens(self) -> int:
+        """How many tokens the vocabulary has, added tokens included: vocab_size less the unused ids."""
+        return self.tok.get_vocab_size(with_added_tokens=True)
+
+    @property
     def pad_token_id(self) -> int:
         return self.tok.token_to_id(self.pad_token)
 

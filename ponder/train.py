@@ -1577,8 +1577,8 @@ def check_savable(model: Transformer, tok: Tokenizer, what: str) -> None:
     tokens than the model's embedding rows (one added after the model was made: it would not load). Said before
     training: the run trained to its first checkpoint (--save-every steps) and then failed, nothing saved."""
     if tok.vocab_size > model.config.vocab_size:
-        raise PonderError(f"{what}: the tokenizer has {tok.vocab_size} tokens but the model's embedding only "
-                          f"{model.config.vocab_size} rows (tokens added to the tokenizer after the model was made): "
+        raise PonderError(f"{what}: the tokenizer has token ids up to {tok.vocab_size - 1} but the model's "
+                          f"embedding only {model.config.vocab_size} rows (tokens added to the tokenizer after the model was made): "
                           f"its checkpoints would not load; give the model an embedding of {tok.vocab_size} rows or "
                           "more, or use the model's own tokenizer")
 

@@ -1116,8 +1116,9 @@ def test_a_tokenizer_larger_than_the_model_is_refused_before_the_save_not_at_the
     the model only M"). The save refuses it in that line, before anything is written."""
     model, tok = tiny_random
     small = ponder.Transformer(ponder.ModelConfig(**{**model.config.__dict__, "vocab_size": tok.vocab_size - 1}))
-    with pytest.raises(PonderError, match=rf"^{re.escape(str(tmp_path / 'ck'))}: tokenizer has {tok.vocab_size} "
-                                          rf"tokens but the model only {tok.vocab_size - 1}\b[^\n]*$"):
+    with pytest.raises(PonderError, match=rf"^{re.escape(str(tmp_path / 'ck'))}: tokenizer has token ids up to "
+                                          rf"{tok.vocab_size - 1} but the model only {tok.vocab_size - 1} ids "
+                                          rf"\(vocab_size {tok.vocab_size - 1}\b[^\n]*$"):
         ponder.save(small, tok, tmp_path / "ck")
     assert list(tmp_path.iterdir()) == []
     ponder.save(small, None, tmp_path / "ck")  # (without a tokenizer there is nothing to disagree)
@@ -1193,3 +1194,33 @@ def test_a_model_with_layers_removed_without_its_config_is_refused_before_the_sa
     with pytest.raises(PonderError, match=r"^[^\n]*'layers\.1\.[^\n]*num_hidden_layers=2[^\n]*$"):
         ponder.save(m, tok, tmp_path / "ck")
     assert list(tmp_path.iterdir()) == []
+
+
+def _holey_tokenizer():
+    """6 tokens with ids up to 9 (5..8 unused, as in a tiktoken conversion): vocab_size 10."""
+    from tokenizers import Tokenizer as HFTokenizer
+    from tokenizers import decoders, models, pre_tokenizers
+
+    vocab = {"<unk>": 0, "</s>": 1, "▁a": 2, "▁b": 3, "▁q": 4, "▁z": 9}
+    hf = HFTokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    hf.pre_tokenizer, hf.decoder = pre_tokenizers.Metaspace(), decoders.Metaspace()
+    hf.add_special_tokens(["<unk>", "</s>"])
+    return ponder.Tokenizer(hf, eos_token="</s>")
+
+
+def test_a_tokenizer_past_the_model_is_named_by_its_ids_not_a_token_count(tmp_path, capsys):
+    """vocab_size is the bound of the ids (87f5207), not the token count: a vocabulary of 6 tokens with ids up to 9
+    was said to have "10 tokens" where a model of 8 ids could not hold it. The ids are said, and `ponder info` says
+    both numbers."""
+    from ponder.cli import main
+
+    tok = _holey_tokenizer()
+    cfg = dict(hidden_size=16, intermediate_size=16, num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1)
+    small = ponder.Transformer(ponder.ModelConfig(vocab_size=8, **cfg))
+    with pytest.raises(PonderError, match=r"tokenizer has token ids up to 9 but the model only 8 ids \(vocab_size 8;"):
+        ponder.save(small, tok, tmp_path / "small")
+    ponder.save(ponder.Transformer(ponder.ModelConfig(vocab_size=16, **cfg)), tok, tmp_path / "ck")
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "ck"), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert (info["vocab_size"], info["tokenizer_vocab"], info["tokenizer_tokens"]) == (16, 10, 6)

@@ -266,7 +266,7 @@ def test_prompt_ids_past_a_smaller_model_embedding_name_the_id(tokenizer):
     ids = tokenizer.encode("the quick", add_special_tokens=True)
     j = next(j for j, x in enumerate(ids) if x >= 64)
     msg = rf"^prompt 0: token id {ids[j]} at position {j} is past the model's embedding \(vocab_size 64; the " \
-          rf"tokenizer has {tokenizer.vocab_size} tokens\)$"
+          rf"tokenizer's ids go up to {tokenizer.vocab_size - 1}\)$"
     for prompt in ("the quick", ids):
         with pytest.raises(PonderError, match=msg):
             ponder.sample(model, tokenizer, [prompt], max_new_tokens=2)

@@ -2019,7 +2019,7 @@ def test_a_tokenizer_past_the_model_embedding_is_refused_before_the_run_is_writt
                              num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1)
     monkeypatch.setattr(rl_trainer, "sample", lambda *a, **k: pytest.fail("sampled"))
     for preset in ("grpo", "dapo"):
-        with pytest.raises(PonderError, match=rf"^grpo: the tokenizer has {tok.vocab_size} tokens but the model's "
+        with pytest.raises(PonderError, match=rf"^grpo: the tokenizer has token ids up to {tok.vocab_size - 1} but the model's "
                                               rf"embedding only {cfg.vocab_size} rows"):
             train(GRPOConfig(model="given", preset=preset, **ONE_STEP), tmp_path / "r", progress=False,
                   model=ponder.Transformer(cfg).init_weights(0), tok=tok)

@@ -249,7 +249,8 @@ def test_sft_and_distill_with_a_run_refuse_a_tokenizer_past_the_embedding_before
     tok, cfg = _pad_added_after_the_model(tokenizer)
     model = ponder.Transformer(cfg).init_weights(0, std=0.2)
     ex = [{"prompt": f"Problem: {a} + 1 = ?", "response": f" {a + 1}"} for a in range(6, 12)]
-    said = rf"the tokenizer has {tok.vocab_size} tokens but the model's embedding only {cfg.vocab_size} rows"
+    said = (rf"the tokenizer has token ids up to {tok.vocab_size - 1} but the model's embedding only "
+             rf"{cfg.vocab_size} rows")
     with pytest.raises(PonderError, match=f"^sft: {said}"):
         sft(model, tok, ex, tmp_path / "r", train=TrainConfig(steps=4, lr=1e-3, warmup=1, batch_size=6, save_every=2),
             progress=False, on_log=lambda row: pytest.fail("trained a step"))
