@@ -9,6 +9,7 @@ renames it into place, so an interrupted save never leaves a half-written checkp
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import glob
 import hashlib
@@ -555,6 +556,13 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
     # torch.compile(model): its state_dict names every tensor "_orig_mod.*" (a tied model failed in safetensors,
     # an untied one wrote a checkpoint that nothing loads); the weights are the wrapped model's
     model = getattr(model, "_orig_mod", model)
+    # the config's own checks, as load runs them on the config.json written: a config edited after the model was
+    # built (num_hidden_layers = 0, a float or negative size, rms_norm_eps = 0) was saved, then refused by every
+    # load (a float size was a bare TypeError from torch here). Run on a copy: the model's config is left as it is
+    try:
+        dataclasses.replace(model.config)
+    except PonderError as e:
+        raise PonderError(f"{path}: model.config: {e} (a checkpoint that would not load); not saved") from None
     model.config.to_hf()  # a layout transformers cannot read is refused before anything is written
     _check_sizes(model, path)
     if tokenizer is not None and tokenizer.vocab_size > model.config.vocab_size:  # (load refuses it: see load)

@@ -1224,3 +1224,25 @@ def test_a_tokenizer_past_the_model_is_named_by_its_ids_not_a_token_count(tmp_pa
     assert main(["info", str(tmp_path / "ck"), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert (info["vocab_size"], info["tokenizer_vocab"], info["tokenizer_tokens"]) == (16, 10, 6)
+
+
+@pytest.mark.parametrize("field, value, said", [("num_hidden_layers", 0, "must be a positive integer, got 0"),
+                                                ("intermediate_size", 16.0, "must be a positive integer, got 16.0"),
+                                                ("rms_norm_eps", 0.0, "must be a positive number, got 0.0"),
+                                                ("torch_dtype", "int8", "must name a floating-point torch dtype")])
+def test_save_refuses_a_config_edited_past_its_own_checks_before_writing(tmp_path, field, value, said):
+    """A config edited after the model was built (its layers removed and num_hidden_layers = 0, a float size, a zero
+    epsilon) was saved without a word, and every load then refused the config.json (a float size was a bare
+    TypeError from torch). The save runs the config's own checks first, naming the field; nothing is written."""
+    cfg = dict(vocab_size=32, hidden_size=16, intermediate_size=16, num_hidden_layers=1, num_attention_heads=2,
+               num_key_value_heads=1)
+    model = ponder.Transformer(ponder.ModelConfig(**cfg))
+    if field == "num_hidden_layers":
+        model.layers = torch.nn.ModuleList()
+    setattr(model.config, field, value)
+    with pytest.raises(PonderError, match=rf"^{re.escape(str(tmp_path / 'ck'))}: model.config: "
+                                          rf"{re.escape(field if field != 'torch_dtype' else 'dtype')}[^\n]*"
+                                          rf"{re.escape(said)}[^\n]*not saved$"):
+        ponder.save(model, None, tmp_path / "ck")
+    assert list(tmp_path.iterdir()) == []
+    assert getattr(model.config, field) == value  # (checked on a copy)
