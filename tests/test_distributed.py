@@ -1368,7 +1368,7 @@ def test_ray_actor_error_is_one_line_naming_the_worker(pool, ckpt):
     with pytest.raises(PonderError) as e:
         pool.score(chokes_on_item_2, ["a", "b", "c"], [0, 1, 2])  # item 2 is worker 1's shard
     # (the input it raised on, by its index in the call: the worker alone named none of thousands of completions)
-    assert re.fullmatch(r"Ray worker 1 \(pid \d+ on \S+\): scoring input 2 of 3: ValueError: could not convert "
+    assert re.fullmatch(r"Ray worker 1 \(pid \d+ on \S+\): scoring input 3 of 3: ValueError: could not convert "
                         r"string to float: 'x'", str(e.value))
 
     def needs_answer(completion, item):
@@ -1378,7 +1378,7 @@ def test_ray_actor_error_is_one_line_naming_the_worker(pool, ckpt):
     del items[3]["answer"]
     with pytest.raises(PonderError) as e:  # input 3 is worker 1's second: its index in the call, and its item's id
         pool.score(needs_answer, ["a"] * 5, items)
-    assert re.fullmatch(r"Ray worker 1 \(pid \d+ on \S+\): scoring input 3 of 5 \(item q3\): KeyError: 'answer'",
+    assert re.fullmatch(r"Ray worker 1 \(pid \d+ on \S+\): scoring input 4 of 5 \(item q3\): KeyError: 'answer'",
                         str(e.value))
     # scored in parts (prompts that open the thinking apart): the index in the whole call, not in the part
     from ponder.verify.registry import score_split
@@ -1387,7 +1387,7 @@ def test_ray_actor_error_is_one_line_naming_the_worker(pool, ckpt):
     del items[5]["answer"]
     with pytest.raises(PonderError) as e:
         score_split(pool.score, lambda f: needs_answer, ["a"] * 6, items, [True, False] * 3)
-    assert re.fullmatch(r"Ray worker \d \(pid \d+ on \S+\): scoring input 5 of 6 \(item q5\): KeyError: 'answer'",
+    assert re.fullmatch(r"Ray worker \d \(pid \d+ on \S+\): scoring input 6 of 6 \(item q5\): KeyError: 'answer'",
                         str(e.value))
     model, tok = ponder.load(ckpt)
     wider = ponder.Transformer(ponder.ModelConfig(**dict(MCFG, hidden_size=64, head_dim=32)))
@@ -1591,7 +1591,7 @@ def test_ray_call_that_hangs_is_stopped_at_its_deadline_naming_the_worker(pool, 
         t.join(300)  # (a guard: the call takes 5 s)
         assert not t.is_alive(), "the call hangs"
         msg = str(box[0])
-        assert re.fullmatch(r"Ray worker 1 \(pid \d+ on \S+\) did not answer within 5 s \(scoring inputs 1\.\.1 of 2\) "
+        assert re.fullmatch(r"Ray worker 1 \(pid \d+ on \S+\) did not answer within 5 s \(scoring inputs 2\.\.2 of 2\) "
                             r"and was stopped: .*raise PONDER_RAY_CALL_TIMEOUT_S \(RayPool's call_timeout_s; 'none': "
                             r"no limit\).*", msg), msg
         assert isinstance(box[0], PonderError) and f"pid {hung} " in msg
@@ -2747,7 +2747,7 @@ def test_a_ranks_scorer_error_names_the_input_and_its_item():
     score = ddp.DataParallel(1, 2).score_fn()
     items = [{"id": f"q{i}", "answer": "a"} for i in range(5)]
     del items[4]["answer"]
-    with pytest.raises(PonderError, match=r"^scoring input 4 of 5 \(item q4\): KeyError: 'answer'$"):
+    with pytest.raises(PonderError, match=r"^scoring input 5 of 5 \(item q4\): KeyError: 'answer'$"):
         score(lambda c, it: it["answer"] == c, ["a"] * 5, items)
     with pytest.raises(PonderError, match=r"^item 3: bad$"):  # a PonderError is the single process's own line
         score(lambda c, it: (_ for _ in ()).throw(PonderError("item 3: bad")), ["a"] * 5, items)

@@ -1975,7 +1975,7 @@ def test_a_custom_reward_raising_names_the_input_and_its_item(micro):
     def needs_rubric(completion, item):
         return item["rubric"] == completion
 
-    with pytest.raises(PonderError, match=r"^scoring input 2 of 4 \(item s\): KeyError: 'rubric'$"):
+    with pytest.raises(PonderError, match=r"^scoring input 3 of 4 \(item s\): KeyError: 'rubric'$"):
         evaluate(model, tok, items, method="greedy", max_new_tokens=4, reward=needs_rubric, progress=False)
 
     def refuses(completion, item):
@@ -1984,5 +1984,5 @@ def test_a_custom_reward_raising_names_the_input_and_its_item(micro):
     with pytest.raises(PonderError, match=r"^item s: no gold$"):
         evaluate(model, tok, items, method="greedy", max_new_tokens=4, reward=refuses, progress=False)
     # (several samples per problem: the input counts samples, the item names the problem)
-    with pytest.raises(PonderError, match=r"^scoring input 4 of 8 \(item s\): KeyError: 'rubric'$"):
+    with pytest.raises(PonderError, match=r"^scoring input 5 of 8 \(item s\): KeyError: 'rubric'$"):
         evaluate(model, tok, items, method="sampling", n=2, max_new_tokens=4, reward=needs_rubric, progress=False)

@@ -2037,18 +2037,18 @@ def test_a_custom_verifier_raising_in_the_single_process_names_the_input_and_its
         return Verdict(item["gold"] == completion, None, "")
 
     monkeypatch.setitem(VERIFIERS, "needs_gold", needs_gold)
-    with pytest.raises(PonderError, match=r"^scoring input 0 of 12 \(item \S+\): KeyError: 'gold'$"):
+    with pytest.raises(PonderError, match=r"^scoring input 1 of 12 \(item \S+\): KeyError: 'gold'$"):
         train(GRPOConfig(model=str(ckpt), **{**SMALL, "steps": 1, "eval_every": 5}, reward="needs_gold"),
               tmp_path / "r", progress=False)
     model, tok = ponder.load(ckpt)
     items = [{"id": "h0", "prompt": "1+1=", "answer": "2", "gold": "x"}, {"id": "h1", "prompt": "2+2=", "answer": "4"}]
-    with pytest.raises(PonderError, match=r"^scoring input 1 of 2 \(item h1\): KeyError: 'gold'$"):
+    with pytest.raises(PonderError, match=r"^scoring input 2 of 2 \(item h1\): KeyError: 'gold'$"):
         greedy_accuracy(model, tok, items, get_reward("needs_gold"), GRPOConfig(max_new_tokens=4))
 
 
 def test_a_scorer_error_in_a_dynamic_sampling_refill_says_it_counts_the_refills_inputs(tmp_path, ckpt, monkeypatch):
     """A refill round's completions are scored together, apart from the step's first round: a scorer's error said
-    "scoring input 5 of 12", read as the step's sixth completion (the first round's). It says the refill."""
+    "scoring input 6 of 12", read as the step's sixth completion (the first round's). It says the refill."""
     from ponder.verify.registry import VERIFIERS
     from ponder.verify.verdict import Verdict
 
@@ -2061,7 +2061,7 @@ def test_a_scorer_error_in_a_dynamic_sampling_refill_says_it_counts_the_refills_
         return Verdict(False, None, "")
 
     monkeypatch.setitem(VERIFIERS, "flat_then_needs_gold", flat_then_needs_gold)
-    with pytest.raises(PonderError, match=r"^step 1, dynamic-sampling refill 1: scoring input 5 of 12 \(item \S+\): "
+    with pytest.raises(PonderError, match=r"^step 1, dynamic-sampling refill 1: scoring input 6 of 12 \(item \S+\): "
                                           r"KeyError: 'gold'$"):
         train(GRPOConfig(model=str(ckpt), **{**SMALL, "steps": 1, "eval_every": 5}, preset="dapo", max_refill=2,
                          reward="flat_then_needs_gold"), tmp_path / "r", progress=False)

@@ -766,7 +766,7 @@ def test_verify_file_names_a_fractional_row_or_completion_as_a_float(tmp_path, l
 
 def test_a_scorer_error_in_a_split_call_names_the_inputs_index_in_the_whole_call():
     """score_split scores the completions of prompts that open the thinking apart from the others: a scorer's
-    error said the input's index in its part ("scoring input 1 of 2", the part's second of two), another
+    error said the input's index in its part ("scoring input 2 of 2", the part's second of two), another
     completion of the call. It says the index in the whole call, on the single process and a data-parallel rank."""
     from ponder.distributed import ddp
     from ponder.verify.registry import score_here
@@ -779,8 +779,8 @@ def test_a_scorer_error_in_a_split_call_names_the_inputs_index_in_the_whole_call
         return item["answer"] == completion
 
     for score in (score_here, ddp.DataParallel(1, 2).score_fn()):  # (rank 1 of 2 scores the part's last inputs)
-        with pytest.raises(PonderError, match=r"^scoring input 5 of 6 \(item q5\): KeyError: 'answer'$"):
+        with pytest.raises(PonderError, match=r"^scoring input 6 of 6 \(item q5\): KeyError: 'answer'$"):
             score_split(score, lambda f: needs_answer, ["a"] * 6, items, opens)
     # not split: as before
-    with pytest.raises(PonderError, match=r"^scoring input 5 of 6 \(item q5\): KeyError: 'answer'$"):
+    with pytest.raises(PonderError, match=r"^scoring input 6 of 6 \(item q5\): KeyError: 'answer'$"):
         score_split(score_here, lambda f: needs_answer, ["a"] * 6, items, [False] * 6)

@@ -782,7 +782,7 @@ class RayPool:
                     continue
                 s, k, actor, _ = pending[first]
                 lo, hi = shards[s]
-                raise self._hung(ray, k, actor, f"{what} inputs {lo}..{hi - 1} of {n}")
+                raise self._hung(ray, k, actor, f"{what} inputs {lo + 1}..{hi} of {n}")
             ref = ready[0]
             s, k, actor, _ = pending.pop(ref)
             try:

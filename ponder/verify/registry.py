@@ -328,7 +328,7 @@ def item_id(item) -> str | None:
 
 class ScoringError(PonderError):
     """A scorer's error on input `index` (from 0) of the `n` a call scores, item id `item` (or None): '{prefix}{what}
-    input {index} of {n} (item {item}): {kind}: {message}'. Kept in parts so that score_split, which scores a call
+    input {index + 1} of {n} (item {item}): {kind}: {message}'. Kept in parts so that score_split, which scores a call
     in parts, can say the input's index in the whole call (a part's index named another completion)."""
 
     def __init__(self, index: int, n: int | None, item, kind: str, message: str, prefix: str = "",
@@ -338,13 +338,14 @@ class ScoringError(PonderError):
         self.prefix, self.what = prefix, what
 
     def __str__(self):
-        return (f"{self.prefix}{self.what} input {self.index}{f' of {self.n}' if self.n is not None else ''}"
+        # (counted from 1, as "input 5 of 5" reads: from 0, the last of five was "input 4 of 5")
+        return (f"{self.prefix}{self.what} input {self.index + 1}{f' of {self.n}' if self.n is not None else ''}"
                 f"{f' (item {self.item})' if self.item is not None else ''}: {self.kind}: {self.message}")
 
 
 def score_input(fn: Callable, completion, item, i: int, n: int):
     """fn(completion, item), input i of the n a call scores: a scorer's error (a custom reward's or verifier's bug)
-    names the input and its item's id, 'scoring input 4 of 5 (item q4): KeyError: 'answer'', as the Ray and
+    names the input and its item's id, 'scoring input 5 of 5 (item q4): KeyError: 'answer'', as the Ray and
     data-parallel paths say it (a bare "KeyError: 'answer'" named none of thousands of completions); a PonderError
     (a bad item names itself) stays as it is."""
     try:
