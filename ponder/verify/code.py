@@ -2656,20 +2656,7 @@ class _AssertRewriter(ast.NodeTransformer):
         # `if <cond>: ...` / `else: ...` run in the sandbox, on a condition that is no literal: the trees of the
         # asserts of each side (inner ifs first); the caller excuses one side's unreported asserts when the
         # other side's were all reported and passed (see _judge_asserts)
-        self.branches: list[tuple[range, range, int | None]] = []
-        # where an `if` stands: the id of the innermost function definition around it (None: the module's top
-        # level), and how many loops around it in that function; see visit_If
-        self.scope: int | None = None
-        self.loops = 0
-
-    def _loop(self, node):
-        self.loops += 1
-        try:
-            return self.generic_visit(node)
-        finally:
-            self.loops -= 1
-
-    visit_For = visit_AsyncFor = visit_While = _loop
+        self.branches: list[tuple[range, range]] = []
 
     def _block(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
         out: list[ast.stmt] = []
@@ -2685,11 +2672,8 @@ class _AssertRewriter(ast.NodeTransformer):
         node.body = self._block(node.body)
         mid = self.index
         node.orelse = self._block(node.orelse)
-        # only an `if` that runs once in the run: one in a loop (or a helper the tests may call more than once)
-        # may take one side at some runs and the other at the rest, and a program that forges the end of the run
-        # after a run of the first side would have the other side excused (see _make_plan)
-        if node.orelse and not self.probing and not self.loops and not _literal(node.test)[0]:
-            self.branches.append((range(start, mid), range(mid, self.index), self.scope))
+        if node.orelse and not self.probing and not _literal(node.test)[0]:
+            self.branches.append((range(start, mid), range(mid, self.index)))
         return node
 
     def visit_Assign(self, node: ast.Assign):
@@ -2705,23 +2689,10 @@ class _AssertRewriter(ast.NodeTransformer):
     def visit_FunctionDef(self, node: ast.FunctionDef):
         start, outer = self.index, self.excinfo
         self.excinfo = set()
-        scope, loops = self.scope, self.loops
-        self.scope, self.loops = id(node), 0
-        try:
-            node = self.generic_visit(node)
-        finally:
-            self.scope, self.loops = scope, loops
+        node = self.generic_visit(node)
         self.excinfo = outer
         self.spans[id(node)] = range(start, self.index)
         return node
-
-    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef):
-        scope, loops = self.scope, self.loops
-        self.scope, self.loops = id(node), 0
-        try:
-            return self.generic_visit(node)
-        finally:
-            self.scope, self.loops = scope, loops
 
     def visit_Expr(self, node: ast.Expr):
         """`excinfo.match(r'regex')` after `with pytest.raises(...) as excinfo` is an assert the caller decides;
@@ -5820,7 +5791,7 @@ def _make_plan(tests) -> dict:
     optional: set[int] = set()
     handler_asserts: set[int] = set()  # part of the exception test just before them (see _raise_check)
     entered: dict[int, list] = {}  # the exception tests with several handlers (see _AssertRewriter._handlers)
-    branches: list[tuple[range, range, int | None]] = []  # the sides of the tests' if/else (see _judge_asserts)
+    branches: list[tuple[range, range]] = []  # the sides of the tests' if/else statements (see _judge_asserts)
     for body in bodies:
         rw = _AssertRewriter(len(trees), bound, imports)
         # a statement may become several (an exception test on a class of the program's: see _raise_check)
@@ -5869,10 +5840,6 @@ def _make_plan(tests) -> dict:
             pending = []
         elif not units or units[-1][2] != k:
             units.append((calls[k], [j for j in range(len(trees)) if owner.get(j) == k], k))
-    # a side is excused only in an `if` that runs once: at the top level, or in a collected test function, which
-    # the harness calls once (a helper of the tests, or a function in one, may run any number of times)
-    once = {id(node) for _, _, node in entries if node is not None}
-    branches = [(ran, other, None) for ran, other, scope in branches if scope is None or scope in once]
     return {"mode": "assert", "stmts": stmts, "trees": trees, "units": units, "calls": calls, "hooks": hooks,
             "optional": optional, "entered": entered, "branches": branches}
 
@@ -5930,8 +5897,8 @@ def _judge_asserts(plan: dict, run: dict, code: str) -> Verdict:
     # asserts unreached, as in Python, and a correct program failed. Its unreported asserts are excused when the
     # other side ran: all its asserts passed, one with a value of the program's reported (a program that ends the
     # run early must still pass the checks of a side). Inner ifs come first, so an elif chain is a side too.
-    for first, second, _ in plan.get("branches", ()):
-        for ran, skipped in ((first, second), (second, first)):
+    for side in plan.get("branches", ()):
+        for ran, skipped in (side, side[::-1]):
             if (all(passed[i] for i in ran)
                     and any(seen[i] > 0 and _reads_sandbox(plan["trees"][i]) for i in ran)):
                 for i in skipped:
