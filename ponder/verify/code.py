@@ -2653,28 +2653,6 @@ class _AssertRewriter(ast.NodeTransformer):
         self.probing = 0
         self.consumed: set[ast.GeneratorExp] = set()  # generator expressions a builtin iterates where called
         self.objects: set[str] = set()  # names last bound to a class's object (`stack = Stack()`)
-        # `if <cond>: ...` / `else: ...` run in the sandbox, on a condition that is no literal: the trees of the
-        # asserts of each side (inner ifs first); the caller excuses one side's unreported asserts when the
-        # other side's were all reported and passed (see _judge_asserts)
-        self.branches: list[tuple[range, range]] = []
-
-    def _block(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
-        out: list[ast.stmt] = []
-        for s in stmts:
-            r = self.visit(s)
-            if r is not None:
-                out.extend(r if isinstance(r, list) else [r])
-        return out
-
-    def visit_If(self, node: ast.If):
-        node.test = self.visit(node.test)
-        start = self.index
-        node.body = self._block(node.body)
-        mid = self.index
-        node.orelse = self._block(node.orelse)
-        if node.orelse and not self.probing and not _literal(node.test)[0]:
-            self.branches.append((range(start, mid), range(mid, self.index)))
-        return node
 
     def visit_Assign(self, node: ast.Assign):
         for t in node.targets:
@@ -5791,14 +5769,12 @@ def _make_plan(tests) -> dict:
     optional: set[int] = set()
     handler_asserts: set[int] = set()  # part of the exception test just before them (see _raise_check)
     entered: dict[int, list] = {}  # the exception tests with several handlers (see _AssertRewriter._handlers)
-    branches: list[tuple[range, range]] = []  # the sides of the tests' if/else statements (see _judge_asserts)
     for body in bodies:
         rw = _AssertRewriter(len(trees), bound, imports)
         # a statement may become several (an exception test on a class of the program's: see _raise_check)
         outs.extend([s for stmt in group for s in _statements(rw.visit(stmt))] for group in body)
         trees.extend(rw.trees)
         spans.update(rw.spans)
-        branches.extend(rw.branches)
         optional |= rw.optional
         handler_asserts |= rw.handler_asserts
         entered.update(rw.entered)
@@ -5841,7 +5817,7 @@ def _make_plan(tests) -> dict:
         elif not units or units[-1][2] != k:
             units.append((calls[k], [j for j in range(len(trees)) if owner.get(j) == k], k))
     return {"mode": "assert", "stmts": stmts, "trees": trees, "units": units, "calls": calls, "hooks": hooks,
-            "optional": optional, "entered": entered, "branches": branches}
+            "optional": optional, "entered": entered}
 
 
 def _judge_asserts(plan: dict, run: dict, code: str) -> Verdict:
@@ -5893,16 +5869,6 @@ def _judge_asserts(plan: dict, run: dict, code: str) -> Verdict:
     optional = plan.get("optional", ())
     passed = [o and (s > 0 or (i in optional and i not in required) or (anchored and not _reads_sandbox(t)))
               for i, (s, o, t) in enumerate(zip(seen, ok, plan["trees"]))]
-    # `r = f(1)` / `if r > 0: assert r == 1` / `else: assert r == -1`: the side the sandbox did not run leaves its
-    # asserts unreached, as in Python, and a correct program failed. Its unreported asserts are excused when the
-    # other side ran: all its asserts passed, one with a value of the program's reported (a program that ends the
-    # run early must still pass the checks of a side). Inner ifs come first, so an elif chain is a side too.
-    for side in plan.get("branches", ()):
-        for ran, skipped in (side, side[::-1]):
-            if (all(passed[i] for i in ran)
-                    and any(seen[i] > 0 and _reads_sandbox(plan["trees"][i]) for i in ran)):
-                for i in skipped:
-                    passed[i] = passed[i] or seen[i] == 0
     # a statement of the tests raised (`x = f(0)` when f(0) raises, or a bug in the tests): which one, not whose
     # fault; the error text stays out of the reason, which the program could fill with anything
     bad = sorted(r["stmt"] for r in records if type(r.get("stmt")) is int)
