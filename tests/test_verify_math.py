@@ -5046,3 +5046,15 @@ def test_a_restated_decimal_cut_at_its_last_place_stays_one_value(completion, go
 ])
 def test_a_restated_decimal_neither_cut_nor_rounded_is_another_value(completion, gold):
     assert not check_math(completion, gold).correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{6} and maybe also 7", "\\boxed{6}, maybe also 7", "\\boxed{6} and perhaps also 7.", "\\boxed{6} (or also 7)",
+    "\\boxed{6}. Maybe also 7.", "\\boxed{6} and maybe even 7", "The answer is 6, possibly also 7.",
+])
+def test_also_after_a_hedging_word_still_offers_the_value(completion):
+    # "also" (or "even") between "maybe" and the value hid it: no value was read after "maybe", the boxed 6 scored alone
+    assert not check_math(completion, "6").correct and not check_math(completion, "7").correct
+    assert check_math(completion, "6, 7").correct
+    for kept in ("and maybe also 6", "Maybe also check: 2 + 4 = 6.", "and maybe also more", "(maybe even 6)"):
+        assert check_math(f"\\boxed{{6}} {kept}", "6").correct, kept

@@ -431,6 +431,7 @@ _TEX_SPACE_RE = re.compile(_TEX_SPACE)
 # (an "and" before the hedging word goes too: "\boxed{6} and maybe 7" is "6 or 7")
 _OPENER_END_RE = re.compile(r"(?:(?:\band|but|wait|hmm+|well|though|actually|" + _DOUBT + r")[\s,.:;!*_]*){1,2}$", re.I)
 _IT_IS_LEAD_RE = re.compile(r"^(?:it|that|the\s+answer)(?:'s|\s+is|\s+could\s+be|\s+might\s+be)\s+(?=[-+\d.\\(])", re.I)
+_ALSO_LEAD_RE = re.compile(r"^(?:also|even|too)\s+(?=[-+]?\s*(?:\d|\.\d|\\|\())", re.I)
 _HEDGE_FILLER_RE = re.compile(r"\b(?:alternatively|maybe|perhaps|possibly|equivalently|rather)\b[ \t]*,?", re.I)
 # what "maybe" (perhaps, possibly, alternatively) must offer to be a hedge: a value, at once or as "it's 4"; the
 # same words open commentary too ("\boxed{5}. Perhaps check it: 2 + 3 = 5."), which offers no other answer
@@ -1372,6 +1373,9 @@ def _hedge_here(
     ws, we = m.start(1), m.end(1)
     # ("\boxed{3} \text{ otherwise } 5": the group's close brace)
     after = _TEX_SPACE_RE.sub(" ", _HEDGE_FILLER_RE.sub(" ", rest[we:])).strip(" \t\n*_`").lstrip(",:})").strip()
+    # ("\boxed{6} and maybe also 7", "(or even 7)": the adverb before the value is no part of it; left on, no value
+    # was read after "maybe" and 6 scored alone)
+    after = _ALSO_LEAD_RE.sub("", after, 1)
     if not any(c.isdigit() for c in rest) and not _VALUE_WITHOUT_DIGIT_RE.match(after):
         # ("\boxed{3} (or five)": the closing parenthesis is no part of the word; left on, no value was read and 3
         # scored alone)
