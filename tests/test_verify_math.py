@@ -5058,3 +5058,19 @@ def test_also_after_a_hedging_word_still_offers_the_value(completion):
     assert check_math(completion, "6, 7").correct
     for kept in ("and maybe also 6", "Maybe also check: 2 + 4 = 6.", "and maybe also more", "(maybe even 6)"):
         assert check_math(f"\\boxed{{6}} {kept}", "6").correct, kept
+
+
+@pytest.mark.parametrize("completion,other", [
+    ("\\boxed{6} = 2 \\cdot 4", "8"), ("\\boxed{6} = 2 \\times 4", "8"), ("\\boxed{6} = 3 + 4", "7"),
+    ("\\boxed{6} = 12 / 3", "4"), ("$\\boxed{6} = 2 \\cdot 4$.", "8"), ("\\boxed{6} \\to 2 + 5", "7"),
+    ("\\boxed{6} = 10 - 3", "7"),
+])
+def test_a_box_equated_to_a_computation_of_another_value_offers_it(completion, other):
+    # an equated product or sum was read as no number: the boxed 6 scored alone, its other value passed unseen
+    assert not check_math(completion, "6").correct and not check_math(completion, other).correct
+    assert check_math(completion, f"6, {other}").correct
+    for kept in ("= 2 \\cdot 3", "= 2 + 4", "= 12 / 2", "= 8 - 2", "= 1 + 2 + 3", "= 2 \\times 3 = 6", "= 2 \\cdot 3!"):
+        assert check_math(f"\\boxed{{6}} {kept}", "6").correct, kept
+    for kept, gold in (("\\boxed{12} = 3 \\times 4", "12"), ("\\boxed{12} = 3 \\cdot 4.", "12"), ("\\boxed{x = 6}", "6"),
+                       ("\\boxed{1.5} = 3 \\times 0.5", "1.5")):
+        assert check_math(kept, gold).correct, kept

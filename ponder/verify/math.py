@@ -1040,6 +1040,13 @@ _RESTATED_RE = re.compile(_RESTATED + r"(?=[\s$]*(?:[.;,)\]!?](?!\d)|$))", re.I)
 _RESTATED_LEAD_RE = re.compile(_RESTATED + r"(?![\d.])", re.I)
 
 
+# a computation of numbers with one kind of operator: "2 + 4", "3 \times 4", "12 / 3" (see _computed)
+_NUM = r"\d+(?:\.\d+)?"
+_MUL_OP = r"(?:[*\u00d7\u22c5/]|\\(?:times|cdot|div)(?![A-Za-z])|(?<=[ \t])[xX](?=[ \t]))"
+_COMPUTATION = _NUM + r"(?:(?:[ \t]*[-+][ \t]*" + _NUM + r")+|(?:[ \t]*" + _MUL_OP + r"[ \t]*" + _NUM + r")+)"
+_COMPUTATION_FULL_RE = re.compile(_COMPUTATION)
+
+
 # another value the work gets by another method, right after the answer: "\boxed{6} (7 by another method)", "\boxed{6};
 # by the other formula, 7", "\boxed{6}. Using another approach we get 7." (a hedge between two results: read as 6
 # alone, it scored; the same value again, "(6 by another method)", confirms it)
@@ -1071,7 +1078,8 @@ _QUERIED_RE = re.compile(
 # binomial: "\boxed{720} = 5!" (5! is 120), "\boxed{8} = 2^4" (read as no number, the other value passed unseen)
 _EQ_OP = r"(?:=|->|\\(?:to|rightarrow|Rightarrow|implies|longrightarrow)(?![A-Za-z])|\u2192|\u21d2)"
 _EQ_AFTER_RE = re.compile(
-    r"[ \t$]*\(?[ \t$]*" + _EQ_OP + r"[ \t$]*([-+]?(?:" + _EXACT_FORM + r"|\d*\.?\d+(?:/\d+)?)(?:[ \t]*!(?![!=]))?)"
+    r"[ \t$]*\(?[ \t$]*" + _EQ_OP + r"[ \t$]*((?:[-+]?(?:" + _EXACT_FORM + r"|\d*\.?\d+(?:/\d+)?)|" + _COMPUTATION + r")"
+    r"(?:[ \t]*!(?![!=]))?)"
     r"(?=[ \t$]*(?:[.;,)?](?!\d)|\n|$|" + _EQ_OP + "))"
 )
 
@@ -1084,12 +1092,17 @@ def _other_equated(ans: str, num: str) -> bool:
     neither is the box's ("\boxed{120} = 5!" and "\boxed{5} = 5!" restate one, "\boxed{720} = 5!" offers 120)."""
     if num.endswith("!"):
         base = num[:-1].rstrip()
+        if _COMPUTATION_FULL_RE.fullmatch(base):
+            return False  # "\boxed{48} = 2 \cdot 4!": the factorial of its last number, or a mark ending the clause
         if base.isdigit() and int(base) <= 20 and _simple_float(ans) == _math.factorial(int(base)):
             return False
         num = base
     v, w = _simple_float(ans), _simple_float(num)
     if w is None and v is not None and (w := _exact_form_float(num)) is not None:
         return not _math.isclose(w, v, rel_tol=1e-12)  # "\boxed{8} = 2^4": exact, no rounding of 8
+    if w is None and v is not None and _COMPUTATION_FULL_RE.fullmatch(num):
+        c = _computed(num)  # "\boxed{6} = 2 \cdot 4" offers 8 ("\boxed{12} = 3 \times 4" restates 12)
+        return c is not None and not _math.isclose(float(c), v, rel_tol=1e-12)
     if v is None or w is None:
         return False
     if "." not in num:
@@ -2581,9 +2594,6 @@ def _times_x_chain(ans: str) -> str:
 # an answer phrase's value followed by the computation that gives it in parentheses: "12 (3 \\times 4)", "12 (4 + 8)"
 # (read whole, the product 12 (12) or an unparseable text, the right 12 scored 0); one kind of operator, read left to
 # right (in a box, or unspaced, "2(1 + 1)" stays a product)
-_NUM = r"\d+(?:\.\d+)?"
-_MUL_OP = r"(?:[*\u00d7\u22c5/]|\\(?:times|cdot|div)(?![A-Za-z])|(?<=[ \t])[xX](?=[ \t]))"
-_COMPUTATION = _NUM + r"(?:(?:[ \t]*[-+][ \t]*" + _NUM + r")+|(?:[ \t]*" + _MUL_OP + r"[ \t]*" + _NUM + r")+)"
 _RESTATED_COMPUTATION_RE = re.compile(r"(" + _NUM + r")[ \t]+\([ \t]*(" + _COMPUTATION + r")[ \t]*\)")
 # (what goes on after it is computed with it: "3 (5 - 2) = 9" is a product)
 _PAREN_COMPUTATION_RE = re.compile(r"\([ \t]*(" + _COMPUTATION + r")[ \t]*\)(?![ \t]*(?:[-+*/^=\d\\(\u00d7\u22c5]|[xX][ \t]))")
