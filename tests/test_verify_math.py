@@ -5074,3 +5074,18 @@ def test_a_box_equated_to_a_computation_of_another_value_offers_it(completion, o
     for kept, gold in (("\\boxed{12} = 3 \\times 4", "12"), ("\\boxed{12} = 3 \\cdot 4.", "12"), ("\\boxed{x = 6}", "6"),
                        ("\\boxed{1.5} = 3 \\times 0.5", "1.5")):
         assert check_math(kept, gold).correct, kept
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{0.33} = \\frac{1}{3}", "\\boxed{0.33} = 1/3", "$\\boxed{0.33} = \\frac13$.", "\\boxed{0.33} = 1 / 3",
+    "\\boxed{0.333} \\to \\frac{1}{3}",
+])
+def test_a_decimal_box_equated_to_the_exact_value_it_rounds_restates_it(completion):
+    # the exact form the boxed decimal rounds was offered as a second value: the right 0.33 scored 0
+    gold = completion[completion.index("{") + 1 : completion.index("}")]
+    assert check_math(completion, gold).correct
+    assert check_math("\\boxed{0.67} = \\frac{2}{3}", "0.67").correct and check_math("\\boxed{0.66} = 2/3", "0.66").correct
+    assert check_math("\\boxed{8.0} = 2^3", "8").correct
+    for other, gold in (("\\boxed{0.33} = \\frac{1}{2}", "0.33"), ("\\boxed{0.68} = 2/3", "0.68"), ("\\boxed{0.5} = 1", "0.5"),
+                        ("\\boxed{8.1} = 2^3", "8.1"), ("\\boxed{0.3} = 1 / 2", "0.3")):
+        assert not check_math(other, gold).correct, other

@@ -1099,17 +1099,29 @@ def _other_equated(ans: str, num: str) -> bool:
         num = base
     v, w = _simple_float(ans), _simple_float(num)
     if w is None and v is not None and (w := _exact_form_float(num)) is not None:
-        return not _math.isclose(w, v, rel_tol=1e-12)  # "\boxed{8} = 2^4": exact, no rounding of 8
+        return _exact_differs(ans, v, w)  # "\boxed{8} = 2^4": exact, no rounding of 8
     if w is None and v is not None and _COMPUTATION_FULL_RE.fullmatch(num):
         c = _computed(num)  # "\boxed{6} = 2 \cdot 4" offers 8 ("\boxed{12} = 3 \times 4" restates 12)
-        return c is not None and not _math.isclose(float(c), v, rel_tol=1e-12)
+        return c is not None and _exact_differs(ans, v, float(c))
     if v is None or w is None:
         return False
     if "." not in num:
-        return w != v
+        return _exact_differs(ans, v, w)
     return abs(w - v) > 0.6 * 10.0 ** -(len(num) - num.index(".") - 1)
 
 
+def _exact_differs(ans: str, v: float, w: float) -> bool:
+    """Whether the exact value `w` equated to the box `ans` (of value `v`) is another value: unless the box is a
+    decimal that rounds (or cuts) `w` in its last written place, "\boxed{0.33} = \frac{1}{3}" restating its answer
+    as "\boxed{\frac{1}{3}} = 0.33" does (read as two values, the right 0.33 scored 0); "\boxed{0.5} = \frac{1}{3}",
+    "\boxed{8} = 2^4" offer another."""
+    a = ans.strip()
+    if _DECIMAL_RE.fullmatch(a):
+        return not _rounds_to(a, w, slack=False)
+    return not _math.isclose(w, v, rel_tol=1e-12)
+
+
+_DECIMAL_RE = re.compile(r"[-+]?\d*\.\d+")
 _LIST_GOES_ON_RE = re.compile(r"[\s$]*(?:[,;]\s*(?:and\s+)?|\s+and\s+)\$?\s*[-+]?\d", re.I)
 
 
