@@ -5089,3 +5089,15 @@ def test_a_decimal_box_equated_to_the_exact_value_it_rounds_restates_it(completi
     for other, gold in (("\\boxed{0.33} = \\frac{1}{2}", "0.33"), ("\\boxed{0.68} = 2/3", "0.68"), ("\\boxed{0.5} = 1", "0.5"),
                         ("\\boxed{8.1} = 2^3", "8.1"), ("\\boxed{0.3} = 1 / 2", "0.3")):
         assert not check_math(other, gold).correct, other
+
+
+@pytest.mark.parametrize("completion", [
+    "So we get 9, not 6 as I first thought.", "So we get 9 apples, not 6.", "So we get 9, not 6 apples.",
+    "We have 9, not 6.", "We have 9 apples, not 6.", "So we get 9, not 6 as we had expected.",
+    "So we get 9 apples, not 6 apples as I thought at first.",
+])
+def test_a_concluded_value_then_not_another_with_a_unit_or_an_aside_is_the_answer(completion):
+    # the last value, the one the answer is not, was found negated and nothing was read: the right 9 scored 0
+    assert check_math(completion, "9").correct and not check_math(completion, "6").correct
+    for none in ("So 9 is not 6.", "So we get 9 if x is not 6.", "We have 9, not 6 as claimed by Bob."):
+        assert not check_math(none, "9").correct and not check_math(none, "6").correct, none

@@ -2131,7 +2131,27 @@ def _checked_before_crossed(tail: str, cands: list) -> int | None:
     return i if 0 <= i < len(cands) - 1 and _CHECK_MARK_RE.match(tail, cands[i][1]) else None
 
 
-_NOT_GAP_RE = re.compile(r"[ \t$]*(?:[,;.!]|--|\u2014)?\s*(?:and\s+|but\s+)?(?:not|never)[ \t]+\$?[ \t]*", re.I)
+# (a unit word may follow the concluded value, before a mark: "So we get 9 apples, not 6.")
+_NOT_GAP_RE = re.compile(
+    r"(?:" + _UNIT_WORD + r"(?=[ \t]*(?:[,;]|--|\u2014)))?[ \t$]*(?:[,;.!]|--|\u2014)?\s*(?:and\s+|but\s+)?(?:not|never)[ \t]+"
+    r"\$?[ \t]*",
+    re.I,
+)
+# what may end the rejected value's clause: its unit, a clause of what was thought first ("not 6 apples", "not 6 as I
+# first thought")
+_NOT_END_RE = re.compile(
+    r"(?:" + _UNIT_WORD + r")?(?:[ \t]*,?[ \t]+as\s+(?:i|we)\s+(?:(?:first|initially|originally|previously|earlier|had)\s+)"
+    r"{0,2}(?:thought|expected|assumed|guessed|said|claimed|computed|calculated|wrote|believed|got|found|had)(?:\s+(?:earlier"
+    r"|before|at\s+first|initially))?)?" + _BARE_END_RE.pattern,
+    re.I,
+)
+
+
+def _had(text: str, at: int) -> bool:
+    """Whether the value at text[at] is what "we have"/"I have" states in its sentence ("We have 9, not 6.": the
+    comma no list, with "not" after it)."""
+    s0 = max((m.end() for m in _SENTENCE_END_RE.finditer(text, max(0, at - 200), at)), default=max(0, at - 200))
+    return _HAVE_BEFORE_RE.search(text, s0, at) is not None
 
 
 def _rejected_last(tail: str, cands: list) -> int | None:
@@ -2139,10 +2159,12 @@ def _rejected_last(tail: str, cands: list) -> int | None:
     "Thus 9. Actually, 6? No.", "So 9. 6 is too small, and 12 is too big."), as the words after a box or an answer
     phrase do; else None (read last, the rejected 6 scored and the right 9 scored 0)."""
     n = len(cands)
-    if n >= 2 and _NOT_GAP_RE.fullmatch(tail, cands[-2][1], cands[-1][0]) and _BARE_END_RE.match(tail, cands[-1][1]) and (
-        not _same_value(cands[-1][2], cands[-2][2]) and _concludes(tail, cands[-2][0], True)
+    if n >= 2 and _NOT_GAP_RE.fullmatch(tail, cands[-2][1], cands[-1][0]) and _NOT_END_RE.match(tail, cands[-1][1]) and (
+        not _same_value(cands[-1][2], cands[-2][2]) and (_concludes(tail, cands[-2][0], True) or _had(tail, cands[-2][0]))
     ):
-        return n - 2  # "So we get 9, not 6.", "We have 9. Not 6.": the last value is the one the answer is not
+        # "So we get 9, not 6.", "We have 9. Not 6.", "So we get 9 apples, not 6 as I first thought.": the last value is
+        # the one the answer is not
+        return n - 2
     for j in range(n - 2, max(-1, n - 4), -1):  # ("Thus 9. 6? No, 6 is too small.": the value restated after "No")
         p, v = cands[j], cands[j + 1]
         q = _QUERY_MARK_RE.match(tail, v[1])
