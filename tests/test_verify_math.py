@@ -5101,3 +5101,17 @@ def test_a_concluded_value_then_not_another_with_a_unit_or_an_aside_is_the_answe
     assert check_math(completion, "9").correct and not check_math(completion, "6").correct
     for none in ("So 9 is not 6.", "So we get 9 if x is not 6.", "We have 9, not 6 as claimed by Bob."):
         assert not check_math(none, "9").correct and not check_math(none, "6").correct, none
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer is 6 (checked by another method).", "The answer is 6 (6 by another method).",
+    "The answer is 6 (confirmed using a different approach).", "The answer is 6 (by another method, 6).",
+    "The answer is $6$ ($6$ by another method).", "Final answer: 6 (6.0 by another method)",
+])
+def test_an_answer_phrase_confirmed_by_another_method_is_the_answer(completion):
+    # "another" in the remark read as a hedge word: the sentence was read whole and the right 6 scored 0
+    assert check_math(completion, "6").correct
+    for other in ("The answer is 6 (7 by another method).", "The answer is 6 (by another method, 7).",
+                  "The answer is 6 (checked by another method, which gives 7)."):
+        assert not check_math(other, "6").correct and not check_math(other, "7").correct, other
+    assert check_math("The answer is 6 (7 by another method).", "6, 7").correct

@@ -1055,6 +1055,7 @@ _OTHER_METHOD = (
     r"|different|second)\s+(?:method|approach|way|formula|reading|interpretation|count(?:ing)?|calculation|computation"
     r"|solution|route|technique)s?"
 )
+_OTHER_METHOD_WORDS_RE = re.compile(_OTHER_METHOD, re.I)
 _METHOD_VALUE = r"\$?\s*([-+]?\d*\.?\d+(?:/\d+)?)\s*\$?"
 _OTHER_METHOD_RE = re.compile(
     r"(?:[\s$]|" + _TEX_SPACE + r")*(?:[(\[,;]\s*|[.!]\s+)?(?:" + _METHOD_VALUE + r"\s+" + _OTHER_METHOD
@@ -1877,6 +1878,13 @@ def _reason_head(sent: str, after: str = "") -> str | None:
     # ("12, or about 12.0": the "or" of a rounding offers no other value; a hedge after the rounding still counts)
     # ("6 or so" says about 6: its "or" offers no other value)
     at = am.end() if am is not None else m.end() if word.startswith("or") else m.start()
+    if (om := _OTHER_METHOD_RE.match(sent, m.start())) is not None:
+        # "6 (6 by another method)" confirms 6, "6 (7 by another method)" offers 7 beside it, as after a box (read
+        # whole for its "another", the right 6 scored 0)
+        num = om.group(1) or om.group(2)
+        return head if _method_agrees(num, head) else f"{head} or {num}"
+    if not any(c.isdigit() for c in masked[m.end() :]):
+        masked = _OTHER_METHOD_WORDS_RE.sub(lambda w: " " * len(w.group()), masked)  # "6 (checked by another method)"
     return sent if _HEDGE_WORD_RE.search(masked, at) else head
 
 
