@@ -5115,3 +5115,19 @@ def test_an_answer_phrase_confirmed_by_another_method_is_the_answer(completion):
                   "The answer is 6 (checked by another method, which gives 7)."):
         assert not check_math(other, "6").correct and not check_math(other, "7").correct, other
     assert check_math("The answer is 6 (7 by another method).", "6, 7").correct
+
+
+@pytest.mark.parametrize("completion,gold", [
+    ("The meeting starts at 5:30 PM", "17:30"), ("The meeting starts at 5:30 p.m.", "17:30"),
+    ("So it ends at 5 pm.", "17:00"), ("The train leaves at 9:15 am.", "9:15"), ("The meeting starts at noon", "12:00"),
+    ("The meeting starts at 12 noon.", "12:00"), ("The shop closes at midnight.", "0:00"), ("\\boxed{noon}", "12:00"),
+    ("\\boxed{midnight}", "0:00"),
+])
+def test_a_clock_time_in_prose_or_a_named_time_of_day_matches_a_24_hour_gold(completion, gold):
+    # "at 5:30 PM" read as 5:30 (its "PM" dropped), "noon" read as no answer: no 24-hour gold matched
+    assert check_math(completion, gold).correct
+    for other in ("The meeting starts at 5:30 AM", "The meeting starts at 5:30"):
+        assert not check_math(other, "17:30").correct, other
+    assert not check_math("The shop closes at midnight.", "12:00").correct
+    assert not check_math("The meeting starts at noon", "0:00").correct and not check_math("\\boxed{noon}", "12").correct
+    assert check_math("The meeting starts at 5:30 PM", "5:30").correct and check_math("So it ends at 5 pm.", "5").correct

@@ -2053,6 +2053,11 @@ def _concludes(text: str, at: int, result_verb: bool = False) -> bool:
 
 
 _PCT_AFTER_RE = re.compile(r"[ \t]?(?:\\?%|percent(?![A-Za-z]))")
+# the half of the day after a clock time in prose: "at 5:30 PM", "at 5 p.m." (read as 5:30 alone, no gold "17:30" matched)
+_HALF_DAY_AFTER_RE = re.compile(r"[ \t]+(?:([ap])\.?m(?:\.(?=[ \t]*[a-z])|(?![A-Za-z]))|(?<=12[ \t])(noon|midnight)\b)", re.I)
+_CLOCK_NUM_RE = re.compile(r"\d{1,2}(?::\d{2})?")
+# the time of day named in prose with no number at all: "The meeting starts at noon."
+_NAMED_TIME_RE = re.compile(r"\b(noon|midnight)\b", re.I)
 # units a quantity may be written in two of ("2 hours and 30 minutes", "5 ft 6 in" aside: "in" is too common)
 _COMPOUND_UNITS = frozenset(
     """s sec secs second seconds min mins minute minutes h hr hrs hour hours day days week weeks month months year
@@ -2268,9 +2273,15 @@ def _tail_candidate(text: str) -> str | None:
         start, num = m.start(), m.group()
         if (sign := _SPACED_SIGN_RE.search(masked_s, max(0, start - 40), start)) is not None:
             start, num = sign.start(1), "-" + num  # "is - 1", "x = - 1": a unary minus set apart (read as 1 it scored 1)
+        if pct is None and _CLOCK_NUM_RE.fullmatch(num) and (half := _HALF_DAY_AFTER_RE.match(masked_s, m.end())):
+            word = f"{half.group(1)}m" if half.group(1) else half.group(2)  # ("at 12 noon")
+            cands.append((start, half.end(), f"{num} {word.lower()}"))  # "at 5:30 PM": 17:30, "at 5 pm": 17:00
+            continue
         cands.append((start, m.end(), num) if pct is None else (start, pct.end(), num + "%"))
     if not cands:
-        return None
+        # "The meeting starts at noon.": the time named, as "\boxed{noon}" is (it matches only a clock-time gold)
+        named = list(_NAMED_TIME_RE.finditer(tail))
+        return named[-1].group(1).lower() if named and _trailing_words(tail[named[-1].end() :]) <= 12 else None
     cands.sort(key=lambda c: c[1])
     cands = _join_mixed(tail, cands)
     end_at = cands[-1][1]  # (the words after the last value, its rounding dropped below, may negate it)
@@ -6018,7 +6029,10 @@ _CLOCK_WRAP_RE = re.compile(r"\\(?:text|mathrm|textrm|mbox)\s*\{|[{}\s.]")
 
 def _clock_minutes(s: str) -> tuple[int, bool] | None:
     """The minutes after midnight of a clock time `s` (cleaned) and whether it names am/pm, else None."""
-    m = _CLOCK_RE.fullmatch(_CLOCK_WRAP_RE.sub("", s)) if len(s) <= 40 else None
+    w = _CLOCK_WRAP_RE.sub("", s) if len(s) <= 40 else ""
+    if (named := w.lower().removeprefix("12")) in ("noon", "midnight"):
+        return (720 if named == "noon" else 0), True  # "noon" is 12:00, "midnight" 0:00 ("12 noon" alike)
+    m = _CLOCK_RE.fullmatch(w) if len(s) <= 40 else None
     if m is None or (m.group(2) is None and m.group(3) is None):
         return None
     h, mins, half = int(m.group(1)), int(m.group(2) or 0), (m.group(3) or "").lower()
@@ -6045,7 +6059,7 @@ def _equal_bounded(pred: str, gold: str, tol: float, deadline: float, gold_side:
         return "too long"
     if a == b or _squash(a) == _squash(b):
         return True
-    if (":" in a or ":" in b) and ("m" in a or "m" in b or "M" in a or "M" in b) and _same_clock(a, b):
+    if (":" in a or ":" in b) and ("m" in a or "m" in b or "M" in a or "M" in b or "oon" in a or "oon" in b) and _same_clock(a, b):
         return True
     ua, ub = _units(a), _units(b)
     if ua and ub and ua != ub:
