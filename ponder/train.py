@@ -1103,9 +1103,12 @@ def pretrain(
 
 def stop_if_diverged(row: dict, run: Path | None, saved_at: int) -> None:
     """A non-finite loss or gradient norm would poison the weights for good (AdamW spreads the NaN into every
-    moment; optimizer_step has not stepped on it): stop at once; the row stays in metrics.jsonl."""
+    moment; optimizer_step has not stepped on it): stop at once; the row stays in metrics.jsonl, and training.png
+    is drawn from it (a finished run's end draws it: a diverged run, whose curves one needs most, had none)."""
     if math.isfinite(row["loss"]) and math.isfinite(row["grad_norm"]):
         return
+    if run is not None:
+        plot_run(run)
     kept = f"; the step-{saved_at} checkpoint in {run} is kept" if run is not None and saved_at else ""
     raise PonderError(f"step {row['step']}: training diverged (loss {row['loss']:.4g}, gradient norm "
                       f"{row['grad_norm']:.4g}){kept}; lower --lr in a new run (another --out: --resume keeps "

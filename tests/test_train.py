@@ -1836,6 +1836,24 @@ def test_a_diverging_run_stops_before_checkpointing_nan_and_its_summary_says_nan
     assert last["first"] == 2.5 and last["last"] != last["last"]  # NaN, not the last finite loss
 
 
+def test_a_diverged_run_still_draws_its_training_png(tmp_path, tiny_random, plots):
+    """README: every training command writes training.png with the curves. A run that stopped on a non-finite loss
+    or gradient, the run whose curves one most needs to see, ended without it: it was drawn only at a finished run's
+    end. It is drawn before the run stops, the diverged step included."""
+    with pytest.raises(PonderError, match="training diverged"):
+        pretrain(tmp_path / "p", DOCS, model_config=ModelConfig(**SMALL),
+                 train=_train(steps=8, save_every=1, lr=1e30, warmup=1), vocab_size=300, progress=False)
+    assert (tmp_path / "p" / "training.png").is_file()
+    model = copy.deepcopy(tiny_random[0])
+    with torch.no_grad():
+        model.lm_head.weight.mul_(1e37)  # finite weights whose gradient overflows to a NaN norm
+    ex = [{"prompt": f"What is {a} + {a}?", "response": f" {2 * a}"} for a in range(1, 5)]
+    with pytest.raises(PonderError, match=r"^step 1: training diverged"):
+        sft(model, tiny_random[1], ex, tmp_path / "s", train=TrainConfig(steps=3, batch_size=2, warmup=0),
+            progress=False)
+    assert (tmp_path / "s" / "training.png").is_file()
+
+
 def test_a_diverging_sft_step_leaves_the_callers_model_at_its_last_finite_weights(tiny_random):
     """A step whose gradient is not finite was taken: AdamW made every weight of the model sft() was given NaN
     (its optimizer moments too), then the run stopped. It stops without the step: the weights stay finite."""
