@@ -1324,6 +1324,11 @@ class _Parser(argparse.ArgumentParser):
             if unknown:
                 message += (f" ({unknown[0]} is not an option of {self.prog}; an argument that starts with - goes "
                             "after --)")
+            # `ponder sft --resume DIR` (grpo's form: its --resume takes the run directory) said only "missing --out"
+            elif "--out" in message and "--resume" in _Parser.argv and (
+                    k := _Parser.argv.index("--resume") + 1) < len(_Parser.argv) and not _Parser.argv[k].startswith("-"):
+                message += (f" (--resume takes no directory in {self.prog}: give the run as --out "
+                            f"{shlex.quote(_Parser.argv[k])} --resume)")
         # `--stop ---`: argparse read the value as an option and said the flag had none ("expected one argument")
         flag = re.fullmatch(r"argument (-\S+): expected one argument", message)
         if flag:

@@ -3441,3 +3441,12 @@ def test_eval_best_of_n_scored_by_the_gold_answer_is_noted_as_an_oracle(scorer, 
         == (said is not None), err
     assert main([*base, "--quiet"]) == 2
     assert "note:" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("cmd", ["sft", "pretrain", "distill"])
+def test_resume_given_a_directory_where_only_grpo_takes_one_says_how(cmd, capsys):
+    """`ponder sft --resume DIR` (grpo's form, whose --resume takes the run directory) said only "missing --out"."""
+    assert main([cmd, "--resume", "runs/r1"]) == 2
+    err = capsys.readouterr().err
+    assert f"--resume takes no directory in ponder {cmd}: give the run as --out runs/r1 --resume" in err, err
+    assert err.count("\n") == 1
