@@ -1197,6 +1197,10 @@ def _forced_answers(model, tok, contexts, idx, temperature, *, seed, index_offse
         return written.startswith(s.text) and not written[len(s.text):].startswith("\n")
 
     callers = [*([stop] if isinstance(stop, str) else stop or [])]
+    # a stop string of blank text alone ("\n", "\n\n") found in the blank lines is one of them, read through as
+    # without it (the answer's own "\n" reads them, and a single "\n\n" token was read through): counted, a
+    # caller's stop="\n" gave "Final Answer:\n8" an empty answer
+    spanning = [x for x in callers if x.strip()]
 
     def spanning_stop(i, s):
         # where a stop string of the caller's starts in the blank lines read through so far (res[i]'s text), ending
@@ -1205,7 +1209,7 @@ def _forced_answers(model, tok, contexts, idx, temperature, *, seed, index_offse
         # None: none does (one starting in s's own text the engine found itself)
         prev = res[i][0]
         full = prev + tok.decode_continuation(s.prompt_ids, s.token_ids)
-        return min((k for k in (full.find(x) for x in callers if x) if 0 <= k < len(prev)), default=None)
+        return min((k for k in (full.find(x) for x in spanning) if 0 <= k < len(prev)), default=None)
 
     def on_stop(i, s):
         # only blank text before a newline: keep the newline the model wrote and read on (the newline token may

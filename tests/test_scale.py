@@ -1885,3 +1885,17 @@ def test_budget_forcing_forced_answer_ends_at_a_callers_stop_string_that_starts_
     assert o.text == "z\nFinal Answer:" and o.finish_reason == "stop"
     o = scale.budget_forcing(model, tok, ["q"], budget=1, answer_tokens=8, stop=["Q"])[0]
     assert o.text == "z\nFinal Answer:\n 8" and o.answer == "8"
+
+
+def test_budget_forcing_forced_answer_reads_through_blank_lines_at_a_blank_callers_stop_string(tokenizer):
+    """A caller's stop string of blank text alone ("\\n", a base model's one-line answers) found in the blank lines
+    after the cue ended the forced answer there: "Final Answer:\\n8" gave an empty answer where stop=None read 8.
+    The blank lines are read through as without it (the answer's own "\\n" stop reads them)."""
+    tok = tokenizer
+    model = think_tag_model(tok, [("q", "z"), ("Final Answer:", "\n8")])
+    for stop in (None, "\n", ["\n"], ["\n", "\n\n"], "\n\n"):
+        o = scale.budget_forcing(model, tok, ["q"], budget=1, answer_tokens=8, stop=stop)[0]
+        assert o.text == "z\nFinal Answer:\n8" and o.answer == "8" and o.finish_reason == "stop", stop
+    # a stop string reaching past the blank lines into the text still ends the answer where it starts
+    o = scale.budget_forcing(model, tok, ["q"], budget=1, answer_tokens=8, stop=["\n", "\n8"])[0]
+    assert o.text == "z\nFinal Answer:" and o.answer is None
