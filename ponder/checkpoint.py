@@ -543,6 +543,21 @@ def _differ(files: list[Path], a: str, b: str, dtype: torch.dtype) -> bool:
     return False
 
 
+def _written_fields(model: Transformer, tokenizer: Tokenizer | None) -> dict:
+    """The config fields save writes from the model and the tokenizer, whatever the config held: the weights'
+    dtype, and the tokenizer's ids, without dropping what the config knows beyond them."""
+    cfg = model.config
+    out = {"torch_dtype": str(model.dtype).removeprefix("torch.")}
+    if tokenizer is not None:
+        eos = cfg.eos_token_id if isinstance(cfg.eos_token_id, list) else [cfg.eos_token_id]
+        if tokenizer.eos_token_id not in eos:
+            out["eos_token_id"] = tokenizer.eos_token_id
+        out["pad_token_id"] = tokenizer.pad_token_id
+        if tokenizer.bos_token_id is not None:  # (Qwen's tokenizers have none; their configs do)
+            out["bos_token_id"] = tokenizer.bos_token_id
+    return out
+
+
 def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLike, extra=None,
          digest: dict | None = None) -> Path:
     """Write an HF-format checkpoint atomically (temporary sibling directory, then rename).
@@ -558,9 +573,12 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
     model = getattr(model, "_orig_mod", model)
     # the config's own checks, as load runs them on the config.json written: a config edited after the model was
     # built (num_hidden_layers = 0, a float or negative size, rms_norm_eps = 0) was saved, then refused by every
-    # load (a float size was a bare TypeError from torch here). Run on a copy: the model's config is left as it is
+    # load (a float size was a bare TypeError from torch here). Run on a copy: the model's config is left as it is.
+    # The fields the save writes itself are checked as written: a torch_dtype held as a torch.dtype (transformers'
+    # configs hold torch.bfloat16) or a tuple eos_token_id the tokenizer's id replaces was refused, though the
+    # config.json written from them loads
     try:
-        dataclasses.replace(model.config)
+        dataclasses.replace(model.config, **_written_fields(model, tokenizer))
     except PonderError as e:
         raise PonderError(f"{path}: model.config: {e} (a checkpoint that would not load); not saved") from None
     model.config.to_hf()  # a layout transformers cannot read is refused before anything is written
@@ -588,19 +606,13 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
         # private with chmod 700 was world-readable after the next save)
         os.chmod(tmp, stat.S_IMODE(path.stat().st_mode) if path.is_dir() else dir_mode())
         cfg = model.config
-        cfg.torch_dtype = str(model.dtype).removeprefix("torch.")
+        for k, v in _written_fields(model, tokenizer).items():
+            setattr(cfg, k, v)
         head, embed = model.lm_head.weight, model.embed_tokens.weight
         if cfg.tie_word_embeddings and head is not embed and not torch.equal(head.to(embed.device), embed):
             # a head untied in code (model.lm_head replaced) under a tied config: written, not dropped, as load
             # reads a head that differs from the embedding
             cfg.tie_word_embeddings = False
-        if tokenizer is not None:  # the tokenizer's ids, without dropping what the config knows beyond them
-            eos = cfg.eos_token_id if isinstance(cfg.eos_token_id, list) else [cfg.eos_token_id]
-            if tokenizer.eos_token_id not in eos:
-                cfg.eos_token_id = tokenizer.eos_token_id
-            cfg.pad_token_id = tokenizer.pad_token_id
-            if tokenizer.bos_token_id is not None:  # (Qwen's tokenizers have none; their configs do)
-                cfg.bos_token_id = tokenizer.bos_token_id
         (tmp / "config.json").write_text(json.dumps(cfg.to_hf(), indent=2))
         state = {}
         shared = embed.untyped_storage().data_ptr() == head.untyped_storage().data_ptr()

@@ -1228,8 +1228,7 @@ def test_a_tokenizer_past_the_model_is_named_by_its_ids_not_a_token_count(tmp_pa
 
 @pytest.mark.parametrize("field, value, said", [("num_hidden_layers", 0, "must be a positive integer, got 0"),
                                                 ("intermediate_size", 16.0, "must be a positive integer, got 16.0"),
-                                                ("rms_norm_eps", 0.0, "must be a positive number, got 0.0"),
-                                                ("torch_dtype", "int8", "must name a floating-point torch dtype")])
+                                                ("rms_norm_eps", 0.0, "must be a positive number, got 0.0")])
 def test_save_refuses_a_config_edited_past_its_own_checks_before_writing(tmp_path, field, value, said):
     """A config edited after the model was built (its layers removed and num_hidden_layers = 0, a float size, a zero
     epsilon) was saved without a word, and every load then refused the config.json (a float size was a bare
@@ -1241,8 +1240,25 @@ def test_save_refuses_a_config_edited_past_its_own_checks_before_writing(tmp_pat
         model.layers = torch.nn.ModuleList()
     setattr(model.config, field, value)
     with pytest.raises(PonderError, match=rf"^{re.escape(str(tmp_path / 'ck'))}: model.config: "
-                                          rf"{re.escape(field if field != 'torch_dtype' else 'dtype')}[^\n]*"
+                                          rf"{re.escape(field)}[^\n]*"
                                           rf"{re.escape(said)}[^\n]*not saved$"):
         ponder.save(model, None, tmp_path / "ck")
     assert list(tmp_path.iterdir()) == []
     assert getattr(model.config, field) == value  # (checked on a copy)
+
+
+@pytest.mark.parametrize("field, value", [("torch_dtype", torch.bfloat16), ("torch_dtype", "int8"),
+                                          ("eos_token_id", (1, 2))])
+def test_save_checks_the_fields_it_writes_itself_as_written(tmp_path, tokenizer, field, value):
+    """save writes torch_dtype from the weights' dtype and eos_token_id from the tokenizer, whatever the config held;
+    its config check ran on the config as held, so a torch_dtype kept as a torch.dtype (as transformers' configs
+    hold it) or a tuple eos_token_id was refused, 'not saved', though the config.json written loads."""
+    cfg = dict(vocab_size=320, hidden_size=16, intermediate_size=16, num_hidden_layers=1, num_attention_heads=2,
+               num_key_value_heads=1)
+    model = ponder.Transformer(ponder.ModelConfig(**cfg))
+    setattr(model.config, field, value)
+    ponder.save(model, tokenizer, tmp_path / "ck")
+    written = json.loads((tmp_path / "ck" / "config.json").read_text())
+    assert written["torch_dtype"] == "float32" and written["eos_token_id"] == tokenizer.eos_token_id
+    m, _ = ponder.load(tmp_path / "ck")
+    assert m.config.torch_dtype == "float32"
