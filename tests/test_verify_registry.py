@@ -784,3 +784,12 @@ def test_a_scorer_error_in_a_split_call_names_the_inputs_index_in_the_whole_call
     # not split: as before
     with pytest.raises(PonderError, match=r"^scoring input 6 of 6 \(item q5\): KeyError: 'answer'$"):
         score_split(score_here, lambda f: needs_answer, ["a"] * 6, items, [False] * 6)
+
+
+def test_a_scoring_error_stays_one_line_for_an_item_id_with_a_line_break():
+    """An item id holding a line break split the "scoring input i of n (item ...)" error over two lines."""
+    from ponder.verify.registry import score_here
+
+    with pytest.raises(PonderError) as e:
+        score_here(lambda c, it: it["gold"], ["a"], [{"id": "q1\nq2"}])
+    assert str(e.value) == "scoring input 1 of 1 (item q1\\nq2): KeyError: 'gold'"

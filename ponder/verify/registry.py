@@ -323,7 +323,8 @@ def with_think_open(reward: Callable, think_open) -> Callable:
 def item_id(item) -> str | None:
     """An item's own id (a file's, or eval's FILE-LINE), to name it by; None if it has none."""
     v = item.get("id") if isinstance(item, dict) else None
-    return None if v is None else str(v)[:80]
+    # (repr-escaped where it holds a line break or other control: an id "a\nb" split the one-line error in two)
+    return None if v is None else (s if (s := str(v)).isprintable() else repr(s)[1:-1])[:80]
 
 
 class ScoringError(PonderError):
