@@ -218,6 +218,13 @@ def check_out_dir(out_dir, kind: str) -> Path | None:
         # (a demo's directory holds a summary.json and no config.json: it was replaced, the demo's figures lost)
         raise PonderError(f"--out {d}: holds a summary.json that no {kind} wrote (no config.json beside it: a "
                           f"demo's?), which this {kind} would replace; choose another --out")
+    elif not (d / PROGRESS).exists():  # (an evaluation killed between its samples.jsonl and config.json has one)
+        # a file of the user's own under a name this writes, with no config.json of a result beside it: replaced
+        # silently (`--data DIR/samples.jsonl --out DIR` wrote the evaluation's samples over its own dataset)
+        own = next((f for f in OUTPUT_FILES[kind] if (d / f).exists()), None)
+        if own is not None:
+            raise PonderError(f"--out {d}: holds a {own} that no {kind} wrote (no config.json beside it), which this "
+                              f"{kind} would replace; choose another --out")
     from ponder.fileio import cannot_create_in
 
     for a in (d, *d.parents):  # the nearest folder that exists must take files: said now, not after the work
@@ -470,6 +477,9 @@ def breakdown(items, records_per_problem, ks, *, equal=None, n_boot: int = 1000,
 # before the next chunk is drawn. Removed once summary.json is written. ``evaluate(..., resume=True)`` continues
 # from it: every test-time method seeds a problem by its index, so the chunks left give what they would have.
 PROGRESS = ".samples.partial.jsonl"
+# the files `ponder eval --out` (kind "eval") or `--sweep` ("sweep") writes beside its config.json and summary.json
+OUTPUT_FILES = {"eval": ("samples.jsonl",),
+                "sweep": ("scaling.json", "scaling.csv", "scaling_tokens.png", "scaling_latency.png")}
 
 
 def _items_digest(items) -> str:

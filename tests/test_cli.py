@@ -3450,3 +3450,20 @@ def test_resume_given_a_directory_where_only_grpo_takes_one_says_how(cmd, capsys
     err = capsys.readouterr().err
     assert f"--resume takes no directory in ponder {cmd}: give the run as --out runs/r1 --resume" in err, err
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("sweep, name", [(False, "samples.jsonl"), (True, "scaling.json")])
+def test_eval_out_holding_a_users_file_it_would_write_is_refused(tmp_path, capsys, sweep, name):
+    """`ponder eval --data DIR/samples.jsonl --out DIR` wrote the evaluation's samples over its own dataset, and
+    any file of the user's under a name eval (or --sweep: scaling.json, scaling.csv, ...) writes was replaced
+    silently where no config.json marks the directory as a result. Refused, the file left as it was."""
+    d = tmp_path / "data"
+    d.mkdir()
+    f = d / name
+    f.write_text(json.dumps({"prompt": "Problem: 1 + 1 = ?\nSolution:", "answer": "2"}) + "\n")
+    before = f.read_bytes()
+    mode = ["--sweep", "--ns", "1", "--methods", "majority"] if sweep else ["--method", "greedy"]
+    assert main(["eval", "--data", str(f), "--out", str(d), *mode, "--max-new-tokens", "4", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {d}: holds a {name} that no {'sweep' if sweep else 'eval'} wrote" in err and len(err.splitlines()) == 1
+    assert f.read_bytes() == before and sorted(os.listdir(d)) == [name]
