@@ -1936,6 +1936,11 @@ def check_distill_inputs(items, reward, train: TrainConfig | None = None, run_di
     check_not_compiled((train or TrainConfig()).validate())  # (before the sampling, not after it)
     if run_dir is not None:  # (a distillation run is an sft run: over another command's, not "pass --resume")
         fresh_run_dir(Path(run_dir), model_path, kind="sft")
+        # no run is there (fresh_run_dir): a distilled.jsonl is the user's own, replaced by the kept samples
+        # silently (`--data DIR/distilled.jsonl --out DIR` wrote them over the prompts the teacher had sampled)
+        if (Path(run_dir) / DISTILLED).exists():
+            raise PonderError(f"--out {run_dir}: holds a {DISTILLED} of no run, which this distillation would "
+                              "replace with its kept samples; choose another --out")
     return reward
 
 

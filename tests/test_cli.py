@@ -3467,3 +3467,18 @@ def test_eval_out_holding_a_users_file_it_would_write_is_refused(tmp_path, capsy
     err = capsys.readouterr().err
     assert f"--out {d}: holds a {name} that no {'sweep' if sweep else 'eval'} wrote" in err and len(err.splitlines()) == 1
     assert f.read_bytes() == before and sorted(os.listdir(d)) == [name]
+
+
+def test_distill_out_holding_a_users_distilled_jsonl_is_refused(tmp_path, capsys):
+    """`ponder distill --data DIR/distilled.jsonl --out DIR` wrote the kept teacher samples over the prompts it had
+    sampled (a distilled.jsonl of no run: the user's own). Refused before any sampling, the file left as it was."""
+    d = tmp_path / "data"
+    d.mkdir()
+    f = d / "distilled.jsonl"
+    assert main(["data", "export", "arith", "--split", "train", "-n", "20", "-o", str(f), "--quiet"]) == 0
+    before = f.read_bytes()  # (problems the tiny teacher solves some of: without the check, a run that keeps some)
+    assert main(["distill", "--teacher", "tiny", "--data", str(f), "-k", "2", "--max-new-tokens", "128", "--steps",
+                 "1", "--out", str(d), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {d}: holds a distilled.jsonl of no run" in err and len(err.splitlines()) == 1
+    assert f.read_bytes() == before and sorted(os.listdir(d)) == ["distilled.jsonl"]
