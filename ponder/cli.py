@@ -1162,6 +1162,12 @@ def cmd_eval(a):
             # --max-new-tokens is only the default of --budget there: given both, it would cap nothing
             raise PonderError("--max-new-tokens is not used by --method budget_forcing with --budget (--budget "
                               "caps the thinking, --answer-tokens the forced answer); leave one out")
+    if a.out is not None:  # a taken --out, before the models load (it was said only after: minutes for a large one)
+        from .evaluate import _refuse_dropping_progress, check_out_dir
+
+        check_out_dir(a.out, "sweep" if a.sweep else "eval")
+        if not a.resume:
+            _refuse_dropping_progress(Path(a.out))
     models = _load_models(a, a.model or ["tiny"])
     if a.sweep:
         res = sweep(models, items, parallel_ns=ns, budgets=budgets, methods=methods,

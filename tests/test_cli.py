@@ -3482,3 +3482,24 @@ def test_distill_out_holding_a_users_distilled_jsonl_is_refused(tmp_path, capsys
     err = capsys.readouterr().err
     assert f"--out {d}: holds a distilled.jsonl of no run" in err and len(err.splitlines()) == 1
     assert f.read_bytes() == before and sorted(os.listdir(d)) == ["distilled.jsonl"]
+
+
+def test_eval_refuses_a_taken_out_before_loading_models(tmp_path, monkeypatch, capsys):
+    """A taken --out (another command's run, an interrupted evaluation that a run without --resume would drop) was
+    refused by evaluate() or sweep() only once the model had loaded: minutes for a large checkpoint, to be told of
+    a flag. Said before any loading."""
+    import ponder.cli as cli
+
+    loaded = []
+    monkeypatch.setattr(cli, "_load", lambda a, path: loaded.append(path))
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"kind": "sft", "train": {}}))
+    stopped = tmp_path / "stopped"
+    stopped.mkdir()
+    (stopped / ".samples.partial.jsonl").write_text('{"n_problems": 2}\n{"start": 0, "seconds": 1, "outcomes": [[]]}\n')
+    for argv, said in ((["--out", str(run)], "holds an 'sft' run, whose config.json this eval would replace"),
+                       (["--out", str(run), "--sweep"], "whose config.json this sweep would replace"),
+                       (["--out", str(stopped)], "holds an interrupted evaluation (1 problem kept)")):
+        assert main(["eval", "--limit", "2", *argv, "--quiet"]) == 2
+        assert said in capsys.readouterr().err and loaded == []
