@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from . import checkpoint
-from .errors import PonderError
+from .errors import PonderError, headline
 from .fileio import (
     _write_error,
     atomic_write_text,
@@ -1107,12 +1107,16 @@ def stop_if_diverged(row: dict, run: Path | None, saved_at: int) -> None:
     is drawn from it (a finished run's end draws it: a diverged run, whose curves one needs most, had none)."""
     if math.isfinite(row["loss"]) and math.isfinite(row["grad_norm"]):
         return
+    unplotted = ""
     if run is not None:
-        plot_run(run)
+        try:
+            plot_run(run)
+        except Exception as e:  # (a failed plot, its OutputError or a matplotlib error, took the divergence's place)
+            unplotted = f" (training.png not drawn: {headline(e) or type(e).__name__})"
     kept = f"; the step-{saved_at} checkpoint in {run} is kept" if run is not None and saved_at else ""
     raise PonderError(f"step {row['step']}: training diverged (loss {row['loss']:.4g}, gradient norm "
                       f"{row['grad_norm']:.4g}){kept}; lower --lr in a new run (another --out: --resume keeps "
-                      "this run's settings)")
+                      f"this run's settings){unplotted}")
 
 
 @torch.no_grad()

@@ -1854,6 +1854,18 @@ def test_a_diverged_run_still_draws_its_training_png(tmp_path, tiny_random, plot
     assert (tmp_path / "s" / "training.png").is_file()
 
 
+def test_a_diverged_run_whose_training_png_cannot_be_drawn_still_says_it_diverged(tmp_path, plots):
+    """227fc18 drew training.png before stopping a diverged run; a plot that failed (the PNG not writable: here a
+    directory in its place, as a full disk would) raised its own error in place of the divergence's, so the run
+    ended without "training diverged" or its advice. The divergence is said, the failed plot named after it."""
+    run = tmp_path / "p"
+    run.mkdir()
+    (run / "training.png").mkdir()
+    with pytest.raises(PonderError, match=r"training diverged .*lower --lr.*\(training\.png not drawn: .*\)$"):
+        pretrain(run, DOCS, model_config=ModelConfig(**SMALL),
+                 train=_train(steps=8, save_every=1, lr=1e30, warmup=1), vocab_size=300, progress=False)
+
+
 def test_a_diverging_sft_step_leaves_the_callers_model_at_its_last_finite_weights(tiny_random):
     """A step whose gradient is not finite was taken: AdamW made every weight of the model sft() was given NaN
     (its optimizer moments too), then the run stopped. It stops without the step: the weights stay finite."""
