@@ -5131,3 +5131,17 @@ def test_a_clock_time_in_prose_or_a_named_time_of_day_matches_a_24_hour_gold(com
     assert not check_math("The shop closes at midnight.", "12:00").correct
     assert not check_math("The meeting starts at noon", "0:00").correct and not check_math("\\boxed{noon}", "12").correct
     assert check_math("The meeting starts at 5:30 PM", "5:30").correct and check_math("So it ends at 5 pm.", "5").correct
+
+
+@pytest.mark.parametrize("completion,gold", [
+    ("The meeting starts at noon.", "12 noon"), ("The meeting starts at noon.", "12 pm"),
+    ("The shop closes at midnight.", "12 midnight"), ("The shop closes at midnight.", "12 am"),
+    ("\\boxed{12 pm}", "noon"), ("\\boxed{noon}", "12 noon"),
+])
+def test_a_named_time_of_day_matches_a_12_hour_gold_with_no_colon(completion, gold):
+    # 1ea6bbb compared "noon"/"midnight" as clock times only beside a ":" ("12:00"): against the gold "12 noon" or
+    # "12 pm" it was text, and the right "noon" scored 0
+    assert check_math(completion, gold).correct
+    assert not check_math(completion, "0:00" if "noon" in gold or "pm" in gold else "12:00").correct
+    assert not check_math("\\boxed{noon}", "12").correct and not check_math("\\boxed{5 pm}", "noon").correct
+    assert not check_math("\\boxed{afternoon}", "12 noon").correct

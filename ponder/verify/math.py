@@ -6041,6 +6041,12 @@ def _clock_minutes(s: str) -> tuple[int, bool] | None:
     return (h % 12 + (12 if half == "pm" else 0) if half else h) * 60 + mins, bool(half)
 
 
+def _names_time(s: str) -> bool:
+    """Whether `s` names the time of day as "noon" or "midnight" (see _clock_minutes)."""
+    low = s.lower()
+    return "noon" in low or "midnight" in low
+
+
 def _same_clock(a: str, b: str) -> bool:
     """Whether `a` and `b` are one clock time, at least one in 12-hour form: "5 pm" (or the glued "5pm") is "17:00",
     "12 am" is "0:00" (read as 5 and a unit, or as 5*p*m, no 24-hour gold matched). Only ever True: a 12-hour time
@@ -6059,7 +6065,11 @@ def _equal_bounded(pred: str, gold: str, tol: float, deadline: float, gold_side:
         return "too long"
     if a == b or _squash(a) == _squash(b):
         return True
-    if (":" in a or ":" in b) and ("m" in a or "m" in b or "M" in a or "M" in b or "oon" in a or "oon" in b) and _same_clock(a, b):
+    # (a named "noon"/"midnight" on either side is a clock time with no ":" needed: "noon" against the gold "12 noon"
+    # or "12 pm" was compared as text and scored 0)
+    if ((":" in a or ":" in b) and ("m" in a or "m" in b or "M" in a or "M" in b) or _names_time(a) or _names_time(b)) and (
+        _same_clock(a, b)
+    ):
         return True
     ua, ub = _units(a), _units(b)
     if ua and ub and ua != ub:
