@@ -5016,6 +5016,9 @@ def test_a_twelve_hour_clock_time_equals_its_24_hour_form(completion, gold):
 @pytest.mark.parametrize("completion, gold", [
     ("The answer is 5 am.", "17:00"), ("\\boxed{5pm}", "5 am"), ("The answer is 13 pm.", "1:00"), ("\\boxed{3pm}", "3"),
     ("The answer is 5pm", "18:00"), ("The answer is 12 am.", "12:00"),
+    # two times that both name their half of the day were compared as 12 and 12 where they differ
+    ("\\boxed{12 noon}", "12 midnight"), ("\\boxed{12 pm}", "12 midnight"), ("\\boxed{12 midnight}", "12 noon"),
+    ("The answer is 12 noon.", "12 am"),
 ])
 def test_a_twelve_hour_clock_time_is_no_other_time(completion, gold):
     assert not check_math(completion, gold).correct

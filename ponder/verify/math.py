@@ -6047,12 +6047,16 @@ def _names_time(s: str) -> bool:
     return "noon" in low or "midnight" in low
 
 
-def _same_clock(a: str, b: str) -> bool:
+def _same_clock(a: str, b: str) -> bool | None:
     """Whether `a` and `b` are one clock time, at least one in 12-hour form: "5 pm" (or the glued "5pm") is "17:00",
-    "12 am" is "0:00" (read as 5 and a unit, or as 5*p*m, no 24-hour gold matched). Only ever True: a 12-hour time
-    against an ambiguous "3:45" is left to the comparison after it (the gold "3:45" accepts "3:45 pm")."""
+    "12 am" is "0:00" (read as 5 and a unit, or as 5*p*m, no 24-hour gold matched). False only where both name their
+    half of the day and differ ("12 noon" vs "12 midnight" compared as 12 and 12 and scored right); otherwise None
+    where they differ: a 12-hour time against an ambiguous "3:45" is left to the comparison after it (the gold "3:45"
+    accepts "3:45 pm")."""
     ca, cb = _clock_minutes(a), _clock_minutes(b)
-    return ca is not None and cb is not None and (ca[1] or cb[1]) and ca[0] == cb[0]
+    if ca is None or cb is None or not (ca[1] or cb[1]):
+        return None
+    return True if ca[0] == cb[0] else (False if ca[1] and cb[1] else None)
 
 
 def _equal_bounded(pred: str, gold: str, tol: float, deadline: float, gold_side: bool):
@@ -6068,9 +6072,9 @@ def _equal_bounded(pred: str, gold: str, tol: float, deadline: float, gold_side:
     # (a named "noon"/"midnight" on either side is a clock time with no ":" needed: "noon" against the gold "12 noon"
     # or "12 pm" was compared as text and scored 0)
     if ((":" in a or ":" in b) and ("m" in a or "m" in b or "M" in a or "M" in b) or _names_time(a) or _names_time(b)) and (
-        _same_clock(a, b)
+        (same := _same_clock(a, b)) is not None
     ):
-        return True
+        return same
     ua, ub = _units(a), _units(b)
     if ua and ub and ua != ub:
         return False  # "5 km" and "5 m": both name units, not the same
