@@ -2113,6 +2113,16 @@ def test_an_or_in_look_alike_or_invisible_characters_is_a_hedge(completion):
     assert not check_math(completion, "3").correct
 
 
+@pytest.mark.parametrize("completion", [
+    "\\boxed{4} <b>or</b> 3", "\\boxed{4}<span> or 3</span>", "\\boxed{4} <em>or</em> \\boxed{3}", "\\boxed{4}<br>or 3",
+    "\\boxed{4} &mdash; or 3", "The answer is 4 <strong>or</strong> 3.", "\\boxed{4}<sup>or 3</sup>",
+])
+def test_an_or_in_html_tags_after_the_answer_is_a_hedge(completion):
+    # inline HTML, which does not show, hid the "or" as Markdown emphasis no longer does: scored for the gold 4
+    assert not check_math(completion, "4").correct
+    assert not check_math(completion, "3").correct
+
+
 @pytest.mark.parametrize("gap", [
     "\\color{white}{xxxxxxxxxxxx}", "\\textcolor{white}{no}", "\\text{ } ", "\\text{\\quad\\quad\\quad}", "\\enspace" * 3,
     "\\hskip 3em", "\\kern3em", "\\linebreak", "\\bigskip\n\n", "\n```\n\n```latex\n",

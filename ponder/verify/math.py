@@ -931,7 +931,18 @@ _LOOKALIKE = str.maketrans(
 )
 
 
+# inline HTML tags and entities, which do not show (as blanks of the same length, so positions keep): "\boxed{6}
+# <b>or</b> 7", "\boxed{6}<span> or 7</span>", "\boxed{6} &mdash; or 7" hid the hedge that "**or**" is
+_HTML_INLINE_RE = re.compile(
+    r"</?(?:b|i|u|s|em|strong|span|sup|sub|small|big|mark|code|kbd|font|del|ins|strike|tt|q|abbr|cite|br|hr|p|div)"
+    r"(?:\s[^<>\n]{0,80})?\s*/?>|&(?:nbsp|ensp|emsp|thinsp|mdash|ndash|hellip|zwnj|zwj|#160|#8203);",
+    re.I,
+)
+
+
 def _fold(s: str) -> str:
+    if ("<" in s or "&" in s) and (t := _HTML_INLINE_RE.sub(lambda m: " " * len(m.group()), s)) != s:
+        s = t
     return s if s.isascii() else s.translate(_LOOKALIKE)
 
 
