@@ -2114,6 +2114,17 @@ def test_an_or_in_look_alike_or_invisible_characters_is_a_hedge(completion):
 
 
 @pytest.mark.parametrize("completion", [
+    "\\boxed{4}; alternately 3", "The answer is 4; alternately, 3.", "\\boxed{4} oder 3", "\\boxed{4} ou 3",
+    "\\boxed{4} \u0438\u043b\u0438 3", "\\boxed{4} \u6216 3", "\\boxed{4}. \u6216\u8005 3.", "\\boxed{4} \u307e\u305f\u306f 3",
+    "\\boxed{4} oppure 3", "\\boxed{4} \u22c1 3",
+])
+def test_an_or_in_another_word_or_language_after_the_answer_is_a_hedge(completion):
+    # "alternately" (as "alternatively") and "or" in another language offered 3 unread: scored for the gold 4
+    assert not check_math(completion, "4").correct
+    assert not check_math(completion, "3").correct
+
+
+@pytest.mark.parametrize("completion", [
     "\\boxed{4} <b>or</b> 3", "\\boxed{4}<span> or 3</span>", "\\boxed{4} <em>or</em> \\boxed{3}", "\\boxed{4}<br>or 3",
     "\\boxed{4} &mdash; or 3", "The answer is 4 <strong>or</strong> 3.", "\\boxed{4}<sup>or 3</sup>",
 ])

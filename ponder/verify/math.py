@@ -403,11 +403,14 @@ def _box_content(text: str, start: int, clen: int, limit: int, lenient: bool):
 _TEX_SPACE = r"\\[,;:! ]|\\q?quad(?![A-Za-z])"
 # a doubt avowed before another value: "\boxed{5}. Not sure, could be 6." offers 6 as "Maybe 6." does
 _DOUBT = r"(?:i(?:'m|\s+am)\s+)?(?:not\s+(?:(?:so|too|entirely|completely|100%)\s+)?(?:sure|certain)|unsure|uncertain)"
+# "or" in other languages (German, French, Italian, Russian, Chinese, Japanese, Scandinavian, Polish, Turkish,
+# Indonesian, Vietnamese): "\boxed{6} oder 7" hedges as "\boxed{6} or 7" does
+_OR_OTHER_LANG = "oder|ou|oppure|или|либо|或者|或|または|eller|albo|veya|atau|hoặc"
 _OR_AFTER = (
     r"(?:\s|~|\$|\\[\])\[(]|\\\\|" + _TEX_SPACE + r")*(?:[,;:!?]{1,3}|\.+|\u2026|\u2014|\u2013|-{1,3})?"
     r"(?:[\s*_`>$]|\\[\[(]|\\\\|" + _TEX_SPACE + r")*"
     r"[(\[]?[\s*_`]*(?:\\(?:text|textbf|textit|textrm|textsf|textnormal|emph|mathrm|mathbf|mathsf|operatorname)"
-    r"\s*\{\s*[(\[,;]?[\s*_`]*)?(?:and\s*/\s*|and\s+(?=(?:maybe|perhaps|possibly|probably|likely|alternatively)\b))?(?:(?:but|wait|hmm+|well|though|actually|" + _DOUBT + r")\b[\s,.:;!*_]*(?=[a-z])){0,2}((?:or|\\lor|\\vee|\u2228|alternatively|maybe|perhaps|possibly|otherwise|else|unless"
+    r"\s*\{\s*[(\[,;]?[\s*_`]*)?(?:and\s*/\s*|and\s+(?=(?:maybe|perhaps|possibly|probably|likely|alternatively)\b))?(?:(?:but|wait|hmm+|well|though|actually|" + _DOUBT + r")\b[\s,.:;!*_]*(?=[a-z])){0,2}((?:or|\\lor|\\vee|\u2228|\u22c1|" + _OR_OTHER_LANG + r"|alternat(?:iv)?ely|maybe|perhaps|possibly|otherwise|else|unless"
     r"|if\s+not|alt[.:]|on\s+the\s+other\s+hand|(?:more\s+|most\s+)?(?:probably|likely))(?![A-Za-z0-9])"
 )  # (an opener first: "\\boxed{5}. Wait, maybe it's 6.", "But perhaps 6.")
 _OR_AFTER_RE = re.compile(_OR_AFTER + ")", re.I)
@@ -416,7 +419,7 @@ _OR_AFTER_RE = re.compile(_OR_AFTER + ")", re.I)
 # A bar or an ampersand parts two values as well: "\boxed{5} | 6", "\boxed{5} & 6" (not as a table's or an
 # alignment's column mark, nor around an absolute value: see _column_mark)
 _OR_AFTER_BOX_RE = re.compile(_OR_AFTER + r"|/(?=[\s$]*[-+]?\d)|\|(?!\|)(?=[\s$]*[-+]?\d)|&(?=[\s$]*[-+]?\d))", re.I)
-_OR_WORDS = ("or", "\\lor", "\\vee", "\u2228")
+_OR_WORDS = ("or", "\\lor", "\\vee", "\u2228", "\u22c1", *_OR_OTHER_LANG.split("|"))
 # words around the other value that do not change it: "or maybe 4", "or rather 4", "or equivalently 0.5" are "or 4", "or 0.5"
 _CONDITION_RE = re.compile(
     r"[\s$]*(?:[.;,]\s*)?(?:[*_]{0,2}note[*_]{0,2}\s*:?[*_]{0,2}\s*)?\(?(?:if|when|for|with|without)\s+[^.;,()\n]{1,60}?(?=[,;)]|\s+and\s)\)?", re.I
@@ -432,7 +435,7 @@ _TEX_SPACE_RE = re.compile(_TEX_SPACE)
 _OPENER_END_RE = re.compile(r"(?:(?:\band|but|wait|hmm+|well|though|actually|" + _DOUBT + r")[\s,.:;!*_]*){1,2}$", re.I)
 _IT_IS_LEAD_RE = re.compile(r"^(?:it|that|the\s+answer)(?:'s|\s+is|\s+could\s+be|\s+might\s+be)\s+(?=[-+\d.\\(])", re.I)
 _ALSO_LEAD_RE = re.compile(r"^(?:also|even|too)\s+(?=[-+]?\s*(?:\d|\.\d|\\|\())", re.I)
-_HEDGE_FILLER_RE = re.compile(r"\b(?:alternatively|maybe|perhaps|possibly|equivalently|rather)\b[ \t]*,?", re.I)
+_HEDGE_FILLER_RE = re.compile(r"\b(?:alternat(?:iv)?ely|maybe|perhaps|possibly|equivalently|rather)\b[ \t]*,?", re.I)
 # what "maybe" (perhaps, possibly, alternatively) must offer to be a hedge: a value, at once or as "it's 4"; the
 # same words open commentary too ("\boxed{5}. Perhaps check it: 2 + 3 = 5."), which offers no other answer
 _OFFERED_VALUE_RE = re.compile(
