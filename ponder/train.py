@@ -772,7 +772,9 @@ def check_steps_left(run, at: int, steps: int) -> None:
     """A resumed run at step `at` must have steps left before its target."""
     if at >= steps:  # (a --steps behind the run is named as such: "at step 10 of 5" read as a miscount)
         where = f"step {at} of {steps}" if at == steps else f"step {at}, past the target of {steps} steps"
-        raise PonderError(f"{run}: the run is at {where}; pass --steps N (N > {at}) to train further")
+        # (a run killed after its last checkpoint, before its plot: nothing said how to get the curves)
+        plot = "" if (Path(run) / "training.png").exists() else f"; `ponder report {run}` draws its plots"
+        raise PonderError(f"{run}: the run is at {where}; pass --steps N (N > {at}) to train further{plot}")
 
 
 def saved_step(run: Path) -> int | None:

@@ -2227,17 +2227,30 @@ def test_sft_with_attention_dropout_on_a_gpu_resumes_bit_exactly(tmp_path, token
     assert len(rows[0]) == 5 and rows[0] == rows[1]
 
 
-def test_a_resume_to_a_step_already_passed_says_so():
+def test_a_resume_to_a_step_already_passed_says_so(tmp_path, monkeypatch):
     """`ponder sft --out RUN --resume --steps 5` on a run at step 10 said "the run is at step 10 of 5": a target
     behind the run is named as one, and a run at its own target keeps "step N of N"."""
     from ponder.train import check_steps_left
 
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "training.png").write_bytes(b"")
     with pytest.raises(PonderError, match=r"^r: the run is at step 10, past the target of 5 steps; "
                                           r"pass --steps N \(N > 10\) to train further$"):
         check_steps_left("r", 10, 5)
     with pytest.raises(PonderError, match=r"^r: the run is at step 5 of 5; pass --steps N \(N > 5\)"):
         check_steps_left("r", 5, 5)
     check_steps_left("r", 4, 5)
+
+
+def test_a_finished_run_killed_before_its_plot_says_how_to_draw_it(tmp_path):
+    """A run killed after its last checkpoint but before training.png: --resume said only "pass --steps N", and
+    nothing said how to get the run's curves."""
+    from ponder.train import check_steps_left
+
+    with pytest.raises(PonderError, match=rf"^{tmp_path}: the run is at step 8 of 8; pass --steps N \(N > 8\) to "
+                                          rf"train further; `ponder report {tmp_path}` draws its plots$"):
+        check_steps_left(tmp_path, 8, 8)
 
 
 def test_run_summary_says_one_step_in_the_singular():
