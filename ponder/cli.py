@@ -1254,8 +1254,9 @@ def cmd_probe(a):
         from .probes import _similarity_fn
 
         _similarity_fn(a.method, 2)  # an unknown method before any sampling, not after it
-    if a.out is not None and Path(a.out).exists() and not Path(a.out).is_dir():
-        raise PonderError(f"--out {a.out}: is a file, not a directory")
+    from .probes import check_probe_out
+
+    check_probe_out(a.out, a.probe)  # a file, another command's run or a checkpoint: before the models load
     if a.train_file is not None:  # (an empty file was compared with: "0 of N problems share a 13-gram", as if clean)
         from .probes import iter_texts
 
@@ -1856,7 +1857,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="seeds the task's problems, the perturbed copies, the diversity samples and the bootstrap "
                          "intervals, in [0, 2**32)")
     pr.add_argument("--out", "-o", default=None,
-                    help="directory for contamination.json, or diversity.json and diversity_heatmap.png")
+                    help="directory for contamination.json, or diversity.json and diversity_heatmap.png (an "
+                         "earlier result of the same probe there is replaced; another command's run or result "
+                         "directory, or a model checkpoint, is refused)")
     pr.add_argument("--json", action="store_true", help="print the whole result as one JSON object")
     pr.add_argument("--quiet", action="store_true", help="no progress bar")
     _threads_arg(pr)

@@ -1186,6 +1186,62 @@ def _paired_overlap(orig: dict, control: dict) -> dict:
             "max_doc_freq": orig["max_doc_freq"], "calibrated": True}
 
 
+# what each probe writes into its --out, and how its own JSON is told from a file of the user's of that name
+PROBE_FILES = {"contamination": ("contamination.json",), "diversity": ("diversity.json", "diversity_heatmap.png")}
+_PROBE_KEYS = {"contamination": ("contaminated", "settings"), "diversity": ("intra", "inter")}
+
+
+def check_probe_out(out_dir, probe: str) -> Path | None:
+    """The directory the ``probe`` ("contamination" or "diversity") writes its result into, checked before any
+    work. A directory of probe results (or a new one, or a folder of other files) takes it: an earlier result of
+    the same probe there is replaced (a re-run), the other probe's stays beside it (`ponder report` shows both).
+    Refused: a file; another command's directory, whose report.html the probe would delete and beside whose files
+    it would write (a run or result: its config.json, metrics.jsonl or checkpoint/; a model checkpoint; a demo's
+    summary.json; an interrupted evaluation); a file of the probe's own name that no probe wrote."""
+    if out_dir is None:
+        return None
+    if not os.fspath(out_dir):
+        raise PonderError("--out: empty path")
+    if os.fspath(out_dir) == "-":
+        raise PonderError("--out -: a probe's result directory cannot be standard output; name a directory (--json "
+                          "prints the result to standard output)")
+    d = Path(out_dir)
+    if d.exists() and not d.is_dir():
+        raise PonderError(f"--out {d}: is a file, not a directory")
+    from ponder.evaluate import PROGRESS
+    from ponder.fileio import MODEL_WEIGHT_FILES
+
+    what = None
+    if (d / "config.json").exists():
+        from ponder.demo import _holder
+
+        what = _holder(d / "config.json")
+    elif any((d / f).exists() for f in MODEL_WEIGHT_FILES):
+        what = f"a model checkpoint ({next(f for f in MODEL_WEIGHT_FILES if (d / f).exists())})"
+    elif (d / "checkpoint").exists() or (d / "metrics.jsonl").exists():
+        what = "a training run (its " + ("checkpoint/" if (d / "checkpoint").exists() else "metrics.jsonl") + ")"
+    elif (d / "summary.json").exists():
+        what = "a summary.json with no config.json beside it (a demo's results)"
+    elif (d / "grpo").is_dir():
+        what = "an interrupted demo (its grpo/ run)"
+    elif (d / PROGRESS).exists():
+        what = f"an interrupted evaluation ({PROGRESS})"
+    if what is not None:
+        raise PonderError(f"--out {d}: holds {what}, not probe results, among whose files the {probe} probe "
+                          "would write its own (and delete a report.html); choose another --out")
+    own = d / PROBE_FILES[probe][0]
+    if own.exists():  # a re-run replaces the probe's own result; a file of the user's of that name is not one
+        try:
+            saved = json.loads(own.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            saved = None
+        if not (isinstance(saved, dict) and all(k in saved for k in _PROBE_KEYS[probe])):
+            raise PonderError(f"--out {d}: holds a {own.name} that no {probe} probe wrote, which this probe would "
+                              "replace; choose another --out")
+    check_writable(own)
+    return d
+
+
 def run_contamination_probe(
     model,
     tok,
@@ -1259,8 +1315,9 @@ def run_contamination_probe(
         _check_n("contamination probe", "ngram_n", ngram_n)  # (failed in ngram_overlap, after every generation)
     # (read again for the perturbed copies' overlap: a fresh stream each time)
     train_texts = (lambda: iter_texts(train_file)) if train_file is not None else None
-    if out_dir is not None:  # an output that cannot be written: before sampling too, not after every generation
-        check_writable(Path(out_dir) / "contamination.json")
+    # an output that cannot be written, or another command's directory: before sampling too, not after every
+    # generation
+    check_probe_out(out_dir, "contamination")
     # The verdict reads the prefix probe at th["prefix_fraction"]: bad thresholds or fractions without it
     # failed only in contamination_verdict, after every generation, and no result was kept.
     th = _thresholds(thresholds)
@@ -1445,8 +1502,8 @@ def run_diversity_probe(
     for i, it in enumerate(items):  # (a bare KeyError)
         if isinstance(it, dict) and "prompt" not in it:
             raise PonderError(f"diversity probe: item {it.get('id', i)} has no 'prompt' (keys: {sorted(it)[:8]})")
-    if out_dir is not None:  # an output that cannot be written: before sampling, not after every sample
-        check_writable(Path(out_dir) / "diversity.json")
+    check_probe_out(out_dir, "diversity")  # an output that cannot be written, or another command's directory:
+    # before sampling, not after every sample
     prompts = [it["prompt"] if isinstance(it, dict) else it for it in items]
     texts: dict[str, list[list[str]]] = {}
     truncated: dict[str, float] = {}  # share of samples cut at max_new_tokens: shorter texts, other n-gram counts

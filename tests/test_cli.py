@@ -2541,6 +2541,20 @@ def test_probe_diversity_takes_a_file_of_prompts_alone(tmp_path, capsys):
     assert "missing field 'answer'" in capsys.readouterr().err
 
 
+def test_probe_refuses_another_commands_run_as_out_before_loading(tmp_path, capsys):
+    """`ponder probe diversity --out RUNS/SFT` wrote diversity.json and its heatmap into the sft run's directory
+    and deleted its report.html; refused now, naming what the directory holds, before any model loads (--model
+    names no checkpoint here: loading it would fail with another error)."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"kind": "grpo", "train": {}}))
+    (run / "report.html").write_text("<html></html>")
+    for probe in ("diversity", "contamination"):
+        assert main(["probe", probe, "--model", str(tmp_path / "absent"), "--out", str(run), "--quiet"]) == 2
+        assert f"--out {run}: holds a 'grpo' run, not probe results" in capsys.readouterr().err
+    assert sorted(p.name for p in run.iterdir()) == ["config.json", "report.html"]
+
+
 def test_probe_diversity_takes_the_sampling_temperature_and_length(tmp_path, capsys):
     """Diversity depends on the temperature above all, yet the probe sampled at 1.0 and 128 tokens with no flag to
     change them (the library took both): --temperature and --max-new-tokens reach the samples and the result;

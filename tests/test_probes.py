@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 from pathlib import Path
 
 import numpy as np
@@ -1709,3 +1710,48 @@ def test_a_probe_run_again_into_its_out_dir_leaves_no_stale_report(tiny_random, 
         assert report == tmp_path / name / "report.html" and report.is_file()
         run(tmp_path / name)
         assert not report.exists(), name
+
+
+def test_a_probe_refuses_another_commands_directory_as_its_out(tiny_random, tmp_path):
+    """`probe --out RUN_DIR` was never refused: pointed at a training run, an evaluation or a checkpoint it wrote
+    diversity.json (or contamination.json) among that directory's files and deleted its report.html. Refused now,
+    naming what the directory holds, before any sampling; a re-run into the probe's own directory replaces its
+    result, and the other probe's result may sit beside it."""
+    from ponder.checkpoint import save
+    from ponder.probes import run_contamination_probe, run_diversity_probe
+    from ponder.report import write_html_report
+
+    model, tok = tiny_random
+    items = [{"id": "w0", "prompt": "Problem: 3 + 4 = ?\nSolution:", "answer": "7"}]
+    runs = {"diversity": lambda d: run_diversity_probe(tiny_random, items, n_samples=2, max_new_tokens=4,
+                                                       out_dir=d, progress=False),
+            "contamination": lambda d: run_contamination_probe(model, tok, items, perturb_fn=None, max_new_tokens=4,
+                                                               fractions=(0.6,), out_dir=d, progress=False)}
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"kind": "sft", "train": {}}))
+    (run / "metrics.jsonl").write_text('{"step": 1, "loss": 2.0}\n')
+    report = write_html_report(run)
+    ckpt = tmp_path / "ckpt"
+    save(model, tok, ckpt)
+    stopped = tmp_path / "stopped"  # a run killed before its config.json: its metrics
+    stopped.mkdir()
+    (stopped / "metrics.jsonl").write_text('{"step": 1, "loss": 2.0}\n')
+    own = tmp_path / "own"  # a file of the user's under the probe's name
+    own.mkdir()
+    for name, probe in runs.items():
+        (own / f"{name}.json").write_text('{"mine": 1}')
+        for d, said in ((run, "holds an 'sft' run, not probe results"), (ckpt, "holds a model checkpoint"),
+                        (stopped, "holds a training run (its metrics.jsonl)"),
+                        (own, f"holds a {name}.json that no {name} probe wrote")):
+            before = sorted(p.name for p in d.iterdir())
+            with pytest.raises(PonderError, match=re.escape(f"--out {d}: {said}")):
+                probe(d)
+            assert sorted(p.name for p in d.iterdir()) == before, (name, d)
+        assert report.is_file()
+        assert (own / f"{name}.json").read_text() == '{"mine": 1}'
+    both = tmp_path / "probes"
+    for probe in runs.values():  # each twice: the re-run replaces its own result
+        probe(both)
+        probe(both)
+    assert {p.name for p in both.iterdir()} == {"contamination.json", "diversity.json", "diversity_heatmap.png"}
