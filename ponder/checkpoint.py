@@ -187,7 +187,7 @@ def load_config(path: Path) -> ModelConfig:
         # Ponder's own record of a result or run (an eval's --out): "unsupported architecture model_type=None"
         from ponder.train import kind_phrase
 
-        raise PonderError(f"{path}: holds {kind_phrase(cfg['kind'])}, not a model checkpoint")
+        raise PonderError(f"{path}: holds {kind_phrase(cfg)}, not a model checkpoint")
     return ModelConfig.from_hf(cfg, source=str(f))
 
 

@@ -520,7 +520,7 @@ def cmd_pretrain(a):
 
         saved = read_run_config(run)
         if saved.get("kind") != "pretrain":  # (an sft run's config.json has its "train" settings too)
-            raise PonderError(f"{run}: holds {kind_phrase(saved.get('kind'))}, not a 'pretrain' run")
+            raise PonderError(f"{run}: holds {kind_phrase(saved)}, not a 'pretrain' run")
         if not isinstance(saved.get("train"), dict):
             raise PonderError(f"{run}: not a pretraining run (its config.json has no pretraining settings)")
         if not isinstance(saved.get("corpus"), dict):  # made by train.pretrain() on documents of its caller's
@@ -593,7 +593,7 @@ def cmd_sft(a):
     if a.resume:
         saved = read_run_config(a.out)
         if saved.get("kind") != "sft":  # said before asking for its data
-            raise PonderError(f"{a.out}: holds {kind_phrase(saved.get('kind'))}, not an 'sft' run")
+            raise PonderError(f"{a.out}: holds {kind_phrase(saved)}, not an 'sft' run")
         data = saved.get("data") or {}
         src = a.data or data.get("data") or (data.get("distilled") and Path(a.out) / data["distilled"])
         if not src:
@@ -861,7 +861,7 @@ def cmd_grpo(a):
             run = a.out if a.resume is True else a.resume
             saved = read_run_config(run)
             if saved.get("kind") != "grpo" or not isinstance(saved.get("grpo"), dict):
-                raise PonderError(f"{run}: holds {kind_phrase(saved.get('kind'))}, not a 'grpo' run")
+                raise PonderError(f"{run}: holds {kind_phrase(saved)}, not a 'grpo' run")
             run_cfg = config_from(GRPOConfig, saved["grpo"], f"{Path(run) / 'config.json'}: grpo")
             preset, max_new = run_cfg.preset, run_cfg.max_new_tokens
             cfg = objective_config(run_cfg)

@@ -168,7 +168,7 @@ def _holder(config: Path) -> str:
     except (OSError, ValueError):
         saved = None
     if isinstance(saved, dict) and isinstance(saved.get("kind"), str):
-        return kind_phrase(saved["kind"])
+        return kind_phrase(saved)
     return "a model checkpoint" if isinstance(saved, dict) and "model_type" in saved else "a config.json"
 
 

@@ -209,7 +209,7 @@ def check_out_dir(out_dir, kind: str) -> Path | None:
         if other != kind:
             from ponder.train import kind_phrase
 
-            what = (kind_phrase(other) if isinstance(other, str) else
+            what = (kind_phrase(saved) if isinstance(other, str) else
                     "a model checkpoint" if isinstance(saved, dict) and "model_type" in saved else
                     "a config.json of something else")
             raise PonderError(f"--out {d}: holds {what}, whose config.json this {kind} would replace; "

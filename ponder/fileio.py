@@ -121,6 +121,17 @@ RUN_FILES = frozenset({"config.json", "generation_config.json", "tokenizer.json"
 MODEL_WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
 
 
+def run_kind(saved) -> str | None:
+    """The command that made a directory, from its config.json (``saved``): its "kind", but "distill" for the sft
+    run `ponder distill` trains (kind "sft", naming its distilled.jsonl), which messages called an 'sft' run."""
+    if not isinstance(saved, dict):
+        return None
+    kind = saved.get("kind")
+    if kind == "sft" and isinstance(saved.get("data"), dict) and saved["data"].get("distilled"):
+        return "distill"
+    return kind
+
+
 def check_not_run_file(path: str | os.PathLike) -> None:
     """Refuse an output (`verify -o`, `data export -o`) that would replace a file of a model checkpoint or of a
     run or result: `-o runs/x/checkpoint/tokenizer.json` left a checkpoint that no longer loads, and `-o
@@ -143,8 +154,8 @@ def check_not_run_file(path: str | os.PathLike) -> None:
         what = "a model checkpoint"
     else:
         try:
-            kind = json.loads((p.parent / "config.json").read_text(encoding="utf-8")).get("kind")
-        except (OSError, ValueError, AttributeError):
+            kind = run_kind(json.loads((p.parent / "config.json").read_text(encoding="utf-8")))
+        except (OSError, ValueError):
             return
         if not isinstance(kind, str):
             return

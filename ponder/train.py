@@ -37,6 +37,7 @@ from .fileio import (
     json_safe,
     locks_run,
     refuse_git_lfs_pointer,
+    run_kind,
     take_run_lock,
 )
 from .model import LOW_PRECISION, ModelConfig, Transformer, _json_type, model_context
@@ -543,7 +544,10 @@ def _article(word) -> str:
 
 
 def kind_phrase(kind) -> str:
-    """What a config.json's "kind" holds, for messages: "a 'grpo' run", "an 'eval' result"."""
+    """What a config.json's "kind" holds, for messages: "a 'grpo' run", "an 'eval' result"; given the whole
+    config.json, "a 'distill' run" for a distillation's (see ``run_kind``)."""
+    if isinstance(kind, dict):
+        kind = run_kind(kind)
     if not isinstance(kind, str):
         return "no Ponder run (its config.json names no kind)"
     return f"{_article(kind)} {kind!r} {'result' if kind in ('eval', 'sweep') else 'run'}"
@@ -579,11 +583,12 @@ def fresh_run_dir(run: Path, model_path=None, kind: str | None = None) -> None:
     # "stopped before its first checkpoint; remove the directory" below would have the run deleted)
     if (run / "checkpoint").exists() or any(run.glob(".checkpoint.old-*")):
         try:
-            held = json.loads((run / "config.json").read_text(encoding="utf-8")).get("kind")
+            saved = json.loads((run / "config.json").read_text(encoding="utf-8"))
+            held = saved.get("kind")
         except (OSError, ValueError, AttributeError):
-            held = None
+            saved = held = None
         if kind is not None and isinstance(held, str) and held != kind:
-            raise PonderError(f"{run}: already holds {kind_phrase(held)}, not {_article(kind)} {kind!r} run to "
+            raise PonderError(f"{run}: already holds {kind_phrase(saved)}, not {_article(kind)} {kind!r} run to "
                               "continue; choose another --out")
         raise PonderError(f"{run}: already holds a run; pass --resume to continue it or choose another --out")
     held = next((f for f in MODEL_FILES if (run / f).exists()), None)
@@ -637,7 +642,7 @@ def check_resumable(run: Path, kind: str, device: str | None = None, recover: bo
         raise PonderError(f"{run}: not a resumable run directory (needs config.json and checkpoint/{STATE})")
     saved = read_run_config(run)
     if saved.get("kind") != kind:
-        raise PonderError(f"{run}: holds {kind_phrase(saved.get('kind'))}, not {_article(kind)} {kind!r} run")
+        raise PonderError(f"{run}: holds {kind_phrase(saved)}, not {_article(kind)} {kind!r} run")
     section = {"pretrain": "train", "sft": "train"}.get(kind, kind)
     if not isinstance(saved.get(section), dict):
         raise PonderError(f"{cfg_f}: no {section!r} settings to resume from")

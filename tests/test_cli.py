@@ -3066,6 +3066,32 @@ def test_chat_gives_a_yarn_model_its_whole_context(monkeypatch, capsys):
         in notes[0], notes
 
 
+def test_a_distill_run_is_named_distill_in_refusals(tmp_path, capsys):
+    """A distillation's run directory (an sft run on the teacher's kept samples) was called an 'sft' run in every
+    refusal ("is a file of a Ponder 'sft' directory", "holds an 'sft' run, whose config.json this eval would
+    replace"): the user who made it with `ponder distill` looked for an sft run. A plain sft run stays 'sft'."""
+    run = tmp_path / "dist"
+    (run / "checkpoint").mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({"kind": "sft", "train": {}, "data": {"distilled": "distilled.jsonl"}}))
+    (run / "metrics.jsonl").write_text(json.dumps({"step": 1, "loss": 1.0}) + "\n")
+    rows = tmp_path / "v.jsonl"
+    rows.write_text(json.dumps({"completion": "\\boxed{3}", "answer": "3"}) + "\n")
+    for argv, said in ((["verify", "math", str(rows), "-o", str(run / "metrics.jsonl")],
+                        f"{run / 'metrics.jsonl'}: is a file of a Ponder 'distill' directory"),
+                       (["eval", "--model", str(tmp_path / "absent"), "--out", str(run)],
+                        f"--out {run}: holds a 'distill' run, whose config.json this eval would replace"),
+                       (["grpo", "--out", str(run)],
+                        f"{run}: already holds a 'distill' run, not a 'grpo' run to continue"),
+                       (["pretrain", "--resume", "--out", str(run)], f"{run}: holds a 'distill' run, not a 'pretrain'")):
+        assert main([*argv, "--quiet"]) == 2, argv
+        assert said in capsys.readouterr().err, argv
+    cfg = json.loads((run / "config.json").read_text())
+    del cfg["data"]  # an sft run's
+    (run / "config.json").write_text(json.dumps(cfg))
+    assert main(["eval", "--model", str(tmp_path / "absent"), "--out", str(run), "--quiet"]) == 2
+    assert f"--out {run}: holds an 'sft' run, whose" in capsys.readouterr().err
+
+
 def test_distill_summary_counts_one_duplicate_in_the_singular(tmp_path, monkeypatch, capsys):
     """distill's summary line read "1 accepted copies of a kept one left out"."""
     import ponder.cli as cli
