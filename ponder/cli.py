@@ -754,12 +754,15 @@ def cmd_distill(a):
         _print_run(a.out, True, **_cut_counts(final), examples=rep["kept"], **rep)
         return
     _warn_cut("distill", final, rep["kept"])
+    from .train import format_run_summary, summarize_run
+
+    # the fine-tuning's summary, as sft prints it (--json had its steps and loss; the text only the kept count)
+    print(format_run_summary({**summarize_run(a.out), "kind": "distill"}))
     dup = rep.get("duplicates", 0)  # (a run distilled before they were counted has none recorded)
     copies = counted(dup, "accepted copy", "accepted copies")  # (it read "1 accepted copies")
-    print(f"distill: kept {rep['kept']} of {counted(rep['sampled'], 'teacher sample')} "
+    print(f"  kept {rep['kept']} of {counted(rep['sampled'], 'teacher sample')} "
           f"({rep['kept_fraction']:.1%}{f'; {copies} of a kept one left out' if dup else ''}), "
-          f"{rep['prompts_with_a_kept_sample']}/"
-          f"{counted(rep['prompts'], 'prompt')}; checkpoint: {Path(a.out) / 'checkpoint'}")
+          f"{rep['prompts_with_a_kept_sample']}/{counted(rep['prompts'], 'prompt')}: {Path(a.out) / 'distilled.jsonl'}")
 
 
 def cmd_data_export(a):

@@ -1153,6 +1153,29 @@ def test_distillation_from_a_gpu_resumes_on_the_cpu_with_device(tmp_path, ckpt, 
     assert [json.loads(x)["step"] for x in (run / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3, 4]
 
 
+def test_distill_prints_the_fine_tunings_summary_as_sft_does(tmp_path, ckpt, capsys):
+    """distill's text output said only "kept N of M teacher samples ...; checkpoint: ..." where --json (and sft's
+    text) gave the steps and the loss first -> last: it now prints sft's run summary, named distill, then the
+    sampling's counts."""
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps({"prompt": f"{a} + 1 =", "response": f" {a + 1}"}) + "\n" for a in range(9)))
+    run = tmp_path / "r"
+    assert main(["sft", "--model", str(ckpt), "--data", str(data), "--seq-len", "32", "--batch-size", "4",
+                 "--steps", "2", "--quiet", "--out", str(run)]) == 0
+    (run / "distilled.jsonl").write_text(data.read_text())  # as `ponder distill` leaves it: its kept samples
+    cfg = json.loads((run / "config.json").read_text())
+    report = {"kept": 9, "sampled": 12, "kept_fraction": 0.75, "prompts_with_a_kept_sample": 9, "prompts": 9}
+    (run / "config.json").write_text(json.dumps({**cfg, "data": {"distilled": "distilled.jsonl", "distill": report}}))
+    capsys.readouterr()
+    assert main(["distill", "--out", str(run), "--resume", "--steps", "3", "--quiet"]) == 0
+    text = capsys.readouterr().out.splitlines()
+    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert text[0] == f"distill: 3 steps; run directory {run}", text
+    assert re.fullmatch(r"  loss +(\S+) -> (\S+)", text[1]) and text[1].split()[1] == f"{rows[0]['loss']:.4g}"
+    assert text[1].split()[3] == f"{rows[-1]['loss']:.4g}" and text[2].startswith(f"  checkpoint {run / 'checkpoint'}")
+    assert text[3] == f"  kept 9 of 12 teacher samples (75.0%), 9/9 prompts: {run / 'distilled.jsonl'}"
+
+
 def test_distill_keeps_its_samples_and_resumes_on_them(tmp_path, ckpt, capsys):
     out = tmp_path / "d"
     args = ["distill", "--teacher", "tiny", "--model", "tiny", "-n", "8", "-k", "2", "--steps", "2",
@@ -3100,8 +3123,14 @@ def test_distill_summary_counts_one_duplicate_in_the_singular(tmp_path, monkeypa
     monkeypatch.setattr(cli, "_load", lambda a, path: (None, None))
     rep = {"kept": 3, "sampled": 8, "kept_fraction": 3 / 8, "prompts_with_a_kept_sample": 2, "prompts": 2,
            "final": {"examples_cut": 0}}
+
+    def distill(*x, dup, run_dir, **k):  # the run directory it leaves, which the summary reads
+        Path(run_dir).mkdir()
+        (Path(run_dir) / "config.json").write_text(json.dumps({"kind": "sft", "data": {"distilled": "d.jsonl"}}))
+        return {**rep, "duplicates": dup}
+
     for dup, said in ((1, "1 accepted copy of a kept one left out"), (2, "2 accepted copies of a kept one left out")):
-        monkeypatch.setattr(train, "distill", lambda *x, dup=dup, **k: {**rep, "duplicates": dup})
+        monkeypatch.setattr(train, "distill", lambda *x, dup=dup, **k: distill(*x, dup=dup, **k))
         assert main(["distill", "--teacher", "tiny", "-n", "2", "--quiet", "--out", str(tmp_path / f"d{dup}")]) == 0
         assert said in capsys.readouterr().out
 
