@@ -130,6 +130,10 @@ def parse_device(device: str | torch.device) -> torch.device:
         dev = torch.device(device)
     except (RuntimeError, TypeError, ValueError):
         raise PonderError(f"unknown device {name!r}; available: {', '.join(_available_devices())}") from None
+    if dev.type == "cpu" and dev.index not in (None, 0):  # (torch takes "cpu:1" and puts every tensor on the one
+        # CPU device: the index did nothing, silently; cpu:0 is that device)
+        raise PonderError(f"device {name!r}: the CPU is one device, with no index to choose (--threads sets how "
+                          "many of its cores run); use --device cpu")
     if dev.type in ("cpu", "meta"):
         return dev
     if dev.type == "cuda":

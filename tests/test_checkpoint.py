@@ -610,6 +610,22 @@ def test_unknown_device_is_named(device):
         ponder.load("tiny", device=device)
 
 
+def test_an_index_on_the_cpu_is_refused(capsys):
+    """`--device cpu:1` was taken silently: torch puts every tensor of "cpu:1" on the one CPU device, so the index
+    did nothing (a user asking for a second socket or core got the same run). Refused in one line, before loading;
+    cpu and cpu:0 (the same device) load."""
+    from ponder.cli import main
+
+    with pytest.raises(PonderError, match=r"^device 'cpu:1': the CPU is one device, with no index to choose"):
+        ponder.load("tiny", device="cpu:1")
+    assert main(["generate", "--device", "cpu:2", "1 + 1 =", "--max-new-tokens", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("ponder generate: error: device 'cpu:2': the CPU is one device, with no index to choose (--threads "
+                   "sets how many of its cores run); use --device cpu\n")
+    for device in ("cpu", "cpu:0"):
+        assert ponder.load("tiny", device=device)[0].device == torch.device("cpu")
+
+
 @pytest.mark.parametrize("built", [True, False])
 def test_cuda_without_a_gpu_says_so(monkeypatch, built):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
