@@ -3572,3 +3572,20 @@ def test_eval_refuses_a_taken_out_before_loading_models(tmp_path, monkeypatch, c
                        (["--out", str(stopped)], "holds an interrupted evaluation (1 problem kept)")):
         assert main(["eval", "--limit", "2", *argv, "--quiet"]) == 2
         assert said in capsys.readouterr().err and loaded == []
+
+
+def test_a_missing_command_is_a_usage_error_at_every_level(capsys):
+    """`ponder` with no command printed the help and exited 0 (a script that lost its command "succeeded"), where
+    `ponder data`, `ponder probe` and `ponder verify` with none are usage errors (exit 2, one line): all alike now,
+    the one line naming the commands. --help and --version still exit 0."""
+    for argv, said in (([], "ponder: error: missing COMMAND (generate | chat | "),
+                       (["--debug"], "ponder: error: missing COMMAND ("),
+                       (["data"], "ponder data: error: missing SUBCOMMAND (export)"),
+                       (["probe"], "ponder probe: error: missing probe (contamination | diversity)"),
+                       (["verify"], "ponder verify: error: missing verifier (math | ")):
+        assert main(argv) == 2, argv
+        out, err = capsys.readouterr()
+        assert out == "" and err.startswith(said) and err.count("\n") == 1, (argv, err)
+    assert "| probe | report) (see ponder --help)" in (main([]), capsys.readouterr().err)[1]
+    assert main(["--version"]) == 0 and capsys.readouterr().out.startswith("ponder ")
+    assert main(["--help"]) == 0 and capsys.readouterr().out.startswith("usage: ponder")
