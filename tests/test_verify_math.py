@@ -2125,6 +2125,22 @@ def test_an_or_in_another_word_or_language_after_the_answer_is_a_hedge(completio
 
 
 @pytest.mark.parametrize("completion", [
+    "A resposta \u00e9 \\boxed{6}, ou seja, 6 ma\u00e7\u00e3s.", "\\boxed{6} ou seja 6", "The answer is 6. Ou seja, 6.",
+    "\\boxed{6} (ou seja, 6)", "\\boxed{6}\uff0c\u6216\u8005\u8bf4 6", "\\boxed{6}\u6216\u8005\u8bf4\u7b54\u6848\u662f6",
+])
+def test_a_restating_ou_seja_or_huozheshuo_after_the_answer_is_no_hedge(completion):
+    # "ou seja" (Portuguese "that is") and "或者说" ("in other words") were read as "or" since 796cce6: "6 or seja,
+    # 6 maçãs" scored 0 for the gold 6
+    assert check_math(completion, "6").correct
+
+
+def test_ou_seja_restating_another_value_offers_it_as_that_is_does():
+    # (read as no "or" at all, "ou seja, 7" would let 6 score alone: it restates as "that is" does)
+    assert not check_math("\\boxed{6} (ou seja, 7)", "6").correct
+    assert not check_math("\\boxed{6}, that is, 7", "6").correct
+
+
+@pytest.mark.parametrize("completion", [
     "\\boxed{4} <b>or</b> 3", "\\boxed{4}<span> or 3</span>", "\\boxed{4} <em>or</em> \\boxed{3}", "\\boxed{4}<br>or 3",
     "\\boxed{4} &mdash; or 3", "The answer is 4 <strong>or</strong> 3.", "\\boxed{4}<sup>or 3</sup>",
 ])

@@ -406,11 +406,14 @@ _DOUBT = r"(?:i(?:'m|\s+am)\s+)?(?:not\s+(?:(?:so|too|entirely|completely|100%)\
 # "or" in other languages (German, French, Italian, Russian, Chinese, Japanese, Scandinavian, Polish, Turkish,
 # Indonesian, Vietnamese): "\boxed{6} oder 7" hedges as "\boxed{6} or 7" does
 _OR_OTHER_LANG = "oder|ou|oppure|или|либо|或者|或|または|eller|albo|veya|atau|hoặc"
+# ... but not where it opens a restatement: "ou seja" (Portuguese "that is") and "或者说" ("in other words") say the
+# answer again ("\boxed{6}, ou seja, 6 maçãs", "\boxed{6}，或者说 6" read "6 or seja, 6 maçãs" and scored 0)
+_NOT_OR_OTHER_LANG = r"(?!ou[\s,]+seja(?![A-Za-z])|或者说)"
 _OR_AFTER = (
     r"(?:\s|~|\$|\\[\])\[(]|\\\\|" + _TEX_SPACE + r")*(?:[,;:!?]{1,3}|\.+|\u2026|\u2014|\u2013|-{1,3})?"
     r"(?:[\s*_`>$]|\\[\[(]|\\\\|" + _TEX_SPACE + r")*"
     r"[(\[]?[\s*_`]*(?:\\(?:text|textbf|textit|textrm|textsf|textnormal|emph|mathrm|mathbf|mathsf|operatorname)"
-    r"\s*\{\s*[(\[,;]?[\s*_`]*)?(?:and\s*/\s*|and\s+(?=(?:maybe|perhaps|possibly|probably|likely|alternatively)\b))?(?:(?:but|wait|hmm+|well|though|actually|" + _DOUBT + r")\b[\s,.:;!*_]*(?=[a-z])){0,2}((?:or|\\lor|\\vee|\u2228|\u22c1|" + _OR_OTHER_LANG + r"|alternat(?:iv)?ely|maybe|perhaps|possibly|otherwise|else|unless"
+    r"\s*\{\s*[(\[,;]?[\s*_`]*)?(?:and\s*/\s*|and\s+(?=(?:maybe|perhaps|possibly|probably|likely|alternatively)\b))?(?:(?:but|wait|hmm+|well|though|actually|" + _DOUBT + r")\b[\s,.:;!*_]*(?=[a-z])){0,2}(" + _NOT_OR_OTHER_LANG + r"(?:or|\\lor|\\vee|\u2228|\u22c1|" + _OR_OTHER_LANG + r"|alternat(?:iv)?ely|maybe|perhaps|possibly|otherwise|else|unless"
     r"|if\s+not|alt[.:]|on\s+the\s+other\s+hand|(?:more\s+|most\s+)?(?:probably|likely))(?![A-Za-z0-9])"
 )  # (an opener first: "\\boxed{5}. Wait, maybe it's 6.", "But perhaps 6.")
 _OR_AFTER_RE = re.compile(_OR_AFTER + ")", re.I)
@@ -1044,7 +1047,7 @@ _RESTATED = (
     r"(?:[\s$]|" + _TEX_SPACE + r")*(?:[,;(\[]\s*|[-\u2014\u2013]{1,3}\s*)?(?:\\(?:text|textit|textrm|mathrm|emph)\s*\{\s*)?"
     # ("(which is 7)", "(so 7)", "(namely 7)", "(hence 7)", "(corrected: 7)" restate it as "i.e." does)
     r"(i\.\s?e\.|that(?:'s|\s+is)|which\s+(?:is|gives|equals|means)|so|namely|(?:more\s+)?precisely|exactly|hence|thus"
-    r"|therefore|giving|meaning|equals|corrected|updated|revised|resp\.|respectively|versus|vs\.?)(?![A-Za-z])"
+    r"|therefore|giving|meaning|equals|corrected|updated|revised|resp\.|respectively|versus|vs\.?|ou\s+seja)(?![A-Za-z])"
     # ("\boxed{5}\,(\text{resp. }6)": the word in text, its close brace before the number)
     # (or an exact form of one: "(i.e., 2^4)", "(which is \frac{1}{3})", "(i.e., \binom{5}{3})")
     r"[\s,:]*\}?[\s,:]*\$?\s*([-+]?(?:" + _EXACT_FORM + r"|\d*\.?\d+(?:/\d+)?))\s*\$?"
