@@ -5061,6 +5061,17 @@ def test_a_twelve_hour_clock_time_is_no_other_time(completion, gold):
     assert not check_math(completion, gold).correct
 
 
+@pytest.mark.parametrize("completion, gold, right", [
+    ("\\boxed{12:00 noon}", "12:00 midnight", False), ("The answer is 12:00 midnight.", "12:00 noon", False),
+    ("\\boxed{12:00 noon}", "noon", True), ("\\boxed{12:00 midnight}", "midnight", True), ("\\boxed{12:00 noon}", "12 pm", True),
+    ("\\boxed{12:00 midnight}", "0:00", True),
+])
+def test_a_named_time_of_day_after_12_00_is_that_time(completion, gold, right):
+    # "12:00 noon" was no clock time ("12 noon" was): against the gold "12:00 midnight" compared as 12:00 and scored
+    # right, and against the gold "noon" scored 0
+    assert check_math(completion, gold).correct is right
+
+
 @pytest.mark.parametrize("completion", ["So we get 9, not 6.", "So we get 9. Not 6.", "We have 9. Not 6.", "So we get $9$, not $6$.", "So x = 9, not 6."])
 def test_unboxed_a_value_after_not_is_no_answer_the_concluded_one_is(completion):
     # the last value, the one the answer is not, was found negated and nothing was read: the right 9 scored 0

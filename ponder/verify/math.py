@@ -6041,14 +6041,17 @@ def _equal(pred: str, gold: str, tol: float, deadline: float, gold_side: bool):
 
 # a clock time, in 12-hour form with am/pm ("5 pm", "5pm", "3:45 p.m.", "\text{5 pm}") or as a 24-hour "17:00"
 _CLOCK_RE = re.compile(r"(\d{1,2})(?::(\d{2}))?(am|pm)?", re.I)
+_CLOCK_TWELVE_RE = re.compile(r"^12(?::00)?")
 _CLOCK_WRAP_RE = re.compile(r"\\(?:text|mathrm|textrm|mbox)\s*\{|[{}\s.]")
 
 
 def _clock_minutes(s: str) -> tuple[int, bool] | None:
     """The minutes after midnight of a clock time `s` (cleaned) and whether it names am/pm, else None."""
     w = _CLOCK_WRAP_RE.sub("", s) if len(s) <= 40 else ""
-    if (named := w.lower().removeprefix("12")) in ("noon", "midnight"):
-        return (720 if named == "noon" else 0), True  # "noon" is 12:00, "midnight" 0:00 ("12 noon" alike)
+    if (named := _CLOCK_TWELVE_RE.sub("", w.lower(), 1)) in ("noon", "midnight"):
+        # "noon" is 12:00, "midnight" 0:00 ("12 noon", "12:00 noon" alike: read as no clock time, "12:00 noon" and
+        # the gold "12:00 midnight" compared as 12:00 and scored right, and against the gold "noon" scored 0)
+        return (720 if named == "noon" else 0), True
     m = _CLOCK_RE.fullmatch(w) if len(s) <= 40 else None
     if m is None or (m.group(2) is None and m.group(3) is None):
         return None
