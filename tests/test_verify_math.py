@@ -2150,6 +2150,16 @@ def test_an_or_in_html_tags_after_the_answer_is_a_hedge(completion):
     assert not check_math(completion, "3").correct
 
 
+def test_comparisons_that_look_like_html_tags_are_no_tags():
+    """"a<b and c>d" was blanked as a <b ...> tag (any text was taken for its attributes), so the values read around
+    it changed; a tag's attributes are name=value pairs only."""
+    from ponder.verify.math import _fold
+
+    assert _fold("x<p and y>q") == "x<p and y>q" and _fold("a<b and c>d") == "a<b and c>d"
+    assert extract_answer("So x = 3, y = 6 for a<b and c>d") == "3, 6"
+    assert not check_math('\\boxed{4} <span class="c" style=\'x\'>or</span> 3', "4").correct
+
+
 @pytest.mark.parametrize("gap", [
     "\\color{white}{xxxxxxxxxxxx}", "\\textcolor{white}{no}", "\\text{ } ", "\\text{\\quad\\quad\\quad}", "\\enspace" * 3,
     "\\hskip 3em", "\\kern3em", "\\linebreak", "\\bigskip\n\n", "\n```\n\n```latex\n",

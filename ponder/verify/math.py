@@ -941,7 +941,8 @@ _LOOKALIKE = str.maketrans(
 # <b>or</b> 7", "\boxed{6}<span> or 7</span>", "\boxed{6} &mdash; or 7" hid the hedge that "**or**" is
 _HTML_INLINE_RE = re.compile(
     r"</?(?:b|i|u|s|em|strong|span|sup|sub|small|big|mark|code|kbd|font|del|ins|strike|tt|q|abbr|cite|br|hr|p|div)"
-    r"(?:\s[^<>\n]{0,80})?\s*/?>|&(?:nbsp|ensp|emsp|thinsp|mdash|ndash|hellip|zwnj|zwj|#160|#8203);",
+    # (attributes only as name=value: "x<p and y>q", "a<b and c>d" are comparisons, not a <p> or <b> tag)
+    r"(?:\s+[\w-]{1,20}\s*=\s*(?:\"[^\"<>\n]{0,80}\"|'[^'<>\n]{0,80}'|[^\s<>\"']{1,80})){0,4}\s*/?>|&(?:nbsp|ensp|emsp|thinsp|mdash|ndash|hellip|zwnj|zwj|#160|#8203);",
     re.I,
 )
 
