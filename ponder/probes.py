@@ -1188,7 +1188,8 @@ def _paired_overlap(orig: dict, control: dict) -> dict:
 
 # what each probe writes into its --out, and how its own JSON is told from a file of the user's of that name
 PROBE_FILES = {"contamination": ("contamination.json",), "diversity": ("diversity.json", "diversity_heatmap.png")}
-_PROBE_KEYS = {"contamination": ("contaminated", "settings"), "diversity": ("intra", "inter")}
+# (keys every version wrote: "settings" is absent from a contamination.json saved before the seed etc. were kept)
+_PROBE_KEYS = {"contamination": ("contaminated", "evidence"), "diversity": ("intra", "inter")}
 
 
 def check_probe_out(out_dir, probe: str) -> Path | None:

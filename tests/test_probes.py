@@ -1755,3 +1755,26 @@ def test_a_probe_refuses_another_commands_directory_as_its_out(tiny_random, tmp_
         probe(both)
         probe(both)
     assert {p.name for p in both.iterdir()} == {"contamination.json", "diversity.json", "diversity_heatmap.png"}
+
+
+def test_a_contamination_probe_reruns_over_its_result_saved_before_settings_were_kept(tiny_random, tmp_path):
+    """A re-run of the contamination probe into its own --out was refused ("holds a contamination.json that no
+    contamination probe wrote") where that result was saved before the probe kept its "settings": check_probe_out
+    told the probe's own file by that key. Every version wrote "contaminated" and "evidence"; the re-run
+    replaces the older result."""
+    from ponder.probes import run_contamination_probe
+
+    model, tok = tiny_random
+    items = [{"id": "w0", "prompt": "Problem: 3 + 4 = ?\nSolution:", "answer": "7"}]
+
+    def run(d):
+        return run_contamination_probe(model, tok, items, perturb_fn=None, max_new_tokens=4, fractions=(0.6,),
+                                       out_dir=d, progress=False)
+
+    run(tmp_path)
+    f = tmp_path / "contamination.json"
+    saved = json.loads(f.read_text())
+    del saved["settings"]  # as a contamination.json saved before the settings were kept
+    f.write_text(json.dumps(saved))
+    res = run(tmp_path)
+    assert json.loads(f.read_text())["settings"] == json.loads(json.dumps(res["settings"], default=str))
