@@ -17,6 +17,7 @@ import json
 import math
 import os
 import random
+import shlex
 import sys
 import time
 from collections.abc import Callable
@@ -778,7 +779,7 @@ def check_steps_left(run, at: int, steps: int) -> None:
     if at >= steps:  # (a --steps behind the run is named as such: "at step 10 of 5" read as a miscount)
         where = f"step {at} of {steps}" if at == steps else f"step {at}, past the target of {steps} steps"
         # (a run killed after its last checkpoint, before its plot: nothing said how to get the curves)
-        plot = "" if (Path(run) / "training.png").exists() else f"; `ponder report {run}` draws its plots"
+        plot = "" if (Path(run) / "training.png").exists() else f"; `ponder report {shlex.quote(str(run))}` draws its plots"
         raise PonderError(f"{run}: the run is at {where}; pass --steps N (N > {at}) to train further{plot}")
 
 

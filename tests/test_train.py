@@ -2253,6 +2253,22 @@ def test_a_finished_run_killed_before_its_plot_says_how_to_draw_it(tmp_path):
         check_steps_left(tmp_path, 8, 8)
 
 
+def test_the_report_hint_of_a_finished_run_quotes_its_path(tmp_path):
+    """The hint "`ponder report RUN` draws its plots" named a run directory with a space bare (`ponder report
+    runs/my run`), a command that, pasted, reports on 'runs/my' and fails on 'run'; it is quoted for the shell,
+    as the CLI's 'continue with:' hints are."""
+    import shlex
+
+    from ponder.train import check_steps_left
+
+    run = tmp_path / "my run"
+    run.mkdir()
+    with pytest.raises(PonderError) as e:
+        check_steps_left(run, 8, 8)
+    cmd = str(e.value).split("`")[1]
+    assert shlex.split(cmd) == ["ponder", "report", str(run)]
+
+
 def test_run_summary_says_one_step_in_the_singular():
     """A run's summary read "grpo: 1 steps, 1 alarm(s)"."""
     from ponder.train import format_run_summary
