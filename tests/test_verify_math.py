@@ -2160,6 +2160,35 @@ def test_comparisons_that_look_like_html_tags_are_no_tags():
     assert not check_math('\\boxed{4} <span class="c" style=\'x\'>or</span> 3', "4").correct
 
 
+@pytest.mark.parametrize("completion", [
+    "The answer is <b>6</b>.", "Answer: <b>6</b>", "Answer: 6<br>", "<p>The answer is 6.</p>", "Final answer: 6 &mdash; done",
+    "\\boxed{<strong>6</strong>}", "Answer: <code>6</code>", "<div>Answer: <i>6</i></div><p>Check: 6 + 1 = 7</p>",
+    "The answer is <b>6</b>&nbsp;apples.", "Answer: 6&#8203;",
+])
+def test_an_answer_in_inline_html_reads_as_it_shows(completion):
+    # the extraction kept the tags and entities ("<b>6</b>", "6.</p>", "6 &mdash"): the right answer scored 0
+    assert check_math(completion, "6").correct
+    assert not check_math(completion, "7").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer is <b>6</b> or 7", "Answer: <b>6</b><i>or</i> 7", "<p>The answer is 6</p><p>or 7</p>",
+    "Final answer: 6 &mdash; or 7", "The answer is <del>7</del>6",
+])
+def test_an_answer_in_inline_html_keeps_its_hedge(completion):
+    assert not check_math(completion, "6").correct
+    assert not check_math(completion, "7").correct
+
+
+def test_a_one_token_html_superscript_or_subscript_is_a_power_or_index():
+    # blanked, "2<sup>10</sup>" would read "2 10"
+    assert check_math("The answer is 2<sup>10</sup>.", "1024").correct
+    assert not check_math("The answer is 2<sup>10</sup>.", "210").correct
+    assert not check_math("The answer is 2<sup>10</sup>.", "20").correct
+    assert check_math("Answer: x<sub>1</sub>", "x_1").correct
+    assert not check_math("\\boxed{4}<sup>or</sup> 3", "4").correct
+
+
 @pytest.mark.parametrize("gap", [
     "\\color{white}{xxxxxxxxxxxx}", "\\textcolor{white}{no}", "\\text{ } ", "\\text{\\quad\\quad\\quad}", "\\enspace" * 3,
     "\\hskip 3em", "\\kern3em", "\\linebreak", "\\bigskip\n\n", "\n```\n\n```latex\n",

@@ -953,6 +953,35 @@ def _fold(s: str) -> str:
     return s if s.isascii() else s.translate(_LOOKALIKE)
 
 
+# a superscript or subscript of one number or name: "2<sup>10</sup>" is 2^{10}, not the "2 10" its blanked tags leave
+_HTML_SCRIPT_RE = re.compile(r"<(sup|sub)>\s*([-+\u2212]?[0-9A-Za-z.]{1,12})\s*</\1>", re.I)
+_HTML_BLOCK_TAGS = frozenset(("br", "hr", "p", "div"))
+
+
+def _html_text(m: re.Match) -> str:
+    tag = m.group()
+    if tag[0] == "&":
+        return "" if tag.lower() in ("&zwnj;", "&zwj;", "&#8203;") else " "  # (zero-width ones as _INVISIBLE)
+    name = re.match(r"</?([A-Za-z]+)", tag).group(1).lower()
+    return "\n" if name in _HTML_BLOCK_TAGS else " "
+
+
+def _html_script(m: re.Match) -> str:
+    body = m.group(2)
+    if body.isalpha() and len(body) > 1:
+        return m.group()  # a word ("<sup>or</sup>", "6<sup>th</sup>") is no exponent: left to the blanking
+    return ("^{" if m.group(1).lower() == "sup" else "_{") + body + "}"
+
+
+def _unhtml(text: str) -> str:
+    """The text as it shows: inline HTML tags and entities (_HTML_INLINE_RE) as blanks, a line-breaking one
+    ("<br>", "<p>") as a newline, a one-token "<sup>"/"<sub>" as ^{..}/_{..} ("The answer is <b>6</b>." read
+    "<b>6</b>", "<p>The answer is 6.</p>" read "6.</p>")."""
+    if "<" in text and ("<sup" in text or "<sub" in text or "<SU" in text or "<Su" in text):
+        text = _HTML_SCRIPT_RE.sub(_html_script, text)
+    return _HTML_INLINE_RE.sub(_html_text, text)
+
+
 def _skip_space(s: str, i: int) -> int:
     while i < len(s) and s[i] in " \t\r\n":
         i += 1
@@ -2709,6 +2738,9 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
     # invisible characters: "o\u200br" is "or" ("\boxed{4} o\u200br 3" hid its hedge)
     if not text.isascii() and any(z in text for z in _INVISIBLE_CHARS):
         text = text.translate(_INVISIBLE)
+    # inline HTML does not show: "Answer: <b>6</b>", "Answer: 6<br>", "6 &mdash; done" read with their tags
+    if "<" in text or "&" in text:
+        text = _unhtml(text)
     # the answer follows the FIRST "</think>" (what a reasoning parser shows): from the last, a policy escaped the
     # hedge rule by writing "</think>" between its candidates ("\\boxed{5}. Alternatively, </think> \\boxed{6}")
     k = text.find("</think>")
