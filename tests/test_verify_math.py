@@ -1431,6 +1431,59 @@ def test_equal_infinities_still_match_under_a_tolerance():
     assert answers_equal("(-\\infty, 0.333333333333333]", "(-\\infty, 1/3]")
 
 
+@pytest.mark.parametrize(
+    "pred, golds",
+    [
+        ("123456789012345.5", ["123456789012345", "123456789012346"]),
+        ("-123456789012345.5", ["-123456789012345", "-123456789012346"]),
+        ("100000000000000.5", ["100000000000000", "100000000000001"]),
+        ("1.234567890123455e14", ["123456789012345", "123456789012346"]),
+        ("9007199254740992.0", ["9007199254740993"]),
+        ("100000000000000.0", ["100000000000001", "99999999999999"]),
+        ("10000000000000000.0", ["10000000000000050", "9999999999999950"]),
+        ("123456789012.455", ["123456789012.45", "123456789012.46"]),  # exact decimals too
+        ("0.30000000000000004", ["0.3", "\\frac{3}{10}"]),
+        ("2.9999999999999996", ["3"]),
+        ("0.666666666666665", ["\\frac{2}{3}"]),  # two units off in its last place
+        ("(123456789012345.5, 1)", ["(123456789012346, 1)"]),
+        ("1.23456789012345e5000", ["2", "10^{5000}"]),  # no "error: ValueError" (int-to-str digit limit)
+    ],
+)
+def test_a_long_decimal_is_not_within_1e14_of_an_exact_value_it_could_write(pred, golds):
+    """A decimal of 15+ significant digits was a printed double compared at 1e-14 relative, so against exact
+    golds it matched every value in a window: "123456789012345.5" scored for both neighbouring integer golds
+    (a reward hack), "10000000000000000.0" for any integer within 100 of it."""
+    for gold in golds:
+        assert not check_math(f"\\boxed{{{pred}}}", gold).correct, (pred, gold)
+        assert not answers_equal(pred, gold) and not answers_equal(gold, pred), (pred, gold)
+
+
+@pytest.mark.parametrize(
+    "pred, gold",
+    [
+        ("9007199254740992.0", "9007199254740992"),
+        ("-123456789012345.0", "-123456789012345"),
+        ("1.00000000000000", "1"),
+        ("1.234567890123450e14", "123456789012345"),
+        ("0.0833333333333333", "\\frac{1}{12}"),  # rounded in its last place
+        ("0.666666666666666", "\\frac{2}{3}"),  # cut
+        ("0.6666666666666666", "\\frac{2}{3}"),  # repr of the nearest double
+        ("0.66666666666666663", "\\frac{2}{3}"),  # %.17g of the nearest double
+        ("-0.66666666666666663", "-\\frac{2}{3}"),
+        ("1.8446744073709552e19", "2^{64}"),
+        ("1.00000000000000e-9999", "10^{-9999}"),
+        ("0.333333333333333", "0.3333333333333333"),  # two prints of 1/3
+        ("3.14159265358979", "\\pi"),  # inexact: 1e-14
+        ("1.4142135623730951", "\\sqrt{2}"),
+        ("0.1+0.2", "0.3"),  # exact arithmetic
+        ("2 \\cdot 0.333333333333333", "\\frac{2}{3}"),  # inside an expression: 1e-14
+    ],
+)
+def test_a_long_decimal_still_matches_the_value_it_prints(pred, gold):
+    assert check_math(f"\\boxed{{{pred}}}", gold).correct, (pred, gold)
+    assert answers_equal(pred, gold) and answers_equal(gold, pred), (pred, gold)
+
+
 @pytest.mark.parametrize("text, gold", [
     ("the result is 2+3", "3"), ("So we get 5^2", "2"), ("We conclude 5 \\pm 1", "1"),
     ("Hence x = 4\\sqrt{2}", "2"), ("The total is 12\\times", "12"), ("So we get 5^{", "5"), ("Thus 7/", "7"),

@@ -342,7 +342,7 @@ def _drop_nulls(x):
 def _pylist(table) -> list[dict]:
     """A pyarrow table's (or batch's) rows, a float32 column's values as the numbers written: to_pylist() widens
     float32 1.1 to 1.100000023841858, a gold answer no "1.1" matches (the verifier reads 16 digits as a binary
-    float, compared at 1e-14); the float32's shortest text, read as a float, is 1.1."""
+    float, a print of 1.100000023841858..., not of 1.1); the float32's shortest text, read as a float, is 1.1."""
     import pyarrow as pa
 
     if isinstance(table, pa.RecordBatch):

@@ -63,9 +63,13 @@ equations vs values, units, thousands separators), the fast path must not import
 hand-written parser gives hard caps on size and depth. The parser emits plain tuples, which the
 worker converts to SymPy after re-parsing the same strings.
 
-Conventions (competition grading): exact by default (0.3333 != 1/3; a decimal printed with >= 15
-significant digits is a binary float and is compared at 1e-14 relative precision, a number past 2^53 only
-when it is a double's value), `tolerance`
+Conventions (competition grading): exact by default (0.3333 != 1/3; a decimal written with >= 15
+significant digits, past 2^53 only when it is a double's value, is a printed binary float: standing alone it
+matches an exact value equal to it, or one with more digits than it writes that lies within one unit of its
+last place (a rounding or a cut) or whose nearest double it is ("0.0833333333333333" is 1/12,
+"1.8446744073709552e19" is 2^64), never another value it could write exactly ("123456789012345.5" is
+neither 123456789012345 nor ...346, "0.30000000000000004" is not 0.3); inside an expression, or against an
+inexact value (pi, sqrt 2), it is compared at 1e-14 relative precision), `tolerance`
 turns on a relative numeric tolerance; several values where the gold has one (a hedge: "41 or 42",
 "\\pm 3") are wrong; lists compare in any order: as multisets when the gold list repeats a value
 (roots counted with multiplicity: "1, 1, 2" is not "1, 2, 2", nor is "1, 2" or the set "\\{1, 2\\}"),
@@ -3328,7 +3332,8 @@ def _tokenize(s: str) -> list[tuple]:
             if exp:
                 val *= Fraction(10) ** exp
             sig = len((digits + frac_digits).lstrip("0"))
-            flt = bool(frac_digits) and sig >= _FLOAT_LITERAL_DIGITS and len(frac_digits) <= 20
+            # a float literal's flag is its count of significant digits (its last written place, for _printed_eq)
+            flt = sig if frac_digits and sig >= _FLOAT_LITERAL_DIGITS and len(frac_digits) <= 20 else False
             if flt and sig > 17 and abs(val) >= 2**53 and not _is_double(val):
                 # no printed double: a double past 2^53 is whole and prints ("%.1f") as its exact value, so a number
                 # there that is no double is written exactly ("2432902008176640001.0" was 20! within 1e-14)
@@ -5524,6 +5529,54 @@ def _has_float_literal(node) -> bool:
     )
 
 
+def _bare_literal(node):
+    """(value, significant digits) of a float literal standing alone (or negated), else None."""
+    sign = 1
+    if node[0] == "neg":
+        sign, node = -1, node[1]
+    if node[0] == "n" and node[2]:
+        return sign * node[1], node[2]
+    return None
+
+
+def _is_print_of(d: Fraction, sig: int, v: Fraction) -> bool:
+    """Whether the decimal `d` of `sig` significant digits can be a print of the exact value `v`. A value `d`
+    writes exactly in its last place (a whole number, a terminating decimal) is printed as itself, so nothing
+    else matches it: under a relative 1e-14, "123456789012345.5" matched both 123456789012345 and
+    123456789012346, and "10000000000000000.0" every integer within 100 of it. Otherwise `v` within one unit
+    of `d`'s last place, rounded or cut there ("0.0833333333333333" for 1/12, "1.8446744073709552e19" for
+    2^64), or, for a print of a double (<= 17 digits), `v`'s nearest double ("0.66666666666666663" for 2/3)."""
+    if d == v:
+        return True
+    if d == 0:
+        return False
+    x = abs(d)
+    # floor(log10 |d|) from bit lengths (str() of a 10^5000 refuses), then made exact
+    p = int((x.numerator.bit_length() - x.denominator.bit_length()) * 0.30102999566398120)
+    while Fraction(10) ** p > x:
+        p -= 1
+    while Fraction(10) ** (p + 1) <= x:
+        p += 1
+    unit = Fraction(10) ** (p - sig + 1)  # d's last written place
+    if (v / unit).denominator == 1:
+        return False
+    if abs(v - d) < unit:
+        return True
+    try:
+        return sig <= 17 and float(d) == float(v)
+    except OverflowError:
+        return False
+
+
+def _printed_eq(a, b, ea: Fraction, eb: Fraction) -> bool | None:
+    """Exact values where one side (or both) is a float literal alone: whether one is a print of the other;
+    None where neither side is a bare float literal (the relative float tolerance decides)."""
+    la, lb = _bare_literal(a), _bare_literal(b)
+    if la is None and lb is None:
+        return None
+    return (la is not None and _is_print_of(la[0], la[1], eb)) or (lb is not None and _is_print_of(lb[0], lb[1], ea))
+
+
 def _close(a, b, tol: float) -> bool:
     if tol <= 0:
         return a == b
@@ -5570,13 +5623,17 @@ def _non_scalar(node) -> bool:
 def _fast_scalar_eq(a, b, tol: float) -> bool:
     if _non_scalar(a) or _non_scalar(b):
         return False  # "-[0,1)" or "2\text{ apples} + 1": no value to compare (equal strings matched earlier)
+    exact_tol = tol
     if _has_float_literal(a) or _has_float_literal(b):
         tol = max(tol, _FLOAT_LITERAL_TOL)
     fa = _free(a, set())
     fb = _free(b, set())
     if not fa and not fb:
         try:
-            return _close(_exact(a, None), _exact(b, None), tol)
+            ea, eb = _exact(a, None), _exact(b, None)
+            if exact_tol <= 0 and (printed := _printed_eq(a, b, ea, eb)) is not None:
+                return printed
+            return _close(ea, eb, tol)
         except _NotExact:
             pass
         except ZeroDivisionError:
