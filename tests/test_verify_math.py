@@ -1442,8 +1442,11 @@ def test_equal_infinities_still_match_under_a_tolerance():
         ("100000000000000.0", ["100000000000001", "99999999999999"]),
         ("10000000000000000.0", ["10000000000000050", "9999999999999950"]),
         ("123456789012.455", ["123456789012.45", "123456789012.46"]),  # exact decimals too
-        ("0.30000000000000004", ["0.3", "\\frac{3}{10}"]),
-        ("2.9999999999999996", ["3"]),
+        ("4503599627370497.0", ["4503599627370498", "4503599627370496"]),  # ULPs are 1 there: 1 ULP off is wrong
+        ("4503599627370497.5", ["4503599627370498", "4503599627370499"]),
+        ("1.00000000000000e-323", ["0"]),  # 2 ULPs of 0.0 (subnormal) are no float artifact
+        ("0.30000000000000004", ["0.3000000000000002", "0.31"]),
+        ("2.9999999999999996", ["2", "4", "2.9999999999999995"]),
         ("0.666666666666665", ["\\frac{2}{3}"]),  # two units off in its last place
         ("(123456789012345.5, 1)", ["(123456789012346, 1)"]),
         ("1.23456789012345e5000", ["2", "10^{5000}"]),  # no "error: ValueError" (int-to-str digit limit)
@@ -1452,7 +1455,8 @@ def test_equal_infinities_still_match_under_a_tolerance():
 def test_a_long_decimal_is_not_within_1e14_of_an_exact_value_it_could_write(pred, golds):
     """A decimal of 15+ significant digits was a printed double compared at 1e-14 relative, so against exact
     golds it matched every value in a window: "123456789012345.5" scored for both neighbouring integer golds
-    (a reward hack), "10000000000000000.0" for any integer within 100 of it."""
+    (a reward hack), "10000000000000000.0" for any integer within 100 of it. A float computation's print of a
+    value (within 4 ULPs of its double) still matches it, but only where ULPs are finer than the value's steps."""
     for gold in golds:
         assert not check_math(f"\\boxed{{{pred}}}", gold).correct, (pred, gold)
         assert not answers_equal(pred, gold) and not answers_equal(gold, pred), (pred, gold)
@@ -1477,6 +1481,16 @@ def test_a_long_decimal_is_not_within_1e14_of_an_exact_value_it_could_write(pred
         ("1.4142135623730951", "\\sqrt{2}"),
         ("0.1+0.2", "0.3"),  # exact arithmetic
         ("2 \\cdot 0.333333333333333", "\\frac{2}{3}"),  # inside an expression: 1e-14
+        # a float computation's print: its double within 4 ULPs of the exact value's nearest double
+        ("0.30000000000000004", "0.3"),  # 0.1 + 0.2 in doubles, 1 ULP off
+        ("0.30000000000000004", "\\frac{3}{10}"),
+        ("0.1 + 0.2 = 0.30000000000000004", "0.3"),
+        ("0.30000000000000004441", "0.3"),  # %.20f of the same double
+        ("2.9999999999999996", "3"),  # 1 ULP below
+        ("-2.9999999999999996", "-3"),
+        ("0.7999999999999999", "\\frac{4}{5}"),
+        ("1.2000000000000002", "1.2"),
+        ("123456789012345.03", "123456789012345"),  # 2 ULPs (1/64), no other integer within reach
     ],
 )
 def test_a_long_decimal_still_matches_the_value_it_prints(pred, gold):

@@ -68,8 +68,10 @@ significant digits, past 2^53 only when it is a double's value, is a printed bin
 matches an exact value equal to it, or one with more digits than it writes that lies within one unit of its
 last place (a rounding or a cut) or whose nearest double it is ("0.0833333333333333" is 1/12,
 "1.8446744073709552e19" is 2^64), never another value it could write exactly ("123456789012345.5" is
-neither 123456789012345 nor ...346, "0.30000000000000004" is not 0.3); inside an expression, or against an
-inexact value (pi, sqrt 2), it is compared at 1e-14 relative precision), `tolerance`
+neither 123456789012345 nor ...346) unless its double is within 4 ULPs of that value's nearest double, as
+a float computation prints it, where ULPs are finer than the value's own steps ("0.30000000000000004" is
+0.3, "2.9999999999999996" is 3; "4503599627370497.0" is not 4503599627370498); inside an expression, or
+against an inexact value (pi, sqrt 2), it is compared at 1e-14 relative precision), `tolerance`
 turns on a relative numeric tolerance; several values where the gold has one (a hedge: "41 or 42",
 "\\pm 3") are wrong; lists compare in any order: as multisets when the gold list repeats a value
 (roots counted with multiplicity: "1, 1, 2" is not "1, 2, 2", nor is "1, 2" or the set "\\{1, 2\\}"),
@@ -5542,8 +5544,9 @@ def _bare_literal(node):
 def _is_print_of(d: Fraction, sig: int, v: Fraction) -> bool:
     """Whether the decimal `d` of `sig` significant digits can be a print of the exact value `v`. A value `d`
     writes exactly in its last place (a whole number, a terminating decimal) is printed as itself, so nothing
-    else matches it: under a relative 1e-14, "123456789012345.5" matched both 123456789012345 and
-    123456789012346, and "10000000000000000.0" every integer within 100 of it. Otherwise `v` within one unit
+    else matches it but a float computation's print of it (_float_artifact_of: "0.30000000000000004" for 0.3):
+    under a relative 1e-14, "123456789012345.5" matched both 123456789012345 and 123456789012346, and
+    "10000000000000000.0" every integer within 100 of it. Otherwise `v` within one unit
     of `d`'s last place, rounded or cut there ("0.0833333333333333" for 1/12, "1.8446744073709552e19" for
     2^64), or, for a print of a double (<= 17 digits), `v`'s nearest double ("0.66666666666666663" for 2/3)."""
     if d == v:
@@ -5559,13 +5562,29 @@ def _is_print_of(d: Fraction, sig: int, v: Fraction) -> bool:
         p += 1
     unit = Fraction(10) ** (p - sig + 1)  # d's last written place
     if (v / unit).denominator == 1:
-        return False
+        return _float_artifact_of(d, v)
     if abs(v - d) < unit:
         return True
     try:
         return sig <= 17 and float(d) == float(v)
     except OverflowError:
         return False
+
+
+def _float_artifact_of(d: Fraction, v: Fraction) -> bool:
+    """Whether `d`'s double is within 4 ULPs of the exact `v`'s nearest double, as a float computation of `v`
+    prints ("0.30000000000000004" for 0.1 + 0.2 = 0.3, "2.9999999999999996" for 3), where no other value as
+    coarse as `v` (its denominator) lies within reach: 8 ULPs under 1/denominator. So "123456789012345.5"
+    (32 ULPs from 123456789012345) and "4503599627370497.0" (1 ULP from 4503599627370498, but ULPs are 1
+    there) stay wrong, and no double past 2^53 is another integer. Not at 0, where ULPs are subnormal."""
+    try:
+        fd, fv = float(d), float(v)
+    except OverflowError:
+        return False
+    if fv == 0 or _math.isinf(fd) or _math.isinf(fv) or (fd < 0) != (fv < 0):
+        return False
+    ulp = _math.ulp(fv)
+    return abs(fd - fv) <= 4 * ulp and 8 * ulp * v.denominator < 1
 
 
 def _printed_eq(a, b, ea: Fraction, eb: Fraction) -> bool | None:
