@@ -557,8 +557,9 @@ def kind_phrase(kind) -> str:
 def fresh_run_dir(run: Path, model_path=None, kind: str | None = None) -> None:
     """Refuse a run directory that would overwrite something: an earlier run (its checkpoint, metrics or
     config), any model checkpoint (a run writes its own config.json over the model's), or the very checkpoint
-    the run starts from. `kind`: the run's own ("pretrain", "sft", "grpo"), so that another kind's run is not
-    met with "pass --resume", which would refuse it."""
+    the run starts from. `kind`: the run's own ("pretrain", "sft", "grpo", or "distill": an sft run that
+    names its distilled.jsonl, see ``run_kind``), so that another kind's run is not met with "pass --resume",
+    which would refuse it (`distill --resume` continues a distillation only, not a plain sft run)."""
     if str(run) in ("", "."):
         raise PonderError("--out: give a run directory (an empty path would write into the current one)")
     if run.exists() and not run.is_dir():
@@ -585,7 +586,7 @@ def fresh_run_dir(run: Path, model_path=None, kind: str | None = None) -> None:
     if (run / "checkpoint").exists() or any(run.glob(".checkpoint.old-*")):
         try:
             saved = json.loads((run / "config.json").read_text(encoding="utf-8"))
-            held = saved.get("kind")
+            held = run_kind(saved) if kind == "distill" else saved.get("kind")
         except (OSError, ValueError, AttributeError):
             saved = held = None
         if kind is not None and isinstance(held, str) and held != kind:
@@ -1946,8 +1947,8 @@ def check_distill_inputs(items, reward, train: TrainConfig | None = None, run_di
             raise PonderError(f"distill: items[{i}] is a countdown item, which the math verifier would judge by its "
                               "target alone (a bare number with no expression is kept); use --reward countdown")
     check_not_compiled((train or TrainConfig()).validate())  # (before the sampling, not after it)
-    if run_dir is not None:  # (a distillation run is an sft run: over another command's, not "pass --resume")
-        fresh_run_dir(Path(run_dir), model_path, kind="sft")
+    if run_dir is not None:  # (over another command's run, a plain sft run's included: not "pass --resume")
+        fresh_run_dir(Path(run_dir), model_path, kind="distill")
         # no run is there (fresh_run_dir): a distilled.jsonl is the user's own, replaced by the kept samples
         # silently (`--data DIR/distilled.jsonl --out DIR` wrote them over the prompts the teacher had sampled)
         if (Path(run_dir) / DISTILLED).exists():

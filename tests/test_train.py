@@ -122,15 +122,28 @@ def test_a_new_run_over_another_commands_run_is_not_told_to_resume_it(tmp_path):
                                               "another --out$"):
             pretrain(run, DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=1), vocab_size=300,
                      progress=False)
-    # distill's run is an sft run: over a pretraining run it was told to pass --resume too, which then refused it
-    from ponder.train import check_distill_inputs
+    # distill over a pretraining run was told to pass --resume too, which then refused it; over a grpo run it was
+    # told the run was no 'sft' run (distill's is named 'distill'), and over a plain sft run to pass --resume, which
+    # `distill --resume` then refused as "not a distillation run"
+    from ponder.train import check_distill_inputs, fresh_run_dir
 
-    run = tmp_path / "pretrain"
+    item = [{"prompt": "1 + 1 =", "answer": "2"}]
+    for kind, saved, said in (("pretrain", {}, "a 'pretrain' run"), ("grpo", {}, "a 'grpo' run"),
+                              ("sft", {"data": {"data": "d.jsonl"}}, "an 'sft' run")):
+        run = tmp_path / f"d-{kind}"
+        (run / "checkpoint").mkdir(parents=True)
+        (run / "config.json").write_text(json.dumps({"kind": kind, **saved}))
+        with pytest.raises(PonderError, match=f"already holds {said}, not a 'distill' run to continue; choose "
+                                              "another --out$"):
+            check_distill_inputs(item, "math", run_dir=run)
+    # a distillation's own run is one `distill --resume` continues (and `sft --resume` too: an sft run)
+    run = tmp_path / "d-distill"
     (run / "checkpoint").mkdir(parents=True)
-    (run / "config.json").write_text(json.dumps({"kind": "pretrain"}))
-    with pytest.raises(PonderError, match="already holds a 'pretrain' run, not an 'sft' run to continue; choose "
-                                          "another --out$"):
-        check_distill_inputs([{"prompt": "1 + 1 =", "answer": "2"}], "math", run_dir=run)
+    (run / "config.json").write_text(json.dumps({"kind": "sft", "data": {"distilled": "distilled.jsonl"}}))
+    with pytest.raises(PonderError, match="already holds a run; pass --resume to continue it"):
+        check_distill_inputs(item, "math", run_dir=run)
+    with pytest.raises(PonderError, match="already holds a run; pass --resume to continue it"):
+        fresh_run_dir(run, kind="sft")
 
 
 @pytest.mark.parametrize("docs, held, msg", [
