@@ -1230,7 +1230,8 @@ def check_probe_out(out_dir, probe: str) -> Path | None:
     if what is not None:
         raise PonderError(f"--out {d}: holds {what}, not probe results, among whose files the {probe} probe "
                           "would write its own (and delete a report.html); choose another --out")
-    own = d / PROBE_FILES[probe][0]
+    own, *beside = (d / f for f in PROBE_FILES[probe])
+    ours = False
     if own.exists():  # a re-run replaces the probe's own result; a file of the user's of that name is not one
         try:
             saved = json.loads(own.read_text(encoding="utf-8"))
@@ -1239,7 +1240,13 @@ def check_probe_out(out_dir, probe: str) -> Path | None:
         if not (isinstance(saved, dict) and all(k in saved for k in _PROBE_KEYS[probe])):
             raise PonderError(f"--out {d}: holds a {own.name} that no {probe} probe wrote, which this probe would "
                               "replace; choose another --out")
-    check_writable(own)
+        ours = True
+    for f in beside:  # (the heatmap: written after the result, so a probe's is never there without it)
+        if f.exists() and not ours:
+            raise PonderError(f"--out {d}: holds a {f.name} with no {own.name} beside it, which no {probe} probe "
+                              "wrote and this probe would replace; choose another --out")
+    for f in (own, *beside):
+        check_writable(f)
     return d
 
 

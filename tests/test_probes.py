@@ -1757,6 +1757,32 @@ def test_a_probe_refuses_another_commands_directory_as_its_out(tiny_random, tmp_
     assert {p.name for p in both.iterdir()} == {"contamination.json", "diversity.json", "diversity_heatmap.png"}
 
 
+def test_a_diversity_probe_refuses_a_heatmap_no_probe_result_accompanies(tiny_random, tmp_path):
+    """`probe diversity --out DIR` replaced a diversity_heatmap.png of the user's own silently (check_probe_out
+    looked at diversity.json alone); a heatmap with no diversity.json beside it is no probe's, and refused before
+    any sampling, as the JSON is. Beside the probe's own result, a re-run replaces it."""
+    from ponder.probes import run_diversity_probe
+
+    items = [{"id": "w0", "prompt": "Problem: 3 + 4 = ?\nSolution:", "answer": "7"}]
+
+    def run(d):
+        return run_diversity_probe(tiny_random, items, n_samples=2, max_new_tokens=4, out_dir=d, progress=False)
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "diversity_heatmap.png").write_bytes(b"my figure")
+    with pytest.raises(PonderError, match=re.escape(f"--out {mine}: holds a diversity_heatmap.png with no "
+                                                    "diversity.json beside it, which no diversity probe wrote")):
+        run(mine)
+    assert [p.name for p in mine.iterdir()] == ["diversity_heatmap.png"]
+    assert (mine / "diversity_heatmap.png").read_bytes() == b"my figure"
+    ours = tmp_path / "ours"
+    run(ours)
+    (ours / "diversity_heatmap.png").write_bytes(b"stale")
+    run(ours)  # the probe's own result beside it: a re-run
+    assert (ours / "diversity_heatmap.png").read_bytes().startswith(b"\x89PNG")
+
+
 def test_a_contamination_probe_reruns_over_its_result_saved_before_settings_were_kept(tiny_random, tmp_path):
     """A re-run of the contamination probe into its own --out was refused ("holds a contamination.json that no
     contamination probe wrote") where that result was saved before the probe kept its "settings": check_probe_out
