@@ -1194,11 +1194,13 @@ _PROBE_KEYS = {"contamination": ("contaminated", "evidence"), "diversity": ("int
 
 def check_probe_out(out_dir, probe: str) -> Path | None:
     """The directory the ``probe`` ("contamination" or "diversity") writes its result into, checked before any
-    work. A directory of probe results (or a new one, or a folder of other files) takes it: an earlier result of
-    the same probe there is replaced (a re-run), the other probe's stays beside it (`ponder report` shows both).
-    Refused: a file; another command's directory, whose report.html the probe would delete and beside whose files
-    it would write (a run or result: its config.json, metrics.jsonl or checkpoint/; a model checkpoint; a demo's
-    summary.json; an interrupted evaluation); a file of the probe's own name that no probe wrote."""
+    work. A directory of probe results (or a new one, or a folder of other files, but for a config.json) takes
+    it: an earlier result of the same probe there is replaced (a re-run), the other probe's stays beside it
+    (`ponder report` shows both). Refused: a file; another command's directory, whose report.html the probe would
+    delete and beside whose files it would write (a run or result: its config.json, metrics.jsonl or checkpoint/;
+    a model checkpoint; a demo's summary.json; an interrupted evaluation); any other config.json, which no probe
+    writes and `ponder report` would show as the probe results' configuration; a file of the probe's own name
+    that no probe wrote."""
     if out_dir is None:
         return None
     if not os.fspath(out_dir):
@@ -1217,6 +1219,10 @@ def check_probe_out(out_dir, probe: str) -> Path | None:
         from ponder.demo import _holder
 
         what = _holder(d / "config.json")
+        if what == "a config.json":  # (no run's, result's or checkpoint's: "not probe results" said no why)
+            raise PonderError(f"--out {d}: holds a config.json of no Ponder run, result or checkpoint, which "
+                              f"`ponder report` would show as the {probe} probe's configuration; choose another "
+                              "--out")
     elif any((d / f).exists() for f in MODEL_WEIGHT_FILES):
         what = f"a model checkpoint ({next(f for f in MODEL_WEIGHT_FILES if (d / f).exists())})"
     elif (d / "checkpoint").exists() or (d / "metrics.jsonl").exists():

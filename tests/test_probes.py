@@ -1783,6 +1783,35 @@ def test_a_diversity_probe_refuses_a_heatmap_no_probe_result_accompanies(tiny_ra
     assert (ours / "diversity_heatmap.png").read_bytes().startswith(b"\x89PNG")
 
 
+def test_a_probe_takes_a_folder_of_other_files_but_says_why_it_refuses_a_foreign_config_json(tiny_random, tmp_path):
+    """check_probe_out's docstring said a folder of other files takes a probe's result, yet a config.json of no
+    Ponder run (an experiment's own settings) was refused as "holds a config.json, not probe results", naming no
+    reason. It is still refused (`ponder report` would show it as the probe's configuration), and says so; a
+    folder of other files takes the result, leaving them as they were."""
+    from ponder.probes import run_diversity_probe
+
+    items = [{"id": "w0", "prompt": "Problem: 3 + 4 = ?\nSolution:", "answer": "7"}]
+
+    def run(d):
+        return run_diversity_probe(tiny_random, items, n_samples=2, max_new_tokens=4, out_dir=d, progress=False)
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "notes.txt").write_text("mine")
+    run(notes)
+    assert {p.name for p in notes.iterdir()} == {"notes.txt", "diversity.json", "diversity_heatmap.png"}
+    assert (notes / "notes.txt").read_text() == "mine"
+    for text in ('{"lr": 0.1}', "not json"):
+        cfg = tmp_path / "cfg"
+        cfg.mkdir(exist_ok=True)
+        (cfg / "config.json").write_text(text)
+        with pytest.raises(PonderError, match=re.escape(
+                f"--out {cfg}: holds a config.json of no Ponder run, result or checkpoint, which `ponder report` "
+                "would show as the diversity probe's configuration; choose another --out")):
+            run(cfg)
+        assert [p.name for p in cfg.iterdir()] == ["config.json"]
+
+
 def test_a_contamination_probe_reruns_over_its_result_saved_before_settings_were_kept(tiny_random, tmp_path):
     """A re-run of the contamination probe into its own --out was refused ("holds a contamination.json that no
     contamination probe wrote") where that result was saved before the probe kept its "settings": check_probe_out
