@@ -1192,6 +1192,15 @@ PROBE_FILES = {"contamination": ("contamination.json",), "diversity": ("diversit
 _PROBE_KEYS = {"contamination": ("contaminated", "evidence"), "diversity": ("intra", "inter")}
 
 
+def _probe_wrote(path: Path, probe: str) -> bool:
+    """Whether ``path`` (a probe's result file name) holds what the ``probe`` writes."""
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(saved, dict) and all(k in saved for k in _PROBE_KEYS[probe])
+
+
 def check_probe_out(out_dir, probe: str) -> Path | None:
     """The directory the ``probe`` ("contamination" or "diversity") writes its result into, checked before any
     work. A directory of probe results (or a new one, or a folder of other files, but for a config.json) takes
@@ -1200,7 +1209,7 @@ def check_probe_out(out_dir, probe: str) -> Path | None:
     delete and beside whose files it would write (a run or result: its config.json, metrics.jsonl or checkpoint/;
     a model checkpoint; a demo's summary.json; an interrupted evaluation); any other config.json, which no probe
     writes and `ponder report` would show as the probe results' configuration; a file of the probe's own name
-    that no probe wrote."""
+    that no probe wrote; a report.html beside no probe's result (the probe deletes the report of an older one)."""
     if out_dir is None:
         return None
     if not os.fspath(out_dir):
@@ -1239,14 +1248,15 @@ def check_probe_out(out_dir, probe: str) -> Path | None:
     own, *beside = (d / f for f in PROBE_FILES[probe])
     ours = False
     if own.exists():  # a re-run replaces the probe's own result; a file of the user's of that name is not one
-        try:
-            saved = json.loads(own.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            saved = None
-        if not (isinstance(saved, dict) and all(k in saved for k in _PROBE_KEYS[probe])):
+        if not _probe_wrote(own, probe):
             raise PonderError(f"--out {d}: holds a {own.name} that no {probe} probe wrote, which this probe would "
                               "replace; choose another --out")
         ours = True
+    # the probe deletes `ponder report`'s page of an older result (stale): one beside no probe's result is the
+    # user's own (a folder of other files), deleted silently
+    if (d / "report.html").exists() and not any(_probe_wrote(d / PROBE_FILES[p][0], p) for p in PROBE_FILES):
+        raise PonderError(f"--out {d}: holds a report.html beside no probe result, which the {probe} probe would "
+                          "delete (it removes the stale report of an earlier result); choose another --out")
     for f in beside:  # (the heatmap: written after the result, so a probe's is never there without it)
         if f.exists() and not ours:
             raise PonderError(f"--out {d}: holds a {f.name} with no {own.name} beside it, which no {probe} probe "

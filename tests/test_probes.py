@@ -1812,6 +1812,34 @@ def test_a_probe_takes_a_folder_of_other_files_but_says_why_it_refuses_a_foreign
         assert [p.name for p in cfg.iterdir()] == ["config.json"]
 
 
+def test_a_probe_refuses_to_delete_a_report_html_beside_no_probe_result(tiny_random, tmp_path):
+    """A probe deletes the report.html `ponder report` rendered from an older result (stale); into a folder of the
+    user's own files it deleted their report.html too, silently. Refused before any sampling where no probe's
+    result is beside it; beside the other probe's result it is that result's report, and goes."""
+    from ponder.probes import run_contamination_probe, run_diversity_probe
+    from ponder.report import write_html_report
+
+    model, tok = tiny_random
+    items = [{"id": "w0", "prompt": "Problem: 3 + 4 = ?\nSolution:", "answer": "7"}]
+    runs = {"diversity": lambda d: run_diversity_probe(tiny_random, items, n_samples=2, max_new_tokens=4,
+                                                       out_dir=d, progress=False),
+            "contamination": lambda d: run_contamination_probe(model, tok, items, perturb_fn=None, max_new_tokens=4,
+                                                               fractions=(0.6,), out_dir=d, progress=False)}
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "report.html").write_text("<p>my notes</p>")
+    for name, run in runs.items():
+        with pytest.raises(PonderError, match=re.escape(f"--out {mine}: holds a report.html beside no probe "
+                                                        f"result, which the {name} probe would delete")):
+            run(mine)
+        assert [p.name for p in mine.iterdir()] == ["report.html"]
+    both = tmp_path / "both"
+    runs["contamination"](both)
+    write_html_report(both)
+    runs["diversity"](both)  # the contamination result's report: stale once the diversity result is beside it
+    assert not (both / "report.html").exists()
+
+
 def test_a_contamination_probe_reruns_over_its_result_saved_before_settings_were_kept(tiny_random, tmp_path):
     """A re-run of the contamination probe into its own --out was refused ("holds a contamination.json that no
     contamination probe wrote") where that result was saved before the probe kept its "settings": check_probe_out
