@@ -1691,19 +1691,25 @@ def test_contamination_json_says_which_model_and_items_it_probed(tiny_random, tm
         run_contamination_probe(*tiny_random, items, fractions=(0.6,), model_name=7)
 
 
+def _tiny_probe_runs(tiny_random) -> dict:
+    """Each probe as a function of its --out directory, on one tiny problem (fast)."""
+    from ponder.probes import run_contamination_probe, run_diversity_probe
+
+    model, tok = tiny_random
+    items = [{"id": "w0", "prompt": "Problem: 3 + 4 = ?\nSolution:", "answer": "7"}]
+    return {"diversity": lambda d: run_diversity_probe(tiny_random, items, n_samples=2, max_new_tokens=4,
+                                                       out_dir=d, progress=False),
+            "contamination": lambda d: run_contamination_probe(model, tok, items, perturb_fn=None, max_new_tokens=4,
+                                                               fractions=(0.6,), out_dir=d, progress=False)}
+
+
 def test_a_probe_run_again_into_its_out_dir_leaves_no_stale_report(tiny_random, tmp_path):
     """A probe run again into its --out (other settings, another model) replaced diversity.json or
     contamination.json but kept the report.html `ponder report` had rendered from the old one: the directory's
     report showed another run's figures."""
-    from ponder.probes import run_contamination_probe, run_diversity_probe
     from ponder.report import write_html_report
 
-    model, tok = tiny_random
-    items = [{"id": "w0", "prompt": "Problem: 3 + 4 = ?\nSolution:", "answer": "7"}]
-    runs = {"diversity": lambda d: run_diversity_probe(tiny_random, items, n_samples=2, max_new_tokens=4,
-                                                       out_dir=d, progress=False),
-            "contamination": lambda d: run_contamination_probe(model, tok, items, perturb_fn=None, max_new_tokens=4,
-                                                               fractions=(0.6,), out_dir=d, progress=False)}
+    runs = _tiny_probe_runs(tiny_random)
     for name, run in runs.items():
         run(tmp_path / name)
         report = write_html_report(tmp_path / name)
@@ -1718,22 +1724,16 @@ def test_a_probe_refuses_another_commands_directory_as_its_out(tiny_random, tmp_
     naming what the directory holds, before any sampling; a re-run into the probe's own directory replaces its
     result, and the other probe's result may sit beside it."""
     from ponder.checkpoint import save
-    from ponder.probes import run_contamination_probe, run_diversity_probe
     from ponder.report import write_html_report
 
-    model, tok = tiny_random
-    items = [{"id": "w0", "prompt": "Problem: 3 + 4 = ?\nSolution:", "answer": "7"}]
-    runs = {"diversity": lambda d: run_diversity_probe(tiny_random, items, n_samples=2, max_new_tokens=4,
-                                                       out_dir=d, progress=False),
-            "contamination": lambda d: run_contamination_probe(model, tok, items, perturb_fn=None, max_new_tokens=4,
-                                                               fractions=(0.6,), out_dir=d, progress=False)}
+    runs = _tiny_probe_runs(tiny_random)
     run = tmp_path / "run"
     run.mkdir()
     (run / "config.json").write_text(json.dumps({"kind": "sft", "train": {}}))
     (run / "metrics.jsonl").write_text('{"step": 1, "loss": 2.0}\n')
     report = write_html_report(run)
     ckpt = tmp_path / "ckpt"
-    save(model, tok, ckpt)
+    save(*tiny_random, ckpt)
     stopped = tmp_path / "stopped"  # a run killed before its config.json: its metrics
     stopped.mkdir()
     (stopped / "metrics.jsonl").write_text('{"step": 1, "loss": 2.0}\n')
@@ -1816,15 +1816,9 @@ def test_a_probe_refuses_to_delete_a_report_html_beside_no_probe_result(tiny_ran
     """A probe deletes the report.html `ponder report` rendered from an older result (stale); into a folder of the
     user's own files it deleted their report.html too, silently. Refused before any sampling where no probe's
     result is beside it; beside the other probe's result it is that result's report, and goes."""
-    from ponder.probes import run_contamination_probe, run_diversity_probe
     from ponder.report import write_html_report
 
-    model, tok = tiny_random
-    items = [{"id": "w0", "prompt": "Problem: 3 + 4 = ?\nSolution:", "answer": "7"}]
-    runs = {"diversity": lambda d: run_diversity_probe(tiny_random, items, n_samples=2, max_new_tokens=4,
-                                                       out_dir=d, progress=False),
-            "contamination": lambda d: run_contamination_probe(model, tok, items, perturb_fn=None, max_new_tokens=4,
-                                                               fractions=(0.6,), out_dir=d, progress=False)}
+    runs = _tiny_probe_runs(tiny_random)
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "report.html").write_text("<p>my notes</p>")
