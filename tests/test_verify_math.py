@@ -2247,6 +2247,24 @@ def test_an_answer_in_inline_html_keeps_its_hedge(completion):
     assert not check_math(completion, "7").correct
 
 
+@pytest.mark.parametrize("completion", [
+    "The answer is &ndash;3", "\\boxed{&ndash;3}", "Answer: &mdash;3.", "The answer is 10<sup>&ndash;3</sup>",
+])
+def test_an_html_dash_entity_before_a_number_is_its_sign(completion):
+    # 3228494 blanked "&ndash;"/"&mdash;" everywhere, so "&ndash;3" (which shows as "\u20133", read -3) read 3: the
+    # wrong sign scored for the gold 3
+    assert not check_math(completion, "3").correct
+    assert not check_math(completion, "1000").correct
+    assert not check_math(completion, "7").correct
+
+
+def test_an_html_dash_entity_before_a_number_reads_as_the_dash_it_shows():
+    assert check_math("The answer is &ndash;3", "-3").correct
+    assert check_math("\\boxed{&ndash;3}", "-3").correct
+    assert check_math("The answer is 10<sup>&ndash;3</sup>", "0.001").correct
+    assert check_math("Final answer: 6 &mdash; done", "6").correct  # a clause dash stays a blank
+
+
 def test_a_one_token_html_superscript_or_subscript_is_a_power_or_index():
     # blanked, "2<sup>10</sup>" would read "2 10"
     assert check_math("The answer is 2<sup>10</sup>.", "1024").correct

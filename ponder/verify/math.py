@@ -960,7 +960,10 @@ def _fold(s: str) -> str:
 
 
 # a superscript or subscript of one number or name: "2<sup>10</sup>" is 2^{10}, not the "2 10" its blanked tags leave
-_HTML_SCRIPT_RE = re.compile(r"<(sup|sub)>\s*([-+\u2212]?[0-9A-Za-z.]{1,12})\s*</\1>", re.I)
+_HTML_SCRIPT_RE = re.compile(r"<(sup|sub)>\s*([-+\u2212\u2013\u2014]?[0-9A-Za-z.]{1,12})\s*</\1>", re.I)
+# a dash entity against a number shows as the dash it is ("&ndash;3" is "\u20133", -3; "3&ndash;5" is "3\u20135"):
+# blanked, the sign was lost and "&ndash;3" scored for the gold 3; one between blanks ("6 &mdash; done") stays a blank
+_HTML_DASH_RE = re.compile(r"&(ndash|mdash);(?=[0-9.(\\$]|[A-Za-z](?![A-Za-z]))", re.I)
 _HTML_BLOCK_TAGS = frozenset(("br", "hr", "p", "div"))
 
 
@@ -983,6 +986,8 @@ def _unhtml(text: str) -> str:
     """The text as it shows: inline HTML tags and entities (_HTML_INLINE_RE) as blanks, a line-breaking one
     ("<br>", "<p>") as a newline, a one-token "<sup>"/"<sub>" as ^{..}/_{..} ("The answer is <b>6</b>." read
     "<b>6</b>", "<p>The answer is 6.</p>" read "6.</p>")."""
+    if "dash;" in text or "DASH;" in text:
+        text = _HTML_DASH_RE.sub(lambda m: "\u2013" if m.group(1).lower() == "ndash" else "\u2014", text)
     if "<" in text and ("<sup" in text or "<sub" in text or "<SU" in text or "<Su" in text):
         text = _HTML_SCRIPT_RE.sub(_html_script, text)
     return _HTML_INLINE_RE.sub(_html_text, text)
