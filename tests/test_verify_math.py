@@ -1448,6 +1448,7 @@ def test_equal_infinities_still_match_under_a_tolerance():
         ("0.30000000000000004", ["0.3000000000000002", "0.31"]),
         ("2.9999999999999996", ["2", "4", "2.9999999999999995"]),
         ("0.666666666666665", ["\\frac{2}{3}"]),  # two units off in its last place
+        ("0.33333333333333365", ["\\frac{1}{3}"]),  # 6 ULPs off 1/3's double: no float artifact
         ("(123456789012345.5, 1)", ["(123456789012346, 1)"]),
         ("1.23456789012345e5000", ["2", "10^{5000}"]),  # no "error: ValueError" (int-to-str digit limit)
     ],
@@ -1491,6 +1492,13 @@ def test_a_long_decimal_is_not_within_1e14_of_an_exact_value_it_could_write(pred
         ("0.7999999999999999", "\\frac{4}{5}"),
         ("1.2000000000000002", "1.2"),
         ("123456789012345.03", "123456789012345"),  # 2 ULPs (1/64), no other integer within reach
+        # ... also of a value no double holds (before, only its nearest double or a print within its last place)
+        (repr(1 - 2 / 3), "\\frac{1}{3}"),  # 0.33333333333333337, 1 ULP off
+        (repr(1 - 5 / 6), "\\frac{1}{6}"),  # 0.16666666666666663
+        (repr(50 * (1 / 3)), "\\frac{50}{3}"),  # 16.666666666666664
+        (repr(-(1 - 2 / 3)), "-\\frac{1}{3}"),
+        (repr(1 - 8 / 9), "\\frac{1}{9}"),  # 0.11111111111111116, 1 ULP off
+        (repr(sum([1 / 9] * 7)), "\\frac{7}{9}"),  # 0.7777777777777779
     ],
 )
 def test_a_long_decimal_still_matches_the_value_it_prints(pred, gold):

@@ -5553,7 +5553,8 @@ def _is_print_of(d: Fraction, sig: int, v: Fraction) -> bool:
     under a relative 1e-14, "123456789012345.5" matched both 123456789012345 and 123456789012346, and
     "10000000000000000.0" every integer within 100 of it. Otherwise `v` within one unit
     of `d`'s last place, rounded or cut there ("0.0833333333333333" for 1/12, "1.8446744073709552e19" for
-    2^64), or, for a print of a double (<= 17 digits), `v`'s nearest double ("0.66666666666666663" for 2/3)."""
+    2^64), or, for a print of a double (<= 17 digits), `v`'s nearest double ("0.66666666666666663" for 2/3),
+    or a float computation's print of it ("0.33333333333333337" for 1 - 2/3)."""
     if d == v:
         return True
     if d == 0:
@@ -5571,9 +5572,12 @@ def _is_print_of(d: Fraction, sig: int, v: Fraction) -> bool:
     if abs(v - d) < unit:
         return True
     try:
-        return sig <= 17 and float(d) == float(v)
+        if sig <= 17 and float(d) == float(v):
+            return True
     except OverflowError:
         return False
+    # a float computation's print of a value no double holds ("0.33333333333333337" for 1 - 2/3)
+    return _float_artifact_of(d, v)
 
 
 def _float_artifact_of(d: Fraction, v: Fraction) -> bool:
