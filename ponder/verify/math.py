@@ -68,9 +68,10 @@ significant digits, past 2^53 only when it is a double's value, is a printed bin
 matches an exact value equal to it, or one with more digits than it writes that lies within one unit of its
 last place (a rounding or a cut) or whose nearest double it is ("0.0833333333333333" is 1/12,
 "1.8446744073709552e19" is 2^64), never another value it could write exactly ("123456789012345.5" is
-neither 123456789012345 nor ...346) unless its double is within 4 ULPs of that value's nearest double, as
-a float computation prints it, where ULPs are finer than the value's own steps ("0.30000000000000004" is
-0.3, "2.9999999999999996" is 3; "4503599627370497.0" is not 4503599627370498); inside an expression, or
+neither 123456789012345 nor ...346) unless it is within 1e-14 relative of that value (or 4 ULPs of its
+double), as a float computation prints it, where that window reaches no other value of the value's own precision
+("0.30000000000000004" is 0.3, "0.050000000000000044" is 1/20, "2.9999999999999996" is 3; "4503599627370497.0" is
+not 4503599627370498: a tolerance never makes one answer right for two such golds); inside an expression, or
 against an inexact value (pi, sqrt 2), it is compared at 1e-14 relative precision), `tolerance`
 turns on a relative numeric tolerance; several values where the gold has one (a hedge: "41 or 42",
 "\\pm 3") are wrong; lists compare in any order: as multisets when the gold list repeats a value
@@ -5581,19 +5582,30 @@ def _is_print_of(d: Fraction, sig: int, v: Fraction) -> bool:
 
 
 def _float_artifact_of(d: Fraction, v: Fraction) -> bool:
-    """Whether `d`'s double is within 4 ULPs of the exact `v`'s nearest double, as a float computation of `v`
-    prints ("0.30000000000000004" for 0.1 + 0.2 = 0.3, "2.9999999999999996" for 3), where no other value as
-    coarse as `v` (its denominator) lies within reach: 8 ULPs under 1/denominator. So "123456789012345.5"
-    (32 ULPs from 123456789012345) and "4503599627370497.0" (1 ULP from 4503599627370498, but ULPs are 1
-    there) stay wrong, and no double past 2^53 is another integer. Not at 0, where ULPs are subnormal."""
+    """Whether `d` is within the float tolerance (1e-14 relative) of the exact `v`, as a float computation of `v`
+    prints ("0.30000000000000004" for 0.1 + 0.2 = 0.3, "0.050000000000000044" for 1 - 0.95 = 1/20, a sum's
+    "1.5263157894736832" for 29/19), where that window cannot reach another value as coarse as `v` (its
+    denominator): under the tolerance alone "123456789012345.5" matched both 123456789012345 and 123456789012346, and
+    "10000000000000000.0" every integer within 100 of it. So a tolerance never makes one answer right for two
+    golds of the same precision. Not at 0, whose window is empty."""
+    if v == 0:
+        return False
+    window = _PRINT_TOL * abs(v)
+    if abs(d - v) <= window and 2 * window * v.denominator < 1:
+        return True
+    # past the window's reach (large integers: 1e-14 of 123456789012345 is 1.2), a few ULPs of v's own double still
+    # are a computation's print ("123456789012345.03", 2 ULPs), where 8 ULPs stay under 1/denominator
     try:
         fd, fv = float(d), float(v)
     except OverflowError:
         return False
-    if fv == 0 or _math.isinf(fd) or _math.isinf(fv) or (fd < 0) != (fv < 0):
+    if _math.isinf(fd) or _math.isinf(fv) or (fd < 0) != (fv < 0):
         return False
     ulp = _math.ulp(fv)
     return abs(fd - fv) <= 4 * ulp and 8 * ulp * v.denominator < 1
+
+
+_PRINT_TOL = Fraction(1, 10**14)
 
 
 def _printed_eq(a, b, ea: Fraction, eb: Fraction) -> bool | None:
