@@ -613,8 +613,33 @@ def fresh_run_dir(run: Path, model_path=None, kind: str | None = None) -> None:
             names = " and ".join(f for f in ("config.json", "metrics.jsonl") if (run / f).exists())
             raise PonderError(f"--out {run}: holds a {names} of no Ponder run, which the run would overwrite; "
                               "choose another --out")
+        kept = _kept_rows(run / DISTILLED)
+        if kept:  # a distillation's teacher samples: "remove the directory" would delete them
+            model = saved.get("model_path") if isinstance(saved := _saved_config(run), dict) else None
+            data = shlex.quote(str(run / DISTILLED))
+            raise PonderError(f"{run}: holds a run that stopped before its first checkpoint (nothing to resume); its "
+                              f"{counted(kept, 'kept teacher sample')} {'is' if kept == 1 else 'are'} in {data}: fine-tune on them with "
+                              f"`ponder sft --model {shlex.quote(model) if isinstance(model, str) else 'STUDENT'} "
+                              f"--data {data} --out NEW_DIR`, or choose another --out")
         raise PonderError(f"{run}: holds a run that stopped before its first checkpoint (nothing to resume); "
                           "remove the directory or choose another --out")
+
+
+def _saved_config(run: Path):
+    """run/config.json's JSON value, or None where it cannot be read."""
+    try:
+        return json.loads((run / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _kept_rows(path: Path) -> int:
+    """How many non-blank lines `path` (a distilled.jsonl) holds; 0 where it is missing or unreadable."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return sum(1 for line in f if line.strip())
+    except OSError:
+        return 0
 
 
 def _result_kind(run: Path) -> str | None:

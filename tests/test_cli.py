@@ -1219,6 +1219,32 @@ def test_distill_keeps_its_samples_and_resumes_on_them(tmp_path, ckpt, capsys):
     assert err.count("\n") == 1 and (out / "distilled.jsonl").is_file()
 
 
+def test_out_holding_a_distillation_stopped_before_its_first_checkpoint_points_at_its_samples(tmp_path, capsys):
+    """distill (or sft) --out D, D a distillation stopped before its first checkpoint (config.json naming its
+    distilled.jsonl, no checkpoint/), said "remove the directory or choose another --out": the advice deleted the
+    kept teacher samples. It gives distill --resume's hint (`ponder sft --data D/distilled.jsonl --out NEW_DIR`)."""
+    from ponder.cli import main
+
+    out = tmp_path / "D"
+    out.mkdir()
+    (out / "config.json").write_text('{"kind": "sft", "model_path": "tiny", "data": {"distilled": "distilled.jsonl"}}')
+    rows = '{"prompt": "1+1=", "response": " 2"}\n{"prompt": "2+2=", "response": " 4"}\n'
+    (out / "distilled.jsonl").write_text(rows)
+    for cmd in (["distill", "--teacher", "tiny", "--task", "arith"], ["sft", "--data", str(out / "distilled.jsonl")]):
+        assert main([*cmd, "--model", "tiny", "--out", str(out), "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "remove the directory" not in err, err
+        assert err.endswith(f"{out}: holds a run that stopped before its first checkpoint (nothing to resume); its "
+                            f"2 kept teacher samples are in {out / 'distilled.jsonl'}: fine-tune on them with `ponder "
+                            f"sft --model tiny --data {out / 'distilled.jsonl'} --out NEW_DIR`, or choose another "
+                            "--out\n"), err
+    assert (out / "distilled.jsonl").read_text() == rows and sorted(p.name for p in out.iterdir()) == [
+        "config.json", "distilled.jsonl"]
+    (out / "distilled.jsonl").write_text("\n")  # no samples kept: nothing to lose, the general advice
+    assert main(["distill", "--teacher", "tiny", "--model", "tiny", "--task", "arith", "--out", str(out)]) == 2
+    assert "stopped before its first checkpoint (nothing to resume); remove the directory" in capsys.readouterr().err
+
+
 def test_training_commands_print_a_run_summary_and_json_for_scripts(tmp_path, ckpt, capsys):
     """sft and grpo end with what the run did (first -> last of each headline metric); with --json stdout is one
     JSON object and nothing else (alarms and progress go to stderr)."""
