@@ -1409,6 +1409,25 @@ def test_ray_actor_error_is_one_line_naming_the_worker(pool, ckpt):
                         r"\(and \d+ more\)", str(e.value))
 
 
+def test_ray_actor_error_in_a_sampling_call_names_the_prompts_of_its_shard(pool):
+    """An exception (not a PonderError) in a sampling or scale method's call on an actor named the worker but none
+    of the prompts of its shard: which of a run's prompts to look at was not said. It says them, 1-based inclusive,
+    as the hang's "sampling inputs a..b of n" does."""
+    def chokes_on_the_second_shard(model, tok, prompts, index_offset=0, **kw):  # (a closure: pickled by value)
+        if index_offset:
+            raise ValueError("bad prompt\nmore detail")
+        return [p for p in prompts]
+
+    with pytest.raises(PonderError) as e:  # 5 prompts: worker 0 has 1..3, worker 1 has 4..5
+        pool.run(chokes_on_the_second_shard, ["a", "b", "c", "d", "e"])
+    assert re.fullmatch(r"Ray worker 1 \(pid \d+ on \S+\): prompts 4\.\.5 of 5: ValueError: bad prompt",
+                        str(e.value)), str(e.value)
+    with pytest.raises(PonderError) as e:  # a shard of one prompt
+        pool.run(chokes_on_the_second_shard, ["a", "b"])
+    assert re.fullmatch(r"Ray worker 1 \(pid \d+ on \S+\): prompt 2 of 2: ValueError: bad prompt", str(e.value))
+    assert pool.run(chokes_on_the_second_shard, ["a"]) == ["a"]  # (the pool stays usable)
+
+
 class _RejectsPush:
     """An actor handle whose actor is given weights of another shape to load when the pool pushes (it fails part
     way: the tensors whose shapes match are copied)."""

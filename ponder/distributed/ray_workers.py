@@ -720,12 +720,14 @@ class RayPool:
             "(RayPool's call_timeout_s; 'none': no limit); a grpo run continues from its last checkpoint with "
             "--resume RUN_DIR")
 
-    def _actor_error(self, k: int, e, lo: int = 0, n: int | None = None, what: str = "") -> PonderError:
+    def _actor_error(self, k: int, e, lo: int = 0, n: int | None = None, what: str = "",
+                     hi: int | None = None) -> PonderError:
         """An exception raised on actor k as one line: Ray's wrapper's message is the actor's whole traceback (in
         terminal colours), which the CLI would cut to its first line, 'ray::Worker.score() (pid=..., ...)'. A
         PonderError (a bad item, a scorer's NaN) stays the local path's own line; anything else names the worker,
         and a scorer's error the input it raised on (its index in the call, lo the shard's start, of n; its item's
-        id): 'Ray worker 1 (...): ValueError: ...' named none of the call's thousands of completions."""
+        id): 'Ray worker 1 (...): ValueError: ...' named none of the call's thousands of completions. A sampling
+        (or scale method's) call names the prompts of its shard, lo..hi (hi: the shard's end) of n, 1-based."""
         cause = getattr(e, "cause", None)
         if isinstance(cause, PonderError):
             return cause
@@ -737,6 +739,8 @@ class RayPool:
                                 f"Ray worker {k} ({where}): ", what or "scoring")
         text = str(cause if cause is not None else e).strip()
         kind = f"{type(cause).__name__}: " if cause is not None else ""
+        if what == "sampling" and n is not None and hi is not None:  # (as the hang's "sampling inputs a..b of n")
+            kind = (f"prompt {hi} of {n}: " if hi == lo + 1 else f"prompts {lo + 1}..{hi} of {n}: ") + kind
         return PonderError(f"Ray worker {k} ({where}): {kind}{headline(text)}")
 
     # ---- sharded work -----------------------------------------------------------------------------------
@@ -814,7 +818,7 @@ class RayPool:
                     self._replace(k, "mid-call")
                 submit(s, k)
             except ray.exceptions.RayTaskError as e:
-                raise self._actor_error(k, e, shards[s][0], n, what) from e
+                raise self._actor_error(k, e, shards[s][0], n, what, shards[s][1]) from e
         out = [x for part in results for x in part]
         if len(out) != n:  # never hand back fewer (or more) results than asked for
             raise PonderError(f"Ray pool returned {len(out)} results for {n} inputs")
