@@ -2277,6 +2277,30 @@ def test_an_html_dash_entity_before_a_number_reads_as_the_dash_it_shows():
     assert check_math("Final answer: 6 &mdash; done", "6").correct  # a clause dash stays a blank
 
 
+@pytest.mark.parametrize("completion", [
+    "Final answer: 6 \u2014 done", "Final answer: 6 \u2013 done", "Final answer: 6 -- done", "Answer: 6 --- done",
+    "The answer is 6 \u2014 done.", "Final answer: 6 \u2014 that is all.", "Answer: 6\u2014done", "Answer: 6 \u2014 i.e. six",
+    "\\boxed{5}. Final answer: 6 \u2014 done", "The answer is $6$ \u2014 done.",
+])
+def test_a_dash_then_words_after_an_answer_phrase_ends_the_answer(completion):
+    # as "6 &mdash; done" (its entity blanked) reads: read "6 \u2014 done" (the dash a minus), the right 6 scored 0
+    assert check_math(completion, "6").correct
+    assert not check_math(completion, "7").correct
+
+
+@pytest.mark.parametrize("completion, gold, right", [
+    ("Answer: 10 - 4", "6", True), ("Answer: -6", "-6", True), ("Answer: -6", "6", False),
+    ("Answer: 2024-05-01", "2024-05-01", True), ("Answer: x - y", "x - y", True), ("Answer: 5 \u2013 x", "5 - x", True),
+    ("Answer: 2 \u2014 sin x", "2 - sin(x)", True), ("\\boxed{6} \u2014 done", "6", True),
+    ("Answer: 5\u20137", "5", False), ("Answer: 5 \u2013 7", "5", False), ("Answer: 5 \u2013 7", "7", False),
+    ("Answer: 6 \u2014 or 7", "6", False), ("Answer: 6 \u2014 or 7", "7", False), ("Answer: 6 \u2014 7", "6", False),
+    ("Answer: 6 -- or 7", "6", False), ("\\boxed{6} \u2014 or 7", "6", False),
+])
+def test_a_dash_that_is_no_end_of_the_answer_keeps_its_reading(completion, gold, right):
+    # a minus, a negative, a date, a range or a hedge: the dash is part of what the answer says
+    assert check_math(completion, gold).correct is right
+
+
 def test_a_one_token_html_superscript_or_subscript_is_a_power_or_index():
     # blanked, "2<sup>10</sup>" would read "2 10"
     assert check_math("The answer is 2<sup>10</sup>.", "1024").correct

@@ -1771,6 +1771,18 @@ def _paren_close(s: str, end: int) -> int:
     return end
 
 
+# a dash (an em or en dash, "--", "---"; a lone "-" is a minus: "10 - n") that words follow: "Final answer: 6 — done",
+# "6 -- that is all" end the value as "6 &mdash; done" does (its entity blanked): read "6 — done", the right 6
+# scored 0 (the dash a minus). Blanked alike, "6 — or 7" stays a hedge; a range "5–7", "5 — 7" or a function after
+# the dash ("2 — sin x") is left whole.
+_PROSE_DASH_RE = re.compile(r"[ \t]*(?:\u2014|\u2013|-{2,3})[ \t]*(?=([A-Za-z]{2,})(?![A-Za-z])|(?:i\.\s?e|e\.\s?g)\.)")
+
+
+def _blank_prose_dash(m: re.Match) -> str:
+    w = (m.group(1) or "").lower()  # (none: "i.e.", "e.g.")
+    return m.group() if (w in _KNOWN_WORDS or w in _FUNCS) and w not in ("and", "or") else " " * len(m.group())
+
+
 def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
     """(position, answer) of the last explicit answer phrase; (-1, None) if none."""
     low = text.lower()
@@ -1801,6 +1813,8 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
         rest = rest[3:].lstrip(" :*_")
     # "The answer is therefore 12.", "exactly 12", "indeed $12$": the word before the value is no part of it
     rest = rest[_ANSWER_ADVERB_RE.match(rest).end() :]
+    if "\u2014" in rest or "\u2013" in rest or "--" in rest:
+        rest = _PROSE_DASH_RE.sub(_blank_prose_dash, rest)  # (blanks of the same length: positions keep)
     at = bend + 600 - len(rest) if len(text) >= bend + 600 else len(text) - len(rest)  # where rest starts
     end = _sentence_end(rest, 0)
     denial = _DENIED_ANSWER_RE.match(rest)
