@@ -666,7 +666,8 @@ def _load_items(a, opt: str, *, split: str, require_answer: bool) -> list[dict]:
     n = getattr(a, opt)
 
     def load(n):
-        return load_items(a.task, split=split, n=n, seed=a.seed, require_answer=require_answer, data=a.data,
+        seed = a.seed if getattr(a, "task_seed", None) is None else a.task_seed
+        return load_items(a.task, split=split, n=n, seed=seed, require_answer=require_answer, data=a.data,
                           prompt_field=getattr(a, "prompt_field", None), answer_field=getattr(a, "answer_field", None))
 
     if a.data is None or opt in getattr(a, "given", ()):
@@ -1021,6 +1022,13 @@ def cmd_eval(a):
     from .scale import METHODS
     from .tasks.data import reward_reads_answer
 
+    if a.data is not None and "task_seed" in getattr(a, "given", ()):  # (a file's rows are drawn by no seed)
+        raise PonderError(f"--task-seed {a.task_seed}: the problems of {'--task' if a.data == a.task else '--data'} "
+                          f"{a.data} are its rows, drawn by no seed; leave --task-seed out")
+    if a.task_seed is None:  # (--seed's: the problems every run before --task-seed evaluated)
+        a.task_seed = a.seed
+    # which problems a built-in task generated, recorded (config.json, the summary) and checked by --resume
+    task_seed = {} if a.data is not None else {"task_seed": a.task_seed}
     items = _load_items(a, "limit", split=a.split, require_answer=reward_reads_answer(a.reward))
     if a.reward is None:  # countdown answers are expressions checked by evaluation, not compared as values
         from .tasks import default_reward
@@ -1177,7 +1185,7 @@ def cmd_eval(a):
                     max_new_tokens=a.max_new_tokens,
                     temperature=0.8 if a.temperature is None else a.temperature, seed=a.seed, reward=a.reward,
                     answer_tokens=a.answer_tokens, waits=a.waits, chat=a.chat, system=a.system, out_dir=a.out,
-                    progress=not a.quiet)
+                    progress=not a.quiet, extra=task_seed)
         if a.json:
             # sweep()'s whole result (n_problems too, as eval's summary has it; files' paths are strings)
             print(json.dumps(json_safe({**res, "run_dir": _out_dir(a.out)}), default=str))
@@ -1197,9 +1205,10 @@ def cmd_eval(a):
         judge = make_judge(jm, jt, rubric=a.rubric)
     ekw = dict(method=a.method, n=a.n, ks=ks, max_new_tokens=a.max_new_tokens,
                temperature=a.temperature, top_p=a.top_p, seed=a.seed, reward=a.reward, judge=judge,
-               method_kwargs=kw, chat=a.chat, system=a.system, out_dir=a.out, model_name=name)
+               method_kwargs=kw, chat=a.chat, system=a.system, out_dir=a.out, model_name=name,
+               extra=dict(task_seed))
     if judge is not None:  # recorded: a resume with another judge or rubric is refused, not mixed (config.json)
-        ekw["extra"] = {"judge_model": a.judge_model, "rubric": a.rubric}
+        ekw["extra"].update({"judge_model": a.judge_model, "rubric": a.rubric})
     if a.ray is not None:
         from .distributed.ray_workers import evaluate_ray
 
@@ -1774,7 +1783,12 @@ def build_parser() -> argparse.ArgumentParser:
                          "best_of_n and --sweep's parallel methods, else 0: --sweep's sequential ones decode greedily)")
     ev.add_argument("--top-p", type=_top_p, default=1.0, help="nucleus sampling mass, in (0, 1]; 1 = off")
     ev.add_argument("--seed", type=_seed, default=0,
-                    help="seeds the task's problems, the sampling and the bootstrap intervals, in [0, 2**32)")
+                    help="seeds the sampling, the bootstrap intervals and (without --task-seed) the task's "
+                         "problems, in [0, 2**32)")
+    ev.add_argument("--task-seed", type=_seed, default=None,
+                    help="seeds which problems a built-in task generates (default: --seed's value), so evaluations "
+                         "with several --seed values measure the sampling's variance on one test set; recorded in "
+                         "config.json and the summary, and --resume must be given the same; not for --data")
     ev.add_argument("--reward", default=None, type=_reward_spec, help="verifier/reward spec (default: countdown for the countdown "
                                                   "task, else math)")
     ev.add_argument("--chat", action="store_true", help="wrap text prompts in the chat template as a user "

@@ -557,9 +557,14 @@ def _first_difference(saved: dict, wanted: dict, ignore=()) -> str | None:
     weights last: other dtype is said as such, not as other weights); settings in ``ignore`` are not compared."""
     wanted = json.loads(json.dumps(json_safe(wanted), default=str))  # (as it reads back: tuples as lists)
     keys = [k for k in list(wanted) + [k for k in saved if k not in wanted] if k not in ignore]
+    if "task_seed" in keys and "items_sha256" in keys:  # (before the items it drew: another --task-seed was said
+        keys.remove("task_seed")  # as "its items differ", naming no flag)
+        keys.insert(keys.index("items_sha256"), "task_seed")
     for key in [k for k in keys if k != "weights_sha256" and k not in _RECORDED_ONLY] + ["weights_sha256"]:
         if key in _ADDED_SETTINGS and key not in saved:
             continue
+        if key == "task_seed" and key not in saved:  # (an older Ponder drew a built-in task's problems with --seed)
+            saved = {**saved, "task_seed": saved.get("seed")}
         # the model is named as it was given: the same checkpoint as runs/x/ or by its absolute path, its weights and
         # tokenizer the same, was refused as another model
         if key == "model" and saved.get("weights_sha256") is not None and all(
@@ -1227,6 +1232,7 @@ def sweep(
     out_dir: str | os.PathLike | None = None,
     progress: bool = True,
     n_boot: int = 1000,
+    extra: dict | None = None,
 ) -> dict:
     """Test-time scaling curves for one or more models (module docstring).
 
@@ -1307,7 +1313,7 @@ def sweep(
               "reward": _jsonable(reward), "answer_tokens": _jsonable(answer_tokens), "waits": _jsonable(waits),
               "stop": _jsonable(stop), "n_boot": int(n_boot), **answers_by, "chat": chat, "system": system,
               "chat_template_kwargs": {m: _jsonable(getattr(t, "template_kwargs", {})) for m, (_, t) in mods.items()},
-              "n_problems": P}
+              "n_problems": P, **(extra or {})}
     config_text = _strict_json(config) if out_dir is not None else None
 
     def bar(total, desc):
@@ -1381,7 +1387,7 @@ def sweep(
                 b.close()
             seconds[f"{mname}/{m}"] = round(time.perf_counter() - t0, 3)
             curves.append({"model": mname, "method": m, "kind": "sequential", "points": points})
-    result = {"curves": curves, "seconds": seconds, "n_problems": P, "files": {}}
+    result = {"curves": curves, "seconds": seconds, "n_problems": P, **(extra or {}), "files": {}}
     if out_dir is not None:
         from ponder.report import plot_scaling
 

@@ -3615,3 +3615,48 @@ def test_a_missing_command_is_a_usage_error_at_every_level(capsys):
     assert "| probe | report) (see ponder --help)" in (main([]), capsys.readouterr().err)[1]
     assert main(["--version"]) == 0 and capsys.readouterr().out.startswith("ponder ")
     assert main(["--help"]) == 0 and capsys.readouterr().out.startswith("usage: ponder")
+
+
+def test_eval_task_seed_keeps_the_test_set_while_seed_changes_the_samples(tmp_path, capsys):
+    """--seed also picked which problems a built-in task generated: evaluations with several sampling seeds (to
+    measure the variance) each scored another test set. --task-seed (default: --seed) fixes the problems."""
+    def ev(seed, out, *more):
+        assert main(["eval", "--model", "tiny", "--task", "arith", "--limit", "3", "--method", "sampling", "-n", "2",
+                     "--temperature", "1.0", "--max-new-tokens", "8", "--quiet", "--seed", str(seed),
+                     "--out", str(tmp_path / out), *more]) == 0
+        rows = [json.loads(x) for x in (tmp_path / out / "samples.jsonl").read_text().splitlines()]
+        return ([(r["id"], r["prompt"]) for r in rows], [r["completion"] for r in rows],
+                json.loads((tmp_path / out / "config.json").read_text()))
+
+    p1, c1, cfg1 = ev(1, "a", "--task-seed", "7")
+    p2, c2, cfg2 = ev(2, "b", "--task-seed", "7")
+    assert p1 == p2 and c1 != c2
+    assert (cfg1["seed"], cfg1["task_seed"], cfg2["seed"], cfg2["task_seed"]) == (1, 7, 2, 7)
+    p3, _, cfg3 = ev(1, "c")  # (default: --seed's value, the problems every earlier run evaluated)
+    assert cfg3["task_seed"] == 1 and p3 != p1
+    capsys.readouterr()
+    # resumed with another --task-seed: refused by name, not taken as the same evaluation
+    assert main(["eval", "--model", "tiny", "--task", "arith", "--limit", "3", "--method", "sampling", "-n", "2",
+                 "--temperature", "1.0", "--max-new-tokens", "8", "--quiet", "--seed", "1", "--task-seed", "7",
+                 "--out", str(tmp_path / "c"), "--resume"]) == 2
+    assert "its task_seed is 1, this evaluation's 7" in capsys.readouterr().err
+    # a run saved before --task-seed existed (no key) resumes as if its task_seed were its seed
+    cfg3.pop("task_seed")
+    (tmp_path / "c" / "config.json").write_text(json.dumps(cfg3))
+    assert main(["eval", "--model", "tiny", "--task", "arith", "--limit", "3", "--method", "sampling", "-n", "2",
+                 "--temperature", "1.0", "--max-new-tokens", "8", "--quiet", "--seed", "1", "--out",
+                 str(tmp_path / "c"), "--resume"]) == 0
+    assert "this evaluation had finished" in capsys.readouterr().err
+
+
+def test_eval_task_seed_in_sweep_and_refused_with_data(tmp_path, capsys):
+    assert main(["eval", "--sweep", "--model", "tiny", "--task", "arith", "--limit", "1", "--ns", "1",
+                 "--methods", "majority", "--max-new-tokens", "4", "--quiet", "--seed", "3",
+                 "--task-seed", "5", "--out", str(tmp_path / "sw")]) == 0
+    cfg = json.loads((tmp_path / "sw" / "config.json").read_text())
+    assert (cfg["seed"], cfg["task_seed"]) == (3, 5)
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"prompt": "1+1=", "answer": "2"}\n')
+    capsys.readouterr()
+    assert main(["eval", "--data", str(data), "--task-seed", "5", "--limit", "1"]) == 2
+    assert f"--task-seed 5: the problems of --data {data} are its rows" in capsys.readouterr().err
