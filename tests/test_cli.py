@@ -2236,7 +2236,7 @@ def test_eval_sweep_json_has_every_field_of_the_sweep(tmp_path, capsys):
     s = json.loads(capsys.readouterr().out)
     saved = json.loads((tmp_path / "sw" / "summary.json").read_text())
     assert s["n_problems"] == saved["n_problems"] == 2 and set(s) == {"curves", "seconds", "n_problems",
-                                                                           "files", "run_dir"}
+                                                                           "files", "run_dir", "task_seed"}
     assert s["files"] and all(isinstance(v, str) and Path(v).is_file() for v in s["files"].values())
 
 
