@@ -1911,9 +1911,6 @@ def main(argv=None) -> int:
     except SystemExit as e:  # --help (0) or a usage error (2, its one line already printed)
         return int(e.code or 0)
     a.debug = debug
-    if not getattr(a, "fn", None):
-        parser.print_help()
-        return 0
     try:
         # the options written on the command line, whatever their value (one equal to the default is given too)
         a.given = _options_given(_command_parser(parser, a), opts)
