@@ -2173,8 +2173,22 @@ def test_the_runs_processes_together_are_held_to_memory_mb():
             "    for _ in range(3):\n        os.read(r, 1)\n    return a + b")
     # (the sum is seen in under a second, ~0.7 s on a loaded box; the timeout leaves it a wide margin)
     v = check_code(blk(prog), "assert add(1, 2) == 3", memory_mb=256, timeout=15)
-    assert (v.correct, v.reason) == (False, "memory limit exceeded")
+    assert (v.correct, v.reason) == (False, "memory limit exceeded (256 MiB)")
     assert check_code(blk(prog.replace("range(3)", "range(1)")), "assert add(1, 2) == 3", memory_mb=256).correct
+
+
+def test_a_program_past_its_address_space_limit_is_told_from_a_crash():
+    """A program that ran out of memory under RLIMIT_AS (a MemoryError, its resident memory having peaked at half
+    the limit or more: the kernel's count, not the program's word) was "crashed", a verdict a user reads as a bug.
+    Saying "MemoryError" changes nothing: a program that raises it with little memory held has crashed."""
+    grow = "x = []\nwhile True:\n    x.append(list(range(1000)))"
+    calls = [(blk(grow), [{"input": "", "output": "3"}], {"memory_mb": 128}),
+             (blk(grow + "\ndef add(a, b):\n    return a + b"), TESTS, {"memory_mb": 128}),
+             (blk("import sys\nprint('MemoryError', file=sys.stderr)\nraise MemoryError"), TESTS, {"memory_mb": 128}),
+             (blk("import sys\nprint('MemoryError', file=sys.stderr)\nprint(3)"), [{"input": "", "output": "3"}])]
+    assert [(v.correct, v.value, v.reason) for v in _verdicts(calls)] == [
+        (False, 0.0, "memory limit exceeded (128 MiB)"), (False, 0.0, "memory limit exceeded (128 MiB)"),
+        (False, 0.0, "crashed"), (True, 1.0, "passed 1/1")]
 
 
 def test_through_a_user_namespace_the_program_holds_no_capabilities(monkeypatch):

@@ -35,8 +35,10 @@ one (tests use it to exercise the fallback on machines where namespaces work).
 
 Both: RLIMIT_CPU, RLIMIT_AS, RLIMIT_NPROC, RLIMIT_FSIZE, RLIMIT_NOFILE, no core files. RLIMIT_AS bounds each
 process: with namespaces the harness also sums the resident memory of the run's processes every 10 ms and kills
-the run past `memory_mb` ("memory limit exceeded"; a fork bomb of memory_mb-sized processes may overshoot by what
+the run past `memory_mb` ("memory limit exceeded (N MiB)"; a fork bomb of memory_mb-sized processes may overshoot by what
 they fault in meanwhile); the audit fallback has no such bound, so a run there may hold NPROC times memory_mb.
+A process RLIMIT_AS stops gets a MemoryError: that reads as the memory limit too when its resident memory (the
+kernel's peak, wait4's ru_maxrss) reached half the limit; one request past the limit alone is "crashed".
 `memfd_create`, whose memory no limit counts, fails with EPERM (a seccomp filter, on x86-64 and aarch64).
 The harness kills every process of the run at the wall-clock timeout (PID 1 `kill(-1)` inside the namespace; a
 uid-wide kill from a helper with the sandbox uid in audit mode; the caller kills the whole `unshare` process
@@ -1300,7 +1302,7 @@ def run_case(spec, case):
     over = set()
     live = set(bufs)
     deadline = start + spec["timeout"]
-    status, timed_out, over_memory = None, False, False
+    status, timed_out, over_memory, peak = None, False, False, 0
     watch = spec["pidns"] and os.getpid() == 1
     next_watch = start
 
@@ -1338,15 +1340,16 @@ def run_case(spec, case):
             if run_memory() > spec["mem"]:
                 over_memory = True
                 break
-        wpid, st = os.waitpid(pid, os.WNOHANG)
+        wpid, st, usage = os.wait4(pid, os.WNOHANG)
         if wpid:
-            status = st
+            status, peak = st, usage.ru_maxrss
             break
     while live and time.monotonic() < deadline and drain(0):  # what the child wrote before it ended
         pass
     kill_all(spec, pid)
     if status is None:
-        status = os.waitpid(pid, 0)[1]
+        _, status, usage = os.wait4(pid, 0)
+        peak = usage.ru_maxrss
     if spec["pidns"] and os.getpid() == 1:
         while True:  # reap orphans re-parented to us
             try:
@@ -1370,7 +1373,8 @@ def run_case(spec, case):
         if kept is not None:
             spec["tokens_left"] -= sizes[r_out]
             tokens = b"".join(kept).decode("utf-8", "replace")
-    return {"status": code, "timeout": timed_out, "memory": over_memory, "seconds": round(time.monotonic() - start, 4),
+    return {"status": code, "timeout": timed_out, "memory": over_memory, "peak_kib": peak,
+            "seconds": round(time.monotonic() - start, 4),
             "stdout_bytes": sizes[r_out] if r_out is not None else 0, "stdout_digest": digest,
             "stdout_tokens": tokens,
             "stderr": text(r_err)[-2000:], "report": text(r_rep), "overflow": overflow}
@@ -5820,7 +5824,24 @@ def _make_plan(tests) -> dict:
             "optional": optional, "entered": entered}
 
 
-def _judge_asserts(plan: dict, run: dict, code: str) -> Verdict:
+def _over_memory(run: dict, records: list, memory_mb: int) -> str | None:
+    """The reason for a run that ended over its memory limit, or None: the harness's RSS watcher killed it, or it
+    crashed with a MemoryError (RLIMIT_AS refused an allocation) after its resident memory peaked at half the
+    limit or more. The peak is the kernel's (wait4's ru_maxrss, read by the harness), which the program can raise
+    only by holding that memory; a program that only says "MemoryError" is still "crashed". (A single request past
+    the limit, `bytearray(10**10)`, leaves no such trace: "crashed" too.)"""
+    reason = f"memory limit exceeded ({memory_mb} MiB)"
+    if run.get("memory"):
+        return reason
+    peak = run.get("peak_kib")
+    said = "MemoryError" in (run.get("stderr") or "") or any(
+        isinstance(r.get("crash"), str) and r["crash"].startswith("MemoryError") for r in records)
+    if said and type(peak) is int and 2 * (peak << 10) >= memory_mb << 20:
+        return reason
+    return None
+
+
+def _judge_asserts(plan: dict, run: dict, code: str, memory_mb: int = MEMORY_MB) -> Verdict:
     if run["timeout"]:
         return Verdict(False, code, "timeout")
     records = []
@@ -5836,9 +5857,9 @@ def _judge_asserts(plan: dict, run: dict, code: str) -> Verdict:
     if run["overflow"]:
         return Verdict(False, code, "output limit exceeded")
     if run.get("memory"):  # killed whatever it had reported so far
-        return Verdict(False, code, "memory limit exceeded")
+        return Verdict(False, code, _over_memory(run, records, memory_mb))
     if any("crash" in r for r in records) or not any(r.get("done") is True for r in records):
-        return Verdict(False, code, "crashed")
+        return Verdict(False, code, _over_memory(run, records, memory_mb) or "crashed")
     n = len(plan["trees"])
     seen = [0] * n
     ok = [True] * n
@@ -5953,7 +5974,8 @@ def _tokens_match(expected: str, got, tol: float) -> bool:
     return True
 
 
-def _judge_stdio(plan: dict, runs: list, code: str, float_tol: float = FLOAT_TOL) -> Verdict:
+def _judge_stdio(plan: dict, runs: list, code: str, float_tol: float = FLOAT_TOL,
+                 memory_mb: int = MEMORY_MB) -> Verdict:
     n = len(plan["cases"])
     for k, case in enumerate(plan["cases"]):
         if k >= len(runs):
@@ -5966,9 +5988,9 @@ def _judge_stdio(plan: dict, runs: list, code: str, float_tol: float = FLOAT_TOL
         if run["overflow"]:  # past the fixed MAX_STDOUT_BYTES, which says nothing of the expected output
             return Verdict(False, code, "output limit exceeded")
         if run.get("memory"):
-            return Verdict(False, code, "memory limit exceeded")
+            return Verdict(False, code, _over_memory(run, [], memory_mb))
         if run["status"] != 0:
-            return Verdict(False, code, "crashed")
+            return Verdict(False, code, _over_memory(run, [], memory_mb) or "crashed")
         expected = case["output"]
         # output may be padded with whitespace (normalised away), but not flooded
         limit = 2 * len(expected.encode("utf-8", "replace")) + 65536
@@ -6055,8 +6077,8 @@ def _run_plan(code: str, plan: dict, *, timeout: float, iso: dict, memory_mb: in
         tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit {proc.returncode}"]
         return Verdict(False, code, f"sandbox error: {tail[0][:200]}")
     if plan["mode"] == "stdio":
-        return _judge_stdio(plan, result["runs"], code, float_tol)
-    return _judge_asserts(plan, result["runs"][0], code)
+        return _judge_stdio(plan, result["runs"], code, float_tol, memory_mb)
+    return _judge_asserts(plan, result["runs"][0], code, memory_mb)
 
 
 _NO_START = "sandbox error: could not start the sandbox"
@@ -6113,8 +6135,8 @@ def check_code(completion, tests, *, timeout: float = 5.0, memory_mb: int = MEMO
     (bounds: see the module docstring). Bad completions give a Verdict with a reason, never an exception; bad
     `tests` raise PonderError. Reasons: "passed N/N",
     "failed test K", "timeout", "crashed", "sandbox violation", "no code block", "syntax error", "too long",
-    "invalid completion", "output limit exceeded", "memory limit exceeded" (the run's processes together held
-    more than `memory_mb`, with namespaces), "error in test statement K" (a statement of the tests that
+    "invalid completion", "output limit exceeded", "memory limit exceeded (N MiB)" (the run's processes
+    together held more than `memory_mb`, with namespaces, or a MemoryError after holding half of it), "error in test statement K" (a statement of the tests that
     is not an assert raised), "failed test K (test_x)", "error in test_x" (a test function with no assert
     raised), "unsupported ..." (pytest- or unittest-style tests using what the verifier does not run),
     "sandbox error: ..." (the sandbox failed; "sandbox error: could not start the sandbox: ..." when the machine
