@@ -1119,6 +1119,24 @@ def test_a_json_array_named_jsonl_says_so(tmp_path):
     assert [x["answer"] for x in load_dataset(tmp_path / "a.json")] == ["1", "2"]
 
 
+def test_a_key_given_twice_in_a_row_is_refused_by_file_line_and_key(tmp_path):
+    """{"prompt": "a", "prompt": "b"} read as prompt "b": json keeps the last value and the first was dropped without
+    a word. Refused, naming the file, the line (or a JSON array's row) and the key, nested objects too."""
+    p = tmp_path / "d.jsonl"
+    p.write_text('{"prompt": "a", "answer": "1"}\n{"prompt": "a", "prompt": "b", "answer": "1"}\n')
+    with pytest.raises(PonderError, match=re.escape(f"{p}:2: duplicate key 'prompt' in one JSON object")):
+        load_dataset(p)
+    p = tmp_path / "d.json"
+    p.write_text('[{"prompt": "a", "answer": "1"},\n {"prompt": "b", "answer": "2", "meta": {"k": 1, "k": 2}}]')
+    with pytest.raises(PonderError, match=re.escape(f"{p}:row 2: duplicate key 'k' in one JSON object")):
+        load_dataset(p)
+    p.write_text('{"prompt": "a",\n "answer": "1",\n "answer": "2"}\n')  # one object over several lines
+    with pytest.raises(PonderError, match=re.escape(f"{p}:1: duplicate key 'answer' in one JSON object")):
+        load_dataset(p)
+    p.write_text('[{"prompt": "a", "answer": "1", "x": {"k": 1}}, {"prompt": "b", "answer": "2", "k": 1}]')
+    assert [x["answer"] for x in load_dataset(p)] == ["1", "2"]  # (one key in several objects is no repeat)
+
+
 def test_load_jsonl_invalid_json_column_is_on_the_line(tmp_path):
     """A row cut off at its line end was reported at "column 1" (the decoder counted the newline as a line 2)."""
     for end in ("\n", "\r\n"):

@@ -531,6 +531,14 @@ def test_verify_file_deep_nesting_names_the_line(tmp_path):
         verify_file("math", str(src), str(tmp_path / "out.jsonl"), progress=False)
 
 
+def test_verify_file_refuses_a_key_given_twice(tmp_path):
+    # {"gold": "1", "gold": "2"} was verified against "2" without a word: a traceback-free error naming line and key
+    src = tmp_path / "in.jsonl"
+    write_jsonl(src, [GOOD_ROWS["math"]], ['{"completion": "4", "gold": "1", "gold": "2"}'])
+    with pytest.raises(PonderError, match=r"in\.jsonl:2: duplicate key 'gold' in one JSON object"):
+        verify_file("math", str(src), str(tmp_path / "out.jsonl"), progress=False)
+
+
 @pytest.mark.parametrize("name,item,match", [
     ("math", {"answer": ["4"]}, "reward 'math': field 'answer' must be text or a number, got list"),
     ("math", {"gold": True}, "reward 'math': field 'gold' must be text or a number, got bool"),

@@ -71,15 +71,44 @@ def _plain(value):
     return value
 
 
+class DuplicateKey(Exception):
+    """A JSON object that names one key twice (not a ValueError: the probes that try a text as JSON must not take
+    it for text that is no JSON)."""
+
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+    def message(self, where: str) -> str:
+        return (f"{where}: duplicate key {self.key!r:.60} in one JSON object (JSON readers keep only the "
+                "last value, silently): remove one")
+
+
+def unique_keys(pairs: list) -> dict:
+    """json's object_pairs_hook that refuses a key given twice: {"prompt": "a", "prompt": "b"} read as the last
+    one's value, and the first was dropped without a word. (dict() first: as fast as the plain decoder's.)"""
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        seen = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise DuplicateKey(k)
+            seen.add(k)
+    return d
+
+
 def _json_loads(text: str):
-    return json.loads(text, parse_float=_WrittenFloat)
+    return json.loads(text, parse_float=_WrittenFloat, object_pairs_hook=unique_keys)
 
 
 def _loads(text: str, where: str):
     """json.loads with a nesting too deep for the decoder, or an integer past Python's 4300-digit conversion
-    limit (a ValueError that is not a JSONDecodeError), as a PonderError naming `where` (FILE:LINE)."""
+    limit (a ValueError that is not a JSONDecodeError), or a key given twice in one object, as a PonderError
+    naming `where` (FILE:LINE)."""
     try:
         return _json_loads(text)
+    except DuplicateKey as e:
+        raise PonderError(e.message(where)) from None
     except RecursionError:
         raise PonderError(f"{where}: invalid JSON: nested too deeply") from None
     except json.JSONDecodeError:
@@ -162,7 +191,7 @@ def _read_jsonl(path: Path, limit: int | None = None) -> list[tuple[str, dict]]:
                     raw = b"".join(head) + f.read()
                     if raw.removeprefix(_BOM).lstrip().startswith(b"["):  # a plain JSON array of rows
                         return _read_json_array(path, raw, limit)
-                    one = _one_json_object(raw)
+                    one = _one_json_object(path, raw)
                     if one is not None:  # one object over several lines (indented): one row, not "invalid JSON"
                         return [(f"{path}:1", one)]
                     if _one_document(raw):
@@ -243,7 +272,7 @@ def _one_document(raw: bytes) -> bool:
     return second is None or not _is_json_object(second)
 
 
-def _one_json_object(raw: bytes) -> dict | None:
+def _one_json_object(path: Path, raw: bytes) -> dict | None:
     """The file as one JSON object when it is one spread over several lines, else None (JSON Lines, or bad
     JSON that the line reader then names by line). (Any number of line ends: it is called only when the first line
     is not a whole object, and a count of 2 refused `{"a": 1,\n"b": 2}` without a final newline.)"""
@@ -251,6 +280,8 @@ def _one_json_object(raw: bytes) -> dict | None:
         obj = _json_loads(raw.decode("utf-8-sig"))
     except (ValueError, RecursionError):  # (UnicodeDecodeError and JSONDecodeError are ValueErrors)
         return None
+    except DuplicateKey as e:  # (the object starts at line 1)
+        raise PonderError(e.message(f"{path}:1")) from None
     return obj if isinstance(obj, dict) else None
 
 
@@ -273,12 +304,34 @@ def _read_json_array(path: Path, raw: bytes, limit: int | None) -> list[tuple[st
         line = raw[:e.start].count(b"\n") + 1
         raise PonderError(f"{path}:{line}: not UTF-8 text (byte {e.start})") from None
     try:
-        data = _loads(text, f"{path}:1")
+        data = _json_loads(text)
     except json.JSONDecodeError as e:  # (the column: json.dump writes a whole array on line 1)
         raise PonderError(f"{path}:{e.lineno}: invalid JSON: {e.msg} (column {e.colno})") from None
+    except DuplicateKey as e:  # named by its row (read again, keeping the keys it repeats)
+        raise PonderError(e.message(f"{path}:row {_row_with_duplicate(text)}")) from None
+    except (ValueError, RecursionError):
+        data = _loads(text, f"{path}:1")  # (its message)
     if limit is not None:
         data = data[:limit]
     return [(f"{path}:row {i + 1}", row) for i, row in enumerate(data)]
+
+
+class _Repeated(dict):
+    pass
+
+
+def _row_with_duplicate(text: str) -> int:
+    """The number of the first row of a JSON array of rows with a key given twice in it (1-based)."""
+    def hook(pairs):
+        d = dict(pairs)
+        return _Repeated(d) if len(d) != len(pairs) else d
+
+    def has(x) -> bool:
+        if isinstance(x, dict):
+            return isinstance(x, _Repeated) or any(has(v) for v in x.values())
+        return isinstance(x, list) and any(has(v) for v in x)
+
+    return next(i + 1 for i, row in enumerate(json.loads(text, object_pairs_hook=hook)) if has(row))
 
 
 def _read_parquet(path: Path, limit: int | None = None) -> list[tuple[str, dict]]:

@@ -52,7 +52,7 @@ def _read_rows(kind: str, path: str) -> tuple[list[dict], list[dict]]:
     import io
     import zlib
 
-    from ponder.tasks.data import _json_loads, _open_binary, _type_name
+    from ponder.tasks.data import DuplicateKey, _json_loads, _open_binary, _type_name
     from ponder.verify.registry import check_item
 
     # gzip data read through (a .jsonl.gz said "not UTF-8 text"), as the data loaders read it; a BOM (Notepad,
@@ -74,6 +74,8 @@ def _read_rows(kind: str, path: str) -> tuple[list[dict], list[dict]]:
                     raise PonderError(f"{where}: invalid JSON ({e}){hint}") from None
                 except RecursionError:
                     raise PonderError(f"{where}: invalid JSON (nested too deeply)") from None
+                except DuplicateKey as e:
+                    raise PonderError(e.message(where)) from None
                 if not isinstance(row, dict):
                     hint = ""
                     if not rows and isinstance(row, list):  # json.dump(rows, f): a JSON array, not JSON Lines
