@@ -1020,6 +1020,20 @@ def test_load_dataset_refuses_a_non_finite_number_as_id(tmp_path):
     assert load_dataset(p)[0]["id"] == "2.5"
 
 
+def test_load_dataset_refuses_a_whitespace_only_id(tmp_path):
+    """An id of "  " was taken as the row's id (an empty one gives the default): eval records and resume named the
+    row by a blank, and "\t" and " " were two ids that print alike."""
+    p = tmp_path / "w.jsonl"
+    p.write_text('{"prompt": "a", "answer": "1", "id": "x"}\n{"prompt": "b", "answer": "1", "id": " \\t"}\n')
+    with pytest.raises(PonderError, match=re.escape(f"{p}:2: field 'id' is only whitespace (' \\t')")):
+        load_dataset(p)
+    p.write_text('{"prompt": "a", "answer": "1", "id": "", "unique_id": " "}\n')
+    with pytest.raises(PonderError, match=re.escape(f"{p}:1: field 'unique_id' is only whitespace")):
+        load_dataset(p)
+    p.write_text('{"prompt": "a", "answer": "1", "id": ""}\n{"prompt": "b", "answer": "1", "id": " b "}\n')
+    assert [it["id"] for it in load_dataset(p)] == ["w-1", " b "]  # (empty: the default; text around: kept)
+
+
 def test_numeric_ids_are_the_text_written(tmp_path):
     """Ids 0.1 and 0.10, or two past a double's 17 digits, were read through one float: refused as one id used
     twice ("ids must be unique") though the file's differ; an id is its number's text as written."""

@@ -586,6 +586,11 @@ def load_dataset(path, *, prompt_field: str | None = None, answer_field: str | N
         if key is not None and (isinstance(row[key], bool) or not isinstance(row[key], (str, int, float))):
             raise PonderError(f"{where}: field {key!r} must be text or a number, got {type(row[key]).__name__} "
                               f"{row[key]!r:.60}")
+        if key is not None and isinstance(row[key], str) and not row[key].strip():
+            # (an id names the row in eval records, resume and the curriculum: "  " is no name; "" is no id at all,
+            # the default one is taken)
+            raise PonderError(f"{where}: field {key!r} is only whitespace ({row[key]!r:.20}): give an id, or leave "
+                              "it out (or empty) for the default one (file stem and row number)")
         if key is not None and isinstance(row[key], float) and not math.isfinite(row[key]):  # JSON's NaN: id "nan"
             raise PonderError(f"{where}: field {key!r} must be text or a finite number, got {row[key]!r}")
         # (a number's text as written: ids 0.1 and 0.10, or two past a double's 17 digits, are two ids, not one)
