@@ -169,12 +169,22 @@ def _available_devices() -> list[str]:
     return out
 
 
-def read_json_object(f: Path) -> dict:
+def read_json_object(f: Path, unique_keys: bool = False) -> dict:
     """The JSON object in `f`; PonderError naming the file if it is unreadable, not UTF-8, not JSON or not
-    an object."""
+    an object. `unique_keys`: a key given twice in one object is refused too (a hand-edited run config.json, where
+    json keeps the last value silently)."""
     text = read_text(f, "utf-8-sig")
     try:
-        d = json.loads(text)
+        if unique_keys:
+            from ponder.tasks.data import DuplicateKey
+            from ponder.tasks.data import unique_keys as hook
+
+            try:
+                d = json.loads(text, object_pairs_hook=hook)
+            except DuplicateKey as e:
+                raise PonderError(e.message(str(f))) from None
+        else:
+            d = json.loads(text)
     except ValueError as e:
         raise PonderError(f"{f}: invalid JSON: {e}") from None
     except RecursionError:

@@ -871,7 +871,7 @@ def read_run_config(run: Path) -> dict:
     f = Path(run) / "config.json"
     if not f.is_file():
         raise PonderError(f"{run}: not a resumable run directory (no config.json)")
-    return checkpoint.read_json_object(f)
+    return checkpoint.read_json_object(f, unique_keys=True)
 
 
 def trim_metrics(run: Path, step: int):

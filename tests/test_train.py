@@ -3149,3 +3149,17 @@ def test_pretrain_tokens_per_s_counts_training_steps_only(tmp_path):
     tps = [r["tokens_per_s"] for r in rows]
     assert all(t > 0 and math.isfinite(t) for t in tps)
     assert tps[5] > tps[1] / 3, tps  # (counted in, about 1/13)
+
+
+def test_a_run_config_with_a_key_given_twice_is_refused(tmp_path):
+    """A hand-edited config.json with "lr" twice in its train section resumed with the last one, the first edit
+    dropped without a word: refused, naming the file and the key (one key in two sections is no repeat)."""
+    from ponder.train import read_run_config
+
+    (tmp_path / "config.json").write_text('{"kind": "sft",\n "train": {"lr": 0.001,\n  "lr": 0.01, "steps": 2},'
+                                          '\n "grpo": {"steps": 3}}\n')
+    with pytest.raises(PonderError, match=re.escape(f"{tmp_path / 'config.json'}: duplicate key 'lr' in one JSON "
+                                                    "object")):
+        read_run_config(tmp_path)
+    (tmp_path / "config.json").write_text('{"kind": "sft", "train": {"steps": 2}, "grpo": {"steps": 3}}')
+    assert read_run_config(tmp_path)["grpo"] == {"steps": 3}
