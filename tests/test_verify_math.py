@@ -2277,6 +2277,17 @@ def test_an_html_dash_entity_before_a_number_reads_as_the_dash_it_shows():
     assert check_math("Final answer: 6 &mdash; done", "6").correct  # a clause dash stays a blank
 
 
+@pytest.mark.parametrize("completion, gold, right", [
+    ("The answer is &minus;3", "-3", True), ("The answer is &#8722;3", "-3", True), ("\\boxed{&#x2212;3}", "-3", True),
+    ("The answer is &minus;3", "3", False), ("The answer is x &lt; 5", "x<5", True), ("Answer: x &le; 5", "x \\le 5", True),
+    ("Answer: x &ge; 5", "x<5", False), ("The answer is 3 &times; 4", "12", True), ("The answer is 6 &amp; 7", "6", False),
+    ("So x = 3, y = 6 for a&lt;b and c&gt;d", "3, 6", True),
+])
+def test_an_html_entity_reads_as_the_character_it_shows(completion, gold, right):
+    # only the blank and dash entities were decoded: "&minus;3" read as itself, and the right -3 scored 0
+    assert check_math(completion, gold).correct is right
+
+
 @pytest.mark.parametrize("completion", [
     "Final answer: 6 \u2014 done", "Final answer: 6 \u2013 done", "Final answer: 6 -- done", "Answer: 6 --- done",
     "The answer is 6 \u2014 done.", "Final answer: 6 \u2014 that is all.", "Answer: 6\u2014done", "Answer: 6 \u2014 i.e. six",

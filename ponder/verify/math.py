@@ -92,6 +92,7 @@ with its value is that value ("(C) 12" is the gold 12).
 from __future__ import annotations
 
 import concurrent.futures
+import html as _html
 import itertools
 import math as _math
 import os
@@ -966,6 +967,10 @@ _HTML_SCRIPT_RE = re.compile(r"<(sup|sub)>\s*([-+\u2212\u2013\u2014]?[0-9A-Za-z.
 # blanked, the sign was lost and "&ndash;3" scored for the gold 3; one between blanks ("6 &mdash; done") stays a blank
 _HTML_DASH_RE = re.compile(r"&(ndash|mdash);(?=[0-9.(\\$]|[A-Za-z](?![A-Za-z]))", re.I)
 _HTML_BLOCK_TAGS = frozenset(("br", "hr", "p", "div"))
+# any other entity shows as its character ("&minus;3", "&#8722;3" are -3, "x &lt; 5" is x<5, "x &le; 5" is x\u22645):
+# left in, the answer read "&minus;3" and the right -3 scored 0. Decoded after the tags are blanked, so an escaped
+# "&lt;b&gt;" is no tag and "a &lt; b" no "<b ...>" (only with its ";": "&times" in a LaTeX row "&times" stays)
+_HTML_ENTITY_RE = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
 
 
 def _html_text(m: re.Match) -> str:
@@ -991,7 +996,10 @@ def _unhtml(text: str) -> str:
         text = _HTML_DASH_RE.sub(lambda m: "\u2013" if m.group(1).lower() == "ndash" else "\u2014", text)
     if "<" in text and ("<sup" in text or "<sub" in text or "<SU" in text or "<Su" in text):
         text = _HTML_SCRIPT_RE.sub(_html_script, text)
-    return _HTML_INLINE_RE.sub(_html_text, text)
+    text = _HTML_INLINE_RE.sub(_html_text, text)
+    if "&" in text and ";" in text:
+        text = _HTML_ENTITY_RE.sub(lambda m: _html.unescape(m.group()), text)
+    return text
 
 
 def _skip_space(s: str, i: int) -> int:
