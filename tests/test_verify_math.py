@@ -2300,6 +2300,17 @@ def test_a_dash_then_words_after_an_answer_phrase_ends_the_answer(completion):
 
 
 @pytest.mark.parametrize("completion, gold, right", [
+    ("Final answer: 6 - done", "6", True), ("Final answer: 6 - done", "7", False), ("Answer: 6 - so we are done", "6", True),
+    ("The answer is 6 - Done.", "6", True), ("Final answer: 6 - 2", "6", False), ("Final answer: 6 - 2", "4", True),
+    ("Answer: 10 - n", "10", False), ("Answer: x - ab", "x - ab", True), ("Answer: 2 - sin x", "2 - sin(x)", True),
+    ("Answer: 3 - pi", "3 - \\pi", True), ("Answer: 6 - or 7", "6", False), ("Answer: 6 - or 7", "7", False),
+])
+def test_a_spaced_hyphen_then_prose_words_ends_the_answer_as_a_dash_does(completion, gold, right):
+    # "6 \u2014 done" read 6 but "6 - done" read "6 - done" (a minus before a word): the right 6 scored 0
+    assert check_math(completion, gold).correct is right
+
+
+@pytest.mark.parametrize("completion, gold, right", [
     ("Answer: 10 - 4", "6", True), ("Answer: -6", "-6", True), ("Answer: -6", "6", False),
     ("Answer: 2024-05-01", "2024-05-01", True), ("Answer: x - y", "x - y", True), ("Answer: 5 \u2013 x", "5 - x", True),
     ("Answer: 2 \u2014 sin x", "2 - sin(x)", True), ("\\boxed{6} \u2014 done", "6", True),

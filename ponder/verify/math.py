@@ -1791,6 +1791,25 @@ def _blank_prose_dash(m: re.Match) -> str:
     return m.group() if (w in _KNOWN_WORDS or w in _FUNCS) and w not in ("and", "or") else " " * len(m.group())
 
 
+# a lone "-" between blanks before a prose word ends the value as "—" does: "Final answer: 6 - done" read "6 -
+# done" and the right 6 scored 0. Stricter than the dash: a minus takes a name after it ("10 - n", "x - ab", "2 -
+# alpha", "2 - sin x"), so only a word of three letters or more that is no function, constant or Greek name, or a
+# short prose word ("6 - so", "6 - i.e. six"), ends it; "6 - 2" stays 4.
+_PROSE_HYPHEN_RE = re.compile(r"[ \t]+-[ \t]+(?=([A-Za-z]{2,})(?![A-Za-z])|(?:i\.\s?e|e\.\s?g)\.)")
+_PROSE_SHORT_WORDS = frozenset("so as it is we no ok or".split())
+
+
+def _blank_prose_hyphen(m: re.Match) -> str:
+    w = m.group(1)
+    if w is not None:
+        low = w.lower()
+        if len(w) < 3 and low not in _PROSE_SHORT_WORDS:
+            return m.group()
+        if low in _KNOWN_WORDS and low not in ("and", "or") or low in _FUNCS or w in _GREEK or low in _GREEK:
+            return m.group()
+    return " " * len(m.group())
+
+
 def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
     """(position, answer) of the last explicit answer phrase; (-1, None) if none."""
     low = text.lower()
@@ -1823,6 +1842,8 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
     rest = rest[_ANSWER_ADVERB_RE.match(rest).end() :]
     if "\u2014" in rest or "\u2013" in rest or "--" in rest:
         rest = _PROSE_DASH_RE.sub(_blank_prose_dash, rest)  # (blanks of the same length: positions keep)
+    if " - " in rest or "\t-" in rest or "-\t" in rest:
+        rest = _PROSE_HYPHEN_RE.sub(_blank_prose_hyphen, rest)
     at = bend + 600 - len(rest) if len(text) >= bend + 600 else len(text) - len(rest)  # where rest starts
     end = _sentence_end(rest, 0)
     denial = _DENIED_ANSWER_RE.match(rest)
