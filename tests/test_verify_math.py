@@ -5378,3 +5378,14 @@ def test_a_named_time_of_day_matches_a_12_hour_gold_with_no_colon(completion, go
     assert not check_math(completion, "0:00" if "noon" in gold or "pm" in gold else "12:00").correct
     assert not check_math("\\boxed{noon}", "12").correct and not check_math("\\boxed{5 pm}", "noon").correct
     assert not check_math("\\boxed{afternoon}", "12 noon").correct
+
+
+@pytest.mark.parametrize("completion, gold, right", [
+    ("\\boxed{6th}", "6", True), ("\\boxed{6^{th}}", "6", True), ("\\boxed{6^{\\text{th}}}", "6", True),
+    ("\\boxed{21st}", "21", True), ("The answer is 6<sup>th</sup>.", "6", True), ("The answer is the 6th term.", "6", True),
+    ("So the answer is the 6th.", "6", True), ("The answer is the 6th term.", "7", False), ("\\boxed{6th}", "7", False),
+    ("The answer is the 6th or 7th term.", "6", False), ("\\boxed{6th or 7th}", "6", False), ("\\boxed{0.6th}", "6", False),
+])
+def test_an_ordinal_reads_as_the_number_it_counts(completion, gold, right):
+    # "6th" read as a word, "6^{th}" as 6^(t*h), "the 6th term" as no answer: the right 6 scored 0 (math-verify reads 6)
+    assert check_math(completion, gold).correct is right

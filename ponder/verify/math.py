@@ -983,6 +983,8 @@ def _html_text(m: re.Match) -> str:
 
 def _html_script(m: re.Match) -> str:
     body = m.group(2)
+    if body.lower() in ("st", "nd", "rd", "th") and m.start() > 0 and m.string[m.start() - 1].isdigit():
+        return body  # an ordinal's suffix: "6<sup>th</sup>" is "6th" (blanked, "6 th" read no 6)
     if body.isalpha() and len(body) > 1:
         return m.group()  # a word ("<sup>or</sup>", "6<sup>th</sup>") is no exponent: left to the blanking
     return ("^{" if m.group(1).lower() == "sup" else "_{") + body + "}"
@@ -1840,6 +1842,10 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
         rest = rest[3:].lstrip(" :*_")
     # "The answer is therefore 12.", "exactly 12", "indeed $12$": the word before the value is no part of it
     rest = rest[_ANSWER_ADVERB_RE.match(rest).end() :]
+    if (rest[:4].lower() == "the ") and (om := _ORDINAL_PHRASE_RE.match(rest)) is not None:
+        # "The answer is the 6th term.": the ordinal is the value (read "the 6th term", none): "the" dropped, the noun
+        # after it blanked (positions keep)
+        rest = rest[om.start(1) : om.end(1)] + " " * (om.end() - om.end(1)) + rest[om.end() :]
     if "\u2014" in rest or "\u2013" in rest or "--" in rest:
         rest = _PROSE_DASH_RE.sub(_blank_prose_dash, rest)  # (blanks of the same length: positions keep)
     if " - " in rest or "\t-" in rest or "-\t" in rest:
@@ -2002,6 +2008,11 @@ _LEAD_VALUE_RE = re.compile(r"\$?\s*([-+]?\d+(?:[.,/]\d+)*)\s*\$?(?![\w.]|[,/]\d
 _ANSWER_ADVERB_RE = re.compile(
     r"(?:(?:therefore|thus|hence|so|then|simply|just|exactly|precisely|indeed|clearly|obviously|now|finally)\b,?\s*)*", re.I
 )
+_ORDINAL_PHRASE_RE = re.compile(
+    r"the\s+([0-9]+(?:st|nd|rd|th))(?:[ \t]+(?!or\b|and\b)[A-Za-z]{2,12})?(?=[ \t]*(?:[.!;,]|\n|$))", re.I
+)
+
+
 def _bare(s: str) -> str:
     """A value's text without blanks, dollars and a full stop, to tell the same value written again."""
     return re.sub(r"[\s$]+", "", s).rstrip(".")
@@ -3097,6 +3108,12 @@ _SCALED_NUMBER_RE = re.compile(
 )
 
 
+# an ordinal is the number it counts: "6th", "6^{th}", "6^{\text{th}}", "21st" are 6, 6, 6, 21 (as "6\text{th}",
+# its text dropped, already read; math-verify reads "6th" as 6 too): read as "6th" or 6^{t h}, the right 6 scored 0
+_ORDINAL_RE = re.compile(
+    r"(?<![A-Za-z0-9_.\\])([0-9]+)(?:(st|nd|rd|th)|\s*\^\s*(?:\{\s*(?:\\(?:text|mathrm|textrm)\s*\{\s*(st|nd|rd|th)\s*\}"
+    r"|(st|nd|rd|th))\s*\}|\\(?:text|mathrm|textrm)\s*\{\s*(st|nd|rd|th)\s*\}))(?![A-Za-z0-9])"
+)
 _AM_PM_DOTS_RE = re.compile(r"(\d[ \t]*(?:\\(?:text|mathrm|mbox)\s*\{\s*)?)([AaPp])\.[ \t]?([Mm])\.?(?![A-Za-z])")
 
 
@@ -3121,6 +3138,8 @@ def _clean(s: str) -> str:
     s = s.strip()
     while s and s[-1] in ".;,:" and not s.endswith("\\:"):
         s = s[:-1].rstrip()
+    if ("st" in s or "nd" in s or "rd" in s or "th" in s) and _ORDINAL_RE.search(s):
+        s = _ORDINAL_RE.sub(r"\1", s)
     if ".m" in s or ".M" in s:
         s = _AM_PM_DOTS_RE.sub(r"\1 \2\3", s)  # "2:30 p.m." is "2:30 pm", "4p.m." "4 pm" (read as p*m, the right time scored 0)
     if ("illion" in s or "housand" in s or "undred" in s) and (m := _SCALED_NUMBER_RE.fullmatch(s)) is not None:
