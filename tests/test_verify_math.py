@@ -5309,6 +5309,17 @@ def test_a_box_equated_to_a_computation_of_another_value_offers_it(completion, o
         assert check_math(kept, gold).correct, kept
 
 
+@pytest.mark.parametrize("completion,other", [
+    ("So we get 6 = 2 \\cdot 4.", "8"), ("So we get 6 = 2 * 4.", "8"), ("Thus $6$ = 3 + 4.", "7"), ("We get 6 = 12 / 3", "4"),
+])
+def test_a_concluded_value_equated_to_a_computation_of_another_value_offers_it(completion, other):
+    # as "\boxed{6} = 2 \cdot 4" does: the computation's numbers are no candidates, and the 6 before it scored alone
+    assert not check_math(completion, "6").correct and not check_math(completion, other).correct
+    assert check_math(completion, f"6, {other}").correct
+    for kept, gold in (("So we get 12 = 3 \\cdot 4.", "12"), ("So we get 12 = 8 + 4.", "12"), ("So 24 = 4 \\cdot 6, giving 6 groups.", "6")):
+        assert check_math(kept, gold).correct, kept
+
+
 @pytest.mark.parametrize("completion", [
     "\\boxed{0.33} = \\frac{1}{3}", "\\boxed{0.33} = 1/3", "$\\boxed{0.33} = \\frac13$.", "\\boxed{0.33} = 1 / 3",
     "\\boxed{0.333} \\to \\frac{1}{3}",

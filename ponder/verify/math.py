@@ -2467,6 +2467,15 @@ def _tail_candidate(text: str) -> str | None:
         return None  # "Therefore x is not 4.": the last value is what the answer is not
     if len(parts) == 1 and (scale := _SCALE_AFTER_RE.match(tail, cands[k][1])) is not None:
         return _scaled(parts[0], scale.group(1))  # "So we get 2.5 million." (read as 2.5, it scored for the gold 2.5)
+    if len(parts) == 1 and k == len(cands) - 1:
+        # "So we get 6 = 2 \cdot 4.": a value equated to another one after it offers two, as "\boxed{6} = 2 \cdot 4"
+        # does (the computation's numbers are no values of their own: read as 6 alone, it scored for the gold 6);
+        # "So we get 12 = 3 \cdot 4." restates 12
+        em = _EQ_AFTER_RE.match(tail, cands[k][1])
+        while em is not None:
+            if _other_equated(parts[0], em.group(1)):
+                return f"{parts[0]} or {em.group(1)}"
+            em = _EQ_AFTER_RE.match(tail, em.end())
     # ("So it is $\frac{3}{8}$ or $37.5\%$.": the "or" is kept, to tell a value restated from a list)
     return (" or " if len(parts) == 2 and _OR_WORD_RE.search(tail, cands[k][1], cands[-1][0]) else ", ").join(reversed(parts))
 
