@@ -5309,6 +5309,18 @@ def test_a_box_equated_to_a_computation_of_another_value_offers_it(completion, o
         assert check_math(kept, gold).correct, kept
 
 
+@pytest.mark.parametrize("completion,said,other", [
+    ("\\boxed{6} = 1 + 2 \\cdot 3", "6", "7"), ("\\boxed{24} = 10 - 2 \\cdot 3", "24", "4"),
+    ("So we get 6 = 1 + 2 \\cdot 3.", "6", "7"), ("\\boxed{6} = 2 \\cdot 3 + 2", "6", "8"),
+])
+def test_a_value_equated_to_a_mixed_computation_of_another_value_offers_it(completion, said, other):
+    # one kind of operator only was a computation: "= 1 + 2 \cdot 3" (7) read as nothing, and the 6 scored alone
+    assert not check_math(completion, said).correct and not check_math(completion, other).correct
+    for kept, gold in (("\\boxed{7} = 1 + 2 \\cdot 3", "7"), ("\\boxed{4} = 10 - 2 \\cdot 3", "4"),
+                       ("So we get 7 = 1 + 2 \\cdot 3.", "7"), ("\\boxed{8} = 2 \\cdot 3 + 2", "8"), ("\\boxed{5} = 12 / 4 + 2", "5")):
+        assert check_math(kept, gold).correct, kept
+
+
 @pytest.mark.parametrize("completion,other", [
     ("So we get 6 = 2 \\cdot 4.", "8"), ("So we get 6 = 2 * 4.", "8"), ("Thus $6$ = 3 + 4.", "7"), ("We get 6 = 12 / 3", "4"),
 ])

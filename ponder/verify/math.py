@@ -1114,6 +1114,10 @@ _NUM = r"\d+(?:\.\d+)?"
 _MUL_OP = r"(?:[*\u00d7\u22c5/]|\\(?:times|cdot|div)(?![A-Za-z])|(?<=[ \t])[xX](?=[ \t]))"
 _COMPUTATION = _NUM + r"(?:(?:[ \t]*[-+][ \t]*" + _NUM + r")+|(?:[ \t]*" + _MUL_OP + r"[ \t]*" + _NUM + r")+)"
 _COMPUTATION_FULL_RE = re.compile(_COMPUTATION)
+# (after "=": the operators mixed, "\boxed{6} = 1 + 2 \cdot 3" is 7, read with precedence; as one kind only, it was
+# no computation and the 7 it offers beside 6 passed unseen)
+_MIXED_COMPUTATION = _NUM + r"(?:[ \t]*(?:[-+]|" + _MUL_OP + r")[ \t]*" + _NUM + r")+"
+_MIXED_COMPUTATION_RE = re.compile(_MIXED_COMPUTATION)
 
 
 # another value the work gets by another method, right after the answer: "\boxed{6} (7 by another method)", "\boxed{6};
@@ -1148,7 +1152,7 @@ _QUERIED_RE = re.compile(
 # binomial: "\boxed{720} = 5!" (5! is 120), "\boxed{8} = 2^4" (read as no number, the other value passed unseen)
 _EQ_OP = r"(?:=|->|\\(?:to|rightarrow|Rightarrow|implies|longrightarrow)(?![A-Za-z])|\u2192|\u21d2)"
 _EQ_AFTER_RE = re.compile(
-    r"[ \t$]*\(?[ \t$]*" + _EQ_OP + r"[ \t$]*((?:[-+]?(?:" + _EXACT_FORM + r"|\d*\.?\d+(?:/\d+)?)|" + _COMPUTATION + r")"
+    r"[ \t$]*\(?[ \t$]*" + _EQ_OP + r"[ \t$]*((?:[-+]?(?:" + _EXACT_FORM + r"|\d*\.?\d+(?:/\d+)?)|" + _MIXED_COMPUTATION + r")"
     r"(?:[ \t]*!(?![!=]))?)"
     r"(?=[ \t$]*(?:[.;,)?](?!\d)|\n|$|" + _EQ_OP + "))"
 )
@@ -1162,7 +1166,7 @@ def _other_equated(ans: str, num: str) -> bool:
     neither is the box's ("\boxed{120} = 5!" and "\boxed{5} = 5!" restate one, "\boxed{720} = 5!" offers 120)."""
     if num.endswith("!"):
         base = num[:-1].rstrip()
-        if _COMPUTATION_FULL_RE.fullmatch(base):
+        if _MIXED_COMPUTATION_RE.fullmatch(base):
             return False  # "\boxed{48} = 2 \cdot 4!": the factorial of its last number, or a mark ending the clause
         if base.isdigit() and int(base) <= 20 and _simple_float(ans) == _math.factorial(int(base)):
             return False
@@ -1170,7 +1174,7 @@ def _other_equated(ans: str, num: str) -> bool:
     v, w = _simple_float(ans), _simple_float(num)
     if w is None and v is not None and (w := _exact_form_float(num)) is not None:
         return _exact_differs(ans, v, w)  # "\boxed{8} = 2^4": exact, no rounding of 8
-    if w is None and v is not None and _COMPUTATION_FULL_RE.fullmatch(num):
+    if w is None and v is not None and _MIXED_COMPUTATION_RE.fullmatch(num):
         c = _computed(num)  # "\boxed{6} = 2 \cdot 4" offers 8 ("\boxed{12} = 3 \times 4" restates 12)
         return c is not None and _exact_differs(ans, v, float(c))
     if v is None or w is None:
@@ -2776,20 +2780,21 @@ _COMPUTATION_STEP_RE = re.compile(r"([-+*/\u00d7\u22c5xX]|\\times|\\cdot|\\div)[
 
 
 def _computed(expr: str) -> Fraction | None:
-    """The value of a _COMPUTATION (one kind of operator, left to right), None on a division by zero."""
+    """The value of a _MIXED_COMPUTATION (products and quotients before sums, each left to right; one kind of
+    operator, a _COMPUTATION, is left to right), None on a division by zero."""
     first = re.match(_NUM, expr)
-    acc = Fraction(first.group())
+    total, sign, term = Fraction(0), 1, Fraction(first.group())
     for op, num in _COMPUTATION_STEP_RE.findall(expr, first.end()):
         v = Fraction(num)
         if op in ("+", "-"):
-            acc = acc + v if op == "+" else acc - v
+            total, sign, term = total + sign * term, 1 if op == "+" else -1, v
         elif op in ("/", "\\div"):
             if v == 0:
                 return None
-            acc /= v
+            term /= v
         else:
-            acc *= v
-    return acc
+            term *= v
+    return total + sign * term
 
 
 def _restated_computation(ans: str) -> str:
