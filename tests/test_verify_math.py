@@ -2260,6 +2260,14 @@ def test_an_answer_in_inline_html_keeps_its_hedge(completion):
 
 
 @pytest.mark.parametrize("completion", [
+    "\\boxed{6} \u2212 or 7", "\\boxed{6} &minus; or 7", "\\boxed{6} \u2012 or 7", "\\boxed{6} \u2015 or 7",
+])
+def test_any_dash_before_or_keeps_the_hedge(completion):
+    # only "-", "\u2013" and "\u2014" were read before "or": "\boxed{6} \u2212 or 7" scored for the gold 6
+    assert not check_math(completion, "6").correct and not check_math(completion, "7").correct
+
+
+@pytest.mark.parametrize("completion", [
     "The answer is &ndash;3", "\\boxed{&ndash;3}", "Answer: &mdash;3.", "The answer is 10<sup>&ndash;3</sup>",
 ])
 def test_an_html_dash_entity_before_a_number_is_its_sign(completion):

@@ -411,6 +411,7 @@ def _box_content(text: str, start: int, clen: int, limit: int, lenient: bool):
 _TEX_SPACE = r"\\[,;:! ]|\\q?quad(?![A-Za-z])"
 # a doubt avowed before another value: "\boxed{5}. Not sure, could be 6." offers 6 as "Maybe 6." does
 _DOUBT = r"(?:i(?:'m|\s+am)\s+)?(?:not\s+(?:(?:so|too|entirely|completely|100%)\s+)?(?:sure|certain)|unsure|uncertain)"
+# (a dash before it may be any of them: "\boxed{6} \u2212 or 7", "&minus; or 7" as "\u2014 or 7", "- or 7")
 # "or" in other languages (German, French, Italian, Russian, Chinese, Japanese, Scandinavian, Polish, Turkish,
 # Indonesian, Vietnamese): "\boxed{6} oder 7" hedges as "\boxed{6} or 7" does
 _OR_OTHER_LANG = "oder|ou|oppure|или|либо|或者|或|または|eller|albo|veya|atau|hoặc"
@@ -418,7 +419,7 @@ _OR_OTHER_LANG = "oder|ou|oppure|или|либо|或者|或|または|eller|albo
 # answer again ("\boxed{6}, ou seja, 6 maçãs", "\boxed{6}，或者说 6" read "6 or seja, 6 maçãs" and scored 0)
 _NOT_OR_OTHER_LANG = r"(?!ou[\s,]+seja(?![A-Za-z])|或者说)"
 _OR_AFTER = (
-    r"(?:\s|~|\$|\\[\])\[(]|\\\\|" + _TEX_SPACE + r")*(?:[,;:!?]{1,3}|\.+|\u2026|\u2014|\u2013|-{1,3})?"
+    r"(?:\s|~|\$|\\[\])\[(]|\\\\|" + _TEX_SPACE + r")*(?:[,;:!?]{1,3}|\.+|\u2026|[\u2012-\u2015\u2212]|-{1,3})?"
     r"(?:[\s*_`>$]|\\[\[(]|\\\\|" + _TEX_SPACE + r")*"
     r"[(\[]?[\s*_`]*(?:\\(?:text|textbf|textit|textrm|textsf|textnormal|emph|mathrm|mathbf|mathsf|operatorname)"
     r"\s*\{\s*[(\[,;]?[\s*_`]*)?(?:and\s*/\s*|and\s+(?=(?:maybe|perhaps|possibly|probably|likely|alternatively)\b))?(?:(?:but|wait|hmm+|well|though|actually|" + _DOUBT + r")\b[\s,.:;!*_]*(?=[a-z])){0,2}(" + _NOT_OR_OTHER_LANG + r"(?:or|\\lor|\\vee|\u2228|\u22c1|" + _OR_OTHER_LANG + r"|alternat(?:iv)?ely|maybe|perhaps|possibly|otherwise|else|unless"
@@ -630,7 +631,7 @@ _CONCLUDING_RE = re.compile(
     r"\b(?:so|thus|therefore|hence|finally|answer|result|altogether|overall|in\s+(?:all|total))\b|####[ \t]*\$?[ \t]*[-+]?$", re.I
 )
 _ALSO_AFTER_RE = re.compile(
-    r"[\s$)\]]*(?:[,;:.!?]{1,3}|\u2014|\u2013|-{1,3})?[\s*_`(\[]*"
+    r"[\s$)\]]*(?:[,;:.!?]{1,3}|[\u2012-\u2015\u2212]|-{1,3})?[\s*_`(\[]*"
     # ("Hmm, but it could be 6 too.", "Note: some might argue 6.": a word to open the sentence first)
     # ("Note that 6 also works.", "By symmetry, 6 also works.": a discourse word first)
     r"(?:(?:hmm+|wait|well|oh|ah|(?:note|notice)(?:\s+that)?|of\s+course|in\s+fact|indeed|similarly|likewise|by\s+symmetry"
