@@ -2259,6 +2259,14 @@ def test_an_answer_in_inline_html_keeps_its_hedge(completion):
     assert not check_math(completion, "7").correct
 
 
+def test_an_escaped_think_tag_is_no_end_of_thinking():
+    # decoded with the other entities, "&lt;/think&gt;" parted the hedge: 6 read alone after it
+    for esc in ("&lt;/think&gt;", "&LT;/THINK&GT;"):
+        completion = f"\\boxed{{5}}. Alternatively, {esc} \\boxed{{6}}"
+        assert not check_math(completion, "6").correct and not check_math(completion, "5").correct
+    assert check_math("&lt;think&gt; \\boxed{6}", "6").correct  # (no open thinking either)
+
+
 @pytest.mark.parametrize("completion", [
     "\\boxed{6} \u2212 or 7", "\\boxed{6} &minus; or 7", "\\boxed{6} \u2012 or 7", "\\boxed{6} \u2015 or 7",
 ])

@@ -970,8 +970,10 @@ _HTML_DASH_RE = re.compile(r"&(ndash|mdash);(?=[0-9.(\\$]|[A-Za-z](?![A-Za-z]))"
 _HTML_BLOCK_TAGS = frozenset(("br", "hr", "p", "div"))
 # any other entity shows as its character ("&minus;3", "&#8722;3" are -3, "x &lt; 5" is x<5, "x &le; 5" is x\u22645):
 # left in, the answer read "&minus;3" and the right -3 scored 0. Decoded after the tags are blanked, so an escaped
-# "&lt;b&gt;" is no tag and "a &lt; b" no "<b ...>" (only with its ";": "&times" in a LaTeX row "&times" stays)
-_HTML_ENTITY_RE = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
+# "&lt;b&gt;" is no tag and "a &lt; b" no "<b ...>" (only with its ";": "&times" in a LaTeX row "&times" stays); an
+# escaped "&lt;/think&gt;" is no end of thinking either (a reasoning parser reads the raw text: decoded, it parted
+# "\boxed{5}. Alternatively, &lt;/think&gt; \boxed{6}" into 6 alone, a hedge that scored for the gold 6)
+_HTML_ENTITY_RE = re.compile(r"&(?!(?i:lt);/?(?i:think))(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
 
 
 def _html_text(m: re.Match) -> str:
