@@ -2267,6 +2267,13 @@ def test_an_escaped_think_tag_is_no_end_of_thinking():
     assert check_math("&lt;think&gt; \\boxed{6}", "6").correct  # (no open thinking either)
 
 
+@pytest.mark.parametrize("entity", ["&#x200b;", "&#8204;", "&shy;", "&#xFEFF;"])
+def test_an_invisible_entity_hides_no_hedge(entity):
+    # decoded to the invisible character after those were dropped: "o&#x200b;r" was no "or", and 6 scored alone
+    completion = f"\\boxed{{6}} o{entity}r 7"
+    assert not check_math(completion, "6").correct and not check_math(completion, "7").correct
+
+
 @pytest.mark.parametrize("completion", [
     "\\boxed{6} \u2212 or 7", "\\boxed{6} &minus; or 7", "\\boxed{6} \u2012 or 7", "\\boxed{6} \u2015 or 7",
 ])

@@ -1003,7 +1003,8 @@ def _unhtml(text: str) -> str:
         text = _HTML_SCRIPT_RE.sub(_html_script, text)
     text = _HTML_INLINE_RE.sub(_html_text, text)
     if "&" in text and ";" in text:
-        text = _HTML_ENTITY_RE.sub(lambda m: _html.unescape(m.group()), text)
+        # (an invisible one as none, as _extract drops the characters: "o&#x200b;r" is "or", a hedge it hid)
+        text = _HTML_ENTITY_RE.sub(lambda m: _html.unescape(m.group()).translate(_INVISIBLE), text)
     return text
 
 
