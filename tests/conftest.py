@@ -23,6 +23,13 @@ for _sig, _handler in ((signal.SIGINT, signal.default_int_handler), (signal.SIGH
     if signal.getsignal(_sig) == signal.SIG_IGN:
         signal.signal(_sig, _handler)
 
+def pytest_collection_modifyitems(items):
+    """test_distributed.py first: the longest file (its Ray and gloo runs, a third of the suite's time) starts at
+    once on one of the 2 workers (pyproject's addopts) while the other takes the rest; queued last, it left one
+    worker idle for minutes at the end."""
+    items.sort(key=lambda item: item.path.name != "test_distributed.py")  # (stable: each file's order kept)
+
+
 CORPUS = [
     "Problem: 3 + 4 * 2 = ?\nSolution: 4 * 2 = 8. 3 + 8 = 11. The answer is \\boxed{11}.<|endoftext|>",
     "Problem: (7 - 2) * 3 = ?\nSolution: Answer: 15<|endoftext|>",
