@@ -5435,3 +5435,15 @@ def test_a_named_time_of_day_matches_a_12_hour_gold_with_no_colon(completion, go
 def test_an_ordinal_reads_as_the_number_it_counts(completion, gold, right):
     # "6th" read as a word, "6^{th}" as 6^(t*h), "the 6th term" as no answer: the right 6 scored 0 (math-verify reads 6)
     assert check_math(completion, gold).correct is right
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer is the 6th term, which is 32.", "The answer is the 6th term. It is 32.",
+    "The answer is the 6th term.\n\nIts value is 32.", "The 6th term is 32. The answer is the 6th term.",
+    "The answer is the 5th term, so 32.",
+])
+def test_an_ordinal_phrase_whose_value_is_given_reads_the_value(completion):
+    # "the 6th term" names a term whose value the text gives: read as 6, the right 32 scored 0 (the phrase had no
+    # value before ordinals were read, and the 32 was read)
+    assert check_math(completion, "32").correct
+    assert check_math("The answer is the 6th term.", "6").correct  # (none given: the ordinal is the value)

@@ -1850,7 +1850,11 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
         rest = rest[3:].lstrip(" :*_")
     # "The answer is therefore 12.", "exactly 12", "indeed $12$": the word before the value is no part of it
     rest = rest[_ANSWER_ADVERB_RE.match(rest).end() :]
-    if (rest[:4].lower() == "the ") and (om := _ORDINAL_PHRASE_RE.match(rest)) is not None:
+    if (
+        rest[:4].lower() == "the "
+        and (om := _ORDINAL_PHRASE_RE.match(rest)) is not None
+        and not _ordinal_valued(text[:best], rest[om.end() :], om)
+    ):
         # "The answer is the 6th term.": the ordinal is the value (read "the 6th term", none): "the" dropped, the noun
         # after it blanked (positions keep)
         rest = rest[om.start(1) : om.end(1)] + " " * (om.end() - om.end(1)) + rest[om.end() :]
@@ -2019,6 +2023,17 @@ _ANSWER_ADVERB_RE = re.compile(
 _ORDINAL_PHRASE_RE = re.compile(
     r"the\s+([0-9]+(?:st|nd|rd|th))(?:[ \t]+(?!or\b|and\b)[A-Za-z]{2,12})?(?=[ \t]*(?:[.!;,]|\n|$))", re.I
 )
+
+
+def _ordinal_valued(before: str, after: str, om: re.Match) -> bool:
+    """Whether "the 6th term" after an answer phrase names a term whose value the text gives: a number after it
+    ("..., which is 32.", "... term. It is 32.") or "the 6th term is 32" before it. Read as 6, the right 32 scored 0
+    (before the ordinal was read, the phrase gave no value and the 32 was read)."""
+    if any(c.isdigit() for c in after):
+        return True
+    noun = om.group(0)[om.end(1) - om.start(0) :].strip()
+    said = re.escape(om.group(1)) + (r"[ \t]+" + re.escape(noun) if noun else "")
+    return re.search(r"(?<![0-9])" + said + r"(?![A-Za-z])[^.\n]{0,40}?(?:\bis\b|=|\bequals\b)", before, re.I) is not None
 
 
 def _bare(s: str) -> str:
