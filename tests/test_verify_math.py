@@ -5447,3 +5447,13 @@ def test_an_ordinal_phrase_whose_value_is_given_reads_the_value(completion):
     # value before ordinals were read, and the 32 was read)
     assert check_math(completion, "32").correct
     assert check_math("The answer is the 6th term.", "6").correct  # (none given: the ordinal is the value)
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("The answer is 10 - mgh.", "10 - mgh"), ("The answer is 1 - xyz.", "1 - xyz"), ("The answer is a - bcd.", "a - bcd"),
+])
+def test_a_spaced_minus_before_a_product_of_names_keeps_it(completion, gold):
+    # a word with no vowel after " - " was prose that ended the value: "1 - xyz" read 1, and the right 1 - xyz scored 0
+    assert check_math(completion, gold).correct and not check_math(completion, gold.split(" ")[0]).correct
+    assert not check_math("The answer is 1 - cosx.", "1").correct  # (a function glued to its variable is no prose)
+    assert check_math("The answer is 6 - done.", "6").correct and not check_math("The answer is 6 - hmm, 7.", "6").correct

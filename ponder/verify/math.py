@@ -1807,6 +1807,10 @@ def _blank_prose_dash(m: re.Match) -> str:
 # short prose word ("6 - so", "6 - i.e. six"), ends it; "6 - 2" stays 4.
 _PROSE_HYPHEN_RE = re.compile(r"[ \t]+-[ \t]+(?=([A-Za-z]{2,})(?![A-Za-z])|(?:i\.\s?e|e\.\s?g)\.)")
 _PROSE_SHORT_WORDS = frozenset("so as it is we no ok or".split())
+# (a word with no vowel is a product of names, "10 - mgh", "1 - xyz", "a - bcd", as a function glued to its variable
+# is, "1 - cosx", "x - lnx": blanked, "1 - xyz" read 1 and the right 1 - xyz scored 0; these few are prose)
+_PROSE_NO_VOWEL_WORDS = frozenset("hmm hmmm hmmmm why try shh btw nvm".split())
+_FUNC_GLUED_RE = re.compile(r"(?:arc)?(?:sin|cos|tan|sec|csc|cot)h?[xyz]|(?:ln|lg|log|exp|sqrt|abs)[xyz]", re.I)
 
 
 def _blank_prose_hyphen(m: re.Match) -> str:
@@ -1816,6 +1820,8 @@ def _blank_prose_hyphen(m: re.Match) -> str:
         if len(w) < 3 and low not in _PROSE_SHORT_WORDS:
             return m.group()
         if low in _KNOWN_WORDS and low not in ("and", "or") or low in _FUNCS or w in _GREEK or low in _GREEK:
+            return m.group()
+        if not any(c in "aeiou" for c in low) and low not in _PROSE_NO_VOWEL_WORDS or _FUNC_GLUED_RE.fullmatch(low):
             return m.group()
     return " " * len(m.group())
 
