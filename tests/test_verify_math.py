@@ -2315,6 +2315,8 @@ def test_an_html_entity_reads_as_the_character_it_shows(completion, gold, right)
     "Final answer: 6 \u2014 done", "Final answer: 6 \u2013 done", "Final answer: 6 -- done", "Answer: 6 --- done",
     "The answer is 6 \u2014 done.", "Final answer: 6 \u2014 that is all.", "Answer: 6\u2014done", "Answer: 6 \u2014 i.e. six",
     "\\boxed{5}. Final answer: 6 \u2014 done", "The answer is $6$ \u2014 done.",
+    # (words too few to be prose, an apostrophe's "s" no word: read "6 that's it", the right 6 scored 0)
+    "The answer is 6 \u2014 that's it.", "Final answer: 6 \u2014 that\u2019s all.", "The answer is 6 - that's it.",
 ])
 def test_a_dash_then_words_after_an_answer_phrase_ends_the_answer(completion):
     # as "6 &mdash; done" (its entity blanked) reads: read "6 \u2014 done" (the dash a minus), the right 6 scored 0
@@ -2340,6 +2342,7 @@ def test_a_spaced_hyphen_then_prose_words_ends_the_answer_as_a_dash_does(complet
     ("Answer: 5\u20137", "5", False), ("Answer: 5 \u2013 7", "5", False), ("Answer: 5 \u2013 7", "7", False),
     ("Answer: 6 \u2014 or 7", "6", False), ("Answer: 6 \u2014 or 7", "7", False), ("Answer: 6 \u2014 7", "6", False),
     ("Answer: 6 -- or 7", "6", False), ("\\boxed{6} \u2014 or 7", "6", False),
+    ("The answer is 6 \u2014 that's it. Or 7.", "6", False), ("The answer is 6 \u2014 though 7 also works.", "6", False),
 ])
 def test_a_dash_that_is_no_end_of_the_answer_keeps_its_reading(completion, gold, right):
     # a minus, a negative, a date, a range or a hedge: the dash is part of what the answer says

@@ -1864,11 +1864,22 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
         # "The answer is the 6th term.": the ordinal is the value (read "the 6th term", none): "the" dropped, the noun
         # after it blanked (positions keep)
         rest = rest[om.start(1) : om.end(1)] + " " * (om.end() - om.end(1)) + rest[om.end() :]
+    dashes = []  # where a prose dash was blanked (in rest as it is now)
+
+    def _noted(blank):
+        def sub(m: re.Match) -> str:
+            r = blank(m)
+            if r != m.group():
+                dashes.append(m.start())
+            return r
+        return sub
+
     if "\u2014" in rest or "\u2013" in rest or "--" in rest:
-        rest = _PROSE_DASH_RE.sub(_blank_prose_dash, rest)  # (blanks of the same length: positions keep)
+        rest = _PROSE_DASH_RE.sub(_noted(_blank_prose_dash), rest)  # (blanks of the same length: positions keep)
     if " - " in rest or "\t-" in rest or "-\t" in rest:
-        rest = _PROSE_HYPHEN_RE.sub(_blank_prose_hyphen, rest)
+        rest = _PROSE_HYPHEN_RE.sub(_noted(_blank_prose_hyphen), rest)
     at = bend + 600 - len(rest) if len(text) >= bend + 600 else len(text) - len(rest)  # where rest starts
+    dashes = [at + d for d in sorted(dashes)]  # (in text: rest may be cut below)
     end = _sentence_end(rest, 0)
     denial = _DENIED_ANSWER_RE.match(rest)
     turn = _DENIAL_TURN_RE.search(rest, 0, end) if denial else None
@@ -1892,7 +1903,11 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
         end = _sentence_end(rest, _skip_space(rest, end))
     close = _paren_close(rest, end) if _PAREN_LEAD_RE.search(low, max(0, best - 20), best) else end
     # "(Answer: 5)": the phrase's own parenthesis closes it (read "5)", no value), and what follows it is after the answer
-    sent = whole = rest[:close].strip().strip("*_").strip()
+    # "The answer is 6 — that's it.": the words a prose dash (blanked above) opens, with no value in them, are a
+    # comment that ends the answer (read "6 that's it", too few words to be prose, the right 6 scored 0)
+    cut = next((d - at for d in dashes if 0 <= d - at < close), None)
+    wend = cut if cut is not None and _BARE_DIGIT_RE.search(rest, cut, close) is None else close
+    sent = whole = rest[:wend].strip().strip("*_").strip()
     end = close + 1 if close < end else end
     if other_at < 0 and look_back and _ALT_TAG_RE.search(whole):
         # "The answer is 5. Answer: 6 (alternative)" offers 6 as "Alternative answer: 6" does
