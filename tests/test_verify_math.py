@@ -5349,12 +5349,15 @@ def test_a_value_equated_to_a_mixed_computation_of_another_value_offers_it(compl
 
 @pytest.mark.parametrize("completion,other", [
     ("So we get 6 = 2 \\cdot 4.", "8"), ("So we get 6 = 2 * 4.", "8"), ("Thus $6$ = 3 + 4.", "7"), ("We get 6 = 12 / 3", "4"),
+    # (after an answer phrase too: read whole "6 = 2 \cdot 4", it scored for the gold 8)
+    ("The answer is 6 = 2 \\cdot 4.", "8"), ("Final answer: $6 = 3 + 4$", "7"),
 ])
 def test_a_concluded_value_equated_to_a_computation_of_another_value_offers_it(completion, other):
     # as "\boxed{6} = 2 \cdot 4" does: the computation's numbers are no candidates, and the 6 before it scored alone
     assert not check_math(completion, "6").correct and not check_math(completion, other).correct
     assert check_math(completion, f"6, {other}").correct
-    for kept, gold in (("So we get 12 = 3 \\cdot 4.", "12"), ("So we get 12 = 8 + 4.", "12"), ("So 24 = 4 \\cdot 6, giving 6 groups.", "6")):
+    for kept, gold in (("So we get 12 = 3 \\cdot 4.", "12"), ("So we get 12 = 8 + 4.", "12"), ("So 24 = 4 \\cdot 6, giving 6 groups.", "6"),
+                       ("The answer is 6 = 2 \\cdot 3.", "6")):
         assert check_math(kept, gold).correct, kept
 
 

@@ -1188,6 +1188,16 @@ def _other_equated(ans: str, num: str) -> bool:
     return abs(w - v) > 0.6 * 10.0 ** -(len(num) - num.index(".") - 1)
 
 
+def _equated_other(s: str, at: int, ans: str) -> str | None:
+    """The other value an "= ..." chain at s[at] equates the simple value `ans` to (_other_equated), or None."""
+    em = _EQ_AFTER_RE.match(s, at)
+    while em is not None:
+        if _other_equated(ans, em.group(1)):
+            return em.group(1)
+        em = _EQ_AFTER_RE.match(s, em.end())
+    return None
+
+
 def _exact_differs(ans: str, v: float, w: float) -> bool:
     """Whether the exact value `w` equated to the box `ans` (of value `v`) is another value: unless the box is a
     decimal that rounds (or cuts) `w` in its last written place, "\boxed{0.33} = \frac{1}{3}" restating its answer
@@ -1930,6 +1940,10 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
         # gave no answer or the one number not an operand, and the last value (5) was read alone; the value the
         # phrase opens with and the one offered beside it are a hedge
         ans = f"{lead.group(1)} {h}"
+    elif lead is not None and (eq := _equated_other(whole, lead.end(), lead.group(1))) is not None:
+        # "The answer is 6 = 2 \cdot 4.": the value equated to another offers two, as "\boxed{6} = 2 \cdot 4" and
+        # "So we get 6 = 2 \cdot 4." do (read whole, it scored for the gold 8); "6 = 2 \cdot 3" restates 6
+        ans = f"{lead.group(1)} or {eq}"
     elif lead is None and (wl := _LEAD_WORDS_RE.match(whole)) and _spelled_value(wl.group(1)) is not None and (
         h := _hedge(whole, wl.end())
     ):
