@@ -5376,6 +5376,18 @@ def test_a_decimal_box_equated_to_the_exact_value_it_rounds_restates_it(completi
         assert not check_math(other, gold).correct, other
 
 
+@pytest.mark.parametrize("completion,gold,right", [
+    ("So we get 0.33 = 1/3.", "0.33", True), ("So we get 0.33 = \\frac{1}{3}.", "0.33", True), ("So x = 0.67 = 2/3.", "0.67", True),
+    ("So we get 1/3 = 0.33.", "1/3", True), ("So we get 120 = 5!.", "120", True), ("So we get 120 = 5!", "120", True),
+    ("So we get 120 = 5!.", "5", False), ("So we get 5!", "5", True), ("So we get 0.5 = 1/3.", "0.5", False),
+    ("So we get 0.5 = 1/3.", "1/3", False), ("So we get 6 = 12/2.", "6", True), ("So we get 0.33 = 1/3. Or 7.", "0.33", False),
+])
+def test_a_concluded_value_equated_to_a_restatement_of_it_is_the_answer(completion, gold, right):
+    # as after a box ("\boxed{0.33} = 1/3", "\boxed{120} = 5!"): the restatement read last scored (1/3, the 5 of "5!")
+    # and the right 0.33 or 120 scored 0; another value equated to it ("0.5 = 1/3") is still a second value
+    assert check_math(completion, gold).correct is right
+
+
 @pytest.mark.parametrize("completion", [
     "So we get 9, not 6 as I first thought.", "So we get 9 apples, not 6.", "So we get 9, not 6 apples.",
     "We have 9, not 6.", "We have 9 apples, not 6.", "So we get 9, not 6 as we had expected.",

@@ -2462,6 +2462,13 @@ def _tail_candidate(text: str) -> str | None:
         # "So we get $\frac{1}{3}$, approximately 0.333.": the rounding of the value before is no answer of its own
         # (read last, its "approximately" refused it: no answer, while after a box or an answer phrase 1/3 scores)
         cands.pop()
+    elif len(cands) > 1 and (em := _EQ_AFTER_RE.match(tail, cands[-2][1])) is not None and em.start(1) == cands[-1][0] and (
+        em.group(1).rstrip("! \t") == cands[-1][2] and not _same_value(cands[-2][2], cands[-1][2])
+    ) and not _other_equated(cands[-2][2], em.group(1)):
+        # "So we get 0.33 = 1/3.", "So we get 120 = 5!.": the value equated to the one before only restates it (a
+        # rounding of it, the factorial it is), as after a box ("\boxed{0.33} = 1/3", "\boxed{120} = 5!"): the one
+        # before is the answer (read last, 1/3 or the 5 of "5!" scored, the right 0.33 or 120 scored 0)
+        cands.pop()
     if _trailing_words(tail[cands[-1][1] :]) > 12:
         return None
     if (j := _checked_before_crossed(tail, cands)) is not None:
