@@ -5475,3 +5475,16 @@ def test_a_spaced_minus_before_a_product_of_names_keeps_it(completion, gold):
     assert check_math(completion, gold).correct and not check_math(completion, gold.split(" ")[0]).correct
     assert not check_math("The answer is 1 - cosx.", "1").correct  # (a function glued to its variable is no prose)
     assert check_math("The answer is 6 - done.", "6").correct and not check_math("The answer is 6 - hmm, 7.", "6").correct
+
+
+@pytest.mark.parametrize("completion, gold, right", [
+    ("The answer is 100 - rate.", "100", False), ("The answer is 12 - total.", "12", False),
+    ("The answer is 5 - half.", "5", False), ("The answer is 36 - area.", "36", False),
+    ("The answer is 1 - abc.", "1 - abc", True), ("The answer is 1 - abc.", "1", False),
+    ("The answer is 6 - done.", "6", True), ("The answer is 6 - Which is even.", "6", True),
+    ("Final answer: 6 - hence the claim", "6", True), ("The answer is 6 - i.e. six.", "6", True),
+])
+def test_a_spaced_minus_ends_the_answer_only_before_a_prose_word_of_a_closed_list(completion, gold, right):
+    # any 3+ letter word that was no function or constant ended the value: "100 - rate" read 100 (a wrong answer
+    # scored for the gold 100) and the right "1 - abc" read 1
+    assert check_math(completion, gold).correct is right

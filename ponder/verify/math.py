@@ -1812,28 +1812,22 @@ def _blank_prose_dash(m: re.Match) -> str:
 
 
 # a lone "-" between blanks before a prose word ends the value as "—" does: "Final answer: 6 - done" read "6 -
-# done" and the right 6 scored 0. Stricter than the dash: a minus takes a name after it ("10 - n", "x - ab", "2 -
-# alpha", "2 - sin x"), so only a word of three letters or more that is no function, constant or Greek name, or a
-# short prose word ("6 - so", "6 - i.e. six"), ends it; "6 - 2" stays 4.
+# done" and the right 6 scored 0. Stricter than the dash: a minus takes a name or a product of names after it ("10 -
+# n", "x - ab", "100 - rate", "1 - abc", "2 - sin x"), so only a word of this closed list of prose that follows an
+# answer ("6 - done", "6 - that's it", "6 - i.e. six", case-insensitive) ends it; "6 - 2" stays 4. (An open rule, any
+# word of 3+ letters that is no function or constant, read "The answer is 100 - rate." as 100 and "1 - abc" as 1.)
 _PROSE_HYPHEN_RE = re.compile(r"[ \t]+-[ \t]+(?=([A-Za-z]{2,})(?![A-Za-z])|(?:i\.\s?e|e\.\s?g)\.)")
-_PROSE_SHORT_WORDS = frozenset("so as it is we no ok or".split())
-# (a word with no vowel is a product of names, "10 - mgh", "1 - xyz", "a - bcd", as a function glued to its variable
-# is, "1 - cosx", "x - lnx": blanked, "1 - xyz" read 1 and the right 1 - xyz scored 0; these few are prose)
-_PROSE_NO_VOWEL_WORDS = frozenset("hmm hmmm hmmmm why try shh btw nvm".split())
-_FUNC_GLUED_RE = re.compile(r"(?:arc)?(?:sin|cos|tan|sec|csc|cot)h?[xyz]|(?:ln|lg|log|exp|sqrt|abs)[xyz]", re.I)
+_PROSE_HYPHEN_WORDS = frozenset(
+    """done that thats this these those which since because as so hence thus therefore it its we the note final
+    finally check checked checking verified verify verifying correct yes ok okay hmm hmmm hmmmm why wait is was or
+    no not answer here there see let lets now also then confirmed confirm confirming sure right good great end qed
+    where when if but im you our my all just only nice perfect""".split()
+)
 
 
 def _blank_prose_hyphen(m: re.Match) -> str:
-    w = m.group(1)
-    if w is not None:
-        low = w.lower()
-        if len(w) < 3 and low not in _PROSE_SHORT_WORDS:
-            return m.group()
-        if low in _KNOWN_WORDS and low not in ("and", "or") or low in _FUNCS or w in _GREEK or low in _GREEK:
-            return m.group()
-        if not any(c in "aeiou" for c in low) and low not in _PROSE_NO_VOWEL_WORDS or _FUNC_GLUED_RE.fullmatch(low):
-            return m.group()
-    return " " * len(m.group())
+    w = m.group(1)  # (none: "i.e.", "e.g.")
+    return m.group() if w is not None and w.lower() not in _PROSE_HYPHEN_WORDS else " " * len(m.group())
 
 
 def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
