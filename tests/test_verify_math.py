@@ -5488,3 +5488,12 @@ def test_a_spaced_minus_ends_the_answer_only_before_a_prose_word_of_a_closed_lis
     # any 3+ letter word that was no function or constant ended the value: "100 - rate" read 100 (a wrong answer
     # scored for the gold 100) and the right "1 - abc" read 1
     assert check_math(completion, gold).correct is right
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer is 6 &lt;/think&gt;", "The answer is 6.&lt;/think&gt;", "The answer is 6 &LT;/THINK&GT;",
+    "The answer is 6. &lt;think&gt;",
+])
+def test_an_escaped_think_tag_after_the_answer_is_no_part_of_it(completion):
+    # its "&gt;" decoded while its "&lt;" stayed (e92504f): the answer read "6 &lt;/think>" and the right 6 scored 0
+    assert check_math(completion, "6").correct and not check_math(completion, "7").correct

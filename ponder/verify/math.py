@@ -972,8 +972,9 @@ _HTML_BLOCK_TAGS = frozenset(("br", "hr", "p", "div"))
 # left in, the answer read "&minus;3" and the right -3 scored 0. Decoded after the tags are blanked, so an escaped
 # "&lt;b&gt;" is no tag and "a &lt; b" no "<b ...>" (only with its ";": "&times" in a LaTeX row "&times" stays); an
 # escaped "&lt;/think&gt;" is no end of thinking either (a reasoning parser reads the raw text: decoded, it parted
-# "\boxed{5}. Alternatively, &lt;/think&gt; \boxed{6}" into 6 alone, a hedge that scored for the gold 6)
-_HTML_ENTITY_RE = re.compile(r"&(?!(?i:lt);/?(?i:think))(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
+# "\boxed{5}. Alternatively, &lt;/think&gt; \boxed{6}" into 6 alone, a hedge that scored for the gold 6): the whole
+# escaped tag is blanked as text (its "&gt;" decoded alone, "The answer is 6 &lt;/think&gt;" read "6 &lt;/think>")
+_HTML_ENTITY_RE = re.compile(r"&(?i:lt;/?think&gt;)|&(?!(?i:lt);/?(?i:think))(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
 
 
 def _html_text(m: re.Match) -> str:
@@ -993,6 +994,11 @@ def _html_script(m: re.Match) -> str:
     return ("^{" if m.group(1).lower() == "sup" else "_{") + body + "}"
 
 
+def _html_entity(m: re.Match) -> str:
+    e = m.group()
+    return " " if e[-3:].lower() == "gt;" and len(e) > 4 else _html.unescape(e).translate(_INVISIBLE)
+
+
 def _unhtml(text: str) -> str:
     """The text as it shows: inline HTML tags and entities (_HTML_INLINE_RE) as blanks, a line-breaking one
     ("<br>", "<p>") as a newline, a one-token "<sup>"/"<sub>" as ^{..}/_{..} ("The answer is <b>6</b>." read
@@ -1004,7 +1010,7 @@ def _unhtml(text: str) -> str:
     text = _HTML_INLINE_RE.sub(_html_text, text)
     if "&" in text and ";" in text:
         # (an invisible one as none, as _extract drops the characters: "o&#x200b;r" is "or", a hedge it hid)
-        text = _HTML_ENTITY_RE.sub(lambda m: _html.unescape(m.group()).translate(_INVISIBLE), text)
+        text = _HTML_ENTITY_RE.sub(_html_entity, text)
     return text
 
 
