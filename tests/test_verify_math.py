@@ -5497,3 +5497,16 @@ def test_a_spaced_minus_ends_the_answer_only_before_a_prose_word_of_a_closed_lis
 def test_an_escaped_think_tag_after_the_answer_is_no_part_of_it(completion):
     # its "&gt;" decoded while its "&lt;" stayed (e92504f): the answer read "6 &lt;/think>" and the right 6 scored 0
     assert check_math(completion, "6").correct and not check_math(completion, "7").correct
+
+
+@pytest.mark.parametrize("completion, gold, right", [
+    ("\\boxed{2nd derivative}", "2", False), ("\\boxed{3rd quartile}", "3", False), ("\\boxed{x = 4th}", "4", False),
+    ("\\boxed{2th}", "2", False), ("\\boxed{11st}", "11", False), ("The answer is the 2th term.", "2", False),
+    ("\\boxed{1st}", "1", True), ("\\boxed{2nd}", "2", True), ("\\boxed{3rd}", "3", True), ("\\boxed{4th}", "4", True),
+    ("\\boxed{11th}", "11", True), ("\\boxed{12th}", "12", True), ("\\boxed{13th}", "13", True),
+    ("\\boxed{22nd}", "22", True), ("\\boxed{23rd}", "23", True), ("\\boxed{101st}", "101", True),
+    ("\\boxed{111th}", "111", True), ("\\boxed{\\text{6th}}", "6", True), ("\\boxed{6^{th}}", "6", True),
+])
+def test_an_ordinal_is_its_number_only_as_the_whole_answer_with_its_own_suffix(completion, gold, right):
+    # read anywhere with any suffix, "2nd derivative", "x = 4th", "2th" scored for 2, 4 and 2
+    assert check_math(completion, gold).correct is right

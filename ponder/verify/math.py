@@ -3189,6 +3189,17 @@ _ORDINAL_RE = re.compile(
     r"(?<![A-Za-z0-9_.\\])([0-9]+)(?:(st|nd|rd|th)|\s*\^\s*(?:\{\s*(?:\\(?:text|mathrm|textrm)\s*\{\s*(st|nd|rd|th)\s*\}"
     r"|(st|nd|rd|th))\s*\}|\\(?:text|mathrm|textrm)\s*\{\s*(st|nd|rd|th)\s*\}))(?![A-Za-z0-9])"
 )
+
+_ORDINAL_TEXT_RE = re.compile(r"^\\(?:text|mathrm|textrm|mbox)\s*\{\s*([0-9]+[a-z]{2})\s*\}$")  # ("\\text{6th}")
+
+
+def _ordinal_suffix(n: int) -> str:
+    """The suffix of the ordinal n: 1st 2nd 3rd 4th 11th 12th 13th 21st 101st 111th. An ordinal is read as its number
+    only as the whole answer with its own suffix: read anywhere, "\\boxed{2nd derivative}", "\\boxed{x = 4th}" and
+    "\\boxed{2th}" scored for 2, 4 and 2."""
+    return "th" if n % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+
+
 _AM_PM_DOTS_RE = re.compile(r"(\d[ \t]*(?:\\(?:text|mathrm|mbox)\s*\{\s*)?)([AaPp])\.[ \t]?([Mm])\.?(?![A-Za-z])")
 
 
@@ -3213,8 +3224,11 @@ def _clean(s: str) -> str:
     s = s.strip()
     while s and s[-1] in ".;,:" and not s.endswith("\\:"):
         s = s[:-1].rstrip()
-    if ("st" in s or "nd" in s or "rd" in s or "th" in s) and _ORDINAL_RE.search(s):
-        s = _ORDINAL_RE.sub(r"\1", s)
+    if ("st" in s or "nd" in s or "rd" in s or "th" in s) and (
+        om := _ORDINAL_RE.fullmatch(s) or _ORDINAL_RE.fullmatch(_ORDINAL_TEXT_RE.sub(r"\1", s))
+    ):
+        if _ordinal_suffix(int(om.group(1))) == next(g for g in om.groups()[1:] if g).lower():
+            s = om.group(1)
     if ".m" in s or ".M" in s:
         s = _AM_PM_DOTS_RE.sub(r"\1 \2\3", s)  # "2:30 p.m." is "2:30 pm", "4p.m." "4 pm" (read as p*m, the right time scored 0)
     if ("illion" in s or "housand" in s or "undred" in s) and (m := _SCALED_NUMBER_RE.fullmatch(s)) is not None:
