@@ -2349,6 +2349,25 @@ def test_a_dash_that_is_no_end_of_the_answer_keeps_its_reading(completion, gold,
     assert check_math(completion, gold).correct is right
 
 
+@pytest.mark.parametrize("completion, gold, right", [
+    # a hedge, a revision or a scale in words after the dash (no digit in it): read "6" since 6d86884, the lead 6
+    # scored for a "6 or eight" hedge and a "6, no: seven" revision, and the right 7 / 6000 / 0.06 scored 0
+    ("The answer is 6 \u2014 or maybe eight.", "6", False), ("The answer is 6 \u2014 or \\pi.", "6", False),
+    ("The answer is 6 \u2014 or $\\pi$.", "6", False), ("The answer is x \u2014 or y.", "x", False),
+    ("The answer is 6 - or maybe eight.", "6", False), ("The answer is 6 -- or seven.", "6", False),
+    ("The answer is 6 \u2014 no, seven.", "6", False), ("The answer is 6 \u2014 wait, seven.", "6", False),
+    ("The answer is 6 \u2014 correction: seven.", "6", False), ("The answer is 6 \u2014 or infinity.", "6", False),
+    ("The answer is 6 \u2014 or is it seven?", "6", False), ("The answer is 6 \u2014 squared.", "6", False),
+    ("The answer is 6 \u2014 wait, it is seven.", "7", True), ("The answer is 6 \u2014 thousand.", "6000", True),
+    ("The answer is 6 \u2014 million.", "6000000", True), ("The answer is 6 \u2014 percent.", "0.06", True),
+    # a plain comment still ends the answer
+    ("The answer is 6 \u2014 that's it.", "6", True), ("The answer is 6 - that's it.", "6", True),
+    ("Final answer: 6 \u2014 that\u2019s all.", "6", True), ("The answer is 6 \u2014 that is all, done.", "6", True),
+])
+def test_a_dash_comment_with_a_value_in_words_is_no_plain_comment(completion, gold, right):
+    assert check_math(completion, gold).correct is right
+
+
 def test_a_one_token_html_superscript_or_subscript_is_a_power_or_index():
     # blanked, "2<sup>10</sup>" would read "2 10"
     assert check_math("The answer is 2<sup>10</sup>.", "1024").correct

@@ -1836,6 +1836,22 @@ def _blank_prose_hyphen(m: re.Match) -> str:
     return m.group() if w is not None and w.lower() not in _PROSE_HYPHEN_WORDS else " " * len(m.group())
 
 
+# the words of a comment after an answer and a prose dash ("6 — that's it", "6 - that is all", "6 — I'm confident"):
+# no "or", "no", "wait", "not", "but", number or scale word (those say another value or change this one)
+_DASH_COMMENT_WORDS = frozenset(
+    """done that thats this it its is was s the final finally answer answers check checked checking verified verify
+    verifying correct yes ok okay hmm hmmm hmmmm hence thus therefore so as we here there see now confirmed confirm
+    confirming sure right good great end qed all just only nice perfect i im m my our you confident certain believe
+    think am are and""".split()
+)
+
+
+def _dash_comment(s: str) -> bool:
+    if re.search(r"[\\$\d^{}=+/<>?]", s):  # (markdown's "*", "_" are no math here)
+        return False
+    return all(w.lower() in _DASH_COMMENT_WORDS for w in re.findall(r"[A-Za-z]+", s))
+
+
 def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
     """(position, answer) of the last explicit answer phrase; (-1, None) if none."""
     low = text.lower()
@@ -1915,8 +1931,10 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
     # "(Answer: 5)": the phrase's own parenthesis closes it (read "5)", no value), and what follows it is after the answer
     # "The answer is 6 — that's it.": the words a prose dash (blanked above) opens, with no value in them, are a
     # comment that ends the answer (read "6 that's it", too few words to be prose, the right 6 scored 0)
+    # Only words of a closed list of comment words count (no digit, math, number word, hedge or revision among them):
+    # "6 — or eight", "6 — no, seven", "6 — wait, it is seven", "6 — thousand" read "6" and scored for it.
     cut = next((d - at for d in dashes if 0 <= d - at < close), None)
-    wend = cut if cut is not None and _BARE_DIGIT_RE.search(rest, cut, close) is None else close
+    wend = cut if cut is not None and _dash_comment(rest[cut:close]) else close
     sent = whole = rest[:wend].strip().strip("*_").strip()
     end = close + 1 if close < end else end
     if other_at < 0 and look_back and _ALT_TAG_RE.search(whole):
