@@ -2368,6 +2368,22 @@ def test_a_dash_comment_with_a_value_in_words_is_no_plain_comment(completion, go
     assert check_math(completion, gold).correct is right
 
 
+@pytest.mark.parametrize("completion, gold, right", [
+    # a repeating decimal after "=" was read as the number before its point ("0"): since a70bf47 "The answer is 1/3 =
+    # 0.\\overline{3}." offered "1/3 or 0" and the right 1/3 scored 0 (as "\\boxed{1/3} = 0.\\overline{3}" and
+    # "So we get 1/3 = 0.\\overline{3}." did before)
+    ("The answer is 1/3 = 0.\\overline{3}.", "1/3", True), ("The answer is 1 = 0.\\overline{9}.", "1", True),
+    ("The answer is 1/7 = 0.\\overline{142857}.", "1/7", True), ("\\boxed{1/3} = 0.\\overline{3}", "1/3", True),
+    ("\\boxed{-1/3} = -0.\\overline{3}", "-1/3", True), ("So we get 1/3 = 0.\\overline{3}.", "1/3", True),
+    ("So we get 1 = 0.\\overline{9}.", "1", True), ("\\boxed{1/6} = 0.1\\overline{6}", "1/6", True),
+    # another value still offers two
+    ("\\boxed{1/6} = 0.1\\overline{7}", "1/6", False), ("\\boxed{5} = 6.\\overline{3}", "5", False),
+    ("The answer is 5 = 6.\\overline{3}.", "5", False),
+])
+def test_a_repeating_decimal_equated_to_the_answer_restates_it(completion, gold, right):
+    assert check_math(completion, gold).correct is right
+
+
 def test_a_one_token_html_superscript_or_subscript_is_a_power_or_index():
     # blanked, "2<sup>10</sup>" would read "2 10"
     assert check_math("The answer is 2<sup>10</sup>.", "1024").correct

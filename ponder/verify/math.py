@@ -1161,8 +1161,13 @@ _QUERIED_RE = re.compile(
 # "\boxed{5} \to 6", "\boxed{5} = 5 = 6" ("= 6 - 1" goes on); or an exact form of one, a factorial, a power or a
 # binomial: "\boxed{720} = 5!" (5! is 120), "\boxed{8} = 2^4" (read as no number, the other value passed unseen)
 _EQ_OP = r"(?:=|->|\\(?:to|rightarrow|Rightarrow|implies|longrightarrow)(?![A-Za-z])|\u2192|\u21d2)"
+# a repeating decimal "0.\overline{3}", "1.2\overline{34}" after "=": read as the number before its point ("0"), the
+# point a sentence end, "The answer is 1/3 = 0.\overline{3}." offered 1/3 or 0 and the right 1/3 scored 0
+_REPEATING_FORM = r"\d+\.\d{0,6}\\(?:overline|bar)\s*\{\s*\d{1,6}\s*\}"
+_REPEATING_RE = re.compile(r"([-+]?)(\d+)\.(\d{0,6})\\(?:overline|bar)\s*\{\s*(\d{1,6})\s*\}")
 _EQ_AFTER_RE = re.compile(
-    r"[ \t$]*\(?[ \t$]*" + _EQ_OP + r"[ \t$]*((?:[-+]?(?:" + _EXACT_FORM + r"|\d*\.?\d+(?:/\d+)?)|" + _MIXED_COMPUTATION + r")"
+    r"[ \t$]*\(?[ \t$]*" + _EQ_OP + r"[ \t$]*((?:[-+]?(?:" + _EXACT_FORM + r"|" + _REPEATING_FORM + r"|\d*\.?\d+(?:/\d+)?)|"
+    + _MIXED_COMPUTATION + r")"
     r"(?:[ \t]*!(?![!=]))?)"
     r"(?=[ \t$]*(?:[.;,)?](?!\d)|\n|$|" + _EQ_OP + "))"
 )
@@ -1248,11 +1253,16 @@ def _method_agrees(num: str, ans: str) -> bool:
 
 
 def _exact_form_float(s: str) -> float | None:
-    """The value of a power "2^4" ("2^{10}") or a binomial "\\binom{5}{2}" (_EXACT_FORM), else None."""
+    """The value of a power "2^4" ("2^{10}"), a binomial "\\binom{5}{2}" (_EXACT_FORM) or a repeating decimal
+    "0.\\overline{3}" (_REPEATING_FORM), else None."""
     if pm := _POWER_RE.fullmatch(s):
         return (-1 if pm.group(1) == "-" else 1) * float(pm.group(2)) ** int(pm.group(3))
     if bm := _BINOM_RE.fullmatch(s):
         return (-1 if bm.group(1) == "-" else 1) * float(_math.comb(int(bm.group(2)), int(bm.group(3))))
+    if rm := _REPEATING_RE.fullmatch(s):  # "0.1\overline{6}": 0.1 + 6 / (10 * 9)
+        sign, whole, fixed, rep = rm.groups()
+        x = float(f"{whole}.{fixed}") + int(rep) / (10 ** len(fixed) * (10 ** len(rep) - 1))
+        return -x if sign == "-" else x
     return None
 
 
@@ -2482,6 +2492,7 @@ def _tail_candidate(text: str) -> str | None:
         cands.pop()
     elif len(cands) > 1 and (em := _EQ_AFTER_RE.match(tail, cands[-2][1])) is not None and em.start(1) == cands[-1][0] and (
         em.group(1).rstrip("! \t") == cands[-1][2] and not _same_value(cands[-2][2], cands[-1][2])
+        or _REPEATING_RE.fullmatch(em.group(1)) and em.group(1).startswith(cands[-1][2])  # ("1/3 = 0.\overline{3}": "0")
     ) and not _other_equated(cands[-2][2], em.group(1)):
         # "So we get 0.33 = 1/3.", "So we get 120 = 5!.": the value equated to the one before only restates it (a
         # rounding of it, the factorial it is), as after a box ("\boxed{0.33} = 1/3", "\boxed{120} = 5!"): the one
