@@ -47,6 +47,7 @@ class Sample:
 
 # ---- counter-based random numbers ----------------------------------------------------------------
 _M1, _M2 = -4658895280553007687, -7723592293110705685  # splitmix64 constants as signed int64
+_ZERO_KEY = -7046029254386353131  # 0x9E3779B97F4A7C15 (splitmix64's increment) as signed int64: what input 0 hashes as
 
 
 def _mix(x: torch.Tensor) -> torch.Tensor:
@@ -62,7 +63,11 @@ def uniform(row_keys: torch.Tensor, step) -> torch.Tensor:
     """[rows] uniform numbers in (0, 1], a pure function of (row key, step): 24 hashed bits each, (k + 0.5) / 2**24
     rounded to float32 (which reaches 1.0 for the top k; harmless: 1.0 still picks the last token of positive
     probability). `step` may be a tensor that broadcasts against the keys (a whole generation's draws at once)."""
-    bits = _mix(row_keys * 1_000_003 + step)
+    x = row_keys * 1_000_003 + step
+    # splitmix64's finaliser maps 0 to 0, the smallest uniform: seed 0's first row (prompt 0, sample 0) drew the
+    # lowest-id token of positive probability at step 0 in every run (the tiny model's EOS: an empty first sample,
+    # an empty first `ponder chat` reply). The input 0 is hashed as another value instead
+    bits = _mix(torch.where(x == 0, torch.full_like(x, _ZERO_KEY), x))
     return ((bits >> 40) & ((1 << 24) - 1)).float().add_(0.5).mul_(1.0 / (1 << 24))
 
 

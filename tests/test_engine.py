@@ -1212,3 +1212,19 @@ def test_a_stop_string_on_a_token_past_a_hole_in_the_vocabulary_stops():
     s = ponder.sample(model, tok, [[4, 2, 9]], max_new_tokens=1, temperature=0)[0][0]
     assert s.token_ids == [3]
     assert "".join(ponder.engine.stream(model, tok, "q", max_new_tokens=3, temperature=0)) == " a z b"
+
+
+def test_seed_zero_first_draw_is_not_pinned_to_the_lowest_token():
+    """splitmix64's finaliser maps 0 to 0: seed 0 (every command's default) gave prompt 0's sample 0 the smallest
+    uniform at step 0, so it drew the lowest-id token of positive probability in every run: the shipped tiny
+    model's EOS (probability ~1e-4 after an arith prompt), an empty first sample in the README's quickstart, an
+    empty first `ponder chat` reply, and one forced wrong sample in every seed-0 evaluation and GRPO run."""
+    from ponder.engine import _mix, stream
+
+    keys = _mix(_mix(torch.tensor(0, dtype=torch.int64)) + torch.arange(4))  # seed 0, prompt 0, samples 0..3
+    assert uniform(keys, 0).min() > 1e-3  # was 2**-25 for sample 0
+    model, tok = ponder.load("tiny")
+    prompt = "Problem: 8 * 9 - 17 + 18 - 10 = ?\nSolution:"
+    first = ponder.sample(model, tok, [prompt], n=8, max_new_tokens=4, temperature=1.0, seed=0)[0][0]
+    assert first.token_ids[0] != 0 and first.logprobs[0] > -6.0, (first.token_ids, first.logprobs)
+    assert "".join(stream(model, tok, prompt, max_new_tokens=4, temperature=1.0, seed=0, index=0)) != ""
