@@ -1595,10 +1595,10 @@ def test_distill_refuses_a_student_context_it_could_outgrow_before_sampling(tiny
 def test_distill_that_fails_while_fine_tuning_says_where_its_samples_are(tiny_random, tmp_path):
     from ponder.train import DISTILLED, distill, load_sft_examples
 
-    model, tok = tiny_random  # its one sample that stops is empty (an immediate EOS): not kept
+    model, tok = tiny_random
     items = [{"prompt": f"{a} + 1 =", "answer": str(a + 1)} for a in range(3)]
-    with pytest.raises(PonderError, match="kept none of 6 teacher samples: 5 cut at max_new_tokens=8 before they "
-                                          r"ended \(raise --max-new-tokens\), 1 empty$"):
+    with pytest.raises(PonderError, match="kept none of 6 teacher samples: 6 cut at max_new_tokens=8 before they "
+                                          r"ended \(raise --max-new-tokens\)$"):
         distill(model, tok, copy.deepcopy(model), tok, items, lambda text, it: True, k=2, max_new_tokens=8,
                 progress=False, run_dir=tmp_path / "e", train=TrainConfig(steps=2, seq_len=32))
     teacher, tok = ponder.load("tiny")
@@ -1619,13 +1619,13 @@ def test_distill_that_keeps_nothing_says_why(tokenizer, tmp_path):
     from ponder.train import distill
 
     tok = tokenizer
-    teacher = think_tag_model(tok, [("p", "1234567"), ("q", "89")])
+    teacher = think_tag_model(tok, [("p", "1234567"), ("q", "89")])  # (prompted "z", no path: an immediate EOS)
     items, train = [{"prompt": "p"}, {"prompt": "q"}], TrainConfig(steps=1, batch_size=1, seq_len=32)
-    with pytest.raises(PonderError, match=r"^distill: kept none of 2 teacher samples: 1 cut at max_new_tokens=3 "
-                                          r"before they ended \(raise --max-new-tokens\), 1 rejected by the "
-                                          r"verifier$"):
-        distill(teacher, tok, copy.deepcopy(teacher), tok, items, lambda text, it: text != "89", k=1,
-                temperature=0, max_new_tokens=3, run_dir=tmp_path / "r", train=train, progress=False)
+    with pytest.raises(PonderError, match=r"^distill: kept none of 3 teacher samples: 1 cut at max_new_tokens=3 "
+                                          r"before they ended \(raise --max-new-tokens\), 1 empty, 1 rejected by "
+                                          r"the verifier$"):
+        distill(teacher, tok, copy.deepcopy(teacher), tok, items + [{"prompt": "z"}], lambda text, it: text != "89",
+                k=1, temperature=0, max_new_tokens=3, run_dir=tmp_path / "r", train=train, progress=False)
     assert not (tmp_path / "r").exists()
     rep = distill(teacher, tok, copy.deepcopy(teacher), tok, items, lambda text, it: True, k=1, temperature=0,
                   max_new_tokens=12, train=train, progress=False)
