@@ -2317,6 +2317,9 @@ def test_an_html_entity_reads_as_the_character_it_shows(completion, gold, right)
     "\\boxed{5}. Final answer: 6 \u2014 done", "The answer is $6$ \u2014 done.",
     # (words too few to be prose, an apostrophe's "s" no word: read "6 that's it", the right 6 scored 0)
     "The answer is 6 \u2014 that's it.", "Final answer: 6 \u2014 that\u2019s all.", "The answer is 6 - that's it.",
+    # ("I'm", "I'd": a one-letter "I" opened no words, read "6 \u2014 I'm sure" and the right 6 scored 0)
+    "The answer is 6 \u2014 I'm sure.", "Final answer: 6 - I'm sure.", "**Answer:** 6 \u2014 I\u2019d say.",
+    "The answer is 6 -- I've checked.",
 ])
 def test_a_dash_then_words_after_an_answer_phrase_ends_the_answer(completion):
     # as "6 &mdash; done" (its entity blanked) reads: read "6 \u2014 done" (the dash a minus), the right 6 scored 0
@@ -2329,6 +2332,7 @@ def test_a_dash_then_words_after_an_answer_phrase_ends_the_answer(completion):
     ("The answer is 6 - Done.", "6", True), ("Final answer: 6 - 2", "6", False), ("Final answer: 6 - 2", "4", True),
     ("Answer: 10 - n", "10", False), ("Answer: x - ab", "x - ab", True), ("Answer: 2 - sin x", "2 - sin(x)", True),
     ("Answer: 3 - pi", "3 - \\pi", True), ("Answer: 6 - or 7", "6", False), ("Answer: 6 - or 7", "7", False),
+    ("Answer: 6 - i", "6 - i", True), ("Answer: A - I", "A - I", True), ("Answer: 6 - I'm not sure, maybe 7", "6", False),
 ])
 def test_a_spaced_hyphen_then_prose_words_ends_the_answer_as_a_dash_does(completion, gold, right):
     # "6 \u2014 done" read 6 but "6 - done" read "6 - done" (a minus before a word): the right 6 scored 0

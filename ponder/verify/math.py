@@ -1819,7 +1819,10 @@ def _paren_close(s: str, end: int) -> int:
 # "6 -- that is all" end the value as "6 &mdash; done" does (its entity blanked): read "6 — done", the right 6
 # scored 0 (the dash a minus). Blanked alike, "6 — or 7" stays a hedge; a range "5–7", "5 — 7" or a function after
 # the dash ("2 — sin x") is left whole.
-_PROSE_DASH_RE = re.compile(r"[ \t]*(?:\u2014|\u2013|-{2,3})[ \t]*(?=([A-Za-z]{2,})(?![A-Za-z])|(?:i\.\s?e|e\.\s?g)\.)")
+# ("I'm", "I'd", "I've", "I'll": "I" before an apostrophe and a letter is the one one-letter word read as prose,
+# "6 — I'm sure" read "6 — I'm sure" and the right 6 scored 0; a lone "i" or "I" stays a name: "6 - i", "A - I")
+_PROSE_WORD = r"([A-Za-z]{2,}|[Ii](?=['\u2019][a-z]))(?![A-Za-z])"
+_PROSE_DASH_RE = re.compile(r"[ \t]*(?:\u2014|\u2013|-{2,3})[ \t]*(?=" + _PROSE_WORD + r"|(?:i\.\s?e|e\.\s?g)\.)")
 
 
 def _blank_prose_dash(m: re.Match) -> str:
@@ -1832,12 +1835,12 @@ def _blank_prose_dash(m: re.Match) -> str:
 # n", "x - ab", "100 - rate", "1 - abc", "2 - sin x"), so only a word of this closed list of prose that follows an
 # answer ("6 - done", "6 - that's it", "6 - i.e. six", case-insensitive) ends it; "6 - 2" stays 4. (An open rule, any
 # word of 3+ letters that is no function or constant, read "The answer is 100 - rate." as 100 and "1 - abc" as 1.)
-_PROSE_HYPHEN_RE = re.compile(r"[ \t]+-[ \t]+(?=([A-Za-z]{2,})(?![A-Za-z])|(?:i\.\s?e|e\.\s?g)\.)")
+_PROSE_HYPHEN_RE = re.compile(r"[ \t]+-[ \t]+(?=" + _PROSE_WORD + r"|(?:i\.\s?e|e\.\s?g)\.)")
 _PROSE_HYPHEN_WORDS = frozenset(
     """done that thats this these those which since because as so hence thus therefore it its we the note final
     finally check checked checking verified verify verifying correct yes ok okay hmm hmmm hmmmm why wait is was or
     no not answer here there see let lets now also then confirmed confirm confirming sure right good great end qed
-    where when if but im you our my all just only nice perfect""".split()
+    where when if but im you our my all just only nice perfect i""".split()  # ("i": only as "I'm", "I'd", ...)
 )
 
 
