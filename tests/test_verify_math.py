@@ -3989,6 +3989,19 @@ def test_a_prose_value_with_its_rounding_after_it_and_no_box_is_the_value(comple
     assert not check_math("So x is not 3, approximately 3.0.", "3").correct
 
 
+@pytest.mark.parametrize("completion, gold", [
+    ("So we get 1/3 \\approx 0.33.", "1/3"), ("So we get 2/3 \\approx 0.667.", "2/3"), ("So we get 1/3 \\sim 0.33.", "1/3"),
+    ("Thus the probability is 1/3 \\approx 0.333.", "1/3"),
+])
+def test_a_prose_value_with_a_latex_approx_rounding_after_it_is_the_value(completion, gold):
+    # "\approx" in prose (no math delimiters) made both numbers operands of an operator: no answer, while with "≈",
+    # "approximately" or after a box ("\boxed{1/3} \approx 0.33") the exact value before the rounding scores
+    assert check_math(completion, gold).correct
+    assert not check_math(completion, "0.33").correct
+    assert not check_math("So we get 3 \\approx 4.5.", "3").correct  # no rounding: two values, as with "≈"
+    assert not check_math("So we get 5 \\pm 1.", "5").correct  # "\pm" keeps its operands
+
+
 @pytest.mark.parametrize("completion", ["Work.\n#### 5\n#### 6", "#### 5. Actually it's 6.", "Work.\n#### 5\n\n6"])
 def test_a_second_value_after_a_gsm8k_answer_mark_is_a_hedge(completion):
     # the value after "####" states the answer, as "So we get 5" does; the last value 6 was read alone and scored

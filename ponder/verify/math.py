@@ -1667,6 +1667,9 @@ def _numbers_in(s: str) -> list:
     return out
 
 
+# ("\\approx" in prose, as "≈": "So we get 1/3 \\approx 0.33." made both numbers operands, no answer; the rounding
+# after the exact value is dropped as after "≈" or "approximately", 1/3 read as "\\boxed{1/3} \\approx 0.33" reads)
+_APPROX_CMD_RE = re.compile(r"\\(?:approx|sim|simeq|approxeq|thickapprox)(?![A-Za-z])")
 _OPERATOR_CHARS = "+*/^_{(\\×·÷±∓"  # beside a number, after it: it is an operand
 _OPERATOR_BEFORE = _OPERATOR_CHARS.replace("(", "")  # before it ("(5)" in prose is the value 5; "±5" is two)
 
@@ -1709,7 +1712,9 @@ def _is_operand(s: str, start: int, end: int) -> bool:
             or (j > end and _paren_computes(s, j, s[start:end]))  # "12 (3 x 4)": how 12 is computed ("2(1 + 1)" a product)
         ):
             pass  # "4 (or 3)", "3 (5 if n is even)", "5 (resp. 6)", "12 (= 3 x 4)": a hedge or a restatement, no product
-        elif (c in _OPERATOR_CHARS and s[j : j + 2] not in ("**", "\\%")) or (c == "-" and s[j + 1 : j + 2].strip()[:1].isdigit()):
+        elif (c in _OPERATOR_CHARS and s[j : j + 2] not in ("**", "\\%") and not _APPROX_CMD_RE.match(s, j)) or (
+            c == "-" and s[j + 1 : j + 2].strip()[:1].isdigit()
+        ):
             return True
         if c == "-" and s[j + 1 : j + 2] == " " and s[j + 2 : j + 3].isdigit():
             return True
@@ -1737,7 +1742,7 @@ def _is_operand(s: str, start: int, end: int) -> bool:
     k = i
     while k >= 0 and s[k].isalpha():  # a LaTeX command before it: "\\pm 1", "\\times 3"
         k -= 1
-    return k < i and k >= 0 and s[k] == "\\"
+    return k < i and k >= 0 and s[k] == "\\" and not _APPROX_CMD_RE.match(s, k)
 
 
 def _sentence_end(s: str, i: int) -> int:
