@@ -5440,6 +5440,20 @@ def test_a_concluded_value_equated_to_a_restatement_of_it_is_the_answer(completi
     assert check_math(completion, gold).correct is right
 
 
+@pytest.mark.parametrize("completion,gold,right", [
+    ("The answer is 0.33 = 1/3.", "0.33", True), ("The answer is 0.33 = 1/3.", "1/3", False),
+    ("Final answer: 0.33 = \\frac{1}{3}", "0.33", True), ("The answer is $0.67 = 2/3$.", "0.67", True),
+    ("The answer is 1/3 = 0.33.", "1/3", True), ("The answer is 1/3 = 0.33.", "0.33", False),
+    ("The answer is 120 = 5!.", "120", True), ("The answer is 6 = 2 \\cdot 3.", "6", True),
+    ("The answer is 0.5 = 1/3.", "0.5", False), ("The answer is 0.5 = 1/3.", "1/3", False),
+    ("The answer is 0.33 = 1/3. Or 7.", "0.33", False), ("The answer is 6 = 2 \\cdot 4.", "6", False),
+])
+def test_an_answer_phrase_value_equated_to_a_restatement_of_it_is_the_answer(completion, gold, right):
+    # "The answer is 0.33 = 1/3." was read whole, as its last side 1/3 (the right 0.33 scored 0), while after a box
+    # ("\boxed{0.33} = 1/3") or in prose ("So we get 0.33 = 1/3.") the value before its restatement is the answer
+    assert check_math(completion, gold).correct is right
+
+
 @pytest.mark.parametrize("completion", [
     "So we get 9, not 6 as I first thought.", "So we get 9 apples, not 6.", "So we get 9, not 6 apples.",
     "We have 9, not 6.", "We have 9 apples, not 6.", "So we get 9, not 6 as we had expected.",

@@ -1209,6 +1209,20 @@ def _equated_other(s: str, at: int, ans: str) -> str | None:
     return None
 
 
+_CHAIN_END_RE = re.compile(r"[\s$.!*_]*")
+
+
+def _restated_to_end(s: str, at: int) -> bool:
+    """Whether s[at:] is an "= ..." chain (_EQ_AFTER_RE) of restatements of the value before it, to its end."""
+    em = _EQ_AFTER_RE.match(s, at)
+    if em is None:
+        return False
+    while em is not None:
+        at = em.end()
+        em = _EQ_AFTER_RE.match(s, at)
+    return _CHAIN_END_RE.fullmatch(s, at) is not None
+
+
 def _exact_differs(ans: str, v: float, w: float) -> bool:
     """Whether the exact value `w` equated to the box `ans` (of value `v`) is another value: unless the box is a
     decimal that rounds (or cuts) `w` in its last written place, "\boxed{0.33} = \frac{1}{3}" restating its answer
@@ -1980,6 +1994,11 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
         # "The answer is 6 = 2 \cdot 4.": the value equated to another offers two, as "\boxed{6} = 2 \cdot 4" and
         # "So we get 6 = 2 \cdot 4." do (read whole, it scored for the gold 8); "6 = 2 \cdot 3" restates 6
         ans = f"{lead.group(1)} or {eq}"
+    elif lead is not None and _restated_to_end(whole, lead.end()):
+        # "The answer is 0.33 = 1/3.", "1/3 = 0.33": a value equated only to restatements of it (a rounding, an exact
+        # form) is the answer, as "\boxed{0.33} = 1/3" and "So we get 0.33 = 1/3." read (read whole as its last side,
+        # the right 0.33 scored 0 and 1/3 scored)
+        ans = lead.group(1)
     elif lead is None and (wl := _LEAD_WORDS_RE.match(whole)) and _spelled_value(wl.group(1)) is not None and (
         h := _hedge(whole, wl.end())
     ):
