@@ -4002,6 +4002,18 @@ def test_a_prose_value_with_a_latex_approx_rounding_after_it_is_the_value(comple
     assert not check_math("So we get 5 \\pm 1.", "5").correct  # "\pm" keeps its operands
 
 
+@pytest.mark.parametrize("completion", [
+    "The answer is 3 \\approx 4.5.", "Final answer: 3 \\approx 4.5", "The answer is $3 \\approx 4.5$.",
+    "The answer is 3 \u2248 4.5.",
+])
+def test_an_answer_phrase_value_with_a_far_approximation_is_a_hedge_as_after_a_box(completion):
+    # "\boxed{3} \approx 4.5" offers 4.5 beside 3 (no rounding of it), but after an answer phrase the "\approx"
+    # side was dropped in grading: the gold 3 scored for a text that also says 4.5
+    assert not check_math(completion, "3").correct and not check_math(completion, "4.5").correct
+    assert check_math("The answer is 1/3 \\approx 0.33.", "1/3").correct  # a rounding is dropped
+    assert check_math("The answer is 3 \\approx 3.0.", "3").correct
+
+
 @pytest.mark.parametrize("completion", ["Work.\n#### 5\n#### 6", "#### 5. Actually it's 6.", "Work.\n#### 5\n\n6"])
 def test_a_second_value_after_a_gsm8k_answer_mark_is_a_hedge(completion):
     # the value after "####" states the answer, as "So we get 5" does; the last value 6 was read alone and scored

@@ -1990,6 +1990,14 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
         # gave no answer or the one number not an operand, and the last value (5) was read alone; the value the
         # phrase opens with and the one offered beside it are a hedge
         ans = f"{lead.group(1)} {h}"
+    elif (
+        lead is not None
+        and (am := _ROUNDING_GAP_RE.match(_fold(whole[lead.end() :]))) is not None
+        and _far_approx(lead.group(1), am)
+    ):
+        # "The answer is 3 \approx 4.5.": an approximate value far from the one before is another value, as after a
+        # box ("\boxed{3} \approx 4.5"); dropped in grading, the "\approx" side let the gold 3 score
+        ans = f"{lead.group(1)} or {am.group(1)}"
     elif lead is not None and (eq := _equated_other(whole, lead.end(), lead.group(1))) is not None:
         # "The answer is 6 = 2 \cdot 4.": the value equated to another offers two, as "\boxed{6} = 2 \cdot 4" and
         # "So we get 6 = 2 \cdot 4." do (read whole, it scored for the gold 8); "6 = 2 \cdot 3" restates 6
