@@ -2388,6 +2388,18 @@ def test_a_repeating_decimal_equated_to_the_answer_restates_it(completion, gold,
     assert check_math(completion, gold).correct is right
 
 
+@pytest.mark.parametrize("completion, gold, right", [
+    ("The answer is 6 - that's 2 times 3.", "6", True), ("The answer is 6 \u2014 that\u2019s 2 \\cdot 3.", "6", True),
+    ("The answer is 6, that's 2 times 3.", "6", True), ("Final answer: 6 - that's 2 times 3", "6", True),
+    ("The answer is 6 \u2014 that's 7.", "6", False), ("The answer is 6 \u2014 that\u2019s 7.", "6", False),
+    ("The answer is 6, that\u2019s 7.", "7", False), ("The answer is 6 - that's 2 times 3.", "3", False),
+])
+def test_that_s_after_an_answer_phrase_value_says_more_of_it_as_that_is_does(completion, gold, right):
+    # "6, that is 2 times 3" read 6 but "6 - that's 2 times 3" read "6 that's 2 times 3" (the contraction no reason
+    # word, too few words for prose): the right 6 scored 0; "that's 7" restates 6 as another value, a hedge
+    assert check_math(completion, gold).correct is right
+
+
 def test_a_one_token_html_superscript_or_subscript_is_a_power_or_index():
     # blanked, "2<sup>10</sup>" would read "2 10"
     assert check_math("The answer is 2<sup>10</sup>.", "1024").correct

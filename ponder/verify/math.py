@@ -1108,7 +1108,7 @@ _BINOM_RE = re.compile(r"([-+]?)\\binom\s*\{\s*(\d+)\s*\}\s*\{\s*(\d+)\s*\}")
 _RESTATED = (
     r"(?:[\s$]|" + _TEX_SPACE + r")*(?:[,;(\[]\s*|[-\u2014\u2013]{1,3}\s*)?(?:\\(?:text|textit|textrm|mathrm|emph)\s*\{\s*)?"
     # ("(which is 7)", "(so 7)", "(namely 7)", "(hence 7)", "(corrected: 7)" restate it as "i.e." does)
-    r"(i\.\s?e\.|that(?:'s|\s+is)|which\s+(?:is|gives|equals|means)|so|namely|(?:more\s+)?precisely|exactly|hence|thus"
+    r"(i\.\s?e\.|that(?:['\u2019]s|\s+is)|which\s+(?:is|gives|equals|means)|so|namely|(?:more\s+)?precisely|exactly|hence|thus"
     r"|therefore|giving|meaning|equals|corrected|updated|revised|resp\.|respectively|versus|vs\.?|ou\s+seja)(?![A-Za-z])"
     # ("\boxed{5}\,(\text{resp. }6)": the word in text, its close brace before the number)
     # (or an exact form of one: "(i.e., 2^4)", "(which is \frac{1}{3})", "(i.e., \binom{5}{3})")
@@ -2034,7 +2034,7 @@ _PAREN_CALC_EQ_RE = re.compile(_PAREN_CALC_EQ)
 # a clause giving a reason for the value before it, or saying more of it: "12, because 5 + 7 = 12", "12 since ...",
 # "$12$, which is even", "12 (since ...)", "12, and it is even"
 _REASON_RE = re.compile(
-    r"(?:\s*,\s*|\s+|\s*\(\s*)(?:or\s+so|because|since|as(?!\s+well)|which|so|where|and\s+(?:it|this|that)|i\.\s?e\b|that\s+is"
+    r"(?:\s*,\s*|\s+|\s*\(\s*)(?:or\s+so|because|since|as(?!\s+well)|which|so|where|and\s+(?:it|this|that)|i\.\s?e\b|that(?:\s+i|['\u2019])s"
     r"|namely|hence|thus|therefore|giving|meaning|not|(?:(?<=,)\s*)?(?:when|if|for)|(?:or\s+)?(?:approximately|approx\.?|roughly|about)(?=\s*\$?\s*[-+]?\d*\.\d))(?![A-Za-z])|\s*;\s*(?=[A-Za-z])|\s*\(\s*=(?!=)|\s+\((?=\s*(?:[-+]?\d+(?:\.\d+)?\s+)?[A-Za-z]{2,})(?!\s*(?:[-+]?\d+(?:\.\d+)?\s+)?(?:mod|or|and)\b)"
     # "6 [verified]" ends with a remark ("6 [i.e. 6]" too, as "6 (i.e. 6)")
     r"|\s+\[(?=\s*(?:[A-Za-z]{2,}|i\.\s?e\.)[^\[\]\n]*\][\s.!*_]*$)(?!\s*(?:mod|or|and)\b)"
