@@ -527,14 +527,17 @@ def test_format_rejects_spacing_whose_dimension_is_its_only_digit(answer):
 
 
 @pytest.mark.parametrize("answer", ["<answer><answer></answer></answer>", "Answer: <answer>", "<answer>&nbsp;</answer>",
-                                    "Answer: <b></b>", "<answer><br/></answer>", "<answer>&#8203;</answer>"])
+                                    "Answer: <b></b>", "<answer><br/></answer>", "<answer>&#8203;</answer>",
+                                    "Answer: <!-- 5 -->", "<answer><!-- 5 --></answer>", "\\boxed{<!--5-->}"])
 def test_format_rejects_an_answer_of_html_that_renders_nothing(answer):
     """HTML renders a tag as nothing and an entity as its character: a nested or repeated answer tag (its name's
-    letters) and "&nbsp;" were read as an answer and took the format reward."""
+    letters), "&nbsp;" and an HTML comment ("Answer: <!-- 5 -->") were read as an answer and took the format reward."""
     v = check_format("<think>x</think> " + answer)
     assert (v.correct, v.reason) == (False, "no final answer"), answer
     for said in ("<answer><b>5</b></answer>", "<answer>&pi;</answer>", "<answer>x < 5</answer>", "Answer: 3 < 5 > 2",
-                 "Answer: <a, b>", "Answer: <x,y>"):  # (a vector in angle brackets is no tag)
+                 "Answer: <a, b>", "Answer: <x,y>", "Answer: 5 <!-- checked -->", "Answer: x <!-- y",
+                 "Answer: <!-->5 -->"):  # (a vector in angle brackets is no tag; an unclosed "<!--" is shown as
+        # written, and "<!-->" is an empty comment)
         assert check_format("<think>x</think> " + said).correct, said
 
 

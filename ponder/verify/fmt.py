@@ -82,13 +82,24 @@ _SYMBOLS = frozenset(
 )
 
 
+def _uncommented(text: str) -> str:
+    """The text without its closed HTML comments, which render as nothing: "Answer: <!-- 5 -->" and
+    "<answer><!-- 5 --></answer>" answered nothing and took the format reward. (By str.find, linear on many opens; an
+    unclosed "<!--" is left as written.)"""
+    out, pos = [], 0
+    while (i := text.find("<!--", pos)) >= 0 and (j := text.find("-->", i + 2)) >= 0:  # ("<!-->" is one, empty)
+        out.append(text[pos:i] + " ")
+        pos = j + 3
+    return "".join(out) + text[pos:]
+
+
 def _substantive(answer: str) -> bool:
     """An answer that says something: a letter, a digit, a symbol command or a non-ASCII symbol.
     "\\boxed{\\,}", "\\boxed{.}", "\\boxed{\\large}" and "Answer: -" are formatted like answers but answer
     nothing, so a policy that emits them would collect the format reward for an empty response."""
     # HTML renders its tags as nothing and an entity as its character: "<answer><answer></answer></answer>" (the
     # inner tag's letters) and "<answer>&nbsp;</answer>" answered nothing
-    answer = html.unescape(_HTML_TAG.sub(" ", answer)) if "<" in answer or "&" in answer else answer
+    answer = html.unescape(_HTML_TAG.sub(" ", _uncommented(answer))) if "<" in answer or "&" in answer else answer
     rest = _EMPTY_SET.sub(" x ", _drop_blank_arguments(_BLANK.sub(" ", answer)))
     rest = _COMMAND.sub(lambda m: " x " if m.group(1) in _SYMBOLS else " ", rest)
     return any(_says(ch) for ch in rest)
