@@ -1679,7 +1679,8 @@ def test_an_unclosed_comment_in_a_line_is_text(c):
 
 
 @pytest.mark.parametrize("hidden", ["I like [ca](https://x.org)t food.", "I like c&#97;t food.", "I like &#x63;&#97;&#116;.",
-                                    "I like c&#8203;at food.", "I like ![c](a.png)at food."])
+                                    "I like c&#8203;at food.", "I like ![c](a.png)at food.", "I like [c](x 'y')at food.",
+                                    "I like [c](x (y))at food.", 'I like [c](x "y" )at food.'])
 def test_a_forbidden_word_is_found_through_links_and_entities(hidden):
     """Markdown shows a link's text and an entity's character: "[ca](x)t" and "&#99;&#97;t" read "cat" but hid a
     forbidden "cat"."""

@@ -229,7 +229,9 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
-_LINK = re.compile(r"!?\[([^\[\]\n]*)\]\([^()\s]*(?:[ \t]+\"[^\"\n]*\")?\)")  # (an image's alt text is its text)
+# (an image's alt text is its text; a title in "...", '...' or (...), as CommonMark reads one: with only the first,
+# "c[a](x 'y')t" showed "cat" and hid a forbidden "cat")
+_LINK = re.compile(r"!?\[([^\[\]\n]*)\]\([^()\s]*(?:[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^()\n]*\)))?[ \t]*\)")
 _HTML_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)(?:\s[^<>]*)?/?>")  # (a name, then attributes: "<a, b>" is text)
 # tags that break a line or a block: a space, not nothing, so that "cat<br>food" stays two words
 _HTML_BREAKS = frozenset("br p div li ul ol hr tr td th table blockquote pre h1 h2 h3 h4 h5 h6".split())
