@@ -1855,3 +1855,14 @@ def test_a_contamination_probe_reruns_over_its_result_saved_before_settings_were
     f.write_text(json.dumps(saved))
     res = run(tmp_path)
     assert json.loads(f.read_text())["settings"] == json.loads(json.dumps(res["settings"], default=str))
+
+
+def test_a_score_interval_over_few_items_stays_in_the_scores_range():
+    """mean_ci widens an interval over 2-4 values to the Student-t one, whose range it does not know for values that
+    are no success rate: a similarity score over two items ([0.1, 0.9]) got [-4.6, 5.6]. Scores lie in [0, 1]."""
+    from ponder.probes import _ci
+
+    ci = _ci([0.1, 0.9], score=True)
+    assert (ci["mean"], ci["lo"], ci["hi"]) == (pytest.approx(0.5), 0.0, 1.0)
+    ci = _ci([0.4, 0.5, 0.45, 0.5, 0.48, 0.41], score=True)  # (6 items: the bootstrap's, inside the values)
+    assert 0.4 <= ci["lo"] < ci["mean"] < ci["hi"] <= 0.5
