@@ -1874,7 +1874,7 @@ _DASH_COMMENT_WORDS = frozenset(
     """done that thats this it its is was s the final finally answer answers check checked checking verified verify
     verifying correct yes ok okay hmm hmmm hmmmm hence thus therefore so as we here there see now confirmed confirm
     confirming sure right good great end qed all just only nice perfect i im m my our you confident certain believe
-    think am are and d ve say""".split()  # ("I'd say", "I've checked": the contraction's letters are words here)
+    think am are and d ve ll say""".split()  # ("I'd say", "I've checked", "I'll": "d", "ve", "ll" after "I")
 )
 
 
