@@ -2400,6 +2400,21 @@ def test_that_s_after_an_answer_phrase_value_says_more_of_it_as_that_is_does(com
     assert check_math(completion, gold).correct is right
 
 
+@pytest.mark.parametrize("completion, gold, right", [
+    ("The answer is 6, that's wrong, actually 7.", "7", True), ("The answer is 6 \u2014 that's wrong, it's 7.", "7", True),
+    ("The answer is 6, that's wrong \u2014 it's 7.", "7", True), ("The answer is 6, that\u2019s incorrect, so 7.", "7", True),
+    ("The answer is 6, that is wrong, it is 7.", "7", True), ("The answer is 6, which is wrong, it is 7.", "7", True),
+    ("The answer is 6, that's wrong, actually 7.", "6", False), ("The answer is 6, that's not right; 7.", "6", False),
+    ("The answer is 6, that's wrong.", "6", False), ("The answer is 6 (that's wrong, 7).", "6", False),
+    # a reason clause still says more of the value
+    ("The answer is 6, that's 2 times 3.", "6", True), ("The answer is 6, which is even.", "6", True),
+])
+def test_a_clause_that_takes_the_value_back_is_no_reason_for_it(completion, gold, right):
+    # since "that's" read as "that is" (a reason word), "The answer is 6, that's wrong, actually 7." read 6, the
+    # retracted value: the right 7 scored 0 and the wrong 6 scored ("that is wrong, it is 7" did so before)
+    assert check_math(completion, gold).correct is right
+
+
 def test_a_one_token_html_superscript_or_subscript_is_a_power_or_index():
     # blanked, "2<sup>10</sup>" would read "2 10"
     assert check_math("The answer is 2<sup>10</sup>.", "1024").correct

@@ -2044,6 +2044,14 @@ _REASON_RE = re.compile(
 )
 
 
+# a clause after the value that takes it back ("6, that's wrong, it's 7", "6 (which is incorrect)"): no reason clause
+# ("that's" read as "that is" since 4e9e478 made "6, that's wrong, actually 7" read 6: the right 7 scored 0)
+_RETRACTED_RE = re.compile(
+    r"(?:\s*,\s*|\s+|\s*\(\s*)(?:that(?:\s+i|['\u2019])s|which\s+is|this\s+is|it(?:\s+i|['\u2019])s)\s+"
+    r"(?:(?:all|clearly|obviously|definitely|actually|also|totally|completely|just|probably)\s+)?"
+    r"(?:wrong|incorrect|mistaken|false|off|not\s+(?:right|correct|it)|an?\s+(?:mistake|error|typo|miscalculation))(?![A-Za-z])",
+    re.I,
+)
 _PAREN_NUM_EQ_RE = re.compile(r"\s*([-+]?\d+(?:\.\d+)?)\s*=(?!=)")
 
 
@@ -2073,6 +2081,8 @@ def _reason_head(sent: str, after: str = "") -> str | None:
         return None  # "2 (3 = 1 + 2)" computes another value: read whole, as before
     if (pc := _PAREN_CALC_EQ_RE.match(masked, m.end())) is not None and not _same_value(pc.group(1), head):
         return None  # "6 (3 + 3 = 7)" computes another value: read whole
+    if _RETRACTED_RE.match(masked, m.start()):
+        return None  # "6, that's wrong, it's 7" takes 6 back: no reason for it (read as before, 7)
     word = m.group().lstrip(" ,(").lower()
     am = _APPROX_AFTER_RE.match(sent, m.end() - len(word.split()[-1])) if word.strip() else None
     if am is not None and _far_approx(head, am):
