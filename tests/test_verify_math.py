@@ -4029,6 +4029,17 @@ def test_a_prose_value_with_a_latex_approx_rounding_after_it_is_the_value(comple
     assert not check_math("So we get 5 \\pm 1.", "5").correct  # "\pm" keeps its operands
 
 
+@pytest.mark.parametrize("completion, gold", [
+    ("So we get 6 \\sim 7.", "7"), ("So we get 6 \\sim 7.", "6"), ("So the count is 12 \\sim 13.", "13"),
+    ("So we get 3 \\simeq 4.", "4"), ("So we get 6 \\approx 7.", "7"),
+])
+def test_a_prose_value_after_a_latex_sim_is_no_answer_as_after_approx(completion, gold):
+    # since "\sim" beside a number was no operator (3b069ac), "So we get 6 \sim 7." (a range or a hedge) read 7, the
+    # value after "\sim", and scored for the gold 7; after "\approx" it is refused, as the approximate value it is
+    assert not check_math(completion, gold).correct
+    assert check_math("So we get 1/3 \\sim 0.33.", "1/3").correct  # a rounding still leaves the exact value
+
+
 @pytest.mark.parametrize("completion", [
     "The answer is 3 \\approx 4.5.", "Final answer: 3 \\approx 4.5", "The answer is $3 \\approx 4.5$.",
     "The answer is 3 \u2248 4.5.",

@@ -2195,7 +2195,8 @@ def _phrase_value(sent: str) -> str | None:
 # than 4", "any number but 4", "4 or more". Read as the bare 4, such a sentence scored for the gold 4.
 _NEGATING_WORDS = frozenset(
     """not never cannot cant nor neither except besides other than least most unless between unequal
-    approximately approx about around roughly nearly almost maybe possibly perhaps probably""".split()
+    approximately approx about around roughly nearly almost maybe possibly perhaps probably
+    sim simeq approxeq thickapprox""".split()  # ("\sim 7" as "\approx 7": since 3b069ac "So we get 6 \sim 7." read 7)
 )
 _NEGATION_REACH = 4  # words before a number that can negate it
 _PROSE_WORD_RE = re.compile(r"[A-Za-z]+(?:['’]t)?")
