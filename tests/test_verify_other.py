@@ -2146,3 +2146,23 @@ def test_countdown_answer_cut_inside_its_box_is_no_answer(completion):
     assert (v.correct, v.reason) == (False, "no answer"), v
     assert extract_expression(completion) is None
     assert check_countdown(completion + "}", [25, 4, 7, 3, 5], 100).reason != "no answer"  # closed: read
+
+
+@pytest.mark.parametrize("text", ["Dogs are fine.\n\n[//]: # (cat)", "[//]: # (cat)\nDogs are fine.", "Dogs <div hidden>cat</div>",
+                                  "Dogs <script>cat</script>", "Dogs <style>cat</style>", "Dogs <template>cat</template>",
+                                  "Dogs <noscript>cat</noscript>", "Dogs <span style='display:none'>cat</span>",
+                                  "Dogs <div hidden><div>x</div> cat</div>", "Dogs <p hidden/>cat"])
+def test_hidden_text_meets_no_keyword(text):
+    """A link reference definition line and a hidden, script, style, template or noscript element show nothing: "cat"
+    never shows, yet it met a keywords constraint."""
+    assert not check_constraints(text, [{"type": "keywords", "keywords": ["cat"]}]).correct
+    assert not check_constraints(text, [{"type": "forbidden_words", "keywords": ["cat"]}]).correct
+    assert check_constraints(text, [{"type": "keywords", "keywords": ["dogs"]}]).correct
+
+
+@pytest.mark.parametrize("text", ["Dogs `<script>cat</script>`", "Dogs\n\n```\n<div hidden>cat</div>\n```",
+                                  "Dogs and\n[//]: # (cat)", "```\n[//]: # (cat)\n```\nDogs",
+                                  "Dogs <div>cat</div> <br hidden> <input hidden>", "Dogs `[x]: y`\n\n[a]: cat b"])
+def test_text_shown_beside_hidden_forms_meets_its_keyword(text):
+    """In code, or where a definition cannot start (inside a paragraph), the text is shown as written."""
+    assert check_constraints(text, [{"type": "keywords", "keywords": ["cat"]}]).correct, text

@@ -25,6 +25,7 @@ Paragraphs are separated by blank lines or a *** line.
 from __future__ import annotations
 
 import bisect
+import functools
 import html
 import json
 import re
@@ -237,17 +238,74 @@ _HTML_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)(?:\s[^<>]*)?/?>")  # (a name
 _HTML_BREAKS = frozenset("br p div li ul ol hr tr td th table blockquote pre h1 h2 h3 h4 h5 h6".split())
 
 
+@functools.lru_cache(maxsize=8)  # (each constraint reads the views of one response: they are found once)
 def _renderings(t: str) -> tuple[str, ...]:
     """The text, and without its inline HTML (Markdown renders it): "c<b></b>at" and "c<!-- -->at" read "cat" and
     hid a forbidden "cat". (Both are searched: what looks like a tag may be text, "x <y and z> w".)"""
-    if "<" not in t and "`" not in t and "&" not in t and "](" not in t:
+    if "<" not in t and "`" not in t and "&" not in t and "](" not in t and "]:" not in t:
         return (t,)
     # a code span's backticks render as nothing too: "c`a`t" reads "cat"
-    plain = _HTML_TAG.sub(lambda m: " " if m.group(1).lower() in _HTML_BREAKS else "", _uncommented(t)).replace("`", "")
+    plain = _HTML_TAG.sub(lambda m: " " if m.group(1).lower() in _HTML_BREAKS else "", _unhidden(_uncommented(t)))
+    plain = plain.replace("`", "")
     # a link shows its text, not its address, and an entity its character: "[ca](x)t" and "&#99;&#97;t" read "cat"
     # and hid a forbidden "cat"; "[dog](https://cat.com)" showed no keyword "cat"
     plain = _LINK.sub(r"\1", plain) if "](" in plain else plain
-    return t, _visible(html.unescape(plain)) if "&" in plain else plain
+    plain = _visible(html.unescape(plain)) if "&" in plain else plain
+    return (t,) if plain == t else (t, plain)  # (one view read once: "x\n[a]: b" lines, no definitions, read twice)
+
+
+# elements whose text no reader sees: a script, a style, ... and any with a "hidden" attribute or a display:none style
+_HIDING = frozenset("script style template noscript".split())
+_VOID = frozenset("area base br col embed hr img input link meta source track wbr".split())
+_HIDDEN_ATTR = re.compile(r"\shidden(?=[\s=/>])|display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+# a Markdown link reference definition line ("[//]: # (a comment)", as writers hide notes): it shows nothing
+_DEFINITION = re.compile(r"^(?: {0,3}\[[^\[\]\n]+\]:[ \t]*(?:<[^<>\n]*>|[^\s<]\S*)"
+                         r"(?:[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^()\n]*\)))?[ \t]*(?:\n|\Z))+", re.MULTILINE)
+
+
+def _unhidden(t: str) -> str:
+    """The text without what renders as nothing: "Dogs <div hidden>cat</div>", "<script>cat</script>" and a
+    definition line "[//]: # (cat)" met a keyword "cat" never shown. Code shows them as written; a definition starts
+    a paragraph only (after a blank line, the start or another definition), in a paragraph it is text."""
+    if "<" not in t and "]:" not in t:
+        return t
+    code: list = []
+    starts: list = []  # (found when first asked: most text has no candidate)
+
+    def in_code(p: int) -> bool:
+        if not code:
+            _uncommented(t, code, True)
+            code.append((len(t) + 1, len(t) + 1))
+            starts[:] = [a for a, *_ in code]
+        k = bisect.bisect_right(starts, p) - 1
+        return k >= 0 and p < code[k][1]
+
+    cuts, hiding, depth, start = [], None, 0, 0
+    for m in _HTML_TAG.finditer(t) if "<" in t else ():
+        if in_code(m.start()):
+            continue
+        name, closing = m.group(1).lower(), t[m.start() + 1] == "/"
+        if hiding is None:
+            # (a "/>" closes no element but a void one, as browsers read it: "<p hidden/>cat" hides "cat")
+            if not closing and name not in _VOID and (name in _HIDING or _HIDDEN_ATTR.search(m.group())):
+                hiding, depth, start = name, 1, m.start()
+        elif name == hiding and (closing or hiding not in _HIDING):  # (a script's text is no element: none nest)
+            depth += -1 if closing else 1
+            if not depth:
+                cuts.append((start, m.end(), " " if hiding in _HTML_BREAKS else ""))
+                hiding = None
+    if hiding is not None:  # never closed: hidden to the end, as a browser reads it
+        cuts.append((start, len(t), ""))
+    for m in _DEFINITION.finditer(t) if "]:" in t else ():  # (a run of definition lines, one after another)
+        a = m.start()
+        if (a == 0 or t[t.rfind("\n", 0, a - 1) + 1:a].isspace()) and not in_code(a):
+            cuts.append((a, m.end(), ""))
+    out, pos = [], 0
+    for a, b, gap in sorted(cuts):
+        if b > pos:
+            out += [t[pos:a], gap] if a >= pos else []
+            pos = max(pos, b)
+    return "".join(out) + t[pos:]
 
 
 # what hides text (a comment) or shows it as written (a fenced code block, a code span), whichever comes first.
