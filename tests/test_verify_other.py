@@ -2166,3 +2166,11 @@ def test_hidden_text_meets_no_keyword(text):
 def test_text_shown_beside_hidden_forms_meets_its_keyword(text):
     """In code, or where a definition cannot start (inside a paragraph), the text is shown as written."""
     assert check_constraints(text, [{"type": "keywords", "keywords": ["cat"]}]).correct, text
+
+
+@pytest.mark.parametrize("text", ["I like c~~a~~t food.", "I like c~a~t food.", "I like ~~c~~at food."])
+def test_strikethrough_inside_a_word_hides_no_keyword(text):
+    """GFM renders "c~~a~~t" as "cat" with a struck "a" (as "c**a**t" with a bold one): a forbidden "cat" was missed."""
+    assert not check_constraints(text, [{"type": "forbidden_words", "keywords": ["cat"]}]).correct
+    assert check_constraints(text, [{"type": "keyword_frequency", "keyword": "cat", "n": 1}]).correct
+    assert check_constraints("about ~5 cats, ~~not~~ 6", [{"type": "forbidden_words", "keywords": ["cat"]}]).correct

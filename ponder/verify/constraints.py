@@ -60,6 +60,7 @@ _BULLET = re.compile(r"^[ \t]*([*\-+•◦‣▪●⁃])[ \t]+(?![*\-_][ \t]*(?:
 # (the bullet's star paired with the bold's first one, " ", and hid the highlight)
 _HIGHLIGHT = re.compile(r"\*{1,2}([^\s*](?:[^\n*]*[^\s*])?)\*{1,2}")
 _EMPHASIS = re.compile(r"(\*{1,3})([^\s*](?:[^\n*]*[^\s*])?)\1")
+_STRIKE = re.compile(r"(~~?)([^\s~](?:[^\n~]*[^\s~])?)\1(?!~)")
 _PLACEHOLDER = re.compile(r"\[[^\[\]\n]+\]")
 _TITLE = re.compile(r"<<([^\n<>]+)>>")
 
@@ -213,6 +214,8 @@ def _occurrences(t: str, word: str) -> int:
 def _count(t: str, word: str) -> int:
     # words as rendered: Markdown emphasis inside a word ("c**a**t", a bold "a") hid a forbidden "cat"
     t = _EMPHASIS.sub(r"\2", t) if "*" in t else t
+    # and GFM strikethrough: "c~~a~~t" shows "cat" (a struck "a")
+    t = _STRIKE.sub(r"\2", t) if "~" in t else t
     # any run of blanks between a phrase's words, none around it: "machine\nlearning" (one line break renders as a
     # space) and "machine  learning" hid a forbidden "machine learning", and a keyword "cat " was never found
     phrase = r"\s+".join(map(re.escape, word.split()))
