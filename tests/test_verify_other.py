@@ -2174,3 +2174,12 @@ def test_strikethrough_inside_a_word_hides_no_keyword(text):
     assert not check_constraints(text, [{"type": "forbidden_words", "keywords": ["cat"]}]).correct
     assert check_constraints(text, [{"type": "keyword_frequency", "keyword": "cat", "n": 1}]).correct
     assert check_constraints("about ~5 cats, ~~not~~ 6", [{"type": "forbidden_words", "keywords": ["cat"]}]).correct
+
+
+@pytest.mark.parametrize("text", ["I like c<!x>at.", "I like c<?x?>at.", "I like c<![CDATA[]]>at.", "I like c<?a<b?>at."])
+def test_a_declaration_or_processing_instruction_hides_no_keyword(text):
+    """"<!x>", "<?x?>" and "<![CDATA[]]>" render as nothing (a browser reads each as a bogus comment to its ">"):
+    "c<!x>at" shows "cat", and a forbidden "cat" was missed."""
+    assert not check_constraints(text, [{"type": "forbidden_words", "keywords": ["cat"]}]).correct
+    assert check_constraints(text, [{"type": "keywords", "keywords": ["cat"]}]).correct
+    assert check_constraints("I like dogs <? or !", [{"type": "keywords", "keywords": ["dogs"]}]).correct

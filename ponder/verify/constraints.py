@@ -237,6 +237,9 @@ def _no_constant(name: str):
 # "c[a](x 'y')t" showed "cat" and hid a forbidden "cat")
 _LINK = re.compile(r"!?\[([^\[\]\n]*)\]\([^()\s]*(?:[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^()\n]*\)))?[ \t]*\)")
 _HTML_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)(?:\s[^<>]*)?/?>")  # (a name, then attributes: "<a, b>" is text)
+# a declaration, a processing instruction, a CDATA section: a browser reads each as a bogus comment to its first
+# ">", shown as nothing: "c<!x>at", "c<?x?>at" and "c<![CDATA[]]>at" showed "cat" and hid a forbidden "cat"
+_RAW_HTML = re.compile(r"<(?:\?|![A-Za-z\[])[^>]*>")
 # tags that break a line or a block: a space, not nothing, so that "cat<br>food" stays two words
 _HTML_BREAKS = frozenset("br p div li ul ol hr tr td th table blockquote pre h1 h2 h3 h4 h5 h6".split())
 
@@ -248,7 +251,11 @@ def _renderings(t: str) -> tuple[str, ...]:
     if "<" not in t and "`" not in t and "&" not in t and "](" not in t and "]:" not in t:
         return (t,)
     # a code span's backticks render as nothing too: "c`a`t" reads "cat"
-    plain = _HTML_TAG.sub(lambda m: " " if m.group(1).lower() in _HTML_BREAKS else "", _unhidden(_uncommented(t)))
+    plain = _unhidden(_uncommented(t))
+    if "<!" in plain or "<?" in plain:  # (to the last ">" only: each one's match ends at a ">", linear time)
+        end = plain.rfind(">") + 1
+        plain = _RAW_HTML.sub("", plain[:end]) + plain[end:]
+    plain = _HTML_TAG.sub(lambda m: " " if m.group(1).lower() in _HTML_BREAKS else "", plain)
     plain = plain.replace("`", "")
     # a link shows its text, not its address, and an entity its character: "[ca](x)t" and "&#99;&#97;t" read "cat"
     # and hid a forbidden "cat"; "[dog](https://cat.com)" showed no keyword "cat"
