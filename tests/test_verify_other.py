@@ -2183,3 +2183,11 @@ def test_a_declaration_or_processing_instruction_hides_no_keyword(text):
     assert not check_constraints(text, [{"type": "forbidden_words", "keywords": ["cat"]}]).correct
     assert check_constraints(text, [{"type": "keywords", "keywords": ["cat"]}]).correct
     assert check_constraints("I like dogs <? or !", [{"type": "keywords", "keywords": ["dogs"]}]).correct
+
+
+@pytest.mark.parametrize("text", ["I like \u202etac\u202c food.", "I like \u202etac food.", "I like \u202etac\nfood.", "\u202e\u202a\u202c \u202etac\u202c"])
+def test_a_right_to_left_override_is_read_as_shown(text):
+    """U+202E shows the letters after it right to left: "\u202etac\u202c" shows "cat"; dropped as an invisible
+    character it read "tac", and a forbidden "cat" was missed."""
+    assert not check_constraints(text, [{"type": "forbidden_words", "keywords": ["cat"]}]).correct
+    assert check_constraints(text, [{"type": "forbidden_words", "keywords": ["tac"]}]).correct

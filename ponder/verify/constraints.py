@@ -71,8 +71,29 @@ _TITLE = re.compile(r"<<([^\n<>]+)>>")
 def _visible(t: str) -> str:
     if t.isascii():
         return t
+    t = _overridden(t) if "\u202e" in t or "\u202d" in t else t
     return "".join(" " if ch in _BLANK_LETTERS else ch for ch in t
                    if unicodedata.category(ch) != "Cf" and ch not in _IGNORABLE)
+
+
+def _overridden(t: str) -> str:
+    """The text in the order it is shown: a right-to-left override (U+202E) shows what follows it, to its pop (U+202C)
+    or the line's end, reversed: "\u202etac\u202c" shows "cat" (an embedding or isolate in it stays one block)."""
+    stack: list = [("", [])]
+    for ch in t + "\n":
+        if ch in "\u202a\u202b\u202d\u202e\u2066\u2067\u2068":
+            stack.append((ch, []))
+        elif ch in "\u202c\u2069\n" and len(stack) > 1:
+            while len(stack) > 1:  # (a line break ends them all)
+                kind, items = stack.pop()
+                stack[-1][1].append("".join(items[::-1] if kind == "\u202e" else items))
+                if ch != "\n":
+                    break
+            if ch == "\n":
+                stack[-1][1].append(ch)
+        else:
+            stack[-1][1].append(ch)
+    return "".join(stack[0][1])[:-1]
 
 
 # Invisible too though not Cf (Unicode's default-ignorable marks): combining grapheme joiner, variation selectors,
