@@ -842,19 +842,33 @@ def test_shared_prefix_logprobs_equal_separate_rows(tokenizer, temperature, budg
     assert sum(float(p.grad.abs().sum()) for p in model.parameters()) > 1e-3
 
 
-def test_logged_loss_is_the_mean_over_the_steps_updates(tmp_path, ckpt):
+def test_logged_loss_is_the_mean_over_the_steps_updates(tmp_path, tokenizer):
     """With weights that cannot move (lr 1e-30), three minibatches of 4 sequences each log the loss of the
     one whole batch (Dr. GRPO's constant divisor): the step's loss is the mean over its updates, not their sum.
-    The reward (completion length mod 3) gives groups non-zero advantages whose loss is not zero."""
+    The reward (completion length mod 3) gives groups non-zero advantages, and completions of unequal lengths
+    make their loss non-zero: at ratio 1 it is -sum(A_i * len_i) / constant, 0 for the zero-sum advantages of a
+    group whose completions are equally long. (The model's EOS row is scaled up so that it ends at varied steps;
+    the test once drew its one short completion only from seed 0's first draw, which always took EOS: 500c62d.)"""
     from ponder.verify.registry import RewardResult
 
+    cfg = ponder.ModelConfig(vocab_size=320, hidden_size=48, intermediate_size=96, num_hidden_layers=2,
+                             num_attention_heads=2, num_key_value_heads=1, head_dim=24)
+    model = ponder.Transformer(cfg).init_weights(1, std=0.08)
+    with torch.no_grad():
+        model.lm_head.weight[tokenizer.eos_token_id] = 3 * torch.randn(48, generator=torch.Generator().manual_seed(0))
+    ponder.save(model, tokenizer, tmp_path / "ck")
+    lengths = []
+
     def score(reward, texts, items):
+        lengths.extend(len(t) for t in texts)
         return [RewardResult(reward=float(len(t) % 3), correct=len(t) % 3 == 0) for t in texts]
 
     cfg = {**SMALL, "steps": 1, "eval_every": 5, "lr": 1e-30, "preset": "dr_grpo"}
-    one = rows(train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "one", progress=False, score_fn=score))[0]
-    three = rows(train(GRPOConfig(model=str(ckpt), **cfg, objective={"minibatches": 3}), tmp_path / "three",
-                       progress=False, score_fn=score))[0]
+    one = rows(train(GRPOConfig(model=str(tmp_path / "ck"), **cfg), tmp_path / "one", progress=False,
+                     score_fn=score))[0]
+    three = rows(train(GRPOConfig(model=str(tmp_path / "ck"), **cfg, objective={"minibatches": 3}),
+                       tmp_path / "three", progress=False, score_fn=score))[0]
+    assert one["response_length"] < SMALL["max_new_tokens"] and len(set(lengths)) > 2
     assert abs(one["loss"]) > 1e-3
     assert three["loss"] == pytest.approx(one["loss"], rel=1e-4)
 
