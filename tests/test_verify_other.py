@@ -2160,6 +2160,17 @@ def test_hidden_text_meets_no_keyword(text):
     assert check_constraints(text, [{"type": "keywords", "keywords": ["dogs"]}]).correct
 
 
+@pytest.mark.parametrize("title", ["The Hidden Valley", "Script Writing Tips", "Style Guide", "Cat Facts"])
+def test_a_title_in_double_angular_brackets_is_no_html_tag(title):
+    """"<<The Hidden Valley>>" (the title constraint's own form) read as a tag "<The hidden ...>" hid the whole
+    response: "no words in response", score 0 (so did "Script", "Style"), and a keyword in a title was never found."""
+    text = f"<<{title}>>\nA story about dogs and their friends."
+    cs = [{"type": "title"}, {"type": "keywords", "keywords": ["dogs", title.split()[-1]]}, {"type": "word_count", "min": 8}]
+    assert check_constraints(text, cs).correct, check_constraints(text, cs).reason
+    assert not check_constraints(text, [{"type": "forbidden_words", "keywords": ["dogs"]}]).correct
+    assert not check_constraints("Dogs <div hidden>cat</div>", [{"type": "keywords", "keywords": ["cat"]}]).correct
+
+
 @pytest.mark.parametrize("text", ["Dogs `<script>cat</script>`", "Dogs\n\n```\n<div hidden>cat</div>\n```",
                                   "Dogs and\n[//]: # (cat)", "```\n[//]: # (cat)\n```\nDogs",
                                   "Dogs <div>cat</div> <br hidden> <input hidden>", "Dogs `[x]: y`\n\n[a]: cat b"])

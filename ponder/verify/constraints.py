@@ -276,13 +276,20 @@ def _renderings(t: str) -> tuple[str, ...]:
     if "<!" in plain or "<?" in plain:  # (to the last ">" only: each one's match ends at a ">", linear time)
         end = plain.rfind(">") + 1
         plain = _RAW_HTML.sub("", plain[:end]) + plain[end:]
-    plain = _HTML_TAG.sub(lambda m: " " if m.group(1).lower() in _HTML_BREAKS else "", plain)
+    plain = _HTML_TAG.sub(lambda m: m.group() if _titled(m) else " " if m.group(1).lower() in _HTML_BREAKS else "",
+                          plain)
     plain = plain.replace("`", "")
     # a link shows its text, not its address, and an entity its character: "[ca](x)t" and "&#99;&#97;t" read "cat"
     # and hid a forbidden "cat"; "[dog](https://cat.com)" showed no keyword "cat"
     plain = _LINK.sub(r"\1", plain) if "](" in plain else plain
     plain = _visible(html.unescape(plain)) if "&" in plain else plain
     return (t,) if plain == t else (t, plain)  # (one view read once: "x\n[a]: b" lines, no definitions, read twice)
+
+
+def _titled(m: re.Match) -> bool:
+    """Whether a tag is a <<title>>'s inside: "<<The Hidden Valley>>" (as the title constraint asks for one) is text,
+    not a tag: read as one, a "hidden" (or "Script", "Style") in a title hid the whole response, scored 0."""
+    return m.start() > 0 and m.string[m.start() - 1] == "<" and m.string.startswith(">", m.end())
 
 
 # elements whose text no reader sees: a script, a style, ... and any with a "hidden" attribute or a display:none style
@@ -313,7 +320,7 @@ def _unhidden(t: str) -> str:
 
     cuts, hiding, depth, start = [], None, 0, 0
     for m in _HTML_TAG.finditer(t) if "<" in t else ():
-        if in_code(m.start()):
+        if _titled(m) or in_code(m.start()):
             continue
         name, closing = m.group(1).lower(), t[m.start() + 1] == "/"
         if hiding is None:
