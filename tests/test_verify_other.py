@@ -2171,6 +2171,18 @@ def test_a_title_in_double_angular_brackets_is_no_html_tag(title):
     assert not check_constraints("Dogs <div hidden>cat</div>", [{"type": "keywords", "keywords": ["cat"]}]).correct
 
 
+@pytest.mark.parametrize("c, hidden, shown", [
+    ({"type": "postscript"}, "Hello there.\n<div hidden>\nP.S. see you\n</div>",
+     "Hello there.\n<div hidden>x</div>\n<!-- y -->\nP.S. see you"),
+    ({"type": "postscript"}, "Hello there.\n<script>\nP.S. see you\n</script>", "Hello there.\n\n[//]: # (x)\nP.S. see you"),
+])
+def test_a_position_constraint_is_not_met_by_hidden_text(c, hidden, shown):
+    """title, starts_with, ends_with and postscript read the text without comments only: a P.S., a <<title>>, an
+    opening or a closing phrase in a hidden element or a script (which no reader sees) met them."""
+    assert not check_constraints(hidden, [c]).correct
+    assert check_constraints(shown, [c]).correct
+
+
 @pytest.mark.parametrize("text", ["Dogs `<script>cat</script>`", "Dogs\n\n```\n<div hidden>cat</div>\n```",
                                   "Dogs and\n[//]: # (cat)", "```\n[//]: # (cat)\n```\nDogs",
                                   "Dogs <div>cat</div> <br hidden> <input hidden>", "Dogs `[x]: y`\n\n[a]: cat b"])

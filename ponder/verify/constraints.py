@@ -499,6 +499,13 @@ def _has_postscript(t: str, marker: str) -> bool:
     return bool(m and _WORD.search(pattern.sub(" ", t[m.end():])))
 
 
+@functools.lru_cache(maxsize=8)  # (title, starts_with, ends_with and postscript read one response's view)
+def _shown(t: str) -> str:
+    """The text without what a reader never sees (comments, hidden elements, scripts, definition lines), its other
+    markup kept: "<<Title>>" and "**P.S.**" are read as written."""
+    return _unhidden(_uncommented(t))
+
+
 _COUNT = {"n", "min", "max"}
 # type -> (check(text, constraint) -> bool, required params, optional params)
 _TYPES: dict = {
@@ -542,7 +549,8 @@ _TYPES: dict = {
     # as a reader sees them too: "Hi.\n<!--\nAny questions?" (a comment never closed) ends with no question
     "starts_with": (lambda t, c: _affix(_uncommented(t), c["phrase"], str.startswith), {"phrase"}, set()),
     "ends_with": (lambda t, c: _affix(_uncommented(t), c["phrase"], str.endswith), {"phrase"}, set()),
-    "postscript": (lambda t, c: _has_postscript(_uncommented(t), c.get("marker", "P.S.")), set(), {"marker"}),
+    # (nor one in a hidden element: "<div hidden>\nP.S. hi\n</div>")
+    "postscript": (lambda t, c: _has_postscript(_shown(t), c.get("marker", "P.S.")), set(), {"marker"}),
     "words_start_with": (lambda t, c: (lambda ws: bool(ws) and all(w[0].lower() == c["letter"].lower() for w in ws))(
         _words(t)), {"letter"}, set()),
     "separated_responses": (_separated, set(), {"n"}),
