@@ -2175,6 +2175,9 @@ def test_a_title_in_double_angular_brackets_is_no_html_tag(title):
     ({"type": "postscript"}, "Hello there.\n<div hidden>\nP.S. see you\n</div>",
      "Hello there.\n<div hidden>x</div>\n<!-- y -->\nP.S. see you"),
     ({"type": "postscript"}, "Hello there.\n<script>\nP.S. see you\n</script>", "Hello there.\n\n[//]: # (x)\nP.S. see you"),
+    ({"type": "title"}, "<span style='display:none'><<My Title>></span>Hello there.",
+     "<span style='display:none'>x</span><<My Title>>\nHello there."),
+    ({"type": "title"}, "Hello there.\n<template><<My Title>></template>", "<<The Hidden Title>>\nHello there."),
 ])
 def test_a_position_constraint_is_not_met_by_hidden_text(c, hidden, shown):
     """title, starts_with, ends_with and postscript read the text without comments only: a P.S., a <<title>>, an
