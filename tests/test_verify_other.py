@@ -2178,6 +2178,10 @@ def test_a_title_in_double_angular_brackets_is_no_html_tag(title):
     ({"type": "title"}, "<span style='display:none'><<My Title>></span>Hello there.",
      "<span style='display:none'>x</span><<My Title>>\nHello there."),
     ({"type": "title"}, "Hello there.\n<template><<My Title>></template>", "<<The Hidden Title>>\nHello there."),
+    ({"type": "starts_with", "phrase": "Dear Sir"}, "Hello.\n<div hidden>Dear Sir</div>",
+     "[//]: # (draft 2)\nDear Sir, hello."),
+    ({"type": "starts_with", "phrase": "Dear Sir"}, "<!-- Dear Sir -->Hello.",
+     "<script>track()</script>Dear Sir, hello."),
 ])
 def test_a_position_constraint_is_not_met_by_hidden_text(c, hidden, shown):
     """title, starts_with, ends_with and postscript read the text without comments only: a P.S., a <<title>>, an

@@ -547,7 +547,7 @@ _TYPES: dict = {
     # or its words in one ("P.S. <!-- hi -->") met them
     "title": (lambda t, c: any(_WORD.search(x) for x in _TITLE.findall(_shown(t))), set(), set()),
     # as a reader sees them too: "Hi.\n<!--\nAny questions?" (a comment never closed) ends with no question
-    "starts_with": (lambda t, c: _affix(_uncommented(t), c["phrase"], str.startswith), {"phrase"}, set()),
+    "starts_with": (lambda t, c: _affix(_shown(t), c["phrase"], str.startswith), {"phrase"}, set()),
     "ends_with": (lambda t, c: _affix(_uncommented(t), c["phrase"], str.endswith), {"phrase"}, set()),
     # (nor one in a hidden element: "<div hidden>\nP.S. hi\n</div>")
     "postscript": (lambda t, c: _has_postscript(_shown(t), c.get("marker", "P.S.")), set(), {"marker"}),
