@@ -2182,6 +2182,10 @@ def test_a_title_in_double_angular_brackets_is_no_html_tag(title):
      "[//]: # (draft 2)\nDear Sir, hello."),
     ({"type": "starts_with", "phrase": "Dear Sir"}, "<!-- Dear Sir -->Hello.",
      "<script>track()</script>Dear Sir, hello."),
+    ({"type": "ends_with", "phrase": "any questions?"}, "Hello.\n<div hidden>\nAny questions?",
+     "Hello. Any questions?<script>track()</script>"),
+    ({"type": "ends_with", "phrase": "any questions?"}, "Hello.\n<style>Any questions?",
+     "Hello. Any questions?\n<span hidden>x</span>"),
 ])
 def test_a_position_constraint_is_not_met_by_hidden_text(c, hidden, shown):
     """title, starts_with, ends_with and postscript read the text without comments only: a P.S., a <<title>>, an

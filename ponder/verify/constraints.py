@@ -548,7 +548,7 @@ _TYPES: dict = {
     "title": (lambda t, c: any(_WORD.search(x) for x in _TITLE.findall(_shown(t))), set(), set()),
     # as a reader sees them too: "Hi.\n<!--\nAny questions?" (a comment never closed) ends with no question
     "starts_with": (lambda t, c: _affix(_shown(t), c["phrase"], str.startswith), {"phrase"}, set()),
-    "ends_with": (lambda t, c: _affix(_uncommented(t), c["phrase"], str.endswith), {"phrase"}, set()),
+    "ends_with": (lambda t, c: _affix(_shown(t), c["phrase"], str.endswith), {"phrase"}, set()),
     # (nor one in a hidden element: "<div hidden>\nP.S. hi\n</div>")
     "postscript": (lambda t, c: _has_postscript(_shown(t), c.get("marker", "P.S.")), set(), {"marker"}),
     "words_start_with": (lambda t, c: (lambda ws: bool(ws) and all(w[0].lower() == c["letter"].lower() for w in ws))(
