@@ -141,7 +141,9 @@ def _ci(values: Sequence[float], seed: int = 0, score: bool = False) -> dict[str
     """Mean and 95% interval over items; `score`: a similarity in [0, 1] (ROUGE-L, self-BLEU, distinct-n), not a
     success rate, so never Wilson, even when every item happens to score exactly 0 or 1."""
     mean, lo, hi = mean_ci(values, seed=seed, proportion=not score)
-    if score:  # (mean_ci's Student-t widening below 5 items knows no range: [0.1, 0.9] gave [-4.6, 5.6])
+    if score and math.isfinite(lo) and math.isfinite(hi):
+        # (mean_ci's Student-t widening below 5 items knows no range: [0.1, 0.9] gave [-4.6, 5.6]; one item's
+        # interval stays the non-finite "no interval")
         lo, hi = max(0.0, lo), min(1.0, hi)
     return {"mean": mean, "lo": lo, "hi": hi}
 
