@@ -2225,3 +2225,14 @@ def test_a_right_to_left_override_is_read_as_shown(text):
     character it read "tac", and a forbidden "cat" was missed."""
     assert not check_constraints(text, [{"type": "forbidden_words", "keywords": ["cat"]}]).correct
     assert check_constraints(text, [{"type": "forbidden_words", "keywords": ["tac"]}]).correct
+
+
+@pytest.mark.parametrize("text", ["Use the <style> tag to style a cat page.", "In HTML, <script> tags run code. My cat sleeps.",
+                                  "A <template> holds markup; a <noscript> one shows when scripts are off. The cat.",
+                                  "Put CSS in <style>, never a cat <div hidden>dog</div>"])
+def test_a_hiding_tag_named_in_prose_hides_nothing_after_it(text):
+    """A script/style/template/noscript tag never closed is the tag's name in prose ("use the <style> tag"): read as
+    an element open to the end since 2278353, every word after it was hidden and a keyword there was never met."""
+    assert check_constraints(text, [{"type": "keywords", "keywords": ["cat"]}]).correct, text
+    assert not check_constraints(text, [{"type": "keywords", "keywords": ["dog"]}]).correct, text
+    assert check_constraints(text, [{"type": "word_count", "min": len(text.split()) - 3}]).correct, text

@@ -319,12 +319,16 @@ def _unhidden(t: str) -> str:
         return k >= 0 and p < code[k][1]
 
     cuts, hiding, depth, start = [], None, 0, 0
-    for m in _HTML_TAG.finditer(t) if "<" in t else ():
-        if _titled(m) or in_code(m.start()):
-            continue
+    tags = [m for m in _HTML_TAG.finditer(t) if not _titled(m) and not in_code(m.start())] if "<" in t else []
+    # a script, style, template or noscript tag never closed after it is the tag's name in prose ("use the <style>
+    # tag"), no element: read as open to the end, it hid every word after it (a keyword there was never met)
+    last_close = {m.group(1).lower(): m.start() for m in tags if t[m.start() + 1] == "/"}
+    for m in tags:
         name, closing = m.group(1).lower(), t[m.start() + 1] == "/"
         if hiding is None:
             # (a "/>" closes no element but a void one, as browsers read it: "<p hidden/>cat" hides "cat")
+            if name in _HIDING and last_close.get(name, -1) < m.start():
+                continue
             if not closing and name not in _VOID and (name in _HIDING or _HIDDEN_ATTR.search(m.group())):
                 hiding, depth, start = name, 1, m.start()
         elif name == hiding and (closing or hiding not in _HIDING):  # (a script's text is no element: none nest)
@@ -332,7 +336,7 @@ def _unhidden(t: str) -> str:
             if not depth:
                 cuts.append((start, m.end(), " " if hiding in _HTML_BREAKS else ""))
                 hiding = None
-    if hiding is not None:  # never closed: hidden to the end, as a browser reads it
+    if hiding is not None:  # a hidden element never closed: hidden to the end, as a browser reads it
         cuts.append((start, len(t), ""))
     for m in _DEFINITION.finditer(t) if "]:" in t else ():  # (a run of definition lines, one after another)
         a = m.start()
