@@ -5626,3 +5626,18 @@ def test_an_escaped_think_tag_after_the_answer_is_no_part_of_it(completion):
 def test_an_ordinal_is_its_number_only_as_the_whole_answer_with_its_own_suffix(completion, gold, right):
     # read anywhere with any suffix, "2nd derivative", "x = 4th", "2th" scored for 2, 4 and 2
     assert check_math(completion, gold).correct is right
+
+
+@pytest.mark.parametrize("completion, gold, right", [
+    ("Final answer: 6, which is off by 1 from 5.", "6", True), ("Final answer: 6, which is off by 1 from 5.", "5", False),
+    ("The answer is 6, which is an error of 1 relative to 5.", "6", True),
+    ("The answer is 6, that's off by 2 from 4.", "4", False), ("The answer is 6, which is off from 5.", "6", True),
+    ("The answer is 6, which is not correct for n = 5.", "6", True), ("The answer is 6, which is false for n = 5.", "6", True),
+    ("The answer is 6, which is a mistake-free count over 5 cases.", "6", True),
+    # a clause that ends at the word still takes the value back
+    ("The answer is 6, which is off by one; it's 7.", "7", True),
+])
+def test_a_clause_going_on_after_its_wrong_word_is_a_reason_clause(completion, gold, right):
+    # 32643cb read any "which is off|an error|false|not correct ..." as taking the value back, whatever followed:
+    # "6, which is off by 1 from 5" read 5 (the gold 5 scored, the right 6 scored 0); "which is false for n = 5" none
+    assert check_math(completion, gold).correct is right

@@ -2049,7 +2049,11 @@ _REASON_RE = re.compile(
 _RETRACTED_RE = re.compile(
     r"(?:\s*,\s*|\s+|\s*\(\s*)(?:that(?:\s+i|['\u2019])s|which\s+is|this\s+is|it(?:\s+i|['\u2019])s)\s+"
     r"(?:(?:all|clearly|obviously|definitely|actually|also|totally|completely|just|probably)\s+)?"
-    r"(?:wrong|incorrect|mistaken|false|off|not\s+(?:right|correct|it)|an?\s+(?:mistake|error|typo|miscalculation))(?![A-Za-z])",
+    r"(?:wrong|incorrect|mistaken|false|off(?:\s+by\s+(?:one|1))?|not\s+(?:right|correct|it)"
+    r"|an?\s+(?:mistake|error|typo|miscalculation))"
+    # (the clause ends there, at a mark, a dash's blanks or a new clause: "6, which is off by 1 from 5" and "6, which
+    # is false for n = 5" say more of 6)
+    r"(?=\s*(?:[,.;:!)\u2014\u2013]|-\s|$)|\s{2,}|\s+(?:it|so|actually|instead|rather|but|i|we|the\s+answer)(?![A-Za-z]))",
     re.I,
 )
 _PAREN_NUM_EQ_RE = re.compile(r"\s*([-+]?\d+(?:\.\d+)?)\s*=(?!=)")
