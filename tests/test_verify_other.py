@@ -2236,3 +2236,16 @@ def test_a_hiding_tag_named_in_prose_hides_nothing_after_it(text):
     assert check_constraints(text, [{"type": "keywords", "keywords": ["cat"]}]).correct, text
     assert not check_constraints(text, [{"type": "keywords", "keywords": ["dog"]}]).correct, text
     assert check_constraints(text, [{"type": "word_count", "min": len(text.split()) - 3}]).correct, text
+
+
+@pytest.mark.parametrize("text", ["Say \u202e\u05e9\u05dc\u05d5\u05dd\u202c to them.", "\u202e\u05e9\u05dc\u05d5\u05dd \u05e2\u05d5\u05dc\u05dd\u202c",
+                                  "Say \u202e\u0645\u0631\u062d\u0628\u0627 tac\u202c to them."])
+def test_right_to_left_letters_in_an_override_keep_their_reading_order(text):
+    """A right-to-left override shows Hebrew or Arabic letters right to left as they always are, read in their
+    written order: since 4259049 reversed them as it reverses "tac" to "cat", "שלום" read "םולש", a keyword in it
+    was never met and a forbidden one was missed."""
+    word = "\u0645\u0631\u062d\u0628\u0627" if "\u0645" in text else "\u05e9\u05dc\u05d5\u05dd"
+    assert check_constraints(text, [{"type": "keywords", "keywords": [word]}]).correct, text
+    assert not check_constraints(text, [{"type": "forbidden_words", "keywords": [word]}]).correct, text
+    if "tac" in text:
+        assert not check_constraints(text, [{"type": "forbidden_words", "keywords": ["cat"]}]).correct

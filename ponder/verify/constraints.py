@@ -27,6 +27,7 @@ from __future__ import annotations
 import bisect
 import functools
 import html
+import itertools
 import json
 import re
 import string
@@ -86,7 +87,7 @@ def _overridden(t: str) -> str:
         elif ch in "\u202c\u2069\n" and len(stack) > 1:
             while len(stack) > 1:  # (a line break ends them all)
                 kind, items = stack.pop()
-                stack[-1][1].append("".join(items[::-1] if kind == "\u202e" else items))
+                stack[-1][1].append(_shown_reversed(items) if kind == "\u202e" else "".join(items))
                 if ch != "\n":
                     break
             if ch == "\n":
@@ -94,6 +95,20 @@ def _overridden(t: str) -> str:
         else:
             stack[-1][1].append(ch)
     return "".join(stack[0][1])[:-1]
+
+
+def _shown_reversed(items: list) -> str:
+    """An override run as read: its items reversed ("tac" shows "cat"), but a run of right-to-left letters (Hebrew,
+    Arabic) is shown right to left as ever and read in its written order: reversed, "shalom" in Hebrew
+    read backwards, and a keyword in it was never met"""
+    out = []
+    for rtl, group in itertools.groupby(items[::-1], key=lambda x: len(x) == 1 and unicodedata.bidirectional(x) in _RTL):
+        run = list(group)
+        out += run[::-1] if rtl else run
+    return "".join(out)
+
+
+_RTL = frozenset(("R", "AL", "NSM"))
 
 
 # Invisible too though not Cf (Unicode's default-ignorable marks): combining grapheme joiner, variation selectors,
