@@ -2249,3 +2249,12 @@ def test_right_to_left_letters_in_an_override_keep_their_reading_order(text):
     assert not check_constraints(text, [{"type": "forbidden_words", "keywords": [word]}]).correct, text
     if "tac" in text:
         assert not check_constraints(text, [{"type": "forbidden_words", "keywords": ["cat"]}]).correct
+
+
+@pytest.mark.parametrize("text", ["Cats are great.[^1]\n\n[^1]: Smith (2020)", "Cats.[^1]\n\n[^1]: https://smith.org",
+                                  "[^note]: Smith\nDogs are fine."])
+def test_a_footnote_definition_is_shown(text):
+    """A GFM footnote "[^1]: ..." is shown (at the page's foot), unlike a link reference definition "[1]: url":
+    read as one since 2278353, a keyword in a one-word or titled footnote was never met."""
+    assert check_constraints(text, [{"type": "keywords", "keywords": ["smith"]}]).correct, text
+    assert not check_constraints("Cats.\n\n[1]: https://smith.org", [{"type": "keywords", "keywords": ["smith"]}]).correct

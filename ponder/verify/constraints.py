@@ -312,7 +312,8 @@ _HIDING = frozenset("script style template noscript".split())
 _VOID = frozenset("area base br col embed hr img input link meta source track wbr".split())
 _HIDDEN_ATTR = re.compile(r"\shidden(?=[\s=/>])|display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 # a Markdown link reference definition line ("[//]: # (a comment)", as writers hide notes): it shows nothing
-_DEFINITION = re.compile(r"^(?: {0,3}\[[^\[\]\n]+\]:[ \t]*(?:<[^<>\n]*>|[^\s<]\S*)"
+# (a GFM footnote, "[^1]: Smith (2020)", is shown at the page's foot: no definition)
+_DEFINITION = re.compile(r"^(?: {0,3}\[(?!\^)[^\[\]\n]+\]:[ \t]*(?:<[^<>\n]*>|[^\s<]\S*)"
                          r"(?:[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^()\n]*\)))?[ \t]*(?:\n|\Z))+", re.MULTILINE)
 
 
