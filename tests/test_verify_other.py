@@ -2184,7 +2184,7 @@ def test_a_title_in_double_angular_brackets_is_no_html_tag(title):
      "<script>track()</script>Dear Sir, hello."),
     ({"type": "ends_with", "phrase": "any questions?"}, "Hello.\n<div hidden>\nAny questions?",
      "Hello. Any questions?<script>track()</script>"),
-    ({"type": "ends_with", "phrase": "any questions?"}, "Hello.\n<style>Any questions?",
+    ({"type": "ends_with", "phrase": "any questions?"}, "Hello.\n<style>Any questions?</style>",
      "Hello. Any questions?\n<span hidden>x</span>"),
 ])
 def test_a_position_constraint_is_not_met_by_hidden_text(c, hidden, shown):
