@@ -793,6 +793,9 @@ def check_run_record(run: Path, state: dict, want: dict) -> None:
     diff = [f"{k} {json.dumps(a[k])} vs {json.dumps(b[k])}" for k in sorted(set(a) & set(b)) if a[k] != b[k]]
     if None not in (have.get("data_sha256"), want["data_sha256"]) and have["data_sha256"] != want["data_sha256"]:
         diff.append("the documents' sha256")  # (None: a config.json from before the digest was recorded)
+    if None not in (have.get("eval_data_sha256"), want.get("eval_data_sha256")) \
+            and have["eval_data_sha256"] != want["eval_data_sha256"]:  # (grpo --eval-data; absent: an older state)
+        diff.append("the held-out items' sha256 (--eval-data)")
     if not diff:
         return
     raise PonderError(f"{run / 'checkpoint' / STATE}: saved by a run of other settings or documents than "

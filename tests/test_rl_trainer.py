@@ -1812,6 +1812,28 @@ def test_a_data_file_edited_before_resume_is_refused(tmp_path, ckpt):
     assert [r["step"] for r in rows(run)] == [1, 2]
 
 
+def test_an_eval_data_file_edited_before_resume_is_refused(tmp_path, ckpt):
+    """--eval-data's rows were read afresh at --resume and in no record: a file edited between a kill and the resume
+    measured the rest of the run's heldout_accuracy on other problems (its summary then compared 8 problems'
+    accuracy with 3 others'), silently. The trainer state records the held-out items' digest; other items are
+    refused, the run left as it was; the same items resume."""
+    data, held = tmp_path / "d.jsonl", tmp_path / "h.jsonl"
+    items = [{"id": f"p{i}", "prompt": f"Problem: {i} + 1 = ?\nSolution:", "answer": str(i + 1)} for i in range(6)]
+    data.write_text("".join(json.dumps(r) + "\n" for r in items[:4]))
+    held.write_text("".join(json.dumps(r) + "\n" for r in items[4:]))
+    run = train(GRPOConfig(model=str(ckpt), task=None, data=str(data), eval_data=str(held), **ONE_STEP),
+                tmp_path / "r", progress=False)
+    held.write_text("".join(json.dumps(r) + "\n" for r in items[:2]))
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    with pytest.raises(PonderError, match=r"trainer_state.pt: saved by a run of other settings or documents .*"
+                                          r"held-out items' sha256 \(--eval-data\)"):
+        train(GRPOConfig(steps=2), run, resume=True, progress=False)
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+    held.write_text("".join(json.dumps(r) + "\n" for r in items[4:]))
+    train(GRPOConfig(steps=2), run, resume=True, progress=False)
+    assert [r["step"] for r in rows(run)] == [1, 2]
+
+
 def test_a_temperature_the_learner_would_overflow_on_is_refused():
     """temperature=1e-38 passed validation: the sampler divides the logits' gaps in float64 below 1e-20 (its
     samples and log-probs were fine) but the learner's logits / T overflowed float32 to inf, and every log-prob,

@@ -263,18 +263,26 @@ UNRECORDED = ("steps", "eval_every", "eval_n", "save_every", "tensorboard", "sto
               "prompt_field", "answer_field")  # (what they read is in the data's digest, and runs before them resume)
 
 
-def run_record(cfg: GRPOConfig, train_items: list[dict] | None = None) -> dict:
+def _items_sha256(items: list[dict]) -> str:
+    return hashlib.sha256(json.dumps(items, sort_keys=True, ensure_ascii=False, default=repr).encode()).hexdigest()
+
+
+def run_record(cfg: GRPOConfig, train_items: list[dict] | None = None, test_items: list[dict] | None = None) -> dict:
     """What every trainer state of the run records of its settings: a checkpoint/ copied from another GRPO run of
     the same model (an lr sweep's neighbour), or a hand-edited preset or lr, resumed silently under the settings of
     config.json and the other run's optimizer state and history. With --data, the digest of its training items:
     steps draw prompts by index into them, so a file edited (rows added, reordered) between a kill and --resume
-    trained on other prompts than the uninterrupted run, silently (a task's items follow from the settings)."""
+    trained on other prompts than the uninterrupted run, silently (a task's items follow from the settings). With
+    --eval-data, the digest of the held-out items too: a file edited between a kill and --resume measured the rest of
+    the run's heldout_accuracy on other problems, and its summary compared the two sets' accuracies, silently."""
     digest = None
     if cfg.data is not None and train_items is not None:
-        digest = hashlib.sha256(json.dumps(train_items, sort_keys=True, ensure_ascii=False,
-                                           default=repr).encode()).hexdigest()
-    return {"train": {k: v for k, v in json.loads(json.dumps(asdict(cfg))).items() if k not in UNRECORDED},
-            "data_sha256": digest}
+        digest = _items_sha256(train_items)
+    record = {"train": {k: v for k, v in json.loads(json.dumps(asdict(cfg))).items() if k not in UNRECORDED},
+              "data_sha256": digest}
+    if cfg.eval_data is not None and test_items is not None:
+        record["eval_data_sha256"] = _items_sha256(test_items)
+    return record
 
 
 def check_resumed_settings(run: Path, given: GRPOConfig, saved: GRPOConfig) -> None:
@@ -703,7 +711,7 @@ def train(
 
         cfg.reward = default_reward(cfg.task, None if cfg.task else train_items + test_items)
     reward = get_reward(cfg.reward)
-    record = run_record(cfg, train_items)
+    record = run_record(cfg, train_items, test_items)
     if resume:  # (before the run directory changes: a refused resume leaves it as it was)
         check_run_record(run, state, record)
     if resume and isinstance(saved.get("objective"), dict):
