@@ -2101,3 +2101,17 @@ def test_a_scorer_error_in_a_dynamic_sampling_refill_says_it_counts_the_refills_
                                           r"KeyError: 'gold'$"):
         train(GRPOConfig(model=str(ckpt), **{**SMALL, "steps": 1, "eval_every": 5}, preset="dapo", max_refill=2,
                          reward="flat_then_needs_gold"), tmp_path / "r", progress=False)
+
+
+def test_readme_names_every_field_of_grpo_metrics_jsonl(tmp_path, ckpt):
+    """README lists what metrics.jsonl holds per step, but heldout_accuracy (the run's headline figure), grad_norm,
+    lr, gen_rounds, groups_trained, samples, pad_frac and the timings were in no document: a researcher reading a
+    field could not learn what it measures (grad_norm before or after clipping?). Every field a run writes is named."""
+    readme = Path(ponder.__file__).parent.parent / "README.md"
+    if not readme.exists():  # an installed package without its checkout
+        pytest.skip("README.md is not beside the package")
+    run = train(GRPOConfig(model=str(ckpt), **{**ONE_STEP, "eval_every": 1}), tmp_path / "r", progress=False)
+    fields = {k for r in rows(run) for k in r} - {"step"}
+    assert "heldout_accuracy" in fields
+    text = readme.read_text(encoding="utf-8")
+    assert sorted(k for k in fields if f"`{k}`" not in text) == []
