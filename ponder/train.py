@@ -1872,7 +1872,9 @@ def summarize_run(run: str | os.PathLike) -> dict:
         # not be summarised by its last finite loss.
         seen = [r[k] if isinstance(r[k], (int, float)) else float("nan") for r in rows if k in r]
         if seen:
-            out["metrics"][k] = {"first": seen[0], "last": seen[-1]}
+            # the steps too: a held-out figure first measured at step --eval-every read as the starting model's
+            at = [r.get("step") for r in rows if k in r]
+            out["metrics"][k] = {"first": seen[0], "last": seen[-1], "first_step": at[0], "last_step": at[-1]}
     if out["kind"] == "grpo":  # (None: the run went to its last step; a script tells the two apart by this key)
         out["stopped_early"] = stopped_early(run, rows)
     for name in ("training.png", "tensorboard"):
@@ -1899,9 +1901,17 @@ def format_run_summary(s: dict) -> str:
         e = s["stopped_early"]
         lines.append(f"  stopped at step {e['step']} of {e['of']} by alarm {e['alarm']}: {e['message']} "
                      "(--stop-on-alarm; --resume continues past it)")
+    firsts = [v.get("first_step") for v in s["metrics"].values()]
+    start = min((f for f in firsts if isinstance(f, int)), default=None)
     for k, v in s["metrics"].items():
         fmt = "{:.1%}" if "accuracy" in k else "{:.4g}"
-        lines.append(f"  {k:<18} {fmt.format(v['first'])} -> {fmt.format(v['last'])}")
+        # a metric logged from a later step than the others (heldout_accuracy, val_loss: every --eval-every steps)
+        # names its steps: "37.5% -> 25.0%" read as the starting model's accuracy, then the trained one's
+        a, b = v.get("first_step"), v.get("last_step")
+        steps = isinstance(a, int) and isinstance(b, int) and start is not None and a != start
+        first = fmt.format(v["first"]) + (f" (step {a})" if steps else "")
+        last = fmt.format(v["last"]) + (f" (step {b})" if steps else "")
+        lines.append(f"  {k:<18} {first} -> {last}")
     lines.append(f"  checkpoint {s['checkpoint']}" + ("; curves training.png, tensorboard/" if "training" in s else ""))
     return "\n".join(lines)
 

@@ -1259,7 +1259,8 @@ def test_training_commands_print_a_run_summary_and_json_for_scripts(tmp_path, ck
     s = json.loads(capsys.readouterr().out)
     rows = [json.loads(x) for x in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
     assert s["kind"] == "sft" and s["steps"] == 3 and s["examples"] == 6 and s["alarms"] == 0
-    assert s["metrics"]["loss"] == {"first": rows[0]["loss"], "last": rows[-1]["loss"]}
+    assert s["metrics"]["loss"] == {"first": rows[0]["loss"], "last": rows[-1]["loss"], "first_step": 1,
+                                    "last_step": 3}
     assert s["training"].endswith("training.png") and "val_loss" in s["metrics"]
     grpo = ["grpo", "--model", str(ckpt), "--steps", "2", "--prompts-per-step", "2", "--group-size", "2",
             "--max-new-tokens", "8", "--eval-every", "2", "--eval-n", "4", "--quiet", "--json",

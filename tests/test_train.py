@@ -1020,6 +1020,24 @@ def test_a_run_summary_names_the_alarms_it_counts(tmp_path):
     assert s["alarm_names"] == [] and format_run_summary(s).startswith("grpo: 3 steps, 0 alarms; ")
 
 
+def test_a_run_summary_names_the_steps_of_a_metric_first_logged_later(tmp_path):
+    """`heldout_accuracy   37.5% -> 25.0%` read as RL lowering held-out accuracy, where 37.5% was measured after
+    --eval-every steps of training (the starting model's was 0%): the summary printed a metric logged every
+    --eval-every steps (heldout_accuracy, val_loss) as if it were first measured where the others were. Such a
+    metric names its steps; one logged from the first step does not."""
+    from ponder.train import format_run_summary, summarize_run
+
+    (tmp_path / "config.json").write_text(json.dumps({"kind": "grpo", "grpo": {"steps": 6}}))
+    (tmp_path / "metrics.jsonl").write_text("".join(
+        json.dumps({"step": i, "loss": 0.5 / i, **({"heldout_accuracy": {3: 0.375, 6: 0.25}[i]} if i % 3 == 0 else {})})
+        + "\n" for i in range(1, 7)))
+    s = summarize_run(tmp_path)
+    assert s["metrics"]["heldout_accuracy"] == {"first": 0.375, "last": 0.25, "first_step": 3, "last_step": 6}
+    lines = format_run_summary(s).splitlines()
+    assert "  heldout_accuracy   37.5% (step 3) -> 25.0% (step 6)" in lines
+    assert "  loss               0.5 -> 0.08333" in lines
+
+
 def test_sft_says_when_no_response_fits_and_counts_cut_examples(tiny_random):
     model, tok = tiny_random
     long = {"prompt": "Problem: 1 + 1 = ?" * 20, "response": " 2"}
