@@ -1911,7 +1911,7 @@ def format_run_summary(s: dict) -> str:
         steps = isinstance(a, int) and isinstance(b, int) and start is not None and a != start
         first = fmt.format(v["first"]) + (f" (step {a})" if steps else "")
         last = fmt.format(v["last"]) + (f" (step {b})" if steps else "")
-        lines.append(f"  {k:<18} {first} -> {last}")
+        lines.append(f"  {k:<18} {first}" if steps and a == b else f"  {k:<18} {first} -> {last}")  # (one measure)
     lines.append(f"  checkpoint {s['checkpoint']}" + ("; curves training.png, tensorboard/" if "training" in s else ""))
     return "\n".join(lines)
 

@@ -1036,6 +1036,9 @@ def test_a_run_summary_names_the_steps_of_a_metric_first_logged_later(tmp_path):
     lines = format_run_summary(s).splitlines()
     assert "  heldout_accuracy   37.5% (step 3) -> 25.0% (step 6)" in lines
     assert "  loss               0.5 -> 0.08333" in lines
+    (tmp_path / "metrics.jsonl").write_text("".join(
+        json.dumps({"step": i, "loss": 0.5, **({"heldout_accuracy": 0.25} if i == 2 else {})}) + "\n" for i in (1, 2)))
+    assert "  heldout_accuracy   25.0% (step 2)" in format_run_summary(summarize_run(tmp_path)).splitlines()
 
 
 def test_sft_says_when_no_response_fits_and_counts_cut_examples(tiny_random):
