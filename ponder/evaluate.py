@@ -1387,7 +1387,12 @@ def sweep(
                 b.close()
             seconds[f"{mname}/{m}"] = round(time.perf_counter() - t0, 3)
             curves.append({"model": mname, "method": m, "kind": "sequential", "points": points})
-    result = {"curves": curves, "seconds": seconds, "n_problems": P, **(extra or {}), "files": {}}
+    # the settings the curves depend on, in the result and summary.json too: `ponder eval --sweep --json` without
+    # --out (no config.json) printed the curves but not the temperature, token cap, seed, waits or answer tokens
+    settings = {k: config[k] for k in ("max_new_tokens", "temperature", "top_p", "seed", "reward", "answer_tokens",
+                                       "waits", "stop", "chat", "system")}
+    result = {"curves": curves, "seconds": seconds, "n_problems": P, "settings": settings, **(extra or {}),
+              "files": {}}
     if out_dir is not None:
         from ponder.report import plot_scaling
 
@@ -1402,6 +1407,6 @@ def sweep(
         table = {f"{c['model']}/{c['method']}@{p['budget']}": {"mean": p["accuracy"], "lo": p["lo"], "hi": p["hi"],
                                                                "tokens": p["tokens"], "latency": p["latency"]}
                  for c in curves for p in c["points"]}
-        atomic_write_text(d / "summary.json", _strict_json({"kind": "sweep", "n_problems": P, "seconds": seconds,
-                                                            "accuracy": table}))
+        atomic_write_text(d / "summary.json", _strict_json({"kind": "sweep", "n_problems": P, "settings": settings,
+                                                            "seconds": seconds, "accuracy": table}))
     return result

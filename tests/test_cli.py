@@ -2230,14 +2230,19 @@ def test_json_names_the_out_directory_run_dir_in_every_command(tmp_path, capsys)
 
 def test_eval_sweep_json_has_every_field_of_the_sweep(tmp_path, capsys):
     """eval --sweep --json left out the number of problems (n_problems, as eval's --json has it): it prints
-    sweep()'s whole result, the files' paths as strings."""
+    sweep()'s whole result, the files' paths as strings. It also left out the sampling settings the curves depend
+    on (temperature, token cap, seed, waits: eval's --json has them as "settings")."""
     args = ["eval", "--model", "tiny", "--task", "arith", "--limit", "2", "--sweep", "--ns", "1", "--methods",
             "majority", "--max-new-tokens", "4", "--quiet", "--json", "--out", str(tmp_path / "sw")]
     assert main(args) == 0
     s = json.loads(capsys.readouterr().out)
     saved = json.loads((tmp_path / "sw" / "summary.json").read_text())
-    assert s["n_problems"] == saved["n_problems"] == 2 and set(s) == {"curves", "seconds", "n_problems",
+    assert s["n_problems"] == saved["n_problems"] == 2 and set(s) == {"curves", "seconds", "n_problems", "settings",
                                                                            "files", "run_dir", "task_seed"}
+    # the settings the curves depend on (as eval's --json has them): without --out there is no config.json
+    assert s["settings"] == saved["settings"] and {k: s["settings"][k] for k in (
+        "max_new_tokens", "temperature", "seed", "waits")} == {"max_new_tokens": 4, "temperature": 0.8, "seed": 0,
+                                                               "waits": 0}
     assert s["files"] and all(isinstance(v, str) and Path(v).is_file() for v in s["files"].values())
 
 
