@@ -1152,7 +1152,7 @@ def cmd_eval(a):
                               "token); give --temperature > 0 to sample, or leave --top-p out")
         # (the library said these once the model had loaded: "method 'greedy' is deterministic: n must be 1")
         if a.n > 1 and (method == "greedy" or temp == 0):
-            why = "--method greedy is deterministic" if method == "greedy" else "greedy decoding (temperature 0)"
+            why = "--method greedy (deterministic)" if method == "greedy" else "greedy decoding (temperature 0)"
             raise PonderError(f"-n {a.n}: {why} gives {a.n} identical runs; give -n 1"
                               + ("" if method == "greedy" else " or --temperature > 0"))
         # (the library said it once the model had loaded and the first problem was drawn, naming no flag)

@@ -345,7 +345,7 @@ def plot_scaling(curves: Sequence[dict], path_prefix: str | Path) -> dict[str, P
     out: dict[str, Path] = {}
     fig = _scaling_figure(curves, "tokens", "mean generated tokens per problem")
     out["tokens_png"] = _atomic_write_bytes(prefix.with_name(prefix.name + "_tokens.png"), _fig_png(fig))
-    fig = _scaling_figure(curves, "latency", "wall-clock latency per problem (s)")
+    fig = _scaling_figure(curves, "latency", "wall-clock seconds per problem (batch time / problems)")
     if fig is not None:
         out["latency_png"] = _atomic_write_bytes(prefix.with_name(prefix.name + "_latency.png"), _fig_png(fig))
     buf = io.StringIO()

@@ -569,7 +569,7 @@ def test_eval_sweep_option_errors_come_before_any_model_loads(flags, said, capsy
     (["--method", "budget_forcing", "--top-p", "0.9"],
      "--top-p 0.9: not used at temperature 0, --method budget_forcing's default (greedy"),
     (["--temperature", "0", "--top-p", "0.9"], "--top-p 0.9: not used at --temperature 0 (greedy"),
-    (["--method", "greedy", "-n", "2", "--k", "2"], "-n 2: --method greedy is deterministic"),
+    (["--method", "greedy", "-n", "2", "--k", "2"], "-n 2: --method greedy (deterministic) gives 2 identical runs"),
     (["--temperature", "0", "-n", "2"], "-n 2: greedy decoding (temperature 0) gives 2 identical runs"),
     (["-n", "2", "--k", "1,4"], "--k 1,4: 4 is more than -n 2 (samples or runs per problem)"),
     (["--method", "self_consistency", "--temperature", "0"],
