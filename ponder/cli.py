@@ -537,7 +537,8 @@ def cmd_pretrain(a):
         if at is not None:  # (a finished run resumed without a higher --steps was told so after its ~10 s corpus)
             check_steps_left(run, at, a.steps or was.steps)
         docs, held = _pretrain_corpus({**TINY_CORPUS, **corpus}, a.quiet)
-        pretrain(run, docs, train=TrainConfig(steps=a.steps) if a.steps else None, resume=True, heldout_docs=held,
+        # (--threads: another count than the run's own, which it resumes at otherwise)
+        pretrain(run, docs, train=TrainConfig(steps=a.steps, threads=a.threads), resume=True, heldout_docs=held,
                  progress=not a.quiet)
         _print_run(run, a.json)
         return
@@ -609,7 +610,7 @@ def cmd_sft(a):
         if val is None and data.get("val_data"):
             val = load_sft_examples(data["val_data"])
         rows = load_sft_examples(src)
-        final = sft(None, None, rows, a.out, train=TrainConfig(steps=a.steps) if a.steps else None, resume=True,
+        final = sft(None, None, rows, a.out, train=TrainConfig(steps=a.steps, threads=a.threads), resume=True,
                     val_examples=val, progress=not a.quiet, device=a.device if "device" in a.given else None)
     else:
         if not a.data:
@@ -716,7 +717,7 @@ def cmd_distill(a):
                               f": fine-tune on them with `ponder sft --model {model or 'STUDENT'} --data "
                               f"{Path(a.out) / DISTILLED} --out NEW_DIR`")
         rep = dict(saved["data"].get("distill") or {})
-        rep["final"] = sft(None, None, rows, a.out, train=TrainConfig(steps=a.steps) if a.steps else None,
+        rep["final"] = sft(None, None, rows, a.out, train=TrainConfig(steps=a.steps, threads=a.threads),
                            resume=True, progress=not a.quiet, device=a.device if "device" in a.given else None)
     else:
         if not a.teacher:
@@ -880,7 +881,8 @@ def cmd_grpo(a):
         return
     train = _grpo_trainer(a)
     if a.resume:  # steps 0: up to the saved run's own
-        run = train(GRPOConfig(steps=a.steps or 0), a.out if a.resume is True else a.resume, resume=True,
+        run = train(GRPOConfig(steps=a.steps or 0, threads=a.threads), a.out if a.resume is True else a.resume,
+                    resume=True,
                     progress=not a.quiet)
     else:
         unused = [f"--{k.replace('_', '-')}" for k in ("eval_n", "eval_every") if k in getattr(a, "given", ())]
@@ -2076,7 +2078,7 @@ _RESUME_KEEPS = {"sft": ("model", "dtype", "batch_size", "grad_accum", "lr", "wa
                              "temperature", "max_new_tokens", "batch_size", "lr", "seq_len", "save_every", "seed",
                              "chat_template_kwargs"),
                  "pretrain": ("docs", "batch_size", "seq_len", "lr", "hidden", "layers", "vocab", "seed",
-                              "terse_share", "compile", "threads", "bf16", "save_every", "eval_every"),
+                              "terse_share", "compile", "bf16", "save_every", "eval_every"),
                  "grpo": ("model", "task", "data", "eval_data", "prompt_field", "answer_field", "reward", "preset", "set", "group_filter",
                           "prompts_per_step", "group_size", "max_new_tokens", "temperature", "lr", "seed",
                           "eval_every", "eval_n", "save_every", "curriculum", "chat", "stop_on_alarm", "device",

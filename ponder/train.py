@@ -843,6 +843,33 @@ def saved_train_config(run: Path, saved: dict, steps: int | None, at: int) -> Tr
     return train
 
 
+def run_threads(threads: int | None) -> int:
+    """The torch thread count a new run trains with and records in its config.json: `threads` (set here), or
+    torch's current count. CPU matmuls split their reductions by thread, so a resume at another count rounds
+    differently (loss ~1e-7 apart from its first step; a sampled token can flip later): --resume reuses it."""
+    if threads:
+        torch.set_num_threads(threads)
+    return torch.get_num_threads()
+
+
+def resume_threads(run: Path, recorded, given: int | None, say: bool = True) -> int | None:
+    """Set the thread count a resumed run continues with: `given` (an explicit --threads: the user's choice, said
+    in one line where it is not the run's own) or the one config.json records (`recorded`; None for a run from
+    before it was recorded, which resumes at the process's count as before). Returns the count set, or None.
+    say=False: no note (a data-parallel rank other than 0: the note is said once)."""
+    if recorded is not None and (isinstance(recorded, bool) or not isinstance(recorded, int) or recorded < 1):
+        raise PonderError(f"{Path(run) / 'config.json'}: threads: expected a positive integer, got "
+                          f"{json.dumps(recorded)[:40]}")
+    if say and given is not None and recorded is not None and given != recorded:
+        print(f"resume: --threads {given}: the run trained on {recorded} torch thread{'s' * (recorded != 1)}; CPU "
+              "reductions round differently with another count, so the resumed run may not be bit-identical to "
+              "an uninterrupted one", file=sys.stderr)
+    threads = given or recorded
+    if threads:
+        torch.set_num_threads(threads)
+    return threads
+
+
 def config_from(cls, d: dict, where: str):
     """A settings dataclass from a config.json section, or one line naming the setting that is wrong: a
     hand-edited run directory must not fail with a TypeError from deep inside the trainer."""
@@ -989,7 +1016,9 @@ def pretrain(
 
     With resume=True the caller passes the same documents (the CLI rebuilds them from the saved corpus
     settings); the run's own settings come from its config.json, and only `train.steps` is taken from `train`
-    (None, its default, or no `train`: the run's own step count; a number: the new target).
+    (None, its default, or no `train`: the run's own step count; a number: the new target), and `train.threads`
+    (None: the thread count config.json records, which a new run sets to `train.threads` or torch's current one;
+    another count is allowed, said on stderr: the resumed run may then not be bit-identical).
 
     metrics.jsonl's `tokens_per_s` is the training throughput: tokens trained on per second spent in training
     steps (batch, forward, backward, optimizer step) since this process started or resumed the run, held-out
@@ -997,9 +1026,10 @@ def pretrain(
     """
     run = Path(run_dir)
     steps = train.steps if train else None  # (before validate makes a None the new run's 1000)
+    threads = train.threads if train else None  # (on resume: an explicit count instead of the run's own)
     train = (train or TrainConfig()).validate()
-    if train.threads:
-        torch.set_num_threads(train.threads)
+    if not resume:  # recorded (config.json), so that a resume continues at the same count
+        train = dataclasses.replace(train, threads=run_threads(train.threads))  # (not the caller's object)
     if not docs:
         raise PonderError("pretrain: the corpus is empty")
     check_documents(docs, "docs")
@@ -1027,8 +1057,7 @@ def pretrain(
         check_run_record(run, state, _run_record(json.loads(json.dumps(asdict(was))), saved.get("data_sha256")))
         start = state["step"]
         train = saved_train_config(run, saved, steps, start)
-        if train.threads:
-            torch.set_num_threads(train.threads)
+        resume_threads(run, train.threads, threads)
         trim_metrics(run, start)
     else:
         random.seed(train.seed)
@@ -1669,7 +1698,8 @@ def sft(
 
     resume=True continues the run in run_dir (pass model=tok=None: both come from its checkpoint) and equals
     the uninterrupted run; `examples` (and `val_examples`) must be the run's own, checked by digest. Only
-    `train.steps` is taken from `train`, to train further (None, its default, or no `train`: the run's own). `device` (with resume): continue on that device
+    `train.steps` is taken from `train`, to train further (None, its default, or no `train`: the run's own), and
+    `train.threads` as pretrain's (None: the thread count the run recorded). `device` (with resume): continue on that device
     instead of the one the run trained on (a run from a GPU on the CPU, or back); weights and optimizer state
     move with it, and config.json records it for the next resume.
     """
@@ -1720,7 +1750,9 @@ def sft(
         # trainer state together) resumed silently under this run's settings, as pretrain's once did
         was = config_from(TrainConfig, saved["train"], f"{conf}: train")
         check_run_record(run, state, _sft_record(was, packing, turns, tok.template_kwargs, saved.get("data_sha256")))
+        given_threads = train.threads if train else None  # (an explicit count instead of the run's own)
         train = saved_train_config(run, saved, train.steps if train else None, state["step"])
+        train.threads = resume_threads(run, train.threads, given_threads)
         warn_short_schedule(train, "sft")  # (the run's warmup stays: a shorter --steps could end inside it)
         if relocated:  # recorded once every check has passed: a refused resume leaves config.json as it was
             saved = {**saved, "sft": {**(saved.get("sft") or {}), "device": moved},
@@ -1745,8 +1777,8 @@ def sft(
         check_not_fp16(model, "sft")
         if run is not None:
             check_savable(model, tok, "sft")
-    if train.threads:  # (as pretrain: it was recorded in config.json and never applied)
-        torch.set_num_threads(train.threads)
+    if not resume:  # the count it trains with, recorded in config.json: a resume continues at it
+        train = dataclasses.replace(train, threads=run_threads(train.threads))  # (not the caller's object)
     torch.manual_seed(train.seed)
     ctx, how = model_context(model)
     encoded, cut, dropped = _encode_examples(tok, examples, train.seq_len, ctx, "example", turns, how)

@@ -2115,3 +2115,24 @@ def test_readme_names_every_field_of_grpo_metrics_jsonl(tmp_path, ckpt):
     assert "heldout_accuracy" in fields
     text = readme.read_text(encoding="utf-8")
     assert sorted(k for k in fields if f"`{k}`" not in text) == []
+
+
+def test_grpo_records_its_thread_count_and_resume_continues_at_it(tmp_path, ckpt, capsys):
+    """As sft's: a run resumed without --threads continued at torch's default count, not the one it trained with
+    (its losses and ratios ~1e-7 apart from the first resumed step). config.json records the count and a resume
+    sets it; another given is allowed, and said."""
+    was = torch.get_num_threads()
+    seen = []
+    try:
+        torch.set_num_threads(1)
+        run = train(GRPOConfig(model=str(ckpt), **ONE_STEP), tmp_path / "r", progress=False)
+        assert json.loads((run / "config.json").read_text())["grpo"]["threads"] == 1
+        torch.set_num_threads(2)
+        train(GRPOConfig(steps=2), run, resume=True, progress=False,
+              on_log=lambda row: seen.append(torch.get_num_threads()))
+        assert seen == [1] and "bit-identical" not in capsys.readouterr().err
+        train(GRPOConfig(steps=3, threads=2), run, resume=True, progress=False,
+              on_log=lambda row: seen.append(torch.get_num_threads()))
+        assert seen == [1, 2] and "resume: --threads 2: the run trained on 1 torch thread;" in capsys.readouterr().err
+    finally:
+        torch.set_num_threads(was)

@@ -3184,3 +3184,30 @@ def test_a_run_config_with_a_key_given_twice_is_refused(tmp_path):
         read_run_config(tmp_path)
     (tmp_path / "config.json").write_text('{"kind": "sft", "train": {"steps": 2}, "grpo": {"steps": 3}}')
     assert read_run_config(tmp_path)["grpo"] == {"steps": 3}
+
+
+def test_sft_records_its_thread_count_and_resume_continues_at_it(tmp_path, tiny_random, capsys):
+    """CPU matmuls split their reductions by thread: a run trained on 1 thread and resumed (as the stop hint says,
+    no --threads) at torch's default count rounded differently from its first resumed step. config.json records the
+    count the run trained with (torch's own where none was given) and a resume sets it; another count given is
+    allowed and said."""
+    model, tok = tiny_random
+    rows = [{"prompt": f"{a} + 1 =", "response": f" {a + 1}"} for a in range(6)]
+    was = torch.get_num_threads()
+    seen = []
+    try:
+        torch.set_num_threads(1)
+        cfg = TrainConfig(steps=2, batch_size=4, lr=1e-3, warmup=1, save_every=1, seq_len=32)
+        sft(_copy(model), tok, rows, tmp_path / "r", train=cfg, progress=False)
+        assert json.loads((tmp_path / "r" / "config.json").read_text())["train"]["threads"] == 1
+        assert cfg.threads is None  # (the caller's settings are not changed)
+        torch.set_num_threads(2)  # (a new process: torch's default)
+        sft(None, None, rows, tmp_path / "r", train=TrainConfig(steps=3), resume=True, progress=False,
+            on_log=lambda row: seen.append(torch.get_num_threads()))
+        assert seen == [1] and "bit-identical" not in capsys.readouterr().err
+        sft(None, None, rows, tmp_path / "r", train=TrainConfig(steps=4, threads=2), resume=True, progress=False,
+            on_log=lambda row: seen.append(torch.get_num_threads()))
+        assert seen == [1, 2] and "resume: --threads 2: the run trained on 1 torch thread;" in capsys.readouterr().err
+        assert json.loads((tmp_path / "r" / "config.json").read_text())["train"]["threads"] == 1  # (the run's own)
+    finally:
+        torch.set_num_threads(was)

@@ -50,6 +50,8 @@ from ..train import (
     load_run,
     plot_run,
     restore_rng,
+    resume_threads,
+    run_threads,
     save_run,
     save_run_config,
     trim_metrics,
@@ -131,6 +133,9 @@ class GRPOConfig:
     # The --data (and eval_data) rows' fields of the prompt and the gold (load_dataset's): GSM8K's "question"
     prompt_field: str | None = None
     answer_field: str | None = None
+    # torch CPU threads of the learner's process (None: torch's current count); a new run records the count it
+    # trains with, and a resume continues at it (CPU reductions round differently with another count)
+    threads: int | None = None
 
     def validate(self):
         if self.steps is None:  # (a new run's: on resume, train() reads None as the run's own target first)
@@ -168,6 +173,9 @@ class GRPOConfig:
         if isinstance(mbt, bool) or not isinstance(mbt, int) or mbt < 0:
             raise PonderError(f"micro_batch_tokens must be an integer >= 0 (0: no limit), "
                               f"got {self.micro_batch_tokens!r}")
+        t = self.threads
+        if t is not None and (isinstance(t, bool) or not isinstance(t, int) or t < 1):
+            raise PonderError(f"threads must be a positive integer, got {t!r}")
         for k in ("train_pool", "max_refill", "warmup"):  # (max_refill < 0 generated nothing: every step skipped)
             v = getattr(self, k)
             if isinstance(v, bool) or not isinstance(v, int) or v < (1 if k == "train_pool" else 0):
@@ -260,7 +268,7 @@ def objective_for(preset: str, overrides: dict, max_new_tokens: int) -> obj.Obje
 # resumes, where one of the others (or a checkpoint/ copied from another run) is refused by check_run_record.
 UNRECORDED = ("steps", "eval_every", "eval_n", "save_every", "tensorboard", "stop_on_alarm", "device", "model", "data",
               "eval_data", "micro_batch", "micro_batch_tokens", "fsdp",
-              "prompt_field", "answer_field")  # (what they read is in the data's digest, and runs before them resume)
+              "prompt_field", "answer_field", "threads")  # (what they read is in the data's digest, and runs before them resume)
 
 
 def _items_sha256(items: list[dict]) -> str:
@@ -294,7 +302,7 @@ def check_resumed_settings(run: Path, given: GRPOConfig, saved: GRPOConfig) -> N
         v = getattr(given, f.name)
         if f.name in ("model", "data", "eval_data") and v is not None:  # (recorded resolved, as text)
             v = os.fspath(v) if f.name == "model" else str(Path(v).resolve())
-        if f.name != "steps" and v != getattr(default, f.name) and v != getattr(saved, f.name):
+        if f.name not in ("steps", "threads") and v != getattr(default, f.name) and v != getattr(saved, f.name):
             raise PonderError(f"train: resume continues the run with the settings of {run / 'config.json'}, "
                               f"where {f.name} is {getattr(saved, f.name)!r}, not {v!r}; give only steps "
                               "(or start a new run)")
@@ -664,6 +672,8 @@ def train(
         if not cfg.fsdp:  # (no loss scaling here: fp16's small gradients flush to zero; fsdp refuses any low
             check_not_fp16(model, "grpo", run)  # precision below, naming float32)
         check_resumed_settings(run, given, cfg)
+        # (given: the caller's choice, said where not the run's own)
+        resume_threads(run, cfg.threads, given.threads, say=dp is None or dp.rank == 0)
         cfg.steps = steps or cfg.steps  # None or 0: the saved run's
         start = state["step"]
         check_steps_left(run, start, cfg.steps)
@@ -672,6 +682,7 @@ def train(
         # so a run made from it by dataclasses.replace(cfg, task="countdown") trained with the first one's reward
         cfg = copy.copy(cfg)
         cfg.validate()
+        cfg.threads = run_threads(cfg.threads)  # recorded in config.json: a resume continues at this count
         # an unknown preset, objective part or reward verifier, or a mode the objective or the ranks cannot
         # run: said before the model loads (a 7B one: minutes)
         ocfg = check_mode(cfg, dp)
