@@ -528,7 +528,7 @@ def cmd_pretrain(a):
                               "records no corpus settings); resume it with ponder.train.pretrain(..., resume=True) "
                               "and the same documents")
         corpus = saved["corpus"]
-        for k, v in corpus.items():  # (a hand-edited config.json: one line, not a TypeError from the generator)
+        for k, v in ({} if "file" in corpus else corpus).items():  # (a hand-edited config.json: one line, not a TypeError from the generator)
             if k not in TINY_CORPUS or (k in ("n_docs", "seed") and (isinstance(v, bool) or not isinstance(v, int))):
                 raise PonderError(f"{Path(run) / 'config.json'}: corpus.{k}: " + (
                     "expected an integer" if k in TINY_CORPUS else "unknown setting") + f", got {json.dumps(v)[:60]}")
@@ -536,12 +536,21 @@ def cmd_pretrain(a):
         at = saved_step(Path(run))
         if at is not None:  # (a finished run resumed without a higher --steps was told so after its ~10 s corpus)
             check_steps_left(run, at, a.steps or was.steps)
-        docs, held = _pretrain_corpus({**TINY_CORPUS, **corpus}, a.quiet)
+        if "file" in corpus or a.corpus or a.heldout_corpus:  # a run on a corpus file (--corpus)
+            docs, held = _file_corpus_of_run(run, corpus, a)
+        else:
+            docs, held = _pretrain_corpus({**TINY_CORPUS, **corpus}, a.quiet)
         # (--threads: another count than the run's own, which it resumes at otherwise)
         pretrain(run, docs, train=TrainConfig(steps=a.steps, threads=a.threads), resume=True, heldout_docs=held,
                  progress=not a.quiet)
         _print_run(run, a.json)
         return
+    if a.corpus:
+        mixed = [f for f, v in (("--docs", a.docs), ("--terse-share", a.terse_share)) if v is not None]
+        if mixed:
+            raise PonderError(f"{' and '.join(mixed)}: settings of the synthetic corpus; not with --corpus")
+    elif a.heldout_corpus:
+        raise PonderError("--heldout-corpus: the held-out documents of a --corpus FILE; pass --corpus too")
     corpus = {**TINY_CORPUS, **{k: v for k, v in (("n_docs", a.docs), ("seed", a.seed),
                                                  ("terse_share", a.terse_share)) if v is not None}}
     train = TrainConfig(**{**TINY_TRAIN.__dict__, **{k: v for k, v in (
@@ -554,10 +563,63 @@ def cmd_pretrain(a):
     # is the tokenizer's (from the recipe's 512, --vocab 300 kept 512 rows; the recipe's tokenizer has 512 tokens)
     mc.vocab_size = MIN_VOCAB
     check_pretrain_settings(Path(run), train, mc, a.vocab)  # before the corpus, which takes ~10 s to build
-    docs, held = _pretrain_corpus(corpus, a.quiet)
+    if a.corpus:
+        corpus = {"file": str(Path(a.corpus).resolve()), "sha256": None,
+                  "heldout_file": str(Path(a.heldout_corpus).resolve()) if a.heldout_corpus else None,
+                  "heldout_sha256": None}
+        docs, held = _read_corpus_files(corpus, a.corpus, a.heldout_corpus)
+    else:
+        docs, held = _pretrain_corpus(corpus, a.quiet)
     pretrain(run, docs, model_config=mc, train=train, vocab_size=a.vocab, heldout_docs=held,
              progress=not a.quiet, corpus=corpus)
     _print_run(run, a.json)
+
+
+def _read_corpus_files(corpus: dict, path, heldout_path) -> tuple[list[str], list[str] | None]:
+    """(training documents, held-out documents) of a --corpus FILE (and --heldout-corpus FILE, else the corpus's
+    split by hash); fills in `corpus`'s sha256 of each file, read before its documents."""
+    from .train import file_sha256, load_corpus, split_corpus
+
+    docs = load_corpus(path)  # (first: a missing or bad file is said as the corpus's)
+    corpus["sha256"] = file_sha256(path)
+    if heldout_path:
+        held = load_corpus(heldout_path)
+        corpus["heldout_sha256"] = file_sha256(heldout_path)
+        return docs, held
+    docs, held = split_corpus(docs)
+    return docs, held or None
+
+
+def _file_corpus_of_run(run, corpus: dict, a) -> tuple[list[str], list[str] | None]:
+    """The documents of a run made with --corpus, from its recorded files (or --corpus/--heldout-corpus where they
+    moved), refused in one line when a file is not the one the run recorded (its sha256)."""
+    from .train import file_sha256
+
+    conf = Path(run) / "config.json"
+    if "file" not in corpus:
+        raise PonderError(f"{run}: the run trains on the synthetic corpus; drop --corpus/--heldout-corpus")
+    for k in ("file", "sha256", "heldout_file", "heldout_sha256"):
+        v = corpus.get(k)
+        if not (isinstance(v, str) or (k.startswith("heldout") and v is None)):
+            raise PonderError(f"{conf}: corpus.{k}: expected a string, got {json.dumps(v)[:60]}")
+    if a.heldout_corpus and not corpus["heldout_file"]:
+        raise PonderError(f"{run}: the run holds out part of its corpus (it had no --heldout-corpus); drop "
+                          "--heldout-corpus")
+    got = {}
+    for flag, key, given in (("--corpus", "file", a.corpus), ("--heldout-corpus", "heldout_file", a.heldout_corpus)):
+        path = given or corpus[key]
+        if path is None:
+            continue
+        if not given and not Path(path).exists():
+            raise PonderError(f"{run}: its corpus file {path} (recorded in its config.json): no such file; if it "
+                              f"moved, pass its new path as {flag} (the run checks the file's sha256, not its path)")
+        want = corpus["sha256" if key == "file" else "heldout_sha256"]
+        have = file_sha256(path)
+        if have != want:
+            raise PonderError(f"{path}: not the corpus the run was trained on (sha256 {have[:12]}, the run's "
+                              f"{want[:12]}); resume with the same file, or start a new run")
+        got[key] = path
+    return _read_corpus_files(dict(corpus), got["file"], got.get("heldout_file"))
 
 
 def _print_run(run, as_json: bool, **extra):
@@ -1461,9 +1523,10 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--json", action="store_true", help="print as one JSON object")
     i.set_defaults(fn=cmd_info)
 
-    pt = sub.add_parser("pretrain", help="train a tokenizer and a base model from scratch on the task corpus",
+    pt = sub.add_parser("pretrain", help="train a tokenizer and a base model from scratch on the task corpus (or --corpus FILE)",
                         description="Pretrain a base model from scratch on Ponder's synthetic corpus (worked "
-                                    "solutions in mixed styles, see ponder/tasks/corpus.py). Defaults are the "
+                                    "solutions in mixed styles, see ponder/tasks/corpus.py), or on your own text (--corpus "
+                                    "FILE). Defaults are the "
                                     "recipe of the built-in tiny model.")
     pt.add_argument("--out", "-o", required=True, help=f"run directory ({_RUN_FILES})")
     pt.add_argument("--resume", action="store_true", help="continue the run in --out")
@@ -1471,6 +1534,17 @@ def build_parser() -> argparse.ArgumentParser:
                          "with --resume, the run's own)")
     pt.add_argument("--docs", type=_positive_int, default=None,
                     help="synthetic corpus documents to generate (default: the tiny recipe's 200000)")
+    pt.add_argument("--corpus", default=None, metavar="FILE",
+                    help="train on your own text instead of the synthetic corpus: a .txt (or .txt.gz) file of UTF-8 "
+                         "text, one document per block of lines separated by blank lines (Hugging Face datasets' "
+                         "sample_by=\"paragraph\"), or a .jsonl, .jsonl.gz, .json or .parquet file, one document per "
+                         "row in its `text` field; each document is ended with <|endoftext|> (unless it already "
+                         "is). The run records the file's path and sha256: --resume reads it again and refuses "
+                         "an edited file (pass --corpus NEWPATH where it moved)")
+    pt.add_argument("--heldout-corpus", default=None, metavar="FILE",
+                    help="held-out documents for --corpus's heldout_loss, in the same formats (default: the "
+                         "corpus's distinct documents ranked by the sha256 of their text, the first 1 in 100, "
+                         "at least 1 and at most 500, are held out of training)")
     pt.add_argument("--terse-share", type=_terse_share, default=None, metavar="SHARE|N:SHARE,...",
                     help="share of task documents answered tersely: one number, or per number of operations "
                          "in the solution, e.g. 2:0.15,3:0.85,4:0.85 (default: the tiny recipe's "

@@ -979,6 +979,87 @@ MAX_VOCAB = 2**20  # pretrain's tokenizer: 7x Qwen3's 151,936 tokens (the traine
 MIN_VOCAB = 256 + len(SPECIAL_TOKENS)  # a byte-level tokenizer's smallest: every byte and the special tokens
 
 
+CORPUS_FORMATS = (".txt", ".txt.gz", ".jsonl", ".jsonl.gz", ".json", ".json.gz", ".parquet")
+END_OF_TEXT = "<|endoftext|>"
+HELDOUT_SHARE, HELDOUT_MAX = 100, 500  # a split corpus holds out 1 in 100 of its distinct documents, at most 500
+
+
+def file_sha256(path) -> str:
+    """The sha256 of a file's bytes (what a run records of the corpus file it was trained on)."""
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError as e:
+        raise PonderError(f"{path}: cannot read ({e.strerror})") from None
+    return h.hexdigest()
+
+
+def load_corpus(path) -> list[str]:
+    """The documents of a pretraining corpus file, each ended with <|endoftext|> (unless it already is).
+
+    .txt (or .txt.gz): UTF-8 text, one document per block of lines, blocks separated by one or more blank lines
+    (as Hugging Face datasets' text loader reads with sample_by="paragraph"); .jsonl, .jsonl.gz, .json, .parquet:
+    one document per row, its `text` field (as nanochat's and most hub pretraining corpora hold it). Rows whose
+    text is blank are left out. Errors name the file and line (or row) and the field."""
+    p = Path(path)
+    if p.is_dir():
+        raise PonderError(f"{p}: is a directory")
+    if not p.is_file():
+        raise PonderError(f"{p}: " + ("not a regular file" if p.exists() else "no such file"))
+    fmt = _format(p)
+    if fmt not in CORPUS_FORMATS:
+        raise PonderError(f"{p}: a corpus is a {', '.join(CORPUS_FORMATS)} file, not {fmt or 'a file without suffix'}")
+    refuse_git_lfs_pointer(p)
+    docs = []
+    if fmt.removesuffix(".gz") == ".txt":
+        import gzip
+        import re
+        import zlib
+        try:
+            with (gzip.open(p, "rb") if fmt == ".txt.gz" else open(p, "rb")) as f:
+                raw = f.read()
+        except (OSError, EOFError, zlib.error) as e:
+            raise PonderError(f"{p}: cannot read ({getattr(e, 'strerror', None) or e})") from None
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise PonderError(f"{p}: UTF-16 text (it starts with a UTF-16 byte-order mark), not UTF-8: save it as UTF-8")
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            line = raw[:e.start].count(b"\n") + 1
+            raise PonderError(f"{p}:{line}: not UTF-8 text (byte {e.start})") from None
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        docs = [b.strip("\n") for b in re.split(r"\n[ \t]*\n", text)]
+    else:
+        for where, row in (_read_parquet if fmt == ".parquet" else _read_jsonl)(p):
+            if not isinstance(row, dict):
+                raise PonderError(f"{where}: expected a JSON object with a 'text' field, got {_json_type(row)}")
+            if "text" not in row:
+                raise PonderError(f"{where}: no 'text' field (the row has " + (
+                    ", ".join(repr(k) for k in list(row)[:8]) or "no fields") + ")")
+            if not isinstance(row["text"], str):
+                raise PonderError(f"{where}: field 'text' must be a string, got {_json_type(row['text'])} "
+                                  f"{json.dumps(row['text'], default=repr)[:40]}")
+            _check_text(where, "text", row["text"])
+            docs.append(row["text"])
+    docs = [d if d.endswith(END_OF_TEXT) else d + END_OF_TEXT for d in docs if d.strip()]
+    if not docs:
+        raise PonderError(f"{p}: no documents (the corpus is empty or blank)")
+    return docs
+
+
+def split_corpus(docs: list[str]) -> tuple[list[str], list[str]]:
+    """(training documents, held-out documents) of one corpus, deterministically: its distinct documents ranked
+    by the sha256 of their text, the first 1 in 100 (at least 1, at most 500) are held out, and every copy of
+    them is left out of training. A corpus of one distinct document holds out none."""
+    distinct = sorted(set(docs), key=lambda d: hashlib.sha256(d.encode()).hexdigest())
+    k = 0 if len(distinct) < 2 else min(HELDOUT_MAX, max(1, len(distinct) // HELDOUT_SHARE))
+    held = distinct[:k]
+    out = set(held)
+    return [d for d in docs if d not in out], held
+
+
 def check_pretrain_settings(run: Path, train: TrainConfig, model_config: ModelConfig | None, vocab_size: int):
     """What a fresh pretraining run would refuse, checked before the corpus is built (the CLI's takes ~10 s)."""
     fresh_run_dir(run, kind="pretrain")

@@ -3666,3 +3666,28 @@ def test_eval_task_seed_in_sweep_and_refused_with_data(tmp_path, capsys):
     capsys.readouterr()
     assert main(["eval", "--data", str(data), "--task-seed", "5", "--limit", "1"]) == 2
     assert f"--task-seed 5: the problems of --data {data} are its rows" in capsys.readouterr().err
+
+
+def test_pretrain_on_a_corpus_file_resumes_as_uninterrupted_and_refuses_an_edited_corpus(tmp_path, capsys):
+    """`ponder pretrain --corpus FILE` trains on the user's text (held out by hash), records the file's path and
+    sha256, resumes to the uninterrupted run's metrics, and refuses an edited file in one line; a bad corpus file
+    is one line with nothing written."""
+    text = "\n\n".join(f"Problem: {a} + {b} = ?\nSolution: {a + b}." for a in range(1, 15) for b in range(1, 15))
+    (tmp_path / "c.txt").write_text(text + "\n")
+    small = ["--corpus", str(tmp_path / "c.txt"), "--hidden", "32", "--layers", "1", "--seq-len", "32",
+             "--batch-size", "2", "--vocab", "300", "--quiet"]
+    assert main(["pretrain", "--out", str(tmp_path / "a"), "--steps", "4", *small]) == 0
+    assert main(["pretrain", "--out", str(tmp_path / "b"), "--steps", "2", *small]) == 0
+    conf = json.loads((tmp_path / "b" / "config.json").read_text())
+    assert conf["corpus"]["file"] == str((tmp_path / "c.txt").resolve()) and conf["heldout_sha256"]
+    assert main(["pretrain", "--out", str(tmp_path / "b"), "--resume", "--steps", "4", "--quiet"]) == 0
+    a, b = ([json.loads(x) for x in (tmp_path / r / "metrics.jsonl").read_text().splitlines()] for r in "ab")
+    assert [x["loss"] for x in a] == [x["loss"] for x in b] and a[-1]["heldout_loss"] == b[-1]["heldout_loss"]
+    capsys.readouterr()
+    (tmp_path / "c.txt").write_text(text.replace("15", "16") + "\n")
+    assert main(["pretrain", "--out", str(tmp_path / "b"), "--resume", "--steps", "5", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "c.txt: not the corpus the run was trained on" in err and len(err.splitlines()) == 1
+    (tmp_path / "bad.jsonl").write_text('{"text": "a"}\n{"content": "b"}\n')
+    assert main(["pretrain", "--out", str(tmp_path / "c"), *small[2:], "--corpus", str(tmp_path / "bad.jsonl")]) == 2
+    assert "bad.jsonl:2: no 'text' field" in capsys.readouterr().err and not (tmp_path / "c").exists()

@@ -3211,3 +3211,36 @@ def test_sft_records_its_thread_count_and_resume_continues_at_it(tmp_path, tiny_
         assert json.loads((tmp_path / "r" / "config.json").read_text())["train"]["threads"] == 1  # (the run's own)
     finally:
         torch.set_num_threads(was)
+
+
+def test_load_corpus_reads_text_blocks_and_text_fields_and_refuses_bad_files_in_one_line(tmp_path):
+    """A user's corpus file: .txt is one document per blank-line-separated block, JSONL/Parquet one per row's
+    `text`; each ends with <|endoftext|> once. Bad files are one-line errors naming file, line and field."""
+    import pandas as pd
+
+    from ponder.train import load_corpus, split_corpus
+
+    (tmp_path / "c.txt").write_bytes(b"\xef\xbb\xbfone\nline two\r\n\r\n  \n\nthree<|endoftext|>\n\n")
+    assert load_corpus(tmp_path / "c.txt") == ["one\nline two<|endoftext|>", "three<|endoftext|>"]
+    (tmp_path / "c.jsonl").write_text('{"text": "a b"}\n\n{"text": "  ", "id": 2}\n{"text": "c\\n\\nd"}\n')
+    assert load_corpus(tmp_path / "c.jsonl") == ["a b<|endoftext|>", "c\n\nd<|endoftext|>"]
+    pd.DataFrame({"text": ["x", "y"]}).to_parquet(tmp_path / "c.parquet")
+    assert load_corpus(tmp_path / "c.parquet") == ["x<|endoftext|>", "y<|endoftext|>"]
+    (tmp_path / "e.txt").write_text("\n \n\n")
+    (tmp_path / "u.txt").write_bytes(b"ok\n\nbad \xff\n")
+    (tmp_path / "f.jsonl").write_text('{"text": "a"}\n{"body": "b"}\n')
+    (tmp_path / "n.jsonl").write_text('{"text": "a"}\n{"text": 3}\n')
+    (tmp_path / "c.csv").write_text("text\na\n")
+    for name, msg in (("missing.txt", "missing.txt: no such file"), ("e.txt", "e.txt: no documents"),
+                      ("u.txt", "u.txt:3: not UTF-8 text (byte 8)"), ("f.jsonl", "f.jsonl:2: no 'text' field (the row has 'body')"),
+                      ("n.jsonl", "n.jsonl:2: field 'text' must be a string, got a number 3"),
+                      ("c.csv", "c.csv: a corpus is a .txt")):
+        with pytest.raises(PonderError, match=re.escape(msg)):
+            load_corpus(tmp_path / name)
+    # the held-out split: by hash, whatever the order; every copy of a held-out document is out of training
+    docs = [f"doc {i}<|endoftext|>" for i in range(250)] + ["doc 7<|endoftext|>"]
+    train, held = split_corpus(docs)
+    assert len(held) == 2 and not set(held) & set(train) and len(train) + len(held) + docs.count(held[0]) - 1 \
+        + docs.count(held[1]) - 1 == len(docs)
+    assert split_corpus(docs[::-1])[1] == held and split_corpus(["a", "a"]) == (["a", "a"], [])
+    assert split_corpus(["a"]) == (["a"], [])
