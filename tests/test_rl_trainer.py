@@ -2136,3 +2136,18 @@ def test_grpo_records_its_thread_count_and_resume_continues_at_it(tmp_path, ckpt
         assert seen == [1, 2] and "resume: --threads 2: the run trained on 1 torch thread;" in capsys.readouterr().err
     finally:
         torch.set_num_threads(was)
+
+
+def test_grpo_resume_refused_with_another_threads_is_one_line(tmp_path, ckpt, capsys):
+    """A finished run resumed with --threads 2 (it trained on 1) printed the 'may not be bit-identical' note and
+    then the refusal: two lines for a resume that never ran. The note is said only once the resume passed its
+    checks."""
+    was = torch.get_num_threads()
+    try:
+        run = train(GRPOConfig(model=str(ckpt), threads=1, **ONE_STEP), tmp_path / "r", progress=False)
+        capsys.readouterr()
+        with pytest.raises(PonderError, match="the run is at step 1 of 1"):
+            train(GRPOConfig(steps=1, threads=2), run, resume=True, progress=False)
+        assert capsys.readouterr().err == ""
+    finally:
+        torch.set_num_threads(was)

@@ -672,8 +672,6 @@ def train(
         if not cfg.fsdp:  # (no loss scaling here: fp16's small gradients flush to zero; fsdp refuses any low
             check_not_fp16(model, "grpo", run)  # precision below, naming float32)
         check_resumed_settings(run, given, cfg)
-        # (given: the caller's choice, said where not the run's own)
-        resume_threads(run, cfg.threads, given.threads, say=dp is None or dp.rank == 0)
         cfg.steps = steps or cfg.steps  # None or 0: the saved run's
         start = state["step"]
         check_steps_left(run, start, cfg.steps)
@@ -737,6 +735,8 @@ def train(
                               "objective block only records them, and a resume trains with the run's own: start a new run for another "
                               "objective")
     check_items(cfg, model.config, tok, reward, train_items, test_items)
+    if resume:  # (given: the caller's choice, said where not the run's own; after every refusal, which is one line)
+        resume_threads(run, cfg.threads, given.threads, say=dp is None or dp.rank == 0)
     if main and not resume:
         note_heldout_overlap(train_items, test_items)
     if on_checked is not None:
