@@ -436,6 +436,10 @@ def cmd_chat(a):
 def cmd_info(a):
     from .checkpoint import checkpoint_dtype, describe, load_config, resolve
 
+    if a.path is not None and a.model is not None:
+        raise PonderError(f"--model {a.model}: the checkpoint is already given as {a.path!r}; give one of the two")
+    a.path = a.model or a.path or "tiny"
+
     # the checkpoint's own dtype unless --dtype says otherwise (load()'s CPU default, fp32, reported float32
     # for a bf16 checkpoint, and took twice its memory to say so)
     dtype = a.dtype or checkpoint_dtype(load_config(resolve(a.path)), resolve(a.path))
@@ -1517,7 +1521,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser("info", help="architecture, parameter count, dtype and vocabulary of a checkpoint",
                        description="Describe a checkpoint directory (or 'tiny').")
-    i.add_argument("path", nargs="?", default="tiny", help="checkpoint directory or 'tiny'")
+    i.add_argument("path", nargs="?", default=None, help="checkpoint directory or 'tiny' (default: tiny)")
+    # (every other command names its checkpoint with --model: `ponder info --model X` was an unrecognized argument)
+    i.add_argument("--model", "-m", default=None, help="the same, as other commands name it")
     i.add_argument("--dtype", type=_dtype, default=None,
                    help="load and report in this dtype: float32 | bfloat16 | float16 (default: the checkpoint's own)")
     i.add_argument("--json", action="store_true", help="print as one JSON object")

@@ -341,6 +341,20 @@ def test_info_reports_the_checkpoints_own_dtype(tmp_path, tiny_random, capsys):
     assert main(["info", str(tmp_path / "bf16"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["dtype"] == "float16"
 
+
+def test_info_takes_the_checkpoint_as_model_too(tmp_path, tiny_random, capsys):
+    """Every other command names its checkpoint with --model/-m; `ponder info --model X` was refused as an
+    unrecognized argument. Both spellings now work; both at once is refused in one line."""
+    model, tok = tiny_random
+    ponder.save(model, tok, tmp_path / "ck")
+    for argv in (["info", str(tmp_path / "ck")], ["info", "--model", str(tmp_path / "ck")], ["info", "-m", str(tmp_path / "ck")]):
+        assert main([*argv, "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["path"] == str((tmp_path / "ck").resolve())
+    assert main(["info", "--json"]) == 0 and json.loads(capsys.readouterr().out)["parameters"] == 853376  # (tiny)
+    assert main(["info", str(tmp_path / "ck"), "--model", "tiny"]) == 2
+    err = capsys.readouterr().err
+    assert "--model tiny: the checkpoint is already given as" in err and err.count("\n") == 1
+
 def test_errors_are_one_line_and_debug_shows_traceback(tmp_path, capsys):
     assert main(["generate", "hi", "--model", str(tmp_path / "missing")]) == 2  # (in-process: --debug's below runs
     err = capsys.readouterr().err  # the command as a process, its traceback printed by the interpreter)
