@@ -1523,7 +1523,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Describe a checkpoint directory (or 'tiny').")
     i.add_argument("path", nargs="?", default=None, help="checkpoint directory or 'tiny' (default: tiny)")
     # (every other command names its checkpoint with --model: `ponder info --model X` was an unrecognized argument)
-    i.add_argument("--model", "-m", default=None, help="the same, as other commands name it")
+    i.add_argument("--model", "-m", default=None, help="the same, as other commands name it (default: tiny)")
     i.add_argument("--dtype", type=_dtype, default=None,
                    help="load and report in this dtype: float32 | bfloat16 | float16 (default: the checkpoint's own)")
     i.add_argument("--json", action="store_true", help="print as one JSON object")
