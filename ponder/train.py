@@ -42,7 +42,7 @@ from .fileio import (
     take_run_lock,
 )
 from .model import LOW_PRECISION, ModelConfig, Transformer, _json_type, model_context
-from .tasks.data import _check_text, _format, _read_jsonl, _read_parquet, _texts
+from .tasks.data import _check_text, _format, _open_binary, _read_jsonl, _read_parquet, _texts
 from .tensorboard import SummaryWriter, scalar_tags
 from .tokenizer import (
     REASONING_FIELDS,
@@ -1014,11 +1014,11 @@ def load_corpus(path) -> list[str]:
     refuse_git_lfs_pointer(p)
     docs = []
     if fmt.removesuffix(".gz") == ".txt":
-        import gzip
         import re
         import zlib
-        try:
-            with (gzip.open(p, "rb") if fmt == ".txt.gz" else open(p, "rb")) as f:
+
+        try:  # (the data readers' opener: gzip by its magic bytes, errors in their words)
+            with _open_binary(p) as f:
                 raw = f.read()
         except (OSError, EOFError, zlib.error) as e:
             raise PonderError(f"{p}: cannot read ({getattr(e, 'strerror', None) or e})") from None
