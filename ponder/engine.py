@@ -354,21 +354,23 @@ def prompts_think_state(tokenizer: Tokenizer, prompts) -> list:
     return [prompt_think_state(text(i, p)) for i, p in enumerate(prompts)]
 
 
-def render_prompts(tokenizer: Tokenizer, prompts, model_vocab: int | None = None, first: int = 0) -> list[list[int]]:
+def render_prompts(tokenizer: Tokenizer, prompts, model_vocab: int | None = None, first: int = 0,
+                   index=None) -> list[list[int]]:
     """Strings are encoded with special tokens (a BOS the tokenizer adds); lists of chat messages go through
     the chat template, encoded without (the template writes its own); lists of token ids are used as they
     are — a continuation of a chat prompt (test-time scaling) is built as ids, since as a string it would
     gain a BOS the chat prompt never had. An empty list is an empty conversation, not empty ids. `model_vocab`:
     the model's embedding rows, when more than the tokenizer's vocabulary (padded, as Qwen's): ids up to it
     are taken too, for a model that generated one is continued on what it wrote. `first`: the first prompt's
-    index in messages (sample()'s index_offset: a shard names a prompt by its index in the whole list)."""
+    index in messages (sample()'s index_offset: a shard names a prompt by its index in the whole list); `index`:
+    each prompt's own index in messages instead (sample()'s stream_index, prompts picked from a longer list)."""
     if isinstance(prompts, (str, dict)) or not isinstance(prompts, (list, tuple)):
         raise PonderError("prompts must be a list of strings, of chat-message lists or of token-id lists")
     if len(prompts) == 0:
         raise PonderError("prompts is empty: nothing to sample")
     out = []
-    for i, p in enumerate(prompts, start=first):
-        name = i if len(prompts) > 1 or first else None
+    for i, p in zip(range(first, first + len(prompts)) if index is None else index, prompts):
+        name = i if len(prompts) > 1 or first or index is not None else None
         if isinstance(p, str):
             ids = _named(name, tokenizer.encode, p, add_special_tokens=True)
         elif isinstance(p, (list, tuple)) and p and _is_id(p[0]):
@@ -508,6 +510,7 @@ def sample(
     progress=None,
     first_sample: int = 0,
     on_stop=None,
+    stream_index=None,
 ) -> list[list[Sample]]:
     """Sample n completions per prompt. Returns one list of n `Sample`s per prompt, in order. Prompts are
     strings, chat-message lists or token-id lists (`render_prompts`).
@@ -515,7 +518,10 @@ def sample(
     `index_offset` shifts the prompt indices used for the random streams, so a shard of a prompt list
     drawn elsewhere (another process, a Ray actor) reproduces exactly what one big call would draw;
     `first_sample` does the same for samples: the n drawn are samples first_sample .. first_sample + n - 1 of
-    what one call with more samples per prompt would draw (chunked self-consistency).
+    what one call with more samples per prompt would draw (chunked self-consistency). `stream_index`, optional:
+    each prompt's index for its random stream instead of its position (plus index_offset), so prompts picked
+    from a longer list (the ones early-stopped self-consistency still draws for) are drawn in one batch, each
+    as that longer list's call draws it.
     `progress` is an optional callable(done_rows) for progress bars.
     `on_stop(prompt_index, sample_index, sample)`, optional, is called when a sample stops on a stop string with
     tokens left: returning a seed goes on as a new sample of the prompt + the tokens so far, on that seed's stream
@@ -539,6 +545,16 @@ def sample(
                               f"not UTF-8 text: {s[:60]!r}") from None
     stop = [s for s in (stop or []) if s]
     check_index_offset(index_offset)
+    if stream_index is not None:
+        if isinstance(stream_index, (str, bytes)) or not isinstance(stream_index, (list, tuple, range)):
+            raise PonderError(f"stream_index must be a list of prompt indices, got {type(stream_index).__name__}")
+        if isinstance(prompts, (list, tuple)) and len(stream_index) != len(prompts):
+            raise PonderError(f"stream_index: {len(stream_index)} indices for {len(prompts)} prompts")
+        for i in stream_index:
+            check_index_offset(i, "stream_index")
+            if i + index_offset >= MAX_SEED:
+                check_index_offset(i + index_offset, "stream_index + index_offset")
+        stream_index = [index_offset + int(i) for i in stream_index]
     # (hashed as a signed 64-bit integer, as seeds are: one of 2**64 or more failed as 'int too big to convert')
     if (isinstance(first_sample, bool) or not isinstance(first_sample, numbers.Integral)
             or not 0 <= first_sample < MAX_SEED):
@@ -556,9 +572,11 @@ def sample(
         on_stop = _checked_on_stop(on_stop)
     # (a bad prompt of a shard (RayPool, DataParallel, scale's draw_subset) is named by its index in the whole
     # list, index_offset + i: "prompt 0" named the first of every shard)
-    ids = render_prompts(tokenizer, prompts, _model_vocab(model), index_offset)
+    ids = render_prompts(tokenizer, prompts, _model_vocab(model), index_offset, stream_index)
+    pidx = stream_index or list(range(index_offset, index_offset + len(ids)))  # each prompt's stream (and name)
     # of several prompts, the one at fault by its index (as render_prompts names one)
-    names = [f"prompt {index_offset + i}" for i in range(len(ids))] if len(ids) > 1 or index_offset else None
+    names = ([f"prompt {i}" for i in pidx] if len(ids) > 1 or index_offset or stream_index is not None
+             else None)
     check_context(model, ids, max_new_tokens, names=names)
     if seed is None:  # greedy draws nothing: leave torch's generator alone (evaluations inside a run)
         seed = 0 if temperature == 0 else int(torch.randint(0, 2**62, (1,)).item())
@@ -567,7 +585,7 @@ def sample(
     if n <= max_batch_rows:  # whole prompts, as many as fit
         chunk = max_batch_rows // n
         for start in range(0, len(ids), chunk):
-            results += _sample_batch(model, tokenizer, ids[start: start + chunk], n, *args, index_offset + start,
+            results += _sample_batch(model, tokenizer, ids[start: start + chunk], n, *args, pidx[start: start + chunk],
                                      stop_at_eos, progress, start, first_sample=first_sample, on_stop=on_stop)
         return results
     # more samples per prompt than rows allowed: a prompt's samples max_batch_rows at a time (one prompt of all
@@ -576,7 +594,7 @@ def sample(
         group = []
         for j in range(0, n, max_batch_rows):
             group += _sample_batch(model, tokenizer, ids[i: i + 1], min(max_batch_rows, n - j), *args,
-                                   index_offset + i, stop_at_eos, progress, i, first_sample=first_sample + j,
+                                   pidx[i: i + 1], stop_at_eos, progress, i, first_sample=first_sample + j,
                                    on_stop=None if on_stop is None else
                                    lambda pi, k, smp, j=j: on_stop(pi, j + k, smp))[0]
         results.append(group)
@@ -619,9 +637,9 @@ def prefill(model: Transformer, ids: list[list[int]], pad: int, max_len: int) ->
         return cache, model.lm_head(model(inp.to(dev), cache=cache, return_hidden=True)[:, -1])
 
 
-def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p, stop, seed, offset,
+def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p, stop, seed, pidx,
                   stop_at_eos, progress, first=0, first_sample=0, on_stop=None):
-    # offset: the first prompt's index for the random streams (index_offset included); first: in the caller's list;
+    # pidx: each prompt's index for the random streams (index_offset included); first: the first in the caller's list;
     # first_sample: the index of each prompt's first sample here (its samples first_sample .. first_sample + n - 1)
     dev = model.device
     P = len(ids)
@@ -634,9 +652,10 @@ def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p,
     # one stream per (seed, global prompt index, sample index): independent of n, batch and shard
     rows = torch.arange(B, dtype=torch.int64)
     sample_ix = first_sample + rows % n
+    stream = torch.tensor(pidx, dtype=torch.int64)
 
     def key(seed, rows):
-        return _mix(_mix(torch.tensor(seed, dtype=torch.int64)) + (offset + rows // n) * (1 << 32) + sample_ix[rows])
+        return _mix(_mix(torch.tensor(seed, dtype=torch.int64)) + stream[rows // n] * (1 << 32) + sample_ix[rows])
 
     keys = key(seed, rows).to(dev)
     u = uniform(keys[:, None], torch.arange(max_new, device=dev)[None])  # every step's draw, hashed at once
@@ -669,7 +688,7 @@ def _sample_batch(model, tok, ids, n, max_new, temperature, top_p, top_k, min_p,
                 continue
             done += 1  # finishes now unless kept below
             if math.isnan(lp_list[j]):  # (NaN log-probs: NaN logits, their argmax and inverse CDF meaningless)
-                raise _not_finite(step, f"prompt {offset + r // n}")  # (its global index, as render_prompts')
+                raise _not_finite(step, f"prompt {pidx[r // n]}")  # (its global index, as render_prompts')
             out_ids[r].append(t_list[j])
             out_lp[r].append(lp_list[j])
             has_text = bool(stop) and t_list[j] not in skipped and t_list[j] < vocab

@@ -294,6 +294,32 @@ def test_a_pad_token_past_the_model_embedding_still_pads_a_ragged_batch(tokenize
         [ponder.sample(model, tok, [p], max_new_tokens=3, temperature=0)[0][0].token_ids for p in prompts]
 
 
+def test_stream_index_draws_picked_prompts_as_the_full_call_does(tiny_random):
+    """stream_index keys each prompt's stream by its index in a longer list: prompts picked from it (early-stopped
+    self-consistency's survivors, scattered) draw in one call what the full call draws for them; errors name a
+    prompt by that index; a list of the wrong length or a bad index is refused."""
+    model, tok = tiny_random
+    kw = dict(n=3, max_new_tokens=12, seed=7, temperature=1.0)
+    ids = lambda r: [[s.token_ids for s in g] for g in r]  # noqa: E731
+    full = ids(ponder.sample(model, tok, PROMPTS, **kw))
+    pick = [3, 0, 2]
+    want = [full[i] for i in pick]
+    assert ids(ponder.sample(model, tok, [PROMPTS[i] for i in pick], stream_index=pick, **kw)) == want
+    # one prompt per batch (row-limit chunking), and more samples than rows: the same streams
+    for rows in (3, 2):
+        got = ponder.sample(model, tok, [PROMPTS[i] for i in pick], stream_index=pick, max_batch_rows=rows, **kw)
+        assert ids(got) == want
+    off = ids(ponder.sample(model, tok, PROMPTS[1:], **kw, index_offset=1))  # index_offset adds to each index
+    assert ids(ponder.sample(model, tok, [PROMPTS[2]], stream_index=[1], index_offset=1, **kw)) == [off[1]]
+    with pytest.raises(PonderError, match=r"^prompt 5: token id 1000000 at position 1 "):
+        ponder.sample(model, tok, ["hello", [5, 10**6]], stream_index=[2, 5], max_new_tokens=2)
+    with pytest.raises(PonderError, match=r"^stream_index: 1 indices for 2 prompts$"):
+        ponder.sample(model, tok, ["a", "b"], stream_index=[0], max_new_tokens=2)
+    with pytest.raises(PonderError, match=r"^stream_index must be an integer >= 0 .*got -1"):
+        ponder.sample(model, tok, ["a", "b"], stream_index=[0, -1], max_new_tokens=2)
+    with pytest.raises(PonderError, match=r"^stream_index must be a list of prompt indices, got int$"):
+        ponder.sample(model, tok, ["a"], stream_index=0, max_new_tokens=2)
+
 @pytest.mark.parametrize("prompt, msg", [
     ([5, 10**6], r"prompt 0: token id 1000000 at position 1 is not in the tokenizer's vocabulary \(ids 0\.\.\d+\)"),
     ([5, -1], r"prompt 0: token id -1 at position 1 is not in the tokenizer's vocabulary"),

@@ -155,6 +155,25 @@ def test_early_stop_same_answer_fewer_tokens(micro, chunk):
     assert stopped >= 1
 
 
+def test_early_stopped_survivors_draw_in_one_engine_call_per_chunk(micro, monkeypatch):
+    """Survivors of early stopping are scattered ([0, 2, 4] of 5): draw_subset drew each run of consecutive
+    indices as its own engine call, so a thinned batch decoded as many small ones (--early-stop took ~5x the
+    wall time of the plain vote on 100 problems). Each chunk is now one call, with the plain run's samples."""
+    import ponder.engine
+
+    model, tok = micro
+    calls = []
+    real = ponder.engine.sample
+    monkeypatch.setattr(ponder.engine, "sample", lambda *a, **k: calls.append(len(a[2])) or real(*a, **k))
+    prompts = [PB, SAY, PB, SAY, PB, SAY]
+    kw = dict(n_votes=12, chunk=3, temperature=1.0, max_new_tokens=24, seed=0)
+    early = scale.self_consistency(model, tok, prompts, early_stop=True, **kw)
+    assert len(calls) == max(o.info["samples_drawn"] for o in early) // 3  # one call per chunk drawn
+    assert any(n < len(prompts) and n > 1 for n in calls)  # a thinned, scattered batch, still one call
+    plain = scale.self_consistency(model, tok, prompts, early_stop=False, n_votes=12, temperature=1.0,
+                                   max_new_tokens=24, seed=0)
+    assert [o.answer for o in early] == [o.answer for o in plain]
+
 def test_chunked_and_early_stopped_self_consistency_vote_over_the_plain_runs_samples(micro):
     """Chunk c drew from a seed of its own (derive_seed(seed, "chunk", c)), so `--early-stop` (chunked by
     default) voted over other samples than the plain run and changed its accuracy (tiny model, 40 arith
@@ -1180,7 +1199,8 @@ def test_self_refine_caps_a_call_to_the_room_left_in_the_context(micro, monkeypa
         capped, = o.info["capped"]
         cap = capped["max_new_tokens"]
         assert capped["round"] == 1 and capped["call"] == call
-        (k, (s,)), = [(k, s) for k, s in calls if k["seed"] == n_seed and k["index_offset"] == i]
+        (k, (s,)), = [(k, s) for k, s in calls if k["seed"] == n_seed
+                      and k["index_offset"] + (k.get("stream_index") or [0])[0] == i]
         assert k["max_new_tokens"] == cap == limit - len(s.prompt_ids) and s.num_tokens <= cap
         alone = ponder.engine.sample(model, tok, [s.prompt_ids], n=1, max_new_tokens=cap, temperature=1.0,
                                      seed=n_seed, index_offset=i)[0][0]
@@ -1792,9 +1812,9 @@ def test_forced_answer_reads_blank_lines_in_one_engine_call(tokenizer, monkeypat
                 new = scale._forced_answers(model, tok, contexts, idx, temperature, capped=caps_new, **kw)
                 assert {i: r[:4] for i, r in new.items()} == {i: r[:4] for i, r in old.items()}
                 assert caps_new == [c[:1] for c in caps_old]  # (one per answer: the call per line noted one per line)
-                # greedy: one call per allowance (2: the long context's room caps problem 3 to 7); sampled: one
-                # per run of consecutive problems in it too ([0], [2, 3], [5]; or [0], [2], [5] and [3])
-                assert len(calls) == {0.0: 1, 1.0: 3, 0.7: 3}[temperature] + (answer_tokens == 12)
+                # one call per allowance (2: the long context's room caps problem 3 to 7), sampled too (each
+                # problem keyed to its own stream: it was one call per run of consecutive problems, [0], [2, 3], [5])
+                assert len(calls) == 1 + (answer_tokens == 12)
                 if after == {"\n": 10.0} and temperature == 0 and answer_tokens == 12:
                     assert old_calls >= 12 and new[0][:3] == ("\n" * 12, "length", [tok.encode("\n")[0]] * 12)
                     assert new[3][:2] == ("\n" * 7, "length") and caps_new[3] == [
