@@ -2160,6 +2160,22 @@ def test_hidden_text_meets_no_keyword(text):
     assert check_constraints(text, [{"type": "keywords", "keywords": ["dogs"]}]).correct
 
 
+@pytest.mark.parametrize("text, shown", [
+    ("Intro <p hidden>secret\n\nVisible cat", True), ("Intro <p hidden>secret\n- Visible cat", True),
+    ("Intro <p hidden>secret <p>Visible cat</p></p>", True), ("Intro <p hidden>secret <div>Visible cat</div>", True),
+    ("Intro <p hidden>secret\n\n<div hidden>cat</div>", False), ("Intro <p hidden>secret cat", False),
+    ("Intro\n<p hidden>secret\n- cat", False), ("Intro <div hidden>secret\n\ncat", False),
+])
+def test_a_hidden_paragraph_ends_with_its_paragraph(text, shown):
+    """A <p> holds no block: its paragraph's end (a blank line, a list item), another <p> or a block element closes
+    it, as a browser reads the rendered Markdown. Read as open to the end, "Intro <p hidden>secret\n\nVisible cat"
+    hid "cat". (A <div> does hold blocks: one never closed hides to the end; so does a <p> opening a line, an HTML
+    block in which "- cat" is its text.)"""
+    assert check_constraints(text, [{"type": "keywords", "keywords": ["cat"]}]).correct is shown
+    assert not check_constraints(text, [{"type": "keywords", "keywords": ["secret"]}]).correct
+    assert not check_constraints(text, [{"type": "forbidden_words", "keywords": ["cat"]}]).correct
+
+
 @pytest.mark.parametrize("title", ["The Hidden Valley", "Script Writing Tips", "Style Guide", "Cat Facts"])
 def test_a_title_in_double_angular_brackets_is_no_html_tag(title):
     """"<<The Hidden Valley>>" (the title constraint's own form) read as a tag "<The hidden ...>" hid the whole

@@ -317,6 +317,30 @@ _DEFINITION = re.compile(r"^(?: {0,3}\[(?!\^)[^\[\]\n]+\]:[ \t]*(?:<[^<>\n]*>|[^
                          r"(?:[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^()\n]*\)))?[ \t]*(?:\n|\Z))+", re.MULTILINE)
 
 
+# the start tags that close an open <p> (HTML's "in body" rules): a block cannot sit in a paragraph
+_CLOSES_P = frozenset("address article aside blockquote center details dialog dir div dl dd dt fieldset figcaption "
+                      "figure footer form header hgroup hr li listing main menu nav ol p plaintext pre search section "
+                      "summary table ul xmp h1 h2 h3 h4 h5 h6".split())
+# a blank line ends a paragraph; in a paragraph's text a heading, a fence, a quote, a rule or a list item (Markdown's
+# blocks that interrupt one) ends it too, each rendered as a block that closes a <p>
+_BLANK_LINE = re.compile(r"\n[ \t]*(?:\n|\Z)")
+_INTERRUPT = re.compile(r"\n {0,3}(?:#{1,6}(?:[ \t]|$)|`{3}|~{3}|>|[-*+][ \t]|1[.)][ \t]|(?:[-*_][ \t]*){3,}$)",
+                        re.MULTILINE)
+
+
+def _paragraph_end(t: str, m: re.Match, found: dict) -> int:
+    """Where the paragraph of a <p> tag ends. A tag that starts a line (up to 3 spaces in) opens an HTML block, which
+    only a blank line ends; one in a line's text is in a Markdown paragraph, which an interrupting block ends too.
+    (Each kind of end is found once, in `found`, and looked up: many hidden <p> tags stay linear.)"""
+    if not found:
+        found["blank"] = [b.start() for b in _BLANK_LINE.finditer(t)] + [len(t)]
+        found["interrupt"] = [b.start() for b in _INTERRUPT.finditer(t)] + [len(t)]
+    _, newline, indent = t[max(0, m.start() - 4):m.start()].rpartition("\n")  # (4 back: linear time)
+    starts_line = (newline or m.start() < 4) and not indent.strip(" ")
+    kinds = ("blank",) if starts_line else ("blank", "interrupt")
+    return min(found[k][bisect.bisect_left(found[k], m.end())] for k in kinds)
+
+
 def _unhidden(t: str) -> str:
     """The text without what renders as nothing: "Dogs <div hidden>cat</div>", "<script>cat</script>" and a
     definition line "[//]: # (cat)" met a keyword "cat" never shown. Code shows them as written; a definition starts
@@ -339,21 +363,28 @@ def _unhidden(t: str) -> str:
     # a script, style, template or noscript tag never closed after it is the tag's name in prose ("use the <style>
     # tag"), no element: read as open to the end, it hid every word after it (a keyword there was never met)
     last_close = {m.group(1).lower(): m.start() for m in tags if t[m.start() + 1] == "/"}
+    end, ends = len(t), {}  # (where a hidden <p> ends at the latest: its paragraph's end)
     for m in tags:
         name, closing = m.group(1).lower(), t[m.start() + 1] == "/"
+        if hiding == "p" and (m.start() >= end or (not closing and name in _CLOSES_P)):
+            # a <p> is no container: its paragraph's end, another <p> or a block closes it, as a browser reads it
+            cuts.append((start, min(end, m.start()), " "))
+            hiding = None
         if hiding is None:
             # (a "/>" closes no element but a void one, as browsers read it: "<p hidden/>cat" hides "cat")
             if name in _HIDING and last_close.get(name, -1) < m.start():
                 continue
             if not closing and name not in _VOID and (name in _HIDING or _HIDDEN_ATTR.search(m.group())):
                 hiding, depth, start = name, 1, m.start()
+                end = _paragraph_end(t, m, ends) if name == "p" else len(t)
         elif name == hiding and (closing or hiding not in _HIDING):  # (a script's text is no element: none nest)
             depth += -1 if closing else 1
             if not depth:
                 cuts.append((start, m.end(), " " if hiding in _HTML_BREAKS else ""))
                 hiding = None
-    if hiding is not None:  # a hidden element never closed: hidden to the end, as a browser reads it
-        cuts.append((start, len(t), ""))
+    if hiding is not None:  # a hidden element never closed: hidden to the end, as a browser reads it (a <p> to
+        # its paragraph's end: "Intro <p hidden>secret\n\nVisible cat" shows "Visible cat", which was hidden)
+        cuts.append((start, end, " " if hiding == "p" else ""))
     for m in _DEFINITION.finditer(t) if "]:" in t else ():  # (a run of definition lines, one after another)
         a = m.start()
         if (a == 0 or t[t.rfind("\n", 0, a - 1) + 1:a].isspace()) and not in_code(a):
