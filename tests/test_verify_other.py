@@ -2187,6 +2187,25 @@ def test_a_title_in_double_angular_brackets_is_no_html_tag(title):
     assert not check_constraints("Dogs <div hidden>cat</div>", [{"type": "keywords", "keywords": ["cat"]}]).correct
 
 
+@pytest.mark.parametrize("text, c", [
+    ("<b>Dear</b> John, hello.", {"type": "starts_with", "phrase": "Dear John"}),
+    ("<p>Dear John, hello.</p>", {"type": "starts_with", "phrase": "Dear"}),
+    ("[Dear John](https://x.org), hello.", {"type": "starts_with", "phrase": "Dear John"}),
+    ("Hello, are you done?</p>", {"type": "ends_with", "phrase": "are you done?"}),
+    ("Hello, are you <i>done?</i>", {"type": "ends_with", "phrase": "done?"}),
+    ("Hello, all done &amp; dusted", {"type": "ends_with", "phrase": "done & dusted"}),
+])
+def test_a_position_constraint_reads_the_text_as_rendered(text, c):
+    """starts_with and ends_with read the shown text with its HTML tags kept: a response a reader sees starting
+    with "Dear" ("<b>Dear</b> John") or ending with "done?" ("...done?</p>") failed them."""
+    assert check_constraints(text, [c]).correct
+    other = {**c, "phrase": "John" if c["type"] == "starts_with" else "Hello"}
+    assert not check_constraints(text, [other]).correct
+    # a phrase of markup alone is matched as written
+    assert check_constraints("Hello.<br>", [{"type": "ends_with", "phrase": "<br>"}]).correct
+    assert not check_constraints("Hello.", [{"type": "ends_with", "phrase": "<br>"}]).correct
+
+
 @pytest.mark.parametrize("c, hidden, shown", [
     ({"type": "postscript"}, "Hello there.\n<div hidden>\nP.S. see you\n</div>",
      "Hello there.\n<div hidden>x</div>\n<!-- y -->\nP.S. see you"),

@@ -496,10 +496,15 @@ def _plain(t: str) -> str:
 
 
 def _affix(t: str, phrase: str, has) -> bool:
-    # a phrase of markup alone ("**", "#") is matched as written: read plain it is "", which every text starts with
-    if not _plain(phrase):
+    """`t` (a response as _shown reads it) starts or ends with `phrase`, both read as rendered: without HTML tags,
+    links' addresses, entities (_renderings), as a reader sees them. With the tags kept, "<b>Dear</b> John" did not
+    start with "Dear" nor "Are you done?</p>" end with "done?"."""
+    shown = _renderings(phrase)[-1]
+    # a phrase of markup alone ("**", "#", "<br>") is matched as written: read plain it is "", which every text
+    # starts with
+    if not _plain(shown):
         return has(_fold(t).strip().lower(), _fold(phrase).strip().lower())
-    return has(_plain(t), _plain(phrase))
+    return has(_plain(_renderings(t)[-1]), _plain(shown))
 
 
 def _is_json(t: str) -> bool:
