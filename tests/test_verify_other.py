@@ -2206,6 +2206,19 @@ def test_a_position_constraint_reads_the_text_as_rendered(text, c):
     assert not check_constraints("Hello.", [{"type": "ends_with", "phrase": "<br>"}]).correct
 
 
+@pytest.mark.parametrize("text", ["Hello.\n<b>P.S.</b> see you", "Hello.\n<p>P.S. see you</p>",
+                                  "Hello.\n<span>P.S.</span> <i>see you</i>", "Hello.\n**P.S.** see you"])
+def test_a_postscript_in_html_markup_is_a_postscript(text):
+    """A P.S. in HTML bold or a paragraph tag ("<b>P.S.</b> see you"), shown as one, failed postscript: its tag was
+    read as the line's start. Its markup alone says nothing, nor does hidden text after it: "P.S. <b></b>" and
+    "P.S. &nbsp;" (the tag's and the entity's letters) were a postscript."""
+    assert check_constraints(text, [{"type": "postscript"}]).correct
+    for empty in ("Hello.\nP.S. <b></b>", "Hello.\nP.S. &nbsp;", "Hello.\nP.S. <br>"):
+        assert not check_constraints(empty, [{"type": "postscript"}]).correct, empty
+    assert not check_constraints("Hello.\n<b>P.S.</b> <span hidden>see you</span>", [{"type": "postscript"}]).correct
+    assert not check_constraints("Hello.\n<b>P.S.</b><i></i>", [{"type": "postscript"}]).correct
+
+
 @pytest.mark.parametrize("c, hidden, shown", [
     ({"type": "postscript"}, "Hello there.\n<div hidden>\nP.S. see you\n</div>",
      "Hello there.\n<div hidden>x</div>\n<!-- y -->\nP.S. see you"),

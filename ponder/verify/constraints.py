@@ -605,8 +605,10 @@ _TYPES: dict = {
     # as a reader sees them too: "Hi.\n<!--\nAny questions?" (a comment never closed) ends with no question
     "starts_with": (lambda t, c: _affix(_shown(t), c["phrase"], str.startswith), {"phrase"}, set()),
     "ends_with": (lambda t, c: _affix(_shown(t), c["phrase"], str.endswith), {"phrase"}, set()),
-    # (nor one in a hidden element: "<div hidden>\nP.S. hi\n</div>")
-    "postscript": (lambda t, c: _has_postscript(_shown(t), c.get("marker", "P.S.")), set(), {"marker"}),
+    # (nor one in a hidden element: "<div hidden>\nP.S. hi\n</div>"). As rendered: with its HTML kept, "<b>P.S.</b> see
+    # you" and "<p>P.S. see you</p>" (a P.S. a reader sees) had none, and "P.S. <b></b>" or "P.S. &nbsp;" (the tag's or
+    # the entity's letters after it) had one
+    "postscript": (lambda t, c: _has_postscript(_renderings(t)[-1], c.get("marker", "P.S.")), set(), {"marker"}),
     "words_start_with": (lambda t, c: (lambda ws: bool(ws) and all(w[0].lower() == c["letter"].lower() for w in ws))(
         _words(t)), {"letter"}, set()),
     "separated_responses": (_separated, set(), {"n"}),
