@@ -2176,6 +2176,17 @@ def test_a_hidden_paragraph_ends_with_its_paragraph(text, shown):
     assert not check_constraints(text, [{"type": "forbidden_words", "keywords": ["cat"]}]).correct
 
 
+@pytest.mark.parametrize("text", ["<section>One</section><section>two</section><footer>three</footer>",
+                                  "<details><summary>One</summary>two three</details>",
+                                  "<dl><dt>One</dt><dd>two</dd></dl><article>three</article>"])
+def test_block_tags_part_words(text):
+    """A block element's tags render as a break, not as nothing: "<section>One</section><section>two</section>" read
+    "Onetwo", one word, and failed a word_count min a reader sees met (inline tags, "c<b>a</b>t", still join)."""
+    assert check_constraints(text, [{"type": "word_count", "min": 3}]).correct
+    assert check_constraints(text, [{"type": "keywords", "keywords": ["one", "two", "three"]}]).correct
+    assert check_constraints("c<b>a</b>t", [{"type": "keywords", "keywords": ["cat"]}]).correct
+
+
 @pytest.mark.parametrize("title", ["The Hidden Valley", "Script Writing Tips", "Style Guide", "Cat Facts"])
 def test_a_title_in_double_angular_brackets_is_no_html_tag(title):
     """"<<The Hidden Valley>>" (the title constraint's own form) read as a tag "<The hidden ...>" hid the whole

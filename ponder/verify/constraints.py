@@ -277,7 +277,11 @@ _HTML_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)(?:\s[^<>]*)?/?>")  # (a name
 # ">", shown as nothing: "c<!x>at", "c<?x?>at" and "c<![CDATA[]]>at" showed "cat" and hid a forbidden "cat"
 _RAW_HTML = re.compile(r"<(?:\?|![A-Za-z\[])[^>]*>")
 # tags that break a line or a block: a space, not nothing, so that "cat<br>food" stays two words
-_HTML_BREAKS = frozenset("br p div li ul ol hr tr td th table blockquote pre h1 h2 h3 h4 h5 h6".split())
+# (every block element: "<section>One</section><section>two</section>" and "<summary>S</summary>body" read "Onetwo"
+# and "Sbody", a word short of a word_count)
+_HTML_BREAKS = frozenset("br p div li ul ol hr tr td th table blockquote pre h1 h2 h3 h4 h5 h6 address article aside "
+                         "caption center dd details dialog dir dl dt fieldset figcaption figure footer form header "
+                         "hgroup legend main menu nav section summary tbody tfoot thead".split())
 
 
 @functools.lru_cache(maxsize=8)  # (each constraint reads the views of one response: they are found once)
