@@ -2187,6 +2187,18 @@ def test_block_tags_part_words(text):
     assert check_constraints("c<b>a</b>t", [{"type": "keywords", "keywords": ["cat"]}]).correct
 
 
+def test_a_collapsed_details_body_is_shown_text():
+    """Decided: a <details> body, collapsed but on the page (a click on its summary shows it), is shown text, as
+    IFEval-style graders read it; only a hidden attribute hides it."""
+    text = "Dogs are great.\n<details><summary>More</summary>A cat too.</details>"
+    assert check_constraints(text, [{"type": "keywords", "keywords": ["cat"]}]).correct
+    assert not check_constraints(text, [{"type": "forbidden_words", "keywords": ["cat"]}]).correct
+    assert check_constraints(text, [{"type": "word_count", "min": 7}]).correct
+    assert check_constraints(text, [{"type": "ends_with", "phrase": "a cat too."}]).correct
+    hidden = "Dogs are great.\n<details hidden><summary>More</summary>A cat too.</details>"
+    assert not check_constraints(hidden, [{"type": "keywords", "keywords": ["cat"]}]).correct
+
+
 @pytest.mark.parametrize("title", ["The Hidden Valley", "Script Writing Tips", "Style Guide", "Cat Facts"])
 def test_a_title_in_double_angular_brackets_is_no_html_tag(title):
     """"<<The Hidden Valley>>" (the title constraint's own form) read as a tag "<The hidden ...>" hid the whole

@@ -311,7 +311,9 @@ def _titled(m: re.Match) -> bool:
     return m.start() > 0 and m.string[m.start() - 1] == "<" and m.string.startswith(">", m.end())
 
 
-# elements whose text no reader sees: a script, a style, ... and any with a "hidden" attribute or a display:none style
+# elements whose text no reader sees: a script, a style, ... and any with a "hidden" attribute or a display:none style.
+# A collapsed <details> body is no such text: it is on the page, shown by a click on its <summary>, and IFEval-style
+# graders read it (a keyword in it is met, a forbidden word in it found, its words counted); only <details hidden> hides
 _HIDING = frozenset("script style template noscript".split())
 _VOID = frozenset("area base br col embed hr img input link meta source track wbr".split())
 _HIDDEN_ATTR = re.compile(r"\shidden(?=[\s=/>])|display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
