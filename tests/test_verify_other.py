@@ -541,6 +541,16 @@ def test_format_rejects_an_answer_of_html_that_renders_nothing(answer):
         assert check_format("<think>x</think> " + said).correct, said
 
 
+@pytest.mark.parametrize("answer", ["Answer: `<br>`", "Answer: `<!-- 5 -->`", "<answer>`<b>`</answer>",
+                                    "Answer: ``<br>``", "Answer: <!-- a --> `<i>` <!-- b -->", "Answer: `&nbsp;`"])
+def test_format_reads_a_code_span_as_written(answer):
+    """A code span shows its content as written: "Answer: `<br>`" (a reader sees "<br>") was read as HTML, a tag that
+    renders nothing, and had no final answer. A comment opened first still holds what is in it, backticks too."""
+    assert check_format("<think>x</think>\n" + answer).correct, answer
+    for empty in ("Answer: <!-- `5` -->", "Answer: <br>", "Answer: `<br>", "Answer: ` `", "Answer: <!-- a --> <!-- `5` -->"):
+        assert check_format("<think>x</think>\n" + empty).reason == "no final answer", empty
+
+
 @pytest.mark.parametrize("answer", ["\\boxed{\\emptyset}", "\\boxed{∅}", "\\boxed{\\infty}", "\\boxed{-3}",
                                     "\\boxed{\\text{(C)}}", "Answer: x", "Answer: .\nAnswer: 5", "\\boxed{\\pi}",
                                     "\\boxed{\\hat{\\theta}}", "\\boxed{\\{\\}}", "\\boxed{\\large 5}", "Answer: \\varnothing",

@@ -23,6 +23,7 @@ Without it a correct completion of such a prompt never holds "<think>" and score
 
 from __future__ import annotations
 
+import bisect
 import collections
 import html
 import re
@@ -97,12 +98,56 @@ def _substantive(answer: str) -> bool:
     """An answer that says something: a letter, a digit, a symbol command or a non-ASCII symbol.
     "\\boxed{\\,}", "\\boxed{.}", "\\boxed{\\large}" and "Answer: -" are formatted like answers but answer
     nothing, so a policy that emits them would collect the format reward for an empty response."""
+    # a code span shows its content as written, markup and all: "Answer: `<br>`" (HTML read as a tag, nothing) and
+    # "Answer: `<!-- 5 -->`" answered nothing, though a reader sees "<br>"
+    if "`" in answer:
+        answer, code = _code_spans(answer)
+        if any(_says(ch) for ch in code):
+            return True
     # HTML renders its tags as nothing and an entity as its character: "<answer><answer></answer></answer>" (the
     # inner tag's letters) and "<answer>&nbsp;</answer>" answered nothing
     answer = html.unescape(_HTML_TAG.sub(" ", _uncommented(answer))) if "<" in answer or "&" in answer else answer
     rest = _EMPTY_SET.sub(" x ", _drop_blank_arguments(_BLANK.sub(" ", answer)))
     rest = _COMMAND.sub(lambda m: " x " if m.group(1) in _SYMBOLS else " ", rest)
     return any(_says(ch) for ch in rest)
+
+
+_BACKTICKS = re.compile(r"`+")
+
+
+def _code_spans(text: str) -> tuple[str, str]:
+    """The text without its Markdown code spans, and their contents: a run of backticks opens one that the next run
+    of as many closes (with none, the backticks are text); a closed HTML comment opened before a run holds it, as
+    Markdown reads them, first come first ("Answer: <!-- `5` -->" says nothing). Each run's closer is found by
+    bisection, and a comment's end once: linear time."""
+    runs = list(_BACKTICKS.finditer(text))
+    starts: dict = {}
+    for r in runs:
+        starts.setdefault(len(r.group()), []).append(r.start())
+    out, code, pos, closes = [], [], 0, True
+    for r in runs:
+        if r.start() < pos:  # (inside a span or a comment already passed)
+            continue
+        held = -1
+        while closes and (i := text.find("<!--", pos, r.start())) >= 0:
+            j = text.find("-->", i + 2)  # ("<!-->" is one, empty, as _uncommented reads it)
+            closes = j >= 0
+            if closes and j + 3 > r.start():
+                held = j + 3
+                break
+            out.append(text[pos:j + 3] if closes else "")
+            pos = j + 3 if closes else pos
+        if held >= 0:  # (the comment stays in the text, for _uncommented to drop)
+            out.append(text[pos:held])
+            pos = held
+            continue
+        same = starts[len(r.group())]
+        k = bisect.bisect_right(same, r.start())
+        if k < len(same):
+            out.append(text[pos:r.start()] + " ")
+            code.append(text[r.end():same[k]] + " ")
+            pos = same[k] + len(r.group())
+    return "".join(out) + text[pos:], "".join(code)
 
 
 # what renders as a blank though it is a letter or a symbol (Hangul fillers, the braille blank), and the empty square
