@@ -2209,6 +2209,15 @@ def test_a_collapsed_details_body_is_shown_text():
     assert not check_constraints(hidden, [{"type": "keywords", "keywords": ["cat"]}]).correct
 
 
+@pytest.mark.parametrize("title", ["<<&nbsp;>>", "<<[](https://x.org)>>", "<<&#8203;>>", "<<`  `>>"])
+def test_a_title_of_markup_alone_is_no_title(title):
+    """A title says something as rendered: "<<&nbsp;>>" (the entity's letters) and "<<[](https://x.org)>>" (the
+    address's) met the title constraint with nothing shown in it."""
+    assert not check_constraints(f"{title}\nHello there.", [{"type": "title"}]).correct
+    for said in ("<<&pi; Day>>", "<<[Cats](https://x.org)>>", "<<Tom &amp; Jerry>>"):
+        assert check_constraints(f"{said}\nHello there.", [{"type": "title"}]).correct, said
+
+
 @pytest.mark.parametrize("title", ["The Hidden Valley", "Script Writing Tips", "Style Guide", "Cat Facts"])
 def test_a_title_in_double_angular_brackets_is_no_html_tag(title):
     """"<<The Hidden Valley>>" (the title constraint's own form) read as a tag "<The hidden ...>" hid the whole
