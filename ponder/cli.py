@@ -623,6 +623,14 @@ def _file_corpus_of_run(run, corpus: dict, a) -> tuple[list[str], list[str] | No
             raise PonderError(f"{path}: not the corpus the run was trained on (sha256 {have[:12]}, the run's "
                               f"{want[:12]}); resume with the same file, or start a new run")
         got[key] = path
+    # a file given at a new path (its sha256 matched): recorded, so that the next --resume finds it without the flag
+    moved = {key: str(Path(got[key]).resolve()) for key, given in (("file", a.corpus), ("heldout_file", a.heldout_corpus))
+             if given and str(Path(given).resolve()) != corpus[key]}
+    if moved:
+        from .train import read_run_config, save_run_config
+
+        saved = read_run_config(run)
+        save_run_config(run, {**saved, "corpus": {**saved["corpus"], **moved}})
     return _read_corpus_files(dict(corpus), got["file"], got.get("heldout_file"))
 
 

@@ -3682,6 +3682,24 @@ def test_eval_task_seed_in_sweep_and_refused_with_data(tmp_path, capsys):
     assert f"--task-seed 5: the problems of --data {data} are its rows" in capsys.readouterr().err
 
 
+def test_pretrain_resume_records_the_new_path_of_a_moved_corpus(tmp_path, capsys):
+    """`ponder pretrain --resume --corpus NEWPATH` on a run whose corpus file moved resumed (same sha256) but kept
+    the old path in config.json, so every later resume needed --corpus again: the new path is recorded."""
+    text = "\n\n".join(f"Problem: {a} + {b} = ?\nSolution: {a + b}." for a in range(1, 9) for b in range(1, 9))
+    (tmp_path / "c.txt").write_text(text + "\n")
+    run = tmp_path / "r"
+    assert main(["pretrain", "--out", str(run), "--steps", "1", "--corpus", str(tmp_path / "c.txt"), "--hidden", "32",
+                 "--layers", "1", "--seq-len", "32", "--batch-size", "2", "--vocab", "300", "--quiet"]) == 0
+    (tmp_path / "moved").mkdir()
+    new = (tmp_path / "moved" / "c.txt")
+    (tmp_path / "c.txt").rename(new)
+    assert main(["pretrain", "--out", str(run), "--resume", "--steps", "2", "--corpus", str(new), "--quiet"]) == 0
+    assert json.loads((run / "config.json").read_text())["corpus"]["file"] == str(new.resolve())
+    capsys.readouterr()
+    assert main(["pretrain", "--out", str(run), "--resume", "--steps", "3", "--quiet", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["steps"] == 3
+
+
 def test_pretrain_on_a_corpus_file_resumes_as_uninterrupted_and_refuses_an_edited_corpus(tmp_path, capsys):
     """`ponder pretrain --corpus FILE` trains on the user's text (held out by hash), records the file's path and
     sha256, resumes to the uninterrupted run's metrics, and refuses an edited file in one line; a bad corpus file
