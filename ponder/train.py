@@ -852,18 +852,24 @@ def run_threads(threads: int | None) -> int:
     return torch.get_num_threads()
 
 
-def resume_threads(run: Path, recorded, given: int | None, say: bool = True) -> int | None:
+def resume_threads(run: Path, recorded, given: int | None, say: bool = True, section: str | None = None) -> int | None:
     """Set the thread count a resumed run continues with: `given` (an explicit --threads: the user's choice, said
     in one line where it is not the run's own) or the one config.json records (`recorded`; None for a run from
     before it was recorded, which resumes at the process's count as before). Returns the count set, or None.
-    say=False: no note (a data-parallel rank other than 0: the note is said once)."""
+    say=False: no note and no write (a data-parallel rank other than 0: the note is said once). `section`: the
+    config.json section ("train", "grpo") whose `threads` then records `given` (atomically): the run's count is
+    the last one used, which a later plain --resume continues at (it went back to the run's first count)."""
     if recorded is not None and (isinstance(recorded, bool) or not isinstance(recorded, int) or recorded < 1):
         raise PonderError(f"{Path(run) / 'config.json'}: threads: expected a positive integer, got "
                           f"{json.dumps(recorded)[:40]}")
     if say and given is not None and recorded is not None and given != recorded:
         print(f"resume: --threads {given}: the run trained on {recorded} torch thread{'s' * (recorded != 1)}; CPU "
               "reductions round differently with another count, so the resumed run may not be bit-identical to "
-              "an uninterrupted one", file=sys.stderr)
+              f"an uninterrupted one; the run now records {given} (a later --resume continues at it)",
+              file=sys.stderr)
+    if say and section is not None and given is not None and given != recorded:
+        saved = read_run_config(run)
+        save_run_config(run, {**saved, section: {**saved[section], "threads": given}})
     threads = given or recorded
     if threads:
         torch.set_num_threads(threads)
@@ -1138,7 +1144,7 @@ def pretrain(
         check_run_record(run, state, _run_record(json.loads(json.dumps(asdict(was))), saved.get("data_sha256")))
         start = state["step"]
         train = saved_train_config(run, saved, steps, start)
-        resume_threads(run, train.threads, threads)
+        resume_threads(run, train.threads, threads, section="train")
         trim_metrics(run, start)
     else:
         random.seed(train.seed)
@@ -1833,9 +1839,10 @@ def sft(
         check_run_record(run, state, _sft_record(was, packing, turns, tok.template_kwargs, saved.get("data_sha256")))
         given_threads = train.threads if train else None  # (an explicit count instead of the run's own)
         train = saved_train_config(run, saved, train.steps if train else None, state["step"])
-        train.threads = resume_threads(run, train.threads, given_threads)
+        train.threads = resume_threads(run, train.threads, given_threads, section="train")
         warn_short_schedule(train, "sft")  # (the run's warmup stays: a shorter --steps could end inside it)
         if relocated:  # recorded once every check has passed: a refused resume leaves config.json as it was
+            saved = read_run_config(run)  # (as resume_threads left it: a --threads given is kept)
             saved = {**saved, "sft": {**(saved.get("sft") or {}), "device": moved},
                      "train": {**saved["train"], "steps": train.steps}}
             save_run_config(run, saved)

@@ -2134,6 +2134,13 @@ def test_grpo_records_its_thread_count_and_resume_continues_at_it(tmp_path, ckpt
         train(GRPOConfig(steps=3, threads=2), run, resume=True, progress=False,
               on_log=lambda row: seen.append(torch.get_num_threads()))
         assert seen == [1, 2] and "resume: --threads 2: the run trained on 1 torch thread;" in capsys.readouterr().err
+        # recorded (with the new step target): the next plain resume continues at 2, not the run's first 1
+        conf = json.loads((run / "config.json").read_text())["grpo"]
+        assert (conf["threads"], conf["steps"]) == (2, 3)
+        torch.set_num_threads(1)
+        train(GRPOConfig(steps=4), run, resume=True, progress=False,
+              on_log=lambda row: seen.append(torch.get_num_threads()))
+        assert seen == [1, 2, 2]
     finally:
         torch.set_num_threads(was)
 

@@ -3208,7 +3208,31 @@ def test_sft_records_its_thread_count_and_resume_continues_at_it(tmp_path, tiny_
         sft(None, None, rows, tmp_path / "r", train=TrainConfig(steps=4, threads=2), resume=True, progress=False,
             on_log=lambda row: seen.append(torch.get_num_threads()))
         assert seen == [1, 2] and "resume: --threads 2: the run trained on 1 torch thread;" in capsys.readouterr().err
-        assert json.loads((tmp_path / "r" / "config.json").read_text())["train"]["threads"] == 1  # (the run's own)
+        # the run's count is the last one used: a later plain resume continues at 2 (it went back to 1)
+        assert json.loads((tmp_path / "r" / "config.json").read_text())["train"]["threads"] == 2
+        torch.set_num_threads(1)
+        sft(None, None, rows, tmp_path / "r", train=TrainConfig(steps=5), resume=True, progress=False,
+            on_log=lambda row: seen.append(torch.get_num_threads()))
+        assert seen == [1, 2, 2] and "bit-identical" not in capsys.readouterr().err
+    finally:
+        torch.set_num_threads(was)
+
+
+def test_pretrain_resume_with_threads_records_them_for_the_next_resume(tmp_path, capsys):
+    """A one-off `pretrain --resume --threads 2` was not recorded: the next plain --resume went back to the run's
+    first count. The count recorded is the last one used, and the note says so."""
+    was = torch.get_num_threads()
+    seen = []
+    try:
+        run = pretrain(tmp_path / "r", DOCS, model_config=ModelConfig(**SMALL), vocab_size=300, progress=False,
+                       train=_train(steps=1, threads=1, batch_size=2, seq_len=32))
+        pretrain(run, DOCS, train=TrainConfig(steps=2, threads=2), resume=True, progress=False)
+        assert "the run now records 2 (a later --resume continues at it)" in capsys.readouterr().err
+        assert json.loads((run / "config.json").read_text())["train"]["threads"] == 2
+        torch.set_num_threads(1)
+        pretrain(run, DOCS, train=TrainConfig(steps=3), resume=True, progress=False,
+                 on_log=lambda row: seen.append(torch.get_num_threads()))
+        assert seen == [2] and "bit-identical" not in capsys.readouterr().err
     finally:
         torch.set_num_threads(was)
 

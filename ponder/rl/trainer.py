@@ -49,6 +49,7 @@ from ..train import (
     fresh_run_dir,
     load_run,
     plot_run,
+    read_run_config,
     restore_rng,
     resume_threads,
     run_threads,
@@ -736,7 +737,7 @@ def train(
                               "objective")
     check_items(cfg, model.config, tok, reward, train_items, test_items)
     if resume:  # (given: the caller's choice, said where not the run's own; after every refusal, which is one line)
-        resume_threads(run, cfg.threads, given.threads, say=dp is None or dp.rank == 0)
+        resume_threads(run, cfg.threads, given.threads, say=dp is None or dp.rank == 0, section="grpo")
     if main and not resume:
         note_heldout_overlap(train_items, test_items)
     if on_checked is not None:
@@ -748,6 +749,7 @@ def train(
               "so the run continues close to, not equal to, the uninterrupted one", file=sys.stderr)
     if resume and main:  # all checked: now the run directory may change
         if cfg.steps != saved["grpo"].get("steps"):  # a resume interrupted again continues to this target
+            saved = read_run_config(run)  # (as resume_threads left it: a --threads given is kept)
             save_run_config(run, {**saved, "grpo": {**saved["grpo"], "steps": cfg.steps}})
         trim_metrics(run, start)
     run.mkdir(parents=True, exist_ok=True)
