@@ -1304,6 +1304,9 @@ def cmd_eval(a):
         print(f"{a.out}: --resume found nothing kept there; evaluated from the start", file=sys.stderr)
     elif resumed is not None:
         print(f"{a.out}: resumed with {counted(resumed, 'problem')} of {len(items)} kept from before", file=sys.stderr)
+    for field, lacking in (summary.get("by_missing") or {}).items():  # (its breakdown left out: said, not silent)
+        print(f"eval: {lacking} of {counted(len(items), 'problem')} {'lacks' if lacking == 1 else 'lack'} a "
+              f"'{field}' (text or integer): no breakdown by {field}", file=sys.stderr)
     if a.json:  # (evaluate() names it out_dir, after its parameter)
         summary.pop("out_dir", None)
         # ("by" is {} where there is no breakdown: evaluate() writes it so, in summary.json too)

@@ -435,6 +435,22 @@ def _natural_key(v) -> tuple:
     return (1, 0, [int(p) if i % 2 else p for i, p in enumerate(parts)], s)
 
 
+def _breakdown_value(v) -> bool:
+    return isinstance(v, (str, int)) and not isinstance(v, bool)
+
+
+def breakdown_missing(items) -> dict:
+    """{field: how many items lack it} for each of ``BREAKDOWN_FIELDS`` that some items have (as text or an
+    integer) and others lack (or hold as another kind): ``breakdown`` leaves that field out, which one row without
+    a `subject` did silently (summary "by_missing"; the CLI says it on stderr)."""
+    out = {}
+    for f in BREAKDOWN_FIELDS:
+        lacking = sum(not _breakdown_value(it.get(f)) for it in items)
+        if 0 < lacking < len(items):
+            out[f] = lacking
+    return out
+
+
 def breakdown(items, records_per_problem, ks, *, equal=None, n_boot: int = 1000, seed: int = 0) -> dict:
     """{field: {value: {"n_problems", "metrics"}}} for each of ``BREAKDOWN_FIELDS`` that every item has as text
     or an integer, taking two values or more: pass@k, maj@k and wmaj@k (``metrics.summarize``, intervals over
@@ -446,7 +462,7 @@ def breakdown(items, records_per_problem, ks, *, equal=None, n_boot: int = 1000,
     fields = []
     for f in BREAKDOWN_FIELDS:
         vals = [it.get(f) for it in items]
-        if not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in vals):
+        if not all(_breakdown_value(v) for v in vals):  # (said: breakdown_missing)
             continue
         if not all(isinstance(v, int) for v in vals):  # (1 and "1" are one value: the JSON key "1")
             vals = [str(v) for v in vals]
@@ -642,6 +658,7 @@ def _finished_summary(d: Path, config: dict, items) -> dict | None:
         if seen.get(i) != (str(pid), prompt, gold):
             _refuse_resume(d, f"holds a finished evaluation whose problem {i} is not this one's")
     summary.setdefault("by", {})  # (a summary an older Ponder saved without it where there was no breakdown)
+    summary.setdefault("by_missing", breakdown_missing(items))  # (one saved before it was recorded)
     summary["out_dir"] = str(d)
     summary["resumed"] = "finished"  # (nothing was run: the CLI says so)
     return summary
@@ -1076,6 +1093,8 @@ def evaluate(
         # {} where no field takes two values (one problem, items without the fields): left out, a script reading
         # summary["by"] failed on some runs only
         "by": by,
+        # {field: problems without it} where only some have it: no breakdown by that field ({} where none lacks one)
+        "by_missing": breakdown_missing(items),
         "wall_seconds": round(time.perf_counter() - t_start + saved_seconds, 3),
         "generation_seconds": round(gen_seconds, 3),
         "generated_tokens": total_tokens,

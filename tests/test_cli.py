@@ -1325,6 +1325,26 @@ def test_eval_prints_the_breakdown_its_json_has(capsys):
             line for line in out.splitlines() if line.strip().startswith(value + " "))
 
 
+def test_eval_says_a_breakdown_left_out_because_rows_lack_the_field(tmp_path, capsys):
+    """A dataset where one row lacks `subject` dropped the per-subject breakdown with nothing said: a one-line note
+    on stderr names how many rows lack it, and --json's "by_missing" counts them ({} where none does)."""
+    rows = [{"prompt": f"{a} + 1 =", "answer": str(a + 1), "subject": "add" if a % 2 else "plus"} for a in range(4)]
+    del rows[2]["subject"]
+    (tmp_path / "d.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    args = ["eval", "--model", "tiny", "--data", str(tmp_path / "d.jsonl"), "--method", "greedy",
+            "--max-new-tokens", "4", "--quiet", "--json"]
+    assert main(args) == 0
+    out, err = capsys.readouterr()
+    s = json.loads(out)
+    assert s["by"] == {} and s["by_missing"] == {"subject": 1}
+    assert err.strip() == "eval: 1 of 4 problems lacks a 'subject' (text or integer): no breakdown by subject"
+    rows[2]["subject"] = "add"
+    (tmp_path / "d.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert main(args) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["by_missing"] == {} and "subject" in json.loads(out)["by"] and "lack" not in err
+
+
 def test_eval_prints_the_method_by_the_name_its_json_has(capsys):
     """--method sc printed "method sc" while --json and summary.json said self_consistency."""
     args = ["eval", "--model", "tiny", "--limit", "1", "--method", "sc", "--votes", "2", "--max-new-tokens", "4",
