@@ -2062,6 +2062,25 @@ def test_grpo_on_ray_equals_local_when_an_actor_dies_mid_rollout(pool, tmp_path,
     assert_rows_close(a[:1], rows(again))
 
 
+def test_grpo_on_ray_records_its_actors_threads_and_a_plain_resume_reuses_them(_ray_pool, tmp_path, ckpt, data):
+    """`grpo --ray --threads 2`'s actors sampled on 2 threads, but the run recorded only the learner's count: a plain
+    --resume sampled on 1-thread actors. config.json records the actors' count ("ray": {"threads"}), written from
+    the pool a resume makes, which takes it again."""
+    from ponder.distributed.ray_workers import train_ray
+
+    _ray_pool.close()  # (its 2 actors hold the session's 2 CPUs; the `pool` fixture starts them again)
+    cfg = dict(SMALL, model=str(ckpt), data=str(data), steps=1, prompts_per_step=2, group_size=2, max_new_tokens=4)
+    was = torch.get_num_threads()
+    try:
+        run = train_ray(GRPOConfig(**cfg), tmp_path / "r", workers=1, threads=2, progress=False)
+        assert json.loads((run / "config.json").read_text())["ray"] == {"threads": 2}
+        train_ray(GRPOConfig(steps=2), run, workers=1, resume=True, progress=False)
+        conf = json.loads((run / "config.json").read_text())
+        assert conf["ray"] == {"threads": 2} and conf["grpo"]["steps"] == 2
+    finally:
+        torch.set_num_threads(was)
+
+
 def test_off_policy_grpo_on_ray_stopped_and_resumed_equals_local_uninterrupted(pool, tmp_path, ckpt, data):
     """--off-policy --ray: the actors sample each step with the weights one update back (pushed with that version,
     never the learner's newer ones), and a run stopped mid-run (the rollout running ahead saved with the

@@ -40,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import json
 import math
 import os
 import platform
@@ -937,6 +938,22 @@ def _actor_threads(threads: int | None) -> dict:
     return {"threads": threads or 1, "num_cpus": threads or 1}
 
 
+def run_actor_threads(run_dir) -> int | None:
+    """The actors' threads a `grpo --ray` run records in its config.json ("ray": {"threads": T}), which a resume
+    without --threads samples with again (it sampled on 1-thread actors); None where none is recorded (a run made
+    without Ray, or before it was recorded) or there is no config.json to read (train says what is wrong)."""
+    f = Path(run_dir) / "config.json"
+    try:
+        saved = json.loads(f.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    ray = saved.get("ray") if isinstance(saved, dict) else None
+    t = ray.get("threads") if isinstance(ray, dict) else None
+    if t is not None and (isinstance(t, bool) or not isinstance(t, int) or t < 1):
+        raise PonderError(f"{f}: ray.threads: expected a positive integer, got {json.dumps(t)[:40]}")
+    return t
+
+
 def train_ray(cfg, run_dir, *, address: str | None = None, workers: int = 2, resume: bool = False,
               progress: bool = True, num_cpus: int | None = None, num_gpus_per_worker: float = 0,
               threads: int | None = None, pool: RayPool | None = None, **train_kw) -> Path:
@@ -946,7 +963,10 @@ def train_ray(cfg, run_dir, *, address: str | None = None, workers: int = 2, res
     from ..rl.trainer import train
 
     own = pool is None
-    # (--threads set the learner's threads alone: the actors, which sample, kept 1 each)
+    # (--threads set the learner's threads alone: the actors, which sample, kept 1 each; and a resume without it
+    # sampled on 1-thread actors whatever the run's had: their count is recorded and reused)
+    if own and resume and threads is None:
+        threads = run_actor_threads(run_dir)
     pool = RayPool(workers, num_gpus=num_gpus_per_worker, **_actor_threads(threads)) if own else pool
     with contextlib.ExitStack() as stack:
         get = _connect(stack, address, num_cpus, pool, own, lambda p: None)
@@ -956,7 +976,8 @@ def train_ray(cfg, run_dir, *, address: str | None = None, workers: int = 2, res
                 pool.start(model, tok)  # (a pool that cannot start fails here, not after the run's first writes)
 
         return train(cfg, run_dir, resume=resume, progress=progress, generate_fn=pool.generate_fn(),
-                     score_fn=pool.score_fn(), on_checked=checked, **train_kw)
+                     score_fn=pool.score_fn(), on_checked=checked, extra_config={"ray": {"threads": pool.threads}},
+                     **train_kw)
 
 
 def verify_file_ray(kind: str, input_path: str, output_path: str | None = None, *, address: str | None = None,

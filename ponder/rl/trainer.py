@@ -631,6 +631,7 @@ def train(
     dp=None,
     on_checked: Callable | None = None,
     hints: dict | None = None,
+    extra_config: dict | None = None,
 ) -> Path:
     """Run (or resume) GRPO-family training; returns the run directory.
 
@@ -649,7 +650,9 @@ def train(
     rollout running ahead halts it and joins its thread before returning, so nothing of the run is left calling
     the functions (or a pool the caller closes next); without one, the rollout's thread is left to end on its own.
     hints: the alarms' advice by alarm name (Monitor.hints), for a front end whose options are not grpo's (the
-    demo has no --group-filter or --curriculum, which the run's own advice names)."""
+    demo has no --group-filter or --curriculum, which the run's own advice names). extra_config: top-level config.json
+    entries of the caller's (train_ray: {"ray": {"threads": T}}, its actors' threads), written with a new run's
+    config.json and, on resume, where they changed (once every check has passed), so a later resume reuses them."""
     from ..verify.registry import get_reward
 
     run = Path(run_dir)
@@ -748,16 +751,17 @@ def train(
               "samples with the checkpoint's weights (the uninterrupted run would use the copy one update older), "
               "so the run continues close to, not equal to, the uninterrupted one", file=sys.stderr)
     if resume and main:  # all checked: now the run directory may change
-        if cfg.steps != saved["grpo"].get("steps"):  # a resume interrupted again continues to this target
+        changed = {k: v for k, v in (extra_config or {}).items() if saved.get(k) != v}
+        if cfg.steps != saved["grpo"].get("steps") or changed:  # a resume interrupted again continues to this target
             saved = read_run_config(run)  # (as resume_threads left it: a --threads given is kept)
-            save_run_config(run, {**saved, "grpo": {**saved["grpo"], "steps": cfg.steps}})
+            save_run_config(run, {**saved, **changed, "grpo": {**saved["grpo"], "steps": cfg.steps}})
         trim_metrics(run, start)
     run.mkdir(parents=True, exist_ok=True)
     take_run_lock(run)
     if not resume and main:
         atomic_write_text(run / "config.json", json.dumps(
-            {"kind": "grpo", "grpo": asdict(cfg), "objective": asdict(ocfg), "explain": obj.explain(ocfg, cfg.max_new_tokens)},
-            indent=2))
+            {"kind": "grpo", "grpo": asdict(cfg), "objective": asdict(ocfg), "explain": obj.explain(ocfg, cfg.max_new_tokens),
+             **(extra_config or {})}, indent=2))
     ref = copy.deepcopy(model).eval().requires_grad_(False) if ocfg.kl != "off" else None
     replica = None
     if cfg.fsdp:  # the replica generates, evaluates and is saved; `model` becomes the sharded learner
