@@ -684,8 +684,11 @@ def cmd_sft(a):
         if val is None and data.get("val_data"):
             val = load_sft_examples(data["val_data"])
         rows = load_sft_examples(src)
+        # a file given at a new path: recorded by sft() once its examples matched the run's (by digest)
+        moved = {k: str(Path(v).resolve()) for k, v in (("data", a.data), ("val_data", a.val_data)) if v}
         final = sft(None, None, rows, a.out, train=TrainConfig(steps=a.steps, threads=a.threads), resume=True,
-                    val_examples=val, progress=not a.quiet, device=a.device if "device" in a.given else None)
+                    val_examples=val, progress=not a.quiet, device=a.device if "device" in a.given else None,
+                    data={**data, **moved} if moved else None)
     else:
         if not a.data:
             raise PonderError("sft: --data FILE.jsonl is required (except with --resume)")

@@ -1841,6 +1841,9 @@ def sft(
         train = saved_train_config(run, saved, train.steps if train else None, state["step"])
         train.threads = resume_threads(run, train.threads, given_threads, section="train")
         warn_short_schedule(train, "sft")  # (the run's warmup stays: a shorter --steps could end inside it)
+        if data is not None and data != saved.get("data"):  # a data file at a new path (its examples' digest
+            saved = read_run_config(run)  # matched): recorded, so that the next resume finds it without --data
+            save_run_config(run, {**saved, "data": data})
         if relocated:  # recorded once every check has passed: a refused resume leaves config.json as it was
             saved = read_run_config(run)  # (as resume_threads left it: a --threads given is kept)
             saved = {**saved, "sft": {**(saved.get("sft") or {}), "device": moved},

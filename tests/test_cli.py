@@ -1105,6 +1105,11 @@ def test_sft_resume_says_a_moved_data_file_can_be_passed_as_data(tmp_path, ckpt,
     assert main([*resume, "--data", str(moved / data.name), "--val-data", str(moved / val.name),
                  "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["steps"] == 2
+    # the new paths are recorded: the next resume finds the files without --data/--val-data again
+    assert json.loads((run / "config.json").read_text())["data"] == {"data": str((moved / data.name).resolve()),
+                                                                     "val_data": str((moved / val.name).resolve())}
+    assert main(["sft", "--out", str(run), "--resume", "--steps", "3", "--quiet", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["steps"] == 3
 
 
 def _as_if_trained_on_a_gpu(run):
