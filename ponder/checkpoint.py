@@ -563,13 +563,31 @@ def _written_fields(model: Transformer, tokenizer: Tokenizer | None) -> dict:
     cfg = model.config
     out = {"torch_dtype": str(model.dtype).removeprefix("torch.")}
     if tokenizer is not None:
-        eos = cfg.eos_token_id if isinstance(cfg.eos_token_id, list) else [cfg.eos_token_id]
-        if tokenizer.eos_token_id not in eos:
+        # config.json's EOS ids stay as the checkpoint has them (a tuple written as a list); a config naming none
+        # takes the tokenizer's. (Replacing ids that leave out the tokenizer's EOS lost them on a load -> save round
+        # trip, as Llama 3 Instruct's 128001 under a tokenizer ending on <|eot_id|>: the tokenizer's stop ids are
+        # generation_config.json's, which transformers' generate() stops at.)
+        if cfg.eos_token_id is None:
             out["eos_token_id"] = tokenizer.eos_token_id
+        elif isinstance(cfg.eos_token_id, tuple):
+            out["eos_token_id"] = list(cfg.eos_token_id)
         out["pad_token_id"] = tokenizer.pad_token_id
         if tokenizer.bos_token_id is not None:  # (Qwen's tokenizers have none; their configs do)
             out["bos_token_id"] = tokenizer.bos_token_id
     return out
+
+
+def _generation_eos(eos, tokenizer: Tokenizer | None):
+    """generation_config.json's eos_token_id: the checkpoint's own (or config.json's) ids as they were, in their
+    order and form, then the tokenizer's stop ids Ponder samples to that they leave out. They were written sorted
+    in their place: Qwen3's [151645, 151643] came back [151643, 151645] (transformers pads with the first)."""
+    if tokenizer is None:
+        return eos
+    ids = [] if eos is None else list(eos) if isinstance(eos, list | tuple) else [eos]
+    more = [i for i in [tokenizer.eos_token_id, *sorted(tokenizer.stop_token_ids)] if i not in ids]
+    if not more and isinstance(eos, int):
+        return eos
+    return ids + list(dict.fromkeys(more))
 
 
 def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLike, extra=None,
@@ -646,8 +664,7 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
         # the loaded checkpoint's sampling defaults (temperature, top_p, ...) travel on; EOS ids updated
         gen = dict(getattr(model, "generation_config", None) or {})
         # (without a tokenizer, the file's own ids stay: config.json's one id dropped the rest, Qwen's <|im_end|>)
-        gen["eos_token_id"] = sorted(tokenizer.stop_token_ids) if tokenizer else gen.get("eos_token_id",
-                                                                                         cfg.eos_token_id)
+        gen["eos_token_id"] = _generation_eos(gen.get("eos_token_id", cfg.eos_token_id), tokenizer)
         (tmp / "generation_config.json").write_text(json.dumps(gen))
         for name, write in (extra or {}).items():
             write(tmp / name)

@@ -1266,7 +1266,7 @@ def test_save_refuses_a_config_edited_past_its_own_checks_before_writing(tmp_pat
 @pytest.mark.parametrize("field, value", [("torch_dtype", torch.bfloat16), ("torch_dtype", "int8"),
                                           ("eos_token_id", (1, 2))])
 def test_save_checks_the_fields_it_writes_itself_as_written(tmp_path, tokenizer, field, value):
-    """save writes torch_dtype from the weights' dtype and eos_token_id from the tokenizer, whatever the config held;
+    """save writes torch_dtype from the weights' dtype (and eos_token_id from the tokenizer when the config has none);
     its config check ran on the config as held, so a torch_dtype kept as a torch.dtype (as transformers' configs
     hold it) or a tuple eos_token_id was refused, 'not saved', though the config.json written loads."""
     cfg = dict(vocab_size=320, hidden_size=16, intermediate_size=16, num_hidden_layers=1, num_attention_heads=2,
@@ -1275,6 +1275,37 @@ def test_save_checks_the_fields_it_writes_itself_as_written(tmp_path, tokenizer,
     setattr(model.config, field, value)
     ponder.save(model, tokenizer, tmp_path / "ck")
     written = json.loads((tmp_path / "ck" / "config.json").read_text())
-    assert written["torch_dtype"] == "float32" and written["eos_token_id"] == tokenizer.eos_token_id
+    assert written["torch_dtype"] == "float32"
+    assert written["eos_token_id"] == ([1, 2] if field == "eos_token_id" else tokenizer.eos_token_id)
     m, _ = ponder.load(tmp_path / "ck")
     assert m.config.torch_dtype == "float32"
+
+
+@pytest.mark.parametrize("config_eos, gen_eos", [(7, [9, 7]), (7, 7), (0, [2, 0]), ([7, 9], None)])
+def test_a_load_save_round_trip_keeps_the_eos_ids_as_transformers_does(tmp_path, tokenizer, config_eos, gen_eos):
+    """config.json's eos_token_id was replaced by the tokenizer's when it did not name it (Llama 3 Instruct's
+    128001 under a tokenizer ending on <|eot_id|>), and generation_config.json's list was written sorted
+    (Qwen3's [151645, 151643] came back [151643, 151645]). Both stay as transformers' save_pretrained writes them;
+    the tokenizer's stop ids they leave out come after generation_config.json's own."""
+    transformers = pytest.importorskip("transformers")
+    cfg = transformers.Qwen3Config(vocab_size=320, hidden_size=32, intermediate_size=48, num_hidden_layers=1,
+                                   num_attention_heads=2, num_key_value_heads=1, head_dim=16,
+                                   eos_token_id=config_eos)
+    hf = transformers.Qwen3ForCausalLM(cfg)
+    if gen_eos is not None:
+        hf.generation_config.eos_token_id = gen_eos
+    hf.save_pretrained(tmp_path / "hf")
+    tokenizer.save(tmp_path / "hf")
+    transformers.AutoModelForCausalLM.from_pretrained(tmp_path / "hf").save_pretrained(tmp_path / "ref")
+    model, tok = ponder.load(tmp_path / "hf")
+    ponder.save(model, tok, tmp_path / "ours")
+
+    def eos(d, f):
+        return json.loads((tmp_path / d / f).read_text()).get("eos_token_id")
+
+    assert eos("ours", "config.json") == eos("ref", "config.json") == config_eos
+    ref = eos("ref", "generation_config.json")
+    ids = ref if isinstance(ref, list) else [ref]
+    more = [i for i in [tok.eos_token_id, *sorted(tok.stop_token_ids)] if i not in ids]
+    assert eos("ours", "generation_config.json") == (ids + list(dict.fromkeys(more)) if more else ref)
+    assert ponder.load(tmp_path / "ours")[1].stop_token_ids == tok.stop_token_ids
