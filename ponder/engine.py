@@ -349,7 +349,7 @@ def prompts_think_state(tokenizer: Tokenizer, prompts) -> list:
             return p
         if isinstance(p, (list, tuple)) and p and _is_id(p[0]):
             return tokenizer.decode(_check_ids(tokenizer, i, p), skip_special_tokens=False)
-        return _named(i, tokenizer.apply_chat_template, list(p))
+        return _named(i, tokenizer.apply_chat_template, list(p), add_generation_prompt=True)
 
     return [prompt_think_state(text(i, p)) for i, p in enumerate(prompts)]
 
@@ -376,7 +376,7 @@ def render_prompts(tokenizer: Tokenizer, prompts, model_vocab: int | None = None
         elif isinstance(p, (list, tuple)) and p and _is_id(p[0]):
             ids = _check_ids(tokenizer, i, p, model_vocab)
         elif isinstance(p, (list, tuple)):
-            text = _named(name, tokenizer.apply_chat_template, list(p))
+            text = _named(name, tokenizer.apply_chat_template, list(p), add_generation_prompt=True)
             ids = _named(name, tokenizer.encode, text, add_special_tokens=False)
         else:
             raise PonderError(f"prompt {i}: expected a string, a list of chat messages or a list of token "

@@ -465,7 +465,7 @@ def _render_text(tok, prompt) -> str:
     if isinstance(prompt, (list, tuple)) and prompt and _is_id(prompt[0]):  # (else: "chat message 0 ... got 291")
         raise PonderError(f"prompt {_short(prompt)} is token ids, not the text a continuation is read after "
                           "(likelihood scoring, think tags): pass it as a string or chat messages")
-    text, bos = tok.apply_chat_template(list(prompt)), tok.bos_token
+    text, bos = tok.apply_chat_template(list(prompt), add_generation_prompt=True), tok.bos_token
     if bos and text.startswith(bos) and tok.encode("", add_special_tokens=True)[:1] == [tok.bos_token_id]:
         text = text[len(bos):]
     return text
@@ -1136,8 +1136,8 @@ def resolve_think_end(tok, prompts, think_end="auto") -> str | None:
             # a chat prompt is read where its generation prompt starts: an earlier turn's closed thinking (Qwen3
             # renders it after a tool call) does not close the thinking of the turn the model writes
             try:
-                full, hist = tok.apply_chat_template(list(p)), tok.apply_chat_template(list(p),
-                                                                                      add_generation_prompt=False)
+                full, hist = (tok.apply_chat_template(list(p), add_generation_prompt=True),
+                              tok.apply_chat_template(list(p), add_generation_prompt=False))
             except PonderError:  # (a template that renders no prompt without the generation prompt: as before)
                 full = hist = ""
             text = full[len(hist):] if full.startswith(hist) and len(full) > len(hist) else text  # (else: as before)

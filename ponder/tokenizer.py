@@ -285,8 +285,10 @@ class Tokenizer:
         return self.tok.token_to_id(token)
 
     # ---- chat ------------------------------------------------------------------------------
-    def apply_chat_template(self, messages: list[dict], add_generation_prompt: bool = True, **kwargs) -> str:
+    def apply_chat_template(self, messages: list[dict], add_generation_prompt: bool = False, **kwargs) -> str:
         """The template's text for `messages`; `kwargs` are template variables on top of `template_kwargs`.
+        Without the generation prompt unless asked for, as transformers' method of the same name (a prompt to sample
+        from passes add_generation_prompt=True, as Ponder's own callers do).
 
         Message text is put in as it is: a special-token string inside it ("<|im_end|>" in a user's message) is
         encoded as that special token, as transformers' apply_chat_template(tokenize=True) and vLLM encode it,

@@ -186,7 +186,7 @@ def test_stop_strings_and_length(tiny_random):
 def test_chat_messages_rendered_with_template(tiny_random):
     model, tok = tiny_random
     msgs = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"}]
-    text = tok.apply_chat_template(msgs)
+    text = tok.apply_chat_template(msgs, add_generation_prompt=True)
     assert text == "<|im_start|>system\nbe brief<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
     a = ponder.sample(model, tok, [msgs], max_new_tokens=8, temperature=0)[0][0]
     b = ponder.sample(model, tok, [text], max_new_tokens=8, temperature=0)[0][0]
@@ -250,7 +250,7 @@ def test_token_id_prompts_sample_as_the_prompts_they_encode(tiny_random):
     b = ponder.sample(model, tok, strs + chats, n=2, max_new_tokens=6, temperature=1.0, seed=3)
     assert [[(s.token_ids, s.text, s.prompt_ids) for s in g] for g in a] == \
         [[(s.token_ids, s.text, s.prompt_ids) for s in g] for g in b]
-    assert render_prompts(tok, [[]]) == render_prompts(tok, [tok.apply_chat_template([])])  # an empty chat
+    assert render_prompts(tok, [[]]) == render_prompts(tok, [tok.apply_chat_template([], add_generation_prompt=True)])  # an empty chat
 
 
 

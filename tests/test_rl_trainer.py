@@ -160,7 +160,7 @@ def test_format_reward_counts_the_think_tags_the_chat_template_prefilled(tmp_pat
     seen = []
 
     def generate(model, tok, prompts, *, version, n, **kw):  # one completion of 4 repeats the prefilled tag
-        seen.extend(tok.apply_chat_template(p) for p in prompts)
+        seen.extend(tok.apply_chat_template(p, add_generation_prompt=True) for p in prompts)
         texts = [good] * 3 + [bad]
         return [[Sample(texts[j % 4], ids := tok.encode(texts[j % 4]), [-1.0] * len(ids), "stop", p_ids)
                  for j in range(n)] for p_ids in render_prompts(tok, prompts)]
@@ -188,7 +188,7 @@ def test_chat_template_kwargs_render_every_rollout_and_survive_resume(tmp_path, 
     seen = []
 
     def generate(model, tok, prompts, *, version, **kw):
-        seen.append(tok.apply_chat_template(prompts[0]))
+        seen.append(tok.apply_chat_template(prompts[0], add_generation_prompt=True))
         return ponder.sample(model, tok, prompts, **kw)
     cfg = dict(SMALL, model=str(path), chat=True, chat_template_kwargs={"enable_thinking": False}, steps=2,
                eval_every=5)

@@ -1539,7 +1539,7 @@ def test_budget_forcing_continues_a_chat_prompt_on_its_own_ids(monkeypatch, wait
     assert o.info["waits_used"] == waits and len(seen) == 1 + waits + 1  # thinking segments + the answer
     for s in seen:
         assert s.prompt_ids[:len(ids)] == ids and tok.bos_token_id not in s.prompt_ids
-    _assert_continues_its_own_ids(tok, seen, tok.apply_chat_template(chat), o)
+    _assert_continues_its_own_ids(tok, seen, tok.apply_chat_template(chat, add_generation_prompt=True), o)
     # no waits: the first segment is plain sampling on the same chat prompt
     plain = ponder.sample(model, tok, [chat], max_new_tokens=40, temperature=0.0, stop=["."])[0][0]
     assert seen[0].prompt_ids == plain.prompt_ids == ids
@@ -1556,7 +1556,7 @@ def test_budget_forcing_continues_the_ids_the_model_generated(monkeypatch):
     model, tok = _bos_adding_chat_tokenizer()
     string, chat = "Problem: 8 * 9 - 17 = ?\nSolution:", [{"role": "user", "content": "Problem: 8 * 9 - 17 = ?"}]
     reencoded = []
-    for prompt, text, bos in ((string, string, True), (chat, tok.apply_chat_template(chat), False)):
+    for prompt, text, bos in ((string, string, True), (chat, tok.apply_chat_template(chat, add_generation_prompt=True), False)):
         seen = _seen_samples(monkeypatch)
         o = scale.budget_forcing(model, tok, [prompt], budget=40, waits=2, wait_text="\nWait", answer_tokens=6,
                                  force="always", stop=["."], think_end=None)[0]

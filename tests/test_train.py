@@ -281,7 +281,7 @@ def test_chat_examples_end_the_turn_as_the_template_does(tiny_random):
     for ex in ({"messages": msgs}, {"prompt": msgs[:1], "response": "5"}):
         ids, mask = encode_sft(tok, ex)
         n = mask.index(1)
-        assert tok.decode(ids[:n], skip_special_tokens=False) == tok.apply_chat_template(msgs[:1])
+        assert tok.decode(ids[:n], skip_special_tokens=False) == tok.apply_chat_template(msgs[:1], add_generation_prompt=True)
         assert tok.decode(ids[n:], skip_special_tokens=False) == "5<|im_end|>" and all(mask[n:])
 
 
@@ -317,12 +317,12 @@ def test_sft_trains_a_tool_call_turn_and_never_a_tools_output(tiny_random, tmp_p
         n = mask.index(1)
         assert all(mask[n:]) and not any(mask[:n])
         history = [*row["prompt"]] if "prompt" in row else row["messages"][:-1]
-        assert tok.decode(ids[:n], skip_special_tokens=False) == tok.apply_chat_template(history, tools=row.get("tools"))
+        assert tok.decode(ids[:n], skip_special_tokens=False) == tok.apply_chat_template(history, tools=row.get("tools"), add_generation_prompt=True)
         trained.append(tok.decode(ids[n:], skip_special_tokens=False))
     assert trained == ['<tool_call>{"name": "add", "arguments": {"a": 2, "b": 3}}</tool_call><|im_end|>',
                        "It is 5.<|im_end|>", "It is 5.<|im_end|>"]
     assert "<tool_response>5</tool_response>" in tok.decode(encode_sft(tok, rows[1])[0], skip_special_tokens=False)
-    assert '"parameters"' in tok.apply_chat_template(rows[0]["messages"][:1], tools=tools)  # the tools are shown
+    assert '"parameters"' in tok.apply_chat_template(rows[0]["messages"][:1], tools=tools, add_generation_prompt=True)  # the tools are shown
     sft(_copy(model), tok, rows, train=TrainConfig(steps=1), progress=False)
     # A template that does not render tool calls would train the turn as empty: refused, naming the row.
     tok = copy.copy(tiny_random[1])  # its ChatML template: content only
@@ -390,7 +390,7 @@ def test_sft_row_without_tools_renders_the_template_kwargs_tools(tiny_random):
         for turns in ("all", "last"):
             ids, mask = encode_sft(tok, row, turns=turns)
             n = mask.index(1)
-            assert tok.decode(ids[:n], skip_special_tokens=False) == tok.apply_chat_template(msgs[:1], tools=shown)
+            assert tok.decode(ids[:n], skip_special_tokens=False) == tok.apply_chat_template(msgs[:1], tools=shown, add_generation_prompt=True)
 
 
 def _trained(tok, ids, mask):
@@ -417,7 +417,7 @@ def test_sft_assistant_turns_of_weight_0_are_context_as_in_openais_fine_tuning_f
         ids, mask = encode_sft(tok, {"messages": msgs})
         assert _trained(tok, ids, mask) == ["2<|im_end|>"]
         n = mask.index(1)
-        assert tok.decode(ids[:n], skip_special_tokens=False) == tok.apply_chat_template(msgs[:msgs.index(right)])
+        assert tok.decode(ids[:n], skip_special_tokens=False) == tok.apply_chat_template(msgs[:msgs.index(right)], add_generation_prompt=True)
     for msgs, turns in (([user, wrong], "all"), ([user, right, again, wrong], "last")):
         with pytest.raises(PonderError, match=r"^r\.jsonl:3: the last assistant turn has weight 0 \(not trained on\) "
                                               "and no other turn is trained"):
@@ -468,7 +468,7 @@ def test_sft_trains_every_assistant_turn_of_a_conversation(tiny_random, template
     full = tok.apply_chat_template(msgs, add_generation_prompt=False, tools=tools)
     assert ids == tok.encode(full.rstrip("\n"))
     # turns="last": today's encoding, the last turn after the rest as the model is prompted with it
-    prompt = tok.apply_chat_template(msgs[:-1], tools=tools)
+    prompt = tok.apply_chat_template(msgs[:-1], tools=tools, add_generation_prompt=True)
     last_ids, last_mask = encode_sft(tok, row, turns="last")
     assert last_ids == tok.encode(prompt) + tok.encode_continuation(prompt, full[len(prompt):].rstrip("\n"))
     assert last_mask == [0] * len(tok.encode(prompt)) + [1] * (len(last_ids) - len(tok.encode(prompt)))
@@ -1420,7 +1420,7 @@ def test_sft_response_tokens_are_what_generation_produces_after_the_prompt(sente
     msgs = [{"role": "user", "content": "2 + 2?"}, {"role": "assistant", "content": "4"}]
     ids, mask = encode_sft(tok, {"messages": msgs})
     n = mask.index(1)
-    assert ids[:n] == tok.encode(tok.apply_chat_template(msgs[:1])) and ids[-1] == tok.eos_token_id
+    assert ids[:n] == tok.encode(tok.apply_chat_template(msgs[:1], add_generation_prompt=True)) and ids[-1] == tok.eos_token_id
     assert tok.decode_continuation(ids[:n], ids[n:]) == " 4"  # was "  4"
     # byte-level BPE (Ponder's own, Qwen): across a merge at the seam ("is " + "4" is " 4" jointly) the prompt
     # keeps its own tokens, what ponder.sample prompts with, and the response is "4" after them

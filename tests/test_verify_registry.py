@@ -233,8 +233,8 @@ def test_format_term_lends_a_closed_think_block_of_the_prompt_to_the_completion(
 
     tok = Tokenizer(tokenizer.tok, eos_token="<|endoftext|>", chat_template=QWEN3_THINKING)
     msgs = [{"role": "user", "content": "What is 6*7?"}]
-    rendered = tok.apply_chat_template(msgs, enable_thinking=False)
-    assert prompt_think_state(rendered) == "closed" and prompt_think_state(tok.apply_chat_template(msgs)) is False
+    rendered = tok.apply_chat_template(msgs, enable_thinking=False, add_generation_prompt=True)
+    assert prompt_think_state(rendered) == "closed" and prompt_think_state(tok.apply_chat_template(msgs, add_generation_prompt=True)) is False
     assert prompt_think_state("q<think>\n") is True and prompt_think_state("q </think>") is False  # closes nothing
     tok.template_kwargs = {"enable_thinking": False}
     assert prompts_think_state(tok, [msgs, "q<think>", "q"]) == ["closed", True, False]
