@@ -769,7 +769,7 @@ def _tail_text(tok: Tokenizer, prompt_ids: list[int], out: list[int], k: int) ->
     # there, and the ByteFallback decoder turns every byte of that invalid run into one: a stop string written in
     # byte tokens right after it was missed. The window starts up to 3 tokens earlier, where the character does.
     k, most = min(k, len(out)), min(k + 3, len(out))
-    while k < most and tok.decode(out[-k:]).startswith("\ufffd"):
+    while k < most and tok.decode(out[-k:], skip_special_tokens=True).startswith("\ufffd"):
         k += 1
     # (4 tokens before it: decode_continuation reads back to where the last character before it starts)
     before = out[-k - 4:-k] if len(out) >= k + 4 else list(prompt_ids[-4:]) + out[:-k]

@@ -185,7 +185,9 @@ class Tokenizer:
                 _check_text(t)
             raise
 
-    def decode(self, ids, skip_special_tokens: bool = True) -> str:
+    def decode(self, ids, skip_special_tokens: bool = False) -> str:
+        """The text of `ids`, special tokens kept unless skipped: transformers' default (a turn's <|im_end|>, a
+        template's <think> written as a special token are text the model wrote)."""
         try:
             return self.tok.decode(list(ids), skip_special_tokens=skip_special_tokens)
         except (OverflowError, TypeError):
@@ -244,18 +246,21 @@ class Tokenizer:
         # tokens with no text of their own: a special token (Mistral's [/INST], a turn's end) is skipped, and the
         # sentencepiece decoder then dropped the leading space of the text's first token; a lone "▁" (a prompt's
         # trailing space) decodes to "" by itself. (A few of them: the bound keeps each call short.)
-        k, head = 1, self.decode(context_ids[-1:])  # (head: the text of context_ids[-k:], each decoded once)
+        def decode(x):
+            return self.decode(x, skip_special_tokens=True)
+
+        k, head = 1, decode(context_ids[-1:])  # (head: the text of context_ids[-k:], each decoded once)
         while k < min(len(context_ids), 8) and (not head or head.startswith("\ufffd")):
             k += 1
-            head = self.decode(context_ids[-k:])
-        full = self.decode(context_ids[-k:] + ids)
+            head = decode(context_ids[-k:])
+        full = decode(context_ids[-k:] + ids)
         if full.startswith(head):
             return full[len(head):]
         # A context cut inside a character (a token-id prompt ending at a length cut: "中" as <E4><B8> | <AD>) reads
         # "\ufffd" there, and the ids complete the character: it is theirs ("中文", not "\ufffd\ufffd文" from ids
         # decoded alone, nor one "\ufffd" streamed)
         whole = head.rstrip("\ufffd")
-        return full[len(whole):] if whole != head and full.startswith(whole) else self.decode(ids)
+        return full[len(whole):] if whole != head and full.startswith(whole) else decode(ids)
 
     def encode_continuation(self, context: str, text: str) -> list[int]:
         """The tokens of `text` as they follow the tokens of `context` (`encode(context)`): what a model

@@ -1687,7 +1687,7 @@ def _warn_unrendered_reasoning(tok: Tokenizer, examples: list[dict], encoded: li
         last = None if last and last.get("weight") == 0 else last  # (not trained on, reasoning or not)
         text = next((last[k] for k in REASONING_FIELDS if k in last), None) if last else None
         if isinstance(text, str) and text.strip():
-            trained = tok.decode([i for i, m in zip(ids, mask) if m])
+            trained = tok.decode([i for i, m in zip(ids, mask) if m], skip_special_tokens=True)
             lost += text.strip() not in trained
     if lost:
         print(f"sft: {lost} of {counted(len(examples), what)} {'has' if lost == 1 else 'have'} reasoning in the last "

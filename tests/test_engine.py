@@ -772,17 +772,17 @@ def test_completion_text_keeps_its_leading_space_with_a_sentencepiece_decoder():
     hf.pre_tokenizer, hf.decoder = pre_tokenizers.Metaspace(), decoders.Metaspace()
     hf.add_special_tokens(["<unk>", "<s>", "</s>"])
     tok = Tokenizer(hf, eos_token="</s>", bos_token="<s>")
-    assert tok.decode(tok.encode("the answer")) == "the answer"  # (decoded alone: no leading space)
+    assert tok.decode(tok.encode("the answer"), skip_special_tokens=True) == "the answer"  # (decoded alone: no leading space)
     cfg = ponder.ModelConfig(vocab_size=14, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
                              num_attention_heads=2, num_key_value_heads=1)
     model = ponder.Transformer(cfg).init_weights(0, std=0.5).eval()
     prompts = ["the answer is", "12 + 30 =", "hello fox"]
     for group in ponder.sample(model, tok, prompts, n=3, max_new_tokens=4, temperature=1.0, seed=0):
         for s in group:
-            assert tok.decode(s.prompt_ids) + s.text == tok.decode(s.prompt_ids + s.token_ids)
+            assert tok.decode(s.prompt_ids, skip_special_tokens=True) + s.text == tok.decode(s.prompt_ids + s.token_ids, skip_special_tokens=True)
             assert s.text.startswith(" ") or s.token_ids[0] < 3
     s = ponder.sample(model, tok, ["the answer is"], max_new_tokens=4, temperature=0)[0][0]
-    first = tok.decode(s.token_ids[:2])  # two words: " is 4", say
+    first = tok.decode(s.token_ids[:2], skip_special_tokens=True)  # two words: " is 4", say
     first = " " + first if s.token_ids[0] >= 3 else first
     assert "".join(stream(model, tok, "the answer is", max_new_tokens=4, temperature=0)) == s.text
     cut = ponder.sample(model, tok, ["the answer is"], max_new_tokens=4, temperature=0, stop=[first])[0][0]
@@ -1049,7 +1049,7 @@ def test_streamed_pieces_join_to_the_text_sample_returns(which, request):
 
     tok = request.getfixturevalue(which)
     rng = random.Random(0)
-    byte_like = sorted(_byte_token_ids(tok)) or [i for i in range(tok.vocab_size) if tok.decode([i]) == "\ufffd"]
+    byte_like = sorted(_byte_token_ids(tok)) or [i for i in range(tok.vocab_size) if tok.decode([i], skip_special_tokens=True) == "\ufffd"]
     special = sorted(tok.skipped_token_ids)
     for _ in range(400):
         prompt = tok.encode(rng.choice(["q", "q中", "the fox "]), add_special_tokens=True)
@@ -1082,7 +1082,7 @@ def test_a_token_id_prompt_cut_inside_a_character_gives_the_reply_the_character(
     full = tok.encode("q中文x", add_special_tokens=True)
     for cut in range(1, len(full)):
         prompt, reply = full[:cut], full[cut:]
-        head = tok.decode(prompt)
+        head = tok.decode(prompt, skip_special_tokens=True)
         if not head.endswith("\ufffd"):
             continue
         model = bigram_model(tok.vocab_size + (-tok.vocab_size) % 8, prompt[-1:] + reply, then=tok.eos_token_id)
@@ -1091,7 +1091,7 @@ def test_a_token_id_prompt_cut_inside_a_character_gives_the_reply_the_character(
         s = ponder.sample(model, tok, [prompt], max_new_tokens=len(reply) + 1, temperature=0)[0][0]
         pieces = list(ponder.engine.stream(model, tok, prompt, max_new_tokens=len(reply) + 1, temperature=0))
         assert s.token_ids == reply + [tok.eos_token_id]
-        assert head.rstrip("\ufffd") + s.text == tok.decode(full) and "".join(pieces) == s.text, (cut, s.text, pieces)
+        assert head.rstrip("\ufffd") + s.text == tok.decode(full, skip_special_tokens=True) and "".join(pieces) == s.text, (cut, s.text, pieces)
 
 
 def test_on_stop_goes_on_as_a_fresh_call_on_the_context_would(tokenizer):

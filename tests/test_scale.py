@@ -947,7 +947,7 @@ def test_budget_forcing_cut_between_boxed_and_its_brace_reads_the_forced_answer(
     model, tok = ponder.load("tiny")
     prompt = "Problem: 8 * 9 - 17 + 18 - 10 = ?\nSolution:"
     s = ponder.sample(model, tok, [prompt], n=1, max_new_tokens=120, temperature=0.0)[0][0]
-    cuts = [k for k in range(1, s.num_tokens) if tok.decode(s.token_ids[:k]).rstrip().endswith("\\boxed")]
+    cuts = [k for k in range(1, s.num_tokens) if tok.decode(s.token_ids[:k], skip_special_tokens=True).rstrip().endswith("\\boxed")]
     assert cuts  # the seam this is about: "\boxed" ends a token of its own
     for budget in range(cuts[0] - 1, s.num_tokens):
         o = scale.budget_forcing(model, tok, [prompt], budget=budget, answer_tokens=6)[0]
@@ -978,12 +978,12 @@ def test_budget_forcing_forced_answer_follows_the_recorded_text():
     model, tok = ponder.load("tiny")
     prompt = "Problem: 8 * 9 - 17 + 18 - 10 = ?\nSolution:"
     s = ponder.sample(model, tok, [prompt], n=1, max_new_tokens=120, temperature=0.0)[0][0]
-    k = next(k for k in range(1, s.num_tokens) if tok.decode(s.token_ids[:k]).rstrip().endswith("\\boxed"))
+    k = next(k for k in range(1, s.num_tokens) if tok.decode(s.token_ids[:k], skip_special_tokens=True).rstrip().endswith("\\boxed"))
     opened = 0
     for budget in range(k, s.num_tokens):
         o = scale.budget_forcing(model, tok, [prompt], budget=budget, answer_tokens=6)[0]
         cut = o.text.rindex("\nFinal Answer:") + len("\nFinal Answer:")
-        opened += "{" in tok.decode(s.token_ids[:budget])[-4:]
+        opened += "{" in tok.decode(s.token_ids[:budget], skip_special_tokens=True)[-4:]
         want = ponder.sample(model, tok, [prompt + o.text[:cut]], n=1, max_new_tokens=6, temperature=0.0,
                              stop=["\n"])[0][0]
         assert o.text[cut:] == want.text
@@ -1385,7 +1385,7 @@ def test_budget_forcing_fits_the_context_after_a_stop_string_cut_inside_a_token(
     model, tok = micro
     limit, n = model.config.max_position_embeddings, len(tok.encode(LONG, add_special_tokens=True))
     cue = len(tok.encode("\nFinal Answer:"))
-    assert "Solution" in [tok.decode([t]) for t in tok.encode(" Solution")]  # (one token, as the test assumes)
+    assert "Solution" in [tok.decode([t], skip_special_tokens=True) for t in tok.encode(" Solution")]  # (one token, as the test assumes)
     capped = 0
     for stop in ("ion", "on"):
         for budget in (59, 60, 61):
@@ -1456,7 +1456,7 @@ def test_budget_forcing_sees_think_end_after_a_leading_space(sentencepiece_token
 
     tok = Tokenizer(sentencepiece_tokenizer(), eos_token="</s>", bos_token="<s>")
     prompt, cont = "[INST] 2 + 2?", " The [/INST] 4"
-    assert tok.decode(tok.encode_continuation(prompt, cont)) != cont  # the seam: decode drops the space
+    assert tok.decode(tok.encode_continuation(prompt, cont), skip_special_tokens=True) != cont  # the seam: decode drops the space
     model = think_tag_model(tok, [(prompt, cont)])
     o = scale.budget_forcing(model, tok, [prompt], budget=20, think_end="[/INST]", answer_tokens=1)[0]
     assert (o.text, o.info["forced"], o.info["thinking_tokens"]) == (cont, False, 3)
@@ -1513,7 +1513,7 @@ def _assert_continues_its_own_ids(tok, seen, prompt_text, o, wait="\nWait", cue=
     encoded as they continue the text so far. (The stopped draws here end on a whole stop token.)"""
     text = prompt_text
     for k, (prev, cur) in enumerate(zip(seen, seen[1:])):
-        assert prev.finish_reason == "stop" and tok.decode(prev.token_ids[-1:]) in ("", ".")
+        assert prev.finish_reason == "stop" and tok.decode(prev.token_ids[-1:], skip_special_tokens=True) in ("", ".")
         text += prev.text
         forced = cue if k == len(seen) - 2 else wait
         assert cur.prompt_ids == prev.prompt_ids + prev.token_ids[:-1] + tok.encode_continuation(text, forced)

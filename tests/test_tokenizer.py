@@ -175,7 +175,7 @@ def test_encode_continuation_is_what_follows_the_context_without_a_dummy_prefix(
     merged = 0
     for context, text in cases:
         ctx, whole, ids = tok.encode(context), tok.encode(context + text), tok.encode_continuation(context, text)
-        assert tok.decode_continuation(ctx, ids) == text and tok.decode(ctx + ids) == context + text
+        assert tok.decode_continuation(ctx, ids) == text and tok.decode(ctx + ids, skip_special_tokens=True) == context + text
         if whole[: len(ctx)] == ctx:
             assert ids == whole[len(ctx):]
         else:  # the BPE merged "Solution:▁4" across the seam: the prompt's own tokens, then "▁4"
@@ -185,7 +185,7 @@ def test_encode_continuation_is_what_follows_the_context_without_a_dummy_prefix(
     # Ponder's byte-level BPE has no dummy prefix: across a merge ("is " + "4" is " 4" jointly) the text alone
     for context, text in [("The answer is ", "4"), ("Solution:", " 4"), ("it'", "s 4"), ("", "hello")]:
         ids = tokenizer.encode_continuation(context, text)
-        assert tokenizer.decode(ids) == text and tokenizer.decode(tokenizer.encode(context) + ids) == context + text
+        assert tokenizer.decode(ids, skip_special_tokens=True) == text and tokenizer.decode(tokenizer.encode(context) + ids, skip_special_tokens=True) == context + text
     assert tokenizer.encode_continuation("The answer is ", "4") == tokenizer.encode("4")
 
 
@@ -508,9 +508,9 @@ def test_decode_continuation_after_a_trailing_space_keeps_the_texts_space(senten
         ctx = tok.encode(context, add_special_tokens=True)
         for text in (" the answer", "4", " 4"):
             ids = tok.encode_continuation(context, text)
-            full = tok.decode(ctx + ids)
-            assert full.startswith(tok.decode(ctx)), (context, text)
-            assert tok.decode_continuation(ctx, ids) == full[len(tok.decode(ctx)):], (context, text)
+            full = tok.decode(ctx + ids, skip_special_tokens=True)
+            assert full.startswith(tok.decode(ctx, skip_special_tokens=True)), (context, text)
+            assert tok.decode_continuation(ctx, ids) == full[len(tok.decode(ctx, skip_special_tokens=True)):], (context, text)
 
 
 PIECES = ["the", " fox", " ", "  ", "\n", "12", "é", "ï", "²", "€", "😀", "👨‍👩‍👧", "你好", "`", " ~", "e\u0301"]
@@ -533,9 +533,9 @@ def test_decode_continuation_after_a_byte_token_reads_the_texts_own_characters(t
             whole = tok.encode(context + text, add_special_tokens=True)
             tails = [whole[len(ctx):]] if whole[:len(ctx)] == ctx else []
             for ids in [tok.encode_continuation(context, text), *tails]:
-                full = tok.decode(ctx + ids)
-                assert full.startswith(tok.decode(ctx)), (context, text)
-                assert tok.decode_continuation(ctx, ids) == full[len(tok.decode(ctx)):], (context, text)
+                full = tok.decode(ctx + ids, skip_special_tokens=True)
+                assert full.startswith(tok.decode(ctx, skip_special_tokens=True)), (context, text)
+                assert tok.decode_continuation(ctx, ids) == full[len(tok.decode(ctx, skip_special_tokens=True)):], (context, text)
 
 
 def test_decode_continuation_after_a_context_cut_inside_a_long_run_of_byte_tokens(byte_fallback_tokenizer):
@@ -549,11 +549,11 @@ def test_decode_continuation_after_a_context_cut_inside_a_long_run_of_byte_token
     tok = byte_fallback_tokenizer
     for text in ("😀😀😀€12", "²中文中文中文", "a😀€", "中文中文中文中文 fox"):
         ids = tok.encode(text, add_special_tokens=True)
-        full = tok.decode(ids)
+        full = tok.decode(ids, skip_special_tokens=True)
         assert full == text
         for cut in range(1, len(ids)):
             ctx = ids[:cut]
-            head = tok.decode(ctx).rstrip("\ufffd")
+            head = tok.decode(ctx, skip_special_tokens=True).rstrip("\ufffd")
             assert head + tok.decode_continuation(ctx, ids[cut:]) == full, (text, cut)
             assert tok.decode_continuation(torch.tensor(ctx), torch.tensor(ids[cut:])) == full[len(head):]
             assert tok.decode_continuation(ctx, []) == ""
@@ -898,7 +898,7 @@ def test_added_tokens_decoder_of_tokenizer_config_applies_as_in_transformers(tmp
         text = _fragments(rng) + " <new> [M] x</think> <think>"
         ids = tok.encode(text)
         assert ids == ref(text, add_special_tokens=False)["input_ids"], text
-        assert tok.decode(ids) == ref.decode(ids, skip_special_tokens=True), text
+        assert tok.decode(ids, skip_special_tokens=True) == ref.decode(ids, skip_special_tokens=True), text
 
 
 @pytest.mark.parametrize("entry, msg", [({"x": {"content": "a"}}, "entry 'x' must be a token id"),
@@ -1052,7 +1052,7 @@ def test_named_special_tokens_that_are_non_special_added_tokens_become_special_a
         text = _fragments(rng) + " a<think>b</think> <tool_call>c swords word<|im_end|>"
         ids = tok.encode(text)
         assert ids == ref(text, add_special_tokens=False)["input_ids"], text
-        assert tok.decode(ids) == ref.decode(ids, skip_special_tokens=True), text
+        assert tok.decode(ids, skip_special_tokens=True) == ref.decode(ids, skip_special_tokens=True), text
 
 
 def test_a_chat_template_set_after_a_render_is_the_one_rendered(tokenizer):
@@ -1077,9 +1077,9 @@ def test_decode_continuation_after_a_special_token_keeps_the_texts_leading_space
         ctx = tok.encode(context, add_special_tokens=True)
         for text in (" 4", " the answer is 4", "4"):
             ids = tok.encode_continuation(context, text)
-            full = tok.decode(ctx + ids)
-            assert full.startswith(tok.decode(ctx)), (context, text)
-            assert tok.decode_continuation(ctx, ids) == full[len(tok.decode(ctx)):], (context, text)
+            full = tok.decode(ctx + ids, skip_special_tokens=True)
+            assert full.startswith(tok.decode(ctx, skip_special_tokens=True)), (context, text)
+            assert tok.decode_continuation(ctx, ids) == full[len(tok.decode(ctx, skip_special_tokens=True)):], (context, text)
 
 
 def test_named_templates_transformers_saves_as_files_survive_a_save(tmp_path, tokenizer):
@@ -1185,7 +1185,7 @@ def test_train_tokenizer_is_deterministic_and_keeps_its_vocab_size_and_special_t
     assert a.tok.to_str() == b.tok.to_str() and a.vocab_size == 270
     for t in ponder.tokenizer.SPECIAL_TOKENS:
         assert a.encode(t) == [a.token_to_id(t)]
-    assert a.decode(a.encode("a<think>b</think><|im_end|>")) == "a<think>b</think>"
+    assert a.decode(a.encode("a<think>b</think><|im_end|>"), skip_special_tokens=True) == "a<think>b</think>"
 
 
 def test_encode_batch_of_one_string_is_one_line_not_a_rust_type_error(tokenizer):
@@ -1219,11 +1219,11 @@ def test_decode_names_an_id_that_is_no_token_id(tokenizer, ids, msg):
     import torch
 
     with pytest.raises(PonderError, match=rf"^(decode: )?{msg}"):
-        tokenizer.decode(ids)
+        tokenizer.decode(ids, skip_special_tokens=True)
     with pytest.raises(PonderError, match=r"^decode: token id -100 at position 1 is negative"):
-        tokenizer.decode(torch.tensor([5, -100]))
+        tokenizer.decode(torch.tensor([5, -100]), skip_special_tokens=True)
     good = tokenizer.encode("hello world")
-    assert tokenizer.decode(np.array(good)) == tokenizer.decode(torch.tensor(good)) == "hello world"
+    assert tokenizer.decode(np.array(good), skip_special_tokens=True) == tokenizer.decode(torch.tensor(good), skip_special_tokens=True) == "hello world"
 
 
 def test_encode_batch_takes_any_iterable_of_texts(tokenizer):
@@ -1269,3 +1269,17 @@ def test_apply_chat_template_defaults_to_no_generation_prompt_as_transformers(tm
     prompt = hf.apply_chat_template(MSGS, tokenize=False, add_generation_prompt=True)
     assert prompt.endswith("<|im_start|>assistant\n")
     assert render_prompts(tok, [MSGS]) == [tok.encode(prompt, add_special_tokens=False)]
+
+
+def test_decode_keeps_special_tokens_by_default_as_transformers(tmp_path, tokenizer):
+    """Tokenizer.decode dropped special tokens unless told to keep them, where transformers' decode keeps them
+    (skip_special_tokens=False): a reply decoded by code ported from transformers lost its <|im_end|>. The defaults
+    agree now; sampled text (decode_continuation) still leaves the special tokens out, as before."""
+    transformers = pytest.importorskip("transformers")
+    tokenizer.save(tmp_path)
+    tok, hf = Tokenizer.load(tmp_path), transformers.AutoTokenizer.from_pretrained(tmp_path)
+    ids = tok.encode(tok.apply_chat_template(MSGS, add_generation_prompt=True) + "4<|im_end|>")
+    assert tok.decode(ids) == hf.decode(ids) and tok.decode(ids).endswith("4<|im_end|>")
+    for skip in (False, True):
+        assert tok.decode(ids, skip_special_tokens=skip) == hf.decode(ids, skip_special_tokens=skip)
+    assert tok.decode_continuation(ids[:-2], ids[-2:]) == "4"

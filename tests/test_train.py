@@ -1416,7 +1416,7 @@ def test_sft_response_tokens_are_what_generation_produces_after_the_prompt(sente
         n = mask.index(1)
         assert ids[:n] == tok.encode(prompt, add_special_tokens=True) and all(mask[n:]) and sum(mask) == len(ids) - n
         assert ids[-1] == tok.eos_token_id and tok.decode_continuation(ids[:n], ids[n:-1]) == response
-        assert tok.decode(ids) == prompt + response
+        assert tok.decode(ids, skip_special_tokens=True) == prompt + response
     msgs = [{"role": "user", "content": "2 + 2?"}, {"role": "assistant", "content": "4"}]
     ids, mask = encode_sft(tok, {"messages": msgs})
     n = mask.index(1)
