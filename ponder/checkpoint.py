@@ -559,7 +559,11 @@ def _differ(files: list[Path], a: str, b: str, dtype: torch.dtype) -> bool:
 
 def _written_fields(model: Transformer, tokenizer: Tokenizer | None) -> dict:
     """The config fields save writes from the model and the tokenizer, whatever the config held: the weights'
-    dtype, and the tokenizer's ids, without dropping what the config knows beyond them."""
+    dtype, and the tokenizer's ids, without dropping what the config knows beyond them. Not pad_token_id: the
+    config's stays (the tokenizer's pad is in tokenizer_config.json), as transformers' models make it their
+    embedding's padding_idx, whose row a fine-tune never trains. The tokenizer's pad, which falls back to EOS, was
+    written in a config naming none (Qwen's, Llama 3's): the EOS embedding frozen in a transformers fine-tune of
+    the checkpoint re-saved."""
     cfg = model.config
     out = {"torch_dtype": str(model.dtype).removeprefix("torch.")}
     if tokenizer is not None:
@@ -571,7 +575,6 @@ def _written_fields(model: Transformer, tokenizer: Tokenizer | None) -> dict:
             out["eos_token_id"] = tokenizer.eos_token_id
         elif isinstance(cfg.eos_token_id, tuple):
             out["eos_token_id"] = list(cfg.eos_token_id)
-        out["pad_token_id"] = tokenizer.pad_token_id
         if tokenizer.bos_token_id is not None:  # (Qwen's tokenizers have none; their configs do)
             out["bos_token_id"] = tokenizer.bos_token_id
     return out

@@ -1309,3 +1309,24 @@ def test_a_load_save_round_trip_keeps_the_eos_ids_as_transformers_does(tmp_path,
     more = [i for i in [tok.eos_token_id, *sorted(tok.stop_token_ids)] if i not in ids]
     assert eos("ours", "generation_config.json") == (ids + list(dict.fromkeys(more)) if more else ref)
     assert ponder.load(tmp_path / "ours")[1].stop_token_ids == tok.stop_token_ids
+
+
+@pytest.mark.parametrize("pad", [None, 5])
+def test_a_load_save_round_trip_keeps_the_configs_pad_id_so_transformers_trains_the_eos_row(tmp_path, tokenizer, pad):
+    """save wrote the tokenizer's pad id (its EOS, when it has no pad token) into a config.json naming none, as
+    Qwen's and Llama 3's do; transformers makes config.pad_token_id its embedding's padding_idx, whose row gets no
+    gradient: a transformers fine-tune of the re-saved checkpoint never trained the EOS embedding. The config's
+    own pad_token_id stays, as transformers' save_pretrained keeps it."""
+    transformers = pytest.importorskip("transformers")
+    cfg = transformers.Qwen3Config(vocab_size=320, hidden_size=32, intermediate_size=48, num_hidden_layers=1,
+                                   num_attention_heads=2, num_key_value_heads=1, head_dim=16, pad_token_id=pad,
+                                   eos_token_id=tokenizer.eos_token_id, tie_word_embeddings=False)
+    transformers.Qwen3ForCausalLM(cfg).save_pretrained(tmp_path / "hf")
+    tokenizer.save(tmp_path / "hf")
+    ponder.save(*ponder.load(tmp_path / "hf"), tmp_path / "ours")
+    assert json.loads((tmp_path / "ours" / "config.json").read_text()).get("pad_token_id") == pad
+    back = transformers.AutoModelForCausalLM.from_pretrained(tmp_path / "ours")
+    assert back.model.embed_tokens.padding_idx == pad
+    x = torch.tensor([[3, tokenizer.eos_token_id, 4, tokenizer.eos_token_id]])
+    back(x, labels=x).loss.backward()
+    assert back.model.embed_tokens.weight.grad[tokenizer.eos_token_id].abs().sum() > 0
