@@ -160,7 +160,8 @@ class Tokenizer:
 
     @property
     def skipped_token_ids(self) -> frozenset[int]:
-        """Ids that `decode` leaves out (the special added tokens): they contribute no text."""
+        """Ids that `decode(..., skip_special_tokens=True)` leaves out (the special added tokens): they contribute no
+        text to sampled text."""
         return frozenset(i for i, t in self.tok.get_added_tokens_decoder().items() if t.special)
 
     def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
