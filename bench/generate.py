@@ -58,7 +58,7 @@ def main():
     rng = torch.Generator().manual_seed(0)
     prompts = [" ".join(words[j] for j in torch.randint(0, len(words), (int(torch.randint(4, 24, (1,), generator=rng)),),
                                                          generator=rng).tolist()) for _ in range(a.prompts)]
-    ids = [tok.encode(p) for p in prompts]
+    ids = [tok.encode(p, add_special_tokens=False) for p in prompts]
     L = max(map(len, ids))
     pad = tok.pad_token_id
     inp = torch.tensor([[pad] * (L - len(x)) + x for x in ids])

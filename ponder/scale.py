@@ -837,7 +837,8 @@ def _on_stop_kw(on_stop, indices) -> dict:
 
 def _cue_tokens(tok, answer_cue: str, think_end: str | None) -> int:
     """The tokens check_budget_context counts for the strings forced before the answer."""
-    return len(tok.encode(answer_cue)) + (len(tok.encode(think_end)) if think_end else 0)
+    n = len(tok.encode(answer_cue, add_special_tokens=False))
+    return n + (len(tok.encode(think_end, add_special_tokens=False)) if think_end else 0)
 
 
 def _room(model, ids) -> int | float:
@@ -1127,7 +1128,7 @@ def resolve_think_end(tok, prompts, think_end="auto") -> str | None:
             raise PonderError(f"budget forcing: think_end must be a non-empty string, 'auto' or None, "
                               f"got {think_end!r}")
         return think_end
-    if len(tok.encode("</think>")) != 1:
+    if len(tok.encode("</think>", add_special_tokens=False)) != 1:
         return None
     template = getattr(tok, "chat_template", None) or ""
     for p in prompts:

@@ -164,7 +164,10 @@ class Tokenizer:
         text to sampled text."""
         return frozenset(i for i, t in self.tok.get_added_tokens_decoder().items() if t.special)
 
-    def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
+    def encode(self, text: str, add_special_tokens: bool = True) -> list[int]:
+        """The ids of `text`, with the special tokens the tokenizer adds (Llama 3's BOS) unless add_special_tokens
+        is False: transformers' default. (Text that continues a prompt: add_special_tokens=False, or
+        encode_continuation.)"""
         try:
             return self.tok.encode(text, add_special_tokens=add_special_tokens).ids
         except TypeError:
@@ -278,8 +281,8 @@ class Tokenizer:
         """
         _check_text(context)  # (each named at its own position, not the joined text's)
         _check_text(text)
-        ctx = self.encode(context)
-        whole = self.encode(context + text)
+        ctx = self.encode(context, add_special_tokens=False)
+        whole = self.encode(context + text, add_special_tokens=False)
         if whole[: len(ctx)] == ctx:
             return whole[len(ctx):]
         if self._bare is None:

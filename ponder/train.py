@@ -1166,7 +1166,7 @@ def pretrain(
         restore_rng(state)
     if progress:
         print(f"pretrain: encoding {len(docs):,} documents", file=sys.stderr)
-    encoded = [tok.encode(d) for d in docs]
+    encoded = [tok.encode(d, add_special_tokens=False) for d in docs]
     # Documents carry their own end (the corpus's end with <|endoftext|>): plain text packed several to a row ran
     # each into the next with nothing between them, and the model never saw EOS, so it never learnt to stop
     unended = sum(bool(d) and d[-1] != tok.eos_token_id for d in encoded)
@@ -1188,7 +1188,7 @@ def pretrain(
     ids, mask = ids[has_target], mask[has_target]
     held = None
     if heldout_docs:
-        held_encoded = [tok.encode(d) for d in heldout_docs]
+        held_encoded = [tok.encode(d, add_special_tokens=False) for d in heldout_docs]
         held_cut = sum(len(d) > train.seq_len + 1 for d in held_encoded)
         if held_cut:  # (as the training documents' cut is said: heldout_loss reads only their first tokens)
             print(f"pretrain: {held_cut} of {len(heldout_docs)} held-out documents are longer than seq_len + 1 = "
@@ -1493,7 +1493,7 @@ def encode_sft(tok: Tokenizer, ex: dict, where: str = "example", turns: str = "a
                           "prefix; cannot tell the response's tokens apart")
     _check_calls_rendered(msgs[-1], full[len(prompt):], where, "last assistant turn")
     _check_last_turn_rendered(tok, msgs[-1], full[len(prompt):], where)
-    prompt_ids = tok.encode(prompt)
+    prompt_ids = tok.encode(prompt, add_special_tokens=False)
     resp_ids = tok.encode_continuation(prompt, full[len(prompt):].rstrip("\n"))
     if not resp_ids or resp_ids[-1] not in tok.stop_token_ids:  # a template that does not end the turn
         resp_ids.append(tok.eos_token_id)
@@ -1506,7 +1506,7 @@ def _turn_end_in(tok: Tokenizer, text: str) -> str | None:
         return None
     for i in tok.stop_token_ids:
         t = tok.tok.id_to_token(i)
-        if t and t in text and i in tok.encode(text):
+        if t and t in text and i in tok.encode(text, add_special_tokens=False):
             return t
     return None
 
@@ -1623,7 +1623,7 @@ def _encode_every_turn(tok: Tokenizer, msgs: list, tools, where: str) -> tuple[l
         for a, b, target in ((pos, start, 0), (start, end, 1)):
             if a < b:  # (a template may render nothing between two turns)
                 cut = max([cut, *(full.rfind(t, cut, a) for t in splits)])
-                piece = tok.encode_continuation(full[cut:a], full[a:b]) if a else tok.encode(full[a:b])
+                piece = tok.encode_continuation(full[cut:a], full[a:b]) if a else tok.encode(full[a:b], add_special_tokens=False)
                 ids += piece
                 mask += [target] * len(piece)
         pos = end

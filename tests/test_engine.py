@@ -135,7 +135,7 @@ def test_greedy_leaves_the_global_generator_alone(tiny_random):
 def test_logprobs_match_model_distribution(tiny_random):
     model, tok = tiny_random
     s = ponder.sample(model, tok, [PROMPTS[0]], max_new_tokens=8, temperature=0.7, seed=1)[0][0]
-    ids = tok.encode(PROMPTS[0]) + s.token_ids
+    ids = tok.encode(PROMPTS[0], add_special_tokens=False) + s.token_ids
     with torch.no_grad():
         logits = model(torch.tensor([ids]))[0, len(ids) - len(s.token_ids) - 1:-1] / 0.7
     ref = torch.log_softmax(logits, -1).gather(-1, torch.tensor(s.token_ids)[:, None])[:, 0]
@@ -533,10 +533,10 @@ def bigram_model(vocab: int, chain: list[int], then: int) -> ponder.Transformer:
 
 def scripted(tok, prompt: str, text: str, then: str = "9"):
     """(model, prompt): greedy decoding of `prompt` writes exactly the tokens of `text`, then `then` forever."""
-    p, ids = tok.encode(prompt), tok.encode(text)
+    p, ids = tok.encode(prompt, add_special_tokens=False), tok.encode(text, add_special_tokens=False)
     assert len(set(p[-1:] + ids)) == len(ids) + 1, "a bigram chain needs distinct tokens"
     vocab = tok.vocab_size + (-tok.vocab_size) % 8
-    return bigram_model(vocab, p[-1:] + ids, tok.encode(then)[0]), prompt
+    return bigram_model(vocab, p[-1:] + ids, tok.encode(then, add_special_tokens=False)[0]), prompt
 
 
 @pytest.mark.parametrize("text,stop", [("中文", "中文"), ("a😀", "😀"), ("ab c", "b c")])
@@ -545,7 +545,7 @@ def test_stop_strings_of_several_tokens_per_character(tokenizer, text, stop):
     model, prompt = scripted(tokenizer, "q", text)
     s = ponder.sample(model, tokenizer, [prompt], max_new_tokens=12, temperature=0, stop=[stop])[0][0]
     assert (s.finish_reason, s.text) == ("stop", text[: text.find(stop)])
-    assert len(s.token_ids) == len(tokenizer.encode(text))
+    assert len(s.token_ids) == len(tokenizer.encode(text, add_special_tokens=False))
 
 
 @pytest.mark.parametrize("text,stop", [("한中文", "中文"), ("한中文", "文"), ("é😀中", "😀中")])
@@ -556,10 +556,10 @@ def test_stop_strings_after_a_character_of_byte_tokens(byte_fallback_tokenizer, 
     as "\ufffd"s and found only tokens later (token_ids ran past the text's cut)."""
     tok = byte_fallback_tokenizer
     model, prompt = scripted(tok, "q", text, then="the")
-    full = tok.decode_continuation(tok.encode(prompt, True), tok.encode(text))  # (" " + text: the dummy prefix)
+    full = tok.decode_continuation(tok.encode(prompt, True), tok.encode(text, add_special_tokens=False))  # (" " + text: the dummy prefix)
     s = ponder.sample(model, tok, [prompt], max_new_tokens=16, temperature=0, stop=[stop])[0][0]
     assert (s.finish_reason, s.text) == ("stop", full[: full.find(stop)])
-    assert len(s.token_ids) == len(tok.encode(text))
+    assert len(s.token_ids) == len(tok.encode(text, add_special_tokens=False))
 
 
 def test_a_stop_string_read_inside_a_run_of_byte_tokens_that_is_no_utf8_does_not_stop(byte_fallback_tokenizer):
@@ -569,7 +569,7 @@ def test_a_stop_string_read_inside_a_run_of_byte_tokens_that_is_no_utf8_does_not
     tok = byte_fallback_tokenizer
     run = [tok.tok.token_to_id(f"<0x{b:02X}>") for b in (0xF5, 0x24, 0x25, 0x26, 0x6C)]
     model = bigram_model(tok.vocab_size + (-tok.vocab_size) % 8, tok.encode("q", True)[-1:] + run,
-                         then=tok.encode("the")[0])
+                         then=tok.encode("the", add_special_tokens=False)[0])
     free = ponder.sample(model, tok, ["q"], max_new_tokens=8, temperature=0)[0][0]
     s = ponder.sample(model, tok, ["q"], max_new_tokens=8, temperature=0, stop=["l"])[0][0]
     assert free.text.startswith("\ufffd" * 5) and "l" not in free.text
@@ -581,7 +581,7 @@ def test_stream_after_a_prompt_ending_in_byte_tokens_shows_the_characters(byte_f
     byte-token characters read as "\ufffd": decoded behind the prompt's last byte token alone, whose invalid run
     the ByteFallback decoder replaced whole. stream() and sample() showed "\ufffd\ufffd..." for "文😀"."""
     tok = byte_fallback_tokenizer
-    prompt, reply = tok.encode("q中"), tok.encode("文😀")[1:]  # (the reply without its dummy-prefix "▁")
+    prompt, reply = tok.encode("q中", add_special_tokens=False), tok.encode("文😀", add_special_tokens=False)[1:]  # (the reply without its dummy-prefix "▁")
     model = bigram_model(tok.vocab_size + (-tok.vocab_size) % 8, prompt[-1:] + reply, then=tok.eos_token_id)
     pieces = list(ponder.engine.stream(model, tok, "q中", max_new_tokens=len(reply) + 1, temperature=0))
     s = ponder.sample(model, tok, ["q中"], max_new_tokens=len(reply) + 1, temperature=0)[0][0]
@@ -606,7 +606,7 @@ def test_stop_strings_split_by_ids_past_the_tokenizers_vocabulary(tokenizer):
     """Ids of a padded embedding past the tokenizer's vocabulary (Qwen's), which a model can draw, decode to no
     text, as special tokens: they took the stop check's window slots, so "a", 3 of them, "b" missed the stop "ab"
     and ran on to "length" with "ab999" uncut."""
-    V, enc = tokenizer.vocab_size, lambda s: tokenizer.encode(s)[-1]
+    V, enc = tokenizer.vocab_size, lambda s: tokenizer.encode(s, add_special_tokens=False)[-1]
     model = bigram_model(V + 8 + (-V) % 8, [enc("q"), enc("a"), V, V + 1, V + 2, enc("b")], then=enc("9"))
     s = ponder.sample(model, tokenizer, ["q"], max_new_tokens=8, temperature=0, stop=["ab"])[0][0]
     assert (s.token_ids, s.text, s.finish_reason) == ([enc("a"), V, V + 1, V + 2, enc("b")], "", "stop")
@@ -617,7 +617,7 @@ def test_reasoning_tags_stay_in_the_text_and_can_stop(tokenizer):
     verifier sees them, and "</think>" works as a stop string."""
     text = "<think>ij</think>\\boxed{7}"
     model, prompt = scripted(tokenizer, "q", text)
-    full = ponder.sample(model, tokenizer, [prompt], max_new_tokens=len(tokenizer.encode(text)), temperature=0)[0][0]
+    full = ponder.sample(model, tokenizer, [prompt], max_new_tokens=len(tokenizer.encode(text, add_special_tokens=False)), temperature=0)[0][0]
     assert full.text == text
     assert ponder.verify.check_format(full.text).correct
     cut = ponder.sample(model, tokenizer, [prompt], max_new_tokens=9, temperature=0, stop=["</think>"])[0][0]
@@ -641,7 +641,7 @@ def test_a_stop_token_that_is_not_special_stays_out_of_the_text(tokenizer):
     from ponder.engine import stream
     from ponder.tokenizer import Tokenizer
 
-    nine = tokenizer.encode("9")[0]
+    nine = tokenizer.encode("9", add_special_tokens=False)[0]
     tok = Tokenizer(tokenizer.tok, eos_token=tokenizer.eos_token, extra_eos_ids=[nine])
     model, prompt = scripted(tokenizer, "q", "ab cd", then="9")
     s = ponder.sample(model, tok, [prompt], n=2, max_new_tokens=12, temperature=0, stop=["zz"])[0]
@@ -772,7 +772,7 @@ def test_completion_text_keeps_its_leading_space_with_a_sentencepiece_decoder():
     hf.pre_tokenizer, hf.decoder = pre_tokenizers.Metaspace(), decoders.Metaspace()
     hf.add_special_tokens(["<unk>", "<s>", "</s>"])
     tok = Tokenizer(hf, eos_token="</s>", bos_token="<s>")
-    assert tok.decode(tok.encode("the answer"), skip_special_tokens=True) == "the answer"  # (decoded alone: no leading space)
+    assert tok.decode(tok.encode("the answer", add_special_tokens=False), skip_special_tokens=True) == "the answer"  # (decoded alone: no leading space)
     cfg = ponder.ModelConfig(vocab_size=14, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
                              num_attention_heads=2, num_key_value_heads=1)
     model = ponder.Transformer(cfg).init_weights(0, std=0.5).eval()
@@ -933,8 +933,8 @@ def test_stream_decodes_only_the_tokens_not_yet_shown(tiny_random, byte_fallback
         assert text == ponder.sample(model, tok, ["hello"], **kw)[0][0].text
     assert lengths > 100  # (replies long enough to matter)
     bf = byte_fallback_tokenizer
-    reply = bf.encode("q 文😀 we 4 é")[2:]
-    m = bigram_model(bf.vocab_size + (-bf.vocab_size) % 8, bf.encode("q")[-1:] + reply, then=bf.eos_token_id)
+    reply = bf.encode("q 文😀 we 4 é", add_special_tokens=False)[2:]
+    m = bigram_model(bf.vocab_size + (-bf.vocab_size) % 8, bf.encode("q", add_special_tokens=False)[-1:] + reply, then=bf.eos_token_id)
     pieces = list(stream(m, bf, "q", max_new_tokens=len(reply) + 1, temperature=0))
     assert "".join(pieces) == ponder.sample(m, bf, ["q"], max_new_tokens=len(reply) + 1, temperature=0)[0][0].text
 
@@ -953,7 +953,7 @@ def test_stream_projects_only_the_last_prompt_position_to_the_vocabulary(tiny_ra
         text = "".join(stream(model, tok, prompt, max_new_tokens=3, temperature=1.0, seed=2))
     finally:
         h.remove()
-    assert len(tok.encode(prompt)) > 30 and rows and max(rows) == 1
+    assert len(tok.encode(prompt, add_special_tokens=False)) > 30 and rows and max(rows) == 1
     assert text == ponder.sample(model, tok, [prompt], max_new_tokens=3, temperature=1.0, seed=2)[0][0].text
 
 
@@ -1002,8 +1002,8 @@ def test_sampling_a_model_in_training_mode_is_not_dropped_out(tiny_random):
     assert torch.equal(torch.get_rng_state(), state) and [m.training for m in drop.modules()] == modes
     # the decode step off the CPU (the model's own forward) too
     with torch.inference_mode():
-        cache, logits = prefill(model, [tok.encode(PROMPTS[0])], tok.pad_token_id, 20)
-        cache2, _ = prefill(drop, [tok.encode(PROMPTS[0])], tok.pad_token_id, 20)
+        cache, logits = prefill(model, [tok.encode(PROMPTS[0], add_special_tokens=False)], tok.pad_token_id, 20)
+        cache2, _ = prefill(drop, [tok.encode(PROMPTS[0], add_special_tokens=False)], tok.pad_token_id, 20)
         t = logits.argmax(-1)
         for c in (cache, cache2):
             c.valid[:, c.length] = True
@@ -1065,8 +1065,8 @@ def test_stream_holds_a_run_of_byte_tokens_until_it_ends(byte_fallback_tokenizer
     """<0x56> ("V") then <0x96>: the run is no UTF-8 as a whole, and the ByteFallback decoder reads each of its bytes
     as "\ufffd" (sample()'s text); stream() had shown "V" already."""
     tok = byte_fallback_tokenizer
-    reply = [tok.token_to_id("<0x56>"), tok.token_to_id("<0x96>"), tok.encode("the")[-1]]
-    model = bigram_model(tok.vocab_size + (-tok.vocab_size) % 8, tok.encode("q")[-1:] + reply, then=tok.eos_token_id)
+    reply = [tok.token_to_id("<0x56>"), tok.token_to_id("<0x96>"), tok.encode("the", add_special_tokens=False)[-1]]
+    model = bigram_model(tok.vocab_size + (-tok.vocab_size) % 8, tok.encode("q", add_special_tokens=False)[-1:] + reply, then=tok.eos_token_id)
     pieces = list(ponder.engine.stream(model, tok, "q", max_new_tokens=len(reply) + 1, temperature=0))
     s = ponder.sample(model, tok, ["q"], max_new_tokens=len(reply) + 1, temperature=0)[0][0]
     assert s.token_ids == reply + [tok.eos_token_id]
@@ -1099,13 +1099,13 @@ def test_on_stop_goes_on_as_a_fresh_call_on_the_context_would(tokenizer):
     finish reason as a new call on the prompt + the ids so far with that seed (its stream from its first step), for
     each sample of n, with the rows capped per call or not; a seed that is no seed is refused by name."""
     tok = tokenizer
-    nl, eight, eos = tok.encode("\n")[0], tok.encode("8")[0], tok.encode("<|endoftext|>")[0]
+    nl, eight, eos = tok.encode("\n", add_special_tokens=False)[0], tok.encode("8", add_special_tokens=False)[0], tok.encode("<|endoftext|>", add_special_tokens=False)[0]
     vocab = tok.vocab_size + (-tok.vocab_size) % 8
     m = bigram_model(vocab, [], eos)
     with torch.no_grad():  # after a newline: another or "8" (one as likely as the other); after "8" a newline
         m.lm_head.weight[:, nl] = 0.0
         m.lm_head.weight[nl, nl] = m.lm_head.weight[eight, nl] = m.lm_head.weight[nl, eight] = 10.0
-    prompt = tok.encode("q\n")
+    prompt = tok.encode("q\n", add_special_tokens=False)
     kw = dict(n=3, temperature=1.0, stop="\n", max_new_tokens=12, index_offset=2)
 
     def go_on(p, j, s):  # three more samples at most, each on a seed of its own
@@ -1134,7 +1134,7 @@ def test_on_stop_returning_no_seed_is_named_as_on_stops(tokenizer):
     """A value on_stop returns that is no seed is refused naming on_stop, the prompt and the sample (as the sample
     index the caller sees, split calls too): 'seed must be an integer ..., got -1' read as the call's own seed=7."""
     tok = tokenizer
-    nl, eos = tok.encode("\n")[0], tok.encode("<|endoftext|>")[0]
+    nl, eos = tok.encode("\n", add_special_tokens=False)[0], tok.encode("<|endoftext|>", add_special_tokens=False)[0]
     m = bigram_model(tok.vocab_size + (-tok.vocab_size) % 8, [], eos)
     with torch.no_grad():  # newlines only
         m.lm_head.weight[:, nl] = 0.0
@@ -1152,12 +1152,12 @@ def test_on_stop_rows_keep_their_streams_as_others_finish_and_leave_the_batch(to
     stops (their keys and draws move to other batch positions): each sample still equals the chain of fresh calls
     on its context, with the rows capped per call or not."""
     tok = tokenizer
-    nl, eight, eos = tok.encode("\n")[0], tok.encode("8")[0], tok.encode("<|endoftext|>")[0]
+    nl, eight, eos = tok.encode("\n", add_special_tokens=False)[0], tok.encode("8", add_special_tokens=False)[0], tok.encode("<|endoftext|>", add_special_tokens=False)[0]
     m = bigram_model(tok.vocab_size + (-tok.vocab_size) % 8, [], eos)
     with torch.no_grad():  # after a newline: another or "8"; after "8" a newline; anything else EOS
         m.lm_head.weight[:, nl] = 0.0
         m.lm_head.weight[nl, nl] = m.lm_head.weight[eight, nl] = m.lm_head.weight[nl, eight] = 10.0
-    prompts = [tok.encode(p) for p in ("z", "q\n", "z", "q\n", "q\n")]
+    prompts = [tok.encode(p, add_special_tokens=False) for p in ("z", "q\n", "z", "q\n", "q\n")]
     kw = dict(n=2, temperature=1.0, stop="\n", max_new_tokens=10, index_offset=3)
 
     def seed_of(p, j, k):  # the k-th sample after the first of (p, j); prompt 1's sample 0 never goes on

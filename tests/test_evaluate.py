@@ -704,7 +704,7 @@ def test_budget_forcing_beyond_the_context_is_refused_before_the_progress_bar(mi
     """It used to start, then fail inside sampling naming a max_new_tokens the user never gave."""
     model, tok = micro
     limit = model.config.max_position_embeddings
-    cue = len(tok.encode("\nFinal Answer:"))
+    cue = len(tok.encode("\nFinal Answer:", add_special_tokens=False))
     prompt = len(tok.encode(ITEMS[0]["prompt"], add_special_tokens=True))
     with pytest.raises(PonderError, match=rf"budget forcing's thinking budget {limit} \+ answer cue {cue} \+ answer "
                                           rf"tokens 16 = {prompt + limit + cue + 16} exceeds the model's context of {limit} "
@@ -763,7 +763,7 @@ def test_effort_beyond_the_context_with_its_system_line_is_refused_before_the_pr
 
     model, tok = ponder.load("tiny")
     limit, high = model.config.max_position_embeddings, scale.EFFORT_LEVELS["high"]
-    need = high["budget"] + len(tok.encode("\nFinal Answer:")) + 16
+    need = high["budget"] + len(tok.encode("\nFinal Answer:", add_special_tokens=False)) + 16
     text = "What is 2 + 3?"
     while len(render_prompts(tok, [[{"role": "user", "content": text + " Think."}]])[0]) + need <= limit:
         text += " Think."  # the longest prompt that still fits without the system line
@@ -1008,8 +1008,8 @@ def test_sweep_counts_the_closing_think_tag_before_the_parallel_draw(tokenizer, 
     from test_scale import think_tag_model
 
     model = think_tag_model(tokenizer, [("q<think>", "z</think>\\boxed{7}")])
-    cue = len(tokenizer.encode("\nFinal Answer:"))
-    budget = model.config.max_position_embeddings - len(tokenizer.encode("q<think>")) - cue - 4  # fits sans tag
+    cue = len(tokenizer.encode("\nFinal Answer:", add_special_tokens=False))
+    budget = model.config.max_position_embeddings - len(tokenizer.encode("q<think>", add_special_tokens=False)) - cue - 4  # fits sans tag
     with pytest.raises(PonderError, match=f"budget {budget} \\+ answer cue {cue + 1} \\+ answer tokens 4"):
         sweep((model, tokenizer), [{"id": "a", "prompt": "q<think>", "answer": "7"}],
               methods=["majority", "budget_forcing"], parallel_ns=[1], budgets=[budget], answer_tokens=4,

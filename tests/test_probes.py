@@ -1338,7 +1338,7 @@ def test_the_prefix_probe_decodes_far_enough_to_recite_a_long_problem(tiny_rando
         for p in prompts:
             rest = next(q for q in problems if q.startswith(p))[len(p):]
             ids = tok.encode_continuation(p, rest)[:max_new_tokens]
-            out.append([types.SimpleNamespace(text=tok.decode_continuation(tok.encode(p), ids))])
+            out.append([types.SimpleNamespace(text=tok.decode_continuation(tok.encode(p, add_special_tokens=False), ids))])
         return out
 
     monkeypatch.setattr(ponder.engine, "sample", reciter)
@@ -1649,7 +1649,7 @@ def test_prefix_probe_decodes_a_rest_within_a_yarn_models_whole_context(monkeypa
     text = "Problem: " + " ".join(f"{i} apples" for i in range(12))
     run_contamination_probe(yarn, tok, [{"prompt": text, "answer": "1"}], fractions=(0.6,), perturb_fn=None,
                             control=False, max_new_tokens=2)
-    prefix = len(tok.encode(text[:int(len(text) * 0.6)]))
+    prefix = len(tok.encode(text[:int(len(text) * 0.6)], add_special_tokens=False))
     assert budgets == [64 - prefix], (budgets, prefix)  # (the rest takes more: decoded to the context's end)
 
 

@@ -162,7 +162,7 @@ def test_format_reward_counts_the_think_tags_the_chat_template_prefilled(tmp_pat
     def generate(model, tok, prompts, *, version, n, **kw):  # one completion of 4 repeats the prefilled tag
         seen.extend(tok.apply_chat_template(p, add_generation_prompt=True) for p in prompts)
         texts = [good] * 3 + [bad]
-        return [[Sample(texts[j % 4], ids := tok.encode(texts[j % 4]), [-1.0] * len(ids), "stop", p_ids)
+        return [[Sample(texts[j % 4], ids := tok.encode(texts[j % 4], add_special_tokens=False), [-1.0] * len(ids), "stop", p_ids)
                  for j in range(n)] for p_ids in render_prompts(tok, prompts)]
 
     score = (lambda reward, texts, items: parallel_map(reward, texts, items, workers=2)) if scorer == "score_fn" \
@@ -1712,7 +1712,7 @@ def test_the_learner_trains_the_sampled_ids_not_a_re_encoding_of_their_text(tmp_
     cfg = {**SMALL, "steps": 1, "eval_every": 5, "off_policy": True}
     train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / "r", progress=False, generate_fn=generate)
     tok = ponder.Tokenizer.load(ckpt)
-    assert changed and all(tok.encode(tok.decode(c, skip_special_tokens=True)) != c for c in changed[:1])  # (re-encoding differs)
+    assert changed and all(tok.encode(tok.decode(c, skip_special_tokens=True), add_special_tokens=False) != c for c in changed[:1])  # (re-encoding differs)
     trained = [c for comps in seen for c in comps]
     assert all(any(c == t for t in trained) for c in changed)
     assert olds

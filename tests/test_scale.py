@@ -362,7 +362,7 @@ def test_budget_forcing_never_exceeds_its_cap(micro, tiny_random):
                     outs = scale.budget_forcing(model, tok, prompts, budget=budget, waits=waits,
                                                 answer_tokens=answer_tokens, temperature=temperature, seed=budget,
                                                 wait_text=" Wait")
-                    wait_len = len(tok.encode(" Wait"))
+                    wait_len = len(tok.encode(" Wait", add_special_tokens=False))
                     assert len(outs) == len(prompts)
                     for o in outs:
                         i = o.info
@@ -571,7 +571,7 @@ def test_budget_forcing_refuses_a_forced_answer_beyond_the_context_before_thinki
     all the thinking, then failed in the engine naming a max_new_tokens nobody gave."""
     model, tok = micro
     limit, prompt = model.config.max_position_embeddings, len(tok.encode(PA, add_special_tokens=True))
-    cue = len(tok.encode("\nFinal Answer:"))
+    cue = len(tok.encode("\nFinal Answer:", add_special_tokens=False))
     budget = limit - prompt - 16 - cue + 1  # prompt + budget + answer tokens fit; the cue does not
     monkeypatch.setattr(scale, "draw", lambda *a, **k: pytest.fail("drew before refusing"))
     kw = dict(budget=budget) if method == "budget_forcing" else dict(level="x", levels={"x": {"budget": budget}})
@@ -827,7 +827,7 @@ def test_likelihood_scores_the_tokens_generation_produces_after_the_prompt(sente
     prompt, completion = "Problem: 2 + 2 = ?\nSolution:", " 4"
     p_ids = tok.encode(prompt, add_special_tokens=True)
     c_ids = tok.encode_continuation(prompt, completion)
-    assert c_ids != tok.encode(completion)  # the seam this is about
+    assert c_ids != tok.encode(completion, add_special_tokens=False)  # the seam this is about
     ids = torch.tensor([p_ids + c_ids])
     with torch.no_grad():
         lp = torch.log_softmax(model(ids)[0, len(p_ids) - 1:-1].float(), -1)
@@ -999,7 +999,7 @@ def test_budget_forcing_counts_the_wait_tokens_the_model_reads(sentencepiece_tok
     model, _ = tiny_random
     tok = Tokenizer(sentencepiece_tokenizer(), eos_token="</s>", bos_token="<s>")
     prompt, wait = "Problem: 2 + 2 = ?\nSolution:", "\nWait"
-    assert len(tok.encode(wait)) == len(tok.encode_continuation(prompt + " 4", wait)) + 1  # the seam
+    assert len(tok.encode(wait, add_special_tokens=False)) == len(tok.encode_continuation(prompt + " 4", wait)) + 1  # the seam
     waited = 0
     for seed in range(6):
         # every thinking "has an answer": nothing is forced unless cut, so tokens = generated thinking
@@ -1239,12 +1239,12 @@ def think_tag_model(tok, paths):
     by the continuation's tokens; a token no path continues is followed by EOS."""
     from test_engine import bigram_model
 
-    eos = tok.encode(END)[0]
+    eos = tok.encode(END, add_special_tokens=False)[0]
     vocab = tok.vocab_size + (-tok.vocab_size) % 8
     m = bigram_model(vocab, [], eos)
     nxt = {}
     for context, cont in paths:
-        ids = tok.encode(context)[-1:] + tok.encode_continuation(context, cont)
+        ids = tok.encode(context, add_special_tokens=False)[-1:] + tok.encode_continuation(context, cont)
         for a, b in zip(ids, ids[1:]):
             assert nxt.setdefault(a, b) == b, "one next token per token"
     with torch.no_grad():
@@ -1269,7 +1269,7 @@ def test_budget_forcing_think_tags_resolve_from_the_prompt_and_template(think_ta
     token (for the format verifier) but its plain prompts and ChatML template do not, so it keeps None."""
     _, tok = think_tags
     tiny_model, tiny_tok = ponder.load("tiny")
-    assert len(tiny_tok.encode("</think>")) == 1  # the vocabulary alone would say yes
+    assert len(tiny_tok.encode("</think>", add_special_tokens=False)) == 1  # the vocabulary alone would say yes
     assert scale.resolve_think_end(tiny_tok, ["Problem: 1 + 1 = ?\nSolution:"]) is None
     assert scale.resolve_think_end(tiny_tok, [[{"role": "user", "content": "1 + 1?"}]]) is None
     assert scale.resolve_think_end(tok, ["q"]) is None
@@ -1300,7 +1300,7 @@ def test_budget_forcing_waits_replace_the_end_of_thinking(think_tags):
     assert o.text == "z Waity</think>\\boxed{7}" and o.answer == "7" and not o.info["forced"]
     # thinking: z </think> (dropped) + the wait + y </think>; the answer: \boxed{7} + EOS
     assert o.info["thinking_tokens"] == 2 + wait_len + 2 and o.info["waits_used"] == 1
-    assert o.tokens == 4 + len(tok.encode("\\boxed{7}")) + 1 and o.info["think_end"] == "</think>"
+    assert o.tokens == 4 + len(tok.encode("\\boxed{7}", add_special_tokens=False)) + 1 and o.info["think_end"] == "</think>"
     # no budget left for the wait: the model's own </think> stands
     o = scale.budget_forcing(model, tok, ["q<think>"], budget=2 + wait_len, waits=1, wait_text=" Wait")[0]
     assert (o.text, o.info["waits_used"], o.info["thinking_tokens"]) == ("z</think>\\boxed{7}", 0, 2)
@@ -1363,8 +1363,8 @@ def test_budget_forcing_think_tags_count_the_closing_tag_in_the_context_check(th
     """A cut thinking is followed by </think>, the cue and the answer: a budget whose answer only fits without
     the tag is refused before thinking (by evaluate too, before its progress bar)."""
     model, tok = think_tags
-    cue, limit = len(tok.encode("\nFinal Answer:")), model.config.max_position_embeddings
-    budget = limit - len(tok.encode("q<think>")) - cue - 4  # fits exactly without the tag
+    cue, limit = len(tok.encode("\nFinal Answer:", add_special_tokens=False)), model.config.max_position_embeddings
+    budget = limit - len(tok.encode("q<think>", add_special_tokens=False)) - cue - 4  # fits exactly without the tag
     scale.check_budget_context(model, tok, ["q<think>"], budget, "\nFinal Answer:", 4)
     with pytest.raises(PonderError, match=f"budget {budget} \\+ answer cue {cue + 1} \\+ answer tokens 4"):
         scale.budget_forcing(model, tok, ["q<think>"], budget=budget, answer_tokens=4)
@@ -1384,8 +1384,8 @@ def test_budget_forcing_fits_the_context_after_a_stop_string_cut_inside_a_token(
     answer_tokens passed the model's context, refused by the engine mid-run naming neither method nor problem."""
     model, tok = micro
     limit, n = model.config.max_position_embeddings, len(tok.encode(LONG, add_special_tokens=True))
-    cue = len(tok.encode("\nFinal Answer:"))
-    assert "Solution" in [tok.decode([t], skip_special_tokens=True) for t in tok.encode(" Solution")]  # (one token, as the test assumes)
+    cue = len(tok.encode("\nFinal Answer:", add_special_tokens=False))
+    assert "Solution" in [tok.decode([t], skip_special_tokens=True) for t in tok.encode(" Solution", add_special_tokens=False)]  # (one token, as the test assumes)
     capped = 0
     for stop in ("ion", "on"):
         for budget in (59, 60, 61):
@@ -1576,14 +1576,14 @@ def test_token_id_prompts_are_refused_by_name(micro, method):
     model, tok = micro
     with pytest.raises(PonderError, match=r"^prompt 1: test-time methods take strings or chat-message lists, "
                                           r"not token ids$"):
-        scale.METHODS[method](model, tok, [PA, tok.encode(PA)])
+        scale.METHODS[method](model, tok, [PA, tok.encode(PA, add_special_tokens=False)])
 
 
 def test_text_of_a_token_id_prompt_is_refused_as_token_ids(micro):
     """The text a continuation is read after (likelihood scoring, think-tag detection) of a token-id prompt
     failed as a chat message ("chat message 0: expected {'role': ...}, got 291"); it names the ids."""
     model, tok = micro
-    ids = tok.encode(PA)
+    ids = tok.encode(PA, add_special_tokens=False)
     msg = r"^prompt \[\d+, \d+, \d+, \d+, \d+, \d+, \.\.\.\] is token ids, not the text a continuation is read after"
     for call in (lambda: scale._render_text(tok, ids), lambda: scale.sequence_logprob(model, tok, ids, " 5"),
                  lambda: scale.resolve_think_end(tok, [PA, ids])):
@@ -1709,8 +1709,8 @@ def test_budget_forcing_default_answer_after_think_end_is_a_whole_solution(token
     o = scale.budget_forcing(model, tokenizer, ["r<think>"], budget=20, answer_tokens=16)[0]
     assert (o.answer, o.finish_reason, o.tokens) == (None, "length", 2 + 16)
     # a context that holds the budget and 16 answer tokens but not the whole answer: the answer takes the room left
-    cue = len(tokenizer.encode("\nFinal Answer:")) + 1  # (+ the "</think>" that closes a cut thinking)
-    prompt_len = len(tokenizer.encode("r<think>"))
+    cue = len(tokenizer.encode("\nFinal Answer:", add_special_tokens=False)) + 1  # (+ the "</think>" that closes a cut thinking)
+    prompt_len = len(tokenizer.encode("r<think>", add_special_tokens=False))
     model.config.max_position_embeddings = prompt_len + 2 + cue + 16
     scale.check_budget_context(model, tokenizer, ["r<think>"], 2, "\nFinal Answer:", None, think_end="auto")
     with pytest.raises(PonderError, match=f"budget 3 \\+ answer cue {cue} \\+ answer tokens 16 ="):
@@ -1763,7 +1763,7 @@ def _forced_answers_call_per_line(model, tok, contexts, idx, temperature, *, see
 def _blank_line_model(tok, after_newline: dict, positions: int = 56):
     """A bigram model (test_engine's) with `positions` positions: after the cue's ":" a newline; after a newline
     the tokens of `after_newline` ({text: logit}); "8" then writes a newline, anything else EOS."""
-    eos, nl, colon, eight = (tok.encode(x)[0] for x in (END, "\n", ":", "8"))
+    eos, nl, colon, eight = (tok.encode(x, add_special_tokens=False)[0] for x in (END, "\n", ":", "8"))
     vocab = tok.vocab_size + (-tok.vocab_size) % 8
     cfg = ponder.ModelConfig(vocab_size=vocab, hidden_size=vocab, intermediate_size=16, num_hidden_layers=1,
                              num_attention_heads=2, num_key_value_heads=1, tie_word_embeddings=False,
@@ -1779,7 +1779,7 @@ def _blank_line_model(tok, after_newline: dict, positions: int = 56):
             m.lm_head.weight[:, a] = 0.0
         m.lm_head.weight[nl, colon] = m.lm_head.weight[nl, eight] = 10.0
         for text, logit in after_newline.items():
-            m.lm_head.weight[tok.encode(text)[0], nl] = logit
+            m.lm_head.weight[tok.encode(text, add_special_tokens=False)[0], nl] = logit
     return m
 
 
@@ -1792,8 +1792,8 @@ def test_forced_answer_reads_blank_lines_in_one_engine_call(tokenizer, monkeypat
     from ponder import engine
 
     tok = tokenizer
-    cue = tok.encode("q\nFinal Answer:")
-    contexts = {0: cue, 2: tok.encode("q z z\nFinal Answer:"), 3: tok.encode("z" * 40 + "\nFinal Answer:"),
+    cue = tok.encode("q\nFinal Answer:", add_special_tokens=False)
+    contexts = {0: cue, 2: tok.encode("q z z\nFinal Answer:", add_special_tokens=False), 3: tok.encode("z" * 40 + "\nFinal Answer:", add_special_tokens=False),
                 5: cue}
     idx = sorted(contexts)
     calls, real = [], engine.sample
@@ -1816,7 +1816,7 @@ def test_forced_answer_reads_blank_lines_in_one_engine_call(tokenizer, monkeypat
                 # problem keyed to its own stream: it was one call per run of consecutive problems, [0], [2, 3], [5])
                 assert len(calls) == 1 + (answer_tokens == 12)
                 if after == {"\n": 10.0} and temperature == 0 and answer_tokens == 12:
-                    assert old_calls >= 12 and new[0][:3] == ("\n" * 12, "length", [tok.encode("\n")[0]] * 12)
+                    assert old_calls >= 12 and new[0][:3] == ("\n" * 12, "length", [tok.encode("\n", add_special_tokens=False)[0]] * 12)
                     assert new[3][:2] == ("\n" * 7, "length") and caps_new[3] == [
                         {"call": "answer", "max_new_tokens": 7}]
 
@@ -1827,7 +1827,7 @@ def test_forced_answer_latency_counts_the_blank_lines_read_from_the_cache(tokeni
     were counted: 12 blank-line tokens and 1 EOS got equal shares of the call's time."""
     tok = tokenizer
     model = _blank_line_model(tok, {"\n": 10.0})  # after the cue: blank lines to the allowance
-    contexts = {0: tok.encode("q\nFinal Answer:"), 1: tok.encode("q z")}  # (after "z": EOS)
+    contexts = {0: tok.encode("q\nFinal Answer:", add_special_tokens=False), 1: tok.encode("q z", add_special_tokens=False)}  # (after "z": EOS)
     got = scale._forced_answers(model, tok, contexts, [0, 1], 0.0, seed=0, index_offset=0, answer_tokens=12,
                                 top_p=1.0)
     assert [len(got[i][2]) for i in (0, 1)] == [12, 1]
@@ -1843,7 +1843,7 @@ def test_forced_answer_capped_once_per_answer_not_per_blank_line(tokenizer):
     entry's cap read 1 token."""
     tok = tokenizer
     model = _blank_line_model(tok, {"\n": 10.0})  # after the cue: blank lines to the allowance
-    contexts = {0: tok.encode("q\nFinal Answer:"), 1: tok.encode("z" * 40 + "\nFinal Answer:")}
+    contexts = {0: tok.encode("q\nFinal Answer:", add_special_tokens=False), 1: tok.encode("z" * 40 + "\nFinal Answer:", add_special_tokens=False)}
     caps = [[], []]
     got = scale._forced_answers(model, tok, contexts, [0, 1], 0.0, seed=0, index_offset=0, answer_tokens=12,
                                 top_p=1.0, capped=caps)

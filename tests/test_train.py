@@ -47,7 +47,7 @@ def test_pretrain_lowers_loss_and_writes_run(tmp_path, plots):
     assert [e.step for e in ea.Scalars("eval/heldout_loss")] == [r["step"] for r in held]
     assert [e.value for e in ea.Scalars("eval/heldout_loss")] == pytest.approx([r["heldout_loss"] for r in held])
     model, tok = ponder.load(run / "checkpoint")
-    assert tok.encode("12 + 3") and model.config.num_hidden_layers == 2
+    assert tok.encode("12 + 3", add_special_tokens=False) and model.config.num_hidden_layers == 2
 
 
 def test_resume_equals_uninterrupted(tmp_path):
@@ -192,7 +192,7 @@ def test_pretrain_compile_without_a_compiler_is_refused_before_writing(tmp_path,
 def test_sft_masks_prompt_and_learns(tiny_random):
     model, tok = tiny_random
     ids, mask = encode_sft(tok, {"prompt": "Problem: 2 + 2 = ?\nSolution:", "response": " 4"})
-    n_prompt = len(tok.encode("Problem: 2 + 2 = ?\nSolution:"))
+    n_prompt = len(tok.encode("Problem: 2 + 2 = ?\nSolution:", add_special_tokens=False))
     assert mask[:n_prompt] == [0] * n_prompt and all(mask[n_prompt:]) and ids[-1] == tok.eos_token_id
     with pytest.raises(PonderError, match="missing field 'response'"):
         encode_sft(tok, {"prompt": "x"})
@@ -466,12 +466,12 @@ def test_sft_trains_every_assistant_turn_of_a_conversation(tiny_random, template
     ids, mask = encode_sft(tok, row)
     assert _trained(tok, ids, mask) == want
     full = tok.apply_chat_template(msgs, add_generation_prompt=False, tools=tools)
-    assert ids == tok.encode(full.rstrip("\n"))
+    assert ids == tok.encode(full.rstrip("\n"), add_special_tokens=False)
     # turns="last": today's encoding, the last turn after the rest as the model is prompted with it
     prompt = tok.apply_chat_template(msgs[:-1], tools=tools, add_generation_prompt=True)
     last_ids, last_mask = encode_sft(tok, row, turns="last")
-    assert last_ids == tok.encode(prompt) + tok.encode_continuation(prompt, full[len(prompt):].rstrip("\n"))
-    assert last_mask == [0] * len(tok.encode(prompt)) + [1] * (len(last_ids) - len(tok.encode(prompt)))
+    assert last_ids == tok.encode(prompt, add_special_tokens=False) + tok.encode_continuation(prompt, full[len(prompt):].rstrip("\n"))
+    assert last_mask == [0] * len(tok.encode(prompt, add_special_tokens=False)) + [1] * (len(last_ids) - len(tok.encode(prompt, add_special_tokens=False)))
     assert _trained(tok, last_ids, last_mask) == want[-1:]
     # a row of one assistant turn (or whose earlier ones are empty: context) encodes the same either way
     emptied = [{**m, "content": " ", "tool_calls": None} if m["role"] == "assistant" else m for m in msgs[:-1]]
@@ -491,7 +491,7 @@ def test_sft_split_special_tokens_trains_a_turn_holding_end_of_turn_text_whole(t
             {"role": "user", "content": "q2"}, {"role": "assistant", "content": "A2"}]
     ids, mask = encode_sft(tok, {"messages": msgs})
     assert _trained(tok, ids, mask)[0] == turn + "<|im_end|>"
-    assert ids[:-1] == tok.encode(tok.apply_chat_template(msgs, add_generation_prompt=False).rstrip("\n"))
+    assert ids[:-1] == tok.encode(tok.apply_chat_template(msgs, add_generation_prompt=False).rstrip("\n"), add_special_tokens=False)
     # the reasoning a template renders in the turn, before its text (here a turn of a tool call alone)
     tok.chat_template, tok._jinja = QWEN3_LIKE, None
     msgs = [msgs[0], {"role": "assistant", "content": "", "reasoning_content": turn, "tool_calls": [CALL]},
@@ -570,7 +570,7 @@ def test_sft_every_turn_of_qwen3_non_thinking_is_trained_as_its_history_renders_
     ids, mask = encode_sft(tok, {"messages": msgs}, "d.jsonl:3")
     assert _trained(tok, ids, mask) == ["It is 5.<|im_end|>", "It is 8.<|im_end|>"]
     assert ids == encode_sft(tok, {"messages": msgs}, turns="last")[0]  # (the same tokens, more of them trained)
-    assert ids == tok.encode(tok.apply_chat_template(msgs, add_generation_prompt=False).rstrip("\n"))
+    assert ids == tok.encode(tok.apply_chat_template(msgs, add_generation_prompt=False).rstrip("\n"), add_special_tokens=False)
     # a turn whose text starts like the think block is not cut: the turn starts at its text at the latest
     starts = [{**m, "content": "<think>" + m["content"]} if m["role"] == "assistant" else m for m in msgs]
     ids, mask = encode_sft(tok, {"messages": starts})
@@ -1420,7 +1420,7 @@ def test_sft_response_tokens_are_what_generation_produces_after_the_prompt(sente
     msgs = [{"role": "user", "content": "2 + 2?"}, {"role": "assistant", "content": "4"}]
     ids, mask = encode_sft(tok, {"messages": msgs})
     n = mask.index(1)
-    assert ids[:n] == tok.encode(tok.apply_chat_template(msgs[:1], add_generation_prompt=True)) and ids[-1] == tok.eos_token_id
+    assert ids[:n] == tok.encode(tok.apply_chat_template(msgs[:1], add_generation_prompt=True), add_special_tokens=False) and ids[-1] == tok.eos_token_id
     assert tok.decode_continuation(ids[:n], ids[n:]) == " 4"  # was "  4"
     # byte-level BPE (Ponder's own, Qwen): across a merge at the seam ("is " + "4" is " 4" jointly) the prompt
     # keeps its own tokens, what ponder.sample prompts with, and the response is "4" after them
@@ -1429,7 +1429,7 @@ def test_sft_response_tokens_are_what_generation_produces_after_the_prompt(sente
         ids, mask = encode_sft(bl, {"prompt": prompt, "response": response})
         n = mask.index(1)
         assert ids[:n] == bl.encode(prompt, add_special_tokens=True) and mask[n:] == [1] * (len(ids) - n)
-        assert ids[n:] == bl.encode(response) + [bl.eos_token_id]
+        assert ids[n:] == bl.encode(response, add_special_tokens=False) + [bl.eos_token_id]
 
 
 def test_metrics_rows_are_strict_json(tmp_path):
@@ -1485,7 +1485,7 @@ def test_packing_never_makes_a_documents_first_token_a_target(tiny_random):
 
     model, tok = tiny_random
     a = encode_sft(tok, {"prompt": "Problem: 1 + 2 = ?\nSolution:", "response": " 3"})
-    ids = tok.encode("Hello 3") + [tok.eos_token_id]
+    ids = tok.encode("Hello 3", add_special_tokens=False) + [tok.eos_token_id]
     enc = [a, (ids, [1] * len(ids))]
     packed, alone = sft_batches(enc, 48, tok.pad_token_id, True), sft_batches(enc, 48, tok.pad_token_id, False)
     assert packed[0].shape[0] == 1 and alone[0].shape[0] == 2
@@ -3010,7 +3010,7 @@ def test_one_pretraining_step_of_grad_accum_3_takes_the_hand_computed_gradient_o
     model = ponder.Transformer(mc).init_weights(0).train()
     packed = [[]]
     for d in DOCS:
-        e = tok.encode(d)[: seq + 1]
+        e = tok.encode(d, add_special_tokens=False)[: seq + 1]
         if packed[-1] and len(packed[-1]) + len(e) > seq + 1:
             packed.append([])
         packed[-1] += e
