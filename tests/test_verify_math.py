@@ -3869,7 +3869,11 @@ def test_the_same_value_in_words_or_a_count_is_no_other_value(completion):
     assert check_math(completion, "5").correct
 
 
-@pytest.mark.parametrize("completion", ["\\boxed{5} \\approx 6", "\\boxed{5} \u2248 6"])
+@pytest.mark.parametrize("completion", [
+    "\\boxed{5} \\approx 6", "\\boxed{5} \u2248 6",
+    # (a period or comma after the whole number hid it: "\boxed{5} \approx 6." read 5 alone and scored)
+    "\\boxed{5} \\approx 6.", "\\boxed{5} \\sim 6, done", "The answer is \\boxed{5} \u2248 6.",
+])
 def test_a_far_whole_number_after_approx_is_a_hedge(completion):
     # only a decimal after "\approx" was read: "\approx 6" beside \boxed{5} offered nothing, and 5 scored alone
     for gold in ("5", "6"):

@@ -1045,7 +1045,9 @@ _APPROX_AFTER_RE = re.compile(
     # (a whole number only after the sign: "\boxed{5} \approx 6"; "about 10" may count something else; "\sim" and
     # "(\approx 6)" say the same as "\approx 6", as they do inside a box)
     r"(?:(?:approximately|approx\.?|roughly|about|around)\s*\$?\s*(?=[-+]?\d*\.\d)|\(?\s*(?:\\(?:approx|sim|simeq|approxeq|thickapprox)(?![A-Za-z])|[\u2248\u223c\u2243])\s*\$?\s*)"
-    r"([-+]?\d*\.\d+|[-+]?\d+(?![\d.,/]))",
+    # (a whole number may end the sentence: "\boxed{5} \approx 6." is the hedge "\boxed{5} \approx 6" is; "6.5",
+    # "6,000", "6/7" are no whole number 6)
+    r"([-+]?\d*\.\d+|[-+]?\d+(?![\d/]|[.,]\d))",
     re.I,
 )
 # the gap from a value to its approximation, that number included: "$\frac{1}{3}$, approximately 0.333"
