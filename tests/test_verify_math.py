@@ -4039,9 +4039,21 @@ def test_a_prose_value_with_a_latex_approx_rounding_after_it_is_the_value(comple
 ])
 def test_a_prose_value_after_a_latex_sim_is_no_answer_as_after_approx(completion, gold):
     # since "\sim" beside a number was no operator (3b069ac), "So we get 6 \sim 7." (a range or a hedge) read 7, the
-    # value after "\sim", and scored for the gold 7; after "\approx" it is refused, as the approximate value it is
+    # value after "\sim", and scored for the gold 7 (now the hedge "6, 7", as "6 \u2248 7" is: neither value scores)
     assert not check_math(completion, gold).correct
     assert check_math("So we get 1/3 \\sim 0.33.", "1/3").correct  # a rounding still leaves the exact value
+
+
+@pytest.mark.parametrize("op", ["\u2248", "\\approx", "\\sim", "\\simeq", "\\approxeq", "\u223c"])
+@pytest.mark.parametrize("text, gold, right", [
+    ("So x {} 5.", "5", True), ("The area is {} 5.2.", "5.2", True), ("So we get 1024 {} 1000.", "1024", True),
+    ("So we get 6 {} 7.", "6", False), ("So we get 6 {} 7.", "7", False),
+])
+def test_a_latex_approx_sign_in_prose_reads_as_the_unicode_sign(op, text, gold, right):
+    # "So x \approx 5." (\sim, \simeq) gave no answer, its "approx" taken for the word that refuses a value, while
+    # "So x \u2248 5." read 5; "So we get 6 \sim 7." stays the hedge "6 \u2248 7" is
+    assert check_math(text.format(op), gold).correct is right
+    assert not check_math("The area is approx 5.", "5").correct  # the word still refuses it
 
 
 @pytest.mark.parametrize("completion", [

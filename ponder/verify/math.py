@@ -2201,8 +2201,7 @@ def _phrase_value(sent: str) -> str | None:
 # than 4", "any number but 4", "4 or more". Read as the bare 4, such a sentence scored for the gold 4.
 _NEGATING_WORDS = frozenset(
     """not never cannot cant nor neither except besides other than least most unless between unequal
-    approximately approx about around roughly nearly almost maybe possibly perhaps probably
-    sim simeq approxeq thickapprox""".split()  # ("\sim 7" as "\approx 7": since 3b069ac "So we get 6 \sim 7." read 7)
+    approximately approx about around roughly nearly almost maybe possibly perhaps probably""".split()
 )
 _NEGATION_REACH = 4  # words before a number that can negate it
 _PROSE_WORD_RE = re.compile(r"[A-Za-z]+(?:['’]t)?")
@@ -2221,6 +2220,10 @@ def _negated(before: str, after: str) -> bool:
     """Whether the words of a number's clause, `before` it and `after` it, say it is not the value."""
     if _BOUND_BEFORE_RE.search(before) and not _QUOTE_OR_TAG_RE.search(before):
         return True  # "so x > 4", "Hence x != 4.": a bound, or what the value is not
+    # a LaTeX approximation sign is the sign, no word: "So x \approx 5." reads 5 as "So x \u2248 5." does (its "approx"
+    # refused the value: no answer; "So we get 6 \sim 7." is the hedge "6 \u223c 7" is, "approx 5" still refused)
+    if "\\" in before:
+        before = _APPROX_CMD_RE.sub("\u2248", before)
     before = before[max((m.end() for m in _CLAUSE_START_RE.finditer(before)), default=0) :]
     m = _SENTENCE_END_RE.search(after)
     after = after[: m.start()] if m else after
