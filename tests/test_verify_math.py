@@ -4056,6 +4056,17 @@ def test_a_latex_approx_sign_in_prose_reads_as_the_unicode_sign(op, text, gold, 
     assert not check_math("The area is approx 5.", "5").correct  # the word still refuses it
 
 
+@pytest.mark.parametrize("text, gold, right", [
+    ("So x $\\approx$ 5.", "5", True), ("So x $\\sim$ 5.", "5", True), ("So x $\u2248$ 5.", "5", True),
+    ("So x $=$ 5.", "5", True), ("So we get 1/3 $\\approx$ 0.33.", "1/3", True),
+    ("So we get 6 $\\approx$ 7.", "6", False), ("So we get 6 $\\approx$ 7.", "7", False),
+    ("So x $\\leq$ 5.", "5", False), ("So x \\(\\ge\\) 5.", "5", False), ("So x $>$ 5.", "5", False),
+])
+def test_a_relation_sign_alone_in_math_delimiters_reads_as_the_sign(text, gold, right):
+    # "So x $\approx$ 5." read the span "\approx" as a value beside 5: "\approx, 5", wrong for the gold 5
+    assert check_math(text, gold).correct is right
+
+
 @pytest.mark.parametrize("completion", [
     "The answer is 3 \\approx 4.5.", "Final answer: 3 \\approx 4.5", "The answer is $3 \\approx 4.5$.",
     "The answer is 3 \u2248 4.5.",

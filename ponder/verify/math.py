@@ -2503,12 +2503,34 @@ def _explained(tail: str, cands: list) -> tuple[list, int] | None:
 _SPACED_SIGN_RE = re.compile(r"(?:=|(?<![A-Za-z])[A-Za-z]{2,})[ \t]*(-)[ \t]+\Z")
 
 
+_LONE_SIGN_RE = re.compile(
+    r"\s*(?:=|<=?|>=?|!=|[\u2248\u223c\u2243\u2264\u2265\u2260]"
+    r"|\\(?:approx|sim|simeq|approxeq|thickapprox|le|leq|ge|geq|lt|gt|ne|neq)(?![A-Za-z]))\s*"
+)
+
+
+def _unspan_signs(tail: str, spans: list) -> str:
+    """`tail` with the delimiters of each math span that holds one relation sign alone blanked (same length)."""
+    out = list(tail)
+    for s0, e0, c in spans:
+        if _LONE_SIGN_RE.fullmatch(c):
+            i = tail.index(c, s0)
+            out[s0:i] = " " * (i - s0)
+            out[i + len(c) : e0] = " " * (e0 - i - len(c))
+    return "".join(out)
+
+
 def _tail_candidate(text: str) -> str | None:
     tail = text[-_TAIL:]
     if len(text) > _TAIL and _LONG_BLANK_RE.search(tail):
         # padding does not push a value out of the tail: "4" + 3,000 spaces + " or 3" read 3 alone
         tail = _squeeze_blank(text)[-_TAIL:]
     spans = _math_spans(tail)
+    if any(_LONE_SIGN_RE.fullmatch(c) for _, _, c in spans):
+        # a relation sign alone in math delimiters is the sign in the prose: "So x $\approx$ 5." reads as "So x \approx
+        # 5." (its span "\approx" was read as a value: "\approx, 5", wrong for the gold 5), "So x $\leq$ 5." is a bound
+        tail = _unspan_signs(tail, spans)
+        spans = _math_spans(tail)
     cands = []  # (start, end, answer) of every math span and every number outside them
     for s0, e0, c in spans:
         c2 = c.strip()
