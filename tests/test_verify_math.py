@@ -4056,6 +4056,18 @@ def test_a_latex_approx_sign_in_prose_reads_as_the_unicode_sign(op, text, gold, 
     assert not check_math("The area is approx 5.", "5").correct  # the word still refuses it
 
 
+@pytest.mark.parametrize("text, extracted", [
+    ("\\boxed{6}, that's wrong, it is 7.", "7"), ("\\boxed{6}. That's wrong. It should be 7.", "7"),
+    ("\\boxed{6}, which is incorrect, the answer is 7.", "7"), ("\\boxed{6}, that's wrong.", None),
+    ("\\boxed{6}. That is wrong.", None), ("\\boxed{6} (which is a mistake)", None), ("$\\boxed{6}$, this is wrong.", None),
+])
+def test_a_box_the_text_right_after_it_says_is_wrong_does_not_pay(text, extracted):
+    # "\boxed{6}, that's wrong, it is 7." read 6 and scored for the gold 6: the value the text turns to, else none
+    assert extract_answer(text) == extracted
+    assert not check_math(text, "6").correct
+    assert check_math("\\boxed{6}, which is wrong for n = 5", "6").correct  # says more of 6: no retraction
+
+
 @pytest.mark.parametrize("text, gold, right", [
     ("So x $\\approx$ 5.", "5", True), ("So x $\\sim$ 5.", "5", True), ("So x $\u2248$ 5.", "5", True),
     ("So x $=$ 5.", "5", True), ("So we get 1/3 $\\approx$ 0.33.", "1/3", True),

@@ -2058,6 +2058,14 @@ _RETRACTED_RE = re.compile(
     r"(?=\s*(?:[,.;:!)\u2014\u2013]|-\s|$)|\s{2,}|\s+(?:it|so|actually|instead|rather|but|i|we|the\s+answer)(?![A-Za-z]))",
     re.I,
 )
+# ... right after a box (its sentence may end first: "\boxed{6}. That's wrong."), and the value it turns to: "it is 7."
+_BOX_RETRACTED_RE = re.compile(r"[\s$]*[.!]?" + _RETRACTED_RE.pattern, re.I)
+_RETRACTED_TO_RE = re.compile(
+    r"[\s,.;:!)\u2014\u2013-]*(?:(?:so|and|but)\s+)?(?:(?:it|the\s+(?:(?:correct|right|real|true)\s+)?(?:answer|value|result))"
+    r"(?:'s|\u2019s|\s+is|\s+should\s+be|\s+must\s+be)\s+|(?:it\s+)?should\s+be\s+|actually\s+|instead\s+)"
+    r"\$?\s*([-+]?\d+(?:[./]\d+)?)\s*\$?(?=[\s*_]*(?:[.!?;)\]]|$))",
+    re.I,
+)
 _PAREN_NUM_EQ_RE = re.compile(r"\s*([-+]?\d+(?:\.\d+)?)\s*=(?!=)")
 
 
@@ -3029,7 +3037,14 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
                         ans = f"{ans[: -len(h)].rstrip() if h and ans.endswith(h) else ans} or {phr}"
                     else:
                         ans = phr
-            if not phrased and not lenient and box_end > 0 and (rev := _prose_revision(text[box_end:], ans)) is not None:
+            if not phrased and not lenient and box_end > 0 and (rm := _BOX_RETRACTED_RE.match(text, box_end)) is not None:
+                # "\boxed{6}, that's wrong, it is 7.", "\boxed{6}. That is wrong.", "\boxed{6} (which is a mistake)": the
+                # box is taken back (read as 6, it scored for the gold 6): the value the text turns to, else no answer
+                rv = _RETRACTED_TO_RE.match(text, rm.end())
+                if rv is None:
+                    return None, "no answer"
+                ans = rv.group(1)
+            elif not phrased and not lenient and box_end > 0 and (rev := _prose_revision(text[box_end:], ans)) is not None:
                 # "\boxed{5}. Actually it's 6.": the model's own correction offers another final value; read as 5 it
                 # was ignored, read as 6 a policy could box one value and revise to another: a hedge, scored for neither
                 ans = f"{ans} or {rev}"
