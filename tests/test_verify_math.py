@@ -4056,6 +4056,17 @@ def test_a_latex_approx_sign_in_prose_reads_as_the_unicode_sign(op, text, gold, 
     assert not check_math("The area is approx 5.", "5").correct  # the word still refuses it
 
 
+@pytest.mark.parametrize("text", [
+    "The answer is 6 \u2014 actually seven.", "The answer is 6 \u2014 actually 7.", "The answer is 6. Actually, seven.",
+    "\\boxed{6}. Actually seven.", "\\boxed{6} \u2014 actually 7.", "\\boxed{6} \u2013 wait, it's seven.",
+])
+def test_a_revision_in_words_or_after_a_dash_is_a_hedge_as_in_digits(text):
+    # a revision with its value in words ("Actually seven.") or opened by a dash ("\boxed{6} \u2014 actually 7") was not
+    # seen: 6 scored alone, while "\boxed{6}. Actually 7." is the hedge "6 or 7" (scored for neither)
+    assert not check_math(text, "6").correct and not check_math(text, "7").correct
+    assert check_math("\\boxed{6}. Actually seven of them are red.", "6").correct  # no revision: a count of the 6
+
+
 @pytest.mark.parametrize("text, extracted", [
     ("\\boxed{6}, that's wrong, it is 7.", "7"), ("\\boxed{6}. That's wrong. It should be 7.", "7"),
     ("\\boxed{6}, which is incorrect, the answer is 7.", "7"), ("\\boxed{6}, that's wrong.", None),

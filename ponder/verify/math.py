@@ -692,13 +692,13 @@ _REVISED_ITEM = r"\$?\s*[-+]?\d+(?:[./]\d+)?\s*\$?"
 # "Wait, no, it's 6.", "Correction: 6.", "I made an error; it should be 6." (the value ends its clause: "Actually,
 # 6 is too many" and "Wait, check: 2 + 3 = 5" offer none)
 _PROSE_REVISION_RE = re.compile(
-    r"(?:^|(?<=[.!?;:\n(\[]))[\s*_>]*(?:(?:hmm+|well|oh|but)\b[\s,.:!]*)?(?:actually|wait|correction|oops|i\s+made\s+an?\s+(?:error|mistake)|mistake"
+    r"(?:^|(?<=[.!?;:\n(\[\u2014\u2013]))[\s*_>]*(?:(?:hmm+|well|oh|but)\b[\s,.:!]*)?(?:actually|wait|correction|oops|i\s+made\s+an?\s+(?:error|mistake)|mistake"
     r"|it\s+should\s+be|edit|scratch\s+that|never\s*mind|on\s+second\s+thoughts?|let\s+me\s+reconsider"
     # ("I think it's actually 6.")
     # ("(no, 7)", "(sorry, 7)", "(rather 7)"; not "No. 7", a numbering)
     r"|no(?!\.)|nope|nah|make\s+that|sorry|rather|(?:i\s+(?:think|guess|believe)\s+)?(?:it|that)(?:'s|\s+is)\s+actually)\b(?:[\s,.:;!\-]*(?:actually|wait|no|oops|sorry|correction|i\s+made\s+an?\s+(?:error|mistake)"
     r"|mistake)\b)*[\s,.:;!\-]*(?:(?:it|that|this|the\s+(?:correct\s+|right\s+|final\s+)?(?:value|result))(?:'s|\s+is"
-    r"|\s+should\s+be|\s+must\s+be)\s+|(?:it\s+)?should\s+be\s+)?\$?\s*([-+]?\d+(?:[./]\d+)?)\s*\$?(?=[\s*_]*(?:[.!?;)\]]|,(?!\s*\$?\s*[-+]?\d)|$)|"
+    r"|\s+should\s+be|\s+must\s+be)\s+|(?:it\s+)?should\s+be\s+)?\$?\s*([-+]?\d+(?:[./]\d+)?|" + _WORD_VALUE + r")\s*\$?(?=[\s*_]*(?:[.!?;)\]]|,(?!\s*\$?\s*[-+]?\d)|$)|"
     # (a list the revised value opens revises too when it ends the sentence: "No wait, 7, 8."; "No, 7, 8 fail" not)
     r",\s*" + _REVISED_ITEM + r"(?:\s*(?:,\s*(?:and\s+)?|and\s+)" + _REVISED_ITEM + r")*[\s*_]*(?:[.!?;)\]]|$))",
     re.I,
