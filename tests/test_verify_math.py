@@ -5691,3 +5691,13 @@ def test_a_clause_going_on_after_its_wrong_word_is_a_reason_clause(completion, g
     # 32643cb read any "which is off|an error|false|not correct ..." as taking the value back, whatever followed:
     # "6, which is off by 1 from 5" read 5 (the gold 5 scored, the right 6 scored 0); "which is false for n = 5" none
     assert check_math(completion, gold).correct is right
+
+
+@pytest.mark.parametrize("text, gold, right", [
+    ("\\boxed{6th term}", "6", True), ("\\boxed{\\text{6th term}}", "6", True), ("\\boxed{3rd row}", "3", True),
+    ("\\boxed{6^{th} term}", "6", True), ("\\boxed{6th term}", "7", False), ("\\boxed{2th term}", "2", False),
+    ("\\boxed{2nd derivative}", "2", False), ("\\boxed{3rd quartile}", "3", False),
+])
+def test_an_ordinal_with_a_place_noun_in_a_box_is_its_number(text, gold, right):
+    # "\boxed{6th term}" scored 0 for the gold 6 of a "which term?" question, while "The answer is the 6th term." reads 6
+    assert check_math(text, gold).correct is right

@@ -3312,6 +3312,14 @@ _ORDINAL_RE = re.compile(
 )
 
 _ORDINAL_TEXT_RE = re.compile(r"^\\(?:text|mathrm|textrm|mbox)\s*\{\s*([0-9]+[a-z]{2})\s*\}$")  # ("\\text{6th}")
+# a noun of a place in a sequence after the ordinal: "\\boxed{6th term}", "\\text{3rd row}" read as 6, 3, as "The answer is
+# the 6th term." does (a grader of "which term?" takes it; "2nd derivative", "3rd quartile" name no place and stay)
+_PLACE_NOUN = r"(?:term|row|column|position|place|step|element|entry|digit|page|floor|day|week|month|year|round|turn|move|stage|level|letter|seat|item|card)"
+_ORDINAL_NOUN_RE = re.compile(
+    r"^(?:\\(?:text|mathrm|textrm|mbox)\s*\{\s*([0-9]+[a-z]{2})(?:\s|~|\\[ ,;])+" + _PLACE_NOUN + r"\s*\}"
+    r"|(.*?)(?:\s|~|\\[ ,;])*(?:\\(?:text|mathrm|textrm|mbox)\s*\{\s*)?(?:\s|~|\\[ ,;])*" + _PLACE_NOUN + r"\s*\}?)$",
+    re.I,
+)
 
 
 def _ordinal_suffix(n: int) -> str:
@@ -3346,7 +3354,11 @@ def _clean(s: str) -> str:
     while s and s[-1] in ".;,:" and not s.endswith("\\:"):
         s = s[:-1].rstrip()
     if ("st" in s or "nd" in s or "rd" in s or "th" in s) and (
-        om := _ORDINAL_RE.fullmatch(s) or _ORDINAL_RE.fullmatch(_ORDINAL_TEXT_RE.sub(r"\1", s))
+        om := _ORDINAL_RE.fullmatch(s) or _ORDINAL_RE.fullmatch(_ORDINAL_TEXT_RE.sub(r"\1", s)) or (
+            (nm := _ORDINAL_NOUN_RE.match(s)) is not None
+            and (_ORDINAL_RE.fullmatch(t := (nm.group(1) or nm.group(2) or "").strip())
+                 or _ORDINAL_RE.fullmatch(_ORDINAL_TEXT_RE.sub(r"\1", t)))
+        )
     ):
         if _ordinal_suffix(int(om.group(1))) == next(g for g in om.groups()[1:] if g).lower():
             s = om.group(1)
