@@ -5701,3 +5701,13 @@ def test_a_clause_going_on_after_its_wrong_word_is_a_reason_clause(completion, g
 def test_an_ordinal_with_a_place_noun_in_a_box_is_its_number(text, gold, right):
     # "\boxed{6th term}" scored 0 for the gold 6 of a "which term?" question, while "The answer is the 6th term." reads 6
     assert check_math(text, gold).correct is right
+
+
+@pytest.mark.parametrize("text", [
+    "So we get 6, that's wrong.", "So we get 6. That's wrong.", "So we get 6 (which is a mistake).",
+    "So x = 6, which is incorrect.",
+])
+def test_a_last_value_the_text_right_after_it_says_is_wrong_is_no_answer(text):
+    # with no box or phrase, "So we get 6, that's wrong." read 6 and scored for the gold 6, as a retracted box did
+    assert not check_math(text, "6").correct
+    assert check_math("So we get 6, that's wrong, it is 7.", "7").correct

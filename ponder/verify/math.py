@@ -2232,6 +2232,8 @@ def _negated(before: str, after: str) -> bool:
     # refused the value: no answer; "So we get 6 \sim 7." is the hedge "6 \u223c 7" is, "approx 5" still refused)
     if "\\" in before:
         before = _APPROX_CMD_RE.sub("\u2248", before)
+    if _BOX_RETRACTED_RE.match(after):
+        return True  # "So we get 6, that's wrong.", "6. That is wrong.": the value taken back (read as 6, it scored)
     before = before[max((m.end() for m in _CLAUSE_START_RE.finditer(before)), default=0) :]
     m = _SENTENCE_END_RE.search(after)
     after = after[: m.start()] if m else after
