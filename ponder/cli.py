@@ -1606,14 +1606,17 @@ def build_parser() -> argparse.ArgumentParser:
     pt.set_defaults(fn=cmd_pretrain)
 
     sf = sub.add_parser("sft", help="supervised fine-tuning on prompt/response JSONL",
-                        description="Fine-tune on a JSONL of {prompt, response} rows (or chat `messages`); the "
+                        description="Fine-tune on a JSONL of {prompt, response} rows (or chat `messages`, or "
+                                    "MATH's {problem, solution}: problem as the prompt, solution as the "
+                                    "response); the "
                                     "loss covers response tokens only (with `messages`, every assistant turn, "
                                     "or the last with --turns last). Each epoch visits every row once, in a "
                                     "fresh order. The run directory gets config.json, metrics.jsonl, "
                                     "tensorboard/, training.png and checkpoint/ (with the optimizer state, so "
                                     "--resume continues exactly).")
     _model_arg(sf, resume_note=_TEMPLATE_TRAIN)
-    sf.add_argument("--data", default=None, help=f"{_DATA_FILE} with prompt and response fields (required, "
+    sf.add_argument("--data", default=None, help=f"{_DATA_FILE} with prompt and response fields (or MATH's problem "
+                                                 "and solution; required, "
                                                  "except with --resume: the run's own file, checked by digest)")
     sf.add_argument("--val-data", default=None,
                     help=f"{_DATA_FILE} of held-out rows: their mean response-token loss (val_loss) every --eval-every "

@@ -1299,7 +1299,9 @@ class SFTRows(list):
 
 
 def load_sft_examples(path) -> list[dict]:
-    """Rows of a JSONL (gzipped or not), JSON-array or Parquet file with `prompt` and `response` (or `messages`); errors name file and line."""
+    """Rows of a JSONL (gzipped or not), JSON-array or Parquet file with `prompt` and `response` (or `messages`);
+    errors name file and line. A row of MATH's layout (`problem`, `solution`, as MATH-500) trains its problem as
+    the prompt and its solution as the response (one note on stderr says so)."""
     p = Path(path)
     if p.is_dir():
         raise PonderError(f"{p}: is a directory")
@@ -1307,6 +1309,7 @@ def load_sft_examples(path) -> list[dict]:
         raise PonderError(f"{p}: " + ("not a regular file" if p.exists() else "no such file"))
     refuse_git_lfs_pointer(p)  # (a hub dataset cloned without git-lfs)
     rows = SFTRows()
+    mapped = 0  # rows of MATH's layout (problem, solution) read as prompt/response
     # A Parquet file (what `distill --data` and most hub datasets take) read as JSON Lines failed with
     # "FILE:1: invalid JSON", which says nothing of the format.
     parquet = _format(p) == ".parquet"
@@ -1319,12 +1322,38 @@ def load_sft_examples(path) -> list[dict]:
         elif isinstance(row, dict):  # JSONL of both formats (datasets' and pandas' to_json) writes those nulls too
             other = ("prompt", "response") if row.get("messages") is not None else ("messages",)
             row = {k: v for k, v in row.items() if not (k in other and v is None)}
+        if isinstance(row, dict) and _math_layout(row):
+            row = _math_row(row, where)
+            if not mapped:
+                print(f"sft: {p}: rows of MATH's layout (no prompt/response): training on `problem` as the prompt "
+                      "and `solution` as the response", file=sys.stderr)
+            mapped += 1
         check_sft_example(row, where)
         rows.append(row)
         rows.where.append(where)
     if not rows:
         raise PonderError(f"{p}: empty dataset")
     return rows
+
+
+def _math_layout(row: dict) -> bool:
+    """A row of MATH's (MATH-500's) layout: `problem` and `solution` (worked text ending in \\boxed{...}), and
+    neither of the SFT formats' fields, so the eval loader's `problem` is the prompt here too."""
+    return "problem" in row and "solution" in row and not any(k in row for k in ("prompt", "response", "messages"))
+
+
+def _math_row(row: dict, where: str) -> dict:
+    """A MATH-layout row as a prompt/response example (its other fields kept), its fields checked under their
+    own names: the file has no 'prompt' or 'response' for an error to name."""
+    for k in ("problem", "solution"):
+        v = row[k]
+        if not isinstance(v, str):
+            raise PonderError(f"{where}: {k!r} must be a string, got {_json_type(v)}")
+        _check_text(where, k, v)
+        if not v.strip():
+            raise PonderError(f"{where}: {k!r} is empty" + (" (nothing to train on)" if k == "solution" else ""))
+    rest = {k: v for k, v in row.items() if k not in ("problem", "solution")}
+    return {"prompt": row["problem"], "response": row["solution"], **rest}
 
 
 def _check_messages(msgs, where: str, field: str):

@@ -3268,3 +3268,30 @@ def test_load_corpus_reads_text_blocks_and_text_fields_and_refuses_bad_files_in_
         + docs.count(held[1]) - 1 == len(docs)
     assert split_corpus(docs[::-1])[1] == held and split_corpus(["a", "a"]) == (["a", "a"], [])
     assert split_corpus(["a"]) == (["a"], [])
+
+
+def test_sft_reads_math500_layout_problem_as_prompt_and_solution_as_response(tmp_path, capsys, tiny_random):
+    """MATH-500's rows (problem, solution, answer, subject, level, unique_id), which `ponder eval --data` reads,
+    were refused by `ponder sft --data` as "missing field 'prompt'": the problem is the prompt, the worked
+    solution the response, said once on stderr; a bad solution is named by its own field."""
+    from ponder.train import load_sft_examples
+    rows = [{"problem": f"What is {a} + 1?", "solution": f"It is $\\boxed{{{a + 1}}}$.", "answer": str(a + 1),
+             "subject": "Prealgebra", "level": 1, "unique_id": f"test/prealgebra/{a}.json"} for a in range(3)]
+    (tmp_path / "m.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    got = load_sft_examples(tmp_path / "m.jsonl")
+    assert [(r["prompt"], r["response"]) for r in got] == [(r["problem"], r["solution"]) for r in rows]
+    assert all("problem" not in r and "solution" not in r and r["unique_id"] == s["unique_id"]
+               for r, s in zip(got, rows))
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "`problem` as the prompt and `solution` as the response" in err
+    _, tok = tiny_random
+    ids = encode_sft(tok, got[0])[0]
+    assert tok.decode(ids, skip_special_tokens=True) == rows[0]["problem"] + rows[0]["solution"]
+    (tmp_path / "e.jsonl").write_text(json.dumps({**rows[0], "solution": "  "}) + "\n")
+    with pytest.raises(PonderError, match=r"e.jsonl:1: 'solution' is empty \(nothing to train on\)$"):
+        load_sft_examples(tmp_path / "e.jsonl")
+    (tmp_path / "n.jsonl").write_text(json.dumps({**rows[0], "problem": 3}) + "\n")
+    with pytest.raises(PonderError, match=r"n.jsonl:1: 'problem' must be a string, got a number$"):
+        load_sft_examples(tmp_path / "n.jsonl")
+    (tmp_path / "p.jsonl").write_text(json.dumps({**rows[0], "prompt": "Q", "response": "A"}) + "\n")
+    assert load_sft_examples(tmp_path / "p.jsonl")[0]["prompt"] == "Q"  # (its own prompt/response win)
