@@ -1326,11 +1326,14 @@ def cmd_eval(a):
             print(f"  {key:<18} {v['mean']:{f}}{ci}")
         else:
             print(f"  {key:<18} {v}")
+    # (a column as wide as the longest value: MATH's "Intermediate Algebra" and "Counting & Probability" overran
+    # 16 characters and pushed their rows out of line with the others)
+    width = max([16, *(len(v) for groups in summary.get("by", {}).values() for v in groups)])
     for field, groups in summary.get("by", {}).items():  # (intervals in --json and summary.json)
         print(f"  by {field}:")
         for value, g in groups.items():
             cells = ", ".join(f"{k} {v['mean']:.3f}" for k, v in g["metrics"].items())
-            print(f"    {value:<16} {counted(g['n_problems'], 'problem'):>12}: {cells}")
+            print(f"    {value:<{width}} {counted(g['n_problems'], 'problem'):>12}: {cells}")
     if a.out:
         print(f"written to {a.out} (ponder report {a.out})")
 

@@ -1350,6 +1350,19 @@ def test_eval_says_a_breakdown_left_out_because_rows_lack_the_field(tmp_path, ca
     assert json.loads(out)["by_missing"] == {} and "subject" in json.loads(out)["by"] and "lack" not in err
 
 
+def test_eval_breakdown_rows_stay_aligned_for_long_values(tmp_path, capsys):
+    """MATH-500's subjects "Intermediate Algebra" and "Counting & Probability" are longer than the 16-character
+    column: their rows printed out of line with the others ("Intermediate Algebra   2 problems: ...")."""
+    subjects = ["Algebra", "Intermediate Algebra", "Counting & Probability", "Algebra"]
+    (tmp_path / "m.jsonl").write_text("".join(json.dumps({"problem": f"Problem: {i} + 1 = ?\nSolution:", "answer": str(
+        i + 1), "subject": s, "level": 1 + i % 2, "unique_id": f"t/{i}.json"}) + "\n" for i, s in enumerate(subjects)))
+    assert main(["eval", "--model", "tiny", "--data", str(tmp_path / "m.jsonl"), "--method", "greedy",
+                 "--max-new-tokens", "8", "--quiet"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("    ")]
+    assert len(rows) == 5 and len({line.index(":") for line in rows}) == 1, rows
+    assert any(line.startswith("    Counting & Probability ") for line in rows)
+
+
 def test_eval_prints_the_method_by_the_name_its_json_has(capsys):
     """--method sc printed "method sc" while --json and summary.json said self_consistency."""
     args = ["eval", "--model", "tiny", "--limit", "1", "--method", "sc", "--votes", "2", "--max-new-tokens", "4",
