@@ -1398,7 +1398,10 @@ def check_sft_example(ex, where: str = "example"):
         return
     for k in ("prompt", "response"):
         if k not in ex:
-            raise PonderError(f"{where}: missing field {k!r} (have: {', '.join(ex) or 'none'})")
+            # (a MATH-layout row lacking its solution was told "missing field 'prompt'", though it has a problem)
+            hint = ("; a row of MATH's layout needs 'solution' beside 'problem' (the response trained on)"
+                    if "problem" in ex and "prompt" not in ex and "solution" not in ex else "")
+            raise PonderError(f"{where}: missing field {k!r} (have: {', '.join(ex) or 'none'}){hint}")
     if isinstance(ex["prompt"], str):
         _check_text(where, "prompt", ex["prompt"])
         if not ex["prompt"].strip():

@@ -3293,5 +3293,9 @@ def test_sft_reads_math500_layout_problem_as_prompt_and_solution_as_response(tmp
     (tmp_path / "n.jsonl").write_text(json.dumps({**rows[0], "problem": 3}) + "\n")
     with pytest.raises(PonderError, match=r"n.jsonl:1: 'problem' must be a string, got a number$"):
         load_sft_examples(tmp_path / "n.jsonl")
+    (tmp_path / "s.jsonl").write_text(json.dumps({k: v for k, v in rows[0].items() if k != "solution"}) + "\n")
+    with pytest.raises(PonderError, match=r"s.jsonl:1: missing field 'prompt' \(have: problem, answer, .*\); a row "
+                                          r"of MATH's layout needs 'solution' beside 'problem'"):
+        load_sft_examples(tmp_path / "s.jsonl")
     (tmp_path / "p.jsonl").write_text(json.dumps({**rows[0], "prompt": "Q", "response": "A"}) + "\n")
     assert load_sft_examples(tmp_path / "p.jsonl")[0]["prompt"] == "Q"  # (its own prompt/response win)
