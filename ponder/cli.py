@@ -541,12 +541,12 @@ def cmd_pretrain(a):
         if at is not None:  # (a finished run resumed without a higher --steps was told so after its ~10 s corpus)
             check_steps_left(run, at, a.steps or was.steps)
         if "file" in corpus or a.corpus or a.heldout_corpus:  # a run on a corpus file (--corpus)
-            docs, held = _file_corpus_of_run(run, corpus, a)
+            docs, held, moved = _file_corpus_of_run(run, corpus, a)
         else:
-            docs, held = _pretrain_corpus({**TINY_CORPUS, **corpus}, a.quiet)
+            (docs, held), moved = _pretrain_corpus({**TINY_CORPUS, **corpus}, a.quiet), None
         # (--threads: another count than the run's own, which it resumes at otherwise)
         pretrain(run, docs, train=TrainConfig(steps=a.steps, threads=a.threads), resume=True, heldout_docs=held,
-                 progress=not a.quiet)
+                 progress=not a.quiet, corpus=moved)
         _print_run(run, a.json)
         return
     if a.corpus:
@@ -594,9 +594,10 @@ def _read_corpus_files(corpus: dict, path, heldout_path) -> tuple[list[str], lis
     return docs, held or None
 
 
-def _file_corpus_of_run(run, corpus: dict, a) -> tuple[list[str], list[str] | None]:
+def _file_corpus_of_run(run, corpus: dict, a) -> tuple[list[str], list[str] | None, dict | None]:
     """The documents of a run made with --corpus, from its recorded files (or --corpus/--heldout-corpus where they
-    moved), refused in one line when a file is not the one the run recorded (its sha256)."""
+    moved), refused in one line when a file is not the one the run recorded (its sha256); and the run's corpus
+    settings with the new paths where a file moved (else None), for pretrain() to record."""
     from .train import file_sha256
 
     conf = Path(run) / "config.json"
@@ -624,14 +625,12 @@ def _file_corpus_of_run(run, corpus: dict, a) -> tuple[list[str], list[str] | No
                               f"{want[:12]}); resume with the same file, or start a new run")
         got[key] = path
     # a file given at a new path (its sha256 matched): recorded, so that the next --resume finds it without the flag
+    # (by pretrain(), once the resume's every check has passed and it holds the run's lock: a refused resume leaves
+    # config.json as it was)
     moved = {key: str(Path(got[key]).resolve()) for key, given in (("file", a.corpus), ("heldout_file", a.heldout_corpus))
              if given and str(Path(given).resolve()) != corpus[key]}
-    if moved:
-        from .train import read_run_config, save_run_config
-
-        saved = read_run_config(run)
-        save_run_config(run, {**saved, "corpus": {**saved["corpus"], **moved}})
-    return _read_corpus_files(dict(corpus), got["file"], got.get("heldout_file"))
+    return (*_read_corpus_files(dict(corpus), got["file"], got.get("heldout_file")),
+            {**corpus, **moved} if moved else None)
 
 
 def _print_run(run, as_json: bool, **extra):

@@ -1105,7 +1105,9 @@ def pretrain(
     settings); the run's own settings come from its config.json, and only `train.steps` is taken from `train`
     (None, its default, or no `train`: the run's own step count; a number: the new target), and `train.threads`
     (None: the thread count config.json records, which a new run sets to `train.threads` or torch's current one;
-    another count is allowed, said on stderr: the resumed run may then not be bit-identical).
+    another count is allowed, said on stderr: the resumed run may then not be bit-identical). `corpus` on resume:
+    the run's corpus settings with a file's new path (the CLI's --corpus at a moved file, its sha256 matched),
+    recorded in config.json once every check has passed; None keeps config.json's.
 
     metrics.jsonl's `tokens_per_s` is the training throughput: tokens trained on per second spent in training
     steps (batch, forward, backward, optimizer step) since this process started or resumed the run, held-out
@@ -1145,6 +1147,9 @@ def pretrain(
         start = state["step"]
         train = saved_train_config(run, saved, steps, start)
         resume_threads(run, train.threads, threads, section="train")
+        if corpus is not None and corpus != saved.get("corpus"):  # a corpus file at a new path (its sha256 matched):
+            saved = read_run_config(run)  # recorded after the checks, under the run's lock (as resume_threads left it)
+            save_run_config(run, {**saved, "corpus": corpus})
         trim_metrics(run, start)
     else:
         random.seed(train.seed)

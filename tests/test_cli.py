@@ -3720,7 +3720,7 @@ def test_eval_task_seed_in_sweep_and_refused_with_data(tmp_path, capsys):
     assert f"--task-seed 5: the problems of --data {data} are its rows" in capsys.readouterr().err
 
 
-def test_pretrain_resume_records_the_new_path_of_a_moved_corpus(tmp_path, capsys):
+def test_pretrain_resume_records_the_new_path_of_a_moved_corpus(tmp_path, capsys, hold_run):
     """`ponder pretrain --resume --corpus NEWPATH` on a run whose corpus file moved resumed (same sha256) but kept
     the old path in config.json, so every later resume needed --corpus again: the new path is recorded."""
     text = "\n\n".join(f"Problem: {a} + {b} = ?\nSolution: {a + b}." for a in range(1, 9) for b in range(1, 9))
@@ -3731,6 +3731,14 @@ def test_pretrain_resume_records_the_new_path_of_a_moved_corpus(tmp_path, capsys
     (tmp_path / "moved").mkdir()
     new = (tmp_path / "moved" / "c.txt")
     (tmp_path / "c.txt").rename(new)
+    before = (run / "config.json").read_bytes()
+    held = hold_run(run)  # a resume refused (the run in use by another process) leaves config.json as it was: the
+    try:  # new path was written before the lock was checked, into the directory of the run training there
+        assert main(["pretrain", "--out", str(run), "--resume", "--steps", "2", "--corpus", str(new), "--quiet"]) == 2
+    finally:
+        held.close()
+    assert "is in use by another ponder process" in capsys.readouterr().err
+    assert (run / "config.json").read_bytes() == before
     assert main(["pretrain", "--out", str(run), "--resume", "--steps", "2", "--corpus", str(new), "--quiet"]) == 0
     assert json.loads((run / "config.json").read_text())["corpus"]["file"] == str(new.resolve())
     capsys.readouterr()
