@@ -2074,6 +2074,12 @@ def test_grpo_on_ray_records_its_actors_threads_and_a_plain_resume_reuses_them(_
     try:
         run = train_ray(GRPOConfig(**cfg), tmp_path / "r", workers=1, threads=2, progress=False)
         assert json.loads((run / "config.json").read_text())["ray"] == {"threads": 2}
+        # a resume refused when its pool starts (--threads 3: more CPUs than the session's 2) leaves config.json as
+        # it was: the learner's --threads was recorded before the pool's start, which then refused
+        before = (run / "config.json").read_bytes()
+        with pytest.raises(PonderError, match="CPU"):
+            train_ray(GRPOConfig(steps=2, threads=3), run, workers=1, threads=3, resume=True, progress=False)
+        assert (run / "config.json").read_bytes() == before
         train_ray(GRPOConfig(steps=2), run, workers=1, resume=True, progress=False)
         conf = json.loads((run / "config.json").read_text())
         assert conf["ray"] == {"threads": 2} and conf["grpo"]["steps"] == 2

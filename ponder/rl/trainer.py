@@ -740,7 +740,8 @@ def train(
                               "objective")
     check_items(cfg, model.config, tok, reward, train_items, test_items)
     if resume:  # (given: the caller's choice, said where not the run's own; after every refusal, which is one line)
-        resume_threads(run, cfg.threads, given.threads, say=dp is None or dp.rank == 0, section="grpo")
+        # (a --threads given is recorded below, with the steps: on_checked (the Ray pool's start) may still refuse)
+        resume_threads(run, cfg.threads, given.threads, say=dp is None or dp.rank == 0)
     if main and not resume:
         note_heldout_overlap(train_items, test_items)
     if on_checked is not None:
@@ -752,9 +753,11 @@ def train(
               "so the run continues close to, not equal to, the uninterrupted one", file=sys.stderr)
     if resume and main:  # all checked: now the run directory may change
         changed = {k: v for k, v in (extra_config or {}).items() if saved.get(k) != v}
-        if cfg.steps != saved["grpo"].get("steps") or changed:  # a resume interrupted again continues to this target
-            saved = read_run_config(run)  # (as resume_threads left it: a --threads given is kept)
-            save_run_config(run, {**saved, **changed, "grpo": {**saved["grpo"], "steps": cfg.steps}})
+        # a --threads given: the run's count from now on, which a later plain --resume continues at
+        threads = {"threads": given.threads} if given.threads is not None and given.threads != cfg.threads else {}
+        if cfg.steps != saved["grpo"].get("steps") or changed or threads:  # a resume interrupted again continues
+            saved = read_run_config(run)  # to this target
+            save_run_config(run, {**saved, **changed, "grpo": {**saved["grpo"], "steps": cfg.steps, **threads}})
         trim_metrics(run, start)
     run.mkdir(parents=True, exist_ok=True)
     take_run_lock(run)
