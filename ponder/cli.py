@@ -1316,6 +1316,8 @@ def cmd_eval(a):
         return
     m = summary["metrics"]
     print(f"{name} on {counted(len(items), 'problem')}, method {summary['method']}, n={a.n}")  # (JSON's name: not an alias)
+    if summary.get("oracle"):  # (said on stderr before the run only, and not with --quiet: the figures below read
+        print(f"  note: {summary['oracle']}")  # as a method's, 0.50 beside self-consistency's 0.375)
     for key, v in m.items():
         if isinstance(v, dict) and "mean" in v:
             # seconds to 3 significant digits: the tiny model's ~0.7 ms a sample printed as 0.001 [0.001, 0.001]
