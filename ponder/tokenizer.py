@@ -174,7 +174,8 @@ class Tokenizer:
             _check_text(text)
             raise
 
-    def encode_batch(self, texts: list[str], add_special_tokens: bool = False) -> list[list[int]]:
+    def encode_batch(self, texts: list[str], add_special_tokens: bool = True) -> list[list[int]]:
+        # (default as encode's, transformers' batch call's and the tokenizers library's: it left Llama 3's BOS out)
         # the library takes only a list or tuple: a generator (`x["text"] for x in rows`) failed as a bare
         # TypeError ("'generator' object is not an instance of 'Sequence'"); any other iterable is read into a list
         if not isinstance(texts, (list, tuple, str)) and hasattr(texts, "__iter__"):

@@ -1020,7 +1020,7 @@ def test_truncation_and_padding_saved_in_tokenizer_json_do_not_apply_as_in_trans
     tok, ref = Tokenizer.load(tmp_path), transformers.AutoTokenizer.from_pretrained(tmp_path)
     texts = ["", "the", "the quick brown fox jumps over the lazy dog. 12 + 30 = 42."]
     want = [ref(t, add_special_tokens=False)["input_ids"] for t in texts]
-    assert [tok.encode(t, add_special_tokens=False) for t in texts] == tok.encode_batch(texts) == want
+    assert [tok.encode(t, add_special_tokens=False) for t in texts] == tok.encode_batch(texts, add_special_tokens=False) == want
     assert tok.encode_continuation("the quick", " brown fox jumps") == tokenizer.encode_continuation(
         "the quick", " brown fox jumps")
 
@@ -1192,7 +1192,7 @@ def test_encode_batch_of_one_string_is_one_line_not_a_rust_type_error(tokenizer)
     """A string where the list of texts goes failed as "TypeError: Can't extract `str` to `Vec`"."""
     with pytest.raises(PonderError, match="encode_batch takes a list of texts, got one string 'the fox'"):
         tokenizer.encode_batch("the fox")
-    assert tokenizer.encode_batch(["the fox", ""]) == [tokenizer.encode("the fox", add_special_tokens=False), []]
+    assert tokenizer.encode_batch(["the fox", ""]) == [tokenizer.encode("the fox"), tokenizer.encode("")]
 
 
 def test_tokenizer_json_left_as_a_broken_link_is_named_as_one(tmp_path, tokenizer):
@@ -1302,3 +1302,7 @@ def test_encode_adds_the_tokenizers_special_tokens_by_default_as_transformers(tm
     for add in (False, True):
         assert tok.encode(text, add_special_tokens=add) == ref.encode(text, add_special_tokens=add)
     assert render_prompts(tok, [text]) == [ref.encode(text)]
+    # encode_batch agrees with encode (and with transformers' batch call, and the tokenizers library's encode_batch)
+    texts = [text, "hi"]
+    assert tok.encode_batch(texts) == [tok.encode(t) for t in texts] == ref(texts)["input_ids"]
+    assert tok.encode_batch(texts, add_special_tokens=False) == ref(texts, add_special_tokens=False)["input_ids"]
