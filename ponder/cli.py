@@ -916,7 +916,9 @@ def _grpo_trainer(a):
     if a.ray is not None:
         from .distributed.ray_workers import train_ray
 
-        return partial(train_ray, address=None if a.ray == "local" else a.ray, workers=a.ray_workers,
+        # (--ray-workers not given: None, the run's own count on --resume, else its default)
+        workers = a.ray_workers if "ray_workers" in getattr(a, "given", ()) else None
+        return partial(train_ray, address=None if a.ray == "local" else a.ray, workers=workers,
                        num_gpus_per_worker=a.ray_gpus or 0, threads=a.threads)
     if a.nproc > 1 or launched_by_torchrun():
         return partial(train_ddp, nproc=a.nproc, threads=a.threads)  # (spawned ranks: their own processes)
@@ -1793,7 +1795,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="one-step off-policy: generate step t+1 while step t trains (ratio vs the sampler)")
     gr.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                     help="rollouts and rewards on Ray actors; no ADDRESS starts a local Ray instance")
-    gr.add_argument("--ray-workers", type=_positive_int, default=2, help=RAY_WORKERS_HELP)
+    gr.add_argument("--ray-workers", type=_positive_int, default=2,
+                    help=RAY_WORKERS_HELP + "; a --resume without it starts as many as the run used")
     gr.add_argument("--ray-gpus", type=_positive_float, default=None, metavar="G",
                     help="GPUs per --ray actor, which then samples on CUDA (0.5: two actors share a GPU); without it "
                          "the actors sample on 1 CPU each (--threads T: T CPUs each)")

@@ -3769,3 +3769,16 @@ def test_pretrain_on_a_corpus_file_resumes_as_uninterrupted_and_refuses_an_edite
     (tmp_path / "bad.jsonl").write_text('{"text": "a"}\n{"content": "b"}\n')
     assert main(["pretrain", "--out", str(tmp_path / "c"), *small[2:], "--corpus", str(tmp_path / "bad.jsonl")]) == 2
     assert "bad.jsonl:2: no 'text' field" in capsys.readouterr().err and not (tmp_path / "c").exists()
+
+
+@pytest.mark.parametrize("flags, workers", [([], None), (["--ray-workers", "2"], 2), (["--ray-workers", "3"], 3)])
+def test_grpo_resume_on_ray_without_ray_workers_leaves_the_count_to_the_run(flags, workers):
+    """`grpo --resume --ray` without --ray-workers started the default 2 actors, whatever the run used: the count
+    goes to train_ray only when given (None: the run's recorded one, config.json "ray": {"workers"})."""
+    from ponder.cli import _command_parser, _grpo_trainer, _options_given, build_parser
+
+    argv = ["grpo", "--resume", "run", "--ray", *flags]
+    parser = build_parser()
+    a = parser.parse_args(argv)
+    a.given = _options_given(_command_parser(parser, a), argv)
+    assert _grpo_trainer(a).keywords["workers"] == workers

@@ -2065,7 +2065,8 @@ def test_grpo_on_ray_equals_local_when_an_actor_dies_mid_rollout(pool, tmp_path,
 def test_grpo_on_ray_records_its_actors_threads_and_a_plain_resume_reuses_them(_ray_pool, tmp_path, ckpt, data):
     """`grpo --ray --threads 2`'s actors sampled on 2 threads, but the run recorded only the learner's count: a plain
     --resume sampled on 1-thread actors. config.json records the actors' count ("ray": {"threads"}), written from
-    the pool a resume makes, which takes it again."""
+    the pool a resume makes, which takes it again. So for --ray-workers: a plain --resume started the default 2
+    actors whatever the run used ("ray": {"workers"})."""
     from ponder.distributed.ray_workers import train_ray
 
     _ray_pool.close()  # (its 2 actors hold the session's 2 CPUs; the `pool` fixture starts them again)
@@ -2073,16 +2074,18 @@ def test_grpo_on_ray_records_its_actors_threads_and_a_plain_resume_reuses_them(_
     was = torch.get_num_threads()
     try:
         run = train_ray(GRPOConfig(**cfg), tmp_path / "r", workers=1, threads=2, progress=False)
-        assert json.loads((run / "config.json").read_text())["ray"] == {"threads": 2}
+        assert json.loads((run / "config.json").read_text())["ray"] == {"threads": 2, "workers": 1}
         # a resume refused when its pool starts (--threads 3: more CPUs than the session's 2) leaves config.json as
         # it was: the learner's --threads was recorded before the pool's start, which then refused
         before = (run / "config.json").read_bytes()
         with pytest.raises(PonderError, match="CPU"):
             train_ray(GRPOConfig(steps=2, threads=3), run, workers=1, threads=3, resume=True, progress=False)
         assert (run / "config.json").read_bytes() == before
-        train_ray(GRPOConfig(steps=2), run, workers=1, resume=True, progress=False)
+        # a resume without workers starts the run's 1 actor again (it started the default 2: 2 x 2 threads need
+        # more CPUs than the session's 2, refused)
+        train_ray(GRPOConfig(steps=2), run, resume=True, progress=False)
         conf = json.loads((run / "config.json").read_text())
-        assert conf["ray"] == {"threads": 2} and conf["grpo"]["steps"] == 2
+        assert conf["ray"] == {"threads": 2, "workers": 1} and conf["grpo"]["steps"] == 2
     finally:
         torch.set_num_threads(was)
 

@@ -938,27 +938,40 @@ def _actor_threads(threads: int | None) -> dict:
     return {"threads": threads or 1, "num_cpus": threads or 1}
 
 
-def run_actor_threads(run_dir) -> int | None:
-    """The actors' threads a `grpo --ray` run records in its config.json ("ray": {"threads": T}), which a resume
-    without --threads samples with again (it sampled on 1-thread actors); None where none is recorded (a run made
-    without Ray, or before it was recorded) or there is no config.json to read (train says what is wrong)."""
+def _run_ray(run_dir, key: str) -> int | None:
+    """A positive count a `grpo --ray` run records in its config.json's "ray" section (key "threads" or
+    "workers"); None where none is recorded (a run made without Ray, or before it was recorded) or there is no
+    config.json to read (train says what is wrong)."""
     f = Path(run_dir) / "config.json"
     try:
         saved = json.loads(f.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     ray = saved.get("ray") if isinstance(saved, dict) else None
-    t = ray.get("threads") if isinstance(ray, dict) else None
+    t = ray.get(key) if isinstance(ray, dict) else None
     if t is not None and (isinstance(t, bool) or not isinstance(t, int) or t < 1):
-        raise PonderError(f"{f}: ray.threads: expected a positive integer, got {json.dumps(t)[:40]}")
+        raise PonderError(f"{f}: ray.{key}: expected a positive integer, got {json.dumps(t)[:40]}")
     return t
 
 
-def train_ray(cfg, run_dir, *, address: str | None = None, workers: int = 2, resume: bool = False,
+def run_actor_threads(run_dir) -> int | None:
+    """The actors' threads a `grpo --ray` run records in its config.json ("ray": {"threads": T}), which a resume
+    without --threads samples with again (it sampled on 1-thread actors); None where none is recorded (a run made
+    without Ray, or before it was recorded) or there is no config.json to read (train says what is wrong)."""
+    return _run_ray(run_dir, "threads")
+
+
+def run_ray_workers(run_dir) -> int | None:
+    """The actors a `grpo --ray` run records in its config.json ("ray": {"workers": W}), which a resume without
+    --ray-workers starts again (it started the default 2 whatever the run used); None where none is recorded."""
+    return _run_ray(run_dir, "workers")
+
+
+def train_ray(cfg, run_dir, *, address: str | None = None, workers: int | None = None, resume: bool = False,
               progress: bool = True, num_cpus: int | None = None, num_gpus_per_worker: float = 0,
               threads: int | None = None, pool: RayPool | None = None, **train_kw) -> Path:
-    """`ponder grpo --ray [ADDRESS]`: rollouts and rewards on `workers` Ray actors, the learner here.
-    threads: each actor's torch threads (`--threads`), and the CPUs it reserves (None: 1). `pool`: an already
+    """`ponder grpo --ray [ADDRESS]`: rollouts and rewards on `workers` Ray actors, the learner here (None: 2, or
+    on resume the count the run recorded, config.json's "ray": {"workers"}). threads: each actor's torch threads (`--threads`), and the CPUs it reserves (None: 1). `pool`: an already
     started pool to use (and leave running) instead of new actors."""
     from ..rl.trainer import train
 
@@ -967,6 +980,9 @@ def train_ray(cfg, run_dir, *, address: str | None = None, workers: int = 2, res
     # sampled on 1-thread actors whatever the run's had: their count is recorded and reused)
     if own and resume and threads is None:
         threads = run_actor_threads(run_dir)
+    if own and resume and workers is None:  # (a plain --resume started 2 actors, whatever the run had)
+        workers = run_ray_workers(run_dir)
+    workers = 2 if workers is None else workers
     pool = RayPool(workers, num_gpus=num_gpus_per_worker, **_actor_threads(threads)) if own else pool
     with contextlib.ExitStack() as stack:
         get = _connect(stack, address, num_cpus, pool, own, lambda p: None)
@@ -976,7 +992,7 @@ def train_ray(cfg, run_dir, *, address: str | None = None, workers: int = 2, res
                 pool.start(model, tok)  # (a pool that cannot start fails here, not after the run's first writes)
 
         return train(cfg, run_dir, resume=resume, progress=progress, generate_fn=pool.generate_fn(),
-                     score_fn=pool.score_fn(), on_checked=checked, extra_config={"ray": {"threads": pool.threads}},
+                     score_fn=pool.score_fn(), on_checked=checked, extra_config={"ray": {"threads": pool.threads, "workers": pool.num_workers}},
                      **train_kw)
 
 

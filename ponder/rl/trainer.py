@@ -651,7 +651,7 @@ def train(
     the functions (or a pool the caller closes next); without one, the rollout's thread is left to end on its own.
     hints: the alarms' advice by alarm name (Monitor.hints), for a front end whose options are not grpo's (the
     demo has no --group-filter or --curriculum, which the run's own advice names). extra_config: top-level config.json
-    entries of the caller's (train_ray: {"ray": {"threads": T}}, its actors' threads), written with a new run's
+    entries of the caller's (train_ray: {"ray": {"threads": T, "workers": W}}, its actors), written with a new run's
     config.json and, on resume, where they changed (once every check has passed), so a later resume reuses them."""
     from ..verify.registry import get_reward
 
