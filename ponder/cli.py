@@ -959,9 +959,20 @@ def cmd_grpo(a):
         return
     train = _grpo_trainer(a)
     if a.resume:  # steps 0: up to the saved run's own
-        run = train(GRPOConfig(steps=a.steps or 0, threads=a.threads), a.out if a.resume is True else a.resume,
-                    resume=True,
-                    progress=not a.quiet)
+        from .train import read_run_config
+
+        run_dir = a.out if a.resume is True else a.resume
+        saved = read_run_config(run_dir).get("grpo")
+        # A recorded file that has moved said only "no such file", and --data at its new path was refused
+        # (the run checks the items' digest, not the path: train records the new path once they matched)
+        for flag, what, given in (("--data", "data", a.data), ("--eval-data", "eval_data", a.eval_data)):
+            path = saved.get(what) if isinstance(saved, dict) else None
+            if isinstance(path, str) and not given and not Path(path).exists():
+                raise PonderError(f"{run_dir}: its {what.replace('_', ' ')} file {path} (recorded in its "
+                                  f"config.json): no such file; if it moved, pass its new path as {flag} (the run "
+                                  "checks the items, not the path)")
+        run = train(GRPOConfig(steps=a.steps or 0, threads=a.threads, data=a.data, eval_data=a.eval_data), run_dir,
+                    resume=True, progress=not a.quiet)
     else:
         unused = [f"--{k.replace('_', '-')}" for k in ("eval_n", "eval_every") if k in getattr(a, "given", ())]
         if a.chat_template_kwargs and not a.chat and not a.data:  # (a task's prompts are text)
@@ -2183,7 +2194,7 @@ _RESUME_KEEPS = {"sft": ("model", "dtype", "batch_size", "grad_accum", "lr", "wa
                              "chat_template_kwargs"),
                  "pretrain": ("docs", "batch_size", "seq_len", "lr", "hidden", "layers", "vocab", "seed",
                               "terse_share", "compile", "bf16", "save_every", "eval_every"),
-                 "grpo": ("model", "task", "data", "eval_data", "prompt_field", "answer_field", "reward", "preset", "set", "group_filter",
+                 "grpo": ("model", "task", "prompt_field", "answer_field", "reward", "preset", "set", "group_filter",
                           "prompts_per_step", "group_size", "max_new_tokens", "temperature", "lr", "seed",
                           "eval_every", "eval_n", "save_every", "curriculum", "chat", "stop_on_alarm", "device",
                           "dtype", "micro_batch", "micro_batch_tokens", "off_policy", "fsdp",

@@ -3782,3 +3782,30 @@ def test_grpo_resume_on_ray_without_ray_workers_leaves_the_count_to_the_run(flag
     a = parser.parse_args(argv)
     a.given = _options_given(_command_parser(parser, a), argv)
     assert _grpo_trainer(a).keywords["workers"] == workers
+
+
+def test_grpo_resume_takes_a_moved_data_file_at_its_new_path_and_records_it(tmp_path, ckpt, capsys):
+    """`grpo --resume` with its --data file moved said only "no such file", and `--resume --data NEWPATH` was refused
+    ("drop --data"): the run could not continue at all. The error names --data; the file at its new path is taken
+    when its items are the run's (digest), recorded in config.json once every check has passed (a refused resume
+    leaves config.json byte-identical), and a later plain --resume reads it there."""
+    old, new, other = tmp_path / "a" / "d.jsonl", tmp_path / "b" / "d.jsonl", tmp_path / "c" / "d.jsonl"
+    for f, shift in ((old, 0), (new, 0), (other, 1)):
+        f.parent.mkdir()
+        f.write_text("".join(json.dumps({"prompt": f"What is {i}+{i}? Answer:", "answer": str(2 * i + shift)}) + "\n"
+                             for i in range(6)))
+    run = tmp_path / "g"
+    assert main(["grpo", "--model", str(ckpt), "--data", str(old), "--reward", "math", "--steps", "1",
+                 "--prompts-per-step", "2", "--group-size", "2", "--max-new-tokens", "4", "--quiet",
+                 "--out", str(run)]) == 0
+    old.unlink()
+    before = (run / "config.json").read_bytes()
+    assert main(["grpo", "--resume", str(run), "--steps", "2", "--quiet"]) == 2
+    assert "if it moved, pass its new path as --data" in capsys.readouterr().err
+    assert main(["grpo", "--resume", str(run), "--data", str(other), "--steps", "2", "--quiet"]) == 2
+    assert "sha256" in capsys.readouterr().err
+    assert (run / "config.json").read_bytes() == before
+    assert main(["grpo", "--resume", str(run), "--data", str(new), "--steps", "2", "--quiet"]) == 0
+    assert json.loads((run / "config.json").read_text())["grpo"]["data"] == str(new.resolve())
+    assert main(["grpo", "--resume", str(run), "--steps", "3", "--quiet"]) == 0
+    assert [json.loads(x)["step"] for x in (run / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3]

@@ -573,7 +573,7 @@ def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, p
     None: the cores this process may use, shared out); torchrun's ranks and a single process keep their own.
     Under torchrun a process group this process already has (the caller's `dist.init_process_group`) is trained
     in and left initialised on return, for the caller to use further; one created here is destroyed."""
-    from ..rl.trainer import GRPOConfig, check_inputs, check_resumed_settings, train
+    from ..rl.trainer import GRPOConfig, check_inputs, check_resumed_settings, moved_data, train
     from ..train import check_resumable, check_steps_left, config_from, read_run_config, saved_step
 
     # (0, a negative count or True trained in one process as if nproc were 1; "2" was a TypeError below)
@@ -591,6 +591,8 @@ def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, p
                 # train() refuses it)
                 check_resumed_settings(Path(run_dir), given, cfg)
                 cfg.steps = given.steps or cfg.steps  # 0: the saved run's (as train() takes it)
+                for k, v in moved_data(given, cfg).items():  # a data file at a new path (each rank's train()
+                    setattr(cfg, k, v)  # checks its digest; rank 0 records it)
     if launched_by_torchrun() and nproc not in (None, 1, env_int("WORLD_SIZE", 1)):  # (it was silently ignored)
         raise PonderError(f"nproc={nproc} spawns ranks here, but torchrun started this process as rank "
                           f"{os.environ['RANK']} of WORLD_SIZE={env_int('WORLD_SIZE', 1)}: drop --nproc (torchrun's "

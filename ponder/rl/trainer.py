@@ -303,10 +303,34 @@ def check_resumed_settings(run: Path, given: GRPOConfig, saved: GRPOConfig) -> N
         v = getattr(given, f.name)
         if f.name in ("model", "data", "eval_data") and v is not None:  # (recorded resolved, as text)
             v = os.fspath(v) if f.name == "model" else str(Path(v).resolve())
+        if f.name in ("data", "eval_data") and v is not None and getattr(saved, f.name) is not None:
+            continue  # (a file at a new path: train checks its items' digest against the run's, moved_data)
         if f.name not in ("steps", "threads") and v != getattr(default, f.name) and v != getattr(saved, f.name):
             raise PonderError(f"train: resume continues the run with the settings of {run / 'config.json'}, "
                               f"where {f.name} is {getattr(saved, f.name)!r}, not {v!r}; give only steps "
                               "(or start a new run)")
+
+
+def moved_data(given: GRPOConfig, cfg: GRPOConfig) -> dict:
+    """The run's data files given at new paths on resume (`--resume --data NEWPATH`: the file moved), resolved, by
+    field ("data", "eval_data"); the run then reads them there, its items checked by digest (check_moved_data)."""
+    moved = {}
+    for k in ("data", "eval_data"):
+        v, was = getattr(given, k), getattr(cfg, k)
+        if v is not None and was is not None and str(Path(v).resolve()) != was:
+            moved[k] = str(Path(v).resolve())
+    return moved
+
+
+def check_moved_data(run: Path, state: dict, moved: dict, saved: GRPOConfig) -> None:
+    """A file given at a new path is taken only where the run's trainer state records its items' digest, which
+    check_run_record compares (a state saved before the digest was kept could not tell another file from it)."""
+    have = (state.get("extra") or {}).get("run") if isinstance(state.get("extra"), dict) else None
+    for k, path in moved.items():
+        if not isinstance(have, dict) or have.get(f"{k}_sha256") is None:
+            raise PonderError(f"{path}: the run's checkpoint ({run / 'checkpoint'}) records no digest of its "
+                              f"{k.replace('_', ' ')} to check a file at a new path against; put the file back at "
+                              f"{getattr(saved, k)} (recorded in {run / 'config.json'})")
 
 
 # ---- data ----------------------------------------------------------------------------------------
@@ -676,6 +700,10 @@ def train(
         if not cfg.fsdp:  # (no loss scaling here: fp16's small gradients flush to zero; fsdp refuses any low
             check_not_fp16(model, "grpo", run)  # precision below, naming float32)
         check_resumed_settings(run, given, cfg)
+        moved = moved_data(given, cfg)  # (read there; recorded once every check has passed)
+        check_moved_data(run, state, moved, cfg)
+        for k, v in moved.items():
+            setattr(cfg, k, v)
         cfg.steps = steps or cfg.steps  # None or 0: the saved run's
         start = state["step"]
         check_steps_left(run, start, cfg.steps)
@@ -755,9 +783,11 @@ def train(
         changed = {k: v for k, v in (extra_config or {}).items() if saved.get(k) != v}
         # a --threads given: the run's count from now on, which a later plain --resume continues at
         threads = {"threads": given.threads} if given.threads is not None and given.threads != cfg.threads else {}
-        if cfg.steps != saved["grpo"].get("steps") or changed or threads:  # a resume interrupted again continues
-            saved = read_run_config(run)  # to this target
-            save_run_config(run, {**saved, **changed, "grpo": {**saved["grpo"], "steps": cfg.steps, **threads}})
+        # (and a data file given at its new path, its items the run's: a later plain --resume reads it there)
+        if cfg.steps != saved["grpo"].get("steps") or changed or threads or moved:  # a resume interrupted again
+            saved = read_run_config(run)  # continues to this target
+            save_run_config(run, {**saved, **changed,
+                                  "grpo": {**saved["grpo"], "steps": cfg.steps, **threads, **moved}})
         trim_metrics(run, start)
     run.mkdir(parents=True, exist_ok=True)
     take_run_lock(run)
