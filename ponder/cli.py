@@ -903,6 +903,14 @@ def _objective_overrides(a) -> dict:
     return over
 
 
+def _unvoted(reward) -> str | None:
+    """The primary verifier of an eval --reward with no final answer to vote on (evaluate.unvoted_reward: the CLI
+    passes no answer extractor), else None."""
+    from .evaluate import make_reward, unvoted_reward
+
+    return unvoted_reward(make_reward(reward, judge=lambda *_: 0.0), None, None)
+
+
 def _grpo_trainer(a):
     """train(cfg, run_dir, resume=, progress=) on Ray actors (--ray), on data-parallel ranks (--nproc, torchrun),
     or in this process."""
@@ -1190,6 +1198,18 @@ def cmd_eval(a):
         if unused:  # (they would be recorded in config.json as if they had been used)
             raise PonderError(f"{', '.join(unused)}: not used by --methods {a.methods}")
         parallel = [m for m in methods if m in PARALLEL_METHODS]
+        # (the library's refusal advised an answer extractor "in Python: extract=...", which the CLI cannot pass)
+        votes = ("majority", "weighted_majority")
+        voting = [m for m in methods if m in votes]
+        primary = _unvoted(a.reward) if voting else None
+        if primary:
+            rest = [m for m in methods if m not in votes]
+            raise PonderError(f"--methods {a.methods}: {' and '.join(voting)} vote{'s' if len(voting) == 1 else ''} "
+                              "on final answers, and --reward "
+                              f"{a.reward} (primary verifier {primary!r}) has none to vote on; give --methods "
+                              f"{','.join(rest) or 'best_of_n,budget_forcing'} (methods that need no final answer: "
+                              f"{', '.join(m for m in known if m not in votes)}), or a --reward led by math or "
+                              "countdown")
         if a.temperature == 0 and parallel:  # (sweep() said "parallel methods need temperature > 0", no flag)
             raise PonderError(f"--temperature 0: the parallel methods ({', '.join(parallel)}) draw N samples per "
                               "problem, all alike when greedy; give --temperature > 0")
@@ -1251,6 +1271,10 @@ def cmd_eval(a):
         if flag and temp == 0 and (getattr(a, flag) is None or getattr(a, flag) > 1):  # (None: its default, 8)
             raise PonderError(f"--temperature 0: --method {a.method} draws {getattr(a, flag) or 8} samples per run "
                               f"(--{flag}), all alike when greedy; give --temperature > 0")
+        if method == "self_consistency" and _unvoted(a.reward):  # (as --sweep's voting methods, above)
+            raise PonderError(f"--method {a.method}: votes on final answers, and --reward {a.reward} (primary "
+                              f"verifier {_unvoted(a.reward)!r}) has none to vote on; use --method best_of_n (a "
+                              "--scorer picks one candidate) or sampling, or a --reward led by math or countdown")
         if max(ks) > a.n:
             raise PonderError(f"--k {a.k}: {max(ks)} is more than -n {a.n} (samples or runs per problem); pass@k "
                               "and maj@k need at least k, so raise -n")

@@ -3809,3 +3809,17 @@ def test_grpo_resume_takes_a_moved_data_file_at_its_new_path_and_records_it(tmp_
     assert json.loads((run / "config.json").read_text())["grpo"]["data"] == str(new.resolve())
     assert main(["grpo", "--resume", str(run), "--steps", "3", "--quiet"]) == 0
     assert [json.loads(x)["step"] for x in (run / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("args, advice", [
+    (["--sweep"], "give --methods best_of_n,budget_forcing (methods that need no final answer: best_of_n, oracle, "
+                  "budget_forcing, effort)"),
+    (["--sweep", "--methods", "weighted_majority,effort"], "give --methods effort "),
+    (["--method", "self_consistency"], "use --method best_of_n (a --scorer picks one candidate) or sampling")])
+def test_eval_voting_on_a_reward_without_final_answers_names_what_the_cli_can_do(capsys, args, advice):
+    """`eval --sweep --reward format` (its default --methods hold majority) was refused with advice to pass an answer
+    extractor "in Python: extract=...", which a CLI user cannot do: the CLI names the methods that need no final
+    answer, before the model loads."""
+    assert main(["eval", "--model", "tiny", "--task", "arith", "--limit", "2", "--reward", "format", *args]) == 2
+    err = capsys.readouterr().err
+    assert advice in err and "extract=" not in err and "--reward format (primary verifier 'format')" in err
