@@ -1242,13 +1242,11 @@ def cmd_eval(a):
             except PonderError as e:
                 raise PonderError(f"--scorer {a.scorer}: neither logprob, likelihood, judge nor a reward spec "
                                   f"({e})") from None
-            from .verify.registry import _parse
+            from .evaluate import oracle_note
 
-            oracle = [n for n, _ in _parse(a.scorer) if n in ("math", "code")]
+            oracle = oracle_note(method, a.scorer)  # (summary.json's note, said before the run)
             if oracle and not a.quiet:  # (its accuracy read as a method's: 0.80 where the likelihood scorer got 0.40)
-                print(f"note: --scorer {a.scorer} reads each problem's {'gold answer' if 'math' in oracle else 'tests'}"
-                      f": {a.method} then picks a right candidate wherever it drew one, an oracle bound (near "
-                      "pass@N), not a method that could run without the answers", file=sys.stderr)
+                print(f"note: --{oracle}", file=sys.stderr)
         from .evaluate import DEFAULT_TEMPERATURE
 
         # (the library's "method 'greedy' does not use top_p", after the model loaded, named its keywords)

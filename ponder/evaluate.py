@@ -372,22 +372,40 @@ def _scorer_for(spec, *, model, tok, items, prompts, judge, what: str):
 
 def oracle_note(method: str, spec) -> str | None:
     """The note saying a best-of-N or self-refine scorer reads the gold answer (a math term) or the tests (a code
-    term) of each problem: the method then picks a right candidate wherever it drew one, an oracle bound (near
-    pass@N), not a method that could run without the answers. None for any other scorer (a callable: unknown)."""
+    term) of each problem, by the sign of its weight: positive, the method then picks a right candidate wherever it
+    drew one, an oracle bound (near pass@N); negative ("format-0.1*math"), it scores right candidates down;
+    either way not a method that could run without the answers. None for any other scorer (a callable: unknown)."""
     if method not in ("best_of_n", "self_refine") or not isinstance(spec, (str, dict)):
         return None
     from ponder.verify.registry import _parse
 
     try:
-        names = [n for n, _ in _parse(spec)] if isinstance(spec, str) else list(spec)
+        terms = _parse(spec) if isinstance(spec, str) else list(spec.items())
     except PonderError:
         return None
-    reads = [n for n in names if n in ("math", "code")]
+    reads = [(n, w) for n, w in terms if n in ("math", "code")]
     if not reads:
         return None
-    return (f"scorer {spec if isinstance(spec, str) else '+'.join(names)} reads each problem's "
-            f"{'gold answer' if 'math' in reads else 'tests'}: {method} then picks a right candidate wherever it "
-            "drew one, an oracle bound (near pass@N), not a method that could run without the answers")
+    signs = set()
+    for _, w in reads:
+        try:
+            signs.add(float(w) > 0 if float(w) != 0 else None)
+        except (TypeError, ValueError):  # (a weight that is no number: get_reward refuses it)
+            return None
+    signs.discard(None)  # (a zero weight reads nothing that counts)
+    if not signs:
+        return None
+    names = [n for n, _ in reads]
+    head = (f"scorer {spec if isinstance(spec, str) else '+'.join(n for n, _ in terms)} reads each problem's "
+            f"{'gold answer' if 'math' in names else 'tests'}: {method} then ")
+    if signs == {True}:
+        pick = "picks a right candidate wherever it drew one, an oracle bound (near pass@N)"
+    elif signs == {False}:
+        pick = ("scores a right candidate down (a negative weight on what reads the answers), steering away from "
+                "right ones, so its accuracy is skewed by the answers")
+    else:
+        pick = "weighs right candidates up and down (weights of both signs on what reads the answers)"
+    return f"{head}{pick}, not a method that could run without the answers"
 
 
 def _call_method(fn: Callable, kwargs: dict):

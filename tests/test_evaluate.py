@@ -1988,6 +1988,24 @@ def test_a_custom_reward_raising_names_the_input_and_its_item(micro):
         evaluate(model, tok, items, method="sampling", n=2, max_new_tokens=4, reward=needs_rubric, progress=False)
 
 
+@pytest.mark.parametrize("scorer, says", [
+    ("format-0.1*math", "best_of_n then scores a right candidate down (a negative weight on what reads the answers)"),
+    ("format+0.5*math", "best_of_n then picks a right candidate wherever it drew one, an oracle bound")])
+def test_the_oracle_note_says_what_a_scorer_reading_the_gold_does_by_the_sign_of_its_weight(micro, scorer, says):
+    """The note said a scorer reading the gold "picks a right candidate ... an oracle bound" for a negative weight too
+    ("format-0.1*math" steers away from right answers): it is worded by the sign of the weights on math and code."""
+    model, tok = micro
+    s = evaluate(model, tok, ITEMS[:1], method="best_of_n", method_kwargs={"n_candidates": 2, "scorer": scorer},
+                 max_new_tokens=4, progress=False)
+    assert s["oracle"].startswith(f"scorer {scorer} reads each problem's gold answer: {says}")
+    assert s["oracle"].endswith("not a method that could run without the answers")
+    # weights of both signs (a code term needs items with tests: the note alone)
+    from ponder.evaluate import oracle_note
+
+    assert "self_refine then weighs right candidates up and down (weights of both signs" in \
+        oracle_note("self_refine", "format+math-0.5*code")
+
+
 @pytest.mark.parametrize("method, scorer, reads", [("best_of_n", "math", "gold answer"),
                                                    ("best_of_n", "format+math", "gold answer"),
                                                    ("self_refine", "math", "gold answer"),
