@@ -3788,7 +3788,8 @@ def test_grpo_resume_takes_a_moved_data_file_at_its_new_path_and_records_it(tmp_
     """`grpo --resume` with its --data file moved said only "no such file", and `--resume --data NEWPATH` was refused
     ("drop --data"): the run could not continue at all. The error names --data; the file at its new path is taken
     when its items are the run's (digest), recorded in config.json once every check has passed (a refused resume
-    leaves config.json byte-identical), and a later plain --resume reads it there."""
+    leaves config.json byte-identical), and a later plain --resume reads it there. Another file (or the same renamed:
+    its ids come from its name) was blamed on the checkpoint ("saved by a run of other ... documents"): --data is."""
     old, new, other = tmp_path / "a" / "d.jsonl", tmp_path / "b" / "d.jsonl", tmp_path / "c" / "d.jsonl"
     for f, shift in ((old, 0), (new, 0), (other, 1)):
         f.parent.mkdir()
@@ -3803,7 +3804,11 @@ def test_grpo_resume_takes_a_moved_data_file_at_its_new_path_and_records_it(tmp_
     assert main(["grpo", "--resume", str(run), "--steps", "2", "--quiet"]) == 2
     assert "if it moved, pass its new path as --data" in capsys.readouterr().err
     assert main(["grpo", "--resume", str(run), "--data", str(other), "--steps", "2", "--quiet"]) == 2
-    assert "sha256" in capsys.readouterr().err
+    assert f"--data {other}: its items are not the run's" in capsys.readouterr().err
+    renamed = new.with_name("e.jsonl")  # (its rows' ids come from the file's name: e-1, not d-1)
+    renamed.write_bytes(new.read_bytes())
+    assert main(["grpo", "--resume", str(run), "--data", str(renamed), "--steps", "2", "--quiet"]) == 2
+    assert "so a renamed file differs too" in capsys.readouterr().err
     assert (run / "config.json").read_bytes() == before
     assert main(["grpo", "--resume", str(run), "--data", str(new), "--steps", "2", "--quiet"]) == 0
     assert json.loads((run / "config.json").read_text())["grpo"]["data"] == str(new.resolve())

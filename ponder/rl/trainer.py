@@ -754,6 +754,13 @@ def train(
     reward = get_reward(cfg.reward)
     record = run_record(cfg, train_items, test_items)
     if resume:  # (before the run directory changes: a refused resume leaves it as it was)
+        have = ((state.get("extra") or {}).get("run") or {}) if isinstance(state.get("extra"), dict) else {}
+        for k in moved:  # (a file given at a new path whose items are not the run's: named, not the checkpoint)
+            if isinstance(have, dict) and have.get(f"{k}_sha256") not in (None, record.get(f"{k}_sha256")):
+                raise PonderError(f"--{k.replace('_', '-')} {moved[k]}: its items are not the run's (recorded from "
+                                  f"{saved['grpo'].get(k)}; sha256 {str(have[f'{k}_sha256'])[:12]}); rows without an "
+                                  "id are named by the file's name (d.jsonl's d-1, ...), so a renamed file differs "
+                                  "too: give the run's own file, under its own name")
         check_run_record(run, state, record)
     if resume and isinstance(saved.get("objective"), dict):
         # config.json's top-level objective records what grpo.preset and grpo.objective make; an edit of it (beta)
