@@ -2415,6 +2415,17 @@ def test_a_clause_that_takes_the_value_back_is_no_reason_for_it(completion, gold
     assert check_math(completion, gold).correct is right
 
 
+@pytest.mark.parametrize("text, extracted", [
+    ("The answer is 6, which is a mistake.", None), ("Answer: 6, which is a mistake.", None),
+    ("The answer is 6 (which is a mistake).", None), ("The answer is 6, that's wrong.", None),
+    ("The answer is 6, which is a mistake? No.", "6"), ("The answer is 6, which is wrong, it is 7.", "7"),
+    ("The answer is 6, which is correct.", "6"), ("The answer is x, which is 6.", "x"),
+])
+def test_an_answer_phrase_whose_value_is_taken_back_reads_no_retraction_words(text, extracted):
+    # read after the last " is ", "The answer is 6, which is a mistake." gave the answer "a mistake"
+    assert extract_answer(text) == extracted
+
+
 def test_a_one_token_html_superscript_or_subscript_is_a_power_or_index():
     # blanked, "2<sup>10</sup>" would read "2 10"
     assert check_math("The answer is 2<sup>10</sup>.", "1024").correct

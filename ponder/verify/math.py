@@ -1976,6 +1976,15 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
         other_at = best
         sent = whole = _ALT_TAG_RE.sub("", whole).strip()
     head = _reason_head(whole, rest[end : end + 200])
+    if (
+        head is None
+        and (lv := _LEAD_VALUE_RE.match(whole)) is not None
+        and (rm := _RETRACTED_RE.match(whole, lv.end())) is not None
+        and not whole[rm.end() :].strip(" \t,.;:!)\u2014\u2013-")
+    ):
+        # "The answer is 6, which is a mistake.", "6 (which is a mistake)": the value taken back and none offered in
+        # its place: no answer (read after the last " is ", "a mistake" was the answer)
+        sent = ""
     # "Final Answer: The volume of $ABCD$ is 120." -> what follows the last " is "
     k = sent.lower().rfind(" is ") if head is None else -1
     if k >= 0:
@@ -2095,8 +2104,11 @@ def _reason_head(sent: str, after: str = "") -> str | None:
         return None  # "2 (3 = 1 + 2)" computes another value: read whole, as before
     if (pc := _PAREN_CALC_EQ_RE.match(masked, m.end())) is not None and not _same_value(pc.group(1), head):
         return None  # "6 (3 + 3 = 7)" computes another value: read whole
-    if _RETRACTED_RE.match(masked, m.start()):
+    if (rm := _RETRACTED_RE.match(masked, m.start())) and (
+        masked[rm.end() :].strip() or after[:1] != "?" or not _NO_RE.match(after, 1)
+    ):
         return None  # "6, that's wrong, it's 7" takes 6 back: no reason for it (read as before, 7)
+    # ("6, which is a mistake? No.": the retraction asked and denied, 6 stands; "? Yes." takes it back)
     word = m.group().lstrip(" ,(").lower()
     am = _APPROX_AFTER_RE.match(sent, m.end() - len(word.split()[-1])) if word.strip() else None
     if am is not None and _far_approx(head, am):
