@@ -4082,12 +4082,16 @@ def test_a_revision_in_words_or_after_a_dash_is_a_hedge_as_in_digits(text):
     ("\\boxed{6}, that's wrong, it is 7.", "7"), ("\\boxed{6}. That's wrong. It should be 7.", "7"),
     ("\\boxed{6}, which is incorrect, the answer is 7.", "7"), ("\\boxed{6}, that's wrong.", None),
     ("\\boxed{6}. That is wrong.", None), ("\\boxed{6} (which is a mistake)", None), ("$\\boxed{6}$, this is wrong.", None),
+    # a sentence-initial "Wrong," / "No," (read 6 alone, or the hedge "6 or 7")
+    ("\\boxed{6}. Wrong, it is 7.", "7"), ("\\boxed{6}. Incorrect. It should be 7.", "7"), ("\\boxed{6}. Wrong.", None),
+    ("\\boxed{6}. No, it is 7.", "7"), ("\\boxed{6}, wrong, the answer is 7.", "7"),
 ])
 def test_a_box_the_text_right_after_it_says_is_wrong_does_not_pay(text, extracted):
     # "\boxed{6}, that's wrong, it is 7." read 6 and scored for the gold 6: the value the text turns to, else none
     assert extract_answer(text) == extracted
     assert not check_math(text, "6").correct
     assert check_math("\\boxed{6}, which is wrong for n = 5", "6").correct  # says more of 6: no retraction
+    assert extract_answer("\\boxed{6}. No other value works.") == "6"  # "No" with no value it turns to
 
 
 @pytest.mark.parametrize("text, gold, right", [
@@ -5716,7 +5720,7 @@ def test_an_ordinal_with_a_place_noun_in_a_box_is_its_number(text, gold, right):
 
 @pytest.mark.parametrize("text", [
     "So we get 6, that's wrong.", "So we get 6. That's wrong.", "So we get 6 (which is a mistake).",
-    "So x = 6, which is incorrect.",
+    "So x = 6, which is incorrect.", "So we get 6. Wrong.",
 ])
 def test_a_last_value_the_text_right_after_it_says_is_wrong_is_no_answer(text):
     # with no box or phrase, "So we get 6, that's wrong." read 6 and scored for the gold 6, as a retracted box did

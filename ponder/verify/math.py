@@ -2075,6 +2075,24 @@ _RETRACTED_TO_RE = re.compile(
     r"\$?\s*([-+]?\d+(?:[./]\d+)?)\s*\$?(?=[\s*_]*(?:[.!?;)\]]|$))",
     re.I,
 )
+# a sentence-initial word right after a value that calls it wrong: "\boxed{6}. Wrong, it is 7.", "6. Incorrect." ("No"
+# only with the value it turns to: "\boxed{6}. No, it is 7."; "\boxed{6}. No other value works." takes nothing back)
+_WRONG_WORD_RE = re.compile(
+    r"[\s$]*[.!,;]?\s*(?:(no|nope)|wrong|incorrect|mistaken)(?=\s*(?:[,.;:!\u2014\u2013]|-\s|$))", re.I
+)
+
+
+def _retraction_end(text: str, i: int) -> int:
+    """Where the clause right after a value ending at text[i] that takes the value back ends ("\boxed{6}, that's
+    wrong", "\boxed{6}. Wrong,"), or -1 when there is none."""
+    if (rm := _BOX_RETRACTED_RE.match(text, i)) is not None:
+        return rm.end()
+    wm = _WRONG_WORD_RE.match(text, i)
+    if wm is None or (wm.group(1) and _RETRACTED_TO_RE.match(text, wm.end()) is None):
+        return -1
+    return wm.end()
+
+
 _PAREN_NUM_EQ_RE = re.compile(r"\s*([-+]?\d+(?:\.\d+)?)\s*=(?!=)")
 
 
@@ -2244,7 +2262,7 @@ def _negated(before: str, after: str) -> bool:
     # refused the value: no answer; "So we get 6 \sim 7." is the hedge "6 \u223c 7" is, "approx 5" still refused)
     if "\\" in before:
         before = _APPROX_CMD_RE.sub("\u2248", before)
-    if _BOX_RETRACTED_RE.match(after):
+    if _retraction_end(after, 0) >= 0:
         return True  # "So we get 6, that's wrong.", "6. That is wrong.": the value taken back (read as 6, it scored)
     before = before[max((m.end() for m in _CLAUSE_START_RE.finditer(before)), default=0) :]
     m = _SENTENCE_END_RE.search(after)
@@ -3051,10 +3069,11 @@ def _extract(text: str, lenient: bool) -> tuple[str | None, str]:
                         ans = f"{ans[: -len(h)].rstrip() if h and ans.endswith(h) else ans} or {phr}"
                     else:
                         ans = phr
-            if not phrased and not lenient and box_end > 0 and (rm := _BOX_RETRACTED_RE.match(text, box_end)) is not None:
-                # "\boxed{6}, that's wrong, it is 7.", "\boxed{6}. That is wrong.", "\boxed{6} (which is a mistake)": the
-                # box is taken back (read as 6, it scored for the gold 6): the value the text turns to, else no answer
-                rv = _RETRACTED_TO_RE.match(text, rm.end())
+            if not phrased and not lenient and box_end > 0 and (r_end := _retraction_end(text, box_end)) >= 0:
+                # "\boxed{6}, that's wrong, it is 7.", "\boxed{6}. That is wrong.", "\boxed{6} (which is a mistake)",
+                # "\boxed{6}. Wrong, it is 7.": the box is taken back (read as 6, it scored for the gold 6): the value the
+                # text turns to, else no answer
+                rv = _RETRACTED_TO_RE.match(text, r_end)
                 if rv is None:
                     return None, "no answer"
                 ans = rv.group(1)
