@@ -5718,6 +5718,15 @@ def test_an_ordinal_with_a_place_noun_in_a_box_is_its_number(text, gold, right):
     assert check_math(text, gold).correct is right
 
 
+@pytest.mark.parametrize("text, extracted", [
+    ("Thus n\\approx12.", "12"), ("Thus n \\approx12.", "12"), ("Thus n\\approx 12.", "12"), ("Thus n\u224812.", "12"),
+    ("Thus n\\simeq12.", "12"), ("So we get 6 \\sim7.", "6, 7"), ("Thus n\\leq12.", None),
+])
+def test_a_number_glued_to_an_approximation_command_is_read_as_after_the_sign(text, extracted):
+    # "Thus n\approx12." gave no answer (the 12 read as part of the command's letters) while "n≈12" reads 12
+    assert extract_answer(text) == extracted
+
+
 @pytest.mark.parametrize("text", [
     "So we get 6, that's wrong.", "So we get 6. That's wrong.", "So we get 6 (which is a mistake).",
     "So x = 6, which is incorrect.", "So we get 6. Wrong.",

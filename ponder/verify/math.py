@@ -1669,6 +1669,10 @@ def _numbers_in(s: str) -> list:
     operand of an operator never counts ("2+3", "5^2", "5 \\pm 1", a cut-off "12\\times"): it is not the
     value of what is written."""
     out = []
+    if "\\" in s:
+        # "n\approx12" as "n\approx 12" ("n\u224812" reads 12; the 12 glued to the command's letters was none): the
+        # sign blanked to its length, so positions keep
+        s = _APPROX_CMD_RE.sub(lambda a: "\u2248" + " " * (len(a.group()) - 1), s)
     for m in _NUM_IN_TEXT_RE.finditer(s):
         e = m.end()
         if e < len(s) and s[e].isalpha():
