@@ -5728,6 +5728,17 @@ def test_a_number_glued_to_an_approximation_command_is_read_as_after_the_sign(te
 
 
 @pytest.mark.parametrize("text", [
+    "The area is approx. 5.", "The area is Approx. 5.", "So we get approx. 5.", "The area is approx 5.",
+    "The area is approximately 5.",
+])
+def test_a_value_after_approx_with_its_period_is_refused_as_without_it(text):
+    # the period of "approx." was read as the end of a clause: "approx. 5" read 5 (scored for the gold 5) while
+    # "approx 5" is refused (an approximation is no exact answer)
+    assert extract_answer(text) is None
+    assert extract_answer("The area is 5.") == "5"
+
+
+@pytest.mark.parametrize("text", [
     "So we get 6, that's wrong.", "So we get 6. That's wrong.", "So we get 6 (which is a mistake).",
     "So x = 6, which is incorrect.", "So we get 6. Wrong.",
 ])

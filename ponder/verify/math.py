@@ -2249,6 +2249,8 @@ _NEGATION_REACH = 4  # words before a number that can negate it
 _PROSE_WORD_RE = re.compile(r"[A-Za-z]+(?:['’]t)?")
 _SENTENCE_END_RE = re.compile(r"[.!?;](?=\s|$)|\n")
 _CLAUSE_START_RE = re.compile(r"[.!?;,](?=\s|$)|\n")  # "3 is not prime, so we get 4": "not" is another clause's
+# ... but the period of "approx." ends no clause: "The area is approx. 5." read 5, while "approx 5" is refused
+_ABBREV_DOT_RE = re.compile(r"(?<![A-Za-z])approx\.(?=\s)", re.I)
 
 
 # a relation other than "=" right before a number in prose: "so x > 4", "x != 4" (an arrow "->", "=>" is none)
@@ -2268,6 +2270,8 @@ def _negated(before: str, after: str) -> bool:
         before = _APPROX_CMD_RE.sub("\u2248", before)
     if _retraction_end(after, 0) >= 0:
         return True  # "So we get 6, that's wrong.", "6. That is wrong.": the value taken back (read as 6, it scored)
+    if "." in before:
+        before = _ABBREV_DOT_RE.sub("approx ", before)  # (same length)
     before = before[max((m.end() for m in _CLAUSE_START_RE.finditer(before)), default=0) :]
     m = _SENTENCE_END_RE.search(after)
     after = after[: m.start()] if m else after
