@@ -2426,6 +2426,16 @@ def test_an_answer_phrase_whose_value_is_taken_back_reads_no_retraction_words(te
     assert extract_answer(text) == extracted
 
 
+@pytest.mark.parametrize("text, extracted", [
+    ("The answer is 6. That's wrong, it is 7.", "7"), ("The answer is 6. That's wrong.", None),
+    ("The answer is 6. Wrong, it is 7.", "7"), ("Answer: 6. That is wrong.", None), ("The answer is 6. No, it is 7.", "7"),
+    ("The answer is 6. That is correct.", "6"), ("The answer is 6. No other value works.", "6"),
+])
+def test_an_answer_phrase_the_next_sentence_calls_wrong_does_not_pay(text, extracted):
+    # "The answer is 6. That's wrong." read 6 and scored for the gold 6, while "\boxed{6}. That's wrong." reads none
+    assert extract_answer(text) == extracted
+
+
 def test_a_one_token_html_superscript_or_subscript_is_a_power_or_index():
     # blanked, "2<sup>10</sup>" would read "2 10"
     assert check_math("The answer is 2<sup>10</sup>.", "1024").correct

@@ -2026,6 +2026,11 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
         h := _hedge(whole, wl.end())
     ):
         ans = f"{wl.group(1)} {h}"  # the same in words: "The answer is twelve, though 13 also works." (read as 13)
+    if ans is not None and look_back and (r_end := _retraction_end(text, at + end)) >= 0:
+        # "The answer is 6. That's wrong, it is 7.", "The answer is 6. Wrong.": the answer taken back in the sentence
+        # right after it (read 6, it scored for the gold 6), as a box is: the value the text turns to, else none
+        rv = _RETRACTED_TO_RE.match(text, r_end)
+        return best, rv.group(1) if rv is not None else None
     # (in the whole text: padding past the window hid "or 3" after "The answer is 4")
     hedge = _hedge(text, at + end, ans=ans) if ans is not None else None
     if hedge:
