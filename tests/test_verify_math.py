@@ -2436,6 +2436,16 @@ def test_an_answer_phrase_the_next_sentence_calls_wrong_does_not_pay(text, extra
     assert extract_answer(text) == extracted
 
 
+@pytest.mark.parametrize("text, extracted", [
+    ("So we get 6, which is a mistake? Yes.", None), ("The answer is 6, which is a mistake? Yes.", None),
+    ("\\boxed{6}, which is a mistake? Yes.", None), ("\\boxed{6}, which is a mistake? Yes, it is 7.", "7"),
+    ("So we get 6, which is a mistake? No.", "6"), ("\\boxed{6}, which is a mistake? No.", "6"),
+])
+def test_a_retraction_asked_and_answered_yes_takes_the_value_back(text, extracted):
+    # "6, which is a mistake? Yes." read 6 (the "?" hid the retraction) and scored for the gold 6
+    assert extract_answer(text) == extracted
+
+
 def test_a_one_token_html_superscript_or_subscript_is_a_power_or_index():
     # blanked, "2<sup>10</sup>" would read "2 10"
     assert check_math("The answer is 2<sup>10</sup>.", "1024").correct

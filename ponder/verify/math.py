@@ -2066,16 +2066,21 @@ _REASON_RE = re.compile(
 
 # a clause after the value that takes it back ("6, that's wrong, it's 7", "6 (which is incorrect)"): no reason clause
 # ("that's" read as "that is" since 4e9e478 made "6, that's wrong, actually 7" read 6: the right 7 scored 0)
-_RETRACTED_RE = re.compile(
+_RETRACTION = (
     r"(?:\s*,\s*|\s+|\s*\(\s*)(?:that(?:\s+i|['\u2019])s|which\s+is|this\s+is|it(?:\s+i|['\u2019])s)\s+"
     r"(?:(?:all|clearly|obviously|definitely|actually|also|totally|completely|just|probably)\s+)?"
     r"(?:wrong|incorrect|mistaken|false|off(?:\s+by\s+(?:one|1))?|not\s+(?:right|correct|it)"
     r"|an?\s+(?:mistake|error|typo|miscalculation))"
+)
+_RETRACTED_RE = re.compile(
+    _RETRACTION
     # (the clause ends there, at a mark, a dash's blanks or a new clause: "6, which is off by 1 from 5" and "6, which
     # is false for n = 5" say more of 6)
-    r"(?=\s*(?:[,.;:!)\u2014\u2013]|-\s|$)|\s{2,}|\s+(?:it|so|actually|instead|rather|but|i|we|the\s+answer)(?![A-Za-z]))",
+    + r"(?=\s*(?:[,.;:!)\u2014\u2013]|-\s|$)|\s{2,}|\s+(?:it|so|actually|instead|rather|but|i|we|the\s+answer)(?![A-Za-z]))",
     re.I,
 )
+# ... asked and answered yes: "6, which is a mistake? Yes." (read 6; "? No." keeps 6)
+_RETRACTED_ASKED_RE = re.compile(r"[\s$]*[.!]?" + _RETRACTION + r"\s*\?[\s*_]*(?:yes|yeah|yep|indeed)(?![A-Za-z])", re.I)
 # ... right after a box (its sentence may end first: "\boxed{6}. That's wrong."), and the value it turns to: "it is 7."
 _BOX_RETRACTED_RE = re.compile(r"[\s$]*[.!]?" + _RETRACTED_RE.pattern, re.I)
 _RETRACTED_TO_RE = re.compile(
@@ -2094,7 +2099,7 @@ _WRONG_WORD_RE = re.compile(
 def _retraction_end(text: str, i: int) -> int:
     """Where the clause right after a value ending at text[i] that takes the value back ends ("\boxed{6}, that's
     wrong", "\boxed{6}. Wrong,"), or -1 when there is none."""
-    if (rm := _BOX_RETRACTED_RE.match(text, i)) is not None:
+    if (rm := _BOX_RETRACTED_RE.match(text, i) or _RETRACTED_ASKED_RE.match(text, i)) is not None:
         return rm.end()
     wm = _WRONG_WORD_RE.match(text, i)
     if wm is None or (wm.group(1) and _RETRACTED_TO_RE.match(text, wm.end()) is None):
