@@ -1290,15 +1290,29 @@ def cmd_eval(a):
         from .evaluate import _refuse_dropping_progress, check_out_dir
 
         check_out_dir(a.out, "sweep" if a.sweep else "eval")
-        if not a.resume:
+        if not a.resume and not a.sweep:
             _refuse_dropping_progress(Path(a.out))
+        elif not a.resume:  # (sweep() says it too, once the models have loaded)
+            from .evaluate import SWEEP_PROGRESS, sweep_kept
+
+            kept = sweep_kept(a.out)
+            if kept:
+                raise PonderError(f"--out {a.out}: holds an interrupted sweep ({kept} kept); continue it with --resume "
+                                  f"(the same settings), or remove {Path(a.out) / SWEEP_PROGRESS} to start afresh")
     models = _load_models(a, a.model or ["tiny"])
     if a.sweep:
         res = sweep(models, items, parallel_ns=ns, budgets=budgets, methods=methods,
                     max_new_tokens=a.max_new_tokens,
                     temperature=0.8 if a.temperature is None else a.temperature, seed=a.seed, reward=a.reward,
                     answer_tokens=a.answer_tokens, waits=a.waits, chat=a.chat, system=a.system, out_dir=a.out,
-                    progress=not a.quiet, extra=task_seed)
+                    progress=not a.quiet, extra=task_seed, resume=a.resume)
+        resumed = res.pop("resumed", None)
+        if resumed == "finished":  # (stderr: --json's standard output stays the result alone)
+            print(f"{a.out}: this sweep had finished; its saved curves:", file=sys.stderr)
+        elif resumed == 0:
+            print(f"{a.out}: --resume found nothing kept there; swept from the start", file=sys.stderr)
+        elif resumed is not None:
+            print(f"{a.out}: resumed with {counted(resumed, 'chunk')} kept from before", file=sys.stderr)
         if a.json:
             # sweep()'s whole result (n_problems too, as eval's summary has it; files' paths are strings)
             print(json.dumps(json_safe({**res, "run_dir": _out_dir(a.out)}), default=str))
@@ -1965,12 +1979,14 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--waits", type=_nonneg_int, default=0, help="--sweep: Wait extensions for budget forcing")
     ev.add_argument("--out", "-o", default=None,
                     help="directory for config.json, summary.json and samples.jsonl (--sweep: config.json, "
-                         "summary.json, scaling.json, scaling.csv, scaling_tokens.png and scaling_latency.png); a "
+                         "summary.json, scaling.json, scaling.csv, scaling_tokens.png, scaling_latency.png and "
+                         "each method's samples_METHOD.jsonl, kept as it goes); a "
                          "re-run of the same kind replaces them, anything else's config.json there is refused")
     ev.add_argument("--json", action="store_true", help="print the summary as JSON")
     ev.add_argument("--resume", action="store_true",
-                    help="continue the evaluation interrupted in --out, given again with the same options (a "
-                         "finished one there: its summary is printed; nothing kept there: it starts afresh)")
+                    help="continue the evaluation (or --sweep) interrupted in --out, given again with the same "
+                         "options (a finished one there: its summary is printed; nothing kept there: it starts "
+                         "afresh)")
     ev.add_argument("--quiet", action="store_true", help="no progress bar")
     ev.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                     help="run on Ray actors (no ADDRESS: a private local Ray instance)")
@@ -2072,6 +2088,13 @@ def main(argv=None) -> int:
         hint = f"; continue with: ponder {a.command} --out {shlex.quote(run)} --resume" if run else ""
         if _resumable_eval(a):  # its options are not saved: the same command line again, with --resume
             hint = f"; continue with: ponder {shlex.join(line + ([] if a.resume else ['--resume']))}"
+        if a.command == "eval" and a.sweep and a.out is not None:
+            from .evaluate import sweep_kept
+
+            kept = sweep_kept(a.out)
+            hint = (f"; kept in {shlex.quote(a.out)}: {kept}; continue with: ponder "
+                    f"{shlex.join(line + ([] if a.resume else ['--resume']))}" if kept else
+                    "; nothing was kept (stopped before its first chunk was drawn): run the command again")
         if not run and a.command in ("pretrain", "sft", "distill", "grpo") and not a.resume and getattr(a, "out", None):
             # stopped before its first checkpoint: the line said nothing, and --resume then refused the run
             out = Path(a.out)
@@ -2323,8 +2346,6 @@ def _check_args(a, parser):
             if getattr(a, k) is not None:
                 raise PonderError(f"--{k.replace('_', '-')}: used only with --data (a task's items have their own "
                                   "fields)")
-    if a.command == "eval" and a.sweep and a.resume:
-        raise PonderError("--resume: not with --sweep (a sweep keeps no progress to continue from)")
     if a.command == "eval":  # options of the other mode would be silently ignored
         # (by whether it was written, not by its value: one given at its default was silently ignored)
         given = [k for k in (_EVAL_METHOD_ONLY if a.sweep else _EVAL_SWEEP_ONLY) if k in a.given]

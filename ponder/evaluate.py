@@ -26,7 +26,9 @@ Latency for a sub-sampled N is the measured wall time of the full draw, split pe
 (``ponder.scale`` docstring) and scaled by the share of tokens the first N samples generated (by their
 share of samples where every sample was empty): decoding cost is proportional to tokens, so this is what
 drawing N alone in the same batch would have cost.
-Sequential methods are run and timed once per budget.
+Sequential methods are run and timed once per budget. With ``out_dir`` every chunk drawn is kept as it goes
+(``SWEEP_PROGRESS``) and each method's samples are saved to samples_PART.jsonl; ``resume=True`` (``ponder eval
+--sweep --resume``) continues an interrupted sweep to the curves an uninterrupted one draws.
 """
 
 from __future__ import annotations
@@ -198,6 +200,9 @@ def check_out_dir(out_dir, kind: str) -> Path | None:
     if kind != "eval" and (d / PROGRESS).is_file():  # (its config.json there made that evaluation's --resume
         # refuse the directory as a sweep's: the problems it kept were lost)
         raise PonderError(f"--out {d}: holds an interrupted evaluation ({d / PROGRESS}), which this {kind} would "
+                          "leave unresumable; choose another --out")
+    if kind != "sweep" and (d / SWEEP_PROGRESS).is_file():
+        raise PonderError(f"--out {d}: holds an interrupted sweep ({d / SWEEP_PROGRESS}), which this {kind} would "
                           "leave unresumable; choose another --out")
     cfg = d / "config.json"
     if cfg.exists():
@@ -531,6 +536,11 @@ def breakdown(items, records_per_problem, ks, *, equal=None, n_boot: int = 1000,
 # before the next chunk is drawn. Removed once summary.json is written. ``evaluate(..., resume=True)`` continues
 # from it: every test-time method seeds a problem by its index, so the chunks left give what they would have.
 PROGRESS = ".samples.partial.jsonl"
+# A sweep's, as it runs: a header line (config.json's settings, the models' weights and tokenizers, the items' digest,
+# the chunk sizes and device), then one line per chunk drawn, {"model", "part", "start", "seconds", "rows"}: "part" is
+# "parallel" (the draw of max N samples) or "budget_forcing@B" / "effort@LEVEL"; "rows" per problem. Removed once
+# summary.json is written; ``sweep(..., resume=True)`` continues from it, skipping the chunks kept.
+SWEEP_PROGRESS = ".sweep.partial.jsonl"
 # the files `ponder eval --out` (kind "eval") or `--sweep` ("sweep") writes beside its config.json and summary.json
 OUTPUT_FILES = {"eval": ("samples.jsonl",),
                 "sweep": ("scaling.json", "scaling.csv", "scaling_tokens.png", "scaling_latency.png")}
@@ -590,7 +600,7 @@ def _tokenizer_digest(tok) -> str | None:
 # that check (not refused for lacking it).
 # (dtype, items_sha256: config.json's; progress headers had them)
 _ADDED_SETTINGS = ("weights_sha256", "tokenizer_sha256", "dtype", "items_sha256", "judge_model", "rubric",
-                   "n_boot", "extract", "equal")
+                   "n_boot", "extract", "equal", "models_sha256", "dtypes")  # (the last two: a sweep's)
 # Settings that change no draw, only what is computed from the samples (which pass@k / maj@k, the intervals'
 # resamples): left out of the progress header, so an interrupted evaluation resumes with others (a progress file of an
 # older Ponder, whose header has ks, too). A finished one's config.json still compares them: its summary has the old.
@@ -1272,6 +1282,51 @@ def parallel_points(labels, answers, logprob_means, tokens, latencies, ns, *, me
     return out
 
 
+def _read_sweep_progress(d: Path):
+    """(header, {(model, part): [its chunk records, in order]}, the length of its whole lines in bytes) of the
+    progress file an interrupted sweep left in ``d``; a last line cut short by a crash (no newline) is left out."""
+    f = d / SWEEP_PROGRESS
+    data = f.read_bytes()  # (bytes: a torn line may end inside a character)
+    lines = data.split(b"\n")
+    tail = lines.pop()
+    if not lines:
+        raise PonderError(f"{f}: has no header line; remove the file to start the sweep afresh")
+    try:
+        header = json.loads(lines[0])
+    except ValueError:
+        raise PonderError(f"{f}:1: not JSON; remove the file to start the sweep afresh") from None
+    kept: dict[tuple, list] = {}
+    for ln, line in enumerate(lines[1:], 2):
+        try:
+            rec = json.loads(line)
+            got = kept.setdefault((rec["model"], rec["part"]), [])
+            if rec["start"] != sum(len(r["rows"]) for r in got) or not isinstance(rec["rows"], list):
+                raise ValueError
+            float(rec["seconds"])
+        except (ValueError, KeyError, TypeError):
+            raise PonderError(f"{f}:{ln}: not the next chunk of a sweep's draw; remove the file to start the sweep "
+                              "afresh") from None
+        got.append(rec)
+    return header, kept, len(data) - len(tail)
+
+
+def sweep_kept(d) -> str | None:
+    """What an interrupted sweep kept in ``d``, in words ("tiny parallel 64/200 problems, ..."); None: nothing."""
+    try:
+        header, kept, _ = _read_sweep_progress(Path(d))
+    except (OSError, PonderError):
+        return None
+    total = header.get("n_problems") if isinstance(header, dict) else None
+    said = [f"{m} {part} {sum(len(r['rows']) for r in recs)}/{total}" for (m, part), recs in kept.items()]
+    return ", ".join(said) + " problems" if said else None
+
+
+def _sweep_samples_name(models: list, mname: str, part: str) -> str:
+    """The file a sweep's samples of one model and method go to: samples_PART.jsonl, with several models
+    samples_K_PART.jsonl (K: the model's place in config.json's "models", from 1)."""
+    return f"samples_{part}.jsonl" if len(models) == 1 else f"samples_{models.index(mname) + 1}_{part}.jsonl"
+
+
 @locks_run("out_dir")
 def sweep(
     models,
@@ -1296,6 +1351,8 @@ def sweep(
     progress: bool = True,
     n_boot: int = 1000,
     extra: dict | None = None,
+    resume: bool = False,
+    batch_problems: int | None = None,
 ) -> dict:
     """Test-time scaling curves for one or more models (module docstring).
 
@@ -1305,11 +1362,20 @@ def sweep(
     ``answer_tokens`` answer tokens, None: budget_forcing's default; ``effort`` at its three levels). Returns {"curves": [...],
     "files": {...}, "seconds": {...}}; with ``out_dir`` writes scaling_tokens.png, scaling_latency.png,
     scaling.csv, scaling.json (``report.plot_scaling``), summary.json and config.json. ``chat`` and ``system``: as
-    ``evaluate``'s.
+    ``evaluate``'s. With ``out_dir`` each chunk drawn is kept in ``SWEEP_PROGRESS`` there as it goes, and each
+    method's samples, once drawn, in samples_PART.jsonl (PART: "parallel", the draw the parallel methods share;
+    "budget_forcing" or "effort", a record per problem and budget or level), written atomically. ``resume``:
+    continue the sweep interrupted in ``out_dir`` from the chunks kept (every chunk seeds its problems by index and
+    starts where an uninterrupted sweep's does: the curves are the same, latencies and seconds aside); a finished
+    one's saved curves are returned, marked ``"resumed": "finished"``; ``"resumed"``: the chunks found kept.
+    ``batch_problems``: problems per chunk (None: 512 // max N for the parallel draw, 256 for sequential ones).
     """
     items = _check_items(items, reward)
     check_out_dir(out_dir, "sweep")
     _check_flag("chat", chat)
+    _check_flag("resume", resume)
+    if resume and out_dir is None:
+        raise PonderError("resume: needs out_dir, the directory of the interrupted sweep")
     _check_flag("progress", progress)
     for what, f in (("extract", extract), ("equal", equal)):
         if f is not None and not callable(f):
@@ -1377,7 +1443,94 @@ def sweep(
               "stop": _jsonable(stop), "n_boot": int(n_boot), **answers_by, "chat": chat, "system": system,
               "chat_template_kwargs": {m: _jsonable(getattr(t, "template_kwargs", {})) for m, (_, t) in mods.items()},
               "n_problems": P, **(extra or {})}
+    if out_dir is not None:  # which weights, tokenizers and items produced it (resuming with others is refused)
+        config.update({"models_sha256": {m: {"weights": _weights_digest(mo), "tokenizer": _tokenizer_digest(t)}
+                                         for m, (mo, t) in mods.items()},
+                       "dtypes": {m: str(getattr(mo, "dtype", None)) for m, (mo, _) in mods.items()},
+                       "items_sha256": _items_digest(items)})
     config_text = _strict_json(config) if out_dir is not None else None
+    # the chunks every draw is split into: a resumed sweep's start where an uninterrupted one's do
+    if batch_problems is not None and (isinstance(batch_problems, bool) or not isinstance(
+            batch_problems, (int, np.integer)) or batch_problems < 1):
+        raise PonderError(f"sweep: batch_problems must be an integer >= 1 or None, got {batch_problems!r}")
+    par_chunk = int(batch_problems) if batch_problems else (max(1, 512 // ns[-1]) if par else None)
+    seq_chunk = int(batch_problems) if batch_problems else 256
+    kept: dict[tuple, list] = {}
+    progress_file, resumed, wrote = None, None, [0]
+    if out_dir is not None:
+        d = Path(out_dir)
+        f = d / SWEEP_PROGRESS
+        header = json.loads(config_text)
+        header.pop("n_boot")  # (changes no draw: resumed with another, the curves' intervals use it)
+        header.update({"parallel_chunk": par_chunk, "sequential_chunk": seq_chunk,
+                       "devices": {m: getattr(getattr(mo, "device", None), "type", str(getattr(mo, "device", None)))
+                                   for m, (mo, _) in mods.items()}})
+        if resume and f.is_file():
+            saved, kept, size = _read_sweep_progress(d)
+            why = (_first_difference(saved, header) if isinstance(saved, dict) else
+                   "its header is not a settings object")
+            if why:
+                raise PonderError(f"--resume {d}: holds an interrupted sweep: {why}; give the same settings, or "
+                                  "another --out for a new sweep")
+            os.truncate(f, size)  # (appending after a torn line would glue onto it)
+            resumed = sum(len(recs) for recs in kept.values())
+        else:
+            if resume and (d / "summary.json").is_file() and (d / "scaling.json").is_file():
+                from ponder.fileio import read_text
+
+                try:
+                    saved = json.loads(read_text(d / "config.json"))
+                    summ = json.loads(read_text(d / "summary.json"))
+                    curves = json.loads(read_text(d / "scaling.json"))["curves"]
+                except (OSError, ValueError, KeyError, TypeError) as e:
+                    raise PonderError(f"--resume {d}: its config.json, summary.json or scaling.json is unreadable "
+                                      f"({e})") from None
+                why = _first_difference(saved, json.loads(config_text))
+                if why:
+                    raise PonderError(f"--resume {d}: holds a finished sweep: {why}; give the same settings, or "
+                                      "another --out for a new sweep")
+                files = {k: str(d / f"scaling{x}") for k, x in (("tokens_png", "_tokens.png"), ("latency_png",
+                         "_latency.png"), ("csv", ".csv"), ("json", ".json"))}
+                return {"curves": curves, "seconds": summ.get("seconds", {}), "n_problems": P,
+                        "settings": summ.get("settings"), **(extra or {}), "files": files, "resumed": "finished"}
+            if not resume and f.is_file():
+                what = sweep_kept(d)
+                if what:
+                    raise PonderError(f"--out {d}: holds an interrupted sweep ({what} kept); continue it with "
+                                      f"--resume (the same settings), or remove {f} to start afresh")
+            resumed = 0 if resume else None
+            d.mkdir(parents=True, exist_ok=True)
+            for old in d.glob("samples_*.jsonl"):  # a sweep's before (other models or methods): not this one's
+                if re.fullmatch(r"samples_(\d+_)?(parallel|budget_forcing|effort)\.jsonl", old.name):
+                    old.unlink()
+            atomic_write_text(f, json.dumps(header, ensure_ascii=False) + "\n")
+        take_run_lock(d)  # (a directory made just now)
+        progress_file = open(f, "a", encoding="utf-8")
+
+    def kept_rows(mname, part):
+        recs = kept.get((mname, part), [])
+        return [r for rec in recs for r in rec["rows"]], sum(float(rec["seconds"]) for rec in recs)
+
+    def keep(mname, part, start, secs, rows):
+        if progress_file is not None:  # on disk before the next chunk is drawn: an interruption loses at most one
+            _append_line(progress_file, {"model": mname, "part": part, "start": start, "seconds": secs,
+                                         "rows": rows})
+            wrote[0] += 1
+
+    def save_samples(mname, part, records):
+        if out_dir is not None:
+            atomic_write_text(Path(out_dir) / _sweep_samples_name(list(mods), mname, part), "".join(
+                json.dumps(json_safe(r), ensure_ascii=False, allow_nan=False) + "\n" for r in records))
+
+    def record(mname, method, i, sample, text, answer, judged, tokens, **more):
+        # (as evaluate's samples.jsonl records, with the model, the method and its budget or level first)
+        pid, prompt, gold = _problem_fields(i, items[i])
+        correct, rew, verdict = judged
+        first = {k: more.pop(k) for k in ("budget", "level") if k in more}
+        return {"model": mname, "method": method, **first, "problem": i, "id": pid, "sample": sample,
+                "prompt": prompt, "completion": text, "answer": answer, "gold": gold, "correct": correct,
+                "reward": rew, "verdict": verdict, "tokens": tokens, **more,
+                **{k: items[i][k] for k in RECORD_GOLD_FIELDS if items[i].get(k) is not None}}
 
     def bar(total, desc):
         if not progress:
@@ -1390,66 +1543,106 @@ def sweep(
     from ponder.verify.registry import with_think_open
 
     curves, seconds = [], {}
-    for mname, (model, tok) in mods.items():
-        # a prompt rendered to end with "<think>" (a template that prefills it): its completions do not open it
-        opens = prompts_think_state(tok, prompts)  # (votes read them so too: see draw_chunk; "closed" as False)
-        judges = [with_think_open(reward_fn, f) for f in opens]
-        if par:
-            N = ns[-1]
-            t0 = time.perf_counter()
-            b = bar(P, f"{mname}: draw N={N}")
-            chunk = max(1, 512 // N)
-            groups, lat = [], []
-            for start in range(0, P, chunk):
-                g, lt = scale.draw(model, tok, prompts[start:start + chunk], n=N, seed=seed, index_offset=start,
-                                   temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, stop=stop)
-                groups += g
-                lat += lt
+    try:
+        for mname, (model, tok) in mods.items():
+            # a prompt rendered to end with "<think>" (a template that prefills it): its completions do not open it
+            opens = prompts_think_state(tok, prompts)  # (votes read them so too: see draw_chunk; "closed" as False)
+            judges = [with_think_open(reward_fn, f) for f in opens]
+            if par:
+                N = ns[-1]
+                t0 = time.perf_counter()
+                b = bar(P, f"{mname}: draw N={N}")
+                chunk = par_chunk
+                # per problem: its N samples' texts, tokens and mean log-probs, and the seconds of its draw
+                rows, saved_s = kept_rows(mname, "parallel")
                 if b:
-                    b.update(len(g))
-            if b:
-                b.close()
-            labels = [[_judge_one(j, s.text, it)[0] for s in g] for g, it, j in zip(groups, items, judges)]
-            answers = [[(extract_opened(extract, s.text) if f is True else extract(s.text)) for s in g]
-                       for g, f in zip(groups, opens)]
-            lps = [[scale._mean_lp(s) for s in g] for g in groups]
-            # best_of_n's "logprob" scores: an empty completion (EOS first) -inf, as scale.best_of_n scores it (its
-            # mean log-prob, a likely EOS, beat worked answers here: a curve below best_of_n on the same samples)
-            bon = [[v if s.text else None for s, v in zip(g, lp)] for g, lp in zip(groups, lps)]
-            toks = [[s.num_tokens for s in g] for g in groups]
-            pts = parallel_points(labels, answers, lps, toks, lat, ns, methods=par, equal=equal, n_boot=n_boot,
-                                  seed=seed, bon_scores=bon)
-            seconds[f"{mname}/parallel"] = round(time.perf_counter() - t0, 3)
-            curves += [{"model": mname, "method": m, "kind": "parallel", "points": pts[m]} for m in par]
-        for m in seq:
-            t0 = time.perf_counter()
-            settings = ([(B, {"budget": B, "waits": waits}) for B in bs] if m == "budget_forcing" else
-                        [(scale.EFFORT_LEVELS[lv]["budget"], {"level": lv}) for lv in scale.EFFORT_LEVELS])
-            fn = scale.budget_forcing if m == "budget_forcing" else scale.effort
-            points = []
-            b = bar(len(settings) * P, f"{mname}: {m}")
-            for x, kw in settings:
-                outs, t1 = [], time.perf_counter()
-                for start in range(0, P, 256):
-                    # through draw_chunk, as evaluate draws: a prompt that opens the thinking gets the extractor that
-                    # reads as its judge does (with the plain one a thinking ended without "</think>" kept the answer
-                    # drafted in it, unforced, and was judged no answer: a point below evaluate's at that budget)
-                    outs += [g[0] for g in draw_chunk(fn, model, tok, prompts[start:start + 256], sampling=False,
-                                                      n=1, seed=seed, offset=start,
-                                                      kwargs=dict(answer_tokens=answer_tokens, temperature=0.0,
-                                                                  stop=stop, extract=extract, **kw))]
+                    b.update(len(rows))
+                for start in range(len(rows), P, chunk):  # (resumed: from the first problem not kept)
+                    t1 = time.perf_counter()
+                    g, lt = scale.draw(model, tok, prompts[start:start + chunk], n=N, seed=seed, index_offset=start,
+                                       temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, stop=stop)
+                    got = [{"texts": [s.text for s in gg], "tokens": [s.num_tokens for s in gg],
+                            "logprob_means": [scale._mean_lp(s) for s in gg], "latency": lt_i}
+                           for gg, lt_i in zip(g, lt)]
+                    keep(mname, "parallel", start, time.perf_counter() - t1, got)
+                    rows += got
                     if b:
-                        b.update(min(256, P - start))
-                wall = time.perf_counter() - t1
-                acc = np.array([float(_judge_one(j, o.text, it)[0]) for o, it, j in zip(outs, items, judges)])
-                mean, lo, hi = _ci(acc, n_boot, seed)
-                points.append({"budget": x, "tokens": float(np.mean([o.tokens for o in outs])),
-                               "latency": wall / P, "accuracy": mean, "lo": lo, "hi": hi,
-                               **({"level": kw["level"]} if "level" in kw else {})})
-            if b:
-                b.close()
-            seconds[f"{mname}/{m}"] = round(time.perf_counter() - t0, 3)
-            curves.append({"model": mname, "method": m, "kind": "sequential", "points": points})
+                        b.update(len(g))
+                if b:
+                    b.close()
+                lat = [r["latency"] for r in rows]
+                judged = [[_judge_one(j, t, it) for t in r["texts"]] for r, it, j in zip(rows, items, judges)]
+                labels = [[c for c, _, _ in js] for js in judged]
+                answers = [[(extract_opened(extract, t) if f is True else extract(t)) for t in r["texts"]]
+                           for r, f in zip(rows, opens)]
+                lps = [list(r["logprob_means"]) for r in rows]
+                # best_of_n's "logprob" scores: an empty completion (EOS first) -inf, as scale.best_of_n scores it (its
+                # mean log-prob, a likely EOS, beat worked answers here: a curve below best_of_n on the same samples)
+                bon = [[v if t else None for t, v in zip(r["texts"], lp)] for r, lp in zip(rows, lps)]
+                toks = [list(r["tokens"]) for r in rows]
+                save_samples(mname, "parallel", [
+                    record(mname, "parallel", i, k, t, answers[i][k], judged[i][k], toks[i][k],
+                           logprob_mean=lps[i][k], problem_latency=lat[i], think_open=opens[i])
+                    for i, r in enumerate(rows) for k, t in enumerate(r["texts"])])
+                pts = parallel_points(labels, answers, lps, toks, lat, ns, methods=par, equal=equal, n_boot=n_boot,
+                                      seed=seed, bon_scores=bon)
+                seconds[f"{mname}/parallel"] = round(time.perf_counter() - t0 + saved_s, 3)
+                curves += [{"model": mname, "method": m, "kind": "parallel", "points": pts[m]} for m in par]
+            for m in seq:
+                t0 = time.perf_counter()
+                settings = ([(B, {"budget": B, "waits": waits}) for B in bs] if m == "budget_forcing" else
+                            [(scale.EFFORT_LEVELS[lv]["budget"], {"level": lv}) for lv in scale.EFFORT_LEVELS])
+                fn = scale.budget_forcing if m == "budget_forcing" else scale.effort
+                points, records = [], []
+                b = bar(len(settings) * P, f"{mname}: {m}")
+                for x, kw in settings:
+                    part = f"{m}@{kw.get('level', x)}"
+                    rows, wall = kept_rows(mname, part)  # (wall: the seconds of the chunks drawn, kept ones too)
+                    outs = [scale.Outcome(**o) for o in rows]
+                    if b:
+                        b.update(len(outs))
+                    for start in range(len(outs), P, seq_chunk):  # (resumed: from the first problem not kept)
+                        t1 = time.perf_counter()
+                        # through draw_chunk, as evaluate draws: a prompt that opens the thinking gets the extractor that
+                        # reads as its judge does (with the plain one a thinking ended without "</think>" kept the answer
+                        # drafted in it, unforced, and was judged no answer: a point below evaluate's at that budget)
+                        got = [g[0] for g in draw_chunk(fn, model, tok, prompts[start:start + seq_chunk], sampling=False,
+                                                        n=1, seed=seed, offset=start,
+                                                        kwargs=dict(answer_tokens=answer_tokens, temperature=0.0,
+                                                                    stop=stop, extract=extract, **kw))]
+                        if out_dir is not None:
+                            _check_answers([[o] for o in got], start)
+                        secs = time.perf_counter() - t1
+                        keep(mname, part, start, secs, [o.to_dict() for o in got])
+                        wall += secs
+                        outs += got
+                        if b:
+                            b.update(len(got))
+                    judged = [_judge_one(j, o.text, it) for o, it, j in zip(outs, items, judges)]
+                    acc = np.array([float(c) for c, _, _ in judged])
+                    records += [record(mname, m, i, 0, o.text, o.answer, c, o.tokens, budget=x,
+                                       **({"level": kw["level"]} if "level" in kw else {}), latency=o.latency,
+                                       finish_reason=o.finish_reason, think_open=opens[i],
+                                       **({"info": o.info} if o.info else {}))
+                                for i, (o, c) in enumerate(zip(outs, judged))]
+                    save_samples(mname, m, records)  # (after each budget: what is drawn so far, atomically)
+                    mean, lo, hi = _ci(acc, n_boot, seed)
+                    points.append({"budget": x, "tokens": float(np.mean([o.tokens for o in outs])),
+                                   "latency": wall / P, "accuracy": mean, "lo": lo, "hi": hi,
+                                   **({"level": kw["level"]} if "level" in kw else {})})
+                if b:
+                    b.close()
+                seconds[f"{mname}/{m}"] = round(time.perf_counter() - t0, 3)
+                curves.append({"model": mname, "method": m, "kind": "sequential", "points": points})
+    except BaseException as e:
+        if progress_file is not None:
+            progress_file.close()
+            # an error before any chunk was kept (an option only the method checks, at its first chunk): the file
+            # holds nothing but these settings, which --resume with corrected ones refused. (An interruption keeps
+            # it: --resume then continues these settings.)
+            if not isinstance(e, KeyboardInterrupt) and not wrote[0] and not kept:
+                (Path(out_dir) / SWEEP_PROGRESS).unlink(missing_ok=True)
+        raise
     # the settings the curves depend on, in the result and summary.json too: `ponder eval --sweep --json` without
     # --out (no config.json) printed the curves but not the temperature, token cap, seed, waits or answer tokens
     settings = {k: config[k] for k in ("max_new_tokens", "temperature", "top_p", "seed", "reward", "answer_tokens",
@@ -1460,8 +1653,6 @@ def sweep(
         from ponder.report import plot_scaling
 
         d = Path(out_dir)
-        d.mkdir(parents=True, exist_ok=True)
-        take_run_lock(d)  # (a directory made just now)
         (d / "summary.json").unlink(missing_ok=True)  # marks a finished sweep: not while the other files change
         (d / "report.html").unlink(missing_ok=True)  # `ponder report`'s of the old results would show their figures
         atomic_write_text(d / "config.json", config_text)  # before the plots: none without what produced them
@@ -1472,4 +1663,8 @@ def sweep(
                  for c in curves for p in c["points"]}
         atomic_write_text(d / "summary.json", _strict_json({"kind": "sweep", "n_problems": P, "settings": settings,
                                                             "seconds": seconds, "accuracy": table}))
+        progress_file.close()
+        (d / SWEEP_PROGRESS).unlink(missing_ok=True)  # (after it: until then a rerun with --resume can finish)
+    if resumed is not None:  # returned, not saved: how many chunks the resumed sweep found kept
+        result["resumed"] = resumed
     return result

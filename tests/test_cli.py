@@ -2577,6 +2577,46 @@ def test_eval_interrupted_prints_the_resume_line_which_finishes_it(tmp_path, cap
     assert "holds a finished evaluation: its seed is 0, this evaluation's 1" in capsys.readouterr().err
 
 
+def test_eval_sweep_interrupted_says_what_it_kept_and_its_resume_line_finishes_it(tmp_path, capsys, monkeypatch):
+    """Ctrl-C during `ponder eval --sweep --out DIR` said only "interrupted": nothing was saved and --resume was
+    refused. What was drawn is kept; the message says what and gives the line that continues it, which prints the
+    curves of the uninterrupted sweep (each method's samples saved beside them)."""
+    import functools
+    import shlex
+
+    from ponder import scale
+
+    args = ["eval", "--model", "tiny", "--sweep", "--task", "arith", "--limit", "3", "--ns", "1,2", "--budgets",
+            "4,8", "--max-new-tokens", "8", "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "full")]) == 0
+    full = capsys.readouterr().out
+    real = scale.budget_forcing
+    calls = []
+
+    @functools.wraps(real)
+    def stopped(*a, **k):
+        calls.append(1)
+        if len(calls) == 2:  # at budget 8: the parallel draw and budget 4 are kept
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(scale, "budget_forcing", stopped)
+    assert main([*args, "--out", str(tmp_path / "cut")]) == 130
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"interrupted; kept in {tmp_path / 'cut'}: tiny parallel 3/3, tiny budget_forcing@4 3/3 "
+                          "problems; continue with: ponder eval ") and err.endswith(" --resume")
+    assert main([*args, "--out", str(tmp_path / "cut")]) == 2  # without --resume: refused, not started afresh
+    assert "holds an interrupted sweep" in capsys.readouterr().err
+    monkeypatch.setattr(scale, "budget_forcing", real)
+    again = shlex.split(err.split("continue with: ponder ", 1)[1])
+    assert main(again) == 0
+    std = capsys.readouterr()
+    assert std.out.replace(str(tmp_path / "cut"), "D") == full.replace(str(tmp_path / "full"), "D")
+    assert "resumed with 2 chunks kept from before" in std.err
+    assert (tmp_path / "cut" / "samples_parallel.jsonl").is_file()
+    assert (tmp_path / "cut" / "samples_budget_forcing.jsonl").is_file()
+
+
 def test_eval_resume_after_the_checkpoint_was_retrained_is_refused(tmp_path, capsys):
     """eval, train more into the same checkpoint, eval --resume into the same --out: the finished evaluation of
     the old weights was printed as the new weights' summary. Now refused in one line naming the checkpoint."""
@@ -2615,7 +2655,6 @@ def test_eval_resume_with_another_judge_rubric_is_refused(tmp_path, capsys):
 @pytest.mark.parametrize("args,match", [
     (["--resume"], "--resume: needs --out DIR"),
     (["--resume", "--out", "d", "--ray"], "--resume: not with --ray"),
-    (["--resume", "--out", "d", "--sweep"], "--resume: not with --sweep"),
 ])
 def test_eval_resume_is_refused_where_it_cannot_apply(capsys, args, match):
     assert main(["eval", "--limit", "1", *args]) == 2

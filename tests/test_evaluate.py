@@ -3,6 +3,7 @@ test_scale (trained once per session) and the real math verifier."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 
@@ -2031,3 +2032,98 @@ def test_a_scorer_reading_the_gold_answer_is_marked_an_oracle_in_the_summary_and
     again = evaluate(model, tok, ITEMS[:2], method=method, method_kwargs={**kw, "scorer": scorer}, max_new_tokens=8,
                      out_dir=out, progress=False, resume=True)
     assert again["resumed"] == "finished" and again["oracle"] == s["oracle"]
+
+
+def _curves_without_latency(res):
+    return [{**c, "points": [{k: v for k, v in p.items() if k != "latency"} for p in c["points"]]}
+            for c in res["curves"]]
+
+
+def _records_without_latency(d):
+    return {f.name: [{k: v for k, v in json.loads(line).items() if k not in ("latency", "problem_latency")}
+                     for line in f.read_text(encoding="utf-8").splitlines()]
+            for f in sorted(d.glob("samples_*.jsonl"))}
+
+
+def test_an_interrupted_sweep_resumed_gives_the_uninterrupted_curves_and_samples(micro, tmp_path, monkeypatch):
+    """An interrupted sweep kept nothing (no directory, no samples) and --resume was refused. Each chunk drawn is
+    kept as it goes, each method's samples saved to samples_PART.jsonl; resumed (twice: once in the parallel draw,
+    once in budget forcing) the curves and samples are those of an uninterrupted sweep, no kept chunk drawn again."""
+    model, tok = micro
+    kw = dict(methods=["majority", "best_of_n", "oracle", "budget_forcing"], parallel_ns=[1, 2, 3],
+              budgets=[2, 4], max_new_tokens=16, answer_tokens=4, temperature=1.0, seed=3, progress=False,
+              n_boot=50, batch_problems=1)
+    full = sweep((model, tok), ITEMS, out_dir=tmp_path / "full", **kw)
+    d = tmp_path / "cut"
+    calls = {"draw": 0, "budget_forcing": 0}
+
+    def counted(name, real, stop_at):
+        @functools.wraps(real)
+        def fn(*a, **k):
+            if name == "draw" and k.get("n") != 3:  # (budget forcing's own draws)
+                return real(*a, **k)
+            calls[name] += 1
+            if calls[name] == stop_at:
+                raise KeyboardInterrupt
+            return real(*a, **k)
+        return fn
+
+    real_draw, real_bf = scale.draw, scale.budget_forcing
+    monkeypatch.setattr(scale, "draw", counted("draw", real_draw, 3))  # Ctrl-C at the parallel draw's 3rd chunk
+    with pytest.raises(KeyboardInterrupt):
+        sweep((model, tok), ITEMS, out_dir=d, **kw)
+    with pytest.raises(PonderError, match=r"holds an interrupted sweep \(model parallel 2/4 problems kept\); "
+                                          "continue it with --resume"):
+        sweep((model, tok), ITEMS, out_dir=d, **kw)
+    calls["draw"] = 0
+    monkeypatch.setattr(scale, "draw", counted("draw", real_draw, 0))
+    # and at budget forcing's 6th chunk: budget 2's 4 problems and budget 4's first one kept
+    monkeypatch.setattr(scale, "budget_forcing", counted("budget_forcing", real_bf, 6))
+    with pytest.raises(KeyboardInterrupt):
+        sweep((model, tok), ITEMS, out_dir=d, resume=True, **kw)
+    assert calls["draw"] == 2  # the 2 problems not kept
+    assert [r["budget"] for r in _records_without_latency(d)["samples_budget_forcing.jsonl"]] == [2] * 4
+    calls["budget_forcing"] = 0
+    monkeypatch.setattr(scale, "budget_forcing", counted("budget_forcing", real_bf, 0))
+    res = sweep((model, tok), ITEMS, out_dir=d, resume=True, **kw)
+    assert calls["budget_forcing"] == 3 and res["resumed"] == 4 + 5
+    assert _curves_without_latency(res) == _curves_without_latency(full)
+    assert _records_without_latency(d) == _records_without_latency(tmp_path / "full")
+    assert set(_records_without_latency(d)) == {"samples_parallel.jsonl", "samples_budget_forcing.jsonl"}
+    par = _records_without_latency(d)["samples_parallel.jsonl"]
+    assert len(par) == 4 * 3 and {"completion", "answer", "gold", "correct", "reward", "verdict", "tokens",
+                                  "logprob_mean"} <= set(par[0])
+    assert json.loads((d / "summary.json").read_text())["accuracy"].keys() == \
+        json.loads((tmp_path / "full" / "summary.json").read_text())["accuracy"].keys()
+    assert not (d / ".sweep.partial.jsonl").exists()
+    again = sweep((model, tok), ITEMS, out_dir=d, resume=True, **kw)  # finished: its saved curves, nothing drawn
+    assert again["resumed"] == "finished" and _curves_without_latency(again) == _curves_without_latency(res)
+    assert calls["budget_forcing"] == 3
+    with pytest.raises(PonderError, match="holds a finished sweep: its seed is 3, this evaluation's 4"):
+        sweep((model, tok), ITEMS, out_dir=d, resume=True, **{**kw, "seed": 4})
+
+
+def test_a_resumed_sweep_with_other_settings_is_refused(micro, tmp_path, monkeypatch):
+    model, tok = micro
+    kw = dict(methods=["budget_forcing"], budgets=[2], answer_tokens=4, progress=False, n_boot=20,
+              batch_problems=1)
+    d = tmp_path / "cut"
+    real = scale.budget_forcing
+    n = [0]
+
+    @functools.wraps(real)
+    def fn(*a, **k):
+        n[0] += 1
+        if n[0] == 2:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(scale, "budget_forcing", fn)
+    with pytest.raises(KeyboardInterrupt):
+        sweep((model, tok), ITEMS, out_dir=d, **kw)
+    monkeypatch.setattr(scale, "budget_forcing", real)
+    with pytest.raises(PonderError, match=r"--resume .*cut: holds an interrupted sweep: its budgets is \[2\]"):
+        sweep((model, tok), ITEMS, out_dir=d, resume=True, **{**kw, "budgets": [3]})
+    with pytest.raises(PonderError, match="holds an interrupted sweep"):  # nor does an eval take its directory
+        evaluate(model, tok, ITEMS, out_dir=d, method="greedy", max_new_tokens=4, progress=False)
+    assert sweep((model, tok), ITEMS, out_dir=d, resume=True, **kw)["resumed"] == 1
