@@ -1980,7 +1980,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--out", "-o", default=None,
                     help="directory for config.json, summary.json and samples.jsonl (--sweep: config.json, "
                          "summary.json, scaling.json, scaling.csv, scaling_tokens.png, scaling_latency.png and "
-                         "each method's samples_METHOD.jsonl, kept as it goes); a "
+                         "the samples drawn, kept as it goes: samples_parallel.jsonl (the draw the parallel methods "
+                         "share), samples_budget_forcing.jsonl, samples_effort.jsonl); a "
                          "re-run of the same kind replaces them, anything else's config.json there is refused")
     ev.add_argument("--json", action="store_true", help="print the summary as JSON")
     ev.add_argument("--resume", action="store_true",
