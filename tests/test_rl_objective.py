@@ -4,6 +4,7 @@ formulas, advantage arithmetic on hand-computed cases, and rejection of bad sett
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 import torch
@@ -1019,3 +1020,35 @@ def test_the_helpers_refuse_a_mask_or_rewards_that_is_not_a_tensor_of_their_shap
     with pytest.raises(PonderError, match=r"^objective: rewards must be a 1-D tensor, got list$"):
         shape_rewards([1.0, 0.0], torch.tensor([5, 20]), 20, cfg)
     assert normalizers(row[None]) == {"total_tokens": 2, "total_seqs": 1, "total_rows": 1}
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+@pytest.mark.parametrize("agg", AGGREGATIONS)
+@pytest.mark.parametrize("kind", ["group_mean_std", "group_mean", "rloo"])
+def test_a_group_of_equal_rewards_contributes_no_gradient(name, agg, kind):
+    """With a group baseline, a group whose rewards tie has no learning signal: its rows get exactly zero
+    gradient under every preset, aggregation and clip, off-policy too (ratios far from 1, one that overflows),
+    while the other groups' rows do get one. With a KL term, the tie group's gradient is the KL's alone."""
+    X, tokens, mask, W0, old, ref, _ = _problem(5)
+    old = old.clone()
+    old[1, 0] = -200.0  # a ratio e^(~200): inf in float32, in the tie group
+    rewards = torch.tensor([0.7, 0.7, 0.7, 0.7, 1.0, 0.0, 0.0, 1.0])  # group 0 ties, group 1 does not
+    cfg = bind(preset(name, advantage=kind, aggregation=agg, overlong_cache=2), T)
+    adv = compute_advantages(rewards, G, cfg)
+    assert adv[:G].tolist() == [0.0] * G
+    lp0 = _logp(W0, X, tokens).detach()
+    for kl in ("off", "k3"):
+        c = replace(cfg, kl=kl, beta=0.0 if kl == "off" else 0.1)
+        x = lp0.clone().requires_grad_(True)
+        loss, _ = policy_loss(x, None if c.ratio == "none" else old, ref, adv, mask, c)
+        (grad,) = torch.autograd.grad(loss, x)
+        assert torch.isfinite(grad).all()
+        assert grad[G:][mask[G:]].abs().max() > 1e-4, "the non-tie group must get a gradient"
+        if kl == "off":
+            assert (grad[:G] == 0).all(), (name, agg, kind)
+        else:  # only the KL term's gradient: the same with every advantage zeroed
+            y = lp0.clone().requires_grad_(True)
+            kl_only, _ = policy_loss(y, None if c.ratio == "none" else old, ref, torch.zeros_like(adv), mask, c,
+                                     **normalizers(mask))
+            (want,) = torch.autograd.grad(kl_only, y)
+            torch.testing.assert_close(grad[:G], want[:G], atol=1e-7, rtol=0)

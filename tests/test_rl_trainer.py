@@ -2158,3 +2158,28 @@ def test_grpo_resume_refused_with_another_threads_is_one_line(tmp_path, ckpt, ca
         assert capsys.readouterr().err == ""
     finally:
         torch.set_num_threads(was)
+
+
+@pytest.mark.parametrize("ratio,clip", [("token", "symmetric"), ("token", "dual"), ("sequence", "clip_higher")])
+def test_an_on_policy_step_with_a_clipped_ratio_is_the_reinforce_step(tmp_path, ckpt, ratio, clip):
+    """One pass, one minibatch: the policy that trains is the one that sampled, every ratio is 1, no clip acts,
+    so the update is REINFORCE's (ratio=none, clip=none) with the same advantages and aggregation, weight for
+    weight; a GSPO sequence ratio too."""
+    from ponder.verify.registry import RewardResult
+
+    def score(reward, texts, items):
+        return [RewardResult(reward=float(len(t) % 3), correct=len(t) % 3 == 0) for t in texts]
+
+    eps = {"symmetric": (0.2, 0.2), "dual": (0.2, 0.2), "clip_higher": (3e-4, 4e-4)}[clip]
+    objectives = {"clipped": {"ratio": ratio, "clip": clip, "eps_low": eps[0], "eps_high": eps[1]},
+                  "reinforce": {"ratio": "none", "clip": "none"}}
+    weights = {}
+    for name, over in objectives.items():
+        cfg = {**ONE_STEP, "preset": "grpo", "objective": {"kl": "off", "beta": 0.0, **over}}
+        run = train(GRPOConfig(model=str(ckpt), **cfg), tmp_path / name, progress=False, score_fn=score)
+        assert rows(run)[0]["grad_norm"] > 1e-3
+        weights[name] = ponder.load(run / "checkpoint")[0].state_dict()
+    start = ponder.load(ckpt)[0].state_dict()
+    assert any((weights["reinforce"][k] - start[k]).abs().max() > 1e-6 for k in start)
+    for k, v in weights["reinforce"].items():
+        torch.testing.assert_close(weights["clipped"][k], v, atol=1e-7, rtol=0, msg=k)
