@@ -1797,7 +1797,8 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--explain", action="store_true", help="print the objective and exit")
     gr.add_argument("--steps", type=_positive_int, default=None, help="train to this step (default: 60; with --resume, the run's own)")
     gr.add_argument("--prompts-per-step", type=_positive_int, default=8,
-                    help="prompts per optimizer step, each sampled --group-size times")
+                    help="prompts per training step (one rollout batch), each sampled --group-size times; the "
+                         "objective's mu passes x minibatches take that many optimizer steps on it (dapo: 16)")
     gr.add_argument("--group-size", type=lambda t: _int(t, 2, "an integer >= 2 (advantages are relative within "
                                                               "the group)"), default=8,
                     help="completions sampled per prompt; advantages are relative within the group (>= 2)")

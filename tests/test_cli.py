@@ -3867,3 +3867,10 @@ def test_eval_voting_on_a_reward_without_final_answers_names_what_the_cli_can_do
     assert main(["eval", "--model", "tiny", "--task", "arith", "--limit", "2", "--reward", "format", *args]) == 2
     err = capsys.readouterr().err
     assert advice in err and "extract=" not in err and "--reward format (primary verifier 'format')" in err
+
+
+def test_grpo_prompts_per_step_help_does_not_call_a_rollout_batch_one_optimizer_step(capsys):
+    """--prompts-per-step was "prompts per optimizer step", while an objective with minibatches or mu > 1 (dapo's
+    16 minibatches, gspo's 4) takes several optimizer steps on each rollout batch of that many prompts."""
+    text = _help(capsys, "grpo").split("--prompts-per-step PROMPTS_PER_STEP ", 1)[1].split(" --group-size GROUP", 1)[0]
+    assert "per optimizer step" not in text and "rollout batch" in text and "minibatches" in text
