@@ -1052,3 +1052,12 @@ def test_a_group_of_equal_rewards_contributes_no_gradient(name, agg, kind):
                                      **normalizers(mask))
             (want,) = torch.autograd.grad(kl_only, y)
             torch.testing.assert_close(grad[:G], want[:G], atol=1e-7, rtol=0)
+
+
+def test_explain_credits_gspos_asymmetric_range_to_gspo_and_dapos_to_dapo():
+    """GSPO clips its sequence ratio in a range of its own (3e-4/4e-4): --explain called it "clip-higher ... (DAPO)"
+    and listed DAPO among GSPO's references. A token ratio with clip_higher is DAPO's (cited); GSPO's is not."""
+    gspo = explain(ObjectiveConfig(**PRESETS["gspo"]["config"]))
+    assert "on the sequence ratio (GSPO)" in gspo and "(DAPO)" not in gspo and "DAPO" not in gspo.split("references:")[1]
+    dapo = explain(ObjectiveConfig(**PRESETS["dapo"]["config"]))
+    assert "clip-higher ε_low = 0.2, ε_high = 0.28 (DAPO)" in dapo and "DAPO" in dapo.split("references:")[1]

@@ -693,14 +693,19 @@ def _formula(cfg: ObjectiveConfig) -> tuple[list[str], list[str]]:
             )
             desc = {
                 "symmetric": f"symmetric ε = {cfg.eps_low:g} (PPO)",
-                "clip_higher": f"clip-higher ε_low = {cfg.eps_low:g}, ε_high = {cfg.eps_high:g} (DAPO)",
+                # (GSPO clips its sequence ratio in an asymmetric range of its own: not DAPO's clip-higher, which
+                # --explain credited and cited for it)
+                "clip_higher": (f"clip-higher ε_low = {cfg.eps_low:g}, ε_high = {cfg.eps_high:g} (DAPO)"
+                                if cfg.ratio == "token" else
+                                f"asymmetric range ε_low = {cfg.eps_low:g}, ε_high = {cfg.eps_high:g} on the "
+                                "sequence ratio (GSPO)"),
                 "dual": f"ε_low = {cfg.eps_low:g}, ε_high = {cfg.eps_high:g}, and for Â_i < 0 the policy "
                 f"term max(…) is capped at −c·Â_i (before any KL term), c = {cfg.dual_clip_c:g} (dual-clip, "
                 "Ye et al. 2020)",
             }[cfg.clip]
             lines.append(f"      clip={cfg.clip}: {desc}")
             cites.append("ppo")
-            if cfg.clip == "clip_higher":
+            if cfg.clip == "clip_higher" and cfg.ratio == "token":
                 cites.append("dapo")
             if cfg.clip == "dual":
                 cites.append("dual_clip")
