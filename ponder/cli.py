@@ -2097,6 +2097,11 @@ def main(argv=None) -> int:
             hint = (f"; kept in {shlex.quote(a.out)}: {kept}; continue with: ponder "
                     f"{shlex.join(line + ([] if a.resume else ['--resume']))}" if kept else
                     "; nothing was kept (stopped before its first chunk was drawn): run the command again")
+        if a.command == "eval" and a.out is None and (a.sweep or a.ray is None):
+            # (it said only "interrupted": whether anything could be continued, and how next time, was left unsaid)
+            what = "a sweep" if a.sweep else "an evaluation"
+            hint = (f"; nothing was kept (no --out): with --out DIR {what} keeps each chunk it draws, and the same "
+                    "command with --resume continues it")
         if not run and a.command in ("pretrain", "sft", "distill", "grpo") and not a.resume and getattr(a, "out", None):
             # stopped before its first checkpoint: the line said nothing, and --resume then refused the run
             out = Path(a.out)

@@ -2617,6 +2617,31 @@ def test_eval_sweep_interrupted_says_what_it_kept_and_its_resume_line_finishes_i
     assert (tmp_path / "cut" / "samples_budget_forcing.jsonl").is_file()
 
 
+def test_eval_interrupted_without_out_says_nothing_was_kept_and_how_to_keep_it(tmp_path, capsys, monkeypatch):
+    """Ctrl-C during `ponder eval --sweep` (or a plain eval) without --out printed only "interrupted": it now says
+    nothing was kept and that --out DIR makes the run one --resume continues."""
+    import functools
+
+    from ponder import scale
+
+    real = scale.budget_forcing
+
+    @functools.wraps(real)
+    def stopped(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(scale, "budget_forcing", stopped)
+    assert main(["eval", "--model", "tiny", "--sweep", "--task", "arith", "--limit", "2", "--methods",
+                 "budget_forcing", "--budgets", "4", "--quiet"]) == 130
+    assert capsys.readouterr().err == ("interrupted; nothing was kept (no --out): with --out DIR a sweep keeps each "
+                                       "chunk it draws, and the same command with --resume continues it\n")
+    monkeypatch.setitem(scale.METHODS, "greedy", stopped)
+    assert main(["eval", "--model", "tiny", "--task", "arith", "--limit", "2", "--method", "greedy",
+                 "--max-new-tokens", "8", "--quiet"]) == 130
+    assert capsys.readouterr().err == ("interrupted; nothing was kept (no --out): with --out DIR an evaluation keeps "
+                                       "each chunk it draws, and the same command with --resume continues it\n")
+
+
 def test_eval_resume_after_the_checkpoint_was_retrained_is_refused(tmp_path, capsys):
     """eval, train more into the same checkpoint, eval --resume into the same --out: the finished evaluation of
     the old weights was printed as the new weights' summary. Now refused in one line naming the checkpoint."""
