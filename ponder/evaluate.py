@@ -1634,13 +1634,14 @@ def sweep(
                     b.close()
                 seconds[f"{mname}/{m}"] = round(time.perf_counter() - t0, 3)
                 curves.append({"model": mname, "method": m, "kind": "sequential", "points": points})
-    except BaseException as e:
+    except BaseException:
         if progress_file is not None:
             progress_file.close()
-            # an error before any chunk was kept (an option only the method checks, at its first chunk): the file
-            # holds nothing but these settings, which --resume with corrected ones refused. (An interruption keeps
-            # it: --resume then continues these settings.)
-            if not isinstance(e, KeyboardInterrupt) and not wrote[0] and not kept:
+            # an error or an interruption before any chunk was kept (an option only the method checks, at its first
+            # chunk; Ctrl-C while the models warm up): the file holds nothing but these settings, which --resume with
+            # corrected ones refused, as did an eval into the directory, until a sweep there finished. Nothing to
+            # continue: it goes (--resume with these settings then starts afresh, as it continued from nothing).
+            if not wrote[0] and not kept:
                 (Path(out_dir) / SWEEP_PROGRESS).unlink(missing_ok=True)
         raise
     # the settings the curves depend on, in the result and summary.json too: `ponder eval --sweep --json` without

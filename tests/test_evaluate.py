@@ -2103,6 +2103,35 @@ def test_an_interrupted_sweep_resumed_gives_the_uninterrupted_curves_and_samples
         sweep((model, tok), ITEMS, out_dir=d, resume=True, **{**kw, "seed": 4})
 
 
+def test_a_sweep_interrupted_before_its_first_chunk_leaves_no_progress_file(micro, tmp_path, monkeypatch):
+    """Ctrl-C before a sweep's first chunk left .sweep.partial.jsonl holding only its settings: nothing to resume,
+    yet an eval into the directory was refused ("holds an interrupted sweep") and --resume with other settings too,
+    until a sweep there finished. It goes; --resume with the same settings still runs the sweep (from nothing)."""
+    model, tok = micro
+    kw = dict(methods=["budget_forcing"], budgets=[2], answer_tokens=4, progress=False, n_boot=20,
+              batch_problems=1)
+    d = tmp_path / "cut"
+    real = scale.budget_forcing
+
+    @functools.wraps(real)
+    def stopped(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(scale, "budget_forcing", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        sweep((model, tok), ITEMS, out_dir=d, **kw)
+    assert not (d / ".sweep.partial.jsonl").exists()
+    monkeypatch.setattr(scale, "budget_forcing", real)
+    assert sweep((model, tok), ITEMS, out_dir=d, resume=True, **{**kw, "budgets": [3]})["resumed"] == 0
+    full = sweep((model, tok), ITEMS, out_dir=tmp_path / "full", **{**kw, "budgets": [3]})
+    assert _curves_without_latency(sweep((model, tok), ITEMS, out_dir=d, resume=True, **{**kw, "budgets": [3]})) \
+        == _curves_without_latency(full)
+    monkeypatch.setattr(scale, "budget_forcing", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        sweep((model, tok), ITEMS, out_dir=tmp_path / "e", **kw)
+    evaluate(model, tok, ITEMS, out_dir=tmp_path / "e", method="greedy", max_new_tokens=4, progress=False)
+
+
 def test_a_resumed_sweep_with_other_settings_is_refused(micro, tmp_path, monkeypatch):
     model, tok = micro
     kw = dict(methods=["budget_forcing"], budgets=[2], answer_tokens=4, progress=False, n_boot=20,
