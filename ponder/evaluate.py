@@ -1071,11 +1071,13 @@ def evaluate(
                                              "outcomes": [[o.to_dict() for o in outs] for outs in outcomes[start:]]})
             if bar:
                 bar.update(len(part))
-    except Exception:
+    except BaseException as e:
+        if bar:  # (left open, it was drawn again when collected: after the "interrupted" or error line)
+            bar.close()
         # An error before any chunk was kept (an option only the method checks, at its first chunk): the progress
         # file holds nothing but these settings, which --resume with corrected ones refused. It goes, with the
         # folders this evaluation made. (An interruption keeps it: --resume then continues these settings.)
-        if progress_file is not None and not outcomes:
+        if isinstance(e, Exception) and progress_file is not None and not outcomes:
             progress_file.close()
             _drop_progress(d, made)
         raise
@@ -1532,12 +1534,15 @@ def sweep(
                 "reward": rew, "verdict": verdict, "tokens": tokens, **more,
                 **{k: items[i][k] for k in RECORD_GOLD_FIELDS if items[i].get(k) is not None}}
 
+    bars = []  # (closed if the sweep stops: left open, one was drawn again after the "interrupted" line)
+
     def bar(total, desc):
         if not progress:
             return None
         from tqdm.auto import tqdm
 
-        return tqdm(total=total, desc=desc, dynamic_ncols=True)
+        bars.append(tqdm(total=total, desc=desc, dynamic_ncols=True))
+        return bars[-1]
 
     from ponder.engine import prompts_think_state
     from ponder.verify.registry import with_think_open
@@ -1635,6 +1640,8 @@ def sweep(
                 seconds[f"{mname}/{m}"] = round(time.perf_counter() - t0, 3)
                 curves.append({"model": mname, "method": m, "kind": "sequential", "points": points})
     except BaseException:
+        for b in bars:
+            b.close()
         if progress_file is not None:
             progress_file.close()
             # an error or an interruption before any chunk was kept (an option only the method checks, at its first

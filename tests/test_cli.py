@@ -2642,6 +2642,41 @@ def test_eval_interrupted_without_out_says_nothing_was_kept_and_how_to_keep_it(t
                                        "each chunk it draws, and the same command with --resume continues it\n")
 
 
+@pytest.mark.parametrize("sweep", [True, False])
+def test_eval_interrupted_ends_with_its_message_not_a_redrawn_progress_bar(tmp_path, capsys, monkeypatch, sweep):
+    """Ctrl-C during `ponder eval` (--sweep or not): the progress bar, left open, was drawn again after the
+    "interrupted; ..." line (when the bar was collected), so that line was not the last the user saw. Bars are
+    closed before the message."""
+    import functools
+    import gc
+
+    from ponder import scale
+
+    real = scale.METHODS["sampling"] if not sweep else scale.budget_forcing
+    calls = []
+
+    @functools.wraps(real)
+    def stopped(*a, **k):
+        calls.append(1)
+        if len(calls) == 2:  # after the first chunk: the bar has drawn progress
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    if sweep:
+        monkeypatch.setattr(scale, "budget_forcing", stopped)
+        args = ["--sweep", "--methods", "budget_forcing", "--budgets", "4,8"]
+    else:  # (256 samples a problem: chunks of 2 problems)
+        monkeypatch.setitem(scale.METHODS, "sampling", stopped)
+        args = ["--method", "sampling", "--n", "256", "--max-new-tokens", "4"]
+    assert main(["eval", "--model", "tiny", "--task", "arith", "--limit", "4", *args,
+                 "--out", str(tmp_path / "o")]) == 130
+    gc.collect()  # (what the interpreter does to the stopped command's frames, at some point)
+    err = capsys.readouterr().err
+    assert "it/s" in err or "s/it" in err  # (a bar was drawn)
+    last = err.rstrip("\n").split("\n")[-1]
+    assert last.startswith("interrupted; ") and "\r" not in last, repr(err[-400:])
+
+
 def test_eval_resume_after_the_checkpoint_was_retrained_is_refused(tmp_path, capsys):
     """eval, train more into the same checkpoint, eval --resume into the same --out: the finished evaluation of
     the old weights was printed as the new weights' summary. Now refused in one line naming the checkpoint."""
