@@ -1505,6 +1505,11 @@ def sweep(
             for old in d.glob("samples_*.jsonl"):  # a sweep's before (other models or methods): not this one's
                 if re.fullmatch(r"samples_(\d+_)?(parallel|budget_forcing|effort)\.jsonl", old.name):
                     old.unlink()
+            # and what marked a finished sweep there, and its report: with its samples gone (and this sweep's
+            # written as each method ends) an interrupted sweep left the old summary beside other samples, which
+            # --resume with the old settings then returned as finished and `ponder report` showed together
+            for old in ("summary.json", "report.html"):
+                (d / old).unlink(missing_ok=True)
             atomic_write_text(f, json.dumps(header, ensure_ascii=False) + "\n")
         take_run_lock(d)  # (a directory made just now)
         progress_file = open(f, "a", encoding="utf-8")

@@ -2132,6 +2132,32 @@ def test_a_sweep_interrupted_before_its_first_chunk_leaves_no_progress_file(micr
     evaluate(model, tok, ITEMS, out_dir=tmp_path / "e", method="greedy", max_new_tokens=4, progress=False)
 
 
+def test_a_sweep_interrupted_over_a_finished_one_leaves_no_summary_beside_its_samples(micro, tmp_path, monkeypatch):
+    """A sweep into a finished sweep's directory removed the old samples at its start but kept its summary.json:
+    interrupted after its first method, the directory held the old summary (seed 3) beside the new samples
+    (seed 4), and --resume with the old settings returned the old curves as finished, over the new samples."""
+    model, tok = micro
+    kw = dict(methods=["majority", "budget_forcing"], parallel_ns=[1, 2], budgets=[2], max_new_tokens=8,
+              answer_tokens=4, temperature=1.0, progress=False, n_boot=20, batch_problems=1)
+    d = tmp_path / "d"
+    sweep((model, tok), ITEMS, out_dir=d, seed=3, **kw)
+    real = scale.budget_forcing
+
+    @functools.wraps(real)
+    def stopped(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(scale, "budget_forcing", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        sweep((model, tok), ITEMS, out_dir=d, seed=4, **kw)
+    assert (d / "samples_parallel.jsonl").is_file()  # (seed 4's)
+    assert not (d / "summary.json").exists()
+    monkeypatch.setattr(scale, "budget_forcing", real)
+    with pytest.raises(PonderError, match="holds an interrupted sweep: its seed is 4, this evaluation's 3"):
+        sweep((model, tok), ITEMS, out_dir=d, resume=True, seed=3, **kw)
+    assert sweep((model, tok), ITEMS, out_dir=d, resume=True, seed=4, **kw)["resumed"] == 4
+
+
 def test_a_resumed_sweep_with_other_settings_is_refused(micro, tmp_path, monkeypatch):
     model, tok = micro
     kw = dict(methods=["budget_forcing"], budgets=[2], answer_tokens=4, progress=False, n_boot=20,
