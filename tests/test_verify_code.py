@@ -727,6 +727,31 @@ def test_an_assert_false_after_a_call_that_must_raise_may_go_unreached():
     assert not check_code(blk(forge), alone).correct
 
 
+def test_a_check_written_as_an_if_that_fails_is_an_assert():
+    # `if add(2, 2) != 4: raise AssertionError` (pytest.fail, self.fail, assert False) is `assert not (...)`: left as
+    # an `if`, a wrong program that forged the end of the run when the check came passed it, and a right one failed
+    # the unittest form (its `assert False` never reported)
+    good, wrong = "def add(a, b):\n    return a + b", "def add(a, b):\n    return 3"
+    forge = ("import os\ndef add(a, b):\n    if a == 2:\n        os.write(3, b'{\"done\": true}\\n')\n"
+             "        os._exit(0)\n    return 3")
+    forms = {
+        "def test_a():\n    assert add(1, 2) == 3\n\ndef test_b():\n    if add(2, 2) != 4:\n"
+        "        raise AssertionError('bad')\n": "passed 2/2",
+        "import pytest\ndef test_a():\n    assert add(1, 2) == 3\n\ndef test_b():\n    if add(2, 2) != 4:\n"
+        "        pytest.fail('bad')\n": "passed 2/2",
+        "assert add(1, 2) == 3\nr = add(2, 2)\nif r != 4:\n    raise AssertionError\n": "passed 2/2",
+        "import unittest\nclass T(unittest.TestCase):\n    def test_a(self):\n        if add(2, 2) != 4:\n"
+        "            self.fail('x')\n": "passed 1/1",
+        "def test_b():\n    if add(2, 2) != 4:\n        assert False\n": "passed 1/1",
+    }
+    calls = [(blk(p), t) for t in forms for p in (good, wrong, forge)]
+    verdicts = _verdicts(calls)
+    for k, (t, want) in enumerate(forms.items()):
+        v, w, f = verdicts[3 * k:3 * k + 3]
+        assert v.reason == want, (t, v)
+        assert not w.correct and not f.correct, (t, w, f)
+
+
 def test_an_exception_test_passes_only_when_its_body_raised_an_expected_builtin_exception():
     # tests made only of exception checks (MBPP/HumanEval style): nothing else reports, so how the body ended is
     # reported, and the caller decides it against the handlers' classes

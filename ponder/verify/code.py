@@ -2244,6 +2244,32 @@ class _DropStrings(ast.NodeTransformer):
         return node
 
 
+class _FailIfs(ast.NodeTransformer):
+    """`if <cond>: raise AssertionError(...)` (or `assert False`, `pytest.fail(...)`, `self.fail(...)`), with no
+    `else`, is `assert not <cond>`, as Python decides it: a check. Left as an `if`, the failing statement was reached
+    only by a wrong program, so its test was no test (a program that forged the end of the run there passed it; a
+    right one, with no other assert reported, failed it: an `assert False` never reported)."""
+
+    @staticmethod
+    def _fails(stmt: ast.stmt) -> bool:
+        if isinstance(stmt, ast.Raise) and stmt.cause is None:
+            e = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
+            return isinstance(e, ast.Name) and e.id == "AssertionError"
+        if isinstance(stmt, ast.Assert):
+            return isinstance(stmt.test, ast.Constant) and stmt.test.value is False
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+            f = stmt.value.func
+            return (isinstance(f, ast.Attribute) and f.attr == "fail" and isinstance(f.value, ast.Name)
+                    and f.value.id in ("pytest", "self"))
+        return False
+
+    def visit_If(self, node: ast.If):
+        node = self.generic_visit(node)
+        if not node.orelse and len(node.body) == 1 and self._fails(node.body[0]):
+            return ast.copy_location(ast.Assert(test=ast.UnaryOp(op=ast.Not(), operand=node.test), msg=None), node)
+        return node
+
+
 _CANONICAL_MODULES = ("math", "pytest", "numpy", "numpy.testing", "json", "collections", "copy", "statistics",
                       "string", "fractions", "decimal", "re", "datetime")  # whose functions the caller applies by their dotted names (see _FUNCS)
 # `from copy import copy` (`from datetime import datetime`, `import copy as cp`) read as `copy.copy` would need
@@ -5754,6 +5780,7 @@ def _make_plan(tests) -> dict:
         except SyntaxError as e:
             raise PonderError(f"code tests: test {k + 1} is not valid Python ({e.msg}, line {e.lineno})") from None
     modules = _canonical_imports([_DropStrings().visit(mod) for mod in modules])
+    modules = [ast.fix_missing_locations(_FailIfs().visit(mod)) for mod in modules]
     bound = _bound_names(modules)
     if "numpy" not in bound:
         modules = [ast.fix_missing_locations(_NumpyAsserts().visit(mod)) for mod in modules]
