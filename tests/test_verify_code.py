@@ -743,6 +743,8 @@ def test_a_check_written_as_an_if_that_fails_is_an_assert():
         "import unittest\nclass T(unittest.TestCase):\n    def test_a(self):\n        if add(2, 2) != 4:\n"
         "            self.fail('x')\n": "passed 1/1",
         "def test_b():\n    if add(2, 2) != 4:\n        assert False\n": "passed 1/1",
+        "def test_a():\n    assert add(1, 2) == 3\n\ndef test_b():\n    if add(2, 2) != 4:\n        raise AssertionError\n"
+        "    elif add(0, 0) != 0:\n        raise AssertionError\n    else:\n        x = 1\n": "passed 2/2",
     }
     calls = [(blk(p), t) for t in forms for p in (good, wrong, forge)]
     verdicts = _verdicts(calls)

@@ -2245,8 +2245,8 @@ class _DropStrings(ast.NodeTransformer):
 
 
 class _FailIfs(ast.NodeTransformer):
-    """`if <cond>: raise AssertionError(...)` (or `assert False`, `pytest.fail(...)`, `self.fail(...)`), with no
-    `else`, is `assert not <cond>`, as Python decides it: a check. Left as an `if`, the failing statement was reached
+    """`if <cond>: raise AssertionError(...)` (or `assert False`, `pytest.fail(...)`, `self.fail(...)`) is `assert not
+    <cond>` (then what its `else:` or `elif` holds), as Python decides it: a check. Left as an `if`, the failing statement was reached
     only by a wrong program, so its test was no test (a program that forged the end of the run there passed it; a
     right one, with no other assert reported, failed it: an `assert False` never reported)."""
 
@@ -2265,8 +2265,9 @@ class _FailIfs(ast.NodeTransformer):
 
     def visit_If(self, node: ast.If):
         node = self.generic_visit(node)
-        if not node.orelse and len(node.body) == 1 and self._fails(node.body[0]):
-            return ast.copy_location(ast.Assert(test=ast.UnaryOp(op=ast.Not(), operand=node.test), msg=None), node)
+        if len(node.body) == 1 and self._fails(node.body[0]):  # (what an `else:`/`elif` holds runs after it)
+            check = ast.copy_location(ast.Assert(test=ast.UnaryOp(op=ast.Not(), operand=node.test), msg=None), node)
+            return [check, *node.orelse]
         return node
 
 
