@@ -2103,6 +2103,17 @@ def test_an_interrupted_sweep_resumed_gives_the_uninterrupted_curves_and_samples
         sweep((model, tok), ITEMS, out_dir=d, resume=True, **{**kw, "seed": 4})
 
 
+def _stop_budget_forcing(monkeypatch):
+    """scale.budget_forcing raises KeyboardInterrupt (Ctrl-C at a sweep's first sequential chunk); returns the real."""
+    real = scale.budget_forcing
+
+    @functools.wraps(real)
+    def stopped(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(scale, "budget_forcing", stopped)
+    return real
+
 def test_a_sweep_interrupted_before_its_first_chunk_leaves_no_progress_file(micro, tmp_path, monkeypatch):
     """Ctrl-C before a sweep's first chunk left .sweep.partial.jsonl holding only its settings: nothing to resume,
     yet an eval into the directory was refused ("holds an interrupted sweep") and --resume with other settings too,
@@ -2111,13 +2122,7 @@ def test_a_sweep_interrupted_before_its_first_chunk_leaves_no_progress_file(micr
     kw = dict(methods=["budget_forcing"], budgets=[2], answer_tokens=4, progress=False, n_boot=20,
               batch_problems=1)
     d = tmp_path / "cut"
-    real = scale.budget_forcing
-
-    @functools.wraps(real)
-    def stopped(*a, **k):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(scale, "budget_forcing", stopped)
+    real = _stop_budget_forcing(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         sweep((model, tok), ITEMS, out_dir=d, **kw)
     assert not (d / ".sweep.partial.jsonl").exists()
@@ -2126,7 +2131,7 @@ def test_a_sweep_interrupted_before_its_first_chunk_leaves_no_progress_file(micr
     full = sweep((model, tok), ITEMS, out_dir=tmp_path / "full", **{**kw, "budgets": [3]})
     assert _curves_without_latency(sweep((model, tok), ITEMS, out_dir=d, resume=True, **{**kw, "budgets": [3]})) \
         == _curves_without_latency(full)
-    monkeypatch.setattr(scale, "budget_forcing", stopped)
+    _stop_budget_forcing(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         sweep((model, tok), ITEMS, out_dir=tmp_path / "e", **kw)
     evaluate(model, tok, ITEMS, out_dir=tmp_path / "e", method="greedy", max_new_tokens=4, progress=False)
@@ -2141,13 +2146,7 @@ def test_a_sweep_interrupted_over_a_finished_one_leaves_no_summary_beside_its_sa
               answer_tokens=4, temperature=1.0, progress=False, n_boot=20, batch_problems=1)
     d = tmp_path / "d"
     sweep((model, tok), ITEMS, out_dir=d, seed=3, **kw)
-    real = scale.budget_forcing
-
-    @functools.wraps(real)
-    def stopped(*a, **k):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(scale, "budget_forcing", stopped)
+    real = _stop_budget_forcing(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         sweep((model, tok), ITEMS, out_dir=d, seed=4, **kw)
     assert (d / "samples_parallel.jsonl").is_file()  # (seed 4's)
