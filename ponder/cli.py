@@ -970,7 +970,11 @@ def cmd_grpo(a):
         from .train import read_run_config
 
         run_dir = a.out if a.resume is True else a.resume
-        saved = read_run_config(run_dir).get("grpo")
+        whole = read_run_config(run_dir)
+        saved = whole.get("grpo")
+        if a.ray is None and isinstance(whole.get("ray"), dict):  # (it went on in-process, unsaid)
+            print(f"resume: {run_dir} sampled on Ray actors; it continues in this process, which draws the same "
+                  "samples (pass --ray [ADDRESS] to sample on actors again)", file=sys.stderr)
         # A recorded file that has moved said only "no such file", and --data at its new path was refused
         # (the run checks the items' digest, not the path: train records the new path once they matched)
         for flag, what, given in (("--data", "data", a.data), ("--eval-data", "eval_data", a.eval_data)):

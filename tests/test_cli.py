@@ -1714,10 +1714,20 @@ def test_grpo_resumes_the_run_in_out_as_the_other_training_commands_do(tmp_path,
     assert main([*base, "--steps", "1", "--out", str(run)]) == 0
     capsys.readouterr()
     assert main(["grpo", "--out", str(run), "--resume", "--steps", "2", "--quiet", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["steps"] == 2
-    assert main(["grpo", "--resume", str(run), "--out", str(run), "--steps", "3", "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["steps"] == 2 and "Ray" not in err
+    # a run that sampled on Ray actors (config.json "ray", as train_ray records it) resumed without --ray went on in
+    # this process with nothing said
+    cfg = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**cfg, "ray": {"threads": 1, "workers": 1}}))
+    assert main(["grpo", "--out", str(run), "--resume", "--steps", "3", "--quiet", "--json"]) == 0
+    assert capsys.readouterr().err.splitlines()[0] == (f"resume: {run} sampled on Ray actors; it continues in this process, "
+                                               "which draws the same samples (pass --ray [ADDRESS] to sample on "
+                                               "actors again)")
+    (run / "config.json").write_text(json.dumps(cfg))
+    assert main(["grpo", "--resume", str(run), "--out", str(run), "--steps", "4", "--quiet"]) == 0
     capsys.readouterr()
-    assert main(["grpo", "--resume", str(run), "--out", str(tmp_path / "other"), "--steps", "4"]) == 2
+    assert main(["grpo", "--resume", str(run), "--out", str(tmp_path / "other"), "--steps", "5"]) == 2
     assert "name two different runs" in capsys.readouterr().err
 
 
