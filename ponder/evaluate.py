@@ -720,7 +720,7 @@ def _refuse_dropping_progress(d: Path) -> None:
     the same command run again without --resume) would be lost, so it is refused, as a training run's --out is."""
     f = d / PROGRESS
     try:
-        lines = f.read_bytes().split(b"\n")[1:-1]  # (the header and a torn tail hold no problem)
+        lines = _whole_lines(f)[0][1:]  # (the header and a torn tail hold no problem)
     except OSError:  # (none there)
         return
     kept = 0
@@ -734,6 +734,15 @@ def _refuse_dropping_progress(d: Path) -> None:
                           f"continue it with --resume (the same settings), or remove {f} to start afresh")
 
 
+def _whole_lines(f: Path) -> tuple[list[bytes], int]:
+    """The whole lines of a progress file (``PROGRESS``, ``SWEEP_PROGRESS``) and their length in bytes: a last line
+    cut short by a crash (no newline) is left out. Bytes: a torn line may end inside a character."""
+    data = f.read_bytes()
+    lines = data.split(b"\n")
+    tail = lines.pop()  # the torn tail of a crash (or "" after the last newline)
+    return lines, len(data) - len(tail)
+
+
 def _open_progress(d: Path, header: dict, resume: bool):
     """(outcomes kept, their generation seconds, the progress file open for appending). Resuming, the kept
     chunks are read back and a last line cut short by a crash (no newline) is dropped from the file; otherwise,
@@ -742,10 +751,7 @@ def _open_progress(d: Path, header: dict, resume: bool):
     outcomes: list[list] = []
     seconds = 0.0
     if resume and f.is_file():
-        # bytes: a torn line may end inside a character
-        data = f.read_bytes()
-        lines = data.split(b"\n")
-        tail = lines.pop()  # the torn tail of a crash (or "" after the last newline): dropped
+        lines, size = _whole_lines(f)
         if not lines:
             _refuse_resume(d, f"{PROGRESS} has no header line")
         try:
@@ -769,7 +775,7 @@ def _open_progress(d: Path, header: dict, resume: bool):
             outcomes += chunk
         if len(outcomes) > header["n_problems"]:
             raise PonderError(f"{f}: {len(outcomes)} problems kept, more than the {header['n_problems']} asked")
-        os.truncate(f, len(data) - len(tail))  # (appending after a torn line would glue onto it)
+        os.truncate(f, size)  # (appending after a torn line would glue onto it)
     else:
         atomic_write_text(f, json.dumps(json_safe(header), ensure_ascii=False, default=str) + "\n")
     return outcomes, seconds, open(f, "a", encoding="utf-8")
@@ -1288,9 +1294,7 @@ def _read_sweep_progress(d: Path):
     """(header, {(model, part): [its chunk records, in order]}, the length of its whole lines in bytes) of the
     progress file an interrupted sweep left in ``d``; a last line cut short by a crash (no newline) is left out."""
     f = d / SWEEP_PROGRESS
-    data = f.read_bytes()  # (bytes: a torn line may end inside a character)
-    lines = data.split(b"\n")
-    tail = lines.pop()
+    lines, size = _whole_lines(f)
     if not lines:
         raise PonderError(f"{f}: has no header line; remove the file to start the sweep afresh")
     try:
@@ -1309,7 +1313,7 @@ def _read_sweep_progress(d: Path):
             raise PonderError(f"{f}:{ln}: not the next chunk of a sweep's draw; remove the file to start the sweep "
                               "afresh") from None
         got.append(rec)
-    return header, kept, len(data) - len(tail)
+    return header, kept, size
 
 
 def sweep_kept(d) -> str | None:
