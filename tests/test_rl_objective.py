@@ -821,6 +821,18 @@ def test_batch_norm_statistics_are_over_tokens_as_in_reinforce_pp():
         compute_advantages(rewards, 2, ObjectiveConfig(advantage="batch_norm"), lengths=torch.ones(3))
 
 
+def test_reinforce_pp_baseline_shifts_a_tied_group_and_explain_says_so():
+    """REINFORCE++ with a group baseline centres each group (a tied group to 0) and then subtracts the batch mean
+    over *tokens*: with unequal lengths that mean is not 0, so a tied group's completions get a common non-zero
+    advantage (OpenRLHF's behaviour). --explain used to describe the kind without saying so."""
+    cfg = ObjectiveConfig(advantage="group_mean_batch_std")
+    rewards = torch.tensor([1.0, 1.0, 0.0, 1.0])  # group 0 ties
+    adv = compute_advantages(rewards, 2, cfg, lengths=torch.tensor([10.0, 10.0, 5.0, 40.0]))
+    assert adv[0] == adv[1] and adv[0] != 0
+    assert compute_advantages(rewards, 2, cfg)[:2].tolist() == [0.0, 0.0]  # equal weights: the mean is 0
+    assert "tie" in explain(cfg, 96) and "OpenRLHF" in explain(cfg, 96)
+
+
 def test_explain_calls_a_preset_with_a_changed_bound_setting_custom():
     """Dr. GRPO's constant and DAPO's overlong cache are bound from max_new_tokens: another value is not the
     paper's setting, and --explain used to print it under the preset's name."""

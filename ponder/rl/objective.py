@@ -733,7 +733,10 @@ def _formula(cfg: ObjectiveConfig) -> tuple[list[str], list[str]]:
         "group_mean": "per-prompt group mean baseline, no std (Dr. GRPO)",
         "rloo": "leave-one-out baseline over the other G−1 completions (RLOO)",
         "batch_norm": "global batch mean/std, no group baseline (REINFORCE++)",
-        "group_mean_batch_std": "group mean baseline then global batch normalisation (REINFORCE++ w/ baseline)",
+        "group_mean_batch_std": "group mean baseline then global batch normalisation (REINFORCE++ w/ baseline); "
+                                "the batch mean is over tokens, so a group whose rewards tie (centred to 0) is "
+                                "shifted by it when lengths differ: its completions get a common non-zero advantage, "
+                                "as in OpenRLHF",
     }[cfg.advantage]
     if "std" in adv:
         adv_desc += "; std is Bessel-corrected"
