@@ -1120,35 +1120,42 @@ def _word_story(prompt: str) -> str:
     return prompt.removeprefix("Problem: ").removesuffix("\nSolution:")
 
 
-def _perturb_word_chat(item: dict, seed: int) -> dict | None:
-    """``word.perturb`` for an item whose prompt is chat messages: the copy's prompt is the same messages with
-    the problem's text (the item rendered, or its story alone) replaced by the perturbed problem's inside the
-    last user message, so a wrapper around it ("Solve: ... Put the answer in \\boxed{}") stays. None when
-    that message holds neither: the perturber does not know this text."""
+def _perturb_word_in_place(item: dict, seed: int) -> dict | None:
+    """``word.perturb`` of an item, its copy's prompt the item's own with the problem's text (the item rendered, or
+    its story alone) replaced by the perturbed problem's where it stands: in a text prompt, or in the last user
+    message of chat messages, so a wrapper around it ("Solve: ... Put the answer in \\boxed{}") and the other
+    messages stay. (A text prompt's copy was the task's default layout, "Problem: ...\nSolution:": the originals
+    were solved and prefix-probed in one format and their control in another.) None when the prompt holds
+    neither: the perturber does not know this text."""
     from ponder.tasks.word import NAMES, perturb, render
 
-    msgs = [dict(m) for m in item["prompt"]]
-    last = max(j for j, m in enumerate(msgs) if m.get("role") == "user")
-    text = msgs[last]["content"]
+    chat = not isinstance(item["prompt"], str)
+    if chat:
+        msgs = [dict(m) for m in item["prompt"]]
+        last = max(j for j, m in enumerate(msgs) if m.get("role") == "user")
+        text = msgs[last]["content"]
+    else:
+        text = item["prompt"]
     new = perturb({**item, "prompt": text}, seed)  # (its own errors first: numbers that fit no template...)
     # a null name is the default one, as perturb reads it: rendered as "None buys ...", it was never found
     numbers = {k: v for k, v in item["numbers"].items() if v is not None}  # (a Parquet struct's other slots)
     old = render(item["template"], numbers, item.get("name") or NAMES[0], item.get("obj"))[0]
     for a, b in ((old, new["prompt"]), (_word_story(old), _word_story(new["prompt"]))):
         if a in text:
-            msgs[last]["content"] = text.replace(a, b, 1)
+            text = text.replace(a, b, 1)
+            if not chat:
+                return {**new, "prompt": text}
+            msgs[last]["content"] = text
             return {**new, "prompt": msgs}
     return None
 
 
 def _perturber(items: Sequence[dict]) -> Callable[[dict, int], dict | None] | None:
-    """The task's number re-sampler when every item has one (today: ``word``), else None. Chat items are
-    perturbed inside their last user message (``_perturb_word_chat``)."""
+    """The task's number re-sampler when every item has one (today: ``word``), else None. Each item is perturbed
+    inside its own prompt, a text or its last user message (``_perturb_word_in_place``)."""
     tasks = {it.get("task") for it in items}
     if tasks == {"word"} and all("template" in it and "numbers" in it for it in items):
-        from ponder.tasks.word import perturb
-
-        return lambda it, seed: (perturb if isinstance(it["prompt"], str) else _perturb_word_chat)(it, seed)
+        return _perturb_word_in_place
     return None
 
 
@@ -1362,10 +1369,11 @@ def run_contamination_probe(
     # Perturbed here, before any generation: an item that cannot be perturbed (an unknown template, a bad
     # split) failed only after the whole prefix probe. The copies are the control's prompts too.
     copies = [pf(it, seed * 1_000_003 + i) for i, it in enumerate(items)] if pf is not None else None
-    if perturb_fn == "auto" and copies is not None and None in copies:  # a chat item's message lacks the text
+    if perturb_fn == "auto" and copies is not None and None in copies:  # an item's prompt lacks the text
         miss = items[copies.index(None)]
         pf = copies = None
-        skipped = (f"the last user message of item {miss.get('id', '?')} does not hold its word problem's "
+        where = "the prompt" if isinstance(miss["prompt"], str) else "the last user message"
+        skipped = (f"{where} of item {miss.get('id', '?')} does not hold its word problem's "
                    "text, so its numbers cannot be re-sampled in place")
     if copies is not None:
         # (a KeyError or a bare TypeError in the control's prefix probe; a copy that is no dict:

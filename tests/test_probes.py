@@ -1866,3 +1866,32 @@ def test_a_score_interval_over_few_items_stays_in_the_scores_range():
     assert (ci["mean"], ci["lo"], ci["hi"]) == (pytest.approx(0.5), 0.0, 1.0)
     ci = _ci([0.4, 0.5, 0.45, 0.5, 0.48, 0.41], score=True)  # (6 items: the bootstrap's, inside the values)
     assert 0.4 <= ci["lo"] < ci["mean"] < ci["hi"] <= 0.5
+
+
+def test_text_word_items_are_perturbed_inside_their_own_prompt(tiny_random):
+    """A text prompt that wraps the word problem ("Solve ... \\boxed{}.\\n<story>", a --data file's own layout) is
+    perturbed where the problem stands, as a chat message is: the copy came back in the task's default layout
+    ("Problem: ...\\nSolution:"), so the originals were solved and prefix-probed in one prompt format and their
+    control in another, and the drop and the calibrated excess measured the change of format, not memory. A text
+    prompt that does not hold the problem's text skips the perturbation, said why."""
+    from ponder.probes import _perturber, run_contamination_probe
+    from ponder.tasks import generate
+    from ponder.tasks.word import perturb
+
+    items = generate("word", "test", 2, seed=0)
+    item = items[0]
+    story = item["prompt"].removeprefix("Problem: ").removesuffix("\nSolution:")
+    new = perturb(item, 7)
+    new_story = new["prompt"].removeprefix("Problem: ").removesuffix("\nSolution:")
+    for prompt, want in ((item["prompt"], new["prompt"]),  # the task's own layout: as before
+                         ("Solve this. " + item["prompt"] + " Be brief.", "Solve this. " + new["prompt"] + " Be brief."),
+                         ("Put the answer in \\boxed{}.\n" + story, "Put the answer in \\boxed{}.\n" + new_story)):
+        row = {**item, "prompt": prompt}
+        copy = _perturber([row])(row, 7)
+        assert copy["prompt"] == want and copy["answer"] == new["answer"]
+    rows = [{**items[0], "prompt": "Q: " + items[0]["prompt"]},
+            {**items[1], "prompt": "How many apples are left, in all?"}]
+    model, tok = tiny_random
+    res = run_contamination_probe(model, tok, rows, fractions=(0.6,), max_new_tokens=4)
+    assert res["perturbation"] is None and res["prefix_control"] is None and not res["calibrated_prefix"]
+    assert res["perturbation_skipped"].startswith(f"the prompt of item {rows[1]['id']} does not hold")
