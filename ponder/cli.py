@@ -1395,7 +1395,9 @@ def cmd_eval(a):
 def cmd_probe(a):
     from .probes import format_contamination, format_diversity, run_contamination_probe, run_diversity_probe
 
-    other = ("train_file", "ngram") if a.probe == "diversity" else ("n", "method", "temperature", "max_new_tokens")
+    # (--max-new-tokens is contamination's too: its answers to the original and perturbed problems were cut at a fixed
+    # 128 tokens, so a model that reasons longer scored 0 on both and the drop read "no evidence")
+    other = ("train_file", "ngram") if a.probe == "diversity" else ("n", "method", "temperature")
     unused = ["--" + k.replace("_", "-") for k in other if k in getattr(a, "given", ())]
     if unused:  # (options of the other probe: silently ignored otherwise)
         raise PonderError(f"{', '.join(unused)}: not used by the {a.probe} probe")
@@ -1425,7 +1427,7 @@ def cmd_probe(a):
                               "for diversity)")
         name, (model, tok) = _load_models(a, [a.model[0] if a.model else "tiny"]).popitem()
         res = run_contamination_probe(model, tok, items, train_file=a.train_file, ngram_n=a.ngram,
-                                      seed=a.seed, out_dir=a.out, progress=not a.quiet, model_name=name)
+                                      max_new_tokens=a.max_new_tokens, seed=a.seed, out_dir=a.out, progress=not a.quiet, model_name=name)
         print(json.dumps(json_safe({**res, "run_dir": _out_dir(a.out)}), default=str) if a.json
               else format_contamination(res))
         return
@@ -2030,7 +2032,9 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--method", default="ngram", help="diversity similarity: ngram | rouge_l")
     pr.add_argument("--temperature", type=_positive_temperature, default=1.0,
                     help="diversity: sampling temperature, > 0 (0 would draw n identical samples)")
-    pr.add_argument("--max-new-tokens", type=_positive_int, default=128, help="diversity: tokens per sample at most")
+    pr.add_argument("--max-new-tokens", type=_positive_int, default=128, help="tokens per completion at most: diversity's samples; contamination's "
+                         "greedy answers to the original and perturbed problems (its prefix completions decode at "
+                         "least the tokens each problem's rest takes)")
     pr.add_argument("--seed", type=_seed, default=0,
                     help="seeds the task's problems, the perturbed copies, the diversity samples and the bootstrap "
                          "intervals, in [0, 2**32)")

@@ -2782,8 +2782,18 @@ def test_probe_diversity_takes_the_sampling_temperature_and_length(tmp_path, cap
     res = json.loads(capsys.readouterr().out)
     assert res["temperature"] == 0.5 and res["max_new_tokens"] == 4
     assert main([*args, "--temperature", "0"]) == 2 and "must be a number > 0" in capsys.readouterr().err
-    assert main(["probe", "contamination", "--max-new-tokens", "4", "--quiet"]) == 2
-    assert "--max-new-tokens: not used by the contamination probe" in capsys.readouterr().err
+    assert main(["probe", "contamination", "--temperature", "0.5", "--quiet"]) == 2
+    assert "--temperature: not used by the contamination probe" in capsys.readouterr().err
+
+
+def test_probe_contamination_takes_max_new_tokens(tmp_path, capsys):
+    """The contamination probe answers the original and perturbed problems greedily within max_new_tokens, and the
+    command refused --max-new-tokens, so every answer was cut at 128 tokens: a model that reasons longer scored 0 on
+    both, no drop, "no evidence of contamination". The flag reaches the probe and its recorded settings."""
+    args = ["probe", "contamination", "--task", "word", "--limit", "2", "--quiet", "--json", "--threads", "1"]
+    assert main([*args, "--max-new-tokens", "3"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["settings"]["max_new_tokens"] == 3 and res["perturbation"] is not None
 
 
 @pytest.mark.parametrize("command", [["pretrain", "--resume"], ["sft", "--data", "d.jsonl"],
