@@ -1428,11 +1428,15 @@ def run_contamination_probe(
             budget = max(max_new_tokens, min(need, room))
         out = sample(model, tok, prompts, n=1, max_new_tokens=budget, temperature=0.0, seed=seed,
                      progress=bar.update if bar else None)
+        cut[:] = [getattr(g[0], "finish_reason", None) == "length" for g in out]
         return [g[0].text for g in out]
 
+    cut: list[bool] = []  # which completions of the last generation were cut at their token budget
     try:
         result = _contamination(model_generate, items, pf, copies, train_texts, fractions, control, ngram_n,
-                                reward, thresholds, seed, tok=tok)
+                                reward, thresholds, seed, tok=tok, cut=cut)
+        if result["perturbation"] is not None:
+            result["perturbation"]["truncated"]["max_new_tokens"] = max_new_tokens
         result["perturbation_skipped"] = skipped
         result["settings"] = settings
     finally:
@@ -1447,7 +1451,9 @@ def run_contamination_probe(
 
 
 def _contamination(model_generate, items, pf, copies, train_texts, fractions, control, ngram_n, reward,
-                   thresholds, seed, tok=None) -> dict:
+                   thresholds, seed, tok=None, cut: list[bool] | None = None) -> dict:
+    """The probes and their verdict; ``cut``, where given, is set by ``model_generate`` to which completions of its
+    last call were cut at their token budget (the perturbation's answers: counted as ``truncated``)."""
     from ponder.evaluate import _judge_one, make_reward
 
     problems = [_problem_text(it["prompt"]) for it in items]
@@ -1471,10 +1477,14 @@ def _contamination(model_generate, items, pf, copies, train_texts, fractions, co
             # the old gold, where `ponder eval` on the same items scores it wrong)
             opens = prompts_think_state(tok, prompts) if tok is not None else [False] * len(its)
             texts = model_generate(prompts)
+            n_cut.append(sum(cut) if cut is not None else None)
             return [{"correct": _judge_one(with_think_open(reward_fn, f), t, it)[0],
                      "answer": extract_opened(extract, t) if f is True else extract(t)} for t, it, f in zip(texts, its, opens)]
 
+        n_cut: list[int | None] = []  # answers cut at max_new_tokens: the originals', then the copies'
         perturbation = perturbation_probe(solve, items, pf, seed, equal=answers_equal)
+        # a cut answer is no answer, wrong on both sides: cut answers hide a drop, and nothing said they were cut
+        perturbation["truncated"] = {"original": n_cut[0], "perturbed": n_cut[1]}
         if control:
             control_texts = [_problem_text(c["prompt"]) for c in copies]
             control_res = prefix_completion_probe(model_generate, control_texts, fractions, seed)
@@ -1631,6 +1641,12 @@ def format_contamination(res: dict) -> str:
                      f"answered with the old answer (flagged at {th.get('repeat_rate_min', 0):.0%})"
                      + (f"; {p['n_old_gold_shown']} more showing the old answer among their words not counted"
                         if p.get("n_old_gold_shown") else ""))
+        cut = (res.get("perturbation") or {}).get("truncated") or {}  # (absent from files saved before it)
+        if cut.get("original") or cut.get("perturbed"):
+            n = res["perturbation"].get("n", "?")
+            lines.append(f"  (answers cut at max_new_tokens ({cut.get('max_new_tokens', '?')} tokens, scored wrong): "
+                         f"{cut.get('original')} of {n} original, {cut.get('perturbed')} of {n} perturbed; a larger "
+                         "--max-new-tokens lets them finish)")
     elif "perturbation" in res and res["perturbation"] is None:
         # (--data without word templates: say the probe did not run, rather than leave it out unremarked)
         why = res.get("perturbation_skipped") or NO_PERTURBER  # (a contamination.json from before the key)

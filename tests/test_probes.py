@@ -1895,3 +1895,18 @@ def test_text_word_items_are_perturbed_inside_their_own_prompt(tiny_random):
     res = run_contamination_probe(model, tok, rows, fractions=(0.6,), max_new_tokens=4)
     assert res["perturbation"] is None and res["prefix_control"] is None and not res["calibrated_prefix"]
     assert res["perturbation_skipped"].startswith(f"the prompt of item {rows[1]['id']} does not hold")
+
+
+def test_contamination_probe_counts_the_answers_cut_at_max_new_tokens(tiny_random):
+    """The perturbation's greedy answers are cut at max_new_tokens: a cut answer is no answer, wrong on the original
+    and its copy alike, so cut answers hide a drop, and nothing said any had been cut ("accuracy 0.0% -> 0.0%" read
+    as a clean model). The result counts them on each side and the summary says so."""
+    from ponder.probes import format_contamination, run_contamination_probe
+    from ponder.tasks import generate
+
+    model, tok = tiny_random
+    items = generate("word", "test", 2, seed=0)
+    res = run_contamination_probe(model, tok, items, fractions=(0.6,), max_new_tokens=2)
+    assert res["perturbation"]["truncated"] == {"original": 2, "perturbed": 2, "max_new_tokens": 2}
+    assert "(answers cut at max_new_tokens (2 tokens, scored wrong): 2 of 2 original, 2 of 2 perturbed" \
+        in format_contamination(res)
