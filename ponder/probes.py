@@ -416,6 +416,12 @@ def _check_fractions(where: str, fractions: Sequence[float]) -> list[float]:
     for f in fractions:
         if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f < 1:
             raise PonderError(f"{where}: fraction {f!r} must be a number in (0, 1)")
+    # results are keyed by f"{f:g}": a repeated fraction (or two printing alike) overwrote the other's figures
+    # while both sets of items were listed
+    keys = [f"{f:g}" for f in fractions]
+    dup = next((f for f, k in zip(fractions, keys) if keys.count(k) > 1), None)
+    if dup is not None:
+        raise PonderError(f"{where}: fraction {dup!r} is given twice (as {dup:g}); give each fraction once")
     return fractions
 
 

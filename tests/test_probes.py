@@ -1481,6 +1481,10 @@ def test_bad_thresholds_or_fractions_are_refused_before_any_sampling():
         run_contamination_probe(None, None, items, fractions=(60,), thresholds={"prefix_fraction": 60})
     with pytest.raises(PonderError, match="fraction '0.6' must be a number in"):
         run_contamination_probe(None, None, items, fractions=("0.6",), thresholds={"prefix_fraction": 0.6})
+    # results are keyed by the fraction printed with :g, so a repeated one overwrote the other's figures
+    for twice in ((0.4, 0.6, 0.6), (0.6, 0.6000001)):
+        with pytest.raises(PonderError, match="is given twice"):
+            run_contamination_probe(None, None, items, fractions=twice)
     # an n-gram length or a reward that cannot be used failed only after all the generation (an AttributeError here)
     train = Path(__file__)  # (any readable file: the length is refused before it is read)
     for bad in (0, 1.5):
