@@ -2053,7 +2053,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("run_dir", help="run or evaluation directory to report on")
     rp.add_argument("--out", "-o", default=None, help="output HTML path (default: RUN_DIR/report.html)")
     rp.add_argument("--max-samples", type=_nonneg_int, default=50,
-                    help="sample completions shown at most: the first N of samples.jsonl")
+                    help="sample completions shown at most: the first N of samples.jsonl (of each samples_PART.jsonl of a --sweep)")
     rp.add_argument("--json", action="store_true", help='print {"report": PATH} as JSON')
     rp.set_defaults(fn=cmd_report)
     return p

@@ -695,7 +695,8 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
     ``train*.png`` is there),
     ``alarms.jsonl``, ``summary.json`` / ``eval*.json`` / ``*probe*.json`` / ``contamination*.json``
     / ``diversity*.json`` (metrics; ``{"mean","lo","hi"}`` dicts shown with their interval),
-    ``samples.jsonl`` (first ``max_samples`` completions with their verdict fields) and ``*.png``.
+    ``samples.jsonl`` and a sweep's ``samples_*.jsonl`` (first ``max_samples`` completions of each with their
+    verdict fields) and ``*.png``.
     Raises PonderError if the directory has none of these.
     """
     d = Path(run_dir)
@@ -713,8 +714,9 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
         "config": d / "config.json" if (d / "config.json").is_file() else None,
         "metrics": d / "metrics.jsonl" if (d / "metrics.jsonl").is_file() else None,
         "alarms": d / "alarms.jsonl" if (d / "alarms.jsonl").is_file() else None,
-        "samples": d / "samples.jsonl" if (d / "samples.jsonl").is_file() else None,
     }
+    # an eval's samples.jsonl; a sweep's samples_PART.jsonl per method (samples_K_PART.jsonl with several models)
+    sample_files = [p for p in [d / "samples.jsonl", *sorted(d.glob("samples_*.jsonl"))] if p.is_file()]
     result_files: list[Path] = []
     for pat in ("summary.json", "eval*.json", "*probe*.json", "contamination*.json", "diversity*.json"):
         for p in sorted(d.glob(pat)):
@@ -722,14 +724,14 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
                 result_files.append(p)
     pngs = sorted(p for p in d.glob("*.png") if p.is_file())
     weights = next((w for w in MODEL_WEIGHT_FILES if (d / w).exists()), None)
-    if weights is not None and not (result_files or found["metrics"] or found["samples"] or found["alarms"]):
+    if weights is not None and not (result_files or found["metrics"] or sample_files or found["alarms"]):
         # (it reported the model's config.json alone, written into the checkpoint, which a resume's swap replaces)
         run = d.parent if (d.parent / "metrics.jsonl").is_file() else None
         raise PonderError(f"{d}: is a model checkpoint ({weights}), not a run or an evaluation; "
                           + (f"report on its run directory, {run}" if run else f"`ponder info {d}` describes it"))
     from ponder.evaluate import PROGRESS
 
-    if not any(found.values()) and not result_files and not pngs:
+    if not any(found.values()) and not result_files and not pngs and not sample_files:
         if (d / PROGRESS).is_file():  # ("nothing to report" named no reason and no way on)
             raise PonderError(f"{d}: an evaluation interrupted before its summary (its {PROGRESS} keeps the problems "
                               f"drawn): nothing finished to report; continue it with its `ponder eval` command "
@@ -803,8 +805,8 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
     if pngs:
         sections.append(("plots", "Plots", "".join(_img(p.read_bytes(), p.name) for p in pngs)))
 
-    if found["samples"]:
-        rows, note = _read_jsonl(found["samples"])
+    for path in sample_files:
+        rows, note = _read_jsonl(path)
         if note:
             notes.append(note)
         verdicts = [_verdict_of(r).get("correct") for r in rows]
@@ -813,7 +815,10 @@ def write_html_report(run_dir: str | Path, out_path: str | Path | None = None, *
         head = (f'<p class="note">{counted(len(rows), "sample")}, {n_ok} of {n_judged} judged correct; '
                 f"showing the first {min(len(rows), max_samples)}</p>")
         cards = "".join(_sample_card(i, r) for i, r in enumerate(rows[:max_samples]))
-        sections.append(("samples", "Sample completions", head + cards))
+        # (a sweep's samples were left out: it writes samples_PART.jsonl, one file per method, no samples.jsonl)
+        title = "Sample completions" + ("" if len(sample_files) == 1 and path.name == "samples.jsonl"
+                                        else f": {path.name}")
+        sections.append((f"samples-{path.stem}" if path.name != "samples.jsonl" else "samples", title, head + cards))
 
     if found["config"]:
         cfg = _read_json(found["config"])

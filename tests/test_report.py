@@ -794,3 +794,23 @@ def test_report_refuses_a_corrupt_last_line_that_was_written_whole(tmp_path):
     (tmp_path / "samples.jsonl").write_text(good + '{"prompt": "p", "compl')
     doc = write_html_report(tmp_path).read_text()
     assert "samples.jsonl: skipped an incomplete last line (2)" in doc and "1 sample, 1 of 1 judged correct" in doc
+
+
+def test_report_shows_a_sweeps_samples(tmp_path):
+    """`eval --sweep` writes its samples per method (samples_parallel.jsonl, samples_budget_forcing.jsonl), no
+    samples.jsonl: the report showed none of them. Each file is its own section; a lone samples.jsonl keeps its title."""
+    row = {"prompt": "Problem: 1 + 1 = ?", "completion": " \\boxed{2}", "correct": True}
+    (tmp_path / "summary.json").write_text(json.dumps({"accuracy": 0.5}))
+    (tmp_path / "samples_parallel.jsonl").write_text(json.dumps(row) + "\n" + json.dumps({**row, "correct": False}) + "\n")
+    (tmp_path / "samples_budget_forcing.jsonl").write_text(json.dumps(row) + "\n")
+    doc = write_html_report(tmp_path).read_text(encoding="utf-8")
+    assert "Sample completions: samples_parallel.jsonl" in doc and "2 samples, 1 of 2 judged correct" in doc
+    assert "Sample completions: samples_budget_forcing.jsonl" in doc and "1 sample, 1 of 1 judged correct" in doc
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (alone / "samples_parallel.jsonl").write_text(json.dumps(row) + "\n")  # samples alone are something to report
+    assert "1 of 1 judged correct" in write_html_report(alone).read_text(encoding="utf-8")
+    (tmp_path / "samples_parallel.jsonl").unlink()
+    (tmp_path / "samples_budget_forcing.jsonl").unlink()
+    (tmp_path / "samples.jsonl").write_text(json.dumps(row) + "\n")
+    assert "<h2>Sample completions</h2>" in write_html_report(tmp_path).read_text(encoding="utf-8")
