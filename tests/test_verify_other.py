@@ -2229,6 +2229,18 @@ def test_a_title_in_double_angular_brackets_is_no_html_tag(title):
     assert not check_constraints("Dogs <div hidden>cat</div>", [{"type": "keywords", "keywords": ["cat"]}]).correct
 
 
+@pytest.mark.parametrize("text", ["Dogs <<div hidden>>cat</div>", "Dogs <<span style='display:none'>>cat</span>.",
+                                  "Dogs <<DIV HIDDEN>>cat<</div>>"])
+def test_an_element_closed_after_double_angular_brackets_is_html(text):
+    """"<<div hidden>>cat</div>" is "<" and a hidden div, closed: read as a title "div hidden", "cat" was shown, met a
+    keyword and hid a forbidden one. A title's words with no closing tag after them stay a title."""
+    assert not check_constraints(text, [{"type": "keywords", "keywords": ["cat"]}]).correct
+    assert not check_constraints(text, [{"type": "forbidden_words", "keywords": ["cat"]}]).correct
+    assert not check_constraints(text, [{"type": "title"}]).correct
+    for title in ("<<a hidden gem>>\nDogs and a cat.", "<<div hidden>>\nDogs and a cat.", "<<The Hidden Valley>>\ncat"):
+        assert check_constraints(title, [{"type": "title"}, {"type": "keywords", "keywords": ["cat"]}]).correct, title
+
+
 @pytest.mark.parametrize("text, c", [
     ("<b>Dear</b> John, hello.", {"type": "starts_with", "phrase": "Dear John"}),
     ("<p>Dear John, hello.</p>", {"type": "starts_with", "phrase": "Dear"}),

@@ -295,8 +295,9 @@ def _renderings(t: str) -> tuple[str, ...]:
     if "<!" in plain or "<?" in plain:  # (to the last ">" only: each one's match ends at a ">", linear time)
         end = plain.rfind(">") + 1
         plain = _RAW_HTML.sub("", plain[:end]) + plain[end:]
-    plain = _HTML_TAG.sub(lambda m: m.group() if _titled(m) else " " if m.group(1).lower() in _HTML_BREAKS else "",
-                          plain)
+    closed = _closes(plain) if "<<" in plain else {}
+    plain = _HTML_TAG.sub(
+        lambda m: m.group() if _titled(m, closed) else " " if m.group(1).lower() in _HTML_BREAKS else "", plain)
     plain = plain.replace("`", "")
     # a link shows its text, not its address, and an entity its character: "[ca](x)t" and "&#99;&#97;t" read "cat"
     # and hid a forbidden "cat"; "[dog](https://cat.com)" showed no keyword "cat"
@@ -305,10 +306,18 @@ def _renderings(t: str) -> tuple[str, ...]:
     return (t,) if plain == t else (t, plain)  # (one view read once: "x\n[a]: b" lines, no definitions, read twice)
 
 
-def _titled(m: re.Match) -> bool:
+def _titled(m: re.Match, closed: dict) -> bool:
     """Whether a tag is a <<title>>'s inside: "<<The Hidden Valley>>" (as the title constraint asks for one) is text,
-    not a tag: read as one, a "hidden" (or "Script", "Style") in a title hid the whole response, scored 0."""
-    return m.start() > 0 and m.string[m.start() - 1] == "<" and m.string.startswith(">", m.end())
+    not a tag: read as one, a "hidden" (or "Script", "Style") in a title hid the whole response, scored 0. Not where
+    its element is closed after it (`closed`: each tag name's last closing tag, from _closes), nor a closing tag: that
+    is HTML, "<<div hidden>>cat</div>" shows no "cat" (it met a keyword "cat" and hid a forbidden one)."""
+    return (m.start() > 0 and m.string[m.start() - 1] == "<" and m.string.startswith(">", m.end())
+            and m.string[m.start() + 1] != "/" and closed.get(m.group(1).lower(), -1) < m.start())
+
+
+def _closes(t: str) -> dict:
+    """Each tag name's last closing tag's start in `t` (for _titled)."""
+    return {m.group(1).lower(): m.start() for m in _HTML_TAG.finditer(t) if t[m.start() + 1] == "/"}
 
 
 # elements whose text no reader sees: a script, a style, ... and any with a "hidden" attribute or a display:none style.
@@ -365,7 +374,8 @@ def _unhidden(t: str) -> str:
         return k >= 0 and p < code[k][1]
 
     cuts, hiding, depth, start = [], None, 0, 0
-    tags = [m for m in _HTML_TAG.finditer(t) if not _titled(m) and not in_code(m.start())] if "<" in t else []
+    closed = _closes(t) if "<<" in t else {}
+    tags = [m for m in _HTML_TAG.finditer(t) if not _titled(m, closed) and not in_code(m.start())] if "<" in t else []
     # a script, style, template or noscript tag never closed after it is the tag's name in prose ("use the <style>
     # tag"), no element: read as open to the end, it hid every word after it (a keyword there was never met)
     last_close = {m.group(1).lower(): m.start() for m in tags if t[m.start() + 1] == "/"}
