@@ -2186,6 +2186,23 @@ def test_a_hidden_paragraph_ends_with_its_paragraph(text, shown):
     assert not check_constraints(text, [{"type": "forbidden_words", "keywords": ["cat"]}]).correct
 
 
+@pytest.mark.parametrize("text, shown", [
+    ("Intro <span hidden>secret\n\nVisible cat", True), ("<span hidden>secret\n\nVisible cat", True),
+    ("Intro <span hidden>secret\n- Visible cat", True), ("Intro <span hidden>secret <div>Visible cat</div>", True),
+    ("Intro\n<span hidden>\nsecret\n\ncat", True), ("Intro <mark hidden>a <mark>b</mark> c\n\ncat", True),
+    ("Intro <span hidden>secret cat", False), ("Intro\n\n<span hidden>\nsecret\n\ncat", False),
+    ("Intro <b hidden>secret\n\ncat", False), ("Intro <span hidden>a <span>b</span> cat", False),
+])
+def test_a_hidden_inline_element_ends_with_its_paragraph(text, shown):
+    """An inline element never closed in a Markdown paragraph ends with it (the paragraph's </p> pops it), as a
+    hidden <p> does: "Intro <span hidden>secret\n\nVisible cat" hid "Visible cat" to the end. Alone on its line
+    after a blank one it is an HTML block, in no paragraph, and a formatting element (<b>) a browser reopens in the
+    next paragraph, hidden attribute and all: those still hide to the end."""
+    assert check_constraints(text, [{"type": "keywords", "keywords": ["cat"]}]).correct is shown
+    assert not check_constraints(text, [{"type": "keywords", "keywords": ["secret"]}]).correct
+    assert not check_constraints(text, [{"type": "forbidden_words", "keywords": ["cat"]}]).correct
+
+
 @pytest.mark.parametrize("text", ["<section>One</section><section>two</section><footer>three</footer>",
                                   "<details><summary>One</summary>two three</details>",
                                   "<dl><dt>One</dt><dd>two</dd></dl><article>three</article>"])

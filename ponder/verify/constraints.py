@@ -343,17 +343,32 @@ _INTERRUPT = re.compile(r"\n {0,3}(?:#{1,6}(?:[ \t]|$)|`{3}|~{3}|>|[-*+][ \t]|1[
                         re.MULTILINE)
 
 
-def _paragraph_end(t: str, m: re.Match, found: dict) -> int:
-    """Where the paragraph of a <p> tag ends. A tag that starts a line (up to 3 spaces in) opens an HTML block, which
-    only a blank line ends; one in a line's text is in a Markdown paragraph, which an interrupting block ends too.
-    (Each kind of end is found once, in `found`, and looked up: many hidden <p> tags stay linear.)"""
+def _paragraph_end(t: str, m: re.Match, found: dict) -> int | None:
+    """Where the paragraph of a <p> tag, or of an inline element (_IN_PARAGRAPH), ends. A <p> that starts a line (up
+    to 3 spaces in) opens an HTML block, which only a blank line ends; one in a line's text is in a Markdown paragraph,
+    which an interrupting block ends too. An inline element alone on its line after a blank one (or at the start)
+    opens an HTML block, outside any paragraph: no paragraph ends it (None). (Each kind of end is found once, in `found`, and looked up: many hidden
+    <p> tags stay linear.)"""
     if not found:
         found["blank"] = [b.start() for b in _BLANK_LINE.finditer(t)] + [len(t)]
         found["interrupt"] = [b.start() for b in _INTERRUPT.finditer(t)] + [len(t)]
     _, newline, indent = t[max(0, m.start() - 4):m.start()].rpartition("\n")  # (4 back: linear time)
     starts_line = (newline or m.start() < 4) and not indent.strip(" ")
+    if m.group(1).lower() != "p":
+        line = m.start() - len(indent)
+        if starts_line and _LINE_REST.match(t, m.end()) and (line == 0 or not t[t.rfind("\n", 0, line - 1) + 1:line].strip()):
+            return None  # (the line before is blank: one in a paragraph's lines continues it, as CommonMark reads it)
+        starts_line = False
     kinds = ("blank",) if starts_line else ("blank", "interrupt")
     return min(found[k][bisect.bisect_left(found[k], m.end())] for k in kinds)
+
+
+# inline elements that a paragraph's end closes, as a <p>'s: "Intro <span hidden>secret\n\nVisible cat" shows
+# "Visible cat" (the </p> Markdown writes pops the span). Not the formatting ones (<b>, <i>, <a>, <font>, ...): a
+# browser reopens those, attributes and all, in the next paragraph, so a hidden one hides to the end
+_IN_PARAGRAPH = frozenset("span abbr acronym bdi bdo cite data del dfn ins kbd label mark output q samp sub sup time "
+                          "var".split())
+_LINE_REST = re.compile(r"[ \t]*(?:\n|\Z)")
 
 
 def _unhidden(t: str) -> str:
@@ -379,28 +394,32 @@ def _unhidden(t: str) -> str:
     # a script, style, template or noscript tag never closed after it is the tag's name in prose ("use the <style>
     # tag"), no element: read as open to the end, it hid every word after it (a keyword there was never met)
     last_close = {m.group(1).lower(): m.start() for m in tags if t[m.start() + 1] == "/"}
-    end, ends = len(t), {}  # (where a hidden <p> ends at the latest: its paragraph's end)
+    # (where a hidden <p> or <span> ends at the latest, its paragraph's end, and whether it ends with its paragraph)
+    end, ends, para = len(t), {}, False
     for m in tags:
         name, closing = m.group(1).lower(), t[m.start() + 1] == "/"
-        if hiding == "p" and (m.start() >= end or (not closing and name in _CLOSES_P)):
-            # a <p> is no container: its paragraph's end, another <p> or a block closes it, as a browser reads it
+        if para and (m.start() >= end or (not closing and name in _CLOSES_P) or (closing and name == "p"
+                                                                                          and hiding != "p")):
+            # a <p> is no container: its paragraph's end, another <p> or a block closes it, as a browser reads it (and
+            # an inline element in it, a </p> too)
             cuts.append((start, min(end, m.start()), " "))
-            hiding = None
+            hiding, para = None, False
         if hiding is None:
             # (a "/>" closes no element but a void one, as browsers read it: "<p hidden/>cat" hides "cat")
             if name in _HIDING and last_close.get(name, -1) < m.start():
                 continue
             if not closing and name not in _VOID and (name in _HIDING or _HIDDEN_ATTR.search(m.group())):
                 hiding, depth, start = name, 1, m.start()
-                end = _paragraph_end(t, m, ends) if name == "p" else len(t)
+                end = _paragraph_end(t, m, ends) if name == "p" or name in _IN_PARAGRAPH else None
+                para, end = end is not None, len(t) if end is None else end
         elif name == hiding and (closing or hiding not in _HIDING):  # (a script's text is no element: none nest)
             depth += -1 if closing else 1
             if not depth:
                 cuts.append((start, m.end(), " " if hiding in _HTML_BREAKS else ""))
-                hiding = None
+                hiding, para = None, False
     if hiding is not None:  # a hidden element never closed: hidden to the end, as a browser reads it (a <p> to
         # its paragraph's end: "Intro <p hidden>secret\n\nVisible cat" shows "Visible cat", which was hidden)
-        cuts.append((start, end, " " if hiding == "p" else ""))
+        cuts.append((start, end, " " if para else ""))
     for m in _DEFINITION.finditer(t) if "]:" in t else ():  # (a run of definition lines, one after another)
         a = m.start()
         if (a == 0 or t[t.rfind("\n", 0, a - 1) + 1:a].isspace()) and not in_code(a):
