@@ -2290,6 +2290,16 @@ def test_a_postscript_in_html_markup_is_a_postscript(text):
     assert not check_constraints("Hello.\n<b>P.S.</b><i></i>", [{"type": "postscript"}]).correct
 
 
+@pytest.mark.parametrize("text", ["Hello there.<br>P.S. see you", "Hello there.<br/>**P.S.** see you",
+                                  "Hello there.<p>P.S. see you</p>", "Hello there.<div>P.S. see you</div>"])
+def test_a_postscript_after_a_line_break_tag_starts_a_line(text):
+    """A <br> is a line break and a block starts a line: "Hello there.<br>P.S. see you" (a P.S. a reader sees on its
+    own line) had no postscript, the tag read as a space. A P.S. in a line's text is still none."""
+    assert check_constraints(text, [{"type": "postscript"}]).correct
+    assert not check_constraints(text.replace("P.S.", "and P.S."), [{"type": "postscript"}]).correct
+    assert not check_constraints("Hello there.<br>P.S. <br>", [{"type": "postscript"}]).correct
+
+
 @pytest.mark.parametrize("c, hidden, shown", [
     ({"type": "postscript"}, "Hello there.\n<div hidden>\nP.S. see you\n</div>",
      "Hello there.\n<div hidden>x</div>\n<!-- y -->\nP.S. see you"),

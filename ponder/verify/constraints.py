@@ -284,10 +284,11 @@ _HTML_BREAKS = frozenset("br p div li ul ol hr tr td th table blockquote pre h1 
                          "hgroup legend main menu nav section summary tbody tfoot thead".split())
 
 
-@functools.lru_cache(maxsize=8)  # (each constraint reads the views of one response: they are found once)
-def _renderings(t: str) -> tuple[str, ...]:
+@functools.lru_cache(maxsize=16)  # (each constraint reads the views of one response: they are found once)
+def _renderings(t: str, lines: bool = False) -> tuple[str, ...]:
     """The text, and without its inline HTML (Markdown renders it): "c<b></b>at" and "c<!-- -->at" read "cat" and
-    hid a forbidden "cat". (Both are searched: what looks like a tag may be text, "x <y and z> w".)"""
+    hid a forbidden "cat". (Both are searched: what looks like a tag may be text, "x <y and z> w".) With `lines`, a
+    <br> or a block's tag is a line break, not a space, for what starts a line: "Hello.<br>P.S. see you" has a P.S."""
     if "<" not in t and "`" not in t and "&" not in t and "](" not in t and "]:" not in t:
         return (t,)
     # a code span's backticks render as nothing too: "c`a`t" reads "cat"
@@ -297,7 +298,8 @@ def _renderings(t: str) -> tuple[str, ...]:
         plain = _RAW_HTML.sub("", plain[:end]) + plain[end:]
     closed = _closes(plain) if "<<" in plain else {}
     plain = _HTML_TAG.sub(
-        lambda m: m.group() if _titled(m, closed) else " " if m.group(1).lower() in _HTML_BREAKS else "", plain)
+        lambda m: m.group() if _titled(m, closed) else ("\n" if lines else " ") if m.group(1).lower() in _HTML_BREAKS
+        else "", plain)
     plain = plain.replace("`", "")
     # a link shows its text, not its address, and an entity its character: "[ca](x)t" and "&#99;&#97;t" read "cat"
     # and hid a forbidden "cat"; "[dog](https://cat.com)" showed no keyword "cat"
@@ -644,7 +646,8 @@ _TYPES: dict = {
     # (nor one in a hidden element: "<div hidden>\nP.S. hi\n</div>"). As rendered: with its HTML kept, "<b>P.S.</b> see
     # you" and "<p>P.S. see you</p>" (a P.S. a reader sees) had none, and "P.S. <b></b>" or "P.S. &nbsp;" (the tag's or
     # the entity's letters after it) had one
-    "postscript": (lambda t, c: _has_postscript(_renderings(t)[-1], c.get("marker", "P.S.")), set(), {"marker"}),
+    # (a <br> or a block starts a line: "Hello.<br>P.S. see you" and "Hello.<p>P.S. see you</p>" have one)
+    "postscript": (lambda t, c: _has_postscript(_renderings(t, True)[-1], c.get("marker", "P.S.")), set(), {"marker"}),
     "words_start_with": (lambda t, c: (lambda ws: bool(ws) and all(w[0].lower() == c["letter"].lower() for w in ws))(
         _words(t)), {"letter"}, set()),
     "separated_responses": (_separated, set(), {"n"}),
