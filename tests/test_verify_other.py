@@ -2235,6 +2235,16 @@ def test_a_title_of_markup_alone_is_no_title(title):
         assert check_constraints(f"{said}\nHello there.", [{"type": "title"}]).correct, said
 
 
+@pytest.mark.parametrize("text", ["<<My <i>Great</i> Title>>\nHello there.", "<<<b>My Title</b>>>\nHello there.",
+                                  "<<My <span hidden>x</span>Title>>\nHello there.", "<<Tom <br> Jerry>>\nHello there."])
+def test_html_inside_a_title_is_read_as_rendered(text):
+    """A title's text is what a reader sees: "<<My <i>Great</i> Title>>" shows "<<My Great Title>>", and met no title
+    constraint (its tags' "<" and ">" ended the title). Markup alone in one is still none."""
+    assert check_constraints(text, [{"type": "title"}]).correct
+    for empty in ("<<<span hidden>Secret</span>>>\nHello there.", "<<<b></b>>>\nHello there."):
+        assert not check_constraints(empty, [{"type": "title"}]).correct, empty
+
+
 @pytest.mark.parametrize("title", ["The Hidden Valley", "Script Writing Tips", "Style Guide", "Cat Facts"])
 def test_a_title_in_double_angular_brackets_is_no_html_tag(title):
     """"<<The Hidden Valley>>" (the title constraint's own form) read as a tag "<The hidden ...>" hid the whole

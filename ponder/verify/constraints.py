@@ -639,7 +639,8 @@ _TYPES: dict = {
     # a title or a P.S. a reader sees: "<!-- <<Title>> -->", a P.S. on a line of a comment ("<!--\nP.S. hi\n-->")
     # or its words in one ("P.S. <!-- hi -->") met them
     # (a word as rendered: "<<&nbsp;>>" and "<<[](https://x.org)>>", an entity's or a link address's letters, were a title)
-    "title": (lambda t, c: any(_WORD.search(_renderings(x)[-1]) for x in _TITLE.findall(_shown(t))), set(), set()),
+    # (and found in the text as rendered: "<<My <i>Great</i> Title>>" shows "<<My Great Title>>", a title, and was none)
+    "title": (lambda t, c: any(_WORD.search(x) for x in _TITLE.findall(_renderings(t)[-1])), set(), set()),
     # as a reader sees them too: "Hi.\n<!--\nAny questions?" (a comment never closed) ends with no question
     "starts_with": (lambda t, c: _affix(_shown(t), c["phrase"], str.startswith), {"phrase"}, set()),
     "ends_with": (lambda t, c: _affix(_shown(t), c["phrase"], str.endswith), {"phrase"}, set()),
