@@ -697,6 +697,18 @@ def test_start_and_end_phrases_are_read_through_markdown_emphasis(text):
     assert not check_constraints("Hello there.", [{"type": "starts_with", "phrase": "##"}]).correct
 
 
+@pytest.mark.parametrize("text", ['"Dear Sir, thank you. Any other questions?"', "“Dear Sir, thanks. Any other questions?”",
+                                  '"**Dear Sir**, thanks. *Any other questions?*"'])
+def test_start_and_end_phrases_are_read_inside_the_quotes_around_a_response(text):
+    """A response wrapped in double quotes (as the quotation constraint asks) never met starts_with or ends_with: the
+    quotes were read as its first and last characters, so IFEval's "wrap it in quotes and end with ..." pair could
+    not both be met (IFEval's end check strips them)."""
+    cs = [{"type": "quotation"}, {"type": "starts_with", "phrase": "Dear Sir"},
+          {"type": "ends_with", "phrase": "Any other questions?"}]
+    assert check_constraints(text, cs).correct, check_constraints(text, cs).reason
+    assert check_constraints(text.replace("Dear", "Hi").replace("other", "more"), cs[1:]).score == 0.0
+
+
 def test_constraints_score_is_fraction_met_and_reason_lists_failures():
     cs = [{"type": "lowercase"}, {"type": "no_commas"}, {"type": "word_count", "max": 2}, {"type": "title"}]
     v = check_constraints("one, two", cs)

@@ -15,7 +15,7 @@ Types (params):
     lowercase, uppercase, no_commas, quotation (whole response in double quotes)
     json                                 the response is valid JSON (a ```json fence around it is allowed)
     title                                a title wrapped in <<double angular brackets>>
-    starts_with (phrase), ends_with (phrase)   case-insensitive, surrounding whitespace ignored
+    starts_with (phrase), ends_with (phrase)   case-insensitive, surrounding whitespace and double quotes ignored
     postscript (marker="P.S.")           a line starting with the marker
     words_start_with (letter)            every word starts with the letter
     separated_responses (n=2)            n different responses separated by ******
@@ -526,10 +526,12 @@ def _loads(t: str) -> bool:
 
 def _plain(t: str) -> str:
     """Text as read for starts_with/ends_with: folded, lowercased, without Markdown emphasis or a heading's "#"
-    around it: "**Dear Sir**, ..." and "... *Any other questions?*" (as chat models write them) failed."""
+    around it: "**Dear Sir**, ..." and "... *Any other questions?*" (as chat models write them) failed. Nor the
+    double quotes around it (as IFEval's end check strips them): a response wrapped in quotes, as the quotation
+    constraint asks, never met starts_with or ends_with beside it."""
     t = _fold(t)
     t = _EMPHASIS.sub(r"\2", t) if "*" in t else t
-    return t.strip(" \t\r\n*_#>").lower()
+    return t.strip(" \t\r\n*_#>\"“”").lower()
 
 
 def _affix(t: str, phrase: str, has) -> bool:
