@@ -709,6 +709,18 @@ def test_start_and_end_phrases_are_read_inside_the_quotes_around_a_response(text
     assert check_constraints(text.replace("Dear", "Hi").replace("other", "more"), cs[1:]).score == 0.0
 
 
+@pytest.mark.parametrize("text", ["Hi there.\n******\n<!-- Bye now. -->", "Hi there. <!-- ****** --> Bye now.",
+                                  "Hi there.\n<span hidden>******</span>\nBye now.", "Hi there.\n******\n<b>Hi</b> there.",
+                                  "Hi there.\n******\n\n******\nBye now."])
+def test_separated_responses_are_read_as_rendered(text):
+    """A separator or a second response in an HTML comment, or a hidden element, is none a reader sees, and "<b>Hi</b>
+    there." is "Hi there." again: each met separated_responses n=2 (the raw text was split). So did an empty response
+    between two separators (IFEval refuses it)."""
+    assert not check_constraints(text, [{"type": "separated_responses"}]).correct
+    for shown in ("Hi there.\n******\n<b>Bye</b> now.", "<!-- x -->Hi there.\n******\nBye now.\n******\n"):
+        assert check_constraints(shown, [{"type": "separated_responses"}]).correct, shown
+
+
 def test_constraints_score_is_fraction_met_and_reason_lists_failures():
     cs = [{"type": "lowercase"}, {"type": "no_commas"}, {"type": "word_count", "max": 2}, {"type": "title"}]
     v = check_constraints("one, two", cs)

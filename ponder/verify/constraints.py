@@ -558,7 +558,11 @@ def _is_json(t: str) -> bool:
 
 
 def _separated(t: str, c: dict) -> bool:
-    parts = [p.strip() for p in t.split("******")]
+    # as rendered: a separator or a second response in an HTML comment ("A. <!-- ****** --> B.", "A.\n******\n<!-- B.
+    # -->") is none a reader sees, and "Hi.\n******\n<b>Hi</b>." is one answer twice
+    parts = [p.strip() for p in _renderings(t)[-1].split("******")]
+    if not all(parts[1:-1]):  # nothing between two separators: "A\n******\n\n******\nB" is no two (as IFEval reads it)
+        return False
     # each response says something, and differs in its words: "Yes.\n******\n." and "Hi there.\n******\nhi there"
     # (one answer twice, recased) were two different responses
     parts = [tuple(w.lower() for w in _words(_fold(p))) for p in parts if p]
