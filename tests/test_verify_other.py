@@ -541,6 +541,19 @@ def test_format_rejects_an_answer_of_html_that_renders_nothing(answer):
         assert check_format("<think>x</think> " + said).correct, said
 
 
+@pytest.mark.parametrize("answer", ["<!--\nAnswer: 5\n-->", "<!-- \\boxed{5} -->", "<!-- <answer>5</answer> -->",
+                                    "<span hidden>\\boxed{5}</span>", "Answer: <span hidden>5</span>",
+                                    "<answer><span hidden>5</span></answer>", "Done.\n<div hidden>\nAnswer: 5\n</div>"])
+def test_format_rejects_a_final_answer_no_reader_sees(answer):
+    """A whole final answer in an HTML comment or a hidden element ("<!-- \\boxed{5} -->", "<span hidden>Answer:
+    5</span>") shows nothing, as "Answer: <!-- 5 -->" does, yet took the format reward."""
+    v = check_format("<think>x</think>\n" + answer)
+    assert (v.correct, v.reason) == (False, "no final answer"), answer
+    for said in ("<!-- note -->\nAnswer: 5", "`<!--` \\boxed{5}", "```\n<!-- x -->\n```\nAnswer: 5",
+                 "<span hidden>x</span> \\boxed{5}"):
+        assert check_format("<think>x</think>\n" + said).correct, said
+
+
 @pytest.mark.parametrize("answer", ["Answer: `<br>`", "Answer: `<!-- 5 -->`", "<answer>`<b>`</answer>",
                                     "Answer: ``<br>``", "Answer: <!-- a --> `<i>` <!-- b -->", "Answer: `&nbsp;`"])
 def test_format_reads_a_code_span_as_written(answer):

@@ -30,6 +30,7 @@ import re
 import unicodedata
 
 from ponder.errors import PonderError
+from ponder.verify.constraints import _shown
 from ponder.verify.countdown import last_answer_tag, last_boxed
 from ponder.verify.verdict import Verdict
 
@@ -243,8 +244,12 @@ def check_format(completion, *, think_tags=("<think>", "</think>"), require_answ
         return Verdict(False, None, "tags out of order")
     after = completion[close_at + len(close_tag):].strip()
     if require_answer:
-        boxed = _last_box(after)
+        # a final answer a reader sees: a whole "Answer: 5" line, a box or an <answer> tag in an HTML comment or a
+        # hidden element ("<!-- \\boxed{5} -->", "<span hidden>Answer: 5</span>") showed none and took the format
+        # reward (as "Answer: <!-- 5 -->" did); code shows them as written
+        shown = _shown(after) if "<" in after or "]:" in after else after
+        boxed = _last_box(shown)
         if not (boxed and _substantive(boxed)) and not any(
-                _substantive(a) for a in _line_answers(after)) and not _substantive(last_answer_tag(after) or ""):
+                _substantive(a) for a in _line_answers(shown)) and not _substantive(last_answer_tag(shown) or ""):
             return Verdict(False, after[:200] or None, "no final answer")
     return Verdict(True, after[:200] or None, "ok")
