@@ -1933,6 +1933,15 @@ def test_sentences_end_at_other_scripts_marks_and_look_alikes(mark):
     assert check_constraints(text, [{"type": "sentence_count", "n": 3}]).correct
 
 
+@pytest.mark.parametrize("text, ok", [('"Hello world.\n<!--\n"', False), ('"Hello world.\n<div hidden>"</div>', False),
+                                      ('"Hello world." <!-- draft 2 -->', True), ('<!-- draft -->\n"Hello world."', True),
+                                      ('"Hello world."\n\n[//]: # (note)', True), ('"Hello world." <span hidden>x</span>', True)])
+def test_quotation_reads_the_quotes_a_reader_sees(text, ok):
+    """The quotes around a response are read as rendered: a closing quote in a comment never closed or in a hidden
+    element (which no reader sees) met quotation, and a quoted response with a comment before or after it failed."""
+    assert check_constraints(text, [{"type": "quotation"}]).correct is ok
+
+
 @pytest.mark.parametrize("text,ok", [("\u201cHello, world.\u201d", True), ('"Hello."', True), ("\u201cHi\u201d there", False),
                                      ("Hi \u201cthere\u201d", False), ("\u2018Hi\u2019", False)])
 def test_quotation_accepts_typographic_double_quotes(text, ok):

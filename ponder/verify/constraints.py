@@ -640,7 +640,10 @@ _TYPES: dict = {
     "uppercase": (lambda t, c: all(u.isupper() for u in _cased(t)), set(), set()),
     "no_commas": (lambda t, c: not any(ch in _COMMAS for u in _renderings(t) for ch in u), set(), set()),
     # typographic double quotes too: a chat model's “...” is a response wrapped in double quotes
-    "quotation": (lambda t, c: len(t.strip()) >= 2 and t.strip()[0] in '"“' and t.strip()[-1] in '"”', set(), set()),
+    # as rendered: a closing quote a reader never sees ('"Hello.\n<!--\n"', an unclosed comment hides it) met it, and a
+    # quoted response with a comment or a hidden element after it ('"Hello." <!-- draft -->') did not
+    "quotation": (lambda t, c: (lambda u: len(u) >= 2 and u[0] in '"“' and u[-1] in '"”')(_renderings(t)[-1].strip()),
+                  set(), set()),
     "json": (lambda t, c: _is_json(t), set(), set()),
     # a title or a P.S. a reader sees: "<!-- <<Title>> -->", a P.S. on a line of a comment ("<!--\nP.S. hi\n-->")
     # or its words in one ("P.S. <!-- hi -->") met them
