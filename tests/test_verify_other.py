@@ -1852,6 +1852,16 @@ def test_apostrophes_join_only_a_contractions_ending():
     assert check_constraints(honest, [{"type": "word_count", "n": 15}]).correct
 
 
+@pytest.mark.parametrize("text, ok", [("Cats <i>climb</i> cliffs", True), ("[Cats](https://x.org) climb", True),
+                                      ("cats &amp; cows", True), ("<<Cool Cats>>\ncats climb", True),
+                                      ("Cats climb <!-- dogs -->", False), ("Cats <span hidden>dogs</span> climb", False),
+                                      ("Cats <b>dogs</b>", False), ("Cats &#100;ogs", False)])
+def test_words_start_with_reads_words_not_markup(text, ok):
+    """An HTML tag's name, a link's address and an entity's name are no words of the response: "Cats <i>climb</i>
+    cliffs" and "[Cats](https://x.org) climb" failed words_start_with c. A hidden word is still in it."""
+    assert check_constraints(text, [{"type": "words_start_with", "letter": "c"}]).correct is ok
+
+
 @pytest.mark.parametrize("text,constraint", [
     ("O'Brien met D\u2019Angelo at L'Oréal.", {"type": "capital_words", "max": 0}),
     ("O'Brien met D\u2019Angelo at L'Oréal.", {"type": "word_count", "n": 5}),

@@ -308,6 +308,17 @@ def _renderings(t: str, lines: bool = False) -> tuple[str, ...]:
     return (t,) if plain == t else (t, plain)  # (one view read once: "x\n[a]: b" lines, no definitions, read twice)
 
 
+def _unmarked(t: str) -> str:
+    """The text without its markup, what is hidden kept: HTML tags (a <<title>>'s text stays), code spans' backticks
+    and links' addresses dropped, entities as their characters. A comment's and a hidden element's words are in it."""
+    if "<" not in t and "`" not in t and "&" not in t and "](" not in t:
+        return t
+    closed = _closes(t) if "<<" in t else {}
+    u = _HTML_TAG.sub(lambda m: m.group() if _titled(m, closed) else " ", t).replace("`", "")
+    u = _LINK.sub(r"\1", u) if "](" in u else u
+    return _visible(html.unescape(u)) if "&" in u else u
+
+
 def _titled(m: re.Match, closed: dict) -> bool:
     """Whether a tag is a <<title>>'s inside: "<<The Hidden Valley>>" (as the title constraint asks for one) is text,
     not a tag: read as one, a "hidden" (or "Script", "Style") in a title hid the whole response, scored 0. Not where
@@ -658,8 +669,10 @@ _TYPES: dict = {
     # the entity's letters after it) had one
     # (a <br> or a block starts a line: "Hello.<br>P.S. see you" and "Hello.<p>P.S. see you</p>" have one)
     "postscript": (lambda t, c: _has_postscript(_renderings(t, True)[-1], c.get("marker", "P.S.")), set(), {"marker"}),
-    "words_start_with": (lambda t, c: (lambda ws: bool(ws) and all(w[0].lower() == c["letter"].lower() for w in ws))(
-        _words(t)), {"letter"}, set()),
+    # (each word a reader sees, and each hidden one, still in the response; not markup's: "<i>", a link's address and
+    # "&amp;" are no words of it, and "Cats <i>climb</i> cliffs" failed c)
+    "words_start_with": (lambda t, c: all((lambda ws: bool(ws) and all(w[0].lower() == c["letter"].lower() for w in ws))(
+        _words(u)) for u in {_renderings(t)[-1], _unmarked(t)}), {"letter"}, set()),
     "separated_responses": (_separated, set(), {"n"}),
 }
 CONSTRAINT_TYPES = tuple(sorted(_TYPES))
