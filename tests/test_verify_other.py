@@ -1852,6 +1852,22 @@ def test_apostrophes_join_only_a_contractions_ending():
     assert check_constraints(honest, [{"type": "word_count", "n": 15}]).correct
 
 
+@pytest.mark.parametrize("text, c", [
+    ("One a.&#10;&#10;Two b.&#10;&#10;Three c.", {"type": "paragraph_count", "min": 3}),
+    ("Intro:&#10;- a&#10;- b&#10;- c", {"type": "bullet_count", "min": 3}),
+    ("Intro.&#xA;P.S. see you", {"type": "postscript"}),
+    ("Intro.&NewLine;Section 1 a&NewLine;Section 2 b", {"type": "sections", "min": 2}),
+    ("Intro.&#13;&#10;&#13;&#10;Next one.", {"type": "paragraph_count", "min": 2}),
+])
+def test_a_line_feed_reference_is_no_line_break(text, c):
+    """A character reference is a character, never structure (CommonMark): "&#10;" shows as a space, the text on one
+    line. Decoded as a line break, "A.&#10;&#10;B." met a paragraph_count min 2 and "Hi&#10;- a&#10;- b" two bullets."""
+    assert not check_constraints(text, [c]).correct
+    assert check_constraints(text.replace("&#10;", "\n").replace("&#xA;", "\n").replace("&NewLine;", "\n")
+                             .replace("&#13;", ""), [c]).correct
+    assert check_constraints("I have &#100;ogs.", [{"type": "keywords", "keywords": ["dogs"]}]).correct
+
+
 @pytest.mark.parametrize("text, ok", [("Cats <i>climb</i> cliffs", True), ("[Cats](https://x.org) climb", True),
                                       ("cats &amp; cows", True), ("<<Cool Cats>>\ncats climb", True),
                                       ("Cats climb <!-- dogs -->", False), ("Cats <span hidden>dogs</span> climb", False),

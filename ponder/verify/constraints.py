@@ -304,8 +304,15 @@ def _renderings(t: str, lines: bool = False) -> tuple[str, ...]:
     # a link shows its text, not its address, and an entity its character: "[ca](x)t" and "&#99;&#97;t" read "cat"
     # and hid a forbidden "cat"; "[dog](https://cat.com)" showed no keyword "cat"
     plain = _LINK.sub(r"\1", plain) if "](" in plain else plain
-    plain = _visible(html.unescape(plain)) if "&" in plain else plain
+    # (a line break's reference is a character, no structure: "A.&#10;&#10;B." is one paragraph as shown, and "Hi&#10;- a"
+    # no bullet, a browser shows the line feed as a space; decoded as one, they met paragraph, bullet, section and P.S.
+    # minimums with one line)
+    plain = _visible(html.unescape(_BREAK_ENTITY.sub(" ", plain))) if "&" in plain else plain
     return (t,) if plain == t else (t, plain)  # (one view read once: "x\n[a]: b" lines, no definitions, read twice)
+
+
+# a character reference to a line feed or a carriage return (with its semicolon or, as html.unescape reads it, without)
+_BREAK_ENTITY = re.compile(r"&(?:#0*1[03](?![0-9])|#[xX]0*[aAdD](?![0-9a-fA-F])|NewLine;)", re.ASCII)
 
 
 def _unmarked(t: str) -> str:
