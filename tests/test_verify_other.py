@@ -1852,6 +1852,20 @@ def test_apostrophes_join_only_a_contractions_ending():
     assert check_constraints(honest, [{"type": "word_count", "n": 15}]).correct
 
 
+@pytest.mark.parametrize("line", ["<b></b>", "<span hidden>x</span>", "[](https://x.org)", "<br>", "&#8203;", "\u200b",
+                                  "\u2800", " <i></i> \u200b "])
+def test_a_line_of_markup_that_shows_nothing_parts_no_paragraphs(line):
+    """A line that shows nothing inside a paragraph (an empty tag, a hidden span, a zero-width space) is no blank line
+    (Markdown's has only spaces and tabs): read blank once its markup was gone, "A.\n<b></b>\nB." (one paragraph as
+    shown) was two, met a paragraph_count of 2 with one paragraph and failed n=1. A block's line still parts them."""
+    text = f"One a.\n{line}\nTwo b.\n{line}\nThree c."
+    assert check_constraints(text, [{"type": "paragraph_count", "n": 1}]).correct
+    assert not check_constraints(text, [{"type": "paragraph_count", "min": 2}]).correct
+    for parted in ("One a.\n\n" + line + "Two b.", "One a.\n<div></div>\nTwo b.", "One a.\n<!-- x -->\nTwo b."):
+        assert check_constraints(parted, [{"type": "paragraph_count", "n": 2}]).correct, parted
+    assert check_constraints("c<b></b>at c`a`t", [{"type": "keyword_frequency", "keyword": "cat", "n": 2}]).correct
+
+
 @pytest.mark.parametrize("text, c", [
     ("One a.&#10;&#10;Two b.&#10;&#10;Three c.", {"type": "paragraph_count", "min": 3}),
     ("Intro:&#10;- a&#10;- b&#10;- c", {"type": "bullet_count", "min": 3}),

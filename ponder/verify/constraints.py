@@ -69,12 +69,17 @@ _TITLE = re.compile(r"<<([^\n<>]+)>>")
 # Characters that render as nothing (zero-width space/joiners, soft hyphen, BOM: Unicode category Cf).
 # Left in, they split one visible word into many ("a\u200bb\u200bc" counted 3 words), pad char_count
 # invisibly and hide a forbidden word ("c\u200bat"): the response is checked as it is read.
+# A line of them alone is no blank line (Markdown's blank line has only spaces and tabs): it goes, its neighbours one
+# paragraph ("A.\n\u200b\nB." shows "A. B."), not two made of one for a paragraph_count.
 def _visible(t: str) -> str:
     if t.isascii():
         return t
     t = _overridden(t) if "\u202e" in t or "\u202d" in t else t
-    return "".join(" " if ch in _BLANK_LETTERS else ch for ch in t
-                   if unicodedata.category(ch) != "Cf" and ch not in _IGNORABLE)
+    shown = "".join(" " if ch in _BLANK_LETTERS else ch for ch in t
+                    if unicodedata.category(ch) != "Cf" and ch not in _IGNORABLE)
+    if "\n" not in shown or shown == t:
+        return shown
+    return "\n".join(o for w, o in zip(t.split("\n"), shown.split("\n")) if o.strip(" \t\r") or not w.strip(" \t\r"))
 
 
 def _overridden(t: str) -> str:
@@ -291,24 +296,35 @@ def _renderings(t: str, lines: bool = False) -> tuple[str, ...]:
     <br> or a block's tag is a line break, not a space, for what starts a line: "Hello.<br>P.S. see you" has a P.S."""
     if "<" not in t and "`" not in t and "&" not in t and "](" not in t and "]:" not in t:
         return (t,)
+    # What inline markup leaves (a tag, a hidden <span>, a code span's backticks, a link with no text, a <br>) is
+    # marked (`gone`), and a line of nothing else goes: in a paragraph such a line is no blank line, and left blank
+    # "A.\n<b></b>\nB." (one paragraph as shown) was two, and met a paragraph_count of 2 with one. A block's tag
+    # (a <div> line, an HTML block) does end a paragraph: a space.
+    gone = "" if _GONE in t else _GONE
     # a code span's backticks render as nothing too: "c`a`t" reads "cat"
-    plain = _unhidden(_uncommented(t))
+    plain = _unhidden(_uncommented(t), gone)
     if "<!" in plain or "<?" in plain:  # (to the last ">" only: each one's match ends at a ">", linear time)
         end = plain.rfind(">") + 1
-        plain = _RAW_HTML.sub("", plain[:end]) + plain[end:]
+        plain = _RAW_HTML.sub(gone, plain[:end]) + plain[end:]
     closed = _closes(plain) if "<<" in plain else {}
-    plain = _HTML_TAG.sub(
-        lambda m: m.group() if _titled(m, closed) else ("\n" if lines else " ") if m.group(1).lower() in _HTML_BREAKS
-        else "", plain)
-    plain = plain.replace("`", "")
+    plain = _HTML_TAG.sub(lambda m: m.group() if _titled(m, closed) else ("\n" if lines else " ") + (
+        gone if m.group(1).lower() == "br" else "") if m.group(1).lower() in _HTML_BREAKS else gone, plain)
+    plain = plain.replace("`", gone)
     # a link shows its text, not its address, and an entity its character: "[ca](x)t" and "&#99;&#97;t" read "cat"
     # and hid a forbidden "cat"; "[dog](https://cat.com)" showed no keyword "cat"
-    plain = _LINK.sub(r"\1", plain) if "](" in plain else plain
+    plain = _LINK.sub(lambda m: m.group(1) or gone, plain) if "](" in plain else plain
     # (a line break's reference is a character, no structure: "A.&#10;&#10;B." is one paragraph as shown, and "Hi&#10;- a"
     # no bullet, a browser shows the line feed as a space; decoded as one, they met paragraph, bullet, section and P.S.
     # minimums with one line)
     plain = _visible(html.unescape(_BREAK_ENTITY.sub(" ", plain))) if "&" in plain else plain
+    if gone and gone in plain:
+        plain = _GONE_LINE.sub("", plain).replace(gone, "")
     return (t,) if plain == t else (t, plain)  # (one view read once: "x\n[a]: b" lines, no definitions, read twice)
+
+
+_GONE = "\ufdd0"  # (a noncharacter: no text holds it; one that does is read unmarked)
+# a line of marks and blanks alone (with a mark), and its line break: the one after it, or before it at the end
+_GONE_LINE = re.compile(r"^[ \t]*\ufdd0[ \t\ufdd0]*(?:\n|\Z)|\n[ \t]*\ufdd0[ \t\ufdd0]*\Z", re.MULTILINE)
 
 
 # a character reference to a line feed or a carriage return (with its semicolon or, as html.unescape reads it, without)
@@ -391,10 +407,11 @@ _IN_PARAGRAPH = frozenset("span abbr acronym bdi bdo cite data del dfn ins kbd l
 _LINE_REST = re.compile(r"[ \t]*(?:\n|\Z)")
 
 
-def _unhidden(t: str) -> str:
+def _unhidden(t: str, gone: str = "") -> str:
     """The text without what renders as nothing: "Dogs <div hidden>cat</div>", "<script>cat</script>" and a
     definition line "[//]: # (cat)" met a keyword "cat" never shown. Code shows them as written; a definition starts
-    a paragraph only (after a blank line, the start or another definition), in a paragraph it is text."""
+    a paragraph only (after a blank line, the start or another definition), in a paragraph it is text. An inline
+    element's place is `gone` (_renderings's mark)."""
     if "<" not in t and "]:" not in t:
         return t
     code: list = []
@@ -435,7 +452,7 @@ def _unhidden(t: str) -> str:
         elif name == hiding and (closing or hiding not in _HIDING):  # (a script's text is no element: none nest)
             depth += -1 if closing else 1
             if not depth:
-                cuts.append((start, m.end(), " " if hiding in _HTML_BREAKS else ""))
+                cuts.append((start, m.end(), " " if hiding in _HTML_BREAKS else gone))
                 hiding, para = None, False
     if hiding is not None:  # a hidden element never closed: hidden to the end, as a browser reads it (a <p> to
         # its paragraph's end: "Intro <p hidden>secret\n\nVisible cat" shows "Visible cat", which was hidden)
