@@ -2350,7 +2350,8 @@ def test_an_element_closed_after_double_angular_brackets_is_html(text):
     assert not check_constraints(text, [{"type": "keywords", "keywords": ["cat"]}]).correct
     assert not check_constraints(text, [{"type": "forbidden_words", "keywords": ["cat"]}]).correct
     assert not check_constraints(text, [{"type": "title"}]).correct
-    for title in ("<<a hidden gem>>\nDogs and a cat.", "<<div hidden>>\nDogs and a cat.", "<<The Hidden Valley>>\ncat"):
+    for title in ("<<a hidden gem>>\nDogs and a cat.", "<<div hidden>>\nDogs and a cat.", "<<The Hidden Valley>>\ncat",
+                  '<<a guide to a cat>>\nsee <a href="https://x.org">here</a>.', "<<b>>\na <b>bold</b> cat"):
         assert check_constraints(title, [{"type": "title"}, {"type": "keywords", "keywords": ["cat"]}]).correct, title
 
 

@@ -306,7 +306,7 @@ def _renderings(t: str, lines: bool = False) -> tuple[str, ...]:
     if "<!" in plain or "<?" in plain:  # (to the last ">" only: each one's match ends at a ">", linear time)
         end = plain.rfind(">") + 1
         plain = _RAW_HTML.sub(gone, plain[:end]) + plain[end:]
-    closed = _closes(plain) if "<<" in plain else {}
+    closed = _closes(plain) if "<<" in plain else set()
     plain = _HTML_TAG.sub(lambda m: m.group() if _titled(m, closed) else ("\n" if lines else " ") + (
         gone if m.group(1).lower() == "br" else "") if m.group(1).lower() in _HTML_BREAKS else gone, plain)
     plain = plain.replace("`", gone)
@@ -336,24 +336,34 @@ def _unmarked(t: str) -> str:
     and links' addresses dropped, entities as their characters. A comment's and a hidden element's words are in it."""
     if "<" not in t and "`" not in t and "&" not in t and "](" not in t:
         return t
-    closed = _closes(t) if "<<" in t else {}
+    closed = _closes(t) if "<<" in t else set()
     u = _HTML_TAG.sub(lambda m: m.group() if _titled(m, closed) else " ", t).replace("`", "")
     u = _LINK.sub(r"\1", u) if "](" in u else u
     return _visible(html.unescape(u)) if "&" in u else u
 
 
-def _titled(m: re.Match, closed: dict) -> bool:
+def _titled(m: re.Match, closed: set) -> bool:
     """Whether a tag is a <<title>>'s inside: "<<The Hidden Valley>>" (as the title constraint asks for one) is text,
     not a tag: read as one, a "hidden" (or "Script", "Style") in a title hid the whole response, scored 0. Not where
-    its element is closed after it (`closed`: each tag name's last closing tag, from _closes), nor a closing tag: that
-    is HTML, "<<div hidden>>cat</div>" shows no "cat" (it met a keyword "cat" and hid a forbidden one)."""
+    a closing tag after it closes its element (`closed`, from _closes), nor a closing tag: that is HTML, "<<div
+    hidden>>cat</div>" shows no "cat" (it met a keyword "cat" and hid a forbidden one)."""
     return (m.start() > 0 and m.string[m.start() - 1] == "<" and m.string.startswith(">", m.end())
-            and m.string[m.start() + 1] != "/" and closed.get(m.group(1).lower(), -1) < m.start())
+            and m.string[m.start() + 1] != "/" and m.start() not in closed)
 
 
-def _closes(t: str) -> dict:
-    """Each tag name's last closing tag's start in `t` (for _titled)."""
-    return {m.group(1).lower(): m.start() for m in _HTML_TAG.finditer(t) if t[m.start() + 1] == "/"}
+def _closes(t: str) -> set:
+    """The starts of the opening tags in `t` that a closing tag after them closes, elements of the same name opened
+    and closed between them aside (for _titled): in "<<a guide>> see <a href=x>here</a>" the "</a>" closes the link,
+    not the title's "<a guide>". (One pass from the end: per name, the lowest running count of closings over
+    openings from each tag on.)"""
+    out, low = set(), {}
+    for m in reversed(list(_HTML_TAG.finditer(t))):
+        name, closing = m.group(1).lower(), t[m.start() + 1] == "/"
+        after = low.get(name, 0)
+        if not closing and after < 0:
+            out.add(m.start())
+        low[name] = (-1 if closing else 1) + min(0, after)
+    return out
 
 
 # elements whose text no reader sees: a script, a style, ... and any with a "hidden" attribute or a display:none style.
@@ -426,7 +436,7 @@ def _unhidden(t: str, gone: str = "") -> str:
         return k >= 0 and p < code[k][1]
 
     cuts, hiding, depth, start = [], None, 0, 0
-    closed = _closes(t) if "<<" in t else {}
+    closed = _closes(t) if "<<" in t else set()
     tags = [m for m in _HTML_TAG.finditer(t) if not _titled(m, closed) and not in_code(m.start())] if "<" in t else []
     # a script, style, template or noscript tag never closed after it is the tag's name in prose ("use the <style>
     # tag"), no element: read as open to the end, it hid every word after it (a keyword there was never met)
