@@ -754,6 +754,40 @@ def test_a_check_written_as_an_if_that_fails_is_an_assert():
         assert not w.correct and not f.correct, (t, w, f)
 
 
+def test_a_check_written_as_an_if_that_raises_another_exception_or_exits_is_an_assert():
+    # `if add(2, 2) != 4: raise ValueError` (or SystemExit(1), sys.exit(1), exit(1)) where the exception can only
+    # fail the test is `assert not (...)` too: left as an `if`, a program that forged the end of the run (its done
+    # record on fd 3, then os._exit) when the check came passed it unrun, and the 4 was the sandbox's to read
+    good, wrong = "def add(a, b):\n    return a + b", "def add(a, b):\n    return 3"
+    forge = ("import os\ndef add(a, b):\n    if a == 2:\n        os.write(3, b'{\"done\": true}\\n')\n"
+             "        os._exit(0)\n    return 3")
+    forms = {
+        "assert add(1, 2) == 3\nif add(2, 2) != 4:\n    raise ValueError('bad')\n": "passed 2/2",
+        "assert add(1, 2) == 3\nif add(2, 2) != 4:\n    raise SystemExit(1)\n": "passed 2/2",
+        "import sys\nassert add(1, 2) == 3\nif add(2, 2) != 4:\n    print('FAIL')\n    sys.exit(1)\n": "passed 2/2",
+        "def test_a():\n    assert add(1, 2) == 3\n\ndef test_b():\n    if add(2, 2) != 4:\n        raise Exception\n"
+        "    elif add(0, 0) != 0:\n        exit(1)\n": "passed 2/2",
+        "def check(candidate):\n    assert candidate(1, 2) == 3\n    if candidate(2, 2) != 4:\n"
+        "        raise RuntimeError('wrong')\n\ncheck(add)\n": "passed 2/2",
+    }
+    # where a `try` or `with` of the tests may catch the exception, the `if` is control flow, run as written
+    kept = {
+        "try:\n    if add(2, 2) != 5:\n        raise ValueError\nexcept ValueError:\n    pass\nassert add(1, 2) == 3\n":
+        "passed 1/1",
+        "import pytest\ndef need_pos(x):\n    if x < 0:\n        raise ValueError('neg')\n    return x\n"
+        "def test_a():\n    with pytest.raises(ValueError):\n        need_pos(add(-2, 1))\n"
+        "    assert need_pos(add(1, 2)) == 3\n": "passed 1/1",
+    }
+    calls = [(blk(p), t) for t in forms for p in (good, wrong, forge)] + [(blk(good), t) for t in kept]
+    verdicts = _verdicts(calls)
+    for k, (t, want) in enumerate(forms.items()):
+        v, w, f = verdicts[3 * k:3 * k + 3]
+        assert v.reason == want, (t, v)
+        assert not w.correct and not f.correct, (t, w, f)
+    for v, (t, want) in zip(verdicts[3 * len(forms):], kept.items()):
+        assert v.reason == want, (t, v)
+
+
 def test_an_exception_test_passes_only_when_its_body_raised_an_expected_builtin_exception():
     # tests made only of exception checks (MBPP/HumanEval style): nothing else reports, so how the body ended is
     # reported, and the caller decides it against the handlers' classes

@@ -2244,28 +2244,98 @@ class _DropStrings(ast.NodeTransformer):
         return node
 
 
+_TRAPS = (ast.Try, ast.With, ast.AsyncWith, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))
+
+
+def _read_names(node: ast.AST) -> set[str]:
+    # the names and attribute names `node` reads (`check`, `self.check`)
+    return {n.id if isinstance(n, ast.Name) else n.attr for n in ast.walk(node)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) or isinstance(n, ast.Attribute)}
+
+
+def _caught_functions(modules: list[ast.Module]) -> set[str]:
+    """The names of the tests' functions whose exception a `try` or `with` of the tests may catch before it fails
+    the test: read inside one, read other than as the function of a call (passed on: `run(check)`), decorated
+    otherwise than with pytest's marks, or read in the body of such a function."""
+    caught: set[str] = set()
+    funcs: dict[str, list[ast.AST]] = {}
+    nodes = [n for mod in modules for n in ast.walk(mod)]
+    called = {id(n.func) for n in nodes if isinstance(n, ast.Call)}
+    for n in nodes:
+        if isinstance(n, _TRAPS):
+            caught |= _read_names(n)
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            funcs.setdefault(n.name, []).append(n)
+            if any(_pytest_mark(d) is None for d in n.decorator_list):
+                caught.add(n.name)
+        elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in called:
+            caught.add(n.id)
+        elif isinstance(n, ast.Attribute) and id(n) not in called:
+            caught.add(n.attr)
+    done: set[str] = set()
+    while todo := (caught & funcs.keys()) - done:
+        for name in todo:
+            done.add(name)
+            for fn in funcs[name]:
+                caught |= set().union(*(_read_names(s) for s in fn.body))
+    return caught
+
+
 class _FailIfs(ast.NodeTransformer):
     """`if <cond>: raise AssertionError(...)` (or `assert False`, `pytest.fail(...)`, `self.fail(...)`) is `assert not
     <cond>` (then what its `else:` or `elif` holds), as Python decides it: a check. Left as an `if`, the failing statement was reached
     only by a wrong program, so its test was no test (a program that forged the end of the run there passed it; a
-    right one, with no other assert reported, failed it: an `assert False` never reported)."""
+    right one, with no other assert reported, failed it: an `assert False` never reported). So is an `if` whose
+    body raises any other exception or exits (`raise ValueError`, `raise SystemExit(1)`, `sys.exit(1)`; after
+    `print` calls, which decide nothing) where that exception can only fail the test: outside every `try` and
+    `with` of the tests, in no function of theirs that one may run (see _caught_functions). Elsewhere such an
+    `if` runs as written, a check whose end a program can still forge (the exception is the only evidence)."""
+
+    def __init__(self, modules: list[ast.Module] = ()):
+        caught = _caught_functions(list(modules))
+        self.open: set[int] = set()  # the ifs whose exception fails the test (kept alive by `self.nodes`)
+        self.nodes: list[ast.AST] = []
+
+        def walk(node: ast.AST, open_: bool) -> None:
+            for child in ast.iter_child_nodes(node):
+                o = open_ and not isinstance(child, (*_TRAPS, ast.Lambda))
+                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    o = o and child.name not in caught
+                if o and isinstance(child, ast.If):
+                    self.open.add(id(child))
+                    self.nodes.append(child)
+                walk(child, o)
+
+        for mod in modules:
+            walk(mod, True)
 
     @staticmethod
-    def _fails(stmt: ast.stmt) -> bool:
-        if isinstance(stmt, ast.Raise) and stmt.cause is None:
+    def _fails(stmt: ast.stmt, any_exit: bool = False) -> bool:
+        if isinstance(stmt, ast.Raise) and stmt.cause is None and stmt.exc is not None:
             e = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
-            return isinstance(e, ast.Name) and e.id == "AssertionError"
+            return any_exit or isinstance(e, ast.Name) and e.id == "AssertionError"
         if isinstance(stmt, ast.Assert):
             return isinstance(stmt.test, ast.Constant) and stmt.test.value is False
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
             f = stmt.value.func
+            if any_exit and (isinstance(f, ast.Name) and f.id in ("exit", "quit") or isinstance(f, ast.Attribute)
+                             and isinstance(f.value, ast.Name) and (f.value.id, f.attr) in (("sys", "exit"),
+                                                                                             ("os", "_exit"))):
+                return True
             return (isinstance(f, ast.Attribute) and f.attr == "fail" and isinstance(f.value, ast.Name)
                     and f.value.id in ("pytest", "self"))
         return False
 
+    @staticmethod
+    def _prints(stmts: list[ast.stmt]) -> bool:
+        return all(isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) and isinstance(s.value.func, ast.Name)
+                   and s.value.func.id == "print" for s in stmts)
+
     def visit_If(self, node: ast.If):
+        is_open = id(node) in self.open
         node = self.generic_visit(node)
-        if len(node.body) == 1 and self._fails(node.body[0]):  # (what an `else:`/`elif` holds runs after it)
+        if ((len(node.body) == 1 and self._fails(node.body[0]))  # (what an `else:`/`elif` holds runs after it)
+                or (is_open and self._fails(node.body[-1], True) and self._prints(node.body[:-1]))):
             check = ast.copy_location(ast.Assert(test=ast.UnaryOp(op=ast.Not(), operand=node.test), msg=None), node)
             return [check, *node.orelse]
         return node
@@ -5781,7 +5851,8 @@ def _make_plan(tests) -> dict:
         except SyntaxError as e:
             raise PonderError(f"code tests: test {k + 1} is not valid Python ({e.msg}, line {e.lineno})") from None
     modules = _canonical_imports([_DropStrings().visit(mod) for mod in modules])
-    modules = [ast.fix_missing_locations(_FailIfs().visit(mod)) for mod in modules]
+    fail_ifs = _FailIfs(modules)
+    modules = [ast.fix_missing_locations(fail_ifs.visit(mod)) for mod in modules]
     bound = _bound_names(modules)
     if "numpy" not in bound:
         modules = [ast.fix_missing_locations(_NumpyAsserts().visit(mod)) for mod in modules]
