@@ -226,6 +226,14 @@ def test_stdio_real_numbers_compare_within_a_tolerance(batch):
     assert [v.reason for v in verdicts] == [r for *_, r in batch]
 
 
+def test_a_report_flood_past_the_cap_is_judged_without_reading_it():
+    # 16 MiB of `{}` lines on fd 3: the verdict is the cap's, and it comes as fast as the cap is met (the report
+    # was decoded line by line first, ~40 s of the caller's time on a loaded 2-core box, for nothing)
+    flood = "import os\nwhile True:\n    os.write(3, b'{}\\n' * 65536)"
+    start = time.monotonic()
+    assert check_code(blk(flood), "assert 1 == 1", timeout=10).reason == "output limit exceeded"
+    assert time.monotonic() - start < 10
+
 def test_stdio_tolerant_comparison_is_bounded_in_the_caller():
     from ponder.verify import code
     assert code._tokens_match("0.5 2", "0.5000001 2", 1e-6)

@@ -5943,6 +5943,12 @@ def _over_memory(run: dict, records: list, memory_mb: int) -> str | None:
 def _judge_asserts(plan: dict, run: dict, code: str, memory_mb: int = MEMORY_MB) -> Verdict:
     if run["timeout"]:
         return Verdict(False, code, "timeout")
+    if run["status"] == VIOLATION_EXIT and "ponder-sandbox-violation" in run["stderr"]:
+        return Verdict(False, code, "sandbox violation")
+    # decided before the report is read: decoding a capped report line by line (16 MiB of `{}` lines a program
+    # wrote to fd 3) held the caller ~40 s for a verdict that does not depend on it
+    if run["overflow"]:
+        return Verdict(False, code, "output limit exceeded")
     records = []
     for line in (run["report"] or "").splitlines():
         try:
@@ -5951,10 +5957,6 @@ def _judge_asserts(plan: dict, run: dict, code: str, memory_mb: int = MEMORY_MB)
             continue
         if isinstance(rec, dict):
             records.append(rec)
-    if run["status"] == VIOLATION_EXIT and "ponder-sandbox-violation" in run["stderr"]:
-        return Verdict(False, code, "sandbox violation")
-    if run["overflow"]:
-        return Verdict(False, code, "output limit exceeded")
     if run.get("memory"):  # killed whatever it had reported so far
         return Verdict(False, code, _over_memory(run, records, memory_mb))
     if any("crash" in r for r in records) or not any(r.get("done") is True for r in records):
