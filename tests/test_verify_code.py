@@ -234,6 +234,18 @@ def test_a_report_flood_past_the_cap_is_judged_without_reading_it():
     assert check_code(blk(flood), "assert 1 == 1", timeout=10).reason == "output limit exceeded"
     assert time.monotonic() - start < 10
 
+def test_an_assert_in_a_long_loop_reports_each_distinct_report_once():
+    # `for i in range(500000): assert is_even(2 * i)`: one report per iteration, all alike, passed the 16 MiB cap
+    # ("output limit exceeded") for a right program; a report the same as an earlier one is decided the same, and
+    # is sent once (the caller needs only that each assert was reported, and every report's verdict)
+    good = "def is_even(n):\n    return n % 2 == 0"
+    calls = [(blk(good), "for i in range(500000):\n    assert is_even(2 * i)\n", {"timeout": 60}),
+             # one iteration that differs is still reported, and decided
+             (blk(good), "for i in range(500000):\n    assert is_even(2 * i + (i == 499999))\n", {"timeout": 60}),
+             (blk(good), "def test_a():\n    for _ in range(500000):\n        assert is_even(4)\n"
+              "    assert is_even(3) is False\n", {"timeout": 60})]
+    assert [v.reason for v in _verdicts(calls)] == ["passed 1/1", "failed test 1", "passed 1/1"]
+
 def test_stdio_tolerant_comparison_is_bounded_in_the_caller():
     from ponder.verify import code
     assert code._tokens_match("0.5 2", "0.5000001 2", 1e-6)

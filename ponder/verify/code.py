@@ -265,7 +265,8 @@ seen); an ``if`` on the loop's values alone is decided here in each copy, and a
 ``else:``; a ``return``, kept, the function). A loop it cannot write out so runs as written: items the sandbox
 computes, a body that may leave the loop otherwise (a ``break`` or ``return`` under an ``if`` on a value of
 the program's, a ``yield``) or has a check under such an ``if``, a table the tests read otherwise too.
-Its asserts are reported once per iteration run, so the caller cannot tell how many should have been: a
+Its asserts are reported once per iteration run (a report the same as an earlier one of that assert, the same
+values, is sent once: decided the same), so the caller cannot tell how many should have been: a
 program that forges the end of the run after some iterations passes the rest unrun. Likewise a call of a
 helper function of the tests with values written in them, or names they never bind (``def check(x, want):
 assert f(x) == want`` then ``check(3, 6)``, as the written-out loops above give; ``run(f, 3, 6)``, the
@@ -516,7 +517,10 @@ def whole(fn, v):
             del pending[:], above[:]
             ids.clear()
 
-def enc(v):
+def enc(v, _type=type, _flat=(bool, int, float, str)):
+    # (a flat value defers no piece: encoded at once, as an assert in a loop of many iterations sends one each)
+    if v is None or _type(v) in _flat:
+        return enc1(v, 0)
     return whole(enc1, v)
 
 def enc1(v, depth, _type=type, _hex=hex, _len=len, _sub=issubclass, _int=int.__int__, _fhex=float.hex,
@@ -710,10 +714,27 @@ def run_program(spec):
                 status = status or 1
         os._exit(status)
     # assert mode: reports go to fd 3, whose reader is the harness
-    wr, dumps, ex, _len = os.write, json.dumps, os._exit, len
+    wr, ex, _len = os.write, os._exit, len
+    # one C encoder, made before the program runs (json.dumps makes one per call, ~half the cost of a report of an
+    # assert in a loop, and looks up json's default encoder, which the program may replace); json.dumps's output
+    c_make = getattr(json.encoder, "c_make_encoder", None)
+    if c_make is not None:
+        one = c_make(None, None, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True)
+        def dumps(obj, _join="".join):
+            return _join(one(obj, 0))
+    else:
+        dumps = json.dumps
     sent = [0]  # report bytes so far
-    def emit(obj):
+    # the check reports sent: one the same as an earlier one (an assert in a loop of the tests given the same
+    # values, `assert is_even(2 * i)`) is decided the same, and is not sent again (the report is bounded by the
+    # distinct values, not by the iterations; the caller needs only that each assert was reported)
+    reported = set()
+    def emit(obj, once=False):
         data = (dumps(obj) + "\n").encode()
+        if once:
+            if data in reported:
+                return
+            reported.add(data)
         sent[0] += _len(data)
         while data:
             data = data[wr(3, data):]
@@ -828,7 +849,7 @@ def run_program(spec):
     def check(i, *records):
         # the pieces of its deep values (see deeper), which go with the report that refers to them (none: no
         # "g", as reports of a loop of many asserts must not grow toward MAX_REPORT_BYTES)
-        emit({"t": i, "v": list(records), "g": chunks[:]} if chunks else {"t": i, "v": list(records)})
+        emit({"t": i, "v": list(records), "g": chunks[:]} if chunks else {"t": i, "v": list(records)}, True)
         del chunks[:]
     # the builtins the caller applies to an operand, applied here to an object of the program's (see
     # _AssertRewriter._apply_there)
