@@ -234,6 +234,16 @@ def test_a_report_flood_past_the_cap_is_judged_without_reading_it():
     assert check_code(blk(flood), "assert 1 == 1", timeout=10).reason == "output limit exceeded"
     assert time.monotonic() - start < 10
 
+def test_a_report_of_more_lines_than_a_capped_report_holds_is_over_the_cap():
+    # a million `{}` lines (3 MiB, under the byte cap) on fd 3 before a right program: each line was decoded by
+    # the caller (~7 s here; 16 MiB of them ~40 s), a cost the program chose; past MAX_REPORT_LINES it is over the
+    # cap as more bytes would be. (Lines are "\n"-separated, as the harness counts them: "\x1c", which
+    # str.splitlines() splits on too, separates none.)
+    flood = "import os\nfor _ in range(16):\n    os.write(3, b'{}\\n' * 65536)\ndef f(x):\n    return 2 * x"
+    assert check_code(blk(flood), "assert f(1) == 2", timeout=30).reason == "output limit exceeded"
+    sep = "import os\nos.write(3, b'{}\\x1c' * 1000000 + b'\\n')\ndef f(x):\n    return 2 * x"
+    assert check_code(blk(sep), "assert f(1) == 2", timeout=30).reason == "passed 1/1"
+
 def test_an_assert_in_a_long_loop_reports_each_distinct_report_once():
     # `for i in range(500000): assert is_even(2 * i)`: one report per iteration, all alike, passed the 16 MiB cap
     # ("output limit exceeded") for a right program; a report the same as an earlier one is decided the same, and

@@ -341,6 +341,9 @@ from ponder.verify.verdict import Verdict, parse_python
 
 MAX_CODE_CHARS = 256_000  # a longer "program" is a degenerate completion, not a solution
 MAX_REPORT_BYTES = 16 << 20  # assert reports from one run
+# and their lines: the caller decodes each (~5-10 us), so 16 MiB of `{}` lines a program wrote to fd 3 held it
+# ~40 s; 2 ** 19 lines of 16 MiB are 32 bytes a line, about the shortest report of a value (alike ones are sent once)
+MAX_REPORT_LINES = 1 << 19
 # What one stdio case may print. Fixed, never derived from the expected output: the child could read a per-case
 # cap out of the harness's memory and learn the expected length (print "YES" or "NO" by it). The caller still
 # fails output longer than 2 * expected + 64 KiB, as it can decide that itself.
@@ -1318,6 +1321,7 @@ def run_case(spec, case):
         if fd is not None:
             os.close(fd)
     caps = {r_err: 4096, r_out: spec["stdout_cap"], r_rep: spec["report_cap"]}
+    lines = [0]  # of the report (the caller reads it line by line)
     bufs = {fd: [] for fd in (r_err, r_out, r_rep) if fd is not None}
     sizes = dict.fromkeys(bufs, 0)
     over = set()
@@ -1336,6 +1340,10 @@ def run_case(spec, case):
             elif sizes[fd] < caps[fd] or fd == r_err:
                 bufs[fd].append(chunk)
                 sizes[fd] += len(chunk)
+                if fd == r_rep:
+                    lines[0] += chunk.count(b"\n")
+                    if lines[0] > spec["report_lines"]:
+                        over.add(fd)
                 if fd == r_err and sizes[fd] > 8192:  # keep the tail of stderr only
                     tail = b"".join(bufs[fd])[-4096:]
                     bufs[fd], sizes[fd] = [tail], len(tail)
@@ -5971,7 +5979,7 @@ def _judge_asserts(plan: dict, run: dict, code: str, memory_mb: int = MEMORY_MB)
     if run["overflow"]:
         return Verdict(False, code, "output limit exceeded")
     records = []
-    for line in (run["report"] or "").splitlines():
+    for line in (run["report"] or "").split("\n"):  # (the harness counts "\n"; splitlines() splits on "\x1c" too)
         try:
             rec = json.loads(line)
         except (ValueError, RecursionError):  # the program can write to fd 3 too: "[" * 10**5 must not raise
@@ -6162,7 +6170,7 @@ def _run_plan(code: str, plan: dict, *, timeout: float, iso: dict, memory_mb: in
             "nproc": None if nofork else NPROC,
             "fsize": FSIZE_MB << 20, "tmpfs": TMPFS_MB << 20, "uid": uid, "pidns": iso["pidns"], "audit": iso["audit"],
             "nofork": nofork,
-            "report_cap": MAX_REPORT_BYTES, "stdout_cap": MAX_STDOUT_BYTES, "cwd": workdir,
+            "report_cap": MAX_REPORT_BYTES, "report_lines": MAX_REPORT_LINES, "stdout_cap": MAX_STDOUT_BYTES, "cwd": workdir,
             # (the caller's setting, the same for every case: no bound of it comes from an expected output)
             "tokens_cap": MAX_TOKENS_BYTES if float_tol > 0 and plan["mode"] == "stdio" else -1,
             "tokens_left": MAX_TOKENS_RUN_BYTES}
