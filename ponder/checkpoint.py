@@ -600,7 +600,10 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
     `extra` maps file names to writers `fn(path)` for files that must land together with the weights
     (a training run's optimizer state), so a crash or a full disk never pairs new weights with old state.
     `digest` (a dict) gets "weights_sha256", `weights_sha256` of the weights written, before `extra` is written:
-    a run's trainer state records it, and a resume refuses other weights."""
+    a run's trainer state records it, and a resume refuses other weights.
+
+    Saved over a checkpoint, the files that are not a checkpoint's own (README.md, LICENSE, a hub clone's .git) stay
+    (`_carry_over`); its weights, config and tokenizer files are replaced by those written."""
     if not os.fspath(path) or Path(path).name in ("", ".", ".."):
         raise PonderError(f"checkpoint path {os.fspath(path)!r}: give a directory name")
     # torch.compile(model): its state_dict names every tensor "_orig_mod.*" (a tied model failed in safetensors,
@@ -671,6 +674,8 @@ def save(model: Transformer, tokenizer: Tokenizer | None, path: str | os.PathLik
         (tmp / "generation_config.json").write_text(json.dumps(gen))
         for name, write in (extra or {}).items():
             write(tmp / name)
+        if path.is_dir():
+            _carry_over(path, tmp)
         durable = os.environ.get(FSYNC_ENV, "1") != "0"
         if durable:  # on disk before the swap: after a power loss the renames may persist, the data not
             _sync_tree(tmp)
@@ -795,6 +800,42 @@ def _save_error(path: Path, e: OSError) -> OutputError:
     err = OutputError(f"{path}: cannot save the checkpoint ({why})")
     err.errno = e.errno
     return err
+
+
+# What a checkpoint's save writes whole: its weights (any shards, index or trainer state: by suffix), config and
+# generation config, and its tokenizer's files (a stale one would be read over the tokenizer just written)
+SAVED_NAMES = frozenset({"config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json",
+                         "special_tokens_map.json", "added_tokens.json", "chat_template.jinja", "chat_template.json",
+                         "additional_chat_templates", "vocab.json", "merges.txt", "vocab.txt", "tokenizer.model",
+                         "spiece.model"})
+SAVED_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".index.json", ".gguf", ".h5", ".msgpack")
+
+
+def _carry_over(old: Path, new: Path) -> None:
+    """Hard-link into the new checkpoint `new` the entries of the checkpoint `old` it replaces that are not a
+    checkpoint's own files (SAVED_NAMES, SAVED_SUFFIXES) nor written anew: a model card (README.md), LICENSE, a hub
+    clone's .git and .gitattributes, a user's notes. The swap deleted them, silently (transformers' save_pretrained
+    keeps them). A run's own checkpoint (its trainer state beside the weights) holds nothing else: left as it is."""
+    if (old / "trainer_state.pt").exists():
+        return
+    for entry in old.iterdir():
+        name = entry.name
+        if name in SAVED_NAMES or name.endswith(SAVED_SUFFIXES) or os.path.lexists(new / name):
+            continue
+        if entry.is_symlink():  # (a hub snapshot's links to its blobs stay links)
+            os.symlink(os.readlink(entry), new / name)
+        elif entry.is_dir():
+            shutil.copytree(entry, new / name, symlinks=True, copy_function=_link_or_copy)
+        else:
+            _link_or_copy(entry, new / name)
+
+
+def _link_or_copy(src, dst) -> None:
+    """A hard link (no data copied: the new checkpoint is a sibling on the same filesystem), else a copy."""
+    try:
+        os.link(src, dst)
+    except OSError:  # a filesystem without hard links
+        shutil.copy2(src, dst)
 
 
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")

@@ -675,6 +675,42 @@ def test_save_under_a_file_or_over_a_file_is_refused(tmp_path, tiny_random):
     assert (tmp_path / "plain").read_text() == "keep" and [p.name for p in tmp_path.iterdir()] == ["plain"]
 
 
+def test_save_over_a_checkpoint_keeps_the_files_that_are_not_a_checkpoints_own(tmp_path, tiny_random):
+    """Saved over a hub clone (load, edit, save back to the same directory), the swap deleted its README.md model
+    card, LICENSE, .gitattributes and .git, silently (transformers' save_pretrained keeps them). They stay now,
+    unchanged; the old checkpoint's own files (shards and index of other weights, a stale chat_template.jinja and
+    special_tokens_map.json) are not carried over, and what was saved loads as saved."""
+    model, tok = tiny_random
+    ck = tmp_path / "clone"
+    ponder.save(model, tok, ck)
+    (ck / "README.md").write_text("# model card")
+    (ck / "LICENSE").write_text("apache-2.0")
+    (ck / ".gitattributes").write_text("*.safetensors filter=lfs")
+    (ck / ".git" / "refs").mkdir(parents=True)
+    (ck / ".git" / "HEAD").write_text("ref: refs/heads/main")
+    (ck / "model-00001-of-00002.safetensors").write_bytes(b"stale")
+    (ck / "model.safetensors.index.json").write_text("{}")
+    (ck / "chat_template.jinja").write_text("stale {{ messages }}")
+    (ck / "special_tokens_map.json").write_text('{"eos_token": "<stale>"}')
+    with torch.no_grad():
+        model.embed_tokens.weight.add_(1.0)
+    try:
+        ponder.save(model, tok, ck)
+    finally:
+        with torch.no_grad():
+            model.embed_tokens.weight.sub_(1.0)
+    assert (ck / "README.md").read_text() == "# model card" and (ck / "LICENSE").read_text() == "apache-2.0"
+    assert (ck / ".gitattributes").is_file() and (ck / ".git" / "HEAD").read_text() == "ref: refs/heads/main"
+    assert (ck / ".git" / "refs").is_dir()
+    for stale in ("model-00001-of-00002.safetensors", "model.safetensors.index.json", "chat_template.jinja",
+                  "special_tokens_map.json"):
+        assert not (ck / stale).exists(), stale
+    loaded, tok2 = ponder.load(ck)
+    assert torch.equal(loaded.embed_tokens.weight, model.embed_tokens.weight + 1.0)
+    assert tok2.eos_token == tok.eos_token
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clone"]  # (no leftover beside it)
+
+
 def test_save_never_replaces_a_directory_that_is_not_a_checkpoint(tmp_path, tiny_random):
     """save() swaps a whole directory in: over a folder of the user's (or a run directory, whose config.json
     sits beside checkpoint/) it deleted every file there. Refused, with nothing touched; an empty directory
