@@ -1303,6 +1303,13 @@ def cmd_eval(a):
             if kept:
                 raise PonderError(f"--out {a.out}: holds an interrupted sweep ({kept} kept); continue it with --resume "
                                   f"(the same settings), or remove {Path(a.out) / SWEEP_PROGRESS} to start afresh")
+    if a.sweep:  # the temperature the samples are drawn at: the parallel methods' (the sequential ones decode greedily)
+        used = 0.8 if a.temperature is None else a.temperature
+    else:
+        from .evaluate import DEFAULT_TEMPERATURE
+
+        used = DEFAULT_TEMPERATURE[method] if a.temperature is None else a.temperature
+    _eval_sampling_note(a, used)
     models = _load_models(a, a.model or ["tiny"])
     if a.sweep:
         res = sweep(models, items, parallel_ns=ns, budgets=budgets, methods=methods,
@@ -1390,6 +1397,30 @@ def cmd_eval(a):
             print(f"    {value:<{width}} {counted(g['n_problems'], 'problem'):>12}: {cells}")
     if a.out:
         print(f"written to {a.out} (ponder report {a.out})")
+
+
+def _eval_sampling_note(a, temperature: float) -> None:
+    """eval samples at its own settings (a fixed protocol, recorded in config.json), not at those a checkpoint's
+    generation_config.json recommends, as generate and chat do: a model whose authors ask for temperature 0.6 and
+    top_p 0.95 (Qwen3) was evaluated at 1.0 with nothing said, unlike vLLM's or transformers' defaults. One stderr
+    note per such model when eval samples (greedy takes the most likely token whatever they are)."""
+    if temperature == 0 or getattr(a, "quiet", False):
+        return
+    from .checkpoint import sampling_defaults
+
+    used = {"temperature": temperature, "top_p": a.top_p, "top_k": 0, "min_p": 0.0}
+    for m in a.model or ["tiny"]:
+        try:
+            rec, f = sampling_defaults(m)
+        except PonderError:  # (a missing model or a bad file: loading says so; eval reads none of its values)
+            continue
+        differ = {k: v for k, v in rec.items() if used[k] != v}
+        if differ:
+            unflagged = [k for k in differ if k in ("top_k", "min_p")]
+            print(f"note: {f} recommends " + ", ".join(f"{k} {v}" for k, v in rec.items())
+                  + f"; eval samples at temperature {temperature:g}, top_p {a.top_p:g}"
+                  + (f", no {' or '.join(unflagged)}" if unflagged else "")
+                  + " (recorded in config.json); --temperature and --top-p set them", file=sys.stderr)
 
 
 def cmd_probe(a):

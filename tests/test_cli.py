@@ -236,6 +236,27 @@ def test_generate_samples_with_the_checkpoints_generation_config(tmp_path, tiny_
             assert "checkpoint's generation_config.json" in shown.split(opt + " ", 1)[1].split(" --", 1)[0], opt
 
 
+def test_eval_names_the_sampling_settings_a_checkpoint_recommends(tmp_path, tiny_random, capsys):
+    """eval samples at its own settings (recorded in config.json), not at a checkpoint's generation_config.json's
+    as generate does: a Qwen3-like checkpoint asking for temperature 0.6 and top_p 0.95 was evaluated at 1.0 with
+    nothing said. A note names them when eval samples; none when its settings are the file's, or when greedy."""
+    ck = _sampling_checkpoint(tmp_path / "ck", tiny_random, do_sample=True, temperature=0.6, top_p=0.95, top_k=20)
+    run = ["eval", "--model", str(ck), "--task", "arith", "--limit", "2", "--max-new-tokens", "2"]
+    assert main([*run, "-n", "2", "--k", "1"]) == 0
+    note = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("note:")]
+    assert note == [f"note: {ck / 'generation_config.json'} recommends temperature 0.6, top_p 0.95, top_k 20; eval "
+                    "samples at temperature 1, top_p 1, no top_k (recorded in config.json); --temperature and "
+                    "--top-p set them"]
+    for flags in (["--method", "greedy"], ["-n", "2", "--temperature", "0.6", "--top-p", "0.95"]):
+        assert main([*run, *flags]) == 0
+        err = capsys.readouterr().err
+        assert ("recommends" in err) == (flags[0] == "-n"), flags  # top_k 20 has no eval flag: still named
+    assert main([*run, "-n", "2", "--quiet"]) == 0 and capsys.readouterr().err == ""
+    same = _sampling_checkpoint(tmp_path / "same", tiny_random, do_sample=True, temperature=0.6, top_p=0.95)
+    assert main([*run[:2], str(same), *run[3:], "-n", "2", "--temperature", "0.6", "--top-p", "0.95"]) == 0
+    assert "recommends" not in capsys.readouterr().err
+
+
 def test_generate_says_which_generation_config_settings_it_does_not_apply(tmp_path, tiny_random, ckpt, capsys):
     """A generation_config.json's repetition_penalty (Qwen2.5-Instruct's 1.05) or no_repeat_ngram_size, which
     transformers' generate() applies (greedy too) and Ponder has not, was dropped silently beside the note listing
