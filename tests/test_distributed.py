@@ -2282,6 +2282,62 @@ def _killed(dp):
     time.sleep(600)
 
 
+def _dies_after_step(dp, cfg, run_dir, resume, progress, after):
+    """ddp._train_rank, but rank 1 is killed (SIGKILL) once its step `after` is trained (rank 0 then waits in step
+    after + 1's first collective, any checkpoint of step `after` written)."""
+    import os
+    import signal
+
+    from ponder.rl import trainer
+
+    real, done = trainer._step, []
+
+    def step(*a, **k):
+        out = real(*a, **k)
+        done.append(1)
+        if dp.rank == 1 and len(done) == after:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return out
+
+    trainer._step = step
+    return ddp._train_rank(dp, cfg, run_dir, resume, progress)
+
+
+@pytest.mark.parametrize("after,save_every,said", [
+    (1, 100, "it died before the run's first checkpoint, so --resume has nothing to continue: remove {out} and run "
+             "the command again"),
+    (2, 1, "the run's last checkpoint is intact: continue with --resume")])
+def test_grpo_rank_killed_says_what_is_left_to_resume(tmp_path, ckpt, data, monkeypatch, capsys, after, save_every,
+                                                      said):
+    """A rank killed (kill -9, the OOM killer) before the run's first checkpoint was said to leave "a grpo run's last
+    checkpoint" intact, to continue with --resume, which then refused the directory (nothing to resume). The ranks
+    train as the command spawns them; rank 1 is killed after its first (second) step."""
+    import functools
+    import os
+
+    from ponder.cli import main
+
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("--nproc 2 needs 2 cores")
+    real = ddp.spawn
+    monkeypatch.setattr(ddp, "spawn", lambda fn, *a, **kw: real(functools.partial(_dies_after_step, after=after),
+                                                                 *a, **kw))
+    out = tmp_path / "r"
+    argv = ["grpo", "--model", str(ckpt), "--data", str(data), "--reward", "constraints", "--nproc", "2", "--threads",
+            "1", "--steps", "3", "--prompts-per-step", "2", "--group-size", "2", "--max-new-tokens", "6",
+            "--save-every", str(save_every), "--quiet", "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert re.fullmatch(r"ponder grpo: error: data-parallel rank 1 \(pid \d+\) was killed by SIGKILL; the other "
+                        r"ranks were stopped; " + re.escape(said.format(out=out)) + "\n", err), err
+    # as said: --resume refuses the run (one process: its checks come first), or has its checkpoint
+    if after == 1:
+        assert main(["grpo", "--resume", str(out), "--quiet"]) == 2
+        assert "stopped before its first checkpoint (nothing to resume)" in capsys.readouterr().err
+    else:  # (resuming such a run equals the uninterrupted one: test_two_ranks_equal_one_process, the fsdp run)
+        assert (out / "checkpoint" / "trainer_state.pt").is_file()
+
+
 def test_ddp_more_ranks_than_cores_and_a_killed_rank_get_one_line():
     import logging
     import os

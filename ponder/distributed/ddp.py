@@ -35,6 +35,7 @@ rank 0's held-out evaluation (--eval-n, long generations) or checkpoint takes lo
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import math
@@ -423,10 +424,14 @@ def _quiet_join():
         log.setLevel(level)
 
 
-def _first_failure(e: Exception, procs, outdir: Path) -> str | None:
+DIED_HINT = "; a grpo run's last checkpoint is intact: continue with --resume"
+
+
+def _first_failure(e: Exception, procs, outdir: Path, died_hint: Callable[[], str] | None = None) -> str | None:
     """One line on the rank whose failure ended the run. A rank that died without a Python error (the OOM killer,
     kill -9, a crash) comes first: the others then fail in a collective whose peer left, and may be the ones join
-    reports. Otherwise the rank whose error was written first."""
+    reports. Otherwise the rank whose error was written first. died_hint() ends the line of a rank that died (what
+    is left to resume; default DIED_HINT)."""
     import torch.multiprocessing as mp
 
     died = None
@@ -449,8 +454,8 @@ def _first_failure(e: Exception, procs, outdir: Path) -> str | None:
             return (f"data-parallel rank {r} (pid {pid}) {how} before it started (its error is above); a script "
                     "that starts ranks (ddp.spawn, train_ddp with nproc) must do so under "
                     "`if __name__ == \"__main__\":`, as each rank imports the script first")
-        return (f"data-parallel rank {r} (pid {pid}) {how}; the other ranks were stopped; a grpo run's last "
-                "checkpoint is intact: continue with --resume")
+        return f"data-parallel rank {r} (pid {pid}) {how}; the other ranks were stopped" + (
+            died_hint() if died_hint is not None else DIED_HINT)
     errors = []
     for f in outdir.glob("rank*.error"):  # (one cut short by the stop would hide the first failure behind a
         with contextlib.suppress(ValueError, OSError):  # JSONDecodeError)
@@ -465,12 +470,14 @@ def _first_failure(e: Exception, procs, outdir: Path) -> str | None:
     return f"data-parallel rank {first['rank']}: {first['message']}"
 
 
-def spawn(fn: Callable, nproc: int, *args, backend: str = "gloo", threads: int | None = None) -> list:
+def spawn(fn: Callable, nproc: int, *args, backend: str = "gloo", threads: int | None = None,
+          died_hint: Callable[[], str] | None = None) -> list:
     """Run fn(dp, *args) in `nproc` fresh local processes forming one process group; returns each rank's
     result, rank order. fn must be importable (a module-level function). An exception on a rank is raised
     here as a one-line PonderError naming the rank (the first to fail); Ctrl-C (SIGINT reaches every rank of
     the terminal's process group) ends every rank, each destroying its process group on the way out. A rank
-    interrupted alone raises RankInterrupted (a KeyboardInterrupt) naming it."""
+    interrupted alone raises RankInterrupted (a KeyboardInterrupt) naming it. died_hint() ends the line of a rank
+    that died (kill -9, the OOM killer): what of the run is left to resume (default DIED_HINT)."""
     import torch.multiprocessing as mp
 
     if isinstance(nproc, bool) or not isinstance(nproc, int) or nproc < 1:
@@ -498,7 +505,7 @@ def spawn(fn: Callable, nproc: int, *args, backend: str = "gloo", threads: int |
             _stop_ranks(ctx.processes)
             raise
         except Exception as e:
-            failed = _first_failure(e, ctx.processes, Path(outdir))
+            failed = _first_failure(e, ctx.processes, Path(outdir), died_hint)
             if failed is None:
                 raise
             raise PonderError(failed) from e
@@ -641,7 +648,22 @@ def train_ddp(cfg, run_dir, *, nproc: int | None = None, resume: bool = False, p
             check_steps_left(Path(run_dir), at, cfg.steps)
     check_inputs(cfg, run_dir, resume=resume)
     # (--threads set the driver's threads alone: the ranks, fresh processes, ran their default share of the cores)
-    return Path(spawn(_train_rank, nproc, cfg, str(run_dir), resume, progress, backend="gloo", threads=threads)[0])
+    return Path(spawn(_train_rank, nproc, cfg, str(run_dir), resume, progress, backend="gloo", threads=threads,
+                      died_hint=functools.partial(_left_to_resume, Path(run_dir)))[0])
+
+
+def _left_to_resume(run: Path) -> str:
+    """What a grpo run whose rank died left to continue from, for the line naming the rank: a rank killed before the
+    first checkpoint was said to leave an intact checkpoint to --resume, which then refused the directory."""
+    from ..train import STATE
+
+    # (a save killed between its renames left the checkpoint set aside, which --resume puts back)
+    if (run / "checkpoint" / STATE).is_file() or any(run.glob(".checkpoint.old-*")):
+        return "; the run's last checkpoint is intact: continue with --resume"
+    if (run / "config.json").is_file():  # (the run's own: a new run refuses the directory)
+        return (f"; it died before the run's first checkpoint, so --resume has nothing to continue: remove {run} and "
+                "run the command again")
+    return "; nothing of the run was saved yet: run the command again"
 
 
 # ---- FSDP2 -------------------------------------------------------------------------------------------------
