@@ -2282,6 +2282,27 @@ def _killed(dp):
     time.sleep(600)
 
 
+def _fsdp_warnings(dp):
+    """The warnings of an FSDP2 learner's forward and backward over a padded batch (the trainer's)."""
+    import warnings
+
+    model = ponder.Transformer(ponder.ModelConfig(**MCFG)).init_weights(3, std=0.1)
+    ddp.apply_fsdp2(model, dp)
+    ids = torch.tensor([[5, 6, 7, 8], [5, 6, 0, 0]])
+    with warnings.catch_warnings(record=True) as seen:
+        hidden = model(ids, attention_mask=(ids > 0).long(), return_hidden=True)
+        model.lm_head(hidden).float().logsumexp(-1).sum().backward()
+    return [str(w.message) for w in seen]
+
+
+def test_fsdp_learner_prints_no_warning_of_wrong_gradients():
+    """Every rank of a --fsdp run printed torch's 'FSDP2-wrapped module (FSDPTransformer) returned a view tensor. An
+    in-place op on this view ... can cause backward to fail or produce wrong gradients' (2 lines): the trainer changes
+    no output in place, and the gradients equal the single process's (test_two_ranks_equal_one_process)."""
+    (said,) = ddp.spawn(_fsdp_warnings, 1, threads=1)
+    assert not [w for w in said if "view tensor" in w], said
+
+
 def _dies_after_step(dp, cfg, run_dir, resume, progress, after):
     """ddp._train_rank, but rank 1 is killed (SIGKILL) once its step `after` is trained (rank 0 then waits in step
     after + 1's first collective, any checkpoint of step `after` written)."""

@@ -674,8 +674,16 @@ def apply_fsdp2(model, dp: DataParallel):
     called on top. On CUDA ranks the model is moved to the rank's device first (NCCL); on CPU ranks (gloo,
     which has no PREMUL_SUM) the same code runs, which is how tests/test_distributed.py checks the gradients
     and the trainer. CUDA/NCCL is untested here (no GPU on the development machine)."""
+    import warnings
+
     from torch.distributed.fsdp import fully_shard
 
+    # The root's output (hidden states, a padded batch's rows put back on the [B, T] grid by a view) is never changed in
+    # place (the trainer's logits are a new tensor): torch's warning that an in-place op on it would drop the
+    # pre-backward hook "and produce wrong gradients", printed by every rank of every --fsdp run, was noise (the
+    # gradients equal the single process's: tests/test_distributed.py)
+    warnings.filterwarnings("ignore", message=r"FSDP2-wrapped module \(\w+\) returned a view tensor",
+                            category=UserWarning)
     if dp.device.type == "cuda":
         model.to(dp.device)
     elif dp.device.type != "cpu":
