@@ -2126,7 +2126,7 @@ def main(argv=None) -> int:
             print(said, file=sys.stderr)  # (every rank printed it: N copies of one command)
             return 128 + signum
         run = _resumable_run(a)
-        hint = f"; continue with: ponder {a.command} --out {shlex.quote(run)} --resume" if run else ""
+        hint = f"; continue with: ponder {a.command} --out {shlex.quote(run)} --resume{_scale_out(a)}" if run else ""
         if _resumable_eval(a):  # its options are not saved: the same command line again, with --resume
             hint = f"; continue with: ponder {shlex.join(line + ([] if a.resume else ['--resume']))}"
         if a.command == "eval" and a.sweep and a.out is not None:
@@ -2236,6 +2236,18 @@ def _resumable_run(a) -> str | None:
         return None
     run = a.resume if isinstance(getattr(a, "resume", None), str) else getattr(a, "out", None)
     return run if run and (Path(run) / "checkpoint" / STATE).is_file() else None
+
+
+def _scale_out(a) -> str:
+    """' --nproc N' / ' --ray [ADDRESS] [--ray-gpus G]' of an interrupted grpo command, for the line saying how to
+    continue it: a run's config.json records neither the ranks nor the actors' GPUs, and the plain --resume the line
+    gave continued a 2-rank or Ray run in one process."""
+    if a.command != "grpo":
+        return ""
+    if a.ray is not None:
+        gpus = f" --ray-gpus {a.ray_gpus:g}" if a.ray_gpus else ""
+        return " --ray" + ("" if a.ray == "local" else f" {shlex.quote(a.ray)}") + gpus
+    return f" --nproc {a.nproc}" if a.nproc > 1 else ""
 
 
 def _resumable_eval(a) -> bool:

@@ -2854,6 +2854,27 @@ def test_ddp_rank_interrupted_alone_stops_the_run_as_an_interrupt_naming_the_ran
     assert err.count("\n") == 1
 
 
+@pytest.mark.parametrize("flags", [["--nproc", "2"], ["--ray"], ["--ray", "10.0.0.5:6379", "--ray-gpus", "0.5"]])
+def test_interrupted_grpo_on_ranks_or_actors_says_to_continue_on_them(tmp_path, ckpt, data, monkeypatch, capsys,
+                                                                      flags):
+    """Ctrl-C of `grpo --nproc 2` / `--ray` said 'continue with: ponder grpo --out RUN --resume', which continued the
+    run in one process (config.json records neither the ranks nor the actors' GPUs). The run is stopped as it resumes
+    from its checkpoint (the ranks' or actors' trainer interrupted as it starts)."""
+    from ponder.cli import main
+    from ponder.distributed import ray_workers
+
+    run = train(GRPOConfig(**{**SMALL, "model": str(ckpt), "data": str(data), "steps": 1, "save_every": 1}),
+                tmp_path / "run", progress=False)
+
+    def interrupted(*a, **kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ddp, "train_ddp", interrupted)
+    monkeypatch.setattr(ray_workers, "train_ray", interrupted)
+    assert main(["grpo", "--resume", str(run), "--steps", "2", "--quiet", *flags]) == 130
+    assert capsys.readouterr().err == f"interrupted; continue with: ponder grpo --out {run} --resume {' '.join(flags)}\n"
+
+
 def test_a_ranks_bad_prompt_is_named_by_its_index_in_the_steps_prompts(tiny_random):
     """Each rank samples its share of the step's prompts with index_offset = the share's start: rank 1's bad prompt
     (the caller's prompt 3) was named "prompt 1", its index in the share. No process group needed: the sample
