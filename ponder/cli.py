@@ -927,7 +927,7 @@ def _grpo_trainer(a):
         # (--ray-workers not given: None, the run's own count on --resume, else its default)
         workers = a.ray_workers if "ray_workers" in getattr(a, "given", ()) else None
         return partial(train_ray, address=None if a.ray == "local" else a.ray, workers=workers,
-                       num_gpus_per_worker=a.ray_gpus or 0, threads=a.threads)
+                       num_gpus_per_worker=a.ray_gpus, threads=a.threads)  # (None: the run's on --resume)
     if a.nproc > 1 or launched_by_torchrun():
         return partial(train_ddp, nproc=a.nproc, threads=a.threads)  # (spawned ranks: their own processes)
     return train

@@ -2066,7 +2066,7 @@ def test_grpo_on_ray_records_its_actors_threads_and_a_plain_resume_reuses_them(_
     """`grpo --ray --threads 2`'s actors sampled on 2 threads, but the run recorded only the learner's count: a plain
     --resume sampled on 1-thread actors. config.json records the actors' count ("ray": {"threads"}), written from
     the pool a resume makes, which takes it again. So for --ray-workers: a plain --resume started the default 2
-    actors whatever the run used ("ray": {"workers"})."""
+    actors whatever the run used ("ray": {"workers"}); and for --ray-gpus ("ray": {"gpus"})."""
     from ponder.distributed.ray_workers import train_ray
 
     _ray_pool.close()  # (its 2 actors hold the session's 2 CPUs; the `pool` fixture starts them again)
@@ -2074,7 +2074,7 @@ def test_grpo_on_ray_records_its_actors_threads_and_a_plain_resume_reuses_them(_
     was = torch.get_num_threads()
     try:
         run = train_ray(GRPOConfig(**cfg), tmp_path / "r", workers=1, threads=2, progress=False)
-        assert json.loads((run / "config.json").read_text())["ray"] == {"threads": 2, "workers": 1}
+        assert json.loads((run / "config.json").read_text())["ray"] == {"threads": 2, "workers": 1, "gpus": 0}
         # a resume refused when its pool starts (--threads 3: more CPUs than the session's 2) leaves config.json as
         # it was: the learner's --threads was recorded before the pool's start, which then refused
         before = (run / "config.json").read_bytes()
@@ -2085,7 +2085,14 @@ def test_grpo_on_ray_records_its_actors_threads_and_a_plain_resume_reuses_them(_
         # more CPUs than the session's 2, refused)
         train_ray(GRPOConfig(steps=2), run, resume=True, progress=False)
         conf = json.loads((run / "config.json").read_text())
-        assert conf["ray"] == {"threads": 2, "workers": 1} and conf["grpo"]["steps"] == 2
+        assert conf["ray"] == {"threads": 2, "workers": 1, "gpus": 0} and conf["grpo"]["steps"] == 2
+        # and for --ray-gpus: a plain --resume of a run whose actors sampled on GPUs ("ray": {"gpus": 0.5}; none
+        # here, so that run is its config.json) started CPU actors, sampling in other arithmetic than the run's
+        conf["ray"]["gpus"] = 0.5
+        (run / "config.json").write_text(json.dumps(conf))
+        with pytest.raises(PonderError, match=r"1 Ray workers x 0\.5 GPU each need 0\.5 GPUs, but the Ray cluster "
+                                              r"has 0"):
+            train_ray(GRPOConfig(steps=3), run, resume=True, progress=False)
     finally:
         torch.set_num_threads(was)
 

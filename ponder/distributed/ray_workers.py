@@ -967,11 +967,28 @@ def run_ray_workers(run_dir) -> int | None:
     return _run_ray(run_dir, "workers")
 
 
+def run_ray_gpus(run_dir) -> float | None:
+    """The GPUs per actor a `grpo --ray --ray-gpus G` run records in its config.json ("ray": {"gpus": G}), which a
+    resume without --ray-gpus takes again (its actors sampled on the CPU, in another precision's arithmetic than the
+    run's); None where none is recorded or there is no config.json to read."""
+    f = Path(run_dir) / "config.json"
+    try:
+        saved = json.loads(f.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    ray = saved.get("ray") if isinstance(saved, dict) else None
+    g = ray.get("gpus") if isinstance(ray, dict) else None
+    if g is not None and (isinstance(g, bool) or not isinstance(g, (int, float)) or not (math.isfinite(g) and g >= 0)):
+        raise PonderError(f"{f}: ray.gpus: expected a number >= 0, got {json.dumps(g)[:40]}")
+    return g
+
+
 def train_ray(cfg, run_dir, *, address: str | None = None, workers: int | None = None, resume: bool = False,
-              progress: bool = True, num_cpus: int | None = None, num_gpus_per_worker: float = 0,
+              progress: bool = True, num_cpus: int | None = None, num_gpus_per_worker: float | None = None,
               threads: int | None = None, pool: RayPool | None = None, **train_kw) -> Path:
     """`ponder grpo --ray [ADDRESS]`: rollouts and rewards on `workers` Ray actors, the learner here (None: 2, or
-    on resume the count the run recorded, config.json's "ray": {"workers"}). threads: each actor's torch threads (`--threads`), and the CPUs it reserves (None: 1). `pool`: an already
+    on resume the count the run recorded, config.json's "ray": {"workers"}). threads: each actor's torch threads (`--threads`), and the CPUs it reserves (None: 1). num_gpus_per_worker (`--ray-gpus`; None: 0, or on
+    resume the run's "ray": {"gpus"}). `pool`: an already
     started pool to use (and leave running) instead of new actors."""
     from ..rl.trainer import train
 
@@ -982,8 +999,10 @@ def train_ray(cfg, run_dir, *, address: str | None = None, workers: int | None =
         threads = run_actor_threads(run_dir)
     if own and resume and workers is None:  # (a plain --resume started 2 actors, whatever the run had)
         workers = run_ray_workers(run_dir)
+    if own and resume and num_gpus_per_worker is None:  # (a plain --resume of a --ray-gpus run sampled on CPUs)
+        num_gpus_per_worker = run_ray_gpus(run_dir)
     workers = 2 if workers is None else workers
-    pool = RayPool(workers, num_gpus=num_gpus_per_worker, **_actor_threads(threads)) if own else pool
+    pool = RayPool(workers, num_gpus=num_gpus_per_worker or 0, **_actor_threads(threads)) if own else pool
     with contextlib.ExitStack() as stack:
         get = _connect(stack, address, num_cpus, pool, own, lambda p: None)
 
@@ -992,7 +1011,8 @@ def train_ray(cfg, run_dir, *, address: str | None = None, workers: int | None =
                 pool.start(model, tok)  # (a pool that cannot start fails here, not after the run's first writes)
 
         return train(cfg, run_dir, resume=resume, progress=progress, generate_fn=pool.generate_fn(),
-                     score_fn=pool.score_fn(), on_checked=checked, extra_config={"ray": {"threads": pool.threads, "workers": pool.num_workers}},
+                     score_fn=pool.score_fn(), on_checked=checked, extra_config={"ray": {"threads": pool.threads, "workers": pool.num_workers,
+                                                               "gpus": pool.options["num_gpus"]}},
                      **train_kw)
 
 
