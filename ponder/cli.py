@@ -911,6 +911,18 @@ def _unvoted(reward) -> str | None:
     return unvoted_reward(make_reward(reward, judge=lambda *_: 0.0), None, None)
 
 
+def _ray_run_resumed_note(run_dir, a) -> str:
+    """What a --resume without --ray of a run that sampled on Ray actors does: it goes on where this command runs
+    (it said "in this process" of one going on on --nproc ranks)."""
+    from .distributed.ddp import launched_by_torchrun
+
+    ranks = a.nproc > 1 or launched_by_torchrun()
+    where = (f"on {a.nproc} data-parallel ranks" if a.nproc > 1 else "on torchrun's ranks") if ranks \
+        else "in this process"
+    return (f"resume: {run_dir} sampled on Ray actors; it continues {where}, which draw{'' if ranks else 's'} the "
+            "same samples (pass --ray [ADDRESS] to sample on actors again)")
+
+
 def _grpo_trainer(a):
     """train(cfg, run_dir, resume=, progress=) on Ray actors (--ray), on data-parallel ranks (--nproc, torchrun),
     or in this process."""
@@ -973,8 +985,7 @@ def cmd_grpo(a):
         whole = read_run_config(run_dir)
         saved = whole.get("grpo")
         if a.ray is None and isinstance(whole.get("ray"), dict):  # (it went on in-process, unsaid)
-            print(f"resume: {run_dir} sampled on Ray actors; it continues in this process, which draws the same "
-                  "samples (pass --ray [ADDRESS] to sample on actors again)", file=sys.stderr)
+            print(_ray_run_resumed_note(run_dir, a), file=sys.stderr)
         # A recorded file that has moved said only "no such file", and --data at its new path was refused
         # (the run checks the items' digest, not the path: train records the new path once they matched)
         for flag, what, given in (("--data", "data", a.data), ("--eval-data", "eval_data", a.eval_data)):

@@ -1745,6 +1745,13 @@ def test_grpo_resumes_the_run_in_out_as_the_other_training_commands_do(tmp_path,
     assert capsys.readouterr().err.splitlines()[0] == (f"resume: {run} sampled on Ray actors; it continues in this process, "
                                                "which draws the same samples (pass --ray [ADDRESS] to sample on "
                                                "actors again)")
+    # with --nproc it goes on on the ranks, not "in this process"
+    from argparse import Namespace
+
+    from ponder.cli import _ray_run_resumed_note
+
+    assert "it continues on 2 data-parallel ranks, which draw the same samples" in _ray_run_resumed_note(
+        run, Namespace(nproc=2))
     (run / "config.json").write_text(json.dumps(cfg))
     assert main(["grpo", "--resume", str(run), "--out", str(run), "--steps", "4", "--quiet"]) == 0
     capsys.readouterr()
