@@ -5126,10 +5126,19 @@ def test_check_marks_elsewhere_leave_the_answer_as_read(completion, gold):
     assert check_math(completion, gold).correct
 
 
-@pytest.mark.parametrize("completion", ["Answer: 6 (or so)", "Answer: 6 or so", "The answer is $6$ or so.", "The answer is 6 or so hours."])
-def test_an_answer_phrase_value_followed_by_or_so_is_that_value(completion):
-    # "so" opened a reason: "6 or" was read, unparseable, and the right 6 scored 0 ("\boxed{6} or so" scored)
-    assert extract_answer(completion) == "6" and check_math(completion, "6").correct
+@pytest.mark.parametrize("completion", [
+    "Answer: 6 (or so)", "Answer: 6 or so", "The answer is $6$ or so.", "The answer is 6 or so hours.", "\\boxed{6} or so",
+    "\\boxed{6}, roughly.", "\\boxed{6} (approx.)", "\\boxed{6} \\text{ or so}", "The answer is 6 (roughly).",
+    "\\boxed{6} (i.e., 6 or so)", "So we get 6, roughly.", "So we get 6 or so.", "\\boxed{6 \\text{ ish}}", "\\boxed{6?}",
+    "\\boxed{6\\text{-ish}}", "\\boxed{6 \\text{ or thereabouts}}", "Final answer: 6, give or take.",
+])
+def test_an_answer_said_to_be_rough_is_no_committed_value(completion):
+    # "6 or so" (its "or so" a reason), "\boxed{6} or so", "\boxed{6 \text{ ish}}" and "\boxed{6?}" scored 6 while "about 6"
+    # and "\boxed{6 \text{ approximately}}" are refused: a rough or queried answer is no answer, wherever it is said
+    assert not check_math(completion, "6").correct
+    for kept in ("\\boxed{6}.", "The answer is 6.", "\\boxed{6}?", "\\boxed{6}. About 6 apples were left.",
+                 "\\boxed{6} about the origin.", "\\boxed{\\frac{1}{3}}, or about 0.333.", "\\boxed{6} (i.e., 6 apples)"):
+        assert check_math(kept, "6" if "frac" not in kept else "1/3").correct, kept
 
 
 @pytest.mark.parametrize("completion", ["The answer is 6 or so, or 7.", "Answer: 6 (or so) or 7"])
@@ -5326,7 +5335,7 @@ def test_an_or_after_the_answer_restated_in_its_clause_is_a_hedge(completion, go
 def test_an_or_going_on_from_the_answer_restated_is_a_hedge(completion):
     # no comma after the restated 6: the restatement was not read and the "or 7" it goes on to went unseen
     assert not check_math(completion, "6").correct
-    for kept in ("(i.e., 6)", "(i.e., 6 apples)", "(i.e., 6 or so)", "(i.e., six)", "(i.e., 3 + 3)",
+    for kept in ("(i.e., 6)", "(i.e., 6 apples)", "(i.e., six)", "(i.e., 3 + 3)",
                  "(so 6 in total)", "(i.e., 6 or more)", ", so 6 or more people fail."):
         assert check_math(f"\\boxed{{6}} {kept}", "6").correct, kept
 
@@ -5347,7 +5356,7 @@ def test_an_answer_restated_as_another_value_with_a_hedge_offers_both(completion
     # unseen and the boxed 6 scored alone
     assert not check_math(completion, "6").correct
     assert not check_math(completion, "7").correct and not check_math(completion, "5, 7").correct
-    for kept in ("(i.e., 5 + 1)", "(i.e., 6 or so)", "(i.e., 5 or more)", "(i.e., 5 apples)"):
+    for kept in ("(i.e., 5 + 1)", "(i.e., 5 or more)", "(i.e., 5 apples)"):
         assert check_math(f"\\boxed{{6}} {kept}", "6").correct, kept
 
 

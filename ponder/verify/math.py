@@ -1385,6 +1385,13 @@ def _column_mark(text: str, start: int, end: int) -> bool:
 
 
 _ASIDE_RE = re.compile(r"[ \t]*(\()[^()\n]{0,80}\)")
+# a word right after an answer that says it is rough, ending its clause: "\boxed{6} or so", "6, roughly.", "6 (approx.)"
+_ROUGH_AFTER_RE = re.compile(
+    r"[ \t$]*(?:,[ \t]*|\([ \t]*|\\(?:text|mbox|textrm)\{[ \t]*)?"
+    r"(?:(or\s+so|or\s+thereabouts)(?![A-Za-z])|(give\s+or\s+take|more\s+or\s+less|approximately|approx\.?|roughly|about|-?ish|\?)"
+    r"(?=[ \t$}]*(?:[.,;:!)\]]|\n|$)))",  # ("6 or so hours" too)
+    re.I,
+)
 
 
 def _hedge(
@@ -1435,6 +1442,10 @@ def _hedge_here(
     `ans`: the answer, when known (an approximate value far from it is another value)."""
     if _says_nothing(text[end : end + 401]):
         return None
+    if ans is not None and (qm := _ROUGH_AFTER_RE.match(text, end)) is not None:
+        # "\boxed{6} or so", "\boxed{6}, roughly.", "Answer: 6 (approx.)": the answer said to be rough is no
+        # committed value, as "about 6" or "\boxed{6 \text{ ish}}" is none (read as 6 alone, it scored)
+        return _squeeze_blank((qm.group(1) or qm.group(2)).lower())
     line = _NEXT_LINE_VALUE_RE.match(_fold(text[end : end + 200])) if box else None
     if line is not None:
         # "\boxed{3}\n\n$5$": a second value, alone on the line after a box (after a phrase it may be the answer
@@ -2136,6 +2147,8 @@ def _reason_head(sent: str, after: str = "") -> str | None:
         return None  # "2 (3 = 1 + 2)" computes another value: read whole, as before
     if (pc := _PAREN_CALC_EQ_RE.match(masked, m.end())) is not None and not _same_value(pc.group(1), head):
         return None  # "6 (3 + 3 = 7)" computes another value: read whole
+    if _ROUGH_AFTER_RE.match(masked, len(sent[: m.start()].rstrip())):
+        return sent  # "6 or so", "6 (roughly)": read whole, no committed value (as "about 6" is none)
     if (rm := _RETRACTED_RE.match(masked, m.start())) and (
         masked[rm.end() :].strip() or after[:1] != "?" or not _NO_RE.match(after, 1)
     ):
@@ -2162,7 +2175,6 @@ def _reason_head(sent: str, after: str = "") -> str | None:
         return sent
     # "3, since 5 also works" offers 5 beside 3: read whole, as no one value (it read 5, the last value, alone)
     # ("12, or about 12.0": the "or" of a rounding offers no other value; a hedge after the rounding still counts)
-    # ("6 or so" says about 6: its "or" offers no other value)
     at = am.end() if am is not None else m.end() if word.startswith("or") else m.start()
     if (om := _OTHER_METHOD_RE.match(sent, m.start())) is not None:
         # "6 (6 by another method)" confirms 6, "6 (7 by another method)" offers 7 beside it, as after a box (read
@@ -2278,6 +2290,8 @@ def _negated(before: str, after: str) -> bool:
     # refused the value: no answer; "So we get 6 \sim 7." is the hedge "6 \u223c 7" is, "approx 5" still refused)
     if "\\" in before:
         before = _APPROX_CMD_RE.sub("\u2248", before)
+    if _ROUGH_AFTER_RE.match(after):
+        return True  # "So we get 6, roughly.", "6 or so": said to be rough, as "about 6" is
     if _retraction_end(after, 0) >= 0:
         return True  # "So we get 6, that's wrong.", "6. That is wrong.": the value taken back (read as 6, it scored)
     if "." in before:
@@ -3891,9 +3905,10 @@ def _tokenize(s: str) -> list[tuple]:
             toks.append(("id", "...", sp))
             i += 3
             continue
-        if c in '.?"`#':
+        if c in '."`#':
             i += 1
             continue
+        # ("?" in an answer queries it: "\boxed{6?}" is no committed 6, as "about 6" is none; read as 6, it scored)
         raise _ParseError(f"unexpected character {c!r}")
     return toks
 
@@ -3907,7 +3922,7 @@ _NUMBER_UNIT_RE = re.compile(r"(-?\d+(?:\.\d+)?)\s+(\S.*)", re.S)
 # is no unit either.
 _QUALIFIER_WORDS = frozenset(
     """or and not no more less fewer least most than minimum maximum max approximately approx about
-    around roughly nearly almost maybe possibly perhaps probably either else otherwise unless if except
+    around roughly nearly almost maybe possibly perhaps probably ish thereabouts either else otherwise unless if except
     plus minus over under above below between to up atleast atmost dozen dozens hundred hundreds
     thousand thousands million millions billion billions trillion trillions wrong incorrect false invalid
     impossible""".split()
