@@ -958,11 +958,21 @@ def test_bmod_is_the_remainder():
     assert answers_equal("9 \\pmod{11}", "9")  # a congruence's modulus is still dropped
 
 
+@pytest.mark.parametrize("completion", ["\\boxed{12 = 13}", "The answer is $12 = 13$.", "\\boxed{-12 = 13}", "\\boxed{12.5 = 13}"])
+def test_a_false_equation_of_two_numbers_is_no_answer(completion):
+    # read as its last value, "\boxed{12 = 13}" scored for the gold 13
+    assert not check_math(completion, "13").correct and not check_math(completion, "12").correct
+    assert check_math("\\boxed{x = 13}", "13").correct and check_math("\\boxed{2+3 = 5}", "5").correct
+    assert check_math("\\boxed{13 = 13}", "13").correct and check_math("\\boxed{13 = 13.0}", "13").correct
+
+
 @pytest.mark.parametrize(
     "pred,gold,correct",
     [
-        ("4 = 3", "3", True),  # a chain answers its last value (graders' and math-verify's reading) ...
-        ("4 = 3", "4", False),  # ... and only that one: a false step is no hedge
+        ("4 = 3", "3", False),  # two numbers said to be equal that are not: no answer
+        ("4 = 3", "4", False),
+        ("x = 3 + 3 = 7", "7", True),  # a computation's chain answers its last value (graders' and math-verify's
+        ("x = 3 + 3 = 7", "6", False),  # reading) ... and only that one: a false step is no hedge
         ("3 \\approx 4", "3", True),  # the exact value before "≈" is the answer, however careless the rounding
         # (math-verify's public cases: "$x=1/3\\approx1.3$" answers 1/3; one value is read, so nothing to hedge)
         ("3 \\approx 4", "4", False),
