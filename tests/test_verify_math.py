@@ -2594,8 +2594,34 @@ def test_a_correcting_answer_phrase_after_a_box_still_wins():
 
 
 @pytest.mark.parametrize("completion", [
+    "\\boxed{5}. No wait, it is 6.", "\\boxed{5}\n\nWait, no, it's $6$.", "The answer is 5. No wait, it is 6.",
+    "\\boxed{5}. Oops, no, the answer should be 6.", "The answer is 5. Is that wrong? Yes, it is 6.",
+    "\\boxed{5}. Is that wrong? Yes, it should be 6.", "The answer is 5. Is that right? No, it is 6.",
+    "So we get 5. Is that wrong? Yes, it is 6.",
+])
+def test_a_value_taken_back_with_no_wait_or_a_question_answered_turns_to_the_new_value(completion):
+    # "No wait, it is 6" was a revision (a hedge of 5 and 6) while "No, it is 6" turns to 6; "5. Is that wrong? Yes, it
+    # is 6." read 5 (the question not seen as a retraction) while "5, which is wrong? Yes, it is 6." reads 6
+    assert check_math(completion, "6").correct and not check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{5}. No wait, it is 5.", "The answer is 5. Is that wrong? No.", "The answer is 5. Is that right? Yes.",
+    "\\boxed{5}. Is that correct? No doubt about it.", "\\boxed{5}. Wait, no other value works.",
+    "\\boxed{5}. No wait, that is right.",
+])
+def test_a_question_or_no_wait_that_keeps_the_value_takes_nothing_back(completion):
+    assert check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", ["\\boxed{5}. Is that wrong? Yes.", "\\boxed{5}. Is that right? No."])
+def test_a_value_taken_back_by_a_question_answered_is_no_answer(completion):
+    assert not check_math(completion, "5").correct
+
+
+@pytest.mark.parametrize("completion", [
     "\\boxed{5}. Wait, let me recompute. Actually it's 6.", "\\boxed{5}. Correction: 6.",
-    "\\boxed{5}. I made an error; it should be 6.", "\\boxed{5}\n\nWait, no, it's $6$.",
+    "\\boxed{5}. I made an error; it should be 6.", "\\boxed{5}\n\nWait, actually it's $6$.",
     "So \\boxed{5}. Mistake: it should be 6.", "\\boxed{5}. Actually it is 6!",
 ])
 def test_a_revision_in_prose_to_another_value_after_a_box_is_a_hedge(completion):

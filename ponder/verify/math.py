@@ -697,7 +697,8 @@ _PROSE_REVISION_RE = re.compile(
     # ("I think it's actually 6.")
     # ("(no, 7)", "(sorry, 7)", "(rather 7)"; not "No. 7", a numbering)
     r"|no(?!\.)|nope|nah|make\s+that|sorry|rather|(?:i\s+(?:think|guess|believe)\s+)?(?:it|that)(?:'s|\s+is)\s+actually)\b(?:[\s,.:;!\-]*(?:actually|wait|no|oops|sorry|correction|i\s+made\s+an?\s+(?:error|mistake)"
-    r"|mistake)\b)*[\s,.:;!\-]*(?:(?:it|that|this|the\s+(?:correct\s+|right\s+|final\s+)?(?:value|result))(?:'s|\s+is"
+    r"|mistake)\b)*[\s,.:;!\-]*"
+    r"(?:(?:it|that|this|the\s+(?:correct\s+|right\s+|final\s+)?(?:value|result))(?:'s|\s+is"
     r"|\s+should\s+be|\s+must\s+be)\s+|(?:it\s+)?should\s+be\s+)?\$?\s*([-+]?\d+(?:[./]\d+)?|" + _WORD_VALUE + r")\s*\$?(?=[\s*_]*(?:[.!?;)\]]|,(?!\s*\$?\s*[-+]?\d)|$)|"
     # (a list the revised value opens revises too when it ends the sentence: "No wait, 7, 8."; "No, 7, 8 fail" not)
     r",\s*" + _REVISED_ITEM + r"(?:\s*(?:,\s*(?:and\s+)?|and\s+)" + _REVISED_ITEM + r")*[\s*_]*(?:[.!?;)\]]|$))",
@@ -2092,6 +2093,15 @@ _RETRACTED_RE = re.compile(
 )
 # ... asked and answered yes: "6, which is a mistake? Yes." (read 6; "? No." keeps 6)
 _RETRACTED_ASKED_RE = re.compile(r"[\s$]*[.!]?" + _RETRACTION + r"\s*\?[\s*_]*(?:yes|yeah|yep|indeed)(?![A-Za-z])", re.I)
+# ... or asked as a question of its own: "6. Is that wrong? Yes." or "6. Is that right? No." ("? No." keeps 6 as "? Yes."
+# does after "right": read as 6, "The answer is 6. Is that wrong? Yes, it is 7." scored 6, as "6, which is wrong? Yes, it
+# is 7." does not)
+_ASKED_BACK_RE = re.compile(
+    r"[\s$]*[.!,;]?[\s*_]*(?:is|was)\s+(?:that|this|it)\s+(?:(?:really|actually|right|correct|wrong|incorrect)\s+)??"
+    r"(?:(wrong|incorrect|mistaken|false|an?\s+(?:mistake|error|typo|miscalculation))|(right|correct|true))"
+    r"\s*\?[\s*_]*(?:(yes|yeah|yep|indeed)|(no|nope))(?=\s*(?:[,.;:!\u2014\u2013]|-\s|$))",
+    re.I,
+)
 # ... right after a box (its sentence may end first: "\boxed{6}. That's wrong."), and the value it turns to: "it is 7."
 _BOX_RETRACTED_RE = re.compile(r"[\s$]*[.!]?" + _RETRACTED_RE.pattern, re.I)
 _RETRACTED_TO_RE = re.compile(
@@ -2102,8 +2112,11 @@ _RETRACTED_TO_RE = re.compile(
 )
 # a sentence-initial word right after a value that calls it wrong: "\boxed{6}. Wrong, it is 7.", "6. Incorrect." ("No"
 # only with the value it turns to: "\boxed{6}. No, it is 7."; "\boxed{6}. No other value works." takes nothing back)
+# ("No wait, it is 7." and "Wait, no, it is 7." turn to 7 as "No, it is 7." does: read as a revision, a hedge of both)
 _WRONG_WORD_RE = re.compile(
-    r"[\s$]*[.!,;]?\s*(?:(no|nope)|wrong|incorrect|mistaken)(?=\s*(?:[,.;:!\u2014\u2013]|-\s|$))", re.I
+    r"[\s$]*[.!,;]?\s*(?:(?:(?:wait|hmm|oh|oops)[\s,.!]+)?(no|nope)(?:[\s,.!]+wait)?|wrong|incorrect|mistaken)"
+    r"(?=\s*(?:[,.;:!\u2014\u2013]|-\s|$))",
+    re.I,
 )
 
 
@@ -2112,6 +2125,8 @@ def _retraction_end(text: str, i: int) -> int:
     wrong", "\boxed{6}. Wrong,"), or -1 when there is none."""
     if (rm := _BOX_RETRACTED_RE.match(text, i) or _RETRACTED_ASKED_RE.match(text, i)) is not None:
         return rm.end()
+    if (am := _ASKED_BACK_RE.match(text, i)) is not None and bool(am.group(1)) == bool(am.group(3)):
+        return am.end()  # "Is that wrong? Yes", "Is that right? No"
     wm = _WRONG_WORD_RE.match(text, i)
     if wm is None or (wm.group(1) and _RETRACTED_TO_RE.match(text, wm.end()) is None):
         return -1
