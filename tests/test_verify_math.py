@@ -2608,7 +2608,7 @@ def test_a_value_taken_back_with_no_wait_or_a_question_answered_turns_to_the_new
 @pytest.mark.parametrize("completion", [
     "\\boxed{5}. No wait, it is 5.", "The answer is 5. Is that wrong? No.", "The answer is 5. Is that right? Yes.",
     "\\boxed{5}. Is that correct? No doubt about it.", "\\boxed{5}. Wait, no other value works.",
-    "\\boxed{5}. No wait, that is right.",
+    "\\boxed{5}. No wait, that is right.", "\\boxed{5}. Wait, let me check, it is 5.", "\\boxed{5}. Wait, let me check: 2 + 3 = 5.",
 ])
 def test_a_question_or_no_wait_that_keeps_the_value_takes_nothing_back(completion):
     assert check_math(completion, "5").correct
@@ -2623,6 +2623,8 @@ def test_a_value_taken_back_by_a_question_answered_is_no_answer(completion):
     "\\boxed{5}. Wait, let me recompute. Actually it's 6.", "\\boxed{5}. Correction: 6.",
     "\\boxed{5}. I made an error; it should be 6.", "\\boxed{5}\n\nWait, actually it's $6$.",
     "So \\boxed{5}. Mistake: it should be 6.", "\\boxed{5}. Actually it is 6!",
+    # (a short aside before the value hid the revision: the boxed 5 scored alone)
+    "\\boxed{5}\n\nWait, let me see, it's $6$.", "\\boxed{5}. Wait, let me check. It is 6.", "The answer is 5. Wait, let me see, it is 6.",
 ])
 def test_a_revision_in_prose_to_another_value_after_a_box_is_a_hedge(completion):
     # read as 5, the model's own correction was ignored; read as 6, a policy could box one value and revise freely

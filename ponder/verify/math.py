@@ -698,6 +698,8 @@ _PROSE_REVISION_RE = re.compile(
     # ("(no, 7)", "(sorry, 7)", "(rather 7)"; not "No. 7", a numbering)
     r"|no(?!\.)|nope|nah|make\s+that|sorry|rather|(?:i\s+(?:think|guess|believe)\s+)?(?:it|that)(?:'s|\s+is)\s+actually)\b(?:[\s,.:;!\-]*(?:actually|wait|no|oops|sorry|correction|i\s+made\s+an?\s+(?:error|mistake)"
     r"|mistake)\b)*[\s,.:;!\-]*"
+    # ("Wait, let me see, it's 6.": a short aside before the value hid the revision, and the boxed 5 scored alone)
+    r"(?:let\s+me\s+(?:see|check|think|recheck|recompute|recalculate|redo\s+(?:this|that|it))\b[\s,.:;!\-]*)?"
     r"(?:(?:it|that|this|the\s+(?:correct\s+|right\s+|final\s+)?(?:value|result))(?:'s|\s+is"
     r"|\s+should\s+be|\s+must\s+be)\s+|(?:it\s+)?should\s+be\s+)?\$?\s*([-+]?\d+(?:[./]\d+)?|" + _WORD_VALUE + r")\s*\$?(?=[\s*_]*(?:[.!?;)\]]|,(?!\s*\$?\s*[-+]?\d)|$)|"
     # (a list the revised value opens revises too when it ends the sentence: "No wait, 7, 8."; "No, 7, 8 fail" not)
