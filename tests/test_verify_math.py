@@ -5813,3 +5813,19 @@ def test_a_last_value_the_text_right_after_it_says_is_wrong_is_no_answer(text):
     # with no box or phrase, "So we get 6, that's wrong." read 6 and scored for the gold 6, as a retracted box did
     assert not check_math(text, "6").correct
     assert check_math("So we get 6, that's wrong, it is 7.", "7").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{6}. Or is it?", "\\boxed{6}... or is it?", "The answer is 6. Or is it?", "So the answer is 6... or is it?",
+    "So we get 6... or is it?", "\\boxed{6}. Hmm, or is it?\n\n", "\\boxed{6}. Or is it? No.", "The answer is 6… or is it?",
+])
+def test_an_answer_doubted_at_the_end_is_no_committed_value(completion):
+    # "\boxed{6}... or is it?" ended doubting its answer, and the doubted 6 scored (as "\boxed{6?}" did)
+    assert not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{6}. Or is it? Yes.", "\\boxed{6}. Or is it? Let me check: 2 \\cdot 3 = 6. Yes.", "So we get 6. Or is it? Yes.",
+])
+def test_an_answer_doubted_then_checked_stands(completion):
+    assert check_math(completion, "6").correct

@@ -1388,6 +1388,8 @@ def _column_mark(text: str, start: int, end: int) -> bool:
 
 
 _ASIDE_RE = re.compile(r"[ \t]*(\()[^()\n]{0,80}\)")
+# the answer doubted right after it: "\boxed{6}. Or is it?", "6... or is it?" (answered or not: see _hedge_here)
+_DOUBTED_AFTER_RE = re.compile(r"[\s$]*(?:[.,;:!\u2026\u2014\u2013-]+)?[\s*_]*(?:(?:hmm+|but|wait)[\s,.!]*)?or\s+is\s+it\s*\?+", re.I)
 # a word right after an answer that says it is rough, ending its clause: "\boxed{6} or so", "6, roughly.", "6 (approx.)"
 _ROUGH_AFTER_RE = re.compile(
     r"[ \t$]*(?:,[ \t]*|\([ \t]*|\\(?:text|mbox|textrm)\{[ \t]*)?"
@@ -1449,6 +1451,10 @@ def _hedge_here(
         # "\boxed{6} or so", "\boxed{6}, roughly.", "Answer: 6 (approx.)": the answer said to be rough is no
         # committed value, as "about 6" or "\boxed{6 \text{ ish}}" is none (read as 6 alone, it scored)
         return _squeeze_blank((qm.group(1) or qm.group(2)).lower())
+    if ans is not None and (dm := _DOUBTED_AFTER_RE.match(text, end)) is not None and (
+        _says_nothing(text[dm.end() : dm.end() + 401]) or _NO_RE.match(text, dm.end())
+    ):
+        return "or is it?"  # "\boxed{6}... or is it?" ends doubting its answer: no committed value (read as 6, it scored)
     line = _NEXT_LINE_VALUE_RE.match(_fold(text[end : end + 200])) if box else None
     if line is not None:
         # "\boxed{3}\n\n$5$": a second value, alone on the line after a box (after a phrase it may be the answer
@@ -2309,6 +2315,8 @@ def _negated(before: str, after: str) -> bool:
         before = _APPROX_CMD_RE.sub("\u2248", before)
     if _ROUGH_AFTER_RE.match(after):
         return True  # "So we get 6, roughly.", "6 or so": said to be rough, as "about 6" is
+    if (dm := _DOUBTED_AFTER_RE.match(after)) is not None and (_says_nothing(after[dm.end() : dm.end() + 401]) or _NO_RE.match(after, dm.end())):
+        return True  # "So we get 6... or is it?" ends doubting it, as after a box
     if _retraction_end(after, 0) >= 0:
         return True  # "So we get 6, that's wrong.", "6. That is wrong.": the value taken back (read as 6, it scored)
     if "." in before:
