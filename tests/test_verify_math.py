@@ -5829,3 +5829,13 @@ def test_an_answer_doubted_at_the_end_is_no_committed_value(completion):
 ])
 def test_an_answer_doubted_then_checked_stands(completion):
     assert check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer is \\boxed{6}, not \\boxed{7}.", "The answer is \\boxed{6} and not \\boxed{7}.", "\\boxed{6} (not \\boxed{7})",
+    "\\boxed{6}, rather than \\boxed{7}.", "\\boxed{6}. Not \\boxed{7}.", "$\\boxed{6}$, not $\\boxed{7}$",
+])
+def test_a_last_box_denied_is_not_the_answer(completion):
+    # the "not" between the boxes was read as a revision to the last box: the denied 7 scored alone
+    assert check_math(completion, "6").correct and not check_math(completion, "7").correct
+    assert check_math("\\boxed{6}, no, \\boxed{7}", "7").correct  # a revision still turns to the last box

@@ -846,6 +846,7 @@ def _boxes(text: str, lenient: bool):
     total = len(content)
     boxes = 1  # duplicates included: 3,000 adjacent \boxed{1} is degenerate output, not "1"
     prev_start = start
+    denied = False  # (the last box denied: what follows it is no part of the answer's value)
     while True:
         s2, l2 = _last_cmd(text, prev_start)
         if s2 < 0:
@@ -882,6 +883,14 @@ def _boxes(text: str, lenient: bool):
             or _ALT_LABEL_GAP_RE.search(sq) is not None
         ))
         bare = _bare_gap(gap)  # (a word in white text is no correction: it does not show)
+        if len(parts) == 1 and not hedged and not bare and _DENIED_BOX_GAP_RE.fullmatch(sq):
+            # "\boxed{6}, not \boxed{7}", "\boxed{6} (rather than \boxed{7})": the last box is the value denied, the one
+            # before it the answer (the "not" read as a revision, 7 scored alone)
+            parts = [c2]
+            content = c2
+            prev_start = s2
+            denied = True
+            continue
         if not hedged and not bare and _REVISION_RE.search(gap):
             break  # "\boxed{3}, no wait: \boxed{4}" is a correction, not a two-part answer
         if hedged or len(sq) < 10 or bare or (
@@ -898,7 +907,9 @@ def _boxes(text: str, lenient: bool):
         break
     parts.reverse()
     ans = ", ".join(parts)
-    if len(parts) == 1 and (scale := _SCALE_AFTER_RE.match(text, end)) is not None:
+    if denied:
+        pass
+    elif len(parts) == 1 and (scale := _SCALE_AFTER_RE.match(text, end)) is not None:
         # "\boxed{5} thousand" is 5000: read as 5 it scored for the gold 5
         ans = content = _scaled(content, scale.group(1))
         end = scale.end()
@@ -929,6 +940,10 @@ _VALUE_WITHOUT_DIGIT_RE = re.compile(
 
 
 _BLANK_RUN_RE = re.compile(r"\s*")
+# all that stands between a box and the last one when the last is denied: ", not ", " (rather than ", " and not "
+_DENIED_BOX_GAP_RE = re.compile(
+    r"[\s$]*[.,;(]?\s*(?:(?:and|but)\s+)?(?:not|rather\s+than|instead\s+of|as\s+opposed\s+to)[\s$:]*", re.I
+)
 _PAD_RE = re.compile(r"[\s.]*")
 _BLANK_RUNS_RE = re.compile(r"\s{2,}")
 
