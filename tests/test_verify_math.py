@@ -5839,3 +5839,16 @@ def test_a_last_box_denied_is_not_the_answer(completion):
     # the "not" between the boxes was read as a revision to the last box: the denied 7 scored alone
     assert check_math(completion, "6").correct and not check_math(completion, "7").correct
     assert check_math("\\boxed{6}, no, \\boxed{7}", "7").correct  # a revision still turns to the last box
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("\\boxed{6} is incorrect.", None), ("$\\boxed{6}$ is wrong.", None), ("\\boxed{6} is not the answer.", None),
+    ("\\boxed{6} is wrong, it is 7.", "7"), ("\\boxed{6} was a mistake; it should be 7.", "7"),
+])
+def test_a_box_said_to_be_wrong_right_after_it_is_taken_back(completion, gold):
+    # only "\boxed{6}, that's wrong" took the box back: "\boxed{6} is incorrect." read 6 and scored for the gold 6
+    assert not check_math(completion, "6").correct
+    if gold is not None:
+        assert check_math(completion, gold).correct
+    for kept in ("\\boxed{6} is correct.", "\\boxed{6} is not prime.", "\\boxed{6} is false for n = 2, so we need more."):
+        assert check_math(kept, "6").correct, kept
