@@ -5852,3 +5852,13 @@ def test_a_box_said_to_be_wrong_right_after_it_is_taken_back(completion, gold):
         assert check_math(completion, gold).correct
     for kept in ("\\boxed{6} is correct.", "\\boxed{6} is not prime.", "\\boxed{6} is false for n = 2, so we need more."):
         assert check_math(kept, "6").correct, kept
+
+
+@pytest.mark.parametrize("completion", [
+    "So $x = 6$. Checking: $x = 7$ fails.", "So $x = 6$. Checking: $x = 7$ does not work.", "So we get 6. Then 7 fails.",
+    "So we get 6. Trying 7 fails.", "So we get 6. Then 7 is extraneous.", "So we get 6. Then 7 doesn't work.",
+])
+def test_a_last_prose_value_tried_and_rejected_is_not_the_answer(completion):
+    # only a sentence opening with the rejected value was seen ("7 fails."): "Checking: x = 7 fails." read 7
+    assert not check_math(completion, "7").correct
+    assert check_math("So 7 does not divide 6, hence we get 6.", "6").correct

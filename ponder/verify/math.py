@@ -2353,11 +2353,14 @@ def _negated(before: str, after: str) -> bool:
     if nxt and nxt[0] in ("or", "nor"):
         return True  # a hedge: "4 or 5", "4 or more"
     # the sentence denies the number it opens with: "4 is wrong.", "4 is not the answer.", "4 can't be right."
-    return bool(nxt) and (nxt[0] in _DENIALS or (nxt[0] in ("is", "was") and nxt[1:2] and nxt[1] in _DENIED))
+    # ("Checking: 7 fails.", "Then x = 7 does not work.": a value tried and rejected, read as the answer it scored)
+    return bool(nxt) and (
+        nxt[0] in _DENIALS or (nxt[0] in ("is", "was", "does", "did") and nxt[1:2] and nxt[1] in _DENIED)
+    )
 
 
-_DENIALS = frozenset("isn't wasn't cannot can't couldn't".split())
-_DENIED = frozenset("not wrong incorrect false impossible invalid".split())
+_DENIALS = frozenset("isn't wasn't cannot can't couldn't doesn't didn't fails failed".split())
+_DENIED = frozenset("not wrong incorrect false impossible invalid extraneous rejected excluded".split())
 
 
 # what may stand between two values of one list or hedge in prose: "3 or 4", "3, 4, and 5", "$3$ $4$", and
