@@ -5862,3 +5862,17 @@ def test_a_last_prose_value_tried_and_rejected_is_not_the_answer(completion):
     # only a sentence opening with the rejected value was seen ("7 fails."): "Checking: x = 7 fails." read 7
     assert not check_math(completion, "7").correct
     assert check_math("So 7 does not divide 6, hence we get 6.", "6").correct
+
+
+@pytest.mark.parametrize("completion", ["Final answer: 6?", "The answer is 6?", "The answer is $6$?", "**Final Answer:** 6?", "The answer is 6? No."])
+def test_an_answer_phrase_ending_in_a_question_mark_is_no_committed_value(completion):
+    # "\boxed{6?}" is refused, but "Final answer: 6?" (the "?" ending the sentence) read 6 and scored
+    assert not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer is 6? Yes.", "The answer is 6?\n\n\\boxed{6}", "The answer is 6? Let me verify: 2+4 = 6. Yes, it is 6.",
+    "What is the answer? The answer is 6.", "Why is the answer 6? Because 2+4=6.",
+])
+def test_an_answer_queried_then_confirmed_stands(completion):
+    assert check_math(completion, "6").correct

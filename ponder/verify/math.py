@@ -2066,6 +2066,12 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
         # right after it (read 6, it scored for the gold 6), as a box is: the value the text turns to, else none
         rv = _RETRACTED_TO_RE.match(text, r_end)
         return best, rv.group(1) if rv is not None else None
+    if ans is not None and rest[end : end + 1] == "?" and _bare(whole) == _bare(ans) and (
+        _says_nothing(text[at + end + 1 : at + end + 402]) or _NO_RE.match(text, at + end + 1)
+    ):
+        # "Final answer: 6?" ends querying its value, as "\boxed{6?}" does: no committed value (read as 6, it scored);
+        # "? Yes." or a check after it keeps it
+        ans = f"{ans}?"
     # (in the whole text: padding past the window hid "or 3" after "The answer is 4")
     hedge = _hedge(text, at + end, ans=ans) if ans is not None else None
     if hedge:
