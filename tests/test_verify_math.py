@@ -5876,3 +5876,10 @@ def test_an_answer_phrase_ending_in_a_question_mark_is_no_committed_value(comple
 ])
 def test_an_answer_queried_then_confirmed_stands(completion):
     assert check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion", ["The answer is ~6.", "Answer: ~6", "**Answer:** ~6", "Final answer: ~6 apples"])
+def test_an_answer_phrase_value_after_a_tilde_is_approximate(completion):
+    # the "~" was dropped as a LaTeX tie and "about 6" in symbols scored for the gold 6, while "about 6" and "≈6" do not
+    assert not check_math(completion, "6").correct
+    assert check_math("Answer:~6", "6").correct and check_math("The answer is $~6$.", "6").correct  # ties, no blank before

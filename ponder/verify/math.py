@@ -2066,6 +2066,10 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
         # right after it (read 6, it scored for the gold 6), as a box is: the value the text turns to, else none
         rv = _RETRACTED_TO_RE.match(text, r_end)
         return best, rv.group(1) if rv is not None else None
+    if ans is not None and whole[:1] == "~" and whole[1:2].isdigit() and text[at - 1 : at] in (" ", "\t"):
+        # "The answer is ~6." says about 6 (the "~" a LaTeX tie, dropped as a blank, it scored), as "about 6" and
+        # "≈6" do; "Answer:~6", a tie with no blank before it, is still 6
+        ans = "\u2248" + (ans[1:] if ans.startswith("~") else ans)
     if ans is not None and rest[end : end + 1] == "?" and _bare(whole) == _bare(ans) and (
         _says_nothing(text[at + end + 1 : at + end + 402]) or _NO_RE.match(text, at + end + 1)
     ):
