@@ -5883,3 +5883,13 @@ def test_an_answer_phrase_value_after_a_tilde_is_approximate(completion):
     # the "~" was dropped as a LaTeX tie and "about 6" in symbols scored for the gold 6, while "about 6" and "≈6" do not
     assert not check_math(completion, "6").correct
     assert check_math("Answer:~6", "6").correct and check_math("The answer is $~6$.", "6").correct  # ties, no blank before
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{6 \\text{ (estimate)}}", "\\boxed{6 \\text{ (estimated)}}", "\\boxed{6} (estimate)", "\\boxed{6}, estimated.",
+    "The answer is 6 (estimated).",
+])
+def test_an_answer_said_to_be_an_estimate_is_no_committed_value(completion):
+    # "estimate" was dropped as a unit word and an estimated 6 scored, as "6 \text{ approximately}" does not
+    assert not check_math(completion, "6").correct
+    assert check_math("\\boxed{6 \\text{ apples}}", "6").correct and check_math("\\boxed{6}. We estimate the rest.", "6").correct

@@ -1408,7 +1408,7 @@ _DOUBTED_AFTER_RE = re.compile(r"[\s$]*(?:[.,;:!\u2026\u2014\u2013-]+)?[\s*_]*(?
 # a word right after an answer that says it is rough, ending its clause: "\boxed{6} or so", "6, roughly.", "6 (approx.)"
 _ROUGH_AFTER_RE = re.compile(
     r"[ \t$]*(?:,[ \t]*|\([ \t]*|\\(?:text|mbox|textrm)\{[ \t]*)?"
-    r"(?:(or\s+so|or\s+thereabouts)(?![A-Za-z])|(give\s+or\s+take|more\s+or\s+less|approximately|approx\.?|roughly|about|-?ish|\?)"
+    r"(?:(or\s+so|or\s+thereabouts)(?![A-Za-z])|(give\s+or\s+take|more\s+or\s+less|approximately|approx\.?|roughly|about|-?ish|estimated?|\?)"
     r"(?=[ \t$}]*(?:[.,;:!)\]]|\n|$)))",  # ("6 or so hours" too)
     re.I,
 )
@@ -3975,7 +3975,8 @@ _NUMBER_UNIT_RE = re.compile(r"(-?\d+(?:\.\d+)?)\s+(\S.*)", re.S)
 # is no unit either.
 _QUALIFIER_WORDS = frozenset(
     """or and not no more less fewer least most than minimum maximum max approximately approx about
-    around roughly nearly almost maybe possibly perhaps probably ish thereabouts either else otherwise unless if except
+    around roughly nearly almost maybe possibly perhaps probably ish thereabouts estimate estimated either else
+    otherwise unless if except
     plus minus over under above below between to up atleast atmost dozen dozens hundred hundreds
     thousand thousands million millions billion billions trillion trillions wrong incorrect false invalid
     impossible""".split()
