@@ -28,14 +28,19 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
    it, unless another case follows. A number in words with its digits ("twelve (12)") is the digits; so is one
    alone ("ten") or restating the value ("10 or ten"). Values for the parts of a question ("\\boxed{3} for part (a)
    and 5 for part (b)", "(a) 3, (b) 5") are the parts, in order.
-   An answer of marks alone ("$$", "##", "\\quad", "--") is no answer.
+   An answer of marks alone ("$$", "##", "\\quad", "--") is no answer. An answer said to be rough or queried is no
+   committed value, as "about 6" is none: "6 or so", "\\boxed{6}, roughly", "\\boxed{6 \\text{ ish}}", "\\boxed{6?}",
+   "~6" after a phrase, and "Final answer: 6?" or "\\boxed{6}... or is it?" left unanswered ("? Yes." keeps it). A value
+   taken back right after it ("\\boxed{6} is wrong", "Is that wrong? Yes", "No wait, it is 7") gives the value it
+   turns to, else none; a last box denied ("\\boxed{6}, not \\boxed{7}") is not the answer.
 2. Cleaning and parsing: a small tokenizer and recursive-descent parser for the LaTeX and plain-text
    math that answers are written in, into a tuple AST. Length (1,000 chars) and nesting (40) caps
    make it linear-time and recursion-safe. Units, `\\text{}` units (not text naming a value or a
    qualifier: `4 \\text{ (or 3)}`, `4 \\text{ or more}`), `%`, degrees (inside a trig
    function they convert to radians: `\\sin 30^\\circ` = 1/2), currency and thousands separators
    are dropped here; `x = 5`-style answers keep the equation and compare by the right-hand side
-   when the left is a name or a sum of names (`m + n = 17`, what "find m + n" asks). A chain answers its last value (`x = 5+5+1 = 11` is 11, as graders read
+   when the left is a name or a sum of names (`m + n = 17`, what "find m + n" asks); two plain numbers said to be
+   equal that are not (`12 = 13`) are no answer. A chain answers its last value (`x = 5+5+1 = 11` is 11, as graders read
    it: one value only, so no hedge), before any `\\approx`; a congruence with `\\pmod` must hold, and a residue
    keeps its modulus (`2 \\pmod 5` is 2, but not `2 \\pmod 6`); a percent is not an angle. Set-builder notation
    (`\\{x : x > 0\\}`, `\\{x \\mid ...\\}`) is the set its one-variable condition describes; "all real numbers" is
