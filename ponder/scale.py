@@ -936,6 +936,7 @@ the thinking, evaluate's thinking_cut_rate; "stop": it ended by itself), and onl
     (the answer extracted from the part after think_end); thinking_tokens counts the generated thinking
     (a "</think>" the model wrote included, as a suppressed EOS is) + inserted waits, not a delimiter
     appended at the cut. A thinking that ends with EOS without a delimiter is handled as without think tags.
+    A delimiter written with a token the tokenizer marks special is refused: sampled text leaves it out.
     """
     _check_prompts(prompts)
     budget = _positive_int("budget forcing: budget", budget)
@@ -1127,9 +1128,30 @@ def resolve_think_end(tok, prompts, think_end="auto") -> str | None:
         if not isinstance(think_end, str) or not think_end:
             raise PonderError(f"budget forcing: think_end must be a non-empty string, 'auto' or None, "
                               f"got {think_end!r}")
-        return think_end
+        return _visible_think_end(tok, think_end)
     if len(tok.encode("</think>", add_special_tokens=False)) != 1:
         return None
+    end = _resolve_auto_think_end(tok, prompts)
+    return None if end is None else _visible_think_end(tok, end)
+
+
+def _visible_think_end(tok, think_end: str) -> str:
+    """`think_end`, refused where the tokenizer marks a token of it special: sampled text is decoded without special
+    tokens (as transformers' skip_special_tokens=True), so the delimiter never shows in it, no stop string finds it,
+    and the thinking ran on through the model's answer to the budget, then was closed again (a thinking_tokens
+    counting the answer; a prompt that opened "<think>" had every answer read as inside the thinking: none)."""
+    ids = tok.encode(think_end, add_special_tokens=False)
+    special = [i for i in ids if i in tok.skipped_token_ids]
+    if special:
+        raise PonderError(f"budget forcing: think_end {think_end!r} is written with special token id(s) "
+                          f"{special} of this tokenizer, which sampled text leaves out: the end of the thinking "
+                          "cannot be seen (mark it \"special\": false in tokenizer.json's added_tokens, as Qwen3's "
+                          "and DeepSeek-R1's are, or pass think_end=None)")
+    return think_end
+
+
+def _resolve_auto_think_end(tok, prompts) -> str | None:
+    """resolve_think_end's "auto" for a tokenizer with "</think>" as one token."""
     template = getattr(tok, "chat_template", None) or ""
     for p in prompts:
         text = _render_text(tok, p)

@@ -1264,6 +1264,39 @@ def think_tags(tokenizer):
     return model, tok
 
 
+def test_budget_forcing_refuses_a_think_end_the_tokenizer_marks_special(tokenizer):
+    """A tokenizer.json whose "</think>" is a special added token (Magistral's [THINK] tags are control tokens):
+    sampled text is decoded without special tokens, so no stop string saw the model close its thinking. It ran on
+    through the answer to the budget, counted as thinking, and a prompt that opened "<think>" had every answer read
+    as still inside it. Refused by name now; the same tokenizer with the tag not special thinks as before."""
+    import json
+
+    from tokenizers import Tokenizer as HFTokenizer
+
+    def with_special(special):
+        d = json.loads(tokenizer.tok.to_str())
+        for t in d["added_tokens"]:
+            if t["content"] == "</think>":
+                t["special"] = special
+        return ponder.Tokenizer(HFTokenizer.from_str(json.dumps(d)), eos_token=tokenizer.eos_token,
+                                pad_token=tokenizer.eos_token)
+
+    paths = [("q<think>", "z</think>\\boxed{7}"), ("Final Answer:", "\n8")]
+    plain = with_special(False)
+    o = scale.budget_forcing(think_tag_model(plain, paths), plain, ["q<think>"], budget=20, answer_tokens=16)[0]
+    assert (o.text, o.info["thinking_tokens"]) == ("z</think>\\boxed{7}", 2)
+    tok = with_special(True)
+    (end,) = tok.encode("</think>", add_special_tokens=False)
+    model = think_tag_model(tok, paths)
+    for think_end in ("auto", "</think>"):
+        with pytest.raises(PonderError, match=rf"^budget forcing: think_end '</think>' is written with special token "
+                                              rf"id\(s\) \[{end}\] of this tokenizer, which sampled text leaves out"):
+            scale.budget_forcing(model, tok, ["q<think>"], budget=20, answer_tokens=16, think_end=think_end)
+    # prompts without think tags never meet the tag; think_end=None is the way out
+    assert scale.budget_forcing(model, tok, ["q"], budget=4, answer_tokens=4)[0].info.get("think_end") is None
+    assert scale.budget_forcing(model, tok, ["q<think>"], budget=20, answer_tokens=16, think_end=None)[0].answer
+
+
 def test_budget_forcing_think_tags_resolve_from_the_prompt_and_template(think_tags):
     """think_end="auto" is "</think>" only where the prompts think in tags: the tiny model's tokenizer has the
     token (for the format verifier) but its plain prompts and ChatML template do not, so it keeps None."""
