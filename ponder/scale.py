@@ -223,11 +223,15 @@ def _nonnegative_int(name: str, v) -> int:
 def sampling(model, tok, prompts, *, n: int = 1, temperature: float = 1.0, top_p: float = 1.0, top_k: int = 0,
              min_p: float = 0.0, max_new_tokens: int = 256, stop=None, seed: int = 0, index_offset: int = 0,
              extract: Extract | None = None) -> list[list[Outcome]]:
-    """n independent samples per prompt, each an Outcome (tokens and latency are that sample's own).
+    """n independent samples per prompt, each an Outcome (tokens and latency are that sample's own). Temperature 0
+    (greedy) takes n=1: n greedy samples are one sample n times.
 
     Counter-based sampling: the samples of a prompt depend only on (seed, prompt index, sample index)."""
     _check_prompts(prompts)
     n = _positive_int("sampling: n", n)
+    if temperature == 0 and n > 1:  # (as self-consistency and best-of-N refuse it, and evaluate does for this method)
+        raise PonderError(f"sampling with temperature 0 would draw {n} identical greedy samples (n times the tokens "
+                          "of one); use n=1 or temperature > 0")
     extract = _fn("extract", extract, default_extract)
     groups, lat = draw(model, tok, prompts, n=n, seed=seed, index_offset=index_offset, temperature=temperature,
                        top_p=top_p, top_k=top_k, min_p=min_p, max_new_tokens=max_new_tokens, stop=stop)

@@ -1221,6 +1221,17 @@ def test_self_refine_refuses_a_context_with_no_room_before_drawing_its_call(micr
     assert [k["seed"] for k, _ in calls] == [0] + ([scale.derive_seed(0, "critique", 0)] if call == "revision" else [])
 
 
+def test_sampling_refuses_n_greedy_samples(micro):
+    """sampling(n=4, temperature=0) drew and counted four copies of one greedy decode (4x the tokens, a pass@4 of
+    one sample), said nowhere; evaluate refused it for its "sampling" method, the API did not. Refused as
+    self-consistency and best-of-N refuse it; n=1 at temperature 0 is greedy."""
+    model, tok = micro
+    with pytest.raises(PonderError, match=r"^sampling with temperature 0 would draw 4 identical greedy samples"):
+        scale.sampling(model, tok, [PB], n=4, temperature=0.0, max_new_tokens=8)
+    (one,), = scale.sampling(model, tok, [PB], n=1, temperature=0.0, max_new_tokens=24)
+    assert one.text == scale.greedy(model, tok, [PB], max_new_tokens=24)[0].text
+
+
 def test_best_of_n_refuses_temperature_0(micro):
     """Greedy candidates are all the same sample: best-of-N drew and counted N copies of one greedy decode
     (N times the tokens, a choice among identical texts). It is refused, as self-consistency refuses it."""
