@@ -1150,7 +1150,7 @@ def _visible_think_end(tok, think_end: str) -> str:
         raise PonderError(f"budget forcing: think_end {think_end!r} is written with special token id(s) "
                           f"{special} of this tokenizer, which sampled text leaves out: the end of the thinking "
                           "cannot be seen (mark it \"special\": false in tokenizer.json's added_tokens, as Qwen3's "
-                          "and DeepSeek-R1's are, or pass think_end=None)")
+                          "and DeepSeek-R1's are; from Python, think_end=None budgets it as plain text)")
     return think_end
 
 
