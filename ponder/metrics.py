@@ -525,7 +525,7 @@ def _wilson(p: float, n: int, alpha: float) -> tuple[float, float, float]:
 
 
 def mean_ci(values: Sequence[float], *, n_boot: int = 1000, alpha: float = 0.05,
-            seed: int = 0, proportion: bool = True) -> tuple[float, float, float]:
+            seed: int = 0, proportion: bool = True, floor: float | None = None) -> tuple[float, float, float]:
     """(mean, lo, hi) over problems: the Wilson interval when every per-problem value is 0 or 1 (greedy
     accuracy, a maj@k or pass@k that is the same for every draw), else the expanded percentile bootstrap.
     `proportion=False` (token counts, latencies) never takes Wilson: 1 token per sample is not a success rate.
@@ -539,7 +539,9 @@ def mean_ci(values: Sequence[float], *, n_boot: int = 1000, alpha: float = 0.05,
     (20,20); 1,000 draws each). There the interval is the union with the Student-t interval
     mean +- t(n-1, 1-alpha/2) s/sqrt(n), clipped to [0, 1] for accuracies (not for `proportion=False` values, whose
     range mean_ci does not know): 93-100% at 2, 88-96% at 3, 89-95% at 4, as the bootstrap covers at 5 (89-93%).
-    From 5 problems on the bootstrap interval is returned unchanged."""
+    From 5 problems on the bootstrap interval is returned unchanged. `floor`: a bound no value can pass below
+    (0 for token counts and latencies), where the Student-t widening is clipped: "mean_tokens 21.8 [-13.5, 57.0]"
+    named counts no model can have."""
     # (checked before every branch: one problem's [0, 1] took alpha=1.5 or 95 without a word)
     _check_alpha(alpha, "mean_ci")
     x = np.asarray(values, dtype=np.float64).ravel()
@@ -555,6 +557,8 @@ def mean_ci(values: Sequence[float], *, n_boot: int = 1000, alpha: float = 0.05,
         lo, hi = min(lo, mean - half), max(hi, mean + half)
         if proportion and np.all((x >= 0) & (x <= 1)):
             lo, hi = max(0.0, lo), min(1.0, hi)
+        if floor is not None:
+            lo = max(float(floor), lo)
     return mean, lo, hi
 
 
@@ -566,8 +570,9 @@ def _check_alpha(alpha, where: str) -> None:
         raise PonderError(f"{where}: alpha={alpha!r} must be a number in (0, 1) (0.05 for 95% intervals)")
 
 
-def _ci_dict(values, n_boot: int, alpha: float, seed: int, proportion: bool = True) -> dict[str, float]:
-    mean, lo, hi = mean_ci(values, n_boot=n_boot, alpha=alpha, seed=seed, proportion=proportion)
+def _ci_dict(values, n_boot: int, alpha: float, seed: int, proportion: bool = True,
+             floor: float | None = None) -> dict[str, float]:
+    mean, lo, hi = mean_ci(values, n_boot=n_boot, alpha=alpha, seed=seed, proportion=proportion, floor=floor)
     return {"mean": mean, "lo": lo, "hi": hi}
 
 
@@ -677,9 +682,9 @@ def summarize(
                 metrics[f"wmaj@{k}"] = _ci_dict(per, **boot)
         metrics["no_answer_rate"] = _ci_dict(per_problem_mean(lambda r: r["answer"] is None), **boot)
     if has("tokens"):
-        metrics["mean_tokens"] = _ci_dict(per_problem_number("tokens"), **boot, proportion=False)
+        metrics["mean_tokens"] = _ci_dict(per_problem_number("tokens"), **boot, proportion=False, floor=0)
     if has("latency"):
-        metrics["mean_latency"] = _ci_dict(per_problem_number("latency"), **boot, proportion=False)
+        metrics["mean_latency"] = _ci_dict(per_problem_number("latency"), **boot, proportion=False, floor=0)
     if has("finish_reason"):
         metrics["truncation_rate"] = _ci_dict(
             per_problem_mean(lambda r: r["finish_reason"] == "length"), **boot

@@ -420,6 +420,12 @@ def test_mean_ci_covers_at_two_to_four_problems():
     assert mean_ci(x, seed=3) == bootstrap_ci(x, seed=3)  # n = 5: the bootstrap's own interval
     m, lo, hi = mean_ci([100.0, 400.0], proportion=False)  # token counts: the t interval, not clipped to [0, 1]
     assert m == 250.0 and lo < 0 and hi > 500
+    # ... but a floor no value can pass below (token counts, latencies: 0) clips it: "[-13.5, 57.0]" tokens was shown
+    assert mean_ci([100.0, 400.0], proportion=False, floor=0)[1:] == (0.0, hi)
+    assert mean_ci([11, 11, 11, 60], proportion=False, floor=0)[1] == 0.0
+    rows = [[{"answer": "1", "correct": True, "tokens": t, "latency": t / 10}] for t in (11, 11, 11, 60)]
+    got = summarize(rows, ks=[1])["metrics"]
+    assert got["mean_tokens"]["lo"] == 0.0 == got["mean_latency"]["lo"] and got["mean_tokens"]["hi"] > 60
 
 
 def test_student_t_quantiles_and_the_expansion():
