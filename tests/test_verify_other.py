@@ -1882,6 +1882,17 @@ def test_a_line_feed_reference_is_no_line_break(text, c):
     assert check_constraints("I have &#100;ogs.", [{"type": "keywords", "keywords": ["dogs"]}]).correct
 
 
+@pytest.mark.parametrize("text, c", [
+    ("Thank you!&#10;", {"type": "ends_with", "phrase": "Thank you!"}),
+    ("Thank you!&#xA;", {"type": "ends_with", "phrase": "Thank you!"}),
+    ('"Hello there."&#13;&#10;', {"type": "quotation"}),
+])
+def test_a_line_feed_reference_leaves_no_semicolon(text, c):
+    """A line feed's reference reads as a space, its semicolon with it: left behind, "Thank you!&#10;" showed
+    "Thank you! ;", which ends with no "Thank you!" (it did before the reference read as a space)."""
+    assert check_constraints(text, [c]).correct
+
+
 @pytest.mark.parametrize("text, ok", [("Cats <i>climb</i> cliffs", True), ("[Cats](https://x.org) climb", True),
                                       ("cats &amp; cows", True), ("<<Cool Cats>>\ncats climb", True),
                                       ("Cats climb <!-- dogs -->", False), ("Cats <span hidden>dogs</span> climb", False),

@@ -328,7 +328,9 @@ _GONE_LINE = re.compile(r"^[ \t]*\ufdd0[ \t\ufdd0]*(?:\n|\Z)|\n[ \t]*\ufdd0[ \t\
 
 
 # a character reference to a line feed or a carriage return (with its semicolon or, as html.unescape reads it, without)
-_BREAK_ENTITY = re.compile(r"&(?:#0*1[03](?![0-9])|#[xX]0*[aAdD](?![0-9a-fA-F])|NewLine;)", re.ASCII)
+# (the semicolon goes with it: left, "Thank you!&#10;" showed "Thank you! ;" and ended with no "Thank you!", and
+# '"Hi."&#10;' with no quote)
+_BREAK_ENTITY = re.compile(r"&(?:#0*1[03](?![0-9]);?|#[xX]0*[aAdD](?![0-9a-fA-F]);?|NewLine;)", re.ASCII)
 
 
 def _unmarked(t: str) -> str:
