@@ -734,6 +734,16 @@ def test_separated_responses_are_read_as_rendered(text):
         assert check_constraints(shown, [{"type": "separated_responses"}]).correct, shown
 
 
+@pytest.mark.parametrize("text", ["Response 1: if x <y then stop.\n******\nResponse 2: use f -> g.",
+                                  "Answer one: keep a <b and c.\n******\nAnswer two: the arrow => means implies.",
+                                  "```\nif a <b and c:\n```\n******\n```\nd> e\n```"])
+def test_separated_responses_are_not_joined_by_text_that_looks_like_a_tag(text):
+    """A "<" before a word in one answer and a ">" in the next ("x <y" and "->", a code line "d> e") are text, no tag:
+    with the rendered text split, the tag-like run between them swallowed the separator and two answers were one."""
+    assert check_constraints(text, [{"type": "separated_responses"}]).correct
+    assert not check_constraints(text.replace("******", "***"), [{"type": "separated_responses"}]).correct
+
+
 def test_constraints_score_is_fraction_met_and_reason_lists_failures():
     cs = [{"type": "lowercase"}, {"type": "no_commas"}, {"type": "word_count", "max": 2}, {"type": "title"}]
     v = check_constraints("one, two", cs)

@@ -607,7 +607,10 @@ def _is_json(t: str) -> bool:
 def _separated(t: str, c: dict) -> bool:
     # as rendered: a separator or a second response in an HTML comment ("A. <!-- ****** --> B.", "A.\n******\n<!-- B.
     # -->") is none a reader sees, and "Hi.\n******\n<b>Hi</b>." is one answer twice
-    parts = [p.strip() for p in _renderings(t)[-1].split("******")]
+    # The separators are found in the text as shown, its tags kept, and each part is read as rendered: split after
+    # its tags went, what looks like a tag and is text ("if x <y then stop." before "******" and a "->" or a code
+    # line "d> e" after it) swallowed the separator, and two honest answers were one
+    parts = [_renderings(p.strip())[-1].strip() for p in _shown(t).split("******")]
     if not all(parts[1:-1]):  # nothing between two separators: "A\n******\n\n******\nB" is no two (as IFEval reads it)
         return False
     # each response says something, and differs in its words: "Yes.\n******\n." and "Hi there.\n******\nhi there"
