@@ -300,9 +300,8 @@ def _renderings(t: str, lines: bool = False) -> tuple[str, ...]:
     # marked (`gone`), and a line of nothing else goes: in a paragraph such a line is no blank line, and left blank
     # "A.\n<b></b>\nB." (one paragraph as shown) was two, and met a paragraph_count of 2 with one. A block's tag
     # (a <div> line, an HTML block) does end a paragraph: a space.
-    gone = "" if _GONE in t else _GONE
     # a code span's backticks render as nothing too: "c`a`t" reads "cat"
-    plain = _unhidden(_uncommented(t), gone)
+    gone, plain = _cut(t)
     if "<!" in plain or "<?" in plain:  # (to the last ">" only: each one's match ends at a ">", linear time)
         end = plain.rfind(">") + 1
         plain = _RAW_HTML.sub(gone, plain[:end]) + plain[end:]
@@ -320,6 +319,15 @@ def _renderings(t: str, lines: bool = False) -> tuple[str, ...]:
     if gone and gone in plain:
         plain = _GONE_LINE.sub("", plain).replace(gone, "")
     return (t,) if plain == t else (t, plain)  # (one view read once: "x\n[a]: b" lines, no definitions, read twice)
+
+
+@functools.lru_cache(maxsize=8)
+def _cut(t: str) -> tuple[str, str]:
+    """The mark for what inline markup leaves (`gone`, "" where the text holds it), and the text without its comments
+    and hidden elements, their places marked. Found once per response: both _renderings views and _shown read it
+    (found for each, a response's tags were scanned three times, 2-4x the time on a tag-heavy one)."""
+    gone = "" if _GONE in t else _GONE
+    return gone, _unhidden(_uncommented(t), gone)
 
 
 _GONE = "\ufdd0"  # (a noncharacter: no text holds it; one that does is read unmarked)
@@ -353,7 +361,8 @@ def _titled(m: re.Match, closed: set) -> bool:
             and m.string[m.start() + 1] != "/" and m.start() not in closed)
 
 
-def _closes(t: str) -> set:
+@functools.lru_cache(maxsize=8)  # (the same text is asked for by _unhidden and _unmarked, and by both rendered views)
+def _closes(t: str) -> frozenset:
     """The starts of the opening tags in `t` that a closing tag after them closes, elements of the same name opened
     and closed between them aside (for _titled): in "<<a guide>> see <a href=x>here</a>" the "</a>" closes the link,
     not the title's "<a guide>". (One pass from the end: per name, the lowest running count of closings over
@@ -365,7 +374,7 @@ def _closes(t: str) -> set:
         if not closing and after < 0:
             out.add(m.start())
         low[name] = (-1 if closing else 1) + min(0, after)
-    return out
+    return frozenset(out)
 
 
 # elements whose text no reader sees: a script, a style, ... and any with a "hidden" attribute or a display:none style.
@@ -610,7 +619,9 @@ def _separated(t: str, c: dict) -> bool:
     # The separators are found in the text as shown, its tags kept, and each part is read as rendered: split after
     # its tags went, what looks like a tag and is text ("if x <y then stop." before "******" and a "->" or a code
     # line "d> e" after it) swallowed the separator, and two honest answers were one
-    parts = [_renderings(p.strip())[-1].strip() for p in _shown(t).split("******")]
+    parts = _shown(t).split("******")
+    # (one part is the whole response: its view is the one found already)
+    parts = [_renderings(p.strip())[-1].strip() for p in parts] if len(parts) > 1 else [_renderings(t)[-1].strip()]
     if not all(parts[1:-1]):  # nothing between two separators: "A\n******\n\n******\nB" is no two (as IFEval reads it)
         return False
     # each response says something, and differs in its words: "Yes.\n******\n." and "Hi there.\n******\nhi there"
@@ -652,7 +663,8 @@ def _has_postscript(t: str, marker: str) -> bool:
 def _shown(t: str) -> str:
     """The text without what a reader never sees (comments, hidden elements, scripts, definition lines), its other
     markup kept: "<<Title>>" and "**P.S.**" are read as written."""
-    return _unhidden(_uncommented(t))
+    gone, cut = _cut(t)  # (the marks are _unhidden's gaps only: without them it is _unhidden(_uncommented(t)))
+    return cut.replace(gone, "") if gone else cut
 
 
 _COUNT = {"n", "min", "max"}
