@@ -787,6 +787,21 @@ def test_constraints_hostile_inputs_are_fast():
         assert time.monotonic() - t0 < _seconds_for(text, 3), (repr(text)[:30], time.monotonic() - t0)
 
 
+def test_constraints_cut_a_response_hidden_parts_once(monkeypatch):
+    """Each rendered view (with and without line breaks for tags) and the shown text cut the response's comments and
+    hidden elements, each on its own: three scans of every tag, 2-4x the time on a tag-heavy response (200k chars of
+    "<<tN x>> </tN>" 0.7 s -> 3 s). They are cut once per response. (The real _unhidden runs, counted.)"""
+    from ponder.verify import constraints
+    calls = []
+    real = constraints._unhidden
+    monkeypatch.setattr(constraints, "_unhidden", lambda *a: calls.append(1) or real(*a))
+    text = "<<T1 x>> </t1> Hi <b>there</b>.<br>P.S. bye <span hidden>x</span> " + "<i>y</i> " * 50
+    cs = [{"type": "word_count", "min": 5}, {"type": "keywords", "keywords": ["there"]}, {"type": "title"},
+          {"type": "postscript"}, {"type": "quotation"}, {"type": "separated_responses"}]
+    assert check_constraints(text, cs).reason == "failed: title, quotation, separated_responses"
+    assert len(calls) == 1, len(calls)
+
+
 # ---------------------------------------------------------------- judge
 
 class _Handler(BaseHTTPRequestHandler):
