@@ -382,6 +382,8 @@ def _closes(t: str) -> frozenset:
 # graders read it (a keyword in it is met, a forbidden word in it found, its words counted); only <details hidden> hides
 _HIDING = frozenset("script style template noscript".split())
 _VOID = frozenset("area base br col embed hr img input link meta source track wbr".split())
+# (what every hiding tag holds: a name in _HIDING, or _HIDDEN_ATTR's "hidden" or "display")
+_MAY_HIDE = re.compile(r"<(?:script|style|template|noscript)|hidden|display", re.IGNORECASE)
 _HIDDEN_ATTR = re.compile(r"\shidden(?=[\s=/>])|display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 # a Markdown link reference definition line ("[//]: # (a comment)", as writers hide notes): it shows nothing
 # (a GFM footnote, "[^1]: Smith (2020)", is shown at the page's foot: no definition)
@@ -433,7 +435,7 @@ def _unhidden(t: str, gone: str = "") -> str:
     definition line "[//]: # (cat)" met a keyword "cat" never shown. Code shows them as written; a definition starts
     a paragraph only (after a blank line, the start or another definition), in a paragraph it is text. An inline
     element's place is `gone` (_renderings's mark)."""
-    if "<" not in t and "]:" not in t:
+    if "]:" not in t and not _MAY_HIDE.search(t):  # (no name nor attribute that hides: nothing to cut, no tag read)
         return t
     code: list = []
     starts: list = []  # (found when first asked: most text has no candidate)
