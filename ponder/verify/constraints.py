@@ -355,10 +355,13 @@ def _unmarked(t: str) -> str:
 def _titled(m: re.Match, closed: set) -> bool:
     """Whether a tag is a <<title>>'s inside: "<<The Hidden Valley>>" (as the title constraint asks for one) is text,
     not a tag: read as one, a "hidden" (or "Script", "Style") in a title hid the whole response, scored 0. Not where
-    a closing tag after it closes its element (`closed`, from _closes), nor a closing tag: that is HTML, "<<div
-    hidden>>cat</div>" shows no "cat" (it met a keyword "cat" and hid a forbidden one)."""
+    a closing tag after it closes its element (`closed`, from _closes) and the element hides its text, nor a closing
+    tag: that is HTML, "<<div hidden>>cat</div>" shows no "cat" (it met a keyword "cat" and hid a forbidden one). An
+    element that hides nothing stays a title, closed or not: "<<Form Basics>>" with "close it with </form>" in the
+    text after it lost its title (a title met by "<<b>>" alone needs no closing tag either)."""
     return (m.start() > 0 and m.string[m.start() - 1] == "<" and m.string.startswith(">", m.end())
-            and m.string[m.start() + 1] != "/" and m.start() not in closed)
+            and m.string[m.start() + 1] != "/" and not (m.start() in closed and (
+                m.group(1).lower() in _HIDING or _HIDDEN_ATTR.search(m.group()))))
 
 
 @functools.lru_cache(maxsize=8)  # (the same text is asked for by _unhidden and _unmarked, and by both rendered views)
