@@ -818,6 +818,49 @@ def test_a_check_written_as_an_if_that_raises_another_exception_or_exits_is_an_a
         assert v.reason == want, (t, v)
 
 
+def test_an_if_that_raises_in_code_the_program_may_run_is_left_as_written():
+    # an `if ...: raise` in a method of a class of the tests (an iterator's `__next__`, a reader's `readline`, an
+    # account's `withdraw`, an `__init__` under pytest.raises), a generator function or a function a lambda calls
+    # raises to whoever runs it, the program too, which may catch it: rewritten as an assert, a right program
+    # failed (a `__getitem__` sequence never ended: 'output limit exceeded')
+    total = "def total(it):\n    s = 0\n    for x in it:\n        s += x\n    return s"
+    guarded = ("def keep_valid(f, xs):\n    out = []\n    for x in xs:\n        try:\n            out.append(f(x))\n"
+               "        except ValueError:\n            pass\n    return out")
+    cases = [
+        (total, "class Numbers:\n    def __init__(self, data):\n        self.data, self.i = data, 0\n"
+                "    def __iter__(self):\n        return self\n    def __next__(self):\n"
+                "        if self.i >= len(self.data):\n            raise StopIteration\n"
+                "        self.i += 1\n        return self.data[self.i - 1]\n"
+                "assert total(Numbers([1, 2, 3])) == 6\n"),
+        (total, "class Seq:\n    def __getitem__(self, i):\n        if i >= 4:\n            raise IndexError(i)\n"
+                "        return i\nassert total(Seq()) == 6\n"),
+        ("def try_withdraw(acc, amt):\n    try:\n        acc.withdraw(amt)\n        return True\n"
+         "    except ValueError:\n        return False",
+         "class Account:\n    def __init__(self, balance):\n        self.balance = balance\n"
+         "    def withdraw(self, amt):\n        if amt > self.balance:\n            raise ValueError('insufficient')\n"
+         "        self.balance -= amt\nassert try_withdraw(Account(10), 20) is False\n"),
+        ("def add(a, b):\n    return a + b",
+         "import pytest\nclass Box:\n    def __init__(self, v):\n        if v < 0:\n            raise ValueError\n"
+         "        self.v = v\ndef test_box():\n    with pytest.raises(ValueError):\n        Box(add(-5, 1))\n"
+         "    assert Box(add(1, 1)).v == 2\n"),
+        (total.replace("for x in it:", "try:\n        for x in it:\n            s += x\n    except ValueError:\n"
+                                        "        pass\n    return s\n    for x in it:"),
+         "def source():\n    for x in [1, 2, -1, 4]:\n        if x < 0:\n            raise ValueError\n"
+         "        yield x\nassert total(source()) == 3\n"),
+        (guarded, "def validate(x):\n    if x < 0:\n        raise ValueError\n    return x\n"
+                  "assert keep_valid(lambda v: validate(v), [1, -2, 3]) == [1, 3]\n"),
+    ]
+    for v, (_, t) in zip(_verdicts((blk(p), t) for p, t in cases), cases):
+        assert v.correct, (t, v)
+    # a test method of a TestCase class is the runner's alone: its `if` is still an assert, unforgeable
+    forge = ("import os\ndef add(a, b):\n    if a == 2:\n        os.write(3, b'{\"done\": true}\\n')\n"
+             "        os._exit(0)\n    return 3")
+    ut = ("import unittest\nclass T(unittest.TestCase):\n    def test_a(self):\n        self.assertEqual(add(1, 2), 3)\n"
+          "    def test_b(self):\n        if add(2, 2) != 4:\n            raise ValueError\n")
+    good, bad = _verdicts([(blk("def add(a, b):\n    return a + b"), ut), (blk(forge), ut)])
+    assert (good.reason, bad.correct) == ("passed 2/2", False), (good, bad)
+
+
 def test_an_exception_test_passes_only_when_its_body_raised_an_expected_builtin_exception():
     # tests made only of exception checks (MBPP/HumanEval style): nothing else reports, so how the body ended is
     # reported, and the caller decides it against the handlers' classes

@@ -2284,15 +2284,16 @@ def _read_names(node: ast.AST) -> set[str]:
 
 def _caught_functions(modules: list[ast.Module]) -> set[str]:
     """The names of the tests' functions whose exception a `try` or `with` of the tests may catch before it fails
-    the test: read inside one, read other than as the function of a call (passed on: `run(check)`), decorated
-    otherwise than with pytest's marks, or read in the body of such a function."""
+    the test: read inside one, or in a lambda or generator expression (run where it is passed on), read other
+    than as the function of a call (passed on: `run(check)`), decorated otherwise than with pytest's marks, or
+    read in the body of such a function."""
     caught: set[str] = set()
     funcs: dict[str, list[ast.AST]] = {}
     nodes = [n for mod in modules for n in ast.walk(mod)]
     called = {id(n.func) for n in nodes if isinstance(n, ast.Call)}
     for n in nodes:
-        if isinstance(n, _TRAPS):
-            caught |= _read_names(n)
+        if isinstance(n, (*_TRAPS, ast.Lambda, ast.GeneratorExp)):  # (a lambda or a generator expression runs
+            caught |= _read_names(n)  # wherever it is passed on: `keep(lambda v: check(v), xs)`)
         elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
             funcs.setdefault(n.name, []).append(n)
             if any(_pytest_mark(d) is None for d in n.decorator_list):
@@ -2310,6 +2311,37 @@ def _caught_functions(modules: list[ast.Module]) -> set[str]:
     return caught
 
 
+def _generator(fn: ast.FunctionDef) -> bool:
+    # whether `fn` is a generator function (a `yield` or `yield from` of its own scope)
+    todo: list[ast.AST] = list(fn.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return True
+        todo.extend(c for c in ast.iter_child_nodes(node) if not isinstance(c, _SCOPES))
+    return False
+
+
+def _test_classes(modules: list[ast.Module]) -> set[int]:
+    """The ids of the tests' classes whose methods only the test runner calls: unittest TestCase classes (by their
+    bases, or a base that is such a class of theirs) and pytest's `Test*` classes (no bases, never called)."""
+    spelled, _, ut_other = _testcase_names(modules)
+    nodes = [n for mod in modules for n in ast.walk(mod)]
+    called = {_func_name(n.func) for n in nodes if isinstance(n, ast.Call)}
+    classes = [n for n in nodes if isinstance(n, ast.ClassDef)]
+    names: set[str] = set()
+    found: set[int] = set()
+    while True:
+        new = [c for c in classes if id(c) not in found and (
+            any(_func_name(b) in spelled | ut_other | names for b in c.bases)
+            or (c.name.startswith("Test") and c.name not in called and all(_func_name(b) == "object" for b in c.bases)))]
+        if not new:
+            return found
+        for c in new:
+            found.add(id(c))
+            names.add(c.name)
+
+
 class _FailIfs(ast.NodeTransformer):
     """`if <cond>: raise AssertionError(...)` (or `assert False`, `pytest.fail(...)`, `self.fail(...)`) is `assert not
     <cond>` (then what its `else:` or `elif` holds), as Python decides it: a check. Left as an `if`, the failing statement was reached
@@ -2325,11 +2357,19 @@ class _FailIfs(ast.NodeTransformer):
         self.open: set[int] = set()  # the ifs whose exception fails the test (kept alive by `self.nodes`)
         self.nodes: list[ast.AST] = []
 
+        tests = _test_classes(list(modules))
+
         def walk(node: ast.AST, open_: bool) -> None:
             for child in ast.iter_child_nodes(node):
                 o = open_ and not isinstance(child, (*_TRAPS, ast.Lambda))
                 if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    o = o and child.name not in caught
+                    # not a generator or coroutine function (what it raises reaches whoever iterates or awaits
+                    # it: the program, given `source()`), nor a method of a class other than a test class, nor a
+                    # dunder one (the tests' `Numbers` iterator passed to the program: its `__next__`'s `if ...:
+                    # raise StopIteration`, a `withdraw` whose ValueError the program catches)
+                    o = (o and child.name not in caught and isinstance(child, ast.FunctionDef)
+                         and not _generator(child) and (not isinstance(node, ast.ClassDef) or (
+                             id(node) in tests and not (child.name.startswith("__") and child.name.endswith("__")))))
                 if o and isinstance(child, ast.If):
                     self.open.add(id(child))
                     self.nodes.append(child)
