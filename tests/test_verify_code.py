@@ -861,6 +861,14 @@ def test_an_if_that_raises_in_code_the_program_may_run_is_left_as_written():
     assert (good.reason, bad.correct) == ("passed 2/2", False), (good, bad)
 
 
+def test_an_if_that_raises_and_binds_a_name_with_walrus_still_binds_it():
+    # `if (r := f(x)) != 3: raise ValueError(r)` rewritten as an assert evaluated `r := ...` in a lambda of the
+    # sandbox's, so `r` was unbound for the statements after it and a right program failed; it runs as written
+    t = "if (r := add(1, 2)) != 3:\n    raise ValueError(r)\nassert r == 3\n"
+    v, w = _verdicts([(blk("def add(a, b):\n    return a + b"), t), (blk("def add(a, b):\n    return 4"), t)])
+    assert (v.reason, w.correct) == ("passed 1/1", False), (v, w)
+
+
 def test_an_exception_test_passes_only_when_its_body_raised_an_expected_builtin_exception():
     # tests made only of exception checks (MBPP/HumanEval style): nothing else reports, so how the body ended is
     # reported, and the caller decides it against the handlers' classes

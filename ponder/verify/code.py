@@ -2404,7 +2404,10 @@ class _FailIfs(ast.NodeTransformer):
         is_open = id(node) in self.open
         node = self.generic_visit(node)
         if ((len(node.body) == 1 and self._fails(node.body[0]))  # (what an `else:`/`elif` holds runs after it)
-                or (is_open and self._fails(node.body[-1], True) and self._prints(node.body[:-1]))):
+                or (is_open and self._fails(node.body[-1], True) and self._prints(node.body[:-1])
+                    # (an assert's operands are evaluated in lambdas: `if (r := f(x)) != 3: raise ValueError`
+                    # as one bound no `r` for the statements after it, which then failed)
+                    and not any(isinstance(n, ast.NamedExpr) for n in ast.walk(node.test)))):
             check = ast.copy_location(ast.Assert(test=ast.UnaryOp(op=ast.Not(), operand=node.test), msg=None), node)
             return [check, *node.orelse]
         return node
