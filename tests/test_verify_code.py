@@ -869,6 +869,14 @@ def test_an_if_that_raises_and_binds_a_name_with_walrus_still_binds_it():
     assert (v.reason, w.correct) == ("passed 1/1", False), (v, w)
 
 
+def test_an_if_that_raises_in_a_class_body_is_left_as_written():
+    # a class body's names are not seen by the lambdas an assert's operands are evaluated in: `N = add(1, 2)`
+    # then `if N != 3: raise ValueError` rewritten as an assert failed a right program (NameError: N)
+    t = "class Cfg:\n    N = add(1, 2)\n    if N != 3:\n        raise ValueError(N)\nassert Cfg.N == 3\n"
+    v, w = _verdicts([(blk("def add(a, b):\n    return a + b"), t), (blk("def add(a, b):\n    return 4"), t)])
+    assert (v.reason, w.correct) == ("passed 1/1", False), (v, w)
+
+
 def test_an_exception_test_passes_only_when_its_body_raised_an_expected_builtin_exception():
     # tests made only of exception checks (MBPP/HumanEval style): nothing else reports, so how the body ended is
     # reported, and the caller decides it against the handlers' classes

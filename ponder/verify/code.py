@@ -2370,6 +2370,8 @@ class _FailIfs(ast.NodeTransformer):
                     o = (o and child.name not in caught and isinstance(child, ast.FunctionDef)
                          and not _generator(child) and (not isinstance(node, ast.ClassDef) or (
                              id(node) in tests and not (child.name.startswith("__") and child.name.endswith("__")))))
+                elif isinstance(node, ast.ClassDef):  # a class body's own statements: an assert's lambdas there
+                    o = False  # do not see the class's names (`N = f(1)` then `if N != 3: raise ValueError`)
                 if o and isinstance(child, ast.If):
                     self.open.add(id(child))
                     self.nodes.append(child)
