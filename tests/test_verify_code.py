@@ -869,6 +869,19 @@ def test_an_if_that_raises_and_binds_a_name_with_walrus_still_binds_it():
     assert (v.reason, w.correct) == ("passed 1/1", False), (v, w)
 
 
+def test_an_if_that_exits_with_status_0_is_no_failed_check():
+    # `if ok: print('PASS'); sys.exit(0)` (or sys.exit(), raise SystemExit, exit(False)) ends the script as a
+    # success: rewritten as `assert not ok`, a right program was said to fail the check ('failed test 2'); such an
+    # `if` runs as written (the tests' own exit is an error of a test statement, as before)
+    good = "def add(a, b):\n    return a + b"
+    tests = ["import sys\nassert add(0, 0) == 0\nif add(1, 2) == 3:\n    print('PASS')\n    sys.exit(0)\n"
+             "else:\n    print('FAIL')\n    sys.exit(1)\n",
+             "import sys\nassert add(0, 0) == 0\nif add(1, 2) == 3:\n    sys.exit()\nraise SystemExit(1)\n",
+             "assert add(0, 0) == 0\nif add(1, 2) == 3:\n    raise SystemExit\nraise ValueError\n"]
+    for v, t in zip(_verdicts((blk(good), t) for t in tests), tests):
+        assert v.reason.startswith("error in test statement"), (t, v)
+
+
 def test_an_if_that_raises_in_a_class_body_is_left_as_written():
     # a class body's names are not seen by the lambdas an assert's operands are evaluated in: `N = add(1, 2)`
     # then `if N != 3: raise ValueError` rewritten as an assert failed a right program (NameError: N)

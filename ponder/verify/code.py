@@ -2382,9 +2382,20 @@ class _FailIfs(ast.NodeTransformer):
 
     @staticmethod
     def _fails(stmt: ast.stmt, any_exit: bool = False) -> bool:
+        def succeeds(e: ast.expr) -> bool:
+            # an exit with status 0 (`sys.exit()`, `sys.exit(0)`, `raise SystemExit`, `exit(False)`): a success
+            # as the script ends, no failure (`if ok: print('PASS'); sys.exit(0)` as an assert failed right
+            # programs)
+            args = e.args if isinstance(e, ast.Call) else []
+            return (not (isinstance(e, ast.Call) and e.keywords) and len(args) <= 1 and all(
+                isinstance(a, ast.Constant) and (a.value is None or type(a.value) in (int, bool) and a.value == 0)
+                for a in args))
+
         if isinstance(stmt, ast.Raise) and stmt.cause is None and stmt.exc is not None:
             e = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
-            return any_exit or isinstance(e, ast.Name) and e.id == "AssertionError"
+            if isinstance(e, ast.Name) and e.id == "AssertionError":
+                return True
+            return any_exit and not (isinstance(e, ast.Name) and e.id == "SystemExit" and succeeds(stmt.exc))
         if isinstance(stmt, ast.Assert):
             return isinstance(stmt.test, ast.Constant) and stmt.test.value is False
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
@@ -2392,7 +2403,7 @@ class _FailIfs(ast.NodeTransformer):
             if any_exit and (isinstance(f, ast.Name) and f.id in ("exit", "quit") or isinstance(f, ast.Attribute)
                              and isinstance(f.value, ast.Name) and (f.value.id, f.attr) in (("sys", "exit"),
                                                                                              ("os", "_exit"))):
-                return True
+                return not succeeds(stmt.value)
             return (isinstance(f, ast.Attribute) and f.attr == "fail" and isinstance(f.value, ast.Name)
                     and f.value.id in ("pytest", "self"))
         return False
