@@ -2349,7 +2349,9 @@ class _FailIfs(ast.NodeTransformer):
     right one, with no other assert reported, failed it: an `assert False` never reported). So is an `if` whose
     body raises any other exception or exits (`raise ValueError`, `raise SystemExit(1)`, `sys.exit(1)`; after
     `print` calls, which decide nothing) where that exception can only fail the test: outside every `try` and
-    `with` of the tests, in no function of theirs that one may run (see _caught_functions). Elsewhere such an
+    `with` of the tests, in no function of theirs that one may run (see _caught_functions), no generator
+    function, method of a class but a test class's own (not a dunder), or class body, with no walrus in <cond>
+    (bound in the assert's lambdas, not for what follows) and no exit of status 0 (a success). Elsewhere such an
     `if` runs as written, a check whose end a program can still forge (the exception is the only evidence)."""
 
     def __init__(self, modules: list[ast.Module] = ()):
