@@ -838,8 +838,17 @@ def cmd_distill(a):
     print(format_run_summary({**summarize_run(a.out), "kind": "distill"}))
     dup = rep.get("duplicates", 0)  # (a run distilled before they were counted has none recorded)
     copies = counted(dup, "accepted copy", "accepted copies")  # (it read "1 accepted copies")
+    # why the others were not kept (a run distilled before they were counted has none recorded): "kept 1 of 32"
+    # read as the teacher's accuracy where 19 of the 32 were cut at --max-new-tokens, never judged
+    limit = ((read_run_config(a.out).get("data") or {}).get("sampling") or {}).get("max_new_tokens")
+    why = [f"{rep['rejected']} rejected by the verifier" if rep.get("rejected") else "",
+           f"{rep['cut']} cut at --max-new-tokens {limit} before they ended (raise it)" if rep.get("cut") else "",
+           f"{rep['empty']} empty" if rep.get("empty") else "",
+           f"{rep['end_of_turn']} holding an end-of-turn token's text" if rep.get("end_of_turn") else ""]
+    why = "; ".join(w for w in why if w)
     print(f"  kept {rep['kept']} of {counted(rep['sampled'], 'teacher sample')} "
-          f"({rep['kept_fraction']:.1%}{f'; {copies} of a kept one left out' if dup else ''}), "
+          f"({rep['kept_fraction']:.1%}{f'; {copies} of a kept one left out' if dup else ''}"
+          f"{f'; {why}' if why else ''}), "
           f"{rep['prompts_with_a_kept_sample']}/{counted(rep['prompts'], 'prompt')}: {Path(a.out) / 'distilled.jsonl'}")
 
 
@@ -1794,7 +1803,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "in [0, 2**32)")
     ds.add_argument("--json", action="store_true", help="print sft's run summary and the sampling's counts (prompts, "
                     "sampled, kept, kept_fraction, prompts_with_a_kept_sample, duplicates: accepted copies of a kept sample, "
-                    "left out) as one JSON object")
+                    "left out; rejected: by the verifier; cut: at --max-new-tokens, not judged; empty; end_of_turn: "
+                    "holding an end-of-turn token's text) as one JSON object")
     ds.add_argument("--quiet", action="store_true", help="no progress bar")
     _threads_arg(ds)
     ds.set_defaults(fn=cmd_distill)

@@ -2244,7 +2244,10 @@ def distill(
     report = {"prompts": len(items), "sampled": len(items) * k, "kept": len(kept),
               "kept_fraction": len(kept) / max(1, len(items) * k), "prompts_with_a_kept_sample": prompts_with_any,
               # accepted but not kept: kept_fraction alone read them as rejected (k copies of one right answer: 1/k)
-              "duplicates": copies}
+              "duplicates": copies,
+              # and why the others were not kept: kept_fraction read as the teacher's accuracy where most samples
+              # were cut at max_new_tokens, never judged ("kept 1 of 32" of which 19 were cut: tiny at 24 tokens)
+              "rejected": rejected, "cut": cut, "empty": empty, "end_of_turn": ended}
     if not kept:  # "the verifier accepted none" was said of samples it never saw (all cut at max_new_tokens)
         why = [f"{cut} cut at max_new_tokens={max_new_tokens} before they ended (raise --max-new-tokens)" if cut else "",
                f"{empty} empty" if empty else "", f"{rejected} rejected by the verifier" if rejected else "",

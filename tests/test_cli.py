@@ -1235,7 +1235,8 @@ def test_distill_keeps_its_samples_and_resumes_on_them(tmp_path, ckpt, capsys):
                                                                             "examples_dropped", "val_examples_dropped"} <= set(rep)
     # and nothing else: an undocumented "final" (sft's last metrics row, which sft --json does not print) is
     # gone; the sampling's counts are the ones --json's help names
-    counts = {"prompts", "sampled", "kept", "kept_fraction", "prompts_with_a_kept_sample", "duplicates"}
+    counts = {"prompts", "sampled", "kept", "kept_fraction", "prompts_with_a_kept_sample", "duplicates", "rejected",
+              "cut", "empty", "end_of_turn"}
     assert set(rep) == set(summarize_run(out)) | {"examples", "examples_cut", "val_examples_cut",
                                                                             "examples_dropped", "val_examples_dropped"} | counts
     assert rep["kind"] == "sft" and rep["steps"] == 2 and rep["alarms"] == 0 and rep["examples"] == rep["kept"]
@@ -3344,6 +3345,21 @@ def test_a_distill_run_is_named_distill_in_refusals(tmp_path, capsys):
     (run / "config.json").write_text(json.dumps(cfg))
     assert main(["eval", "--model", str(tmp_path / "absent"), "--out", str(run), "--quiet"]) == 2
     assert f"--out {run}: holds an 'sft' run, whose" in capsys.readouterr().err
+
+
+def test_distill_says_how_many_samples_it_left_out_and_why(tmp_path, capsys):
+    """`ponder distill --teacher tiny -n 8 -k 4 --max-new-tokens 24` said "kept 1 of 32 teacher samples (3.1%)",
+    read as the teacher's accuracy, where most of them were cut at --max-new-tokens and never judged: the line
+    (and --json) now count the samples rejected by the verifier and those cut, and say to raise the limit."""
+    out = tmp_path / "d"
+    assert main(["distill", "--teacher", "tiny", "-n", "8", "-k", "4", "--max-new-tokens", "24", "--steps", "1",
+                 "--seq-len", "96", "--out", str(out), "--quiet"]) == 0
+    line = capsys.readouterr().out.splitlines()[-1]
+    rep = json.loads((out / "config.json").read_text())["data"]["distill"]
+    assert rep["cut"] > 0 and rep["rejected"] > 0
+    assert sum(rep[k] for k in ("kept", "duplicates", "rejected", "cut", "empty", "end_of_turn")) == 32
+    assert (f"{rep['rejected']} rejected by the verifier; {rep['cut']} cut at --max-new-tokens 24 before they ended "
+            "(raise it)") in line, line
 
 
 def test_distill_summary_counts_one_duplicate_in_the_singular(tmp_path, monkeypatch, capsys):

@@ -1653,6 +1653,26 @@ def test_distill_that_keeps_nothing_says_why(tokenizer, tmp_path):
     assert (rep["sampled"], rep["kept"], rep["prompts_with_a_kept_sample"]) == (2, 2, 2)
 
 
+def test_distill_that_keeps_some_says_why_it_left_the_others_out(tokenizer, tmp_path):
+    """A distillation that kept some samples reported kept / sampled alone: `ponder distill --max-new-tokens 24` of
+    the tiny teacher said "kept 1 of 32 teacher samples (3.1%)", read as the teacher's accuracy, where 19 of the 32
+    were cut at --max-new-tokens, never shown to the verifier. The report counts every sample: kept, duplicates,
+    rejected, cut, empty, end_of_turn; config.json records them."""
+    from test_scale import think_tag_model
+
+    from ponder.train import distill
+
+    tok = tokenizer
+    teacher = think_tag_model(tok, [("p", "1234567"), ("q", "89"), ("r", "xy")])  # ("z": an immediate EOS)
+    items = [{"prompt": "p"}, {"prompt": "q"}, {"prompt": "r"}, {"prompt": "z"}]
+    rep = distill(teacher, tok, copy.deepcopy(teacher), tok, items, lambda text, it: text != "89", k=1,
+                  temperature=0, max_new_tokens=3, run_dir=tmp_path / "r",
+                  train=TrainConfig(steps=1, batch_size=1, seq_len=32), progress=False)
+    counts = {k: rep[k] for k in ("sampled", "kept", "duplicates", "rejected", "cut", "empty", "end_of_turn")}
+    assert counts == {"sampled": 4, "kept": 1, "duplicates": 0, "rejected": 1, "cut": 1, "empty": 1, "end_of_turn": 0}
+    assert json.loads((tmp_path / "r" / "config.json").read_text())["data"]["distill"]["cut"] == 1
+
+
 @pytest.mark.parametrize("items, msg", [
     ("1 + 1 =", r"items must be a non-empty list of dicts with a 'prompt', got str '1 \+ 1 ='"),
     ([], r"items must be a non-empty list"),
