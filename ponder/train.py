@@ -2184,7 +2184,7 @@ def distill(
     config.json records how distilled.jsonl was made (`sampling`: the teacher, `teacher_path` where it was loaded
     from, the verifier's terms, k, temperature, max_new_tokens, seed and the items' digest)."""
     from .engine import prompts_think_state, render_prompts, sample
-    from .verify.registry import Reward, RewardResult
+    from .verify.registry import Reward, RewardResult, item_id
 
     check_distill_sampling(k, temperature, max_new_tokens, seed)
     check_not_fp16(student, "distill")  # (before the teacher samples, not after)
@@ -2215,16 +2215,27 @@ def distill(
     is_reward = isinstance(reward, Reward)  # a user's callable takes no think_open keyword
     opens = prompts_think_state(teacher_tok, [it["prompt"] for it in items]) if is_reward else [False] * len(items)
 
-    def correct(text, it, opened) -> bool:
-        if is_reward:
-            return reward(text, it, think_open=opened).correct
-        verdict = reward(text, it)  # (a RewardResult is truthy whatever it says: every sample was kept)
-        return verdict.correct if isinstance(verdict, RewardResult) else bool(verdict)
+    def verdict(text, it, opened):
+        return reward(text, it, think_open=opened) if is_reward else reward(text, it)
+
+    def correct(text, it, opened, i) -> bool:
+        # a reward's error (a custom callable's bug, an item it cannot read) names the sample and its item, as grpo's
+        # and eval's scoring does: it was a bare traceback ("KeyError: 'answer'") naming none of the samples
+        try:
+            v = verdict(text, it, opened)
+        except PonderError:  # (one that names itself, as score_input keeps it)
+            raise
+        except Exception as e:
+            name = f" (item {name})" if (name := item_id(it)) is not None else ""
+            raise PonderError(f"distill: judging teacher sample {i + 1} of {len(items) * k}{name}: "
+                              f"{type(e).__name__}: {headline(str(e).strip())}") from e
+        # (a RewardResult is truthy whatever it says: every sample was kept)
+        return v.correct if isinstance(v, RewardResult) else bool(v)
     kept, prompts_with_any = [], 0
     cut = empty = rejected = copies = ended = 0  # why samples were not kept: said when none was
-    for it, group, opened in zip(items, outs, opens):
+    for p_i, (it, group, opened) in enumerate(zip(items, outs, opens)):
         seen, any_ok = set(), False
-        for s in group:
+        for s_i, s in enumerate(group):
             # cut off, empty (an immediate EOS: sft() has nothing to train on), or a copy of one kept
             if s.finish_reason != "stop":
                 cut += 1
@@ -2234,7 +2245,7 @@ def distill(
                 ended += 1
             elif s.text in seen:
                 copies += 1
-            elif correct(s.text, it, opened):
+            elif correct(s.text, it, opened, p_i * k + s_i):
                 seen.add(s.text)
                 kept.append({"prompt": it["prompt"], "response": s.text})
                 any_ok = True

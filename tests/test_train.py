@@ -1673,6 +1673,23 @@ def test_distill_that_keeps_some_says_why_it_left_the_others_out(tokenizer, tmp_
     assert json.loads((tmp_path / "r" / "config.json").read_text())["data"]["distill"]["cut"] == 1
 
 
+def test_distill_names_the_sample_and_item_a_reward_failed_on(tokenizer, tmp_path):
+    """A reward callable's error (a bug, an item it cannot read) was a bare traceback, "KeyError: 'answer'", naming
+    none of the teacher's samples; it now names the sample and its item's id in one line, as grpo's scoring does."""
+    from test_scale import think_tag_model
+
+    from ponder.train import distill
+
+    tok = tokenizer
+    teacher = think_tag_model(tok, [("p", "89"), ("q", "xy")])
+    items = [{"prompt": "p", "answer": "89"}, {"prompt": "q", "id": "q7"}]
+    with pytest.raises(PonderError, match=r"^distill: judging teacher sample 3 of 4 \(item q7\): KeyError: 'answer'$"):
+        distill(teacher, tok, copy.deepcopy(teacher), tok, items, lambda text, it: text == it["answer"], k=2,
+                temperature=0.05, max_new_tokens=4, run_dir=tmp_path / "r",
+                train=TrainConfig(steps=1, batch_size=1, seq_len=32), progress=False)
+    assert not (tmp_path / "r").exists()
+
+
 @pytest.mark.parametrize("items, msg", [
     ("1 + 1 =", r"items must be a non-empty list of dicts with a 'prompt', got str '1 \+ 1 ='"),
     ([], r"items must be a non-empty list"),
