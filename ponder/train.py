@@ -1181,9 +1181,11 @@ def pretrain(
               f"each runs on into the next with nothing between them, and the model never learns to stop (end each "
               f"document with {eos})", file=sys.stderr)
     cut = sum(len(d) > train.seq_len + 1 for d in encoded)
-    if cut:
+    if cut:  # (with how much of the corpus is lost: "230 of 297 documents" said nothing of 80% of its tokens)
+        lost, whole = sum(max(0, len(d) - train.seq_len - 1) for d in encoded), sum(map(len, encoded))
         print(f"pretrain: {cut} of {len(docs)} documents are longer than seq_len + 1 = {train.seq_len + 1} tokens "
-              "and are cut there (raise --seq-len to keep them whole)", file=sys.stderr)
+              f"and are cut there: {lost:,} of the corpus's {whole:,} tokens ({lost / whole:.1%}) are never trained "
+              "on (raise --seq-len to keep them whole)", file=sys.stderr)
     ids, mask = pack_documents(encoded, train.seq_len, tok.pad_token_id)
     # A row holding one single-token document (the next one did not fit) has no target: a batch drawing only
     # such rows divided by zero tokens. Left out, as SFT leaves out rows whose response was cut away.

@@ -965,9 +965,16 @@ def test_pretraining_says_how_many_documents_it_cuts(tmp_path, capsys):
 
     ids, mask = pack_documents([list(range(1, 8)), list(range(10, 30)), [40, 41]], seq_len=6, pad=0)
     assert ids.tolist()[1] == list(range(10, 17)) and int(mask.sum()) == 7 + 7 + 2
-    pretrain(tmp_path / "r", DOCS + ["word " * 80], model_config=ModelConfig(**SMALL), train=_train(steps=1),
-             vocab_size=300, progress=False)
-    assert f"1 of {len(DOCS) + 1} documents are longer than seq_len + 1" in capsys.readouterr().err
+    docs = DOCS + ["word " * 80]
+    run = pretrain(tmp_path / "r", docs, model_config=ModelConfig(**SMALL), train=_train(steps=1),
+                   vocab_size=300, progress=False)
+    err = capsys.readouterr().err
+    assert f"1 of {len(DOCS) + 1} documents are longer than seq_len + 1" in err
+    # and how many of the corpus's tokens that loses: "1 of N documents" said nothing of most of the corpus lost
+    tok = ponder.Tokenizer.load(run / "checkpoint")
+    lens = [len(tok.encode(d, add_special_tokens=False)) for d in docs]
+    lost = sum(max(0, n - 65) for n in lens)
+    assert lost > 0 and f": {lost:,} of the corpus's {sum(lens):,} tokens ({lost / sum(lens):.1%}) are never " in err
     # held-out documents are cut as training ones are (their loss read only their first tokens, with nothing said)
     pretrain(tmp_path / "h", DOCS, model_config=ModelConfig(**SMALL), train=_train(steps=1), vocab_size=300,
              heldout_docs=["word " * 80, "w " * 80, "word"], progress=False)
