@@ -687,7 +687,7 @@ def cmd_sft(a):
         moved = {k: str(Path(v).resolve()) for k, v in (("data", a.data), ("val_data", a.val_data)) if v}
         final = sft(None, None, rows, a.out, train=TrainConfig(steps=a.steps, threads=a.threads), resume=True,
                     val_examples=val, progress=not a.quiet, device=a.device if "device" in a.given else None,
-                    data={**data, **moved} if moved else None)
+                    data={**data, **moved} if moved else None, on_cut=_cut_warner("sft", a))
     else:
         if not a.data:
             raise PonderError("sft: --data FILE.jsonl is required (except with --resume)")
@@ -706,9 +706,7 @@ def cmd_sft(a):
         model, tok = _load(a, a.model)
         data = {"data": str(Path(a.data).resolve()), "val_data": str(Path(a.val_data).resolve()) if val else None}
         final = sft(model, tok, rows, a.out, train=train, packing=a.packing, turns=a.turns, progress=not a.quiet,
-                    model_path=a.model, val_examples=val, data=data)
-    if not a.json:
-        _warn_cut("sft", final, len(rows), len(val or ()))
+                    model_path=a.model, val_examples=val, data=data, on_cut=_cut_warner("sft", a))
     _print_run(a.out, a.json, **_cut_counts(final), examples=len(rows))
 
 
@@ -717,6 +715,12 @@ def _cut_counts(final: dict) -> dict:
     printed under --json: a script could not tell rows had been dropped)."""
     return {k: final.get(k, 0) for k in ("examples_cut", "examples_dropped", "val_examples_cut",
                                           "val_examples_dropped")}
+
+
+def _cut_warner(cmd: str, a):
+    """sft()'s on_cut for `cmd`: the examples cut at --seq-len said before the first step (said after the last one,
+    a run of hours said them only then, and a run that failed or was stopped never did); --json: none (its counts)."""
+    return None if a.json else lambda c: _warn_cut(cmd, c, c["examples"], c["val_examples"])
 
 
 def _warn_cut(cmd: str, final: dict, n: int, n_val: int = 0) -> None:
@@ -794,7 +798,8 @@ def cmd_distill(a):
                               f"{Path(a.out) / DISTILLED} --out NEW_DIR`")
         rep = dict(saved["data"].get("distill") or {})
         rep["final"] = sft(None, None, rows, a.out, train=TrainConfig(steps=a.steps, threads=a.threads),
-                           resume=True, progress=not a.quiet, device=a.device if "device" in a.given else None)
+                           resume=True, progress=not a.quiet, device=a.device if "device" in a.given else None,
+                           on_cut=_cut_warner("distill", a))
     else:
         if not a.teacher:
             raise PonderError("distill: --teacher CHECKPOINT is required (except with --resume)")
@@ -820,7 +825,8 @@ def cmd_distill(a):
         try:
             rep = distill(teacher, ttok, student, stok, items, reward, k=a.k,
                           temperature=a.temperature, max_new_tokens=a.max_new_tokens, seed=a.seed, run_dir=a.out,
-                          train=train, progress=not a.quiet, model_path=a.model, teacher_path=a.teacher)
+                          train=train, progress=not a.quiet, model_path=a.model, teacher_path=a.teacher,
+                          on_cut=_cut_warner("distill", a))
         except PonderError as e:
             if " + max_new_tokens " not in str(e):  # (any other error as raised: --debug shows where)
                 raise
@@ -831,7 +837,6 @@ def cmd_distill(a):
     if a.json:  # sft's run summary (it is an sft run: kind, steps, metrics, alarms, files), then the sampling's counts
         _print_run(a.out, True, **_cut_counts(final), examples=rep["kept"], **rep)
         return
-    _warn_cut("distill", final, rep["kept"])
     from .train import format_run_summary, summarize_run
 
     # the fine-tuning's summary, as sft prints it (--json had its steps and loss; the text only the kept count)

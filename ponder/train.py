@@ -1806,6 +1806,7 @@ def sft(
     data: dict | None = None,
     on_log: Callable[[dict], None] | None = None,
     device: str | None = None,
+    on_cut: Callable[[dict], None] | None = None,
 ) -> dict:
     """Fine-tune on prompt/response examples, loss on response tokens only. Returns the last metrics row
     (plus `examples_cut` and `val_examples_cut`: examples cut at seq_len + 1 tokens; `examples_dropped` and
@@ -1825,7 +1826,10 @@ def sft(
     resume=True continues the run in run_dir (pass model=tok=None: both come from its checkpoint) and equals
     the uninterrupted run; `examples` (and `val_examples`) must be the run's own, checked by digest. Only
     `train.steps` is taken from `train`, to train further (None, its default, or no `train`: the run's own), and
-    `train.threads` as pretrain's (None: the thread count the run recorded). `device` (with resume): continue on that device
+    `train.threads` as pretrain's (None: the thread count the run recorded). `on_cut`: called once the examples
+    are encoded, before the first step, with the counts the result holds (examples_cut, examples_dropped,
+    val_examples_cut, val_examples_dropped) and `examples`, `val_examples` (how many): the CLI says them then, not
+    only after the last step. `device` (with resume): continue on that device
     instead of the one the run trained on (a run from a GPU on the CPU, or back); weights and optimizer state
     move with it, and config.json records it for the next resume.
     """
@@ -1938,6 +1942,9 @@ def sft(
             if shared:
                 print(f"sft: {shared} of the {len(val_examples)} validation examples (--val-data) are also training "
                       "examples: val_loss measures them after training on them", file=sys.stderr)
+    if on_cut is not None:  # (said at the end only, a run of hours, or one that failed, said it late or never)
+        on_cut({"examples_cut": cut, "examples_dropped": dropped, "val_examples_cut": val_cut,
+                "val_examples_dropped": val_dropped, "examples": len(examples), "val_examples": len(val_examples or ())})
     device = model.lm_head.weight.device
     ids, lm, am = ids.to(device), lm.to(device), am.to(device)
     if val is not None:
@@ -2175,6 +2182,7 @@ def distill(
     progress: bool = True,
     model_path=None,
     teacher_path=None,
+    on_cut: Callable[[dict], None] | None = None,
 ) -> dict:
     """Distillation by rejection sampling: sample k responses per prompt from the teacher, keep those the
     verifier accepts (one copy of each distinct response: `duplicates` counts the copies left out), fine-tune the
@@ -2184,7 +2192,8 @@ def distill(
     which keeps a sample when its primary verifier says correct and is told which prompts end with "<think>"
     (the format reward then wants completions that do not open the thinking again, as GRPO's rollouts do).
     config.json records how distilled.jsonl was made (`sampling`: the teacher, `teacher_path` where it was loaded
-    from, the verifier's terms, k, temperature, max_new_tokens, seed and the items' digest)."""
+    from, the verifier's terms, k, temperature, max_new_tokens, seed and the items' digest).
+    `on_cut`: sft()'s, for the fine-tuning on the kept samples."""
     from .engine import prompts_think_state, render_prompts, sample
     from .verify.registry import Reward, RewardResult, item_id
 
@@ -2286,7 +2295,7 @@ def distill(
                              "items": len(items), "items_sha256": items_sha256}}
     try:
         report["final"] = sft(student, student_tok, kept, run_dir, train=train, progress=progress,
-                              model_path=model_path, data=data)
+                              model_path=model_path, data=data, on_cut=on_cut)
     except PonderError as e:  # the teacher's samples are not lost with the fine-tuning: say where they are
         if run_dir is None:
             raise

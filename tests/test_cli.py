@@ -2908,6 +2908,19 @@ def test_sft_says_when_a_cut_example_lost_all_of_its_response(tmp_path, ckpt, ca
     assert "keeps none" not in err[0] and "validation example was cut" in err[1]
 
 
+def test_sft_says_the_examples_it_cuts_before_it_trains(tmp_path, ckpt, capsys):
+    """The examples cut at --seq-len were said after the last step only: a run of hours said them then, and a run
+    that failed (here: diverged at step 2) or was stopped never did. They are said before the first step."""
+    data = tmp_path / "d.jsonl"
+    rows = [{"prompt": "1 + 1 =", "response": " 2"}, {"prompt": "1 + 1 =", "response": " 2" * 40}]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert main(["sft", "--model", str(ckpt), "--data", str(data), "--seq-len", "24", "--steps", "3", "--lr", "1e30",
+                 "--warmup", "1", "--out", str(tmp_path / "r"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "training diverged" in err
+    assert "sft: 1 of 2 examples was cut at --seq-len (the end of their response is not trained on;" in err
+
+
 def test_sft_and_distill_refuse_a_taken_out_or_an_unjudgeable_reward_before_loading_models(tmp_path, monkeypatch,
                                                                                           capsys):
     """A taken --out (and for distill, items its --reward cannot judge) was refused only once the model (the teacher
