@@ -1529,7 +1529,7 @@ def encode_sft(tok: Tokenizer, ex: dict, where: str = "example", turns: str = "a
     full = _render(tok, msgs, where, ex.get("tools"), add_generation_prompt=False)
     if not full.startswith(prompt):
         raise PonderError(f"{where}: the chat template renders the conversation without its own prompt as a "
-                          "prefix; cannot tell the response's tokens apart")
+                          "prefix; cannot tell the response's tokens apart" + _prefilled_think(tok, msgs[-1]))
     _check_calls_rendered(msgs[-1], full[len(prompt):], where, "last assistant turn")
     _check_last_turn_rendered(tok, msgs[-1], full[len(prompt):], where)
     prompt_ids = tok.encode(prompt, add_special_tokens=False)
@@ -1593,6 +1593,26 @@ def _text_end(full: str, text: str, start: int, bound: int) -> int:
     return start
 
 
+def _thoughts(m: dict) -> list[str]:
+    """An assistant turn's reasoning texts: its reasoning fields, or a think block written into its content."""
+    out = [t.strip() for k in REASONING_FIELDS if isinstance(t := m.get(k), str) and t.strip()]
+    c = m.get("content")
+    if isinstance(c, str) and "</think>" in c and (t := c.split("</think>")[0].split("<think>")[-1].strip()):
+        out.append(t)
+    return out
+
+
+def _prefilled_think(tok: Tokenizer, m: dict) -> str:
+    """Why a turn with reasoning cannot be trained where the template's prompt pre-fills an empty think block
+    (Qwen3's with enable_thinking false), said after an error; "" for a turn without reasoning."""
+    if not _thoughts(m):
+        return ""
+    flags = {k: v for k, v in tok.template_kwargs.items() if isinstance(v, bool)}  # (not a tools list's schemas)
+    kw = f" (chat_template_kwargs {json.dumps(flags)})" if flags else ""
+    return (f": it has reasoning, which the prompt{kw} does not let the model write (an empty think block, as "
+            "Qwen3's with enable_thinking false); remove the reasoning from the data, or train with thinking on")
+
+
 def _trained_turn(m: dict, i: int, last: int) -> bool:
     """Whether turns="all" trains message i of a row's messages: an assistant turn, not of weight 0, and not empty
     (an empty turn before the last is only context; an empty last one check_sft_example refuses)."""
@@ -1616,8 +1636,13 @@ def _encode_every_turn(tok: Tokenizer, msgs: list, tools, where: str) -> tuple[l
         if not _trained_turn(m, i, last):
             continue
         prompt = _render(tok, msgs[:i], where, tools)
-        start = len(prompt) if full.startswith(prompt) else _history_turn_start(tok, msgs, i, full, prompt, tools,
-                                                                               where)
+        prefix = full.startswith(prompt)
+        if not prefix and i == last:  # refused as turns="last" refuses it (this path trained a target that began
+            # inside the turn's think block, after a "<think>\n" the prompt at inference never has: Qwen3's with
+            # enable_thinking false and a reasoning_content, whose prompt ends with an empty think block)
+            raise PonderError(f"{where}: the chat template renders the conversation without its own prompt as a "
+                              "prefix; cannot tell the response's tokens apart" + _prefilled_think(tok, m))
+        start = len(prompt) if prefix else _history_turn_start(tok, msgs, i, full, prompt, tools, where)
         if spans and start < spans[-1][1]:  # (the turn before ran into this one: no end-of-turn there)
             raise no_end(prev)
         if i == last:  # as turns="last" trains it (rows of one assistant turn encode the same either way)
@@ -1646,6 +1671,10 @@ def _encode_every_turn(tok: Tokenizer, msgs: list, tools, where: str) -> tuple[l
             if not found:
                 raise no_end(i)
             end = min(found)[1]
+        if not prefix and (said := _prefilled_think(tok, m)) and any(t in full[start:end] for t in _thoughts(m)):
+            # (its target began inside the think block the whole renders for it, "<think>\n" left as context)
+            raise PonderError(f"{where}: messages[{i}]: the chat template's prompt for this assistant turn is not a "
+                              f"prefix of the whole conversation's rendering{said}")
         _check_calls_rendered(m, full[start:end], where,
                               "last assistant turn" if i == last else f"assistant turn messages[{i}]")
         if i == last:

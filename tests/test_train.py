@@ -577,6 +577,38 @@ def test_sft_every_turn_of_qwen3_non_thinking_is_trained_as_its_history_renders_
     assert _trained(tok, ids, mask)[0] == "<think>It is 5.<|im_end|>"
 
 
+def test_sft_refuses_reasoning_turns_under_a_prompt_that_prefills_an_empty_think_block_as_turns_last_does(
+        tiny_random):
+    """Qwen3's template renders a turn's reasoning (after the last user message), and with enable_thinking false its
+    prompt ends with an empty think block. A row whose assistant turn has reasoning then renders "<think>\nREASONING"
+    where the prompt has "<think>\n\n</think>": turns="last" refused it, but turns="all" (the default) trained a
+    target that began inside the think block ("2 + 3 = 5\n</think>\n\nIt is 5."), after a "<think>\n" context no
+    prompt at inference has. Both refuse it in one line that says why; with thinking on the turn trains whole."""
+    tok = copy.copy(tiny_random[1])
+    tok.chat_template, tok._jinja = QWEN3_LIKE.replace(
+        "{{ '<|im_start|>assistant\n' }}{% endif %}",
+        "{{ '<|im_start|>assistant\n' }}{% if enable_thinking is false %}{{ '<think>\n\n</think>\n\n' }}{% endif %}"
+        "{% endif %}"), None
+    one = {"messages": [TURNS[1], TURNS[2]]}  # (a user message, an answer with reasoning_content)
+    tools = {"messages": [TURNS[3], {**TURNS[4], "content": ""}, TURNS[5], TURNS[6]]}  # (a tool call with reasoning)
+    assert _trained(tok, *encode_sft(tok, one)) == ["<think>\n2 + 3 = 5\n</think>\n\nIt is 5.<|im_end|>"]
+    assert _trained(tok, *encode_sft(tok, tools))[0].startswith("<think>\na tool\n</think>")
+    tok.template_kwargs = {"enable_thinking": False}
+    why = (r": it has reasoning, which the prompt \(chat_template_kwargs \{\"enable_thinking\": false\}\) does not let the "
+           r"model write \(an empty think block, as Qwen3's with enable_thinking false\); remove the reasoning from "
+           r"the data, or train with thinking on$")
+    for turns in ("all", "last"):
+        with pytest.raises(PonderError, match=r"^d.jsonl:2: the chat template renders the conversation without its "
+                                              r"own prompt as a prefix; cannot tell the response's tokens apart" + why):
+            encode_sft(tok, one, "d.jsonl:2", turns)
+    with pytest.raises(PonderError, match=r"^d.jsonl:3: messages\[1\]: the chat template's prompt for this assistant "
+                                          r"turn is not a prefix of the whole conversation's rendering" + why):
+        encode_sft(tok, tools, "d.jsonl:3")
+    # without reasoning the turns train as the non-thinking prompt has them
+    plain = {"messages": [TURNS[1], {"role": "assistant", "content": "It is 5."}]}
+    assert _trained(tok, *encode_sft(tok, plain)) == ["It is 5.<|im_end|>"]
+
+
 def test_sft_every_turn_refuses_turns_it_cannot_tell_apart_in_one_line(tiny_random):
     """A template that renders the history before a turn otherwise than the whole conversation does (here the
     last user message is marked), or whose assistant turns end with no end-of-turn token before the next
