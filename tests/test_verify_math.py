@@ -5893,3 +5893,13 @@ def test_an_answer_said_to_be_an_estimate_is_no_committed_value(completion):
     # "estimate" was dropped as a unit word and an estimated 6 scored, as "6 \text{ approximately}" does not
     assert not check_math(completion, "6").correct
     assert check_math("\\boxed{6 \\text{ apples}}", "6").correct and check_math("\\boxed{6}. We estimate the rest.", "6").correct
+
+
+@pytest.mark.parametrize("completion, last", [
+    (" 8 * 9 = 72. 72 - 17 = 54. 5", "5"), ("2 + 3 = 5. 5 + 1 = 6. 7", "7"), ("48/2 = 24. 48 + 24 = 72. So", "72"),
+])
+def test_a_one_line_chain_cut_off_after_its_steps_reads_its_last_value_as_on_several_lines(completion, last):
+    # a completion cut at max_new_tokens was read whole as a bare answer (the steps and the cut-off value as one text)
+    assert extract_answer(completion) == last == extract_answer(completion.replace(". ", ".\n"))
+    for bare in (" 63", " 63.", "x = 5", " -7", "3 + 4", "2 + 3 = 5."):
+        assert extract_answer(bare) == bare.strip(), bare

@@ -3037,9 +3037,11 @@ _COMPUTED_RE = re.compile(r"[-+(\s$]*\d[^=]*?(?:[-+*/^\u00d7\u00f7\u22c5]|\\(?:t
 
 def _one_line_chain(s: str) -> bool:
     """Whether one line is a derivation of several sentences, each a computation: "2 + 3 = 5. 5 + 1 = 6." (read whole
-    it was no value, while the same steps on two lines read their last value)."""
+    it was no value, while the same steps on two lines read their last value). The last sentence may be any text: a
+    completion cut at its token limit ("8 * 9 = 72. 72 - 17 = 54. 5") was read whole as its own answer, no bare answer
+    (while the same steps on lines read their last value)."""
     parts = [p for p in _SENTENCE_BREAK_RE.split(s) if p]
-    return len(parts) >= 2 and all(_COMPUTED_RE.match(p) for p in parts)
+    return len(parts) >= 2 and all(_COMPUTED_RE.match(p) for p in parts[:-1])
 
 
 def _drop_stray_braces(ans: str) -> str:
