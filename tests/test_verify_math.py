@@ -5903,3 +5903,22 @@ def test_a_one_line_chain_cut_off_after_its_steps_reads_its_last_value_as_on_sev
     assert extract_answer(completion) == last == extract_answer(completion.replace(". ", ".\n"))
     for bare in (" 63", " 63.", "x = 5", " -7", "3 + 4", "2 + 3 = 5."):
         assert extract_answer(bare) == bare.strip(), bare
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{6} (not sure)", "\\boxed{6} (guess)", "\\boxed{6} (tentative)", "\\boxed{6}. But I am not sure.", "\\boxed{6} (?)",
+    "\\boxed{6}, I guess.", "\\boxed{6} -- just a guess.", "Final answer: 6 (I am not sure)", "The answer is 6 (a guess).",
+    "Answer: 6, tentatively.", "So we get 6. But I am not sure.", "So we get 6 (not sure).",
+])
+def test_an_answer_its_writer_is_unsure_of_is_no_committed_value(completion):
+    # "\boxed{6} (not sure)" scored 6 while "Final answer: 6 (I am not sure)" read "6 (I am" and "\boxed{6?}" is refused
+    assert not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "\\boxed{6}. I am not sure this is simplest, but it is correct.", "\\boxed{6}. I was not sure at first, but it checks out.",
+    "\\boxed{6} (a guess at first, now verified)", "I am not sure. Let me compute: 2+4 = 6. The answer is 6.",
+    "We guess 6 and check: it works, so the answer is 6.", "Final answer: 6 (sure)",
+])
+def test_a_doubt_that_does_not_end_the_answer_keeps_it(completion):
+    assert check_math(completion, "6").correct

@@ -1411,10 +1411,17 @@ _ASIDE_RE = re.compile(r"[ \t]*(\()[^()\n]{0,80}\)")
 # the answer doubted right after it: "\boxed{6}. Or is it?", "6... or is it?" (answered or not: see _hedge_here)
 _DOUBTED_AFTER_RE = re.compile(r"[\s$]*(?:[.,;:!\u2026\u2014\u2013-]+)?[\s*_]*(?:(?:hmm+|but|wait)[\s,.!]*)?or\s+is\s+it\s*\?+", re.I)
 # a word right after an answer that says it is rough, ending its clause: "\boxed{6} or so", "6, roughly.", "6 (approx.)"
+# ... or that its writer is unsure of it: "\boxed{6} (not sure)", "6 (guess)", "\boxed{6}. But I am not sure." (as "6?" is)
+_UNSURE = (
+    r"(?:(?:just\s+|only\s+)?(?:an?\s+|my\s+|i\s+)?(?:(?:educated|rough|wild|best)\s+)?guess(?:ed|ing)?|tentative(?:ly)?|unverified"
+    r"|unconfirmed|" + _DOUBT + r"(?:\s+(?:about\s+)?(?:of\s+)?(?:this|that|it))?)"
+)
 _ROUGH_AFTER_RE = re.compile(
-    r"[ \t$]*(?:,[ \t]*|\([ \t]*|\\(?:text|mbox|textrm)\{[ \t]*)?"
-    r"(?:(or\s+so|or\s+thereabouts)(?![A-Za-z])|(give\s+or\s+take|more\s+or\s+less|approximately|approx\.?|roughly|about|-?ish|estimated?|\?)"
-    r"(?=[ \t$}]*(?:[.,;:!)\]]|\n|$)))",  # ("6 or so hours" too)
+    r"[ \t$]*(?:(?:,[ \t]*|\([ \t]*|\\(?:text|mbox|textrm)\{[ \t]*)?"
+    r"(?:(or\s+so|or\s+thereabouts)(?![A-Za-z])|(give\s+or\s+take|more\s+or\s+less|approximately|approx\.?|roughly|about|-?ish|estimated?|\?"
+    r"|" + _UNSURE + r")(?=[ \t$}]*(?:[.,;:!)\]]|\n|$)))"  # ("6 or so hours" too)
+    # (in the next sentence, a doubt alone: "\boxed{6}. But I am not sure.", "6 -- just a guess.")
+    r"|(?:[.;:!\u2014\u2013]|--)[ \t*_]*(?:(?:but|though|however|although|hmm+)[ \t,]+)?(" + _UNSURE + r")(?=[ \t*_]*(?:[.!)]|\n|$)))",
     re.I,
 )
 
@@ -1465,12 +1472,14 @@ def _hedge_here(
     at text[end], in its sentence or opening the next, as "or 4"; None when no other value is offered. `other_case`:
     what offers a value for another case after the answer (None: the answer is a step of the work, not stated).
     `ans`: the answer, when known (an approximate value far from it is another value)."""
-    if _says_nothing(text[end : end + 401]):
-        return None
-    if ans is not None and (qm := _ROUGH_AFTER_RE.match(text, end)) is not None:
+    says_nothing = _says_nothing(text[end : end + 401])
+    if ans is not None and (qm := _ROUGH_AFTER_RE.match(text, end)) is not None and (not says_nothing or "(" in qm.group()):
         # "\boxed{6} or so", "\boxed{6}, roughly.", "Answer: 6 (approx.)": the answer said to be rough is no
-        # committed value, as "about 6" or "\boxed{6 \text{ ish}}" is none (read as 6 alone, it scored)
-        return _squeeze_blank((qm.group(1) or qm.group(2)).lower())
+        # committed value, as "about 6" or "\boxed{6 \text{ ish}}" is none (read as 6 alone, it scored); nor is one
+        # said to be unsure ("\boxed{6} (not sure)", and "\boxed{6} (?)", though marks alone say nothing: "\boxed{6}?")
+        return _squeeze_blank((qm.group(1) or qm.group(2) or qm.group(3)).lower())
+    if says_nothing:
+        return None
     if ans is not None and (dm := _DOUBTED_AFTER_RE.match(text, end)) is not None and (
         _says_nothing(text[dm.end() : dm.end() + 401]) or _NO_RE.match(text, dm.end())
     ):
@@ -3982,7 +3991,8 @@ _NUMBER_UNIT_RE = re.compile(r"(-?\d+(?:\.\d+)?)\s+(\S.*)", re.S)
 # is no unit either.
 _QUALIFIER_WORDS = frozenset(
     """or and not no more less fewer least most than minimum maximum max approximately approx about
-    around roughly nearly almost maybe possibly perhaps probably ish thereabouts estimate estimated either else
+    around roughly nearly almost maybe possibly perhaps probably ish thereabouts estimate estimated guess guessed
+    tentative tentatively unsure uncertain unverified unconfirmed either else
     otherwise unless if except
     plus minus over under above below between to up atleast atmost dozen dozens hundred hundreds
     thousand thousands million millions billion billions trillion trillions wrong incorrect false invalid
