@@ -5922,3 +5922,21 @@ def test_an_answer_its_writer_is_unsure_of_is_no_committed_value(completion):
 ])
 def test_a_doubt_that_does_not_end_the_answer_keeps_it(completion):
     assert check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "Answer: 6 \u2014 no, 7.", "Answer: 6 -- no, 7.", "The answer is 6 \u2014 no, 7.", "Answer: 6, no, 7.", "Answer: 6 \u2014 no wait, 7.",
+    "Answer: 6 \u2014 no, it is 7.", "\\boxed{6} \u2014 no, 7.", "\\boxed{6}. No, 7.", "6 -- no, 7",
+])
+def test_an_answer_taken_back_with_no_and_a_dash_turns_to_the_value_after_it(completion):
+    # "Answer: 6 — no, 7." read "6 no, 7 or 7" and "\boxed{6} — no, 7." the hedge "6 or 7", while "\boxed{6}. No, it is 7."
+    # and "Answer: 6. No, it is 7." read 7: the "no" after a dash, or with the value alone after it, takes 6 back too
+    assert extract_answer(completion) == "7"
+    assert check_math(completion, "7").correct and not check_math(completion, "6").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "Answer: 6 \u2014 no doubt.", "Answer: 6; no, 7 is not possible.", "Answer: 6, no matter the order.", "\\boxed{6}. No, 7 is too big.",
+])
+def test_a_no_that_takes_nothing_back_keeps_the_answer(completion):
+    assert not check_math(completion, "7").correct

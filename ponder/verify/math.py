@@ -2021,6 +2021,11 @@ def _phrase_answer(text: str, look_back: bool = True) -> tuple[int, str | None]:
     # Only words of a closed list of comment words count (no digit, math, number word, hedge or revision among them):
     # "6 — or eight", "6 — no, seven", "6 — wait, it is seven", "6 — thousand" read "6" and scored for it.
     cut = next((d - at for d in dashes if 0 <= d - at < close), None)
+    if look_back and (lv := _LEAD_VALUE_RE.match(rest)) is not None and 0 <= (r_end := _retraction_end(rest, lv.end())) <= close:
+        # "Answer: 6 -- no, 7.", "The answer is 6, no, it is 7.": the value taken back inside the phrase's sentence turns
+        # to the value after it, as after the sentence ("Answer: 6. No, it is 7.") or a box (read whole, "6 no, 7 or 7")
+        rv = _RETRACTED_TO_RE.match(rest, r_end)
+        return best, rv.group(1) if rv is not None else None
     wend = cut if cut is not None and _dash_comment(rest[cut:close]) else close
     sent = whole = rest[:wend].strip().strip("*_").strip()
     end = close + 1 if close < end else end
@@ -2152,16 +2157,17 @@ _ASKED_BACK_RE = re.compile(
 # ... right after a box (its sentence may end first: "\boxed{6}. That's wrong."), and the value it turns to: "it is 7."
 _BOX_RETRACTED_RE = re.compile(r"[\s$]*[.!]?" + _RETRACTED_RE.pattern, re.I)
 _RETRACTED_TO_RE = re.compile(
-    r"[\s,.;:!)\u2014\u2013-]*(?:(?:so|and|but)\s+)?(?:(?:it|the\s+(?:(?:correct|right|real|true)\s+)?(?:answer|value|result))"
+    r"(?:[\s,.;:!)\u2014\u2013-]*(?:(?:so|and|but)\s+)?(?:(?:it|the\s+(?:(?:correct|right|real|true)\s+)?(?:answer|value|result))"
     r"(?:'s|\u2019s|\s+is|\s+should\s+be|\s+must\s+be)\s+|(?:it\s+)?should\s+be\s+|actually\s+|instead\s+)"
-    r"\$?\s*([-+]?\d+(?:[./]\d+)?)\s*\$?(?=[\s*_]*(?:[.!?;)\]]|$))",
+    # (or the value alone after a comma or a dash: "\boxed{6} -- no, 7."; "No. 7" is the number 7)
+    r"|[ \t]*(?:,|[\u2014\u2013]|--)[ \t]*)\$?\s*([-+]?\d+(?:[./]\d+)?)\s*\$?(?=[\s*_]*(?:[.!?;)\]]|$))",
     re.I,
 )
 # a sentence-initial word right after a value that calls it wrong: "\boxed{6}. Wrong, it is 7.", "6. Incorrect." ("No"
 # only with the value it turns to: "\boxed{6}. No, it is 7."; "\boxed{6}. No other value works." takes nothing back)
 # ("No wait, it is 7." and "Wait, no, it is 7." turn to 7 as "No, it is 7." does: read as a revision, a hedge of both)
 _WRONG_WORD_RE = re.compile(
-    r"[\s$]*[.!,;]?\s*(?:(?:(?:wait|hmm|oh|oops)[\s,.!]+)?(no|nope)(?:[\s,.!]+wait)?|wrong|incorrect|mistaken)"
+    r"[\s$]*(?:[.!,;]|[\u2014\u2013]|--)?\s*(?:(?:(?:wait|hmm|oh|oops)[\s,.!]+)?(no|nope)(?:[\s,.!]+wait)?|wrong|incorrect|mistaken)"
     r"(?=\s*(?:[,.;:!\u2014\u2013]|-\s|$))",
     re.I,
 )
