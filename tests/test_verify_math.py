@@ -5940,3 +5940,14 @@ def test_an_answer_taken_back_with_no_and_a_dash_turns_to_the_value_after_it(com
 ])
 def test_a_no_that_takes_nothing_back_keeps_the_answer(completion):
     assert not check_math(completion, "7").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "So we get 6. Checking 7: it fails.", "So we get 6. Check 7: it fails.", "So we get 6. Checking 7, it fails.",
+    "So we get 6. Trying 7: it does not work.", "So we get 6. Checking 7 (it is too big).", "So we get 6. Testing 7 -- it is extraneous.",
+])
+def test_a_last_prose_value_rejected_with_a_pronoun_is_not_the_answer(completion):
+    # only "7 fails." (the value the subject) was seen: "Checking 7: it fails." read 7 and scored for the gold 7
+    assert not check_math(completion, "7").correct
+    for kept in ("So we get 6. Checking 7: it works.", "So the answer is 7, it is correct.", "So x = 7: it satisfies the equation."):
+        assert check_math(kept, "7").correct, kept

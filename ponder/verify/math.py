@@ -2379,6 +2379,8 @@ def _negated(before: str, after: str) -> bool:
         w = w.lower()
         if w in _NEGATING_WORDS or w.endswith(("n't", "n’t")):
             return True
+    if _TRIED_AFTER_RE.match(after):
+        return True  # "Checking 7: it fails.", "Trying 7, it does not work.": the value tried and rejected, as "7 fails." is
     nxt = [w.lower().replace("\u2019", "'") for w in _PROSE_WORD_RE.findall(after)[:2]]
     if nxt and nxt[0] in ("or", "nor"):
         return True  # a hedge: "4 or 5", "4 or more"
@@ -2390,6 +2392,15 @@ def _negated(before: str, after: str) -> bool:
 
 
 _DENIALS = frozenset("isn't wasn't cannot can't couldn't doesn't didn't fails failed".split())
+# ... or a clause after it, with a pronoun for it, that rejects it: "Checking 7: it fails." (read 7, it scored for the gold 7)
+_TRIED_AFTER_RE = re.compile(
+    r"[ \t$]*(?:[:,;(\u2014\u2013]|--)[ \t]*(?:it|this|that)\s+(?:(?:also|clearly|then|obviously)\s+)?"
+    r"(?:fails|failed|(?:doesn't|does\s+not|didn't|did\s+not|won't|will\s+not)\s+(?:work|hold|satisfy|fit|check\s+out)"
+    r"|(?:(?:isn't|is\s+not|wasn't|was\s+not)\s+(?:valid|a\s+solution|correct|right|possible|allowed|an\s+answer)"
+    r"|(?:is|was)\s+(?:wrong|incorrect|false|impossible|invalid|extraneous|rejected|excluded|too\s+(?:big|small|large|many|few))))"
+    r"(?![A-Za-z])",
+    re.I,
+)
 _DENIED = frozenset("not wrong incorrect false impossible invalid extraneous rejected excluded".split())
 
 
