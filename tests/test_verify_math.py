@@ -5951,3 +5951,13 @@ def test_a_last_prose_value_rejected_with_a_pronoun_is_not_the_answer(completion
     assert not check_math(completion, "7").correct
     for kept in ("So we get 6. Checking 7: it works.", "So the answer is 7, it is correct.", "So x = 7: it satisfies the equation."):
         assert check_math(kept, "7").correct, kept
+
+
+@pytest.mark.parametrize("completion", [
+    "So we get 6 instead of 7.", "So we get 6, instead of 7.", "Thus the total is 6 instead of 7.", "We have 6 instead of 7.",
+])
+def test_a_concluded_prose_value_instead_of_another_is_the_answer(completion):
+    # the value after "instead of" was read last and scored for the gold 7, while "\boxed{6} instead of 7" reads 6
+    assert check_math(completion, "6").correct and not check_math(completion, "7").correct
+    assert not check_math("x = 6 instead of 7", "7").correct  # (not concluded: what the value is not, no answer)
+    assert check_math("Instead of 6, we get 7.", "7").correct and check_math("So instead of 6 we get 7.", "7").correct

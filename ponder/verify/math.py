@@ -2370,6 +2370,8 @@ def _negated(before: str, after: str) -> bool:
     m = _SENTENCE_END_RE.search(after)
     after = after[: m.start()] if m else after
     words = _PROSE_WORD_RE.findall(before)
+    if [w.lower() for w in words[-2:]] == ["instead", "of"]:
+        return True  # "x = 9 instead of 6": what the value is not, as "rather than 6" (read as 6, it scored for the gold 6)
     if words and words[-1].lower() == "but" and not before[before.rfind(words[-1]) + 3 :].strip():
         return True  # "any number but 4"; a "but" that opens a clause ("..., but we get 4") is a correction
     # Only the few words that lead up to the number ("x is not equal to 4", "strictly less than 4"): a negation
@@ -2556,8 +2558,8 @@ def _checked_before_crossed(tail: str, cands: list) -> int | None:
 
 # (a unit word may follow the concluded value, before a mark: "So we get 9 apples, not 6.")
 _NOT_GAP_RE = re.compile(
-    r"(?:" + _UNIT_WORD + r"(?=[ \t]*(?:[,;]|--|\u2014)))?[ \t$]*(?:[,;.!]|--|\u2014)?\s*(?:and\s+|but\s+)?(?:not|never)[ \t]+"
-    r"\$?[ \t]*",
+    r"(?:" + _UNIT_WORD + r"(?=[ \t]*(?:[,;]|--|\u2014)))?[ \t$]*(?:[,;.!]|--|\u2014)?\s*(?:and\s+|but\s+)?(?:not|never|instead\s+of)[ \t]+"
+    r"\$?[ \t]*",  # ("So we get 9 instead of 6.", as "\boxed{9} instead of 6" reads 9)
     re.I,
 )
 # what may end the rejected value's clause: its unit, a clause of what was thought first ("not 6 apples", "not 6 as I
