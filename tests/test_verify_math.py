@@ -5961,3 +5961,14 @@ def test_a_concluded_prose_value_instead_of_another_is_the_answer(completion):
     assert check_math(completion, "6").correct and not check_math(completion, "7").correct
     assert not check_math("x = 6 instead of 7", "7").correct  # (not concluded: what the value is not, no answer)
     assert check_math("Instead of 6, we get 7.", "7").correct and check_math("So instead of 6 we get 7.", "7").correct
+
+
+@pytest.mark.parametrize("completion", [
+    "So we get 6. Is it 7? No.", "So we get 6. Could it be 7? No, since 7 is odd.", "So we get 6. What about 7? No, too big.",
+    "So we get 6. Or 7? No.", "Thus we get 6. Hmm, is it 7? Nope.",
+])
+def test_a_concluded_prose_value_then_another_asked_and_answered_no_is_the_answer(completion):
+    # only "Thus 9. 6? No." was seen: "So we get 6. Is it 7? No." read the denied 7 and scored for the gold 7
+    assert check_math(completion, "6").correct and not check_math(completion, "7").correct
+    for turned in ("So we get 6. Is it 7? Yes, it is 7.", "So we get 6. Is it 7? Yes."):
+        assert check_math(turned, "7").correct, turned

@@ -2521,6 +2521,12 @@ _REJECT_GAP_RE = re.compile(
     r"|obviously|of\s+course|indeed|maybe|perhaps)\b[\s,:]*)*(?:(?:both|either)\s+)?(?:[A-Za-z]\s*=\s*)?",  # ("So x = 9. x = 6 fails.")
     re.I,
 )
+# ... or a question that asks for the other value: "So we get 9. Is it 6? No." (read last, the 6 denied scored)
+_QUERY_GAP_RE = re.compile(
+    r"[\s$)\]]*(?:[.!;]|\n)[\s*_`]*(?:(?:hmm+|wait|well|but)\b[\s,:]*)*(?:(?:is|was)\s+it|(?:could|can|might|would)\s+it\s+be"
+    r"|(?:what|how)\s+about|is\s+the\s+answer|or)\s+(?:[A-Za-z]\s*=\s*)?\$?\s*",
+    re.I,
+)
 # the verb a rejected value is the subject of ("6 is too big", "6 apples is too few", "6 does not work"; not "6 of them
 # are not red": a count of the answer's, which may be the answer)
 _REJECT_VERB_RE = re.compile(
@@ -2593,7 +2599,9 @@ def _rejected_last(tail: str, cands: list) -> int | None:
     for j in range(n - 2, max(-1, n - 4), -1):  # ("Thus 9. 6? No, 6 is too small.": the value restated after "No")
         p, v = cands[j], cands[j + 1]
         q = _QUERY_MARK_RE.match(tail, v[1])
-        if q is None or _REJECT_GAP_RE.fullmatch(tail, p[1], v[0]) is None or _same_value(v[2], p[2]) or not _concludes(tail, p[0], True):
+        if q is None or (_REJECT_GAP_RE.fullmatch(tail, p[1], v[0]) is None and _QUERY_GAP_RE.fullmatch(tail, p[1], v[0]) is None) or (
+            _same_value(v[2], p[2]) or not _concludes(tail, p[0], True)
+        ):
             continue
         no = _NO_RE.match(tail, q.end())
         if no is not None and _answered_no(tail, q.end(), v[2], p[2]) and cands[-1][1] <= _sentence_end(tail, no.end()):
