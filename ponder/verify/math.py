@@ -10,8 +10,11 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
    unbalanced or empty last box is *no answer*) -> an explicit "final answer is / answer is /
    Answer:" phrase (a phrase written *after* the last box wins: the model revised its answer; a revision in
    prose with no phrase or box, "\\boxed{5}. Actually it's 6.", "Correction: 6", is a hedge of both) ->
-   the whole completion when it is a short bare answer -> the last math span or number near the
-   end (a number followed by a long tail of prose is not an answer; a run of values joined by
+   the whole completion when it is a short bare answer (a line of computations, "2 + 3 = 5. 5 + 1 = 6.", or one cut off
+   after them, "8 * 9 = 72. 72 - 17 = 54. 5", is none) -> the last math span or number near the
+   end (a number followed by a long tail of prose is not an answer; one tried and rejected, "Checking 7: it fails.",
+   queried and answered no, "So we get 6. Is it 7? No.", or said to be what the concluded value is not, "So we get 6
+   instead of 7.", is not the answer either; a run of values joined by
    "or"/"and"/"," is one list, so "It is 3 or 4." is a hedge). A box inside a box is read with the
    outermost box around it. Another value offered with "or" (or "maybe", "alternatively", "otherwise", ..., or
    as "5 also works", "it could also be 5", "maybe the answer is 5") right
@@ -30,9 +33,10 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
    and 5 for part (b)", "(a) 3, (b) 5") are the parts, in order.
    An answer of marks alone ("$$", "##", "\\quad", "--") is no answer. An answer said to be rough or queried is no
    committed value, as "about 6" is none: "6 or so", "\\boxed{6}, roughly", "\\boxed{6 \\text{ ish}}", "\\boxed{6?}",
-   "~6" after a phrase, and "Final answer: 6?" or "\\boxed{6}... or is it?" left unanswered ("? Yes." keeps it). A value
-   taken back right after it ("\\boxed{6} is wrong", "Is that wrong? Yes", "No wait, it is 7") gives the value it
-   turns to, else none; a last box denied ("\\boxed{6}, not \\boxed{7}") is not the answer.
+   "~6" after a phrase, and "Final answer: 6?" or "\\boxed{6}... or is it?" left unanswered ("? Yes." keeps it); so is
+   one its writer is unsure of ("\\boxed{6} (not sure)", "(guess)", "(?)", "\\boxed{6}. But I am not sure."). A value
+   taken back right after it ("\\boxed{6} is wrong", "Is that wrong? Yes", "No wait, it is 7", "Answer: 6 -- no, 7")
+   gives the value it turns to, else none; a last box denied ("\\boxed{6}, not \\boxed{7}") is not the answer.
 2. Cleaning and parsing: a small tokenizer and recursive-descent parser for the LaTeX and plain-text
    math that answers are written in, into a tuple AST. Length (1,000 chars) and nesting (40) caps
    make it linear-time and recursion-safe. Units, `\\text{}` units (not text naming a value or a
