@@ -5972,3 +5972,18 @@ def test_a_concluded_prose_value_then_another_asked_and_answered_no_is_the_answe
     assert check_math(completion, "6").correct and not check_math(completion, "7").correct
     for turned in ("So we get 6. Is it 7? Yes, it is 7.", "So we get 6. Is it 7? Yes."):
         assert check_math(turned, "7").correct, turned
+
+
+@pytest.mark.parametrize("completion, gold", [
+    ("\\boxed{7}, which was wrong.", None), ("The answer is 7, which was a mistake.", None), ("\\boxed{7}, that was wrong.", None),
+    ("\\boxed{7}. That was wrong.", None), ("\\boxed{6}. Earlier I got \\boxed{7}, which was wrong.", None),
+    ("\\boxed{7}, which was wrong, so it is 6.", "6"),
+])
+def test_a_value_said_to_have_been_wrong_is_taken_back_as_one_said_to_be_wrong(completion, gold):
+    # "\boxed{7}, which is wrong." was taken back but "\boxed{7}, which was wrong." read 7 and scored for the gold 7
+    assert not check_math(completion, "7").correct
+    if gold is not None:
+        assert check_math(completion, gold).correct
+    for kept in ("\\boxed{7} (which was not easy).", "So we get 7, which was expected.",
+                 "\\boxed{7}. This was wrong at first, but now it checks out."):
+        assert check_math(kept, "7").correct, kept

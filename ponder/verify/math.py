@@ -2135,7 +2135,7 @@ _REASON_RE = re.compile(
 # a clause after the value that takes it back ("6, that's wrong, it's 7", "6 (which is incorrect)"): no reason clause
 # ("that's" read as "that is" since 4e9e478 made "6, that's wrong, actually 7" read 6: the right 7 scored 0)
 _RETRACTION = (
-    r"(?:\s*,\s*|\s+|\s*\(\s*)(?:that(?:\s+i|['\u2019])s|which\s+is|this\s+is|it(?:\s+i|['\u2019])s|(?<=\s)(?:is|was))\s+"
+    r"(?:\s*,\s*|\s+|\s*\(\s*)(?:that(?:\s+i|['\u2019])s|(?:which|this)\s+(?:is|was)|(?:that|it)\s+was|it(?:\s+i|['\u2019])s|(?<=\s)(?:is|was))\s+"
     r"(?:(?:all|clearly|obviously|definitely|actually|also|totally|completely|just|probably)\s+)?"
     r"(?:wrong|incorrect|mistaken|false|off(?:\s+by\s+(?:one|1))?|not\s+(?:right|correct|it|the\s+(?:right\s+|correct\s+)?answer)"
     r"|an?\s+(?:mistake|error|typo|miscalculation))"
