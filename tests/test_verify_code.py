@@ -869,6 +869,21 @@ def test_an_if_that_raises_and_binds_a_name_with_walrus_still_binds_it():
     assert (v.reason, w.correct) == ("passed 1/1", False), (v, w)
 
 
+def test_a_walrus_in_an_assert_binds_its_name_for_the_statements_after_it():
+    # an assert's operands run in lambdas of the sandbox's, so `assert (r := add(1, 2)) == 3` bound `r` in a lambda
+    # and a right program failed `assert r == 3` ('failed test 2'); at the top level, in a test function, in a
+    # comprehension (its last item's, as Python binds it), read again in the same assert, in a rewritten
+    # `if ...: raise AssertionError`
+    tests = ["assert (r := add(1, 2)) == 3\nassert r == 3\n",
+             "def test_a():\n    assert (r := add(1, 2)) == 3 and r + 1 == 4\n    assert add(r, 1) == 4\n",
+             "assert all((y := add(i, 1)) == i + 1 for i in range(3))\nassert y == 3\n",
+             "if (r := add(1, 2)) != 3:\n    raise AssertionError(r)\nassert r == 3\n",
+             "r = 0\nassert (r := add(1, 2)) == 3\nassert r == 3\n"]
+    good, bad = "def add(a, b):\n    return a + b", "def add(a, b):\n    return a + b + (a == 1)"
+    vs = _verdicts([(blk(good), t) for t in tests] + [(blk(bad), t) for t in tests])
+    assert [v.correct for v in vs] == [True] * len(tests) + [False] * len(tests), vs
+
+
 def test_an_if_that_exits_with_status_0_is_no_failed_check():
     # `if ok: print('PASS'); sys.exit(0)` (or sys.exit(), raise SystemExit, exit(False)) ends the script as a
     # success: rewritten as `assert not ok`, a right program was said to fail the check ('failed test 2'); such an

@@ -2688,6 +2688,47 @@ class _RealBuiltins(ast.NodeTransformer):
         return node
 
 
+class _WalrusCell(ast.NodeTransformer):
+    """An assert's sandbox code with its walruses bound in a dict of its own (`cell`) rather than in the lambdas its
+    operands run in (`assert (r := f(1)) == 3` bound `r` in a lambda, none for the statements after it: a right
+    program failed `assert r == 3`): `(r := x)` stores x there, a read of r in the assert reads it there once set;
+    the statement after the check binds each name so stored where the assert stands, as the walrus would have."""
+
+    def __init__(self, cell: str, names: set[str]):
+        self.cell, self.names = cell, names
+
+    def _cell(self) -> ast.expr:
+        return ast.Name(self.cell, ast.Load())
+
+    def visit_NamedExpr(self, node: ast.NamedExpr):
+        node = self.generic_visit(node)
+        if not isinstance(node.target, ast.Name) or node.target.id not in self.names:
+            return node
+        key = ast.Constant(node.target.id)
+        store = ast.Call(func=ast.Attribute(self._cell(), "__setitem__", ast.Load()), args=[key, node.value],
+                         keywords=[])
+        read = ast.Subscript(value=self._cell(), slice=ast.Constant(node.target.id), ctx=ast.Load())
+        return ast.copy_location(ast.BoolOp(op=ast.Or(), values=[store, read]), node)
+
+    def visit_Name(self, node: ast.Name):
+        if isinstance(node.ctx, ast.Load) and node.id in self.names:
+            key = ast.Constant(node.id)
+            read = ast.Subscript(value=self._cell(), slice=key, ctx=ast.Load())
+            has = ast.Compare(left=key, ops=[ast.In()], comparators=[self._cell()])
+            return ast.copy_location(ast.IfExp(test=has, body=read, orelse=node), node)
+        return node
+
+
+def _walrus_names(test: ast.expr) -> list[str]:
+    """The names an assert's walruses bind (in order), but a comprehension's or lambda's own variable."""
+    own = {n.id for c in ast.walk(test) if isinstance(c, ast.comprehension) for n in ast.walk(c.target)
+           if isinstance(n, ast.Name)}
+    own |= {a.arg for lam in ast.walk(test) if isinstance(lam, ast.Lambda) for a in ast.walk(lam.args)
+            if isinstance(a, ast.arg)}
+    names = [n.target.id for n in ast.walk(test) if isinstance(n, ast.NamedExpr) and isinstance(n.target, ast.Name)]
+    return [n for n in dict.fromkeys(names) if n not in own]
+
+
 def _lambda(body: ast.expr, *params: str) -> ast.Lambda:
     return ast.Lambda(args=ast.arguments(posonlyargs=[], args=[ast.arg(p) for p in params], kwonlyargs=[],
                                          kw_defaults=[], defaults=[]), body=body)
@@ -2841,6 +2882,7 @@ class _AssertRewriter(ast.NodeTransformer):
         self.probing = 0
         self.consumed: set[ast.GeneratorExp] = set()  # generator expressions a builtin iterates where called
         self.objects: set[str] = set()  # names last bound to a class's object (`stack = Stack()`)
+        self.walrus: _WalrusCell | None = None  # the walruses of the assert being rewritten
 
     def visit_Assign(self, node: ast.Assign):
         for t in node.targets:
@@ -2901,7 +2943,13 @@ class _AssertRewriter(ast.NodeTransformer):
     def visit_Assert(self, node: ast.Assert):
         records: list[ast.expr] = []
         self.top = records
-        tree = self._expr(node.test, records)
+        names = _walrus_names(node.test)
+        cell = f"__ponder_walrus{self.index}__"
+        self.walrus = _WalrusCell(cell, set(names)) if names else None
+        try:
+            tree = self._expr(node.test, records)
+        finally:
+            self.walrus = None
         if tree[0] == "leaf":  # `assert stack`: its truth
             tree = ("call", "bool", [self._apply_there(tree, records, "bool")], {})
         if self.raise_body:
@@ -2915,7 +2963,16 @@ class _AssertRewriter(ast.NodeTransformer):
         self.trees.append(tree)
         call = _call("__ponder_check__", ast.Constant(self.index), *records)
         self.index += 1
-        return ast.copy_location(ast.Expr(call), node)
+        check = ast.copy_location(ast.Expr(call), node)
+        if not names:
+            return check
+        # the names its walruses bound, bound here after the report (an operand that raised left them unbound)
+        made = ast.Assign(targets=[ast.Name(cell, ast.Store())], value=ast.Dict(keys=[], values=[]))
+        binds = [ast.If(test=ast.Compare(left=ast.Constant(n), ops=[ast.In()], comparators=[ast.Name(cell, ast.Load())]),
+                        body=[ast.Assign(targets=[ast.Name(n, ast.Store())], value=ast.Subscript(
+                            value=ast.Name(cell, ast.Load()), slice=ast.Constant(n), ctx=ast.Load()))], orelse=[])
+                 for n in names]
+        return [ast.copy_location(s, node) for s in (made, check, *binds)]
 
     def visit_Try(self, node: ast.Try):
         """`try: f(-1); assert False; except ValueError: pass` (or the `assert False` under `else:`): a correct
@@ -3109,8 +3166,10 @@ class _AssertRewriter(ast.NodeTransformer):
         return names, own, plain
 
     def _sandbox_code(self, e: ast.expr) -> ast.expr:
-        """A copy of `e` to run in the sandbox, its builtin names meaning the builtins."""
-        return _RealBuiltins(self.bound).visit(copy.deepcopy(e))
+        """A copy of `e` to run in the sandbox, its builtin names meaning the builtins (and the assert's walruses
+        binding in its cell, see _WalrusCell)."""
+        code = _RealBuiltins(self.bound).visit(copy.deepcopy(e))
+        return self.walrus.visit(code) if self.walrus is not None else code
 
     def _has_leaves(self, e: ast.expr) -> bool:
         probe: list = []
