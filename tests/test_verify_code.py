@@ -884,6 +884,15 @@ def test_a_walrus_in_an_assert_binds_its_name_for_the_statements_after_it():
     assert [v.correct for v in vs] == [True] * len(tests) + [False] * len(tests), vs
 
 
+def test_an_assert_in_a_class_body_sees_the_class_names():
+    # a class body's names are not seen by the lambdas an assert's operands are evaluated in: `N = add(1, 2)` then
+    # `assert N == 3` in the body failed a right program ('failed test 1'); they are the lambdas' defaults now
+    t = ("K = 1\nclass Cfg:\n    N = add(1, 2)\n    assert N == 3\n    assert add(N, K) == 4 and [N] == [3]\n"
+         "    M = [add(i, 3) for i in range(2)]\n    assert M == [3, 4]\nassert Cfg.N == 3\n")
+    v, w = _verdicts([(blk("def add(a, b):\n    return a + b"), t), (blk("def add(a, b):\n    return 4"), t)])
+    assert (v.reason, w.reason) == ("passed 4/4", "failed test 1"), (v, w)
+
+
 def test_an_if_that_exits_with_status_0_is_no_failed_check():
     # `if ok: print('PASS'); sys.exit(0)` (or sys.exit(), raise SystemExit, exit(False)) ends the script as a
     # success: rewritten as `assert not ok`, a right program was said to fail the check ('failed test 2'); such an

@@ -2729,6 +2729,23 @@ def _walrus_names(test: ast.expr) -> list[str]:
     return [n for n in dict.fromkeys(names) if n not in own]
 
 
+def _class_scope(node: ast.AST) -> None:
+    """The lambdas of an assert's report in a class body (outermost ones) given each name they read as a default,
+    evaluated where the class body runs: a lambda there does not see the class's names (`N = f(1)` then `assert N
+    == 3` in the body failed a right program with NameError), its defaults do (and the module's, as the body)."""
+    for child in ast.iter_child_nodes(node):
+        if not isinstance(child, ast.Lambda):
+            _class_scope(child)
+            continue
+        bound = {a.arg for n in ast.walk(child) if isinstance(n, ast.arguments) for a in
+                 (*n.posonlyargs, *n.args, *n.kwonlyargs, n.vararg, n.kwarg) if a is not None}
+        bound |= {n.id for n in ast.walk(child.body) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+        free = sorted({n.id for n in ast.walk(child.body) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+                      - bound)
+        child.args.args.extend(ast.arg(n) for n in free)
+        child.args.defaults.extend(ast.Name(n, ast.Load()) for n in free)
+
+
 def _lambda(body: ast.expr, *params: str) -> ast.Lambda:
     return ast.Lambda(args=ast.arguments(posonlyargs=[], args=[ast.arg(p) for p in params], kwonlyargs=[],
                                          kw_defaults=[], defaults=[]), body=body)
@@ -2883,6 +2900,7 @@ class _AssertRewriter(ast.NodeTransformer):
         self.consumed: set[ast.GeneratorExp] = set()  # generator expressions a builtin iterates where called
         self.objects: set[str] = set()  # names last bound to a class's object (`stack = Stack()`)
         self.walrus: _WalrusCell | None = None  # the walruses of the assert being rewritten
+        self.class_body = False  # rewriting a class body's own statements (see _class_scope)
 
     def visit_Assign(self, node: ast.Assign):
         for t in node.targets:
@@ -2894,11 +2912,23 @@ class _AssertRewriter(ast.NodeTransformer):
             self.objects.add(node.targets[0].id)
         return self.generic_visit(node)
 
-    def visit_FunctionDef(self, node: ast.FunctionDef):
-        start, outer = self.index, self.excinfo
-        self.excinfo = set()
+    def visit_ClassDef(self, node: ast.ClassDef):
+        outer, self.class_body = self.class_body, True
         node = self.generic_visit(node)
-        self.excinfo = outer
+        self.class_body = outer
+        return node
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef):
+        outer, self.class_body = self.class_body, False
+        node = self.generic_visit(node)
+        self.class_body = outer
+        return node
+
+    def visit_FunctionDef(self, node: ast.FunctionDef):
+        start, outer, in_class = self.index, self.excinfo, self.class_body
+        self.excinfo, self.class_body = set(), False
+        node = self.generic_visit(node)
+        self.excinfo, self.class_body = outer, in_class
         self.spans[id(node)] = range(start, self.index)
         return node
 
@@ -2962,6 +2992,8 @@ class _AssertRewriter(ast.NodeTransformer):
             self.optional.add(self.index)
         self.trees.append(tree)
         call = _call("__ponder_check__", ast.Constant(self.index), *records)
+        if self.class_body:
+            _class_scope(call)
         self.index += 1
         check = ast.copy_location(ast.Expr(call), node)
         if not names:
