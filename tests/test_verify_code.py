@@ -893,6 +893,23 @@ def test_an_assert_in_a_class_body_sees_the_class_names():
     assert (v.reason, w.reason) == ("passed 4/4", "failed test 1"), (v, w)
 
 
+def test_len_and_truth_of_a_growing_builtin_container_in_a_loop_stay_within_the_report():
+    # `len(s.items)` of a plain list sent the list whole on every iteration: 2000 pushes overflowed the report
+    # ('output limit exceeded') for a right program; the length or truth of an exact builtin container is applied
+    # by the sandbox's real len now, a subclass's own __len__ still plays no part
+    t = ("s = Stack()\nassert not s.items\nfor i in range(2000):\n    s.push(i)\n    assert len(s.items) == i + 1\n"
+         "    assert s.items\n    assert bool(s.text) and len(s.text) == i + 1\n")
+    good = ("class Stack:\n    def __init__(self):\n        self.items, self.text = [], ''\n"
+            "    def push(self, x):\n        self.items.append(x)\n        self.text += 'x'\n")
+    bad = good + "    def __getattribute__(self, k):\n        v = object.__getattribute__(self, k)\n" \
+        "        return v[:1500] if k == 'items' else v\n"
+    liar = ("class L(list):\n    def __len__(self):\n        return 3\n    def __bool__(self):\n        return True\n"
+            "def f():\n    return L([1])\n")
+    vs = _verdicts([(blk(good), t), (blk(bad), t), (blk(liar), "assert len(f()) == 3"),
+                    (blk(liar.replace("L([1])", "L()")), "assert f()")])
+    assert [v.reason for v in vs] == ["passed 4/4", "failed test 2", "failed test 1", "failed test 1"], vs
+
+
 def test_an_if_that_exits_with_status_0_is_no_failed_check():
     # `if ok: print('PASS'); sys.exit(0)` (or sys.exit(), raise SystemExit, exit(False)) ends the script as a
     # success: rewritten as `assert not ok`, a right program was said to fail the check ('failed test 2'); such an
