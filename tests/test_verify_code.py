@@ -910,6 +910,21 @@ def test_len_and_truth_of_a_growing_builtin_container_in_a_loop_stay_within_the_
     assert [v.reason for v in vs] == ["passed 4/4", "failed test 2", "failed test 1", "failed test 1"], vs
 
 
+def test_membership_in_a_big_builtin_container_in_a_loop_stays_within_the_report():
+    # `i in big` of two values of the program's sent `big` whole on every iteration: 2000 of them overflowed the
+    # report ('output limit exceeded') for a right program; a container of an exact builtin type whose items are
+    # exact builtin scalars, as the left operand is, is asked there by the real `in` now (an item whose __eq__
+    # says True to anything still goes as before, and fails)
+    t2 = "big = f(5000)\nfor i in range(2000):\n    j = -1 - i\n    assert j not in big\n    assert i in big\n"
+    eq = "class E:\n    def __eq__(self, o):\n        return True\n    __hash__ = None\ndef f(n):\n    return [E()]\n"
+    vs = _verdicts([(blk("def f(n):\n    return list(range(n))"), t2), (blk("def f(n):\n    return set(range(n))"), t2),
+                    (blk("def f(n):\n    return list(range(n))[2:]"), t2), (blk(eq), "for i in range(3):\n    "
+                                                                             "assert i in f(1)\n"),
+                    (blk("def f(n):\n    return 'abc'"), "for c in ('a', 'b', 'z'):\n    x = c\n    assert x in f(1)\n")])
+    assert [v.reason for v in vs] == ["passed 2/2", "passed 2/2", "failed test 2", "failed test 1",
+                                      "failed test 3"], vs
+
+
 def test_an_if_that_exits_with_status_0_is_no_failed_check():
     # `if ok: print('PASS'); sys.exit(0)` (or sys.exit(), raise SystemExit, exit(False)) ends the script as a
     # success: rewritten as `assert not ok`, a right program was said to fail the check ('failed test 2'); such an

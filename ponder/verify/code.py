@@ -100,7 +100,9 @@ slice, f-string, hex, repr or format of a program's value stays sandbox code, it
 stack``, ``not stack``) and an index written in the tests (``stack[0]``), applied there by the real builtin and
 checked here to be of the type it gives, which some plain value could give as well (``len`` and truth of a
 container of an exact builtin type, ``len(s.items)``, are applied there too, by the real ``len``, which no program
-changes for such a type: sent whole, a list growing in a loop overflowed the report); so is ``3 in stack`` of a
+changes for such a type: sent whole, a list growing in a loop overflowed the report; and so is ``i in big`` of
+two values of the program's, when the container is of such a type and holds only exact builtin scalars, as the left
+operand is: the real ``in``, whose comparisons no program changes); so is ``3 in stack`` of a
 variable the tests bound to a class's object (``stack = Stack()``; the object's own answer, unless it says it holds
 a fresh ``object()`` too: then it fails). An operand of ``==``/``!=``/``in``/``is`` that is an object of a class
 of the program's or the tests' (``f(2) == Point(2)``, ``f(2) is not None``), or a list, tuple, set or dict holding
@@ -721,6 +723,7 @@ def run_program(spec):
     # assert mode: reports go to fd 3, whose reader is the harness
     wr, ex, _len = os.write, os._exit, len
     sized = (list, tuple, dict, set, frozenset, str, bytes, bytearray)  # (taken before the program runs)
+    flat, set_, map_ = (int, float, str, bool, type(None), bytes, complex), set, map
     # one C encoder, made before the program runs (json.dumps makes one per call, ~half the cost of a report of an
     # assert in a loop, and looks up json's default encoder, which the program may replace); json.dumps's output
     c_make = getattr(json.encoder, "c_make_encoder", None)
@@ -972,7 +975,9 @@ def run_program(spec):
     there = {"len": saved["len"], "str": saved["str"], "bool": saved["bool"], "int": saved["int"],
              "float": saved["float"], "sub": lambda v, i: v[i], "in": contains, "struct": struct,
              "struct_in": struct_in}
+    last = [None, False]  # the value of the last `struct` operand applied, and whether that one succeeded
     def apply(op, fn, *args, raising=False):
+        prev, last[1] = last[:], False
         if raising:  # in the body of an exception test: an exception of the operand's is the body's
             v = fn()
         else:
@@ -980,6 +985,20 @@ def run_program(spec):
                 v = fn()
             except BaseException as e:
                 return ["err", describe(e)]
+        if op == "struct":
+            last[:] = [v, True]
+        if op == "struct_in" and args[1:] == (True,) and prev[1]:
+            # `i in big` of two values of the program's (the left one the record just before): a container of an
+            # exact builtin type whose items are exact builtin scalars, as the left operand is, gives the real
+            # `in`'s answer, whose comparisons no program changes (sent whole, a big one in a loop overflowed
+            # the report); any other goes as before
+            x, t = prev[0], _type(v)
+            if any(_type(x) is c for c in flat) and (
+                    t is str and _type(x) is str or any(t is c for c in sized[:5])
+                    and all(any(u is c for c in flat) for u in set_(map_(_type, v)))):
+                return ["ok", ["R", ["H", x in v]]]
+        if op == "struct_in":
+            args = args[:1]
         if op in ("len", "bool") and any(_type(v) is t for t in sized):
             # `len(s.items)` / `assert items` of a container of an exact builtin type: its length or truth, by the
             # real len, which a program cannot change for these types (the encoder trusts them the same way: it
@@ -3290,8 +3309,14 @@ class _AssertRewriter(ast.NodeTransformer):
                     # `f(x) == Point(1, 2)`, `in [...]`, `is not None`
                     # the container of a last `in` as the items an iterator of the program's holds (see struct_in)
                     last_in = ops[-1] in (ast.In, ast.NotIn)
+                    # `i in big` of two values of the sandbox's, the left one's record just before: the sandbox may
+                    # answer it itself (see the sandbox's apply)
+                    there = (len(ops) == 1 and last_in and trees[0][0] == trees[1][0] == "leaf"
+                             and trees[1][1] == trees[0][1] + 1)
                     trees = [self._struct(t, records, k == len(ops) and last_in, self._fresh(parts[k]))
                              for k, t in enumerate(trees)]
+                    if there:
+                        records[trees[1][1][1]].args.append(ast.Constant(True))
                 return ("cmp", trees, ops)
         if isinstance(e, (ast.Tuple, ast.List)) and not any(isinstance(x, ast.Starred) for x in e.elts):
             return ("seq", "tuple" if isinstance(e, ast.Tuple) else "list", [self._expr(x, records) for x in e.elts])
@@ -3989,6 +4014,13 @@ class _Evaluator:
                 applied = self._applied("in", operands[1], values)
                 if applied is not None:  # `3 in stack`, asked of the program's object
                     return applied[0] is (ops[0] is ast.In)
+                if operands[1][0] == "struct" and operands[1][1][0] == "leaf":
+                    payload = self._record(values, operands[1][1][1])
+                    if (isinstance(payload, list) and len(payload) == 2 and payload[0] == "R"
+                            and isinstance(payload[1], list) and len(payload[1]) == 2 and payload[1][0] == "H"):
+                        if type(payload[1][1]) is not bool:  # `i in big` the sandbox answered (see its apply)
+                            raise _TestFailed("in: not a bool")
+                        return payload[1][1] is (ops[0] is ast.In)
             left = self.eval(operands[0], values, env)
             for op, right_tree in zip(ops, operands[1:]):
                 right = self.eval(right_tree, values, env)
