@@ -888,9 +888,10 @@ def test_an_assert_in_a_class_body_sees_the_class_names():
     # a class body's names are not seen by the lambdas an assert's operands are evaluated in: `N = add(1, 2)` then
     # `assert N == 3` in the body failed a right program ('failed test 1'); they are the lambdas' defaults now
     t = ("K = 1\nclass Cfg:\n    N = add(1, 2)\n    assert N == 3\n    assert add(N, K) == 4 and [N] == [3]\n"
-         "    M = [add(i, 3) for i in range(2)]\n    assert M == [3, 4]\nassert Cfg.N == 3\n")
+         "    M = [add(i, 3) for i in range(2)]\n    assert M == [3, 4]\n"
+         "    assert (r := add(1, 2)) == 3 and r == N or unbound_name\nassert Cfg.N == 3\nassert Cfg.r == 3\n")
     v, w = _verdicts([(blk("def add(a, b):\n    return a + b"), t), (blk("def add(a, b):\n    return 4"), t)])
-    assert (v.reason, w.reason) == ("passed 4/4", "failed test 1"), (v, w)
+    assert (v.reason, w.reason) == ("passed 6/6", "failed test 1"), (v, w)
 
 
 def test_len_and_truth_of_a_growing_builtin_container_in_a_loop_stay_within_the_report():

@@ -2757,19 +2757,39 @@ def _walrus_names(test: ast.expr) -> list[str]:
     return [n for n in dict.fromkeys(names) if n not in own]
 
 
-def _class_scope(node: ast.AST) -> None:
-    """The lambdas of an assert's report in a class body (outermost ones) given each name they read as a default,
-    evaluated where the class body runs: a lambda there does not see the class's names (`N = f(1)` then `assert N
-    == 3` in the body failed a right program with NameError), its defaults do (and the module's, as the body)."""
+def _class_names(cls: ast.ClassDef) -> set[str]:
+    """The names a class body binds itself (not those of its functions, classes, lambdas or comprehensions)."""
+    names: set[str] = set()
+    todo = list(cls.body)
+    while todo:
+        n = todo.pop()
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(n.name)
+            todo.extend([*n.decorator_list, *getattr(n, "bases", ())])
+            continue
+        if isinstance(n, (ast.Lambda, ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp)):
+            continue
+        if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load):
+            names.add(n.id)
+        elif isinstance(n, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).partition(".")[0] for a in n.names)
+        todo.extend(ast.iter_child_nodes(n))
+    return names
+
+
+def _class_scope(node: ast.AST, names: set[str]) -> None:
+    """The lambdas of an assert's report in a class body (outermost ones) given each of the class's `names` they
+    read as a default, evaluated where the class body runs: a lambda there does not see the class's names (`N =
+    f(1)` then `assert N == 3` in the body failed a right program with NameError), its defaults do."""
     for child in ast.iter_child_nodes(node):
         if not isinstance(child, ast.Lambda):
-            _class_scope(child)
+            _class_scope(child, names)
             continue
         bound = {a.arg for n in ast.walk(child) if isinstance(n, ast.arguments) for a in
                  (*n.posonlyargs, *n.args, *n.kwonlyargs, n.vararg, n.kwarg) if a is not None}
         bound |= {n.id for n in ast.walk(child.body) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
         free = sorted({n.id for n in ast.walk(child.body) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-                      - bound)
+                      & names - bound)
         child.args.args.extend(ast.arg(n) for n in free)
         child.args.defaults.extend(ast.Name(n, ast.Load()) for n in free)
 
@@ -2928,7 +2948,7 @@ class _AssertRewriter(ast.NodeTransformer):
         self.consumed: set[ast.GeneratorExp] = set()  # generator expressions a builtin iterates where called
         self.objects: set[str] = set()  # names last bound to a class's object (`stack = Stack()`)
         self.walrus: _WalrusCell | None = None  # the walruses of the assert being rewritten
-        self.class_body = False  # rewriting a class body's own statements (see _class_scope)
+        self.class_body: set[str] | None = None  # in a class body's own statements: its names (see _class_scope)
 
     def visit_Assign(self, node: ast.Assign):
         for t in node.targets:
@@ -2941,20 +2961,20 @@ class _AssertRewriter(ast.NodeTransformer):
         return self.generic_visit(node)
 
     def visit_ClassDef(self, node: ast.ClassDef):
-        outer, self.class_body = self.class_body, True
+        outer, self.class_body = self.class_body, _class_names(node)
         node = self.generic_visit(node)
         self.class_body = outer
         return node
 
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef):
-        outer, self.class_body = self.class_body, False
+        outer, self.class_body = self.class_body, None
         node = self.generic_visit(node)
         self.class_body = outer
         return node
 
     def visit_FunctionDef(self, node: ast.FunctionDef):
         start, outer, in_class = self.index, self.excinfo, self.class_body
-        self.excinfo, self.class_body = set(), False
+        self.excinfo, self.class_body = set(), None
         node = self.generic_visit(node)
         self.excinfo, self.class_body = outer, in_class
         self.spans[id(node)] = range(start, self.index)
@@ -3020,8 +3040,8 @@ class _AssertRewriter(ast.NodeTransformer):
             self.optional.add(self.index)
         self.trees.append(tree)
         call = _call("__ponder_check__", ast.Constant(self.index), *records)
-        if self.class_body:
-            _class_scope(call)
+        if self.class_body is not None:  # (the assert's walrus names read from its cell, which is the class's)
+            _class_scope(call, self.class_body - set(names) | {cell} if names else self.class_body)
         self.index += 1
         check = ast.copy_location(ast.Expr(call), node)
         if not names:
