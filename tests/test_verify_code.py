@@ -926,6 +926,20 @@ def test_membership_in_a_big_builtin_container_in_a_loop_stays_within_the_report
                                       "failed test 3"], vs
 
 
+def test_a_membership_answer_written_by_the_program_needs_a_left_operand_of_the_sandbox():
+    # the caller took the sandbox's one-bool answer to `in` (meant for `i in big` of two sandbox values) for any
+    # `in` whose container is a value of the program's: a program that rewrote its report's container record as
+    # that answer passed `assert 5 in f(1)` without knowing 5; it is taken only where the rewriter asked for it
+    forge = ("def f(x):\n    chk = globals()['__ponder_check__']\n    for c in chk.__closure__:\n"
+             "        e = c.cell_contents\n        if getattr(e, '__name__', '') == 'emit':\n"
+             "            def emit(obj, once=False, _e=e):\n                if isinstance(obj, dict) and 'v' in obj:\n"
+             "                    obj = dict(obj, v=[['ok', ['R', ['H', True]]] for r in obj['v']])\n"
+             "                return _e(obj, once)\n            c.cell_contents = emit\n    return []\n")
+    vs = _verdicts([(blk(forge), "assert 5 in f(1)"), (blk(forge), "assert 'needle' in f(1)"),
+                    (blk("def f(x):\n    return [4, 5]"), "assert 5 in f(1)")])
+    assert [v.reason for v in vs] == ["failed test 1", "failed test 1", "passed 1/1"], vs
+
+
 def test_an_if_that_exits_with_status_0_is_no_failed_check():
     # `if ok: print('PASS'); sys.exit(0)` (or sys.exit(), raise SystemExit, exit(False)) ends the script as a
     # success: rewritten as `assert not ok`, a right program was said to fail the check ('failed test 2'); such an

@@ -4034,7 +4034,11 @@ class _Evaluator:
                 applied = self._applied("in", operands[1], values)
                 if applied is not None:  # `3 in stack`, asked of the program's object
                     return applied[0] is (ops[0] is ast.In)
-                if operands[1][0] == "struct" and operands[1][1][0] == "leaf":
+                # (only where the left operand is the sandbox's value of the record just before, as the rewriter
+                # asks it: with the left one a value of the caller's, `5 in f(x)`, a report the program writes
+                # itself could claim any membership without knowing 5)
+                if (operands[1][0] == "struct" and operands[1][1][0] == "leaf" and operands[0][0] == "struct"
+                        and operands[0][1][0] == "leaf" and operands[0][1][1] == operands[1][1][1] - 1):
                     payload = self._record(values, operands[1][1][1])
                     if (isinstance(payload, list) and len(payload) == 2 and payload[0] == "R"
                             and isinstance(payload[1], list) and len(payload[1]) == 2 and payload[1][0] == "H"):
