@@ -940,6 +940,16 @@ def test_a_membership_answer_written_by_the_program_needs_a_left_operand_of_the_
     assert [v.reason for v in vs] == ["failed test 1", "failed test 1", "passed 1/1"], vs
 
 
+def test_len_of_a_builtin_container_is_not_decided_by_a_builtin_the_program_replaced():
+    # the sandbox's check that an operand of len() is of an exact builtin type called `any` from the builtins, which
+    # the program may replace while the operand runs: a list subclass whose __len__ says 3 passed
+    # `assert len(f()) == 3` once f set builtins.any to say True; the builtins it uses are taken before the program
+    liar = ("import builtins\nclass L(list):\n    def __len__(self):\n        return 3\n"
+            "def f():\n    builtins.any = lambda it: True\n    return L([1])\n")
+    vs = _verdicts([(blk(liar), "assert len(f()) == 3"), (blk(liar.replace("L([1])", "[1, 2, 3]")), "assert len(f()) == 3")])
+    assert [v.reason for v in vs] == ["failed test 1", "passed 1/1"], vs
+
+
 def test_an_if_that_exits_with_status_0_is_no_failed_check():
     # `if ok: print('PASS'); sys.exit(0)` (or sys.exit(), raise SystemExit, exit(False)) ends the script as a
     # success: rewritten as `assert not ok`, a right program was said to fail the check ('failed test 2'); such an

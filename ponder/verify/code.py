@@ -724,6 +724,7 @@ def run_program(spec):
     wr, ex, _len = os.write, os._exit, len
     sized = (list, tuple, dict, set, frozenset, str, bytes, bytearray)  # (taken before the program runs)
     flat, set_, map_ = (int, float, str, bool, type(None), bytes, complex), set, map
+    any_, all_ = any, all  # (a program that set builtins.any to say True had its list subclass's own __len__ sent)
     # one C encoder, made before the program runs (json.dumps makes one per call, ~half the cost of a report of an
     # assert in a loop, and looks up json's default encoder, which the program may replace); json.dumps's output
     c_make = getattr(json.encoder, "c_make_encoder", None)
@@ -993,13 +994,13 @@ def run_program(spec):
             # `in`'s answer, whose comparisons no program changes (sent whole, a big one in a loop overflowed
             # the report); any other goes as before
             x, t = prev[0], _type(v)
-            if any(_type(x) is c for c in flat) and (
-                    t is str and _type(x) is str or any(t is c for c in sized[:5])
-                    and all(any(u is c for c in flat) for u in set_(map_(_type, v)))):
+            if any_(_type(x) is c for c in flat) and (
+                    t is str and _type(x) is str or any_(t is c for c in sized[:5])
+                    and all_(any_(u is c for c in flat) for u in set_(map_(_type, v)))):
                 return ["ok", ["R", ["H", x in v]]]
         if op == "struct_in":
             args = args[:1]
-        if op in ("len", "bool") and any(_type(v) is t for t in sized):
+        if op in ("len", "bool") and any_(_type(v) is t for t in sized):
             # `len(s.items)` / `assert items` of a container of an exact builtin type: its length or truth, by the
             # real len, which a program cannot change for these types (the encoder trusts them the same way: it
             # iterates them as they are); its items, sent whole, overflowed the report in a loop over a growing one
