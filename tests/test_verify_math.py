@@ -5987,3 +5987,14 @@ def test_a_value_said_to_have_been_wrong_is_taken_back_as_one_said_to_be_wrong(c
     for kept in ("\\boxed{7} (which was not easy).", "So we get 7, which was expected.",
                  "\\boxed{7}. This was wrong at first, but now it checks out."):
         assert check_math(kept, "7").correct, kept
+
+
+@pytest.mark.parametrize("completion", [
+    "The answer is 6 instead of 7.", "Final answer: 6 instead of 7", "Answer: $6$ instead of $7$.",
+    "The answer is 6 rather than 7.", "The answer is 6, rather than 7.",
+])
+def test_an_answer_phrase_value_instead_of_another_is_the_value(completion):
+    # the phrase read "6 instead of 7" (no value: the right 6 scored 0), while "So we get 6 instead of 7." and
+    # "\boxed{6} instead of 7" read 6, as "The answer is 6, not 7." does
+    assert check_math(completion, "6").correct and not check_math(completion, "7").correct
+    assert not check_math("The answer is 6 instead of 7, or 8.", "6").correct  # (another value offered: a hedge still)

@@ -2123,7 +2123,7 @@ _PAREN_CALC_EQ_RE = re.compile(_PAREN_CALC_EQ)
 # "$12$, which is even", "12 (since ...)", "12, and it is even"
 _REASON_RE = re.compile(
     r"(?:\s*,\s*|\s+|\s*\(\s*)(?:or\s+so|because|since|as(?!\s+well)|which|so|where|and\s+(?:it|this|that)|i\.\s?e\b|that(?:\s+i|['\u2019])s"
-    r"|namely|hence|thus|therefore|giving|meaning|not|(?:(?<=,)\s*)?(?:when|if|for)|(?:or\s+)?(?:approximately|approx\.?|roughly|about)(?=\s*\$?\s*[-+]?\d*\.\d))(?![A-Za-z])|\s*;\s*(?=[A-Za-z])|\s*\(\s*=(?!=)|\s+\((?=\s*(?:[-+]?\d+(?:\.\d+)?\s+)?[A-Za-z]{2,})(?!\s*(?:[-+]?\d+(?:\.\d+)?\s+)?(?:mod|or|and)\b)"
+    r"|namely|hence|thus|therefore|giving|meaning|not|instead\s+of|rather\s+than|(?:(?<=,)\s*)?(?:when|if|for)|(?:or\s+)?(?:approximately|approx\.?|roughly|about)(?=\s*\$?\s*[-+]?\d*\.\d))(?![A-Za-z])|\s*;\s*(?=[A-Za-z])|\s*\(\s*=(?!=)|\s+\((?=\s*(?:[-+]?\d+(?:\.\d+)?\s+)?[A-Za-z]{2,})(?!\s*(?:[-+]?\d+(?:\.\d+)?\s+)?(?:mod|or|and)\b)"
     # "6 [verified]" ends with a remark ("6 [i.e. 6]" too, as "6 (i.e. 6)")
     r"|\s+\[(?=\s*(?:[A-Za-z]{2,}|i\.\s?e\.)[^\[\]\n]*\][\s.!*_]*$)(?!\s*(?:mod|or|and)\b)"
     r"|\s+\((?=\s*[-+]?\d+(?:\.\d+)?\s*=(?!=))"  # "6 (6 = 2 x 3)": the value computed (see _reason_head)
