@@ -5998,3 +5998,15 @@ def test_an_answer_phrase_value_instead_of_another_is_the_value(completion):
     # "\boxed{6} instead of 7" read 6, as "The answer is 6, not 7." does
     assert check_math(completion, "6").correct and not check_math(completion, "7").correct
     assert not check_math("The answer is 6 instead of 7, or 8.", "6").correct  # (another value offered: a hedge still)
+
+
+@pytest.mark.parametrize("completion", [
+    "So we get 6. Is 7 possible? No.", "So we get 6. Is 7 correct? No.", "So we get 6. Could 7 be the answer? No, since 7 is odd.",
+    "So we get 6. Does 7 work? No.", "Thus we get 6. Hmm, is 7 a solution? Nope.",
+])
+def test_a_concluded_prose_value_then_another_asked_about_and_answered_no_is_the_answer(completion):
+    # "So we get 6. Is it 7? No." read 6 but "So we get 6. Is 7 possible? No." read the denied 7 and scored for the gold 7
+    assert check_math(completion, "6").correct and not check_math(completion, "7").correct
+    for turned in ("So we get 6. Is 7 possible? Yes.", "So we get 6. Does 7 work? Yes, it is 7."):
+        assert check_math(turned, "7").correct, turned
+    assert check_math("So we get 6. Is 7 possible? No, 8 is.", "8").correct  # (the value "No" turns to)

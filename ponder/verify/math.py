@@ -2531,6 +2531,18 @@ _QUERY_GAP_RE = re.compile(
     r"|(?:what|how)\s+about|is\s+the\s+answer|or)\s+(?:[A-Za-z]\s*=\s*)?\$?\s*",
     re.I,
 )
+# ... or one that asks whether the other value is the answer: "So we get 9. Is 6 possible? No." (read last, the 6 denied
+# scored, as "Is it 6? No." did)
+_QUERY_SUBJ_GAP_RE = re.compile(
+    r"[\s$)\]]*(?:[.!;]|\n)[\s*_`]*(?:(?:hmm+|wait|well|but)\b[\s,:]*)*(?:is|was|could|can|might|would|does|did)\s+"
+    r"(?:[A-Za-z]\s*=\s*)?\$?\s*",
+    re.I,
+)
+_QUERY_PRED_RE = re.compile(
+    r"[\s$]*(?:(?:also|really|actually|even)\s+)?(?:be\s+)?(?:possible|right|correct|valid|allowed|a\s+(?:valid\s+)?solution"
+    r"|an?\s+(?:valid\s+)?answer|the\s+(?:right\s+|correct\s+|final\s+)?answer|work|hold)[\s$*_]*\?",
+    re.I,
+)
 # the verb a rejected value is the subject of ("6 is too big", "6 apples is too few", "6 does not work"; not "6 of them
 # are not red": a count of the answer's, which may be the answer)
 _REJECT_VERB_RE = re.compile(
@@ -2603,9 +2615,12 @@ def _rejected_last(tail: str, cands: list) -> int | None:
     for j in range(n - 2, max(-1, n - 4), -1):  # ("Thus 9. 6? No, 6 is too small.": the value restated after "No")
         p, v = cands[j], cands[j + 1]
         q = _QUERY_MARK_RE.match(tail, v[1])
-        if q is None or (_REJECT_GAP_RE.fullmatch(tail, p[1], v[0]) is None and _QUERY_GAP_RE.fullmatch(tail, p[1], v[0]) is None) or (
-            _same_value(v[2], p[2]) or not _concludes(tail, p[0], True)
-        ):
+        if q is not None:
+            asked = _REJECT_GAP_RE.fullmatch(tail, p[1], v[0]) is not None or _QUERY_GAP_RE.fullmatch(tail, p[1], v[0]) is not None
+        else:  # ("So we get 9. Is 6 possible? No.": the value asked about, as "Is it 6? No.")
+            q = _QUERY_PRED_RE.match(tail, v[1])
+            asked = q is not None and _QUERY_SUBJ_GAP_RE.fullmatch(tail, p[1], v[0]) is not None
+        if not asked or _same_value(v[2], p[2]) or not _concludes(tail, p[0], True):
             continue
         no = _NO_RE.match(tail, q.end())
         if no is not None and _answered_no(tail, q.end(), v[2], p[2]) and cands[-1][1] <= _sentence_end(tail, no.end()):
