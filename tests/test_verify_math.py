@@ -6010,3 +6010,17 @@ def test_a_concluded_prose_value_then_another_asked_about_and_answered_no_is_the
     for turned in ("So we get 6. Is 7 possible? Yes.", "So we get 6. Does 7 work? Yes, it is 7."):
         assert check_math(turned, "7").correct, turned
     assert check_math("So we get 6. Is 7 possible? No, 8 is.", "8").correct  # (the value "No" turns to)
+
+
+@pytest.mark.parametrize("completion", [
+    "So we get 6. Previously, I had 7.", "So we get 6. Earlier I got 7.", "So we get 6. I previously got 7.",
+    "So we get 6. My earlier answer was 7.", "Thus we have 6 apples. At first I thought 7 apples.",
+])
+def test_a_concluded_prose_value_then_the_writers_earlier_value_is_the_answer(completion):
+    # the value the writer had before, read last, scored for the gold 7 and the concluded 6 scored 0
+    assert check_math(completion, "6").correct and not check_math(completion, "7").correct
+    # (a story's value may be the one asked: "Previously, I had 7 apples.", "Initially there were 7." keep 7; a value
+    # after the earlier one is read as before)
+    for kept, gold in (("Thus we have 6 apples. Previously, I had 7 apples.", "7"), ("So we get 6. Initially there were 7.", "7"),
+                       ("So we get 6. Previously, I had 7. Now I get 8.", "8")):
+        assert check_math(kept, gold).correct, kept

@@ -2594,6 +2594,21 @@ _NOT_END_RE = re.compile(
 )
 
 
+# the last value's sentence says what the writer had before: "So we get 9. Previously, I had 6.", "Thus 9. My earlier
+# answer was 6." (read last, the value given up scored); "Initially there were 6." is none (it may be the value asked)
+_PAST_GAP_RE = re.compile(
+    r"(?:" + _UNIT_WORD + r")?[\s$)\]]*(?:[.!;]|\n)[\s*_`]*(?:(?:but|hmm+|oh|note|wait)\b[\s,:]*)*"
+    r"(?:(?:previously|earlier|before(?:\s+that)?|at\s+first|initially|originally)\s*,?\s*(?:i|we)\s+"
+    r"(?:(?:had|got|thought|computed|calculated|found|obtained|wrote|guessed|answered)|(?:had\s+)?(?:gotten|thought|computed|calculated|found|obtained|written|guessed))"
+    r"|(?:i|we)\s+(?:had\s+)?(?:previously|earlier|initially|originally|first)\s+(?:had|got|gotten|thought|computed|calculated|found|obtained|wrote|written|guessed|answered)"
+    r"|(?:my|our|the)\s+(?:previous|earlier|first|initial|original|old)\s+(?:answer|result|value|guess|attempt|computation|calculation)\s+(?:was|gave)"
+    r")\s+(?:[A-Za-z]\s*=\s*)?\$?[ \t]*",
+    re.I,
+)
+
+_HAD_GAP_END_RE = re.compile(r"\bhad\s+(?:[A-Za-z]\s*=\s*)?\$?[ \t]*$", re.I)
+
+
 def _had(text: str, at: int) -> bool:
     """Whether the value at text[at] is what "we have"/"I have" states in its sentence ("We have 9, not 6.": the
     comma no list, with "not" after it)."""
@@ -2611,6 +2626,13 @@ def _rejected_last(tail: str, cands: list) -> int | None:
     ):
         # "So we get 9, not 6.", "We have 9. Not 6.", "So we get 9 apples, not 6 as I first thought.": the last value is
         # the one the answer is not
+        return n - 2
+    if n >= 2 and (pg := _PAST_GAP_RE.fullmatch(tail, cands[-2][1], cands[-1][0])) and (
+        (_BARE_END_RE if _HAD_GAP_END_RE.search(pg.group()) else _NOT_END_RE).match(tail, cands[-1][1])
+        and not _same_value(cands[-1][2], cands[-2][2]) and _concludes(tail, cands[-2][0], True)
+    ):
+        # "So we get 9. Previously, I had 6.", "Thus 9. At first I thought 6.": the writer's value before the one
+        # concluded (only a bare value after "had": "Previously, I had 6 apples" may tell the story asked about)
         return n - 2
     for j in range(n - 2, max(-1, n - 4), -1):  # ("Thus 9. 6? No, 6 is too small.": the value restated after "No")
         p, v = cands[j], cands[j + 1]
