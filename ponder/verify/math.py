@@ -13,8 +13,9 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
    the whole completion when it is a short bare answer (a line of computations, "2 + 3 = 5. 5 + 1 = 6.", or one cut off
    after them, "8 * 9 = 72. 72 - 17 = 54. 5", is none) -> the last math span or number near the
    end (a number followed by a long tail of prose is not an answer; one tried and rejected, "Checking 7: it fails.",
-   queried and answered no, "So we get 6. Is it 7? No.", or said to be what the concluded value is not, "So we get 6
-   instead of 7.", is not the answer either; a run of values joined by
+   queried and answered no, "So we get 6. Is it 7? No." or "Is 7 possible? No.", said to be what the concluded value is
+   not, "So we get 6 instead of 7.", or the writer's earlier value, "So we get 6. Previously, I had 7.", is not the
+   answer either; a run of values joined by
    "or"/"and"/"," is one list, so "It is 3 or 4." is a hedge). A box inside a box is read with the
    outermost box around it. Another value offered with "or" (or "maybe", "alternatively", "otherwise", ..., or
    as "5 also works", "it could also be 5", "maybe the answer is 5") right
@@ -27,7 +28,8 @@ Pipeline (each stage is bounded, so a call has a hard wall-clock bound from any 
    postscript, alone on the line after a box, or for a changed problem ("If instead we include 0, we get 5.", no
    correction; "If we include 0, we get 5." too after a box, a phrase or a concluding "So we get 3."). An answer phrase that denies a value ("the answer is not 5") gives none: the answer before it
    stands, unless it is the value denied; one that turns to another ("isn't 5 but 3", "is not 5; it is 3") gives
-   that. "The correct option is (C)" is an answer phrase; a condition after its value ("3, when n=1") is no part of
+   that, and one whose value is "instead of"/"rather than" another gives its value ("The answer is 6 instead of 7").
+   "The correct option is (C)" is an answer phrase; a condition after its value ("3, when n=1") is no part of
    it, unless another case follows. A number in words with its digits ("twelve (12)") is the digits; so is one
    alone ("ten") or restating the value ("10 or ten"). Values for the parts of a question ("\\boxed{3} for part (a)
    and 5 for part (b)", "(a) 3, (b) 5") are the parts, in order.
