@@ -938,17 +938,23 @@ def _actor_threads(threads: int | None) -> dict:
     return {"threads": threads or 1, "num_cpus": threads or 1}
 
 
-def _run_ray(run_dir, key: str) -> int | None:
-    """A positive count a `grpo --ray` run records in its config.json's "ray" section (key "threads" or
-    "workers"); None where none is recorded (a run made without Ray, or before it was recorded) or there is no
+def _recorded_ray(run_dir, key: str):
+    """(config.json's path, the value of `key` in its "ray" section or None): None too where there is no
     config.json to read (train says what is wrong)."""
     f = Path(run_dir) / "config.json"
     try:
         saved = json.loads(f.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
+        return f, None
     ray = saved.get("ray") if isinstance(saved, dict) else None
-    t = ray.get(key) if isinstance(ray, dict) else None
+    return f, (ray.get(key) if isinstance(ray, dict) else None)
+
+
+def _run_ray(run_dir, key: str) -> int | None:
+    """A positive count a `grpo --ray` run records in its config.json's "ray" section (key "threads" or
+    "workers"); None where none is recorded (a run made without Ray, or before it was recorded) or there is no
+    config.json to read (train says what is wrong)."""
+    f, t = _recorded_ray(run_dir, key)
     if t is not None and (isinstance(t, bool) or not isinstance(t, int) or t < 1):
         raise PonderError(f"{f}: ray.{key}: expected a positive integer, got {json.dumps(t)[:40]}")
     return t
@@ -971,13 +977,7 @@ def run_ray_gpus(run_dir) -> float | None:
     """The GPUs per actor a `grpo --ray --ray-gpus G` run records in its config.json ("ray": {"gpus": G}), which a
     resume without --ray-gpus takes again (its actors sampled on the CPU, in another precision's arithmetic than the
     run's); None where none is recorded or there is no config.json to read."""
-    f = Path(run_dir) / "config.json"
-    try:
-        saved = json.loads(f.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    ray = saved.get("ray") if isinstance(saved, dict) else None
-    g = ray.get("gpus") if isinstance(ray, dict) else None
+    f, g = _recorded_ray(run_dir, "gpus")
     if g is not None and (isinstance(g, bool) or not isinstance(g, (int, float)) or not (math.isfinite(g) and g >= 0)):
         raise PonderError(f"{f}: ray.gpus: expected a number >= 0, got {json.dumps(g)[:40]}")
     return g
