@@ -2255,14 +2255,11 @@ def distill(
     is_reward = isinstance(reward, Reward)  # a user's callable takes no think_open keyword
     opens = prompts_think_state(teacher_tok, [it["prompt"] for it in items]) if is_reward else [False] * len(items)
 
-    def verdict(text, it, opened):
-        return reward(text, it, think_open=opened) if is_reward else reward(text, it)
-
     def correct(text, it, opened, i) -> bool:
         # a reward's error (a custom callable's bug, an item it cannot read) names the sample and its item, as grpo's
         # and eval's scoring does: it was a bare traceback ("KeyError: 'answer'") naming none of the samples
         try:
-            v = verdict(text, it, opened)
+            v = reward(text, it, think_open=opened) if is_reward else reward(text, it)
         except PonderError:  # (one that names itself, as score_input keeps it)
             raise
         except Exception as e:
